@@ -1,0 +1,187 @@
+//! Kubernetes objects as kustomize sees them: identity (group, version, kind,
+//! namespace, name) plus the object's data and where it came from.
+
+use crate::value::{Map, Value};
+use std::fmt;
+
+/// Group, version and kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Gvk {
+    /// API group, `""` for the core group.
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+}
+
+impl Gvk {
+    /// Splits an `apiVersion` and a kind into a Gvk.
+    pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), api_version.to_string()),
+        };
+        Gvk { group, version, kind: kind.to_string() }
+    }
+
+    /// The `apiVersion` string.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+    }
+
+    /// kustomize's string form `group_version_kind`, with `~G`, `~V`, `~K` for blanks.
+    pub fn kustomize_string(&self) -> String {
+        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        format!("{}_{}_{}", or(&self.group, "~G"), or(&self.version, "~V"), or(&self.kind, "~K"))
+    }
+
+    /// Whether objects of this kind live outside namespaces.
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped_kind(&self.group, &self.kind)
+    }
+}
+
+/// kustomize's built-in list of cluster-scoped kinds (the Kubernetes API's
+/// non-namespaced types).
+pub fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("apiregistration.k8s.io", "APIService")
+            | ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" | "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("policy", "PodSecurityPolicy")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("certificates.k8s.io", "CertificateSigningRequest")
+            | ("networking.k8s.io", "IngressClass")
+            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
+            | ("authentication.k8s.io", "TokenReview" | "SelfSubjectReview")
+            | ("authorization.k8s.io", "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview")
+    ) || (group.is_empty() && kind == "Namespace")
+}
+
+/// The identity of an object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ResId {
+    /// Group, version, kind.
+    pub gvk: Gvk,
+    /// Namespace, `""` when unset or cluster-scoped.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = if self.namespace.is_empty() { "~X" } else { &self.namespace };
+        let name = if self.name.is_empty() { "~N" } else { &self.name };
+        write!(f, "{}|{}|{}", self.gvk.kustomize_string(), ns, name)
+    }
+}
+
+/// One object and what kustomize remembers about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The object; always a map.
+    pub value: Value,
+    /// The file it was read from or the generator that made it.
+    pub source: String,
+    /// Its identity when it was first loaded, before any renames.
+    pub orig_id: ResId,
+    /// Earlier (namespace, name) pairs, oldest first, so references written
+    /// against a name from before a rename can still be found.
+    pub prev_names: Vec<(String, String)>,
+    /// Whether a hash suffix of its content will be appended to the name
+    /// (generated ConfigMaps and Secrets).
+    pub needs_hash: bool,
+    /// Whether this object came from a generator with `behavior: merge|replace`
+    /// that still has to find its base.
+    pub generator_behavior: Option<String>,
+}
+
+impl Resource {
+    /// Wraps a parsed document, which must be a map with `kind` and `metadata.name`
+    /// (checked by the loader).
+    pub fn new(value: Value, source: impl Into<String>) -> Resource {
+        let mut r = Resource {
+            value,
+            source: source.into(),
+            orig_id: ResId::default(),
+            prev_names: Vec::new(),
+            needs_hash: false,
+            generator_behavior: None,
+        };
+        r.orig_id = r.id();
+        r
+    }
+
+    fn str_at(&self, path: &[&str]) -> &str {
+        self.value.get_path(path).and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Group, version and kind.
+    pub fn gvk(&self) -> Gvk {
+        Gvk::from_api_version(self.str_at(&["apiVersion"]), self.str_at(&["kind"]))
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.str_at(&["kind"])
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.str_at(&["metadata", "name"])
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> &str {
+        self.str_at(&["metadata", "namespace"])
+    }
+
+    /// The current identity.
+    pub fn id(&self) -> ResId {
+        ResId { gvk: self.gvk(), namespace: self.namespace().to_string(), name: self.name().to_string() }
+    }
+
+    /// `metadata`, created if missing.
+    pub fn metadata_mut(&mut self) -> &mut Map {
+        self.value
+            .ensure_path(&["metadata"])
+            .and_then(Value::as_map_mut)
+            .expect("loader guarantees metadata is a map")
+    }
+
+    /// Sets `metadata.name`, remembering the old one.
+    pub fn set_name(&mut self, name: String) {
+        let old = (self.namespace().to_string(), self.name().to_string());
+        if old.1 != name {
+            self.prev_names.push(old);
+        }
+        self.metadata_mut().insert("name".into(), Value::String(name));
+    }
+
+    /// Sets `metadata.namespace`, remembering the old one.
+    pub fn set_namespace(&mut self, ns: String) {
+        let old = (self.namespace().to_string(), self.name().to_string());
+        if old.0 != ns {
+            self.prev_names.push(old);
+        }
+        self.metadata_mut().insert("namespace".into(), Value::String(ns));
+    }
+
+    /// `metadata.labels` or `metadata.annotations` as a string map.
+    pub fn string_map(&self, field: &str) -> Vec<(String, String)> {
+        match self.value.get_path(&["metadata", field]) {
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_default()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The read-only, path-confined file tree every render reads through.
+//!
+//! Paths are relative, `/`-separated and normalised (no `.`, `..` or empty
+//! segments); the root is `""`. [`join`] is the only way to combine a base and
+//! a user-written path, and it refuses paths that leave the root, the way
+//! kustomize's `LoadRestrictionsRootOnly` does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    /// A regular file (or a symlink that resolves to one inside the tree).
+    File,
+    /// A directory.
+    Dir,
+}
+
+/// A failure to read the tree.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Nothing at this path.
+    #[error("{path}: no such file or directory")]
+    NotFound {
+        /// The path asked for.
+        path: String,
+    },
+    /// The path would leave the tree's root.
+    #[error("{path}: path leaves the root of the tree")]
+    Escapes {
+        /// The offending path as written.
+        path: String,
+    },
+    /// An operating-system or object-database error.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path being read.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A read-only tree of files.
+pub trait Tree: Sync {
+    /// The bytes of the file at `path`.
+    fn read(&self, path: &str) -> Result<Vec<u8>, Error>;
+    /// What `path` is, or `None` if nothing is there.
+    fn kind(&self, path: &str) -> Option<EntryKind>;
+    /// The entries of the directory at `path`, sorted by name.
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error>;
+}
+
+/// Joins `rel` (as written by a user, relative to `base`) onto `base` and
+/// normalises the result; an absolute path or one that climbs above the root
+/// is [`Error::Escapes`].
+pub fn join(base: &str, rel: &str) -> Result<String, Error> {
+    if rel.starts_with('/') || rel.contains('\\') && rel.starts_with("\\\\") {
+        return Err(Error::Escapes { path: rel.to_string() });
+    }
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(Error::Escapes { path: rel.to_string() });
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The directory part of a normalised path (`""` for top-level entries).
+pub fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// The last segment of a normalised path.
+pub fn file_name(path: &str) -> &str {
+    path.rfind('/').map_or(path, |i| &path[i + 1..])
+}
+
+/// Whether `path` is `dir` or lies below it.
+pub fn is_within(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// Reads a file as UTF-8 text.
+pub fn read_text(tree: &dyn Tree, path: &str) -> Result<String, Error> {
+    let bytes = tree.read(path)?;
+    String::from_utf8(bytes).map_err(|e| Error::Io {
+        path: path.to_string(),
+        message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+    })
+}
+
+/// A tree held in memory: paths to file contents. Directories are implied.
+#[derive(Debug, Default, Clone)]
+pub struct MemTree {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a file; `path` is normalised.
+    pub fn insert(&mut self, path: &str, contents: impl Into<Vec<u8>>) {
+        let path = join("", path).expect("MemTree paths are relative");
+        self.files.insert(path, contents.into());
+    }
+}
+
+impl Tree for MemTree {
+    fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
+        self.files.get(path).cloned().ok_or_else(|| Error::NotFound { path: path.to_string() })
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        if self.files.contains_key(path) {
+            return Some(EntryKind::File);
+        }
+        let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+        self.files.range(prefix.clone()..).next().filter(|(k, _)| k.starts_with(&prefix)).map(|_| EntryKind::Dir)
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
+        let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+        let mut out: BTreeMap<String, EntryKind> = BTreeMap::new();
+        for k in self.files.range(prefix.clone()..).map(|(k, _)| k).take_while(|k| k.starts_with(&prefix)) {
+            let rest = &k[prefix.len()..];
+            match rest.split_once('/') {
+                Some((dir, _)) => out.insert(dir.to_string(), EntryKind::Dir),
+                None => out.insert(rest.to_string(), EntryKind::File),
+            };
+        }
+        if out.is_empty() && !path.is_empty() {
+            return Err(Error::NotFound { path: path.to_string() });
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+/// A directory on disk, confined: symlinks that resolve outside the root
+/// are refused.
+#[derive(Debug, Clone)]
+pub struct DirTree {
+    root: PathBuf,
+}
+
+impl DirTree {
+    /// A tree rooted at `root`, which must exist.
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, Error> {
+        let root = root.as_ref();
+        let root = root.canonicalize().map_err(|e| Error::Io {
+            path: root.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(DirTree { root })
+    }
+
+    /// The canonical root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn resolve(&self, path: &str) -> Result<PathBuf, Error> {
+        let full = self.root.join(path);
+        let canon = full.canonicalize().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound { path: path.to_string() },
+            _ => Error::Io { path: path.to_string(), message: e.to_string() },
+        })?;
+        if !canon.starts_with(&self.root) {
+            return Err(Error::Escapes { path: path.to_string() });
+        }
+        Ok(canon)
+    }
+}
+
+impl Tree for DirTree {
+    fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let p = self.resolve(path)?;
+        if p.is_dir() {
+            return Err(Error::Io { path: path.to_string(), message: "is a directory".into() });
+        }
+        std::fs::read(&p).map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        let p = self.resolve(path).ok()?;
+        let md = std::fs::metadata(p).ok()?;
+        Some(if md.is_dir() { EntryKind::Dir } else { EntryKind::File })
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
+        let p = self.resolve(path)?;
+        let rd = std::fs::read_dir(&p).map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+            let child = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
+            // Entries that escape the root (symlinks out) are left out of listings;
+            // reading them directly is an error.
+            if let Some(kind) = self.kind(&child) {
+                out.push((name, kind));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_normalises_and_confines() {
+        assert_eq!(join("a/b", "../c").unwrap(), "a/c");
+        assert_eq!(join("", "./x//y").unwrap(), "x/y");
+        assert_eq!(join("a", "..").unwrap(), "");
+        assert!(matches!(join("a", "../.."), Err(Error::Escapes { .. })));
+        assert!(matches!(join("a", "/etc/passwd"), Err(Error::Escapes { .. })));
+    }
+
+    #[test]
+    fn mem_tree_lists_directories() {
+        let mut t = MemTree::new();
+        t.insert("a/b.yaml", "x");
+        t.insert("a/c/d.yaml", "y");
+        assert_eq!(t.kind("a"), Some(EntryKind::Dir));
+        assert_eq!(t.kind("a/b.yaml"), Some(EntryKind::File));
+        assert_eq!(t.kind("ab"), None);
+        let names: Vec<String> = t.list("a").unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, vec!["b.yaml", "c"]);
+    }
+
+    #[test]
+    fn dir_tree_refuses_symlinks_out() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.path().join("link")).unwrap();
+        let t = DirTree::new(root.path()).unwrap();
+        assert!(matches!(t.read("link"), Err(Error::Escapes { .. })));
+    }
+}

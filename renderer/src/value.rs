@@ -1,0 +1,142 @@
+//! The data model of rendered objects: JSON-compatible values with ordered maps.
+//!
+//! kustomize and Helm both move objects through Go's `map[string]interface{}`
+//! and JSON, so a value here has exactly JSON's shapes. Maps keep insertion
+//! order (useful for patches and diagnostics); output sorts keys the way the
+//! reference tools do.
+
+use indexmap::IndexMap;
+
+/// A map with string keys, in insertion order.
+pub type Map = IndexMap<String, Value>;
+
+/// A JSON-compatible value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// `null`, `~` or an empty scalar.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A 64-bit signed integer.
+    Int(i64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A string.
+    String(String),
+    /// A sequence.
+    Seq(Vec<Value>),
+    /// A mapping with string keys.
+    Map(Map),
+}
+
+impl Value {
+    /// The map inside, if this is a map.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The map inside, mutably, if this is a map.
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, if this is a sequence.
+    pub fn as_seq(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, mutably, if this is a sequence.
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Follows a path of map keys; `None` when a step is missing or not a map.
+    pub fn get_path(&self, path: &[&str]) -> Option<&Value> {
+        let mut cur = self;
+        for key in path {
+            cur = cur.as_map()?.get(*key)?;
+        }
+        Some(cur)
+    }
+
+    /// Follows a path of map keys, mutably.
+    pub fn get_path_mut(&mut self, path: &[&str]) -> Option<&mut Value> {
+        let mut cur = self;
+        for key in path {
+            cur = cur.as_map_mut()?.get_mut(*key)?;
+        }
+        Some(cur)
+    }
+
+    /// Follows a path of map keys, creating empty maps where a step is
+    /// missing or null. Returns `None` when a step exists and is not a map.
+    pub fn ensure_path(&mut self, path: &[&str]) -> Option<&mut Value> {
+        let mut cur = self;
+        for key in path {
+            if cur.is_null() {
+                *cur = Value::Map(Map::new());
+            }
+            cur = cur.as_map_mut()?.entry((*key).to_string()).or_insert(Value::Null);
+        }
+        if cur.is_null() {
+            *cur = Value::Map(Map::new());
+        }
+        Some(cur)
+    }
+
+    /// A short name of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::Float(_) => "number",
+            Value::String(_) => "string",
+            Value::Seq(_) => "sequence",
+            Value::Map(_) => "map",
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Self {
+        Value::Map(m)
+    }
+}

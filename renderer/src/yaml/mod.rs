@@ -1,0 +1,13 @@
+//! YAML in and out, with the semantics of the Go libraries the reference tools use.
+//!
+//! Input is read the way kustomize's kyaml (yaml.v3) reads it; output is
+//! written the way `sigs.k8s.io/yaml` (a goyaml.v2 emitter over data that went
+//! through JSON) writes it, which is what both `kubectl kustomize` and Helm's
+//! `toYaml` print.
+
+mod emit;
+mod parse;
+pub(crate) mod resolve;
+
+pub use emit::{to_string, write_document};
+pub use parse::{ParseError, Limits, parse_documents, parse_documents_with};
