@@ -3,6 +3,8 @@
 //! The library reads through a [`tree::Tree`], starts no processes and does
 //! no network or git-remote IO; the same input gives the same bytes.
 
+#![deny(missing_docs)]
+
 pub mod value;
 pub mod yaml;
 

@@ -20,6 +20,19 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// Several documents as one stream, separated by `---` lines, as
+/// `kubectl kustomize` prints them.
+pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
+    let mut out = String::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        write_document(&mut out, doc);
+    }
+    out
+}
+
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
     let mut e = Emitter { out, column: 0 };
