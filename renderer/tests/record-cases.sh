@@ -5,10 +5,10 @@
 #
 # With no CASE_DIR, every directory under renderer/tests/cases/ is recorded.
 # A case that builds gets `expected.yaml` (kubectl's stdout, byte for byte);
-# a case that fails gets `expected-error.txt` (kubectl's error message on one
-# line, with the case's absolute path replaced by `<case>` so the recording
-# does not depend on where the repository is checked out). The other file is
-# removed, so a case has exactly one of the two.
+# a case that fails gets `expected-error.txt` (kubectl's error message, with
+# the case's absolute path replaced by `<case>` and Go heap addresses masked,
+# so the recording depends neither on the checkout location nor on the run).
+# The other file is removed, so a case has exactly one of the two.
 #
 # With --out DIR the files go to DIR/<case-name>/ instead of the case
 # directories: the conformance test uses this to re-run kubectl live and
@@ -32,15 +32,28 @@ if [[ ${#cases[@]} -eq 0 ]]; then
     done
 fi
 
-# kubectl prints a failure as a klog line: `E... run.go:72] "command failed" err="..."`.
-# Keep the quoted message, unescaped; fall back to the whole last line.
-error_line() {
+# kubectl prints a failure as a klog line, `E... run.go:72] "command failed" err="..."`
+# with the message quoted, or, when the message spans lines, as `err=<` followed
+# by the message's lines indented by a tab and a closing ` >`. Keep the message,
+# unquoted; fall back to the last non-empty line.
+error_message() {
     perl -ne '
-        if (/"command failed" err="(.*)"\s*$/) { $m = $1; $m =~ s/\\(.)/$1/g; $last = $m; }
-        elsif (/^error: (.*)$/) { $last = $1; }
-        elsif (/\S/ && !defined $last) { chomp; $fallback = $_; }
-        END { print defined $last ? $last : $fallback, "\n"; }
+        if ($block) {
+            if (/^ >$/) { $block = 0; next; }
+            s/^\t//; $msg .= $_; next;
+        }
+        if (/"command failed" err="(.*)"\s*$/) { $msg = $1; $msg =~ s/\\(.)/$1/g; $msg .= "\n"; }
+        elsif (/"command failed" err=<$/) { $block = 1; $msg = ""; }
+        elsif (/^error: (.*)$/) { $msg = "$1\n"; }
+        elsif (/\S/) { $fallback = $_; }
+        END { print defined $msg ? $msg : $fallback; }
     '
+}
+
+# Makes a message independent of the checkout location and of the Go
+# process: the case's absolute path becomes `<case>`, heap addresses `0xADDR`.
+normalise() {
+    sed -e "s#$1#<case>#g" -e 's/0xc[0-9a-f]\{6,\}/0xADDR/g'
 }
 
 stdout=$(mktemp)
@@ -61,7 +74,7 @@ for case in "${cases[@]}"; do
         rm -f "$dest/expected-error.txt"
         built=$((built + 1))
     else
-        error_line <"$stderr" | sed "s#$case#<case>#g" >"$dest/expected-error.txt"
+        error_message <"$stderr" | normalise "$case" >"$dest/expected-error.txt"
         rm -f "$dest/expected.yaml"
         failed=$((failed + 1))
     fi
