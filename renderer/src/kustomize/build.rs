@@ -1,6 +1,6 @@
 //! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
 
-use super::kustomization::{FILE_NAMES, Kustomization, Patch};
+use super::kustomization::{FILE_NAMES, Kustomization, Patch, SortOptions};
 use super::select::Matcher;
 use super::transform::{images, labels, name_reference, namespace, prefix_suffix, replicas};
 use super::{Error, LoadRestrictor, Options, generate, order, patch};
@@ -15,7 +15,7 @@ const MAX_DEPTH: usize = 64;
 /// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
-    let mut b = Builder { tree, options, stack: Vec::new() };
+    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         let name = format!("{}-{}", r.name(), generate::content_hash(r));
@@ -23,7 +23,18 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         r.needs_hash = false;
     }
     name_reference::apply(&mut acc)?;
-    order::legacy_sort(&mut acc);
+    for r in &mut acc {
+        drop_empty_metadata_maps(r);
+    }
+    match b.top_sort {
+        Some(so) if so.fifo => {}
+        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
+            &mut acc,
+            so.order_first.as_deref().unwrap_or_default(),
+            so.order_last.as_deref().unwrap_or_default(),
+        ),
+        _ => order::legacy_sort(&mut acc),
+    }
     Ok(acc)
 }
 
@@ -31,6 +42,20 @@ struct Builder<'a> {
     tree: &'a dyn Tree,
     options: &'a Options,
     stack: Vec<String>,
+    /// `sortOptions` of the top kustomization.
+    top_sort: Option<SortOptions>,
+}
+
+/// kustomize writes labels and annotations through setters that leave no
+/// empty map behind.
+fn drop_empty_metadata_maps(r: &mut Resource) {
+    if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
+        for field in ["labels", "annotations"] {
+            if meta.get(field).is_some_and(|v| v.as_map().is_some_and(|m| m.is_empty())) {
+                meta.shift_remove(field);
+            }
+        }
+    }
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> Error {
@@ -71,7 +96,7 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents(&text, &file)?;
+        let docs = yaml::parse_documents_yaml11(&text, &file)?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         Kustomization::from_value(&doc, &file)
     }
@@ -96,6 +121,9 @@ impl Builder<'_> {
         let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
         self.enter(dir, &from)?;
         let k = self.load(dir)?;
+        if self.stack.len() == 1 {
+            self.top_sort = k.sort_options.clone();
+        }
         if k.is_component {
             return Err(invalid(
                 &k.file,
@@ -202,29 +230,32 @@ impl Builder<'_> {
                 self.restrict(),
             )?;
             match g.behavior.as_str() {
-                "create" => add_all(acc, vec![r], &k.file)?,
-                behavior => {
-                    let kind = r.kind().to_string();
-                    let ns = g.namespace.clone().unwrap_or_default();
-                    let base = acc.iter_mut().find(|b| {
-                        b.kind() == kind
-                            && (b.orig_id.name == g.name
-                                || b.name() == g.name
-                                || b.prev_names.iter().any(|(_, n)| *n == g.name))
-                            && (ns.is_empty() || b.namespace() == ns || b.orig_id.namespace == ns)
-                    });
-                    let Some(base) = base else {
-                        return Err(invalid(
-                            &k.file,
-                            format!(
-                                "{kind} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
-                                g.name
-                            ),
-                        ));
-                    };
-                    generate::merge_into(base, r, behavior);
+                "merge" | "replace" => {}
+                _ => {
+                    add_all(acc, vec![r], &k.file)?;
+                    continue;
                 }
             }
+            let behavior = g.behavior.as_str();
+            let kind = r.kind().to_string();
+            let ns = g.namespace.clone().unwrap_or_default();
+            let base = acc.iter_mut().find(|b| {
+                b.kind() == kind
+                    && (b.orig_id.name == g.name
+                        || b.name() == g.name
+                        || b.prev_names.iter().any(|(_, n)| *n == g.name))
+                    && (ns.is_empty() || b.namespace() == ns || b.orig_id.namespace == ns)
+            });
+            let Some(base) = base else {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "{kind} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
+                        g.name
+                    ),
+                ));
+            };
+            generate::merge_into(base, r, behavior);
         }
         Ok(())
     }
@@ -257,7 +288,7 @@ impl Builder<'_> {
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
-        replicas::apply(acc, &k.replicas);
+        replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         Ok(())
     }

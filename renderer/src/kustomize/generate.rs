@@ -33,6 +33,22 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Base64 as kustomize writes generated Secret data: lines of 70 characters,
+/// each ending in a newline once the encoding is 70 characters or longer.
+pub(crate) fn base64_lines(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64(bytes);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out
+}
+
 /// Parses `key=value`, stripping one pair of matching surrounding quotes from the value.
 fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
     let Some((k, v)) = lit.split_once('=') else {
@@ -60,16 +76,15 @@ fn parse_env(text: &str, path: &str) -> Result<Vec<(String, String)>, Error> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else {
+        // A line without `=` names a variable kustomize would read from its own
+        // process environment; kiln never reads the environment (renders must
+        // not depend on the machine), so the value is empty, as it is in
+        // kustomize when the variable is unset.
+        let (k, v) = line.split_once('=').unwrap_or((line, ""));
+        if k.is_empty() {
             return Err(Error::Invalid {
                 file: path.to_string(),
-                message: format!("line {}: expected KEY=VALUE, found {line:?}", i + 1),
-            });
-        };
-        if k.is_empty() || k.chars().any(char::is_whitespace) {
-            return Err(Error::Invalid {
-                file: path.to_string(),
-                message: format!("line {}: invalid key {k:?}", i + 1),
+                message: format!("line {}: empty key", i + 1),
             });
         }
         out.push((k.to_string(), v.to_string()));
@@ -185,10 +200,10 @@ pub fn generate(
     if secret {
         let mut d = Map::new();
         for (k, v) in &data.text {
-            d.insert(k.clone(), base64(v.as_bytes()).into());
+            d.insert(k.clone(), base64_lines(v.as_bytes()).into());
         }
         for (k, v) in &data.binary {
-            d.insert(k.clone(), base64(v).into());
+            d.insert(k.clone(), base64_lines(v).into());
         }
         if !d.is_empty() {
             obj.insert("data".into(), Value::Map(d));
@@ -200,8 +215,11 @@ pub fn generate(
             obj.insert("data".into(), Value::Map(d));
         }
         if !data.binary.is_empty() {
-            let d: Map =
-                data.binary.iter().map(|(k, v)| (k.clone(), Value::String(base64(v)))).collect();
+            let d: Map = data
+                .binary
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(base64_lines(v))))
+                .collect();
             obj.insert("binaryData".into(), Value::Map(d));
         }
     }
@@ -216,7 +234,7 @@ pub fn generate(
     let disable =
         g.options.disable_name_suffix_hash.or(global.disable_name_suffix_hash).unwrap_or(false);
     r.needs_hash = !disable;
-    if g.behavior != "create" {
+    if g.behavior == "merge" || g.behavior == "replace" {
         r.generator_behavior = Some(g.behavior.clone());
     }
     Ok(r)

@@ -64,6 +64,32 @@ pub struct Replica {
     pub count: i64,
 }
 
+/// A field spec written in a kustomization (`labels[].fields`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFieldSpec {
+    /// API group to match.
+    pub group: Option<String>,
+    /// API version to match.
+    pub version: Option<String>,
+    /// Kind to match.
+    pub kind: Option<String>,
+    /// `/`-separated path.
+    pub path: String,
+    /// Create missing fields.
+    pub create: bool,
+}
+
+/// `sortOptions`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SortOptions {
+    /// `fifo` keeps the order of accumulation.
+    pub fifo: bool,
+    /// Kinds to put first (legacy order).
+    pub order_first: Option<Vec<String>>,
+    /// Kinds to put last (legacy order).
+    pub order_last: Option<Vec<String>>,
+}
+
 /// A `labels` entry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LabelSet {
@@ -73,6 +99,8 @@ pub struct LabelSet {
     pub include_selectors: bool,
     /// Also write them into pod templates.
     pub include_templates: bool,
+    /// Further places to write them.
+    pub fields: Vec<UserFieldSpec>,
 }
 
 /// `generatorOptions`, or the `options` of one generator.
@@ -148,6 +176,8 @@ pub struct Kustomization {
     pub secrets: Vec<Generator>,
     /// `generatorOptions`.
     pub generator_options: GeneratorOptions,
+    /// `sortOptions` (honoured only at the top of a build, as in kustomize).
+    pub sort_options: Option<SortOptions>,
 }
 
 struct Fields<'a> {
@@ -159,10 +189,16 @@ impl Fields<'_> {
         Error::Invalid { file: self.file.to_string(), message: message.into() }
     }
 
+    /// A string field: kustomize decodes kustomization files into Go structs,
+    /// so numbers and booleans (YAML 1.1 ones included) are errors there.
     fn string(&self, v: &Value, field: &str) -> Result<String, Error> {
-        scalar_string(v).ok_or_else(|| {
-            self.err(format!("{field}: expected a string, found a {}", v.type_name()))
-        })
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(self.err(format!(
+                "invalid Kustomization: {field}: expected a string, found a {} (quote it)",
+                other.type_name()
+            ))),
+        }
     }
 
     fn opt_string(&self, m: &Map, key: &str, ctx: &str) -> Result<Option<String>, Error> {
@@ -336,10 +372,8 @@ impl Fields<'_> {
         if let Some(env) = self.opt_string(m, "env", ctx)? {
             envs.insert(0, env);
         }
+        // kustomize treats an unknown behavior as unspecified, that is, create.
         let behavior = self.opt_string(m, "behavior", ctx)?.unwrap_or_else(|| "create".into());
-        if !["create", "merge", "replace"].contains(&behavior.as_str()) {
-            return Err(self.err(format!("{ctx}: unknown generator behavior {behavior:?}")));
-        }
         Ok(Generator {
             name: self.opt_string(m, "name", ctx)?.unwrap_or_default(),
             namespace: self.opt_string(m, "namespace", ctx)?,
@@ -356,15 +390,29 @@ impl Fields<'_> {
     }
 }
 
-/// A scalar as the string kustomize's Go structs would see.
-pub(crate) fn scalar_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
+    let sm = f.map(v, "sortOptions")?;
+    f.check_keys(sm, &["order", "legacySortOptions"], "sortOptions")?;
+    let mut so = SortOptions::default();
+    match sm.get("order").and_then(Value::as_str) {
+        Some("fifo") => so.fifo = true,
+        Some("legacy") | None => {}
+        Some(other) => {
+            return Err(f.err(format!(
+                "sortOptions.order: unknown order {other:?}, expected legacy or fifo"
+            )));
+        }
     }
+    if let Some(l) = sm.get("legacySortOptions").filter(|l| !l.is_null()) {
+        if so.fifo {
+            return Err(f.err("sortOptions: legacySortOptions is set but order is fifo"));
+        }
+        let lm = f.map(l, "sortOptions.legacySortOptions")?;
+        so.order_first =
+            Some(f.strings(lm.get("orderFirst").unwrap_or(&Value::Null), "orderFirst")?);
+        so.order_last = Some(f.strings(lm.get("orderLast").unwrap_or(&Value::Null), "orderLast")?);
+    }
+    Ok(so)
 }
 
 /// Fields of the kustomize v5 reference that are not implemented yet.
@@ -374,7 +422,6 @@ const UNSUPPORTED: &[&str] = &[
     "vars",
     "configurations",
     "openapi",
-    "sortOptions",
     "transformers",
     "generators",
     "validators",
@@ -389,9 +436,7 @@ impl Kustomization {
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
         let m = match doc {
-            Value::Null => {
-                return Ok(Kustomization { file: file.to_string(), ..Default::default() });
-            }
+            Value::Null => return Err(f.err("kustomization file is empty")),
             Value::Map(m) => m,
             other => {
                 return Err(f.err(format!(
@@ -400,6 +445,9 @@ impl Kustomization {
                 )));
             }
         };
+        if m.keys().all(|key| key == "apiVersion" || key == "kind") {
+            return Err(f.err("kustomization file is empty"));
+        }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         for (key, v) in m {
             match key.as_str() {
@@ -429,10 +477,22 @@ impl Kustomization {
                             &["pairs", "includeSelectors", "includeTemplates", "fields"],
                             &ctx,
                         )?;
-                        if lm.contains_key("fields") {
-                            return Err(Error::Unsupported {
-                                file: file.to_string(),
-                                field: format!("{ctx}.fields"),
+                        let mut fields = Vec::new();
+                        let specs = f.list(lm.get("fields").unwrap_or(&Value::Null), &ctx)?;
+                        for (j, fsv) in specs.iter().enumerate() {
+                            let fctx = format!("{ctx}.fields[{j}]");
+                            let fm = f.map(fsv, &fctx)?;
+                            f.check_keys(
+                                fm,
+                                &["path", "group", "version", "kind", "create"],
+                                &fctx,
+                            )?;
+                            fields.push(UserFieldSpec {
+                                group: f.opt_string(fm, "group", &fctx)?,
+                                version: f.opt_string(fm, "version", &fctx)?,
+                                kind: f.opt_string(fm, "kind", &fctx)?,
+                                path: f.opt_string(fm, "path", &fctx)?.unwrap_or_default(),
+                                create: f.bool(fm.get("create"), "create")?.unwrap_or(false),
                             });
                         }
                         k.labels.push(LabelSet {
@@ -444,6 +504,7 @@ impl Kustomization {
                             include_templates: f
                                 .bool(lm.get("includeTemplates"), "includeTemplates")?
                                 .unwrap_or(false),
+                            fields,
                         });
                     }
                 }
@@ -535,6 +596,7 @@ impl Kustomization {
                     }
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
+                "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
                 other if UNSUPPORTED.contains(&other) => {
                     return Err(Error::Unsupported {
                         file: file.to_string(),

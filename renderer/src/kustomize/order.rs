@@ -31,11 +31,11 @@ const ORDER_FIRST: &[&str] = &[
 /// Kinds it puts last.
 const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
-fn rank(kind: &str) -> i64 {
-    if let Some(i) = ORDER_FIRST.iter().position(|k| *k == kind) {
-        return i as i64 - ORDER_FIRST.len() as i64;
+fn rank<S: AsRef<str>>(kind: &str, first: &[S], last: &[S]) -> i64 {
+    if let Some(i) = first.iter().position(|k| k.as_ref() == kind) {
+        return i as i64 - first.len() as i64;
     }
-    if let Some(i) = ORDER_LAST.iter().position(|k| *k == kind) {
+    if let Some(i) = last.iter().position(|k| k.as_ref() == kind) {
         return i as i64 + 1;
     }
     0
@@ -43,8 +43,13 @@ fn rank(kind: &str) -> i64 {
 
 /// Sorts by kind rank, then by `group_version_kind`, then by namespace and name.
 pub fn legacy_sort(resources: &mut [Resource]) {
+    legacy_sort_with(resources, ORDER_FIRST, ORDER_LAST);
+}
+
+/// [`legacy_sort`] with the kinds to put first and last given.
+pub fn legacy_sort_with<S: AsRef<str>>(resources: &mut [Resource], first: &[S], last: &[S]) {
     resources.sort_by_cached_key(|r| {
         let id = r.id();
-        (rank(&id.gvk.kind), id.gvk.kustomize_string(), id.to_string())
+        (rank(&id.gvk.kind, first, last), id.gvk.kustomize_string(), id.to_string())
     });
 }

@@ -46,8 +46,20 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
+    parse(text, file, limits, false)
+}
+
+/// Parses a stream the way Go programs read configuration structs through
+/// `sigs.k8s.io/yaml` (YAML 1.1): unquoted `yes`, `no`, `on`, `off`, `y`
+/// and `n` are booleans, and a mapping key must resolve to a string.
+/// kustomize reads kustomization files this way.
+pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
+    parse(text, file, Limits::default(), true)
+}
+
+fn parse(text: &str, file: &str, limits: Limits, yaml11: bool) -> Result<Vec<Value>, ParseError> {
     let mut builder =
-        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes };
+        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes, yaml11 };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     loop {
@@ -80,9 +92,22 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
+    yaml11: bool,
 }
 
 impl Builder<'_> {
+    fn plain(&self, text: &str) -> Value {
+        match text {
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" if self.yaml11 => {
+                Value::Bool(true)
+            }
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" if self.yaml11 => {
+                Value::Bool(false)
+            }
+            _ => resolve_plain(text),
+        }
+    }
+
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
         ParseError {
             file: self.file.to_string(),
@@ -178,6 +203,12 @@ impl Builder<'_> {
                         merges.push(value);
                         continue;
                     }
+                    if self.yaml11 && !matches!(key, Value::String(_)) {
+                        return Err(self.err(
+                            &key_span,
+                            format!("mapping key {key:?} is not a string (quote it)"),
+                        ));
+                    }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
                     if let Some(line) = lines.get(&key) {
                         return Err(self.err(
@@ -231,7 +262,7 @@ impl Builder<'_> {
     ) -> Result<Value, ParseError> {
         let Some(tag) = tag else {
             return Ok(match style {
-                ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Plain => self.plain(text),
                 _ => Value::String(text.to_string()),
             });
         };
@@ -239,7 +270,7 @@ impl Builder<'_> {
         if !core {
             // Custom tags are kept as untagged data, as JSON conversion does.
             return Ok(match style {
-                ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Plain => self.plain(text),
                 _ => Value::String(text.to_string()),
             });
         }

@@ -45,6 +45,22 @@ pub fn apply_set(resources: &mut [Resource], set: &LabelSet) {
         &[]
     };
     write(resources, &set.pairs, "labels", specs);
+    if set.pairs.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for f in &set.fields {
+            let hit = f.group.as_ref().is_none_or(|g| *g == gvk.group)
+                && f.version.as_ref().is_none_or(|v| *v == gvk.version)
+                && f.kind.as_ref().is_none_or(|k| *k == gvk.kind);
+            if hit {
+                fieldspec::visit_mut(&mut r.value, &f.path, f.create, &mut |slot| {
+                    merge_string_map(slot, &set.pairs)
+                });
+            }
+        }
+    }
 }
 
 /// `commonAnnotations`: metadata and pod templates.

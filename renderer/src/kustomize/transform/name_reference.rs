@@ -88,7 +88,6 @@ fn other_refs() -> Vec<(&'static str, Referrer)> {
         namespace_field: None,
     };
     vec![
-        ("Secret", r("ServiceAccount", "secrets", "name")),
         ("Secret", r("ServiceAccount", "imagePullSecrets", "name")),
         ("Secret", r("Ingress", "spec/tls", "secretName")),
         ("Service", r("Ingress", "spec/rules/http/paths/backend", "serviceName")),
@@ -242,6 +241,12 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                     [one] => {
                         let new = (*one).to_string();
                         m.insert(referrer.field.to_string(), Value::String(new));
+                        // Subjects name their object's namespace too; it follows the object.
+                        if let (Some(field), [t]) = (referrer.namespace_field, matches.as_slice()) {
+                            if !t.cluster && !t.namespace.is_empty() {
+                                m.insert(field.to_string(), Value::String(t.namespace.clone()));
+                            }
+                        }
                     }
                     _ => {
                         error.get_or_insert(Error::Invalid {
