@@ -17,4 +17,6 @@ pub struct Cli {
 pub enum Command {
     /// Render a kustomization directory or a whole repository.
     Render(crate::commands::render::RenderArgs),
+    /// Render a source branch into a directory of a target branch and commit it.
+    Sync(crate::commands::sync::SyncArgs),
 }

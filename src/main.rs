@@ -9,6 +9,7 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Render(args) => commands::render::cmd_render(args),
+        cli::Command::Sync(args) => commands::sync::cmd_sync(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -46,7 +46,7 @@ fn sync(
         target_dir: "production",
         author: &author,
     };
-    sync_once(&cx, render, message)
+    sync_once(&cx, |tree, _| render(tree), message)
 }
 
 /// A repository with a `main` branch and a `production` branch holding `apps/`.

@@ -56,7 +56,7 @@ pub struct SyncOutcome {
 /// to it. A render error is returned as is and nothing is written.
 pub fn sync_once(
     cx: &Context<'_>,
-    render: impl FnOnce(&dyn Tree) -> anyhow::Result<BTreeMap<String, Vec<u8>>>,
+    render: impl FnOnce(&dyn Tree, &Source) -> anyhow::Result<BTreeMap<String, Vec<u8>>>,
     message: impl FnOnce(&Source) -> String,
 ) -> anyhow::Result<SyncOutcome> {
     let repo = open(cx.repo)?;
@@ -74,7 +74,7 @@ pub fn sync_once(
     let source = Source { branch: cx.source_branch.to_string(), commit: source_commit, subject };
 
     let tree = GitTree::at_commit(&repo, source_commit)?;
-    let files = render(&tree)
+    let files = render(&tree, &source)
         .with_context(|| format!("rendering {} at {}", cx.source_branch, source_commit))?;
     let message = with_provenance(&message(&source), &source.branch, source.commit);
     let published = publish(

@@ -108,7 +108,8 @@ fn has_kustomization(tree: &dyn Tree, dir: &str) -> bool {
 
 /// Builds a directory as Flux's kustomize-controller does: with its
 /// kustomization when it has one, otherwise with a generated one that lists
-/// every manifest below it.
+/// every manifest below it, and every subdirectory that has a kustomization
+/// of its own as a base (without descending into it).
 pub fn build_dir(tree: &dyn Tree, dir: &str) -> Result<Vec<Resource>, kustomize::Error> {
     let options = kustomize::Options::default();
     if has_kustomization(tree, dir) {
@@ -116,22 +117,80 @@ pub fn build_dir(tree: &dyn Tree, dir: &str) -> Result<Vec<Resource>, kustomize:
     }
     let mut mem = tree::MemTree::new();
     let mut resources = Vec::new();
-    for file in yaml_files(tree, dir)? {
-        let text = tree::read_text(tree, &file)?;
-        // Flux's generated kustomization skips files that hold no Kubernetes objects.
-        let docs = yaml::parse_documents(&text, &file)?;
-        if docs.iter().all(|d| d.get_path(&["kind"]).is_none()) {
-            continue;
-        }
-        mem.insert(&file, text);
-        resources.push(Value::String(
-            file.strip_prefix(&format!("{dir}/")).unwrap_or(&file).to_string(),
-        ));
-    }
+    generated_resources(tree, dir, dir, &mut mem, &mut resources)?;
     let mut k = crate::value::Map::new();
     k.insert("resources".into(), Value::Seq(resources));
     mem.insert(&tree::join(dir, "kustomization.yaml")?, yaml::to_string(&Value::Map(k)));
-    kustomize::build(&mem, dir, &options)
+    // Bases found below are read from the original tree through an overlay.
+    let overlay =
+        Overlay { top: &mem, base: tree, generated: tree::join(dir, "kustomization.yaml")? };
+    kustomize::build(&overlay, dir, &options)
+}
+
+/// Collects what Flux's generated kustomization lists: manifest files with
+/// Kubernetes objects, and subdirectories that hold a kustomization.
+fn generated_resources(
+    tree: &dyn Tree,
+    root: &str,
+    dir: &str,
+    mem: &mut tree::MemTree,
+    resources: &mut Vec<Value>,
+) -> Result<(), kustomize::Error> {
+    let rel = |p: &str| p.strip_prefix(&format!("{root}/")).unwrap_or(p).to_string();
+    for (name, kind) in tree.list(dir)? {
+        let path = tree::join(dir, &name)?;
+        match kind {
+            EntryKind::Dir if has_kustomization(tree, &path) => {
+                resources.push(Value::String(rel(&path)))
+            }
+            EntryKind::Dir => generated_resources(tree, root, &path, mem, resources)?,
+            EntryKind::File if name.ends_with(".yaml") || name.ends_with(".yml") => {
+                let text = tree::read_text(tree, &path)?;
+                let docs = yaml::parse_documents(&text, &path)?;
+                let is_manifest = |d: &Value| {
+                    d.get_path(&["kind"]).is_some()
+                        && d.get_path(&["apiVersion"])
+                            .and_then(Value::as_str)
+                            .is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
+                };
+                if docs.iter().any(is_manifest) {
+                    mem.insert(&path, text);
+                    resources.push(Value::String(rel(&path)));
+                }
+            }
+            EntryKind::File => {}
+        }
+    }
+    Ok(())
+}
+
+/// The original tree with a generated kustomization file laid over it.
+struct Overlay<'a> {
+    top: &'a tree::MemTree,
+    base: &'a dyn Tree,
+    generated: String,
+}
+
+impl Tree for Overlay<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, tree::Error> {
+        if path == self.generated { self.top.read(path) } else { self.base.read(path) }
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        if path == self.generated { Some(EntryKind::File) } else { self.base.kind(path) }
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, tree::Error> {
+        let mut entries = self.base.list(path)?;
+        if tree::parent(&self.generated) == path {
+            let name = tree::file_name(&self.generated).to_string();
+            if !entries.iter().any(|(n, _)| *n == name) {
+                entries.push((name, EntryKind::File));
+                entries.sort();
+            }
+        }
+        Ok(entries)
+    }
 }
 
 fn is_flux_kustomization(v: &Value) -> bool {
