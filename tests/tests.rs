@@ -1,5 +1,6 @@
 //! End-to-end tests of the `kiln` binary's internals against real git repositories.
 
+mod cli;
 mod git_publish;
 mod git_tree;
 mod sync;
