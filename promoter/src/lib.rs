@@ -21,6 +21,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod policy;
 pub mod tag;
 
+pub use policy::Policy;
 pub use tag::{Tag, UniqueTag};
