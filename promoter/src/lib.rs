@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod policy;
+pub mod rewrite;
 pub mod tag;
 
 pub use policy::Policy;
