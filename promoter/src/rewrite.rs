@@ -5,7 +5,8 @@
 //! markers (`# {"$imagepolicy": "ns:policy"}`, with `:tag`, `:name` or
 //! `:digest`). [`apply`] replaces the bytes of chosen values and nothing else:
 //! comments, indentation, quoting, key order, anchors, `---` and line endings
-//! survive. Where the fields live is the data in [`RULES`], not code.
+//! survive. Where the fields live is a table of paths (`RULES` in
+//! `rewrite/locate.rs`), not code.
 //!
 //! A value keeps its quoting style. A plain value is written plain when YAML
 //! would read the new text back as the same string; otherwise (a tag like
@@ -16,11 +17,13 @@
 //! own value is listed where a rule or marker finds it), block scalars and
 //! empty values.
 
-use std::ops::Range;
-use std::sync::LazyLock;
+mod locate;
 
-use regex::Regex;
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use std::ops::Range;
+
+use saphyr::{LoadableYamlNode, MarkedYaml};
+
+use locate::Source;
 
 /// Why a file cannot be searched or rewritten.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +88,19 @@ pub struct ImageRef {
     pub path: String,
     /// Which YAML document of the file, from 0.
     pub document: usize,
-    /// The Flux policy a setter marker names (`namespace:name`).
-    pub policy: Option<String>,
+    /// The policy that governs the value, where the file names one.
+    pub policy: Option<PolicyRef>,
+}
+
+/// Where a file names the policy for a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyRef {
+    /// A Flux setter marker naming an `ImagePolicy` as `namespace:name`.
+    ImagePolicy(String),
+    /// A Flux v1 annotation's policy text, such as `semver:~1.0` or `glob:*`
+    /// (see [`crate::Policy`]), from `fluxcd.io/tag.<container>`,
+    /// `flux.weave.works/tag.<container>` or `filter.fluxcd.io/<container>`.
+    Annotation(String),
 }
 
 /// A replacement for one value that [`find`] reported.
@@ -98,87 +112,6 @@ pub struct Edit {
     pub value: String,
 }
 
-/// Which documents a rule applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Any document.
-    Any,
-    /// A kustomize `Kustomization` or `Component`, or a file without `kind` (a kustomization.yaml).
-    Kustomization,
-    /// A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io`), which has `spec.images`.
-    FluxKustomization,
-    /// A Flux `HelmRelease` or Flux v1 `FluxHelmRelease`.
-    HelmRelease,
-}
-
-/// How the node at a rule's path holds an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// A string `name[:tag][@digest]`.
-    Reference,
-    /// A kustomize images entry: `name`, `newName`, `newTag`, `digest`.
-    KustomizeEntry,
-    /// A Helm values image: a string, or a map of `registry`, `repository` (or `name`), `tag`, `digest`.
-    ValuesImage,
-}
-
-/// Where images live. Path syntax: keys separated by `.`, `[]` for any
-/// sequence item, `**` for any run of keys and items.
-const RULES: &[(Scope, &str, Shape)] = &[
-    (Scope::Kustomization, "images[]", Shape::KustomizeEntry),
-    (Scope::FluxKustomization, "spec.images[]", Shape::KustomizeEntry),
-    (Scope::Any, "**.containers[].image", Shape::Reference),
-    (Scope::Any, "**.initContainers[].image", Shape::Reference),
-    (Scope::Any, "**.ephemeralContainers[].image", Shape::Reference),
-    (Scope::HelmRelease, "spec.values.**.image", Shape::ValuesImage),
-];
-
-/// The keys of a kustomize images entry and of a Helm values image map, and what each holds.
-const ENTRY_FIELDS: &[(&str, Field)] =
-    &[("newName", Field::Name), ("newTag", Field::Tag), ("digest", Field::Digest)];
-const VALUES_FIELDS: &[(&str, Field)] = &[
-    ("repository", Field::Name),
-    ("name", Field::Name),
-    ("tag", Field::Tag),
-    ("digest", Field::Digest),
-];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Pattern {
-    Key(&'static str),
-    AnyIndex,
-    AnyDepth,
-}
-
-static COMPILED: LazyLock<Vec<(Scope, Vec<Pattern>, Shape)>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|(scope, path, shape)| {
-            let mut pattern = Vec::new();
-            for part in path.split('.') {
-                match part {
-                    "**" => pattern.push(Pattern::AnyDepth),
-                    _ => match part.strip_suffix("[]") {
-                        Some(key) => pattern.extend([Pattern::Key(key), Pattern::AnyIndex]),
-                        None => pattern.push(Pattern::Key(part)),
-                    },
-                }
-            }
-            (*scope, pattern, *shape)
-        })
-        .collect()
-});
-
-static MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}"#).expect("the marker regex is valid")
-});
-
 /// Lists the image values in a YAML file (one or more documents), in text order.
 pub fn find(text: &str) -> Result<Vec<ImageRef>, Error> {
     let docs = MarkedYaml::load_from_str(text).map_err(|e| Error::Yaml {
@@ -189,18 +122,18 @@ pub fn find(text: &str) -> Result<Vec<ImageRef>, Error> {
     let source = Source::new(text);
     let mut refs = Vec::new();
     for (document, doc) in docs.iter().enumerate() {
-        let scopes = scopes_of(doc);
-        let mut walk =
-            Walk { source: &source, document, scopes, refs: &mut refs, path: Vec::new() };
-        walk.node(doc)?;
+        locate::document(&source, document, doc, &mut refs)?;
     }
     refs.sort_by_key(|r| r.span.start);
-    // A marker on a value a rule found adds its policy to that value.
+    // A value found twice (by a rule and a marker, or a rule and a Flux v1
+    // alias) is one value; a marker's policy, on the line itself, wins.
     let mut merged: Vec<ImageRef> = Vec::with_capacity(refs.len());
     for r in refs {
         match merged.last_mut() {
             Some(last) if last.span == r.span => {
-                last.policy = last.policy.take().or(r.policy);
+                if matches!(r.policy, Some(PolicyRef::ImagePolicy(_))) || last.policy.is_none() {
+                    last.policy = r.policy;
+                }
                 last.image = last.image.take().or(r.image);
             }
             _ => merged.push(r),
@@ -259,6 +192,12 @@ fn splice(text: &str, edits: &[Edit]) -> Result<String, Error> {
 /// become `image:tag` (dropping any digest, which would pin the old build),
 /// tag values become `tag`. `None` when the text holds no tag or reference of `image`.
 pub fn set_tag(text: &str, image: &str, tag: &str) -> Result<Option<String>, Error> {
+    // However a file writes the image, its last path component is in the
+    // text; most files of a repository can be passed over without parsing.
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if !text.contains(last) {
+        return Ok(None);
+    }
     let edits: Vec<Edit> = find(text)?
         .into_iter()
         .filter(|r| r.image.as_deref() == Some(image))
@@ -287,336 +226,11 @@ pub fn split_reference(reference: &str) -> (&str, Option<&str>, Option<&str>) {
     }
 }
 
-/// The text with char-index to byte-offset conversion (saphyr marks chars).
-struct Source<'t> {
-    text: &'t str,
-    /// Byte offset of each char, present only when the text is not ASCII.
-    offsets: Option<Vec<usize>>,
-}
-
-impl<'t> Source<'t> {
-    fn new(text: &'t str) -> Self {
-        let offsets = (!text.is_ascii()).then(|| {
-            text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect()
-        });
-        Source { text, offsets }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.offsets {
-            None => char_index.min(self.text.len()),
-            Some(offsets) => offsets.get(char_index).copied().unwrap_or(self.text.len()),
-        }
-    }
-
-    /// The bytes of a scalar's value as written, without anchor or tag, or
-    /// `None` where the value cannot be rewritten (alias, block, empty).
-    fn scalar_span(&self, node: &MarkedYaml) -> Option<Range<usize>> {
-        let bytes = self.text.as_bytes();
-        let mut start = self.byte(node.span.start.index());
-        let stop = self.byte(node.span.end.index());
-        // Skip node properties: `&anchor` and `!tag`, each followed by space.
-        while matches!(bytes.get(start), Some(b'&' | b'!')) {
-            while start < bytes.len() && !bytes[start].is_ascii_whitespace() {
-                start += 1;
-            }
-            while start < bytes.len() && bytes[start].is_ascii_whitespace() {
-                start += 1;
-            }
-        }
-        if self.is_block(start) {
-            return None;
-        }
-        let end = match bytes.get(start)? {
-            b'*' | b'|' | b'>' => return None,
-            b'"' => {
-                let mut i = start + 1;
-                loop {
-                    match bytes.get(i)? {
-                        b'\\' => i += 2,
-                        b'"' => break i + 1,
-                        _ => i += 1,
-                    }
-                }
-            }
-            b'\'' => {
-                let mut i = start + 1;
-                loop {
-                    match (bytes.get(i)?, bytes.get(i + 1)) {
-                        (b'\'', Some(b'\'')) => i += 2,
-                        (b'\'', _) => break i + 1,
-                        _ => i += 1,
-                    }
-                }
-            }
-            _ => {
-                let mut end = stop.max(start);
-                while end > start && bytes[end - 1].is_ascii_whitespace() {
-                    end -= 1;
-                }
-                end
-            }
-        };
-        (end > start).then_some(start..end)
-    }
-
-    /// Whether the scalar starting at `start` is a block scalar: it starts
-    /// its line, and the line before (blank lines aside) ends with a block
-    /// header such as `|`, `>-` or `|2+`, a trailing comment aside. saphyr's
-    /// spans start block scalars at their content, after the header.
-    fn is_block(&self, start: usize) -> bool {
-        let text = self.text;
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        if !text[line_start..start].trim().is_empty() {
-            return false;
-        }
-        let mut before = text[..line_start].trim_end_matches(['\n', '\r']);
-        loop {
-            let (rest, line) = before.rsplit_once('\n').unwrap_or(("", before));
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() && !rest.is_empty() {
-                before = rest.trim_end_matches('\r');
-                continue;
-            }
-            let content = line.find(" #").map_or(line, |i| &line[..i]).trim_end();
-            let token = content.rsplit([' ', '\t']).next().unwrap_or("");
-            return matches!(token.as_bytes().first(), Some(b'|' | b'>'))
-                && token[1..].bytes().all(|b| b.is_ascii_digit() || b == b'+' || b == b'-');
-        }
-    }
-
-    /// The comment after a value on the same line, without `#`.
-    fn trailing_comment(&self, end: usize) -> Option<&'t str> {
-        let rest = self.text.get(end..)?;
-        let line = rest.split('\n').next().unwrap_or(rest).trim_end_matches('\r');
-        line.trim_start_matches([' ', '\t']).strip_prefix('#').map(str::trim)
-    }
-
-    fn line_of(&self, byte: usize) -> usize {
-        self.text.as_bytes()[..byte.min(self.text.len())].iter().filter(|&&b| b == b'\n').count()
-            + 1
-    }
-}
-
 #[derive(Clone, Copy)]
 enum Style {
     Plain,
     Single,
     Double,
-}
-
-struct Walk<'a, 't> {
-    source: &'a Source<'t>,
-    document: usize,
-    scopes: [bool; 4],
-    refs: &'a mut Vec<ImageRef>,
-    path: Vec<Step>,
-}
-
-impl Walk<'_, '_> {
-    fn node(&mut self, node: &MarkedYaml) -> Result<(), Error> {
-        self.rules(node);
-        match &node.data {
-            YamlData::Mapping(map) => {
-                for (key, value) in map {
-                    self.path.push(Step::Key(scalar_text(self.source, key)));
-                    self.node(value)?;
-                    self.path.pop();
-                }
-            }
-            YamlData::Sequence(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.path.push(Step::Index(i));
-                    self.node(item)?;
-                    self.path.pop();
-                }
-            }
-            YamlData::Tagged(_, inner) => self.node(inner)?,
-            YamlData::Value(_) => self.marker(node)?,
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn rules(&mut self, node: &MarkedYaml) {
-        for (scope, pattern, shape) in COMPILED.iter() {
-            if !self.scopes[*scope as usize] || !matches(pattern, &self.path) {
-                continue;
-            }
-            match (shape, &node.data) {
-                (Shape::Reference | Shape::ValuesImage, YamlData::Value(Scalar::String(s))) => {
-                    let image = split_reference(s).0.to_owned();
-                    self.push(node, Field::Image, Some(image), None, None);
-                }
-                (Shape::KustomizeEntry, YamlData::Mapping(_)) => {
-                    let name = child(self.source, node, "newName")
-                        .or_else(|| child(self.source, node, "name"));
-                    self.children(node, ENTRY_FIELDS, name);
-                }
-                (Shape::ValuesImage, YamlData::Mapping(_)) => {
-                    let repo = child(self.source, node, "repository")
-                        .or_else(|| child(self.source, node, "name"));
-                    let image = match (child(self.source, node, "registry"), repo) {
-                        (Some(reg), Some(repo)) if !reg.is_empty() => Some(format!("{reg}/{repo}")),
-                        (_, repo) => repo,
-                    };
-                    self.children(node, VALUES_FIELDS, image);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn children(&mut self, map: &MarkedYaml, fields: &[(&str, Field)], image: Option<String>) {
-        let YamlData::Mapping(entries) = &map.data else { return };
-        for (key, value) in entries {
-            let key = scalar_text(self.source, key);
-            if let Some((_, field)) = fields.iter().find(|(name, _)| *name == key)
-                && matches!(value.data, YamlData::Value(_))
-            {
-                self.push(value, *field, image.clone(), Some(key), None);
-            }
-        }
-    }
-
-    fn marker(&mut self, node: &MarkedYaml) -> Result<(), Error> {
-        let Some(span) = self.source.scalar_span(node) else { return Ok(()) };
-        let Some(comment) = self.source.trailing_comment(span.end) else { return Ok(()) };
-        let Some(caps) = MARKER.captures(comment) else { return Ok(()) };
-        let reference = caps.get(1).map_or("", |m| m.as_str());
-        let parts: Vec<&str> = reference.split(':').collect();
-        let (policy, field) = match parts.as_slice() {
-            [ns, name] if !ns.is_empty() && !name.is_empty() => (reference, Field::Image),
-            [ns, name, field] if !ns.is_empty() && !name.is_empty() => {
-                let field = match *field {
-                    "tag" => Field::Tag,
-                    "name" => Field::Name,
-                    "digest" => Field::Digest,
-                    _ => return Err(self.marker_error(span.start, reference)),
-                };
-                (&reference[..ns.len() + 1 + name.len()], field)
-            }
-            _ => return Err(self.marker_error(span.start, reference)),
-        };
-        let image = match (&node.data, field) {
-            (YamlData::Value(Scalar::String(s)), Field::Image | Field::Name) => {
-                Some(split_reference(s).0.to_owned())
-            }
-            _ => None,
-        };
-        self.push(node, field, image, None, Some(policy.to_owned()));
-        Ok(())
-    }
-
-    fn marker_error(&self, at: usize, reference: &str) -> Error {
-        Error::Marker { line: self.source.line_of(at), marker: reference.to_owned() }
-    }
-
-    fn push(
-        &mut self,
-        node: &MarkedYaml,
-        field: Field,
-        image: Option<String>,
-        key: Option<String>,
-        policy: Option<String>,
-    ) {
-        let Some(span) = self.source.scalar_span(node) else { return };
-        let mut path = render_path(&self.path);
-        if let Some(key) = key {
-            path.push('.');
-            path.push_str(&key);
-        }
-        self.refs.push(ImageRef {
-            field,
-            image,
-            value: scalar_text(self.source, node),
-            span,
-            path,
-            document: self.document,
-            policy,
-        });
-    }
-}
-
-/// The string YAML reads from a scalar; for a plain scalar that reads as a
-/// number, boolean or null, the text as written.
-fn scalar_text(source: &Source, node: &MarkedYaml) -> String {
-    match &node.data {
-        YamlData::Value(Scalar::String(s)) => s.to_string(),
-        _ => source
-            .scalar_span(node)
-            .and_then(|span| source.text.get(span))
-            .unwrap_or_default()
-            .to_owned(),
-    }
-}
-
-/// The string value of a map's key, if it has one.
-fn child(source: &Source, map: &MarkedYaml, key: &str) -> Option<String> {
-    let YamlData::Mapping(entries) = &map.data else { return None };
-    entries.iter().find(|(k, _)| scalar_text(source, k) == key).and_then(|(_, v)| match &v.data {
-        YamlData::Value(Scalar::Null) => None,
-        YamlData::Value(_) => Some(scalar_text(source, v)),
-        _ => None,
-    })
-}
-
-/// Which scopes a document is in, indexed by `Scope as usize`.
-fn scopes_of(doc: &MarkedYaml) -> [bool; 4] {
-    let field = |key: &str| match &doc.data {
-        YamlData::Mapping(map) => map.iter().find_map(|(k, v)| match (&k.data, &v.data) {
-            (YamlData::Value(Scalar::String(k)), YamlData::Value(Scalar::String(v)))
-                if k == key =>
-            {
-                Some(v.to_string())
-            }
-            _ => None,
-        }),
-        _ => None,
-    };
-    let (kind, api) = (field("kind"), field("apiVersion").unwrap_or_default());
-    let mut scopes = [false; 4];
-    scopes[Scope::Any as usize] = true;
-    scopes[Scope::Kustomization as usize] = match kind.as_deref() {
-        None => true,
-        Some("Kustomization" | "Component") => api.starts_with("kustomize.config.k8s.io/"),
-        Some(_) => false,
-    };
-    scopes[Scope::FluxKustomization as usize] =
-        kind.as_deref() == Some("Kustomization") && api.starts_with("kustomize.toolkit.fluxcd.io/");
-    scopes[Scope::HelmRelease as usize] =
-        matches!(kind.as_deref(), Some("HelmRelease" | "FluxHelmRelease"));
-    scopes
-}
-
-fn matches(pattern: &[Pattern], path: &[Step]) -> bool {
-    match (pattern.split_first(), path.split_first()) {
-        (None, None) => true,
-        (Some((Pattern::AnyDepth, rest)), _) => {
-            (0..=path.len()).any(|skip| matches(rest, &path[skip..]))
-        }
-        (Some((Pattern::Key(k), rest)), Some((Step::Key(s), tail))) if k == s => {
-            matches(rest, tail)
-        }
-        (Some((Pattern::AnyIndex, rest)), Some((Step::Index(_), tail))) => matches(rest, tail),
-        _ => false,
-    }
-}
-
-fn render_path(path: &[Step]) -> String {
-    let mut out = String::new();
-    for step in path {
-        match step {
-            Step::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Step::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
 }
 
 /// Writes `value` as a scalar of the given style; a plain scalar becomes

@@ -2,7 +2,7 @@
 
 use super::*;
 use proptest::prelude::*;
-use saphyr::Yaml;
+use saphyr::{Scalar, Yaml};
 
 /// (file, expected refs as `field image value path policy`).
 const FIND_CASES: &[(&str, &[&str])] = &[
@@ -10,7 +10,7 @@ const FIND_CASES: &[(&str, &[&str])] = &[
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n      - image: busybox\n      containers:\n      - name: app\n        image: ghcr.io/acme/user-roles:v1.2.2.2022-01-15t161730814Z.9eabf5b # {\"$imagepolicy\": \"flux-system:user-roles\"}\n      - {name: side, image: 'nginx:1.25@sha256:abc'}\n",
         &[
             "Image busybox busybox spec.template.spec.initContainers[0].image -",
-            "Image ghcr.io/acme/user-roles ghcr.io/acme/user-roles:v1.2.2.2022-01-15t161730814Z.9eabf5b spec.template.spec.containers[0].image flux-system:user-roles",
+            "Image ghcr.io/acme/user-roles ghcr.io/acme/user-roles:v1.2.2.2022-01-15t161730814Z.9eabf5b spec.template.spec.containers[0].image marker=flux-system:user-roles",
             "Image nginx nginx:1.25@sha256:abc spec.template.spec.containers[1].image -",
         ],
     ),
@@ -19,7 +19,7 @@ const FIND_CASES: &[(&str, &[&str])] = &[
         &[
             "Name ghcr.io/acme/user-roles ghcr.io/acme/user-roles images[0].newName -",
             "Tag ghcr.io/acme/user-roles 1.20 images[0].newTag -",
-            "Tag web 1.20 images[1].newTag apps:web",
+            "Tag web 1.20 images[1].newTag marker=apps:web",
             "Digest web sha256:0123 images[1].digest -",
         ],
     ),
@@ -36,7 +36,7 @@ const FIND_CASES: &[(&str, &[&str])] = &[
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  values:\n    image:\n      registry: docker.io\n      repository: bitnami/redis\n      tag: 7.2.4 # {\"$imagepolicy\": \"infra:redis:tag\"}\n    metrics:\n      image: prom/exporter:v1\n",
         &[
             "Name docker.io/bitnami/redis bitnami/redis spec.values.image.repository -",
-            "Tag docker.io/bitnami/redis 7.2.4 spec.values.image.tag infra:redis",
+            "Tag docker.io/bitnami/redis 7.2.4 spec.values.image.tag marker=infra:redis",
             "Image prom/exporter prom/exporter:v1 spec.values.metrics.image -",
         ],
     ),
@@ -51,9 +51,9 @@ const FIND_CASES: &[(&str, &[&str])] = &[
         // Markers anywhere, on any value; a value map's `tag` outside a HelmRelease is not a rule.
         "app:\n  image:\n    repository: ghcr.io/x # {\"$imagepolicy\": \"ns:x:name\"}\n    tag: v1 # {\"$imagepolicy\": \"ns:x:tag\"}\n  full: 'ghcr.io/x:v1' #   {\"$imagepolicy\":\"ns:x\"}\n  other: v1 # {\"not\": \"a marker\"}\n",
         &[
-            "Name ghcr.io/x ghcr.io/x app.image.repository ns:x",
-            "Tag - v1 app.image.tag ns:x",
-            "Image ghcr.io/x ghcr.io/x:v1 app.full ns:x",
+            "Name ghcr.io/x ghcr.io/x app.image.repository marker=ns:x",
+            "Tag - v1 app.image.tag marker=ns:x",
+            "Image ghcr.io/x ghcr.io/x:v1 app.full marker=ns:x",
         ],
     ),
     (
@@ -68,6 +68,36 @@ const FIND_CASES: &[(&str, &[&str])] = &[
             "Image a/b a/b:d spec.containers[0].image -",
         ],
     ),
+    (
+        // Flux v1 workload annotations give a container's policy.
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    fluxcd.io/automated: \"true\"\n    fluxcd.io/tag.app: semver:~1.0\n    flux.weave.works/tag.init: glob:v*\nspec:\n  template:\n    spec:\n      initContainers:\n      - name: init\n        image: init:v1\n      containers:\n      - name: app\n        image: app:1.0.1\n      - name: side\n        image: side:1\n",
+        &[
+            "Image init init:v1 spec.template.spec.initContainers[0].image annotation=glob:v*",
+            "Image app app:1.0.1 spec.template.spec.containers[0].image annotation=semver:~1.0",
+            "Image side side:1 spec.template.spec.containers[1].image -",
+        ],
+    ),
+    (
+        // Flux v1 helm-operator image detection and filters (chart-image at the top, else the key).
+        "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  annotations:\n    filter.fluxcd.io/chart-image: semver:~4.0\n    filter.fluxcd.io/nats: regex:^0.6.*\nspec:\n  values:\n    registry: docker.io\n    image: bitnami/mongodb\n    tag: 4.0.3\n    nats:\n      image:\n        repository: nats-streaming\n        tag: 0.6.0\n    prometheus:\n      image: prom/prometheus:v2.3.1\n",
+        &[
+            "Name docker.io/bitnami/mongodb bitnami/mongodb spec.values.image annotation=semver:~4.0",
+            "Tag docker.io/bitnami/mongodb 4.0.3 spec.values.tag annotation=semver:~4.0",
+            "Name nats-streaming nats-streaming spec.values.nats.image.repository annotation=regex:^0.6.*",
+            "Tag nats-streaming 0.6.0 spec.values.nats.image.tag annotation=regex:^0.6.*",
+            "Image prom/prometheus prom/prometheus:v2.3.1 spec.values.prometheus.image -",
+        ],
+    ),
+    (
+        // Flux v1 helm-operator aliases map values paths to an image.
+        "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  annotations:\n    repository.fluxcd.io/app: appImage\n    tag.fluxcd.io/app: appTag\n    filter.fluxcd.io/app: 'glob:*'\n    registry.fluxcd.io/submarine: sub.marinesystem.reg\n    repository.fluxcd.io/submarine: sub.marinesystem.img\n    tag.fluxcd.io/submarine: sub.marinesystem.tag\nspec:\n  values:\n    appImage: repo/image1\n    appTag: version\n    sub:\n      marinesystem:\n        reg: domain.com\n        img: repo/image2\n        tag: version\n",
+        &[
+            "Name repo/image1 repo/image1 spec.values.appImage annotation=glob:*",
+            "Tag repo/image1 version spec.values.appTag annotation=glob:*",
+            "Name domain.com/repo/image2 repo/image2 spec.values.sub.marinesystem.img -",
+            "Tag domain.com/repo/image2 version spec.values.sub.marinesystem.tag -",
+        ],
+    ),
 ];
 
 fn describe(r: &ImageRef) -> String {
@@ -77,7 +107,11 @@ fn describe(r: &ImageRef) -> String {
         r.image.as_deref().unwrap_or("-"),
         r.value,
         r.path,
-        r.policy.as_deref().unwrap_or("-")
+        match &r.policy {
+            None => "-".to_owned(),
+            Some(PolicyRef::ImagePolicy(p)) => format!("marker={p}"),
+            Some(PolicyRef::Annotation(p)) => format!("annotation={p}"),
+        }
     )
 }
 
