@@ -268,3 +268,35 @@ fn sync_once_leaves_the_target_untouched_when_the_render_fails() {
     assert!(err.contains("production"), "{err}");
     assert_eq!(repo.tip("rendered").unwrap(), tip);
 }
+
+#[test]
+fn tag_parse_prints_fields_and_tag_new_formats() {
+    let seed = "v1.2.2.2022-01-15t161730814Z.9eabf5b536662000f79978c4d1b6e4eff5c8d785";
+    let out = kiln(&root(), &["tag", "parse", seed]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["kind"], "unique");
+    assert_eq!(json["version"], "1.2.2");
+    assert_eq!(json["time"], "2022-01-15T16:17:30.814Z");
+    assert_eq!(json["sha"], "9eabf5b536662000f79978c4d1b6e4eff5c8d785");
+
+    let out = kiln(
+        &root(),
+        &[
+            "tag",
+            "new",
+            "--version",
+            "1.2.2",
+            "--sha",
+            "9eabf5b536662000f79978c4d1b6e4eff5c8d785",
+            "--time",
+            "2022-01-15T16:17:30.814Z",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), seed);
+
+    let out = kiln(&root(), &["tag", "new", "--version", "1.2.2", "--sha", "XYZ"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).to_lowercase().contains("sha"), "{}", stderr(&out));
+}
