@@ -1,0 +1,186 @@
+//! JSON 6902 patches (add, remove, replace, move, copy, test) with the
+//! behaviour of the JSON patch library kustomize v5.5 uses.
+//!
+//! Written here rather than through the `json-patch` crate: that crate works
+//! on `serde_json::Value`, so every patch would convert the object there and
+//! back, and its strict RFC behaviour differs from kustomize's in ways that
+//! show in output: kustomize's `replace` of a missing map key adds it, a
+//! `test` of a missing path against `null` passes, and negative array
+//! indexes count from the end.
+
+use super::Error;
+use crate::value::Value;
+
+/// Applies a sequence of operations (`{op, path, value, from}` maps, parsed
+/// from YAML or JSON) to `target`. On error `target` is left unchanged and
+/// the error names the operation's index, op and path.
+pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
+    let Value::Seq(ops) = ops else { return Err(Error::OpsNotSeq { got: ops.type_name() }) };
+    let mut doc = target.clone();
+    for (index, op) in ops.iter().enumerate() {
+        let fail = |op: &str, path: &str, reason: String| Error::Operation {
+            index,
+            op: op.to_string(),
+            path: path.to_string(),
+            reason,
+        };
+        let Value::Map(fields) = op else {
+            return Err(fail("?", "", format!("operation is a {}, not a map", op.type_name())));
+        };
+        let name = fields.get("op").and_then(Value::as_str).unwrap_or("?");
+        let path = fields
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail(name, "", "missing path".into()))?;
+        let pointer = parse_pointer(path).map_err(|r| fail(name, path, r))?;
+        let value =
+            || fields.get("value").cloned().ok_or_else(|| fail(name, path, "missing value".into()));
+        let from = || -> Result<Vec<String>, Error> {
+            let from = fields
+                .get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail(name, path, "missing from".into()))?;
+            parse_pointer(from).map_err(|r| fail(name, path, format!("from: {r}")))
+        };
+        let result = match name {
+            "add" => put(&mut doc, &pointer, value()?, true),
+            "remove" => remove(&mut doc, &pointer).map(drop),
+            "replace" => put(&mut doc, &pointer, value()?, false),
+            "move" => {
+                let from = from()?;
+                remove(&mut doc, &from).and_then(|v| put(&mut doc, &pointer, v, true))
+            }
+            "copy" => {
+                let from = from()?;
+                match get(&doc, &from) {
+                    Some(v) => {
+                        let v = v.clone();
+                        put(&mut doc, &pointer, v, true)
+                    }
+                    None => Err("copy from a path that does not exist".to_string()),
+                }
+            }
+            "test" => {
+                let want = fields.get("value").unwrap_or(&Value::Null);
+                match get(&doc, &pointer) {
+                    Some(have) if equal(have, want) => Ok(()),
+                    None if want.is_null() => Ok(()),
+                    _ => Err("test failed".to_string()),
+                }
+            }
+            other => Err(format!("unknown operation '{other}'")),
+        };
+        result.map_err(|r| fail(name, path, r))?;
+    }
+    *target = doc;
+    Ok(())
+}
+
+/// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
+fn parse_pointer(path: &str) -> Result<Vec<String>, String> {
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("'{path}' is not a JSON pointer: it must start with '/'"));
+    };
+    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+}
+
+/// The array position a token names; negative positions count from the end.
+fn index(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {
+    let invalid = || format!("invalid index {token} for a sequence of {len}");
+    let i: i64 = token.parse().map_err(|_| invalid())?;
+    let len_i = i64::try_from(len).map_err(|_| invalid())?;
+    let i = if i < 0 { i + len_i } else { i };
+    let max = if allow_end { len_i } else { len_i - 1 };
+    if i < 0 || i > max {
+        return Err(invalid());
+    }
+    usize::try_from(i).map_err(|_| invalid())
+}
+
+fn get<'a>(doc: &'a Value, pointer: &[String]) -> Option<&'a Value> {
+    pointer.iter().try_fold(doc, |cur, token| match cur {
+        Value::Map(m) => m.get(token),
+        Value::Seq(s) => index(token, s.len(), false).ok().and_then(|i| s.get(i)),
+        _ => None,
+    })
+}
+
+fn get_mut<'a>(doc: &'a mut Value, pointer: &[String]) -> Option<&'a mut Value> {
+    pointer.iter().try_fold(doc, |cur, token| match cur {
+        Value::Map(m) => m.get_mut(token),
+        Value::Seq(s) => {
+            let i = index(token, s.len(), false).ok()?;
+            s.get_mut(i)
+        }
+        _ => None,
+    })
+}
+
+/// The container that holds the last token of `pointer`, and that token.
+fn parent<'a, 'p>(
+    doc: &'a mut Value,
+    pointer: &'p [String],
+) -> Result<(&'a mut Value, &'p str), String> {
+    let Some((last, init)) = pointer.split_last() else {
+        return Err("the root has no parent".to_string());
+    };
+    let parent = get_mut(doc, init)
+        .ok_or_else(|| "the document is missing the path's parent".to_string())?;
+    Ok((parent, last.as_str()))
+}
+
+/// Sets the value at `pointer`. `add` inserts into sequences (`-` appends);
+/// otherwise (`replace`) the element must exist. On maps both set the key:
+/// kustomize's `replace` of a missing key adds it.
+fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), String> {
+    if pointer.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    match parent(doc, pointer)? {
+        (Value::Map(m), key) => {
+            m.insert(key.to_string(), value);
+        }
+        (Value::Seq(s), "-") if add => s.push(value),
+        (Value::Seq(s), token) if add => {
+            let i = index(token, s.len(), true)?;
+            s.insert(i, value);
+        }
+        (Value::Seq(s), token) => {
+            let i = index(token, s.len(), false)?;
+            s[i] = value;
+        }
+        (other, _) => return Err(format!("cannot set a field of a {}", other.type_name())),
+    }
+    Ok(())
+}
+
+fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, String> {
+    match parent(doc, pointer)? {
+        (Value::Map(m), key) => {
+            m.shift_remove(key).ok_or_else(|| format!("cannot remove nonexistent key '{key}'"))
+        }
+        (Value::Seq(s), token) => {
+            let i = index(token, s.len(), false)?;
+            Ok(s.remove(i))
+        }
+        (other, _) => Err(format!("cannot remove from a {}", other.type_name())),
+    }
+}
+
+/// Equality as JSON sees it: `1` and `1.0` are the same number.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => (*i as f64) == *f,
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
