@@ -152,6 +152,14 @@ fn sorted(mut objects: Vec<Value>) -> Vec<Value> {
     objects
 }
 
+/// The lines around the first place two texts differ.
+fn first_difference(want: &str, got: &str) -> String {
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let at = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+    let around = |lines: &[&str]| lines[at.saturating_sub(4)..(at + 4).min(lines.len())].join("\n");
+    format!("output differs at line {}\n--- want\n{}\n--- got\n{}", at + 1, around(&w), around(&g))
+}
+
 fn case_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/patch-cases");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -189,10 +197,9 @@ fn patch_cases_match_kubectl_kustomize() {
                     if got == want {
                         Ok(())
                     } else {
-                        Err(format!(
-                            "output differs\n--- want\n{}--- got\n{}",
-                            renderer::yaml::to_stream(&want),
-                            renderer::yaml::to_stream(&got)
+                        Err(first_difference(
+                            &renderer::yaml::to_stream(&want),
+                            &renderer::yaml::to_stream(&got),
                         ))
                     }
                 }

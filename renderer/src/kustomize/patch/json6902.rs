@@ -5,8 +5,9 @@
 //! on `serde_json::Value`, so every patch would convert the object there and
 //! back, and its strict RFC behaviour differs from kustomize's in ways that
 //! show in output: kustomize's `replace` of a missing map key adds it, a
-//! `test` of a missing path against `null` passes, and negative array
-//! indexes count from the end.
+//! `test` of a missing path against `null` passes, a missing `value` is
+//! `null`, `copy` from a missing path copies `null`, a path without a leading
+//! `/` loses its first token, and negative array indexes count from the end.
 
 use super::Error;
 use crate::value::Value;
@@ -32,33 +33,27 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
             .get("path")
             .and_then(Value::as_str)
             .ok_or_else(|| fail(name, "", "missing path".into()))?;
-        let pointer = parse_pointer(path).map_err(|r| fail(name, path, r))?;
-        let value =
-            || fields.get("value").cloned().ok_or_else(|| fail(name, path, "missing value".into()));
+        let pointer = parse_pointer(path);
+        let value = fields.get("value").cloned().unwrap_or(Value::Null);
         let from = || -> Result<Vec<String>, Error> {
             let from = fields
                 .get("from")
                 .and_then(Value::as_str)
                 .ok_or_else(|| fail(name, path, "missing from".into()))?;
-            parse_pointer(from).map_err(|r| fail(name, path, format!("from: {r}")))
+            Ok(parse_pointer(from))
         };
         let result = match name {
-            "add" => put(&mut doc, &pointer, value()?, true),
+            "add" => put(&mut doc, &pointer, value, true),
             "remove" => remove(&mut doc, &pointer).map(drop),
-            "replace" => put(&mut doc, &pointer, value()?, false),
+            "replace" => put(&mut doc, &pointer, value, false),
             "move" => {
                 let from = from()?;
                 remove(&mut doc, &from).and_then(|v| put(&mut doc, &pointer, v, true))
             }
             "copy" => {
                 let from = from()?;
-                match get(&doc, &from) {
-                    Some(v) => {
-                        let v = v.clone();
-                        put(&mut doc, &pointer, v, true)
-                    }
-                    None => Err("copy from a path that does not exist".to_string()),
-                }
+                let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
+                put(&mut doc, &pointer, v, true)
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);
@@ -77,23 +72,20 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
 }
 
 /// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
-fn parse_pointer(path: &str) -> Result<Vec<String>, String> {
-    if path.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!("'{path}' is not a JSON pointer: it must start with '/'"));
-    };
-    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+/// Like kustomize's library, the text before the first `/` is dropped
+/// whatever it is, so `spec/paused` names `/paused`.
+fn parse_pointer(path: &str) -> Vec<String> {
+    path.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect()
 }
 
-/// The array position a token names; negative positions count from the end.
-fn index(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {
+/// The array position a token names; negative positions count from the end
+/// (for an insertion, `-1` is the end itself).
+fn index(token: &str, len: usize, insert: bool) -> Result<usize, String> {
     let invalid = || format!("invalid index {token} for a sequence of {len}");
     let i: i64 = token.parse().map_err(|_| invalid())?;
-    let len_i = i64::try_from(len).map_err(|_| invalid())?;
-    let i = if i < 0 { i + len_i } else { i };
-    let max = if allow_end { len_i } else { len_i - 1 };
+    let slots = i64::try_from(len).map_err(|_| invalid())? + i64::from(insert);
+    let i = if i < 0 { i + slots } else { i };
+    let max = slots - 1;
     if i < 0 || i > max {
         return Err(invalid());
     }

@@ -21,6 +21,7 @@ pub(crate) enum Schema {
     MergeList { keys: &'static [&'static str], elem: Option<&'static str> },
 }
 
+use crate::resource::Gvk;
 use Schema::{MergeList, Object};
 
 type Fields = &'static [(&'static str, Schema)];
@@ -99,7 +100,19 @@ const TYPES: &[(&str, Fields)] = &[
             ("webhooks", MergeList { keys: &["name"], elem: None }),
         ],
     ),
-    ("Node", &[("metadata", Object("ObjectMeta")), ("status", Object("NodeStatus"))]),
+    (
+        "Node",
+        &[
+            ("metadata", Object("ObjectMeta")),
+            ("spec", Object("NodeSpec")),
+            ("status", Object("NodeStatus")),
+        ],
+    ),
+    ("NodeSpec", &[("podCIDRs", MergeList { keys: &[], elem: None })]),
+    (
+        "PodDisruptionBudget",
+        &[("metadata", Object("ObjectMeta")), ("status", Object("Conditions"))],
+    ),
     (
         "NodeStatus",
         &[
@@ -110,7 +123,7 @@ const TYPES: &[(&str, Fields)] = &[
 ];
 
 /// Kinds whose root type is more than [`Object`]: (group, kind, type).
-const KINDS: &[(&str, &str, &str)] = &[
+const ROOTS: &[(&str, &str, &str)] = &[
     ("", "Pod", "Pod"),
     ("", "PodTemplate", "PodTemplate"),
     ("", "ReplicationController", "Workload"),
@@ -121,49 +134,111 @@ const KINDS: &[(&str, &str, &str)] = &[
     ("apps", "ReplicaSet", "Workload"),
     ("apps", "DaemonSet", "Workload"),
     ("apps", "StatefulSet", "Workload"),
-    ("extensions", "Deployment", "Workload"),
-    ("extensions", "ReplicaSet", "Workload"),
-    ("extensions", "DaemonSet", "Workload"),
     ("batch", "Job", "Workload"),
     ("batch", "CronJob", "CronJob"),
+    ("policy", "PodDisruptionBudget", "PodDisruptionBudget"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "WebhookConfiguration"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "WebhookConfiguration"),
 ];
 
-/// API groups of the built-in schema: their kinds at least have `metadata`.
-const BUILTIN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
+/// The kinds of Kubernetes 1.21 by group and version: kustomize looks a
+/// schema up by all three, so `apps/v1beta2` Deployments and
+/// `autoscaling/v2` HorizontalPodAutoscalers have none and merge no list.
+const KNOWN: &[(&str, &[&str], &[&str])] = &[
+    (
+        "",
+        &["v1"],
+        &[
+            "Binding",
+            "ComponentStatus",
+            "ConfigMap",
+            "Endpoints",
+            "Event",
+            "LimitRange",
+            "Namespace",
+            "Node",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "Pod",
+            "PodTemplate",
+            "ReplicationController",
+            "ResourceQuota",
+            "Secret",
+            "Service",
+            "ServiceAccount",
+        ],
+    ),
+    (
+        "admissionregistration.k8s.io",
+        &["v1", "v1beta1"],
+        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+    ),
+    ("apiextensions.k8s.io", &["v1", "v1beta1"], &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["v1", "v1beta1"], &["APIService"]),
+    (
+        "apps",
+        &["v1"],
+        &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"],
+    ),
+    ("authentication.k8s.io", &["v1", "v1beta1"], &["TokenRequest", "TokenReview"]),
+    (
+        "authorization.k8s.io",
+        &["v1", "v1beta1"],
+        &[
+            "LocalSubjectAccessReview",
+            "SelfSubjectAccessReview",
+            "SelfSubjectRulesReview",
+            "SubjectAccessReview",
+        ],
+    ),
+    ("autoscaling", &["v1"], &["HorizontalPodAutoscaler", "Scale"]),
+    ("autoscaling", &["v2beta1", "v2beta2"], &["HorizontalPodAutoscaler"]),
+    ("batch", &["v1"], &["CronJob", "Job"]),
+    ("batch", &["v1beta1"], &["CronJob"]),
+    ("certificates.k8s.io", &["v1", "v1beta1"], &["CertificateSigningRequest"]),
+    ("coordination.k8s.io", &["v1", "v1beta1"], &["Lease"]),
+    ("discovery.k8s.io", &["v1", "v1beta1"], &["EndpointSlice"]),
+    ("events.k8s.io", &["v1", "v1beta1"], &["Event"]),
+    ("extensions", &["v1beta1"], &["Ingress"]),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        &["v1alpha1", "v1beta1"],
+        &["FlowSchema", "PriorityLevelConfiguration"],
+    ),
+    ("networking.k8s.io", &["v1"], &["Ingress", "IngressClass", "NetworkPolicy"]),
+    ("networking.k8s.io", &["v1beta1"], &["Ingress", "IngressClass"]),
+    ("node.k8s.io", &["v1", "v1alpha1", "v1beta1"], &["RuntimeClass"]),
+    ("policy", &["v1"], &["Eviction", "PodDisruptionBudget"]),
+    ("policy", &["v1beta1"], &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"]),
+    (
+        "rbac.authorization.k8s.io",
+        &["v1", "v1alpha1", "v1beta1"],
+        &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+    ),
+    ("scheduling.k8s.io", &["v1", "v1alpha1", "v1beta1"], &["PriorityClass"]),
+    ("storage.k8s.io", &["v1"], &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"]),
+    (
+        "storage.k8s.io",
+        &["v1beta1"],
+        &["CSIDriver", "CSINode", "CSIStorageCapacity", "StorageClass", "VolumeAttachment"],
+    ),
+    ("storage.k8s.io", &["v1alpha1"], &["CSIStorageCapacity", "VolumeAttachment"]),
 ];
 
 impl Schema {
-    /// The schema of a whole object of the given group and kind.
-    pub(crate) fn root(group: &str, kind: &str) -> Schema {
-        if let Some((_, _, ty)) = KINDS.iter().find(|(g, k, _)| *g == group && *k == kind) {
-            Object(ty)
-        } else if BUILTIN_GROUPS.contains(&group) {
-            Object("Object")
-        } else {
-            Schema::Unknown
+    /// The schema of a whole object of the given group, version and kind.
+    pub(crate) fn root(gvk: &Gvk) -> Schema {
+        let known = KNOWN.iter().any(|(g, versions, kinds)| {
+            *g == gvk.group
+                && versions.contains(&gvk.version.as_str())
+                && kinds.contains(&gvk.kind.as_str())
+        });
+        if !known {
+            return Schema::Unknown;
+        }
+        match ROOTS.iter().find(|(g, k, _)| *g == gvk.group && *k == gvk.kind) {
+            Some((_, _, ty)) => Object(ty),
+            None => Object("Object"),
         }
     }
 
@@ -195,7 +270,7 @@ mod tests {
         let named = TYPES
             .iter()
             .flat_map(|(_, fields)| fields.iter().map(|(_, s)| *s))
-            .chain(KINDS.iter().map(|(_, _, t)| Object(t)))
+            .chain(ROOTS.iter().map(|(_, _, t)| Object(t)))
             .filter_map(|s| match s {
                 Object(t) | MergeList { elem: Some(t), .. } => Some(t),
                 _ => None,
@@ -207,37 +282,42 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let cases: &[(&str, &str, &[&str], Schema)] = &[
+        let containers = MergeList { keys: &["name"], elem: Some("Container") };
+        let volumes = MergeList { keys: &["name"], elem: None };
+        let set = MergeList { keys: &[], elem: None };
+        let service_ports = MergeList { keys: &["port", "protocol"], elem: None };
+        let pod_spec: &[&str] = &["spec", "template", "spec"];
+        let cases: &[(&str, &str, &[&str], &str, Schema)] = &[
+            ("apps/v1", "Deployment", pod_spec, "containers", containers),
+            ("apps/v1beta2", "Deployment", pod_spec, "containers", Schema::Unknown),
+            ("apps/v1", "Deployment", pod_spec, "tolerations", Schema::Unknown),
             (
-                "apps",
-                "Deployment",
-                &["spec", "template", "spec", "containers"],
-                MergeList { keys: &["name"], elem: Some("Container") },
-            ),
-            (
-                "batch",
+                "batch/v1beta1",
                 "CronJob",
-                &["spec", "jobTemplate", "spec", "template", "spec", "volumes"],
-                MergeList { keys: &["name"], elem: None },
+                &["spec", "jobTemplate", "spec", "template", "spec"],
+                "volumes",
+                volumes,
             ),
-            ("", "ConfigMap", &["metadata", "finalizers"], MergeList { keys: &[], elem: None }),
+            ("v1", "ConfigMap", &["metadata"], "finalizers", set),
+            ("v1", "Service", &["spec"], "ports", service_ports),
             (
-                "",
-                "Service",
-                &["spec", "ports"],
-                MergeList { keys: &["port", "protocol"], elem: None },
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                &["metadata"],
+                "finalizers",
+                Schema::Unknown,
             ),
-            ("apps", "Deployment", &["spec", "template", "spec", "tolerations"], Schema::Unknown),
-            ("example.com", "Widget", &["metadata", "finalizers"], Schema::Unknown),
+            ("v1", "Widget", &["metadata"], "finalizers", Schema::Unknown),
+            ("example.com/v1", "Widget", &["metadata"], "finalizers", Schema::Unknown),
         ];
-        for (group, kind, path, want) in cases {
-            let got = path.iter().fold(Schema::root(group, kind), |s, f| s.field(f));
-            assert_eq!(got, *want, "{group}/{kind} {path:?}");
+        for (api_version, kind, path, field, want) in cases {
+            let root = Schema::root(&Gvk::from_api_version(api_version, kind));
+            let got = path.iter().fold(root, |s, f| s.field(f)).field(field);
+            assert_eq!(got, *want, "{api_version} {kind} {path:?} {field}");
         }
-        let container = Schema::root("", "Pod").field("spec").field("containers").elements();
-        assert_eq!(
-            container.field("ports"),
-            MergeList { keys: &["containerPort", "protocol"], elem: None }
-        );
+        let pod = Schema::root(&Gvk::from_api_version("v1", "Pod"));
+        let container = pod.field("spec").field("containers").elements();
+        let ports = MergeList { keys: &["containerPort", "protocol"], elem: None };
+        assert_eq!(container.field("ports"), ports);
     }
 }

@@ -45,7 +45,7 @@ pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, 
     }
     let mut patch = patch.clone();
     stringify_metadata(&mut patch);
-    let schema = Schema::root(&gvk.group, &gvk.kind);
+    let schema = Schema::root(gvk);
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
     Ok(merged.map(|m| m.value))
 }
@@ -195,27 +195,12 @@ fn split_directive<'a>(
     Ok((directive, Cow::Owned(rest)))
 }
 
-/// A copy of a patch with every `$patch` key removed from its maps.
-///
-/// kyaml adds a patch's new subtree by merging the patch node with itself,
-/// eliding directives in place; merging a directive-free copy with the
-/// patch does the same without shared nodes.
-fn without_directives(v: &Value) -> Value {
-    match v {
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .filter(|(k, _)| k.as_str() != DIRECTIVE)
-                .map(|(k, v)| (k.clone(), without_directives(v)))
-                .collect(),
-        ),
-        Value::Seq(s) => Value::Seq(s.iter().map(without_directives).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Adds a subtree that only the patch has (or that replaces the target's).
+///
+/// kyaml does this by merging the patch node with itself, which removes
+/// nulls and applies nested directives; merging a copy does the same.
 fn add(patch: &Value, schema: Schema, path: &mut Vec<String>) -> Result<Option<Merged>, Error> {
-    let merged = merge(Some(without_directives(patch)), Some(patch), schema, path)?;
+    let merged = merge(Some(patch.clone()), Some(patch), schema, path)?;
     Ok(merged.map(|m| Merged { value: m.value, in_place: false }))
 }
 
@@ -226,6 +211,7 @@ fn merge_map(
     path: &mut Vec<String>,
 ) -> Result<Option<Merged>, Error> {
     let Some(patch) = patch else { return Ok(dest.map(Value::Map).and_then(Merged::kept)) };
+    let had_directive = patch.contains_key(DIRECTIVE);
     let (directive, patch) = split_directive(patch, path)?;
     let mut dest = match (directive, dest) {
         (Directive::Delete, _) => return Ok(None),
@@ -234,6 +220,11 @@ fn merge_map(
         }
         (Directive::Merge, Some(d)) => d,
     };
+    if had_directive {
+        // kyaml elides the directive from the patch node in place; when the
+        // target node is that same node (see `add`) it loses it too.
+        dest.shift_remove(DIRECTIVE);
+    }
     for (key, pv) in patch.iter() {
         let dv = dest.get_mut(key).map(std::mem::take);
         path.push(key.clone());
@@ -269,15 +260,17 @@ fn merge_seq(
         });
     };
     let Some(patch) = patch else { return Ok(dest.map(Value::Seq).and_then(Merged::kept)) };
-    let replace = patch.iter().any(is_replace_element);
-    let patch: Cow<'_, [Value]> = if replace {
-        Cow::Owned(patch.iter().filter(|v| !is_replace_element(v)).cloned().collect::<Vec<_>>())
-    } else {
-        Cow::Borrowed(patch)
-    };
-    let dest = match dest {
-        Some(d) if !replace => d,
-        _ => patch.iter().map(without_directives).collect(),
+    // A list the target lacks is added as the patch has it, merged with
+    // itself, before kyaml looks for a list directive; otherwise a
+    // `{$patch: replace}` element makes the patch's list (without it) the result.
+    let (dest, patch): (Vec<Value>, Cow<'_, [Value]>) = match dest {
+        None => (patch.clone(), Cow::Borrowed(patch)),
+        Some(_) if patch.iter().any(is_replace_element) => {
+            let kept: Vec<Value> =
+                patch.iter().filter(|v| !is_replace_element(v)).cloned().collect();
+            (kept.clone(), Cow::Owned(kept))
+        }
+        Some(d) => (d, Cow::Borrowed(patch)),
     };
     let merged = if keys.is_empty() {
         merge_scalar_set(dest, &patch, path)?
@@ -376,10 +369,13 @@ fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], v
             shape(&e) == Some(Shape::Scalar)
                 && values.first().is_some_and(|v| *v == scalar_text(&e))
         } else if e.as_map().is_none() {
-            false
+            // kyaml keeps elements that are not maps when it matches maps.
+            list.push(e);
+            continue;
         } else {
-            // kyaml reuses the last comparison for keys that have no value.
-            let mut last = true;
+            // kyaml reuses the last comparison for keys that have no value,
+            // and with no value at all matches nothing.
+            let mut last = false;
             for (j, k) in keys.iter().enumerate() {
                 if let Some(v) = values.get(j) {
                     last = match field_text(&e, k) {
@@ -394,7 +390,10 @@ fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], v
             last
         };
         if !matches {
-            list.push(e);
+            // kyaml keeps non-matching elements only when it matched by value.
+            if !values.is_empty() {
+                list.push(e);
+            }
             continue;
         }
         found = true;
