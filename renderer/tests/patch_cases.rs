@@ -218,3 +218,49 @@ fn patch_cases_match_kubectl_kustomize() {
         failures.join("\n")
     );
 }
+
+/// Why the recording of one case no longer matches `kubectl kustomize`, if it does not.
+fn stale_recording(dir: &Path) -> Option<String> {
+    let name = dir.display().to_string();
+    let out = std::process::Command::new("kubectl").arg("kustomize").arg(dir).output();
+    let Ok(out) = out else { return Some(format!("{name}: kubectl does not run")) };
+    let recorded_error = dir.join("expected-error.txt").is_file();
+    if !out.status.success() {
+        return (!recorded_error).then(|| format!("{name}: kubectl fails now"));
+    }
+    let live = parse_documents(&String::from_utf8_lossy(&out.stdout), &name);
+    match (live, read_docs(&dir.join("expected.yaml"))) {
+        (Ok(live), Ok(recorded)) if live == recorded => None,
+        _ => Some(format!("{name}: recording differs from kubectl's output")),
+    }
+}
+
+/// When `kubectl` is on PATH, the recordings must still be what it prints:
+/// a newer kustomize or an edited case shows up here, and `record.sh` fixes it.
+/// It takes most of a minute on a busy machine; `KILN_SKIP_LIVE=1` skips it.
+#[test]
+fn recordings_match_live_kubectl_kustomize() {
+    if std::env::var_os("KILN_SKIP_LIVE").is_some_and(|v| v == "1") {
+        println!("KILN_SKIP_LIVE=1: recordings not re-checked");
+        return;
+    }
+    let probe = std::process::Command::new("kubectl").args(["version", "--client"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        println!("kubectl is not on PATH: recordings not re-checked");
+        return;
+    }
+    // kubectl takes most of a second to start: four at a time.
+    let dirs = case_dirs();
+    let stale: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = dirs
+            .chunks(dirs.len().div_ceil(4).max(1))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk.iter().filter_map(|d| stale_recording(d)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker finishes")).collect()
+    });
+    assert!(stale.is_empty(), "stale recordings, run record.sh:\n{}", stale.join("\n"));
+}

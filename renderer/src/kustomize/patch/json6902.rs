@@ -176,3 +176,63 @@ fn equal(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn yaml(text: &str) -> Value {
+        parse_documents(text, "test").expect("test YAML parses").remove(0)
+    }
+
+    #[test]
+    fn operations() {
+        let doc = "a:\n  x/y: 1\n  t~u: 2\nl: [1, 2, 3]\n";
+        let cases: &[(&str, &str)] = &[
+            ("[{op: add, path: /a/x~1y, value: 9}]", "a: {x/y: 9, t~u: 2}\nl: [1, 2, 3]"),
+            ("[{op: remove, path: /a/t~0u}]", "a: {x/y: 1}\nl: [1, 2, 3]"),
+            ("[{op: add, path: /l/-, value: 4}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3, 4]"),
+            ("[{op: add, path: /l/-1, value: 4}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3, 4]"),
+            ("[{op: remove, path: /l/-1}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2]"),
+            ("[{op: add, path: /l/0, value: 0}]", "a: {x/y: 1, t~u: 2}\nl: [0, 1, 2, 3]"),
+            ("[{op: replace, path: /l/1, value: b}]", "a: {x/y: 1, t~u: 2}\nl: [1, b, 3]"),
+            ("[{op: replace, path: /new, value: n}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3]\nnew: n"),
+            ("[{op: move, from: /l, path: /a/l}]", "a: {x/y: 1, t~u: 2, l: [1, 2, 3]}"),
+            ("[{op: copy, from: /l/2, path: /c}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3]\nc: 3"),
+            ("[{op: test, path: /l/0, value: 1.0}, {op: test, path: /nope}]", doc),
+            ("[{op: add, path: '', value: {z: 1}}]", "z: 1"),
+        ];
+        for (ops, want) in cases {
+            let mut got = yaml(doc);
+            apply(&mut got, &yaml(ops)).unwrap_or_else(|e| panic!("{ops}: {e}"));
+            assert_eq!(got, yaml(want), "{ops}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_operation() {
+        let doc = "a: {b: 1}\nl: [1]\n";
+        let cases: &[(&str, usize, &str)] = &[
+            ("[{op: test, path: /a/b, value: 1}, {op: test, path: /a/b, value: 2}]", 1, "/a/b"),
+            ("[{op: remove, path: /a/c}]", 0, "/a/c"),
+            ("[{op: add, path: /x/y, value: 1}]", 0, "/x/y"),
+            ("[{op: add, path: /l/5, value: 1}]", 0, "/l/5"),
+            ("[{op: replace, path: /l/1, value: 1}]", 0, "/l/1"),
+            ("[{op: move, from: /nope, path: /a/d}]", 0, "/a/d"),
+            ("[{op: add, path: /a/b/c, value: 1}]", 0, "/a/b/c"),
+            ("[{op: frobnicate, path: /a}]", 0, "/a"),
+        ];
+        for (ops, index, path) in cases {
+            let mut got = yaml(doc);
+            match apply(&mut got, &yaml(ops)) {
+                Err(Error::Operation { index: i, path: p, .. }) => {
+                    assert_eq!((i, p.as_str()), (*index, *path), "{ops}");
+                    assert_eq!(got, yaml(doc), "{ops}: target changed on error");
+                }
+                other => panic!("{ops}: expected an operation error, got {other:?}"),
+            }
+        }
+        assert!(matches!(apply(&mut yaml(doc), &yaml("{op: add}")), Err(Error::OpsNotSeq { .. })));
+    }
+}

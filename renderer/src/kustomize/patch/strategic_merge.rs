@@ -538,3 +538,80 @@ fn merge_keyed(
     }
     Ok(items)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn yaml(text: &str) -> Value {
+        parse_documents(text, "test").expect("test YAML parses").remove(0)
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+
+    #[test]
+    fn merges() {
+        // (target spec, patch spec, merged spec) of a v1 Pod.
+        let cases: &[(&str, &str, &str)] = &[
+            ("{a: 1, b: {c: 2}}", "{b: {d: 3}, a: null}", "{b: {c: 2, d: 3}}"),
+            (
+                "{containers: [{name: a, image: a1}, {name: b}]}",
+                "{containers: [{name: c}, {name: a, image: a2}]}",
+                "{containers: [{name: c}, {name: a, image: a2}, {name: b}]}",
+            ),
+            (
+                "{containers: [{name: a}, {name: b}]}",
+                "{containers: [{name: a, $patch: delete}]}",
+                "{containers: [{name: b}]}",
+            ),
+            (
+                "{containers: [{name: a}, {name: b}]}",
+                "{containers: [{name: x}, {$patch: replace}]}",
+                "{containers: [{name: x}]}",
+            ),
+            ("{tolerations: [{key: a}]}", "{tolerations: [{key: b}]}", "{tolerations: [{key: b}]}"),
+            ("{x: {y: 1}}", "{x: {$patch: replace, z: 2}}", "{x: {z: 2}}"),
+            ("{x: {y: 1}, w: 1}", "{x: {$patch: delete}}", "{w: 1}"),
+            (
+                "{containers: [{name: a, ports: [{containerPort: 80, protocol: TCP}, {containerPort: 53, protocol: UDP}]}]}",
+                "{containers: [{name: a, ports: [{containerPort: 53, protocol: UDP, name: dns}, {containerPort: 8080, protocol: TCP}]}]}",
+                "{containers: [{name: a, ports: [{containerPort: 8080, protocol: TCP}, {containerPort: 80, protocol: TCP}, {containerPort: 53, protocol: UDP, name: dns}]}]}",
+            ),
+            ("{n: {a: 1}}", "{m: {a: null, b: 2}}", "{n: {a: 1}, m: {b: 2}}"),
+        ];
+        for (target, patch, want) in cases {
+            let target = yaml(&format!("{POD}spec: {target}"));
+            let patch = yaml(&format!("{POD}spec: {patch}"));
+            let gvk = Gvk::from_api_version("v1", "Pod");
+            let got = apply(&target, &patch, &gvk).unwrap_or_else(|e| panic!("{patch:?}: {e}"));
+            assert_eq!(got, Some(yaml(&format!("{POD}spec: {want}"))), "patch {patch:?}");
+        }
+    }
+
+    #[test]
+    fn deletes_whole_object_and_reports_errors() {
+        let gvk = Gvk::from_api_version("v1", "Pod");
+        let target = yaml(&format!("{POD}spec: {{a: 1, l: [1]}}"));
+        assert_eq!(apply(&target, &yaml(&format!("{POD}$patch: delete")), &gvk), Ok(None));
+        let bad: &[(&str, &str)] = &[
+            ("spec: {a: {b: 1}}", "wrong node kind at spec.a: expected scalar but got map"),
+            ("spec: {l: x}", "wrong node kind at spec.l: expected sequence but got scalar"),
+            ("spec: {$patch: nope}", "unknown patch strategy 'nope' at spec"),
+        ];
+        for (patch, message) in bad {
+            let err = apply(&target, &yaml(&format!("{POD}{patch}")), &gvk).expect_err(patch);
+            assert_eq!(err.to_string(), *message);
+        }
+        assert!(matches!(apply(&target, &yaml("[1]"), &gvk), Err(Error::PatchNotMap { .. })));
+    }
+
+    #[test]
+    fn patch_labels_are_strings() {
+        let gvk = Gvk::from_api_version("example.com/v1", "Widget");
+        let target = yaml("metadata: {name: w, labels: {a: x}}");
+        let patch = yaml("metadata: {labels: {a: null, b: 2, c: true}}");
+        let want = yaml("metadata: {name: w, labels: {a: 'null', b: '2', c: 'true'}}");
+        assert_eq!(apply(&target, &patch, &gvk), Ok(Some(want)));
+    }
+}
