@@ -18,7 +18,8 @@
 //!   A patch element is matched on every key the list's elements carry, so a
 //!   port patched without `protocol` does not match a port that has one.
 //! - `$patch: delete|replace|merge` work on maps and list elements, except
-//!   that `$patch: replace` on an element of a merged list is ignored;
+//!   that `$patch: replace` on an element of a merged list, or on the whole
+//!   object, is ignored;
 //!   `{$patch: replace}` as a list element replaces the list.
 //! - `$setElementOrder/…`, `$retainKeys` and `$deleteFromPrimitiveList/…` are
 //!   not understood: they are kept in the output as ordinary keys.
@@ -47,7 +48,10 @@ pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, 
     stringify_metadata(&mut patch);
     let schema = Schema::root(gvk);
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
-    Ok(merged.map(|m| m.value))
+    // kustomize keeps the object it merged into in place and ignores what the
+    // merge returns unless it is nothing: a top-level `$patch: replace`,
+    // which returns the patch instead, leaves the object as it was.
+    Ok(merged.map(|m| if m.in_place { m.value } else { target.clone() }))
 }
 
 /// kustomize reads the labels and annotations of a patch as strings.
