@@ -84,7 +84,23 @@ const TYPES: &[(&str, Fields)] = &[
     ("CronJob", &[("metadata", Object("ObjectMeta")), ("spec", Object("CronJobSpec"))]),
     ("CronJobSpec", &[("jobTemplate", Object("JobTemplateSpec"))]),
     ("JobTemplateSpec", &[("metadata", Object("ObjectMeta")), ("spec", Object("WorkloadSpec"))]),
-    ("Service", &[("metadata", Object("ObjectMeta")), ("spec", Object("ServiceSpec"))]),
+    (
+        "Service",
+        &[
+            ("metadata", Object("ObjectMeta")),
+            ("spec", Object("ServiceSpec")),
+            ("status", Object("Conditions")),
+        ],
+    ),
+    // PersistentVolumeClaim and Namespace: only their status conditions merge.
+    ("StatusConditions", &[("metadata", Object("ObjectMeta")), ("status", Object("Conditions"))]),
+    (
+        "ComponentStatus",
+        &[
+            ("metadata", Object("ObjectMeta")),
+            ("conditions", MergeList { keys: &["type"], elem: None }),
+        ],
+    ),
     ("ServiceSpec", &[("ports", MergeList { keys: &["port", "protocol"], elem: None })]),
     (
         "ServiceAccount",
@@ -130,6 +146,9 @@ const ROOTS: &[(&str, &str, &str)] = &[
     ("", "Service", "Service"),
     ("", "ServiceAccount", "ServiceAccount"),
     ("", "Node", "Node"),
+    ("", "PersistentVolumeClaim", "StatusConditions"),
+    ("", "Namespace", "StatusConditions"),
+    ("", "ComponentStatus", "ComponentStatus"),
     ("apps", "Deployment", "Workload"),
     ("apps", "ReplicaSet", "Workload"),
     ("apps", "DaemonSet", "Workload"),
