@@ -421,8 +421,15 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
-                match patch::strategic_merge::apply(&r.value, &doc, &gvk).map_err(|e| {
-                    Error::Patch { file: source.clone(), target, source: Box::new(e) }
+                let merged = if p.legacy_strategic_merge {
+                    patch::strategic_merge::apply(&r.value, &doc, &gvk)
+                } else {
+                    patch::strategic_merge::apply_verbatim(&r.value, &doc, &gvk)
+                };
+                match merged.map_err(|e| Error::Patch {
+                    file: source.clone(),
+                    target,
+                    source: Box::new(e),
                 })? {
                     Some(v) => r.value = v,
                     None => deleted.push(i),

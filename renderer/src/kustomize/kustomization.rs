@@ -40,6 +40,8 @@ pub struct Patch {
     pub allow_kind_change: bool,
     /// From `patchesJson6902`: the patch must be a JSON 6902 patch.
     pub json6902_only: bool,
+    /// From `patchesStrategicMerge`: the patch is loaded as an object first.
+    pub legacy_strategic_merge: bool,
 }
 
 /// An `images` entry.
@@ -322,6 +324,7 @@ impl Fields<'_> {
             allow_name_change,
             allow_kind_change,
             json6902_only,
+            legacy_strategic_merge: false,
         };
         match (&p.path, &p.patch) {
             (None, None) => Err(self.err(format!("{ctx}: must specify one of patch and path"))),
@@ -525,6 +528,7 @@ impl Kustomization {
                             allow_name_change: false,
                             allow_kind_change: false,
                             json6902_only: false,
+                            legacy_strategic_merge: true,
                         });
                     }
                 }
