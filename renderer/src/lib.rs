@@ -15,3 +15,5 @@ pub mod tree;
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
 pub mod kustomize;
+pub mod layout;
+pub mod output;
