@@ -4,7 +4,7 @@ use super::kustomization::{FILE_NAMES, Kustomization, Patch, SortOptions};
 use super::select::Matcher;
 use super::transform::{images, labels, name_reference, namespace, prefix_suffix, replicas};
 use super::{Error, LoadRestrictor, Options, generate, order, patch};
-use crate::resource::{Gvk, Resource};
+use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::Value;
 use crate::yaml;
@@ -490,14 +490,16 @@ fn check_object(doc: Value, path: &str) -> Result<Resource, Error> {
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
+    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(Resource::id).collect();
     for r in new {
         let id = r.id();
-        if acc.iter().any(|e| e.id() == id) {
+        if ids.contains(&id) {
             return Err(invalid(
                 file,
                 format!("may not add resource with an already registered id: {id}"),
             ));
         }
+        ids.insert(id);
         acc.push(r);
     }
     Ok(())

@@ -7,6 +7,7 @@ use crate::kustomize::Error;
 use crate::kustomize::fieldspec;
 use crate::resource::Resource;
 use crate::value::Value;
+use std::collections::HashMap;
 
 /// A field that refers to an object of another kind by name.
 struct Referrer {
@@ -183,21 +184,28 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
             }
         })
         .collect();
+    // Renamed objects by kind, and table entries by referring kind, so each
+    // object only walks the fields that can name something renamed.
+    let mut by_kind: HashMap<&str, Vec<(usize, &Target)>> = HashMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        by_kind.entry(t.kind.as_str()).or_default().push((i, t));
+    }
+    let mut entries: HashMap<&str, Vec<(&str, &Referrer, &str)>> = HashMap::new();
     let table = table();
+    for (target_kind, referrer, path) in &table {
+        if by_kind.contains_key(target_kind) {
+            let key = referrer.kind.unwrap_or("");
+            entries.entry(key).or_default().push((target_kind, referrer, path.as_str()));
+        }
+    }
     for (idx, referrer_res) in resources.iter_mut().enumerate() {
         let kind = referrer_res.kind().to_string();
+        let Some(mine) = entries.get(kind.as_str()) else { continue };
         let referrer_ns = referrer_res.namespace().to_string();
         let referrer_cluster = referrer_res.gvk().is_cluster_scoped();
         let mut error: Option<Error> = None;
-        for (target_kind, referrer, path) in &table {
-            if referrer.kind.is_some_and(|k| k != kind) {
-                continue;
-            }
-            let candidates: Vec<(usize, &Target)> =
-                targets.iter().enumerate().filter(|(_, t)| t.kind == *target_kind).collect();
-            if candidates.is_empty() {
-                continue;
-            }
+        for &(target_kind, referrer, path) in mine {
+            let candidates = &by_kind[target_kind];
             fieldspec::visit_mut(&mut referrer_res.value, path, false, &mut |slot| {
                 let Value::Map(m) = slot else { return };
                 if let Some(kf) = referrer.kind_field {
