@@ -311,7 +311,7 @@ fn build(case: &Case) -> (String, &'static str) {
     let mut text = String::new();
     if case.before {
         text.push_str(
-            "# first\napiVersion: v1\nkind: ConfigMap\ndata: {a: &x \"1\", b: *x}\n---\n",
+            "# först ✓ ünïcödé\napiVersion: v1\nkind: ConfigMap\ndata: {a: &x \"1\", b: *x}\n---\n",
         );
     }
     match case.site {
