@@ -109,7 +109,7 @@ pub enum Error {
 
 /// Which end of the sorted values wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+enum Order {
     /// Ascending: the last value wins (Flux's default).
     Asc,
     /// Descending: the first value wins.
@@ -562,6 +562,32 @@ mod tests {
             assert!(err.starts_with(message), "{text}: {err}");
         }
         assert!(parse(r#"{"filterTags": {"pattern": "^(\\d+)$", "extract": "$1$$"}, "policy": {"numerical": {}}}"#).is_ok());
+    }
+
+    #[test]
+    fn selects_from_a_hundred_thousand_tags() {
+        let tags: Vec<String> = (0..100_000u32)
+            .map(|n| match n % 4 {
+                0 => format!("v1.{}.0.2024-01-01t000000000Z.{:07x}", n % 97, n),
+                1 => format!("1.{}.{}", n % 89, n % 7),
+                2 => format!("main-{n}"),
+                _ => format!("pr-{n}-x"),
+            })
+            .collect();
+        let cases: &[(&str, &str)] = &[
+            // 0x185e4 = 99812, the largest n < 100000 with n % 4 == 0 and n % 97 == 96.
+            ("latest-unique", "v1.96.0.2024-01-01t000000000Z.00185e4"),
+            // Some n < 100000 has n % 4 == 1, n % 89 == 88 and n % 7 == 6 (Chinese remainders).
+            ("semver:~1.88", "1.88.6"),
+            (
+                r#"{"filterTags": {"pattern": "^main-(?P<n>\\d+)$", "extract": "$n"}, "policy": {"numerical": {}}}"#,
+                "main-99998",
+            ),
+        ];
+        for (text, expected) in cases {
+            let policy = parse(text).unwrap();
+            assert_eq!(policy.select(&tags).unwrap(), Some(*expected), "{text}");
+        }
     }
 
     #[test]
