@@ -15,8 +15,9 @@
 //! read from the registry. kiln ranks them by the build time a unique tag
 //! carries, then version, then sha; matches that are not unique tags have no
 //! time and are left out; when several tags match and none is a unique tag,
-//! selection fails with [`Error::NoBuildTime`] rather than guessing. A `glob:` pattern's only
-//! wildcard is `*`, as in Flux v1.
+//! selection fails with [`Error::NoBuildTime`] rather than guessing. As in
+//! Flux v1, a `glob:` pattern's only wildcard is `*`, and glob and regex
+//! patterns are taken as written, spaces included.
 //!
 //! The tag `latest` is never picked unless the policy names it: it takes part
 //! only when the policy's pattern contains the word `latest`.
@@ -250,21 +251,20 @@ impl FromStr for Policy {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let text = s.trim();
-        let unknown = || Error::Unknown { policy: text.to_owned() };
-        let (filter, rule) = if text == "latest-unique" {
+        let unknown = || Error::Unknown { policy: s.trim().to_owned() };
+        let (filter, rule) = if s.trim() == "latest-unique" {
             (None, Rule::LatestUnique)
         } else {
-            let (kind, arg) = text.split_once(':').ok_or_else(unknown)?;
-            let arg = arg.trim();
-            match kind.trim() {
-                "semver" => (None, Rule::Semver(parse_range(arg)?)),
+            let (kind, arg) = s.split_once(':').ok_or_else(unknown)?;
+            // As in Flux v1, a glob or regex is taken as written, spaces and all.
+            match kind.trim_start() {
+                "semver" => (None, Rule::Semver(parse_range(arg.trim())?)),
                 "glob" => (Some(Filter { regex: glob(arg)?, extract: None }), Rule::Newest),
                 "regex" => (Some(Filter { regex: compile(arg)?, extract: None }), Rule::Newest),
                 _ => return Err(unknown()),
             }
         };
-        Ok(Policy { text: text.to_owned(), filter, rule })
+        Ok(Policy { text: s.trim_start().to_owned(), filter, rule })
     }
 }
 
@@ -470,6 +470,7 @@ mod tests {
         ("glob:*", Some(U_200_RC)),
         ("glob:lat*", None),
         ("glob:latest", Some("latest")),
+        ("glob: v1.*", None),
         ("regex:^v1\\.1\\.", Some(U_110_OLD)),
         ("regex:^latest$", Some("latest")),
         ("regex:^prod", Some("production")),

@@ -122,6 +122,9 @@ fn finds() {
         let got: Vec<String> = refs.iter().map(describe).collect();
         assert_eq!(got, *expected, "{text}");
         for r in &refs {
+            if let Some(PolicyRef::Annotation(policy)) = &r.policy {
+                assert!(policy.parse::<crate::Policy>().is_ok(), "{policy}");
+            }
             let written = &text[r.span.clone()];
             assert!(written.contains(r.value.as_str()), "{written} holds {}", r.value);
         }
