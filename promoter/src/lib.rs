@@ -1,6 +1,6 @@
 //! Image tags: the tag grammar, promotion policies and byte-preserving image rewrites.
 //!
-//! Parse tags and pick the newest unique build:
+//! Parse tags and order unique builds:
 //!
 //! ```
 //! use promoter::{Tag, UniqueTag};
@@ -18,6 +18,21 @@
 //!
 //! assert_eq!(Tag::parse("production").kind(), "environment");
 //! assert_eq!(Tag::parse("v1.2.3").kind(), "semver");
+//! ```
+//!
+//! Pick a tag by policy and write it into a file, changing only the tag's bytes:
+//!
+//! ```
+//! use promoter::{Policy, rewrite};
+//!
+//! let tags = ["latest", "v1.9.0.2024-05-01t120000000Z.abcdef0", "v1.10.0.2023-01-01t000000000Z.1234567"];
+//! let policy: Policy = "semver: ~1.9".parse().unwrap();
+//! let winner = policy.select(&tags).unwrap().unwrap();
+//! assert_eq!(winner, "v1.9.0.2024-05-01t120000000Z.abcdef0");
+//!
+//! let file = "images:\n- name: user-roles  # the API\n  newTag: 'v1.0.0'\n";
+//! let out = rewrite::set_tag(file, "user-roles", winner).unwrap().unwrap();
+//! assert_eq!(out, "images:\n- name: user-roles  # the API\n  newTag: 'v1.9.0.2024-05-01t120000000Z.abcdef0'\n");
 //! ```
 #![deny(missing_docs)]
 

@@ -15,8 +15,9 @@
 //! read from the registry. kiln ranks them by the build time a unique tag
 //! carries, then version, then sha; matches that are not unique tags have no
 //! time and are left out; when several tags match and none is a unique tag,
-//! selection fails with [`Error::NoBuildTime`] rather than guessing. A `glob:` pattern's only
-//! wildcard is `*`, as in Flux v1.
+//! selection fails with [`Error::NoBuildTime`] rather than guessing. As in
+//! Flux v1, a `glob:` pattern's only wildcard is `*`, and glob and regex
+//! patterns are taken as written, spaces included.
 //!
 //! The tag `latest` is never picked unless the policy names it: it takes part
 //! only when the policy's pattern contains the word `latest`.
@@ -109,7 +110,7 @@ pub enum Error {
 
 /// Which end of the sorted values wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+enum Order {
     /// Ascending: the last value wins (Flux's default).
     Asc,
     /// Descending: the first value wins.
@@ -250,21 +251,20 @@ impl FromStr for Policy {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let text = s.trim();
-        let unknown = || Error::Unknown { policy: text.to_owned() };
-        let (filter, rule) = if text == "latest-unique" {
+        let unknown = || Error::Unknown { policy: s.trim().to_owned() };
+        let (filter, rule) = if s.trim() == "latest-unique" {
             (None, Rule::LatestUnique)
         } else {
-            let (kind, arg) = text.split_once(':').ok_or_else(unknown)?;
-            let arg = arg.trim();
-            match kind.trim() {
-                "semver" => (None, Rule::Semver(parse_range(arg)?)),
+            let (kind, arg) = s.split_once(':').ok_or_else(unknown)?;
+            // As in Flux v1, a glob or regex is taken as written, spaces and all.
+            match kind.trim_start() {
+                "semver" => (None, Rule::Semver(parse_range(arg.trim())?)),
                 "glob" => (Some(Filter { regex: glob(arg)?, extract: None }), Rule::Newest),
                 "regex" => (Some(Filter { regex: compile(arg)?, extract: None }), Rule::Newest),
                 _ => return Err(unknown()),
             }
         };
-        Ok(Policy { text: text.to_owned(), filter, rule })
+        Ok(Policy { text: s.trim_start().to_owned(), filter, rule })
     }
 }
 
@@ -470,6 +470,7 @@ mod tests {
         ("glob:*", Some(U_200_RC)),
         ("glob:lat*", None),
         ("glob:latest", Some("latest")),
+        ("glob: v1.*", None),
         ("regex:^v1\\.1\\.", Some(U_110_OLD)),
         ("regex:^latest$", Some("latest")),
         ("regex:^prod", Some("production")),
@@ -562,6 +563,32 @@ mod tests {
             assert!(err.starts_with(message), "{text}: {err}");
         }
         assert!(parse(r#"{"filterTags": {"pattern": "^(\\d+)$", "extract": "$1$$"}, "policy": {"numerical": {}}}"#).is_ok());
+    }
+
+    #[test]
+    fn selects_from_a_hundred_thousand_tags() {
+        let tags: Vec<String> = (0..100_000u32)
+            .map(|n| match n % 4 {
+                0 => format!("v1.{}.0.2024-01-01t000000000Z.{:07x}", n % 97, n),
+                1 => format!("1.{}.{}", n % 89, n % 7),
+                2 => format!("main-{n}"),
+                _ => format!("pr-{n}-x"),
+            })
+            .collect();
+        let cases: &[(&str, &str)] = &[
+            // 0x185e4 = 99812, the largest n < 100000 with n % 4 == 0 and n % 97 == 96.
+            ("latest-unique", "v1.96.0.2024-01-01t000000000Z.00185e4"),
+            // Some n < 100000 has n % 4 == 1, n % 89 == 88 and n % 7 == 6 (Chinese remainders).
+            ("semver:~1.88", "1.88.6"),
+            (
+                r#"{"filterTags": {"pattern": "^main-(?P<n>\\d+)$", "extract": "$n"}, "policy": {"numerical": {}}}"#,
+                "main-99998",
+            ),
+        ];
+        for (text, expected) in cases {
+            let policy = parse(text).unwrap();
+            assert_eq!(policy.select(&tags).unwrap(), Some(*expected), "{text}");
+        }
     }
 
     #[test]

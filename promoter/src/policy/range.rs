@@ -305,6 +305,7 @@ fn partial(text: &str) -> Result<Partial, RangeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// (range, versions that match, versions that do not).
     const CASES: &[(&str, &[&str], &[&str])] = &[
@@ -359,6 +360,44 @@ mod tests {
             }
             for v in *no {
                 assert!(!r.matches(&Version::parse(v).unwrap()), "{range} should not match {v}");
+            }
+        }
+    }
+
+    /// A comparison both syntaxes write alike: an explicit operator and a
+    /// partial version (a bare version is `=` in Masterminds, `^` in Cargo).
+    fn comparison() -> impl Strategy<Value = String> {
+        let op = prop::sample::select(vec!["=", ">", ">=", "<", "<=", "~", "^"]);
+        let part =
+            prop_oneof![4 => (0u64..4).prop_map(|n| n.to_string()), 1 => Just("*".to_owned())];
+        (op, part.clone(), prop::option::of(part.clone()), prop::option::of(part)).prop_map(
+            |(op, major, minor, patch)| {
+                let mut v = major;
+                if let Some(minor) = minor {
+                    v = format!("{v}.{minor}");
+                    if let Some(patch) = patch {
+                        v = format!("{v}.{patch}");
+                    }
+                }
+                format!("{op}{v}")
+            },
+        )
+    }
+
+    proptest! {
+        /// On release versions, ranges in the syntax Cargo and Masterminds
+        /// share mean the same in both: the `semver` crate is the oracle.
+        #[test]
+        fn agrees_with_cargo_on_shared_syntax(comparisons in prop::collection::vec(comparison(), 1..3)) {
+            let text = comparisons.join(", ");
+            let (Ok(ours), Ok(cargo)) = (text.parse::<VersionRange>(), semver::VersionReq::parse(&text)) else {
+                // A number after a wildcard is an error in both; Cargo also rejects some `*` forms.
+                return Ok(());
+            };
+            // Every version around the bounds the comparisons can name.
+            for n in 0..5u64 * 5 * 5 {
+                let v = Version::new(n / 25, n / 5 % 5, n % 5);
+                prop_assert_eq!(ours.matches(&v), cargo.matches(&v), "{} on {}", text, v);
             }
         }
     }

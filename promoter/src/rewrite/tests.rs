@@ -122,6 +122,9 @@ fn finds() {
         let got: Vec<String> = refs.iter().map(describe).collect();
         assert_eq!(got, *expected, "{text}");
         for r in &refs {
+            if let Some(PolicyRef::Annotation(policy)) = &r.policy {
+                assert!(policy.parse::<crate::Policy>().is_ok(), "{policy}");
+            }
             let written = &text[r.span.clone()];
             assert!(written.contains(r.value.as_str()), "{written} holds {}", r.value);
         }
@@ -311,7 +314,7 @@ fn build(case: &Case) -> (String, &'static str) {
     let mut text = String::new();
     if case.before {
         text.push_str(
-            "# first\napiVersion: v1\nkind: ConfigMap\ndata: {a: &x \"1\", b: *x}\n---\n",
+            "# först ✓ ünïcödé\napiVersion: v1\nkind: ConfigMap\ndata: {a: &x \"1\", b: *x}\n---\n",
         );
     }
     match case.site {
