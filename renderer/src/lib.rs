@@ -14,4 +14,5 @@ pub mod tree;
 
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
+pub mod gotmpl;
 pub mod kustomize;
