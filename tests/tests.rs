@@ -1,1 +1,7 @@
+//! End-to-end tests of the `kiln` binary's internals against real git repositories.
 
+mod cli;
+mod git_publish;
+mod git_tree;
+mod sync;
+mod util;

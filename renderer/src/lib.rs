@@ -16,3 +16,5 @@ pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
 pub mod gotmpl;
 pub mod kustomize;
+pub mod layout;
+pub mod output;

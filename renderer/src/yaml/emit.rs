@@ -175,11 +175,7 @@ fn analyze(s: &str) -> Analysis {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' => {
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
-                }
+                '?' | ':' if followed_by_whitespace => block_indicators = true,
                 '-' if followed_by_whitespace => block_indicators = true,
                 _ => {}
             }
@@ -605,7 +601,15 @@ mod tests {
 
     #[test]
     fn floats_print_like_go() {
-        for (f, want) in [(1.5, "1.5"), (1234567.5, "1.2345675e+06"), (0.0001, "0.0001"), (0.00001, "1e-05"), (1e21, "1e+21"), (100000.0, "100000"), (1e6, "1e+06")] {
+        for (f, want) in [
+            (1.5, "1.5"),
+            (1234567.5, "1.2345675e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e21, "1e+21"),
+            (100000.0, "100000"),
+            (1e6, "1e+06"),
+        ] {
             assert_eq!(go_format_float_g(f), want, "{f}");
         }
     }

@@ -46,7 +46,20 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    let mut builder = Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes };
+    parse(text, file, limits, false)
+}
+
+/// Parses a stream the way Go programs read configuration structs through
+/// `sigs.k8s.io/yaml` (YAML 1.1): unquoted `yes`, `no`, `on`, `off`, `y`
+/// and `n` are booleans, and a mapping key must resolve to a string.
+/// kustomize reads kustomization files this way.
+pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
+    parse(text, file, Limits::default(), true)
+}
+
+fn parse(text: &str, file: &str, limits: Limits, yaml11: bool) -> Result<Vec<Value>, ParseError> {
+    let mut builder =
+        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes, yaml11 };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     loop {
@@ -79,9 +92,22 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
+    yaml11: bool,
 }
 
 impl Builder<'_> {
+    fn plain(&self, text: &str) -> Value {
+        match text {
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" if self.yaml11 => {
+                Value::Bool(true)
+            }
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" if self.yaml11 => {
+                Value::Bool(false)
+            }
+            _ => resolve_plain(text),
+        }
+    }
+
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
         ParseError {
             file: self.file.to_string(),
@@ -91,7 +117,10 @@ impl Builder<'_> {
         }
     }
 
-    fn next<'a>(&self, parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>) -> Result<(Event<'a>, Span), ParseError> {
+    fn next<'a>(
+        &self,
+        parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+    ) -> Result<(Event<'a>, Span), ParseError> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(ParseError {
@@ -112,7 +141,9 @@ impl Builder<'_> {
         depth: usize,
     ) -> Result<Value, ParseError> {
         if depth > self.limits.depth {
-            return Err(self.err(&span, format!("nesting deeper than {} levels", self.limits.depth)));
+            return Err(
+                self.err(&span, format!("nesting deeper than {} levels", self.limits.depth))
+            );
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -163,13 +194,20 @@ impl Builder<'_> {
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
-                    let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let is_merge =
+                        matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     let key = self.node(parser, ev, key_span, depth + 1)?;
                     let (vev, vsp) = self.next(parser)?;
                     let value = self.node(parser, vev, vsp, depth + 1)?;
                     if is_merge {
                         merges.push(value);
                         continue;
+                    }
+                    if self.yaml11 && !matches!(key, Value::String(_)) {
+                        return Err(self.err(
+                            &key_span,
+                            format!("mapping key {key:?} is not a string (quote it)"),
+                        ));
                     }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
                     if let Some(line) = lines.get(&key) {
@@ -192,7 +230,12 @@ impl Builder<'_> {
                                 _ => None,
                             })
                             .collect(),
-                        _ => return Err(self.err(&span, "map merge requires map or sequence of maps as the value")),
+                        _ => {
+                            return Err(self.err(
+                                &span,
+                                "map merge requires map or sequence of maps as the value",
+                            ));
+                        }
                     };
                     for m in sources {
                         for (k, v) in m {
@@ -210,10 +253,16 @@ impl Builder<'_> {
         }
     }
 
-    fn scalar(&self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: &Span) -> Result<Value, ParseError> {
+    fn scalar(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: &Span,
+    ) -> Result<Value, ParseError> {
         let Some(tag) = tag else {
             return Ok(match style {
-                ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Plain => self.plain(text),
                 _ => Value::String(text.to_string()),
             });
         };
@@ -221,7 +270,7 @@ impl Builder<'_> {
         if !core {
             // Custom tags are kept as untagged data, as JSON conversion does.
             return Ok(match style {
-                ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Plain => self.plain(text),
                 _ => Value::String(text.to_string()),
             });
         }
@@ -323,7 +372,9 @@ mod tests {
 
     #[test]
     fn merge_keys_and_multiple_documents() {
-        let docs = parse_documents("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n---\n---\nz: 1\n", "m.yaml").unwrap();
+        let docs =
+            parse_documents("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n---\n---\nz: 1\n", "m.yaml")
+                .unwrap();
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[0].get_path(&["d", "x"]), Some(&Value::Int(1)));
         assert!(docs[1].is_null());

@@ -10,8 +10,9 @@ static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
 static BASE60: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex")
 });
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?").expect("valid regex"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?").expect("valid regex")
+});
 
 /// Parses an integer the way Go's `strconv.ParseInt(s, 0, 64)` does after
 /// underscores were removed: optional sign, then `0x`, `0o`, `0b`, a leading
@@ -70,10 +71,8 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
     if let Some(i) = parse_go_int(&plain) {
         return Value::Int(i);
     }
-    if FLOAT.is_match(&plain) {
-        if let Ok(f) = plain.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if let Some(f) = FLOAT.is_match(&plain).then(|| plain.parse::<f64>().ok()).flatten() {
+        return Value::Float(f);
     }
     Value::String(s.to_string())
 }

@@ -1,0 +1,497 @@
+//! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
+
+use super::kustomization::{FILE_NAMES, Kustomization, Patch, SortOptions};
+use super::select::Matcher;
+use super::transform::{images, labels, name_reference, namespace, prefix_suffix, replicas};
+use super::{Error, LoadRestrictor, Options, generate, order, patch};
+use crate::resource::{Gvk, Resource};
+use crate::tree::{self, EntryKind, Tree};
+use crate::value::Value;
+use crate::yaml;
+
+/// How deep bases may nest before the build gives up.
+const MAX_DEPTH: usize = 64;
+
+/// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
+/// the root) into the objects `kubectl kustomize` would print, in its order.
+pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
+    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None };
+    let mut acc = b.kustomization(dir)?;
+    for r in acc.iter_mut().filter(|r| r.needs_hash) {
+        let name = format!("{}-{}", r.name(), generate::content_hash(r));
+        r.set_name(name);
+        r.needs_hash = false;
+    }
+    name_reference::apply(&mut acc)?;
+    for r in &mut acc {
+        drop_empty_metadata_maps(r);
+    }
+    match b.top_sort {
+        Some(so) if so.fifo => {}
+        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
+            &mut acc,
+            so.order_first.as_deref().unwrap_or_default(),
+            so.order_last.as_deref().unwrap_or_default(),
+        ),
+        _ => order::legacy_sort(&mut acc),
+    }
+    Ok(acc)
+}
+
+struct Builder<'a> {
+    tree: &'a dyn Tree,
+    options: &'a Options,
+    stack: Vec<String>,
+    /// `sortOptions` of the top kustomization.
+    top_sort: Option<SortOptions>,
+}
+
+/// kustomize writes labels and annotations through setters that leave no
+/// empty map behind.
+fn drop_empty_metadata_maps(r: &mut Resource) {
+    if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
+        for field in ["labels", "annotations"] {
+            if meta.get(field).is_some_and(|v| v.as_map().is_some_and(|m| m.is_empty())) {
+                meta.shift_remove(field);
+            }
+        }
+    }
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> Error {
+    Error::Invalid { file: file.to_string(), message: message.into() }
+}
+
+fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("git@")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/")
+}
+
+impl Builder<'_> {
+    fn restrict(&self) -> bool {
+        self.options.load_restrictor == LoadRestrictor::RootOnly
+    }
+
+    fn load(&self, dir: &str) -> Result<Kustomization, Error> {
+        let found: Vec<&str> = FILE_NAMES
+            .iter()
+            .copied()
+            .filter(|n| {
+                self.tree.kind(&tree::join(dir, n).unwrap_or_default()) == Some(EntryKind::File)
+            })
+            .collect();
+        let name = match found.as_slice() {
+            [one] => *one,
+            [] => {
+                let shown = if dir.is_empty() { "." } else { dir };
+                return Err(invalid(
+                    shown,
+                    "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory",
+                ));
+            }
+            _ => return Err(invalid(dir, "found multiple kustomization files")),
+        };
+        let file = tree::join(dir, name)?;
+        let text = tree::read_text(self.tree, &file)?;
+        let docs = yaml::parse_documents_yaml11(&text, &file)?;
+        let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
+        Kustomization::from_value(&doc, &file)
+    }
+
+    fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {
+        if self.stack.iter().any(|d| d == dir) {
+            let mut chain = self.stack.clone();
+            chain.push(dir.to_string());
+            return Err(invalid(from, format!("cycle of kustomizations: {}", chain.join(" -> "))));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(invalid(
+                from,
+                format!("kustomizations nest deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.stack.push(dir.to_string());
+        Ok(())
+    }
+
+    fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
+        let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
+        self.enter(dir, &from)?;
+        let k = self.load(dir)?;
+        if self.stack.len() == 1 {
+            self.top_sort = k.sort_options.clone();
+        }
+        if k.is_component {
+            return Err(invalid(
+                &k.file,
+                "a Component can only be used in components, not as a resource",
+            ));
+        }
+        let mut acc = Vec::new();
+        self.run(&k, dir, &mut acc)?;
+        self.stack.pop();
+        Ok(acc)
+    }
+
+    fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
+        for entry in &k.resources {
+            self.resource(k, dir, entry, acc)?;
+        }
+        for entry in &k.components {
+            self.component(k, dir, entry, acc)?;
+        }
+        self.generators(k, dir, acc)?;
+        self.transformers(k, dir, acc)
+    }
+
+    fn component(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entry: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+        if self.tree.kind(&path) != Some(EntryKind::Dir) {
+            return Err(invalid(
+                &k.file,
+                format!("component {entry:?}: not a directory with a kustomization"),
+            ));
+        }
+        self.enter(&path, &k.file)?;
+        let ck = self.load(&path)?;
+        if !ck.is_component {
+            return Err(invalid(
+                &ck.file,
+                "expected kind: Component for a kustomization listed in components",
+            ));
+        }
+        self.run(&ck, &path, acc)?;
+        self.stack.pop();
+        Ok(())
+    }
+
+    fn resource(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entry: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        if is_remote(entry) {
+            return Err(invalid(
+                &k.file,
+                format!(
+                    "remote resource {entry:?} is not fetched; vendor it into the repository or use the chart cache"
+                ),
+            ));
+        }
+        let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+        match self.tree.kind(&path) {
+            Some(EntryKind::Dir) => {
+                let sub = self.kustomization(&path)?;
+                add_all(acc, sub, &k.file)
+            }
+            Some(EntryKind::File) => {
+                if self.restrict() && !tree::is_within(&path, dir) {
+                    return Err(invalid(
+                        &k.file,
+                        format!(
+                            "security; file {entry:?} is not in or below the kustomization root"
+                        ),
+                    ));
+                }
+                let loaded = load_objects(self.tree, &path)?;
+                add_all(acc, loaded, &k.file)
+            }
+            None => Err(invalid(&k.file, format!("resource {entry:?}: no such file or directory"))),
+        }
+    }
+
+    fn generators(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let gens =
+            k.config_maps.iter().map(|g| (g, false)).chain(k.secrets.iter().map(|g| (g, true)));
+        for (g, secret) in gens {
+            let r = generate::generate(
+                self.tree,
+                dir,
+                &k.file,
+                g,
+                secret,
+                &k.generator_options,
+                self.restrict(),
+            )?;
+            match g.behavior.as_str() {
+                "merge" | "replace" => {}
+                _ => {
+                    add_all(acc, vec![r], &k.file)?;
+                    continue;
+                }
+            }
+            let behavior = g.behavior.as_str();
+            let kind = r.kind().to_string();
+            let ns = g.namespace.clone().unwrap_or_default();
+            let base = acc.iter_mut().find(|b| {
+                b.kind() == kind
+                    && (b.orig_id.name == g.name
+                        || b.name() == g.name
+                        || b.prev_names.iter().any(|(_, n)| *n == g.name))
+                    && (ns.is_empty() || b.namespace() == ns || b.orig_id.namespace == ns)
+            });
+            let Some(base) = base else {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "{kind} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
+                        g.name
+                    ),
+                ));
+            };
+            generate::merge_into(base, r, behavior);
+        }
+        Ok(())
+    }
+
+    fn transformers(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        for p in &k.patches_strategic_merge {
+            self.patch(k, dir, p, acc)?;
+        }
+        for p in &k.patches {
+            self.patch(k, dir, p, acc)?;
+        }
+        if let Some(ns) = &k.namespace {
+            namespace::apply(acc, ns);
+        }
+        prefix_suffix::apply(
+            acc,
+            k.name_prefix.as_deref().unwrap_or(""),
+            k.name_suffix.as_deref().unwrap_or(""),
+        );
+        labels::apply_common(acc, &k.common_labels);
+        for set in &k.labels {
+            labels::apply_set(acc, set);
+        }
+        labels::apply_annotations(acc, &k.common_annotations);
+        for p in &k.patches_json6902 {
+            self.patch(k, dir, p, acc)?;
+        }
+        replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
+        images::apply(acc, &k.images);
+        Ok(())
+    }
+
+    /// Loads a patch's text and applies each of its documents.
+    fn patch(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        p: &Patch,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let (source, text) = match (&p.path, &p.patch) {
+            (Some(rel), _) => {
+                let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
+                if self.restrict() && !tree::is_within(&path, dir) {
+                    return Err(invalid(
+                        &k.file,
+                        format!("security; file {rel:?} is not in or below the kustomization root"),
+                    ));
+                }
+                if self.tree.kind(&path) != Some(EntryKind::File) {
+                    return Err(invalid(&k.file, format!("patch file {rel:?}: no such file")));
+                }
+                let text = tree::read_text(self.tree, &path)?;
+                (path, text)
+            }
+            (None, Some(inline)) => (k.file.clone(), inline.clone()),
+            (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
+        };
+        let docs: Vec<Value> =
+            yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect();
+        let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
+        let matcher = p
+            .target
+            .as_ref()
+            .map(Matcher::new)
+            .transpose()
+            .map_err(|m| invalid(&k.file, format!("patch target: {m}")))?;
+        if is_json6902 {
+            let ops = match docs.as_slice() {
+                [ops @ Value::Seq(_)] => ops,
+                _ => {
+                    return Err(invalid(
+                        &source,
+                        "a JSON 6902 patch must be one list of operations",
+                    ));
+                }
+            };
+            let Some(matcher) = matcher else {
+                return Err(invalid(&k.file, "a JSON 6902 patch needs a target"));
+            };
+            for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
+                let target = r.id().to_string();
+                patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
+                    file: source.clone(),
+                    target,
+                    source: Box::new(source_err),
+                })?;
+            }
+            return Ok(());
+        }
+        for doc in docs {
+            if !matches!(doc, Value::Map(_)) {
+                return Err(invalid(
+                    &source,
+                    format!("a strategic merge patch must be a map, found a {}", doc.type_name()),
+                ));
+            }
+            let targets: Vec<usize> = match &matcher {
+                Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i])).collect(),
+                None => {
+                    let pr = Resource::new(doc.clone(), source.clone());
+                    let pid = pr.id();
+                    let found: Vec<usize> = (0..acc.len())
+                        .filter(|&i| {
+                            let r = &acc[i];
+                            let gvk = r.gvk();
+                            gvk.kind == pid.gvk.kind
+                                && (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
+                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
+                                && (r.name() == pid.name
+                                    || r.orig_id.name == pid.name
+                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name))
+                                && (pid.namespace.is_empty()
+                                    || r.namespace() == pid.namespace
+                                    || r.orig_id.namespace == pid.namespace)
+                        })
+                        .collect();
+                    if found.is_empty() {
+                        return Err(invalid(
+                            &source,
+                            format!(
+                                "no resource matches strategic merge patch {pid} (kind {} named {:?})",
+                                pid.gvk.kind, pid.name
+                            ),
+                        ));
+                    }
+                    if found.len() > 1 {
+                        return Err(invalid(
+                            &source,
+                            format!("multiple resources match strategic merge patch {pid}"),
+                        ));
+                    }
+                    found
+                }
+            };
+            let mut deleted = Vec::new();
+            for i in targets {
+                let r = &mut acc[i];
+                let gvk: Gvk = r.gvk();
+                let mut doc = doc.clone();
+                // With an explicit target the patch's own identity is ignored.
+                if matcher.is_some() {
+                    if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
+                    {
+                        meta.insert("name".into(), Value::String(r.name().to_string()));
+                        if !r.namespace().is_empty() {
+                            meta.insert(
+                                "namespace".into(),
+                                Value::String(r.namespace().to_string()),
+                            );
+                        }
+                    }
+                    if let Some(m) = doc.as_map_mut() {
+                        if !p.allow_kind_change {
+                            m.insert("kind".into(), Value::String(gvk.kind.clone()));
+                            m.insert("apiVersion".into(), Value::String(gvk.api_version()));
+                        }
+                    }
+                }
+                let target = r.id().to_string();
+                match patch::strategic_merge::apply(&r.value, &doc, &gvk).map_err(|e| {
+                    Error::Patch { file: source.clone(), target, source: Box::new(e) }
+                })? {
+                    Some(v) => r.value = v,
+                    None => deleted.push(i),
+                }
+            }
+            for i in deleted.into_iter().rev() {
+                acc.remove(i);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the objects of one manifest file, expanding `kind: List`.
+fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
+    let text = tree::read_text(tree, path)?;
+    let mut out = Vec::new();
+    for doc in yaml::parse_documents(&text, path)? {
+        match doc {
+            Value::Null => {}
+            Value::Map(_) => {
+                let is_list = doc.get_path(&["kind"]).and_then(Value::as_str).is_some_and(|k| {
+                    k == "List" || k.ends_with("List") && doc.get_path(&["items"]).is_some()
+                });
+                if is_list {
+                    if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
+                        for item in items {
+                            out.push(check_object(item.clone(), path)?);
+                        }
+                    }
+                    continue;
+                }
+                out.push(check_object(doc, path)?);
+            }
+            other => {
+                return Err(invalid(
+                    path,
+                    format!("expected a Kubernetes object (a map), found a {}", other.type_name()),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_object(doc: Value, path: &str) -> Result<Resource, Error> {
+    if doc.get_path(&["kind"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+        return Err(invalid(path, "missing kind in object"));
+    }
+    match doc.get_path(&["metadata"]) {
+        Some(Value::Map(_)) => {}
+        _ => return Err(invalid(path, "missing metadata in object")),
+    }
+    if doc.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+        return Err(invalid(path, "missing metadata.name in object"));
+    }
+    Ok(Resource::new(doc, path))
+}
+
+fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
+    for r in new {
+        let id = r.id();
+        if acc.iter().any(|e| e.id() == id) {
+            return Err(invalid(
+                file,
+                format!("may not add resource with an already registered id: {id}"),
+            ));
+        }
+        acc.push(r);
+    }
+    Ok(())
+}

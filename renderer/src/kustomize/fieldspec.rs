@@ -1,0 +1,204 @@
+//! Field specs: where in which kinds a transformer writes, kept as data.
+
+use crate::resource::Gvk;
+use crate::value::{Map, Value};
+
+/// One place a transformer reads or writes: a kind filter and a path.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// API group to match, or `None` for any.
+    pub group: Option<&'static str>,
+    /// Kind to match, or `None` for any.
+    pub kind: Option<&'static str>,
+    /// `/`-separated path; sequences met on the way are walked item by item.
+    pub path: &'static str,
+    /// Whether missing maps on the path are created.
+    pub create: bool,
+}
+
+impl FieldSpec {
+    /// Whether the spec applies to objects of this kind.
+    pub fn matches(&self, gvk: &Gvk) -> bool {
+        self.group.is_none_or(|g| g == gvk.group) && self.kind.is_none_or(|k| k == gvk.kind)
+    }
+}
+
+const fn fs(
+    group: Option<&'static str>,
+    kind: &'static str,
+    path: &'static str,
+    create: bool,
+) -> FieldSpec {
+    FieldSpec { group, kind: Some(kind), path, create }
+}
+
+const APPS: Option<&str> = Some("apps");
+const BATCH: Option<&str> = Some("batch");
+const ANY: Option<&str> = None;
+
+/// Pod template label locations (written by `labels` with `includeTemplates`).
+pub const TEMPLATE_LABELS: &[FieldSpec] = &[
+    fs(Some(""), "ReplicationController", "spec/template/metadata/labels", true),
+    fs(ANY, "Deployment", "spec/template/metadata/labels", true),
+    fs(ANY, "ReplicaSet", "spec/template/metadata/labels", true),
+    fs(ANY, "DaemonSet", "spec/template/metadata/labels", true),
+    fs(APPS, "StatefulSet", "spec/template/metadata/labels", true),
+    fs(BATCH, "Job", "spec/template/metadata/labels", true),
+    fs(BATCH, "CronJob", "spec/jobTemplate/metadata/labels", true),
+    fs(BATCH, "CronJob", "spec/jobTemplate/spec/template/metadata/labels", true),
+];
+
+/// Selector locations (written by `commonLabels` and `labels` with `includeSelectors`).
+pub const SELECTOR_LABELS: &[FieldSpec] = &[
+    fs(Some(""), "Service", "spec/selector", true),
+    fs(Some(""), "ReplicationController", "spec/selector", true),
+    fs(ANY, "Deployment", "spec/selector/matchLabels", true),
+    fs(
+        APPS,
+        "Deployment",
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "Deployment",
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "Deployment",
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "Deployment",
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "Deployment",
+        "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+        false,
+    ),
+    fs(ANY, "ReplicaSet", "spec/selector/matchLabels", true),
+    fs(ANY, "DaemonSet", "spec/selector/matchLabels", true),
+    fs(APPS, "StatefulSet", "spec/selector/matchLabels", true),
+    fs(
+        APPS,
+        "StatefulSet",
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "StatefulSet",
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "StatefulSet",
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "StatefulSet",
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    fs(
+        APPS,
+        "StatefulSet",
+        "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+        false,
+    ),
+    fs(APPS, "StatefulSet", "spec/volumeClaimTemplates/metadata/labels", true),
+    fs(BATCH, "Job", "spec/selector/matchLabels", false),
+    fs(BATCH, "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
+    fs(Some("policy"), "PodDisruptionBudget", "spec/selector/matchLabels", false),
+    fs(Some("networking.k8s.io"), "NetworkPolicy", "spec/podSelector/matchLabels", false),
+    fs(
+        Some("networking.k8s.io"),
+        "NetworkPolicy",
+        "spec/ingress/from/podSelector/matchLabels",
+        false,
+    ),
+    fs(Some("networking.k8s.io"), "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false),
+];
+
+/// Annotation locations besides `metadata/annotations`.
+pub const TEMPLATE_ANNOTATIONS: &[FieldSpec] = &[
+    fs(Some(""), "ReplicationController", "spec/template/metadata/annotations", true),
+    fs(ANY, "Deployment", "spec/template/metadata/annotations", true),
+    fs(ANY, "ReplicaSet", "spec/template/metadata/annotations", true),
+    fs(ANY, "DaemonSet", "spec/template/metadata/annotations", true),
+    fs(APPS, "StatefulSet", "spec/template/metadata/annotations", true),
+    fs(BATCH, "Job", "spec/template/metadata/annotations", true),
+    fs(BATCH, "CronJob", "spec/jobTemplate/metadata/annotations", true),
+    fs(BATCH, "CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true),
+];
+
+/// Where `replicas` writes.
+pub const REPLICAS: &[FieldSpec] = &[
+    fs(ANY, "Deployment", "spec/replicas", true),
+    fs(ANY, "ReplicationController", "spec/replicas", true),
+    fs(ANY, "ReplicaSet", "spec/replicas", true),
+    fs(APPS, "StatefulSet", "spec/replicas", true),
+];
+
+/// Calls `f` on every value at `path` inside `v`, walking sequences item by
+/// item and creating missing maps when `create` is set. The callback gets
+/// the value slot (possibly `Null` when just created).
+pub fn visit_mut(v: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
+    let segs: Vec<&str> =
+        path.split('/').filter(|s| !s.is_empty()).map(|s| s.trim_end_matches("[]")).collect();
+    walk(v, &segs, create, f);
+}
+
+fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {
+    if let Value::Seq(items) = v {
+        for item in items {
+            walk(item, segs, create, f);
+        }
+        return;
+    }
+    let Some((first, rest)) = segs.split_first() else {
+        f(v);
+        return;
+    };
+    let Value::Map(m) = v else { return };
+    if !m.contains_key(*first) {
+        if !create {
+            return;
+        }
+        m.insert(
+            (*first).to_string(),
+            if rest.is_empty() { Value::Null } else { Value::Map(Map::new()) },
+        );
+    }
+    if let Some(child) = m.get_mut(*first) {
+        if child.is_null() && !rest.is_empty() {
+            if !create {
+                return;
+            }
+            *child = Value::Map(Map::new());
+        }
+        walk(child, rest, create, f);
+    }
+}
+
+/// Sets string entries in the map at the visited slot, creating the map.
+pub fn merge_string_map(slot: &mut Value, pairs: &[(String, String)]) {
+    if slot.is_null() {
+        *slot = Value::Map(Map::new());
+    }
+    if let Value::Map(m) = slot {
+        for (k, v) in pairs {
+            m.insert(k.clone(), Value::String(v.clone()));
+        }
+    }
+}

@@ -1,0 +1,613 @@
+//! The kustomization file: reading `kustomization.yaml` into typed fields.
+
+use super::Error;
+use crate::value::{Map, Value};
+
+/// The names kustomize looks for, in its order of preference.
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A target selector of `patches` and `replacements`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selector {
+    /// API group.
+    pub group: Option<String>,
+    /// API version.
+    pub version: Option<String>,
+    /// Kind (a regular expression).
+    pub kind: Option<String>,
+    /// Name (a regular expression).
+    pub name: Option<String>,
+    /// Namespace (a regular expression).
+    pub namespace: Option<String>,
+    /// A Kubernetes label selector.
+    pub label_selector: Option<String>,
+    /// A label selector applied to annotations.
+    pub annotation_selector: Option<String>,
+}
+
+/// One entry of `patches`, `patchesStrategicMerge` or `patchesJson6902`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch {
+    /// A file with the patch, relative to the kustomization.
+    pub path: Option<String>,
+    /// The patch itself, inline.
+    pub patch: Option<String>,
+    /// Which objects it applies to; `None` means the patch names its target.
+    pub target: Option<Selector>,
+    /// `options.allowNameChange`.
+    pub allow_name_change: bool,
+    /// `options.allowKindChange`.
+    pub allow_kind_change: bool,
+    /// From `patchesJson6902`: the patch must be a JSON 6902 patch.
+    pub json6902_only: bool,
+}
+
+/// An `images` entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Image {
+    /// The image name to match, without tag or digest.
+    pub name: String,
+    /// A replacement name.
+    pub new_name: Option<String>,
+    /// A replacement tag.
+    pub new_tag: Option<String>,
+    /// A digest.
+    pub digest: Option<String>,
+}
+
+/// A `replicas` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replica {
+    /// The workload's name.
+    pub name: String,
+    /// The replica count.
+    pub count: i64,
+}
+
+/// A field spec written in a kustomization (`labels[].fields`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFieldSpec {
+    /// API group to match.
+    pub group: Option<String>,
+    /// API version to match.
+    pub version: Option<String>,
+    /// Kind to match.
+    pub kind: Option<String>,
+    /// `/`-separated path.
+    pub path: String,
+    /// Create missing fields.
+    pub create: bool,
+}
+
+/// `sortOptions`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SortOptions {
+    /// `fifo` keeps the order of accumulation.
+    pub fifo: bool,
+    /// Kinds to put first (legacy order).
+    pub order_first: Option<Vec<String>>,
+    /// Kinds to put last (legacy order).
+    pub order_last: Option<Vec<String>>,
+}
+
+/// A `labels` entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelSet {
+    /// The labels.
+    pub pairs: Vec<(String, String)>,
+    /// Also write them into selectors (and templates).
+    pub include_selectors: bool,
+    /// Also write them into pod templates.
+    pub include_templates: bool,
+    /// Further places to write them.
+    pub fields: Vec<UserFieldSpec>,
+}
+
+/// `generatorOptions`, or the `options` of one generator.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GeneratorOptions {
+    /// Labels added to generated objects.
+    pub labels: Vec<(String, String)>,
+    /// Annotations added to generated objects.
+    pub annotations: Vec<(String, String)>,
+    /// Leave the content hash out of the name.
+    pub disable_name_suffix_hash: Option<bool>,
+    /// Mark the object immutable.
+    pub immutable: Option<bool>,
+}
+
+/// A `configMapGenerator` or `secretGenerator` entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Generator {
+    /// Name of the generated object.
+    pub name: String,
+    /// Namespace of the generated object.
+    pub namespace: Option<String>,
+    /// `create`, `merge` or `replace`.
+    pub behavior: String,
+    /// `key=value` entries.
+    pub literals: Vec<String>,
+    /// `[key=]path` entries.
+    pub files: Vec<String>,
+    /// Env files.
+    pub envs: Vec<String>,
+    /// Secret type.
+    pub secret_type: Option<String>,
+    /// Per-generator options.
+    pub options: GeneratorOptions,
+}
+
+/// A parsed kustomization file.
+#[derive(Debug, Clone, Default)]
+pub struct Kustomization {
+    /// The file it was read from.
+    pub file: String,
+    /// `kind: Component`.
+    pub is_component: bool,
+    /// `resources` (and the legacy `bases`).
+    pub resources: Vec<String>,
+    /// `components`.
+    pub components: Vec<String>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `namePrefix`.
+    pub name_prefix: Option<String>,
+    /// `nameSuffix`.
+    pub name_suffix: Option<String>,
+    /// `commonLabels`.
+    pub common_labels: Vec<(String, String)>,
+    /// `labels`.
+    pub labels: Vec<LabelSet>,
+    /// `commonAnnotations`.
+    pub common_annotations: Vec<(String, String)>,
+    /// `patches`, then the legacy fields, in kustomize's order of application.
+    pub patches_strategic_merge: Vec<Patch>,
+    /// `patches`.
+    pub patches: Vec<Patch>,
+    /// `patchesJson6902`.
+    pub patches_json6902: Vec<Patch>,
+    /// `images`.
+    pub images: Vec<Image>,
+    /// `replicas`.
+    pub replicas: Vec<Replica>,
+    /// `configMapGenerator`.
+    pub config_maps: Vec<Generator>,
+    /// `secretGenerator`.
+    pub secrets: Vec<Generator>,
+    /// `generatorOptions`.
+    pub generator_options: GeneratorOptions,
+    /// `sortOptions` (honoured only at the top of a build, as in kustomize).
+    pub sort_options: Option<SortOptions>,
+}
+
+struct Fields<'a> {
+    file: &'a str,
+}
+
+impl Fields<'_> {
+    fn err(&self, message: impl Into<String>) -> Error {
+        Error::Invalid { file: self.file.to_string(), message: message.into() }
+    }
+
+    /// A string field: kustomize decodes kustomization files into Go structs,
+    /// so numbers and booleans (YAML 1.1 ones included) are errors there.
+    fn string(&self, v: &Value, field: &str) -> Result<String, Error> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(self.err(format!(
+                "invalid Kustomization: {field}: expected a string, found a {} (quote it)",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn opt_string(&self, m: &Map, key: &str, ctx: &str) -> Result<Option<String>, Error> {
+        match m.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => self.string(v, &format!("{ctx}.{key}")).map(Some),
+        }
+    }
+
+    fn strings(&self, v: &Value, field: &str) -> Result<Vec<String>, Error> {
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Seq(items) => items.iter().map(|i| self.string(i, field)).collect(),
+            other => Err(self.err(format!(
+                "{field}: expected a list of strings, found a {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn string_map(&self, v: &Value, field: &str) -> Result<Vec<(String, String)>, Error> {
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        if v.is_null() {
+                            String::new()
+                        } else {
+                            self.string(v, &format!("{field}.{k}"))?
+                        },
+                    ))
+                })
+                .collect(),
+            other => Err(self
+                .err(format!("{field}: expected a map of strings, found a {}", other.type_name()))),
+        }
+    }
+
+    fn bool(&self, v: Option<&Value>, field: &str) -> Result<Option<bool>, Error> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => {
+                Err(self
+                    .err(format!("{field}: expected true or false, found a {}", other.type_name())))
+            }
+        }
+    }
+
+    fn map<'v>(&self, v: &'v Value, field: &str) -> Result<&'v Map, Error> {
+        v.as_map()
+            .ok_or_else(|| self.err(format!("{field}: expected a map, found a {}", v.type_name())))
+    }
+
+    fn list<'v>(&self, v: &'v Value, field: &str) -> Result<&'v [Value], Error> {
+        match v {
+            Value::Null => Ok(&[]),
+            Value::Seq(items) => Ok(items),
+            other => {
+                Err(self.err(format!("{field}: expected a list, found a {}", other.type_name())))
+            }
+        }
+    }
+
+    fn check_keys(&self, m: &Map, allowed: &[&str], ctx: &str) -> Result<(), Error> {
+        for k in m.keys() {
+            if !allowed.contains(&k.as_str()) {
+                return Err(self.err(format!("{ctx}: unknown field {k:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn selector(&self, v: &Value, ctx: &str) -> Result<Selector, Error> {
+        let m = self.map(v, ctx)?;
+        self.check_keys(
+            m,
+            &[
+                "group",
+                "version",
+                "kind",
+                "name",
+                "namespace",
+                "labelSelector",
+                "annotationSelector",
+            ],
+            ctx,
+        )?;
+        Ok(Selector {
+            group: self.opt_string(m, "group", ctx)?,
+            version: self.opt_string(m, "version", ctx)?,
+            kind: self.opt_string(m, "kind", ctx)?,
+            name: self.opt_string(m, "name", ctx)?,
+            namespace: self.opt_string(m, "namespace", ctx)?,
+            label_selector: self.opt_string(m, "labelSelector", ctx)?,
+            annotation_selector: self.opt_string(m, "annotationSelector", ctx)?,
+        })
+    }
+
+    fn patch(&self, v: &Value, ctx: &str, json6902_only: bool) -> Result<Patch, Error> {
+        let m = self.map(v, ctx)?;
+        self.check_keys(m, &["path", "patch", "target", "options"], ctx)?;
+        let (mut allow_name_change, mut allow_kind_change) = (false, false);
+        if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
+            let o = self.map(o, &format!("{ctx}.options"))?;
+            allow_name_change =
+                self.bool(o.get("allowNameChange"), "options.allowNameChange")?.unwrap_or(false);
+            allow_kind_change =
+                self.bool(o.get("allowKindChange"), "options.allowKindChange")?.unwrap_or(false);
+        }
+        let p = Patch {
+            path: self.opt_string(m, "path", ctx)?,
+            patch: self.opt_string(m, "patch", ctx)?,
+            target: match m.get("target") {
+                None | Some(Value::Null) => None,
+                Some(t) => Some(self.selector(t, &format!("{ctx}.target"))?),
+            },
+            allow_name_change,
+            allow_kind_change,
+            json6902_only,
+        };
+        match (&p.path, &p.patch) {
+            (None, None) => Err(self.err(format!("{ctx}: must specify one of patch and path"))),
+            (Some(_), Some(_)) => {
+                Err(self.err(format!("{ctx}: patch and path can't be set at the same time")))
+            }
+            _ => Ok(p),
+        }
+    }
+
+    fn generator_options(&self, v: &Value, ctx: &str) -> Result<GeneratorOptions, Error> {
+        let m = self.map(v, ctx)?;
+        self.check_keys(m, &["labels", "annotations", "disableNameSuffixHash", "immutable"], ctx)?;
+        Ok(GeneratorOptions {
+            labels: self.string_map(m.get("labels").unwrap_or(&Value::Null), "labels")?,
+            annotations: self
+                .string_map(m.get("annotations").unwrap_or(&Value::Null), "annotations")?,
+            disable_name_suffix_hash: self
+                .bool(m.get("disableNameSuffixHash"), "disableNameSuffixHash")?,
+            immutable: self.bool(m.get("immutable"), "immutable")?,
+        })
+    }
+
+    fn generator(&self, v: &Value, ctx: &str, secret: bool) -> Result<Generator, Error> {
+        let m = self.map(v, ctx)?;
+        let mut allowed = vec![
+            "name",
+            "namespace",
+            "behavior",
+            "literals",
+            "files",
+            "envs",
+            "env",
+            "options",
+            "kvSources",
+        ];
+        if secret {
+            allowed.push("type");
+        }
+        self.check_keys(m, &allowed, ctx)?;
+        if m.contains_key("kvSources") {
+            return Err(Error::Unsupported {
+                file: self.file.to_string(),
+                field: format!("{ctx}.kvSources"),
+            });
+        }
+        let mut envs = self.strings(m.get("envs").unwrap_or(&Value::Null), "envs")?;
+        if let Some(env) = self.opt_string(m, "env", ctx)? {
+            envs.insert(0, env);
+        }
+        // kustomize treats an unknown behavior as unspecified, that is, create.
+        let behavior = self.opt_string(m, "behavior", ctx)?.unwrap_or_else(|| "create".into());
+        Ok(Generator {
+            name: self.opt_string(m, "name", ctx)?.unwrap_or_default(),
+            namespace: self.opt_string(m, "namespace", ctx)?,
+            behavior,
+            literals: self.strings(m.get("literals").unwrap_or(&Value::Null), "literals")?,
+            files: self.strings(m.get("files").unwrap_or(&Value::Null), "files")?,
+            envs,
+            secret_type: if secret { self.opt_string(m, "type", ctx)? } else { None },
+            options: match m.get("options") {
+                None | Some(Value::Null) => GeneratorOptions::default(),
+                Some(o) => self.generator_options(o, &format!("{ctx}.options"))?,
+            },
+        })
+    }
+}
+
+fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
+    let sm = f.map(v, "sortOptions")?;
+    f.check_keys(sm, &["order", "legacySortOptions"], "sortOptions")?;
+    let mut so = SortOptions::default();
+    match sm.get("order").and_then(Value::as_str) {
+        Some("fifo") => so.fifo = true,
+        Some("legacy") | None => {}
+        Some(other) => {
+            return Err(f.err(format!(
+                "sortOptions.order: unknown order {other:?}, expected legacy or fifo"
+            )));
+        }
+    }
+    if let Some(l) = sm.get("legacySortOptions").filter(|l| !l.is_null()) {
+        if so.fifo {
+            return Err(f.err("sortOptions: legacySortOptions is set but order is fifo"));
+        }
+        let lm = f.map(l, "sortOptions.legacySortOptions")?;
+        so.order_first =
+            Some(f.strings(lm.get("orderFirst").unwrap_or(&Value::Null), "orderFirst")?);
+        so.order_last = Some(f.strings(lm.get("orderLast").unwrap_or(&Value::Null), "orderLast")?);
+    }
+    Ok(so)
+}
+
+/// Fields of the kustomize v5 reference that are not implemented yet.
+const UNSUPPORTED: &[&str] = &[
+    "crds",
+    "replacements",
+    "vars",
+    "configurations",
+    "openapi",
+    "transformers",
+    "generators",
+    "validators",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "buildMetadata",
+];
+
+impl Kustomization {
+    /// Reads a kustomization from its parsed document.
+    pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
+        let f = Fields { file };
+        let m = match doc {
+            Value::Null => return Err(f.err("kustomization file is empty")),
+            Value::Map(m) => m,
+            other => {
+                return Err(f.err(format!(
+                    "expected a kustomization (a map), found a {}",
+                    other.type_name()
+                )));
+            }
+        };
+        if m.keys().all(|key| key == "apiVersion" || key == "kind") {
+            return Err(f.err("kustomization file is empty"));
+        }
+        let mut k = Kustomization { file: file.to_string(), ..Default::default() };
+        for (key, v) in m {
+            match key.as_str() {
+                "apiVersion" | "metadata" => {}
+                "kind" => match v.as_str() {
+                    Some("Kustomization") | None => {}
+                    Some("Component") => k.is_component = true,
+                    Some(other) => {
+                        return Err(
+                            f.err(format!("kind {other:?} is not Kustomization or Component"))
+                        );
+                    }
+                },
+                "resources" | "bases" => k.resources.extend(f.strings(v, key)?),
+                "components" => k.components = f.strings(v, key)?,
+                "namespace" => k.namespace = Some(f.string(v, key)?).filter(|s| !s.is_empty()),
+                "namePrefix" => k.name_prefix = Some(f.string(v, key)?),
+                "nameSuffix" => k.name_suffix = Some(f.string(v, key)?),
+                "commonLabels" => k.common_labels = f.string_map(v, key)?,
+                "commonAnnotations" => k.common_annotations = f.string_map(v, key)?,
+                "labels" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("labels[{i}]");
+                        let lm = f.map(item, &ctx)?;
+                        f.check_keys(
+                            lm,
+                            &["pairs", "includeSelectors", "includeTemplates", "fields"],
+                            &ctx,
+                        )?;
+                        let mut fields = Vec::new();
+                        let specs = f.list(lm.get("fields").unwrap_or(&Value::Null), &ctx)?;
+                        for (j, fsv) in specs.iter().enumerate() {
+                            let fctx = format!("{ctx}.fields[{j}]");
+                            let fm = f.map(fsv, &fctx)?;
+                            f.check_keys(
+                                fm,
+                                &["path", "group", "version", "kind", "create"],
+                                &fctx,
+                            )?;
+                            fields.push(UserFieldSpec {
+                                group: f.opt_string(fm, "group", &fctx)?,
+                                version: f.opt_string(fm, "version", &fctx)?,
+                                kind: f.opt_string(fm, "kind", &fctx)?,
+                                path: f.opt_string(fm, "path", &fctx)?.unwrap_or_default(),
+                                create: f.bool(fm.get("create"), "create")?.unwrap_or(false),
+                            });
+                        }
+                        k.labels.push(LabelSet {
+                            pairs: f
+                                .string_map(lm.get("pairs").unwrap_or(&Value::Null), "pairs")?,
+                            include_selectors: f
+                                .bool(lm.get("includeSelectors"), "includeSelectors")?
+                                .unwrap_or(false),
+                            include_templates: f
+                                .bool(lm.get("includeTemplates"), "includeTemplates")?
+                                .unwrap_or(false),
+                            fields,
+                        });
+                    }
+                }
+                "patches" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.patches.push(f.patch(item, &format!("patches[{i}]"), false)?);
+                    }
+                }
+                "patchesStrategicMerge" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let s = f.string(item, &format!("patchesStrategicMerge[{i}]"))?;
+                        // An entry is a file path, or an inline patch when it holds YAML.
+                        let inline = s.contains('\n') || s.contains(": ");
+                        k.patches_strategic_merge.push(Patch {
+                            path: (!inline).then(|| s.clone()),
+                            patch: inline.then_some(s),
+                            target: None,
+                            allow_name_change: false,
+                            allow_kind_change: false,
+                            json6902_only: false,
+                        });
+                    }
+                }
+                "patchesJson6902" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let p = f.patch(item, &format!("patchesJson6902[{i}]"), true)?;
+                        if p.target.is_none() {
+                            return Err(
+                                f.err(format!("patchesJson6902[{i}]: must specify a target"))
+                            );
+                        }
+                        k.patches_json6902.push(p);
+                    }
+                }
+                "images" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("images[{i}]");
+                        let im = f.map(item, &ctx)?;
+                        f.check_keys(
+                            im,
+                            &["name", "newName", "newTag", "digest", "tagSuffix"],
+                            &ctx,
+                        )?;
+                        k.images.push(Image {
+                            name: f.opt_string(im, "name", &ctx)?.unwrap_or_default(),
+                            new_name: f.opt_string(im, "newName", &ctx)?,
+                            new_tag: f.opt_string(im, "newTag", &ctx)?,
+                            digest: f.opt_string(im, "digest", &ctx)?,
+                        });
+                    }
+                }
+                "replicas" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("replicas[{i}]");
+                        let rm = f.map(item, &ctx)?;
+                        f.check_keys(rm, &["name", "count"], &ctx)?;
+                        let count = match rm.get("count") {
+                            Some(Value::Int(n)) => *n,
+                            None | Some(Value::Null) => 0,
+                            Some(other) => {
+                                return Err(f.err(format!(
+                                    "{ctx}.count: expected an integer, found a {}",
+                                    other.type_name()
+                                )));
+                            }
+                        };
+                        k.replicas.push(Replica {
+                            name: f.opt_string(rm, "name", &ctx)?.unwrap_or_default(),
+                            count,
+                        });
+                    }
+                }
+                "configMapGenerator" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.config_maps.push(f.generator(
+                            item,
+                            &format!("configMapGenerator[{i}]"),
+                            false,
+                        )?);
+                    }
+                }
+                "secretGenerator" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.secrets.push(f.generator(
+                            item,
+                            &format!("secretGenerator[{i}]"),
+                            true,
+                        )?);
+                    }
+                }
+                "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
+                "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
+                other if UNSUPPORTED.contains(&other) => {
+                    return Err(Error::Unsupported {
+                        file: file.to_string(),
+                        field: other.to_string(),
+                    });
+                }
+                other => {
+                    return Err(f.err(format!("invalid Kustomization: unknown field {other:?}")));
+                }
+            }
+        }
+        Ok(k)
+    }
+}

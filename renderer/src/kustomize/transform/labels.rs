@@ -1,0 +1,69 @@
+//! `commonLabels`, `labels` and `commonAnnotations`.
+
+use crate::kustomize::fieldspec::{
+    self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS, merge_string_map,
+};
+use crate::kustomize::kustomization::LabelSet;
+use crate::resource::Resource;
+
+fn write(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    meta_field: &str,
+    specs: &[&[FieldSpec]],
+) {
+    if pairs.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        fieldspec::visit_mut(&mut r.value, &format!("metadata/{meta_field}"), true, &mut |slot| {
+            merge_string_map(slot, pairs)
+        });
+        for table in specs {
+            for spec in table.iter().filter(|s| s.matches(&gvk)) {
+                fieldspec::visit_mut(&mut r.value, spec.path, spec.create, &mut |slot| {
+                    merge_string_map(slot, pairs)
+                });
+            }
+        }
+    }
+}
+
+/// `commonLabels`: metadata, selectors and templates.
+pub fn apply_common(resources: &mut [Resource], pairs: &[(String, String)]) {
+    write(resources, pairs, "labels", &[SELECTOR_LABELS, TEMPLATE_LABELS]);
+}
+
+/// One `labels` entry.
+pub fn apply_set(resources: &mut [Resource], set: &LabelSet) {
+    let specs: &[&[FieldSpec]] = if set.include_selectors {
+        &[SELECTOR_LABELS, TEMPLATE_LABELS]
+    } else if set.include_templates {
+        &[TEMPLATE_LABELS]
+    } else {
+        &[]
+    };
+    write(resources, &set.pairs, "labels", specs);
+    if set.pairs.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for f in &set.fields {
+            let hit = f.group.as_ref().is_none_or(|g| *g == gvk.group)
+                && f.version.as_ref().is_none_or(|v| *v == gvk.version)
+                && f.kind.as_ref().is_none_or(|k| *k == gvk.kind);
+            if hit {
+                fieldspec::visit_mut(&mut r.value, &f.path, f.create, &mut |slot| {
+                    merge_string_map(slot, &set.pairs)
+                });
+            }
+        }
+    }
+}
+
+/// `commonAnnotations`: metadata and pod templates.
+pub fn apply_annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
+    write(resources, pairs, "annotations", &[TEMPLATE_ANNOTATIONS]);
+}

@@ -1,0 +1,8 @@
+//! The built-in transformers, one per concern, each a function over the accumulated resources.
+
+pub mod images;
+pub mod labels;
+pub mod name_reference;
+pub mod namespace;
+pub mod prefix_suffix;
+pub mod replicas;

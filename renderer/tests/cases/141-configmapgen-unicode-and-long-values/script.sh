@@ -1,0 +1,4 @@
+#!/bin/sh
+echo "<tag> & 'quotes' \"double\""
+	tabbed line
+trailing space 

@@ -1,0 +1,435 @@
+//! Conformance of the kustomize engine with `kubectl kustomize` over the recorded corpus in `tests/cases/`.
+//!
+//! Each directory under `tests/cases/` holds a kustomization and either
+//! `expected.yaml` (what `kubectl kustomize` printed) or `expected-error.txt`
+//! (kubectl failed), both recorded by `tests/record-cases.sh`. Every case is
+//! built with [`renderer::kustomize::build`]; the output must equal the
+//! recording as YAML data, document by document, in order, and is also
+//! compared byte for byte (measured, not required). An error case passes when
+//! the engine fails too. All cases run; the failures are printed as a table.
+//!
+//! `tests/cases/KNOWN_FAILURES` lists cases allowed to fail, one a line:
+//! the case name, then the reason. A listed case that passes fails the test,
+//! so the list stays true.
+//!
+//! Environment: `KILN_CASE=substring` runs only the matching cases;
+//! `KILN_SHOW_ERRORS=1` prints the engine's message next to kubectl's for
+//! every error case; `KILN_LIVE_KUSTOMIZE=1` (with `kubectl` on PATH) re-runs
+//! kubectl through the record script and fails on stale recordings.
+
+use renderer::kustomize::{self, Options};
+use renderer::{DirTree, Value, yaml};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const EXPECTED: &str = "expected.yaml";
+const EXPECTED_ERROR: &str = "expected-error.txt";
+const KNOWN_FAILURES: &str = "KNOWN_FAILURES";
+/// How much of a value or line a diff shows.
+const SNIPPET: usize = 160;
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases")
+}
+
+/// What kubectl did with a case.
+enum Expected {
+    /// It printed this stream.
+    Output(String),
+    /// It failed with this message.
+    Error(String),
+}
+
+/// What the engine did, judged against the recording.
+enum Outcome {
+    /// Equal as data and as bytes.
+    ByteEqual,
+    /// Equal as data; the bytes differ as described.
+    DataEqual { byte_diff: String },
+    /// The data differs as described.
+    DataDiffers { diff: String },
+    /// kubectl failed and so did the engine, with this message.
+    ErrorMatched { engine: String },
+    /// kubectl built the case; the engine failed.
+    UnexpectedError { engine: String },
+    /// kubectl failed; the engine built something.
+    MissingError { kubectl: String, documents: usize },
+    /// The engine panicked.
+    Panicked { message: String },
+    /// The case has no usable recording.
+    BadCase { problem: String },
+}
+
+impl Outcome {
+    fn passes(&self) -> bool {
+        matches!(
+            self,
+            Outcome::ByteEqual | Outcome::DataEqual { .. } | Outcome::ErrorMatched { .. }
+        )
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::ByteEqual => "byte-equal",
+            Outcome::DataEqual { .. } => "data-equal",
+            Outcome::DataDiffers { .. } => "data differs",
+            Outcome::ErrorMatched { .. } => "error matched",
+            Outcome::UnexpectedError { .. } => "engine failed",
+            Outcome::MissingError { .. } => "engine did not fail",
+            Outcome::Panicked { .. } => "engine panicked",
+            Outcome::BadCase { .. } => "bad case",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Outcome::ByteEqual | Outcome::ErrorMatched { .. } => String::new(),
+            Outcome::DataEqual { byte_diff } => byte_diff.clone(),
+            Outcome::DataDiffers { diff } => diff.clone(),
+            Outcome::UnexpectedError { engine } => format!("engine: {engine}"),
+            Outcome::MissingError { kubectl, documents } => {
+                format!("engine built {documents} documents; kubectl: {}", clip(kubectl))
+            }
+            Outcome::Panicked { message } => format!("panic: {message}"),
+            Outcome::BadCase { problem } => problem.clone(),
+        }
+    }
+}
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+}
+
+fn list_cases(filter: Option<&str>) -> Vec<Case> {
+    let root = cases_dir();
+    let mut cases: Vec<Case> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|entry| entry.expect("readable cases directory").path())
+        .filter(|p| p.is_dir())
+        .map(|dir| Case { name: dir.file_name().unwrap().to_string_lossy().into_owned(), dir })
+        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// The known failures: case name to reason.
+fn known_failures() -> BTreeMap<String, String> {
+    let path = cases_dir().join(KNOWN_FAILURES);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once(char::is_whitespace) {
+            Some((name, reason)) => (name.to_string(), reason.trim().to_string()),
+            None => (l.to_string(), String::new()),
+        })
+        .collect()
+}
+
+fn read_expected(dir: &Path) -> Result<Expected, String> {
+    let output = std::fs::read_to_string(dir.join(EXPECTED)).ok();
+    let error = std::fs::read_to_string(dir.join(EXPECTED_ERROR)).ok();
+    match (output, error) {
+        (Some(out), None) => Ok(Expected::Output(out)),
+        (None, Some(err)) => Ok(Expected::Error(err.trim_end().to_string())),
+        (Some(_), Some(_)) => {
+            Err(format!("both {EXPECTED} and {EXPECTED_ERROR}: re-record the case"))
+        }
+        (None, None) => {
+            Err(format!("no {EXPECTED} or {EXPECTED_ERROR}: run tests/record-cases.sh"))
+        }
+    }
+}
+
+/// The error and its sources, joined with `: `.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let _ = write!(s, ": {inner}");
+        source = inner.source();
+    }
+    s
+}
+
+fn clip(s: &str) -> String {
+    let one_line = s.replace('\n', "⏎");
+    if one_line.chars().count() <= SNIPPET {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(SNIPPET).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Builds the case: the emitted stream, or the error message.
+fn build(dir: &Path) -> Result<Result<String, String>, String> {
+    let tree = DirTree::new(dir).map_err(|e| e.to_string())?;
+    let run = catch_unwind(AssertUnwindSafe(|| kustomize::build(&tree, "", &Options::default())));
+    match run {
+        Ok(Ok(resources)) => Ok(Ok(yaml::to_stream(resources.iter().map(|r| &r.value)))),
+        Ok(Err(e)) => Ok(Err(chain(&e))),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "non-string panic payload".into())),
+    }
+}
+
+fn judge(case: &Case) -> Outcome {
+    let expected = match read_expected(&case.dir) {
+        Ok(e) => e,
+        Err(problem) => return Outcome::BadCase { problem },
+    };
+    let built = match build(&case.dir) {
+        Ok(b) => b,
+        Err(message) => return Outcome::Panicked { message },
+    };
+    match (expected, built) {
+        (Expected::Error(_), Err(engine)) => Outcome::ErrorMatched { engine },
+        (Expected::Error(kubectl), Ok(actual)) => {
+            let documents = yaml::parse_documents(&actual, "engine output").map_or(0, |d| d.len());
+            Outcome::MissingError { kubectl, documents }
+        }
+        (Expected::Output(_), Err(engine)) => Outcome::UnexpectedError { engine },
+        (Expected::Output(expected), Ok(actual)) => compare_output(&expected, &actual),
+    }
+}
+
+fn compare_output(expected: &str, actual: &str) -> Outcome {
+    let want = match yaml::parse_documents(expected, EXPECTED) {
+        Ok(docs) => docs,
+        Err(e) => return Outcome::BadCase { problem: format!("recording does not parse: {e}") },
+    };
+    let got = match yaml::parse_documents(actual, "engine output") {
+        Ok(docs) => docs,
+        Err(e) => {
+            return Outcome::DataDiffers { diff: format!("engine output does not parse: {e}") };
+        }
+    };
+    if let Some(diff) = data_difference(&want, &got) {
+        return Outcome::DataDiffers { diff };
+    }
+    match line_difference(expected, actual) {
+        None => Outcome::ByteEqual,
+        Some(byte_diff) => Outcome::DataEqual { byte_diff },
+    }
+}
+
+/// `kind/name` of a document, for messages.
+fn doc_id(doc: &Value) -> String {
+    let field =
+        |path: &[&str]| doc.get_path(path).and_then(Value::as_str).unwrap_or("?").to_string();
+    format!("{}/{}", field(&["kind"]), field(&["metadata", "name"]))
+}
+
+/// Where two streams of documents first differ as data, if they do.
+fn data_difference(want: &[Value], got: &[Value]) -> Option<String> {
+    for (i, (w, g)) in want.iter().zip(got).enumerate() {
+        if let Some(d) = value_difference(w, g, String::new()) {
+            return Some(format!("document {i} ({}): {d}", doc_id(w)));
+        }
+    }
+    if want.len() != got.len() {
+        let ids = |docs: &[Value]| docs.iter().map(doc_id).collect::<Vec<_>>().join(", ");
+        let (extra, which) = if want.len() > got.len() {
+            (&want[got.len()..], "missing")
+        } else {
+            (&got[want.len()..], "extra")
+        };
+        return Some(format!(
+            "expected {} documents, got {}; {which}: {}",
+            want.len(),
+            got.len(),
+            clip(&ids(extra))
+        ));
+    }
+    None
+}
+
+fn show(v: &Value) -> String {
+    clip(yaml::to_string(v).trim_end())
+}
+
+/// The first path at which two values differ, with both sides.
+fn value_difference(want: &Value, got: &Value, path: String) -> Option<String> {
+    match (want, got) {
+        (Value::Map(w), Value::Map(g)) => {
+            for (k, wv) in w {
+                let here = format!("{path}.{k}");
+                match g.get(k) {
+                    Some(gv) => {
+                        if let Some(d) = value_difference(wv, gv, here) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(format!("{here}: missing, expected {}", show(wv))),
+                }
+            }
+            g.keys()
+                .find(|k| !w.contains_key(*k))
+                .map(|k| format!("{path}.{k}: unexpected {}", show(&g[k])))
+        }
+        (Value::Seq(w), Value::Seq(g)) => {
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                if let Some(d) = value_difference(wv, gv, format!("{path}[{i}]")) {
+                    return Some(d);
+                }
+            }
+            (w.len() != g.len())
+                .then(|| format!("{path}: expected {} items, got {}", w.len(), g.len()))
+        }
+        _ if want == got => None,
+        _ => Some(format!("{path}: expected {}, got {}", show(want), show(got))),
+    }
+}
+
+/// The first line at which two texts differ, with a line of context.
+fn line_difference(expected: &str, actual: &str) -> Option<String> {
+    if expected == actual {
+        return None;
+    }
+    let (w, g): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let at = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+    if at == w.len() && at == g.len() {
+        return Some("texts differ only in the final newline".into());
+    }
+    let line = |lines: &[&str], i: usize| lines.get(i).map_or("<end>".to_string(), |l| clip(l));
+    Some(format!("line {}: expected `{}`, got `{}`", at + 1, line(&w, at), line(&g, at)))
+}
+
+/// Re-runs kubectl through the record script into a scratch directory and
+/// returns the cases whose recordings differ from what kubectl prints now.
+fn stale_recordings(cases: &[Case]) -> Result<Vec<String>, String> {
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("record-cases.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg("--out")
+        .arg(scratch.path())
+        .args(cases.iter().map(|c| &c.dir))
+        .status()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", script.display()));
+    }
+    let mut stale = Vec::new();
+    for case in cases {
+        let fresh = scratch.path().join(&case.name);
+        let same = [EXPECTED, EXPECTED_ERROR].iter().all(|file| {
+            std::fs::read(case.dir.join(file)).ok() == std::fs::read(fresh.join(file)).ok()
+        });
+        if !same {
+            stale.push(case.name.clone());
+        }
+    }
+    Ok(stale)
+}
+
+fn kubectl_on_path() -> bool {
+    Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn kustomize_cases_match_kubectl() {
+    let filter = std::env::var("KILN_CASE").ok();
+    let cases = list_cases(filter.as_deref());
+    assert!(!cases.is_empty(), "no cases under {}", cases_dir().display());
+    let known = known_failures();
+    let show_errors = std::env::var("KILN_SHOW_ERRORS").is_ok_and(|v| v == "1");
+
+    let mut report = String::new();
+    let mut problems = Vec::new();
+    let (mut outputs, mut data_equal, mut byte_equal, mut errors, mut errors_matched) =
+        (0, 0, 0, 0, 0);
+    for case in &cases {
+        let outcome = judge(case);
+        if case.dir.join(EXPECTED_ERROR).exists() {
+            errors += 1;
+            errors_matched += usize::from(matches!(outcome, Outcome::ErrorMatched { .. }));
+        } else {
+            outputs += 1;
+            data_equal +=
+                usize::from(matches!(outcome, Outcome::ByteEqual | Outcome::DataEqual { .. }));
+            byte_equal += usize::from(matches!(outcome, Outcome::ByteEqual));
+        }
+        if show_errors && let Outcome::ErrorMatched { engine } = &outcome {
+            let kubectl =
+                std::fs::read_to_string(case.dir.join(EXPECTED_ERROR)).unwrap_or_default();
+            let _ = writeln!(report, "{:<52} kubectl: {}", case.name, clip(kubectl.trim_end()));
+            let _ = writeln!(report, "{:<52} engine:  {}", "", clip(engine));
+        }
+        let listed = known.get(&case.name);
+        let tag = match (outcome.passes(), listed) {
+            (true, None) => {
+                if let Outcome::DataEqual { byte_diff } = &outcome {
+                    let _ =
+                        writeln!(report, "{:<52} {:<20} {}", case.name, "bytes differ", byte_diff);
+                }
+                continue;
+            }
+            (false, Some(reason)) => format!("known: {reason}"),
+            (false, None) => {
+                problems.push(case.name.clone());
+                "FAIL".to_string()
+            }
+            (true, Some(_)) => {
+                problems.push(case.name.clone());
+                "FAIL: passes now, remove from KNOWN_FAILURES".to_string()
+            }
+        };
+        let _ = writeln!(
+            report,
+            "{:<52} {:<20} {} [{tag}]",
+            case.name,
+            outcome.label(),
+            outcome.detail()
+        );
+    }
+    for name in known.keys().filter(|n| filter.is_none() && !cases.iter().any(|c| &c.name == *n)) {
+        problems.push(name.clone());
+        let _ = writeln!(report, "{name:<52} KNOWN_FAILURES names no case [FAIL]");
+    }
+
+    let live = std::env::var("KILN_LIVE_KUSTOMIZE").is_ok_and(|v| v == "1");
+    if live && kubectl_on_path() {
+        match stale_recordings(&cases) {
+            Ok(stale) => {
+                for name in stale {
+                    let _ = writeln!(
+                        report,
+                        "{name:<52} recording is stale: run tests/record-cases.sh [FAIL]"
+                    );
+                    problems.push(name);
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(report, "live kubectl run failed: {e} [FAIL]");
+                problems.push("live kubectl run".into());
+            }
+        }
+    } else if live {
+        let _ = writeln!(
+            report,
+            "KILN_LIVE_KUSTOMIZE=1 but kubectl is not on PATH: recordings not re-checked"
+        );
+    }
+
+    println!("{report}");
+    println!(
+        "kustomize cases: {} run; data-equal {data_equal}/{outputs}, byte-equal {byte_equal}/{outputs}, \
+         errors-matched {errors_matched}/{errors}",
+        cases.len()
+    );
+    assert!(problems.is_empty(), "{} failing cases: {}", problems.len(), problems.join(", "));
+}

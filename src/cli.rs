@@ -1,0 +1,22 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+
+/// kiln renders a GitOps config repository (Kustomize, Helm, Flux) into
+/// plain Kubernetes YAML and commits it to a target branch.
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a kustomization directory or a whole repository.
+    Render(crate::commands::render::RenderArgs),
+    /// Render a source branch into a directory of a target branch and commit it.
+    Sync(crate::commands::sync::SyncArgs),
+}

@@ -1,0 +1,124 @@
+//! `kiln render`: a local preview of what kiln would commit.
+
+use anyhow::{Context, Result};
+use renderer::kustomize::{self, LoadRestrictor};
+use renderer::layout::flux;
+use renderer::{DirTree, output, yaml};
+use std::path::PathBuf;
+
+/// Render a kustomization directory (as `kubectl kustomize` does) or a whole
+/// repository with a `clusters/` directory (every Flux Kustomization of every
+/// cluster, in dependsOn order).
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// A kustomization directory or a repository root; default: the current directory.
+    pub path: Option<PathBuf>,
+    /// Write one file per object under this directory instead of printing a stream.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Render only these clusters (repeatable).
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// kustomize's --load-restrictor: LoadRestrictionsRootOnly or LoadRestrictionsNone.
+    #[arg(long, default_value = "LoadRestrictionsRootOnly")]
+    pub load_restrictor: String,
+}
+
+/// Runs `kiln render`.
+pub fn cmd_render(args: &RenderArgs) -> Result<()> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let restrictor = match args.load_restrictor.as_str() {
+        "LoadRestrictionsRootOnly" | "rootOnly" => LoadRestrictor::RootOnly,
+        "LoadRestrictionsNone" | "none" => LoadRestrictor::None,
+        other => anyhow::bail!(
+            "unknown --load-restrictor {other:?}: expected LoadRestrictionsRootOnly or LoadRestrictionsNone"
+        ),
+    };
+    let is_kustomization =
+        kustomize::kustomization::FILE_NAMES.iter().any(|n| path.join(n).is_file());
+    if is_kustomization {
+        // Confine reads to the kustomization's own directory unless told
+        // otherwise, then widen the tree to the filesystem root for bases
+        // that live next to it (`../base`), as kustomize does.
+        let abs = path.canonicalize().with_context(|| format!("reading {}", path.display()))?;
+        let tree = DirTree::new("/").context("opening the filesystem root")?;
+        let dir = abs.to_string_lossy().trim_start_matches('/').to_string();
+        let options = kustomize::Options { load_restrictor: restrictor };
+        let objects = kustomize::build(&tree, &dir, &options)
+            .map_err(|e| anyhow::anyhow!(e))
+            .with_context(|| format!("building {}", path.display()))?;
+        let text = yaml::to_stream(objects.iter().map(|r| &r.value));
+        match &args.out {
+            Some(out) => write_tree(out, &[("kustomization".to_string(), objects)])?,
+            None => print!("{text}"),
+        }
+        return Ok(());
+    }
+    let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
+    if !flux::detect(&tree) {
+        anyhow::bail!(
+            "{}: neither a kustomization directory nor a repository with clusters/",
+            path.display()
+        );
+    }
+    let clusters = flux::render(&tree, &args.clusters)
+        .map_err(|e| anyhow::anyhow!(e))
+        .with_context(|| format!("rendering {}", path.display()))?;
+    match &args.out {
+        Some(out) => {
+            let files = output::files(&clusters, &output::Provenance::default());
+            write_files(out, &files)?;
+        }
+        None => print!("{}", output::stream(&clusters)),
+    }
+    Ok(())
+}
+
+fn write_tree(out: &std::path::Path, units: &[(String, Vec<renderer::Resource>)]) -> Result<()> {
+    let mut files = std::collections::BTreeMap::new();
+    for (unit, objects) in units {
+        for r in objects {
+            files.insert(
+                format!("{unit}/{}", output::object_path(r)),
+                yaml::to_string(&r.value).into_bytes(),
+            );
+        }
+    }
+    write_files(out, &files)
+}
+
+/// Replaces the contents of `out` with `files`: everything is written to a
+/// fresh sibling directory first and swapped in at the end, so a failure
+/// leaves the old output whole.
+fn write_files(
+    out: &std::path::Path,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<()> {
+    let parent =
+        out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile_dir(parent)?;
+    for (rel, bytes) in files {
+        let p = staging.join(rel);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if out.exists() {
+        std::fs::remove_dir_all(out).with_context(|| format!("removing old {}", out.display()))?;
+    }
+    std::fs::rename(&staging, out)
+        .with_context(|| format!("moving output into {}", out.display()))?;
+    Ok(())
+}
+
+fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
+    for i in 0..1000u32 {
+        let p = parent.join(format!(".kiln-out-{}-{i}", std::process::id()));
+        if std::fs::create_dir(&p).is_ok() {
+            return Ok(p);
+        }
+    }
+    anyhow::bail!("could not create a staging directory in {}", parent.display())
+}

@@ -1,0 +1,3 @@
+//! The `kiln` binary's internals, exposed as a library so the end-to-end tests can reach them.
+
+pub mod daemon;
