@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use renderer::gotmpl::{Funcs, Options, Templates, Value};
+use renderer::gotmpl::{Funcs, Options, Templates, Value, sprig};
 
 struct Case {
     name: String,
@@ -92,15 +92,14 @@ fn cases_match_go() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    let funcs = Funcs::new();
+    let plain = Funcs::new();
+    let with_sprig = sprig::funcs();
     let (mut total, mut equal) = (0, 0);
     let mut failures = Vec::new();
     let mut stale = Vec::new();
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-        if stem.starts_with("sprig-") {
-            continue;
-        }
+        let funcs = if stem.starts_with("sprig-") { &with_sprig } else { &plain };
         let expected_path = file.with_file_name(format!("{stem}.expected.json"));
         let expected: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
@@ -111,7 +110,7 @@ fn cases_match_go() {
             assert!(!want.is_null(), "{id}: no recorded answer; run tests/gotmpl/record.py");
             let data = case.data.as_ref().map_or(Value::Missing, to_value);
             let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run(&case.template, data, &funcs)
+                run(&case.template, data, funcs)
             }))
             .unwrap_or_else(|_| Err("PANIC".to_string()));
             let pass = match (&got, want["ok"].as_bool().unwrap()) {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
 use super::fmt::display;
-use super::funcs::{Funcs, builtin_arity, call_builtin, is_builtin};
+use super::funcs::{Funcs, Param, builtin_arity, call_builtin, is_builtin};
 use super::value::Value;
 use super::{Error, Options, Templates};
 
@@ -591,7 +591,7 @@ impl<'m, 't> State<'m, 't> {
         let at_call = |s: &Self| State::error_at(s, pos, ctx);
         if let Some(f) = user {
             f.check_arity(name, nargs).map_err(|e| at_call(self).with_message(e))?;
-            let argv = self.eval_args(dot, args, fin)?;
+            let argv = self.eval_typed_args(dot, args, fin, |i| f.param(i))?;
             let call = Call { machine: self.m };
             return f
                 .call(&call, &argv)
@@ -624,35 +624,115 @@ impl<'m, 't> State<'m, 't> {
             }
             return Ok(v);
         }
-        let mut argv = Vec::with_capacity(nargs);
-        for (i, a) in args.iter().enumerate() {
-            let v = self.eval_arg(dot, a)?;
-            if name == "printf" && i == 0 && !matches!(v, Value::String(_)) {
-                // printf's format is a typed `string` parameter: Go rejects other
-                // values before the call, at the argument.
-                return Err(match a {
-                    Operand::Number(_) | Operand::Bool(..) => {
-                        self.error(format!("expected string; found {a}"))
-                    }
-                    _ => self.error(format!(
-                        "wrong type for value; expected string; got {}",
-                        v.type_name()
-                    )),
-                });
+        // Go's built-ins take `reflect.Value`s, which keep a missing value
+        // missing, except the fmt-like ones, which take `interface{}`s.
+        let fmt_like = matches!(name, "print" | "printf" | "println" | "html" | "js" | "urlquery");
+        let mut argv = if fmt_like {
+            let param =
+                |i: usize| if name == "printf" && i == 0 { Param::String } else { Param::Any };
+            self.eval_typed_args(dot, args, fin, param)?
+        } else {
+            let mut argv = Vec::with_capacity(nargs);
+            for a in args {
+                argv.push(self.eval_arg(dot, a)?);
             }
-            argv.push(v);
-        }
-        if let Some(f) = fin {
-            argv.push(f);
-        }
-        let first_is_value =
-            matches!(name, "print" | "printf" | "println" | "html" | "js" | "urlquery");
-        if first_is_value {
+            argv.extend(fin);
+            argv
+        };
+        if name == "call" {
             argv = argv.into_iter().map(Value::into_arg).collect();
         }
         let call = Call { machine: self.m };
         call_builtin(&call, name, &argv)
             .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
+    }
+
+    /// Evaluates arguments for parameters of Go types, with Go's checks:
+    /// constants must fit the type, values must have it exactly.
+    fn eval_typed_args(
+        &mut self,
+        dot: &Value,
+        args: &'t [Operand],
+        fin: Option<Value>,
+        param: impl Fn(usize) -> Param,
+    ) -> R<Vec<Value>> {
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        for (i, a) in args.iter().enumerate() {
+            let p = param(i);
+            let v = match (p, a) {
+                (Param::Any, _) => self.eval_arg(dot, a)?,
+                (
+                    _,
+                    Operand::Number(_)
+                    | Operand::Bool(..)
+                    | Operand::String { .. }
+                    | Operand::Nil(_),
+                ) => {
+                    self.at = At::Op(a);
+                    self.typed_constant(p, a)?
+                }
+                _ => {
+                    let v = self.eval_arg(dot, a)?;
+                    self.check_type(p, v)?
+                }
+            };
+            argv.push(v.into_arg());
+        }
+        if let Some(f) = fin {
+            let v = self.check_type(param(args.len()), f)?;
+            argv.push(v.into_arg());
+        }
+        Ok(argv)
+    }
+
+    /// A constant operand for a typed parameter (Go's `evalString`, `evalInteger` ...).
+    fn typed_constant(&mut self, p: Param, a: &'t Operand) -> R<Value> {
+        let ok = match (p, a) {
+            (Param::String, Operand::String { value, .. }) => Some(Value::String(value.clone())),
+            (Param::Int, Operand::Number(n)) => n.int.map(Value::Int),
+            (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
+            (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
+            (Param::List | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
+            _ => None,
+        };
+        if let Some(v) = ok {
+            return Ok(v);
+        }
+        let message = match (p, a) {
+            (_, Operand::Nil(_)) => format!("cannot assign nil to {}", p.go_name()),
+            (Param::String, _) => format!("expected string; found {a}"),
+            (Param::Int, _) => format!("expected integer; found {a}"),
+            (Param::Float, _) => format!("expected float; found {a}"),
+            (Param::Bool, _) => format!("expected bool; found {a}"),
+            _ => format!("can't handle {a} for arg of type {}", p.go_name()),
+        };
+        Err(self.error(message))
+    }
+
+    /// Go's `validateType` for a value passed to a typed parameter.
+    fn check_type(&self, p: Param, v: Value) -> R<Value> {
+        let fits = match (p, &v) {
+            (Param::Any, _)
+            | (Param::String, Value::String(_))
+            | (Param::Int, Value::Int(_))
+            | (Param::Float, Value::Float(_))
+            | (Param::Bool, Value::Bool(_))
+            | (Param::List, Value::List(_))
+            | (Param::Map, Value::Map(_)) => true,
+            (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
+            (_, Value::Missing) => {
+                return Err(self.error(format!("invalid value; expected {}", p.go_name())));
+            }
+            _ => false,
+        };
+        if fits {
+            return Ok(v);
+        }
+        let got = match v {
+            Value::Nil => "interface {}".to_string(),
+            other => other.type_name(),
+        };
+        Err(self.error(format!("wrong type for value; expected {}; got {got}", p.go_name())))
     }
 
     /// A placeholder error at a position; `with_message` fills in its text.

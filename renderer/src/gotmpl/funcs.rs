@@ -15,12 +15,50 @@ use super::value::Value;
 
 type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
 
-/// A template function: a closure with the number of arguments it takes.
+/// The Go type of a function parameter. Go checks arguments against it
+/// before the call: a float64 from the data does not fit an `int` parameter,
+/// a missing value fits no `string`. `Any` is `interface{}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}`: any value; a missing value arrives as nil.
+    Any,
+    /// `string`.
+    String,
+    /// `int`.
+    Int,
+    /// `float64`.
+    Float,
+    /// `bool`.
+    Bool,
+    /// `[]interface{}`.
+    List,
+    /// `map[string]interface{}`.
+    Map,
+}
+
+impl Param {
+    /// The type as Go prints it.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::String => "string",
+            Param::Int => "int",
+            Param::Float => "float64",
+            Param::Bool => "bool",
+            Param::List => "[]interface {}",
+            Param::Map => "map[string]interface {}",
+        }
+    }
+}
+
+/// A template function: a closure with the number and types of arguments it takes.
 #[derive(Clone)]
 pub struct Function {
     imp: Arc<FuncImpl>,
     min_args: usize,
     max_args: Option<usize>,
+    params: Vec<Param>,
+    variadic: Option<Param>,
 }
 
 impl Function {
@@ -28,7 +66,28 @@ impl Function {
     pub fn new(
         f: impl Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync + 'static,
     ) -> Self {
-        Function { imp: Arc::new(f), min_args: 0, max_args: None }
+        Function {
+            imp: Arc::new(f),
+            min_args: 0,
+            max_args: None,
+            params: Vec::new(),
+            variadic: None,
+        }
+    }
+
+    /// The same function with Go parameter types: `params` fixed ones, then
+    /// any number of `variadic` ones if given. Sets the arity to match.
+    pub fn params(mut self, params: &[Param], variadic: Option<Param>) -> Self {
+        self.params = params.to_vec();
+        self.variadic = variadic;
+        self.min_args = params.len();
+        self.max_args = if variadic.is_some() { None } else { Some(params.len()) };
+        self
+    }
+
+    /// The type of the parameter at `i`.
+    pub(crate) fn param(&self, i: usize) -> Param {
+        self.params.get(i).copied().or(self.variadic).unwrap_or(Param::Any)
     }
 
     /// The same function, declaring that it takes `min` to `max` arguments

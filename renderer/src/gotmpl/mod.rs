@@ -24,14 +24,15 @@ mod exec;
 pub mod fmt;
 mod funcs;
 mod lex;
-mod parse;
+pub(crate) mod parse;
+pub mod sprig;
 mod value;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use exec::Call;
-pub use funcs::{Funcs, Function, html_escape, js_escape, query_escape};
+pub use funcs::{Funcs, Function, Param, html_escape, js_escape, query_escape};
 pub use value::{MapRef, Struct, Value};
 
 use ast::Tree;

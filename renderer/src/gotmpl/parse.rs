@@ -567,7 +567,7 @@ fn describe(tok: &Token) -> String {
 }
 
 /// Parses a Go integer literal (with base prefixes and underscores) that fits int64.
-fn parse_int(text: &str) -> Option<i64> {
+pub(crate) fn parse_int(text: &str) -> Option<i64> {
     let (neg, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
