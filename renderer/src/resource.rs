@@ -27,7 +27,11 @@ impl Gvk {
 
     /// The `apiVersion` string.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// kustomize's string form `group_version_kind`, with `~G`, `~V`, `~K` for blanks.
@@ -50,7 +54,13 @@ pub fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
         ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
             | ("apiextensions.k8s.io", "CustomResourceDefinition")
             | ("apiregistration.k8s.io", "APIService")
-            | ("admissionregistration.k8s.io", "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" | "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding")
+            | (
+                "admissionregistration.k8s.io",
+                "MutatingWebhookConfiguration"
+                    | "ValidatingWebhookConfiguration"
+                    | "ValidatingAdmissionPolicy"
+                    | "ValidatingAdmissionPolicyBinding"
+            )
             | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
             | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment")
             | ("scheduling.k8s.io", "PriorityClass")
@@ -60,7 +70,10 @@ pub fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
             | ("networking.k8s.io", "IngressClass")
             | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
             | ("authentication.k8s.io", "TokenReview" | "SelfSubjectReview")
-            | ("authorization.k8s.io", "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview")
+            | (
+                "authorization.k8s.io",
+                "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview"
+            )
     ) || (group.is_empty() && kind == "Namespace")
 }
 
@@ -145,7 +158,11 @@ impl Resource {
 
     /// The current identity.
     pub fn id(&self) -> ResId {
-        ResId { gvk: self.gvk(), namespace: self.namespace().to_string(), name: self.name().to_string() }
+        ResId {
+            gvk: self.gvk(),
+            namespace: self.namespace().to_string(),
+            name: self.name().to_string(),
+        }
     }
 
     /// `metadata`, created if missing.

@@ -127,13 +127,22 @@ impl Tree for MemTree {
             return Some(EntryKind::File);
         }
         let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
-        self.files.range(prefix.clone()..).next().filter(|(k, _)| k.starts_with(&prefix)).map(|_| EntryKind::Dir)
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|_| EntryKind::Dir)
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
         let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
         let mut out: BTreeMap<String, EntryKind> = BTreeMap::new();
-        for k in self.files.range(prefix.clone()..).map(|(k, _)| k).take_while(|k| k.starts_with(&prefix)) {
+        for k in self
+            .files
+            .range(prefix.clone()..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(&prefix))
+        {
             let rest = &k[prefix.len()..];
             match rest.split_once('/') {
                 Some((dir, _)) => out.insert(dir.to_string(), EntryKind::Dir),
@@ -158,10 +167,9 @@ impl DirTree {
     /// A tree rooted at `root`, which must exist.
     pub fn new(root: impl AsRef<Path>) -> Result<Self, Error> {
         let root = root.as_ref();
-        let root = root.canonicalize().map_err(|e| Error::Io {
-            path: root.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::Io { path: root.display().to_string(), message: e.to_string() })?;
         Ok(DirTree { root })
     }
 
@@ -200,10 +208,12 @@ impl Tree for DirTree {
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
         let p = self.resolve(path)?;
-        let rd = std::fs::read_dir(&p).map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+        let rd = std::fs::read_dir(&p)
+            .map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
         let mut out = Vec::new();
         for entry in rd {
-            let entry = entry.map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+            let entry =
+                entry.map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
             let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
             let child = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
             // Entries that escape the root (symlinks out) are left out of listings;
@@ -247,7 +257,8 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), "s").unwrap();
         let root = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), root.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.path().join("link"))
+            .unwrap();
         let t = DirTree::new(root.path()).unwrap();
         assert!(matches!(t.read("link"), Err(Error::Escapes { .. })));
     }

@@ -10,4 +10,4 @@ mod parse;
 pub(crate) mod resolve;
 
 pub use emit::{to_stream, to_string, write_document};
-pub use parse::{ParseError, Limits, parse_documents, parse_documents_with};
+pub use parse::{Limits, ParseError, parse_documents, parse_documents_with};

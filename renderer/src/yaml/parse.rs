@@ -46,7 +46,8 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    let mut builder = Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes };
+    let mut builder =
+        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     loop {
@@ -91,7 +92,10 @@ impl Builder<'_> {
         }
     }
 
-    fn next<'a>(&self, parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>) -> Result<(Event<'a>, Span), ParseError> {
+    fn next<'a>(
+        &self,
+        parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+    ) -> Result<(Event<'a>, Span), ParseError> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(ParseError {
@@ -112,7 +116,9 @@ impl Builder<'_> {
         depth: usize,
     ) -> Result<Value, ParseError> {
         if depth > self.limits.depth {
-            return Err(self.err(&span, format!("nesting deeper than {} levels", self.limits.depth)));
+            return Err(
+                self.err(&span, format!("nesting deeper than {} levels", self.limits.depth))
+            );
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -163,7 +169,8 @@ impl Builder<'_> {
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
-                    let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let is_merge =
+                        matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     let key = self.node(parser, ev, key_span, depth + 1)?;
                     let (vev, vsp) = self.next(parser)?;
                     let value = self.node(parser, vev, vsp, depth + 1)?;
@@ -192,7 +199,12 @@ impl Builder<'_> {
                                 _ => None,
                             })
                             .collect(),
-                        _ => return Err(self.err(&span, "map merge requires map or sequence of maps as the value")),
+                        _ => {
+                            return Err(self.err(
+                                &span,
+                                "map merge requires map or sequence of maps as the value",
+                            ));
+                        }
                     };
                     for m in sources {
                         for (k, v) in m {
@@ -210,7 +222,13 @@ impl Builder<'_> {
         }
     }
 
-    fn scalar(&self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: &Span) -> Result<Value, ParseError> {
+    fn scalar(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: &Span,
+    ) -> Result<Value, ParseError> {
         let Some(tag) = tag else {
             return Ok(match style {
                 ScalarStyle::Plain => resolve_plain(text),
@@ -323,7 +341,9 @@ mod tests {
 
     #[test]
     fn merge_keys_and_multiple_documents() {
-        let docs = parse_documents("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n---\n---\nz: 1\n", "m.yaml").unwrap();
+        let docs =
+            parse_documents("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n---\n---\nz: 1\n", "m.yaml")
+                .unwrap();
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[0].get_path(&["d", "x"]), Some(&Value::Int(1)));
         assert!(docs[1].is_null());

@@ -1,0 +1,140 @@
+//! Differential test of the YAML reader and emitter against `kubectl kustomize`.
+//!
+//! Each `tests/yaml/cases/NAME.yaml` was given to kustomize as the single
+//! resource of a kustomization by `tests/yaml/record.sh`. Where kustomize
+//! printed the object, `NAME.out` holds its bytes and kiln must print the same
+//! bytes after `parse_documents` and `to_stream`. Where kustomize failed,
+//! `NAME.err` holds its message: a YAML syntax or duplicate-key error must be
+//! an error here too; any other rejection (JSON cannot carry infinities, Go's
+//! YAML reader refuses some raw characters) must at least not panic.
+
+use renderer::value::Value;
+use renderer::yaml::{parse_documents, to_stream};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What kustomize did with one case.
+enum Expected {
+    Output(String),
+    Error(String),
+}
+
+fn cases() -> Vec<(PathBuf, Expected)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/cases");
+    let mut inputs: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("cases directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    inputs.sort();
+    inputs
+        .into_iter()
+        .map(|input| {
+            let out = input.with_extension("out");
+            let err = input.with_extension("err");
+            let expected = if out.exists() {
+                Expected::Output(fs::read_to_string(out).expect("recorded output"))
+            } else {
+                Expected::Error(fs::read_to_string(&err).unwrap_or_else(|_| {
+                    panic!("{} has no recording: run tests/yaml/record.sh", input.display())
+                }))
+            };
+            (input, expected)
+        })
+        .collect()
+}
+
+/// The cases listed in `known-differences.txt`, which must still differ.
+fn known_differences() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/known-differences.txt");
+    let text = fs::read_to_string(path).expect("known-differences.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether kustomize's message is a YAML reading error (as opposed to a
+/// rejection after the YAML was read).
+fn is_yaml_error(message: &str) -> bool {
+    message.contains("MalformedYAMLError") || message.contains("already defined at line")
+}
+
+/// Where two texts first differ, for a readable failure.
+fn first_difference(want: &str, got: &str) -> String {
+    for (i, (w, g)) in want.lines().zip(got.lines()).enumerate() {
+        if w != g {
+            return format!("line {}:\n  want {w:?}\n  got  {g:?}", i + 1);
+        }
+    }
+    format!("lengths differ: want {} bytes, got {} bytes", want.len(), got.len())
+}
+
+#[test]
+fn yaml_cases_match_kubectl_kustomize() {
+    let cases = cases();
+    assert!(cases.len() >= 150, "only {} cases", cases.len());
+    let known = known_differences();
+    let mut failures = Vec::new();
+    let mut known_seen = 0;
+    for (input, expected) in &cases {
+        let name = input.file_name().expect("file name").to_string_lossy().into_owned();
+        let stem = name.trim_end_matches(".yaml");
+        let failures_before = failures.len();
+        let bytes = fs::read(input).expect("case input");
+        let text = String::from_utf8(bytes).expect("cases are UTF-8");
+        let parsed = parse_documents(&text, &name);
+        match (expected, parsed) {
+            (Expected::Output(want), Ok(docs)) => {
+                let docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+                let got = to_stream(&docs);
+                if &got != want {
+                    failures.push(format!("{name}: {}", first_difference(want, &got)));
+                }
+            }
+            (Expected::Output(_), Err(e)) => {
+                failures.push(format!("{name}: kustomize read it, kiln did not: {e}"))
+            }
+            (Expected::Error(message), Ok(docs)) => {
+                // Emitting must not panic either.
+                let _ = to_stream(&docs);
+                if is_yaml_error(message) {
+                    failures.push(format!(
+                        "{name}: kustomize failed to read it, kiln read it: {}",
+                        message.trim()
+                    ));
+                }
+            }
+            (Expected::Error(message), Err(e)) => {
+                if !is_yaml_error(message) {
+                    failures.push(format!(
+                        "{name}: kiln failed ({e}), kustomize read it: {}",
+                        message.trim()
+                    ));
+                }
+            }
+        }
+        if known.iter().any(|k| k == stem) {
+            known_seen += 1;
+            if failures.len() == failures_before {
+                failures.push(format!("{name}: now matches; remove it from known-differences.txt"));
+            } else {
+                failures.truncate(failures_before);
+            }
+        }
+    }
+    assert_eq!(known_seen, known.len(), "known-differences.txt names a case that does not exist");
+    let total = cases.len();
+    eprintln!(
+        "yaml cases: {} of {total} match kubectl kustomize ({} known differences)",
+        total - failures.len() - known.len(),
+        known.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
