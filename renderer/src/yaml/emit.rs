@@ -470,7 +470,7 @@ impl Emitter<'_> {
                 }
                 self.indent_to(indent);
                 self.write(":");
-                self.complex_value(v, indent);
+                self.compact_value(v, indent);
             }
         }
     }
@@ -497,9 +497,9 @@ impl Emitter<'_> {
         }
     }
 
-    /// The value after the `:` line of a `?` key: collections start on that
-    /// line, indented one level.
-    fn complex_value(&mut self, v: &Value, indent: usize) {
+    /// The value after a `-` or after the `:` line of a `?` key:
+    /// collections start on the indicator's line, indented one level.
+    fn compact_value(&mut self, v: &Value, indent: usize) {
         match v {
             Value::Map(m) if !m.is_empty() => {
                 self.indent_to(indent + INDENT);
@@ -526,21 +526,7 @@ impl Emitter<'_> {
                 self.indent_to(indent);
             }
             self.write("-");
-            match item {
-                Value::Map(m) if !m.is_empty() => {
-                    self.indent_to(indent + INDENT);
-                    self.map_body(item, indent + INDENT);
-                }
-                Value::Seq(s) if !s.is_empty() => {
-                    self.indent_to(indent + INDENT);
-                    self.seq_body(s, indent + INDENT);
-                }
-                _ => {
-                    self.write_char(' ');
-                    self.scalar_or_empty(item, indent + INDENT);
-                    self.newline();
-                }
-            }
+            self.compact_value(item, indent);
         }
     }
 

@@ -1,8 +1,10 @@
 //! Reading YAML streams into [`Value`]s, with positions in errors and bounds on aliases.
 
-use super::resolve::{parse_go_int, resolve_plain};
+use super::emit::{analyze, is_break};
+use super::resolve::{parse_go_int, parse_timestamp, resolve_plain};
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A YAML document that could not be read.
@@ -46,8 +48,63 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    let mut builder =
-        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes };
+    let mut text = Cow::Borrowed(text);
+    let mut retries = 0;
+    loop {
+        match parse_once(&text, file, limits) {
+            Err(Failure::TabAfterColon(at)) if retries < MAX_TAB_RETRIES => {
+                // yaml.v3 accepts a tab after the `:` of a mapping value, the
+                // YAML 1.2 parser does not: read it as the space it stands for.
+                let mut owned = text.into_owned();
+                owned.replace_range(at..at + 1, " ");
+                text = Cow::Owned(owned);
+                retries += 1;
+            }
+            Err(Failure::TabAfterColon(at)) => {
+                let (line, column) = line_column(&text, at);
+                return Err(ParseError {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message: "too many tabs after ':'".to_string(),
+                });
+            }
+            Err(Failure::Error(e)) => return Err(e),
+            Ok(docs) => return Ok(docs),
+        }
+    }
+}
+
+/// How many `key:<TAB>value` lines one stream may have.
+const MAX_TAB_RETRIES: usize = 64;
+
+enum Failure {
+    Error(ParseError),
+    /// The byte offset of a tab right after a `:` that the parser refused.
+    TabAfterColon(usize),
+}
+
+impl From<ParseError> for Failure {
+    fn from(e: ParseError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+fn line_column(text: &str, byte: usize) -> (usize, usize) {
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before, |i| &before[i + 1..]).chars().count() + 1;
+    (line, column)
+}
+
+fn parse_once(text: &str, file: &str, limits: Limits) -> Result<Vec<Value>, Failure> {
+    let mut builder = Builder {
+        file,
+        source: Source::new(text),
+        limits,
+        anchors: HashMap::new(),
+        alias_budget: limits.alias_nodes,
+    };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     loop {
@@ -60,23 +117,65 @@ pub fn parse_documents_with(
                     docs.push(Value::Null);
                     continue;
                 }
-                let value = builder.node(&mut parser, ev, sp, 0)?;
+                let value = builder.node(&mut parser, ev, sp, 0, false)?;
                 let (end, sp) = builder.next(&mut parser)?;
                 if !matches!(end, Event::DocumentEnd) {
-                    return Err(builder.err(&sp, "expected the end of the document"));
+                    return Err(builder.err(&sp, "expected the end of the document").into());
                 }
                 docs.push(value);
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
-            _ => return Err(builder.err(&span, "unexpected event outside a document")),
+            _ => return Err(builder.err(&span, "unexpected event outside a document").into()),
         }
     }
     Ok(docs)
 }
 
+/// The input text with the parser's character positions turned into byte
+/// offsets. Positions are looked up in increasing order, so one forward
+/// cursor does the work.
+struct Source<'t> {
+    text: &'t str,
+    ascii: bool,
+    cursor: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'t> Source<'t> {
+    fn new(text: &'t str) -> Self {
+        Source { text, ascii: text.is_ascii(), cursor: std::cell::Cell::new((0, 0)) }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        let (mut chars, mut bytes) = self.cursor.get();
+        if char_index < chars {
+            (chars, bytes) = (0, 0);
+        }
+        for c in self.text[bytes..].chars() {
+            if chars == char_index {
+                break;
+            }
+            chars += 1;
+            bytes += c.len_utf8();
+        }
+        self.cursor.set((chars, bytes));
+        bytes
+    }
+
+    /// The source text of a span.
+    fn slice(&self, span: &Span) -> &'t str {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index()).max(start);
+        &self.text[start..end]
+    }
+}
+
 struct Builder<'f> {
     file: &'f str,
+    source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
@@ -95,17 +194,35 @@ impl Builder<'_> {
     fn next<'a>(
         &self,
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
-    ) -> Result<(Event<'a>, Span), ParseError> {
+    ) -> Result<(Event<'a>, Span), Failure> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
-            Some(Err(e)) => Err(ParseError {
-                file: self.file.to_string(),
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-                message: e.info().to_string(),
-            }),
+            Some(Err(e)) => {
+                if e.info().contains("':' must be followed by a valid YAML whitespace") {
+                    let at = self.source.byte(e.marker().index());
+                    let bytes = self.source.text.as_bytes();
+                    // The marker points at the tab or just past it.
+                    for tab in [at, at.wrapping_sub(1)] {
+                        if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
+                            return Err(Failure::TabAfterColon(tab));
+                        }
+                    }
+                }
+                Err(Failure::Error(ParseError {
+                    file: self.file.to_string(),
+                    line: e.marker().line(),
+                    column: e.marker().col() + 1,
+                    message: e.info().to_string(),
+                }))
+            }
             None => Ok((Event::StreamEnd, Span::default())),
         }
+    }
+
+    /// Whether a collection's start event comes from `[` or `{`: block
+    /// collections have empty spans.
+    fn starts_flow(&self, span: &Span) -> bool {
+        matches!(self.source.slice(span).chars().last(), Some('[' | '{'))
     }
 
     fn node<'a>(
@@ -114,15 +231,16 @@ impl Builder<'_> {
         event: Event<'a>,
         span: Span,
         depth: usize,
-    ) -> Result<Value, ParseError> {
+        flow: bool,
+    ) -> Result<Value, Failure> {
         if depth > self.limits.depth {
-            return Err(
-                self.err(&span, format!("nesting deeper than {} levels", self.limits.depth))
-            );
+            return Err(self
+                .err(&span, format!("nesting deeper than {} levels", self.limits.depth))
+                .into());
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(&text, style, tag.as_deref(), &span)?;
+                let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -130,29 +248,32 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let Some(v) = self.anchors.get(&id) else {
-                    return Err(self.err(&span, "unknown anchor"));
+                    return Err(self.err(&span, "unknown anchor").into());
                 };
                 let cost = count_nodes(v);
                 if cost > self.alias_budget {
-                    return Err(self.err(
-                        &span,
-                        format!(
-                            "alias expansion exceeds the limit of {} nodes (an alias bomb?)",
-                            self.limits.alias_nodes
-                        ),
-                    ));
+                    return Err(self
+                        .err(
+                            &span,
+                            format!(
+                                "alias expansion exceeds the limit of {} nodes (an alias bomb?)",
+                                self.limits.alias_nodes
+                            ),
+                        )
+                        .into());
                 }
                 self.alias_budget -= cost;
                 Ok(v.clone())
             }
             Event::SequenceStart(anchor, _) => {
+                let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
                 loop {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(parser, ev, sp, depth + 1)?);
+                    items.push(self.node(parser, ev, sp, depth + 1, flow)?);
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -161,6 +282,7 @@ impl Builder<'_> {
                 Ok(v)
             }
             Event::MappingStart(anchor, _) => {
+                let flow = flow || self.starts_flow(&span);
                 let mut map = Map::new();
                 let mut lines: HashMap<String, usize> = HashMap::new();
                 let mut merges: Vec<Value> = Vec::new();
@@ -171,19 +293,21 @@ impl Builder<'_> {
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
-                    let key = self.node(parser, ev, key_span, depth + 1)?;
+                    let key = self.node(parser, ev, key_span, depth + 1, flow)?;
                     let (vev, vsp) = self.next(parser)?;
-                    let value = self.node(parser, vev, vsp, depth + 1)?;
+                    let value = self.node(parser, vev, vsp, depth + 1, flow)?;
                     if is_merge {
                         merges.push(value);
                         continue;
                     }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
                     if let Some(line) = lines.get(&key) {
-                        return Err(self.err(
-                            &key_span,
-                            format!("mapping key {key:?} already defined at line {line}"),
-                        ));
+                        return Err(self
+                            .err(
+                                &key_span,
+                                format!("mapping key {key:?} already defined at line {line}"),
+                            )
+                            .into());
                     }
                     lines.insert(key.clone(), key_span.start.line());
                     map.insert(key, value);
@@ -200,10 +324,12 @@ impl Builder<'_> {
                             })
                             .collect(),
                         _ => {
-                            return Err(self.err(
-                                &span,
-                                "map merge requires map or sequence of maps as the value",
-                            ));
+                            return Err(self
+                                .err(
+                                    &span,
+                                    "map merge requires map or sequence of maps as the value",
+                                )
+                                .into());
                         }
                     };
                     for m in sources {
@@ -218,7 +344,56 @@ impl Builder<'_> {
                 }
                 Ok(v)
             }
-            _ => Err(self.err(&span, "unexpected YAML event")),
+            _ => Err(self.err(&span, "unexpected YAML event").into()),
+        }
+    }
+
+    /// Checks what yaml.v3's scanner rejects and saphyr accepts: the `\/`
+    /// escape, and a tab where a block scalar's indentation is detected.
+    fn check_scalar_source(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        span: &Span,
+    ) -> Result<(), ParseError> {
+        match style {
+            ScalarStyle::DoubleQuoted if text.contains('/') => {
+                let raw = self.source.slice(span);
+                let mut chars = raw.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\\' && chars.next() == Some('/') {
+                        return Err(self.err(span, "found unknown escape character"));
+                    }
+                }
+                Ok(())
+            }
+            ScalarStyle::Literal | ScalarStyle::Folded
+                if text.trim_start_matches('\n').starts_with('\t') =>
+            {
+                // The span starts at the first content character; when only
+                // spaces precede it on its line and the header gives no
+                // indentation indicator, the tab sits where indentation is
+                // being measured.
+                let start = self.source.byte(span.start.index());
+                let before = &self.source.text[..start];
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                let header = before[..line_start.saturating_sub(1)]
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                let indicator = header.rfind(['|', '>']).map_or("", |i| &header[i + 1..]);
+                let explicit =
+                    indicator.split('#').next().unwrap_or("").chars().any(|c| c.is_ascii_digit());
+                if !explicit && before[line_start..].chars().all(|c| c == ' ') {
+                    return Err(self.err(
+                        span,
+                        "found a tab character where an indentation space is expected",
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -228,24 +403,39 @@ impl Builder<'_> {
         style: ScalarStyle,
         tag: Option<&Tag>,
         span: &Span,
+        flow: bool,
     ) -> Result<Value, ParseError> {
+        self.check_scalar_source(text, style, span)?;
         let Some(tag) = tag else {
             return Ok(match style {
+                // kustomize writes flow collections back out in flow style
+                // before it decodes them: a plain scalar that cannot stay
+                // plain there (an empty value, a timestamp with colons) is
+                // quoted and so becomes a string.
+                ScalarStyle::Plain if flow && !analyze(text).flow_plain => {
+                    Value::String(text.to_string())
+                }
                 ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Folded => Value::String(folded_round_trip(text).into_owned()),
                 _ => Value::String(text.to_string()),
             });
         };
         let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
         if !core {
-            // Custom tags are kept as untagged data, as JSON conversion does.
-            return Ok(match style {
-                ScalarStyle::Plain => resolve_plain(text),
-                _ => Value::String(text.to_string()),
-            });
+            // yaml.v3 leaves scalars with tags it does not know as strings.
+            return Ok(Value::String(text.to_string()));
         }
         let bad = |what: &str| self.err(span, format!("cannot decode {text:?} as !!{what}"));
         Ok(match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => Value::String(text.to_string()),
+            "str" => Value::String(text.to_string()),
+            "binary" => match decode_base64(text) {
+                Some(bytes) => Value::String(go_string(&bytes)),
+                None => return Err(self.err(span, "!!binary value contains invalid base64 data")),
+            },
+            "timestamp" => match parse_timestamp(text) {
+                Some(t) => Value::String(t.rfc3339()),
+                None => return Err(bad("timestamp")),
+            },
             "null" => Value::Null,
             "bool" => match resolve_plain(text) {
                 Value::Bool(b) => Value::Bool(b),
@@ -262,6 +452,124 @@ impl Builder<'_> {
             },
             _ => resolve_plain(text),
         })
+    }
+}
+
+/// What becomes of a folded (`>`) scalar when kyaml writes it back out with
+/// yaml.v3 and reads it again, as kustomize does before it converts to JSON.
+///
+/// yaml.v3's folded writer decides whether to add the blank line that keeps a
+/// line break by looking at the first character of the whole value instead
+/// of the next line. When the value starts with a non-blank, every break
+/// after an ordinary line gets one, which the reader folds away again except
+/// before a more-indented line or among kept trailing breaks, where it adds
+/// a newline; when the value starts with a blank, none gets one and single
+/// breaks between ordinary lines fold into spaces.
+fn folded_round_trip(s: &str) -> Cow<'_, str> {
+    let a = analyze(s);
+    let Some(first) = s.chars().find(|c| !is_break(*c)) else {
+        return Cow::Borrowed(s);
+    };
+    if !a.block || !s.contains('\n') {
+        // Not written back in folded style (or nothing to fold).
+        return Cow::Borrowed(s);
+    }
+    let first_blank = first == ' ' || first == '\t';
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    let (mut i, mut breaks, mut leading_spaces) = (0, true, true);
+    while i < chars.len() {
+        let c = chars[i];
+        if !is_break(c) {
+            if breaks {
+                leading_spaces = c == ' ' || c == '\t';
+            }
+            out.push(c);
+            breaks = false;
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && is_break(chars[j]) {
+            j += 1;
+        }
+        let run = &chars[i..j];
+        if !breaks && !leading_spaces && c == '\n' {
+            let next_blank = chars.get(j).is_some_and(|c| *c == ' ' || *c == '\t');
+            let at_end = j == chars.len();
+            if !first_blank {
+                if next_blank || (at_end && run.len() >= 2) {
+                    out.push('\n');
+                }
+                out.extend(run);
+            } else if !at_end && !next_blank {
+                if run.len() == 1 {
+                    out.push(' ');
+                } else {
+                    out.extend(&run[1..]);
+                }
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.extend(run);
+        }
+        breaks = true;
+        i = j;
+    }
+    Cow::Owned(out)
+}
+
+/// Go's `base64.StdEncoding.DecodeString`, which skips line breaks.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| *b != b'\n' && *b != b'\r').collect();
+    if !digits.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |b: u8| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
+    let quads = digits.chunks(4).count();
+    for (n, quad) in digits.chunks(4).enumerate() {
+        let pad = quad.iter().rev().take_while(|b| **b == b'=').count();
+        if pad > 2 || (pad > 0 && n + 1 != quads) {
+            return None;
+        }
+        let mut acc = 0u32;
+        for &b in &quad[..4 - pad] {
+            acc = (acc << 6) | u32::from(value(b)?);
+        }
+        acc <<= 6 * pad as u32;
+        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// Bytes as Go's JSON encoder writes a string: each byte that is not part of
+/// valid UTF-8 becomes U+FFFD.
+fn go_string(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                rest = &after[1..];
+            }
+        }
     }
 }
 
