@@ -1,4 +1,5 @@
-//! Differential test of the YAML reader and emitter against `kubectl kustomize`.
+//! Differential tests of the YAML reader and emitter against `kubectl
+//! kustomize` and Helm's `toYaml`.
 //!
 //! Each `tests/yaml/cases/NAME.yaml` was given to kustomize as the single
 //! resource of a kustomization by `tests/yaml/record.sh`. Where kustomize
@@ -19,15 +20,20 @@ enum Expected {
     Error(String),
 }
 
-fn cases() -> Vec<(PathBuf, Expected)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml/cases");
-    let mut inputs: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("cases directory")
+/// The files with extension `ext` in `tests/yaml/<folder>`, sorted.
+fn inputs(folder: &str, ext: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/yaml").join(folder);
+    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect();
-    inputs.sort();
-    inputs
+    found.sort();
+    found
+}
+
+fn cases() -> Vec<(PathBuf, Expected)> {
+    inputs("cases", "yaml")
         .into_iter()
         .map(|input| {
             let out = input.with_extension("out");
@@ -131,6 +137,44 @@ fn yaml_cases_match_kubectl_kustomize() {
         total - failures.len() - known.len(),
         known.len()
     );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Helm's `toYaml` is `sigs.k8s.io/yaml.Marshal` without the final newline.
+/// Each `tests/yaml/helm/NAME.json` holds data that `record_helm.sh` gave to
+/// `{{ toYaml . }}` in the go-template oracle (Go text/template with Helm's
+/// function); `NAME.out` is what it printed.
+#[test]
+fn helm_to_yaml_cases_match_the_oracle() {
+    let inputs = inputs("helm", "json");
+    assert!(inputs.len() >= 50, "only {} helm cases", inputs.len());
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let name = input.file_name().expect("file name").to_string_lossy().into_owned();
+        let want = fs::read_to_string(input.with_extension("out"))
+            .unwrap_or_else(|_| panic!("{name} has no recording: run tests/yaml/record_helm.sh"));
+        let text = fs::read_to_string(input).expect("case input");
+        // JSON is YAML; quoted strings and JSON numbers read the same in both.
+        let data = match parse_documents(&text, &name) {
+            Ok(mut docs) if docs.len() == 1 => docs.remove(0),
+            other => {
+                failures.push(format!("{name}: not one JSON document: {other:?}"));
+                continue;
+            }
+        };
+        let rendered = renderer::yaml::to_string(&data);
+        let got = rendered.strip_suffix('\n').unwrap_or(&rendered);
+        if got != want {
+            failures.push(format!("{name}: {}", first_difference(&want, got)));
+        }
+    }
+    let total = inputs.len();
+    eprintln!("helm toYaml cases: {} of {total} match", total - failures.len());
     assert!(
         failures.is_empty(),
         "{} of {total} cases differ:\n{}",

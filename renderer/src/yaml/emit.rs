@@ -402,12 +402,17 @@ fn float_text(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     if f.fract() == 0.0 && f.abs() < 1e21 {
-        if (-TWO_63..TWO_63).contains(&f) {
-            return (f as i64).to_string();
+        // JSON writes the shortest digits that round-trip, padded with
+        // zeros (Rust's `Display` does the same), not the exact value.
+        let digits = f.to_string();
+        if let Ok(i) = digits.parse::<i64>() {
+            return i.to_string();
         }
-        if (0.0..2.0 * TWO_63).contains(&f) {
+        // Above i64 Go has uint64, which only integers from kustomize's
+        // input reach; kiln carries those as floats, so print the float's
+        // exact value, which is the integer whenever it was representable.
+        if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
             return (f as u64).to_string();
         }
     }
