@@ -663,4 +663,38 @@ mod tests {
         assert_eq!(err.file, "bad.yaml");
         assert!(err.line >= 2, "{err}");
     }
+
+    #[test]
+    fn yaml_v3_quirks_that_kustomize_shows() {
+        let cases: &[(&str, Result<Value, &str>)] = &[
+            ("a: {b: }", Ok(Value::from(""))),
+            ("a: [2001-12-14 1:2:3]", Ok(Value::from("2001-12-14 1:2:3"))),
+            ("a: [2001-12-14]", Ok(Value::from("2001-12-14T00:00:00Z"))),
+            ("a: !!binary aGk=", Ok(Value::from("hi"))),
+            ("a: !!binary /w==", Ok(Value::from("\u{FFFD}"))),
+            ("a: !!binary aGk", Err("invalid base64")),
+            ("a: !custom 5", Ok(Value::from("5"))),
+            ("a:\tb", Ok(Value::from("b"))),
+            ("a: \"x\\/y\"", Err("unknown escape")),
+            ("a: |\n  \tx\n", Err("tab character")),
+            ("a: |2\n   \tx\n", Ok(Value::from(" \tx\n"))),
+            ("a: >\n  x\n   y\n", Ok(Value::from("x\n\n y\n"))),
+        ];
+        for (text, want) in cases {
+            let got = parse_documents(text, "q.yaml").map(|mut d| d.remove(0));
+            match (want, got) {
+                (Ok(w), Ok(doc)) => {
+                    let v = doc.get_path(&["a"]).cloned();
+                    let v = match v {
+                        Some(Value::Seq(mut items)) => items.remove(0),
+                        Some(Value::Map(m)) => m.values().next().cloned().unwrap_or_default(),
+                        other => other.unwrap_or_default(),
+                    };
+                    assert_eq!(&v, w, "{text}");
+                }
+                (Err(w), Err(e)) => assert!(e.message.contains(w), "{text}: {e}"),
+                (w, g) => panic!("{text}: want {w:?}, got {g:?}"),
+            }
+        }
+    }
 }
