@@ -41,7 +41,8 @@ pub fn write_document(out: &mut String, value: &Value) {
         Value::Map(m) if !m.is_empty() => e.map_body(value, 0),
         Value::Seq(s) if !s.is_empty() => e.seq_body(s, 0),
         other => {
-            e.scalar_or_empty(other, 0);
+            // libyaml indents the continuation lines of a lone scalar.
+            e.scalar_or_empty(other, INDENT);
             e.newline();
         }
     }
@@ -65,27 +66,39 @@ pub(crate) fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    // Keys are nearly always ASCII: compare their bytes without collecting
+    // characters.
+    if a.is_ascii() && b.is_ascii() {
+        return key_less_in(a.as_bytes(), b.as_bytes(), char::from);
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    key_less_in(&ar, &br, |c| c)
+}
+
+/// goyaml.v2's `keyList.Less` on two strings as sequences of characters.
+fn key_less_in<C: Copy + PartialEq>(ar: &[C], br: &[C], ch: impl Fn(C) -> char) -> bool {
+    let digit = |c: C| ch(c).is_ascii_digit();
     let n = ar.len().min(br.len());
     for i in 0..n {
         if ar[i] == br[i] {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let (ac, bc) = (ch(ar[i]), ch(br[i]));
+        let al = ac.is_alphabetic();
+        let bl = bc.is_alphabetic();
         if al && bl {
-            return ar[i] < br[i];
+            return ac < bc;
         }
         if al || bl {
             return bl;
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ac == '0' || bc == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && digit(ar[j - 1]) {
                 j -= 1;
-                if ar[j] != '0' {
+                if ch(ar[j]) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -93,13 +106,13 @@ fn key_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an.wrapping_mul(10).wrapping_add(i64::from(ch(ar[ai]) as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn.wrapping_mul(10).wrapping_add(i64::from(ch(br[bi]) as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -108,7 +121,7 @@ fn key_less(a: &str, b: &str) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return ac < bc;
     }
     ar.len() < br.len()
 }

@@ -284,7 +284,8 @@ impl Builder<'_> {
             Event::MappingStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut map = Map::new();
-                let mut lines: HashMap<String, usize> = HashMap::new();
+                // The line of each entry, by the entry's index in `map`.
+                let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
                 loop {
                     let (ev, key_span) = self.next(parser)?;
@@ -301,7 +302,7 @@ impl Builder<'_> {
                         continue;
                     }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
-                    if let Some(line) = lines.get(&key) {
+                    if let Some(line) = map.get_index_of(&key).map(|i| lines[i]) {
                         return Err(self
                             .err(
                                 &key_span,
@@ -309,7 +310,7 @@ impl Builder<'_> {
                             )
                             .into());
                     }
-                    lines.insert(key.clone(), key_span.start.line());
+                    lines.push(key_span.start.line());
                     map.insert(key, value);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.

@@ -73,6 +73,11 @@ def main():
         write("keys-%02d" % i, {k: "v" for k in ks})
         write("keysnest-%02d" % i, {"m": {k: [k] for k in ks[:7]}})
     write("empty", {})
+    # Documents that are not maps.
+    top = ["a\nb", "x y z", 5, None, [], [[1, "a"], {"k": "v"}], "yes", " lead\ntext", 1.5,
+           " ".join(["ab", "cd", "ef"] * 12), "", ["x" * 90 + " y", "a\n"], "#x", "\u2028x"]
+    for i, d in enumerate(top):
+        write("top-%02d" % i, d)
 
 
 main()
