@@ -36,7 +36,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let mut e = Emitter { out, column: 0 };
+    let mut e = Emitter { out, column: 0, raw_break: false };
     match value {
         Value::Map(m) if !m.is_empty() => e.map_body(value, 0),
         Value::Seq(s) if !s.is_empty() => e.seq_body(s, 0),
@@ -51,6 +51,10 @@ pub fn write_document(out: &mut String, value: &Value) {
 struct Emitter<'a> {
     out: &'a mut String,
     column: usize,
+    /// The last thing written was a line break other than LF (NEL, LS, PS)
+    /// inside a scalar: libyaml counts it as the end of the line and starts
+    /// the next line right after it.
+    raw_break: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -436,14 +440,20 @@ impl Emitter<'_> {
     fn write(&mut self, s: &str) {
         self.out.push_str(s);
         self.column += s.chars().count();
+        self.raw_break = false;
     }
 
     fn write_char(&mut self, c: char) {
         self.out.push(c);
         self.column += 1;
+        self.raw_break = false;
     }
 
     fn newline(&mut self) {
+        if self.raw_break {
+            self.raw_break = false;
+            return;
+        }
         self.out.push('\n');
         self.column = 0;
     }
@@ -586,10 +596,12 @@ impl Emitter<'_> {
     /// either way the next text starts at column 0.
     fn write_break(&mut self, c: char) {
         if c == '\n' {
+            self.raw_break = false;
             self.newline();
         } else {
             self.out.push(c);
             self.column = 0;
+            self.raw_break = true;
         }
     }
 

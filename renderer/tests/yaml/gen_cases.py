@@ -156,7 +156,8 @@ def main():
                     "line1\nline2\n", "trailing \n", "a\r\n", "a\n\x01", "\ta\nb", "a\t\nb",
                     "a\n\n\nb", "a\nb\n\n", " a\nb", "a\n \n", "a\n\t", "\x1f", "a\x85\nb",
                     "a\nb\u2028c", "#a\nb", "- a\nb", "a: b\nc", "'a\nb'", "a\n#b", "---\na",
-                    "\ufeff\na", "a\n\u00a0", "  \n  ", "\n ", " \n", "\t\n", "\n\t"],
+                    "\ufeff\na", "a\n\u00a0", "  \n  ", "\n ", " \n", "\t\n", "\n\t",
+                    "a\nb\u2028", "a\nb\u2029\n", "\u2028\na"],
     }
     # Characters that Go's JSON encoder leaves raw and goyaml.v2's reader
     # refuses: kustomize fails on these ("control characters are not allowed").
