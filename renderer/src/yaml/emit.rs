@@ -21,6 +21,16 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// What Helm's `toYaml` template function prints: the document without its
+/// final newline (Helm trims exactly one).
+pub fn helm_to_yaml(value: &Value) -> String {
+    let mut out = to_string(value);
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
 /// Several documents as one stream, separated by `---` lines, as
 /// `kubectl kustomize` prints them.
 pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {

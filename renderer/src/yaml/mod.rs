@@ -9,5 +9,5 @@ mod emit;
 mod parse;
 pub(crate) mod resolve;
 
-pub use emit::{to_stream, to_string, write_document};
+pub use emit::{helm_to_yaml, to_stream, to_string, write_document};
 pub use parse::{Limits, ParseError, parse_documents, parse_documents_with};
