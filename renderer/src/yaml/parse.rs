@@ -52,21 +52,19 @@ pub fn parse_documents_with(
     let mut retries = 0;
     loop {
         match parse_once(&text, file, limits) {
-            Err(Failure::TabAfterColon(at)) if retries < MAX_TAB_RETRIES => {
-                // yaml.v3 accepts a tab after the `:` of a mapping value, the
-                // YAML 1.2 parser does not: read it as the space it stands for.
+            Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
-                owned.replace_range(at..at + 1, " ");
+                owned.replace_range(at..at + len, with);
                 text = Cow::Owned(owned);
                 retries += 1;
             }
-            Err(Failure::TabAfterColon(at)) => {
+            Err(Failure::Rewrite { at, .. }) => {
                 let (line, column) = line_column(&text, at);
                 return Err(ParseError {
                     file: file.to_string(),
                     line,
                     column,
-                    message: "too many tabs after ':'".to_string(),
+                    message: format!("more than {MAX_REWRITES} tabs after ':' or \\' escapes"),
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
@@ -75,19 +73,47 @@ pub fn parse_documents_with(
     }
 }
 
-/// How many `key:<TAB>value` lines one stream may have.
-const MAX_TAB_RETRIES: usize = 64;
+/// How many spots one stream may have where yaml.v3 is more lenient than
+/// the YAML 1.2 parser (each costs a re-parse).
+const MAX_REWRITES: usize = 64;
 
 enum Failure {
     Error(ParseError),
-    /// The byte offset of a tab right after a `:` that the parser refused.
-    TabAfterColon(usize),
+    /// Input yaml.v3 accepts and saphyr refuses, with the equivalent text
+    /// saphyr accepts: `len` bytes at byte offset `at` become `with`.
+    Rewrite {
+        at: usize,
+        len: usize,
+        with: &'static str,
+    },
 }
 
 impl From<ParseError> for Failure {
     fn from(e: ParseError) -> Self {
         Failure::Error(e)
     }
+}
+
+/// The offset of the first `\'` escape in the double-quoted scalar that
+/// `text` starts with, if the scalar has one before any other bad escape.
+fn escaped_apostrophe(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices();
+    if chars.next()?.1 != '"' {
+        return None;
+    }
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => match chars.next()?.1 {
+                '\'' => return Some(i),
+                '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"' | '/'
+                | '\\' | 'N' | '_' | 'L' | 'P' | 'x' | 'u' | 'U' | '\n' | '\r' => {}
+                _ => return None,
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 fn line_column(text: &str, byte: usize) -> (usize, usize) {
@@ -198,15 +224,24 @@ impl Builder<'_> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => {
+                let at = self.source.byte(e.marker().index());
+                let bytes = self.source.text.as_bytes();
                 if e.info().contains("':' must be followed by a valid YAML whitespace") {
-                    let at = self.source.byte(e.marker().index());
-                    let bytes = self.source.text.as_bytes();
-                    // The marker points at the tab or just past it.
+                    // yaml.v3 accepts a tab after the `:` of a mapping value:
+                    // read it as the space it stands for. The marker points at
+                    // the tab or just past it.
                     for tab in [at, at.wrapping_sub(1)] {
                         if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
-                            return Err(Failure::TabAfterColon(tab));
+                            return Err(Failure::Rewrite { at: tab, len: 1, with: " " });
                         }
                     }
+                }
+                if e.info().contains("found unknown escape character")
+                    && let Some(quote) = escaped_apostrophe(&self.source.text[at..])
+                {
+                    // yaml.v3 knows `\'` in double quotes; an apostrophe
+                    // needs no escape there.
+                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
                 }
                 Err(Failure::Error(ParseError {
                     file: self.file.to_string(),
@@ -677,6 +712,8 @@ mod tests {
             ("a: !custom 5", Ok(Value::from("5"))),
             ("a:\tb", Ok(Value::from("b"))),
             ("a: \"x\\/y\"", Err("unknown escape")),
+            ("a: \"it\\'s\"", Ok(Value::from("it's"))),
+            ("a: \"\\q\\'\"", Err("unknown escape")),
             ("a: |\n  \tx\n", Err("tab character")),
             ("a: |2\n   \tx\n", Ok(Value::from(" \tx\n"))),
             ("a: >\n  x\n   y\n", Ok(Value::from("x\n\n y\n"))),
