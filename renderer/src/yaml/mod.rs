@@ -10,4 +10,6 @@ mod parse;
 pub(crate) mod resolve;
 
 pub use emit::{helm_to_yaml, to_stream, to_string, write_document};
-pub use parse::{Limits, ParseError, parse_documents, parse_documents_with};
+pub use parse::{
+    Limits, ParseError, parse_documents, parse_documents_with, parse_kustomize_stream,
+};

@@ -42,6 +42,56 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, ParseError>
     parse_documents_with(text, file, Limits::default())
 }
 
+/// Reads a resource file the way kustomize's kyaml `ByteReader` does: the
+/// text is cut at every line that starts with `---` (after the first line),
+/// such a line may carry only a comment after the marker, and each piece is
+/// read on its own. Null documents are dropped. Unlike [`parse_documents`],
+/// `%YAML`/`%TAG` directives therefore fail, as they do in kustomize.
+pub fn parse_kustomize_stream(
+    text: &str,
+    file: &str,
+    limits: Limits,
+) -> Result<Vec<Value>, ParseError> {
+    let mut docs = Vec::new();
+    // Each piece as (start, end, where the next piece starts).
+    let mut pieces = Vec::new();
+    let (mut piece_start, mut search) = (0, 0);
+    while let Some(found) = text[search..].find("\n---") {
+        let sep = search + found;
+        let Some(eol) = text[sep + 1..].find('\n').map(|i| sep + 1 + i) else {
+            break;
+        };
+        let rest = text[sep + 4..eol].trim();
+        if !rest.is_empty() && !rest.starts_with('#') {
+            let (line, _) = line_column(text, sep + 1);
+            return Err(ParseError {
+                file: file.to_string(),
+                line,
+                column: 1,
+                message: format!("invalid document separator: {}", text[sep + 1..eol].trim()),
+            });
+        }
+        pieces.push((piece_start, sep + 1, eol + 1));
+        piece_start = eol + 1;
+        search = eol + 1;
+    }
+    pieces.push((piece_start, text.len(), text.len()));
+    let mut lines_before = 0;
+    for (start, end, next) in pieces {
+        let piece = &text[start..end];
+        let parsed = parse_documents_with(piece, file, limits).map_err(|mut e| {
+            e.line += lines_before;
+            e
+        })?;
+        lines_before += text[start..next].matches('\n').count();
+        // kyaml decodes one document per piece.
+        if let Some(doc) = parsed.into_iter().next().filter(|d| !d.is_null()) {
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
+}
+
 /// [`parse_documents`] with explicit limits.
 pub fn parse_documents_with(
     text: &str,
@@ -731,6 +781,31 @@ mod tests {
                     assert_eq!(&v, w, "{text}");
                 }
                 (Err(w), Err(e)) => assert!(e.message.contains(w), "{text}: {e}"),
+                (w, g) => panic!("{text}: want {w:?}, got {g:?}"),
+            }
+        }
+    }
+
+    /// The number of documents, or an error message part and its least line.
+    type StreamOutcome = Result<usize, (&'static str, usize)>;
+
+    #[test]
+    fn kustomize_streams_split_like_kyaml() {
+        let cases: &[(&str, StreamOutcome)] = &[
+            ("a: 1\n---\nb: 2\n", Ok(2)),
+            ("---\na: 1\n--- # c\n\n---\n", Ok(1)),
+            ("%YAML 1.1\n---\na: 1\n", Err(("", 2))),
+            ("a: 1\n--- x\nb: 2\n", Err(("invalid document separator: --- x", 2))),
+            ("a: 1\n---\nb: 2\nc: [\n", Err(("", 4))),
+        ];
+        for (text, want) in cases {
+            let got = parse_kustomize_stream(text, "k.yaml", Limits::default());
+            match (want, got) {
+                (Ok(n), Ok(docs)) => assert_eq!(docs.len(), *n, "{text}"),
+                (Err((msg, line)), Err(e)) => {
+                    assert!(e.message.contains(msg), "{text}: {e}");
+                    assert!(e.line >= *line, "{text}: {e}");
+                }
                 (w, g) => panic!("{text}: want {w:?}, got {g:?}"),
             }
         }
