@@ -66,6 +66,7 @@ fn is_yaml_error(message: &str) -> bool {
     message.contains("MalformedYAMLError")
         || message.contains("already defined at line")
         || message.contains("invalid document separator")
+        || message.contains("json: unsupported type")
 }
 
 /// Where two texts first differ, for a readable failure.

@@ -46,7 +46,8 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, ParseError>
 /// text is cut at every line that starts with `---` (after the first line),
 /// such a line may carry only a comment after the marker, and each piece is
 /// read on its own. Null documents are dropped. Unlike [`parse_documents`],
-/// `%YAML`/`%TAG` directives therefore fail, as they do in kustomize.
+/// `%YAML`/`%TAG` directives therefore fail, as they do in kustomize, and so
+/// do keys that are not strings (`1:`, `true:`) below the top level.
 pub fn parse_kustomize_stream(
     text: &str,
     file: &str,
@@ -79,7 +80,7 @@ pub fn parse_kustomize_stream(
     let mut lines_before = 0;
     for (start, end, next) in pieces {
         let piece = &text[start..end];
-        let parsed = parse_documents_with(piece, file, limits).map_err(|mut e| {
+        let parsed = parse_stream(piece, file, limits, true).map_err(|mut e| {
             e.line += lines_before;
             e
         })?;
@@ -98,10 +99,21 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
+    parse_stream(text, file, limits, false)
+}
+
+/// Parses a stream; `string_keys` makes non-string keys of nested mappings
+/// errors, as they are when kustomize converts objects to JSON.
+fn parse_stream(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    string_keys: bool,
+) -> Result<Vec<Value>, ParseError> {
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
-        match parse_once(&text, file, limits) {
+        match parse_once(&text, file, limits, string_keys) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
                 owned.replace_range(at..at + len, with);
@@ -173,9 +185,15 @@ fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn parse_once(text: &str, file: &str, limits: Limits) -> Result<Vec<Value>, Failure> {
+fn parse_once(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    string_keys: bool,
+) -> Result<Vec<Value>, Failure> {
     let mut builder = Builder {
         file,
+        string_keys,
         source: Source::new(text),
         limits,
         anchors: HashMap::new(),
@@ -251,6 +269,8 @@ impl<'t> Source<'t> {
 
 struct Builder<'f> {
     file: &'f str,
+    /// Refuse keys that are not strings in nested mappings.
+    string_keys: bool,
     source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
@@ -385,6 +405,13 @@ impl Builder<'_> {
                     if is_merge {
                         merges.push(value);
                         continue;
+                    }
+                    if self.string_keys && depth > 0 && !matches!(key, Value::String(_)) {
+                        // yaml.v3 decodes such a mapping into
+                        // map[interface{}]interface{}, which JSON cannot encode.
+                        return Err(self
+                            .err(&key_span, format!("mapping key {key:?} is not a string"))
+                            .into());
                     }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
                     if let Some(line) = map.get_index_of(&key).map(|i| lines[i]) {
@@ -797,6 +824,8 @@ mod tests {
             ("%YAML 1.1\n---\na: 1\n", Err(("", 2))),
             ("a: 1\n--- x\nb: 2\n", Err(("invalid document separator: --- x", 2))),
             ("a: 1\n---\nb: 2\nc: [\n", Err(("", 4))),
+            ("a:\n  1: x\n", Err(("not a string", 2))),
+            ("1: x\na:\n  \"1\": x\n", Ok(1)),
         ];
         for (text, want) in cases {
             let got = parse_kustomize_stream(text, "k.yaml", Limits::default());
