@@ -182,3 +182,63 @@ fn helm_to_yaml_cases_match_the_oracle() {
         failures.join("\n")
     );
 }
+
+/// The corpus with bytes inserted and cut at pseudo-random places: reading
+/// and writing may fail but must not panic.
+#[test]
+fn mutated_cases_do_not_panic() {
+    const INSERTS: &[&str] = &[
+        "\t",
+        ":",
+        "\\'",
+        "\\/",
+        "\"",
+        "'",
+        "\n",
+        "\r\n",
+        "---",
+        "\n--- x\n",
+        "|",
+        ">",
+        "{",
+        "[",
+        "&a ",
+        "*a",
+        "!!binary ",
+        "%YAML 1.1\n",
+        "\u{85}",
+        "\u{2028}",
+        "\u{feff}",
+        "é",
+        "? ",
+        "- ",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed as usize
+    };
+    for input in inputs("cases", "yaml") {
+        let text = fs::read_to_string(&input).expect("case input");
+        let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+        for _ in 0..20 {
+            let mut mutated = text.clone();
+            mutated.insert_str(bounds[next() % bounds.len()], INSERTS[next() % INSERTS.len()]);
+            if next() % 3 == 0 {
+                let cut = bounds[next() % bounds.len()];
+                if mutated.is_char_boundary(cut) {
+                    mutated.truncate(cut);
+                }
+            }
+            let read = [
+                parse_documents(&mutated, "m.yaml"),
+                parse_kustomize_stream(&mutated, "m.yaml", Limits::default()),
+            ];
+            for docs in read.into_iter().flatten() {
+                let _ = to_stream(&docs);
+            }
+        }
+    }
+}
