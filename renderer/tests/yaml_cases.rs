@@ -9,7 +9,7 @@
 //! an error here too; any other rejection (JSON cannot carry infinities, Go's
 //! YAML reader refuses some raw characters) must at least not panic.
 
-use renderer::yaml::{Limits, parse_documents, parse_kustomize_stream, to_stream};
+use renderer::yaml::{Limits, parse_documents, parse_kustomize_stream, to_stream, validate};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -106,6 +106,12 @@ fn yaml_cases_match_kubectl_kustomize() {
             (Expected::Error(message), Ok(docs)) => {
                 // Emitting must not panic either.
                 let _ = to_stream(&docs);
+                if !is_yaml_error(message) && docs.iter().all(|d| validate(d).is_ok()) {
+                    failures.push(format!(
+                        "{name}: kustomize failed to print it, kiln's validate accepts it: {}",
+                        message.trim()
+                    ));
+                }
                 if is_yaml_error(message) {
                     failures.push(format!(
                         "{name}: kustomize failed to read it, kiln read it: {}",

@@ -21,9 +21,66 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// A value that `sigs.k8s.io/yaml` cannot print: `kubectl kustomize` fails on
+/// it and Helm's `toYaml` prints nothing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EmitError {
+    /// JSON has no infinities or NaN.
+    #[error("json: unsupported value: {value}")]
+    NonFinite {
+        /// The float as Go prints it.
+        value: String,
+    },
+    /// JSON leaves this character raw and goyaml.v2's reader refuses it.
+    #[error("yaml: control characters are not allowed (U+{code:04X} in {text:?})")]
+    ControlCharacter {
+        /// The character's code point.
+        code: u32,
+        /// The string that holds it.
+        text: String,
+    },
+    /// A raw NEL is a line break to goyaml.v2, and a key cannot span lines.
+    #[error("yaml: a mapping key cannot hold U+0085 (in {key:?})")]
+    LineBreakInKey {
+        /// The key.
+        key: String,
+    },
+}
+
+/// Checks that the JSON round trip inside `sigs.k8s.io/yaml` accepts the
+/// value; [`to_string`] prints something for every value, so callers that
+/// must fail or print nothing where the Go tools do ask this first.
+pub fn validate(value: &Value) -> Result<(), EmitError> {
+    fn text(s: &str) -> Result<(), EmitError> {
+        match s.chars().find(|c| matches!(*c as u32, 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)) {
+            Some(c) => Err(EmitError::ControlCharacter { code: c as u32, text: s.to_string() }),
+            None => Ok(()),
+        }
+    }
+    match value {
+        Value::Float(f) if !f.is_finite() => {
+            Err(EmitError::NonFinite { value: go_format_float_g(*f) })
+        }
+        Value::String(s) => text(s),
+        Value::Seq(items) => items.iter().try_for_each(validate),
+        Value::Map(m) => m.iter().try_for_each(|(k, v)| {
+            if k.contains('\u{85}') {
+                return Err(EmitError::LineBreakInKey { key: k.clone() });
+            }
+            text(k)?;
+            validate(v)
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// What Helm's `toYaml` template function prints: the document without its
-/// final newline (Helm trims exactly one).
+/// final newline (Helm trims exactly one), or nothing when the value cannot
+/// be marshalled (Helm swallows the error).
 pub fn helm_to_yaml(value: &Value) -> String {
+    if validate(value).is_err() {
+        return String::new();
+    }
     let mut out = to_string(value);
     if out.ends_with('\n') {
         out.pop();

@@ -52,7 +52,7 @@ def write(name, data):
         # The oracle reads the data as YAML, where raw line and paragraph
         # separators and NEL are line breaks: keep them escaped.
         text = json.dumps(data, ensure_ascii=False)
-        for c in "\u2028\u2029\u0085":
+        for c in "\u2028\u2029\u0085\ufffe\uffff" + "".join(map(chr, range(0x7F, 0xA0))):
             text = text.replace(c, "\\u%04x" % ord(c))
         f.write(text + "\n")
 
@@ -73,6 +73,9 @@ def main():
         write("keys-%02d" % i, {k: "v" for k in ks})
         write("keysnest-%02d" % i, {"m": {k: [k] for k in ks[:7]}})
     write("empty", {})
+    # Values the JSON round trip refuses: toYaml swallows the error.
+    for i, d in enumerate([{"k": "a\x7fb"}, {"k": ["\x9f"]}, {"a\x85b": 1}, {"k": "\uffff"}]):
+        write("reject-%02d" % i, d)
     # Documents that are not maps.
     top = ["a\nb", "x y z", 5, None, [], [[1, "a"], {"k": "v"}], "yes", " lead\ntext", 1.5,
            " ".join(["ab", "cd", "ef"] * 12), "", ["x" * 90 + " y", "a\n"], "#x", "\u2028x"]
