@@ -19,4 +19,6 @@ pub enum Command {
     Render(crate::commands::render::RenderArgs),
     /// Render a source branch into a directory of a target branch and commit it.
     Sync(crate::commands::sync::SyncArgs),
+    /// Check a repository against its layout's rules.
+    Check(crate::commands::check::CheckArgs),
 }

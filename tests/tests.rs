@@ -2,5 +2,6 @@
 
 mod git_publish;
 mod git_tree;
+mod layouts;
 mod sync;
 mod util;

@@ -1,4 +1,5 @@
 //! One module per subcommand: its arguments and its `cmd_*` function.
 
+pub mod check;
 pub mod render;
 pub mod sync;
