@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         cli::Command::Render(args) => commands::render::cmd_render(args).map(|()| false),
         cli::Command::Sync(args) => commands::sync::cmd_sync(args).map(|()| false),
         cli::Command::Check(args) => commands::check::cmd_check(args),
+        cli::Command::Plan(args) => commands::plan::cmd_plan(args).map(|()| false),
+        cli::Command::Diff(args) => commands::diff::cmd_diff(args),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

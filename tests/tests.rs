@@ -1,5 +1,6 @@
 //! End-to-end tests of the `kiln` binary's internals against real git repositories.
 
+mod diff;
 mod git_publish;
 mod git_tree;
 mod layouts;

@@ -53,7 +53,9 @@ pub struct Rendered {
 
 /// Renders a whole repository: finds its layout (`kiln.yaml`, else by its
 /// top directories), then renders every cluster, clusters in parallel.
-/// Either every unit renders or the first error (in cluster order) is returned.
+/// Either every unit renders or the first error in cluster order is
+/// returned (all results are gathered before looking, so which error is
+/// reported does not depend on thread timing).
 pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
     let config = layout::Config::read(tree)?;
     let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
@@ -91,6 +93,8 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
             Layout::Environments => layout::environments::render_environment(tree, name),
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Rendered { layout, clusters })
 }

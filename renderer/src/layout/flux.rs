@@ -113,6 +113,8 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         let built: Vec<Vec<Resource>> = wave
             .par_iter()
             .map(|p| build_unit(tree, cluster, p, &this_repo))
+            .collect::<Vec<_>>()
+            .into_iter()
             .collect::<Result<_, _>>()?;
         // Variables come from everything rendered so far, this wave included.
         let available: Vec<&Resource> =
