@@ -127,3 +127,45 @@ fn plan_lists_layout_clusters_units_and_order() {
     assert_eq!(json["layout"], "flux-v2");
     assert_eq!(json["clusters"][1]["units"][3]["dependsOn"][1], "infra-controllers");
 }
+
+#[test]
+fn sync_commits_the_rendered_tree_with_rewritten_kustomizations_and_an_index() {
+    let repo = example_repo();
+    let source = repo.tip("main").unwrap();
+    let path = repo.path().to_str().unwrap().to_string();
+    let args = [
+        "sync",
+        "--once",
+        "--repo",
+        &path,
+        "--source-branch",
+        "main",
+        "--target-branch",
+        "rendered",
+        "--target-dir",
+        "deploy",
+    ];
+    let (code, stdout, stderr) = kiln(repo.path(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("committed"), "{stdout}");
+    let index = repo.git(&["show", "rendered:deploy/kiln-index.yaml"]);
+    assert!(index.contains(&format!("sourceCommit: {source}")), "{index}");
+    assert!(index.contains("layout: flux-v2"), "{index}");
+    let apps = repo.git(&[
+        "show",
+        "rendered:deploy/production/flux-system/flux-system/kustomize.toolkit.fluxcd.io_v1_Kustomization_apps.yaml",
+    ]);
+    assert!(apps.contains("path: ./deploy/production/apps"), "{apps}");
+    assert!(
+        apps.contains("dependsOn:\n  - name: namespaces\n  - name: infra-controllers"),
+        "{apps}"
+    );
+    // A unit removed from the source leaves no stale files behind.
+    std::fs::remove_file(repo.path().join("clusters/production/apps.yaml")).unwrap();
+    repo.commit_all("drop apps from production");
+    let (code, _, stderr) = kiln(repo.path(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let files = repo.ls_tree("rendered");
+    assert!(!files.keys().any(|p| p.starts_with("deploy/production/apps/")), "{files:?}");
+    assert!(files.keys().any(|p| p.starts_with("deploy/development/apps/")));
+}

@@ -166,3 +166,22 @@ fn namespace_output_lists_the_complete_namespace_set() {
     );
     assert!(files.contains_key("live-2/team-a/_cluster/core_v1_Namespace_team-a.yaml"));
 }
+
+#[test]
+fn kiln_yaml_declares_the_layout() {
+    let mut t = renderer::MemTree::new();
+    t.insert("clusters/README.md", "not a cluster\n");
+    t.insert(
+        "namespaces/live/a/q.yaml",
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
+    );
+    assert_eq!(render(&t, &Options::default()).unwrap().layout, Layout::FluxV2);
+    t.insert("kiln.yaml", "layout: namespaces\n");
+    let r = render(&t, &Options::default()).unwrap();
+    assert_eq!(summary(&r), ["live/a: ~G_v1_Namespace|~X|a", "live/a: ~G_v1_ResourceQuota|a|q"]);
+    t.insert("kiln.yaml", "layout: environments\n");
+    assert_eq!(
+        render(&t, &Options::default()).unwrap_err().to_string(),
+        "layout environments: no environments/ directory at the repository root"
+    );
+}

@@ -13,6 +13,7 @@ use crate::kustomize::order;
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
+use rayon::prelude::*;
 
 /// The top directory of the layout.
 pub const ROOT: &str = "namespaces";
@@ -24,17 +25,28 @@ pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
     super::subdirs(tree, ROOT)
 }
 
-/// Renders the namespaces of one cluster.
+/// Renders the namespaces of one cluster, folders in parallel, kept in
+/// folder order (and the first error in folder order reported).
 pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
     let dir = format!("{ROOT}/{cluster}");
     let mut out = Cluster::new(cluster);
-    for ns in super::subdirs(tree, &dir)? {
-        let folder = format!("{dir}/{ns}");
-        if tree.kind(&format!("{folder}/{SKIP_MARKER}")) == Some(EntryKind::File) {
-            out.skipped.push(format!("namespace {ns}: {folder}/{SKIP_MARKER} present"));
-            continue;
-        }
-        out.units.push(render_namespace(tree, cluster, &ns, &folder, &mut out.skipped)?);
+    let folders = super::subdirs(tree, &dir)?;
+    let results: Vec<Result<(Option<Unit>, Vec<String>), Error>> = folders
+        .par_iter()
+        .map(|ns| {
+            let folder = format!("{dir}/{ns}");
+            if tree.kind(&format!("{folder}/{SKIP_MARKER}")) == Some(EntryKind::File) {
+                return Ok((None, vec![format!("namespace {ns}: {folder}/{SKIP_MARKER} present")]));
+            }
+            let mut skipped = Vec::new();
+            let unit = render_namespace(tree, cluster, ns, &folder, &mut skipped)?;
+            Ok((Some(unit), skipped))
+        })
+        .collect();
+    for result in results {
+        let (unit, skipped) = result?;
+        out.units.extend(unit);
+        out.skipped.extend(skipped);
     }
     Ok(out)
 }
