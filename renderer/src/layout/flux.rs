@@ -297,6 +297,37 @@ fn apply_flux_fields(p: &Pending, k: &mut Value) -> Result<(), String> {
             }
         }
     }
+    // The deprecated `patchesStrategicMerge` (objects) and `patchesJson6902`
+    // (a target and operations) of v1beta2 are kustomize patches too.
+    let mut legacy = Vec::new();
+    if let Some(Value::Seq(objects)) = p.spec(&["patchesStrategicMerge"]) {
+        for o in objects {
+            let mut m = Map::new();
+            m.insert("patch".into(), Value::String(crate::yaml::to_string(o)));
+            legacy.push(Value::Map(m));
+        }
+    }
+    if let Some(Value::Seq(items)) = p.spec(&["patchesJson6902"]) {
+        for item in items {
+            let mut m = Map::new();
+            m.insert(
+                "patch".into(),
+                Value::String(crate::yaml::to_string(
+                    item.get_path(&["patch"]).unwrap_or(&Value::Null),
+                )),
+            );
+            if let Some(t) = item.get_path(&["target"]) {
+                m.insert("target".into(), t.clone());
+            }
+            legacy.push(Value::Map(m));
+        }
+    }
+    if !legacy.is_empty() {
+        match map.entry("patches".to_string()).or_insert_with(|| Value::Seq(Vec::new())) {
+            Value::Seq(existing) => existing.extend(legacy),
+            _ => return Err("kustomization field patches is not a list".into()),
+        }
+    }
     for field in ["patches", "images", "components"] {
         match p.spec(&[field]) {
             None | Some(Value::Null) => {}
