@@ -420,7 +420,8 @@ fn flux_semantics() {
 #[test]
 fn rendering_is_deterministic_and_the_root_is_the_bootstrap_kustomization() {
     let all = cases();
-    let case = all.iter().find(|c| c.name == "recursive Kustomizations in dependsOn order").unwrap();
+    let case =
+        all.iter().find(|c| c.name == "recursive Kustomizations in dependsOn order").unwrap();
     let a = run(case).unwrap();
     for _ in 0..5 {
         assert_eq!(run(case).unwrap(), a);

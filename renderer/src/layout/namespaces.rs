@@ -31,7 +31,8 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
     let dir = format!("{ROOT}/{cluster}");
     let mut out = Cluster::new(cluster);
     let folders = super::subdirs(tree, &dir)?;
-    let results: Vec<Result<(Option<Unit>, Vec<String>), Error>> = folders
+    type Folder = Result<(Option<Unit>, Vec<String>), Error>;
+    let results: Vec<Folder> = folders
         .par_iter()
         .map(|ns| {
             let folder = format!("{dir}/{ns}");
