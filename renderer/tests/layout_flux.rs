@@ -387,12 +387,12 @@ fn cases() -> Vec<Case> {
             fields: &[],
         },
         Case {
-            name: "a Kustomization of another source is kept as written",
+            name: "a Kustomization of another source is kept as written and may be depended on",
             files: files(&[(
                 "clusters/c/ext.yaml",
                 "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: ext\n  namespace: flux-system\nspec:\n  path: ./deploy\n  sourceRef:\n    kind: GitRepository\n    name: other-repo\n",
-            )]),
-            want: Ok(vec![]),
+            ), ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: ext\n")), ("a/cm.yaml", CM)]),
+            want: Ok(vec!["a: ConfigMap /cm"]),
             fields: &[],
         },
     ]

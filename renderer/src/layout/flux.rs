@@ -100,6 +100,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
     seen.insert(root.key(), root.clone());
     let mut wave = vec![root];
     let mut done: Vec<Unit> = Vec::new();
+    let mut external: Vec<String> = Vec::new();
     for depth in 0.. {
         if wave.is_empty() {
             break;
@@ -140,6 +141,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
                     continue;
                 }
                 if !this_repo.contains(&source_key(&r.value)) {
+                    external.push(child.key());
                     cx.skipped.push(format!(
                         "Kustomization {} ({}): source {} is not this repository; applied as written",
                         child.key(),
@@ -156,7 +158,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         done.extend(units);
         wave = next;
     }
-    check_names_and_dependencies(cluster, &done)?;
+    check_names_and_dependencies(cluster, &done, &external)?;
     cx.units = order_units(cluster, done)?;
     Ok(cx)
 }
@@ -216,8 +218,13 @@ fn unit_from(p: &Pending, objects: Vec<Resource>) -> Unit {
 }
 
 /// Unit names are output directories, so they must be unique in a cluster;
-/// every `dependsOn` must name a unit of the cluster.
-fn check_names_and_dependencies(cluster: &str, units: &[Unit]) -> Result<(), Error> {
+/// every `dependsOn` must name a unit of the cluster or a Kustomization of
+/// another source (`external`, `namespace/name`), which the applier orders.
+fn check_names_and_dependencies(
+    cluster: &str,
+    units: &[Unit],
+    external: &[String],
+) -> Result<(), Error> {
     let mut by_name: BTreeMap<&str, &Unit> = BTreeMap::new();
     for u in units {
         if let Some(other) = by_name.insert(&u.name, u) {
@@ -231,7 +238,9 @@ fn check_names_and_dependencies(cluster: &str, units: &[Unit]) -> Result<(), Err
         let Some(obj) = &u.object else { continue };
         let p = pending_from(obj, &u.source_file, None);
         for (ns, name) in depends_on(&p) {
-            if !units.iter().any(|o| o.name == name && o.namespace == ns) {
+            let known = units.iter().any(|o| o.name == name && o.namespace == ns)
+                || external.contains(&format!("{ns}/{name}"));
+            if !known {
                 return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
                     "dependsOn {ns}/{name}: no such Kustomization in this cluster"
                 )));
