@@ -21,4 +21,10 @@ pub enum Command {
     Sync(crate::commands::sync::SyncArgs),
     /// Parse or make unique image tags.
     Tag(crate::commands::tag::TagArgs),
+    /// Check a repository against its layout's rules.
+    Check(crate::commands::check::CheckArgs),
+    /// Show the layout, clusters, units, their order and sources.
+    Plan(crate::commands::plan::PlanArgs),
+    /// Show what a change does to the rendered output, object by object.
+    Diff(crate::commands::diff::DiffArgs),
 }
