@@ -14,8 +14,9 @@
 //!
 //! Environment: `KILN_CASE=substring` runs only the matching cases;
 //! `KILN_SHOW_ERRORS=1` prints the engine's message next to kubectl's for
-//! every error case; `KILN_LIVE_KUSTOMIZE=1` (with `kubectl` on PATH) re-runs
-//! kubectl through the record script and fails on stale recordings.
+//! every error case. When `kubectl` is on PATH the test re-runs it on every
+//! case through the record script and fails on stale recordings;
+//! `KILN_LIVE_KUSTOMIZE=0` skips that, `=1` demands it.
 
 use renderer::kustomize::{self, Options};
 use renderer::{DirTree, Value, yaml};
@@ -401,7 +402,8 @@ fn kustomize_cases_match_kubectl() {
         let _ = writeln!(report, "{name:<52} KNOWN_FAILURES names no case [FAIL]");
     }
 
-    let live = std::env::var("KILN_LIVE_KUSTOMIZE").is_ok_and(|v| v == "1");
+    let setting = std::env::var("KILN_LIVE_KUSTOMIZE").ok();
+    let live = setting.as_deref() != Some("0");
     if live && kubectl_on_path() {
         match stale_recordings(&cases) {
             Ok(stale) => {
@@ -418,7 +420,7 @@ fn kustomize_cases_match_kubectl() {
                 problems.push("live kubectl run".into());
             }
         }
-    } else if live {
+    } else if setting.as_deref() == Some("1") {
         let _ = writeln!(
             report,
             "KILN_LIVE_KUSTOMIZE=1 but kubectl is not on PATH: recordings not re-checked"
