@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::util::TestRepo;
+use crate::util::{TestRepo, copy_dir};
 
 /// The repository root, which holds the example GitOps repo.
 fn root() -> PathBuf {
@@ -35,19 +35,6 @@ fn stderr(o: &Output) -> String {
 fn copy_example(dest: &Path) {
     for top in ["clusters", "apps", "infrastructure"] {
         copy_dir(&root().join(top), &dest.join(top));
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! `kiln diff` and `kiln plan` against real git repositories holding the example Flux repository.
 
-use crate::layouts::{copy_dir, kiln};
+use crate::layouts::kiln;
 use crate::util::TestRepo;
+use crate::util::copy_dir;
 use std::path::PathBuf;
 
 /// A repository with the workspace's example (clusters/, apps/, infrastructure/) on `main`.
