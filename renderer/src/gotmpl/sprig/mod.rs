@@ -12,6 +12,7 @@ mod encoding;
 mod lists;
 mod math;
 mod regex;
+mod semver;
 mod strings;
 
 use super::fmt::display;
@@ -27,6 +28,7 @@ pub fn funcs() -> Funcs {
     math::register(&mut f);
     encoding::register(&mut f);
     regex::register(&mut f);
+    semver::register(&mut f);
     f
 }
 
