@@ -9,8 +9,10 @@
 mod defaults;
 mod dicts;
 mod encoding;
+mod json;
 mod lists;
 mod math;
+mod path;
 mod regex;
 mod semver;
 mod strings;
@@ -26,7 +28,9 @@ pub fn funcs() -> Funcs {
     lists::register(&mut f);
     dicts::register(&mut f);
     math::register(&mut f);
+    path::register(&mut f);
     encoding::register(&mut f);
+    json::register(&mut f);
     regex::register(&mut f);
     semver::register(&mut f);
     f
