@@ -9,10 +9,12 @@
 mod defaults;
 mod dicts;
 mod encoding;
+mod floatmath;
 mod json;
 mod lists;
 mod math;
 mod path;
+mod random;
 mod regex;
 mod semver;
 mod strings;
@@ -29,7 +31,9 @@ pub fn funcs() -> Funcs {
     dicts::register(&mut f);
     math::register(&mut f);
     path::register(&mut f);
+    random::register(&mut f);
     encoding::register(&mut f);
+    floatmath::register(&mut f);
     json::register(&mut f);
     regex::register(&mut f);
     semver::register(&mut f);
