@@ -57,6 +57,7 @@ fn object() -> Value {
             ("Major".into(), Value::from("1")),
         ],
         methods,
+        string: None,
     }))
 }
 

@@ -94,6 +94,9 @@ pub struct Struct {
     pub fields: Vec<(String, Value)>,
     /// Methods by name; a method receives the arguments after the receiver.
     pub methods: BTreeMap<String, Function>,
+    /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
+    /// `%v`, `%s` and template output print this instead of the fields.
+    pub string: Option<String>,
 }
 
 impl Value {

@@ -56,6 +56,7 @@ fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
         Value::Missing | Value::Nil => "<nil>".to_string(),
+        Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
         other => display(other),
     }
 }

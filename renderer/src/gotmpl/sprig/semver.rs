@@ -1,12 +1,13 @@
-//! Sprig's `semverCompare`: Masterminds semver v3 versions and constraints (`>=1.19-0`, `~1.2`, `^2`, `1.x`, `1 - 2`, `||`).
+//! Sprig's `semver` and `semverCompare`: Masterminds semver v3 versions and constraints (`>=1.19-0`, `~1.2`, `^2`, `1.x`, `1 - 2`, `||`).
 
 use std::cmp::Ordering;
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
 use super::{def, s};
-use crate::gotmpl::{Funcs, Param};
+use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 const VERSION: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
@@ -31,6 +32,15 @@ static RANGE_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn register(f: &mut Funcs) {
+    for name in ["semver", "mustSemver"] {
+        def(
+            f,
+            name,
+            &[Param::String],
+            None,
+            |a| Ok(Version::parse(s(&a[0]))?.into_value(s(&a[0]))),
+        );
+    }
     def(f, "semverCompare", &[Param::String, Param::String], None, |a| {
         let constraints = parse_constraints(s(&a[0]))?;
         let v = Version::parse(s(&a[1]))?;
@@ -45,9 +55,49 @@ struct Version {
     minor: u64,
     patch: u64,
     pre: String,
+    meta: String,
 }
 
 impl Version {
+    /// The `*semver.Version` a template sees: methods `Major`, `Minor`,
+    /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`.
+    fn into_value(self, original: &str) -> Value {
+        let text = self.to_string();
+        let mut methods = BTreeMap::new();
+        let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
+        methods.insert("Major".to_string(), constant(Value::Int(self.major as i64)));
+        methods.insert("Minor".to_string(), constant(Value::Int(self.minor as i64)));
+        methods.insert("Patch".to_string(), constant(Value::Int(self.patch as i64)));
+        methods.insert("Prerelease".to_string(), constant(Value::from(self.pre.as_str())));
+        methods.insert("Metadata".to_string(), constant(Value::from(self.meta.as_str())));
+        methods.insert("Original".to_string(), constant(Value::from(original)));
+        methods.insert("String".to_string(), constant(Value::from(text.as_str())));
+        let me = self.clone();
+        methods.insert(
+            "Compare".to_string(),
+            Function::new(move |_, a| {
+                let other = match &a[0] {
+                    Value::Struct(st) => st.string.clone().unwrap_or_default(),
+                    other => {
+                        return Err(format!(
+                            "wrong type for value; expected *semver.Version; got {}",
+                            other.type_name()
+                        ));
+                    }
+                };
+                let o = Version::parse(&other)?;
+                Ok(Value::Int(me.compare(&o) as i64))
+            })
+            .params(&[Param::Any], None),
+        );
+        Value::Struct(Arc::new(Struct {
+            type_name: "*semver.Version".to_string(),
+            fields: Vec::new(),
+            methods,
+            string: Some(text),
+        }))
+    }
+
     fn parse(text: &str) -> Result<Version, String> {
         let invalid = || "Invalid Semantic Version".to_string();
         let m = VERSION_RE.captures(text).ok_or_else(invalid)?;
@@ -63,13 +113,27 @@ impl Version {
                 return Err("Version segment starts with 0".into());
             }
         }
-        Ok(Version { major: num(1)?, minor: num(2)?, patch: num(3)?, pre })
+        let meta = m.get(8).map_or("", |g| g.as_str()).to_string();
+        Ok(Version { major: num(1)?, minor: num(2)?, patch: num(3)?, pre, meta })
     }
 
     fn compare(&self, o: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(o.major, o.minor, o.patch))
             .then_with(|| compare_pre(&self.pre, &o.pre))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre)?;
+        }
+        if !self.meta.is_empty() {
+            write!(f, "+{}", self.meta)?;
+        }
+        Ok(())
     }
 }
 
