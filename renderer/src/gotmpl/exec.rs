@@ -592,8 +592,9 @@ impl<'m, 't> State<'m, 't> {
             f.check_arity(name, nargs).map_err(|e| self.error(e))?;
             let argv = self.eval_typed_args(dot, args, fin, |i| f.param(i))?;
             let call = Call { machine: self.m };
-            return f
-                .call(&call, &argv)
+            let v = f.call(&call, &argv);
+            return self
+                .bounded(v)
                 .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")));
         }
         if !is_builtin(name) {
@@ -642,8 +643,20 @@ impl<'m, 't> State<'m, 't> {
             argv = argv.into_iter().map(Value::into_arg).collect();
         }
         let call = Call { machine: self.m };
-        call_builtin(&call, name, &argv)
+        let v = call_builtin(&call, name, &argv);
+        self.bounded(v)
             .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
+    }
+
+    /// Refuses a function result larger than the output bound, so that a
+    /// template doubling a string or list in a loop stops before memory runs out.
+    fn bounded(&self, v: Result<Value, String>) -> Result<Value, String> {
+        let max = self.m.options.max_output;
+        match &v {
+            Ok(Value::String(s)) if s.len() > max => Err(format!("result exceeds {max} bytes")),
+            Ok(Value::List(l)) if l.len() > max => Err(format!("result exceeds {max} elements")),
+            _ => v,
+        }
     }
 
     /// Evaluates arguments for parameters of Go types, with Go's checks:
