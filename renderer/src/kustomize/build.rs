@@ -1,8 +1,10 @@
 //! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
 
-use super::kustomization::{FILE_NAMES, Kustomization, Patch, SortOptions};
+use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
-use super::transform::{images, labels, name_reference, namespace, prefix_suffix, replicas};
+use super::transform::{
+    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas,
+};
 use super::{Error, LoadRestrictor, Options, generate, order, patch};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
@@ -140,10 +142,11 @@ impl Builder<'_> {
         for entry in &k.resources {
             self.resource(k, dir, entry, acc)?;
         }
+        // kustomize runs a kustomization's generators before its components.
+        self.generators(k, dir, acc)?;
         for entry in &k.components {
             self.component(k, dir, entry, acc)?;
         }
-        self.generators(k, dir, acc)?;
         self.transformers(k, dir, acc)
     }
 
@@ -290,7 +293,58 @@ impl Builder<'_> {
         }
         replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
+        let reps = self.replacements(k, dir)?;
+        replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         Ok(())
+    }
+
+    /// Reads a file named in a kustomization, within the load restrictions;
+    /// gives its path in the tree and its text.
+    fn read_file(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        rel: &str,
+        what: &str,
+    ) -> Result<(String, String), Error> {
+        let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
+        if self.restrict() && !tree::is_within(&path, dir) {
+            return Err(invalid(
+                &k.file,
+                format!("security; file {rel:?} is not in or below the kustomization root"),
+            ));
+        }
+        if self.tree.kind(&path) != Some(EntryKind::File) {
+            return Err(invalid(&k.file, format!("{what} file {rel:?}: no such file")));
+        }
+        let text = tree::read_text(self.tree, &path)?;
+        Ok((path, text))
+    }
+
+    /// The replacements of a kustomization, with `path:` entries read.
+    fn replacements(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+    ) -> Result<Vec<replacements::Replacement>, Error> {
+        let mut out = Vec::new();
+        for entry in &k.replacements {
+            match entry {
+                ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
+                ReplacementEntry::Path(rel) => {
+                    let (path, text) = self.read_file(k, dir, rel, "replacement")?;
+                    for doc in
+                        yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
+                    {
+                        out.extend(
+                            replacements::Replacement::parse_file(&doc)
+                                .map_err(|m| invalid(&path, m))?,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Loads a patch's text and applies each of its documents.
@@ -302,20 +356,7 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let (source, text) = match (&p.path, &p.patch) {
-            (Some(rel), _) => {
-                let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.restrict() && !tree::is_within(&path, dir) {
-                    return Err(invalid(
-                        &k.file,
-                        format!("security; file {rel:?} is not in or below the kustomization root"),
-                    ));
-                }
-                if self.tree.kind(&path) != Some(EntryKind::File) {
-                    return Err(invalid(&k.file, format!("patch file {rel:?}: no such file")));
-                }
-                let text = tree::read_text(self.tree, &path)?;
-                (path, text)
-            }
+            (Some(rel), _) => self.read_file(k, dir, rel, "patch")?,
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };

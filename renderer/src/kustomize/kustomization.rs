@@ -1,6 +1,7 @@
 //! The kustomization file: reading `kustomization.yaml` into typed fields.
 
 use super::Error;
+use super::transform::replacements::Replacement;
 use crate::value::{Map, Value};
 
 /// The names kustomize looks for, in its order of preference.
@@ -139,6 +140,15 @@ pub struct Generator {
     pub options: GeneratorOptions,
 }
 
+/// A `replacements` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplacementEntry {
+    /// Written in the kustomization.
+    Inline(Box<Replacement>),
+    /// A file holding one replacement or a list of them.
+    Path(String),
+}
+
 /// A parsed kustomization file.
 #[derive(Debug, Clone, Default)]
 pub struct Kustomization {
@@ -178,6 +188,8 @@ pub struct Kustomization {
     pub secrets: Vec<Generator>,
     /// `generatorOptions`.
     pub generator_options: GeneratorOptions,
+    /// `replacements`.
+    pub replacements: Vec<ReplacementEntry>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
 }
@@ -421,7 +433,6 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 /// Fields of the kustomize v5 reference that are not implemented yet.
 const UNSUPPORTED: &[&str] = &[
     "crds",
-    "replacements",
     "vars",
     "configurations",
     "openapi",
@@ -600,6 +611,23 @@ impl Kustomization {
                     }
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
+                "replacements" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("replacements[{i}]");
+                        let path = item.as_map().and_then(|m| m.get("path"));
+                        let entry = match path {
+                            Some(p) => {
+                                let pm = f.map(item, &ctx)?;
+                                f.check_keys(pm, &["path"], &ctx)?;
+                                ReplacementEntry::Path(f.string(p, &format!("{ctx}.path"))?)
+                            }
+                            None => ReplacementEntry::Inline(Box::new(
+                                Replacement::parse(item, &ctx).map_err(|m| f.err(m))?,
+                            )),
+                        };
+                        k.replacements.push(entry);
+                    }
+                }
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
                 other if UNSUPPORTED.contains(&other) => {
                     return Err(Error::Unsupported {
