@@ -3,7 +3,7 @@
 use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
 use super::transform::{
-    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas,
+    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
 };
 use super::{Error, LoadRestrictor, Options, generate, order, patch};
 use crate::resource::{Gvk, ResId, Resource};
@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 64;
 /// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
-    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None };
+    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None, vars: Vec::new() };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         let name = format!("{}-{}", r.name(), generate::content_hash(r));
@@ -25,6 +25,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         r.needs_hash = false;
     }
     name_reference::apply(&mut acc)?;
+    vars::resolve(&mut acc, &b.vars).map_err(|m| invalid(dir_file(dir), m))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
     }
@@ -46,6 +47,13 @@ struct Builder<'a> {
     stack: Vec<String>,
     /// `sortOptions` of the top kustomization.
     top_sort: Option<SortOptions>,
+    /// Vars declared anywhere in the build, resolved at the end.
+    vars: Vec<vars::BoundVar>,
+}
+
+/// How errors of the whole build name the top kustomization.
+fn dir_file(dir: &str) -> &str {
+    if dir.is_empty() { "." } else { dir }
 }
 
 /// kustomize writes labels and annotations through setters that leave no
@@ -147,7 +155,8 @@ impl Builder<'_> {
         for entry in &k.components {
             self.component(k, dir, entry, acc)?;
         }
-        self.transformers(k, dir, acc)
+        self.transformers(k, dir, acc)?;
+        vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
     fn component(

@@ -2,6 +2,7 @@
 
 use super::Error;
 use super::transform::replacements::Replacement;
+use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
 /// The names kustomize looks for, in its order of preference.
@@ -190,6 +191,8 @@ pub struct Kustomization {
     pub generator_options: GeneratorOptions,
     /// `replacements`.
     pub replacements: Vec<ReplacementEntry>,
+    /// `vars`.
+    pub vars: Vec<Var>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
 }
@@ -433,7 +436,6 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 /// Fields of the kustomize v5 reference that are not implemented yet.
 const UNSUPPORTED: &[&str] = &[
     "crds",
-    "vars",
     "configurations",
     "openapi",
     "transformers",
@@ -626,6 +628,11 @@ impl Kustomization {
                             )),
                         };
                         k.replacements.push(entry);
+                    }
+                }
+                "vars" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);
                     }
                 }
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),

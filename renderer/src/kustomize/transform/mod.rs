@@ -7,3 +7,4 @@ pub mod namespace;
 pub mod prefix_suffix;
 pub mod replacements;
 pub mod replicas;
+pub mod vars;
