@@ -5,7 +5,7 @@ use super::select::Matcher;
 use super::transform::{
     images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
 };
-use super::{Error, LoadRestrictor, Options, generate, order, patch};
+use super::{Error, LoadRestrictor, Options, generate, order, patch, plugin};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::Value;
@@ -152,10 +152,12 @@ impl Builder<'_> {
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
+        self.plugins(k, dir, &k.generators, plugin::Role::Generator, acc)?;
         for entry in &k.components {
             self.component(k, dir, entry, acc)?;
         }
         self.transformers(k, dir, acc)?;
+        self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
@@ -328,6 +330,49 @@ impl Builder<'_> {
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
+    }
+
+    /// Runs the built-in plugin configs of `generators:` or `transformers:`.
+    fn plugins(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entries: &[String],
+        role: plugin::Role,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        for entry in entries {
+            let (source, text) = if entry.contains('\n') {
+                (k.file.clone(), entry.clone())
+            } else {
+                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+                if self.tree.kind(&path) == Some(EntryKind::Dir) {
+                    return Err(Error::Unsupported {
+                        file: k.file.clone(),
+                        field: format!("plugin configs built by the kustomization {entry:?}"),
+                    });
+                }
+                self.read_file(k, dir, entry, "plugin config")?
+            };
+            for doc in yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()) {
+                let (pk, got) = plugin::to_kustomization(&doc, &source)?;
+                if got != role {
+                    let want = match role {
+                        plugin::Role::Generator => "generators",
+                        plugin::Role::Transformer => "transformers",
+                    };
+                    return Err(invalid(
+                        &source,
+                        format!("plugin config is not one of the {want}"),
+                    ));
+                }
+                match role {
+                    plugin::Role::Generator => self.generators(&pk, dir, acc)?,
+                    plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The replacements of a kustomization, with `path:` entries read.

@@ -105,6 +105,9 @@ pub struct LabelSet {
     pub include_templates: bool,
     /// Further places to write them.
     pub fields: Vec<UserFieldSpec>,
+    /// Write only at `fields` (a built-in plugin config's `fieldSpecs`),
+    /// not into metadata and the default places.
+    pub fields_only: bool,
 }
 
 /// `generatorOptions`, or the `options` of one generator.
@@ -193,6 +196,10 @@ pub struct Kustomization {
     pub replacements: Vec<ReplacementEntry>,
     /// `vars`.
     pub vars: Vec<Var>,
+    /// `transformers`: files or inline built-in plugin configs.
+    pub transformers: Vec<String>,
+    /// `generators`: files or inline built-in plugin configs.
+    pub generators: Vec<String>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
 }
@@ -438,8 +445,6 @@ const UNSUPPORTED: &[&str] = &[
     "crds",
     "configurations",
     "openapi",
-    "transformers",
-    "generators",
     "validators",
     "helmCharts",
     "helmGlobals",
@@ -521,6 +526,7 @@ impl Kustomization {
                                 .bool(lm.get("includeTemplates"), "includeTemplates")?
                                 .unwrap_or(false),
                             fields,
+                            fields_only: false,
                         });
                     }
                 }
@@ -630,6 +636,8 @@ impl Kustomization {
                         k.replacements.push(entry);
                     }
                 }
+                "transformers" => k.transformers = f.strings(v, key)?,
+                "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);

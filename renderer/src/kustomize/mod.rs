@@ -11,6 +11,7 @@ pub mod generate;
 pub mod kustomization;
 pub mod order;
 pub mod patch;
+pub mod plugin;
 pub mod select;
 pub mod transform;
 

@@ -37,14 +37,18 @@ pub fn apply_common(resources: &mut [Resource], pairs: &[(String, String)]) {
 
 /// One `labels` entry.
 pub fn apply_set(resources: &mut [Resource], set: &LabelSet) {
-    let specs: &[&[FieldSpec]] = if set.include_selectors {
+    let specs: &[&[FieldSpec]] = if set.fields_only {
+        &[]
+    } else if set.include_selectors {
         &[SELECTOR_LABELS, TEMPLATE_LABELS]
     } else if set.include_templates {
         &[TEMPLATE_LABELS]
     } else {
         &[]
     };
-    write(resources, &set.pairs, "labels", specs);
+    if !set.fields_only {
+        write(resources, &set.pairs, "labels", specs);
+    }
     if set.pairs.is_empty() {
         return;
     }
