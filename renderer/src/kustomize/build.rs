@@ -1,5 +1,6 @@
 //! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
 
+use super::config::Config;
 use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
 use super::transform::{
@@ -17,7 +18,14 @@ const MAX_DEPTH: usize = 64;
 /// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
-    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None, vars: Vec::new() };
+    let mut b = Builder {
+        tree,
+        options,
+        stack: Vec::new(),
+        top_sort: None,
+        vars: Vec::new(),
+        config: Config::default(),
+    };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         let name = format!("{}-{}", r.name(), generate::content_hash(r));
@@ -25,7 +33,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         r.needs_hash = false;
     }
     name_reference::apply(&mut acc)?;
-    vars::resolve(&mut acc, &b.vars).map_err(|m| invalid(dir_file(dir), m))?;
+    name_reference::apply_extra(&mut acc, &b.config.name_reference);
+    vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
+        .map_err(|m| invalid(dir_file(dir), m))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
     }
@@ -49,6 +59,9 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// Vars declared anywhere in the build, resolved at the end.
     vars: Vec<vars::BoundVar>,
+    /// Field specs from `configurations:` and `crds:` met so far; like
+    /// kustomize's accumulated transformer config they reach the overlays.
+    config: Config,
 }
 
 /// How errors of the whole build name the top kustomization.
@@ -149,6 +162,18 @@ impl Builder<'_> {
     fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
         for entry in &k.resources {
             self.resource(k, dir, entry, acc)?;
+        }
+        for rel in &k.configurations {
+            let (path, text) = self.read_file(k, dir, rel, "configuration")?;
+            for doc in yaml::parse_documents(&text, &path)? {
+                self.config.merge(Config::parse(&doc, &path)?);
+            }
+        }
+        for rel in &k.crds {
+            let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            for doc in yaml::parse_documents(&text, &path)? {
+                self.config.merge(Config::from_crd_schema(&doc, &path)?);
+            }
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
@@ -295,15 +320,21 @@ impl Builder<'_> {
             k.name_suffix.as_deref().unwrap_or(""),
         );
         labels::apply_common(acc, &k.common_labels);
+        labels::apply_fields(acc, &k.common_labels, &self.config.common_labels);
         for set in &k.labels {
             labels::apply_set(acc, set);
+            if set.include_selectors {
+                labels::apply_fields(acc, &set.pairs, &self.config.common_labels);
+            }
         }
         labels::apply_annotations(acc, &k.common_annotations);
+        labels::apply_fields(acc, &k.common_annotations, &self.config.common_annotations);
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
         replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
+        images::apply_fields(acc, &k.images, &self.config.images);
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         Ok(())

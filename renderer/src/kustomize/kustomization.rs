@@ -196,6 +196,10 @@ pub struct Kustomization {
     pub replacements: Vec<ReplacementEntry>,
     /// `vars`.
     pub vars: Vec<Var>,
+    /// `configurations`: transformer configuration files.
+    pub configurations: Vec<String>,
+    /// `crds`: OpenAPI definition files of custom resources.
+    pub crds: Vec<String>,
     /// `transformers`: files or inline built-in plugin configs.
     pub transformers: Vec<String>,
     /// `generators`: files or inline built-in plugin configs.
@@ -442,8 +446,6 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 
 /// Fields of the kustomize v5 reference that are not implemented yet.
 const UNSUPPORTED: &[&str] = &[
-    "crds",
-    "configurations",
     "openapi",
     "validators",
     "helmCharts",
@@ -636,6 +638,8 @@ impl Kustomization {
                         k.replacements.push(entry);
                     }
                 }
+                "configurations" => k.configurations = f.strings(v, key)?,
+                "crds" => k.crds = f.strings(v, key)?,
                 "transformers" => k.transformers = f.strings(v, key)?,
                 "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {

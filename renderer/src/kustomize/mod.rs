@@ -6,6 +6,7 @@
 //! name references and sorts the result the way `kubectl kustomize` does.
 
 mod build;
+pub mod config;
 pub mod fieldspec;
 pub mod generate;
 pub mod kustomization;

@@ -5,6 +5,7 @@
 
 use crate::kustomize::Error;
 use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::UserFieldSpec;
 use crate::resource::Resource;
 use crate::value::Value;
 use std::collections::HashMap;
@@ -273,4 +274,50 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Updates references at fields named by configurations and CRD schemas:
+/// the field holds the name itself, or is a map whose `name` holds it.
+pub fn apply_extra(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) {
+    if extra.is_empty() {
+        return;
+    }
+    // (kind, namespace, old names, new name) of every renamed object.
+    let renamed: Vec<(String, String, Vec<String>, String)> = resources
+        .iter()
+        .filter(|r| !r.prev_names.is_empty())
+        .map(|r| {
+            let mut old: Vec<String> = r.prev_names.iter().map(|(_, n)| n.clone()).collect();
+            old.push(r.orig_id.name.clone());
+            (r.kind().to_string(), r.namespace().to_string(), old, r.name().to_string())
+        })
+        .collect();
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        let ns = r.namespace().to_string();
+        let cluster = gvk.is_cluster_scoped();
+        for (kind, spec) in extra.iter().filter(|(_, s)| s.matches(&gvk)) {
+            let new_name = |current: &str| {
+                renamed
+                    .iter()
+                    .find(|(k, tns, old, _)| {
+                        k == kind
+                            && old.iter().any(|o| o == current)
+                            && (cluster || same_namespace(tns, &ns))
+                    })
+                    .map(|(_, _, _, new)| new.clone())
+            };
+            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
+                let field = match slot {
+                    Value::Map(m) => m.get_mut("name"),
+                    other => Some(other),
+                };
+                if let Some(Value::String(current)) = field {
+                    if let Some(new) = new_name(current) {
+                        *current = new;
+                    }
+                }
+            });
+        }
+    }
 }

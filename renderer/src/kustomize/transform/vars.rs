@@ -1,6 +1,7 @@
 //! `vars:`: `$(NAME)` substitution in kustomize's var reference fields.
 
 use crate::kustomize::fieldspec::{self, FieldSpec};
+use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::value::{Map, Value};
@@ -212,7 +213,11 @@ fn field_value(v: &Value, path: &str) -> Option<Value> {
 }
 
 /// Resolves the vars against the finished objects and expands `$(NAME)`.
-pub fn resolve(resources: &mut [Resource], vars: &[BoundVar]) -> Result<(), String> {
+pub fn resolve(
+    resources: &mut [Resource],
+    vars: &[BoundVar],
+    extra: &[UserFieldSpec],
+) -> Result<(), String> {
     if vars.is_empty() {
         return Ok(());
     }
@@ -244,6 +249,11 @@ pub fn resolve(resources: &mut [Resource], vars: &[BoundVar]) -> Result<(), Stri
         let gvk = r.gvk();
         for spec in specs().iter().filter(|s| s.matches(&gvk)) {
             fieldspec::visit_mut(&mut r.value, spec.path, false, &mut |slot| {
+                substitute(slot, &values)
+            });
+        }
+        for spec in extra.iter().filter(|s| s.matches(&gvk)) {
+            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
                 substitute(slot, &values)
             });
         }
