@@ -527,6 +527,13 @@ impl Builder<'_> {
                 let r = &mut acc[i];
                 let gvk: Gvk = r.gvk();
                 let mut doc = doc.clone();
+                // A patch found by an earlier name keeps the object's current name.
+                if matcher.is_none() && !p.allow_name_change {
+                    if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
+                    {
+                        meta.insert("name".into(), Value::String(r.name().to_string()));
+                    }
+                }
                 // With an explicit target the patch's own identity is ignored.
                 if matcher.is_some() {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
