@@ -150,7 +150,7 @@ fn collect(
         if !seen.insert(k.clone()) {
             return Err(Error::Invalid {
                 file: file.to_string(),
-                message: format!("generator {:?}: duplicate key {k:?}", g.name),
+                message: format!("generator {:?} repeats the key {k:?}", g.name),
             });
         }
     }
