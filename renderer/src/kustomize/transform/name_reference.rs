@@ -79,7 +79,9 @@ fn other_refs() -> Vec<(&'static str, Referrer)> {
         kind: Some(kind),
         path: "subjects",
         field: "name",
-        kind_field: Some("kind"),
+        // kustomize renames a subject of any kind (User, Group too) that
+        // carries a renamed ServiceAccount's name.
+        kind_field: None,
         namespace_field: Some("namespace"),
     };
     let scale = || Referrer {
@@ -154,6 +156,32 @@ fn same_namespace(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
+/// out namespace moves and the content hash of generated objects.
+fn affixes(r: &Resource) -> Vec<(String, String)> {
+    let mut chain: Vec<&str> = r.prev_names.iter().map(|(_, n)| n.as_str()).collect();
+    chain.push(r.name());
+    let generated = matches!(r.kind(), "ConfigMap" | "Secret");
+    let mut out = Vec::new();
+    for pair in chain.windows(2) {
+        let (old, new) = (pair[0], pair[1]);
+        if old == new {
+            continue;
+        }
+        let Some(i) = new.find(old) else { continue };
+        let (prefix, suffix) = (&new[..i], &new[i + old.len()..]);
+        let is_hash = prefix.is_empty()
+            && suffix.len() == 11
+            && suffix.starts_with('-')
+            && suffix[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if generated && is_hash {
+            continue;
+        }
+        out.push((prefix.to_string(), suffix.to_string()));
+    }
+    out
+}
+
 /// Updates references to renamed objects.
 pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
     let renamed: Vec<usize> =
@@ -169,6 +197,7 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         namespace: String,
         old: Vec<(String, String)>,
         cluster: bool,
+        affixes: Vec<(String, String)>,
     }
     let targets: Vec<Target> = renamed
         .iter()
@@ -182,6 +211,7 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                 namespace: r.namespace().to_string(),
                 old,
                 cluster: r.gvk().is_cluster_scoped(),
+                affixes: affixes(r),
             }
         })
         .collect();
@@ -204,6 +234,7 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         let Some(mine) = entries.get(kind.as_str()) else { continue };
         let referrer_ns = referrer_res.namespace().to_string();
         let referrer_cluster = referrer_res.gvk().is_cluster_scoped();
+        let referrer_affixes = affixes(referrer_res);
         let mut error: Option<Error> = None;
         for &(target_kind, referrer, path) in mine {
             let candidates = &by_kind[target_kind];
@@ -242,6 +273,16 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                         })
                     })
                     .collect();
+                // Among several candidates kustomize keeps those renamed by the
+                // same prefixes and suffixes as the referrer.
+                let mut matches = matches;
+                if matches.len() > 1 {
+                    let same: Vec<&Target> =
+                        matches.iter().copied().filter(|t| t.affixes == referrer_affixes).collect();
+                    if !same.is_empty() {
+                        matches = same;
+                    }
+                }
                 let mut names: Vec<&str> = matches.iter().map(|t| t.name.as_str()).collect();
                 names.sort_unstable();
                 names.dedup();
