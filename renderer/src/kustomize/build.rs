@@ -38,6 +38,8 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         .map_err(|m| invalid(dir_file(dir), m))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
+        // kustomize fails where its YAML writer cannot print a value.
+        yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
     }
     match b.top_sort {
         Some(so) if so.fifo => {}
@@ -582,7 +584,7 @@ impl Builder<'_> {
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     let text = tree::read_text(tree, path)?;
     let mut out = Vec::new();
-    for doc in yaml::parse_documents(&text, path)? {
+    for doc in yaml::parse_kustomize_stream(&text, path, yaml::Limits::default())? {
         match doc {
             Value::Null => {}
             Value::Map(_) => {
