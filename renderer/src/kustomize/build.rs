@@ -23,6 +23,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         options,
         stack: Vec::new(),
         top_sort: None,
+        top_meta: None,
         vars: Vec::new(),
         config: Config::default(),
     };
@@ -36,6 +37,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     name_reference::apply_extra(&mut acc, &b.config.name_reference);
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
+    if let Some(meta) = &b.top_meta {
+        build_metadata(&mut acc, dir, meta);
+    }
     for r in &mut acc {
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
@@ -59,6 +63,8 @@ struct Builder<'a> {
     stack: Vec<String>,
     /// `sortOptions` of the top kustomization.
     top_sort: Option<SortOptions>,
+    /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
+    top_meta: Option<(bool, bool)>,
     /// Vars declared anywhere in the build, resolved at the end.
     vars: Vec<vars::BoundVar>,
     /// Field specs from `configurations:` and `crds:` met so far; like
@@ -69,6 +75,46 @@ struct Builder<'a> {
 /// How errors of the whole build name the top kustomization.
 fn dir_file(dir: &str) -> &str {
     if dir.is_empty() { "." } else { dir }
+}
+
+/// What the kustomize inside kubectl writes as its version.
+const MANAGED_BY: &str = "kustomize-(devel)";
+
+/// `buildMetadata` of the top kustomization: where each object came from
+/// (relative to the top directory) and which tool made the output.
+fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool, bool)) {
+    let rel = |path: &str| -> String {
+        match path.strip_prefix(dir) {
+            Some(rest) if !dir.is_empty() => rest.trim_start_matches('/').to_string(),
+            _ => path.to_string(),
+        }
+    };
+    for r in acc.iter_mut() {
+        if *origin {
+            let text = match generate::generated_by(&r.source) {
+                Some((file, kind)) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+                    rel(file)
+                ),
+                None => format!("path: {}\n", rel(&r.source)),
+            };
+            let meta = r.metadata_mut();
+            let notes = meta
+                .entry("annotations".to_string())
+                .or_insert_with(|| Value::Map(Default::default()));
+            if let Value::Map(m) = notes {
+                m.insert("config.kubernetes.io/origin".into(), Value::String(text));
+            }
+        }
+        if *managed_by {
+            let meta = r.metadata_mut();
+            let labels =
+                meta.entry("labels".to_string()).or_insert_with(|| Value::Map(Default::default()));
+            if let Value::Map(m) = labels {
+                m.insert("app.kubernetes.io/managed-by".into(), Value::String(MANAGED_BY.into()));
+            }
+        }
+    }
 }
 
 /// kustomize writes labels and annotations through setters that leave no
@@ -150,6 +196,7 @@ impl Builder<'_> {
         let k = self.load(dir)?;
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
+            self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         if k.is_component {
             return Err(invalid(

@@ -196,6 +196,10 @@ pub struct Kustomization {
     pub replacements: Vec<ReplacementEntry>,
     /// `vars`.
     pub vars: Vec<Var>,
+    /// `buildMetadata: [originAnnotations]`.
+    pub origin_annotations: bool,
+    /// `buildMetadata: [managedByLabel]`.
+    pub managed_by_label: bool,
     /// `configurations`: transformer configuration files.
     pub configurations: Vec<String>,
     /// `crds`: OpenAPI definition files of custom resources.
@@ -629,6 +633,25 @@ impl Kustomization {
                             )),
                         };
                         k.replacements.push(entry);
+                    }
+                }
+                "buildMetadata" => {
+                    for item in f.strings(v, key)? {
+                        match item.as_str() {
+                            "originAnnotations" => k.origin_annotations = true,
+                            "managedByLabel" => k.managed_by_label = true,
+                            "transformerAnnotations" => {
+                                return Err(Error::Unsupported {
+                                    file: file.to_string(),
+                                    field: "buildMetadata: transformerAnnotations".into(),
+                                });
+                            }
+                            other => {
+                                return Err(f.err(format!(
+                                    "buildMetadata: unknown option {other:?}, expected originAnnotations, transformerAnnotations or managedByLabel"
+                                )));
+                            }
+                        }
                     }
                 }
                 "configurations" => k.configurations = f.strings(v, key)?,
