@@ -141,7 +141,7 @@ fn render_errors_name_the_file_and_exit_non_zero() {
         ("kustomization.yaml", "resources: [missing.yaml]\n", "missing.yaml"),
         ("kustomization.yaml", "resources: [d.yaml]\n", "d.yaml:3:1"),
         ("kustomization.yaml", "resources: [../outside.yaml]\n", "not in or below"),
-        ("kustomization.yaml", "crds: [x.yaml]\n", "not supported yet: crds"),
+        ("kustomization.yaml", "resourcse: [x.yaml]\n", "unknown field \"resourcse\""),
     ];
     std::fs::write(
         dir.path().join("outside.yaml"),
