@@ -21,4 +21,10 @@ pub enum Command {
     Sync(crate::commands::sync::SyncArgs),
     /// Parse or make unique image tags.
     Tag(crate::commands::tag::TagArgs),
+    /// Judge the deploy of a rendered commit; exit 0 on success, 1 otherwise.
+    Verify(crate::commands::verify::VerifyArgs),
+    /// Revert a release whose deploy failed.
+    Revert(crate::commands::revert::RevertArgs),
+    /// List quarantined tags or release one.
+    Quarantine(crate::commands::quarantine::QuarantineArgs),
 }

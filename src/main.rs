@@ -11,6 +11,14 @@ fn main() -> std::process::ExitCode {
         cli::Command::Render(args) => commands::render::cmd_render(args),
         cli::Command::Sync(args) => commands::sync::cmd_sync(args),
         cli::Command::Tag(args) => commands::tag::cmd_tag(args),
+        cli::Command::Revert(args) => commands::revert::cmd_revert(args),
+        cli::Command::Quarantine(args) => commands::quarantine::cmd_quarantine(args),
+        cli::Command::Verify(args) => match commands::verify::cmd_verify(args) {
+            Ok(true) => Ok(()),
+            // The verdict was printed; a failed deploy is exit status 1, not an error.
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

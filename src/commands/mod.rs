@@ -1,5 +1,8 @@
 //! One module per subcommand: its arguments and its `cmd_*` function.
 
+pub mod quarantine;
 pub mod render;
+pub mod revert;
 pub mod sync;
 pub mod tag;
+pub mod verify;
