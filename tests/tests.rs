@@ -5,3 +5,5 @@ mod git_publish;
 mod git_tree;
 mod sync;
 mod util;
+mod verify;
+mod verify_api;
