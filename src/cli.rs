@@ -27,4 +27,10 @@ pub enum Command {
     Plan(crate::commands::plan::PlanArgs),
     /// Show what a change does to the rendered output, object by object.
     Diff(crate::commands::diff::DiffArgs),
+    /// Judge the deploy of a rendered commit; exit 0 on success, 1 otherwise.
+    Verify(crate::commands::verify::VerifyArgs),
+    /// Revert a release whose deploy failed.
+    Revert(crate::commands::revert::RevertArgs),
+    /// List quarantined tags or release one.
+    Quarantine(crate::commands::quarantine::QuarantineArgs),
 }

@@ -18,6 +18,12 @@ fn main() -> ExitCode {
         cli::Command::Plan(args) => commands::plan::cmd_plan(args).map(|()| false),
         cli::Command::Diff(args) => commands::diff::cmd_diff(args),
         cli::Command::Tag(args) => commands::tag::cmd_tag(args).map(|()| false),
+        cli::Command::Revert(args) => commands::revert::cmd_revert(args).map(|()| false),
+        cli::Command::Quarantine(args) => {
+            commands::quarantine::cmd_quarantine(args).map(|()| false)
+        }
+        // The verdict was printed; a failed deploy is exit status 1, not an error.
+        cli::Command::Verify(args) => commands::verify::cmd_verify(args).map(|ok| !ok),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

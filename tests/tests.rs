@@ -7,3 +7,5 @@ mod git_tree;
 mod layouts;
 mod sync;
 mod util;
+mod verify;
+mod verify_api;

@@ -3,6 +3,9 @@
 pub mod check;
 pub mod diff;
 pub mod plan;
+pub mod quarantine;
 pub mod render;
+pub mod revert;
 pub mod sync;
 pub mod tag;
+pub mod verify;

@@ -29,7 +29,8 @@ pub struct Identity {
 }
 
 impl Identity {
-    fn signature(&self) -> gix::actor::Signature {
+    /// The git signature for author and committer lines.
+    pub fn signature(&self) -> gix::actor::Signature {
         let time = self
             .time
             .map_or_else(gix::date::Time::now_utc, |seconds| gix::date::Time::new(seconds, 0));
