@@ -212,3 +212,63 @@ fn missing_key_options() {
         assert_eq!(got.as_deref().map_err(|e| e.as_str()), *want, "{mode:?} {text}");
     }
 }
+
+/// Every Sprig function with every combination of up to three awkward
+/// arguments returns a value or an error, and never panics.
+#[test]
+fn sprig_functions_do_not_panic_on_odd_arguments() {
+    use renderer::gotmpl::sprig;
+    let funcs = sprig::funcs();
+    // Built afresh for every call: `set` and `merge` change maps in place.
+    let pool = || {
+        vec![
+            Value::Nil,
+            Value::Int(-1),
+            Value::Int(0),
+            Value::Int(3),
+            Value::Int(i64::MAX),
+            Value::Int(i64::MIN),
+            Value::Float(-2.5),
+            Value::Float(f64::NAN),
+            Value::from(""),
+            Value::from("é€x_Y-z 1.2.3"),
+            Value::list(vec![Value::Int(1), Value::Nil, Value::from("a")]),
+            Value::map(BTreeMap::from([("k".to_string(), Value::list(vec![]))])),
+        ]
+    };
+    let pool_len = pool().len();
+    let names: Vec<String> = funcs.names().into_iter().map(String::from).collect();
+    let small = Options { fuel: 10_000, max_output: 1 << 16, ..Options::default() };
+    let mut calls = 0;
+    for name in &names {
+        let mut arg_lists: Vec<Vec<usize>> = vec![vec![]];
+        for a in 0..pool_len {
+            arg_lists.push(vec![a]);
+            for b in 0..pool_len {
+                arg_lists.push(vec![a, b]);
+            }
+        }
+        for a in [0, 2, 3, 9, 10, 11] {
+            for b in [1, 3, 8, 9] {
+                for c in [0, 3, 9, 11] {
+                    arg_lists.push(vec![a, b, c]);
+                }
+            }
+        }
+        for args in arg_lists {
+            let vars: String = (0..args.len()).map(|i| format!(" (index $.args {i})")).collect();
+            let text = format!("{{{{ {name}{vars} }}}}");
+            let values = pool();
+            let data = Value::map(BTreeMap::from([(
+                "args".to_string(),
+                Value::list(args.iter().map(|i| values[*i].clone()).collect()),
+            )]));
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                render(&text, data, &funcs, &small)
+            }));
+            assert!(got.is_ok(), "{text} with {args:?} panicked");
+            calls += 1;
+        }
+    }
+    assert!(calls > 10_000, "{calls}");
+}

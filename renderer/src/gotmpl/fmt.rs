@@ -8,6 +8,9 @@
 
 use super::value::Value;
 
+/// How long a formatted value may grow before `...` stands for the rest.
+const MAX_BYTES: usize = 64 << 20;
+
 /// How deep composite values are printed before `...` stands for the rest;
 /// it also stops a map that contains itself.
 const MAX_DEPTH: usize = 64;
@@ -236,7 +239,9 @@ fn bad_verb(out: &mut String, v: &Value, verb: char, spec: &Spec) {
 }
 
 fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usize) {
-    if depth > MAX_DEPTH {
+    // The length bound stops a map that contains itself several times, whose
+    // printing would otherwise grow exponentially with the depth.
+    if depth > MAX_DEPTH || out.len() > MAX_BYTES {
         out.push_str("...");
         return;
     }

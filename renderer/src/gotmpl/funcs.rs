@@ -158,6 +158,13 @@ impl Funcs {
         self.map.get(name)
     }
 
+    /// The names of the added functions, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.map.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Whether `name` is an added or a built-in function.
     pub fn has(&self, name: &str) -> bool {
         self.map.contains_key(name) || is_builtin(name)

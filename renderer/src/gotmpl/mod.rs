@@ -26,7 +26,7 @@ mod funcs;
 mod lex;
 pub(crate) mod parse;
 pub mod sprig;
-mod value;
+pub(crate) mod value;
 
 use std::collections::HashMap;
 use std::sync::Arc;

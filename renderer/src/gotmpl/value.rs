@@ -11,6 +11,13 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::funcs::Function;
 
+/// The most nodes a value may have for a deep walk (copy, comparison,
+/// conversion, JSON); more means a map contains itself or a runaway template.
+pub const MAX_NODES: usize = 1 << 22;
+
+/// The deepest nesting a deep walk follows.
+pub const MAX_NESTING: usize = 1000;
+
 /// A Go value.
 #[derive(Clone, Default)]
 pub enum Value {
@@ -181,9 +188,34 @@ impl Value {
         }
     }
 
+    /// Whether the value has at most `nodes` nodes, nested at most `depth`
+    /// deep. A map that contains itself has neither bound; checking one visits
+    /// at most `nodes` nodes, so deep walks check it first.
+    pub fn is_bounded(&self, nodes: usize, depth: usize) -> bool {
+        fn walk(v: &Value, budget: &mut usize, depth: usize) -> bool {
+            if *budget == 0 || depth == 0 {
+                return false;
+            }
+            *budget -= 1;
+            match v {
+                Value::List(l) => l.iter().all(|x| walk(x, budget, depth - 1)),
+                Value::Map(m) => m.read().values().all(|x| walk(x, budget, depth - 1)),
+                Value::Struct(st) => st.fields.iter().all(|(_, x)| walk(x, budget, depth - 1)),
+                _ => true,
+            }
+        }
+        let mut budget = nodes;
+        walk(self, &mut budget, depth)
+    }
+
     /// The value as plain data, the way Helm's `toYaml` sees it after its JSON
     /// round trip: nil and functions become null, structs maps of their fields.
-    pub fn to_data(&self) -> crate::value::Value {
+    /// `None` for a value that contains itself or exceeds [`MAX_NODES`] nodes.
+    pub fn to_data(&self) -> Option<crate::value::Value> {
+        self.is_bounded(MAX_NODES, MAX_NESTING).then(|| self.to_data_unchecked())
+    }
+
+    fn to_data_unchecked(&self) -> crate::value::Value {
         use crate::value::Value as V;
         match self {
             Value::Missing | Value::Nil | Value::Func(_) => V::Null,
@@ -191,13 +223,15 @@ impl Value {
             Value::Int(i) => V::Int(*i),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
-            Value::List(l) => V::Seq(l.iter().map(Value::to_data).collect()),
+            Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
             Value::Map(m) => {
-                V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data())).collect())
+                V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
             Value::Struct(st) => match &st.string {
                 Some(s) if st.fields.is_empty() => V::String(s.clone()),
-                _ => V::Map(st.fields.iter().map(|(k, v)| (k.clone(), v.to_data())).collect()),
+                _ => V::Map(
+                    st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
+                ),
             },
         }
     }
@@ -293,10 +327,15 @@ mod tests {
         let v = Value::from(&data);
         assert!(matches!(v.clone(), Value::Map(m) if m.len() == 4));
         // Keys come back sorted, as Go maps iterate.
-        let back = v.to_data();
+        let back = v.to_data().unwrap();
         let keys: Vec<&String> = back.as_map().unwrap().keys().collect();
         assert_eq!(keys, ["f", "i", "l", "n"]);
         assert_eq!(back.as_map().unwrap()["f"], V::Float(1e6));
         assert_eq!(back.as_map().unwrap()["l"], data.as_map().unwrap()["l"]);
+        // A map that contains itself is refused, not walked forever.
+        if let Value::Map(m) = &v {
+            m.write().insert("self".into(), v.clone());
+        }
+        assert!(v.to_data().is_none());
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{def, is_empty, s, str_list, strval};
+use crate::gotmpl::value::{MAX_NESTING, MAX_NODES};
 use crate::gotmpl::{Funcs, MapRef, Param, Value};
 
 use Param::{Any, Map, String as Str};
@@ -80,6 +81,9 @@ pub(super) fn register(f: &mut Funcs) {
                 return Err("assignment to entry in nil map".into());
             };
             for src in &a[1..] {
+                if !src.is_bounded(MAX_NODES, MAX_NESTING) {
+                    return Err("value contains itself or is too large to merge".into());
+                }
                 if let Value::Map(src) = src {
                     merge_into(dst, src, overwrite, 0);
                 }
@@ -87,8 +91,14 @@ pub(super) fn register(f: &mut Funcs) {
             Ok(a[0].clone())
         });
     }
-    def(f, "deepCopy", &[Any], None, |a| Ok(deep_copy(&a[0])));
-    def(f, "mustDeepCopy", &[Any], None, |a| Ok(deep_copy(&a[0])));
+    for name in ["deepCopy", "mustDeepCopy"] {
+        def(f, name, &[Any], None, |a| {
+            if !a[0].is_bounded(MAX_NODES, MAX_NESTING) {
+                return Err("value contains itself or is too large to copy".into());
+            }
+            Ok(deep_copy(&a[0]))
+        });
+    }
     def(f, "dig", &[], Some(Any), |a| {
         if a.len() < 3 {
             return Err("dig needs at least three arguments".into());

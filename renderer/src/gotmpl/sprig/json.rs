@@ -79,6 +79,9 @@ pub(crate) fn from_serde(v: &serde_json::Value) -> Value {
 
 /// Go's `json.Marshal` (or `MarshalIndent` with `indent`); `None` where Go fails (NaN, infinities, functions).
 pub(crate) fn to_json(v: &Value, escape_html: bool, indent: Option<&str>) -> Option<String> {
+    if !v.is_bounded(crate::gotmpl::value::MAX_NODES, MAX_DEPTH) {
+        return None;
+    }
     let mut out = String::new();
     encode(&mut out, v, escape_html, indent, 0)?;
     Some(out)

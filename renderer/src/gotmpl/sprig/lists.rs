@@ -137,18 +137,18 @@ pub(super) fn register(f: &mut Funcs) {
         let nums = match p.as_slice() {
             [end] => {
                 let inc = if *end < 1 { -1 } else { 1 };
-                until_step(1, end + inc, inc)?
+                until_step(1, end.saturating_add(inc), inc)?
             }
             [start, end] => {
                 let step = if end < start { -1 } else { 1 };
-                until_step(*start, end + step, step)?
+                until_step(*start, end.saturating_add(step), step)?
             }
             [start, step, end] => {
                 let inc = if end < start { -1 } else { 1 };
                 if end < start && *step > 0 {
                     Vec::new()
                 } else {
-                    until_step(*start, end + inc, *step)?
+                    until_step(*start, end.saturating_add(inc), *step)?
                 }
             }
             _ => Vec::new(),
@@ -167,6 +167,10 @@ fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
     let mut v = Vec::new();
     if (stop < start && step >= 0) || (stop >= start && step <= 0) {
         return Ok(v);
+    }
+    let span = (i128::from(stop) - i128::from(start)).unsigned_abs();
+    if span / step.unsigned_abs() as u128 > MAX_RANGE as u128 {
+        return Err(format!("more than {MAX_RANGE} elements"));
     }
     let mut x = start;
     while (step > 0 && x < stop) || (step < 0 && x > stop) {

@@ -138,7 +138,17 @@ fn kind_for_error(v: &Value) -> &'static str {
 }
 
 /// Go's `reflect.DeepEqual` on template values: types must match too.
+/// Values that contain themselves compare equal only to themselves.
 fn deep_equal(a: &Value, b: &Value) -> bool {
+    use super::value::{MAX_NESTING, MAX_NODES};
+    if !a.is_bounded(MAX_NODES, MAX_NESTING) || !b.is_bounded(MAX_NODES, MAX_NESTING) {
+        return matches!((a, b), (Value::Map(x), Value::Map(y)) if x.same(y));
+    }
+    deep_equal_bounded(a, b)
+}
+
+fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
+    let deep_equal = deep_equal_bounded;
     match (a, b) {
         (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
