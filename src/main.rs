@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         cli::Command::Render(args) => commands::render::cmd_render(args),
         cli::Command::Sync(args) => commands::sync::cmd_sync(args),
+        cli::Command::Helm(args) => commands::helm::cmd_helm(args),
         cli::Command::Tag(args) => commands::tag::cmd_tag(args),
     };
     match result {

@@ -1,0 +1,139 @@
+//! Splitting rendered files into manifests and hooks, and Helm's install order by kind.
+
+use super::Error;
+use crate::value::Value;
+
+/// The kinds in the order Helm installs them; other kinds come after, by name.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// The hook events Helm knows.
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// One rendered document with the template it came from.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The template path, e.g. `chart/templates/deployment.yaml`.
+    pub source: String,
+    /// The document text, trimmed.
+    pub content: String,
+    /// Its `kind`.
+    pub kind: String,
+    /// Whether it is a test hook.
+    pub is_test: bool,
+}
+
+/// Splits the rendered files (sorted by path) into manifests and hooks, each
+/// sorted by kind as Helm sorts them.
+pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<Manifest>), Error> {
+    let sep = regex::Regex::new(r"(?:^|\s*\n)---\s*").map_err(|e| Error::Internal {
+        message: e.to_string(),
+    })?;
+    let mut generic = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, content) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || content.trim().is_empty() {
+            continue;
+        }
+        for doc in sep.split(content.trim()) {
+            if doc.is_empty() {
+                continue;
+            }
+            let doc = doc.trim();
+            let head = crate::yaml::parse_documents_yaml11(doc, path).map_err(|e| {
+                Error::Manifest { path: path.clone(), message: e.message.clone() }
+            })?;
+            let head = head.into_iter().next().unwrap_or(Value::Null);
+            let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
+            let m = Manifest {
+                source: path.clone(),
+                content: doc.to_string(),
+                kind: kind.to_string(),
+                is_test: false,
+            };
+            let hook = head
+                .get_path(&["metadata", "annotations", "helm.sh/hook"])
+                .and_then(Value::as_str);
+            match hook {
+                None => generic.push(m),
+                Some(events) => {
+                    let known = events
+                        .split(',')
+                        .all(|e| HOOK_EVENTS.contains(&e.trim().to_lowercase().as_str()));
+                    if known {
+                        let is_test =
+                            events.split(',').any(|e| e.trim().to_lowercase().starts_with("test"));
+                        hooks.push(Manifest { is_test, ..m });
+                    }
+                }
+            }
+        }
+    }
+    sort_by_kind(&mut generic);
+    sort_by_kind(&mut hooks);
+    Ok((generic, hooks))
+}
+
+/// Stable sort by install order; unknown kinds last, alphabetically.
+fn sort_by_kind(items: &mut [Manifest]) {
+    items.sort_by(|a, b| {
+        let pa = INSTALL_ORDER.iter().position(|k| *k == a.kind);
+        let pb = INSTALL_ORDER.iter().position(|k| *k == b.kind);
+        match (pa, pb) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.kind.cmp(&b.kind),
+        }
+    });
+}
