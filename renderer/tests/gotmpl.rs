@@ -94,7 +94,7 @@ fn cases_match_go() {
     files.sort();
     let plain = Funcs::new();
     let with_sprig = sprig::funcs();
-    let (mut total, mut equal) = (0, 0);
+    let (mut total, mut equal, mut errors, mut same_message) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut stale = Vec::new();
     for file in files {
@@ -115,7 +115,11 @@ fn cases_match_go() {
             .unwrap_or_else(|_| Err("PANIC".to_string()));
             let pass = match (&got, want["ok"].as_bool().unwrap()) {
                 (Ok(out), true) => out == want["output"].as_str().unwrap(),
-                (Err(e), false) => location(e) == location(want["error"].as_str().unwrap()),
+                (Err(e), false) => {
+                    errors += 1;
+                    same_message += usize::from(e == want["error"].as_str().unwrap());
+                    location(e) == location(want["error"].as_str().unwrap())
+                }
                 _ => false,
             };
             if pass {
@@ -132,6 +136,7 @@ fn cases_match_go() {
         }
     }
     eprintln!("gotmpl differential: {equal}/{total} cases equal to Go");
+    eprintln!("  of the {errors} cases where both fail, {same_message} have Go's exact message");
     assert!(
         failures.is_empty(),
         "{} cases differ from Go:\n{}",

@@ -57,6 +57,7 @@ fn object() -> Value {
             ("Major".into(), Value::from("1")),
         ],
         methods,
+        string: None,
     }))
 }
 
@@ -180,4 +181,33 @@ fn parsing_is_bounded() {
     let deep = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
     let err = render(&deep, Value::Nil, &funcs, &Options::default()).unwrap_err();
     assert!(err.contains("max expression depth exceeded"), "{err}");
+}
+
+#[test]
+fn missing_key_options() {
+    use renderer::gotmpl::MissingKey;
+    let data = Value::map(BTreeMap::from([("a".to_string(), Value::map(BTreeMap::new()))]));
+    let funcs = Funcs::new();
+    let cases: &[(MissingKey, &str, Result<&str, &str>)] = &[
+        (MissingKey::Default, "{{ .a.x }}", Ok("<no value>")),
+        (MissingKey::Default, "{{ .a.x.y }}", Ok("<no value>")),
+        (MissingKey::Zero, "{{ .a.x }}", Ok("<no value>")),
+        (
+            MissingKey::Zero,
+            "{{ .a.x.y }}",
+            Err(
+                "template: t:1:5: executing \"t\" at <.a.x.y>: nil pointer evaluating interface {}.y",
+            ),
+        ),
+        (
+            MissingKey::Error,
+            "{{ .a.x }}",
+            Err("template: t:1:5: executing \"t\" at <.a.x>: map has no entry for key \"x\""),
+        ),
+    ];
+    for (mode, text, want) in cases {
+        let options = Options { missing_key: *mode, ..Options::default() };
+        let got = render(text, data.clone(), &funcs, &options);
+        assert_eq!(got.as_deref().map_err(|e| e.as_str()), *want, "{mode:?} {text}");
+    }
 }

@@ -15,7 +15,7 @@ use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
 use super::fmt::display;
 use super::funcs::{Funcs, Param, builtin_arity, call_builtin, is_builtin};
 use super::value::Value;
-use super::{Error, Options, Templates};
+use super::{Error, MissingKey, Options, Templates};
 
 /// Shared limits of one execution, including nested `include`/`tpl` calls.
 pub(crate) struct Budget {
@@ -98,7 +98,6 @@ enum Flow {
 #[derive(Clone, Copy)]
 enum At<'t> {
     None,
-    Pos(usize, &'t str),
     Op(&'t Operand),
     Pipe(&'t Pipe),
 }
@@ -119,11 +118,9 @@ impl<'m, 't> State<'m, 't> {
             At::None => {
                 return Error::Exec { text: format!("template: {}: {}", self.tree.name, message) };
             }
-            At::Pos(p, s) => (p, s.to_string()),
             At::Op(o) => (o.pos(), o.to_string()),
             At::Pipe(p) => (p.pos, p.to_string()),
         };
-        let context = truncate_context(&context);
         Error::Exec {
             text: format!(
                 "template: {}: executing {:?} at <{}>: {}",
@@ -202,18 +199,23 @@ impl<'m, 't> State<'m, 't> {
                 r?;
             }
             Node::Template { pos, name, pipe } => {
-                self.at = At::Pos(*pos, "");
+                let context = match pipe {
+                    Some(p) => format!("{{{{template {name:?} {p}}}}}"),
+                    None => format!("{{{{template {name:?}}}}}"),
+                };
                 let data = match pipe {
                     Some(p) => self.eval_pipeline(dot, p)?,
                     None => Value::Missing,
                 };
-                self.at = At::Pos(*pos, "");
+                self.at = At::None;
                 let Some(tree) = self.m.templates.get(name) else {
-                    return Err(self.error(format!("template {name:?} not defined")));
+                    let e = self.error_at(*pos, &context);
+                    return Err(e.with_message(format!("template {name:?} not defined")));
                 };
                 let depth = self.m.budget.depth.get();
                 if depth >= self.m.options.max_depth {
-                    return Err(self.error(format!(
+                    let e = self.error_at(*pos, &context);
+                    return Err(e.with_message(format!(
                         "exceeded maximum template depth ({})",
                         self.m.options.max_depth
                     )));
@@ -251,7 +253,6 @@ impl<'m, 't> State<'m, 't> {
         match self.at {
             At::Pipe(p) => p.to_string(),
             At::Op(o) => o.to_string(),
-            At::Pos(_, s) => s.to_string(),
             At::None => String::new(),
         }
     }
@@ -476,10 +477,14 @@ impl<'m, 't> State<'m, 't> {
         fin: Option<Value>,
     ) -> R<Value> {
         let n = idents.len();
+        // A variable or a parenthesised pipeline holds a concrete value; what a
+        // map or list holds is an `interface {}`, which Go names in errors.
+        let mut concrete = matches!(node, Operand::Variable(..) | Operand::Chain(..));
         for ident in &idents[..n - 1] {
-            recv = self.eval_field(dot, ident, node, &[], None, recv)?;
+            recv = self.eval_field(dot, ident, node, (&[], None), recv, concrete)?;
+            concrete = false;
         }
-        self.eval_field(dot, &idents[n - 1], node, args, fin, recv)
+        self.eval_field(dot, &idents[n - 1], node, (args, fin), recv, concrete)
     }
 
     fn eval_field(
@@ -487,14 +492,14 @@ impl<'m, 't> State<'m, 't> {
         dot: &Value,
         name: &str,
         node: &'t Operand,
-        args: &'t [Operand],
-        fin: Option<Value>,
+        (args, fin): (&'t [Operand], Option<Value>),
         recv: Value,
+        concrete: bool,
     ) -> R<Value> {
         let has_args = args.len() > 1 || fin.is_some();
         match &recv {
             Value::Missing => {
-                if self.m.options.missing_key_error {
+                if self.m.options.missing_key == MissingKey::Error {
                     return Err(self.error(format!("nil data; no entry for key {name:?}")));
                 }
                 Ok(Value::Missing)
@@ -506,10 +511,13 @@ impl<'m, 't> State<'m, 't> {
                 }
                 match m.get(name) {
                     Some(v) => Ok(v),
-                    None if self.m.options.missing_key_error => {
-                        Err(self.error(format!("map has no entry for key {name:?}")))
-                    }
-                    None => Ok(Value::Missing),
+                    None => match self.m.options.missing_key {
+                        MissingKey::Error => {
+                            Err(self.error(format!("map has no entry for key {name:?}")))
+                        }
+                        MissingKey::Zero => Ok(Value::Nil),
+                        MissingKey::Default => Ok(Value::Missing),
+                    },
                 }
             }
             Value::Struct(s) => {
@@ -538,19 +546,10 @@ impl<'m, 't> State<'m, 't> {
                     }
                 }
             }
-            other => Err(self.error(format!(
-                "can't evaluate field {name} in type {}",
-                self.field_receiver_type(other, node)
-            ))),
-        }
-    }
-
-    /// The type Go names when a field is taken of a non-map, non-struct value:
-    /// data held in maps and lists is `interface {}`, constants have their own type.
-    fn field_receiver_type(&self, v: &Value, node: &Operand) -> String {
-        match node {
-            Operand::Chain(..) => v.type_name(),
-            _ => "interface {}".to_string(),
+            other => {
+                let t = if concrete { other.type_name() } else { "interface {}".to_string() };
+                Err(self.error(format!("can't evaluate field {name} in type {t}")))
+            }
         }
     }
 
@@ -590,11 +589,12 @@ impl<'m, 't> State<'m, 't> {
         let nargs = args.len() + usize::from(fin.is_some());
         let at_call = |s: &Self| State::error_at(s, pos, ctx);
         if let Some(f) = user {
-            f.check_arity(name, nargs).map_err(|e| at_call(self).with_message(e))?;
+            f.check_arity(name, nargs).map_err(|e| self.error(e))?;
             let argv = self.eval_typed_args(dot, args, fin, |i| f.param(i))?;
             let call = Call { machine: self.m };
-            return f
-                .call(&call, &argv)
+            let v = f.call(&call, &argv);
+            return self
+                .bounded(v)
                 .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")));
         }
         if !is_builtin(name) {
@@ -606,9 +606,9 @@ impl<'m, 't> State<'m, 't> {
                 Some(m) => m.to_string(),
                 None => format!("at least {min}"),
             };
-            return Err(at_call(self).with_message(format!(
-                "wrong number of args for {name}: want {want} got {nargs}"
-            )));
+            return Err(
+                self.error(format!("wrong number of args for {name}: want {want} got {nargs}"))
+            );
         }
         if name == "and" || name == "or" {
             let want = name == "or";
@@ -643,8 +643,20 @@ impl<'m, 't> State<'m, 't> {
             argv = argv.into_iter().map(Value::into_arg).collect();
         }
         let call = Call { machine: self.m };
-        call_builtin(&call, name, &argv)
+        let v = call_builtin(&call, name, &argv);
+        self.bounded(v)
             .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
+    }
+
+    /// Refuses a function result larger than the output bound, so that a
+    /// template doubling a string or list in a loop stops before memory runs out.
+    fn bounded(&self, v: Result<Value, String>) -> Result<Value, String> {
+        let max = self.m.options.max_output;
+        match &v {
+            Ok(Value::String(s)) if s.len() > max => Err(format!("result exceeds {max} bytes")),
+            Ok(Value::List(l)) if l.len() > max => Err(format!("result exceeds {max} elements")),
+            _ => v,
+        }
     }
 
     /// Evaluates arguments for parameters of Go types, with Go's checks:
@@ -740,7 +752,7 @@ impl<'m, 't> State<'m, 't> {
         PendingError {
             location: self.tree.location(pos),
             name: self.tree.name.clone(),
-            context: truncate_context(ctx),
+            context: ctx.to_string(),
         }
     }
 }
@@ -764,15 +776,4 @@ impl PendingError {
             ),
         }
     }
-}
-
-fn truncate_context(s: &str) -> String {
-    if s.len() <= 20 {
-        return s.to_string();
-    }
-    let mut end = 20;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
 }

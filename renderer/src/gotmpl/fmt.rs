@@ -291,6 +291,14 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             }
             out.push(if spec.sharp_v { '}' } else { ']' });
         }
+        Value::Struct(st)
+            if st.string.is_some()
+                && matches!(verb, 'v' | 's' | 'q' | 'x' | 'X')
+                && !spec.sharp_v =>
+        {
+            let text = st.string.as_deref().unwrap_or_default();
+            fmt_string(out, &Value::from(text), text, verb, spec);
+        }
         Value::Struct(s) => {
             if depth == 0 && s.type_name.starts_with('*') {
                 out.push('&');

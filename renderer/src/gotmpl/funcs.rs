@@ -228,7 +228,10 @@ fn length(v: &Value) -> Result<i64, String> {
         Value::String(s) => s.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.len(),
-        Value::Nil | Value::Missing => return Err("len of nil pointer".to_string()),
+        Value::Nil => return Err("len of nil pointer".to_string()),
+        Value::Missing => {
+            return Err("reflect: call of reflect.Value.Type on zero Value".to_string());
+        }
         other => return Err(format!("len of type {}", other.type_name())),
     };
     Ok(n as i64)
@@ -369,19 +372,10 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ if a.is_nil() && b.is_nil() => true,
-                (Value::List(_), _) | (_, Value::List(_)) => {
-                    return Err(format!(
-                        "non-comparable type {}: {}",
-                        super::fmt::display(b),
-                        b.type_name()
-                    ));
-                }
-                (Value::Map(_), _) | (_, Value::Map(_)) | (Value::Func(_), _) => {
-                    return Err(format!(
-                        "non-comparable type {}: {}",
-                        super::fmt::display(b),
-                        b.type_name()
-                    ));
+                (Value::List(_) | Value::Map(_) | Value::Func(_), _)
+                | (_, Value::List(_) | Value::Map(_)) => {
+                    let shown = super::fmt::sprintf("%s", std::slice::from_ref(b));
+                    return Err(format!("non-comparable type {shown}: {}", b.type_name()));
                 }
                 (Value::Struct(x), Value::Struct(y)) => Arc::ptr_eq(x, y),
                 _ => false,

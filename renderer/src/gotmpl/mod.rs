@@ -82,8 +82,8 @@ pub struct Options {
     pub max_depth: usize,
     /// How many bytes one execution may write.
     pub max_output: usize,
-    /// `missingkey=error`: a missing map key is an error instead of `<no value>`.
-    pub missing_key_error: bool,
+    /// What a missing map key gives (Go's `missingkey` option).
+    pub missing_key: MissingKey,
 }
 
 impl Default for Options {
@@ -92,9 +92,22 @@ impl Default for Options {
             fuel: 50_000_000,
             max_depth: 100,
             max_output: 256 << 20,
-            missing_key_error: false,
+            missing_key: MissingKey::Default,
         }
     }
+}
+
+/// Go's `missingkey` option: what `.key` gives when a map has no such key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default`: the invalid value, printed `<no value>`; fields of it are invalid too.
+    #[default]
+    Default,
+    /// `missingkey=zero` (what Helm sets): the nil interface, printed `<no value>`;
+    /// a field of it is a "nil pointer evaluating interface {}" error.
+    Zero,
+    /// `missingkey=error`: an error naming the key.
+    Error,
 }
 
 /// A set of parsed templates that can call each other by name.

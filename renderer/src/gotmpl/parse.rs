@@ -23,13 +23,7 @@ pub(crate) fn parse(
     has_func: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Tree>, Error> {
     let src: Arc<str> = Arc::from(text);
-    let tokens = match lex(text) {
-        Ok(t) => t,
-        Err(e) => {
-            let (line, _) = line_col(text, e.pos);
-            return Err(Error::Parse { name: name.to_string(), line, message: e.message });
-        }
-    };
+    let tokens = lex(text);
     let mut p = Parser {
         name,
         text: src.clone(),
@@ -81,10 +75,10 @@ impl Parser<'_> {
     }
 
     fn next(&mut self) -> Token {
+        // Reading past the end keeps returning the last token (EOF or an error);
+        // the index still advances so that backing up one token stays exact.
         let t = self.peek().clone();
-        if self.i < self.tokens.len() - 1 {
-            self.i += 1;
-        }
+        self.i += 1;
         t
     }
 
@@ -111,7 +105,13 @@ impl Parser<'_> {
     }
 
     fn unexpected<T>(&self, tok: &Token, context: &str) -> Result<T, Error> {
-        self.err(format!("unexpected {} in {}", describe(tok), context))
+        let message = if tok.kind == Kind::Error {
+            tok.text.clone()
+        } else {
+            format!("unexpected {} in {}", describe(tok), context)
+        };
+        let (line, _) = line_col(&self.text, tok.pos);
+        Err(Error::Parse { name: self.name.to_string(), line, message })
     }
 
     fn deeper(&mut self) -> Result<(), Error> {
@@ -267,10 +267,10 @@ impl Parser<'_> {
                 let node = if context == "if" { Node::If(inner) } else { Node::With(inner) };
                 Some(vec![node])
             }
-            End::Else(Some(k)) => {
-                // Leave the keyword to be reported as unexpected, as Go does.
+            End::Else(Some(_)) => {
+                // Go leaves the keyword to the next list, which does not expect it.
                 let tok = self.next_non_space();
-                return self.unexpected(&tok, &format!("{k} after else"));
+                return self.unexpected(&tok, "input");
             }
             End::Else(None) => {
                 let (else_list, end) = self.item_list()?;

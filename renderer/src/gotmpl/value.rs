@@ -94,6 +94,9 @@ pub struct Struct {
     pub fields: Vec<(String, Value)>,
     /// Methods by name; a method receives the arguments after the receiver.
     pub methods: BTreeMap<String, Function>,
+    /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
+    /// `%v`, `%s` and template output print this instead of the fields.
+    pub string: Option<String>,
 }
 
 impl Value {
@@ -175,6 +178,27 @@ impl Value {
         }
     }
 
+    /// The value as plain data, the way Helm's `toYaml` sees it after its JSON
+    /// round trip: nil and functions become null, structs maps of their fields.
+    pub fn to_data(&self) -> crate::value::Value {
+        use crate::value::Value as V;
+        match self {
+            Value::Missing | Value::Nil | Value::Func(_) => V::Null,
+            Value::Bool(b) => V::Bool(*b),
+            Value::Int(i) => V::Int(*i),
+            Value::Float(f) => V::Float(*f),
+            Value::String(s) => V::String(s.to_string()),
+            Value::List(l) => V::Seq(l.iter().map(Value::to_data).collect()),
+            Value::Map(m) => {
+                V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data())).collect())
+            }
+            Value::Struct(st) => match &st.string {
+                Some(s) if st.fields.is_empty() => V::String(s.clone()),
+                _ => V::Map(st.fields.iter().map(|(k, v)| (k.clone(), v.to_data())).collect()),
+            },
+        }
+    }
+
     /// Converts missing to nil: what a function receives for a missing value.
     pub(crate) fn into_arg(self) -> Value {
         match self {
@@ -243,5 +267,33 @@ impl From<i64> for Value {
 impl From<f64> for Value {
     fn from(f: f64) -> Self {
         Value::Float(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_round_trip() {
+        use crate::value::Value as V;
+        let data = V::Map(
+            [
+                ("i".to_string(), V::Int(1)),
+                ("f".to_string(), V::Float(1e6)),
+                ("n".to_string(), V::Null),
+                ("l".to_string(), V::Seq(vec![V::Bool(true), V::String("s".into())])),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let v = Value::from(&data);
+        assert!(matches!(v.clone(), Value::Map(m) if m.len() == 4));
+        // Keys come back sorted, as Go maps iterate.
+        let back = v.to_data();
+        let keys: Vec<&String> = back.as_map().unwrap().keys().collect();
+        assert_eq!(keys, ["f", "i", "l", "n"]);
+        assert_eq!(back.as_map().unwrap()["f"], V::Float(1e6));
+        assert_eq!(back.as_map().unwrap()["l"], data.as_map().unwrap()["l"]);
     }
 }

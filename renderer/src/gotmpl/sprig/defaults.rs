@@ -30,4 +30,6 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "kindOf", &[Any], None, |a| Ok(a[0].kind_name().into()));
     def(f, "kindIs", &[Str, Any], None, |a| Ok((s(&a[0]) == a[1].kind_name()).into()));
     def(f, "deepEqual", &[Any, Any], None, |a| Ok(deep_equal(&a[0], &a[1]).into()));
+    def(f, "fail", &[Str], None, |a| Err(s(&a[0]).to_string()));
+    def(f, "hello", &[], None, |_| Ok("Hello!".into()));
 }

@@ -1,4 +1,4 @@
-//! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha256sum, adler32sum.
+//! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha1sum, sha256sum, adler32sum.
 
 use sha2::Digest;
 
@@ -18,6 +18,9 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "sha256sum", &[Str], None, |a| {
         let digest = sha2::Sha256::digest(s(&a[0]).as_bytes());
         Ok(digest.iter().map(|b| format!("{b:02x}")).collect::<String>().into())
+    });
+    def(f, "sha1sum", &[Str], None, |a| {
+        Ok(sha1(s(&a[0]).as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>().into())
     });
     def(f, "adler32sum", &[Str], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
@@ -92,4 +95,49 @@ fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
         return Err(illegal(chars.last().map_or(0, |c| c.0 + 1).min(text.len())));
     }
     Ok(out)
+}
+
+/// SHA-1 (FIPS 180-4), which Sprig's `sha1sum` prints in hex.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut msg = data.to_vec();
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 80];
+        for (t, word) in block.chunks(4).enumerate() {
+            w[t] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for t in 16..80 {
+            w[t] = (w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (t, wt) in w.iter().enumerate() {
+            let (f, k) = match t {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let temp =
+                a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wt);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = temp;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, word) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }

@@ -9,9 +9,14 @@
 mod defaults;
 mod dicts;
 mod encoding;
+mod floatmath;
+mod json;
 mod lists;
 mod math;
+mod path;
+mod random;
 mod regex;
+mod semver;
 mod strings;
 
 use super::fmt::display;
@@ -25,8 +30,13 @@ pub fn funcs() -> Funcs {
     lists::register(&mut f);
     dicts::register(&mut f);
     math::register(&mut f);
+    path::register(&mut f);
+    random::register(&mut f);
     encoding::register(&mut f);
+    floatmath::register(&mut f);
+    json::register(&mut f);
     regex::register(&mut f);
+    semver::register(&mut f);
     f
 }
 
@@ -46,6 +56,7 @@ fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
         Value::Missing | Value::Nil => "<nil>".to_string(),
+        Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
         other => display(other),
     }
 }

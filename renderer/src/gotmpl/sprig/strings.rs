@@ -92,6 +92,11 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "splitn", &[Str, Int, Str], None, |a| {
         Ok(indexed(go_split(s(&a[2]), s(&a[0]), i(&a[1]))))
     });
+    def(f, "camelcase", &[Str], None, |a| Ok(camel_case(s(&a[0])).into()));
+    def(f, "wrap", &[Int, Str], None, |a| Ok(wrap(s(&a[1]), i(&a[0]), "\n", false).into()));
+    def(f, "wrapWith", &[Int, Str, Str], None, |a| {
+        Ok(wrap(s(&a[2]), i(&a[0]), s(&a[1]), true).into())
+    });
     def(f, "swapcase", &[Str], None, |a| {
         let out: String = s(&a[0])
             .chars()
@@ -221,5 +226,102 @@ fn untitle(text: &str) -> String {
             out.push(c);
         }
     }
+    out
+}
+
+/// goutils' `WrapCustom`: breaks `text` at spaces into lines of at most
+/// `width` bytes; a longer word is cut (`cut_long`) or left whole.
+fn wrap(text: &str, width: i64, newline: &str, cut_long: bool) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let newline = if newline.is_empty() { "\n" } else { newline };
+    let width = width.max(1) as usize;
+    let b = text.as_bytes();
+    let piece =
+        |from: usize, to: usize| String::from_utf8_lossy(&b[from..to.min(b.len())]).into_owned();
+    let mut out = String::new();
+    let mut offset = 0;
+    while b.len() - offset > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = (width + offset + 1).min(b.len());
+        match b[offset..end].iter().rposition(|c| *c == b' ') {
+            Some(space) => {
+                out.push_str(&piece(offset, offset + space));
+                out.push_str(newline);
+                offset += space + 1;
+            }
+            None if cut_long => {
+                out.push_str(&piece(offset, offset + width));
+                out.push_str(newline);
+                offset += width;
+            }
+            None => {
+                let end = width + offset;
+                match b[end..].iter().position(|c| *c == b' ') {
+                    None => {
+                        out.push_str(&piece(offset, b.len()));
+                        offset = b.len();
+                    }
+                    Some(index) => {
+                        out.push_str(&piece(offset, end + index));
+                        out.push_str(newline);
+                        offset = end + index + 1;
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(&piece(offset, b.len()));
+    out
+}
+
+/// A word separator for xstrings' case conversions.
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// xstrings' `ToCamelCase`: connectors (`-`, `_`, spaces) are dropped and the
+/// letter after each is upper-cased, the first letter too; other letters are
+/// lower-cased. Leading connectors, and all but the last of a run, stay.
+/// The quirks are xstrings' own.
+fn camel_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    let mut pending = None;
+    for c in chars.by_ref() {
+        if !is_connector(c) {
+            pending = Some(c.to_uppercase().collect::<String>());
+            break;
+        }
+        out.push(c);
+    }
+    let Some(mut prev) = pending else {
+        // A text of connectors only ends with its last one written twice.
+        if let Some(last) = text.chars().last() {
+            out.push(last);
+        }
+        return out;
+    };
+    let mut prev_connector = false;
+    for c in chars {
+        if is_connector(c) && prev_connector {
+            out.push_str(&prev);
+            prev = c.to_string();
+            continue;
+        }
+        let next = if prev_connector {
+            c.to_uppercase().collect::<String>()
+        } else {
+            out.push_str(&prev);
+            c.to_lowercase().collect::<String>()
+        };
+        prev_connector = is_connector(c);
+        prev = next;
+    }
+    out.push_str(&prev);
     out
 }
