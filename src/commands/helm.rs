@@ -94,7 +94,9 @@ fn render(t: &TemplateArgs) -> Result<String> {
     }
     let path = std::path::Path::new(&chart_path);
     let (dir, name) = match (path.parent(), path.file_name()) {
-        (Some(p), Some(n)) => (if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p }, n),
+        (Some(p), Some(n)) => {
+            (if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p }, n)
+        }
         _ => (path, std::ffi::OsStr::new("")),
     };
     let tree = renderer::DirTree::new(dir).with_context(|| format!("opening {chart_path}"))?;

@@ -93,12 +93,14 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         type_name: type_name.into(),
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         methods: BTreeMap::new(),
+        string: None,
     }))
 }
 
 /// The `.Capabilities` value for a kube version and extra API versions.
 pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option<Value> {
     let (version, major, minor) = parse_kube_version(kube_version)?;
+    let kube_string = version.clone();
     let mut kv_methods = BTreeMap::new();
     let v = version.clone();
     kv_methods.insert("String".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
@@ -111,6 +113,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
             ("GitVersion".into(), Value::from(version)),
         ],
         methods: kv_methods,
+        string: Some(kube_string),
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
@@ -127,13 +130,16 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
     let s = set.clone();
     methods.insert(
         "Has".to_string(),
-        Function::new(move |_, a| Ok(Value::Bool(s.iter().any(|x| Some(x.as_str()) == a[0].as_str()))))
-            .params(&[Param::String], None),
+        Function::new(move |_, a| {
+            Ok(Value::Bool(s.iter().any(|x| Some(x.as_str()) == a[0].as_str())))
+        })
+        .params(&[Param::String], None),
     );
     let api = Value::Struct(Arc::new(Struct {
         type_name: "common.VersionSet".into(),
         fields: Vec::new(),
         methods,
+        string: None,
     }));
     let helm = plain_struct(
         "common.HelmVersion",

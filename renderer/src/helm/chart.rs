@@ -6,6 +6,9 @@ use super::Error;
 use crate::tree::{EntryKind, Tree};
 use crate::value::{Map, Value};
 
+/// Files of a chart: paths relative to its root, and contents.
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// A loaded chart: its metadata, default values, templates, other files and subcharts.
 #[derive(Debug, Clone, Default)]
 pub struct Chart {
@@ -122,7 +125,7 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
         .unwrap_or_default();
     let mut chart = Chart::default();
     let mut requirements = None;
-    let mut sub_dirs: Vec<(String, Vec<(String, Vec<u8>)>)> = Vec::new();
+    let mut sub_dirs: Vec<(String, Files)> = Vec::new();
     let mut have_meta = false;
     for (name, data) in files {
         if ignore.ignored(&name) {
@@ -197,7 +200,7 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
 /// JSON, so every number becomes a float64 when `floats`).
 pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     let text = String::from_utf8_lossy(data);
-    let docs = crate::yaml::parse_documents_yaml11(&text, file)
+    let docs = crate::yaml::parse_documents_helm(&text, file)
         .map_err(|e| Error::Yaml { message: e.to_string() })?;
     match docs.into_iter().next() {
         None | Some(Value::Null) => Ok(Map::new()),

@@ -129,13 +129,13 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     let f = files.clone();
     methods.insert(
         "AsSecrets".to_string(),
-        Function::new(move |_, _| Ok(Value::from(as_map(&f, base64))))
-            .params(&[], None),
+        Function::new(move |_, _| Ok(Value::from(as_map(&f, base64)))).params(&[], None),
     );
     Value::Struct(Arc::new(Struct {
         type_name: "files.Files".into(),
         fields: Vec::new(),
         methods,
+        string: None,
     }))
 }
 
@@ -162,7 +162,8 @@ pub fn base64(bytes: &[u8]) -> String {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n =
+            chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);

@@ -8,7 +8,6 @@ use crate::value::{Map, Value as Data};
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
-    super::sprig_extra::register(&mut f);
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
@@ -22,12 +21,6 @@ pub fn helm_funcs() -> Funcs {
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
-    });
-    one(&mut f, "toJson", Param::Any, |v| Ok(Value::from(to_json(&to_data(v)))));
-    one(&mut f, "mustToJson", Param::Any, |v| Ok(Value::from(to_json(&to_data(v)))));
-    one(&mut f, "fromJson", Param::String, |v| Ok(from_json(v.as_str().unwrap_or_default())));
-    one(&mut f, "fromJsonArray", Param::String, |v| {
-        Ok(from_json_array(v.as_str().unwrap_or_default()))
     });
     one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(to_toml(&to_data(v)))));
     f.insert(
@@ -86,93 +79,13 @@ pub fn to_data(v: &Value) -> Data {
         Value::Float(f) => Data::Float(*f),
         Value::String(s) => Data::String(s.to_string()),
         Value::List(l) => Data::Seq(l.iter().map(to_data).collect()),
-        Value::Map(m) => Data::Map(m.entries().iter().map(|(k, v)| (k.clone(), to_data(v))).collect()),
-        Value::Struct(s) => Data::Map(
-            s.fields.iter().map(|(k, v)| (k.clone(), to_data(v))).collect::<Map>(),
-        ),
-    }
-}
-
-/// Go's `json.Marshal` of data (sorted keys, HTML characters escaped).
-pub fn to_json(v: &Data) -> String {
-    let mut out = String::new();
-    write_json(&mut out, v);
-    out
-}
-
-fn write_json(out: &mut String, v: &Data) {
-    match v {
-        Data::Null => out.push_str("null"),
-        Data::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Data::Int(i) => out.push_str(&i.to_string()),
-        Data::Float(f) => out.push_str(&json_float(*f)),
-        Data::String(s) => json_string(out, s),
-        Data::Seq(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json(out, item);
-            }
-            out.push(']');
+        Value::Map(m) => {
+            Data::Map(m.entries().iter().map(|(k, v)| (k.clone(), to_data(v))).collect())
         }
-        Data::Map(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json_string(out, k);
-                out.push(':');
-                write_json(out, &m[k]);
-            }
-            out.push('}');
+        Value::Struct(s) => {
+            Data::Map(s.fields.iter().map(|(k, v)| (k.clone(), to_data(v))).collect::<Map>())
         }
     }
-}
-
-/// Go's encoding/json float format: shortest repr, exponent only below 1e-6 or from 1e21.
-fn json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".into();
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        // Go writes e-07 as e-07 and e+21 as e+21.
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        return format!("{mant}e{sign}{digits:0>2}");
-    }
-    let s = format!("{f}");
-    s
-}
-
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Helm's `toYamlPretty`: like toYaml but lists inside maps are indented.
@@ -184,7 +97,9 @@ fn yaml_pretty(v: &Data) -> String {
     let mut extra: Vec<(usize, usize)> = Vec::new();
     for line in &lines {
         let indent = line.len() - line.trim_start().len();
-        while extra.last().is_some_and(|(at, _)| indent < *at || (indent == *at && !line.trim_start().starts_with("- "))) {
+        while extra.last().is_some_and(|(at, _)| {
+            indent < *at || (indent == *at && !line.trim_start().starts_with("- "))
+        }) {
             extra.pop();
         }
         let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
@@ -203,7 +118,7 @@ fn yaml_pretty(v: &Data) -> String {
 
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
 fn from_yaml(text: &str) -> Value {
-    match crate::yaml::parse_documents_yaml11(text, "fromYaml") {
+    match crate::yaml::parse_documents_helm(text, "fromYaml") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Map(_)) => {
                 super::chart::to_floats(&mut d);
@@ -220,7 +135,7 @@ fn from_yaml(text: &str) -> Value {
 }
 
 fn from_yaml_array(text: &str) -> Value {
-    match crate::yaml::parse_documents_yaml11(text, "fromYamlArray") {
+    match crate::yaml::parse_documents_helm(text, "fromYamlArray") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Seq(_)) => {
                 super::chart::to_floats(&mut d);
@@ -232,43 +147,10 @@ fn from_yaml_array(text: &str) -> Value {
                 json_kind(&other)
             ))]),
         },
-        Err(e) => Value::list(vec![Value::from(format!("error converting YAML to JSON: {}", e.message))]),
+        Err(e) => {
+            Value::list(vec![Value::from(format!("error converting YAML to JSON: {}", e.message))])
+        }
     }
-}
-
-fn from_json(text: &str) -> Value {
-    match parse_json(text) {
-        Ok(d @ Data::Map(_)) => Value::from(&d),
-        Ok(Data::Null) => Value::map(BTreeMap::new()),
-        Ok(other) => error_map(format!(
-            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-            json_kind(&other)
-        )),
-        Err(e) => error_map(e),
-    }
-}
-
-fn from_json_array(text: &str) -> Value {
-    match parse_json(text) {
-        Ok(d @ Data::Seq(_)) => Value::from(&d),
-        Ok(Data::Null) => Value::list(Vec::new()),
-        Ok(other) => Value::list(vec![Value::from(format!(
-            "json: cannot unmarshal {} into Go value of type []interface {{}}",
-            json_kind(&other)
-        ))]),
-        Err(e) => Value::list(vec![Value::from(e)]),
-    }
-}
-
-/// JSON text as data (a YAML flow document is a superset), numbers as float64.
-fn parse_json(text: &str) -> Result<Data, String> {
-    if text.trim().is_empty() {
-        return Err("unexpected end of JSON input".into());
-    }
-    let docs = crate::yaml::parse_documents(text, "json").map_err(|e| e.message.clone())?;
-    let mut d = docs.into_iter().next().unwrap_or(Data::Null);
-    super::chart::to_floats(&mut d);
-    Ok(d)
 }
 
 fn json_kind(v: &Data) -> &'static str {
@@ -312,7 +194,8 @@ fn toml_table(out: &mut String, m: &Map, prefix: &str) {
         out.push_str(&format!("{} = {}\n", toml_key(k), toml_value(v)));
     }
     for k in &keys {
-        let full = if prefix.is_empty() { toml_key(k) } else { format!("{prefix}.{}", toml_key(k)) };
+        let full =
+            if prefix.is_empty() { toml_key(k) } else { format!("{prefix}.{}", toml_key(k)) };
         match &m[*k] {
             Data::Map(sub) => {
                 out.push_str(&format!("\n[{full}]\n"));
@@ -335,9 +218,7 @@ fn toml_key(k: &str) -> String {
     if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
     } else {
-        let mut s = String::new();
-        json_string(&mut s, k);
-        s
+        toml_string(k)
     }
 }
 
@@ -347,17 +228,36 @@ fn toml_value(v: &Data) -> String {
         Data::Bool(b) => b.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e16 { format!("{f:.1}") } else { format!("{f}") }
+            if f.fract() == 0.0 && f.abs() < 1e16 {
+                format!("{f:.1}")
+            } else {
+                format!("{f}")
+            }
         }
-        Data::String(s) => {
-            let mut o = String::new();
-            json_string(&mut o, s);
-            o.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+        Data::String(s) => toml_string(s),
+        Data::Seq(items) => {
+            format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
         }
-        Data::Seq(items) => format!(
-            "[{}]",
-            items.iter().map(toml_value).collect::<Vec<_>>().join(", ")
-        ),
         Data::Map(_) => String::new(),
     }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -13,7 +13,6 @@ mod funcs;
 mod order;
 mod render;
 mod schema;
-mod sprig_extra;
 pub mod values;
 
 pub use chart::Chart;
@@ -85,7 +84,9 @@ pub enum Error {
         message: String,
     },
     /// The values break the chart's schema.
-    #[error("values don't meet the specifications of the schema(s) in the following chart(s):\n{message}")]
+    #[error(
+        "values don't meet the specifications of the schema(s) in the following chart(s):\n{message}"
+    )]
     Schema {
         /// One line per violation, by chart.
         message: String,

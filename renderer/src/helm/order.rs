@@ -75,9 +75,6 @@ pub struct Manifest {
 /// Splits the rendered files (sorted by path) into manifests and hooks, each
 /// sorted by kind as Helm sorts them.
 pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<Manifest>), Error> {
-    let sep = regex::Regex::new(r"(?:^|\s*\n)---\s*").map_err(|e| Error::Internal {
-        message: e.to_string(),
-    })?;
     let mut generic = Vec::new();
     let mut hooks = Vec::new();
     for (path, content) in files {
@@ -85,14 +82,9 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
         if base.starts_with('_') || content.trim().is_empty() {
             continue;
         }
-        for doc in sep.split(content.trim()) {
-            if doc.is_empty() {
-                continue;
-            }
-            let doc = doc.trim();
-            let head = crate::yaml::parse_documents_yaml11(doc, path).map_err(|e| {
-                Error::Manifest { path: path.clone(), message: e.message.clone() }
-            })?;
+        for doc in split_documents(content) {
+            let head = crate::yaml::parse_documents_helm(doc, path)
+                .map_err(|e| Error::Manifest { path: path.clone(), message: e.message.clone() })?;
             let head = head.into_iter().next().unwrap_or(Value::Null);
             let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
             let m = Manifest {
@@ -101,9 +93,8 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
                 kind: kind.to_string(),
                 is_test: false,
             };
-            let hook = head
-                .get_path(&["metadata", "annotations", "helm.sh/hook"])
-                .and_then(Value::as_str);
+            let hook =
+                head.get_path(&["metadata", "annotations", "helm.sh/hook"]).and_then(Value::as_str);
             match hook {
                 None => generic.push(m),
                 Some(events) => {
@@ -122,6 +113,25 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
     sort_by_kind(&mut generic);
     sort_by_kind(&mut hooks);
     Ok((generic, hooks))
+}
+
+/// Splits a rendered file at lines that are `---` (trailing blanks allowed),
+/// as Helm 4 does: each document loses its leading whitespace and keeps its
+/// trailing lines; blank documents are dropped.
+fn split_documents(content: &str) -> Vec<&str> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    for line in content.split_inclusive('\n') {
+        let end = pos + line.len();
+        if line.trim_end() == "---" {
+            docs.push(&content[start..pos]);
+            start = end;
+        }
+        pos = end;
+    }
+    docs.push(&content[start..]);
+    docs.into_iter().map(str::trim_start).filter(|d| !d.is_empty()).collect()
 }
 
 /// Stable sort by install order; unknown kinds last, alphabetically.

@@ -86,6 +86,7 @@ pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error
     let mut out = String::new();
     out.push_str(body.trim());
     out.push('\n');
+    // Helm trims the manifest part as a whole, then appends the hooks untrimmed.
     for h in &hooks {
         if options.skip_tests && h.is_test {
             continue;
@@ -180,7 +181,9 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
     let md = &chart.metadata;
     let s = |k: &str| Value::from(md.get(k).map(scalar).unwrap_or_default());
     let list = |k: &str| match md.get(k) {
-        Some(Data::Seq(items)) => Value::list(items.iter().map(|i| Value::from(scalar(i))).collect()),
+        Some(Data::Seq(items)) => {
+            Value::list(items.iter().map(|i| Value::from(scalar(i))).collect())
+        }
         _ => Value::Nil,
     };
     let maintainers = match md.get("maintainers") {
@@ -205,7 +208,9 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
             .map(|r| {
                 let f = |k: &str| Value::from(r.get_path(&[k]).map(scalar).unwrap_or_default());
                 let tags = match r.get_path(&["tags"]) {
-                    Some(Data::Seq(t)) => Value::list(t.iter().map(|i| Value::from(scalar(i))).collect()),
+                    Some(Data::Seq(t)) => {
+                        Value::list(t.iter().map(|i| Value::from(scalar(i))).collect())
+                    }
                     _ => Value::Nil,
                 };
                 let imports = r.get_path(&["import-values"]).map(Value::from).unwrap_or(Value::Nil);
@@ -226,7 +231,9 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
             .collect(),
     );
     let annotations = match md.get("annotations") {
-        Some(Data::Map(m)) => Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect()),
+        Some(Data::Map(m)) => {
+            Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
+        }
         _ => Value::Nil,
     };
     plain_struct(

@@ -144,7 +144,9 @@ fn parse_key(key: &str) -> Result<Vec<Step>, String> {
                 let i: usize =
                     digits.parse().map_err(|_| format!("failed to parse index {digits:?}"))?;
                 if i > 65536 {
-                    return Err(format!("index of {i} is greater than maximum supported index of 65536"));
+                    return Err(format!(
+                        "index of {i} is greater than maximum supported index of 65536"
+                    ));
                 }
                 steps.push(Step::Index(i));
             }
@@ -329,7 +331,11 @@ fn coalesce_values(chart: &Chart, v: &mut Map, merge: bool) {
             }
             Some(_) => {}
             None => {
-                v.insert(key, val);
+                if merge {
+                    v.insert(key, val);
+                } else if let Some(val) = without_nulls(val) {
+                    v.insert(key, val);
+                }
             }
         }
     }
@@ -349,7 +355,11 @@ pub fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
                 dst.shift_remove(&key);
             }
             None => {
-                dst.insert(key, val);
+                if merge {
+                    dst.insert(key, val);
+                } else if let Some(val) = without_nulls(val) {
+                    dst.insert(key, val);
+                }
             }
             Some(dv) => {
                 if let Value::Map(sv) = val {
@@ -359,6 +369,18 @@ pub fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
                 }
             }
         }
+    }
+}
+
+/// A default with its null map entries removed (`None` if it is null itself):
+/// a null in a chart's defaults means "no value" once values are coalesced.
+fn without_nulls(v: Value) -> Option<Value> {
+    match v {
+        Value::Null => None,
+        Value::Map(m) => Some(Value::Map(
+            m.into_iter().filter_map(|(k, v)| without_nulls(v).map(|v| (k, v))).collect(),
+        )),
+        other => Some(other),
     }
 }
 
