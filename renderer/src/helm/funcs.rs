@@ -8,6 +8,7 @@ use crate::value::{Map, Value as Data};
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
+    super::sprig_extra::register(&mut f);
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
