@@ -43,10 +43,8 @@ pub fn helm_funcs() -> Funcs {
     f.insert(
         "required",
         Function::new(|_, a| match &a[1] {
-            v if v.is_nil() => Err(super::render::wrap_required(a[0].as_str().unwrap_or_default())),
-            Value::String(s) if s.is_empty() => {
-                Err(super::render::wrap_required(a[0].as_str().unwrap_or_default()))
-            }
+            v if v.is_nil() => Err(a[0].as_str().unwrap_or_default().to_string()),
+            Value::String(s) if s.is_empty() => Err(a[0].as_str().unwrap_or_default().to_string()),
             v => Ok(v.clone()),
         })
         .params(&[Param::String, Param::Any], None),

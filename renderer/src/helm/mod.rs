@@ -113,7 +113,7 @@ pub enum Error {
         version: String,
     },
     /// A library chart cannot be rendered on its own.
-    #[error("validation: chart.metadata.type {kind:?} is not installable")]
+    #[error("{kind} charts are not installable")]
     NotInstallable {
         /// The chart's type.
         kind: String,

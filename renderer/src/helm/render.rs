@@ -12,10 +12,6 @@ use crate::gotmpl::{self, Templates, Value};
 use crate::tree::Tree;
 use crate::value::Value as Data;
 
-/// Prefix and suffix `required` wraps its message in, so that the error can be told apart.
-const ERR_START: &str = "HELM_ERR_START";
-const ERR_END: &str = "HELM_ERR_END";
-
 /// Renders the chart at `path` of `tree` and returns what `helm template` prints.
 pub fn template(tree: &dyn Tree, path: &str, options: &Options) -> Result<String, Error> {
     let chart = chart::load(tree, path)?;
@@ -285,22 +281,27 @@ fn parse_error(name: &str, e: gotmpl::Error) -> Error {
     Error::Render { message }
 }
 
-/// Helm's `cleanupExecError`: `required` messages become `execution error at (FILE:LINE:COL): MESSAGE`.
+/// Helm 4's report of an execution error: a function's error (`required`,
+/// `fail`, ...) as `execution error at (FILE:LINE:COL): MESSAGE`, any other
+/// error as the location, then `executing "NAME" at <NODE>:` and the message
+/// on indented lines.
 fn exec_error(name: &str, e: gotmpl::Error) -> Error {
     let text = e.to_string();
-    let tokens: Vec<&str> = text.splitn(3, ": ").collect();
-    if tokens.len() != 3 {
+    let Some(rest) = text.strip_prefix("template: ") else {
         return Error::Render { message: format!("execution error in ({name}): {text}") };
+    };
+    let parsed = rest.split_once(": executing \"").and_then(|(loc, rest)| {
+        let (tpl, rest) = rest.split_once("\" at <")?;
+        let (node, msg) = rest.split_once(">: ")?;
+        Some((loc, tpl, node, msg))
+    });
+    let Some((loc, tpl, node, msg)) = parsed else {
+        return Error::Render { message: text };
+    };
+    if let Some(i) = msg.find("error calling ") {
+        if let Some((_, inner)) = msg[i + "error calling ".len()..].split_once(": ") {
+            return Error::Render { message: format!("execution error at ({loc}): {inner}") };
+        }
     }
-    if let Some(start) = tokens[2].find(ERR_START) {
-        let rest = &tokens[2][start + ERR_START.len()..];
-        let msg = rest.split(ERR_END).next().unwrap_or(rest);
-        return Error::Render { message: format!("execution error at ({}): {msg}", tokens[1]) };
-    }
-    Error::Render { message: text.replace(ERR_START, "").replace(ERR_END, "") }
-}
-
-/// Wraps a `required` message so [`exec_error`] can find it.
-pub fn wrap_required(message: &str) -> String {
-    format!("{ERR_START}{message}{ERR_END}")
+    Error::Render { message: format!("{loc}\n  executing \"{tpl}\" at <{node}>:\n    {msg}") }
 }
