@@ -305,3 +305,85 @@ fn exec_error(name: &str, e: gotmpl::Error) -> Error {
     }
     Error::Render { message: format!("{loc}\n  executing \"{tpl}\" at <{node}>:\n    {msg}") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    fn chart_tree(extra: &[(&str, &str)]) -> MemTree {
+        let mut t = MemTree::new();
+        t.insert("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
+        t.insert("c/values.yaml", "big: 1000000\n");
+        for (p, text) in extra {
+            t.insert(&format!("c/{p}"), *text);
+        }
+        t
+    }
+
+    #[test]
+    fn renders_like_helm_template() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: \"{{ .Values.big }}\"\n  s: \"{{ .Values.s }}\"\n";
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n";
+        type Case<'a> = (&'a str, bool, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case<'_>] = &[
+            (
+                "yaml numbers are float64, --set integers int64",
+                false,
+                &[("templates/cm.yaml", cm)],
+                "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+            ),
+            (
+                "--include-crds prints crds/ first",
+                true,
+                &[("templates/cm.yaml", cm), ("crds/w.yaml", crd), ("crds/notes.txt", "x")],
+                "---\n# Source: c/crds/w.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n\n---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+            ),
+            (
+                "partials, NOTES.txt and empty files print nothing",
+                false,
+                &[
+                    ("templates/_h.tpl", "{{ define \"x\" }}kind: Secret{{ end }}"),
+                    ("templates/NOTES.txt", "hello"),
+                    ("templates/empty.yaml", "{{ if false }}a: 1{{ end }}\n"),
+                    ("templates/s.yaml", "apiVersion: v1\n{{ include \"x\" . }}\n"),
+                ],
+                "---\n# Source: c/templates/s.yaml\napiVersion: v1\nkind: Secret\n",
+            ),
+        ];
+        for (what, crds, files, want) in cases {
+            let tree = chart_tree(files);
+            let mut values = crate::value::Map::new();
+            values::apply_set(&mut values, "s=5", values::SetKind::Typed).unwrap();
+            let options = Options {
+                release: "r".into(),
+                values,
+                include_crds: *crds,
+                kube_version: Some("1.31.0".into()),
+                ..Options::default()
+            };
+            assert_eq!(template(&tree, "c", &options).unwrap(), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "{{ required \"need x\" .Values.x }}",
+                "execution error at (c/templates/t.yaml:1:3): need x",
+            ),
+            ("{{ fail \"no\" }}", "execution error at (c/templates/t.yaml:1:3): no"),
+            (
+                "{{ .Values.big.x.y }}",
+                "c/templates/t.yaml:1:10\n  executing \"c/templates/t.yaml\" at <.Values.big.x.y>:\n    can't evaluate field x in type interface {}",
+            ),
+            ("{{ if }}", "parse error at (c/templates/t.yaml:1): missing value for if"),
+        ];
+        for (text, want) in cases {
+            let tree = chart_tree(&[("templates/t.yaml", text)]);
+            let got = template(&tree, "c", &Options::default()).unwrap_err().to_string();
+            assert_eq!(got, *want, "{text}");
+        }
+    }
+}

@@ -407,7 +407,7 @@ mod tests {
             ("a=01", SetKind::Typed, "a: \"01\"\n"),
             ("a.b=true,c=x", SetKind::Typed, "a:\n  b: true\nc: x\n"),
             ("a[1]=x", SetKind::Typed, "a:\n- null\n- x\n"),
-            ("a={x,y}", SetKind::Typed, "a:\n- x\n- y\n"),
+            ("a={x,z}", SetKind::Typed, "a:\n- x\n- z\n"),
             ("a\\.b=c\\,d", SetKind::Typed, "a.b: c,d\n"),
             ("a=1", SetKind::String, "a: \"1\"\n"),
             ("a={\"b\":[1,2]}", SetKind::Json, "a:\n  b:\n  - 1\n  - 2\n"),
