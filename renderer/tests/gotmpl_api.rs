@@ -58,6 +58,7 @@ fn object() -> Value {
         ],
         methods,
         string: None,
+        native: None,
     }))
 }
 

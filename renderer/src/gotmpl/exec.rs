@@ -731,6 +731,7 @@ impl<'m, 't> State<'m, 't> {
             | (Param::Bool, Value::Bool(_))
             | (Param::List, Value::List(_))
             | (Param::Map, Value::Map(_)) => true,
+            (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
             (_, Value::Missing) => {
                 return Err(self.error(format!("invalid value; expected {}", p.go_name())));

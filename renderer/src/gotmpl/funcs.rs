@@ -34,6 +34,8 @@ pub enum Param {
     List,
     /// `map[string]interface{}`.
     Map,
+    /// A struct type of that name, such as `time.Time`.
+    Struct(&'static str),
 }
 
 impl Param {
@@ -47,6 +49,7 @@ impl Param {
             Param::Bool => "bool",
             Param::List => "[]interface {}",
             Param::Map => "map[string]interface {}",
+            Param::Struct(name) => name,
         }
     }
 }

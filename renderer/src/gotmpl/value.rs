@@ -97,6 +97,9 @@ pub struct Struct {
     /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
     /// `%v`, `%s` and template output print this instead of the fields.
     pub string: Option<String>,
+    /// The host's own value behind the struct (a timestamp, a file set), for
+    /// the host's functions to read back.
+    pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Value {

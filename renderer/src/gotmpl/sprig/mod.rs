@@ -6,6 +6,7 @@
 //! Where Sprig panics, the function returns an error, which Go's template
 //! package also reports as `error calling NAME: ...`.
 
+mod date;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -27,6 +28,7 @@ pub fn funcs() -> Funcs {
     let mut f = Funcs::new();
     strings::register(&mut f);
     defaults::register(&mut f);
+    date::register(&mut f);
     lists::register(&mut f);
     dicts::register(&mut f);
     math::register(&mut f);

@@ -95,6 +95,7 @@ impl Version {
             fields: Vec::new(),
             methods,
             string: Some(text),
+            native: None,
         }))
     }
 
