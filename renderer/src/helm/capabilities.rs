@@ -94,6 +94,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         methods: BTreeMap::new(),
         string: None,
+        native: None,
     }))
 }
 
@@ -114,6 +115,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         ],
         methods: kv_methods,
         string: Some(kube_string),
+        native: None,
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
@@ -140,6 +142,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         fields: Vec::new(),
         methods,
         string: None,
+        native: None,
     }));
     let helm = plain_struct(
         "common.HelmVersion",

@@ -136,6 +136,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         fields: Vec::new(),
         methods,
         string: None,
+        native: None,
     }))
 }
 

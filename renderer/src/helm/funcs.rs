@@ -12,18 +12,18 @@ pub fn helm_funcs() -> Funcs {
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
-    one(&mut f, "toYaml", Param::Any, |v| Ok(Value::from(crate::yaml::helm_to_yaml(&to_data(v)))));
+    one(&mut f, "toYaml", Param::Any, |v| Ok(Value::from(crate::yaml::helm_to_yaml(&v.to_data()))));
     one(&mut f, "mustToYaml", Param::Any, |v| {
-        let d = to_data(v);
+        let d = v.to_data();
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
         Ok(Value::from(crate::yaml::helm_to_yaml(&d)))
     });
-    one(&mut f, "toYamlPretty", Param::Any, |v| Ok(Value::from(yaml_pretty(&to_data(v)))));
+    one(&mut f, "toYamlPretty", Param::Any, |v| Ok(Value::from(yaml_pretty(&v.to_data()))));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
     });
-    one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(to_toml(&to_data(v)))));
+    one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(to_toml(&v.to_data()))));
     f.insert(
         "include",
         Function::new(|call, a| {
@@ -67,24 +67,6 @@ fn template_name(data: &Value) -> Option<String> {
     let Value::Map(m) = data else { return None };
     let Value::Map(t) = m.get("Template")? else { return None };
     t.get("Name").and_then(|n| n.as_str().map(str::to_string))
-}
-
-/// A template value as plain data, as Go's JSON marshalling sees it.
-pub fn to_data(v: &Value) -> Data {
-    match v {
-        Value::Missing | Value::Nil | Value::Func(_) => Data::Null,
-        Value::Bool(b) => Data::Bool(*b),
-        Value::Int(i) => Data::Int(*i),
-        Value::Float(f) => Data::Float(*f),
-        Value::String(s) => Data::String(s.to_string()),
-        Value::List(l) => Data::Seq(l.iter().map(to_data).collect()),
-        Value::Map(m) => {
-            Data::Map(m.entries().iter().map(|(k, v)| (k.clone(), to_data(v))).collect())
-        }
-        Value::Struct(s) => {
-            Data::Map(s.fields.iter().map(|(k, v)| (k.clone(), to_data(v))).collect::<Map>())
-        }
-    }
 }
 
 /// Helm's `toYamlPretty`: like toYaml but lists inside maps are indented.
