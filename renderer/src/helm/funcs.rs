@@ -111,7 +111,7 @@ fn from_yaml(text: &str) -> Value {
                 json_kind(&other)
             )),
         },
-        Err(e) => error_map(format!("error converting YAML to JSON: {}", e.message)),
+        Err(e) => error_map(format!("error converting YAML to JSON: {}", go_yaml_error(&e, text))),
     }
 }
 
@@ -128,10 +128,22 @@ fn from_yaml_array(text: &str) -> Value {
                 json_kind(&other)
             ))]),
         },
-        Err(e) => {
-            Value::list(vec![Value::from(format!("error converting YAML to JSON: {}", e.message))])
-        }
+        Err(e) => Value::list(vec![Value::from(format!(
+            "error converting YAML to JSON: {}",
+            go_yaml_error(&e, text)
+        ))]),
     }
+}
+
+/// A parse error as Go's yaml package words it: `yaml: line N: problem`.
+fn go_yaml_error(e: &crate::yaml::ParseError, text: &str) -> String {
+    // Go reports an error at the end of the input on the input's last line.
+    let last_line = text.matches('\n').count() + 1;
+    let problem = match e.message.rsplit_once(", ") {
+        Some((context, problem)) if context.starts_with("while ") => problem,
+        _ => e.message.as_str(),
+    };
+    format!("yaml: line {}: {problem}", e.line.min(last_line))
 }
 
 fn json_kind(v: &Data) -> &'static str {
@@ -151,41 +163,60 @@ fn error_map(message: String) -> Value {
     Value::map(m)
 }
 
-/// BurntSushi/toml's encoding of a map: plain keys first, then tables.
+/// BurntSushi/toml's encoding of a map: plain keys first, then tables (each
+/// indented two spaces per level, top-level ones after a blank line), arrays of
+/// maps as `[[table]]` arrays, other arrays inline.
 fn to_toml(v: &Data) -> String {
     let Data::Map(m) = v else { return String::new() };
     let mut out = String::new();
-    toml_table(&mut out, m, "");
+    toml_table(&mut out, m, &[]);
     out
 }
 
-fn toml_table(out: &mut String, m: &Map, prefix: &str) {
+/// Whether a value is written as a table or an array of tables.
+fn toml_is_table(v: &Data) -> bool {
+    match v {
+        Data::Map(_) => true,
+        Data::Seq(items) => !items.is_empty() && items.iter().all(|i| matches!(i, Data::Map(_))),
+        _ => false,
+    }
+}
+
+fn toml_newline(out: &mut String) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+}
+
+fn toml_table(out: &mut String, m: &Map, path: &[String]) {
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort();
+    let indent = "  ".repeat(path.len());
     for k in &keys {
         let v = &m[*k];
-        if matches!(v, Data::Map(_) | Data::Null) {
+        if v.is_null() || toml_is_table(v) {
             continue;
         }
-        if let Data::Seq(items) = v {
-            if items.iter().any(|i| matches!(i, Data::Map(_))) {
-                continue;
-            }
-        }
-        out.push_str(&format!("{} = {}\n", toml_key(k), toml_value(v)));
+        out.push_str(&format!("{indent}{} = {}\n", toml_key(k), toml_value(v)));
     }
     for k in &keys {
-        let full =
-            if prefix.is_empty() { toml_key(k) } else { format!("{prefix}.{}", toml_key(k)) };
+        let mut full: Vec<String> = path.to_vec();
+        full.push(toml_key(k));
+        let header = full.join(".");
+        let head_indent = "  ".repeat(full.len() - 1);
         match &m[*k] {
             Data::Map(sub) => {
-                out.push_str(&format!("\n[{full}]\n"));
+                if full.len() == 1 {
+                    toml_newline(out);
+                }
+                out.push_str(&format!("{head_indent}[{header}]\n"));
                 toml_table(out, sub, &full);
             }
-            Data::Seq(items) if items.iter().any(|i| matches!(i, Data::Map(_))) => {
+            Data::Seq(items) if toml_is_table(&m[*k]) => {
                 for item in items {
                     if let Data::Map(sub) = item {
-                        out.push_str(&format!("\n[[{full}]]\n"));
+                        toml_newline(out);
+                        out.push_str(&format!("{head_indent}[[{header}]]\n"));
                         toml_table(out, sub, &full);
                     }
                 }
@@ -219,7 +250,16 @@ fn toml_value(v: &Data) -> String {
         Data::Seq(items) => {
             format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
         }
-        Data::Map(_) => String::new(),
+        Data::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .filter(|k| !m[*k].is_null())
+                .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k])))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
     }
 }
 

@@ -112,6 +112,16 @@ pub enum Error {
         /// What was given.
         version: String,
     },
+    /// The chart's `kubeVersion` constraint excludes the Kubernetes version.
+    #[error(
+        "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {version}"
+    )]
+    KubeVersionIncompatible {
+        /// Chart.yaml's constraint.
+        constraint: String,
+        /// The version rendered for.
+        version: String,
+    },
     /// A library chart cannot be rendered on its own.
     #[error("{kind} charts are not installable")]
     NotInstallable {

@@ -30,6 +30,7 @@ pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error
     let kube = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
     let caps = capabilities(kube, &options.api_versions)
         .ok_or_else(|| Error::KubeVersion { version: kube.to_string() })?;
+    check_kube_version(&chart, kube)?;
     let release = release_value(options);
 
     let mut renderables = Vec::new();
@@ -161,6 +162,33 @@ fn collect(
     Value::map(next)
 }
 
+/// Helm's check of Chart.yaml's `kubeVersion` constraint, with Sprig's `semverCompare` (Masterminds syntax).
+fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
+    let constraint = chart.meta_str("kubeVersion");
+    if constraint.is_empty() {
+        return Ok(());
+    }
+    let funcs = crate::gotmpl::sprig::funcs();
+    let mut set = Templates::new();
+    let check = "{{ semverCompare .c .v }}";
+    let internal = |e: gotmpl::Error| Error::Internal { message: e.to_string() };
+    set.parse("kubeVersion", check, &funcs).map_err(internal)?;
+    let mut data = BTreeMap::new();
+    data.insert("c".to_string(), Value::from(constraint));
+    data.insert("v".to_string(), Value::from(kube));
+    let ok = set
+        .execute("kubeVersion", Value::map(data), &funcs, &gotmpl::Options::default())
+        .map_err(|e| Error::Chart {
+            path: format!("{}/Chart.yaml", chart.name),
+            message: format!("invalid kubeVersion: {e}"),
+        })?;
+    if ok == "true" {
+        return Ok(());
+    }
+    let version = super::capabilities::parse_kube_version(kube).map(|v| v.0).unwrap_or_default();
+    Err(Error::KubeVersionIncompatible { constraint: constraint.to_string(), version })
+}
+
 fn release_value(options: &Options) -> Value {
     let mut m = BTreeMap::new();
     m.insert("Name".to_string(), Value::from(options.release.as_str()));
@@ -250,7 +278,7 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
             ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
             ("Annotations", annotations),
             ("KubeVersion", s("kubeVersion")),
-            ("Dependencies", if chart.requirements.is_empty() { Value::Nil } else { dependencies }),
+            ("Dependencies", dependencies),
             ("Type", s("type")),
             ("IsRoot", Value::Bool(is_root)),
         ],
