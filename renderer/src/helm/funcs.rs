@@ -111,7 +111,7 @@ fn from_yaml(text: &str) -> Value {
                 json_kind(&other)
             )),
         },
-        Err(e) => error_map(format!("error converting YAML to JSON: {}", go_yaml_error(&e, text))),
+        Err(e) => error_map(format!("error converting YAML to JSON: {}", go_yaml_error(&e))),
     }
 }
 
@@ -130,20 +130,25 @@ fn from_yaml_array(text: &str) -> Value {
         },
         Err(e) => Value::list(vec![Value::from(format!(
             "error converting YAML to JSON: {}",
-            go_yaml_error(&e, text)
+            go_yaml_error(&e)
         ))]),
     }
 }
 
 /// A parse error as Go's yaml package words it: `yaml: line N: problem`.
-fn go_yaml_error(e: &crate::yaml::ParseError, text: &str) -> String {
-    // Go reports an error at the end of the input on the input's last line.
-    let last_line = text.matches('\n').count() + 1;
-    let problem = match e.message.rsplit_once(", ") {
-        Some((context, problem)) if context.starts_with("while ") => problem,
-        _ => e.message.as_str(),
+pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
+    // yaml.v2 names the 0-based line of the problem for a parser error
+    // ("while parsing ...") and the 1-based line for a scanner error, and no
+    // line at all when the problem is on the first line.
+    let (problem, scanner) = match e.message.rsplit_once(", ") {
+        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+        Some((context, problem)) if context.starts_with("while ") => (problem, true),
+        _ => (e.message.as_str(), true),
     };
-    format!("yaml: line {}: {problem}", e.line.min(last_line))
+    match e.line.saturating_sub(1) {
+        0 => format!("yaml: {problem}"),
+        zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
+    }
 }
 
 fn json_kind(v: &Data) -> &'static str {

@@ -83,8 +83,14 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
             continue;
         }
         for doc in split_documents(content) {
-            let head = crate::yaml::parse_documents_helm(doc, path)
-                .map_err(|e| Error::Manifest { path: path.clone(), message: e.message.clone() })?;
+            let head =
+                crate::yaml::parse_documents_helm(doc, path).map_err(|e| Error::Manifest {
+                    path: path.clone(),
+                    message: format!(
+                        "error converting YAML to JSON: {}",
+                        super::funcs::go_yaml_error(&e)
+                    ),
+                })?;
             let head = head.into_iter().next().unwrap_or(Value::Null);
             let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
             let m = Manifest {
