@@ -19,6 +19,8 @@ pub enum Command {
     Render(crate::commands::render::RenderArgs),
     /// Render a source branch into a directory of a target branch and commit it.
     Sync(crate::commands::sync::SyncArgs),
+    /// Render Helm charts.
+    Helm(crate::commands::helm::HelmArgs),
     /// Parse or make unique image tags.
     Tag(crate::commands::tag::TagArgs),
     /// Check a repository against its layout's rules.

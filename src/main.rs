@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         }
         // The verdict was printed; a failed deploy is exit status 1, not an error.
         cli::Command::Verify(args) => commands::verify::cmd_verify(args).map(|ok| !ok),
+        cli::Command::Helm(args) => commands::helm::cmd_helm(args).map(|()| false),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@ pub mod tree;
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
 pub mod gotmpl;
+pub mod helm;
 pub mod kustomize;
 pub mod layout;
 pub mod output;

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod helm;
 pub mod plan;
 pub mod quarantine;
 pub mod render;

@@ -17,6 +17,6 @@ pub(crate) mod resolve;
 
 pub use emit::{EmitError, helm_to_yaml, to_stream, to_string, validate, write_document};
 pub use parse::{
-    Limits, ParseError, parse_documents, parse_documents_with, parse_documents_yaml11,
-    parse_kustomize_stream,
+    Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
+    parse_documents_yaml11, parse_kustomize_stream,
 };

@@ -80,7 +80,7 @@ pub fn parse_kustomize_stream(
     let mut lines_before = 0;
     for (start, end, next) in pieces {
         let piece = &text[start..end];
-        let parsed = parse_stream(piece, file, limits, true, false).map_err(|mut e| {
+        let parsed = parse_stream(piece, file, limits, true, false, false).map_err(|mut e| {
             e.line += lines_before;
             e
         })?;
@@ -99,7 +99,7 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, limits, false, false)
+    parse_stream(text, file, limits, false, false, false)
 }
 
 /// Parses a stream the way Go programs read configuration structs through
@@ -108,7 +108,14 @@ pub fn parse_documents_with(
 /// repeated key replaces the earlier one. kustomize reads kustomization
 /// files this way.
 pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, Limits::default(), false, true)
+    parse_stream(text, file, Limits::default(), false, true, false)
+}
+
+/// Parses a stream as Helm reads values (`sigs.k8s.io/yaml`, which goes
+/// through JSON): like [`parse_documents_yaml11`], but a key that is not a
+/// string (`true:`, `1:`) becomes its string form instead of an error.
+pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
+    parse_stream(text, file, Limits::default(), false, true, true)
 }
 
 /// Parses a stream; `string_keys` makes non-string keys of nested mappings
@@ -119,11 +126,12 @@ fn parse_stream(
     limits: Limits,
     string_keys: bool,
     yaml11: bool,
+    stringify_keys: bool,
 ) -> Result<Vec<Value>, ParseError> {
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
-        match parse_once(&text, file, limits, string_keys, yaml11) {
+        match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
                 owned.replace_range(at..at + len, with);
@@ -201,11 +209,13 @@ fn parse_once(
     limits: Limits,
     string_keys: bool,
     yaml11: bool,
+    stringify_keys: bool,
 ) -> Result<Vec<Value>, Failure> {
     let mut builder = Builder {
         file,
         string_keys,
         yaml11,
+        stringify_keys,
         source: Source::new(text),
         limits,
         anchors: HashMap::new(),
@@ -285,6 +295,8 @@ struct Builder<'f> {
     string_keys: bool,
     /// YAML 1.1 booleans, string keys only, last duplicate wins.
     yaml11: bool,
+    /// With `yaml11`: keys that are not strings become strings instead of errors.
+    stringify_keys: bool,
     source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
@@ -427,7 +439,7 @@ impl Builder<'_> {
                             .err(&key_span, format!("mapping key {key:?} is not a string"))
                             .into());
                     }
-                    if self.yaml11 && !matches!(key, Value::String(_)) {
+                    if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
                             .err(
                                 &key_span,

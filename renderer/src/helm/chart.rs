@@ -1,0 +1,294 @@
+//! Loading a chart as Helm's loader does: Chart.yaml, values, templates, files, subcharts in `charts/` (directories and `.tgz` archives).
+
+use std::io::Read;
+
+use super::Error;
+use crate::tree::{EntryKind, Tree};
+use crate::value::{Map, Value};
+
+/// Files of a chart: paths relative to its root, and contents.
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// A loaded chart: its metadata, default values, templates, other files and subcharts.
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
+    /// Chart.yaml as read (YAML 1.1, as Helm reads it).
+    pub metadata: Map,
+    /// The chart's name (its alias once a dependency renames it).
+    pub name: String,
+    /// values.yaml, numbers as float64.
+    pub values: Map,
+    /// values.schema.json, if present.
+    pub schema: Option<Vec<u8>>,
+    /// `templates/...` files: path relative to the chart root, and text.
+    pub templates: Vec<(String, String)>,
+    /// Every other file (not Chart.yaml, values, requirements, templates or charts), for `.Files`.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The subcharts found in `charts/`, in path order.
+    pub dependencies: Vec<Chart>,
+    /// The `dependencies` of Chart.yaml (or requirements.yaml for apiVersion v1).
+    pub requirements: Vec<Value>,
+}
+
+impl Chart {
+    /// Whether this is a library chart (`type: library`).
+    pub fn is_library(&self) -> bool {
+        self.metadata.get("type").and_then(Value::as_str) == Some("library")
+    }
+
+    /// A string field of Chart.yaml, empty if absent.
+    pub fn meta_str(&self, key: &str) -> &str {
+        self.metadata.get(key).and_then(Value::as_str).unwrap_or_default()
+    }
+}
+
+/// Loads the chart at `path` of `tree`: a directory, or a `.tgz` file.
+pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
+    match tree.kind(path) {
+        Some(EntryKind::Dir) => {
+            let mut files = Vec::new();
+            collect(tree, path, "", &mut files)?;
+            from_files(files, path)
+        }
+        Some(EntryKind::File) => {
+            let bytes = tree.read(path).map_err(|source| Error::Tree { source })?;
+            from_archive(&bytes, path)
+        }
+        None => Err(Error::Chart { path: path.to_string(), message: "no such chart".into() }),
+    }
+}
+
+/// Every file below `dir` with its path relative to the chart root.
+fn collect(
+    tree: &dyn Tree,
+    dir: &str,
+    rel: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), Error> {
+    let full = if rel.is_empty() { dir.to_string() } else { join_path(dir, rel) };
+    for (name, kind) in tree.list(&full).map_err(|source| Error::Tree { source })? {
+        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        match kind {
+            EntryKind::Dir => collect(tree, dir, &child, out)?,
+            EntryKind::File => {
+                let bytes =
+                    tree.read(&join_path(dir, &child)).map_err(|source| Error::Tree { source })?;
+                out.push((child, bytes));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn join_path(a: &str, b: &str) -> String {
+    if a.is_empty() { b.to_string() } else { format!("{a}/{b}") }
+}
+
+/// The most bytes a chart archive may expand to.
+const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+
+/// Reads a gzipped tar chart archive; its files sit under one top directory, which is dropped.
+pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
+    let bad = |message: String| Error::Chart { path: path.to_string(), message };
+    let gz = flate2::read::GzDecoder::new(bytes).take(MAX_ARCHIVE_BYTES);
+    let mut archive = tar::Archive::new(gz);
+    let mut files = Vec::new();
+    let entries = archive.entries().map_err(|e| bad(format!("reading archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(format!("reading archive: {e}")))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(|e| bad(format!("reading archive: {e}")))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if name.split('/').any(|s| s == "..") || name.starts_with('/') {
+            return Err(bad(format!("chart illegally references parent directory: {name}")));
+        }
+        let Some((_, rest)) = name.split_once('/') else { continue };
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).map_err(|e| bad(format!("reading archive: {e}")))?;
+        files.push((rest.to_string(), data));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    from_files(files, path)
+}
+
+/// Builds a chart from its files (paths relative to the chart root).
+pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
+    let ignore = files
+        .iter()
+        .find(|(p, _)| p == ".helmignore")
+        .map(|(_, b)| Ignore::parse(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+    let mut chart = Chart::default();
+    let mut requirements = None;
+    let mut sub_dirs: Vec<(String, Files)> = Vec::new();
+    let mut have_meta = false;
+    for (name, data) in files {
+        if ignore.ignored(&name) {
+            continue;
+        }
+        let at = |msg: String| Error::Chart { path: format!("{path}/{name}"), message: msg };
+        match name.as_str() {
+            "Chart.yaml" => {
+                chart.metadata = read_map(&data, &format!("{path}/{name}"), false)?;
+                have_meta = true;
+            }
+            "values.yaml" => chart.values = read_map(&data, &format!("{path}/{name}"), true)?,
+            "values.schema.json" => chart.schema = Some(data),
+            "requirements.yaml" => {
+                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?)
+            }
+            "requirements.lock" | "Chart.lock" => {}
+            n if n.starts_with("templates/") => {
+                let text = String::from_utf8(data).map_err(|_| at("not UTF-8".into()))?;
+                chart.templates.push((name, text));
+            }
+            n if n.starts_with("charts/") => {
+                let rest = &n["charts/".len()..];
+                match rest.split_once('/') {
+                    Some((dir, inner)) => {
+                        let inner = inner.to_string();
+                        match sub_dirs.iter_mut().find(|(d, _)| d == dir) {
+                            Some((_, v)) => v.push((inner, data)),
+                            None => sub_dirs.push((dir.to_string(), vec![(inner, data)])),
+                        }
+                    }
+                    None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
+                        chart.dependencies.push(from_archive(&data, &format!("{path}/{name}"))?);
+                    }
+                    None => chart.files.push((name, data)),
+                }
+            }
+            _ => chart.files.push((name, data)),
+        }
+    }
+    if !have_meta {
+        return Err(Error::Chart {
+            path: path.to_string(),
+            message: "Chart.yaml file is missing".into(),
+        });
+    }
+    for (dir, files) in sub_dirs {
+        if !files.iter().any(|(p, _)| p == "Chart.yaml") {
+            continue;
+        }
+        chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
+    }
+    chart.name = chart.meta_str("name").to_string();
+    if chart.name.is_empty() {
+        return Err(Error::Chart {
+            path: path.to_string(),
+            message: "validation: chart.metadata.name is required".into(),
+        });
+    }
+    let deps = match (chart.meta_str("apiVersion"), requirements) {
+        ("v1", Some(req)) => req.get("dependencies").cloned(),
+        _ => chart.metadata.get("dependencies").cloned(),
+    };
+    chart.requirements = match deps {
+        Some(Value::Seq(items)) => items,
+        _ => Vec::new(),
+    };
+    Ok(chart)
+}
+
+/// Reads a YAML map the way Helm does (sigs.k8s.io/yaml: YAML 1.1, through
+/// JSON, so every number becomes a float64 when `floats`).
+pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
+    let text = String::from_utf8_lossy(data);
+    let docs = crate::yaml::parse_documents_helm(&text, file)
+        .map_err(|e| Error::Yaml { message: e.to_string() })?;
+    match docs.into_iter().next() {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Map(m)) => {
+            let mut v = Value::Map(m);
+            if floats {
+                to_floats(&mut v);
+            }
+            match v {
+                Value::Map(m) => Ok(m),
+                _ => Ok(Map::new()),
+            }
+        }
+        Some(other) => Err(Error::Yaml {
+            message: format!(
+                "{file}: error unmarshaling JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                other.type_name()
+            ),
+        }),
+    }
+}
+
+/// Turns every integer into a float64, as a JSON round trip does.
+pub fn to_floats(v: &mut Value) {
+    match v {
+        Value::Int(i) => *v = Value::Float(*i as f64),
+        Value::Seq(items) => items.iter_mut().for_each(to_floats),
+        Value::Map(m) => m.values_mut().for_each(to_floats),
+        _ => {}
+    }
+}
+
+/// The rules of a `.helmignore` file.
+#[derive(Debug, Default)]
+struct Ignore {
+    rules: Vec<(bool, bool, bool, regex::Regex)>,
+}
+
+impl Ignore {
+    fn parse(text: &str) -> Ignore {
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            let mut p = line.trim();
+            if p.is_empty() || p.starts_with('#') {
+                continue;
+            }
+            let negate = p.starts_with('!');
+            if negate {
+                p = &p[1..];
+            }
+            let dir_only = p.ends_with('/');
+            let p = p.trim_end_matches('/');
+            let p = p.strip_prefix('/').unwrap_or(p);
+            let full_path = p.contains('/');
+            if let Ok(re) = regex::Regex::new(&super::files::glob_regex(p, false)) {
+                rules.push((negate, dir_only, full_path, re));
+            }
+        }
+        Ignore { rules }
+    }
+
+    /// Whether `path` (or one of its parent directories) is ignored.
+    fn ignored(&self, path: &str) -> bool {
+        if path == ".helmignore" {
+            return false;
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        for i in 0..segments.len() {
+            let prefix = segments[..=i].join("/");
+            let is_dir = i + 1 < segments.len();
+            if self.matches(&prefix, segments[i], is_dir) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn matches(&self, path: &str, base: &str, is_dir: bool) -> bool {
+        let mut ignored = false;
+        for (negate, dir_only, full, re) in &self.rules {
+            if *dir_only && !is_dir {
+                continue;
+            }
+            let hit = if *full { re.is_match(path) } else { re.is_match(base) };
+            if hit {
+                ignored = !negate;
+            }
+        }
+        ignored
+    }
+}

@@ -1,0 +1,177 @@
+//! The `.Files` object of Helm templates: Get, GetBytes, Glob, Lines, AsConfig, AsSecrets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::gotmpl::{Function, Param, Struct, Value};
+
+/// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
+/// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
+/// segments, `{a,b}` is an alternative and `[...]` a class. With `double_star`
+/// false, `**` is two `*`s (filepath.Match).
+pub fn glob_regex(pattern: &str, double_star: bool) -> String {
+    let mut re = String::from("^");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    let mut in_alt = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '*' if double_star && chars.get(i + 1) == Some(&'*') => {
+                re.push_str(".*");
+                i += 1;
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '{' if double_star => {
+                in_alt += 1;
+                re.push_str("(?:");
+            }
+            '}' if in_alt > 0 => {
+                in_alt -= 1;
+                re.push(')');
+            }
+            ',' if in_alt > 0 => re.push('|'),
+            '[' => {
+                let mut j = i + 1;
+                let mut class = String::from("[");
+                if chars.get(j) == Some(&'!') || chars.get(j) == Some(&'^') {
+                    class.push('^');
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    if chars[j] == '\\' || chars[j] == '[' {
+                        class.push('\\');
+                    }
+                    class.push(chars[j]);
+                    j += 1;
+                }
+                if j < chars.len() {
+                    class.push(']');
+                    re.push_str(&class);
+                    i = j;
+                } else {
+                    re.push_str("\\[");
+                }
+            }
+            '\\' if i + 1 < chars.len() => {
+                i += 1;
+                re.push_str(&regex::escape(&chars[i].to_string()));
+            }
+            _ => re.push_str(&regex::escape(&c.to_string())),
+        }
+        i += 1;
+    }
+    re.push('$');
+    re
+}
+
+/// A `.Files` value over `files` (path, bytes), with Helm's methods.
+pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
+    let mut methods = BTreeMap::new();
+    let f = files.clone();
+    methods.insert(
+        "Get".to_string(),
+        Function::new(move |_, a| {
+            Ok(Value::from(
+                get(&f, a[0].as_str().unwrap_or_default())
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
+            ))
+        })
+        .params(&[Param::String], None),
+    );
+    let f = files.clone();
+    methods.insert(
+        "GetBytes".to_string(),
+        Function::new(move |_, a| {
+            let bytes = get(&f, a[0].as_str().unwrap_or_default()).unwrap_or_default();
+            Ok(Value::list(bytes.iter().map(|b| Value::Int(i64::from(*b))).collect()))
+        })
+        .params(&[Param::String], None),
+    );
+    let f = files.clone();
+    methods.insert(
+        "Glob".to_string(),
+        Function::new(move |_, a| {
+            let pattern = a[0].as_str().unwrap_or_default();
+            let re = regex::Regex::new(&glob_regex(pattern, true))
+                .map_err(|e| format!("syntax error in pattern: {e}"))?;
+            let picked: Vec<(String, Vec<u8>)> =
+                f.iter().filter(|(p, _)| re.is_match(p)).cloned().collect();
+            Ok(files_value(Arc::new(picked)))
+        })
+        .params(&[Param::String], None),
+    );
+    let f = files.clone();
+    methods.insert(
+        "Lines".to_string(),
+        Function::new(move |_, a| {
+            let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()) else {
+                return Ok(Value::list(Vec::new()));
+            };
+            let mut s = String::from_utf8_lossy(bytes).into_owned();
+            if s.ends_with('\n') {
+                s.pop();
+            }
+            Ok(Value::list(s.split('\n').map(Value::from).collect()))
+        })
+        .params(&[Param::String], None),
+    );
+    let f = files.clone();
+    methods.insert(
+        "AsConfig".to_string(),
+        Function::new(move |_, _| {
+            Ok(Value::from(as_map(&f, |b| String::from_utf8_lossy(b).into_owned())))
+        })
+        .params(&[], None),
+    );
+    let f = files.clone();
+    methods.insert(
+        "AsSecrets".to_string(),
+        Function::new(move |_, _| Ok(Value::from(as_map(&f, base64)))).params(&[], None),
+    );
+    Value::Struct(Arc::new(Struct {
+        type_name: "files.Files".into(),
+        fields: Vec::new(),
+        methods,
+        string: None,
+        native: None,
+    }))
+}
+
+fn get<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files.iter().find(|(p, _)| p == name).map(|(_, b)| b.as_slice())
+}
+
+/// The files as a YAML map from base name to `conv(bytes)`, as Helm's toYAML prints it.
+fn as_map(files: &[(String, Vec<u8>)], conv: impl Fn(&[u8]) -> String) -> String {
+    if files.is_empty() {
+        return String::new();
+    }
+    let mut m = crate::value::Map::new();
+    for (p, b) in files {
+        let base = p.rsplit('/').next().unwrap_or(p);
+        m.insert(base.to_string(), crate::Value::String(conv(b)));
+    }
+    m.sort_keys();
+    crate::yaml::helm_to_yaml(&crate::Value::Map(m))
+}
+
+/// Standard padded base64.
+pub fn base64(bytes: &[u8]) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n =
+            chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

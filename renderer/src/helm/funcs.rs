@@ -1,0 +1,295 @@
+//! The functions Helm adds to Sprig: include, tpl, required, fail, toYaml, fromYaml, toJson, fromJson, toToml, lookup and friends.
+
+use std::collections::BTreeMap;
+
+use crate::gotmpl::{Funcs, Function, Param, Value};
+use crate::value::{Map, Value as Data};
+
+/// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
+pub fn helm_funcs() -> Funcs {
+    let mut f = crate::gotmpl::sprig::funcs();
+    super::sprig_extra::register(&mut f);
+    let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
+        f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
+    };
+    one(&mut f, "toYaml", Param::Any, |v| Ok(Value::from(crate::yaml::helm_to_yaml(&data(v)?))));
+    one(&mut f, "mustToYaml", Param::Any, |v| {
+        let d = data(v)?;
+        crate::yaml::validate(&d).map_err(|e| e.to_string())?;
+        Ok(Value::from(crate::yaml::helm_to_yaml(&d)))
+    });
+    one(&mut f, "toYamlPretty", Param::Any, |v| Ok(Value::from(yaml_pretty(&data(v)?))));
+    one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
+    one(&mut f, "fromYamlArray", Param::String, |v| {
+        Ok(from_yaml_array(v.as_str().unwrap_or_default()))
+    });
+    one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?))));
+    f.insert(
+        "include",
+        Function::new(|call, a| {
+            call.execute_template(a[0].as_str().unwrap_or_default(), a[1].clone()).map(Value::from)
+        })
+        .params(&[Param::String, Param::Any], None),
+    );
+    f.insert(
+        "tpl",
+        Function::new(|call, a| {
+            let name = template_name(&a[1]).unwrap_or_else(|| "gotpl".to_string());
+            let out = call.execute_text(&name, a[0].as_str().unwrap_or_default(), a[1].clone())?;
+            Ok(Value::from(out.replace("<no value>", "")))
+        })
+        .params(&[Param::String, Param::Any], None),
+    );
+    f.insert(
+        "required",
+        Function::new(|_, a| match &a[1] {
+            v if v.is_nil() => Err(a[0].as_str().unwrap_or_default().to_string()),
+            Value::String(s) if s.is_empty() => Err(a[0].as_str().unwrap_or_default().to_string()),
+            v => Ok(v.clone()),
+        })
+        .params(&[Param::String, Param::Any], None),
+    );
+    f.insert(
+        "fail",
+        Function::new(|_, a| Err(a[0].as_str().unwrap_or_default().to_string()))
+            .params(&[Param::String], None),
+    );
+    f.insert(
+        "lookup",
+        Function::new(|_, _| Ok(Value::map(BTreeMap::new())))
+            .params(&[Param::String, Param::String, Param::String, Param::String], None),
+    );
+    f
+}
+
+/// The `Template.Name` inside a template's data, for `tpl`.
+fn template_name(data: &Value) -> Option<String> {
+    let Value::Map(m) = data else { return None };
+    let Value::Map(t) = m.get("Template")? else { return None };
+    t.get("Name").and_then(|n| n.as_str().map(str::to_string))
+}
+
+/// Helm's `toYamlPretty`: like toYaml but lists inside maps are indented.
+fn yaml_pretty(v: &Data) -> String {
+    let plain = crate::yaml::helm_to_yaml(v);
+    let mut out = String::new();
+    let lines: Vec<&str> = plain.lines().collect();
+    // yaml.v3 with indent 2 and sequence indentation: a list under a key gains two spaces.
+    let mut extra: Vec<(usize, usize)> = Vec::new();
+    for line in &lines {
+        let indent = line.len() - line.trim_start().len();
+        while extra.last().is_some_and(|(at, _)| {
+            indent < *at || (indent == *at && !line.trim_start().starts_with("- "))
+        }) {
+            extra.pop();
+        }
+        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
+        let is_item = line.trim_start().starts_with("- ") || line.trim_start() == "-";
+        if is_item && extra.last().is_none_or(|(at, _)| *at != indent) {
+            extra.push((indent, add + 2));
+        }
+        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
+        out.push_str(&" ".repeat(if is_item || indent > 0 { add } else { 0 }));
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
+/// Helm's `fromYaml`: a map, or a map with an `Error` key.
+fn from_yaml(text: &str) -> Value {
+    match crate::yaml::parse_documents_helm(text, "fromYaml") {
+        Ok(docs) => match docs.into_iter().next() {
+            Some(mut d @ Data::Map(_)) => {
+                super::chart::to_floats(&mut d);
+                Value::from(&d)
+            }
+            None | Some(Data::Null) => Value::map(BTreeMap::new()),
+            Some(other) => error_map(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                json_kind(&other)
+            )),
+        },
+        Err(e) => error_map(format!("error converting YAML to JSON: {}", go_yaml_error(&e))),
+    }
+}
+
+fn from_yaml_array(text: &str) -> Value {
+    match crate::yaml::parse_documents_helm(text, "fromYamlArray") {
+        Ok(docs) => match docs.into_iter().next() {
+            Some(mut d @ Data::Seq(_)) => {
+                super::chart::to_floats(&mut d);
+                Value::from(&d)
+            }
+            None | Some(Data::Null) => Value::list(Vec::new()),
+            Some(other) => Value::list(vec![Value::from(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
+                json_kind(&other)
+            ))]),
+        },
+        Err(e) => Value::list(vec![Value::from(format!(
+            "error converting YAML to JSON: {}",
+            go_yaml_error(&e)
+        ))]),
+    }
+}
+
+/// A parse error as Go's yaml package words it: `yaml: line N: problem`.
+pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
+    // yaml.v2 names the 0-based line of the problem for a parser error
+    // ("while parsing ...") and the 1-based line for a scanner error, and no
+    // line at all when the problem is on the first line.
+    let (problem, scanner) = match e.message.rsplit_once(", ") {
+        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+        Some((context, problem)) if context.starts_with("while ") => (problem, true),
+        _ => (e.message.as_str(), true),
+    };
+    match e.line.saturating_sub(1) {
+        0 => format!("yaml: {problem}"),
+        zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
+    }
+}
+
+fn json_kind(v: &Data) -> &'static str {
+    match v {
+        Data::Null => "null",
+        Data::Bool(_) => "bool",
+        Data::Int(_) | Data::Float(_) => "number",
+        Data::String(_) => "string",
+        Data::Seq(_) => "array",
+        Data::Map(_) => "object",
+    }
+}
+
+fn error_map(message: String) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert("Error".to_string(), Value::from(message));
+    Value::map(m)
+}
+
+/// BurntSushi/toml's encoding of a map: plain keys first, then tables (each
+/// indented two spaces per level, top-level ones after a blank line), arrays of
+/// maps as `[[table]]` arrays, other arrays inline.
+fn to_toml(v: &Data) -> String {
+    let Data::Map(m) = v else { return String::new() };
+    let mut out = String::new();
+    toml_table(&mut out, m, &[]);
+    out
+}
+
+/// Whether a value is written as a table or an array of tables.
+fn toml_is_table(v: &Data) -> bool {
+    match v {
+        Data::Map(_) => true,
+        Data::Seq(items) => !items.is_empty() && items.iter().all(|i| matches!(i, Data::Map(_))),
+        _ => false,
+    }
+}
+
+fn toml_newline(out: &mut String) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+}
+
+fn toml_table(out: &mut String, m: &Map, path: &[String]) {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    let indent = "  ".repeat(path.len());
+    for k in &keys {
+        let v = &m[*k];
+        if v.is_null() || toml_is_table(v) {
+            continue;
+        }
+        out.push_str(&format!("{indent}{} = {}\n", toml_key(k), toml_value(v)));
+    }
+    for k in &keys {
+        let mut full: Vec<String> = path.to_vec();
+        full.push(toml_key(k));
+        let header = full.join(".");
+        let head_indent = "  ".repeat(full.len() - 1);
+        match &m[*k] {
+            Data::Map(sub) => {
+                if full.len() == 1 {
+                    toml_newline(out);
+                }
+                out.push_str(&format!("{head_indent}[{header}]\n"));
+                toml_table(out, sub, &full);
+            }
+            Data::Seq(items) if toml_is_table(&m[*k]) => {
+                for item in items {
+                    if let Data::Map(sub) = item {
+                        toml_newline(out);
+                        out.push_str(&format!("{head_indent}[[{header}]]\n"));
+                        toml_table(out, sub, &full);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        k.to_string()
+    } else {
+        toml_string(k)
+    }
+}
+
+fn toml_value(v: &Data) -> String {
+    match v {
+        Data::Null => String::new(),
+        Data::Bool(b) => b.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e16 {
+                format!("{f:.1}")
+            } else {
+                format!("{f}")
+            }
+        }
+        Data::String(s) => toml_string(s),
+        Data::Seq(items) => {
+            format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
+        }
+        Data::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .filter(|k| !m[*k].is_null())
+                .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k])))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A template value as plain data; a value that contains itself (or is too
+/// large to walk) cannot be encoded, as Go's encoders refuse cycles.
+fn data(v: &Value) -> Result<crate::value::Value, String> {
+    v.to_data().ok_or_else(|| "value contains itself or is too large to encode".to_string())
+}

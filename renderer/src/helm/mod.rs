@@ -1,0 +1,143 @@
+//! Helm charts rendered as `helm template` renders them, on the [`crate::gotmpl`] engine.
+//!
+//! [`template`] loads a chart from a [`Tree`](crate::tree::Tree), builds its
+//! values, renders every template and prints the stream `helm template`
+//! prints: manifests in Helm's install order, then hooks, each under a
+//! `# Source:` comment.
+
+mod capabilities;
+pub mod chart;
+mod deps;
+mod files;
+mod funcs;
+mod order;
+mod render;
+mod schema;
+mod sprig_extra;
+pub mod values;
+
+pub use chart::Chart;
+pub use render::template;
+
+/// What to render and how: the flags of `helm template`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The release name (`.Release.Name`).
+    pub release: String,
+    /// The namespace (`.Release.Namespace`).
+    pub namespace: String,
+    /// User values, already merged from `-f` files and `--set` flags (see [`values`]).
+    pub values: crate::value::Map,
+    /// `--kube-version`; Helm's default when `None`.
+    pub kube_version: Option<String>,
+    /// `--api-versions`, added to Helm's default set.
+    pub api_versions: Vec<String>,
+    /// `--include-crds`: print the files in `crds/` first.
+    pub include_crds: bool,
+    /// `--skip-tests`: leave out test hooks.
+    pub skip_tests: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            release: "release-name".into(),
+            namespace: "default".into(),
+            values: crate::value::Map::new(),
+            kube_version: None,
+            api_versions: Vec::new(),
+            include_crds: false,
+            skip_tests: false,
+        }
+    }
+}
+
+/// Errors of loading and rendering a chart; texts follow Helm's.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the tree failed.
+    #[error("reading chart")]
+    Tree {
+        /// The tree's error.
+        #[source]
+        source: crate::tree::Error,
+    },
+    /// The chart is malformed.
+    #[error("{path}: {message}")]
+    Chart {
+        /// The chart or file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A YAML file does not parse.
+    #[error("{message}")]
+    Yaml {
+        /// Helm-style message with the file.
+        message: String,
+    },
+    /// A `--set` argument is malformed.
+    #[error("failed parsing --set data {arg:?}: {message}")]
+    Set {
+        /// The argument.
+        arg: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The values break the chart's schema.
+    #[error(
+        "values don't meet the specifications of the schema(s) in the following chart(s):\n{message}"
+    )]
+    Schema {
+        /// One line per violation, by chart.
+        message: String,
+    },
+    /// A template failed to parse or execute.
+    #[error("{message}")]
+    Render {
+        /// Helm's text, naming template, line and column.
+        message: String,
+    },
+    /// A rendered document is not YAML.
+    #[error("YAML parse error on {path}: {message}")]
+    Manifest {
+        /// The template.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// `--kube-version` is not a version.
+    #[error("invalid kube version {version:?}")]
+    KubeVersion {
+        /// What was given.
+        version: String,
+    },
+    /// The chart's `kubeVersion` constraint excludes the Kubernetes version.
+    #[error(
+        "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {version}"
+    )]
+    KubeVersionIncompatible {
+        /// Chart.yaml's constraint.
+        constraint: String,
+        /// The version rendered for.
+        version: String,
+    },
+    /// A library chart cannot be rendered on its own.
+    #[error("{kind} charts are not installable")]
+    NotInstallable {
+        /// The chart's type.
+        kind: String,
+    },
+    /// A dependency in Chart.yaml is not in `charts/`.
+    #[error("found in Chart.yaml, but missing in charts/ directory: {names}")]
+    MissingDependency {
+        /// The missing names, comma-separated.
+        names: String,
+    },
+    /// A bug in kiln.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}

@@ -1,0 +1,417 @@
+//! Rendering a loaded chart: template data per chart, parse and execute every template, assemble `helm template`'s output.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities, plain_struct};
+use super::chart::{self, Chart};
+use super::files::files_value;
+use super::order::sort_manifests;
+use super::{Error, Options, deps, funcs, values};
+use crate::gotmpl::{self, Templates, Value};
+use crate::tree::Tree;
+use crate::value::Value as Data;
+
+/// Renders the chart at `path` of `tree` and returns what `helm template` prints.
+pub fn template(tree: &dyn Tree, path: &str, options: &Options) -> Result<String, Error> {
+    let chart = chart::load(tree, path)?;
+    render_chart(chart, options)
+}
+
+/// Renders a loaded chart and returns what `helm template` prints.
+pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error> {
+    let kind = chart.meta_str("type");
+    if !kind.is_empty() && kind != "application" {
+        return Err(Error::NotInstallable { kind: kind.to_string() });
+    }
+    deps::process(&mut chart, &options.values)?;
+    let vals = values::coalesce(&chart, options.values.clone());
+    super::schema::validate(&chart, &vals)?;
+    let kube = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
+    let caps = capabilities(kube, &options.api_versions)
+        .ok_or_else(|| Error::KubeVersion { version: kube.to_string() })?;
+    check_kube_version(&chart, kube)?;
+    let release = release_value(options);
+
+    let mut renderables = Vec::new();
+    let top_values = Value::from(&Data::Map(vals));
+    collect(&chart, &chart.name.clone(), true, top_values, &release, &caps, &mut renderables);
+
+    let funcs = funcs::helm_funcs();
+    let mut set = Templates::new();
+    let mut order: Vec<usize> = (0..renderables.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&renderables[a].name, &renderables[b].name);
+        let (ca, cb) = (pa.matches('/').count(), pb.matches('/').count());
+        cb.cmp(&ca).then_with(|| pb.cmp(pa))
+    });
+    for &i in &order {
+        let r = &renderables[i];
+        set.parse(&r.name, &r.text, &funcs).map_err(|e| parse_error(&r.name, e))?;
+    }
+    let opts = gotmpl::Options::default();
+    let mut rendered = Vec::new();
+    for &i in &order {
+        let r = &renderables[i];
+        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let mut data = r.data.clone();
+        let mut t = BTreeMap::new();
+        t.insert("Name".to_string(), Value::from(r.name.as_str()));
+        t.insert("BasePath".to_string(), Value::from(r.base_path.as_str()));
+        data.insert("Template".to_string(), Value::map(t));
+        let out = set
+            .execute(&r.name, Value::map(data), &funcs, &opts)
+            .map_err(|e| exec_error(&r.name, e))?;
+        if r.name.ends_with("/NOTES.txt") {
+            continue;
+        }
+        rendered.push((r.name.clone(), out.replace("<no value>", "")));
+    }
+    rendered.sort_by(|a, b| a.0.cmp(&b.0));
+    let (manifests, hooks) = sort_manifests(&rendered)?;
+
+    let mut body = String::new();
+    if options.include_crds {
+        crds(&chart, &chart.name.clone(), &mut body);
+    }
+    for m in &manifests {
+        body.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+    }
+    let mut out = String::new();
+    out.push_str(body.trim());
+    out.push('\n');
+    // Helm trims the manifest part as a whole, then appends the hooks untrimmed.
+    for h in &hooks {
+        if options.skip_tests && h.is_test {
+            continue;
+        }
+        out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+    }
+    Ok(out)
+}
+
+/// The files of `crds/` of a chart and its subcharts, as `--include-crds` prints them.
+fn crds(chart: &Chart, full: &str, out: &mut String) {
+    for (p, data) in &chart.files {
+        let manifest = p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json");
+        if p.starts_with("crds/") && manifest {
+            out.push_str(&format!(
+                "---\n# Source: {full}/{p}\n{}\n",
+                String::from_utf8_lossy(data)
+            ));
+        }
+    }
+    for sub in &chart.dependencies {
+        crds(sub, &format!("{full}/charts/{}", sub.name), out);
+    }
+}
+
+/// One template to parse and (unless a partial) execute, with its data.
+struct Renderable {
+    name: String,
+    text: String,
+    base_path: String,
+    data: BTreeMap<String, Value>,
+}
+
+/// Helm's `recAllTpls`: each chart's templates get that chart's values and metadata.
+fn collect(
+    chart: &Chart,
+    full: &str,
+    is_root: bool,
+    values: Value,
+    release: &Value,
+    caps: &Value,
+    out: &mut Vec<Renderable>,
+) -> Value {
+    let subcharts = gotmpl::MapRef::new(BTreeMap::new());
+    let mut next = BTreeMap::new();
+    next.insert("Chart".to_string(), chart_value(chart, is_root));
+    next.insert("Files".to_string(), files_value(Arc::new(chart.files.clone())));
+    next.insert("Release".to_string(), release.clone());
+    next.insert("Capabilities".to_string(), caps.clone());
+    next.insert("Values".to_string(), values.clone());
+    next.insert("Subcharts".to_string(), Value::Map(subcharts.clone()));
+    for sub in &chart.dependencies {
+        let sub_values = match &values {
+            Value::Map(m) => match m.get(&sub.name) {
+                Some(v @ Value::Map(_)) => v,
+                _ => Value::map(BTreeMap::new()),
+            },
+            _ => Value::map(BTreeMap::new()),
+        };
+        let sub_full = format!("{full}/charts/{}", sub.name);
+        let v = collect(sub, &sub_full, false, sub_values, release, caps, out);
+        subcharts.write().insert(sub.name.clone(), v);
+    }
+    for (path, text) in &chart.templates {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if chart.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.push(Renderable {
+            name: format!("{full}/{path}"),
+            text: text.clone(),
+            base_path: format!("{full}/templates"),
+            data: next.clone(),
+        });
+    }
+    Value::map(next)
+}
+
+/// Helm's check of Chart.yaml's `kubeVersion` constraint, with Sprig's `semverCompare` (Masterminds syntax).
+fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
+    let constraint = chart.meta_str("kubeVersion");
+    if constraint.is_empty() {
+        return Ok(());
+    }
+    let funcs = crate::gotmpl::sprig::funcs();
+    let mut set = Templates::new();
+    let check = "{{ semverCompare .c .v }}";
+    let internal = |e: gotmpl::Error| Error::Internal { message: e.to_string() };
+    set.parse("kubeVersion", check, &funcs).map_err(internal)?;
+    let mut data = BTreeMap::new();
+    data.insert("c".to_string(), Value::from(constraint));
+    data.insert("v".to_string(), Value::from(kube));
+    let ok = set
+        .execute("kubeVersion", Value::map(data), &funcs, &gotmpl::Options::default())
+        .map_err(|e| Error::Chart {
+            path: format!("{}/Chart.yaml", chart.name),
+            message: format!("invalid kubeVersion: {e}"),
+        })?;
+    if ok == "true" {
+        return Ok(());
+    }
+    let version = super::capabilities::parse_kube_version(kube).map(|v| v.0).unwrap_or_default();
+    Err(Error::KubeVersionIncompatible { constraint: constraint.to_string(), version })
+}
+
+fn release_value(options: &Options) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert("Name".to_string(), Value::from(options.release.as_str()));
+    m.insert("Namespace".to_string(), Value::from(options.namespace.as_str()));
+    m.insert("IsUpgrade".to_string(), Value::Bool(false));
+    m.insert("IsInstall".to_string(), Value::Bool(true));
+    m.insert("Revision".to_string(), Value::Int(1));
+    m.insert("Service".to_string(), Value::from("Helm"));
+    Value::map(m)
+}
+
+/// `.Chart`: Chart.yaml with Helm's field names, plus `IsRoot`.
+fn chart_value(chart: &Chart, is_root: bool) -> Value {
+    let md = &chart.metadata;
+    let s = |k: &str| Value::from(md.get(k).map(scalar).unwrap_or_default());
+    let list = |k: &str| match md.get(k) {
+        Some(Data::Seq(items)) => {
+            Value::list(items.iter().map(|i| Value::from(scalar(i))).collect())
+        }
+        _ => Value::Nil,
+    };
+    let maintainers = match md.get("maintainers") {
+        Some(Data::Seq(items)) => Value::list(
+            items
+                .iter()
+                .map(|m| {
+                    let f = |k: &str| Value::from(m.get_path(&[k]).map(scalar).unwrap_or_default());
+                    plain_struct(
+                        "*chart.Maintainer",
+                        vec![("Name", f("name")), ("Email", f("email")), ("URL", f("url"))],
+                    )
+                })
+                .collect(),
+        ),
+        _ => Value::Nil,
+    };
+    let dependencies = Value::list(
+        chart
+            .requirements
+            .iter()
+            .map(|r| {
+                let f = |k: &str| Value::from(r.get_path(&[k]).map(scalar).unwrap_or_default());
+                let tags = match r.get_path(&["tags"]) {
+                    Some(Data::Seq(t)) => {
+                        Value::list(t.iter().map(|i| Value::from(scalar(i))).collect())
+                    }
+                    _ => Value::Nil,
+                };
+                let imports = r.get_path(&["import-values"]).map(Value::from).unwrap_or(Value::Nil);
+                plain_struct(
+                    "*chart.Dependency",
+                    vec![
+                        ("Name", f("name")),
+                        ("Version", f("version")),
+                        ("Repository", f("repository")),
+                        ("Condition", f("condition")),
+                        ("Tags", tags),
+                        ("Enabled", Value::Bool(true)),
+                        ("ImportValues", imports),
+                        ("Alias", f("alias")),
+                    ],
+                )
+            })
+            .collect(),
+    );
+    let annotations = match md.get("annotations") {
+        Some(Data::Map(m)) => {
+            Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
+        }
+        _ => Value::Nil,
+    };
+    plain_struct(
+        "chart.Metadata",
+        vec![
+            ("Name", Value::from(chart.name.as_str())),
+            ("Home", s("home")),
+            ("Sources", list("sources")),
+            ("Version", s("version")),
+            ("Description", s("description")),
+            ("Keywords", list("keywords")),
+            ("Maintainers", maintainers),
+            ("Icon", s("icon")),
+            ("APIVersion", s("apiVersion")),
+            ("Condition", s("condition")),
+            ("Tags", s("tags")),
+            ("AppVersion", s("appVersion")),
+            ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
+            ("Annotations", annotations),
+            ("KubeVersion", s("kubeVersion")),
+            ("Dependencies", dependencies),
+            ("Type", s("type")),
+            ("IsRoot", Value::Bool(is_root)),
+        ],
+    )
+}
+
+/// A scalar of Chart.yaml as the string Helm's struct field holds.
+fn scalar(v: &Data) -> String {
+    match v {
+        Data::String(s) => s.clone(),
+        Data::Null => String::new(),
+        Data::Bool(b) => b.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => f.to_string(),
+        other => crate::yaml::helm_to_yaml(other),
+    }
+}
+
+/// Helm's `cleanupParseError`: `parse error at (FILE:LINE): MESSAGE`.
+fn parse_error(name: &str, e: gotmpl::Error) -> Error {
+    let text = e.to_string();
+    let tokens: Vec<&str> = text.split(": ").collect();
+    let message = if tokens.len() == 1 {
+        format!("parse error in ({name}): {text}")
+    } else {
+        format!("parse error at ({}): {}", tokens[1], tokens[tokens.len() - 1])
+    };
+    Error::Render { message }
+}
+
+/// Helm 4's report of an execution error: a function's error (`required`,
+/// `fail`, ...) as `execution error at (FILE:LINE:COL): MESSAGE`, any other
+/// error as the location, then `executing "NAME" at <NODE>:` and the message
+/// on indented lines.
+fn exec_error(name: &str, e: gotmpl::Error) -> Error {
+    let text = e.to_string();
+    let Some(rest) = text.strip_prefix("template: ") else {
+        return Error::Render { message: format!("execution error in ({name}): {text}") };
+    };
+    let parsed = rest.split_once(": executing \"").and_then(|(loc, rest)| {
+        let (tpl, rest) = rest.split_once("\" at <")?;
+        let (node, msg) = rest.split_once(">: ")?;
+        Some((loc, tpl, node, msg))
+    });
+    let Some((loc, tpl, node, msg)) = parsed else {
+        return Error::Render { message: text };
+    };
+    if let Some(i) = msg.find("error calling ") {
+        if let Some((_, inner)) = msg[i + "error calling ".len()..].split_once(": ") {
+            return Error::Render { message: format!("execution error at ({loc}): {inner}") };
+        }
+    }
+    Error::Render { message: format!("{loc}\n  executing \"{tpl}\" at <{node}>:\n    {msg}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    fn chart_tree(extra: &[(&str, &str)]) -> MemTree {
+        let mut t = MemTree::new();
+        t.insert("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
+        t.insert("c/values.yaml", "big: 1000000\n");
+        for (p, text) in extra {
+            t.insert(&format!("c/{p}"), *text);
+        }
+        t
+    }
+
+    #[test]
+    fn renders_like_helm_template() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: \"{{ .Values.big }}\"\n  s: \"{{ .Values.s }}\"\n";
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n";
+        type Case<'a> = (&'a str, bool, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case<'_>] = &[
+            (
+                "yaml numbers are float64, --set integers int64",
+                false,
+                &[("templates/cm.yaml", cm)],
+                "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+            ),
+            (
+                "--include-crds prints crds/ first",
+                true,
+                &[("templates/cm.yaml", cm), ("crds/w.yaml", crd), ("crds/notes.txt", "x")],
+                "---\n# Source: c/crds/w.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n\n---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+            ),
+            (
+                "partials, NOTES.txt and empty files print nothing",
+                false,
+                &[
+                    ("templates/_h.tpl", "{{ define \"x\" }}kind: Secret{{ end }}"),
+                    ("templates/NOTES.txt", "hello"),
+                    ("templates/empty.yaml", "{{ if false }}a: 1{{ end }}\n"),
+                    ("templates/s.yaml", "apiVersion: v1\n{{ include \"x\" . }}\n"),
+                ],
+                "---\n# Source: c/templates/s.yaml\napiVersion: v1\nkind: Secret\n",
+            ),
+        ];
+        for (what, crds, files, want) in cases {
+            let tree = chart_tree(files);
+            let mut values = crate::value::Map::new();
+            values::apply_set(&mut values, "s=5", values::SetKind::Typed).unwrap();
+            let options = Options {
+                release: "r".into(),
+                values,
+                include_crds: *crds,
+                kube_version: Some("1.31.0".into()),
+                ..Options::default()
+            };
+            assert_eq!(template(&tree, "c", &options).unwrap(), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "{{ required \"need x\" .Values.x }}",
+                "execution error at (c/templates/t.yaml:1:3): need x",
+            ),
+            ("{{ fail \"no\" }}", "execution error at (c/templates/t.yaml:1:3): no"),
+            (
+                "{{ .Values.big.x.y }}",
+                "c/templates/t.yaml:1:10\n  executing \"c/templates/t.yaml\" at <.Values.big.x.y>:\n    can't evaluate field x in type interface {}",
+            ),
+            ("{{ if }}", "parse error at (c/templates/t.yaml:1): missing value for if"),
+        ];
+        for (text, want) in cases {
+            let tree = chart_tree(&[("templates/t.yaml", text)]);
+            let got = template(&tree, "c", &Options::default()).unwrap_err().to_string();
+            assert_eq!(got, *want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Sprig's crypto functions that the shared Sprig set does not have yet:
+//! genPrivateKey, genCA, genSelfSignedCert, genSignedCert (RSA 2048, SHA-256
+//! signatures, PEM output, as Sprig makes them). Their output is random.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand_core::{OsRng, RngCore};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::signature::{SignatureEncoding, Signer};
+
+use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
+
+/// Adds the crypto functions to `f`.
+pub fn register(f: &mut Funcs) {
+    f.insert(
+        "genPrivateKey",
+        Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
+            "rsa" => Ok(Value::from(new_key()?.1)),
+            other => Ok(Value::from(format!("Unknown type {other}"))),
+        })
+        .params(&[Param::String], None),
+    );
+    f.insert(
+        "genCA",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (key, key_pem) = new_key()?;
+            let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
+            let cert = certificate(&spec, &key, &key, cn)?;
+            Ok(cert_value(cert, key_pem))
+        })
+        .params(&[Param::String, Param::Int], None),
+    );
+    f.insert(
+        "genSelfSignedCert",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (key, key_pem) = new_key()?;
+            let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
+            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+        })
+        .params(&[Param::String, Param::List, Param::List, Param::Int], None),
+    );
+    f.insert(
+        "genSignedCert",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ca_key, ca_cn) = ca_parts(&a[4])?;
+            let (key, key_pem) = new_key()?;
+            let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
+            Ok(cert_value(certificate(&spec, &key, &ca_key, &ca_cn)?, key_pem))
+        })
+        .params(&[Param::String, Param::List, Param::List, Param::Int, Param::Any], None),
+    );
+}
+
+fn days(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        _ => 0,
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(l) => l.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A fresh RSA 2048 key and its PKCS#1 PEM.
+fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
+    let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| e.to_string())?;
+    let pem = key.to_pkcs1_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    Ok((key, pem.to_string()))
+}
+
+/// The key and common name of a CA made by genCA (`.Key` PEM, `.Cert` PEM).
+fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, String), String> {
+    let Value::Struct(s) = ca else {
+        return Err("genSignedCert: the CA is not a certificate".into());
+    };
+    let field = |name: &str| {
+        s.fields.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_str().map(str::to_string))
+    };
+    let key_pem = field("Key").unwrap_or_default();
+    let key = rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(&key_pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(&key_pem))
+        .map_err(|e| format!("error parsing CA key: {e}"))?;
+    let cn = subject_cn(&field("Cert").unwrap_or_default()).unwrap_or_default();
+    Ok((key, cn))
+}
+
+fn cert_value(cert: String, key: String) -> Value {
+    Value::Struct(Arc::new(Struct {
+        type_name: "sprig.certificate".into(),
+        fields: vec![("Cert".into(), Value::from(cert)), ("Key".into(), Value::from(key))],
+        methods: BTreeMap::new(),
+        string: None,
+        native: None,
+    }))
+}
+
+/// What a certificate is for.
+struct CertSpec<'a> {
+    cn: &'a str,
+    ips: &'a [String],
+    dns: &'a [String],
+    days: i64,
+    ca: bool,
+}
+
+/// A PEM certificate for `spec` with `key`'s public key, signed by `signer` as `issuer_cn`.
+fn certificate(
+    spec: &CertSpec<'_>,
+    key: &rsa::RsaPrivateKey,
+    signer: &rsa::RsaPrivateKey,
+    issuer_cn: &str,
+) -> Result<String, String> {
+    let spki = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
+    let sig_alg = seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]]);
+    let mut serial = [0u8; 16];
+    OsRng.fill_bytes(&mut serial);
+    serial[0] &= 0x7f;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let validity = seq(&[utc_time(now), utc_time(now + spec.days * 86_400)]);
+    let mut key_usage: u8 = 0x80 | 0x20; // digitalSignature, keyEncipherment
+    if spec.ca {
+        key_usage |= 0x04; // keyCertSign
+    }
+    let mut exts = vec![
+        extension(&[2, 5, 29, 15], true, tlv(0x03, &[key_usage.trailing_zeros() as u8, key_usage])),
+        extension(
+            &[2, 5, 29, 37],
+            false,
+            seq(&[oid(&[1, 3, 6, 1, 5, 5, 7, 3, 1]), oid(&[1, 3, 6, 1, 5, 5, 7, 3, 2])]),
+        ),
+        extension(
+            &[2, 5, 29, 19],
+            true,
+            seq(&if spec.ca { vec![vec![0x01, 0x01, 0xff]] } else { vec![] }),
+        ),
+    ];
+    if !spec.ips.is_empty() || !spec.dns.is_empty() {
+        let mut names = Vec::new();
+        for d in spec.dns {
+            names.push(tlv(0x82, d.as_bytes()));
+        }
+        for ip in spec.ips {
+            if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                let bytes = match addr {
+                    std::net::IpAddr::V4(v) => v.octets().to_vec(),
+                    std::net::IpAddr::V6(v) => v.octets().to_vec(),
+                };
+                names.push(tlv(0x87, &bytes));
+            }
+        }
+        exts.push(extension(&[2, 5, 29, 17], false, seq(&names)));
+    }
+    let tbs = seq(&[
+        tlv(0xa0, &tlv(0x02, &[0x02])),
+        tlv(0x02, &serial),
+        sig_alg.clone(),
+        name(issuer_cn),
+        validity,
+        name(spec.cn),
+        spki.as_bytes().to_vec(),
+        tlv(0xa3, &seq(&exts)),
+    ]);
+    let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signer.clone());
+    let signature = signing.try_sign(&tbs).map_err(|e| e.to_string())?.to_vec();
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(&signature);
+    let der = seq(&[tbs, sig_alg, tlv(0x03, &bits)]);
+    Ok(pem("CERTIFICATE", &der))
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = super::files::base64(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn seq(items: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &items.concat())
+}
+
+fn oid(arcs: &[u64]) -> Vec<u8> {
+    let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
+    for &arc in &arcs[2..] {
+        let mut chunk = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            chunk.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        chunk.reverse();
+        body.extend(chunk);
+    }
+    tlv(0x06, &body)
+}
+
+fn extension(id: &[u64], critical: bool, value: Vec<u8>) -> Vec<u8> {
+    let mut parts = vec![oid(id)];
+    if critical {
+        parts.push(vec![0x01, 0x01, 0xff]);
+    }
+    parts.push(tlv(0x04, &value));
+    seq(&parts)
+}
+
+/// An X.501 name holding only a common name.
+fn name(cn: &str) -> Vec<u8> {
+    if cn.is_empty() {
+        return seq(&[]);
+    }
+    seq(&[tlv(0x31, &seq(&[oid(&[2, 5, 4, 3]), tlv(0x0c, cn.as_bytes())]))])
+}
+
+/// UTCTime (or GeneralizedTime from 2050) of a Unix time.
+fn utc_time(secs: i64) -> Vec<u8> {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let hms = format!("{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60);
+    if (1950..2050).contains(&y) {
+        tlv(0x17, format!("{:02}{m:02}{d:02}{hms}", y % 100).as_bytes())
+    } else {
+        tlv(0x18, format!("{y:04}{m:02}{d:02}{hms}").as_bytes())
+    }
+}
+
+/// The subject common name of a PEM certificate: the last CN attribute
+/// before the key (the issuer's comes first).
+fn subject_cn(cert_pem: &str) -> Option<String> {
+    let b64: String = cert_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64_decode(&b64)?;
+    let marker = [0x06, 0x03, 0x55, 0x04, 0x03];
+    let mut found = None;
+    let mut i = 0;
+    while i + marker.len() + 2 <= der.len() {
+        if der[i..i + marker.len()] == marker {
+            let at = i + marker.len();
+            let len = usize::from(der[at + 1]);
+            if let Some(bytes) = der.get(at + 2..at + 2 + len) {
+                found = Some(String::from_utf8_lossy(bytes).into_owned());
+            }
+            if found.is_some() && i > 0 && der[..i].windows(marker.len()).any(|w| w == marker) {
+                break;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Records what real Helm prints for every case in cases.json (helm-template oracle, batch mode).
+
+Usage: renderer/tests/helm/record.py [ORACLE]   (default: /work/shared/oracles/helm-template)
+Writes expected/<case>.out (the rendered stream) or expected/<case>.err (the error text).
+"""
+import json, os, subprocess, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+oracle = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/oracles/helm-template"
+cases = json.load(open(os.path.join(here, "cases.json")))
+jobs = []
+for c in cases:
+    jobs.append(json.dumps({
+        "release": c.get("release", "rel"),
+        "chart": os.path.join(here, c["chart"]),
+        "namespace": c.get("namespace", "ns1"),
+        "values": [os.path.join(here, v) for v in c.get("values", [])],
+        "set_json": c.get("set_json", []),
+        "kube_version": c.get("kube_version", "1.31.0"),
+        "api_versions": c.get("api_versions", []),
+        "skip_tests": False,
+        "show_only": [],
+    }))
+res = subprocess.run([oracle, "--batch"], input="\n".join(jobs) + "\n", capture_output=True, text=True)
+lines = res.stdout.splitlines()
+if len(lines) != len(cases):
+    sys.exit(f"oracle answered {len(lines)} of {len(cases)} jobs: {res.stderr}")
+out_dir = os.path.join(here, "expected")
+os.makedirs(out_dir, exist_ok=True)
+for c, line in zip(cases, lines):
+    r = json.loads(line)
+    for ext in (".out", ".err"):
+        p = os.path.join(out_dir, c["name"] + ext)
+        if os.path.exists(p):
+            os.remove(p)
+    if r.get("ok"):
+        open(os.path.join(out_dir, c["name"] + ".out"), "w").write(r["output"])
+    elif r.get("limitation"):
+        print(f"{c['name']}: oracle limitation, not recorded: {r.get('error')}", file=sys.stderr)
+    else:
+        open(os.path.join(out_dir, c["name"] + ".err"), "w").write(r["error"])
+    print(c["name"], "ok" if r.get("ok") else "error")
