@@ -542,14 +542,18 @@ impl Builder<'_> {
                     let pid = pr.id();
                     let found: Vec<usize> = (0..acc.len())
                         .filter(|&i| {
+                            // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
-                            let gvk = r.gvk();
-                            gvk.kind == pid.gvk.kind
-                                && (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
-                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
-                                && (r.name() == pid.name
+                            if r.kind() != pid.gvk.kind
+                                || !(r.name() == pid.name
                                     || r.orig_id.name == pid.name
                                     || r.prev_names.iter().any(|(_, n)| *n == pid.name))
+                            {
+                                return false;
+                            }
+                            let gvk = r.gvk();
+                            (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
+                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
                                 && (pid.namespace.is_empty()
                                     || r.namespace() == pid.namespace
                                     || r.orig_id.namespace == pid.namespace)
