@@ -24,6 +24,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         stack: Vec::new(),
         top_sort: None,
         top_meta: None,
+        idents: None,
         vars: Vec::new(),
         config: Config::default(),
     };
@@ -65,6 +66,8 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
     top_meta: Option<(bool, bool)>,
+    /// Kind and name of each accumulated object, cached while patches run.
+    idents: Option<Vec<(String, String)>>,
     /// Vars declared anywhere in the build, resolved at the end.
     vars: Vec<vars::BoundVar>,
     /// Field specs from `configurations:` and `crds:` met so far; like
@@ -356,6 +359,7 @@ impl Builder<'_> {
         dir: &str,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
+        self.idents = None;
         for p in &k.patches_strategic_merge {
             self.patch(k, dir, p, acc)?;
         }
@@ -499,6 +503,10 @@ impl Builder<'_> {
         let docs: Vec<Value> =
             yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect();
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
+        if is_json6902 || p.target.is_some() || p.allow_name_change {
+            // These may rename objects or change their kind.
+            self.idents = None;
+        }
         let matcher = p
             .target
             .as_ref()
@@ -540,16 +548,26 @@ impl Builder<'_> {
                 None => {
                     let pr = Resource::new(doc.clone(), source.clone());
                     let pid = pr.id();
+                    // Kinds and names of all objects, kept across the patches of
+                    // one kustomization while no patch renames or deletes.
+                    let idents = self.idents.get_or_insert_with(|| {
+                        acc.iter().map(|r| (r.kind().to_string(), r.name().to_string())).collect()
+                    });
                     let found: Vec<usize> = (0..acc.len())
                         .filter(|&i| {
+                            // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
-                            let gvk = r.gvk();
-                            gvk.kind == pid.gvk.kind
-                                && (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
-                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
-                                && (r.name() == pid.name
+                            let (kind, name) = &idents[i];
+                            if *kind != pid.gvk.kind
+                                || !(*name == pid.name
                                     || r.orig_id.name == pid.name
                                     || r.prev_names.iter().any(|(_, n)| *n == pid.name))
+                            {
+                                return false;
+                            }
+                            let gvk = r.gvk();
+                            (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
+                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
                                 && (pid.namespace.is_empty()
                                     || r.namespace() == pid.namespace
                                     || r.orig_id.namespace == pid.namespace)
@@ -618,6 +636,9 @@ impl Builder<'_> {
                     Some(v) => r.value = v,
                     None => deleted.push(i),
                 }
+            }
+            if !deleted.is_empty() {
+                self.idents = None;
             }
             for i in deleted.into_iter().rev() {
                 acc.remove(i);

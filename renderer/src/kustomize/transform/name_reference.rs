@@ -218,8 +218,17 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
     // Renamed objects by kind, and table entries by referring kind, so each
     // object only walks the fields that can name something renamed.
     let mut by_kind: HashMap<&str, Vec<(usize, &Target)>> = HashMap::new();
+    // The same, keyed by (kind, any earlier name): a reference holds an
+    // earlier name, so this finds its candidates without a scan.
+    let mut by_old: HashMap<(&str, &str), Vec<(usize, &Target)>> = HashMap::new();
     for (i, t) in targets.iter().enumerate() {
         by_kind.entry(t.kind.as_str()).or_default().push((i, t));
+        for (_, old_name) in &t.old {
+            let list = by_old.entry((t.kind.as_str(), old_name.as_str())).or_default();
+            if !list.iter().any(|(j, _)| *j == i) {
+                list.push((i, t));
+            }
+        }
     }
     let mut entries: HashMap<&str, Vec<(&str, &Referrer, &str)>> = HashMap::new();
     let table = table();
@@ -237,7 +246,6 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         let referrer_affixes = affixes(referrer_res);
         let mut error: Option<Error> = None;
         for &(target_kind, referrer, path) in mine {
-            let candidates = &by_kind[target_kind];
             fieldspec::visit_mut(&mut referrer_res.value, path, false, &mut |slot| {
                 let Value::Map(m) = slot else { return };
                 if let Some(kf) = referrer.kind_field {
@@ -249,6 +257,9 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                 let ref_ns = referrer
                     .namespace_field
                     .map(|f| m.get(f).and_then(Value::as_str).unwrap_or("").to_string());
+                let Some(candidates) = by_old.get(&(target_kind, current.as_str())) else {
+                    return;
+                };
                 let matches: Vec<&Target> = candidates
                     .iter()
                     .filter(|(ti, _)| renamed[*ti] != idx)
