@@ -12,11 +12,14 @@ fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
     }
 }
 
+/// The requests a scripted transport received.
+type Log = std::rc::Rc<std::cell::RefCell<Vec<Request>>>;
+
+/// Headers of a canned answer, and the digest or error text it should give.
+type ManifestCase<'a> = (Vec<(&'a str, &'a str)>, Result<&'a str, &'a str>);
+
 /// A transport that answers from a script and records what it was asked.
-fn scripted(
-    answers: Vec<Response>,
-) -> (impl FnMut(&Request) -> Result<Response, String>, std::rc::Rc<std::cell::RefCell<Vec<Request>>>)
-{
+fn scripted(answers: Vec<Response>) -> (impl FnMut(&Request) -> Result<Response, String>, Log) {
     let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let seen = log.clone();
     let mut answers: VecDeque<Response> = answers.into();
@@ -327,7 +330,7 @@ fn bearer_flow_sends_credentials_to_the_realm_and_reuses_the_token() {
 #[test]
 fn manifest_answers() {
     let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
-    let cases: Vec<(Vec<(&str, &str)>, Result<&str, &str>)> = vec![
+    let cases: Vec<ManifestCase> = vec![
         (vec![(DIGEST_HEADER, &digest), ("Content-Type", DOCKER_MANIFEST)], Ok(&digest)),
         (vec![("docker-content-digest", &digest)], Ok(&digest)),
         (
