@@ -8,6 +8,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
+        cli::Command::Promote(args) => commands::promote::cmd_promote(args),
         cli::Command::Render(args) => commands::render::cmd_render(args),
         cli::Command::Sync(args) => commands::sync::cmd_sync(args),
         cli::Command::Tag(args) => commands::tag::cmd_tag(args),

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and its `cmd_*` function.
 
+pub mod promote;
 pub mod render;
 pub mod sync;
 pub mod tag;
