@@ -3,5 +3,7 @@
 mod cli;
 mod git_publish;
 mod git_tree;
+mod promote;
+mod registry;
 mod sync;
 mod util;

@@ -598,7 +598,7 @@ impl<T: FnMut(&Request) -> Result<Response, String>> Client<T> {
                 Some(Challenge::Basic) => self.credentials.as_ref().map(Credentials::basic),
                 Some(Challenge::Bearer { realm, service, scope: asked }) => {
                     let scope = asked.unwrap_or(scope);
-                    let token = self.token(&realm, service.as_deref(), &scope)?;
+                    let token = self.token(&realm, service.as_deref(), &scope, repository)?;
                     self.tokens.insert(format!("repository:{repository}:pull"), token.clone());
                     Some(format!("Bearer {token}"))
                 }
@@ -612,7 +612,13 @@ impl<T: FnMut(&Request) -> Result<Response, String>> Client<T> {
         self.check(&request.url, response, repository, what)
     }
 
-    fn token(&mut self, realm: &str, service: Option<&str>, scope: &str) -> Result<String, Error> {
+    fn token(
+        &mut self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        repository: &str,
+    ) -> Result<String, Error> {
         if !(realm.starts_with("https://") || realm.starts_with("http://")) {
             return Err(Error::Challenge {
                 url: realm.to_owned(),
@@ -626,7 +632,8 @@ impl<T: FnMut(&Request) -> Result<Response, String>> Client<T> {
         }
         let request = Request { method: Method::Get, url: url.clone(), headers };
         let response = self.transport_send(&request)?;
-        let response = self.check(&url, response, scope, &format!("token endpoint {realm}"))?;
+        let response =
+            self.check(&url, response, repository, &format!("token endpoint {realm}"))?;
         parse_token(&response.body).map_err(|message| Error::Malformed {
             url,
             what: "token response",

@@ -209,12 +209,8 @@ pub fn cmd_promote(args: &PromoteArgs) -> Result<()> {
         }
         PromoteCommand::Update { env, images, policy, tags, tags_from_stdin, registry, common } => {
             let branch = open(common)?;
-            let all = load(&branch, None)?;
-            let policies = ImagePolicies::from_files(&all)?;
-            let files = match scope(common, env.as_deref(), &branch)? {
-                Some(dir) => load(&branch, Some(&dir))?,
-                None => all,
-            };
+            let policies = ImagePolicies::from_files(&texts(&branch, None)?)?;
+            let files = load(&branch, scope(common, env.as_deref(), &branch)?.as_deref())?;
             let default = policy
                 .as_deref()
                 .map(|p| p.parse::<Policy>().with_context(|| format!("--policy {p}")))
@@ -404,9 +400,6 @@ fn run(
     env: Option<&str>,
     mut decide: impl FnMut(&File, &ImageRef) -> Result<Option<(String, String)>>,
 ) -> Result<Option<Vec<Change>>> {
-    if let Some(tag) = &common.release_tag {
-        check_release_tag(&branch.repo, tag)?;
-    }
     let template = match &common.message_template {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("reading the message template {}", path.display()))?,
@@ -517,6 +510,9 @@ fn message(template: &str, command: &str, env: Option<&str>, changes: &[Change])
 /// Opens the repository and reads the branch's tip and tree.
 fn open(common: &Common) -> Result<Branch> {
     let repo = repo::open(&common.repo)?;
+    if let Some(tag) = &common.release_tag {
+        check_release_tag(&repo, tag)?;
+    }
     let name = match &common.branch {
         Some(b) => b.clone(),
         None => {
@@ -557,19 +553,30 @@ fn scope(common: &Common, env: Option<&str>, branch: &Branch) -> Result<Option<S
     Ok(Some(dir))
 }
 
-/// Every YAML file under `dir` (the whole branch when `None`), parsed for image values.
-fn load(branch: &Branch, dir: Option<&str>) -> Result<Vec<File>> {
+/// Every YAML file under `dir` (the whole branch when `None`) as path and text.
+fn texts(branch: &Branch, dir: Option<&str>) -> Result<Vec<(String, String)>> {
     let mut paths = Vec::new();
     walk(&branch.tree, dir.unwrap_or(""), &mut paths)?;
-    let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
-        let bytes = branch.tree.read(&path).with_context(|| format!("reading {path}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: not UTF-8 text"))?;
-        let refs =
-            rewrite::find(&text).with_context(|| format!("{path} on branch {}", branch.name))?;
-        files.push(File { path, text, refs });
-    }
-    Ok(files)
+    paths
+        .into_iter()
+        .map(|path| {
+            let bytes = branch.tree.read(&path).with_context(|| format!("reading {path}"))?;
+            let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: not UTF-8 text"))?;
+            Ok((path, text))
+        })
+        .collect()
+}
+
+/// Every YAML file under `dir` (the whole branch when `None`), parsed for image values.
+fn load(branch: &Branch, dir: Option<&str>) -> Result<Vec<File>> {
+    texts(branch, dir)?
+        .into_iter()
+        .map(|(path, text)| {
+            let refs = rewrite::find(&text)
+                .with_context(|| format!("{path} on branch {}", branch.name))?;
+            Ok(File { path, text, refs })
+        })
+        .collect()
 }
 
 fn walk(tree: &GitTree, dir: &str, out: &mut Vec<String>) -> Result<()> {
@@ -597,16 +604,16 @@ struct NamedPolicy {
 struct ImagePolicies(HashMap<String, NamedPolicy>);
 
 impl ImagePolicies {
-    fn from_files(files: &[File]) -> Result<Self> {
+    fn from_files(files: &[(String, String)]) -> Result<Self> {
         let mut repositories: HashMap<String, String> = HashMap::new();
         let mut specs: Vec<(String, String, renderer::Value, String)> = Vec::new();
-        for file in files {
-            if !file.text.contains("image.toolkit.fluxcd.io") {
+        for (path, text) in files {
+            if !text.contains("image.toolkit.fluxcd.io") {
                 continue;
             }
-            let docs = renderer::yaml::parse_documents(&file.text, &file.path)
+            let docs = renderer::yaml::parse_documents(text, path)
                 .map_err(|e| anyhow!("{e}"))
-                .with_context(|| format!("reading {}", file.path))?;
+                .with_context(|| format!("reading {path}"))?;
             for doc in docs {
                 let api =
                     doc.get_path(&["apiVersion"]).and_then(|v| v.as_str()).unwrap_or_default();
@@ -644,7 +651,7 @@ impl ImagePolicies {
                             })
                             .unwrap_or_default();
                         let spec = doc.get_path(&["spec"]).cloned().unwrap_or_default();
-                        specs.push((key, repo, spec, file.path.clone()));
+                        specs.push((key, repo, spec, path.clone()));
                     }
                     _ => {}
                 }
