@@ -19,14 +19,21 @@ use sha2::Digest as _;
 /// A `docker-registry` process on a free loopback port, with its storage in a temp dir.
 pub struct Registry {
     child: Child,
+    /// The basic `Authorization` header pushes send, when the registry has users.
+    auth: Option<String>,
     /// `127.0.0.1:<port>`.
     pub host: String,
     _dir: tempfile::TempDir,
 }
 
 impl Registry {
-    /// Starts the registry and waits until `/v2/` answers.
+    /// Starts the registry without auth and waits until `/v2/` answers.
     pub fn start() -> Registry {
+        Registry::start_with_users(None)
+    }
+
+    /// Starts the registry, with htpasswd auth for `(user, password, bcrypt hash)` if given.
+    pub fn start_with_users(user: Option<(&str, &str, &str)>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
@@ -34,6 +41,15 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
+        let mut config = config;
+        if let Some((name, _, hash)) = user {
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{name}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let binary = ["/usr/bin/docker-registry", "docker-registry"]
@@ -47,10 +63,16 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry runs (apt-get install docker-registry; .ci/run installs it)");
-        let registry = Registry { child, host, _dir: dir };
+        let auth = user.map(|(name, password, _)| {
+            promoter::registry::Credentials { username: name.into(), password: password.into() }
+                .basic()
+        });
+        let registry = Registry { child, auth, host, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(r) = ureq::get(&format!("http://{}/v2/", registry.host)).call() {
+            if let Ok(r) =
+                registry.call("GET", &format!("http://{}/v2/", registry.host), "text/plain", b"")
+            {
                 if r.status() == 200 {
                     return registry;
                 }
@@ -67,8 +89,13 @@ impl Registry {
     /// Uploads a blob and returns its digest.
     pub fn push_blob(&self, name: &str, data: &[u8]) -> String {
         let digest = format!("sha256:{}", hex(&sha2::Sha256::digest(data)));
-        let start = ureq::post(&format!("http://{}/v2/{name}/blobs/uploads/", self.host))
-            .send_empty()
+        let start = self
+            .call(
+                "POST",
+                &format!("http://{}/v2/{name}/blobs/uploads/", self.host),
+                "text/plain",
+                b"",
+            )
             .unwrap();
         assert_eq!(start.status(), 202);
         let location = start.headers().get("location").unwrap().to_str().unwrap().to_owned();
@@ -78,9 +105,13 @@ impl Registry {
             format!("http://{}{location}", self.host)
         };
         let sep = if location.contains('?') { '&' } else { '?' };
-        let put = ureq::put(&format!("{location}{sep}digest={digest}"))
-            .header("Content-Type", "application/octet-stream")
-            .send(data)
+        let put = self
+            .call(
+                "PUT",
+                &format!("{location}{sep}digest={digest}"),
+                "application/octet-stream",
+                data,
+            )
             .unwrap();
         assert_eq!(put.status(), 201, "blob upload");
         digest
@@ -107,12 +138,36 @@ impl Registry {
 
     /// Puts a manifest under `tag`; returns its digest.
     pub fn put_manifest(&self, name: &str, tag: &str, manifest: &str, media_type: &str) -> String {
-        let response = ureq::put(&format!("http://{}/v2/{name}/manifests/{tag}", self.host))
-            .header("Content-Type", media_type)
-            .send(manifest.as_bytes())
+        let response = self
+            .call(
+                "PUT",
+                &format!("http://{}/v2/{name}/manifests/{tag}", self.host),
+                media_type,
+                manifest.as_bytes(),
+            )
             .unwrap();
         assert_eq!(response.status(), 201, "manifest upload of {name}:{tag}");
         format!("sha256:{}", hex(&sha2::Sha256::digest(manifest.as_bytes())))
+    }
+}
+
+impl Registry {
+    /// Sends a request with the registry's credentials, if it has users.
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("Content-Type", content_type);
+        if let Some(auth) = &self.auth {
+            builder = builder.header("Authorization", auth);
+        }
+        ureq::Agent::new_with_defaults().run(builder.body(body).unwrap())
     }
 }
 
@@ -406,4 +461,44 @@ fn a_hundred_thousand_tags_in_pages() {
         policy.select(&tags),
         Err(promoter::policy::Error::NoBuildTime { matched: 10, .. })
     ));
+}
+
+/// `s3cret` hashed with bcrypt (cost 5), as htpasswd files hold it; made by
+/// `perl -e 'print crypt("s3cret", "\$2y\$05\$abcdefghijklmnopqrstuu")'`.
+const S3CRET_BCRYPT: &str = "$2y$05$abcdefghijklmnopqrstuuLK7U1u6pVRmL7L1BBM2aS35PSZnDXlK";
+
+#[test]
+fn real_registry_with_htpasswd_users_takes_basic_credentials() {
+    let registry = Registry::start_with_users(Some(("alice", "s3cret", S3CRET_BCRYPT)));
+    registry.push_image("team/app", &unique(3), "locked", OCI_MANIFEST);
+    let image = format!("{}/team/app", registry.host);
+    let dir = tempfile::tempdir().unwrap();
+    // base64("alice:s3cret") and base64("alice:wrong").
+    let cases = [
+        (format!(r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#, registry.host), None),
+        (
+            format!(
+                r#"{{"auths":{{"{}":{{"username":"alice","password":"s3cret"}}}}}}"#,
+                registry.host
+            ),
+            None,
+        ),
+        (
+            format!(r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6d3Jvbmc="}}}}}}"#, registry.host),
+            Some("(HTTP 401): check the credentials"),
+        ),
+        ("{}".to_owned(), Some("(HTTP 401): give credentials")),
+    ];
+    for (n, (config, want)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("{n}.json"));
+        std::fs::write(&path, &config).unwrap();
+        let result = registries(&path, 10).tags(&image);
+        match want {
+            None => assert_eq!(result.unwrap(), [unique(3)], "{config}"),
+            Some(want) => {
+                let err = format!("{:#}", result.unwrap_err());
+                assert!(err.contains(want), "{config}: {err}");
+            }
+        }
+    }
 }
