@@ -303,3 +303,23 @@ fn pin_resolves_an_environment_tag_to_the_unique_tag_with_its_digest() {
     assert!(stderr(&out).contains("which no unique tag of"), "{}", stderr(&out));
     assert_eq!(repo.tip("main").unwrap(), tip);
 }
+
+#[test]
+fn the_checked_out_branch_keeps_a_clean_work_tree_and_local_edits_are_never_overwritten() {
+    let repo = repo_with_overlays();
+    let path = "apps/overlays/development/kustomization.yaml";
+    let new = unique(7);
+    let out = run(&repo, &["promote", "set", "ghcr.io/acme/web", &new, "--env", "development"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let on_disk = std::fs::read_to_string(repo.path().join(path)).unwrap();
+    assert!(on_disk.contains(&format!("newTag: {new}")), "{on_disk}");
+    // A local edit to a file the command would change: refused, nothing written.
+    repo.write(path, &format!("{on_disk}# local note\n"));
+    let tip = repo.tip("main").unwrap();
+    let out = run(&repo, &["promote", "set", "ghcr.io/acme/web", &unique(8), "--env", "development"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("uncommitted changes"), "{}", stderr(&out));
+    assert_eq!(repo.tip("main").unwrap(), tip);
+    assert!(std::fs::read_to_string(repo.path().join(path)).unwrap().ends_with("# local note\n"));
+}

@@ -450,6 +450,13 @@ fn run(
     }
     let contents: BTreeMap<String, Vec<u8>> =
         written.into_iter().map(|(path, (_, new))| (path, new.into_bytes())).collect();
+    // A branch checked out in a work tree: its changed files must be clean,
+    // and are brought up to the new commit afterwards.
+    let workdir = edit::checked_out(&branch.repo, &branch.name)?;
+    let paths: Vec<&str> = contents.keys().map(String::as_str).collect();
+    if let Some(dir) = &workdir {
+        edit::check_clean(dir, &paths)?;
+    }
     let author = Identity {
         name: common.author_name.clone(),
         email: common.author_email.clone(),
@@ -466,6 +473,10 @@ fn run(
                 changes.len(),
                 contents.len()
             );
+            if let Some(dir) = &workdir {
+                edit::refresh(dir, commit, &paths)
+                    .with_context(|| format!("updating the work tree {}", dir.display()))?;
+            }
             if let Some(tag) = &common.release_tag {
                 edit::create_tag(&branch.repo, tag, commit)?;
                 println!("created release tag {tag} at {commit}");

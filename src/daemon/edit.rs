@@ -116,3 +116,51 @@ pub fn create_tag(repo: &gix::Repository, tag: &str, commit: ObjectId) -> anyhow
     })?;
     Ok(())
 }
+
+/// The work tree where `branch` is checked out, if the repository has one and its HEAD is `branch`.
+pub fn checked_out(
+    repo: &gix::Repository,
+    branch: &str,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(dir) = repo.workdir() else { return Ok(None) };
+    let head = repo.head_name().context("reading HEAD")?;
+    Ok(head.filter(|h| h.as_bstr() == branch_ref(branch).as_str()).map(|_| dir.to_path_buf()))
+}
+
+/// Refuses to touch `paths` when they have uncommitted changes in `workdir`
+/// (staged or not), which a commit made beside the work tree would strand.
+pub fn check_clean(workdir: &std::path::Path, paths: &[&str]) -> anyhow::Result<()> {
+    let out =
+        git(workdir, &[&["status", "--porcelain", "--untracked-files=no", "--"], paths].concat())?;
+    if !out.trim().is_empty() {
+        bail!(
+            "uncommitted changes in {} would be overwritten; commit or stash them first:\n{}",
+            workdir.display(),
+            out.trim_end()
+        );
+    }
+    Ok(())
+}
+
+/// Brings `paths` of the work tree and index to their state in `commit`,
+/// after the checked-out branch was moved there without a checkout.
+pub fn refresh(workdir: &std::path::Path, commit: ObjectId, paths: &[&str]) -> anyhow::Result<()> {
+    let commit = commit.to_string();
+    git(workdir, &[&["checkout", "--quiet", commit.as_str(), "--"], paths].concat())?;
+    Ok(())
+}
+
+/// Runs `git` in `dir` without the user's or the system's configuration.
+fn git(dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .with_context(|| format!("running git {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
