@@ -317,9 +317,58 @@ fn the_checked_out_branch_keeps_a_clean_work_tree_and_local_edits_are_never_over
     // A local edit to a file the command would change: refused, nothing written.
     repo.write(path, &format!("{on_disk}# local note\n"));
     let tip = repo.tip("main").unwrap();
-    let out = run(&repo, &["promote", "set", "ghcr.io/acme/web", &unique(8), "--env", "development"]);
+    let out =
+        run(&repo, &["promote", "set", "ghcr.io/acme/web", &unique(8), "--env", "development"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("uncommitted changes"), "{}", stderr(&out));
     assert_eq!(repo.tip("main").unwrap(), tip);
     assert!(std::fs::read_to_string(repo.path().join(path)).unwrap().ends_with("# local note\n"));
+}
+
+#[test]
+fn update_from_ci_tags_with_tag_markers_and_a_custom_message() {
+    let repo = TestRepo::new();
+    let values = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: api\nspec:\n  values:\n    api:\n      repo: ghcr.io/acme/api  # {\"$imagepolicy\": \"apps:api:name\"}\n      version: \"1.0.0\" # {\"$imagepolicy\": \"apps:api:tag\"}\n";
+    repo.write("apps/overlays/production/release.yaml", values);
+    repo.write(
+        "apps/overlays/production/other.yaml",
+        "kind: Pod\nspec:\n  containers:\n    - name: o\n      image: ghcr.io/acme/other:v1.0.0\n",
+    );
+    repo.write(
+        "clusters/production/images.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata:\n  name: api\n  namespace: apps\nspec:\n  image: ghcr.io/acme/api\n---\napiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: api\n  namespace: apps\nspec:\n  imageRepositoryRef:\n    name: api\n  policy:\n    semver:\n      range: '>=1.0 <2'\n",
+    );
+    let template = repo.path().join("../message.j2");
+    std::fs::write(&template, "Release {{ images|map(attribute='new')|join(', ') }}\n\n{% for i in images %}Kiln-Image: {{ i.image }} {{ i.old }} -> {{ i.new }}\n{% endfor %}").unwrap();
+    repo.commit_all("config");
+    let out = run(
+        &repo,
+        &[
+            "promote",
+            "update",
+            "--env",
+            "production",
+            "--tag",
+            "1.2.0",
+            "--tag",
+            "2.0.0",
+            "--tag",
+            "latest",
+            "--tag",
+            "1.10.1",
+            "--message-template",
+            template.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        show(&repo, "apps/overlays/production/release.yaml"),
+        values.replace("\"1.0.0\"", "\"1.10.1\"").trim_end()
+    );
+    // No policy for the other image and no --policy: left alone.
+    assert!(show(&repo, "apps/overlays/production/other.yaml").contains("other:v1.0.0"));
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%B", "main"]),
+        "Release 1.10.1\n\nKiln-Image: ghcr.io/acme/api 1.0.0 -> 1.10.1"
+    );
 }
