@@ -372,3 +372,40 @@ fn update_from_ci_tags_with_tag_markers_and_a_custom_message() {
         "Release 1.10.1\n\nKiln-Image: ghcr.io/acme/api 1.0.0 -> 1.10.1"
     );
 }
+
+#[test]
+fn commit_files_is_a_compare_and_swap_and_skips_empty_changes() {
+    use kiln::daemon::edit::commit_files;
+    use kiln::daemon::publish::{LostRace, Published};
+    let repo = repo_with_overlays();
+    let first = repo.tip("main").unwrap();
+    repo.write("extra.yaml", "a: 1\n");
+    let second = repo.commit_all("second");
+    let git = kiln::daemon::repo::open(repo.path()).unwrap();
+    let id = |hex: &str| gix::ObjectId::from_hex(hex.as_bytes()).unwrap();
+    let author = crate::util::kiln_identity();
+    let files = std::collections::BTreeMap::from([("extra.yaml".to_owned(), b"a: 2\n".to_vec())]);
+    // Based on a tip that is no longer the branch's: a lost race, nothing moves.
+    let err = commit_files(&git, "main", id(&first), &files, &author, "stale").unwrap_err();
+    let race = err.downcast_ref::<LostRace>().expect("a lost race");
+    assert_eq!(race.found, Some(id(&second)));
+    assert_eq!(repo.tip("main").unwrap(), second);
+    // The same contents: no commit.
+    let same = std::collections::BTreeMap::from([("extra.yaml".to_owned(), b"a: 1\n".to_vec())]);
+    assert_eq!(
+        commit_files(&git, "main", id(&second), &same, &author, "noop").unwrap(),
+        Published::Unchanged
+    );
+    // A path that climbs out is refused.
+    let bad = std::collections::BTreeMap::from([("../x.yaml".to_owned(), Vec::new())]);
+    assert!(commit_files(&git, "main", id(&second), &bad, &author, "bad").is_err());
+    assert_eq!(repo.tip("main").unwrap(), second);
+    // A real change: one commit on top of the tip, only that file differs.
+    let Published::Committed { commit, .. } =
+        commit_files(&git, "main", id(&second), &files, &author, "change").unwrap()
+    else {
+        panic!("no commit")
+    };
+    assert_eq!(repo.tip("main").unwrap(), commit.to_string());
+    assert_eq!(repo.git(&["diff", "--name-only", &second, "main"]), "extra.yaml");
+}

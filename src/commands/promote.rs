@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result, anyhow, bail};
 use gix::ObjectId;
 use kiln::daemon::edit;
-use kiln::daemon::publish::{Identity, Published};
+use kiln::daemon::publish::{Identity, LostRace, Published};
 use kiln::daemon::registry::{Registries, Settings};
 use kiln::daemon::repo;
 use kiln::daemon::tree::GitTree;
@@ -190,8 +190,23 @@ struct Branch {
     tree: GitTree,
 }
 
-/// Runs `kiln promote`.
+/// Runs `kiln promote`. When the branch moves between the read and the
+/// commit (another writer won the compare-and-swap), the command starts over
+/// from the new tip, up to three times.
 pub fn cmd_promote(args: &PromoteArgs) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match promote_once(args) {
+            Err(e) if attempt < 3 && e.downcast_ref::<LostRace>().is_some() => {
+                eprintln!("{e:#}; starting over from the new tip");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn promote_once(args: &PromoteArgs) -> Result<()> {
     match &args.command {
         PromoteCommand::Set { image, tag, env, common } => {
             check_tag(tag)?;
