@@ -144,9 +144,17 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
         "apps/overlays/marker/deploy.yaml",
         "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: ghcr.io/acme/api:v1 # {\"$imagepolicy\": \"flux-system:missing\"}\n",
     );
+    repo.write(
+        "apps/overlays/digest/kustomization.yaml",
+        "images:\n  - name: ghcr.io/acme/api\n    newTag: v1\n    digest: sha256:0123\n",
+    );
     let tip = repo.commit_all("more environments");
     let cases: &[(&[&str], &str)] = &[
         (&["promote", "set", "ghcr.io/acme/api", "latest"], "refusing to deploy the tag `latest`"),
+        (
+            &["promote", "set", "ghcr.io/acme/api", "v2", "--env", "digest"],
+            "kustomization.yaml: images[0] sets ghcr.io/acme/api to digest sha256:0123, which wins over any tag",
+        ),
         (&["promote", "set", "ghcr.io/acme/api", "bad tag!"], "is not a valid image tag"),
         (
             &["promote", "set", "ghcr.io/acme/none", "v1", "--env", "development"],

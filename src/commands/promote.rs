@@ -438,6 +438,13 @@ fn run(
                 Field::Image => format!("{}:{new}", rewrite::split_reference(&r.value).0),
                 Field::Name | Field::Digest => continue,
             };
+            if let Some(digest) = pinned_digest(file, r) {
+                bail!(
+                    "{}: {} sets {image} to digest {digest}, which wins over any tag: remove it before moving the tag to {new}",
+                    file.path,
+                    r.path.rsplit_once('.').map_or("", |(parent, _)| parent)
+                );
+            }
             edits.push(Edit { span: r.span.clone(), value });
             changes.push(Change { file: file.path.clone(), image, old, new });
         }
@@ -499,6 +506,21 @@ fn run(
         }
     }
     Ok(Some(changes))
+}
+
+/// The digest set next to a tag value (a kustomize `images` entry's
+/// `digest`, a values map's `digest`), which would keep the old build running.
+fn pinned_digest<'f>(file: &'f File, tag: &ImageRef) -> Option<&'f str> {
+    let parent = |path: &str| path.rsplit_once('.').map_or(String::new(), |(p, _)| p.to_owned());
+    file.refs
+        .iter()
+        .find(|d| {
+            d.field == Field::Digest
+                && d.document == tag.document
+                && !d.value.is_empty()
+                && parent(&d.path) == parent(&tag.path)
+        })
+        .map(|d| d.value.as_str())
 }
 
 /// Refuses a malformed release tag, or one that exists already.
