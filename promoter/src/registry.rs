@@ -592,8 +592,10 @@ impl<T: FnMut(&Request) -> Result<Response, String>> Client<T> {
             request.headers.push(("Authorization".into(), format!("Bearer {token}")));
         }
         let mut response = self.transport_send(&request)?;
-        if response.status == 401 && !request.headers.iter().any(|(k, _)| k == "Authorization") {
+        // One answer to a challenge, also when a cached token has expired.
+        if response.status == 401 {
             let challenge = response.header("www-authenticate").unwrap_or_default().to_owned();
+            request.headers.retain(|(k, _)| k != "Authorization");
             let authorization = match Challenge::parse(&challenge) {
                 Some(Challenge::Basic) => self.credentials.as_ref().map(Credentials::basic),
                 Some(Challenge::Bearer { realm, service, scope: asked }) => {

@@ -299,7 +299,7 @@ fn failures_are_errors() {
 #[test]
 fn bearer_flow_sends_credentials_to_the_realm_and_reuses_the_token() {
     let challenge = r#"Bearer realm="http://auth/token",service="reg",scope="repository:app:pull""#;
-    let (transport, log) = scripted(vec![
+    let (transport, seen) = scripted(vec![
         response(401, &[("WWW-Authenticate", challenge)], ""),
         response(200, &[], r#"{"token":"T1"}"#),
         response(200, &[], r#"{"tags":["a"]}"#),
@@ -311,6 +311,10 @@ fn bearer_flow_sends_credentials_to_the_realm_and_reuses_the_token() {
             ],
             "",
         ),
+        // The token expires: a new challenge, a new token, the request again.
+        response(401, &[("WWW-Authenticate", challenge)], ""),
+        response(200, &[], r#"{"token":"T2"}"#),
+        response(200, &[], r#"{"tags":["a","b"]}"#),
     ]);
     let creds = Credentials { username: "u".into(), password: "p".into() };
     let mut client =
@@ -319,12 +323,17 @@ fn bearer_flow_sends_credentials_to_the_realm_and_reuses_the_token() {
     let manifest = client.manifest("app", "a").unwrap();
     assert_eq!(manifest.digest, format!("sha256:{}", "a".repeat(64)));
     assert_eq!(manifest.media_type.as_deref(), Some(OCI_MANIFEST));
-    let log = log.borrow();
+    let log = seen.borrow();
     assert_eq!(log[1].url, "http://auth/token?service=reg&scope=repository:app:pull");
     assert!(log[1].headers.contains(&("Authorization".into(), creds.basic())));
     assert!(log[2].headers.contains(&("Authorization".into(), "Bearer T1".into())));
     assert!(log[3].headers.contains(&("Authorization".into(), "Bearer T1".into())));
     assert_eq!(log[3].method, Method::Head);
+    drop(log);
+    assert_eq!(client.tags("app").unwrap(), ["a", "b"]);
+    let log = seen.borrow();
+    assert!(log[6].headers.contains(&("Authorization".into(), "Bearer T2".into())));
+    assert_eq!(log[6].headers.iter().filter(|(k, _)| k == "Authorization").count(), 1);
 }
 
 #[test]
