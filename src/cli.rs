@@ -15,6 +15,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write image tags into a config repository branch (set, update, stage, pin).
+    #[command(subcommand_required = true)]
+    Promote(crate::commands::promote::PromoteArgs),
     /// Render a kustomization directory or a whole repository.
     Render(crate::commands::render::RenderArgs),
     /// Render a source branch into a directory of a target branch and commit it.

@@ -10,6 +10,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Two TLS crypto providers are linked (kube: aws-lc-rs, ureq: ring);
+    // without a process default, rustls panics at the first TLS handshake.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Render(args) => commands::render::cmd_render(args).map(|()| false),
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         // The verdict was printed; a failed deploy is exit status 1, not an error.
         cli::Command::Verify(args) => commands::verify::cmd_verify(args).map(|ok| !ok),
         cli::Command::Helm(args) => commands::helm::cmd_helm(args).map(|()| false),
+        cli::Command::Promote(args) => commands::promote::cmd_promote(args).map(|()| false),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

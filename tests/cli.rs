@@ -13,7 +13,7 @@ fn root() -> PathBuf {
 }
 
 /// Runs the built `kiln` with a cleared environment in `dir`.
-fn kiln(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn kiln(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(args)
         .current_dir(dir)
@@ -23,11 +23,11 @@ fn kiln(dir: &Path, args: &[&str]) -> Output {
         .expect("kiln runs")
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 

@@ -5,6 +5,8 @@ mod diff;
 mod git_publish;
 mod git_tree;
 mod layouts;
+mod promote;
+mod registry;
 mod sync;
 mod util;
 mod verify;

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod policy;
+pub mod registry;
 pub mod rewrite;
 pub mod tag;
 

@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod helm;
 pub mod plan;
+pub mod promote;
 pub mod quarantine;
 pub mod render;
 pub mod revert;

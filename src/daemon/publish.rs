@@ -6,10 +6,8 @@ use anyhow::{Context as _, bail};
 use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
 use gix::objs::tree::EntryKind as GitKind;
-use gix::refs::Target;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
-use super::repo::{branch_ref, branch_tip, commit_tree};
+use super::repo::{branch_tip, commit_tree};
 
 /// The trailer naming the source branch a rendered commit was made from.
 pub const SOURCE_BRANCH_TRAILER: &str = "Source-Branch";
@@ -136,56 +134,14 @@ pub fn publish(repo: &gix::Repository, update: &Update<'_>) -> anyhow::Result<Pu
         return Ok(Published::Unchanged);
     }
 
-    let signature = update.author.signature();
-    let (mut committer_time, mut author_time) = Default::default();
-    let committer = signature.to_ref(&mut committer_time);
-    let commit = repo
-        .new_commit_as(
-            committer,
-            signature.to_ref(&mut author_time),
-            update.message,
-            new_tree,
-            update.expected_tip,
-        )
-        .context("writing the commit")?
-        .id;
-
-    let name = branch_ref(update.target_branch);
-    let edit = RefEdit {
-        change: Change::Update {
-            log: LogChange {
-                mode: RefLog::AndReference,
-                force_create_reflog: false,
-                message: format!("kiln: {}", update.message.lines().next().unwrap_or_default())
-                    .into(),
-            },
-            expected: match update.expected_tip {
-                Some(tip) => PreviousValue::MustExistAndMatch(Target::Object(tip)),
-                None => PreviousValue::MustNotExist,
-            },
-            new: Target::Object(commit),
-        },
-        name: name
-            .as_str()
-            .try_into()
-            .with_context(|| format!("invalid branch name {}", update.target_branch))?,
-        deref: false,
-    };
-    if let Err(err) = repo.edit_references_as(Some(edit), Some(committer)) {
-        // Whatever the failure (out of date, created or deleted meanwhile, lock
-        // held by the writer that won), a branch that no longer points where we
-        // started is a lost race; anything else is a plain error.
-        let found = branch_tip(repo, update.target_branch)?;
-        if found != update.expected_tip {
-            return Err(LostRace {
-                branch: update.target_branch.to_string(),
-                expected: update.expected_tip,
-                found,
-            }
-            .into());
-        }
-        return Err(anyhow::Error::new(err).context(format!("updating {name}")));
-    }
+    let commit = super::edit::commit_and_move(
+        repo,
+        update.target_branch,
+        update.expected_tip,
+        new_tree,
+        update.author,
+        update.message,
+    )?;
     Ok(Published::Committed { commit, tree: new_tree })
 }
 
