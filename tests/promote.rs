@@ -214,7 +214,7 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
 
 #[test]
 fn update_applies_markers_and_annotations_against_a_real_registry() {
-    let registry = Registry::start();
+    let Some(registry) = Registry::start() else { return };
     let host = &registry.host;
     for n in [1, 15, 23, 9] {
         registry.push_image("team/api", &unique(n), &format!("api {n}"), DOCKER_MANIFEST);
@@ -277,7 +277,7 @@ fn update_applies_markers_and_annotations_against_a_real_registry() {
 
 #[test]
 fn pin_resolves_an_environment_tag_to_the_unique_tag_with_its_digest() {
-    let registry = Registry::start();
+    let Some(registry) = Registry::start() else { return };
     let host = &registry.host;
     for n in 0..12 {
         registry.push_image("team/web", &unique(n), &format!("web {n}"), OCI_MANIFEST);

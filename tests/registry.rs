@@ -28,12 +28,29 @@ pub struct Registry {
 
 impl Registry {
     /// Starts the registry without auth and waits until `/v2/` answers.
-    pub fn start() -> Registry {
+    pub fn start() -> Option<Registry> {
         Registry::start_with_users(None)
     }
 
     /// Starts the registry, with htpasswd auth for `(user, password, bcrypt hash)` if given.
-    pub fn start_with_users(user: Option<(&str, &str, &str)>) -> Registry {
+    ///
+    /// `None` when `docker-registry` is not installed, so that a machine with
+    /// only the Rust toolchain still passes; under CI (`CI=true`, where
+    /// `.ci/run` installs it) a missing registry is a failure.
+    pub fn start_with_users(user: Option<(&str, &str, &str)>) -> Option<Registry> {
+        let installed = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry"]
+            .iter()
+            .any(|b| Path::new(b).exists());
+        if !installed {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "docker-registry is not installed; .ci/run installs it"
+            );
+            eprintln!(
+                "skipping: docker-registry is not installed (apt-get install docker-registry)"
+            );
+            return None;
+        }
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
@@ -74,7 +91,7 @@ impl Registry {
                 registry.call("GET", &format!("http://{}/v2/", registry.host), "text/plain", b"")
             {
                 if r.status() == 200 {
-                    return registry;
+                    return Some(registry);
                 }
             }
             assert!(
@@ -285,7 +302,7 @@ pub fn unique(n: u32) -> String {
 
 #[test]
 fn real_registry_lists_pages_and_reads_digests_of_docker_and_oci_manifests() {
-    let registry = Registry::start();
+    let Some(registry) = Registry::start() else { return };
     let name = format!("{}/team/app", registry.host);
     let mut digests = Vec::new();
     for n in 0..25 {
@@ -469,7 +486,10 @@ const S3CRET_BCRYPT: &str = "$2y$05$abcdefghijklmnopqrstuuLK7U1u6pVRmL7L1BBM2aS3
 
 #[test]
 fn real_registry_with_htpasswd_users_takes_basic_credentials() {
-    let registry = Registry::start_with_users(Some(("alice", "s3cret", S3CRET_BCRYPT)));
+    let Some(registry) = Registry::start_with_users(Some(("alice", "s3cret", S3CRET_BCRYPT)))
+    else {
+        return;
+    };
     registry.push_image("team/app", &unique(3), "locked", OCI_MANIFEST);
     let image = format!("{}/team/app", registry.host);
     let dir = tempfile::tempdir().unwrap();
