@@ -19,4 +19,6 @@ pub enum Command {
     Render(crate::commands::render::RenderArgs),
     /// Render a source branch into a directory of a target branch and commit it.
     Sync(crate::commands::sync::SyncArgs),
+    /// Render source branches into a target branch continuously.
+    Watch(Box<crate::commands::watch::WatchArgs>),
 }

@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         cli::Command::Render(args) => commands::render::cmd_render(args),
         cli::Command::Sync(args) => commands::sync::cmd_sync(args),
+        cli::Command::Watch(args) => commands::watch::cmd_watch(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

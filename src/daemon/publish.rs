@@ -15,6 +15,24 @@ use super::repo::{branch_ref, branch_tip, commit_tree};
 pub const SOURCE_BRANCH_TRAILER: &str = "Source-Branch";
 /// The trailer naming the source commit a rendered commit was made from.
 pub const SOURCE_COMMIT_TRAILER: &str = "Source-Commit";
+/// The trailer naming the kiln version that rendered a commit.
+pub const KILN_VERSION_TRAILER: &str = "Kiln-Version";
+
+/// What the trailers of one rendered commit record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Each source branch and the commit of it that was rendered, in trailer order.
+    pub sources: Vec<(String, ObjectId)>,
+    /// The kiln version that made the commit, if recorded.
+    pub kiln_version: Option<String>,
+}
+
+impl Provenance {
+    /// The source commit recorded for `branch`.
+    pub fn source(&self, branch: &str) -> Option<ObjectId> {
+        self.sources.iter().rev().find(|(b, _)| b == branch).map(|(_, c)| *c)
+    }
+}
 
 /// Who makes the commit, used as both author and committer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,44 +128,15 @@ impl std::error::Error for LostRace {}
 /// No commit is made when the tree does not change. A branch that moved since
 /// `expected_tip` was read gives a [`LostRace`] error and leaves it alone.
 pub fn publish(repo: &gix::Repository, update: &Update<'_>) -> anyhow::Result<Published> {
-    let target_dir = normalised(update.target_dir).context("invalid target directory")?;
-    if target_dir.is_empty() {
-        bail!("the target directory must not be the root of the branch");
-    }
-    check_files(update.files)?;
-
-    let old_tree = match update.expected_tip {
-        Some(tip) => commit_tree(repo, tip)?,
-        None => ObjectId::empty_tree(repo.object_hash()),
-    };
-    let mut editor =
-        repo.edit_tree(old_tree).with_context(|| format!("reading tree {old_tree}"))?;
-    editor.remove(target_dir.as_str()).with_context(|| format!("removing {target_dir}"))?;
-    for (path, contents) in update.files {
-        let blob =
-            repo.write_blob(contents).with_context(|| format!("writing {target_dir}/{path}"))?;
-        editor
-            .upsert(format!("{target_dir}/{path}").as_str(), GitKind::Blob, blob)
-            .with_context(|| format!("adding {target_dir}/{path}"))?;
-    }
-    let new_tree = editor.write().context("writing the new tree")?.detach();
-    if new_tree == old_tree {
+    let dirs = [(update.target_dir, update.files)];
+    let Some((commit, new_tree)) =
+        commit_dirs(repo, update.expected_tip, &dirs, update.author, update.message)?
+    else {
         return Ok(Published::Unchanged);
-    }
-
-    let signature = update.author.signature();
-    let (mut committer_time, mut author_time) = Default::default();
-    let committer = signature.to_ref(&mut committer_time);
-    let commit = repo
-        .new_commit_as(
-            committer,
-            signature.to_ref(&mut author_time),
-            update.message,
-            new_tree,
-            update.expected_tip,
-        )
-        .context("writing the commit")?
-        .id;
+    };
+    let committer = update.author.signature();
+    let mut committer_time = Default::default();
+    let committer = committer.to_ref(&mut committer_time);
 
     let name = branch_ref(update.target_branch);
     let edit = RefEdit {
@@ -188,6 +177,75 @@ pub fn publish(repo: &gix::Repository, update: &Update<'_>) -> anyhow::Result<Pu
     Ok(Published::Committed { commit, tree: new_tree })
 }
 
+/// Writes a commit on top of `parent` (or a root commit) whose tree is the
+/// parent's tree with each directory of `dirs` replaced by its files (an empty
+/// map removes the directory), and returns the commit and its tree; no
+/// reference moves. `None` when the tree would not change: no object is
+/// written for the commit then.
+///
+/// Directories must be distinct, non-empty and not nested in one another, so
+/// that the order of replacement cannot matter.
+pub fn commit_dirs(
+    repo: &gix::Repository,
+    parent: Option<ObjectId>,
+    dirs: &[(&str, &BTreeMap<String, Vec<u8>>)],
+    author: &Identity,
+    message: &str,
+) -> anyhow::Result<Option<(ObjectId, ObjectId)>> {
+    let mut normal = Vec::with_capacity(dirs.len());
+    for (dir, files) in dirs {
+        let dir = normalised(dir).with_context(|| format!("invalid target directory {dir:?}"))?;
+        if dir.is_empty() {
+            bail!("the target directory must not be the root of the branch");
+        }
+        check_files(files)?;
+        normal.push((dir, *files));
+    }
+    for (i, (a, _)) in normal.iter().enumerate() {
+        for (b, _) in &normal[i + 1..] {
+            if a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/")) {
+                bail!("target directories {a:?} and {b:?} overlap");
+            }
+        }
+    }
+
+    let old_tree = match parent {
+        Some(tip) => commit_tree(repo, tip)?,
+        None => ObjectId::empty_tree(repo.object_hash()),
+    };
+    let mut editor =
+        repo.edit_tree(old_tree).with_context(|| format!("reading tree {old_tree}"))?;
+    for (target_dir, files) in &normal {
+        editor.remove(target_dir.as_str()).with_context(|| format!("removing {target_dir}"))?;
+        for (path, contents) in *files {
+            let blob = repo
+                .write_blob(contents)
+                .with_context(|| format!("writing {target_dir}/{path}"))?;
+            editor
+                .upsert(format!("{target_dir}/{path}").as_str(), GitKind::Blob, blob)
+                .with_context(|| format!("adding {target_dir}/{path}"))?;
+        }
+    }
+    let new_tree = editor.write().context("writing the new tree")?.detach();
+    if new_tree == old_tree {
+        return Ok(None);
+    }
+
+    let signature = author.signature();
+    let (mut committer_time, mut author_time) = Default::default();
+    let commit = repo
+        .new_commit_as(
+            signature.to_ref(&mut committer_time),
+            signature.to_ref(&mut author_time),
+            message,
+            new_tree,
+            parent,
+        )
+        .context("writing the commit")?
+        .id;
+    Ok(Some((commit, new_tree)))
+}
+
 /// `body` followed by the provenance trailers [`last_provenance`] reads back.
 pub fn with_provenance(body: &str, source_branch: &str, source_commit: ObjectId) -> String {
     let body = body.trim_end();
@@ -195,6 +253,53 @@ pub fn with_provenance(body: &str, source_branch: &str, source_commit: ObjectId)
     format!(
         "{body}\n\n{SOURCE_BRANCH_TRAILER}: {source_branch}\n{SOURCE_COMMIT_TRAILER}: {source_commit}\n"
     )
+}
+
+/// `body` followed by one `Source-Branch`/`Source-Commit` trailer pair per source
+/// and a `Kiln-Version` trailer; [`provenance`] reads them back.
+pub fn with_provenance_all(body: &str, provenance: &Provenance) -> String {
+    let mut out = body.trim_end().to_string();
+    if out.is_empty() {
+        out.push_str("Render");
+    }
+    out.push_str("\n\n");
+    for (branch, commit) in &provenance.sources {
+        out.push_str(&format!(
+            "{SOURCE_BRANCH_TRAILER}: {branch}\n{SOURCE_COMMIT_TRAILER}: {commit}\n"
+        ));
+    }
+    if let Some(version) = &provenance.kiln_version {
+        out.push_str(&format!("{KILN_VERSION_TRAILER}: {version}\n"));
+    }
+    out
+}
+
+/// The provenance recorded in the trailers of commit `commit`; empty when it has none,
+/// which means kiln did not make it.
+pub fn provenance(repo: &gix::Repository, commit: ObjectId) -> anyhow::Result<Provenance> {
+    let found = repo.find_commit(commit).with_context(|| format!("reading commit {commit}"))?;
+    let message = found.message().with_context(|| format!("decoding the message of {commit}"))?;
+    let mut out = Provenance::default();
+    let Some(body) = message.body() else {
+        return Ok(out);
+    };
+    let mut branch: Option<String> = None;
+    for trailer in body.trailers() {
+        let value = trailer.value.to_str_lossy().trim().to_string();
+        if trailer.token.eq_ignore_ascii_case(SOURCE_BRANCH_TRAILER.as_bytes()) {
+            branch = Some(value);
+        } else if trailer.token.eq_ignore_ascii_case(SOURCE_COMMIT_TRAILER.as_bytes()) {
+            let id = ObjectId::from_hex(value.as_bytes()).with_context(|| {
+                format!("commit {commit}: {SOURCE_COMMIT_TRAILER} is not an object id")
+            })?;
+            if let Some(branch) = branch.take() {
+                out.sources.push((branch, id));
+            }
+        } else if trailer.token.eq_ignore_ascii_case(KILN_VERSION_TRAILER.as_bytes()) {
+            out.kiln_version = Some(value);
+        }
+    }
+    Ok(out)
 }
 
 /// The source branch and commit recorded in the trailers of the tip of `target_branch`,
