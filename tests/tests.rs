@@ -4,3 +4,4 @@ mod git_publish;
 mod git_tree;
 mod sync;
 mod util;
+mod watch;

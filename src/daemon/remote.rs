@@ -5,12 +5,14 @@
 //! compare-and-swap: a remote branch that moved since it was fetched rejects
 //! the push instead of losing the other writer's commit.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 use gix::ObjectId;
+use gix::bstr::ByteSlice as _;
 
 /// A remote repository and the credentials to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +67,10 @@ impl Remote {
         self.url.clone()
     }
 
-    /// Fetches `refspecs` (e.g. `+refs/heads/*:refs/kiln/source/*`) into `repo`.
+    /// Fetches `refspecs` (e.g. `+refs/heads/*:refs/kiln/source/*`) into `repo`
+    /// and returns the local refs the remote had something for; refs the remote
+    /// no longer has are left to the caller to remove. `None` when the git CLI
+    /// fetched (https, ssh), which prunes them itself.
     ///
     /// `interrupt` aborts a gix fetch in flight; the refs are updated only at the
     /// end, so an aborted fetch leaves them as they were.
@@ -74,7 +79,7 @@ impl Remote {
         repo: &gix::Repository,
         refspecs: &[String],
         interrupt: &AtomicBool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<BTreeSet<String>>> {
         let url = self.resolved_url();
         if self.is_local() {
             use gix::remote::Direction;
@@ -82,23 +87,45 @@ impl Remote {
                 .remote_at(url.as_str())
                 .with_context(|| format!("remote {url}"))?
                 .with_refspecs(refspecs.iter().map(String::as_str), Direction::Fetch)
-                .context("fetch refspecs")?;
-            remote
+                .context("fetch refspecs")?
+                .with_fetch_tags(gix::remote::fetch::Tags::None);
+            let prepared = remote
                 .connect(Direction::Fetch)
                 .with_context(|| format!("connecting to {url}"))?
                 .prepare_fetch(gix::progress::Discard, Default::default())
-                .with_context(|| format!("listing the refs of {url}"))?
-                .receive(gix::progress::Discard, interrupt)
-                .with_context(|| format!("fetching from {url}"))?;
-            return Ok(());
+                .with_context(|| format!("listing the refs of {url}"))?;
+            let local: BTreeSet<String> = prepared
+                .ref_map()
+                .mappings
+                .iter()
+                .filter_map(|m| m.local.as_ref().map(|l| l.to_str_lossy().into_owned()))
+                .collect();
+            // gix refuses a fetch none of whose refspecs match; for us that is
+            // an empty remote or a target branch not created yet.
+            if !local.is_empty() {
+                prepared
+                    .receive(gix::progress::Discard, interrupt)
+                    .with_context(|| format!("fetching from {url}"))?;
+            }
+            return Ok(Some(local));
         }
-        let mut args = vec!["fetch".to_string(), "--quiet".into(), "--no-tags".into(), url.clone()];
+        let mut args = vec![
+            "fetch".to_string(),
+            "--quiet".into(),
+            "--no-tags".into(),
+            "--prune".into(),
+            url.clone(),
+        ];
         args.extend(refspecs.iter().cloned());
         let out = self.git(repo.git_dir(), &args)?;
         if !out.status.success() {
-            bail!("git fetch from {url} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if stderr.contains("couldn't find remote ref") {
+                return Ok(Some(BTreeSet::new()));
+            }
+            bail!("git fetch from {url} failed: {}", stderr.trim());
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Pushes `commit` (which must be in `repo`) to `refs/heads/<branch>` of the

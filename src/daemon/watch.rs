@@ -29,6 +29,9 @@ use super::tree::GitTree;
 /// The version recorded in every commit; a different version re-renders everything.
 pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Where the source branches are fetched to in the mirror.
+const SOURCE_REFSPEC: &str = "+refs/heads/*:refs/kiln/source/*";
+
 /// The index file the renderer writes at the top of each target directory.
 const INDEX_FILE: &str = "kiln-index.yaml";
 
@@ -178,14 +181,50 @@ impl Watcher {
         }
     }
 
+    /// Fetches the target branch (all branches when source and target are one repository).
     fn fetch_target(&self, repo: &gix::Repository) -> anyhow::Result<()> {
         let (remote, spec) = if self.same_remote() {
-            (&self.config.source, "+refs/heads/*:refs/kiln/source/*".to_string())
+            (&self.config.source, SOURCE_REFSPEC.to_string())
         } else {
             let branch = &self.config.target_branch;
             (&self.config.target, format!("+refs/heads/{branch}:refs/kiln/target/{branch}"))
         };
-        remote.fetch(repo, &[spec], &self.interrupt)
+        let fetched = remote.fetch(repo, &[spec], &self.interrupt)?;
+        let prefix = if self.same_remote() { "refs/kiln/source/" } else { "refs/kiln/target/" };
+        self.prune(repo, fetched.as_ref(), prefix)
+    }
+
+    /// Fetches the source branches, and the target when it lives in the same repository.
+    fn fetch_source(&self, repo: &gix::Repository) -> anyhow::Result<()> {
+        let fetched =
+            self.config.source.fetch(repo, &[SOURCE_REFSPEC.to_string()], &self.interrupt)?;
+        self.prune(repo, fetched.as_ref(), "refs/kiln/source/")?;
+        if self.same_remote() { Ok(()) } else { self.fetch_target(repo) }
+    }
+
+    /// Removes the local copies below `prefix` of the watched branches that the
+    /// fetch into `prefix` found no longer on the remote.
+    fn prune(
+        &self,
+        repo: &gix::Repository,
+        fetched: Option<&BTreeSet<String>>,
+        prefix: &str,
+    ) -> anyhow::Result<()> {
+        let Some(fetched) = fetched else {
+            return Ok(());
+        };
+        let mut ours: Vec<String> =
+            self.config.branches.iter().map(|b| format!("refs/kiln/source/{}", b.source)).collect();
+        ours.push(self.target_ref());
+        for name in ours {
+            if name.starts_with(prefix)
+                && !fetched.contains(&name)
+                && ref_tip(repo, &name)?.is_some()
+            {
+                delete_ref(repo, &name)?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs one cycle. Errors of single branches (render, safety rails) are
@@ -201,12 +240,7 @@ impl Watcher {
 
     fn cycle_inner(&mut self) -> anyhow::Result<CycleOutcome> {
         let repo = self.repo()?;
-        let fetched = self
-            .config
-            .source
-            .fetch(&repo, &["+refs/heads/*:refs/kiln/source/*".to_string()], &self.interrupt)
-            .and_then(|()| if self.same_remote() { Ok(()) } else { self.fetch_target(&repo) });
-        if let Err(e) = fetched {
+        if let Err(e) = self.fetch_source(&repo) {
             self.metrics.failure(Failure::Fetch);
             return Err(e);
         }
@@ -553,6 +587,17 @@ fn ref_tip(repo: &gix::Repository, name: &str) -> anyhow::Result<Option<ObjectId
 fn set_ref(repo: &gix::Repository, name: &str, id: ObjectId) -> anyhow::Result<()> {
     repo.reference(name, id, gix::refs::transaction::PreviousValue::Any, "kiln: pushed")
         .with_context(|| format!("updating {name}"))?;
+    Ok(())
+}
+
+fn delete_ref(repo: &gix::Repository, name: &str) -> anyhow::Result<()> {
+    use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
+    let edit = RefEdit {
+        change: Change::Delete { expected: PreviousValue::Any, log: RefLog::AndReference },
+        name: name.try_into().with_context(|| format!("invalid ref name {name}"))?,
+        deref: false,
+    };
+    repo.edit_reference(edit).with_context(|| format!("deleting {name}"))?;
     Ok(())
 }
 
