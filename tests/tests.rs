@@ -5,3 +5,4 @@ mod git_tree;
 mod sync;
 mod util;
 mod watch;
+mod watch_faults;

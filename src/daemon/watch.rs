@@ -154,10 +154,21 @@ impl Watcher {
             return Ok(repo.clone());
         }
         let dir = &self.config.workdir;
-        let repo = if dir.join("HEAD").is_file() {
+        let reopened = if dir.join("HEAD").is_file() {
             remove_stale_locks(dir);
-            open(dir)?
+            // A mirror half-created by a killed process is made again: it holds
+            // nothing that the remotes do not.
+            open(dir).ok()
         } else {
+            None
+        };
+        let repo = if let Some(repo) = reopened {
+            repo
+        } else {
+            if dir.join("HEAD").is_file() || dir.join("objects").is_dir() {
+                std::fs::remove_dir_all(dir)
+                    .with_context(|| format!("removing the broken mirror {}", dir.display()))?;
+            }
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the work directory {}", dir.display()))?;
             gix::init_bare(dir)
@@ -240,7 +251,8 @@ impl Watcher {
 
     fn cycle_inner(&mut self) -> anyhow::Result<CycleOutcome> {
         let repo = self.repo()?;
-        if let Err(e) = self.fetch_source(&repo) {
+        if let Err(e) = self.fetch_source(&repo).context("fetching the source and target branches")
+        {
             self.metrics.failure(Failure::Fetch);
             return Err(e);
         }
