@@ -13,11 +13,10 @@ use kiln::daemon::publish::Identity;
 use kiln::daemon::remote::Remote;
 use kiln::daemon::sync::Source;
 use kiln::daemon::watch::{
-    BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Files, Watcher, backoff, parse_branch_map,
+    BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, backoff, parse_branch_map,
+    render_flux,
 };
 use renderer::Value;
-use renderer::layout::flux;
-use renderer::output;
 use renderer::tree::Tree;
 use tokio::sync::{Notify, watch};
 
@@ -133,17 +132,6 @@ fn init_logs(format: &str) -> Result<()> {
     result.map_err(|e| anyhow!("setting up logging: {e}"))
 }
 
-/// The render function of the watcher: every cluster of the Flux layout, laid
-/// out as files. The source commit is left out of the index file on purpose:
-/// it is in the commit's trailers, and keeping it out of the files lets a
-/// push that changes nothing rendered make no commit.
-fn render(tree: &dyn Tree, source: &Source, clusters: &[String]) -> Result<Files> {
-    let rendered = flux::render(tree, clusters).map_err(|e| anyhow!(e))?;
-    let provenance =
-        output::Provenance { source_branch: Some(source.branch.clone()), source_commit: None };
-    Ok(output::files(&rendered, &provenance))
-}
-
 async fn run(settings: Settings, once: bool) -> Result<()> {
     let metrics = Arc::new(Metrics::default());
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -187,7 +175,7 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
 
     let clusters = settings.clusters.clone();
     let render_fn =
-        Arc::new(move |tree: &dyn Tree, source: &Source| render(tree, source, &clusters));
+        Arc::new(move |tree: &dyn Tree, source: &Source| render_flux(tree, source, &clusters));
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
     let mut failures = 0u32;

@@ -44,6 +44,19 @@ pub type RenderFn = dyn Fn(&dyn Tree, &Source) -> anyhow::Result<Files> + Send +
 /// The default commit message template (minijinja).
 pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
 
+/// The render function of `kiln watch`: every cluster of the Flux layout,
+/// laid out as files. The source commit is left out of the index file on
+/// purpose: it is in the commit's trailers, and keeping it out of the files
+/// lets a push that changes nothing rendered make no commit.
+pub fn render_flux(tree: &dyn Tree, source: &Source, clusters: &[String]) -> anyhow::Result<Files> {
+    let rendered = renderer::layout::flux::render(tree, clusters).map_err(|e| anyhow!(e))?;
+    let provenance = renderer::output::Provenance {
+        source_branch: Some(source.branch.clone()),
+        source_commit: None,
+    };
+    Ok(renderer::output::files(&rendered, &provenance))
+}
+
 /// One source branch and the directory of the target branch it is rendered into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BranchMap {
