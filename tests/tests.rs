@@ -5,4 +5,5 @@ mod git_tree;
 mod sync;
 mod util;
 mod watch;
+mod watch_deploy;
 mod watch_faults;
