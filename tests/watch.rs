@@ -336,3 +336,37 @@ fn a_push_that_loses_the_race_is_rebuilt_on_the_winner() {
     let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
     assert!(message.contains(&format!("Source-Commit: {v5}")), "{message}");
 }
+
+#[test]
+fn the_commit_message_names_units_and_image_changes() {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = "kind: Deployment\nspec:\n  containers:\n  - image: ghcr.io/acme/app:v1\n";
+    fx.push("staging", &[("apps/prod/web/deploy.yaml", deployment)], "web v1");
+    committed(fx.watcher(dir.path()).cycle());
+    let v2 = deployment.replace(":v1", ":v2");
+    fx.push(
+        "staging",
+        &[("apps/prod/web/deploy.yaml", &v2), ("apps/prod/db/x.yaml", "x: 1\n")],
+        "web v2",
+    );
+    committed(fx.watcher(dir.path()).cycle());
+    let staging = fx.work.tip("staging").unwrap();
+    let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
+    let body = message.split("\n\nSource-Branch").next().unwrap();
+    assert_eq!(
+        body,
+        format!(
+            "Render staging at {}\n\nstaging -> staging: web v2 (Ada Author <ada@example.com>)\n  image ghcr.io/acme/app: ghcr.io/acme/app:v1 -> ghcr.io/acme/app:v2\n  prod/db\n  prod/web",
+            &staging[..12]
+        )
+    );
+
+    // A template of one's own.
+    fx.push("staging", &[("apps/a.yaml", "a: 7\n")], "a7");
+    let template =
+        "{{ changes | length }} change(s): {% for c in changes %}{{ c.subject }}{% endfor %}";
+    committed(fx.watcher_with(dir.path(), |c| c.message = template.into()).cycle());
+    let message = fx.remote.git(&["log", "-1", "--format=%s", "refs/heads/rendered"]);
+    assert_eq!(message, "1 change(s): a7");
+}

@@ -42,7 +42,7 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 pub type RenderFn = dyn Fn(&dyn Tree, &Source) -> anyhow::Result<Files> + Send + Sync;
 
 /// The default commit message template (minijinja).
-pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
+pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for i in c.images %}  image {{ i.image }}: {{ i.from }} -> {{ i.to }}\n{% endfor %}{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
 
 /// The render function of `kiln watch`: every cluster of the Flux layout,
 /// laid out as files. The source commit is left out of the index file on
@@ -476,6 +476,12 @@ impl Watcher {
             .iter()
             .map(|c| {
                 let commit = c.source.commit.to_string();
+                let changed = dir_changes(target, &c.map.dir, &c.files);
+                let images: Vec<serde_json::Value> = changed
+                    .images
+                    .iter()
+                    .map(|(image, from, to)| serde_json::json!({"image": image, "from": from, "to": to}))
+                    .collect();
                 serde_json::json!({
                     "branch": c.map.source,
                     "dir": c.map.dir,
@@ -483,7 +489,8 @@ impl Watcher {
                     "short": &commit[..12],
                     "subject": c.source.subject,
                     "author": c.author,
-                    "units": changed_units(target, &c.map.dir, &c.files),
+                    "units": changed.units,
+                    "images": images,
                 })
             })
             .collect();
@@ -561,8 +568,17 @@ fn index_units(text: &[u8]) -> BTreeMap<String, i64> {
     out
 }
 
-/// The units (first two path components below `dir`) whose files differ between `target` and `files`.
-fn changed_units(target: Option<&GitTree>, dir: &str, files: &Files) -> Vec<String> {
+/// What changed in one target directory, for the commit message.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DirChanges {
+    /// `cluster/unit` (the first two path components) of every added, changed or removed file.
+    units: Vec<String>,
+    /// Image repository, old reference, new reference, for every image whose tag or digest changed.
+    images: Vec<(String, String, String)>,
+}
+
+/// Compares the files below `dir` of `target` with `files`.
+fn dir_changes(target: Option<&GitTree>, dir: &str, files: &Files) -> DirChanges {
     let unit = |path: &str| -> String {
         let mut parts = path.splitn(3, '/');
         match (parts.next(), parts.next(), parts.next()) {
@@ -587,9 +603,22 @@ fn changed_units(target: Option<&GitTree>, dir: &str, files: &Files) -> Vec<Stri
         }
     }
     let mut units = BTreeSet::new();
+    let mut images = BTreeSet::new();
     for (path, contents) in files {
-        if path != INDEX_FILE && old.get(path) != Some(contents) {
-            units.insert(unit(path));
+        if path == INDEX_FILE || old.get(path) == Some(contents) {
+            continue;
+        }
+        units.insert(unit(path));
+        if let Some(before) = old.get(path) {
+            let (before, after) = (image_refs(before), image_refs(contents));
+            for new in after.difference(&before) {
+                let name = image_name(new);
+                if let Some(old) =
+                    before.iter().find(|o| image_name(o) == name && !after.contains(*o))
+                {
+                    images.insert((name.to_string(), old.clone(), new.clone()));
+                }
+            }
         }
     }
     for path in old.keys() {
@@ -597,7 +626,30 @@ fn changed_units(target: Option<&GitTree>, dir: &str, files: &Files) -> Vec<Stri
             units.insert(unit(path));
         }
     }
-    units.into_iter().collect()
+    DirChanges { units: units.into_iter().collect(), images: images.into_iter().collect() }
+}
+
+/// The values of `image:` fields in a rendered manifest.
+fn image_refs(text: &[u8]) -> BTreeSet<String> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start().trim_start_matches("- ");
+            let value = line.strip_prefix("image:")?.trim();
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            (!value.is_empty()).then(|| value.to_string())
+        })
+        .collect()
+}
+
+/// An image reference without its tag or digest.
+fn image_name(reference: &str) -> &str {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    match without_digest.rfind(':') {
+        // A colon after the last slash starts the tag; before it, it is a registry port.
+        Some(i) if !without_digest[i..].contains('/') => &without_digest[..i],
+        _ => without_digest,
+    }
 }
 
 fn ref_tip(repo: &gix::Repository, name: &str) -> anyhow::Result<Option<ObjectId>> {
@@ -704,6 +756,29 @@ mod tests {
             let want = want.map(|(s, d)| BranchMap { source: s.into(), dir: d.into() });
             assert_eq!(got, want, "{text}");
         }
+    }
+
+    #[test]
+    fn image_names() {
+        let cases = [
+            ("nginx", "nginx"),
+            ("nginx:1.27", "nginx"),
+            ("ghcr.io/acme/app:v1.2", "ghcr.io/acme/app"),
+            ("registry:5000/app", "registry:5000/app"),
+            ("registry:5000/app:v1", "registry:5000/app"),
+            ("app@sha256:abc", "app"),
+            ("app:v1@sha256:abc", "app"),
+        ];
+        for (reference, want) in cases {
+            assert_eq!(image_name(reference), want, "{reference}");
+        }
+    }
+
+    #[test]
+    fn image_refs_of_a_manifest() {
+        let text = b"spec:\n  containers:\n  - image: ghcr.io/acme/app:v1\n    name: app\n  - name: side\n    image: \"nginx:1.27\"\n";
+        let want: BTreeSet<String> = ["ghcr.io/acme/app:v1", "nginx:1.27"].map(String::from).into();
+        assert_eq!(image_refs(text), want);
     }
 
     #[test]
