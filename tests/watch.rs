@@ -6,9 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::bail;
+use kiln::daemon::inputs::Recording;
 use kiln::daemon::metrics::Metrics;
 use kiln::daemon::remote::Remote;
+use kiln::daemon::repo::open;
 use kiln::daemon::sync::Source;
+use kiln::daemon::tree::GitTree;
 use kiln::daemon::watch::{BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Files, Watcher};
 use renderer::tree::{EntryKind, Tree, join};
 
@@ -192,12 +195,17 @@ fn one_commit_for_every_changed_directory_then_nothing() {
     assert_eq!(committed(watcher.cycle()), ["staging", "production"]);
     assert_eq!(fx.rendered_log().len(), 3);
 
-    // A source commit that changes nothing rendered makes no commit, and is not rendered again.
+    // A source commit that changes nothing the render reads is not rendered and makes no commit.
     fx.push("production", &[("README.md", "notes\n")], "notes");
     unchanged(watcher.cycle());
     unchanged(watcher.cycle());
     assert_eq!(fx.rendered_log().len(), 3);
-    assert!(watcher.metrics().prometheus().contains("kiln_renders_total 6\n"));
+    assert!(watcher.metrics().prometheus().contains("kiln_renders_total 5\n"));
+    // Inputs are keyed by content, not by commit: a change and its revert, fetched together, cost nothing.
+    fx.push("production", &[("apps/c.yaml", "c: 2\n")], "change");
+    fx.push("production", &[("apps/c.yaml", "c: 1\n")], "revert");
+    unchanged(watcher.cycle());
+    assert!(watcher.metrics().prometheus().contains("kiln_renders_total 5\n"));
 }
 
 #[test]
@@ -369,4 +377,46 @@ fn the_commit_message_names_units_and_image_changes() {
     committed(fx.watcher_with(dir.path(), |c| c.message = template.into()).cycle());
     let message = fx.remote.git(&["log", "-1", "--format=%s", "refs/heads/rendered"]);
     assert_eq!(message, "1 change(s): a7");
+}
+
+#[test]
+fn recorded_inputs_tell_which_pushes_can_change_a_render() {
+    let repo = TestRepo::new();
+    repo.write("apps/a.yaml", "a: 1\n");
+    repo.write("docs/readme.md", "docs\n");
+    let base = repo.commit_all("base");
+    let git = open(repo.path()).unwrap();
+    let tree_at = |commit: &str| {
+        GitTree::at_commit(&git, gix::ObjectId::from_hex(commit.as_bytes()).unwrap()).unwrap()
+    };
+    let base_tree = tree_at(&base);
+    let recording = Recording::new(&base_tree);
+    copy_apps(&recording, &dummy_source()).unwrap();
+    let inputs = recording.into_inputs();
+    assert_eq!(inputs.len(), 3, "{inputs:?}");
+
+    /// Files changed on top of the base, and whether the render's inputs still hold.
+    type Case = (&'static [(&'static str, &'static str)], bool);
+    let cases: &[Case] = &[
+        (&[("docs/readme.md", "more docs\n")], true),
+        (&[("other/x.yaml", "x\n")], true),
+        (&[("apps/a.yaml", "a: 2\n")], false),
+        (&[("apps/b.yaml", "b: 1\n")], false),
+    ];
+    for (files, want) in cases {
+        repo.git(&["reset", "--quiet", "--hard", &base]);
+        for (path, contents) in *files {
+            repo.write(path, contents);
+        }
+        let commit = repo.commit_all("change");
+        assert_eq!(inputs.unchanged_in(&tree_at(&commit)), *want, "{files:?}");
+    }
+}
+
+fn dummy_source() -> Source {
+    Source {
+        branch: "staging".into(),
+        commit: gix::ObjectId::null(gix::hash::Kind::Sha1),
+        subject: String::new(),
+    }
 }

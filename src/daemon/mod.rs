@@ -4,6 +4,7 @@
 //! here works on bare repositories: no checkout and no work tree are ever needed.
 
 pub mod http;
+pub mod inputs;
 pub mod metrics;
 pub mod publish;
 pub mod remote;

@@ -19,6 +19,7 @@ use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
 use renderer::tree::{EntryKind, Tree};
 
+use super::inputs::{Inputs, Recording};
 use super::metrics::{Failure, Metrics};
 use super::publish::{Identity, Provenance, commit_dirs, provenance, with_provenance_all};
 use super::remote::{Pushed, Remote};
@@ -112,8 +113,8 @@ pub struct Watcher {
     config: Config,
     render: Arc<RenderFn>,
     metrics: Arc<Metrics>,
-    /// Per source branch: the source tree id last rendered and its files.
-    cache: HashMap<String, (ObjectId, Arc<Files>)>,
+    /// Per source branch: the last render, its inputs and its files.
+    cache: HashMap<String, Cached>,
     /// Per source branch: (source commit, target tip) pairs known to need no
     /// commit, so an unchanged render is not redone every cycle.
     settled: HashMap<String, (ObjectId, Option<ObjectId>)>,
@@ -126,6 +127,13 @@ impl std::fmt::Debug for Watcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watcher").field("config", &self.config).finish_non_exhaustive()
     }
+}
+
+/// The last render of a branch: reused while the tree or the inputs it read are unchanged.
+struct Cached {
+    tree: ObjectId,
+    inputs: Inputs,
+    files: Arc<Files>,
 }
 
 /// A branch ready to be written: its directory, files and source.
@@ -439,18 +447,31 @@ impl Watcher {
             .unwrap_or_default();
         let source = Source { branch: map.source.clone(), commit: tip, subject };
         let tree_id = commit_tree(repo, tip)?;
-        let files = match self.cache.get(&map.source) {
-            Some((id, files)) if *id == tree_id => Arc::clone(files),
-            _ => {
-                let tree = GitTree::at_tree(repo, tree_id)?;
+        let tree = GitTree::at_tree(repo, tree_id)?;
+        let cached = match self.cache.get_mut(&map.source) {
+            Some(entry) if entry.tree == tree_id => Some(Arc::clone(&entry.files)),
+            Some(entry) if entry.inputs.unchanged_in(&tree) => {
+                entry.tree = tree_id;
+                Some(Arc::clone(&entry.files))
+            }
+            _ => None,
+        };
+        let files = match cached {
+            Some(files) => files,
+            None => {
+                let recording = Recording::new(&tree);
                 let start = Instant::now();
-                let rendered = (self.render)(&tree, &source);
+                let rendered = (self.render)(&recording, &source);
                 self.metrics.render(start.elapsed().as_secs_f64());
                 let files = Arc::new(rendered.map_err(|e| {
                     self.metrics.failure(Failure::Render);
                     e.context(format!("rendering {} at {tip}", map.source))
                 })?);
-                self.cache.insert(map.source.clone(), (tree_id, Arc::clone(&files)));
+                let inputs = recording.into_inputs();
+                self.cache.insert(
+                    map.source.clone(),
+                    Cached { tree: tree_id, inputs, files: Arc::clone(&files) },
+                );
                 files
             }
         };
