@@ -114,6 +114,19 @@ fn summary(name: &str, what: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// User plus system CPU time of process `pid` so far (Linux `/proc`, 100 ticks a second).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
 fn read_ref(remote: &Path) -> String {
     std::fs::read_to_string(remote.join("refs/heads/rendered")).unwrap_or_default()
 }
@@ -175,6 +188,7 @@ fn bench(repo: &Repo, rounds: u32) {
         std::thread::sleep(Duration::from_millis(10));
     }
     let mut samples = Vec::new();
+    let mut cpu = Vec::new();
     for round in 1..=rounds {
         let contents = repo.original.replacen(
             "metadata:\n",
@@ -192,6 +206,7 @@ fn bench(repo: &Repo, rounds: u32) {
             "sha256={}",
             mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
+        let cpu_before = cpu_time(child.id());
         let start = Instant::now();
         let status = http(
             port,
@@ -205,8 +220,10 @@ fn bench(repo: &Repo, rounds: u32) {
             std::thread::sleep(Duration::from_millis(1));
         }
         samples.push(start.elapsed());
+        cpu.push(cpu_time(child.id()).saturating_sub(cpu_before));
     }
     summary(repo.name, "webhook -> rendered commit pushed", samples);
+    summary(repo.name, "  watcher CPU for that (no git)", cpu);
     let _ = child.kill();
     let _ = child.wait();
 }

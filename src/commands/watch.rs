@@ -60,7 +60,8 @@ pub struct WatchArgs {
     #[arg(long)]
     pub author_email: Option<String>,
     /// A file holding the commit message template (minijinja; `changes` is a
-    /// list of {branch, dir, commit, short, subject, author, units}).
+    /// list of {branch, dir, commit, short, subject, author, units, images},
+    /// each image {image, from, to}). Provenance trailers are appended to it.
     #[arg(long)]
     pub message_template: Option<PathBuf>,
     /// Render only these clusters (repeatable).

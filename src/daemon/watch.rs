@@ -272,16 +272,21 @@ impl Watcher {
 
     fn cycle_inner(&mut self) -> anyhow::Result<CycleOutcome> {
         let repo = self.repo()?;
+        let start = Instant::now();
         if let Err(e) = self.fetch_source(&repo).context("fetching the source and target branches")
         {
             self.metrics.failure(Failure::Fetch);
             return Err(e);
         }
+        let fetch_ms = start.elapsed().as_millis();
         let mut attempts = 0;
         loop {
             attempts += 1;
             let target_tip = ref_tip(&repo, &self.target_ref())?;
-            let Some((commit, branches)) = self.build(&repo, target_tip)? else {
+            let start = Instant::now();
+            let built = self.build(&repo, target_tip)?;
+            let build_ms = start.elapsed().as_millis();
+            let Some((commit, branches)) = built else {
                 self.metrics.target_tip(target_tip.map(|t| t.to_string()));
                 self.mark_success(&repo, target_tip)?;
                 return Ok(CycleOutcome::Unchanged);
@@ -289,8 +294,10 @@ impl Watcher {
             if self.interrupt.load(Ordering::SeqCst) {
                 bail!("stopping: the cycle was abandoned before its push");
             }
+            let start = Instant::now();
             let pushed =
                 self.config.target.push(&repo, &self.config.target_branch, target_tip, commit);
+            let push_ms = start.elapsed().as_millis();
             match pushed {
                 Ok(Pushed::Updated) => {
                     self.metrics.push("updated");
@@ -298,7 +305,15 @@ impl Watcher {
                     set_ref(&repo, &self.target_ref(), commit)?;
                     self.metrics.target_tip(Some(commit.to_string()));
                     self.mark_success(&repo, Some(commit))?;
-                    tracing::info!(%commit, ?branches, attempts, "pushed a rendered commit");
+                    tracing::info!(
+                        %commit,
+                        ?branches,
+                        attempts,
+                        fetch_ms,
+                        build_ms,
+                        push_ms,
+                        "pushed a rendered commit"
+                    );
                     return Ok(CycleOutcome::Committed { commit, branches, attempts });
                 }
                 Ok(Pushed::Rejected { reason }) => {
@@ -468,6 +483,14 @@ impl Watcher {
                     e.context(format!("rendering {} at {tip}", map.source))
                 })?);
                 let inputs = recording.into_inputs();
+                tracing::info!(
+                    branch = map.source,
+                    %tip,
+                    render_ms = start.elapsed().as_millis(),
+                    files = files.len(),
+                    inputs = inputs.len(),
+                    "rendered"
+                );
                 self.cache.insert(
                     map.source.clone(),
                     Cached { tree: tree_id, inputs, files: Arc::clone(&files) },
@@ -607,7 +630,8 @@ fn dir_changes(target: Option<&GitTree>, dir: &str, files: &Files) -> DirChanges
             _ => path.to_string(),
         }
     };
-    let mut old = BTreeMap::new();
+    // Old files are compared by blob id and read only when they differ.
+    let mut old = BTreeSet::new();
     if let Some(target) = target {
         let mut dirs = vec![dir.to_string()];
         while let Some(d) = dirs.pop() {
@@ -615,10 +639,7 @@ fn dir_changes(target: Option<&GitTree>, dir: &str, files: &Files) -> DirChanges
                 let path = format!("{d}/{name}");
                 match kind {
                     EntryKind::Dir => dirs.push(path),
-                    EntryKind::File => {
-                        let rel = path[dir.len() + 1..].to_string();
-                        old.insert(rel, target.read(&path).unwrap_or_default());
-                    }
+                    EntryKind::File => drop(old.insert(path[dir.len() + 1..].to_string())),
                 }
             }
         }
@@ -626,12 +647,20 @@ fn dir_changes(target: Option<&GitTree>, dir: &str, files: &Files) -> DirChanges
     let mut units = BTreeSet::new();
     let mut images = BTreeSet::new();
     for (path, contents) in files {
-        if path == INDEX_FILE || old.get(path) == Some(contents) {
+        if path == INDEX_FILE {
+            continue;
+        }
+        let full = format!("{dir}/{path}");
+        let old_id = target.and_then(|t| t.file_id(&full));
+        let new_id =
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, contents).ok();
+        if old_id.is_some() && old_id == new_id {
             continue;
         }
         units.insert(unit(path));
-        if let Some(before) = old.get(path) {
-            let (before, after) = (image_refs(before), image_refs(contents));
+        if let (Some(target), Some(_)) = (target, old_id) {
+            let before = image_refs(&target.read(&full).unwrap_or_default());
+            let after = image_refs(contents);
             for new in after.difference(&before) {
                 let name = image_name(new);
                 if let Some(old) =
@@ -642,7 +671,7 @@ fn dir_changes(target: Option<&GitTree>, dir: &str, files: &Files) -> DirChanges
             }
         }
     }
-    for path in old.keys() {
+    for path in &old {
         if path != INDEX_FILE && !files.contains_key(path) {
             units.insert(unit(path));
         }
