@@ -313,6 +313,39 @@ fn kill_9_at_random_points_never_leaves_a_partial_commit() {
 }
 
 #[test]
+fn sigterm_mid_cycle_exits_0_and_leaves_a_complete_commit() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let workdir = home.path().join("mirror");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut generations = BTreeMap::new();
+    let mut baseline = None;
+    for n in 0..10 {
+        generations.insert(ex.push_generation("staging", n), n);
+        let mut watch = ex.spawn(&workdir, &["--branch", "staging=staging", "--interval", "10ms"]);
+        wait_until(Duration::from_secs(20), "the watcher to start", || {
+            watch.log().contains("watching")
+        });
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % 300));
+        let status = watch.terminate(Duration::from_secs(20));
+        assert!(status.success(), "iteration {n}: {status:?}\n{}", watch.log());
+        let Some(tip) = ex.rendered().into_iter().next() else {
+            continue;
+        };
+        let paths = ex.paths(&tip.commit, "staging");
+        let baseline = baseline.get_or_insert_with(|| paths.clone());
+        assert_eq!(&paths, baseline, "iteration {n}: missing files");
+        let generation = generations[&tip.sources["staging"]];
+        let service = ex.show(&tip.commit, &format!("staging/{RENDERED_SERVICE}"));
+        assert!(service.contains(&format!("test/generation: \"{generation}\"")), "{service}");
+    }
+    assert_no_duplicates(&ex.rendered());
+}
+
+#[test]
 fn two_watchers_on_one_remote_lose_nothing_and_duplicate_nothing() {
     let ex = Example::new();
     let home = tempfile::tempdir().unwrap();

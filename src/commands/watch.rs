@@ -140,9 +140,17 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     let (stop_tx, mut stop_rx) = watch::channel(false);
 
     {
+        // Registered here, before the first cycle, so that a signal arriving
+        // at any point after the "watching" line is handled, never fatal.
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
         let interrupt = Arc::clone(&interrupt);
         tokio::spawn(async move {
-            wait_for_signal().await;
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
             tracing::info!("stop requested: finishing or abandoning the cycle in flight");
             interrupt.store(true, Ordering::SeqCst);
             let _ = stop_tx.send(true);
@@ -179,6 +187,7 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         Arc::new(move |tree: &dyn Tree, source: &Source| render_flux(tree, source, &clusters));
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");
     let mut failures = 0u32;
     loop {
         if interrupt.load(Ordering::SeqCst) {
@@ -221,22 +230,6 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the watcher");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// Merges the flags with `kiln.yaml`.
