@@ -473,3 +473,67 @@ fn a_vanished_remote_a_broken_push_webhooks_and_sigterm() {
     assert!(log.contains("\"stopped\""), "{log}");
     assert_no_duplicates(&ex.rendered());
 }
+
+#[test]
+fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
+    use kiln::daemon::metrics::Metrics;
+    use kiln::daemon::remote::Remote;
+    use kiln::daemon::watch::{
+        BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, render_flux,
+    };
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let watcher = |allow_empty: bool| {
+        let remote = Remote::new(ex.remote_path());
+        let config = Config {
+            source: remote.clone(),
+            target: remote,
+            branches: vec![BranchMap { source: "production".into(), dir: "prod".into() }],
+            target_branch: "rendered".into(),
+            author: crate::util::kiln_identity(),
+            message: DEFAULT_MESSAGE.into(),
+            allow_empty,
+            adopt: false,
+            push_attempts: 3,
+            workdir: home.path().join("mirror"),
+        };
+        Watcher::new(
+            config,
+            Arc::new(|tree: &dyn renderer::tree::Tree, source: &kiln::daemon::sync::Source| {
+                render_flux(tree, source, &[])
+            }),
+            Arc::new(Metrics::default()),
+            Arc::new(AtomicBool::new(false)),
+        )
+    };
+    assert!(matches!(watcher(false).cycle(), Ok(CycleOutcome::Committed { .. })));
+    let tip = ex.rendered()[0].commit.clone();
+    assert!(ex.paths(&tip, "prod/production/apps").len() > 3);
+
+    // The production cluster's `apps` unit now builds an empty kustomization.
+    ex.push_file("production", "apps/empty/kustomization.yaml", "resources: []\n", "empty dir");
+    let apps = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("clusters/production/apps.yaml"),
+    )
+    .unwrap();
+    let emptied = apps.replace("path: ./apps/overlays/production", "path: ./apps/empty");
+    assert_ne!(emptied, apps);
+    ex.push_file("production", "clusters/production/apps.yaml", &emptied, "empty apps");
+
+    let mut refusing = watcher(false);
+    assert!(matches!(refusing.cycle(), Ok(CycleOutcome::Unchanged)));
+    assert_eq!(ex.rendered()[0].commit, tip);
+    let error = refusing.metrics().branch_status("production").unwrap().last_error.unwrap();
+    assert!(error.contains("refusing an empty render of production/apps"), "{error}");
+    assert!(refusing.metrics().prometheus().contains("kiln_failures_total{kind=\"safety\"} 1\n"));
+
+    assert!(matches!(watcher(true).cycle(), Ok(CycleOutcome::Committed { .. })));
+    assert!(
+        !ex.paths("refs/heads/rendered", "prod/production/apps")
+            .iter()
+            .any(|p| p.ends_with(".yaml"))
+    );
+}
