@@ -24,7 +24,7 @@ use sha2::Sha256;
 #[path = "../tests/util.rs"]
 mod util;
 
-use util::TestRepo;
+use util::{TestRepo, copy_dir};
 
 /// The file each round changes, and how.
 struct Repo {
@@ -70,19 +70,6 @@ fn generated(units: usize) -> Repo {
     let changed_file = "apps/unit-7/service.yaml".to_string();
     let original = std::fs::read_to_string(work.path().join(&changed_file)).unwrap();
     Repo { name: "generated-1000", work, changed_file, original }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn http(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
@@ -151,7 +138,8 @@ fn bench(repo: &Repo, rounds: u32) {
         push_attempts: 3,
         workdir: home.path().join("in-process"),
     };
-    let render = Arc::new(|tree: &dyn Tree, source: &Source| render_flux(tree, source, &[]));
+    let render =
+        Arc::new(|tree: &dyn Tree, source: &Source, dir: &str| render_flux(tree, source, dir, &[]));
     let mut watcher = Watcher::new(
         config,
         render,

@@ -19,6 +19,14 @@ pub enum Command {
     Render(crate::commands::render::RenderArgs),
     /// Render a source branch into a directory of a target branch and commit it.
     Sync(crate::commands::sync::SyncArgs),
+    /// Parse or make unique image tags.
+    Tag(crate::commands::tag::TagArgs),
+    /// Check a repository against its layout's rules.
+    Check(crate::commands::check::CheckArgs),
+    /// Show the layout, clusters, units, their order and sources.
+    Plan(crate::commands::plan::PlanArgs),
+    /// Show what a change does to the rendered output, object by object.
+    Diff(crate::commands::diff::DiffArgs),
     /// Render source branches into a target branch continuously.
     Watch(Box<crate::commands::watch::WatchArgs>),
 }

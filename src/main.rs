@@ -1,22 +1,31 @@
 //! The `kiln` command line: parse arguments, run the command, print errors with their causes.
+//!
+//! Exit codes, as ripgrep and diff(1) use them: 0 success, 1 differences or
+//! problems found (`kiln diff`, `kiln check`), 2 an error.
 
 mod cli;
 mod commands;
 
 use clap::Parser;
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
-        cli::Command::Render(args) => commands::render::cmd_render(args),
-        cli::Command::Sync(args) => commands::sync::cmd_sync(args),
-        cli::Command::Watch(args) => commands::watch::cmd_watch(args),
+        cli::Command::Render(args) => commands::render::cmd_render(args).map(|()| false),
+        cli::Command::Sync(args) => commands::sync::cmd_sync(args).map(|()| false),
+        cli::Command::Check(args) => commands::check::cmd_check(args),
+        cli::Command::Plan(args) => commands::plan::cmd_plan(args).map(|()| false),
+        cli::Command::Diff(args) => commands::diff::cmd_diff(args),
+        cli::Command::Tag(args) => commands::tag::cmd_tag(args).map(|()| false),
+        cli::Command::Watch(args) => commands::watch::cmd_watch(args).map(|()| false),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
-use crate::util::{BareRepo, TestRepo};
+use crate::util::{BareRepo, TestRepo, copy_dir};
 
 /// The file whose `test/generation` annotation each source commit changes.
 const SERVICE: &str = "apps/base/user-roles/service.yaml";
@@ -175,19 +175,6 @@ impl Watch {
 impl Drop for Watch {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
@@ -502,9 +489,11 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
         };
         Watcher::new(
             config,
-            Arc::new(|tree: &dyn renderer::tree::Tree, source: &kiln::daemon::sync::Source| {
-                render_flux(tree, source, &[])
-            }),
+            Arc::new(
+                |tree: &dyn renderer::tree::Tree,
+                 source: &kiln::daemon::sync::Source,
+                 dir: &str| { render_flux(tree, source, dir, &[]) },
+            ),
             Arc::new(Metrics::default()),
             Arc::new(AtomicBool::new(false)),
         )

@@ -2,6 +2,18 @@
 //!
 //! The library reads through a [`tree::Tree`], starts no processes and does
 //! no network or git-remote IO; the same input gives the same bytes.
+//!
+//! ```
+//! use renderer::{MemTree, Options, layout::Layout};
+//!
+//! let mut tree = MemTree::new();
+//! tree.insert("namespaces/live/team-a/quota.yaml",
+//!     "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n");
+//! let rendered = renderer::render(&tree, &Options::default()).unwrap();
+//! assert_eq!(rendered.layout, Layout::Namespaces);
+//! let unit = &rendered.clusters[0].units[0];
+//! assert_eq!((unit.name.as_str(), unit.objects.len()), ("team-a", 2));
+//! ```
 
 #![deny(missing_docs)]
 
@@ -14,6 +26,104 @@ pub mod tree;
 
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
+pub mod gotmpl;
 pub mod kustomize;
 pub mod layout;
 pub mod output;
+
+pub use layout::{Cluster, Error, Layout, Unit};
+use rayon::prelude::*;
+
+/// Knobs of a repository render.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Render only these clusters (or environments); empty for all.
+    pub clusters: Vec<String>,
+    /// Use this layout instead of `kiln.yaml`'s or the detected one.
+    pub layout: Option<Layout>,
+}
+
+/// A rendered repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The layout that was rendered.
+    pub layout: Layout,
+    /// Clusters (or environments) by name, each with its units in apply order.
+    pub clusters: Vec<Cluster>,
+}
+
+/// Renders a whole repository: finds its layout (`kiln.yaml`, else by its
+/// top directories), then renders every cluster, clusters in parallel.
+/// Either every unit renders or the first error in cluster order is
+/// returned (all results are gathered before looking, so which error is
+/// reported does not depend on thread timing).
+pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
+    let config = layout::Config::read(tree)?;
+    let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
+    let names = match layout {
+        Layout::FluxV2 => root_names(tree, layout, "clusters", layout::flux::cluster_names)?,
+        Layout::FluxV1 => root_names(tree, layout, "releases", layout::flux_v1::environment_names)?,
+        Layout::Namespaces => {
+            root_names(tree, layout, "namespaces", layout::namespaces::cluster_names)?
+        }
+        Layout::Environments => {
+            root_names(tree, layout, "environments", layout::environments::environment_names)?
+        }
+        Layout::Plain => vec![PLAIN_CLUSTER.to_string()],
+    };
+    for wanted in &options.clusters {
+        if !names.contains(wanted) {
+            return Err(Error::Config {
+                message: format!(
+                    "no cluster {wanted:?} in this {layout} repository; found: {}",
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    let selected: Vec<&String> = names
+        .iter()
+        .filter(|n| options.clusters.is_empty() || options.clusters.contains(n))
+        .collect();
+    let clusters = selected
+        .par_iter()
+        .map(|name| match layout {
+            Layout::FluxV2 => layout::flux::render_cluster(tree, name),
+            Layout::FluxV1 => layout::flux_v1::render_environment(tree, name),
+            Layout::Namespaces => layout::namespaces::render_cluster(tree, name),
+            Layout::Environments => layout::environments::render_environment(tree, name),
+            Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Rendered { layout, clusters })
+}
+
+/// The one cluster of a plain repository.
+pub const PLAIN_CLUSTER: &str = "default";
+
+fn root_names(
+    tree: &dyn Tree,
+    layout: Layout,
+    dir: &str,
+    names: fn(&dyn Tree) -> Result<Vec<String>, Error>,
+) -> Result<Vec<String>, Error> {
+    if tree.kind(dir) != Some(tree::EntryKind::Dir) {
+        return Err(Error::MissingRoot { layout, dir: dir.to_string() });
+    }
+    names(tree)
+}
+
+/// A plain repository: one directory built as Flux builds a path (its
+/// kustomization, or every manifest below it), as the unit `manifests`.
+fn render_plain(tree: &dyn Tree, dir: &str) -> Result<Cluster, Error> {
+    let shown = if dir.is_empty() { "." } else { dir };
+    let at = layout::Location::new(PLAIN_CLUSTER, "manifests", shown);
+    let objects = layout::manifests::build_dir(tree, dir).map_err(|e| Error::build(&at, e))?;
+    let mut unit = Unit::new("manifests", shown, shown);
+    unit.objects = objects;
+    let mut cluster = Cluster::new(PLAIN_CLUSTER);
+    cluster.units.push(unit);
+    Ok(cluster)
+}

@@ -14,8 +14,9 @@
 //!
 //! Environment: `KILN_CASE=substring` runs only the matching cases;
 //! `KILN_SHOW_ERRORS=1` prints the engine's message next to kubectl's for
-//! every error case; `KILN_LIVE_KUSTOMIZE=1` (with `kubectl` on PATH) re-runs
-//! kubectl through the record script and fails on stale recordings.
+//! every error case. When `kubectl` is on PATH the test re-runs it on every
+//! case through the record script and fails on stale recordings;
+//! `KILN_LIVE_KUSTOMIZE=0` skips that, `=1` demands it.
 
 use renderer::kustomize::{self, Options};
 use renderer::{DirTree, Value, yaml};
@@ -53,6 +54,8 @@ enum Outcome {
     DataDiffers { diff: String },
     /// kubectl failed and so did the engine, with this message.
     ErrorMatched { engine: String },
+    /// Both failed, but the messages share no meaningful word.
+    ErrorDiffers { kubectl: String, engine: String },
     /// kubectl built the case; the engine failed.
     UnexpectedError { engine: String },
     /// kubectl failed; the engine built something.
@@ -77,6 +80,7 @@ impl Outcome {
             Outcome::DataEqual { .. } => "data-equal",
             Outcome::DataDiffers { .. } => "data differs",
             Outcome::ErrorMatched { .. } => "error matched",
+            Outcome::ErrorDiffers { .. } => "error differs",
             Outcome::UnexpectedError { .. } => "engine failed",
             Outcome::MissingError { .. } => "engine did not fail",
             Outcome::Panicked { .. } => "engine panicked",
@@ -90,6 +94,9 @@ impl Outcome {
             Outcome::DataEqual { byte_diff } => byte_diff.clone(),
             Outcome::DataDiffers { diff } => diff.clone(),
             Outcome::UnexpectedError { engine } => format!("engine: {engine}"),
+            Outcome::ErrorDiffers { kubectl, engine } => {
+                format!("engine: {}; kubectl: {}", clip(engine), clip(kubectl))
+            }
             Outcome::MissingError { kubectl, documents } => {
                 format!("engine built {documents} documents; kubectl: {}", clip(kubectl))
             }
@@ -182,6 +189,74 @@ fn build(dir: &Path) -> Result<Result<String, String>, String> {
     }
 }
 
+/// Words too generic to carry the meaning of an error: kustomize's wrapping
+/// (`accumulating resources ...`) and words every message may hold.
+const GENERIC_WORDS: &[&str] = &[
+    "accumulating",
+    "accumulation",
+    "resources",
+    "resource",
+    "from",
+    "path",
+    "recursed",
+    "kustomization",
+    "kustomize",
+    "file",
+    "case",
+    "error",
+    "with",
+    "that",
+    "this",
+    "must",
+    "build",
+    "directory",
+    "unable",
+    "failed",
+    "yaml",
+    "into",
+    "json",
+    "while",
+    "there",
+    "have",
+    "does",
+    "been",
+    "when",
+    "which",
+    "expected",
+    "found",
+    "invalid",
+    "base",
+    "overlay",
+    "object",
+    "objects",
+    "kind",
+    "name",
+    "apiversion",
+    "metadata",
+    "spec",
+];
+
+/// The words of a message that carry its meaning.
+fn meaning_words(message: &str) -> Vec<String> {
+    let mut words: Vec<String> = message
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 4 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .filter(|w| !GENERIC_WORDS.contains(&w.as_str()))
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// Whether two error messages say the same thing, judged by shared
+/// meaningful words (kiln's messages are its own, not copies of kubectl's).
+fn same_meaning(kubectl: &str, engine: &str) -> bool {
+    let ours = meaning_words(engine);
+    let theirs = meaning_words(kubectl);
+    theirs.is_empty() || theirs.iter().any(|w| ours.contains(w))
+}
+
 fn judge(case: &Case) -> Outcome {
     let expected = match read_expected(&case.dir) {
         Ok(e) => e,
@@ -192,7 +267,13 @@ fn judge(case: &Case) -> Outcome {
         Err(message) => return Outcome::Panicked { message },
     };
     match (expected, built) {
-        (Expected::Error(_), Err(engine)) => Outcome::ErrorMatched { engine },
+        (Expected::Error(kubectl), Err(engine)) => {
+            if same_meaning(&kubectl, &engine) {
+                Outcome::ErrorMatched { engine }
+            } else {
+                Outcome::ErrorDiffers { kubectl, engine }
+            }
+        }
         (Expected::Error(kubectl), Ok(actual)) => {
             let documents = yaml::parse_documents(&actual, "engine output").map_or(0, |d| d.len());
             Outcome::MissingError { kubectl, documents }
@@ -401,7 +482,8 @@ fn kustomize_cases_match_kubectl() {
         let _ = writeln!(report, "{name:<52} KNOWN_FAILURES names no case [FAIL]");
     }
 
-    let live = std::env::var("KILN_LIVE_KUSTOMIZE").is_ok_and(|v| v == "1");
+    let setting = std::env::var("KILN_LIVE_KUSTOMIZE").ok();
+    let live = setting.as_deref() != Some("0");
     if live && kubectl_on_path() {
         match stale_recordings(&cases) {
             Ok(stale) => {
@@ -418,7 +500,7 @@ fn kustomize_cases_match_kubectl() {
                 problems.push("live kubectl run".into());
             }
         }
-    } else if live {
+    } else if setting.as_deref() == Some("1") {
         let _ = writeln!(
             report,
             "KILN_LIVE_KUSTOMIZE=1 but kubectl is not on PATH: recordings not re-checked"

@@ -2,13 +2,14 @@
 
 use anyhow::{Context, Result};
 use renderer::kustomize::{self, LoadRestrictor};
-use renderer::layout::flux;
 use renderer::{DirTree, output, yaml};
 use std::path::PathBuf;
 
 /// Render a kustomization directory (as `kubectl kustomize` does) or a whole
-/// repository with a `clusters/` directory (every Flux Kustomization of every
-/// cluster, in dependsOn order).
+/// repository: Flux v2 `clusters/`, Flux v1 `releases/`, `namespaces/`
+/// folders, templated `environments/`, or a plain directory of manifests
+/// (a `kiln.yaml` at the root may declare the layout). Prints one YAML stream,
+/// or writes one file per object with `--out`.
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
     /// A kustomization directory or a repository root; default: the current directory.
@@ -55,21 +56,15 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    if !flux::detect(&tree) {
-        anyhow::bail!(
-            "{}: neither a kustomization directory nor a repository with clusters/",
-            path.display()
-        );
-    }
-    let clusters = flux::render(&tree, &args.clusters)
-        .map_err(|e| anyhow::anyhow!(e))
+    let options = renderer::Options { clusters: args.clusters.clone(), layout: None };
+    let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("rendering {}", path.display()))?;
     match &args.out {
         Some(out) => {
-            let files = output::files(&clusters, &output::Provenance::default());
+            let files = output::files(&rendered, &output::Provenance::default());
             write_files(out, &files)?;
         }
-        None => print!("{}", output::stream(&clusters)),
+        None => print!("{}", output::stream(&rendered)),
     }
     Ok(())
 }
@@ -90,7 +85,7 @@ fn write_tree(out: &std::path::Path, units: &[(String, Vec<renderer::Resource>)]
 /// Replaces the contents of `out` with `files`: everything is written to a
 /// fresh sibling directory first and swapped in at the end, so a failure
 /// leaves the old output whole.
-fn write_files(
+pub(crate) fn write_files(
     out: &std::path::Path,
     files: &std::collections::BTreeMap<String, Vec<u8>>,
 ) -> Result<()> {

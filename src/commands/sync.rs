@@ -3,7 +3,6 @@
 use anyhow::{Context as _, Result};
 use kiln::daemon::publish::{Identity, Published};
 use kiln::daemon::sync::{Context, Source, sync_once};
-use renderer::layout::flux;
 use renderer::output;
 use renderer::tree::Tree;
 use std::collections::BTreeMap;
@@ -47,11 +46,14 @@ pub fn render_files(
     tree: &dyn Tree,
     clusters: &[String],
     source: &Source,
+    target_dir: &str,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
-    let rendered = flux::render(tree, clusters).map_err(|e| anyhow::anyhow!(e))?;
+    let options = renderer::Options { clusters: clusters.to_vec(), layout: None };
+    let rendered = renderer::render(tree, &options)?;
     let provenance = output::Provenance {
         source_branch: Some(source.branch.clone()),
         source_commit: Some(source.commit.to_string()),
+        target_dir: target_dir.to_string(),
     };
     Ok(output::files(&rendered, &provenance))
 }
@@ -72,7 +74,7 @@ pub fn cmd_sync(args: &SyncArgs) -> Result<()> {
     };
     let outcome = sync_once(
         &cx,
-        |tree, source| render_files(tree, &args.clusters, source),
+        |tree, source| render_files(tree, &args.clusters, source, &args.target_dir),
         |source| {
             format!(
                 "Render {} at {}\n\n{}\n",

@@ -183,8 +183,9 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     };
 
     let clusters = settings.clusters.clone();
-    let render_fn =
-        Arc::new(move |tree: &dyn Tree, source: &Source| render_flux(tree, source, &clusters));
+    let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
+        render_flux(tree, source, dir, &clusters)
+    });
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");

@@ -39,8 +39,8 @@ const INDEX_FILE: &str = "kiln-index.yaml";
 /// Rendered files of one branch: paths relative to its target directory, to contents.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// Renders a source tree; called from a blocking thread.
-pub type RenderFn = dyn Fn(&dyn Tree, &Source) -> anyhow::Result<Files> + Send + Sync;
+/// Renders a source tree for a target directory; called from a blocking thread.
+pub type RenderFn = dyn Fn(&dyn Tree, &Source, &str) -> anyhow::Result<Files> + Send + Sync;
 
 /// The default commit message template (minijinja).
 pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for i in c.images %}  image {{ i.image }}: {{ i.from }} -> {{ i.to }}\n{% endfor %}{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
@@ -49,11 +49,18 @@ pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} a
 /// laid out as files. The source commit is left out of the index file on
 /// purpose: it is in the commit's trailers, and keeping it out of the files
 /// lets a push that changes nothing rendered make no commit.
-pub fn render_flux(tree: &dyn Tree, source: &Source, clusters: &[String]) -> anyhow::Result<Files> {
-    let rendered = renderer::layout::flux::render(tree, clusters).map_err(|e| anyhow!(e))?;
+pub fn render_flux(
+    tree: &dyn Tree,
+    source: &Source,
+    target_dir: &str,
+    clusters: &[String],
+) -> anyhow::Result<Files> {
+    let options = renderer::Options { clusters: clusters.to_vec(), layout: None };
+    let rendered = renderer::render(tree, &options)?;
     let provenance = renderer::output::Provenance {
         source_branch: Some(source.branch.clone()),
         source_commit: None,
+        target_dir: target_dir.to_string(),
     };
     Ok(renderer::output::files(&rendered, &provenance))
 }
@@ -476,7 +483,7 @@ impl Watcher {
             None => {
                 let recording = Recording::new(&tree);
                 let start = Instant::now();
-                let rendered = (self.render)(&recording, &source);
+                let rendered = (self.render)(&recording, &source, &map.dir);
                 self.metrics.render(start.elapsed().as_secs_f64());
                 let files = Arc::new(rendered.map_err(|e| {
                     self.metrics.failure(Failure::Render);

@@ -1,10 +1,13 @@
 //! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
 
-use super::kustomization::{FILE_NAMES, Kustomization, Patch, SortOptions};
+use super::config::Config;
+use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
-use super::transform::{images, labels, name_reference, namespace, prefix_suffix, replicas};
-use super::{Error, LoadRestrictor, Options, generate, order, patch};
-use crate::resource::{Gvk, Resource};
+use super::transform::{
+    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
+};
+use super::{Error, LoadRestrictor, Options, generate, order, patch, plugin};
+use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::Value;
 use crate::yaml;
@@ -15,7 +18,15 @@ const MAX_DEPTH: usize = 64;
 /// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
-    let mut b = Builder { tree, options, stack: Vec::new(), top_sort: None };
+    let mut b = Builder {
+        tree,
+        options,
+        stack: Vec::new(),
+        top_sort: None,
+        top_meta: None,
+        vars: Vec::new(),
+        config: Config::default(),
+    };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         let name = format!("{}-{}", r.name(), generate::content_hash(r));
@@ -23,8 +34,16 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         r.needs_hash = false;
     }
     name_reference::apply(&mut acc)?;
+    name_reference::apply_extra(&mut acc, &b.config.name_reference);
+    vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
+        .map_err(|m| invalid(dir_file(dir), m))?;
+    if let Some(meta) = &b.top_meta {
+        build_metadata(&mut acc, dir, meta);
+    }
     for r in &mut acc {
         drop_empty_metadata_maps(r);
+        // kustomize fails where its YAML writer cannot print a value.
+        yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
     }
     match b.top_sort {
         Some(so) if so.fifo => {}
@@ -44,6 +63,58 @@ struct Builder<'a> {
     stack: Vec<String>,
     /// `sortOptions` of the top kustomization.
     top_sort: Option<SortOptions>,
+    /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
+    top_meta: Option<(bool, bool)>,
+    /// Vars declared anywhere in the build, resolved at the end.
+    vars: Vec<vars::BoundVar>,
+    /// Field specs from `configurations:` and `crds:` met so far; like
+    /// kustomize's accumulated transformer config they reach the overlays.
+    config: Config,
+}
+
+/// How errors of the whole build name the top kustomization.
+fn dir_file(dir: &str) -> &str {
+    if dir.is_empty() { "." } else { dir }
+}
+
+/// What the kustomize inside kubectl writes as its version.
+const MANAGED_BY: &str = "kustomize-(devel)";
+
+/// `buildMetadata` of the top kustomization: where each object came from
+/// (relative to the top directory) and which tool made the output.
+fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool, bool)) {
+    let rel = |path: &str| -> String {
+        match path.strip_prefix(dir) {
+            Some(rest) if !dir.is_empty() => rest.trim_start_matches('/').to_string(),
+            _ => path.to_string(),
+        }
+    };
+    for r in acc.iter_mut() {
+        if *origin {
+            let text = match generate::generated_by(&r.source) {
+                Some((file, kind)) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+                    rel(file)
+                ),
+                None => format!("path: {}\n", rel(&r.source)),
+            };
+            let meta = r.metadata_mut();
+            let notes = meta
+                .entry("annotations".to_string())
+                .or_insert_with(|| Value::Map(Default::default()));
+            if let Value::Map(m) = notes {
+                m.insert("config.kubernetes.io/origin".into(), Value::String(text));
+            }
+        }
+        if *managed_by {
+            let meta = r.metadata_mut();
+            let labels =
+                meta.entry("labels".to_string()).or_insert_with(|| Value::Map(Default::default()));
+            if let Value::Map(m) = labels {
+                m.insert("app.kubernetes.io/managed-by".into(), Value::String(MANAGED_BY.into()));
+            }
+        }
+    }
 }
 
 /// kustomize writes labels and annotations through setters that leave no
@@ -96,7 +167,9 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file)?;
+        let docs = yaml::parse_documents_yaml11(&text, &file).map_err(|e| {
+            invalid(&file, format!("invalid Kustomization: yaml: line {}: {}", e.line, e.message))
+        })?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         Kustomization::from_value(&doc, &file)
     }
@@ -123,6 +196,7 @@ impl Builder<'_> {
         let k = self.load(dir)?;
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
+            self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         if k.is_component {
             return Err(invalid(
@@ -140,11 +214,27 @@ impl Builder<'_> {
         for entry in &k.resources {
             self.resource(k, dir, entry, acc)?;
         }
+        for rel in &k.configurations {
+            let (path, text) = self.read_file(k, dir, rel, "configuration")?;
+            for doc in yaml::parse_documents(&text, &path)? {
+                self.config.merge(Config::parse(&doc, &path)?);
+            }
+        }
+        for rel in &k.crds {
+            let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            for doc in yaml::parse_documents(&text, &path)? {
+                self.config.merge(Config::from_crd_schema(&doc, &path)?);
+            }
+        }
+        // kustomize runs a kustomization's generators before its components.
+        self.generators(k, dir, acc)?;
+        self.plugins(k, dir, &k.generators, plugin::Role::Generator, acc)?;
         for entry in &k.components {
             self.component(k, dir, entry, acc)?;
         }
-        self.generators(k, dir, acc)?;
-        self.transformers(k, dir, acc)
+        self.transformers(k, dir, acc)?;
+        self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
+        vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
     fn component(
@@ -281,16 +371,116 @@ impl Builder<'_> {
             k.name_suffix.as_deref().unwrap_or(""),
         );
         labels::apply_common(acc, &k.common_labels);
+        labels::apply_fields(acc, &k.common_labels, &self.config.common_labels);
         for set in &k.labels {
             labels::apply_set(acc, set);
+            if set.include_selectors {
+                labels::apply_fields(acc, &set.pairs, &self.config.common_labels);
+            }
         }
         labels::apply_annotations(acc, &k.common_annotations);
+        labels::apply_fields(acc, &k.common_annotations, &self.config.common_annotations);
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
         replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
+        images::apply_fields(acc, &k.images, &self.config.images);
+        let reps = self.replacements(k, dir)?;
+        replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         Ok(())
+    }
+
+    /// Reads a file named in a kustomization, within the load restrictions;
+    /// gives its path in the tree and its text.
+    fn read_file(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        rel: &str,
+        what: &str,
+    ) -> Result<(String, String), Error> {
+        let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
+        if self.restrict() && !tree::is_within(&path, dir) {
+            return Err(invalid(
+                &k.file,
+                format!("security; file {rel:?} is not in or below the kustomization root"),
+            ));
+        }
+        if self.tree.kind(&path) != Some(EntryKind::File) {
+            return Err(invalid(&k.file, format!("{what} file {rel:?}: no such file")));
+        }
+        let text = tree::read_text(self.tree, &path)?;
+        Ok((path, text))
+    }
+
+    /// Runs the built-in plugin configs of `generators:` or `transformers:`.
+    fn plugins(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entries: &[String],
+        role: plugin::Role,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        for entry in entries {
+            let (source, text) = if entry.contains('\n') {
+                (k.file.clone(), entry.clone())
+            } else {
+                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+                if self.tree.kind(&path) == Some(EntryKind::Dir) {
+                    return Err(Error::Unsupported {
+                        file: k.file.clone(),
+                        field: format!("plugin configs built by the kustomization {entry:?}"),
+                    });
+                }
+                self.read_file(k, dir, entry, "plugin config")?
+            };
+            for doc in yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()) {
+                let (pk, got) = plugin::to_kustomization(&doc, &source)?;
+                if got != role {
+                    let want = match role {
+                        plugin::Role::Generator => "generators",
+                        plugin::Role::Transformer => "transformers",
+                    };
+                    return Err(invalid(
+                        &source,
+                        format!("plugin config is not one of the {want}"),
+                    ));
+                }
+                match role {
+                    plugin::Role::Generator => self.generators(&pk, dir, acc)?,
+                    plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The replacements of a kustomization, with `path:` entries read.
+    fn replacements(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+    ) -> Result<Vec<replacements::Replacement>, Error> {
+        let mut out = Vec::new();
+        for entry in &k.replacements {
+            match entry {
+                ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
+                ReplacementEntry::Path(rel) => {
+                    let (path, text) = self.read_file(k, dir, rel, "replacement")?;
+                    for doc in
+                        yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
+                    {
+                        out.extend(
+                            replacements::Replacement::parse_file(&doc)
+                                .map_err(|m| invalid(&path, m))?,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Loads a patch's text and applies each of its documents.
@@ -302,20 +492,7 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let (source, text) = match (&p.path, &p.patch) {
-            (Some(rel), _) => {
-                let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.restrict() && !tree::is_within(&path, dir) {
-                    return Err(invalid(
-                        &k.file,
-                        format!("security; file {rel:?} is not in or below the kustomization root"),
-                    ));
-                }
-                if self.tree.kind(&path) != Some(EntryKind::File) {
-                    return Err(invalid(&k.file, format!("patch file {rel:?}: no such file")));
-                }
-                let text = tree::read_text(self.tree, &path)?;
-                (path, text)
-            }
+            (Some(rel), _) => self.read_file(k, dir, rel, "patch")?,
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
@@ -401,6 +578,13 @@ impl Builder<'_> {
                 let r = &mut acc[i];
                 let gvk: Gvk = r.gvk();
                 let mut doc = doc.clone();
+                // A patch found by an earlier name keeps the object's current name.
+                if matcher.is_none() && !p.allow_name_change {
+                    if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
+                    {
+                        meta.insert("name".into(), Value::String(r.name().to_string()));
+                    }
+                }
                 // With an explicit target the patch's own identity is ignored.
                 if matcher.is_some() {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
@@ -421,8 +605,15 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
-                match patch::strategic_merge::apply(&r.value, &doc, &gvk).map_err(|e| {
-                    Error::Patch { file: source.clone(), target, source: Box::new(e) }
+                let merged = if p.legacy_strategic_merge {
+                    patch::strategic_merge::apply(&r.value, &doc, &gvk)
+                } else {
+                    patch::strategic_merge::apply_verbatim(&r.value, &doc, &gvk)
+                };
+                match merged.map_err(|e| Error::Patch {
+                    file: source.clone(),
+                    target,
+                    source: Box::new(e),
                 })? {
                     Some(v) => r.value = v,
                     None => deleted.push(i),
@@ -440,7 +631,7 @@ impl Builder<'_> {
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     let text = tree::read_text(tree, path)?;
     let mut out = Vec::new();
-    for doc in yaml::parse_documents(&text, path)? {
+    for doc in yaml::parse_kustomize_stream(&text, path, yaml::Limits::default())? {
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -483,14 +674,16 @@ fn check_object(doc: Value, path: &str) -> Result<Resource, Error> {
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
+    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(Resource::id).collect();
     for r in new {
         let id = r.id();
-        if acc.iter().any(|e| e.id() == id) {
+        if ids.contains(&id) {
             return Err(invalid(
                 file,
                 format!("may not add resource with an already registered id: {id}"),
             ));
         }
+        ids.insert(id);
         acc.push(r);
     }
     Ok(())

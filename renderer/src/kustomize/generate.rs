@@ -150,7 +150,7 @@ fn collect(
         if !seen.insert(k.clone()) {
             return Err(Error::Invalid {
                 file: file.to_string(),
-                message: format!("generator {:?}: duplicate key {k:?}", g.name),
+                message: format!("generator {:?} repeats the key {k:?}", g.name),
             });
         }
     }
@@ -227,10 +227,8 @@ pub fn generate(
     if immutable {
         obj.insert("immutable".into(), Value::Bool(true));
     }
-    let mut r = Resource::new(
-        Value::Map(obj),
-        format!("{file} ({})", if secret { "secretGenerator" } else { "configMapGenerator" }),
-    );
+    let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
+    let mut r = Resource::new(Value::Map(obj), format!("{file} ({kind})"));
     let disable =
         g.options.disable_name_suffix_hash.or(global.disable_name_suffix_hash).unwrap_or(false);
     r.needs_hash = !disable;
@@ -238,6 +236,14 @@ pub fn generate(
         r.generator_behavior = Some(g.behavior.clone());
     }
     Ok(r)
+}
+
+/// For a generated object's `source`: the kustomization file and the
+/// generator kind (`ConfigMapGenerator`, `SecretGenerator`) that made it.
+pub fn generated_by(source: &str) -> Option<(&str, &str)> {
+    let (file, rest) = source.rsplit_once(" (")?;
+    let kind = rest.strip_suffix(')')?;
+    matches!(kind, "ConfigMapGenerator" | "SecretGenerator").then_some((file, kind))
 }
 
 /// Merges a generated object into the one it names (`behavior: merge`) or

@@ -1,6 +1,8 @@
 //! The kustomization file: reading `kustomization.yaml` into typed fields.
 
 use super::Error;
+use super::transform::replacements::Replacement;
+use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
 /// The names kustomize looks for, in its order of preference.
@@ -40,6 +42,8 @@ pub struct Patch {
     pub allow_kind_change: bool,
     /// From `patchesJson6902`: the patch must be a JSON 6902 patch.
     pub json6902_only: bool,
+    /// From `patchesStrategicMerge`: the patch is loaded as an object first.
+    pub legacy_strategic_merge: bool,
 }
 
 /// An `images` entry.
@@ -101,6 +105,9 @@ pub struct LabelSet {
     pub include_templates: bool,
     /// Further places to write them.
     pub fields: Vec<UserFieldSpec>,
+    /// Write only at `fields` (a built-in plugin config's `fieldSpecs`),
+    /// not into metadata and the default places.
+    pub fields_only: bool,
 }
 
 /// `generatorOptions`, or the `options` of one generator.
@@ -135,6 +142,15 @@ pub struct Generator {
     pub secret_type: Option<String>,
     /// Per-generator options.
     pub options: GeneratorOptions,
+}
+
+/// A `replacements` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplacementEntry {
+    /// Written in the kustomization.
+    Inline(Box<Replacement>),
+    /// A file holding one replacement or a list of them.
+    Path(String),
 }
 
 /// A parsed kustomization file.
@@ -176,6 +192,22 @@ pub struct Kustomization {
     pub secrets: Vec<Generator>,
     /// `generatorOptions`.
     pub generator_options: GeneratorOptions,
+    /// `replacements`.
+    pub replacements: Vec<ReplacementEntry>,
+    /// `vars`.
+    pub vars: Vec<Var>,
+    /// `buildMetadata: [originAnnotations]`.
+    pub origin_annotations: bool,
+    /// `buildMetadata: [managedByLabel]`.
+    pub managed_by_label: bool,
+    /// `configurations`: transformer configuration files.
+    pub configurations: Vec<String>,
+    /// `crds`: OpenAPI definition files of custom resources.
+    pub crds: Vec<String>,
+    /// `transformers`: files or inline built-in plugin configs.
+    pub transformers: Vec<String>,
+    /// `generators`: files or inline built-in plugin configs.
+    pub generators: Vec<String>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
 }
@@ -322,6 +354,7 @@ impl Fields<'_> {
             allow_name_change,
             allow_kind_change,
             json6902_only,
+            legacy_strategic_merge: false,
         };
         match (&p.path, &p.patch) {
             (None, None) => Err(self.err(format!("{ctx}: must specify one of patch and path"))),
@@ -416,20 +449,7 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 /// Fields of the kustomize v5 reference that are not implemented yet.
-const UNSUPPORTED: &[&str] = &[
-    "crds",
-    "replacements",
-    "vars",
-    "configurations",
-    "openapi",
-    "transformers",
-    "generators",
-    "validators",
-    "helmCharts",
-    "helmGlobals",
-    "helmChartInflationGenerator",
-    "buildMetadata",
-];
+const UNSUPPORTED: &[&str] = &["openapi", "validators", "buildMetadata"];
 
 impl Kustomization {
     /// Reads a kustomization from its parsed document.
@@ -505,6 +525,7 @@ impl Kustomization {
                                 .bool(lm.get("includeTemplates"), "includeTemplates")?
                                 .unwrap_or(false),
                             fields,
+                            fields_only: false,
                         });
                     }
                 }
@@ -525,6 +546,7 @@ impl Kustomization {
                             allow_name_change: false,
                             allow_kind_change: false,
                             json6902_only: false,
+                            legacy_strategic_merge: true,
                         });
                     }
                 }
@@ -596,7 +618,60 @@ impl Kustomization {
                     }
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
+                "replacements" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("replacements[{i}]");
+                        let path = item.as_map().and_then(|m| m.get("path"));
+                        let entry = match path {
+                            Some(p) => {
+                                let pm = f.map(item, &ctx)?;
+                                f.check_keys(pm, &["path"], &ctx)?;
+                                ReplacementEntry::Path(f.string(p, &format!("{ctx}.path"))?)
+                            }
+                            None => ReplacementEntry::Inline(Box::new(
+                                Replacement::parse(item, &ctx).map_err(|m| f.err(m))?,
+                            )),
+                        };
+                        k.replacements.push(entry);
+                    }
+                }
+                "buildMetadata" => {
+                    for item in f.strings(v, key)? {
+                        match item.as_str() {
+                            "originAnnotations" => k.origin_annotations = true,
+                            "managedByLabel" => k.managed_by_label = true,
+                            "transformerAnnotations" => {
+                                return Err(Error::Unsupported {
+                                    file: file.to_string(),
+                                    field: "buildMetadata: transformerAnnotations".into(),
+                                });
+                            }
+                            other => {
+                                return Err(f.err(format!(
+                                    "buildMetadata: unknown option {other:?}, expected originAnnotations, transformerAnnotations or managedByLabel"
+                                )));
+                            }
+                        }
+                    }
+                }
+                "configurations" => k.configurations = f.strings(v, key)?,
+                "crds" => k.crds = f.strings(v, key)?,
+                "transformers" => k.transformers = f.strings(v, key)?,
+                "generators" => k.generators = f.strings(v, key)?,
+                "vars" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);
+                    }
+                }
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
+                "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" => {
+                    return Err(Error::Unsupported {
+                        file: file.to_string(),
+                        field: format!(
+                            "{key} (kustomize's HelmChartInflationGenerator; kiln renders charts through its Helm engine once it lands)"
+                        ),
+                    });
+                }
                 other if UNSUPPORTED.contains(&other) => {
                     return Err(Error::Unsupported {
                         file: file.to_string(),

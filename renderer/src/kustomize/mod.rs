@@ -6,11 +6,13 @@
 //! name references and sorts the result the way `kubectl kustomize` does.
 
 mod build;
+pub mod config;
 pub mod fieldspec;
 pub mod generate;
 pub mod kustomization;
 pub mod order;
 pub mod patch;
+pub mod plugin;
 pub mod select;
 pub mod transform;
 

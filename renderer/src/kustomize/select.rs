@@ -41,7 +41,7 @@ impl LabelSelector {
             let set = |rest: &str| -> Result<Vec<String>, String> {
                 let inner = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')'));
                 let inner = inner
-                    .ok_or_else(|| format!("invalid label selector {s:?}: expected (values)"))?;
+                    .ok_or_else(|| format!("invalid label selector {s:?}: unable to parse requirement: expected (values)"))?;
                 Ok(inner
                     .split(',')
                     .map(|v| v.trim().to_string())

@@ -1,321 +1,473 @@
-//! Flux v2: `clusters/<cluster>/` holds Flux `Kustomization` objects whose
-//! `spec.path` names a directory of the repository to build, in `dependsOn` order.
+//! Flux v2: `clusters/<cluster>/` is applied as the cluster's root Kustomization, and every Flux
+//! `Kustomization` found in a rendered unit is followed to its `spec.path`, recursively.
+//!
+//! Each unit is built the way Flux's kustomize-controller builds it (see the
+//! Kustomization API at fluxcd.io): the directory's kustomization, or one
+//! generated when there is none; the Flux object's `targetNamespace`,
+//! `namePrefix`, `nameSuffix`, `patches`, `images` and `components` written
+//! into that kustomization; the build run with `LoadRestrictionsNone`; then
+//! `commonMetadata` set on every object's metadata (not on selectors or pod
+//! templates) and `postBuild` variables substituted.
 
-use crate::kustomize::{self, kustomization::FILE_NAMES};
+use super::helm_release;
+use super::manifests::{build_with, kustomization_for};
+use super::substitute::{self, Vars};
+use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
-use crate::value::Value;
-use crate::yaml;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::value::{Map, Value};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
 
-/// A Flux repository render that failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The repository has no `clusters/` directory.
-    #[error("no clusters/ directory at the repository root")]
-    NoClusters,
-    /// A file could not be read.
-    #[error(transparent)]
-    Tree(#[from] tree::Error),
-    /// A file is not valid YAML.
-    #[error(transparent)]
-    Yaml(#[from] yaml::ParseError),
-    /// A Flux object is not usable.
-    #[error("cluster {cluster}: {file}: {message}")]
-    Invalid {
-        /// The cluster.
-        cluster: String,
-        /// The file holding the object.
-        file: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// `dependsOn` forms a cycle.
-    #[error("cluster {cluster}: dependsOn cycle among {units}")]
-    Cycle {
-        /// The cluster.
-        cluster: String,
-        /// The units on the cycle.
-        units: String,
-    },
-    /// Building one unit failed.
-    #[error("cluster {cluster}, unit {unit} (path {path})")]
-    Unit {
-        /// The cluster.
-        cluster: String,
-        /// The Flux Kustomization.
-        unit: String,
-        /// Its `spec.path`.
-        path: String,
-        /// Why.
-        #[source]
-        source: Box<kustomize::Error>,
-    },
-}
+/// How deep Kustomizations may create Kustomizations before kiln gives up.
+const MAX_DEPTH: usize = 32;
 
-/// One Flux `Kustomization` and what it built.
-#[derive(Debug, Clone)]
-pub struct Unit {
-    /// `metadata.name`.
-    pub name: String,
-    /// `metadata.namespace`.
-    pub namespace: String,
-    /// `spec.path`, normalised.
-    pub path: String,
-    /// Names of the units it depends on.
-    pub depends_on: Vec<String>,
-    /// The file the Flux object was read from.
-    pub source_file: String,
-    /// The Flux object itself.
-    pub object: Value,
-    /// The built objects, in kustomize's order.
-    pub objects: Vec<Resource>,
-}
-
-/// One cluster's units, in apply order.
-#[derive(Debug, Clone)]
-pub struct Cluster {
-    /// The directory name under `clusters/`.
-    pub name: String,
-    /// Units, dependencies first.
-    pub units: Vec<Unit>,
-}
+/// The name and namespace of the root unit when no Flux Kustomization in the
+/// cluster directory points at the directory itself (`flux bootstrap`'s).
+const ROOT: &str = "flux-system";
 
 /// Whether the tree looks like a Flux v2 repository.
 pub fn detect(tree: &dyn Tree) -> bool {
     tree.kind("clusters") == Some(EntryKind::Dir)
 }
 
-/// Every YAML file below `dir`, recursively, sorted by path.
-pub fn yaml_files(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, tree::Error> {
-    let mut out = Vec::new();
-    for (name, kind) in tree.list(dir)? {
-        let path = tree::join(dir, &name)?;
-        match kind {
-            EntryKind::Dir => out.extend(yaml_files(tree, &path)?),
-            EntryKind::File if name.ends_with(".yaml") || name.ends_with(".yml") => out.push(path),
-            EntryKind::File => {}
+/// Whether `v` is a Flux `Kustomization` (any `kustomize.toolkit.fluxcd.io` version).
+pub fn is_flux_kustomization(v: &Value) -> bool {
+    let (api, kind) = api_kind(v);
+    api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization"
+}
+
+/// The cluster names under `clusters/`.
+pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
+    super::subdirs(tree, "clusters")
+}
+
+/// A Flux Kustomization waiting to be built.
+#[derive(Debug, Clone)]
+struct Pending {
+    name: String,
+    namespace: String,
+    file: String,
+    path: String,
+    parent: Option<String>,
+    object: Option<Value>,
+}
+
+impl Pending {
+    fn at(&self, cluster: &str) -> Location {
+        Location::new(cluster, &self.name, &self.file)
+    }
+
+    fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    fn spec(&self, path: &[&str]) -> Option<&Value> {
+        let mut full = vec!["spec"];
+        full.extend_from_slice(path);
+        self.object.as_ref().and_then(|o| o.get_path(&full))
+    }
+}
+
+/// Renders one cluster: its root directory and every Kustomization reached from it.
+pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
+    let root_dir = format!("clusters/{cluster}");
+    let mut root = Pending {
+        name: ROOT.into(),
+        namespace: ROOT.into(),
+        file: root_dir.clone(),
+        path: root_dir.clone(),
+        parent: None,
+        object: None,
+    };
+    // The Kustomization that applies the cluster directory itself (written by
+    // `flux bootstrap`) names the root unit and its source, this repository.
+    let plain = build_unit(tree, cluster, &root, &[])?;
+    if let Some(r) = plain.iter().find(|r| {
+        is_flux_kustomization(&r.value)
+            && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
+                == Some(&root_dir)
+    }) {
+        root = pending_from(&r.value, &r.source, None);
+    }
+    let mut this_repo = vec![format!("{ROOT}/{ROOT}")];
+    if let Some(obj) = &root.object {
+        this_repo.push(source_key(obj));
+    }
+
+    let mut cx = Cluster::new(cluster);
+    let mut seen: BTreeMap<String, Pending> = BTreeMap::new();
+    seen.insert(root.key(), root.clone());
+    let mut wave = vec![root];
+    let mut done: Vec<Unit> = Vec::new();
+    let mut external: Vec<String> = Vec::new();
+    for depth in 0.. {
+        if wave.is_empty() {
+            break;
+        }
+        if depth >= MAX_DEPTH {
+            let p = &wave[0];
+            return Err(p
+                .at(cluster)
+                .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
+        }
+        let built: Vec<Vec<Resource>> = wave
+            .par_iter()
+            .map(|p| build_unit(tree, cluster, p, &this_repo))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        // Variables come from everything rendered so far, this wave included.
+        let available: Vec<&Resource> =
+            done.iter().flat_map(|u| u.objects.iter()).chain(built.iter().flatten()).collect();
+        let mut next = Vec::new();
+        let mut units = Vec::new();
+        for (p, objects) in wave.iter().zip(built.iter()) {
+            let objects = post_build(cluster, p, objects, &available)?;
+            for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
+                let child = pending_from(&r.value, &r.source, Some(&p.name));
+                let at = child.at(cluster);
+                if child.name.is_empty() {
+                    return Err(at.invalid("Flux Kustomization without metadata.name"));
+                }
+                if let Some(prev) = seen.get(&child.key()) {
+                    if prev.object != child.object {
+                        return Err(at.invalid(format!(
+                            "Kustomization {} is also defined, differently, in {}",
+                            child.key(),
+                            prev.file
+                        )));
+                    }
+                    continue;
+                }
+                if !this_repo.contains(&source_key(&r.value)) {
+                    external.push(child.key());
+                    cx.skipped.push(format!(
+                        "Kustomization {} ({}): source {} is not this repository; applied as written",
+                        child.key(),
+                        r.source,
+                        source_key(&r.value)
+                    ));
+                    continue;
+                }
+                seen.insert(child.key(), child.clone());
+                next.push(child);
+            }
+            units.push(unit_from(p, objects));
+        }
+        done.extend(units);
+        wave = next;
+    }
+    check_names_and_dependencies(cluster, &done, &external)?;
+    cx.units = order_units(cluster, done)?;
+    Ok(cx)
+}
+
+fn source_key(obj: &Value) -> String {
+    let kind = str_at(obj, &["spec", "sourceRef", "kind"]);
+    let ns = match str_at(obj, &["spec", "sourceRef", "namespace"]) {
+        "" => str_at(obj, &["metadata", "namespace"]),
+        n => n,
+    };
+    let name = str_at(obj, &["spec", "sourceRef", "name"]);
+    if kind.is_empty() || kind == "GitRepository" {
+        format!("{ns}/{name}")
+    } else {
+        format!("{kind}/{ns}/{name}")
+    }
+}
+
+fn pending_from(obj: &Value, file: &str, parent: Option<&str>) -> Pending {
+    Pending {
+        name: str_at(obj, &["metadata", "name"]).to_string(),
+        namespace: str_at(obj, &["metadata", "namespace"]).to_string(),
+        file: file.to_string(),
+        path: str_at(obj, &["spec", "path"]).to_string(),
+        parent: parent.map(str::to_string),
+        object: Some(obj.clone()),
+    }
+}
+
+fn depends_on(p: &Pending) -> Vec<(String, String)> {
+    match p.spec(&["dependsOn"]) {
+        Some(Value::Seq(deps)) => deps
+            .iter()
+            .map(|d| {
+                let ns = match str_at(d, &["namespace"]) {
+                    "" => p.namespace.clone(),
+                    n => n.to_string(),
+                };
+                (ns, str_at(d, &["name"]).to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unit_from(p: &Pending, objects: Vec<Resource>) -> Unit {
+    Unit {
+        name: p.name.clone(),
+        namespace: p.namespace.clone(),
+        path: tree::join("", &p.path).unwrap_or_else(|_| p.path.clone()),
+        depends_on: depends_on(p).into_iter().map(|(_, n)| n).collect(),
+        source_file: p.file.clone(),
+        parent: p.parent.clone(),
+        object: p.object.clone(),
+        objects,
+    }
+}
+
+/// Unit names are output directories, so they must be unique in a cluster;
+/// every `dependsOn` must name a unit of the cluster or a Kustomization of
+/// another source (`external`, `namespace/name`), which the applier orders.
+fn check_names_and_dependencies(
+    cluster: &str,
+    units: &[Unit],
+    external: &[String],
+) -> Result<(), Error> {
+    let mut by_name: BTreeMap<&str, &Unit> = BTreeMap::new();
+    for u in units {
+        if let Some(other) = by_name.insert(&u.name, u) {
+            return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+                "two Kustomizations named {:?} (namespaces {:?} and {:?}, the other in {}): unit names must be unique in a cluster",
+                u.name, other.namespace, u.namespace, other.source_file
+            )));
         }
     }
-    Ok(out)
-}
-
-fn has_kustomization(tree: &dyn Tree, dir: &str) -> bool {
-    FILE_NAMES
-        .iter()
-        .any(|n| tree::join(dir, n).is_ok_and(|p| tree.kind(&p) == Some(EntryKind::File)))
-}
-
-/// Builds a directory as Flux's kustomize-controller does: with its
-/// kustomization when it has one, otherwise with a generated one that lists
-/// every manifest below it, and every subdirectory that has a kustomization
-/// of its own as a base (without descending into it).
-pub fn build_dir(tree: &dyn Tree, dir: &str) -> Result<Vec<Resource>, kustomize::Error> {
-    let options = kustomize::Options::default();
-    if has_kustomization(tree, dir) {
-        return kustomize::build(tree, dir, &options);
-    }
-    let mut mem = tree::MemTree::new();
-    let mut resources = Vec::new();
-    generated_resources(tree, dir, dir, &mut mem, &mut resources)?;
-    let mut k = crate::value::Map::new();
-    k.insert("resources".into(), Value::Seq(resources));
-    mem.insert(&tree::join(dir, "kustomization.yaml")?, yaml::to_string(&Value::Map(k)));
-    // Bases found below are read from the original tree through an overlay.
-    let overlay =
-        Overlay { top: &mem, base: tree, generated: tree::join(dir, "kustomization.yaml")? };
-    kustomize::build(&overlay, dir, &options)
-}
-
-/// Collects what Flux's generated kustomization lists: manifest files with
-/// Kubernetes objects, and subdirectories that hold a kustomization.
-fn generated_resources(
-    tree: &dyn Tree,
-    root: &str,
-    dir: &str,
-    mem: &mut tree::MemTree,
-    resources: &mut Vec<Value>,
-) -> Result<(), kustomize::Error> {
-    let rel = |p: &str| p.strip_prefix(&format!("{root}/")).unwrap_or(p).to_string();
-    for (name, kind) in tree.list(dir)? {
-        let path = tree::join(dir, &name)?;
-        match kind {
-            EntryKind::Dir if has_kustomization(tree, &path) => {
-                resources.push(Value::String(rel(&path)))
+    for u in units {
+        let Some(obj) = &u.object else { continue };
+        let p = pending_from(obj, &u.source_file, None);
+        for (ns, name) in depends_on(&p) {
+            let known = units.iter().any(|o| o.name == name && o.namespace == ns)
+                || external.contains(&format!("{ns}/{name}"));
+            if !known {
+                return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+                    "dependsOn {ns}/{name}: no such Kustomization in this cluster"
+                )));
             }
-            EntryKind::Dir => generated_resources(tree, root, &path, mem, resources)?,
-            EntryKind::File if name.ends_with(".yaml") || name.ends_with(".yml") => {
-                let text = tree::read_text(tree, &path)?;
-                let docs = yaml::parse_documents(&text, &path)?;
-                let is_manifest = |d: &Value| {
-                    d.get_path(&["kind"]).is_some()
-                        && d.get_path(&["apiVersion"])
-                            .and_then(Value::as_str)
-                            .is_some_and(|a| !a.starts_with("kustomize.config.k8s.io/"))
-                };
-                if docs.iter().any(is_manifest) {
-                    mem.insert(&path, text);
-                    resources.push(Value::String(rel(&path)));
-                }
-            }
-            EntryKind::File => {}
         }
     }
     Ok(())
 }
 
-/// The original tree with a generated kustomization file laid over it.
-struct Overlay<'a> {
-    top: &'a tree::MemTree,
-    base: &'a dyn Tree,
-    generated: String,
-}
-
-impl Tree for Overlay<'_> {
-    fn read(&self, path: &str) -> Result<Vec<u8>, tree::Error> {
-        if path == self.generated { self.top.read(path) } else { self.base.read(path) }
+/// Builds one unit: the kustomization with the Flux fields written into it,
+/// then Helm releases replaced by their charts' objects.
+fn build_unit(
+    tree: &dyn Tree,
+    cluster: &str,
+    p: &Pending,
+    this_repo: &[String],
+) -> Result<Vec<Resource>, Error> {
+    let at = p.at(cluster);
+    let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
+    if tree.kind(&dir) != Some(EntryKind::Dir) {
+        return Err(
+            at.invalid(format!("spec.path {:?} is not a directory of the repository", p.path))
+        );
     }
-
-    fn kind(&self, path: &str) -> Option<EntryKind> {
-        if path == self.generated { Some(EntryKind::File) } else { self.base.kind(path) }
-    }
-
-    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, tree::Error> {
-        let mut entries = self.base.list(path)?;
-        if tree::parent(&self.generated) == path {
-            let name = tree::file_name(&self.generated).to_string();
-            if !entries.iter().any(|(n, _)| *n == name) {
-                entries.push((name, EntryKind::File));
-                entries.sort();
-            }
-        }
-        Ok(entries)
-    }
-}
-
-fn is_flux_kustomization(v: &Value) -> bool {
-    v.get_path(&["apiVersion"])
-        .and_then(Value::as_str)
-        .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
-        && v.get_path(&["kind"]).and_then(Value::as_str) == Some("Kustomization")
-}
-
-/// Renders every cluster under `clusters/` (or only those named in `only`).
-pub fn render(tree: &dyn Tree, only: &[String]) -> Result<Vec<Cluster>, Error> {
-    if !detect(tree) {
-        return Err(Error::NoClusters);
-    }
-    let mut clusters = Vec::new();
-    for (name, kind) in tree.list("clusters")? {
-        if kind != EntryKind::Dir || (!only.is_empty() && !only.contains(&name)) {
-            continue;
-        }
-        clusters.push(render_cluster(tree, &name)?);
-    }
-    Ok(clusters)
-}
-
-fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
-    let dir = format!("clusters/{cluster}");
-    let invalid = |file: &str, message: String| Error::Invalid {
-        cluster: cluster.to_string(),
-        file: file.to_string(),
-        message,
-    };
-    let mut found: BTreeMap<String, (String, Value)> = BTreeMap::new();
-    for file in yaml_files(tree, &dir)? {
-        let text = tree::read_text(tree, &file)?;
-        for doc in yaml::parse_documents(&text, &file)? {
-            if !is_flux_kustomization(&doc) {
-                continue;
-            }
-            let name = doc
-                .get_path(&["metadata", "name"])
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            if name.is_empty() {
-                return Err(invalid(&file, "Flux Kustomization without metadata.name".into()));
-            }
-            if found.insert(name.clone(), (file.clone(), doc)).is_some() {
-                return Err(invalid(&file, format!("two Flux Kustomizations named {name:?}")));
-            }
-        }
-    }
-    let mut units = Vec::new();
-    for (name, (file, obj)) in &found {
-        let Some(path) = obj.get_path(&["spec", "path"]).and_then(Value::as_str) else {
-            return Err(invalid(file, format!("Kustomization {name:?} has no spec.path")));
-        };
-        let path = tree::join("", path).map_err(|e| invalid(file, e.to_string()))?;
-        let depends_on: Vec<String> = match obj.get_path(&["spec", "dependsOn"]) {
-            Some(Value::Seq(deps)) => deps
-                .iter()
-                .filter_map(|d| d.get_path(&["name"]).and_then(Value::as_str).map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for d in &depends_on {
-            if !found.contains_key(d) {
-                return Err(invalid(
-                    file,
-                    format!(
-                        "Kustomization {name:?} depends on {d:?}, which is not in this cluster"
-                    ),
-                ));
-            }
-        }
-        if tree.kind(&path) != Some(EntryKind::Dir) {
-            return Err(invalid(
-                file,
-                format!("Kustomization {name:?}: spec.path {path:?} is not a directory"),
-            ));
-        }
-        units.push(Unit {
-            name: name.clone(),
-            namespace: obj
-                .get_path(&["metadata", "namespace"])
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            path,
-            depends_on,
-            source_file: file.clone(),
-            object: obj.clone(),
-            objects: Vec::new(),
-        });
-    }
-    let mut units = order(cluster, units)?;
-    for unit in &mut units {
-        unit.objects = build_dir(tree, &unit.path).map_err(|source| Error::Unit {
-            cluster: cluster.to_string(),
-            unit: unit.name.clone(),
-            path: unit.path.clone(),
-            source: Box::new(source),
-        })?;
-    }
-    Ok(Cluster { name: cluster.to_string(), units })
-}
-
-/// Orders units so that each comes after what it depends on; ties by name.
-fn order(cluster: &str, units: Vec<Unit>) -> Result<Vec<Unit>, Error> {
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut pending = units;
-    let mut out = Vec::new();
-    while !pending.is_empty() {
-        let ready: Vec<usize> = (0..pending.len())
-            .filter(|&i| pending[i].depends_on.iter().all(|d| done.contains(d)))
-            .collect();
-        if ready.is_empty() {
-            let names: Vec<&str> = pending.iter().map(|u| u.name.as_str()).collect();
-            return Err(Error::Cycle { cluster: cluster.to_string(), units: names.join(", ") });
-        }
-        let mut wave: Vec<Unit> = ready.into_iter().rev().map(|i| pending.remove(i)).collect();
-        wave.sort_by(|a, b| a.name.cmp(&b.name));
-        for u in wave {
-            done.insert(u.name.clone());
-            out.push(u);
+    let (file, mut k) = kustomization_for(tree, &dir).map_err(|e| Error::build(&at, e))?;
+    apply_flux_fields(p, &mut k).map_err(|m| at.invalid(m))?;
+    let objects = build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))?;
+    let mut out = Vec::with_capacity(objects.len());
+    for r in objects {
+        if helm_release::is_release(&r.value) {
+            let at = at.with_file(&r.source);
+            let release = helm_release::from_flux_v2(&r.value, &at, this_repo)?;
+            out.extend(helm_release::render_release(tree, &release)?);
+        } else {
+            out.push(r);
         }
     }
     Ok(out)
+}
+
+/// Writes a Flux Kustomization's kustomize-level fields into the
+/// kustomization it builds, as the kustomize-controller does: the target
+/// namespace and name affixes replace the file's own; patches, images and
+/// components are appended.
+fn apply_flux_fields(p: &Pending, k: &mut Value) -> Result<(), String> {
+    let Some(map) = k.as_map_mut() else { return Err("kustomization is not a mapping".into()) };
+    for (flux, field) in [
+        ("targetNamespace", "namespace"),
+        ("namePrefix", "namePrefix"),
+        ("nameSuffix", "nameSuffix"),
+    ] {
+        match p.spec(&[flux]) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() => {}
+            Some(v @ Value::String(_)) => {
+                map.insert(field.into(), v.clone());
+            }
+            Some(other) => {
+                return Err(format!(
+                    "spec.{flux}: expected a string, found a {}",
+                    other.type_name()
+                ));
+            }
+        }
+    }
+    // The deprecated `patchesStrategicMerge` (objects) and `patchesJson6902`
+    // (a target and operations) of v1beta2 are kustomize patches too.
+    let mut legacy = Vec::new();
+    if let Some(Value::Seq(objects)) = p.spec(&["patchesStrategicMerge"]) {
+        for o in objects {
+            let mut m = Map::new();
+            m.insert("patch".into(), Value::String(crate::yaml::to_string(o)));
+            legacy.push(Value::Map(m));
+        }
+    }
+    if let Some(Value::Seq(items)) = p.spec(&["patchesJson6902"]) {
+        for item in items {
+            let mut m = Map::new();
+            m.insert(
+                "patch".into(),
+                Value::String(crate::yaml::to_string(
+                    item.get_path(&["patch"]).unwrap_or(&Value::Null),
+                )),
+            );
+            if let Some(t) = item.get_path(&["target"]) {
+                m.insert("target".into(), t.clone());
+            }
+            legacy.push(Value::Map(m));
+        }
+    }
+    if !legacy.is_empty() {
+        match map.entry("patches".to_string()).or_insert_with(|| Value::Seq(Vec::new())) {
+            Value::Seq(existing) => existing.extend(legacy),
+            _ => return Err("kustomization field patches is not a list".into()),
+        }
+    }
+    for field in ["patches", "images", "components"] {
+        match p.spec(&[field]) {
+            None | Some(Value::Null) => {}
+            Some(Value::Seq(items)) => {
+                let entry = map.entry(field.to_string()).or_insert_with(|| Value::Seq(Vec::new()));
+                match entry {
+                    Value::Seq(existing) => existing.extend(items.iter().cloned()),
+                    _ => return Err(format!("kustomization field {field} is not a list")),
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "spec.{field}: expected a list, found a {}",
+                    other.type_name()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `commonMetadata` and `postBuild` on the built objects.
+fn post_build(
+    cluster: &str,
+    p: &Pending,
+    objects: &[Resource],
+    available: &[&Resource],
+) -> Result<Vec<Resource>, Error> {
+    let at = p.at(cluster);
+    let mut out = objects.to_vec();
+    if let Some(meta) = p.spec(&["commonMetadata"]) {
+        for field in ["labels", "annotations"] {
+            let Some(Value::Map(pairs)) = meta.get_path(&[field]) else { continue };
+            for r in &mut out {
+                let md = r.metadata_mut();
+                let entry = md.entry(field.to_string()).or_insert_with(|| Value::Map(Map::new()));
+                if let Value::Map(m) = entry {
+                    for (k, v) in pairs {
+                        m.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+    }
+    if p.spec(&["postBuild"]).is_none() {
+        return Ok(out);
+    }
+    let vars = postbuild_vars(p, &at, available)?;
+    for r in &mut out {
+        r.value = substitute::substitute_object(&r.value, &vars).map_err(|e| {
+            at.with_file(&r.source).invalid(format!(
+                "postBuild substitution in {}/{}: {e}",
+                r.kind(),
+                r.name()
+            ))
+        })?;
+    }
+    Ok(out)
+}
+
+/// The variables of `postBuild`: `substituteFrom` ConfigMaps and Secrets of
+/// the Kustomization's namespace found in the render, in order, then
+/// `substitute`, which wins.
+fn postbuild_vars(p: &Pending, at: &Location, available: &[&Resource]) -> Result<Vars, Error> {
+    let mut vars = Vars::new();
+    if let Some(Value::Seq(froms)) = p.spec(&["postBuild", "substituteFrom"]) {
+        for from in froms {
+            let kind = str_at(from, &["kind"]);
+            let name = str_at(from, &["name"]);
+            let optional = from.get_path(&["optional"]) == Some(&Value::Bool(true));
+            if kind != "ConfigMap" && kind != "Secret" {
+                return Err(at.invalid(format!(
+                    "substituteFrom kind {kind:?}: expected ConfigMap or Secret"
+                )));
+            }
+            let found = available.iter().find(|r| {
+                r.gvk().group.is_empty()
+                    && r.kind() == kind
+                    && r.name() == name
+                    && r.namespace() == p.namespace
+            });
+            let Some(found) = found else {
+                if optional {
+                    continue;
+                }
+                return Err(at.invalid(format!(
+                    "substituteFrom {kind} {}/{name} is not in the render (mark it optional: true if it may be missing)",
+                    p.namespace
+                )));
+            };
+            if let Some(Value::Map(data)) = found.value.get_path(&["data"]) {
+                for (k, v) in data {
+                    let text = v.as_str().unwrap_or_default();
+                    let value = if kind == "Secret" {
+                        substitute::base64_decode(text)
+                            .and_then(|b| String::from_utf8(b).ok())
+                            .ok_or_else(|| {
+                                at.invalid(format!(
+                                    "Secret {name}: data.{k} is not base64 of UTF-8 text"
+                                ))
+                            })?
+                    } else {
+                        text.to_string()
+                    };
+                    vars.insert(k.clone(), value);
+                }
+            }
+            if let Some(Value::Map(data)) = found.value.get_path(&["stringData"]) {
+                for (k, v) in data {
+                    vars.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+    }
+    if let Some(Value::Map(inline)) = p.spec(&["postBuild", "substitute"]) {
+        for (k, v) in inline {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Float(f) => f.to_string(),
+                other => {
+                    return Err(at.invalid(format!(
+                        "postBuild.substitute.{k}: expected a string, found a {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            vars.insert(k.clone(), s);
+        }
+    }
+    substitute::check_names(&vars).map_err(|e| at.invalid(format!("postBuild: {e}")))?;
+    Ok(vars)
 }

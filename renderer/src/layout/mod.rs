@@ -1,3 +1,441 @@
 //! Repository layouts: how a whole config repository becomes clusters of units.
+//!
+//! A layout is found by [`detect`] (or declared in `kiln.yaml` at the repository
+//! root) and turns the tree into [`Cluster`]s, each an ordered list of
+//! [`Unit`]s: the things an applier applies one after the other (a Flux
+//! `Kustomization`, a namespace folder, a Helm release, a directory of an
+//! environment's templates).
 
+pub mod config;
+pub mod environments;
 pub mod flux;
+pub mod flux_v1;
+pub mod helm_release;
+pub mod manifests;
+pub mod namespaces;
+pub mod substitute;
+
+use crate::resource::Resource;
+use crate::tree::{self, EntryKind, Tree};
+use crate::value::Value;
+use crate::{kustomize, yaml};
+use std::fmt;
+
+pub use config::Config;
+
+/// The layouts kiln renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layout {
+    /// Flux v2: `clusters/<cluster>/` with Flux `Kustomization` objects.
+    FluxV2,
+    /// Flux v1: `releases/<env>/*.yaml` Helm releases of charts in `charts/`.
+    FluxV1,
+    /// `namespaces/<cluster>/<namespace>/*.yaml`.
+    Namespaces,
+    /// `environments/<env>.yaml` variables for minijinja templates in `manifests/`.
+    Environments,
+    /// The whole repository is one directory of manifests (or a kustomization).
+    Plain,
+}
+
+impl Layout {
+    /// The name used in `kiln.yaml` and in plans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::FluxV2 => "flux-v2",
+            Layout::FluxV1 => "flux-v1",
+            Layout::Namespaces => "namespaces",
+            Layout::Environments => "environments",
+            Layout::Plain => "plain",
+        }
+    }
+
+    /// The layout called `name` in `kiln.yaml`.
+    pub fn from_name(name: &str) -> Option<Layout> {
+        [Layout::FluxV2, Layout::FluxV1, Layout::Namespaces, Layout::Environments, Layout::Plain]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Guesses the layout from the top-level directories of the tree, in order:
+/// `clusters/` (Flux v2), `releases/` (Flux v1), `namespaces/`,
+/// `environments/`, and otherwise a plain directory of manifests.
+pub fn detect(tree: &dyn Tree) -> Layout {
+    let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
+    if dir("clusters") {
+        Layout::FluxV2
+    } else if dir("releases") && dir("charts") {
+        Layout::FluxV1
+    } else if dir("namespaces") {
+        Layout::Namespaces
+    } else if dir("environments") {
+        Layout::Environments
+    } else {
+        Layout::Plain
+    }
+}
+
+/// Where in the repository something went wrong: every layout error names
+/// the cluster (or environment), the unit and the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The cluster or environment.
+    pub cluster: String,
+    /// The unit (Flux Kustomization, namespace, release, template directory).
+    pub unit: String,
+    /// The file at fault, relative to the repository root.
+    pub file: String,
+}
+
+impl Location {
+    /// A location from its three parts.
+    pub fn new(cluster: &str, unit: &str, file: &str) -> Location {
+        Location { cluster: cluster.to_string(), unit: unit.to_string(), file: file.to_string() }
+    }
+
+    /// An [`Error::Invalid`] at this location.
+    pub fn invalid(&self, message: impl Into<String>) -> Error {
+        Error::Invalid { at: self.clone(), message: message.into() }
+    }
+
+    /// The same cluster and unit, another file.
+    pub fn with_file(&self, file: &str) -> Location {
+        Location { file: file.to_string(), ..self.clone() }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cluster {}, unit {}, file {}", self.cluster, self.unit, self.file)
+    }
+}
+
+/// A repository render that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `kiln.yaml` is not usable.
+    #[error("kiln.yaml: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The layout's top directory is missing.
+    #[error("layout {layout}: no {dir}/ directory at the repository root")]
+    MissingRoot {
+        /// The layout.
+        layout: Layout,
+        /// The directory it needs.
+        dir: String,
+    },
+    /// The repository content is not what the layout expects.
+    #[error("{at}: {message}")]
+    Invalid {
+        /// Where.
+        at: Location,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{at}")]
+    Read {
+        /// Where.
+        at: Location,
+        /// Why.
+        #[source]
+        source: Box<tree::Error>,
+    },
+    /// A file is not valid YAML.
+    #[error("{at}")]
+    Yaml {
+        /// Where.
+        at: Location,
+        /// Why.
+        #[source]
+        source: Box<yaml::ParseError>,
+    },
+    /// A kustomize build failed.
+    #[error("{at}")]
+    Build {
+        /// Where (the file is the Flux object or directory being built).
+        at: Location,
+        /// Why.
+        #[source]
+        source: Box<kustomize::Error>,
+    },
+    /// A Helm release was found but no Helm engine is available.
+    #[error("{at}: {kind} {name}: helm rendering not available yet")]
+    HelmUnavailable {
+        /// Where.
+        at: Location,
+        /// `HelmRelease` or `FluxHelmRelease`.
+        kind: String,
+        /// The release object's name.
+        name: String,
+    },
+    /// A template could not be rendered.
+    #[error("{at}: template error: {message}")]
+    Template {
+        /// Where (the template file).
+        at: Location,
+        /// What went wrong; never holds variable values.
+        message: String,
+    },
+    /// `dependsOn` forms a cycle.
+    #[error("{at}: dependsOn cycle: {cycle}")]
+    Cycle {
+        /// The first unit on the cycle.
+        at: Location,
+        /// The units on the cycle, `a -> b -> a`.
+        cycle: String,
+    },
+}
+
+impl Error {
+    /// Wraps a tree error at `at`.
+    pub fn read(at: &Location, source: tree::Error) -> Error {
+        Error::Read { at: at.clone(), source: Box::new(source) }
+    }
+
+    /// Wraps a YAML error at `at`.
+    pub fn yaml(at: &Location, source: yaml::ParseError) -> Error {
+        Error::Yaml { at: at.clone(), source: Box::new(source) }
+    }
+
+    /// Wraps a kustomize error at `at`.
+    pub fn build(at: &Location, source: kustomize::Error) -> Error {
+        Error::Build { at: at.clone(), source: Box::new(source) }
+    }
+}
+
+/// One unit and what it rendered to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// The unit's name, unique in its cluster; also its output directory.
+    pub name: String,
+    /// The namespace of the object that defines the unit (Flux
+    /// Kustomizations, Helm releases), or the namespace a folder stands for.
+    pub namespace: String,
+    /// The directory or file rendered, relative to the repository root.
+    pub path: String,
+    /// Units of the same cluster that must be applied first.
+    pub depends_on: Vec<String>,
+    /// The file that defines the unit.
+    pub source_file: String,
+    /// The unit that rendered this unit's defining object (recursive Flux
+    /// Kustomizations), if any.
+    pub parent: Option<String>,
+    /// The object that defines the unit (a Flux Kustomization), if any.
+    pub object: Option<Value>,
+    /// The rendered objects, in apply order.
+    pub objects: Vec<Resource>,
+}
+
+impl Unit {
+    /// A unit with no objects yet.
+    pub fn new(name: &str, path: &str, source_file: &str) -> Unit {
+        Unit {
+            name: name.to_string(),
+            namespace: String::new(),
+            path: path.to_string(),
+            depends_on: Vec::new(),
+            source_file: source_file.to_string(),
+            parent: None,
+            object: None,
+            objects: Vec::new(),
+        }
+    }
+}
+
+/// One cluster (or environment) and its units in apply order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// The cluster's name (directory under `clusters/`, `namespaces/` or
+    /// `releases/`, or the environment's name).
+    pub name: String,
+    /// Units, dependencies first.
+    pub units: Vec<Unit>,
+    /// What was deliberately left out, with why (skip markers, files that are
+    /// not manifests, sources outside this repository).
+    pub skipped: Vec<String>,
+}
+
+impl Cluster {
+    /// A cluster with no units yet.
+    pub fn new(name: &str) -> Cluster {
+        Cluster { name: name.to_string(), units: Vec::new(), skipped: Vec::new() }
+    }
+}
+
+/// Whether a file name is a YAML manifest by its extension.
+pub fn is_yaml(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// The names of the subdirectories of `dir` (a layout's clusters or
+/// environments), sorted.
+pub fn subdirs(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, Error> {
+    let at = Location::new("", "", dir);
+    Ok(tree
+        .list(dir)
+        .map_err(|e| Error::read(&at, e))?
+        .into_iter()
+        .filter(|(_, k)| *k == EntryKind::Dir)
+        .map(|(n, _)| n)
+        .collect())
+}
+
+/// Every YAML file below `dir`, recursively, sorted by path.
+pub fn yaml_files(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, tree::Error> {
+    let mut out = Vec::new();
+    for (name, kind) in tree.list(dir)? {
+        let path = tree::join(dir, &name)?;
+        match kind {
+            EntryKind::Dir => out.extend(yaml_files(tree, &path)?),
+            EntryKind::File if is_yaml(&name) => out.push(path),
+            EntryKind::File => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and parses the YAML documents of `file`, with errors at `at`.
+pub fn read_documents(tree: &dyn Tree, at: &Location, file: &str) -> Result<Vec<Value>, Error> {
+    let at = at.with_file(file);
+    let text = tree::read_text(tree, file).map_err(|e| Error::read(&at, e))?;
+    yaml::parse_documents(&text, file).map_err(|e| Error::yaml(&at, e))
+}
+
+/// Whether `doc` is a Kubernetes object: a map with `apiVersion` and `kind`.
+pub fn is_object(doc: &Value) -> bool {
+    doc.get_path(&["apiVersion"]).and_then(Value::as_str).is_some()
+        && doc.get_path(&["kind"]).and_then(Value::as_str).is_some()
+}
+
+/// `apiVersion` and `kind` of a document.
+pub fn api_kind(doc: &Value) -> (&str, &str) {
+    (
+        doc.get_path(&["apiVersion"]).and_then(Value::as_str).unwrap_or(""),
+        doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+    )
+}
+
+/// A string field of a document, `""` when missing.
+pub fn str_at<'a>(doc: &'a Value, path: &[&str]) -> &'a str {
+    doc.get_path(path).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Orders `units` so that each comes after what it depends on (and after
+/// its parent); ties keep their given order. A cycle is an error naming the
+/// units on it.
+pub fn order_units(cluster: &str, units: Vec<Unit>) -> Result<Vec<Unit>, Error> {
+    let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
+    let deps = |u: &Unit| -> Vec<String> {
+        u.depends_on.iter().chain(u.parent.iter()).filter(|d| names.contains(d)).cloned().collect()
+    };
+    let mut done: Vec<String> = Vec::new();
+    let mut pending = units;
+    let mut out = Vec::new();
+    while !pending.is_empty() {
+        let Some(i) = pending.iter().position(|u| deps(u).iter().all(|d| done.contains(d))) else {
+            return Err(cycle_error(cluster, &pending, &deps));
+        };
+        let u = pending.remove(i);
+        done.push(u.name.clone());
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// Finds one cycle among `pending` (each of which waits on another pending
+/// unit) and names it.
+fn cycle_error(cluster: &str, pending: &[Unit], deps: &dyn Fn(&Unit) -> Vec<String>) -> Error {
+    let by_name = |n: &str| pending.iter().find(|u| u.name == n);
+    let mut path: Vec<&Unit> = vec![&pending[0]];
+    loop {
+        let last = path[path.len() - 1];
+        let next = deps(last).into_iter().find_map(|d| by_name(&d));
+        let Some(next) = next else { break };
+        if let Some(start) = path.iter().position(|u| u.name == next.name) {
+            let mut names: Vec<&str> = path[start..].iter().map(|u| u.name.as_str()).collect();
+            names.push(&next.name);
+            let first = path[start];
+            return Error::Cycle {
+                at: Location::new(cluster, &first.name, &first.source_file),
+                cycle: names.join(" -> "),
+            };
+        }
+        path.push(next);
+    }
+    let first = &pending[0];
+    Error::Cycle {
+        at: Location::new(cluster, &first.name, &first.source_file),
+        cycle: first.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(name: &str, deps: &[&str]) -> Unit {
+        let mut u = Unit::new(name, name, &format!("{name}.yaml"));
+        u.depends_on = deps.iter().map(|d| d.to_string()).collect();
+        u
+    }
+
+    #[test]
+    fn orders_units_by_dependencies() {
+        type Units = &'static [(&'static str, &'static [&'static str])];
+        let cases: &[(Units, Result<&[&str], &str>)] = &[
+            (&[("a", &[]), ("b", &[])], Ok(&["a", "b"])),
+            (
+                &[("apps", &["infra"]), ("infra", &["ns"]), ("ns", &[])],
+                Ok(&["ns", "infra", "apps"]),
+            ),
+            (&[("a", &["b"]), ("b", &["a"])], Err("a -> b -> a")),
+            (&[("x", &[]), ("a", &["b"]), ("b", &["c"]), ("c", &["b"])], Err("b -> c -> b")),
+            (&[("a", &["a"])], Err("a -> a")),
+        ];
+        for (units, want) in cases {
+            let units = units.iter().map(|(n, d)| unit(n, d)).collect();
+            match (order_units("c", units), want) {
+                (Ok(got), Ok(want)) => {
+                    let got: Vec<&str> = got.iter().map(|u| u.name.as_str()).collect();
+                    assert_eq!(&got, want);
+                }
+                (Err(Error::Cycle { cycle, at }), Err(want)) => {
+                    assert_eq!(&cycle, want);
+                    assert_eq!(at.cluster, "c");
+                    assert!(at.file.ends_with(".yaml"));
+                }
+                (got, want) => panic!("got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn detects_layouts_by_top_directories() {
+        let cases: &[(&[&str], Layout)] = &[
+            (&["clusters/prod/a.yaml", "apps/x.yaml"], Layout::FluxV2),
+            (&["releases/staging/a.yaml", "charts/a/Chart.yaml"], Layout::FluxV1),
+            (&["namespaces/live/ns/a.yaml"], Layout::Namespaces),
+            (&["environments/dev.yaml", "manifests/a.yaml.j2"], Layout::Environments),
+            (&["deploy.yaml"], Layout::Plain),
+            (&["releases/staging/a.yaml"], Layout::Plain),
+        ];
+        for (files, want) in cases {
+            let mut t = tree::MemTree::new();
+            for f in *files {
+                t.insert(f, "x: 1\n");
+            }
+            assert_eq!(detect(&t), *want, "{files:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@
 
 use super::resolve::v2_resolves_to_non_string;
 use crate::value::Value;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 const BEST_WIDTH: usize = 80;
@@ -17,6 +18,73 @@ const INDENT: usize = 2;
 pub fn to_string(value: &Value) -> String {
     let mut out = String::new();
     write_document(&mut out, value);
+    out
+}
+
+/// A value that `sigs.k8s.io/yaml` cannot print: `kubectl kustomize` fails on
+/// it and Helm's `toYaml` prints nothing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EmitError {
+    /// JSON has no infinities or NaN.
+    #[error("json: unsupported value: {value}")]
+    NonFinite {
+        /// The float as Go prints it.
+        value: String,
+    },
+    /// JSON leaves this character raw and goyaml.v2's reader refuses it.
+    #[error("yaml: control characters are not allowed (U+{code:04X} in {text:?})")]
+    ControlCharacter {
+        /// The character's code point.
+        code: u32,
+        /// The string that holds it.
+        text: String,
+    },
+    /// A raw NEL is a line break to goyaml.v2, and a key cannot span lines.
+    #[error("yaml: a mapping key cannot hold U+0085 (in {key:?})")]
+    LineBreakInKey {
+        /// The key.
+        key: String,
+    },
+}
+
+/// Checks that the JSON round trip inside `sigs.k8s.io/yaml` accepts the
+/// value; [`to_string`] prints something for every value, so callers that
+/// must fail or print nothing where the Go tools do ask this first.
+pub fn validate(value: &Value) -> Result<(), EmitError> {
+    fn text(s: &str) -> Result<(), EmitError> {
+        match s.chars().find(|c| matches!(*c as u32, 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)) {
+            Some(c) => Err(EmitError::ControlCharacter { code: c as u32, text: s.to_string() }),
+            None => Ok(()),
+        }
+    }
+    match value {
+        Value::Float(f) if !f.is_finite() => {
+            Err(EmitError::NonFinite { value: go_format_float_g(*f) })
+        }
+        Value::String(s) => text(s),
+        Value::Seq(items) => items.iter().try_for_each(validate),
+        Value::Map(m) => m.iter().try_for_each(|(k, v)| {
+            if k.contains('\u{85}') {
+                return Err(EmitError::LineBreakInKey { key: k.clone() });
+            }
+            text(k)?;
+            validate(v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What Helm's `toYaml` template function prints: the document without its
+/// final newline (Helm trims exactly one), or nothing when the value cannot
+/// be marshalled (Helm swallows the error).
+pub fn helm_to_yaml(value: &Value) -> String {
+    if validate(value).is_err() {
+        return String::new();
+    }
+    let mut out = to_string(value);
+    if out.ends_with('\n') {
+        out.pop();
+    }
     out
 }
 
@@ -35,12 +103,13 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let mut e = Emitter { out, column: 0 };
+    let mut e = Emitter { out, column: 0, raw_break: false };
     match value {
         Value::Map(m) if !m.is_empty() => e.map_body(value, 0),
         Value::Seq(s) if !s.is_empty() => e.seq_body(s, 0),
         other => {
-            e.scalar_or_empty(other, 0);
+            // libyaml indents the continuation lines of a lone scalar.
+            e.scalar_or_empty(other, INDENT);
             e.newline();
         }
     }
@@ -49,10 +118,14 @@ pub fn write_document(out: &mut String, value: &Value) {
 struct Emitter<'a> {
     out: &'a mut String,
     column: usize,
+    /// The last thing written was a line break other than LF (NEL, LS, PS)
+    /// inside a scalar: libyaml counts it as the end of the line and starts
+    /// the next line right after it.
+    raw_break: bool,
 }
 
-/// The order goyaml sorts map keys in: runs of digits compare as numbers,
-/// letters before other characters unless a digit run precedes them.
+/// The order goyaml.v2 sorts map keys in: runs of digits compare as
+/// numbers, and other characters sort before letters.
 pub(crate) fn key_order(a: &str, b: &str) -> Ordering {
     if key_less(a, b) {
         Ordering::Less
@@ -64,29 +137,39 @@ pub(crate) fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    // Keys are nearly always ASCII: compare their bytes without collecting
+    // characters.
+    if a.is_ascii() && b.is_ascii() {
+        return key_less_in(a.as_bytes(), b.as_bytes(), char::from);
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
-    let mut digits = false;
+    key_less_in(&ar, &br, |c| c)
+}
+
+/// goyaml.v2's `keyList.Less` on two strings as sequences of characters.
+fn key_less_in<C: Copy + PartialEq>(ar: &[C], br: &[C], ch: impl Fn(C) -> char) -> bool {
+    let digit = |c: C| ch(c).is_ascii_digit();
     let n = ar.len().min(br.len());
     for i in 0..n {
         if ar[i] == br[i] {
-            digits = ar[i].is_ascii_digit();
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let (ac, bc) = (ch(ar[i]), ch(br[i]));
+        let al = ac.is_alphabetic();
+        let bl = bc.is_alphabetic();
         if al && bl {
-            return ar[i] < br[i];
+            return ac < bc;
         }
         if al || bl {
-            return if digits { al } else { bl };
+            return bl;
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ac == '0' || bc == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && digit(ar[j - 1]) {
                 j -= 1;
-                if ar[j] != '0' {
+                if ch(ar[j]) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -94,13 +177,13 @@ fn key_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an.wrapping_mul(10).wrapping_add(i64::from(ch(ar[ai]) as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn.wrapping_mul(10).wrapping_add(i64::from(ch(br[bi]) as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -109,7 +192,7 @@ fn key_less(a: &str, b: &str) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return ac < bc;
     }
     ar.len() < br.len()
 }
@@ -122,37 +205,54 @@ enum Style {
     Literal,
 }
 
-struct Analysis {
-    block_plain: bool,
-    single: bool,
-    block: bool,
+/// What libyaml's scalar analysis allows for one string.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Analysis {
+    /// Plain style inside flow collections.
+    pub(crate) flow_plain: bool,
+    /// Plain style in block context.
+    pub(crate) block_plain: bool,
+    /// Single-quoted style.
+    pub(crate) single: bool,
+    /// Literal or folded block style.
+    pub(crate) block: bool,
+    /// Whether the string contains a line break (LF, CR, NEL, LS or PS).
+    pub(crate) multiline: bool,
 }
 
+/// goyaml.v2's `is_printable`: unlike the YAML spec it rejects NEL and every
+/// character outside the Basic Multilingual Plane, which therefore end up
+/// escaped in double quotes.
 fn is_printable(c: char) -> bool {
     let u = c as u32;
     u == 0x0A
         || (0x20..=0x7E).contains(&u)
-        || u == 0x85
         || (0xA0..=0xD7FF).contains(&u)
         || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
-        || (0x10000..=0x10FFFF).contains(&u)
 }
 
-fn is_break(c: char) -> bool {
+pub(crate) fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
-fn is_blankz(c: Option<char>) -> bool {
-    match c {
-        None => true,
-        Some(c) => c == ' ' || c == '\t' || is_break(c) || c == '\0',
-    }
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
 }
 
-/// libyaml's `yaml_emitter_analyze_scalar`, reduced to the block context.
-fn analyze(s: &str) -> Analysis {
+fn is_blankz(c: char) -> bool {
+    is_blank(c) || is_break(c) || c == '\0'
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar`.
+pub(crate) fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { block_plain: false, single: true, block: false };
+        return Analysis {
+            flow_plain: false,
+            block_plain: true,
+            single: true,
+            block: false,
+            multiline: false,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = false;
@@ -161,7 +261,6 @@ fn analyze(s: &str) -> Analysis {
         block_indicators = true;
         flow_indicators = true;
     }
-    let _ = flow_indicators;
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
@@ -169,102 +268,173 @@ fn analyze(s: &str) -> Analysis {
     let (mut line_breaks, mut special) = (false, false);
     let mut preceded_by_whitespace = true;
     for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let followed_by_whitespace = is_blankz(next);
+        let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blank(n));
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' if followed_by_whitespace => block_indicators = true,
-                '-' if followed_by_whitespace => block_indicators = true,
+                | '%' | '@' | '`' => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
+                '?' | ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
                 _ => {}
             }
         } else {
             match c {
-                ':' if followed_by_whitespace => block_indicators = true,
-                '#' if preceded_by_whitespace => block_indicators = true,
+                ',' | '?' | '[' | ']' | '{' | '}' => flow_indicators = true,
+                ':' => {
+                    flow_indicators = true;
+                    if followed_by_whitespace {
+                        block_indicators = true;
+                    }
+                }
+                '#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
+                }
                 _ => {}
             }
         }
         if !is_printable(c) {
             special = true;
         }
-        if is_break(c) {
-            line_breaks = true;
-        }
         let last = i + 1 == chars.len();
         if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if last {
-                trailing_space = true;
-            }
-            if previous_break {
-                break_space = true;
-            }
+            leading_space |= i == 0;
+            trailing_space |= last;
+            break_space |= previous_break;
             previous_space = true;
             previous_break = false;
         } else if is_break(c) {
-            if i == 0 {
-                leading_break = true;
-            }
-            if last {
-                trailing_break = true;
-            }
-            if previous_space {
-                space_break = true;
-            }
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= last;
+            space_break |= previous_space;
             previous_break = true;
             previous_space = false;
         } else {
             previous_space = false;
             previous_break = false;
         }
-        preceded_by_whitespace = is_blankz(Some(c));
+        preceded_by_whitespace = is_blankz(c);
     }
-    let mut a = Analysis { block_plain: true, single: true, block: true };
+    let mut a = Analysis {
+        flow_plain: true,
+        block_plain: true,
+        single: true,
+        block: true,
+        multiline: line_breaks,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
+        a.flow_plain = false;
         a.block_plain = false;
     }
     if trailing_space {
         a.block = false;
     }
     if break_space {
+        a.flow_plain = false;
         a.block_plain = false;
         a.single = false;
     }
     if space_break || special {
+        a.flow_plain = false;
         a.block_plain = false;
         a.single = false;
         a.block = false;
     }
-    if line_breaks || block_indicators {
+    if line_breaks {
+        a.flow_plain = false;
+        a.block_plain = false;
+    }
+    if flow_indicators {
+        a.flow_plain = false;
+    }
+    if block_indicators {
         a.block_plain = false;
     }
     a
 }
 
-fn choose_style(s: &str, key: bool) -> Style {
-    let a = analyze(s);
-    let requested = if v2_resolves_to_non_string(s) {
-        Style::Double
-    } else if s.contains('\n') {
+/// goyaml.v2's choice for a string: the encoder asks for literal style when
+/// there is a newline, double quotes when plain text would read back as
+/// another type, plain otherwise; the emitter then falls back to single and
+/// double quotes as the analysis demands. `simple_key` is a key written
+/// without the `?` indicator.
+fn choose_style(s: &str, a: &Analysis, simple_key: bool) -> Style {
+    let mut style = if s.contains('\n') {
         Style::Literal
+    } else if v2_resolves_to_non_string(s) {
+        Style::Double
     } else {
         Style::Plain
     };
-    let mut style = requested;
-    if style == Style::Plain && (!a.block_plain || s.is_empty()) {
+    if simple_key && a.multiline {
+        style = Style::Double;
+    }
+    if style == Style::Plain && (!a.block_plain || (s.is_empty() && simple_key)) {
         style = Style::Single;
     }
     if style == Style::Single && !a.single {
         style = Style::Double;
     }
-    if style == Style::Literal && (!a.block || key) {
+    if style == Style::Literal && (!a.block || simple_key) {
         style = Style::Double;
     }
     style
+}
+
+/// libyaml writes a key without `?` only when it is a single line of at
+/// most 128 bytes.
+fn is_simple_key(key: &str, a: &Analysis) -> bool {
+    !a.multiline && key.len() <= 128
+}
+
+/// Go's JSON encoder leaves NEL (U+0085) unescaped, and goyaml.v2 reads the
+/// JSON text back as YAML, where a raw NEL inside double quotes is a line
+/// break: it folds to a space (or to newlines when several follow each
+/// other) and takes the spaces around it along.
+pub(crate) fn json_hop(s: &str) -> Cow<'_, str> {
+    if !s.contains('\u{85}') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c != ' ' && c != '\u{85}' {
+            out.push(c);
+            chars.next();
+            continue;
+        }
+        let (mut spaces, mut breaks, mut folded) = (0usize, 0usize, false);
+        while let Some(&c) = chars.peek() {
+            match c {
+                ' ' if !folded => spaces += 1,
+                ' ' => {}
+                '\u{85}' if !folded => folded = true,
+                '\u{85}' => breaks += 1,
+                _ => break,
+            }
+            chars.next();
+        }
+        if !folded {
+            out.extend(std::iter::repeat_n(' ', spaces));
+        } else if breaks == 0 {
+            out.push(' ');
+        } else {
+            out.extend(std::iter::repeat_n('\n', breaks));
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
@@ -307,7 +477,8 @@ pub(crate) fn go_format_float_g(f: f64) -> String {
 }
 
 /// How a float reads after Go's JSON round trip and goyaml.v2's emitter:
-/// whole numbers below 1e21 come back as integers.
+/// JSON writes whole numbers below 1e21 without exponent, and goyaml.v2
+/// reads those back as int64 or uint64 when they fit.
 fn float_text(f: f64) -> String {
     if f.is_nan() {
         return ".nan".into();
@@ -316,7 +487,18 @@ fn float_text(f: f64) -> String {
         return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
     if f.fract() == 0.0 && f.abs() < 1e21 {
-        return format!("{}", f as i128);
+        // JSON writes the shortest digits that round-trip, padded with
+        // zeros (Rust's `Display` does the same), not the exact value.
+        let digits = f.to_string();
+        if let Ok(i) = digits.parse::<i64>() {
+            return i.to_string();
+        }
+        // Above i64 Go has uint64, which only integers from kustomize's
+        // input reach; kiln carries those as floats, so print the float's
+        // exact value, which is the integer whenever it was representable.
+        if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+            return (f as u64).to_string();
+        }
     }
     go_format_float_g(f)
 }
@@ -325,18 +507,34 @@ impl Emitter<'_> {
     fn write(&mut self, s: &str) {
         self.out.push_str(s);
         self.column += s.chars().count();
+        self.raw_break = false;
+    }
+
+    fn write_char(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+        self.raw_break = false;
     }
 
     fn newline(&mut self) {
+        if self.raw_break {
+            self.raw_break = false;
+            return;
+        }
         self.out.push('\n');
         self.column = 0;
     }
 
+    /// libyaml's `write_indent`: a new line unless the cursor is still in
+    /// the indentation, then spaces up to `indent`.
     fn indent_to(&mut self, indent: usize) {
-        for _ in 0..indent {
-            self.out.push(' ');
+        if self.column > indent {
+            self.newline();
         }
-        self.column = indent;
+        while self.column < indent {
+            self.out.push(' ');
+            self.column += 1;
+        }
     }
 
     /// Writes the entries of a non-empty map, each on its own line at `indent`;
@@ -352,25 +550,64 @@ impl Emitter<'_> {
                 }
                 self.indent_to(indent);
             }
-            self.string(key, indent, true);
-            self.write(":");
+            let text = json_hop(key);
+            let analysis = analyze(&text);
             let v = &map[key];
-            match v {
-                Value::Map(m) if !m.is_empty() => {
-                    self.newline();
-                    self.indent_to(indent + INDENT);
-                    self.map_body(v, indent + INDENT);
-                }
-                Value::Seq(s) if !s.is_empty() => {
-                    self.newline();
-                    self.indent_to(indent);
-                    self.seq_body(s, indent);
-                }
-                _ => {
-                    self.write(" ");
-                    self.scalar_or_empty(v, indent + INDENT);
+            if is_simple_key(&text, &analysis) {
+                self.string(&text, &analysis, indent, true);
+                self.write(":");
+                self.simple_value(v, indent);
+            } else {
+                self.write("? ");
+                self.string(&text, &analysis, indent + INDENT, false);
+                if self.column != 0 {
                     self.newline();
                 }
+                self.indent_to(indent);
+                self.write(":");
+                self.compact_value(v, indent);
+            }
+        }
+    }
+
+    /// The value after `key:` on the key's line.
+    fn simple_value(&mut self, v: &Value, indent: usize) {
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                self.newline();
+                self.indent_to(indent + INDENT);
+                self.map_body(v, indent + INDENT);
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                // Sequences inside mappings are not indented.
+                self.newline();
+                self.indent_to(indent);
+                self.seq_body(s, indent);
+            }
+            _ => {
+                self.write_char(' ');
+                self.scalar_or_empty(v, indent + INDENT);
+                self.newline();
+            }
+        }
+    }
+
+    /// The value after a `-` or after the `:` line of a `?` key:
+    /// collections start on the indicator's line, indented one level.
+    fn compact_value(&mut self, v: &Value, indent: usize) {
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                self.indent_to(indent + INDENT);
+                self.map_body(v, indent + INDENT);
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                self.indent_to(indent + INDENT);
+                self.seq_body(s, indent + INDENT);
+            }
+            _ => {
+                self.write_char(' ');
+                self.scalar_or_empty(v, indent + INDENT);
+                self.newline();
             }
         }
     }
@@ -383,15 +620,8 @@ impl Emitter<'_> {
                 }
                 self.indent_to(indent);
             }
-            self.write("- ");
-            match item {
-                Value::Map(m) if !m.is_empty() => self.map_body(item, indent + INDENT),
-                Value::Seq(s) if !s.is_empty() => self.seq_body(s, indent + INDENT),
-                _ => {
-                    self.scalar_or_empty(item, indent + INDENT);
-                    self.newline();
-                }
-            }
+            self.write("-");
+            self.compact_value(item, indent);
         }
     }
 
@@ -403,15 +633,20 @@ impl Emitter<'_> {
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Value::Int(i) => self.write(&i.to_string()),
             Value::Float(f) => self.write(&float_text(*f)),
-            Value::String(s) => self.string(s, indent, false),
+            Value::String(s) => {
+                let text = json_hop(s);
+                let analysis = analyze(&text);
+                self.string(&text, &analysis, indent, false);
+            }
             Value::Seq(_) => self.write("[]"),
             Value::Map(_) => self.write("{}"),
         }
     }
 
-    fn string(&mut self, s: &str, indent: usize, key: bool) {
-        let allow_breaks = !key;
-        match choose_style(s, key) {
+    /// A string in the style goyaml.v2 picks. A simple key never folds.
+    fn string(&mut self, s: &str, a: &Analysis, indent: usize, simple_key: bool) {
+        let allow_breaks = !simple_key;
+        match choose_style(s, a, simple_key) {
             Style::Plain => self.plain(s, indent, allow_breaks),
             Style::Single => self.single(s, indent, allow_breaks),
             Style::Double => self.double(s, indent, allow_breaks),
@@ -421,6 +656,20 @@ impl Emitter<'_> {
 
     fn fold_point(&self, spaces: bool, allow_breaks: bool) -> bool {
         allow_breaks && !spaces && self.column > BEST_WIDTH
+    }
+
+    /// libyaml's `write_break` for a line break inside a quoted or plain
+    /// scalar: LF as a new line, other breaks written as they are, and
+    /// either way the next text starts at column 0.
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.raw_break = false;
+            self.newline();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+            self.raw_break = true;
+        }
     }
 
     fn plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
@@ -433,12 +682,11 @@ impl Emitter<'_> {
                     self.newline();
                     self.indent_to(indent);
                 } else {
-                    self.write(" ");
+                    self.write_char(' ');
                 }
                 spaces = true;
             } else {
-                let mut b = [0u8; 4];
-                self.write(c.encode_utf8(&mut b));
+                self.write_char(c);
                 spaces = false;
             }
         }
@@ -446,8 +694,8 @@ impl Emitter<'_> {
 
     fn single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         let chars: Vec<char> = s.chars().collect();
-        self.write("'");
-        let mut spaces = false;
+        self.write_char('\'');
+        let (mut spaces, mut breaks) = (false, false);
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
@@ -459,101 +707,110 @@ impl Emitter<'_> {
                     self.newline();
                     self.indent_to(indent);
                 } else {
-                    self.write(" ");
+                    self.write_char(' ');
                 }
                 spaces = true;
-            } else {
-                if c == '\'' {
-                    self.write("'");
+            } else if is_break(c) {
+                if !breaks && c == '\n' {
+                    self.newline();
                 }
-                let mut b = [0u8; 4];
-                self.write(c.encode_utf8(&mut b));
+                self.write_break(c);
+                breaks = true;
+            } else {
+                if breaks {
+                    self.indent_to(indent);
+                }
+                if c == '\'' {
+                    self.write_char('\'');
+                }
+                self.write_char(c);
                 spaces = false;
+                breaks = false;
             }
         }
-        self.write("'");
+        self.write_char('\'');
     }
 
     fn double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         let chars: Vec<char> = s.chars().collect();
-        self.write("\"");
+        // goyaml.v2's BOM test looks at the start of the string instead of
+        // the current character, so a leading BOM escapes everything.
+        let bom = chars.first() == Some(&'\u{FEFF}');
+        self.write_char('"');
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
-            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
-                let esc = match c {
-                    '\0' => "0".to_string(),
-                    '\u{7}' => "a".into(),
-                    '\u{8}' => "b".into(),
-                    '\t' => "t".into(),
-                    '\n' => "n".into(),
-                    '\u{B}' => "v".into(),
-                    '\u{C}' => "f".into(),
-                    '\r' => "r".into(),
-                    '\u{1B}' => "e".into(),
-                    '"' => "\"".into(),
-                    '\\' => "\\".into(),
-                    '\u{85}' => "N".into(),
-                    '\u{A0}' => "_".into(),
-                    '\u{2028}' => "L".into(),
-                    '\u{2029}' => "P".into(),
-                    c if (c as u32) <= 0xFF => format!("x{:02X}", c as u32),
-                    c if (c as u32) <= 0xFFFF => format!("u{:04X}", c as u32),
-                    c => format!("U{:08X}", c as u32),
-                };
-                self.write("\\");
-                self.write(&esc);
+            if bom || !is_printable(c) || is_break(c) || c == '"' || c == '\\' {
+                self.write_char('\\');
+                match c {
+                    '\0' => self.write_char('0'),
+                    '\u{7}' => self.write_char('a'),
+                    '\u{8}' => self.write_char('b'),
+                    '\t' => self.write_char('t'),
+                    '\n' => self.write_char('n'),
+                    '\u{B}' => self.write_char('v'),
+                    '\u{C}' => self.write_char('f'),
+                    '\r' => self.write_char('r'),
+                    '\u{1B}' => self.write_char('e'),
+                    '"' => self.write_char('"'),
+                    '\\' => self.write_char('\\'),
+                    '\u{85}' => self.write_char('N'),
+                    '\u{A0}' => self.write_char('_'),
+                    '\u{2028}' => self.write_char('L'),
+                    '\u{2029}' => self.write_char('P'),
+                    c if (c as u32) <= 0xFF => self.write(&format!("x{:02X}", c as u32)),
+                    c if (c as u32) <= 0xFFFF => self.write(&format!("u{:04X}", c as u32)),
+                    c => self.write(&format!("U{:08X}", c as u32)),
+                }
                 spaces = false;
             } else if c == ' ' {
                 if self.fold_point(spaces, allow_breaks) && i != 0 && i + 1 != chars.len() {
                     self.newline();
                     self.indent_to(indent);
                     if chars.get(i + 1) == Some(&' ') {
-                        self.write("\\");
+                        self.write_char('\\');
                     }
                 } else {
-                    self.write(" ");
+                    self.write_char(' ');
                 }
                 spaces = true;
             } else {
-                let mut b = [0u8; 4];
-                self.write(c.encode_utf8(&mut b));
+                self.write_char(c);
                 spaces = false;
             }
         }
-        self.write("\"");
+        self.write_char('"');
     }
 
     fn literal(&mut self, s: &str, indent: usize) {
         let chars: Vec<char> = s.chars().collect();
-        self.write("|");
+        self.write_char('|');
         if chars.first().is_some_and(|c| *c == ' ' || is_break(*c)) {
             self.write(&INDENT.to_string());
         }
         let n = chars.len();
         let last = chars[n - 1];
         if !is_break(last) {
-            self.write("-");
+            self.write_char('-');
         } else if n == 1 || is_break(chars[n - 2]) {
-            self.write("+");
+            self.write_char('+');
         }
         self.newline();
         let mut breaks = true;
         for &c in &chars {
             if is_break(c) {
-                self.newline();
+                self.write_break(c);
                 breaks = true;
             } else {
                 if breaks {
                     self.indent_to(indent);
                     breaks = false;
                 }
-                let mut b = [0u8; 4];
-                self.write(c.encode_utf8(&mut b));
+                self.write_char(c);
             }
         }
-        // The caller ends the line; a literal always ends at column 0 after a
-        // break, so undo the caller's newline by leaving the cursor mid-line.
-        if self.column == 0 {
+        // The caller ends the line; a literal that ends in a break leaves the
+        // cursor at column 0, so undo the caller's newline by stepping back.
+        if self.column == 0 && self.out.ends_with('\n') {
             self.out.pop();
             self.column = 1;
         }

@@ -4,12 +4,19 @@
 //! written the way `sigs.k8s.io/yaml` (a goyaml.v2 emitter over data that went
 //! through JSON) writes it, which is what both `kubectl kustomize` and Helm's
 //! `toYaml` print.
+//!
+//! Entry points: [`parse_documents`] for any YAML stream,
+//! [`parse_kustomize_stream`] for resource files as kustomize cuts and reads
+//! them, [`to_string`]/[`to_stream`] for output, [`validate`] for the values
+//! the Go tools cannot print (kustomize fails, [`helm_to_yaml`] prints
+//! nothing). `tests/yaml_cases.rs` holds the differential corpus.
 
 mod emit;
 mod parse;
 pub(crate) mod resolve;
 
-pub use emit::{to_stream, to_string, write_document};
+pub use emit::{EmitError, helm_to_yaml, to_stream, to_string, validate, write_document};
 pub use parse::{
     Limits, ParseError, parse_documents, parse_documents_with, parse_documents_yaml11,
+    parse_kustomize_stream,
 };

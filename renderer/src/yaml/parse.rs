@@ -1,8 +1,10 @@
 //! Reading YAML streams into [`Value`]s, with positions in errors and bounds on aliases.
 
-use super::resolve::{parse_go_int, resolve_plain};
+use super::emit::{analyze, is_break};
+use super::resolve::{parse_go_int, parse_timestamp, resolve_plain};
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A YAML document that could not be read.
@@ -40,26 +42,175 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, ParseError>
     parse_documents_with(text, file, Limits::default())
 }
 
+/// Reads a resource file the way kustomize's kyaml `ByteReader` does: the
+/// text is cut at every line that starts with `---` (after the first line),
+/// such a line may carry only a comment after the marker, and each piece is
+/// read on its own. Null documents are dropped. Unlike [`parse_documents`],
+/// `%YAML`/`%TAG` directives therefore fail, as they do in kustomize, and so
+/// do keys that are not strings (`1:`, `true:`) below the top level.
+pub fn parse_kustomize_stream(
+    text: &str,
+    file: &str,
+    limits: Limits,
+) -> Result<Vec<Value>, ParseError> {
+    let mut docs = Vec::new();
+    // Each piece as (start, end, where the next piece starts).
+    let mut pieces = Vec::new();
+    let (mut piece_start, mut search) = (0, 0);
+    while let Some(found) = text[search..].find("\n---") {
+        let sep = search + found;
+        let Some(eol) = text[sep + 1..].find('\n').map(|i| sep + 1 + i) else {
+            break;
+        };
+        let rest = text[sep + 4..eol].trim();
+        if !rest.is_empty() && !rest.starts_with('#') {
+            let (line, _) = line_column(text, sep + 1);
+            return Err(ParseError {
+                file: file.to_string(),
+                line,
+                column: 1,
+                message: format!("invalid document separator: {}", text[sep + 1..eol].trim()),
+            });
+        }
+        pieces.push((piece_start, sep + 1, eol + 1));
+        piece_start = eol + 1;
+        search = eol + 1;
+    }
+    pieces.push((piece_start, text.len(), text.len()));
+    let mut lines_before = 0;
+    for (start, end, next) in pieces {
+        let piece = &text[start..end];
+        let parsed = parse_stream(piece, file, limits, true, false).map_err(|mut e| {
+            e.line += lines_before;
+            e
+        })?;
+        lines_before += text[start..next].matches('\n').count();
+        // kyaml decodes one document per piece.
+        if let Some(doc) = parsed.into_iter().next().filter(|d| !d.is_null()) {
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
+}
+
 /// [`parse_documents`] with explicit limits.
 pub fn parse_documents_with(
     text: &str,
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    parse(text, file, limits, false)
+    parse_stream(text, file, limits, false, false)
 }
 
 /// Parses a stream the way Go programs read configuration structs through
 /// `sigs.k8s.io/yaml` (YAML 1.1): unquoted `yes`, `no`, `on`, `off`, `y`
-/// and `n` are booleans, and a mapping key must resolve to a string.
-/// kustomize reads kustomization files this way.
+/// and `n` are booleans, a mapping key must resolve to a string, and a
+/// repeated key replaces the earlier one. kustomize reads kustomization
+/// files this way.
 pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse(text, file, Limits::default(), true)
+    parse_stream(text, file, Limits::default(), false, true)
 }
 
-fn parse(text: &str, file: &str, limits: Limits, yaml11: bool) -> Result<Vec<Value>, ParseError> {
-    let mut builder =
-        Builder { file, limits, anchors: HashMap::new(), alias_budget: limits.alias_nodes, yaml11 };
+/// Parses a stream; `string_keys` makes non-string keys of nested mappings
+/// errors, as they are when kustomize converts objects to JSON.
+fn parse_stream(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    string_keys: bool,
+    yaml11: bool,
+) -> Result<Vec<Value>, ParseError> {
+    let mut text = Cow::Borrowed(text);
+    let mut retries = 0;
+    loop {
+        match parse_once(&text, file, limits, string_keys, yaml11) {
+            Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
+                let mut owned = text.into_owned();
+                owned.replace_range(at..at + len, with);
+                text = Cow::Owned(owned);
+                retries += 1;
+            }
+            Err(Failure::Rewrite { at, .. }) => {
+                let (line, column) = line_column(&text, at);
+                return Err(ParseError {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message: format!("more than {MAX_REWRITES} tabs after ':' or \\' escapes"),
+                });
+            }
+            Err(Failure::Error(e)) => return Err(e),
+            Ok(docs) => return Ok(docs),
+        }
+    }
+}
+
+/// How many spots one stream may have where yaml.v3 is more lenient than
+/// the YAML 1.2 parser (each costs a re-parse).
+const MAX_REWRITES: usize = 64;
+
+enum Failure {
+    Error(ParseError),
+    /// Input yaml.v3 accepts and saphyr refuses, with the equivalent text
+    /// saphyr accepts: `len` bytes at byte offset `at` become `with`.
+    Rewrite {
+        at: usize,
+        len: usize,
+        with: &'static str,
+    },
+}
+
+impl From<ParseError> for Failure {
+    fn from(e: ParseError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+/// The offset of the first `\'` escape in the double-quoted scalar that
+/// `text` starts with, if the scalar has one before any other bad escape.
+fn escaped_apostrophe(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices();
+    if chars.next()?.1 != '"' {
+        return None;
+    }
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => match chars.next()?.1 {
+                '\'' => return Some(i),
+                '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"' | '/'
+                | '\\' | 'N' | '_' | 'L' | 'P' | 'x' | 'u' | 'U' | '\n' | '\r' => {}
+                _ => return None,
+            },
+            _ => {}
+        }
+    }
+    None
+}
+
+fn line_column(text: &str, byte: usize) -> (usize, usize) {
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before, |i| &before[i + 1..]).chars().count() + 1;
+    (line, column)
+}
+
+fn parse_once(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    string_keys: bool,
+    yaml11: bool,
+) -> Result<Vec<Value>, Failure> {
+    let mut builder = Builder {
+        file,
+        string_keys,
+        yaml11,
+        source: Source::new(text),
+        limits,
+        anchors: HashMap::new(),
+        alias_budget: limits.alias_nodes,
+    };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     loop {
@@ -72,42 +223,75 @@ fn parse(text: &str, file: &str, limits: Limits, yaml11: bool) -> Result<Vec<Val
                     docs.push(Value::Null);
                     continue;
                 }
-                let value = builder.node(&mut parser, ev, sp, 0)?;
+                let value = builder.node(&mut parser, ev, sp, 0, false)?;
                 let (end, sp) = builder.next(&mut parser)?;
                 if !matches!(end, Event::DocumentEnd) {
-                    return Err(builder.err(&sp, "expected the end of the document"));
+                    return Err(builder.err(&sp, "expected the end of the document").into());
                 }
                 docs.push(value);
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
-            _ => return Err(builder.err(&span, "unexpected event outside a document")),
+            _ => return Err(builder.err(&span, "unexpected event outside a document").into()),
         }
     }
     Ok(docs)
 }
 
+/// The input text with the parser's character positions turned into byte
+/// offsets. Positions are looked up in increasing order, so one forward
+/// cursor does the work.
+struct Source<'t> {
+    text: &'t str,
+    ascii: bool,
+    cursor: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'t> Source<'t> {
+    fn new(text: &'t str) -> Self {
+        Source { text, ascii: text.is_ascii(), cursor: std::cell::Cell::new((0, 0)) }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        let (mut chars, mut bytes) = self.cursor.get();
+        if char_index < chars {
+            (chars, bytes) = (0, 0);
+        }
+        for c in self.text[bytes..].chars() {
+            if chars == char_index {
+                break;
+            }
+            chars += 1;
+            bytes += c.len_utf8();
+        }
+        self.cursor.set((chars, bytes));
+        bytes
+    }
+
+    /// The source text of a span.
+    fn slice(&self, span: &Span) -> &'t str {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index()).max(start);
+        &self.text[start..end]
+    }
+}
+
 struct Builder<'f> {
     file: &'f str,
+    /// Refuse keys that are not strings in nested mappings.
+    string_keys: bool,
+    /// YAML 1.1 booleans, string keys only, last duplicate wins.
+    yaml11: bool,
+    source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
-    yaml11: bool,
 }
 
 impl Builder<'_> {
-    fn plain(&self, text: &str) -> Value {
-        match text {
-            "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" if self.yaml11 => {
-                Value::Bool(true)
-            }
-            "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" if self.yaml11 => {
-                Value::Bool(false)
-            }
-            _ => resolve_plain(text),
-        }
-    }
-
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
         ParseError {
             file: self.file.to_string(),
@@ -120,17 +304,44 @@ impl Builder<'_> {
     fn next<'a>(
         &self,
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
-    ) -> Result<(Event<'a>, Span), ParseError> {
+    ) -> Result<(Event<'a>, Span), Failure> {
         match parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
-            Some(Err(e)) => Err(ParseError {
-                file: self.file.to_string(),
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-                message: e.info().to_string(),
-            }),
+            Some(Err(e)) => {
+                let at = self.source.byte(e.marker().index());
+                let bytes = self.source.text.as_bytes();
+                if e.info().contains("':' must be followed by a valid YAML whitespace") {
+                    // yaml.v3 accepts a tab after the `:` of a mapping value:
+                    // read it as the space it stands for. The marker points at
+                    // the tab or just past it.
+                    for tab in [at, at.wrapping_sub(1)] {
+                        if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
+                            return Err(Failure::Rewrite { at: tab, len: 1, with: " " });
+                        }
+                    }
+                }
+                if e.info().contains("found unknown escape character")
+                    && let Some(quote) = escaped_apostrophe(&self.source.text[at..])
+                {
+                    // yaml.v3 knows `\'` in double quotes; an apostrophe
+                    // needs no escape there.
+                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
+                }
+                Err(Failure::Error(ParseError {
+                    file: self.file.to_string(),
+                    line: e.marker().line(),
+                    column: e.marker().col() + 1,
+                    message: e.info().to_string(),
+                }))
+            }
             None => Ok((Event::StreamEnd, Span::default())),
         }
+    }
+
+    /// Whether a collection's start event comes from `[` or `{`: block
+    /// collections have empty spans.
+    fn starts_flow(&self, span: &Span) -> bool {
+        matches!(self.source.slice(span).chars().last(), Some('[' | '{'))
     }
 
     fn node<'a>(
@@ -139,15 +350,16 @@ impl Builder<'_> {
         event: Event<'a>,
         span: Span,
         depth: usize,
-    ) -> Result<Value, ParseError> {
+        flow: bool,
+    ) -> Result<Value, Failure> {
         if depth > self.limits.depth {
-            return Err(
-                self.err(&span, format!("nesting deeper than {} levels", self.limits.depth))
-            );
+            return Err(self
+                .err(&span, format!("nesting deeper than {} levels", self.limits.depth))
+                .into());
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(&text, style, tag.as_deref(), &span)?;
+                let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -155,29 +367,32 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let Some(v) = self.anchors.get(&id) else {
-                    return Err(self.err(&span, "unknown anchor"));
+                    return Err(self.err(&span, "unknown anchor").into());
                 };
                 let cost = count_nodes(v);
                 if cost > self.alias_budget {
-                    return Err(self.err(
-                        &span,
-                        format!(
-                            "alias expansion exceeds the limit of {} nodes (an alias bomb?)",
-                            self.limits.alias_nodes
-                        ),
-                    ));
+                    return Err(self
+                        .err(
+                            &span,
+                            format!(
+                                "alias expansion exceeds the limit of {} nodes (an alias bomb?)",
+                                self.limits.alias_nodes
+                            ),
+                        )
+                        .into());
                 }
                 self.alias_budget -= cost;
                 Ok(v.clone())
             }
             Event::SequenceStart(anchor, _) => {
+                let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
                 loop {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(parser, ev, sp, depth + 1)?);
+                    items.push(self.node(parser, ev, sp, depth + 1, flow)?);
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -186,8 +401,10 @@ impl Builder<'_> {
                 Ok(v)
             }
             Event::MappingStart(anchor, _) => {
+                let flow = flow || self.starts_flow(&span);
                 let mut map = Map::new();
-                let mut lines: HashMap<String, usize> = HashMap::new();
+                // The line of each entry, by the entry's index in `map`.
+                let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
                 loop {
                     let (ev, key_span) = self.next(parser)?;
@@ -196,27 +413,42 @@ impl Builder<'_> {
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
-                    let key = self.node(parser, ev, key_span, depth + 1)?;
+                    let key = self.node(parser, ev, key_span, depth + 1, flow)?;
                     let (vev, vsp) = self.next(parser)?;
-                    let value = self.node(parser, vev, vsp, depth + 1)?;
+                    let value = self.node(parser, vev, vsp, depth + 1, flow)?;
                     if is_merge {
                         merges.push(value);
                         continue;
                     }
+                    if self.string_keys && depth > 0 && !matches!(key, Value::String(_)) {
+                        // yaml.v3 decodes such a mapping into
+                        // map[interface{}]interface{}, which JSON cannot encode.
+                        return Err(self
+                            .err(&key_span, format!("mapping key {key:?} is not a string"))
+                            .into());
+                    }
                     if self.yaml11 && !matches!(key, Value::String(_)) {
-                        return Err(self.err(
-                            &key_span,
-                            format!("mapping key {key:?} is not a string (quote it)"),
-                        ));
+                        return Err(self
+                            .err(
+                                &key_span,
+                                format!("mapping key {key:?} is not a string (quote it)"),
+                            )
+                            .into());
                     }
                     let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
-                    if let Some(line) = lines.get(&key) {
-                        return Err(self.err(
-                            &key_span,
-                            format!("mapping key {key:?} already defined at line {line}"),
-                        ));
+                    if self.yaml11 && map.contains_key(&key) {
+                        map.insert(key, value);
+                        continue;
                     }
-                    lines.insert(key.clone(), key_span.start.line());
+                    if let Some(line) = map.get_index_of(&key).map(|i| lines[i]) {
+                        return Err(self
+                            .err(
+                                &key_span,
+                                format!("mapping key {key:?} already defined at line {line}"),
+                            )
+                            .into());
+                    }
+                    lines.push(key_span.start.line());
                     map.insert(key, value);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
@@ -231,10 +463,12 @@ impl Builder<'_> {
                             })
                             .collect(),
                         _ => {
-                            return Err(self.err(
-                                &span,
-                                "map merge requires map or sequence of maps as the value",
-                            ));
+                            return Err(self
+                                .err(
+                                    &span,
+                                    "map merge requires map or sequence of maps as the value",
+                                )
+                                .into());
                         }
                     };
                     for m in sources {
@@ -249,7 +483,56 @@ impl Builder<'_> {
                 }
                 Ok(v)
             }
-            _ => Err(self.err(&span, "unexpected YAML event")),
+            _ => Err(self.err(&span, "unexpected YAML event").into()),
+        }
+    }
+
+    /// Checks what yaml.v3's scanner rejects and saphyr accepts: the `\/`
+    /// escape, and a tab where a block scalar's indentation is detected.
+    fn check_scalar_source(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        span: &Span,
+    ) -> Result<(), ParseError> {
+        match style {
+            ScalarStyle::DoubleQuoted if text.contains('/') => {
+                let raw = self.source.slice(span);
+                let mut chars = raw.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\\' && chars.next() == Some('/') {
+                        return Err(self.err(span, "found unknown escape character"));
+                    }
+                }
+                Ok(())
+            }
+            ScalarStyle::Literal | ScalarStyle::Folded
+                if text.trim_start_matches('\n').starts_with('\t') =>
+            {
+                // The span starts at the first content character; when only
+                // spaces precede it on its line and the header gives no
+                // indentation indicator, the tab sits where indentation is
+                // being measured.
+                let start = self.source.byte(span.start.index());
+                let before = &self.source.text[..start];
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                let header = before[..line_start.saturating_sub(1)]
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                let indicator = header.rfind(['|', '>']).map_or("", |i| &header[i + 1..]);
+                let explicit =
+                    indicator.split('#').next().unwrap_or("").chars().any(|c| c.is_ascii_digit());
+                if !explicit && before[line_start..].chars().all(|c| c == ' ') {
+                    return Err(self.err(
+                        span,
+                        "found a tab character where an indentation space is expected",
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -259,24 +542,44 @@ impl Builder<'_> {
         style: ScalarStyle,
         tag: Option<&Tag>,
         span: &Span,
+        flow: bool,
     ) -> Result<Value, ParseError> {
+        self.check_scalar_source(text, style, span)?;
         let Some(tag) = tag else {
             return Ok(match style {
-                ScalarStyle::Plain => self.plain(text),
+                // kustomize writes flow collections back out in flow style
+                // before it decodes them: a plain scalar that cannot stay
+                // plain there (an empty value, a timestamp with colons) is
+                // quoted and so becomes a string.
+                ScalarStyle::Plain if flow && !analyze(text).flow_plain => {
+                    Value::String(text.to_string())
+                }
+                ScalarStyle::Plain if self.yaml11 => match text {
+                    "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
+                    "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
+                    _ => resolve_plain(text),
+                },
+                ScalarStyle::Plain => resolve_plain(text),
+                ScalarStyle::Folded => Value::String(folded_round_trip(text).into_owned()),
                 _ => Value::String(text.to_string()),
             });
         };
         let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
         if !core {
-            // Custom tags are kept as untagged data, as JSON conversion does.
-            return Ok(match style {
-                ScalarStyle::Plain => self.plain(text),
-                _ => Value::String(text.to_string()),
-            });
+            // yaml.v3 leaves scalars with tags it does not know as strings.
+            return Ok(Value::String(text.to_string()));
         }
         let bad = |what: &str| self.err(span, format!("cannot decode {text:?} as !!{what}"));
         Ok(match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => Value::String(text.to_string()),
+            "str" => Value::String(text.to_string()),
+            "binary" => match decode_base64(text) {
+                Some(bytes) => Value::String(go_string(&bytes)),
+                None => return Err(self.err(span, "!!binary value contains invalid base64 data")),
+            },
+            "timestamp" => match parse_timestamp(text) {
+                Some(t) => Value::String(t.rfc3339()),
+                None => return Err(bad("timestamp")),
+            },
             "null" => Value::Null,
             "bool" => match resolve_plain(text) {
                 Value::Bool(b) => Value::Bool(b),
@@ -293,6 +596,124 @@ impl Builder<'_> {
             },
             _ => resolve_plain(text),
         })
+    }
+}
+
+/// What becomes of a folded (`>`) scalar when kyaml writes it back out with
+/// yaml.v3 and reads it again, as kustomize does before it converts to JSON.
+///
+/// yaml.v3's folded writer decides whether to add the blank line that keeps a
+/// line break by looking at the first character of the whole value instead
+/// of the next line. When the value starts with a non-blank, every break
+/// after an ordinary line gets one, which the reader folds away again except
+/// before a more-indented line or among kept trailing breaks, where it adds
+/// a newline; when the value starts with a blank, none gets one and single
+/// breaks between ordinary lines fold into spaces.
+fn folded_round_trip(s: &str) -> Cow<'_, str> {
+    let a = analyze(s);
+    let Some(first) = s.chars().find(|c| !is_break(*c)) else {
+        return Cow::Borrowed(s);
+    };
+    if !a.block || !s.contains('\n') {
+        // Not written back in folded style (or nothing to fold).
+        return Cow::Borrowed(s);
+    }
+    let first_blank = first == ' ' || first == '\t';
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    let (mut i, mut breaks, mut leading_spaces) = (0, true, true);
+    while i < chars.len() {
+        let c = chars[i];
+        if !is_break(c) {
+            if breaks {
+                leading_spaces = c == ' ' || c == '\t';
+            }
+            out.push(c);
+            breaks = false;
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && is_break(chars[j]) {
+            j += 1;
+        }
+        let run = &chars[i..j];
+        if !breaks && !leading_spaces && c == '\n' {
+            let next_blank = chars.get(j).is_some_and(|c| *c == ' ' || *c == '\t');
+            let at_end = j == chars.len();
+            if !first_blank {
+                if next_blank || (at_end && run.len() >= 2) {
+                    out.push('\n');
+                }
+                out.extend(run);
+            } else if !at_end && !next_blank {
+                if run.len() == 1 {
+                    out.push(' ');
+                } else {
+                    out.extend(&run[1..]);
+                }
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.extend(run);
+        }
+        breaks = true;
+        i = j;
+    }
+    Cow::Owned(out)
+}
+
+/// Go's `base64.StdEncoding.DecodeString`, which skips line breaks.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| *b != b'\n' && *b != b'\r').collect();
+    if !digits.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |b: u8| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
+    let quads = digits.chunks(4).count();
+    for (n, quad) in digits.chunks(4).enumerate() {
+        let pad = quad.iter().rev().take_while(|b| **b == b'=').count();
+        if pad > 2 || (pad > 0 && n + 1 != quads) {
+            return None;
+        }
+        let mut acc = 0u32;
+        for &b in &quad[..4 - pad] {
+            acc = (acc << 6) | u32::from(value(b)?);
+        }
+        acc <<= 6 * pad as u32;
+        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// Bytes as Go's JSON encoder writes a string: each byte that is not part of
+/// valid UTF-8 becomes U+FFFD.
+fn go_string(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                rest = &after[1..];
+            }
+        }
     }
 }
 
@@ -385,5 +806,68 @@ mod tests {
         let err = parse_documents("a: 1\nb: [\n", "bad.yaml").unwrap_err();
         assert_eq!(err.file, "bad.yaml");
         assert!(err.line >= 2, "{err}");
+    }
+
+    #[test]
+    fn yaml_v3_quirks_that_kustomize_shows() {
+        let cases: &[(&str, Result<Value, &str>)] = &[
+            ("a: {b: }", Ok(Value::from(""))),
+            ("a: [2001-12-14 1:2:3]", Ok(Value::from("2001-12-14 1:2:3"))),
+            ("a: [2001-12-14]", Ok(Value::from("2001-12-14T00:00:00Z"))),
+            ("a: !!binary aGk=", Ok(Value::from("hi"))),
+            ("a: !!binary /w==", Ok(Value::from("\u{FFFD}"))),
+            ("a: !!binary aGk", Err("invalid base64")),
+            ("a: !custom 5", Ok(Value::from("5"))),
+            ("a:\tb", Ok(Value::from("b"))),
+            ("a: \"x\\/y\"", Err("unknown escape")),
+            ("a: \"it\\'s\"", Ok(Value::from("it's"))),
+            ("a: \"\\q\\'\"", Err("unknown escape")),
+            ("a: |\n  \tx\n", Err("tab character")),
+            ("a: |2\n   \tx\n", Ok(Value::from(" \tx\n"))),
+            ("a: >\n  x\n   y\n", Ok(Value::from("x\n\n y\n"))),
+        ];
+        for (text, want) in cases {
+            let got = parse_documents(text, "q.yaml").map(|mut d| d.remove(0));
+            match (want, got) {
+                (Ok(w), Ok(doc)) => {
+                    let v = doc.get_path(&["a"]).cloned();
+                    let v = match v {
+                        Some(Value::Seq(mut items)) => items.remove(0),
+                        Some(Value::Map(m)) => m.values().next().cloned().unwrap_or_default(),
+                        other => other.unwrap_or_default(),
+                    };
+                    assert_eq!(&v, w, "{text}");
+                }
+                (Err(w), Err(e)) => assert!(e.message.contains(w), "{text}: {e}"),
+                (w, g) => panic!("{text}: want {w:?}, got {g:?}"),
+            }
+        }
+    }
+
+    /// The number of documents, or an error message part and its least line.
+    type StreamOutcome = Result<usize, (&'static str, usize)>;
+
+    #[test]
+    fn kustomize_streams_split_like_kyaml() {
+        let cases: &[(&str, StreamOutcome)] = &[
+            ("a: 1\n---\nb: 2\n", Ok(2)),
+            ("---\na: 1\n--- # c\n\n---\n", Ok(1)),
+            ("%YAML 1.1\n---\na: 1\n", Err(("", 2))),
+            ("a: 1\n--- x\nb: 2\n", Err(("invalid document separator: --- x", 2))),
+            ("a: 1\n---\nb: 2\nc: [\n", Err(("", 4))),
+            ("a:\n  1: x\n", Err(("not a string", 2))),
+            ("1: x\na:\n  \"1\": x\n", Ok(1)),
+        ];
+        for (text, want) in cases {
+            let got = parse_kustomize_stream(text, "k.yaml", Limits::default());
+            match (want, got) {
+                (Ok(n), Ok(docs)) => assert_eq!(docs.len(), *n, "{text}"),
+                (Err((msg, line)), Err(e)) => {
+                    assert!(e.message.contains(msg), "{text}: {e}");
+                    assert!(e.line >= *line, "{text}: {e}");
+                }
+                (w, g) => panic!("{text}: want {w:?}, got {g:?}"),
+            }
+        }
     }
 }

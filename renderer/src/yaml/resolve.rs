@@ -1,4 +1,9 @@
 //! How plain scalars resolve to types: yaml.v3 on input, goyaml.v2 on output.
+//!
+//! Both libraries share one resolution table: the first character selects a
+//! hint (sign, digit, dot, or a letter that may start a boolean or null), the
+//! exact spellings come from a fixed list, and numbers and timestamps are
+//! parsed with Go's `strconv` and `time.Parse` rules.
 
 use crate::value::Value;
 use regex::Regex;
@@ -10,45 +15,79 @@ static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
 static BASE60: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex")
 });
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?").expect("valid regex")
-});
 
 /// Parses an integer the way Go's `strconv.ParseInt(s, 0, 64)` does after
 /// underscores were removed: optional sign, then `0x`, `0o`, `0b`, a leading
 /// `0` (octal) or decimal digits.
 pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, magnitude) = parse_go_magnitude(s)?;
+    let v = if neg { -i128::from(magnitude) } else { i128::from(magnitude) };
+    i64::try_from(v).ok()
+}
+
+/// `strconv.ParseUint(s, 0, 64)`: no minus sign, up to 2^64-1.
+fn parse_go_uint(s: &str) -> Option<u64> {
+    match parse_go_magnitude(s)? {
+        (false, m) if !s.starts_with('+') => Some(m),
+        _ => None,
+    }
+}
+
+/// The sign and magnitude of a Go integer literal with base prefix.
+fn parse_go_magnitude(s: &str) -> Option<(bool, u64)> {
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    if body.is_empty() {
+    let b = body.as_bytes();
+    if b.is_empty() {
         return None;
     }
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
+    let (radix, digits) = if b.len() > 1 && b[0] == b'0' {
+        match b[1].to_ascii_lowercase() {
+            b'x' => (16, &body[2..]),
+            b'o' => (8, &body[2..]),
+            b'b' => (2, &body[2..]),
+            _ => (8, &body[1..]),
+        }
     } else {
-        (10, lower.as_str())
+        (10, body)
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    let magnitude = i128::from_str_radix(digits, radix).ok()?;
-    let v = if neg { -magnitude } else { magnitude };
-    i64::try_from(v).ok()
+    Some((neg, u64::from_str_radix(digits, radix).ok()?))
+}
+
+/// Go's `strconv.ParseFloat` on text that matched the YAML float pattern:
+/// out-of-range values are errors, not infinities.
+fn parse_go_float(s: &str) -> Option<f64> {
+    let f: f64 = s.parse().ok()?;
+    f.is_finite().then_some(f)
+}
+
+/// The first-character hint of the resolution table; `None` means the text
+/// is always a string.
+fn hint(s: &str) -> Option<u8> {
+    match s.as_bytes().first() {
+        None => Some(b'N'),
+        Some(b'+' | b'-') => Some(b'S'),
+        Some(b'0'..=b'9') => Some(b'D'),
+        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => {
+            Some(b'M')
+        }
+        Some(b'.') => Some(b'.'),
+        _ => None,
+    }
 }
 
 /// Resolves a plain (unquoted, untagged) scalar as yaml.v3 does when it
 /// decodes into `interface{}`, then as JSON carries it on.
 pub(crate) fn resolve_plain(s: &str) -> Value {
+    let Some(hint) = hint(s) else {
+        return Value::String(s.to_string());
+    };
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -60,94 +99,305 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let first = s.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return Value::String(s.to_string());
-    }
-    if let Some(ts) = timestamp(s) {
-        return Value::String(ts);
-    }
-    let plain = s.replace('_', "");
-    if let Some(i) = parse_go_int(&plain) {
-        return Value::Int(i);
-    }
-    if let Some(f) = FLOAT.is_match(&plain).then(|| plain.parse::<f64>().ok()).flatten() {
-        return Value::Float(f);
+    match hint {
+        b'.' => {
+            let plain = s.replace('_', "");
+            if FLOAT.is_match(&plain)
+                && let Some(f) = parse_go_float(&plain)
+            {
+                return Value::Float(f);
+            }
+        }
+        b'D' | b'S' => {
+            if let Some(ts) = parse_timestamp(s) {
+                return Value::String(ts.rfc3339());
+            }
+            let plain = s.replace('_', "");
+            if let Some(i) = parse_go_int(&plain) {
+                return Value::Int(i);
+            }
+            // Integers between 2^63 and 2^64 are uint64 in Go; the value
+            // model has no unsigned integers, so they travel as floats.
+            if let Some(u) = parse_go_uint(&plain) {
+                return Value::Float(u as f64);
+            }
+            if FLOAT.is_match(&plain)
+                && let Some(f) = parse_go_float(&plain)
+            {
+                return Value::Float(f);
+            }
+        }
+        _ => {}
     }
     Value::String(s.to_string())
-}
-
-/// yaml.v3 decodes an unquoted date into a Go `time.Time`, which JSON then
-/// writes in RFC 3339. Only the date-only form is common in manifests.
-fn timestamp(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    if b.len() == 10 && DATE.is_match(s) && b[4] == b'-' && b[7] == b'-' {
-        let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
-        let (mm, dd): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
-        if (1..=12).contains(&mm) && (1..=31).contains(&dd) {
-            return Some(format!("{y}-{m}-{d}T00:00:00Z"));
-        }
-    }
-    None
 }
 
 /// Whether goyaml.v2 would read this string back as something other than a
 /// string (YAML 1.1 rules), so that the emitter must quote it.
 pub(crate) fn v2_resolves_to_non_string(s: &str) -> bool {
+    let Some(hint) = hint(s) else {
+        return false;
+    };
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return true,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
-        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
-            return true;
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" | "<<" => return true,
+        "" | "~" | "null" | "Null" | "NULL" | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N"
+        | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on"
+        | "On" | "ON" | "off" | "Off" | "OFF" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf"
+        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" => return true,
         _ => {}
     }
-    let first = s.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return false;
+    match hint {
+        b'.' => {
+            let plain = s.replace('_', "");
+            FLOAT.is_match(&plain) && parse_go_float(&plain).is_some()
+        }
+        b'D' | b'S' => {
+            if parse_timestamp(s).is_some() {
+                return true;
+            }
+            let plain = s.replace('_', "");
+            if parse_go_int(&plain).is_some() || parse_go_uint(&plain).is_some() {
+                return true;
+            }
+            if FLOAT.is_match(&plain) && parse_go_float(&plain).is_some() {
+                return true;
+            }
+            let bits = plain.strip_prefix("0b").or_else(|| plain.strip_prefix("-0b"));
+            if bits.is_some_and(|b| {
+                !b.is_empty() && b.len() <= 64 && b.chars().all(|c| c == '0' || c == '1')
+            }) {
+                return true;
+            }
+            is_base60_float(s)
+        }
+        _ => false,
     }
-    if DATE.is_match(s) && v2_timestamp(s) {
-        return true;
-    }
-    let plain = s.replace('_', "");
-    if parse_go_int(&plain).is_some() || parse_go_uint(&plain) {
-        return true;
-    }
-    if FLOAT.is_match(&plain) {
-        return true;
-    }
-    if let Some(rest) = plain.strip_prefix("0b").or_else(|| plain.strip_prefix("-0b")) {
-        return !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '1');
-    }
-    BASE60.is_match(s)
 }
 
-fn parse_go_uint(s: &str) -> bool {
-    let body = s.strip_prefix('+').unwrap_or(s);
-    !body.is_empty() && body.chars().all(|c| c.is_ascii_digit()) && body.parse::<u64>().is_ok()
+/// goyaml.v2 quotes YAML 1.1 sexagesimal numbers such as `190:20:30` even
+/// though it no longer reads them as numbers.
+fn is_base60_float(s: &str) -> bool {
+    s.contains(':') && BASE60.is_match(s)
 }
 
-/// The timestamp layouts goyaml.v2 accepts.
-fn v2_timestamp(s: &str) -> bool {
+/// A point in time as Go's `time.Parse` read it from one of the layouts
+/// yaml.v2 and yaml.v3 accept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Timestamp {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+    /// Seconds east of UTC; `None` for UTC.
+    offset: Option<i32>,
+}
+
+/// The separator between date and time in one timestamp layout.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// `2006-1-2T15:4:5.999999999Z07:00`
+    Upper,
+    /// `2006-1-2t15:4:5.999999999Z07:00`
+    Lower,
+    /// `2006-1-2 15:4:5.999999999`
+    Space,
+    /// `2006-1-2`
+    DateOnly,
+}
+
+/// Parses the timestamp forms yaml.v2 and yaml.v3 recognise, with Go's
+/// `time.Parse` rules (one- or two-digit fields, range checks, fractional
+/// seconds of any length, `Z` or `±hh:mm` zones).
+pub(crate) fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    let date_ok = |d: &str| {
-        let mut it = d.splitn(3, '-');
-        matches!((it.next(), it.next(), it.next()),
-            (Some(y), Some(m), Some(d)) if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len())
-                && [y, m, d].iter().all(|p| p.chars().all(|c| c.is_ascii_digit())))
-    };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        return date_ok(s);
+    // Quick check, as both libraries do: four digits and a dash.
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    // RFC 3339 style and the space-separated forms: a date, then T/t/space, then a time.
-    let Some(split) = s.find(['T', 't', ' ']) else { return false };
-    let (d, t) = (&s[..split], &s[split + 1..]);
-    if !date_ok(d) {
-        return false;
+    [Layout::Upper, Layout::Lower, Layout::Space, Layout::DateOnly]
+        .into_iter()
+        .find_map(|layout| parse_layout(b, layout))
+}
+
+/// Go's `getnum(s, false)`: one digit, or two when a second follows.
+fn getnum(b: &[u8], i: &mut usize) -> Option<u32> {
+    let first = *b.get(*i).filter(|c| c.is_ascii_digit())?;
+    *i += 1;
+    let mut n = u32::from(first - b'0');
+    if let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+        n = n * 10 + u32::from(c - b'0');
+        *i += 1;
     }
-    let t = t.trim_start();
-    let tb = t.as_bytes();
-    tb.len() >= 5 && tb[0].is_ascii_digit() && t.contains(':')
+    Some(n)
+}
+
+fn expect(b: &[u8], i: &mut usize, c: u8) -> Option<()> {
+    (b.get(*i) == Some(&c)).then(|| *i += 1)
+}
+
+fn two_digits(b: &[u8]) -> Option<i32> {
+    match b {
+        [x, y] if x.is_ascii_digit() && y.is_ascii_digit() => {
+            Some(i32::from((x - b'0') * 10 + (y - b'0')))
+        }
+        _ => None,
+    }
+}
+
+fn parse_layout(b: &[u8], layout: Layout) -> Option<Timestamp> {
+    let year = b[..4].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let mut i = 4;
+    expect(b, &mut i, b'-')?;
+    let month = getnum(b, &mut i)?;
+    expect(b, &mut i, b'-')?;
+    let day = getnum(b, &mut i)?;
+    let mut t =
+        Timestamp { year, month, day, hour: 0, minute: 0, second: 0, nanos: 0, offset: None };
+    match layout {
+        Layout::DateOnly => {}
+        Layout::Upper => expect(b, &mut i, b'T')?,
+        Layout::Lower => expect(b, &mut i, b't')?,
+        Layout::Space => {
+            // A space in a Go layout matches any run of spaces.
+            if b.get(i).is_some_and(|c| *c != b' ') {
+                return None;
+            }
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+    }
+    if layout != Layout::DateOnly {
+        t.hour = getnum(b, &mut i)?;
+        expect(b, &mut i, b':')?;
+        t.minute = getnum(b, &mut i)?;
+        expect(b, &mut i, b':')?;
+        t.second = getnum(b, &mut i)?;
+        if t.hour >= 24 || t.minute >= 60 || t.second >= 60 {
+            return None;
+        }
+        if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            // Go keeps nanosecond precision and drops further digits.
+            let digits = &b[start..i.min(start + 9)];
+            let scale = 10u32.pow(9 - digits.len() as u32);
+            t.nanos = digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) * scale;
+        }
+        if matches!(layout, Layout::Upper | Layout::Lower) {
+            if b.get(i) == Some(&b'Z') {
+                i += 1;
+            } else {
+                let zone = b.get(i..i + 6)?;
+                if zone[3] != b':' {
+                    return None;
+                }
+                let (hh, mm) = (two_digits(&zone[1..3])?, two_digits(&zone[4..6])?);
+                if hh > 24 || mm > 60 {
+                    return None;
+                }
+                let offset = (hh * 60 + mm) * 60;
+                t.offset = match zone[0] {
+                    b'+' => Some(offset),
+                    b'-' => Some(-offset),
+                    _ => return None,
+                };
+                i += 6;
+            }
+        }
+    }
+    if i != b.len() || !(1..=12).contains(&month) || day < 1 || day > days_in(month, year) {
+        return None;
+    }
+    Some(t)
+}
+
+fn days_in(month: u32, year: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl Timestamp {
+    /// RFC 3339 with nanoseconds, as Go's JSON encoding of `time.Time`
+    /// writes it: trailing zeros of the fraction dropped, `Z` for UTC.
+    pub(crate) fn rfc3339(&self) -> String {
+        let mut out = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        );
+        if self.nanos > 0 {
+            let frac = format!("{:09}", self.nanos);
+            out.push('.');
+            out.push_str(frac.trim_end_matches('0'));
+        }
+        match self.offset {
+            None | Some(0) => out.push('Z'),
+            Some(off) => {
+                let minutes = off.abs() / 60;
+                let sign = if off < 0 { '-' } else { '+' };
+                out.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_like_go() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("2001-12-14", Some("2001-12-14T00:00:00Z")),
+            ("2001-1-4", Some("2001-01-04T00:00:00Z")),
+            ("2001-12-14t21:59:43.10-05:00", Some("2001-12-14T21:59:43.1-05:00")),
+            ("2002-12-14 21:59:43", Some("2002-12-14T21:59:43Z")),
+            ("2002-12-14   1:2:3.5", Some("2002-12-14T01:02:03.5Z")),
+            ("2002-12-14T21:59:43.000Z", Some("2002-12-14T21:59:43Z")),
+            ("2002-12-14T21:59:43.1234567891+00:00", Some("2002-12-14T21:59:43.123456789Z")),
+            ("2001-12-14 21:59:43.10 -5", None),
+            ("2001-02-29", None),
+            ("2000-02-29", Some("2000-02-29T00:00:00Z")),
+            ("2001-13-01", None),
+            ("2001-12-14T24:00:00Z", None),
+            ("20011214", None),
+            ("2001-12-14x", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_timestamp(text).map(|t| t.rfc3339()).as_deref(), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn v2_quoting_decisions() {
+        let cases: &[(&str, bool)] = &[
+            ("<<", false),
+            ("1e400", false),
+            ("1e3", true),
+            ("0x8000000000000000", true),
+            ("2001-1-4", true),
+            ("190:20:30", true),
+            ("1_", true),
+            ("_1", false),
+            ("yes", true),
+            ("yES", false),
+            (".5", true),
+            ("0b102", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(v2_resolves_to_non_string(text), *want, "{text}");
+        }
+    }
 }

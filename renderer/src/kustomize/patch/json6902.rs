@@ -1,68 +1,238 @@
-//! JSON 6902 patches (interim: add, remove, replace; the full implementation replaces this module).
+//! JSON 6902 patches (add, remove, replace, move, copy, test) with the
+//! behaviour of the JSON patch library kustomize v5.5 uses.
+//!
+//! Written here rather than through the `json-patch` crate: that crate works
+//! on `serde_json::Value`, so every patch would convert the object there and
+//! back, and its strict RFC behaviour differs from kustomize's in ways that
+//! show in output: kustomize's `replace` of a missing map key adds it, a
+//! `test` of a missing path against `null` passes, a missing `value` is
+//! `null`, `copy` from a missing path copies `null`, a path without a leading
+//! `/` loses its first token, and negative array indexes count from the end.
 
 use super::Error;
 use crate::value::Value;
 
-/// Applies a list of operations to `target`.
+/// Applies a sequence of operations (`{op, path, value, from}` maps, parsed
+/// from YAML or JSON) to `target`. On error `target` is left unchanged and
+/// the error names the operation's index, op and path.
 pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
-    let Value::Seq(ops) = ops else {
-        return Err(Error::Invalid("expected a list of operations".into()));
-    };
+    let Value::Seq(ops) = ops else { return Err(Error::OpsNotSeq { got: ops.type_name() }) };
+    let mut doc = target.clone();
     for (index, op) in ops.iter().enumerate() {
-        let name = op.get_path(&["op"]).and_then(Value::as_str).unwrap_or("").to_string();
-        let path = op.get_path(&["path"]).and_then(Value::as_str).unwrap_or("").to_string();
-        let fail = |m: &str| Error::Operation {
+        let fail = |op: &str, path: &str, reason: String| Error::Operation {
             index,
-            op: name.clone(),
-            path: path.clone(),
-            message: m.to_string(),
+            op: op.to_string(),
+            path: path.to_string(),
+            reason,
         };
-        let segs: Vec<String> =
-            path.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
-        let Some((last, parents)) = segs.split_last() else { return Err(fail("empty path")) };
-        let mut cur = &mut *target;
-        for s in parents {
-            cur = match cur {
-                Value::Map(m) => m.get_mut(s).ok_or_else(|| fail("path does not exist"))?,
-                Value::Seq(v) => {
-                    let i: usize = s.parse().map_err(|_| fail("bad index"))?;
-                    v.get_mut(i).ok_or_else(|| fail("index out of range"))?
+        let Value::Map(fields) = op else {
+            return Err(fail("?", "", format!("operation is a {}, not a map", op.type_name())));
+        };
+        let name = fields.get("op").and_then(Value::as_str).unwrap_or("?");
+        let path = fields
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail(name, "", "missing path".into()))?;
+        let pointer = parse_pointer(path);
+        let value = fields.get("value").cloned().unwrap_or(Value::Null);
+        let from = || -> Result<Vec<String>, Error> {
+            let from = fields
+                .get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail(name, path, "missing from".into()))?;
+            Ok(parse_pointer(from))
+        };
+        let result = match name {
+            "add" => put(&mut doc, &pointer, value, true),
+            "remove" => remove(&mut doc, &pointer).map(drop),
+            "replace" => put(&mut doc, &pointer, value, false),
+            "move" => {
+                let from = from()?;
+                remove(&mut doc, &from).and_then(|v| put(&mut doc, &pointer, v, true))
+            }
+            "copy" => {
+                let from = from()?;
+                let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
+                put(&mut doc, &pointer, v, true)
+            }
+            "test" => {
+                let want = fields.get("value").unwrap_or(&Value::Null);
+                match get(&doc, &pointer) {
+                    Some(have) if equal(have, want) => Ok(()),
+                    None if want.is_null() => Ok(()),
+                    _ => Err("test failed".to_string()),
                 }
-                _ => return Err(fail("path does not exist")),
-            };
+            }
+            other => Err(format!("unknown operation '{other}'")),
+        };
+        result.map_err(|r| fail(name, path, r))?;
+    }
+    *target = doc;
+    Ok(())
+}
+
+/// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
+/// Like kustomize's library, the text before the first `/` is dropped
+/// whatever it is, so `spec/paused` names `/paused`.
+fn parse_pointer(path: &str) -> Vec<String> {
+    path.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect()
+}
+
+/// The array position a token names; negative positions count from the end
+/// (for an insertion, `-1` is the end itself).
+fn index(token: &str, len: usize, insert: bool) -> Result<usize, String> {
+    let invalid = || format!("invalid index {token} for a sequence of {len}");
+    let i: i64 = token.parse().map_err(|_| invalid())?;
+    let slots = i64::try_from(len).map_err(|_| invalid())? + i64::from(insert);
+    let i = if i < 0 { i + slots } else { i };
+    let max = slots - 1;
+    if i < 0 || i > max {
+        return Err(invalid());
+    }
+    usize::try_from(i).map_err(|_| invalid())
+}
+
+fn get<'a>(doc: &'a Value, pointer: &[String]) -> Option<&'a Value> {
+    pointer.iter().try_fold(doc, |cur, token| match cur {
+        Value::Map(m) => m.get(token),
+        Value::Seq(s) => index(token, s.len(), false).ok().and_then(|i| s.get(i)),
+        _ => None,
+    })
+}
+
+fn get_mut<'a>(doc: &'a mut Value, pointer: &[String]) -> Option<&'a mut Value> {
+    pointer.iter().try_fold(doc, |cur, token| match cur {
+        Value::Map(m) => m.get_mut(token),
+        Value::Seq(s) => {
+            let i = index(token, s.len(), false).ok()?;
+            s.get_mut(i)
         }
-        let value = op.get_path(&["value"]).cloned().unwrap_or(Value::Null);
-        match (name.as_str(), cur) {
-            ("add" | "replace", Value::Map(m)) => {
-                m.insert(last.clone(), value);
-            }
-            ("add", Value::Seq(v)) => {
-                let i = if last == "-" {
-                    v.len()
-                } else {
-                    last.parse().map_err(|_| fail("bad index"))?
-                };
-                if i > v.len() {
-                    return Err(fail("index out of range"));
-                }
-                v.insert(i, value);
-            }
-            ("replace", Value::Seq(v)) => {
-                let i: usize = last.parse().map_err(|_| fail("bad index"))?;
-                *v.get_mut(i).ok_or_else(|| fail("index out of range"))? = value;
-            }
-            ("remove", Value::Map(m)) => {
-                m.shift_remove(last).ok_or_else(|| fail("path does not exist"))?;
-            }
-            ("remove", Value::Seq(v)) => {
-                let i: usize = last.parse().map_err(|_| fail("bad index"))?;
-                if i >= v.len() {
-                    return Err(fail("index out of range"));
-                }
-                v.remove(i);
-            }
-            _ => return Err(fail("unsupported operation")),
+        _ => None,
+    })
+}
+
+/// The container that holds the last token of `pointer`, and that token.
+fn parent<'a, 'p>(
+    doc: &'a mut Value,
+    pointer: &'p [String],
+) -> Result<(&'a mut Value, &'p str), String> {
+    let Some((last, init)) = pointer.split_last() else {
+        return Err("the root has no parent".to_string());
+    };
+    let parent = get_mut(doc, init)
+        .ok_or_else(|| "the document is missing the path's parent".to_string())?;
+    Ok((parent, last.as_str()))
+}
+
+/// Sets the value at `pointer`. `add` inserts into sequences (`-` appends);
+/// otherwise (`replace`) the element must exist. On maps both set the key:
+/// kustomize's `replace` of a missing key adds it.
+fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), String> {
+    if pointer.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    match parent(doc, pointer)? {
+        (Value::Map(m), key) => {
+            m.insert(key.to_string(), value);
         }
+        (Value::Seq(s), "-") if add => s.push(value),
+        (Value::Seq(s), token) if add => {
+            let i = index(token, s.len(), true)?;
+            s.insert(i, value);
+        }
+        (Value::Seq(s), token) => {
+            let i = index(token, s.len(), false)?;
+            s[i] = value;
+        }
+        (other, _) => return Err(format!("cannot set a field of a {}", other.type_name())),
     }
     Ok(())
+}
+
+fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, String> {
+    match parent(doc, pointer)? {
+        (Value::Map(m), key) => {
+            m.shift_remove(key).ok_or_else(|| format!("cannot remove nonexistent key '{key}'"))
+        }
+        (Value::Seq(s), token) => {
+            let i = index(token, s.len(), false)?;
+            Ok(s.remove(i))
+        }
+        (other, _) => Err(format!("cannot remove from a {}", other.type_name())),
+    }
+}
+
+/// Equality as JSON sees it: `1` and `1.0` are the same number.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => (*i as f64) == *f,
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn yaml(text: &str) -> Value {
+        parse_documents(text, "test").expect("test YAML parses").remove(0)
+    }
+
+    #[test]
+    fn operations() {
+        let doc = "a:\n  x/y: 1\n  t~u: 2\nl: [1, 2, 3]\n";
+        let cases: &[(&str, &str)] = &[
+            ("[{op: add, path: /a/x~1y, value: 9}]", "a: {x/y: 9, t~u: 2}\nl: [1, 2, 3]"),
+            ("[{op: remove, path: /a/t~0u}]", "a: {x/y: 1}\nl: [1, 2, 3]"),
+            ("[{op: add, path: /l/-, value: 4}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3, 4]"),
+            ("[{op: add, path: /l/-1, value: 4}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3, 4]"),
+            ("[{op: remove, path: /l/-1}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2]"),
+            ("[{op: add, path: /l/0, value: 0}]", "a: {x/y: 1, t~u: 2}\nl: [0, 1, 2, 3]"),
+            ("[{op: replace, path: /l/1, value: b}]", "a: {x/y: 1, t~u: 2}\nl: [1, b, 3]"),
+            ("[{op: replace, path: /new, value: n}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3]\nnew: n"),
+            ("[{op: move, from: /l, path: /a/l}]", "a: {x/y: 1, t~u: 2, l: [1, 2, 3]}"),
+            ("[{op: copy, from: /l/2, path: /c}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3]\nc: 3"),
+            ("[{op: test, path: /l/0, value: 1.0}, {op: test, path: /nope}]", doc),
+            ("[{op: add, path: '', value: {z: 1}}]", "z: 1"),
+        ];
+        for (ops, want) in cases {
+            let mut got = yaml(doc);
+            apply(&mut got, &yaml(ops)).unwrap_or_else(|e| panic!("{ops}: {e}"));
+            assert_eq!(got, yaml(want), "{ops}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_operation() {
+        let doc = "a: {b: 1}\nl: [1]\n";
+        let cases: &[(&str, usize, &str)] = &[
+            ("[{op: test, path: /a/b, value: 1}, {op: test, path: /a/b, value: 2}]", 1, "/a/b"),
+            ("[{op: remove, path: /a/c}]", 0, "/a/c"),
+            ("[{op: add, path: /x/y, value: 1}]", 0, "/x/y"),
+            ("[{op: add, path: /l/5, value: 1}]", 0, "/l/5"),
+            ("[{op: replace, path: /l/1, value: 1}]", 0, "/l/1"),
+            ("[{op: move, from: /nope, path: /a/d}]", 0, "/a/d"),
+            ("[{op: add, path: /a/b/c, value: 1}]", 0, "/a/b/c"),
+            ("[{op: frobnicate, path: /a}]", 0, "/a"),
+        ];
+        for (ops, index, path) in cases {
+            let mut got = yaml(doc);
+            match apply(&mut got, &yaml(ops)) {
+                Err(Error::Operation { index: i, path: p, .. }) => {
+                    assert_eq!((i, p.as_str()), (*index, *path), "{ops}");
+                    assert_eq!(got, yaml(doc), "{ops}: target changed on error");
+                }
+                other => panic!("{ops}: expected an operation error, got {other:?}"),
+            }
+        }
+        assert!(matches!(apply(&mut yaml(doc), &yaml("{op: add}")), Err(Error::OpsNotSeq { .. })));
+    }
 }

@@ -1,24 +1,56 @@
-//! Patches: strategic merge and JSON 6902.
+//! Patches: strategic merge and JSON 6902, as pure functions on [`Value`](crate::value::Value).
+//!
+//! Both follow what `kubectl kustomize` (kustomize v5.5) does, which is not
+//! always what the Kubernetes API server does: see the module docs of
+//! [`strategic_merge`] for the differences that were measured.
 
 pub mod json6902;
+mod schema;
 pub mod strategic_merge;
 
 /// A patch that could not be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The patch is not shaped as its kind of patch requires.
-    #[error("invalid patch: {0}")]
-    Invalid(String),
-    /// A JSON 6902 operation failed.
-    #[error("operation {index} ({op} {path}): {message}")]
+    /// A strategic merge patch document is not a map.
+    #[error("strategic merge patch is a {got}, not a map")]
+    PatchNotMap {
+        /// The type the document has.
+        got: &'static str,
+    },
+    /// The patch and the target disagree on the shape of a field.
+    #[error("wrong node kind at {path}: expected {expected} but got {got}")]
+    WrongKind {
+        /// Dotted path of the field.
+        path: String,
+        /// The shape the target (or the first source that has one) gives.
+        expected: &'static str,
+        /// The shape found in the other source.
+        got: &'static str,
+    },
+    /// A `$patch` directive with a value other than `delete`, `replace` or `merge`.
+    #[error("unknown patch strategy '{strategy}' at {path}")]
+    UnknownStrategy {
+        /// Dotted path of the map that holds the directive.
+        path: String,
+        /// The value found.
+        strategy: String,
+    },
+    /// A JSON 6902 patch that is not a sequence of operations.
+    #[error("json patch is a {got}, not a sequence of operations")]
+    OpsNotSeq {
+        /// The type the document has.
+        got: &'static str,
+    },
+    /// One JSON 6902 operation failed.
+    #[error("json patch operation {index} ({op} {path}): {reason}")]
     Operation {
-        /// Position of the operation in the patch.
+        /// 0-based position of the operation in the patch.
         index: usize,
-        /// The op.
+        /// The `op` field, or `?` when missing.
         op: String,
-        /// The JSON pointer.
+        /// The `path` field.
         path: String,
         /// What went wrong.
-        message: String,
+        reason: String,
     },
 }

@@ -1,6 +1,7 @@
 //! `images:`: rewrites container images by name.
 
-use crate::kustomize::kustomization::Image;
+use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::{Image, UserFieldSpec};
 use crate::resource::Resource;
 use crate::value::Value;
 
@@ -61,6 +62,25 @@ pub fn apply(resources: &mut [Resource], rules: &[Image]) {
     }
     for r in resources.iter_mut() {
         visit(&mut r.value, rules);
+    }
+}
+
+/// Applies the rules at image fields named by configurations.
+pub fn apply_fields(resources: &mut [Resource], rules: &[Image], specs: &[UserFieldSpec]) {
+    if rules.is_empty() || specs.is_empty() {
+        return;
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for spec in specs.iter().filter(|s| s.matches(&gvk)) {
+            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
+                if let Value::String(img) = slot {
+                    if let Some(new) = rules.iter().find_map(|rule| rewrite(img, rule)) {
+                        *img = new;
+                    }
+                }
+            });
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::kustomize::fieldspec::{
     self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS, merge_string_map,
 };
-use crate::kustomize::kustomization::LabelSet;
+use crate::kustomize::kustomization::{LabelSet, UserFieldSpec};
 use crate::resource::Resource;
 
 fn write(
@@ -37,28 +37,39 @@ pub fn apply_common(resources: &mut [Resource], pairs: &[(String, String)]) {
 
 /// One `labels` entry.
 pub fn apply_set(resources: &mut [Resource], set: &LabelSet) {
-    let specs: &[&[FieldSpec]] = if set.include_selectors {
+    let specs: &[&[FieldSpec]] = if set.fields_only {
+        &[]
+    } else if set.include_selectors {
         &[SELECTOR_LABELS, TEMPLATE_LABELS]
     } else if set.include_templates {
         &[TEMPLATE_LABELS]
     } else {
         &[]
     };
-    write(resources, &set.pairs, "labels", specs);
+    if !set.fields_only {
+        write(resources, &set.pairs, "labels", specs);
+    }
     if set.pairs.is_empty() {
+        return;
+    }
+    apply_fields(resources, &set.pairs, &set.fields);
+}
+
+/// Writes labels or annotations into the maps at user field specs.
+pub fn apply_fields(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    specs: &[UserFieldSpec],
+) {
+    if pairs.is_empty() || specs.is_empty() {
         return;
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
-        for f in &set.fields {
-            let hit = f.group.as_ref().is_none_or(|g| *g == gvk.group)
-                && f.version.as_ref().is_none_or(|v| *v == gvk.version)
-                && f.kind.as_ref().is_none_or(|k| *k == gvk.kind);
-            if hit {
-                fieldspec::visit_mut(&mut r.value, &f.path, f.create, &mut |slot| {
-                    merge_string_map(slot, &set.pairs)
-                });
-            }
+        for f in specs.iter().filter(|f| f.matches(&gvk)) {
+            fieldspec::visit_mut(&mut r.value, &f.path, f.create, &mut |slot| {
+                merge_string_map(slot, pairs)
+            });
         }
     }
 }

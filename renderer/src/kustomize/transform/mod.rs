@@ -5,4 +5,6 @@ pub mod labels;
 pub mod name_reference;
 pub mod namespace;
 pub mod prefix_suffix;
+pub mod replacements;
 pub mod replicas;
+pub mod vars;

@@ -5,8 +5,10 @@
 
 use crate::kustomize::Error;
 use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::UserFieldSpec;
 use crate::resource::Resource;
 use crate::value::Value;
+use std::collections::HashMap;
 
 /// A field that refers to an object of another kind by name.
 struct Referrer {
@@ -77,7 +79,9 @@ fn other_refs() -> Vec<(&'static str, Referrer)> {
         kind: Some(kind),
         path: "subjects",
         field: "name",
-        kind_field: Some("kind"),
+        // kustomize renames a subject of any kind (User, Group too) that
+        // carries a renamed ServiceAccount's name.
+        kind_field: None,
         namespace_field: Some("namespace"),
     };
     let scale = || Referrer {
@@ -152,6 +156,32 @@ fn same_namespace(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
+/// out namespace moves and the content hash of generated objects.
+fn affixes(r: &Resource) -> Vec<(String, String)> {
+    let mut chain: Vec<&str> = r.prev_names.iter().map(|(_, n)| n.as_str()).collect();
+    chain.push(r.name());
+    let generated = matches!(r.kind(), "ConfigMap" | "Secret");
+    let mut out = Vec::new();
+    for pair in chain.windows(2) {
+        let (old, new) = (pair[0], pair[1]);
+        if old == new {
+            continue;
+        }
+        let Some(i) = new.find(old) else { continue };
+        let (prefix, suffix) = (&new[..i], &new[i + old.len()..]);
+        let is_hash = prefix.is_empty()
+            && suffix.len() == 11
+            && suffix.starts_with('-')
+            && suffix[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if generated && is_hash {
+            continue;
+        }
+        out.push((prefix.to_string(), suffix.to_string()));
+    }
+    out
+}
+
 /// Updates references to renamed objects.
 pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
     let renamed: Vec<usize> =
@@ -167,6 +197,7 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         namespace: String,
         old: Vec<(String, String)>,
         cluster: bool,
+        affixes: Vec<(String, String)>,
     }
     let targets: Vec<Target> = renamed
         .iter()
@@ -180,24 +211,33 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                 namespace: r.namespace().to_string(),
                 old,
                 cluster: r.gvk().is_cluster_scoped(),
+                affixes: affixes(r),
             }
         })
         .collect();
+    // Renamed objects by kind, and table entries by referring kind, so each
+    // object only walks the fields that can name something renamed.
+    let mut by_kind: HashMap<&str, Vec<(usize, &Target)>> = HashMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        by_kind.entry(t.kind.as_str()).or_default().push((i, t));
+    }
+    let mut entries: HashMap<&str, Vec<(&str, &Referrer, &str)>> = HashMap::new();
     let table = table();
+    for (target_kind, referrer, path) in &table {
+        if by_kind.contains_key(target_kind) {
+            let key = referrer.kind.unwrap_or("");
+            entries.entry(key).or_default().push((target_kind, referrer, path.as_str()));
+        }
+    }
     for (idx, referrer_res) in resources.iter_mut().enumerate() {
         let kind = referrer_res.kind().to_string();
+        let Some(mine) = entries.get(kind.as_str()) else { continue };
         let referrer_ns = referrer_res.namespace().to_string();
         let referrer_cluster = referrer_res.gvk().is_cluster_scoped();
+        let referrer_affixes = affixes(referrer_res);
         let mut error: Option<Error> = None;
-        for (target_kind, referrer, path) in &table {
-            if referrer.kind.is_some_and(|k| k != kind) {
-                continue;
-            }
-            let candidates: Vec<(usize, &Target)> =
-                targets.iter().enumerate().filter(|(_, t)| t.kind == *target_kind).collect();
-            if candidates.is_empty() {
-                continue;
-            }
+        for &(target_kind, referrer, path) in mine {
+            let candidates = &by_kind[target_kind];
             fieldspec::visit_mut(&mut referrer_res.value, path, false, &mut |slot| {
                 let Value::Map(m) = slot else { return };
                 if let Some(kf) = referrer.kind_field {
@@ -233,6 +273,16 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
                         })
                     })
                     .collect();
+                // Among several candidates kustomize keeps those renamed by the
+                // same prefixes and suffixes as the referrer.
+                let mut matches = matches;
+                if matches.len() > 1 {
+                    let same: Vec<&Target> =
+                        matches.iter().copied().filter(|t| t.affixes == referrer_affixes).collect();
+                    if !same.is_empty() {
+                        matches = same;
+                    }
+                }
                 let mut names: Vec<&str> = matches.iter().map(|t| t.name.as_str()).collect();
                 names.sort_unstable();
                 names.dedup();
@@ -265,4 +315,50 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Updates references at fields named by configurations and CRD schemas:
+/// the field holds the name itself, or is a map whose `name` holds it.
+pub fn apply_extra(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) {
+    if extra.is_empty() {
+        return;
+    }
+    // (kind, namespace, old names, new name) of every renamed object.
+    let renamed: Vec<(String, String, Vec<String>, String)> = resources
+        .iter()
+        .filter(|r| !r.prev_names.is_empty())
+        .map(|r| {
+            let mut old: Vec<String> = r.prev_names.iter().map(|(_, n)| n.clone()).collect();
+            old.push(r.orig_id.name.clone());
+            (r.kind().to_string(), r.namespace().to_string(), old, r.name().to_string())
+        })
+        .collect();
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        let ns = r.namespace().to_string();
+        let cluster = gvk.is_cluster_scoped();
+        for (kind, spec) in extra.iter().filter(|(_, s)| s.matches(&gvk)) {
+            let new_name = |current: &str| {
+                renamed
+                    .iter()
+                    .find(|(k, tns, old, _)| {
+                        k == kind
+                            && old.iter().any(|o| o == current)
+                            && (cluster || same_namespace(tns, &ns))
+                    })
+                    .map(|(_, _, _, new)| new.clone())
+            };
+            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
+                let field = match slot {
+                    Value::Map(m) => m.get_mut("name"),
+                    other => Some(other),
+                };
+                if let Some(Value::String(current)) = field {
+                    if let Some(new) = new_name(current) {
+                        *current = new;
+                    }
+                }
+            });
+        }
+    }
 }

@@ -1,0 +1,780 @@
+//! The executor: walks a parsed tree with data and writes the output, within a step and depth budget.
+//!
+//! Evaluation follows Go's `text/template/exec.go`: a missing map key is an
+//! invalid value that prints `<no value>`; a present key holding nil is a nil
+//! interface, and a field of it is a "nil pointer" error; each command's
+//! nil result turns into the invalid value; `if`, `with` and `range` pop the
+//! variables they declare; templates called with `{{template}}` see only `$`.
+//! Every node costs one unit of fuel, so a runaway template stops with an
+//! error instead of running forever.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
+use super::fmt::display;
+use super::funcs::{Funcs, Param, builtin_arity, call_builtin, is_builtin};
+use super::value::Value;
+use super::{Error, MissingKey, Options, Templates};
+
+/// Shared limits of one execution, including nested `include`/`tpl` calls.
+pub(crate) struct Budget {
+    fuel: Cell<u64>,
+    depth: Cell<usize>,
+    output: Cell<usize>,
+}
+
+impl Budget {
+    pub(crate) fn new(options: &Options) -> Self {
+        Budget { fuel: Cell::new(options.fuel), depth: Cell::new(0), output: Cell::new(0) }
+    }
+}
+
+/// The context a function is called in: lets a function such as Helm's
+/// `include` or `tpl` run templates of the same set under the same budget.
+pub struct Call<'a> {
+    machine: &'a Machine<'a>,
+}
+
+impl Call<'_> {
+    /// Executes the template `name` of the current set with `data`.
+    pub fn execute_template(&self, name: &str, data: Value) -> Result<String, String> {
+        self.machine.run(name, data).map_err(|e| e.to_string())
+    }
+
+    /// Parses `text` as a template named `name` in a copy of the current set
+    /// (its definitions added to the copy) and executes it with `data`.
+    pub fn execute_text(&self, name: &str, text: &str, data: Value) -> Result<String, String> {
+        let m = self.machine;
+        let mut set = m.templates.clone();
+        set.parse(name, text, m.funcs).map_err(|e| e.to_string())?;
+        let inner =
+            Machine { templates: &set, funcs: m.funcs, options: m.options, budget: m.budget };
+        inner.run(name, data).map_err(|e| e.to_string())
+    }
+
+    /// The functions available to the templates.
+    pub fn funcs(&self) -> &Funcs {
+        self.machine.funcs
+    }
+}
+
+/// Everything an execution needs besides the state of one template.
+pub(crate) struct Machine<'a> {
+    pub templates: &'a Templates,
+    pub funcs: &'a Funcs,
+    pub options: &'a Options,
+    pub budget: &'a Budget,
+}
+
+impl Machine<'_> {
+    /// Executes the template `name` with `data` as dot and `$`.
+    pub(crate) fn run(&self, name: &str, data: Value) -> Result<String, Error> {
+        let Some(tree) = self.templates.get(name) else {
+            return Err(Error::NoTemplate { name: name.to_string() });
+        };
+        let depth = self.budget.depth.get();
+        if depth >= self.options.max_depth {
+            return Err(Error::Depth { name: name.to_string(), max: self.options.max_depth });
+        }
+        self.budget.depth.set(depth + 1);
+        let mut out = String::new();
+        let mut state =
+            State { m: self, tree: &tree, vars: vec![("$".into(), data.clone())], at: At::None };
+        let result = state.walk_list(&data, &tree.root, &mut out);
+        self.budget.depth.set(depth);
+        result.map(|_| out)
+    }
+}
+
+/// How a list of nodes ended.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// The node being evaluated, for error messages.
+#[derive(Clone, Copy)]
+enum At<'t> {
+    None,
+    Op(&'t Operand),
+    Pipe(&'t Pipe),
+}
+
+type R<T> = Result<T, Error>;
+
+struct State<'m, 't> {
+    m: &'m Machine<'m>,
+    tree: &'t Arc<Tree>,
+    vars: Vec<(String, Value)>,
+    at: At<'t>,
+}
+
+impl<'m, 't> State<'m, 't> {
+    fn error(&self, message: impl Into<String>) -> Error {
+        let message = message.into();
+        let (pos, context) = match self.at {
+            At::None => {
+                return Error::Exec { text: format!("template: {}: {}", self.tree.name, message) };
+            }
+            At::Op(o) => (o.pos(), o.to_string()),
+            At::Pipe(p) => (p.pos, p.to_string()),
+        };
+        Error::Exec {
+            text: format!(
+                "template: {}: executing {:?} at <{}>: {}",
+                self.tree.location(pos),
+                self.tree.name,
+                context,
+                message
+            ),
+        }
+    }
+
+    fn tick(&self) -> R<()> {
+        let fuel = self.m.budget.fuel.get();
+        if fuel == 0 {
+            return Err(self.error(format!(
+                "template execution exceeded its budget of {} steps",
+                self.m.options.fuel
+            )));
+        }
+        self.m.budget.fuel.set(fuel - 1);
+        Ok(())
+    }
+
+    fn write(&self, out: &mut String, s: &str) -> R<()> {
+        let total = self.m.budget.output.get() + s.len();
+        if total > self.m.options.max_output {
+            return Err(
+                self.error(format!("template output exceeds {} bytes", self.m.options.max_output))
+            );
+        }
+        self.m.budget.output.set(total);
+        out.push_str(s);
+        Ok(())
+    }
+
+    fn walk_list(&mut self, dot: &Value, list: &'t [Node], out: &mut String) -> R<Flow> {
+        for node in list {
+            match self.walk(dot, node, out)? {
+                Flow::Normal => {}
+                flow => return Ok(flow),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Value, node: &'t Node, out: &mut String) -> R<Flow> {
+        self.tick()?;
+        match node {
+            Node::Text(t) => self.write(out, t)?,
+            Node::Action(pipe) => {
+                let v = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.at = At::Pipe(pipe);
+                    let s = self.printable(&v)?;
+                    self.write(out, &s)?;
+                }
+            }
+            Node::If(b) | Node::With(b) => {
+                let mark = self.vars.len();
+                let v = self.eval_pipeline(dot, &b.pipe)?;
+                let flow = if v.is_true() {
+                    let d = if matches!(node, Node::With(_)) { &v } else { dot };
+                    self.walk_list(d, &b.list, out)?
+                } else if let Some(else_list) = &b.else_list {
+                    self.walk_list(dot, else_list, out)?
+                } else {
+                    Flow::Normal
+                };
+                self.vars.truncate(mark);
+                return Ok(flow);
+            }
+            Node::Range(b) => {
+                let mark = self.vars.len();
+                let r = self.walk_range(dot, b, out);
+                self.vars.truncate(mark);
+                r?;
+            }
+            Node::Template { pos, name, pipe } => {
+                let context = match pipe {
+                    Some(p) => format!("{{{{template {name:?} {p}}}}}"),
+                    None => format!("{{{{template {name:?}}}}}"),
+                };
+                let data = match pipe {
+                    Some(p) => self.eval_pipeline(dot, p)?,
+                    None => Value::Missing,
+                };
+                self.at = At::None;
+                let Some(tree) = self.m.templates.get(name) else {
+                    let e = self.error_at(*pos, &context);
+                    return Err(e.with_message(format!("template {name:?} not defined")));
+                };
+                let depth = self.m.budget.depth.get();
+                if depth >= self.m.options.max_depth {
+                    let e = self.error_at(*pos, &context);
+                    return Err(e.with_message(format!(
+                        "exceeded maximum template depth ({})",
+                        self.m.options.max_depth
+                    )));
+                }
+                self.m.budget.depth.set(depth + 1);
+                let mut inner = State {
+                    m: self.m,
+                    tree: &tree,
+                    vars: vec![("$".into(), data.clone())],
+                    at: At::None,
+                };
+                let r = inner.walk_list(&data, &tree.root, out);
+                self.m.budget.depth.set(depth);
+                r?;
+            }
+            Node::Break => return Ok(Flow::Break),
+            Node::Continue => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    /// Go's `printableValue` followed by `fmt.Fprint`.
+    fn printable(&self, v: &Value) -> R<String> {
+        if let Value::Func(_) = v {
+            return Err(self.error(format!(
+                "can't print {} of type {}",
+                self.context(),
+                v.type_name()
+            )));
+        }
+        Ok(display(v))
+    }
+
+    fn context(&self) -> String {
+        match self.at {
+            At::Pipe(p) => p.to_string(),
+            At::Op(o) => o.to_string(),
+            At::None => String::new(),
+        }
+    }
+
+    fn walk_range(&mut self, dot: &Value, b: &'t Branch, out: &mut String) -> R<()> {
+        let v = self.eval_pipeline(dot, &b.pipe)?;
+        let mark = self.vars.len();
+        let items: Vec<(Value, Value)> = match &v {
+            Value::List(l) => {
+                l.iter().enumerate().map(|(i, e)| (Value::Int(i as i64), e.clone())).collect()
+            }
+            Value::Map(m) => m.entries().into_iter().map(|(k, e)| (Value::from(k), e)).collect(),
+            Value::Int(n) => {
+                if b.pipe.decl.len() > 1 {
+                    self.at = At::Pipe(&b.pipe);
+                    return Err(
+                        self.error(format!("can't use {n} to iterate over more than one variable"))
+                    );
+                }
+                (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
+            }
+            Value::Missing | Value::Nil => Vec::new(),
+            other => {
+                self.at = At::Pipe(&b.pipe);
+                return Err(self.error(format!("range can't iterate over {}", display(other))));
+            }
+        };
+        if items.is_empty() {
+            if let Some(else_list) = &b.else_list {
+                self.walk_list(dot, else_list, out)?;
+            }
+            return Ok(());
+        }
+        for (index, elem) in items {
+            self.tick()?;
+            let decl = &b.pipe.decl;
+            if b.pipe.is_assign {
+                if decl.len() > 1 {
+                    self.set_var(&decl[0].name, index.clone())?;
+                    self.set_var(&decl[1].name, elem.clone())?;
+                } else if let Some(d) = decl.first() {
+                    self.set_var(&d.name, elem.clone())?;
+                }
+            } else {
+                let n = self.vars.len();
+                match decl.len() {
+                    1 => self.vars[n - 1].1 = elem.clone(),
+                    2 => {
+                        self.vars[n - 1].1 = elem.clone();
+                        self.vars[n - 2].1 = index.clone();
+                    }
+                    _ => {}
+                }
+            }
+            let flow = self.walk_list(&elem, &b.list, out);
+            self.vars.truncate(mark);
+            match flow? {
+                Flow::Break => break,
+                Flow::Continue | Flow::Normal => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            Some(slot) => {
+                slot.1 = v;
+                Ok(())
+            }
+            None => Err(self.error(format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn var_value(&self, name: &str) -> R<Value> {
+        match self.vars.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => Ok(v.clone()),
+            None => Err(self.error(format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn eval_pipeline(&mut self, dot: &Value, pipe: &'t Pipe) -> R<Value> {
+        self.at = At::Pipe(pipe);
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let v = self.eval_command(dot, cmd, value.take())?;
+            // A nil interface result becomes the invalid value, as Go's
+            // `reflect.ValueOf(value.Interface())` does.
+            value = Some(match v {
+                Value::Nil => Value::Missing,
+                v => v,
+            });
+        }
+        let value = value.unwrap_or(Value::Missing);
+        for var in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(&var.name, value.clone())?;
+            } else {
+                self.vars.push((var.name.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &[Operand], fin: &Option<Value>) -> R<()> {
+        if args.len() > 1 || fin.is_some() {
+            return Err(self.error(format!("can't give argument to non-function {}", args[0])));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Value, cmd: &'t Command, fin: Option<Value>) -> R<Value> {
+        self.tick()?;
+        let first = &cmd.args[0];
+        match first {
+            Operand::Field(_, idents) => {
+                self.at = At::Op(first);
+                self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, fin)
+            }
+            Operand::Chain(_, node, fields) => {
+                self.at = At::Op(first);
+                let recv = self.eval_chain_receiver(dot, first, node)?;
+                self.eval_field_chain(dot, recv, first, fields, &cmd.args, fin)
+            }
+            Operand::Identifier(_, name) => {
+                self.at = At::Op(first);
+                self.eval_function(dot, name, cmd, &cmd.args[1..], fin)
+            }
+            Operand::Pipe(p) => {
+                self.not_a_function(&cmd.args, &fin)?;
+                self.eval_pipeline(dot, p)
+            }
+            Operand::Variable(_, name, idents) => {
+                self.at = At::Op(first);
+                let v = self.var_value(name)?;
+                if idents.is_empty() {
+                    self.not_a_function(&cmd.args, &fin)?;
+                    return Ok(v);
+                }
+                self.eval_field_chain(dot, v, first, idents, &cmd.args, fin)
+            }
+            _ => {
+                self.at = At::Op(first);
+                self.not_a_function(&cmd.args, &fin)?;
+                self.literal(dot, first)
+            }
+        }
+    }
+
+    fn literal(&mut self, dot: &Value, op: &'t Operand) -> R<Value> {
+        match op {
+            Operand::Bool(_, b) => Ok(Value::Bool(*b)),
+            Operand::Dot(_) => Ok(dot.clone()),
+            Operand::Nil(_) => Err(self.error("nil is not a command")),
+            Operand::String { value, .. } => Ok(Value::String(value.clone())),
+            Operand::Number(n) => {
+                if n.is_float
+                    && let Some(f) = n.float
+                {
+                    return Ok(Value::Float(f));
+                }
+                match n.int {
+                    Some(i) => Ok(Value::Int(i)),
+                    None => Err(self.error(format!("{} overflows int", n.text))),
+                }
+            }
+            _ => Err(self.error(format!("can't evaluate command {:?}", op.to_string()))),
+        }
+    }
+
+    fn eval_chain_receiver(
+        &mut self,
+        dot: &Value,
+        chain: &'t Operand,
+        node: &'t Operand,
+    ) -> R<Value> {
+        if let Operand::Nil(_) = node {
+            return Err(self.error(format!("indirection through explicit nil in {chain}")));
+        }
+        // Go leaves the error position at the last node evaluated inside the receiver.
+        self.eval_arg(dot, node)
+    }
+
+    /// Evaluates an argument operand.
+    fn eval_arg(&mut self, dot: &Value, op: &'t Operand) -> R<Value> {
+        self.at = At::Op(op);
+        match op {
+            Operand::Dot(_) => Ok(dot.clone()),
+            Operand::Nil(_) => Ok(Value::Nil),
+            Operand::Field(_, idents) => {
+                self.eval_field_chain(dot, dot.clone(), op, idents, std::slice::from_ref(op), None)
+            }
+            Operand::Variable(_, name, idents) => {
+                let v = self.var_value(name)?;
+                if idents.is_empty() {
+                    return Ok(v);
+                }
+                self.eval_field_chain(dot, v, op, idents, std::slice::from_ref(op), None)
+            }
+            Operand::Pipe(p) => self.eval_pipeline(dot, p),
+            Operand::Identifier(_, name) => {
+                let cmd = Command { pos: op.pos(), args: Vec::new() };
+                self.eval_function_at(dot, name, &cmd.to_string(), op.pos(), &[], None)
+            }
+            Operand::Chain(_, node, fields) => {
+                let recv = self.eval_chain_receiver(dot, op, node)?;
+                self.eval_field_chain(dot, recv, op, fields, std::slice::from_ref(op), None)
+            }
+            Operand::Bool(..) | Operand::String { .. } | Operand::Number(_) => {
+                self.literal(dot, op)
+            }
+        }
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        dot: &Value,
+        mut recv: Value,
+        node: &'t Operand,
+        idents: &'t [String],
+        args: &'t [Operand],
+        fin: Option<Value>,
+    ) -> R<Value> {
+        let n = idents.len();
+        // A variable or a parenthesised pipeline holds a concrete value; what a
+        // map or list holds is an `interface {}`, which Go names in errors.
+        let mut concrete = matches!(node, Operand::Variable(..) | Operand::Chain(..));
+        for ident in &idents[..n - 1] {
+            recv = self.eval_field(dot, ident, node, (&[], None), recv, concrete)?;
+            concrete = false;
+        }
+        self.eval_field(dot, &idents[n - 1], node, (args, fin), recv, concrete)
+    }
+
+    fn eval_field(
+        &mut self,
+        dot: &Value,
+        name: &str,
+        node: &'t Operand,
+        (args, fin): (&'t [Operand], Option<Value>),
+        recv: Value,
+        concrete: bool,
+    ) -> R<Value> {
+        let has_args = args.len() > 1 || fin.is_some();
+        match &recv {
+            Value::Missing => {
+                if self.m.options.missing_key == MissingKey::Error {
+                    return Err(self.error(format!("nil data; no entry for key {name:?}")));
+                }
+                Ok(Value::Missing)
+            }
+            Value::Nil => Err(self.error(format!("nil pointer evaluating interface {{}}.{name}"))),
+            Value::Map(m) => {
+                if has_args {
+                    return Err(self.error(format!("{name} is not a method but has arguments")));
+                }
+                match m.get(name) {
+                    Some(v) => Ok(v),
+                    None => match self.m.options.missing_key {
+                        MissingKey::Error => {
+                            Err(self.error(format!("map has no entry for key {name:?}")))
+                        }
+                        MissingKey::Zero => Ok(Value::Nil),
+                        MissingKey::Default => Ok(Value::Missing),
+                    },
+                }
+            }
+            Value::Struct(s) => {
+                if let Some(method) = s.methods.get(name) {
+                    let method = method.clone();
+                    let argv = self.eval_args(dot, args.get(1..).unwrap_or(&[]), fin)?;
+                    self.at = At::Op(node);
+                    method.check_arity(name, argv.len()).map_err(|e| self.error(e))?;
+                    let ctx = Call { machine: self.m };
+                    return method
+                        .call(&ctx, &argv)
+                        .map_err(|e| self.error(format!("error calling {name}: {e}")));
+                }
+                match s.fields.iter().find(|(f, _)| f == name) {
+                    Some((_, v)) => {
+                        if has_args {
+                            return Err(self.error(format!(
+                                "{name} has arguments but cannot be invoked as function"
+                            )));
+                        }
+                        Ok(v.clone())
+                    }
+                    None => {
+                        Err(self
+                            .error(format!("can't evaluate field {name} in type {}", s.type_name)))
+                    }
+                }
+            }
+            other => {
+                let t = if concrete { other.type_name() } else { "interface {}".to_string() };
+                Err(self.error(format!("can't evaluate field {name} in type {t}")))
+            }
+        }
+    }
+
+    fn eval_args(&mut self, dot: &Value, args: &'t [Operand], fin: Option<Value>) -> R<Vec<Value>> {
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            argv.push(self.eval_arg(dot, a)?.into_arg());
+        }
+        if let Some(f) = fin {
+            argv.push(f.into_arg());
+        }
+        Ok(argv)
+    }
+
+    fn eval_function(
+        &mut self,
+        dot: &Value,
+        name: &'t str,
+        cmd: &'t Command,
+        args: &'t [Operand],
+        fin: Option<Value>,
+    ) -> R<Value> {
+        let ctx = cmd.to_string();
+        self.eval_function_at(dot, name, &ctx, cmd.pos, args, fin)
+    }
+
+    fn eval_function_at(
+        &mut self,
+        dot: &Value,
+        name: &str,
+        ctx: &str,
+        pos: usize,
+        args: &'t [Operand],
+        fin: Option<Value>,
+    ) -> R<Value> {
+        let user = self.m.funcs.get(name).cloned();
+        let nargs = args.len() + usize::from(fin.is_some());
+        let at_call = |s: &Self| State::error_at(s, pos, ctx);
+        if let Some(f) = user {
+            f.check_arity(name, nargs).map_err(|e| self.error(e))?;
+            let argv = self.eval_typed_args(dot, args, fin, |i| f.param(i))?;
+            let call = Call { machine: self.m };
+            let v = f.call(&call, &argv);
+            return self
+                .bounded(v)
+                .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")));
+        }
+        if !is_builtin(name) {
+            return Err(at_call(self).with_message(format!("{name:?} is not a defined function")));
+        }
+        let (min, max) = builtin_arity(name);
+        if nargs < min || max.is_some_and(|m| nargs > m) {
+            let want = match max {
+                Some(m) => m.to_string(),
+                None => format!("at least {min}"),
+            };
+            return Err(
+                self.error(format!("wrong number of args for {name}: want {want} got {nargs}"))
+            );
+        }
+        if name == "and" || name == "or" {
+            let want = name == "or";
+            let mut v = Value::Missing;
+            for a in args {
+                v = self.eval_arg(dot, a)?;
+                if v.is_true() == want {
+                    return Ok(v);
+                }
+            }
+            if let Some(f) = fin {
+                v = f;
+            }
+            return Ok(v);
+        }
+        // Go's built-ins take `reflect.Value`s, which keep a missing value
+        // missing, except the fmt-like ones, which take `interface{}`s.
+        let fmt_like = matches!(name, "print" | "printf" | "println" | "html" | "js" | "urlquery");
+        let mut argv = if fmt_like {
+            let param =
+                |i: usize| if name == "printf" && i == 0 { Param::String } else { Param::Any };
+            self.eval_typed_args(dot, args, fin, param)?
+        } else {
+            let mut argv = Vec::with_capacity(nargs);
+            for a in args {
+                argv.push(self.eval_arg(dot, a)?);
+            }
+            argv.extend(fin);
+            argv
+        };
+        if name == "call" {
+            argv = argv.into_iter().map(Value::into_arg).collect();
+        }
+        let call = Call { machine: self.m };
+        let v = call_builtin(&call, name, &argv);
+        self.bounded(v)
+            .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
+    }
+
+    /// Refuses a function result larger than the output bound, so that a
+    /// template doubling a string or list in a loop stops before memory runs out.
+    fn bounded(&self, v: Result<Value, String>) -> Result<Value, String> {
+        let max = self.m.options.max_output;
+        match &v {
+            Ok(Value::String(s)) if s.len() > max => Err(format!("result exceeds {max} bytes")),
+            Ok(Value::List(l)) if l.len() > max => Err(format!("result exceeds {max} elements")),
+            _ => v,
+        }
+    }
+
+    /// Evaluates arguments for parameters of Go types, with Go's checks:
+    /// constants must fit the type, values must have it exactly.
+    fn eval_typed_args(
+        &mut self,
+        dot: &Value,
+        args: &'t [Operand],
+        fin: Option<Value>,
+        param: impl Fn(usize) -> Param,
+    ) -> R<Vec<Value>> {
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        for (i, a) in args.iter().enumerate() {
+            let p = param(i);
+            let v = match (p, a) {
+                (Param::Any, _) => self.eval_arg(dot, a)?,
+                (
+                    _,
+                    Operand::Number(_)
+                    | Operand::Bool(..)
+                    | Operand::String { .. }
+                    | Operand::Nil(_),
+                ) => {
+                    self.at = At::Op(a);
+                    self.typed_constant(p, a)?
+                }
+                _ => {
+                    let v = self.eval_arg(dot, a)?;
+                    self.check_type(p, v)?
+                }
+            };
+            argv.push(v.into_arg());
+        }
+        if let Some(f) = fin {
+            let v = self.check_type(param(args.len()), f)?;
+            argv.push(v.into_arg());
+        }
+        Ok(argv)
+    }
+
+    /// A constant operand for a typed parameter (Go's `evalString`, `evalInteger` ...).
+    fn typed_constant(&mut self, p: Param, a: &'t Operand) -> R<Value> {
+        let ok = match (p, a) {
+            (Param::String, Operand::String { value, .. }) => Some(Value::String(value.clone())),
+            (Param::Int, Operand::Number(n)) => n.int.map(Value::Int),
+            (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
+            (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
+            (Param::List | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
+            _ => None,
+        };
+        if let Some(v) = ok {
+            return Ok(v);
+        }
+        let message = match (p, a) {
+            (_, Operand::Nil(_)) => format!("cannot assign nil to {}", p.go_name()),
+            (Param::String, _) => format!("expected string; found {a}"),
+            (Param::Int, _) => format!("expected integer; found {a}"),
+            (Param::Float, _) => format!("expected float; found {a}"),
+            (Param::Bool, _) => format!("expected bool; found {a}"),
+            _ => format!("can't handle {a} for arg of type {}", p.go_name()),
+        };
+        Err(self.error(message))
+    }
+
+    /// Go's `validateType` for a value passed to a typed parameter.
+    fn check_type(&self, p: Param, v: Value) -> R<Value> {
+        let fits = match (p, &v) {
+            (Param::Any, _)
+            | (Param::String, Value::String(_))
+            | (Param::Int, Value::Int(_))
+            | (Param::Float, Value::Float(_))
+            | (Param::Bool, Value::Bool(_))
+            | (Param::List, Value::List(_))
+            | (Param::Map, Value::Map(_)) => true,
+            (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
+            (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
+            (_, Value::Missing) => {
+                return Err(self.error(format!("invalid value; expected {}", p.go_name())));
+            }
+            _ => false,
+        };
+        if fits {
+            return Ok(v);
+        }
+        let got = match v {
+            Value::Nil => "interface {}".to_string(),
+            other => other.type_name(),
+        };
+        Err(self.error(format!("wrong type for value; expected {}; got {got}", p.go_name())))
+    }
+
+    /// A placeholder error at a position; `with_message` fills in its text.
+    fn error_at(&self, pos: usize, ctx: &str) -> PendingError {
+        PendingError {
+            location: self.tree.location(pos),
+            name: self.tree.name.clone(),
+            context: ctx.to_string(),
+        }
+    }
+}
+
+/// An execution error whose location is known but whose message is not yet.
+struct PendingError {
+    location: String,
+    name: String,
+    context: String,
+}
+
+impl PendingError {
+    fn with_message(self, message: impl Into<String>) -> Error {
+        Error::Exec {
+            text: format!(
+                "template: {}: executing {:?} at <{}>: {}",
+                self.location,
+                self.name,
+                self.context,
+                message.into()
+            ),
+        }
+    }
+}

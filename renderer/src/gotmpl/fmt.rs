@@ -1,0 +1,791 @@
+//! Go's `fmt` formatting of template values: `Sprint`, `Sprintln`, `Sprintf` and `%v` printing.
+//!
+//! It reproduces what Go prints byte for byte for the kinds of values a
+//! template sees: `%v` of maps (`map[a:1 b:2]`, keys sorted) and slices
+//! (`[1 2]`), float64 in shortest form switching to exponents as Go does
+//! (`1e+06`), `<nil>`, flags, widths and precisions, and the `%!d(string=x)`
+//! notes Go writes for a verb that does not fit its operand.
+
+use super::value::Value;
+
+/// How deep composite values are printed before `...` stands for the rest;
+/// it also stops a map that contains itself.
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Copy, Default)]
+struct Spec {
+    minus: bool,
+    plus: bool,
+    sharp: bool,
+    space: bool,
+    zero: bool,
+    plus_v: bool,
+    sharp_v: bool,
+    width: Option<usize>,
+    prec: Option<usize>,
+}
+
+/// `fmt.Sprint`: operands printed with `%v`, a space between two operands when neither is a string.
+pub fn sprint(args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut prev_string = false;
+    for (i, a) in args.iter().enumerate() {
+        let is_string = matches!(a, Value::String(_));
+        if i > 0 && !is_string && !prev_string {
+            out.push(' ');
+        }
+        print_arg(&mut out, a, 'v', &Spec::default());
+        prev_string = is_string;
+    }
+    out
+}
+
+/// `fmt.Sprintln`: operands printed with `%v`, separated by spaces, ending in a newline.
+pub fn sprintln(args: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        print_arg(&mut out, a, 'v', &Spec::default());
+    }
+    out.push('\n');
+    out
+}
+
+/// How a template prints a value: `%v`, except that a missing value is `<no value>`.
+pub fn display(v: &Value) -> String {
+    if let Value::Missing = v {
+        return "<no value>".to_string();
+    }
+    let mut out = String::new();
+    print_arg(&mut out, v, 'v', &Spec::default());
+    out
+}
+
+/// `fmt.Sprintf`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut arg_num = 0;
+    let mut chars = format.char_indices().peekable();
+    let mut reordered = false;
+    while let Some((_, c)) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = Spec::default();
+        // Flags.
+        while let Some(&(_, f)) = chars.peek() {
+            match f {
+                '#' => spec.sharp = true,
+                '0' => spec.zero = !spec.minus,
+                '+' => spec.plus = true,
+                '-' => {
+                    spec.minus = true;
+                    spec.zero = false;
+                }
+                ' ' => spec.space = true,
+                _ => break,
+            }
+            chars.next();
+        }
+        // Argument index, width and precision.
+        let mut bad_index = false;
+        let mut take_index = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+                              arg_num: &mut usize| {
+            if chars.peek().map(|c| c.1) != Some('[') {
+                return;
+            }
+            chars.next();
+            reordered = true;
+            let mut n = String::new();
+            while let Some(&(_, d)) = chars.peek() {
+                chars.next();
+                if d == ']' {
+                    match n.parse::<usize>() {
+                        Ok(i) if i >= 1 && i <= args.len() => *arg_num = i - 1,
+                        _ => bad_index = true,
+                    }
+                    return;
+                }
+                n.push(d);
+            }
+            bad_index = true;
+        };
+        take_index(&mut chars, &mut arg_num);
+        if chars.peek().map(|c| c.1) == Some('*') {
+            chars.next();
+            match args.get(arg_num) {
+                Some(Value::Int(w)) => {
+                    if *w < 0 {
+                        spec.minus = true;
+                        spec.zero = false;
+                    }
+                    spec.width = usize::try_from(w.unsigned_abs()).ok().filter(|w| *w <= 1_000_000);
+                    if spec.width.is_none() {
+                        out.push_str("%!(BADWIDTH)");
+                    }
+                }
+                _ => out.push_str("%!(BADWIDTH)"),
+            }
+            arg_num += 1;
+        } else {
+            spec.width = take_number(&mut chars);
+        }
+        if chars.peek().map(|c| c.1) == Some('.') {
+            chars.next();
+            take_index(&mut chars, &mut arg_num);
+            if chars.peek().map(|c| c.1) == Some('*') {
+                chars.next();
+                match args.get(arg_num) {
+                    Some(Value::Int(p)) if *p >= 0 && *p <= 1_000_000 => {
+                        spec.prec = Some(*p as usize)
+                    }
+                    _ => out.push_str("%!(BADPREC)"),
+                }
+                arg_num += 1;
+            } else {
+                spec.prec = Some(take_number(&mut chars).unwrap_or(0));
+            }
+        }
+        take_index(&mut chars, &mut arg_num);
+        let Some((_, verb)) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        if bad_index {
+            out.push_str(&format!("%!{verb}(BADINDEX)"));
+            continue;
+        }
+        let Some(arg) = args.get(arg_num) else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        arg_num += 1;
+        if verb == 'v' {
+            spec.sharp_v = spec.sharp;
+            spec.sharp = false;
+            spec.plus_v = spec.plus;
+            spec.plus = false;
+        }
+        print_arg(&mut out, arg, verb, &spec);
+    }
+    if !reordered && arg_num < args.len() {
+        out.push_str("%!(EXTRA ");
+        for (i, a) in args[arg_num..].iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            if a.is_nil() {
+                out.push_str("<nil>");
+            } else {
+                out.push_str(&a.type_name());
+                out.push('=');
+                print_arg(&mut out, a, 'v', &Spec::default());
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+fn take_number(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
+    let mut n: Option<usize> = None;
+    while let Some(&(_, d)) = chars.peek() {
+        let Some(v) = d.to_digit(10) else { break };
+        chars.next();
+        n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(v as usize).min(1_000_000));
+    }
+    n
+}
+
+/// Go's `printArg`: a top-level operand.
+fn print_arg(out: &mut String, v: &Value, verb: char, spec: &Spec) {
+    if v.is_nil() {
+        match verb {
+            'T' | 'v' => pad(out, "<nil>", spec),
+            _ => bad_verb(out, v, verb, spec),
+        }
+        return;
+    }
+    if verb == 'T' {
+        let t = v.type_name();
+        pad(out, &t, spec);
+        return;
+    }
+    print_value(out, v, verb, spec, 0);
+}
+
+fn bad_verb(out: &mut String, v: &Value, verb: char, spec: &Spec) {
+    out.push_str("%!");
+    out.push(verb);
+    out.push('(');
+    if v.is_nil() {
+        out.push_str("<nil>");
+    } else {
+        out.push_str(&v.type_name());
+        out.push('=');
+        print_value(out, v, 'v', spec, 0);
+    }
+    out.push(')');
+}
+
+fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.push_str("...");
+        return;
+    }
+    match v {
+        Value::Missing | Value::Nil => {
+            if depth == 0 {
+                print_arg(out, v, verb, spec);
+            } else if spec.sharp_v {
+                out.push_str("interface {}(nil)");
+            } else {
+                out.push_str("<nil>");
+            }
+        }
+        Value::Bool(b) => match verb {
+            't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec),
+            _ => bad_verb(out, v, verb, spec),
+        },
+        Value::Int(i) => fmt_int(out, v, *i, verb, spec),
+        Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
+        Value::String(s) => fmt_string(out, v, s, verb, spec),
+        Value::List(items) => {
+            if spec.sharp_v {
+                out.push_str("[]interface {}{");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    print_value(out, item, verb, spec, depth + 1);
+                }
+                out.push('}');
+                return;
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                print_value(out, item, verb, spec, depth + 1);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            let entries = m.entries();
+            out.push_str(if spec.sharp_v { "map[string]interface {}{" } else { "map[" });
+            for (i, (k, val)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(if spec.sharp_v { ", " } else { " " });
+                }
+                print_value(out, &Value::from(k.as_str()), verb, spec, depth + 1);
+                out.push(':');
+                print_value(out, val, verb, spec, depth + 1);
+            }
+            out.push(if spec.sharp_v { '}' } else { ']' });
+        }
+        Value::Struct(st)
+            if st.string.is_some()
+                && matches!(verb, 'v' | 's' | 'q' | 'x' | 'X')
+                && !spec.sharp_v =>
+        {
+            let text = st.string.as_deref().unwrap_or_default();
+            fmt_string(out, &Value::from(text), text, verb, spec);
+        }
+        Value::Struct(s) => {
+            if depth == 0 && s.type_name.starts_with('*') {
+                out.push('&');
+            }
+            out.push('{');
+            for (i, (name, val)) in s.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                if spec.plus_v || spec.sharp_v {
+                    out.push_str(name);
+                    out.push(':');
+                }
+                print_value(out, val, verb, spec, depth + 1);
+            }
+            out.push('}');
+        }
+        Value::Func(_) => match verb {
+            'v' | 'p' => pad(out, "0x0", spec),
+            _ => bad_verb(out, v, verb, spec),
+        },
+    }
+}
+
+/// Writes `s` padded to the width with spaces (or zeros), on the left unless `-`.
+fn pad(out: &mut String, s: &str, spec: &Spec) {
+    pad_with(out, s, spec, if spec.zero { '0' } else { ' ' });
+}
+
+fn pad_with(out: &mut String, s: &str, spec: &Spec, fill: char) {
+    let len = s.chars().count();
+    let n = spec.width.unwrap_or(0).saturating_sub(len);
+    if spec.minus {
+        out.push_str(s);
+        out.extend(std::iter::repeat_n(' ', n));
+    } else {
+        out.extend(std::iter::repeat_n(fill, n));
+        out.push_str(s);
+    }
+}
+
+fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
+    let (base, upper) = match verb {
+        'v' | 'd' => (10, false),
+        'b' => (2, false),
+        'o' | 'O' => (8, false),
+        'x' => (16, false),
+        'X' => (16, true),
+        'c' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
+            pad(out, &c.to_string(), spec);
+            return;
+        }
+        'q' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
+            pad(out, &quote_char(c), spec);
+            return;
+        }
+        'U' => {
+            let mut s = format!("U+{:04X}", i);
+            if spec.sharp
+                && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
+                && is_print(c)
+            {
+                s.push_str(&format!(" '{c}'"));
+            }
+            pad(out, &s, spec);
+            return;
+        }
+        'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 's' | 't' | 'T' | 'p' | 'w' => {
+            return bad_verb(out, v, verb, spec);
+        }
+        _ => return bad_verb(out, v, verb, spec),
+    };
+    let negative = i < 0;
+    let u = i.unsigned_abs();
+    let mut digits = match base {
+        2 => format!("{u:b}"),
+        8 => format!("{u:o}"),
+        16 if upper => format!("{u:X}"),
+        16 => format!("{u:x}"),
+        _ => u.to_string(),
+    };
+    let mut prec = 0;
+    if let Some(p) = spec.prec {
+        prec = p;
+        if p == 0 && u == 0 {
+            pad_with(out, "", spec, ' ');
+            return;
+        }
+    } else if spec.zero
+        && let Some(w) = spec.width
+    {
+        prec = w;
+        if negative || spec.plus || spec.space {
+            prec = prec.saturating_sub(1);
+        }
+    }
+    if digits.len() < prec {
+        digits = "0".repeat(prec - digits.len()) + &digits;
+    }
+    let mut prefix = String::new();
+    if spec.sharp {
+        match base {
+            2 => prefix.push_str("0b"),
+            8 if !digits.starts_with('0') => prefix.push('0'),
+            16 => prefix.push_str(if upper { "0X" } else { "0x" }),
+            _ => {}
+        }
+    }
+    if verb == 'O' {
+        prefix = "0o".to_string();
+    }
+    let sign = if negative {
+        "-"
+    } else if spec.plus {
+        "+"
+    } else if spec.space {
+        " "
+    } else {
+        ""
+    };
+    pad_with(out, &format!("{sign}{prefix}{digits}"), spec, ' ');
+}
+
+fn fmt_float_verb(out: &mut String, v: &Value, f: f64, verb: char, spec: &Spec) {
+    match verb {
+        'v' => fmt_float(out, f, 'g', None, spec),
+        'g' | 'G' => fmt_float(out, f, verb, spec.prec, spec),
+        'e' | 'E' | 'f' | 'F' => fmt_float(out, f, verb, Some(spec.prec.unwrap_or(6)), spec),
+        'x' | 'X' => fmt_float(out, f, verb, None, spec),
+        _ => bad_verb(out, v, verb, spec),
+    }
+}
+
+/// Go's `fmt.fmtFloat`: the number by `strconv.FormatFloat`, then sign and padding rules.
+fn fmt_float(out: &mut String, f: f64, verb: char, prec: Option<usize>, spec: &Spec) {
+    let body = format_float(f.abs(), verb, prec, spec.sharp);
+    let sign = if f.is_sign_negative() && !f.is_nan() {
+        '-'
+    } else if spec.plus {
+        '+'
+    } else if spec.space {
+        ' '
+    } else {
+        '\0'
+    };
+    if f.is_infinite() || f.is_nan() {
+        let s = if f.is_nan() {
+            if sign == '\0' || sign == '-' { "NaN".to_string() } else { format!("{sign}NaN") }
+        } else {
+            let sign = if sign == '\0' { '+' } else { sign };
+            format!("{sign}Inf")
+        };
+        pad_with(out, &s, spec, ' ');
+        return;
+    }
+    if sign == '\0' {
+        pad(out, &body, spec);
+        return;
+    }
+    if spec.zero && !spec.minus {
+        let w = spec.width.unwrap_or(0);
+        let len = body.chars().count() + 1;
+        out.push(sign);
+        out.extend(std::iter::repeat_n('0', w.saturating_sub(len)));
+        out.push_str(&body);
+        return;
+    }
+    pad_with(out, &format!("{sign}{body}"), spec, ' ');
+}
+
+/// The decimal digits (no trailing zeros) and decimal-point position of a
+/// non-negative finite float, rounded to `sig` significant digits or shortest.
+fn digits(f: f64, sig: Option<usize>) -> (String, i32) {
+    let s = match sig {
+        None => format!("{f:e}"),
+        Some(p) => format!("{:.*e}", p.saturating_sub(1), f),
+    };
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut d: String = mant.chars().filter(char::is_ascii_digit).collect();
+    while d.len() > 1 && d.ends_with('0') {
+        d.pop();
+    }
+    if d == "0" {
+        return (d, 1);
+    }
+    (d, exp + 1)
+}
+
+/// `strconv.FormatFloat(f, verb, prec, 64)` for a non-negative finite `f`, with `#` handling.
+fn format_float(f: f64, verb: char, prec: Option<usize>, sharp: bool) -> String {
+    if !f.is_finite() {
+        return String::new();
+    }
+    match verb {
+        'x' | 'X' => {
+            let s = hex_float(f);
+            if verb == 'X' { s.to_uppercase() } else { s }
+        }
+        'f' | 'F' => {
+            let s = format!("{:.*}", prec.unwrap_or(6), f);
+            if sharp && !s.contains('.') { s + "." } else { s }
+        }
+        'e' | 'E' => {
+            let p = prec.unwrap_or(6);
+            let s = format!("{:.*e}", p, f);
+            let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+            let exp: i32 = exp.parse().unwrap_or(0);
+            let mant =
+                if sharp && !mant.contains('.') { format!("{mant}.") } else { mant.to_string() };
+            exp_form(&mant, exp, verb == 'E')
+        }
+        _ => {
+            let upper = verb == 'G';
+            let shortest = prec.is_none();
+            let p = prec.map(|p| p.max(1));
+            let (d, dp) = digits(f, p);
+            let nd = d.len() as i32;
+            let mut eprec = p.map_or(nd, |p| p as i32);
+            if eprec > nd && nd >= dp {
+                eprec = nd;
+            }
+            if shortest {
+                eprec = 6;
+            }
+            let exp = dp - 1;
+            let mut s = if exp < -4 || exp >= eprec {
+                let mant = if d.len() > 1 { format!("{}.{}", &d[..1], &d[1..]) } else { d.clone() };
+                let mant = if sharp { sharp_pad(&mant, p.unwrap_or(6)) } else { mant };
+                exp_form(&mant, exp, upper)
+            } else {
+                let s = fixed_from_digits(&d, dp);
+                if sharp { sharp_pad(&s, p.unwrap_or(6)) } else { s }
+            };
+            if upper {
+                s = s.to_uppercase();
+            }
+            s
+        }
+    }
+}
+
+/// `strconv.FormatFloat(f, 'x', -1, 64)` for a non-negative finite `f`: `0x1.8p+01`.
+fn hex_float(f: f64) -> String {
+    if f == 0.0 {
+        return "0x0p+00".to_string();
+    }
+    let bits = f.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        // Subnormal: shift until the leading bit is the implicit one.
+        exp = -1022;
+        while mant & (1u64 << 52) == 0 {
+            mant <<= 1;
+            exp -= 1;
+        }
+        mant &= (1u64 << 52) - 1;
+    } else {
+        exp -= 1023;
+    }
+    let mut digits = format!("{mant:013x}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    let point = if digits.is_empty() { String::new() } else { format!(".{digits}") };
+    format!("0x1{point}p{sign}{:02}", exp.abs())
+}
+
+/// With `#`, `%g` keeps trailing zeros up to the precision and always has a point.
+fn sharp_pad(s: &str, prec: usize) -> String {
+    let mut s = s.to_string();
+    if !s.contains('.') {
+        s.push('.');
+    }
+    let ndigits = s.chars().filter(char::is_ascii_digit).count();
+    let lead_zeros = s.chars().take_while(|c| *c == '0' || *c == '.').filter(|c| *c == '0').count();
+    let significant = ndigits - lead_zeros.min(ndigits.saturating_sub(1));
+    if significant < prec {
+        s.push_str(&"0".repeat(prec - significant));
+    }
+    s
+}
+
+fn exp_form(mant: &str, exp: i32, upper: bool) -> String {
+    let e = if upper { 'E' } else { 'e' };
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mant}{e}{sign}{:02}", exp.abs())
+}
+
+fn fixed_from_digits(d: &str, dp: i32) -> String {
+    if dp <= 0 {
+        format!("0.{}{}", "0".repeat((-dp) as usize), d)
+    } else if dp as usize >= d.len() {
+        format!("{}{}", d, "0".repeat(dp as usize - d.len()))
+    } else {
+        format!("{}.{}", &d[..dp as usize], &d[dp as usize..])
+    }
+}
+
+fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
+    match verb {
+        'v' if spec.sharp_v => pad(out, &quote(s), spec),
+        'v' | 's' => {
+            let s: String = match spec.prec {
+                Some(p) => s.chars().take(p).collect(),
+                None => s.to_string(),
+            };
+            pad(out, &s, spec);
+        }
+        'x' | 'X' => {
+            let bytes = s.as_bytes();
+            let bytes = &bytes[..spec.prec.unwrap_or(bytes.len()).min(bytes.len())];
+            let mut h = String::new();
+            for (i, b) in bytes.iter().enumerate() {
+                if spec.space && i > 0 {
+                    h.push(' ');
+                }
+                if spec.sharp && (spec.space || i == 0) {
+                    h.push_str(if verb == 'x' { "0x" } else { "0X" });
+                }
+                if verb == 'x' {
+                    h.push_str(&format!("{b:02x}"));
+                } else {
+                    h.push_str(&format!("{b:02X}"));
+                }
+            }
+            pad(out, &h, spec);
+        }
+        'q' => {
+            if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
+                pad(out, &format!("`{s}`"), spec);
+            } else if spec.plus {
+                pad(out, &quote_ascii(s), spec);
+            } else {
+                pad(out, &quote(s), spec);
+            }
+        }
+        _ => bad_verb(out, v, verb, spec),
+    }
+}
+
+/// Whether Go's `strconv.IsPrint` holds (approximated with Rust's character classes).
+fn is_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    !matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}')
+}
+
+fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {
+    match c {
+        '\x07' => out.push_str("\\a"),
+        '\x08' => out.push_str("\\b"),
+        '\x0c' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\x0b' => out.push_str("\\v"),
+        '\\' => out.push_str("\\\\"),
+        c if c == quote => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if is_print(c) && (!ascii_only || c.is_ascii()) => out.push(c),
+        c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push_str(&format!("\\U{:08x}", c as u32)),
+    }
+}
+
+/// `strconv.Quote`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        escape_into(&mut out, c, '"', false);
+    }
+    out.push('"');
+    out
+}
+
+fn quote_ascii(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        escape_into(&mut out, c, '"', true);
+    }
+    out.push('"');
+    out
+}
+
+fn quote_char(c: char) -> String {
+    let mut out = String::from("'");
+    escape_into(&mut out, c, '\'', false);
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn printf() {
+        let m = Value::map(BTreeMap::from([
+            ("b".to_string(), Value::Float(2.0)),
+            ("a".to_string(), Value::Int(1)),
+        ]));
+        let l = Value::list(vec![Value::Int(1), Value::from("x"), Value::Nil]);
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("%v", vec![Value::Float(1e6)], "1e+06"),
+            ("%v", vec![Value::Float(3.25)], "3.25"),
+            ("%v", vec![Value::Float(100000.0)], "100000"),
+            ("%v", vec![Value::Float(1.0)], "1"),
+            ("%v", vec![Value::Float(0.00001)], "1e-05"),
+            ("%v", vec![Value::Float(123456789.0)], "1.23456789e+08"),
+            ("%v", vec![m.clone()], "map[a:1 b:2]"),
+            ("%v", vec![l.clone()], "[1 x <nil>]"),
+            ("%d", vec![Value::from("x")], "%!d(string=x)"),
+            ("%s", vec![Value::Int(5)], "%!s(int=5)"),
+            ("%d", vec![l], "[1 %!d(string=x) <nil>]"),
+            (
+                "%5.2f|%-6d|%06.1f",
+                vec![Value::Float(1.23456), Value::Int(42), Value::Float(-2.5)],
+                " 1.23|42    |-002.5",
+            ),
+            (
+                "%x %X %o %b %#x",
+                vec![
+                    Value::Int(255),
+                    Value::Int(255),
+                    Value::Int(8),
+                    Value::Int(5),
+                    Value::Int(255),
+                ],
+                "ff FF 10 101 0xff",
+            ),
+            ("%q %q", vec![Value::from("a\"b\n"), Value::Int(65)], "\"a\\\"b\\n\" 'A'"),
+            ("%t %v", vec![Value::Bool(true), Value::Nil], "true <nil>"),
+            (
+                "%T %T %T %T",
+                vec![Value::Int(1), Value::Float(1.0), Value::from("s"), m],
+                "int float64 string map[string]interface {}",
+            ),
+            ("%d", vec![], "%!d(MISSING)"),
+            ("%d", vec![Value::Int(1), Value::from("a")], "1%!(EXTRA string=a)"),
+            (
+                "%g %e %.3g %G",
+                vec![
+                    Value::Float(1e21),
+                    Value::Float(1234.5678),
+                    Value::Float(1234.5678),
+                    Value::Float(1e-7),
+                ],
+                "1e+21 1.234568e+03 1.23e+03 1E-07",
+            ),
+            ("%x", vec![Value::from("hi")], "6869"),
+            (
+                "%%|%5s|%-5s|%.2s",
+                vec![Value::from("ab"), Value::from("ab"), Value::from("abc")],
+                "%|   ab|ab   |ab",
+            ),
+            ("%+d % d %+.1f", vec![Value::Int(5), Value::Int(5), Value::Float(2.0)], "+5  5 +2.0"),
+            ("%s", vec![Value::Nil], "%!s(<nil>)"),
+            ("%", vec![], "%!(NOVERB)"),
+        ];
+        for (format, args, want) in cases {
+            assert_eq!(sprintf(format, &args), want, "{format}");
+        }
+    }
+
+    #[test]
+    fn print() {
+        let cases: Vec<(Vec<Value>, &str, &str)> = vec![
+            (vec![Value::Int(1), Value::Int(2)], "1 2", "1 2\n"),
+            (vec![Value::from("a"), Value::Int(1), Value::from("b")], "a1b", "a 1 b\n"),
+            (vec![Value::Int(1), Value::from("a"), Value::Int(2)], "1a2", "1 a 2\n"),
+        ];
+        for (args, want, want_ln) in cases {
+            assert_eq!(sprint(&args), want);
+            assert_eq!(sprintln(&args), want_ln);
+        }
+    }
+}

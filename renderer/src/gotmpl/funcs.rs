@@ -1,0 +1,464 @@
+//! Template functions: the caller-extensible registry and Go's built-in functions.
+//!
+//! A function is a Rust closure over the call context and its arguments. The
+//! built-ins (`len`, `index`, `printf`, `eq`, ...) follow the rules of Go's
+//! `text/template/funcs.go`; `and` and `or` short-circuit and live in the
+//! executor because they evaluate their arguments lazily.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::exec::Call;
+use super::fmt::{sprint, sprintf, sprintln};
+use super::value::Value;
+
+type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
+
+/// The Go type of a function parameter. Go checks arguments against it
+/// before the call: a float64 from the data does not fit an `int` parameter,
+/// a missing value fits no `string`. `Any` is `interface{}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}`: any value; a missing value arrives as nil.
+    Any,
+    /// `string`.
+    String,
+    /// `int`.
+    Int,
+    /// `float64`.
+    Float,
+    /// `bool`.
+    Bool,
+    /// `[]interface{}`.
+    List,
+    /// `map[string]interface{}`.
+    Map,
+    /// A struct type of that name, such as `time.Time`.
+    Struct(&'static str),
+}
+
+impl Param {
+    /// The type as Go prints it.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::String => "string",
+            Param::Int => "int",
+            Param::Float => "float64",
+            Param::Bool => "bool",
+            Param::List => "[]interface {}",
+            Param::Map => "map[string]interface {}",
+            Param::Struct(name) => name,
+        }
+    }
+}
+
+/// A template function: a closure with the number and types of arguments it takes.
+#[derive(Clone)]
+pub struct Function {
+    imp: Arc<FuncImpl>,
+    min_args: usize,
+    max_args: Option<usize>,
+    params: Vec<Param>,
+    variadic: Option<Param>,
+}
+
+impl Function {
+    /// A function of any number of arguments.
+    pub fn new(
+        f: impl Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        Function {
+            imp: Arc::new(f),
+            min_args: 0,
+            max_args: None,
+            params: Vec::new(),
+            variadic: None,
+        }
+    }
+
+    /// The same function with Go parameter types: `params` fixed ones, then
+    /// any number of `variadic` ones if given. Sets the arity to match.
+    pub fn params(mut self, params: &[Param], variadic: Option<Param>) -> Self {
+        self.params = params.to_vec();
+        self.variadic = variadic;
+        self.min_args = params.len();
+        self.max_args = if variadic.is_some() { None } else { Some(params.len()) };
+        self
+    }
+
+    /// The type of the parameter at `i`.
+    pub(crate) fn param(&self, i: usize) -> Param {
+        self.params.get(i).copied().or(self.variadic).unwrap_or(Param::Any)
+    }
+
+    /// The same function, declaring that it takes `min` to `max` arguments
+    /// (`None`: variadic); the executor reports other counts as Go does.
+    pub fn arity(mut self, min: usize, max: Option<usize>) -> Self {
+        self.min_args = min;
+        self.max_args = max;
+        self
+    }
+
+    /// Checks the argument count: `Err` has Go's "wrong number of args" text.
+    pub(crate) fn check_arity(&self, name: &str, n: usize) -> Result<(), String> {
+        match self.max_args {
+            Some(max) if n < self.min_args || n > max => {
+                Err(format!("wrong number of args for {name}: want {max} got {n}"))
+            }
+            None if n < self.min_args => Err(format!(
+                "wrong number of args for {name}: want at least {} got {n}",
+                self.min_args
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Calls the function.
+    pub fn call(&self, ctx: &Call<'_>, args: &[Value]) -> Result<Value, String> {
+        (self.imp)(ctx, args)
+    }
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Function")
+    }
+}
+
+/// The functions a template may call besides the built-ins, by name.
+#[derive(Clone, Default, Debug)]
+pub struct Funcs {
+    map: HashMap<String, Function>,
+}
+
+impl Funcs {
+    /// No functions besides the built-ins.
+    pub fn new() -> Self {
+        Funcs::default()
+    }
+
+    /// Adds or replaces a function.
+    pub fn insert(&mut self, name: impl Into<String>, f: Function) -> &mut Self {
+        self.map.insert(name.into(), f);
+        self
+    }
+
+    /// Adds every function of `other`, replacing those of the same name.
+    pub fn extend(&mut self, other: &Funcs) -> &mut Self {
+        for (k, v) in &other.map {
+            self.map.insert(k.clone(), v.clone());
+        }
+        self
+    }
+
+    /// The added function called `name`.
+    pub fn get(&self, name: &str) -> Option<&Function> {
+        self.map.get(name)
+    }
+
+    /// Whether `name` is an added or a built-in function.
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name) || is_builtin(name)
+    }
+}
+
+/// The names of Go's built-in template functions.
+const BUILTINS: &[&str] = &[
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+];
+
+/// Whether `name` is one of Go's built-in template functions.
+pub(crate) fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
+/// The argument counts of the built-ins: (min, max).
+pub(crate) fn builtin_arity(name: &str) -> (usize, Option<usize>) {
+    match name {
+        "len" | "not" => (1, Some(1)),
+        "ne" | "lt" | "le" | "gt" | "ge" => (2, Some(2)),
+        "and" | "or" | "call" | "index" | "slice" | "printf" | "eq" => (1, None),
+        _ => (0, None),
+    }
+}
+
+/// Runs the built-in `name` (other than `and` and `or`).
+pub(crate) fn call_builtin(ctx: &Call<'_>, name: &str, args: &[Value]) -> Result<Value, String> {
+    match name {
+        "not" => Ok(Value::Bool(!args[0].is_true())),
+        "len" => length(&args[0]).map(Value::Int),
+        "index" => index(&args[0], &args[1..]),
+        "slice" => slice(&args[0], &args[1..]),
+        "print" => Ok(Value::from(sprint(args))),
+        "println" => Ok(Value::from(sprintln(args))),
+        "printf" => match &args[0] {
+            Value::String(f) => Ok(Value::from(sprintf(f, &args[1..]))),
+            other => {
+                Err(format!("wrong type for value; expected string; got {}", other.type_name()))
+            }
+        },
+        "html" => Ok(Value::from(html_escape(&eval_args(args)))),
+        "js" => Ok(Value::from(js_escape(&eval_args(args)))),
+        "urlquery" => Ok(Value::from(query_escape(&eval_args(args)))),
+        "call" => match &args[0] {
+            Value::Func(f) => f.call(ctx, &args[1..]),
+            Value::Nil | Value::Missing => Err("call of nil".to_string()),
+            other => Err(format!("non-function of type {}", other.type_name())),
+        },
+        "eq" => eq(&args[0], &args[1..]).map(Value::Bool),
+        "ne" => eq(&args[0], &args[1..2]).map(|b| Value::Bool(!b)),
+        "lt" => less(&args[0], &args[1]).map(Value::Bool),
+        "le" => Ok(Value::Bool(less(&args[0], &args[1])? || eq(&args[0], &args[1..2])?)),
+        "gt" => Ok(Value::Bool(!(less(&args[0], &args[1])? || eq(&args[0], &args[1..2])?))),
+        "ge" => less(&args[0], &args[1]).map(|b| Value::Bool(!b)),
+        _ => Err(format!("{name:?} is not a defined function")),
+    }
+}
+
+/// Go's `evalArgs`: a single string argument as is, otherwise `fmt.Sprint` of all.
+fn eval_args(args: &[Value]) -> String {
+    if let [Value::String(s)] = args {
+        return s.to_string();
+    }
+    sprint(args)
+}
+
+fn length(v: &Value) -> Result<i64, String> {
+    let n = match v {
+        Value::String(s) => s.len(),
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        Value::Nil => return Err("len of nil pointer".to_string()),
+        Value::Missing => {
+            return Err("reflect: call of reflect.Value.Type on zero Value".to_string());
+        }
+        other => return Err(format!("len of type {}", other.type_name())),
+    };
+    Ok(n as i64)
+}
+
+/// An integer index operand, as Go's `indexArg` accepts it.
+fn index_arg(i: &Value, cap: usize) -> Result<usize, String> {
+    let x = match i {
+        Value::Int(x) => *x,
+        Value::Nil | Value::Missing => return Err("cannot index slice/array with nil".into()),
+        other => return Err(format!("cannot index slice/array with type {}", other.type_name())),
+    };
+    if x < 0 || x as u64 > cap as u64 {
+        return Err(format!("index out of range: {x}"));
+    }
+    Ok(x as usize)
+}
+
+fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+    if item.is_nil() {
+        return Err("index of untyped nil".to_string());
+    }
+    let mut item = item.clone();
+    for i in indexes {
+        item = match &item {
+            Value::Nil | Value::Missing => return Err("index of nil pointer".to_string()),
+            Value::List(l) => {
+                let x = index_arg(i, l.len())?;
+                match l.get(x) {
+                    Some(v) => v.clone(),
+                    None => return Err("reflect: slice index out of range".to_string()),
+                }
+            }
+            Value::String(s) => {
+                let x = index_arg(i, s.len())?;
+                match s.as_bytes().get(x) {
+                    Some(b) => Value::Int(i64::from(*b)),
+                    None => return Err("reflect: string index out of range".to_string()),
+                }
+            }
+            Value::Map(m) => match i {
+                Value::String(k) => m.get(k).unwrap_or(Value::Nil),
+                Value::Nil | Value::Missing => Value::Nil,
+                other => {
+                    return Err(format!("value has type {}; should be string", other.type_name()));
+                }
+            },
+            other => return Err(format!("can't index item of type {}", other.type_name())),
+        };
+    }
+    Ok(item)
+}
+
+fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+    if item.is_nil() {
+        return Err("slice of untyped nil".to_string());
+    }
+    if indexes.len() > 3 {
+        return Err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match item {
+        Value::String(s) => {
+            if indexes.len() == 3 {
+                return Err("cannot 3-index slice a string".to_string());
+            }
+            s.len()
+        }
+        Value::List(l) => l.len(),
+        other => return Err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let mut idx = [0, len, len];
+    for (i, v) in indexes.iter().enumerate() {
+        idx[i] = index_arg(v, len)?;
+    }
+    if indexes.len() < 3 {
+        idx[2] = len;
+    }
+    if idx[0] > idx[1] {
+        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    }
+    if idx[1] > idx[2] {
+        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    }
+    match item {
+        Value::String(s) => match s.get(idx[0]..idx[1]) {
+            Some(sub) => Ok(Value::from(sub)),
+            None => {
+                Ok(Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned()))
+            }
+        },
+        Value::List(l) => Ok(Value::list(l[idx[0]..idx[1]].to_vec())),
+        _ => Err(format!("can't slice item of type {}", item.type_name())),
+    }
+}
+
+/// The comparison class of a value, as Go's `basicKind` sorts them.
+#[derive(PartialEq, Clone, Copy)]
+enum Kind {
+    Bool,
+    Int,
+    Float,
+    String,
+    Other,
+    Invalid,
+}
+
+fn basic_kind(v: &Value) -> Kind {
+    match v {
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::String(_) => Kind::String,
+        Value::Nil | Value::Missing => Kind::Invalid,
+        _ => Kind::Other,
+    }
+}
+
+const BAD_COMPARISON: &str = "incompatible types for comparison";
+const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
+
+/// Go's `eq`: whether `a` equals any of `bs`.
+pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
+    if bs.is_empty() {
+        return Err("missing argument for comparison".to_string());
+    }
+    let k1 = basic_kind(a);
+    for b in bs {
+        let k2 = basic_kind(b);
+        let truth = if k1 != k2 {
+            if !a.is_nil() && !b.is_nil() {
+                return Err(BAD_COMPARISON.to_string());
+            }
+            false
+        } else {
+            match (a, b) {
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                (Value::Int(x), Value::Int(y)) => x == y,
+                (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::String(x), Value::String(y)) => x == y,
+                _ if a.is_nil() && b.is_nil() => true,
+                (Value::List(_) | Value::Map(_) | Value::Func(_), _)
+                | (_, Value::List(_) | Value::Map(_)) => {
+                    let shown = super::fmt::sprintf("%s", std::slice::from_ref(b));
+                    return Err(format!("non-comparable type {shown}: {}", b.type_name()));
+                }
+                (Value::Struct(x), Value::Struct(y)) => Arc::ptr_eq(x, y),
+                _ => false,
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Go's `lt`.
+pub(crate) fn less(a: &Value, b: &Value) -> Result<bool, String> {
+    let k1 = basic_kind(a);
+    let k2 = basic_kind(b);
+    if matches!(k1, Kind::Other | Kind::Invalid) || matches!(k2, Kind::Other | Kind::Invalid) {
+        return Err(BAD_COMPARISON_TYPE.to_string());
+    }
+    if k1 != k2 {
+        return Err(BAD_COMPARISON.to_string());
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Ok(x < y),
+        (Value::Float(x), Value::Float(y)) => Ok(x < y),
+        (Value::String(x), Value::String(y)) => Ok(x < y),
+        _ => Err(BAD_COMPARISON_TYPE.to_string()),
+    }
+}
+
+/// Go's `template.HTMLEscapeString`.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `template.JSEscapeString`.
+pub fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) >= 0x80 && (c.is_control() || c.is_whitespace() && c != ' ') => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `url.QueryEscape`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

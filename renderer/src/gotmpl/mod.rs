@@ -1,0 +1,169 @@
+//! A Go `text/template` engine: parse a set of templates, then execute one with data.
+//!
+//! It knows nothing of Helm or Kubernetes. The host adds functions through
+//! [`Funcs`] (Sprig, Helm's `include` and `tpl`, which call back into the
+//! engine through [`Call`]) and passes data as [`Value`]s.
+//!
+//! ```
+//! use renderer::gotmpl::{Funcs, Options, Templates, Value};
+//!
+//! let funcs = Funcs::new();
+//! let mut set = Templates::new();
+//! set.parse("t", r#"{{ range $k, $v := . }}{{ $k }}={{ printf "%v" $v }} {{ end }}"#, &funcs)?;
+//! let data = Value::from(&renderer::Value::Map(
+//!     [("b".to_string(), renderer::Value::Float(1e6)), ("a".to_string(), renderer::Value::Int(1))]
+//!         .into_iter()
+//!         .collect(),
+//! ));
+//! assert_eq!(set.execute("t", data, &funcs, &Options::default())?, "a=1 b=1e+06 ");
+//! # Ok::<(), renderer::gotmpl::Error>(())
+//! ```
+
+mod ast;
+mod exec;
+pub mod fmt;
+mod funcs;
+mod lex;
+pub(crate) mod parse;
+pub mod sprig;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use exec::Call;
+pub use funcs::{Funcs, Function, Param, html_escape, js_escape, query_escape};
+pub use value::{MapRef, Struct, Value};
+
+use ast::Tree;
+
+/// Errors of parsing and executing templates; the texts are Go's.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The text does not parse.
+    #[error("template: {name}:{line}: {message}")]
+    Parse {
+        /// The name of the template being parsed.
+        name: String,
+        /// The 1-based line of the problem.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Execution failed; the text names template, line, column and the node, as Go's does.
+    #[error("{text}")]
+    Exec {
+        /// The full message, `template: NAME:LINE:COL: executing "NAME" at <NODE>: ...`.
+        text: String,
+    },
+    /// No template of that name was parsed.
+    #[error("template: no template {name:?} associated with template")]
+    NoTemplate {
+        /// The name asked for.
+        name: String,
+    },
+    /// Nested template calls went deeper than the bound.
+    #[error("template: {name}: exceeded maximum template depth ({max})")]
+    Depth {
+        /// The template that would have gone deeper.
+        name: String,
+        /// The bound.
+        max: usize,
+    },
+}
+
+/// Execution bounds and behaviour.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many evaluation steps (nodes and commands) one execution may take,
+    /// nested `include`/`tpl` calls included.
+    pub fuel: u64,
+    /// How deeply `template`, `include` and `tpl` calls may nest.
+    pub max_depth: usize,
+    /// How many bytes one execution may write.
+    pub max_output: usize,
+    /// What a missing map key gives (Go's `missingkey` option).
+    pub missing_key: MissingKey,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fuel: 50_000_000,
+            max_depth: 100,
+            max_output: 256 << 20,
+            missing_key: MissingKey::Default,
+        }
+    }
+}
+
+/// Go's `missingkey` option: what `.key` gives when a map has no such key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default`: the invalid value, printed `<no value>`; fields of it are invalid too.
+    #[default]
+    Default,
+    /// `missingkey=zero` (what Helm sets): the nil interface, printed `<no value>`;
+    /// a field of it is a "nil pointer evaluating interface {}" error.
+    Zero,
+    /// `missingkey=error`: an error naming the key.
+    Error,
+}
+
+/// A set of parsed templates that can call each other by name.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    trees: HashMap<String, Arc<Tree>>,
+}
+
+impl Templates {
+    /// An empty set.
+    pub fn new() -> Self {
+        Templates::default()
+    }
+
+    /// Parses `text` as the template `name` and adds it and its `define`s to
+    /// the set; a later definition replaces an earlier one of the same name,
+    /// unless the later one is empty.
+    pub fn parse(&mut self, name: &str, text: &str, funcs: &Funcs) -> Result<(), Error> {
+        let trees = parse::parse(name, text, &|f| funcs.has(f))?;
+        for tree in trees {
+            let empty =
+                tree.root.iter().all(|n| matches!(n, ast::Node::Text(t) if t.trim().is_empty()));
+            if empty && tree.name != name && self.trees.contains_key(&tree.name) {
+                continue;
+            }
+            self.trees.insert(tree.name.clone(), Arc::new(tree));
+        }
+        Ok(())
+    }
+
+    /// Whether a template of that name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// The names of the templates, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.trees.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<Tree>> {
+        self.trees.get(name).cloned()
+    }
+
+    /// Executes the template `name` with `data` as dot and `$`.
+    pub fn execute(
+        &self,
+        name: &str,
+        data: Value,
+        funcs: &Funcs,
+        options: &Options,
+    ) -> Result<String, Error> {
+        let budget = exec::Budget::new(options);
+        let machine = exec::Machine { templates: self, funcs, options, budget: &budget };
+        machine.run(name, data)
+    }
+}

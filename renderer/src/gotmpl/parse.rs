@@ -1,0 +1,713 @@
+//! The parser: turns tokens into trees, one for the template and one per `define` or `block`.
+//!
+//! It applies the checks Go's parser makes before execution: functions must
+//! exist, variables must be declared in scope, `break`/`continue` only inside
+//! `range`, pipelines may not pipe into constants, and definitions may not
+//! repeat within one text. Errors read `template: NAME:LINE: message`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Error;
+use super::ast::{Branch, Command, Node, Number, Operand, Pipe, Tree, Variable, line_col};
+use super::lex::{Kind, Token, lex};
+
+/// The deepest nesting of parentheses and control structures the parser accepts.
+const MAX_NESTING: usize = 200;
+
+/// Parses `text` as the template `name`; returns its tree and the trees it defines.
+/// `has_func` says whether a function name exists.
+pub(crate) fn parse(
+    name: &str,
+    text: &str,
+    has_func: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Tree>, Error> {
+    let src: Arc<str> = Arc::from(text);
+    let tokens = lex(text);
+    let mut p = Parser {
+        name,
+        text: src.clone(),
+        tokens,
+        i: 0,
+        vars: vec!["$".to_string()],
+        range_depth: 0,
+        nesting: 0,
+        has_func,
+        defined: BTreeMap::new(),
+    };
+    let root = p.parse_top()?;
+    let mut trees =
+        vec![Tree { name: name.to_string(), parse_name: name.to_string(), text: src, root }];
+    for (n, list) in std::mem::take(&mut p.defined) {
+        trees.push(Tree {
+            name: n,
+            parse_name: name.to_string(),
+            text: p.text.clone(),
+            root: list,
+        });
+    }
+    Ok(trees)
+}
+
+struct Parser<'a> {
+    name: &'a str,
+    text: Arc<str>,
+    tokens: Vec<Token>,
+    i: usize,
+    vars: Vec<String>,
+    range_depth: usize,
+    nesting: usize,
+    has_func: &'a dyn Fn(&str) -> bool,
+    defined: BTreeMap<String, Vec<Node>>,
+}
+
+/// What ended a list of nodes.
+enum End {
+    End,
+    /// `else`, and whether an `if` or `with` follows it directly.
+    Else(Option<&'static str>),
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        let last = self.tokens.len() - 1;
+        &self.tokens[self.i.min(last)]
+    }
+
+    fn next(&mut self) -> Token {
+        // Reading past the end keeps returning the last token (EOF or an error);
+        // the index still advances so that backing up one token stays exact.
+        let t = self.peek().clone();
+        self.i += 1;
+        t
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().kind == Kind::Space {
+            self.i += 1;
+        }
+    }
+
+    fn peek_non_space(&mut self) -> &Token {
+        self.skip_space();
+        self.peek()
+    }
+
+    fn next_non_space(&mut self) -> Token {
+        self.skip_space();
+        self.next()
+    }
+
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, Error> {
+        let pos = self.tokens[self.i.saturating_sub(1).min(self.tokens.len() - 1)].pos;
+        let (line, _) = line_col(&self.text, pos);
+        Err(Error::Parse { name: self.name.to_string(), line, message: message.into() })
+    }
+
+    fn unexpected<T>(&self, tok: &Token, context: &str) -> Result<T, Error> {
+        let message = if tok.kind == Kind::Error {
+            tok.text.clone()
+        } else {
+            format!("unexpected {} in {}", describe(tok), context)
+        };
+        let (line, _) = line_col(&self.text, tok.pos);
+        Err(Error::Parse { name: self.name.to_string(), line, message })
+    }
+
+    fn deeper(&mut self) -> Result<(), Error> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return self.err("max expression depth exceeded");
+        }
+        Ok(())
+    }
+
+    fn parse_top(&mut self) -> Result<Vec<Node>, Error> {
+        let mut root = Vec::new();
+        while self.peek().kind != Kind::Eof {
+            if self.peek().kind == Kind::LeftDelim {
+                let save = self.i;
+                self.next();
+                let t = self.next_non_space();
+                if t.kind == Kind::Keyword && t.text == "define" {
+                    self.parse_definition()?;
+                    continue;
+                }
+                self.i = save;
+            }
+            match self.text_or_action()? {
+                Item::Node(n) => root.push(n),
+                Item::End => return self.err("unexpected {{end}}"),
+                Item::Else(_) => return self.err("unexpected {{else}}"),
+            }
+        }
+        Ok(root)
+    }
+
+    fn parse_definition(&mut self) -> Result<(), Error> {
+        let context = "define clause";
+        let tok = self.next_non_space();
+        let name = match tok.kind {
+            Kind::String | Kind::RawString => self.unquote(&tok)?,
+            _ => return self.unexpected(&tok, context),
+        };
+        let tok = self.next_non_space();
+        if tok.kind != Kind::RightDelim {
+            return self.unexpected(&tok, context);
+        }
+        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let (list, end) = self.item_list()?;
+        self.vars = saved;
+        if !matches!(end, End::End) {
+            return self.err(format!("unexpected {{{{else}}}} in {context}"));
+        }
+        self.add_definition(name, list)
+    }
+
+    fn add_definition(&mut self, name: String, list: Vec<Node>) -> Result<(), Error> {
+        let empty = is_empty(&list);
+        match self.defined.get(&name) {
+            Some(old) if !is_empty(old) => {
+                if !empty {
+                    return self.err(format!("template: multiple definition of template {name:?}"));
+                }
+            }
+            _ => {
+                self.defined.insert(name, list);
+            }
+        }
+        Ok(())
+    }
+
+    fn item_list(&mut self) -> Result<(Vec<Node>, End), Error> {
+        let mut list = Vec::new();
+        while self.peek_non_space().kind != Kind::Eof {
+            match self.text_or_action()? {
+                Item::Node(n) => list.push(n),
+                Item::End => return Ok((list, End::End)),
+                Item::Else(k) => return Ok((list, End::Else(k))),
+            }
+        }
+        self.err("unexpected EOF")
+    }
+
+    fn text_or_action(&mut self) -> Result<Item, Error> {
+        let tok = self.next_non_space();
+        match tok.kind {
+            Kind::Text => Ok(Item::Node(Node::Text(tok.text))),
+            Kind::LeftDelim => self.action(),
+            _ => self.unexpected(&tok, "input"),
+        }
+    }
+
+    fn expect_right_delim(&mut self, context: &str) -> Result<Token, Error> {
+        let t = self.next_non_space();
+        if t.kind != Kind::RightDelim {
+            return self.unexpected(&t, context);
+        }
+        Ok(t)
+    }
+
+    fn action(&mut self) -> Result<Item, Error> {
+        let tok = self.next_non_space();
+        if tok.kind == Kind::Keyword {
+            match tok.text.as_str() {
+                "block" => return self.block_control().map(Item::Node),
+                "break" | "continue" => {
+                    let context = format!("{{{{{}}}}}", tok.text);
+                    self.expect_right_delim(&context)?;
+                    if self.range_depth == 0 {
+                        return self.err(format!("{context} outside {{{{range}}}}"));
+                    }
+                    let node = if tok.text == "break" { Node::Break } else { Node::Continue };
+                    return Ok(Item::Node(node));
+                }
+                "else" => {
+                    let peek = self.peek_non_space();
+                    if peek.kind == Kind::Keyword && (peek.text == "if" || peek.text == "with") {
+                        let k = if peek.text == "if" { "if" } else { "with" };
+                        return Ok(Item::Else(Some(k)));
+                    }
+                    self.expect_right_delim("else")?;
+                    return Ok(Item::Else(None));
+                }
+                "end" => {
+                    self.expect_right_delim("end")?;
+                    return Ok(Item::End);
+                }
+                "if" => return self.control("if").map(|b| Item::Node(Node::If(b))),
+                "with" => return self.control("with").map(|b| Item::Node(Node::With(b))),
+                "range" => return self.control("range").map(|b| Item::Node(Node::Range(b))),
+                "template" => return self.template_control().map(Item::Node),
+                _ => {}
+            }
+        }
+        self.i -= 1;
+        let pipe = self.pipeline("command", Kind::RightDelim)?;
+        Ok(Item::Node(Node::Action(pipe)))
+    }
+
+    fn control(&mut self, context: &'static str) -> Result<Branch, Error> {
+        self.deeper()?;
+        let nvars = self.vars.len();
+        let pipe = self.pipeline(context, Kind::RightDelim)?;
+        if context == "range" {
+            self.range_depth += 1;
+        }
+        let (list, end) = self.item_list()?;
+        if context == "range" {
+            self.range_depth -= 1;
+        }
+        let else_list = match end {
+            End::End => None,
+            End::Else(Some(k)) if k == context && context != "range" => {
+                // `{{else if x}}` is `{{else}}{{if x}}...{{end}}` sharing the outer `{{end}}`.
+                self.next_non_space();
+                let inner = self.control(context)?;
+                let node = if context == "if" { Node::If(inner) } else { Node::With(inner) };
+                Some(vec![node])
+            }
+            End::Else(Some(_)) => {
+                // Go leaves the keyword to the next list, which does not expect it.
+                let tok = self.next_non_space();
+                return self.unexpected(&tok, "input");
+            }
+            End::Else(None) => {
+                let (else_list, end) = self.item_list()?;
+                if !matches!(end, End::End) {
+                    return self.err("expected end; found {{else}}");
+                }
+                Some(else_list)
+            }
+        };
+        self.vars.truncate(nvars);
+        self.nesting -= 1;
+        Ok(Branch { pipe, list, else_list })
+    }
+
+    fn template_name(&mut self, context: &str) -> Result<(Token, String), Error> {
+        let tok = self.next_non_space();
+        match tok.kind {
+            Kind::String | Kind::RawString => {
+                let name = self.unquote(&tok)?;
+                Ok((tok, name))
+            }
+            _ => self.unexpected(&tok, context),
+        }
+    }
+
+    fn template_control(&mut self) -> Result<Node, Error> {
+        let context = "template clause";
+        let (tok, name) = self.template_name(context)?;
+        let pipe = if self.peek_non_space().kind != Kind::RightDelim {
+            Some(self.pipeline(context, Kind::RightDelim)?)
+        } else {
+            self.next();
+            None
+        };
+        Ok(Node::Template { pos: tok.pos, name, pipe })
+    }
+
+    fn block_control(&mut self) -> Result<Node, Error> {
+        let context = "block clause";
+        let (tok, name) = self.template_name(context)?;
+        let pipe = self.pipeline(context, Kind::RightDelim)?;
+        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let saved_range = std::mem::replace(&mut self.range_depth, 0);
+        let (list, end) = self.item_list()?;
+        self.vars = saved;
+        self.range_depth = saved_range;
+        if !matches!(end, End::End) {
+            return self.err(format!("unexpected {{{{else}}}} in {context}"));
+        }
+        self.add_definition(name.clone(), list)?;
+        Ok(Node::Template { pos: tok.pos, name, pipe: Some(pipe) })
+    }
+
+    fn pipeline(&mut self, context: &str, end: Kind) -> Result<Pipe, Error> {
+        let pos = self.peek_non_space().pos;
+        let mut pipe = Pipe { pos, is_assign: false, decl: Vec::new(), cmds: Vec::new() };
+        loop {
+            if self.peek_non_space().kind != Kind::Variable {
+                break;
+            }
+            let save = self.i;
+            let v = self.next();
+            let next = self.peek_non_space().clone();
+            match next.kind {
+                Kind::Assign | Kind::Declare => {
+                    pipe.is_assign = next.kind == Kind::Assign;
+                    self.next_non_space();
+                    pipe.decl.push(Variable { name: v.text.clone() });
+                    self.vars.push(v.text);
+                    break;
+                }
+                Kind::Char if next.text == "," => {
+                    self.next_non_space();
+                    pipe.decl.push(Variable { name: v.text.clone() });
+                    self.vars.push(v.text);
+                    if context == "range" && pipe.decl.len() < 2 {
+                        match self.peek_non_space().kind {
+                            Kind::Variable | Kind::RightDelim | Kind::RightParen => continue,
+                            _ => return self.err("range can only initialize variables"),
+                        }
+                    }
+                    return self.err(format!("too many declarations in {context}"));
+                }
+                _ => {
+                    self.i = save;
+                    break;
+                }
+            }
+        }
+        loop {
+            let tok = self.next_non_space();
+            if tok.kind == end {
+                return self.check_pipeline(pipe, context);
+            }
+            match tok.kind {
+                Kind::Bool
+                | Kind::CharConstant
+                | Kind::Dot
+                | Kind::Field
+                | Kind::Identifier
+                | Kind::Number
+                | Kind::Nil
+                | Kind::RawString
+                | Kind::String
+                | Kind::Variable
+                | Kind::LeftParen => {
+                    self.i -= 1;
+                    let cmd = self.command()?;
+                    pipe.cmds.push(cmd);
+                }
+                _ => return self.unexpected(&tok, context),
+            }
+        }
+    }
+
+    fn check_pipeline(&self, pipe: Pipe, context: &str) -> Result<Pipe, Error> {
+        if pipe.cmds.is_empty() {
+            return self.err(format!("missing value for {context}"));
+        }
+        for (i, c) in pipe.cmds.iter().enumerate().skip(1) {
+            if matches!(
+                c.args.first(),
+                Some(
+                    Operand::Bool(..)
+                        | Operand::Dot(_)
+                        | Operand::Nil(_)
+                        | Operand::Number(_)
+                        | Operand::String { .. }
+                )
+            ) {
+                return self.err(format!("non executable command in pipeline stage {}", i + 1));
+            }
+        }
+        Ok(pipe)
+    }
+
+    fn command(&mut self) -> Result<Command, Error> {
+        let pos = self.peek_non_space().pos;
+        let mut cmd = Command { pos, args: Vec::new() };
+        loop {
+            self.skip_space();
+            if let Some(op) = self.operand()? {
+                cmd.args.push(op);
+            }
+            let tok = self.next();
+            match tok.kind {
+                Kind::Space => continue,
+                Kind::RightDelim | Kind::RightParen => self.i -= 1,
+                Kind::Pipe => {}
+                _ => return self.unexpected(&tok, "operand"),
+            }
+            break;
+        }
+        if cmd.args.is_empty() {
+            return self.err("empty command");
+        }
+        Ok(cmd)
+    }
+
+    fn operand(&mut self) -> Result<Option<Operand>, Error> {
+        let Some(node) = self.term()? else {
+            return Ok(None);
+        };
+        if self.peek().kind != Kind::Field {
+            return Ok(Some(node));
+        }
+        let chain_pos = self.peek().pos;
+        let mut fields = Vec::new();
+        while self.peek().kind == Kind::Field {
+            fields.push(self.next().text[1..].to_string());
+        }
+        Ok(Some(match node {
+            Operand::Field(_, mut idents) => {
+                idents.extend(fields);
+                Operand::Field(chain_pos, idents)
+            }
+            Operand::Variable(_, name, mut idents) => {
+                idents.extend(fields);
+                Operand::Variable(chain_pos, name, idents)
+            }
+            Operand::Bool(..)
+            | Operand::String { .. }
+            | Operand::Number(_)
+            | Operand::Nil(_)
+            | Operand::Dot(_) => {
+                return self.err(format!("unexpected . after term {:?}", node.to_string()));
+            }
+            other => Operand::Chain(chain_pos, Box::new(other), fields),
+        }))
+    }
+
+    fn term(&mut self) -> Result<Option<Operand>, Error> {
+        let tok = self.next_non_space();
+        let op = match tok.kind {
+            Kind::Identifier => {
+                if !(self.has_func)(&tok.text) {
+                    return self.err(format!("function {:?} not defined", tok.text));
+                }
+                Operand::Identifier(tok.pos, tok.text)
+            }
+            Kind::Dot => Operand::Dot(tok.pos),
+            Kind::Nil => Operand::Nil(tok.pos),
+            Kind::Variable => {
+                if !self.vars.contains(&tok.text) {
+                    return self.err(format!("undefined variable {:?}", tok.text));
+                }
+                Operand::Variable(tok.pos, tok.text, Vec::new())
+            }
+            Kind::Field => Operand::Field(tok.pos, vec![tok.text[1..].to_string()]),
+            Kind::Bool => Operand::Bool(tok.pos, tok.text == "true"),
+            Kind::Number | Kind::CharConstant => Operand::Number(Box::new(self.number(&tok)?)),
+            Kind::LeftParen => {
+                self.deeper()?;
+                let p = self.pipeline("parenthesized pipeline", Kind::RightParen)?;
+                self.nesting -= 1;
+                Operand::Pipe(Box::new(p))
+            }
+            Kind::String | Kind::RawString => {
+                let value = self.unquote(&tok)?;
+                Operand::String { pos: tok.pos, quoted: tok.text, value: Arc::from(value) }
+            }
+            _ => {
+                self.i -= 1;
+                return Ok(None);
+            }
+        };
+        Ok(Some(op))
+    }
+
+    fn unquote(&self, tok: &Token) -> Result<String, Error> {
+        match unquote(&tok.text) {
+            Some(s) => Ok(s),
+            None => self.err("invalid syntax"),
+        }
+    }
+
+    fn number(&self, tok: &Token) -> Result<Number, Error> {
+        let text = &tok.text;
+        if tok.kind == Kind::CharConstant {
+            let s = unquote(text).filter(|s| s.chars().count() == 1);
+            let Some(c) = s.and_then(|s| s.chars().next()) else {
+                return self.err(format!("malformed character constant: {text}"));
+            };
+            let v = i64::from(u32::from(c));
+            return Ok(Number {
+                pos: tok.pos,
+                text: text.clone(),
+                int: Some(v),
+                float: Some(v as f64),
+                is_float: false,
+            });
+        }
+        if text.ends_with('i') {
+            return self.err(format!("complex constants are not supported: {text}"));
+        }
+        let int = parse_int(text);
+        let lower = text.to_ascii_lowercase();
+        let is_hex = lower.trim_start_matches(['+', '-']).starts_with("0x");
+        let float =
+            if is_hex { int.map(|i| i as f64) } else { text.replace('_', "").parse::<f64>().ok() };
+        let float = float.filter(|f| f.is_finite());
+        let is_float = !is_hex && lower.contains(['.', 'e', 'p']);
+        let int = int
+            .or_else(|| float.filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64));
+        if int.is_none() && float.is_none() {
+            return self.err(format!("illegal number syntax: {text:?}"));
+        }
+        Ok(Number { pos: tok.pos, text: text.clone(), int, float, is_float })
+    }
+}
+
+enum Item {
+    Node(Node),
+    End,
+    Else(Option<&'static str>),
+}
+
+/// Whether a definition body is empty (only whitespace text), as Go's `IsEmptyTree` decides.
+fn is_empty(list: &[Node]) -> bool {
+    list.iter().all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+}
+
+/// How Go's parser names a token in `unexpected ... in ...` messages.
+fn describe(tok: &Token) -> String {
+    match tok.kind {
+        Kind::Eof => "EOF".to_string(),
+        Kind::Keyword => format!("<{}>", tok.text),
+        _ if tok.text.len() > 10 => {
+            let short: String = tok.text.chars().take(10).collect();
+            format!("{short:?}...")
+        }
+        _ => format!("{:?}", tok.text),
+    }
+}
+
+/// Parses a Go integer literal (with base prefixes and underscores) that fits int64.
+pub(crate) fn parse_int(text: &str) -> Option<i64> {
+    let (neg, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let body = body.replace('_', "");
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string())
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string())
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string())
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string())
+    } else {
+        (10, lower)
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(&digits, radix).ok()?;
+    let v = if neg { -magnitude } else { magnitude };
+    i64::try_from(v).ok()
+}
+
+/// Unquotes a Go string, raw string or character literal as `strconv.Unquote` does.
+pub(crate) fn unquote(s: &str) -> Option<String> {
+    let quote = s.chars().next()?;
+    if s.len() < 2 || !s.ends_with(quote) {
+        return None;
+    }
+    let body = &s[1..s.len() - 1];
+    if quote == '`' {
+        return Some(body.replace('\r', ""));
+    }
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let mut out = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == quote || c == '\n' {
+            return None;
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        let hex = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>, n: usize| {
+            let h: String = chars.by_ref().take(n).collect();
+            if h.len() != n { None } else { u32::from_str_radix(&h, 16).ok() }
+        };
+        match e {
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'f' => out.push('\x0c'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\x0b'),
+            '\\' => out.push('\\'),
+            '\'' if quote == '\'' => out.push('\''),
+            '"' if quote == '"' => out.push('"'),
+            'x' => {
+                let v = hex(&mut chars, 2)?;
+                // A \x escape is a byte; only ASCII bytes make valid UTF-8 on their own.
+                out.push(char::from_u32(v).filter(|_| v < 0x80)?);
+            }
+            'u' => out.push(char::from_u32(hex(&mut chars, 4)?)?),
+            'U' => out.push(char::from_u32(hex(&mut chars, 8)?)?),
+            '0'..='7' => {
+                let mut v = e.to_digit(8)?;
+                for _ in 0..2 {
+                    v = v * 8 + chars.next()?.to_digit(8)?;
+                }
+                out.push(char::from_u32(v).filter(|_| v < 0x80)?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquoting() {
+        let cases = [
+            (r#""a\tb""#, Some("a\tb")),
+            ("`a\\n`", Some("a\\n")),
+            (r#""\u00e9\x41\101""#, Some("éAA")),
+            (r#""\'""#, None),
+            ("'a'", Some("a")),
+            (r#""a"#, None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(unquote(input).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn integers() {
+        let cases = [
+            ("42", Some(42)),
+            ("-0x1F", Some(-31)),
+            ("0o17", Some(15)),
+            ("017", Some(15)),
+            ("1_000", Some(1000)),
+            ("0b101", Some(5)),
+            ("99999999999999999999", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_int(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn parse_errors() {
+        let funcs = |n: &str| n == "printf";
+        let cases = [
+            ("{{ .a } }}", "template: t:1: unexpected \"}\" in operand"),
+            ("{{ foo }}", "template: t:1: function \"foo\" not defined"),
+            ("{{ $x }}", "template: t:1: undefined variable \"$x\""),
+            ("{{ if .a }}", "template: t:1: unexpected EOF"),
+            ("{{ end }}", "template: t:1: unexpected {{end}}"),
+            ("{{ break }}", "template: t:1: {{break}} outside {{range}}"),
+            ("{{ 1 | 2 }}", "template: t:1: non executable command in pipeline stage 2"),
+            ("{{ . | printf }}", ""),
+            ("\n{{ ( }}", "template: t:2: unclosed left paren"),
+        ];
+        for (text, want) in cases {
+            let got = match parse("t", text, &funcs) {
+                Ok(_) => String::new(),
+                Err(e) => e.to_string(),
+            };
+            assert_eq!(got, want, "{text}");
+        }
+    }
+}

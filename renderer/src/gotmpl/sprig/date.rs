@@ -1,0 +1,645 @@
+//! Sprig's date functions with Go's layout strings: now, date, dateInZone, htmlDate, toDate, dateModify, unixEpoch, duration, durationRound, ago.
+//!
+//! Times are instants in UTC: kiln renders the same everywhere, so "Local"
+//! is UTC, and other zone names fall back to UTC as Go does for an unknown
+//! zone. A time is a `time.Time` struct whose native value is its instant.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{def, s};
+use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
+
+use Param::{Any, String as Str};
+
+/// The Go type of time parameters.
+const TIME: Param = Param::Struct("time.Time");
+
+const NANOS: i128 = 1_000_000_000;
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] =
+    ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/// An instant: nanoseconds since the Unix epoch, in UTC.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Time(i128);
+
+/// The calendar fields of an instant.
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nano: u32,
+    weekday: usize,
+    yday: u32,
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Days since 1970-01-01 to a (year, month, day), by Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Time {
+    fn now() -> Time {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => Time(d.as_nanos() as i128),
+            Err(_) => Time(0),
+        }
+    }
+
+    fn unix(self) -> i64 {
+        self.0.div_euclid(NANOS) as i64
+    }
+
+    fn civil(self) -> Civil {
+        let secs = self.0.div_euclid(NANOS) as i64;
+        let nano = self.0.rem_euclid(NANOS) as u32;
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400) as u32;
+        let (year, month, day) = civil_from_days(days);
+        let yday = (days - days_from_civil(year, 1, 1)) as u32 + 1;
+        Civil {
+            year,
+            month,
+            day,
+            hour: rem / 3600,
+            minute: rem / 60 % 60,
+            second: rem % 60,
+            nano,
+            weekday: (days + 4).rem_euclid(7) as usize,
+            yday,
+        }
+    }
+
+    /// `Time.String()`.
+    fn go_string(self) -> String {
+        self.format("2006-01-02 15:04:05.999999999 -0700 MST")
+    }
+
+    /// Go's `Time.Format` with a layout such as `2006-01-02T15:04:05Z07:00`.
+    fn format(self, layout: &str) -> String {
+        let c = self.civil();
+        let mut out = String::new();
+        let mut rest = layout;
+        while !rest.is_empty() {
+            let (token, len) = next_token(rest);
+            match token {
+                Token::Literal => out.push_str(&rest[..len]),
+                Token::LongMonth => out.push_str(MONTHS[c.month as usize - 1]),
+                Token::Month => out.push_str(&MONTHS[c.month as usize - 1][..3]),
+                Token::NumMonth => out.push_str(&c.month.to_string()),
+                Token::ZeroMonth => out.push_str(&format!("{:02}", c.month)),
+                Token::LongWeekDay => out.push_str(DAYS[c.weekday]),
+                Token::WeekDay => out.push_str(&DAYS[c.weekday][..3]),
+                Token::Day => out.push_str(&c.day.to_string()),
+                Token::UnderDay => out.push_str(&format!("{:>2}", c.day)),
+                Token::ZeroDay => out.push_str(&format!("{:02}", c.day)),
+                Token::UnderYearDay => out.push_str(&format!("{:>3}", c.yday)),
+                Token::ZeroYearDay => out.push_str(&format!("{:03}", c.yday)),
+                Token::Hour => out.push_str(&format!("{:02}", c.hour)),
+                Token::Hour12 => out.push_str(&hour12(c.hour).to_string()),
+                Token::ZeroHour12 => out.push_str(&format!("{:02}", hour12(c.hour))),
+                Token::Minute => out.push_str(&c.minute.to_string()),
+                Token::ZeroMinute => out.push_str(&format!("{:02}", c.minute)),
+                Token::Second => out.push_str(&c.second.to_string()),
+                Token::ZeroSecond => out.push_str(&format!("{:02}", c.second)),
+                Token::LongYear => out.push_str(&format!("{:04}", c.year)),
+                Token::Year => out.push_str(&format!("{:02}", c.year.rem_euclid(100))),
+                Token::PM => out.push_str(if c.hour >= 12 { "PM" } else { "AM" }),
+                Token::Pm => out.push_str(if c.hour >= 12 { "pm" } else { "am" }),
+                Token::TzName => out.push_str("UTC"),
+                Token::IsoZ => out.push('Z'),
+                Token::Offset(text) => out.push_str(text),
+                Token::Frac { digits, trim, sep } => {
+                    let full = format!("{:09}", c.nano);
+                    let mut f = full[..digits].to_string();
+                    if trim {
+                        while f.ends_with('0') {
+                            f.pop();
+                        }
+                        if !f.is_empty() {
+                            out.push(sep);
+                            out.push_str(&f);
+                        }
+                    } else {
+                        out.push(sep);
+                        out.push_str(&f);
+                    }
+                }
+            }
+            rest = &rest[len..];
+        }
+        out
+    }
+
+    fn value(self) -> Value {
+        let mut methods = BTreeMap::new();
+        let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
+        let c = self.civil();
+        methods.insert("Unix".to_string(), constant(Value::Int(self.unix())));
+        methods.insert("UnixNano".to_string(), constant(Value::Int(self.0 as i64)));
+        methods.insert("Year".to_string(), constant(Value::Int(c.year)));
+        methods.insert("Day".to_string(), constant(Value::Int(i64::from(c.day))));
+        methods.insert("Hour".to_string(), constant(Value::Int(i64::from(c.hour))));
+        methods.insert("Minute".to_string(), constant(Value::Int(i64::from(c.minute))));
+        methods.insert("Second".to_string(), constant(Value::Int(i64::from(c.second))));
+        methods.insert("YearDay".to_string(), constant(Value::Int(i64::from(c.yday))));
+        methods.insert("String".to_string(), constant(Value::from(self.go_string())));
+        methods.insert("UTC".to_string(), constant_time(self));
+        methods.insert("Local".to_string(), constant_time(self));
+        methods.insert(
+            "Format".to_string(),
+            Function::new(move |_, a| Ok(self.format(s(&a[0])).into())).params(&[Str], None),
+        );
+        Value::Struct(Arc::new(Struct {
+            type_name: "time.Time".to_string(),
+            fields: Vec::new(),
+            methods,
+            string: Some(self.go_string()),
+            native: Some(Arc::new(self)),
+        }))
+    }
+}
+
+fn constant_time(t: Time) -> Function {
+    Function::new(move |_, _| Ok(t.value())).params(&[], None)
+}
+
+fn hour12(h: u32) -> u32 {
+    match h % 12 {
+        0 => 12,
+        x => x,
+    }
+}
+
+/// A piece of a Go layout string.
+enum Token {
+    Literal,
+    LongMonth,
+    Month,
+    NumMonth,
+    ZeroMonth,
+    LongWeekDay,
+    WeekDay,
+    Day,
+    UnderDay,
+    ZeroDay,
+    UnderYearDay,
+    ZeroYearDay,
+    Hour,
+    Hour12,
+    ZeroHour12,
+    Minute,
+    ZeroMinute,
+    Second,
+    ZeroSecond,
+    LongYear,
+    Year,
+    PM,
+    Pm,
+    TzName,
+    IsoZ,
+    Offset(&'static str),
+    Frac { digits: usize, trim: bool, sep: char },
+}
+
+/// The next layout token and its length in bytes, as Go's `nextStdChunk` finds them.
+fn next_token(s: &str) -> (Token, usize) {
+    let starts = |p: &str| s.starts_with(p);
+    let b = s.as_bytes();
+    // UTC offsets all print as zero, and a `Z` form prints `Z`.
+    const OFFSETS: [(&str, &str); 5] = [
+        ("-070000", "+000000"),
+        ("-07:00:00", "+00:00:00"),
+        ("-0700", "+0000"),
+        ("-07:00", "+00:00"),
+        ("-07", "+00"),
+    ];
+    const ISO: [&str; 5] = ["Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07"];
+    let table: [(&str, Token); 23] = [
+        ("January", Token::LongMonth),
+        ("Jan", Token::Month),
+        ("Monday", Token::LongWeekDay),
+        ("Mon", Token::WeekDay),
+        ("MST", Token::TzName),
+        ("2006", Token::LongYear),
+        ("002", Token::ZeroYearDay),
+        ("__2", Token::UnderYearDay),
+        ("_2", Token::UnderDay),
+        ("01", Token::ZeroMonth),
+        ("02", Token::ZeroDay),
+        ("03", Token::ZeroHour12),
+        ("04", Token::ZeroMinute),
+        ("05", Token::ZeroSecond),
+        ("06", Token::Year),
+        ("15", Token::Hour),
+        ("1", Token::NumMonth),
+        ("2", Token::Day),
+        ("3", Token::Hour12),
+        ("4", Token::Minute),
+        ("5", Token::Second),
+        ("PM", Token::PM),
+        ("pm", Token::Pm),
+    ];
+    for (text, out) in OFFSETS {
+        if starts(text) {
+            return (Token::Offset(out), text.len());
+        }
+    }
+    for text in ISO {
+        if starts(text) {
+            return (Token::IsoZ, text.len());
+        }
+    }
+    if (b[0] == b'.' || b[0] == b',') && b.len() > 1 && (b[1] == b'0' || b[1] == b'9') {
+        let ch = b[1];
+        let n = b[1..].iter().take_while(|c| **c == ch).count();
+        if !b.get(1 + n).is_some_and(u8::is_ascii_digit) {
+            let digits = n.min(9);
+            return (Token::Frac { digits, trim: ch == b'9', sep: b[0] as char }, 1 + n);
+        }
+    }
+    for (text, token) in table {
+        if starts(text) {
+            // `_2006` is a literal `_` and a year.
+            if text == "_2" && s.starts_with("_2006") {
+                return (Token::Literal, 1);
+            }
+            return (token, text.len());
+        }
+    }
+    (Token::Literal, s.chars().next().map_or(1, char::len_utf8))
+}
+
+/// The instant of a date argument: a `time.Time`, or Unix seconds as an int;
+/// anything else is now, as Sprig decides.
+fn instant(v: &Value) -> Time {
+    match v {
+        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Time>()) {
+            Some(t) => *t,
+            None => Time::now(),
+        },
+        Value::Int(i) => Time(i128::from(*i) * NANOS),
+        _ => Time::now(),
+    }
+}
+
+fn time_arg(v: &Value) -> Result<Time, String> {
+    match v {
+        Value::Struct(st) => {
+            st.native.as_ref().and_then(|n| n.downcast_ref::<Time>()).copied().ok_or_else(|| {
+                format!("wrong type for value; expected time.Time; got {}", st.type_name)
+            })
+        }
+        other => {
+            Err(format!("wrong type for value; expected time.Time; got {}", other.type_name()))
+        }
+    }
+}
+
+/// Go's `Duration.String()`.
+fn duration_string(d: i128) -> String {
+    if d == 0 {
+        return "0s".into();
+    }
+    let neg = d < 0;
+    let u = d.unsigned_abs();
+    let sign = if neg { "-" } else { "" };
+    if u < NANOS as u128 {
+        let (unit, scale) = if u < 1_000 {
+            ("ns", 1)
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        return format!("{sign}{}{unit}", frac(u, scale));
+    }
+    let secs = u / NANOS as u128;
+    let nanos = u % NANOS as u128;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::from(sign);
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    out.push_str(&frac(s * NANOS as u128 + nanos, NANOS as u128));
+    out.push('s');
+    out
+}
+
+/// `v / scale` with the fraction's trailing zeros dropped.
+fn frac(v: u128, scale: u128) -> String {
+    let whole = v / scale;
+    let rest = v % scale;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = scale.to_string().len() - 1;
+    let f = format!("{rest:0width$}");
+    format!("{whole}.{}", f.trim_end_matches('0'))
+}
+
+/// Go's `time.ParseDuration`.
+fn parse_duration(text: &str) -> Option<i128> {
+    let (neg, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.bytes().take_while(|c| !c.is_ascii_digit() && *c != b'.').count();
+        let scale = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += n * scale;
+    }
+    let d = total.round() as i128;
+    Some(if neg { -d } else { d })
+}
+
+/// Go's `time.Parse` for the numeric and English layout elements, in UTC.
+fn parse_time(layout: &str, value: &str) -> Option<Time> {
+    let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nano) =
+        (1i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
+    let mut pm: Option<bool> = None;
+    let mut offset: i64 = 0;
+    let (mut l, mut v) = (layout, value);
+    let num = |v: &mut &str, min: usize, max: usize| -> Option<u32> {
+        let n = v.bytes().take(max).take_while(u8::is_ascii_digit).count();
+        if n < min {
+            return None;
+        }
+        let x = v[..n].parse().ok()?;
+        *v = &v[n..];
+        Some(x)
+    };
+    while !l.is_empty() {
+        let (token, len) = next_token(l);
+        match token {
+            Token::Literal => {
+                let lit = &l[..len];
+                v = v.strip_prefix(lit)?;
+            }
+            Token::LongYear => {
+                let y = v.get(..4)?;
+                year = y.parse().ok()?;
+                v = &v[4..];
+            }
+            Token::Year => {
+                // Go reads two-digit years 69..99 as 1969..1999.
+                let y = i64::from(num(&mut v, 2, 2)?);
+                year = if y >= 69 { 1900 + y } else { 2000 + y };
+            }
+            Token::ZeroMonth | Token::NumMonth => month = num(&mut v, 1, 2)?,
+            Token::Month | Token::LongMonth => {
+                let (i, name) = MONTHS.iter().enumerate().find(|(_, m)| {
+                    let n = if matches!(token, Token::Month) { &m[..3] } else { m };
+                    v.starts_with(n)
+                })?;
+                let n = if matches!(token, Token::Month) { 3 } else { name.len() };
+                month = i as u32 + 1;
+                v = &v[n..];
+            }
+            Token::WeekDay | Token::LongWeekDay => {
+                let name = DAYS.iter().find(|d| {
+                    let n = if matches!(token, Token::WeekDay) { &d[..3] } else { d };
+                    v.starts_with(n)
+                })?;
+                v = &v[if matches!(token, Token::WeekDay) { 3 } else { name.len() }..];
+            }
+            Token::ZeroDay | Token::Day => day = num(&mut v, 1, 2)?,
+            Token::UnderDay => {
+                v = v.trim_start_matches(' ');
+                day = num(&mut v, 1, 2)?;
+            }
+            Token::Hour => hour = num(&mut v, 1, 2)?,
+            Token::Hour12 | Token::ZeroHour12 => hour = num(&mut v, 1, 2)?,
+            Token::Minute | Token::ZeroMinute => min = num(&mut v, 1, 2)?,
+            Token::Second | Token::ZeroSecond => {
+                sec = num(&mut v, 1, 2)?;
+                // A fraction after seconds is accepted even when the layout has none.
+                if v.starts_with('.')
+                    && v[1..].starts_with(|c: char| c.is_ascii_digit())
+                    && !l[len..].starts_with('.')
+                {
+                    let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                    nano = frac_nanos(&v[1..1 + n]);
+                    v = &v[1 + n..];
+                }
+            }
+            Token::Frac { digits, trim, .. } => {
+                if trim {
+                    if v.starts_with(['.', ',']) {
+                        let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                        nano = frac_nanos(&v[1..1 + n]);
+                        v = &v[1 + n..];
+                    }
+                } else {
+                    let digits_text = v.get(1..1 + digits)?;
+                    nano = frac_nanos(digits_text);
+                    v = &v[1 + digits..];
+                }
+            }
+            Token::PM | Token::Pm => {
+                let t = v.get(..2)?.to_ascii_uppercase();
+                pm = Some(t == "PM");
+                v = &v[2..];
+            }
+            Token::UnderYearDay | Token::ZeroYearDay => {
+                // The day of the year is read and checked against nothing else.
+                v = v.trim_start_matches(' ');
+                num(&mut v, 1, 3)?;
+            }
+            Token::TzName => {
+                let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
+                v = &v[n..];
+            }
+            Token::IsoZ | Token::Offset(_) => {
+                if let Some(rest) = v.strip_prefix('Z').filter(|_| matches!(token, Token::IsoZ)) {
+                    v = rest;
+                } else {
+                    let sign = match v.as_bytes().first()? {
+                        b'+' => 1,
+                        b'-' => -1,
+                        _ => return None,
+                    };
+                    v = &v[1..];
+                    let h = num(&mut v, 2, 2)?;
+                    let m = if v.starts_with(':') {
+                        v = &v[1..];
+                        num(&mut v, 2, 2)?
+                    } else {
+                        num(&mut v, 0, 2).unwrap_or(0)
+                    };
+                    offset = sign * (i64::from(h) * 3600 + i64::from(m) * 60);
+                }
+            }
+        }
+        l = &l[len..];
+    }
+    if !v.is_empty() || !(1..=12).contains(&month) || day < 1 || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let dim = [31, if is_leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if day > dim[month as usize - 1] {
+        return None;
+    }
+    if let Some(pm) = pm {
+        hour = match (pm, hour) {
+            (true, h) if h < 12 => h + 12,
+            (false, 12) => 0,
+            (_, h) => h,
+        };
+    }
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(min) * 60
+        + i64::from(sec)
+        - offset;
+    Some(Time(i128::from(secs) * NANOS + i128::from(nano)))
+}
+
+fn frac_nanos(digits: &str) -> u32 {
+    let mut d: String = digits.chars().take(9).collect();
+    while d.len() < 9 {
+        d.push('0');
+    }
+    d.parse().unwrap_or(0)
+}
+
+/// The zero `time.Time`: January 1, year 1, 00:00:00 UTC.
+fn zero_time() -> Time {
+    Time(i128::from(days_from_civil(1, 1, 1)) * 86_400 * NANOS)
+}
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "now", &[], None, |_| Ok(Time::now().value()));
+    def(f, "date", &[Str, Any], None, |a| Ok(instant(&a[1]).format(s(&a[0])).into()));
+    def(f, "dateInZone", &[Str, Any, Str], None, |a| Ok(instant(&a[1]).format(s(&a[0])).into()));
+    def(f, "htmlDate", &[Any], None, |a| Ok(instant(&a[0]).format("2006-01-02").into()));
+    def(f, "htmlDateInZone", &[Any, Str], None, |a| Ok(instant(&a[0]).format("2006-01-02").into()));
+    def(f, "toDate", &[Str, Str], None, |a| {
+        Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(zero_time).value())
+    });
+    def(f, "mustToDate", &[Str, Str], None, |a| {
+        parse_time(s(&a[0]), s(&a[1]))
+            .map(Time::value)
+            .ok_or_else(|| format!("parsing time {:?} as {:?}: cannot parse", s(&a[1]), s(&a[0])))
+    });
+    def(f, "unixEpoch", &[TIME], None, |a| Ok(time_arg(&a[0])?.unix().to_string().into()));
+    def(f, "dateModify", &[Str, TIME], None, |a| {
+        let t = time_arg(&a[1])?;
+        Ok(match parse_duration(s(&a[0])) {
+            Some(d) => Time(t.0 + d).value(),
+            None => t.value(),
+        })
+    });
+    def(f, "mustDateModify", &[Str, TIME], None, |a| {
+        let t = time_arg(&a[1])?;
+        let d = parse_duration(s(&a[0]))
+            .ok_or_else(|| format!("time: invalid duration {:?}", s(&a[0])))?;
+        Ok(Time(t.0 + d).value())
+    });
+    def(f, "duration", &[Any], None, |a| {
+        // Sprig reads only strings and int64s; Go ints and floats give 0s.
+        let secs = match &a[0] {
+            Value::String(t) => t.parse::<i64>().unwrap_or(0),
+            _ => 0,
+        };
+        Ok(duration_string(i128::from(secs) * NANOS).into())
+    });
+    def(f, "durationRound", &[Any], None, |a| {
+        let d = match &a[0] {
+            Value::String(t) => parse_duration(t).unwrap_or(0),
+            Value::Struct(_) => time_arg(&a[0]).map_or(0, |t| Time::now().0 - t.0),
+            _ => 0,
+        };
+        Ok(round_duration(d).into())
+    });
+    def(f, "ago", &[Any], None, |a| {
+        let d = Time::now().0 - instant(&a[0]).0;
+        Ok(duration_string((d + NANOS / 2).div_euclid(NANOS) * NANOS).into())
+    });
+}
+
+/// Sprig's `durationRound`: the largest whole unit (y, mo, d, h, m, s) the duration exceeds.
+fn round_duration(d: i128) -> String {
+    let u = d.unsigned_abs();
+    let hour = 3600 * NANOS as u128;
+    let units: [(u128, &str); 6] = [
+        (hour * 24 * 365, "y"),
+        (hour * 24 * 30, "mo"),
+        (hour * 24, "d"),
+        (hour, "h"),
+        (60 * NANOS as u128, "m"),
+        (NANOS as u128, "s"),
+    ];
+    for (size, name) in units {
+        if u > size {
+            return format!("{}{name}", u / size);
+        }
+    }
+    "0s".into()
+}

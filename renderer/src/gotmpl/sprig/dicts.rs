@@ -1,0 +1,163 @@
+//! Sprig's dict functions: dict, get/set/unset/hasKey, keys/values/pluck/pick/omit, merge, deepCopy, dig.
+
+use std::collections::BTreeMap;
+
+use super::{def, is_empty, s, str_list, strval};
+use crate::gotmpl::{Funcs, MapRef, Param, Value};
+
+use Param::{Any, Map, String as Str};
+
+/// The map of a `map` parameter; a nil map reads as empty.
+fn m(v: &Value) -> MapRef {
+    match v {
+        Value::Map(m) => m.clone(),
+        _ => MapRef::default(),
+    }
+}
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "dict", &[], Some(Any), |a| {
+        let mut out = BTreeMap::new();
+        for pair in a.chunks(2) {
+            let value = pair.get(1).cloned().unwrap_or_else(|| Value::from(""));
+            out.insert(strval(&pair[0]), value);
+        }
+        Ok(Value::map(out))
+    });
+    def(f, "get", &[Map, Str], None, |a| {
+        Ok(m(&a[0]).get(s(&a[1])).unwrap_or_else(|| Value::from("")))
+    });
+    def(f, "set", &[Map, Str, Any], None, |a| {
+        // Setting into a nil map panics in Go.
+        let Value::Map(map) = &a[0] else {
+            return Err("assignment to entry in nil map".into());
+        };
+        map.write().insert(s(&a[1]).to_string(), a[2].clone());
+        Ok(a[0].clone())
+    });
+    def(f, "unset", &[Map, Str], None, |a| {
+        m(&a[0]).write().remove(s(&a[1]));
+        Ok(a[0].clone())
+    });
+    def(f, "hasKey", &[Map, Str], None, |a| Ok(m(&a[0]).read().contains_key(s(&a[1])).into()));
+    def(f, "keys", &[], Some(Map), |a| {
+        // Go's map order is random; sorted order is one of its possible orders.
+        let mut keys: Vec<String> =
+            a.iter().flat_map(|d| m(d).read().keys().cloned().collect::<Vec<_>>()).collect();
+        keys.sort();
+        Ok(str_list(keys))
+    });
+    def(f, "values", &[Map], None, |a| {
+        Ok(Value::list(m(&a[0]).entries().into_iter().map(|(_, v)| v).collect()))
+    });
+    def(f, "pluck", &[Str], Some(Map), |a| {
+        let key = s(&a[0]);
+        Ok(Value::list(a[1..].iter().filter_map(|d| m(d).get(key)).collect()))
+    });
+    def(f, "pick", &[Map], Some(Str), |a| {
+        let src = m(&a[0]);
+        let src = src.read();
+        let out = a[1..]
+            .iter()
+            .filter_map(|k| src.get(s(k)).map(|v| (s(k).to_string(), v.clone())))
+            .collect();
+        Ok(Value::map(out))
+    });
+    def(f, "omit", &[Map], Some(Str), |a| {
+        let omit: Vec<&str> = a[1..].iter().map(s).collect();
+        let out =
+            m(&a[0]).entries().into_iter().filter(|(k, _)| !omit.contains(&k.as_str())).collect();
+        Ok(Value::map(out))
+    });
+    for (name, overwrite) in [
+        ("merge", false),
+        ("mustMerge", false),
+        ("mergeOverwrite", true),
+        ("mustMergeOverwrite", true),
+    ] {
+        def(f, name, &[Map], Some(Map), move |a| {
+            let Value::Map(dst) = &a[0] else {
+                return Err("assignment to entry in nil map".into());
+            };
+            for src in &a[1..] {
+                if let Value::Map(src) = src {
+                    merge_into(dst, src, overwrite, 0);
+                }
+            }
+            Ok(a[0].clone())
+        });
+    }
+    def(f, "deepCopy", &[Any], None, |a| Ok(deep_copy(&a[0])));
+    def(f, "mustDeepCopy", &[Any], None, |a| Ok(deep_copy(&a[0])));
+    def(f, "dig", &[], Some(Any), |a| {
+        if a.len() < 3 {
+            return Err("dig needs at least three arguments".into());
+        }
+        let (keys, rest) = a.split_at(a.len() - 2);
+        let Value::Map(mut cur) = rest[1].clone() else {
+            return Err(format!(
+                "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                rest[1].type_name()
+            ));
+        };
+        for (n, k) in keys.iter().enumerate() {
+            let Value::String(k) = k else {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not string",
+                    k.type_name()
+                ));
+            };
+            let Some(step) = cur.get(k) else {
+                return Ok(rest[0].clone());
+            };
+            if n + 1 == keys.len() {
+                return Ok(step);
+            }
+            match step {
+                Value::Map(next) => cur = next,
+                other => {
+                    return Err(format!(
+                        "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                        other.type_name()
+                    ));
+                }
+            }
+        }
+        Ok(rest[0].clone())
+    });
+}
+
+/// mergo's map merge: a key missing or empty in `dst` takes `src`'s value;
+/// with `overwrite`, every `src` value replaces `dst`'s, empty ones too; maps
+/// on both sides merge deeply.
+fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
+    if dst.same(src) || depth > 100 {
+        return;
+    }
+    for (k, sv) in src.entries() {
+        let dv = dst.get(&k);
+        match (&dv, &sv) {
+            (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite, depth + 1),
+            (Some(d), _)
+                if !is_empty(d) && matches!(sv, Value::Map(_) | Value::List(_)) && !overwrite => {}
+            (None, _) => {
+                dst.write().insert(k, sv);
+            }
+            (Some(d), _) if is_empty(d) || overwrite => {
+                dst.write().insert(k, sv);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A copy sharing no maps with the original.
+fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => {
+            Value::map(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect())
+        }
+        Value::List(l) => Value::list(l.iter().map(deep_copy).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,143 @@
+//! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha1sum, sha256sum, adler32sum.
+
+use sha2::Digest;
+
+use super::{def, s};
+use crate::gotmpl::{Funcs, Param};
+
+use Param::String as Str;
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "b64enc", &[Str], None, |a| Ok(encode(s(&a[0]).as_bytes(), B64, 6).into()));
+    def(f, "b64dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B64, 6)).into()));
+    def(f, "b32enc", &[Str], None, |a| Ok(encode(s(&a[0]).as_bytes(), B32, 5).into()));
+    def(f, "b32dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B32, 5)).into()));
+    def(f, "sha256sum", &[Str], None, |a| {
+        let digest = sha2::Sha256::digest(s(&a[0]).as_bytes());
+        Ok(digest.iter().map(|b| format!("{b:02x}")).collect::<String>().into())
+    });
+    def(f, "sha1sum", &[Str], None, |a| {
+        Ok(sha1(s(&a[0]).as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>().into())
+    });
+    def(f, "adler32sum", &[Str], None, |a| {
+        let (mut x, mut y) = (1u32, 0u32);
+        for b in s(&a[0]).bytes() {
+            x = (x + u32::from(b)) % 65521;
+            y = (y + x) % 65521;
+        }
+        Ok(((y << 16) | x).to_string().into())
+    });
+}
+
+/// Decoded bytes as a string, or Go's error text, which Sprig returns in its place.
+fn text(r: Result<Vec<u8>, String>) -> String {
+    match r {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => e,
+    }
+}
+
+/// Standard padded base64 (`bits` = 6) or base32 (`bits` = 5) encoding.
+fn encode(data: &[u8], alphabet: &[u8], bits: u32) -> String {
+    let mut out = String::new();
+    let (mut acc, mut n) = (0u64, 0u32);
+    for &b in data {
+        acc = (acc << 8) | u64::from(b);
+        n += 8;
+        while n >= bits {
+            n -= bits;
+            out.push(alphabet[((acc >> n) & ((1 << bits) - 1)) as usize] as char);
+        }
+    }
+    if n > 0 {
+        out.push(alphabet[((acc << (bits - n)) & ((1 << bits) - 1)) as usize] as char);
+    }
+    let block = if bits == 6 { 4 } else { 8 };
+    while !out.len().is_multiple_of(block) {
+        out.push('=');
+    }
+    out
+}
+
+/// Strict padded decoding; errors read like Go's `illegal base64 data at input byte N`.
+fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
+    let name = if bits == 6 { "base64" } else { "base32" };
+    let illegal = |i: usize| format!("illegal {name} data at input byte {i}");
+    let block = if bits == 6 { 4 } else { 8 };
+    // Go skips newlines in encoded input.
+    let chars: Vec<(usize, u8)> =
+        text.bytes().enumerate().filter(|(_, c)| *c != b'\n' && *c != b'\r').collect();
+    let mut out = Vec::new();
+    let (mut acc, mut n) = (0u64, 0u32);
+    let mut pad_at = None;
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if c == b'=' {
+            pad_at.get_or_insert(k);
+            continue;
+        }
+        if pad_at.is_some() {
+            return Err(illegal(i));
+        }
+        let Some(v) = alphabet.iter().position(|a| *a == c) else {
+            return Err(illegal(i));
+        };
+        acc = (acc << bits) | v as u64;
+        n += bits;
+        if n >= 8 {
+            n -= 8;
+            out.push((acc >> n) as u8);
+        }
+    }
+    if !chars.len().is_multiple_of(block) {
+        return Err(illegal(chars.last().map_or(0, |c| c.0 + 1).min(text.len())));
+    }
+    Ok(out)
+}
+
+/// SHA-1 (FIPS 180-4), which Sprig's `sha1sum` prints in hex.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut msg = data.to_vec();
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 80];
+        for (t, word) in block.chunks(4).enumerate() {
+            w[t] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for t in 16..80 {
+            w[t] = (w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (t, wt) in w.iter().enumerate() {
+            let (f, k) = match t {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let temp =
+                a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wt);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = temp;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, word) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}

@@ -1,0 +1,202 @@
+//! JSON functions: `toJson`, `toPrettyJson`, `toRawJson` (Go's `encoding/json` output) and `fromJson`, `fromJsonArray` (Helm's).
+
+use std::collections::BTreeMap;
+
+use super::{def, s};
+use crate::gotmpl::{Funcs, Param, Value};
+
+/// How deep a value is encoded before the encoder gives up, as Go does on a cycle.
+const MAX_DEPTH: usize = 1000;
+
+pub(super) fn register(f: &mut Funcs) {
+    for name in ["toJson", "mustToJson"] {
+        def(f, name, &[Param::Any], None, |a| {
+            Ok(to_json(&a[0], true, None).unwrap_or_default().into())
+        });
+    }
+    for name in ["toRawJson", "mustToRawJson"] {
+        def(f, name, &[Param::Any], None, |a| {
+            Ok(to_json(&a[0], false, None).unwrap_or_default().into())
+        });
+    }
+    for name in ["toPrettyJson", "mustToPrettyJson"] {
+        def(f, name, &[Param::Any], None, |a| {
+            Ok(to_json(&a[0], true, Some("  ")).unwrap_or_default().into())
+        });
+    }
+    def(f, "fromJson", &[Param::String], None, |a| {
+        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
+            Ok(serde_json::Value::Object(o)) => from_serde(&serde_json::Value::Object(o)),
+            Ok(other) => error_map(format!(
+                "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                json_kind(&other)
+            )),
+            Err(e) => error_map(e.to_string()),
+        })
+    });
+    def(f, "fromJsonArray", &[Param::String], None, |a| {
+        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
+            Ok(serde_json::Value::Array(items)) => {
+                Value::list(items.iter().map(from_serde).collect())
+            }
+            Ok(other) => Value::list(vec![Value::from(format!(
+                "json: cannot unmarshal {} into Go value of type []interface {{}}",
+                json_kind(&other)
+            ))]),
+            Err(e) => Value::list(vec![Value::from(e.to_string())]),
+        })
+    });
+}
+
+fn error_map(message: String) -> Value {
+    Value::map(BTreeMap::from([("Error".to_string(), Value::from(message))]))
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Decoded JSON as Go's `json.Unmarshal` into `interface{}` gives it: numbers are float64.
+pub(crate) fn from_serde(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(a) => Value::list(a.iter().map(from_serde).collect()),
+        serde_json::Value::Object(o) => {
+            Value::map(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect())
+        }
+    }
+}
+
+/// Go's `json.Marshal` (or `MarshalIndent` with `indent`); `None` where Go fails (NaN, infinities, functions).
+pub(crate) fn to_json(v: &Value, escape_html: bool, indent: Option<&str>) -> Option<String> {
+    let mut out = String::new();
+    encode(&mut out, v, escape_html, indent, 0)?;
+    Some(out)
+}
+
+fn newline(out: &mut String, indent: Option<&str>, depth: usize) {
+    if let Some(ind) = indent {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(ind);
+        }
+    }
+}
+
+fn encode(
+    out: &mut String,
+    v: &Value,
+    html: bool,
+    indent: Option<&str>,
+    depth: usize,
+) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match v {
+        Value::Missing | Value::Nil => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&json_float(*f)?),
+        Value::String(s) => quote(out, s, html),
+        Value::List(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return Some(());
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, depth + 1);
+                encode(out, item, html, indent, depth + 1)?;
+            }
+            newline(out, indent, depth);
+            out.push(']');
+        }
+        Value::Map(m) => {
+            let entries = m.entries();
+            object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
+        }
+        Value::Struct(st) => {
+            object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
+        }
+        Value::Func(_) => return None,
+    }
+    Some(())
+}
+
+fn object<'a>(
+    out: &mut String,
+    entries: impl ExactSizeIterator<Item = (&'a str, &'a Value)>,
+    html: bool,
+    indent: Option<&str>,
+    depth: usize,
+) -> Option<()> {
+    if entries.len() == 0 {
+        out.push_str("{}");
+        return Some(());
+    }
+    out.push('{');
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, indent, depth + 1);
+        quote(out, k, html);
+        out.push(':');
+        if indent.is_some() {
+            out.push(' ');
+        }
+        encode(out, v, html, indent, depth + 1)?;
+    }
+    newline(out, indent, depth);
+    out.push('}');
+    Some(())
+}
+
+/// A float as `encoding/json` writes it: `%f`-like shortest form, exponent form outside [1e-6, 1e21).
+fn json_float(f: f64) -> Option<String> {
+    if !f.is_finite() {
+        return None;
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // Shortest digits in exponent form, with Go's `e-07` cleaned to `e-7`.
+        let s = format!("{f:e}");
+        let (mant, exp) = s.split_once('e')?;
+        let exp: i32 = exp.parse().ok()?;
+        let sign = if exp < 0 { '-' } else { '+' };
+        return Some(format!("{mant}e{sign}{}", exp.abs()));
+    }
+    Some(if f == f.trunc() && abs < 1e21 { format!("{f:.0}") } else { format!("{f}") })
+}
+
+fn quote(out: &mut String, s: &str, html: bool) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

@@ -1,0 +1,183 @@
+//! Sprig's list functions: list, first/last/rest/initial, append/prepend/concat, uniq, without, has, slice, sortAlpha, until, seq.
+
+use super::{deep_equal, def, i, is_empty, kind_for_error, list_of, str_list, strslice, to_int64};
+use crate::gotmpl::{Funcs, Param, Value};
+
+use Param::{Any, Int};
+
+/// The most elements `until`, `untilStep` and `seq` produce; more is a runaway template.
+const MAX_RANGE: i64 = 1 << 22;
+
+/// Registers a list function and its `must` variant, which Sprig gives the same behaviour here.
+fn both(
+    f: &mut Funcs,
+    name: &str,
+    params: &[Param],
+    variadic: Option<Param>,
+    body: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + Clone + 'static,
+) {
+    def(f, name, params, variadic, body.clone());
+    let must = format!("must{}{}", name[..1].to_uppercase(), &name[1..]);
+    def(f, &must, params, variadic, body);
+}
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "list", &[], Some(Any), |a| Ok(Value::list(a.to_vec())));
+    def(f, "tuple", &[], Some(Any), |a| Ok(Value::list(a.to_vec())));
+    both(f, "first", &[Any], None, |a| {
+        Ok(list_of(&a[0], "find first")?.first().cloned().unwrap_or(Value::Nil))
+    });
+    both(f, "last", &[Any], None, |a| {
+        Ok(list_of(&a[0], "find last")?.last().cloned().unwrap_or(Value::Nil))
+    });
+    both(f, "rest", &[Any], None, |a| {
+        let l = list_of(&a[0], "find rest")?;
+        Ok(Value::list(l.get(1..).unwrap_or_default().to_vec()))
+    });
+    both(f, "initial", &[Any], None, |a| {
+        let l = list_of(&a[0], "find initial")?;
+        Ok(Value::list(l.get(..l.len().saturating_sub(1)).unwrap_or_default().to_vec()))
+    });
+    let push = |a: &[Value]| {
+        let mut l = list_of(&a[0], "push")?.to_vec();
+        l.push(a[1].clone());
+        Ok(Value::list(l))
+    };
+    both(f, "append", &[Any, Any], None, push);
+    both(f, "push", &[Any, Any], None, push);
+    both(f, "prepend", &[Any, Any], None, |a| {
+        let mut l = vec![a[1].clone()];
+        l.extend(list_of(&a[0], "prepend")?.iter().cloned());
+        Ok(Value::list(l))
+    });
+    def(f, "concat", &[], Some(Any), |a| {
+        let mut out = Vec::new();
+        for l in a {
+            match l {
+                Value::List(items) => out.extend(items.iter().cloned()),
+                other => {
+                    return Err(format!("Cannot concat type {} as list", kind_for_error(other)));
+                }
+            }
+        }
+        Ok(Value::list(out))
+    });
+    both(f, "reverse", &[Any], None, |a| {
+        Ok(Value::list(list_of(&a[0], "find reverse")?.iter().rev().cloned().collect()))
+    });
+    both(f, "uniq", &[Any], None, |a| {
+        let mut out: Vec<Value> = Vec::new();
+        for v in list_of(&a[0], "find uniq")? {
+            if !out.iter().any(|o| deep_equal(o, v)) {
+                out.push(v.clone());
+            }
+        }
+        Ok(Value::list(out))
+    });
+    both(f, "without", &[Any], Some(Any), |a| {
+        let omit = &a[1..];
+        let l = list_of(&a[0], "find without")?;
+        Ok(Value::list(
+            l.iter().filter(|v| !omit.iter().any(|o| deep_equal(o, v))).cloned().collect(),
+        ))
+    });
+    both(f, "has", &[Any, Any], None, |a| {
+        if a[1].is_nil() {
+            return Ok(false.into());
+        }
+        let l = list_of(&a[1], "find has")?;
+        Ok(l.iter().any(|v| deep_equal(v, &a[0])).into())
+    });
+    both(f, "compact", &[Any], None, |a| {
+        let l = list_of(&a[0], "compact")?;
+        Ok(Value::list(l.iter().filter(|v| !is_empty(v)).cloned().collect()))
+    });
+    both(f, "slice", &[Any], Some(Any), |a| {
+        let Value::List(l) = &a[0] else {
+            return Err(format!(
+                "list should be type of slice or array but {}",
+                kind_for_error(&a[0])
+            ));
+        };
+        if l.is_empty() {
+            return Ok(Value::Nil);
+        }
+        let start = a.get(1).map_or(0, to_int64);
+        let end = a.get(2).map_or(l.len() as i64, to_int64);
+        if start < 0 || end < start || end > l.len() as i64 {
+            return Err(format!("reflect: slice index out of range [{start}:{end}]"));
+        }
+        Ok(Value::list(l[start as usize..end as usize].to_vec()))
+    });
+    def(f, "sortAlpha", &[Any], None, |a| {
+        let mut items = match &a[0] {
+            Value::List(_) => strslice(&a[0]),
+            other => vec![super::strval(other)],
+        };
+        items.sort();
+        Ok(str_list(items))
+    });
+    both(f, "chunk", &[Int, Any], None, |a| {
+        let size = i(&a[0]);
+        let l = list_of(&a[1], "chunk")?;
+        if size <= 0 {
+            return Err("runtime error: integer divide by zero".into());
+        }
+        Ok(Value::list(l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect()))
+    });
+    def(f, "until", &[Int], None, |a| {
+        let n = i(&a[0]);
+        ints(until_step(0, n, if n < 0 { -1 } else { 1 })?)
+    });
+    def(f, "untilStep", &[Int, Int, Int], None, |a| {
+        ints(until_step(i(&a[0]), i(&a[1]), i(&a[2]))?)
+    });
+    def(f, "seq", &[], Some(Int), |a| {
+        let p: Vec<i64> = a.iter().map(i).collect();
+        let nums = match p.as_slice() {
+            [end] => {
+                let inc = if *end < 1 { -1 } else { 1 };
+                until_step(1, end + inc, inc)?
+            }
+            [start, end] => {
+                let step = if end < start { -1 } else { 1 };
+                until_step(*start, end + step, step)?
+            }
+            [start, step, end] => {
+                let inc = if end < start { -1 } else { 1 };
+                if end < start && *step > 0 {
+                    Vec::new()
+                } else {
+                    until_step(*start, end + inc, *step)?
+                }
+            }
+            _ => Vec::new(),
+        };
+        let text: Vec<String> = nums.iter().map(i64::to_string).collect();
+        Ok(text.join(" ").into())
+    });
+}
+
+fn ints(v: Vec<i64>) -> Result<Value, String> {
+    Ok(Value::list(v.into_iter().map(Value::Int).collect()))
+}
+
+/// Sprig's `untilStep`, bounded.
+fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, String> {
+    let mut v = Vec::new();
+    if (stop < start && step >= 0) || (stop >= start && step <= 0) {
+        return Ok(v);
+    }
+    let mut x = start;
+    while (step > 0 && x < stop) || (step < 0 && x > stop) {
+        if v.len() as i64 >= MAX_RANGE {
+            return Err(format!("more than {MAX_RANGE} elements"));
+        }
+        v.push(x);
+        x = match x.checked_add(step) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+    Ok(v)
+}

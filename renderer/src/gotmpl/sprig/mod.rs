@@ -1,0 +1,167 @@
+//! The Sprig function library (Masterminds/sprig v3, as Helm exposes it) as an optional function set.
+//!
+//! [`funcs`] returns the functions to add to a [`Funcs`] registry. Each group
+//! lives in its own module; the conversions every group shares (Sprig's
+//! `strval`, `cast.ToInt64`, `cast.ToFloat64`, `strslice`, `empty`) are here.
+//! Where Sprig panics, the function returns an error, which Go's template
+//! package also reports as `error calling NAME: ...`.
+
+mod date;
+mod defaults;
+mod dicts;
+mod encoding;
+mod floatmath;
+mod json;
+mod lists;
+mod math;
+mod path;
+mod random;
+mod regex;
+mod semver;
+mod strings;
+
+use super::fmt::display;
+use super::{Funcs, Function, Param, Value};
+
+/// All Sprig functions implemented here.
+pub fn funcs() -> Funcs {
+    let mut f = Funcs::new();
+    strings::register(&mut f);
+    defaults::register(&mut f);
+    date::register(&mut f);
+    lists::register(&mut f);
+    dicts::register(&mut f);
+    math::register(&mut f);
+    path::register(&mut f);
+    random::register(&mut f);
+    encoding::register(&mut f);
+    floatmath::register(&mut f);
+    json::register(&mut f);
+    regex::register(&mut f);
+    semver::register(&mut f);
+    f
+}
+
+/// Registers a function of typed parameters whose body needs only the arguments.
+fn def(
+    f: &mut Funcs,
+    name: &str,
+    params: &[Param],
+    variadic: Option<Param>,
+    body: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static,
+) {
+    f.insert(name, Function::new(move |_, args| body(args)).params(params, variadic));
+}
+
+/// Sprig's `strval`: strings as they are, anything else as `%v` prints it.
+fn strval(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Missing | Value::Nil => "<nil>".to_string(),
+        Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
+        other => display(other),
+    }
+}
+
+/// The string of a `string` parameter (the executor has checked the type).
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// The integer of an `int` parameter (the executor has checked the type).
+fn i(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        _ => 0,
+    }
+}
+
+/// `cast.ToInt64`: numbers truncated, numeric strings parsed (Go base prefixes allowed), bools 0/1, else 0.
+fn to_int64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Float(f) => *f as i64,
+        Value::Bool(b) => i64::from(*b),
+        Value::String(s) => super::parse::parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// `cast.ToFloat64`.
+fn to_float64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::String(s) => s.parse::<f64>().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// cast's `trimZeroDecimal`: `"12.000"` is `"12"`.
+fn trim_zero_decimal(s: &str) -> &str {
+    match s.split_once('.') {
+        Some((int, frac))
+            if !int.is_empty() && !frac.is_empty() && frac.bytes().all(|b| b == b'0') =>
+        {
+            int
+        }
+        _ => s,
+    }
+}
+
+/// Sprig's `strslice`: the strings of a list (nils dropped), or the value as a one-string list.
+fn strslice(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(l) => l.iter().filter(|v| !v.is_nil()).map(strval).collect(),
+        Value::Nil | Value::Missing => Vec::new(),
+        other => vec![strval(other)],
+    }
+}
+
+/// Sprig's `empty`: nil, false, zero and empty collections are empty; structs never are.
+fn is_empty(v: &Value) -> bool {
+    !matches!(v, Value::Struct(_)) && !v.is_true()
+}
+
+/// A list from a value that must be a slice, or Sprig's error naming `what`.
+fn list_of<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
+    match v {
+        Value::List(l) => Ok(l),
+        other => Err(format!("Cannot {what} on type {}", kind_for_error(other))),
+    }
+}
+
+/// The kind Sprig names in its errors (`reflect.Kind` of the value).
+fn kind_for_error(v: &Value) -> &'static str {
+    v.kind_name()
+}
+
+/// Go's `reflect.DeepEqual` on template values: types must match too.
+fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.same(y) {
+                return true;
+            }
+            let (x, y) = (x.entries(), y.entries());
+            x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|((k1, v1), (k2, v2))| k1 == k2 && deep_equal(v1, v2))
+        }
+        (Value::Struct(x), Value::Struct(y)) => std::sync::Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// Strings as a list value.
+fn str_list(items: Vec<String>) -> Value {
+    Value::list(items.into_iter().map(Value::from).collect())
+}

@@ -1,0 +1,316 @@
+//! Sprig's `semver` and `semverCompare`: Masterminds semver v3 versions and constraints (`>=1.19-0`, `~1.2`, `^2`, `1.x`, `1 - 2`, `||`).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+
+use super::{def, s};
+use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
+
+const VERSION: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const CONSTRAINT_VERSION: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const OPS: &str = r"(=|!=|>|<|>=|=>|<=|=<|~|~>|\^)";
+
+static VERSION_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{VERSION}$")).expect("the version pattern is valid"));
+static CONSTRAINT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"^\s*{OPS}?\s*({CONSTRAINT_VERSION})\s*$"))
+        .expect("the constraint pattern is valid")
+});
+static FIND_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"{OPS}?\s*{CONSTRAINT_VERSION}")).expect("the constraint pattern is valid")
+});
+static VALID_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let one = format!(r"{OPS}?\s*{CONSTRAINT_VERSION}");
+    Regex::new(&format!(r"^(\s*{one}\s*(,|\s)?\s*)*$")).expect("the constraint pattern is valid")
+});
+static RANGE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"\s*({CONSTRAINT_VERSION})\s+-\s+({CONSTRAINT_VERSION})\s*"))
+        .expect("the range pattern is valid")
+});
+
+pub(super) fn register(f: &mut Funcs) {
+    for name in ["semver", "mustSemver"] {
+        def(
+            f,
+            name,
+            &[Param::String],
+            None,
+            |a| Ok(Version::parse(s(&a[0]))?.into_value(s(&a[0]))),
+        );
+    }
+    def(f, "semverCompare", &[Param::String, Param::String], None, |a| {
+        let constraints = parse_constraints(s(&a[0]))?;
+        let v = Version::parse(s(&a[1]))?;
+        Ok(constraints.iter().any(|and| and.iter().all(|c| c.check(&v))).into())
+    });
+}
+
+/// A semantic version.
+#[derive(Debug, Clone)]
+struct Version {
+    major: u64,
+    minor: u64,
+    patch: u64,
+    pre: String,
+    meta: String,
+}
+
+impl Version {
+    /// The `*semver.Version` a template sees: methods `Major`, `Minor`,
+    /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`.
+    fn into_value(self, original: &str) -> Value {
+        let text = self.to_string();
+        let mut methods = BTreeMap::new();
+        let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
+        methods.insert("Major".to_string(), constant(Value::Int(self.major as i64)));
+        methods.insert("Minor".to_string(), constant(Value::Int(self.minor as i64)));
+        methods.insert("Patch".to_string(), constant(Value::Int(self.patch as i64)));
+        methods.insert("Prerelease".to_string(), constant(Value::from(self.pre.as_str())));
+        methods.insert("Metadata".to_string(), constant(Value::from(self.meta.as_str())));
+        methods.insert("Original".to_string(), constant(Value::from(original)));
+        methods.insert("String".to_string(), constant(Value::from(text.as_str())));
+        let me = self.clone();
+        methods.insert(
+            "Compare".to_string(),
+            Function::new(move |_, a| {
+                let other = match &a[0] {
+                    Value::Struct(st) => st.string.clone().unwrap_or_default(),
+                    other => {
+                        return Err(format!(
+                            "wrong type for value; expected *semver.Version; got {}",
+                            other.type_name()
+                        ));
+                    }
+                };
+                let o = Version::parse(&other)?;
+                Ok(Value::Int(me.compare(&o) as i64))
+            })
+            .params(&[Param::Any], None),
+        );
+        Value::Struct(Arc::new(Struct {
+            type_name: "*semver.Version".to_string(),
+            fields: Vec::new(),
+            methods,
+            string: Some(text),
+            native: None,
+        }))
+    }
+
+    fn parse(text: &str) -> Result<Version, String> {
+        let invalid = || "Invalid Semantic Version".to_string();
+        let m = VERSION_RE.captures(text).ok_or_else(invalid)?;
+        let num = |i: usize| -> Result<u64, String> {
+            match m.get(i) {
+                Some(g) => g.as_str().trim_start_matches('.').parse().map_err(|_| invalid()),
+                None => Ok(0),
+            }
+        };
+        let pre = m.get(5).map_or("", |g| g.as_str()).to_string();
+        for part in pre.split('.').filter(|p| !p.is_empty()) {
+            if part.len() > 1 && part.starts_with('0') && part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("Version segment starts with 0".into());
+            }
+        }
+        let meta = m.get(8).map_or("", |g| g.as_str()).to_string();
+        Ok(Version { major: num(1)?, minor: num(2)?, patch: num(3)?, pre, meta })
+    }
+
+    fn compare(&self, o: &Version) -> Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(o.major, o.minor, o.patch))
+            .then_with(|| compare_pre(&self.pre, &o.pre))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre)?;
+        }
+        if !self.meta.is_empty() {
+            write!(f, "+{}", self.meta)?;
+        }
+        Ok(())
+    }
+}
+
+fn compare_pre(a: &str, b: &str) -> Ordering {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        _ => {}
+    }
+    let (pa, pb): (Vec<&str>, Vec<&str>) = (a.split('.').collect(), b.split('.').collect());
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(p), Ok(q)) => p.cmp(&q),
+            (Ok(_), Err(_)) => Ordering::Less,
+            (Err(_), Ok(_)) => Ordering::Greater,
+            _ => x.cmp(y),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
+/// One comparison of a constraint.
+struct Constraint {
+    op: String,
+    con: Version,
+    dirty: bool,
+    minor_dirty: bool,
+    patch_dirty: bool,
+}
+
+fn is_x(s: &str) -> bool {
+    matches!(s, "x" | "X" | "*")
+}
+
+/// Parses `a || b, c` into OR groups of AND-ed constraints.
+fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
+    let text = RANGE_RE.replace_all(text, ">= ${1}, <= ${11}");
+    let mut ors = Vec::new();
+    for segment in text.split("||") {
+        if !VALID_RE.is_match(segment) {
+            return Err(format!("improper constraint: {segment}"));
+        }
+        let found: Vec<&str> = FIND_RE.find_iter(segment).map(|m| m.as_str()).collect();
+        let found = if found.is_empty() { vec![segment] } else { found };
+        let mut and = Vec::new();
+        for c in found {
+            and.push(parse_constraint(c)?);
+        }
+        ors.push(and);
+    }
+    Ok(ors)
+}
+
+fn parse_constraint(c: &str) -> Result<Constraint, String> {
+    let m = CONSTRAINT_RE.captures(c).ok_or_else(|| format!("improper constraint: {c}"))?;
+    let op = m.get(1).map_or("", |g| g.as_str()).to_string();
+    let g = |i: usize| m.get(i).map_or("", |g| g.as_str());
+    let (major, minor, patch, pre) = (g(3), g(4), g(5), g(6));
+    let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
+    let ver = if is_x(major) || major.is_empty() {
+        dirty = true;
+        "0.0.0".to_string()
+    } else if is_x(minor.trim_start_matches('.')) || minor.is_empty() {
+        dirty = true;
+        minor_dirty = true;
+        format!("{major}.0.0{pre}")
+    } else if is_x(patch.trim_start_matches('.')) || patch.is_empty() {
+        dirty = true;
+        patch_dirty = true;
+        format!("{major}{minor}.0{pre}")
+    } else {
+        g(2).to_string()
+    };
+    let con = Version::parse(&ver).map_err(|_| "constraint Parser Error".to_string())?;
+    Ok(Constraint { op, con, dirty, minor_dirty, patch_dirty })
+}
+
+impl Constraint {
+    fn check(&self, v: &Version) -> bool {
+        let c = &self.con;
+        // A pre-release matches only constraints that name a pre-release.
+        if !v.pre.is_empty() && c.pre.is_empty() {
+            return false;
+        }
+        let ord = v.compare(c);
+        match self.op.as_str() {
+            "" | "=" => {
+                if self.dirty {
+                    self.tilde(v)
+                } else {
+                    ord == Ordering::Equal
+                }
+            }
+            "!=" => {
+                if !self.dirty {
+                    return ord != Ordering::Equal;
+                }
+                if c.major != v.major {
+                    return true;
+                }
+                if self.minor_dirty {
+                    return false;
+                }
+                if c.minor != v.minor {
+                    return true;
+                }
+                if self.patch_dirty {
+                    return false;
+                }
+                ord != Ordering::Equal
+            }
+            ">" => {
+                if !self.dirty {
+                    return ord == Ordering::Greater;
+                }
+                if v.major != c.major {
+                    return v.major > c.major;
+                }
+                if self.minor_dirty {
+                    return false;
+                }
+                if self.patch_dirty {
+                    return v.minor > c.minor;
+                }
+                ord == Ordering::Greater
+            }
+            "<" => ord == Ordering::Less,
+            ">=" | "=>" => ord != Ordering::Less,
+            "<=" | "=<" => {
+                if !self.dirty {
+                    return ord != Ordering::Greater;
+                }
+                !(v.major > c.major
+                    || (v.major == c.major && v.minor > c.minor && !self.minor_dirty))
+            }
+            "~" | "~>" => self.tilde(v),
+            "^" => self.caret(v),
+            _ => false,
+        }
+    }
+
+    fn tilde(&self, v: &Version) -> bool {
+        let c = &self.con;
+        if v.compare(c) == Ordering::Less {
+            return false;
+        }
+        if c.major == 0 && c.minor == 0 && c.patch == 0 && !self.minor_dirty && !self.patch_dirty {
+            return true;
+        }
+        if v.major != c.major {
+            return false;
+        }
+        v.minor == c.minor || self.minor_dirty
+    }
+
+    fn caret(&self, v: &Version) -> bool {
+        let c = &self.con;
+        if v.compare(c) == Ordering::Less {
+            return false;
+        }
+        if c.major > 0 || self.minor_dirty {
+            return v.major == c.major;
+        }
+        if v.major > 0 {
+            return false;
+        }
+        if c.minor > 0 || self.patch_dirty {
+            return v.minor == c.minor;
+        }
+        if v.minor > 0 {
+            return false;
+        }
+        c.patch == v.patch
+    }
+}

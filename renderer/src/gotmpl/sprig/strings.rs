@@ -1,0 +1,327 @@
+//! Sprig's string functions: case, trimming, searching, padding, quoting, splitting and joining.
+
+use super::{def, i, s, str_list, strslice, strval};
+use crate::gotmpl::fmt::quote as go_quote;
+use crate::gotmpl::{Funcs, Param, Value};
+
+use Param::{Any, Int, String as Str};
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "upper", &[Str], None, |a| Ok(s(&a[0]).to_uppercase().into()));
+    def(f, "lower", &[Str], None, |a| Ok(s(&a[0]).to_lowercase().into()));
+    def(f, "title", &[Str], None, |a| Ok(title(s(&a[0])).into()));
+    def(f, "untitle", &[Str], None, |a| Ok(untitle(s(&a[0])).into()));
+    def(f, "trim", &[Str], None, |a| Ok(s(&a[0]).trim_matches(is_go_space).into()));
+    def(f, "trimAll", &[Str, Str], None, |a| {
+        let cut: Vec<char> = s(&a[0]).chars().collect();
+        Ok(s(&a[1]).trim_matches(|c| cut.contains(&c)).into())
+    });
+    def(f, "trimSuffix", &[Str, Str], None, |a| {
+        Ok(s(&a[1]).strip_suffix(s(&a[0])).unwrap_or(s(&a[1])).into())
+    });
+    def(f, "trimPrefix", &[Str, Str], None, |a| {
+        Ok(s(&a[1]).strip_prefix(s(&a[0])).unwrap_or(s(&a[1])).into())
+    });
+    def(f, "nospace", &[Str], None, |a| {
+        Ok(s(&a[0]).chars().filter(|c| !c.is_whitespace()).collect::<String>().into())
+    });
+    def(f, "repeat", &[Int, Str], None, |a| {
+        let n = i(&a[0]);
+        if n < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
+        let out_len = (n as u128) * (s(&a[1]).len() as u128);
+        if out_len > 64 << 20 {
+            return Err("strings: Repeat output length overflow".into());
+        }
+        Ok(s(&a[1]).repeat(n as usize).into())
+    });
+    def(f, "substr", &[Int, Int, Str], None, |a| substr(i(&a[0]), i(&a[1]), s(&a[2])));
+    def(f, "trunc", &[Int, Str], None, |a| {
+        let (c, text) = (i(&a[0]), s(&a[1]));
+        let len = text.len() as i64;
+        let cut = if c < 0 && len + c > 0 {
+            byte_slice(text, (len + c) as usize, text.len())?
+        } else if c >= 0 && len > c {
+            byte_slice(text, 0, c as usize)?
+        } else {
+            text.to_string()
+        };
+        Ok(cut.into())
+    });
+    def(f, "abbrev", &[Int, Str], None, |a| {
+        let (w, text) = (i(&a[0]), s(&a[1]));
+        if w < 4 || text.len() as i64 <= w {
+            return Ok(text.into());
+        }
+        Ok(format!("{}...", byte_slice(text, 0, (w - 3) as usize)?).into())
+    });
+    def(f, "initials", &[Str], None, |a| {
+        Ok(s(&a[0]).split_whitespace().filter_map(|w| w.chars().next()).collect::<String>().into())
+    });
+    def(f, "contains", &[Str, Str], None, |a| Ok(s(&a[1]).contains(s(&a[0])).into()));
+    def(f, "hasPrefix", &[Str, Str], None, |a| Ok(s(&a[1]).starts_with(s(&a[0])).into()));
+    def(f, "hasSuffix", &[Str, Str], None, |a| Ok(s(&a[1]).ends_with(s(&a[0])).into()));
+    def(f, "quote", &[], Some(Any), |a| {
+        let parts: Vec<String> =
+            a.iter().filter(|v| !v.is_nil()).map(|v| go_quote(&strval(v))).collect();
+        Ok(parts.join(" ").into())
+    });
+    def(f, "squote", &[], Some(Any), |a| {
+        let parts: Vec<String> =
+            a.iter().filter(|v| !v.is_nil()).map(|v| format!("'{}'", strval(v))).collect();
+        Ok(parts.join(" ").into())
+    });
+    def(f, "cat", &[], Some(Any), |a| {
+        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(strval).collect();
+        Ok(parts.join(" ").into())
+    });
+    def(f, "indent", &[Int, Str], None, |a| Ok(indent(i(&a[0]), s(&a[1]))?.into()));
+    def(f, "nindent", &[Int, Str], None, |a| {
+        Ok(format!("\n{}", indent(i(&a[0]), s(&a[1]))?).into())
+    });
+    def(f, "replace", &[Str, Str, Str], None, |a| Ok(s(&a[2]).replace(s(&a[0]), s(&a[1])).into()));
+    def(f, "plural", &[Str, Str, Int], None, |a| {
+        Ok(if i(&a[2]) == 1 { a[0].clone() } else { a[1].clone() })
+    });
+    def(f, "toString", &[Any], None, |a| Ok(strval(&a[0]).into()));
+    def(f, "toStrings", &[Any], None, |a| Ok(str_list(strslice(&a[0]))));
+    def(f, "join", &[Str, Any], None, |a| Ok(strslice(&a[1]).join(s(&a[0])).into()));
+    def(f, "splitList", &[Str, Str], None, |a| Ok(str_list(go_split(s(&a[1]), s(&a[0]), -1))));
+    def(f, "split", &[Str, Str], None, |a| Ok(indexed(go_split(s(&a[1]), s(&a[0]), -1))));
+    def(f, "splitn", &[Str, Int, Str], None, |a| {
+        Ok(indexed(go_split(s(&a[2]), s(&a[0]), i(&a[1]))))
+    });
+    def(f, "camelcase", &[Str], None, |a| Ok(camel_case(s(&a[0])).into()));
+    def(f, "wrap", &[Int, Str], None, |a| Ok(wrap(s(&a[1]), i(&a[0]), "\n", false).into()));
+    def(f, "wrapWith", &[Int, Str, Str], None, |a| {
+        Ok(wrap(s(&a[2]), i(&a[0]), s(&a[1]), true).into())
+    });
+    def(f, "swapcase", &[Str], None, |a| {
+        let out: String = s(&a[0])
+            .chars()
+            .map(|c| {
+                if c.is_uppercase() {
+                    c.to_lowercase().collect::<String>()
+                } else if c.is_lowercase() {
+                    c.to_uppercase().collect::<String>()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        Ok(out.into())
+    });
+}
+
+/// Go's `unicode.IsSpace`, which `strings.TrimSpace` uses.
+fn is_go_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{A0}')
+        || (c as u32 > 0xff && c.is_whitespace())
+}
+
+/// A byte range of a string, as Go slices it; an error where Go would panic.
+fn byte_slice(text: &str, start: usize, end: usize) -> Result<String, String> {
+    if start > end || end > text.len() {
+        return Err(format!("runtime error: slice bounds out of range [{start}:{end}]"));
+    }
+    Ok(String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned())
+}
+
+/// Sprig's `substring`.
+fn substr(start: i64, end: i64, text: &str) -> Result<Value, String> {
+    let len = text.len() as i64;
+    let out = if start < 0 {
+        if end < 0 || end > len {
+            return Err(format!(
+                "runtime error: slice bounds out of range [:{end}] with length {len}"
+            ));
+        }
+        byte_slice(text, 0, end as usize)?
+    } else if end < 0 || end > len {
+        if start > len {
+            return Err(format!("runtime error: slice bounds out of range [{start}:{len}]"));
+        }
+        byte_slice(text, start as usize, text.len())?
+    } else {
+        byte_slice(text, start as usize, end as usize)?
+    };
+    Ok(out.into())
+}
+
+fn indent(spaces: i64, text: &str) -> Result<String, String> {
+    if spaces < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    let pad = " ".repeat(spaces.min(1 << 20) as usize);
+    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+}
+
+/// Go's `strings.SplitN` (`n < 0`: all parts; an empty separator splits into characters).
+fn go_split(text: &str, sep: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let parts: Vec<String> = if sep.is_empty() {
+        let chars: Vec<String> = text.chars().map(String::from).collect();
+        if n > 0 && chars.len() > n as usize {
+            let mut head: Vec<String> = chars[..n as usize - 1].to_vec();
+            head.push(chars[n as usize - 1..].concat());
+            head
+        } else {
+            chars
+        }
+    } else if n > 0 {
+        text.splitn(n as usize, sep).map(String::from).collect()
+    } else {
+        text.split(sep).map(String::from).collect()
+    };
+    parts
+}
+
+/// Sprig's `split` result: a map from `_0`, `_1`, ... to the parts.
+fn indexed(parts: Vec<String>) -> Value {
+    Value::map(
+        parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::from(p))).collect(),
+    )
+}
+
+/// Go's `strings.Title`: upper-cases the first letter of every word.
+fn title(text: &str) -> String {
+    let mut prev = ' ';
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_separator(prev) {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !(c.is_ascii_alphanumeric() || c == '_');
+    }
+    if c.is_alphanumeric() {
+        return false;
+    }
+    c.is_whitespace()
+}
+
+/// goutils' `Uncapitalize`: lower-cases the first letter of every whitespace-separated word.
+fn untitle(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at_start = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            at_start = true;
+            out.push(c);
+        } else if at_start {
+            out.extend(c.to_lowercase());
+            at_start = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// goutils' `WrapCustom`: breaks `text` at spaces into lines of at most
+/// `width` bytes; a longer word is cut (`cut_long`) or left whole.
+fn wrap(text: &str, width: i64, newline: &str, cut_long: bool) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let newline = if newline.is_empty() { "\n" } else { newline };
+    let width = width.max(1) as usize;
+    let b = text.as_bytes();
+    let piece =
+        |from: usize, to: usize| String::from_utf8_lossy(&b[from..to.min(b.len())]).into_owned();
+    let mut out = String::new();
+    let mut offset = 0;
+    while b.len() - offset > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = (width + offset + 1).min(b.len());
+        match b[offset..end].iter().rposition(|c| *c == b' ') {
+            Some(space) => {
+                out.push_str(&piece(offset, offset + space));
+                out.push_str(newline);
+                offset += space + 1;
+            }
+            None if cut_long => {
+                out.push_str(&piece(offset, offset + width));
+                out.push_str(newline);
+                offset += width;
+            }
+            None => {
+                let end = width + offset;
+                match b[end..].iter().position(|c| *c == b' ') {
+                    None => {
+                        out.push_str(&piece(offset, b.len()));
+                        offset = b.len();
+                    }
+                    Some(index) => {
+                        out.push_str(&piece(offset, end + index));
+                        out.push_str(newline);
+                        offset = end + index + 1;
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(&piece(offset, b.len()));
+    out
+}
+
+/// A word separator for xstrings' case conversions.
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// xstrings' `ToCamelCase`: connectors (`-`, `_`, spaces) are dropped and the
+/// letter after each is upper-cased, the first letter too; other letters are
+/// lower-cased. Leading connectors, and all but the last of a run, stay.
+/// The quirks are xstrings' own.
+fn camel_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    let mut pending = None;
+    for c in chars.by_ref() {
+        if !is_connector(c) {
+            pending = Some(c.to_uppercase().collect::<String>());
+            break;
+        }
+        out.push(c);
+    }
+    let Some(mut prev) = pending else {
+        // A text of connectors only ends with its last one written twice.
+        if let Some(last) = text.chars().last() {
+            out.push(last);
+        }
+        return out;
+    };
+    let mut prev_connector = false;
+    for c in chars {
+        if is_connector(c) && prev_connector {
+            out.push_str(&prev);
+            prev = c.to_string();
+            continue;
+        }
+        let next = if prev_connector {
+            c.to_uppercase().collect::<String>()
+        } else {
+            out.push_str(&prev);
+            c.to_lowercase().collect::<String>()
+        };
+        prev_connector = is_connector(c);
+        prev = next;
+    }
+    out.push_str(&prev);
+    out
+}

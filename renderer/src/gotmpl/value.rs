@@ -1,0 +1,302 @@
+//! Go values as templates see them: nil, bool, int, float64, string, slices, maps, structs, functions.
+//!
+//! Maps are shared references, as Go maps are: a function that sets a key
+//! (Sprig's `set`) changes the map every holder sees. Lists are immutable and
+//! shared. Structs carry fields in declaration order and methods, so a host
+//! such as Helm can expose objects like `.Files` or `.Capabilities`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::funcs::Function;
+
+/// A Go value.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Go's invalid `reflect.Value`: a missing map key. Prints as `<no value>`;
+    /// functions receive it as [`Value::Nil`].
+    #[default]
+    Missing,
+    /// A nil `interface{}`.
+    Nil,
+    /// A bool.
+    Bool(bool),
+    /// An `int` (Go's 64-bit int; constants, `len` and counters are ints).
+    Int(i64),
+    /// A float64 (every number in YAML or JSON data).
+    Float(f64),
+    /// A string.
+    String(Arc<str>),
+    /// A `[]interface{}`.
+    List(Arc<Vec<Value>>),
+    /// A `map[string]interface{}`, iterated in sorted key order.
+    Map(MapRef),
+    /// A struct value with fields and methods.
+    Struct(Arc<Struct>),
+    /// A function value, for `call`.
+    Func(Function),
+}
+
+/// A shared, mutable `map[string]interface{}`.
+#[derive(Clone, Default)]
+pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>);
+
+impl MapRef {
+    /// A new map holding `entries`.
+    pub fn new(entries: BTreeMap<String, Value>) -> Self {
+        MapRef(Arc::new(RwLock::new(entries)))
+    }
+
+    /// Read access to the entries.
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        // A poisoned lock only means another thread panicked while holding it;
+        // the map itself is still a valid map.
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the entries.
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value under `key`, if present.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// A snapshot of the entries in key order.
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        self.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Whether two handles refer to the same map.
+    pub fn same(&self, other: &MapRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A struct: a Go type name, fields in declaration order, and methods.
+pub struct Struct {
+    /// The type as `%T` prints it, e.g. `*chart.Metadata`.
+    pub type_name: String,
+    /// The fields, in declaration order.
+    pub fields: Vec<(String, Value)>,
+    /// Methods by name; a method receives the arguments after the receiver.
+    pub methods: BTreeMap<String, Function>,
+    /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
+    /// `%v`, `%s` and template output print this instead of the fields.
+    pub string: Option<String>,
+    /// The host's own value behind the struct (a timestamp, a file set), for
+    /// the host's functions to read back.
+    pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Value {
+    /// A string value.
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    /// A map value.
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(MapRef::new(entries))
+    }
+
+    /// Whether this is nil or missing.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil | Value::Missing)
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Go's truth: false, 0, nil, and empty strings, lists and maps are false.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Missing | Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Struct(_) | Value::Func(_) => true,
+        }
+    }
+
+    /// The type as Go's `%T` prints it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Missing | Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Struct(s) => s.type_name.clone(),
+            Value::Func(_) => "func(...interface {}) (interface {}, error)".into(),
+        }
+    }
+
+    /// Go's `reflect.Kind` name of the value (`int`, `map`, `slice`, `ptr` ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Missing | Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Struct(s) => {
+                if s.type_name.starts_with('*') {
+                    "ptr"
+                } else {
+                    "struct"
+                }
+            }
+            Value::Func(_) => "func",
+        }
+    }
+
+    /// The value as plain data, the way Helm's `toYaml` sees it after its JSON
+    /// round trip: nil and functions become null, structs maps of their fields.
+    pub fn to_data(&self) -> crate::value::Value {
+        use crate::value::Value as V;
+        match self {
+            Value::Missing | Value::Nil | Value::Func(_) => V::Null,
+            Value::Bool(b) => V::Bool(*b),
+            Value::Int(i) => V::Int(*i),
+            Value::Float(f) => V::Float(*f),
+            Value::String(s) => V::String(s.to_string()),
+            Value::List(l) => V::Seq(l.iter().map(Value::to_data).collect()),
+            Value::Map(m) => {
+                V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data())).collect())
+            }
+            Value::Struct(st) => match &st.string {
+                Some(s) if st.fields.is_empty() => V::String(s.clone()),
+                _ => V::Map(st.fields.iter().map(|(k, v)| (k.clone(), v.to_data())).collect()),
+            },
+        }
+    }
+
+    /// Converts missing to nil: what a function receives for a missing value.
+    pub(crate) fn into_arg(self) -> Value {
+        match self {
+            Value::Missing => Value::Nil,
+            v => v,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Missing => f.write_str("Missing"),
+            Value::Nil => f.write_str("Nil"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Float(x) => write!(f, "Float({x})"),
+            Value::String(s) => write!(f, "String({s:?})"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::Map(m) => f.debug_map().entries(m.entries()).finish(),
+            Value::Struct(s) => write!(f, "Struct({})", s.type_name),
+            Value::Func(_) => f.write_str("Func"),
+        }
+    }
+}
+
+impl From<&crate::value::Value> for Value {
+    fn from(v: &crate::value::Value) -> Self {
+        use crate::value::Value as V;
+        match v {
+            V::Null => Value::Nil,
+            V::Bool(b) => Value::Bool(*b),
+            V::Int(i) => Value::Int(*i),
+            V::Float(f) => Value::Float(*f),
+            V::String(s) => Value::string(s.as_str()),
+            V::Seq(items) => Value::list(items.iter().map(Value::from).collect()),
+            V::Map(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(v))).collect()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::string(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::string(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_round_trip() {
+        use crate::value::Value as V;
+        let data = V::Map(
+            [
+                ("i".to_string(), V::Int(1)),
+                ("f".to_string(), V::Float(1e6)),
+                ("n".to_string(), V::Null),
+                ("l".to_string(), V::Seq(vec![V::Bool(true), V::String("s".into())])),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let v = Value::from(&data);
+        assert!(matches!(v.clone(), Value::Map(m) if m.len() == 4));
+        // Keys come back sorted, as Go maps iterate.
+        let back = v.to_data();
+        let keys: Vec<&String> = back.as_map().unwrap().keys().collect();
+        assert_eq!(keys, ["f", "i", "l", "n"]);
+        assert_eq!(back.as_map().unwrap()["f"], V::Float(1e6));
+        assert_eq!(back.as_map().unwrap()["l"], data.as_map().unwrap()["l"]);
+    }
+}

@@ -1,0 +1,183 @@
+//! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
+
+use super::Error;
+use super::kustomization::UserFieldSpec;
+use crate::resource::Gvk;
+use crate::value::{Map, Value};
+
+/// Field specs that extend the built-in tables of the transformers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// (referenced kind, field that names it).
+    pub name_reference: Vec<(String, UserFieldSpec)>,
+    /// Extra places for `commonLabels` (and `labels` with `includeSelectors`).
+    pub common_labels: Vec<UserFieldSpec>,
+    /// Extra places for `commonAnnotations`.
+    pub common_annotations: Vec<UserFieldSpec>,
+    /// Extra image fields for `images`.
+    pub images: Vec<UserFieldSpec>,
+    /// Extra fields where vars are expanded.
+    pub var_reference: Vec<UserFieldSpec>,
+}
+
+impl UserFieldSpec {
+    /// Whether the spec applies to objects of this kind.
+    pub fn matches(&self, gvk: &Gvk) -> bool {
+        self.group.as_ref().is_none_or(|g| *g == gvk.group)
+            && self.version.as_ref().is_none_or(|v| *v == gvk.version)
+            && self.kind.as_ref().is_none_or(|k| *k == gvk.kind)
+    }
+}
+
+fn err(file: &str, message: String) -> Error {
+    Error::Invalid { file: file.to_string(), message }
+}
+
+fn str_field(m: &Map, key: &str) -> Option<String> {
+    m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Seq(items)) => items,
+        Some(other) => {
+            return Err(err(
+                file,
+                format!("{ctx}: expected a list, found a {}", other.type_name()),
+            ));
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            let m = item.as_map().ok_or_else(|| {
+                err(file, format!("{ctx}: expected a field spec map, found a {}", item.type_name()))
+            })?;
+            Ok(UserFieldSpec {
+                group: str_field(m, "group"),
+                version: str_field(m, "version"),
+                kind: str_field(m, "kind"),
+                path: str_field(m, "path").unwrap_or_default(),
+                create: matches!(m.get("create"), Some(Value::Bool(true))),
+            })
+        })
+        .collect()
+}
+
+impl Config {
+    /// Reads a `configurations:` file.
+    pub fn parse(doc: &Value, file: &str) -> Result<Config, Error> {
+        let m = match doc {
+            Value::Null => return Ok(Config::default()),
+            Value::Map(m) => m,
+            other => {
+                return Err(err(
+                    file,
+                    format!(
+                        "expected a transformer configuration map, found a {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
+        let mut c = Config {
+            common_labels: specs(m.get("commonLabels"), file, "commonLabels")?,
+            common_annotations: specs(m.get("commonAnnotations"), file, "commonAnnotations")?,
+            images: specs(m.get("images"), file, "images")?,
+            var_reference: specs(m.get("varReference"), file, "varReference")?,
+            ..Config::default()
+        };
+        if let Some(Value::Seq(refs)) = m.get("nameReference") {
+            for r in refs {
+                let Some(rm) = r.as_map() else { continue };
+                let Some(kind) = str_field(rm, "kind") else { continue };
+                for spec in specs(rm.get("fieldSpecs"), file, "nameReference.fieldSpecs")? {
+                    c.name_reference.push((kind.clone(), spec));
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// Reads the OpenAPI definitions of a `crds:` file: every property marked
+    /// `x-kubernetes-object-ref-kind` names an object of that kind.
+    pub fn from_crd_schema(doc: &Value, file: &str) -> Result<Config, Error> {
+        let Some(defs) = doc.as_map() else {
+            return Err(err(file, "expected a map of OpenAPI definitions".into()));
+        };
+        let mut c = Config::default();
+        for (name, def) in defs {
+            let Some(props) = def.get_path(&["Schema", "properties"]).and_then(Value::as_map)
+            else {
+                continue;
+            };
+            if !props.contains_key("kind") || !props.contains_key("apiVersion") {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let mut seen = Vec::new();
+            walk(defs, props, &kind, "", &mut c, &mut seen);
+        }
+        Ok(c)
+    }
+
+    /// Adds another configuration's specs.
+    pub fn merge(&mut self, other: Config) {
+        self.name_reference.extend(other.name_reference);
+        self.common_labels.extend(other.common_labels);
+        self.common_annotations.extend(other.common_annotations);
+        self.images.extend(other.images);
+        self.var_reference.extend(other.var_reference);
+    }
+}
+
+/// Follows properties (and `$ref`s, each once per path) to find object references.
+fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen: &mut Vec<String>) {
+    for (field, schema) in props {
+        let path = if prefix.is_empty() { field.clone() } else { format!("{prefix}/{field}") };
+        if let Some(ref_kind) =
+            schema.get_path(&["x-kubernetes-object-ref-kind"]).and_then(Value::as_str)
+        {
+            c.name_reference.push((
+                ref_kind.to_string(),
+                UserFieldSpec {
+                    kind: Some(kind.to_string()),
+                    path: path.clone(),
+                    ..Default::default()
+                },
+            ));
+            continue;
+        }
+        let Some(target) = schema.get_path(&["$ref"]).and_then(Value::as_str) else { continue };
+        if seen.iter().any(|s| s == target) {
+            continue;
+        }
+        if let Some(inner) = defs
+            .get(target)
+            .and_then(|d| d.get_path(&["Schema", "properties"]))
+            .and_then(Value::as_map)
+        {
+            seen.push(target.to_string());
+            walk(defs, inner, kind, &path, c, seen);
+            seen.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    #[test]
+    fn reads_configurations() {
+        let text = "nameReference:\n- kind: ConfigMap\n  fieldSpecs:\n  - kind: Widget\n    path: spec/ref\nimages:\n- kind: Widget\n  path: spec/image\n";
+        let doc = yaml::parse_documents(text, "c.yaml").unwrap().remove(0);
+        let c = Config::parse(&doc, "c.yaml").unwrap();
+        assert_eq!(c.name_reference.len(), 1);
+        assert_eq!(c.name_reference[0].0, "ConfigMap");
+        assert_eq!(c.images[0].path, "spec/image");
+        assert!(Config::parse(&Value::Int(1), "c").is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! Built-in plugin configs (`transformers:` and `generators:` entries with
+//! `apiVersion: builtin`), read as the kustomization fields they stand for.
+//!
+//! Each built-in plugin is the engine behind one kustomization field, so a
+//! config is rewritten into that field and runs through the same code.
+
+use super::Error;
+use super::kustomization::Kustomization;
+use crate::value::{Map, Value};
+
+/// What a plugin config does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// It generates objects.
+    Generator,
+    /// It transforms the accumulated objects.
+    Transformer,
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> Error {
+    Error::Invalid { file: file.to_string(), message: message.into() }
+}
+
+fn take(m: &Map, key: &str) -> Value {
+    m.get(key).cloned().unwrap_or(Value::Null)
+}
+
+fn one(key: &str, v: Value) -> Map {
+    let mut out = Map::new();
+    out.insert(key.to_string(), v);
+    out
+}
+
+/// Reads one plugin config into the kustomization fields it stands for.
+pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role), Error> {
+    let Value::Map(m) = doc else {
+        return Err(invalid(
+            file,
+            format!("plugin config: expected a map, found a {}", doc.type_name()),
+        ));
+    };
+    let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+    if api_version != "builtin" {
+        return Err(Error::Unsupported {
+            file: file.to_string(),
+            field: format!("plugin {api_version}/{kind} (only apiVersion: builtin plugins run)"),
+        });
+    }
+    let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
+    let mut role = Role::Transformer;
+    let fields = match kind {
+        "LabelTransformer" | "AnnotationsTransformer" => {
+            let pairs = if kind == "LabelTransformer" { "labels" } else { "annotations" };
+            let mut set = one("pairs", take(m, pairs));
+            set.insert("fields".into(), take(m, "fieldSpecs"));
+            one("labels", Value::Seq(vec![Value::Map(set)]))
+        }
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            let mut out = Map::new();
+            for (from, to) in [("prefix", "namePrefix"), ("suffix", "nameSuffix")] {
+                if let Some(v) = m.get(from) {
+                    out.insert(to.into(), v.clone());
+                }
+            }
+            out
+        }
+        "NamespaceTransformer" => one("namespace", take(&meta, "namespace")),
+        "ImageTagTransformer" => one("images", Value::Seq(vec![take(m, "imageTag")])),
+        "ReplicaCountTransformer" => one("replicas", Value::Seq(vec![take(m, "replica")])),
+        "PatchTransformer" => {
+            let mut p = Map::new();
+            for key in ["path", "patch", "target", "options"] {
+                if let Some(v) = m.get(key) {
+                    p.insert(key.into(), v.clone());
+                }
+            }
+            one("patches", Value::Seq(vec![Value::Map(p)]))
+        }
+        "PatchStrategicMergeTransformer" => {
+            let mut list = match take(m, "paths") {
+                Value::Seq(items) => items,
+                _ => Vec::new(),
+            };
+            if let Some(Value::String(inline)) = m.get("patches") {
+                list.push(Value::String(inline.clone()));
+            }
+            one("patchesStrategicMerge", Value::Seq(list))
+        }
+        "PatchJson6902Transformer" => {
+            let mut p = one("target", take(m, "target"));
+            if let Some(path) = m.get("path") {
+                p.insert("path".into(), path.clone());
+            }
+            if let Some(op) = m.get("jsonOp") {
+                p.insert("patch".into(), op.clone());
+            }
+            one("patchesJson6902", Value::Seq(vec![Value::Map(p)]))
+        }
+        "ReplacementTransformer" => one("replacements", take(m, "replacements")),
+        "ConfigMapGenerator" | "SecretGenerator" => {
+            role = Role::Generator;
+            let mut g = Map::new();
+            for (key, v) in m {
+                if !["apiVersion", "kind", "metadata"].contains(&key.as_str()) {
+                    g.insert(key.clone(), v.clone());
+                }
+            }
+            for key in ["name", "namespace"] {
+                if let Some(v) = meta.get(key) {
+                    g.insert(key.into(), v.clone());
+                }
+            }
+            let field =
+                if kind == "ConfigMapGenerator" { "configMapGenerator" } else { "secretGenerator" };
+            one(field, Value::Seq(vec![Value::Map(g)]))
+        }
+        other => {
+            return Err(Error::Unsupported {
+                file: file.to_string(),
+                field: format!("builtin plugin {other}"),
+            });
+        }
+    };
+    let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
+    // The label and annotation plugins write exactly where their field specs say.
+    for set in &mut k.labels {
+        set.fields_only = true;
+    }
+    Ok((k, role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    #[test]
+    fn configs_become_fields() {
+        let cases = [
+            (
+                "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: x}\nprefix: a-\n",
+                Role::Transformer,
+                "namePrefix",
+            ),
+            (
+                "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata: {name: x}\nliterals: [a=b]\n",
+                Role::Generator,
+                "configMapGenerator",
+            ),
+            (
+                "apiVersion: builtin\nkind: NamespaceTransformer\nmetadata: {name: x, namespace: n}\n",
+                Role::Transformer,
+                "namespace",
+            ),
+        ];
+        for (text, role, field) in cases {
+            let doc = yaml::parse_documents(text, "t.yaml").unwrap().remove(0);
+            let (k, got) = to_kustomization(&doc, "t.yaml").unwrap();
+            assert_eq!(got, role, "{field}");
+            let set = match field {
+                "namePrefix" => k.name_prefix.is_some(),
+                "configMapGenerator" => k.config_maps.len() == 1,
+                _ => k.namespace.as_deref() == Some("n"),
+            };
+            assert!(set, "{field}");
+        }
+        let bad = yaml::parse_documents("apiVersion: example.com/v1\nkind: X\n", "t").unwrap();
+        assert!(to_kustomization(&bad[0], "t").is_err());
+    }
+}

@@ -1,0 +1,575 @@
+//! `replacements:`: copy a field of one object into fields of others.
+
+use crate::kustomize::kustomization::Selector;
+use crate::kustomize::select::LabelSelector;
+use crate::resource::{ResId, Resource};
+use crate::value::{Map, Value};
+use crate::yaml;
+
+/// `options` of a replacement source or target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldOptions {
+    /// Split the value at this delimiter.
+    pub delimiter: String,
+    /// Which part of the split value to take or replace.
+    pub index: i64,
+    /// Create missing target fields.
+    pub create: bool,
+}
+
+/// Where the value comes from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Source {
+    /// The object, chosen by exact identity.
+    pub select: Selector,
+    /// The field, `.`-separated (default `metadata.name`).
+    pub field_path: String,
+    /// How to cut the value.
+    pub options: FieldOptions,
+}
+
+/// Where the value goes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Target {
+    /// Objects to write to.
+    pub select: Option<Selector>,
+    /// Objects to leave alone.
+    pub reject: Vec<Selector>,
+    /// Fields to write.
+    pub field_paths: Vec<String>,
+    /// How to write.
+    pub options: FieldOptions,
+}
+
+/// One replacement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replacement {
+    /// The source.
+    pub source: Source,
+    /// The targets.
+    pub targets: Vec<Target>,
+}
+
+const DEFAULT_FIELD_PATH: &str = "metadata.name";
+
+fn string(v: &Value, field: &str) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        other => Err(format!("{field}: expected a string, found a {}", other.type_name())),
+    }
+}
+
+fn map<'v>(v: &'v Value, field: &str) -> Result<&'v Map, String> {
+    v.as_map().ok_or_else(|| format!("{field}: expected a map, found a {}", v.type_name()))
+}
+
+fn check_keys(m: &Map, allowed: &[&str], ctx: &str) -> Result<(), String> {
+    match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!("{ctx}: unknown field {k:?}")),
+        None => Ok(()),
+    }
+}
+
+fn opt(m: &Map, key: &str, ctx: &str) -> Result<Option<String>, String> {
+    m.get(key)
+        .map(|v| string(v, &format!("{ctx}.{key}")))
+        .transpose()
+        .map(|o| o.filter(|s| !s.is_empty()))
+}
+
+/// Reads a selector (`group`, `version`, `kind`, `name`, `namespace`, and
+/// for targets the label and annotation selectors).
+pub fn parse_selector(v: &Value, ctx: &str, with_field_path: bool) -> Result<Selector, String> {
+    let m = map(v, ctx)?;
+    let mut allowed = vec![
+        "group",
+        "version",
+        "kind",
+        "name",
+        "namespace",
+        "labelSelector",
+        "annotationSelector",
+    ];
+    if with_field_path {
+        allowed.extend(["fieldPath", "options"]);
+    }
+    check_keys(m, &allowed, ctx)?;
+    Ok(Selector {
+        group: opt(m, "group", ctx)?,
+        version: opt(m, "version", ctx)?,
+        kind: opt(m, "kind", ctx)?,
+        name: opt(m, "name", ctx)?,
+        namespace: opt(m, "namespace", ctx)?,
+        label_selector: opt(m, "labelSelector", ctx)?,
+        annotation_selector: opt(m, "annotationSelector", ctx)?,
+    })
+}
+
+fn options(v: Option<&Value>, ctx: &str) -> Result<FieldOptions, String> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(FieldOptions::default()) };
+    let m = map(v, ctx)?;
+    check_keys(m, &["delimiter", "index", "create"], ctx)?;
+    Ok(FieldOptions {
+        delimiter: opt(m, "delimiter", ctx)?.unwrap_or_default(),
+        index: match m.get("index") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Int(i)) => *i,
+            Some(other) => {
+                return Err(format!(
+                    "{ctx}.index: expected an integer, found a {}",
+                    other.type_name()
+                ));
+            }
+        },
+        create: match m.get("create") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(format!(
+                    "{ctx}.create: expected true or false, found a {}",
+                    other.type_name()
+                ));
+            }
+        },
+    })
+}
+
+fn strings(v: Option<&Value>, ctx: &str) -> Result<Vec<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Seq(items)) => items.iter().map(|i| string(i, ctx)).collect(),
+        Some(other) => {
+            Err(format!("{ctx}: expected a list of strings, found a {}", other.type_name()))
+        }
+    }
+}
+
+impl Replacement {
+    /// Reads one replacement (`source` and `targets`).
+    pub fn parse(v: &Value, ctx: &str) -> Result<Replacement, String> {
+        let m = map(v, ctx)?;
+        check_keys(m, &["source", "targets"], ctx)?;
+        let source = match m.get("source") {
+            None | Some(Value::Null) => Source::default(),
+            Some(s) => {
+                let sctx = format!("{ctx}.source");
+                let sm = map(s, &sctx)?;
+                Source {
+                    select: parse_selector(s, &sctx, true)?,
+                    field_path: opt(sm, "fieldPath", &sctx)?.unwrap_or_default(),
+                    options: options(sm.get("options"), &format!("{sctx}.options"))?,
+                }
+            }
+        };
+        let mut targets = Vec::new();
+        let list = match m.get("targets") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Seq(items)) => items.as_slice(),
+            Some(other) => {
+                return Err(format!(
+                    "{ctx}.targets: expected a list, found a {}",
+                    other.type_name()
+                ));
+            }
+        };
+        for (i, t) in list.iter().enumerate() {
+            let tctx = format!("{ctx}.targets[{i}]");
+            let tm = map(t, &tctx)?;
+            check_keys(tm, &["select", "reject", "fieldPaths", "options"], &tctx)?;
+            let reject = match tm.get("reject") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Seq(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, r)| parse_selector(r, &format!("{tctx}.reject[{j}]"), false))
+                    .collect::<Result<_, _>>()?,
+                Some(other) => {
+                    return Err(format!(
+                        "{tctx}.reject: expected a list, found a {}",
+                        other.type_name()
+                    ));
+                }
+            };
+            targets.push(Target {
+                select: tm
+                    .get("select")
+                    .filter(|s| !s.is_null())
+                    .map(|s| parse_selector(s, &format!("{tctx}.select"), false))
+                    .transpose()?,
+                reject,
+                field_paths: strings(tm.get("fieldPaths"), &format!("{tctx}.fieldPaths"))?,
+                options: options(tm.get("options"), &format!("{tctx}.options"))?,
+            });
+        }
+        Ok(Replacement { source, targets })
+    }
+
+    /// Reads a `path:` file: one replacement or a list of them.
+    pub fn parse_file(v: &Value) -> Result<Vec<Replacement>, String> {
+        match v {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Replacement::parse(r, &format!("replacements[{i}]")))
+                .collect(),
+            other => Ok(vec![Replacement::parse(other, "replacement")?]),
+        }
+    }
+}
+
+/// The identities an object is known by: the current one and the earlier
+/// (namespace, name) pairs it had before renames.
+pub fn ids(r: &Resource) -> Vec<ResId> {
+    let current = r.id();
+    let mut out = vec![current.clone()];
+    for (ns, name) in &r.prev_names {
+        out.push(ResId { gvk: current.gvk.clone(), namespace: ns.clone(), name: name.clone() });
+    }
+    out
+}
+
+fn ns_equal(a: &str, b: &str) -> bool {
+    let norm = |s: &str| if s.is_empty() { "default".to_string() } else { s.to_string() };
+    norm(a) == norm(b)
+}
+
+/// kustomize's `ResId.IsSelectedBy`: every field the selector sets is equal.
+pub fn is_selected_by(id: &ResId, s: &Selector) -> bool {
+    let eq = |want: &Option<String>, have: &str| want.as_ref().is_none_or(|w| w == have);
+    eq(&s.name, &id.name)
+        && s.namespace.as_ref().is_none_or(|n| ns_equal(n, &id.namespace))
+        && eq(&s.group, &id.gvk.group)
+        && eq(&s.version, &id.gvk.version)
+        && eq(&s.kind, &id.gvk.kind)
+}
+
+fn selector_string(s: &Selector) -> String {
+    let part = |o: &Option<String>, none: &str| o.clone().unwrap_or_else(|| none.to_string());
+    format!(
+        "{}.{}.{}/{}.{}",
+        part(&s.kind, "[noKind]"),
+        part(&s.version, "[noVer]"),
+        part(&s.group, "[noGrp]"),
+        part(&s.name, "[noName]"),
+        part(&s.namespace, "[noNs]"),
+    )
+}
+
+fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
+    for (sel, field) in [(&s.label_selector, "labels"), (&s.annotation_selector, "annotations")] {
+        if let Some(sel) = sel {
+            if !LabelSelector::parse(sel)?.matches(&r.string_map(field)) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Splits a field path at `.`, except inside `[...]`.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut cur, mut depth) = (String::new(), 0usize);
+    for c in path.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c);
+            }
+            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Finds the values at a path; `create` makes missing fields, with `leaf`
+/// as the value of a created last field.
+fn find<'v>(
+    v: &'v mut Value,
+    segs: &[String],
+    create: Option<&Value>,
+    out: &mut Vec<&'v mut Value>,
+) {
+    let Some((seg, rest)) = segs.split_first() else {
+        out.push(v);
+        return;
+    };
+    let fresh = |rest: &[String]| -> Value {
+        match rest.first() {
+            // A created leaf has no type of its own: the value's text is
+            // written into it and reads back as a plain scalar.
+            None => Value::Null,
+            Some(next) if next.starts_with('[') || next.parse::<usize>().is_ok() => {
+                Value::Seq(Vec::new())
+            }
+            Some(_) => Value::Map(Map::new()),
+        }
+    };
+    if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        let Some((key, want)) = inner.split_once('=') else { return };
+        let Value::Seq(items) = v else { return };
+        let matches = |item: &Value| {
+            item.as_map().and_then(|m| m.get(key)).is_some_and(|x| scalar_text(x) == want)
+        };
+        if !items.iter().any(matches) {
+            if create.is_none() {
+                return;
+            }
+            let mut m = Map::new();
+            m.insert(key.to_string(), Value::String(want.to_string()));
+            items.push(Value::Map(m));
+        }
+        for item in items.iter_mut().filter(|i| matches(i)) {
+            find(item, rest, create, out);
+        }
+        return;
+    }
+    if seg == "*" {
+        match v {
+            Value::Seq(items) => items.iter_mut().for_each(|i| find(i, rest, create, out)),
+            Value::Map(m) => m.values_mut().for_each(|i| find(i, rest, create, out)),
+            _ => {}
+        }
+        return;
+    }
+    match v {
+        Value::Seq(items) => {
+            if let Ok(i) = seg.parse::<usize>() {
+                if let Some(item) = items.get_mut(i) {
+                    find(item, rest, create, out);
+                }
+            }
+        }
+        Value::Map(m) => {
+            if !m.contains_key(seg.as_str()) || m.get(seg.as_str()).is_some_and(Value::is_null) {
+                if create.is_none() {
+                    if let Some(child) = m.get_mut(seg.as_str()) {
+                        if rest.is_empty() {
+                            out.push(child);
+                        }
+                    }
+                    return;
+                }
+                m.insert(seg.clone(), fresh(rest));
+            }
+            if let Some(child) = m.get_mut(seg.as_str()) {
+                find(child, rest, create, out);
+            }
+        }
+        Value::Null if create.is_some() => {
+            *v = Value::Map(Map::new());
+            find(v, segs, create, out);
+        }
+        _ => {}
+    }
+}
+
+/// The text of a scalar as YAML writes it (strings unquoted).
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Map(_) | Value::Seq(_) => String::new(),
+        other => yaml::to_string(other).trim_end().to_string(),
+    }
+}
+
+/// How a scalar with this text reads back when printed without quotes.
+fn resolve_plain(text: &str) -> Value {
+    match yaml::parse_documents(text, "replacement").ok().as_deref() {
+        Some([v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))]) => v.clone(),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Map(_) | Value::Seq(_))
+}
+
+/// Applies replacements in order.
+pub fn apply(resources: &mut [Resource], replacements: &[Replacement]) -> Result<(), String> {
+    for rep in replacements {
+        let value = source_value(resources, &rep.source)?;
+        for t in &rep.targets {
+            apply_target(resources, &value, t)?;
+        }
+    }
+    Ok(())
+}
+
+fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
+    let mut found: Option<&Resource> = None;
+    for r in resources {
+        if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
+            if found.is_some() {
+                return Err(format!(
+                    "multiple matches for selector {}",
+                    selector_string(&s.select)
+                ));
+            }
+            found = Some(r);
+        }
+    }
+    let Some(r) = found else {
+        return Err(format!("nothing selected by {}:{}", selector_string(&s.select), s.field_path));
+    };
+    let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
+    let mut copy = r.value.clone();
+    let mut hits = Vec::new();
+    find(&mut copy, &split_path(fp), None, &mut hits);
+    let v = match hits.into_iter().next() {
+        Some(v) if !is_empty(v) => v.clone(),
+        _ => {
+            return Err(format!(
+                "fieldPath `{fp}` is missing for replacement source {}",
+                selector_string(&s.select)
+            ));
+        }
+    };
+    if s.options.delimiter.is_empty() {
+        return Ok(v);
+    }
+    if !is_scalar(&v) {
+        return Err("delimiter option can only be used with scalar nodes".into());
+    }
+    let text = scalar_text(&v);
+    let parts: Vec<&str> = text.split(s.options.delimiter.as_str()).collect();
+    let idx = usize::try_from(s.options.index).ok().filter(|&i| i < parts.len());
+    let Some(i) = idx else {
+        return Err(format!("options.index {} is out of bounds for value {text}", s.options.index));
+    };
+    // The split part keeps the source's type, as kustomize copies the node.
+    Ok(match v {
+        Value::String(_) => Value::String(parts[i].to_string()),
+        _ => resolve_plain(parts[i]),
+    })
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Map(m) => m.is_empty(),
+        Value::Seq(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+fn apply_target(resources: &mut [Resource], value: &Value, t: &Target) -> Result<(), String> {
+    let Some(select) = &t.select else {
+        return Err("target must specify resources to select".into());
+    };
+    let default_paths = [DEFAULT_FIELD_PATH.to_string()];
+    let paths: &[String] = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
+    for r in resources.iter_mut() {
+        if !labels_match(r, select)? {
+            continue;
+        }
+        let mut rejected = false;
+        for rej in &t.reject {
+            if (rej.label_selector.is_some() || rej.annotation_selector.is_some())
+                && labels_match(r, rej)?
+            {
+                rejected = true;
+            }
+        }
+        let ids = ids(r);
+        let id_empty = |s: &Selector| {
+            s.group.is_none()
+                && s.version.is_none()
+                && s.kind.is_none()
+                && s.name.is_none()
+                && s.namespace.is_none()
+        };
+        rejected |= t
+            .reject
+            .iter()
+            .filter(|s| !id_empty(s))
+            .any(|s| ids.iter().any(|id| is_selected_by(id, s)));
+        if rejected || !ids.iter().any(|id| is_selected_by(id, select)) {
+            continue;
+        }
+        for fp in paths {
+            write_path(r, fp, value, &t.options)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Result<(), String> {
+    let mut hits = Vec::new();
+    let create = if o.create { Some(value) } else { None };
+    find(&mut r.value, &split_path(fp), create, &mut hits);
+    if hits.is_empty() {
+        return Err(if o.create {
+            format!("unable to find or create field {fp:?} in replacement target")
+        } else {
+            format!("unable to find field {fp:?} in replacement target")
+        });
+    }
+    for slot in hits {
+        let mut v = value.clone();
+        if !o.delimiter.is_empty() {
+            if !is_scalar(slot) {
+                return Err("delimiter option can only be used with scalar nodes".into());
+            }
+            let current = scalar_text(slot);
+            let mut parts: Vec<String> =
+                current.split(o.delimiter.as_str()).map(str::to_string).collect();
+            let text = scalar_text(&v);
+            match usize::try_from(o.index) {
+                Err(_) => parts.insert(0, text),
+                Ok(i) if i >= parts.len() => parts.push(text),
+                Ok(i) => parts[i] = text,
+            }
+            v = Value::String(parts.join(&o.delimiter));
+        }
+        *slot = if is_scalar(slot) && is_scalar(&v) {
+            // kustomize copies only the text into a scalar target, keeping its type.
+            let text = scalar_text(&v);
+            match slot {
+                Value::String(_) => Value::String(text),
+                _ => resolve_plain(&text),
+            }
+        } else {
+            v
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_outside_brackets() {
+        let cases = [
+            ("metadata.name", vec!["metadata", "name"]),
+            ("spec.containers.[name=a.b].image", vec!["spec", "containers", "[name=a.b]", "image"]),
+            ("a", vec!["a"]),
+        ];
+        for (path, want) in cases {
+            assert_eq!(split_path(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn plain_scalars_resolve() {
+        let cases = [
+            ("9000", Value::Int(9000)),
+            ("true", Value::Bool(true)),
+            ("abc", Value::String("abc".into())),
+            ("1.5", Value::Float(1.5)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(resolve_plain(text), want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! `vars:`: `$(NAME)` substitution in kustomize's var reference fields.
+
+use crate::kustomize::fieldspec::{self, FieldSpec};
+use crate::kustomize::kustomization::UserFieldSpec;
+use crate::kustomize::transform::replacements;
+use crate::resource::{Gvk, ResId, Resource};
+use crate::value::{Map, Value};
+
+/// One `vars` entry, bound to the object it names when it was declared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Var {
+    /// The variable's name.
+    pub name: String,
+    /// Kind, group and version of the object.
+    pub gvk: Gvk,
+    /// The object's name.
+    pub obj_name: String,
+    /// The object's namespace, if given.
+    pub namespace: String,
+    /// `fieldref.fieldpath` (default `metadata.name`).
+    pub field_path: String,
+}
+
+fn string(m: &Map, key: &str, ctx: &str) -> Result<String, String> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => {
+            Err(format!("{ctx}.{key}: expected a string, found a {}", other.type_name()))
+        }
+    }
+}
+
+fn map<'v>(v: &'v Value, ctx: &str) -> Result<&'v Map, String> {
+    v.as_map().ok_or_else(|| format!("{ctx}: expected a map, found a {}", v.type_name()))
+}
+
+impl Var {
+    /// Reads a `vars` entry.
+    pub fn parse(v: &Value, ctx: &str) -> Result<Var, String> {
+        let m = map(v, ctx)?;
+        if let Some(k) = m.keys().find(|k| !["name", "objref", "fieldref"].contains(&k.as_str())) {
+            return Err(format!("{ctx}: unknown field {k:?}"));
+        }
+        let name = string(m, "name", ctx)?;
+        let octx = format!("{ctx}.objref");
+        let o = map(m.get("objref").unwrap_or(&Value::Null), &octx)?;
+        let api_version = string(o, "apiVersion", &octx)?;
+        let mut gvk = Gvk::from_api_version(&api_version, &string(o, "kind", &octx)?);
+        let group = string(o, "group", &octx)?;
+        if !group.is_empty() {
+            gvk.group = group;
+        }
+        let version = string(o, "version", &octx)?;
+        if !version.is_empty() {
+            gvk.version = version;
+        }
+        let field_path = match m.get("fieldref") {
+            None | Some(Value::Null) => String::new(),
+            Some(f) => string(map(f, &format!("{ctx}.fieldref"))?, "fieldpath", ctx)?,
+        };
+        Ok(Var {
+            name,
+            gvk,
+            obj_name: string(o, "name", &octx)?,
+            namespace: string(o, "namespace", &octx)?,
+            field_path: if field_path.is_empty() { "metadata.name".into() } else { field_path },
+        })
+    }
+
+    fn gvk_selects(&self, g: &Gvk) -> bool {
+        (self.gvk.group.is_empty() || self.gvk.group == g.group)
+            && (self.gvk.version.is_empty() || self.gvk.version == g.version)
+            && (self.gvk.kind.is_empty() || self.gvk.kind == g.kind)
+    }
+}
+
+/// A var with the identity of its object at declaration time.
+#[derive(Debug, Clone)]
+pub struct BoundVar {
+    /// The var.
+    pub var: Var,
+    /// The object it reads, as it was named when the var was declared.
+    pub object: Option<ResId>,
+}
+
+/// Binds the vars a kustomization declares to the objects they name,
+/// adding them to `known`; a name may be declared once in a build.
+pub fn declare(
+    resources: &[Resource],
+    vars: &[Var],
+    known: &mut Vec<BoundVar>,
+) -> Result<(), String> {
+    for v in vars {
+        let mut matched = Vec::new();
+        for r in resources {
+            let hit = replacements::ids(r).into_iter().find(|id| {
+                v.gvk_selects(&id.gvk)
+                    && id.name == v.obj_name
+                    && (v.namespace.is_empty() || same_ns(&v.namespace, &id.namespace))
+            });
+            if hit.is_some() {
+                matched.push(r.id());
+            }
+        }
+        if matched.len() > 1 {
+            return Err(format!(
+                "found {} resId matches for var {} (unable to disambiguate)",
+                matched.len(),
+                v.name
+            ));
+        }
+        if known.iter().any(|b| b.var.name == v.name) {
+            return Err(format!("var '{}' already encountered", v.name));
+        }
+        known.push(BoundVar { var: v.clone(), object: matched.pop() });
+    }
+    Ok(())
+}
+
+fn same_ns(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> &str {
+        if s.is_empty() { "default" } else { s }
+    }
+    norm(a) == norm(b)
+}
+
+/// Where `$(VAR)` is expanded.
+fn var_reference_specs() -> Vec<FieldSpec> {
+    const POD_SPECS: &[(&str, &str)] = &[
+        ("Pod", "spec"),
+        ("Deployment", "spec/template/spec"),
+        ("ReplicaSet", "spec/template/spec"),
+        ("DaemonSet", "spec/template/spec"),
+        ("StatefulSet", "spec/template/spec"),
+        ("Job", "spec/template/spec"),
+        ("ReplicationController", "spec/template/spec"),
+        ("CronJob", "spec/jobTemplate/spec/template/spec"),
+    ];
+    const IN_CONTAINER: &[&str] = &["args", "command", "env/value", "volumeMounts/mountPath"];
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut out = vec![
+        FieldSpec { group: None, kind: None, path: "metadata/annotations", create: false },
+        FieldSpec { group: None, kind: None, path: "metadata/labels", create: false },
+        FieldSpec { group: None, kind: Some("Ingress"), path: "spec/rules/host", create: false },
+        FieldSpec { group: None, kind: Some("Ingress"), path: "spec/tls/hosts", create: false },
+        FieldSpec {
+            group: None,
+            kind: Some("Ingress"),
+            path: "spec/tls/secretName",
+            create: false,
+        },
+    ];
+    for (kind, spec) in POD_SPECS {
+        if let Some(template) = spec.strip_suffix("/spec").filter(|_| *kind != "Pod") {
+            out.push(FieldSpec {
+                group: None,
+                kind: Some(kind),
+                path: leak(format!("{template}/metadata/annotations")),
+                create: false,
+            });
+        }
+        for list in ["containers", "initContainers"] {
+            for field in IN_CONTAINER {
+                out.push(FieldSpec {
+                    group: None,
+                    kind: Some(kind),
+                    path: leak(format!("{spec}/{list}/{field}")),
+                    create: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The specs, built once.
+fn specs() -> &'static [FieldSpec] {
+    static SPECS: std::sync::OnceLock<Vec<FieldSpec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(var_reference_specs)
+}
+
+/// Reads a field by a `.`-separated path where `name[N]` indexes a list.
+fn field_value(v: &Value, path: &str) -> Option<Value> {
+    let mut segs = Vec::new();
+    for seg in replacements::split_path(path) {
+        match seg.find('[').filter(|_| !seg.starts_with('[')) {
+            Some(i) if seg.ends_with(']') => {
+                segs.push(seg[..i].to_string());
+                segs.push(seg[i + 1..seg.len() - 1].to_string());
+            }
+            _ => segs.push(seg),
+        }
+    }
+    let mut cur = v;
+    for seg in &segs {
+        cur = match cur {
+            Value::Map(m) => m.get(seg.as_str())?,
+            Value::Seq(items) => {
+                if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                    let (k, want) = inner.split_once('=')?;
+                    items.iter().find(|i| {
+                        i.as_map().and_then(|m| m.get(k)).and_then(Value::as_str) == Some(want)
+                    })?
+                } else {
+                    items.get(seg.parse::<usize>().ok()?)?
+                }
+            }
+            _ => return None,
+        };
+    }
+    Some(cur.clone())
+}
+
+/// Resolves the vars against the finished objects and expands `$(NAME)`.
+pub fn resolve(
+    resources: &mut [Resource],
+    vars: &[BoundVar],
+    extra: &[UserFieldSpec],
+) -> Result<(), String> {
+    if vars.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<(String, Value)> = Vec::new();
+    for b in vars {
+        let found = b.object.as_ref().and_then(|want| {
+            resources.iter().find(|r| {
+                r.gvk() == want.gvk
+                    && replacements::ids(r)
+                        .iter()
+                        .any(|id| id.name == want.name && id.namespace == want.namespace)
+            })
+        });
+        let Some(r) = found else {
+            return Err(format!(
+                "var '{}' cannot be mapped to a field in the set of known resources",
+                b.var.name
+            ));
+        };
+        let Some(v) = field_value(&r.value, &b.var.field_path) else {
+            return Err(format!(
+                "field specified in var '{}' not found in corresponding resource",
+                b.var.name
+            ));
+        };
+        values.push((b.var.name.clone(), v));
+    }
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for spec in specs().iter().filter(|s| s.matches(&gvk)) {
+            fieldspec::visit_mut(&mut r.value, spec.path, false, &mut |slot| {
+                substitute(slot, &values)
+            });
+        }
+        for spec in extra.iter().filter(|s| s.matches(&gvk)) {
+            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
+                substitute(slot, &values)
+            });
+        }
+    }
+    Ok(())
+}
+
+fn substitute(slot: &mut Value, values: &[(String, Value)]) {
+    match slot {
+        Value::String(s) => {
+            // A field that is exactly one reference takes the value with its type.
+            if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
+                if let Some((_, v)) = values.iter().find(|(n, _)| n == name) {
+                    if !matches!(v, Value::Map(_) | Value::Seq(_)) {
+                        *slot = v.clone();
+                        return;
+                    }
+                }
+            }
+            *s = expand(s, values);
+        }
+        Value::Map(m) => m.values_mut().for_each(|v| substitute(v, values)),
+        Value::Seq(items) => items.iter_mut().for_each(|v| substitute(v, values)),
+        _ => {}
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => crate::yaml::to_string(other).trim_end().to_string(),
+    }
+}
+
+/// Kubernetes' `$(VAR)` expansion: `$$` is a literal `$`, unknown names stay.
+pub fn expand(s: &str, values: &[(String, Value)]) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(inner) = after.strip_prefix('(') {
+            match inner.find(')') {
+                Some(j) => {
+                    let name = &inner[..j];
+                    match values.iter().find(|(n, _)| n == name) {
+                        Some((_, v)) => out.push_str(&text(v)),
+                        None => {
+                            out.push_str("$(");
+                            out.push_str(name);
+                            out.push(')');
+                        }
+                    }
+                    rest = &inner[j + 1..];
+                }
+                None => {
+                    out.push_str("$(");
+                    rest = inner;
+                }
+            }
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion() {
+        let vals = vec![("A".to_string(), Value::String("x".into())), ("N".into(), Value::Int(3))];
+        let cases = [
+            ("$(A)", "x"),
+            ("a-$(A)-$(N)", "a-x-3"),
+            ("$$(A)", "$(A)"),
+            ("$(B)", "$(B)"),
+            ("$(A", "$(A"),
+            ("$x$", "$x$"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(expand(input, &vals), want, "{input}");
+        }
+    }
+}

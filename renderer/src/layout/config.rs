@@ -1,0 +1,92 @@
+//! `kiln.yaml` at the repository root: declares the layout instead of letting kiln guess it.
+//!
+//! ```yaml
+//! layout: namespaces      # flux-v2 | flux-v1 | namespaces | environments | plain
+//! path: deploy            # plain only: the directory to render (default: the root)
+//! ```
+
+use super::{Error, Layout};
+use crate::tree::{self, EntryKind, Tree};
+use crate::value::Value;
+use crate::yaml;
+
+/// The file name of the repository configuration.
+pub const FILE_NAME: &str = "kiln.yaml";
+
+/// What `kiln.yaml` declares.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// The declared layout, if any.
+    pub layout: Option<Layout>,
+    /// For the plain layout: the directory to render.
+    pub path: Option<String>,
+}
+
+impl Config {
+    /// Reads `kiln.yaml` from the root of `tree`; an absent file is the default.
+    pub fn read(tree: &dyn Tree) -> Result<Config, Error> {
+        if tree.kind(FILE_NAME) != Some(EntryKind::File) {
+            return Ok(Config::default());
+        }
+        let err = |message: String| Error::Config { message };
+        let text = tree::read_text(tree, FILE_NAME).map_err(|e| err(e.to_string()))?;
+        let docs = yaml::parse_documents(&text, FILE_NAME).map_err(|e| err(e.to_string()))?;
+        Config::from_value(docs.first().unwrap_or(&Value::Null)).map_err(err)
+    }
+
+    fn from_value(doc: &Value) -> Result<Config, String> {
+        let mut config = Config::default();
+        let Some(map) = doc.as_map() else {
+            return if doc.is_null() { Ok(config) } else { Err("expected a mapping".into()) };
+        };
+        for (key, value) in map {
+            let s = value.as_str().ok_or_else(|| format!("{key}: expected a string"))?;
+            match key.as_str() {
+                "layout" => {
+                    config.layout = Some(Layout::from_name(s).ok_or_else(|| {
+                        format!(
+                            "layout: unknown layout {s:?}; expected flux-v2, flux-v1, namespaces, environments or plain"
+                        )
+                    })?)
+                }
+                "path" => {
+                    config.path = Some(tree::join("", s).map_err(|e| format!("path: {e}"))?)
+                }
+                other => return Err(format!("unknown field {other:?}; expected layout or path")),
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    #[test]
+    fn reads_the_declared_layout() {
+        let cases: &[(&str, Result<Config, &str>)] = &[
+            ("layout: namespaces\n", Ok(Config { layout: Some(Layout::Namespaces), path: None })),
+            (
+                "layout: plain\npath: ./deploy/\n",
+                Ok(Config { layout: Some(Layout::Plain), path: Some("deploy".into()) }),
+            ),
+            ("", Ok(Config::default())),
+            ("layout: helmfile\n", Err("unknown layout \"helmfile\"")),
+            ("layuot: plain\n", Err("unknown field \"layuot\"")),
+            ("layout: [a]\n", Err("layout: expected a string")),
+            ("path: ../up\n", Err("path leaves the root")),
+        ];
+        for (text, want) in cases {
+            let mut t = MemTree::new();
+            t.insert(FILE_NAME, *text);
+            match (Config::read(&t), want) {
+                (Ok(got), Ok(want)) => assert_eq!(&got, want),
+                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
+                (got, want) => panic!("{text:?}: got {got:?}, want {want:?}"),
+            }
+        }
+        assert_eq!(Config::read(&MemTree::new()).unwrap(), Config::default());
+    }
+}

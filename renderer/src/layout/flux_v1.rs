@@ -1,0 +1,176 @@
+//! Flux v1: `releases/<env>/*.yaml` Helm releases of charts in `charts/`, rendered per environment, and the seed's lint rules.
+//!
+//! Flux v1 applies everything in `releases/<env>/`; its helm-operator turns
+//! each `FluxHelmRelease` (`helm.integrations.flux.weave.works`) or
+//! `HelmRelease` (`flux.weave.works`) into the chart's objects. Each release
+//! is a unit; other objects in the directory form the unit `manifests`.
+
+use super::helm_release::{self, Chart};
+use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
+use crate::resource::Resource;
+use crate::tree::{EntryKind, Tree, file_name};
+
+/// The directory of releases.
+pub const RELEASES: &str = "releases";
+
+/// The environment names under `releases/`.
+pub fn environment_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
+    super::subdirs(tree, RELEASES)
+}
+
+/// Every document of `releases/<env>/`, with its file.
+fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Value)>, Error> {
+    let dir = format!("{RELEASES}/{env}");
+    let at = Location::new(env, "", &dir);
+    let mut out = Vec::new();
+    for file in yaml_files(tree, &dir).map_err(|e| Error::read(&at, e))? {
+        for doc in read_documents(tree, &at, &file)? {
+            if !doc.is_null() {
+                out.push((file.clone(), doc));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Renders one environment.
+pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> {
+    let mut cluster = Cluster::new(env);
+    let mut plain =
+        Unit::new("manifests", &format!("{RELEASES}/{env}"), &format!("{RELEASES}/{env}"));
+    for (file, doc) in documents(tree, env)? {
+        let name = str_at(&doc, &["metadata", "name"]).to_string();
+        if helm_release::is_release(&doc) {
+            let at = Location::new(env, &name, &file);
+            let release = helm_release::from_flux_v1(&doc, &at)?;
+            let objects = helm_release::render_release(tree, &release)?;
+            let path = match &release.chart {
+                Chart::Path(p) => p.clone(),
+                Chart::Repository { chart, .. } => chart.clone(),
+            };
+            let mut unit = Unit::new(&name, &path, &file);
+            unit.namespace = release.namespace;
+            unit.object = Some(doc);
+            unit.objects = objects;
+            cluster.units.push(unit);
+        } else if is_object(&doc) && !name.is_empty() {
+            plain.objects.push(Resource::new(doc, file));
+        } else {
+            return Err(Location::new(env, "manifests", &file).invalid(
+                "document is not a Kubernetes object: expected apiVersion, kind and metadata.name",
+            ));
+        }
+    }
+    if !plain.objects.is_empty() {
+        cluster.units.insert(0, plain);
+    }
+    Ok(cluster)
+}
+
+/// A broken rule of the layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Where.
+    pub at: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The seed repository's rules for releases: `metadata.name` matches the
+/// file name, `metadata.labels.chart` matches `spec.chartGitPath`, and the
+/// chart exists in `charts/`.
+pub fn check(tree: &dyn Tree) -> Result<Vec<Finding>, Error> {
+    let mut findings = Vec::new();
+    for env in environment_names(tree)? {
+        for (file, doc) in documents(tree, &env)? {
+            if !helm_release::is_release(&doc) {
+                continue;
+            }
+            let name = str_at(&doc, &["metadata", "name"]);
+            let at = Location::new(&env, name, &file);
+            let mut finding = |message: String| findings.push(Finding { at: at.clone(), message });
+            let stem = file_name(&file).trim_end_matches(".yaml").trim_end_matches(".yml");
+            if name != stem {
+                finding(format!("metadata.name {name:?} does not match the file name {stem:?}"));
+            }
+            let (_, kind) = super::api_kind(&doc);
+            if kind == "FluxHelmRelease" {
+                let chart = str_at(&doc, &["spec", "chartGitPath"]);
+                let label = str_at(&doc, &["metadata", "labels", "chart"]);
+                if label != chart {
+                    finding(format!(
+                        "metadata.labels.chart {label:?} does not match spec.chartGitPath {chart:?}"
+                    ));
+                }
+            }
+            match helm_release::from_flux_v1(&doc, &at) {
+                Ok(r) => {
+                    if let Chart::Path(dir) = &r.chart {
+                        if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {
+                            finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
+                        }
+                    }
+                }
+                Err(Error::Invalid { message, .. }) => finding(message),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    const RELEASE: &str = "apiVersion: helm.integrations.flux.weave.works/v1alpha2\nkind: FluxHelmRelease\nmetadata:\n  name: jupiter-brain-org\n  namespace: macstadium-staging\n  labels:\n    chart: jupiter-brain\nspec:\n  chartGitPath: jupiter-brain\n  releaseName: jupiter-brain-org\n  values:\n    secretEnv: staging-1\n";
+
+    #[test]
+    fn checks_the_seed_rules() {
+        let mut t = MemTree::new();
+        t.insert("charts/jupiter-brain/Chart.yaml", "name: jupiter-brain\n");
+        t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
+        t.insert(
+            "releases/staging/renamed.yaml",
+            RELEASE.replace("labels:\n    chart: jupiter-brain", "labels:\n    chart: jupiter"),
+        );
+        t.insert(
+            "releases/prod/gone.yaml",
+            RELEASE
+                .replace("name: jupiter-brain-org\n  namespace", "name: gone\n  namespace")
+                .replace("chartGitPath: jupiter-brain", "chartGitPath: gone"),
+        );
+        let got: Vec<String> =
+            check(&t).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
+        assert_eq!(
+            got,
+            [
+                "cluster prod, unit gone, file releases/prod/gone.yaml: metadata.labels.chart \"jupiter-brain\" does not match spec.chartGitPath \"gone\"",
+                "cluster prod, unit gone, file releases/prod/gone.yaml: chart \"charts/gone\" does not exist (no charts/gone/Chart.yaml)",
+                "cluster staging, unit jupiter-brain-org, file releases/staging/renamed.yaml: metadata.name \"jupiter-brain-org\" does not match the file name \"renamed\"",
+                "cluster staging, unit jupiter-brain-org, file releases/staging/renamed.yaml: metadata.labels.chart \"jupiter\" does not match spec.chartGitPath \"jupiter-brain\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn releases_need_helm() {
+        let mut t = MemTree::new();
+        t.insert("charts/jupiter-brain/Chart.yaml", "name: jupiter-brain\n");
+        t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
+        let err = render_environment(&t, "staging").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cluster staging, unit jupiter-brain-org, file releases/staging/jupiter-brain-org.yaml: FluxHelmRelease jupiter-brain-org: helm rendering not available yet"
+        );
+        let mut t = MemTree::new();
+        t.insert(
+            "releases/staging/ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: staging\n",
+        );
+        let c = render_environment(&t, "staging").unwrap();
+        assert_eq!(c.units.len(), 1);
+        assert_eq!(c.units[0].name, "manifests");
+    }
+}

@@ -1,0 +1,191 @@
+//! Directories of manifests: building them as Flux's kustomize-controller does, and reading plain YAML objects.
+
+use super::{Error, Location, is_object, is_yaml, read_documents};
+use crate::kustomize::{self, kustomization::FILE_NAMES};
+use crate::resource::Resource;
+use crate::tree::{self, EntryKind, MemTree, Tree};
+use crate::value::{Map, Value};
+use crate::yaml;
+
+/// The kustomization file in `dir`, if it has one.
+pub fn kustomization_file(tree: &dyn Tree, dir: &str) -> Option<String> {
+    FILE_NAMES
+        .iter()
+        .filter_map(|n| tree::join(dir, n).ok())
+        .find(|p| tree.kind(p) == Some(EntryKind::File))
+}
+
+/// The kustomization Flux would build in `dir`: the directory's own, or one
+/// generated the way Flux generates it when there is none: every manifest
+/// below `dir`, and every subdirectory holding a kustomization as a base
+/// (without descending into it). Returns the file's path and its content.
+pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), kustomize::Error> {
+    if let Some(file) = kustomization_file(tree, dir) {
+        let text = tree::read_text(tree, &file)?;
+        let doc = yaml::parse_documents_yaml11(&text, &file)?.into_iter().next();
+        return Ok((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new()))));
+    }
+    let mut resources = Vec::new();
+    generated_resources(tree, dir, dir, &mut resources)?;
+    let mut k = Map::new();
+    k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());
+    k.insert("kind".into(), "Kustomization".into());
+    k.insert("resources".into(), Value::Seq(resources));
+    Ok((tree::join(dir, "kustomization.yaml")?, Value::Map(k)))
+}
+
+/// Builds `dir` with `kustomization` (see [`kustomization_for`]) laid over
+/// the file at `file`, with kustomize's `LoadRestrictionsNone` as Flux builds.
+pub fn build_with(
+    tree: &dyn Tree,
+    dir: &str,
+    file: &str,
+    kustomization: &Value,
+) -> Result<Vec<Resource>, kustomize::Error> {
+    let mut top = MemTree::new();
+    top.insert(file, yaml::to_string(kustomization));
+    let overlay = Overlay { top: &top, base: tree };
+    let options = kustomize::Options { load_restrictor: kustomize::LoadRestrictor::None };
+    kustomize::build(&overlay, dir, &options)
+}
+
+/// Builds a directory as Flux's kustomize-controller does (see [`kustomization_for`]).
+pub fn build_dir(tree: &dyn Tree, dir: &str) -> Result<Vec<Resource>, kustomize::Error> {
+    let (file, k) = kustomization_for(tree, dir)?;
+    build_with(tree, dir, &file, &k)
+}
+
+fn generated_resources(
+    tree: &dyn Tree,
+    root: &str,
+    dir: &str,
+    resources: &mut Vec<Value>,
+) -> Result<(), kustomize::Error> {
+    let rel = |p: &str| p.strip_prefix(&format!("{root}/")).unwrap_or(p).to_string();
+    let rel = |p: &str| if root.is_empty() { p.to_string() } else { rel(p) };
+    for (name, kind) in tree.list(dir)? {
+        let path = tree::join(dir, &name)?;
+        match kind {
+            EntryKind::Dir if kustomization_file(tree, &path).is_some() => {
+                resources.push(Value::String(rel(&path)))
+            }
+            EntryKind::Dir => generated_resources(tree, root, &path, resources)?,
+            EntryKind::File if is_yaml(&name) => {
+                let text = tree::read_text(tree, &path)?;
+                let docs = yaml::parse_documents(&text, &path)?;
+                let is_manifest = |d: &Value| {
+                    is_object(d)
+                        && !super::str_at(d, &["apiVersion"])
+                            .starts_with("kustomize.config.k8s.io/")
+                };
+                if docs.iter().any(is_manifest) {
+                    resources.push(Value::String(rel(&path)));
+                }
+            }
+            EntryKind::File => {}
+        }
+    }
+    Ok(())
+}
+
+/// The original tree with some files laid over it.
+pub struct Overlay<'a> {
+    /// The files that replace or add to `base`.
+    pub top: &'a MemTree,
+    /// The original tree.
+    pub base: &'a dyn Tree,
+}
+
+impl Tree for Overlay<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, tree::Error> {
+        match self.top.read(path) {
+            Ok(bytes) => Ok(bytes),
+            Err(_) => self.base.read(path),
+        }
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        self.top.kind(path).or_else(|| self.base.kind(path))
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, tree::Error> {
+        let mut entries = match (self.base.list(path), self.top.list(path)) {
+            (Ok(b), Ok(t)) => b.into_iter().chain(t).collect(),
+            (Ok(b), Err(_)) => b,
+            (Err(_), Ok(t)) => t,
+            (Err(e), Err(_)) => return Err(e),
+        };
+        entries.sort();
+        entries.dedup_by(|a, b| a.0 == b.0);
+        Ok(entries)
+    }
+}
+
+/// The Kubernetes objects of the YAML files of `files`, in file order;
+/// documents that are empty are skipped, anything else that is not an
+/// object (no `apiVersion`/`kind`/`metadata.name`) is an error at its file.
+pub fn read_objects(
+    tree: &dyn Tree,
+    at: &Location,
+    files: &[String],
+) -> Result<Vec<Resource>, Error> {
+    let mut out = Vec::new();
+    for file in files {
+        for (i, doc) in read_documents(tree, at, file)?.into_iter().enumerate() {
+            if doc.is_null() {
+                continue;
+            }
+            if !is_object(&doc) || super::str_at(&doc, &["metadata", "name"]).is_empty() {
+                return Err(at.with_file(file).invalid(format!(
+                    "document {} is not a Kubernetes object: expected apiVersion, kind and metadata.name",
+                    i + 1
+                )));
+            }
+            out.push(Resource::new(doc, file.clone()));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_a_kustomization_like_flux() {
+        let mut t = MemTree::new();
+        t.insert("app/deploy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+        t.insert("app/notes.yaml", "title: not a manifest\n");
+        t.insert("app/sub/more.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n");
+        t.insert("app/base/kustomization.yaml", "resources: [cm.yaml]\n");
+        t.insert("app/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+        t.insert("app/README.md", "# docs\n");
+        let (file, k) = kustomization_for(&t, "app").unwrap();
+        assert_eq!(file, "app/kustomization.yaml");
+        assert_eq!(
+            yaml::to_string(k.get_path(&["resources"]).unwrap()),
+            "- base\n- deploy.yaml\n- sub/more.yml\n"
+        );
+        let names: Vec<String> =
+            build_dir(&t, "app").unwrap().iter().map(|r| r.name().to_string()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        // A directory with its own kustomization is built with it.
+        let names: Vec<String> =
+            build_dir(&t, "app/base").unwrap().iter().map(|r| r.name().to_string()).collect();
+        assert_eq!(names, ["c"]);
+    }
+
+    #[test]
+    fn reads_objects_and_rejects_other_documents() {
+        let mut t = MemTree::new();
+        t.insert("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n");
+        t.insert("b.yaml", "apiVersion: v1\nkind: ConfigMap\n");
+        let at = Location::new("c", "u", "");
+        assert_eq!(read_objects(&t, &at, &["a.yaml".into()]).unwrap().len(), 1);
+        let err = read_objects(&t, &at, &["b.yaml".into()]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cluster c, unit u, file b.yaml: document 1 is not a Kubernetes object: expected apiVersion, kind and metadata.name"
+        );
+    }
+}

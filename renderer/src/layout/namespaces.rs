@@ -1,0 +1,225 @@
+//! Namespace folders: `namespaces/<cluster>/<namespace>/*.yaml`, one unit per namespace.
+//!
+//! Each folder becomes its Namespace object (written in the folder or made
+//! by kiln) and every object below it, placed in that namespace. Files that
+//! are not YAML and YAML documents that are not Kubernetes objects (such as
+//! a Terraform `resources/` directory's variables) are left out and reported;
+//! a folder holding [`SKIP_MARKER`] is left out and reported. A folder with a
+//! kustomization is built with it.
+
+use super::manifests::{build_dir, kustomization_file};
+use super::{Cluster, Error, Location, Unit, is_object, is_yaml, read_documents, str_at};
+use crate::kustomize::order;
+use crate::resource::Resource;
+use crate::tree::{self, EntryKind, Tree};
+use crate::value::{Map, Value};
+use rayon::prelude::*;
+
+/// The top directory of the layout.
+pub const ROOT: &str = "namespaces";
+/// A file whose presence in a namespace folder leaves the folder out.
+pub const SKIP_MARKER: &str = ".kiln-skip";
+
+/// The cluster names under `namespaces/`.
+pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
+    super::subdirs(tree, ROOT)
+}
+
+/// Renders the namespaces of one cluster, folders in parallel, kept in
+/// folder order (and the first error in folder order reported).
+pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
+    let dir = format!("{ROOT}/{cluster}");
+    let mut out = Cluster::new(cluster);
+    let folders = super::subdirs(tree, &dir)?;
+    type Folder = Result<(Option<Unit>, Vec<String>), Error>;
+    let results: Vec<Folder> = folders
+        .par_iter()
+        .map(|ns| {
+            let folder = format!("{dir}/{ns}");
+            if tree.kind(&format!("{folder}/{SKIP_MARKER}")) == Some(EntryKind::File) {
+                return Ok((None, vec![format!("namespace {ns}: {folder}/{SKIP_MARKER} present")]));
+            }
+            let mut skipped = Vec::new();
+            let unit = render_namespace(tree, cluster, ns, &folder, &mut skipped)?;
+            Ok((Some(unit), skipped))
+        })
+        .collect();
+    for result in results {
+        let (unit, skipped) = result?;
+        out.units.extend(unit);
+        out.skipped.extend(skipped);
+    }
+    Ok(out)
+}
+
+fn render_namespace(
+    tree: &dyn Tree,
+    cluster: &str,
+    ns: &str,
+    folder: &str,
+    skipped: &mut Vec<String>,
+) -> Result<Unit, Error> {
+    let at = Location::new(cluster, ns, folder);
+    let mut objects = if kustomization_file(tree, folder).is_some() {
+        build_dir(tree, folder).map_err(|e| Error::build(&at, e))?
+    } else {
+        let mut objects = Vec::new();
+        collect(tree, &at, folder, &mut objects, skipped)?;
+        objects
+    };
+    let mut has_namespace = false;
+    for r in &mut objects {
+        let fat = at.with_file(&r.source);
+        let gvk = r.gvk();
+        if gvk.group.is_empty() && gvk.kind == "Namespace" {
+            if r.name() != ns {
+                return Err(fat.invalid(format!(
+                    "Namespace {:?} in the folder of namespace {ns:?}",
+                    r.name()
+                )));
+            }
+            has_namespace = true;
+        } else if !gvk.is_cluster_scoped() {
+            match r.namespace() {
+                "" => r.set_namespace(ns.to_string()),
+                n if n == ns => {}
+                n => {
+                    return Err(fat.invalid(format!(
+                        "{} {:?} is in namespace {n:?} but lives in the folder of namespace {ns:?}",
+                        gvk.kind,
+                        r.name()
+                    )));
+                }
+            }
+        }
+    }
+    if !has_namespace {
+        let mut md = Map::new();
+        md.insert("name".into(), ns.into());
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), "v1".into());
+        m.insert("kind".into(), "Namespace".into());
+        m.insert("metadata".into(), Value::Map(md));
+        objects.push(Resource::new(Value::Map(m), folder.to_string()));
+    }
+    order::legacy_sort(&mut objects);
+    let mut unit = Unit::new(ns, folder, folder);
+    unit.namespace = ns.to_string();
+    unit.objects = objects;
+    Ok(unit)
+}
+
+fn collect(
+    tree: &dyn Tree,
+    at: &Location,
+    dir: &str,
+    objects: &mut Vec<Resource>,
+    skipped: &mut Vec<String>,
+) -> Result<(), Error> {
+    for (name, kind) in tree.list(dir).map_err(|e| Error::read(&at.with_file(dir), e))? {
+        let path = tree::join(dir, &name).map_err(|e| Error::read(at, e))?;
+        match kind {
+            EntryKind::Dir => collect(tree, at, &path, objects, skipped)?,
+            EntryKind::File if is_yaml(&name) => {
+                let docs: Vec<Value> =
+                    read_documents(tree, at, &path)?.into_iter().filter(|d| !d.is_null()).collect();
+                if docs.is_empty() || !docs.iter().all(is_object) {
+                    skipped.push(format!("{path}: not Kubernetes objects"));
+                    continue;
+                }
+                for doc in docs {
+                    if str_at(&doc, &["metadata", "name"]).is_empty() {
+                        return Err(at.with_file(&path).invalid("object without metadata.name"));
+                    }
+                    objects.push(Resource::new(doc, path.clone()));
+                }
+            }
+            EntryKind::File if !name.starts_with('.') => skipped.push(format!("{path}: not YAML")),
+            EntryKind::File => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    fn ids(c: &Cluster) -> Vec<(String, Vec<String>)> {
+        c.units
+            .iter()
+            .map(|u| (u.name.clone(), u.objects.iter().map(|r| r.id().to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn folders_become_namespaces_with_their_objects() {
+        let mut t = MemTree::new();
+        let ns =
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels: {team: a}\n";
+        t.insert("namespaces/live-1/team-a/00-namespace.yaml", ns);
+        t.insert(
+            "namespaces/live-1/team-a/01-rbac.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: admins\n",
+        );
+        t.insert("namespaces/live-1/team-a/resources/main.tf", "module \"x\" {}\n");
+        t.insert("namespaces/live-1/team-a/resources/vars.yaml", "region: eu-west-2\n");
+        t.insert(
+            "namespaces/live-1/team-b/quota.yaml",
+            "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
+        );
+        t.insert("namespaces/live-1/old/.kiln-skip", "");
+        t.insert(
+            "namespaces/live-1/old/x.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        );
+        let c = render_cluster(&t, "live-1").unwrap();
+        assert_eq!(
+            ids(&c),
+            [
+                (
+                    "team-a".to_string(),
+                    vec![
+                        "~G_v1_Namespace|~X|team-a".to_string(),
+                        "rbac.authorization.k8s.io_v1_RoleBinding|team-a|admins".to_string()
+                    ]
+                ),
+                (
+                    "team-b".to_string(),
+                    vec![
+                        "~G_v1_Namespace|~X|team-b".to_string(),
+                        "~G_v1_ResourceQuota|team-b|q".to_string()
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(
+            c.skipped,
+            [
+                "namespace old: namespaces/live-1/old/.kiln-skip present",
+                "namespaces/live-1/team-a/resources/main.tf: not YAML",
+                "namespaces/live-1/team-a/resources/vars.yaml: not Kubernetes objects",
+            ]
+        );
+    }
+
+    #[test]
+    fn objects_in_another_namespace_are_errors() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
+                "cluster live, unit a, file namespaces/live/a/x.yaml: ConfigMap \"x\" is in namespace \"other\" but lives in the folder of namespace \"a\"",
+            ),
+            (
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
+                "cluster live, unit a, file namespaces/live/a/x.yaml: Namespace \"b\" in the folder of namespace \"a\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let mut t = MemTree::new();
+            t.insert("namespaces/live/a/x.yaml", *text);
+            assert_eq!(render_cluster(&t, "live").unwrap_err().to_string(), *want);
+        }
+    }
+}

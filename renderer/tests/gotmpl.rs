@@ -1,0 +1,147 @@
+//! Differential test of the Go-template engine against outputs recorded from Go's text/template.
+//!
+//! The cases live in `tests/gotmpl/cases/*.txt`; `tests/gotmpl/record.py` records
+//! what Go prints (or the error it reports) into `*.expected.json` next to them.
+//! A case passes when the output is equal, or when both fail and the error
+//! names the same `NAME:LINE[:COL]` location. Deliberate differences are listed
+//! with their reason in `tests/gotmpl/known-differences.txt`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use renderer::gotmpl::{Funcs, Options, Templates, Value, sprig};
+
+struct Case {
+    name: String,
+    template: String,
+    data: Option<serde_json::Value>,
+}
+
+/// Reads the case format of `record.py`: `=== NAME`, template lines, optional `--- data` JSON.
+fn read_cases(text: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut cur: Option<(String, Vec<&str>, Vec<&str>, bool)> = None;
+    let flush = |cur: Option<(String, Vec<&str>, Vec<&str>, bool)>, cases: &mut Vec<Case>| {
+        if let Some((name, t, d, _)) = cur {
+            let data = d.join("\n");
+            let data = data.trim();
+            let data =
+                if data.is_empty() { None } else { Some(serde_json::from_str(data).unwrap()) };
+            cases.push(Case { name, template: t.join("\n"), data });
+        }
+    };
+    for line in text.split('\n') {
+        if let Some(name) = line.strip_prefix("=== ") {
+            flush(cur.take(), &mut cases);
+            cur = Some((name.trim().to_string(), Vec::new(), Vec::new(), false));
+        } else if let Some((_, t, d, in_data)) = cur.as_mut() {
+            if line == "--- data" {
+                *in_data = true;
+            } else if *in_data {
+                d.push(line);
+            } else {
+                t.push(line);
+            }
+        }
+    }
+    flush(cur, &mut cases);
+    cases
+}
+
+/// JSON data as Helm and the oracle see it: every number is a float64.
+fn to_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap()),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(a) => Value::list(a.iter().map(to_value).collect()),
+        serde_json::Value::Object(o) => {
+            Value::map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect::<BTreeMap<_, _>>())
+        }
+    }
+}
+
+/// The `NAME:LINE` or `NAME:LINE:COL` an error message starts with.
+fn location(err: &str) -> String {
+    let rest = err.strip_prefix("template: ").unwrap_or(err);
+    rest.split(": ").next().unwrap_or("").to_string()
+}
+
+fn run(template: &str, data: Value, funcs: &Funcs) -> Result<String, String> {
+    let mut set = Templates::new();
+    set.parse("t", template, funcs).map_err(|e| e.to_string())?;
+    set.execute("t", data, funcs, &Options::default()).map_err(|e| e.to_string())
+}
+
+fn known_differences(dir: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("known-differences.txt")).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_string(), v.trim().to_string())))
+        .collect()
+}
+
+#[test]
+fn cases_match_go() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gotmpl");
+    let known = known_differences(&dir);
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let plain = Funcs::new();
+    let with_sprig = sprig::funcs();
+    let (mut total, mut equal, mut errors, mut same_message) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    let mut stale = Vec::new();
+    for file in files {
+        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+        let funcs = if stem.starts_with("sprig-") { &with_sprig } else { &plain };
+        let expected_path = file.with_file_name(format!("{stem}.expected.json"));
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
+        for case in read_cases(&std::fs::read_to_string(&file).unwrap()) {
+            total += 1;
+            let id = format!("{stem}/{}", case.name);
+            let want = &expected[&case.name];
+            assert!(!want.is_null(), "{id}: no recorded answer; run tests/gotmpl/record.py");
+            let data = case.data.as_ref().map_or(Value::Missing, to_value);
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run(&case.template, data, funcs)
+            }))
+            .unwrap_or_else(|_| Err("PANIC".to_string()));
+            let pass = match (&got, want["ok"].as_bool().unwrap()) {
+                (Ok(out), true) => out == want["output"].as_str().unwrap(),
+                (Err(e), false) => {
+                    errors += 1;
+                    same_message += usize::from(e == want["error"].as_str().unwrap());
+                    location(e) == location(want["error"].as_str().unwrap())
+                }
+                _ => false,
+            };
+            if pass {
+                equal += 1;
+                if known.contains_key(&id) {
+                    stale.push(id);
+                }
+            } else if !known.contains_key(&id) {
+                failures.push(format!(
+                    "{id}\n   template: {:?}\n   want: {want}\n   got:  {got:?}",
+                    case.template
+                ));
+            }
+        }
+    }
+    eprintln!("gotmpl differential: {equal}/{total} cases equal to Go");
+    eprintln!("  of the {errors} cases where both fail, {same_message} have Go's exact message");
+    assert!(
+        failures.is_empty(),
+        "{} cases differ from Go:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(stale.is_empty(), "known differences that now pass: {stale:?}");
+}

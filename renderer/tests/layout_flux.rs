@@ -1,0 +1,437 @@
+//! Flux v2 semantics on top of the kustomize build, case by case, against Flux's documented behaviour.
+//!
+//! Each case is a small repository in memory with `clusters/c/` and the
+//! expected units and objects (or the error). The behaviour is the one
+//! documented for the kustomize-controller at fluxcd.io (Kustomization API,
+//! `kustomize.toolkit.fluxcd.io/v1`): the fields named in each case's comment.
+
+use renderer::{MemTree, Options, Value, render};
+
+const ROOT: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/c\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n";
+
+const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.0\n";
+
+/// A Flux Kustomization `name` for `path` with extra `spec` lines (indented two spaces).
+fn ks(name: &str, path: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 5m\n  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{spec}"
+    )
+}
+
+struct Case {
+    name: &'static str,
+    files: Vec<(String, String)>,
+    /// `unit: Kind ns/name [field=value]` lines, or the error's text.
+    want: Result<Vec<&'static str>, &'static str>,
+    /// Fields shown for each object (dotted paths).
+    fields: &'static [&'static str],
+}
+
+fn files(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect()
+}
+
+fn field(v: &Value, path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match v.get_path(&parts) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Int(i)) => i.to_string(),
+        Some(other) => renderer::yaml::to_string(other).trim().replace('\n', ","),
+        None => "-".into(),
+    }
+}
+
+fn run(case: &Case) -> Result<Vec<String>, String> {
+    let mut t = MemTree::new();
+    t.insert("clusters/c/flux-system/gotk-sync.yaml", ROOT);
+    for (p, c) in &case.files {
+        t.insert(p, c.as_str());
+    }
+    let rendered = render(&t, &Options::default()).map_err(|e| {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(inner) = src {
+            s.push_str(&format!(": {inner}"));
+            src = inner.source();
+        }
+        s
+    })?;
+    let mut out = Vec::new();
+    for u in &rendered.clusters[0].units {
+        for r in &u.objects {
+            if r.kind() == "Kustomization" || r.kind() == "GitRepository" {
+                continue;
+            }
+            let mut line = format!("{}: {} {}/{}", u.name, r.kind(), r.namespace(), r.name());
+            for f in case.fields {
+                line.push_str(&format!(" {f}={}", field(&r.value, f)));
+            }
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        // `spec.targetNamespace` sets the namespace of every namespaced object,
+        // replacing the kustomization's own `namespace`.
+        Case {
+            name: "targetNamespace",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "  targetNamespace: prod\n")),
+                ("app/kustomization.yaml", "namespace: dev\nresources: [cm.yaml]\n"),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap prod/cm"]),
+            fields: &[],
+        },
+        // `spec.namePrefix` and `spec.nameSuffix` rename every object, and
+        // references follow (kustomize's name reference transformer).
+        Case {
+            name: "namePrefix and nameSuffix",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  namePrefix: a-\n  nameSuffix: -z\n"),
+                ),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap /a-cm-z"]),
+            fields: &[],
+        },
+        // `spec.images` overrides image names and tags like kustomize's `images`.
+        Case {
+            name: "images",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  images:\n  - name: nginx\n    newTag: '2.0'\n"),
+                ),
+                ("app/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec![
+                "app: Deployment /web spec.template.spec.containers=- image: nginx:2.0,  name: web",
+            ]),
+            fields: &["spec.template.spec.containers"],
+        },
+        // `spec.patches` are kustomize patches with a target, applied on top
+        // of the kustomization's own.
+        Case {
+            name: "patches",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  patches:\n  - target:\n      kind: Deployment\n    patch: |\n      - op: replace\n        path: /spec/replicas\n        value: 3\n",
+                    ),
+                ),
+                ("app/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec!["app: Deployment /web spec.replicas=3"]),
+            fields: &["spec.replicas"],
+        },
+        // v1beta2's deprecated `patchesJson6902` and `patchesStrategicMerge`
+        // still patch (the API keeps them until v1).
+        Case {
+            name: "patchesJson6902 and patchesStrategicMerge",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  patchesJson6902:\n  - target:\n      kind: Deployment\n      name: web\n    patch:\n    - op: replace\n      path: /spec/replicas\n      value: 2\n  patchesStrategicMerge:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: cm\n    data:\n      k: patched\n",
+                    )
+                    .replace("kustomize.toolkit.fluxcd.io/v1\n", "kustomize.toolkit.fluxcd.io/v1beta2\n"),
+                ),
+                ("app/deploy.yaml", DEPLOY),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm spec.replicas=- data.k=patched", "app: Deployment /web spec.replicas=2 data.k=-"]),
+            fields: &["spec.replicas", "data.k"],
+        },
+        // `spec.components` are paths relative to `spec.path`, added to the
+        // kustomization's components.
+        Case {
+            name: "components",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "  components:\n  - ../extra\n")),
+                ("app/kustomization.yaml", "resources: [cm.yaml]\n"),
+                ("app/cm.yaml", CM),
+                (
+                    "extra/kustomization.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  from: component\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm metadata.annotations.from=component"]),
+            fields: &["metadata.annotations.from"],
+        },
+        // `spec.commonMetadata` sets labels and annotations on every object's
+        // metadata, overriding same keys, without touching selectors or pod templates.
+        Case {
+            name: "commonMetadata",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  commonMetadata:\n    labels:\n      app: override\n      team: a\n    annotations:\n      owner: me\n",
+                    ),
+                ),
+                ("app/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec![
+                "app: Deployment /web metadata.labels.app=override metadata.labels.team=a metadata.annotations.owner=me spec.selector.matchLabels.app=web spec.template.metadata.labels.app=web",
+            ]),
+            fields: &[
+                "metadata.labels.app",
+                "metadata.labels.team",
+                "metadata.annotations.owner",
+                "spec.selector.matchLabels.app",
+                "spec.template.metadata.labels.app",
+            ],
+        },
+        // `postBuild.substitute`: `${var}` and the `${var:=default}` /
+        // `${var:-default}` forms; substitution works on the YAML text, so a
+        // quoted number becomes a number.
+        Case {
+            name: "postBuild.substitute",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  postBuild:\n    substitute:\n      env: prod\n      replicas: \"4\"\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${env}\ndata:\n  region: ${region:=eu-1}\n  zone: ${zone:-a}\n  shell: $HOME\n",
+                ),
+                ("app/deploy.yaml", &DEPLOY.replace("replicas: 1", "replicas: ${replicas}")),
+            ]),
+            want: Ok(vec![
+                "app: ConfigMap /cm-prod data.region=eu-1 data.zone=a data.shell=$HOME spec.replicas=-",
+                "app: Deployment /web data.region=- data.zone=- data.shell=- spec.replicas=4",
+            ]),
+            fields: &["data.region", "data.zone", "data.shell", "spec.replicas"],
+        },
+        // `postBuild.substituteFrom`: ConfigMaps and Secrets (base64 `data`)
+        // in the Kustomization's namespace, in order, then `substitute`,
+        // which wins; `optional: true` tolerates a missing one.
+        Case {
+            name: "postBuild.substituteFrom",
+            files: files(&[
+                (
+                    "clusters/c/vars.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  env: staging\n  region: us-1\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-secrets\n  namespace: flux-system\ndata:\n  region: ZXUtMg==\n",
+                ),
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  postBuild:\n    substitute:\n      env: prod\n    substituteFrom:\n    - kind: ConfigMap\n      name: cluster-vars\n    - kind: Secret\n      name: cluster-secrets\n    - kind: ConfigMap\n      name: absent\n      optional: true\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  env: ${env}\n  region: ${region}\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "flux-system: ConfigMap flux-system/cluster-vars data.env=staging data.region=us-1",
+                "flux-system: Secret flux-system/cluster-secrets data.env=- data.region=ZXUtMg==",
+                "app: ConfigMap /cm data.env=prod data.region=eu-2",
+            ]),
+            fields: &["data.env", "data.region"],
+        },
+        // `kustomize.toolkit.fluxcd.io/substitute: disabled` opts an object out.
+        Case {
+            name: "substitute disabled",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      x: y\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  script: echo ${UNSET}\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.script=echo ${UNSET}"]),
+            fields: &["data.script"],
+        },
+        Case {
+            name: "undefined variable",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      x: y\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ${nope}\n",
+                ),
+            ]),
+            want: Err(
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: variable \"nope\" is not set and has no default",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "missing substituteFrom",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  postBuild:\n    substituteFrom:\n    - kind: Secret\n      name: gone\n",
+                    ),
+                ),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: substituteFrom Secret flux-system/gone is not in the render",
+            ),
+            fields: &[],
+        },
+        // A Kustomization rendered by another unit is followed too
+        // (app-of-apps), and `dependsOn` orders units.
+        Case {
+            name: "recursive Kustomizations in dependsOn order",
+            files: files(&[
+                ("clusters/c/apps.yaml", &ks("apps", "./apps", "  dependsOn:\n  - name: infra\n")),
+                ("clusters/c/infra.yaml", &ks("infra", "./infra", "")),
+                ("infra/cm.yaml", CM),
+                ("apps/web.yaml", &ks("web", "./web", "  dependsOn:\n  - name: infra\n")),
+                ("web/cm.yaml", &CM.replace("name: cm", "name: web")),
+            ]),
+            want: Ok(vec!["infra: ConfigMap /cm", "web: ConfigMap /web"]),
+            fields: &[],
+        },
+        Case {
+            name: "dependsOn cycle",
+            files: files(&[
+                ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: b\n")),
+                ("clusters/c/b.yaml", &ks("b", "./a", "  dependsOn:\n  - name: a\n")),
+                ("a/cm.yaml", CM),
+            ]),
+            want: Err("cluster c, unit a, file clusters/c/a.yaml: dependsOn cycle: a -> b -> a"),
+            fields: &[],
+        },
+        // Recursion ends: a Kustomization rendered again with the same
+        // definition (a renders b, b renders a) is one unit, built once.
+        Case {
+            name: "Kustomizations that render each other are built once",
+            files: files(&[
+                ("clusters/c/a.yaml", &ks("a", "./a", "")),
+                ("a/b.yaml", &ks("b", "./b", "")),
+                ("a/cm.yaml", CM),
+                ("b/a.yaml", &ks("a", "./a", "")),
+                ("b/cm.yaml", &CM.replace("name: cm", "name: from-b")),
+            ]),
+            want: Ok(vec!["a: ConfigMap /cm", "b: ConfigMap /from-b"]),
+            fields: &[],
+        },
+        Case {
+            name: "a Kustomization defined twice, differently",
+            files: files(&[
+                ("clusters/c/loop.yaml", &ks("loop", "./loop", "")),
+                ("loop/self.yaml", &ks("loop", "./loop", "  prune: true\n")),
+            ]),
+            want: Err(
+                "cluster c, unit loop, file loop/self.yaml: Kustomization flux-system/loop is also defined, differently, in clusters/c/loop.yaml",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "dependsOn an unknown Kustomization",
+            files: files(&[
+                ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: ghost\n")),
+                ("a/cm.yaml", CM),
+            ]),
+            want: Err(
+                "cluster c, unit a, file clusters/c/a.yaml: dependsOn flux-system/ghost: no such Kustomization in this cluster",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "missing path",
+            files: files(&[("clusters/c/a.yaml", &ks("a", "./nowhere", ""))]),
+            want: Err(
+                "cluster c, unit a, file clusters/c/a.yaml: spec.path \"./nowhere\" is not a directory of the repository",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "a HelmRelease is an error until Helm is available",
+            files: files(&[
+                ("clusters/c/a.yaml", &ks("a", "./a", "")),
+                (
+                    "a/release.yaml",
+                    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n",
+                ),
+            ]),
+            want: Err(
+                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: helm rendering not available yet",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "a Kustomization of another source is kept as written and may be depended on",
+            files: files(&[(
+                "clusters/c/ext.yaml",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: ext\n  namespace: flux-system\nspec:\n  path: ./deploy\n  sourceRef:\n    kind: GitRepository\n    name: other-repo\n",
+            ), ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: ext\n")), ("a/cm.yaml", CM)]),
+            want: Ok(vec!["a: ConfigMap /cm"]),
+            fields: &[],
+        },
+    ]
+}
+
+#[test]
+fn flux_semantics() {
+    let mut failures = Vec::new();
+    let all = cases();
+    for case in &all {
+        let got = run(case);
+        let ok = match (&got, &case.want) {
+            (Ok(got), Ok(want)) => got == want,
+            (Err(got), Err(want)) => got.contains(want),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!("{}:\n  got  {got:?}\n  want {:?}", case.name, case.want));
+        }
+    }
+    println!("flux cases: {}/{} pass", all.len() - failures.len(), all.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rendering_is_deterministic_and_the_root_is_the_bootstrap_kustomization() {
+    let all = cases();
+    let case =
+        all.iter().find(|c| c.name == "recursive Kustomizations in dependsOn order").unwrap();
+    let a = run(case).unwrap();
+    for _ in 0..5 {
+        assert_eq!(run(case).unwrap(), a);
+    }
+    let mut t = MemTree::new();
+    t.insert("clusters/c/flux-system/gotk-sync.yaml", ROOT);
+    t.insert("clusters/c/a.yaml", ks("a", "./a", ""));
+    t.insert("a/cm.yaml", CM);
+    let r = render(&t, &Options::default()).unwrap();
+    let units: Vec<(&str, Option<&str>)> =
+        r.clusters[0].units.iter().map(|u| (u.name.as_str(), u.parent.as_deref())).collect();
+    assert_eq!(units, [("flux-system", None), ("a", Some("flux-system"))]);
+}

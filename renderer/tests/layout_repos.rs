@@ -1,0 +1,187 @@
+//! Whole repositories in every layout: the example repo at the workspace root and the small trees in tests/fixtures/layouts/.
+
+use renderer::layout::Layout;
+use renderer::output::{self, Provenance};
+use renderer::{DirTree, Options, Rendered, render};
+use std::path::PathBuf;
+
+fn repo(rel: &str) -> DirTree {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
+    DirTree::new(root).unwrap()
+}
+
+/// `cluster/unit: id` for every object, in order.
+fn summary(r: &Rendered) -> Vec<String> {
+    r.clusters
+        .iter()
+        .flat_map(|c| {
+            c.units.iter().flat_map(move |u| {
+                u.objects.iter().map(move |o| format!("{}/{}: {}", c.name, u.name, o.id()))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn renders_every_layout() {
+    let cases: &[(&str, Layout, &[&str])] = &[
+        (
+            "tests/fixtures/layouts/namespaces",
+            Layout::Namespaces,
+            &[
+                "live-1/team-a: ~G_v1_Namespace|~X|team-a",
+                "live-1/team-a: rbac.authorization.k8s.io_v1_RoleBinding|team-a|team-a-admin",
+                "live-1/team-a: ~G_v1_LimitRange|team-a|limitrange",
+                "live-1/team-b: ~G_v1_Namespace|~X|team-b",
+                "live-1/team-b: ~G_v1_ResourceQuota|team-b|namespace-quota",
+                "live-2/team-a: ~G_v1_Namespace|~X|team-a",
+                "live-2/team-a: rbac.authorization.k8s.io_v1_RoleBinding|team-a|team-a-admin",
+            ],
+        ),
+        (
+            "tests/fixtures/layouts/environments",
+            Layout::Environments,
+            &[
+                "play-jest/manifests: ~G_v1_Namespace|~X|ingress",
+                "play-jest/ingress: ~G_v1_Service|ingress|ingress-elb",
+                "play-jest/kube-system: apps_v1_Deployment|kube-system|kube-auth",
+                "prod/manifests: ~G_v1_Namespace|~X|ingress",
+                "prod/ingress: ~G_v1_Service|ingress|ingress-elb",
+                "prod/kube-system: apps_v1_Deployment|kube-system|kube-auth",
+            ],
+        ),
+        (
+            "tests/fixtures/layouts/plain",
+            Layout::Plain,
+            &[
+                "default/manifests: ~G_v1_Namespace|~X|gitops",
+                "default/manifests: apps_v1_Deployment|gitops|gitops",
+            ],
+        ),
+    ];
+    for (dir, layout, want) in cases {
+        let r = render(&repo(dir), &Options::default()).unwrap();
+        assert_eq!(r.layout, *layout, "{dir}");
+        assert_eq!(summary(&r), *want, "{dir}");
+    }
+}
+
+#[test]
+fn the_example_repo_renders_in_dependency_order() {
+    let r =
+        render(&repo(""), &Options { clusters: vec!["production".into()], layout: None }).unwrap();
+    assert_eq!(r.layout, Layout::FluxV2);
+    let c = &r.clusters[0];
+    let units: Vec<(&str, &str, Vec<&str>)> = c
+        .units
+        .iter()
+        .map(|u| {
+            (u.name.as_str(), u.path.as_str(), u.depends_on.iter().map(String::as_str).collect())
+        })
+        .collect();
+    assert_eq!(
+        units,
+        [
+            ("flux-system", "clusters/production", vec![]),
+            ("namespaces", "infrastructure/namespaces", vec![]),
+            ("infra-controllers", "infrastructure/controllers", vec!["namespaces"]),
+            ("apps", "apps/overlays/production", vec!["namespaces", "infra-controllers"]),
+        ]
+    );
+    let err =
+        render(&repo(""), &Options { clusters: vec!["staging".into()], layout: None }).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "kiln.yaml: no cluster \"staging\" in this flux-v2 repository; found: development, production"
+    );
+}
+
+#[test]
+fn helm_releases_are_reported_not_dropped() {
+    // Both environments fail, in parallel; the error reported is always the
+    // first in cluster order, whichever thread finishes first.
+    for _ in 0..20 {
+        let err =
+            render(&repo("tests/fixtures/layouts/releases"), &Options::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cluster macstadium-prod-1, unit jupiter-brain-com, file releases/macstadium-prod-1/jupiter-brain-com.yaml: HelmRelease jupiter-brain-com: helm rendering not available yet"
+        );
+    }
+    let findings =
+        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases")).unwrap();
+    assert_eq!(findings, []);
+}
+
+#[test]
+fn output_is_complete_deterministic_and_points_flux_at_rendered_paths() {
+    let tree = repo("");
+    let provenance = Provenance {
+        source_branch: Some("main".into()),
+        source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        target_dir: "rendered".into(),
+    };
+    let first = output::files(&render(&tree, &Options::default()).unwrap(), &provenance);
+    for _ in 0..3 {
+        assert_eq!(output::files(&render(&tree, &Options::default()).unwrap(), &provenance), first);
+    }
+    let text = |p: &str| String::from_utf8(first[p].clone()).unwrap();
+    let apps = text(
+        "production/flux-system/flux-system/kustomize.toolkit.fluxcd.io_v1_Kustomization_apps.yaml",
+    );
+    assert!(apps.contains("  path: ./rendered/production/apps\n"), "{apps}");
+    assert!(
+        apps.contains("  dependsOn:\n  - name: namespaces\n  - name: infra-controllers\n"),
+        "{apps}"
+    );
+    let root = text(
+        "production/flux-system/flux-system/kustomize.toolkit.fluxcd.io_v1_Kustomization_flux-system.yaml",
+    );
+    assert!(root.contains("  path: ./rendered/production/flux-system\n"), "{root}");
+    let index = text(output::INDEX_FILE);
+    for want in [
+        "sourceCommit: 0123456789abcdef0123456789abcdef01234567\n",
+        "sourceBranch: main\n",
+        "layout: flux-v2\n",
+        &format!("kilnVersion: {}\n", env!("CARGO_PKG_VERSION")),
+        "  namespaces:\n  - apps\n  - ingress-nginx\n",
+    ] {
+        assert!(index.contains(want), "{want}\n{index}");
+    }
+    // Every file but the index belongs to a unit listed in the index.
+    for path in first.keys().filter(|p| *p != output::INDEX_FILE) {
+        assert!(index.contains(&format!("    - {path}\n")), "{path} not in the index");
+    }
+}
+
+#[test]
+fn namespace_output_lists_the_complete_namespace_set() {
+    let r = render(&repo("tests/fixtures/layouts/namespaces"), &Options::default()).unwrap();
+    let files = output::files(&r, &Provenance::default());
+    let index = String::from_utf8(files[output::INDEX_FILE].clone()).unwrap();
+    assert!(index.contains("- name: live-1\n  namespaces:\n  - team-a\n  - team-b\n"), "{index}");
+    assert!(
+        index.contains("  - 'namespace retired: namespaces/live-1/retired/.kiln-skip present'\n"),
+        "{index}"
+    );
+    assert!(files.contains_key("live-2/team-a/_cluster/core_v1_Namespace_team-a.yaml"));
+}
+
+#[test]
+fn kiln_yaml_declares_the_layout() {
+    let mut t = renderer::MemTree::new();
+    t.insert("clusters/README.md", "not a cluster\n");
+    t.insert(
+        "namespaces/live/a/q.yaml",
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
+    );
+    assert_eq!(render(&t, &Options::default()).unwrap().layout, Layout::FluxV2);
+    t.insert("kiln.yaml", "layout: namespaces\n");
+    let r = render(&t, &Options::default()).unwrap();
+    assert_eq!(summary(&r), ["live/a: ~G_v1_Namespace|~X|a", "live/a: ~G_v1_ResourceQuota|a|q"]);
+    t.insert("kiln.yaml", "layout: environments\n");
+    assert_eq!(
+        render(&t, &Options::default()).unwrap_err().to_string(),
+        "layout environments: no environments/ directory at the repository root"
+    );
+}

@@ -1,0 +1,46 @@
+//! `kiln check`: a repository's layout rules, without rendering charts.
+
+use anyhow::{Context, Result};
+use renderer::layout::{self, Layout, flux_v1};
+use renderer::{DirTree, Options};
+use std::path::PathBuf;
+
+/// Check a repository against its layout's rules and print every problem
+/// with its cluster, unit and file. Flux v1 (`releases/`): `metadata.name`
+/// matches the file name, `metadata.labels.chart` matches
+/// `spec.chartGitPath`, the chart exists in `charts/`. Other layouts: the
+/// repository renders. Exit code 1 when a problem is found.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The repository root; default: the current directory.
+    pub path: Option<PathBuf>,
+}
+
+/// Runs `kiln check`; returns whether problems were found.
+pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
+    let config = layout::Config::read(&tree)?;
+    let found = config.layout.unwrap_or_else(|| layout::detect(&tree));
+    let problems: Vec<String> = match found {
+        Layout::FluxV1 => {
+            flux_v1::check(&tree)?.into_iter().map(|f| format!("{}: {}", f.at, f.message)).collect()
+        }
+        _ => match renderer::render(&tree, &Options::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![format!("{:#}", anyhow::Error::new(e))],
+        },
+    };
+    for p in &problems {
+        println!("{p}");
+    }
+    match problems.len() {
+        0 => println!("{}: layout {found}: no problems", path.display()),
+        n => println!(
+            "{}: layout {found}: {n} problem{}",
+            path.display(),
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+    Ok(!problems.is_empty())
+}

@@ -1,0 +1,289 @@
+//! The `kiln` binary end to end: `kiln render` on the example repository and
+//! on kustomization directories, and `kiln sync --once` against real git
+//! repositories in temporary directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::{TestRepo, copy_dir};
+
+/// The repository root, which holds the example GitOps repo.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the built `kiln` with a cleared environment in `dir`.
+fn kiln(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("kiln runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Copies the example repository (clusters/, apps/, infrastructure/) into `dest`.
+fn copy_example(dest: &Path) {
+    for top in ["clusters", "apps", "infrastructure"] {
+        copy_dir(&root().join(top), &dest.join(top));
+    }
+}
+
+#[test]
+fn render_without_path_renders_the_example_repo_in_dependency_order() {
+    let out = kiln(&root(), &["render"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let units: Vec<&str> = text.lines().filter(|l| l.starts_with("# cluster:")).collect();
+    assert!(!units.is_empty());
+    // Every unit comes after the units it depends on, per cluster: the
+    // example's apps depend on infrastructure.
+    for cluster in ["development", "production"] {
+        let order: Vec<&str> = units
+            .iter()
+            .filter(|l| l.contains(&format!("cluster: {cluster},")))
+            .map(|l| l.split("unit: ").nth(1).unwrap().split(',').next().unwrap())
+            .fold(Vec::new(), |mut acc, u| {
+                if acc.last() != Some(&u) {
+                    acc.push(u);
+                }
+                acc
+            });
+        let pos = |name: &str| {
+            order.iter().position(|u| *u == name).unwrap_or_else(|| panic!("{name} in {order:?}"))
+        };
+        assert!(pos("infra-controllers") < pos("apps"), "{cluster}: {order:?}");
+    }
+    // The production overlay's unique image tags made it through.
+    assert!(text.contains(".2022-") || text.contains("t"), "image tags rendered");
+    // Same input, same bytes.
+    let again = kiln(&root(), &["render"]);
+    assert_eq!(stdout(&again), text);
+}
+
+#[test]
+fn render_of_a_kustomization_matches_kubectl_when_present() {
+    for overlay in ["apps/overlays/production", "infrastructure/controllers"] {
+        let out = kiln(&root(), &["render", overlay]);
+        assert!(out.status.success(), "{overlay}: {}", stderr(&out));
+        let Ok(reference) =
+            Command::new("kubectl").args(["kustomize", overlay]).current_dir(root()).output()
+        else {
+            continue;
+        };
+        if reference.status.success() {
+            let ours = renderer::yaml::parse_documents(&stdout(&out), "kiln").unwrap();
+            let theirs = renderer::yaml::parse_documents(
+                &String::from_utf8_lossy(&reference.stdout),
+                "kubectl",
+            )
+            .unwrap();
+            assert_eq!(ours, theirs, "{overlay}");
+        }
+    }
+}
+
+#[test]
+fn render_out_writes_one_file_per_object_and_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("rendered");
+    let out = kiln(&root(), &["render", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let index = std::fs::read_to_string(out_dir.join("kiln-index.yaml")).unwrap();
+    assert!(index.contains("kilnVersion:"), "{index}");
+    let files = walk(&out_dir);
+    assert!(files.iter().any(|f| f.starts_with("production/apps/")), "{files:?}");
+    // Every object file holds exactly one document and its name says what it is.
+    for f in files.iter().filter(|f| f.ends_with(".yaml") && f.as_str() != "kiln-index.yaml") {
+        let text = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        let docs = renderer::yaml::parse_documents(&text, f).unwrap();
+        assert_eq!(docs.len(), 1, "{f}");
+        let kind = docs[0].get_path(&["kind"]).and_then(|v| v.as_str()).unwrap();
+        assert!(f.contains(&format!("_{kind}_")), "{f}");
+    }
+    // Rendering again into the same directory leaves no stale files.
+    std::fs::write(out_dir.join("stale.yaml"), "x: 1\n").unwrap();
+    let out = kiln(&root(), &["render", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(!out_dir.join("stale.yaml").exists());
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn render_errors_name_the_file_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("kustomization.yaml", "resources: [missing.yaml]\n", "missing.yaml"),
+        ("kustomization.yaml", "resources: [d.yaml]\n", "d.yaml:3:1"),
+        ("kustomization.yaml", "resources: [../outside.yaml]\n", "not in or below"),
+        ("kustomization.yaml", "resourcse: [x.yaml]\n", "unknown field \"resourcse\""),
+    ];
+    std::fs::write(
+        dir.path().join("outside.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: o}\n",
+    )
+    .unwrap();
+    for (i, (file, text, want)) in cases.iter().enumerate() {
+        let case = dir.path().join(format!("case{i}"));
+        std::fs::create_dir_all(&case).unwrap();
+        std::fs::write(case.join(file), text).unwrap();
+        std::fs::write(case.join("d.yaml"), "apiVersion: v1\nkind: [unclosed\n").unwrap();
+        let out = kiln(&case, &["render", "."]);
+        assert!(!out.status.success(), "case {i} should fail");
+        assert!(stderr(&out).contains(want), "case {i}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "case {i}: no partial output");
+    }
+}
+
+/// A repository whose `production` branch holds the example GitOps repo.
+fn example_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "config\n");
+    repo.commit_all("initial");
+    repo.git(&["switch", "--quiet", "-c", "production"]);
+    copy_example(repo.path());
+    repo.commit_all("release v1.2.2");
+    repo
+}
+
+fn sync(repo: &TestRepo) -> Output {
+    let path = repo.path().to_str().unwrap().to_string();
+    kiln(
+        repo.path(),
+        &[
+            "sync",
+            "--repo",
+            &path,
+            "--source-branch",
+            "production",
+            "--target-branch",
+            "rendered",
+            "--target-dir",
+            "production",
+            "--once",
+        ],
+    )
+}
+
+#[test]
+fn sync_once_commits_the_render_then_nothing_when_unchanged() {
+    let repo = example_repo();
+    let source = repo.tip("production").unwrap();
+    let out = sync(&repo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = repo.tip("rendered").expect("target branch created");
+    let files = repo.ls_tree(&first);
+    assert!(files.keys().all(|p| p.starts_with("production/")), "{files:?}");
+    assert!(files.contains_key("production/kiln-index.yaml"));
+    let message = repo.git(&["log", "-1", "--format=%B", &first]);
+    assert!(message.contains("Source-Branch: production"), "{message}");
+    assert!(message.contains(&format!("Source-Commit: {source}")), "{message}");
+    let index = repo.git(&["show", &format!("{first}:production/kiln-index.yaml")]);
+    assert!(index.contains(&source), "{index}");
+
+    // The same source again: no new commit.
+    let out = sync(&repo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.tip("rendered").unwrap(), first);
+    assert!(stdout(&out).contains("unchanged"), "{}", stdout(&out));
+
+    // A change to the source moves the target by exactly one commit.
+    let env = std::fs::read_to_string(repo.path().join("apps/overlays/production/user-roles.env"))
+        .unwrap();
+    repo.write("apps/overlays/production/user-roles.env", &format!("{env}TOUCHED=yes\n"));
+    repo.commit_all("configure");
+    let out = sync(&repo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = repo.tip("rendered").unwrap();
+    assert_ne!(second, first);
+    assert_eq!(repo.git(&["rev-parse", &format!("{second}^")]), first);
+}
+
+#[test]
+fn sync_once_keeps_other_directories_of_the_target_branch() {
+    let repo = example_repo();
+    repo.git(&["switch", "--quiet", "--orphan", "rendered"]);
+    repo.write("staging/keep.yaml", "kept: true\n");
+    repo.write("production/stale.yaml", "stale: true\n");
+    repo.commit_all("existing rendered branch");
+    let before = repo.ls_tree("rendered");
+    repo.git(&["switch", "--quiet", "production"]);
+    let out = sync(&repo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = repo.ls_tree("rendered");
+    assert_eq!(after.get("staging/keep.yaml"), before.get("staging/keep.yaml"));
+    assert!(!after.contains_key("production/stale.yaml"), "stale files go");
+}
+
+#[test]
+fn sync_once_leaves_the_target_untouched_when_the_render_fails() {
+    let repo = example_repo();
+    let out = sync(&repo);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tip = repo.tip("rendered").unwrap();
+    repo.write("apps/overlays/production/kustomization.yaml", "resources: [does-not-exist.yaml]\n");
+    repo.commit_all("break it");
+    let out = sync(&repo);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("does-not-exist.yaml"), "{err}");
+    assert!(err.contains("production"), "{err}");
+    assert_eq!(repo.tip("rendered").unwrap(), tip);
+}
+
+#[test]
+fn tag_parse_prints_fields_and_tag_new_formats() {
+    let seed = "v1.2.2.2022-01-15t161730814Z.9eabf5b536662000f79978c4d1b6e4eff5c8d785";
+    let out = kiln(&root(), &["tag", "parse", seed]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["kind"], "unique");
+    assert_eq!(json["version"], "1.2.2");
+    assert_eq!(json["time"], "2022-01-15T16:17:30.814Z");
+    assert_eq!(json["sha"], "9eabf5b536662000f79978c4d1b6e4eff5c8d785");
+
+    let out = kiln(
+        &root(),
+        &[
+            "tag",
+            "new",
+            "--version",
+            "1.2.2",
+            "--sha",
+            "9eabf5b536662000f79978c4d1b6e4eff5c8d785",
+            "--time",
+            "2022-01-15T16:17:30.814Z",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), seed);
+
+    let out = kiln(&root(), &["tag", "new", "--version", "1.2.2", "--sha", "XYZ"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).to_lowercase().contains("sha"), "{}", stderr(&out));
+}

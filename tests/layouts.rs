@@ -1,0 +1,108 @@
+//! `kiln render` and `kiln check` on repositories of every layout, through the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::copy_dir;
+
+/// Runs the kiln binary with a cleared environment; returns (exit code, stdout, stderr).
+pub fn kiln(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn render_prints_every_layout_or_a_clear_error() {
+    let cases: &[(&str, i32, &str)] = &[
+        (
+            "tests/fixtures/layouts/namespaces",
+            0,
+            "# cluster: live-1, unit: team-a, source: namespaces/live-1/team-a/00-namespace.yaml\n",
+        ),
+        ("tests/fixtures/layouts/environments", 0, "        - --allow=192.168.0.0/16\n"),
+        (
+            "tests/fixtures/layouts/plain",
+            0,
+            "# cluster: default, unit: manifests, source: deploy/namespace.yaml\n",
+        ),
+        (
+            ".",
+            0,
+            "# cluster: production, unit: apps, source: apps/overlays/production/user-roles-pdb.yaml\n",
+        ),
+        (
+            "tests/fixtures/layouts/releases",
+            2,
+            "error: rendering tests/fixtures/layouts/releases: cluster macstadium-prod-1, unit jupiter-brain-com, file releases/macstadium-prod-1/jupiter-brain-com.yaml: HelmRelease jupiter-brain-com: helm rendering not available yet\n",
+        ),
+    ];
+    for (dir, code, want) in cases {
+        let (got, stdout, stderr) = kiln(&workspace(), &["render", dir]);
+        assert_eq!(got, *code, "{dir}: {stderr}");
+        assert!(stdout.contains(want) || stderr.contains(want), "{dir}:\n{stdout}{stderr}");
+    }
+}
+
+#[test]
+fn render_out_replaces_the_whole_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("stale/unit")).unwrap();
+    std::fs::write(out.join("stale/unit/old.yaml"), "kind: Old\n").unwrap();
+    let dir = workspace().join("tests/fixtures/layouts/namespaces");
+    let (code, _, stderr) = kiln(&dir, &["render", ".", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!out.join("stale").exists());
+    assert!(out.join("live-1/team-b/team-b/core_v1_ResourceQuota_namespace-quota.yaml").is_file());
+    assert!(out.join("kiln-index.yaml").is_file());
+    // A failed render leaves the previous output whole.
+    let bad = tmp.path().join("bad");
+    copy_dir(&dir, &bad);
+    std::fs::write(bad.join("namespaces/live-1/team-b/broken.yaml"), "kind: [\n").unwrap();
+    let (code, _, stderr) = kiln(&bad, &["render", ".", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cluster live-1, unit team-b, file namespaces/live-1/team-b/broken.yaml"),
+        "{stderr}"
+    );
+    assert!(out.join("kiln-index.yaml").is_file());
+}
+
+#[test]
+fn check_reports_the_flux_v1_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_dir(&workspace().join("tests/fixtures/layouts/releases"), &repo);
+    let (code, stdout, _) = kiln(&repo, &["check"]);
+    assert_eq!((code, stdout.as_str()), (0, ".: layout flux-v1: no problems\n"));
+    let staging = repo.join("releases/macstadium-staging");
+    let text = std::fs::read_to_string(staging.join("jupiter-brain-org.yaml")).unwrap();
+    std::fs::write(
+        staging.join("jupiter-brain.yaml"),
+        text.replace("chart: jupiter-brain", "chart: jupiter"),
+    )
+    .unwrap();
+    std::fs::remove_file(staging.join("jupiter-brain-org.yaml")).unwrap();
+    let (code, stdout, _) = kiln(&repo, &["check"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "cluster macstadium-staging, unit jupiter-brain-org, file releases/macstadium-staging/jupiter-brain.yaml: metadata.name \"jupiter-brain-org\" does not match the file name \"jupiter-brain\"\n\
+         cluster macstadium-staging, unit jupiter-brain-org, file releases/macstadium-staging/jupiter-brain.yaml: metadata.labels.chart \"jupiter\" does not match spec.chartGitPath \"jupiter-brain\"\n\
+         .: layout flux-v1: 2 problems\n"
+    );
+}
