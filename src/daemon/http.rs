@@ -36,6 +36,8 @@ pub fn router(hooks: Arc<Hooks>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/status", get(status))
+        // GitHub sends push payloads of up to 25 MB; the signature covers all of it.
+        .layer(axum::extract::DefaultBodyLimit::max(25 * 1024 * 1024))
         .with_state(hooks)
 }
 
