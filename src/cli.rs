@@ -38,4 +38,6 @@ pub enum Command {
     Revert(crate::commands::revert::RevertArgs),
     /// List quarantined tags or release one.
     Quarantine(crate::commands::quarantine::QuarantineArgs),
+    /// Render source branches into a target branch continuously.
+    Watch(Box<crate::commands::watch::WatchArgs>),
 }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         cli::Command::Verify(args) => commands::verify::cmd_verify(args).map(|ok| !ok),
         cli::Command::Helm(args) => commands::helm::cmd_helm(args).map(|()| false),
         cli::Command::Promote(args) => commands::promote::cmd_promote(args).map(|()| false),
+        cli::Command::Watch(args) => commands::watch::cmd_watch(args).map(|()| false),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

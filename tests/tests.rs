@@ -11,3 +11,6 @@ mod sync;
 mod util;
 mod verify;
 mod verify_api;
+mod watch;
+mod watch_deploy;
+mod watch_faults;

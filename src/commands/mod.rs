@@ -11,3 +11,4 @@ pub mod revert;
 pub mod sync;
 pub mod tag;
 pub mod verify;
+pub mod watch;

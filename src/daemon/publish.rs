@@ -6,13 +6,33 @@ use anyhow::{Context as _, bail};
 use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
 use gix::objs::tree::EntryKind as GitKind;
+use gix::refs::Target;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
-use super::repo::{branch_tip, commit_tree};
+use super::repo::{branch_ref, branch_tip, commit_tree};
 
 /// The trailer naming the source branch a rendered commit was made from.
 pub const SOURCE_BRANCH_TRAILER: &str = "Source-Branch";
 /// The trailer naming the source commit a rendered commit was made from.
 pub const SOURCE_COMMIT_TRAILER: &str = "Source-Commit";
+/// The trailer naming the kiln version that rendered a commit.
+pub const KILN_VERSION_TRAILER: &str = "Kiln-Version";
+
+/// What the trailers of one rendered commit record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Each source branch and the commit of it that was rendered, in trailer order.
+    pub sources: Vec<(String, ObjectId)>,
+    /// The kiln version that made the commit, if recorded.
+    pub kiln_version: Option<String>,
+}
+
+impl Provenance {
+    /// The source commit recorded for `branch`.
+    pub fn source(&self, branch: &str) -> Option<ObjectId> {
+        self.sources.iter().rev().find(|(b, _)| b == branch).map(|(_, c)| *c)
+    }
+}
 
 /// Who makes the commit, used as both author and committer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,40 +129,122 @@ impl std::error::Error for LostRace {}
 /// No commit is made when the tree does not change. A branch that moved since
 /// `expected_tip` was read gives a [`LostRace`] error and leaves it alone.
 pub fn publish(repo: &gix::Repository, update: &Update<'_>) -> anyhow::Result<Published> {
-    let target_dir = normalised(update.target_dir).context("invalid target directory")?;
-    if target_dir.is_empty() {
-        bail!("the target directory must not be the root of the branch");
-    }
-    check_files(update.files)?;
+    let dirs = [(update.target_dir, update.files)];
+    let Some((commit, new_tree)) =
+        commit_dirs(repo, update.expected_tip, &dirs, update.author, update.message)?
+    else {
+        return Ok(Published::Unchanged);
+    };
+    let committer = update.author.signature();
+    let mut committer_time = Default::default();
+    let committer = committer.to_ref(&mut committer_time);
 
-    let old_tree = match update.expected_tip {
+    let name = branch_ref(update.target_branch);
+    let edit = RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: format!("kiln: {}", update.message.lines().next().unwrap_or_default())
+                    .into(),
+            },
+            expected: match update.expected_tip {
+                Some(tip) => PreviousValue::MustExistAndMatch(Target::Object(tip)),
+                None => PreviousValue::MustNotExist,
+            },
+            new: Target::Object(commit),
+        },
+        name: name
+            .as_str()
+            .try_into()
+            .with_context(|| format!("invalid branch name {}", update.target_branch))?,
+        deref: false,
+    };
+    if let Err(err) = repo.edit_references_as(Some(edit), Some(committer)) {
+        // Whatever the failure (out of date, created or deleted meanwhile, lock
+        // held by the writer that won), a branch that no longer points where we
+        // started is a lost race; anything else is a plain error.
+        let found = branch_tip(repo, update.target_branch)?;
+        if found != update.expected_tip {
+            return Err(LostRace {
+                branch: update.target_branch.to_string(),
+                expected: update.expected_tip,
+                found,
+            }
+            .into());
+        }
+        return Err(anyhow::Error::new(err).context(format!("updating {name}")));
+    }
+    Ok(Published::Committed { commit, tree: new_tree })
+}
+
+/// Writes a commit on top of `parent` (or a root commit) whose tree is the
+/// parent's tree with each directory of `dirs` replaced by its files (an empty
+/// map removes the directory), and returns the commit and its tree; no
+/// reference moves. `None` when the tree would not change: no object is
+/// written for the commit then.
+///
+/// Directories must be distinct, non-empty and not nested in one another, so
+/// that the order of replacement cannot matter.
+pub fn commit_dirs(
+    repo: &gix::Repository,
+    parent: Option<ObjectId>,
+    dirs: &[(&str, &BTreeMap<String, Vec<u8>>)],
+    author: &Identity,
+    message: &str,
+) -> anyhow::Result<Option<(ObjectId, ObjectId)>> {
+    let mut normal = Vec::with_capacity(dirs.len());
+    for (dir, files) in dirs {
+        let dir = normalised(dir).with_context(|| format!("invalid target directory {dir:?}"))?;
+        if dir.is_empty() {
+            bail!("the target directory must not be the root of the branch");
+        }
+        check_files(files)?;
+        normal.push((dir, *files));
+    }
+    for (i, (a, _)) in normal.iter().enumerate() {
+        for (b, _) in &normal[i + 1..] {
+            if a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/")) {
+                bail!("target directories {a:?} and {b:?} overlap");
+            }
+        }
+    }
+
+    let old_tree = match parent {
         Some(tip) => commit_tree(repo, tip)?,
         None => ObjectId::empty_tree(repo.object_hash()),
     };
     let mut editor =
         repo.edit_tree(old_tree).with_context(|| format!("reading tree {old_tree}"))?;
-    editor.remove(target_dir.as_str()).with_context(|| format!("removing {target_dir}"))?;
-    for (path, contents) in update.files {
-        let blob =
-            repo.write_blob(contents).with_context(|| format!("writing {target_dir}/{path}"))?;
-        editor
-            .upsert(format!("{target_dir}/{path}").as_str(), GitKind::Blob, blob)
-            .with_context(|| format!("adding {target_dir}/{path}"))?;
+    for (target_dir, files) in &normal {
+        editor.remove(target_dir.as_str()).with_context(|| format!("removing {target_dir}"))?;
+        for (path, contents) in *files {
+            let blob = repo
+                .write_blob(contents)
+                .with_context(|| format!("writing {target_dir}/{path}"))?;
+            editor
+                .upsert(format!("{target_dir}/{path}").as_str(), GitKind::Blob, blob)
+                .with_context(|| format!("adding {target_dir}/{path}"))?;
+        }
     }
     let new_tree = editor.write().context("writing the new tree")?.detach();
     if new_tree == old_tree {
-        return Ok(Published::Unchanged);
+        return Ok(None);
     }
 
-    let commit = super::edit::commit_and_move(
-        repo,
-        update.target_branch,
-        update.expected_tip,
-        new_tree,
-        update.author,
-        update.message,
-    )?;
-    Ok(Published::Committed { commit, tree: new_tree })
+    let signature = author.signature();
+    let (mut committer_time, mut author_time) = Default::default();
+    let commit = repo
+        .new_commit_as(
+            signature.to_ref(&mut committer_time),
+            signature.to_ref(&mut author_time),
+            message,
+            new_tree,
+            parent,
+        )
+        .context("writing the commit")?
+        .id;
+    Ok(Some((commit, new_tree)))
 }
 
 /// `body` followed by the provenance trailers [`last_provenance`] reads back.
@@ -152,6 +254,53 @@ pub fn with_provenance(body: &str, source_branch: &str, source_commit: ObjectId)
     format!(
         "{body}\n\n{SOURCE_BRANCH_TRAILER}: {source_branch}\n{SOURCE_COMMIT_TRAILER}: {source_commit}\n"
     )
+}
+
+/// `body` followed by one `Source-Branch`/`Source-Commit` trailer pair per source
+/// and a `Kiln-Version` trailer; [`provenance`] reads them back.
+pub fn with_provenance_all(body: &str, provenance: &Provenance) -> String {
+    let mut out = body.trim_end().to_string();
+    if out.is_empty() {
+        out.push_str("Render");
+    }
+    out.push_str("\n\n");
+    for (branch, commit) in &provenance.sources {
+        out.push_str(&format!(
+            "{SOURCE_BRANCH_TRAILER}: {branch}\n{SOURCE_COMMIT_TRAILER}: {commit}\n"
+        ));
+    }
+    if let Some(version) = &provenance.kiln_version {
+        out.push_str(&format!("{KILN_VERSION_TRAILER}: {version}\n"));
+    }
+    out
+}
+
+/// The provenance recorded in the trailers of commit `commit`; empty when it has none,
+/// which means kiln did not make it.
+pub fn provenance(repo: &gix::Repository, commit: ObjectId) -> anyhow::Result<Provenance> {
+    let found = repo.find_commit(commit).with_context(|| format!("reading commit {commit}"))?;
+    let message = found.message().with_context(|| format!("decoding the message of {commit}"))?;
+    let mut out = Provenance::default();
+    let Some(body) = message.body() else {
+        return Ok(out);
+    };
+    let mut branch: Option<String> = None;
+    for trailer in body.trailers() {
+        let value = trailer.value.to_str_lossy().trim().to_string();
+        if trailer.token.eq_ignore_ascii_case(SOURCE_BRANCH_TRAILER.as_bytes()) {
+            branch = Some(value);
+        } else if trailer.token.eq_ignore_ascii_case(SOURCE_COMMIT_TRAILER.as_bytes()) {
+            let id = ObjectId::from_hex(value.as_bytes()).with_context(|| {
+                format!("commit {commit}: {SOURCE_COMMIT_TRAILER} is not an object id")
+            })?;
+            if let Some(branch) = branch.take() {
+                out.sources.push((branch, id));
+            }
+        } else if trailer.token.eq_ignore_ascii_case(KILN_VERSION_TRAILER.as_bytes()) {
+            out.kiln_version = Some(value);
+        }
+    }
+    Ok(out)
 }
 
 /// The source branch and commit recorded in the trailers of the tip of `target_branch`,

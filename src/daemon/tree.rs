@@ -75,6 +75,16 @@ impl GitTree {
         self.root
     }
 
+    /// The blob id of the file at `path` (symbolic links followed), or `None`
+    /// when nothing readable is there. Two trees whose files at `path` have the
+    /// same id read the same bytes there.
+    pub fn file_id(&self, path: &str) -> Option<ObjectId> {
+        match self.resolve(path) {
+            Ok(Resolved::File(id)) => Some(id),
+            _ => None,
+        }
+    }
+
     /// Runs `f` with a repository handle of this thread's own.
     fn with_repo<T>(&self, f: impl FnOnce(&gix::Repository) -> T) -> T {
         let popped = self.handles.lock().unwrap_or_else(PoisonError::into_inner).pop();

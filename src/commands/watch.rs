@@ -1,0 +1,456 @@
+//! `kiln watch`: render source branches into a target branch continuously, with webhooks, metrics and status.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use kiln::daemon::http::{Hooks, router};
+use kiln::daemon::metrics::Metrics;
+use kiln::daemon::publish::Identity;
+use kiln::daemon::remote::Remote;
+use kiln::daemon::sync::Source;
+use kiln::daemon::watch::{
+    BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, backoff, parse_branch_map,
+    render_flux,
+};
+use renderer::Value;
+use renderer::tree::Tree;
+use tokio::sync::{Notify, watch};
+
+/// Watch source branches and keep their rendered YAML in directories of a
+/// target branch: fetch, render what moved straight from the object
+/// database, make one commit for every changed directory, push it with a
+/// lease, and again every interval or when a webhook arrives. Cycle errors
+/// are logged and retried with backoff; the watcher never exits on them.
+///
+/// Every flag can also be set in a `kiln.yaml` (`--config`); flags win.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// A `kiln.yaml` with the same settings (keys: repo, targetRepo, branches,
+    /// targetBranch, interval, listen, author.name, author.email, message,
+    /// clusters, allowEmpty, adopt, workdir, tokenEnv, sshKey, githubSecretEnv,
+    /// gitlabTokenEnv, pushAttempts).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The source repository: a path, file://, https:// or ssh URL.
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// SOURCE=TARGET_DIR, repeatable; default staging=staging and production=production.
+    #[arg(long = "branch")]
+    pub branches: Vec<String>,
+    /// The branch receiving the rendered YAML (default: rendered).
+    #[arg(long)]
+    pub target_branch: Option<String>,
+    /// The repository of the target branch (default: the source repository).
+    #[arg(long)]
+    pub target_repo: Option<String>,
+    /// Time between polls, e.g. 30s, 500ms, 2m (default: 30s).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Address of the HTTP listener (webhooks, /metrics, /status), e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Commit author name (default: kiln).
+    #[arg(long)]
+    pub author_name: Option<String>,
+    /// Commit author email (default: kiln@localhost).
+    #[arg(long)]
+    pub author_email: Option<String>,
+    /// A file holding the commit message template (minijinja; `changes` is a
+    /// list of {branch, dir, commit, short, subject, author, units, images},
+    /// each image {image, from, to}). Provenance trailers are appended to it.
+    #[arg(long)]
+    pub message_template: Option<PathBuf>,
+    /// Render only these clusters (repeatable).
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// Accept a render in which a unit that rendered objects before renders none.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Write into a target branch whose last commit kiln did not make.
+    #[arg(long)]
+    pub adopt: bool,
+    /// The watcher's own bare mirror (default: .kiln-watch).
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// For https remotes: the environment variable holding an access token.
+    #[arg(long)]
+    pub token_env: Option<String>,
+    /// For ssh remotes: the private key file.
+    #[arg(long)]
+    pub ssh_key: Option<PathBuf>,
+    /// The environment variable holding the GitHub webhook secret.
+    #[arg(long)]
+    pub github_secret_env: Option<String>,
+    /// The environment variable holding the GitLab webhook token.
+    #[arg(long)]
+    pub gitlab_token_env: Option<String>,
+    /// How many times a push that lost a race is rebuilt and retried (default: 5).
+    #[arg(long)]
+    pub push_attempts: Option<u32>,
+    /// Log format: text or json.
+    #[arg(long, default_value = "text")]
+    pub log_format: String,
+    /// Run one cycle and exit: 0 on success, 1 on a cycle error.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// Everything `kiln watch` runs with, flags and `kiln.yaml` merged.
+struct Settings {
+    config: Config,
+    clusters: Vec<String>,
+    interval: Duration,
+    listen: Option<SocketAddr>,
+    github_secret: Option<Vec<u8>>,
+    gitlab_token: Option<Vec<u8>>,
+}
+
+/// Runs `kiln watch`.
+pub fn cmd_watch(args: &WatchArgs) -> Result<()> {
+    init_logs(&args.log_format)?;
+    let settings = settings(args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(settings, args.once))
+}
+
+fn init_logs(format: &str) -> Result<()> {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false);
+    let result = match format {
+        "json" => builder.json().try_init(),
+        "text" => builder.try_init(),
+        other => bail!("unknown --log-format {other:?}: expected text or json"),
+    };
+    result.map_err(|e| anyhow!("setting up logging: {e}"))
+}
+
+async fn run(settings: Settings, once: bool) -> Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let trigger = Arc::new(Notify::new());
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+
+    {
+        // Registered here, before the first cycle, so that a signal arriving
+        // at any point after the "watching" line is handled, never fatal.
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let interrupt = Arc::clone(&interrupt);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            tracing::info!("stop requested: finishing or abandoning the cycle in flight");
+            interrupt.store(true, Ordering::SeqCst);
+            let _ = stop_tx.send(true);
+        });
+    }
+
+    let server = match settings.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
+            let local = listener.local_addr().context("reading the listener's address")?;
+            tracing::info!(%local, "HTTP listener up");
+            let hooks = Arc::new(Hooks {
+                metrics: Arc::clone(&metrics),
+                trigger: Arc::clone(&trigger),
+                github_secret: settings.github_secret.clone(),
+                gitlab_token: settings.gitlab_token.clone(),
+            });
+            let mut stop = stop_rx.clone();
+            Some(tokio::spawn(async move {
+                axum::serve(listener, router(hooks))
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await
+            }))
+        }
+        None => None,
+    };
+
+    let clusters = settings.clusters.clone();
+    let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
+        render_flux(tree, source, dir, &clusters)
+    });
+    let mut watcher =
+        Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");
+    let mut failures = 0u32;
+    loop {
+        if interrupt.load(Ordering::SeqCst) {
+            break;
+        }
+        let (back, result) = tokio::task::spawn_blocking(move || {
+            let result = watcher.cycle();
+            (watcher, result)
+        })
+        .await
+        .context("the cycle thread failed")?;
+        watcher = back;
+        match &result {
+            Ok(CycleOutcome::Unchanged) => {
+                failures = 0;
+                tracing::debug!("cycle: nothing to commit");
+            }
+            Ok(CycleOutcome::Committed { commit, branches, attempts }) => {
+                failures = 0;
+                tracing::info!(%commit, ?branches, attempts, "cycle: committed");
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::error!(error = format!("{e:#}"), failures, "cycle failed");
+            }
+        }
+        if once {
+            return result.map(|_| ());
+        }
+        let wait =
+            if failures > 0 { backoff(failures, settings.interval) } else { settings.interval };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = trigger.notified() => {}
+            _ = stop_rx.wait_for(|s| *s) => break,
+        }
+    }
+    if let Some(server) = server {
+        server.await.context("the HTTP listener failed")?.context("serving HTTP")?;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Merges the flags with `kiln.yaml`.
+fn settings(args: &WatchArgs) -> Result<Settings> {
+    let file = match &args.config {
+        Some(path) => load_config(path)?,
+        None => Value::Null,
+    };
+    let text = |key: &[&str]| file.get_path(key).and_then(Value::as_str).map(str::to_string);
+    let flag = |key: &[&str]| matches!(file.get_path(key), Some(Value::Bool(true)));
+
+    let repo = args
+        .repo
+        .clone()
+        .or_else(|| text(&["repo"]))
+        .ok_or_else(|| anyhow!("no repository: pass --repo or set repo in kiln.yaml"))?;
+    let target_repo = args.target_repo.clone().or_else(|| text(&["targetRepo"]));
+    let mut branches =
+        args.branches.iter().map(|b| parse_branch_map(b)).collect::<Result<Vec<BranchMap>>>()?;
+    if branches.is_empty() {
+        branches = config_branches(&file)?;
+    }
+    if branches.is_empty() {
+        branches = ["staging", "production"]
+            .iter()
+            .map(|b| BranchMap { source: b.to_string(), dir: b.to_string() })
+            .collect();
+    }
+    let target_branch =
+        args.target_branch.clone().or_else(|| text(&["targetBranch"])).unwrap_or("rendered".into());
+    if branches.iter().any(|b| b.source == target_branch) {
+        bail!("the target branch {target_branch} is also a source branch");
+    }
+    let interval = args.interval.clone().or_else(|| text(&["interval"])).unwrap_or("30s".into());
+    let interval = parse_duration(&interval)?;
+    let listen = match (args.listen, text(&["listen"])) {
+        (Some(addr), _) => Some(addr),
+        (None, Some(addr)) => {
+            Some(addr.parse().with_context(|| format!("listen address {addr:?} in kiln.yaml"))?)
+        }
+        (None, None) => None,
+    };
+    let message = match (&args.message_template, text(&["message"])) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the message template {}", path.display()))?,
+        (None, Some(text)) => text,
+        (None, None) => DEFAULT_MESSAGE.to_string(),
+    };
+    // Fail at startup, not in the first cycle, on a template that does not parse.
+    minijinja::Environment::new()
+        .template_from_str(&message)
+        .context("the commit message template")?;
+    let mut clusters = args.clusters.clone();
+    if clusters.is_empty() {
+        if let Some(Value::Seq(items)) = file.get_path(&["clusters"]) {
+            clusters = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        }
+    }
+    let token_env = args.token_env.clone().or_else(|| text(&["tokenEnv"]));
+    let ssh_key = args.ssh_key.clone().or_else(|| text(&["sshKey"]).map(PathBuf::from));
+    let remote =
+        |url: String| Remote { url, token_env: token_env.clone(), ssh_key: ssh_key.clone() };
+    let secret = |name: Option<String>| -> Result<Option<Vec<u8>>> {
+        match name {
+            Some(var) => Ok(Some(
+                std::env::var(&var)
+                    .with_context(|| format!("the webhook secret variable {var} is not set"))?
+                    .into_bytes(),
+            )),
+            None => Ok(None),
+        }
+    };
+    let push_attempts = match args.push_attempts {
+        Some(n) => n,
+        None => match file.get_path(&["pushAttempts"]) {
+            Some(Value::Int(n)) => u32::try_from(*n).context("pushAttempts")?,
+            _ => 5,
+        },
+    };
+    let source = remote(repo.clone());
+    let target = remote(target_repo.unwrap_or(repo));
+    Ok(Settings {
+        config: Config {
+            source,
+            target,
+            branches,
+            target_branch,
+            author: Identity {
+                name: args
+                    .author_name
+                    .clone()
+                    .or_else(|| text(&["author", "name"]))
+                    .unwrap_or("kiln".into()),
+                email: args
+                    .author_email
+                    .clone()
+                    .or_else(|| text(&["author", "email"]))
+                    .unwrap_or("kiln@localhost".into()),
+                time: None,
+            },
+            message,
+            allow_empty: args.allow_empty || flag(&["allowEmpty"]),
+            adopt: args.adopt || flag(&["adopt"]),
+            push_attempts: push_attempts.max(1),
+            workdir: args
+                .workdir
+                .clone()
+                .or_else(|| text(&["workdir"]).map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from(".kiln-watch")),
+        },
+        clusters,
+        interval,
+        listen,
+        github_secret: secret(
+            args.github_secret_env.clone().or_else(|| text(&["githubSecretEnv"])),
+        )?,
+        gitlab_token: secret(args.gitlab_token_env.clone().or_else(|| text(&["gitlabTokenEnv"])))?,
+    })
+}
+
+fn load_config(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let docs = renderer::yaml::parse_documents(&text, &path.to_string_lossy())
+        .map_err(|e| anyhow!(e))
+        .with_context(|| format!("parsing {}", path.display()))?;
+    match docs.into_iter().next() {
+        Some(doc @ Value::Map(_)) => Ok(doc),
+        Some(Value::Null) | None => Ok(Value::Null),
+        Some(_) => bail!("{}: expected a mapping at the top", path.display()),
+    }
+}
+
+/// `branches:` as a mapping (`staging: staging`) or a list of `SOURCE=DIR` strings.
+fn config_branches(file: &Value) -> Result<Vec<BranchMap>> {
+    match file.get_path(&["branches"]) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Map(map)) => map
+            .iter()
+            .map(|(source, dir)| {
+                let dir = dir
+                    .as_str()
+                    .ok_or_else(|| anyhow!("branches.{source}: expected a directory name"))?;
+                parse_branch_map(&format!("{source}={dir}"))
+            })
+            .collect(),
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|item| {
+                let text = item
+                    .as_str()
+                    .ok_or_else(|| anyhow!("branches: expected SOURCE=DIR strings"))?;
+                parse_branch_map(text)
+            })
+            .collect(),
+        Some(_) => bail!("branches: expected a mapping of source branch to target directory"),
+    }
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
+fn parse_duration(text: &str) -> Result<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().with_context(|| format!("invalid duration {text:?}"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => bail!("invalid duration {text:?}: expected a unit of ms, s, m or h"),
+    };
+    Duration::try_from_secs_f64(seconds).with_context(|| format!("invalid duration {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let cases = [
+            ("30s", Some(30_000)),
+            ("500ms", Some(500)),
+            ("2m", Some(120_000)),
+            ("1h", Some(3_600_000)),
+            ("5", Some(5_000)),
+            ("0.5s", Some(500)),
+            ("", None),
+            ("s", None),
+            ("10d", None),
+            ("-1s", None),
+        ];
+        for (text, want) in cases {
+            let got = parse_duration(text).ok().map(|d| d.as_millis() as u64);
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn branches_from_the_config_file() {
+        let cases = [
+            (
+                "branches:\n  staging: staging\n  production: prod\n",
+                Some(vec![("staging", "staging"), ("production", "prod")]),
+            ),
+            ("branches:\n- staging=s\n- main\n", Some(vec![("staging", "s"), ("main", "main")])),
+            ("repo: x\n", Some(vec![])),
+            ("branches: 3\n", None),
+            ("branches:\n  staging: [a]\n", None),
+        ];
+        for (text, want) in cases {
+            let doc = renderer::yaml::parse_documents(text, "kiln.yaml").unwrap().remove(0);
+            let got = config_branches(&doc)
+                .ok()
+                .map(|v| v.into_iter().map(|b| (b.source, b.dir)).collect::<Vec<_>>());
+            let want = want.map(|v| {
+                v.into_iter().map(|(s, d)| (s.to_string(), d.to_string())).collect::<Vec<_>>()
+            });
+            assert_eq!(got, want, "{text}");
+        }
+    }
+}
