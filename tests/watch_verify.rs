@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use crate::watch_faults::{Example, free_port, http};
 
 const KEY: &str = "flux-provider-token";
+const OVERLAY: &str = "apps/overlays/production/kustomization.yaml";
+const OLD_TAG: &str = "v0.8.4.2026-10-02t080512006Z.0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5";
+const NEW_TAG: &str = "v0.8.5.2026-11-22t140000000Z.1111111111111111111111111111111111111111";
 
 fn git(remote: &Path, args: &[&str]) -> String {
     let out = Command::new("git").arg("-C").arg(remote).args(args).output().unwrap();
@@ -61,7 +64,11 @@ fn the_watcher_acts_on_flux_verdicts() {
         let remote = ex.remote.path();
         let base = git(remote, &["rev-parse", "production"]);
         git(remote, &["branch", "main", &base]);
-        let release = ex.push_generation("production", 1);
+        // The release: a new unique tag for web-frontend in the production overlay.
+        let overlay =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(OVERLAY)).unwrap();
+        let release =
+            ex.push_file("production", OVERLAY, &overlay.replace(OLD_TAG, NEW_TAG), "release");
         let home = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = watch(&ex, &home.path().join("mirror"), port, on_timeout);
@@ -95,6 +102,8 @@ fn the_watcher_acts_on_flux_verdicts() {
             let message = git(remote, &["log", "-1", "--format=%B", "production"]);
             assert!(message.contains(&format!("Reverts-Commit: {release}")), "{message}");
             assert!(message.contains(&format!("Failed-Rendered-Commit: {rendered}")), "{message}");
+            let quarantine = git(remote, &["show", "production:.kiln/quarantine.yaml"]);
+            assert!(quarantine.contains(NEW_TAG), "{quarantine}");
             // The next cycle renders the revert: the target names it as its source.
             let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
                 .args(["watch", "--once", "--branch", "production=production", "--repo"])
