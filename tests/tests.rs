@@ -14,3 +14,4 @@ mod verify_api;
 mod watch;
 mod watch_deploy;
 mod watch_faults;
+mod watch_verify;

@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use kiln::daemon::http::{Hooks, router};
+use kiln::daemon::http::{Hooks, router_with};
 use kiln::daemon::metrics::Metrics;
 use kiln::daemon::publish::Identity;
 use kiln::daemon::remote::Remote;
 use kiln::daemon::sync::Source;
 use kiln::daemon::watch::{
     BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, backoff, parse_branch_map,
-    render_flux,
+    render_flux, settle,
 };
+use kiln::verify::{Method, OnTimeout, Request};
 use renderer::Value;
 use renderer::tree::Tree;
 use tokio::sync::{Notify, watch};
@@ -94,9 +95,61 @@ pub struct WatchArgs {
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     pub log_format: String,
-    /// Run one cycle and exit: 0 on success, 1 on a cycle error.
+    /// Run one cycle and exit: 0 on success, 1 on a cycle error. With
+    /// `--verify`, waits for the verdict on the commit made and acts on it first.
     #[arg(long)]
     pub once: bool,
+    /// Verify the deploy of every rendered commit and act on the verdict:
+    /// success fast-forwards `--main-branch` to the source commit, failure
+    /// reverts the release on its source branch and quarantines its tags.
+    /// `flux-events` needs `--listen` (events arrive at `POST /hooks/flux`).
+    #[arg(long = "verify", value_enum)]
+    pub verify: Option<VerifyBy>,
+    /// How long to wait for a verdict, e.g. 10m, 90s.
+    #[arg(long, default_value = "10m", value_parser = kiln::verify::parse_duration)]
+    pub verify_timeout: Duration,
+    /// What a verification timeout counts as.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_timeout: OnTimeout,
+    /// The branch recording production, fast-forwarded on success.
+    #[arg(long, default_value = "main")]
+    pub main_branch: String,
+    /// The environment variable holding the key of a Flux `generic-hmac`
+    /// provider; without it, unsigned `generic` events are accepted.
+    #[arg(long)]
+    pub flux_hmac_key_env: Option<String>,
+    /// A Flux Kustomization (`namespace/name`) that applies the target branch
+    /// (repeatable): `kube` waits for its `lastAppliedRevision`, `flux-events`
+    /// for a success event from each (default: from any).
+    #[arg(long = "flux-kustomization")]
+    pub flux_kustomizations: Vec<String>,
+    /// The namespace of rendered objects that name none (`--verify kube`).
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// The command for `--verify command`, run by `sh -c` with KILN_COMMIT and KILN_ENV set.
+    #[arg(long)]
+    pub check_command: Option<String>,
+}
+
+/// How the watcher judges deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyBy {
+    /// Flux notification-controller events posted to `POST /hooks/flux`.
+    FluxEvents,
+    /// Flux objects and workload rollouts through the Kubernetes API.
+    Kube,
+    /// `--check-command`.
+    Command,
+}
+
+/// The verification settings of `kiln watch`.
+struct Verification {
+    method: Method,
+    timeout: Duration,
+    on_timeout: OnTimeout,
+    main_branch: String,
+    /// The `generic-hmac` key; only for `flux-events`.
+    flux_key: Option<Vec<u8>>,
 }
 
 /// Everything `kiln watch` runs with, flags and `kiln.yaml` merged.
@@ -107,6 +160,7 @@ struct Settings {
     listen: Option<SocketAddr>,
     github_secret: Option<Vec<u8>>,
     gitlab_token: Option<Vec<u8>>,
+    verification: Option<Arc<Verification>>,
 }
 
 /// Runs `kiln watch`.
@@ -157,6 +211,15 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         });
     }
 
+    let flux = match &settings.verification {
+        Some(v) if matches!(v.method, Method::FluxEvents { .. }) => {
+            if settings.listen.is_none() {
+                bail!("--verify flux-events needs --listen: events arrive at POST /hooks/flux");
+            }
+            Some(kiln::verify::flux_events::Hooks::new(v.flux_key.clone()))
+        }
+        _ => None,
+    };
     let server = match settings.listen {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -171,8 +234,9 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
                 gitlab_token: settings.gitlab_token.clone(),
             });
             let mut stop = stop_rx.clone();
+            let app = router_with(hooks, flux.clone());
             Some(tokio::spawn(async move {
-                axum::serve(listener, router(hooks))
+                axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
                         let _ = stop.wait_for(|s| *s).await;
                     })
@@ -182,6 +246,10 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         None => None,
     };
 
+    let config = settings.config.clone();
+    let mut verifications = tokio::task::JoinSet::new();
+    // One verdict acts at a time: acting moves refs/heads/* of the mirror.
+    let acting = Arc::new(tokio::sync::Mutex::new(()));
     let clusters = settings.clusters.clone();
     let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
         render_flux(tree, source, dir, &clusters)
@@ -194,6 +262,8 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         if interrupt.load(Ordering::SeqCst) {
             break;
         }
+        // Subscribed before the cycle pushes, so no event about its commit is missed.
+        let events = flux.as_ref().map(kiln::verify::flux_events::Hooks::subscribe);
         let (back, result) = tokio::task::spawn_blocking(move || {
             let result = watcher.cycle();
             (watcher, result)
@@ -209,6 +279,19 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
             Ok(CycleOutcome::Committed { commit, branches, attempts }) => {
                 failures = 0;
                 tracing::info!(%commit, ?branches, attempts, "cycle: committed");
+                if let Some(verification) = &settings.verification {
+                    let job = VerifyJob {
+                        verification: Arc::clone(verification),
+                        config: config.clone(),
+                        rendered: *commit,
+                        branches: branches.clone(),
+                        events,
+                        trigger: Arc::clone(&trigger),
+                        interrupt: Arc::clone(&interrupt),
+                        acting: Arc::clone(&acting),
+                    };
+                    verifications.spawn(job.run());
+                }
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
@@ -216,8 +299,11 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
             }
         }
         if once {
+            while verifications.join_next().await.is_some() {}
             return result.map(|_| ());
         }
+        // Reap finished verifications (their outcome is logged by the task).
+        while verifications.try_join_next().is_some() {}
         let wait =
             if failures > 0 { backoff(failures, settings.interval) } else { settings.interval };
         tokio::select! {
@@ -231,6 +317,113 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The verification of one rendered commit, run in a task of its own so that
+/// the render loop goes on meanwhile.
+struct VerifyJob {
+    verification: Arc<Verification>,
+    config: Config,
+    rendered: gix::ObjectId,
+    branches: Vec<String>,
+    events: Option<tokio::sync::broadcast::Receiver<kiln::verify::flux_events::FluxEvent>>,
+    trigger: Arc<Notify>,
+    interrupt: Arc<AtomicBool>,
+    acting: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl VerifyJob {
+    async fn run(mut self) {
+        let rendered = self.rendered;
+        let dir = self
+            .config
+            .branches
+            .iter()
+            .find(|m| self.branches.contains(&m.source))
+            .map(|m| m.dir.clone())
+            .unwrap_or_default();
+        let env = self.branches.join(",");
+        let request = Request {
+            repo: &self.config.workdir,
+            rendered,
+            target_dir: &dir,
+            env: &env,
+            timeout: self.verification.timeout,
+        };
+        let verdict = match kiln::verify::run(
+            &request,
+            &self.verification.method,
+            self.events.as_mut(),
+        )
+        .await
+        {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                tracing::error!(%rendered, error = format!("{e:#}"), "verification failed to run");
+                return;
+            }
+        };
+        tracing::info!(%rendered, verdict = %verdict, "deploy verdict");
+        let _acting = self.acting.lock().await;
+        let result = tokio::task::spawn_blocking(move || {
+            let v = &self.verification;
+            settle(
+                &self.config,
+                &v.main_branch,
+                rendered,
+                &self.branches,
+                &verdict,
+                v.on_timeout,
+                &self.interrupt,
+            )
+        })
+        .await;
+        match result {
+            Ok(Ok(acted)) => {
+                for acted in &acted {
+                    tracing::info!(%rendered, acted = ?acted, "acted on the verdict");
+                }
+                // A revert is rendered by the next cycle: start it now.
+                self.trigger.notify_one();
+            }
+            Ok(Err(e)) => {
+                tracing::error!(%rendered, error = format!("{e:#}"), "acting on the verdict failed")
+            }
+            Err(e) => tracing::error!(%rendered, error = %e, "the verdict thread failed"),
+        }
+    }
+}
+
+/// The verification settings from the flags.
+fn verification(args: &WatchArgs) -> Result<Option<Verification>> {
+    let Some(by) = args.verify else {
+        return Ok(None);
+    };
+    let method = match by {
+        VerifyBy::FluxEvents => Method::FluxEvents { expect: args.flux_kustomizations.clone() },
+        VerifyBy::Kube => Method::Kube {
+            flux_kustomizations: args.flux_kustomizations.clone(),
+            default_namespace: args.namespace.clone(),
+        },
+        VerifyBy::Command => Method::Command(
+            args.check_command.clone().context("--verify command needs --check-command")?,
+        ),
+    };
+    let flux_key = match &args.flux_hmac_key_env {
+        Some(var) => Some(
+            std::env::var(var)
+                .with_context(|| format!("the Flux HMAC key variable {var} is not set"))?
+                .into_bytes(),
+        ),
+        None => None,
+    };
+    Ok(Some(Verification {
+        method,
+        timeout: args.verify_timeout,
+        on_timeout: args.on_timeout,
+        main_branch: args.main_branch.clone(),
+        flux_key,
+    }))
 }
 
 /// Merges the flags with `kiln.yaml`.
@@ -348,6 +541,7 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             args.github_secret_env.clone().or_else(|| text(&["githubSecretEnv"])),
         )?,
         gitlab_token: secret(args.gitlab_token_env.clone().or_else(|| text(&["gitlabTokenEnv"])))?,
+        verification: verification(args)?.map(Arc::new),
     })
 }
 

@@ -27,6 +27,15 @@ pub struct Hooks {
     pub gitlab_token: Option<Vec<u8>>,
 }
 
+/// The routes of the listener; with `flux`, also `POST /hooks/flux` for
+/// Flux notification-controller events (deploy verification).
+pub fn router_with(hooks: Arc<Hooks>, flux: Option<crate::verify::flux_events::Hooks>) -> Router {
+    match flux {
+        Some(flux) => router(hooks).merge(flux.router()),
+        None => router(hooks),
+    }
+}
+
 /// The routes of the listener.
 pub fn router(hooks: Arc<Hooks>) -> Router {
     Router::new()

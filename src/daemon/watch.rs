@@ -709,6 +709,127 @@ fn image_name(reference: &str) -> &str {
     }
 }
 
+/// Acts on the `verdict` about the rendered commit `rendered`, which changed
+/// the directories of the source branches `branches`: on success the
+/// production branch `main_branch` is fast-forwarded to each branch's source
+/// commit; on failure each branch's release is reverted (tags quarantined,
+/// target directory restored); timeouts as `on_timeout` says.
+///
+/// The source branches, the target branch and `main_branch` are fetched into
+/// `refs/heads/*` of the mirror (a namespace the cycle does not use), changed
+/// there by [`crate::revert`], and pushed with leases: source branches and
+/// production first, then the target branch. A source push that loses a race
+/// starts over from a fresh fetch, up to `push_attempts` times; a lost target
+/// push is left to the next cycle, which renders the revert anyway.
+pub fn settle(
+    config: &Config,
+    main_branch: &str,
+    rendered: ObjectId,
+    branches: &[String],
+    verdict: &crate::verify::Verdict,
+    on_timeout: crate::verify::OnTimeout,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Vec<crate::revert::Acted>> {
+    use crate::revert::{self, Acted};
+    use crate::verify::Action;
+    let action = verdict.action(on_timeout);
+    if action == Action::Nothing {
+        return Ok(vec![Acted::Nothing]);
+    }
+    let repo = open(&config.workdir)?;
+    let maps: Vec<&BranchMap> =
+        config.branches.iter().filter(|m| branches.contains(&m.source)).collect();
+    let provenance = super::publish::provenance(&repo, rendered)?;
+    let mut attempts = 0;
+    'attempt: loop {
+        attempts += 1;
+        let mut source_branches: Vec<&str> = maps.iter().map(|m| m.source.as_str()).collect();
+        source_branches.push(main_branch);
+        for branch in &source_branches {
+            fetch_head(&repo, &config.source, branch, interrupt)?;
+        }
+        fetch_head(&repo, &config.target, &config.target_branch, interrupt)?;
+        let heads = |names: &[&str]| -> anyhow::Result<Vec<(String, Option<ObjectId>)>> {
+            names.iter().map(|b| Ok((b.to_string(), super::repo::branch_tip(&repo, b)?))).collect()
+        };
+        let before = heads(&source_branches)?;
+        let target_before = super::repo::branch_tip(&repo, &config.target_branch)?;
+
+        let mut acted = vec![];
+        for map in &maps {
+            let source = provenance.source(&map.source).with_context(|| {
+                format!("rendered commit {rendered} names no commit of {}", map.source)
+            })?;
+            acted.push(match action {
+                Action::Promote => Acted::Promoted {
+                    source,
+                    how: revert::promote(&repo, main_branch, source, &config.author)?,
+                },
+                Action::Revert | Action::Nothing => {
+                    let cx = revert::Context {
+                        repo: &config.workdir,
+                        source_branch: &map.source,
+                        target_branch: &config.target_branch,
+                        target_dir: &map.dir,
+                        main_branch,
+                        author: &config.author,
+                    };
+                    let (reason, objects) = verdict.failure().unwrap_or_default();
+                    Acted::Reverted(revert::revert(&cx, source, &reason, &objects)?)
+                }
+            });
+        }
+
+        for (branch, old) in before {
+            let Some(new) = super::repo::branch_tip(&repo, &branch)? else { continue };
+            if Some(new) == old {
+                continue;
+            }
+            match config.source.push(&repo, &branch, old, new)? {
+                Pushed::Updated => {}
+                Pushed::Rejected { reason } if attempts < config.push_attempts => {
+                    tracing::info!(branch, reason, "push after a verdict rejected, starting over");
+                    continue 'attempt;
+                }
+                Pushed::Rejected { reason } => {
+                    bail!("pushing {branch} after a verdict rejected {attempts} times: {reason}")
+                }
+            }
+        }
+        if let Some(new) = super::repo::branch_tip(&repo, &config.target_branch)? {
+            if Some(new) != target_before {
+                let pushed =
+                    config.target.push(&repo, &config.target_branch, target_before, new)?;
+                if let Pushed::Rejected { reason } = pushed {
+                    tracing::info!(
+                        reason,
+                        "restoring the target lost a race: the next cycle renders the revert"
+                    );
+                }
+            }
+        }
+        return Ok(acted);
+    }
+}
+
+/// Fetches `branch` of `remote` into `refs/heads/<branch>` of the mirror, or
+/// removes that ref when the remote has no such branch.
+fn fetch_head(
+    repo: &gix::Repository,
+    remote: &Remote,
+    branch: &str,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<()> {
+    let name = super::repo::branch_ref(branch);
+    let fetched = remote
+        .fetch(repo, &[format!("+{name}:{name}")], interrupt)
+        .with_context(|| format!("fetching {branch}"))?;
+    if fetched.is_some_and(|f| !f.contains(&name)) && ref_tip(repo, &name)?.is_some() {
+        delete_ref(repo, &name)?;
+    }
+    Ok(())
+}
+
 fn ref_tip(repo: &gix::Repository, name: &str) -> anyhow::Result<Option<ObjectId>> {
     let Some(mut reference) =
         repo.try_find_reference(name).with_context(|| format!("reading {name}"))?
