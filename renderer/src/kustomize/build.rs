@@ -27,6 +27,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
+        schema: None,
     };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
@@ -73,7 +74,13 @@ struct Builder<'a> {
     /// Field specs from `configurations:` and `crds:` met so far; like
     /// kustomize's accumulated transformer config they reach the overlays.
     config: Config,
+    /// The schema of the top kustomization's `openapi: {path: ...}`.
+    schema: Option<patch::OpenApi>,
 }
+
+/// The Kubernetes version of kustomize's built-in schema, the one
+/// `openapi: {version: ...}` may name.
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 /// How errors of the whole build name the top kustomization.
 fn dir_file(dir: &str) -> &str {
@@ -200,6 +207,7 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
+            self.openapi(&k, dir)?;
         }
         if k.is_component {
             return Err(invalid(
@@ -211,6 +219,26 @@ impl Builder<'_> {
         self.run(&k, dir, &mut acc)?;
         self.stack.pop();
         Ok(acc)
+    }
+
+    /// Reads the top kustomization's `openapi:` field: kustomize sets its
+    /// schema once, from the kustomization it was asked to build.
+    fn openapi(&mut self, k: &Kustomization, dir: &str) -> Result<(), Error> {
+        if let Some(version) = &k.openapi_version {
+            if version != BUILTIN_OPENAPI_VERSION {
+                return Err(invalid(
+                    &k.file,
+                    format!("the specified OpenAPI version {version:?} is not built in"),
+                ));
+            }
+        }
+        let Some(rel) = &k.openapi_path else { return Ok(()) };
+        let (path, text) = self.read_file(k, dir, rel, "openapi")?;
+        let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
+        let schema =
+            patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
+        self.schema = Some(schema);
+        Ok(())
     }
 
     fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
@@ -623,10 +651,11 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply(&r.value, &doc, &gvk)
+                    patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
                 } else {
-                    patch::strategic_merge::apply_verbatim(&r.value, &doc, &gvk)
+                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &gvk, schema)
                 };
                 match merged.map_err(|e| Error::Patch {
                     file: source.clone(),

@@ -202,6 +202,11 @@ pub struct Kustomization {
     pub managed_by_label: bool,
     /// `configurations`: transformer configuration files.
     pub configurations: Vec<String>,
+    /// `openapi.path`: a schema file whose merge keys replace the built-in
+    /// ones (honoured only at the top of a build, as in kustomize).
+    pub openapi_path: Option<String>,
+    /// `openapi.version`: the built-in schema's Kubernetes version.
+    pub openapi_version: Option<String>,
     /// `crds`: OpenAPI definition files of custom resources.
     pub crds: Vec<String>,
     /// `transformers`: files or inline built-in plugin configs.
@@ -449,7 +454,7 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 /// Fields of the kustomize v5 reference that are not implemented yet.
-const UNSUPPORTED: &[&str] = &["openapi", "validators", "buildMetadata"];
+const UNSUPPORTED: &[&str] = &["validators"];
 
 impl Kustomization {
     /// Reads a kustomization from its parsed document.
@@ -656,6 +661,11 @@ impl Kustomization {
                 }
                 "configurations" => k.configurations = f.strings(v, key)?,
                 "crds" => k.crds = f.strings(v, key)?,
+                "openapi" => {
+                    let om = f.map(v, key)?;
+                    k.openapi_path = f.opt_string(om, "path", key)?;
+                    k.openapi_version = f.opt_string(om, "version", key)?;
+                }
                 "transformers" => k.transformers = f.strings(v, key)?,
                 "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {
