@@ -156,6 +156,13 @@ impl Builder<'_> {
         self.options.load_restrictor == LoadRestrictor::RootOnly
     }
 
+    /// Whether `path` is in or below `dir`, both as written and once
+    /// symlinks are followed (kustomize checks the resolved path).
+    fn stays_within(&self, path: &str, dir: &str) -> bool {
+        let real = |p: &str| self.tree.real_path(p).unwrap_or_else(|_| p.to_string());
+        tree::is_within(path, dir) && tree::is_within(&real(path), &real(dir))
+    }
+
     fn load(&self, dir: &str) -> Result<Kustomization, Error> {
         let found: Vec<&str> = FILE_NAMES
             .iter()
@@ -317,7 +324,7 @@ impl Builder<'_> {
                 add_all(acc, sub, &k.file)
             }
             Some(EntryKind::File) => {
-                if self.restrict() && !tree::is_within(&path, dir) {
+                if self.restrict() && !self.stays_within(&path, dir) {
                     return Err(invalid(
                         &k.file,
                         format!(
@@ -433,7 +440,7 @@ impl Builder<'_> {
         what: &str,
     ) -> Result<(String, String), Error> {
         let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
-        if self.restrict() && !tree::is_within(&path, dir) {
+        if self.restrict() && !self.stays_within(&path, dir) {
             return Err(invalid(
                 &k.file,
                 format!("security; file {rel:?} is not in or below the kustomization root"),
