@@ -127,6 +127,59 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     }
 }
 
+/// The annotation `buildMetadata: [transformerAnnotations]` writes.
+const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
+
+/// `buildMetadata: [transformerAnnotations]` of the top kustomization: every
+/// object lists each built-in transformer the kustomization configures,
+/// in the order they run, whether or not it changed the object (measured
+/// with `kubectl kustomize`).
+fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
+    let each = |n: usize, kind: &'static str| std::iter::repeat_n(kind, n);
+    let kinds: Vec<&str> = each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+        .chain(each(k.patches.len(), "PatchTransformer"))
+        .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
+        .chain(each(
+            usize::from(k.name_prefix.as_deref().is_some_and(|p| !p.is_empty())),
+            "PrefixTransformer",
+        ))
+        .chain(each(
+            usize::from(k.name_suffix.as_deref().is_some_and(|p| !p.is_empty())),
+            "SuffixTransformer",
+        ))
+        .chain(each(usize::from(!k.common_labels.is_empty()) + k.labels.len(), "LabelTransformer"))
+        .chain(each(usize::from(!k.common_annotations.is_empty()), "AnnotationsTransformer"))
+        .chain(each(k.patches_json6902.len(), "PatchJson6902Transformer"))
+        .chain(each(k.replicas.len(), "ReplicaCountTransformer"))
+        .chain(each(k.images.len(), "ImageTagTransformer"))
+        .chain(each(usize::from(!k.replacements.is_empty()), "ReplacementTransformer"))
+        .collect();
+    if kinds.is_empty() {
+        return;
+    }
+    let file = match k.file.strip_prefix(dir) {
+        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
+        _ => k.file.as_str(),
+    };
+    let text: String = kinds
+        .iter()
+        .map(|kind| {
+            format!(
+                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+            )
+        })
+        .collect();
+    for r in acc.iter_mut() {
+        let notes = r
+            .metadata_mut()
+            .entry("annotations".to_string())
+            .or_insert_with(|| Value::Map(Default::default()));
+        if let Value::Map(m) = notes {
+            m.insert(TRANSFORMATIONS.into(), Value::String(text.clone()));
+        }
+    }
+}
+
 /// kustomize writes labels and annotations through setters that leave no
 /// empty map behind.
 fn drop_empty_metadata_maps(r: &mut Resource) {
@@ -427,6 +480,9 @@ impl Builder<'_> {
         images::apply_fields(acc, &k.images, &self.config.images);
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        if self.stack.len() == 1 && k.transformer_annotations {
+            transformations(acc, k, dir);
+        }
         Ok(())
     }
 

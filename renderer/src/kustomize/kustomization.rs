@@ -198,6 +198,8 @@ pub struct Kustomization {
     pub vars: Vec<Var>,
     /// `buildMetadata: [originAnnotations]`.
     pub origin_annotations: bool,
+    /// `buildMetadata: [transformerAnnotations]`.
+    pub transformer_annotations: bool,
     /// `buildMetadata: [managedByLabel]`.
     pub managed_by_label: bool,
     /// `configurations`: transformer configuration files.
@@ -645,12 +647,7 @@ impl Kustomization {
                         match item.as_str() {
                             "originAnnotations" => k.origin_annotations = true,
                             "managedByLabel" => k.managed_by_label = true,
-                            "transformerAnnotations" => {
-                                return Err(Error::Unsupported {
-                                    file: file.to_string(),
-                                    field: "buildMetadata: transformerAnnotations".into(),
-                                });
-                            }
+                            "transformerAnnotations" => k.transformer_annotations = true,
                             other => {
                                 return Err(f.err(format!(
                                     "buildMetadata: unknown option {other:?}, expected originAnnotations, transformerAnnotations or managedByLabel"
