@@ -136,6 +136,10 @@ const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 /// with `kubectl kustomize`).
 fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
     let each = |n: usize, kind: &'static str| std::iter::repeat_n(kind, n);
+    let labels_transformers = match k.labels.len() {
+        0 if k.common_labels.is_empty() => 0,
+        n => n + 1,
+    };
     let kinds: Vec<&str> = each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
         .chain(each(k.patches.len(), "PatchTransformer"))
         .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
@@ -147,7 +151,8 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
             usize::from(k.name_suffix.as_deref().is_some_and(|p| !p.is_empty())),
             "SuffixTransformer",
         ))
-        .chain(each(usize::from(!k.common_labels.is_empty()) + k.labels.len(), "LabelTransformer"))
+        // kubectl lists one for commonLabels whenever any labels are set.
+        .chain(each(labels_transformers, "LabelTransformer"))
         .chain(each(usize::from(!k.common_annotations.is_empty()), "AnnotationsTransformer"))
         .chain(each(k.patches_json6902.len(), "PatchJson6902Transformer"))
         .chain(each(k.replicas.len(), "ReplicaCountTransformer"))
