@@ -50,6 +50,11 @@ pub trait Tree: Sync {
     fn kind(&self, path: &str) -> Option<EntryKind>;
     /// The entries of the directory at `path`, sorted by name.
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error>;
+    /// Where `path` resolves once symlinks are followed, as a path in the
+    /// tree; a tree without symlinks gives the path itself.
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        Ok(path.to_string())
+    }
 }
 
 /// Joins `rel` (as written by a user, relative to `base`) onto `base` and
@@ -192,6 +197,15 @@ impl DirTree {
 }
 
 impl Tree for DirTree {
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        let canon = self.resolve(path)?;
+        let rel =
+            canon.strip_prefix(&self.root).map_err(|_| Error::Escapes { path: path.into() })?;
+        let parts: Vec<String> =
+            rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        Ok(parts.join("/"))
+    }
+
     fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
         let p = self.resolve(path)?;
         if p.is_dir() {
@@ -261,5 +275,23 @@ mod tests {
             .unwrap();
         let t = DirTree::new(root.path()).unwrap();
         assert!(matches!(t.read("link"), Err(Error::Escapes { .. })));
+        assert!(matches!(t.real_path("link"), Err(Error::Escapes { .. })));
+    }
+
+    #[test]
+    fn real_paths_follow_symlinks() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+        std::fs::write(root.path().join("top.yaml"), "x").unwrap();
+        std::os::unix::fs::symlink("../../top.yaml", root.path().join("a/b/up.yaml")).unwrap();
+        std::os::unix::fs::symlink("b", root.path().join("a/c")).unwrap();
+        let t = DirTree::new(root.path()).unwrap();
+        let cases = [("a/b/up.yaml", "top.yaml"), ("a/c", "a/b"), ("top.yaml", "top.yaml")];
+        for (path, want) in cases {
+            assert_eq!(t.real_path(path).unwrap(), want, "{path}");
+        }
+        let mem = MemTree::new();
+        assert_eq!(mem.real_path("a/b").unwrap(), "a/b");
+        assert!(matches!(t.real_path("missing"), Err(Error::NotFound { .. })));
     }
 }

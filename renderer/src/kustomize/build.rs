@@ -27,6 +27,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
+        schema: None,
     };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
@@ -73,7 +74,13 @@ struct Builder<'a> {
     /// Field specs from `configurations:` and `crds:` met so far; like
     /// kustomize's accumulated transformer config they reach the overlays.
     config: Config,
+    /// The schema of the top kustomization's `openapi: {path: ...}`.
+    schema: Option<patch::OpenApi>,
 }
+
+/// The Kubernetes version of kustomize's built-in schema, the one
+/// `openapi: {version: ...}` may name.
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 /// How errors of the whole build name the top kustomization.
 fn dir_file(dir: &str) -> &str {
@@ -120,6 +127,64 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     }
 }
 
+/// The annotation `buildMetadata: [transformerAnnotations]` writes.
+const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
+
+/// `buildMetadata: [transformerAnnotations]` of the top kustomization: every
+/// object lists each built-in transformer the kustomization configures,
+/// in the order they run, whether or not it changed the object (measured
+/// with `kubectl kustomize`).
+fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
+    let each = |n: usize, kind: &'static str| std::iter::repeat_n(kind, n);
+    let labels_transformers = match k.labels.len() {
+        0 if k.common_labels.is_empty() => 0,
+        n => n + 1,
+    };
+    let kinds: Vec<&str> = each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+        .chain(each(k.patches.len(), "PatchTransformer"))
+        .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
+        .chain(each(
+            usize::from(k.name_prefix.as_deref().is_some_and(|p| !p.is_empty())),
+            "PrefixTransformer",
+        ))
+        .chain(each(
+            usize::from(k.name_suffix.as_deref().is_some_and(|p| !p.is_empty())),
+            "SuffixTransformer",
+        ))
+        // kubectl lists one for commonLabels whenever any labels are set.
+        .chain(each(labels_transformers, "LabelTransformer"))
+        .chain(each(usize::from(!k.common_annotations.is_empty()), "AnnotationsTransformer"))
+        .chain(each(k.patches_json6902.len(), "PatchJson6902Transformer"))
+        .chain(each(k.replicas.len(), "ReplicaCountTransformer"))
+        .chain(each(k.images.len(), "ImageTagTransformer"))
+        .chain(each(usize::from(!k.replacements.is_empty()), "ReplacementTransformer"))
+        .collect();
+    if kinds.is_empty() {
+        return;
+    }
+    let file = match k.file.strip_prefix(dir) {
+        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
+        _ => k.file.as_str(),
+    };
+    let text: String = kinds
+        .iter()
+        .map(|kind| {
+            format!(
+                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+            )
+        })
+        .collect();
+    for r in acc.iter_mut() {
+        let notes = r
+            .metadata_mut()
+            .entry("annotations".to_string())
+            .or_insert_with(|| Value::Map(Default::default()));
+        if let Value::Map(m) = notes {
+            m.insert(TRANSFORMATIONS.into(), Value::String(text.clone()));
+        }
+    }
+}
+
 /// kustomize writes labels and annotations through setters that leave no
 /// empty map behind.
 fn drop_empty_metadata_maps(r: &mut Resource) {
@@ -147,6 +212,13 @@ fn is_remote(entry: &str) -> bool {
 impl Builder<'_> {
     fn restrict(&self) -> bool {
         self.options.load_restrictor == LoadRestrictor::RootOnly
+    }
+
+    /// Whether `path` is in or below `dir`, both as written and once
+    /// symlinks are followed (kustomize checks the resolved path).
+    fn stays_within(&self, path: &str, dir: &str) -> bool {
+        let real = |p: &str| self.tree.real_path(p).unwrap_or_else(|_| p.to_string());
+        tree::is_within(path, dir) && tree::is_within(&real(path), &real(dir))
     }
 
     fn load(&self, dir: &str) -> Result<Kustomization, Error> {
@@ -200,6 +272,7 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
+            self.openapi(&k, dir)?;
         }
         if k.is_component {
             return Err(invalid(
@@ -211,6 +284,26 @@ impl Builder<'_> {
         self.run(&k, dir, &mut acc)?;
         self.stack.pop();
         Ok(acc)
+    }
+
+    /// Reads the top kustomization's `openapi:` field: kustomize sets its
+    /// schema once, from the kustomization it was asked to build.
+    fn openapi(&mut self, k: &Kustomization, dir: &str) -> Result<(), Error> {
+        if let Some(version) = &k.openapi_version {
+            if version != BUILTIN_OPENAPI_VERSION {
+                return Err(invalid(
+                    &k.file,
+                    format!("the specified OpenAPI version {version:?} is not built in"),
+                ));
+            }
+        }
+        let Some(rel) = &k.openapi_path else { return Ok(()) };
+        let (path, text) = self.read_file(k, dir, rel, "openapi")?;
+        let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
+        let schema =
+            patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
+        self.schema = Some(schema);
+        Ok(())
     }
 
     fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
@@ -289,7 +382,7 @@ impl Builder<'_> {
                 add_all(acc, sub, &k.file)
             }
             Some(EntryKind::File) => {
-                if self.restrict() && !tree::is_within(&path, dir) {
+                if self.restrict() && !self.stays_within(&path, dir) {
                     return Err(invalid(
                         &k.file,
                         format!(
@@ -392,6 +485,9 @@ impl Builder<'_> {
         images::apply_fields(acc, &k.images, &self.config.images);
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        if self.stack.len() == 1 && k.transformer_annotations {
+            transformations(acc, k, dir);
+        }
         Ok(())
     }
 
@@ -405,7 +501,7 @@ impl Builder<'_> {
         what: &str,
     ) -> Result<(String, String), Error> {
         let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
-        if self.restrict() && !tree::is_within(&path, dir) {
+        if self.restrict() && !self.stays_within(&path, dir) {
             return Err(invalid(
                 &k.file,
                 format!("security; file {rel:?} is not in or below the kustomization root"),
@@ -623,10 +719,11 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply(&r.value, &doc, &gvk)
+                    patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
                 } else {
-                    patch::strategic_merge::apply_verbatim(&r.value, &doc, &gvk)
+                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &gvk, schema)
                 };
                 match merged.map_err(|e| Error::Patch {
                     file: source.clone(),

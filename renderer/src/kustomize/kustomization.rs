@@ -198,10 +198,17 @@ pub struct Kustomization {
     pub vars: Vec<Var>,
     /// `buildMetadata: [originAnnotations]`.
     pub origin_annotations: bool,
+    /// `buildMetadata: [transformerAnnotations]`.
+    pub transformer_annotations: bool,
     /// `buildMetadata: [managedByLabel]`.
     pub managed_by_label: bool,
     /// `configurations`: transformer configuration files.
     pub configurations: Vec<String>,
+    /// `openapi.path`: a schema file whose merge keys replace the built-in
+    /// ones (honoured only at the top of a build, as in kustomize).
+    pub openapi_path: Option<String>,
+    /// `openapi.version`: the built-in schema's Kubernetes version.
+    pub openapi_version: Option<String>,
     /// `crds`: OpenAPI definition files of custom resources.
     pub crds: Vec<String>,
     /// `transformers`: files or inline built-in plugin configs.
@@ -449,7 +456,7 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 /// Fields of the kustomize v5 reference that are not implemented yet.
-const UNSUPPORTED: &[&str] = &["openapi", "validators", "buildMetadata"];
+const UNSUPPORTED: &[&str] = &["validators"];
 
 impl Kustomization {
     /// Reads a kustomization from its parsed document.
@@ -640,12 +647,7 @@ impl Kustomization {
                         match item.as_str() {
                             "originAnnotations" => k.origin_annotations = true,
                             "managedByLabel" => k.managed_by_label = true,
-                            "transformerAnnotations" => {
-                                return Err(Error::Unsupported {
-                                    file: file.to_string(),
-                                    field: "buildMetadata: transformerAnnotations".into(),
-                                });
-                            }
+                            "transformerAnnotations" => k.transformer_annotations = true,
                             other => {
                                 return Err(f.err(format!(
                                     "buildMetadata: unknown option {other:?}, expected originAnnotations, transformerAnnotations or managedByLabel"
@@ -656,6 +658,11 @@ impl Kustomization {
                 }
                 "configurations" => k.configurations = f.strings(v, key)?,
                 "crds" => k.crds = f.strings(v, key)?,
+                "openapi" => {
+                    let om = f.map(v, key)?;
+                    k.openapi_path = f.opt_string(om, "path", key)?;
+                    k.openapi_version = f.opt_string(om, "version", key)?;
+                }
                 "transformers" => k.transformers = f.strings(v, key)?,
                 "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {

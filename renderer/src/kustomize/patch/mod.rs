@@ -6,6 +6,8 @@
 
 pub mod json6902;
 mod schema;
+
+pub use schema::OpenApi;
 pub mod strategic_merge;
 
 /// A patch that could not be applied.
@@ -34,6 +36,14 @@ pub enum Error {
         path: String,
         /// The value found.
         strategy: String,
+    },
+    /// An `openapi:` schema file that is not a schema.
+    #[error("openapi schema {file}: {message}")]
+    Schema {
+        /// The schema file.
+        file: String,
+        /// What is wrong with it.
+        message: String,
     },
     /// A JSON 6902 patch that is not a sequence of operations.
     #[error("json patch is a {got}, not a sequence of operations")]

@@ -9,11 +9,9 @@
 //! Keys are the `x-kubernetes-list-map-keys` where the schema has them
 //! (ports by port and protocol), else the patch merge key.
 
-/// What the schema says about one node.
+/// What the built-in table says about one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Schema {
-    /// Nothing known: maps merge, lists are replaced.
-    Unknown,
+enum Static {
     /// An object of a named type in [`TYPES`].
     Object(&'static str),
     /// A list merged by `keys` (empty for a list of scalars merged as a set),
@@ -21,10 +19,14 @@ pub(crate) enum Schema {
     MergeList { keys: &'static [&'static str], elem: Option<&'static str> },
 }
 
+use super::Error;
 use crate::resource::Gvk;
-use Schema::{MergeList, Object};
+use crate::value::{Map, Value};
+use Static::{MergeList, Object};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-type Fields = &'static [(&'static str, Schema)];
+type Fields = &'static [(&'static str, Static)];
 
 /// Object types and their fields that lead to merged lists.
 const TYPES: &[(&str, Fields)] = &[
@@ -244,38 +246,220 @@ const KNOWN: &[(&str, &[&str], &[&str])] = &[
     ("storage.k8s.io", &["v1alpha1"], &["CSIStorageCapacity", "VolumeAttachment"]),
 ];
 
-impl Schema {
-    /// The schema of a whole object of the given group, version and kind.
-    pub(crate) fn root(gvk: &Gvk) -> Schema {
-        let known = KNOWN.iter().any(|(g, versions, kinds)| {
-            *g == gvk.group
-                && versions.contains(&gvk.version.as_str())
-                && kinds.contains(&gvk.kind.as_str())
+/// What a strategic merge schema says about one field of an object type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    /// An object of the named type.
+    Object(String),
+    /// A list merged by `keys` (empty: a set of scalars), whose elements
+    /// are objects of type `elem` when known.
+    MergeList { keys: Vec<String>, elem: Option<String> },
+}
+
+/// A strategic merge schema: the root type of each group, version and
+/// kind, and for each type the fields that lead to merged lists.
+///
+/// kustomize uses its built-in schema ([`OpenApi::builtin`]) unless the top
+/// kustomization's `openapi: {path: ...}` names a schema file; that file
+/// then replaces the built-in schema for every kind ([`OpenApi::parse`]),
+/// so a kind it does not define merges no list.
+#[derive(Debug, Clone, Default)]
+pub struct OpenApi {
+    types: HashMap<String, HashMap<String, Field>>,
+    roots: HashMap<(String, String, String), String>,
+}
+
+static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
+    let convert = |s: &Static| match *s {
+        Object(t) => Field::Object(t.to_string()),
+        MergeList { keys, elem } => Field::MergeList {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            elem: elem.map(str::to_string),
+        },
+    };
+    let types = TYPES
+        .iter()
+        .map(|(t, fields)| {
+            (t.to_string(), fields.iter().map(|(f, s)| (f.to_string(), convert(s))).collect())
+        })
+        .collect();
+    let mut roots = HashMap::new();
+    for (group, versions, kinds) in KNOWN {
+        for version in *versions {
+            for kind in *kinds {
+                let ty = ROOTS
+                    .iter()
+                    .find(|(g, k, _)| g == group && k == kind)
+                    .map_or("Object", |(_, _, t)| *t);
+                roots.insert((group.to_string(), version.to_string(), kind.to_string()), ty.into());
+            }
+        }
+    }
+    OpenApi { types, roots }
+});
+
+/// The prefix of a `$ref` to a definition of the same document.
+const DEFINITIONS_REF: &str = "#/definitions/";
+
+impl OpenApi {
+    /// kustomize's built-in schema (Kubernetes 1.21).
+    pub fn builtin() -> &'static OpenApi {
+        &BUILTIN
+    }
+
+    /// Reads a schema file in the OpenAPI v2 (swagger) form kustomize's
+    /// `openapi:` field takes: `definitions` whose kinds are named by
+    /// `x-kubernetes-group-version-kind`, and properties that lead, through
+    /// `$ref`s or inline objects, to lists marked
+    /// `x-kubernetes-patch-strategy: merge` with
+    /// `x-kubernetes-patch-merge-key` (or `x-kubernetes-list-map-keys`).
+    pub fn parse(doc: &Value, file: &str) -> Result<OpenApi, Error> {
+        let Some(defs) = doc.get_path(&["definitions"]).and_then(Value::as_map) else {
+            return Err(Error::Schema {
+                file: file.to_string(),
+                message: "expected a map of definitions under `definitions`".into(),
+            });
+        };
+        let mut api = OpenApi::default();
+        for (name, def) in defs {
+            api.add_type(name, def);
+            let Some(Value::Seq(gvks)) = def.get_path(&["x-kubernetes-group-version-kind"]) else {
+                continue;
+            };
+            for gvk in gvks {
+                let part = |k: &str| gvk.get_path(&[k]).and_then(Value::as_str).unwrap_or("");
+                let key = (part("group").into(), part("version").into(), part("kind").into());
+                api.roots.insert(key, name.clone());
+            }
+        }
+        Ok(api)
+    }
+
+    /// Records the fields of the object type `name` that lead to merged lists.
+    fn add_type(&mut self, name: &str, def: &Value) {
+        let mut fields = HashMap::new();
+        if let Some(props) = def.get_path(&["properties"]).and_then(Value::as_map) {
+            for (field, prop) in props {
+                if let Some(f) = self.field(&format!("{name}.{field}"), prop) {
+                    fields.insert(field.clone(), f);
+                }
+            }
+        }
+        self.types.insert(name.to_string(), fields);
+    }
+
+    /// What a property is; `inline` names an object defined in place.
+    fn field(&mut self, inline: &str, prop: &Value) -> Option<Field> {
+        let is_list = prop.get_path(&["type"]).and_then(Value::as_str) == Some("array")
+            || prop.get_path(&["items"]).is_some();
+        if !is_list {
+            return self.object(inline, prop).map(Field::Object);
+        }
+        let strategy = prop.get_path(&["x-kubernetes-patch-strategy"]).and_then(Value::as_str);
+        if !strategy.is_some_and(|s| s.split(',').any(|p| p.trim() == "merge")) {
+            return None;
+        }
+        let map_keys: Vec<String> = match prop.get_path(&["x-kubernetes-list-map-keys"]) {
+            Some(Value::Seq(keys)) => {
+                keys.iter().filter_map(Value::as_str).map(str::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
+        let keys = if map_keys.is_empty() {
+            prop.get_path(&["x-kubernetes-patch-merge-key"])
+                .and_then(Value::as_str)
+                .map(|k| vec![k.to_string()])
+                .unwrap_or_default()
+        } else {
+            map_keys
+        };
+        let elem = match prop.get_path(&["items"]) {
+            Some(items) => self.object(&format!("{inline}[]"), items),
+            None => None,
+        };
+        Some(Field::MergeList { keys, elem })
+    }
+
+    /// The type of an object property: a `$ref` (also inside `allOf`), or
+    /// an inline object recorded under the name `inline`.
+    fn object(&mut self, inline: &str, prop: &Value) -> Option<String> {
+        let reference = prop.get_path(&["$ref"]).or_else(|| match prop.get_path(&["allOf"]) {
+            Some(Value::Seq(all)) => all.iter().find_map(|s| s.get_path(&["$ref"])),
+            _ => None,
         });
-        if !known {
-            return Schema::Unknown;
+        if let Some(r) = reference.and_then(Value::as_str) {
+            return Some(r.strip_prefix(DEFINITIONS_REF).unwrap_or(r).to_string());
         }
-        match ROOTS.iter().find(|(g, k, _)| *g == gvk.group && *k == gvk.kind) {
-            Some((_, _, ty)) => Object(ty),
-            None => Object("Object"),
-        }
+        prop.get_path(&["properties"]).and_then(Value::as_map).map(|_: &Map| {
+            self.add_type(inline, prop);
+            inline.to_string()
+        })
+    }
+
+    /// The schema of a whole object of the given group, version and kind.
+    pub(crate) fn root(&self, gvk: &Gvk) -> Schema<'_> {
+        let key = (gvk.group.clone(), gvk.version.clone(), gvk.kind.clone());
+        let node = self.roots.get(&key).map_or(Node::Unknown, |t| Node::Object(t));
+        Schema { api: self, node }
+    }
+}
+
+/// A node of a strategic merge schema: what is known about one value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schema<'a> {
+    api: &'a OpenApi,
+    node: Node<'a>,
+}
+
+/// What the schema says about one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node<'a> {
+    /// Nothing known: maps merge, lists are replaced.
+    Unknown,
+    /// An object of a named type.
+    Object(&'a str),
+    /// A list merged by `keys` (empty for a list of scalars merged as a set),
+    /// whose elements are objects of type `elem` when known.
+    MergeList { keys: &'a [String], elem: Option<&'a str> },
+}
+
+impl<'a> Schema<'a> {
+    fn with(self, node: Node<'a>) -> Schema<'a> {
+        Schema { api: self.api, node }
+    }
+
+    /// A node about which nothing is known.
+    pub(crate) fn unknown(self) -> Schema<'a> {
+        self.with(Node::Unknown)
     }
 
     /// The schema of a field of this object.
-    pub(crate) fn field(self, name: &str) -> Schema {
-        let Object(ty) = self else { return Schema::Unknown };
-        TYPES
-            .iter()
-            .find(|(t, _)| *t == ty)
-            .and_then(|(_, fields)| fields.iter().find(|(f, _)| *f == name))
-            .map_or(Schema::Unknown, |(_, s)| *s)
+    pub(crate) fn field(self, name: &str) -> Schema<'a> {
+        let Node::Object(ty) = self.node else { return self.unknown() };
+        let node = match self.api.types.get(ty).and_then(|fields| fields.get(name)) {
+            None => Node::Unknown,
+            Some(Field::Object(t)) => Node::Object(t),
+            Some(Field::MergeList { keys, elem }) => {
+                Node::MergeList { keys, elem: elem.as_deref() }
+            }
+        };
+        self.with(node)
     }
 
     /// The schema of the elements of this list.
-    pub(crate) fn elements(self) -> Schema {
-        match self {
-            MergeList { elem: Some(ty), .. } => Object(ty),
-            _ => Schema::Unknown,
+    pub(crate) fn elements(self) -> Schema<'a> {
+        match self.node {
+            Node::MergeList { elem: Some(ty), .. } => self.with(Node::Object(ty)),
+            _ => self.unknown(),
+        }
+    }
+
+    /// The keys this list merges by (empty: a set of scalars), or `None`
+    /// when the list is replaced.
+    pub(crate) fn merge_keys(self) -> Option<&'a [String]> {
+        match self.node {
+            Node::MergeList { keys, .. } => Some(keys),
+            _ => None,
         }
     }
 }
@@ -299,44 +483,107 @@ mod tests {
         }
     }
 
+    fn keys(ks: &[&str]) -> Vec<String> {
+        ks.iter().map(|k| k.to_string()).collect()
+    }
+
     #[test]
-    fn lookups() {
-        let containers = MergeList { keys: &["name"], elem: Some("Container") };
-        let volumes = MergeList { keys: &["name"], elem: None };
-        let set = MergeList { keys: &[], elem: None };
-        let service_ports = MergeList { keys: &["port", "protocol"], elem: None };
+    fn builtin_lookups() {
+        let name = keys(&["name"]);
+        let none: Vec<String> = Vec::new();
+        let service_ports = keys(&["port", "protocol"]);
         let pod_spec: &[&str] = &["spec", "template", "spec"];
-        let cases: &[(&str, &str, &[&str], &str, Schema)] = &[
-            ("apps/v1", "Deployment", pod_spec, "containers", containers),
-            ("apps/v1beta2", "Deployment", pod_spec, "containers", Schema::Unknown),
-            ("apps/v1", "Deployment", pod_spec, "tolerations", Schema::Unknown),
+        type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a str, Option<&'a Vec<String>>);
+        let cases: &[Case<'_>] = &[
+            ("apps/v1", "Deployment", pod_spec, "containers", Some(&name)),
+            ("apps/v1beta2", "Deployment", pod_spec, "containers", None),
+            ("apps/v1", "Deployment", pod_spec, "tolerations", None),
             (
                 "batch/v1beta1",
                 "CronJob",
                 &["spec", "jobTemplate", "spec", "template", "spec"],
                 "volumes",
-                volumes,
+                Some(&name),
             ),
-            ("v1", "ConfigMap", &["metadata"], "finalizers", set),
-            ("v1", "Service", &["spec"], "ports", service_ports),
-            (
-                "autoscaling/v2",
-                "HorizontalPodAutoscaler",
-                &["metadata"],
-                "finalizers",
-                Schema::Unknown,
-            ),
-            ("v1", "Widget", &["metadata"], "finalizers", Schema::Unknown),
-            ("example.com/v1", "Widget", &["metadata"], "finalizers", Schema::Unknown),
+            ("v1", "ConfigMap", &["metadata"], "finalizers", Some(&none)),
+            ("v1", "Service", &["spec"], "ports", Some(&service_ports)),
+            ("autoscaling/v2", "HorizontalPodAutoscaler", &["metadata"], "finalizers", None),
+            ("v1", "Widget", &["metadata"], "finalizers", None),
+            ("example.com/v1", "Widget", &["metadata"], "finalizers", None),
         ];
+        let api = OpenApi::builtin();
         for (api_version, kind, path, field, want) in cases {
-            let root = Schema::root(&Gvk::from_api_version(api_version, kind));
+            let root = api.root(&Gvk::from_api_version(api_version, kind));
             let got = path.iter().fold(root, |s, f| s.field(f)).field(field);
-            assert_eq!(got, *want, "{api_version} {kind} {path:?} {field}");
+            assert_eq!(
+                got.merge_keys(),
+                want.map(Vec::as_slice),
+                "{api_version} {kind} {path:?} {field}"
+            );
         }
-        let pod = Schema::root(&Gvk::from_api_version("v1", "Pod"));
+        let pod = api.root(&Gvk::from_api_version("v1", "Pod"));
         let container = pod.field("spec").field("containers").elements();
-        let ports = MergeList { keys: &["containerPort", "protocol"], elem: None };
-        assert_eq!(container.field("ports"), ports);
+        assert_eq!(
+            container.field("ports").merge_keys(),
+            Some(keys(&["containerPort", "protocol"]).as_slice())
+        );
+    }
+
+    #[test]
+    fn parsed_lookups() {
+        let text = r##"
+definitions:
+  io.example.v1.Widget:
+    x-kubernetes-group-version-kind:
+    - {group: example.io, version: v1, kind: Widget}
+    properties:
+      spec:
+        properties:
+          parts:
+            type: array
+            items: {$ref: "#/definitions/io.example.v1.Part"}
+            x-kubernetes-patch-strategy: merge,retainKeys
+            x-kubernetes-patch-merge-key: id
+          tags:
+            type: array
+            items: {type: string}
+            x-kubernetes-patch-strategy: merge
+          plain:
+            type: array
+            x-kubernetes-patch-merge-key: id
+          ports:
+            type: array
+            x-kubernetes-list-map-keys: [port, protocol]
+            x-kubernetes-patch-merge-key: port
+            x-kubernetes-patch-strategy: merge
+  io.example.v1.Part:
+    properties:
+      pins:
+        allOf: [{$ref: "#/definitions/io.example.v1.Pins"}]
+  io.example.v1.Pins:
+    properties:
+      list: {type: array, x-kubernetes-patch-strategy: merge, x-kubernetes-patch-merge-key: n}
+"##;
+        let doc = crate::yaml::parse_documents(text, "schema.yaml").unwrap().remove(0);
+        let api = OpenApi::parse(&doc, "schema.yaml").unwrap();
+        let root = api.root(&Gvk::from_api_version("example.io/v1", "Widget"));
+        let spec = root.field("spec");
+        let cases: &[(&str, Option<Vec<String>>)] = &[
+            ("parts", Some(keys(&["id"]))),
+            ("tags", Some(Vec::new())),
+            ("plain", None),
+            ("ports", Some(keys(&["port", "protocol"]))),
+            ("missing", None),
+        ];
+        for (field, want) in cases {
+            assert_eq!(spec.field(field).merge_keys(), want.as_deref(), "{field}");
+        }
+        let pins = spec.field("parts").elements().field("pins").field("list");
+        assert_eq!(pins.merge_keys(), Some(keys(&["n"]).as_slice()));
+        let deployment = api.root(&Gvk::from_api_version("apps/v1", "Deployment"));
+        assert_eq!(deployment.field("spec").merge_keys(), None);
+        assert_eq!(deployment.node, Node::Unknown);
+        let err = OpenApi::parse(&Value::Map(Map::new()), "s.json").unwrap_err();
+        assert!(matches!(err, Error::Schema { .. }));
     }
 }

@@ -25,7 +25,7 @@
 //!   not understood: they are kept in the output as ordinary keys.
 
 use super::Error;
-use super::schema::Schema;
+use super::schema::{OpenApi, Schema};
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
@@ -41,12 +41,23 @@ const DIRECTIVE: &str = "$patch";
 /// any other field: restoring them is the caller's business, as it is in
 /// kustomize's patch transformer.
 pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
+    apply_with(target, patch, gvk, OpenApi::builtin())
+}
+
+/// [`apply`] with the merge keys of `schema` (an `openapi:` file) instead of
+/// kustomize's built-in schema.
+pub fn apply_with(
+    target: &Value,
+    patch: &Value,
+    gvk: &Gvk,
+    schema: &OpenApi,
+) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let mut patch = patch.clone();
     stringify_metadata(&mut patch);
-    apply_verbatim(target, &patch, gvk)
+    apply_verbatim_with(target, &patch, gvk, schema)
 }
 
 /// [`apply`] as the `patches:` field applies a strategic merge patch: the
@@ -55,11 +66,21 @@ pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, 
 /// `kubectl kustomize`: corpus case 085 against patch case
 /// smp-null-last-annotation, which uses `patchesStrategicMerge`).
 pub fn apply_verbatim(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
+    apply_verbatim_with(target, patch, gvk, OpenApi::builtin())
+}
+
+/// [`apply_verbatim`] with the merge keys of `schema`.
+pub fn apply_verbatim_with(
+    target: &Value,
+    patch: &Value,
+    gvk: &Gvk,
+    schema: &OpenApi,
+) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let patch = patch.clone();
-    let schema = Schema::root(gvk);
+    let schema = schema.root(gvk);
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
@@ -127,7 +148,7 @@ fn shape_name(s: Shape) -> &'static str {
 fn merge(
     dest: Option<Value>,
     patch: Option<&Value>,
-    schema: Schema,
+    schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Merged>, Error> {
     let dest_shape = dest.as_ref().and_then(shape);
@@ -216,7 +237,7 @@ fn split_directive<'a>(
 ///
 /// kyaml does this by merging the patch node with itself, which removes
 /// nulls and applies nested directives; merging a copy does the same.
-fn add(patch: &Value, schema: Schema, path: &mut Vec<String>) -> Result<Option<Merged>, Error> {
+fn add(patch: &Value, schema: Schema<'_>, path: &mut Vec<String>) -> Result<Option<Merged>, Error> {
     let merged = merge(Some(patch.clone()), Some(patch), schema, path)?;
     Ok(merged.map(|m| Merged { value: m.value, in_place: false }))
 }
@@ -224,7 +245,7 @@ fn add(patch: &Value, schema: Schema, path: &mut Vec<String>) -> Result<Option<M
 fn merge_map(
     dest: Option<Map>,
     patch: Option<&Map>,
-    schema: Schema,
+    schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Merged>, Error> {
     let Some(patch) = patch else { return Ok(dest.map(Value::Map).and_then(Merged::kept)) };
@@ -266,10 +287,10 @@ fn is_replace_element(v: &Value) -> bool {
 fn merge_seq(
     dest: Option<Vec<Value>>,
     patch: Option<&Vec<Value>>,
-    schema: Schema,
+    schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Merged>, Error> {
-    let Schema::MergeList { keys, .. } = schema else {
+    let Some(keys) = schema.merge_keys() else {
         // Not merged: the patch's list, when it has one, wins as it is.
         return Ok(match patch {
             Some(p) => Merged::new(Value::Seq(p.clone())),
@@ -290,7 +311,7 @@ fn merge_seq(
         Some(d) => (d, Cow::Borrowed(patch)),
     };
     let merged = if keys.is_empty() {
-        merge_scalar_set(dest, &patch, path)?
+        merge_scalar_set(dest, &patch, schema, path)?
     } else {
         merge_keyed(dest, &patch, keys, schema.elements(), path)?
     };
@@ -313,6 +334,7 @@ fn scalar_text(v: &Value) -> String {
 fn merge_scalar_set(
     mut dest: Vec<Value>,
     patch: &[Value],
+    schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
     let mut values: Vec<String> = Vec::new();
@@ -328,7 +350,7 @@ fn merge_scalar_set(
         let one = [value.clone()];
         let d = find_element(&dest, &primitive, &one).map(|i| dest[i].clone());
         let p = find_element(patch, &primitive, &one).map(|i| &patch[i]);
-        match merge(d, p, Schema::Unknown, path)? {
+        match merge(d, p, schema.unknown(), path)? {
             Some(m) if !is_empty_map(&m.value) => {
                 set_element(&mut items, Some(m.value), &primitive, &one)
             }
@@ -489,11 +511,11 @@ fn unify(a: &[String], b: &[String]) -> Option<Vec<String>> {
 fn merge_keyed(
     mut dest: Vec<Value>,
     patch: &[Value],
-    keys: &[&str],
-    elem_schema: Schema,
+    keys: &[String],
+    elem_schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
-    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
     for e in patch.iter().chain(dest.iter()) {
         if e.as_map().is_none() {
