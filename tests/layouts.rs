@@ -44,11 +44,7 @@ fn render_prints_every_layout_or_a_clear_error() {
             0,
             "# cluster: production, unit: apps, source: apps/overlays/production/user-roles-pdb.yaml\n",
         ),
-        (
-            "tests/fixtures/layouts/releases",
-            0,
-            "          image: \"travisci/jupiter-brain:v1.0.0\"\n",
-        ),
+        ("tests/fixtures/layouts/releases", 0, "        image: travisci/jupiter-brain:v1.0.0\n"),
     ];
     for (dir, code, want) in cases {
         let (got, stdout, stderr) = kiln(&workspace(), &["render", dir]);
