@@ -20,6 +20,34 @@ fn ks(name: &str, path: &str, spec: &str) -> String {
     )
 }
 
+/// A Flux v2 HelmRelease `web` in `flux-system` of the chart `./charts/web`
+/// in this repository, with extra `spec` lines (indented two spaces).
+fn hr(spec: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: flux-system\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: ./charts/web\n      sourceRef:\n        kind: GitRepository\n        name: flux-system\n{spec}"
+    )
+}
+
+/// Unit `a` at `./a` with `pairs` in it, and the chart `charts/web` (a
+/// ConfigMap named after the release, and a CRD).
+fn chart_files(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = files(&[
+        ("clusters/c/a.yaml", &ks("a", "./a", "")),
+        ("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+        ("charts/web/values.yaml", "greeting: hello\nreplicas: 1\n"),
+        (
+            "charts/web/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  greeting: {{ .Values.greeting | quote }}\n  replicas: {{ .Values.replicas | quote }}\n  {{- with .Values.extra }}\n  extra: {{ . | quote }}\n  {{- end }}\n",
+        ),
+        (
+            "charts/web/crds/widgets.yaml",
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+        ),
+    ]);
+    out.extend(files(pairs));
+    out
+}
+
 struct Case {
     name: &'static str,
     files: Vec<(String, String)>,
@@ -372,17 +400,81 @@ fn cases() -> Vec<Case> {
             ),
             fields: &[],
         },
+        // A HelmRelease is replaced by its chart's objects. helm-controller
+        // (HelmRelease API, fluxcd.io): `releaseName` defaults to
+        // `[<targetNamespace>-]<name>`; objects go to `targetNamespace`, else
+        // the HelmRelease's namespace; `install.crds` defaults to `Create`
+        // (CRDs installed) and `Skip` leaves them out.
         Case {
-            name: "a HelmRelease is an error until Helm is available",
+            name: "a HelmRelease from this repository renders its chart",
+            files: chart_files(&[(
+                "a/release.yaml",
+                &hr("  targetNamespace: apps\n  values:\n    greeting: hi\n"),
+            )]),
+            want: Ok(vec![
+                "a: CustomResourceDefinition /widgets.example.com data.greeting=- data.replicas=-",
+                "a: ConfigMap apps/apps-web data.greeting=hi data.replicas=1",
+            ]),
+            fields: &["data.greeting", "data.replicas"],
+        },
+        Case {
+            name: "releaseName, install.crds Skip",
+            files: chart_files(&[(
+                "a/release.yaml",
+                &hr("  releaseName: custom\n  install:\n    crds: Skip\n"),
+            )]),
+            want: Ok(vec!["a: ConfigMap flux-system/custom data.greeting=hello"]),
+            fields: &["data.greeting"],
+        },
+        // `valuesFrom` (HelmRelease API): ConfigMaps and Secrets of the
+        // HelmRelease's namespace, `valuesKey` defaulting to `values.yaml`,
+        // `targetPath` setting one value, `optional` sources skipped when
+        // missing; merged in order, then the inline `values` last.
+        Case {
+            name: "valuesFrom ConfigMap, Secret targetPath, optional; inline values win",
+            files: chart_files(&[
+                (
+                    "a/release.yaml",
+                    &hr("  valuesFrom:\n  - kind: ConfigMap\n    name: vals\n  - kind: Secret\n    name: sec\n    valuesKey: n\n    targetPath: replicas\n  - kind: ConfigMap\n    name: absent\n    optional: true\n  values:\n    extra: inline\n  install:\n    crds: Skip\n"),
+                ),
+                (
+                    "a/vals.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vals\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: from-cm\n    extra: from-cm\n",
+                ),
+                (
+                    "a/sec.yaml",
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sec\n  namespace: flux-system\ndata:\n  n: Mw==\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "a: ConfigMap flux-system/vals data.greeting=- data.replicas=- data.extra=-",
+                "a: Secret flux-system/sec data.greeting=- data.replicas=- data.extra=-",
+                "a: ConfigMap flux-system/web data.greeting=from-cm data.replicas=3 data.extra=inline",
+            ]),
+            fields: &["data.greeting", "data.replicas", "data.extra"],
+        },
+        Case {
+            name: "a missing valuesFrom source is an error",
+            files: chart_files(&[(
+                "a/release.yaml",
+                &hr("  valuesFrom:\n  - kind: Secret\n    name: nope\n"),
+            )]),
+            want: Err(
+                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\" is not in the render (mark it optional: true if it may be missing)",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "a HelmRelease of a HelmRepository without a chart cache is an error",
             files: files(&[
                 ("clusters/c/a.yaml", &ks("a", "./a", "")),
                 (
                     "a/release.yaml",
-                    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n",
+                    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: 6.5.0\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n",
                 ),
             ]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: helm rendering not available yet",
+                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: chart \"podinfo\" version \"6.5.0\" of HelmRepository/flux-system/podinfo: charts from repositories are not supported yet",
             ),
             fields: &[],
         },

@@ -96,18 +96,44 @@ fn the_example_repo_renders_in_dependency_order() {
     );
 }
 
+/// Flux v1 releases (`FluxHelmRelease` with `chartGitPath` under `charts/`,
+/// `flux.weave.works` `HelmRelease` with `spec.chart.path`) render their
+/// chart with the release's values, one unit per release.
 #[test]
-fn helm_releases_are_reported_not_dropped() {
-    // Both environments fail, in parallel; the error reported is always the
-    // first in cluster order, whichever thread finishes first.
-    for _ in 0..20 {
-        let err =
-            render(&repo("tests/fixtures/layouts/releases"), &Options::default()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cluster macstadium-prod-1, unit jupiter-brain-com, file releases/macstadium-prod-1/jupiter-brain-com.yaml: HelmRelease jupiter-brain-com: helm rendering not available yet"
-        );
+fn flux_v1_helm_releases_render_their_charts() {
+    let rendered = render(&repo("tests/fixtures/layouts/releases"), &Options::default()).unwrap();
+    let mut got = Vec::new();
+    for c in &rendered.clusters {
+        for u in &c.units {
+            for r in &u.objects {
+                let env = r.value.get_path(&["spec", "template", "spec", "containers"]);
+                let env = env
+                    .and_then(|v| v.as_seq())
+                    .and_then(|s| s.first())
+                    .and_then(|c| c.get_path(&["envFrom"]))
+                    .and_then(|v| v.as_seq())
+                    .and_then(|s| s.first())
+                    .and_then(|v| v.get_path(&["secretRef", "name"]))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("-");
+                got.push(format!(
+                    "{} {}: {} {}/{} {env}",
+                    c.name,
+                    u.name,
+                    r.kind(),
+                    r.namespace(),
+                    r.name()
+                ));
+            }
+        }
     }
+    assert_eq!(
+        got,
+        [
+            "macstadium-prod-1 jupiter-brain-com: Deployment macstadium-prod-1/jupiter-brain-com prod-com",
+            "macstadium-staging jupiter-brain-org: Deployment macstadium-staging/jupiter-brain-org staging-1",
+        ]
+    );
     let findings =
         renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases")).unwrap();
     assert_eq!(findings, []);

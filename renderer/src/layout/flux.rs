@@ -82,7 +82,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let plain = build_unit(tree, cluster, &root, &[])?;
+    let plain = build_unit(tree, cluster, &root)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -113,7 +113,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         }
         let built: Vec<Vec<Resource>> = wave
             .par_iter()
-            .map(|p| build_unit(tree, cluster, p, &this_repo))
+            .map(|p| build_unit(tree, cluster, p))
             .collect::<Vec<_>>()
             .into_iter()
             .collect::<Result<_, _>>()?;
@@ -124,6 +124,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         let mut units = Vec::new();
         for (p, objects) in wave.iter().zip(built.iter()) {
             let objects = post_build(cluster, p, objects, &available)?;
+            let objects = render_releases(tree, &p.at(cluster), objects, &this_repo, &available)?;
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
                 let at = child.at(cluster);
@@ -250,14 +251,8 @@ fn check_names_and_dependencies(
     Ok(())
 }
 
-/// Builds one unit: the kustomization with the Flux fields written into it,
-/// then Helm releases replaced by their charts' objects.
-fn build_unit(
-    tree: &dyn Tree,
-    cluster: &str,
-    p: &Pending,
-    this_repo: &[String],
-) -> Result<Vec<Resource>, Error> {
+/// Builds one unit: the kustomization with the Flux fields written into it.
+fn build_unit(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -267,13 +262,25 @@ fn build_unit(
     }
     let (file, mut k) = kustomization_for(tree, &dir).map_err(|e| Error::build(&at, e))?;
     apply_flux_fields(p, &mut k).map_err(|m| at.invalid(m))?;
-    let objects = build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))?;
+    build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
+}
+
+/// Replaces every Helm release among a unit's objects (after `postBuild`,
+/// as the helm-controller sees what the kustomize-controller applied) by
+/// its chart's rendered objects.
+fn render_releases(
+    tree: &dyn Tree,
+    at: &Location,
+    objects: Vec<Resource>,
+    this_repo: &[String],
+    available: &[&Resource],
+) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         if helm_release::is_release(&r.value) {
             let at = at.with_file(&r.source);
             let release = helm_release::from_flux_v2(&r.value, &at, this_repo)?;
-            out.extend(helm_release::render_release(tree, &release)?);
+            out.extend(helm_release::render_release(tree, &release, available)?);
         } else {
             out.push(r);
         }

@@ -43,7 +43,7 @@ pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> 
         if helm_release::is_release(&doc) {
             let at = Location::new(env, &name, &file);
             let release = helm_release::from_flux_v1(&doc, &at)?;
-            let objects = helm_release::render_release(tree, &release)?;
+            let objects = helm_release::render_release(tree, &release, &[])?;
             let path = match &release.chart {
                 Chart::Path(p) => p.clone(),
                 Chart::Repository { chart, .. } => chart.clone(),

@@ -1,13 +1,16 @@
 //! Helm releases found in a repository (Flux v2 `HelmRelease`, Flux v1 `FluxHelmRelease` and `HelmRelease`) and the one place they are rendered.
 //!
 //! Every layout turns a release object into a [`Release`] and calls
-//! [`render_release`]; pointing that function at a Helm engine makes every
-//! layout render charts. Until then it is a clear error, never a silent drop.
+//! [`render_release`], which renders the chart with the native Helm engine
+//! ([`crate::helm`]), so every layout renders charts the same way.
 
+use super::substitute;
 use super::{Error, Location, str_at};
+use crate::helm;
 use crate::resource::Resource;
 use crate::tree::{self, Tree};
-use crate::value::Value;
+use crate::value::{Map, Value};
+use crate::yaml;
 
 /// Where a release's chart comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,25 +165,184 @@ pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
     })
 }
 
-/// Renders a release's chart into objects. No Helm engine is wired in yet,
-/// so this checks what can be checked without one (a chart in this
-/// repository exists) and then reports that Helm rendering is not available.
-pub fn render_release(tree: &dyn Tree, release: &Release) -> Result<Vec<Resource>, Error> {
-    if let Chart::Path(dir) = &release.chart {
-        let chart_file =
-            tree::join(dir, "Chart.yaml").map_err(|e| release.at.invalid(e.to_string()))?;
-        if tree.kind(&chart_file).is_none() {
-            return Err(release.at.invalid(format!(
-                "{} {}: chart {dir:?} not found (no {chart_file})",
-                release.kind, release.name
+/// Renders a release's chart with the native Helm engine into the objects
+/// the release installs, the way Flux's helm-controller (or the Flux v1
+/// helm-operator) installs it: values from `valuesFrom` then inline
+/// `values`, CRDs unless the install policy skips them, test hooks left
+/// out, and namespaced objects without a namespace placed in the release's
+/// namespace. `available` is what the render has produced so far, where
+/// `valuesFrom` ConfigMaps and Secrets are looked up.
+pub fn render_release(
+    tree: &dyn Tree,
+    release: &Release,
+    available: &[&Resource],
+) -> Result<Vec<Resource>, Error> {
+    let at = &release.at;
+    let who = format!("{} {}", release.kind, release.name);
+    let dir = match &release.chart {
+        Chart::Path(dir) => dir,
+        Chart::Repository { source, chart, version } => {
+            return Err(at.invalid(format!(
+                "{who}: chart {chart:?} version {version:?} of {source}: charts from repositories are not supported yet"
+            )));
+        }
+    };
+    let chart_file = tree::join(dir, "Chart.yaml").map_err(|e| at.invalid(e.to_string()))?;
+    if tree.kind(&chart_file).is_none() {
+        return Err(at.invalid(format!("{who}: chart {dir:?} not found (no {chart_file})")));
+    }
+    let options = helm::Options {
+        release: shorten_release_name(&release.release_name),
+        namespace: release.namespace.clone(),
+        values: release_values(release, available)?,
+        include_crds: includes_crds(&release.object),
+        skip_tests: true,
+        ..helm::Options::default()
+    };
+    let text = helm::template(tree, dir, &options)
+        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
+    let docs = yaml::parse_documents(&text, dir)
+        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs.into_iter().filter(|d| !d.is_null()) {
+        let mut r = Resource::new(doc, at.file.clone());
+        if r.namespace().is_empty() && !r.gvk().is_cluster_scoped() {
+            r.set_namespace(release.namespace.clone());
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Whether the chart's `crds/` are installed. Flux v2: `spec.install.crds`
+/// is `Create` when omitted and `Skip` leaves them out (`Create` and
+/// `CreateReplace` install them); Flux v1 helm-operator: unless
+/// `spec.skipCRDs` is true.
+fn includes_crds(object: &Value) -> bool {
+    if object.get_path(&["spec", "skipCRDs"]) == Some(&Value::Bool(true)) {
+        return false;
+    }
+    str_at(object, &["spec", "install", "crds"]) != "Skip"
+}
+
+/// Flux's helm-controller shortens release names longer than 53 characters
+/// (Helm's limit) to their first 40 characters, a dash and the first 12 hex
+/// digits of the name's SHA-256.
+pub fn shorten_release_name(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    if name.len() <= 53 {
+        return name.to_string();
+    }
+    let hash = Sha256::digest(name.as_bytes());
+    let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let head: String = name.chars().take(40).collect();
+    format!("{head}-{hex}")
+}
+
+/// The release's values: each `valuesFrom` source merged in order, then the
+/// inline `values` merged last, so they win.
+fn release_values(release: &Release, available: &[&Resource]) -> Result<Map, Error> {
+    let at = &release.at;
+    let who = format!("{} {}", release.kind, release.name);
+    let mut values = Map::new();
+    let own_ns = str_at(&release.object, &["metadata", "namespace"]);
+    if let Some(Value::Seq(froms)) = release.object.get_path(&["spec", "valuesFrom"]) {
+        for from in froms {
+            let kind = str_at(from, &["kind"]);
+            let name = str_at(from, &["name"]);
+            let key = match str_at(from, &["valuesKey"]) {
+                "" => "values.yaml",
+                k => k,
+            };
+            let optional = from.get_path(&["optional"]) == Some(&Value::Bool(true));
+            if kind != "ConfigMap" && kind != "Secret" {
+                return Err(at.invalid(format!(
+                    "{who}: valuesFrom kind {kind:?}: expected ConfigMap or Secret"
+                )));
+            }
+            let Some(text) = source_value(available, kind, own_ns, name, key).map_err(|m| {
+                at.invalid(format!("{who}: valuesFrom {kind} {own_ns}/{name}: {m}"))
+            })?
+            else {
+                if optional {
+                    continue;
+                }
+                return Err(at.invalid(format!(
+                    "{who}: valuesFrom {kind} {own_ns}/{name} key {key:?} is not in the render (mark it optional: true if it may be missing)"
+                )));
+            };
+            match str_at(from, &["targetPath"]) {
+                "" => {
+                    let mut docs = yaml::parse_documents(&text, key).map_err(|e| {
+                        at.invalid(format!("{who}: valuesFrom {kind} {name} key {key}: {e}"))
+                    })?;
+                    match docs.pop() {
+                        None | Some(Value::Null) => {}
+                        Some(Value::Map(m)) => helm::values::merge_maps(&mut values, m),
+                        Some(other) => {
+                            return Err(at.invalid(format!(
+                                "{who}: valuesFrom {kind} {name} key {key}: expected a mapping, found a {}",
+                                other.type_name()
+                            )));
+                        }
+                    }
+                }
+                path => {
+                    let escaped = text.replace('\\', "\\\\").replace(',', "\\,");
+                    helm::values::apply_set(
+                        &mut values,
+                        &format!("{path}={escaped}"),
+                        helm::values::SetKind::Typed,
+                    )
+                    .map_err(|e| at.invalid(format!("{who}: valuesFrom targetPath {path}: {e}")))?;
+                }
+            }
+        }
+    }
+    match &release.values {
+        Value::Null => {}
+        Value::Map(m) => helm::values::merge_maps(&mut values, m.clone()),
+        other => {
+            return Err(at.invalid(format!(
+                "{who}: spec.values: expected a mapping, found a {}",
+                other.type_name()
             )));
         }
     }
-    Err(Error::HelmUnavailable {
-        at: release.at.clone(),
-        kind: release.kind.clone(),
-        name: release.name.clone(),
-    })
+    Ok(values)
+}
+
+/// The text under `key` of a ConfigMap or Secret `namespace/name` in
+/// `available` (Secret `data` decoded from base64, `stringData` as is);
+/// `Ok(None)` when the object or the key is missing.
+fn source_value(
+    available: &[&Resource],
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> Result<Option<String>, String> {
+    let Some(found) = available.iter().find(|r| {
+        r.gvk().group.is_empty()
+            && r.kind() == kind
+            && r.name() == name
+            && r.namespace() == namespace
+    }) else {
+        return Ok(None);
+    };
+    if kind == "Secret" {
+        if let Some(v) = found.value.get_path(&["stringData", key]) {
+            return Ok(v.as_str().map(str::to_string));
+        }
+        return match found.value.get_path(&["data", key]).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(b64) => substitute::base64_decode(b64)
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(Some)
+                .ok_or_else(|| format!("data.{key} is not base64 of UTF-8 text")),
+        };
+    }
+    Ok(found.value.get_path(&["data", key]).and_then(Value::as_str).map(str::to_string))
 }
 
 #[cfg(test)]
@@ -241,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_flux_v1_releases_and_reports_helm_unavailable() {
+    fn reads_flux_v1_releases_and_renders_their_charts() {
         let at = Location::new(
             "staging",
             "jupiter-brain-org",
@@ -254,18 +416,46 @@ mod tests {
         assert_eq!(r.chart, Chart::Path("charts/jupiter-brain".into()));
         assert_eq!(r.release_name, "jupiter-brain-org");
         let mut t = MemTree::new();
-        let err = render_release(&t, &r).unwrap_err().to_string();
+        let err = render_release(&t, &r, &[]).unwrap_err().to_string();
         assert!(err.contains("chart \"charts/jupiter-brain\" not found"), "{err}");
-        t.insert("charts/jupiter-brain/Chart.yaml", "name: jupiter-brain\n");
-        let err = render_release(&t, &r).unwrap_err().to_string();
+        t.insert(
+            "charts/jupiter-brain/Chart.yaml",
+            "apiVersion: v2\nname: jupiter-brain\nversion: 1.0.0\n",
+        );
+        t.insert(
+            "charts/jupiter-brain/templates/s.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: {{ .Release.Name }}}\nspec: {selector: {env: {{ .Values.secretEnv }}}}\n",
+        );
+        let objects = render_release(&t, &r, &[]).unwrap();
+        assert_eq!(objects.len(), 1);
         assert_eq!(
-            err,
-            "cluster staging, unit jupiter-brain-org, file releases/staging/jupiter-brain-org.yaml: FluxHelmRelease jupiter-brain-org: helm rendering not available yet"
+            (
+                objects[0].name(),
+                objects[0].namespace(),
+                str_at(&objects[0].value, &["spec", "selector", "env"])
+            ),
+            ("jupiter-brain-org", "staging", "staging-1")
         );
         let v1 = doc(
             "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: charts/a}}\n",
         );
         let r = from_flux_v1(&v1, &at).unwrap();
         assert_eq!((r.release_name.as_str(), &r.chart), ("ns-a", &Chart::Path("charts/a".into())));
+    }
+
+    /// helm-controller shortens release names over Helm's 53 characters to
+    /// 40 characters, `-` and 12 hex digits of the SHA-256 of the name.
+    #[test]
+    fn shortens_long_release_names() {
+        let long = "a".repeat(60);
+        let cases: &[(&str, usize)] = &[("web", 3), (&long[..53], 53), (&long, 53)];
+        for (name, len) in cases {
+            let got = shorten_release_name(name);
+            assert_eq!(got.len(), *len, "{got}");
+            assert_eq!(got == *name, name.len() <= 53, "{got}");
+        }
+        let got = shorten_release_name(&long);
+        assert!(got.starts_with(&format!("{}-", &long[..40])), "{got}");
+        assert_ne!(shorten_release_name(&"b".repeat(60))[41..], got[41..]);
     }
 }
