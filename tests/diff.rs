@@ -112,7 +112,7 @@ fn plan_lists_layout_clusters_units_and_order() {
         "  2. namespaces: infrastructure/namespaces (2 objects)",
         "     defined in clusters/production/namespaces.yaml",
         "     created by flux-system",
-        "  3. infra-controllers: infrastructure/controllers (9 objects)",
+        "  3. infra-controllers: infrastructure/controllers (10 objects)",
         "     defined in clusters/production/infrastructure.yaml",
         "     after namespaces",
         "     created by flux-system",

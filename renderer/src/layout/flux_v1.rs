@@ -155,15 +155,32 @@ mod tests {
     }
 
     #[test]
-    fn releases_need_helm() {
+    fn releases_render_through_helm() {
         let mut t = MemTree::new();
-        t.insert("charts/jupiter-brain/Chart.yaml", "name: jupiter-brain\n");
-        t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
-        let err = render_environment(&t, "staging").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "cluster staging, unit jupiter-brain-org, file releases/staging/jupiter-brain-org.yaml: FluxHelmRelease jupiter-brain-org: helm rendering not available yet"
+        t.insert(
+            "charts/jupiter-brain/Chart.yaml",
+            "apiVersion: v2\nname: jupiter-brain\nversion: 1.0.0\n",
         );
+        t.insert(
+            "charts/jupiter-brain/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  env: {{ .Values.secretEnv }}\n",
+        );
+        t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
+        let c = render_environment(&t, "staging").unwrap();
+        let objects: Vec<String> = c
+            .units
+            .iter()
+            .flat_map(|u| u.objects.iter())
+            .map(|r| {
+                format!(
+                    "{}/{} {}",
+                    r.kind(),
+                    r.name(),
+                    r.value.get_path(&["data", "env"]).and_then(|v| v.as_str()).unwrap_or("")
+                )
+            })
+            .collect();
+        assert_eq!(objects, ["ConfigMap/jupiter-brain-org staging-1"]);
         let mut t = MemTree::new();
         t.insert(
             "releases/staging/ns.yaml",
