@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use renderer::gotmpl::{Funcs, Function, Options, Struct, Templates, Value};
+use renderer::gotmpl::{Funcs, Function, MapRef, Options, Struct, Templates, Value};
 
 fn render(text: &str, data: Value, funcs: &Funcs, options: &Options) -> Result<String, String> {
     let mut set = Templates::new();
@@ -62,6 +62,20 @@ fn object() -> Value {
     }))
 }
 
+/// A Go map type with methods, like Helm's `files.Files` (`map[string][]byte`).
+fn map_type(entries: &[(&str, &str)]) -> Value {
+    let bytes = |s: &str| Value::list(s.bytes().map(|b| Value::Int(i64::from(b))).collect());
+    let map: BTreeMap<String, Value> =
+        entries.iter().map(|(k, v)| (k.to_string(), bytes(v))).collect();
+    Value::Struct(Arc::new(Struct {
+        type_name: "files.Files".into(),
+        fields: Vec::new(),
+        methods: BTreeMap::new(),
+        string: None,
+        native: Some(Arc::new(MapRef::new(map))),
+    }))
+}
+
 #[test]
 fn host_surface() {
     let funcs = host_funcs();
@@ -69,6 +83,8 @@ fn host_surface() {
         ("name".to_string(), Value::from("web")),
         ("caps".to_string(), object()),
         ("text".to_string(), Value::from("{{ .name }}-x")),
+        ("files".to_string(), map_type(&[("x/b.txt", "hi"), ("x/a.txt", "A")])),
+        ("nofiles".to_string(), map_type(&[])),
     ]));
     let cases: &[(&str, Result<&str, &str>)] = &[
         (
@@ -107,6 +123,13 @@ fn host_surface() {
         ),
         (r#"{{ $m := dict }}"#, Err("template: t:1: function \"dict\" not defined")),
         (r#"{{ $_ := set . "name" "changed" }}{{ .name }}"#, Ok("changed")),
+        (r#"{{ range $p, $_ := .files }}{{ $p }};{{ end }}"#, Ok("x/a.txt;x/b.txt;")),
+        (r#"{{ range .files }}{{ . }}{{ end }}"#, Ok("[65][104 105]")),
+        (r#"{{ len .files }} {{ index .files "x/b.txt" }}"#, Ok("2 [104 105]")),
+        (
+            r#"{{ if .nofiles }}y{{ else }}n{{ end }}{{ range .nofiles }}x{{ else }}e{{ end }}"#,
+            Ok("ne"),
+        ),
     ];
     for (text, want) in cases {
         let got = render(text, data.clone(), &funcs, &Options::default());

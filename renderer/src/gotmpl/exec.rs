@@ -258,7 +258,7 @@ impl<'m, 't> State<'m, 't> {
     }
 
     fn walk_range(&mut self, dot: &Value, b: &'t Branch, out: &mut String) -> R<()> {
-        let v = self.eval_pipeline(dot, &b.pipe)?;
+        let v = self.eval_pipeline(dot, &b.pipe)?.unwrap_map_type();
         let mark = self.vars.len();
         let items: Vec<(Value, Value)> = match &v {
             Value::List(l) => {

@@ -234,7 +234,7 @@ fn eval_args(args: &[Value]) -> String {
 }
 
 fn length(v: &Value) -> Result<i64, String> {
-    let n = match v {
+    let n = match &v.clone().unwrap_map_type() {
         Value::String(s) => s.len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.len(),
@@ -266,7 +266,7 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
     }
     let mut item = item.clone();
     for i in indexes {
-        item = match &item {
+        item = match &item.unwrap_map_type() {
             Value::Nil | Value::Missing => return Err("index of nil pointer".to_string()),
             Value::List(l) => {
                 let x = index_arg(i, l.len())?;

@@ -109,6 +109,15 @@ pub struct Struct {
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
+impl Struct {
+    /// The entries of a Go map type with methods (Helm's `files.Files` is a
+    /// `map[string][]byte`): a host sets [`Struct::native`] to a [`MapRef`],
+    /// and `range`, `len`, `index` and truth then treat the struct as that map.
+    pub fn as_map(&self) -> Option<&MapRef> {
+        self.native.as_ref()?.downcast_ref::<MapRef>()
+    }
+}
+
 impl Value {
     /// A string value.
     pub fn string(s: impl Into<Arc<str>>) -> Value {
@@ -148,7 +157,17 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Struct(_) | Value::Func(_) => true,
+            Value::Struct(s) => s.as_map().is_none_or(|m| !m.is_empty()),
+            Value::Func(_) => true,
+        }
+    }
+
+    /// The map a map-typed struct stands for (see [`Struct::as_map`]); any
+    /// other value unchanged.
+    pub fn unwrap_map_type(self) -> Value {
+        match &self {
+            Value::Struct(s) => s.as_map().map_or(self.clone(), |m| Value::Map(m.clone())),
+            _ => self,
         }
     }
 

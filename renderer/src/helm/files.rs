@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Function, Param, Struct, Value};
+use crate::gotmpl::{Function, MapRef, Param, Struct, Value};
 
 /// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
 /// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
@@ -136,7 +136,15 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         fields: Vec::new(),
         methods,
         string: None,
-        native: None,
+        // files.Files is a map[string][]byte: range, len and index see the files.
+        native: Some(Arc::new(MapRef::new(
+            files
+                .iter()
+                .map(|(p, b)| {
+                    (p.clone(), Value::list(b.iter().map(|x| Value::Int(i64::from(*x))).collect()))
+                })
+                .collect(),
+        ))),
     }))
 }
 

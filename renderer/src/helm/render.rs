@@ -49,7 +49,9 @@ pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error
         let r = &renderables[i];
         set.parse(&r.name, &r.text, &funcs).map_err(|e| parse_error(&r.name, e))?;
     }
-    let opts = gotmpl::Options::default();
+    // Helm parses with `missingkey=zero`: a missing key is a nil interface, so
+    // a field of it fails with "nil pointer evaluating interface {}.X".
+    let opts = gotmpl::Options { missing_key: gotmpl::MissingKey::Zero, ..Default::default() };
     let mut rendered = Vec::new();
     for &i in &order {
         let r = &renderables[i];

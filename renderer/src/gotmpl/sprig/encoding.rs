@@ -7,7 +7,8 @@ use crate::gotmpl::{Funcs, Param};
 
 use Param::String as Str;
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub(super) const B64: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 pub(super) fn register(f: &mut Funcs) {
@@ -41,7 +42,7 @@ fn text(r: Result<Vec<u8>, String>) -> String {
 }
 
 /// Standard padded base64 (`bits` = 6) or base32 (`bits` = 5) encoding.
-fn encode(data: &[u8], alphabet: &[u8], bits: u32) -> String {
+pub(super) fn encode(data: &[u8], alphabet: &[u8], bits: u32) -> String {
     let mut out = String::new();
     let (mut acc, mut n) = (0u64, 0u32);
     for &b in data {

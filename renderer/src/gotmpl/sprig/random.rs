@@ -1,4 +1,4 @@
-//! Sprig's non-deterministic functions: randAlphaNum, randAlpha, randNumeric, randAscii, randInt, shuffle, uuidv4.
+//! Sprig's non-deterministic functions: randAlphaNum, randAlpha, randNumeric, randAscii, randBytes, randInt, shuffle, uuidv4.
 //!
 //! Like Helm's, their output differs between renders, so a chart that uses
 //! them does not render byte-identically twice. The generator is seeded
@@ -73,6 +73,17 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(Value::Int(min.wrapping_add(g.below(span) as i64)))
     });
     f.insert("randInt", rand_int.params(&[Int, Int], None));
+    let r = rng.clone();
+    let rand_bytes = Function::new(move |_, a| {
+        let n = i(&a[0]);
+        if !(0..=MAX_LEN).contains(&n) {
+            return Err(format!("randBytes: count {n} out of range"));
+        }
+        let mut g = r.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes: Vec<u8> = (0..n).map(|_| g.next() as u8).collect();
+        Ok(super::encoding::encode(&bytes, super::encoding::B64, 6).into())
+    });
+    f.insert("randBytes", rand_bytes.params(&[Int], None));
     let r = rng.clone();
     let shuffle = Function::new(move |_, a| {
         let mut chars: Vec<char> = s(&a[0]).chars().collect();

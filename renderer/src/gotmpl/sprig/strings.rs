@@ -56,6 +56,9 @@ pub(super) fn register(f: &mut Funcs) {
         }
         Ok(format!("{}...", byte_slice(text, 0, (w - 3) as usize)?).into())
     });
+    def(f, "abbrevboth", &[Int, Int, Str], None, |a| {
+        Ok(abbreviate_full(s(&a[2]), i(&a[0]), i(&a[1])).into())
+    });
     def(f, "initials", &[Str], None, |a| {
         Ok(s(&a[0]).split_whitespace().filter_map(|w| w.chars().next()).collect::<String>().into())
     });
@@ -126,6 +129,30 @@ fn byte_slice(text: &str, start: usize, end: usize) -> Result<String, String> {
         return Err(format!("runtime error: slice bounds out of range [{start}:{end}]"));
     }
     Ok(String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned())
+}
+
+/// goutils' `AbbreviateFull` as Sprig's `abbrevboth` uses it: on an error
+/// (width below 4, or below 7 with an offset) the text comes back unchanged.
+fn abbreviate_full(text: &str, offset: i64, width: i64) -> String {
+    let len = text.len() as i64;
+    if text.is_empty() || width < 4 || len <= width {
+        return text.to_string();
+    }
+    let mut offset = offset.min(len);
+    if len - offset < width - 3 {
+        offset = len - (width - 3);
+    }
+    if offset <= 4 {
+        return format!("{}...", byte_slice(text, 0, (width - 3) as usize).unwrap_or_default());
+    }
+    if width < 7 {
+        return text.to_string();
+    }
+    if offset + width - 3 < len {
+        let rest = byte_slice(text, offset as usize, text.len()).unwrap_or_default();
+        return format!("...{}", abbreviate_full(&rest, 0, width - 3));
+    }
+    format!("...{}", byte_slice(text, (len - (width - 3)) as usize, text.len()).unwrap_or_default())
 }
 
 /// Sprig's `substring`.
