@@ -288,28 +288,6 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.needs_hash = base.needs_hash && generated.needs_hash;
 }
 
-/// Go's `json.Marshal` of a string: HTML-safe escapes included.
-fn go_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Go's `json.Marshal` of a value: map keys sorted by bytes.
 fn go_json(out: &mut String, v: &Value) {
     match v {
@@ -317,7 +295,7 @@ fn go_json(out: &mut String, v: &Value) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&f.to_string()),
-        Value::String(s) => go_json_string(out, s),
+        Value::String(s) => crate::gotmpl::sprig::json::quote(out, s, true),
         Value::Seq(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -336,7 +314,7 @@ fn go_json(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                go_json_string(out, k);
+                crate::gotmpl::sprig::json::quote(out, k, true);
                 out.push(':');
                 go_json(out, &m[k]);
             }

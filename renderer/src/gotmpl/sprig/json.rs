@@ -186,7 +186,9 @@ fn json_float(f: f64) -> Option<String> {
     Some(if f == f.trunc() && abs < 1e21 { format!("{f:.0}") } else { format!("{f}") })
 }
 
-fn quote(out: &mut String, s: &str, html: bool) {
+/// Go's `encoding/json` string encoding; `html` adds the `<`, `>`, `&`
+/// escapes `json.Marshal` applies.
+pub(crate) fn quote(out: &mut String, s: &str, html: bool) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -11,7 +11,7 @@ mod defaults;
 mod dicts;
 mod encoding;
 mod floatmath;
-mod json;
+pub(crate) mod json;
 mod lists;
 mod math;
 mod path;
