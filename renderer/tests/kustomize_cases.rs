@@ -111,9 +111,8 @@ struct Case {
     dir: PathBuf,
 }
 
-fn list_cases(filter: Option<&str>) -> Vec<Case> {
-    let root = cases_dir();
-    let mut cases: Vec<Case> = std::fs::read_dir(&root)
+fn list_cases(root: &Path, filter: Option<&str>) -> Vec<Case> {
+    let mut cases: Vec<Case> = std::fs::read_dir(root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|entry| entry.expect("readable cases directory").path())
         .filter(|p| p.is_dir())
@@ -125,8 +124,8 @@ fn list_cases(filter: Option<&str>) -> Vec<Case> {
 }
 
 /// The known failures: case name to reason.
-fn known_failures() -> BTreeMap<String, String> {
-    let path = cases_dir().join(KNOWN_FAILURES);
+fn known_failures(root: &Path) -> BTreeMap<String, String> {
+    let path = root.join(KNOWN_FAILURES);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     text.lines()
         .map(str::trim)
@@ -387,11 +386,13 @@ fn line_difference(expected: &str, actual: &str) -> Option<String> {
 
 /// Re-runs kubectl through the record script into a scratch directory and
 /// returns the cases whose recordings differ from what kubectl prints now.
-fn stale_recordings(cases: &[Case]) -> Result<Vec<String>, String> {
+fn stale_recordings(cases: &[Case], corpus: &Corpus) -> Result<Vec<String>, String> {
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("record-cases.sh");
     let status = Command::new("bash")
         .arg(&script)
+        .env("KUSTOMIZE_FLAGS", &corpus.flags)
+        .envs(corpus.path.iter().map(|p| ("PATH", p)))
         .arg("--out")
         .arg(scratch.path())
         .args(cases.iter().map(|c| &c.dir))
@@ -421,12 +422,51 @@ fn kubectl_on_path() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A corpus of recorded cases and how kubectl re-runs it live.
+struct Corpus {
+    /// The directory of case directories (and its KNOWN_FAILURES).
+    root: PathBuf,
+    /// Extra `kubectl kustomize` flags for the live re-run.
+    flags: String,
+    /// PATH for the live re-run, when it needs more than the test's own.
+    path: Option<String>,
+    /// Whether to re-run kubectl live when it is on PATH.
+    live: bool,
+}
+
 #[test]
 fn kustomize_cases_match_kubectl() {
+    let setting = std::env::var("KILN_LIVE_KUSTOMIZE").ok();
+    check_corpus(&Corpus {
+        root: cases_dir(),
+        flags: String::new(),
+        path: None,
+        live: setting.as_deref() != Some("0"),
+    });
+}
+
+/// The `helmCharts` corpus in `tests/kustomize-helm/cases`: kubectl
+/// kustomize ran `--enable-helm` with `tests/kustomize-helm/helm-shim` as its
+/// helm command, a `helm` that renders through the helm-template oracle
+/// (real Helm). The live re-run needs that oracle, so it runs only with
+/// `KILN_LIVE_HELM=1`.
+#[test]
+fn kustomize_helm_chart_cases_match_kubectl_with_real_helm() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("kustomize-helm");
+    let path = format!("{}:{}", root.display(), std::env::var("PATH").unwrap_or_default());
+    check_corpus(&Corpus {
+        root: root.join("cases"),
+        flags: "--enable-helm --helm-command helm-shim".into(),
+        path: Some(path),
+        live: std::env::var("KILN_LIVE_HELM").is_ok_and(|v| v == "1"),
+    });
+}
+
+fn check_corpus(corpus: &Corpus) {
     let filter = std::env::var("KILN_CASE").ok();
-    let cases = list_cases(filter.as_deref());
-    assert!(!cases.is_empty(), "no cases under {}", cases_dir().display());
-    let known = known_failures();
+    let cases = list_cases(&corpus.root, filter.as_deref());
+    assert!(!cases.is_empty(), "no cases under {}", corpus.root.display());
+    let known = known_failures(&corpus.root);
     let show_errors = std::env::var("KILN_SHOW_ERRORS").is_ok_and(|v| v == "1");
 
     let mut report = String::new();
@@ -483,9 +523,8 @@ fn kustomize_cases_match_kubectl() {
     }
 
     let setting = std::env::var("KILN_LIVE_KUSTOMIZE").ok();
-    let live = setting.as_deref() != Some("0");
-    if live && kubectl_on_path() {
-        match stale_recordings(&cases) {
+    if corpus.live && kubectl_on_path() {
+        match stale_recordings(&cases, corpus) {
             Ok(stale) => {
                 for name in stale {
                     let _ = writeln!(

@@ -10,6 +10,11 @@
 # so the recording depends neither on the checkout location nor on the run).
 # The other file is removed, so a case has exactly one of the two.
 #
+# KUSTOMIZE_FLAGS adds flags to every kubectl call (word-split), e.g. the
+# helmCharts corpus records with
+#   PATH=tests/kustomize-helm:$PATH KUSTOMIZE_FLAGS="--enable-helm --helm-command helm-shim"
+# (kustomize's temp directory in messages becomes `<tmp>`).
+#
 # With --out DIR the files go to DIR/<case-name>/ instead of the case
 # directories: the conformance test uses this to re-run kubectl live and
 # compare with the committed recordings without touching them.
@@ -53,7 +58,8 @@ error_message() {
 # Makes a message independent of the checkout location and of the Go
 # process: the case's absolute path becomes `<case>`, heap addresses `0xADDR`.
 normalise() {
-    sed -e "s#$1#<case>#g" -e 's/0xc[0-9a-f]\{6,\}/0xADDR/g'
+    sed -e "s#$1#<case>#g" -e 's/0xc[0-9a-f]\{6,\}/0xADDR/g' \
+        -e 's#/[^ ]*/kustomize-helm-[0-9]*/#<tmp>/#g'
 }
 
 stdout=$(mktemp)
@@ -69,7 +75,8 @@ for case in "${cases[@]}"; do
         dest=$out/$name
         mkdir -p "$dest"
     fi
-    if kubectl kustomize "$case" >"$stdout" 2>"$stderr"; then
+    # shellcheck disable=SC2086
+    if kubectl kustomize ${KUSTOMIZE_FLAGS:-} "$case" >"$stdout" 2>"$stderr"; then
         cp "$stdout" "$dest/expected.yaml"
         rm -f "$dest/expected-error.txt"
         built=$((built + 1))

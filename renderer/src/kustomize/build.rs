@@ -6,7 +6,7 @@ use super::select::Matcher;
 use super::transform::{
     images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
 };
-use super::{Error, LoadRestrictor, Options, generate, order, patch, plugin};
+use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::Value;
@@ -443,6 +443,13 @@ impl Builder<'_> {
             };
             generate::merge_into(base, r, behavior);
         }
+        // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
+        for chart in &k.helm_charts {
+            let read = |rel: &str, what: &str| self.read_file(k, dir, rel, what);
+            let objects =
+                helm_charts::inflate(self.tree, dir, &k.file, chart, &k.helm_globals, &read)?;
+            add_all(acc, objects, &k.file)?;
+        }
         Ok(())
     }
 
@@ -747,9 +754,13 @@ impl Builder<'_> {
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
-    let text = tree::read_text(tree, path)?;
+    objects_in(&tree::read_text(tree, path)?, path)
+}
+
+/// The objects of a YAML stream that came from `path`, expanding `kind: List`.
+pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
-    for doc in yaml::parse_kustomize_stream(&text, path, yaml::Limits::default())? {
+    for doc in yaml::parse_kustomize_stream(text, path, yaml::Limits::default())? {
         match doc {
             Value::Null => {}
             Value::Map(_) => {

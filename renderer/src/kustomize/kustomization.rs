@@ -5,6 +5,9 @@ use super::transform::replacements::Replacement;
 use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
+mod helm_chart;
+pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
+
 /// The names kustomize looks for, in its order of preference.
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -217,6 +220,10 @@ pub struct Kustomization {
     pub generators: Vec<String>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
+    /// `helmCharts`, then the charts of the legacy `helmChartInflationGenerator`.
+    pub helm_charts: Vec<HelmChart>,
+    /// `helmGlobals`.
+    pub helm_globals: HelmGlobals,
 }
 
 struct Fields<'a> {
@@ -476,6 +483,7 @@ impl Kustomization {
             return Err(f.err("kustomization file is empty"));
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
+        let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" | "metadata" => {}
@@ -671,13 +679,19 @@ impl Kustomization {
                     }
                 }
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
-                "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" => {
-                    return Err(Error::Unsupported {
-                        file: file.to_string(),
-                        field: format!(
-                            "{key} (kustomize's HelmChartInflationGenerator; kiln renders charts through its Helm engine once it lands)"
-                        ),
-                    });
+                "helmCharts" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        k.helm_charts.push(f.helm_chart(item, &format!("helmCharts[{i}]"))?);
+                    }
+                }
+                "helmGlobals" => globals = Some(f.helm_globals(v, key)?),
+                "helmChartInflationGenerator" => {
+                    for (i, item) in f.list(v, key)?.iter().enumerate() {
+                        let ctx = format!("helmChartInflationGenerator[{i}]");
+                        let (chart, home) = f.legacy_helm_chart(item, &ctx)?;
+                        legacy_charts.push(chart);
+                        legacy_home = home.or(legacy_home);
+                    }
                 }
                 other if UNSUPPORTED.contains(&other) => {
                     return Err(Error::Unsupported {
@@ -690,6 +704,11 @@ impl Kustomization {
                 }
             }
         }
+        // As kustomize fixes up a loaded kustomization: the legacy generator's
+        // charts come after helmCharts, and its chartHome counts only when
+        // there is no helmGlobals.
+        k.helm_charts.append(&mut legacy_charts);
+        k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
         Ok(k)
     }
 }

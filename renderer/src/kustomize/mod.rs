@@ -9,6 +9,7 @@ mod build;
 pub mod config;
 pub mod fieldspec;
 pub mod generate;
+mod helm_charts;
 pub mod kustomization;
 pub mod order;
 pub mod patch;

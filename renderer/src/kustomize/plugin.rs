@@ -115,6 +115,24 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 if kind == "ConfigMapGenerator" { "configMapGenerator" } else { "secretGenerator" };
             one(field, Value::Seq(vec![Value::Map(g)]))
         }
+        "HelmChartInflationGenerator" => {
+            role = Role::Generator;
+            let (mut chart, mut globals) = (Map::new(), Map::new());
+            for (key, v) in m {
+                match key.as_str() {
+                    "apiVersion" | "kind" | "metadata" => {}
+                    "chartHome" | "configHome" => {
+                        globals.insert(key.clone(), v.clone());
+                    }
+                    _ => {
+                        chart.insert(key.clone(), v.clone());
+                    }
+                }
+            }
+            let mut out = one("helmCharts", Value::Seq(vec![Value::Map(chart)]));
+            out.insert("helmGlobals".into(), Value::Map(globals));
+            out
+        }
         other => {
             return Err(Error::Unsupported {
                 file: file.to_string(),

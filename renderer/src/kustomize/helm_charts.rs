@@ -1,0 +1,217 @@
+//! `helmCharts` inflated by kiln's own Helm engine, where kustomize runs a `helm template` binary.
+//!
+//! What kustomize v5's HelmChartInflationGenerator does, step by step: the
+//! chart is the directory `<chartHome>/<name>` (`<chartHome>/<name>-<version>/<name>`
+//! when both `version` and `repo` are set); the first values file is
+//! `valuesFile`, or the chart's own `values.yaml`, with `valuesInline`
+//! merged into it per `valuesMerge`; `additionalValuesFiles` follow; the
+//! release is `releaseName`, else `nameTemplate`, else a generated name;
+//! Helm renders with the chart's defaults under all of that; hooks stay
+//! unless `skipHooks`. kiln never pulls a chart: a chart that is not in the
+//! chart home is an error that says where to vendor it.
+
+use super::Error;
+use super::kustomization::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
+use crate::helm;
+use crate::resource::Resource;
+use crate::tree::{self, EntryKind, Tree};
+use crate::value::{Map, Value};
+
+/// Reads a file named by the kustomization, relative to its directory and
+/// within the load restrictions: gives its path and text.
+pub(super) type ReadFile<'a> = dyn Fn(&str, &str) -> Result<(String, String), Error> + 'a;
+
+/// Renders one chart of a kustomization in `dir` into its objects.
+pub(super) fn inflate(
+    tree: &dyn Tree,
+    dir: &str,
+    file: &str,
+    chart: &HelmChart,
+    globals: &HelmGlobals,
+    read: &ReadFile<'_>,
+) -> Result<Vec<Resource>, Error> {
+    let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
+    if chart.name.is_empty() {
+        return Err(invalid("helmCharts: chart name cannot be empty".into()));
+    }
+    let mut home = globals.chart_home.clone().unwrap_or_else(|| DEFAULT_CHART_HOME.to_string());
+    if let (Some(version), Some(_)) = (&chart.version, &chart.repo) {
+        home = format!("{home}/{}-{version}", chart.name);
+    }
+    let chart_rel = format!("{home}/{}", chart.name);
+    let chart_dir = tree::join(dir, &chart_rel).map_err(|e| invalid(e.to_string()))?;
+    if tree.kind(&chart_dir) != Some(EntryKind::Dir) {
+        return Err(invalid(match &chart.repo {
+            None => format!("no repo specified for pull, no chart found at {chart_dir:?}"),
+            Some(repo) => format!(
+                "helm chart {:?}{} from {repo} is not in {chart_dir:?}: kiln does not pull charts; vendor the chart there (e.g. `helm pull --untar`)",
+                chart.name,
+                chart.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default(),
+            ),
+        }));
+    }
+
+    let values_rel =
+        chart.values_file.clone().unwrap_or_else(|| format!("{chart_rel}/values.yaml"));
+    let mut values =
+        if chart.values_merge == ValuesMerge::Replace && !chart.values_inline.is_empty() {
+            chart.values_inline.clone()
+        } else {
+            let (path, text) = read(&values_rel, "helm values")?;
+            let from_file = values_map(&text, &path)?;
+            match chart.values_merge {
+                _ if chart.values_inline.is_empty() => from_file,
+                ValuesMerge::Override => {
+                    let mut out = from_file;
+                    merge(&mut out, &chart.values_inline, true);
+                    out
+                }
+                ValuesMerge::Merge | ValuesMerge::Replace => {
+                    let mut out = from_file;
+                    merge(&mut out, &chart.values_inline, false);
+                    out
+                }
+            }
+        };
+    for rel in &chart.additional_values_files {
+        let (path, text) = read(rel, "additional helm values")?;
+        helm::values::merge_maps(&mut values, values_map(&text, &path)?);
+    }
+
+    let release = release_name(chart).map_err(invalid)?;
+    let options = helm::Options {
+        release,
+        namespace: chart.namespace.clone().unwrap_or_else(|| "default".to_string()),
+        values,
+        kube_version: chart.kube_version.clone(),
+        api_versions: chart.api_versions.clone(),
+        include_crds: chart.include_crds,
+        skip_tests: chart.skip_tests,
+    };
+    let text = helm::template(tree, &chart_dir, &options)
+        .map_err(|e| invalid(format!("helm chart {:?}: {e}", chart.name)))?;
+    let mut out = Vec::new();
+    for doc in super::build::objects_in(&text, &chart_dir)? {
+        if chart.skip_hooks && is_hook(&doc) {
+            continue;
+        }
+        out.push(doc);
+    }
+    Ok(out)
+}
+
+/// A values file as Helm reads it.
+fn values_map(text: &str, path: &str) -> Result<Map, Error> {
+    helm::chart::read_map(text.as_bytes(), path, true)
+        .map_err(|e| Error::Invalid { file: path.to_string(), message: e.to_string() })
+}
+
+/// Deep-merges `src` into `dst`: maps merge key by key; elsewhere `src`
+/// wins when `overwrite`, and only fills keys `dst` lacks otherwise.
+fn merge(dst: &mut Map, src: &Map, overwrite: bool) {
+    for (key, v) in src {
+        match (dst.get_mut(key), v) {
+            (Some(Value::Map(d)), Value::Map(s)) => merge(d, s, overwrite),
+            (Some(slot), _) if overwrite => *slot = v.clone(),
+            (Some(_), _) => {}
+            (None, _) => {
+                dst.insert(key.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The release name Helm settles on: `releaseName`; else `nameTemplate`
+/// rendered with Sprig and no data; else, as `helm template
+/// --generate-name`, the chart directory's name up to its first dot, a
+/// dash and the current Unix time (so such a render differs every second).
+fn release_name(chart: &HelmChart) -> Result<String, String> {
+    let name = match (&chart.release_name, &chart.name_template) {
+        (Some(name), _) => name.clone(),
+        (None, Some(template)) => render_name_template(template)?,
+        (None, None) => {
+            let base = chart.name.rsplit('/').next().unwrap_or(&chart.name);
+            let base = base.split('.').next().filter(|b| !b.is_empty()).unwrap_or("chart");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            format!("{base}-{now}")
+        }
+    };
+    validate_release_name(&name)?;
+    Ok(name)
+}
+
+fn render_name_template(template: &str) -> Result<String, String> {
+    use crate::gotmpl;
+    let funcs = gotmpl::sprig::funcs();
+    let mut set = gotmpl::Templates::new();
+    set.parse("name-template", template, &funcs).map_err(|e| e.to_string())?;
+    set.execute("name-template", gotmpl::Value::Nil, &funcs, &gotmpl::Options::default())
+        .map_err(|e| e.to_string())
+}
+
+/// Helm's rule for release names: a DNS subdomain of at most 53 characters.
+fn validate_release_name(name: &str) -> Result<(), String> {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() <= 53 && name.split('.').all(label) {
+        return Ok(());
+    }
+    Err(format!(
+        "release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+    ))
+}
+
+/// Whether an object is a Helm hook (`helm template --no-hooks` leaves these out).
+fn is_hook(r: &Resource) -> bool {
+    r.value.get_path(&["metadata", "annotations", "helm.sh/hook"]).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_names_follow_helm() {
+        let named = |release: Option<&str>, template: Option<&str>, name: &str| HelmChart {
+            name: name.into(),
+            release_name: release.map(String::from),
+            name_template: template.map(String::from),
+            ..HelmChart::default()
+        };
+        assert_eq!(release_name(&named(Some("web"), None, "x")).unwrap(), "web");
+        assert_eq!(
+            release_name(&named(None, Some("{{ \"abc\" | upper | lower }}-x"), "x")).unwrap(),
+            "abc-x"
+        );
+        let generated = release_name(&named(None, None, "my.chart")).unwrap();
+        let (base, secs) = generated.split_once('-').unwrap();
+        assert_eq!(base, "my");
+        assert!(secs.parse::<u64>().unwrap() > 1_700_000_000, "{generated}");
+        for bad in ["Web", "-a", "a_b", &"a".repeat(54)] {
+            assert!(release_name(&named(Some(bad), None, "x")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn inline_values_override_or_fill() {
+        let map = |text: &str| match crate::yaml::parse_documents(text, "t").unwrap().remove(0) {
+            Value::Map(m) => m,
+            _ => unreachable!(),
+        };
+        let file = map("a: 1\nb: {c: 2, d: 3}\nl: [1]\n");
+        let inline = map("a: 9\nb: {c: 8, e: 7}\nl: [2]\n");
+        let mut over = file.clone();
+        merge(&mut over, &inline, true);
+        assert_eq!(over, map("a: 9\nb: {c: 8, d: 3, e: 7}\nl: [2]\n"));
+        let mut fill = file.clone();
+        merge(&mut fill, &inline, false);
+        assert_eq!(fill, map("a: 1\nb: {c: 2, d: 3, e: 7}\nl: [1]\n"));
+    }
+}
