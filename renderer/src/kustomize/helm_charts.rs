@@ -214,4 +214,44 @@ mod tests {
         merge(&mut fill, &inline, false);
         assert_eq!(fill, map("a: 1\nb: {c: 2, d: 3, e: 7}\nl: [1]\n"));
     }
+
+    /// `skipHooks` drops every object with a `helm.sh/hook` annotation (what
+    /// `helm template --no-hooks` prints); `includeCRDs` adds the chart's
+    /// `crds/` (`--include-crds`). The helm-template oracle supports neither
+    /// flag, so these are checked here rather than in the recorded corpus.
+    #[test]
+    fn skip_hooks_and_include_crds() {
+        let mut tree = crate::tree::MemTree::new();
+        tree.insert("charts/c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+        tree.insert("charts/c/values.yaml", "n: 1\n");
+        tree.insert(
+            "charts/c/crds/crd.yaml",
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n",
+        );
+        tree.insert(
+            "charts/c/templates/all.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hooked\n  annotations:\n    helm.sh/hook: post-install\n",
+        );
+        let build = |flags: &str| {
+            let text = format!("helmCharts:\n- name: c\n  releaseName: r\n{flags}");
+            tree_with(&tree, &text)
+        };
+        let names = |flags: &str| -> Vec<String> {
+            let mut names: Vec<String> = build(flags).iter().map(|r| r.name().into()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(""), ["hooked", "plain"]);
+        assert_eq!(names("  skipHooks: true\n"), ["plain"]);
+        assert_eq!(
+            names("  includeCRDs: true\n  skipHooks: true\n"),
+            ["plain", "things.example.com"]
+        );
+    }
+
+    fn tree_with(base: &crate::tree::MemTree, kustomization: &str) -> Vec<Resource> {
+        let mut tree = base.clone();
+        tree.insert("kustomization.yaml", kustomization);
+        crate::kustomize::build(&tree, "", &crate::kustomize::Options::default()).expect("builds")
+    }
 }
