@@ -460,7 +460,7 @@ fn cases() -> Vec<Case> {
                 &hr("  valuesFrom:\n  - kind: Secret\n    name: nope\n"),
             )]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\" is not in the render (mark it optional: true if it may be missing)",
+                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing)",
             ),
             fields: &[],
         },
@@ -474,7 +474,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: chart \"podinfo\" version \"6.5.0\" of HelmRepository/flux-system/podinfo: charts from repositories are not supported yet",
+                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: chart podinfo version 6.5.0 of HelmRepository flux-system/podinfo is not in this repository: pass --chart-cache DIR (or set chartCache in kiln.yaml) to render it from a chart cache; see the chart cache layout in the README",
             ),
             fields: &[],
         },

@@ -14,6 +14,10 @@ use std::path::PathBuf;
 pub struct CheckArgs {
     /// The repository root; default: the current directory.
     pub path: Option<PathBuf>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
 }
 
 /// Runs `kiln check`; returns whether problems were found.
@@ -26,7 +30,10 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
         Layout::FluxV1 => {
             flux_v1::check(&tree)?.into_iter().map(|f| format!("{}: {}", f.at, f.message)).collect()
         }
-        _ => match renderer::render(&tree, &Options::default()) {
+        _ => match renderer::render(
+            &tree,
+            &Options { chart_cache: args.chart_cache.clone(), ..Default::default() },
+        ) {
             Ok(_) => Vec::new(),
             Err(e) => vec![format!("{:#}", anyhow::Error::new(e))],
         },
