@@ -67,6 +67,14 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
     };
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("rendering {}", path.display()))?;
+    // What was deliberately left out (Kustomizations of other sources,
+    // optional values never fetched) goes to stderr, so it is seen but
+    // never mixed into the YAML stream.
+    for c in &rendered.clusters {
+        for s in &c.skipped {
+            eprintln!("kiln: cluster {}: skipped {s}", c.name);
+        }
+    }
     match &args.out {
         Some(out) => {
             let files = output::files(&rendered, &output::Provenance::default());

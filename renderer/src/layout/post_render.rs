@@ -130,3 +130,73 @@ pub fn origin_labels(name: &str, namespace: &str, objects: &mut [Value]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Value> {
+        yaml::parse_documents(text, "t").unwrap()
+    }
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n";
+
+    #[test]
+    fn runs_renderers_in_order_then_labels_the_origin() {
+        let hr = |renderers: &str| {
+            docs(&format!("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: r, namespace: ns}}\nspec:\n  postRenderers:\n{renderers}")).remove(0)
+        };
+        let add = |path: &str, value: &str| {
+            format!(
+                "  - kustomize:\n      patches:\n      - target: {{kind: ConfigMap}}\n        patch: '[{{\"op\": \"add\", \"path\": \"{path}\", \"value\": \"{value}\"}}]'\n"
+            )
+        };
+        let cases: Vec<(String, Result<&str, &str>)> = vec![
+            // The second renderer sees what the first one made.
+            (
+                format!(
+                    "{}{}",
+                    add("/data/one", "1"),
+                    "  - kustomize:\n      patches:\n      - target: {kind: ConfigMap}\n        patch: '[{\"op\": \"copy\", \"from\": \"/data/one\", \"path\": \"/data/two\"}]'\n"
+                ),
+                Ok("k: v\none: \"1\"\ntwo: \"1\"\n"),
+            ),
+            // Renderers other than kustomize are passed over.
+            ("  - {}\n".to_string(), Ok("k: v\n")),
+            (
+                "  - kustomize:\n      patches: {}\n".to_string(),
+                Err("[0].kustomize.patches: expected a list, found a map"),
+            ),
+            (add("/nope/x", "1"), Err("[0].kustomize")),
+        ];
+        for (renderers, want) in &cases {
+            let got = kustomize(&hr(renderers), docs(CM));
+            match (got, want) {
+                (Ok(objects), Ok(want)) => {
+                    assert_eq!(
+                        yaml::to_string(objects[0].get_path(&["data"]).unwrap()),
+                        *want,
+                        "{renderers}"
+                    )
+                }
+                (Err(e), Err(want)) => assert!(e.contains(want), "{renderers}: {e}"),
+                (got, want) => panic!("{renderers}: got {got:?}, want {want:?}"),
+            }
+        }
+        let mut objects = docs(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels:\n    keep: me\n",
+        );
+        origin_labels("r", "ns", &mut objects);
+        let labels: Vec<String> = objects
+            .iter()
+            .map(|o| yaml::to_string(o.get_path(&["metadata", "labels"]).unwrap()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\n",
+                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\nkeep: me\n"
+            ]
+        );
+    }
+}
