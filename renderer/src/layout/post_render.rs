@@ -97,10 +97,6 @@ pub fn kustomize(release: &Value, manifests: Vec<Value>) -> Result<Vec<Value>, S
     let Some(Value::Seq(renderers)) = release.get_path(&["spec", "postRenderers"]) else {
         return Ok(objects);
     };
-    // A build over no objects gives none, whatever the patches say.
-    if objects.is_empty() {
-        return Ok(objects);
-    }
     for (i, r) in renderers.iter().enumerate() {
         let Some(spec) = r.get_path(&["kustomize"]) else { continue };
         let k = kustomization(spec).map_err(|e| format!("[{i}].kustomize.{e}"))?;
