@@ -183,6 +183,10 @@ mod tests {
                 (got, want) => panic!("{renderers}: got {got:?}, want {want:?}"),
             }
         }
+        // A chart without manifests is still built, as Helm always runs
+        // the post-renderer: a targeted patch matches nothing.
+        let none = kustomize(&hr(&add("/data/one", "1")), Vec::new()).unwrap();
+        assert!(none.is_empty());
         let mut objects = docs(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels:\n    keep: me\n",
         );
