@@ -134,6 +134,23 @@ fn render_reads_charts_from_the_chart_cache() {
             ],
         ),
         (
+            &["check", "tests/fixtures/layouts/releases-cache", "--chart-cache", cache],
+            0,
+            &["layout flux-v1: no problems"],
+        ),
+        (
+            &[
+                "check",
+                "tests/fixtures/layouts/releases-cache",
+                "--chart-cache",
+                "tests/fixtures/layouts/chart-cache/flux-system",
+            ],
+            1,
+            &[
+                "cluster staging, unit hello, file releases/staging/hello.yaml: chart hello version 1.0.0 of repository https://charts.example.com/stable/: not in the chart cache",
+            ],
+        ),
+        (
             &["render", "tests/fixtures/layouts/flux-cache"],
             2,
             &[

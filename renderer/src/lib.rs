@@ -92,11 +92,8 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
         })?),
         None => None,
     };
-    let cache = match (&cache_dir, &config.chart_cache) {
-        (Some(t), _) => Some(layout::chart_cache::ChartCache { tree: t, root: "" }),
-        (None, Some(root)) => Some(layout::chart_cache::ChartCache { tree, root }),
-        (None, None) => None,
-    };
+    let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
+    let cache = layout::chart_cache::choose(given, tree, &config);
     let charts = layout::helm_release::Charts { repo: tree, cache };
     let selected: Vec<&String> = names
         .iter()

@@ -137,7 +137,7 @@ fn flux_v1_helm_releases_render_their_charts() {
         ]
     );
     let findings =
-        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases")).unwrap();
+        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases"), None).unwrap();
     assert_eq!(findings, []);
 }
 

@@ -1,6 +1,7 @@
 //! `kiln check`: a repository's layout rules, without rendering charts.
 
 use anyhow::{Context, Result};
+use renderer::layout::chart_cache;
 use renderer::layout::{self, Layout, flux_v1};
 use renderer::{DirTree, Options};
 use std::path::PathBuf;
@@ -8,7 +9,8 @@ use std::path::PathBuf;
 /// Check a repository against its layout's rules and print every problem
 /// with its cluster, unit and file. Flux v1 (`releases/`): `metadata.name`
 /// matches the file name, `metadata.labels.chart` matches
-/// `spec.chartGitPath`, the chart exists in `charts/`. Other layouts: the
+/// `spec.chartGitPath`, the chart exists in `charts/` (and repository charts
+/// in the chart cache, when one is given). Other layouts: the
 /// repository renders. Exit code 1 when a problem is found.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -28,7 +30,19 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
     let found = config.layout.unwrap_or_else(|| layout::detect(&tree));
     let problems: Vec<String> = match found {
         Layout::FluxV1 => {
-            flux_v1::check(&tree)?.into_iter().map(|f| format!("{}: {}", f.at, f.message)).collect()
+            let cache_tree = match &args.chart_cache {
+                Some(dir) => Some(
+                    DirTree::new(dir)
+                        .with_context(|| format!("opening the chart cache {}", dir.display()))?,
+                ),
+                None => None,
+            };
+            let given = cache_tree.as_ref().map(|t| t as &dyn renderer::Tree);
+            let cache = chart_cache::choose(given, &tree, &config);
+            flux_v1::check(&tree, cache)?
+                .into_iter()
+                .map(|f| format!("{}: {}", f.at, f.message))
+                .collect()
         }
         _ => match renderer::render(
             &tree,

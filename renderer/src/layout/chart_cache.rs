@@ -36,6 +36,21 @@ impl std::fmt::Debug for ChartCache<'_> {
     }
 }
 
+/// The chart cache a render uses: a directory given by the user (opened as
+/// `given`) wins over `chartCache` of the repository's `kiln.yaml`, a
+/// directory of `repo`.
+pub fn choose<'a>(
+    given: Option<&'a dyn Tree>,
+    repo: &'a dyn Tree,
+    config: &'a super::Config,
+) -> Option<ChartCache<'a>> {
+    match (given, &config.chart_cache) {
+        (Some(tree), _) => Some(ChartCache { tree, root: "" }),
+        (None, Some(root)) => Some(ChartCache { tree: repo, root }),
+        (None, None) => None,
+    }
+}
+
 /// How a cached chart's version is chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pick {

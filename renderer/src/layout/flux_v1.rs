@@ -5,6 +5,7 @@
 //! `HelmRelease` (`flux.weave.works`) into the chart's objects. Each release
 //! is a unit; other objects in the directory form the unit `manifests`.
 
+use super::chart_cache::ChartCache;
 use super::helm_release::{self, Chart, Charts};
 use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
 use crate::resource::Resource;
@@ -88,8 +89,9 @@ pub struct Finding {
 
 /// The seed repository's rules for releases: `metadata.name` matches the
 /// file name, `metadata.labels.chart` matches `spec.chartGitPath`, and the
-/// chart exists in `charts/`.
-pub fn check(tree: &dyn Tree) -> Result<Vec<Finding>, Error> {
+/// chart exists in `charts/` (or, for `spec.chart.repository` charts, in
+/// `cache` when one is given).
+pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -114,13 +116,19 @@ pub fn check(tree: &dyn Tree) -> Result<Vec<Finding>, Error> {
                 }
             }
             match helm_release::from_flux_v1(&doc, &at) {
-                Ok(r) => {
-                    if let Chart::Path(dir) = &r.chart {
+                Ok(r) => match (&r.chart, cache) {
+                    (Chart::Path(dir), _) => {
                         if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {
                             finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
                         }
                     }
-                }
+                    (Chart::Cached { source, dir, chart, pick }, Some(c)) => {
+                        if let Err(e) = c.find_chart(dir, chart, pick) {
+                            finding(format!("chart {chart} version {pick} of {source}: {e}"));
+                        }
+                    }
+                    _ => {}
+                },
                 Err(Error::Invalid { message, .. }) => finding(message),
                 Err(e) => return Err(e),
             }
@@ -152,7 +160,7 @@ mod tests {
                 .replace("chartGitPath: jupiter-brain", "chartGitPath: gone"),
         );
         let got: Vec<String> =
-            check(&t).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
+            check(&t, None).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
         assert_eq!(
             got,
             [
