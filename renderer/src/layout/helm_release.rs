@@ -455,6 +455,7 @@ fn apply_values_files(loaded: &mut Loaded<'_>, release: &Release) -> Result<(), 
 /// helm-operator) installs it: values from `valuesFrom` then inline
 /// `values`, CRDs unless the install policy skips them, test hooks left
 /// out, Flux v2 post-renderers and origin labels on the chart's manifests,
+/// the target namespace as an object when `install.createNamespace` is set,
 /// and namespaced objects without a namespace placed in the release's
 /// namespace. `available` is what the render has produced so far, where
 /// `valuesFrom` ConfigMaps and Secrets are looked up; sources deliberately
@@ -491,6 +492,26 @@ pub fn render_release(
         post_render::origin_labels(&release.name, own_ns, &mut manifests);
     }
     let mut out = Vec::new();
+    // `install.createNamespace` has Helm create the target namespace; the
+    // applier of the rendered objects needs it as an object.
+    let creates_ns = release.flux_v2
+        && release.object.get_path(&["spec", "install", "createNamespace"])
+            == Some(&Value::Bool(true));
+    let has_ns = |docs: &[Value]| {
+        docs.iter().any(|d| {
+            super::api_kind(d) == ("v1", "Namespace")
+                && str_at(d, &["metadata", "name"]) == release.namespace
+        })
+    };
+    if creates_ns && !has_ns(&manifests) && !has_ns(&parts.crds) {
+        let mut md = Map::new();
+        md.insert("name".into(), Value::String(release.namespace.clone()));
+        let mut ns = Map::new();
+        ns.insert("apiVersion".into(), "v1".into());
+        ns.insert("kind".into(), "Namespace".into());
+        ns.insert("metadata".into(), Value::Map(md));
+        out.push(Resource::new(Value::Map(ns), at.file.clone()));
+    }
     for doc in parts.crds.into_iter().chain(manifests).chain(parts.hooks) {
         if !super::is_object(&doc) || !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
             return Err(at.invalid(format!(

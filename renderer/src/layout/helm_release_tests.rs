@@ -341,6 +341,15 @@ fn renders_releases_from_the_repository_and_the_chart_cache() {
             ]),
         ),
         (
+            format!("{}  install: {{crds: Skip, createNamespace: true}}\n", hr(git)),
+            true,
+            Ok(&[
+                "Namespace/apps ns=",
+                "ConfigMap/web ns=apps greeting=from-repo replicas=1 image=none origin=web",
+                "Job/migrate ns=apps",
+            ]),
+        ),
+        (
             hr(&helm("*")),
             true,
             Ok(&[
