@@ -138,8 +138,9 @@ fn bench(repo: &Repo, rounds: u32) {
         push_attempts: 3,
         workdir: home.path().join("in-process"),
     };
-    let render =
-        Arc::new(|tree: &dyn Tree, source: &Source, dir: &str| render_flux(tree, source, dir, &[]));
+    let render = Arc::new(|tree: &dyn Tree, source: &Source, dir: &str| {
+        render_flux(tree, source, dir, &renderer::Options::default())
+    });
     let mut watcher = Watcher::new(
         config,
         render,

@@ -102,3 +102,92 @@ fn check_reports_the_flux_v1_rules() {
          .: layout flux-v1: 2 problems\n"
     );
 }
+
+/// Charts that are not in the repository come from `--chart-cache`: the
+/// highest cached version meeting the HelmRelease's constraint, OCI charts
+/// through `chartRef`, Flux v1 repository charts by URL; without the cache,
+/// or without the version in it, the render fails naming the chart.
+#[test]
+fn render_reads_charts_from_the_chart_cache() {
+    let cache = "tests/fixtures/layouts/chart-cache";
+    let cases: &[(&[&str], i32, &[&str])] = &[
+        (
+            &["render", "tests/fixtures/layouts/flux-cache", "--chart-cache", cache],
+            0,
+            &[
+                "    chart: hello-1.4.2\n    helm.toolkit.fluxcd.io/name: hello\n",
+                "      - image: registry.example.com/hello:1.4.2\n",
+                "    post-rendered: \"true\"\n",
+                "    helm.toolkit.fluxcd.io/name: hello-oci\n",
+            ],
+        ),
+        (
+            &["render", "tests/fixtures/layouts/releases-cache", "--chart-cache", cache],
+            0,
+            &["    chart: hello-1.0.0\n", "  replicas: 4\n"],
+        ),
+        (
+            &["plan", "tests/fixtures/layouts/releases-cache", "--chart-cache", cache],
+            0,
+            &[
+                "skipped: HelmRelease hello (releases/staging/hello.yaml): optional values from https://config.example.com/hello.yaml not fetched",
+            ],
+        ),
+        (
+            &["check", "tests/fixtures/layouts/releases-cache", "--chart-cache", cache],
+            0,
+            &["layout flux-v1: no problems"],
+        ),
+        (
+            &[
+                "check",
+                "tests/fixtures/layouts/releases-cache",
+                "--chart-cache",
+                "tests/fixtures/layouts/chart-cache/flux-system",
+            ],
+            1,
+            &[
+                "cluster staging, unit hello, file releases/staging/hello.yaml: chart hello version 1.0.0 of repository https://charts.example.com/stable/: not in the chart cache",
+            ],
+        ),
+        (
+            &["render", "tests/fixtures/layouts/flux-cache"],
+            2,
+            &[
+                "cluster prod, unit apps, file apps/hello.yaml: HelmRelease hello: chart hello version >=1.0.0 <2.0.0 of HelmRepository flux-system/charts is not in this repository: pass --chart-cache DIR",
+            ],
+        ),
+        (
+            &[
+                "render",
+                "tests/fixtures/layouts/flux-cache",
+                "--chart-cache",
+                "tests/fixtures/layouts/chart-cache/flux-system",
+            ],
+            2,
+            &[
+                "HelmRelease hello: chart hello version >=1.0.0 <2.0.0 of HelmRepository flux-system/charts: not in the chart cache: no directory flux-system/charts/",
+            ],
+        ),
+        (
+            &[
+                "render",
+                "tests/fixtures/layouts/flux-cache",
+                "--chart-cache",
+                "tests/fixtures/layouts/nowhere",
+            ],
+            2,
+            &["chart cache tests/fixtures/layouts/nowhere"],
+        ),
+    ];
+    for (args, code, wants) in cases {
+        let (got, stdout, stderr) = kiln(&workspace(), args);
+        assert_eq!(got, *code, "{args:?}: {stderr}");
+        for want in *wants {
+            assert!(
+                stdout.contains(want) || stderr.contains(want),
+                "{args:?}: {want}\n{stdout}{stderr}"
+            );
+        }
+    }
+}

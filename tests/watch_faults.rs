@@ -492,7 +492,9 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
             Arc::new(
                 |tree: &dyn renderer::tree::Tree,
                  source: &kiln::daemon::sync::Source,
-                 dir: &str| { render_flux(tree, source, dir, &[]) },
+                 dir: &str| {
+                    render_flux(tree, source, dir, &renderer::Options::default())
+                },
             ),
             Arc::new(Metrics::default()),
             Arc::new(AtomicBool::new(false)),

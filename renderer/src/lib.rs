@@ -42,6 +42,10 @@ pub struct Options {
     pub clusters: Vec<String>,
     /// Use this layout instead of `kiln.yaml`'s or the detected one.
     pub layout: Option<Layout>,
+    /// A local directory of charts that are not in the repository (see
+    /// [`layout::chart_cache`] for its layout); wins over `chartCache` in
+    /// `kiln.yaml`.
+    pub chart_cache: Option<std::path::PathBuf>,
 }
 
 /// A rendered repository.
@@ -82,6 +86,15 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
             });
         }
     }
+    let cache_dir = match &options.chart_cache {
+        Some(dir) => Some(DirTree::new(dir).map_err(|e| Error::Config {
+            message: format!("chart cache {}: {e}", dir.display()),
+        })?),
+        None => None,
+    };
+    let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
+    let cache = layout::chart_cache::choose(given, tree, &config);
+    let charts = layout::helm_release::Charts { repo: tree, cache };
     let selected: Vec<&String> = names
         .iter()
         .filter(|n| options.clusters.is_empty() || options.clusters.contains(n))
@@ -89,8 +102,8 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
     let clusters = selected
         .par_iter()
         .map(|name| match layout {
-            Layout::FluxV2 => layout::flux::render_cluster(tree, name),
-            Layout::FluxV1 => layout::flux_v1::render_environment(tree, name),
+            Layout::FluxV2 => layout::flux::render_cluster(&charts, name),
+            Layout::FluxV1 => layout::flux_v1::render_environment(&charts, name),
             Layout::Namespaces => layout::namespaces::render_cluster(tree, name),
             Layout::Environments => layout::environments::render_environment(tree, name),
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),

@@ -460,7 +460,7 @@ fn cases() -> Vec<Case> {
                 &hr("  valuesFrom:\n  - kind: Secret\n    name: nope\n"),
             )]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\" is not in the render (mark it optional: true if it may be missing)",
+                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing)",
             ),
             fields: &[],
         },
@@ -474,7 +474,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: chart \"podinfo\" version \"6.5.0\" of HelmRepository/flux-system/podinfo: charts from repositories are not supported yet",
+                "cluster c, unit a, file a/release.yaml: HelmRelease podinfo: chart podinfo version 6.5.0 of HelmRepository flux-system/podinfo is not in this repository: pass --chart-cache DIR (or set chartCache in kiln.yaml) to render it from a chart cache; see the chart cache layout in the README",
             ),
             fields: &[],
         },
@@ -486,6 +486,55 @@ fn cases() -> Vec<Case> {
             ), ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: ext\n")), ("a/cm.yaml", CM)]),
             want: Ok(vec!["a: ConfigMap /cm"]),
             fields: &[],
+        },
+        // `dependsOn[].namespace` defaults to the Kustomization's own
+        // namespace (Kustomization API, dependsOn).
+        Case {
+            name: "dependsOn across namespaces",
+            files: files(&[
+                ("clusters/c/infra.yaml", &ks("infra", "./infra", "")
+                        .replacen("namespace: flux-system", "namespace: ops", 1)
+                        .replace("name: flux-system\n", "name: flux-system\n    namespace: flux-system\n")),
+                ("infra/cm.yaml", CM),
+                ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: infra\n    namespace: ops\n")),
+                ("a/cm.yaml", &CM.replace("name: cm", "name: app")),
+            ]),
+            want: Ok(vec!["infra: ConfigMap /cm", "a: ConfigMap /app"]),
+            fields: &[],
+        },
+        Case {
+            name: "dependsOn without a namespace means the Kustomization's own",
+            files: files(&[
+                ("clusters/c/infra.yaml", &ks("infra", "./infra", "")
+                        .replacen("namespace: flux-system", "namespace: ops", 1)
+                        .replace("name: flux-system\n", "name: flux-system\n    namespace: flux-system\n")),
+                ("infra/cm.yaml", CM),
+                ("clusters/c/a.yaml", &ks("a", "./a", "  dependsOn:\n  - name: infra\n")),
+                ("a/cm.yaml", CM),
+            ]),
+            want: Err("cluster c, unit a, file clusters/c/a.yaml: dependsOn flux-system/infra: no such Kustomization in this cluster"),
+            fields: &[],
+        },
+        // A HelmRepository chart from the chart cache kept in the repository
+        // (`chartCache` in kiln.yaml): the highest version meeting the
+        // constraint, with a post-renderer patch and the origin labels.
+        Case {
+            name: "a HelmRelease of a HelmRepository from chartCache",
+            files: files(&[
+                ("kiln.yaml", "chartCache: vendor/charts\n"),
+                ("clusters/c/a.yaml", &ks("a", "./a", "")),
+                ("vendor/charts/flux-system/podinfo/podinfo-6.5.0/Chart.yaml", "apiVersion: v2\nname: podinfo\nversion: 6.5.0\n"),
+                ("vendor/charts/flux-system/podinfo/podinfo-6.5.0/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  version: {{ .Chart.Version }}\n"),
+                ("vendor/charts/flux-system/podinfo/podinfo-7.0.0/Chart.yaml", "apiVersion: v2\nname: podinfo\nversion: 7.0.0\n"),
+                (
+                    "a/release.yaml",
+                    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: apps\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: 6.x\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n        namespace: flux-system\n  postRenderers:\n  - kustomize:\n      patches:\n      - target:\n          kind: ConfigMap\n        patch: |\n          - op: add\n            path: /data/patched\n            value: \"yes\"\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "a: ConfigMap apps/podinfo data.version=6.5.0 data.patched=yes metadata.labels=helm.toolkit.fluxcd.io/name: podinfo,helm.toolkit.fluxcd.io/namespace: apps",
+            ]),
+            fields: &["data.version", "data.patched", "metadata.labels"],
         },
     ]
 }

@@ -69,7 +69,8 @@ fn renders_every_layout() {
 #[test]
 fn the_example_repo_renders_in_dependency_order() {
     let r =
-        render(&repo(""), &Options { clusters: vec!["production".into()], layout: None }).unwrap();
+        render(&repo(""), &Options { clusters: vec!["production".into()], ..Default::default() })
+            .unwrap();
     assert_eq!(r.layout, Layout::FluxV2);
     let c = &r.clusters[0];
     let units: Vec<(&str, &str, Vec<&str>)> = c
@@ -89,7 +90,8 @@ fn the_example_repo_renders_in_dependency_order() {
         ]
     );
     let err =
-        render(&repo(""), &Options { clusters: vec!["staging".into()], layout: None }).unwrap_err();
+        render(&repo(""), &Options { clusters: vec!["staging".into()], ..Default::default() })
+            .unwrap_err();
     assert_eq!(
         err.to_string(),
         "kiln.yaml: no cluster \"staging\" in this flux-v2 repository; found: development, production"
@@ -135,7 +137,7 @@ fn flux_v1_helm_releases_render_their_charts() {
         ]
     );
     let findings =
-        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases")).unwrap();
+        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases"), None).unwrap();
     assert_eq!(findings, []);
 }
 

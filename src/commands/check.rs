@@ -1,6 +1,7 @@
 //! `kiln check`: a repository's layout rules, without rendering charts.
 
 use anyhow::{Context, Result};
+use renderer::layout::chart_cache;
 use renderer::layout::{self, Layout, flux_v1};
 use renderer::{DirTree, Options};
 use std::path::PathBuf;
@@ -8,12 +9,17 @@ use std::path::PathBuf;
 /// Check a repository against its layout's rules and print every problem
 /// with its cluster, unit and file. Flux v1 (`releases/`): `metadata.name`
 /// matches the file name, `metadata.labels.chart` matches
-/// `spec.chartGitPath`, the chart exists in `charts/`. Other layouts: the
+/// `spec.chartGitPath`, the chart exists in `charts/` (and repository charts
+/// in the chart cache, when one is given). Other layouts: the
 /// repository renders. Exit code 1 when a problem is found.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The repository root; default: the current directory.
     pub path: Option<PathBuf>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
 }
 
 /// Runs `kiln check`; returns whether problems were found.
@@ -24,9 +30,24 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
     let found = config.layout.unwrap_or_else(|| layout::detect(&tree));
     let problems: Vec<String> = match found {
         Layout::FluxV1 => {
-            flux_v1::check(&tree)?.into_iter().map(|f| format!("{}: {}", f.at, f.message)).collect()
+            let cache_tree = match &args.chart_cache {
+                Some(dir) => Some(
+                    DirTree::new(dir)
+                        .with_context(|| format!("opening the chart cache {}", dir.display()))?,
+                ),
+                None => None,
+            };
+            let given = cache_tree.as_ref().map(|t| t as &dyn renderer::Tree);
+            let cache = chart_cache::choose(given, &tree, &config);
+            flux_v1::check(&tree, cache)?
+                .into_iter()
+                .map(|f| format!("{}: {}", f.at, f.message))
+                .collect()
         }
-        _ => match renderer::render(&tree, &Options::default()) {
+        _ => match renderer::render(
+            &tree,
+            &Options { chart_cache: args.chart_cache.clone(), ..Default::default() },
+        ) {
             Ok(_) => Vec::new(),
             Err(e) => vec![format!("{:#}", anyhow::Error::new(e))],
         },

@@ -24,6 +24,10 @@ pub struct DiffArgs {
     /// Compare only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
     /// `text` or `json`.
     #[arg(long, default_value = "text")]
     pub output: String,
@@ -76,8 +80,8 @@ fn resolve(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId> {
 }
 
 /// Renders a tree into output files, without the index (which records the source).
-pub fn rendered_files(tree: &dyn Tree, clusters: &[String]) -> Result<BTreeMap<String, Vec<u8>>> {
-    let rendered = renderer::render(tree, &Options { clusters: clusters.to_vec(), layout: None })?;
+pub fn rendered_files(tree: &dyn Tree, options: &Options) -> Result<BTreeMap<String, Vec<u8>>> {
+    let rendered = renderer::render(tree, options)?;
     let mut files = output::files(&rendered, &Provenance::default());
     files.remove(output::INDEX_FILE);
     Ok(files)
@@ -234,10 +238,15 @@ pub fn cmd_diff(args: &DiffArgs) -> Result<bool> {
         anyhow::bail!("--output {:?}: expected text or json", args.output);
     }
     let git = repo::open(&args.repo)?;
+    let options = Options {
+        clusters: args.clusters.clone(),
+        chart_cache: args.chart_cache.clone(),
+        ..Default::default()
+    };
     let render_rev = |rev: &str| -> Result<BTreeMap<String, Vec<u8>>> {
         let commit = resolve(&git, rev)?;
         let tree = GitTree::at_commit(&git, commit)?;
-        rendered_files(&tree, &args.clusters).with_context(|| format!("rendering {rev} ({commit})"))
+        rendered_files(&tree, &options).with_context(|| format!("rendering {rev} ({commit})"))
     };
     let base = render_rev(&args.base)?;
     let head = match &args.head {
@@ -246,7 +255,7 @@ pub fn cmd_diff(args: &DiffArgs) -> Result<bool> {
             let dir =
                 git.workdir().context("the repository has no work tree: name a second ref")?;
             let tree = DirTree::new(dir).with_context(|| format!("opening {}", dir.display()))?;
-            rendered_files(&tree, &args.clusters).context("rendering the work tree")?
+            rendered_files(&tree, &options).context("rendering the work tree")?
         }
     };
     let changes = diff_files(&base, &head);

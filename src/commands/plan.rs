@@ -14,6 +14,10 @@ pub struct PlanArgs {
     /// Plan only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
     /// `text` or `json`.
     #[arg(long, default_value = "text")]
     pub output: String,
@@ -75,7 +79,11 @@ pub fn json(r: &Rendered) -> serde_json::Value {
 pub fn cmd_plan(args: &PlanArgs) -> Result<()> {
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = Options { clusters: args.clusters.clone(), layout: None };
+    let options = Options {
+        clusters: args.clusters.clone(),
+        chart_cache: args.chart_cache.clone(),
+        ..Default::default()
+    };
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("planning {}", path.display()))?;
     match args.output.as_str() {

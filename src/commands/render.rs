@@ -20,6 +20,10 @@ pub struct RenderArgs {
     /// Render only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
     /// kustomize's --load-restrictor: LoadRestrictionsRootOnly or LoadRestrictionsNone.
     #[arg(long, default_value = "LoadRestrictionsRootOnly")]
     pub load_restrictor: String,
@@ -56,9 +60,21 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = renderer::Options { clusters: args.clusters.clone(), layout: None };
+    let options = renderer::Options {
+        clusters: args.clusters.clone(),
+        chart_cache: args.chart_cache.clone(),
+        ..Default::default()
+    };
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("rendering {}", path.display()))?;
+    // What was deliberately left out (Kustomizations of other sources,
+    // optional values never fetched) goes to stderr, so it is seen but
+    // never mixed into the YAML stream.
+    for c in &rendered.clusters {
+        for s in &c.skipped {
+            eprintln!("kiln: cluster {}: skipped {s}", c.name);
+        }
+    }
     match &args.out {
         Some(out) => {
             let files = output::files(&rendered, &output::Provenance::default());

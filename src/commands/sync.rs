@@ -33,6 +33,10 @@ pub struct SyncArgs {
     /// Render only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
     /// Commit author name.
     #[arg(long, default_value = "kiln")]
     pub author_name: String,
@@ -44,12 +48,11 @@ pub struct SyncArgs {
 /// Renders a repository tree into the files of the target directory.
 pub fn render_files(
     tree: &dyn Tree,
-    clusters: &[String],
+    options: &renderer::Options,
     source: &Source,
     target_dir: &str,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
-    let options = renderer::Options { clusters: clusters.to_vec(), layout: None };
-    let rendered = renderer::render(tree, &options)?;
+    let rendered = renderer::render(tree, options)?;
     let provenance = output::Provenance {
         source_branch: Some(source.branch.clone()),
         source_commit: Some(source.commit.to_string()),
@@ -72,9 +75,14 @@ pub fn cmd_sync(args: &SyncArgs) -> Result<()> {
         target_dir: &args.target_dir,
         author: &author,
     };
+    let options = renderer::Options {
+        clusters: args.clusters.clone(),
+        chart_cache: args.chart_cache.clone(),
+        ..Default::default()
+    };
     let outcome = sync_once(
         &cx,
-        |tree, source| render_files(tree, &args.clusters, source, &args.target_dir),
+        |tree, source| render_files(tree, &options, source, &args.target_dir),
         |source| {
             format!(
                 "Render {} at {}\n\n{}\n",

@@ -32,8 +32,8 @@ use tokio::sync::{Notify, watch};
 pub struct WatchArgs {
     /// A `kiln.yaml` with the same settings (keys: repo, targetRepo, branches,
     /// targetBranch, interval, listen, author.name, author.email, message,
-    /// clusters, allowEmpty, adopt, workdir, tokenEnv, sshKey, githubSecretEnv,
-    /// gitlabTokenEnv, pushAttempts).
+    /// clusters, chartCache, allowEmpty, adopt, workdir, tokenEnv, sshKey,
+    /// githubSecretEnv, gitlabTokenEnv, pushAttempts).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The source repository: a path, file://, https:// or ssh URL.
@@ -68,6 +68,10 @@ pub struct WatchArgs {
     /// Render only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<PathBuf>,
     /// Accept a render in which a unit that rendered objects before renders none.
     #[arg(long)]
     pub allow_empty: bool,
@@ -155,7 +159,7 @@ struct Verification {
 /// Everything `kiln watch` runs with, flags and `kiln.yaml` merged.
 struct Settings {
     config: Config,
-    clusters: Vec<String>,
+    render: renderer::Options,
     interval: Duration,
     listen: Option<SocketAddr>,
     github_secret: Option<Vec<u8>>,
@@ -250,9 +254,9 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     let mut verifications = tokio::task::JoinSet::new();
     // One verdict acts at a time: acting moves refs/heads/* of the mirror.
     let acting = Arc::new(tokio::sync::Mutex::new(()));
-    let clusters = settings.clusters.clone();
+    let options = settings.render.clone();
     let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
-        render_flux(tree, source, dir, &clusters)
+        render_flux(tree, source, dir, &options)
     });
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
@@ -534,7 +538,14 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
                 .or_else(|| text(&["workdir"]).map(PathBuf::from))
                 .unwrap_or_else(|| PathBuf::from(".kiln-watch")),
         },
-        clusters,
+        render: renderer::Options {
+            clusters,
+            chart_cache: args
+                .chart_cache
+                .clone()
+                .or_else(|| text(&["chartCache"]).map(PathBuf::from)),
+            ..Default::default()
+        },
         interval,
         listen,
         github_secret: secret(

@@ -53,10 +53,9 @@ pub fn render_flux(
     tree: &dyn Tree,
     source: &Source,
     target_dir: &str,
-    clusters: &[String],
+    options: &renderer::Options,
 ) -> anyhow::Result<Files> {
-    let options = renderer::Options { clusters: clusters.to_vec(), layout: None };
-    let rendered = renderer::render(tree, &options)?;
+    let rendered = renderer::render(tree, options)?;
     let provenance = renderer::output::Provenance {
         source_branch: Some(source.branch.clone()),
         source_commit: None,

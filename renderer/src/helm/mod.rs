@@ -17,7 +17,7 @@ mod sprig_extra;
 pub mod values;
 
 pub use chart::Chart;
-pub use render::template;
+pub use render::{render_chart, template};
 
 /// What to render and how: the flags of `helm template`.
 #[derive(Debug, Clone)]

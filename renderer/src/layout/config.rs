@@ -3,6 +3,7 @@
 //! ```yaml
 //! layout: namespaces      # flux-v2 | flux-v1 | namespaces | environments | plain
 //! path: deploy            # plain only: the directory to render (default: the root)
+//! chartCache: vendor/charts   # a chart cache kept in the repository (see chart_cache)
 //! ```
 
 use super::{Error, Layout};
@@ -20,6 +21,8 @@ pub struct Config {
     pub layout: Option<Layout>,
     /// For the plain layout: the directory to render.
     pub path: Option<String>,
+    /// A chart cache directory inside the repository; `--chart-cache` wins.
+    pub chart_cache: Option<String>,
 }
 
 impl Config {
@@ -52,7 +55,15 @@ impl Config {
                 "path" => {
                     config.path = Some(tree::join("", s).map_err(|e| format!("path: {e}"))?)
                 }
-                other => return Err(format!("unknown field {other:?}; expected layout or path")),
+                "chartCache" => {
+                    config.chart_cache =
+                        Some(tree::join("", s).map_err(|e| format!("chartCache: {e}"))?)
+                }
+                other => {
+                    return Err(format!(
+                        "unknown field {other:?}; expected layout, path or chartCache"
+                    ));
+                }
             }
         }
         Ok(config)
@@ -67,11 +78,23 @@ mod tests {
     #[test]
     fn reads_the_declared_layout() {
         let cases: &[(&str, Result<Config, &str>)] = &[
-            ("layout: namespaces\n", Ok(Config { layout: Some(Layout::Namespaces), path: None })),
+            (
+                "layout: namespaces\n",
+                Ok(Config { layout: Some(Layout::Namespaces), ..Config::default() }),
+            ),
             (
                 "layout: plain\npath: ./deploy/\n",
-                Ok(Config { layout: Some(Layout::Plain), path: Some("deploy".into()) }),
+                Ok(Config {
+                    layout: Some(Layout::Plain),
+                    path: Some("deploy".into()),
+                    ..Config::default()
+                }),
             ),
+            (
+                "chartCache: ./vendor/charts\n",
+                Ok(Config { chart_cache: Some("vendor/charts".into()), ..Config::default() }),
+            ),
+            ("chartCache: ../charts\n", Err("leaves the root")),
             ("", Ok(Config::default())),
             ("layout: helmfile\n", Err("unknown layout \"helmfile\"")),
             ("layuot: plain\n", Err("unknown field \"layuot\"")),

@@ -9,7 +9,7 @@
 //! `commonMetadata` set on every object's metadata (not on selectors or pod
 //! templates) and `postBuild` variables substituted.
 
-use super::helm_release;
+use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_for};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
@@ -69,8 +69,10 @@ impl Pending {
     }
 }
 
-/// Renders one cluster: its root directory and every Kustomization reached from it.
-pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
+/// Renders one cluster: its root directory and every Kustomization reached
+/// from it, Helm releases rendered from this repository or `charts.cache`.
+pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Error> {
+    let tree = charts.repo;
     let root_dir = format!("clusters/{cluster}");
     let mut root = Pending {
         name: ROOT.into(),
@@ -124,7 +126,14 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         let mut units = Vec::new();
         for (p, objects) in wave.iter().zip(built.iter()) {
             let objects = post_build(cluster, p, objects, &available)?;
-            let objects = render_releases(tree, &p.at(cluster), objects, &this_repo, &available)?;
+            let objects = render_releases(
+                charts,
+                &p.at(cluster),
+                objects,
+                &this_repo,
+                &available,
+                &mut cx.skipped,
+            )?;
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
                 let at = child.at(cluster);
@@ -269,18 +278,19 @@ fn build_unit(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resourc
 /// as the helm-controller sees what the kustomize-controller applied) by
 /// its chart's rendered objects.
 fn render_releases(
-    tree: &dyn Tree,
+    charts: &Charts<'_>,
     at: &Location,
     objects: Vec<Resource>,
     this_repo: &[String],
     available: &[&Resource],
+    skipped: &mut Vec<String>,
 ) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         if helm_release::is_release(&r.value) {
             let at = at.with_file(&r.source);
-            let release = helm_release::from_flux_v2(&r.value, &at, this_repo)?;
-            out.extend(helm_release::render_release(tree, &release, available)?);
+            let release = helm_release::from_flux_v2(&r.value, &at, this_repo, available)?;
+            out.extend(helm_release::render_release(charts, &release, available, skipped)?);
         } else {
             out.push(r);
         }

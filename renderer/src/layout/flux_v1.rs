@@ -5,7 +5,8 @@
 //! `HelmRelease` (`flux.weave.works`) into the chart's objects. Each release
 //! is a unit; other objects in the directory form the unit `manifests`.
 
-use super::helm_release::{self, Chart};
+use super::chart_cache::ChartCache;
+use super::helm_release::{self, Chart, Charts};
 use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
 use crate::resource::Resource;
 use crate::tree::{EntryKind, Tree, file_name};
@@ -33,26 +34,19 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
     Ok(out)
 }
 
-/// Renders one environment.
-pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> {
+/// Renders one environment: the plain objects of `releases/<env>/` first
+/// (the ConfigMaps and Secrets that `valuesFrom` reads among them), then
+/// each release, its chart from this repository or `charts.cache`.
+pub fn render_environment(charts: &Charts<'_>, env: &str) -> Result<Cluster, Error> {
+    let tree = charts.repo;
     let mut cluster = Cluster::new(env);
     let mut plain =
         Unit::new("manifests", &format!("{RELEASES}/{env}"), &format!("{RELEASES}/{env}"));
+    let mut releases = Vec::new();
     for (file, doc) in documents(tree, env)? {
         let name = str_at(&doc, &["metadata", "name"]).to_string();
         if helm_release::is_release(&doc) {
-            let at = Location::new(env, &name, &file);
-            let release = helm_release::from_flux_v1(&doc, &at)?;
-            let objects = helm_release::render_release(tree, &release, &[])?;
-            let path = match &release.chart {
-                Chart::Path(p) => p.clone(),
-                Chart::Repository { chart, .. } => chart.clone(),
-            };
-            let mut unit = Unit::new(&name, &path, &file);
-            unit.namespace = release.namespace;
-            unit.object = Some(doc);
-            unit.objects = objects;
-            cluster.units.push(unit);
+            releases.push((file, name, doc));
         } else if is_object(&doc) && !name.is_empty() {
             plain.objects.push(Resource::new(doc, file));
         } else {
@@ -60,6 +54,23 @@ pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> 
                 "document is not a Kubernetes object: expected apiVersion, kind and metadata.name",
             ));
         }
+    }
+    let available: Vec<&Resource> = plain.objects.iter().collect();
+    for (file, name, doc) in releases {
+        let at = Location::new(env, &name, &file);
+        let release = helm_release::from_flux_v1(&doc, &at)?;
+        let objects =
+            helm_release::render_release(charts, &release, &available, &mut cluster.skipped)?;
+        let path = match &release.chart {
+            Chart::Path(p) => p.clone(),
+            Chart::Cached { dir, chart, .. } => format!("{dir}/{chart}"),
+            Chart::CachedPath { dir, path, .. } => format!("{dir}/{path}"),
+        };
+        let mut unit = Unit::new(&name, &path, &file);
+        unit.namespace = release.namespace;
+        unit.object = Some(doc);
+        unit.objects = objects;
+        cluster.units.push(unit);
     }
     if !plain.objects.is_empty() {
         cluster.units.insert(0, plain);
@@ -78,8 +89,9 @@ pub struct Finding {
 
 /// The seed repository's rules for releases: `metadata.name` matches the
 /// file name, `metadata.labels.chart` matches `spec.chartGitPath`, and the
-/// chart exists in `charts/`.
-pub fn check(tree: &dyn Tree) -> Result<Vec<Finding>, Error> {
+/// chart exists in `charts/` (or, for `spec.chart.repository` charts, in
+/// `cache` when one is given).
+pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -104,13 +116,19 @@ pub fn check(tree: &dyn Tree) -> Result<Vec<Finding>, Error> {
                 }
             }
             match helm_release::from_flux_v1(&doc, &at) {
-                Ok(r) => {
-                    if let Chart::Path(dir) = &r.chart {
+                Ok(r) => match (&r.chart, cache) {
+                    (Chart::Path(dir), _) => {
                         if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {
                             finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
                         }
                     }
-                }
+                    (Chart::Cached { source, dir, chart, pick }, Some(c)) => {
+                        if let Err(e) = c.find_chart(dir, chart, pick) {
+                            finding(format!("chart {chart} version {pick} of {source}: {e}"));
+                        }
+                    }
+                    _ => {}
+                },
                 Err(Error::Invalid { message, .. }) => finding(message),
                 Err(e) => return Err(e),
             }
@@ -142,7 +160,7 @@ mod tests {
                 .replace("chartGitPath: jupiter-brain", "chartGitPath: gone"),
         );
         let got: Vec<String> =
-            check(&t).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
+            check(&t, None).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
         assert_eq!(
             got,
             [
@@ -166,7 +184,7 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  env: {{ .Values.secretEnv }}\n",
         );
         t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
-        let c = render_environment(&t, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
         let objects: Vec<String> = c
             .units
             .iter()
@@ -186,7 +204,7 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: staging\n",
         );
-        let c = render_environment(&t, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].name, "manifests");
     }

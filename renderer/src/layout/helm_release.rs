@@ -2,30 +2,42 @@
 //!
 //! Every layout turns a release object into a [`Release`] and calls
 //! [`render_release`], which renders the chart with the native Helm engine
-//! ([`crate::helm`]), so every layout renders charts the same way.
+//! ([`crate::helm`]), so every layout renders charts the same way. Charts
+//! that are not in this repository come from the [`ChartCache`].
 
-use super::substitute;
-use super::{Error, Location, str_at};
-use crate::helm;
+use super::chart_cache::{self, ChartCache, Pick};
+use super::{Error, Location, post_render, release_values, str_at};
+use crate::helm::{self, chart::read_map};
 use crate::resource::Resource;
-use crate::tree::{self, Tree};
+use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
 
 /// Where a release's chart comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Chart {
-    /// A chart directory in this repository (normalised path from the root).
+    /// A chart (directory or `.tgz`) in this repository (normalised path from the root).
     Path(String),
-    /// A chart of a `HelmRepository` (or OCI repository), by name and version
-    /// constraint, to be found in the chart cache.
-    Repository {
-        /// `kind/namespace/name` of the source object.
+    /// A chart of a Helm repository or OCI repository, from the chart cache.
+    Cached {
+        /// The source as a user names it (`HelmRepository flux-system/podinfo`).
         source: String,
+        /// The source's directory in the cache.
+        dir: String,
         /// The chart's name.
         chart: String,
-        /// The version or constraint, `""` for the latest.
-        version: String,
+        /// How its version is chosen.
+        pick: Pick,
+    },
+    /// A chart directory in the cached files of a source that is not this
+    /// repository (`GitRepository`, `Bucket`).
+    CachedPath {
+        /// The source as a user names it.
+        source: String,
+        /// The source's directory in the cache.
+        dir: String,
+        /// The chart's path in the source.
+        path: String,
     },
 }
 
@@ -46,14 +58,44 @@ pub struct Release {
     pub chart: Chart,
     /// Inline `values`.
     pub values: Value,
+    /// The chart source's `valuesFiles`, which replace the chart's `values.yaml`.
+    pub values_files: Vec<String>,
+    /// Whether a missing values file is passed over (`ignoreMissingValuesFiles`).
+    pub ignore_missing_values_files: bool,
+    /// A Flux v2 (`helm.toolkit.fluxcd.io`) release, rendered with the
+    /// helm-controller's semantics; otherwise the Flux v1 helm-operator's.
+    pub flux_v2: bool,
     /// The release object as written, for what the fields above do not carry
     /// (`valuesFrom`, `install.crds`, `postRenderers`).
     pub object: Value,
 }
 
+impl Release {
+    /// `<kind> <name>`, how errors name the release.
+    pub fn who(&self) -> String {
+        format!("{} {}", self.kind, self.name)
+    }
+}
+
+/// Where charts are read from: this repository and the chart cache.
+#[derive(Clone, Copy)]
+pub struct Charts<'a> {
+    /// The repository being rendered.
+    pub repo: &'a dyn Tree,
+    /// The chart cache, if one was given.
+    pub cache: Option<ChartCache<'a>>,
+}
+
+impl std::fmt::Debug for Charts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Charts").field("cache", &self.cache).finish_non_exhaustive()
+    }
+}
+
 /// Whether `doc` is a Helm release kiln knows: Flux v2 `HelmRelease`
 /// (`helm.toolkit.fluxcd.io`), Flux v1 `FluxHelmRelease`
-/// (`helm.integrations.flux.weave.works`) or `HelmRelease` (`flux.weave.works`).
+/// (`helm.integrations.flux.weave.works`) or `HelmRelease` (`flux.weave.works`,
+/// and the helm-operator 1.x `helm.fluxcd.io`).
 pub fn is_release(doc: &Value) -> bool {
     let (api, kind) = super::api_kind(doc);
     matches!(
@@ -61,12 +103,81 @@ pub fn is_release(doc: &Value) -> bool {
         ("helm.toolkit.fluxcd.io", "HelmRelease")
             | ("helm.integrations.flux.weave.works", "FluxHelmRelease")
             | ("flux.weave.works", "HelmRelease")
+            | ("helm.fluxcd.io", "HelmRelease")
     )
 }
 
-/// Reads a Flux v2 `HelmRelease`. `this_repo` names the `GitRepository`
-/// sources (`namespace/name`) that are this repository.
-pub fn from_flux_v2(doc: &Value, at: &Location, this_repo: &[String]) -> Result<Release, Error> {
+/// The chart of a chart spec (a HelmRelease's `spec.chart.spec` or a
+/// HelmChart's `spec`): `sourceRef` (its namespace defaulting to
+/// `namespace`), `chart` (a path for `GitRepository` and `Bucket` sources, a
+/// chart name for `HelmRepository` sources) and `version` (a constraint).
+/// `this_repo` names the `GitRepository` sources (`namespace/name`) that
+/// are this repository.
+fn source_chart(spec: &Value, namespace: &str, this_repo: &[String]) -> Result<Chart, String> {
+    let kind = str_at(spec, &["sourceRef", "kind"]);
+    let ns = match str_at(spec, &["sourceRef", "namespace"]) {
+        "" => namespace,
+        n => n,
+    };
+    let key = format!("{ns}/{}", str_at(spec, &["sourceRef", "name"]));
+    let chart = str_at(spec, &["chart"]);
+    let source = format!("{kind} {key}");
+    match kind {
+        "GitRepository" if this_repo.contains(&key) => {
+            Ok(Chart::Path(tree::join("", chart).map_err(|e| format!("chart {chart:?}: {e}"))?))
+        }
+        "GitRepository" | "Bucket" => {
+            Ok(Chart::CachedPath { source, dir: key, path: chart.into() })
+        }
+        "HelmRepository" => Ok(Chart::Cached {
+            source,
+            dir: key,
+            chart: chart.to_string(),
+            pick: Pick::Constraint(str_at(spec, &["version"]).to_string()),
+        }),
+        other => Err(format!(
+            "chart sourceRef kind {other:?}: expected GitRepository, HelmRepository or Bucket"
+        )),
+    }
+}
+
+/// The Flux source object `kind` `namespace/name` among `available`.
+fn find_source<'a>(
+    available: &[&'a Resource],
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<&'a Resource> {
+    available.iter().copied().find(|r| {
+        r.gvk().group == "source.toolkit.fluxcd.io"
+            && r.kind() == kind
+            && r.name() == name
+            && r.namespace() == namespace
+    })
+}
+
+/// `valuesFiles` of a chart source, the deprecated `valuesFile` first, as
+/// the source-controller lists them.
+fn values_files(spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(f) = spec.get_path(&["valuesFile"]).and_then(Value::as_str) {
+        out.push(f.to_string());
+    }
+    if let Some(Value::Seq(files)) = spec.get_path(&["valuesFiles"]) {
+        out.extend(files.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    out
+}
+
+/// Reads a Flux v2 `HelmRelease`: its chart from `spec.chart` (a source and
+/// a chart in it) or `spec.chartRef` (an `OCIRepository` or `HelmChart`
+/// found among `available`, what the render has produced so far).
+pub fn from_flux_v2(
+    doc: &Value,
+    at: &Location,
+    this_repo: &[String],
+    available: &[&Resource],
+) -> Result<Release, Error> {
     let name = str_at(doc, &["metadata", "name"]).to_string();
     let own_ns = str_at(doc, &["metadata", "namespace"]);
     let target_ns = str_at(doc, &["spec", "targetNamespace"]);
@@ -77,44 +188,35 @@ pub fn from_flux_v2(doc: &Value, at: &Location, this_repo: &[String]) -> Result<
         r => r.to_string(),
     };
     let namespace = if target_ns.is_empty() { own_ns } else { target_ns }.to_string();
-    let spec = |p: &[&str]| {
-        let mut full = vec!["spec", "chart", "spec"];
-        full.extend_from_slice(p);
-        str_at(doc, &full).to_string()
+    let bad = |m: String| at.invalid(format!("HelmRelease {name}: {m}"));
+    let ns_or_own = |v: &Value| match str_at(v, &["namespace"]) {
+        "" => own_ns.to_string(),
+        n => n.to_string(),
     };
-    let chart = if doc.get_path(&["spec", "chart"]).is_some() {
-        let kind = spec(&["sourceRef", "kind"]);
-        let src_ns = match spec(&["sourceRef", "namespace"]) {
-            n if n.is_empty() => own_ns.to_string(),
-            n => n,
+    let empty = Value::Null;
+    let (chart, spec) = if let Some(spec) = doc.get_path(&["spec", "chart", "spec"]) {
+        (source_chart(spec, own_ns, this_repo).map_err(bad)?, spec)
+    } else if let Some(r) = doc.get_path(&["spec", "chartRef"]) {
+        let (kind, ns, ref_name) = (str_at(r, &["kind"]), ns_or_own(r), str_at(r, &["name"]));
+        let Some(found) = find_source(available, kind, &ns, ref_name) else {
+            return Err(bad(format!(
+                "spec.chartRef {kind} {ns}/{ref_name} is not in the render (kiln reads the chart's name and version from it; it must be rendered in this cluster before the release)"
+            )));
         };
-        let source = format!("{src_ns}/{}", spec(&["sourceRef", "name"]));
-        if kind == "GitRepository" {
-            if !this_repo.contains(&source) {
-                return Err(at.invalid(format!(
-                    "HelmRelease {name}: chart source GitRepository {source} is not this repository"
+        match kind {
+            "OCIRepository" => (oci_chart(&found.value, &ns, ref_name).map_err(bad)?, &empty),
+            "HelmChart" => {
+                let spec = found.value.get_path(&["spec"]).unwrap_or(&empty);
+                (source_chart(spec, &ns, this_repo).map_err(bad)?, spec)
+            }
+            other => {
+                return Err(bad(format!(
+                    "spec.chartRef kind {other:?}: expected OCIRepository or HelmChart"
                 )));
             }
-            Chart::Path(tree::join("", &spec(&["chart"])).map_err(|e| at.invalid(e.to_string()))?)
-        } else {
-            Chart::Repository {
-                source: format!("{kind}/{source}"),
-                chart: spec(&["chart"]),
-                version: spec(&["version"]),
-            }
-        }
-    } else if let Some(r) = doc.get_path(&["spec", "chartRef"]) {
-        let ns = match str_at(r, &["namespace"]) {
-            "" => own_ns,
-            n => n,
-        };
-        Chart::Repository {
-            source: format!("{}/{ns}/{}", str_at(r, &["kind"]), str_at(r, &["name"])),
-            chart: str_at(r, &["name"]).to_string(),
-            version: String::new(),
         }
     } else {
-        return Err(at.invalid(format!("HelmRelease {name}: neither spec.chart nor spec.chartRef")));
+        return Err(bad("neither spec.chart nor spec.chartRef".into()));
     };
     Ok(Release {
         at: at.clone(),
@@ -124,32 +226,94 @@ pub fn from_flux_v2(doc: &Value, at: &Location, this_repo: &[String]) -> Result<
         namespace,
         chart,
         values: doc.get_path(&["spec", "values"]).cloned().unwrap_or(Value::Null),
+        values_files: values_files(spec),
+        ignore_missing_values_files: spec.get_path(&["ignoreMissingValuesFiles"])
+            == Some(&Value::Bool(true)),
+        flux_v2: true,
         object: doc.clone(),
     })
 }
 
+/// The chart an `OCIRepository` points at: named by the last segment of its
+/// `spec.url`, the version by `spec.ref.semver` (a constraint) or
+/// `spec.ref.tag` (default `latest`, Flux's).
+fn oci_chart(repo: &Value, namespace: &str, name: &str) -> Result<Chart, String> {
+    let url = str_at(repo, &["spec", "url"]);
+    let chart = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+    if chart.is_empty() || !url.starts_with("oci://") {
+        return Err(format!(
+            "OCIRepository {namespace}/{name}: spec.url {url:?} is not an oci:// chart URL"
+        ));
+    }
+    let pick = match (
+        str_at(repo, &["spec", "ref", "digest"]),
+        str_at(repo, &["spec", "ref", "semver"]),
+        str_at(repo, &["spec", "ref", "tag"]),
+    ) {
+        (_, s, _) if !s.is_empty() => Pick::Constraint(s.to_string()),
+        (d, _, _) if !d.is_empty() => {
+            return Err(format!(
+                "OCIRepository {namespace}/{name}: spec.ref.digest cannot be looked up in the chart cache, which is keyed by version; set spec.ref.tag or spec.ref.semver"
+            ));
+        }
+        (_, _, "") => Pick::Tag("latest".into()),
+        (_, _, t) => Pick::Tag(t.to_string()),
+    };
+    Ok(Chart::Cached {
+        source: format!("OCIRepository {namespace}/{name}"),
+        dir: format!("{namespace}/{name}"),
+        chart,
+        pick,
+    })
+}
+
 /// Reads a Flux v1 release: `FluxHelmRelease` (`spec.chartGitPath` relative
-/// to `charts/`) or `flux.weave.works` `HelmRelease` (`spec.chart.path`
-/// relative to the repository root). The helm-operator's default release
-/// name is `<namespace>-<name>`.
+/// to `charts/`), or `HelmRelease` (`flux.weave.works`, `helm.fluxcd.io`)
+/// with `spec.chart.path` (relative to the repository root; its `git` and
+/// `ref` are taken to be this repository) or `spec.chart.repository`,
+/// `name` and `version` (from the chart cache, by the repository's URL).
+/// The helm-operator's release name is `<namespace>-<name>`, with the
+/// target namespace in between when `spec.targetNamespace` differs.
 pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
     let (_, kind) = super::api_kind(doc);
     let name = str_at(doc, &["metadata", "name"]).to_string();
-    let namespace = str_at(doc, &["metadata", "namespace"]).to_string();
-    let path = if kind == "FluxHelmRelease" {
+    let bad = |m: String| at.invalid(format!("{kind} {name}: {m}"));
+    let own_ns = match str_at(doc, &["metadata", "namespace"]) {
+        "" => "default",
+        n => n,
+    };
+    let namespace = match str_at(doc, &["spec", "targetNamespace"]) {
+        "" => own_ns,
+        t => t,
+    }
+    .to_string();
+    let chart = if kind == "FluxHelmRelease" {
         match str_at(doc, &["spec", "chartGitPath"]) {
-            "" => return Err(at.invalid(format!("FluxHelmRelease {name}: no spec.chartGitPath"))),
-            p => tree::join("charts", p),
+            "" => return Err(bad("no spec.chartGitPath".into())),
+            p => Chart::Path(tree::join("charts", p).map_err(|e| bad(e.to_string()))?),
         }
     } else {
-        match str_at(doc, &["spec", "chart", "path"]) {
-            "" => return Err(at.invalid(format!("HelmRelease {name}: no spec.chart.path"))),
-            p => tree::join("", p),
+        let c = |f: &str| str_at(doc, &["spec", "chart", f]);
+        match (c("path"), c("repository")) {
+            (p, _) if !p.is_empty() => {
+                Chart::Path(tree::join("", p).map_err(|e| bad(e.to_string()))?)
+            }
+            ("", r) if !r.is_empty() => {
+                if c("name").is_empty() {
+                    return Err(bad("spec.chart.repository without spec.chart.name".into()));
+                }
+                Chart::Cached {
+                    source: format!("repository {r}"),
+                    dir: chart_cache::url_dir(r).map_err(bad)?,
+                    chart: c("name").to_string(),
+                    pick: Pick::Constraint(c("version").to_string()),
+                }
+            }
+            _ => return Err(bad("no spec.chart.path or spec.chart.repository".into())),
         }
-    }
-    .map_err(|e| at.invalid(e.to_string()))?;
+    };
     let release_name = match str_at(doc, &["spec", "releaseName"]) {
-        "" if namespace.is_empty() => name.clone(),
+        "" if own_ns != namespace => format!("{own_ns}-{namespace}-{name}"),
         "" => format!("{namespace}-{name}"),
         r => r.to_string(),
     };
@@ -159,52 +323,201 @@ pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
         name,
         release_name,
         namespace,
-        chart: Chart::Path(path),
+        chart,
         values: doc.get_path(&["spec", "values"]).cloned().unwrap_or(Value::Null),
+        values_files: Vec::new(),
+        ignore_missing_values_files: false,
+        flux_v2: false,
         object: doc.clone(),
     })
+}
+
+/// A chart loaded for a release, with where its source's files are.
+pub struct Loaded<'a> {
+    /// The chart.
+    pub chart: helm::Chart,
+    /// How errors name it (its path, and for cached charts the cache path).
+    pub shown: String,
+    /// The tree and directory that `valuesFiles` paths are relative to;
+    /// `None` when they are relative to the chart itself (repository charts).
+    pub source_root: Option<(&'a dyn Tree, String)>,
+}
+
+impl Loaded<'_> {
+    /// The values of the file at `path` relative to the chart's root:
+    /// `values.yaml` as loaded, any other file of the chart parsed as Helm
+    /// reads values; `None` when the chart has no such file.
+    pub fn chart_values_file(&self, path: &str) -> Option<Result<Map, String>> {
+        let path = tree::join("", path).ok()?;
+        if path == "values.yaml" {
+            return Some(Ok(self.chart.values.clone()));
+        }
+        let (_, data) = self.chart.files.iter().find(|(p, _)| *p == path)?;
+        Some(read_map(data, &path, true).map_err(|e| e.to_string()))
+    }
+}
+
+/// Loads the release's chart from this repository or the chart cache.
+fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, Error> {
+    let at = &release.at;
+    let who = release.who();
+    let cache = |what: String| {
+        charts.cache.ok_or_else(|| {
+            at.invalid(format!(
+                "{who}: {what} is not in this repository: pass --chart-cache DIR (or set chartCache in kiln.yaml) to render it from a chart cache; see the chart cache layout in the README"
+            ))
+        })
+    };
+    let load = |t: &dyn Tree, path: &str, shown: &str| {
+        helm::chart::load(t, path).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))
+    };
+    match &release.chart {
+        Chart::Path(dir) => {
+            let is_dir = charts.repo.kind(dir) == Some(EntryKind::Dir);
+            let chart_file =
+                tree::join(dir, "Chart.yaml").map_err(|e| at.invalid(e.to_string()))?;
+            if is_dir && charts.repo.kind(&chart_file).is_none() || charts.repo.kind(dir).is_none()
+            {
+                return Err(at.invalid(format!("{who}: chart {dir:?} not found (no {chart_file})")));
+            }
+            Ok(Loaded {
+                chart: load(charts.repo, dir, dir)?,
+                shown: dir.clone(),
+                source_root: Some((charts.repo, String::new())),
+            })
+        }
+        Chart::Cached { source, dir, chart, pick } => {
+            let what = format!("chart {chart} version {pick} of {source}");
+            let c = cache(what.clone())?;
+            let found = c
+                .find_chart(dir, chart, pick)
+                .map_err(|e| at.invalid(format!("{who}: {what}: {e}")))?;
+            Ok(Loaded {
+                chart: load(c.tree, &found.path, &found.path)?,
+                shown: format!("{chart}-{} from the chart cache ({})", found.version, found.path),
+                source_root: None,
+            })
+        }
+        Chart::CachedPath { source, dir, path } => {
+            let what = format!("chart {path} of {source}");
+            let c = cache(what.clone())?;
+            let found =
+                c.find_path(dir, path).map_err(|e| at.invalid(format!("{who}: {what}: {e}")))?;
+            let root = tree::join(c.root, dir).map_err(|e| at.invalid(e.to_string()))?;
+            Ok(Loaded {
+                chart: load(c.tree, &found, &found)?,
+                shown: found,
+                source_root: Some((c.tree, root)),
+            })
+        }
+    }
+}
+
+/// Replaces the chart's default values by its source's `valuesFiles`,
+/// merged in order, as the source-controller packages the chart.
+fn apply_values_files(loaded: &mut Loaded<'_>, release: &Release) -> Result<(), Error> {
+    if release.values_files.is_empty() {
+        return Ok(());
+    }
+    let who = release.who();
+    let mut merged = Map::new();
+    for file in &release.values_files {
+        let bad = |m: String| release.at.invalid(format!("{who}: valuesFiles {file}: {m}"));
+        let values = match &loaded.source_root {
+            Some((t, root)) => {
+                let path = tree::join(root, file).map_err(|e| bad(e.to_string()))?;
+                match t.kind(&path) {
+                    Some(EntryKind::File) => {
+                        let data = t.read(&path).map_err(|e| bad(e.to_string()))?;
+                        Some(read_map(&data, file, true).map_err(|e| bad(e.to_string()))?)
+                    }
+                    _ => None,
+                }
+            }
+            None => loaded.chart_values_file(file).transpose().map_err(bad)?,
+        };
+        match values {
+            Some(v) => helm::values::merge_maps(&mut merged, v),
+            None if release.ignore_missing_values_files => {}
+            None => {
+                return Err(bad(
+                    "no such file (set ignoreMissingValuesFiles to pass it over)".into()
+                ));
+            }
+        }
+    }
+    loaded.chart.values = merged;
+    Ok(())
 }
 
 /// Renders a release's chart with the native Helm engine into the objects
 /// the release installs, the way Flux's helm-controller (or the Flux v1
 /// helm-operator) installs it: values from `valuesFrom` then inline
 /// `values`, CRDs unless the install policy skips them, test hooks left
-/// out, and namespaced objects without a namespace placed in the release's
+/// out, Flux v2 post-renderers and origin labels on the chart's manifests,
+/// the target namespace as an object when `install.createNamespace` is set,
+/// and namespaced objects without a namespace placed in the release's
 /// namespace. `available` is what the render has produced so far, where
-/// `valuesFrom` ConfigMaps and Secrets are looked up.
+/// `valuesFrom` ConfigMaps and Secrets are looked up; sources deliberately
+/// passed over (optional external values) are added to `skipped`.
 pub fn render_release(
-    tree: &dyn Tree,
+    charts: &Charts<'_>,
     release: &Release,
     available: &[&Resource],
+    skipped: &mut Vec<String>,
 ) -> Result<Vec<Resource>, Error> {
     let at = &release.at;
-    let who = format!("{} {}", release.kind, release.name);
-    let dir = match &release.chart {
-        Chart::Path(dir) => dir,
-        Chart::Repository { source, chart, version } => {
-            return Err(at.invalid(format!(
-                "{who}: chart {chart:?} version {version:?} of {source}: charts from repositories are not supported yet"
-            )));
-        }
-    };
-    let chart_file = tree::join(dir, "Chart.yaml").map_err(|e| at.invalid(e.to_string()))?;
-    if tree.kind(&chart_file).is_none() {
-        return Err(at.invalid(format!("{who}: chart {dir:?} not found (no {chart_file})")));
-    }
+    let who = release.who();
+    let mut loaded = load_chart(charts, release)?;
+    apply_values_files(&mut loaded, release)?;
+    let values = release_values::values(release, &loaded, available, skipped)?;
     let options = helm::Options {
         release: shorten_release_name(&release.release_name),
         namespace: release.namespace.clone(),
-        values: release_values(release, available)?,
+        values,
         include_crds: includes_crds(&release.object),
         skip_tests: true,
         ..helm::Options::default()
     };
-    let text = helm::template(tree, dir, &options)
-        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
-    let docs = yaml::parse_documents(&text, dir)
-        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
-    let mut out = Vec::with_capacity(docs.len());
-    for doc in docs.into_iter().filter(|d| !d.is_null()) {
+    let shown = loaded.shown.clone();
+    let text = helm::render_chart(loaded.chart, &options)
+        .map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
+    let parts =
+        split_output(&text).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
+    let mut manifests = parts.manifests;
+    if release.flux_v2 {
+        manifests = post_render::kustomize(&release.object, manifests)
+            .map_err(|e| at.invalid(format!("{who}: postRenderers: {e}")))?;
+        let own_ns = str_at(&release.object, &["metadata", "namespace"]);
+        post_render::origin_labels(&release.name, own_ns, &mut manifests);
+    }
+    let mut out = Vec::new();
+    // `install.createNamespace` has Helm create the target namespace; the
+    // applier of the rendered objects needs it as an object.
+    let creates_ns = release.flux_v2
+        && release.object.get_path(&["spec", "install", "createNamespace"])
+            == Some(&Value::Bool(true));
+    let has_ns = |docs: &[Value]| {
+        docs.iter().any(|d| {
+            super::api_kind(d) == ("v1", "Namespace")
+                && str_at(d, &["metadata", "name"]) == release.namespace
+        })
+    };
+    if creates_ns && !has_ns(&manifests) && !has_ns(&parts.crds) {
+        let mut md = Map::new();
+        md.insert("name".into(), Value::String(release.namespace.clone()));
+        let mut ns = Map::new();
+        ns.insert("apiVersion".into(), "v1".into());
+        ns.insert("kind".into(), "Namespace".into());
+        ns.insert("metadata".into(), Value::Map(md));
+        out.push(Resource::new(Value::Map(ns), at.file.clone()));
+    }
+    for doc in parts.crds.into_iter().chain(manifests).chain(parts.hooks) {
+        if !super::is_object(&doc) || !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
+            return Err(at.invalid(format!(
+                "{who}: chart {shown} rendered a document that is not a Kubernetes object (apiVersion, kind and metadata expected)"
+            )));
+        }
         let mut r = Resource::new(doc, at.file.clone());
         if r.namespace().is_empty() && !r.gvk().is_cluster_scoped() {
             r.set_namespace(release.namespace.clone());
@@ -212,6 +525,51 @@ pub fn render_release(
         out.push(r);
     }
     Ok(out)
+}
+
+/// A chart's output split as Helm installs it: CRDs from `crds/`, the
+/// manifests (which post-renderers see), and hooks.
+#[derive(Debug, Default)]
+struct Output {
+    crds: Vec<Value>,
+    manifests: Vec<Value>,
+    hooks: Vec<Value>,
+}
+
+/// Splits `helm template` output at its `# Source:` headers.
+fn split_output(text: &str) -> Result<Output, String> {
+    let mut out = Output::default();
+    let text = format!("\n{text}");
+    for chunk in text.split("\n---\n# Source: ").skip(1) {
+        let (source, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
+        let docs = yaml::parse_documents(body, source).map_err(|e| e.to_string())?;
+        let crd = is_crd_file(source);
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            if crd {
+                out.crds.push(doc);
+            } else if doc.get_path(&["metadata", "annotations", "helm.sh/hook"]).is_some() {
+                out.hooks.push(doc);
+            } else {
+                out.manifests.push(doc);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a `# Source:` path is in the `crds/` directory of the chart or
+/// of one of its subcharts (`<chart>[/charts/<sub>]*/crds/...`).
+fn is_crd_file(source: &str) -> bool {
+    let mut rest = source.split_once('/').map_or("", |(_, r)| r);
+    loop {
+        if rest.starts_with("crds/") {
+            return true;
+        }
+        match rest.strip_prefix("charts/").and_then(|r| r.split_once('/')) {
+            Some((_, inner)) => rest = inner,
+            None => return false,
+        }
+    }
 }
 
 /// Whether the chart's `crds/` are installed. Flux v2: `spec.install.crds`
@@ -239,223 +597,6 @@ pub fn shorten_release_name(name: &str) -> String {
     format!("{head}-{hex}")
 }
 
-/// The release's values: each `valuesFrom` source merged in order, then the
-/// inline `values` merged last, so they win.
-fn release_values(release: &Release, available: &[&Resource]) -> Result<Map, Error> {
-    let at = &release.at;
-    let who = format!("{} {}", release.kind, release.name);
-    let mut values = Map::new();
-    let own_ns = str_at(&release.object, &["metadata", "namespace"]);
-    if let Some(Value::Seq(froms)) = release.object.get_path(&["spec", "valuesFrom"]) {
-        for from in froms {
-            let kind = str_at(from, &["kind"]);
-            let name = str_at(from, &["name"]);
-            let key = match str_at(from, &["valuesKey"]) {
-                "" => "values.yaml",
-                k => k,
-            };
-            let optional = from.get_path(&["optional"]) == Some(&Value::Bool(true));
-            if kind != "ConfigMap" && kind != "Secret" {
-                return Err(at.invalid(format!(
-                    "{who}: valuesFrom kind {kind:?}: expected ConfigMap or Secret"
-                )));
-            }
-            let Some(text) = source_value(available, kind, own_ns, name, key).map_err(|m| {
-                at.invalid(format!("{who}: valuesFrom {kind} {own_ns}/{name}: {m}"))
-            })?
-            else {
-                if optional {
-                    continue;
-                }
-                return Err(at.invalid(format!(
-                    "{who}: valuesFrom {kind} {own_ns}/{name} key {key:?} is not in the render (mark it optional: true if it may be missing)"
-                )));
-            };
-            match str_at(from, &["targetPath"]) {
-                "" => {
-                    let mut docs = yaml::parse_documents(&text, key).map_err(|e| {
-                        at.invalid(format!("{who}: valuesFrom {kind} {name} key {key}: {e}"))
-                    })?;
-                    match docs.pop() {
-                        None | Some(Value::Null) => {}
-                        Some(Value::Map(m)) => helm::values::merge_maps(&mut values, m),
-                        Some(other) => {
-                            return Err(at.invalid(format!(
-                                "{who}: valuesFrom {kind} {name} key {key}: expected a mapping, found a {}",
-                                other.type_name()
-                            )));
-                        }
-                    }
-                }
-                path => {
-                    let escaped = text.replace('\\', "\\\\").replace(',', "\\,");
-                    helm::values::apply_set(
-                        &mut values,
-                        &format!("{path}={escaped}"),
-                        helm::values::SetKind::Typed,
-                    )
-                    .map_err(|e| at.invalid(format!("{who}: valuesFrom targetPath {path}: {e}")))?;
-                }
-            }
-        }
-    }
-    match &release.values {
-        Value::Null => {}
-        Value::Map(m) => helm::values::merge_maps(&mut values, m.clone()),
-        other => {
-            return Err(at.invalid(format!(
-                "{who}: spec.values: expected a mapping, found a {}",
-                other.type_name()
-            )));
-        }
-    }
-    Ok(values)
-}
-
-/// The text under `key` of a ConfigMap or Secret `namespace/name` in
-/// `available` (Secret `data` decoded from base64, `stringData` as is);
-/// `Ok(None)` when the object or the key is missing.
-fn source_value(
-    available: &[&Resource],
-    kind: &str,
-    namespace: &str,
-    name: &str,
-    key: &str,
-) -> Result<Option<String>, String> {
-    let Some(found) = available.iter().find(|r| {
-        r.gvk().group.is_empty()
-            && r.kind() == kind
-            && r.name() == name
-            && r.namespace() == namespace
-    }) else {
-        return Ok(None);
-    };
-    if kind == "Secret" {
-        if let Some(v) = found.value.get_path(&["stringData", key]) {
-            return Ok(v.as_str().map(str::to_string));
-        }
-        return match found.value.get_path(&["data", key]).and_then(Value::as_str) {
-            None => Ok(None),
-            Some(b64) => substitute::base64_decode(b64)
-                .and_then(|b| String::from_utf8(b).ok())
-                .map(Some)
-                .ok_or_else(|| format!("data.{key} is not base64 of UTF-8 text")),
-        };
-    }
-    Ok(found.value.get_path(&["data", key]).and_then(Value::as_str).map(str::to_string))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tree::MemTree;
-    use crate::yaml;
-
-    fn doc(text: &str) -> Value {
-        yaml::parse_documents(text, "t").unwrap().remove(0)
-    }
-
-    #[test]
-    fn reads_flux_v2_releases() {
-        let at = Location::new("prod", "apps", "apps/podinfo.yaml");
-        let repo = vec!["flux-system/flux-system".to_string()];
-        type Want = Result<(&'static str, &'static str, Chart), &'static str>;
-        let cases: &[(&str, Want)] = &[
-            (
-                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo, namespace: flux-system}\nspec:\n  targetNamespace: apps\n  chart:\n    spec: {chart: podinfo, version: '6.x', sourceRef: {kind: HelmRepository, name: podinfo}}\n",
-                Ok((
-                    "apps-podinfo",
-                    "apps",
-                    Chart::Repository {
-                        source: "HelmRepository/flux-system/podinfo".into(),
-                        chart: "podinfo".into(),
-                        version: "6.x".into(),
-                    },
-                )),
-            ),
-            (
-                "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata: {name: web, namespace: flux-system}\nspec:\n  releaseName: web\n  chart:\n    spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: flux-system}}\n",
-                Ok(("web", "flux-system", Chart::Path("charts/web".into()))),
-            ),
-            (
-                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n  chart:\n    spec: {chart: ./charts/web, sourceRef: {kind: GitRepository, name: other}}\n",
-                Err("GitRepository apps/other is not this repository"),
-            ),
-            (
-                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec: {}\n",
-                Err("neither spec.chart nor spec.chartRef"),
-            ),
-        ];
-        for (text, want) in cases {
-            let d = doc(text);
-            assert!(is_release(&d));
-            match (from_flux_v2(&d, &at, &repo), want) {
-                (Ok(r), Ok((rn, ns, chart))) => {
-                    assert_eq!(
-                        (r.release_name.as_str(), r.namespace.as_str(), &r.chart),
-                        (*rn, *ns, chart)
-                    );
-                }
-                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
-                (got, want) => panic!("got {got:?}, want {want:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn reads_flux_v1_releases_and_renders_their_charts() {
-        let at = Location::new(
-            "staging",
-            "jupiter-brain-org",
-            "releases/staging/jupiter-brain-org.yaml",
-        );
-        let d = doc(
-            "apiVersion: helm.integrations.flux.weave.works/v1alpha2\nkind: FluxHelmRelease\nmetadata: {name: jupiter-brain-org, namespace: staging, labels: {chart: jupiter-brain}}\nspec: {chartGitPath: jupiter-brain, releaseName: jupiter-brain-org, values: {secretEnv: staging-1}}\n",
-        );
-        let r = from_flux_v1(&d, &at).unwrap();
-        assert_eq!(r.chart, Chart::Path("charts/jupiter-brain".into()));
-        assert_eq!(r.release_name, "jupiter-brain-org");
-        let mut t = MemTree::new();
-        let err = render_release(&t, &r, &[]).unwrap_err().to_string();
-        assert!(err.contains("chart \"charts/jupiter-brain\" not found"), "{err}");
-        t.insert(
-            "charts/jupiter-brain/Chart.yaml",
-            "apiVersion: v2\nname: jupiter-brain\nversion: 1.0.0\n",
-        );
-        t.insert(
-            "charts/jupiter-brain/templates/s.yaml",
-            "apiVersion: v1\nkind: Service\nmetadata: {name: {{ .Release.Name }}}\nspec: {selector: {env: {{ .Values.secretEnv }}}}\n",
-        );
-        let objects = render_release(&t, &r, &[]).unwrap();
-        assert_eq!(objects.len(), 1);
-        assert_eq!(
-            (
-                objects[0].name(),
-                objects[0].namespace(),
-                str_at(&objects[0].value, &["spec", "selector", "env"])
-            ),
-            ("jupiter-brain-org", "staging", "staging-1")
-        );
-        let v1 = doc(
-            "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: charts/a}}\n",
-        );
-        let r = from_flux_v1(&v1, &at).unwrap();
-        assert_eq!((r.release_name.as_str(), &r.chart), ("ns-a", &Chart::Path("charts/a".into())));
-    }
-
-    /// helm-controller shortens release names over Helm's 53 characters to
-    /// 40 characters, `-` and 12 hex digits of the SHA-256 of the name.
-    #[test]
-    fn shortens_long_release_names() {
-        let long = "a".repeat(60);
-        let cases: &[(&str, usize)] = &[("web", 3), (&long[..53], 53), (&long, 53)];
-        for (name, len) in cases {
-            let got = shorten_release_name(name);
-            assert_eq!(got.len(), *len, "{got}");
-            assert_eq!(got == *name, name.len() <= 53, "{got}");
-        }
-        let got = shorten_release_name(&long);
-        assert!(got.starts_with(&format!("{}-", &long[..40])), "{got}");
-        assert_ne!(shorten_release_name(&"b".repeat(60))[41..], got[41..]);
-    }
-}
+#[path = "helm_release_tests.rs"]
+mod tests;

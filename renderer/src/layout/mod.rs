@@ -6,6 +6,7 @@
 //! `Kustomization`, a namespace folder, a Helm release, a directory of an
 //! environment's templates).
 
+pub mod chart_cache;
 pub mod config;
 pub mod environments;
 pub mod flux;
@@ -13,6 +14,8 @@ pub mod flux_v1;
 pub mod helm_release;
 pub mod manifests;
 pub mod namespaces;
+pub mod post_render;
+pub mod release_values;
 pub mod substitute;
 
 use crate::resource::Resource;
@@ -168,16 +171,6 @@ pub enum Error {
         /// Why.
         #[source]
         source: Box<kustomize::Error>,
-    },
-    /// A Helm release was found but no Helm engine is available.
-    #[error("{at}: {kind} {name}: helm rendering not available yet")]
-    HelmUnavailable {
-        /// Where.
-        at: Location,
-        /// `HelmRelease` or `FluxHelmRelease`.
-        kind: String,
-        /// The release object's name.
-        name: String,
     },
     /// A template could not be rendered.
     #[error("{at}: template error: {message}")]

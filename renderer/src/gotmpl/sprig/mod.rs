@@ -17,7 +17,7 @@ mod math;
 mod path;
 mod random;
 mod regex;
-mod semver;
+pub(crate) mod semver;
 mod strings;
 
 use super::fmt::display;

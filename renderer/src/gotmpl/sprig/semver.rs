@@ -48,6 +48,34 @@ pub(super) fn register(f: &mut Funcs) {
     });
 }
 
+/// The index of the highest of `versions` that meets the Masterminds
+/// `constraint` (`""` is `*`), the way Helm's repository index and Flux's
+/// source-controller pick a chart version; entries that are not versions are
+/// passed over, and of equal versions the first wins.
+pub(crate) fn highest_matching(
+    constraint: &str,
+    versions: &[&str],
+) -> Result<Option<usize>, String> {
+    let constraint = if constraint.trim().is_empty() { "*" } else { constraint };
+    let ors = parse_constraints(constraint)?;
+    let mut best: Option<(usize, Version)> = None;
+    for (i, text) in versions.iter().enumerate() {
+        let Ok(v) = Version::parse(text) else { continue };
+        if !ors.iter().any(|and| and.iter().all(|c| c.check(&v))) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(_, b)| v.compare(b) == Ordering::Greater) {
+            best = Some((i, v));
+        }
+    }
+    Ok(best.map(|(i, _)| i))
+}
+
+/// Whether `text` is a version Masterminds semver reads (`v1`, `1.2`, `1.2.3-rc.1`).
+pub(crate) fn is_version(text: &str) -> bool {
+    Version::parse(text).is_ok()
+}
+
 /// A semantic version.
 #[derive(Debug, Clone)]
 struct Version {
