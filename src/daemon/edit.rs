@@ -1,4 +1,9 @@
 //! Committing edited files to a branch in one commit, with compare-and-swap, and creating release tags that never move.
+//!
+//! A branch of a remote repository is edited in a bare copy made by
+//! [`fetch_branch`] in a temporary directory: the commit is made there with
+//! [`commit_files`] and pushed with [`Fetched::push`], whose lease makes the
+//! remote update a compare-and-swap as well.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +14,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use super::publish::{Identity, LostRace, Published};
+use super::remote::{Pushed, Remote};
 use super::repo::{branch_ref, branch_tip, commit_tree};
 
 /// Writes `files` (paths from the root to new contents; other files keep
@@ -91,6 +97,68 @@ pub fn commit_and_move(
         return Err(anyhow::Error::new(err).context(format!("updating {name}")));
     }
     Ok(commit)
+}
+
+/// One branch of a remote repository fetched into a bare repository of its own
+/// in a temporary directory, which is removed when this is dropped.
+pub struct Fetched {
+    /// The bare copy; the branch is `refs/heads/<branch>` in it.
+    pub repo: gix::Repository,
+    /// Where it came from and where [`Fetched::push`] sends it.
+    pub remote: Remote,
+    /// The remote branch's tip when fetched; `None` when the remote has no such branch.
+    pub tip: Option<ObjectId>,
+    branch: String,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("remote", &self.remote.url)
+            .field("branch", &self.branch)
+            .field("tip", &self.tip)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fetches `branch` of `remote`, and the tags `tags` where the remote has them,
+/// into a new bare repository in a temporary directory.
+pub fn fetch_branch(remote: &Remote, branch: &str, tags: &[&str]) -> anyhow::Result<Fetched> {
+    let dir = tempfile::Builder::new()
+        .prefix("kiln-edit-")
+        .tempdir()
+        .context("creating a temporary directory for the remote's branch")?;
+    gix::init_bare(dir.path())
+        .with_context(|| format!("creating a repository in {}", dir.path().display()))?;
+    let repo = super::repo::open(dir.path())?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let name = branch_ref(branch);
+    remote
+        .fetch(&repo, &[format!("+{name}:{name}")], &never)
+        .with_context(|| format!("fetching {branch} from {}", remote.url))?;
+    // One fetch per tag: the git CLI fails a whole fetch when one ref is missing.
+    for tag in tags {
+        let name = format!("refs/tags/{tag}");
+        remote
+            .fetch(&repo, &[format!("+{name}:{name}")], &never)
+            .with_context(|| format!("fetching tag {tag} from {}", remote.url))?;
+    }
+    let tip = branch_tip(&repo, branch)?;
+    Ok(Fetched { repo, remote: remote.clone(), tip, branch: branch.to_owned(), _dir: dir })
+}
+
+impl Fetched {
+    /// Pushes `commit` to the remote branch, if it still points where it did
+    /// when fetched, together with `tag` at `commit` when given, which must
+    /// not exist on the remote: both move, or neither.
+    pub fn push(&self, commit: ObjectId, tag: Option<&str>) -> anyhow::Result<Pushed> {
+        let mut updates = vec![(branch_ref(&self.branch), self.tip, commit)];
+        if let Some(tag) = tag {
+            updates.push((format!("refs/tags/{tag}"), None, commit));
+        }
+        self.remote.push_refs(&self.repo, &updates)
+    }
 }
 
 /// Whether `refs/tags/<tag>` exists.
