@@ -578,3 +578,71 @@ fn revert_by_hand() {
     assert_eq!(w.repo.git(&["show", "source:apps/web/deployment.yaml"]), manifest(T1).trim_end());
     assert_eq!(w.repo.tip("rendered").unwrap(), w.r2, "nothing to restore to");
 }
+
+/// A loopback HTTP server answering connection n with `answers[min(n, last)]`; records request lines.
+fn scripted_http(
+    answers: Vec<(u16, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            log.lock().unwrap().push(line.trim().to_string());
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let (status, body) = answers[n.min(answers.len() - 1)];
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (addr, seen)
+}
+
+/// What a scripted server answers, connection by connection (`None`: no server).
+type Answers = Option<Vec<(u16, &'static str)>>;
+
+/// `--verify http`: a URL polled until it answers 2xx, an error status that persists, no server.
+#[test]
+fn http_check_verdicts() {
+    use kiln::verify::http::verdict;
+    let free =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let cases: Vec<(Answers, &str)> = vec![
+        (Some(vec![(503, "starting"), (503, "starting"), (200, "ok")]), "success"),
+        (Some(vec![(500, "database migration failed")]), "failure: GET http://"),
+        (None, "timeout after 2s\n  pending: GET http://"),
+    ];
+    for (answers, want) in cases {
+        let (addr, seen) = match answers {
+            Some(answers) => {
+                let (addr, seen) = scripted_http(answers);
+                (addr, Some(seen))
+            }
+            None => (free.clone(), None),
+        };
+        let url = format!("http://{addr}/healthz?rev={{commit}}&env={{env}}");
+        let got = verdict(&url, R2, "production", Duration::from_secs(2)).to_string();
+        assert!(got.starts_with(want), "{want}: {got}");
+        if want.starts_with("failure") {
+            assert!(got.ends_with("answered HTTP 500: database migration failed"), "{got}");
+        }
+        if let Some(seen) = seen {
+            let first = seen.lock().unwrap()[0].clone();
+            assert_eq!(first, format!("GET /healthz?rev={R2}&env=production HTTP/1.1"));
+        }
+    }
+}

@@ -74,7 +74,7 @@ pub fn cmd_revert(args: &RevertArgs) -> Result<()> {
         source_branch: &args.source_branch,
         target_branch: &args.target_branch,
         target_dir: &args.target_dir,
-        main_branch: &args.main_branch,
+        main_branch: Some(&args.main_branch),
         author: &author,
     };
     let reverted = revert(&cx, commit, &args.reason, &objects)

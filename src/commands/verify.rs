@@ -14,6 +14,8 @@ pub enum VerifyBy {
     Kube,
     /// Run `--check-command`.
     Command,
+    /// Poll `--check-url` until it answers 2xx.
+    Http,
 }
 
 /// Decide whether the deploy of a rendered commit succeeded: exit 0 on
@@ -45,6 +47,10 @@ pub struct VerifyArgs {
     /// The command for `--verify command`, run by `sh -c` with KILN_COMMIT and KILN_ENV set.
     #[arg(long)]
     pub check_command: Option<String>,
+    /// The URL for `--verify http`, polled until it answers 2xx; `{commit}` and
+    /// `{env}` stand for the rendered commit and the environment.
+    #[arg(long)]
+    pub check_url: Option<String>,
     /// How long to wait, e.g. `10m`, `90s`.
     #[arg(long = "verify-timeout", default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
@@ -89,6 +95,9 @@ pub fn cmd_verify(args: &VerifyArgs) -> Result<bool> {
         VerifyBy::Command => Method::Command(
             args.check_command.clone().context("--verify command needs --check-command")?,
         ),
+        VerifyBy::Http => {
+            Method::Http(args.check_url.clone().context("--verify http needs --check-url")?)
+        }
     };
     let request = Request {
         repo: &args.repo,
@@ -115,7 +124,7 @@ pub fn cmd_verify(args: &VerifyArgs) -> Result<bool> {
             source_branch: &args.source_branch,
             target_branch: &args.target_branch,
             target_dir: &target_dir,
-            main_branch: &args.main_branch,
+            main_branch: Some(&args.main_branch),
             author: &author,
         };
         match act(&cx, rendered, &verdict, args.on_timeout)? {
