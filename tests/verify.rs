@@ -490,8 +490,32 @@ fn failed_deploy_is_reverted() {
     assert_eq!(policy.select(&record.exclude(&[T1, T2])).unwrap(), Some(T1));
     let (ok, out) = kiln(&w, &api, &["quarantine", "list", "--branch", "source"]);
     assert!(ok && out.contains(&format!("{IMAGE}:{T2}\t{}", w.c2)), "{out}");
+    // kiln promote update does not pick the quarantined tag again... (The
+    // work tree of `source` is brought up to the branch kiln moved.)
+    repo.git(&["reset", "--quiet", "--hard"]);
+    let update = [
+        "promote",
+        "update",
+        "--branch",
+        "source",
+        "--policy",
+        "latest-unique",
+        "--tag",
+        T1,
+        "--tag",
+        T2,
+    ];
+    let (ok, out) = kiln(&w, &api, &update);
+    assert!(ok && out.contains("nothing to change"), "{out}");
+    assert_eq!(repo.tip("source").unwrap(), revert);
+    let (ok, out) = kiln(&w, &api, &["promote", "set", IMAGE, T2, "--branch", "source"]);
+    assert!(!ok && out.contains("is quarantined"), "{out}");
     let (ok, out) = kiln(&w, &api, &["quarantine", "release", T2, "--branch", "source"]);
     assert!(ok, "{out}");
+    // ...until it is released.
+    let (ok, out) = kiln(&w, &api, &update);
+    assert!(ok, "{out}");
+    assert!(repo.git(&["show", "source:apps/web/deployment.yaml"]).contains(T2));
     let (ok, out) = kiln(&w, &api, &["quarantine", "list", "--branch", "source"]);
     assert!(ok && out.is_empty(), "{out}");
     let (ok, out) = kiln(&w, &api, &["quarantine", "release", T2, "--branch", "source"]);
