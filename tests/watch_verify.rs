@@ -330,6 +330,22 @@ fn the_watcher_acts_on_kube_verdicts() {
             );
             let restored = git(remote, &["log", "-1", "--format=%B", "rendered"]);
             assert!(restored.contains(&format!("Source-Commit: {tip}")), "{restored}");
+            // The quarantine of the remote, listed and released through its URL.
+            let url = format!("file://{}", remote.display());
+            let quarantine = |args: &[&str]| {
+                let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+                    .arg("quarantine")
+                    .args(args)
+                    .args(["--repo", &url, "--branch", "production"])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
+            assert!(quarantine(&["list"]).contains(&format!(":{NEW_TAG}\t{release}")));
+            quarantine(&["release", NEW_TAG]);
+            assert_eq!(quarantine(&["list"]), "");
+            assert_eq!(git(remote, &["rev-parse", "production^"]), tip);
         } else {
             assert_eq!(tip, release, "{log}");
             assert_eq!(main, release, "main not fast-forwarded: {log}");
