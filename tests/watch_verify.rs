@@ -34,8 +34,13 @@ fn watch(ex: &Example, mirror: &Path, port: u16, on_timeout: &str) -> Child {
 }
 
 fn event(severity: &str, reason: &str, rendered: &str) -> String {
+    event_from("production", severity, reason, rendered)
+}
+
+/// An event of kustomize-controller about the Kustomization `flux-system/<name>`.
+fn event_from(name: &str, severity: &str, reason: &str, rendered: &str) -> String {
     serde_json::json!({
-        "involvedObject": {"kind": "Kustomization", "namespace": "flux-system", "name": "production",
+        "involvedObject": {"kind": "Kustomization", "namespace": "flux-system", "name": name,
                            "apiVersion": "kustomize.toolkit.fluxcd.io/v1"},
         "severity": severity,
         "timestamp": "2026-11-22T14:00:00Z",
@@ -413,4 +418,55 @@ fn each_environment_of_a_commit_gets_its_own_verdict() {
             assert_eq!(main, *production_release, "main follows production: {log}");
         }
     }
+}
+
+/// Flux events for two environments of one rendered commit, each environment
+/// naming its own Kustomization: staging's failure reverts staging alone,
+/// production's success moves main.
+#[test]
+fn flux_events_are_matched_to_their_environment() {
+    let branches = ["staging=staging", "production=production"];
+    let Start { ex, base: _, mirror, good, _home } = first_render(&branches, &[]);
+    let remote = ex.remote.path();
+    let staging = release(&ex, "staging");
+    let production = release(&ex, "production");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let extra = [
+        "--listen",
+        &listen,
+        "--verify",
+        "flux-events",
+        "--verify-timeout",
+        "20s",
+        "--flux-kustomization",
+        "staging=flux-system/staging",
+        "--flux-kustomization",
+        "production=flux-system/production",
+    ];
+    let child = watch_once(&ex, &mirror, &branches, &extra, &[]);
+    let rendered = wait_for_new(remote, "rendered", &good);
+    let start = Instant::now();
+    // Production's success arrives first: it must not count for staging.
+    for (name, severity, reason) in [
+        ("production", "info", "ReconciliationSucceeded"),
+        ("staging", "error", "HealthCheckFailed"),
+    ] {
+        let body = event_from(name, severity, reason, &rendered);
+        loop {
+            let (status, _) = http(port, "POST", "/hooks/flux", &[], body.as_bytes());
+            if status == 202 {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "the listener never took events");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let log = finish(child);
+    assert_eq!(git(remote, &["rev-parse", "production"]), production, "{log}");
+    assert_eq!(git(remote, &["rev-parse", "main"]), production, "{log}");
+    assert_eq!(git(remote, &["rev-parse", "staging^"]), staging, "{log}");
+    let message = git(remote, &["log", "-1", "--format=%B", "staging"]);
+    assert!(message.contains(&format!("Reverts-Commit: {staging}")), "{message}");
+    assert!(message.contains("Failed-Object: Kustomization/flux-system/staging"), "{message}");
 }
