@@ -329,9 +329,9 @@ fn restore_target(
 }
 
 /// The source commit of `source_branch` that the rendered commit `commit`
-/// records; the first recorded source when it names no such branch (a commit
-/// rendered from one branch under another name); `None` for a commit that is
-/// not rendered.
+/// records; for a commit that records a single source under another branch
+/// name, that source; `None` for a commit that is not rendered, or that
+/// renders several branches but not this one.
 fn source_for(
     repo: &gix::Repository,
     commit: ObjectId,
@@ -340,7 +340,8 @@ fn source_for(
     let recorded = crate::daemon::publish::provenance(repo, commit)?;
     match recorded.source(source_branch) {
         Some(source) => Ok(Some(source)),
-        None => source_of(repo, commit),
+        None if recorded.sources.len() <= 1 => source_of(repo, commit),
+        None => Ok(None),
     }
 }
 
