@@ -592,7 +592,7 @@ fn a_push_whose_branch_or_tag_moved_is_rejected_and_changes_nothing() {
     ];
     for (meanwhile, tag, pushed) in cases {
         let fetched = fetch_branch(&remote, "main", &[]).unwrap();
-        let tip = fetched.tip.unwrap();
+        let tip = fetched.tip().unwrap();
         let contents = format!("a: {meanwhile}\n").into_bytes();
         let files = std::collections::BTreeMap::from([("extra.yaml".to_owned(), contents)]);
         let Published::Committed { commit, .. } =

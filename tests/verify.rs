@@ -350,6 +350,8 @@ fn manifest(tag: &str) -> String {
 /// A source branch with release c2 on top of production c1 (= main), and their rendered commits r1, r2.
 struct World {
     repo: TestRepo,
+    /// What commands get as `--repo`: the work tree's path, or a URL.
+    repo_arg: String,
     c1: String,
     c2: String,
     r1: String,
@@ -387,14 +389,14 @@ fn world() -> World {
     }
     let r2 = rendered.pop().unwrap();
     let r1 = rendered.pop().unwrap();
-    World { repo, c1, c2, r1, r2 }
+    let repo_arg = repo.path().to_str().unwrap().to_string();
+    World { repo, repo_arg, c1, c2, r1, r2 }
 }
 
 fn kiln(world: &World, api: &FakeApi, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(args)
-        .arg("--repo")
-        .arg(world.repo.path())
+        .args(["--repo", &world.repo_arg])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("KUBECONFIG", api.kubeconfig())
@@ -669,4 +671,40 @@ fn http_check_verdicts() {
             assert_eq!(first, format!("GET /healthz?rev={R2}&env=production HTTP/1.1"));
         }
     }
+}
+
+/// `kiln verify --act` and `kiln revert` on a remote given by URL: the branches
+/// are fetched, changed in a temporary copy and pushed back with leases.
+#[test]
+fn verify_and_revert_through_a_url() {
+    let mut w = world();
+    let bare = w.repo.bare_clone();
+    w.repo_arg = format!("file://{}", bare.path().display());
+    let api = FakeApi::start(
+        vec![vec![ks_ready(&w.r1), ks_progressing(&w.r1, &w.r2), ks_failed(&w.r1, &w.r2)]],
+        Duration::from_millis(40),
+    );
+    let (ok, out) = verify(&w, &api, "20s", "fail");
+    assert!(!ok && out.contains("pushed rendered, source to file://"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "main"]), w.c1, "main must not move");
+    let revert = bare.git(&["rev-parse", "source"]);
+    assert_eq!(bare.git(&["rev-parse", "source^"]), w.c2);
+    assert!(bare.git(&["show", "source:.kiln/quarantine.yaml"]).contains(T2));
+    assert_eq!(
+        bare.git(&["rev-parse", "rendered:production"]),
+        bare.git(&["rev-parse", &format!("{}:production", w.r1)])
+    );
+    // The local repository the remote came from is untouched.
+    assert_eq!(w.repo.tip("source").unwrap(), w.c2);
+    // A release that is production already is refused, and nothing is pushed.
+    let (ok, out) = kiln(&w, &api, &["revert", &w.c1, "--target-dir", "production"]);
+    assert!(!ok && out.contains("is production (main): refusing to revert it"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "source"]), revert);
+    // A revert by hand through the URL: committed in the copy and pushed.
+    let args = ["revert", &revert, "--target-dir", "production", "--reason", "smoke test failed"];
+    let (ok, out) = kiln(&w, &api, &args);
+    assert!(ok && out.contains("pushed source"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "source^"]), revert);
+    let message = bare.git(&["log", "-1", "--format=%B", "source"]);
+    assert!(message.contains("Failure-Reason: smoke test failed"), "{message}");
 }

@@ -705,13 +705,12 @@ fn message(template: &str, command: &str, env: Option<&str>, changes: &[Change])
 
 /// Opens the repository and reads the branch's tip and tree.
 fn open(common: &Common) -> Result<Branch> {
-    let remote = Remote::new(common.repo.clone());
-    let (repo, fetched, name) = if common.repo.starts_with("file://") || !remote.is_local() {
+    let (repo, fetched, name) = if edit::is_remote(&common.repo) {
         let name = common.branch.clone().ok_or_else(|| {
             anyhow!("{} is a remote repository: name the branch with --branch", common.repo)
         })?;
         let tags: Vec<&str> = common.release_tag.iter().map(String::as_str).collect();
-        let fetched = edit::fetch_branch(&remote, &name, &tags)?;
+        let fetched = edit::fetch_branch(&Remote::new(common.repo.clone()), &name, &tags)?;
         (fetched.repo.clone(), Some(fetched), name)
     } else {
         let repo = repo::open(Path::new(&common.repo))?;

@@ -5,13 +5,14 @@
 //! is committed there and pushed with a lease on the tip that was fetched.
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use kiln::daemon::edit::{Fetched, fetch_branch};
 use kiln::daemon::publish::Identity;
-use kiln::daemon::remote::{Pushed, Remote};
+use kiln::daemon::remote::Pushed;
 use kiln::daemon::repo::{branch_tip, commit_tree, open};
 use kiln::daemon::tree::GitTree;
 use kiln::quarantine::Quarantine;
 use kiln::revert::commit_quarantine;
+
+use super::revert::workspace;
 
 /// How many times a release whose push lost a race is made again from a fresh fetch.
 const ATTEMPTS: u32 = 3;
@@ -50,21 +51,12 @@ pub enum QuarantineCommand {
     },
 }
 
-/// The repository holding the branch: the local one, or a fetched copy of a remote's branch.
-fn repository(args: &QuarantineArgs) -> Result<(gix::Repository, Option<Fetched>)> {
-    let remote = Remote::new(args.repo.clone());
-    if args.repo.starts_with("file://") || !remote.is_local() {
-        let fetched = fetch_branch(&remote, &args.branch, &[])?;
-        return Ok((fetched.repo.clone(), Some(fetched)));
-    }
-    Ok((open(std::path::Path::new(&args.repo))?, None))
-}
-
 /// Runs `kiln quarantine`.
 pub fn cmd_quarantine(args: &QuarantineArgs) -> Result<()> {
     match &args.command {
         QuarantineCommand::List => {
-            let (repo, _fetched) = repository(args)?;
+            let (path, _fetched) = workspace(&args.repo, &[&args.branch])?;
+            let repo = open(&path)?;
             let tip = branch_tip(&repo, &args.branch)?
                 .with_context(|| format!("branch {} does not exist", args.branch))?;
             let record = Quarantine::load(&GitTree::at_tree(&repo, commit_tree(&repo, tip)?)?)?;
@@ -77,7 +69,8 @@ pub fn cmd_quarantine(args: &QuarantineArgs) -> Result<()> {
                 Identity { name: author_name.clone(), email: author_email.clone(), time: None };
             let message = format!("Release {tag} from quarantine\n");
             for attempt in 1..=ATTEMPTS {
-                let (repo, fetched) = repository(args)?;
+                let (path, fetched) = workspace(&args.repo, &[&args.branch])?;
+                let repo = open(&path)?;
                 let Some(commit) =
                     commit_quarantine(&repo, &args.branch, &author, &message, |q| q.release(tag))?
                 else {

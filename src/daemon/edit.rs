@@ -99,65 +99,113 @@ pub fn commit_and_move(
     Ok(commit)
 }
 
-/// One branch of a remote repository fetched into a bare repository of its own
+/// Branches of a remote repository fetched into a bare repository of its own
 /// in a temporary directory, which is removed when this is dropped.
 pub struct Fetched {
-    /// The bare copy; the branch is `refs/heads/<branch>` in it.
+    /// The bare copy; each branch is `refs/heads/<branch>` in it.
     pub repo: gix::Repository,
-    /// Where it came from and where [`Fetched::push`] sends it.
+    /// Where it came from and where pushes go.
     pub remote: Remote,
-    /// The remote branch's tip when fetched; `None` when the remote has no such branch.
-    pub tip: Option<ObjectId>,
-    branch: String,
-    _dir: tempfile::TempDir,
+    /// Each branch and its remote tip when fetched (`None`: the remote has no such branch).
+    tips: Vec<(String, Option<ObjectId>)>,
+    dir: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for Fetched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fetched")
             .field("remote", &self.remote.url)
-            .field("branch", &self.branch)
-            .field("tip", &self.tip)
+            .field("tips", &self.tips)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `--repo` text names a repository to fetch (a `file://`, `https://`
+/// or ssh URL) rather than a local one to edit in place.
+pub fn is_remote(repo: &str) -> bool {
+    repo.starts_with("file://") || !Remote::new(repo).is_local()
 }
 
 /// Fetches `branch` of `remote`, and the tags `tags` where the remote has them,
 /// into a new bare repository in a temporary directory.
 pub fn fetch_branch(remote: &Remote, branch: &str, tags: &[&str]) -> anyhow::Result<Fetched> {
+    fetch_branches(remote, &[branch], tags)
+}
+
+/// Fetches `branches` of `remote` (those it has), and the tags `tags` where it
+/// has them, into a new bare repository in a temporary directory.
+pub fn fetch_branches(
+    remote: &Remote,
+    branches: &[&str],
+    tags: &[&str],
+) -> anyhow::Result<Fetched> {
     let dir = tempfile::Builder::new()
         .prefix("kiln-edit-")
         .tempdir()
-        .context("creating a temporary directory for the remote's branch")?;
+        .context("creating a temporary directory for the remote's branches")?;
     gix::init_bare(dir.path())
         .with_context(|| format!("creating a repository in {}", dir.path().display()))?;
     let repo = super::repo::open(dir.path())?;
     let never = std::sync::atomic::AtomicBool::new(false);
-    let name = branch_ref(branch);
-    remote
-        .fetch(&repo, &[format!("+{name}:{name}")], &never)
-        .with_context(|| format!("fetching {branch} from {}", remote.url))?;
-    // One fetch per tag: the git CLI fails a whole fetch when one ref is missing.
+    // One fetch per ref: the git CLI fails a whole fetch when one ref is missing.
+    for branch in branches {
+        let name = branch_ref(branch);
+        remote
+            .fetch(&repo, &[format!("+{name}:{name}")], &never)
+            .with_context(|| format!("fetching {branch} from {}", remote.url))?;
+    }
     for tag in tags {
         let name = format!("refs/tags/{tag}");
         remote
             .fetch(&repo, &[format!("+{name}:{name}")], &never)
             .with_context(|| format!("fetching tag {tag} from {}", remote.url))?;
     }
-    let tip = branch_tip(&repo, branch)?;
-    Ok(Fetched { repo, remote: remote.clone(), tip, branch: branch.to_owned(), _dir: dir })
+    let tips = branches
+        .iter()
+        .map(|b| Ok((b.to_string(), branch_tip(&repo, b)?)))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Fetched { repo, remote: remote.clone(), tips, dir })
 }
 
 impl Fetched {
-    /// Pushes `commit` to the remote branch, if it still points where it did
-    /// when fetched, together with `tag` at `commit` when given, which must
-    /// not exist on the remote: both move, or neither.
+    /// The directory of the bare copy.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The remote tip, when fetched, of the first branch asked for.
+    pub fn tip(&self) -> Option<ObjectId> {
+        self.tips.first().and_then(|(_, tip)| *tip)
+    }
+
+    /// Pushes `commit` to the first branch asked for, if the remote branch
+    /// still points where it did when fetched, together with `tag` at
+    /// `commit` when given, which must not exist on the remote: both move, or neither.
     pub fn push(&self, commit: ObjectId, tag: Option<&str>) -> anyhow::Result<Pushed> {
-        let mut updates = vec![(branch_ref(&self.branch), self.tip, commit)];
+        let branch = self.tips.first().map_or("", |(b, _)| b.as_str());
+        let mut updates = vec![(branch_ref(branch), self.tip(), commit)];
         if let Some(tag) = tag {
             updates.push((format!("refs/tags/{tag}"), None, commit));
         }
         self.remote.push_refs(&self.repo, &updates)
+    }
+
+    /// Pushes every fetched branch that moved in the copy, in one atomic push
+    /// with a lease on each remote tip as fetched; the branches that moved.
+    pub fn push_moved(&self) -> anyhow::Result<(Pushed, Vec<String>)> {
+        let mut updates = vec![];
+        let mut moved = vec![];
+        for (branch, fetched) in &self.tips {
+            let Some(now) = branch_tip(&self.repo, branch)? else { continue };
+            if Some(now) != *fetched {
+                updates.push((branch_ref(branch), *fetched, now));
+                moved.push(branch.clone());
+            }
+        }
+        if updates.is_empty() {
+            return Ok((Pushed::Updated, moved));
+        }
+        Ok((self.remote.push_refs(&self.repo, &updates)?, moved))
     }
 }
 
