@@ -53,8 +53,11 @@ pub struct Context<'a> {
     pub target_branch: &'a str,
     /// The directory of the target branch with the rendered output.
     pub target_dir: &'a str,
-    /// The branch that names production (fast-forwarded on success).
-    pub main_branch: &'a str,
+    /// The branch that names production (fast-forwarded on success); `None`
+    /// for an environment other than production, whose failed release is undone
+    /// alone (not everything since production) and whose directory the next
+    /// render restores.
+    pub main_branch: Option<&'a str>,
     /// Author and committer of the commits made.
     pub author: &'a Identity,
 }
@@ -191,18 +194,24 @@ pub fn revert(
     objects: &[FailedObject],
 ) -> anyhow::Result<Reverted> {
     let repo = open(cx.repo)?;
-    let (release, rendered) = match source_of(&repo, failed)? {
+    let (release, rendered) = match source_for(&repo, failed, cx.source_branch)? {
         Some(source) => (source, Some(failed)),
-        None => (failed, find_rendered(&repo, cx.target_branch, failed)?),
+        None => (failed, find_rendered(&repo, cx.target_branch, cx.source_branch, failed)?),
     };
     let tip = branch_tip(&repo, cx.source_branch)?
         .with_context(|| format!("source branch {} does not exist", cx.source_branch))?;
     if !is_ancestor(&repo, release, tip)? {
         bail!("{release} is not on source branch {}", cx.source_branch);
     }
-    let production = branch_tip(&repo, cx.main_branch)?;
+    let production = match cx.main_branch {
+        Some(main) => branch_tip(&repo, main)?,
+        None => None,
+    };
     if production == Some(release) {
-        bail!("{release} is production ({}): refusing to revert it", cx.main_branch);
+        bail!(
+            "{release} is production ({}): refusing to revert it",
+            cx.main_branch.unwrap_or_default()
+        );
     }
     // Undo everything since production when production is behind the release;
     // otherwise (no production yet) undo the release commit alone.
@@ -291,7 +300,7 @@ fn restore_target(
     revert: ObjectId,
     revert_message: &str,
 ) -> anyhow::Result<Option<Published>> {
-    let Some(good) = find_rendered(repo, cx.target_branch, production)? else {
+    let Some(good) = find_rendered(repo, cx.target_branch, cx.source_branch, production)? else {
         return Ok(None);
     };
     let tree = GitTree::at_commit(repo, good)?;
@@ -319,10 +328,29 @@ fn restore_target(
     Ok(Some(publish(repo, &update)?))
 }
 
-/// The newest commit of `target_branch` (first parents) rendered from `source`.
+/// The source commit of `source_branch` that the rendered commit `commit`
+/// records; for a commit that records a single source under another branch
+/// name, that source; `None` for a commit that is not rendered, or that
+/// renders several branches but not this one.
+fn source_for(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    source_branch: &str,
+) -> anyhow::Result<Option<ObjectId>> {
+    let recorded = crate::daemon::publish::provenance(repo, commit)?;
+    match recorded.source(source_branch) {
+        Some(source) => Ok(Some(source)),
+        None if recorded.sources.len() <= 1 => source_of(repo, commit),
+        None => Ok(None),
+    }
+}
+
+/// The newest commit of `target_branch` (first parents) that rendered `source`
+/// of `source_branch` (a commit rendering several branches records each).
 fn find_rendered(
     repo: &gix::Repository,
     target_branch: &str,
+    source_branch: &str,
     source: ObjectId,
 ) -> anyhow::Result<Option<ObjectId>> {
     let Some(tip) = branch_tip(repo, target_branch)? else {
@@ -332,7 +360,7 @@ fn find_rendered(
         repo.rev_walk([tip]).first_parent_only().all().context("walking the target branch")?;
     for info in walk {
         let id = info.context("walking the target branch")?.id;
-        if source_of(repo, id)? == Some(source) {
+        if source_for(repo, id, source_branch)? == Some(source) {
             return Ok(Some(id));
         }
     }
@@ -474,7 +502,8 @@ pub enum Acted {
     },
     /// The deploy failed and the release was reverted.
     Reverted(Reverted),
-    /// A timeout that is configured to do nothing.
+    /// Nothing to do: a timeout configured to do nothing, or a success in an
+    /// environment that is not production.
     Nothing,
 }
 
@@ -489,11 +518,12 @@ pub fn act(
     use crate::verify::Action;
     match verdict.action(on_timeout) {
         Action::Promote => {
+            let Some(main) = cx.main_branch else { return Ok(Acted::Nothing) };
             let repo = open(cx.repo)?;
-            let source = source_of(&repo, rendered)?.with_context(|| {
+            let source = source_for(&repo, rendered, cx.source_branch)?.with_context(|| {
                 format!("rendered commit {rendered} has no {SOURCE_COMMIT_TRAILER} trailer")
             })?;
-            let how = promote(&repo, cx.main_branch, source, cx.author)?;
+            let how = promote(&repo, main, source, cx.author)?;
             Ok(Acted::Promoted { source, how })
         }
         Action::Revert => {

@@ -146,14 +146,14 @@ fn bad_inputs_are_clear_errors_and_write_nothing() {
     );
     repo.write(
         "apps/overlays/digest/kustomization.yaml",
-        "images:\n  - name: ghcr.io/acme/api\n    newTag: v1\n    digest: sha256:0123\n",
+        "images:\n  - name: 127.0.0.1:9/acme/api\n    newTag: v1\n    digest: sha256:0123\n",
     );
     let tip = repo.commit_all("more environments");
     let cases: &[(&[&str], &str)] = &[
         (&["promote", "set", "ghcr.io/acme/api", "latest"], "refusing to deploy the tag `latest`"),
         (
-            &["promote", "set", "ghcr.io/acme/api", "v2", "--env", "digest"],
-            "kustomization.yaml: images[0] sets ghcr.io/acme/api to digest sha256:0123, which wins over any tag",
+            &["promote", "set", "127.0.0.1:9/acme/api", "v2", "--env", "digest"],
+            "reading the manifest of 127.0.0.1:9/acme/api:v2",
         ),
         (&["promote", "set", "ghcr.io/acme/api", "bad tag!"], "is not a valid image tag"),
         (
@@ -416,4 +416,218 @@ fn commit_files_is_a_compare_and_swap_and_skips_empty_changes() {
     };
     assert_eq!(repo.tip("main").unwrap(), commit.to_string());
     assert_eq!(repo.git(&["diff", "--name-only", &second, "main"]), "extra.yaml");
+}
+
+#[test]
+fn update_writes_digests_and_passes_over_quarantined_tags() {
+    let Some(registry) = Registry::start() else { return };
+    let host = &registry.host;
+    let digests: Vec<String> = (0..4)
+        .map(|n| registry.push_image("team/api", &unique(n), &format!("api {n}"), OCI_MANIFEST))
+        .collect();
+    registry.push_image("team/api", "production", "api 0", OCI_MANIFEST);
+    let (old, new, banned) = (unique(1), unique(2), unique(3));
+    let (d1, d2) = (&digests[1], &digests[2]);
+    let repo = TestRepo::new();
+    let kustomization = format!(
+        "images:\n  - name: {host}/team/api\n    newTag: {old} # moves\n    digest: {d1}\n  - name: {host}/team/api-digest-only\n    newName: {host}/team/api\n    digest: \"{d1}\"\n"
+    );
+    let pods = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\nspec:\n  containers:\n    - name: tagged\n      image: {host}/team/api:{old}@{d1}\n    - name: digest\n      image: '{host}/team/api@{d1}'\n    - name: plain\n      image: {host}/team/api:{old}\n"
+    );
+    let release = format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: api\nspec:\n  values:\n    api:\n      tag: {old} # {{\"$imagepolicy\": \"flux-system:api:tag\"}}\n      digest: {d1} # {{\"$imagepolicy\": \"flux-system:api:digest\"}}\n    sidecar:\n      sha: {d1} # {{\"$imagepolicy\": \"flux-system:api:digest\"}}\n"
+    );
+    repo.write("apps/overlays/production/kustomization.yaml", &kustomization);
+    repo.write("apps/overlays/production/pods.yaml", &pods);
+    repo.write("apps/overlays/production/release.yaml", &release);
+    repo.write(
+        "clusters/production/policies.yaml",
+        &format!(
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata:\n  name: api\n  namespace: flux-system\nspec:\n  image: {host}/team/api\n---\napiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: api\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: api\n  filterTags:\n    pattern: '^v1\\.0\\.'\n  policy:\n    alphabetical:\n      order: asc\n"
+        ),
+    );
+    repo.write(
+        ".kiln/quarantine.yaml",
+        &format!("tags:\n- tag: {banned}\n  image: {host}/team/api\n  commit: abc\n  reason: deploy failed\n"),
+    );
+    let before = repo.commit_all("config");
+    let out =
+        run(&repo, &["promote", "update", "--env", "production", "--policy", "latest-unique"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.git(&["rev-parse", "main^"]), before);
+    // Every tag moves to the newest build that is not quarantined, every digest to that build's.
+    let cases = [
+        ("kustomization.yaml", kustomization.replace(&old, &new).replace(d1, d2)),
+        ("pods.yaml", pods.replace(&old, &new).replace(d1, d2)),
+        ("release.yaml", release.replace(&old, &new).replace(d1, d2)),
+    ];
+    for (file, want) in cases {
+        assert_eq!(
+            show(&repo, &format!("apps/overlays/production/{file}")),
+            want.trim_end(),
+            "{file}"
+        );
+    }
+    let trailers = repo.git(&["log", "-1", "--format=%(trailers:only,unfold)", "main"]);
+    assert!(
+        trailers.contains(&format!("Kiln-Image: {host}/team/api {old}@{d1} -> {new}@{d2}")),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains(&format!("Kiln-Image: {host}/team/api {d1} -> {new}@{d2}")),
+        "{trailers}"
+    );
+    // Again: nothing left to change.
+    let tip = repo.tip("main").unwrap();
+    let out =
+        run(&repo, &["promote", "update", "--env", "production", "--policy", "latest-unique"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.tip("main").unwrap(), tip);
+    // A quarantined tag is refused by set, and its digest never written.
+    let out = run(
+        &repo,
+        &["promote", "set", &format!("{host}/team/api"), &banned, "--env", "production"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("tag {banned} of {host}/team/api is quarantined")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.tip("main").unwrap(), tip);
+    // set writes the digest of the tag it is given.
+    let out = run(
+        &repo,
+        &["promote", "set", &format!("{host}/team/api"), &unique(0), "--env", "production"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pods_now = show(&repo, "apps/overlays/production/pods.yaml");
+    assert!(
+        pods_now.contains(&format!("image: {host}/team/api:{}@{}", unique(0), digests[0])),
+        "{pods_now}"
+    );
+    assert!(pods_now.contains(&format!("image: '{host}/team/api@{}'", digests[0])), "{pods_now}");
+}
+
+#[test]
+fn a_remote_branch_is_fetched_committed_and_pushed_with_a_lease() {
+    let repo = repo_with_overlays();
+    let bare = repo.bare_clone();
+    let url = format!("file://{}", bare.path().display());
+    let new = unique(42);
+    let dir = repo.path();
+    // A remote has no current branch.
+    let out = kiln(dir, &["promote", "set", "ghcr.io/acme/api", &new, "--repo", &url]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("name the branch with --branch"), "{}", stderr(&out));
+    let before = bare.git(&["rev-parse", "main"]);
+    let args = [
+        "promote",
+        "set",
+        "ghcr.io/acme/api",
+        &new,
+        "--env",
+        "development",
+        "--repo",
+        &url,
+        "--branch",
+        "main",
+        "--release-tag",
+        "v1.2.3",
+    ];
+    let out = kiln(dir, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tip = bare.git(&["rev-parse", "main"]);
+    assert_eq!(bare.git(&["rev-parse", "main^"]), before);
+    assert_eq!(bare.git(&["rev-parse", "v1.2.3^{commit}"]), tip);
+    assert!(
+        bare.git(&["show", "main:apps/overlays/development/kustomization.yaml"])
+            .contains(&format!("newTag: '{new}'"))
+    );
+    // The local repository the remote was cloned from is untouched.
+    assert_eq!(repo.tip("main").unwrap(), before);
+    // The release tag exists on the remote now: refused, nothing pushed.
+    let out = kiln(
+        dir,
+        &[
+            "promote",
+            "set",
+            "ghcr.io/acme/web",
+            &new,
+            "--repo",
+            &url,
+            "--branch",
+            "main",
+            "--release-tag",
+            "v1.2.3",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("release tag v1.2.3 already exists"), "{}", stderr(&out));
+    assert_eq!(bare.git(&["rev-parse", "main"]), tip);
+    // A missing branch is a clear error.
+    let out = kiln(
+        dir,
+        &["promote", "set", "ghcr.io/acme/web", &new, "--repo", &url, "--branch", "nope"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("branch nope does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_push_whose_branch_or_tag_moved_is_rejected_and_changes_nothing() {
+    use kiln::daemon::edit::{commit_files, fetch_branch};
+    use kiln::daemon::publish::Published;
+    use kiln::daemon::remote::{Pushed, Remote};
+    let repo = repo_with_overlays();
+    let bare = repo.bare_clone();
+    let remote = Remote::new(format!("file://{}", bare.path().display()));
+    let author = crate::util::kiln_identity();
+    // (what happens on the remote between fetch and push, tag pushed, pushed?)
+    let cases: [(&str, Option<&str>, bool); 3] = [
+        ("nothing", Some("v9.0.0"), true),
+        ("the branch moves", None, false),
+        ("the tag appears", Some("v9.1.0"), false),
+    ];
+    for (meanwhile, tag, pushed) in cases {
+        let fetched = fetch_branch(&remote, "main", &[]).unwrap();
+        let tip = fetched.tip().unwrap();
+        let contents = format!("a: {meanwhile}\n").into_bytes();
+        let files = std::collections::BTreeMap::from([("extra.yaml".to_owned(), contents)]);
+        let Published::Committed { commit, .. } =
+            commit_files(&fetched.repo, "main", tip, &files, &author, meanwhile).unwrap()
+        else {
+            panic!("{meanwhile}: no commit")
+        };
+        let remote_before = bare.git(&["rev-parse", "main"]);
+        match meanwhile {
+            "the branch moves" => {
+                repo.write("race.yaml", &format!("b: {}\n", remote_before.len()));
+                repo.commit_all("racing writer");
+                let path = bare.path().to_str().unwrap();
+                repo.git(&["push", "--quiet", "--force", path, "main:main"]);
+            }
+            "the tag appears" => {
+                bare.git(&["tag", tag.unwrap(), &remote_before]);
+            }
+            _ => {}
+        }
+        let remote_now = bare.git(&["rev-parse", "main"]);
+        let result = fetched.push(commit, tag).unwrap();
+        assert_eq!(result == Pushed::Updated, pushed, "{meanwhile}: {result:?}");
+        if pushed {
+            assert_eq!(bare.git(&["rev-parse", "main"]), commit.to_string(), "{meanwhile}");
+            assert_eq!(
+                bare.git(&["rev-parse", &format!("{}^{{commit}}", tag.unwrap())]),
+                commit.to_string()
+            );
+        } else {
+            assert_eq!(
+                bare.git(&["rev-parse", "main"]),
+                remote_now,
+                "{meanwhile}: the branch moved"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod diff;
 mod git_publish;
 mod git_tree;
 mod layouts;
+mod lease;
 mod promote;
 mod registry;
 mod sync;

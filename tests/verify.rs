@@ -350,6 +350,8 @@ fn manifest(tag: &str) -> String {
 /// A source branch with release c2 on top of production c1 (= main), and their rendered commits r1, r2.
 struct World {
     repo: TestRepo,
+    /// What commands get as `--repo`: the work tree's path, or a URL.
+    repo_arg: String,
     c1: String,
     c2: String,
     r1: String,
@@ -387,14 +389,14 @@ fn world() -> World {
     }
     let r2 = rendered.pop().unwrap();
     let r1 = rendered.pop().unwrap();
-    World { repo, c1, c2, r1, r2 }
+    let repo_arg = repo.path().to_str().unwrap().to_string();
+    World { repo, repo_arg, c1, c2, r1, r2 }
 }
 
 fn kiln(world: &World, api: &FakeApi, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(args)
-        .arg("--repo")
-        .arg(world.repo.path())
+        .args(["--repo", &world.repo_arg])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("KUBECONFIG", api.kubeconfig())
@@ -490,8 +492,32 @@ fn failed_deploy_is_reverted() {
     assert_eq!(policy.select(&record.exclude(&[T1, T2])).unwrap(), Some(T1));
     let (ok, out) = kiln(&w, &api, &["quarantine", "list", "--branch", "source"]);
     assert!(ok && out.contains(&format!("{IMAGE}:{T2}\t{}", w.c2)), "{out}");
+    // kiln promote update does not pick the quarantined tag again... (The
+    // work tree of `source` is brought up to the branch kiln moved.)
+    repo.git(&["reset", "--quiet", "--hard"]);
+    let update = [
+        "promote",
+        "update",
+        "--branch",
+        "source",
+        "--policy",
+        "latest-unique",
+        "--tag",
+        T1,
+        "--tag",
+        T2,
+    ];
+    let (ok, out) = kiln(&w, &api, &update);
+    assert!(ok && out.contains("nothing to change"), "{out}");
+    assert_eq!(repo.tip("source").unwrap(), revert);
+    let (ok, out) = kiln(&w, &api, &["promote", "set", IMAGE, T2, "--branch", "source"]);
+    assert!(!ok && out.contains("is quarantined"), "{out}");
     let (ok, out) = kiln(&w, &api, &["quarantine", "release", T2, "--branch", "source"]);
     assert!(ok, "{out}");
+    // ...until it is released.
+    let (ok, out) = kiln(&w, &api, &update);
+    assert!(ok, "{out}");
+    assert!(repo.git(&["show", "source:apps/web/deployment.yaml"]).contains(T2));
     let (ok, out) = kiln(&w, &api, &["quarantine", "list", "--branch", "source"]);
     assert!(ok && out.is_empty(), "{out}");
     let (ok, out) = kiln(&w, &api, &["quarantine", "release", T2, "--branch", "source"]);
@@ -577,4 +603,108 @@ fn revert_by_hand() {
     );
     assert_eq!(w.repo.git(&["show", "source:apps/web/deployment.yaml"]), manifest(T1).trim_end());
     assert_eq!(w.repo.tip("rendered").unwrap(), w.r2, "nothing to restore to");
+}
+
+/// A loopback HTTP server answering connection n with `answers[min(n, last)]`; records request lines.
+fn scripted_http(
+    answers: Vec<(u16, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            log.lock().unwrap().push(line.trim().to_string());
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let (status, body) = answers[n.min(answers.len() - 1)];
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (addr, seen)
+}
+
+/// What a scripted server answers, connection by connection (`None`: no server).
+type Answers = Option<Vec<(u16, &'static str)>>;
+
+/// `--verify http`: a URL polled until it answers 2xx, an error status that persists, no server.
+#[test]
+fn http_check_verdicts() {
+    use kiln::verify::http::verdict;
+    let free =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let cases: Vec<(Answers, &str)> = vec![
+        (Some(vec![(503, "starting"), (503, "starting"), (200, "ok")]), "success"),
+        (Some(vec![(500, "database migration failed")]), "failure: GET http://"),
+        (None, "timeout after 2s\n  pending: GET http://"),
+    ];
+    for (answers, want) in cases {
+        let (addr, seen) = match answers {
+            Some(answers) => {
+                let (addr, seen) = scripted_http(answers);
+                (addr, Some(seen))
+            }
+            None => (free.clone(), None),
+        };
+        let url = format!("http://{addr}/healthz?rev={{commit}}&env={{env}}");
+        let got = verdict(&url, R2, "production", Duration::from_secs(2)).to_string();
+        assert!(got.starts_with(want), "{want}: {got}");
+        if want.starts_with("failure") {
+            assert!(got.ends_with("answered HTTP 500: database migration failed"), "{got}");
+        }
+        if let Some(seen) = seen {
+            let first = seen.lock().unwrap()[0].clone();
+            assert_eq!(first, format!("GET /healthz?rev={R2}&env=production HTTP/1.1"));
+        }
+    }
+}
+
+/// `kiln verify --act` and `kiln revert` on a remote given by URL: the branches
+/// are fetched, changed in a temporary copy and pushed back with leases.
+#[test]
+fn verify_and_revert_through_a_url() {
+    let mut w = world();
+    let bare = w.repo.bare_clone();
+    w.repo_arg = format!("file://{}", bare.path().display());
+    let api = FakeApi::start(
+        vec![vec![ks_ready(&w.r1), ks_progressing(&w.r1, &w.r2), ks_failed(&w.r1, &w.r2)]],
+        Duration::from_millis(40),
+    );
+    let (ok, out) = verify(&w, &api, "20s", "fail");
+    assert!(!ok && out.contains("pushed rendered, source to file://"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "main"]), w.c1, "main must not move");
+    let revert = bare.git(&["rev-parse", "source"]);
+    assert_eq!(bare.git(&["rev-parse", "source^"]), w.c2);
+    assert!(bare.git(&["show", "source:.kiln/quarantine.yaml"]).contains(T2));
+    assert_eq!(
+        bare.git(&["rev-parse", "rendered:production"]),
+        bare.git(&["rev-parse", &format!("{}:production", w.r1)])
+    );
+    // The local repository the remote came from is untouched.
+    assert_eq!(w.repo.tip("source").unwrap(), w.c2);
+    // A release that is production already is refused, and nothing is pushed.
+    let (ok, out) = kiln(&w, &api, &["revert", &w.c1, "--target-dir", "production"]);
+    assert!(!ok && out.contains("is production (main): refusing to revert it"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "source"]), revert);
+    // A revert by hand through the URL: committed in the copy and pushed.
+    let args = ["revert", &revert, "--target-dir", "production", "--reason", "smoke test failed"];
+    let (ok, out) = kiln(&w, &api, &args);
+    assert!(ok && out.contains("pushed source"), "{out}");
+    assert_eq!(bare.git(&["rev-parse", "source^"]), revert);
+    let message = bare.git(&["log", "-1", "--format=%B", "source"]);
+    assert!(message.contains("Failure-Reason: smoke test failed"), "{message}");
 }

@@ -1,4 +1,8 @@
 //! A loopback Kubernetes API server that serves scripted objects the way kube-apiserver does: gets, lists, watch streams and 404 Status objects.
+//!
+//! Objects can be added while it runs ([`FakeApi::put`]): open watch streams
+//! poll for them and send them as `ADDED` events, the way a real watch sees an
+//! object created after its list.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -10,7 +14,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::Response;
-use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
 
 /// Where each kind lives: kind to plural.
@@ -24,16 +27,34 @@ const PLURALS: &[(&str, &str)] = &[
     ("Lease", "leases"),
 ];
 
-/// Groups served; anything else (here Helm's, as if helm-controller were not installed) is answered like a missing CRD.
+/// Groups served by [`FakeApi::start`]; anything else (here Helm's, as if
+/// helm-controller were not installed) is answered like a missing CRD.
 const INSTALLED: &[&str] =
     &["/apis/apps/v1", "/apis/batch/v1", "/apis/kustomize.toolkit.fluxcd.io/v1"];
+/// Groups served by [`FakeApi::cluster`]: Flux's Helm controller as well.
+const ALL_INSTALLED: &[&str] = &[
+    "/apis/apps/v1",
+    "/apis/batch/v1",
+    "/apis/kustomize.toolkit.fluxcd.io/v1",
+    "/apis/helm.toolkit.fluxcd.io/v2",
+];
 
 type Scripts = Arc<Mutex<HashMap<(String, String), Vec<Json>>>>;
+
+/// What the handler serves from.
+#[derive(Clone)]
+struct Shared {
+    scripts: Scripts,
+    step: Duration,
+    installed: &'static [&'static str],
+    resource_version: Arc<Mutex<u64>>,
+}
 
 /// The server; it stops when dropped.
 pub struct FakeApi {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    shared: Shared,
     dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
@@ -56,21 +77,25 @@ impl FakeApi {
     /// and gets return the first version; a watch then sends the others as
     /// `MODIFIED` events, `step` apart, and stays open.
     pub fn start(scripts: Vec<Vec<Json>>, step: Duration) -> FakeApi {
-        let mut map = HashMap::new();
-        let mut rv = 1000;
-        for versions in scripts {
-            let key = collection(&versions[0]);
-            let versions = versions
-                .into_iter()
-                .map(|mut v| {
-                    rv += 1;
-                    v["metadata"]["resourceVersion"] = json!(rv.to_string());
-                    v
-                })
-                .collect();
-            map.insert(key, versions);
-        }
-        let state: (Scripts, Duration) = (Arc::new(Mutex::new(map)), step);
+        FakeApi::serve(scripts, step, INSTALLED)
+    }
+
+    /// A cluster with every group kiln judges installed, Helm's too, and no objects yet.
+    pub fn cluster(step: Duration) -> FakeApi {
+        FakeApi::serve(vec![], step, ALL_INSTALLED)
+    }
+
+    fn serve(
+        scripts: Vec<Vec<Json>>,
+        step: Duration,
+        installed: &'static [&'static str],
+    ) -> FakeApi {
+        let shared = Shared {
+            scripts: Arc::new(Mutex::new(HashMap::new())),
+            step,
+            installed,
+            resource_version: Arc::new(Mutex::new(1000)),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -78,9 +103,28 @@ impl FakeApi {
             .unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = axum::Router::new().fallback(serve).with_state(state);
+        let app = axum::Router::new().fallback(serve).with_state(shared.clone());
         runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FakeApi { url, dir: tempfile::tempdir().unwrap(), _runtime: runtime }
+        let api = FakeApi { url, shared, dir: tempfile::tempdir().unwrap(), _runtime: runtime };
+        for versions in scripts {
+            api.put(versions);
+        }
+        api
+    }
+
+    /// Adds an object, or replaces it, as its successive versions.
+    pub fn put(&self, versions: Vec<Json>) {
+        let key = collection(&versions[0]);
+        let mut rv = self.shared.resource_version.lock().unwrap();
+        let versions = versions
+            .into_iter()
+            .map(|mut v| {
+                *rv += 1;
+                v["metadata"]["resourceVersion"] = json!(rv.to_string());
+                v
+            })
+            .collect();
+        self.shared.scripts.lock().unwrap().insert(key, versions);
     }
 
     /// A kubeconfig file pointing at this server.
@@ -97,7 +141,8 @@ impl FakeApi {
     }
 }
 
-fn write_kubeconfig(path: &Path, url: &str) {
+/// Writes a kubeconfig whose only context talks to `url` without credentials.
+pub fn write_kubeconfig(path: &Path, url: &str) {
     let text = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: loopback\n  cluster:\n    server: {url}\n\
          users:\n- name: tester\n  user: {{}}\ncontexts:\n- name: loopback\n  context:\n    cluster: loopback\n    \
@@ -129,7 +174,8 @@ fn decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-fn json_response(status: StatusCode, body: &Json) -> Response {
+/// A JSON response with `status`.
+pub fn json_response(status: StatusCode, body: &Json) -> Response {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
@@ -138,22 +184,31 @@ fn json_response(status: StatusCode, body: &Json) -> Response {
 }
 
 fn not_found(message: String, details: Json) -> Response {
+    failure(404, "NotFound", message, details)
+}
+
+/// A `Status` object for a failed request, as kube-apiserver writes it.
+pub fn failure(code: u16, reason: &str, message: String, details: Json) -> Response {
     json_response(
-        StatusCode::NOT_FOUND,
+        StatusCode::from_u16(code).unwrap(),
         &json!({
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
             "message": message,
-            "reason": "NotFound",
+            "reason": reason,
             "details": details,
-            "code": 404
+            "code": code
         }),
     )
 }
 
-async fn serve(State((scripts, step)): State<(Scripts, Duration)>, uri: Uri) -> Response {
+fn rv_of(object: &Json) -> u64 {
+    object["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap()
+}
+
+async fn serve(State(shared): State<Shared>, uri: Uri) -> Response {
     let path = uri.path().to_string();
     let query: HashMap<String, String> = uri
         .query()
@@ -162,23 +217,28 @@ async fn serve(State((scripts, step)): State<(Scripts, Duration)>, uri: Uri) -> 
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (decode(k), decode(v)))
         .collect();
-    if !INSTALLED.iter().any(|group| path.starts_with(&format!("{group}/"))) {
+    if !shared.installed.iter().any(|group| path.starts_with(&format!("{group}/"))) {
         return not_found("the server could not find the requested resource".into(), json!({}));
     }
-    let scripts = scripts.lock().unwrap().clone();
-    let plural = path.rsplit('/').next().unwrap_or("");
+    let scripts = shared.scripts.lock().unwrap().clone();
+    let plural = path.rsplit('/').next().unwrap_or("").to_string();
     if PLURALS.iter().any(|(_, p)| *p == plural) {
         // A collection: list or watch, narrowed by a metadata.name field selector.
-        let wanted = query.get("fieldSelector").and_then(|s| s.strip_prefix("metadata.name="));
-        let matching: Vec<&Vec<Json>> = scripts
-            .iter()
-            .filter(|((c, name), _)| *c == path && wanted.is_none_or(|w| w == name))
-            .map(|(_, v)| v)
-            .collect();
+        let wanted = query
+            .get("fieldSelector")
+            .and_then(|s| s.strip_prefix("metadata.name="))
+            .map(str::to_string);
+        let matching = move |scripts: &HashMap<(String, String), Vec<Json>>| -> Vec<Vec<Json>> {
+            scripts
+                .iter()
+                .filter(|((c, name), _)| *c == path && wanted.as_ref().is_none_or(|w| w == name))
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
         let watch = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
         if !watch {
-            let (api_version, kind) = kind_of(&path, plural);
-            let items: Vec<&Json> = matching.iter().map(|v| &v[0]).collect();
+            let (api_version, kind) = kind_of(uri.path(), &plural);
+            let items: Vec<Json> = matching(&scripts).into_iter().map(|v| v[0].clone()).collect();
             return json_response(
                 StatusCode::OK,
                 &json!({
@@ -190,26 +250,41 @@ async fn serve(State((scripts, step)): State<(Scripts, Duration)>, uri: Uri) -> 
             );
         }
         let since: u64 = query.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let lines: Vec<String> = matching
-            .iter()
-            .flat_map(|versions| versions.iter().skip(1))
-            .filter(|v| {
-                v["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().unwrap() > since
-            })
-            .map(|v| format!("{}\n", json!({ "type": "MODIFIED", "object": v })))
-            .collect();
-        let events = futures::stream::iter(lines)
-            .then(move |line| async move {
-                tokio::time::sleep(step).await;
-                Ok::<_, Infallible>(Bytes::from(line))
-            })
-            .chain(futures::stream::pending());
+        // The objects there at connection time were in the list: their first
+        // version is not an event. Later versions, and objects added later,
+        // are sent one per step, oldest first.
+        let sent: std::collections::HashSet<u64> =
+            matching(&scripts).iter().map(|versions| rv_of(&versions[0])).collect();
+        let (scripts, step) = (Arc::clone(&shared.scripts), shared.step);
+        let events = futures::stream::unfold(sent, move |mut sent| {
+            let scripts = Arc::clone(&scripts);
+            let matching = matching.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(step).await;
+                    let snapshot = scripts.lock().unwrap().clone();
+                    let next = matching(&snapshot)
+                        .into_iter()
+                        .flat_map(|versions| {
+                            versions.into_iter().enumerate().map(|(i, v)| (rv_of(&v), i == 0, v))
+                        })
+                        .filter(|(rv, ..)| *rv > since && !sent.contains(rv))
+                        .min_by_key(|(rv, ..)| *rv);
+                    if let Some((rv, first, object)) = next {
+                        sent.insert(rv);
+                        let kind = if first { "ADDED" } else { "MODIFIED" };
+                        let line = format!("{}\n", json!({ "type": kind, "object": object }));
+                        return Some((Ok::<_, Infallible>(Bytes::from(line)), sent));
+                    }
+                }
+            }
+        });
         return Response::builder()
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from_stream(events))
             .unwrap();
     }
-    let (parent, name) = path.rsplit_once('/').unwrap();
+    let (parent, name) = uri.path().rsplit_once('/').unwrap();
     match scripts.get(&(parent.to_string(), name.to_string())) {
         Some(versions) => json_response(StatusCode::OK, versions.last().unwrap()),
         None => {

@@ -27,8 +27,15 @@ fn the_watcher_manifests_render_and_their_config_runs() {
         .iter()
         .map(|o| format!("{}/{}", field(o, &["kind"]), field(o, &["metadata", "name"])))
         .collect();
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
-    for want in ["Namespace/kiln", "ServiceAccount/kiln", "Service/kiln", "Deployment/kiln"] {
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
+    for want in [
+        "Namespace/kiln",
+        "ServiceAccount/kiln",
+        "Service/kiln",
+        "Deployment/kiln",
+        "Role/kiln-leader-election",
+        "RoleBinding/kiln-leader-election",
+    ] {
         assert!(kinds.iter().any(|k| k == want), "{want} not in {kinds:?}");
     }
     let config_map = objects.iter().find(|o| field(o, &["kind"]) == "ConfigMap").unwrap();
@@ -49,6 +56,8 @@ fn the_watcher_manifests_render_and_their_config_runs() {
         panic!("no containers");
     };
     assert_eq!(field(&containers[0], &["image"]), "ghcr.io/acme/kiln:v0.1.0");
+    let args = containers[0].get_path(&["args"]).and_then(Value::as_seq).unwrap();
+    assert!(args.iter().any(|a| a.as_str() == Some("--lease=kiln/kiln-watch")), "{args:?}");
     for object in &objects {
         if field(object, &["kind"]) != "Namespace" {
             assert_eq!(field(object, &["metadata", "namespace"]), "kiln", "{object:?}");

@@ -10,18 +10,32 @@
 //! stands for the environment's name. Without `--env`, a command covers
 //! every YAML file of the branch except Helm chart templates (files under
 //! `templates/` next to a `Chart.yaml`), which are not YAML.
+//!
+//! `--repo` is a local repository, edited in place, or a URL (`file://`,
+//! `https://`, ssh): the branch is fetched into a temporary bare repository,
+//! committed there, and pushed with a lease on the tip that was fetched, so a
+//! branch that moved meanwhile rejects the push and the command starts over.
+//!
+//! A value that pins a digest next to its tag (a kustomize `images` entry's
+//! `digest`, `name:tag@sha256:…`, `name@sha256:…`, or a value with a Flux
+//! `:digest` marker) gets the digest the registry's `HEAD` of the manifest of
+//! the new tag answers, so the digest never keeps an old build running.
+//! Tags quarantined on the branch (`.kiln/quarantine.yaml`, after a failed
+//! deploy) are never chosen by `update` or `pin`, and refused by `set` and `stage`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use gix::ObjectId;
 use kiln::daemon::edit;
 use kiln::daemon::publish::{Identity, LostRace, Published};
 use kiln::daemon::registry::{Registries, Settings};
+use kiln::daemon::remote::{Pushed, Remote};
 use kiln::daemon::repo;
 use kiln::daemon::tree::GitTree;
+use kiln::quarantine::Quarantine;
 use promoter::Policy;
 use promoter::rewrite::{self, Edit, Field, ImageRef, PolicyRef};
 use promoter::tag::{Tag, UniqueTag};
@@ -66,6 +80,8 @@ pub enum PromoteCommand {
         #[arg(long)]
         env: Option<String>,
         #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
         common: Common,
     },
     /// Apply each image's policy (Flux markers and annotations) to the tags its registry lists.
@@ -102,6 +118,8 @@ pub enum PromoteCommand {
         #[arg(long = "image")]
         images: Vec<String>,
         #[command(flatten)]
+        registry: RegistryArgs,
+        #[command(flatten)]
         common: Common,
     },
     /// Replace environment tags (`app:production`) by the unique tag with the same digest.
@@ -119,10 +137,11 @@ pub enum PromoteCommand {
 /// Options every `kiln promote` command takes.
 #[derive(Debug, clap::Args)]
 pub struct Common {
-    /// The config repository (a local path; bare or with a work tree).
+    /// The config repository: a local path (bare or with a work tree), or a URL
+    /// (file://, https://, ssh) whose branch is fetched, committed and pushed with a lease.
     #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
-    /// The branch to change; default: the repository's current branch.
+    pub repo: String,
+    /// The branch to change; default: the local repository's current branch (required for a URL).
     #[arg(long)]
     pub branch: Option<String>,
     /// Print a unified diff of the change and write nothing.
@@ -175,6 +194,27 @@ struct Change {
     new: String,
 }
 
+/// A push to a remote repository lost its lease: the branch (or the release
+/// tag) moved after it was fetched. Nothing changed on the remote.
+#[derive(Debug)]
+struct PushRejected {
+    url: String,
+    branch: String,
+    reason: String,
+}
+
+impl std::fmt::Display for PushRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the push of branch {} to {} was rejected ({}): it moved since it was fetched",
+            self.branch, self.url, self.reason
+        )
+    }
+}
+
+impl std::error::Error for PushRejected {}
+
 /// A YAML file of the branch with the image values found in it.
 struct File {
     path: String,
@@ -188,6 +228,10 @@ struct Branch {
     name: String,
     tip: ObjectId,
     tree: GitTree,
+    /// The tags quarantined on the branch.
+    quarantine: Quarantine,
+    /// The temporary copy of a remote repository's branch, pushed after the commit.
+    fetched: Option<edit::Fetched>,
 }
 
 /// Runs `kiln promote`. When the branch moves between the read and the
@@ -197,7 +241,11 @@ pub fn cmd_promote(args: &PromoteArgs) -> Result<()> {
     let mut attempt = 1;
     loop {
         match promote_once(args) {
-            Err(e) if attempt < 3 && e.downcast_ref::<LostRace>().is_some() => {
+            Err(e)
+                if attempt < 3
+                    && (e.downcast_ref::<LostRace>().is_some()
+                        || e.downcast_ref::<PushRejected>().is_some()) =>
+            {
                 eprintln!("{e:#}; starting over from the new tip");
                 attempt += 1;
             }
@@ -208,14 +256,16 @@ pub fn cmd_promote(args: &PromoteArgs) -> Result<()> {
 
 fn promote_once(args: &PromoteArgs) -> Result<()> {
     match &args.command {
-        PromoteCommand::Set { image, tag, env, common } => {
+        PromoteCommand::Set { image, tag, env, registry, common } => {
             check_tag(tag)?;
             let branch = open(common)?;
             let files = load(&branch, scope(common, env.as_deref(), &branch)?.as_deref())?;
-            let changes = run(common, &branch, &files, "set", env.as_deref(), |_, r| {
-                Ok((r.image.as_deref() == Some(image.as_str()))
-                    .then(|| (image.clone(), tag.clone())))
-            })?;
+            let mut registries = registry.registries();
+            let changes =
+                run(common, &branch, &files, &mut registries, "set", env.as_deref(), |_, r| {
+                    Ok((r.image.as_deref() == Some(image.as_str()))
+                        .then(|| (image.clone(), tag.clone())))
+                })?;
             if changes.is_none() {
                 let place = env.as_ref().map_or(String::new(), |e| format!(" in environment {e}"));
                 bail!("no file of branch {} references image {image}{place}", branch.name);
@@ -245,8 +295,11 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
             } else {
                 (!tags.is_empty()).then(|| tags.clone())
             };
+            // Tags are listed once per image; the same registries answer digests in `run`.
+            let mut lister = registry.registries();
             let mut registries = registry.registries();
-            run(common, &branch, &files, "update", env.as_deref(), |file, r| {
+            let quarantine = branch.quarantine.clone();
+            run(common, &branch, &files, &mut registries, "update", env.as_deref(), |file, r| {
                 let (policy, image) = match &r.policy {
                     Some(PolicyRef::ImagePolicy(name)) => {
                         let p = policies.get(name).with_context(|| {
@@ -272,21 +325,22 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
                 if !images.is_empty() && !images.contains(&image) {
                     return Ok(None);
                 }
-                if !matches!(r.field, Field::Tag | Field::Image) {
+                if r.field == Field::Name {
                     return Ok(None);
                 }
                 let list = match &given {
                     Some(list) => list.clone(),
-                    None => registries.tags(&image)?,
+                    None => lister.tags(&image)?,
                 };
-                let winner = policy.select(&list).with_context(|| {
+                let candidates = quarantine.exclude(&list);
+                let winner = policy.select(&candidates).with_context(|| {
                     format!("{}: applying policy `{policy}` to {image}", file.path)
                 })?;
                 Ok(winner.map(|w| (image.clone(), w.to_owned())))
             })?;
             Ok(())
         }
-        PromoteCommand::Stage { from, to, images, common } => {
+        PromoteCommand::Stage { from, to, images, registry, common } => {
             let branch = open(common)?;
             let source = load(&branch, scope(common, Some(from), &branch)?.as_deref())?;
             let running = unique_tags(&source, from)?;
@@ -297,7 +351,8 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
             }
             let target = load(&branch, scope(common, Some(to), &branch)?.as_deref())?;
             let label = format!("{from} -> {to}");
-            run(common, &branch, &target, "stage", Some(&label), |_, r| {
+            let mut registries = registry.registries();
+            run(common, &branch, &target, &mut registries, "stage", Some(&label), |_, r| {
                 let Some(image) = &r.image else { return Ok(None) };
                 if !images.is_empty() && !images.contains(image) {
                     return Ok(None);
@@ -309,9 +364,11 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
         PromoteCommand::Pin { env, registry, common } => {
             let branch = open(common)?;
             let files = load(&branch, scope(common, env.as_deref(), &branch)?.as_deref())?;
+            let mut lister = registry.registries();
             let mut registries = registry.registries();
             let mut pinned: HashMap<(String, String), String> = HashMap::new();
-            run(common, &branch, &files, "pin", env.as_deref(), |_, r| {
+            let quarantine = branch.quarantine.clone();
+            run(common, &branch, &files, &mut registries, "pin", env.as_deref(), |_, r| {
                 let (Some(image), Some(old)) = (&r.image, old_tag(r)) else { return Ok(None) };
                 if Tag::parse(&old).kind() != "environment"
                     || !matches!(r.field, Field::Tag | Field::Image)
@@ -322,7 +379,7 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
                 if let Some(tag) = pinned.get(&key) {
                     return Ok(Some((image.clone(), tag.clone())));
                 }
-                let tag = pin(&mut registries, image, &old)?;
+                let tag = pin(&mut lister, &quarantine, image, &old)?;
                 pinned.insert(key, tag.clone());
                 Ok(Some((image.clone(), tag)))
             })?;
@@ -331,11 +388,21 @@ fn promote_once(args: &PromoteArgs) -> Result<()> {
     }
 }
 
-/// The unique tag whose manifest digest equals that of `image:env_tag`, newest first.
-fn pin(registries: &mut Registries, image: &str, env_tag: &str) -> Result<String> {
+/// The unique tag whose manifest digest equals that of `image:env_tag`, newest
+/// first, passing over quarantined tags.
+fn pin(
+    registries: &mut Registries,
+    quarantine: &Quarantine,
+    image: &str,
+    env_tag: &str,
+) -> Result<String> {
     let wanted = registries.manifest(image, env_tag)?.digest;
-    let mut unique: Vec<UniqueTag> =
-        registries.tags(image)?.iter().filter_map(|t| t.parse::<UniqueTag>().ok()).collect();
+    let listed = registries.tags(image)?;
+    let mut unique: Vec<UniqueTag> = quarantine
+        .exclude(&listed)
+        .into_iter()
+        .filter_map(|t| t.parse::<UniqueTag>().ok())
+        .collect();
     unique.sort_by(|a, b| b.cmp(a));
     for (n, tag) in unique.iter().enumerate() {
         if n >= MAX_PIN_LOOKUPS {
@@ -407,10 +474,16 @@ fn check_tag(tag: &str) -> Result<()> {
 
 /// Decides the image and new tag of each value, applies the edits and prints or commits them.
 /// `None` when no value changes.
+///
+/// A value pinned to a digest (a whole reference with `@digest`, or a tag with
+/// a `digest` beside it in the same mapping) gets the digest of the new tag
+/// from `registries`; a digest value on its own (a `:digest` marker, a
+/// kustomize entry with only `digest`) gets the digest of the tag decided for it.
 fn run(
     common: &Common,
     branch: &Branch,
     files: &[File],
+    registries: &mut Registries,
     command: &str,
     env: Option<&str>,
     mut decide: impl FnMut(&File, &ImageRef) -> Result<Option<(String, String)>>,
@@ -420,33 +493,81 @@ fn run(
             .with_context(|| format!("reading the message template {}", path.display()))?,
         None => DEFAULT_TEMPLATE.to_owned(),
     };
+    let mut digests: HashMap<(String, String), String> = HashMap::new();
+    let mut digest_of = |image: &str, tag: &str| -> Result<String> {
+        let key = (image.to_owned(), tag.to_owned());
+        if let Some(d) = digests.get(&key) {
+            return Ok(d.clone());
+        }
+        let digest = registries.manifest(image, tag)?.digest;
+        digests.insert(key, digest.clone());
+        Ok(digest)
+    };
     let mut changes = Vec::new();
     let mut written: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut matched = false;
     for file in files {
         let mut edits = Vec::new();
         for r in &file.refs {
+            // A digest beside a tag moves with the tag.
+            if r.field == Field::Digest && sibling(file, r, Field::Tag).is_some() {
+                continue;
+            }
             let Some((image, new)) = decide(file, r)? else { continue };
             matched = true;
             check_tag(&new).with_context(|| format!("{}: new tag for {image}", file.path))?;
-            let old = old_tag(r).unwrap_or_default();
-            if old == new {
-                continue;
-            }
-            let value = match r.field {
-                Field::Tag => new.clone(),
-                Field::Image => format!("{}:{new}", rewrite::split_reference(&r.value).0),
-                Field::Name | Field::Digest => continue,
-            };
-            if let Some(digest) = pinned_digest(file, r) {
+            if let Some(entry) = branch.quarantine.entries.iter().find(|e| e.tag == new) {
                 bail!(
-                    "{}: {} sets {image} to digest {digest}, which wins over any tag: remove it before moving the tag to {new}",
+                    "{}: tag {new} of {image} is quarantined (the release of {} failed: {}); `kiln quarantine release {new}` allows it again",
                     file.path,
-                    r.path.rsplit_once('.').map_or("", |(parent, _)| parent)
+                    entry.commit,
+                    entry.reason
                 );
             }
-            edits.push(Edit { span: r.span.clone(), value });
-            changes.push(Change { file: file.path.clone(), image, old, new });
+            let before = edits.len();
+            let (old, new_label) = match r.field {
+                Field::Name => continue,
+                Field::Tag => {
+                    let pinned = sibling(file, r, Field::Digest);
+                    let digest = pinned.map(|_| digest_of(&image, &new)).transpose()?;
+                    if r.value != new {
+                        edits.push(Edit { span: r.span.clone(), value: new.clone() });
+                    }
+                    if let (Some(p), Some(d)) = (pinned, &digest) {
+                        if p.value != *d {
+                            edits.push(Edit { span: p.span.clone(), value: d.clone() });
+                        }
+                    }
+                    (
+                        label(Some(&r.value), pinned.map(|p| p.value.as_str())),
+                        label(Some(&new), digest.as_deref()),
+                    )
+                }
+                Field::Image => {
+                    let (name, old_tag, old_digest) = rewrite::split_reference(&r.value);
+                    let digest = old_digest.map(|_| digest_of(&image, &new)).transpose()?;
+                    // `name@digest` stays a digest reference; a tag is added only where one was.
+                    let value = match (old_tag, &digest) {
+                        (None, Some(d)) => format!("{name}@{d}"),
+                        (Some(_), Some(d)) => format!("{name}:{new}@{d}"),
+                        (_, None) => format!("{name}:{new}"),
+                    };
+                    if value != r.value {
+                        edits.push(Edit { span: r.span.clone(), value });
+                    }
+                    (label(old_tag, old_digest), label(Some(&new), digest.as_deref()))
+                }
+                Field::Digest => {
+                    let digest = digest_of(&image, &new)?;
+                    if r.value != digest {
+                        edits.push(Edit { span: r.span.clone(), value: digest.clone() });
+                    }
+                    (label(None, Some(&r.value)), label(Some(&new), Some(&digest)))
+                }
+            };
+            if edits.len() > before {
+                changes.push(Change { file: file.path.clone(), image, old, new: new_label });
+            }
         }
         if !edits.is_empty() {
             let text = rewrite::apply(&file.text, &edits)
@@ -474,7 +595,10 @@ fn run(
         written.into_iter().map(|(path, (_, new))| (path, new.into_bytes())).collect();
     // A branch checked out in a work tree: its changed files must be clean,
     // and are brought up to the new commit afterwards.
-    let workdir = edit::checked_out(&branch.repo, &branch.name)?;
+    let workdir = match &branch.fetched {
+        Some(_) => None,
+        None => edit::checked_out(&branch.repo, &branch.name)?,
+    };
     let paths: Vec<&str> = contents.keys().map(String::as_str).collect();
     if let Some(dir) = &workdir {
         edit::check_clean(dir, &paths)?;
@@ -489,6 +613,20 @@ fn run(
     {
         Published::Unchanged => println!("branch {}: nothing to change", branch.name),
         Published::Committed { commit, .. } => {
+            if let Some(fetched) = &branch.fetched {
+                let pushed =
+                    fetched.push(commit, common.release_tag.as_deref()).with_context(|| {
+                        format!("pushing branch {} to {}", branch.name, common.repo)
+                    })?;
+                if let Pushed::Rejected { reason } = pushed {
+                    return Err(PushRejected {
+                        url: common.repo.clone(),
+                        branch: branch.name.clone(),
+                        reason,
+                    }
+                    .into());
+                }
+            }
             println!(
                 "branch {}: committed {commit} ({} value(s) in {} file(s))",
                 branch.name,
@@ -500,7 +638,10 @@ fn run(
                     .with_context(|| format!("updating the work tree {}", dir.display()))?;
             }
             if let Some(tag) = &common.release_tag {
-                edit::create_tag(&branch.repo, tag, commit)?;
+                // A remote's tag was pushed with the branch; a local one is made here.
+                if branch.fetched.is_none() {
+                    edit::create_tag(&branch.repo, tag, commit)?;
+                }
                 println!("created release tag {tag} at {commit}");
             }
         }
@@ -508,19 +649,26 @@ fn run(
     Ok(Some(changes))
 }
 
-/// The digest set next to a tag value (a kustomize `images` entry's
-/// `digest`, a values map's `digest`), which would keep the old build running.
-fn pinned_digest<'f>(file: &'f File, tag: &ImageRef) -> Option<&'f str> {
+/// How a change shows a tag and digest: `tag`, `tag@digest` or `digest`.
+fn label(tag: Option<&str>, digest: Option<&str>) -> String {
+    match (tag, digest) {
+        (Some(t), Some(d)) => format!("{t}@{d}"),
+        (Some(t), None) => t.to_owned(),
+        (None, Some(d)) => d.to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The value of kind `field` in the same mapping as `value` (a kustomize
+/// `images` entry's `newTag` and `digest`, a values map's `tag` and `digest`).
+fn sibling<'f>(file: &'f File, value: &ImageRef, field: Field) -> Option<&'f ImageRef> {
     let parent = |path: &str| path.rsplit_once('.').map_or(String::new(), |(p, _)| p.to_owned());
-    file.refs
-        .iter()
-        .find(|d| {
-            d.field == Field::Digest
-                && d.document == tag.document
-                && !d.value.is_empty()
-                && parent(&d.path) == parent(&tag.path)
-        })
-        .map(|d| d.value.as_str())
+    file.refs.iter().find(|d| {
+        d.field == field
+            && d.document == value.document
+            && !d.value.is_empty()
+            && parent(&d.path) == parent(&value.path)
+    })
 }
 
 /// Refuses a malformed release tag, or one that exists already.
@@ -557,30 +705,39 @@ fn message(template: &str, command: &str, env: Option<&str>, changes: &[Change])
 
 /// Opens the repository and reads the branch's tip and tree.
 fn open(common: &Common) -> Result<Branch> {
-    let repo = repo::open(&common.repo)?;
+    let (repo, fetched, name) = if edit::is_remote(&common.repo) {
+        let name = common.branch.clone().ok_or_else(|| {
+            anyhow!("{} is a remote repository: name the branch with --branch", common.repo)
+        })?;
+        let tags: Vec<&str> = common.release_tag.iter().map(String::as_str).collect();
+        let fetched = edit::fetch_branch(&Remote::new(common.repo.clone()), &name, &tags)?;
+        (fetched.repo.clone(), Some(fetched), name)
+    } else {
+        let repo = repo::open(Path::new(&common.repo))?;
+        let name = match &common.branch {
+            Some(b) => b.clone(),
+            None => current_branch(&repo)?,
+        };
+        (repo, None, name)
+    };
     if let Some(tag) = &common.release_tag {
         check_release_tag(&repo, tag)?;
     }
-    let name = match &common.branch {
-        Some(b) => b.clone(),
-        None => {
-            let head = repo.head_name().context("reading HEAD")?;
-            let head =
-                head.ok_or_else(|| anyhow!("HEAD is detached: name the branch with --branch"))?;
-            head.as_bstr().to_string().strip_prefix("refs/heads/").map(str::to_owned).ok_or_else(
-                || {
-                    anyhow!(
-                        "HEAD points to {}, not a branch: name one with --branch",
-                        head.as_bstr()
-                    )
-                },
-            )?
-        }
-    };
     let tip = repo::branch_tip(&repo, &name)?
-        .ok_or_else(|| anyhow!("branch {name} does not exist in {}", common.repo.display()))?;
+        .ok_or_else(|| anyhow!("branch {name} does not exist in {}", common.repo))?;
     let tree = GitTree::at_commit(&repo, tip)?;
-    Ok(Branch { repo, name, tip, tree })
+    let quarantine = Quarantine::load(&tree)
+        .with_context(|| format!("reading the quarantine of branch {name}"))?;
+    Ok(Branch { repo, name, tip, tree, quarantine, fetched })
+}
+
+/// The branch HEAD names.
+fn current_branch(repo: &gix::Repository) -> Result<String> {
+    let head = repo.head_name().context("reading HEAD")?;
+    let head = head.ok_or_else(|| anyhow!("HEAD is detached: name the branch with --branch"))?;
+    head.as_bstr().to_string().strip_prefix("refs/heads/").map(str::to_owned).ok_or_else(|| {
+        anyhow!("HEAD points to {}, not a branch: name one with --branch", head.as_bstr())
+    })
 }
 
 /// The directory of environment `env`, checked to exist; `None` without an environment.

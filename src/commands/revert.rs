@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use kiln::daemon::edit::{Fetched, fetch_branches, is_remote};
 use kiln::daemon::publish::{Identity, Published};
+use kiln::daemon::remote::{Pushed, Remote};
 use kiln::revert::{Context, Reverted, revert};
 use kiln::verify::FailedObject;
 
@@ -15,9 +17,11 @@ use kiln::verify::FailedObject;
 pub struct RevertArgs {
     /// The rendered commit whose deploy failed, or the source commit to revert.
     pub commit: String,
-    /// The repository (a local path; bare or with a work tree).
+    /// The repository: a local path (bare or with a work tree), or a URL
+    /// (file://, https://, ssh) whose branches are fetched, changed and pushed
+    /// back atomically with leases.
     #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
+    pub repo: String,
     /// Why the release is reverted.
     #[arg(long, default_value = "reverted by hand")]
     pub reason: String,
@@ -46,7 +50,9 @@ pub struct RevertArgs {
 
 /// Runs `kiln revert`.
 pub fn cmd_revert(args: &RevertArgs) -> Result<()> {
-    let repo = kiln::daemon::repo::open(&args.repo)?;
+    let branches = [args.source_branch.as_str(), &args.target_branch, &args.main_branch];
+    let (path, fetched) = workspace(&args.repo, &branches)?;
+    let repo = kiln::daemon::repo::open(&path)?;
     let commit = kiln::revert::resolve(&repo, &args.commit)?;
     let objects: Vec<FailedObject> = args
         .failed_objects
@@ -70,17 +76,45 @@ pub fn cmd_revert(args: &RevertArgs) -> Result<()> {
     let author =
         Identity { name: args.author_name.clone(), email: args.author_email.clone(), time: None };
     let cx = Context {
-        repo: &args.repo,
+        repo: &path,
         source_branch: &args.source_branch,
         target_branch: &args.target_branch,
         target_dir: &args.target_dir,
-        main_branch: &args.main_branch,
+        main_branch: Some(&args.main_branch),
         author: &author,
     };
     let reverted = revert(&cx, commit, &args.reason, &objects)
         .with_context(|| format!("reverting {}", args.commit))?;
+    push_back(fetched.as_ref(), &args.repo)?;
     report(&reverted);
     Ok(())
+}
+
+/// Where a command changes branches: the local repository `repo`, or a
+/// temporary copy of a remote's `branches` (those it has).
+pub fn workspace(repo: &str, branches: &[&str]) -> Result<(PathBuf, Option<Fetched>)> {
+    if is_remote(repo) {
+        let fetched = fetch_branches(&Remote::new(repo), branches, &[])?;
+        return Ok((fetched.path().to_path_buf(), Some(fetched)));
+    }
+    Ok((PathBuf::from(repo), None))
+}
+
+/// Pushes the branches a command moved in a remote's copy, all or none.
+pub fn push_back(fetched: Option<&Fetched>, url: &str) -> Result<()> {
+    let Some(fetched) = fetched else { return Ok(()) };
+    match fetched.push_moved()? {
+        (Pushed::Updated, moved) => {
+            if !moved.is_empty() {
+                println!("pushed {} to {url}", moved.join(", "));
+            }
+            Ok(())
+        }
+        (Pushed::Rejected { reason }, moved) => bail!(
+            "pushing {} to {url} was rejected ({reason}): a branch moved meanwhile and nothing was changed there; run the command again",
+            moved.join(", ")
+        ),
+    }
 }
 
 /// Prints what a revert did.

@@ -1,7 +1,5 @@
 //! `kiln verify`: judge the deploy of one rendered commit, once, and optionally act on the verdict.
 
-use std::path::PathBuf;
-
 use anyhow::{Context as _, Result};
 use kiln::daemon::publish::Identity;
 use kiln::revert::{Acted, Context, act};
@@ -14,6 +12,8 @@ pub enum VerifyBy {
     Kube,
     /// Run `--check-command`.
     Command,
+    /// Poll `--check-url` until it answers 2xx.
+    Http,
 }
 
 /// Decide whether the deploy of a rendered commit succeeded: exit 0 on
@@ -21,9 +21,11 @@ pub enum VerifyBy {
 /// fast-forwarding the production branch, or revert a failed release.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The repository (a local path; bare or with a work tree).
+    /// The repository: a local path (bare or with a work tree), or a URL
+    /// (file://, https://, ssh) whose branches are fetched and, with `--act`,
+    /// pushed back atomically with leases.
     #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
+    pub repo: String,
     /// The rendered commit (on the target branch) whose deploy is judged.
     #[arg(long)]
     pub commit: String,
@@ -45,6 +47,10 @@ pub struct VerifyArgs {
     /// The command for `--verify command`, run by `sh -c` with KILN_COMMIT and KILN_ENV set.
     #[arg(long)]
     pub check_command: Option<String>,
+    /// The URL for `--verify http`, polled until it answers 2xx; `{commit}` and
+    /// `{env}` stand for the rendered commit and the environment.
+    #[arg(long)]
+    pub check_url: Option<String>,
     /// How long to wait, e.g. `10m`, `90s`.
     #[arg(long = "verify-timeout", default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
@@ -73,7 +79,9 @@ pub struct VerifyArgs {
 
 /// Runs `kiln verify`; `Ok(false)` means the deploy did not succeed.
 pub fn cmd_verify(args: &VerifyArgs) -> Result<bool> {
-    let repo = kiln::daemon::repo::open(&args.repo)?;
+    let branches = [args.target_branch.as_str(), &args.source_branch, &args.main_branch];
+    let (path, fetched) = super::revert::workspace(&args.repo, &branches)?;
+    let repo = kiln::daemon::repo::open(&path)?;
     let rendered = kiln::revert::resolve(&repo, &args.commit)?;
     let env = args.env.clone().unwrap_or_default();
     let target_dir = args
@@ -89,9 +97,12 @@ pub fn cmd_verify(args: &VerifyArgs) -> Result<bool> {
         VerifyBy::Command => Method::Command(
             args.check_command.clone().context("--verify command needs --check-command")?,
         ),
+        VerifyBy::Http => {
+            Method::Http(args.check_url.clone().context("--verify http needs --check-url")?)
+        }
     };
     let request = Request {
-        repo: &args.repo,
+        repo: &path,
         rendered,
         target_dir: &target_dir,
         env: &env,
@@ -111,14 +122,16 @@ pub fn cmd_verify(args: &VerifyArgs) -> Result<bool> {
             time: None,
         };
         let cx = Context {
-            repo: &args.repo,
+            repo: &path,
             source_branch: &args.source_branch,
             target_branch: &args.target_branch,
             target_dir: &target_dir,
-            main_branch: &args.main_branch,
+            main_branch: Some(&args.main_branch),
             author: &author,
         };
-        match act(&cx, rendered, &verdict, args.on_timeout)? {
+        let acted = act(&cx, rendered, &verdict, args.on_timeout)?;
+        super::revert::push_back(fetched.as_ref(), &args.repo)?;
+        match acted {
             Acted::Promoted { source, how } => {
                 println!("{}: production is {source} ({how:?})", args.main_branch)
             }

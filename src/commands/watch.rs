@@ -1,5 +1,6 @@
 //! `kiln watch`: render source branches into a target branch continuously, with webhooks, metrics and status.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use kiln::daemon::http::{Hooks, router_with};
+use kiln::daemon::lease::{Elector, Role};
 use kiln::daemon::metrics::Metrics;
 use kiln::daemon::publish::Identity;
 use kiln::daemon::remote::Remote;
@@ -112,6 +114,16 @@ pub struct WatchArgs {
     /// How long to wait for a verdict, e.g. 10m, 90s.
     #[arg(long, default_value = "10m", value_parser = kiln::verify::parse_duration)]
     pub verify_timeout: Duration,
+    /// The timeout of one environment (source branch), `ENV=DURATION`, e.g.
+    /// `staging=2m` (repeatable); the others wait `--verify-timeout`.
+    #[arg(long = "env-timeout")]
+    pub env_timeouts: Vec<String>,
+    /// The source branch whose successful deploys fast-forward `--main-branch`
+    /// (default: the only watched branch, else `production`). Every branch of
+    /// a rendered commit is judged on its own; a failure reverts that branch's
+    /// release alone, and a success elsewhere moves nothing.
+    #[arg(long)]
+    pub main_follows: Option<String>,
     /// What a verification timeout counts as.
     #[arg(long, value_enum, default_value = "fail")]
     pub on_timeout: OnTimeout,
@@ -124,7 +136,8 @@ pub struct WatchArgs {
     pub flux_hmac_key_env: Option<String>,
     /// A Flux Kustomization (`namespace/name`) that applies the target branch
     /// (repeatable): `kube` waits for its `lastAppliedRevision`, `flux-events`
-    /// for a success event from each (default: from any).
+    /// for a success event from each (default: from any). `ENV=namespace/name`
+    /// names it for one environment (source branch) only.
     #[arg(long = "flux-kustomization")]
     pub flux_kustomizations: Vec<String>,
     /// The namespace of rendered objects that name none (`--verify kube`).
@@ -133,6 +146,22 @@ pub struct WatchArgs {
     /// The command for `--verify command`, run by `sh -c` with KILN_COMMIT and KILN_ENV set.
     #[arg(long)]
     pub check_command: Option<String>,
+    /// The URL for `--verify http`, polled until it answers 2xx; `{commit}` and
+    /// `{env}` stand for the rendered commit and the environment.
+    #[arg(long)]
+    pub check_url: Option<String>,
+    /// Run as one of several replicas: only the holder of this Kubernetes
+    /// Lease (`namespace/name`, reached through kubeconfig or in-cluster)
+    /// renders, pushes and acts on verdicts; the others wait to take over.
+    #[arg(long)]
+    pub lease: Option<String>,
+    /// How long the lease lasts without renewal; a leader that cannot renew
+    /// stops writing after two thirds of it.
+    #[arg(long, default_value = "15s", value_parser = kiln::verify::parse_duration)]
+    pub lease_duration: Duration,
+    /// This replica's name in the Lease (default: $POD_NAME, else host name and process id).
+    #[arg(long)]
+    pub lease_identity: Option<String>,
 }
 
 /// How the watcher judges deploys.
@@ -144,16 +173,50 @@ pub enum VerifyBy {
     Kube,
     /// `--check-command`.
     Command,
+    /// `--check-url`.
+    Http,
 }
 
 /// The verification settings of `kiln watch`.
 struct Verification {
     method: Method,
     timeout: Duration,
+    /// Timeouts of single environments.
+    env_timeouts: HashMap<String, Duration>,
     on_timeout: OnTimeout,
     main_branch: String,
+    /// The source branch `main_branch` follows.
+    main_follows: String,
     /// The `generic-hmac` key; only for `flux-events`.
     flux_key: Option<Vec<u8>>,
+}
+
+impl Verification {
+    /// The method for one environment: the Flux Kustomizations given for it
+    /// (`ENV=namespace/name`) or for all (`namespace/name`).
+    fn method_for(&self, env: &str) -> Method {
+        let only = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .filter_map(|k| match k.split_once('=') {
+                    Some((e, k)) => (e == env).then(|| k.to_string()),
+                    None => Some(k.clone()),
+                })
+                .collect()
+        };
+        match &self.method {
+            Method::Kube { flux_kustomizations, default_namespace } => Method::Kube {
+                flux_kustomizations: only(flux_kustomizations),
+                default_namespace: default_namespace.clone(),
+            },
+            Method::FluxEvents { expect } => Method::FluxEvents { expect: only(expect) },
+            Method::Command(c) => Method::Command(c.clone()),
+            Method::Http(url) => Method::Http(url.clone()),
+        }
+    }
+
+    fn timeout_for(&self, env: &str) -> Duration {
+        self.env_timeouts.get(env).copied().unwrap_or(self.timeout)
+    }
 }
 
 /// Everything `kiln watch` runs with, flags and `kiln.yaml` merged.
@@ -165,6 +228,7 @@ struct Settings {
     github_secret: Option<Vec<u8>>,
     gitlab_token: Option<Vec<u8>>,
     verification: Option<Arc<Verification>>,
+    lease: Option<kiln::daemon::lease::Settings>,
 }
 
 /// Runs `kiln watch`.
@@ -194,6 +258,8 @@ fn init_logs(format: &str) -> Result<()> {
 async fn run(settings: Settings, once: bool) -> Result<()> {
     let metrics = Arc::new(Metrics::default());
     let interrupt = Arc::new(AtomicBool::new(false));
+    // Set when the cycle must not push: a stop was asked for, or the lease was lost.
+    let cycle_stop = Arc::new(AtomicBool::new(false));
     let trigger = Arc::new(Notify::new());
     let (stop_tx, mut stop_rx) = watch::channel(false);
 
@@ -204,6 +270,7 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
         let interrupt = Arc::clone(&interrupt);
+        let cycle_stop = Arc::clone(&cycle_stop);
         tokio::spawn(async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -211,9 +278,40 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
             }
             tracing::info!("stop requested: finishing or abandoning the cycle in flight");
             interrupt.store(true, Ordering::SeqCst);
+            cycle_stop.store(true, Ordering::SeqCst);
             let _ = stop_tx.send(true);
         });
     }
+
+    // Without a lease this replica always leads.
+    let (leading_tx, mut leading_rx) = watch::channel(settings.lease.is_none());
+    let (quit_tx, quit_rx) = watch::channel(false);
+    let leader = match settings.lease.clone() {
+        Some(lease) => {
+            let client = ::kube::Client::try_default()
+                .await
+                .map_err(|e| anyhow!(e))
+                .context("connecting to the cluster for the lease (kubeconfig or in-cluster)")?;
+            let mut elector = Elector::new(client, lease);
+            // The first round runs before any cycle, so a replica starts as leader or follower.
+            match elector.step().await {
+                Ok(Role::Leader { .. }) => {}
+                Ok(Role::Follower { holder }) => {
+                    tracing::info!(holder, "following: another replica holds the lease")
+                }
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "lease request failed"),
+            }
+            set_leading(&elector, &leading_tx, &cycle_stop, &interrupt);
+            let lead = Lead {
+                elector,
+                leading: leading_tx,
+                cycle_stop: Arc::clone(&cycle_stop),
+                interrupt: Arc::clone(&interrupt),
+            };
+            Some(tokio::spawn(lead.run(stop_rx.clone(), quit_rx)))
+        }
+        None => None,
+    };
 
     let flux = match &settings.verification {
         Some(v) if matches!(v.method, Method::FluxEvents { .. }) => {
@@ -259,15 +357,31 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         render_flux(tree, source, dir, &options)
     });
     let mut watcher =
-        Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
+        Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&cycle_stop));
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");
     let mut failures = 0u32;
+    let mut outcome = Ok(());
     loop {
         if interrupt.load(Ordering::SeqCst) {
             break;
         }
-        // Subscribed before the cycle pushes, so no event about its commit is missed.
-        let events = flux.as_ref().map(kiln::verify::flux_events::Hooks::subscribe);
+        if !*leading_rx.borrow_and_update() {
+            if once {
+                tracing::info!("another replica holds the lease: nothing to do");
+                break;
+            }
+            tokio::select! {
+                _ = leading_rx.changed() => {}
+                _ = stop_rx.wait_for(|s| *s) => break,
+            }
+            continue;
+        }
+        // Subscribed before the cycle pushes, so no event about its commit is
+        // missed: one receiver for each environment the commit may judge.
+        let mut events: Vec<_> = flux
+            .as_ref()
+            .map(|f| config.branches.iter().map(|_| f.subscribe()).collect())
+            .unwrap_or_default();
         let (back, result) = tokio::task::spawn_blocking(move || {
             let result = watcher.cycle();
             (watcher, result)
@@ -284,17 +398,21 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
                 failures = 0;
                 tracing::info!(%commit, ?branches, attempts, "cycle: committed");
                 if let Some(verification) = &settings.verification {
-                    let job = VerifyJob {
-                        verification: Arc::clone(verification),
-                        config: config.clone(),
-                        rendered: *commit,
-                        branches: branches.clone(),
-                        events,
-                        trigger: Arc::clone(&trigger),
-                        interrupt: Arc::clone(&interrupt),
-                        acting: Arc::clone(&acting),
-                    };
-                    verifications.spawn(job.run());
+                    // Each environment of the commit gets its own verdict.
+                    for branch in branches {
+                        let job = VerifyJob {
+                            verification: Arc::clone(verification),
+                            config: config.clone(),
+                            rendered: *commit,
+                            branch: branch.clone(),
+                            events: events.pop(),
+                            trigger: Arc::clone(&trigger),
+                            cycle_stop: Arc::clone(&cycle_stop),
+                            leading: leading_rx.clone(),
+                            acting: Arc::clone(&acting),
+                        };
+                        verifications.spawn(job.run());
+                    }
                 }
             }
             Err(e) => {
@@ -304,7 +422,8 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
         }
         if once {
             while verifications.join_next().await.is_some() {}
-            return result.map(|_| ());
+            outcome = result.map(|_| ());
+            break;
         }
         // Reap finished verifications (their outcome is logged by the task).
         while verifications.try_join_next().is_some() {}
@@ -316,6 +435,14 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
             _ = stop_rx.wait_for(|s| *s) => break,
         }
     }
+    // The lease is given up before exiting, so another replica takes over at once.
+    let _ = quit_tx.send(true);
+    if let Some(leader) = leader {
+        leader.await.context("the lease task failed")?;
+    }
+    if once {
+        return outcome;
+    }
     if let Some(server) = server {
         server.await.context("the HTTP listener failed")?.context("serving HTTP")?;
     }
@@ -323,75 +450,144 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     Ok(())
 }
 
-/// The verification of one rendered commit, run in a task of its own so that
-/// the render loop goes on meanwhile.
+/// The lease of a replica among several: renewed every retry period until the watcher stops.
+struct Lead {
+    elector: Elector,
+    leading: watch::Sender<bool>,
+    cycle_stop: Arc<AtomicBool>,
+    interrupt: Arc<AtomicBool>,
+}
+
+impl Lead {
+    async fn run(mut self, mut stop: watch::Receiver<bool>, mut quit: watch::Receiver<bool>) {
+        let period = self.elector.settings().retry_period();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(period) => {}
+                _ = stop.wait_for(|s| *s) => break,
+                _ = quit.wait_for(|s| *s) => break,
+            }
+            // A request that hangs must not keep a leader that can no longer renew leading.
+            match tokio::time::timeout(period, self.elector.step()).await {
+                Ok(Ok(Role::Leader { .. })) => {}
+                Ok(Ok(Role::Follower { holder })) => tracing::debug!(holder, "following"),
+                Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "lease request failed"),
+                Err(_) => tracing::warn!("lease request timed out"),
+            }
+            set_leading(&self.elector, &self.leading, &self.cycle_stop, &self.interrupt);
+        }
+        self.cycle_stop.store(true, Ordering::SeqCst);
+        self.leading.send_replace(false);
+        if self.elector.leading() {
+            match tokio::time::timeout(period, self.elector.release()).await {
+                Ok(Ok(())) => tracing::info!("released the lease"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = format!("{e:#}"), "releasing the lease failed")
+                }
+                Err(_) => tracing::warn!("releasing the lease timed out"),
+            }
+        }
+    }
+}
+
+/// Publishes whether this replica leads; a replica that does not lead abandons its cycle before it pushes.
+fn set_leading(
+    elector: &Elector,
+    leading: &watch::Sender<bool>,
+    cycle_stop: &AtomicBool,
+    interrupt: &AtomicBool,
+) {
+    let now = elector.leading();
+    let identity = &elector.settings().identity;
+    if now != *leading.borrow() {
+        if now {
+            tracing::info!(identity, "holding the lease: leading");
+        } else {
+            tracing::warn!(identity, "lost the lease: stopped writing");
+        }
+    }
+    cycle_stop.store(!now || interrupt.load(Ordering::SeqCst), Ordering::SeqCst);
+    leading.send_replace(now);
+}
+
+/// The verification of one environment of one rendered commit, run in a
+/// task of its own so that the render loop goes on meanwhile.
 struct VerifyJob {
     verification: Arc<Verification>,
     config: Config,
     rendered: gix::ObjectId,
-    branches: Vec<String>,
+    /// The source branch (environment) judged.
+    branch: String,
     events: Option<tokio::sync::broadcast::Receiver<kiln::verify::flux_events::FluxEvent>>,
     trigger: Arc<Notify>,
-    interrupt: Arc<AtomicBool>,
+    cycle_stop: Arc<AtomicBool>,
+    leading: watch::Receiver<bool>,
     acting: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl VerifyJob {
     async fn run(mut self) {
         let rendered = self.rendered;
+        let branch = self.branch.clone();
         let dir = self
             .config
             .branches
             .iter()
-            .find(|m| self.branches.contains(&m.source))
+            .find(|m| m.source == branch)
             .map(|m| m.dir.clone())
             .unwrap_or_default();
-        let env = self.branches.join(",");
+        let v = Arc::clone(&self.verification);
         let request = Request {
             repo: &self.config.workdir,
             rendered,
             target_dir: &dir,
-            env: &env,
-            timeout: self.verification.timeout,
+            env: &branch,
+            timeout: v.timeout_for(&branch),
         };
         let verdict = match kiln::verify::run(
             &request,
-            &self.verification.method,
+            &v.method_for(&branch),
             self.events.as_mut(),
         )
         .await
         {
             Ok(verdict) => verdict,
             Err(e) => {
-                tracing::error!(%rendered, error = format!("{e:#}"), "verification failed to run");
+                tracing::error!(%rendered, branch, error = format!("{e:#}"), "verification failed to run");
                 return;
             }
         };
-        tracing::info!(%rendered, verdict = %verdict, "deploy verdict");
+        tracing::info!(%rendered, branch, verdict = %verdict, "deploy verdict");
         let _acting = self.acting.lock().await;
+        if !*self.leading.borrow() {
+            tracing::warn!(%rendered, branch, "not holding the lease: the verdict is left to the leader");
+            return;
+        }
+        let main = (branch == v.main_follows).then(|| v.main_branch.clone());
+        let config = self.config.clone();
+        let stop = Arc::clone(&self.cycle_stop);
         let result = tokio::task::spawn_blocking(move || {
-            let v = &self.verification;
             settle(
-                &self.config,
-                &v.main_branch,
+                &config,
+                main.as_deref(),
                 rendered,
-                &self.branches,
+                std::slice::from_ref(&branch),
                 &verdict,
                 v.on_timeout,
-                &self.interrupt,
+                &stop,
             )
         })
         .await;
         match result {
             Ok(Ok(acted)) => {
                 for acted in &acted {
-                    tracing::info!(%rendered, acted = ?acted, "acted on the verdict");
+                    tracing::info!(%rendered, branch = self.branch, acted = ?acted, "acted on the verdict");
                 }
                 // A revert is rendered by the next cycle: start it now.
                 self.trigger.notify_one();
             }
             Ok(Err(e)) => {
-                tracing::error!(%rendered, error = format!("{e:#}"), "acting on the verdict failed")
+                tracing::error!(%rendered, branch = self.branch, error = format!("{e:#}"), "acting on the verdict failed")
             }
             Err(e) => tracing::error!(%rendered, error = %e, "the verdict thread failed"),
         }
@@ -399,7 +595,7 @@ impl VerifyJob {
 }
 
 /// The verification settings from the flags.
-fn verification(args: &WatchArgs) -> Result<Option<Verification>> {
+fn verification(args: &WatchArgs, branches: &[BranchMap]) -> Result<Option<Verification>> {
     let Some(by) = args.verify else {
         return Ok(None);
     };
@@ -412,6 +608,9 @@ fn verification(args: &WatchArgs) -> Result<Option<Verification>> {
         VerifyBy::Command => Method::Command(
             args.check_command.clone().context("--verify command needs --check-command")?,
         ),
+        VerifyBy::Http => {
+            Method::Http(args.check_url.clone().context("--verify http needs --check-url")?)
+        }
     };
     let flux_key = match &args.flux_hmac_key_env {
         Some(var) => Some(
@@ -421,11 +620,31 @@ fn verification(args: &WatchArgs) -> Result<Option<Verification>> {
         ),
         None => None,
     };
+    let mut env_timeouts = HashMap::new();
+    for text in &args.env_timeouts {
+        let (env, duration) = text
+            .split_once('=')
+            .with_context(|| format!("--env-timeout {text:?}: expected ENV=DURATION"))?;
+        let duration = kiln::verify::parse_duration(duration)
+            .map_err(|e| anyhow!(e))
+            .with_context(|| format!("--env-timeout {text:?}"))?;
+        if !branches.iter().any(|b| b.source == env) {
+            bail!("--env-timeout {text:?}: {env} is not a watched source branch");
+        }
+        env_timeouts.insert(env.to_string(), duration);
+    }
+    let main_follows = match (&args.main_follows, branches) {
+        (Some(branch), _) => branch.clone(),
+        (None, [only]) => only.source.clone(),
+        (None, _) => "production".to_string(),
+    };
     Ok(Some(Verification {
         method,
         timeout: args.verify_timeout,
+        env_timeouts,
         on_timeout: args.on_timeout,
         main_branch: args.main_branch.clone(),
+        main_follows,
         flux_key,
     }))
 }
@@ -509,6 +728,24 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
     };
     let source = remote(repo.clone());
     let target = remote(target_repo.unwrap_or(repo));
+    let verification = verification(args, &branches)?.map(Arc::new);
+    let lease = match &args.lease {
+        Some(text) => {
+            let (namespace, name) = kiln::daemon::lease::parse_reference(text, "default")
+                .with_context(|| format!("--lease {text:?}: expected namespace/name"))?;
+            let identity = match &args.lease_identity {
+                Some(id) => id.clone(),
+                None => lease_identity(),
+            };
+            Some(kiln::daemon::lease::Settings {
+                namespace,
+                name,
+                identity,
+                duration: args.lease_duration,
+            })
+        }
+        None => None,
+    };
     Ok(Settings {
         config: Config {
             source,
@@ -552,8 +789,25 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             args.github_secret_env.clone().or_else(|| text(&["githubSecretEnv"])),
         )?,
         gitlab_token: secret(args.gitlab_token_env.clone().or_else(|| text(&["gitlabTokenEnv"])))?,
-        verification: verification(args)?.map(Arc::new),
+        verification,
+        lease,
     })
+}
+
+/// `$POD_NAME`, else the host name and process id: unique among replicas.
+fn lease_identity() -> String {
+    if let Ok(pod) = std::env::var("POD_NAME") {
+        if !pod.is_empty() {
+            return pod;
+        }
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "kiln".into());
+    format!("{host}-{}", std::process::id())
 }
 
 fn load_config(path: &Path) -> Result<Value> {

@@ -1,4 +1,9 @@
 //! Committing edited files to a branch in one commit, with compare-and-swap, and creating release tags that never move.
+//!
+//! A branch of a remote repository is edited in a bare copy made by
+//! [`fetch_branch`] in a temporary directory: the commit is made there with
+//! [`commit_files`] and pushed with [`Fetched::push`], whose lease makes the
+//! remote update a compare-and-swap as well.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +14,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use super::publish::{Identity, LostRace, Published};
+use super::remote::{Pushed, Remote};
 use super::repo::{branch_ref, branch_tip, commit_tree};
 
 /// Writes `files` (paths from the root to new contents; other files keep
@@ -91,6 +97,116 @@ pub fn commit_and_move(
         return Err(anyhow::Error::new(err).context(format!("updating {name}")));
     }
     Ok(commit)
+}
+
+/// Branches of a remote repository fetched into a bare repository of its own
+/// in a temporary directory, which is removed when this is dropped.
+pub struct Fetched {
+    /// The bare copy; each branch is `refs/heads/<branch>` in it.
+    pub repo: gix::Repository,
+    /// Where it came from and where pushes go.
+    pub remote: Remote,
+    /// Each branch and its remote tip when fetched (`None`: the remote has no such branch).
+    tips: Vec<(String, Option<ObjectId>)>,
+    dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("remote", &self.remote.url)
+            .field("tips", &self.tips)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `--repo` text names a repository to fetch (a `file://`, `https://`
+/// or ssh URL) rather than a local one to edit in place.
+pub fn is_remote(repo: &str) -> bool {
+    repo.starts_with("file://") || !Remote::new(repo).is_local()
+}
+
+/// Fetches `branch` of `remote`, and the tags `tags` where the remote has them,
+/// into a new bare repository in a temporary directory.
+pub fn fetch_branch(remote: &Remote, branch: &str, tags: &[&str]) -> anyhow::Result<Fetched> {
+    fetch_branches(remote, &[branch], tags)
+}
+
+/// Fetches `branches` of `remote` (those it has), and the tags `tags` where it
+/// has them, into a new bare repository in a temporary directory.
+pub fn fetch_branches(
+    remote: &Remote,
+    branches: &[&str],
+    tags: &[&str],
+) -> anyhow::Result<Fetched> {
+    let dir = tempfile::Builder::new()
+        .prefix("kiln-edit-")
+        .tempdir()
+        .context("creating a temporary directory for the remote's branches")?;
+    gix::init_bare(dir.path())
+        .with_context(|| format!("creating a repository in {}", dir.path().display()))?;
+    let repo = super::repo::open(dir.path())?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    // One fetch per ref: the git CLI fails a whole fetch when one ref is missing.
+    for branch in branches {
+        let name = branch_ref(branch);
+        remote
+            .fetch(&repo, &[format!("+{name}:{name}")], &never)
+            .with_context(|| format!("fetching {branch} from {}", remote.url))?;
+    }
+    for tag in tags {
+        let name = format!("refs/tags/{tag}");
+        remote
+            .fetch(&repo, &[format!("+{name}:{name}")], &never)
+            .with_context(|| format!("fetching tag {tag} from {}", remote.url))?;
+    }
+    let tips = branches
+        .iter()
+        .map(|b| Ok((b.to_string(), branch_tip(&repo, b)?)))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Fetched { repo, remote: remote.clone(), tips, dir })
+}
+
+impl Fetched {
+    /// The directory of the bare copy.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The remote tip, when fetched, of the first branch asked for.
+    pub fn tip(&self) -> Option<ObjectId> {
+        self.tips.first().and_then(|(_, tip)| *tip)
+    }
+
+    /// Pushes `commit` to the first branch asked for, if the remote branch
+    /// still points where it did when fetched, together with `tag` at
+    /// `commit` when given, which must not exist on the remote: both move, or neither.
+    pub fn push(&self, commit: ObjectId, tag: Option<&str>) -> anyhow::Result<Pushed> {
+        let branch = self.tips.first().map_or("", |(b, _)| b.as_str());
+        let mut updates = vec![(branch_ref(branch), self.tip(), commit)];
+        if let Some(tag) = tag {
+            updates.push((format!("refs/tags/{tag}"), None, commit));
+        }
+        self.remote.push_refs(&self.repo, &updates)
+    }
+
+    /// Pushes every fetched branch that moved in the copy, in one atomic push
+    /// with a lease on each remote tip as fetched; the branches that moved.
+    pub fn push_moved(&self) -> anyhow::Result<(Pushed, Vec<String>)> {
+        let mut updates = vec![];
+        let mut moved = vec![];
+        for (branch, fetched) in &self.tips {
+            let Some(now) = branch_tip(&self.repo, branch)? else { continue };
+            if Some(now) != *fetched {
+                updates.push((branch_ref(branch), *fetched, now));
+                moved.push(branch.clone());
+            }
+        }
+        if updates.is_empty() {
+            return Ok((Pushed::Updated, moved));
+        }
+        Ok((self.remote.push_refs(&self.repo, &updates)?, moved))
+    }
 }
 
 /// Whether `refs/tags/<tag>` exists.

@@ -6,6 +6,7 @@
 pub mod edit;
 pub mod http;
 pub mod inputs;
+pub mod lease;
 pub mod metrics;
 pub mod publish;
 pub mod registry;

@@ -138,21 +138,30 @@ impl Remote {
         expected: Option<ObjectId>,
         commit: ObjectId,
     ) -> anyhow::Result<Pushed> {
+        self.push_refs(repo, &[(super::repo::branch_ref(branch), expected, commit)])
+    }
+
+    /// Pushes several full ref names at once, atomically: each `(name, expected,
+    /// new)` moves to `new` only if the remote ref still points to `expected`
+    /// (`None`: it must not exist), and if any lease fails none moves. A release
+    /// tag pushed beside its branch with `expected = None` is never moved.
+    pub fn push_refs(
+        &self,
+        repo: &gix::Repository,
+        updates: &[(String, Option<ObjectId>, ObjectId)],
+    ) -> anyhow::Result<Pushed> {
         let url = self.resolved_url();
-        let name = super::repo::branch_ref(branch);
-        let lease = format!(
-            "--force-with-lease={name}:{}",
-            expected.map(|id| id.to_string()).unwrap_or_default()
-        );
-        let args = [
-            "push".to_string(),
-            "--porcelain".into(),
-            "--atomic".into(),
-            "--no-verify".into(),
-            lease,
-            url.clone(),
-            format!("{commit}:{name}"),
-        ];
+        let mut args =
+            vec!["push".to_string(), "--porcelain".into(), "--atomic".into(), "--no-verify".into()];
+        for (name, expected, _) in updates {
+            args.push(format!(
+                "--force-with-lease={name}:{}",
+                expected.map(|id| id.to_string()).unwrap_or_default()
+            ));
+        }
+        args.push(url.clone());
+        args.extend(updates.iter().map(|(name, _, new)| format!("{new}:{name}")));
+        let name = updates.iter().map(|(name, ..)| name.as_str()).collect::<Vec<_>>().join(", ");
         let out = self.git(repo.git_dir(), &args)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         if out.status.success() {

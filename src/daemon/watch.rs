@@ -714,6 +714,11 @@ fn image_name(reference: &str) -> &str {
 /// commit; on failure each branch's release is reverted (tags quarantined,
 /// target directory restored); timeouts as `on_timeout` says.
 ///
+/// The watcher judges each environment (source branch) of a commit on its
+/// own and calls this once per branch, with `main_branch` only for the branch
+/// production follows: `None` makes a success change nothing and a failure
+/// undo that branch's release commit alone (see [`crate::revert::Context`]).
+///
 /// The source branches, the target branch and `main_branch` are fetched into
 /// `refs/heads/*` of the mirror (a namespace the cycle does not use), changed
 /// there by [`crate::revert`], and pushed with leases: source branches and
@@ -722,7 +727,7 @@ fn image_name(reference: &str) -> &str {
 /// push is left to the next cycle, which renders the revert anyway.
 pub fn settle(
     config: &Config,
-    main_branch: &str,
+    main_branch: Option<&str>,
     rendered: ObjectId,
     branches: &[String],
     verdict: &crate::verify::Verdict,
@@ -743,7 +748,7 @@ pub fn settle(
     'attempt: loop {
         attempts += 1;
         let mut source_branches: Vec<&str> = maps.iter().map(|m| m.source.as_str()).collect();
-        source_branches.push(main_branch);
+        source_branches.extend(main_branch);
         for branch in &source_branches {
             fetch_head(&repo, &config.source, branch, interrupt)?;
         }
@@ -759,12 +764,13 @@ pub fn settle(
             let source = provenance.source(&map.source).with_context(|| {
                 format!("rendered commit {rendered} names no commit of {}", map.source)
             })?;
-            acted.push(match action {
-                Action::Promote => Acted::Promoted {
+            acted.push(match (action, main_branch) {
+                (Action::Promote, None) => Acted::Nothing,
+                (Action::Promote, Some(main)) => Acted::Promoted {
                     source,
-                    how: revert::promote(&repo, main_branch, source, &config.author)?,
+                    how: revert::promote(&repo, main, source, &config.author)?,
                 },
-                Action::Revert | Action::Nothing => {
+                (Action::Revert | Action::Nothing, _) => {
                     let cx = revert::Context {
                         repo: &config.workdir,
                         source_branch: &map.source,

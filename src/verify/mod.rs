@@ -1,11 +1,13 @@
 //! Deploy verification: decides whether the deploy of a rendered commit succeeded.
 //!
-//! Three sources can give the verdict: the cluster through `kube` ([`kube`]),
-//! Flux notification-controller events posted to kiln ([`flux_events`]) and a
-//! command from the configuration ([`command`]). Each ends in a [`Verdict`].
+//! Four sources can give the verdict: the cluster through `kube` ([`kube`]),
+//! Flux notification-controller events posted to kiln ([`flux_events`]), and
+//! a command ([`command`]) or an HTTP check ([`http`]) from the configuration.
+//! Each ends in a [`Verdict`].
 
 pub mod command;
 pub mod flux_events;
+pub mod http;
 pub mod kube;
 
 use std::fmt;
@@ -165,6 +167,8 @@ pub enum Method {
     },
     /// Run a command (`sh -c`) with `KILN_COMMIT` and `KILN_ENV` set.
     Command(String),
+    /// Poll a URL (`{commit}` and `{env}` replaced) until it answers 2xx.
+    Http(String),
 }
 
 /// Everything one verification needs besides the method.
@@ -223,6 +227,12 @@ pub async fn run(
             tokio::task::spawn_blocking(move || command::verdict(&command, &commit, &env, timeout))
                 .await
                 .context("the check command's thread failed")
+        }
+        Method::Http(url) => {
+            let (url, env, timeout) = (url.clone(), request.env.to_string(), request.timeout);
+            tokio::task::spawn_blocking(move || http::verdict(&url, &commit, &env, timeout))
+                .await
+                .context("the HTTP check's thread failed")
         }
     }
 }
