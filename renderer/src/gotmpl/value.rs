@@ -116,6 +116,17 @@ impl Struct {
     pub fn as_map(&self) -> Option<&MapRef> {
         self.native.as_ref()?.downcast_ref::<MapRef>()
     }
+
+    /// The string `json.Marshal` writes for a type that marshals itself as
+    /// one (`*semver.Version`, `time.Time`), which `toJson` and `toYaml` print
+    /// instead of the fields; `None` for other structs.
+    pub fn json_string(&self) -> Option<String> {
+        match self.type_name.as_str() {
+            "*semver.Version" => self.string.clone(),
+            "time.Time" => super::sprig::time_json(self),
+            _ => None,
+        }
+    }
 }
 
 impl Value {
@@ -246,9 +257,9 @@ impl Value {
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
-            Value::Struct(st) => match &st.string {
-                Some(s) if st.fields.is_empty() => V::String(s.clone()),
-                _ => V::Map(
+            Value::Struct(st) => match st.json_string() {
+                Some(s) => V::String(s),
+                None => V::Map(
                     st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
                 ),
             },

@@ -7,6 +7,7 @@
 //! package also reports as `error calling NAME: ...`.
 
 mod date;
+pub(crate) use date::time_json;
 mod defaults;
 mod dicts;
 mod encoding;
