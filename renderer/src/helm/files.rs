@@ -132,11 +132,11 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         Function::new(move |_, _| Ok(Value::from(as_map(&f, base64)))).params(&[], None),
     );
     Value::Struct(Arc::new(Struct {
-        type_name: "files.Files".into(),
+        type_name: "engine.files".into(),
         fields: Vec::new(),
         methods,
         string: None,
-        // files.Files is a map[string][]byte: range, len and index see the files.
+        // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
         native: Some(Arc::new(MapRef::new(
             files
                 .iter()
