@@ -180,20 +180,21 @@ fn head_error(head: &Value) -> Option<String> {
     }
 }
 
-/// Splits a rendered file at lines that are `---` (trailing blanks allowed),
-/// as Helm 4 does: each document loses its leading whitespace and keeps its
+/// Splits a rendered file as Helm 4 splits a v1/v2 chart's output: at every
+/// line that starts with `---`, whatever follows on that line (`--- # x`, or
+/// `---apiVersion: v1` where `{{-` ate the newline) beginning the next
+/// document; each document loses its leading whitespace and keeps its
 /// trailing lines; blank documents are dropped.
 fn split_documents(content: &str) -> Vec<&str> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut pos = 0;
     for line in content.split_inclusive('\n') {
-        let end = pos + line.len();
-        if line.trim_end() == "---" {
+        if line.starts_with("---") {
             docs.push(&content[start..pos]);
-            start = end;
+            start = pos + 3;
         }
-        pos = end;
+        pos += line.len();
     }
     docs.push(&content[start..]);
     docs.into_iter().map(str::trim_start).filter(|d| !d.is_empty()).collect()
