@@ -117,6 +117,23 @@ impl Struct {
         self.native.as_ref()?.downcast_ref::<MapRef>()
     }
 
+    /// The items of a Go slice type with methods (Helm's
+    /// `common.VersionSet` is a `[]string`): a host sets [`Struct::native`]
+    /// to an `Arc<Vec<Value>>`, and `range`, `len`, `index`, truth and
+    /// printing then treat the struct as that list.
+    pub fn as_list(&self) -> Option<&Arc<Vec<Value>>> {
+        self.native.as_ref()?.downcast_ref::<Arc<Vec<Value>>>()
+    }
+
+    /// The map or list a map- or slice-typed struct stands for.
+    fn underlying(&self) -> Option<Value> {
+        match (self.as_map(), self.as_list()) {
+            (Some(m), _) => Some(Value::Map(m.clone())),
+            (_, Some(l)) => Some(Value::List(l.clone())),
+            _ => None,
+        }
+    }
+
     /// The string `json.Marshal` writes for a type that marshals itself as
     /// one (`*semver.Version`, `time.Time`), which `toJson` and `toYaml` print
     /// instead of the fields; `None` for other structs.
@@ -168,16 +185,16 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Struct(s) => s.as_map().is_none_or(|m| !m.is_empty()),
+            Value::Struct(s) => s.underlying().is_none_or(|v| v.is_true()),
             Value::Func(_) => true,
         }
     }
 
-    /// The map a map-typed struct stands for (see [`Struct::as_map`]); any
-    /// other value unchanged.
+    /// The map or list a map- or slice-typed struct stands for (see
+    /// [`Struct::as_map`], [`Struct::as_list`]); any other value unchanged.
     pub fn unwrap_map_type(self) -> Value {
         match &self {
-            Value::Struct(s) => s.as_map().map_or(self.clone(), |m| Value::Map(m.clone())),
+            Value::Struct(s) => s.underlying().unwrap_or(self),
             _ => self,
         }
     }
@@ -207,13 +224,11 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
-            Value::Struct(s) => {
-                if s.type_name.starts_with('*') {
-                    "ptr"
-                } else {
-                    "struct"
-                }
-            }
+            Value::Struct(s) => match s.underlying() {
+                Some(v) => v.kind_name(),
+                None if s.type_name.starts_with('*') => "ptr",
+                None => "struct",
+            },
             Value::Func(_) => "func",
         }
     }

@@ -139,12 +139,14 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         })
         .params(&[Param::String], None),
     );
+    // A `[]string`: `len`, `range` and `index` see the versions.
+    let items: Arc<Vec<Value>> = Arc::new(set.iter().map(|v| Value::from(v.as_str())).collect());
     let api = Value::Struct(Arc::new(Struct {
         type_name: "common.VersionSet".into(),
         fields: Vec::new(),
         methods,
         string: None,
-        native: None,
+        native: Some(Arc::new(items)),
     }));
     let helm = plain_struct(
         "common.HelmVersion",
