@@ -154,9 +154,7 @@ fn get<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
 
 /// The files as a YAML map from base name to `conv(bytes)`, as Helm's toYAML prints it.
 fn as_map(files: &[(String, Vec<u8>)], conv: impl Fn(&[u8]) -> String) -> String {
-    if files.is_empty() {
-        return String::new();
-    }
+    // No files print as the empty map `{}`, as Helm 4 prints them.
     let mut m = crate::value::Map::new();
     for (p, b) in files {
         let base = p.rsplit('/').next().unwrap_or(p);
