@@ -75,7 +75,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         Function::new(move |_, a| {
             Ok(Value::from(
                 get(&f, a[0].as_str().unwrap_or_default())
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .map(crate::gotmpl::sprig::from_go_bytes)
                     .unwrap_or_default(),
             ))
         })
@@ -121,10 +121,8 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     let f = files.clone();
     methods.insert(
         "AsConfig".to_string(),
-        Function::new(move |_, _| {
-            Ok(Value::from(as_map(&f, |b| String::from_utf8_lossy(b).into_owned())))
-        })
-        .params(&[], None),
+        Function::new(move |_, _| Ok(Value::from(as_map(&f, crate::gotmpl::sprig::from_go_bytes))))
+            .params(&[], None),
     );
     let f = files.clone();
     methods.insert(

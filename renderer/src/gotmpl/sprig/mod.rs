@@ -8,6 +8,7 @@
 
 mod date;
 pub(crate) use date::time_json;
+pub use encoding::{from_go_bytes, go_bytes};
 mod defaults;
 mod dicts;
 mod encoding;
