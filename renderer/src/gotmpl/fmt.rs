@@ -304,6 +304,9 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             let text = st.string.as_deref().unwrap_or_default();
             fmt_string(out, &Value::from(text), text, verb, spec);
         }
+        Value::Struct(s) if s.as_list().is_some() || s.as_map().is_some() => {
+            print_value(out, &v.clone().unwrap_map_type(), verb, spec, depth);
+        }
         Value::Struct(s) => {
             if depth == 0 && s.type_name.starts_with('*') {
                 out.push('&');

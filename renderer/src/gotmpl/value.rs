@@ -116,6 +116,34 @@ impl Struct {
     pub fn as_map(&self) -> Option<&MapRef> {
         self.native.as_ref()?.downcast_ref::<MapRef>()
     }
+
+    /// The items of a Go slice type with methods (Helm's
+    /// `common.VersionSet` is a `[]string`): a host sets [`Struct::native`]
+    /// to an `Arc<Vec<Value>>`, and `range`, `len`, `index`, truth and
+    /// printing then treat the struct as that list.
+    pub fn as_list(&self) -> Option<&Arc<Vec<Value>>> {
+        self.native.as_ref()?.downcast_ref::<Arc<Vec<Value>>>()
+    }
+
+    /// The map or list a map- or slice-typed struct stands for.
+    fn underlying(&self) -> Option<Value> {
+        match (self.as_map(), self.as_list()) {
+            (Some(m), _) => Some(Value::Map(m.clone())),
+            (_, Some(l)) => Some(Value::List(l.clone())),
+            _ => None,
+        }
+    }
+
+    /// The string `json.Marshal` writes for a type that marshals itself as
+    /// one (`*semver.Version`, `time.Time`), which `toJson` and `toYaml` print
+    /// instead of the fields; `None` for other structs.
+    pub fn json_string(&self) -> Option<String> {
+        match self.type_name.as_str() {
+            "*semver.Version" => self.string.clone(),
+            "time.Time" => super::sprig::time_json(self),
+            _ => None,
+        }
+    }
 }
 
 impl Value {
@@ -157,16 +185,16 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Struct(s) => s.as_map().is_none_or(|m| !m.is_empty()),
+            Value::Struct(s) => s.underlying().is_none_or(|v| v.is_true()),
             Value::Func(_) => true,
         }
     }
 
-    /// The map a map-typed struct stands for (see [`Struct::as_map`]); any
-    /// other value unchanged.
+    /// The map or list a map- or slice-typed struct stands for (see
+    /// [`Struct::as_map`], [`Struct::as_list`]); any other value unchanged.
     pub fn unwrap_map_type(self) -> Value {
         match &self {
-            Value::Struct(s) => s.as_map().map_or(self.clone(), |m| Value::Map(m.clone())),
+            Value::Struct(s) => s.underlying().unwrap_or(self),
             _ => self,
         }
     }
@@ -196,13 +224,11 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
-            Value::Struct(s) => {
-                if s.type_name.starts_with('*') {
-                    "ptr"
-                } else {
-                    "struct"
-                }
-            }
+            Value::Struct(s) => match s.underlying() {
+                Some(v) => v.kind_name(),
+                None if s.type_name.starts_with('*') => "ptr",
+                None => "struct",
+            },
             Value::Func(_) => "func",
         }
     }
@@ -246,9 +272,9 @@ impl Value {
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
-            Value::Struct(st) => match &st.string {
-                Some(s) if st.fields.is_empty() => V::String(s.clone()),
-                _ => V::Map(
+            Value::Struct(st) => match st.json_string() {
+                Some(s) => V::String(s),
+                None => V::Map(
                     st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
                 ),
             },

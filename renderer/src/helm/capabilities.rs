@@ -103,15 +103,17 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
     let (version, major, minor) = parse_kube_version(kube_version)?;
     let kube_string = version.clone();
     let mut kv_methods = BTreeMap::new();
-    let v = version.clone();
-    kv_methods.insert("String".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
+    // `GitVersion` is a method in Helm 4, so `toJson` shows only the three fields.
+    for name in ["String", "GitVersion"] {
+        let v = version.clone();
+        kv_methods.insert(name.to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
+    }
     let kube = Value::Struct(Arc::new(Struct {
-        type_name: "*common.KubeVersion".into(),
+        type_name: "common.KubeVersion".into(),
         fields: vec![
-            ("Version".into(), Value::from(version.clone())),
+            ("Version".into(), Value::from(version)),
             ("Major".into(), Value::from(major)),
             ("Minor".into(), Value::from(minor)),
-            ("GitVersion".into(), Value::from(version)),
         ],
         methods: kv_methods,
         string: Some(kube_string),
@@ -137,12 +139,14 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         })
         .params(&[Param::String], None),
     );
+    // A `[]string`: `len`, `range` and `index` see the versions.
+    let items: Arc<Vec<Value>> = Arc::new(set.iter().map(|v| Value::from(v.as_str())).collect());
     let api = Value::Struct(Arc::new(Struct {
         type_name: "common.VersionSet".into(),
         fields: Vec::new(),
         methods,
         string: None,
-        native: None,
+        native: Some(Arc::new(items)),
     }));
     let helm = plain_struct(
         "common.HelmVersion",

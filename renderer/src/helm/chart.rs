@@ -118,11 +118,13 @@ pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
 
 /// Builds a chart from its files (paths relative to the chart root).
 pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
-    let ignore = files
+    let ignore_text = files
         .iter()
         .find(|(p, _)| p == ".helmignore")
-        .map(|(_, b)| Ignore::parse(&String::from_utf8_lossy(b)))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
+    let ignore = Ignore::parse(&ignore_text)
+        .map_err(|message| Error::Chart { path: format!("{path}/.helmignore"), message })?;
     let mut chart = Chart::default();
     let mut requirements = None;
     let mut sub_dirs: Vec<(String, Files)> = Vec::new();
@@ -233,62 +235,81 @@ pub fn to_floats(v: &mut Value) {
     }
 }
 
-/// The rules of a `.helmignore` file.
+/// One `.helmignore` rule: negated (`!`), directories only (trailing `/`),
+/// matched against the whole path (it has a `/`) or the base name, and the
+/// pattern as `filepath.Match` reads it.
+#[derive(Debug)]
+struct IgnoreRule {
+    negate: bool,
+    dir_only: bool,
+    full_path: bool,
+    re: regex::Regex,
+}
+
+/// The rules of a `.helmignore` file, plus Helm's default `templates/.?*`.
 #[derive(Debug, Default)]
 struct Ignore {
-    rules: Vec<(bool, bool, bool, regex::Regex)>,
+    rules: Vec<IgnoreRule>,
 }
 
 impl Ignore {
-    fn parse(text: &str) -> Ignore {
+    fn parse(text: &str) -> Result<Ignore, String> {
         let mut rules = Vec::new();
-        for line in text.lines() {
+        for line in text.lines().chain(["templates/.?*"]) {
             let mut p = line.trim();
             if p.is_empty() || p.starts_with('#') {
                 continue;
+            }
+            if p.contains("**") {
+                return Err("double-star (**) syntax is not supported".into());
             }
             let negate = p.starts_with('!');
             if negate {
                 p = &p[1..];
             }
             let dir_only = p.ends_with('/');
-            let p = p.trim_end_matches('/');
+            let p = p.strip_suffix('/').unwrap_or(p);
             let p = p.strip_prefix('/').unwrap_or(p);
             let full_path = p.contains('/');
             if let Ok(re) = regex::Regex::new(&super::files::glob_regex(p, false)) {
-                rules.push((negate, dir_only, full_path, re));
+                rules.push(IgnoreRule { negate, dir_only, full_path, re });
             }
         }
-        Ignore { rules }
+        Ok(Ignore { rules })
     }
 
-    /// Whether `path` (or one of its parent directories) is ignored.
+    /// Whether `path` is left out: Helm skips a directory it ignores with
+    /// everything in it, so each parent directory is asked first.
     fn ignored(&self, path: &str) -> bool {
         if path == ".helmignore" {
             return false;
         }
         let segments: Vec<&str> = path.split('/').collect();
-        for i in 0..segments.len() {
+        (0..segments.len()).any(|i| {
             let prefix = segments[..=i].join("/");
-            let is_dir = i + 1 < segments.len();
-            if self.matches(&prefix, segments[i], is_dir) {
+            self.matches(&prefix, segments[i], i + 1 < segments.len())
+        })
+    }
+
+    /// Helm's `Rules.Ignore`: rules in order, the first matching rule
+    /// ignores; a negated rule ignores every path it does not match (so a
+    /// `!` rule hides everything else, Chart.yaml included, as in Helm).
+    fn matches(&self, path: &str, base: &str, is_dir: bool) -> bool {
+        for rule in &self.rules {
+            let hit = rule.re.is_match(if rule.full_path { path } else { base });
+            if rule.negate {
+                if (rule.dir_only && !is_dir) || !hit {
+                    return true;
+                }
+                continue;
+            }
+            if rule.dir_only && !is_dir {
+                continue;
+            }
+            if hit {
                 return true;
             }
         }
         false
-    }
-
-    fn matches(&self, path: &str, base: &str, is_dir: bool) -> bool {
-        let mut ignored = false;
-        for (negate, dir_only, full, re) in &self.rules {
-            if *dir_only && !is_dir {
-                continue;
-            }
-            let hit = if *full { re.is_match(path) } else { re.is_match(base) };
-            if hit {
-                ignored = !negate;
-            }
-        }
-        ignored
     }
 }

@@ -75,7 +75,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         Function::new(move |_, a| {
             Ok(Value::from(
                 get(&f, a[0].as_str().unwrap_or_default())
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .map(crate::gotmpl::sprig::from_go_bytes)
                     .unwrap_or_default(),
             ))
         })
@@ -121,10 +121,8 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     let f = files.clone();
     methods.insert(
         "AsConfig".to_string(),
-        Function::new(move |_, _| {
-            Ok(Value::from(as_map(&f, |b| String::from_utf8_lossy(b).into_owned())))
-        })
-        .params(&[], None),
+        Function::new(move |_, _| Ok(Value::from(as_map(&f, crate::gotmpl::sprig::from_go_bytes))))
+            .params(&[], None),
     );
     let f = files.clone();
     methods.insert(
@@ -132,11 +130,11 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         Function::new(move |_, _| Ok(Value::from(as_map(&f, base64)))).params(&[], None),
     );
     Value::Struct(Arc::new(Struct {
-        type_name: "files.Files".into(),
+        type_name: "engine.files".into(),
         fields: Vec::new(),
         methods,
         string: None,
-        // files.Files is a map[string][]byte: range, len and index see the files.
+        // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
         native: Some(Arc::new(MapRef::new(
             files
                 .iter()
@@ -154,9 +152,7 @@ fn get<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
 
 /// The files as a YAML map from base name to `conv(bytes)`, as Helm's toYAML prints it.
 fn as_map(files: &[(String, Vec<u8>)], conv: impl Fn(&[u8]) -> String) -> String {
-    if files.is_empty() {
-        return String::new();
-    }
+    // No files print as the empty map `{}`, as Helm 4 prints them.
     let mut m = crate::value::Map::new();
     for (p, b) in files {
         let base = p.rsplit('/').next().unwrap_or(p);

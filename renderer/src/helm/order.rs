@@ -92,6 +92,14 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
                     ),
                 })?;
             let head = head.into_iter().next().unwrap_or(Value::Null);
+            if let Some(detail) = head_error(&head) {
+                return Err(Error::Manifest {
+                    path: path.clone(),
+                    message: format!(
+                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {detail}"
+                    ),
+                });
+            }
             let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
             let m = Manifest {
                 source: path.clone(),
@@ -121,20 +129,72 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
     Ok((generic, hooks))
 }
 
-/// Splits a rendered file at lines that are `---` (trailing blanks allowed),
-/// as Helm 4 does: each document loses its leading whitespace and keeps its
+/// Why Helm cannot decode a document's head (`apiVersion`, `kind`,
+/// `metadata.name`, `metadata.annotations`) into its struct, as the tail of
+/// Go's message: scalars convert to the string fields, but a document that
+/// is not a map, or a list or map where a string belongs, is an error.
+fn head_error(head: &Value) -> Option<String> {
+    fn json_kind(v: &Value) -> &'static str {
+        match v {
+            Value::Map(_) => "object",
+            Value::Seq(_) => "array",
+            Value::String(_) => "string",
+            Value::Bool(_) => "bool",
+            _ => "number",
+        }
+    }
+    let composite = |v: Option<&Value>| matches!(v, Some(Value::Map(_) | Value::Seq(_)));
+    let field = |v: &Value, name: &str, ty: &str| {
+        format!("{} into Go struct field .{name} of type {ty}", json_kind(v))
+    };
+    let m = match head {
+        Value::Null => return None,
+        Value::Map(m) => m,
+        other => {
+            return Some(format!("{} into Go value of type util.SimpleHead", json_kind(other)));
+        }
+    };
+    for name in ["apiVersion", "kind"] {
+        if let Some(v) = m.get(name).filter(|v| composite(Some(v))) {
+            return Some(field(v, name, "string"));
+        }
+    }
+    let md = match m.get("metadata") {
+        None | Some(Value::Null) => return None,
+        Some(Value::Map(md)) => md,
+        Some(other) => {
+            let ty = r#"struct { Name string "json:\"name\""; Annotations map[string]string "json:\"annotations\"" }"#;
+            return Some(field(other, "metadata", ty));
+        }
+    };
+    if let Some(v) = md.get("name").filter(|v| composite(Some(v))) {
+        return Some(field(v, "metadata.name", "string"));
+    }
+    match md.get("annotations") {
+        None | Some(Value::Null) => None,
+        Some(Value::Map(a)) => a
+            .iter()
+            .find(|(_, v)| composite(Some(v)))
+            .map(|(k, v)| field(v, &format!("metadata.annotations.{k}"), "string")),
+        Some(other) => Some(field(other, "metadata.annotations", "map[string]string")),
+    }
+}
+
+/// Splits a rendered file as Helm 4 splits a v1/v2 chart's output: at every
+/// line that starts with `---`, whatever follows on that line (`--- # x`, or
+/// `---apiVersion: v1` where `{{-` ate the newline) beginning the next
+/// document; each document loses its leading whitespace and keeps its
 /// trailing lines; blank documents are dropped.
 fn split_documents(content: &str) -> Vec<&str> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut pos = 0;
     for line in content.split_inclusive('\n') {
-        let end = pos + line.len();
-        if line.trim_end() == "---" {
+        if line.starts_with("---") {
             docs.push(&content[start..pos]);
-            start = end;
+            start = pos + 3;
         }
-        pos = end;
+        pos += line.len();
     }
     docs.push(&content[start..]);
     docs.into_iter().map(str::trim_start).filter(|d| !d.is_empty()).collect()

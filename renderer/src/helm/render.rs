@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities, plain_struct};
+use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
 use super::chart::{self, Chart};
 use super::files::files_value;
 use super::order::sort_manifests;
@@ -202,89 +202,94 @@ fn release_value(options: &Options) -> Value {
     Value::map(m)
 }
 
-/// `.Chart`: Chart.yaml with Helm's field names, plus `IsRoot`.
+/// `.Chart` as Helm 4 passes it: a map of Chart.yaml's fields under Helm's
+/// capitalised names, plus `IsRoot`; absent lists are empty lists, and
+/// maintainers and dependencies are maps too.
 fn chart_value(chart: &Chart, is_root: bool) -> Value {
     let md = &chart.metadata;
+    let text = |d: &Data, k: &str| Value::from(d.get_path(&[k]).map(scalar).unwrap_or_default());
     let s = |k: &str| Value::from(md.get(k).map(scalar).unwrap_or_default());
-    let list = |k: &str| match md.get(k) {
+    let strings = |d: Option<&Data>| match d {
         Some(Data::Seq(items)) => {
             Value::list(items.iter().map(|i| Value::from(scalar(i))).collect())
         }
-        _ => Value::Nil,
+        _ => Value::list(Vec::new()),
+    };
+    let record = |fields: Vec<(&str, Value)>| {
+        Value::map(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     };
     let maintainers = match md.get("maintainers") {
-        Some(Data::Seq(items)) => Value::list(
-            items
-                .iter()
-                .map(|m| {
-                    let f = |k: &str| Value::from(m.get_path(&[k]).map(scalar).unwrap_or_default());
-                    plain_struct(
-                        "*chart.Maintainer",
-                        vec![("Name", f("name")), ("Email", f("email")), ("URL", f("url"))],
-                    )
-                })
-                .collect(),
-        ),
-        _ => Value::Nil,
-    };
-    let dependencies = Value::list(
-        chart
-            .requirements
+        Some(Data::Seq(items)) => items
             .iter()
-            .map(|r| {
-                let f = |k: &str| Value::from(r.get_path(&[k]).map(scalar).unwrap_or_default());
-                let tags = match r.get_path(&["tags"]) {
-                    Some(Data::Seq(t)) => {
-                        Value::list(t.iter().map(|i| Value::from(scalar(i))).collect())
-                    }
-                    _ => Value::Nil,
-                };
-                let imports = r.get_path(&["import-values"]).map(Value::from).unwrap_or(Value::Nil);
-                plain_struct(
-                    "*chart.Dependency",
-                    vec![
-                        ("Name", f("name")),
-                        ("Version", f("version")),
-                        ("Repository", f("repository")),
-                        ("Condition", f("condition")),
-                        ("Tags", tags),
-                        ("Enabled", Value::Bool(true)),
-                        ("ImportValues", imports),
-                        ("Alias", f("alias")),
-                    ],
-                )
+            .map(|m| {
+                record(vec![
+                    ("Name", text(m, "name")),
+                    ("Email", text(m, "email")),
+                    ("URL", text(m, "url")),
+                ])
             })
             .collect(),
-    );
+        _ => Vec::new(),
+    };
+    let dependencies = chart
+        .requirements
+        .iter()
+        .map(|r| {
+            // Helm names an aliased dependency by its alias, and rewrites each
+            // `import-values` string `x` to the map form of `exports.x`.
+            let alias = text(r, "alias");
+            let name = if alias.is_true() { alias.clone() } else { text(r, "name") };
+            let imports = match r.get_path(&["import-values"]) {
+                Some(Data::Seq(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Data::String(x) => record(vec![
+                            ("child", Value::from(format!("exports.{x}"))),
+                            ("parent", Value::from(".")),
+                        ]),
+                        other => Value::from(other),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            record(vec![
+                ("Name", name),
+                ("Version", text(r, "version")),
+                ("Repository", text(r, "repository")),
+                ("Condition", text(r, "condition")),
+                ("Tags", strings(r.get_path(&["tags"]))),
+                ("Enabled", Value::Bool(true)),
+                ("ImportValues", Value::list(imports)),
+                ("Alias", alias),
+            ])
+        })
+        .collect();
     let annotations = match md.get("annotations") {
         Some(Data::Map(m)) => {
             Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
         }
-        _ => Value::Nil,
+        _ => Value::map(BTreeMap::new()),
     };
-    plain_struct(
-        "chart.Metadata",
-        vec![
-            ("Name", Value::from(chart.name.as_str())),
-            ("Home", s("home")),
-            ("Sources", list("sources")),
-            ("Version", s("version")),
-            ("Description", s("description")),
-            ("Keywords", list("keywords")),
-            ("Maintainers", maintainers),
-            ("Icon", s("icon")),
-            ("APIVersion", s("apiVersion")),
-            ("Condition", s("condition")),
-            ("Tags", s("tags")),
-            ("AppVersion", s("appVersion")),
-            ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
-            ("Annotations", annotations),
-            ("KubeVersion", s("kubeVersion")),
-            ("Dependencies", dependencies),
-            ("Type", s("type")),
-            ("IsRoot", Value::Bool(is_root)),
-        ],
-    )
+    record(vec![
+        ("Name", Value::from(chart.name.as_str())),
+        ("Home", s("home")),
+        ("Sources", strings(md.get("sources"))),
+        ("Version", s("version")),
+        ("Description", s("description")),
+        ("Keywords", strings(md.get("keywords"))),
+        ("Maintainers", Value::list(maintainers)),
+        ("Icon", s("icon")),
+        ("APIVersion", s("apiVersion")),
+        ("Condition", s("condition")),
+        ("Tags", s("tags")),
+        ("AppVersion", s("appVersion")),
+        ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
+        ("Annotations", annotations),
+        ("KubeVersion", s("kubeVersion")),
+        ("Dependencies", Value::list(dependencies)),
+        ("Type", s("type")),
+        ("IsRoot", Value::Bool(is_root)),
+    ])
 }
 
 /// A scalar of Chart.yaml as the string Helm's struct field holds.

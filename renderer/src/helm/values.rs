@@ -342,16 +342,13 @@ fn coalesce_values(chart: &Chart, v: &mut Map, merge: bool) {
 }
 
 /// Helm's `coalesceTablesFullKey`: `dst` has precedence; `src` fills in.
+///
+/// A null in `dst` deletes the key only where `src` has a value for it: a
+/// user's null for a key the defaults lack, or also null, stays null.
 pub fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
-    let mut src = src;
-    for (k, v) in dst.iter() {
-        if v.is_null() {
-            src.insert(k.clone(), Value::Null);
-        }
-    }
     for (key, val) in src {
         match dst.get_mut(&key) {
-            Some(Value::Null) if !merge => {
+            Some(Value::Null) if !merge && !val.is_null() => {
                 dst.shift_remove(&key);
             }
             None => {

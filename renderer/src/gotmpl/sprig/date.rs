@@ -33,6 +33,11 @@ const MONTHS: [&str; 12] = [
 const DAYS: [&str; 7] =
     ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
+/// The JSON string a `time.Time` struct marshals to, if `st` is one.
+pub(crate) fn time_json(st: &Struct) -> Option<String> {
+    st.native.as_ref()?.downcast_ref::<Time>().map(|t| t.json_text())
+}
+
 /// An instant: nanoseconds since the Unix epoch, in UTC.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Time(i128);
@@ -108,6 +113,11 @@ impl Time {
             weekday: (days + 4).rem_euclid(7) as usize,
             yday,
         }
+    }
+
+    /// What `json.Marshal` writes for a `time.Time` (RFC 3339 with nanoseconds), unquoted.
+    fn json_text(self) -> String {
+        self.format("2006-01-02T15:04:05.999999999Z07:00")
     }
 
     /// `Time.String()`.

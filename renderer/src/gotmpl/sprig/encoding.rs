@@ -1,5 +1,7 @@
 //! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha1sum, sha256sum, adler32sum.
 
+use std::borrow::Cow;
+
 use sha2::Digest;
 
 use super::{def, s};
@@ -11,21 +13,57 @@ pub(super) const B64: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/// The first of the 256 code points (U+10FF00 + byte, the end of a private
+/// use plane) that carry bytes which are not UTF-8 inside a Rust string.
+const RAW_BYTE_BASE: u32 = 0x10_FF00;
+
+/// A Go string of arbitrary bytes (a binary file from `.Files.Get`, a
+/// `b64dec` result) as a Rust string: UTF-8 runs as they are, every other
+/// byte as one carrier code point, so [`go_bytes`] gets the bytes back and
+/// `b64enc`, `sha256sum` and friends see what Go sees.
+pub fn from_go_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.extend(char::from_u32(RAW_BYTE_BASE + u32::from(*b)));
+        }
+    }
+    out
+}
+
+/// The bytes a string stands for: the inverse of [`from_go_bytes`].
+pub fn go_bytes(text: &str) -> Cow<'_, [u8]> {
+    let carrier = |c: char| (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xFF).contains(&(c as u32));
+    if !text.chars().any(carrier) {
+        return Cow::Borrowed(text.as_bytes());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        if carrier(c) {
+            out.push((c as u32 - RAW_BYTE_BASE) as u8);
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    Cow::Owned(out)
+}
+
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "b64enc", &[Str], None, |a| Ok(encode(s(&a[0]).as_bytes(), B64, 6).into()));
+    def(f, "b64enc", &[Str], None, |a| Ok(encode(&go_bytes(s(&a[0])), B64, 6).into()));
     def(f, "b64dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B64, 6)).into()));
-    def(f, "b32enc", &[Str], None, |a| Ok(encode(s(&a[0]).as_bytes(), B32, 5).into()));
+    def(f, "b32enc", &[Str], None, |a| Ok(encode(&go_bytes(s(&a[0])), B32, 5).into()));
     def(f, "b32dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B32, 5)).into()));
     def(f, "sha256sum", &[Str], None, |a| {
-        let digest = sha2::Sha256::digest(s(&a[0]).as_bytes());
+        let digest = sha2::Sha256::digest(go_bytes(s(&a[0])));
         Ok(digest.iter().map(|b| format!("{b:02x}")).collect::<String>().into())
     });
     def(f, "sha1sum", &[Str], None, |a| {
-        Ok(sha1(s(&a[0]).as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>().into())
+        Ok(sha1(&go_bytes(s(&a[0]))).iter().map(|b| format!("{b:02x}")).collect::<String>().into())
     });
     def(f, "adler32sum", &[Str], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
-        for b in s(&a[0]).bytes() {
+        for &b in go_bytes(s(&a[0])).iter() {
             x = (x + u32::from(b)) % 65521;
             y = (y + x) % 65521;
         }
@@ -36,7 +74,7 @@ pub(super) fn register(f: &mut Funcs) {
 /// Decoded bytes as a string, or Go's error text, which Sprig returns in its place.
 fn text(r: Result<Vec<u8>, String>) -> String {
     match r {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(bytes) => from_go_bytes(&bytes),
         Err(e) => e,
     }
 }

@@ -132,9 +132,12 @@ fn encode(
             let entries = m.entries();
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
         }
-        Value::Struct(st) => {
-            object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
-        }
+        Value::Struct(st) => match st.json_string() {
+            Some(text) => quote(out, &text, html),
+            None => {
+                object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
+            }
+        },
         Value::Func(_) => return None,
     }
     Some(())
@@ -183,7 +186,8 @@ fn json_float(f: f64) -> Option<String> {
         let sign = if exp < 0 { '-' } else { '+' };
         return Some(format!("{mant}e{sign}{}", exp.abs()));
     }
-    Some(if f == f.trunc() && abs < 1e21 { format!("{f:.0}") } else { format!("{f}") })
+    // Rust's `Display` is the shortest round-trip form padded with zeros, as Go's 'f' with precision -1.
+    Some(format!("{f}"))
 }
 
 /// Go's `encoding/json` string encoding; `html` adds the `<`, `>`, `&`

@@ -7,6 +7,8 @@
 //! package also reports as `error calling NAME: ...`.
 
 mod date;
+pub(crate) use date::time_json;
+pub use encoding::{from_go_bytes, go_bytes};
 mod defaults;
 mod dicts;
 mod encoding;

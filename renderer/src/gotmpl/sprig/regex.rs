@@ -1,4 +1,9 @@
 //! Sprig's regular-expression functions, on the `regex` crate (RE2 syntax, like Go's `regexp`).
+//!
+//! Patterns are first rewritten from Go's dialect to the crate's: the two
+//! share RE2's syntax but differ at the edges (`{` that starts no repeat is a
+//! literal in Go, `\d \w \s \b` are ASCII-only in Go, `\Q...\E`, octal
+//! escapes, `\<` is a literal, nested repeats such as `a**` are errors).
 
 use super::{def, i, s, str_list};
 use crate::gotmpl::{Funcs, Param, Value};
@@ -6,7 +11,211 @@ use crate::gotmpl::{Funcs, Param, Value};
 use Param::{Int, String as Str};
 
 fn compile(re: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(re).map_err(|e| format!("error parsing regexp: {e}"))
+    let translated = translate(re).map_err(|e| format!("error parsing regexp: {e}"))?;
+    regex::Regex::new(&translated).map_err(|e| format!("error parsing regexp: {e}"))
+}
+
+/// Go's `\d \D \w \W \s \S` as ASCII classes: (inside brackets, as a nested class).
+fn perl_class(c: char) -> Option<&'static str> {
+    Some(match c {
+        'd' => "[0-9]",
+        'D' => "[^0-9]",
+        'w' => "[0-9A-Za-z_]",
+        'W' => "[^0-9A-Za-z_]",
+        's' => r"[\t\n\f\r ]",
+        'S' => r"[^\t\n\f\r ]",
+        _ => return None,
+    })
+}
+
+/// A literal character in the crate's syntax, safe inside and outside brackets.
+fn literal(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric() || !c.is_ascii() || c == ' ' {
+        out.push(c);
+    } else {
+        out.push_str(&format!("\\x{{{:X}}}", c as u32));
+    }
+}
+
+/// The length of a valid Go repeat `{n}`, `{n,}` or `{n,m}` at the start of `rest`, with its bounds.
+fn repeat_at(rest: &[char]) -> Option<(usize, u64, Option<u64>)> {
+    let end = rest.iter().position(|&c| c == '}')?;
+    let body: String = rest[1..end].iter().collect();
+    let (lo, hi) = match body.split_once(',') {
+        Some((lo, "")) => (lo, None),
+        Some((lo, hi)) => (lo, Some(hi)),
+        None => (body.as_str(), Some(body.as_str())),
+    };
+    let num = |t: &str| {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse::<u64>().ok())?
+    };
+    let lo = num(lo)?;
+    let hi = match hi {
+        Some(h) => Some(num(h)?),
+        None => None,
+    };
+    Some((end + 1, lo, hi))
+}
+
+/// Rewrites a Go regular expression into the `regex` crate's syntax with the same meaning.
+fn translate(re: &str) -> Result<String, String> {
+    let cs: Vec<char> = re.chars().collect();
+    let mut out = String::with_capacity(re.len());
+    let mut i = 0;
+    // Where the last repeat operator began, while the next token would repeat it again.
+    let mut last_repeat: Option<usize> = None;
+    let mut lazy = false;
+    while i < cs.len() {
+        let c = cs[i];
+        let mut repeat = None;
+        match c {
+            '\\' => i = escape(&cs, i, false, &mut out)?,
+            '[' => i = class(&cs, i, &mut out)?,
+            '*' | '+' | '?' => {
+                if c == '?' && last_repeat.is_some() && !lazy {
+                    lazy = true;
+                    out.push('?');
+                    i += 1;
+                    continue;
+                }
+                repeat = Some(i);
+                out.push(c);
+                i += 1;
+            }
+            '{' => match repeat_at(&cs[i..]) {
+                Some((len, lo, hi)) => {
+                    if lo > 1000 || hi.is_some_and(|h| h > 1000 || h < lo) {
+                        let text: String = cs[i..i + len].iter().collect();
+                        return Err(format!("invalid repeat count: `{text}`"));
+                    }
+                    repeat = Some(i);
+                    out.extend(&cs[i..i + len]);
+                    i += len;
+                }
+                None => {
+                    out.push_str("\\{");
+                    i += 1;
+                }
+            },
+            '}' => {
+                out.push_str("\\}");
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+        if let (Some(start), Some(prev)) = (repeat, last_repeat) {
+            let end = if cs[start] == '{' { repeat_at(&cs[start..]).map_or(1, |r| r.0) } else { 1 };
+            let text: String = cs[prev..start + end].iter().collect();
+            return Err(format!("invalid nested repetition operator: `{text}`"));
+        }
+        last_repeat = repeat;
+        lazy = false;
+    }
+    Ok(out)
+}
+
+/// Translates the escape at `cs[i]` (a backslash); returns the index after it.
+fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usize, String> {
+    let Some(&c) = cs.get(i + 1) else {
+        return Err("trailing backslash at end of expression: ``".into());
+    };
+    if let Some(class) = perl_class(c) {
+        out.push_str(class);
+        return Ok(i + 2);
+    }
+    match c {
+        'b' | 'B' if !in_class => {
+            out.push_str(if c == 'b' { r"(?-u:\b)" } else { r"(?-u:\B)" });
+            Ok(i + 2)
+        }
+        'Q' if !in_class => {
+            let mut j = i + 2;
+            while j < cs.len() && !(cs[j] == '\\' && cs.get(j + 1) == Some(&'E')) {
+                literal(out, cs[j]);
+                j += 1;
+            }
+            Ok(if j < cs.len() { j + 2 } else { j })
+        }
+        '0'..='7' => {
+            // Go: `\0` with up to two more octal digits, or `\1`-`\7` followed by at least one.
+            let mut j = i + 1;
+            let mut code = 0u32;
+            while j < cs.len() && j < i + 4 && ('0'..='7').contains(&cs[j]) {
+                code = code * 8 + (cs[j] as u32 - '0' as u32);
+                j += 1;
+            }
+            if c != '0' && j == i + 2 {
+                let text: String = cs[i..j].iter().collect();
+                return Err(format!("invalid escape sequence: `{text}`"));
+            }
+            literal(out, char::from_u32(code).unwrap_or('\0'));
+            Ok(j)
+        }
+        'x' | 'p' | 'P' if cs.get(i + 2) == Some(&'{') => {
+            let end = cs[i..].iter().position(|&d| d == '}').map_or(cs.len(), |p| i + p + 1);
+            out.extend(&cs[i..end]);
+            Ok(end)
+        }
+        c if c.is_ascii() && !c.is_ascii_alphanumeric() => {
+            literal(out, c);
+            Ok(i + 2)
+        }
+        _ => {
+            out.push('\\');
+            out.push(c);
+            Ok(i + 2)
+        }
+    }
+}
+
+/// Translates the bracket class starting at `cs[i]`; returns the index after it.
+fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
+    let start = i;
+    out.push('[');
+    i += 1;
+    if cs.get(i) == Some(&'^') {
+        out.push('^');
+        i += 1;
+    }
+    let mut first = true;
+    while i < cs.len() {
+        let c = cs[i];
+        match c {
+            ']' if !first => {
+                out.push(']');
+                return Ok(i + 1);
+            }
+            '\\' => i = escape(cs, i, true, out)?,
+            '[' if cs.get(i + 1) == Some(&':') => {
+                let close =
+                    (i + 2..cs.len().saturating_sub(1)).find(|&j| cs[j] == ':' && cs[j + 1] == ']');
+                match close {
+                    Some(j) => {
+                        out.extend(&cs[i..j + 2]);
+                        i = j + 2;
+                    }
+                    None => {
+                        literal(out, '[');
+                        i += 1;
+                    }
+                }
+            }
+            '-' => {
+                out.push('-');
+                i += 1;
+            }
+            _ => {
+                literal(out, c);
+                i += 1;
+            }
+        }
+        first = false;
+    }
+    let text: String = cs[start..].iter().collect();
+    Err(format!("missing closing ]: `{text}`"))
 }
 
 pub(super) fn register(f: &mut Funcs) {
