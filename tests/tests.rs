@@ -14,4 +14,5 @@ mod verify_api;
 mod watch;
 mod watch_deploy;
 mod watch_faults;
+mod watch_units;
 mod watch_verify;

@@ -13,13 +13,14 @@ use kiln::daemon::repo::open;
 use kiln::daemon::sync::Source;
 use kiln::daemon::tree::GitTree;
 use kiln::daemon::watch::{BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Files, Watcher};
+use renderer::cache::{NoCache, UnitCache};
 use renderer::tree::{EntryKind, Tree, join};
 
 use crate::util::{BareRepo, TestRepo, kiln_identity};
 
 /// A stand-in renderer: every file below `apps`, by its path relative to
 /// `apps`; a file named `broken` is a render error.
-pub fn copy_apps(tree: &dyn Tree, _: &Source, _: &str) -> anyhow::Result<Files> {
+pub fn copy_apps(tree: &dyn Tree, _: &dyn UnitCache, _: &Source, _: &str) -> anyhow::Result<Files> {
     let mut out = BTreeMap::new();
     if tree.kind("apps").is_none() {
         return Ok(out);
@@ -325,11 +326,11 @@ fn a_push_that_loses_the_race_is_rebuilt_on_the_winner() {
         fx.watcher_with(other_dir.path(), |c| c.author.time = c.author.time.map(|t| t + 1)),
     );
     let raced = AtomicBool::new(false);
-    let render = move |tree: &dyn Tree, source: &Source, dir: &str| {
+    let render = move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
         if !raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
             committed(other.lock().unwrap().cycle());
         }
-        copy_apps(tree, source, dir)
+        copy_apps(tree, cache, source, dir)
     };
     let metrics = Arc::new(Metrics::default());
     let mut watcher = Watcher::new(
@@ -391,7 +392,7 @@ fn recorded_inputs_tell_which_pushes_can_change_a_render() {
     };
     let base_tree = tree_at(&base);
     let recording = Recording::new(&base_tree);
-    copy_apps(&recording, &dummy_source(), "staging").unwrap();
+    copy_apps(&recording, &NoCache, &dummy_source(), "staging").unwrap();
     let inputs = recording.into_inputs();
     assert_eq!(inputs.len(), 3, "{inputs:?}");
 

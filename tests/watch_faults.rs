@@ -491,8 +491,9 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
             config,
             Arc::new(
                 |tree: &dyn renderer::tree::Tree,
+                 cache: &dyn renderer::cache::UnitCache,
                  source: &kiln::daemon::sync::Source,
-                 dir: &str| { render_flux(tree, source, dir, &[]) },
+                 dir: &str| { render_flux(tree, cache, source, dir, &[]) },
             ),
             Arc::new(Metrics::default()),
             Arc::new(AtomicBool::new(false)),

@@ -26,6 +26,7 @@ pub mod tree;
 
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
+pub mod cache;
 pub mod gotmpl;
 pub mod helm;
 pub mod kustomize;
@@ -59,6 +60,18 @@ pub struct Rendered {
 /// returned (all results are gathered before looking, so which error is
 /// reported does not depend on thread timing).
 pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
+    render_with(tree, options, &cache::NoCache)
+}
+
+/// [`render`], with every unit build handed to `cache` (see [`cache`]), so a
+/// caller that keeps builds can skip the units whose inputs did not change.
+/// The output is the same as [`render`]'s whenever the cache keeps its
+/// contract.
+pub fn render_with(
+    tree: &dyn Tree,
+    options: &Options,
+    cache: &dyn cache::UnitCache,
+) -> Result<Rendered, Error> {
     let config = layout::Config::read(tree)?;
     let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
     let names = match layout {
@@ -89,9 +102,9 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
     let clusters = selected
         .par_iter()
         .map(|name| match layout {
-            Layout::FluxV2 => layout::flux::render_cluster(tree, name),
-            Layout::FluxV1 => layout::flux_v1::render_environment(tree, name),
-            Layout::Namespaces => layout::namespaces::render_cluster(tree, name),
+            Layout::FluxV2 => layout::flux::render_cluster_with(tree, name, cache),
+            Layout::FluxV1 => layout::flux_v1::render_environment_with(tree, name, cache),
+            Layout::Namespaces => layout::namespaces::render_cluster_with(tree, name, cache),
             Layout::Environments => layout::environments::render_environment(tree, name),
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })

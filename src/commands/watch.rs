@@ -18,6 +18,7 @@ use kiln::daemon::watch::{
 };
 use kiln::verify::{Method, OnTimeout, Request};
 use renderer::Value;
+use renderer::cache::UnitCache;
 use renderer::tree::Tree;
 use tokio::sync::{Notify, watch};
 
@@ -251,9 +252,10 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     // One verdict acts at a time: acting moves refs/heads/* of the mirror.
     let acting = Arc::new(tokio::sync::Mutex::new(()));
     let clusters = settings.clusters.clone();
-    let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
-        render_flux(tree, source, dir, &clusters)
-    });
+    let render_fn =
+        Arc::new(move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+            render_flux(tree, cache, source, dir, &clusters)
+        });
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&interrupt));
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");

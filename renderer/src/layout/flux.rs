@@ -13,6 +13,7 @@ use super::helm_release;
 use super::manifests::{build_with, kustomization_for};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
+use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -71,6 +72,16 @@ impl Pending {
 
 /// Renders one cluster: its root directory and every Kustomization reached from it.
 pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
+    render_cluster_with(tree, cluster, &NoCache)
+}
+
+/// [`render_cluster`], each unit's kustomize build and each chart render
+/// handed to `cache`.
+pub fn render_cluster_with(
+    tree: &dyn Tree,
+    cluster: &str,
+    cache: &dyn UnitCache,
+) -> Result<Cluster, Error> {
     let root_dir = format!("clusters/{cluster}");
     let mut root = Pending {
         name: ROOT.into(),
@@ -82,7 +93,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let plain = build_unit(tree, cluster, &root)?;
+    let plain = build_unit(tree, cluster, &root, cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -113,7 +124,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         }
         let built: Vec<Vec<Resource>> = wave
             .par_iter()
-            .map(|p| build_unit(tree, cluster, p))
+            .map(|p| build_unit(tree, cluster, p, cache))
             .collect::<Vec<_>>()
             .into_iter()
             .collect::<Result<_, _>>()?;
@@ -124,7 +135,8 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
         let mut units = Vec::new();
         for (p, objects) in wave.iter().zip(built.iter()) {
             let objects = post_build(cluster, p, objects, &available)?;
-            let objects = render_releases(tree, &p.at(cluster), objects, &this_repo, &available)?;
+            let objects =
+                render_releases(tree, &p.at(cluster), objects, &this_repo, &available, cache)?;
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
                 let at = child.at(cluster);
@@ -251,8 +263,25 @@ fn check_names_and_dependencies(
     Ok(())
 }
 
-/// Builds one unit: the kustomization with the Flux fields written into it.
-fn build_unit(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
+/// Builds one unit, through `cache`: the kustomization with the Flux fields
+/// written into it. The build depends on the tree, the unit's path and its
+/// Flux object, which make its key.
+fn build_unit(
+    tree: &dyn Tree,
+    cluster: &str,
+    p: &Pending,
+    cache: &dyn UnitCache,
+) -> Result<Vec<Resource>, Error> {
+    let mut spec = p.path.clone().into_bytes();
+    spec.push(b'\n');
+    if let Some(object) = &p.object {
+        spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
+    }
+    let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
+    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p))
+}
+
+fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -274,13 +303,14 @@ fn render_releases(
     objects: Vec<Resource>,
     this_repo: &[String],
     available: &[&Resource],
+    cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         if helm_release::is_release(&r.value) {
             let at = at.with_file(&r.source);
             let release = helm_release::from_flux_v2(&r.value, &at, this_repo)?;
-            out.extend(helm_release::render_release(tree, &release, available)?);
+            out.extend(helm_release::render_release_with(tree, &release, available, cache)?);
         } else {
             out.push(r);
         }

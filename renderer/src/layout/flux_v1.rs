@@ -35,6 +35,15 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
 
 /// Renders one environment.
 pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> {
+    render_environment_with(tree, env, &crate::cache::NoCache)
+}
+
+/// [`render_environment`], each chart render handed to `cache`.
+pub fn render_environment_with(
+    tree: &dyn Tree,
+    env: &str,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<Cluster, Error> {
     let mut cluster = Cluster::new(env);
     let mut plain =
         Unit::new("manifests", &format!("{RELEASES}/{env}"), &format!("{RELEASES}/{env}"));
@@ -43,7 +52,7 @@ pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> 
         if helm_release::is_release(&doc) {
             let at = Location::new(env, &name, &file);
             let release = helm_release::from_flux_v1(&doc, &at)?;
-            let objects = helm_release::render_release(tree, &release, &[])?;
+            let objects = helm_release::render_release_with(tree, &release, &[], cache)?;
             let path = match &release.chart {
                 Chart::Path(p) => p.clone(),
                 Chart::Repository { chart, .. } => chart.clone(),

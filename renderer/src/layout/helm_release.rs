@@ -6,6 +6,7 @@
 
 use super::substitute;
 use super::{Error, Location, str_at};
+use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::helm;
 use crate::resource::Resource;
 use crate::tree::{self, Tree};
@@ -177,6 +178,18 @@ pub fn render_release(
     release: &Release,
     available: &[&Resource],
 ) -> Result<Vec<Resource>, Error> {
+    render_release_with(tree, release, available, &NoCache)
+}
+
+/// [`render_release`], the chart render handed to `cache` once the values
+/// are resolved: the release name, namespace, chart path, values and CRD
+/// policy make its key, the chart's files are read from the tree.
+pub fn render_release_with(
+    tree: &dyn Tree,
+    release: &Release,
+    available: &[&Resource],
+    cache: &dyn UnitCache,
+) -> Result<Vec<Resource>, Error> {
     let at = &release.at;
     let who = format!("{} {}", release.kind, release.name);
     let dir = match &release.chart {
@@ -199,19 +212,32 @@ pub fn render_release(
         skip_tests: true,
         ..helm::Options::default()
     };
-    let text = helm::template(tree, dir, &options)
-        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
-    let docs = yaml::parse_documents(&text, dir)
-        .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
-    let mut out = Vec::with_capacity(docs.len());
-    for doc in docs.into_iter().filter(|d| !d.is_null()) {
-        let mut r = Resource::new(doc, at.file.clone());
-        if r.namespace().is_empty() && !r.gvk().is_cluster_scoped() {
-            r.set_namespace(release.namespace.clone());
+    let mut spec = Map::new();
+    spec.insert("file".into(), Value::String(at.file.clone()));
+    spec.insert("chart".into(), Value::String(dir.clone()));
+    spec.insert("release".into(), Value::String(options.release.clone()));
+    spec.insert("namespace".into(), Value::String(options.namespace.clone()));
+    spec.insert("crds".into(), Value::Bool(options.include_crds));
+    spec.insert("values".into(), Value::Map(options.values.clone()));
+    let spec = yaml::to_string(&Value::Map(spec));
+    let unit = format!("{}/{}", at.unit, release.name);
+    let key =
+        UnitKey { cluster: &at.cluster, unit: &unit, step: Step::Helm, spec: spec.as_bytes() };
+    cache.build(&key, tree, &|tree| {
+        let text = helm::template(tree, dir, &options)
+            .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
+        let docs = yaml::parse_documents(&text, dir)
+            .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
+        let mut out = Vec::with_capacity(docs.len());
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            let mut r = Resource::new(doc, at.file.clone());
+            if r.namespace().is_empty() && !r.gvk().is_cluster_scoped() {
+                r.set_namespace(release.namespace.clone());
+            }
+            out.push(r);
         }
-        out.push(r);
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// Whether the chart's `crds/` are installed. Flux v2: `spec.install.crds`
