@@ -1,4 +1,4 @@
-//! The watcher's cluster manifests (`infrastructure/kiln`) rendered by kiln itself, checked against `kubectl kustomize` when present, and their `kiln.yaml` run by `kiln watch`.
+//! The watcher's cluster manifests (`infrastructure/kiln`) rendered by kiln itself, checked against `kubectl kustomize` when present, and their `kiln-watch.yaml` run by `kiln watch`.
 
 use std::path::Path;
 use std::process::Command;
@@ -60,11 +60,11 @@ fn the_watcher_manifests_render_and_their_config_runs() {
         assert_eq!(objects, reference);
     }
 
-    // The kiln.yaml of the ConfigMap drives a real watcher (repository and listener overridden).
+    // The kiln-watch.yaml of the ConfigMap drives a real watcher (repository and listener overridden).
     let ex = Example::new();
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("kiln.yaml");
-    std::fs::write(&config, field(config_map, &["data", "kiln.yaml"])).unwrap();
+    let config = home.path().join("kiln-watch.yaml");
+    std::fs::write(&config, field(config_map, &["data", "kiln-watch.yaml"])).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["watch", "--once", "--config"])
         .arg(&config)
@@ -82,7 +82,7 @@ fn the_watcher_manifests_render_and_their_config_runs() {
     assert_eq!(
         rendered[0].sources.keys().collect::<Vec<_>>(),
         ["production", "staging"],
-        "both branches of kiln.yaml"
+        "both branches of kiln-watch.yaml"
     );
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("Containerfile").is_file());
 }
