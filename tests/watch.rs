@@ -222,7 +222,22 @@ fn a_restarted_watcher_resumes_from_the_provenance() {
     unchanged(fx.watcher(first.path()).cycle());
     assert_eq!(fx.rendered_log(), tip);
     assert!(restarted.metrics().prometheus().contains("kiln_renders_total 0\n"));
-    // A kiln of another version would re-render, and still not commit an equal tree.
+
+    // A tip made by another kiln version: everything renders again, and an
+    // equal tree makes no commit.
+    let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
+    let version = format!("Kiln-Version: {}", kiln::daemon::watch::KILN_VERSION);
+    assert!(message.contains(&version), "{message}");
+    let old = message.replace(&version, "Kiln-Version: 0.0.1");
+    let tree = fx.remote.git(&["rev-parse", "refs/heads/rendered^{tree}"]);
+    // The first rendered commit has no parent.
+    let old_tip = fx.remote.git(&["commit-tree", &tree, "-m", &old]);
+    fx.remote.git(&["update-ref", "refs/heads/rendered", &old_tip]);
+    let upgraded_dir = tempfile::tempdir().unwrap();
+    let mut upgraded = fx.watcher(upgraded_dir.path());
+    unchanged(upgraded.cycle());
+    assert!(upgraded.metrics().prometheus().contains("kiln_renders_total 2\n"));
+    assert_eq!(fx.rendered_log()[0], old_tip);
 }
 
 #[test]
@@ -352,6 +367,7 @@ fn the_commit_message_names_units_and_image_changes() {
     let dir = tempfile::tempdir().unwrap();
     let deployment = "kind: Deployment\nspec:\n  containers:\n  - image: ghcr.io/acme/app:v1\n";
     fx.push("staging", &[("apps/prod/web/deploy.yaml", deployment)], "web v1");
+    fx.push("production", &[("apps/prod/web/deploy.yaml", deployment)], "web v1");
     committed(fx.watcher(dir.path()).cycle());
     let v2 = deployment.replace(":v1", ":v2");
     fx.push(
@@ -371,13 +387,27 @@ fn the_commit_message_names_units_and_image_changes() {
         )
     );
 
-    // A template of one's own.
+    // A template of one's own sees every variable of every change.
     fx.push("staging", &[("apps/a.yaml", "a: 7\n")], "a7");
-    let template =
-        "{{ changes | length }} change(s): {% for c in changes %}{{ c.subject }}{% endfor %}";
+    let v3 = deployment.replace(":v1", ":v3");
+    fx.push("production", &[("apps/prod/web/deploy.yaml", &v3)], "web v3");
+    let template = "{{ changes | length }} change(s)\n\n{% for c in changes %}{{ c.branch }}|{{ c.dir }}|{{ c.commit }}|{{ c.short }}|{{ c.subject }}|{{ c.author }}|{{ c.units | join(',') }}|{% for i in c.images %}{{ i.image }} {{ i.from }} {{ i.to }}{% endfor %}\n{% endfor %}";
     committed(fx.watcher_with(dir.path(), |c| c.message = template.into()).cycle());
-    let message = fx.remote.git(&["log", "-1", "--format=%s", "refs/heads/rendered"]);
-    assert_eq!(message, "1 change(s): a7");
+    let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
+    let body = message.split("\n\nSource-Branch").next().unwrap();
+    let (staging, production) =
+        (fx.work.tip("staging").unwrap(), fx.work.tip("production").unwrap());
+    let author = "Ada Author <ada@example.com>";
+    let want = [
+        "2 change(s)".to_string(),
+        String::new(),
+        format!("staging|staging|{staging}|{}|a7|{author}|a.yaml|", &staging[..12]),
+        format!(
+            "production|production|{production}|{}|web v3|{author}|prod/web|ghcr.io/acme/app ghcr.io/acme/app:v1 ghcr.io/acme/app:v3",
+            &production[..12]
+        ),
+    ];
+    assert_eq!(body, want.join("\n"));
 }
 
 #[test]

@@ -90,10 +90,6 @@ fn a_push_re_renders_only_the_units_whose_inputs_changed() {
     let pdb = "apps/overlays/production/user-roles-pdb.yaml";
     let values = "infrastructure/charts/cluster-info/values.yaml";
     let dev_overlay = "apps/overlays/development/user-roles-debug.yaml";
-    let read = |path: &str| {
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-            .unwrap()
-    };
     let cases: Vec<(&str, String, (u64, u64), bool)> = vec![
         // One overlay of one cluster: that cluster's `apps` unit only.
         (pdb, read(pdb).replace("minAvailable: 2", "minAvailable: 3"), (1, 0), true),
@@ -130,4 +126,42 @@ fn a_push_re_renders_only_the_units_whose_inputs_changed() {
         assert_eq!(prod_tree(&ex, "rendered"), prod_tree(&ex, "full"), "{path}");
         ex.remote.git(&["update-ref", "-d", "refs/heads/full"]);
     }
+}
+
+#[test]
+fn a_broken_unit_names_its_file_and_unit_and_leaves_the_directory_alone() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let mut w = watcher(&ex, &home.path().join("mirror"), "rendered");
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    let tip = ex.rendered()[0].clone();
+
+    let pdb = "apps/overlays/production/user-roles-pdb.yaml";
+    ex.push_file("production", pdb, "kind: PodDisruptionBudget\nmetadata: [unclosed\n", "broken");
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Unchanged)));
+    assert_eq!(ex.rendered()[0].commit, tip.commit);
+    let status = w.metrics().status_json();
+    let error = status["branches"]["production"]["lastError"].as_str().unwrap_or_default();
+    for part in ["cluster production", "unit apps", "user-roles-pdb.yaml"] {
+        assert!(error.contains(part), "{part} not in {error}");
+    }
+    let metrics = w.metrics().prometheus();
+    assert!(metrics.contains("kiln_failures_total{kind=\"render\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("kiln_branch_error{branch=\"production\"} 1\n"), "{metrics}");
+
+    // The fix renders; the failed build was not stored.
+    let good = ex.push_file(
+        "production",
+        pdb,
+        &read(pdb).replace("minAvailable: 2", "minAvailable: 1"),
+        "fixed",
+    );
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    assert_eq!(ex.rendered()[0].sources.get("production"), Some(&good));
+    assert!(w.metrics().status_json()["branches"]["production"]["lastError"].is_null());
+}
+
+/// A file of the workspace's example repository.
+fn read(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
