@@ -86,3 +86,34 @@ fn the_watcher_manifests_render_and_their_config_runs() {
     );
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("Containerfile").is_file());
 }
+
+#[test]
+fn kiln_watch_yaml_in_the_working_directory_and_flags_over_it() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let remote = ex.remote.path().to_str().unwrap();
+    let file = format!(
+        "repo: {remote}\nbranches:\n  production: prod\ntargetBranch: from-file\nauthor:\n  name: File Author\nmessage: 'from the file'\n"
+    );
+    std::fs::write(home.path().join("kiln-watch.yaml"), file).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["watch", "--once", "--workdir", "mirror"])
+            .args(extra)
+            .current_dir(home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let log = |branch: &str| {
+        ex.remote.git(&["log", "-1", "--format=%an|%s", &format!("refs/heads/{branch}"), "--"])
+    };
+
+    run(&[]);
+    assert_eq!(log("from-file"), "File Author|from the file");
+    let paths = ex.remote.git(&["ls-tree", "--name-only", "refs/heads/from-file"]);
+    assert_eq!(paths, "prod");
+
+    run(&["--target-branch", "from-flag", "--author-name", "Flag Author"]);
+    assert_eq!(log("from-flag"), "Flag Author|from the file");
+}
