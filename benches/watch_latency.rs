@@ -17,6 +17,7 @@ use kiln::daemon::metrics::Metrics;
 use kiln::daemon::remote::Remote;
 use kiln::daemon::sync::Source;
 use kiln::daemon::watch::{BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, render_flux};
+use renderer::cache::UnitCache;
 use renderer::tree::Tree;
 use sha2::Sha256;
 
@@ -138,8 +139,8 @@ fn bench(repo: &Repo, rounds: u32) {
         push_attempts: 3,
         workdir: home.path().join("in-process"),
     };
-    let render = Arc::new(|tree: &dyn Tree, source: &Source, dir: &str| {
-        render_flux(tree, source, dir, &renderer::Options::default())
+    let render = Arc::new(|tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+        render_flux(tree, cache, source, dir, &renderer::Options::default())
     });
     let mut watcher = Watcher::new(
         config,

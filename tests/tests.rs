@@ -15,4 +15,6 @@ mod verify_api;
 mod watch;
 mod watch_deploy;
 mod watch_faults;
+mod watch_remotes;
+mod watch_units;
 mod watch_verify;

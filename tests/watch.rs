@@ -13,13 +13,14 @@ use kiln::daemon::repo::open;
 use kiln::daemon::sync::Source;
 use kiln::daemon::tree::GitTree;
 use kiln::daemon::watch::{BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Files, Watcher};
+use renderer::cache::{NoCache, UnitCache};
 use renderer::tree::{EntryKind, Tree, join};
 
 use crate::util::{BareRepo, TestRepo, kiln_identity};
 
 /// A stand-in renderer: every file below `apps`, by its path relative to
 /// `apps`; a file named `broken` is a render error.
-pub fn copy_apps(tree: &dyn Tree, _: &Source, _: &str) -> anyhow::Result<Files> {
+pub fn copy_apps(tree: &dyn Tree, _: &dyn UnitCache, _: &Source, _: &str) -> anyhow::Result<Files> {
     let mut out = BTreeMap::new();
     if tree.kind("apps").is_none() {
         return Ok(out);
@@ -221,7 +222,22 @@ fn a_restarted_watcher_resumes_from_the_provenance() {
     unchanged(fx.watcher(first.path()).cycle());
     assert_eq!(fx.rendered_log(), tip);
     assert!(restarted.metrics().prometheus().contains("kiln_renders_total 0\n"));
-    // A kiln of another version would re-render, and still not commit an equal tree.
+
+    // A tip made by another kiln version: everything renders again, and an
+    // equal tree makes no commit.
+    let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
+    let version = format!("Kiln-Version: {}", kiln::daemon::watch::KILN_VERSION);
+    assert!(message.contains(&version), "{message}");
+    let old = message.replace(&version, "Kiln-Version: 0.0.1");
+    let tree = fx.remote.git(&["rev-parse", "refs/heads/rendered^{tree}"]);
+    // The first rendered commit has no parent.
+    let old_tip = fx.remote.git(&["commit-tree", &tree, "-m", &old]);
+    fx.remote.git(&["update-ref", "refs/heads/rendered", &old_tip]);
+    let upgraded_dir = tempfile::tempdir().unwrap();
+    let mut upgraded = fx.watcher(upgraded_dir.path());
+    unchanged(upgraded.cycle());
+    assert!(upgraded.metrics().prometheus().contains("kiln_renders_total 2\n"));
+    assert_eq!(fx.rendered_log()[0], old_tip);
 }
 
 #[test]
@@ -325,11 +341,11 @@ fn a_push_that_loses_the_race_is_rebuilt_on_the_winner() {
         fx.watcher_with(other_dir.path(), |c| c.author.time = c.author.time.map(|t| t + 1)),
     );
     let raced = AtomicBool::new(false);
-    let render = move |tree: &dyn Tree, source: &Source, dir: &str| {
+    let render = move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
         if !raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
             committed(other.lock().unwrap().cycle());
         }
-        copy_apps(tree, source, dir)
+        copy_apps(tree, cache, source, dir)
     };
     let metrics = Arc::new(Metrics::default());
     let mut watcher = Watcher::new(
@@ -351,6 +367,7 @@ fn the_commit_message_names_units_and_image_changes() {
     let dir = tempfile::tempdir().unwrap();
     let deployment = "kind: Deployment\nspec:\n  containers:\n  - image: ghcr.io/acme/app:v1\n";
     fx.push("staging", &[("apps/prod/web/deploy.yaml", deployment)], "web v1");
+    fx.push("production", &[("apps/prod/web/deploy.yaml", deployment)], "web v1");
     committed(fx.watcher(dir.path()).cycle());
     let v2 = deployment.replace(":v1", ":v2");
     fx.push(
@@ -370,13 +387,27 @@ fn the_commit_message_names_units_and_image_changes() {
         )
     );
 
-    // A template of one's own.
+    // A template of one's own sees every variable of every change.
     fx.push("staging", &[("apps/a.yaml", "a: 7\n")], "a7");
-    let template =
-        "{{ changes | length }} change(s): {% for c in changes %}{{ c.subject }}{% endfor %}";
+    let v3 = deployment.replace(":v1", ":v3");
+    fx.push("production", &[("apps/prod/web/deploy.yaml", &v3)], "web v3");
+    let template = "{{ changes | length }} change(s)\n\n{% for c in changes %}{{ c.branch }}|{{ c.dir }}|{{ c.commit }}|{{ c.short }}|{{ c.subject }}|{{ c.author }}|{{ c.units | join(',') }}|{% for i in c.images %}{{ i.image }} {{ i.from }} {{ i.to }}{% endfor %}\n{% endfor %}";
     committed(fx.watcher_with(dir.path(), |c| c.message = template.into()).cycle());
-    let message = fx.remote.git(&["log", "-1", "--format=%s", "refs/heads/rendered"]);
-    assert_eq!(message, "1 change(s): a7");
+    let message = fx.remote.git(&["log", "-1", "--format=%B", "refs/heads/rendered"]);
+    let body = message.split("\n\nSource-Branch").next().unwrap();
+    let (staging, production) =
+        (fx.work.tip("staging").unwrap(), fx.work.tip("production").unwrap());
+    let author = "Ada Author <ada@example.com>";
+    let want = [
+        "2 change(s)".to_string(),
+        String::new(),
+        format!("staging|staging|{staging}|{}|a7|{author}|a.yaml|", &staging[..12]),
+        format!(
+            "production|production|{production}|{}|web v3|{author}|prod/web|ghcr.io/acme/app ghcr.io/acme/app:v1 ghcr.io/acme/app:v3",
+            &production[..12]
+        ),
+    ];
+    assert_eq!(body, want.join("\n"));
 }
 
 #[test]
@@ -391,7 +422,7 @@ fn recorded_inputs_tell_which_pushes_can_change_a_render() {
     };
     let base_tree = tree_at(&base);
     let recording = Recording::new(&base_tree);
-    copy_apps(&recording, &dummy_source(), "staging").unwrap();
+    copy_apps(&recording, &NoCache, &dummy_source(), "staging").unwrap();
     let inputs = recording.into_inputs();
     assert_eq!(inputs.len(), 3, "{inputs:?}");
 

@@ -1,4 +1,4 @@
-//! The watcher's cluster manifests (`infrastructure/kiln`) rendered by kiln itself, checked against `kubectl kustomize` when present, and their `kiln.yaml` run by `kiln watch`.
+//! The watcher's cluster manifests (`infrastructure/kiln`) rendered by kiln itself, checked against `kubectl kustomize` when present, and their `kiln-watch.yaml` run by `kiln watch`.
 
 use std::path::Path;
 use std::process::Command;
@@ -69,11 +69,11 @@ fn the_watcher_manifests_render_and_their_config_runs() {
         assert_eq!(objects, reference);
     }
 
-    // The kiln.yaml of the ConfigMap drives a real watcher (repository and listener overridden).
+    // The kiln-watch.yaml of the ConfigMap drives a real watcher (repository and listener overridden).
     let ex = Example::new();
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("kiln.yaml");
-    std::fs::write(&config, field(config_map, &["data", "kiln.yaml"])).unwrap();
+    let config = home.path().join("kiln-watch.yaml");
+    std::fs::write(&config, field(config_map, &["data", "kiln-watch.yaml"])).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["watch", "--once", "--config"])
         .arg(&config)
@@ -91,7 +91,38 @@ fn the_watcher_manifests_render_and_their_config_runs() {
     assert_eq!(
         rendered[0].sources.keys().collect::<Vec<_>>(),
         ["production", "staging"],
-        "both branches of kiln.yaml"
+        "both branches of kiln-watch.yaml"
     );
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("Containerfile").is_file());
+}
+
+#[test]
+fn kiln_watch_yaml_in_the_working_directory_and_flags_over_it() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let remote = ex.remote.path().to_str().unwrap();
+    let file = format!(
+        "repo: {remote}\nbranches:\n  production: prod\ntargetBranch: from-file\nauthor:\n  name: File Author\nmessage: 'from the file'\n"
+    );
+    std::fs::write(home.path().join("kiln-watch.yaml"), file).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["watch", "--once", "--workdir", "mirror"])
+            .args(extra)
+            .current_dir(home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let log = |branch: &str| {
+        ex.remote.git(&["log", "-1", "--format=%an|%s", &format!("refs/heads/{branch}"), "--"])
+    };
+
+    run(&[]);
+    assert_eq!(log("from-file"), "File Author|from the file");
+    let paths = ex.remote.git(&["ls-tree", "--name-only", "refs/heads/from-file"]);
+    assert_eq!(paths, "prod");
+
+    run(&["--target-branch", "from-flag", "--author-name", "Flag Author"]);
+    assert_eq!(log("from-flag"), "Flag Author|from the file");
 }

@@ -425,6 +425,17 @@ fn a_vanished_remote_a_broken_push_webhooks_and_sigterm() {
     });
     assert_eq!(ex.rendered()[0].commit, tip);
     assert!(get("/metrics").1.contains("kiln_branch_error{branch=\"staging\"} 1\n"));
+    // The JSON log names the branch, the cluster, the unit and the file.
+    let logged = watch.log();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("branch not rendered") && l.contains("service.yaml"))
+        .unwrap_or_else(|| panic!("no render error logged:\n{logged}"));
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(line["level"], "ERROR", "{line}");
+    assert_eq!(line["fields"]["branch"], "staging", "{line}");
+    let error = line["fields"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("cluster ") && error.contains("unit apps"), "{error}");
     let v2 = ex.push_generation("staging", 2);
     wait_until(Duration::from_secs(20), "the good push after the broken one", || {
         ex.rendered()[0].sources["staging"] == v2
@@ -491,9 +502,10 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
             config,
             Arc::new(
                 |tree: &dyn renderer::tree::Tree,
+                 cache: &dyn renderer::cache::UnitCache,
                  source: &kiln::daemon::sync::Source,
                  dir: &str| {
-                    render_flux(tree, source, dir, &renderer::Options::default())
+                    render_flux(tree, cache, source, dir, &renderer::Options::default())
                 },
             ),
             Arc::new(Metrics::default()),

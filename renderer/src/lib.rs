@@ -26,6 +26,7 @@ pub mod tree;
 
 pub use resource::{Gvk, ResId, Resource};
 pub use tree::{DirTree, MemTree, Tree};
+pub mod cache;
 pub mod gotmpl;
 pub mod helm;
 pub mod kustomize;
@@ -63,6 +64,18 @@ pub struct Rendered {
 /// returned (all results are gathered before looking, so which error is
 /// reported does not depend on thread timing).
 pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
+    render_with(tree, options, &cache::NoCache)
+}
+
+/// [`render`], with every unit build handed to `cache` (see [`cache`]), so a
+/// caller that keeps builds can skip the units whose inputs did not change.
+/// The output is the same as [`render`]'s whenever the cache keeps its
+/// contract.
+pub fn render_with(
+    tree: &dyn Tree,
+    options: &Options,
+    cache: &dyn cache::UnitCache,
+) -> Result<Rendered, Error> {
     let config = layout::Config::read(tree)?;
     let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
     let names = match layout {
@@ -93,8 +106,8 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
         None => None,
     };
     let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
-    let cache = layout::chart_cache::choose(given, tree, &config);
-    let charts = layout::helm_release::Charts { repo: tree, cache };
+    let chart_cache = layout::chart_cache::choose(given, tree, &config);
+    let charts = layout::helm_release::Charts { repo: tree, cache: chart_cache };
     let selected: Vec<&String> = names
         .iter()
         .filter(|n| options.clusters.is_empty() || options.clusters.contains(n))
@@ -102,9 +115,9 @@ pub fn render(tree: &dyn Tree, options: &Options) -> Result<Rendered, Error> {
     let clusters = selected
         .par_iter()
         .map(|name| match layout {
-            Layout::FluxV2 => layout::flux::render_cluster(&charts, name),
-            Layout::FluxV1 => layout::flux_v1::render_environment(&charts, name),
-            Layout::Namespaces => layout::namespaces::render_cluster(tree, name),
+            Layout::FluxV2 => layout::flux::render_cluster_with(&charts, name, cache),
+            Layout::FluxV1 => layout::flux_v1::render_environment_with(&charts, name, cache),
+            Layout::Namespaces => layout::namespaces::render_cluster_with(tree, name, cache),
             Layout::Environments => layout::environments::render_environment(tree, name),
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })

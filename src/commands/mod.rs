@@ -12,3 +12,4 @@ pub mod sync;
 pub mod tag;
 pub mod verify;
 pub mod watch;
+pub mod watch_config;

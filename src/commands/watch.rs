@@ -19,7 +19,7 @@ use kiln::daemon::watch::{
     render_flux, settle,
 };
 use kiln::verify::{Method, OnTimeout, Request};
-use renderer::Value;
+use renderer::cache::UnitCache;
 use renderer::tree::Tree;
 use tokio::sync::{Notify, watch};
 
@@ -29,13 +29,15 @@ use tokio::sync::{Notify, watch};
 /// lease, and again every interval or when a webhook arrives. Cycle errors
 /// are logged and retried with backoff; the watcher never exits on them.
 ///
-/// Every flag can also be set in a `kiln.yaml` (`--config`); flags win.
+/// Every flag can also be set in a config file, `kiln-watch.yaml` (`--config`);
+/// flags on the command line win.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// A `kiln.yaml` with the same settings (keys: repo, targetRepo, branches,
-    /// targetBranch, interval, listen, author.name, author.email, message,
-    /// clusters, chartCache, allowEmpty, adopt, workdir, tokenEnv, sshKey,
-    /// githubSecretEnv, gitlabTokenEnv, pushAttempts).
+    /// The watcher's config file (default: `kiln-watch.yaml` in the working
+    /// directory, when there is one). Each key is a flag in camelCase
+    /// (`targetBranch: rendered`, `verifyTimeout: 5m`, `branches: {staging:
+    /// staging}`, `author: {name: kiln}`). Not the repository's `kiln.yaml`,
+    /// which declares the render layout.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The source repository: a path, file://, https:// or ssh URL.
@@ -65,8 +67,11 @@ pub struct WatchArgs {
     /// A file holding the commit message template (minijinja; `changes` is a
     /// list of {branch, dir, commit, short, subject, author, units, images},
     /// each image {image, from, to}). Provenance trailers are appended to it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "message")]
     pub message_template: Option<PathBuf>,
+    /// The commit message template itself, as `--message-template` holds it.
+    #[arg(long)]
+    pub message: Option<String>,
     /// Render only these clusters (repeatable).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
@@ -219,7 +224,7 @@ impl Verification {
     }
 }
 
-/// Everything `kiln watch` runs with, flags and `kiln.yaml` merged.
+/// Everything `kiln watch` runs with, flags and `kiln-watch.yaml` merged.
 struct Settings {
     config: Config,
     render: renderer::Options,
@@ -233,6 +238,19 @@ struct Settings {
 
 /// Runs `kiln watch`.
 pub fn cmd_watch(args: &WatchArgs) -> Result<()> {
+    let default = Path::new(super::watch_config::FILE_NAME);
+    let file = args.config.as_deref().or_else(|| default.is_file().then_some(default));
+    let merged;
+    let args = match file {
+        Some(path) => {
+            // What followed `watch` on the command line, parsed again over the file.
+            let cli: Vec<std::ffi::OsString> =
+                std::env::args_os().skip_while(|a| a != "watch").skip(1).collect();
+            merged = super::watch_config::merge(&cli, path)?;
+            &merged
+        }
+        None => args,
+    };
     init_logs(&args.log_format)?;
     let settings = settings(args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -353,9 +371,10 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     // One verdict acts at a time: acting moves refs/heads/* of the mirror.
     let acting = Arc::new(tokio::sync::Mutex::new(()));
     let options = settings.render.clone();
-    let render_fn = Arc::new(move |tree: &dyn Tree, source: &Source, dir: &str| {
-        render_flux(tree, source, dir, &options)
-    });
+    let render_fn =
+        Arc::new(move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+            render_flux(tree, cache, source, dir, &options)
+        });
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&cycle_stop));
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");
@@ -649,64 +668,38 @@ fn verification(args: &WatchArgs, branches: &[BranchMap]) -> Result<Option<Verif
     }))
 }
 
-/// Merges the flags with `kiln.yaml`.
+/// The settings from the flags (the config file already merged into them).
 fn settings(args: &WatchArgs) -> Result<Settings> {
-    let file = match &args.config {
-        Some(path) => load_config(path)?,
-        None => Value::Null,
-    };
-    let text = |key: &[&str]| file.get_path(key).and_then(Value::as_str).map(str::to_string);
-    let flag = |key: &[&str]| matches!(file.get_path(key), Some(Value::Bool(true)));
-
     let repo = args
         .repo
         .clone()
-        .or_else(|| text(&["repo"]))
-        .ok_or_else(|| anyhow!("no repository: pass --repo or set repo in kiln.yaml"))?;
-    let target_repo = args.target_repo.clone().or_else(|| text(&["targetRepo"]));
+        .ok_or_else(|| anyhow!("no repository: pass --repo or set repo in kiln-watch.yaml"))?;
+    let target_repo = args.target_repo.clone();
     let mut branches =
         args.branches.iter().map(|b| parse_branch_map(b)).collect::<Result<Vec<BranchMap>>>()?;
-    if branches.is_empty() {
-        branches = config_branches(&file)?;
-    }
     if branches.is_empty() {
         branches = ["staging", "production"]
             .iter()
             .map(|b| BranchMap { source: b.to_string(), dir: b.to_string() })
             .collect();
     }
-    let target_branch =
-        args.target_branch.clone().or_else(|| text(&["targetBranch"])).unwrap_or("rendered".into());
+    let target_branch = args.target_branch.clone().unwrap_or("rendered".into());
     if branches.iter().any(|b| b.source == target_branch) {
         bail!("the target branch {target_branch} is also a source branch");
     }
-    let interval = args.interval.clone().or_else(|| text(&["interval"])).unwrap_or("30s".into());
-    let interval = parse_duration(&interval)?;
-    let listen = match (args.listen, text(&["listen"])) {
-        (Some(addr), _) => Some(addr),
-        (None, Some(addr)) => {
-            Some(addr.parse().with_context(|| format!("listen address {addr:?} in kiln.yaml"))?)
-        }
-        (None, None) => None,
-    };
-    let message = match (&args.message_template, text(&["message"])) {
+    let interval = parse_duration(args.interval.as_deref().unwrap_or("30s"))?;
+    let message = match (&args.message_template, &args.message) {
         (Some(path), _) => std::fs::read_to_string(path)
             .with_context(|| format!("reading the message template {}", path.display()))?,
-        (None, Some(text)) => text,
+        (None, Some(text)) => text.clone(),
         (None, None) => DEFAULT_MESSAGE.to_string(),
     };
     // Fail at startup, not in the first cycle, on a template that does not parse.
     minijinja::Environment::new()
         .template_from_str(&message)
         .context("the commit message template")?;
-    let mut clusters = args.clusters.clone();
-    if clusters.is_empty() {
-        if let Some(Value::Seq(items)) = file.get_path(&["clusters"]) {
-            clusters = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
-        }
-    }
-    let token_env = args.token_env.clone().or_else(|| text(&["tokenEnv"]));
-    let ssh_key = args.ssh_key.clone().or_else(|| text(&["sshKey"]).map(PathBuf::from));
+    let token_env = args.token_env.clone();
+    let ssh_key = args.ssh_key.clone();
     let remote =
         |url: String| Remote { url, token_env: token_env.clone(), ssh_key: ssh_key.clone() };
     let secret = |name: Option<String>| -> Result<Option<Vec<u8>>> {
@@ -718,13 +711,6 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             )),
             None => Ok(None),
         }
-    };
-    let push_attempts = match args.push_attempts {
-        Some(n) => n,
-        None => match file.get_path(&["pushAttempts"]) {
-            Some(Value::Int(n)) => u32::try_from(*n).context("pushAttempts")?,
-            _ => 5,
-        },
     };
     let source = remote(repo.clone());
     let target = remote(target_repo.unwrap_or(repo));
@@ -753,42 +739,25 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             branches,
             target_branch,
             author: Identity {
-                name: args
-                    .author_name
-                    .clone()
-                    .or_else(|| text(&["author", "name"]))
-                    .unwrap_or("kiln".into()),
-                email: args
-                    .author_email
-                    .clone()
-                    .or_else(|| text(&["author", "email"]))
-                    .unwrap_or("kiln@localhost".into()),
+                name: args.author_name.clone().unwrap_or("kiln".into()),
+                email: args.author_email.clone().unwrap_or("kiln@localhost".into()),
                 time: None,
             },
             message,
-            allow_empty: args.allow_empty || flag(&["allowEmpty"]),
-            adopt: args.adopt || flag(&["adopt"]),
-            push_attempts: push_attempts.max(1),
-            workdir: args
-                .workdir
-                .clone()
-                .or_else(|| text(&["workdir"]).map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from(".kiln-watch")),
+            allow_empty: args.allow_empty,
+            adopt: args.adopt,
+            push_attempts: args.push_attempts.unwrap_or(5).max(1),
+            workdir: args.workdir.clone().unwrap_or_else(|| PathBuf::from(".kiln-watch")),
         },
         render: renderer::Options {
-            clusters,
-            chart_cache: args
-                .chart_cache
-                .clone()
-                .or_else(|| text(&["chartCache"]).map(PathBuf::from)),
+            clusters: args.clusters.clone(),
+            chart_cache: args.chart_cache.clone(),
             ..Default::default()
         },
         interval,
-        listen,
-        github_secret: secret(
-            args.github_secret_env.clone().or_else(|| text(&["githubSecretEnv"])),
-        )?,
-        gitlab_token: secret(args.gitlab_token_env.clone().or_else(|| text(&["gitlabTokenEnv"])))?,
+        listen: args.listen,
+        github_secret: secret(args.github_secret_env.clone())?,
+        gitlab_token: secret(args.gitlab_token_env.clone())?,
         verification,
         lease,
     })
@@ -808,45 +777,6 @@ fn lease_identity() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "kiln".into());
     format!("{host}-{}", std::process::id())
-}
-
-fn load_config(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let docs = renderer::yaml::parse_documents(&text, &path.to_string_lossy())
-        .map_err(|e| anyhow!(e))
-        .with_context(|| format!("parsing {}", path.display()))?;
-    match docs.into_iter().next() {
-        Some(doc @ Value::Map(_)) => Ok(doc),
-        Some(Value::Null) | None => Ok(Value::Null),
-        Some(_) => bail!("{}: expected a mapping at the top", path.display()),
-    }
-}
-
-/// `branches:` as a mapping (`staging: staging`) or a list of `SOURCE=DIR` strings.
-fn config_branches(file: &Value) -> Result<Vec<BranchMap>> {
-    match file.get_path(&["branches"]) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Map(map)) => map
-            .iter()
-            .map(|(source, dir)| {
-                let dir = dir
-                    .as_str()
-                    .ok_or_else(|| anyhow!("branches.{source}: expected a directory name"))?;
-                parse_branch_map(&format!("{source}={dir}"))
-            })
-            .collect(),
-        Some(Value::Seq(items)) => items
-            .iter()
-            .map(|item| {
-                let text = item
-                    .as_str()
-                    .ok_or_else(|| anyhow!("branches: expected SOURCE=DIR strings"))?;
-                parse_branch_map(text)
-            })
-            .collect(),
-        Some(_) => bail!("branches: expected a mapping of source branch to target directory"),
-    }
 }
 
 /// `30s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
@@ -885,30 +815,6 @@ mod tests {
         ];
         for (text, want) in cases {
             let got = parse_duration(text).ok().map(|d| d.as_millis() as u64);
-            assert_eq!(got, want, "{text}");
-        }
-    }
-
-    #[test]
-    fn branches_from_the_config_file() {
-        let cases = [
-            (
-                "branches:\n  staging: staging\n  production: prod\n",
-                Some(vec![("staging", "staging"), ("production", "prod")]),
-            ),
-            ("branches:\n- staging=s\n- main\n", Some(vec![("staging", "s"), ("main", "main")])),
-            ("repo: x\n", Some(vec![])),
-            ("branches: 3\n", None),
-            ("branches:\n  staging: [a]\n", None),
-        ];
-        for (text, want) in cases {
-            let doc = renderer::yaml::parse_documents(text, "kiln.yaml").unwrap().remove(0);
-            let got = config_branches(&doc)
-                .ok()
-                .map(|v| v.into_iter().map(|b| (b.source, b.dir)).collect::<Vec<_>>());
-            let want = want.map(|v| {
-                v.into_iter().map(|(s, d)| (s.to_string(), d.to_string())).collect::<Vec<_>>()
-            });
             assert_eq!(got, want, "{text}");
         }
     }

@@ -6,13 +6,18 @@
 //! that touches only files no render looks at (docs, CI files, other
 //! directories) costs no render.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
 use gix::ObjectId;
 use renderer::tree::{EntryKind, Error, Tree};
 
 use super::tree::GitTree;
+
+/// The kinds of question, as recorded.
+const READ: u8 = 0;
+const KIND: u8 = 1;
+const LIST: u8 = 2;
 
 /// What one question to the tree found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,19 +55,89 @@ impl Inputs {
             Found::Entries(entries) => tree.list(path).ok() == *entries,
         })
     }
+
+    /// Adds the questions of `other` not asked here yet.
+    pub fn merge(&mut self, other: &Inputs) {
+        for (key, found) in &other.found {
+            self.found.entry(key.clone()).or_insert_with(|| found.clone());
+        }
+    }
+
+    /// The same dependency in the cheapest form git offers: the tree id, in
+    /// `tree`, of each directory a file was read from or that was listed, and
+    /// the exact answer of the other questions (what kind a path is, and
+    /// reads of symbolic links, whose directory's id does not cover what
+    /// they point to). Asking what kind a path is costs one lookup, and
+    /// keeping it exact keeps a question like "is `apps` a directory" from
+    /// tying the unit to every change below `apps`.
+    pub fn by_directory(&self, tree: &GitTree) -> DirInputs {
+        let mut dirs = BTreeSet::new();
+        let mut exact = Inputs::default();
+        for ((question, path), found) in &self.found {
+            match *question {
+                LIST => drop(dirs.insert(path.clone())),
+                READ if !tree.is_link(path) => {
+                    let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+                    dirs.insert(parent.to_string());
+                }
+                _ => drop(exact.found.insert((*question, path.clone()), found.clone())),
+            }
+        }
+        let dirs = dirs.into_iter().map(|d| (tree.dir_id(&d), d)).map(|(id, d)| (d, id)).collect();
+        DirInputs { dirs, exact }
+    }
 }
 
-/// A [`GitTree`] that records what is asked of it.
-#[derive(Debug)]
+/// What a unit's build depended on, by directory (see [`Inputs::by_directory`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirInputs {
+    dirs: BTreeMap<String, Option<ObjectId>>,
+    exact: Inputs,
+}
+
+impl DirInputs {
+    /// Whether every directory has the same tree id in `tree`, and every
+    /// other question the same answer.
+    pub fn unchanged_in(&self, tree: &GitTree) -> bool {
+        self.dirs.iter().all(|(dir, id)| tree.dir_id(dir) == *id) && self.exact.unchanged_in(tree)
+    }
+
+    /// The directories, with their tree ids (`None`: not a directory).
+    pub fn dirs(&self) -> impl Iterator<Item = (&str, Option<ObjectId>)> {
+        self.dirs.iter().map(|(d, id)| (d.as_str(), *id))
+    }
+}
+
+/// A tree that records what is asked of it: the answers come from `reads`,
+/// the ids they are recorded by from `ids`, a [`GitTree`] with the same files.
 pub struct Recording<'a> {
+    reads: &'a dyn Tree,
     tree: &'a GitTree,
     inputs: Mutex<Inputs>,
+}
+
+impl std::fmt::Debug for Recording<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording").field("tree", &self.tree).finish_non_exhaustive()
+    }
 }
 
 impl<'a> Recording<'a> {
     /// Starts recording the questions asked of `tree`.
     pub fn new(tree: &'a GitTree) -> Self {
-        Recording { tree, inputs: Mutex::new(Inputs::default()) }
+        Self::over(tree, tree)
+    }
+
+    /// Starts recording the questions asked of `reads` (e.g. another
+    /// recording), a view of the same files as `tree`.
+    pub fn over(reads: &'a dyn Tree, tree: &'a GitTree) -> Self {
+        Recording { reads, tree, inputs: Mutex::new(Inputs::default()) }
+    }
+
+    /// Records the questions of `inputs` as if they were asked here: a build
+    /// answered from a store still depends on what it read.
+    pub fn absorb(&self, inputs: &Inputs) {
+        self.inputs.lock().unwrap_or_else(PoisonError::into_inner).merge(inputs);
     }
 
     /// What was asked so far.
@@ -78,19 +153,23 @@ impl<'a> Recording<'a> {
 
 impl Tree for Recording<'_> {
     fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
-        self.record(0, path, || Found::File(self.tree.file_id(path)));
-        self.tree.read(path)
+        self.record(READ, path, || Found::File(self.tree.file_id(path)));
+        self.reads.read(path)
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {
-        let kind = self.tree.kind(path);
-        self.record(1, path, || Found::Kind(kind));
+        let kind = self.reads.kind(path);
+        self.record(KIND, path, || Found::Kind(kind));
         kind
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
-        let entries = self.tree.list(path);
-        self.record(2, path, || Found::Entries(entries.as_ref().ok().cloned()));
+        let entries = self.reads.list(path);
+        self.record(LIST, path, || Found::Entries(entries.as_ref().ok().cloned()));
         entries
+    }
+
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        self.reads.real_path(path)
     }
 }

@@ -57,6 +57,8 @@ struct State {
     commits: u64,
     pushes: BTreeMap<&'static str, u64>,
     failures: BTreeMap<&'static str, u64>,
+    units_rendered: BTreeMap<&'static str, u64>,
+    units_reused: BTreeMap<&'static str, u64>,
     cycle_seconds: Histogram,
     render_seconds: Histogram,
     branches: BTreeMap<String, BranchStatus>,
@@ -126,6 +128,15 @@ impl Metrics {
         self.with(|s| {
             s.renders += 1;
             s.render_seconds.observe(seconds);
+        });
+    }
+
+    /// Counts one unit build by its step (`kustomize`, `helm`): run, or
+    /// `reused` from the store because nothing it read changed.
+    pub fn unit(&self, step: &'static str, reused: bool) {
+        self.with(|s| {
+            let map = if reused { &mut s.units_reused } else { &mut s.units_rendered };
+            *map.entry(step).or_default() += 1;
         });
     }
 
@@ -206,6 +217,18 @@ impl Metrics {
                 "kiln_failures_total",
                 "Failures by kind.",
                 &labelled(&s.failures, "kind", &["fetch", "render", "safety", "push", "cycle"]),
+            );
+            counter(
+                &mut out,
+                "kiln_units_rendered_total",
+                "Unit builds run, by step.",
+                &labelled(&s.units_rendered, "step", &["kustomize", "helm"]),
+            );
+            counter(
+                &mut out,
+                "kiln_units_reused_total",
+                "Unit builds reused because none of their inputs changed, by step.",
+                &labelled(&s.units_reused, "step", &["kustomize", "helm"]),
             );
             s.cycle_seconds.write(
                 &mut out,

@@ -14,4 +14,5 @@ pub mod remote;
 pub mod repo;
 pub mod sync;
 pub mod tree;
+pub mod units;
 pub mod watch;

@@ -201,39 +201,39 @@ impl Remote {
         if let Some(var) = &self.token_env {
             let token = std::env::var(var)
                 .with_context(|| format!("the token variable {var} is not set"))?;
-            let basic = base64(format!("x-access-token:{token}").as_bytes());
+            let basic = basic_credentials(&token);
             cmd.env("GIT_CONFIG_COUNT", "1")
                 .env("GIT_CONFIG_KEY_0", "http.extraHeader")
                 .env("GIT_CONFIG_VALUE_0", format!("Authorization: Basic {basic}"));
         }
         if let Some(key) = &self.ssh_key {
-            cmd.env(
-                "GIT_SSH_COMMAND",
-                format!(
-                    "ssh -i '{}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
-                    key.display()
-                ),
-            );
+            cmd.env("GIT_SSH_COMMAND", ssh_command(key));
         }
         cmd.output().context("running git")
     }
 }
 
-/// Standard base64 with padding, for the HTTP basic credentials.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// The HTTP basic credentials (`x-access-token` and the token, base64) sent
+/// with the `Authorization` header; GitHub, GitLab and Gitea accept a token
+/// as the password of any user name.
+pub fn basic_credentials(token: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
+}
+
+/// The ssh command git runs for this remote (git runs it with `sh -c`):
+/// only the key file, never a prompt, and a host seen for the first time is
+/// remembered rather than asked about.
+fn ssh_command(key: &Path) -> String {
+    format!(
+        "ssh -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+        shell_quote(&key.to_string_lossy())
+    )
+}
+
+/// `text` as one word of a POSIX shell command line.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]
@@ -241,18 +241,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_rfc_4648() {
+    fn basic_credentials_of_tokens() {
         let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
+            ("", "eC1hY2Nlc3MtdG9rZW46"),
+            ("t", "eC1hY2Nlc3MtdG9rZW46dA=="),
+            ("ghp_abc123", "eC1hY2Nlc3MtdG9rZW46Z2hwX2FiYzEyMw=="),
         ];
-        for (input, want) in cases {
-            assert_eq!(base64(input.as_bytes()), want, "{input}");
+        for (token, want) in cases {
+            assert_eq!(basic_credentials(token), want, "{token}");
+        }
+    }
+
+    #[test]
+    fn ssh_commands_quote_the_key_path() {
+        let cases = [
+            ("/keys/id_ed25519", "'/keys/id_ed25519'"),
+            ("/keys/my key", "'/keys/my key'"),
+            ("/keys/it's", "'/keys/it'\\''s'"),
+            ("/keys/$(reboot)", "'/keys/$(reboot)'"),
+        ];
+        for (path, quoted) in cases {
+            let want = format!(
+                "ssh -i {quoted} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
+            );
+            assert_eq!(ssh_command(Path::new(path)), want, "{path}");
+            // The shell hands ssh the path as one argument, unchanged.
+            let out = Command::new("sh")
+                .args(["-c", &format!("printf %s {}", shell_quote(path))])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), path);
         }
     }
 

@@ -85,6 +85,29 @@ impl GitTree {
         }
     }
 
+    /// The tree id of the directory at `path` (symbolic links followed), or
+    /// `None` when no directory is there. Two trees whose directories at
+    /// `path` have the same id hold the same files below it.
+    pub fn dir_id(&self, path: &str) -> Option<ObjectId> {
+        match self.resolve(path) {
+            Ok(Resolved::Dir(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Whether the last component of `path` is a symbolic link: the id of
+    /// the directory holding it covers the link's target text, not what the
+    /// target holds.
+    pub fn is_link(&self, path: &str) -> bool {
+        let Ok(path) = join("", path) else { return false };
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        let Ok(Resolved::Dir(id)) = self.resolve(parent) else { return false };
+        let Ok(entries) = self.dir(id, parent) else { return false };
+        entries
+            .binary_search_by(|e| e.name.as_str().cmp(name))
+            .is_ok_and(|i| matches!(entries[i].node, Node::Link(_)))
+    }
+
     /// Runs `f` with a repository handle of this thread's own.
     fn with_repo<T>(&self, f: impl FnOnce(&gix::Repository) -> T) -> T {
         let popped = self.handles.lock().unwrap_or_else(PoisonError::into_inner).pop();

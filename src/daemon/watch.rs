@@ -17,6 +17,7 @@ use std::time::Instant;
 use anyhow::{Context as _, anyhow, bail};
 use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
+use renderer::cache::UnitCache;
 use renderer::tree::{EntryKind, Tree};
 
 use super::inputs::{Inputs, Recording};
@@ -26,6 +27,7 @@ use super::remote::{Pushed, Remote};
 use super::repo::{commit_tree, open};
 use super::sync::Source;
 use super::tree::GitTree;
+use super::units::UnitStore;
 
 /// The version recorded in every commit; a different version re-renders everything.
 pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -39,8 +41,10 @@ const INDEX_FILE: &str = "kiln-index.yaml";
 /// Rendered files of one branch: paths relative to its target directory, to contents.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// Renders a source tree for a target directory; called from a blocking thread.
-pub type RenderFn = dyn Fn(&dyn Tree, &Source, &str) -> anyhow::Result<Files> + Send + Sync;
+/// Renders a source tree for a target directory, handing unit builds to the
+/// cache (see [`renderer::cache`]); called from a blocking thread.
+pub type RenderFn =
+    dyn Fn(&dyn Tree, &dyn UnitCache, &Source, &str) -> anyhow::Result<Files> + Send + Sync;
 
 /// The default commit message template (minijinja).
 pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for i in c.images %}  image {{ i.image }}: {{ i.from }} -> {{ i.to }}\n{% endfor %}{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
@@ -51,11 +55,12 @@ pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} a
 /// lets a push that changes nothing rendered make no commit.
 pub fn render_flux(
     tree: &dyn Tree,
+    cache: &dyn UnitCache,
     source: &Source,
     target_dir: &str,
     options: &renderer::Options,
 ) -> anyhow::Result<Files> {
-    let rendered = renderer::render(tree, options)?;
+    let rendered = renderer::render_with(tree, options, cache)?;
     let provenance = renderer::output::Provenance {
         source_branch: Some(source.branch.clone()),
         source_commit: None,
@@ -121,6 +126,8 @@ pub struct Watcher {
     metrics: Arc<Metrics>,
     /// Per source branch: the last render, its inputs and its files.
     cache: HashMap<String, Cached>,
+    /// Per source branch: the unit builds of its renders.
+    units: HashMap<String, UnitStore>,
     /// Per source branch: (source commit, target tip) pairs known to need no
     /// commit, so an unchanged render is not redone every cycle.
     settled: HashMap<String, (ObjectId, Option<ObjectId>)>,
@@ -163,6 +170,7 @@ impl Watcher {
             render,
             metrics,
             cache: HashMap::new(),
+            units: HashMap::new(),
             settled: HashMap::new(),
             interrupt,
             repo: None,
@@ -482,7 +490,12 @@ impl Watcher {
             None => {
                 let recording = Recording::new(&tree);
                 let start = Instant::now();
-                let rendered = (self.render)(&recording, &source, &map.dir);
+                let store = self.units.entry(map.source.clone()).or_default();
+                let units = store.for_render(&tree, &recording, &self.metrics);
+                let rendered = (self.render)(&recording, &units, &source, &map.dir);
+                if rendered.is_ok() {
+                    store.keep_only_used(&units);
+                }
                 self.metrics.render(start.elapsed().as_secs_f64());
                 let files = Arc::new(rendered.map_err(|e| {
                     self.metrics.failure(Failure::Render);

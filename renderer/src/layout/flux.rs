@@ -13,6 +13,7 @@ use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_for};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
+use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -72,6 +73,16 @@ impl Pending {
 /// Renders one cluster: its root directory and every Kustomization reached
 /// from it, Helm releases rendered from this repository or `charts.cache`.
 pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Error> {
+    render_cluster_with(charts, cluster, &NoCache)
+}
+
+/// [`render_cluster`], each unit's kustomize build and each chart render
+/// handed to `cache`.
+pub fn render_cluster_with(
+    charts: &Charts<'_>,
+    cluster: &str,
+    cache: &dyn UnitCache,
+) -> Result<Cluster, Error> {
     let tree = charts.repo;
     let root_dir = format!("clusters/{cluster}");
     let mut root = Pending {
@@ -84,7 +95,7 @@ pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Err
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let plain = build_unit(tree, cluster, &root)?;
+    let plain = build_unit(tree, cluster, &root, cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -115,7 +126,7 @@ pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Err
         }
         let built: Vec<Vec<Resource>> = wave
             .par_iter()
-            .map(|p| build_unit(tree, cluster, p))
+            .map(|p| build_unit(tree, cluster, p, cache))
             .collect::<Vec<_>>()
             .into_iter()
             .collect::<Result<_, _>>()?;
@@ -133,6 +144,7 @@ pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Err
                 &this_repo,
                 &available,
                 &mut cx.skipped,
+                cache,
             )?;
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
@@ -260,8 +272,25 @@ fn check_names_and_dependencies(
     Ok(())
 }
 
-/// Builds one unit: the kustomization with the Flux fields written into it.
-fn build_unit(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
+/// Builds one unit, through `cache`: the kustomization with the Flux fields
+/// written into it. The build depends on the tree, the unit's path and its
+/// Flux object, which make its key.
+fn build_unit(
+    tree: &dyn Tree,
+    cluster: &str,
+    p: &Pending,
+    cache: &dyn UnitCache,
+) -> Result<Vec<Resource>, Error> {
+    let mut spec = p.path.clone().into_bytes();
+    spec.push(b'\n');
+    if let Some(object) = &p.object {
+        spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
+    }
+    let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
+    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p))
+}
+
+fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -284,13 +313,16 @@ fn render_releases(
     this_repo: &[String],
     available: &[&Resource],
     skipped: &mut Vec<String>,
+    cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         if helm_release::is_release(&r.value) {
             let at = at.with_file(&r.source);
             let release = helm_release::from_flux_v2(&r.value, &at, this_repo, available)?;
-            out.extend(helm_release::render_release(charts, &release, available, skipped)?);
+            out.extend(helm_release::render_release_with(
+                charts, &release, available, skipped, cache,
+            )?);
         } else {
             out.push(r);
         }

@@ -38,6 +38,15 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
 /// (the ConfigMaps and Secrets that `valuesFrom` reads among them), then
 /// each release, its chart from this repository or `charts.cache`.
 pub fn render_environment(charts: &Charts<'_>, env: &str) -> Result<Cluster, Error> {
+    render_environment_with(charts, env, &crate::cache::NoCache)
+}
+
+/// [`render_environment`], each chart render handed to `cache`.
+pub fn render_environment_with(
+    charts: &Charts<'_>,
+    env: &str,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<Cluster, Error> {
     let tree = charts.repo;
     let mut cluster = Cluster::new(env);
     let mut plain =
@@ -59,8 +68,13 @@ pub fn render_environment(charts: &Charts<'_>, env: &str) -> Result<Cluster, Err
     for (file, name, doc) in releases {
         let at = Location::new(env, &name, &file);
         let release = helm_release::from_flux_v1(&doc, &at)?;
-        let objects =
-            helm_release::render_release(charts, &release, &available, &mut cluster.skipped)?;
+        let objects = helm_release::render_release_with(
+            charts,
+            &release,
+            &available,
+            &mut cluster.skipped,
+            cache,
+        )?;
         let path = match &release.chart {
             Chart::Path(p) => p.clone(),
             Chart::Cached { dir, chart, .. } => format!("{dir}/{chart}"),

@@ -7,6 +7,7 @@
 
 use super::chart_cache::{self, ChartCache, Pick};
 use super::{Error, Location, post_render, release_values, str_at};
+use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::helm::{self, chart::read_map};
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
@@ -466,8 +467,21 @@ pub fn render_release(
     available: &[&Resource],
     skipped: &mut Vec<String>,
 ) -> Result<Vec<Resource>, Error> {
+    render_release_with(charts, release, available, skipped, &NoCache)
+}
+
+/// [`render_release`], the chart render handed to `cache` once the values
+/// are resolved: the release object, chart, release name, namespace, values
+/// and CRD policy make its key; inside the build the chart is loaded again
+/// from the tree the cache gives, so the cache sees every file it reads.
+pub fn render_release_with(
+    charts: &Charts<'_>,
+    release: &Release,
+    available: &[&Resource],
+    skipped: &mut Vec<String>,
+    cache: &dyn UnitCache,
+) -> Result<Vec<Resource>, Error> {
     let at = &release.at;
-    let who = release.who();
     let mut loaded = load_chart(charts, release)?;
     apply_values_files(&mut loaded, release)?;
     let values = release_values::values(release, &loaded, available, skipped)?;
@@ -480,7 +494,36 @@ pub fn render_release(
         ..helm::Options::default()
     };
     let shown = loaded.shown.clone();
-    let text = helm::render_chart(loaded.chart, &options)
+    let mut spec = Map::new();
+    spec.insert("file".into(), Value::String(at.file.clone()));
+    spec.insert("chart".into(), Value::String(shown.clone()));
+    spec.insert("object".into(), release.object.clone());
+    spec.insert("release".into(), Value::String(options.release.clone()));
+    spec.insert("namespace".into(), Value::String(options.namespace.clone()));
+    spec.insert("crds".into(), Value::Bool(options.include_crds));
+    spec.insert("values".into(), Value::Map(options.values.clone()));
+    let spec = yaml::to_string(&Value::Map(spec));
+    let unit = format!("{}/{}", at.unit, release.name);
+    let key =
+        UnitKey { cluster: &at.cluster, unit: &unit, step: Step::Helm, spec: spec.as_bytes() };
+    let chart_cache = charts.cache;
+    cache.build(&key, charts.repo, &|tree| {
+        let mut loaded = load_chart(&Charts { repo: tree, cache: chart_cache }, release)?;
+        apply_values_files(&mut loaded, release)?;
+        render_loaded(release, loaded.chart, &options, &shown)
+    })
+}
+
+/// Renders a loaded chart with resolved options into the release's objects.
+fn render_loaded(
+    release: &Release,
+    chart: helm::Chart,
+    options: &helm::Options,
+    shown: &str,
+) -> Result<Vec<Resource>, Error> {
+    let at = &release.at;
+    let who = release.who();
+    let text = helm::render_chart(chart, options)
         .map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
     let parts =
         split_output(&text).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;

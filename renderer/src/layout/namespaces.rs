@@ -28,6 +28,15 @@ pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
 /// Renders the namespaces of one cluster, folders in parallel, kept in
 /// folder order (and the first error in folder order reported).
 pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
+    render_cluster_with(tree, cluster, &crate::cache::NoCache)
+}
+
+/// [`render_cluster`], each folder's kustomize build handed to `cache`.
+pub fn render_cluster_with(
+    tree: &dyn Tree,
+    cluster: &str,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<Cluster, Error> {
     let dir = format!("{ROOT}/{cluster}");
     let mut out = Cluster::new(cluster);
     let folders = super::subdirs(tree, &dir)?;
@@ -40,7 +49,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
                 return Ok((None, vec![format!("namespace {ns}: {folder}/{SKIP_MARKER} present")]));
             }
             let mut skipped = Vec::new();
-            let unit = render_namespace(tree, cluster, ns, &folder, &mut skipped)?;
+            let unit = render_namespace(tree, cluster, ns, &folder, &mut skipped, cache)?;
             Ok((Some(unit), skipped))
         })
         .collect();
@@ -58,10 +67,18 @@ fn render_namespace(
     ns: &str,
     folder: &str,
     skipped: &mut Vec<String>,
+    cache: &dyn crate::cache::UnitCache,
 ) -> Result<Unit, Error> {
     let at = Location::new(cluster, ns, folder);
     let mut objects = if kustomization_file(tree, folder).is_some() {
-        build_dir(tree, folder).map_err(|e| Error::build(&at, e))?
+        let key = crate::cache::UnitKey {
+            cluster,
+            unit: ns,
+            step: crate::cache::Step::Kustomize,
+            spec: folder.as_bytes(),
+        };
+        cache
+            .build(&key, tree, &|tree| build_dir(tree, folder).map_err(|e| Error::build(&at, e)))?
     } else {
         let mut objects = Vec::new();
         collect(tree, &at, folder, &mut objects, skipped)?;

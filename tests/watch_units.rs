@@ -1,0 +1,167 @@
+//! Incremental renders per unit on the example repository: a push re-renders only the units whose inputs it changed, and the output equals a full render.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use kiln::daemon::metrics::Metrics;
+use kiln::daemon::remote::Remote;
+use kiln::daemon::sync::Source;
+use kiln::daemon::watch::{BranchMap, Config, CycleOutcome, DEFAULT_MESSAGE, Watcher, render_flux};
+use renderer::cache::UnitCache;
+use renderer::tree::Tree;
+
+use crate::watch_faults::Example;
+
+/// An in-process watcher of `production` into `prod/` of `target`, with its mirror in `workdir`.
+fn watcher(ex: &Example, workdir: &std::path::Path, target: &str) -> Watcher {
+    let remote = Remote::new(ex.remote.path().to_str().unwrap());
+    let config = Config {
+        source: remote.clone(),
+        target: remote,
+        branches: vec![BranchMap { source: "production".into(), dir: "prod".into() }],
+        target_branch: target.into(),
+        author: crate::util::kiln_identity(),
+        message: DEFAULT_MESSAGE.into(),
+        allow_empty: false,
+        adopt: false,
+        push_attempts: 3,
+        workdir: workdir.to_path_buf(),
+    };
+    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+        render_flux(tree, cache, source, dir, &renderer::Options::default())
+    };
+    Watcher::new(
+        config,
+        Arc::new(render),
+        Arc::new(Metrics::default()),
+        Arc::new(AtomicBool::new(false)),
+    )
+}
+
+/// A counter of the `/metrics` page, e.g. `kiln_units_rendered_total{step="helm"}`.
+fn counter(metrics: &Metrics, series: &str) -> u64 {
+    let page = metrics.prometheus();
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in\n{page}"))
+}
+
+/// Unit builds run and reused since the last call: (kustomize run, helm run, reused).
+struct Counts {
+    last: (u64, u64, u64),
+}
+
+impl Counts {
+    fn delta(&mut self, metrics: &Metrics) -> (u64, u64, u64) {
+        let now = (
+            counter(metrics, "kiln_units_rendered_total{step=\"kustomize\"}"),
+            counter(metrics, "kiln_units_rendered_total{step=\"helm\"}"),
+            counter(metrics, "kiln_units_reused_total{step=\"kustomize\"}")
+                + counter(metrics, "kiln_units_reused_total{step=\"helm\"}"),
+        );
+        let delta = (now.0 - self.last.0, now.1 - self.last.1, now.2 - self.last.2);
+        self.last = now;
+        delta
+    }
+}
+
+/// The builds of a full render of the example: per cluster, five kustomize
+/// builds of Flux units (the root twice: before and after its own
+/// Kustomization is found) and the cluster-info chart.
+const ALL_BUILDS: u64 = 12;
+
+/// The tree id of `prod/` on `branch` of the example's remote.
+fn prod_tree(ex: &Example, branch: &str) -> String {
+    ex.remote.git(&["rev-parse", &format!("refs/heads/{branch}:prod")])
+}
+
+#[test]
+fn a_push_re_renders_only_the_units_whose_inputs_changed() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let mut w = watcher(&ex, &home.path().join("mirror"), "rendered");
+    let mut counts = Counts { last: (0, 0, 0) };
+
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    let (kustomize, helm, reused) = counts.delta(w.metrics());
+    assert_eq!((kustomize, helm, reused), (ALL_BUILDS - 2, 2, 0));
+
+    // Each push and the builds it may cost: (kustomize, helm).
+    let pdb = "apps/overlays/production/user-roles-pdb.yaml";
+    let values = "infrastructure/charts/cluster-info/values.yaml";
+    let dev_overlay = "apps/overlays/development/user-roles-debug.yaml";
+    let cases: Vec<(&str, String, (u64, u64), bool)> = vec![
+        // One overlay of one cluster: that cluster's `apps` unit only.
+        (pdb, read(pdb).replace("minAvailable: 2", "minAvailable: 3"), (1, 0), true),
+        // The chart's default values: the two chart renders, no kustomize build.
+        (values, read(values).replace("ingressClass: nginx", "ingressClass: other"), (0, 2), true),
+        // A new line at the end of the development overlay: the development
+        // cluster's `apps` unit builds again, to the same objects, so no commit.
+        (dev_overlay, format!("{}\n", read(dev_overlay)), (1, 0), false),
+        // A file no unit reads: no build, no commit.
+        ("docs/README.md", "notes\n".into(), (0, 0), false),
+    ];
+    for (path, contents, (want_kustomize, want_helm), commits) in cases {
+        let before = ex.rendered()[0].commit.clone();
+        ex.push_file("production", path, &contents, &format!("change {path}"));
+        let outcome = w.cycle().unwrap();
+        let (kustomize, helm, reused) = counts.delta(w.metrics());
+        assert_eq!((kustomize, helm), (want_kustomize, want_helm), "{path}");
+        // A render that ran at all asked for every build; a push that no
+        // render input saw reuses the whole branch render instead.
+        let asked = if (kustomize, helm) == (0, 0) { 0 } else { ALL_BUILDS };
+        assert_eq!(kustomize + helm + reused, asked, "{path}");
+        let committed = matches!(outcome, CycleOutcome::Committed { .. });
+        if commits {
+            assert!(committed, "{path}: {outcome:?}");
+        } else {
+            assert_eq!(ex.rendered()[0].commit, before, "{path}");
+        }
+
+        // A new watcher renders everything from scratch into another branch:
+        // the same files.
+        let fresh_home = tempfile::tempdir().unwrap();
+        let mut full = watcher(&ex, fresh_home.path(), "full");
+        full.cycle().unwrap();
+        assert_eq!(prod_tree(&ex, "rendered"), prod_tree(&ex, "full"), "{path}");
+        ex.remote.git(&["update-ref", "-d", "refs/heads/full"]);
+    }
+}
+
+#[test]
+fn a_broken_unit_names_its_file_and_unit_and_leaves_the_directory_alone() {
+    let ex = Example::new();
+    let home = tempfile::tempdir().unwrap();
+    let mut w = watcher(&ex, &home.path().join("mirror"), "rendered");
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    let tip = ex.rendered()[0].clone();
+
+    let pdb = "apps/overlays/production/user-roles-pdb.yaml";
+    ex.push_file("production", pdb, "kind: PodDisruptionBudget\nmetadata: [unclosed\n", "broken");
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Unchanged)));
+    assert_eq!(ex.rendered()[0].commit, tip.commit);
+    let status = w.metrics().status_json();
+    let error = status["branches"]["production"]["lastError"].as_str().unwrap_or_default();
+    for part in ["cluster production", "unit apps", "user-roles-pdb.yaml"] {
+        assert!(error.contains(part), "{part} not in {error}");
+    }
+    let metrics = w.metrics().prometheus();
+    assert!(metrics.contains("kiln_failures_total{kind=\"render\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("kiln_branch_error{branch=\"production\"} 1\n"), "{metrics}");
+
+    // The fix renders; the failed build was not stored.
+    let good = ex.push_file(
+        "production",
+        pdb,
+        &read(pdb).replace("minAvailable: 2", "minAvailable: 1"),
+        "fixed",
+    );
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    assert_eq!(ex.rendered()[0].sources.get("production"), Some(&good));
+    assert!(w.metrics().status_json()["branches"]["production"]["lastError"].is_null());
+}
+
+/// A file of the workspace's example repository.
+fn read(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
