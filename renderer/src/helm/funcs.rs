@@ -8,7 +8,6 @@ use crate::value::{Map, Value as Data};
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
-    super::sprig_extra::register(&mut f);
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
@@ -18,7 +17,16 @@ pub fn helm_funcs() -> Funcs {
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
         Ok(Value::from(crate::yaml::helm_to_yaml(&d)))
     });
-    one(&mut f, "toYamlPretty", Param::Any, |v| Ok(Value::from(yaml_pretty(&data(v)?))));
+    one(&mut f, "toYamlPretty", Param::Any, |v| {
+        Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
+    });
+    one(&mut f, "mustToToml", Param::Any, |v| match data(v)? {
+        m @ Data::Map(_) => Ok(Value::from(to_toml(&m))),
+        _ => Err("toml: top-level values must be Go maps or structs".to_string()),
+    });
+    one(&mut f, "fromToml", Param::String, |v| Ok(from_toml(v.as_str().unwrap_or_default())));
+    // `helm template` resolves no host names.
+    one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
@@ -69,32 +77,28 @@ fn template_name(data: &Value) -> Option<String> {
     t.get("Name").and_then(|n| n.as_str().map(str::to_string))
 }
 
-/// Helm's `toYamlPretty`: like toYaml but lists inside maps are indented.
-fn yaml_pretty(v: &Data) -> String {
-    let plain = crate::yaml::helm_to_yaml(v);
-    let mut out = String::new();
-    let lines: Vec<&str> = plain.lines().collect();
-    // yaml.v3 with indent 2 and sequence indentation: a list under a key gains two spaces.
-    let mut extra: Vec<(usize, usize)> = Vec::new();
-    for line in &lines {
-        let indent = line.len() - line.trim_start().len();
-        while extra.last().is_some_and(|(at, _)| {
-            indent < *at || (indent == *at && !line.trim_start().starts_with("- "))
-        }) {
-            extra.pop();
-        }
-        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
-        let is_item = line.trim_start().starts_with("- ") || line.trim_start() == "-";
-        if is_item && extra.last().is_none_or(|(at, _)| *at != indent) {
-            extra.push((indent, add + 2));
-        }
-        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
-        out.push_str(&" ".repeat(if is_item || indent > 0 { add } else { 0 }));
-        out.push_str(line);
-        out.push('\n');
+/// Helm's `fromToml`: a map, or a map with an `Error` key.
+fn from_toml(text: &str) -> Value {
+    match text.parse::<toml::Table>() {
+        Ok(table) => toml_value_of(&toml::Value::Table(table)),
+        Err(e) => error_map(format!("toml: {}", e.message())),
     }
-    out.pop();
-    out
+}
+
+/// A TOML value as BurntSushi/toml decodes it into `interface{}`: integers
+/// as int64, floats as float64, date-times as their text.
+fn toml_value_of(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::from(s.as_str()),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::from(d.to_string()),
+        toml::Value::Array(items) => Value::list(items.iter().map(toml_value_of).collect()),
+        toml::Value::Table(t) => {
+            Value::map(t.iter().map(|(k, v)| (k.clone(), toml_value_of(v))).collect())
+        }
+    }
 }
 
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
