@@ -43,7 +43,10 @@ pub fn helm_funcs() -> Funcs {
         "tpl",
         Function::new(|call, a| {
             let name = template_name(&a[1]).unwrap_or_else(|| "gotpl".to_string());
-            let out = call.execute_text(&name, a[0].as_str().unwrap_or_default(), a[1].clone())?;
+            let text = a[0].as_str().unwrap_or_default();
+            let out = call
+                .execute_text(&name, text, a[1].clone())
+                .map_err(|e| tpl_error(&name, text, e))?;
             Ok(Value::from(out.replace("<no value>", "")))
         })
         .params(&[Param::String, Param::Any], None),
@@ -51,15 +54,17 @@ pub fn helm_funcs() -> Funcs {
     f.insert(
         "required",
         Function::new(|_, a| match &a[1] {
-            v if v.is_nil() => Err(a[0].as_str().unwrap_or_default().to_string()),
-            Value::String(s) if s.is_empty() => Err(a[0].as_str().unwrap_or_default().to_string()),
+            v if v.is_nil() => Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default())),
+            Value::String(s) if s.is_empty() => {
+                Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default()))
+            }
             v => Ok(v.clone()),
         })
         .params(&[Param::String, Param::Any], None),
     );
     f.insert(
         "fail",
-        Function::new(|_, a| Err(a[0].as_str().unwrap_or_default().to_string()))
+        Function::new(|_, a| Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default())))
             .params(&[Param::String], None),
     );
     f.insert(
@@ -68,6 +73,22 @@ pub fn helm_funcs() -> Funcs {
             .params(&[Param::String, Param::String, Param::String, Param::String], None),
     );
     f
+}
+
+/// Helm 4's words for a text that `tpl` cannot parse: the text is parsed as
+/// a template named `gotpl`. Execution errors pass unchanged.
+fn tpl_error(name: &str, text: &str, e: String) -> String {
+    let parse = e.strip_prefix(&format!("template: {name}:")).and_then(|rest| {
+        let (line, message) = rest.split_once(": ")?;
+        line.bytes().all(|b| b.is_ascii_digit()).then_some((line, message))
+    });
+    match parse {
+        Some((line, message)) => format!(
+            "cannot parse template {}: template: gotpl:{line}: {message}",
+            crate::gotmpl::fmt::quote(text)
+        ),
+        None => e,
+    }
 }
 
 /// The `Template.Name` inside a template's data, for `tpl`.

@@ -136,8 +136,18 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// A fresh RSA 2048 key and its PKCS#1 PEM.
+///
+/// AWS-LC generates the key: its prime search takes a few milliseconds where
+/// the `rsa` crate's takes hundreds, and a chart that makes a CA and a
+/// certificate per render (bitnami's TLS secrets) spent most of its time
+/// there. The `rsa` crate then signs and encodes as before.
 fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
-    let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| e.to_string())?;
+    use aws_lc_rs::encoding::AsDer;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .map_err(|_| "genPrivateKey: RSA key generation failed".to_string())?;
+    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
+        .map_err(|_| "genPrivateKey: RSA key encoding failed".to_string())?;
+    let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(|e| e.to_string())?;
     let pem = key.to_pkcs1_pem(LineEnding::LF).map_err(|e| e.to_string())?;
     Ok((key, pem.to_string()))
 }
