@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities, plain_struct};
+use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
 use super::chart::{self, Chart};
 use super::files::files_value;
 use super::order::sort_manifests;
@@ -202,7 +202,26 @@ fn release_value(options: &Options) -> Value {
     Value::map(m)
 }
 
-/// `.Chart`: Chart.yaml with Helm's field names, plus `IsRoot`.
+/// A map of Helm's capitalised field names, as Helm 4 hands structs to templates.
+fn field_map(fields: Vec<(&str, Value)>) -> Value {
+    Value::map(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// One `import-values` entry as Helm normalises it: a string names an
+/// export of the child, a map is kept.
+fn import_value(v: &Data) -> Value {
+    match v {
+        Data::String(s) => field_map(vec![
+            ("child", Value::from(format!("exports.{s}"))),
+            ("parent", Value::from(".")),
+        ]),
+        other => Value::from(other),
+    }
+}
+
+/// `.Chart`: Chart.yaml with Helm's field names, plus `IsRoot`. Helm 4
+/// passes the metadata as a map (`%T` is `map[string]interface {}`), its
+/// maintainers and dependencies as maps too, and unset lists as empty lists.
 fn chart_value(chart: &Chart, is_root: bool) -> Value {
     let md = &chart.metadata;
     let s = |k: &str| Value::from(md.get(k).map(scalar).unwrap_or_default());
@@ -210,7 +229,7 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
         Some(Data::Seq(items)) => {
             Value::list(items.iter().map(|i| Value::from(scalar(i))).collect())
         }
-        _ => Value::Nil,
+        _ => Value::list(Vec::new()),
     };
     let maintainers = match md.get("maintainers") {
         Some(Data::Seq(items)) => Value::list(
@@ -218,14 +237,11 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
                 .iter()
                 .map(|m| {
                     let f = |k: &str| Value::from(m.get_path(&[k]).map(scalar).unwrap_or_default());
-                    plain_struct(
-                        "*chart.Maintainer",
-                        vec![("Name", f("name")), ("Email", f("email")), ("URL", f("url"))],
-                    )
+                    field_map(vec![("Name", f("name")), ("Email", f("email")), ("URL", f("url"))])
                 })
                 .collect(),
         ),
-        _ => Value::Nil,
+        _ => Value::list(Vec::new()),
     };
     let dependencies = Value::list(
         chart
@@ -239,20 +255,21 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
                     }
                     _ => Value::Nil,
                 };
-                let imports = r.get_path(&["import-values"]).map(Value::from).unwrap_or(Value::Nil);
-                plain_struct(
-                    "*chart.Dependency",
-                    vec![
-                        ("Name", f("name")),
-                        ("Version", f("version")),
-                        ("Repository", f("repository")),
-                        ("Condition", f("condition")),
-                        ("Tags", tags),
-                        ("Enabled", Value::Bool(true)),
-                        ("ImportValues", imports),
-                        ("Alias", f("alias")),
-                    ],
-                )
+                let imports = match r.get_path(&["import-values"]) {
+                    Some(Data::Seq(items)) => Value::list(items.iter().map(import_value).collect()),
+                    Some(other) => Value::from(other),
+                    None => Value::Nil,
+                };
+                field_map(vec![
+                    ("Name", f("name")),
+                    ("Version", f("version")),
+                    ("Repository", f("repository")),
+                    ("Condition", f("condition")),
+                    ("Tags", tags),
+                    ("Enabled", Value::Bool(true)),
+                    ("ImportValues", imports),
+                    ("Alias", f("alias")),
+                ])
             })
             .collect(),
     );
@@ -262,29 +279,26 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
         }
         _ => Value::Nil,
     };
-    plain_struct(
-        "chart.Metadata",
-        vec![
-            ("Name", Value::from(chart.name.as_str())),
-            ("Home", s("home")),
-            ("Sources", list("sources")),
-            ("Version", s("version")),
-            ("Description", s("description")),
-            ("Keywords", list("keywords")),
-            ("Maintainers", maintainers),
-            ("Icon", s("icon")),
-            ("APIVersion", s("apiVersion")),
-            ("Condition", s("condition")),
-            ("Tags", s("tags")),
-            ("AppVersion", s("appVersion")),
-            ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
-            ("Annotations", annotations),
-            ("KubeVersion", s("kubeVersion")),
-            ("Dependencies", dependencies),
-            ("Type", s("type")),
-            ("IsRoot", Value::Bool(is_root)),
-        ],
-    )
+    field_map(vec![
+        ("Name", Value::from(chart.name.as_str())),
+        ("Home", s("home")),
+        ("Sources", list("sources")),
+        ("Version", s("version")),
+        ("Description", s("description")),
+        ("Keywords", list("keywords")),
+        ("Maintainers", maintainers),
+        ("Icon", s("icon")),
+        ("APIVersion", s("apiVersion")),
+        ("Condition", s("condition")),
+        ("Tags", s("tags")),
+        ("AppVersion", s("appVersion")),
+        ("Deprecated", Value::Bool(matches!(md.get("deprecated"), Some(Data::Bool(true))))),
+        ("Annotations", annotations),
+        ("KubeVersion", s("kubeVersion")),
+        ("Dependencies", dependencies),
+        ("Type", s("type")),
+        ("IsRoot", Value::Bool(is_root)),
+    ])
 }
 
 /// A scalar of Chart.yaml as the string Helm's struct field holds.
