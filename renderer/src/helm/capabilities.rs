@@ -105,13 +105,16 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
     let mut kv_methods = BTreeMap::new();
     let v = version.clone();
     kv_methods.insert("String".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
+    // GitVersion is a method in Helm 4, so `toJson` shows only the three fields.
+    let v = version.clone();
+    kv_methods
+        .insert("GitVersion".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
     let kube = Value::Struct(Arc::new(Struct {
-        type_name: "*common.KubeVersion".into(),
+        type_name: "common.KubeVersion".into(),
         fields: vec![
             ("Version".into(), Value::from(version.clone())),
             ("Major".into(), Value::from(major)),
             ("Minor".into(), Value::from(minor)),
-            ("GitVersion".into(), Value::from(version)),
         ],
         methods: kv_methods,
         string: Some(kube_string),

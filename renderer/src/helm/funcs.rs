@@ -165,6 +165,12 @@ pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
     // yaml.v2 names the 0-based line of the problem for a parser error
     // ("while parsing ...") and the 1-based line for a scanner error, and no
     // line at all when the problem is on the first line.
+    // Text after a closing quote (`image: "{{ .repo }}":tag`) is a
+    // scanner error here; libyaml scans it as the next token and its parser
+    // then misses the mapping key, naming the 0-based line.
+    if e.message.contains("invalid trailing content after") {
+        return format!("yaml: line {}: did not find expected key", e.line.saturating_sub(1));
+    }
     let (problem, scanner) = match e.message.rsplit_once(", ") {
         Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
         Some((context, problem)) if context.starts_with("while ") => (problem, true),
