@@ -524,12 +524,17 @@ impl<'m, 't> State<'m, 't> {
                 if let Some(method) = s.methods.get(name) {
                     let method = method.clone();
                     let argv = self.eval_args(dot, args.get(1..).unwrap_or(&[]), fin)?;
-                    self.at = At::Op(node);
-                    method.check_arity(name, argv.len()).map_err(|e| self.error(e))?;
+                    if let Err(e) = method.check_arity(name, argv.len()) {
+                        self.at = At::Op(node);
+                        return Err(self.error(e));
+                    }
                     let ctx = Call { machine: self.m };
-                    return method
-                        .call(&ctx, &argv)
-                        .map_err(|e| self.error(format!("error calling {name}: {e}")));
+                    // Go points at the method's node only when the call fails;
+                    // otherwise the position stays on its last argument.
+                    return method.call(&ctx, &argv).map_err(|e| {
+                        self.at = At::Op(node);
+                        self.error(format!("error calling {name}: {e}"))
+                    });
                 }
                 match s.fields.iter().find(|(f, _)| f == name) {
                     Some((_, v)) => {

@@ -103,11 +103,12 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
     let (version, major, minor) = parse_kube_version(kube_version)?;
     let kube_string = version.clone();
     let mut kv_methods = BTreeMap::new();
-    // `GitVersion` is a method in Helm 4, so `toJson` shows only the three fields.
-    for name in ["String", "GitVersion"] {
-        let v = version.clone();
-        kv_methods.insert(name.to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
-    }
+    let v = version.clone();
+    kv_methods.insert("String".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
+    // GitVersion is a method in Helm 4, so `toJson` shows only the three fields.
+    let v = version.clone();
+    kv_methods
+        .insert("GitVersion".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
     let kube = Value::Struct(Arc::new(Struct {
         type_name: "common.KubeVersion".into(),
         fields: vec![

@@ -8,7 +8,6 @@ use crate::value::{Map, Value as Data};
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
-    super::sprig_extra::register(&mut f);
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
@@ -18,7 +17,16 @@ pub fn helm_funcs() -> Funcs {
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
         Ok(Value::from(crate::yaml::helm_to_yaml(&d)))
     });
-    one(&mut f, "toYamlPretty", Param::Any, |v| Ok(Value::from(yaml_pretty(&data(v)?))));
+    one(&mut f, "toYamlPretty", Param::Any, |v| {
+        Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
+    });
+    one(&mut f, "mustToToml", Param::Any, |v| match data(v)? {
+        m @ Data::Map(_) => Ok(Value::from(to_toml(&m))),
+        _ => Err("toml: top-level values must be Go maps or structs".to_string()),
+    });
+    one(&mut f, "fromToml", Param::String, |v| Ok(from_toml(v.as_str().unwrap_or_default())));
+    // `helm template` resolves no host names.
+    one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
@@ -35,7 +43,10 @@ pub fn helm_funcs() -> Funcs {
         "tpl",
         Function::new(|call, a| {
             let name = template_name(&a[1]).unwrap_or_else(|| "gotpl".to_string());
-            let out = call.execute_text(&name, a[0].as_str().unwrap_or_default(), a[1].clone())?;
+            let text = a[0].as_str().unwrap_or_default();
+            let out = call
+                .execute_text(&name, text, a[1].clone())
+                .map_err(|e| tpl_error(&name, text, e))?;
             Ok(Value::from(out.replace("<no value>", "")))
         })
         .params(&[Param::String, Param::Any], None),
@@ -43,15 +54,17 @@ pub fn helm_funcs() -> Funcs {
     f.insert(
         "required",
         Function::new(|_, a| match &a[1] {
-            v if v.is_nil() => Err(a[0].as_str().unwrap_or_default().to_string()),
-            Value::String(s) if s.is_empty() => Err(a[0].as_str().unwrap_or_default().to_string()),
+            v if v.is_nil() => Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default())),
+            Value::String(s) if s.is_empty() => {
+                Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default()))
+            }
             v => Ok(v.clone()),
         })
         .params(&[Param::String, Param::Any], None),
     );
     f.insert(
         "fail",
-        Function::new(|_, a| Err(a[0].as_str().unwrap_or_default().to_string()))
+        Function::new(|_, a| Err(super::render::warn_wrap(a[0].as_str().unwrap_or_default())))
             .params(&[Param::String], None),
     );
     f.insert(
@@ -62,6 +75,22 @@ pub fn helm_funcs() -> Funcs {
     f
 }
 
+/// Helm 4's words for a text that `tpl` cannot parse: the text is parsed as
+/// a template named `gotpl`. Execution errors pass unchanged.
+fn tpl_error(name: &str, text: &str, e: String) -> String {
+    let parse = e.strip_prefix(&format!("template: {name}:")).and_then(|rest| {
+        let (line, message) = rest.split_once(": ")?;
+        line.bytes().all(|b| b.is_ascii_digit()).then_some((line, message))
+    });
+    match parse {
+        Some((line, message)) => format!(
+            "cannot parse template {}: template: gotpl:{line}: {message}",
+            crate::gotmpl::fmt::quote(text)
+        ),
+        None => e,
+    }
+}
+
 /// The `Template.Name` inside a template's data, for `tpl`.
 fn template_name(data: &Value) -> Option<String> {
     let Value::Map(m) = data else { return None };
@@ -69,32 +98,28 @@ fn template_name(data: &Value) -> Option<String> {
     t.get("Name").and_then(|n| n.as_str().map(str::to_string))
 }
 
-/// Helm's `toYamlPretty`: like toYaml but lists inside maps are indented.
-fn yaml_pretty(v: &Data) -> String {
-    let plain = crate::yaml::helm_to_yaml(v);
-    let mut out = String::new();
-    let lines: Vec<&str> = plain.lines().collect();
-    // yaml.v3 with indent 2 and sequence indentation: a list under a key gains two spaces.
-    let mut extra: Vec<(usize, usize)> = Vec::new();
-    for line in &lines {
-        let indent = line.len() - line.trim_start().len();
-        while extra.last().is_some_and(|(at, _)| {
-            indent < *at || (indent == *at && !line.trim_start().starts_with("- "))
-        }) {
-            extra.pop();
-        }
-        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
-        let is_item = line.trim_start().starts_with("- ") || line.trim_start() == "-";
-        if is_item && extra.last().is_none_or(|(at, _)| *at != indent) {
-            extra.push((indent, add + 2));
-        }
-        let add = extra.last().map(|(_, a)| *a).unwrap_or(0);
-        out.push_str(&" ".repeat(if is_item || indent > 0 { add } else { 0 }));
-        out.push_str(line);
-        out.push('\n');
+/// Helm's `fromToml`: a map, or a map with an `Error` key.
+fn from_toml(text: &str) -> Value {
+    match text.parse::<toml::Table>() {
+        Ok(table) => toml_value_of(&toml::Value::Table(table)),
+        Err(e) => error_map(format!("toml: {}", e.message())),
     }
-    out.pop();
-    out
+}
+
+/// A TOML value as BurntSushi/toml decodes it into `interface{}`: integers
+/// as int64, floats as float64, date-times as their text.
+fn toml_value_of(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::from(s.as_str()),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::from(d.to_string()),
+        toml::Value::Array(items) => Value::list(items.iter().map(toml_value_of).collect()),
+        toml::Value::Table(t) => {
+            Value::map(t.iter().map(|(k, v)| (k.clone(), toml_value_of(v))).collect())
+        }
+    }
 }
 
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
@@ -140,6 +165,12 @@ pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
     // yaml.v2 names the 0-based line of the problem for a parser error
     // ("while parsing ...") and the 1-based line for a scanner error, and no
     // line at all when the problem is on the first line.
+    // Text after a closing quote (`image: "{{ .repo }}":tag`) is a
+    // scanner error here; libyaml scans it as the next token and its parser
+    // then misses the mapping key, naming the 0-based line.
+    if e.message.contains("invalid trailing content after") {
+        return format!("yaml: line {}: did not find expected key", e.line.saturating_sub(1));
+    }
     let (problem, scanner) = match e.message.rsplit_once(", ") {
         Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
         Some((context, problem)) if context.starts_with("while ") => (problem, true),

@@ -13,7 +13,7 @@ mod funcs;
 mod order;
 mod render;
 mod schema;
-mod sprig_extra;
+
 pub mod values;
 
 pub use chart::Chart;

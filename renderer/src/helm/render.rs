@@ -268,7 +268,7 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
         Some(Data::Map(m)) => {
             Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
         }
-        _ => Value::map(BTreeMap::new()),
+        _ => Value::Nil,
     };
     record(vec![
         ("Name", Value::from(chart.name.as_str())),
@@ -316,29 +316,73 @@ fn parse_error(name: &str, e: gotmpl::Error) -> Error {
     Error::Render { message }
 }
 
-/// Helm 4's report of an execution error: a function's error (`required`,
-/// `fail`, ...) as `execution error at (FILE:LINE:COL): MESSAGE`, any other
-/// error as the location, then `executing "NAME" at <NODE>:` and the message
-/// on indented lines.
+/// Wraps a `required` or `fail` message as Helm does, so that the report
+/// of the execution error can find it however deeply it was included.
+pub(super) fn warn_wrap(message: &str) -> String {
+    format!("{WARN_START}{message}{WARN_END}")
+}
+
+const WARN_START: &str = "HELM_ERR_START";
+const WARN_END: &str = "HELM_ERR_END";
+
+/// Helm 4's report of an execution error. A `required` or `fail` message,
+/// however deep, is `execution error at (FILE:LINE:COL): MESSAGE` with the
+/// location of the outermost call. Otherwise the chain of `include` calls is
+/// printed one level a block (location, then `executing "NAME" at <NODE>:`
+/// and the message or `error calling include:` on indented lines), when
+/// every level reads that way; anything else is Go's own text.
 fn exec_error(name: &str, e: gotmpl::Error) -> Error {
-    let text = e.to_string();
+    let mut text = e.to_string();
+    if text.ends_with("associated with template") {
+        // Helm's templates hang off a root template named "gotpl".
+        text.push_str(" \"gotpl\"");
+    }
     let Some(rest) = text.strip_prefix("template: ") else {
         return Error::Render { message: format!("execution error in ({name}): {text}") };
     };
-    let parsed = rest.split_once(": executing \"").and_then(|(loc, rest)| {
+    if let (Some(start), Some(end)) = (text.find(WARN_START), text.rfind(WARN_END))
+        && start + WARN_START.len() <= end
+    {
+        let loc = rest.split_once(": ").map_or(rest, |(loc, _)| loc);
+        let message = &text[start + WARN_START.len()..end];
+        return Error::Render { message: format!("execution error at ({loc}): {message}") };
+    }
+    match include_trace(&text) {
+        Some(message) => Error::Render { message },
+        None => Error::Render { message: text },
+    }
+}
+
+/// The multi-line trace of an error that passed through `include` calls,
+/// or `None` where a level does not read as `template: LOC: executing
+/// "NAME" at <NODE>` or the last message holds a further `: ` chain.
+fn include_trace(text: &str) -> Option<String> {
+    let levels: Vec<&str> = text.split(": error calling include: ").collect();
+    let mut out = String::new();
+    for (i, level) in levels.iter().enumerate() {
+        let last = i + 1 == levels.len();
+        if last && level.starts_with("template: no template ") {
+            out.push_str(level);
+            continue;
+        }
+        let rest = level.strip_prefix("template: ")?;
+        let (loc, rest) = rest.split_once(": executing \"")?;
         let (tpl, rest) = rest.split_once("\" at <")?;
-        let (node, msg) = rest.split_once(">: ")?;
-        Some((loc, tpl, node, msg))
-    });
-    let Some((loc, tpl, node, msg)) = parsed else {
-        return Error::Render { message: text };
-    };
-    if let Some(i) = msg.find("error calling ") {
-        if let Some((_, inner)) = msg[i + "error calling ".len()..].split_once(": ") {
-            return Error::Render { message: format!("execution error at ({loc}): {inner}") };
+        let (node, message) = if last {
+            let (node, message) = rest.split_once(">: ")?;
+            if message.contains(": ") {
+                return None;
+            }
+            (node, message)
+        } else {
+            (rest.strip_suffix('>')?, "error calling include:")
+        };
+        out.push_str(&format!("{loc}\n  executing \"{tpl}\" at <{node}>:\n    {message}"));
+        if !last {
+            out.push('\n');
         }
     }
-    Error::Render { message: format!("{loc}\n  executing \"{tpl}\" at <{node}>:\n    {msg}") }
+    Some(out)
 }
 
 #[cfg(test)]

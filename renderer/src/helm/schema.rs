@@ -24,12 +24,12 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             message: e.to_string(),
         })?;
         let instance = to_json(&Value::Map(values.clone()));
-        let errors: Vec<String> = validator
+        let errors: Vec<(String, String)> = validator
             .iter_errors(&instance)
-            .map(|e| format!("- at '{}': {}", e.instance_path(), e))
+            .map(|e| (e.instance_path().to_string(), go_message(&e)))
             .collect();
         if !errors.is_empty() {
-            report.push_str(&format!("{}:\n{}\n", chart.name, errors.join("\n")));
+            report.push_str(&format!("{}:\n{}\n", chart.name, group(&errors).join("\n")));
         }
     }
     for sub in &chart.dependencies {
@@ -38,6 +38,115 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
         check(sub, sub_values, report)?;
     }
     Ok(())
+}
+
+/// The report lines: errors under the same top-level property are listed
+/// under one `validation failed` line, as Helm's validator nests the causes
+/// of a failed property schema.
+fn group(errors: &[(String, String)]) -> Vec<String> {
+    let top = |path: &str| -> String {
+        path.split('/').nth(1).map(|s| format!("/{s}")).unwrap_or_default()
+    };
+    let mut lines = Vec::new();
+    let mut done = vec![false; errors.len()];
+    for (i, (path, message)) in errors.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        let key = top(path);
+        let members: Vec<usize> = (i..errors.len())
+            .filter(|j| !done[*j] && !key.is_empty() && top(&errors[*j].0) == key)
+            .collect();
+        if members.len() > 1 {
+            lines.push(format!("- at '{key}': validation failed"));
+            for j in members {
+                done[j] = true;
+                lines.push(format!("  - at '{}': {}", errors[j].0, errors[j].1));
+            }
+        } else {
+            done[i] = true;
+            lines.push(format!("- at '{path}': {message}"));
+        }
+    }
+    lines
+}
+
+/// A JSON value as Helm's validator quotes it in messages.
+fn quoted(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    }
+}
+
+/// The JSON type name of a value, as Helm's validator reports it.
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// The message Helm 4's validator (santhosh-tekuri/jsonschema v6) prints
+/// for the common keywords; others keep the validator's own words.
+fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+    let got = e.instance();
+    let limit = |name: &str, got: String, want: String| format!("{name}: got {got}, want {want}");
+    let count = || match got.as_ref() {
+        serde_json::Value::String(s) => s.chars().count(),
+        serde_json::Value::Array(a) => a.len(),
+        serde_json::Value::Object(o) => o.len(),
+        _ => 0,
+    };
+    match e.kind() {
+        K::Required { property } => {
+            format!("missing property {}", quoted(property))
+        }
+        K::Type { kind } => {
+            let want = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(ts) => {
+                    ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or ")
+                }
+            };
+            format!("got {}, want {want}", json_type(got))
+        }
+        K::Minimum { limit: l } => limit("minimum", got.to_string(), l.to_string()),
+        K::Maximum { limit: l } => limit("maximum", got.to_string(), l.to_string()),
+        K::ExclusiveMinimum { limit: l } => {
+            limit("exclusiveMinimum", got.to_string(), l.to_string())
+        }
+        K::ExclusiveMaximum { limit: l } => {
+            limit("exclusiveMaximum", got.to_string(), l.to_string())
+        }
+        K::MinLength { limit: l } => limit("minLength", count().to_string(), l.to_string()),
+        K::MaxLength { limit: l } => limit("maxLength", count().to_string(), l.to_string()),
+        K::MinItems { limit: l } => limit("minItems", count().to_string(), l.to_string()),
+        K::MaxItems { limit: l } => limit("maxItems", count().to_string(), l.to_string()),
+        K::MinProperties { limit: l } => limit("minProperties", count().to_string(), l.to_string()),
+        K::MaxProperties { limit: l } => limit("maxProperties", count().to_string(), l.to_string()),
+        K::Pattern { pattern } => {
+            format!("{} does not match pattern '{pattern}'", quoted(got))
+        }
+        K::Enum { options } => match options {
+            serde_json::Value::Array(items) => format!(
+                "value must be one of {}",
+                items.iter().map(quoted).collect::<Vec<_>>().join(", ")
+            ),
+            other => format!("value must be one of {}", quoted(other)),
+        },
+        K::Constant { expected_value } => format!("value must be {}", quoted(expected_value)),
+        K::AdditionalProperties { unexpected } => format!(
+            "additional properties {} not allowed",
+            unexpected.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+        ),
+        _ => e.to_string(),
+    }
 }
 
 /// Drops a `$schema` that names no draft the validator knows (charts often

@@ -103,14 +103,34 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let mut e = Emitter { out, column: 0, raw_break: false };
-    match value {
-        Value::Map(m) if !m.is_empty() => e.map_body(value, 0),
-        Value::Seq(s) if !s.is_empty() => e.seq_body(s, 0),
-        other => {
-            // libyaml indents the continuation lines of a lone scalar.
-            e.scalar_or_empty(other, INDENT);
-            e.newline();
+    let e = Emitter { out, column: 0, raw_break: false, v3: false };
+    e.document(value);
+}
+
+/// What Helm's `toYamlPretty` prints: goyaml.v3's encoder with an indent of
+/// two, which indents sequences inside mappings, never folds long lines and
+/// prints floats as Go's `%g` does (`1e+06`), since the values skip the JSON
+/// round trip. The final newline is trimmed.
+pub fn helm_to_yaml_pretty(value: &Value) -> String {
+    let mut out = String::new();
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: true }.document(value);
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+impl Emitter<'_> {
+    /// Writes one document.
+    fn document(mut self, value: &Value) {
+        match value {
+            Value::Map(m) if !m.is_empty() => self.map_body(value, 0),
+            Value::Seq(s) if !s.is_empty() => self.seq_body(s, 0),
+            other => {
+                // libyaml indents the continuation lines of a lone scalar.
+                self.scalar_or_empty(other, INDENT);
+                self.newline();
+            }
         }
     }
 }
@@ -122,6 +142,8 @@ struct Emitter<'a> {
     /// inside a scalar: libyaml counts it as the end of the line and starts
     /// the next line right after it.
     raw_break: bool,
+    /// goyaml.v3's layout (Helm's `toYamlPretty`) instead of goyaml.v2's.
+    v3: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -550,7 +572,7 @@ impl Emitter<'_> {
                 }
                 self.indent_to(indent);
             }
-            let text = json_hop(key);
+            let text = if self.v3 { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
             let analysis = analyze(&text);
             let v = &map[key];
             if is_simple_key(&text, &analysis) {
@@ -579,10 +601,11 @@ impl Emitter<'_> {
                 self.map_body(v, indent + INDENT);
             }
             Value::Seq(s) if !s.is_empty() => {
-                // Sequences inside mappings are not indented.
+                // goyaml.v2 does not indent sequences inside mappings; v3 does.
+                let at = if self.v3 { indent + INDENT } else { indent };
                 self.newline();
-                self.indent_to(indent);
-                self.seq_body(s, indent);
+                self.indent_to(at);
+                self.seq_body(s, at);
             }
             _ => {
                 self.write_char(' ');
@@ -632,9 +655,15 @@ impl Emitter<'_> {
             Value::Null => self.write("null"),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Value::Int(i) => self.write(&i.to_string()),
+            Value::Float(f) if self.v3 => self.write(&match go_format_float_g(*f).as_str() {
+                "+Inf" => ".inf".to_string(),
+                "-Inf" => "-.inf".to_string(),
+                "NaN" => ".nan".to_string(),
+                g => g.to_string(),
+            }),
             Value::Float(f) => self.write(&float_text(*f)),
             Value::String(s) => {
-                let text = json_hop(s);
+                let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
                 let analysis = analyze(&text);
                 self.string(&text, &analysis, indent, false);
             }
@@ -655,7 +684,7 @@ impl Emitter<'_> {
     }
 
     fn fold_point(&self, spaces: bool, allow_breaks: bool) -> bool {
-        allow_breaks && !spaces && self.column > BEST_WIDTH
+        allow_breaks && !spaces && !self.v3 && self.column > BEST_WIDTH
     }
 
     /// libyaml's `write_break` for a line break inside a quoted or plain

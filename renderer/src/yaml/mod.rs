@@ -15,7 +15,9 @@ mod emit;
 mod parse;
 pub(crate) mod resolve;
 
-pub use emit::{EmitError, helm_to_yaml, to_stream, to_string, validate, write_document};
+pub use emit::{
+    EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
+};
 pub use parse::{
     Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
     parse_documents_yaml11, parse_kustomize_stream,

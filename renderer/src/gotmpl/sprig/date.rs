@@ -347,7 +347,7 @@ fn time_arg(v: &Value) -> Result<Time, String> {
 }
 
 /// Go's `Duration.String()`.
-fn duration_string(d: i128) -> String {
+pub(super) fn duration_string(d: i128) -> String {
     if d == 0 {
         return "0s".into();
     }
@@ -392,7 +392,7 @@ fn frac(v: u128, scale: u128) -> String {
 }
 
 /// Go's `time.ParseDuration`.
-fn parse_duration(text: &str) -> Option<i128> {
+pub(super) fn parse_duration(text: &str) -> Option<i128> {
     let (neg, mut rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),

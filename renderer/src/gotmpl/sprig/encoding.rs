@@ -102,7 +102,7 @@ pub(super) fn encode(data: &[u8], alphabet: &[u8], bits: u32) -> String {
 }
 
 /// Strict padded decoding; errors read like Go's `illegal base64 data at input byte N`.
-fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
+pub(super) fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
     let name = if bits == 6 { "base64" } else { "base32" };
     let illegal = |i: usize| format!("illegal {name} data at input byte {i}");
     let block = if bits == 6 { 4 } else { 8 };

@@ -34,6 +34,12 @@ pub(super) fn register(f: &mut Funcs) {
             Err(e) => error_map(e.to_string()),
         })
     });
+    // Sprig's own decoder of any JSON value, which Helm leaves in place.
+    def(f, "mustFromJson", &[Param::String], None, |a| {
+        serde_json::from_str::<serde_json::Value>(s(&a[0]))
+            .map(|v| from_serde(&v))
+            .map_err(|e| e.to_string())
+    });
     def(f, "fromJsonArray", &[Param::String], None, |a| {
         Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
             Ok(serde_json::Value::Array(items)) => {

@@ -6,11 +6,14 @@
 //! Where Sprig panics, the function returns an error, which Go's template
 //! package also reports as `error calling NAME: ...`.
 
+mod certs;
+mod crypto;
 mod date;
 pub(crate) use date::time_json;
 pub use encoding::{from_go_bytes, go_bytes};
 mod defaults;
 mod dicts;
+mod durations;
 mod encoding;
 mod floatmath;
 pub(crate) mod json;
@@ -21,6 +24,8 @@ mod random;
 mod regex;
 pub(crate) mod semver;
 mod strings;
+mod url;
+mod wordcase;
 
 use super::fmt::display;
 use super::{Funcs, Function, Param, Value};
@@ -29,8 +34,13 @@ use super::{Funcs, Function, Param, Value};
 pub fn funcs() -> Funcs {
     let mut f = Funcs::new();
     strings::register(&mut f);
+    crypto::register(&mut f);
+    certs::register(&mut f);
+    wordcase::register(&mut f);
+    url::register(&mut f);
     defaults::register(&mut f);
     date::register(&mut f);
+    durations::register(&mut f);
     lists::register(&mut f);
     dicts::register(&mut f);
     math::register(&mut f);
@@ -41,7 +51,29 @@ pub fn funcs() -> Funcs {
     json::register(&mut f);
     regex::register(&mut f);
     semver::register(&mut f);
+    // Sprig's deprecated snake-case names and its `os*` paths, which on a
+    // slash-separated system are the plain path functions.
+    for (alias, name) in [
+        ("date_in_zone", "dateInZone"),
+        ("date_modify", "dateModify"),
+        ("must_date_modify", "mustDateModify"),
+        ("trimall", "trimAll"),
+        ("osBase", "base"),
+        ("osClean", "clean"),
+        ("osDir", "dir"),
+        ("osExt", "ext"),
+        ("osIsAbs", "isAbs"),
+    ] {
+        if let Some(func) = f.get(name).cloned() {
+            f.insert(alias, func);
+        }
+    }
     f
+}
+
+/// Standard padded base64, as Go's `base64.StdEncoding` writes it.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    encoding::encode(bytes, encoding::B64, 6)
 }
 
 /// Registers a function of typed parameters whose body needs only the arguments.

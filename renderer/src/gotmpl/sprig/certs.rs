@@ -1,6 +1,7 @@
-//! Sprig's crypto functions that the shared Sprig set does not have yet:
-//! genPrivateKey, genCA, genSelfSignedCert, genSignedCert (RSA 2048, SHA-256
-//! signatures, PEM output, as Sprig makes them). Their output is random.
+//! Sprig's certificate functions: genPrivateKey, genCA, genSelfSignedCert, genSignedCert, their `WithKey` forms and buildCustomCert.
+//!
+//! Keys are RSA 2048, signatures SHA-256, output PEM, as Sprig makes them.
+//! Generated keys, serials and validity make their output random.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use rsa::signature::{SignatureEncoding, Signer};
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 /// Adds the crypto functions to `f`.
-pub fn register(f: &mut Funcs) {
+pub(super) fn register(f: &mut Funcs) {
     f.insert(
         "genPrivateKey",
         Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
@@ -56,6 +57,68 @@ pub fn register(f: &mut Funcs) {
         })
         .params(&[Param::String, Param::List, Param::List, Param::Int, Param::Any], None),
     );
+    f.insert(
+        "genCAWithKey",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (key, key_pem) = parse_key(a[2].as_str().unwrap_or_default())?;
+            let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
+            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+        })
+        .params(&[Param::String, Param::Int, Param::String], None),
+    );
+    f.insert(
+        "genSelfSignedCertWithKey",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (key, key_pem) = parse_key(a[4].as_str().unwrap_or_default())?;
+            let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
+            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+        })
+        .params(&[Param::String, Param::List, Param::List, Param::Int, Param::String], None),
+    );
+    f.insert(
+        "genSignedCertWithKey",
+        Function::new(|_, a| {
+            let cn = a[0].as_str().unwrap_or_default();
+            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ca_key, ca_cn) = ca_parts(&a[4])?;
+            let (key, key_pem) = parse_key(a[5].as_str().unwrap_or_default())?;
+            let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
+            Ok(cert_value(certificate(&spec, &key, &ca_key, &ca_cn)?, key_pem))
+        })
+        .params(
+            &[Param::String, Param::List, Param::List, Param::Int, Param::Any, Param::String],
+            None,
+        ),
+    );
+    f.insert(
+        "buildCustomCert",
+        Function::new(|_, a| {
+            let decode = |v: &Value, what: &str| {
+                base64_decode(v.as_str().unwrap_or_default())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .ok_or_else(|| format!("unable to decode base64 {what}"))
+            };
+            let cert = decode(&a[0], "certificate")?;
+            let key = decode(&a[1], "private key")?;
+            if !cert.contains("-----BEGIN") {
+                return Err("unable to decode certificate".into());
+            }
+            parse_key(&key).map_err(|_| "unable to decode private key".to_string())?;
+            Ok(cert_value(cert, key))
+        })
+        .params(&[Param::String, Param::String], None),
+    );
+}
+
+/// An RSA key from PKCS#1 or PKCS#8 PEM, and the PEM as Sprig keeps it.
+fn parse_key(pem: &str) -> Result<(rsa::RsaPrivateKey, String), String> {
+    rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
+        .map(|k| (k, pem.to_string()))
+        .map_err(|_| "error parsing private key: no PEM data found or unsupported key type".into())
 }
 
 fn days(v: &Value) -> i64 {
@@ -73,8 +136,18 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// A fresh RSA 2048 key and its PKCS#1 PEM.
+///
+/// AWS-LC generates the key: its prime search takes a few milliseconds where
+/// the `rsa` crate's takes hundreds, and a chart that makes a CA and a
+/// certificate per render (bitnami's TLS secrets) spent most of its time
+/// there. The `rsa` crate then signs and encodes as before.
 fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
-    let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| e.to_string())?;
+    use aws_lc_rs::encoding::AsDer;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .map_err(|_| "genPrivateKey: RSA key generation failed".to_string())?;
+    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
+        .map_err(|_| "genPrivateKey: RSA key encoding failed".to_string())?;
+    let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(|e| e.to_string())?;
     let pem = key.to_pkcs1_pem(LineEnding::LF).map_err(|e| e.to_string())?;
     Ok((key, pem.to_string()))
 }
@@ -130,7 +203,8 @@ fn certificate(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let validity = seq(&[utc_time(now), utc_time(now + spec.days * 86_400)]);
+    let validity =
+        seq(&[utc_time(now), utc_time(now.saturating_add(spec.days.saturating_mul(86_400)))]);
     let mut key_usage: u8 = 0x80 | 0x20; // digitalSignature, keyEncipherment
     if spec.ca {
         key_usage |= 0x04; // keyCertSign
@@ -183,7 +257,7 @@ fn certificate(
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = super::files::base64(der);
+    let b64 = super::encoding::encode(der, super::encoding::B64, 6);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {
         out.push_str(&String::from_utf8_lossy(chunk));
@@ -245,6 +319,8 @@ fn name(cn: &str) -> Vec<u8> {
 
 /// UTCTime (or GeneralizedTime from 2050) of a Unix time.
 fn utc_time(secs: i64) -> Vec<u8> {
+    // Years 1 to 9999, the range the encodings can hold.
+    let secs = secs.clamp(-62_135_596_800, 253_402_300_799);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -289,25 +365,7 @@ fn subject_cn(cert_pem: &str) -> Option<String> {
     found
 }
 
+/// Standard base64 with line breaks allowed, as PEM bodies and Sprig's inputs use it.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    super::encoding::decode(s, super::encoding::B64, 6).ok()
 }

@@ -1,0 +1,120 @@
+//! The duration functions of the Sprig that Helm 4 ships: mustToDuration, durationSeconds and the other unit conversions, durationRoundTo, durationTruncateTo.
+//!
+//! A duration is Go's `time.Duration`: nanoseconds as an int64 that prints
+//! as `1h2m3s`. Strings parse as Go durations or as decimal seconds,
+//! integers and floats count seconds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::date::{duration_string, parse_duration};
+use super::def;
+use crate::gotmpl::{Funcs, Param, Struct, Value};
+
+const SECOND: i64 = 1_000_000_000;
+
+/// The `time.Duration` value of `nanos`.
+fn duration_value(nanos: i64) -> Value {
+    Value::Struct(Arc::new(Struct {
+        type_name: "time.Duration".into(),
+        fields: Vec::new(),
+        methods: BTreeMap::new(),
+        string: Some(duration_string(i128::from(nanos))),
+        native: Some(Arc::new(Duration(nanos))),
+    }))
+}
+
+/// The native value behind a duration struct.
+struct Duration(i64);
+
+/// Sprig's `asDuration`.
+fn as_duration(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Duration>()) {
+            Some(d) => Ok(d.0),
+            None => Err(format!("unsupported duration type {}", st.type_name)),
+        },
+        Value::String(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Err("empty duration".into());
+            }
+            if let Some(d) = parse_duration(t) {
+                return i64::try_from(d).map_err(|_| format!("could not parse duration {s:?}"));
+            }
+            match t.parse::<f64>() {
+                Ok(f) if !t.contains(['x', 'X', 'p', 'P', '_']) => Ok((f * SECOND as f64) as i64),
+                _ => Err(format!("could not parse duration {s:?}")),
+            }
+        }
+        Value::Int(i) => Ok(i.wrapping_mul(SECOND)),
+        Value::Float(f) => Ok((f * SECOND as f64) as i64),
+        Value::Nil | Value::Missing => Err("invalid duration".into()),
+        other => Err(format!("unsupported duration type {}", other.type_name())),
+    }
+}
+
+/// Go's `Duration.Round`.
+fn round(d: i64, m: i64) -> i64 {
+    if m <= 0 {
+        return d;
+    }
+    let mut r = d % m;
+    let less_than_half = |x: i64| (x as u64).wrapping_add(x as u64) < m as u64;
+    if d < 0 {
+        r = -r;
+        if less_than_half(r) {
+            return d + r;
+        }
+        return d.checked_sub(m - r).unwrap_or(i64::MIN);
+    }
+    if less_than_half(r) {
+        return d - r;
+    }
+    d.checked_add(m - r).unwrap_or(i64::MAX)
+}
+
+/// A float count of `unit` nanoseconds, as Go's `Seconds`, `Minutes` and `Hours` compute it.
+fn in_units(d: i64, unit: i64) -> f64 {
+    (d / unit) as f64 + (d % unit) as f64 / unit as f64
+}
+
+/// A conversion of nanoseconds to a float count of some unit.
+type Convert = fn(i64) -> f64;
+
+pub(super) fn register(f: &mut Funcs) {
+    use Param::Any;
+    def(f, "mustToDuration", &[Any], None, |a| as_duration(&a[0]).map(duration_value));
+    let floats: [(&str, Convert); 5] = [
+        ("durationSeconds", |d| in_units(d, SECOND)),
+        ("durationMinutes", |d| in_units(d, 60 * SECOND)),
+        ("durationHours", |d| in_units(d, 3600 * SECOND)),
+        ("durationDays", |d| in_units(d, 3600 * SECOND) / 24.0),
+        ("durationWeeks", |d| in_units(d, 3600 * SECOND) / 24.0 / 7.0),
+    ];
+    for (name, conv) in floats {
+        def(f, name, &[Any], None, move |a| Ok(Value::Float(as_duration(&a[0]).map_or(0.0, conv))));
+    }
+    let ints: [(&str, i64); 3] = [
+        ("durationMilliseconds", 1_000_000),
+        ("durationMicroseconds", 1_000),
+        ("durationNanoseconds", 1),
+    ];
+    for (name, unit) in ints {
+        def(f, name, &[Any], None, move |a| {
+            Ok(Value::Int(as_duration(&a[0]).map_or(0, |d| d / unit)))
+        });
+    }
+    def(f, "durationRoundTo", &[Any, Any], None, |a| {
+        Ok(duration_value(match as_duration(&a[0]) {
+            Ok(d) => as_duration(&a[1]).map_or(d, |m| round(d, m)),
+            Err(_) => 0,
+        }))
+    });
+    def(f, "durationTruncateTo", &[Any, Any], None, |a| {
+        Ok(duration_value(match as_duration(&a[0]) {
+            Ok(d) => as_duration(&a[1]).map_or(d, |m| if m <= 0 { d } else { d - d % m }),
+            Err(_) => 0,
+        }))
+    });
+}

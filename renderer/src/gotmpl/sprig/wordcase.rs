@@ -1,0 +1,213 @@
+//! Sprig's snakecase and kebabcase: xstrings' word splitting of camel-case text.
+//!
+//! A text splits into words of one kind each (connectors `-`, `_` and
+//! spaces; punctuation; an upper-case run or a capitalised word; a
+//! lower-case word; digits; anything else). Words are written in lower case
+//! and joined with the connector, except where digits belong to the word
+//! before them (`Bld4Floor` is `bld4_floor`) or start a new one (`HTTP2xx`
+//! is `http_2xx`).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{def, s};
+use crate::gotmpl::{Funcs, Param};
+
+pub(super) fn register(f: &mut Funcs) {
+    def(f, "snakecase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '_').into()));
+    def(f, "kebabcase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '-').into()));
+}
+
+/// Go's `unicode.IsUpper`, `IsLetter`, `IsNumber` and `IsPunct`, which
+/// follow the general categories Lu, L, N and P.
+fn category(c: char, re: &'static LazyLock<Regex>, ascii: fn(&char) -> bool) -> bool {
+    if c.is_ascii() { ascii(&c) } else { re.is_match(c.encode_utf8(&mut [0; 4])) }
+}
+
+static UPPER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{Lu}$").expect("valid class"));
+static LETTER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{L}$").expect("valid class"));
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{N}$").expect("valid class"));
+static PUNCT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\p{P}$").expect("valid class"));
+
+fn is_upper(c: char) -> bool {
+    category(c, &UPPER, char::is_ascii_uppercase)
+}
+
+fn is_number(c: char) -> bool {
+    category(c, &NUMBER, char::is_ascii_digit)
+}
+
+fn is_punct(c: char) -> bool {
+    // ASCII punctuation in Unicode's sense: `$+<=>^`|~` are symbols.
+    category(c, &PUNCT, |c| c.is_ascii_punctuation() && !"$+<=>^`|~".contains(*c))
+}
+
+/// A letter that is not a CJK ideograph.
+fn is_alphabet(c: char) -> bool {
+    category(c, &LETTER, char::is_ascii_alphabetic)
+        && !matches!(c, '\u{4E00}'..='\u{9FCC}' | '\u{3400}'..='\u{4D85}' | '\u{20000}'..='\u{2B81D}')
+}
+
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || super::strings::is_go_space(c)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// No word: the text is used up.
+    End,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
+}
+
+/// The first word of `text`, its kind and the rest.
+fn next_word(text: &str) -> (Kind, &str, &str) {
+    let mut chars = text.char_indices().peekable();
+    let Some((_, first)) = chars.next() else { return (Kind::End, "", "") };
+    let run = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+               keep: &dyn Fn(char) -> bool| {
+        while chars.next_if(|(_, c)| keep(*c)).is_some() {}
+        chars.peek().map_or(text.len(), |(at, _)| *at)
+    };
+    let (kind, end) = if is_connector(first) {
+        (Kind::Connector, run(&mut chars, &is_connector))
+    } else if is_punct(first) {
+        (Kind::Punct, run(&mut chars, &is_punct))
+    } else if is_upper(first) {
+        match chars.peek().copied() {
+            Some((_, c)) if is_upper(c) => {
+                // An upper-case run; its last letter starts the next word
+                // when a letter follows ("HTTPStatus" is "HTTP", "Status").
+                let mut last_start = 0;
+                while let Some((at, _)) = chars.next_if(|(_, c)| is_upper(*c)) {
+                    last_start = at;
+                }
+                match chars.peek() {
+                    Some((_, c)) if is_alphabet(*c) => (Kind::Upper, last_start),
+                    Some((at, _)) => (Kind::Upper, *at),
+                    None => (Kind::Upper, text.len()),
+                }
+            }
+            Some((_, c)) if is_alphabet(c) => {
+                (Kind::Upper, run(&mut chars, &|c| is_alphabet(c) && !is_upper(c)))
+            }
+            Some((at, _)) => (Kind::Upper, at),
+            None => (Kind::Upper, text.len()),
+        }
+    } else if is_alphabet(first) {
+        (Kind::Alphabet, run(&mut chars, &|c| is_alphabet(c) && !is_upper(c)))
+    } else if is_number(first) {
+        (Kind::Number, run(&mut chars, &is_number))
+    } else {
+        let other = |c: char| !(is_connector(c) || is_alphabet(c) || is_number(c) || is_punct(c));
+        (Kind::Other, run(&mut chars, &other))
+    };
+    (kind, &text[..end], &text[end..])
+}
+
+/// Writes a word: upper-case and connector words lower-cased with their
+/// connectors replaced, the others as they are.
+fn write_lower(out: &mut String, kind: Kind, word: &str, connector: char) {
+    if kind != Kind::Upper && kind != Kind::Connector {
+        out.push_str(word);
+        return;
+    }
+    for c in word.chars() {
+        if is_connector(c) {
+            out.push(connector);
+        } else if is_upper(c) {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// xstrings' `camelCaseToLowerCase`.
+fn lower_words(text: &str, connector: char) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let (mut kind, mut word, mut rest) = next_word(text);
+    let joins = |k: Kind| !matches!(k, Kind::End | Kind::Connector | Kind::Punct);
+    while !rest.is_empty() {
+        if kind != Kind::Connector {
+            write_lower(&mut out, kind, word, connector);
+        }
+        let (prev, last) = (kind, word);
+        (kind, word, rest) = next_word(rest);
+        match prev {
+            Kind::Number => {
+                while matches!(kind, Kind::Alphabet | Kind::Number) {
+                    write_lower(&mut out, kind, word, connector);
+                    (kind, word, rest) = next_word(rest);
+                }
+                if joins(kind) {
+                    out.push(connector);
+                }
+            }
+            Kind::Connector => write_lower(&mut out, prev, last, connector),
+            Kind::Punct => {}
+            _ => {
+                if kind != Kind::Number {
+                    if kind != Kind::Connector && kind != Kind::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                if rest.is_empty() {
+                    continue;
+                }
+                let digits = word;
+                (kind, word, rest) = next_word(rest);
+                if kind != Kind::Alphabet {
+                    // The digits end the word before them.
+                    write_lower(&mut out, Kind::Number, digits, connector);
+                    if kind != Kind::Connector && kind != Kind::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                // Letters after the digits: the digits start a new word.
+                out.push(connector);
+                write_lower(&mut out, Kind::Number, digits, connector);
+                while matches!(kind, Kind::Alphabet | Kind::Number) {
+                    write_lower(&mut out, kind, word, connector);
+                    (kind, word, rest) = next_word(rest);
+                }
+                if joins(kind) {
+                    out.push(connector);
+                }
+            }
+        }
+    }
+    write_lower(&mut out, kind, word, connector);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_words;
+
+    #[test]
+    fn splits_like_xstrings() {
+        for (text, want) in [
+            ("FirstName", "first_name"),
+            ("HTTPServer", "http_server"),
+            ("NoHTTPS", "no_https"),
+            ("GO_PATH", "go_path"),
+            ("GO PATH", "go_path"),
+            ("GO-PATH", "go_path"),
+            ("http2xx", "http_2xx"),
+            ("HTTP20xOK", "http_20x_ok"),
+            ("Duration2m3s", "duration_2m3s"),
+            ("Bld4Floor3rd", "bld4_floor_3rd"),
+            ("", ""),
+        ] {
+            assert_eq!(lower_words(text, '_'), want, "{text}");
+        }
+    }
+}
