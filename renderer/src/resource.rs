@@ -176,16 +176,26 @@ impl Resource {
     /// Sets `metadata.name`, remembering the old one.
     pub fn set_name(&mut self, name: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
-        if old.1 != name {
+        if old.1 != name && self.prev_names.last() != Some(&old) {
             self.prev_names.push(old);
         }
         self.metadata_mut().insert("name".into(), Value::String(name));
     }
 
+    /// Remembers the current identity as an earlier one even though it does
+    /// not change, as kustomize's namespace transformer does for every
+    /// object it visits: references may then follow the object.
+    pub fn store_previous_id(&mut self) {
+        let here = (self.namespace().to_string(), self.name().to_string());
+        if self.prev_names.last() != Some(&here) {
+            self.prev_names.push(here);
+        }
+    }
+
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
-        if old.0 != ns {
+        if old.0 != ns && self.prev_names.last() != Some(&old) {
             self.prev_names.push(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));

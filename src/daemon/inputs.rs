@@ -23,6 +23,8 @@ enum Found {
     Kind(Option<EntryKind>),
     /// `list`: the entries (`None`: an error).
     Entries(Option<Vec<(String, EntryKind)>>),
+    /// `real_path`: where the path leads (`None`: an error).
+    Real(Option<String>),
 }
 
 /// The questions a render asked, by kind of question and path, and their answers.
@@ -48,6 +50,7 @@ impl Inputs {
             Found::File(id) => tree.file_id(path) == *id,
             Found::Kind(kind) => tree.kind(path) == *kind,
             Found::Entries(entries) => tree.list(path).ok() == *entries,
+            Found::Real(real) => tree.real_path(path).ok() == *real,
         })
     }
 }
@@ -92,5 +95,11 @@ impl Tree for Recording<'_> {
         let entries = self.tree.list(path);
         self.record(2, path, || Found::Entries(entries.as_ref().ok().cloned()));
         entries
+    }
+
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        let real = self.tree.real_path(path);
+        self.record(3, path, || Found::Real(real.as_ref().ok().cloned()));
+        real
     }
 }

@@ -51,6 +51,13 @@ enum Resolved {
     File(ObjectId),
 }
 
+/// Where a path led: what is there, and its path in the tree with every
+/// symbolic link along the way replaced by its target.
+struct Walk {
+    resolved: Resolved,
+    real: String,
+}
+
 impl GitTree {
     /// The tree of commit `commit` in `repo`.
     pub fn at_commit(repo: &gix::Repository, commit: ObjectId) -> anyhow::Result<Self> {
@@ -80,7 +87,7 @@ impl GitTree {
     /// same id read the same bytes there.
     pub fn file_id(&self, path: &str) -> Option<ObjectId> {
         match self.resolve(path) {
-            Ok(Resolved::File(id)) => Some(id),
+            Ok(Walk { resolved: Resolved::File(id), .. }) => Some(id),
             _ => None,
         }
     }
@@ -134,7 +141,7 @@ impl GitTree {
     }
 
     /// Follows `path` from the root, resolving symbolic links on the way.
-    fn resolve(&self, path: &str) -> Result<Resolved, Error> {
+    fn resolve(&self, path: &str) -> Result<Walk, Error> {
         let not_found = || Error::NotFound { path: path.to_string() };
         let escapes = || Error::Escapes { path: path.to_string() };
         let mut pending: VecDeque<String> = components(&join("", path)?);
@@ -151,7 +158,10 @@ impl GitTree {
                     here.push(name);
                     dir = id;
                 }
-                Node::File(id) if pending.is_empty() => return Ok(Resolved::File(id)),
+                Node::File(id) if pending.is_empty() => {
+                    here.push(name);
+                    return Ok(Walk { resolved: Resolved::File(id), real: here.join("/") });
+                }
                 Node::File(_) | Node::Submodule => return Err(not_found()),
                 Node::Link(id) => {
                     hops += 1;
@@ -182,7 +192,7 @@ impl GitTree {
                 }
             }
         }
-        Ok(Resolved::Dir(dir))
+        Ok(Walk { resolved: Resolved::Dir(dir), real: here.join("/") })
     }
 }
 
@@ -194,7 +204,7 @@ impl std::fmt::Debug for GitTree {
 
 impl Tree for GitTree {
     fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
-        match self.resolve(path)? {
+        match self.resolve(path)?.resolved {
             Resolved::File(id) => self.blob(id, path),
             Resolved::Dir(_) => {
                 Err(Error::Io { path: path.to_string(), message: "is a directory".into() })
@@ -203,14 +213,14 @@ impl Tree for GitTree {
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {
-        match self.resolve(path).ok()? {
+        match self.resolve(path).ok()?.resolved {
             Resolved::File(_) => Some(EntryKind::File),
             Resolved::Dir(_) => Some(EntryKind::Dir),
         }
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
-        let id = match self.resolve(path)? {
+        let id = match self.resolve(path)?.resolved {
             Resolved::Dir(id) => id,
             Resolved::File(_) => {
                 return Err(Error::Io {
@@ -242,6 +252,13 @@ impl Tree for GitTree {
             out.push((entry.name.clone(), kind));
         }
         Ok(out)
+    }
+
+    /// The path with every symbolic link along it followed, so that the
+    /// kustomize engine's root confinement sees where a link really leads,
+    /// as it does on a checkout.
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        Ok(self.resolve(path)?.real)
     }
 }
 

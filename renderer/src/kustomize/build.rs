@@ -35,8 +35,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         r.set_name(name);
         r.needs_hash = false;
     }
-    name_reference::apply(&mut acc)?;
-    name_reference::apply_extra(&mut acc, &b.config.name_reference);
+    name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
     if let Some(meta) = &b.top_meta {
@@ -460,7 +459,11 @@ impl Builder<'_> {
             self.patch(k, dir, p, acc)?;
         }
         if let Some(ns) = &k.namespace {
-            namespace::apply(acc, ns);
+            let options = namespace::NamespaceOptions {
+                unset_only: k.namespace_unset_only,
+                subjects: k.role_binding_subjects,
+            };
+            namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
         }
         prefix_suffix::apply(
             acc,
@@ -480,7 +483,8 @@ impl Builder<'_> {
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
-        replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
+        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
+            .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         images::apply_fields(acc, &k.images, &self.config.images);
         let reps = self.replacements(k, dir)?;

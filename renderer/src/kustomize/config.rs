@@ -37,7 +37,8 @@ fn str_field(m: &Map, key: &str) -> Option<String> {
     m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
+/// Reads a list of field specs (`fieldSpecs:` of a configuration or plugin).
+pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
     let items = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Seq(items)) => items,

@@ -154,9 +154,33 @@ pub const REPLICAS: &[FieldSpec] = &[
 /// item and creating missing maps when `create` is set. The callback gets
 /// the value slot (possibly `Null` when just created).
 pub fn visit_mut(v: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
-    let segs: Vec<&str> =
-        path.split('/').filter(|s| !s.is_empty()).map(|s| s.trim_end_matches("[]")).collect();
+    let segs = segments(path);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     walk(v, &segs, create, f);
+}
+
+/// The segments of a `/`-separated path; `\/` is a slash inside a
+/// segment (an annotation key such as `example.com\/name`), and a
+/// trailing `[]` (a list marker) is dropped.
+pub fn segments(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                cur.push('/');
+                chars.next();
+            }
+            '/' => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.strip_suffix("[]").map(str::to_string).unwrap_or(s))
+        .collect()
 }
 
 fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {

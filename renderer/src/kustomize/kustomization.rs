@@ -217,6 +217,25 @@ pub struct Kustomization {
     pub generators: Vec<String>,
     /// `sortOptions` (honoured only at the top of a build, as in kustomize).
     pub sort_options: Option<SortOptions>,
+    /// NamespaceTransformer `unsetOnly`: only objects without a namespace get one.
+    pub namespace_unset_only: bool,
+    /// NamespaceTransformer `setRoleBindingSubjects`.
+    pub role_binding_subjects: SubjectNamespaces,
+    /// ReplicaCountTransformer `fieldSpecs`: where its count goes instead of
+    /// the built-in places.
+    pub replica_fields: Option<Vec<UserFieldSpec>>,
+}
+
+/// Which role binding subjects the namespace transformer moves too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectNamespaces {
+    /// Subjects named `default` (kustomize's default).
+    #[default]
+    DefaultOnly,
+    /// No subject.
+    None,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
 }
 
 struct Fields<'a> {

@@ -5,7 +5,8 @@
 //! config is rewritten into that field and runs through the same code.
 
 use super::Error;
-use super::kustomization::Kustomization;
+use super::config::specs;
+use super::kustomization::{Kustomization, SubjectNamespaces};
 use crate::value::{Map, Value};
 
 /// What a plugin config does.
@@ -123,6 +124,27 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
     };
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
+    match kind {
+        "NamespaceTransformer" => {
+            k.namespace_unset_only = matches!(m.get("unsetOnly"), Some(Value::Bool(true)));
+            k.role_binding_subjects = match m.get("setRoleBindingSubjects").and_then(Value::as_str)
+            {
+                None | Some("" | "defaultOnly") => SubjectNamespaces::DefaultOnly,
+                Some("none") => SubjectNamespaces::None,
+                Some("allServiceAccounts") => SubjectNamespaces::AllServiceAccounts,
+                Some(other) => {
+                    return Err(invalid(
+                        file,
+                        format!("invalid value for setRoleBindingSubjects: {other:?}"),
+                    ));
+                }
+            };
+        }
+        "ReplicaCountTransformer" if m.contains_key("fieldSpecs") => {
+            k.replica_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
+        _ => {}
+    }
     // The label and annotation plugins write exactly where their field specs say.
     for set in &mut k.labels {
         set.fields_only = true;
