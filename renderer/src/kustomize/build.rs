@@ -184,14 +184,13 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
     }
 }
 
-/// kustomize writes labels and annotations through setters that leave no
-/// empty map behind.
+/// kustomize rewrites every object's annotations at the end of a build (to
+/// take its own bookkeeping out), and leaves no annotations field that is
+/// empty, null or not a map; labels stay as written.
 fn drop_empty_metadata_maps(r: &mut Resource) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
-        for field in ["labels", "annotations"] {
-            if meta.get(field).is_some_and(|v| v.as_map().is_some_and(|m| m.is_empty())) {
-                meta.shift_remove(field);
-            }
+        if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
+            meta.shift_remove("annotations");
         }
     }
 }
@@ -470,16 +469,13 @@ impl Builder<'_> {
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
         );
-        labels::apply_common(acc, &k.common_labels);
-        labels::apply_fields(acc, &k.common_labels, &self.config.common_labels);
+        let bad_key = |m| invalid(&k.file, m);
+        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         for set in &k.labels {
-            labels::apply_set(acc, set);
-            if set.include_selectors {
-                labels::apply_fields(acc, &set.pairs, &self.config.common_labels);
-            }
+            labels::apply_set(acc, set, &self.config.common_labels).map_err(bad_key)?;
         }
-        labels::apply_annotations(acc, &k.common_annotations);
-        labels::apply_fields(acc, &k.common_annotations, &self.config.common_annotations);
+        labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
+            .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
@@ -489,6 +485,9 @@ impl Builder<'_> {
         images::apply_fields(acc, &k.images, &self.config.images);
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        if !reps.is_empty() {
+            acc.iter_mut().for_each(Resource::sync_shared);
+        }
         if self.stack.len() == 1 && k.transformer_annotations {
             transformations(acc, k, dir);
         }
@@ -633,6 +632,8 @@ impl Builder<'_> {
                     target,
                     source: Box::new(source_err),
                 })?;
+                // kustomize rebuilds a JSON-patched object: nothing is shared any more.
+                r.shared.clear();
             }
             return Ok(());
         }
@@ -734,7 +735,10 @@ impl Builder<'_> {
                     target,
                     source: Box::new(e),
                 })? {
-                    Some(v) => r.value = v,
+                    Some(v) => {
+                        r.value = v;
+                        r.sync_shared();
+                    }
                     None => deleted.push(i),
                 }
             }

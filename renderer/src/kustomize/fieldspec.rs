@@ -1,6 +1,6 @@
 //! Field specs: where in which kinds a transformer writes, kept as data.
 
-use crate::resource::Gvk;
+use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 
 /// One place a transformer reads or writes: a kind filter and a path.
@@ -154,9 +154,7 @@ pub const REPLICAS: &[FieldSpec] = &[
 /// item and creating missing maps when `create` is set. The callback gets
 /// the value slot (possibly `Null` when just created).
 pub fn visit_mut(v: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
-    let segs = segments(path);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    walk(v, &segs, create, f);
+    visit_mut_at(v, path, create, &mut |_, slot| f(slot));
 }
 
 /// The segments of a `/`-separated path; `\/` is a slash inside a
@@ -183,15 +181,23 @@ pub fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {
+fn walk(
+    v: &mut Value,
+    segs: &[&str],
+    create: bool,
+    at: &mut Vec<Step>,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) {
     if let Value::Seq(items) = v {
-        for item in items {
-            walk(item, segs, create, f);
+        for (i, item) in items.iter_mut().enumerate() {
+            at.push(Step::Index(i));
+            walk(item, segs, create, at, f);
+            at.pop();
         }
         return;
     }
     let Some((first, rest)) = segs.split_first() else {
-        f(v);
+        f(at, v);
         return;
     };
     let Value::Map(m) = v else { return };
@@ -211,18 +217,21 @@ fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value
             }
             *child = Value::Map(Map::new());
         }
-        walk(child, rest, create, f);
+        at.push(Step::Key((*first).to_string()));
+        walk(child, rest, create, at, f);
+        at.pop();
     }
 }
 
-/// Sets string entries in the map at the visited slot, creating the map.
-pub fn merge_string_map(slot: &mut Value, pairs: &[(String, String)]) {
-    if slot.is_null() {
-        *slot = Value::Map(Map::new());
-    }
-    if let Value::Map(m) = slot {
-        for (k, v) in pairs {
-            m.insert(k.clone(), Value::String(v.clone()));
-        }
-    }
+/// Like [`visit_mut`], but the callback also gets the concrete path of the
+/// slot (map keys and sequence indexes).
+pub fn visit_mut_at(
+    v: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) {
+    let segs = segments(path);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    walk(v, &segs, create, &mut Vec::new(), f);
 }
