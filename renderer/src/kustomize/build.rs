@@ -463,11 +463,16 @@ impl Builder<'_> {
                 subjects: k.role_binding_subjects,
             };
             namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
+            namespace::apply_fields(acc, ns, options, &self.config.namespace);
         }
         prefix_suffix::apply(
             acc,
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
+            prefix_suffix::ExtraFields {
+                prefix: &self.config.name_prefix,
+                suffix: &self.config.name_suffix,
+            },
         );
         let bad_key = |m| invalid(&k.file, m);
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;

@@ -235,3 +235,21 @@ pub fn visit_mut_at(
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     walk(v, &segs, create, &mut Vec::new(), f);
 }
+
+/// Whether walking `path` in `v` meets a scalar where a map or sequence
+/// must be (kustomize's field walk fails there: "expected sequence or
+/// mapping node"). A null or missing field just ends the walk.
+pub fn blocked_by_scalar(v: &Value, path: &str) -> bool {
+    fn go(v: &Value, segs: &[String]) -> bool {
+        match v {
+            Value::Seq(items) => items.iter().any(|i| go(i, segs)),
+            Value::Map(m) => match segs.split_first() {
+                None => false,
+                Some((first, rest)) => m.get(first).is_some_and(|c| go(c, rest)),
+            },
+            Value::Null => false,
+            _ => !segs.is_empty(),
+        }
+    }
+    go(v, &segments(path))
+}

@@ -336,6 +336,15 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     .flatten(),
             };
             let path = entry.referrer.path.clone();
+            if fieldspec::blocked_by_scalar(&res.value, &path) {
+                return Err(Error::Invalid {
+                    file: res.source.clone(),
+                    message: format!(
+                        "updating name reference in '{path}' field of {}: expected sequence or mapping node",
+                        res.id()
+                    ),
+                });
+            }
             fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
                 if error.is_some() {
                     return;

@@ -1,6 +1,7 @@
 //! `namespace:`: moves every namespaced object into one namespace.
 
-use crate::kustomize::kustomization::SubjectNamespaces;
+use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
 use crate::resource::Resource;
 use crate::value::{Map, Value};
 
@@ -11,6 +12,27 @@ pub struct NamespaceOptions {
     pub unset_only: bool,
     /// Which role binding subjects move too.
     pub subjects: SubjectNamespaces,
+}
+
+/// Sets the namespace at the extra fields `configurations` name.
+pub fn apply_fields(
+    resources: &mut [Resource],
+    namespace: &str,
+    options: NamespaceOptions,
+    specs: &[UserFieldSpec],
+) {
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/namespace") {
+            fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
+                let empty = slot.as_str().is_none_or(str::is_empty);
+                if matches!(slot, Value::String(_) | Value::Null) && (!options.unset_only || empty)
+                {
+                    *slot = Value::String(namespace.to_string());
+                }
+            });
+        }
+    }
 }
 
 /// Sets the namespace of every namespaced object, renames `Namespace`
