@@ -272,7 +272,8 @@ impl Builder<'_> {
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
             self.openapi(&k, dir)?;
         }
-        if k.is_component {
+        // A Component may be built directly, but not listed as a resource.
+        if k.is_component && self.stack.len() > 1 {
             return Err(invalid(
                 &k.file,
                 "a Component can only be used in components, not as a resource",

@@ -709,6 +709,16 @@ impl Kustomization {
                 }
             }
         }
+        if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {
+            let (what, want) = if k.is_component {
+                ("Component", "kustomize.config.k8s.io/v1alpha1")
+            } else {
+                ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+            };
+            if api != want {
+                return Err(f.err(format!("apiVersion for {what} should be {want}, not {api:?}")));
+            }
+        }
         Ok(k)
     }
 }

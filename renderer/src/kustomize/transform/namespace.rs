@@ -37,8 +37,9 @@ pub fn apply_fields(
 
 /// Sets the namespace of every namespaced object, renames `Namespace`
 /// objects to it, and follows the references kustomize follows: role
-/// binding subjects (per `options.subjects`), and webhook and APIService
-/// services. Every object remembers its identity from before, as kustomize
+/// binding subjects (per `options.subjects`), and the APIService and CRD
+/// conversion services (webhook services follow their Service through the
+/// name references instead). Every object remembers its identity from before, as kustomize
 /// does, so references written against it are found; two objects that end
 /// up with one identity are an error.
 pub fn apply(
@@ -80,19 +81,6 @@ pub fn apply(
                         };
                         if moves {
                             set(m, "namespace");
-                        }
-                    }
-                }
-            }
-            (
-                "admissionregistration.k8s.io",
-                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration",
-            ) => {
-                if let Some(Value::Seq(hooks)) = r.value.get_path_mut(&["webhooks"]) {
-                    for h in hooks {
-                        if let Some(Value::Map(svc)) = h.get_path_mut(&["clientConfig", "service"])
-                        {
-                            set(svc, "namespace");
                         }
                     }
                 }
