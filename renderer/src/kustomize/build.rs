@@ -28,6 +28,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         vars: Vec::new(),
         config: Config::default(),
         schema: None,
+        schema_set: false,
     };
     let mut acc = b.kustomization(dir)?;
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
@@ -75,6 +76,9 @@ struct Builder<'a> {
     config: Config,
     /// The schema of the top kustomization's `openapi: {path: ...}`.
     schema: Option<patch::OpenApi>,
+    /// Whether a kustomization already chose the OpenAPI schema (a custom
+    /// file or a built-in version): kustomize keeps the first choice.
+    schema_set: bool,
 }
 
 /// The Kubernetes version of kustomize's built-in schema, the one
@@ -270,8 +274,8 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
-            self.openapi(&k, dir)?;
         }
+        self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
         if k.is_component && self.stack.len() > 1 {
             return Err(invalid(
@@ -285,10 +289,22 @@ impl Builder<'_> {
         Ok(acc)
     }
 
-    /// Reads the top kustomization's `openapi:` field: kustomize sets its
-    /// schema once, from the kustomization it was asked to build.
-    fn openapi(&mut self, k: &Kustomization, dir: &str) -> Result<(), Error> {
+    /// Reads a kustomization's `openapi:` field. kustomize holds one schema
+    /// for the whole build: the top kustomization's choice (a file or a
+    /// built-in version) if it makes one, else the first schema file a base
+    /// or component names, from the moment it is loaded.
+    fn openapi(&mut self, k: &Kustomization, dir: &str, top: bool) -> Result<(), Error> {
+        if !top && (self.schema_set || k.openapi_path.is_none()) {
+            return Ok(());
+        }
+        if k.openapi_version.is_some() && k.openapi_path.is_some() {
+            return Err(invalid(
+                &k.file,
+                "openapi: builtin version and custom schema provided, cannot use both",
+            ));
+        }
         if let Some(version) = &k.openapi_version {
+            self.schema_set = true;
             if version != BUILTIN_OPENAPI_VERSION {
                 return Err(invalid(
                     &k.file,
@@ -302,6 +318,7 @@ impl Builder<'_> {
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
         self.schema = Some(schema);
+        self.schema_set = true;
         Ok(())
     }
 
@@ -354,6 +371,7 @@ impl Builder<'_> {
                 "expected kind: Component for a kustomization listed in components",
             ));
         }
+        self.openapi(&ck, &path, false)?;
         self.run(&ck, &path, acc)?;
         self.stack.pop();
         Ok(())
