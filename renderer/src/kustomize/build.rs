@@ -651,6 +651,9 @@ impl Builder<'_> {
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
                 let target = r.id().to_string();
+                if p.allow_name_change || p.allow_kind_change {
+                    r.store_previous_id();
+                }
                 patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
                     file: source.clone(),
                     target,
@@ -732,7 +735,9 @@ impl Builder<'_> {
                 if matcher.is_some() {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                     {
-                        meta.insert("name".into(), Value::String(r.name().to_string()));
+                        if !p.allow_name_change || !meta.contains_key("name") {
+                            meta.insert("name".into(), Value::String(r.name().to_string()));
+                        }
                         if !r.namespace().is_empty() {
                             meta.insert(
                                 "namespace".into(),
@@ -748,6 +753,10 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                // kustomize remembers the identity before a patch that may rename.
+                if p.allow_name_change || p.allow_kind_change {
+                    r.store_previous_id();
+                }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
