@@ -9,7 +9,7 @@ use super::transform::{
 use super::{Error, LoadRestrictor, Options, generate, order, patch, plugin};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
-use crate::value::Value;
+use crate::value::{Map, Value};
 use crate::yaml;
 
 /// How deep bases may nest before the build gives up.
@@ -794,9 +794,12 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
         match doc {
             Value::Null => {}
             Value::Map(_) => {
-                let is_list = doc.get_path(&["kind"]).and_then(Value::as_str).is_some_and(|k| {
-                    k == "List" || k.ends_with("List") && doc.get_path(&["items"]).is_some()
-                });
+                // A `...List` with an `items` field (even a null one) stands
+                // for its items; without one it is an object of its own.
+                let is_list = doc
+                    .get_path(&["kind"])
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for item in items {
@@ -818,9 +821,20 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     Ok(out)
 }
 
-fn check_object(doc: Value, path: &str) -> Result<Resource, Error> {
-    if doc.get_path(&["kind"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
+    let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    if kind.is_empty() {
         return Err(invalid(path, "missing kind in object"));
+    }
+    // kustomize lets a list kind without items through with no name, and
+    // prints it with an empty metadata map.
+    if kind.ends_with("List") {
+        if let Value::Map(m) = &mut doc {
+            if !matches!(m.get("metadata"), Some(Value::Map(_))) {
+                m.insert("metadata".into(), Value::Map(Map::new()));
+            }
+        }
+        return Ok(Resource::new(doc, path));
     }
     match doc.get_path(&["metadata"]) {
         Some(Value::Map(_)) => {}
