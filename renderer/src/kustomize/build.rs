@@ -551,19 +551,19 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         for entry in entries {
-            let (source, text) = if entry.contains('\n') {
-                (k.file.clone(), entry.clone())
+            let docs: Vec<(String, Value)> = if entry.contains('\n') {
+                parse_configs(&k.file, entry)?
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
                 if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    return Err(Error::Unsupported {
-                        file: k.file.clone(),
-                        field: format!("plugin configs built by the kustomization {entry:?}"),
-                    });
+                    // A directory is a kustomization whose objects are the configs.
+                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
+                } else {
+                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    parse_configs(&source, &text)?
                 }
-                self.read_file(k, dir, entry, "plugin config")?
             };
-            for doc in yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()) {
+            for (source, doc) in docs {
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
@@ -784,6 +784,15 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// The documents of a plugin config text, each with the file it came from.
+fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
+    Ok(yaml::parse_documents(text, source)?
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .map(|d| (source.to_string(), d))
+        .collect())
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
