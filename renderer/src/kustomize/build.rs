@@ -31,11 +31,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         schema_set: false,
     };
     let mut acc = b.kustomization(dir)?;
-    for r in acc.iter_mut().filter(|r| r.needs_hash) {
-        let name = format!("{}-{}", r.name(), generate::content_hash(r));
-        r.set_name(name);
-        r.needs_hash = false;
-    }
+    add_hashes(&mut acc, true);
     name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
@@ -346,6 +342,7 @@ impl Builder<'_> {
         }
         self.transformers(k, dir, acc)?;
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
+        self.validators(k, dir, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
@@ -483,6 +480,7 @@ impl Builder<'_> {
             };
             namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
             namespace::apply_fields(acc, ns, options, &self.config.namespace);
+            namespace::apply_fields(acc, ns, options, &k.namespace_fields);
         }
         prefix_suffix::apply(
             acc,
@@ -507,6 +505,10 @@ impl Builder<'_> {
             .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         images::apply_fields(acc, &k.images, &self.config.images);
+        images::apply_fields(acc, &k.images, &k.image_fields);
+        if k.hash_names {
+            add_hashes(acc, false);
+        }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
@@ -579,6 +581,30 @@ impl Builder<'_> {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
                     plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `validators:` like transformers on a copy of the objects. A
+    /// validator may not modify anything, and kustomize compares the YAML
+    /// nodes themselves: every built-in transformer rewrites the nodes it
+    /// visits, even with equal values, so one that runs over any object fails.
+    fn validators(&mut self, k: &Kustomization, dir: &str, acc: &[Resource]) -> Result<(), Error> {
+        for entry in &k.validators {
+            let mut copy = acc.to_vec();
+            self.plugins(
+                k,
+                dir,
+                std::slice::from_ref(entry),
+                plugin::Role::Transformer,
+                &mut copy,
+            )?;
+            if !acc.is_empty() || !copy.is_empty() {
+                return Err(invalid(
+                    &k.file,
+                    format!("validator {entry:?} shouldn't modify the resource map"),
+                ));
             }
         }
         Ok(())
@@ -783,6 +809,18 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends the content hash to the names of generated objects that want
+/// one. `last`: the end of the build, after which no hash is due; a
+/// HashTransformer leaves the objects wanting theirs, so kustomize appends
+/// it a second time at the end.
+fn add_hashes(acc: &mut [Resource], last: bool) {
+    for r in acc.iter_mut().filter(|r| r.needs_hash) {
+        let name = format!("{}-{}", r.name(), generate::content_hash(r));
+        r.set_name(name);
+        r.needs_hash = !last;
     }
 }
 

@@ -224,6 +224,14 @@ pub struct Kustomization {
     /// ReplicaCountTransformer `fieldSpecs`: where its count goes instead of
     /// the built-in places.
     pub replica_fields: Option<Vec<UserFieldSpec>>,
+    /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
+    pub image_fields: Vec<UserFieldSpec>,
+    /// NamespaceTransformer `fieldSpecs`: namespace fields besides metadata.
+    pub namespace_fields: Vec<UserFieldSpec>,
+    /// HashTransformer: generated objects get their hash suffix now.
+    pub hash_names: bool,
+    /// `validators`: plugin configs run as transformers that must not change anything.
+    pub validators: Vec<String>,
 }
 
 /// Which role binding subjects the namespace transformer moves too.
@@ -474,9 +482,6 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     Ok(so)
 }
 
-/// Fields of the kustomize v5 reference that are not implemented yet.
-const UNSUPPORTED: &[&str] = &["validators"];
-
 impl Kustomization {
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
@@ -683,6 +688,7 @@ impl Kustomization {
                     k.openapi_version = f.opt_string(om, "version", key)?;
                 }
                 "transformers" => k.transformers = f.strings(v, key)?,
+                "validators" => k.validators = f.strings(v, key)?,
                 "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
@@ -696,12 +702,6 @@ impl Kustomization {
                         field: format!(
                             "{key} (kustomize's HelmChartInflationGenerator; kiln renders charts through its Helm engine once it lands)"
                         ),
-                    });
-                }
-                other if UNSUPPORTED.contains(&other) => {
-                    return Err(Error::Unsupported {
-                        file: file.to_string(),
-                        field: other.to_string(),
                     });
                 }
                 other => {

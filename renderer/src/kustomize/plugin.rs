@@ -99,6 +99,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             one("patchesJson6902", Value::Seq(vec![Value::Map(p)]))
         }
         "ReplacementTransformer" => one("replacements", take(m, "replacements")),
+        "HashTransformer" => {
+            let k =
+                Kustomization { file: file.to_string(), hash_names: true, ..Default::default() };
+            return Ok((k, Role::Transformer));
+        }
         "ConfigMapGenerator" | "SecretGenerator" => {
             role = Role::Generator;
             let mut g = Map::new();
@@ -126,6 +131,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
     match kind {
         "NamespaceTransformer" => {
+            k.namespace_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?;
             k.namespace_unset_only = matches!(m.get("unsetOnly"), Some(Value::Bool(true)));
             k.role_binding_subjects = match m.get("setRoleBindingSubjects").and_then(Value::as_str)
             {
@@ -140,9 +146,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 }
             };
         }
-        "ReplicaCountTransformer" if m.contains_key("fieldSpecs") => {
+        // As a plugin config it writes only where its own field specs say.
+        "ReplicaCountTransformer" => {
             k.replica_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
         }
+        "ImageTagTransformer" => k.image_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?,
         _ => {}
     }
     // The label and annotation plugins write exactly where their field specs say.
