@@ -486,9 +486,15 @@ impl Builder<'_> {
             acc,
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
-            prefix_suffix::ExtraFields {
-                prefix: &self.config.name_prefix,
-                suffix: &self.config.name_suffix,
+            match &k.prefix_fields {
+                Some(specs) => {
+                    prefix_suffix::ExtraFields { prefix: specs, suffix: specs, names: Some(specs) }
+                }
+                None => prefix_suffix::ExtraFields {
+                    prefix: &self.config.name_prefix,
+                    suffix: &self.config.name_suffix,
+                    names: None,
+                },
             },
         );
         let bad_key = |m| invalid(&k.file, m);

@@ -224,6 +224,9 @@ pub struct Kustomization {
     /// ReplicaCountTransformer `fieldSpecs`: where its count goes instead of
     /// the built-in places.
     pub replica_fields: Option<Vec<UserFieldSpec>>,
+    /// PrefixSuffixTransformer `fieldSpecs`: which objects' names (and which
+    /// other fields) the prefix and suffix go to, instead of every name.
+    pub prefix_fields: Option<Vec<UserFieldSpec>>,
     /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
     pub image_fields: Vec<UserFieldSpec>,
     /// NamespaceTransformer `fieldSpecs`: namespace fields besides metadata.

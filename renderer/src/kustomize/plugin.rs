@@ -150,6 +150,17 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         "ReplicaCountTransformer" => {
             k.replica_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
         }
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            if matches!(m.get("fieldSpecs"), None | Some(Value::Null)) {
+                return Err(invalid(
+                    file,
+                    format!(
+                        "plugin {kind} fails configuration: fieldSpecs is not expected to be nil"
+                    ),
+                ));
+            }
+            k.prefix_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
         "ImageTagTransformer" => k.image_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?,
         _ => {}
     }
@@ -169,7 +180,7 @@ mod tests {
     fn configs_become_fields() {
         let cases = [
             (
-                "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: x}\nprefix: a-\n",
+                "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: x}\nprefix: a-\nfieldSpecs: [{path: metadata/name}]\n",
                 Role::Transformer,
                 "namePrefix",
             ),

@@ -13,6 +13,9 @@ pub struct ExtraFields<'a> {
     pub prefix: &'a [UserFieldSpec],
     /// `nameSuffix` field specs.
     pub suffix: &'a [UserFieldSpec],
+    /// A plugin config's own field specs: only objects that one with path
+    /// `metadata/name` selects are renamed (`None`: every object).
+    pub names: Option<&'a [UserFieldSpec]>,
 }
 
 /// Adds a prefix and a suffix to every name, except the kinds kustomize
@@ -30,7 +33,10 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
                 | ("apiregistration.k8s.io", "APIService")
                 | ("", "Namespace")
         );
-        if skip {
+        let selected = extra
+            .names
+            .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
+        if skip || !selected {
             continue;
         }
         let name = format!("{prefix}{}{suffix}", r.name());
