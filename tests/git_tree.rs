@@ -173,3 +173,54 @@ fn refuses_an_object_that_is_not_a_tree() {
     let blob = repo.git(&["rev-parse", "HEAD:base/deploy.yaml"]);
     assert!(GitTree::at_tree(&git, gix::ObjectId::from_hex(blob.as_bytes()).unwrap()).is_err());
 }
+
+#[test]
+fn real_paths_follow_links() {
+    let cases: &[(&str, Result<&str, &str>)] = &[
+        ("base/deploy.yaml", Ok("base/deploy.yaml")),
+        ("", Ok("")),
+        ("link-file", Ok("base/deploy.yaml")),
+        ("link-dir", Ok("overlays")),
+        ("link-dir/prod/up/deploy.yaml", Ok("base/deploy.yaml")),
+        ("overlays/prod/chain", Ok("base")),
+        ("overlays/prod/up/kustomization.yaml", Ok("base/kustomization.yaml")),
+        ("escape", Err("escapes")),
+        ("dangling", Err("not found")),
+    ];
+    on_both(|tree| {
+        for (path, want) in cases {
+            let got = match tree.real_path(path) {
+                Ok(real) => Ok(real),
+                Err(e) => Err(outcome(Err(e))),
+            };
+            assert_eq!(got.as_deref().map_err(String::as_str), want.map_err(|e| e), "{path}");
+        }
+    });
+}
+
+/// A kustomization may not reach a file outside its own directory through a
+/// symbolic link, even when the link stays inside the repository: the same
+/// confinement holds on a git tree as on a checkout.
+#[test]
+fn kustomize_refuses_links_out_of_the_kustomization_root() {
+    use renderer::kustomize::{Options, build};
+    let repo = TestRepo::new();
+    repo.write("private/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n");
+    repo.write("app/kustomization.yaml", "resources:\n- leak.yaml\n");
+    repo.symlink("app/leak.yaml", "../private/secret.yaml");
+    repo.write("inside/kustomization.yaml", "resources:\n- link.yaml\n");
+    repo.write("inside/real/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+    repo.symlink("inside/link.yaml", "real/cm.yaml");
+    repo.commit_all("links");
+    let git = open(repo.path()).unwrap();
+    let tip = branch_tip(&git, "main").unwrap().unwrap();
+    let git_tree = GitTree::at_commit(&git, tip).unwrap();
+    let dir_tree = renderer::DirTree::new(repo.path()).unwrap();
+    let trees: [(&str, &dyn Tree); 2] = [("git", &git_tree), ("dir", &dir_tree)];
+    for (name, tree) in trees {
+        let err = build(tree, "app", &Options::default()).unwrap_err().to_string();
+        assert!(err.contains("leak.yaml"), "{name}: {err}");
+        let built = build(tree, "inside", &Options::default()).unwrap();
+        assert_eq!(built.len(), 1, "{name}");
+    }
+}

@@ -114,6 +114,50 @@ pub struct Resource {
     /// Whether this object came from a generator with `behavior: merge|replace`
     /// that still has to find its base.
     pub generator_behavior: Option<String>,
+    /// Fields that are one value in kustomize (see [`SharedScalar`]).
+    pub shared: Vec<SharedScalar>,
+}
+
+/// One step of a concrete path into an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A map key.
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
+
+/// Several fields of one object that hold one value.
+///
+/// kustomize writes a label or annotation that a transformer adds to several
+/// fields of an object (metadata, selectors, templates) as one YAML node
+/// shared by all of them, and later writers change that node in place: a
+/// later label transformer, a strategic merge patch or a replacement that
+/// sets any of the fields sets them all. A JSON patch rebuilds the object
+/// and ends the sharing. kiln keeps the fields' paths and the value they
+/// share, and after each such writer copies a change to the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedScalar {
+    /// Where the fields are.
+    pub paths: Vec<Vec<Step>>,
+    /// The value they hold.
+    pub value: Value,
+}
+
+fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, step| match (step, v) {
+        (Step::Key(k), Value::Map(m)) => m.get(k),
+        (Step::Index(i), Value::Seq(items)) => items.get(*i),
+        _ => None,
+    })
+}
+
+fn at_steps_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |v, step| match (step, v) {
+        (Step::Key(k), Value::Map(m)) => m.get_mut(k),
+        (Step::Index(i), Value::Seq(items)) => items.get_mut(*i),
+        _ => None,
+    })
 }
 
 impl Resource {
@@ -127,6 +171,7 @@ impl Resource {
             prev_names: Vec::new(),
             needs_hash: false,
             generator_behavior: None,
+            shared: Vec::new(),
         };
         r.orig_id = r.id();
         r
@@ -176,16 +221,61 @@ impl Resource {
     /// Sets `metadata.name`, remembering the old one.
     pub fn set_name(&mut self, name: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
-        if old.1 != name {
+        if old.1 != name && self.prev_names.last() != Some(&old) {
             self.prev_names.push(old);
         }
         self.metadata_mut().insert("name".into(), Value::String(name));
     }
 
+    /// Makes the fields at `paths`, which all hold `value`, one shared value.
+    pub fn share(&mut self, paths: Vec<Vec<Step>>, value: Value) {
+        if paths.len() > 1 {
+            self.shared.push(SharedScalar { paths, value });
+        }
+    }
+
+    /// Copies a change made to one field of a shared value to the others;
+    /// fields that are gone leave the group.
+    pub fn sync_shared(&mut self) {
+        let mut groups = std::mem::take(&mut self.shared);
+        for g in &mut groups {
+            g.paths.retain(|p| {
+                at_steps(&self.value, p)
+                    .is_some_and(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
+            });
+            let changed = g
+                .paths
+                .iter()
+                .filter_map(|p| at_steps(&self.value, p))
+                .find(|v| **v != g.value)
+                .cloned();
+            if let Some(new) = changed {
+                for p in &g.paths {
+                    if let Some(slot) = at_steps_mut(&mut self.value, p) {
+                        *slot = new.clone();
+                    }
+                }
+                g.value = new;
+            }
+        }
+        groups.retain(|g| g.paths.len() > 1);
+        self.shared = groups;
+    }
+
+    /// Remembers the current identity as an earlier one even though it does
+    /// not change, as kustomize's namespace transformer does for every
+    /// object it visits: references may then follow the object.
+    pub fn store_previous_id(&mut self) {
+        let here = (self.namespace().to_string(), self.name().to_string());
+        if self.prev_names.last() != Some(&here) {
+            self.prev_names.push(here);
+        }
+    }
+
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
-        if old.0 != ns {
+        if old.0 != ns && self.prev_names.last() != Some(&old) {
             self.prev_names.push(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));

@@ -18,6 +18,7 @@ use super::tree::GitTree;
 const READ: u8 = 0;
 const KIND: u8 = 1;
 const LIST: u8 = 2;
+const REAL: u8 = 3;
 
 /// What one question to the tree found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,8 @@ enum Found {
     Kind(Option<EntryKind>),
     /// `list`: the entries (`None`: an error).
     Entries(Option<Vec<(String, EntryKind)>>),
+    /// `real_path`: where the path leads (`None`: an error).
+    Real(Option<String>),
 }
 
 /// The questions a render asked, by kind of question and path, and their answers.
@@ -53,6 +56,7 @@ impl Inputs {
             Found::File(id) => tree.file_id(path) == *id,
             Found::Kind(kind) => tree.kind(path) == *kind,
             Found::Entries(entries) => tree.list(path).ok() == *entries,
+            Found::Real(real) => tree.real_path(path).ok() == *real,
         })
     }
 
@@ -170,6 +174,8 @@ impl Tree for Recording<'_> {
     }
 
     fn real_path(&self, path: &str) -> Result<String, Error> {
-        self.reads.real_path(path)
+        let real = self.reads.real_path(path);
+        self.record(REAL, path, || Found::Real(real.as_ref().ok().cloned()));
+        real
     }
 }

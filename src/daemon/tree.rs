@@ -51,6 +51,13 @@ enum Resolved {
     File(ObjectId),
 }
 
+/// Where a path led: what is there, and its path in the tree with every
+/// symbolic link along the way replaced by its target.
+struct Walk {
+    resolved: Resolved,
+    real: String,
+}
+
 impl GitTree {
     /// The tree of commit `commit` in `repo`.
     pub fn at_commit(repo: &gix::Repository, commit: ObjectId) -> anyhow::Result<Self> {
@@ -80,7 +87,7 @@ impl GitTree {
     /// same id read the same bytes there.
     pub fn file_id(&self, path: &str) -> Option<ObjectId> {
         match self.resolve(path) {
-            Ok(Resolved::File(id)) => Some(id),
+            Ok(Walk { resolved: Resolved::File(id), .. }) => Some(id),
             _ => None,
         }
     }
@@ -90,7 +97,7 @@ impl GitTree {
     /// `path` have the same id hold the same files below it.
     pub fn dir_id(&self, path: &str) -> Option<ObjectId> {
         match self.resolve(path) {
-            Ok(Resolved::Dir(id)) => Some(id),
+            Ok(Walk { resolved: Resolved::Dir(id), .. }) => Some(id),
             _ => None,
         }
     }
@@ -101,7 +108,9 @@ impl GitTree {
     pub fn is_link(&self, path: &str) -> bool {
         let Ok(path) = join("", path) else { return false };
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        let Ok(Resolved::Dir(id)) = self.resolve(parent) else { return false };
+        let Ok(Walk { resolved: Resolved::Dir(id), .. }) = self.resolve(parent) else {
+            return false;
+        };
         let Ok(entries) = self.dir(id, parent) else { return false };
         entries
             .binary_search_by(|e| e.name.as_str().cmp(name))
@@ -157,7 +166,7 @@ impl GitTree {
     }
 
     /// Follows `path` from the root, resolving symbolic links on the way.
-    fn resolve(&self, path: &str) -> Result<Resolved, Error> {
+    fn resolve(&self, path: &str) -> Result<Walk, Error> {
         let not_found = || Error::NotFound { path: path.to_string() };
         let escapes = || Error::Escapes { path: path.to_string() };
         let mut pending: VecDeque<String> = components(&join("", path)?);
@@ -174,7 +183,10 @@ impl GitTree {
                     here.push(name);
                     dir = id;
                 }
-                Node::File(id) if pending.is_empty() => return Ok(Resolved::File(id)),
+                Node::File(id) if pending.is_empty() => {
+                    here.push(name);
+                    return Ok(Walk { resolved: Resolved::File(id), real: here.join("/") });
+                }
                 Node::File(_) | Node::Submodule => return Err(not_found()),
                 Node::Link(id) => {
                     hops += 1;
@@ -205,7 +217,7 @@ impl GitTree {
                 }
             }
         }
-        Ok(Resolved::Dir(dir))
+        Ok(Walk { resolved: Resolved::Dir(dir), real: here.join("/") })
     }
 }
 
@@ -217,7 +229,7 @@ impl std::fmt::Debug for GitTree {
 
 impl Tree for GitTree {
     fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
-        match self.resolve(path)? {
+        match self.resolve(path)?.resolved {
             Resolved::File(id) => self.blob(id, path),
             Resolved::Dir(_) => {
                 Err(Error::Io { path: path.to_string(), message: "is a directory".into() })
@@ -226,14 +238,14 @@ impl Tree for GitTree {
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {
-        match self.resolve(path).ok()? {
+        match self.resolve(path).ok()?.resolved {
             Resolved::File(_) => Some(EntryKind::File),
             Resolved::Dir(_) => Some(EntryKind::Dir),
         }
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
-        let id = match self.resolve(path)? {
+        let id = match self.resolve(path)?.resolved {
             Resolved::Dir(id) => id,
             Resolved::File(_) => {
                 return Err(Error::Io {
@@ -265,6 +277,13 @@ impl Tree for GitTree {
             out.push((entry.name.clone(), kind));
         }
         Ok(out)
+    }
+
+    /// The path with every symbolic link along it followed, so that the
+    /// kustomize engine's root confinement sees where a link really leads,
+    /// as it does on a checkout.
+    fn real_path(&self, path: &str) -> Result<String, Error> {
+        Ok(self.resolve(path)?.real)
     }
 }
 

@@ -9,7 +9,7 @@ use super::transform::{
 use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
-use crate::value::Value;
+use crate::value::{Map, Value};
 use crate::yaml;
 
 /// How deep bases may nest before the build gives up.
@@ -28,15 +28,11 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         vars: Vec::new(),
         config: Config::default(),
         schema: None,
+        schema_set: false,
     };
     let mut acc = b.kustomization(dir)?;
-    for r in acc.iter_mut().filter(|r| r.needs_hash) {
-        let name = format!("{}-{}", r.name(), generate::content_hash(r));
-        r.set_name(name);
-        r.needs_hash = false;
-    }
-    name_reference::apply(&mut acc)?;
-    name_reference::apply_extra(&mut acc, &b.config.name_reference);
+    add_hashes(&mut acc, true);
+    name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
     if let Some(meta) = &b.top_meta {
@@ -76,6 +72,9 @@ struct Builder<'a> {
     config: Config,
     /// The schema of the top kustomization's `openapi: {path: ...}`.
     schema: Option<patch::OpenApi>,
+    /// Whether a kustomization already chose the OpenAPI schema (a custom
+    /// file or a built-in version): kustomize keeps the first choice.
+    schema_set: bool,
 }
 
 /// The Kubernetes version of kustomize's built-in schema, the one
@@ -185,14 +184,13 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
     }
 }
 
-/// kustomize writes labels and annotations through setters that leave no
-/// empty map behind.
+/// kustomize rewrites every object's annotations at the end of a build (to
+/// take its own bookkeeping out), and leaves no annotations field that is
+/// empty, null or not a map; labels stay as written.
 fn drop_empty_metadata_maps(r: &mut Resource) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
-        for field in ["labels", "annotations"] {
-            if meta.get(field).is_some_and(|v| v.as_map().is_some_and(|m| m.is_empty())) {
-                meta.shift_remove(field);
-            }
+        if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
+            meta.shift_remove("annotations");
         }
     }
 }
@@ -272,9 +270,10 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
-            self.openapi(&k, dir)?;
         }
-        if k.is_component {
+        self.openapi(&k, dir, self.stack.len() == 1)?;
+        // A Component may be built directly, but not listed as a resource.
+        if k.is_component && self.stack.len() > 1 {
             return Err(invalid(
                 &k.file,
                 "a Component can only be used in components, not as a resource",
@@ -286,10 +285,22 @@ impl Builder<'_> {
         Ok(acc)
     }
 
-    /// Reads the top kustomization's `openapi:` field: kustomize sets its
-    /// schema once, from the kustomization it was asked to build.
-    fn openapi(&mut self, k: &Kustomization, dir: &str) -> Result<(), Error> {
+    /// Reads a kustomization's `openapi:` field. kustomize holds one schema
+    /// for the whole build: the top kustomization's choice (a file or a
+    /// built-in version) if it makes one, else the first schema file a base
+    /// or component names, from the moment it is loaded.
+    fn openapi(&mut self, k: &Kustomization, dir: &str, top: bool) -> Result<(), Error> {
+        if !top && (self.schema_set || k.openapi_path.is_none()) {
+            return Ok(());
+        }
+        if k.openapi_version.is_some() && k.openapi_path.is_some() {
+            return Err(invalid(
+                &k.file,
+                "openapi: builtin version and custom schema provided, cannot use both",
+            ));
+        }
         if let Some(version) = &k.openapi_version {
+            self.schema_set = true;
             if version != BUILTIN_OPENAPI_VERSION {
                 return Err(invalid(
                     &k.file,
@@ -303,6 +314,7 @@ impl Builder<'_> {
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
         self.schema = Some(schema);
+        self.schema_set = true;
         Ok(())
     }
 
@@ -330,6 +342,7 @@ impl Builder<'_> {
         }
         self.transformers(k, dir, acc)?;
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
+        self.validators(k, dir, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
@@ -355,6 +368,7 @@ impl Builder<'_> {
                 "expected kind: Component for a kustomization listed in components",
             ));
         }
+        self.openapi(&ck, &path, false)?;
         self.run(&ck, &path, acc)?;
         self.stack.pop();
         Ok(())
@@ -467,31 +481,52 @@ impl Builder<'_> {
             self.patch(k, dir, p, acc)?;
         }
         if let Some(ns) = &k.namespace {
-            namespace::apply(acc, ns);
+            let options = namespace::NamespaceOptions {
+                unset_only: k.namespace_unset_only,
+                subjects: k.role_binding_subjects,
+            };
+            namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
+            namespace::apply_fields(acc, ns, options, &self.config.namespace);
+            namespace::apply_fields(acc, ns, options, &k.namespace_fields);
         }
         prefix_suffix::apply(
             acc,
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
+            match &k.prefix_fields {
+                Some(specs) => {
+                    prefix_suffix::ExtraFields { prefix: specs, suffix: specs, names: Some(specs) }
+                }
+                None => prefix_suffix::ExtraFields {
+                    prefix: &self.config.name_prefix,
+                    suffix: &self.config.name_suffix,
+                    names: None,
+                },
+            },
         );
-        labels::apply_common(acc, &k.common_labels);
-        labels::apply_fields(acc, &k.common_labels, &self.config.common_labels);
+        let bad_key = |m| invalid(&k.file, m);
+        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         for set in &k.labels {
-            labels::apply_set(acc, set);
-            if set.include_selectors {
-                labels::apply_fields(acc, &set.pairs, &self.config.common_labels);
-            }
+            labels::apply_set(acc, set, &self.config.common_labels).map_err(bad_key)?;
         }
-        labels::apply_annotations(acc, &k.common_annotations);
-        labels::apply_fields(acc, &k.common_annotations, &self.config.common_annotations);
+        labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
+            .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
-        replicas::apply(acc, &k.replicas).map_err(|m| invalid(&k.file, m))?;
+        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
+            .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         images::apply_fields(acc, &k.images, &self.config.images);
+        images::apply_fields(acc, &k.images, &k.image_fields);
+        if k.hash_names {
+            add_hashes(acc, false);
+        }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        if !reps.is_empty() {
+            acc.iter_mut().for_each(Resource::sync_shared);
+        }
         if self.stack.len() == 1 && k.transformer_annotations {
             transformations(acc, k, dir);
         }
@@ -531,19 +566,19 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         for entry in entries {
-            let (source, text) = if entry.contains('\n') {
-                (k.file.clone(), entry.clone())
+            let docs: Vec<(String, Value)> = if entry.contains('\n') {
+                parse_configs(&k.file, entry)?
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
                 if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    return Err(Error::Unsupported {
-                        file: k.file.clone(),
-                        field: format!("plugin configs built by the kustomization {entry:?}"),
-                    });
+                    // A directory is a kustomization whose objects are the configs.
+                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
+                } else {
+                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    parse_configs(&source, &text)?
                 }
-                self.read_file(k, dir, entry, "plugin config")?
             };
-            for doc in yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()) {
+            for (source, doc) in docs {
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
@@ -559,6 +594,30 @@ impl Builder<'_> {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
                     plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `validators:` like transformers on a copy of the objects. A
+    /// validator may not modify anything, and kustomize compares the YAML
+    /// nodes themselves: every built-in transformer rewrites the nodes it
+    /// visits, even with equal values, so one that runs over any object fails.
+    fn validators(&mut self, k: &Kustomization, dir: &str, acc: &[Resource]) -> Result<(), Error> {
+        for entry in &k.validators {
+            let mut copy = acc.to_vec();
+            self.plugins(
+                k,
+                dir,
+                std::slice::from_ref(entry),
+                plugin::Role::Transformer,
+                &mut copy,
+            )?;
+            if !acc.is_empty() || !copy.is_empty() {
+                return Err(invalid(
+                    &k.file,
+                    format!("validator {entry:?} shouldn't modify the resource map"),
+                ));
             }
         }
         Ok(())
@@ -631,11 +690,16 @@ impl Builder<'_> {
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
                 let target = r.id().to_string();
+                if p.allow_name_change || p.allow_kind_change {
+                    r.store_previous_id();
+                }
                 patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
                     file: source.clone(),
                     target,
                     source: Box::new(source_err),
                 })?;
+                // kustomize rebuilds a JSON-patched object: nothing is shared any more.
+                r.shared.clear();
             }
             return Ok(());
         }
@@ -710,7 +774,9 @@ impl Builder<'_> {
                 if matcher.is_some() {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                     {
-                        meta.insert("name".into(), Value::String(r.name().to_string()));
+                        if !p.allow_name_change || !meta.contains_key("name") {
+                            meta.insert("name".into(), Value::String(r.name().to_string()));
+                        }
                         if !r.namespace().is_empty() {
                             meta.insert(
                                 "namespace".into(),
@@ -726,6 +792,10 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                // kustomize remembers the identity before a patch that may rename.
+                if p.allow_name_change || p.allow_kind_change {
+                    r.store_previous_id();
+                }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
@@ -737,7 +807,10 @@ impl Builder<'_> {
                     target,
                     source: Box::new(e),
                 })? {
-                    Some(v) => r.value = v,
+                    Some(v) => {
+                        r.value = v;
+                        r.sync_shared();
+                    }
                     None => deleted.push(i),
                 }
             }
@@ -752,6 +825,27 @@ impl Builder<'_> {
     }
 }
 
+/// Appends the content hash to the names of generated objects that want
+/// one. `last`: the end of the build, after which no hash is due; a
+/// HashTransformer leaves the objects wanting theirs, so kustomize appends
+/// it a second time at the end.
+fn add_hashes(acc: &mut [Resource], last: bool) {
+    for r in acc.iter_mut().filter(|r| r.needs_hash) {
+        let name = format!("{}-{}", r.name(), generate::content_hash(r));
+        r.set_name(name);
+        r.needs_hash = !last;
+    }
+}
+
+/// The documents of a plugin config text, each with the file it came from.
+fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
+    Ok(yaml::parse_documents(text, source)?
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .map(|d| (source.to_string(), d))
+        .collect())
+}
+
 /// Reads the objects of one manifest file, expanding `kind: List`.
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     objects_in(&tree::read_text(tree, path)?, path)
@@ -764,9 +858,12 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         match doc {
             Value::Null => {}
             Value::Map(_) => {
-                let is_list = doc.get_path(&["kind"]).and_then(Value::as_str).is_some_and(|k| {
-                    k == "List" || k.ends_with("List") && doc.get_path(&["items"]).is_some()
-                });
+                // A `...List` with an `items` field (even a null one) stands
+                // for its items; without one it is an object of its own.
+                let is_list = doc
+                    .get_path(&["kind"])
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for item in items {
@@ -788,9 +885,20 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     Ok(out)
 }
 
-fn check_object(doc: Value, path: &str) -> Result<Resource, Error> {
-    if doc.get_path(&["kind"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
+    let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    if kind.is_empty() {
         return Err(invalid(path, "missing kind in object"));
+    }
+    // kustomize lets a list kind without items through with no name, and
+    // prints it with an empty metadata map.
+    if kind.ends_with("List") {
+        if let Value::Map(m) = &mut doc {
+            if !matches!(m.get("metadata"), Some(Value::Map(_))) {
+                m.insert("metadata".into(), Value::Map(Map::new()));
+            }
+        }
+        return Ok(Resource::new(doc, path));
     }
     match doc.get_path(&["metadata"]) {
         Some(Value::Map(_)) => {}

@@ -18,6 +18,12 @@ pub struct Config {
     pub images: Vec<UserFieldSpec>,
     /// Extra fields where vars are expanded.
     pub var_reference: Vec<UserFieldSpec>,
+    /// Extra fields that `namePrefix` prefixes.
+    pub name_prefix: Vec<UserFieldSpec>,
+    /// Extra fields that `nameSuffix` suffixes.
+    pub name_suffix: Vec<UserFieldSpec>,
+    /// Extra fields that `namespace` sets.
+    pub namespace: Vec<UserFieldSpec>,
 }
 
 impl UserFieldSpec {
@@ -37,7 +43,8 @@ fn str_field(m: &Map, key: &str) -> Option<String> {
     m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
+/// Reads a list of field specs (`fieldSpecs:` of a configuration or plugin).
+pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
     let items = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Seq(items)) => items,
@@ -86,6 +93,9 @@ impl Config {
             common_annotations: specs(m.get("commonAnnotations"), file, "commonAnnotations")?,
             images: specs(m.get("images"), file, "images")?,
             var_reference: specs(m.get("varReference"), file, "varReference")?,
+            name_prefix: specs(m.get("namePrefix"), file, "namePrefix")?,
+            name_suffix: specs(m.get("nameSuffix"), file, "nameSuffix")?,
+            namespace: specs(m.get("namespace"), file, "namespace")?,
             ..Config::default()
         };
         if let Some(Value::Seq(refs)) = m.get("nameReference") {
@@ -129,6 +139,9 @@ impl Config {
         self.common_annotations.extend(other.common_annotations);
         self.images.extend(other.images);
         self.var_reference.extend(other.var_reference);
+        self.name_prefix.extend(other.name_prefix);
+        self.name_suffix.extend(other.name_suffix);
+        self.namespace.extend(other.namespace);
     }
 }
 
@@ -141,9 +154,11 @@ fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen:
         {
             c.name_reference.push((
                 ref_kind.to_string(),
+                // kustomize names the reference's `name` field below the
+                // property, so a property that holds the name itself fails.
                 UserFieldSpec {
                     kind: Some(kind.to_string()),
-                    path: path.clone(),
+                    path: format!("{path}/name"),
                     ..Default::default()
                 },
             ));

@@ -1,6 +1,6 @@
 //! Field specs: where in which kinds a transformer writes, kept as data.
 
-use crate::resource::Gvk;
+use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 
 /// One place a transformer reads or writes: a kind filter and a path.
@@ -154,20 +154,50 @@ pub const REPLICAS: &[FieldSpec] = &[
 /// item and creating missing maps when `create` is set. The callback gets
 /// the value slot (possibly `Null` when just created).
 pub fn visit_mut(v: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
-    let segs: Vec<&str> =
-        path.split('/').filter(|s| !s.is_empty()).map(|s| s.trim_end_matches("[]")).collect();
-    walk(v, &segs, create, f);
+    visit_mut_at(v, path, create, &mut |_, slot| f(slot));
 }
 
-fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {
+/// The segments of a `/`-separated path; `\/` is a slash inside a
+/// segment (an annotation key such as `example.com\/name`), and a
+/// trailing `[]` (a list marker) is dropped.
+pub fn segments(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                cur.push('/');
+                chars.next();
+            }
+            '/' => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.strip_suffix("[]").map(str::to_string).unwrap_or(s))
+        .collect()
+}
+
+fn walk(
+    v: &mut Value,
+    segs: &[&str],
+    create: bool,
+    at: &mut Vec<Step>,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) {
     if let Value::Seq(items) = v {
-        for item in items {
-            walk(item, segs, create, f);
+        for (i, item) in items.iter_mut().enumerate() {
+            at.push(Step::Index(i));
+            walk(item, segs, create, at, f);
+            at.pop();
         }
         return;
     }
     let Some((first, rest)) = segs.split_first() else {
-        f(v);
+        f(at, v);
         return;
     };
     let Value::Map(m) = v else { return };
@@ -187,18 +217,39 @@ fn walk(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value
             }
             *child = Value::Map(Map::new());
         }
-        walk(child, rest, create, f);
+        at.push(Step::Key((*first).to_string()));
+        walk(child, rest, create, at, f);
+        at.pop();
     }
 }
 
-/// Sets string entries in the map at the visited slot, creating the map.
-pub fn merge_string_map(slot: &mut Value, pairs: &[(String, String)]) {
-    if slot.is_null() {
-        *slot = Value::Map(Map::new());
-    }
-    if let Value::Map(m) = slot {
-        for (k, v) in pairs {
-            m.insert(k.clone(), Value::String(v.clone()));
+/// Like [`visit_mut`], but the callback also gets the concrete path of the
+/// slot (map keys and sequence indexes).
+pub fn visit_mut_at(
+    v: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) {
+    let segs = segments(path);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    walk(v, &segs, create, &mut Vec::new(), f);
+}
+
+/// Whether walking `path` in `v` meets a scalar where a map or sequence
+/// must be (kustomize's field walk fails there: "expected sequence or
+/// mapping node"). A null or missing field just ends the walk.
+pub fn blocked_by_scalar(v: &Value, path: &str) -> bool {
+    fn go(v: &Value, segs: &[String]) -> bool {
+        match v {
+            Value::Seq(items) => items.iter().any(|i| go(i, segs)),
+            Value::Map(m) => match segs.split_first() {
+                None => false,
+                Some((first, rest)) => m.get(first).is_some_and(|c| go(c, rest)),
+            },
+            Value::Null => false,
+            _ => !segs.is_empty(),
         }
     }
+    go(v, &segments(path))
 }

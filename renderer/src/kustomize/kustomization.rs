@@ -224,6 +224,36 @@ pub struct Kustomization {
     pub helm_charts: Vec<HelmChart>,
     /// `helmGlobals`.
     pub helm_globals: HelmGlobals,
+    /// NamespaceTransformer `unsetOnly`: only objects without a namespace get one.
+    pub namespace_unset_only: bool,
+    /// NamespaceTransformer `setRoleBindingSubjects`.
+    pub role_binding_subjects: SubjectNamespaces,
+    /// ReplicaCountTransformer `fieldSpecs`: where its count goes instead of
+    /// the built-in places.
+    pub replica_fields: Option<Vec<UserFieldSpec>>,
+    /// PrefixSuffixTransformer `fieldSpecs`: which objects' names (and which
+    /// other fields) the prefix and suffix go to, instead of every name.
+    pub prefix_fields: Option<Vec<UserFieldSpec>>,
+    /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
+    pub image_fields: Vec<UserFieldSpec>,
+    /// NamespaceTransformer `fieldSpecs`: namespace fields besides metadata.
+    pub namespace_fields: Vec<UserFieldSpec>,
+    /// HashTransformer: generated objects get their hash suffix now.
+    pub hash_names: bool,
+    /// `validators`: plugin configs run as transformers that must not change anything.
+    pub validators: Vec<String>,
+}
+
+/// Which role binding subjects the namespace transformer moves too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectNamespaces {
+    /// Subjects named `default` (kustomize's default).
+    #[default]
+    DefaultOnly,
+    /// No subject.
+    None,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
 }
 
 struct Fields<'a> {
@@ -462,9 +492,6 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     Ok(so)
 }
 
-/// Fields of the kustomize v5 reference that are not implemented yet.
-const UNSUPPORTED: &[&str] = &["validators"];
-
 impl Kustomization {
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
@@ -672,6 +699,7 @@ impl Kustomization {
                     k.openapi_version = f.opt_string(om, "version", key)?;
                 }
                 "transformers" => k.transformers = f.strings(v, key)?,
+                "validators" => k.validators = f.strings(v, key)?,
                 "generators" => k.generators = f.strings(v, key)?,
                 "vars" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
@@ -693,12 +721,6 @@ impl Kustomization {
                         legacy_home = home.or(legacy_home);
                     }
                 }
-                other if UNSUPPORTED.contains(&other) => {
-                    return Err(Error::Unsupported {
-                        file: file.to_string(),
-                        field: other.to_string(),
-                    });
-                }
                 other => {
                     return Err(f.err(format!("invalid Kustomization: unknown field {other:?}")));
                 }
@@ -709,6 +731,16 @@ impl Kustomization {
         // there is no helmGlobals.
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
+        if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {
+            let (what, want) = if k.is_component {
+                ("Component", "kustomize.config.k8s.io/v1alpha1")
+            } else {
+                ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+            };
+            if api != want {
+                return Err(f.err(format!("apiVersion for {what} should be {want}, not {api:?}")));
+            }
+        }
         Ok(k)
     }
 }

@@ -48,8 +48,48 @@ pub fn legacy_sort(resources: &mut [Resource]) {
 
 /// [`legacy_sort`] with the kinds to put first and last given.
 pub fn legacy_sort_with<S: AsRef<str>>(resources: &mut [Resource], first: &[S], last: &[S]) {
-    resources.sort_by_cached_key(|r| {
-        let id = r.id();
-        (rank(&id.gvk.kind, first, last), id.gvk.kustomize_string(), id.to_string())
+    struct Key {
+        rank: i64,
+        kind_is_namespace: bool,
+        core_group: bool,
+        gvk: String,
+        id: String,
+    }
+    let keys: Vec<Key> = resources
+        .iter()
+        .map(|r| {
+            let id = r.id();
+            Key {
+                rank: rank(&id.gvk.kind, first, last),
+                kind_is_namespace: id.gvk.kind == "Namespace",
+                core_group: id.gvk.group.is_empty(),
+                gvk: id.gvk.kustomize_string(),
+                id: id.to_string(),
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&keys[i], &keys[j]);
+        a.rank.cmp(&b.rank).then_with(|| {
+            // kustomize compares two Namespace kinds in reverse when one is the
+            // core Namespace, which puts the core one first.
+            let gvk =
+                if a.kind_is_namespace && b.kind_is_namespace && (a.core_group || b.core_group) {
+                    b.gvk.cmp(&a.gvk)
+                } else {
+                    a.gvk.cmp(&b.gvk)
+                };
+            gvk.then_with(|| a.id.cmp(&b.id))
+        })
     });
+    // Move the objects into that order in place: position i takes the object
+    // first at order[i], following earlier swaps to where it went.
+    for i in 0..order.len() {
+        let mut j = order[i];
+        while j < i {
+            j = order[j];
+        }
+        resources.swap(i, j);
+    }
 }

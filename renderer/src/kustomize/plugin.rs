@@ -5,7 +5,8 @@
 //! config is rewritten into that field and runs through the same code.
 
 use super::Error;
-use super::kustomization::Kustomization;
+use super::config::specs;
+use super::kustomization::{Kustomization, SubjectNamespaces};
 use crate::value::{Map, Value};
 
 /// What a plugin config does.
@@ -98,6 +99,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             one("patchesJson6902", Value::Seq(vec![Value::Map(p)]))
         }
         "ReplacementTransformer" => one("replacements", take(m, "replacements")),
+        "HashTransformer" => {
+            let k =
+                Kustomization { file: file.to_string(), hash_names: true, ..Default::default() };
+            return Ok((k, Role::Transformer));
+        }
         "ConfigMapGenerator" | "SecretGenerator" => {
             role = Role::Generator;
             let mut g = Map::new();
@@ -141,6 +147,41 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
     };
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
+    match kind {
+        "NamespaceTransformer" => {
+            k.namespace_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?;
+            k.namespace_unset_only = matches!(m.get("unsetOnly"), Some(Value::Bool(true)));
+            k.role_binding_subjects = match m.get("setRoleBindingSubjects").and_then(Value::as_str)
+            {
+                None | Some("" | "defaultOnly") => SubjectNamespaces::DefaultOnly,
+                Some("none") => SubjectNamespaces::None,
+                Some("allServiceAccounts") => SubjectNamespaces::AllServiceAccounts,
+                Some(other) => {
+                    return Err(invalid(
+                        file,
+                        format!("invalid value for setRoleBindingSubjects: {other:?}"),
+                    ));
+                }
+            };
+        }
+        // As a plugin config it writes only where its own field specs say.
+        "ReplicaCountTransformer" => {
+            k.replica_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            if matches!(m.get("fieldSpecs"), None | Some(Value::Null)) {
+                return Err(invalid(
+                    file,
+                    format!(
+                        "plugin {kind} fails configuration: fieldSpecs is not expected to be nil"
+                    ),
+                ));
+            }
+            k.prefix_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
+        "ImageTagTransformer" => k.image_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?,
+        _ => {}
+    }
     // The label and annotation plugins write exactly where their field specs say.
     for set in &mut k.labels {
         set.fields_only = true;
@@ -157,7 +198,7 @@ mod tests {
     fn configs_become_fields() {
         let cases = [
             (
-                "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: x}\nprefix: a-\n",
+                "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: x}\nprefix: a-\nfieldSpecs: [{path: metadata/name}]\n",
                 Role::Transformer,
                 "namePrefix",
             ),

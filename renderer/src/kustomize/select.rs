@@ -97,7 +97,7 @@ pub struct Matcher {
 
 fn anchored(pattern: &str) -> Result<Regex, String> {
     Regex::new(&format!("^(?:{pattern})$"))
-        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+        .map_err(|e| format!("error parsing regexp {pattern:?}: {e}"))
 }
 
 impl Matcher {

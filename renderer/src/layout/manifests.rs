@@ -119,6 +119,16 @@ impl Tree for Overlay<'_> {
         entries.dedup_by(|a, b| a.0 == b.0);
         Ok(entries)
     }
+
+    /// A file laid on top is where it is; anything else resolves in `base`
+    /// (a directory of the top layer that `base` lacks stays where it is).
+    fn real_path(&self, path: &str) -> Result<String, tree::Error> {
+        match self.top.kind(path) {
+            Some(EntryKind::File) => self.top.real_path(path),
+            Some(EntryKind::Dir) => self.base.real_path(path).or_else(|_| self.top.real_path(path)),
+            None => self.base.real_path(path),
+        }
+    }
 }
 
 /// The Kubernetes objects of the YAML files of `files`, in file order;

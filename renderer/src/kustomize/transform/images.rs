@@ -4,6 +4,7 @@ use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{Image, UserFieldSpec};
 use crate::resource::Resource;
 use crate::value::Value;
+use regex::Regex;
 
 /// An image reference split into name, tag and digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,42 +17,79 @@ pub struct ImageRef<'a> {
     pub digest: Option<&'a str>,
 }
 
-/// Splits `registry/repo:tag@digest`.
+/// Splits `registry/repo:tag@digest` the way kustomize does: the tag and
+/// digest separators are looked for from the first `/` on (so a registry
+/// port is part of the name), the first `@` and the first `:` after it.
 pub fn split(image: &str) -> ImageRef<'_> {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (image, None),
-    };
-    let slash = rest.rfind('/').map_or(0, |i| i + 1);
-    match rest[slash..].rfind(':') {
-        Some(i) => ImageRef { name: &rest[..slash + i], tag: Some(&rest[slash + i + 1..]), digest },
-        None => ImageRef { name: rest, tag: None, digest },
+    let from = image.find('/').filter(|&i| i > 0).unwrap_or(0);
+    let search = &image[from..];
+    let at = search.find('@').map(|i| i + from);
+    let colon = search.find(':').map(|i| i + from);
+    match (colon, at) {
+        (None, None) => ImageRef { name: image, tag: None, digest: None },
+        (Some(c), Some(a)) if c < a => ImageRef {
+            name: &image[..c],
+            tag: Some(&image[c + 1..a]),
+            digest: Some(&image[a + 1..]),
+        },
+        (_, Some(a)) => ImageRef { name: &image[..a], tag: None, digest: Some(&image[a + 1..]) },
+        (Some(c), None) => ImageRef { name: &image[..c], tag: Some(&image[c + 1..]), digest: None },
+    }
+}
+
+/// One `images` entry ready to match: kustomize reads the entry's name as
+/// the start of a regular expression, followed by an optional tag and digest.
+struct Rule<'a> {
+    pattern: Option<Regex>,
+    image: &'a Image,
+}
+
+impl<'a> Rule<'a> {
+    fn new(image: &'a Image) -> Rule<'a> {
+        let pattern = Regex::new(&format!(
+            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+            image.name
+        ))
+        .ok();
+        Rule { pattern, image }
+    }
+
+    /// The new reference for `value`, or `None` when the rule does not name it.
+    fn rewrite(&self, value: &str) -> Option<String> {
+        if !self.pattern.as_ref().is_some_and(|p| p.is_match(value)) {
+            return None;
+        }
+        let r = split(value);
+        let rule = self.image;
+        let mut out = rule.new_name.clone().unwrap_or_else(|| r.name.to_string());
+        let (tag, digest) = match (&rule.new_tag, &rule.digest) {
+            (Some(t), Some(d)) => (Some(t.as_str()), Some(d.as_str())),
+            (Some(t), None) => (Some(t.as_str()), None),
+            (None, Some(d)) => (None, Some(d.as_str())),
+            (None, None) => (r.tag, r.digest),
+        };
+        if let Some(t) = tag.filter(|t| !t.is_empty()) {
+            out.push(':');
+            out.push_str(t);
+        }
+        if let Some(d) = digest.filter(|d| !d.is_empty()) {
+            out.push('@');
+            out.push_str(d);
+        }
+        Some(out)
     }
 }
 
 /// The new reference for `image` under `rule`, or `None` when the rule does
 /// not name this image.
 pub fn rewrite(image: &str, rule: &Image) -> Option<String> {
-    let r = split(image);
-    if r.name != rule.name {
-        return None;
+    Rule::new(rule).rewrite(image)
+}
+
+fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) {
+    if let Some(new) = rules.iter().find_map(|rule| rule.rewrite(img)) {
+        *img = new;
     }
-    let name = rule.new_name.as_deref().unwrap_or(r.name);
-    let mut out = name.to_string();
-    match (&rule.new_tag, &rule.digest) {
-        (Some(tag), Some(d)) => out.push_str(&format!(":{tag}@{d}")),
-        (None, Some(d)) => out.push_str(&format!("@{d}")),
-        (Some(tag), None) => out.push_str(&format!(":{tag}")),
-        (None, None) => {
-            if let Some(t) = r.tag {
-                out.push_str(&format!(":{t}"));
-            }
-            if let Some(d) = r.digest {
-                out.push_str(&format!("@{d}"));
-            }
-        }
-    }
-    Some(out)
 }
 
 /// Applies every rule to every `image` of every entry of a `containers` or
@@ -60,8 +98,9 @@ pub fn apply(resources: &mut [Resource], rules: &[Image]) {
     if rules.is_empty() {
         return;
     }
+    let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
     for r in resources.iter_mut() {
-        visit(&mut r.value, rules);
+        visit(&mut r.value, &rules);
     }
 }
 
@@ -70,21 +109,20 @@ pub fn apply_fields(resources: &mut [Resource], rules: &[Image], specs: &[UserFi
     if rules.is_empty() || specs.is_empty() {
         return;
     }
+    let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
     for r in resources.iter_mut() {
         let gvk = r.gvk();
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
             fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
                 if let Value::String(img) = slot {
-                    if let Some(new) = rules.iter().find_map(|rule| rewrite(img, rule)) {
-                        *img = new;
-                    }
+                    rewrite_all(img, &rules);
                 }
             });
         }
     }
 }
 
-fn visit(v: &mut Value, rules: &[Image]) {
+fn visit(v: &mut Value, rules: &[Rule<'_>]) {
     match v {
         Value::Map(m) => {
             for (k, child) in m.iter_mut() {
@@ -92,10 +130,7 @@ fn visit(v: &mut Value, rules: &[Image]) {
                     if let Value::Seq(items) = child {
                         for c in items.iter_mut() {
                             if let Some(Value::String(img)) = c.get_path_mut(&["image"]) {
-                                if let Some(new) = rules.iter().find_map(|rule| rewrite(img, rule))
-                                {
-                                    *img = new;
-                                }
+                                rewrite_all(img, rules);
                             }
                         }
                     }

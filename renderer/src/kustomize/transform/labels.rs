@@ -1,80 +1,119 @@
 //! `commonLabels`, `labels` and `commonAnnotations`.
+//!
+//! One transformer writes each key of an object as one value shared by all
+//! the fields where it creates the key (see [`crate::resource::SharedScalar`]);
+//! where the key was already there, the field gets its own copy.
 
 use crate::kustomize::fieldspec::{
-    self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS, merge_string_map,
+    self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
 };
 use crate::kustomize::kustomization::{LabelSet, UserFieldSpec};
-use crate::resource::Resource;
+use crate::resource::{Resource, Step};
+use crate::value::{Map, Value};
+use crate::yaml::resolve::resolve_plain;
+
+/// Where one transformer writes: built-in tables and user field specs.
+struct Places<'a> {
+    builtin: &'a [&'a [FieldSpec]],
+    user: &'a [UserFieldSpec],
+}
 
 fn write(
     resources: &mut [Resource],
     pairs: &[(String, String)],
-    meta_field: &str,
-    specs: &[&[FieldSpec]],
-) {
+    places: &Places<'_>,
+) -> Result<(), String> {
     if pairs.is_empty() {
-        return;
+        return Ok(());
+    }
+    // kustomize writes keys as plain scalars; one that YAML reads back as
+    // something other than a string cannot be printed.
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !matches!(resolve_plain(k), Value::String(_)))
+    {
+        return Err(format!(
+            "key {k:?} reads as a {} when written unquoted: unsupported type of map key",
+            resolve_plain(k).type_name()
+        ));
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
-        fieldspec::visit_mut(&mut r.value, &format!("metadata/{meta_field}"), true, &mut |slot| {
-            merge_string_map(slot, pairs)
-        });
-        for table in specs {
+        // Per key, the fields where this transformer created it.
+        let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
+        let mut put = |at: &[Step], slot: &mut Value| {
+            if slot.is_null() {
+                *slot = Value::Map(Map::new());
+            }
+            let Value::Map(m) = slot else { return };
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if m.insert(k.clone(), Value::String(v.clone())).is_none() {
+                    let mut path = at.to_vec();
+                    path.push(Step::Key(k.clone()));
+                    created[i].push(path);
+                }
+            }
+        };
+        for table in places.builtin {
             for spec in table.iter().filter(|s| s.matches(&gvk)) {
-                fieldspec::visit_mut(&mut r.value, spec.path, spec.create, &mut |slot| {
-                    merge_string_map(slot, pairs)
-                });
+                fieldspec::visit_mut_at(&mut r.value, spec.path, spec.create, &mut put);
             }
         }
-    }
-}
-
-/// `commonLabels`: metadata, selectors and templates.
-pub fn apply_common(resources: &mut [Resource], pairs: &[(String, String)]) {
-    write(resources, pairs, "labels", &[SELECTOR_LABELS, TEMPLATE_LABELS]);
-}
-
-/// One `labels` entry.
-pub fn apply_set(resources: &mut [Resource], set: &LabelSet) {
-    let specs: &[&[FieldSpec]] = if set.fields_only {
-        &[]
-    } else if set.include_selectors {
-        &[SELECTOR_LABELS, TEMPLATE_LABELS]
-    } else if set.include_templates {
-        &[TEMPLATE_LABELS]
-    } else {
-        &[]
-    };
-    if !set.fields_only {
-        write(resources, &set.pairs, "labels", specs);
-    }
-    if set.pairs.is_empty() {
-        return;
-    }
-    apply_fields(resources, &set.pairs, &set.fields);
-}
-
-/// Writes labels or annotations into the maps at user field specs.
-pub fn apply_fields(
-    resources: &mut [Resource],
-    pairs: &[(String, String)],
-    specs: &[UserFieldSpec],
-) {
-    if pairs.is_empty() || specs.is_empty() {
-        return;
-    }
-    for r in resources.iter_mut() {
-        let gvk = r.gvk();
-        for f in specs.iter().filter(|f| f.matches(&gvk)) {
-            fieldspec::visit_mut(&mut r.value, &f.path, f.create, &mut |slot| {
-                merge_string_map(slot, pairs)
-            });
+        for spec in places.user.iter().filter(|s| s.matches(&gvk)) {
+            fieldspec::visit_mut_at(&mut r.value, &spec.path, spec.create, &mut put);
+        }
+        r.sync_shared();
+        for (paths, (_, v)) in created.into_iter().zip(pairs) {
+            r.share(paths, Value::String(v.clone()));
         }
     }
+    Ok(())
 }
 
-/// `commonAnnotations`: metadata and pod templates.
-pub fn apply_annotations(resources: &mut [Resource], pairs: &[(String, String)]) {
-    write(resources, pairs, "annotations", &[TEMPLATE_ANNOTATIONS]);
+const META_LABELS: &[FieldSpec] =
+    &[FieldSpec { group: None, kind: None, path: "metadata/labels", create: true }];
+const META_ANNOTATIONS: &[FieldSpec] =
+    &[FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true }];
+
+/// `commonLabels`: metadata, selectors and templates, and the label fields
+/// of `configurations` (`extra`).
+pub fn apply_common(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    extra: &[UserFieldSpec],
+) -> Result<(), String> {
+    let builtin: &[&[FieldSpec]] = &[META_LABELS, SELECTOR_LABELS, TEMPLATE_LABELS];
+    write(resources, pairs, &Places { builtin, user: extra })
+}
+
+/// One `labels` entry; `extra` are the label fields of `configurations`,
+/// which count as selectors.
+pub fn apply_set(
+    resources: &mut [Resource],
+    set: &LabelSet,
+    extra: &[UserFieldSpec],
+) -> Result<(), String> {
+    let builtin: &[&[FieldSpec]] = if set.fields_only {
+        &[]
+    } else if set.include_selectors {
+        &[META_LABELS, SELECTOR_LABELS, TEMPLATE_LABELS]
+    } else if set.include_templates {
+        &[META_LABELS, TEMPLATE_LABELS]
+    } else {
+        &[META_LABELS]
+    };
+    let mut user: Vec<UserFieldSpec> = set.fields.clone();
+    if set.include_selectors && !set.fields_only {
+        user.extend(extra.iter().cloned());
+    }
+    write(resources, &set.pairs, &Places { builtin, user: &user })
+}
+
+/// `commonAnnotations`: metadata and pod templates, and the annotation
+/// fields of `configurations` (`extra`).
+pub fn apply_annotations(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    extra: &[UserFieldSpec],
+) -> Result<(), String> {
+    let builtin: &[&[FieldSpec]] = &[META_ANNOTATIONS, TEMPLATE_ANNOTATIONS];
+    write(resources, pairs, &Places { builtin, user: extra })
 }

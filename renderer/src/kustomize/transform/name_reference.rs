@@ -1,34 +1,46 @@
 //! Name references: after renames, point every reference at the new name.
 //!
 //! The table follows kustomize's built-in `nameReference` configuration: for
-//! each referenced kind, the fields of other kinds that hold its name.
+//! each referenced kind, the fields of other kinds that hold its name. A
+//! field may hold the name itself, a list of names, or a map with `name`
+//! (and `namespace`) fields, as role binding subjects and webhook services do.
+//! The choice of the object a reference means follows kustomize's rules: the
+//! candidates are the objects the referrer can see (its namespace, cluster
+//! scope, the namespaces of a role binding's service accounts), whose earlier
+//! names include the reference, narrowed by kind, namespace and finally by
+//! the prefixes and suffixes they share with the referrer.
 
 use crate::kustomize::Error;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
-use crate::resource::Resource;
+use crate::resource::{Gvk, Resource};
 use crate::value::Value;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-/// A field that refers to an object of another kind by name.
-struct Referrer {
-    /// Kind of the referring object (`None`: any kind).
-    kind: Option<&'static str>,
-    /// Path to the map that holds the name field.
-    path: &'static str,
-    /// The name field inside that map.
-    field: &'static str,
-    /// A sibling field that must equal the referenced kind (`roleRef.kind`).
-    kind_field: Option<&'static str>,
-    /// A sibling field that names the referenced object's namespace.
-    namespace_field: Option<&'static str>,
+/// The kind a reference points to, as kustomize selects it.
+#[derive(Debug, Clone)]
+struct TargetSel {
+    kind: String,
+    group: Option<String>,
+    version: Option<String>,
 }
 
-const fn r(kind: &'static str, path: &'static str, field: &'static str) -> Referrer {
-    Referrer { kind: Some(kind), path, field, kind_field: None, namespace_field: None }
+impl TargetSel {
+    fn selects(&self, gvk: &Gvk) -> bool {
+        self.kind == gvk.kind
+            && self.group.as_ref().is_none_or(|g| *g == gvk.group)
+            && self.version.as_ref().is_none_or(|v| *v == gvk.version)
+    }
 }
 
-/// Where pod specs live, per workload kind.
+/// One table entry: which kind is referred to, and where.
+#[derive(Debug, Clone)]
+struct Entry {
+    target: TargetSel,
+    referrer: UserFieldSpec,
+}
+
+/// Workload kinds and where their pod spec lives.
 const POD_SPECS: &[(&str, &str)] = &[
     ("Pod", "spec"),
     ("PodTemplate", "template/spec"),
@@ -37,123 +49,216 @@ const POD_SPECS: &[(&str, &str)] = &[
     ("DaemonSet", "spec/template/spec"),
     ("StatefulSet", "spec/template/spec"),
     ("Job", "spec/template/spec"),
-    ("ReplicationController", "spec/template/spec"),
     ("CronJob", "spec/jobTemplate/spec/template/spec"),
+    ("ReplicationController", "spec/template/spec"),
 ];
 
-const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
-
-/// Fields inside a pod spec that name an object: (referenced kind, map path, field).
-const POD_SPEC_REFS: &[(&str, &str, &str)] = &[
-    ("ConfigMap", "volumes/configMap", "name"),
-    ("ConfigMap", "volumes/projected/sources/configMap", "name"),
-    ("ConfigMap", "*/env/valueFrom/configMapKeyRef", "name"),
-    ("ConfigMap", "*/envFrom/configMapRef", "name"),
-    ("Secret", "volumes/secret", "secretName"),
-    ("Secret", "volumes/projected/sources/secret", "name"),
-    ("Secret", "*/env/valueFrom/secretKeyRef", "name"),
-    ("Secret", "*/envFrom/secretRef", "name"),
-    ("Secret", "imagePullSecrets", "name"),
-    ("Secret", "volumes/csi/nodePublishSecretRef", "name"),
-    ("Secret", "volumes/cephfs/secretRef", "name"),
-    ("Secret", "volumes/rbd/secretRef", "name"),
-    ("Secret", "volumes/iscsi/secretRef", "name"),
-    ("Secret", "volumes/flexVolume/secretRef", "name"),
-    ("Secret", "volumes/azureFile", "secretName"),
-    ("ServiceAccount", "", "serviceAccountName"),
-    ("ServiceAccount", "", "serviceAccount"),
-    ("PersistentVolumeClaim", "volumes/persistentVolumeClaim", "claimName"),
-    ("PriorityClass", "", "priorityClassName"),
+/// Pod-spec fields per referenced kind, with the workload kinds that carry
+/// them (kustomize's table leaves some workloads out of some fields).
+const POD_SPEC_REFS: &[(&str, &str, &[&str])] = &[
+    ("ConfigMap", "volumes/configMap/name", CM_KINDS),
+    ("ConfigMap", "containers/env/valueFrom/configMapKeyRef/name", CM_KINDS),
+    ("ConfigMap", "initContainers/env/valueFrom/configMapKeyRef/name", CM_KINDS),
+    ("ConfigMap", "containers/envFrom/configMapRef/name", CM_KINDS),
+    ("ConfigMap", "initContainers/envFrom/configMapRef/name", CM_KINDS),
+    ("ConfigMap", "volumes/projected/sources/configMap/name", CM_KINDS),
+    ("Secret", "volumes/secret/secretName", CM_KINDS),
+    ("Secret", "containers/env/valueFrom/secretKeyRef/name", CM_KINDS),
+    ("Secret", "initContainers/env/valueFrom/secretKeyRef/name", CM_KINDS),
+    ("Secret", "containers/envFrom/secretRef/name", CM_KINDS),
+    ("Secret", "initContainers/envFrom/secretRef/name", CM_KINDS),
+    ("Secret", "imagePullSecrets/name", CM_KINDS),
+    ("Secret", "volumes/projected/sources/secret/name", CM_KINDS),
+    ("ServiceAccount", "serviceAccountName", WORKLOADS),
+    ("PersistentVolumeClaim", "volumes/persistentVolumeClaim/claimName", WORKLOADS),
+    ("PriorityClass", "priorityClassName", WORKLOADS),
 ];
 
-/// Other referrers: (referenced kind, referrer).
-fn other_refs() -> Vec<(&'static str, Referrer)> {
-    let role_ref = |kind: &'static str| Referrer {
-        kind: Some(kind),
-        path: "roleRef",
-        field: "name",
-        kind_field: Some("kind"),
-        namespace_field: None,
+/// Workloads whose ConfigMap and Secret references kustomize follows.
+const CM_KINDS: &[&str] = &[
+    "Pod",
+    "PodTemplate",
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+];
+
+/// Workloads whose account, claim and priority class references kustomize follows.
+const WORKLOADS: &[&str] =
+    &["Pod", "StatefulSet", "Deployment", "ReplicationController", "CronJob", "Job", "DaemonSet"];
+
+/// Other referrers: (referenced kind, referrer kind, referrer group, path).
+const OTHER_REFS: &[(&str, &str, Option<&str>, &str)] = &[
+    ("Deployment", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
+    ("ReplicationController", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
+    ("ReplicaSet", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
+    ("StatefulSet", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
+    ("ConfigMap", "Node", None, "spec/configSource/configMap"),
+    ("ConfigMap", "Role", None, "rules/resourceNames"),
+    ("ConfigMap", "ClusterRole", None, "rules/resourceNames"),
+    (
+        "ConfigMap",
+        "Ingress",
+        None,
+        "metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap",
+    ),
+    ("Secret", "Ingress", None, "spec/tls/secretName"),
+    ("Secret", "Ingress", None, "metadata/annotations/ingress.kubernetes.io\\/auth-secret"),
+    ("Secret", "Ingress", None, "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret"),
+    (
+        "Secret",
+        "Ingress",
+        None,
+        "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret",
+    ),
+    ("Secret", "ServiceAccount", None, "imagePullSecrets/name"),
+    ("Secret", "StorageClass", None, "parameters/secretName"),
+    ("Secret", "StorageClass", None, "parameters/adminSecretName"),
+    ("Secret", "StorageClass", None, "parameters/userSecretName"),
+    ("Secret", "StorageClass", None, "parameters/secretRef"),
+    ("Secret", "Role", None, "rules/resourceNames"),
+    ("Secret", "ClusterRole", None, "rules/resourceNames"),
+    (
+        "Secret",
+        "Service",
+        Some("serving.knative.dev"),
+        "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
+    ),
+    ("Secret", "PersistentVolume", None, "spec/azureFile/secretName"),
+    ("Service", "StatefulSet", Some("apps"), "spec/serviceName"),
+    ("Service", "Ingress", None, "spec/rules/http/paths/backend/serviceName"),
+    ("Service", "Ingress", None, "spec/backend/serviceName"),
+    ("Service", "Ingress", None, "spec/rules/http/paths/backend/service/name"),
+    ("Service", "Ingress", None, "spec/defaultBackend/service/name"),
+    ("Service", "APIService", Some("apiregistration.k8s.io"), "spec/service/name"),
+    (
+        "Service",
+        "ValidatingWebhookConfiguration",
+        Some("admissionregistration.k8s.io"),
+        "webhooks/clientConfig/service",
+    ),
+    (
+        "Service",
+        "MutatingWebhookConfiguration",
+        Some("admissionregistration.k8s.io"),
+        "webhooks/clientConfig/service",
+    ),
+    ("Service", "HTTPRoute", None, "spec/rules/backendRefs/name"),
+    ("Role", "RoleBinding", Some(RBAC), "roleRef/name"),
+    ("ClusterRole", "RoleBinding", Some(RBAC), "roleRef/name"),
+    ("ClusterRole", "ClusterRoleBinding", Some(RBAC), "roleRef/name"),
+    ("ServiceAccount", "RoleBinding", Some(RBAC), "subjects"),
+    ("ServiceAccount", "ClusterRoleBinding", Some(RBAC), "subjects"),
+    ("PersistentVolume", "PersistentVolumeClaim", None, "spec/volumeName"),
+    ("PersistentVolume", "ClusterRole", None, "rules/resourceNames"),
+    ("StorageClass", "PersistentVolume", None, "spec/storageClassName"),
+    ("StorageClass", "PersistentVolumeClaim", None, "spec/storageClassName"),
+    ("StorageClass", "StatefulSet", None, "spec/volumeClaimTemplates/spec/storageClassName"),
+    ("IngressClass", "Ingress", None, "spec/ingressClassName"),
+];
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+
+/// How kustomize's table selects each referenced kind (group and version).
+fn target_sel(kind: &str) -> TargetSel {
+    let (group, version) = match kind {
+        "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet" => (None, None),
+        "Role" | "ClusterRole" => (Some(RBAC), None),
+        "StorageClass" => (Some("storage.k8s.io"), Some("v1")),
+        "PriorityClass" => (Some("scheduling.k8s.io"), Some("v1")),
+        // kustomize writes the group of IngressClass as `networking.k8s.io/v1`,
+        // which no object's group equals: its references are never updated.
+        "IngressClass" => (Some("networking.k8s.io/v1"), Some("v1")),
+        _ => (None, Some("v1")),
     };
-    let subjects = |kind: &'static str| Referrer {
-        kind: Some(kind),
-        path: "subjects",
-        field: "name",
-        // kustomize renames a subject of any kind (User, Group too) that
-        // carries a renamed ServiceAccount's name.
-        kind_field: None,
-        namespace_field: Some("namespace"),
-    };
-    let scale = || Referrer {
-        kind: Some("HorizontalPodAutoscaler"),
-        path: "spec/scaleTargetRef",
-        field: "name",
-        kind_field: Some("kind"),
-        namespace_field: None,
-    };
-    vec![
-        ("Secret", r("ServiceAccount", "imagePullSecrets", "name")),
-        ("Secret", r("Ingress", "spec/tls", "secretName")),
-        ("Service", r("Ingress", "spec/rules/http/paths/backend", "serviceName")),
-        ("Service", r("Ingress", "spec/rules/http/paths/backend/service", "name")),
-        ("Service", r("Ingress", "spec/backend", "serviceName")),
-        ("Service", r("Ingress", "spec/defaultBackend/service", "name")),
-        ("Service", r("StatefulSet", "spec", "serviceName")),
-        ("Service", r("APIService", "spec/service", "name")),
-        ("Service", r("MutatingWebhookConfiguration", "webhooks/clientConfig/service", "name")),
-        ("Service", r("ValidatingWebhookConfiguration", "webhooks/clientConfig/service", "name")),
-        ("Role", role_ref("RoleBinding")),
-        ("ClusterRole", role_ref("RoleBinding")),
-        ("ClusterRole", role_ref("ClusterRoleBinding")),
-        ("ServiceAccount", subjects("RoleBinding")),
-        ("ServiceAccount", subjects("ClusterRoleBinding")),
-        ("Deployment", scale()),
-        ("ReplicaSet", scale()),
-        ("StatefulSet", scale()),
-        ("StorageClass", r("PersistentVolumeClaim", "spec", "storageClassName")),
-        ("StorageClass", r("PersistentVolume", "spec", "storageClassName")),
-        ("StorageClass", r("StatefulSet", "spec/volumeClaimTemplates/spec", "storageClassName")),
-        ("PersistentVolume", r("PersistentVolumeClaim", "spec", "volumeName")),
-    ]
+    TargetSel {
+        kind: kind.to_string(),
+        group: group.map(str::to_string),
+        version: version.map(str::to_string),
+    }
 }
 
-/// Every (referenced kind, referrer) pair, pod-spec fields expanded per workload kind.
-fn table() -> Vec<(&'static str, Referrer, String)> {
+fn spec(kind: &str, group: Option<&str>, path: String) -> UserFieldSpec {
+    UserFieldSpec {
+        group: group.map(str::to_string),
+        version: None,
+        kind: Some(kind.to_string()),
+        path,
+        create: false,
+    }
+}
+
+/// The built-in table followed by the entries of `configurations` and CRDs.
+fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
     let mut out = Vec::new();
-    for (workload, spec) in POD_SPECS {
-        for (target, path, field) in POD_SPEC_REFS {
-            let lists: Vec<String> = if let Some(rest) = path.strip_prefix("*/") {
-                CONTAINER_LISTS.iter().map(|c| format!("{spec}/{c}/{rest}")).collect()
-            } else if path.is_empty() {
-                vec![spec.to_string()]
-            } else {
-                vec![format!("{spec}/{path}")]
-            };
-            for full in lists {
-                out.push((
-                    *target,
-                    Referrer {
-                        kind: Some(workload),
-                        path: "",
-                        field,
-                        kind_field: None,
-                        namespace_field: None,
-                    },
-                    full,
-                ));
-            }
+    for (target, field, kinds) in POD_SPEC_REFS {
+        for (workload, pod) in POD_SPECS.iter().filter(|(k, _)| kinds.contains(k)) {
+            out.push(Entry {
+                target: target_sel(target),
+                referrer: spec(workload, None, format!("{pod}/{field}")),
+            });
         }
     }
-    for (target, referrer) in other_refs() {
-        let path = referrer.path.to_string();
-        out.push((target, referrer, path));
+    for (target, kind, group, path) in OTHER_REFS {
+        out.push(Entry {
+            target: target_sel(target),
+            referrer: spec(kind, *group, path.to_string()),
+        });
+    }
+    for (kind, referrer) in extra {
+        out.push(Entry {
+            target: TargetSel { kind: kind.clone(), group: None, version: None },
+            referrer: referrer.clone(),
+        });
     }
     out
 }
 
-fn same_namespace(a: &str, b: &str) -> bool {
-    let norm = |s: &str| if s.is_empty() { "default".to_string() } else { s.to_string() };
-    norm(a) == norm(b)
+/// What name references need to know about one object.
+struct Info {
+    gvk: Gvk,
+    name: String,
+    namespace: String,
+    /// Earlier (namespace, name) pairs; empty when never renamed or moved.
+    prev: Vec<(String, String)>,
+    cluster: bool,
+    affixes: Vec<(String, String)>,
+}
+
+impl Info {
+    fn of(r: &Resource) -> Info {
+        let gvk = r.gvk();
+        Info {
+            cluster: gvk.is_cluster_scoped(),
+            gvk,
+            name: r.name().to_string(),
+            namespace: r.namespace().to_string(),
+            prev: r.prev_names.clone(),
+            affixes: affixes(r),
+        }
+    }
+
+    /// kustomize's effective namespace: `default` for none, nothing for
+    /// cluster-scoped objects.
+    fn effective_ns(&self) -> Option<&str> {
+        effective(self.cluster, &self.namespace)
+    }
+
+    fn original_effective_ns(&self) -> Option<&str> {
+        let ns = self.prev.first().map_or(self.namespace.as_str(), |(ns, _)| ns.as_str());
+        effective(self.cluster, ns)
+    }
+}
+
+fn effective(cluster: bool, ns: &str) -> Option<&str> {
+    match (cluster, ns) {
+        (true, _) => None,
+        (false, "") => Some("default"),
+        (false, ns) => Some(ns),
+    }
 }
 
 /// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
@@ -182,142 +287,75 @@ fn affixes(r: &Resource) -> Vec<(String, String)> {
     out
 }
 
-/// Updates references to renamed objects.
-pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
-    let renamed: Vec<usize> =
-        (0..resources.len()).filter(|&i| !resources[i].prev_names.is_empty()).collect();
-    if renamed.is_empty() {
+/// The referrer as the selection rules see it.
+struct Referrer<'a> {
+    info: &'a Info,
+    /// The `roleRef` group and kind, when the field is `roleRef/name`.
+    role_ref: Option<(String, String)>,
+}
+
+/// Updates references to renamed objects, in the built-in fields and in
+/// those `extra` names (from `configurations` and CRD schemas).
+pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> Result<(), Error> {
+    if resources.iter().all(|r| r.prev_names.is_empty()) {
         return Ok(());
     }
-    // Snapshot of the referable objects: kind, group, current name and
-    // namespace, every earlier name, cluster scope.
-    struct Target {
-        kind: String,
-        name: String,
-        namespace: String,
-        old: Vec<(String, String)>,
-        cluster: bool,
-        affixes: Vec<(String, String)>,
-    }
-    let targets: Vec<Target> = renamed
-        .iter()
-        .map(|&i| {
-            let r = &resources[i];
-            let mut old = r.prev_names.clone();
-            old.push((r.orig_id.namespace.clone(), r.orig_id.name.clone()));
-            Target {
-                kind: r.kind().to_string(),
-                name: r.name().to_string(),
-                namespace: r.namespace().to_string(),
-                old,
-                cluster: r.gvk().is_cluster_scoped(),
-                affixes: affixes(r),
-            }
-        })
-        .collect();
-    // Renamed objects by kind, and table entries by referring kind, so each
-    // object only walks the fields that can name something renamed.
-    let mut by_kind: HashMap<&str, Vec<(usize, &Target)>> = HashMap::new();
-    // The same, keyed by (kind, any earlier name): a reference holds an
-    // earlier name, so this finds its candidates without a scan.
-    let mut by_old: HashMap<(&str, &str), Vec<(usize, &Target)>> = HashMap::new();
-    for (i, t) in targets.iter().enumerate() {
-        by_kind.entry(t.kind.as_str()).or_default().push((i, t));
-        for (_, old_name) in &t.old {
-            let list = by_old.entry((t.kind.as_str(), old_name.as_str())).or_default();
-            if !list.iter().any(|(j, _)| *j == i) {
-                list.push((i, t));
-            }
+    let infos: Vec<Info> = resources.iter().map(Info::of).collect();
+    let entries = table(extra);
+    for (idx, res) in resources.iter_mut().enumerate() {
+        let me = &infos[idx];
+        let mine: Vec<&Entry> = entries.iter().filter(|e| e.referrer.matches(&me.gvk)).collect();
+        if mine.is_empty() {
+            continue;
         }
-    }
-    let mut entries: HashMap<&str, Vec<(&str, &Referrer, &str)>> = HashMap::new();
-    let table = table();
-    for (target_kind, referrer, path) in &table {
-        if by_kind.contains_key(target_kind) {
-            let key = referrer.kind.unwrap_or("");
-            entries.entry(key).or_default().push((target_kind, referrer, path.as_str()));
-        }
-    }
-    for (idx, referrer_res) in resources.iter_mut().enumerate() {
-        let kind = referrer_res.kind().to_string();
-        let Some(mine) = entries.get(kind.as_str()) else { continue };
-        let referrer_ns = referrer_res.namespace().to_string();
-        let referrer_cluster = referrer_res.gvk().is_cluster_scoped();
-        let referrer_affixes = affixes(referrer_res);
+        // The objects this one can refer to at all.
+        let sa_namespaces: HashSet<String> = if me.gvk.kind == "RoleBinding" {
+            subject_namespaces(&res.value)
+        } else {
+            HashSet::new()
+        };
+        let visible: Vec<&Info> = infos
+            .iter()
+            .filter(|t| {
+                me.cluster
+                    || t.cluster
+                    || t.effective_ns() == me.effective_ns()
+                    || sa_namespaces.contains(&t.namespace)
+            })
+            .collect();
+        let role_ref = role_ref_of(&res.value);
         let mut error: Option<Error> = None;
-        for &(target_kind, referrer, path) in mine {
-            fieldspec::visit_mut(&mut referrer_res.value, path, false, &mut |slot| {
-                let Value::Map(m) = slot else { return };
-                if let Some(kf) = referrer.kind_field {
-                    if m.get(kf).and_then(Value::as_str) != Some(target_kind) {
-                        return;
-                    }
-                }
-                let Some(Value::String(current)) = m.get(referrer.field) else { return };
-                let ref_ns = referrer
-                    .namespace_field
-                    .map(|f| m.get(f).and_then(Value::as_str).unwrap_or("").to_string());
-                let Some(candidates) = by_old.get(&(target_kind, current.as_str())) else {
+        for entry in mine {
+            let referrer = Referrer {
+                info: me,
+                role_ref: entry
+                    .referrer
+                    .path
+                    .ends_with("roleRef/name")
+                    .then(|| role_ref.clone())
+                    .flatten(),
+            };
+            let path = entry.referrer.path.clone();
+            if fieldspec::blocked_by_scalar(&res.value, &path) {
+                return Err(Error::Invalid {
+                    file: res.source.clone(),
+                    message: format!(
+                        "updating name reference in '{path}' field of {}: expected sequence or mapping node",
+                        res.id()
+                    ),
+                });
+            }
+            fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
+                if error.is_some() {
                     return;
-                };
-                let matches: Vec<&Target> = candidates
-                    .iter()
-                    .filter(|(ti, _)| renamed[*ti] != idx)
-                    .map(|(_, t)| *t)
-                    .filter(|t| {
-                        t.old.iter().any(|(old_ns, old_name)| {
-                            if old_name != current {
-                                return false;
-                            }
-                            if t.cluster {
-                                return true;
-                            }
-                            match &ref_ns {
-                                Some(ns) if !ns.is_empty() => {
-                                    same_namespace(ns, old_ns) || same_namespace(ns, &t.namespace)
-                                }
-                                Some(_) => true,
-                                None => {
-                                    referrer_cluster || same_namespace(&referrer_ns, &t.namespace)
-                                }
-                            }
-                        })
-                    })
-                    .collect();
-                // Among several candidates kustomize keeps those renamed by the
-                // same prefixes and suffixes as the referrer.
-                let mut matches = matches;
-                if matches.len() > 1 {
-                    let same: Vec<&Target> =
-                        matches.iter().copied().filter(|t| t.affixes == referrer_affixes).collect();
-                    if !same.is_empty() {
-                        matches = same;
-                    }
                 }
-                let mut names: Vec<&str> = matches.iter().map(|t| t.name.as_str()).collect();
-                names.sort_unstable();
-                names.dedup();
-                match names.as_slice() {
-                    [] => {}
-                    [one] => {
-                        let new = (*one).to_string();
-                        m.insert(referrer.field.to_string(), Value::String(new));
-                        // Subjects name their object's namespace too; it follows the object.
-                        if let (Some(field), [t]) = (referrer.namespace_field, matches.as_slice()) {
-                            if !t.cluster && !t.namespace.is_empty() {
-                                m.insert(field.to_string(), Value::String(t.namespace.clone()));
-                            }
-                        }
-                    }
-                    _ => {
-                        error.get_or_insert(Error::Invalid {
-                            file: String::new(),
-                            message: format!(
-                                "found multiple possible referrals for {target_kind} {current:?}: {}",
-                                names.join(", ")
-                            ),
-                        });
-                    }
+                let outcome = match slot {
+                    Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
+                    Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
+                    _ => Ok(()),
+                };
+                if let Err(e) = outcome {
+                    error = Some(e);
                 }
             });
         }
@@ -328,48 +366,135 @@ pub fn apply(resources: &mut [Resource]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Updates references at fields named by configurations and CRD schemas:
-/// the field holds the name itself, or is a map whose `name` holds it.
-pub fn apply_extra(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) {
-    if extra.is_empty() {
-        return;
-    }
-    // (kind, namespace, old names, new name) of every renamed object.
-    let renamed: Vec<(String, String, Vec<String>, String)> = resources
+/// Namespaces of the ServiceAccount subjects of a role binding.
+fn subject_namespaces(v: &Value) -> HashSet<String> {
+    let Some(Value::Seq(subjects)) = v.get_path(&["subjects"]) else { return HashSet::new() };
+    subjects
         .iter()
-        .filter(|r| !r.prev_names.is_empty())
-        .map(|r| {
-            let mut old: Vec<String> = r.prev_names.iter().map(|(_, n)| n.clone()).collect();
-            old.push(r.orig_id.name.clone());
-            (r.kind().to_string(), r.namespace().to_string(), old, r.name().to_string())
+        .filter(|s| s.get_path(&["kind"]).and_then(Value::as_str) == Some("ServiceAccount"))
+        .filter_map(|s| s.get_path(&["namespace"]).and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// `roleRef`'s group and kind, when both are there.
+fn role_ref_of(v: &Value) -> Option<(String, String)> {
+    let group = v.get_path(&["roleRef", "apiGroup"])?.as_str()?.to_string();
+    let kind = v.get_path(&["roleRef", "kind"])?.as_str()?.to_string();
+    Some((group, kind))
+}
+
+fn set_scalar(
+    slot: &mut Value,
+    visible: &[&Info],
+    target: &TargetSel,
+    referrer: &Referrer<'_>,
+) -> Result<(), Error> {
+    let Value::String(current) = slot else { return Ok(()) };
+    let chosen = select(current, visible, target, referrer, false)?;
+    if let Some(t) = chosen {
+        if t.name != *current {
+            *current = t.name.clone();
+        }
+    }
+    Ok(())
+}
+
+fn set_mapping(
+    slot: &mut Value,
+    visible: &[&Info],
+    target: &TargetSel,
+    referrer: &Referrer<'_>,
+) -> Result<(), Error> {
+    let Value::Map(m) = slot else { return Ok(()) };
+    let Some(Value::String(old)) = m.get("name") else { return Ok(()) };
+    let old = old.clone();
+    // A namespace in the map narrows the candidates: to those first seen in
+    // it if there are any such objects, else to those now in it.
+    let narrowed: Vec<&Info> = match m.get("namespace") {
+        None => visible.to_vec(),
+        Some(ns) => {
+            let ns = ns.as_str().unwrap_or("");
+            let original: Vec<&Info> =
+                visible.iter().copied().filter(|t| t.original_effective_ns() == Some(ns)).collect();
+            if original.is_empty() {
+                visible.iter().copied().filter(|t| t.effective_ns() == Some(ns)).collect()
+            } else {
+                original
+            }
+        }
+    };
+    let Some(t) = select(&old, &narrowed, target, referrer, true)? else { return Ok(()) };
+    if t.name == old && t.namespace.is_empty() {
+        return Ok(());
+    }
+    m.insert("name".into(), Value::String(t.name.clone()));
+    if !t.namespace.is_empty() {
+        m.insert("namespace".into(), Value::String(t.namespace.clone()));
+    }
+    Ok(())
+}
+
+/// Picks the object a reference `old` means among `candidates`, or none;
+/// several that differ is an error. `with_namespace`: candidates are the same
+/// only if their namespaces are too.
+fn select<'a>(
+    old: &str,
+    candidates: &[&'a Info],
+    target: &TargetSel,
+    referrer: &Referrer<'_>,
+    with_namespace: bool,
+) -> Result<Option<&'a Info>, Error> {
+    let me = referrer.info;
+    let found: Vec<&Info> = candidates
+        .iter()
+        .copied()
+        .filter(|t| t.prev.iter().any(|(_, n)| n == old))
+        .filter(|t| target.selects(&t.gvk))
+        .filter(|t| {
+            referrer.role_ref.as_ref().is_none_or(|(group, kind)| {
+                t.gvk.kind == *kind && (group.is_empty() || t.gvk.group == *group)
+            })
+        })
+        .filter(|t| {
+            me.cluster
+                || t.cluster
+                || t.gvk.kind == "ServiceAccount"
+                || t.effective_ns() == me.effective_ns()
         })
         .collect();
-    for r in resources.iter_mut() {
-        let gvk = r.gvk();
-        let ns = r.namespace().to_string();
-        let cluster = gvk.is_cluster_scoped();
-        for (kind, spec) in extra.iter().filter(|(_, s)| s.matches(&gvk)) {
-            let new_name = |current: &str| {
-                renamed
-                    .iter()
-                    .find(|(k, tns, old, _)| {
-                        k == kind
-                            && old.iter().any(|o| o == current)
-                            && (cluster || same_namespace(tns, &ns))
-                    })
-                    .map(|(_, _, _, new)| new.clone())
-            };
-            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
-                let field = match slot {
-                    Value::Map(m) => m.get_mut("name"),
-                    other => Some(other),
-                };
-                if let Some(Value::String(current)) = field {
-                    if let Some(new) = new_name(current) {
-                        *current = new;
-                    }
-                }
+    if found.len() == 1 {
+        return Ok(Some(found[0]));
+    }
+    let same: Vec<&Info> = found.into_iter().filter(|t| t.affixes == me.affixes).collect();
+    match same.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        [first, rest @ ..] => {
+            let identical = rest.iter().all(|t| {
+                t.name == first.name && (!with_namespace || t.namespace == first.namespace)
             });
+            if identical {
+                return Ok(Some(first));
+            }
+            let mut names: Vec<String> = same
+                .iter()
+                .map(|t| {
+                    if t.namespace.is_empty() {
+                        t.name.clone()
+                    } else {
+                        format!("{}/{}", t.namespace, t.name)
+                    }
+                })
+                .collect();
+            names.sort();
+            Err(Error::Invalid {
+                file: String::new(),
+                message: format!(
+                    "found multiple possible referrals for {} {old:?}: {}",
+                    target.kind,
+                    names.join(", ")
+                ),
+            })
         }
     }
 }

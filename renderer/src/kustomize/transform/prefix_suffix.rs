@@ -1,11 +1,27 @@
 //! `namePrefix:` and `nameSuffix:`.
 
+use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::UserFieldSpec;
 use crate::resource::Resource;
+use crate::value::Value;
+
+/// Fields besides `metadata.name` that `configurations` name: prefix fields
+/// and suffix fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExtraFields<'a> {
+    /// `namePrefix` field specs.
+    pub prefix: &'a [UserFieldSpec],
+    /// `nameSuffix` field specs.
+    pub suffix: &'a [UserFieldSpec],
+    /// A plugin config's own field specs: only objects that one with path
+    /// `metadata/name` selects are renamed (`None`: every object).
+    pub names: Option<&'a [UserFieldSpec]>,
+}
 
 /// Adds a prefix and a suffix to every name, except the kinds kustomize
 /// leaves alone: CustomResourceDefinitions, APIServices and Namespaces, whose
 /// names are fixed by the API.
-pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str) {
+pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: ExtraFields<'_>) {
     if prefix.is_empty() && suffix.is_empty() {
         return;
     }
@@ -17,10 +33,25 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str) {
                 | ("apiregistration.k8s.io", "APIService")
                 | ("", "Namespace")
         );
-        if skip {
+        let selected = extra
+            .names
+            .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
+        if skip || !selected {
             continue;
         }
         let name = format!("{prefix}{}{suffix}", r.name());
         r.set_name(name);
+        for (specs, add) in [(extra.prefix, (prefix, "")), (extra.suffix, ("", suffix))] {
+            if add == ("", "") {
+                continue;
+            }
+            for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
+                fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
+                    if let Value::String(v) = slot {
+                        *v = format!("{}{v}{}", add.0, add.1);
+                    }
+                });
+            }
+        }
     }
 }

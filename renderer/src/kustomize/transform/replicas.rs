@@ -1,13 +1,32 @@
 //! `replicas:`: sets the replica count of named workloads.
 
 use crate::kustomize::fieldspec::{self, REPLICAS};
-use crate::kustomize::kustomization::Replica;
+use crate::kustomize::kustomization::{Replica, UserFieldSpec};
 use crate::resource::Resource;
 use crate::value::Value;
 
-/// Sets `spec.replicas` on workloads whose current or earlier name matches;
-/// a name that matches no workload is an error, as in kustomize.
-pub fn apply(resources: &mut [Resource], replicas: &[Replica]) -> Result<(), String> {
+/// Sets the replica count on objects whose current or earlier name matches,
+/// at the built-in places or at `fields` (a ReplicaCountTransformer's own
+/// field specs); a name that matches no object of those kinds is an error,
+/// as in kustomize.
+pub fn apply(
+    resources: &mut [Resource],
+    replicas: &[Replica],
+    fields: Option<&[UserFieldSpec]>,
+) -> Result<(), String> {
+    let specs: Vec<UserFieldSpec> = match fields {
+        Some(f) => f.to_vec(),
+        None => REPLICAS
+            .iter()
+            .map(|s| UserFieldSpec {
+                group: s.group.map(str::to_string),
+                version: None,
+                kind: s.kind.map(str::to_string),
+                path: s.path.to_string(),
+                create: s.create,
+            })
+            .collect(),
+    };
     for rep in replicas {
         let mut matched = false;
         for r in resources.iter_mut() {
@@ -18,17 +37,19 @@ pub fn apply(resources: &mut [Resource], replicas: &[Replica]) -> Result<(), Str
                 continue;
             }
             let gvk = r.gvk();
-            for spec in REPLICAS.iter().filter(|s| s.matches(&gvk)) {
+            for spec in specs.iter().filter(|s| s.matches(&gvk)) {
                 matched = true;
-                fieldspec::visit_mut(&mut r.value, spec.path, spec.create, &mut |slot| {
+                fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
                     *slot = Value::Int(rep.count)
                 });
             }
         }
         if !matched {
+            let kinds: Vec<&str> = specs.iter().filter_map(|s| s.kind.as_deref()).collect();
             return Err(format!(
-                "replicas: resource with name {:?} does not match a config with the following kinds: Deployment, StatefulSet, ReplicaSet, ReplicationController",
-                rep.name
+                "replicas: resource with name {:?} does not match a config with the following kinds: {}",
+                rep.name,
+                kinds.join(", ")
             ));
         }
     }

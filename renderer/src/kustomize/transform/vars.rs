@@ -125,7 +125,7 @@ fn same_ns(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Where `$(VAR)` is expanded.
+/// Where `$(VAR)` is expanded: kustomize's built-in `varReference` table.
 fn var_reference_specs() -> Vec<FieldSpec> {
     const POD_SPECS: &[(&str, &str)] = &[
         ("Pod", "spec"),
@@ -134,41 +134,38 @@ fn var_reference_specs() -> Vec<FieldSpec> {
         ("DaemonSet", "spec/template/spec"),
         ("StatefulSet", "spec/template/spec"),
         ("Job", "spec/template/spec"),
-        ("ReplicationController", "spec/template/spec"),
         ("CronJob", "spec/jobTemplate/spec/template/spec"),
     ];
     const IN_CONTAINER: &[&str] = &["args", "command", "env/value", "volumeMounts/mountPath"];
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let spec = |kind: Option<&'static str>, path: &'static str| FieldSpec {
+        group: None,
+        kind,
+        path,
+        create: false,
+    };
     let mut out = vec![
-        FieldSpec { group: None, kind: None, path: "metadata/annotations", create: false },
-        FieldSpec { group: None, kind: None, path: "metadata/labels", create: false },
-        FieldSpec { group: None, kind: Some("Ingress"), path: "spec/rules/host", create: false },
-        FieldSpec { group: None, kind: Some("Ingress"), path: "spec/tls/hosts", create: false },
-        FieldSpec {
-            group: None,
-            kind: Some("Ingress"),
-            path: "spec/tls/secretName",
-            create: false,
-        },
+        spec(None, "metadata/annotations"),
+        spec(None, "metadata/labels"),
+        spec(Some("Ingress"), "spec/rules/host"),
+        spec(Some("Ingress"), "spec/tls/hosts"),
+        spec(Some("Ingress"), "spec/tls/secretName"),
+        spec(Some("Service"), "spec/ports/port"),
+        spec(Some("Service"), "spec/ports/targetPort"),
+        spec(Some("StatefulSet"), "spec/volumeClaimTemplates/spec/nfs/server"),
+        spec(Some("PersistentVolume"), "spec/nfs/server"),
+        // kubectl kustomize v5.5 also expands these two Deployment fields and
+        // no NFS server of a CronJob (measured; its table differs from the docs).
+        spec(Some("Deployment"), "spec/template/metadata/annotations"),
     ];
-    for (kind, spec) in POD_SPECS {
-        if let Some(template) = spec.strip_suffix("/spec").filter(|_| *kind != "Pod") {
-            out.push(FieldSpec {
-                group: None,
-                kind: Some(kind),
-                path: leak(format!("{template}/metadata/annotations")),
-                create: false,
-            });
-        }
+    for (kind, pod) in POD_SPECS {
         for list in ["containers", "initContainers"] {
             for field in IN_CONTAINER {
-                out.push(FieldSpec {
-                    group: None,
-                    kind: Some(kind),
-                    path: leak(format!("{spec}/{list}/{field}")),
-                    create: false,
-                });
+                out.push(spec(Some(kind), leak(format!("{pod}/{list}/{field}"))));
             }
+        }
+        if !matches!(*kind, "StatefulSet" | "CronJob") {
+            out.push(spec(Some(kind), leak(format!("{pod}/volumes/nfs/server"))));
         }
     }
     out

@@ -1,0 +1,5 @@
+#!/bin/sh
+echo "hello"
+
+
+exit 0
