@@ -319,9 +319,10 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
                 }
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "lease request failed"),
             }
-            set_leading(&elector, &leading_tx, &cycle_stop, &interrupt);
+            set_leading(&elector, &metrics, &leading_tx, &cycle_stop, &interrupt);
             let lead = Lead {
                 elector,
+                metrics: Arc::clone(&metrics),
                 leading: leading_tx,
                 cycle_stop: Arc::clone(&cycle_stop),
                 interrupt: Arc::clone(&interrupt),
@@ -472,6 +473,7 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
 /// The lease of a replica among several: renewed every retry period until the watcher stops.
 struct Lead {
     elector: Elector,
+    metrics: Arc<Metrics>,
     leading: watch::Sender<bool>,
     cycle_stop: Arc<AtomicBool>,
     interrupt: Arc<AtomicBool>,
@@ -493,7 +495,13 @@ impl Lead {
                 Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "lease request failed"),
                 Err(_) => tracing::warn!("lease request timed out"),
             }
-            set_leading(&self.elector, &self.leading, &self.cycle_stop, &self.interrupt);
+            set_leading(
+                &self.elector,
+                &self.metrics,
+                &self.leading,
+                &self.cycle_stop,
+                &self.interrupt,
+            );
         }
         self.cycle_stop.store(true, Ordering::SeqCst);
         self.leading.send_replace(false);
@@ -512,6 +520,7 @@ impl Lead {
 /// Publishes whether this replica leads; a replica that does not lead abandons its cycle before it pushes.
 fn set_leading(
     elector: &Elector,
+    metrics: &Metrics,
     leading: &watch::Sender<bool>,
     cycle_stop: &AtomicBool,
     interrupt: &AtomicBool,
@@ -526,6 +535,7 @@ fn set_leading(
         }
     }
     cycle_stop.store(!now || interrupt.load(Ordering::SeqCst), Ordering::SeqCst);
+    metrics.set_leading(now);
     leading.send_replace(now);
 }
 

@@ -114,6 +114,9 @@ async fn gitlab(State(hooks): State<Arc<Hooks>>, headers: HeaderMap) -> Response
 async fn readyz(State(hooks): State<Arc<Hooks>>) -> Response {
     if hooks.metrics.ready() {
         (StatusCode::OK, "ready\n").into_response()
+    } else if hooks.metrics.following() {
+        (StatusCode::SERVICE_UNAVAILABLE, "following: another replica holds the lease\n")
+            .into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "no successful cycle yet\n").into_response()
     }

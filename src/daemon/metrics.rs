@@ -65,6 +65,7 @@ struct State {
     target_tip: Option<String>,
     last_error: Option<String>,
     ready: bool,
+    following: bool,
 }
 
 /// Shared between the cycle (writer) and the HTTP handlers (readers).
@@ -165,9 +166,22 @@ impl Metrics {
         self.with(|s| s.target_tip = tip);
     }
 
-    /// Whether a cycle has succeeded since startup.
+    /// Whether this replica serves: a cycle has succeeded since startup and
+    /// no other replica holds the lease. A follower is not ready, so a
+    /// Service sends webhooks and Flux events only to the leader, which
+    /// acts on them.
     pub fn ready(&self) -> bool {
-        self.with(|s| s.ready)
+        self.with(|s| s.ready && !s.following)
+    }
+
+    /// Records whether this replica leads (always, without a lease).
+    pub fn set_leading(&self, leading: bool) {
+        self.with(|s| s.following = !leading);
+    }
+
+    /// Whether another replica holds the lease.
+    pub fn following(&self) -> bool {
+        self.with(|s| s.following)
     }
 
     /// The status of one branch.
@@ -298,6 +312,20 @@ fn escape_label(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replica behind a lease serves (is ready) only while it leads, so a
+    /// Service routes webhooks and Flux events to the leader alone.
+    #[test]
+    fn only_a_leader_that_has_cycled_is_ready() {
+        let m = Metrics::default();
+        assert!(!m.ready(), "no cycle yet");
+        m.cycle(0.1, None);
+        assert!(m.ready());
+        m.set_leading(false);
+        assert!(!m.ready() && m.following());
+        m.set_leading(true);
+        assert!(m.ready() && !m.following());
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative() {
