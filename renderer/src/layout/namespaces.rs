@@ -17,6 +17,11 @@ use rayon::prelude::*;
 
 /// The top directory of the layout.
 pub const ROOT: &str = "namespaces";
+/// The source of the entries a folder's build passed over: they travel
+/// through the unit cache inside the build's result, so a build answered
+/// from the cache reports them as a fresh one does.
+const SKIPPED: &str = "\0kiln-skipped";
+
 /// A file whose presence in a namespace folder leaves the folder out.
 pub const SKIP_MARKER: &str = ".kiln-skip";
 
@@ -31,7 +36,7 @@ pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> 
     render_cluster_with(tree, cluster, &crate::cache::NoCache)
 }
 
-/// [`render_cluster`], each folder's kustomize build handed to `cache`.
+/// [`render_cluster`], each folder's build (kustomize or plain files) handed to `cache`.
 pub fn render_cluster_with(
     tree: &dyn Tree,
     cluster: &str,
@@ -80,8 +85,24 @@ fn render_namespace(
         cache
             .build(&key, tree, &|tree| build_dir(tree, folder).map_err(|e| Error::build(&at, e)))?
     } else {
-        let mut objects = Vec::new();
-        collect(tree, &at, folder, &mut objects, skipped)?;
+        // The key's spec differs from a kustomize build's, so adding or
+        // removing a kustomization never reuses the other kind of build.
+        let spec = format!("{folder}\0folder");
+        let key = crate::cache::UnitKey {
+            cluster,
+            unit: ns,
+            step: crate::cache::Step::Kustomize,
+            spec: spec.as_bytes(),
+        };
+        let built = cache.build(&key, tree, &|tree| {
+            let (mut objects, mut passed) = (Vec::new(), Vec::new());
+            collect(tree, &at, folder, &mut objects, &mut passed)?;
+            objects.extend(passed.into_iter().map(|m| Resource::new(Value::String(m), SKIPPED)));
+            Ok(objects)
+        })?;
+        let (marks, objects): (Vec<Resource>, Vec<Resource>) =
+            built.into_iter().partition(|r| r.source == SKIPPED);
+        skipped.extend(marks.into_iter().filter_map(|r| r.value.as_str().map(String::from)));
         objects
     };
     let mut has_namespace = false;
@@ -162,6 +183,57 @@ fn collect(
 mod tests {
     use super::*;
     use crate::tree::MemTree;
+
+    /// A cache that answers every key it has seen from memory.
+    #[derive(Default)]
+    struct Memo {
+        builds: std::sync::Mutex<Vec<(String, Vec<Resource>)>>,
+        ran: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::cache::UnitCache for Memo {
+        fn build(
+            &self,
+            key: &crate::cache::UnitKey<'_>,
+            tree: &dyn Tree,
+            build: &crate::cache::Build<'_>,
+        ) -> Result<Vec<Resource>, Error> {
+            let name = format!("{}/{}/{:?}", key.cluster, key.unit, key.spec);
+            if let Some((_, r)) = self.builds.lock().unwrap().iter().find(|(n, _)| *n == name) {
+                return Ok(r.clone());
+            }
+            self.ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let out = build(tree)?;
+            self.builds.lock().unwrap().push((name, out.clone()));
+            Ok(out)
+        }
+    }
+
+    /// Folders without a kustomization go through the unit cache too, and a
+    /// build answered from it reports the same passed-over files.
+    #[test]
+    fn plain_folders_are_cached_with_what_they_skip() {
+        let mut tree = MemTree::new();
+        tree.insert(
+            "namespaces/live/a/rbac.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n",
+        );
+        tree.insert("namespaces/live/a/README.md", "notes\n");
+        tree.insert("namespaces/live/b/kustomization.yaml", "resources: [q.yaml]\n");
+        tree.insert(
+            "namespaces/live/b/q.yaml",
+            "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
+        );
+        let memo = Memo::default();
+        let first = render_cluster_with(&tree, "live", &memo).unwrap();
+        assert_eq!(memo.ran.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let again = render_cluster_with(&tree, "live", &memo).unwrap();
+        assert_eq!(memo.ran.load(std::sync::atomic::Ordering::SeqCst), 2, "nothing rebuilt");
+        assert_eq!(ids(&first), ids(&again));
+        assert_eq!(first.skipped, again.skipped);
+        assert!(again.skipped.iter().any(|s| s.contains("README.md")), "{:?}", again.skipped);
+        assert_eq!(ids(&again), ids(&render_cluster(&tree, "live").unwrap()));
+    }
 
     fn ids(c: &Cluster) -> Vec<(String, Vec<String>)> {
         c.units
