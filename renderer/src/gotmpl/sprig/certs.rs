@@ -19,6 +19,9 @@ pub(super) fn register(f: &mut Funcs) {
         "genPrivateKey",
         Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
             "rsa" => Ok(Value::from(new_key()?.1)),
+            "ecdsa" => Ok(Value::from(ecdsa_key()?)),
+            "ed25519" => Ok(Value::from(ed25519_key()?)),
+            "dsa" => Err("genPrivateKey: DSA keys are not supported by kiln".to_string()),
             other => Ok(Value::from(format!("Unknown type {other}"))),
         })
         .params(&[Param::String], None),
@@ -150,6 +153,26 @@ fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
     let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(|e| e.to_string())?;
     let pem = key.to_pkcs1_pem(LineEnding::LF).map_err(|e| e.to_string())?;
     Ok((key, pem.to_string()))
+}
+
+/// A fresh ECDSA P-256 key as Sprig prints it: SEC1 (RFC 5915) DER under
+/// `EC PRIVATE KEY`, as Go's `x509.MarshalECPrivateKey` makes it.
+fn ecdsa_key() -> Result<String, String> {
+    use aws_lc_rs::encoding::{AsDer, EcPrivateKeyRfc5915Der};
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    let failed = |_| "genPrivateKey: ECDSA key generation failed".to_string();
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).map_err(failed)?;
+    let der: EcPrivateKeyRfc5915Der<'_> = pair.private_key().as_der().map_err(failed)?;
+    Ok(pem("EC PRIVATE KEY", der.as_ref()))
+}
+
+/// A fresh Ed25519 key as Sprig prints it: PKCS#8 v1 DER under `PRIVATE
+/// KEY`, as Go's `x509.MarshalPKCS8PrivateKey` makes it.
+fn ed25519_key() -> Result<String, String> {
+    let failed = |_| "genPrivateKey: Ed25519 key generation failed".to_string();
+    let pair = aws_lc_rs::signature::Ed25519KeyPair::generate().map_err(failed)?;
+    let der = pair.to_pkcs8v1().map_err(failed)?;
+    Ok(pem("PRIVATE KEY", der.as_ref()))
 }
 
 /// The key and common name of a CA made by genCA (`.Key` PEM, `.Cert` PEM).
