@@ -107,3 +107,33 @@ impl UnitCache for NoCache {
         build(tree)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A cache that answers every key it has seen from memory.
+    #[derive(Default)]
+    pub(crate) struct Memo {
+        builds: std::sync::Mutex<Vec<(String, Vec<Resource>)>>,
+        pub(crate) ran: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::cache::UnitCache for Memo {
+        fn build(
+            &self,
+            key: &crate::cache::UnitKey<'_>,
+            tree: &dyn Tree,
+            build: &crate::cache::Build<'_>,
+        ) -> Result<Vec<Resource>, Error> {
+            let name = format!("{}/{}/{:?}", key.cluster, key.unit, key.spec);
+            if let Some((_, r)) = self.builds.lock().unwrap().iter().find(|(n, _)| *n == name) {
+                return Ok(r.clone());
+            }
+            self.ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let out = build(tree)?;
+            self.builds.lock().unwrap().push((name, out.clone()));
+            Ok(out)
+        }
+    }
+}

@@ -118,7 +118,9 @@ pub fn render_with(
             Layout::FluxV2 => layout::flux::render_cluster_with(&charts, name, cache),
             Layout::FluxV1 => layout::flux_v1::render_environment_with(&charts, name, cache),
             Layout::Namespaces => layout::namespaces::render_cluster_with(tree, name, cache),
-            Layout::Environments => layout::environments::render_environment(tree, name),
+            Layout::Environments => {
+                layout::environments::render_environment_with(tree, name, cache)
+            }
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })
         .collect::<Vec<_>>()

@@ -182,39 +182,30 @@ fn unit_files(tree: &dyn Tree, at: &Location) -> Result<Vec<(String, Vec<String>
 
 /// Renders one environment.
 pub fn render_environment(tree: &dyn Tree, name: &str) -> Result<Cluster, Error> {
+    render_environment_with(tree, name, &crate::cache::NoCache)
+}
+
+/// [`render_environment`], each unit's render handed to `cache`: the key
+/// holds the environment's variables and the unit's file list, the files
+/// themselves are read from the tree the cache gives.
+pub fn render_environment_with(
+    tree: &dyn Tree,
+    name: &str,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<Cluster, Error> {
     let env = read_environment(tree, name)?;
     let at = Location::new(name, "", MANIFESTS);
     let mut cluster = Cluster::new(name);
     for (unit_name, files) in unit_files(tree, &at)? {
         let at = Location::new(name, &unit_name, "");
-        let mut objects: Vec<Resource> = Vec::new();
-        for file in &files {
-            if !file.ends_with(TEMPLATE_SUFFIX) {
-                objects.extend(read_objects(tree, &at, std::slice::from_ref(file))?);
-                continue;
-            }
-            let fat = at.with_file(file);
-            let source = tree::read_text(tree, file).map_err(|e| Error::read(&fat, e))?;
-            let text = render_template(&env, &fat, file, &source)?;
-            let docs = yaml::parse_documents(&text, file).map_err(|e| Error::Template {
-                at: fat.clone(),
-                message: env.mask(&format!("rendered template is not valid YAML: {e}")),
-            })?;
-            for (i, doc) in docs.into_iter().enumerate() {
-                if doc.is_null() {
-                    continue;
-                }
-                if !super::is_object(&doc) || super::str_at(&doc, &["metadata", "name"]).is_empty()
-                {
-                    return Err(fat.invalid(format!(
-                        "rendered document {} is not a Kubernetes object: expected apiVersion, kind and metadata.name",
-                        i + 1
-                    )));
-                }
-                objects.push(Resource::new(doc, file.clone()));
-            }
-        }
-        order::legacy_sort(&mut objects);
+        let spec = format!("{}\0{:?}\0{}", env.file, env.vars, files.join("\0"));
+        let key = crate::cache::UnitKey {
+            cluster: name,
+            unit: &unit_name,
+            step: crate::cache::Step::Kustomize,
+            spec: spec.as_bytes(),
+        };
+        let objects = cache.build(&key, tree, &|tree| render_unit(tree, &env, &at, &files))?;
         let mut unit = Unit::new(&unit_name, &format!("{MANIFESTS}/{unit_name}"), &env.file);
         if unit_name == MANIFESTS {
             unit.path = MANIFESTS.to_string();
@@ -223,6 +214,44 @@ pub fn render_environment(tree: &dyn Tree, name: &str) -> Result<Cluster, Error>
         cluster.units.push(unit);
     }
     Ok(cluster)
+}
+
+/// One unit's objects: its plain files as they are, its templates rendered
+/// with the environment's variables.
+fn render_unit(
+    tree: &dyn Tree,
+    env: &Environment,
+    at: &Location,
+    files: &[String],
+) -> Result<Vec<Resource>, Error> {
+    let mut objects: Vec<Resource> = Vec::new();
+    for file in files {
+        if !file.ends_with(TEMPLATE_SUFFIX) {
+            objects.extend(read_objects(tree, at, std::slice::from_ref(file))?);
+            continue;
+        }
+        let fat = at.with_file(file);
+        let source = tree::read_text(tree, file).map_err(|e| Error::read(&fat, e))?;
+        let text = render_template(env, &fat, file, &source)?;
+        let docs = yaml::parse_documents(&text, file).map_err(|e| Error::Template {
+            at: fat.clone(),
+            message: env.mask(&format!("rendered template is not valid YAML: {e}")),
+        })?;
+        for (i, doc) in docs.into_iter().enumerate() {
+            if doc.is_null() {
+                continue;
+            }
+            if !super::is_object(&doc) || super::str_at(&doc, &["metadata", "name"]).is_empty() {
+                return Err(fat.invalid(format!(
+                    "rendered document {} is not a Kubernetes object: expected apiVersion, kind and metadata.name",
+                    i + 1
+                )));
+            }
+            objects.push(Resource::new(doc, file.clone()));
+        }
+    }
+    order::legacy_sort(&mut objects);
+    Ok(objects)
 }
 
 #[cfg(test)]
@@ -243,6 +272,31 @@ mod tests {
         t.insert("manifests/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n");
         t.insert("manifests/README.md", "not a manifest\n");
         t
+    }
+
+    /// Each unit of an environment goes through the unit cache: the same
+    /// variables and files reuse the build; a changed variable rebuilds.
+    #[test]
+    fn units_are_cached_by_variables_and_files() {
+        use std::sync::atomic::Ordering;
+        let memo = crate::cache::tests::Memo::default();
+        let mut tree = repo();
+        let first = render_environment_with(&tree, "dev", &memo).unwrap();
+        assert_eq!(memo.ran.load(Ordering::SeqCst), 2);
+        let again = render_environment_with(&tree, "dev", &memo).unwrap();
+        assert_eq!(memo.ran.load(Ordering::SeqCst), 2, "nothing rebuilt");
+        let ids = |c: &Cluster| -> Vec<String> {
+            c.units.iter().flat_map(|u| u.objects.iter().map(|r| r.id().to_string())).collect()
+        };
+        assert_eq!(ids(&first), ids(&again));
+        tree.insert(
+            "environments/dev.yaml",
+            "replicas: 2\nhost: dev.example.com\nsecrets:\n  token: s3cr3t-t0ken\n",
+        );
+        let changed = render_environment_with(&tree, "dev", &memo).unwrap();
+        assert_eq!(memo.ran.load(Ordering::SeqCst), 4, "new variables rebuild every unit");
+        assert_eq!(ids(&changed), ids(&render_environment(&tree, "dev").unwrap()));
+        assert_eq!(ids(&changed).len(), ids(&first).len() + 1);
     }
 
     #[test]

@@ -184,31 +184,6 @@ mod tests {
     use super::*;
     use crate::tree::MemTree;
 
-    /// A cache that answers every key it has seen from memory.
-    #[derive(Default)]
-    struct Memo {
-        builds: std::sync::Mutex<Vec<(String, Vec<Resource>)>>,
-        ran: std::sync::atomic::AtomicUsize,
-    }
-
-    impl crate::cache::UnitCache for Memo {
-        fn build(
-            &self,
-            key: &crate::cache::UnitKey<'_>,
-            tree: &dyn Tree,
-            build: &crate::cache::Build<'_>,
-        ) -> Result<Vec<Resource>, Error> {
-            let name = format!("{}/{}/{:?}", key.cluster, key.unit, key.spec);
-            if let Some((_, r)) = self.builds.lock().unwrap().iter().find(|(n, _)| *n == name) {
-                return Ok(r.clone());
-            }
-            self.ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let out = build(tree)?;
-            self.builds.lock().unwrap().push((name, out.clone()));
-            Ok(out)
-        }
-    }
-
     /// Folders without a kustomization go through the unit cache too, and a
     /// build answered from it reports the same passed-over files.
     #[test]
@@ -224,7 +199,7 @@ mod tests {
             "namespaces/live/b/q.yaml",
             "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
         );
-        let memo = Memo::default();
+        let memo = crate::cache::tests::Memo::default();
         let first = render_cluster_with(&tree, "live", &memo).unwrap();
         assert_eq!(memo.ran.load(std::sync::atomic::Ordering::SeqCst), 2);
         let again = render_cluster_with(&tree, "live", &memo).unwrap();
