@@ -134,6 +134,49 @@ fn walk(dir: &Path) -> Vec<String> {
     out
 }
 
+/// `kubectl kustomize`'s Helm flags work on `kiln render` too:
+/// `--enable-helm` and `--helm-command` are accepted (kiln renders charts
+/// itself), and `--helm-kube-version`/`--helm-api-versions` stand in for a
+/// `helmCharts` entry's unset `kubeVersion`/`apiVersions` while the entry's
+/// own setting wins. The expected values are what `kubectl kustomize
+/// --enable-helm` printed for these inputs with real Helm behind it.
+#[test]
+fn render_takes_kubectls_helm_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("charts/c");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(chart.join("values.yaml"), "").unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kv\ndata:\n  v: \"{{ .Capabilities.KubeVersion.Version }}\"\n  a: \"{{ .Capabilities.APIVersions.Has \"x.example.com/v1\" }}\"\n",
+    )
+    .unwrap();
+    let flags = [
+        "--enable-helm",
+        "--helm-command",
+        "helm",
+        "--helm-kube-version",
+        "1.25.0",
+        "--helm-api-versions",
+        "x.example.com/v1,y.example.com/v1",
+    ];
+    let cases = [
+        ("", "v: v1.25.0", "a: \"true\""),
+        ("  kubeVersion: 1.27.0\n", "v: v1.27.0", "a: \"true\""),
+    ];
+    for (extra, version, api) in cases {
+        let text = format!("helmCharts:\n- name: c\n  releaseName: r\n{extra}");
+        std::fs::write(dir.path().join("kustomization.yaml"), text).unwrap();
+        let mut args = vec!["render", "."];
+        args.extend(flags);
+        let out = kiln(dir.path(), &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(version) && text.contains(api), "{extra:?}: {text}");
+    }
+}
+
 #[test]
 fn render_errors_name_the_file_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();

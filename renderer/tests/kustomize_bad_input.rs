@@ -146,7 +146,8 @@ fn load_restrictor_none_reads_outside_the_kustomization_directory() {
     let mut t = MemTree::new();
     t.insert("overlay/kustomization.yaml", "resources:\n- ../cm.yaml\n");
     t.insert("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
-    let options = Options { load_restrictor: kustomize::LoadRestrictor::None };
+    let options =
+        Options { load_restrictor: kustomize::LoadRestrictor::None, ..Default::default() };
     let out = kustomize::build(&t, "overlay", &options).expect("builds without the restriction");
     assert_eq!(out.len(), 1);
     // Still confined to the tree.

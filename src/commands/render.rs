@@ -27,6 +27,20 @@ pub struct RenderArgs {
     /// kustomize's --load-restrictor: LoadRestrictionsRootOnly or LoadRestrictionsNone.
     #[arg(long, default_value = "LoadRestrictionsRootOnly")]
     pub load_restrictor: String,
+    /// Accepted for `kubectl kustomize` compatibility: kiln always renders
+    /// `helmCharts`, with its own Helm engine.
+    #[arg(long)]
+    pub enable_helm: bool,
+    /// Accepted for `kubectl kustomize` compatibility and unused: kiln runs no helm binary.
+    #[arg(long, value_name = "COMMAND")]
+    pub helm_command: Option<String>,
+    /// The Kubernetes version for `helmCharts` entries that set no `kubeVersion`.
+    #[arg(long, value_name = "VERSION")]
+    pub helm_kube_version: Option<String>,
+    /// API versions for `helmCharts` entries that set no `apiVersions`
+    /// (repeatable, or comma-separated).
+    #[arg(long, value_name = "API_VERSION", value_delimiter = ',')]
+    pub helm_api_versions: Vec<String>,
 }
 
 /// Runs `kiln render`.
@@ -48,7 +62,11 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         let abs = path.canonicalize().with_context(|| format!("reading {}", path.display()))?;
         let tree = DirTree::new("/").context("opening the filesystem root")?;
         let dir = abs.to_string_lossy().trim_start_matches('/').to_string();
-        let options = kustomize::Options { load_restrictor: restrictor };
+        let options = kustomize::Options {
+            load_restrictor: restrictor,
+            helm_kube_version: args.helm_kube_version.clone(),
+            helm_api_versions: args.helm_api_versions.clone(),
+        };
         let objects = kustomize::build(&tree, &dir, &options)
             .map_err(|e| anyhow::anyhow!(e))
             .with_context(|| format!("building {}", path.display()))?;

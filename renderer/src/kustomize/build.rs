@@ -460,8 +460,15 @@ impl Builder<'_> {
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
         for chart in &k.helm_charts {
             let read = |rel: &str, what: &str| self.read_file(k, dir, rel, what);
-            let objects =
-                helm_charts::inflate(self.tree, dir, &k.file, chart, &k.helm_globals, &read)?;
+            let objects = helm_charts::inflate(
+                self.tree,
+                dir,
+                &k.file,
+                chart,
+                &k.helm_globals,
+                self.options,
+                &read,
+            )?;
             add_all(acc, objects, &k.file)?;
         }
         Ok(())

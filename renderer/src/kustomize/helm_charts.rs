@@ -28,6 +28,7 @@ pub(super) fn inflate(
     file: &str,
     chart: &HelmChart,
     globals: &HelmGlobals,
+    options: &super::Options,
     read: &ReadFile<'_>,
 ) -> Result<Vec<Resource>, Error> {
     let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
@@ -83,8 +84,14 @@ pub(super) fn inflate(
         release,
         namespace: chart.namespace.clone().unwrap_or_else(|| "default".to_string()),
         values,
-        kube_version: chart.kube_version.clone(),
-        api_versions: chart.api_versions.clone(),
+        // The command line's `--helm-kube-version` and `--helm-api-versions`
+        // stand in for what a chart entry leaves unset.
+        kube_version: chart.kube_version.clone().or_else(|| options.helm_kube_version.clone()),
+        api_versions: if chart.api_versions.is_empty() {
+            options.helm_api_versions.clone()
+        } else {
+            chart.api_versions.clone()
+        },
         include_crds: chart.include_crds,
         skip_tests: chart.skip_tests,
     };

@@ -34,6 +34,12 @@ pub enum LoadRestrictor {
 pub struct Options {
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
+    /// `--helm-kube-version`: the Kubernetes version of `helmCharts` entries
+    /// that set no `kubeVersion`.
+    pub helm_kube_version: Option<String>,
+    /// `--helm-api-versions`: the API versions of `helmCharts` entries that
+    /// set no `apiVersions`.
+    pub helm_api_versions: Vec<String>,
 }
 
 /// A build that failed.

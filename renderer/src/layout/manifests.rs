@@ -45,7 +45,10 @@ pub fn build_with(
     let mut top = MemTree::new();
     top.insert(file, yaml::to_string(kustomization));
     let overlay = Overlay { top: &top, base: tree };
-    let options = kustomize::Options { load_restrictor: kustomize::LoadRestrictor::None };
+    let options = kustomize::Options {
+        load_restrictor: kustomize::LoadRestrictor::None,
+        ..Default::default()
+    };
     kustomize::build(&overlay, dir, &options)
 }
 

@@ -110,7 +110,8 @@ pub fn build(kustomization: &Value, objects: &[Value]) -> Result<Vec<Value>, kus
     let mut t = MemTree::new();
     t.insert(&format!("{DIR}/helm-output.yaml"), yaml::to_stream(objects.iter()));
     t.insert(&format!("{DIR}/kustomization.yaml"), yaml::to_string(kustomization));
-    let options = kustomize::Options { load_restrictor: LoadRestrictor::None };
+    let options =
+        kustomize::Options { load_restrictor: LoadRestrictor::None, ..Default::default() };
     Ok(kustomize::build(&t, DIR, &options)?.into_iter().map(|r| r.value).collect())
 }
 
