@@ -507,10 +507,23 @@ pub fn render_release_with(
     let key =
         UnitKey { cluster: &at.cluster, unit: &unit, step: Step::Helm, spec: spec.as_bytes() };
     let chart_cache = charts.cache;
-    cache.build(&key, charts.repo, &|tree| {
-        let mut loaded = load_chart(&Charts { repo: tree, cache: chart_cache }, release)?;
-        apply_values_files(&mut loaded, release)?;
-        render_loaded(release, loaded.chart, &options, &shown)
+    // A cache that hands the build the repository itself (no cache at all)
+    // gets the chart loaded above; one that hands it a recording tree gets
+    // the chart loaded again through that tree, so it sees every file read.
+    let repo = charts.repo;
+    let preloaded = std::sync::Mutex::new(Some(loaded.chart));
+    cache.build(&key, repo, &|tree| {
+        let same_tree = std::ptr::addr_eq(tree as *const dyn Tree, repo as *const dyn Tree);
+        let ready = preloaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let chart = match ready.filter(|_| same_tree) {
+            Some(chart) => chart,
+            None => {
+                let mut loaded = load_chart(&Charts { repo: tree, cache: chart_cache }, release)?;
+                apply_values_files(&mut loaded, release)?;
+                loaded.chart
+            }
+        };
+        render_loaded(release, chart, &options, &shown)
     })
 }
 
