@@ -21,13 +21,8 @@ pub struct DiffArgs {
     /// The repository; default: the current directory.
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
-    /// Compare only these clusters (repeatable).
-    #[arg(long = "cluster")]
-    pub clusters: Vec<String>,
-    /// A chart cache directory for charts that are not in the repository:
-    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
-    #[arg(long, value_name = "DIR")]
-    pub chart_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: super::RenderScope,
     /// `text` or `json`.
     #[arg(long, default_value = "text")]
     pub output: String,
@@ -238,11 +233,7 @@ pub fn cmd_diff(args: &DiffArgs) -> Result<bool> {
         anyhow::bail!("--output {:?}: expected text or json", args.output);
     }
     let git = repo::open(&args.repo)?;
-    let options = Options {
-        clusters: args.clusters.clone(),
-        chart_cache: args.chart_cache.clone(),
-        ..Default::default()
-    };
+    let options = args.scope.options();
     let render_rev = |rev: &str| -> Result<BTreeMap<String, Vec<u8>>> {
         let commit = resolve(&git, rev)?;
         let tree = GitTree::at_commit(&git, commit)?;

@@ -13,3 +13,26 @@ pub mod tag;
 pub mod verify;
 pub mod watch;
 pub mod watch_config;
+
+/// What of a repository to render, shared by the commands that render one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RenderScope {
+    /// Render only these clusters (repeatable).
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// A chart cache directory for charts that are not in the repository:
+    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
+    #[arg(long, value_name = "DIR")]
+    pub chart_cache: Option<std::path::PathBuf>,
+}
+
+impl RenderScope {
+    /// The renderer options these flags ask for.
+    pub fn options(&self) -> renderer::Options {
+        renderer::Options {
+            clusters: self.clusters.clone(),
+            chart_cache: self.chart_cache.clone(),
+            ..Default::default()
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `kiln plan`: what kiln finds in a repository, before anything is written.
 
 use anyhow::{Context, Result};
-use renderer::{DirTree, Options, Rendered};
+use renderer::{DirTree, Rendered};
 use std::path::PathBuf;
 
 /// Print the layout of a repository, its clusters (or environments), their
@@ -11,13 +11,8 @@ use std::path::PathBuf;
 pub struct PlanArgs {
     /// The repository root; default: the current directory.
     pub repo: Option<PathBuf>,
-    /// Plan only these clusters (repeatable).
-    #[arg(long = "cluster")]
-    pub clusters: Vec<String>,
-    /// A chart cache directory for charts that are not in the repository:
-    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
-    #[arg(long, value_name = "DIR")]
-    pub chart_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: super::RenderScope,
     /// `text` or `json`.
     #[arg(long, default_value = "text")]
     pub output: String,
@@ -79,11 +74,7 @@ pub fn json(r: &Rendered) -> serde_json::Value {
 pub fn cmd_plan(args: &PlanArgs) -> Result<()> {
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = Options {
-        clusters: args.clusters.clone(),
-        chart_cache: args.chart_cache.clone(),
-        ..Default::default()
-    };
+    let options = args.scope.options();
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("planning {}", path.display()))?;
     match args.output.as_str() {

@@ -17,13 +17,8 @@ pub struct RenderArgs {
     /// Write one file per object under this directory instead of printing a stream.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Render only these clusters (repeatable).
-    #[arg(long = "cluster")]
-    pub clusters: Vec<String>,
-    /// A chart cache directory for charts that are not in the repository:
-    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
-    #[arg(long, value_name = "DIR")]
-    pub chart_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: super::RenderScope,
     /// kustomize's --load-restrictor: LoadRestrictionsRootOnly or LoadRestrictionsNone.
     #[arg(long, default_value = "LoadRestrictionsRootOnly")]
     pub load_restrictor: String,
@@ -78,11 +73,7 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = renderer::Options {
-        clusters: args.clusters.clone(),
-        chart_cache: args.chart_cache.clone(),
-        ..Default::default()
-    };
+    let options = args.scope.options();
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("rendering {}", path.display()))?;
     // What was deliberately left out (Kustomizations of other sources,

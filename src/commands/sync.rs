@@ -30,13 +30,8 @@ pub struct SyncArgs {
     /// Render and commit once, then exit (continuous syncing is `kiln watch`).
     #[arg(long)]
     pub once: bool,
-    /// Render only these clusters (repeatable).
-    #[arg(long = "cluster")]
-    pub clusters: Vec<String>,
-    /// A chart cache directory for charts that are not in the repository:
-    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
-    #[arg(long, value_name = "DIR")]
-    pub chart_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: super::RenderScope,
     /// Commit author name.
     #[arg(long, default_value = "kiln")]
     pub author_name: String,
@@ -75,11 +70,7 @@ pub fn cmd_sync(args: &SyncArgs) -> Result<()> {
         target_dir: &args.target_dir,
         author: &author,
     };
-    let options = renderer::Options {
-        clusters: args.clusters.clone(),
-        chart_cache: args.chart_cache.clone(),
-        ..Default::default()
-    };
+    let options = args.scope.options();
     let outcome = sync_once(
         &cx,
         |tree, source| render_files(tree, &options, source, &args.target_dir),

@@ -72,13 +72,8 @@ pub struct WatchArgs {
     /// The commit message template itself, as `--message-template` holds it.
     #[arg(long)]
     pub message: Option<String>,
-    /// Render only these clusters (repeatable).
-    #[arg(long = "cluster")]
-    pub clusters: Vec<String>,
-    /// A chart cache directory for charts that are not in the repository:
-    /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
-    #[arg(long, value_name = "DIR")]
-    pub chart_cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: super::RenderScope,
     /// Accept a render in which a unit that rendered objects before renders none.
     #[arg(long)]
     pub allow_empty: bool,
@@ -759,11 +754,7 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             push_attempts: args.push_attempts.unwrap_or(5).max(1),
             workdir: args.workdir.clone().unwrap_or_else(|| PathBuf::from(".kiln-watch")),
         },
-        render: renderer::Options {
-            clusters: args.clusters.clone(),
-            chart_cache: args.chart_cache.clone(),
-            ..Default::default()
-        },
+        render: args.scope.options(),
         interval,
         listen: args.listen,
         github_secret: secret(args.github_secret_env.clone())?,

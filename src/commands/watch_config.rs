@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(a.author_email.as_deref(), Some("kiln@acme.example"));
         assert!(a.allow_empty && !a.adopt);
         assert_eq!(a.push_attempts, Some(7));
-        assert_eq!(a.clusters, ["a", "b"]);
+        assert_eq!(a.scope.clusters, ["a", "b"]);
         assert_eq!(a.verify, Some(super::super::watch::VerifyBy::Command));
         assert_eq!(a.check_command.as_deref(), Some("./check.sh"));
         assert_eq!(a.verify_timeout, std::time::Duration::from_secs(300));

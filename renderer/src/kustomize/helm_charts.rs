@@ -15,7 +15,7 @@ use super::kustomization::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMer
 use crate::helm;
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
-use crate::value::{Map, Value};
+use crate::value::Map;
 
 /// Reads a file named by the kustomization, relative to its directory and
 /// within the load restrictions: gives its path and text.
@@ -59,20 +59,7 @@ pub(super) fn inflate(
             chart.values_inline.clone()
         } else {
             let (path, text) = read(&values_rel, "helm values")?;
-            let from_file = values_map(&text, &path)?;
-            match chart.values_merge {
-                _ if chart.values_inline.is_empty() => from_file,
-                ValuesMerge::Override => {
-                    let mut out = from_file;
-                    merge(&mut out, &chart.values_inline, true);
-                    out
-                }
-                ValuesMerge::Merge | ValuesMerge::Replace => {
-                    let mut out = from_file;
-                    merge(&mut out, &chart.values_inline, false);
-                    out
-                }
-            }
+            combine(values_map(&text, &path)?, &chart.values_inline, chart.values_merge)
         };
     for rel in &chart.additional_values_files {
         let (path, text) = read(rel, "additional helm values")?;
@@ -113,17 +100,21 @@ fn values_map(text: &str, path: &str) -> Result<Map, Error> {
         .map_err(|e| Error::Invalid { file: path.to_string(), message: e.to_string() })
 }
 
-/// Deep-merges `src` into `dst`: maps merge key by key; elsewhere `src`
-/// wins when `overwrite`, and only fills keys `dst` lacks otherwise.
-fn merge(dst: &mut Map, src: &Map, overwrite: bool) {
-    for (key, v) in src {
-        match (dst.get_mut(key), v) {
-            (Some(Value::Map(d)), Value::Map(s)) => merge(d, s, overwrite),
-            (Some(slot), _) if overwrite => *slot = v.clone(),
-            (Some(_), _) => {}
-            (None, _) => {
-                dst.insert(key.clone(), v.clone());
-            }
+/// The values file's map combined with `valuesInline`, both merged as Helm
+/// merges values files: inline values win under `override` and only fill
+/// what the file lacks under `merge`.
+fn combine(from_file: Map, inline: &Map, mode: ValuesMerge) -> Map {
+    match mode {
+        _ if inline.is_empty() => from_file,
+        ValuesMerge::Override => {
+            let mut out = from_file;
+            helm::values::merge_maps(&mut out, inline.clone());
+            out
+        }
+        ValuesMerge::Merge | ValuesMerge::Replace => {
+            let mut out = inline.clone();
+            helm::values::merge_maps(&mut out, from_file);
+            out
         }
     }
 }
@@ -183,6 +174,7 @@ fn is_hook(r: &Resource) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
 
     #[test]
     fn release_names_follow_helm() {
@@ -214,11 +206,9 @@ mod tests {
         };
         let file = map("a: 1\nb: {c: 2, d: 3}\nl: [1]\n");
         let inline = map("a: 9\nb: {c: 8, e: 7}\nl: [2]\n");
-        let mut over = file.clone();
-        merge(&mut over, &inline, true);
+        let over = combine(file.clone(), &inline, ValuesMerge::Override);
         assert_eq!(over, map("a: 9\nb: {c: 8, d: 3, e: 7}\nl: [2]\n"));
-        let mut fill = file.clone();
-        merge(&mut fill, &inline, false);
+        let fill = combine(file.clone(), &inline, ValuesMerge::Merge);
         assert_eq!(fill, map("a: 1\nb: {c: 2, d: 3, e: 7}\nl: [1]\n"));
     }
 
