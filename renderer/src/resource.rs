@@ -116,6 +116,12 @@ pub struct Resource {
     pub generator_behavior: Option<String>,
     /// Fields that are one value in kustomize (see [`SharedScalar`]).
     pub shared: Vec<SharedScalar>,
+    /// The source text of some scalars of its file, by path, as
+    /// [`crate::yaml::Document::scalar_texts`] reports them: kustomize keeps
+    /// the YAML text, reads annotations as their text, and its strategic
+    /// merge drops a field written as nothing (after the first strategic
+    /// merge patch, no entry has an empty text).
+    pub scalar_texts: Vec<(Vec<Step>, String)>,
 }
 
 /// One step of a concrete path into an object.
@@ -172,6 +178,7 @@ impl Resource {
             needs_hash: false,
             generator_behavior: None,
             shared: Vec::new(),
+            scalar_texts: Vec::new(),
         };
         r.orig_id = r.id();
         r
@@ -279,6 +286,39 @@ impl Resource {
             self.prev_names.push(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
+    }
+
+    /// Turns the values of `metadata.annotations` that are not strings into
+    /// strings, as kustomize does when it rewrites the annotations at the end
+    /// of a build: the text the file wrote (`1.50`, `~`, nothing), unless a
+    /// later step changed the value, else the value's own text.
+    pub fn stringify_annotations(&mut self) {
+        let texts = &self.scalar_texts;
+        let Some(Value::Map(notes)) = self.value.get_path_mut(&["metadata", "annotations"]) else {
+            return;
+        };
+        for (key, v) in notes.iter_mut() {
+            let text = match v {
+                Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
+                Value::Null => "null".to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+            };
+            let path = [
+                Step::Key("metadata".into()),
+                Step::Key("annotations".into()),
+                Step::Key(key.clone()),
+            ];
+            let written = texts
+                .iter()
+                .find(|(p, _)| p[..] == path[..])
+                .map(|(_, t)| t.as_str())
+                .filter(|t| {
+                    crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
+                });
+            *v = Value::String(written.map_or(text, str::to_string));
+        }
     }
 
     /// `metadata.labels` or `metadata.annotations` as a string map.

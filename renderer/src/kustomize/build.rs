@@ -7,7 +7,7 @@ use super::transform::{
     images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
 };
 use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -39,6 +39,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
+        r.stringify_annotations();
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
         yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
@@ -804,6 +805,16 @@ impl Builder<'_> {
                     r.store_previous_id();
                 }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
+                if !r.scalar_texts.is_empty() {
+                    let empty: Vec<&[Step]> = r
+                        .scalar_texts
+                        .iter()
+                        .filter(|(_, text)| text.is_empty())
+                        .map(|(path, _)| path.as_slice())
+                        .collect();
+                    patch::strategic_merge::drop_empty_nulls(&mut r.value, &empty, &gvk, schema);
+                    r.scalar_texts.retain(|(_, text)| !text.is_empty());
+                }
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
                 } else {
@@ -861,7 +872,8 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
 /// The objects of a YAML stream that came from `path`, expanding `kind: List`.
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
-    for doc in yaml::parse_kustomize_stream(text, path, yaml::Limits::default())? {
+    for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
+        let yaml::Document { value: doc, scalar_texts } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -873,13 +885,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
-                        for item in items {
-                            out.push(check_object(item.clone(), path)?);
+                        for (i, item) in items.iter().enumerate() {
+                            let mut r = check_object(item.clone(), path)?;
+                            r.scalar_texts = scalar_texts_under(&scalar_texts, i);
+                            out.push(r);
                         }
                     }
                     continue;
                 }
-                out.push(check_object(doc, path)?);
+                let mut r = check_object(doc, path)?;
+                r.scalar_texts = scalar_texts;
+                out.push(r);
             }
             other => {
                 return Err(invalid(
@@ -890,6 +906,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         }
     }
     Ok(out)
+}
+
+/// The null texts of item `i` of a list's `items`, with paths from the item.
+fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, String)> {
+    let prefix = [Step::Key("items".into()), Step::Index(i)];
+    all.iter()
+        .filter(|(p, _)| p.starts_with(&prefix))
+        .map(|(p, t)| (p[prefix.len()..].to_vec(), t.clone()))
+        .collect()
 }
 
 fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {

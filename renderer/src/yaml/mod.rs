@@ -19,6 +19,6 @@ pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
 };
 pub use parse::{
-    Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
-    parse_documents_yaml11, parse_kustomize_stream,
+    Document, Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
+    parse_documents_yaml11, parse_kustomize_documents, parse_kustomize_stream,
 };

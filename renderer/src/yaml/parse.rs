@@ -2,6 +2,7 @@
 
 use super::emit::{analyze, is_break};
 use super::resolve::{parse_go_int, parse_timestamp, resolve_plain};
+use crate::resource::Step;
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::borrow::Cow;
@@ -42,6 +43,31 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, ParseError>
     parse_documents_with(text, file, Limits::default())
 }
 
+/// One document and the source text of some of its scalars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The document.
+    pub value: Value,
+    /// By path, in the order they appear: every null written as nothing
+    /// at all (`key:`, text `""`), and every scalar that is not a string
+    /// and is the value of an entry of a `metadata.annotations` map, with
+    /// its text (`1.50`, `~`, `null`). Keys and alias expansions are not
+    /// recorded.
+    pub scalar_texts: Vec<(Vec<Step>, String)>,
+}
+
+/// [`parse_kustomize_stream`] that also records [`Document::scalar_texts`]:
+/// kustomize keeps the YAML text of a node, and some of its steps see it
+/// (annotations are read as their text, a strategic merge drops a value
+/// written as nothing but keeps `null`).
+pub fn parse_kustomize_documents(
+    text: &str,
+    file: &str,
+    limits: Limits,
+) -> Result<Vec<Document>, ParseError> {
+    kustomize_pieces(text, file, limits, true)
+}
+
 /// Reads a resource file the way kustomize's kyaml `ByteReader` does: the
 /// text is cut at every line that starts with `---` (after the first line),
 /// such a line may carry only a comment after the marker, and each piece is
@@ -53,6 +79,15 @@ pub fn parse_kustomize_stream(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
+    Ok(kustomize_pieces(text, file, limits, false)?.into_iter().map(|d| d.value).collect())
+}
+
+fn kustomize_pieces(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    scalar_texts: bool,
+) -> Result<Vec<Document>, ParseError> {
     let mut docs = Vec::new();
     // Each piece as (start, end, where the next piece starts).
     let mut pieces = Vec::new();
@@ -80,13 +115,15 @@ pub fn parse_kustomize_stream(
     let mut lines_before = 0;
     for (start, end, next) in pieces {
         let piece = &text[start..end];
-        let parsed = parse_stream(piece, file, limits, true, false, false).map_err(|mut e| {
-            e.line += lines_before;
-            e
-        })?;
+        let parsed = parse_stream(piece, file, limits, true, false, false, scalar_texts).map_err(
+            |mut e| {
+                e.line += lines_before;
+                e
+            },
+        )?;
         lines_before += text[start..next].matches('\n').count();
         // kyaml decodes one document per piece.
-        if let Some(doc) = parsed.into_iter().next().filter(|d| !d.is_null()) {
+        if let Some(doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
             docs.push(doc);
         }
     }
@@ -99,7 +136,7 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, limits, false, false, false)
+    parse_stream(text, file, limits, false, false, false, false).map(values)
 }
 
 /// Parses a stream the way Go programs read configuration structs through
@@ -108,18 +145,23 @@ pub fn parse_documents_with(
 /// repeated key replaces the earlier one. kustomize reads kustomization
 /// files this way.
 pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, Limits::default(), false, true, false)
+    parse_stream(text, file, Limits::default(), false, true, false, false).map(values)
 }
 
 /// Parses a stream as Helm reads values (`sigs.k8s.io/yaml`, which goes
 /// through JSON): like [`parse_documents_yaml11`], but a key that is not a
 /// string (`true:`, `1:`) becomes its string form instead of an error.
 pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, Limits::default(), false, true, true)
+    parse_stream(text, file, Limits::default(), false, true, true, false).map(values)
+}
+
+fn values(docs: Vec<Document>) -> Vec<Value> {
+    docs.into_iter().map(|d| d.value).collect()
 }
 
 /// Parses a stream; `string_keys` makes non-string keys of nested mappings
-/// errors, as they are when kustomize converts objects to JSON.
+/// errors, as they are when kustomize converts objects to JSON;
+/// `scalar_texts` fills [`Document::scalar_texts`].
 fn parse_stream(
     text: &str,
     file: &str,
@@ -127,11 +169,12 @@ fn parse_stream(
     string_keys: bool,
     yaml11: bool,
     stringify_keys: bool,
-) -> Result<Vec<Value>, ParseError> {
+    scalar_texts: bool,
+) -> Result<Vec<Document>, ParseError> {
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
-        match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys) {
+        match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
                 owned.replace_range(at..at + len, with);
@@ -210,8 +253,12 @@ fn parse_once(
     string_keys: bool,
     yaml11: bool,
     stringify_keys: bool,
-) -> Result<Vec<Value>, Failure> {
+    scalar_texts: bool,
+) -> Result<Vec<Document>, Failure> {
     let mut builder = Builder {
+        scalar_texts: scalar_texts.then(Vec::new),
+        path: Vec::new(),
+        in_key: 0,
         file,
         string_keys,
         yaml11,
@@ -230,7 +277,7 @@ fn parse_once(
             Event::DocumentStart(_) => {
                 let (ev, sp) = builder.next(&mut parser)?;
                 if matches!(ev, Event::DocumentEnd) {
-                    docs.push(Value::Null);
+                    docs.push(Document { value: Value::Null, scalar_texts: Vec::new() });
                     continue;
                 }
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
@@ -238,7 +285,9 @@ fn parse_once(
                 if !matches!(end, Event::DocumentEnd) {
                     return Err(builder.err(&sp, "expected the end of the document").into());
                 }
-                docs.push(value);
+                let scalar_texts =
+                    builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
+                docs.push(Document { value, scalar_texts });
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
@@ -301,6 +350,12 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
+    /// Where the current document wrote nulls other than as `null`, when asked.
+    scalar_texts: Option<Vec<(Vec<Step>, String)>>,
+    /// The path of the node being built (kept while `scalar_texts` is on).
+    path: Vec<Step>,
+    /// How many mapping keys are being built around the current node.
+    in_key: usize,
 }
 
 impl Builder<'_> {
@@ -350,6 +405,22 @@ impl Builder<'_> {
         }
     }
 
+    /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
+    fn record_text(&mut self, v: &Value, text: &str, span: &Span) {
+        let Some(texts) = self.scalar_texts.as_mut() else { return };
+        // An empty node has an empty span, whatever text the parser gives it.
+        let empty = v.is_null() && self.source.slice(span).is_empty();
+        let n = self.path.len();
+        let annotation = n >= 3
+            && self.path[n - 2] == Step::Key("annotations".into())
+            && self.path[n - 3] == Step::Key("metadata".into());
+        if empty {
+            texts.push((self.path.clone(), String::new()));
+        } else if annotation {
+            texts.push((self.path.clone(), text.to_string()));
+        }
+    }
+
     /// Whether a collection's start event comes from `[` or `{`: block
     /// collections have empty spans.
     fn starts_flow(&self, span: &Span) -> bool {
@@ -372,6 +443,9 @@ impl Builder<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
+                if self.in_key == 0 && !matches!(v, Value::String(_)) {
+                    self.record_text(&v, &text, &span);
+                }
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -404,7 +478,15 @@ impl Builder<'_> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(parser, ev, sp, depth + 1, flow)?);
+                    let tracking = self.scalar_texts.is_some();
+                    if tracking {
+                        self.path.push(Step::Index(items.len()));
+                    }
+                    let item = self.node(parser, ev, sp, depth + 1, flow);
+                    if tracking {
+                        self.path.pop();
+                    }
+                    items.push(item?);
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -425,9 +507,21 @@ impl Builder<'_> {
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
-                    let key = self.node(parser, ev, key_span, depth + 1, flow)?;
+                    self.in_key += 1;
+                    let key = self.node(parser, ev, key_span, depth + 1, flow);
+                    self.in_key -= 1;
+                    let key = key?;
                     let (vev, vsp) = self.next(parser)?;
-                    let value = self.node(parser, vev, vsp, depth + 1, flow)?;
+                    let tracking = self.scalar_texts.is_some();
+                    if tracking {
+                        let step = key_string(key.clone()).unwrap_or_default();
+                        self.path.push(Step::Key(if is_merge { "<<".into() } else { step }));
+                    }
+                    let value = self.node(parser, vev, vsp, depth + 1, flow);
+                    if tracking {
+                        self.path.pop();
+                    }
+                    let value = value?;
                     if is_merge {
                         merges.push(value);
                         continue;
@@ -754,6 +848,27 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_documents(text, "t.yaml").unwrap().remove(0)
+    }
+
+    #[test]
+    fn kustomize_documents_record_empty_nulls_and_annotation_texts() {
+        let k = |s: &str| Step::Key(s.to_string());
+        let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n";
+        let docs = parse_kustomize_documents(text, "t.yaml", Limits::default()).unwrap();
+        let cases: Vec<(Vec<Step>, &str)> = vec![
+            (vec![k("metadata"), k("annotations"), k("a")], "1.50"),
+            (vec![k("metadata"), k("annotations"), k("b")], "~"),
+            (vec![k("metadata"), k("annotations"), k("c")], ""),
+            (vec![k("metadata"), k("labels"), k("e")], ""),
+            (vec![k("spec"), k("l"), Step::Index(0), k("g")], ""),
+            (vec![k("spec"), k("l"), Step::Index(1)], ""),
+        ];
+        let want: Vec<(Vec<Step>, String)> =
+            cases.into_iter().map(|(p, t)| (p, t.to_string())).collect();
+        assert_eq!(docs[0].scalar_texts, want);
+        // Other entry points record nothing.
+        let plain = parse_documents(text, "t.yaml").unwrap();
+        assert_eq!(plain[0], docs[0].value);
     }
 
     #[test]

@@ -23,10 +23,16 @@
 //!   `{$patch: replace}` as a list element replaces the list.
 //! - `$setElementOrder/…`, `$retainKeys` and `$deleteFromPrimitiveList/…` are
 //!   not understood: they are kept in the output as ordinary keys.
+//! - kyaml walks the whole target, not only what the patch mentions, and
+//!   its merge drops a null the target wrote as nothing (`key:`) while it
+//!   keeps `key: null` and `key: ~` (merge2's map visitor returns a fresh
+//!   scalar for a null with text, which its field setter does not clear).
+//!   The walk enters maps and the elements of lists merged by key, not
+//!   other lists. [`drop_empty_nulls`] does that part before the merge.
 
 use super::Error;
 use super::schema::{OpenApi, Schema};
-use crate::resource::Gvk;
+use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
 use std::borrow::Cow;
@@ -86,6 +92,34 @@ pub fn apply_verbatim_with(
     // merge returns unless it is nothing: a top-level `$patch: replace`,
     // which returns the patch instead, leaves the object as it was.
     Ok(merged.map(|m| if m.in_place { m.value } else { target.clone() }))
+}
+
+/// Removes the fields of `target` (an object of kind `gvk`) that its file
+/// wrote with no value, at the `paths` its parser reported
+/// ([`crate::yaml::Document::null_texts`] with text `""`), where kyaml's
+/// merge walk reaches them: through maps and the elements of lists that
+/// `schema` merges by key. Apply before [`apply_with`] or [`apply_verbatim_with`].
+pub fn drop_empty_nulls(target: &mut Value, paths: &[&[Step]], gvk: &Gvk, schema: &OpenApi) {
+    for path in paths {
+        let Some((Step::Key(last), parents)) = path.split_last() else { continue };
+        if let Some(Value::Map(m)) = walked(target, parents, schema.root(gvk)) {
+            if matches!(m.get(last), Some(Value::Null)) {
+                m.shift_remove(last);
+            }
+        }
+    }
+}
+
+/// The node at `path` when kyaml's merge walk gets there.
+fn walked<'v>(node: &'v mut Value, path: &[Step], at: Schema<'_>) -> Option<&'v mut Value> {
+    let Some((step, rest)) = path.split_first() else { return Some(node) };
+    match (step, node) {
+        (Step::Key(k), Value::Map(m)) => walked(m.get_mut(k)?, rest, at.field(k)),
+        (Step::Index(i), Value::Seq(items)) if at.merge_keys().is_some_and(|k| !k.is_empty()) => {
+            walked(items.get_mut(*i)?, rest, at.elements())
+        }
+        _ => None,
+    }
 }
 
 /// kustomize reads the labels and annotations of a patch as strings.
