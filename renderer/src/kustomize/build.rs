@@ -40,6 +40,16 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     }
     for r in &mut acc {
         r.stringify_annotations();
+    }
+    // Objects marked as local configuration serve the build as sources
+    // (replacements, vars, name references) and are left out of its output;
+    // kustomize keeps one only when the annotation says exactly `false`.
+    acc.retain(|r| {
+        r.value
+            .get_path(&["metadata", "annotations", LOCAL_CONFIG])
+            .is_none_or(|v| v.as_str() == Some("false"))
+    });
+    for r in &mut acc {
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
         yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
@@ -55,6 +65,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     }
     Ok(acc)
 }
+
+/// The annotation that marks an object as local configuration.
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
 struct Builder<'a> {
     tree: &'a dyn Tree,
@@ -698,9 +711,9 @@ impl Builder<'_> {
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
                 let target = r.id().to_string();
-                if p.allow_name_change || p.allow_kind_change {
-                    r.store_previous_id();
-                }
+                // kustomize remembers the identity before every JSON patch,
+                // which may rename the object whatever the options say.
+                r.store_previous_id();
                 patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
                     file: source.clone(),
                     target,

@@ -9,6 +9,11 @@ use super::config::specs;
 use super::kustomization::{Kustomization, SubjectNamespaces};
 use crate::value::{Map, Value};
 
+/// The fields of a ConfigMapGenerator or SecretGenerator config that are
+/// generator arguments.
+const GENERATOR_ARGS: &[&str] =
+    &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
+
 /// What a plugin config does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -106,14 +111,19 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
             role = Role::Generator;
+            // kustomize reads the config leniently: fields that are not
+            // generator arguments are ignored, and the plugin's own
+            // `metadata` names the object only where `name`/`namespace` are unset.
             let mut g = Map::new();
             for (key, v) in m {
-                if !["apiVersion", "kind", "metadata"].contains(&key.as_str()) {
+                if GENERATOR_ARGS.contains(&key.as_str()) {
                     g.insert(key.clone(), v.clone());
                 }
             }
             for key in ["name", "namespace"] {
-                if let Some(v) = meta.get(key) {
+                if let Some(v) = meta.get(key)
+                    && g.get(key).and_then(Value::as_str).is_none_or(str::is_empty)
+                {
                     g.insert(key.into(), v.clone());
                 }
             }

@@ -39,16 +39,33 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
         if skip || !selected {
             continue;
         }
-        let name = format!("{prefix}{}{suffix}", r.name());
-        r.set_name(name);
+        // A `configurations` spec for `metadata/name` takes the place of
+        // the built-in one, which names every kind (kustomize merges the
+        // built-in specs into the user's and drops one a user spec for the
+        // same path already covers).
+        let renames = |specs: &[UserFieldSpec]| {
+            let mut own = specs.iter().filter(|s| s.path == "metadata/name").peekable();
+            own.peek().is_none() || own.any(|s| s.matches(&gvk))
+        };
+        let p = if renames(extra.prefix) { prefix } else { "" };
+        let s = if renames(extra.suffix) { suffix } else { "" };
+        if !p.is_empty() || !s.is_empty() {
+            let name = format!("{p}{}{s}", r.name());
+            r.set_name(name);
+        }
         for (specs, add) in [(extra.prefix, (prefix, "")), (extra.suffix, ("", suffix))] {
             if add == ("", "") {
                 continue;
             }
             for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
                 fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
-                    if let Value::String(v) = slot {
-                        *v = format!("{}{v}{}", add.0, add.1);
+                    match slot {
+                        Value::String(v) => *v = format!("{}{v}{}", add.0, add.1),
+                        // A field the spec creates starts out empty.
+                        Value::Null if spec.create => {
+                            *slot = Value::String(format!("{}{}", add.0, add.1))
+                        }
+                        _ => {}
                     }
                 });
             }
