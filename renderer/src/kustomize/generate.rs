@@ -205,9 +205,8 @@ pub fn generate(
         for (k, v) in &data.binary {
             d.insert(k.clone(), base64_lines(v).into());
         }
-        if !d.is_empty() {
-            obj.insert("data".into(), Value::Map(d));
-        }
+        // A generated Secret always has `data`, a ConfigMap only when it has entries.
+        obj.insert("data".into(), Value::Map(d));
         obj.insert("type".into(), g.secret_type.clone().unwrap_or_else(|| "Opaque".into()).into());
     } else {
         if !data.text.is_empty() {
@@ -328,7 +327,9 @@ fn go_json(out: &mut String, v: &Value) {
 /// digits with the vowel-like ones swapped so the suffix can't spell words.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
-    let empty = Value::Map(Map::new());
+    // kustomize hashes a field the object lacks as an empty string
+    // (recorded: a ConfigMap generated with no data gets 6ct58987ht).
+    let empty = Value::String(String::new());
     let get = |f: &str| r.value.get_path(&[f]).cloned();
     m.insert("kind".into(), r.kind().into());
     // kustomize v5 hashes generated objects with an empty name (recorded:

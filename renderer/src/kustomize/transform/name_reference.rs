@@ -434,6 +434,23 @@ fn set_mapping(
     Ok(())
 }
 
+/// kustomize's test of whether two objects were renamed alike: the lists
+/// of prefixes, and of suffixes, that renamed them (empty ones left out)
+/// end the same way, the shorter being the tail of the longer; an empty
+/// list matches only an empty one.
+fn affixes_match(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let same_ending = |part: fn(&(String, String)) -> &String| {
+        let x: Vec<&String> = a.iter().map(part).filter(|s| !s.is_empty()).collect();
+        let y: Vec<&String> = b.iter().map(part).filter(|s| !s.is_empty()).collect();
+        let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+        if short.is_empty() {
+            return long.is_empty();
+        }
+        long.ends_with(&short)
+    };
+    same_ending(|p| &p.0) && same_ending(|p| &p.1)
+}
+
 /// Picks the object a reference `old` means among `candidates`, or none;
 /// several that differ is an error. `with_namespace`: candidates are the same
 /// only if their namespaces are too.
@@ -465,7 +482,8 @@ fn select<'a>(
     if found.len() == 1 {
         return Ok(Some(found[0]));
     }
-    let same: Vec<&Info> = found.into_iter().filter(|t| t.affixes == me.affixes).collect();
+    let same: Vec<&Info> =
+        found.into_iter().filter(|t| affixes_match(&t.affixes, &me.affixes)).collect();
     match same.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
