@@ -208,6 +208,13 @@ fn merge(
     match kind {
         Shape::Scalar => Ok(match patch {
             Some(Value::Null) => None,
+            // kyaml gives the patch's scalar the target's quoting: a plain
+            // number or boolean patched over a quoted string becomes a
+            // string. A string that plain YAML would read as something else
+            // was certainly quoted; kiln cannot tell for other strings.
+            Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) if matches!(&dest, Some(Value::String(d)) if !matches!(resolve_plain(d), Value::String(_))) => {
+                Merged::new(Value::String(scalar_text(p)))
+            }
             Some(p) => Merged::new(p.clone()),
             None => dest.and_then(Merged::kept),
         }),
