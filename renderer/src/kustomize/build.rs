@@ -24,6 +24,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         stack: Vec::new(),
         top_sort: None,
         top_meta: None,
+        top_transformer_annotations: false,
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
@@ -77,6 +78,8 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
     top_meta: Option<(bool, bool)>,
+    /// `buildMetadata: [transformerAnnotations]` of the top kustomization.
+    top_transformer_annotations: bool,
     /// Kind and name of each accumulated object, cached while patches run.
     idents: Option<Vec<(String, String)>>,
     /// Vars declared anywhere in the build, resolved at the end.
@@ -144,7 +147,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 
 /// `buildMetadata: [transformerAnnotations]` of the top kustomization: every
-/// object lists each built-in transformer the kustomization configures,
+/// object lists each built-in transformer each kustomization it passes through configures,
 /// in the order they run, whether or not it changed the object (measured
 /// with `kubectl kustomize`).
 fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
@@ -193,7 +196,10 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
             .entry("annotations".to_string())
             .or_insert_with(|| Value::Map(Default::default()));
         if let Value::Map(m) = notes {
-            m.insert(TRANSFORMATIONS.into(), Value::String(text.clone()));
+            // A base's transformers come first.
+            let mut all = m.get(TRANSFORMATIONS).and_then(Value::as_str).unwrap_or("").to_string();
+            all.push_str(&text);
+            m.insert(TRANSFORMATIONS.into(), Value::String(all));
         }
     }
 }
@@ -284,6 +290,7 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
+            self.top_transformer_annotations = k.transformer_annotations;
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
@@ -548,8 +555,11 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        if self.stack.len() == 1 && k.transformer_annotations {
-            transformations(acc, k, dir);
+        // The top kustomization's `buildMetadata` governs the whole build:
+        // every level then lists its transformers, named from the top.
+        if self.top_transformer_annotations {
+            let top = self.stack.first().map_or(dir, String::as_str);
+            transformations(acc, k, top);
         }
         Ok(())
     }
