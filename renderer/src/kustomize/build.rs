@@ -729,8 +729,10 @@ impl Builder<'_> {
                     target,
                     source: Box::new(source_err),
                 })?;
-                // kustomize rebuilds a JSON-patched object: nothing is shared any more.
+                // kustomize rebuilds a JSON-patched object from JSON: nothing
+                // is shared any more, and every scalar has its JSON text.
                 r.shared.clear();
+                r.scalar_texts.clear();
             }
             return Ok(());
         }
