@@ -736,6 +736,18 @@ impl Builder<'_> {
             }
             return Ok(());
         }
+        if matcher.is_some() && docs.len() > 1 {
+            let what = match &p.path {
+                Some(rel) => format!("path: {rel:?}"),
+                None => "an inline patch".to_string(),
+            };
+            return Err(invalid(
+                &k.file,
+                format!(
+                    "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: [{what}]"
+                ),
+            ));
+        }
         for doc in docs {
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
