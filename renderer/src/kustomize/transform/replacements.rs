@@ -289,16 +289,23 @@ pub fn split_path(path: &str) -> Vec<String> {
     out
 }
 
+/// What a path found in an object.
+#[derive(Default)]
+struct Hits<'v> {
+    /// The values at the path, each with whether it is a null the object
+    /// already had there.
+    slots: Vec<(&'v mut Value, bool)>,
+    /// Places where `create` went through a null the object already had:
+    /// kyaml finds the field and adds the rest under the null scalar, where
+    /// it is lost, so nothing changes and nothing fails.
+    lost: usize,
+}
+
 /// Finds the values at a path; `create` makes missing fields, with `leaf`
 /// as the value of a created last field.
-fn find<'v>(
-    v: &'v mut Value,
-    segs: &[String],
-    create: Option<&Value>,
-    out: &mut Vec<&'v mut Value>,
-) {
+fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut Hits<'v>) {
     let Some((seg, rest)) = segs.split_first() else {
-        out.push(v);
+        out.slots.push((v, false));
         return;
     };
     let fresh = |rest: &[String]| -> Value {
@@ -348,19 +355,26 @@ fn find<'v>(
             }
         }
         Value::Map(m) => {
-            if !m.contains_key(seg.as_str()) || m.get(seg.as_str()).is_some_and(Value::is_null) {
-                if create.is_none() {
-                    if let Some(child) = m.get_mut(seg.as_str()) {
-                        if rest.is_empty() {
-                            out.push(child);
-                        }
+            let existing_null = m.get(seg.as_str()).map(Value::is_null);
+            match existing_null {
+                Some(true) if !rest.is_empty() => {
+                    if create.is_some() {
+                        out.lost += 1;
                     }
                     return;
                 }
-                m.insert(seg.clone(), fresh(rest));
+                None if create.is_none() => return,
+                None => {
+                    m.insert(seg.clone(), fresh(rest));
+                }
+                Some(_) => {}
             }
             if let Some(child) = m.get_mut(seg.as_str()) {
-                find(child, rest, create, out);
+                if existing_null == Some(true) {
+                    out.slots.push((child, true));
+                } else {
+                    find(child, rest, create, out);
+                }
             }
         }
         Value::Null if create.is_some() => {
@@ -368,6 +382,19 @@ fn find<'v>(
             find(v, segs, create, out);
         }
         _ => {}
+    }
+}
+
+/// The YAML tag of a value's kind, as yaml.v3 names it in errors.
+fn yaml_tag(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float",
+        Value::String(_) => "str",
+        Value::Seq(_) => "seq",
+        Value::Map(_) => "map",
     }
 }
 
@@ -422,10 +449,10 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
     let mut copy = r.value.clone();
-    let mut hits = Vec::new();
+    let mut hits = Hits::default();
     find(&mut copy, &split_path(fp), None, &mut hits);
-    let v = match hits.into_iter().next() {
-        Some(v) if !is_empty(v) => v.clone(),
+    let v = match hits.slots.into_iter().next() {
+        Some((v, _)) if !is_empty(v) => v.clone(),
         _ => {
             return Err(format!(
                 "fieldPath `{fp}` is missing for replacement source {}",
@@ -503,18 +530,27 @@ fn apply_target(resources: &mut [Resource], value: &Value, t: &Target) -> Result
 }
 
 fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Result<(), String> {
-    let mut hits = Vec::new();
+    let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &split_path(fp), create, &mut hits);
-    if hits.is_empty() {
+    if hits.slots.is_empty() && hits.lost == 0 {
         return Err(if o.create {
             format!("unable to find or create field {fp:?} in replacement target")
         } else {
             format!("unable to find field {fp:?} in replacement target")
         });
     }
-    for slot in hits {
+    for (slot, was_null) in hits.slots {
         let mut v = value.clone();
+        if was_null && !v.is_null() {
+            // kyaml writes the text into the null scalar and keeps its
+            // `!!null` tag, which kustomize then cannot turn into JSON.
+            return Err(format!(
+                "yaml: cannot decode !!{} `{}` as a !!null",
+                yaml_tag(&v),
+                scalar_text(&v)
+            ));
+        }
         if !o.delimiter.is_empty() {
             if !is_scalar(slot) {
                 return Err("delimiter option can only be used with scalar nodes".into());
