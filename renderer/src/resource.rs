@@ -150,6 +150,31 @@ pub struct SharedScalar {
     pub value: Value,
 }
 
+/// Turns the values of `metadata.<field>` of `value` that are not strings
+/// into strings, as kustomize reads labels and annotations: the text the
+/// file wrote, from `texts` (see [`Resource::scalar_texts`]), unless the
+/// value has changed since, else the value's own text.
+pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>, String)]) {
+    let Some(Value::Map(entries)) = value.get_path_mut(&["metadata", field]) else {
+        return;
+    };
+    for (key, v) in entries.iter_mut() {
+        let text = match v {
+            Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+        };
+        let path = [Step::Key("metadata".into()), Step::Key(field.into()), Step::Key(key.clone())];
+        let written =
+            texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
+                crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
+            });
+        *v = Value::String(written.map_or(text, str::to_string));
+    }
+}
+
 fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
         (Step::Key(k), Value::Map(m)) => m.get(k),
@@ -293,32 +318,7 @@ impl Resource {
     /// of a build: the text the file wrote (`1.50`, `~`, nothing), unless a
     /// later step changed the value, else the value's own text.
     pub fn stringify_annotations(&mut self) {
-        let texts = &self.scalar_texts;
-        let Some(Value::Map(notes)) = self.value.get_path_mut(&["metadata", "annotations"]) else {
-            return;
-        };
-        for (key, v) in notes.iter_mut() {
-            let text = match v {
-                Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
-                Value::Null => "null".to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Int(i) => i.to_string(),
-                Value::Float(f) => f.to_string(),
-            };
-            let path = [
-                Step::Key("metadata".into()),
-                Step::Key("annotations".into()),
-                Step::Key(key.clone()),
-            ];
-            let written = texts
-                .iter()
-                .find(|(p, _)| p[..] == path[..])
-                .map(|(_, t)| t.as_str())
-                .filter(|t| {
-                    crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
-                });
-            *v = Value::String(written.map_or(text, str::to_string));
-        }
+        stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
     }
 
     /// `metadata.labels` or `metadata.annotations` as a string map.

@@ -693,8 +693,21 @@ impl Builder<'_> {
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
-        let docs: Vec<Value> =
-            yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect();
+        let docs: Vec<Value> = if p.legacy_strategic_merge {
+            // kustomize loads these patches as objects, reading their labels
+            // and annotations as the text they were written with.
+            yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())?
+                .into_iter()
+                .map(|mut d| {
+                    for field in ["labels", "annotations"] {
+                        crate::resource::stringify_meta_field(&mut d.value, field, &d.scalar_texts);
+                    }
+                    d.value
+                })
+                .collect()
+        } else {
+            yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect()
+        };
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.

@@ -50,9 +50,9 @@ pub struct Document {
     pub value: Value,
     /// By path, in the order they appear: every null written as nothing
     /// at all (`key:`, text `""`), and every scalar that is not a string
-    /// and is the value of an entry of a `metadata.annotations` map, with
-    /// its text (`1.50`, `~`, `null`). Keys and alias expansions are not
-    /// recorded.
+    /// and is the value of an entry of a `metadata.annotations` or
+    /// `metadata.labels` map, with its text (`1.50`, `~`, `null`). Keys and
+    /// alias expansions are not recorded.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
 }
 
@@ -412,7 +412,7 @@ impl Builder<'_> {
         let empty = v.is_null() && self.source.slice(span).is_empty();
         let n = self.path.len();
         let annotation = n >= 3
-            && self.path[n - 2] == Step::Key("annotations".into())
+            && matches!(&self.path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
             && self.path[n - 3] == Step::Key("metadata".into());
         if empty {
             texts.push((self.path.clone(), String::new()));
@@ -860,6 +860,7 @@ mod tests {
             (vec![k("metadata"), k("annotations"), k("b")], "~"),
             (vec![k("metadata"), k("annotations"), k("c")], ""),
             (vec![k("metadata"), k("labels"), k("e")], ""),
+            (vec![k("metadata"), k("labels"), k("f")], "null"),
             (vec![k("spec"), k("l"), Step::Index(0), k("g")], ""),
             (vec![k("spec"), k("l"), Step::Index(1)], ""),
         ];
