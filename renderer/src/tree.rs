@@ -55,6 +55,11 @@ pub trait Tree: Sync {
     fn real_path(&self, path: &str) -> Result<String, Error> {
         Ok(path.to_string())
     }
+    /// The name of the directory the tree is rooted at, where it has one
+    /// (kustomize derives some defaults from a kustomization directory's name).
+    fn root_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Joins `rel` (as written by a user, relative to `base`) onto `base` and
@@ -197,6 +202,11 @@ impl DirTree {
 }
 
 impl Tree for DirTree {
+    fn root_name(&self) -> Option<String> {
+        let root = self.root.canonicalize().unwrap_or_else(|_| self.root.clone());
+        root.file_name().map(|n| n.to_string_lossy().into_owned())
+    }
+
     fn real_path(&self, path: &str) -> Result<String, Error> {
         let canon = self.resolve(path)?;
         let rel =

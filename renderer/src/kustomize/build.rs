@@ -4,9 +4,12 @@ use super::config::Config;
 use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
 use super::transform::{
-    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
+    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, value_add,
+    vars,
 };
-use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
+use super::{
+    Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
+};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -491,10 +494,11 @@ impl Builder<'_> {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
                 subjects: k.role_binding_subjects,
+                builtin_fields: k.namespace_fields.is_none(),
             };
             namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
-            namespace::apply_fields(acc, ns, options, &self.config.namespace);
-            namespace::apply_fields(acc, ns, options, &k.namespace_fields);
+            let specs = k.namespace_fields.as_ref().unwrap_or(&self.config.namespace);
+            namespace::apply_fields(acc, ns, options, specs).map_err(|m| invalid(&k.file, m))?;
         }
         prefix_suffix::apply(
             acc,
@@ -529,6 +533,9 @@ impl Builder<'_> {
         if k.hash_names {
             add_hashes(acc, false);
         }
+        if let Some(va) = &k.value_add {
+            self.value_add(k, dir, va, acc)?;
+        }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
@@ -538,6 +545,39 @@ impl Builder<'_> {
             transformations(acc, k, dir);
         }
         Ok(())
+    }
+
+    /// Runs a ValueAddTransformer config: its targets file is read, an empty
+    /// value becomes the name of the kustomization's directory, and the
+    /// config is checked before it runs.
+    fn value_add(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        va: &value_add::ValueAdd,
+        acc: &mut [Resource],
+    ) -> Result<(), Error> {
+        let fails = |m: String| {
+            invalid(&k.file, format!("plugin ValueAddTransformer fails configuration: {m}"))
+        };
+        let mut va = va.clone();
+        if let Some(rel) = &k.value_add_targets_file {
+            let (path, text) = self.read_file(k, dir, rel, "targets")?;
+            // The file is decoded as one document, leniently, as kustomize does.
+            if let Some(doc) = yaml::parse_documents(&text, &path)?.into_iter().next() {
+                let doc = kustomization::canonical(&doc, &kustomization::VALUE_ADD_TARGETS, false);
+                let targets = doc.get_path(&["targets"]).cloned().unwrap_or(Value::Null);
+                va.targets.extend(value_add::parse_targets(&targets).map_err(fails)?);
+            }
+        }
+        if va.value.is_empty() {
+            va.value = match tree::file_name(dir) {
+                "" | "." => self.tree.root_name().unwrap_or_default(),
+                name => name.to_string(),
+            };
+        }
+        va.validate().map_err(fails)?;
+        value_add::apply(acc, &va).map_err(|m| invalid(&k.file, m))
     }
 
     /// Reads a file named in a kustomization, within the load restrictions;

@@ -2,10 +2,13 @@
 
 use super::Error;
 use super::transform::replacements::Replacement;
+use super::transform::value_add::ValueAdd;
 use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
+mod field_names;
 mod helm_chart;
+pub(crate) use field_names::{VALUE_ADD_TARGETS, canonical, plugin as plugin_fields};
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
 /// The names kustomize looks for, in its order of preference.
@@ -236,10 +239,16 @@ pub struct Kustomization {
     pub prefix_fields: Option<Vec<UserFieldSpec>>,
     /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
     pub image_fields: Vec<UserFieldSpec>,
-    /// NamespaceTransformer `fieldSpecs`: namespace fields besides metadata.
-    pub namespace_fields: Vec<UserFieldSpec>,
+    /// NamespaceTransformer `fieldSpecs`: where a plugin config writes the
+    /// namespace, instead of kustomize's built-in namespace fields.
+    pub namespace_fields: Option<Vec<UserFieldSpec>>,
     /// HashTransformer: generated objects get their hash suffix now.
     pub hash_names: bool,
+    /// ValueAddTransformer: its value (trimmed; empty stands for the name of
+    /// the kustomization's directory) and inline targets.
+    pub value_add: Option<ValueAdd>,
+    /// ValueAddTransformer `targetFilePath`: a file of more targets.
+    pub value_add_targets_file: Option<String>,
     /// `validators`: plugin configs run as transformers that must not change anything.
     pub validators: Vec<String>,
 }
@@ -496,6 +505,7 @@ impl Kustomization {
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
+        let doc = &canonical(doc, &field_names::KUSTOMIZATION, true);
         let m = match doc {
             Value::Null => return Err(f.err("kustomization file is empty")),
             Value::Map(m) => m,
