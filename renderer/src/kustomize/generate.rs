@@ -205,9 +205,8 @@ pub fn generate(
         for (k, v) in &data.binary {
             d.insert(k.clone(), base64_lines(v).into());
         }
-        if !d.is_empty() {
-            obj.insert("data".into(), Value::Map(d));
-        }
+        // kustomize writes a secret's `data` even when it is empty.
+        obj.insert("data".into(), Value::Map(d));
         obj.insert("type".into(), g.secret_type.clone().unwrap_or_else(|| "Opaque".into()).into());
     } else {
         if !data.text.is_empty() {

@@ -225,19 +225,26 @@ struct Info {
     /// Earlier (namespace, name) pairs; empty when never renamed or moved.
     prev: Vec<(String, String)>,
     cluster: bool,
-    affixes: Vec<(String, String)>,
+    /// The non-empty prefixes and suffixes that renamed it, oldest first.
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
 }
 
 impl Info {
     fn of(r: &Resource) -> Info {
         let gvk = r.gvk();
+        let (prefixes, suffixes) = affixes(r)
+            .into_iter()
+            .map(|(p, s)| ((!p.is_empty()).then_some(p), (!s.is_empty()).then_some(s)))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
             cluster: gvk.is_cluster_scoped(),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
             prev: r.prev_names.clone(),
-            affixes: affixes(r),
+            prefixes: prefixes.into_iter().flatten().collect(),
+            suffixes: suffixes.into_iter().flatten().collect(),
         }
     }
 
@@ -285,6 +292,14 @@ fn affixes(r: &Resource) -> Vec<(String, String)> {
         out.push((prefix.to_string(), suffix.to_string()));
     }
     out
+}
+
+/// Whether a candidate's prefixes (or suffixes) end the referrer's: the
+/// referrer was renamed by everything that renamed the candidate, and
+/// maybe more (checked against kubectl v5.5: a referrer with an extra
+/// suffix still finds the candidate, a referrer with fewer affixes does not).
+fn ends_like(candidate: &[String], referrer: &[String]) -> bool {
+    referrer.ends_with(candidate)
 }
 
 /// The referrer as the selection rules see it.
@@ -465,7 +480,10 @@ fn select<'a>(
     if found.len() == 1 {
         return Ok(Some(found[0]));
     }
-    let same: Vec<&Info> = found.into_iter().filter(|t| t.affixes == me.affixes).collect();
+    let same: Vec<&Info> = found
+        .into_iter()
+        .filter(|t| ends_like(&t.prefixes, &me.prefixes) && ends_like(&t.suffixes, &me.suffixes))
+        .collect();
     match same.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
