@@ -271,6 +271,9 @@ impl Builder<'_> {
         self.enter(dir, &from)?;
         let k = self.load(dir)?;
         if self.stack.len() == 1 {
+            if let Some(problem) = k.sort_options.as_ref().and_then(|so| so.problem.clone()) {
+                return Err(invalid(&k.file, problem));
+            }
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }

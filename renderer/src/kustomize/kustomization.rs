@@ -98,6 +98,9 @@ pub struct SortOptions {
     pub order_first: Option<Vec<String>>,
     /// Kinds to put last (legacy order).
     pub order_last: Option<Vec<String>>,
+    /// Why the options are invalid; kustomize checks them only where it
+    /// uses them, at the top of a build.
+    pub problem: Option<String>,
 }
 
 /// A `labels` entry.
@@ -482,16 +485,17 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     let mut so = SortOptions::default();
     match sm.get("order").and_then(Value::as_str) {
         Some("fifo") => so.fifo = true,
-        Some("legacy") | None => {}
-        Some(other) => {
-            return Err(f.err(format!(
-                "sortOptions.order: unknown order {other:?}, expected legacy or fifo"
-            )));
+        Some("legacy") => {}
+        _ => {
+            so.problem = Some("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
         }
     }
     if let Some(l) = sm.get("legacySortOptions").filter(|l| !l.is_null()) {
         if so.fifo {
-            return Err(f.err("sortOptions: legacySortOptions is set but order is fifo"));
+            so.problem = Some(
+                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'"
+                    .into(),
+            );
         }
         let lm = f.map(l, "sortOptions.legacySortOptions")?;
         so.order_first =
@@ -716,6 +720,7 @@ impl Kustomization {
                         k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);
                     }
                 }
+                "sortOptions" if v.is_null() => k.sort_options = None,
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
                 "helmCharts" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
