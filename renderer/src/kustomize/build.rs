@@ -757,7 +757,10 @@ impl Builder<'_> {
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
                     &source,
-                    format!("a strategic merge patch must be a map, found a {}", doc.type_name()),
+                    format!(
+                        "missing resource metadata: a strategic merge patch must be an object, found a {}",
+                        doc.type_name()
+                    ),
                 ));
             }
             let targets: Vec<usize> = match &matcher {
@@ -813,6 +816,17 @@ impl Builder<'_> {
                 let r = &mut acc[i];
                 let gvk: Gvk = r.gvk();
                 let mut doc = doc.clone();
+                // kustomize gives a targeted patch the object's apiVersion but
+                // keeps its kind, and the merge takes the first schema it finds
+                // among the object's type and the patch's.
+                let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
+                let patch_kind = doc.get_path(&["kind"]).and_then(Value::as_str);
+                let schema_gvk = match patch_kind {
+                    Some(kind) if matcher.is_some() && !schema.knows(&gvk) => {
+                        Gvk { kind: kind.to_string(), ..gvk.clone() }
+                    }
+                    _ => gvk.clone(),
+                };
                 // A patch found by an earlier name keeps the object's current name.
                 if matcher.is_none() && !p.allow_name_change {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
@@ -846,11 +860,10 @@ impl Builder<'_> {
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
                 }
-                let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
+                    patch::strategic_merge::apply_with(&r.value, &doc, &schema_gvk, schema)
                 } else {
-                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &gvk, schema)
+                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &schema_gvk, schema)
                 };
                 match merged.map_err(|e| Error::Patch {
                     file: source.clone(),

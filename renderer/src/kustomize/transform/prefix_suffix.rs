@@ -36,11 +36,15 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
         let selected = extra
             .names
             .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
-        if skip || !selected {
+        if skip {
             continue;
         }
-        let name = format!("{prefix}{}{suffix}", r.name());
-        r.set_name(name);
+        // Each field spec stands alone: an object whose name no spec selects
+        // still gets the prefix and suffix in its other fields.
+        if selected {
+            let name = format!("{prefix}{}{suffix}", r.name());
+            r.set_name(name);
+        }
         for (specs, add) in [(extra.prefix, (prefix, "")), (extra.suffix, ("", suffix))] {
             if add == ("", "") {
                 continue;
