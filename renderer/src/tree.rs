@@ -62,6 +62,19 @@ pub trait Tree: Sync {
     }
 }
 
+/// `path` relative to the directory `from`, both tree paths (`..` where
+/// `path` is not below `from`).
+pub fn relative(from: &str, path: &str) -> String {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/').filter(|s| !s.is_empty() && *s != ".").map(str::to_string).collect()
+    };
+    let (from, to) = (parts(from), parts(path));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<String> = vec!["..".to_string(); from.len() - common];
+    out.extend(to[common..].iter().cloned());
+    out.join("/")
+}
+
 /// Joins `rel` (as written by a user, relative to `base`) onto `base` and
 /// normalises the result; an absolute path or one that climbs above the root
 /// is [`Error::Escapes`].
@@ -254,6 +267,19 @@ impl Tree for DirTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let cases = [
+            ("", "base/kustomization.yaml", "base/kustomization.yaml"),
+            ("top", "top/a/b.yaml", "a/b.yaml"),
+            ("top/x", "top/base/k.yaml", "../base/k.yaml"),
+            ("top", "other/k.yaml", "../other/k.yaml"),
+        ];
+        for (from, path, want) in cases {
+            assert_eq!(relative(from, path), want, "{from} {path}");
+        }
+    }
 
     #[test]
     fn join_normalises_and_confines() {

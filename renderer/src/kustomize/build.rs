@@ -32,6 +32,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         config: Config::default(),
         schema: None,
         schema_set: false,
+        transformer_notes: false,
     };
     let mut acc = b.kustomization(dir)?;
     add_hashes(&mut acc, true);
@@ -78,6 +79,9 @@ struct Builder<'a> {
     /// Whether a kustomization already chose the OpenAPI schema (a custom
     /// file or a built-in version): kustomize keeps the first choice.
     schema_set: bool,
+    /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
+    /// every kustomization of the build then notes its transformers.
+    transformer_notes: bool,
 }
 
 /// The Kubernetes version of kustomize's built-in schema, the one
@@ -132,17 +136,40 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
 /// The annotation `buildMetadata: [transformerAnnotations]` writes.
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 
-/// `buildMetadata: [transformerAnnotations]` of the top kustomization: every
-/// object lists each built-in transformer the kustomization configures,
-/// in the order they run, whether or not it changed the object (measured
-/// with `kubectl kustomize`).
-fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
+/// One entry of the transformations annotation: the `configuredBy` of a
+/// transformer (apiVersion, kind, and a plugin config's name and namespace).
+struct Note {
+    kind: String,
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+impl Note {
+    fn builtin(kind: &str) -> Note {
+        Note { kind: kind.to_string(), name: None, namespace: None }
+    }
+
+    fn plugin(doc: &Value) -> Note {
+        let meta = |key: &str| {
+            doc.get_path(&["metadata", key]).and_then(Value::as_str).map(str::to_string)
+        };
+        Note {
+            kind: doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("").to_string(),
+            name: meta("name"),
+            namespace: meta("namespace"),
+        }
+    }
+}
+
+/// The built-in transformers a kustomization's fields configure, in the
+/// order they run (measured with `kubectl kustomize`).
+fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
     let each = |n: usize, kind: &'static str| std::iter::repeat_n(kind, n);
     let labels_transformers = match k.labels.len() {
         0 if k.common_labels.is_empty() => 0,
         n => n + 1,
     };
-    let kinds: Vec<&str> = each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+    each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
         .chain(each(k.patches.len(), "PatchTransformer"))
         .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
         .chain(each(
@@ -160,29 +187,37 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
         .chain(each(k.replicas.len(), "ReplicaCountTransformer"))
         .chain(each(k.images.len(), "ImageTagTransformer"))
         .chain(each(usize::from(!k.replacements.is_empty()), "ReplacementTransformer"))
-        .collect();
-    if kinds.is_empty() {
+        .collect()
+}
+
+/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
+/// kustomization (or plugin config) at `configured_in` ran to every object
+/// it ran over, whether or not they changed it.
+fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note]) {
+    if notes.is_empty() {
         return;
     }
-    let file = match k.file.strip_prefix(dir) {
-        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
-        _ => k.file.as_str(),
-    };
-    let text: String = kinds
-        .iter()
-        .map(|kind| {
-            format!(
-                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
-            )
-        })
-        .collect();
+    let mut text = String::new();
+    for n in notes {
+        text.push_str(&format!(
+            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
+            n.kind
+        ));
+        for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
+            if let Some(v) = v {
+                text.push_str(&format!("    {key}: {v}\n"));
+            }
+        }
+    }
     for r in acc.iter_mut() {
         let notes = r
             .metadata_mut()
             .entry("annotations".to_string())
             .or_insert_with(|| Value::Map(Default::default()));
         if let Value::Map(m) = notes {
-            m.insert(TRANSFORMATIONS.into(), Value::String(text.clone()));
+            let mut all = m.get(TRANSFORMATIONS).and_then(Value::as_str).unwrap_or("").to_string();
+            all.push_str(&text);
+            m.insert(TRANSFORMATIONS.into(), Value::String(all));
         }
     }
 }
@@ -211,6 +246,12 @@ fn is_remote(entry: &str) -> bool {
 }
 
 impl Builder<'_> {
+    /// A tree path as kustomize prints it in build metadata: relative to the
+    /// directory of the top kustomization.
+    fn relative_to_top(&self, path: &str) -> String {
+        tree::relative(self.stack.first().map_or("", String::as_str), path)
+    }
+
     fn restrict(&self) -> bool {
         self.options.load_restrictor == LoadRestrictor::RootOnly
     }
@@ -275,6 +316,7 @@ impl Builder<'_> {
                 return Err(invalid(&k.file, problem));
             }
             self.top_sort = k.sort_options.clone();
+            self.transformer_notes = k.transformer_annotations;
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
@@ -544,8 +586,10 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        if self.stack.len() == 1 && k.transformer_annotations {
-            transformations(acc, k, dir);
+        if self.transformer_notes {
+            let configured_in = self.relative_to_top(&k.file);
+            let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
+            note_transformations(acc, &configured_in, &notes);
         }
         Ok(())
     }
@@ -615,8 +659,12 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        for entry in entries {
-            let docs: Vec<(String, Value)> = if entry.contains('\n') {
+        // kustomize gathers the inline configs first and then those in files
+        // and directories, and runs them in that order.
+        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
+            entries.iter().partition(|e| is_inline_config(e));
+        for entry in inline.into_iter().chain(elsewhere) {
+            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
                 parse_configs(&k.file, entry)?
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
@@ -642,7 +690,17 @@ impl Builder<'_> {
                 }
                 match role {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
-                    plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
+                    plugin::Role::Transformer => {
+                        // The plugin is noted as itself, not as the fields it stands for.
+                        let notes = std::mem::replace(&mut self.transformer_notes, false);
+                        let ran = self.transformers(&pk, dir, acc);
+                        self.transformer_notes = notes;
+                        ran?;
+                        if notes {
+                            let configured_in = self.relative_to_top(&source);
+                            note_transformations(acc, &configured_in, &[Note::plugin(&doc)]);
+                        }
+                    }
                 }
             }
         }
@@ -654,6 +712,18 @@ impl Builder<'_> {
     /// nodes themselves: every built-in transformer rewrites the nodes it
     /// visits, even with equal values, so one that runs over any object fails.
     fn validators(&mut self, k: &Kustomization, dir: &str, acc: &[Resource]) -> Result<(), Error> {
+        let notes = std::mem::replace(&mut self.transformer_notes, false);
+        let checked = self.run_validators(k, dir, acc);
+        self.transformer_notes = notes;
+        checked
+    }
+
+    fn run_validators(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &[Resource],
+    ) -> Result<(), Error> {
         for entry in &k.validators {
             let mut copy = acc.to_vec();
             self.plugins(
@@ -901,6 +971,14 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
 }
 
 /// The documents of a plugin config text, each with the file it came from.
+/// Whether a `generators:`/`transformers:`/`validators:` entry is a config
+/// written inline (YAML holding objects) rather than a path.
+fn is_inline_config(entry: &str) -> bool {
+    entry.contains('\n')
+        || yaml::parse_documents(entry, "inline")
+            .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
+}
+
 fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
     Ok(yaml::parse_documents(text, source)?
         .into_iter()
