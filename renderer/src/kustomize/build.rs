@@ -9,6 +9,7 @@ use super::transform::{
 };
 use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
+    validators,
 };
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tree::{self, EntryKind, Tree};
@@ -33,6 +34,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         schema: None,
         schema_set: false,
         transformer_notes: false,
+        probing: None,
     };
     let mut acc = b.kustomization(dir)?;
     add_hashes(&mut acc, true);
@@ -82,6 +84,8 @@ struct Builder<'a> {
     /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
     /// every kustomization of the build then notes its transformers.
     transformer_notes: bool,
+    /// While a validator runs as a probe: whether one of its patches wrote.
+    probing: Option<bool>,
 }
 
 /// The Kubernetes version of kustomize's built-in schema, the one
@@ -691,9 +695,20 @@ impl Builder<'_> {
                 match role {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
                     plugin::Role::Transformer => {
+                        let probe;
+                        let pk = match self.probing {
+                            Some(wrote) => {
+                                let writes = validators::patches_write(&pk, acc)
+                                    .map_err(|m| invalid(&source, m))?;
+                                self.probing = Some(wrote || writes);
+                                probe = validators::probe(&pk);
+                                &probe
+                            }
+                            None => &pk,
+                        };
                         // The plugin is noted as itself, not as the fields it stands for.
                         let notes = std::mem::replace(&mut self.transformer_notes, false);
-                        let ran = self.transformers(&pk, dir, acc);
+                        let ran = self.transformers(pk, dir, acc);
                         self.transformer_notes = notes;
                         ran?;
                         if notes {
@@ -707,14 +722,19 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// Runs `validators:` like transformers on a copy of the objects. A
-    /// validator may not modify anything, and kustomize compares the YAML
-    /// nodes themselves: every built-in transformer rewrites the nodes it
-    /// visits, even with equal values, so one that runs over any object fails.
-    fn validators(&mut self, k: &Kustomization, dir: &str, acc: &[Resource]) -> Result<(), Error> {
+    /// Runs `validators:` (see [`validators`]): each runs over a copy of the
+    /// objects and again as a probe; it fails if either run changed them,
+    /// and what it did stays when it passes, as in kustomize.
+    fn validators(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
         let notes = std::mem::replace(&mut self.transformer_notes, false);
         let checked = self.run_validators(k, dir, acc);
         self.transformer_notes = notes;
+        self.probing = None;
         checked
     }
 
@@ -722,23 +742,25 @@ impl Builder<'_> {
         &mut self,
         k: &Kustomization,
         dir: &str,
-        acc: &[Resource],
+        acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
+        let fails = |m: String| {
+            invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
+        };
         for entry in &k.validators {
-            let mut copy = acc.to_vec();
-            self.plugins(
-                k,
-                dir,
-                std::slice::from_ref(entry),
-                plugin::Role::Transformer,
-                &mut copy,
-            )?;
-            if !acc.is_empty() || !copy.is_empty() {
-                return Err(invalid(
-                    &k.file,
-                    format!("validator {entry:?} shouldn't modify the resource map"),
-                ));
+            let entry = std::slice::from_ref(entry);
+            let mut after = acc.clone();
+            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
+            validators::unchanged(acc, &after).map_err(fails)?;
+            let mut probed = acc.clone();
+            self.probing = Some(false);
+            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
+            if self.probing == Some(true) {
+                return Err(fails("a patch of the validator writes to the objects".into()));
             }
+            self.probing = None;
+            validators::unchanged(acc, &probed).map_err(fails)?;
+            *acc = after;
         }
         Ok(())
     }
