@@ -210,27 +210,39 @@ fn marked_segments(path: &str) -> Vec<(String, bool)> {
     out
 }
 
+/// How a walk goes.
+#[derive(Clone, Copy)]
+struct Walk {
+    /// Create missing maps.
+    create: bool,
+    /// Call back on each item of a list at the end of the path, rather than
+    /// on the list.
+    into_last_list: bool,
+}
+
 fn walk(
     v: &mut Value,
     segs: &[(&str, bool)],
-    create: bool,
+    how: Walk,
     at: &mut Vec<Step>,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) {
     if let Value::Seq(items) = v {
-        for (i, item) in items.iter_mut().enumerate() {
-            at.push(Step::Index(i));
-            walk(item, segs, create, at, f);
-            at.pop();
+        if !segs.is_empty() || how.into_last_list {
+            for (i, item) in items.iter_mut().enumerate() {
+                at.push(Step::Index(i));
+                walk(item, segs, how, at, f);
+                at.pop();
+            }
+            return;
         }
-        return;
     }
     let Some(((first, list), rest)) = segs.split_first() else {
         f(at, v);
         return;
     };
     let Value::Map(m) = v else { return };
-    let create_here = create && !list;
+    let create_here = how.create && !list;
     if !m.contains_key(*first) {
         if !create_here {
             return;
@@ -248,7 +260,7 @@ fn walk(
             *child = Value::Map(Map::new());
         }
         at.push(Step::Key((*first).to_string()));
-        walk(child, rest, create, at, f);
+        walk(child, rest, how, at, f);
         at.pop();
     }
 }
@@ -261,9 +273,19 @@ pub fn visit_mut_at(
     create: bool,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) {
+    walk_path(v, path, Walk { create, into_last_list: true }, f);
+}
+
+/// Like [`visit_mut`], but a list at the end of the path is handed over
+/// whole, as kustomize's var substitution receives it.
+pub fn visit_mut_node(v: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value)) {
+    walk_path(v, path, Walk { create: false, into_last_list: false }, &mut |_, slot| f(slot));
+}
+
+fn walk_path(v: &mut Value, path: &str, how: Walk, f: &mut dyn FnMut(&[Step], &mut Value)) {
     let segs = marked_segments(path);
     let segs: Vec<(&str, bool)> = segs.iter().map(|(s, list)| (s.as_str(), *list)).collect();
-    walk(v, &segs, create, &mut Vec::new(), f);
+    walk(v, &segs, how, &mut Vec::new(), f);
 }
 
 /// Whether walking `path` in `v` meets a scalar where a map or sequence
