@@ -684,12 +684,23 @@ impl Builder<'_> {
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
-                        plugin::Role::Generator => "generators",
-                        plugin::Role::Transformer => "transformers",
+                        plugin::Role::Generator => "generator",
+                        plugin::Role::Transformer => "transformer",
+                    };
+                    let meta = |key: &str| {
+                        doc.get_path(&["metadata", key]).and_then(Value::as_str).unwrap_or("")
+                    };
+                    let ns = match meta("namespace") {
+                        "" => "[noNs]",
+                        ns => ns,
                     };
                     return Err(invalid(
                         &source,
-                        format!("plugin config is not one of the {want}"),
+                        format!(
+                            "plugin {}.builtin.[noGrp]/{}.{ns} not a {want}",
+                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+                            meta("name")
+                        ),
                     ));
                 }
                 match role {
