@@ -577,8 +577,16 @@ impl Builder<'_> {
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
             .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
-        images::apply_fields(acc, &k.images, &self.config.images);
-        images::apply_fields(acc, &k.images, &k.image_fields);
+        match &k.image_fields {
+            Some(specs) => images::apply_fields(acc, &k.images, specs),
+            None => {
+                // The `images:` field also runs over kustomize's built-in image
+                // fields, after its pass over every container list: an image
+                // there is rewritten twice, which a tagSuffix shows.
+                images::apply_fields(acc, &k.images, &images::builtin_fields());
+                images::apply_fields(acc, &k.images, &self.config.images);
+            }
+        }
         if k.hash_names {
             add_hashes(acc, false);
         }

@@ -63,6 +63,8 @@ pub struct Image {
     pub new_tag: Option<String>,
     /// A digest.
     pub digest: Option<String>,
+    /// `tagSuffix`: appended to the tag when neither a tag nor a digest is set.
+    pub tag_suffix: Option<String>,
 }
 
 /// A `replicas` entry.
@@ -240,8 +242,10 @@ pub struct Kustomization {
     /// PrefixSuffixTransformer `fieldSpecs`: which objects' names (and which
     /// other fields) the prefix and suffix go to, instead of every name.
     pub prefix_fields: Option<Vec<UserFieldSpec>>,
-    /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
-    pub image_fields: Vec<UserFieldSpec>,
+    /// ImageTagTransformer `fieldSpecs`: the image fields a plugin config
+    /// writes besides containers, instead of kustomize's built-in image
+    /// fields and those of `configurations`.
+    pub image_fields: Option<Vec<UserFieldSpec>>,
     /// NamespaceTransformer `fieldSpecs`: where a plugin config writes the
     /// namespace, instead of kustomize's built-in namespace fields.
     pub namespace_fields: Option<Vec<UserFieldSpec>>,
@@ -400,9 +404,10 @@ impl Fields<'_> {
             allow_kind_change =
                 self.bool(o.get("allowKindChange"), "options.allowKindChange")?.unwrap_or(false);
         }
+        // An empty path or patch counts as none, as in kustomize.
         let p = Patch {
-            path: self.opt_string(m, "path", ctx)?,
-            patch: self.opt_string(m, "patch", ctx)?,
+            path: self.opt_string(m, "path", ctx)?.filter(|s| !s.is_empty()),
+            patch: self.opt_string(m, "patch", ctx)?.filter(|s| !s.is_empty()),
             target: match m.get("target") {
                 None | Some(Value::Null) => None,
                 Some(t) => Some(self.selector(t, &format!("{ctx}.target"))?),
@@ -631,6 +636,7 @@ impl Kustomization {
                             new_name: f.opt_string(im, "newName", &ctx)?,
                             new_tag: f.opt_string(im, "newTag", &ctx)?,
                             digest: f.opt_string(im, "digest", &ctx)?,
+                            tag_suffix: f.opt_string(im, "tagSuffix", &ctx)?,
                         });
                     }
                 }

@@ -255,7 +255,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             }
             k.prefix_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
         }
-        "ImageTagTransformer" => k.image_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?,
+        "ImageTagTransformer" => {
+            k.image_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
         _ => {}
     }
     // The label and annotation plugins write exactly where their field specs say.
