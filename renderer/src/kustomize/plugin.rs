@@ -168,8 +168,10 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                     g.insert(key.clone(), v.clone());
                 }
             }
+            // The config's own name and namespace fields win over its metadata's.
             for key in ["name", "namespace"] {
-                if let Some(v) = meta.get(key) {
+                let own = g.get(key).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                if let (false, Some(v)) = (own, meta.get(key)) {
                     g.insert(key.into(), v.clone());
                 }
             }
