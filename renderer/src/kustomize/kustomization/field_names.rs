@@ -158,87 +158,39 @@ pub(crate) const KUSTOMIZATION: Shape = Shape(&[
     ("buildMetadata", None),
 ]);
 
-const PLUGIN_LABELS: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("labels", None),
-    ("annotations", None),
-    ("fieldSpecs", Some(&FIELD_SPEC)),
-]);
+const PLUGIN_LABELS: Shape =
+    Shape(&[("labels", None), ("annotations", None), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
-const PLUGIN_PREFIX_SUFFIX: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("prefix", None),
-    ("suffix", None),
-    ("fieldSpecs", Some(&FIELD_SPEC)),
-]);
+const PLUGIN_PREFIX_SUFFIX: Shape =
+    Shape(&[("prefix", None), ("suffix", None), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
 const PLUGIN_NAMESPACE: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
     ("fieldSpecs", Some(&FIELD_SPEC)),
     ("unsetOnly", None),
     ("setRoleBindingSubjects", None),
 ]);
 
-const PLUGIN_IMAGE_TAG: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("imageTag", Some(&IMAGE)),
-    ("fieldSpecs", Some(&FIELD_SPEC)),
-]);
+const PLUGIN_IMAGE_TAG: Shape =
+    Shape(&[("imageTag", Some(&IMAGE)), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
-const PLUGIN_REPLICA_COUNT: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("replica", Some(&REPLICA)),
-    ("fieldSpecs", Some(&FIELD_SPEC)),
-]);
+const PLUGIN_REPLICA_COUNT: Shape =
+    Shape(&[("replica", Some(&REPLICA)), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
 const PLUGIN_PATCH: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
     ("path", None),
     ("patch", None),
     ("target", Some(&SELECTOR)),
     ("options", Some(&PATCH_OPTIONS)),
 ]);
 
-const PLUGIN_PATCH_SMP: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("paths", None),
-    ("patches", None),
-]);
+const PLUGIN_PATCH_SMP: Shape = Shape(&[("paths", None), ("patches", None)]);
 
-const PLUGIN_PATCH_JSON: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("target", Some(&SELECTOR)),
-    ("path", None),
-    ("jsonOp", None),
-]);
+const PLUGIN_PATCH_JSON: Shape =
+    Shape(&[("target", Some(&SELECTOR)), ("path", None), ("jsonOp", None)]);
 
-const PLUGIN_REPLACEMENT: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("replacements", Some(&REPLACEMENT)),
-]);
+const PLUGIN_REPLACEMENT: Shape = Shape(&[("replacements", Some(&REPLACEMENT))]);
 
 const PLUGIN_GENERATOR: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
     ("name", None),
     ("namespace", None),
     ("behavior", None),
@@ -257,16 +209,10 @@ const VALUE_ADD_TARGET: Shape =
 /// The targets file a ValueAddTransformer's `targetFilePath` names.
 pub(crate) const VALUE_ADD_TARGETS: Shape = Shape(&[("targets", Some(&VALUE_ADD_TARGET))]);
 
-const PLUGIN_VALUE_ADD: Shape = Shape(&[
-    ("apiVersion", None),
-    ("kind", None),
-    ("metadata", None),
-    ("value", None),
-    ("targets", Some(&VALUE_ADD_TARGET)),
-    ("targetFilePath", None),
-]);
+const PLUGIN_VALUE_ADD: Shape =
+    Shape(&[("value", None), ("targets", Some(&VALUE_ADD_TARGET)), ("targetFilePath", None)]);
 
-const PLUGIN_NOTHING: Shape = Shape(&[("apiVersion", None), ("kind", None), ("metadata", None)]);
+const PLUGIN_NOTHING: Shape = Shape(&[]);
 
 /// The fields of a built-in plugin's config, by the plugin's kind (`None`
 /// for the Helm generator, which is read strictly, and for unknown kinds).
@@ -289,6 +235,8 @@ pub(crate) fn plugin(kind: &str) -> Option<&'static Shape> {
         _ => return None,
     })
 }
+
+const TYPE_AND_METADATA: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 impl Shape {
     /// The field a key decodes into: the exact name, else the first one equal
@@ -319,7 +267,9 @@ pub(crate) fn canonical(v: &Value, shape: &Shape, strict: bool) -> Value {
                 };
                 out.insert(name.to_string(), value);
             }
-            None if strict => {
+            // Every object keeps its type and metadata; the shapes of plugin
+            // configs list only their own fields.
+            None if strict || TYPE_AND_METADATA.contains(&key.as_str()) => {
                 out.insert(key.clone(), value.clone());
             }
             None => {}
