@@ -265,7 +265,12 @@ pub(crate) fn canonical(v: &Value, shape: &Shape, strict: bool) -> Value {
                     Some(inner) => canonical_items(value, inner, strict),
                     None => value.clone(),
                 };
-                out.insert(name.to_string(), value);
+                match out.get_mut(name) {
+                    Some(earlier) => decode_again(earlier, value),
+                    None => {
+                        out.insert(name.to_string(), value);
+                    }
+                }
             }
             // Every object keeps its type and metadata; the shapes of plugin
             // configs list only their own fields.
@@ -276,6 +281,25 @@ pub(crate) fn canonical(v: &Value, shape: &Shape, strict: bool) -> Value {
         }
     }
     Value::Map(out)
+}
+
+/// A field decoded a second time (two keys naming it): Go's decoder fills
+/// the maps and structs it already holds, so their entries add up, and
+/// replaces anything else.
+fn decode_again(earlier: &mut Value, later: Value) {
+    match (earlier, later) {
+        (Value::Map(old), Value::Map(new)) => {
+            for (k, v) in new {
+                match old.get_mut(&k) {
+                    Some(slot) => decode_again(slot, v),
+                    None => {
+                        old.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, later) => *slot = later,
+    }
 }
 
 /// A struct-valued field, or a list of structs.
@@ -299,6 +323,12 @@ mod tests {
             // exact and case-insensitive names; the later key wins
             ("nameprefix: a-\nNAMESUFFIX: -b\n", true, "nameSuffix: -b\nnamePrefix: a-\n"),
             ("namePrefix: a-\nnameprefix: b-\n", true, "namePrefix: b-\n"),
+            // maps (and structs) decoded twice add up
+            (
+                "commonLabels: {a: x}\ncommonlabels: {b: y, a: z}\n",
+                true,
+                "commonLabels: {a: z, b: y}\n",
+            ),
             // nested structs fold, maps of data do not
             (
                 "images:\n- Name: x\n  NEWTAG: v\ncommonLabels:\n  Team: a\n",
