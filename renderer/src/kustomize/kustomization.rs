@@ -530,6 +530,7 @@ impl Kustomization {
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
+        let mut bases = Vec::new();
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" | "metadata" => {}
@@ -542,7 +543,9 @@ impl Kustomization {
                         );
                     }
                 },
-                "resources" | "bases" => k.resources.extend(f.strings(v, key)?),
+                "resources" => k.resources = f.strings(v, key)?,
+                // kustomize appends the deprecated bases after the resources.
+                "bases" => bases = f.strings(v, key)?,
                 "components" => k.components = f.strings(v, key)?,
                 "namespace" => k.namespace = Some(f.string(v, key)?).filter(|s| !s.is_empty()),
                 "namePrefix" => k.name_prefix = Some(f.string(v, key)?),
@@ -750,6 +753,7 @@ impl Kustomization {
         // As kustomize fixes up a loaded kustomization: the legacy generator's
         // charts come after helmCharts, and its chartHome counts only when
         // there is no helmGlobals.
+        k.resources.append(&mut bases);
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
         if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {

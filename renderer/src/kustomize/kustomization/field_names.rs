@@ -257,8 +257,20 @@ pub(crate) fn canonical(v: &Value, shape: &Shape, strict: bool) -> Value {
     let Value::Map(m) = v else {
         return v.clone();
     };
+    // kustomize's YAML reaches Go's decoder as JSON with sorted keys, so of
+    // two keys naming one field the later in byte order is decoded last
+    // (each field keeps the place of its first key here).
+    let mut order: Vec<&String> = m.keys().collect();
+    order.sort();
     let mut out = Map::new();
-    for (key, value) in m {
+    for key in m.keys() {
+        if let Some((name, _)) = shape.field(key) {
+            out.entry(name.to_string()).or_insert(Value::Null);
+        }
+    }
+    let mut decoded = std::collections::HashSet::new();
+    for key in order {
+        let value = &m[key];
         match shape.field(key) {
             Some((name, child)) => {
                 let value = match child {
@@ -266,7 +278,8 @@ pub(crate) fn canonical(v: &Value, shape: &Shape, strict: bool) -> Value {
                     None => value.clone(),
                 };
                 match out.get_mut(name) {
-                    Some(earlier) => decode_again(earlier, value),
+                    Some(earlier) if !decoded.insert(name) => decode_again(earlier, value),
+                    Some(slot) => *slot = value,
                     None => {
                         out.insert(name.to_string(), value);
                     }
@@ -326,6 +339,12 @@ mod tests {
             // maps (and structs) decoded twice add up
             (
                 "commonLabels: {a: x}\ncommonlabels: {b: y, a: z}\n",
+                true,
+                "commonLabels: {a: z, b: y}\n",
+            ),
+            // ... in the byte order of the keys, not the order written
+            (
+                "commonlabels: {a: z}\nCommonLabels: {a: x, b: y}\n",
                 true,
                 "commonLabels: {a: z, b: y}\n",
             ),
