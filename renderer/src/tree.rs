@@ -55,6 +55,24 @@ pub trait Tree: Sync {
     fn real_path(&self, path: &str) -> Result<String, Error> {
         Ok(path.to_string())
     }
+    /// The name of the directory the tree is rooted at, where it has one
+    /// (kustomize derives some defaults from a kustomization directory's name).
+    fn root_name(&self) -> Option<String> {
+        None
+    }
+}
+
+/// `path` relative to the directory `from`, both tree paths (`..` where
+/// `path` is not below `from`).
+pub fn relative(from: &str, path: &str) -> String {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/').filter(|s| !s.is_empty() && *s != ".").map(str::to_string).collect()
+    };
+    let (from, to) = (parts(from), parts(path));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<String> = vec!["..".to_string(); from.len() - common];
+    out.extend(to[common..].iter().cloned());
+    out.join("/")
 }
 
 /// Joins `rel` (as written by a user, relative to `base`) onto `base` and
@@ -197,6 +215,11 @@ impl DirTree {
 }
 
 impl Tree for DirTree {
+    fn root_name(&self) -> Option<String> {
+        let root = self.root.canonicalize().unwrap_or_else(|_| self.root.clone());
+        root.file_name().map(|n| n.to_string_lossy().into_owned())
+    }
+
     fn real_path(&self, path: &str) -> Result<String, Error> {
         let canon = self.resolve(path)?;
         let rel =
@@ -244,6 +267,19 @@ impl Tree for DirTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let cases = [
+            ("", "base/kustomization.yaml", "base/kustomization.yaml"),
+            ("top", "top/a/b.yaml", "a/b.yaml"),
+            ("top/x", "top/base/k.yaml", "../base/k.yaml"),
+            ("top", "other/k.yaml", "../other/k.yaml"),
+        ];
+        for (from, path, want) in cases {
+            assert_eq!(relative(from, path), want, "{from} {path}");
+        }
+    }
 
     #[test]
     fn join_normalises_and_confines() {

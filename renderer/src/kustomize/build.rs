@@ -4,9 +4,13 @@ use super::config::Config;
 use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
 use super::select::Matcher;
 use super::transform::{
-    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
+    images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, value_add,
+    vars,
 };
-use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
+use super::{
+    Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
+    validators,
+};
 use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -24,12 +28,13 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         stack: Vec::new(),
         top_sort: None,
         top_meta: None,
-        top_transformer_annotations: false,
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
         schema: None,
         schema_set: false,
+        transformer_notes: false,
+        probing: None,
     };
     let mut acc = b.kustomization(dir)?;
     add_hashes(&mut acc, true);
@@ -78,8 +83,6 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
     top_meta: Option<(bool, bool)>,
-    /// `buildMetadata: [transformerAnnotations]` of the top kustomization.
-    top_transformer_annotations: bool,
     /// Kind and name of each accumulated object, cached while patches run.
     idents: Option<Vec<(String, String)>>,
     /// Vars declared anywhere in the build, resolved at the end.
@@ -92,6 +95,11 @@ struct Builder<'a> {
     /// Whether a kustomization already chose the OpenAPI schema (a custom
     /// file or a built-in version): kustomize keeps the first choice.
     schema_set: bool,
+    /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
+    /// every kustomization of the build then notes its transformers.
+    transformer_notes: bool,
+    /// While a validator runs as a probe: whether one of its patches wrote.
+    probing: Option<bool>,
 }
 
 /// The Kubernetes version of kustomize's built-in schema, the one
@@ -146,17 +154,40 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
 /// The annotation `buildMetadata: [transformerAnnotations]` writes.
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 
-/// `buildMetadata: [transformerAnnotations]` of the top kustomization: every
-/// object lists each built-in transformer each kustomization it passes through configures,
-/// in the order they run, whether or not it changed the object (measured
-/// with `kubectl kustomize`).
-fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
+/// One entry of the transformations annotation: the `configuredBy` of a
+/// transformer (apiVersion, kind, and a plugin config's name and namespace).
+struct Note {
+    kind: String,
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+impl Note {
+    fn builtin(kind: &str) -> Note {
+        Note { kind: kind.to_string(), name: None, namespace: None }
+    }
+
+    fn plugin(doc: &Value) -> Note {
+        let meta = |key: &str| {
+            doc.get_path(&["metadata", key]).and_then(Value::as_str).map(str::to_string)
+        };
+        Note {
+            kind: doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("").to_string(),
+            name: meta("name"),
+            namespace: meta("namespace"),
+        }
+    }
+}
+
+/// The built-in transformers a kustomization's fields configure, in the
+/// order they run (measured with `kubectl kustomize`).
+fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
     let each = |n: usize, kind: &'static str| std::iter::repeat_n(kind, n);
     let labels_transformers = match k.labels.len() {
         0 if k.common_labels.is_empty() => 0,
         n => n + 1,
     };
-    let kinds: Vec<&str> = each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+    each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
         .chain(each(k.patches.len(), "PatchTransformer"))
         .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
         .chain(each(
@@ -174,22 +205,28 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
         .chain(each(k.replicas.len(), "ReplicaCountTransformer"))
         .chain(each(k.images.len(), "ImageTagTransformer"))
         .chain(each(usize::from(!k.replacements.is_empty()), "ReplacementTransformer"))
-        .collect();
-    if kinds.is_empty() {
+        .collect()
+}
+
+/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
+/// kustomization (or plugin config) at `configured_in` ran to every object
+/// it ran over, whether or not they changed it.
+fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note]) {
+    if notes.is_empty() {
         return;
     }
-    let file = match k.file.strip_prefix(dir) {
-        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
-        _ => k.file.as_str(),
-    };
-    let text: String = kinds
-        .iter()
-        .map(|kind| {
-            format!(
-                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
-            )
-        })
-        .collect();
+    let mut text = String::new();
+    for n in notes {
+        text.push_str(&format!(
+            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
+            n.kind
+        ));
+        for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
+            if let Some(v) = v {
+                text.push_str(&format!("    {key}: {v}\n"));
+            }
+        }
+    }
     for r in acc.iter_mut() {
         let notes = r
             .metadata_mut()
@@ -228,6 +265,12 @@ fn is_remote(entry: &str) -> bool {
 }
 
 impl Builder<'_> {
+    /// A tree path as kustomize prints it in build metadata: relative to the
+    /// directory of the top kustomization.
+    fn relative_to_top(&self, path: &str) -> String {
+        tree::relative(self.stack.first().map_or("", String::as_str), path)
+    }
+
     fn restrict(&self) -> bool {
         self.options.load_restrictor == LoadRestrictor::RootOnly
     }
@@ -288,9 +331,12 @@ impl Builder<'_> {
         self.enter(dir, &from)?;
         let k = self.load(dir)?;
         if self.stack.len() == 1 {
+            if let Some(problem) = k.sort_options.as_ref().and_then(|so| so.problem.clone()) {
+                return Err(invalid(&k.file, problem));
+            }
             self.top_sort = k.sort_options.clone();
+            self.transformer_notes = k.transformer_annotations;
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
-            self.top_transformer_annotations = k.transformer_annotations;
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
@@ -512,10 +558,11 @@ impl Builder<'_> {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
                 subjects: k.role_binding_subjects,
+                builtin_fields: k.namespace_fields.is_none(),
             };
             namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
-            namespace::apply_fields(acc, ns, options, &self.config.namespace);
-            namespace::apply_fields(acc, ns, options, &k.namespace_fields);
+            let specs = k.namespace_fields.as_ref().unwrap_or(&self.config.namespace);
+            namespace::apply_fields(acc, ns, options, specs).map_err(|m| invalid(&k.file, m))?;
         }
         prefix_suffix::apply(
             acc,
@@ -545,23 +592,66 @@ impl Builder<'_> {
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
             .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
-        images::apply_fields(acc, &k.images, &self.config.images);
-        images::apply_fields(acc, &k.images, &k.image_fields);
+        match &k.image_fields {
+            Some(specs) => images::apply_fields(acc, &k.images, specs),
+            None => {
+                // The `images:` field also runs over kustomize's built-in image
+                // fields, after its pass over every container list: an image
+                // there is rewritten twice, which a tagSuffix shows.
+                images::apply_fields(acc, &k.images, &images::builtin_fields());
+                images::apply_fields(acc, &k.images, &self.config.images);
+            }
+        }
         if k.hash_names {
             add_hashes(acc, false);
+        }
+        if let Some(va) = &k.value_add {
+            self.value_add(k, dir, va, acc)?;
         }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        // The top kustomization's `buildMetadata` governs the whole build:
-        // every level then lists its transformers, named from the top.
-        if self.top_transformer_annotations {
-            let top = self.stack.first().map_or(dir, String::as_str);
-            transformations(acc, k, top);
+        if self.transformer_notes {
+            let configured_in = self.relative_to_top(&k.file);
+            let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
+            note_transformations(acc, &configured_in, &notes);
         }
         Ok(())
+    }
+
+    /// Runs a ValueAddTransformer config: its targets file is read, an empty
+    /// value becomes the name of the kustomization's directory, and the
+    /// config is checked before it runs.
+    fn value_add(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        va: &value_add::ValueAdd,
+        acc: &mut [Resource],
+    ) -> Result<(), Error> {
+        let fails = |m: String| {
+            invalid(&k.file, format!("plugin ValueAddTransformer fails configuration: {m}"))
+        };
+        let mut va = va.clone();
+        if let Some(rel) = &k.value_add_targets_file {
+            let (path, text) = self.read_file(k, dir, rel, "targets")?;
+            // The file is decoded as one document, leniently, as kustomize does.
+            if let Some(doc) = yaml::parse_documents(&text, &path)?.into_iter().next() {
+                let doc = kustomization::canonical(&doc, &kustomization::VALUE_ADD_TARGETS, false);
+                let targets = doc.get_path(&["targets"]).cloned().unwrap_or(Value::Null);
+                va.targets.extend(value_add::parse_targets(&targets).map_err(fails)?);
+            }
+        }
+        if va.value.is_empty() {
+            va.value = match tree::file_name(dir) {
+                "" | "." => self.tree.root_name().unwrap_or_default(),
+                name => name.to_string(),
+            };
+        }
+        va.validate().map_err(fails)?;
+        value_add::apply(acc, &va).map_err(|m| invalid(&k.file, m))
     }
 
     /// Reads a file named in a kustomization, within the load restrictions;
@@ -596,8 +686,12 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        for entry in entries {
-            let docs: Vec<(String, Value)> = if entry.contains('\n') {
+        // kustomize gathers the inline configs first and then those in files
+        // and directories, and runs them in that order.
+        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
+            entries.iter().partition(|e| is_inline_config(e));
+        for entry in inline.into_iter().chain(elsewhere) {
+            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
                 parse_configs(&k.file, entry)?
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
@@ -613,43 +707,94 @@ impl Builder<'_> {
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
-                        plugin::Role::Generator => "generators",
-                        plugin::Role::Transformer => "transformers",
+                        plugin::Role::Generator => "generator",
+                        plugin::Role::Transformer => "transformer",
+                    };
+                    let meta = |key: &str| {
+                        doc.get_path(&["metadata", key]).and_then(Value::as_str).unwrap_or("")
+                    };
+                    let ns = match meta("namespace") {
+                        "" => "[noNs]",
+                        ns => ns,
                     };
                     return Err(invalid(
                         &source,
-                        format!("plugin config is not one of the {want}"),
+                        format!(
+                            "plugin {}.builtin.[noGrp]/{}.{ns} not a {want}",
+                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+                            meta("name")
+                        ),
                     ));
                 }
                 match role {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
-                    plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
+                    plugin::Role::Transformer => {
+                        let probe;
+                        let pk = match self.probing {
+                            Some(wrote) => {
+                                let writes = validators::patches_write(&pk, acc)
+                                    .map_err(|m| invalid(&source, m))?;
+                                self.probing = Some(wrote || writes);
+                                probe = validators::probe(&pk);
+                                &probe
+                            }
+                            None => &pk,
+                        };
+                        // The plugin is noted as itself, not as the fields it stands for.
+                        let notes = std::mem::replace(&mut self.transformer_notes, false);
+                        let ran = self.transformers(pk, dir, acc);
+                        self.transformer_notes = notes;
+                        ran?;
+                        if notes {
+                            let configured_in = self.relative_to_top(&source);
+                            note_transformations(acc, &configured_in, &[Note::plugin(&doc)]);
+                        }
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// Runs `validators:` like transformers on a copy of the objects. A
-    /// validator may not modify anything, and kustomize compares the YAML
-    /// nodes themselves: every built-in transformer rewrites the nodes it
-    /// visits, even with equal values, so one that runs over any object fails.
-    fn validators(&mut self, k: &Kustomization, dir: &str, acc: &[Resource]) -> Result<(), Error> {
+    /// Runs `validators:` (see [`validators`]): each runs over a copy of the
+    /// objects and again as a probe; it fails if either run changed them,
+    /// and what it did stays when it passes, as in kustomize.
+    fn validators(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let notes = std::mem::replace(&mut self.transformer_notes, false);
+        let checked = self.run_validators(k, dir, acc);
+        self.transformer_notes = notes;
+        self.probing = None;
+        checked
+    }
+
+    fn run_validators(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let fails = |m: String| {
+            invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
+        };
         for entry in &k.validators {
-            let mut copy = acc.to_vec();
-            self.plugins(
-                k,
-                dir,
-                std::slice::from_ref(entry),
-                plugin::Role::Transformer,
-                &mut copy,
-            )?;
-            if !acc.is_empty() || !copy.is_empty() {
-                return Err(invalid(
-                    &k.file,
-                    format!("validator {entry:?} shouldn't modify the resource map"),
-                ));
+            let entry = std::slice::from_ref(entry);
+            let mut after = acc.clone();
+            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
+            validators::unchanged(acc, &after).map_err(fails)?;
+            let mut probed = acc.clone();
+            self.probing = Some(false);
+            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
+            if self.probing == Some(true) {
+                return Err(fails("a patch of the validator writes to the objects".into()));
             }
+            self.probing = None;
+            validators::unchanged(acc, &probed).map_err(fails)?;
+            *acc = after;
         }
         Ok(())
     }
@@ -765,7 +910,10 @@ impl Builder<'_> {
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
                     &source,
-                    format!("a strategic merge patch must be a map, found a {}", doc.type_name()),
+                    format!(
+                        "missing resource metadata: a strategic merge patch must be an object, found a {}",
+                        doc.type_name()
+                    ),
                 ));
             }
             let targets: Vec<usize> = match &matcher {
@@ -821,6 +969,17 @@ impl Builder<'_> {
                 let r = &mut acc[i];
                 let gvk: Gvk = r.gvk();
                 let mut doc = doc.clone();
+                // kustomize gives a targeted patch the object's apiVersion but
+                // keeps its kind, and the merge takes the first schema it finds
+                // among the object's type and the patch's.
+                let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
+                let patch_kind = doc.get_path(&["kind"]).and_then(Value::as_str);
+                let schema_gvk = match patch_kind {
+                    Some(kind) if matcher.is_some() && !schema.knows(&gvk) => {
+                        Gvk { kind: kind.to_string(), ..gvk.clone() }
+                    }
+                    _ => gvk.clone(),
+                };
                 // A patch found by an earlier name keeps the object's current name.
                 if matcher.is_none() && !p.allow_name_change {
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
@@ -866,9 +1025,9 @@ impl Builder<'_> {
                     r.scalar_texts.retain(|(_, text)| !text.is_empty());
                 }
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply_with(&r.value, &doc, &gvk, schema)
+                    patch::strategic_merge::apply_with(&r.value, &doc, &schema_gvk, schema)
                 } else {
-                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &gvk, schema)
+                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &schema_gvk, schema)
                 };
                 match merged.map_err(|e| Error::Patch {
                     file: source.clone(),
@@ -906,6 +1065,14 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
 }
 
 /// The documents of a plugin config text, each with the file it came from.
+/// Whether a `generators:`/`transformers:`/`validators:` entry is a config
+/// written inline (YAML holding objects) rather than a path.
+fn is_inline_config(entry: &str) -> bool {
+    entry.contains('\n')
+        || yaml::parse_documents(entry, "inline")
+            .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
+}
+
 fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
     Ok(yaml::parse_documents(text, source)?
         .into_iter()

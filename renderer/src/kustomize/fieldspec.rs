@@ -43,7 +43,7 @@ pub const TEMPLATE_LABELS: &[FieldSpec] = &[
     fs(ANY, "ReplicaSet", "spec/template/metadata/labels", true),
     fs(ANY, "DaemonSet", "spec/template/metadata/labels", true),
     fs(APPS, "StatefulSet", "spec/template/metadata/labels", true),
-    fs(APPS, "StatefulSet", "spec/volumeClaimTemplates/metadata/labels", true),
+    fs(APPS, "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true),
     fs(BATCH, "Job", "spec/template/metadata/labels", true),
     fs(BATCH, "CronJob", "spec/jobTemplate/metadata/labels", true),
     fs(BATCH, "CronJob", "spec/jobTemplate/spec/template/metadata/labels", true),
@@ -181,28 +181,70 @@ pub fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// The segments of a path, each with whether it carries the `[]` list
+/// marker: kustomize never creates a field so marked (it cannot invent list
+/// items), it only walks it when it is there.
+fn marked_segments(path: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    // Re-split with the escape rules of `segments`, keeping the markers.
+    for part in path.split('/') {
+        if let Some(stripped) = part.strip_suffix('\\') {
+            cur.push_str(stripped);
+            cur.push('/');
+            continue;
+        }
+        cur.push_str(part);
+        let seg = std::mem::take(&mut cur);
+        if seg.is_empty() {
+            continue;
+        }
+        match seg.strip_suffix("[]") {
+            Some(name) => out.push((name.to_string(), true)),
+            None => out.push((seg, false)),
+        }
+    }
+    if !cur.is_empty() {
+        out.push((cur, false));
+    }
+    out
+}
+
+/// How a walk goes.
+#[derive(Clone, Copy)]
+struct Walk {
+    /// Create missing maps.
+    create: bool,
+    /// Call back on each item of a list at the end of the path, rather than
+    /// on the list.
+    into_last_list: bool,
+}
+
 fn walk(
     v: &mut Value,
-    segs: &[&str],
-    create: bool,
+    segs: &[(&str, bool)],
+    how: Walk,
     at: &mut Vec<Step>,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) {
     if let Value::Seq(items) = v {
-        for (i, item) in items.iter_mut().enumerate() {
-            at.push(Step::Index(i));
-            walk(item, segs, create, at, f);
-            at.pop();
+        if !segs.is_empty() || how.into_last_list {
+            for (i, item) in items.iter_mut().enumerate() {
+                at.push(Step::Index(i));
+                walk(item, segs, how, at, f);
+                at.pop();
+            }
+            return;
         }
-        return;
     }
-    let Some((first, rest)) = segs.split_first() else {
+    let Some(((first, list), rest)) = segs.split_first() else {
         f(at, v);
         return;
     };
     let Value::Map(m) = v else { return };
+    let create_here = how.create && !list;
     if !m.contains_key(*first) {
-        if !create {
+        if !create_here {
             return;
         }
         m.insert(
@@ -212,13 +254,13 @@ fn walk(
     }
     if let Some(child) = m.get_mut(*first) {
         if child.is_null() && !rest.is_empty() {
-            if !create {
+            if !create_here {
                 return;
             }
             *child = Value::Map(Map::new());
         }
         at.push(Step::Key((*first).to_string()));
-        walk(child, rest, create, at, f);
+        walk(child, rest, how, at, f);
         at.pop();
     }
 }
@@ -231,9 +273,19 @@ pub fn visit_mut_at(
     create: bool,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) {
-    let segs = segments(path);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    walk(v, &segs, create, &mut Vec::new(), f);
+    walk_path(v, path, Walk { create, into_last_list: true }, f);
+}
+
+/// Like [`visit_mut`], but a list at the end of the path is handed over
+/// whole, as kustomize's var substitution receives it.
+pub fn visit_mut_node(v: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value)) {
+    walk_path(v, path, Walk { create: false, into_last_list: false }, &mut |_, slot| f(slot));
+}
+
+fn walk_path(v: &mut Value, path: &str, how: Walk, f: &mut dyn FnMut(&[Step], &mut Value)) {
+    let segs = marked_segments(path);
+    let segs: Vec<(&str, bool)> = segs.iter().map(|(s, list)| (s.as_str(), *list)).collect();
+    walk(v, &segs, how, &mut Vec::new(), f);
 }
 
 /// Whether walking `path` in `v` meets a scalar where a map or sequence
@@ -252,4 +304,29 @@ pub fn blocked_by_scalar(v: &Value, path: &str) -> bool {
         }
     }
     go(v, &segments(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    #[test]
+    fn list_markers_are_walked_never_created() {
+        // (document, path, create, document after setting every slot to "x")
+        let cases = [
+            ("a: {}\n", "a/b[]/c", true, "a: {}\n"),
+            ("a: {b: [{}, {c: 1}]}\n", "a/b[]/c", true, "a: {b: [{c: x}, {c: x}]}\n"),
+            ("a: {b: [{}]}\n", "a/b[]/c/d", true, "a: {b: [{c: {d: x}}]}\n"),
+            ("{}\n", "a/b/c", true, "a: {b: {c: x}}\n"),
+            ("{}\n", "a/b/c", false, "{}\n"),
+            ("a: {b/c: 1}\n", "a/b\\/c", false, "a: {b/c: x}\n"),
+        ];
+        for (doc, path, create, want) in cases {
+            let mut v = yaml::parse_documents(doc, "d").unwrap().remove(0);
+            visit_mut(&mut v, path, create, &mut |slot| *slot = Value::String("x".into()));
+            let want = yaml::parse_documents(want, "w").unwrap().remove(0);
+            assert_eq!(v, want, "{doc} {path}");
+        }
+    }
 }

@@ -2,10 +2,13 @@
 
 use super::Error;
 use super::transform::replacements::Replacement;
+use super::transform::value_add::ValueAdd;
 use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
+mod field_names;
 mod helm_chart;
+pub(crate) use field_names::{VALUE_ADD_TARGETS, canonical, plugin as plugin_fields};
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
 /// The names kustomize looks for, in its order of preference.
@@ -60,6 +63,8 @@ pub struct Image {
     pub new_tag: Option<String>,
     /// A digest.
     pub digest: Option<String>,
+    /// `tagSuffix`: appended to the tag when neither a tag nor a digest is set.
+    pub tag_suffix: Option<String>,
 }
 
 /// A `replicas` entry.
@@ -95,6 +100,9 @@ pub struct SortOptions {
     pub order_first: Option<Vec<String>>,
     /// Kinds to put last (legacy order).
     pub order_last: Option<Vec<String>>,
+    /// Why the options are invalid; kustomize checks them only where it
+    /// uses them, at the top of a build.
+    pub problem: Option<String>,
 }
 
 /// A `labels` entry.
@@ -234,12 +242,20 @@ pub struct Kustomization {
     /// PrefixSuffixTransformer `fieldSpecs`: which objects' names (and which
     /// other fields) the prefix and suffix go to, instead of every name.
     pub prefix_fields: Option<Vec<UserFieldSpec>>,
-    /// ImageTagTransformer `fieldSpecs`: image fields besides containers.
-    pub image_fields: Vec<UserFieldSpec>,
-    /// NamespaceTransformer `fieldSpecs`: namespace fields besides metadata.
-    pub namespace_fields: Vec<UserFieldSpec>,
+    /// ImageTagTransformer `fieldSpecs`: the image fields a plugin config
+    /// writes besides containers, instead of kustomize's built-in image
+    /// fields and those of `configurations`.
+    pub image_fields: Option<Vec<UserFieldSpec>>,
+    /// NamespaceTransformer `fieldSpecs`: where a plugin config writes the
+    /// namespace, instead of kustomize's built-in namespace fields.
+    pub namespace_fields: Option<Vec<UserFieldSpec>>,
     /// HashTransformer: generated objects get their hash suffix now.
     pub hash_names: bool,
+    /// ValueAddTransformer: its value (trimmed; empty stands for the name of
+    /// the kustomization's directory) and inline targets.
+    pub value_add: Option<ValueAdd>,
+    /// ValueAddTransformer `targetFilePath`: a file of more targets.
+    pub value_add_targets_file: Option<String>,
     /// `validators`: plugin configs run as transformers that must not change anything.
     pub validators: Vec<String>,
 }
@@ -388,9 +404,10 @@ impl Fields<'_> {
             allow_kind_change =
                 self.bool(o.get("allowKindChange"), "options.allowKindChange")?.unwrap_or(false);
         }
+        // An empty path or patch counts as none, as in kustomize.
         let p = Patch {
-            path: self.opt_string(m, "path", ctx)?,
-            patch: self.opt_string(m, "patch", ctx)?,
+            path: self.opt_string(m, "path", ctx)?.filter(|s| !s.is_empty()),
+            patch: self.opt_string(m, "patch", ctx)?.filter(|s| !s.is_empty()),
             target: match m.get("target") {
                 None | Some(Value::Null) => None,
                 Some(t) => Some(self.selector(t, &format!("{ctx}.target"))?),
@@ -473,16 +490,17 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     let mut so = SortOptions::default();
     match sm.get("order").and_then(Value::as_str) {
         Some("fifo") => so.fifo = true,
-        Some("legacy") | None => {}
-        Some(other) => {
-            return Err(f.err(format!(
-                "sortOptions.order: unknown order {other:?}, expected legacy or fifo"
-            )));
+        Some("legacy") => {}
+        _ => {
+            so.problem = Some("the field 'sortOptions.order' must be one of [fifo, legacy]".into())
         }
     }
     if let Some(l) = sm.get("legacySortOptions").filter(|l| !l.is_null()) {
         if so.fifo {
-            return Err(f.err("sortOptions: legacySortOptions is set but order is fifo"));
+            so.problem = Some(
+                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'"
+                    .into(),
+            );
         }
         let lm = f.map(l, "sortOptions.legacySortOptions")?;
         so.order_first =
@@ -496,6 +514,7 @@ impl Kustomization {
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
+        let doc = &canonical(doc, &field_names::KUSTOMIZATION, true);
         let m = match doc {
             Value::Null => return Err(f.err("kustomization file is empty")),
             Value::Map(m) => m,
@@ -511,6 +530,7 @@ impl Kustomization {
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
+        let mut bases = Vec::new();
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" | "metadata" => {}
@@ -523,7 +543,9 @@ impl Kustomization {
                         );
                     }
                 },
-                "resources" | "bases" => k.resources.extend(f.strings(v, key)?),
+                "resources" => k.resources = f.strings(v, key)?,
+                // kustomize appends the deprecated bases after the resources.
+                "bases" => bases = f.strings(v, key)?,
                 "components" => k.components = f.strings(v, key)?,
                 "namespace" => k.namespace = Some(f.string(v, key)?).filter(|s| !s.is_empty()),
                 "namePrefix" => k.name_prefix = Some(f.string(v, key)?),
@@ -617,6 +639,7 @@ impl Kustomization {
                             new_name: f.opt_string(im, "newName", &ctx)?,
                             new_tag: f.opt_string(im, "newTag", &ctx)?,
                             digest: f.opt_string(im, "digest", &ctx)?,
+                            tag_suffix: f.opt_string(im, "tagSuffix", &ctx)?,
                         });
                     }
                 }
@@ -706,6 +729,7 @@ impl Kustomization {
                         k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);
                     }
                 }
+                "sortOptions" if v.is_null() => k.sort_options = None,
                 "sortOptions" => k.sort_options = Some(sort_options(&f, v)?),
                 "helmCharts" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
@@ -729,6 +753,7 @@ impl Kustomization {
         // As kustomize fixes up a loaded kustomization: the legacy generator's
         // charts come after helmCharts, and its chartHome counts only when
         // there is no helmGlobals.
+        k.resources.append(&mut bases);
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
         if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {

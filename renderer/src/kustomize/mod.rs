@@ -16,6 +16,7 @@ pub mod patch;
 pub mod plugin;
 pub mod select;
 pub mod transform;
+pub mod validators;
 
 pub use build::build;
 

@@ -6,7 +6,8 @@
 
 use super::Error;
 use super::config::specs;
-use super::kustomization::{Kustomization, SubjectNamespaces};
+use super::kustomization::{Kustomization, Patch, SubjectNamespaces, canonical, plugin_fields};
+use super::transform::value_add::{self, ValueAdd};
 use crate::value::{Map, Value};
 
 /// The fields of a ConfigMapGenerator or SecretGenerator config that are
@@ -37,6 +38,25 @@ fn one(key: &str, v: Value) -> Map {
     out
 }
 
+/// A plugin's label or annotation map with its values as strings: a plugin
+/// config takes `true` or `42` where a kustomization needs them quoted.
+fn stringified(v: &Value) -> Value {
+    let Value::Map(m) = v else {
+        return v.clone();
+    };
+    let text = |v: &Value| -> Value {
+        match v {
+            Value::Null => Value::String(String::new()),
+            Value::Bool(b) => Value::String(b.to_string()),
+            Value::Int(i) => Value::String(i.to_string()),
+            Value::Float(f) => Value::String(f.to_string()),
+            // Kept as they are, so the reader reports them.
+            other => other.clone(),
+        }
+    };
+    Value::Map(m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+}
+
 /// Reads one plugin config into the kustomization fields it stands for.
 pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role), Error> {
     let Value::Map(m) = doc else {
@@ -53,12 +73,23 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             field: format!("plugin {api_version}/{kind} (only apiVersion: builtin plugins run)"),
         });
     }
+    // kustomize decodes a plugin config leniently: field names ignore case
+    // and unknown fields are dropped.
+    let folded = match plugin_fields(kind) {
+        Some(shape) => canonical(doc, shape, false),
+        None => doc.clone(),
+    };
+    let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
+    let id =
+        format!("{kind}.builtin.[noGrp]/{}.[noNs]", take(&meta, "name").as_str().unwrap_or(""));
+    let fails =
+        |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
     let mut role = Role::Transformer;
     let fields = match kind {
         "LabelTransformer" | "AnnotationsTransformer" => {
             let pairs = if kind == "LabelTransformer" { "labels" } else { "annotations" };
-            let mut set = one("pairs", take(m, pairs));
+            let mut set = one("pairs", stringified(&take(m, pairs)));
             set.insert("fields".into(), take(m, "fieldSpecs"));
             one("labels", Value::Seq(vec![Value::Map(set)]))
         }
@@ -84,16 +115,28 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             one("patches", Value::Seq(vec![Value::Map(p)]))
         }
         "PatchStrategicMergeTransformer" => {
-            let mut list = match take(m, "paths") {
+            let paths = match take(m, "paths") {
                 Value::Seq(items) => items,
                 _ => Vec::new(),
             };
-            if let Some(Value::String(inline)) = m.get("patches") {
-                list.push(Value::String(inline.clone()));
+            let inline = m.get("patches").and_then(Value::as_str).filter(|p| !p.is_empty());
+            if paths.is_empty() && inline.is_none() {
+                return Err(fails("empty file path and empty patch content"));
             }
-            one("patchesStrategicMerge", Value::Seq(list))
+            // The inline patches are added below, as inline patches whatever
+            // they look like.
+            one("patchesStrategicMerge", Value::Seq(paths))
         }
         "PatchJson6902Transformer" => {
+            let path = m.get("path").and_then(Value::as_str).filter(|p| !p.is_empty());
+            let op = m.get("jsonOp").and_then(Value::as_str).filter(|p| !p.is_empty());
+            match (path, op) {
+                (None, None) => return Err(fails("empty file path and empty jsonOp")),
+                (Some(_), Some(_)) => {
+                    return Err(fails("must specify a file path or jsonOp, not both"));
+                }
+                _ => {}
+            }
             let mut p = one("target", take(m, "target"));
             if let Some(path) = m.get("path") {
                 p.insert("path".into(), path.clone());
@@ -104,6 +147,19 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             one("patchesJson6902", Value::Seq(vec![Value::Map(p)]))
         }
         "ReplacementTransformer" => one("replacements", take(m, "replacements")),
+        "ValueAddTransformer" => {
+            let value = take(m, "value").as_str().unwrap_or("").trim().to_string();
+            let targets = value_add::parse_targets(&take(m, "targets")).map_err(|e| fails(&e))?;
+            let targets_file =
+                m.get("targetFilePath").and_then(Value::as_str).filter(|p| !p.is_empty());
+            let k = Kustomization {
+                file: file.to_string(),
+                value_add: Some(ValueAdd { value, targets }),
+                value_add_targets_file: targets_file.map(str::to_string),
+                ..Default::default()
+            };
+            return Ok((k, Role::Transformer));
+        }
         "HashTransformer" => {
             let k =
                 Kustomization { file: file.to_string(), hash_names: true, ..Default::default() };
@@ -120,6 +176,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                     g.insert(key.clone(), v.clone());
                 }
             }
+            // The config's own name and namespace fields win over its metadata's.
             for key in ["name", "namespace"] {
                 if let Some(v) = meta.get(key)
                     && g.get(key).and_then(Value::as_str).is_none_or(str::is_empty)
@@ -149,17 +206,37 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             out.insert("helmGlobals".into(), Value::Map(globals));
             out
         }
-        other => {
+        // A built-in of kustomize's that kiln does not run yet.
+        "IAMPolicyGenerator" => {
             return Err(Error::Unsupported {
                 file: file.to_string(),
-                field: format!("builtin plugin {other}"),
+                field: format!("builtin plugin {kind}"),
             });
+        }
+        // Not one of the built-ins kustomize loads from a config (its sort
+        // and order transformers run only through their fields).
+        other => {
+            return Err(invalid(file, format!("unable to load builtin {other}.builtin.[noGrp]")));
         }
     };
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
     match kind {
+        "PatchStrategicMergeTransformer" => {
+            if let Some(inline) = m.get("patches").and_then(Value::as_str).filter(|p| !p.is_empty())
+            {
+                k.patches_strategic_merge.push(Patch {
+                    path: None,
+                    patch: Some(inline.to_string()),
+                    target: None,
+                    allow_name_change: false,
+                    allow_kind_change: false,
+                    json6902_only: false,
+                    legacy_strategic_merge: true,
+                });
+            }
+        }
         "NamespaceTransformer" => {
-            k.namespace_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?;
+            k.namespace_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
             k.namespace_unset_only = matches!(m.get("unsetOnly"), Some(Value::Bool(true)));
             k.role_binding_subjects = match m.get("setRoleBindingSubjects").and_then(Value::as_str)
             {
@@ -189,7 +266,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             }
             k.prefix_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
         }
-        "ImageTagTransformer" => k.image_fields = specs(m.get("fieldSpecs"), file, "fieldSpecs")?,
+        "ImageTagTransformer" => {
+            k.image_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+        }
         _ => {}
     }
     // The label and annotation plugins write exactly where their field specs say.

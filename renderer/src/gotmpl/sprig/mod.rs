@@ -19,7 +19,7 @@ mod floatmath;
 pub(crate) mod json;
 mod lists;
 mod math;
-mod path;
+pub(crate) mod path;
 mod random;
 mod regex;
 pub(crate) mod semver;

@@ -17,8 +17,8 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "isAbs", &[Str], None, |a| Ok(s(&a[0]).starts_with('/').into()));
 }
 
-/// Go's `path.Clean`.
-fn clean(p: &str) -> String {
+/// Go's `path.Clean` (kustomize's file path helpers use it too).
+pub(crate) fn clean(p: &str) -> String {
     if p.is_empty() {
         return ".".into();
     }

@@ -396,6 +396,11 @@ impl OpenApi {
         })
     }
 
+    /// Whether the schema describes objects of the given group, version and kind.
+    pub fn knows(&self, gvk: &Gvk) -> bool {
+        self.roots.contains_key(&(gvk.group.clone(), gvk.version.clone(), gvk.kind.clone()))
+    }
+
     /// The schema of a whole object of the given group, version and kind.
     pub(crate) fn root(&self, gvk: &Gvk) -> Schema<'_> {
         let key = (gvk.group.clone(), gvk.version.clone(), gvk.kind.clone());

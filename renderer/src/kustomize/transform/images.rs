@@ -62,11 +62,19 @@ impl<'a> Rule<'a> {
         let r = split(value);
         let rule = self.image;
         let mut out = rule.new_name.clone().unwrap_or_else(|| r.name.to_string());
+        let suffixed: String;
         let (tag, digest) = match (&rule.new_tag, &rule.digest) {
             (Some(t), Some(d)) => (Some(t.as_str()), Some(d.as_str())),
             (Some(t), None) => (Some(t.as_str()), None),
             (None, Some(d)) => (None, Some(d.as_str())),
-            (None, None) => (r.tag, r.digest),
+            // kubectl v5.5 drops the digest when it appends a tag suffix.
+            (None, None) => match rule.tag_suffix.as_deref().filter(|s| !s.is_empty()) {
+                Some(suffix) => {
+                    suffixed = format!("{}{suffix}", r.tag.unwrap_or(""));
+                    (Some(suffixed.as_str()), None)
+                }
+                None => (r.tag, r.digest),
+            },
         };
         if let Some(t) = tag.filter(|t| !t.is_empty()) {
             out.push(':');
@@ -102,6 +110,19 @@ pub fn apply(resources: &mut [Resource], rules: &[Image]) {
     for r in resources.iter_mut() {
         visit(&mut r.value, &rules);
     }
+}
+
+/// kustomize's built-in image fields (its default `images` configuration).
+pub fn builtin_fields() -> Vec<UserFieldSpec> {
+    [
+        "spec/containers[]/image",
+        "spec/initContainers[]/image",
+        "spec/template/spec/containers[]/image",
+        "spec/template/spec/initContainers[]/image",
+    ]
+    .into_iter()
+    .map(|path| UserFieldSpec { path: path.to_string(), ..UserFieldSpec::default() })
+    .collect()
 }
 
 /// Applies the rules at image fields named by configurations.
@@ -169,6 +190,7 @@ mod tests {
             new_name: None,
             new_tag: t.map(Into::into),
             digest: d.map(Into::into),
+            tag_suffix: None,
         };
         // Recorded from kubectl kustomize v5.5: tag and digest together give `name:tag@digest`.
         assert_eq!(
@@ -177,5 +199,16 @@ mod tests {
         );
         assert_eq!(rewrite("nginx", &rule(Some("9"), None)).unwrap(), "nginx:9");
         assert_eq!(rewrite("docker.io/nginx", &rule(Some("9"), None)), None);
+        // A tag suffix applies only without a new tag or digest, and drops the digest.
+        let suffix = |t: Option<&str>| Image { tag_suffix: Some("-x".into()), ..rule(t, None) };
+        let cases = [
+            ("nginx:1", None, "nginx:1-x"),
+            ("nginx", None, "nginx:-x"),
+            ("nginx:2@sha256:abc", None, "nginx:2-x"),
+            ("nginx:1", Some("7"), "nginx:7"),
+        ];
+        for (image, tag, want) in cases {
+            assert_eq!(rewrite(image, &suffix(tag)).unwrap(), want, "{image}");
+        }
     }
 }

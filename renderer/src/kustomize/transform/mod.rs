@@ -7,4 +7,5 @@ pub mod namespace;
 pub mod prefix_suffix;
 pub mod replacements;
 pub mod replicas;
+pub mod value_add;
 pub mod vars;

@@ -225,19 +225,26 @@ struct Info {
     /// Earlier (namespace, name) pairs; empty when never renamed or moved.
     prev: Vec<(String, String)>,
     cluster: bool,
-    affixes: Vec<(String, String)>,
+    /// The non-empty prefixes and suffixes that renamed it, oldest first.
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
 }
 
 impl Info {
     fn of(r: &Resource) -> Info {
         let gvk = r.gvk();
+        let (prefixes, suffixes) = affixes(r)
+            .into_iter()
+            .map(|(p, s)| ((!p.is_empty()).then_some(p), (!s.is_empty()).then_some(s)))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
             cluster: gvk.is_cluster_scoped(),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
             prev: r.prev_names.clone(),
-            affixes: affixes(r),
+            prefixes: prefixes.into_iter().flatten().collect(),
+            suffixes: suffixes.into_iter().flatten().collect(),
         }
     }
 
@@ -285,6 +292,16 @@ fn affixes(r: &Resource) -> Vec<(String, String)> {
         out.push((prefix.to_string(), suffix.to_string()));
     }
     out
+}
+
+/// kustomize's test of whether two objects were renamed alike: their
+/// lists of prefixes (or suffixes) end the same way, the shorter being the
+/// tail of the longer. `loose`: a list that is empty on either side
+/// matches too (kustomize sieves loosely first, then strictly, where an
+/// empty list matches only an empty one).
+fn ends_like(a: &[String], b: &[String], loose: bool) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() { loose || long.is_empty() } else { long.ends_with(short) }
 }
 
 /// The referrer as the selection rules see it.
@@ -434,23 +451,6 @@ fn set_mapping(
     Ok(())
 }
 
-/// kustomize's test of whether two objects were renamed alike: the lists
-/// of prefixes, and of suffixes, that renamed them (empty ones left out)
-/// end the same way, the shorter being the tail of the longer; an empty
-/// list matches only an empty one.
-fn affixes_match(a: &[(String, String)], b: &[(String, String)]) -> bool {
-    let same_ending = |part: fn(&(String, String)) -> &String| {
-        let x: Vec<&String> = a.iter().map(part).filter(|s| !s.is_empty()).collect();
-        let y: Vec<&String> = b.iter().map(part).filter(|s| !s.is_empty()).collect();
-        let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
-        if short.is_empty() {
-            return long.is_empty();
-        }
-        long.ends_with(&short)
-    };
-    same_ending(|p| &p.0) && same_ending(|p| &p.1)
-}
-
 /// Picks the object a reference `old` means among `candidates`, or none;
 /// several that differ is an error. `with_namespace`: candidates are the same
 /// only if their namespaces are too.
@@ -482,8 +482,14 @@ fn select<'a>(
     if found.len() == 1 {
         return Ok(Some(found[0]));
     }
-    let same: Vec<&Info> =
-        found.into_iter().filter(|t| affixes_match(&t.affixes, &me.affixes)).collect();
+    let alike = |t: &Info, loose: bool| {
+        ends_like(&t.prefixes, &me.prefixes, loose) && ends_like(&t.suffixes, &me.suffixes, loose)
+    };
+    let loosely: Vec<&Info> = found.into_iter().filter(|t| alike(t, true)).collect();
+    if loosely.len() == 1 {
+        return Ok(Some(loosely[0]));
+    }
+    let same: Vec<&Info> = loosely.into_iter().filter(|t| alike(t, false)).collect();
     match same.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),

@@ -12,27 +12,68 @@ pub struct NamespaceOptions {
     pub unset_only: bool,
     /// Which role binding subjects move too.
     pub subjects: SubjectNamespaces,
+    /// Whether kustomize's built-in namespace field specs apply (the
+    /// `namespace:` field): `Namespace` objects are renamed, APIService and
+    /// CRD conversion services move. A NamespaceTransformer plugin config
+    /// writes only where its own field specs say.
+    pub builtin_fields: bool,
 }
 
-/// Sets the namespace at the extra fields `configurations` name.
+/// Sets the namespace at extra field specs (`configurations`, or a plugin
+/// config's `fieldSpecs`). As kustomize does, `metadata/namespace` is left to
+/// [`apply`], `metadata/name` applies only to `apiVersion: v1` objects, and
+/// role binding `subjects/namespace` to the subjects rule; a field spec that
+/// reaches a list or a map is an error.
 pub fn apply_fields(
     resources: &mut [Resource],
     namespace: &str,
     options: NamespaceOptions,
     specs: &[UserFieldSpec],
-) {
+) -> Result<(), String> {
     for r in resources.iter_mut() {
         let gvk = r.gvk();
-        for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/namespace") {
-            fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
-                let empty = slot.as_str().is_none_or(str::is_empty);
-                if matches!(slot, Value::String(_) | Value::Null) && (!options.unset_only || empty)
-                {
-                    *slot = Value::String(namespace.to_string());
+        let v1 = r.value.get_path(&["apiVersion"]).and_then(Value::as_str) == Some("v1");
+        let binding = matches!(gvk.kind.as_str(), "RoleBinding" | "ClusterRoleBinding");
+        for spec in specs.iter().filter(|s| s.matches(&gvk)) {
+            let subjects = spec.path == "subjects/namespace"
+                && matches!(spec.kind.as_deref(), Some("RoleBinding" | "ClusterRoleBinding"));
+            if spec.path == "metadata/namespace"
+                || (spec.path == "metadata/name" && !v1)
+                || (binding && subjects)
+            {
+                continue;
+            }
+            if spec.path == "metadata/name" {
+                if !options.unset_only || r.name().is_empty() {
+                    r.set_name(namespace.to_string());
+                }
+                continue;
+            }
+            let mut wrong = None;
+            fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| match slot {
+                Value::Seq(_) => {
+                    wrong.get_or_insert("Sequence");
+                }
+                Value::Map(_) => {
+                    wrong.get_or_insert("Mapping");
+                }
+                _ => {
+                    let empty = slot.is_null() || slot.as_str() == Some("");
+                    if !options.unset_only || empty {
+                        *slot = Value::String(namespace.to_string());
+                    }
                 }
             });
+            if let Some(kind) = wrong {
+                return Err(format!(
+                    "namespace field specs must target scalar nodes: considering field '{}' of object {}: wrong node kind: expected ScalarNode but got {kind}Node",
+                    spec.path,
+                    r.id()
+                ));
+            }
         }
     }
+    Ok(())
 }
 
 /// Sets the namespace of every namespaced object, renames `Namespace`
@@ -56,7 +97,11 @@ pub fn apply(
     for r in resources.iter_mut() {
         r.store_previous_id();
         let gvk = r.gvk();
-        if gvk.group.is_empty() && gvk.kind == "Namespace" && gvk.version == "v1" {
+        if options.builtin_fields
+            && gvk.group.is_empty()
+            && gvk.kind == "Namespace"
+            && gvk.version == "v1"
+        {
             if !options.unset_only {
                 r.set_name(namespace.to_string());
             }
@@ -85,6 +130,7 @@ pub fn apply(
                     }
                 }
             }
+            _ if !options.builtin_fields => {}
             ("apiregistration.k8s.io", "APIService") => {
                 if let Some(Value::Map(svc)) = r.value.get_path_mut(&["spec", "service"]) {
                     set(svc, "namespace");

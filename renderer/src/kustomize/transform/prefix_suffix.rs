@@ -36,19 +36,21 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
         let selected = extra
             .names
             .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
-        if skip || !selected {
+        if skip {
             continue;
         }
-        // A `configurations` spec for `metadata/name` takes the place of
-        // the built-in one, which names every kind (kustomize merges the
-        // built-in specs into the user's and drops one a user spec for the
-        // same path already covers).
+        // Each field spec stands alone: an object whose name no spec selects
+        // still gets the prefix and suffix in its other fields. A
+        // `configurations` spec for `metadata/name` takes the place of the
+        // built-in one, which names every kind (kustomize merges the built-in
+        // specs into the user's and drops one a user spec for the same path
+        // already covers).
         let renames = |specs: &[UserFieldSpec]| {
             let mut own = specs.iter().filter(|s| s.path == "metadata/name").peekable();
             own.peek().is_none() || own.any(|s| s.matches(&gvk))
         };
-        let p = if renames(extra.prefix) { prefix } else { "" };
-        let s = if renames(extra.suffix) { suffix } else { "" };
+        let p = if selected && renames(extra.prefix) { prefix } else { "" };
+        let s = if selected && renames(extra.suffix) { suffix } else { "" };
         if !p.is_empty() || !s.is_empty() {
             let name = format!("{p}{}{s}", r.name());
             r.set_name(name);

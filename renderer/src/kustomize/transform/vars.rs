@@ -244,38 +244,61 @@ pub fn resolve(
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
-        for spec in specs().iter().filter(|s| s.matches(&gvk)) {
-            fieldspec::visit_mut(&mut r.value, spec.path, false, &mut |slot| {
-                substitute(slot, &values)
+        let paths = specs()
+            .iter()
+            .filter(|s| s.matches(&gvk))
+            .map(|s| s.path)
+            .chain(extra.iter().filter(|s| s.matches(&gvk)).map(|s| s.path.as_str()));
+        let mut error = None;
+        for path in paths {
+            fieldspec::visit_mut_node(&mut r.value, path, &mut |slot| {
+                if let Err(e) = substitute(slot, &values) {
+                    error.get_or_insert(e);
+                }
             });
         }
-        for spec in extra.iter().filter(|s| s.matches(&gvk)) {
-            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
-                substitute(slot, &values)
-            });
+        if let Some(e) = error {
+            return Err(e);
         }
     }
     Ok(())
 }
 
-fn substitute(slot: &mut Value, values: &[(String, Value)]) {
+/// Substitutes the vars in one field, as kustomize does: in a string, in the
+/// string values of a map (others are left alone), or in a list, all of
+/// whose items must be strings.
+fn substitute(slot: &mut Value, values: &[(String, Value)]) -> Result<(), String> {
     match slot {
-        Value::String(s) => {
-            // A field that is exactly one reference takes the value with its type.
-            if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
-                if let Some((_, v)) = values.iter().find(|(n, _)| n == name) {
-                    if !matches!(v, Value::Map(_) | Value::Seq(_)) {
-                        *slot = v.clone();
-                        return;
-                    }
+        Value::String(_) => substitute_string(slot, values),
+        Value::Map(m) => m
+            .values_mut()
+            .filter(|v| matches!(v, Value::String(_)))
+            .for_each(|v| substitute_string(v, values)),
+        Value::Seq(items) => {
+            for item in items {
+                if !matches!(item, Value::String(_)) {
+                    return Err("invalid value type expect a string".into());
                 }
+                substitute_string(item, values);
             }
-            *s = expand(s, values);
         }
-        Value::Map(m) => m.values_mut().for_each(|v| substitute(v, values)),
-        Value::Seq(items) => items.iter_mut().for_each(|v| substitute(v, values)),
         _ => {}
     }
+    Ok(())
+}
+
+fn substitute_string(slot: &mut Value, values: &[(String, Value)]) {
+    let Value::String(s) = slot else { return };
+    // A field that is exactly one reference takes the value with its type.
+    if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
+        if let Some((_, v)) = values.iter().find(|(n, _)| n == name) {
+            if !matches!(v, Value::Map(_) | Value::Seq(_)) {
+                *slot = v.clone();
+                return;
+            }
+        }
+    }
+    *s = expand(s, values);
 }
 
 fn text(v: &Value) -> String {

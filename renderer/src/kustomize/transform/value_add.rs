@@ -1,0 +1,263 @@
+//! The ValueAddTransformer plugin: adds one value at field paths of selected objects.
+//!
+//! A target's field is created when missing and replaced when present; with
+//! a `filePathPosition` the field holds a file path and the value becomes one
+//! more segment of it. `metadata/namespace` is special, as in kustomize: it
+//! moves namespaced objects (and role binding subjects named `default`)
+//! into the namespace and leaves cluster-scoped objects alone.
+
+use crate::gotmpl::sprig::path::clean;
+use crate::kustomize::fieldspec;
+use crate::kustomize::kustomization::Selector;
+use crate::kustomize::select::Matcher;
+use crate::kustomize::transform::replacements::parse_selector;
+use crate::resource::Resource;
+use crate::value::Value;
+
+/// One place the value goes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Target {
+    /// Which objects; `None` selects every object.
+    pub selector: Option<Selector>,
+    /// A `/`-separated path (`\/` is a slash inside a key).
+    pub field_path: String,
+    /// With a position `i > 0` the field holds a file path and the value is
+    /// inserted as its `i`-th segment (past the end: appended).
+    pub file_path_position: i64,
+}
+
+/// A ValueAddTransformer config, its targets file already read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueAdd {
+    /// The value (already trimmed and defaulted).
+    pub value: String,
+    /// Where it goes, in order.
+    pub targets: Vec<Target>,
+}
+
+impl ValueAdd {
+    /// Checks a config the way kustomize does before running it.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.targets.is_empty() {
+            return Err("must specify at least one target".into());
+        }
+        for t in &self.targets {
+            if t.field_path.is_empty() {
+                return Err("fieldPath cannot be empty".into());
+            }
+            if t.file_path_position < 0 {
+                return Err(format!(
+                    "value of FilePathPosition ({}) cannot be negative",
+                    t.file_path_position
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a `targets` list (of a config, or of its `targetFilePath` file),
+/// its keys already matched to the field names.
+pub fn parse_targets(v: &Value) -> Result<Vec<Target>, String> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Seq(items) => items,
+        other => return Err(format!("targets: expected a list, found a {}", other.type_name())),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ctx = format!("targets[{i}]");
+        let m = item.as_map().ok_or_else(|| format!("{ctx}: expected a map"))?;
+        let selector = match m.get("selector") {
+            None | Some(Value::Null) => None,
+            Some(s) => Some(parse_selector(s, &format!("{ctx}.selector"), false)?),
+        };
+        let field_path = match m.get("fieldPath") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                return Err(format!(
+                    "{ctx}.fieldPath: expected a string, found a {}",
+                    other.type_name()
+                ));
+            }
+        };
+        let file_path_position = match m.get("filePathPosition") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Int(n)) => *n,
+            Some(other) => {
+                return Err(format!(
+                    "{ctx}.filePathPosition: expected an integer, found a {}",
+                    other.type_name()
+                ));
+            }
+        };
+        out.push(Target { selector, field_path, file_path_position });
+    }
+    Ok(out)
+}
+
+const NAMESPACE_PATH: &str = "metadata/namespace";
+
+/// Adds the value at every target.
+pub fn apply(resources: &mut [Resource], va: &ValueAdd) -> Result<(), String> {
+    for t in &va.targets {
+        let matcher = t.selector.as_ref().map(Matcher::new).transpose()?;
+        for r in resources.iter_mut().filter(|r| matcher.as_ref().is_none_or(|m| m.matches(r))) {
+            if t.field_path == NAMESPACE_PATH {
+                set_namespace(r, &va.value);
+            } else {
+                set_field(r, t, &va.value)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_namespace(r: &mut Resource, namespace: &str) {
+    let gvk = r.gvk();
+    if gvk.is_cluster_scoped() {
+        return;
+    }
+    r.value
+        .ensure_path(&["metadata"])
+        .and_then(Value::as_map_mut)
+        .map(|m| m.insert("namespace".into(), Value::String(namespace.to_string())));
+    if matches!(gvk.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") {
+        if let Some(Value::Seq(subjects)) = r.value.get_path_mut(&["subjects"]) {
+            for s in subjects.iter_mut().filter_map(Value::as_map_mut) {
+                if s.get("name").and_then(Value::as_str) == Some("default") {
+                    s.insert("namespace".into(), Value::String(namespace.to_string()));
+                }
+            }
+        }
+    }
+}
+
+fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
+    let mut wrong = None;
+    fieldspec::visit_mut(&mut r.value, &t.field_path, true, &mut |slot| {
+        let old = match slot {
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Seq(_) | Value::Map(_) => {
+                wrong.get_or_insert_with(|| slot.clone());
+                return;
+            }
+        };
+        let new = match usize::try_from(t.file_path_position) {
+            Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
+            _ => value.to_string(),
+        };
+        *slot = Value::String(new);
+    });
+    match wrong {
+        None => Ok(()),
+        Some(node) => {
+            let kind = if node.as_seq().is_some() { "Sequence" } else { "Mapping" };
+            let contents = crate::yaml::to_string(&node);
+            Err(format!(
+                "wrong node kind: expected ScalarNode but got {kind}Node: node contents:\n{contents}"
+            ))
+        }
+    }
+}
+
+/// Splits a path into its segments the way kyaml does: a leading `/`
+/// gives an empty first segment, and empty segments inside count too.
+fn path_split(path: &str) -> Vec<&str> {
+    if path.is_empty() {
+        return Vec::new();
+    }
+    // Go's filepath.Split cuts after the last separator; kyaml drops one
+    // trailing separator from the directory part and recurses.
+    let (dir, file) = match path.rfind('/') {
+        Some(i) => (&path[..=i], &path[i + 1..]),
+        None => ("", path),
+    };
+    if dir == "/" {
+        return if file.is_empty() { vec![""] } else { vec!["", file] };
+    }
+    let dir = dir.strip_suffix('/').unwrap_or(dir);
+    if dir.is_empty() {
+        return vec![file];
+    }
+    let mut parts = path_split(dir);
+    parts.push(file);
+    parts
+}
+
+/// Go's `filepath.Join`: the non-empty elements joined and cleaned.
+fn join(parts: &[&str]) -> String {
+    let kept: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+    if kept.is_empty() { String::new() } else { clean(&kept.join("/")) }
+}
+
+/// Inserts `part` as segment `pos` of `path` (kyaml's `InsertPathPart`):
+/// positions past the end append, and an absolute path stays absolute.
+fn insert_path_part(path: &str, pos: usize, part: &str) -> String {
+    if part.is_empty() {
+        return path.to_string();
+    }
+    let parts = path_split(path);
+    let mut pos = pos.min(parts.len());
+    if parts.first() == Some(&"") && pos < parts.len() {
+        pos += 1;
+    }
+    let mut out: Vec<&str> = parts[..pos].to_vec();
+    out.push(part);
+    out.extend_from_slice(&parts[pos..]);
+    if out.first() == Some(&"") { format!("/{}", join(&out[1..])) } else { join(&out) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parts_insert_as_kyaml_does() {
+        let cases = [
+            ("", 5, "PEACH"),
+            ("/", 0, "/PEACH"),
+            ("pie", 0, "PEACH/pie"),
+            ("/pie", 0, "/PEACH/pie"),
+            ("raw", 1, "raw/PEACH"),
+            ("/raw", 1, "/raw/PEACH"),
+            ("/raw", 99, "/raw/PEACH"),
+            ("a/nice/warm/pie", 3, "a/nice/warm/PEACH/pie"),
+            ("/a/nice/warm/pie", 3, "/a/nice/warm/PEACH/pie"),
+            ("a//b/./c/", 2, "a/PEACH/b/c"),
+            ("../up/there", 1, "../PEACH/up/there"),
+        ];
+        for (path, pos, want) in cases {
+            let want = if path.is_empty() { "PEACH" } else { want };
+            assert_eq!(insert_path_part(path, pos, "PEACH"), want, "{path} at {pos}");
+        }
+        assert_eq!(insert_path_part("a/b", 1, ""), "a/b");
+    }
+
+    #[test]
+    fn configs_are_checked() {
+        let target = |path: &str, pos| Target {
+            selector: None,
+            field_path: path.into(),
+            file_path_position: pos,
+        };
+        let cases = [
+            (vec![], Some("at least one target")),
+            (vec![target("", 0)], Some("fieldPath cannot be empty")),
+            (vec![target("a/b", -1)], Some("cannot be negative")),
+            (vec![target("a/b", 2)], None),
+        ];
+        for (targets, want) in cases {
+            let got = ValueAdd { value: "v".into(), targets }.validate();
+            match want {
+                None => assert!(got.is_ok(), "{got:?}"),
+                Some(w) => assert!(got.unwrap_err().contains(w)),
+            }
+        }
+    }
+}

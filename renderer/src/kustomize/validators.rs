@@ -1,0 +1,181 @@
+//! `validators:`: built-in plugin configs that run over the objects and must leave them as they were.
+//!
+//! kustomize runs a validator on the real objects and then compares every
+//! YAML node with a copy taken before, so a validator fails not only when it
+//! changes a value but also when it writes a value equal to the one there
+//! (a written node is a new node). A validator that writes nowhere passes,
+//! and whatever it did stays in the output; the `validated-by` label it may
+//! add is ignored by the comparison where the object had no labels before.
+//! (kubectl also lets pass an equal write over a node an earlier
+//! transformer of the build wrote; kiln's values carry no such history, so
+//! it reports that write as a change.)
+//!
+//! Writes of equal values are found by running the validator a second time
+//! as a probe: its configuration is copied with every value it writes
+//! replaced by one no object holds, so that any write shows as a change.
+
+use super::kustomization::{Kustomization, Patch};
+use super::select::Matcher;
+use crate::resource::Resource;
+use crate::value::Value;
+
+/// A value no object holds.
+const PROBE: &str = "\u{1}kiln-validator-probe";
+/// A replica count no object holds.
+const PROBE_COUNT: i64 = i64::MIN + 17;
+/// The label kustomize lets validators add.
+const VALIDATED_BY: &str = "validated-by";
+
+/// The probe of a validator's configuration: the same fields, with every
+/// value it writes replaced by the probe value. Replacements copy values
+/// from the objects themselves and so have no probe: an equal value they
+/// copy leaves kustomize's nodes alone too.
+pub fn probe(k: &Kustomization) -> Kustomization {
+    let mut p = k.clone();
+    let probe_pairs = |pairs: &mut Vec<(String, String)>| {
+        for (_, v) in pairs.iter_mut() {
+            *v = PROBE.to_string();
+        }
+    };
+    for set in &mut p.labels {
+        probe_pairs(&mut set.pairs);
+    }
+    probe_pairs(&mut p.common_labels);
+    probe_pairs(&mut p.common_annotations);
+    for field in [&mut p.namespace, &mut p.name_prefix, &mut p.name_suffix] {
+        if field.is_some() {
+            *field = Some(PROBE.to_string());
+        }
+    }
+    for image in &mut p.images {
+        image.new_name = None;
+        image.new_tag = Some(PROBE.to_string());
+        image.digest = None;
+    }
+    for r in &mut p.replicas {
+        r.count = PROBE_COUNT;
+    }
+    if let Some(va) = &mut p.value_add {
+        va.value = PROBE.to_string();
+    }
+    p
+}
+
+/// Whether a validator's patches write to any of the objects: a patch that
+/// names its own target always does (kustomize fails when it finds none),
+/// one with a target selector does when the selector picks an object.
+pub fn patches_write(k: &Kustomization, objects: &[Resource]) -> Result<bool, String> {
+    let targeted = |p: &Patch| -> Result<bool, String> {
+        match &p.target {
+            None => Ok(true),
+            Some(t) => {
+                let m = Matcher::new(t)?;
+                Ok(objects.iter().any(|r| m.matches(r)))
+            }
+        }
+    };
+    for p in k.patches_strategic_merge.iter().chain(&k.patches).chain(&k.patches_json6902) {
+        if targeted(p)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Checks that `after` (the objects once a validator ran) equals `before`,
+/// object by object, as kustomize compares them; the message says where not.
+pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> {
+    if before.len() != after.len() {
+        return Err(format!(
+            "lists have different number of entries: {} doesn't equal {}",
+            before.len(),
+            after.len()
+        ));
+    }
+    for (b, a) in before.iter().zip(after) {
+        if b.id() != a.id() {
+            return Err(format!("id in self matches none in other; id: {}", b.id()));
+        }
+        if without_validated_by(b, a) != b.value {
+            return Err(format!("nodes unequal: {}", b.id()));
+        }
+    }
+    Ok(())
+}
+
+/// `after`'s value with the `validated-by` label taken out where `before`
+/// had no labels (removing it leaves no labels field then, as before).
+fn without_validated_by(before: &Resource, after: &Resource) -> Value {
+    let mut v = after.value.clone();
+    if before.value.get_path(&["metadata", "labels"]).is_some() {
+        return v;
+    }
+    if let Some(Value::Map(meta)) = v.get_path_mut(&["metadata"]) {
+        if let Some(Value::Map(labels)) = meta.get_mut("labels") {
+            labels.shift_remove(VALIDATED_BY);
+            if labels.is_empty() {
+                meta.shift_remove("labels");
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    fn objects(text: &str) -> Vec<Resource> {
+        yaml::parse_documents(text, "o.yaml")
+            .unwrap()
+            .into_iter()
+            .map(|v| Resource::new(v, "o.yaml"))
+            .collect()
+    }
+
+    #[test]
+    fn comparison_ignores_only_a_new_validated_by_label() {
+        let plain = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let labelled = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {x: y}}\n";
+        let cases = [
+            (plain, plain, true),
+            (
+                plain,
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {validated-by: v}}\n",
+                true,
+            ),
+            (
+                plain,
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {other: v}}\n",
+                false,
+            ),
+            (
+                labelled,
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {x: y, validated-by: v}}\n",
+                false,
+            ),
+            (plain, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n", false),
+            (plain, "", false),
+        ];
+        for (before, after, ok) in cases {
+            let got = unchanged(&objects(before), &objects(after));
+            assert_eq!(got.is_ok(), ok, "{before} -> {after}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn probes_replace_written_values() {
+        let k = Kustomization {
+            namespace: Some("ns".into()),
+            name_prefix: Some(String::new()),
+            common_labels: vec![("a".into(), "b".into())],
+            ..Default::default()
+        };
+        let p = probe(&k);
+        assert_eq!(p.namespace.as_deref(), Some(PROBE));
+        assert_eq!(p.name_prefix.as_deref(), Some(PROBE));
+        assert_eq!(p.name_suffix, None);
+        assert_eq!(p.common_labels, vec![("a".to_string(), PROBE.to_string())]);
+    }
+}
