@@ -205,9 +205,8 @@ pub fn generate(
         for (k, v) in &data.binary {
             d.insert(k.clone(), base64_lines(v).into());
         }
-        if !d.is_empty() {
-            obj.insert("data".into(), Value::Map(d));
-        }
+        // kustomize gives a Secret a data map even when it is empty.
+        obj.insert("data".into(), Value::Map(d));
         obj.insert("type".into(), g.secret_type.clone().unwrap_or_else(|| "Opaque".into()).into());
     } else {
         if !data.text.is_empty() {
@@ -328,23 +327,27 @@ fn go_json(out: &mut String, v: &Value) {
 /// digits with the vowel-like ones swapped so the suffix can't spell words.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
-    let empty = Value::Map(Map::new());
-    let get = |f: &str| r.value.get_path(&[f]).cloned();
+    // kustomize reads each field it hashes as JSON, and a field that is not
+    // there as an empty string.
+    let get = |f: &str| r.value.get_path(&[f]).cloned().unwrap_or_else(|| "".into());
+    let is_map = |f: &str| r.value.get_path(&[f]).is_some_and(|v| v.as_map().is_some());
     m.insert("kind".into(), r.kind().into());
     // kustomize v5 hashes generated objects with an empty name (recorded:
     // `gen` and `p-gen` both get the suffix b5g875c65k for literals a=1, b=x).
     m.insert("name".into(), "".into());
     match r.kind() {
         "ConfigMap" => {
-            m.insert("data".into(), get("data").unwrap_or_else(|| empty.clone()));
-            if let Some(b) = get("binaryData").filter(|b| b.as_map().is_some_and(|m| !m.is_empty()))
-            {
-                m.insert("binaryData".into(), b);
+            m.insert("data".into(), get("data"));
+            if is_map("binaryData") {
+                m.insert("binaryData".into(), get("binaryData"));
             }
         }
         "Secret" => {
-            m.insert("data".into(), get("data").unwrap_or_else(|| empty.clone()));
-            m.insert("type".into(), get("type").unwrap_or_else(|| "".into()));
+            m.insert("data".into(), get("data"));
+            m.insert("type".into(), get("type"));
+            if is_map("stringData") {
+                m.insert("stringData".into(), get("stringData"));
+            }
         }
         _ => {
             m = r.value.as_map().cloned().unwrap_or_default();

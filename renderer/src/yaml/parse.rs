@@ -220,6 +220,7 @@ fn parse_once(
         limits,
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
+        keys: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -301,6 +302,9 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
+    /// With `string_keys`: the keys leading to the node being read, down to
+    /// the third level of a document (enough to know `metadata.annotations`).
+    keys: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -350,6 +354,11 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether the node being read is the value of an object's annotation.
+    fn in_annotations(&self) -> bool {
+        matches!(self.keys.as_slice(), [m, a, _] if m == "metadata" && a == "annotations")
+    }
+
     /// Whether a collection's start event comes from `[` or `{`: block
     /// collections have empty spans.
     fn starts_flow(&self, span: &Span) -> bool {
@@ -371,7 +380,14 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
+                let v = if self.in_annotations() && tag.is_none() && style == ScalarStyle::Plain {
+                    // kustomize rewrites every annotation as a string at the
+                    // end of a build, keeping the scalar's text as written
+                    // (`~`, `True`, `1.50`).
+                    Value::String(text.to_string())
+                } else {
+                    self.scalar(&text, style, tag.as_deref(), &span, flow)?
+                };
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -427,7 +443,19 @@ impl Builder<'_> {
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     let key = self.node(parser, ev, key_span, depth + 1, flow)?;
                     let (vev, vsp) = self.next(parser)?;
-                    let value = self.node(parser, vev, vsp, depth + 1, flow)?;
+                    let tracked = self.string_keys && depth == self.keys.len() && depth < 3;
+                    if tracked {
+                        self.keys.push(key.as_str().unwrap_or_default().to_string());
+                    }
+                    let mut value = self.node(parser, vev, vsp, depth + 1, flow)?;
+                    if tracked {
+                        if self.in_annotations() && matches!(value, Value::Map(_) | Value::Seq(_)) {
+                            // kustomize reads annotations as strings; a
+                            // collection has no text and becomes empty.
+                            value = Value::String(String::new());
+                        }
+                        self.keys.pop();
+                    }
                     if is_merge {
                         merges.push(value);
                         continue;
