@@ -514,14 +514,15 @@ impl Builder<'_> {
         let bad_key = |m| invalid(&k.file, m);
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         for set in &k.labels {
-            labels::apply_set(acc, set, &self.config.common_labels).map_err(bad_key)?;
+            labels::apply_set(acc, set, &self.config.common_labels, &self.config.template_labels)
+                .map_err(bad_key)?;
         }
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
-        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
+        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         images::apply_fields(acc, &k.images, &self.config.images);
