@@ -7,7 +7,7 @@ use super::transform::{
     images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, vars,
 };
 use super::{Error, LoadRestrictor, Options, generate, helm_charts, order, patch, plugin};
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{Gvk, ResId, Resource, same_namespace};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -444,7 +444,9 @@ impl Builder<'_> {
                     && (b.orig_id.name == g.name
                         || b.name() == g.name
                         || b.prev_names.iter().any(|(_, n)| *n == g.name))
-                    && (ns.is_empty() || b.namespace() == ns || b.orig_id.namespace == ns)
+                    && (ns.is_empty()
+                        || same_namespace(b.namespace(), &ns)
+                        || same_namespace(&b.orig_id.namespace, &ns))
             });
             let Some(base) = base else {
                 return Err(invalid(
@@ -744,8 +746,8 @@ impl Builder<'_> {
                             (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
                                 && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
                                 && (pid.namespace.is_empty()
-                                    || r.namespace() == pid.namespace
-                                    || r.orig_id.namespace == pid.namespace)
+                                    || same_namespace(r.namespace(), &pid.namespace)
+                                    || same_namespace(&r.orig_id.namespace, &pid.namespace))
                         })
                         .collect();
                     if found.is_empty() {
@@ -800,6 +802,7 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
@@ -817,6 +820,17 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         r.value = v;
+                        // A strategic merge patch never moves an object to
+                        // another namespace: kustomize puts the old one back.
+                        if let Some(meta) =
+                            r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
+                        {
+                            if namespace.is_empty() {
+                                meta.shift_remove("namespace");
+                            } else {
+                                meta.insert("namespace".into(), Value::String(namespace));
+                            }
+                        }
                         r.sync_shared();
                     }
                     None => deleted.push(i),
@@ -919,16 +933,15 @@ fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
-    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(Resource::id).collect();
+    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(|r| r.id().key()).collect();
     for r in new {
         let id = r.id();
-        if ids.contains(&id) {
+        if !ids.insert(id.key()) {
             return Err(invalid(
                 file,
                 format!("may not add resource with an already registered id: {id}"),
             ));
         }
-        ids.insert(id);
         acc.push(r);
     }
     Ok(())
