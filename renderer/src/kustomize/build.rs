@@ -735,11 +735,15 @@ impl Builder<'_> {
                             // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
                             let (kind, name) = &idents[i];
-                            if *kind != pid.gvk.kind
-                                || !(*name == pid.name
+                            let by_current = *kind == pid.gvk.kind
+                                && (*name == pid.name
                                     || r.orig_id.name == pid.name
-                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name))
-                            {
+                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name));
+                            // An object whose kind a patch changed is still
+                            // found by its original kind and name.
+                            let by_original =
+                                r.orig_id.gvk.kind == pid.gvk.kind && r.orig_id.name == pid.name;
+                            if !by_current && !by_original {
                                 return false;
                             }
                             let gvk = r.gvk();
@@ -820,6 +824,13 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         r.value = v;
+                        // kustomize puts the object's kind back unless the
+                        // patch may change it.
+                        if !p.allow_kind_change {
+                            if let Some(m) = r.value.as_map_mut() {
+                                m.insert("kind".into(), Value::String(gvk.kind.clone()));
+                            }
+                        }
                         // A strategic merge patch never moves an object to
                         // another namespace: kustomize puts the old one back.
                         if let Some(meta) =
