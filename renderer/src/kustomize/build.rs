@@ -589,6 +589,10 @@ impl Builder<'_> {
                 }
             };
             for (source, doc) in docs {
+                if let Some(obj) = plugin::generated_object(&doc, &source)? {
+                    add_all(acc, vec![Resource::new(obj, source.clone())], &source)?;
+                    continue;
+                }
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
