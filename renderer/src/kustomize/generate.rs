@@ -51,7 +51,7 @@ pub(crate) fn base64_lines(bytes: &[u8]) -> String {
 
 /// Parses `key=value`, stripping one pair of matching surrounding quotes from the value.
 fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
-    let Some((k, v)) = lit.split_once('=') else {
+    let Some((k, v)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
         return Err(Error::Invalid {
             file: file.to_string(),
             message: format!("invalid literal source {lit:?}, expected key=value"),

@@ -290,6 +290,9 @@ impl<'t> Source<'t> {
     }
 }
 
+/// How deep [`Builder::keys`] follows a document.
+const TRACKED_DEPTH: usize = 5;
+
 struct Builder<'f> {
     file: &'f str,
     /// Refuse keys that are not strings in nested mappings.
@@ -302,8 +305,9 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
-    /// With `string_keys`: the keys leading to the node being read, down to
-    /// the third level of a document (enough to know `metadata.annotations`).
+    /// With `string_keys`: the keys leading to the node being read (an empty
+    /// one for a sequence item), down to [`TRACKED_DEPTH`] levels: enough to
+    /// know `metadata.annotations` and `items[].metadata.annotations`.
     keys: Vec<String>,
 }
 
@@ -354,9 +358,14 @@ impl Builder<'_> {
         }
     }
 
-    /// Whether the node being read is the value of an object's annotation.
+    /// Whether the node being read is the value of an object's annotation,
+    /// at the top of a document or in the items of a list.
     fn in_annotations(&self) -> bool {
-        matches!(self.keys.as_slice(), [m, a, _] if m == "metadata" && a == "annotations")
+        match self.keys.as_slice() {
+            [m, a, _] => m == "metadata" && a == "annotations",
+            [items, _, m, a, _] => items == "items" && m == "metadata" && a == "annotations",
+            _ => false,
+        }
     }
 
     /// Whether a collection's start event comes from `[` or `{`: block
@@ -380,7 +389,7 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = if self.in_annotations() && tag.is_none() && style == ScalarStyle::Plain {
+                let v = if self.in_annotations() && style == ScalarStyle::Plain {
                     // kustomize rewrites every annotation as a string at the
                     // end of a build, keeping the scalar's text as written
                     // (`~`, `True`, `1.50`).
@@ -415,12 +424,20 @@ impl Builder<'_> {
             Event::SequenceStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
+                // The items of a `kind: List` are objects of their own.
+                let tracked = self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
+                if tracked {
+                    self.keys.push(String::new());
+                }
                 loop {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
                     items.push(self.node(parser, ev, sp, depth + 1, flow)?);
+                }
+                if tracked {
+                    self.keys.pop();
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -443,7 +460,8 @@ impl Builder<'_> {
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
                     let key = self.node(parser, ev, key_span, depth + 1, flow)?;
                     let (vev, vsp) = self.next(parser)?;
-                    let tracked = self.string_keys && depth == self.keys.len() && depth < 3;
+                    let tracked =
+                        self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
                     if tracked {
                         self.keys.push(key.as_str().unwrap_or_default().to_string());
                     }
