@@ -24,6 +24,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         stack: Vec::new(),
         top_sort: None,
         top_meta: None,
+        top_transformations: (String::new(), false),
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
@@ -63,6 +64,10 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
     top_meta: Option<(bool, bool)>,
+    /// The top kustomization's directory and whether its `buildMetadata`
+    /// asks for transformer annotations.
+    top_transformations: (String, bool),
+
     /// Kind and name of each accumulated object, cached while patches run.
     idents: Option<Vec<(String, String)>>,
     /// Vars declared anywhere in the build, resolved at the end.
@@ -179,7 +184,13 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
             .entry("annotations".to_string())
             .or_insert_with(|| Value::Map(Default::default()));
         if let Value::Map(m) = notes {
-            m.insert(TRANSFORMATIONS.into(), Value::String(text.clone()));
+            // The transformers of bases and components come first.
+            let mut all = match m.get(TRANSFORMATIONS) {
+                Some(Value::String(earlier)) => earlier.clone(),
+                _ => String::new(),
+            };
+            all.push_str(&text);
+            m.insert(TRANSFORMATIONS.into(), Value::String(all));
         }
     }
 }
@@ -270,6 +281,7 @@ impl Builder<'_> {
         if self.stack.len() == 1 {
             self.top_sort = k.sort_options.clone();
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
+            self.top_transformations = (dir.to_string(), k.transformer_annotations);
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
@@ -537,8 +549,11 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        if self.stack.len() == 1 && k.transformer_annotations {
-            transformations(acc, k, dir);
+        // When the top kustomization asks for them, every kustomization of
+        // the build records its transformers, named from the top's directory.
+        let (top_dir, wanted) = &self.top_transformations;
+        if *wanted {
+            transformations(acc, k, top_dir);
         }
         Ok(())
     }

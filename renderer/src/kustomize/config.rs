@@ -207,6 +207,15 @@ impl Config {
         };
         let mut c = Config::default();
         for (name, def) in defs {
+            if !matches!(def, Value::Map(_) | Value::Null) {
+                return Err(err(
+                    file,
+                    format!(
+                        "OpenAPI definition {name:?}: expected a map, found a {}",
+                        def.type_name()
+                    ),
+                ));
+            }
             let Some(props) = def.get_path(&["Schema", "properties"]).and_then(Value::as_map)
             else {
                 continue;
