@@ -25,6 +25,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         top_sort: None,
         top_meta: None,
         top_transformations: (String::new(), false),
+        in_plugin: false,
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
@@ -67,6 +68,8 @@ struct Builder<'a> {
     /// The top kustomization's directory and whether its `buildMetadata`
     /// asks for transformer annotations.
     top_transformations: (String, bool),
+    /// Whether a plugin config is running (it records itself, by its kind).
+    in_plugin: bool,
 
     /// Kind and name of each accumulated object, cached while patches run.
     idents: Option<Vec<(String, String)>>,
@@ -163,18 +166,30 @@ fn transformations(acc: &mut [Resource], k: &Kustomization, dir: &str) {
         .chain(each(k.images.len(), "ImageTagTransformer"))
         .chain(each(usize::from(!k.replacements.is_empty()), "ReplacementTransformer"))
         .collect();
-    if kinds.is_empty() {
+    let entries: Vec<(&str, Option<&str>)> = kinds.into_iter().map(|kind| (kind, None)).collect();
+    record_transformers(acc, relative_to(&k.file, dir), &entries);
+}
+
+/// `file` named from `dir` when it lies below it.
+fn relative_to<'f>(file: &'f str, dir: &str) -> &'f str {
+    match file.strip_prefix(dir) {
+        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
+        _ => file,
+    }
+}
+
+/// Appends transformers (kind, and the name of a plugin config) configured
+/// in `file` to the transformations annotation of every object.
+fn record_transformers(acc: &mut [Resource], file: &str, entries: &[(&str, Option<&str>)]) {
+    if entries.is_empty() {
         return;
     }
-    let file = match k.file.strip_prefix(dir) {
-        Some(rest) if !dir.is_empty() => rest.trim_start_matches('/'),
-        _ => k.file.as_str(),
-    };
-    let text: String = kinds
+    let text: String = entries
         .iter()
-        .map(|kind| {
+        .map(|(kind, name)| {
+            let name = name.map(|n| format!("    name: {n}\n")).unwrap_or_default();
             format!(
-                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+                "- configuredIn: {file}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n{name}"
             )
         })
         .collect();
@@ -552,7 +567,7 @@ impl Builder<'_> {
         // When the top kustomization asks for them, every kustomization of
         // the build records its transformers, named from the top's directory.
         let (top_dir, wanted) = &self.top_transformations;
-        if *wanted {
+        if *wanted && !self.in_plugin {
             transformations(acc, k, top_dir);
         }
         Ok(())
@@ -590,8 +605,13 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        for entry in entries {
-            let docs: Vec<(String, Value)> = if entry.contains('\n') {
+        // kustomize reads the inline configs first and then the files and
+        // directories, each group in its order.
+        let is_inline = |e: &&String| e.contains('\n') || e.trim_start().starts_with('{');
+        let ordered =
+            entries.iter().filter(is_inline).chain(entries.iter().filter(|e| !is_inline(e)));
+        for entry in ordered {
+            let docs: Vec<(String, Value)> = if is_inline(&entry) {
                 parse_configs(&k.file, entry)?
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
@@ -621,7 +641,23 @@ impl Builder<'_> {
                 }
                 match role {
                     plugin::Role::Generator => self.generators(&pk, dir, acc)?,
-                    plugin::Role::Transformer => self.transformers(&pk, dir, acc)?,
+                    plugin::Role::Transformer => {
+                        self.in_plugin = true;
+                        let ran = self.transformers(&pk, dir, acc);
+                        self.in_plugin = false;
+                        ran?;
+                        let (top_dir, wanted) = &self.top_transformations;
+                        if *wanted {
+                            let field = |path: &[&str]| doc.get_path(path).and_then(Value::as_str);
+                            let kind = field(&["kind"]).unwrap_or_default();
+                            let name = field(&["metadata", "name"]);
+                            record_transformers(
+                                acc,
+                                relative_to(&source, top_dir),
+                                &[(kind, name)],
+                            );
+                        }
+                    }
                 }
             }
         }
