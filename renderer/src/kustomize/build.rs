@@ -471,9 +471,10 @@ impl Builder<'_> {
                     && (b.orig_id.name == g.name
                         || b.name() == g.name
                         || b.prev_names.iter().any(|(_, n)| *n == g.name))
-                    && (ns.is_empty()
-                        || same_namespace(b.namespace(), &ns)
-                        || same_namespace(&b.orig_id.namespace, &ns))
+                    // No namespace is the default one, not any namespace.
+                    && (same_namespace(b.namespace(), &ns)
+                        || same_namespace(&b.orig_id.namespace, &ns)
+                        || b.prev_names.iter().any(|(n, _)| same_namespace(n, &ns)))
             });
             let Some(base) = base else {
                 return Err(invalid(
