@@ -805,9 +805,13 @@ impl Builder<'_> {
                             let gvk = r.gvk();
                             (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
                                 && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
-                                && (pid.namespace.is_empty()
-                                    || same_namespace(r.namespace(), &pid.namespace)
-                                    || same_namespace(&r.orig_id.namespace, &pid.namespace))
+                                // A patch without a namespace is for the
+                                // default one (or an object that had none).
+                                && (same_namespace(r.namespace(), &pid.namespace)
+                                    || same_namespace(&r.orig_id.namespace, &pid.namespace)
+                                    || r.prev_names
+                                        .iter()
+                                        .any(|(n, _)| same_namespace(n, &pid.namespace)))
                         })
                         .collect();
                     if found.is_empty() {
