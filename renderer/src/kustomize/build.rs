@@ -769,6 +769,12 @@ impl Builder<'_> {
             }
             return Ok(());
         }
+        if matcher.is_some() && docs.len() > 1 {
+            return Err(invalid(
+                &source,
+                "several strategic merge patches in one patches entry may not set a target",
+            ));
+        }
         for doc in docs {
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
