@@ -109,9 +109,10 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
-                Some((file, kind)) => format!(
-                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
-                    rel(file)
+                Some((file, kind, name)) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n{}",
+                    rel(file),
+                    name.map(|n| format!("  name: {n}\n")).unwrap_or_default()
                 ),
                 None => format!("path: {}\n", rel(&r.source)),
             };
@@ -625,8 +626,13 @@ impl Builder<'_> {
                 }
             };
             for (source, doc) in docs {
+                let config_name = doc.get_path(&["metadata", "name"]).and_then(Value::as_str);
+                let made_by = |kind: &str| match config_name {
+                    Some(name) => format!("{source} ({kind} {name})"),
+                    None => format!("{source} ({kind})"),
+                };
                 if let Some(obj) = plugin::generated_object(&doc, &source)? {
-                    add_all(acc, vec![Resource::new(obj, source.clone())], &source)?;
+                    add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
                 }
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
@@ -641,7 +647,16 @@ impl Builder<'_> {
                     ));
                 }
                 match role {
-                    plugin::Role::Generator => self.generators(&pk, dir, acc)?,
+                    plugin::Role::Generator => {
+                        let before = acc.len();
+                        self.generators(&pk, dir, acc)?;
+                        // kustomize names the plugin config in the origin.
+                        for r in acc.iter_mut().skip(before) {
+                            if let Some((_, kind, None)) = generate::generated_by(&r.source) {
+                                r.source = made_by(kind);
+                            }
+                        }
+                    }
                     plugin::Role::Transformer => {
                         self.in_plugin = true;
                         let ran = self.transformers(&pk, dir, acc);

@@ -237,12 +237,18 @@ pub fn generate(
     Ok(r)
 }
 
-/// For a generated object's `source`: the kustomization file and the
-/// generator kind (`ConfigMapGenerator`, `SecretGenerator`) that made it.
-pub fn generated_by(source: &str) -> Option<(&str, &str)> {
+/// For a generated object's `source`: the file that configured it, the
+/// generator kind (`ConfigMapGenerator`, `SecretGenerator`,
+/// `IAMPolicyGenerator`) and, for a plugin config, the config's name.
+pub fn generated_by(source: &str) -> Option<(&str, &str, Option<&str>)> {
     let (file, rest) = source.rsplit_once(" (")?;
-    let kind = rest.strip_suffix(')')?;
-    matches!(kind, "ConfigMapGenerator" | "SecretGenerator").then_some((file, kind))
+    let inner = rest.strip_suffix(')')?;
+    let (kind, name) = match inner.split_once(' ') {
+        Some((kind, name)) => (kind, Some(name)),
+        None => (inner, None),
+    };
+    matches!(kind, "ConfigMapGenerator" | "SecretGenerator" | "IAMPolicyGenerator")
+        .then_some((file, kind, name))
 }
 
 /// Merges a generated object into the one it names (`behavior: merge`) or
