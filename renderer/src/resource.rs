@@ -88,6 +88,21 @@ pub struct ResId {
     pub name: String,
 }
 
+impl ResId {
+    /// The identity with `default` read as no namespace: kustomize counts
+    /// the two as the same namespace when it compares identities.
+    pub fn key(&self) -> ResId {
+        let namespace =
+            if self.namespace == "default" { String::new() } else { self.namespace.clone() };
+        ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
+    }
+}
+
+/// Whether two namespaces are the same to kustomize (`default` and unset are).
+pub fn same_namespace(a: &str, b: &str) -> bool {
+    a == b || (a.is_empty() && b == "default") || (a == "default" && b.is_empty())
+}
+
 impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = if self.namespace.is_empty() { "~X" } else { &self.namespace };

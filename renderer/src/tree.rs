@@ -27,7 +27,7 @@ pub enum Error {
         path: String,
     },
     /// The path would leave the tree's root.
-    #[error("{path}: path leaves the root of the tree")]
+    #[error("{path}: path leaves the root of the tree (no such file or directory below it)")]
     Escapes {
         /// The offending path as written.
         path: String,

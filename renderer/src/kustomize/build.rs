@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
     validators,
 };
-use crate::resource::{Gvk, ResId, Resource, Step};
+use crate::resource::{Gvk, ResId, Resource, Step, same_namespace};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -83,6 +83,7 @@ struct Builder<'a> {
     top_sort: Option<SortOptions>,
     /// `buildMetadata` of the top kustomization: (origin annotations, managed-by label).
     top_meta: Option<(bool, bool)>,
+
     /// Kind and name of each accumulated object, cached while patches run.
     idents: Option<Vec<(String, String)>>,
     /// Vars declared anywhere in the build, resolved at the end.
@@ -126,9 +127,10 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
-                Some((file, kind)) => format!(
-                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
-                    rel(file)
+                Some((file, kind, name)) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n{}",
+                    rel(file),
+                    name.map(|n| format!("  name: {n}\n")).unwrap_or_default()
                 ),
                 None => format!("path: {}\n", rel(&r.source)),
             };
@@ -511,7 +513,10 @@ impl Builder<'_> {
                     && (b.orig_id.name == g.name
                         || b.name() == g.name
                         || b.prev_names.iter().any(|(_, n)| *n == g.name))
-                    && (ns.is_empty() || b.namespace() == ns || b.orig_id.namespace == ns)
+                    // No namespace is the default one, not any namespace.
+                    && (same_namespace(b.namespace(), &ns)
+                        || same_namespace(&b.orig_id.namespace, &ns)
+                        || b.prev_names.iter().any(|(n, _)| same_namespace(n, &ns)))
             });
             let Some(base) = base else {
                 return Err(invalid(
@@ -582,14 +587,15 @@ impl Builder<'_> {
         let bad_key = |m| invalid(&k.file, m);
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         for set in &k.labels {
-            labels::apply_set(acc, set, &self.config.common_labels).map_err(bad_key)?;
+            labels::apply_set(acc, set, &self.config.common_labels, &self.config.template_labels)
+                .map_err(bad_key)?;
         }
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
         }
-        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref())
+        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
         images::apply(acc, &k.images);
         match &k.image_fields {
@@ -704,6 +710,15 @@ impl Builder<'_> {
                 }
             };
             for (source, doc) in docs {
+                let config_name = doc.get_path(&["metadata", "name"]).and_then(Value::as_str);
+                let made_by = |kind: &str| match config_name {
+                    Some(name) => format!("{source} ({kind} {name})"),
+                    None => format!("{source} ({kind})"),
+                };
+                if let Some(obj) = plugin::generated_object(&doc, &source)? {
+                    add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
+                    continue;
+                }
                 let (pk, got) = plugin::to_kustomization(&doc, &source)?;
                 if got != role {
                     let want = match role {
@@ -727,7 +742,16 @@ impl Builder<'_> {
                     ));
                 }
                 match role {
-                    plugin::Role::Generator => self.generators(&pk, dir, acc)?,
+                    plugin::Role::Generator => {
+                        let before = acc.len();
+                        self.generators(&pk, dir, acc)?;
+                        // kustomize names the plugin config in the origin.
+                        for r in acc.iter_mut().skip(before) {
+                            if let Some((_, kind, None)) = generate::generated_by(&r.source) {
+                                r.source = made_by(kind);
+                            }
+                        }
+                    }
                     plugin::Role::Transformer => {
                         let probe;
                         let pk = match self.probing {
@@ -931,19 +955,27 @@ impl Builder<'_> {
                             // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
                             let (kind, name) = &idents[i];
-                            if *kind != pid.gvk.kind
-                                || !(*name == pid.name
+                            let by_current = *kind == pid.gvk.kind
+                                && (*name == pid.name
                                     || r.orig_id.name == pid.name
-                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name))
-                            {
+                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name));
+                            // An object whose kind a patch changed is still
+                            // found by its original kind and name.
+                            let by_original =
+                                r.orig_id.gvk.kind == pid.gvk.kind && r.orig_id.name == pid.name;
+                            if !by_current && !by_original {
                                 return false;
                             }
                             let gvk = r.gvk();
                             (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
                                 && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
-                                && (pid.namespace.is_empty()
-                                    || r.namespace() == pid.namespace
-                                    || r.orig_id.namespace == pid.namespace)
+                                // A patch without a namespace is for the
+                                // default one (or an object that had none).
+                                && (same_namespace(r.namespace(), &pid.namespace)
+                                    || same_namespace(&r.orig_id.namespace, &pid.namespace)
+                                    || r.prev_names
+                                        .iter()
+                                        .any(|(n, _)| same_namespace(n, &pid.namespace)))
                         })
                         .collect();
                     if found.is_empty() {
@@ -1009,6 +1041,7 @@ impl Builder<'_> {
                     }
                 }
                 let target = r.id().to_string();
+                let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
@@ -1036,6 +1069,24 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         r.value = v;
+                        // kustomize puts the object's kind back unless the
+                        // patch may change it.
+                        if !p.allow_kind_change {
+                            if let Some(m) = r.value.as_map_mut() {
+                                m.insert("kind".into(), Value::String(gvk.kind.clone()));
+                            }
+                        }
+                        // A strategic merge patch never moves an object to
+                        // another namespace: kustomize puts the old one back.
+                        if let Some(meta) =
+                            r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
+                        {
+                            if namespace.is_empty() {
+                                meta.shift_remove("namespace");
+                            } else {
+                                meta.insert("namespace".into(), Value::String(namespace));
+                            }
+                        }
                         r.sync_shared();
                     }
                     None => deleted.push(i),
@@ -1160,16 +1211,15 @@ fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
-    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(Resource::id).collect();
+    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(|r| r.id().key()).collect();
     for r in new {
         let id = r.id();
-        if ids.contains(&id) {
+        if !ids.insert(id.key()) {
             return Err(invalid(
                 file,
                 format!("may not add resource with an already registered id: {id}"),
             ));
         }
-        ids.insert(id);
         acc.push(r);
     }
     Ok(())

@@ -24,6 +24,10 @@ pub struct Config {
     pub name_suffix: Vec<UserFieldSpec>,
     /// Extra fields that `namespace` sets.
     pub namespace: Vec<UserFieldSpec>,
+    /// Extra places for `labels` with `includeTemplates` (not selectors).
+    pub template_labels: Vec<UserFieldSpec>,
+    /// Extra fields that `replicas` sets.
+    pub replicas: Vec<UserFieldSpec>,
 }
 
 impl UserFieldSpec {
@@ -35,6 +39,20 @@ impl UserFieldSpec {
     }
 }
 
+/// The fields of a `configurations:` file.
+const CONFIG_FIELDS: &[&str] = &[
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "templateLabels",
+    "commonAnnotations",
+    "nameReference",
+    "varReference",
+    "images",
+    "replicas",
+];
+
 fn err(file: &str, message: String) -> Error {
     Error::Invalid { file: file.to_string(), message }
 }
@@ -45,6 +63,43 @@ fn str_field(m: &Map, key: &str) -> Option<String> {
 
 /// Reads a list of field specs (`fieldSpecs:` of a configuration or plugin).
 pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<UserFieldSpec>, Error> {
+    read_specs(v, file, ctx, false)
+}
+
+/// A field spec or name reference of a `configurations:` file with its
+/// keys spelled as `allowed` spells them. kustomize decodes these files
+/// strictly with Go's JSON decoder, which matches keys regardless of case
+/// (a later spelling of a key wins) and refuses unknown keys and values of
+/// the wrong type.
+fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Error> {
+    let mut out = Map::new();
+    for (key, value) in m {
+        let Some(name) = allowed.iter().find(|a| a.eq_ignore_ascii_case(key)) else {
+            return Err(err(file, format!("{ctx}: unknown field {key:?}")));
+        };
+        let fits = match *name {
+            "create" => matches!(value, Value::Bool(_) | Value::Null),
+            "fieldSpecs" => true,
+            _ => matches!(value, Value::String(_) | Value::Null),
+        };
+        if !fits {
+            let want = if *name == "create" { "bool" } else { "string" };
+            return Err(err(
+                file,
+                format!("{ctx}.{name}: cannot read a {} as a {want}", value.type_name()),
+            ));
+        }
+        out.insert((*name).to_string(), value.clone());
+    }
+    Ok(out)
+}
+
+fn read_specs(
+    v: Option<&Value>,
+    file: &str,
+    ctx: &str,
+    strict: bool,
+) -> Result<Vec<UserFieldSpec>, Error> {
     let items = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Seq(items)) => items,
@@ -61,6 +116,14 @@ pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<User
             let m = item.as_map().ok_or_else(|| {
                 err(file, format!("{ctx}: expected a field spec map, found a {}", item.type_name()))
             })?;
+            let strict_map;
+            let m = if strict {
+                strict_map =
+                    canonical(m, &["group", "version", "kind", "path", "create"], file, ctx)?;
+                &strict_map
+            } else {
+                m
+            };
             Ok(UserFieldSpec {
                 group: str_field(m, "group"),
                 version: str_field(m, "version"),
@@ -88,23 +151,49 @@ impl Config {
                 ));
             }
         };
+        let mut fields = Map::new();
+        for (key, value) in m {
+            let Some(name) = CONFIG_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
+                return Err(err(
+                    file,
+                    format!("unknown field {key:?} in a transformer configuration"),
+                ));
+            };
+            fields.insert((*name).to_string(), value.clone());
+        }
+        let m = &fields;
+        let list = |key: &str| read_specs(m.get(key), file, key, true);
         let mut c = Config {
-            common_labels: specs(m.get("commonLabels"), file, "commonLabels")?,
-            common_annotations: specs(m.get("commonAnnotations"), file, "commonAnnotations")?,
-            images: specs(m.get("images"), file, "images")?,
-            var_reference: specs(m.get("varReference"), file, "varReference")?,
-            name_prefix: specs(m.get("namePrefix"), file, "namePrefix")?,
-            name_suffix: specs(m.get("nameSuffix"), file, "nameSuffix")?,
-            namespace: specs(m.get("namespace"), file, "namespace")?,
+            common_labels: list("commonLabels")?,
+            common_annotations: list("commonAnnotations")?,
+            images: list("images")?,
+            var_reference: list("varReference")?,
+            name_prefix: list("namePrefix")?,
+            name_suffix: list("nameSuffix")?,
+            namespace: list("namespace")?,
+            template_labels: list("templateLabels")?,
+            replicas: list("replicas")?,
             ..Config::default()
         };
-        if let Some(Value::Seq(refs)) = m.get("nameReference") {
-            for r in refs {
-                let Some(rm) = r.as_map() else { continue };
-                let Some(kind) = str_field(rm, "kind") else { continue };
-                for spec in specs(rm.get("fieldSpecs"), file, "nameReference.fieldSpecs")? {
-                    c.name_reference.push((kind.clone(), spec));
+        match m.get("nameReference") {
+            None | Some(Value::Null) => {}
+            Some(Value::Seq(refs)) => {
+                for r in refs {
+                    let Some(rm) = r.as_map() else { continue };
+                    let allowed = ["group", "version", "kind", "fieldSpecs"];
+                    let rm = &canonical(rm, &allowed, file, "nameReference")?;
+                    let Some(kind) = str_field(rm, "kind") else { continue };
+                    let ctx = "nameReference.fieldSpecs";
+                    for spec in read_specs(rm.get("fieldSpecs"), file, ctx, true)? {
+                        c.name_reference.push((kind.clone(), spec));
+                    }
                 }
+            }
+            Some(other) => {
+                return Err(err(
+                    file,
+                    format!("nameReference: expected a list, found a {}", other.type_name()),
+                ));
             }
         }
         Ok(c)
@@ -118,6 +207,15 @@ impl Config {
         };
         let mut c = Config::default();
         for (name, def) in defs {
+            if !matches!(def, Value::Map(_) | Value::Null) {
+                return Err(err(
+                    file,
+                    format!(
+                        "OpenAPI definition {name:?}: expected a map, found a {}",
+                        def.type_name()
+                    ),
+                ));
+            }
             let Some(props) = def.get_path(&["Schema", "properties"]).and_then(Value::as_map)
             else {
                 continue;
@@ -142,6 +240,8 @@ impl Config {
         self.name_prefix.extend(other.name_prefix);
         self.name_suffix.extend(other.name_suffix);
         self.namespace.extend(other.namespace);
+        self.template_labels.extend(other.template_labels);
+        self.replicas.extend(other.replicas);
     }
 }
 

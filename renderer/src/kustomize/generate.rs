@@ -51,7 +51,7 @@ pub(crate) fn base64_lines(bytes: &[u8]) -> String {
 
 /// Parses `key=value`, stripping one pair of matching surrounding quotes from the value.
 fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
-    let Some((k, v)) = lit.split_once('=') else {
+    let Some((k, v)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
         return Err(Error::Invalid {
             file: file.to_string(),
             message: format!("invalid literal source {lit:?}, expected key=value"),
@@ -237,12 +237,18 @@ pub fn generate(
     Ok(r)
 }
 
-/// For a generated object's `source`: the kustomization file and the
-/// generator kind (`ConfigMapGenerator`, `SecretGenerator`) that made it.
-pub fn generated_by(source: &str) -> Option<(&str, &str)> {
+/// For a generated object's `source`: the file that configured it, the
+/// generator kind (`ConfigMapGenerator`, `SecretGenerator`,
+/// `IAMPolicyGenerator`) and, for a plugin config, the config's name.
+pub fn generated_by(source: &str) -> Option<(&str, &str, Option<&str>)> {
     let (file, rest) = source.rsplit_once(" (")?;
-    let kind = rest.strip_suffix(')')?;
-    matches!(kind, "ConfigMapGenerator" | "SecretGenerator").then_some((file, kind))
+    let inner = rest.strip_suffix(')')?;
+    let (kind, name) = match inner.split_once(' ') {
+        Some((kind, name)) => (kind, Some(name)),
+        None => (inner, None),
+    };
+    matches!(kind, "ConfigMapGenerator" | "SecretGenerator" | "IAMPolicyGenerator")
+        .then_some((file, kind, name))
 }
 
 /// Merges a generated object into the one it names (`behavior: merge`) or
@@ -327,25 +333,27 @@ fn go_json(out: &mut String, v: &Value) {
 /// digits with the vowel-like ones swapped so the suffix can't spell words.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
-    // kustomize hashes a field the object lacks as an empty string
-    // (recorded: a ConfigMap generated with no data gets 6ct58987ht).
-    let empty = Value::String(String::new());
-    let get = |f: &str| r.value.get_path(&[f]).cloned();
+    // kustomize reads each field it hashes as JSON, and a field that is not
+    // there as an empty string.
+    let get = |f: &str| r.value.get_path(&[f]).cloned().unwrap_or_else(|| "".into());
+    let is_map = |f: &str| r.value.get_path(&[f]).is_some_and(|v| v.as_map().is_some());
     m.insert("kind".into(), r.kind().into());
     // kustomize v5 hashes generated objects with an empty name (recorded:
     // `gen` and `p-gen` both get the suffix b5g875c65k for literals a=1, b=x).
     m.insert("name".into(), "".into());
     match r.kind() {
         "ConfigMap" => {
-            m.insert("data".into(), get("data").unwrap_or_else(|| empty.clone()));
-            if let Some(b) = get("binaryData").filter(|b| b.as_map().is_some_and(|m| !m.is_empty()))
-            {
-                m.insert("binaryData".into(), b);
+            m.insert("data".into(), get("data"));
+            if is_map("binaryData") {
+                m.insert("binaryData".into(), get("binaryData"));
             }
         }
         "Secret" => {
-            m.insert("data".into(), get("data").unwrap_or_else(|| empty.clone()));
-            m.insert("type".into(), get("type").unwrap_or_else(|| "".into()));
+            m.insert("data".into(), get("data"));
+            m.insert("type".into(), get("type"));
+            if is_map("stringData") {
+                m.insert("stringData".into(), get("stringData"));
+            }
         }
         _ => {
             m = r.value.as_map().cloned().unwrap_or_default();

@@ -57,6 +57,43 @@ fn stringified(v: &Value) -> Value {
     Value::Map(m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
 }
 
+/// The object a generator plugin with no kustomization field makes:
+/// `IAMPolicyGenerator`, which binds a Kubernetes service account to a
+/// cloud identity. `None` for every other plugin.
+pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error> {
+    let Value::Map(m) = doc else { return Ok(None) };
+    let field = |m: &Map, key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+    if field(m, "apiVersion") != "builtin" || field(m, "kind") != "IAMPolicyGenerator" {
+        return Ok(None);
+    }
+    let cloud = field(m, "cloud");
+    if cloud != "gke" {
+        return Err(invalid(file, format!("cloud provider {cloud} not supported yet")));
+    }
+    let service = m.get("kubernetesService").and_then(Value::as_map).cloned().unwrap_or_default();
+    let account = m.get("serviceAccount").and_then(Value::as_map).cloned().unwrap_or_default();
+    let name = field(&service, "name");
+    if name.is_empty() {
+        return Err(invalid(file, "IAMPolicyGenerator: kubernetesService.name is required"));
+    }
+    let identity = format!(
+        "{}@{}.iam.gserviceaccount.com",
+        field(&account, "name"),
+        field(&account, "projectId")
+    );
+    let mut meta =
+        one("annotations", Value::Map(one("iam.gke.io/gcp-service-account", identity.into())));
+    meta.insert("name".into(), name.into());
+    let namespace = field(&service, "namespace");
+    if !namespace.is_empty() {
+        meta.insert("namespace".into(), namespace.into());
+    }
+    let mut obj = one("apiVersion", "v1".into());
+    obj.insert("kind".into(), "ServiceAccount".into());
+    obj.insert("metadata".into(), Value::Map(meta));
+    Ok(Some(Value::Map(obj)))
+}
+
 /// Reads one plugin config into the kustomization fields it stands for.
 pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role), Error> {
     let Value::Map(m) = doc else {

@@ -131,7 +131,20 @@ impl Matcher {
             }
         }
         if let Some(re) = &self.namespace {
-            if !re.is_match(r.namespace()) && !re.is_match(&r.orig_id.namespace) {
+            // kustomize matches the effective namespace: `default` for an
+            // object without one, and a name no selector writes for
+            // cluster-scoped kinds.
+            let cluster = gvk.is_cluster_scoped();
+            let effective = |ns: &'_ str| -> String {
+                match ns {
+                    _ if cluster => "_non_namespaceable_".to_string(),
+                    "" => "default".to_string(),
+                    ns => ns.to_string(),
+                }
+            };
+            if !re.is_match(&effective(r.namespace()))
+                && !re.is_match(&effective(&r.orig_id.namespace))
+            {
                 return false;
             }
         }

@@ -267,6 +267,7 @@ fn parse_once(
         limits,
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
+        keys: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -338,6 +339,9 @@ impl<'t> Source<'t> {
     }
 }
 
+/// How deep [`Builder::keys`] follows a document.
+const TRACKED_DEPTH: usize = 5;
+
 struct Builder<'f> {
     file: &'f str,
     /// Refuse keys that are not strings in nested mappings.
@@ -356,6 +360,10 @@ struct Builder<'f> {
     path: Vec<Step>,
     /// How many mapping keys are being built around the current node.
     in_key: usize,
+    /// With `string_keys`: the keys leading to the node being read (an empty
+    /// one for a sequence item), down to [`TRACKED_DEPTH`] levels: enough to
+    /// know `metadata.annotations` and `items[].metadata.annotations`.
+    keys: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -421,6 +429,16 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether the node being read is the value of an object's annotation,
+    /// at the top of a document or in the items of a list.
+    fn in_annotations(&self) -> bool {
+        match self.keys.as_slice() {
+            [m, a, _] => m == "metadata" && a == "annotations",
+            [items, _, m, a, _] => items == "items" && m == "metadata" && a == "annotations",
+            _ => false,
+        }
+    }
+
     /// Whether a collection's start event comes from `[` or `{`: block
     /// collections have empty spans.
     fn starts_flow(&self, span: &Span) -> bool {
@@ -473,6 +491,11 @@ impl Builder<'_> {
             Event::SequenceStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
+                // The items of a `kind: List` are objects of their own.
+                let tracked = self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
+                if tracked {
+                    self.keys.push(String::new());
+                }
                 loop {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
@@ -487,6 +510,9 @@ impl Builder<'_> {
                         self.path.pop();
                     }
                     items.push(item?);
+                }
+                if tracked {
+                    self.keys.pop();
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -517,11 +543,24 @@ impl Builder<'_> {
                         let step = key_string(key.clone()).unwrap_or_default();
                         self.path.push(Step::Key(if is_merge { "<<".into() } else { step }));
                     }
+                    let tracked =
+                        self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
+                    if tracked {
+                        self.keys.push(key.as_str().unwrap_or_default().to_string());
+                    }
                     let value = self.node(parser, vev, vsp, depth + 1, flow);
                     if tracking {
                         self.path.pop();
                     }
-                    let value = value?;
+                    let mut value = value?;
+                    if tracked {
+                        if self.in_annotations() && matches!(value, Value::Map(_) | Value::Seq(_)) {
+                            // kustomize reads annotations as strings; a
+                            // collection has no text and becomes empty.
+                            value = Value::String(String::new());
+                        }
+                        self.keys.pop();
+                    }
                     if is_merge {
                         merges.push(value);
                         continue;

@@ -84,12 +84,14 @@ pub fn apply_common(
     write(resources, pairs, &Places { builtin, user: extra })
 }
 
-/// One `labels` entry; `extra` are the label fields of `configurations`,
-/// which count as selectors.
+/// One `labels` entry; `selectors` and `templates` are the `commonLabels`
+/// and `templateLabels` fields of `configurations`, used with
+/// `includeSelectors` and with `includeTemplates` alone.
 pub fn apply_set(
     resources: &mut [Resource],
     set: &LabelSet,
-    extra: &[UserFieldSpec],
+    selectors: &[UserFieldSpec],
+    templates: &[UserFieldSpec],
 ) -> Result<(), String> {
     let builtin: &[&[FieldSpec]] = if set.fields_only {
         &[]
@@ -101,8 +103,12 @@ pub fn apply_set(
         &[META_LABELS]
     };
     let mut user: Vec<UserFieldSpec> = set.fields.clone();
-    if set.include_selectors && !set.fields_only {
-        user.extend(extra.iter().cloned());
+    if !set.fields_only {
+        if set.include_selectors {
+            user.extend(selectors.iter().cloned());
+        } else if set.include_templates {
+            user.extend(templates.iter().cloned());
+        }
     }
     write(resources, &set.pairs, &Places { builtin, user: &user })
 }

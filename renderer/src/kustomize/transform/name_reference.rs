@@ -314,11 +314,17 @@ struct Referrer<'a> {
 /// Updates references to renamed objects, in the built-in fields and in
 /// those `extra` names (from `configurations` and CRD schemas).
 pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> Result<(), Error> {
+    let entries = table(extra);
+    for r in resources.iter().filter(|r| r.gvk().kind == "RoleBinding") {
+        let gvk = r.gvk();
+        if entries.iter().any(|e| e.referrer.matches(&gvk)) {
+            check_subject_namespaces(r)?;
+        }
+    }
     if resources.iter().all(|r| r.prev_names.is_empty()) {
         return Ok(());
     }
     let infos: Vec<Info> = resources.iter().map(Info::of).collect();
-    let entries = table(extra);
     for (idx, res) in resources.iter_mut().enumerate() {
         let me = &infos[idx];
         let mine: Vec<&Entry> = entries.iter().filter(|e| e.referrer.matches(&me.gvk)).collect();
@@ -379,6 +385,27 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         if let Some(e) = error {
             return Err(e);
         }
+    }
+    Ok(())
+}
+
+/// kustomize looks at the namespaces of a role binding's ServiceAccount
+/// subjects whenever it resolves references, and fails on one that is there
+/// but not a string (`namespace:` left blank), renamed objects or not.
+fn check_subject_namespaces(r: &Resource) -> Result<(), Error> {
+    let Some(Value::Seq(subjects)) = r.value.get_path(&["subjects"]) else { return Ok(()) };
+    let blank = subjects.iter().any(|s| {
+        s.get_path(&["kind"]).and_then(Value::as_str) == Some("ServiceAccount")
+            && s.get_path(&["namespace"]).is_some_and(|ns| ns.as_str().is_none())
+    });
+    if blank {
+        return Err(Error::Invalid {
+            file: r.source.clone(),
+            message: format!(
+                "invalid input: namespace is blank in a ServiceAccount subject of {}",
+                r.id()
+            ),
+        });
     }
     Ok(())
 }

@@ -7,12 +7,13 @@ use crate::value::Value;
 
 /// Sets the replica count on objects whose current or earlier name matches,
 /// at the built-in places or at `fields` (a ReplicaCountTransformer's own
-/// field specs); a name that matches no object of those kinds is an error,
-/// as in kustomize.
+/// field specs) and those of `configurations` (`extra`); a name that
+/// matches no object of those kinds is an error, as in kustomize.
 pub fn apply(
     resources: &mut [Resource],
     replicas: &[Replica],
     fields: Option<&[UserFieldSpec]>,
+    extra: &[UserFieldSpec],
 ) -> Result<(), String> {
     let specs: Vec<UserFieldSpec> = match fields {
         Some(f) => f.to_vec(),
@@ -25,6 +26,7 @@ pub fn apply(
                 path: s.path.to_string(),
                 create: s.create,
             })
+            .chain(extra.iter().cloned())
             .collect(),
     };
     for rep in replicas {
