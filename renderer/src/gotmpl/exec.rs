@@ -359,7 +359,12 @@ impl<'m, 't> State<'m, 't> {
 
     fn not_a_function(&self, args: &[Operand], fin: &Option<Value>) -> R<()> {
         if args.len() > 1 || fin.is_some() {
-            return Err(self.error(format!("can't give argument to non-function {}", args[0])));
+            // Go names a parenthesised pipeline without its parentheses.
+            let first = match &args[0] {
+                Operand::Pipe(p) => p.to_string(),
+                other => other.to_string(),
+            };
+            return Err(self.error(format!("can't give argument to non-function {first}")));
         }
         Ok(())
     }

@@ -286,10 +286,11 @@ impl Lexer<'_> {
     }
 
     fn lex_comment(&mut self) -> Result<bool, LexError> {
-        let Some(close) = self.rest().find("*/") else {
+        // The closing `*/` is looked for after the opening `/*`, so `/*/` is not a comment.
+        let Some(close) = self.rest().get(2..).and_then(|r| r.find("*/")) else {
             return self.err("unclosed comment");
         };
-        self.pos += close + 2;
+        self.pos += close + 4;
         match self.at_right_delim() {
             Some(trim) => {
                 self.pos += if trim { 4 } else { 2 };

@@ -274,7 +274,8 @@ pub(super) fn register(f: &mut Funcs) {
 /// Go's `Regexp.Split`.
 fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
     if n == 0 {
-        return Value::Nil;
+        // Go's `Split` answers an empty, non-nil slice.
+        return str_list(Vec::new());
     }
     if !r.as_str().is_empty() && text.is_empty() {
         return str_list(vec![String::new()]);
