@@ -34,6 +34,7 @@ pub(crate) fn parse(
         nesting: 0,
         has_func,
         defined: BTreeMap::new(),
+        action_line: 0,
     };
     let mut root = p.parse_top()?;
     // Go adds the top-level tree last: a definition of the same name gives
@@ -68,6 +69,8 @@ struct Parser<'a> {
     nesting: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     defined: BTreeMap<String, Vec<Node>>,
+    /// The line of the left delimiter of the action being parsed (0 outside actions).
+    action_line: usize,
 }
 
 /// What ended a list of nodes.
@@ -114,12 +117,20 @@ impl Parser<'_> {
     }
 
     fn unexpected<T>(&self, tok: &Token, context: &str) -> Result<T, Error> {
+        let (line, _) = line_col(&self.text, tok.pos);
         let message = if tok.kind == Kind::Error {
-            tok.text.clone()
+            // Go names where an action that runs over lines began.
+            let mut extra = String::new();
+            if self.action_line != 0 && self.action_line != line {
+                extra = format!(" in action started at {}:{}", self.name, self.action_line);
+                if tok.text.ends_with(" action") {
+                    extra = extra.split_off(" in action".len());
+                }
+            }
+            format!("{}{extra}", tok.text)
         } else {
             format!("unexpected {} in {}", describe(tok), context)
         };
-        let (line, _) = line_col(&self.text, tok.pos);
         Err(Error::Parse { name: self.name.to_string(), line, message })
     }
 
@@ -204,7 +215,12 @@ impl Parser<'_> {
         let tok = self.next_non_space();
         match tok.kind {
             Kind::Text => Ok(Item::Node(Node::Text(tok.text))),
-            Kind::LeftDelim => self.action(),
+            Kind::LeftDelim => {
+                self.action_line = line_col(&self.text, tok.pos).0;
+                let item = self.action();
+                self.action_line = 0;
+                item
+            }
             _ => self.unexpected(&tok, "input"),
         }
     }
@@ -519,8 +535,13 @@ impl Parser<'_> {
     fn number(&self, tok: &Token) -> Result<Number, Error> {
         let text = &tok.text;
         if tok.kind == Kind::CharConstant {
-            let s = unquote(text).filter(|s| s.chars().count() == 1);
-            let Some(c) = s.and_then(|s| s.chars().next()) else {
+            // Go's `UnquoteChar`: no character or a bad escape is a syntax
+            // error; more than one character is a malformed constant.
+            let Some(s) = unquote(text).filter(|s| !s.is_empty()) else {
+                return self.err("invalid syntax");
+            };
+            let mut chars = s.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
                 return self.err(format!("malformed character constant: {text}"));
             };
             let v = i64::from(u32::from(c));
@@ -532,7 +553,9 @@ impl Parser<'_> {
                 is_float: false,
             });
         }
-        if text.ends_with('i') {
+        if let Some(real) = text.strip_suffix('i')
+            && (super::strconv::parse_float(real).is_some() || real[1..].contains(['+', '-']))
+        {
             return self.err(format!("complex constants are not supported: {text}"));
         }
         // Go's `newNumber`: integer readings first, then a float reading,
@@ -583,7 +606,7 @@ fn is_empty(list: &[Node]) -> bool {
 fn describe(tok: &Token) -> String {
     match tok.kind {
         Kind::Eof => "EOF".to_string(),
-        Kind::Keyword => format!("<{}>", tok.text),
+        Kind::Keyword | Kind::Dot => format!("<{}>", tok.text),
         _ if tok.text.len() > 10 => {
             let short: String = tok.text.chars().take(10).collect();
             format!("{short:?}...")

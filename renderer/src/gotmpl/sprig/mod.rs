@@ -171,9 +171,13 @@ fn is_empty(v: &Value) -> bool {
 fn list_of<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
     match v {
         Value::List(l) => Ok(l),
+        Value::Nil | Value::Missing => Err(NIL_KIND.to_string()),
         other => Err(format!("Cannot {what} on type {}", kind_for_error(other))),
     }
 }
+
+/// What Go says when Sprig asks a nil interface for its kind (`reflect.TypeOf(nil).Kind()`).
+const NIL_KIND: &str = "runtime error: invalid memory address or nil pointer dereference";
 
 /// The kind Sprig names in its errors (`reflect.Kind` of the value).
 fn kind_for_error(v: &Value) -> &'static str {
