@@ -124,9 +124,17 @@ fn toml_value_of(v: &toml::Value) -> Value {
 
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
 fn from_yaml(text: &str) -> Value {
-    match crate::yaml::parse_documents_helm(text, "fromYaml") {
+    match first_document(text, "fromYaml") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Map(_)) => {
+                if let Some(f) = non_finite(&d) {
+                    // sigs.k8s.io/yaml goes through JSON, which has no infinities.
+                    let f = if f.is_nan() { "NaN".to_string() } else { format!("{f:+}") };
+                    let f = f.replace("inf", "Inf");
+                    return error_map(format!(
+                        "error converting YAML to JSON: json: unsupported value: {f}"
+                    ));
+                }
                 super::chart::to_floats(&mut d);
                 Value::from(&d)
             }
@@ -140,8 +148,46 @@ fn from_yaml(text: &str) -> Value {
     }
 }
 
+/// The documents of `text` as `sigs.k8s.io/yaml` reads them: it decodes the
+/// first document only, so an error in a later one does not count.
+fn first_document(text: &str, file: &str) -> Result<Vec<Data>, crate::yaml::ParseError> {
+    let err = match crate::yaml::parse_documents_helm(text, file) {
+        Ok(docs) => return Ok(docs),
+        Err(e) => e,
+    };
+    // The end of the first document: the first `---` line after some content.
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let marker =
+            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if marker && !text[..offset].trim().is_empty() {
+            let lines_before = text[..offset].matches('\n').count();
+            if err.line > lines_before + 1 {
+                return crate::yaml::parse_documents_helm(&text[..offset], file);
+            }
+            break;
+        }
+        offset += line.len();
+    }
+    Err(err)
+}
+
+/// The first infinity or NaN in `v`, depth first in key order.
+fn non_finite(v: &Data) -> Option<f64> {
+    match v {
+        Data::Float(f) if !f.is_finite() => Some(*f),
+        Data::Seq(items) => items.iter().find_map(non_finite),
+        Data::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            keys.into_iter().find_map(|k| m.get(k).and_then(non_finite))
+        }
+        _ => None,
+    }
+}
+
 fn from_yaml_array(text: &str) -> Value {
-    match crate::yaml::parse_documents_helm(text, "fromYamlArray") {
+    match first_document(text, "fromYamlArray") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Seq(_)) => {
                 super::chart::to_floats(&mut d);
@@ -169,16 +215,42 @@ pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
     // scanner error here; libyaml scans it as the next token and its parser
     // then misses the mapping key, naming the 0-based line.
     if e.message.contains("invalid trailing content after") {
-        return format!("yaml: line {}: did not find expected key", e.line.saturating_sub(1));
+        return match e.line.saturating_sub(1) {
+            0 => "yaml: did not find expected key".to_string(),
+            line => format!("yaml: line {line}: did not find expected key"),
+        };
     }
     let (problem, scanner) = match e.message.rsplit_once(", ") {
         Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
         Some((context, problem)) if context.starts_with("while ") => (problem, true),
         _ => (e.message.as_str(), true),
     };
+    let problem = libyaml_words(problem);
+    if problem.starts_with("unknown anchor") || problem.starts_with("cannot decode") {
+        // yaml.v2 reports these from its decoder, without a line.
+        return format!("yaml: {problem}");
+    }
     match e.line.saturating_sub(1) {
         0 => format!("yaml: {problem}"),
         zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
+    }
+}
+
+/// libyaml's words (which yaml.v2 prints) for problems the YAML reader words its own way.
+fn libyaml_words(problem: &str) -> String {
+    if let Some(rest) = problem.strip_prefix("cannot decode \"")
+        && let Some((text, tag)) = rest.rsplit_once("\" as !!")
+    {
+        return format!("cannot decode !!str `{text}` as a !!{tag}");
+    }
+    match problem {
+        "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
+        "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
+        "duplicate version directive" => "found duplicate %YAML directive".to_string(),
+        p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
+            "found character that cannot start any token".to_string()
+        }
+        p => p.to_string(),
     }
 }
 

@@ -339,11 +339,24 @@ impl Builder<'_> {
                     // needs no escape there.
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
                 }
+                let mut message = e.info().to_string();
+                if message.contains("unknown anchor") {
+                    // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
+                    let text = &self.source.text;
+                    let star = text[at.min(text.len())..].find('*').map(|i| at + i);
+                    if let Some(star) = star {
+                        let name: String = text[star + 1..]
+                            .chars()
+                            .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                            .collect();
+                        message = format!("unknown anchor '{name}' referenced");
+                    }
+                }
                 Err(Failure::Error(ParseError {
                     file: self.file.to_string(),
                     line: e.marker().line(),
                     column: e.marker().col() + 1,
-                    message: e.info().to_string(),
+                    message,
                 }))
             }
             None => Ok((Event::StreamEnd, Span::default())),
@@ -569,6 +582,11 @@ impl Builder<'_> {
                 ScalarStyle::Plain if self.yaml11 => match text {
                     "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
                     "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
+                    // yaml.v2 decodes an untagged timestamp into interface{} as the
+                    // string written, so Helm's values and fromYaml keep it as is.
+                    _ if self.stringify_keys && parse_timestamp(text).is_some() => {
+                        Value::String(text.to_string())
+                    }
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),
