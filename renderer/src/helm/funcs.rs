@@ -208,50 +208,7 @@ fn from_yaml_array(text: &str) -> Value {
 
 /// A parse error as Go's yaml package words it: `yaml: line N: problem`.
 pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
-    // yaml.v2 names the 0-based line of the problem for a parser error
-    // ("while parsing ...") and the 1-based line for a scanner error, and no
-    // line at all when the problem is on the first line.
-    // Text after a closing quote (`image: "{{ .repo }}":tag`) is a
-    // scanner error here; libyaml scans it as the next token and its parser
-    // then misses the mapping key, naming the 0-based line.
-    if e.message.contains("invalid trailing content after") {
-        return match e.line.saturating_sub(1) {
-            0 => "yaml: did not find expected key".to_string(),
-            line => format!("yaml: line {line}: did not find expected key"),
-        };
-    }
-    let (problem, scanner) = match e.message.rsplit_once(", ") {
-        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-        Some((context, problem)) if context.starts_with("while ") => (problem, true),
-        _ => (e.message.as_str(), true),
-    };
-    let problem = libyaml_words(problem);
-    if problem.starts_with("unknown anchor") || problem.starts_with("cannot decode") {
-        // yaml.v2 reports these from its decoder, without a line.
-        return format!("yaml: {problem}");
-    }
-    match e.line.saturating_sub(1) {
-        0 => format!("yaml: {problem}"),
-        zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
-    }
-}
-
-/// libyaml's words (which yaml.v2 prints) for problems the YAML reader words its own way.
-fn libyaml_words(problem: &str) -> String {
-    if let Some(rest) = problem.strip_prefix("cannot decode \"")
-        && let Some((text, tag)) = rest.rsplit_once("\" as !!")
-    {
-        return format!("cannot decode !!str `{text}` as a !!{tag}");
-    }
-    match problem {
-        "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
-        "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
-        "duplicate version directive" => "found duplicate %YAML directive".to_string(),
-        p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
-            "found character that cannot start any token".to_string()
-        }
-        p => p.to_string(),
-    }
+    e.go_message()
 }
 
 fn json_kind(v: &Data) -> &'static str {
