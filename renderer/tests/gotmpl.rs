@@ -1,10 +1,13 @@
 //! Differential test of the Go-template engine against outputs recorded from Go's text/template.
 //!
-//! The cases live in `tests/gotmpl/cases/*.txt`; `tests/gotmpl/record.py` records
+//! The cases live in `tests/gotmpl/cases/*.txt` (`sprig-*` run with Sprig's functions,
+//! `helm-*` with Helm's, the others with Go's built-ins); `tests/gotmpl/record.py` records
 //! what Go prints (or the error it reports) into `*.expected.json` next to them.
 //! A case passes when the output is equal, or when both fail and the error
 //! names the same `NAME:LINE[:COL]` location. Deliberate differences are listed
-//! with their reason in `tests/gotmpl/known-differences.txt`.
+//! with their reason in `tests/gotmpl/known-differences.txt`. With
+//! `KILN_GOTMPL_MESSAGES=1` the test also lists the cases where both fail but
+//! the messages differ.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -94,12 +97,20 @@ fn cases_match_go() {
     files.sort();
     let plain = Funcs::new();
     let with_sprig = sprig::funcs();
+    let with_helm = renderer::helm::helm_funcs();
     let (mut total, mut equal, mut errors, mut same_message) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut stale = Vec::new();
+    let show_messages = std::env::var_os("KILN_GOTMPL_MESSAGES").is_some();
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-        let funcs = if stem.starts_with("sprig-") { &with_sprig } else { &plain };
+        let funcs = if stem.starts_with("sprig-") {
+            &with_sprig
+        } else if stem.starts_with("helm-") {
+            &with_helm
+        } else {
+            &plain
+        };
         let expected_path = file.with_file_name(format!("{stem}.expected.json"));
         let expected: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
@@ -117,7 +128,11 @@ fn cases_match_go() {
                 (Ok(out), true) => out == want["output"].as_str().unwrap(),
                 (Err(e), false) => {
                     errors += 1;
-                    same_message += usize::from(e == want["error"].as_str().unwrap());
+                    let want_error = want["error"].as_str().unwrap();
+                    same_message += usize::from(e == want_error);
+                    if show_messages && e != want_error {
+                        eprintln!("message differs: {id}\n   want: {want_error}\n   got:  {e}");
+                    }
                     location(e) == location(want["error"].as_str().unwrap())
                 }
                 _ => false,

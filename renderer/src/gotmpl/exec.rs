@@ -79,8 +79,13 @@ impl Machine<'_> {
         }
         self.budget.depth.set(depth + 1);
         let mut out = String::new();
-        let mut state =
-            State { m: self, tree: &tree, vars: vec![("$".into(), data.clone())], at: At::None };
+        let mut state = State {
+            m: self,
+            tree: &tree,
+            vars: vec![("$".into(), data.clone(), false)],
+            at: At::None,
+            dot_iface: false,
+        };
         let result = state.walk_list(&data, &tree.root, &mut out);
         self.budget.depth.set(depth);
         result.map(|_| out)
@@ -107,8 +112,14 @@ type R<T> = Result<T, Error>;
 struct State<'m, 't> {
     m: &'m Machine<'m>,
     tree: &'t Arc<Tree>,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope: name, value, and whether the value is a range
+    /// element Go holds as an `interface {}`.
+    vars: Vec<(String, Value, bool)>,
     at: At<'t>,
+    /// Dot is an element of a list or map being ranged over, which Go holds
+    /// as an `interface {}` (and names so in field errors); a pipeline's
+    /// result, the data and a template's argument have their own type.
+    dot_iface: bool,
 }
 
 impl<'m, 't> State<'m, 't> {
@@ -182,8 +193,14 @@ impl<'m, 't> State<'m, 't> {
                 let mark = self.vars.len();
                 let v = self.eval_pipeline(dot, &b.pipe)?;
                 let flow = if v.is_true() {
-                    let d = if matches!(node, Node::With(_)) { &v } else { dot };
-                    self.walk_list(d, &b.list, out)?
+                    if matches!(node, Node::With(_)) {
+                        let outer = std::mem::replace(&mut self.dot_iface, false);
+                        let flow = self.walk_list(&v, &b.list, out);
+                        self.dot_iface = outer;
+                        flow?
+                    } else {
+                        self.walk_list(dot, &b.list, out)?
+                    }
                 } else if let Some(else_list) = &b.else_list {
                     self.walk_list(dot, else_list, out)?
                 } else {
@@ -224,8 +241,9 @@ impl<'m, 't> State<'m, 't> {
                 let mut inner = State {
                     m: self.m,
                     tree: &tree,
-                    vars: vec![("$".into(), data.clone())],
+                    vars: vec![("$".into(), data.clone(), false)],
                     at: At::None,
+                    dot_iface: false,
                 };
                 let r = inner.walk_list(&data, &tree.root, out);
                 self.m.budget.depth.set(depth);
@@ -289,25 +307,28 @@ impl<'m, 't> State<'m, 't> {
         for (index, elem) in items {
             self.tick()?;
             let decl = &b.pipe.decl;
+            let elem_iface = !matches!(v, Value::Int(_));
             if b.pipe.is_assign {
                 if decl.len() > 1 {
-                    self.set_var(&decl[0].name, index.clone())?;
-                    self.set_var(&decl[1].name, elem.clone())?;
+                    self.set_var(&decl[0].name, index.clone(), false)?;
+                    self.set_var(&decl[1].name, elem.clone(), elem_iface)?;
                 } else if let Some(d) = decl.first() {
-                    self.set_var(&d.name, elem.clone())?;
+                    self.set_var(&d.name, elem.clone(), elem_iface)?;
                 }
             } else {
                 let n = self.vars.len();
                 match decl.len() {
-                    1 => self.vars[n - 1].1 = elem.clone(),
+                    1 => (self.vars[n - 1].1, self.vars[n - 1].2) = (elem.clone(), elem_iface),
                     2 => {
-                        self.vars[n - 1].1 = elem.clone();
+                        (self.vars[n - 1].1, self.vars[n - 1].2) = (elem.clone(), elem_iface);
                         self.vars[n - 2].1 = index.clone();
                     }
                     _ => {}
                 }
             }
+            let outer = std::mem::replace(&mut self.dot_iface, elem_iface);
             let flow = self.walk_list(&elem, &b.list, out);
+            self.dot_iface = outer;
             self.vars.truncate(mark);
             match flow? {
                 Flow::Break => break,
@@ -317,10 +338,11 @@ impl<'m, 't> State<'m, 't> {
         Ok(())
     }
 
-    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
-        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+    fn set_var(&mut self, name: &str, v: Value, iface: bool) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _, _)| n == name) {
             Some(slot) => {
                 slot.1 = v;
+                slot.2 = iface;
                 Ok(())
             }
             None => Err(self.error(format!("undefined variable: {name}"))),
@@ -328,8 +350,8 @@ impl<'m, 't> State<'m, 't> {
     }
 
     fn var_value(&self, name: &str) -> R<Value> {
-        match self.vars.iter().rev().find(|(n, _)| n == name) {
-            Some((_, v)) => Ok(v.clone()),
+        match self.vars.iter().rev().find(|(n, _, _)| n == name) {
+            Some((_, v, _)) => Ok(v.clone()),
             None => Err(self.error(format!("undefined variable: {name}"))),
         }
     }
@@ -349,9 +371,9 @@ impl<'m, 't> State<'m, 't> {
         let value = value.unwrap_or(Value::Missing);
         for var in &pipe.decl {
             if pipe.is_assign {
-                self.set_var(&var.name, value.clone())?;
+                self.set_var(&var.name, value.clone(), false)?;
             } else {
-                self.vars.push((var.name.clone(), value.clone()));
+                self.vars.push((var.name.clone(), value.clone(), false));
             }
         }
         Ok(value)
@@ -359,7 +381,12 @@ impl<'m, 't> State<'m, 't> {
 
     fn not_a_function(&self, args: &[Operand], fin: &Option<Value>) -> R<()> {
         if args.len() > 1 || fin.is_some() {
-            return Err(self.error(format!("can't give argument to non-function {}", args[0])));
+            // Go names a parenthesised pipeline without its parentheses.
+            let first = match &args[0] {
+                Operand::Pipe(p) => p.to_string(),
+                other => other.to_string(),
+            };
+            return Err(self.error(format!("can't give argument to non-function {first}")));
         }
         Ok(())
     }
@@ -477,9 +504,17 @@ impl<'m, 't> State<'m, 't> {
         fin: Option<Value>,
     ) -> R<Value> {
         let n = idents.len();
-        // A variable or a parenthesised pipeline holds a concrete value; what a
-        // map or list holds is an `interface {}`, which Go names in errors.
-        let mut concrete = matches!(node, Operand::Variable(..) | Operand::Chain(..));
+        // A variable, a parenthesised pipeline and dot outside a range hold
+        // a concrete value; what a map or list holds is an `interface {}`,
+        // which Go names in errors.
+        let mut concrete = match node {
+            Operand::Variable(_, name, _) => {
+                !self.vars.iter().rev().find(|(n, _, _)| n == name).is_some_and(|v| v.2)
+            }
+            Operand::Chain(..) => true,
+            Operand::Field(..) => !self.dot_iface,
+            _ => false,
+        };
         for ident in &idents[..n - 1] {
             recv = self.eval_field(dot, ident, node, (&[], None), recv, concrete)?;
             concrete = false;

@@ -102,10 +102,12 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
             chars.next();
             reordered = true;
+            // Without a closing bracket only the `[` is consumed, as Go does.
+            let mut look = chars.clone();
             let mut n = String::new();
-            while let Some(&(_, d)) = chars.peek() {
-                chars.next();
+            while let Some((_, d)) = look.next() {
                 if d == ']' {
+                    *chars = look;
                     match n.parse::<usize>() {
                         Ok(i) if i >= 1 && i <= args.len() => *arg_num = i - 1,
                         _ => bad_index = true,
@@ -170,6 +172,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             continue;
         };
         arg_num += 1;
+        if verb == 'w' {
+            // Outside `fmt.Errorf`, `%w` is a bad verb for the whole operand.
+            bad_verb(&mut out, arg, verb, &spec);
+            continue;
+        }
         if verb == 'v' {
             spec.sharp_v = spec.sharp;
             spec.sharp = false;
@@ -362,7 +369,7 @@ fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
         }
         'q' => {
             let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
-            pad(out, &quote_char(c), spec);
+            pad(out, &quote_char(c, spec.plus), spec);
             return;
         }
         'U' => {
@@ -434,10 +441,9 @@ fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
 
 fn fmt_float_verb(out: &mut String, v: &Value, f: f64, verb: char, spec: &Spec) {
     match verb {
-        'v' => fmt_float(out, f, 'g', None, spec),
-        'g' | 'G' => fmt_float(out, f, verb, spec.prec, spec),
+        'v' => fmt_float(out, f, 'g', spec.prec, spec),
+        'g' | 'G' | 'x' | 'X' | 'b' => fmt_float(out, f, verb, spec.prec, spec),
         'e' | 'E' | 'f' | 'F' => fmt_float(out, f, verb, Some(spec.prec.unwrap_or(6)), spec),
-        'x' | 'X' => fmt_float(out, f, verb, None, spec),
         _ => bad_verb(out, v, verb, spec),
     }
 }
@@ -504,8 +510,12 @@ fn format_float(f: f64, verb: char, prec: Option<usize>, sharp: bool) -> String 
         return String::new();
     }
     match verb {
+        'b' => binary_float(f),
         'x' | 'X' => {
-            let s = hex_float(f);
+            let mut s = hex_float(f, prec);
+            if sharp {
+                s = sharp_hex(&s, verb, prec);
+            }
             if verb == 'X' { s.to_uppercase() } else { s }
         }
         'f' | 'F' => {
@@ -551,32 +561,103 @@ fn format_float(f: f64, verb: char, prec: Option<usize>, sharp: bool) -> String 
     }
 }
 
-/// `strconv.FormatFloat(f, 'x', -1, 64)` for a non-negative finite `f`: `0x1.8p+01`.
-fn hex_float(f: f64) -> String {
-    if f == 0.0 {
-        return "0x0p+00".to_string();
-    }
+/// `strconv.FormatFloat(f, 'b', -1, 64)` for a non-negative finite `f`: `4503599627370496p-52`.
+fn binary_float(f: f64) -> String {
     let bits = f.to_bits();
     let mut exp = ((bits >> 52) & 0x7ff) as i32;
     let mut mant = bits & ((1u64 << 52) - 1);
     if exp == 0 {
-        // Subnormal: shift until the leading bit is the implicit one.
-        exp = -1022;
-        while mant & (1u64 << 52) == 0 {
-            mant <<= 1;
-            exp -= 1;
-        }
-        mant &= (1u64 << 52) - 1;
+        exp = 1;
     } else {
-        exp -= 1023;
+        mant |= 1u64 << 52;
     }
-    let mut digits = format!("{mant:013x}");
-    while digits.ends_with('0') {
-        digits.pop();
+    exp -= 1023 + 52;
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mant}p{sign}{}", exp.abs())
+}
+
+/// `strconv.FormatFloat(f, 'x', prec, 64)` for a non-negative finite `f`:
+/// `0x1.8p+01`, shortest without a precision, else rounded (half to even)
+/// to `prec` hexadecimal digits after the point.
+fn hex_float(f: f64, prec: Option<usize>) -> String {
+    let (mut mant, mut exp) = if f == 0.0 {
+        (0u64, 0i32)
+    } else {
+        let bits = f.to_bits();
+        let e = ((bits >> 52) & 0x7ff) as i32;
+        let mut m = bits & ((1u64 << 52) - 1);
+        let mut e = if e == 0 { -1022 } else { e - 1023 };
+        if bits >> 52 & 0x7ff == 0 {
+            // Subnormal: shift until the leading bit is the implicit one.
+            while m & (1u64 << 52) == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+        } else {
+            m |= 1u64 << 52;
+        }
+        (m, e)
+    };
+    let mut frac_digits = 13;
+    if let Some(p) = prec.filter(|p| *p < 13) {
+        let shift = 52 - 4 * p as u32;
+        let half = 1u64 << (shift - 1);
+        let rem = mant & ((1u64 << shift) - 1);
+        mant >>= shift;
+        if rem > half || (rem == half && mant & 1 == 1) {
+            mant += 1;
+        }
+        if mant >> (4 * p as u32) >= 2 {
+            mant >>= 1;
+            exp += 1;
+        }
+        frac_digits = p;
+    }
+    let lead = if f == 0.0 { 0 } else { 1 };
+    let frac = mant & ((1u64 << (4 * frac_digits as u32)) - 1);
+    let mut digits =
+        if frac_digits == 0 { String::new() } else { format!("{frac:0frac_digits$x}") };
+    match prec {
+        None => {
+            while digits.ends_with('0') {
+                digits.pop();
+            }
+        }
+        Some(p) => {
+            while digits.len() < p {
+                digits.push('0');
+            }
+        }
     }
     let sign = if exp < 0 { '-' } else { '+' };
     let point = if digits.is_empty() { String::new() } else { format!(".{digits}") };
-    format!("0x1{point}p{sign}{:02}", exp.abs())
+    format!("0x{lead}{point}p{sign}{:02}", exp.abs())
+}
+
+/// Go's `#` flag on `%x`/`%X` floats: a decimal point always, and for `%x`
+/// zeros up to the precision (6 by default), where Go counts every character
+/// of the mantissa from the first non-zero one, the `x` of the prefix included.
+fn sharp_hex(s: &str, verb: char, prec: Option<usize>) -> String {
+    let (num, tail) = s.split_at(s.find('p').unwrap_or(s.len()));
+    let mut digits: i64 = if verb == 'x' { prec.map_or(6, |p| p as i64) } else { 0 };
+    let mut saw_nonzero = false;
+    for c in num.chars().filter(|c| *c != '.') {
+        if c != '0' {
+            saw_nonzero = true;
+        }
+        if saw_nonzero {
+            digits -= 1;
+        }
+    }
+    let mut num = num.to_string();
+    if !num.contains('.') {
+        num.push('.');
+    }
+    while digits > 0 {
+        num.push('0');
+        digits -= 1;
+    }
+    num + tail
 }
 
 /// With `#`, `%g` keeps trailing zeros up to the precision and always has a point.
@@ -640,6 +721,14 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
             pad(out, &h, spec);
         }
         'q' => {
+            let truncated: String;
+            let s = match spec.prec {
+                Some(p) => {
+                    truncated = s.chars().take(p).collect();
+                    truncated.as_str()
+                }
+                None => s,
+            };
             if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
                 pad(out, &format!("`{s}`"), spec);
             } else if spec.plus {
@@ -703,9 +792,10 @@ fn quote_ascii(s: &str) -> String {
     out
 }
 
-fn quote_char(c: char) -> String {
+/// `strconv.QuoteRune`, or `QuoteRuneToASCII` when `ascii_only`.
+fn quote_char(c: char, ascii_only: bool) -> String {
     let mut out = String::from("'");
-    escape_into(&mut out, c, '\'', false);
+    escape_into(&mut out, c, '\'', ascii_only);
     out.push('\'');
     out
 }

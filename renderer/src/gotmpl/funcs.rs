@@ -226,11 +226,16 @@ pub(crate) fn call_builtin(ctx: &Call<'_>, name: &str, args: &[Value]) -> Result
 }
 
 /// Go's `evalArgs`: a single string argument as is, otherwise `fmt.Sprint` of all.
+/// Missing and nil arguments print `<no value>` there, as Go's `printableValue` makes them.
 fn eval_args(args: &[Value]) -> String {
     if let [Value::String(s)] = args {
         return s.to_string();
     }
-    sprint(args)
+    let args: Vec<Value> = args
+        .iter()
+        .map(|a| if a.is_nil() { Value::from("<no value>") } else { a.clone() })
+        .collect();
+    sprint(&args)
 }
 
 fn length(v: &Value) -> Result<i64, String> {
@@ -284,7 +289,9 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
             }
             Value::Map(m) => match i {
                 Value::String(k) => m.get(k).unwrap_or(Value::Nil),
-                Value::Nil | Value::Missing => Value::Nil,
+                Value::Nil | Value::Missing => {
+                    return Err("value is nil; should be of type string".to_string());
+                }
                 other => {
                     return Err(format!("value has type {}; should be string", other.type_name()));
                 }

@@ -245,7 +245,7 @@ impl Lexer<'_> {
                 }
                 c => {
                     return self.err(format!(
-                        "unrecognized character in action: U+{:04X} {}",
+                        "unrecognized character in action: U+{:04X}{}",
                         c as u32,
                         quote_rune(c)
                     ));
@@ -286,10 +286,11 @@ impl Lexer<'_> {
     }
 
     fn lex_comment(&mut self) -> Result<bool, LexError> {
-        let Some(close) = self.rest().find("*/") else {
+        // The closing `*/` is looked for after the opening `/*`, so `/*/` is not a comment.
+        let Some(close) = self.rest().get(2..).and_then(|r| r.find("*/")) else {
             return self.err("unclosed comment");
         };
-        self.pos += close + 2;
+        self.pos += close + 4;
         match self.at_right_delim() {
             Some(trim) => {
                 self.pos += if trim { 4 } else { 2 };
@@ -386,7 +387,7 @@ impl Lexer<'_> {
 
     fn bad_char<T>(&self) -> Result<T, LexError> {
         let c = self.peek_char().unwrap_or('\0');
-        self.err(format!("bad character U+{:04X} {}", c as u32, quote_rune(c)))
+        self.err(format!("bad character U+{:04X}{}", c as u32, quote_rune(c)))
     }
 
     fn lex_identifier(&mut self) -> Result<(), LexError> {
@@ -411,67 +412,87 @@ impl Lexer<'_> {
 
     fn lex_number(&mut self) -> Result<(), LexError> {
         let start = self.pos;
+        let bad = |this: &Self, end: usize| {
+            this.err(format!("bad number syntax: {:?}", &this.src[start..end]))
+        };
+        let (end, ok) = self.scan_number(start);
+        if !ok {
+            return bad(self, end);
+        }
+        // A sign right after a number starts the imaginary part of a complex
+        // constant such as `1+2i`, which must end in `i`.
+        if matches!(self.src.as_bytes().get(end), Some(b'+' | b'-')) {
+            let (end, ok) = self.scan_number(end);
+            if !ok || !self.src[..end].ends_with('i') {
+                return bad(self, end);
+            }
+            self.pos = end;
+        } else {
+            self.pos = end;
+        }
+        self.push(Kind::Number, start, self.pos);
+        Ok(())
+    }
+
+    /// Go's `scanNumber` from `start`: the end of the number and whether no
+    /// letter or digit follows it (when one does, the end includes it).
+    fn scan_number(&self, start: usize) -> (usize, bool) {
         let b = self.src.as_bytes();
-        let mut i = self.pos;
+        let mut i = start;
         if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
             i += 1;
         }
         let mut digits: &[u8] = b"0123456789_";
-        if i + 1 < b.len() && b[i] == b'0' {
-            match b[i + 1].to_ascii_lowercase() {
-                b'x' => {
-                    i += 2;
+        if i < b.len() && b[i] == b'0' {
+            i += 1;
+            match b.get(i).map(u8::to_ascii_lowercase) {
+                Some(b'x') => {
+                    i += 1;
                     digits = b"0123456789abcdefABCDEF_";
                 }
-                b'o' => {
-                    i += 2;
+                Some(b'o') => {
+                    i += 1;
                     digits = b"01234567_";
                 }
-                b'b' => {
-                    i += 2;
+                Some(b'b') => {
+                    i += 1;
                     digits = b"01_";
                 }
                 _ => {}
             }
         }
         let hex = digits.len() > 12;
-        while i < b.len() && digits.contains(&b[i]) {
-            i += 1;
-        }
+        let run = |i: &mut usize, set: &[u8]| {
+            while *i < b.len() && set.contains(&b[*i]) {
+                *i += 1;
+            }
+        };
+        run(&mut i, digits);
         if i < b.len() && b[i] == b'.' {
             i += 1;
-            while i < b.len() && digits.contains(&b[i]) {
-                i += 1;
-            }
+            run(&mut i, digits);
         }
-        if digits.len() == 11 && i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let exponent = if digits.len() == 11 {
+            b"eE"
+        } else if hex {
+            b"pP"
+        } else {
+            b"\0\0"
+        };
+        if i < b.len() && exponent.contains(&b[i]) {
             i += 1;
             if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
                 i += 1;
             }
-            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-                i += 1;
-            }
-        }
-        if hex && i < b.len() && (b[i] == b'p' || b[i] == b'P') {
-            i += 1;
-            if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-                i += 1;
-            }
-            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-                i += 1;
-            }
+            run(&mut i, b"0123456789_");
         }
         if i < b.len() && b[i] == b'i' {
             i += 1;
         }
-        self.pos = i;
-        if self.peek_char().is_some_and(is_alnum) {
-            self.pos += self.peek_char().map_or(0, char::len_utf8);
-            return self.err(format!("bad number syntax: {:?}", &self.src[start..self.pos]));
+        match self.src[i..].chars().next() {
+            Some(c) if is_alnum(c) => (i + c.len_utf8(), false),
+            _ => (i, true),
         }
-        self.push(Kind::Number, start, self.pos);
-        Ok(())
     }
 }
 
@@ -481,7 +502,7 @@ fn is_space_ch(c: char) -> bool {
 
 /// A rune quoted as Go's `%#U` shows it after the code point.
 fn quote_rune(c: char) -> String {
-    if c.is_control() { String::new() } else { format!("'{c}'") }
+    if c.is_control() { String::new() } else { format!(" '{c}'") }
 }
 
 #[cfg(test)]

@@ -34,8 +34,18 @@ pub(crate) fn parse(
         nesting: 0,
         has_func,
         defined: BTreeMap::new(),
+        action_line: 0,
     };
-    let root = p.parse_top()?;
+    let mut root = p.parse_top()?;
+    // Go adds the top-level tree last: a definition of the same name gives
+    // way when either of the two is empty, and is an error otherwise.
+    if let Some(def) = p.defined.remove(name) {
+        if is_empty(&root) {
+            root = def;
+        } else if !is_empty(&def) {
+            return p.err(format!("template: multiple definition of template {name:?}"));
+        }
+    }
     let mut trees =
         vec![Tree { name: name.to_string(), parse_name: name.to_string(), text: src, root }];
     for (n, list) in std::mem::take(&mut p.defined) {
@@ -59,6 +69,8 @@ struct Parser<'a> {
     nesting: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     defined: BTreeMap<String, Vec<Node>>,
+    /// The line of the left delimiter of the action being parsed (0 outside actions).
+    action_line: usize,
 }
 
 /// What ended a list of nodes.
@@ -105,12 +117,20 @@ impl Parser<'_> {
     }
 
     fn unexpected<T>(&self, tok: &Token, context: &str) -> Result<T, Error> {
+        let (line, _) = line_col(&self.text, tok.pos);
         let message = if tok.kind == Kind::Error {
-            tok.text.clone()
+            // Go names where an action that runs over lines began.
+            let mut extra = String::new();
+            if self.action_line != 0 && self.action_line != line {
+                extra = format!(" in action started at {}:{}", self.name, self.action_line);
+                if tok.text.ends_with(" action") {
+                    extra = extra.split_off(" in action".len());
+                }
+            }
+            format!("{}{extra}", tok.text)
         } else {
             format!("unexpected {} in {}", describe(tok), context)
         };
-        let (line, _) = line_col(&self.text, tok.pos);
         Err(Error::Parse { name: self.name.to_string(), line, message })
     }
 
@@ -195,7 +215,12 @@ impl Parser<'_> {
         let tok = self.next_non_space();
         match tok.kind {
             Kind::Text => Ok(Item::Node(Node::Text(tok.text))),
-            Kind::LeftDelim => self.action(),
+            Kind::LeftDelim => {
+                self.action_line = line_col(&self.text, tok.pos).0;
+                let item = self.action();
+                self.action_line = 0;
+                item
+            }
             _ => self.unexpected(&tok, "input"),
         }
     }
@@ -510,8 +535,13 @@ impl Parser<'_> {
     fn number(&self, tok: &Token) -> Result<Number, Error> {
         let text = &tok.text;
         if tok.kind == Kind::CharConstant {
-            let s = unquote(text).filter(|s| s.chars().count() == 1);
-            let Some(c) = s.and_then(|s| s.chars().next()) else {
+            // Go's `UnquoteChar`: no character or a bad escape is a syntax
+            // error; more than one character is a malformed constant.
+            let Some(s) = unquote(text).filter(|s| !s.is_empty()) else {
+                return self.err("invalid syntax");
+            };
+            let mut chars = s.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
                 return self.err(format!("malformed character constant: {text}"));
             };
             let v = i64::from(u32::from(c));
@@ -523,18 +553,37 @@ impl Parser<'_> {
                 is_float: false,
             });
         }
-        if text.ends_with('i') {
+        if let Some(real) = text.strip_suffix('i')
+            && (super::strconv::parse_float(real).is_some() || real[1..].contains(['+', '-']))
+        {
             return self.err(format!("complex constants are not supported: {text}"));
         }
-        let int = parse_int(text);
-        let lower = text.to_ascii_lowercase();
-        let is_hex = lower.trim_start_matches(['+', '-']).starts_with("0x");
-        let float =
-            if is_hex { int.map(|i| i as f64) } else { text.replace('_', "").parse::<f64>().ok() };
-        let float = float.filter(|f| f.is_finite());
-        let is_float = !is_hex && lower.contains(['.', 'e', 'p']);
-        let int = int
-            .or_else(|| float.filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64));
+        // Go's `newNumber`: integer readings first, then a float reading,
+        // which must not look like an integer (that would be one too large).
+        let uint = super::strconv::parse_uint(text);
+        let int = super::strconv::parse_int(text);
+        let float = if let Some(i) = int {
+            Some(i as f64)
+        } else if let Some(u) = uint {
+            Some(u as f64)
+        } else {
+            match super::strconv::parse_float(text) {
+                Some(_) if !text.contains(['.', 'e', 'E', 'p', 'P']) => {
+                    return self.err(format!("integer overflow: {text:?}"));
+                }
+                f => f,
+            }
+        };
+        let int = int.or_else(|| {
+            float.filter(|f| f.fract() == 0.0 && *f >= -9.2e18 && *f < 9.2e18).map(|f| f as i64)
+        });
+        // Go's `idealConstant`: a float unless written as a hex integer.
+        let b = text.as_bytes();
+        let hex_int = b.len() > 2
+            && b[0] == b'0'
+            && (b[1] == b'x' || b[1] == b'X')
+            && !text.contains(['p', 'P']);
+        let is_float = float.is_some() && !hex_int && text.contains(['.', 'e', 'E', 'p', 'P']);
         if int.is_none() && float.is_none() {
             return self.err(format!("illegal number syntax: {text:?}"));
         }
@@ -557,41 +606,13 @@ fn is_empty(list: &[Node]) -> bool {
 fn describe(tok: &Token) -> String {
     match tok.kind {
         Kind::Eof => "EOF".to_string(),
-        Kind::Keyword => format!("<{}>", tok.text),
+        Kind::Keyword | Kind::Dot => format!("<{}>", tok.text),
         _ if tok.text.len() > 10 => {
             let short: String = tok.text.chars().take(10).collect();
             format!("{short:?}...")
         }
         _ => format!("{:?}", tok.text),
     }
-}
-
-/// Parses a Go integer literal (with base prefixes and underscores) that fits int64.
-pub(crate) fn parse_int(text: &str) -> Option<i64> {
-    let (neg, body) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let body = body.replace('_', "");
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_string())
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_string())
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_string())
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_string())
-    } else {
-        (10, lower)
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(&digits, radix).ok()?;
-    let v = if neg { -magnitude } else { magnitude };
-    i64::try_from(v).ok()
 }
 
 /// Unquotes a Go string, raw string or character literal as `strconv.Unquote` does.
@@ -607,14 +628,27 @@ pub(crate) fn unquote(s: &str) -> Option<String> {
     if quote != '"' && quote != '\'' {
         return None;
     }
-    let mut out = String::new();
+    // Go strings are bytes: `\x` and octal escapes write single bytes, which
+    // may not be UTF-8 on their own; a character constant's escape is a rune.
+    let mut out: Vec<u8> = Vec::new();
+    let push = |out: &mut Vec<u8>, c: char| {
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    };
+    let byte = |out: &mut Vec<u8>, v: u32| {
+        if quote == '\'' {
+            push(out, char::from_u32(v).unwrap_or('\u{fffd}'));
+        } else {
+            out.push(v as u8);
+        }
+    };
     let mut chars = body.chars().peekable();
     while let Some(c) = chars.next() {
         if c == quote || c == '\n' {
             return None;
         }
         if c != '\\' {
-            out.push(c);
+            push(&mut out, c);
             continue;
         }
         let e = chars.next()?;
@@ -623,34 +657,36 @@ pub(crate) fn unquote(s: &str) -> Option<String> {
             if h.len() != n { None } else { u32::from_str_radix(&h, 16).ok() }
         };
         match e {
-            'a' => out.push('\x07'),
-            'b' => out.push('\x08'),
-            'f' => out.push('\x0c'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'v' => out.push('\x0b'),
-            '\\' => out.push('\\'),
-            '\'' if quote == '\'' => out.push('\''),
-            '"' if quote == '"' => out.push('"'),
+            'a' => out.push(0x07),
+            'b' => out.push(0x08),
+            'f' => out.push(0x0c),
+            'n' => out.push(b'\n'),
+            'r' => out.push(b'\r'),
+            't' => out.push(b'\t'),
+            'v' => out.push(0x0b),
+            '\\' => out.push(b'\\'),
+            '\'' if quote == '\'' => out.push(b'\''),
+            '"' if quote == '"' => out.push(b'"'),
             'x' => {
                 let v = hex(&mut chars, 2)?;
-                // A \x escape is a byte; only ASCII bytes make valid UTF-8 on their own.
-                out.push(char::from_u32(v).filter(|_| v < 0x80)?);
+                byte(&mut out, v);
             }
-            'u' => out.push(char::from_u32(hex(&mut chars, 4)?)?),
-            'U' => out.push(char::from_u32(hex(&mut chars, 8)?)?),
+            'u' => push(&mut out, char::from_u32(hex(&mut chars, 4)?)?),
+            'U' => push(&mut out, char::from_u32(hex(&mut chars, 8)?)?),
             '0'..='7' => {
                 let mut v = e.to_digit(8)?;
                 for _ in 0..2 {
                     v = v * 8 + chars.next()?.to_digit(8)?;
                 }
-                out.push(char::from_u32(v).filter(|_| v < 0x80)?);
+                if v > 0xff {
+                    return None;
+                }
+                byte(&mut out, v);
             }
             _ => return None,
         }
     }
-    Some(out)
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -666,25 +702,13 @@ mod tests {
             (r#""\'""#, None),
             ("'a'", Some("a")),
             (r#""a"#, None),
+            (r#""\xc3\xa9\303\251""#, Some("éé")),
+            (r"'\xff'", Some("ÿ")),
+            (r"'\377'", Some("ÿ")),
+            (r#""\400""#, None),
         ];
         for (input, want) in cases {
             assert_eq!(unquote(input).as_deref(), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn integers() {
-        let cases = [
-            ("42", Some(42)),
-            ("-0x1F", Some(-31)),
-            ("0o17", Some(15)),
-            ("017", Some(15)),
-            ("1_000", Some(1000)),
-            ("0b101", Some(5)),
-            ("99999999999999999999", None),
-        ];
-        for (input, want) in cases {
-            assert_eq!(parse_int(input), want, "{input}");
         }
     }
 

@@ -124,9 +124,17 @@ fn toml_value_of(v: &toml::Value) -> Value {
 
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
 fn from_yaml(text: &str) -> Value {
-    match crate::yaml::parse_documents_helm(text, "fromYaml") {
+    match first_document(text, "fromYaml") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Map(_)) => {
+                if let Some(f) = non_finite(&d) {
+                    // sigs.k8s.io/yaml goes through JSON, which has no infinities.
+                    let f = if f.is_nan() { "NaN".to_string() } else { format!("{f:+}") };
+                    let f = f.replace("inf", "Inf");
+                    return error_map(format!(
+                        "error converting YAML to JSON: json: unsupported value: {f}"
+                    ));
+                }
                 super::chart::to_floats(&mut d);
                 Value::from(&d)
             }
@@ -140,8 +148,46 @@ fn from_yaml(text: &str) -> Value {
     }
 }
 
+/// The documents of `text` as `sigs.k8s.io/yaml` reads them: it decodes the
+/// first document only, so an error in a later one does not count.
+fn first_document(text: &str, file: &str) -> Result<Vec<Data>, crate::yaml::ParseError> {
+    let err = match crate::yaml::parse_documents_helm(text, file) {
+        Ok(docs) => return Ok(docs),
+        Err(e) => e,
+    };
+    // The end of the first document: the first `---` line after some content.
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let marker =
+            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if marker && !text[..offset].trim().is_empty() {
+            let lines_before = text[..offset].matches('\n').count();
+            if err.line > lines_before + 1 {
+                return crate::yaml::parse_documents_helm(&text[..offset], file);
+            }
+            break;
+        }
+        offset += line.len();
+    }
+    Err(err)
+}
+
+/// The first infinity or NaN in `v`, depth first in key order.
+fn non_finite(v: &Data) -> Option<f64> {
+    match v {
+        Data::Float(f) if !f.is_finite() => Some(*f),
+        Data::Seq(items) => items.iter().find_map(non_finite),
+        Data::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            keys.into_iter().find_map(|k| m.get(k).and_then(non_finite))
+        }
+        _ => None,
+    }
+}
+
 fn from_yaml_array(text: &str) -> Value {
-    match crate::yaml::parse_documents_helm(text, "fromYamlArray") {
+    match first_document(text, "fromYamlArray") {
         Ok(docs) => match docs.into_iter().next() {
             Some(mut d @ Data::Seq(_)) => {
                 super::chart::to_floats(&mut d);
@@ -162,24 +208,7 @@ fn from_yaml_array(text: &str) -> Value {
 
 /// A parse error as Go's yaml package words it: `yaml: line N: problem`.
 pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
-    // yaml.v2 names the 0-based line of the problem for a parser error
-    // ("while parsing ...") and the 1-based line for a scanner error, and no
-    // line at all when the problem is on the first line.
-    // Text after a closing quote (`image: "{{ .repo }}":tag`) is a
-    // scanner error here; libyaml scans it as the next token and its parser
-    // then misses the mapping key, naming the 0-based line.
-    if e.message.contains("invalid trailing content after") {
-        return format!("yaml: line {}: did not find expected key", e.line.saturating_sub(1));
-    }
-    let (problem, scanner) = match e.message.rsplit_once(", ") {
-        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-        Some((context, problem)) if context.starts_with("while ") => (problem, true),
-        _ => (e.message.as_str(), true),
-    };
-    match e.line.saturating_sub(1) {
-        0 => format!("yaml: {problem}"),
-        zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
-    }
+    e.go_message()
 }
 
 fn json_kind(v: &Data) -> &'static str {

@@ -17,6 +17,7 @@ mod schema;
 pub mod values;
 
 pub use chart::Chart;
+pub use funcs::helm_funcs;
 pub use render::{render_chart, template};
 
 /// What to render and how: the flags of `helm template`.

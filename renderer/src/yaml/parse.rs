@@ -22,6 +22,74 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// The error as Go's yaml packages (yaml.v2 and yaml.v3, both ports of
+    /// libyaml) word it: `yaml: line N: problem`, with libyaml's line
+    /// convention (the 0-based line for a parser error, the 1-based line for
+    /// a scanner error, none on the first line) and libyaml's words.
+    pub fn go_message(&self) -> String {
+        // Text after a closing quote (`image: "{{ .repo }}":tag`) is a
+        // scanner error here; libyaml scans it as the next token and its
+        // parser then misses the mapping key, naming the 0-based line.
+        if self.message.contains("invalid trailing content after") {
+            return match self.line.saturating_sub(1) {
+                0 => "yaml: did not find expected key".to_string(),
+                line => format!("yaml: line {line}: did not find expected key"),
+            };
+        }
+        if self.message.contains("already defined at line") {
+            return format!("yaml: unmarshal errors:\n  line {}: {}", self.line, self.message);
+        }
+        let (problem, scanner) = match self.message.rsplit_once(", ") {
+            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+            Some((context, problem)) if context.starts_with("while ") => (problem, true),
+            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
+        };
+        let problem = libyaml_words(problem);
+        if problem.starts_with("unknown anchor") || problem.starts_with("cannot decode") {
+            // The decoder reports these, without a line.
+            return format!("yaml: {problem}");
+        }
+        let mut zero_based = self.line.saturating_sub(1);
+        if problem == "found a tab character where an indentation space is expected" {
+            // libyaml marks the line before the tab, where the block scalar's line break began.
+            zero_based = zero_based.saturating_sub(1);
+        }
+        match zero_based {
+            0 => format!("yaml: {problem}"),
+            zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
+        }
+    }
+}
+
+/// Problems libyaml's parser (not its scanner) reports without a context.
+const PARSER_PROBLEMS: &[&str] = &[
+    "did not find expected <document start>",
+    "duplicate version directive",
+    "found duplicate %YAML directive",
+    "found incompatible YAML document",
+    "found duplicate %TAG directive",
+    "found undefined tag handle",
+];
+
+/// libyaml's words for problems the YAML reader words its own way.
+fn libyaml_words(problem: &str) -> String {
+    if let Some(rest) = problem.strip_prefix("cannot decode \"")
+        && let Some((text, tag)) = rest.rsplit_once("\" as !!")
+    {
+        return format!("cannot decode !!str `{text}` as a !!{tag}");
+    }
+    match problem {
+        "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
+        "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
+        "duplicate version directive" => "found duplicate %YAML directive".to_string(),
+        p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
+            "found character that cannot start any token".to_string()
+        }
+        p => p.to_string(),
+    }
+}
+
 /// Bounds on what one stream may cost.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -268,6 +336,7 @@ fn parse_once(
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
         keys: Vec::new(),
+        non_string_key: None,
     };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -285,6 +354,9 @@ fn parse_once(
                 let (end, sp) = builder.next(&mut parser)?;
                 if !matches!(end, Event::DocumentEnd) {
                     return Err(builder.err(&sp, "expected the end of the document").into());
+                }
+                if let Some(e) = builder.non_string_key.take() {
+                    return Err(e.into());
                 }
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
@@ -364,6 +436,10 @@ struct Builder<'f> {
     /// one for a sequence item), down to [`TRACKED_DEPTH`] levels: enough to
     /// know `metadata.annotations` and `items[].metadata.annotations`.
     keys: Vec<String>,
+    /// The first key that is not a string where `string_keys` refuses one:
+    /// kustomize decodes the whole document (duplicate keys fail there)
+    /// before JSON refuses such a key, so it is reported last.
+    non_string_key: Option<ParseError>,
 }
 
 impl Builder<'_> {
@@ -402,11 +478,24 @@ impl Builder<'_> {
                     // needs no escape there.
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
                 }
+                let mut message = e.info().to_string();
+                if message.contains("unknown anchor") {
+                    // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
+                    let text = &self.source.text;
+                    let star = text[at.min(text.len())..].find('*').map(|i| at + i);
+                    if let Some(star) = star {
+                        let name: String = text[star + 1..]
+                            .chars()
+                            .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                            .collect();
+                        message = format!("unknown anchor '{name}' referenced");
+                    }
+                }
                 Err(Failure::Error(ParseError {
                     file: self.file.to_string(),
                     line: e.marker().line(),
                     column: e.marker().col() + 1,
-                    message: e.info().to_string(),
+                    message,
                 }))
             }
             None => Ok((Event::StreamEnd, Span::default())),
@@ -565,18 +654,29 @@ impl Builder<'_> {
                         merges.push(value);
                         continue;
                     }
-                    if self.string_keys && depth > 0 && !matches!(key, Value::String(_)) {
+                    if self.string_keys
+                        && depth > 0
+                        && !matches!(key, Value::String(_))
+                        && self.non_string_key.is_none()
+                    {
                         // yaml.v3 decodes such a mapping into
                         // map[interface{}]interface{}, which JSON cannot encode.
-                        return Err(self
-                            .err(&key_span, format!("mapping key {key:?} is not a string"))
-                            .into());
+                        let shown = key_string(key.clone()).unwrap_or_default();
+                        self.non_string_key = Some(self.err(
+                            &key_span,
+                            format!(
+                                "json: unsupported type: map[interface {{}}]interface {{}} (mapping key {shown} is not a string)"
+                            ),
+                        ));
                     }
                     if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
                             .err(
                                 &key_span,
-                                format!("mapping key {key:?} is not a string (quote it)"),
+                                format!(
+                                    "mapping key {} is not a string (quote it)",
+                                    key_string(key).unwrap_or_default()
+                                ),
                             )
                             .into());
                     }
@@ -702,6 +802,11 @@ impl Builder<'_> {
                 ScalarStyle::Plain if self.yaml11 => match text {
                     "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
                     "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
+                    // yaml.v2 decodes an untagged timestamp into interface{} as the
+                    // string written, so Helm's values and fromYaml keep it as is.
+                    _ if self.stringify_keys && parse_timestamp(text).is_some() => {
+                        Value::String(text.to_string())
+                    }
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),

@@ -6,7 +6,8 @@ Usage: renderer/tests/gotmpl/record.py [ORACLE]   (default: /work/shared/oracles
 Case files are renderer/tests/gotmpl/cases/*.txt. Each case starts with a line `=== NAME`,
 followed by the template text; an optional `--- data` line starts the JSON data. The newline
 before `--- data` or the next `===` is not part of the template. Files whose name starts with
-`sprig-` run with the Sprig functions, the others with Go's built-ins only.
+`sprig-` run with the Sprig functions, `helm-` with Sprig and Helm's (the oracle has
+Helm's toYaml, fromYaml, toJson and fromJson), the others with Go's built-ins only.
 The answers go to cases/NAME.expected.json: {case: {"ok": bool, "output": str, "error": str}}.
 """
 import json
@@ -49,7 +50,7 @@ def main():
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             sys.exit(f"{file}: duplicate case names {sorted(dup)}")
-        sprig = file.startswith("sprig-")
+        sprig = file.startswith(("sprig-", "helm-"))
         jobs = "".join(json.dumps({"template": c["template"], "data": c["data"], "sprig": sprig}) + "\n"
                        for c in cases)
         out = subprocess.run([oracle, "--batch"], input=jobs, capture_output=True, text=True, check=True)

@@ -18,10 +18,10 @@ pub(super) fn register(f: &mut Funcs) {
     f.insert(
         "genPrivateKey",
         Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
-            "rsa" => Ok(Value::from(new_key()?.1)),
+            "" | "rsa" => Ok(Value::from(new_key()?.1)),
             "ecdsa" => Ok(Value::from(ecdsa_key()?)),
             "ed25519" => Ok(Value::from(ed25519_key()?)),
-            "dsa" => Err("genPrivateKey: DSA keys are not supported by kiln".to_string()),
+            "dsa" => Ok(Value::from(super::dsa::dsa_key_pem())),
             other => Ok(Value::from(format!("Unknown type {other}"))),
         })
         .params(&[Param::String], None),
@@ -279,7 +279,7 @@ fn certificate(
     Ok(pem("CERTIFICATE", &der))
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
+pub(super) fn pem(label: &str, der: &[u8]) -> String {
     let b64 = super::encoding::encode(der, super::encoding::B64, 6);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {
@@ -290,7 +290,7 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(super) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let n = content.len();
     if n < 0x80 {
@@ -304,7 +304,7 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn seq(items: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn seq(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &items.concat())
 }
 

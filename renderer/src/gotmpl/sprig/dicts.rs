@@ -93,6 +93,10 @@ pub(super) fn register(f: &mut Funcs) {
     }
     for name in ["deepCopy", "mustDeepCopy"] {
         def(f, name, &[Any], None, |a| {
+            if a[0].is_nil() {
+                // copystructure asks a nil interface for its type, which panics in Go.
+                return Err("reflect: call of reflect.Value.Type on zero Value".into());
+            }
             if !a[0].is_bounded(MAX_NODES, MAX_NESTING) {
                 return Err("value contains itself or is too large to copy".into());
             }
@@ -148,6 +152,8 @@ fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
         let dv = dst.get(&k);
         match (&dv, &sv) {
             (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite, depth + 1),
+            // mergo never replaces a non-empty value by a map, overwriting or not.
+            (Some(d), Value::Map(_)) if !is_empty(d) => {}
             (Some(d), _)
                 if !is_empty(d) && matches!(sv, Value::Map(_) | Value::List(_)) && !overwrite => {}
             (None, _) => {

@@ -55,6 +55,7 @@ pub(super) fn register(f: &mut Funcs) {
         for l in a {
             match l {
                 Value::List(items) => out.extend(items.iter().cloned()),
+                Value::Nil | Value::Missing => return Err(super::NIL_KIND.to_string()),
                 other => {
                     return Err(format!("Cannot concat type {} as list", kind_for_error(other)));
                 }
@@ -93,6 +94,9 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(Value::list(l.iter().filter(|v| !is_empty(v)).cloned().collect()))
     });
     both(f, "slice", &[Any], Some(Any), |a| {
+        if a[0].is_nil() {
+            return Err(super::NIL_KIND.to_string());
+        }
         let Value::List(l) = &a[0] else {
             return Err(format!(
                 "list should be type of slice or array but {}",
@@ -105,7 +109,7 @@ pub(super) fn register(f: &mut Funcs) {
         let start = a.get(1).map_or(0, to_int64);
         let end = a.get(2).map_or(l.len() as i64, to_int64);
         if start < 0 || end < start || end > l.len() as i64 {
-            return Err(format!("reflect: slice index out of range [{start}:{end}]"));
+            return Err("reflect.Value.Slice: slice index out of bounds".to_string());
         }
         Ok(Value::list(l[start as usize..end as usize].to_vec()))
     });
@@ -119,9 +123,14 @@ pub(super) fn register(f: &mut Funcs) {
     });
     both(f, "chunk", &[Int, Any], None, |a| {
         let size = i(&a[0]);
-        let l = list_of(&a[1], "chunk")?;
+        let l = match &a[1] {
+            Value::List(_) | Value::Nil | Value::Missing => list_of(&a[1], "chunk")?,
+            other => return Err(format!("Cannot chunk type {}", super::kind_for_error(other))),
+        };
         if size <= 0 {
-            return Err("runtime error: integer divide by zero".into());
+            // Sprig sizes the result with a float division that a zero or
+            // negative size turns into a length Go's make refuses.
+            return Err("runtime error: makeslice: len out of range".into());
         }
         Ok(Value::list(l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect()))
     });

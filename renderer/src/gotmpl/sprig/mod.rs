@@ -13,6 +13,7 @@ pub(crate) use date::time_json;
 pub use encoding::{from_go_bytes, go_bytes};
 mod defaults;
 mod dicts;
+mod dsa;
 mod durations;
 mod encoding;
 mod floatmath;
@@ -114,9 +115,9 @@ fn i(v: &Value) -> i64 {
 fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
-        Value::Float(f) => *f as i64,
+        Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
-        Value::String(s) => super::parse::parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::String(s) => super::strconv::parse_int(trim_zero_decimal(s)).unwrap_or(0),
         _ => 0,
     }
 }
@@ -127,9 +128,17 @@ fn to_float64(v: &Value) -> f64 {
         Value::Int(i) => *i as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::String(s) => s.parse::<f64>().unwrap_or(0.0),
+        Value::String(s) => super::strconv::parse_float(s).unwrap_or(0.0),
         _ => 0.0,
     }
+}
+
+/// Go's `int64(f)` on amd64: truncation, and the "integer indefinite" value
+/// `math.MinInt64` for NaN and values out of range (Rust's `as` saturates).
+fn float_to_int64(f: f64) -> i64 {
+    // 2^63 is exactly representable; every float below it and at or above -2^63 fits.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) { i64::MIN } else { f as i64 }
 }
 
 /// cast's `trimZeroDecimal`: `"12.000"` is `"12"`.
@@ -162,9 +171,13 @@ fn is_empty(v: &Value) -> bool {
 fn list_of<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
     match v {
         Value::List(l) => Ok(l),
+        Value::Nil | Value::Missing => Err(NIL_KIND.to_string()),
         other => Err(format!("Cannot {what} on type {}", kind_for_error(other))),
     }
 }
+
+/// What Go says when Sprig asks a nil interface for its kind (`reflect.TypeOf(nil).Kind()`).
+const NIL_KIND: &str = "runtime error: invalid memory address or nil pointer dereference";
 
 /// The kind Sprig names in its errors (`reflect.Kind` of the value).
 fn kind_for_error(v: &Value) -> &'static str {

@@ -53,7 +53,11 @@ pub(super) fn register(f: &mut Funcs) {
         let rng = rng.clone();
         let func = Function::new(move |_, a| {
             let n = i(&a[0]);
-            if !(0..=MAX_LEN).contains(&n) {
+            if n < 0 {
+                // goutils refuses a negative count and Sprig drops the error.
+                return Ok(Value::from(""));
+            }
+            if n > MAX_LEN {
                 return Err(format!("{name}: count {n} out of range"));
             }
             let mut r = rng.lock().unwrap_or_else(|e| e.into_inner());

@@ -12,7 +12,64 @@ use Param::{Int, String as Str};
 
 fn compile(re: &str) -> Result<regex::Regex, String> {
     let translated = translate(re).map_err(|e| format!("error parsing regexp: {e}"))?;
-    regex::Regex::new(&translated).map_err(|e| format!("error parsing regexp: {e}"))
+    regex::Regex::new(&translated)
+        .map_err(|e| format!("error parsing regexp: {}", go_message(re, &e.to_string())))
+}
+
+/// `regexp.MustCompile`'s panic, which the non-`must` functions of Sprig
+/// raise on a bad expression: `regexp: Compile(`(`): error parsing regexp: ...`.
+fn must_compile(re: &str) -> Result<regex::Regex, String> {
+    compile(re).map_err(|e| {
+        let quoted = if re.contains('`') || re.chars().any(|c| c.is_control() && c != '\t') {
+            crate::gotmpl::fmt::quote(re)
+        } else {
+            format!("`{re}`")
+        };
+        format!("regexp: Compile({quoted}): {e}")
+    })
+}
+
+/// Go's text for a syntax error that the regex crate found in the translated
+/// expression `re`: the crate's error kind named as Go's `regexp/syntax`
+/// names it, with the part of the expression Go quotes.
+fn go_message(re: &str, crate_error: &str) -> String {
+    let lines: Vec<&str> = crate_error.lines().collect();
+    let kind = lines.last().and_then(|l| l.strip_prefix("error: ")).unwrap_or_default();
+    // The crate underlines the offending part of the expression with carets.
+    let span = match lines.iter().position(|l| l.trim_start().starts_with('^')) {
+        Some(i) if i > 0 => {
+            let carets = lines[i];
+            let from = carets.len() - carets.trim_start().len();
+            let to = carets.trim_end().len();
+            lines[i - 1].get(from..to).unwrap_or_default().to_string()
+        }
+        _ => String::new(),
+    };
+    let from = |marker: &str| re.find(marker).map_or(re, |i| &re[i..]).to_string();
+    match kind {
+        "unclosed group" => format!("missing closing ): `{re}`"),
+        "unopened group" => format!("unexpected ): `{re}`"),
+        "repetition operator missing expression" => {
+            format!("missing argument to repetition operator: `{span}`")
+        }
+        k if k.contains("capture group name") => {
+            let start = re.find("(?P<").or_else(|| re.find("(?<")).unwrap_or(0);
+            format!("invalid named capture: `{}`", &re[start..])
+        }
+        k if k.contains("look-around") => {
+            let op: String = from("(?").chars().take(3).collect();
+            format!("invalid or unsupported Perl syntax: `{op}`")
+        }
+        k if k.contains("backreferences") => format!("invalid escape sequence: `{span}`"),
+        k if k.contains("flag") => {
+            let op: String = from("(?").chars().take(3).collect();
+            format!("invalid or unsupported Perl syntax: `{op}`")
+        }
+        k if k.contains("repetition") || k.contains("decimal") => {
+            format!("invalid repeat count: `{span}`")
+        }
+        _ => crate_error.replace('\n', " "),
+    }
 }
 
 /// Go's `\d \D \w \W \s \S` as ASCII classes: (inside brackets, as a nested class).
@@ -218,6 +275,9 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
     Err(format!("missing closing ]: `{text}`"))
 }
 
+/// How a function compiles its expression: with `compile`'s error, or `must_compile`'s panic text.
+type Compile = fn(&str) -> Result<regex::Regex, String>;
+
 pub(super) fn register(f: &mut Funcs) {
     def(f, "regexMatch", &[Str, Str], None, |a| {
         Ok(compile(s(&a[0])).is_ok_and(|r| r.is_match(s(&a[1]))).into())
@@ -225,13 +285,15 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "mustRegexMatch", &[Str, Str], None, |a| {
         Ok(compile(s(&a[0]))?.is_match(s(&a[1])).into())
     });
-    for name in ["regexFind", "mustRegexFind"] {
-        def(f, name, &[Str, Str], None, |a| {
+    for (name, compile) in [("regexFind", must_compile as Compile), ("mustRegexFind", compile)] {
+        def(f, name, &[Str, Str], None, move |a| {
             Ok(compile(s(&a[0]))?.find(s(&a[1])).map_or("", |m| m.as_str()).into())
         });
     }
-    for name in ["regexFindAll", "mustRegexFindAll"] {
-        def(f, name, &[Str, Str, Int], None, |a| {
+    for (name, compile) in
+        [("regexFindAll", must_compile as Compile), ("mustRegexFindAll", compile)]
+    {
+        def(f, name, &[Str, Str, Int], None, move |a| {
             let r = compile(s(&a[0]))?;
             let n = i(&a[2]);
             let limit = if n < 0 { usize::MAX } else { n as usize };
@@ -240,21 +302,26 @@ pub(super) fn register(f: &mut Funcs) {
             ))
         });
     }
-    for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
-        def(f, name, &[Str, Str, Str], None, |a| {
+    for (name, compile) in
+        [("regexReplaceAll", must_compile as Compile), ("mustRegexReplaceAll", compile)]
+    {
+        def(f, name, &[Str, Str, Str], None, move |a| {
             Ok(compile(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2])).into_owned().into())
         });
     }
-    for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
-        def(f, name, &[Str, Str, Str], None, |a| {
+    for (name, compile) in [
+        ("regexReplaceAllLiteral", must_compile as Compile),
+        ("mustRegexReplaceAllLiteral", compile),
+    ] {
+        def(f, name, &[Str, Str, Str], None, move |a| {
             Ok(compile(s(&a[0]))?
                 .replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))
                 .into_owned()
                 .into())
         });
     }
-    for name in ["regexSplit", "mustRegexSplit"] {
-        def(f, name, &[Str, Str, Int], None, |a| {
+    for (name, compile) in [("regexSplit", must_compile as Compile), ("mustRegexSplit", compile)] {
+        def(f, name, &[Str, Str, Int], None, move |a| {
             Ok(split(&compile(s(&a[0]))?, s(&a[1]), i(&a[2])))
         });
     }
@@ -274,7 +341,8 @@ pub(super) fn register(f: &mut Funcs) {
 /// Go's `Regexp.Split`.
 fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
     if n == 0 {
-        return Value::Nil;
+        // Go's `Split` answers an empty, non-nil slice.
+        return str_list(Vec::new());
     }
     if !r.as_str().is_empty() && text.is_empty() {
         return str_list(vec![String::new()]);

@@ -76,6 +76,23 @@ pub(crate) fn is_version(text: &str) -> bool {
     Version::parse(text).is_ok()
 }
 
+/// How a comparison method answers from the order of the two versions.
+type Answer = fn(Ordering) -> Value;
+
+/// The next version an `Inc*` method makes.
+type Step = fn(&Version) -> Version;
+
+/// The version a method such as `Compare` receives.
+fn other_version(v: &Value) -> Result<Version, String> {
+    match v {
+        Value::Struct(st) => Version::parse(&st.string.clone().unwrap_or_default()),
+        other => Err(format!(
+            "wrong type for value; expected *semver.Version; got {}",
+            other.type_name()
+        )),
+    }
+}
+
 /// A semantic version.
 #[derive(Debug, Clone)]
 struct Version {
@@ -88,8 +105,15 @@ struct Version {
 
 impl Version {
     /// The `*semver.Version` a template sees: methods `Major`, `Minor`,
-    /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`.
+    /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`,
+    /// `LessThan`, `GreaterThan`, `Equal`, `IncPatch`, `IncMinor`, `IncMajor`.
     fn into_value(self, original: &str) -> Value {
+        self.into_value_typed(original, "*semver.Version")
+    }
+
+    /// [`Version::into_value`] as a value of the Go type `type_name`
+    /// (`semver.Version` for what the `Inc*` methods return).
+    fn into_value_typed(self, original: &str, type_name: &str) -> Value {
         let text = self.to_string();
         let mut methods = BTreeMap::new();
         let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
@@ -100,26 +124,53 @@ impl Version {
         methods.insert("Metadata".to_string(), constant(Value::from(self.meta.as_str())));
         methods.insert("Original".to_string(), constant(Value::from(original)));
         methods.insert("String".to_string(), constant(Value::from(text.as_str())));
-        let me = self.clone();
-        methods.insert(
-            "Compare".to_string(),
-            Function::new(move |_, a| {
-                let other = match &a[0] {
-                    Value::Struct(st) => st.string.clone().unwrap_or_default(),
-                    other => {
-                        return Err(format!(
-                            "wrong type for value; expected *semver.Version; got {}",
-                            other.type_name()
-                        ));
-                    }
-                };
-                let o = Version::parse(&other)?;
-                Ok(Value::Int(me.compare(&o) as i64))
-            })
-            .params(&[Param::Any], None),
-        );
+        let comparisons: [(&str, Answer); 4] = [
+            ("Compare", |o| Value::Int(o as i64)),
+            ("LessThan", |o| Value::Bool(o == Ordering::Less)),
+            ("GreaterThan", |o| Value::Bool(o == Ordering::Greater)),
+            ("Equal", |o| Value::Bool(o == Ordering::Equal)),
+        ];
+        for (name, answer) in comparisons {
+            let me = self.clone();
+            let f = Function::new(move |_, a| Ok(answer(me.compare(&other_version(&a[0])?))));
+            methods.insert(name.to_string(), f.params(&[Param::Any], None));
+        }
+        // Masterminds' IncPatch drops a pre-release instead of counting up;
+        // every increment drops the pre-release and the metadata.
+        let prefix = if original.starts_with('v') { "v" } else { "" };
+        let increments: [(&str, Step); 3] = [
+            ("IncPatch", |v| Version {
+                patch: if v.pre.is_empty() { v.patch + 1 } else { v.patch },
+                pre: String::new(),
+                meta: String::new(),
+                ..v.clone()
+            }),
+            ("IncMinor", |v| Version {
+                minor: v.minor + 1,
+                patch: 0,
+                pre: String::new(),
+                meta: String::new(),
+                ..v.clone()
+            }),
+            ("IncMajor", |v| Version {
+                major: v.major + 1,
+                minor: 0,
+                patch: 0,
+                pre: String::new(),
+                meta: String::new(),
+            }),
+        ];
+        for (name, step) in increments {
+            let me = self.clone();
+            let f = Function::new(move |_, _| {
+                let next = step(&me);
+                let original = format!("{prefix}{next}");
+                Ok(next.into_value_typed(&original, "semver.Version"))
+            });
+            methods.insert(name.to_string(), f.params(&[], None));
+        }
         Value::Struct(Arc::new(Struct {
-            type_name: "*semver.Version".to_string(),
+            type_name: type_name.to_string(),
             fields: Vec::new(),
             methods,
             string: Some(text),

@@ -7,8 +7,12 @@ use crate::gotmpl::{Funcs, Param, Value};
 use Param::{Any, Int, String as Str};
 
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "upper", &[Str], None, |a| Ok(s(&a[0]).to_uppercase().into()));
-    def(f, "lower", &[Str], None, |a| Ok(s(&a[0]).to_lowercase().into()));
+    def(f, "upper", &[Str], None, |a| {
+        Ok(s(&a[0]).chars().map(go_upper).collect::<String>().into())
+    });
+    def(f, "lower", &[Str], None, |a| {
+        Ok(s(&a[0]).chars().map(go_lower).collect::<String>().into())
+    });
     def(f, "title", &[Str], None, |a| Ok(title(s(&a[0])).into()));
     def(f, "untitle", &[Str], None, |a| Ok(untitle(s(&a[0])).into()));
     def(f, "trim", &[Str], None, |a| Ok(s(&a[0]).trim_matches(is_go_space).into()));
@@ -105,9 +109,9 @@ pub(super) fn register(f: &mut Funcs) {
             .chars()
             .map(|c| {
                 if c.is_uppercase() {
-                    c.to_lowercase().collect::<String>()
+                    go_lower(c).to_string()
                 } else if c.is_lowercase() {
-                    c.to_uppercase().collect::<String>()
+                    go_upper(c).to_string()
                 } else {
                     c.to_string()
                 }
@@ -213,13 +217,28 @@ fn indexed(parts: Vec<String>) -> Value {
     )
 }
 
+/// Go's `unicode.ToUpper`: the simple one-rune mapping (`ß` stays `ß`), not
+/// the special casing that Rust's `char::to_uppercase` applies.
+pub(super) fn go_upper(c: char) -> char {
+    let mut u = c.to_uppercase();
+    match (u.next(), u.next()) {
+        (Some(x), None) => x,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToLower`: the simple one-rune mapping (`İ` is `i`).
+pub(super) fn go_lower(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
 /// Go's `strings.Title`: upper-cases the first letter of every word.
 fn title(text: &str) -> String {
     let mut prev = ' ';
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_separator(prev) {
-            out.extend(c.to_uppercase());
+            out.push(go_upper(c));
         } else {
             out.push(c);
         }
@@ -247,7 +266,7 @@ fn untitle(text: &str) -> String {
             at_start = true;
             out.push(c);
         } else if at_start {
-            out.extend(c.to_lowercase());
+            out.push(go_lower(c));
             at_start = false;
         } else {
             out.push(c);
@@ -321,7 +340,7 @@ fn camel_case(text: &str) -> String {
     let mut pending = None;
     for c in chars.by_ref() {
         if !is_connector(c) {
-            pending = Some(c.to_uppercase().collect::<String>());
+            pending = Some(go_upper(c).to_string());
             break;
         }
         out.push(c);
@@ -341,10 +360,10 @@ fn camel_case(text: &str) -> String {
             continue;
         }
         let next = if prev_connector {
-            c.to_uppercase().collect::<String>()
+            go_upper(c).to_string()
         } else {
             out.push_str(&prev);
-            c.to_lowercase().collect::<String>()
+            go_lower(c).to_string()
         };
         prev_connector = is_connector(c);
         prev = next;
