@@ -39,6 +39,17 @@ fn renders_every_layout() {
             ],
         ),
         (
+            // Shaped like cloud-platform-environments: a Namespace that leaves
+            // its name to the folder, secrets encrypted with git-crypt.
+            "tests/fixtures/layouts/namespaces-encrypted",
+            Layout::Namespaces,
+            &[
+                "live-0/payments-dev: ~G_v1_Namespace|~X|payments-dev",
+                "live-0/payments-dev: rbac.authorization.k8s.io_v1_RoleBinding|payments-dev|payments-dev-admin",
+                "live-0/payments-prod: ~G_v1_Namespace|~X|payments-prod",
+            ],
+        ),
+        (
             "tests/fixtures/layouts/environments",
             Layout::Environments,
             &[
@@ -211,5 +222,23 @@ fn kiln_yaml_declares_the_layout() {
     assert_eq!(
         render(&t, &Options::default()).unwrap_err().to_string(),
         "layout environments: no environments/ directory at the repository root"
+    );
+}
+
+#[test]
+fn git_crypted_files_are_left_out_and_reported() {
+    let r =
+        render(&repo("tests/fixtures/layouts/namespaces-encrypted"), &Options::default()).unwrap();
+    assert_eq!(
+        r.clusters[0].skipped,
+        [
+            "namespaces/live-0/payments-dev/app-secret.yaml: encrypted with git-crypt",
+            "namespaces/live-0/payments-prod/db-secret.yml: encrypted with git-crypt",
+        ]
+    );
+    let ns = &r.clusters[0].units[0].objects[0].value;
+    assert_eq!(
+        ns.get_path(&["metadata", "labels", "team"]).and_then(|v| v.as_str()),
+        Some("payments")
     );
 }
