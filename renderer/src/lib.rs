@@ -79,7 +79,7 @@ pub fn render_with(
     let config = layout::Config::read(tree)?;
     let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
     let names = match layout {
-        Layout::FluxV2 => root_names(tree, layout, "clusters", layout::flux::cluster_names)?,
+        Layout::FluxV2 => layout::flux::cluster_names(tree)?,
         Layout::FluxV1 => root_names(tree, layout, "releases", layout::flux_v1::environment_names)?,
         Layout::Namespaces => {
             root_names(tree, layout, "namespaces", layout::namespaces::cluster_names)?

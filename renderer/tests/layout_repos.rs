@@ -50,6 +50,23 @@ fn renders_every_layout() {
             ],
         ),
         (
+            // Shaped like spack-infrastructure: Flux bootstrapped into
+            // infra/prod and infra/stage, no clusters/ directory; stage
+            // reuses prod's files through kustomizations.
+            "tests/fixtures/layouts/flux-bootstrap",
+            Layout::FluxV2,
+            &[
+                "prod/flux-system: ~G_v1_Namespace|~X|web",
+                "prod/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "prod/flux-system: networking.k8s.io_v1_Ingress|web|web",
+                "prod/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+                "stage/flux-system: ~G_v1_Namespace|~X|web",
+                "stage/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "stage/flux-system: networking.k8s.io_v1_Ingress|web|web",
+                "stage/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+            ],
+        ),
+        (
             "tests/fixtures/layouts/environments",
             Layout::Environments,
             &[
@@ -218,6 +235,13 @@ fn kiln_yaml_declares_the_layout() {
     t.insert("kiln.yaml", "layout: namespaces\n");
     let r = render(&t, &Options::default()).unwrap();
     assert_eq!(summary(&r), ["live/a: ~G_v1_Namespace|~X|a", "live/a: ~G_v1_ResourceQuota|a|q"]);
+    let mut bare = renderer::MemTree::new();
+    bare.insert("kiln.yaml", "layout: flux-v2\n");
+    bare.insert("apps/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+    assert_eq!(
+        render(&bare, &Options::default()).unwrap_err().to_string(),
+        "layout flux-v2: no clusters/ directory at the repository root and no directory below it holding flux-system/gotk-sync.yaml (as flux bootstrap --path writes it)"
+    );
     t.insert("kiln.yaml", "layout: environments\n");
     assert_eq!(
         render(&t, &Options::default()).unwrap_err().to_string(),

@@ -27,9 +27,70 @@ const MAX_DEPTH: usize = 32;
 /// cluster directory points at the directory itself (`flux bootstrap`'s).
 const ROOT: &str = "flux-system";
 
-/// Whether the tree looks like a Flux v2 repository.
+/// The file `flux bootstrap --path <dir>` writes in `<dir>`: the
+/// `GitRepository` and the `Kustomization` that applies `<dir>`.
+pub const BOOTSTRAP_FILE: &str = "flux-system/gotk-sync.yaml";
+
+/// How many directory levels below the root kiln looks for bootstrapped
+/// cluster directories when there is no `clusters/`.
+const BOOTSTRAP_DEPTH: usize = 4;
+
+/// The cluster name of a repository bootstrapped at its root (`--path .`).
+const ROOT_CLUSTER: &str = "default";
+
+/// Whether the tree looks like a Flux v2 repository: a `clusters/`
+/// directory, or cluster directories made by `flux bootstrap` elsewhere
+/// (`k8s/production/flux-system/gotk-sync.yaml`).
 pub fn detect(tree: &dyn Tree) -> bool {
-    tree.kind("clusters") == Some(EntryKind::Dir)
+    tree.kind("clusters") == Some(EntryKind::Dir) || !bootstrap_dirs(tree).is_empty()
+}
+
+/// The directories below the root (up to [`BOOTSTRAP_DEPTH`] levels, hidden
+/// ones passed over) that hold a [`BOOTSTRAP_FILE`], sorted; `""` is the root.
+fn bootstrap_dirs(tree: &dyn Tree) -> Vec<String> {
+    fn walk(tree: &dyn Tree, dir: &str, depth: usize, out: &mut Vec<String>) {
+        let file = if dir.is_empty() {
+            BOOTSTRAP_FILE.to_string()
+        } else {
+            format!("{dir}/{BOOTSTRAP_FILE}")
+        };
+        if tree.kind(&file) == Some(EntryKind::File) {
+            out.push(dir.to_string());
+        }
+        if depth == BOOTSTRAP_DEPTH {
+            return;
+        }
+        for (name, kind) in tree.list(dir).unwrap_or_default() {
+            if kind == EntryKind::Dir && !name.starts_with('.') && name != "flux-system" {
+                if let Ok(sub) = tree::join(dir, &name) {
+                    walk(tree, &sub, depth + 1, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree, "", 0, &mut out);
+    out.sort();
+    out
+}
+
+/// The clusters and their directories: the subdirectories of `clusters/`,
+/// or else every directory bootstrapped by Flux, named by its last path
+/// component (by its whole path when two share one; `default` for the root).
+pub fn cluster_roots(tree: &dyn Tree) -> Result<Vec<(String, String)>, Error> {
+    if tree.kind("clusters") == Some(EntryKind::Dir) {
+        return Ok(super::subdirs(tree, "clusters")?
+            .into_iter()
+            .map(|n| (n.clone(), format!("clusters/{n}")))
+            .collect());
+    }
+    let dirs = bootstrap_dirs(tree);
+    let last = |d: &str| match d.rsplit('/').next() {
+        Some("") | None => ROOT_CLUSTER.to_string(),
+        Some(n) => n.to_string(),
+    };
+    let unique = |d: &str| dirs.iter().filter(|o| last(o) == last(d)).count() == 1;
+    Ok(dirs.iter().map(|d| (if unique(d) { last(d) } else { d.clone() }, d.clone())).collect())
 }
 
 /// Whether `v` is a Flux `Kustomization` (any `kustomize.toolkit.fluxcd.io` version).
@@ -38,9 +99,13 @@ pub fn is_flux_kustomization(v: &Value) -> bool {
     api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization"
 }
 
-/// The cluster names under `clusters/`.
+/// The cluster names (see [`cluster_roots`]); an error when there are none.
 pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
-    super::subdirs(tree, "clusters")
+    let roots = cluster_roots(tree)?;
+    if roots.is_empty() && tree.kind("clusters") != Some(EntryKind::Dir) {
+        return Err(Error::NoFluxClusters);
+    }
+    Ok(roots.into_iter().map(|(n, _)| n).collect())
 }
 
 /// A Flux Kustomization waiting to be built.
@@ -84,7 +149,11 @@ pub fn render_cluster_with(
     cache: &dyn UnitCache,
 ) -> Result<Cluster, Error> {
     let tree = charts.repo;
-    let root_dir = format!("clusters/{cluster}");
+    let root_dir = cluster_roots(tree)?
+        .into_iter()
+        .find(|(n, _)| n == cluster)
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| format!("clusters/{cluster}"));
     let mut root = Pending {
         name: ROOT.into(),
         namespace: ROOT.into(),

@@ -68,11 +68,12 @@ impl fmt::Display for Layout {
 }
 
 /// Guesses the layout from the top-level directories of the tree, in order:
-/// `clusters/` (Flux v2), `releases/` (Flux v1), `namespaces/`,
+/// `clusters/` or directories bootstrapped by Flux (Flux v2, see
+/// [`flux::cluster_roots`]), `releases/` (Flux v1), `namespaces/`,
 /// `environments/`, and otherwise a plain directory of manifests.
 pub fn detect(tree: &dyn Tree) -> Layout {
     let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
-    if dir("clusters") {
+    if flux::detect(tree) {
         Layout::FluxV2
     } else if dir("releases") && dir("charts") {
         Layout::FluxV1
@@ -137,6 +138,11 @@ pub enum Error {
         /// The directory it needs.
         dir: String,
     },
+    /// A Flux v2 repository without cluster directories.
+    #[error(
+        "layout flux-v2: no clusters/ directory at the repository root and no directory below it holding flux-system/gotk-sync.yaml (as flux bootstrap --path writes it)"
+    )]
+    NoFluxClusters,
     /// The repository content is not what the layout expects.
     #[error("{at}: {message}")]
     Invalid {
@@ -421,6 +427,12 @@ mod tests {
             (&["namespaces/live/ns/a.yaml"], Layout::Namespaces),
             (&["environments/dev.yaml", "manifests/a.yaml.j2"], Layout::Environments),
             (&["deploy.yaml"], Layout::Plain),
+            (
+                &["k8s/production/flux-system/gotk-sync.yaml", "k8s/production/a.yaml"],
+                Layout::FluxV2,
+            ),
+            (&["flux-system/gotk-sync.yaml", "apps/a.yaml"], Layout::FluxV2),
+            (&["a/b/c/d/e/flux-system/gotk-sync.yaml"], Layout::Plain),
             (&["releases/staging/a.yaml"], Layout::Plain),
         ];
         for (files, want) in cases {
