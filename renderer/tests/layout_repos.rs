@@ -266,3 +266,26 @@ fn git_crypted_files_are_left_out_and_reported() {
         Some("payments")
     );
 }
+
+/// A chart in git whose dependencies are not vendored: Flux builds them
+/// (helm-operator `--update-chart-deps`, source-controller for Git
+/// sources), kiln takes them from `file://` paths and the chart cache.
+#[test]
+fn chart_dependencies_missing_from_charts_dir_come_from_the_tree_and_the_cache() {
+    let r = render(&repo("tests/fixtures/layouts/releases-deps"), &Options::default()).unwrap();
+    assert_eq!(r.layout, Layout::FluxV1);
+    assert_eq!(
+        summary(&r),
+        [
+            "gce-staging/cleanup: ~G_v1_Service|gce-staging|cleanup-redis",
+            "gce-staging/cleanup: apps_v1_Deployment|gce-staging|cleanup",
+        ]
+    );
+    let deployment = &r.clusters[0].units[0].objects[1].value;
+    assert_eq!(
+        deployment
+            .get_path(&["metadata", "labels", "app.kubernetes.io/managed-by"])
+            .and_then(|v| v.as_str()),
+        Some("Helm")
+    );
+}

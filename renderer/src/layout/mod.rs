@@ -7,6 +7,7 @@
 //! environment's templates).
 
 pub mod chart_cache;
+pub mod chart_deps;
 pub mod config;
 pub mod environments;
 pub mod flux;
