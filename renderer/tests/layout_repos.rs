@@ -289,3 +289,22 @@ fn chart_dependencies_missing_from_charts_dir_come_from_the_tree_and_the_cache()
         Some("Helm")
     );
 }
+
+/// Shaped like the templated platform: `environments/` holds Terraform
+/// variable files and the manifests are Terraform templates. kiln renders
+/// neither, and says so instead of printing an empty render.
+#[test]
+fn environments_without_environment_files_are_an_error() {
+    let mut t = renderer::MemTree::new();
+    t.insert("environments/play.tfvars", "environment = \"play\"\n");
+    t.insert("environments/prod.tfvars", "environment = \"prod\"\n");
+    t.insert(
+        "terraform/assets/manifests/kube-proxy.yml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  containers:\n  - image: ${image}\n",
+    );
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "layout environments: no environment file in environments/: expected <env>.yaml (a mapping of variables for the minijinja templates in manifests/); found play.tfvars, prod.tfvars"
+    );
+}

@@ -103,7 +103,12 @@ pub fn is_flux_kustomization(v: &Value) -> bool {
 pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
     let roots = cluster_roots(tree)?;
     if roots.is_empty() && tree.kind("clusters") != Some(EntryKind::Dir) {
-        return Err(Error::NoFluxClusters);
+        return Err(Error::Empty {
+            layout: super::Layout::FluxV2,
+            message: format!(
+                "no clusters/ directory at the repository root and no directory below it holding {BOOTSTRAP_FILE} (as flux bootstrap --path writes it)"
+            ),
+        });
     }
     Ok(roots.into_iter().map(|(n, _)| n).collect())
 }

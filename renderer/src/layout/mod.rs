@@ -139,11 +139,14 @@ pub enum Error {
         /// The directory it needs.
         dir: String,
     },
-    /// A Flux v2 repository without cluster directories.
-    #[error(
-        "layout flux-v2: no clusters/ directory at the repository root and no directory below it holding flux-system/gotk-sync.yaml (as flux bootstrap --path writes it)"
-    )]
-    NoFluxClusters,
+    /// The layout's directories hold nothing it can render.
+    #[error("layout {layout}: {message}")]
+    Empty {
+        /// The layout.
+        layout: Layout,
+        /// What was expected and what was found.
+        message: String,
+    },
     /// The repository content is not what the layout expects.
     #[error("{at}: {message}")]
     Invalid {
