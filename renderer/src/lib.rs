@@ -123,9 +123,13 @@ pub fn render_with(
             }
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<_>>();
+    // Every cluster's errors are reported, not only the first cluster's.
+    let (clusters, errors): (Vec<_>, Vec<_>) = clusters.into_iter().partition(Result::is_ok);
+    if let Some(e) = Error::many(errors.into_iter().filter_map(Result::err).collect()) {
+        return Err(e);
+    }
+    let clusters = clusters.into_iter().filter_map(Result::ok).collect();
     Ok(Rendered { layout, clusters })
 }
 

@@ -308,3 +308,44 @@ fn environments_without_environment_files_are_an_error() {
         "layout environments: no environment file in environments/: expected <env>.yaml (a mapping of variables for the minijinja templates in manifests/); found play.tfvars, prod.tfvars"
     );
 }
+
+/// Shaped like gitops-service-example, whose clusters point at paths that
+/// were deleted: every failing unit of every cluster is reported at once,
+/// with its cause, and a unit that failed still counts for `dependsOn`.
+#[test]
+fn every_failing_unit_is_reported() {
+    let ks = |name: &str, path: &str, deps: &[&str]| {
+        let deps: String = deps.iter().map(|d| format!("  - name: {d}\n")).collect();
+        let deps = if deps.is_empty() { String::new() } else { format!("  dependsOn:\n{deps}") };
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n{deps}  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    };
+    let mut t = renderer::MemTree::new();
+    t.insert("clusters/dev/ns.yaml", ks("namespaces", "./infra/namespaces", &[]));
+    t.insert("clusters/dev/istio.yaml", ks("istio", "./infra/istio", &["namespaces"]));
+    t.insert("clusters/dev/apps.yaml", ks("apps", "./apps/dev", &["istio", "sources"]));
+    t.insert("clusters/prod/apps.yaml", ks("apps", "./apps/prod", &[]));
+    t.insert(
+        "infra/namespaces/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    );
+    t.insert("apps/dev/kustomization.yaml", "resources:\n- deployment.yaml\n");
+    t.insert(
+        "apps/prod/kustomization.yaml",
+        "resources:\n- svc.yaml\npatchesStrategicMerge:\n- env.yaml\n",
+    );
+    t.insert("apps/prod/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n");
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "4 errors:", "{err}");
+    let want = [
+        "- cluster dev, unit istio, file clusters/dev/istio.yaml: spec.path \"./infra/istio\" is not a directory of the repository",
+        "- cluster dev, unit apps, file clusters/dev/apps.yaml: apps/dev/kustomization.yaml: resource \"deployment.yaml\"",
+        "- cluster dev, unit apps, file clusters/dev/apps.yaml: dependsOn flux-system/sources: no such Kustomization in this cluster",
+        "- cluster prod, unit apps, file clusters/prod/apps.yaml: apps/prod/kustomization.yaml: patch file \"env.yaml\"",
+    ];
+    for w in want {
+        assert!(lines.iter().any(|l| l.starts_with(w)), "missing {w:?} in\n{err}");
+    }
+}

@@ -188,6 +188,10 @@ pub fn render_cluster_with(
     let mut wave = vec![root];
     let mut done: Vec<Unit> = Vec::new();
     let mut external: Vec<String> = Vec::new();
+    // A unit that fails is reported with every other failure of the
+    // cluster; its name still counts for `dependsOn` checks.
+    let mut errors: Vec<Error> = Vec::new();
+    let mut failed: Vec<Unit> = Vec::new();
     for depth in 0.. {
         if wave.is_empty() {
             break;
@@ -198,37 +202,56 @@ pub fn render_cluster_with(
                 .at(cluster)
                 .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
         }
-        let built: Vec<Vec<Resource>> = wave
-            .par_iter()
-            .map(|p| build_unit(tree, cluster, p, cache))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+        let results: Vec<Result<Vec<Resource>, Error>> =
+            wave.par_iter().map(|p| build_unit(tree, cluster, p, cache)).collect();
+        let mut built: Vec<(Pending, Vec<Resource>)> = Vec::new();
+        for (p, result) in wave.into_iter().zip(results) {
+            match result {
+                Ok(objects) => built.push((p, objects)),
+                Err(e) => {
+                    failed.push(unit_from(&p, Vec::new()));
+                    errors.push(e);
+                }
+            }
+        }
         // Variables come from everything rendered so far, this wave included.
-        let available: Vec<&Resource> =
-            done.iter().flat_map(|u| u.objects.iter()).chain(built.iter().flatten()).collect();
+        let available: Vec<&Resource> = done
+            .iter()
+            .flat_map(|u| u.objects.iter())
+            .chain(built.iter().flat_map(|(_, o)| o.iter()))
+            .collect();
         let mut next = Vec::new();
         let mut units = Vec::new();
-        for (p, objects) in wave.iter().zip(built.iter()) {
-            let objects = post_build(cluster, p, objects, &available)?;
-            let objects = render_releases(
-                charts,
-                &p.at(cluster),
-                objects,
-                &this_repo,
-                &available,
-                &mut cx.skipped,
-                cache,
-            )?;
+        for (p, objects) in &built {
+            let rendered = post_build(cluster, p, objects, &available).and_then(|objects| {
+                render_releases(
+                    charts,
+                    &p.at(cluster),
+                    objects,
+                    &this_repo,
+                    &available,
+                    &mut cx.skipped,
+                    cache,
+                )
+            });
+            let objects = match rendered {
+                Ok(objects) => objects,
+                Err(e) => {
+                    failed.push(unit_from(p, Vec::new()));
+                    errors.push(e);
+                    continue;
+                }
+            };
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
                 let at = child.at(cluster);
                 if child.name.is_empty() {
-                    return Err(at.invalid("Flux Kustomization without metadata.name"));
+                    errors.push(at.invalid("Flux Kustomization without metadata.name"));
+                    continue;
                 }
                 if let Some(prev) = seen.get(&child.key()) {
                     if prev.object != child.object {
-                        return Err(at.invalid(format!(
+                        errors.push(at.invalid(format!(
                             "Kustomization {} is also defined, differently, in {}",
                             child.key(),
                             prev.file
@@ -254,7 +277,12 @@ pub fn render_cluster_with(
         done.extend(units);
         wave = next;
     }
-    check_names_and_dependencies(cluster, &done, &external)?;
+    // Units that failed are checked too: their own dependsOn may be wrong as well.
+    let all: Vec<&Unit> = done.iter().chain(failed.iter()).collect();
+    errors.extend(check_names_and_dependencies(cluster, &all, &external));
+    if let Some(e) = Error::many(errors) {
+        return Err(e);
+    }
     cx.units = order_units(cluster, done)?;
     Ok(cx)
 }
@@ -315,16 +343,14 @@ fn unit_from(p: &Pending, objects: Vec<Resource>) -> Unit {
 
 /// Unit names are output directories, so they must be unique in a cluster;
 /// every `dependsOn` must name a unit of the cluster or a Kustomization of
-/// another source (`external`, `namespace/name`), which the applier orders.
-fn check_names_and_dependencies(
-    cluster: &str,
-    units: &[Unit],
-    external: &[String],
-) -> Result<(), Error> {
+/// another source (`known`, `namespace/name`), which the applier orders.
+/// Every violation is returned.
+fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]) -> Vec<Error> {
+    let mut errors = Vec::new();
     let mut by_name: BTreeMap<&str, &Unit> = BTreeMap::new();
-    for u in units {
+    for &u in units {
         if let Some(other) = by_name.insert(&u.name, u) {
-            return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+            errors.push(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
                 "two Kustomizations named {:?} (namespaces {:?} and {:?}, the other in {}): unit names must be unique in a cluster",
                 u.name, other.namespace, u.namespace, other.source_file
             )));
@@ -334,16 +360,16 @@ fn check_names_and_dependencies(
         let Some(obj) = &u.object else { continue };
         let p = pending_from(obj, &u.source_file, None);
         for (ns, name) in depends_on(&p) {
-            let known = units.iter().any(|o| o.name == name && o.namespace == ns)
-                || external.contains(&format!("{ns}/{name}"));
-            if !known {
-                return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+            let found = units.iter().any(|o| o.name == name && o.namespace == ns)
+                || known.contains(&format!("{ns}/{name}"));
+            if !found {
+                errors.push(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
                     "dependsOn {ns}/{name}: no such Kustomization in this cluster"
                 )));
             }
         }
     }
-    Ok(())
+    errors
 }
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields

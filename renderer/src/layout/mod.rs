@@ -190,6 +190,9 @@ pub enum Error {
         /// What went wrong; never holds variable values.
         message: String,
     },
+    /// Several units (or clusters) failed; each is reported with its causes.
+    #[error("{} errors:{}", .0.len(), .0.iter().map(|e| format!("\n- {}", chain(e))).collect::<String>())]
+    Many(Vec<Error>),
     /// `dependsOn` forms a cycle.
     #[error("{at}: dependsOn cycle: {cycle}")]
     Cycle {
@@ -200,7 +203,36 @@ pub enum Error {
     },
 }
 
+/// An error and its sources, joined as `anyhow` prints them with `{:#}`.
+fn chain(e: &Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 impl Error {
+    /// One error from `errors`: itself when there is one, [`Error::Many`]
+    /// (nested lists flattened) when there are more, `None` when empty.
+    pub fn many(errors: Vec<Error>) -> Option<Error> {
+        let mut flat: Vec<Error> = Vec::new();
+        for e in errors {
+            match e {
+                Error::Many(inner) => flat.extend(inner),
+                e => flat.push(e),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(Error::Many(flat)),
+        }
+    }
+
     /// Wraps a tree error at `at`.
     pub fn read(at: &Location, source: tree::Error) -> Error {
         Error::Read { at: at.clone(), source: Box::new(source) }

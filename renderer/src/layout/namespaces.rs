@@ -33,7 +33,7 @@ pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
 }
 
 /// Renders the namespaces of one cluster, folders in parallel, kept in
-/// folder order (and the first error in folder order reported).
+/// folder order (every folder's error reported, in folder order).
 pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
     render_cluster_with(tree, cluster, &crate::cache::NoCache)
 }
@@ -60,12 +60,20 @@ pub fn render_cluster_with(
             Ok((Some(unit), skipped))
         })
         .collect();
+    let mut errors = Vec::new();
     for result in results {
-        let (unit, skipped) = result?;
-        out.units.extend(unit);
-        out.skipped.extend(skipped);
+        match result {
+            Ok((unit, skipped)) => {
+                out.units.extend(unit);
+                out.skipped.extend(skipped);
+            }
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(out)
+    match Error::many(errors) {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 fn render_namespace(
