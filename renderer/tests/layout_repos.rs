@@ -47,6 +47,9 @@ fn renders_every_layout() {
                 "live-0/payments-dev: ~G_v1_Namespace|~X|payments-dev",
                 "live-0/payments-dev: rbac.authorization.k8s.io_v1_RoleBinding|payments-dev|payments-dev-admin",
                 "live-0/payments-prod: ~G_v1_Namespace|~X|payments-prod",
+                "live-0/reports-dev: ~G_v1_Namespace|~X|reports-dev",
+                "live-0/reports-dev: ~G_v1_Namespace|~X|reports-dev2",
+                "live-0/reports-dev: ~G_v1_ResourceQuota|reports-dev|namespace-quota",
             ],
         ),
         (

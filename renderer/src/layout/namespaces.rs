@@ -7,6 +7,7 @@
 //! as are files encrypted with git-crypt (kiln holds no key: their objects are
 //! applied by whoever can decrypt them); a folder holding [`SKIP_MARKER`] is
 //! left out and reported. A `Namespace` written without `metadata.name` is the
+//! folder's own; one with another name is kept as written, besides the
 //! folder's own. A folder with a kustomization is built with it.
 
 use super::manifests::{build_dir, kustomization_file};
@@ -123,13 +124,10 @@ fn render_namespace(
             if r.name().is_empty() {
                 r.metadata_mut().insert("name".into(), ns.into());
             }
-            if r.name() != ns {
-                return Err(fat.invalid(format!(
-                    "Namespace {:?} in the folder of namespace {ns:?}",
-                    r.name()
-                )));
-            }
-            has_namespace = true;
+            // Another Namespace written in the folder is one more object the
+            // folder defines (the pipeline applies it as written); the
+            // folder's own Namespace is still made below.
+            has_namespace |= r.name() == ns;
         } else if !gvk.is_cluster_scoped() {
             match r.namespace() {
                 "" => r.set_namespace(ns.to_string()),
@@ -299,16 +297,10 @@ mod tests {
 
     #[test]
     fn objects_in_another_namespace_are_errors() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
-                "cluster live, unit a, file namespaces/live/a/x.yaml: ConfigMap \"x\" is in namespace \"other\" but lives in the folder of namespace \"a\"",
-            ),
-            (
-                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
-                "cluster live, unit a, file namespaces/live/a/x.yaml: Namespace \"b\" in the folder of namespace \"a\"",
-            ),
-        ];
+        let cases: &[(&str, &str)] = &[(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
+            "cluster live, unit a, file namespaces/live/a/x.yaml: ConfigMap \"x\" is in namespace \"other\" but lives in the folder of namespace \"a\"",
+        )];
         for (text, want) in cases {
             let mut t = MemTree::new();
             t.insert("namespaces/live/a/x.yaml", *text);
