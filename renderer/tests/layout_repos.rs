@@ -352,3 +352,24 @@ fn every_failing_unit_is_reported() {
         assert!(lines.iter().any(|l| l.starts_with(w)), "missing {w:?} in\n{err}");
     }
 }
+
+/// Shaped like spack-infrastructure's webhook-handler: Flux Kustomizations
+/// written without a namespace inside a unit that sets no targetNamespace.
+/// Flux refuses to apply them; kiln once took them for another source's.
+#[test]
+fn flux_kustomizations_without_a_namespace_are_errors() {
+    let mut t = renderer::MemTree::new();
+    t.insert(
+        "clusters/prod/flux-system/gotk-sync.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  path: ./clusters/prod\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    t.insert(
+        "clusters/prod/hooks/deploy.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: hooks-deploy\nspec:\n  path: ./hooks/deploy\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "cluster prod, unit hooks-deploy, file clusters/prod/hooks/deploy.yaml: Flux Kustomization \"hooks-deploy\" has no metadata.namespace (and unit flux-system sets no targetNamespace): Flux cannot apply it (namespace not specified)"
+    );
+}

@@ -249,6 +249,16 @@ pub fn render_cluster_with(
                     errors.push(at.invalid("Flux Kustomization without metadata.name"));
                     continue;
                 }
+                // Flux applies no namespaced object without a namespace
+                // ("namespace not specified"), so its parent never applies
+                // this one and its source cannot be resolved.
+                if child.namespace.is_empty() {
+                    errors.push(at.invalid(format!(
+                        "Flux Kustomization {:?} has no metadata.namespace (and unit {} sets no targetNamespace): Flux cannot apply it (namespace not specified)",
+                        child.name, p.name
+                    )));
+                    continue;
+                }
                 if let Some(prev) = seen.get(&child.key()) {
                     if prev.object != child.object {
                         errors.push(at.invalid(format!(
