@@ -203,6 +203,25 @@ fn render_errors_name_the_file_and_exit_non_zero() {
     }
 }
 
+/// Paths in a kustomization's build errors read as the user wrote them:
+/// relative to the working directory below it, absolute elsewhere (the
+/// engine reads from the filesystem root and once printed `tmp/x/...`).
+#[test]
+fn render_errors_show_paths_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    let overlay = dir.join("apps/overlays/dev");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(overlay.join("kustomization.yaml"), "patchesStrategicMerge:\n- env.yaml\n")
+        .unwrap();
+    let shown = |cwd: &std::path::Path, arg: &str| stderr(&kiln(cwd, &["render", arg]));
+    let below = shown(&dir, "apps/overlays/dev");
+    assert!(below.contains(" apps/overlays/dev/kustomization.yaml: "), "{below}");
+    let elsewhere = shown(std::path::Path::new("/"), overlay.to_str().unwrap());
+    let absolute = format!(" {}/kustomization.yaml: ", overlay.display());
+    assert!(elsewhere.contains(&absolute), "{elsewhere}");
+}
+
 /// A repository whose `production` branch holds the example GitOps repo.
 fn example_repo() -> TestRepo {
     let repo = TestRepo::new();

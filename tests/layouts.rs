@@ -78,6 +78,31 @@ fn render_out_replaces_the_whole_tree() {
     assert!(out.join("kiln-index.yaml").is_file());
 }
 
+/// Every failing unit is a problem of its own in `kiln check`.
+#[test]
+fn check_counts_each_failing_unit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_dir(&workspace().join("tests/fixtures/layouts/namespaces"), &repo);
+    for team in ["team-a", "team-b"] {
+        std::fs::write(repo.join(format!("namespaces/live-1/{team}/broken.yaml")), "kind: [\n")
+            .unwrap();
+    }
+    let (code, stdout, _) = kiln(&repo, &["check"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0]
+            .starts_with("cluster live-1, unit team-a, file namespaces/live-1/team-a/broken.yaml")
+    );
+    assert!(
+        lines[1]
+            .starts_with("cluster live-1, unit team-b, file namespaces/live-1/team-b/broken.yaml")
+    );
+    assert_eq!(lines[2], ".: layout namespaces: 2 problems");
+}
+
 #[test]
 fn check_reports_the_flux_v1_rules() {
     let tmp = tempfile::tempdir().unwrap();

@@ -79,7 +79,7 @@ pub fn render_with(
     let config = layout::Config::read(tree)?;
     let layout = options.layout.or(config.layout).unwrap_or_else(|| layout::detect(tree));
     let names = match layout {
-        Layout::FluxV2 => root_names(tree, layout, "clusters", layout::flux::cluster_names)?,
+        Layout::FluxV2 => layout::flux::cluster_names(tree)?,
         Layout::FluxV1 => root_names(tree, layout, "releases", layout::flux_v1::environment_names)?,
         Layout::Namespaces => {
             root_names(tree, layout, "namespaces", layout::namespaces::cluster_names)?
@@ -123,9 +123,13 @@ pub fn render_with(
             }
             Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<_>>();
+    // Every cluster's errors are reported, not only the first cluster's.
+    let (clusters, errors): (Vec<_>, Vec<_>) = clusters.into_iter().partition(Result::is_ok);
+    if let Some(e) = Error::many(errors.into_iter().filter_map(Result::err).collect()) {
+        return Err(e);
+    }
+    let clusters = clusters.into_iter().filter_map(Result::ok).collect();
     Ok(Rendered { layout, clusters })
 }
 

@@ -39,6 +39,37 @@ fn renders_every_layout() {
             ],
         ),
         (
+            // Shaped like cloud-platform-environments: a Namespace that leaves
+            // its name to the folder, secrets encrypted with git-crypt.
+            "tests/fixtures/layouts/namespaces-encrypted",
+            Layout::Namespaces,
+            &[
+                "live-0/payments-dev: ~G_v1_Namespace|~X|payments-dev",
+                "live-0/payments-dev: rbac.authorization.k8s.io_v1_RoleBinding|payments-dev|payments-dev-admin",
+                "live-0/payments-prod: ~G_v1_Namespace|~X|payments-prod",
+                "live-0/reports-dev: ~G_v1_Namespace|~X|reports-dev",
+                "live-0/reports-dev: ~G_v1_Namespace|~X|reports-dev2",
+                "live-0/reports-dev: ~G_v1_ResourceQuota|reports-dev|namespace-quota",
+            ],
+        ),
+        (
+            // Shaped like spack-infrastructure: Flux bootstrapped into
+            // infra/prod and infra/stage, no clusters/ directory; stage
+            // reuses prod's files through kustomizations.
+            "tests/fixtures/layouts/flux-bootstrap",
+            Layout::FluxV2,
+            &[
+                "prod/flux-system: ~G_v1_Namespace|~X|web",
+                "prod/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "prod/flux-system: networking.k8s.io_v1_Ingress|web|web",
+                "prod/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+                "stage/flux-system: ~G_v1_Namespace|~X|web",
+                "stage/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "stage/flux-system: networking.k8s.io_v1_Ingress|web|web",
+                "stage/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+            ],
+        ),
+        (
             "tests/fixtures/layouts/environments",
             Layout::Environments,
             &[
@@ -207,9 +238,138 @@ fn kiln_yaml_declares_the_layout() {
     t.insert("kiln.yaml", "layout: namespaces\n");
     let r = render(&t, &Options::default()).unwrap();
     assert_eq!(summary(&r), ["live/a: ~G_v1_Namespace|~X|a", "live/a: ~G_v1_ResourceQuota|a|q"]);
+    let mut bare = renderer::MemTree::new();
+    bare.insert("kiln.yaml", "layout: flux-v2\n");
+    bare.insert("apps/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+    assert_eq!(
+        render(&bare, &Options::default()).unwrap_err().to_string(),
+        "layout flux-v2: no clusters/ directory at the repository root and no directory below it holding flux-system/gotk-sync.yaml (as flux bootstrap --path writes it)"
+    );
     t.insert("kiln.yaml", "layout: environments\n");
     assert_eq!(
         render(&t, &Options::default()).unwrap_err().to_string(),
         "layout environments: no environments/ directory at the repository root"
+    );
+}
+
+#[test]
+fn git_crypted_files_are_left_out_and_reported() {
+    let r =
+        render(&repo("tests/fixtures/layouts/namespaces-encrypted"), &Options::default()).unwrap();
+    assert_eq!(
+        r.clusters[0].skipped,
+        [
+            "namespaces/live-0/payments-dev/app-secret.yaml: encrypted with git-crypt",
+            "namespaces/live-0/payments-prod/db-secret.yml: encrypted with git-crypt",
+        ]
+    );
+    let ns = &r.clusters[0].units[0].objects[0].value;
+    assert_eq!(
+        ns.get_path(&["metadata", "labels", "team"]).and_then(|v| v.as_str()),
+        Some("payments")
+    );
+}
+
+/// A chart in git whose dependencies are not vendored: Flux builds them
+/// (helm-operator `--update-chart-deps`, source-controller for Git
+/// sources), kiln takes them from `file://` paths and the chart cache.
+#[test]
+fn chart_dependencies_missing_from_charts_dir_come_from_the_tree_and_the_cache() {
+    let r = render(&repo("tests/fixtures/layouts/releases-deps"), &Options::default()).unwrap();
+    assert_eq!(r.layout, Layout::FluxV1);
+    assert_eq!(
+        summary(&r),
+        [
+            "gce-staging/cleanup: ~G_v1_Service|gce-staging|cleanup-redis",
+            "gce-staging/cleanup: apps_v1_Deployment|gce-staging|cleanup",
+        ]
+    );
+    let deployment = &r.clusters[0].units[0].objects[1].value;
+    assert_eq!(
+        deployment
+            .get_path(&["metadata", "labels", "app.kubernetes.io/managed-by"])
+            .and_then(|v| v.as_str()),
+        Some("Helm")
+    );
+}
+
+/// Shaped like the templated platform: `environments/` holds Terraform
+/// variable files and the manifests are Terraform templates. kiln renders
+/// neither, and says so instead of printing an empty render.
+#[test]
+fn environments_without_environment_files_are_an_error() {
+    let mut t = renderer::MemTree::new();
+    t.insert("environments/play.tfvars", "environment = \"play\"\n");
+    t.insert("environments/prod.tfvars", "environment = \"prod\"\n");
+    t.insert(
+        "terraform/assets/manifests/kube-proxy.yml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  containers:\n  - image: ${image}\n",
+    );
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "layout environments: no environment file in environments/: expected <env>.yaml (a mapping of variables for the minijinja templates in manifests/); found play.tfvars, prod.tfvars"
+    );
+}
+
+/// Shaped like gitops-service-example, whose clusters point at paths that
+/// were deleted: every failing unit of every cluster is reported at once,
+/// with its cause, and a unit that failed still counts for `dependsOn`.
+#[test]
+fn every_failing_unit_is_reported() {
+    let ks = |name: &str, path: &str, deps: &[&str]| {
+        let deps: String = deps.iter().map(|d| format!("  - name: {d}\n")).collect();
+        let deps = if deps.is_empty() { String::new() } else { format!("  dependsOn:\n{deps}") };
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n{deps}  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    };
+    let mut t = renderer::MemTree::new();
+    t.insert("clusters/dev/ns.yaml", ks("namespaces", "./infra/namespaces", &[]));
+    t.insert("clusters/dev/istio.yaml", ks("istio", "./infra/istio", &["namespaces"]));
+    t.insert("clusters/dev/apps.yaml", ks("apps", "./apps/dev", &["istio", "sources"]));
+    t.insert("clusters/prod/apps.yaml", ks("apps", "./apps/prod", &[]));
+    t.insert(
+        "infra/namespaces/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    );
+    t.insert("apps/dev/kustomization.yaml", "resources:\n- deployment.yaml\n");
+    t.insert(
+        "apps/prod/kustomization.yaml",
+        "resources:\n- svc.yaml\npatchesStrategicMerge:\n- env.yaml\n",
+    );
+    t.insert("apps/prod/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n");
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "4 errors:", "{err}");
+    let want = [
+        "- cluster dev, unit istio, file clusters/dev/istio.yaml: spec.path \"./infra/istio\" is not a directory of the repository",
+        "- cluster dev, unit apps, file clusters/dev/apps.yaml: apps/dev/kustomization.yaml: resource \"deployment.yaml\"",
+        "- cluster dev, unit apps, file clusters/dev/apps.yaml: dependsOn flux-system/sources: no such Kustomization in this cluster",
+        "- cluster prod, unit apps, file clusters/prod/apps.yaml: apps/prod/kustomization.yaml: patch file \"env.yaml\"",
+    ];
+    for w in want {
+        assert!(lines.iter().any(|l| l.starts_with(w)), "missing {w:?} in\n{err}");
+    }
+}
+
+/// Shaped like spack-infrastructure's webhook-handler: Flux Kustomizations
+/// written without a namespace inside a unit that sets no targetNamespace.
+/// Flux refuses to apply them; kiln once took them for another source's.
+#[test]
+fn flux_kustomizations_without_a_namespace_are_errors() {
+    let mut t = renderer::MemTree::new();
+    t.insert(
+        "clusters/prod/flux-system/gotk-sync.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  path: ./clusters/prod\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    t.insert(
+        "clusters/prod/hooks/deploy.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: hooks-deploy\nspec:\n  path: ./hooks/deploy\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    let err = render(&t, &Options::default()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "cluster prod, unit hooks-deploy, file clusters/prod/hooks/deploy.yaml: Flux Kustomization \"hooks-deploy\" has no metadata.namespace (and unit flux-system sets no targetNamespace): Flux cannot apply it (namespace not specified)"
     );
 }

@@ -49,6 +49,10 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
             &Options { chart_cache: args.chart_cache.clone(), ..Default::default() },
         ) {
             Ok(_) => Vec::new(),
+            // Each failing unit is one problem.
+            Err(layout::Error::Many(errors)) => {
+                errors.into_iter().map(|e| format!("{:#}", anyhow::Error::new(e))).collect()
+            }
             Err(e) => vec![format!("{:#}", anyhow::Error::new(e))],
         },
     };

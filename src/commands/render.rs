@@ -63,7 +63,7 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
             helm_api_versions: args.helm_api_versions.clone(),
         };
         let objects = kustomize::build(&tree, &dir, &options)
-            .map_err(|e| anyhow::anyhow!(e))
+            .map_err(|e| anyhow::anyhow!(filesystem_paths(&format!("{:#}", anyhow::anyhow!(e)))))
             .with_context(|| format!("building {}", path.display()))?;
         let text = yaml::to_stream(objects.iter().map(|r| &r.value));
         match &args.out {
@@ -92,6 +92,40 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         None => print!("{}", output::stream(&rendered)),
     }
     Ok(())
+}
+
+/// The kustomize engine names files relative to the tree it reads, here
+/// the filesystem root (`tmp/app/kustomization.yaml`): shown as the user
+/// passed them, relative to the working directory when below it and
+/// absolute otherwise.
+fn filesystem_paths(message: &str) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.canonicalize().ok())
+        .map(|d| format!("{}/", d.to_string_lossy().trim_start_matches('/')))
+        .unwrap_or_default();
+    let roots: Vec<String> = std::fs::read_dir("/")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| format!("{}/", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = String::with_capacity(message.len() + 16);
+    let mut rest = message;
+    while !rest.is_empty() {
+        let at_token = out.is_empty() || out.ends_with([' ', '"', '\'', '(', '\n']);
+        if at_token && cwd.len() > 1 && rest.starts_with(&cwd) {
+            rest = &rest[cwd.len()..];
+        } else if at_token && roots.iter().any(|r| rest.starts_with(r.as_str())) {
+            out.push('/');
+        }
+        let Some(c) = rest.chars().next() else { break };
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 fn write_tree(out: &std::path::Path, units: &[(String, Vec<renderer::Resource>)]) -> Result<()> {

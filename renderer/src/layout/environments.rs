@@ -39,16 +39,28 @@ pub struct Environment {
     pub secret_values: Vec<String>,
 }
 
-/// The environment names: `environments/<env>.yaml` files.
+/// The environment names: `environments/<env>.yaml` files. A directory
+/// without any is an error naming what it holds instead (such as Terraform
+/// `.tfvars` files, which kiln does not read), never an empty render.
 pub fn environment_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
     let at = Location::new("", "", ENVIRONMENTS);
-    Ok(tree
-        .list(ENVIRONMENTS)
-        .map_err(|e| Error::read(&at, e))?
-        .into_iter()
+    let entries = tree.list(ENVIRONMENTS).map_err(|e| Error::read(&at, e))?;
+    let names: Vec<String> = entries
+        .iter()
         .filter(|(n, k)| *k == EntryKind::File && is_yaml(n))
         .map(|(n, _)| n.trim_end_matches(".yaml").trim_end_matches(".yml").to_string())
-        .collect())
+        .collect();
+    if names.is_empty() {
+        let found: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Error::Empty {
+            layout: super::Layout::Environments,
+            message: format!(
+                "no environment file in {ENVIRONMENTS}/: expected <env>.yaml (a mapping of variables for the minijinja templates in {MANIFESTS}/); found {}",
+                if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
+            ),
+        });
+    }
+    Ok(names)
 }
 
 /// Reads `environments/<name>.yaml` (or `.yml`).

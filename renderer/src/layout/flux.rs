@@ -27,9 +27,70 @@ const MAX_DEPTH: usize = 32;
 /// cluster directory points at the directory itself (`flux bootstrap`'s).
 const ROOT: &str = "flux-system";
 
-/// Whether the tree looks like a Flux v2 repository.
+/// The file `flux bootstrap --path <dir>` writes in `<dir>`: the
+/// `GitRepository` and the `Kustomization` that applies `<dir>`.
+pub const BOOTSTRAP_FILE: &str = "flux-system/gotk-sync.yaml";
+
+/// How many directory levels below the root kiln looks for bootstrapped
+/// cluster directories when there is no `clusters/`.
+const BOOTSTRAP_DEPTH: usize = 4;
+
+/// The cluster name of a repository bootstrapped at its root (`--path .`).
+const ROOT_CLUSTER: &str = "default";
+
+/// Whether the tree looks like a Flux v2 repository: a `clusters/`
+/// directory, or cluster directories made by `flux bootstrap` elsewhere
+/// (`k8s/production/flux-system/gotk-sync.yaml`).
 pub fn detect(tree: &dyn Tree) -> bool {
-    tree.kind("clusters") == Some(EntryKind::Dir)
+    tree.kind("clusters") == Some(EntryKind::Dir) || !bootstrap_dirs(tree).is_empty()
+}
+
+/// The directories below the root (up to [`BOOTSTRAP_DEPTH`] levels, hidden
+/// ones passed over) that hold a [`BOOTSTRAP_FILE`], sorted; `""` is the root.
+fn bootstrap_dirs(tree: &dyn Tree) -> Vec<String> {
+    fn walk(tree: &dyn Tree, dir: &str, depth: usize, out: &mut Vec<String>) {
+        let file = if dir.is_empty() {
+            BOOTSTRAP_FILE.to_string()
+        } else {
+            format!("{dir}/{BOOTSTRAP_FILE}")
+        };
+        if tree.kind(&file) == Some(EntryKind::File) {
+            out.push(dir.to_string());
+        }
+        if depth == BOOTSTRAP_DEPTH {
+            return;
+        }
+        for (name, kind) in tree.list(dir).unwrap_or_default() {
+            if kind == EntryKind::Dir && !name.starts_with('.') && name != "flux-system" {
+                if let Ok(sub) = tree::join(dir, &name) {
+                    walk(tree, &sub, depth + 1, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree, "", 0, &mut out);
+    out.sort();
+    out
+}
+
+/// The clusters and their directories: the subdirectories of `clusters/`,
+/// or else every directory bootstrapped by Flux, named by its last path
+/// component (by its whole path when two share one; `default` for the root).
+pub fn cluster_roots(tree: &dyn Tree) -> Result<Vec<(String, String)>, Error> {
+    if tree.kind("clusters") == Some(EntryKind::Dir) {
+        return Ok(super::subdirs(tree, "clusters")?
+            .into_iter()
+            .map(|n| (n.clone(), format!("clusters/{n}")))
+            .collect());
+    }
+    let dirs = bootstrap_dirs(tree);
+    let last = |d: &str| match d.rsplit('/').next() {
+        Some("") | None => ROOT_CLUSTER.to_string(),
+        Some(n) => n.to_string(),
+    };
+    let unique = |d: &str| dirs.iter().filter(|o| last(o) == last(d)).count() == 1;
+    Ok(dirs.iter().map(|d| (if unique(d) { last(d) } else { d.clone() }, d.clone())).collect())
 }
 
 /// Whether `v` is a Flux `Kustomization` (any `kustomize.toolkit.fluxcd.io` version).
@@ -38,9 +99,18 @@ pub fn is_flux_kustomization(v: &Value) -> bool {
     api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization"
 }
 
-/// The cluster names under `clusters/`.
+/// The cluster names (see [`cluster_roots`]); an error when there are none.
 pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
-    super::subdirs(tree, "clusters")
+    let roots = cluster_roots(tree)?;
+    if roots.is_empty() && tree.kind("clusters") != Some(EntryKind::Dir) {
+        return Err(Error::Empty {
+            layout: super::Layout::FluxV2,
+            message: format!(
+                "no clusters/ directory at the repository root and no directory below it holding {BOOTSTRAP_FILE} (as flux bootstrap --path writes it)"
+            ),
+        });
+    }
+    Ok(roots.into_iter().map(|(n, _)| n).collect())
 }
 
 /// A Flux Kustomization waiting to be built.
@@ -84,7 +154,11 @@ pub fn render_cluster_with(
     cache: &dyn UnitCache,
 ) -> Result<Cluster, Error> {
     let tree = charts.repo;
-    let root_dir = format!("clusters/{cluster}");
+    let root_dir = cluster_roots(tree)?
+        .into_iter()
+        .find(|(n, _)| n == cluster)
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| format!("clusters/{cluster}"));
     let mut root = Pending {
         name: ROOT.into(),
         namespace: ROOT.into(),
@@ -114,6 +188,10 @@ pub fn render_cluster_with(
     let mut wave = vec![root];
     let mut done: Vec<Unit> = Vec::new();
     let mut external: Vec<String> = Vec::new();
+    // A unit that fails is reported with every other failure of the
+    // cluster; its name still counts for `dependsOn` checks.
+    let mut errors: Vec<Error> = Vec::new();
+    let mut failed: Vec<Unit> = Vec::new();
     for depth in 0.. {
         if wave.is_empty() {
             break;
@@ -124,37 +202,66 @@ pub fn render_cluster_with(
                 .at(cluster)
                 .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
         }
-        let built: Vec<Vec<Resource>> = wave
-            .par_iter()
-            .map(|p| build_unit(tree, cluster, p, cache))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+        let results: Vec<Result<Vec<Resource>, Error>> =
+            wave.par_iter().map(|p| build_unit(tree, cluster, p, cache)).collect();
+        let mut built: Vec<(Pending, Vec<Resource>)> = Vec::new();
+        for (p, result) in wave.into_iter().zip(results) {
+            match result {
+                Ok(objects) => built.push((p, objects)),
+                Err(e) => {
+                    failed.push(unit_from(&p, Vec::new()));
+                    errors.push(e);
+                }
+            }
+        }
         // Variables come from everything rendered so far, this wave included.
-        let available: Vec<&Resource> =
-            done.iter().flat_map(|u| u.objects.iter()).chain(built.iter().flatten()).collect();
+        let available: Vec<&Resource> = done
+            .iter()
+            .flat_map(|u| u.objects.iter())
+            .chain(built.iter().flat_map(|(_, o)| o.iter()))
+            .collect();
         let mut next = Vec::new();
         let mut units = Vec::new();
-        for (p, objects) in wave.iter().zip(built.iter()) {
-            let objects = post_build(cluster, p, objects, &available)?;
-            let objects = render_releases(
-                charts,
-                &p.at(cluster),
-                objects,
-                &this_repo,
-                &available,
-                &mut cx.skipped,
-                cache,
-            )?;
+        for (p, objects) in &built {
+            let rendered = post_build(cluster, p, objects, &available).and_then(|objects| {
+                render_releases(
+                    charts,
+                    &p.at(cluster),
+                    objects,
+                    &this_repo,
+                    &available,
+                    &mut cx.skipped,
+                    cache,
+                )
+            });
+            let objects = match rendered {
+                Ok(objects) => objects,
+                Err(e) => {
+                    failed.push(unit_from(p, Vec::new()));
+                    errors.push(e);
+                    continue;
+                }
+            };
             for r in objects.iter().filter(|r| is_flux_kustomization(&r.value)) {
                 let child = pending_from(&r.value, &r.source, Some(&p.name));
                 let at = child.at(cluster);
                 if child.name.is_empty() {
-                    return Err(at.invalid("Flux Kustomization without metadata.name"));
+                    errors.push(at.invalid("Flux Kustomization without metadata.name"));
+                    continue;
+                }
+                // Flux applies no namespaced object without a namespace
+                // ("namespace not specified"), so its parent never applies
+                // this one and its source cannot be resolved.
+                if child.namespace.is_empty() {
+                    errors.push(at.invalid(format!(
+                        "Flux Kustomization {:?} has no metadata.namespace (and unit {} sets no targetNamespace): Flux cannot apply it (namespace not specified)",
+                        child.name, p.name
+                    )));
+                    continue;
                 }
                 if let Some(prev) = seen.get(&child.key()) {
                     if prev.object != child.object {
-                        return Err(at.invalid(format!(
+                        errors.push(at.invalid(format!(
                             "Kustomization {} is also defined, differently, in {}",
                             child.key(),
                             prev.file
@@ -180,7 +287,12 @@ pub fn render_cluster_with(
         done.extend(units);
         wave = next;
     }
-    check_names_and_dependencies(cluster, &done, &external)?;
+    // Units that failed are checked too: their own dependsOn may be wrong as well.
+    let all: Vec<&Unit> = done.iter().chain(failed.iter()).collect();
+    errors.extend(check_names_and_dependencies(cluster, &all, &external));
+    if let Some(e) = Error::many(errors) {
+        return Err(e);
+    }
     cx.units = order_units(cluster, done)?;
     Ok(cx)
 }
@@ -241,16 +353,14 @@ fn unit_from(p: &Pending, objects: Vec<Resource>) -> Unit {
 
 /// Unit names are output directories, so they must be unique in a cluster;
 /// every `dependsOn` must name a unit of the cluster or a Kustomization of
-/// another source (`external`, `namespace/name`), which the applier orders.
-fn check_names_and_dependencies(
-    cluster: &str,
-    units: &[Unit],
-    external: &[String],
-) -> Result<(), Error> {
+/// another source (`known`, `namespace/name`), which the applier orders.
+/// Every violation is returned.
+fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]) -> Vec<Error> {
+    let mut errors = Vec::new();
     let mut by_name: BTreeMap<&str, &Unit> = BTreeMap::new();
-    for u in units {
+    for &u in units {
         if let Some(other) = by_name.insert(&u.name, u) {
-            return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+            errors.push(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
                 "two Kustomizations named {:?} (namespaces {:?} and {:?}, the other in {}): unit names must be unique in a cluster",
                 u.name, other.namespace, u.namespace, other.source_file
             )));
@@ -260,16 +370,16 @@ fn check_names_and_dependencies(
         let Some(obj) = &u.object else { continue };
         let p = pending_from(obj, &u.source_file, None);
         for (ns, name) in depends_on(&p) {
-            let known = units.iter().any(|o| o.name == name && o.namespace == ns)
-                || external.contains(&format!("{ns}/{name}"));
-            if !known {
-                return Err(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
+            let found = units.iter().any(|o| o.name == name && o.namespace == ns)
+                || known.contains(&format!("{ns}/{name}"));
+            if !found {
+                errors.push(Location::new(cluster, &u.name, &u.source_file).invalid(format!(
                     "dependsOn {ns}/{name}: no such Kustomization in this cluster"
                 )));
             }
         }
     }
-    Ok(())
+    errors
 }
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields

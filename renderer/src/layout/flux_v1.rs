@@ -65,16 +65,27 @@ pub fn render_environment_with(
         }
     }
     let available: Vec<&Resource> = plain.objects.iter().collect();
+    // Every release's error is reported, not only the first one's.
+    let mut errors = Vec::new();
     for (file, name, doc) in releases {
         let at = Location::new(env, &name, &file);
-        let release = helm_release::from_flux_v1(&doc, &at)?;
-        let objects = helm_release::render_release_with(
-            charts,
-            &release,
-            &available,
-            &mut cluster.skipped,
-            cache,
-        )?;
+        let rendered = helm_release::from_flux_v1(&doc, &at).and_then(|release| {
+            let objects = helm_release::render_release_with(
+                charts,
+                &release,
+                &available,
+                &mut cluster.skipped,
+                cache,
+            )?;
+            Ok((release, objects))
+        });
+        let (release, objects) = match rendered {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         let path = match &release.chart {
             Chart::Path(p) => p.clone(),
             Chart::Cached { dir, chart, .. } => format!("{dir}/{chart}"),
@@ -85,6 +96,9 @@ pub fn render_environment_with(
         unit.object = Some(doc);
         unit.objects = objects;
         cluster.units.push(unit);
+    }
+    if let Some(e) = Error::many(errors) {
+        return Err(e);
     }
     if !plain.objects.is_empty() {
         cluster.units.insert(0, plain);

@@ -6,7 +6,7 @@
 //! that are not in this repository come from the [`ChartCache`].
 
 use super::chart_cache::{self, ChartCache, Pick};
-use super::{Error, Location, post_render, release_values, str_at};
+use super::{Error, Location, chart_deps, post_render, release_values, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::helm::{self, chart::read_map};
 use crate::resource::Resource;
@@ -381,8 +381,11 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
             {
                 return Err(at.invalid(format!("{who}: chart {dir:?} not found (no {chart_file})")));
             }
+            let mut chart = load(charts.repo, dir, dir)?;
+            chart_deps::add_missing(charts.repo, dir, charts.cache, &mut chart)
+                .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
             Ok(Loaded {
-                chart: load(charts.repo, dir, dir)?,
+                chart,
                 shown: dir.clone(),
                 source_root: Some((charts.repo, String::new())),
             })
@@ -405,11 +408,10 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
             let found =
                 c.find_path(dir, path).map_err(|e| at.invalid(format!("{who}: {what}: {e}")))?;
             let root = tree::join(c.root, dir).map_err(|e| at.invalid(e.to_string()))?;
-            Ok(Loaded {
-                chart: load(c.tree, &found, &found)?,
-                shown: found,
-                source_root: Some((c.tree, root)),
-            })
+            let mut chart = load(c.tree, &found, &found)?;
+            chart_deps::add_missing(c.tree, &found, Some(c), &mut chart)
+                .map_err(|e| at.invalid(format!("{who}: chart {found}: {e}")))?;
+            Ok(Loaded { chart, shown: found, source_root: Some((c.tree, root)) })
         }
     }
 }

@@ -7,6 +7,7 @@
 //! environment's templates).
 
 pub mod chart_cache;
+pub mod chart_deps;
 pub mod config;
 pub mod environments;
 pub mod flux;
@@ -68,11 +69,12 @@ impl fmt::Display for Layout {
 }
 
 /// Guesses the layout from the top-level directories of the tree, in order:
-/// `clusters/` (Flux v2), `releases/` (Flux v1), `namespaces/`,
+/// `clusters/` or directories bootstrapped by Flux (Flux v2, see
+/// [`flux::cluster_roots`]), `releases/` (Flux v1), `namespaces/`,
 /// `environments/`, and otherwise a plain directory of manifests.
 pub fn detect(tree: &dyn Tree) -> Layout {
     let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
-    if dir("clusters") {
+    if flux::detect(tree) {
         Layout::FluxV2
     } else if dir("releases") && dir("charts") {
         Layout::FluxV1
@@ -137,6 +139,14 @@ pub enum Error {
         /// The directory it needs.
         dir: String,
     },
+    /// The layout's directories hold nothing it can render.
+    #[error("layout {layout}: {message}")]
+    Empty {
+        /// The layout.
+        layout: Layout,
+        /// What was expected and what was found.
+        message: String,
+    },
     /// The repository content is not what the layout expects.
     #[error("{at}: {message}")]
     Invalid {
@@ -180,6 +190,9 @@ pub enum Error {
         /// What went wrong; never holds variable values.
         message: String,
     },
+    /// Several units (or clusters) failed; each is reported with its causes.
+    #[error("{} errors:{}", .0.len(), .0.iter().map(|e| format!("\n- {}", chain(e))).collect::<String>())]
+    Many(Vec<Error>),
     /// `dependsOn` forms a cycle.
     #[error("{at}: dependsOn cycle: {cycle}")]
     Cycle {
@@ -190,7 +203,36 @@ pub enum Error {
     },
 }
 
+/// An error and its sources, joined as `anyhow` prints them with `{:#}`.
+fn chain(e: &Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 impl Error {
+    /// One error from `errors`: itself when there is one, [`Error::Many`]
+    /// (nested lists flattened) when there are more, `None` when empty.
+    pub fn many(errors: Vec<Error>) -> Option<Error> {
+        let mut flat: Vec<Error> = Vec::new();
+        for e in errors {
+            match e {
+                Error::Many(inner) => flat.extend(inner),
+                e => flat.push(e),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(Error::Many(flat)),
+        }
+    }
+
     /// Wraps a tree error at `at`.
     pub fn read(at: &Location, source: tree::Error) -> Error {
         Error::Read { at: at.clone(), source: Box::new(source) }
@@ -421,6 +463,12 @@ mod tests {
             (&["namespaces/live/ns/a.yaml"], Layout::Namespaces),
             (&["environments/dev.yaml", "manifests/a.yaml.j2"], Layout::Environments),
             (&["deploy.yaml"], Layout::Plain),
+            (
+                &["k8s/production/flux-system/gotk-sync.yaml", "k8s/production/a.yaml"],
+                Layout::FluxV2,
+            ),
+            (&["flux-system/gotk-sync.yaml", "apps/a.yaml"], Layout::FluxV2),
+            (&["a/b/c/d/e/flux-system/gotk-sync.yaml"], Layout::Plain),
             (&["releases/staging/a.yaml"], Layout::Plain),
         ];
         for (files, want) in cases {

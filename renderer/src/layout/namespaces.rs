@@ -3,9 +3,12 @@
 //! Each folder becomes its Namespace object (written in the folder or made
 //! by kiln) and every object below it, placed in that namespace. Files that
 //! are not YAML and YAML documents that are not Kubernetes objects (such as
-//! a Terraform `resources/` directory's variables) are left out and reported;
-//! a folder holding [`SKIP_MARKER`] is left out and reported. A folder with a
-//! kustomization is built with it.
+//! a Terraform `resources/` directory's variables) are left out and reported,
+//! as are files encrypted with git-crypt (kiln holds no key: their objects are
+//! applied by whoever can decrypt them); a folder holding [`SKIP_MARKER`] is
+//! left out and reported. A `Namespace` written without `metadata.name` is the
+//! folder's own; one with another name is kept as written, besides the
+//! folder's own. A folder with a kustomization is built with it.
 
 use super::manifests::{build_dir, kustomization_file};
 use super::{Cluster, Error, Location, Unit, is_object, is_yaml, read_documents, str_at};
@@ -31,7 +34,7 @@ pub fn cluster_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
 }
 
 /// Renders the namespaces of one cluster, folders in parallel, kept in
-/// folder order (and the first error in folder order reported).
+/// folder order (every folder's error reported, in folder order).
 pub fn render_cluster(tree: &dyn Tree, cluster: &str) -> Result<Cluster, Error> {
     render_cluster_with(tree, cluster, &crate::cache::NoCache)
 }
@@ -58,12 +61,20 @@ pub fn render_cluster_with(
             Ok((Some(unit), skipped))
         })
         .collect();
+    let mut errors = Vec::new();
     for result in results {
-        let (unit, skipped) = result?;
-        out.units.extend(unit);
-        out.skipped.extend(skipped);
+        match result {
+            Ok((unit, skipped)) => {
+                out.units.extend(unit);
+                out.skipped.extend(skipped);
+            }
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(out)
+    match Error::many(errors) {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 fn render_namespace(
@@ -110,13 +121,13 @@ fn render_namespace(
         let fat = at.with_file(&r.source);
         let gvk = r.gvk();
         if gvk.group.is_empty() && gvk.kind == "Namespace" {
-            if r.name() != ns {
-                return Err(fat.invalid(format!(
-                    "Namespace {:?} in the folder of namespace {ns:?}",
-                    r.name()
-                )));
+            if r.name().is_empty() {
+                r.metadata_mut().insert("name".into(), ns.into());
             }
-            has_namespace = true;
+            // Another Namespace written in the folder is one more object the
+            // folder defines (the pipeline applies it as written); the
+            // folder's own Namespace is still made below.
+            has_namespace |= r.name() == ns;
         } else if !gvk.is_cluster_scoped() {
             match r.namespace() {
                 "" => r.set_namespace(ns.to_string()),
@@ -158,6 +169,9 @@ fn collect(
         let path = tree::join(dir, &name).map_err(|e| Error::read(at, e))?;
         match kind {
             EntryKind::Dir => collect(tree, at, &path, objects, skipped)?,
+            EntryKind::File if is_yaml(&name) && is_git_crypted(tree, &path) => {
+                skipped.push(format!("{path}: encrypted with git-crypt"))
+            }
             EntryKind::File if is_yaml(&name) => {
                 let docs: Vec<Value> =
                     read_documents(tree, at, &path)?.into_iter().filter(|d| !d.is_null()).collect();
@@ -166,7 +180,11 @@ fn collect(
                     continue;
                 }
                 for doc in docs {
-                    if str_at(&doc, &["metadata", "name"]).is_empty() {
+                    // A Namespace may leave its name to the folder; its
+                    // metadata must still be a mapping to receive it.
+                    let folders_own = super::api_kind(&doc) == ("v1", "Namespace")
+                        && doc.get_path(&["metadata"]).is_none_or(|m| m.as_map().is_some());
+                    if !folders_own && str_at(&doc, &["metadata", "name"]).is_empty() {
                         return Err(at.with_file(&path).invalid("object without metadata.name"));
                     }
                     objects.push(Resource::new(doc, path.clone()));
@@ -177,6 +195,15 @@ fn collect(
         }
     }
     Ok(())
+}
+
+/// The header git-crypt writes at the start of every file it encrypts.
+const GIT_CRYPT_HEADER: &[u8] = b"\0GITCRYPT\0";
+
+/// Whether the file at `path` is encrypted with git-crypt (as a checkout
+/// without the key holds it).
+fn is_git_crypted(tree: &dyn Tree, path: &str) -> bool {
+    tree.read(path).is_ok_and(|bytes| bytes.starts_with(GIT_CRYPT_HEADER))
 }
 
 #[cfg(test)]
@@ -270,16 +297,10 @@ mod tests {
 
     #[test]
     fn objects_in_another_namespace_are_errors() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
-                "cluster live, unit a, file namespaces/live/a/x.yaml: ConfigMap \"x\" is in namespace \"other\" but lives in the folder of namespace \"a\"",
-            ),
-            (
-                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
-                "cluster live, unit a, file namespaces/live/a/x.yaml: Namespace \"b\" in the folder of namespace \"a\"",
-            ),
-        ];
+        let cases: &[(&str, &str)] = &[(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
+            "cluster live, unit a, file namespaces/live/a/x.yaml: ConfigMap \"x\" is in namespace \"other\" but lives in the folder of namespace \"a\"",
+        )];
         for (text, want) in cases {
             let mut t = MemTree::new();
             t.insert("namespaces/live/a/x.yaml", *text);
