@@ -529,10 +529,18 @@ impl Parser<'_> {
         let int = parse_int(text);
         let lower = text.to_ascii_lowercase();
         let is_hex = lower.trim_start_matches(['+', '-']).starts_with("0x");
-        let float =
-            if is_hex { int.map(|i| i as f64) } else { text.replace('_', "").parse::<f64>().ok() };
+        // A hex literal with a `p` exponent is a float (`0x1p20`); without
+        // one, `e` is a hex digit and the literal an integer.
+        let hex_float = is_hex && lower.contains('p');
+        let float = if hex_float {
+            parse_hex_float(&lower)
+        } else if is_hex {
+            int.map(|i| i as f64)
+        } else {
+            text.replace('_', "").parse::<f64>().ok()
+        };
         let float = float.filter(|f| f.is_finite());
-        let is_float = !is_hex && lower.contains(['.', 'e', 'p']);
+        let is_float = hex_float || (!is_hex && lower.contains(['.', 'e', 'p']));
         let int = int
             .or_else(|| float.filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64));
         if int.is_none() && float.is_none() {
@@ -592,6 +600,31 @@ pub(crate) fn parse_int(text: &str) -> Option<i64> {
     let magnitude = i128::from_str_radix(&digits, radix).ok()?;
     let v = if neg { -magnitude } else { magnitude };
     i64::try_from(v).ok()
+}
+
+/// Parses a Go hexadecimal float literal such as `0x1p-2` or `-0x1.8P+3`
+/// (lower-cased or not): hex mantissa, optional hex fraction, binary exponent.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let (neg, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let body = body.replace('_', "").to_ascii_lowercase();
+    let body = body.strip_prefix("0x")?;
+    let (mantissa, exp) = body.split_once('p')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in whole.chars().chain(frac.chars()) {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let scale = i32::try_from(frac.len()).ok()?.checked_mul(4)?;
+    let v = v * 2f64.powi(exp.checked_sub(scale)?);
+    Some(if neg { -v } else { v })
 }
 
 /// Unquotes a Go string, raw string or character literal as `strconv.Unquote` does.
@@ -685,6 +718,20 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(parse_int(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn hex_floats() {
+        let cases = [
+            ("0x1p60", Some(1152921504606846976.0)),
+            ("0x1p-2", Some(0.25)),
+            ("-0x1.8P+3", Some(-12.0)),
+            ("0x_10p0", Some(16.0)),
+            ("0xp1", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_hex_float(input), want, "{input}");
         }
     }
 

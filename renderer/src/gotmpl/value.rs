@@ -46,13 +46,28 @@ pub enum Value {
 }
 
 /// A shared, mutable `map[string]interface{}`.
+///
+/// A handle may carry the name of a Go type defined on that map type (Helm's
+/// `common.Values`): `%T` and `typeOf` print it, everything else treats the
+/// map as a plain map. Handles of the same map may carry different names, as
+/// a Go map converted to another map type still shares its entries.
 #[derive(Clone, Default)]
-pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>);
+pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<&'static str>);
 
 impl MapRef {
     /// A new map holding `entries`.
     pub fn new(entries: BTreeMap<String, Value>) -> Self {
-        MapRef(Arc::new(RwLock::new(entries)))
+        MapRef(Arc::new(RwLock::new(entries)), None)
+    }
+
+    /// A handle to the same map whose Go type is the named type `name`.
+    pub fn named(&self, name: &'static str) -> MapRef {
+        MapRef(self.0.clone(), Some(name))
+    }
+
+    /// The name of the map's Go type when it is a named type.
+    pub fn type_name(&self) -> Option<&'static str> {
+        self.1
     }
 
     /// Read access to the entries.
@@ -208,7 +223,7 @@ impl Value {
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
-            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Map(m) => m.type_name().unwrap_or("map[string]interface {}").into(),
             Value::Struct(s) => s.type_name.clone(),
             Value::Func(_) => "func(...interface {}) (interface {}, error)".into(),
         }

@@ -129,6 +129,12 @@ fn collect(
     caps: &Value,
     out: &mut Vec<Renderable>,
 ) -> Value {
+    // Every chart's `.Values` is a `common.Values`, Helm's named map type,
+    // which `typeOf` and `%T` print; the maps inside it are plain maps.
+    let values = match values {
+        Value::Map(m) => Value::Map(m.named("common.Values")),
+        other => other,
+    };
     let subcharts = gotmpl::MapRef::new(BTreeMap::new());
     let mut next = BTreeMap::new();
     next.insert("Chart".to_string(), chart_value(chart, is_root));

@@ -81,7 +81,8 @@ pub fn helm_to_yaml(value: &Value) -> String {
     if validate(value).is_err() {
         return String::new();
     }
-    let mut out = to_string(value);
+    let mut out = String::new();
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, json: true }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -103,7 +104,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let e = Emitter { out, column: 0, raw_break: false, v3: false };
+    let e = Emitter { out, column: 0, raw_break: false, v3: false, json: false };
     e.document(value);
 }
 
@@ -113,7 +114,7 @@ pub fn write_document(out: &mut String, value: &Value) {
 /// round trip. The final newline is trimmed.
 pub fn helm_to_yaml_pretty(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: true }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, json: false }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -144,6 +145,10 @@ struct Emitter<'a> {
     raw_break: bool,
     /// goyaml.v3's layout (Helm's `toYamlPretty`) instead of goyaml.v2's.
     v3: bool,
+    /// The data went through Go's JSON encoder first (Helm's `toYaml`), so a
+    /// whole float above int64 prints the shortest digits JSON wrote, which
+    /// goyaml.v2 then reads back as a uint64.
+    json: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -501,7 +506,7 @@ pub(crate) fn go_format_float_g(f: f64) -> String {
 /// How a float reads after Go's JSON round trip and goyaml.v2's emitter:
 /// JSON writes whole numbers below 1e21 without exponent, and goyaml.v2
 /// reads those back as int64 or uint64 when they fit.
-fn float_text(f: f64) -> String {
+fn float_text(f: f64, json: bool) -> String {
     if f.is_nan() {
         return ".nan".into();
     }
@@ -514,6 +519,9 @@ fn float_text(f: f64) -> String {
         let digits = f.to_string();
         if let Ok(i) = digits.parse::<i64>() {
             return i.to_string();
+        }
+        if json && digits.parse::<u64>().is_ok() {
+            return digits;
         }
         // Above i64 Go has uint64, which only integers from kustomize's
         // input reach; kiln carries those as floats, so print the float's
@@ -661,7 +669,7 @@ impl Emitter<'_> {
                 "NaN" => ".nan".to_string(),
                 g => g.to_string(),
             }),
-            Value::Float(f) => self.write(&float_text(*f)),
+            Value::Float(f) => self.write(&float_text(*f, self.json)),
             Value::String(s) => {
                 let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
                 let analysis = analyze(&text);

@@ -165,7 +165,14 @@ fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
 fn deep_copy(v: &Value) -> Value {
     match v {
         Value::Map(m) => {
-            Value::map(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect())
+            // copystructure keeps the copy's type, so a copy of Helm's
+            // `.Values` is still a `common.Values`.
+            let copy =
+                MapRef::new(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect());
+            Value::Map(match m.type_name() {
+                Some(name) => copy.named(name),
+                None => copy,
+            })
         }
         Value::List(l) => Value::list(l.iter().map(deep_copy).collect()),
         other => other.clone(),
