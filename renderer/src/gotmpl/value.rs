@@ -47,12 +47,23 @@ pub enum Value {
 
 /// A shared, mutable `map[string]interface{}`.
 ///
-/// A handle may carry the name of a Go type defined on that map type (Helm's
-/// `common.Values`): `%T` and `typeOf` print it, everything else treats the
-/// map as a plain map. Handles of the same map may carry different names, as
-/// a Go map converted to another map type still shares its entries.
+/// A handle may carry a Go type defined on that map type (Helm's
+/// `common.Values`): `%T` and `typeOf` print its name, its methods shadow
+/// keys of the same name in field access, and a function asserting a plain
+/// `map[string]interface{}` (Sprig's `dig`) refuses it. Handles of the same
+/// map may carry different types, as a Go map converted to another map type
+/// still shares its entries.
 #[derive(Clone, Default)]
-pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<&'static str>);
+pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<Arc<MapType>>);
+
+/// A named Go type whose underlying type is `map[string]interface{}`.
+pub struct MapType {
+    /// The type as `%T` prints it, e.g. `common.Values`.
+    pub name: String,
+    /// Methods by name; a method receives the receiver map first, then the
+    /// call's arguments.
+    pub methods: BTreeMap<String, Function>,
+}
 
 impl MapRef {
     /// A new map holding `entries`.
@@ -60,14 +71,20 @@ impl MapRef {
         MapRef(Arc::new(RwLock::new(entries)), None)
     }
 
-    /// A handle to the same map whose Go type is the named type `name`.
-    pub fn named(&self, name: &'static str) -> MapRef {
-        MapRef(self.0.clone(), Some(name))
+    /// A handle to the same map whose Go type is `map_type`.
+    pub fn with_type(&self, map_type: Arc<MapType>) -> MapRef {
+        MapRef(self.0.clone(), Some(map_type))
     }
 
-    /// The name of the map's Go type when it is a named type.
-    pub fn type_name(&self) -> Option<&'static str> {
-        self.1
+    /// A handle to the same map as a plain `map[string]interface{}`, which
+    /// is what a function with a map parameter receives.
+    pub fn plain(&self) -> MapRef {
+        MapRef(self.0.clone(), None)
+    }
+
+    /// The map's named Go type, if it has one.
+    pub fn map_type(&self) -> Option<&Arc<MapType>> {
+        self.1.as_ref()
     }
 
     /// Read access to the entries.
@@ -223,7 +240,10 @@ impl Value {
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
-            Value::Map(m) => m.type_name().unwrap_or("map[string]interface {}").into(),
+            Value::Map(m) => match m.map_type() {
+                Some(t) => t.name.clone(),
+                None => "map[string]interface {}".into(),
+            },
             Value::Struct(s) => s.type_name.clone(),
             Value::Func(_) => "func(...interface {}) (interface {}, error)".into(),
         }

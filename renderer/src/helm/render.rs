@@ -129,10 +129,10 @@ fn collect(
     caps: &Value,
     out: &mut Vec<Renderable>,
 ) -> Value {
-    // Every chart's `.Values` is a `common.Values`, Helm's named map type,
-    // which `typeOf` and `%T` print; the maps inside it are plain maps.
+    // Every chart's `.Values` is a `common.Values`, Helm's named map type
+    // with methods; the maps inside it are plain maps.
     let values = match values {
-        Value::Map(m) => Value::Map(m.named("common.Values")),
+        Value::Map(m) => super::values_type::values(&m),
         other => other,
     };
     let subcharts = gotmpl::MapRef::new(BTreeMap::new());

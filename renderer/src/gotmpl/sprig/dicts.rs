@@ -104,11 +104,16 @@ pub(super) fn register(f: &mut Funcs) {
             return Err("dig needs at least three arguments".into());
         }
         let (keys, rest) = a.split_at(a.len() - 2);
-        let Value::Map(mut cur) = rest[1].clone() else {
-            return Err(format!(
-                "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                rest[1].type_name()
-            ));
+        // Sprig asserts `map[string]interface {}`, which a named map type
+        // such as Helm's `common.Values` is not.
+        let mut cur = match &rest[1] {
+            Value::Map(m) if m.map_type().is_none() => m.clone(),
+            other => {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                    other.type_name()
+                ));
+            }
         };
         for (n, k) in keys.iter().enumerate() {
             let Value::String(k) = k else {
@@ -124,7 +129,7 @@ pub(super) fn register(f: &mut Funcs) {
                 return Ok(step);
             }
             match step {
-                Value::Map(next) => cur = next,
+                Value::Map(next) if next.map_type().is_none() => cur = next,
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -169,8 +174,8 @@ fn deep_copy(v: &Value) -> Value {
             // `.Values` is still a `common.Values`.
             let copy =
                 MapRef::new(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect());
-            Value::Map(match m.type_name() {
-                Some(name) => copy.named(name),
+            Value::Map(match m.map_type() {
+                Some(t) => copy.with_type(t.clone()),
                 None => copy,
             })
         }
