@@ -581,6 +581,9 @@ pub(crate) fn parse_int(text: &str) -> Option<i64> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
+    if !underscore_ok(body) {
+        return None;
+    }
     let body = body.replace('_', "");
     let lower = body.to_ascii_lowercase();
     let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
@@ -602,9 +605,40 @@ pub(crate) fn parse_int(text: &str) -> Option<i64> {
     i64::try_from(v).ok()
 }
 
+/// Go's `underscoreOK` for an unsigned number literal: an underscore only
+/// between two digits, or between a base prefix and a digit.
+pub(crate) fn underscore_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    // What came last: the start, a digit (or base prefix), an underscore, other.
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
+    }
+    for &c in &b[i..] {
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
 /// Parses a Go hexadecimal float literal such as `0x1p-2` or `-0x1.8P+3`
 /// (lower-cased or not): hex mantissa, optional hex fraction, binary exponent.
-fn parse_hex_float(text: &str) -> Option<f64> {
+pub(crate) fn parse_hex_float(text: &str) -> Option<f64> {
     let (neg, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -715,6 +749,10 @@ mod tests {
             ("1_000", Some(1000)),
             ("0b101", Some(5)),
             ("99999999999999999999", None),
+            ("0x_1F", Some(31)),
+            ("1__0", None),
+            ("_1", None),
+            ("1_", None),
         ];
         for (input, want) in cases {
             assert_eq!(parse_int(input), want, "{input}");

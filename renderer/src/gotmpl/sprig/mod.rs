@@ -110,38 +110,76 @@ fn i(v: &Value) -> i64 {
     }
 }
 
-/// `cast.ToInt64`: numbers truncated, numeric strings parsed (Go base prefixes allowed), bools 0/1, else 0.
+/// `cast.ToInt64`: numbers truncated, numeric strings parsed (Go base
+/// prefixes allowed, a decimal fraction cut off), bools 0/1, else 0.
 fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
         Value::Float(f) => *f as i64,
         Value::Bool(b) => i64::from(*b),
-        Value::String(s) => super::parse::parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::String(s) => super::parse::parse_int(trim_decimal(s)).unwrap_or(0),
         _ => 0,
     }
 }
 
-/// `cast.ToFloat64`.
+/// `cast.ToFloat64`: strings parsed as Go's `strconv.ParseFloat` parses
+/// them, 0 where it fails (out of range included).
 fn to_float64(v: &Value) -> f64 {
     match v {
         Value::Int(i) => *i as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::String(s) => s.parse::<f64>().unwrap_or(0.0),
+        Value::String(s) => parse_float(s).unwrap_or(0.0),
         _ => 0.0,
     }
 }
 
-/// cast's `trimZeroDecimal`: `"12.000"` is `"12"`.
-fn trim_zero_decimal(s: &str) -> &str {
+/// Go's `strconv.ParseFloat(s, 64)`: decimal and hexadecimal (`0x1p4`)
+/// literals with `_` separators, `inf` and `nan`; `None` on a syntax error
+/// or a finite literal beyond float64's range.
+fn parse_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = body.to_ascii_lowercase();
+    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+        return s.parse().ok();
+    }
+    if !body.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'+' | b'-'))
+        || !super::parse::underscore_ok(body)
+    {
+        return None;
+    }
+    let clean = s.replace('_', "");
+    let f = if lower.starts_with("0x") {
+        super::parse::parse_hex_float(&clean)?
+    } else {
+        clean.parse::<f64>().ok()?
+    };
+    f.is_finite().then_some(f)
+}
+
+/// cast's `trimDecimal`: `"12.75"` is `"12"`, when the part before the dot
+/// is an optionally signed run of digits and the part after only digits.
+fn trim_decimal(s: &str) -> &str {
     match s.split_once('.') {
         Some((int, frac))
-            if !int.is_empty() && !frac.is_empty() && frac.bytes().all(|b| b == b'0') =>
+            if int.strip_prefix(['+', '-']).unwrap_or(int).bytes().all(|b| b.is_ascii_digit())
+                && !int.strip_prefix(['+', '-']).unwrap_or(int).is_empty()
+                && frac.bytes().all(|b| b.is_ascii_digit()) =>
         {
             int
         }
         _ => s,
     }
+}
+
+/// Go's `strconv.Atoi` as Sprig's `atoi` uses it: an optionally signed
+/// decimal, clamped to int64 when too large, 0 when not a number.
+fn atoi(s: &str) -> i64 {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    s.parse::<i64>().unwrap_or(if s.starts_with('-') { i64::MIN } else { i64::MAX })
 }
 
 /// Sprig's `strslice`: the strings of a list (nils dropped), or the value as a one-string list.
