@@ -527,7 +527,7 @@ impl<'m, 't> State<'m, 't> {
                         MissingKey::Error => {
                             Err(self.error(format!("map has no entry for key {name:?}")))
                         }
-                        MissingKey::Zero => Ok(Value::Nil),
+                        MissingKey::Zero => Ok(m.elem_zero()),
                         MissingKey::Default => Ok(Value::Missing),
                     },
                 }
@@ -764,7 +764,9 @@ impl<'m, 't> State<'m, 't> {
             | (Param::Bool, Value::Bool(_))
             | (Param::List, Value::List(_)) => true,
             // A named map type converts to the parameter's plain map type.
-            (Param::Map, Value::Map(m)) => return Ok(Value::Map(m.plain())),
+            (Param::Map, Value::Map(m)) if m.map_type().is_none_or(|t| t.convertible) => {
+                return Ok(Value::Map(m.plain()));
+            }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
             (_, Value::Missing) => {

@@ -283,8 +283,8 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 }
             }
             Value::Map(m) => match i {
-                Value::String(k) => m.get(k).unwrap_or(Value::Nil),
-                Value::Nil | Value::Missing => Value::Nil,
+                Value::String(k) => m.get(k).unwrap_or_else(|| m.elem_zero()),
+                Value::Nil | Value::Missing => m.elem_zero(),
                 other => {
                     return Err(format!("value has type {}; should be string", other.type_name()));
                 }

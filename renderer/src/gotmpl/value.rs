@@ -56,13 +56,30 @@ pub enum Value {
 #[derive(Clone, Default)]
 pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<Arc<MapType>>);
 
-/// A named Go type whose underlying type is `map[string]interface{}`.
+/// A Go map type other than `map[string]interface{}`: a named type defined
+/// on it (Helm's `common.Values`), or another map type (`map[string]string`).
 pub struct MapType {
     /// The type as `%T` prints it, e.g. `common.Values`.
     pub name: String,
     /// Methods by name; a method receives the receiver map first, then the
     /// call's arguments.
     pub methods: BTreeMap<String, Function>,
+    /// Whether the underlying type is `map[string]interface{}`, so that a
+    /// function's map parameter accepts the map.
+    pub convertible: bool,
+    /// Whether handles of this type stand for Go's nil map of it: empty, and
+    /// `null` when encoded.
+    pub is_nil: bool,
+    /// The zero value of the element type, which a missing key yields.
+    pub elem_zero: Value,
+}
+
+impl MapRef {
+    /// What a missing key of this map yields: the zero value of its element
+    /// type (nil for `map[string]interface{}`).
+    pub fn elem_zero(&self) -> Value {
+        self.1.as_ref().map_or(Value::Nil, |t| t.elem_zero.clone())
+    }
 }
 
 impl MapRef {
@@ -304,6 +321,7 @@ impl Value {
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
             Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
+            Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => V::Null,
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }

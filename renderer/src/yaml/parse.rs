@@ -569,6 +569,9 @@ impl Builder<'_> {
                 ScalarStyle::Plain if self.yaml11 => match text {
                     "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
                     "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
+                    // goyaml.v2 keeps a timestamp it decodes into
+                    // `interface{}` as the string it read.
+                    _ if parse_timestamp(text).is_some() => Value::String(text.to_string()),
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),
