@@ -37,8 +37,23 @@ impl Chart {
     }
 
     /// A string field of Chart.yaml, empty if absent.
-    pub fn meta_str(&self, key: &str) -> &str {
-        self.metadata.get(key).and_then(Value::as_str).unwrap_or_default()
+    pub fn meta_str(&self, key: &str) -> String {
+        self.metadata.get(key).map(go_string).unwrap_or_default()
+    }
+}
+
+/// A scalar of Chart.yaml as the string Helm's struct field holds:
+/// `sigs.k8s.io/yaml` turns a YAML bool, integer or float it reads into a
+/// string field into its Go text (`name: n` is "false", `appVersion: 1.10`
+/// is "1.1", floats at float32 precision).
+pub fn go_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => crate::yaml::go_format_float32_g(*f),
+        other => crate::yaml::helm_to_yaml(other),
     }
 }
 
@@ -180,14 +195,14 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
         }
         chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
     }
-    chart.name = chart.meta_str("name").to_string();
+    chart.name = chart.meta_str("name");
     if chart.name.is_empty() {
         return Err(Error::Chart {
             path: path.to_string(),
             message: "validation: chart.metadata.name is required".into(),
         });
     }
-    let deps = match (chart.meta_str("apiVersion"), requirements) {
+    let deps = match (chart.meta_str("apiVersion").as_str(), requirements) {
         ("v1", Some(req)) => req.get("dependencies").cloned(),
         _ => chart.metadata.get("dependencies").cloned(),
     };

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
-use super::chart::{self, Chart};
+use super::chart::{self, Chart, go_string as scalar};
 use super::files::files_value;
 use super::order::sort_manifests;
 use super::{Error, Options, deps, funcs, values, values_type};
@@ -183,7 +183,7 @@ fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
     let internal = |e: gotmpl::Error| Error::Internal { message: e.to_string() };
     set.parse("kubeVersion", check, &funcs).map_err(internal)?;
     let mut data = BTreeMap::new();
-    data.insert("c".to_string(), Value::from(constraint));
+    data.insert("c".to_string(), Value::from(constraint.as_str()));
     data.insert("v".to_string(), Value::from(kube));
     let ok = set
         .execute("kubeVersion", Value::map(data), &funcs, &gotmpl::Options::default())
@@ -297,18 +297,6 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
         ("Type", s("type")),
         ("IsRoot", Value::Bool(is_root)),
     ])
-}
-
-/// A scalar of Chart.yaml as the string Helm's struct field holds.
-fn scalar(v: &Data) -> String {
-    match v {
-        Data::String(s) => s.clone(),
-        Data::Null => String::new(),
-        Data::Bool(b) => b.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => f.to_string(),
-        other => crate::yaml::helm_to_yaml(other),
-    }
 }
 
 /// Helm's `cleanupParseError`: `parse error at (FILE:LINE): MESSAGE`.

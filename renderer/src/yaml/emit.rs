@@ -466,6 +466,19 @@ pub(crate) fn json_hop(s: &str) -> Cow<'_, str> {
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
 pub(crate) fn go_format_float_g(f: f64) -> String {
+    format_g(f, false)
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that
+/// identify the float32 nearest `f` (how `sigs.k8s.io/yaml` turns a YAML
+/// float into a Go string field, e.g. Chart.yaml's `appVersion: 1.10`).
+pub(crate) fn go_format_float32_g(f: f64) -> String {
+    format_g(f, true)
+}
+
+fn format_g(f: f64, single: bool) -> String {
+    // Rounding to float32 may overflow to an infinity or underflow to zero.
+    let f = if single { f64::from(f as f32) } else { f };
     if f.is_nan() {
         return "NaN".into();
     }
@@ -475,7 +488,7 @@ pub(crate) fn go_format_float_g(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
-    let e = format!("{:e}", f);
+    let e = if single { format!("{:e}", f as f32) } else { format!("{:e}", f) };
     let (mant, exp) = e.split_once('e').expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let neg = mant.starts_with('-');
