@@ -270,8 +270,16 @@ fn is_blankz(c: char) -> bool {
     is_blank(c) || is_break(c) || c == '\0'
 }
 
-/// libyaml's `yaml_emitter_analyze_scalar`.
+/// libyaml's `yaml_emitter_analyze_scalar`, as goyaml.v2 has it.
 pub(crate) fn analyze(s: &str) -> Analysis {
+    analyze_for(s, false)
+}
+
+/// The scalar analysis of goyaml.v2, or with `v3` of goyaml.v3, which counts
+/// a tab apart from other special characters: it still rules out plain and
+/// single-quoted styles but no longer block styles, so a multi-line string
+/// with tabs is written as a literal block.
+fn analyze_for(s: &str, v3: bool) -> Analysis {
     if s.is_empty() {
         return Analysis {
             flow_plain: false,
@@ -292,7 +300,7 @@ pub(crate) fn analyze(s: &str) -> Analysis {
         (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
         (false, false, false, false);
-    let (mut line_breaks, mut special) = (false, false);
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
     let mut preceded_by_whitespace = true;
     for (i, &c) in chars.iter().enumerate() {
         let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blank(n));
@@ -331,7 +339,9 @@ pub(crate) fn analyze(s: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(c) {
+        if v3 && c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
             special = true;
         }
         let last = i + 1 == chars.len();
@@ -373,10 +383,12 @@ pub(crate) fn analyze(s: &str) -> Analysis {
         a.block_plain = false;
         a.single = false;
     }
-    if space_break || special {
+    if space_break || tabs || special {
         a.flow_plain = false;
         a.block_plain = false;
         a.single = false;
+    }
+    if space_break || special {
         a.block = false;
     }
     if line_breaks {
@@ -594,7 +606,7 @@ impl Emitter<'_> {
                 self.indent_to(indent);
             }
             let text = if self.v3 { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
-            let analysis = analyze(&text);
+            let analysis = analyze_for(&text, self.v3);
             let v = &map[key];
             if is_simple_key(&text, &analysis) {
                 self.string(&text, &analysis, indent, true);
@@ -685,7 +697,7 @@ impl Emitter<'_> {
             Value::Float(f) => self.write(&float_text(*f, self.json)),
             Value::String(s) => {
                 let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
-                let analysis = analyze(&text);
+                let analysis = analyze_for(&text, self.v3);
                 self.string(&text, &analysis, indent, false);
             }
             Value::Seq(_) => self.write("[]"),
