@@ -154,7 +154,7 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
                 chart.metadata = read_map(&data, &format!("{path}/{name}"), false)?;
                 have_meta = true;
             }
-            "values.yaml" => chart.values = read_map(&data, &format!("{path}/{name}"), true)?,
+            "values.yaml" => chart.values = read_values(&data, &format!("{path}/{name}"))?,
             "values.schema.json" => chart.schema = Some(data),
             "requirements.yaml" => {
                 requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?)
@@ -219,6 +219,30 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     let text = String::from_utf8_lossy(data);
     let docs = crate::yaml::parse_documents_helm(&text, file)
         .map_err(|e| Error::Yaml { message: e.to_string() })?;
+    if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+        return Err(Error::Yaml { message: format!("{file}: {e}") });
+    }
+    map_of(docs, file, floats)
+}
+
+/// A chart's values.yaml, with the words `helm template` uses when it
+/// cannot load it.
+fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
+    let text = String::from_utf8_lossy(data);
+    let failed = |detail: String| Error::Yaml {
+        message: format!("cannot load values.yaml: cannot unmarshal yaml document: {detail}"),
+    };
+    let docs = crate::yaml::parse_documents_helm(&text, file).map_err(|e| {
+        failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
+    })?;
+    if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+        return Err(failed(e));
+    }
+    map_of(docs, file, true)
+}
+
+/// The first document as a map (numbers as float64 when `floats`).
+fn map_of(docs: Vec<Value>, file: &str, floats: bool) -> Result<Map, Error> {
     match docs.into_iter().next() {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Map(m)) => {

@@ -121,7 +121,7 @@ fn toml_value_of(v: &toml::Value) -> Value {
 
 /// The error `sigs.k8s.io/yaml` reports for a document JSON cannot hold:
 /// an infinite or NaN float.
-fn json_unsupported(d: &Data) -> Option<String> {
+pub(super) fn json_unsupported(d: &Data) -> Option<String> {
     match d {
         Data::Float(f) if !f.is_finite() => {
             let text = if f.is_nan() {

@@ -447,7 +447,9 @@ impl Builder<'_> {
                             )
                             .into());
                     }
-                    let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
+                    let key =
+                        if self.stringify_keys { json_key_string(key) } else { key_string(key) }
+                            .map_err(|m| self.err(&key_span, m))?;
                     if self.yaml11 && map.contains_key(&key) {
                         map.insert(key, value);
                         continue;
@@ -741,6 +743,21 @@ fn key_string(key: Value) -> Result<String, String> {
         Value::Float(f) => f.to_string(),
         Value::Seq(_) | Value::Map(_) => return Err("a mapping key must be a scalar".to_string()),
     })
+}
+
+/// The JSON key `sigs.k8s.io/yaml` makes of a non-string mapping key: Go's
+/// text of a bool or integer, and of a float at float32 precision with YAML's
+/// spellings of the infinities and NaN.
+fn json_key_string(key: Value) -> Result<String, String> {
+    match key {
+        Value::Float(f) => Ok(match super::emit::go_format_float32_g(f).as_str() {
+            "+Inf" => ".inf".to_string(),
+            "-Inf" => "-.inf".to_string(),
+            "NaN" => ".nan".to_string(),
+            other => other.to_string(),
+        }),
+        other => key_string(other),
+    }
 }
 
 fn count_nodes(v: &Value) -> usize {
