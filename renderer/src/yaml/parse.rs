@@ -577,7 +577,12 @@ impl Builder<'_> {
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),
-                ScalarStyle::Folded => Value::String(folded_round_trip(text).into_owned()),
+                // Only kustomize writes resources back out before decoding
+                // them; `sigs.k8s.io/yaml` (Helm, kustomization files)
+                // takes a folded scalar as read.
+                ScalarStyle::Folded if !self.yaml11 => {
+                    Value::String(folded_round_trip(text).into_owned())
+                }
                 _ => Value::String(text.to_string()),
             });
         };
