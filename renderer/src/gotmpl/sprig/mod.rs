@@ -182,6 +182,47 @@ fn atoi(s: &str) -> i64 {
     s.parse::<i64>().unwrap_or(if s.starts_with('-') { i64::MIN } else { i64::MAX })
 }
 
+/// Go's `unicode.ToUpper`: the simple, one-rune case mapping, so a rune
+/// whose upper case is several runes (`ß`, ligatures) stays as it is.
+fn go_upper(c: char) -> char {
+    let mut it = c.to_uppercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToTitle`: as [`go_upper`], except that the four Latin
+/// digraphs have a title case of their own (`ǆ` is `ǅ`).
+fn go_title(c: char) -> char {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        c => go_upper(c),
+    }
+}
+
+/// Whether `c` is one of the Latin title-case digraphs (`ǅ`), which Go's
+/// `unicode.IsTitle` reports and goutils' `SwapCase` lower-cases.
+fn is_title_digraph(c: char) -> bool {
+    matches!(c, '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}')
+}
+
+/// Go's `unicode.ToLower`: the simple case mapping (`İ` is `i`, and a final
+/// sigma is `σ` like any other).
+fn go_lower(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut it = c.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
 /// Sprig's `strslice`: the strings of a list (nils dropped), or the value as a one-string list.
 fn strslice(v: &Value) -> Vec<String> {
     match v {

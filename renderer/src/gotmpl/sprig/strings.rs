@@ -1,14 +1,20 @@
 //! Sprig's string functions: case, trimming, searching, padding, quoting, splitting and joining.
 
-use super::{def, i, s, str_list, strslice, strval};
+use super::{
+    def, go_lower, go_title, go_upper, i, is_title_digraph, s, str_list, strslice, strval,
+};
 use crate::gotmpl::fmt::quote as go_quote;
 use crate::gotmpl::{Funcs, Param, Value};
 
 use Param::{Any, Int, String as Str};
 
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "upper", &[Str], None, |a| Ok(s(&a[0]).to_uppercase().into()));
-    def(f, "lower", &[Str], None, |a| Ok(s(&a[0]).to_lowercase().into()));
+    def(f, "upper", &[Str], None, |a| {
+        Ok(s(&a[0]).chars().map(go_upper).collect::<String>().into())
+    });
+    def(f, "lower", &[Str], None, |a| {
+        Ok(s(&a[0]).chars().map(go_lower).collect::<String>().into())
+    });
     def(f, "title", &[Str], None, |a| Ok(title(s(&a[0])).into()));
     def(f, "untitle", &[Str], None, |a| Ok(untitle(s(&a[0])).into()));
     def(f, "trim", &[Str], None, |a| Ok(s(&a[0]).trim_matches(is_go_space).into()));
@@ -22,9 +28,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "trimPrefix", &[Str, Str], None, |a| {
         Ok(s(&a[1]).strip_prefix(s(&a[0])).unwrap_or(s(&a[1])).into())
     });
-    def(f, "nospace", &[Str], None, |a| {
-        Ok(s(&a[0]).chars().filter(|c| !c.is_whitespace()).collect::<String>().into())
-    });
+    def(f, "nospace", &[Str], None, |a| Ok(no_space(s(&a[0])).into()));
     def(f, "repeat", &[Int, Str], None, |a| {
         let n = i(&a[0]);
         if n < 0 {
@@ -59,9 +63,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "abbrevboth", &[Int, Int, Str], None, |a| {
         Ok(abbreviate_full(s(&a[2]), i(&a[0]), i(&a[1])).into())
     });
-    def(f, "initials", &[Str], None, |a| {
-        Ok(s(&a[0]).split_whitespace().filter_map(|w| w.chars().next()).collect::<String>().into())
-    });
+    def(f, "initials", &[Str], None, |a| Ok(initials(s(&a[0])).into()));
     def(f, "contains", &[Str, Str], None, |a| Ok(s(&a[1]).contains(s(&a[0])).into()));
     def(f, "hasPrefix", &[Str, Str], None, |a| Ok(s(&a[1]).starts_with(s(&a[0])).into()));
     def(f, "hasSuffix", &[Str, Str], None, |a| Ok(s(&a[1]).ends_with(s(&a[0])).into()));
@@ -104,12 +106,14 @@ pub(super) fn register(f: &mut Funcs) {
         let out: String = s(&a[0])
             .chars()
             .map(|c| {
-                if c.is_uppercase() {
-                    c.to_lowercase().collect::<String>()
+                // goutils' SwapCase: upper and title case go to lower case,
+                // lower case to title case.
+                if c.is_uppercase() || is_title_digraph(c) {
+                    go_lower(c)
                 } else if c.is_lowercase() {
-                    c.to_uppercase().collect::<String>()
+                    go_title(c)
                 } else {
-                    c.to_string()
+                    c
                 }
             })
             .collect();
@@ -213,13 +217,46 @@ fn indexed(parts: Vec<String>) -> Value {
     )
 }
 
+/// Whether goutils takes the byte `b`, read as the rune of the same number,
+/// for white space (`unicode.IsSpace`: ASCII space, tab to CR, NEL, NBSP).
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r' | 0x85 | 0xA0)
+}
+
+/// goutils' `DeleteWhiteSpace` (Sprig's `nospace`): it walks bytes, not
+/// runes, so when it removes anything, each byte of a multi-byte character
+/// comes out as the Latin-1 character of that number (and UTF-8 bytes 0x85
+/// and 0xA0 count as spaces).
+fn no_space(text: &str) -> String {
+    if !text.bytes().any(is_space_byte) {
+        return text.to_string();
+    }
+    text.bytes().filter(|&b| !is_space_byte(b)).map(char::from).collect()
+}
+
+/// goutils' `Initials`: the first byte after each run of white space, read
+/// as a Latin-1 character, as [`no_space`] reads bytes.
+fn initials(text: &str) -> String {
+    let mut out = String::new();
+    let mut gap = true;
+    for b in text.bytes() {
+        if is_space_byte(b) {
+            gap = true;
+        } else if gap {
+            out.push(char::from(b));
+            gap = false;
+        }
+    }
+    out
+}
+
 /// Go's `strings.Title`: upper-cases the first letter of every word.
 fn title(text: &str) -> String {
     let mut prev = ' ';
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_separator(prev) {
-            out.extend(c.to_uppercase());
+            out.push(go_title(c));
         } else {
             out.push(c);
         }
@@ -247,7 +284,7 @@ fn untitle(text: &str) -> String {
             at_start = true;
             out.push(c);
         } else if at_start {
-            out.extend(c.to_lowercase());
+            out.push(go_lower(c));
             at_start = false;
         } else {
             out.push(c);
@@ -321,7 +358,7 @@ fn camel_case(text: &str) -> String {
     let mut pending = None;
     for c in chars.by_ref() {
         if !is_connector(c) {
-            pending = Some(c.to_uppercase().collect::<String>());
+            pending = Some(go_upper(c).to_string());
             break;
         }
         out.push(c);
@@ -341,10 +378,10 @@ fn camel_case(text: &str) -> String {
             continue;
         }
         let next = if prev_connector {
-            c.to_uppercase().collect::<String>()
+            go_upper(c).to_string()
         } else {
             out.push_str(&prev);
-            c.to_lowercase().collect::<String>()
+            go_lower(c).to_string()
         };
         prev_connector = is_connector(c);
         prev = next;
