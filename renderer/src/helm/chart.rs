@@ -132,7 +132,13 @@ pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
 }
 
 /// Builds a chart from its files (paths relative to the chart root).
-pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
+pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
+    // Helm's loader drops a UTF-8 byte order mark from every file it reads.
+    for (_, data) in &mut files {
+        if data.starts_with(b"\xEF\xBB\xBF") {
+            data.drain(..3);
+        }
+    }
     let ignore_text = files
         .iter()
         .find(|(p, _)| p == ".helmignore")
