@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
 use super::fmt::display;
-use super::funcs::{Funcs, Param, builtin_arity, call_builtin, is_builtin};
+use super::funcs::{Funcs, Function, Param, builtin_arity, call_builtin, is_builtin};
 use super::value::Value;
 use super::{Error, MissingKey, Options, Templates};
 
@@ -541,6 +541,18 @@ impl<'m, 't> State<'m, 't> {
             }
             Value::Nil => Err(self.error(format!("nil pointer evaluating interface {{}}.{name}"))),
             Value::Map(m) => {
+                // Go looks for a method before it looks for a key.
+                if let Some(method) = m.map_type().and_then(|t| t.methods.get(name)) {
+                    let receiver = Value::Map(m.clone());
+                    return self.call_method(
+                        dot,
+                        node,
+                        name,
+                        method.clone(),
+                        Some(receiver),
+                        (args, fin),
+                    );
+                }
                 if has_args {
                     return Err(self.error(format!("{name} is not a method but has arguments")));
                 }
@@ -550,26 +562,14 @@ impl<'m, 't> State<'m, 't> {
                         MissingKey::Error => {
                             Err(self.error(format!("map has no entry for key {name:?}")))
                         }
-                        MissingKey::Zero => Ok(Value::Nil),
+                        MissingKey::Zero => Ok(m.elem_zero()),
                         MissingKey::Default => Ok(Value::Missing),
                     },
                 }
             }
             Value::Struct(s) => {
                 if let Some(method) = s.methods.get(name) {
-                    let method = method.clone();
-                    let argv = self.eval_args(dot, args.get(1..).unwrap_or(&[]), fin)?;
-                    if let Err(e) = method.check_arity(name, argv.len()) {
-                        self.at = At::Op(node);
-                        return Err(self.error(e));
-                    }
-                    let ctx = Call { machine: self.m };
-                    // Go points at the method's node only when the call fails;
-                    // otherwise the position stays on its last argument.
-                    return method.call(&ctx, &argv).map_err(|e| {
-                        self.at = At::Op(node);
-                        self.error(format!("error calling {name}: {e}"))
-                    });
+                    return self.call_method(dot, node, name, method.clone(), None, (args, fin));
                 }
                 match s.fields.iter().find(|(f, _)| f == name) {
                     Some((_, v)) => {
@@ -591,6 +591,34 @@ impl<'m, 't> State<'m, 't> {
                 Err(self.error(format!("can't evaluate field {name} in type {t}")))
             }
         }
+    }
+
+    /// Calls a method of a struct or of a named map type; `receiver` comes
+    /// first in the arguments when the method needs it.
+    fn call_method(
+        &mut self,
+        dot: &Value,
+        node: &'t Operand,
+        name: &str,
+        method: Function,
+        receiver: Option<Value>,
+        (args, fin): (&'t [Operand], Option<Value>),
+    ) -> R<Value> {
+        let mut argv = self.eval_args(dot, args.get(1..).unwrap_or(&[]), fin)?;
+        if let Err(e) = method.check_arity(name, argv.len()) {
+            self.at = At::Op(node);
+            return Err(self.error(e));
+        }
+        if let Some(r) = receiver {
+            argv.insert(0, r);
+        }
+        let ctx = Call { machine: self.m };
+        // Go points at the method's node only when the call fails;
+        // otherwise the position stays on its last argument.
+        method.call(&ctx, &argv).map_err(|e| {
+            self.at = At::Op(node);
+            self.error(format!("error calling {name}: {e}"))
+        })
     }
 
     fn eval_args(&mut self, dot: &Value, args: &'t [Operand], fin: Option<Value>) -> R<Vec<Value>> {
@@ -769,8 +797,11 @@ impl<'m, 't> State<'m, 't> {
             | (Param::Int, Value::Int(_))
             | (Param::Float, Value::Float(_))
             | (Param::Bool, Value::Bool(_))
-            | (Param::List, Value::List(_))
-            | (Param::Map, Value::Map(_)) => true,
+            | (Param::List, Value::List(_)) => true,
+            // A named map type converts to the parameter's plain map type.
+            (Param::Map, Value::Map(m)) if m.map_type().is_none_or(|t| t.convertible) => {
+                return Ok(Value::Map(m.plain()));
+            }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
             (_, Value::Missing) => {

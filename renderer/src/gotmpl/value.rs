@@ -46,13 +46,62 @@ pub enum Value {
 }
 
 /// A shared, mutable `map[string]interface{}`.
+///
+/// A handle may carry a Go type defined on that map type (Helm's
+/// `common.Values`): `%T` and `typeOf` print its name, its methods shadow
+/// keys of the same name in field access, and a function asserting a plain
+/// `map[string]interface{}` (Sprig's `dig`) refuses it. Handles of the same
+/// map may carry different types, as a Go map converted to another map type
+/// still shares its entries.
 #[derive(Clone, Default)]
-pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>);
+pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<Arc<MapType>>);
+
+/// A Go map type other than `map[string]interface{}`: a named type defined
+/// on it (Helm's `common.Values`), or another map type (`map[string]string`).
+pub struct MapType {
+    /// The type as `%T` prints it, e.g. `common.Values`.
+    pub name: String,
+    /// Methods by name; a method receives the receiver map first, then the
+    /// call's arguments.
+    pub methods: BTreeMap<String, Function>,
+    /// Whether the underlying type is `map[string]interface{}`, so that a
+    /// function's map parameter accepts the map.
+    pub convertible: bool,
+    /// Whether handles of this type stand for Go's nil map of it: empty, and
+    /// `null` when encoded.
+    pub is_nil: bool,
+    /// The zero value of the element type, which a missing key yields.
+    pub elem_zero: Value,
+}
+
+impl MapRef {
+    /// What a missing key of this map yields: the zero value of its element
+    /// type (nil for `map[string]interface{}`).
+    pub fn elem_zero(&self) -> Value {
+        self.1.as_ref().map_or(Value::Nil, |t| t.elem_zero.clone())
+    }
+}
 
 impl MapRef {
     /// A new map holding `entries`.
     pub fn new(entries: BTreeMap<String, Value>) -> Self {
-        MapRef(Arc::new(RwLock::new(entries)))
+        MapRef(Arc::new(RwLock::new(entries)), None)
+    }
+
+    /// A handle to the same map whose Go type is `map_type`.
+    pub fn with_type(&self, map_type: Arc<MapType>) -> MapRef {
+        MapRef(self.0.clone(), Some(map_type))
+    }
+
+    /// A handle to the same map as a plain `map[string]interface{}`, which
+    /// is what a function with a map parameter receives.
+    pub fn plain(&self) -> MapRef {
+        MapRef(self.0.clone(), None)
+    }
+
+    /// The map's named Go type, if it has one.
+    pub fn map_type(&self) -> Option<&Arc<MapType>> {
+        self.1.as_ref()
     }
 
     /// Read access to the entries.
@@ -208,7 +257,10 @@ impl Value {
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
-            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Map(m) => match m.map_type() {
+                Some(t) => t.name.clone(),
+                None => "map[string]interface {}".into(),
+            },
             Value::Struct(s) => s.type_name.clone(),
             Value::Func(_) => "func(...interface {}) (interface {}, error)".into(),
         }
@@ -269,6 +321,7 @@ impl Value {
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
             Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
+            Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => V::Null,
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }

@@ -149,13 +149,16 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         string: None,
         native: Some(Arc::new(items)),
     }));
+    // Helm's `version.BuildInfo`; the Go and client-go versions are those of
+    // the Helm build the oracle runs (see HELM_VERSION).
     let helm = plain_struct(
-        "common.HelmVersion",
+        "version.BuildInfo",
         vec![
             ("Version", Value::from(HELM_VERSION)),
             ("GitCommit", Value::from("")),
             ("GitTreeState", Value::from("")),
-            ("GoVersion", Value::from("")),
+            ("GoVersion", Value::from("go1.27.2")),
+            ("KubeClientVersion", Value::from("v1.37")),
         ],
     );
     Some(plain_struct(

@@ -37,8 +37,23 @@ impl Chart {
     }
 
     /// A string field of Chart.yaml, empty if absent.
-    pub fn meta_str(&self, key: &str) -> &str {
-        self.metadata.get(key).and_then(Value::as_str).unwrap_or_default()
+    pub fn meta_str(&self, key: &str) -> String {
+        self.metadata.get(key).map(go_string).unwrap_or_default()
+    }
+}
+
+/// A scalar of Chart.yaml as the string Helm's struct field holds:
+/// `sigs.k8s.io/yaml` turns a YAML bool, integer or float it reads into a
+/// string field into its Go text (`name: n` is "false", `appVersion: 1.10`
+/// is "1.1", floats at float32 precision).
+pub fn go_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => crate::yaml::go_format_float32_g(*f),
+        other => crate::yaml::helm_to_yaml(other),
     }
 }
 
@@ -117,7 +132,13 @@ pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
 }
 
 /// Builds a chart from its files (paths relative to the chart root).
-pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
+pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
+    // Helm's loader drops a UTF-8 byte order mark from every file it reads.
+    for (_, data) in &mut files {
+        if data.starts_with(b"\xEF\xBB\xBF") {
+            data.drain(..3);
+        }
+    }
     let ignore_text = files
         .iter()
         .find(|(p, _)| p == ".helmignore")
@@ -139,7 +160,7 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
                 chart.metadata = read_map(&data, &format!("{path}/{name}"), false)?;
                 have_meta = true;
             }
-            "values.yaml" => chart.values = read_map(&data, &format!("{path}/{name}"), true)?,
+            "values.yaml" => chart.values = read_values(&data, &format!("{path}/{name}"))?,
             "values.schema.json" => chart.schema = Some(data),
             "requirements.yaml" => {
                 requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?)
@@ -180,14 +201,14 @@ pub fn from_files(files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Er
         }
         chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
     }
-    chart.name = chart.meta_str("name").to_string();
+    chart.name = chart.meta_str("name");
     if chart.name.is_empty() {
         return Err(Error::Chart {
             path: path.to_string(),
             message: "validation: chart.metadata.name is required".into(),
         });
     }
-    let deps = match (chart.meta_str("apiVersion"), requirements) {
+    let deps = match (chart.meta_str("apiVersion").as_str(), requirements) {
         ("v1", Some(req)) => req.get("dependencies").cloned(),
         _ => chart.metadata.get("dependencies").cloned(),
     };
@@ -204,6 +225,30 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     let text = String::from_utf8_lossy(data);
     let docs = crate::yaml::parse_documents_helm(&text, file)
         .map_err(|e| Error::Yaml { message: e.to_string() })?;
+    if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+        return Err(Error::Yaml { message: format!("{file}: {e}") });
+    }
+    map_of(docs, file, floats)
+}
+
+/// A chart's values.yaml, with the words `helm template` uses when it
+/// cannot load it.
+fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
+    let text = String::from_utf8_lossy(data);
+    let failed = |detail: String| Error::Yaml {
+        message: format!("cannot load values.yaml: cannot unmarshal yaml document: {detail}"),
+    };
+    let docs = crate::yaml::parse_documents_helm(&text, file).map_err(|e| {
+        failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
+    })?;
+    if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+        return Err(failed(e));
+    }
+    map_of(docs, file, true)
+}
+
+/// The first document as a map (numbers as float64 when `floats`).
+fn map_of(docs: Vec<Value>, file: &str, floats: bool) -> Result<Map, Error> {
     match docs.into_iter().next() {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Map(m)) => {

@@ -142,7 +142,11 @@ fn import_values(chart: &mut Chart) {
             merge_tables(&mut imported, path_to_map(&parent, t));
         }
     }
-    let mut values = chart.values.clone();
+    // Helm replaces the chart's values by the merged defaults of the chart
+    // and its subcharts (globals copied into each subchart's section)
+    // before adding the imports, which fill only what those leave unset.
+    // A user's `null` for a global thus no longer reaches the subcharts.
+    let mut values = cvals;
     coalesce_tables(&mut values, imported, true);
     chart.values = values;
 }

@@ -42,11 +42,13 @@ pub fn helm_funcs() -> Funcs {
     f.insert(
         "tpl",
         Function::new(|call, a| {
-            let name = template_name(&a[1]).unwrap_or_else(|| "gotpl".to_string());
+            // Helm 4 parses and runs the text as a template named "gotpl";
+            // `.Template.Name` still comes from the data.
+            let name = "gotpl";
             let text = a[0].as_str().unwrap_or_default();
             let out = call
-                .execute_text(&name, text, a[1].clone())
-                .map_err(|e| tpl_error(&name, text, e))?;
+                .execute_text(name, text, a[1].clone())
+                .map_err(|e| tpl_error(name, text, e))?;
             Ok(Value::from(out.replace("<no value>", "")))
         })
         .params(&[Param::String, Param::Any], None),
@@ -82,20 +84,15 @@ fn tpl_error(name: &str, text: &str, e: String) -> String {
         let (line, message) = rest.split_once(": ")?;
         line.bytes().all(|b| b.is_ascii_digit()).then_some((line, message))
     });
+    let quoted = crate::gotmpl::fmt::quote(text);
     match parse {
-        Some((line, message)) => format!(
-            "cannot parse template {}: template: gotpl:{line}: {message}",
-            crate::gotmpl::fmt::quote(text)
-        ),
-        None => e,
+        Some((line, message)) => {
+            format!("cannot parse template {quoted}: template: gotpl:{line}: {message}")
+        }
+        // `fail` and `required` messages pass through unwrapped.
+        None if e.contains(super::render::WARN_START) => e,
+        None => format!("error during tpl function execution for {quoted}: {e}"),
     }
-}
-
-/// The `Template.Name` inside a template's data, for `tpl`.
-fn template_name(data: &Value) -> Option<String> {
-    let Value::Map(m) = data else { return None };
-    let Value::Map(t) = m.get("Template")? else { return None };
-    t.get("Name").and_then(|n| n.as_str().map(str::to_string))
 }
 
 /// Helm's `fromToml`: a map, or a map with an `Error` key.
@@ -122,19 +119,37 @@ fn toml_value_of(v: &toml::Value) -> Value {
     }
 }
 
+/// The error `sigs.k8s.io/yaml` reports for a document JSON cannot hold:
+/// an infinite or NaN float.
+pub(super) fn json_unsupported(d: &Data) -> Option<String> {
+    match d {
+        Data::Float(f) if !f.is_finite() => {
+            let text = if f.is_nan() {
+                "NaN"
+            } else if *f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
+            Some(format!("error converting YAML to JSON: json: unsupported value: {text}"))
+        }
+        Data::Seq(items) => items.iter().find_map(json_unsupported),
+        // JSON writes a map's keys in order.
+        Data::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            keys.into_iter().find_map(|k| m.get(k).and_then(json_unsupported))
+        }
+        _ => None,
+    }
+}
+
 /// Helm's `fromYaml`: a map, or a map with an `Error` key.
 fn from_yaml(text: &str) -> Value {
     match first_document(text, "fromYaml") {
         Ok(docs) => match docs.into_iter().next() {
+            Some(d) if let Some(e) = json_unsupported(&d) => error_map(e),
             Some(mut d @ Data::Map(_)) => {
-                if let Some(f) = non_finite(&d) {
-                    // sigs.k8s.io/yaml goes through JSON, which has no infinities.
-                    let f = if f.is_nan() { "NaN".to_string() } else { format!("{f:+}") };
-                    let f = f.replace("inf", "Inf");
-                    return error_map(format!(
-                        "error converting YAML to JSON: json: unsupported value: {f}"
-                    ));
-                }
                 super::chart::to_floats(&mut d);
                 Value::from(&d)
             }
@@ -172,23 +187,10 @@ fn first_document(text: &str, file: &str) -> Result<Vec<Data>, crate::yaml::Pars
     Err(err)
 }
 
-/// The first infinity or NaN in `v`, depth first in key order.
-fn non_finite(v: &Data) -> Option<f64> {
-    match v {
-        Data::Float(f) if !f.is_finite() => Some(*f),
-        Data::Seq(items) => items.iter().find_map(non_finite),
-        Data::Map(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            keys.into_iter().find_map(|k| m.get(k).and_then(non_finite))
-        }
-        _ => None,
-    }
-}
-
 fn from_yaml_array(text: &str) -> Value {
     match first_document(text, "fromYamlArray") {
         Ok(docs) => match docs.into_iter().next() {
+            Some(d) if let Some(e) = json_unsupported(&d) => Value::list(vec![Value::from(e)]),
             Some(mut d @ Data::Seq(_)) => {
                 super::chart::to_floats(&mut d);
                 Value::from(&d)

@@ -13,6 +13,7 @@ mod funcs;
 mod order;
 mod render;
 mod schema;
+mod values_type;
 
 pub mod values;
 

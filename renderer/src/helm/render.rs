@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
-use super::chart::{self, Chart};
+use super::chart::{self, Chart, go_string as scalar};
 use super::files::files_value;
 use super::order::sort_manifests;
-use super::{Error, Options, deps, funcs, values};
+use super::{Error, Options, deps, funcs, values, values_type};
 use crate::gotmpl::{self, Templates, Value};
 use crate::tree::Tree;
 use crate::value::Value as Data;
@@ -63,9 +63,10 @@ pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error
         let mut t = BTreeMap::new();
         t.insert("Name".to_string(), Value::from(r.name.as_str()));
         t.insert("BasePath".to_string(), Value::from(r.base_path.as_str()));
-        data.insert("Template".to_string(), Value::map(t));
+        // The render data and `.Template` are `common.Values` too.
+        data.insert("Template".to_string(), values_type::values(&gotmpl::MapRef::new(t)));
         let out = set
-            .execute(&r.name, Value::map(data), &funcs, &opts)
+            .execute(&r.name, values_type::values(&gotmpl::MapRef::new(data)), &funcs, &opts)
             .map_err(|e| exec_error(&r.name, e))?;
         if r.name.ends_with("/NOTES.txt") {
             continue;
@@ -129,6 +130,12 @@ fn collect(
     caps: &Value,
     out: &mut Vec<Renderable>,
 ) -> Value {
+    // Every chart's `.Values` is a `common.Values`, Helm's named map type
+    // with methods; the maps inside it are plain maps.
+    let values = match values {
+        Value::Map(m) => values_type::values(&m),
+        other => other,
+    };
     let subcharts = gotmpl::MapRef::new(BTreeMap::new());
     let mut next = BTreeMap::new();
     next.insert("Chart".to_string(), chart_value(chart, is_root));
@@ -176,7 +183,7 @@ fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
     let internal = |e: gotmpl::Error| Error::Internal { message: e.to_string() };
     set.parse("kubeVersion", check, &funcs).map_err(internal)?;
     let mut data = BTreeMap::new();
-    data.insert("c".to_string(), Value::from(constraint));
+    data.insert("c".to_string(), Value::from(constraint.as_str()));
     data.insert("v".to_string(), Value::from(kube));
     let ok = set
         .execute("kubeVersion", Value::map(data), &funcs, &gotmpl::Options::default())
@@ -264,12 +271,12 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
             ])
         })
         .collect();
-    let annotations = match md.get("annotations") {
+    let annotations = values_type::string_map(match md.get("annotations") {
         Some(Data::Map(m)) => {
-            Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
+            Some(m.iter().map(|(k, v)| (k.clone(), Value::from(scalar(v)))).collect())
         }
-        _ => Value::Nil,
-    };
+        _ => None,
+    });
     record(vec![
         ("Name", Value::from(chart.name.as_str())),
         ("Home", s("home")),
@@ -292,18 +299,6 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
     ])
 }
 
-/// A scalar of Chart.yaml as the string Helm's struct field holds.
-fn scalar(v: &Data) -> String {
-    match v {
-        Data::String(s) => s.clone(),
-        Data::Null => String::new(),
-        Data::Bool(b) => b.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => f.to_string(),
-        other => crate::yaml::helm_to_yaml(other),
-    }
-}
-
 /// Helm's `cleanupParseError`: `parse error at (FILE:LINE): MESSAGE`.
 fn parse_error(name: &str, e: gotmpl::Error) -> Error {
     let text = e.to_string();
@@ -322,7 +317,7 @@ pub(super) fn warn_wrap(message: &str) -> String {
     format!("{WARN_START}{message}{WARN_END}")
 }
 
-const WARN_START: &str = "HELM_ERR_START";
+pub(super) const WARN_START: &str = "HELM_ERR_START";
 const WARN_END: &str = "HELM_ERR_END";
 
 /// Helm 4's report of an execution error. A `required` or `fail` message,
@@ -355,8 +350,13 @@ fn exec_error(name: &str, e: gotmpl::Error) -> Error {
 
 /// The multi-line trace of an error that passed through `include` calls,
 /// or `None` where a level does not read as `template: LOC: executing
-/// "NAME" at <NODE>` or the last message holds a further `: ` chain.
+/// "NAME" at <NODE>` or the last message holds a further `: ` chain, and for
+/// any error that passed through `tpl`.
 fn include_trace(text: &str) -> Option<String> {
+    // An error that passed through `tpl` keeps Go's one-line chain.
+    if text.contains(": error calling tpl: ") {
+        return None;
+    }
     let levels: Vec<&str> = text.split(": error calling include: ").collect();
     let mut out = String::new();
     for (i, level) in levels.iter().enumerate() {

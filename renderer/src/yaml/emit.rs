@@ -82,7 +82,7 @@ pub fn helm_to_yaml(value: &Value) -> String {
         return String::new();
     }
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, helm: true }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, json: true }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -104,7 +104,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let e = Emitter { out, column: 0, raw_break: false, v3: false, helm: false };
+    let e = Emitter { out, column: 0, raw_break: false, v3: false, json: false };
     e.document(value);
 }
 
@@ -114,7 +114,7 @@ pub fn write_document(out: &mut String, value: &Value) {
 /// round trip. The final newline is trimmed.
 pub fn helm_to_yaml_pretty(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, helm: true }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, json: false }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -145,9 +145,10 @@ struct Emitter<'a> {
     raw_break: bool,
     /// goyaml.v3's layout (Helm's `toYamlPretty`) instead of goyaml.v2's.
     v3: bool,
-    /// Floats are Helm's float64 values, not integers carried as floats:
-    /// whole numbers print as JSON's shortest digits even beyond int64.
-    helm: bool,
+    /// The data went through Go's JSON encoder first (Helm's `toYaml`), so a
+    /// whole float above int64 prints the shortest digits JSON wrote, which
+    /// goyaml.v2 then reads back as a uint64.
+    json: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -269,8 +270,16 @@ fn is_blankz(c: char) -> bool {
     is_blank(c) || is_break(c) || c == '\0'
 }
 
-/// libyaml's `yaml_emitter_analyze_scalar`.
+/// libyaml's `yaml_emitter_analyze_scalar`, as goyaml.v2 has it.
 pub(crate) fn analyze(s: &str) -> Analysis {
+    analyze_for(s, false)
+}
+
+/// The scalar analysis of goyaml.v2, or with `v3` of goyaml.v3, which counts
+/// a tab apart from other special characters: it still rules out plain and
+/// single-quoted styles but no longer block styles, so a multi-line string
+/// with tabs is written as a literal block.
+fn analyze_for(s: &str, v3: bool) -> Analysis {
     if s.is_empty() {
         return Analysis {
             flow_plain: false,
@@ -291,7 +300,7 @@ pub(crate) fn analyze(s: &str) -> Analysis {
         (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
         (false, false, false, false);
-    let (mut line_breaks, mut special) = (false, false);
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
     let mut preceded_by_whitespace = true;
     for (i, &c) in chars.iter().enumerate() {
         let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blank(n));
@@ -330,7 +339,9 @@ pub(crate) fn analyze(s: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(c) {
+        if v3 && c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
             special = true;
         }
         let last = i + 1 == chars.len();
@@ -372,10 +383,12 @@ pub(crate) fn analyze(s: &str) -> Analysis {
         a.block_plain = false;
         a.single = false;
     }
-    if space_break || special {
+    if space_break || tabs || special {
         a.flow_plain = false;
         a.block_plain = false;
         a.single = false;
+    }
+    if space_break || special {
         a.block = false;
     }
     if line_breaks {
@@ -465,6 +478,19 @@ pub(crate) fn json_hop(s: &str) -> Cow<'_, str> {
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
 pub(crate) fn go_format_float_g(f: f64) -> String {
+    format_g(f, false)
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that
+/// identify the float32 nearest `f` (how `sigs.k8s.io/yaml` turns a YAML
+/// float into a Go string field, e.g. Chart.yaml's `appVersion: 1.10`).
+pub(crate) fn go_format_float32_g(f: f64) -> String {
+    format_g(f, true)
+}
+
+fn format_g(f: f64, single: bool) -> String {
+    // Rounding to float32 may overflow to an infinity or underflow to zero.
+    let f = if single { f64::from(f as f32) } else { f };
     if f.is_nan() {
         return "NaN".into();
     }
@@ -474,7 +500,7 @@ pub(crate) fn go_format_float_g(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
-    let e = format!("{:e}", f);
+    let e = if single { format!("{:e}", f as f32) } else { format!("{:e}", f) };
     let (mant, exp) = e.split_once('e').expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let neg = mant.starts_with('-');
@@ -505,7 +531,7 @@ pub(crate) fn go_format_float_g(f: f64) -> String {
 /// How a float reads after Go's JSON round trip and goyaml.v2's emitter:
 /// JSON writes whole numbers below 1e21 without exponent, and goyaml.v2
 /// reads those back as int64 or uint64 when they fit.
-fn float_text(f: f64, helm: bool) -> String {
+fn float_text(f: f64, json: bool) -> String {
     if f.is_nan() {
         return ".nan".into();
     }
@@ -519,7 +545,7 @@ fn float_text(f: f64, helm: bool) -> String {
         if let Ok(i) = digits.parse::<i64>() {
             return i.to_string();
         }
-        if helm && digits.parse::<u64>().is_ok() {
+        if json && digits.parse::<u64>().is_ok() {
             return digits;
         }
         // Above i64 Go has uint64, which only integers from kustomize's
@@ -580,7 +606,7 @@ impl Emitter<'_> {
                 self.indent_to(indent);
             }
             let text = if self.v3 { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
-            let analysis = analyze(&text);
+            let analysis = analyze_for(&text, self.v3);
             let v = &map[key];
             if is_simple_key(&text, &analysis) {
                 self.string(&text, &analysis, indent, true);
@@ -668,10 +694,10 @@ impl Emitter<'_> {
                 "NaN" => ".nan".to_string(),
                 g => g.to_string(),
             }),
-            Value::Float(f) => self.write(&float_text(*f, self.helm)),
+            Value::Float(f) => self.write(&float_text(*f, self.json)),
             Value::String(s) => {
                 let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
-                let analysis = analyze(&text);
+                let analysis = analyze_for(&text, self.v3);
                 self.string(&text, &analysis, indent, false);
             }
             Value::Seq(_) => self.write("[]"),

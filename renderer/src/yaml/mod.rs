@@ -15,6 +15,7 @@ mod emit;
 mod parse;
 pub(crate) mod resolve;
 
+pub(crate) use emit::go_format_float32_g;
 pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
 };

@@ -680,7 +680,9 @@ impl Builder<'_> {
                             )
                             .into());
                     }
-                    let key = key_string(key).map_err(|m| self.err(&key_span, m))?;
+                    let key =
+                        if self.stringify_keys { json_key_string(key) } else { key_string(key) }
+                            .map_err(|m| self.err(&key_span, m))?;
                     if self.yaml11 && map.contains_key(&key) {
                         map.insert(key, value);
                         continue;
@@ -810,7 +812,12 @@ impl Builder<'_> {
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),
-                ScalarStyle::Folded => Value::String(folded_round_trip(text).into_owned()),
+                // Only kustomize writes resources back out before decoding
+                // them; `sigs.k8s.io/yaml` (Helm, kustomization files)
+                // takes a folded scalar as read.
+                ScalarStyle::Folded if !self.yaml11 => {
+                    Value::String(folded_round_trip(text).into_owned())
+                }
                 _ => Value::String(text.to_string()),
             });
         };
@@ -976,6 +983,21 @@ fn key_string(key: Value) -> Result<String, String> {
         Value::Float(f) => f.to_string(),
         Value::Seq(_) | Value::Map(_) => return Err("a mapping key must be a scalar".to_string()),
     })
+}
+
+/// The JSON key `sigs.k8s.io/yaml` makes of a non-string mapping key: Go's
+/// text of a bool or integer, and of a float at float32 precision with YAML's
+/// spellings of the infinities and NaN.
+fn json_key_string(key: Value) -> Result<String, String> {
+    match key {
+        Value::Float(f) => Ok(match super::emit::go_format_float32_g(f).as_str() {
+            "+Inf" => ".inf".to_string(),
+            "-Inf" => "-.inf".to_string(),
+            "NaN" => ".nan".to_string(),
+            other => other.to_string(),
+        }),
+        other => key_string(other),
+    }
 }
 
 fn count_nodes(v: &Value) -> usize {

@@ -108,11 +108,16 @@ pub(super) fn register(f: &mut Funcs) {
             return Err("dig needs at least three arguments".into());
         }
         let (keys, rest) = a.split_at(a.len() - 2);
-        let Value::Map(mut cur) = rest[1].clone() else {
-            return Err(format!(
-                "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                rest[1].type_name()
-            ));
+        // Sprig asserts `map[string]interface {}`, which a named map type
+        // such as Helm's `common.Values` is not.
+        let mut cur = match &rest[1] {
+            Value::Map(m) if m.map_type().is_none() => m.clone(),
+            other => {
+                return Err(format!(
+                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                    other.type_name()
+                ));
+            }
         };
         for (n, k) in keys.iter().enumerate() {
             let Value::String(k) = k else {
@@ -128,7 +133,7 @@ pub(super) fn register(f: &mut Funcs) {
                 return Ok(step);
             }
             match step {
-                Value::Map(next) => cur = next,
+                Value::Map(next) if next.map_type().is_none() => cur = next,
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -171,7 +176,14 @@ fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
 fn deep_copy(v: &Value) -> Value {
     match v {
         Value::Map(m) => {
-            Value::map(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect())
+            // copystructure keeps the copy's type, so a copy of Helm's
+            // `.Values` is still a `common.Values`.
+            let copy =
+                MapRef::new(m.entries().into_iter().map(|(k, v)| (k, deep_copy(&v))).collect());
+            Value::Map(match m.map_type() {
+                Some(t) => copy.with_type(t.clone()),
+                None => copy,
+            })
         }
         Value::List(l) => Value::list(l.iter().map(deep_copy).collect()),
         other => other.clone(),

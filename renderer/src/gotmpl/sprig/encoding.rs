@@ -1,4 +1,4 @@
-//! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha1sum, sha256sum, adler32sum.
+//! Sprig's encoding and checksum functions: b64enc/b64dec, b32enc/b32dec, sha1sum, sha256sum, sha512sum, adler32sum.
 
 use std::borrow::Cow;
 
@@ -49,18 +49,32 @@ pub fn go_bytes(text: &str) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Lower-case hex of a digest, as Sprig prints checksums.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(super) fn register(f: &mut Funcs) {
     def(f, "b64enc", &[Str], None, |a| Ok(encode(&go_bytes(s(&a[0])), B64, 6).into()));
     def(f, "b64dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B64, 6)).into()));
     def(f, "b32enc", &[Str], None, |a| Ok(encode(&go_bytes(s(&a[0])), B32, 5).into()));
     def(f, "b32dec", &[Str], None, |a| Ok(text(decode(s(&a[0]), B32, 5)).into()));
-    def(f, "sha256sum", &[Str], None, |a| {
-        let digest = sha2::Sha256::digest(go_bytes(s(&a[0])));
-        Ok(digest.iter().map(|b| format!("{b:02x}")).collect::<String>().into())
-    });
-    def(f, "sha1sum", &[Str], None, |a| {
-        Ok(sha1(&go_bytes(s(&a[0]))).iter().map(|b| format!("{b:02x}")).collect::<String>().into())
-    });
+    def(
+        f,
+        "sha256sum",
+        &[Str],
+        None,
+        |a| Ok(hex(&sha2::Sha256::digest(go_bytes(s(&a[0])))).into()),
+    );
+    // Sprig 3.3, which Helm 4 ships, adds sha512sum.
+    def(
+        f,
+        "sha512sum",
+        &[Str],
+        None,
+        |a| Ok(hex(&sha2::Sha512::digest(go_bytes(s(&a[0])))).into()),
+    );
+    def(f, "sha1sum", &[Str], None, |a| Ok(hex(&sha1(&go_bytes(s(&a[0])))).into()));
     def(f, "adler32sum", &[Str], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
         for &b in go_bytes(s(&a[0])).iter() {

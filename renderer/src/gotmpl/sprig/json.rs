@@ -318,6 +318,7 @@ fn encode(
             newline(out, indent, depth);
             out.push(']');
         }
+        Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => out.push_str("null"),
         Value::Map(m) => {
             let entries = m.entries();
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;

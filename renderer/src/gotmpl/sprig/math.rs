@@ -1,6 +1,6 @@
 //! Sprig's math and conversion functions: integer arithmetic through `cast.ToInt64`, float helpers, int/float conversions.
 
-use super::{def, i, s, to_float64, to_int64};
+use super::{atoi, def, i, s, to_float64, to_int64};
 use crate::gotmpl::{Funcs, Param, Value};
 
 use Param::{Any, Int, String as Str};
@@ -57,7 +57,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "int", &[Any], None, |a| Ok(Value::Int(to_int64(&a[0]))));
     def(f, "int64", &[Any], None, |a| Ok(Value::Int(to_int64(&a[0]))));
     def(f, "float64", &[Any], None, |a| Ok(Value::Float(to_float64(&a[0]))));
-    def(f, "atoi", &[Str], None, |a| Ok(Value::Int(s(&a[0]).parse::<i64>().unwrap_or(0))));
+    def(f, "atoi", &[Str], None, |a| Ok(Value::Int(atoi(s(&a[0])))));
     def(f, "toDecimal", &[Any], None, |a| {
         let text = super::strval(&a[0]);
         Ok(Value::Int(i64::from_str_radix(&text, 8).unwrap_or(0)))

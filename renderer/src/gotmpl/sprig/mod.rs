@@ -111,18 +111,20 @@ fn i(v: &Value) -> i64 {
     }
 }
 
-/// `cast.ToInt64`: numbers truncated, numeric strings parsed (Go base prefixes allowed), bools 0/1, else 0.
+/// `cast.ToInt64`: numbers truncated, numeric strings parsed (Go base
+/// prefixes allowed, a decimal fraction cut off), bools 0/1, else 0.
 fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) => *i,
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
-        Value::String(s) => super::strconv::parse_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::String(s) => super::strconv::parse_int(trim_decimal(s)).unwrap_or(0),
         _ => 0,
     }
 }
 
-/// `cast.ToFloat64`.
+/// `cast.ToFloat64`: strings parsed as Go's `strconv.ParseFloat` parses
+/// them, 0 where it fails (out of range included).
 fn to_float64(v: &Value) -> f64 {
     match v {
         Value::Int(i) => *i as f64,
@@ -141,15 +143,69 @@ fn float_to_int64(f: f64) -> i64 {
     if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) { i64::MIN } else { f as i64 }
 }
 
-/// cast's `trimZeroDecimal`: `"12.000"` is `"12"`.
-fn trim_zero_decimal(s: &str) -> &str {
+/// cast's `trimDecimal`: `"12.75"` is `"12"`, when the part before the dot
+/// is an optionally signed run of digits and the part after only digits.
+fn trim_decimal(s: &str) -> &str {
     match s.split_once('.') {
         Some((int, frac))
-            if !int.is_empty() && !frac.is_empty() && frac.bytes().all(|b| b == b'0') =>
+            if int.strip_prefix(['+', '-']).unwrap_or(int).bytes().all(|b| b.is_ascii_digit())
+                && !int.strip_prefix(['+', '-']).unwrap_or(int).is_empty()
+                && frac.bytes().all(|b| b.is_ascii_digit()) =>
         {
             int
         }
         _ => s,
+    }
+}
+
+/// Go's `strconv.Atoi` as Sprig's `atoi` uses it: an optionally signed
+/// decimal, clamped to int64 when too large, 0 when not a number.
+fn atoi(s: &str) -> i64 {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    s.parse::<i64>().unwrap_or(if s.starts_with('-') { i64::MIN } else { i64::MAX })
+}
+
+/// Go's `unicode.ToUpper`: the simple, one-rune case mapping, so a rune
+/// whose upper case is several runes (`ß`, ligatures) stays as it is.
+fn go_upper(c: char) -> char {
+    let mut it = c.to_uppercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToTitle`: as [`go_upper`], except that the four Latin
+/// digraphs have a title case of their own (`ǆ` is `ǅ`).
+fn go_title(c: char) -> char {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        c => go_upper(c),
+    }
+}
+
+/// Whether `c` is one of the Latin title-case digraphs (`ǅ`), which Go's
+/// `unicode.IsTitle` reports and goutils' `SwapCase` lower-cases.
+fn is_title_digraph(c: char) -> bool {
+    matches!(c, '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}')
+}
+
+/// Go's `unicode.ToLower`: the simple case mapping (`İ` is `i`, and a final
+/// sigma is `σ` like any other).
+fn go_lower(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut it = c.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(l), None) => l,
+        _ => c,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Sprig's string functions: case, trimming, searching, padding, quoting, splitting and joining.
 
-use super::{def, i, s, str_list, strslice, strval};
+use super::{
+    def, go_lower, go_title, go_upper, i, is_title_digraph, s, str_list, strslice, strval,
+};
 use crate::gotmpl::fmt::quote as go_quote;
 use crate::gotmpl::{Funcs, Param, Value};
 
@@ -26,9 +28,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "trimPrefix", &[Str, Str], None, |a| {
         Ok(s(&a[1]).strip_prefix(s(&a[0])).unwrap_or(s(&a[1])).into())
     });
-    def(f, "nospace", &[Str], None, |a| {
-        Ok(s(&a[0]).chars().filter(|c| !c.is_whitespace()).collect::<String>().into())
-    });
+    def(f, "nospace", &[Str], None, |a| Ok(no_space(s(&a[0])).into()));
     def(f, "repeat", &[Int, Str], None, |a| {
         let n = i(&a[0]);
         if n < 0 {
@@ -63,9 +63,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "abbrevboth", &[Int, Int, Str], None, |a| {
         Ok(abbreviate_full(s(&a[2]), i(&a[0]), i(&a[1])).into())
     });
-    def(f, "initials", &[Str], None, |a| {
-        Ok(s(&a[0]).split_whitespace().filter_map(|w| w.chars().next()).collect::<String>().into())
-    });
+    def(f, "initials", &[Str], None, |a| Ok(initials(s(&a[0])).into()));
     def(f, "contains", &[Str, Str], None, |a| Ok(s(&a[1]).contains(s(&a[0])).into()));
     def(f, "hasPrefix", &[Str, Str], None, |a| Ok(s(&a[1]).starts_with(s(&a[0])).into()));
     def(f, "hasSuffix", &[Str, Str], None, |a| Ok(s(&a[1]).ends_with(s(&a[0])).into()));
@@ -108,12 +106,14 @@ pub(super) fn register(f: &mut Funcs) {
         let out: String = s(&a[0])
             .chars()
             .map(|c| {
-                if c.is_uppercase() {
-                    go_lower(c).to_string()
+                // goutils' SwapCase: upper and title case go to lower case,
+                // lower case to title case.
+                if c.is_uppercase() || is_title_digraph(c) {
+                    go_lower(c)
                 } else if c.is_lowercase() {
-                    go_upper(c).to_string()
+                    go_title(c)
                 } else {
-                    c.to_string()
+                    c
                 }
             })
             .collect();
@@ -217,19 +217,37 @@ fn indexed(parts: Vec<String>) -> Value {
     )
 }
 
-/// Go's `unicode.ToUpper`: the simple one-rune mapping (`ß` stays `ß`), not
-/// the special casing that Rust's `char::to_uppercase` applies.
-pub(super) fn go_upper(c: char) -> char {
-    let mut u = c.to_uppercase();
-    match (u.next(), u.next()) {
-        (Some(x), None) => x,
-        _ => c,
-    }
+/// Whether goutils takes the byte `b`, read as the rune of the same number,
+/// for white space (`unicode.IsSpace`: ASCII space, tab to CR, NEL, NBSP).
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r' | 0x85 | 0xA0)
 }
 
-/// Go's `unicode.ToLower`: the simple one-rune mapping (`İ` is `i`).
-pub(super) fn go_lower(c: char) -> char {
-    c.to_lowercase().next().unwrap_or(c)
+/// goutils' `DeleteWhiteSpace` (Sprig's `nospace`): it walks bytes, not
+/// runes, so when it removes anything, each byte of a multi-byte character
+/// comes out as the Latin-1 character of that number (and UTF-8 bytes 0x85
+/// and 0xA0 count as spaces).
+fn no_space(text: &str) -> String {
+    if !text.bytes().any(is_space_byte) {
+        return text.to_string();
+    }
+    text.bytes().filter(|&b| !is_space_byte(b)).map(char::from).collect()
+}
+
+/// goutils' `Initials`: the first byte after each run of white space, read
+/// as a Latin-1 character, as [`no_space`] reads bytes.
+fn initials(text: &str) -> String {
+    let mut out = String::new();
+    let mut gap = true;
+    for b in text.bytes() {
+        if is_space_byte(b) {
+            gap = true;
+        } else if gap {
+            out.push(char::from(b));
+            gap = false;
+        }
+    }
+    out
 }
 
 /// Go's `strings.Title`: upper-cases the first letter of every word.
@@ -238,7 +256,7 @@ fn title(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_separator(prev) {
-            out.push(go_upper(c));
+            out.push(go_title(c));
         } else {
             out.push(c);
         }

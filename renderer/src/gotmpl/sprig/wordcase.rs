@@ -121,7 +121,7 @@ fn write_lower(out: &mut String, kind: Kind, word: &str, connector: char) {
         if is_connector(c) {
             out.push(connector);
         } else if is_upper(c) {
-            out.push(super::strings::go_lower(c));
+            out.push(super::go_lower(c));
         } else {
             out.push(c);
         }

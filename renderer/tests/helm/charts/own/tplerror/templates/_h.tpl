@@ -1,0 +1,2 @@
+{{- define "tplerror.bad" }}{{ .nope.x }}{{ end }}
+{{- define "tplerror.viaTpl" }}{{ tpl "{{ .a.b }}" . }}{{ end }}
