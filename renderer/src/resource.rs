@@ -174,20 +174,30 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
         return;
     };
     for (key, v) in entries.iter_mut() {
-        let text = match v {
-            Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
-            Value::Null => "null".to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
-        };
         let path = [Step::Key("metadata".into()), Step::Key(field.into()), Step::Key(key.clone())];
-        let written =
-            texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
-                crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
-            });
-        *v = Value::String(written.map_or(text, str::to_string));
+        if let Some(text) = scalar_text(v, &path, texts) {
+            *v = Value::String(text);
+        }
     }
+}
+
+/// The text of a scalar that is not a string, as kustomize reads it: the
+/// text the file wrote at `path` (from `texts`, see
+/// [`Resource::scalar_texts`]) if the value still reads as that text, else
+/// the value's own text. `None` for strings, sequences and maps.
+pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    let own = match v {
+        Value::String(_) | Value::Seq(_) | Value::Map(_) => return None,
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+    };
+    let written =
+        texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
+            crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
+        });
+    Some(written.map_or(own, str::to_string))
 }
 
 fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
@@ -334,6 +344,37 @@ impl Resource {
     /// later step changed the value, else the value's own text.
     pub fn stringify_annotations(&mut self) {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
+    }
+
+    /// Turns a `metadata.name` written as a number or bool (`name: 123`,
+    /// `name: 0x1F`) into its text, which kustomize reads as the name
+    /// (see [`Resource::restore_written_name`]).
+    pub fn stringify_name(&mut self) {
+        let path = [Step::Key("metadata".into()), Step::Key("name".into())];
+        if let Some(v) = at_steps_mut(&mut self.value, &path) {
+            if let Some(text) = scalar_text(v, &path, &self.scalar_texts) {
+                *v = Value::String(text);
+            }
+        }
+    }
+
+    /// Gives back a `metadata.name` that [`Resource::stringify_name`] made a
+    /// string, and that nothing changed since, the value it was written as:
+    /// kustomize prints a name no step touched as that value (`123`, `31`
+    /// for `0x1F`), and one a step rewrote (a prefix) as the new text.
+    pub fn restore_written_name(&mut self) {
+        let path = [Step::Key("metadata".into()), Step::Key("name".into())];
+        let Some((_, text)) = self.scalar_texts.iter().find(|(p, _)| p[..] == path[..]) else {
+            return;
+        };
+        let written = crate::yaml::resolve::resolve_plain(text);
+        if let Some(v) = at_steps_mut(&mut self.value, &path) {
+            if v.as_str() == Some(text.as_str())
+                && !matches!(written, Value::String(_) | Value::Null)
+            {
+                *v = written;
+            }
+        }
     }
 
     /// `metadata.labels` or `metadata.annotations` as a string map.

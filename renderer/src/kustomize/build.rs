@@ -69,6 +69,10 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         ),
         _ => order::legacy_sort(&mut acc),
     }
+    // Sorted by their text, names written as numbers or bools print as those.
+    for r in &mut acc {
+        r.restore_written_name();
+    }
     Ok(acc)
 }
 
@@ -1154,16 +1158,13 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 if is_list {
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
-                            let mut r = check_object(item.clone(), path)?;
-                            r.scalar_texts = scalar_texts_under(&scalar_texts, i);
-                            out.push(r);
+                            let texts = scalar_texts_under(&scalar_texts, i);
+                            out.push(check_object(item.clone(), path, texts)?);
                         }
                     }
                     continue;
                 }
-                let mut r = check_object(doc, path)?;
-                r.scalar_texts = scalar_texts;
-                out.push(r);
+                out.push(check_object(doc, path, scalar_texts)?);
             }
             other => {
                 return Err(invalid(
@@ -1185,7 +1186,12 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
         .collect()
 }
 
-fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
+/// `doc` as an object of file `path` whose scalars were written as `texts`.
+fn check_object(
+    mut doc: Value,
+    path: &str,
+    texts: Vec<(Vec<Step>, String)>,
+) -> Result<Resource, Error> {
     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
     if kind.is_empty() {
         return Err(invalid(path, "missing kind in object"));
@@ -1198,16 +1204,23 @@ fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
                 m.insert("metadata".into(), Value::Map(Map::new()));
             }
         }
-        return Ok(Resource::new(doc, path));
+        let mut r = Resource::new(doc, path);
+        r.scalar_texts = texts;
+        return Ok(r);
     }
     match doc.get_path(&["metadata"]) {
         Some(Value::Map(_)) => {}
         _ => return Err(invalid(path, "missing metadata in object")),
     }
-    if doc.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+    let mut r = Resource::new(doc, path);
+    r.scalar_texts = texts;
+    // kustomize reads a name written as a number or bool as its text.
+    r.stringify_name();
+    r.orig_id = r.id();
+    if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(path, "missing metadata.name in object"));
     }
-    Ok(Resource::new(doc, path))
+    Ok(r)
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {

@@ -51,8 +51,9 @@ pub struct Document {
     /// By path, in the order they appear: every null written as nothing
     /// at all (`key:`, text `""`), and every scalar that is not a string
     /// and is the value of an entry of a `metadata.annotations` or
-    /// `metadata.labels` map, with its text (`1.50`, `~`, `null`). Keys and
-    /// alias expansions are not recorded.
+    /// `metadata.labels` map, of an entry of the document's (or a list
+    /// item's) `data` or `binaryData`, or its `metadata.name`, with its text
+    /// (`1.50`, `~`, `null`). Keys and alias expansions are not recorded.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
 }
 
@@ -422,9 +423,17 @@ impl Builder<'_> {
         let annotation = n >= 3
             && matches!(&self.path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
             && self.path[n - 3] == Step::Key("metadata".into());
+        // An object's own fields: the path from the top of the document or
+        // from an item of a list's `items`.
+        let own = match self.path.as_slice() {
+            [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
+            all => all,
+        };
+        let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
+            || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
         if empty {
             texts.push((self.path.clone(), String::new()));
-        } else if annotation {
+        } else if annotation || kept {
             texts.push((self.path.clone(), text.to_string()));
         }
     }
@@ -892,7 +901,7 @@ mod tests {
     #[test]
     fn kustomize_documents_record_empty_nulls_and_annotation_texts() {
         let k = |s: &str| Step::Key(s.to_string());
-        let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n";
+        let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\n  name: 0x10\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n  data:\n    i: 1.0\ndata:\n  j: 1e3\n  k: s\n";
         let docs = parse_kustomize_documents(text, "t.yaml", Limits::default()).unwrap();
         let cases: Vec<(Vec<Step>, &str)> = vec![
             (vec![k("metadata"), k("annotations"), k("a")], "1.50"),
@@ -900,8 +909,10 @@ mod tests {
             (vec![k("metadata"), k("annotations"), k("c")], ""),
             (vec![k("metadata"), k("labels"), k("e")], ""),
             (vec![k("metadata"), k("labels"), k("f")], "null"),
+            (vec![k("metadata"), k("name")], "0x10"),
             (vec![k("spec"), k("l"), Step::Index(0), k("g")], ""),
             (vec![k("spec"), k("l"), Step::Index(1)], ""),
+            (vec![k("data"), k("j")], "1e3"),
         ];
         let want: Vec<(Vec<Step>, String)> =
             cases.into_iter().map(|(p, t)| (p, t.to_string())).collect();
