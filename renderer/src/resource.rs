@@ -181,6 +181,17 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
     }
 }
 
+/// Turns the `metadata.name` of `value`, if it is a number or bool, into
+/// the text it was written with (from `texts`, else its own text).
+pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
+    let path = [Step::Key("metadata".into()), Step::Key("name".into())];
+    if let Some(v) = at_steps_mut(value, &path) {
+        if let Some(text) = scalar_text(v, &path, texts).filter(|_| !v.is_null()) {
+            *v = Value::String(text);
+        }
+    }
+}
+
 /// The text of a scalar that is not a string, as kustomize reads it: the
 /// text the file wrote at `path` (from `texts`, see
 /// [`Resource::scalar_texts`]) if the value still reads as that text, else
@@ -350,12 +361,7 @@ impl Resource {
     /// `name: 0x1F`) into its text, which kustomize reads as the name
     /// (see [`Resource::restore_written_name`]).
     pub fn stringify_name(&mut self) {
-        let path = [Step::Key("metadata".into()), Step::Key("name".into())];
-        if let Some(v) = at_steps_mut(&mut self.value, &path) {
-            if let Some(text) = scalar_text(v, &path, &self.scalar_texts) {
-                *v = Value::String(text);
-            }
-        }
+        stringify_name(&mut self.value, &self.scalar_texts);
     }
 
     /// Gives back a `metadata.name` that [`Resource::stringify_name`] made a

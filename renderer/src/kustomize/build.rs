@@ -875,11 +875,20 @@ impl Builder<'_> {
                     for field in ["labels", "annotations"] {
                         crate::resource::stringify_meta_field(&mut d.value, field, &d.scalar_texts);
                     }
+                    crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
                     d.value
                 })
                 .collect()
         } else {
-            yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect()
+            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)?
+                .into_iter()
+                .filter(|d| !d.is_null())
+                .collect();
+            // A patch names its target by the text of its name.
+            for d in &mut docs {
+                crate::resource::stringify_name(d, &[]);
+            }
+            docs
         };
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
         if is_json6902 || p.target.is_some() || p.allow_name_change {
