@@ -137,6 +137,11 @@ pub struct Resource {
     /// merge drops a field written as nothing (after the first strategic
     /// merge patch, no entry has an empty text).
     pub scalar_texts: Vec<(Vec<Step>, String)>,
+    /// Where its file wrote strings in quotes
+    /// ([`crate::yaml::Document::quoted`]): a strategic merge patch that
+    /// puts a number or bool there keeps the quotes, so it becomes the
+    /// patch's text.
+    pub quoted: Vec<Vec<Step>>,
 }
 
 /// One step of a concrete path into an object.
@@ -185,7 +190,7 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
 /// the text it was written with (from `texts`, else its own text).
 pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
     let path = [Step::Key("metadata".into()), Step::Key("name".into())];
-    if let Some(v) = at_steps_mut(value, &path) {
+    if let Some(v) = value_at_mut(value, &path) {
         if let Some(text) = scalar_text(v, &path, texts).filter(|_| !v.is_null()) {
             *v = Value::String(text);
         }
@@ -211,7 +216,8 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
     Some(written.map_or(own, str::to_string))
 }
 
-fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
+/// The value at `path` in `v`, if there is one.
+pub fn value_at<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
         (Step::Key(k), Value::Map(m)) => m.get(k),
         (Step::Index(i), Value::Seq(items)) => items.get(*i),
@@ -219,7 +225,8 @@ fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     })
 }
 
-fn at_steps_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+/// The value at `path` in `v`, mutably, if there is one.
+pub fn value_at_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
         (Step::Key(k), Value::Map(m)) => m.get_mut(k),
         (Step::Index(i), Value::Seq(items)) => items.get_mut(*i),
@@ -240,6 +247,7 @@ impl Resource {
             generator_behavior: None,
             shared: Vec::new(),
             scalar_texts: Vec::new(),
+            quoted: Vec::new(),
         };
         r.orig_id = r.id();
         r
@@ -308,18 +316,18 @@ impl Resource {
         let mut groups = std::mem::take(&mut self.shared);
         for g in &mut groups {
             g.paths.retain(|p| {
-                at_steps(&self.value, p)
+                value_at(&self.value, p)
                     .is_some_and(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
             });
             let changed = g
                 .paths
                 .iter()
-                .filter_map(|p| at_steps(&self.value, p))
+                .filter_map(|p| value_at(&self.value, p))
                 .find(|v| **v != g.value)
                 .cloned();
             if let Some(new) = changed {
                 for p in &g.paths {
-                    if let Some(slot) = at_steps_mut(&mut self.value, p) {
+                    if let Some(slot) = value_at_mut(&mut self.value, p) {
                         *slot = new.clone();
                     }
                 }
@@ -374,7 +382,7 @@ impl Resource {
             return;
         };
         let written = crate::yaml::resolve::resolve_plain(text);
-        if let Some(v) = at_steps_mut(&mut self.value, &path) {
+        if let Some(v) = value_at_mut(&mut self.value, &path) {
             if v.as_str() == Some(text.as_str())
                 && !matches!(written, Value::String(_) | Value::Null)
             {

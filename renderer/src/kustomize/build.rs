@@ -866,6 +866,9 @@ impl Builder<'_> {
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
+        // The written text of some scalars of each patch document, when kiln
+        // read it as kustomize reads a resource file.
+        let mut doc_texts: Vec<Vec<(Vec<Step>, String)>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
             // kustomize loads these patches as objects, reading their labels
             // and annotations as the text they were written with.
@@ -876,6 +879,7 @@ impl Builder<'_> {
                         crate::resource::stringify_meta_field(&mut d.value, field, &d.scalar_texts);
                     }
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
+                    doc_texts.push(d.scalar_texts);
                     d.value
                 })
                 .collect()
@@ -884,9 +888,19 @@ impl Builder<'_> {
                 .into_iter()
                 .filter(|d| !d.is_null())
                 .collect();
+            // kyaml keeps the text of the patch's scalars; read as a
+            // resource file, the patch gives them when it has the same
+            // documents.
+            if let Ok(read) =
+                yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())
+            {
+                if read.len() == docs.len() {
+                    doc_texts = read.into_iter().map(|d| d.scalar_texts).collect();
+                }
+            }
             // A patch names its target by the text of its name.
-            for d in &mut docs {
-                crate::resource::stringify_name(d, &[]);
+            for (n, d) in docs.iter_mut().enumerate() {
+                crate::resource::stringify_name(d, doc_texts.get(n).map_or(&[], Vec::as_slice));
             }
             docs
         };
@@ -928,6 +942,7 @@ impl Builder<'_> {
                 // is shared any more, and every scalar has its JSON text.
                 r.shared.clear();
                 r.scalar_texts.clear();
+                r.quoted.clear();
             }
             return Ok(());
         }
@@ -943,7 +958,8 @@ impl Builder<'_> {
                 ),
             ));
         }
-        for doc in docs {
+        for (n, doc) in docs.into_iter().enumerate() {
+            let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
                     &source,
@@ -1081,7 +1097,8 @@ impl Builder<'_> {
                     source: Box::new(e),
                 })? {
                     Some(v) => {
-                        r.value = v;
+                        let before = std::mem::replace(&mut r.value, v);
+                        keep_quotes(r, &before, &doc, texts);
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
@@ -1154,7 +1171,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts } = doc;
+        let yaml::Document { value: doc, scalar_texts, quoted } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -1168,12 +1185,16 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
                             let texts = scalar_texts_under(&scalar_texts, i);
-                            out.push(check_object(item.clone(), path, texts)?);
+                            let mut r = check_object(item.clone(), path, texts)?;
+                            r.quoted = paths_under(&quoted, i);
+                            out.push(r);
                         }
                     }
                     continue;
                 }
-                out.push(check_object(doc, path, scalar_texts)?);
+                let mut r = check_object(doc, path, scalar_texts)?;
+                r.quoted = quoted;
+                out.push(r);
             }
             other => {
                 return Err(invalid(
@@ -1193,6 +1214,41 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
         .filter(|(p, _)| p.starts_with(&prefix))
         .map(|(p, t)| (p[prefix.len()..].to_vec(), t.clone()))
         .collect()
+}
+
+/// kyaml keeps the style of a scalar a strategic merge patch replaces: where
+/// the object had a string in quotes (`"8080"`) and the patch `patch` writes
+/// a number or bool, the result is that string with the patch's text
+/// (`texts`, else the value's own text). `before` is the object before the
+/// patch.
+fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
+    use crate::resource::{scalar_text, value_at, value_at_mut};
+    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+    for path in &r.quoted {
+        if !matches!(value_at(before, path), Some(Value::String(_))) {
+            continue;
+        }
+        // The patch's value where the path reads the same in the patch.
+        let patched = Some(path)
+            .filter(|p| p.iter().all(|s| matches!(s, Step::Key(_))))
+            .and_then(|p| value_at(patch, p))
+            .filter(|v| scalar(v));
+        let Some(v) = value_at_mut(&mut r.value, path) else { continue };
+        let text = match patched {
+            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, path, texts),
+            _ if scalar(v) => scalar_text(v, path, &[]),
+            _ => None,
+        };
+        if let Some(text) = text {
+            *v = Value::String(text);
+        }
+    }
+}
+
+/// The paths of item `i` of a list's `items` among `all`, from the item.
+fn paths_under(all: &[Vec<Step>], i: usize) -> Vec<Vec<Step>> {
+    let prefix = [Step::Key("items".into()), Step::Index(i)];
+    all.iter().filter(|p| p.starts_with(&prefix)).map(|p| p[prefix.len()..].to_vec()).collect()
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.

@@ -296,6 +296,7 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     // Every node is new: nothing is shared and no text is left from the file.
     base.shared.clear();
     base.scalar_texts.clear();
+    base.quoted.clear();
     base.needs_hash = base.needs_hash && generated.needs_hash;
 }
 

@@ -55,6 +55,9 @@ pub struct Document {
     /// item's) `data` or `binaryData`, or its `metadata.name`, with its text
     /// (`1.50`, `~`, `null`). Keys and alias expansions are not recorded.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
+    /// By path, in the order they appear, every scalar written in single or
+    /// double quotes (kept by the same entry points as `scalar_texts`).
+    pub quoted: Vec<Vec<Step>>,
 }
 
 /// [`parse_kustomize_stream`] that also records [`Document::scalar_texts`]:
@@ -258,6 +261,7 @@ fn parse_once(
 ) -> Result<Vec<Document>, Failure> {
     let mut builder = Builder {
         scalar_texts: scalar_texts.then(Vec::new),
+        quoted: Vec::new(),
         path: Vec::new(),
         in_key: 0,
         file,
@@ -279,7 +283,11 @@ fn parse_once(
             Event::DocumentStart(_) => {
                 let (ev, sp) = builder.next(&mut parser)?;
                 if matches!(ev, Event::DocumentEnd) {
-                    docs.push(Document { value: Value::Null, scalar_texts: Vec::new() });
+                    docs.push(Document {
+                        value: Value::Null,
+                        scalar_texts: Vec::new(),
+                        quoted: Vec::new(),
+                    });
                     continue;
                 }
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
@@ -289,7 +297,8 @@ fn parse_once(
                 }
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
-                docs.push(Document { value, scalar_texts });
+                let quoted = std::mem::take(&mut builder.quoted);
+                docs.push(Document { value, scalar_texts, quoted });
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
@@ -357,6 +366,9 @@ struct Builder<'f> {
     alias_budget: usize,
     /// Where the current document wrote nulls other than as `null`, when asked.
     scalar_texts: Option<Vec<(Vec<Step>, String)>>,
+    /// Where the current document wrote strings in quotes (kept while
+    /// `scalar_texts` is on).
+    quoted: Vec<Vec<Step>>,
     /// The path of the node being built (kept while `scalar_texts` is on).
     path: Vec<Step>,
     /// How many mapping keys are being built around the current node.
@@ -472,6 +484,10 @@ impl Builder<'_> {
                 let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
                 if self.in_key == 0 && !matches!(v, Value::String(_)) {
                     self.record_text(&v, &text, &span);
+                }
+                let quotes = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+                if quotes && self.in_key == 0 && self.scalar_texts.is_some() {
+                    self.quoted.push(self.path.clone());
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -917,6 +933,13 @@ mod tests {
         let want: Vec<(Vec<Step>, String)> =
             cases.into_iter().map(|(p, t)| (p, t.to_string())).collect();
         assert_eq!(docs[0].scalar_texts, want);
+        let quoted = parse_kustomize_documents(
+            "a: \"x\"\nb: ['y', z]\n\"k\": 1\n",
+            "t.yaml",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(quoted[0].quoted, vec![vec![k("a")], vec![k("b"), Step::Index(0)]]);
         // Other entry points record nothing.
         let plain = parse_documents(text, "t.yaml").unwrap();
         assert_eq!(plain[0], docs[0].value);
