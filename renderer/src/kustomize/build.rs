@@ -1219,13 +1219,18 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where
 /// the object had a string in quotes (`"8080"`) and the patch `patch` writes
 /// a number or bool, the result is that string with the patch's text
-/// (`texts`, else the value's own text). `before` is the object before the
-/// patch.
+/// (`texts`, else the value's own text); an item of a list of scalars is the
+/// patch's. `before` is the object before the patch.
 fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
     let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_));
     for path in &r.quoted {
-        if !matches!(value_at(before, path), Some(Value::String(_))) {
+        // A strategic merge replaces a list of scalars with the patch's nodes.
+        let in_list = matches!(path.last(), Some(Step::Index(_)));
+        if in_list
+            || replaced_by(patch, path)
+            || !matches!(value_at(before, path), Some(Value::String(_)))
+        {
             continue;
         }
         // The patch's value where the path reads the same in the patch.
@@ -1243,6 +1248,25 @@ fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<St
             *v = Value::String(text);
         }
     }
+}
+
+/// Whether a map of `patch` on the way to `path` (as far as the path's
+/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
+fn replaced_by(patch: &Value, path: &[Step]) -> bool {
+    let mut at = patch;
+    for step in path {
+        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
+            return true;
+        }
+        match (step, at) {
+            (Step::Key(k), Value::Map(m)) => match m.get(k) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The paths of item `i` of a list's `items` among `all`, from the item.
