@@ -391,6 +391,20 @@ impl Resource {
         }
     }
 
+    /// Forgets how its file wrote its scalars, as kustomize does when it
+    /// rebuilds an object from JSON (after a JSON patch): a name written as
+    /// a number or bool is that number now, read as the number's text.
+    pub fn forget_written_texts(&mut self) {
+        self.restore_written_name();
+        self.scalar_texts.clear();
+        self.quoted.clear();
+        let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];
+        if let Some(text) = value_at(&self.value, &path).and_then(|v| scalar_text(v, &path, &[])) {
+            self.scalar_texts.push((path, text));
+            self.stringify_name();
+        }
+    }
+
     /// `metadata.labels` or `metadata.annotations` as a string map.
     pub fn string_map(&self, field: &str) -> Vec<(String, String)> {
         match self.value.get_path(&["metadata", field]) {

@@ -905,6 +905,15 @@ impl Builder<'_> {
             docs
         };
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
+        // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
+        let docs = if is_json6902 && !p.legacy_strategic_merge {
+            yaml::parse_documents_yaml11(&text, &source)?
+                .into_iter()
+                .filter(|d| !d.is_null())
+                .collect()
+        } else {
+            docs
+        };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
             self.idents = None;
@@ -941,8 +950,7 @@ impl Builder<'_> {
                 // kustomize rebuilds a JSON-patched object from JSON: nothing
                 // is shared any more, and every scalar has its JSON text.
                 r.shared.clear();
-                r.scalar_texts.clear();
-                r.quoted.clear();
+                r.forget_written_texts();
             }
             return Ok(());
         }
