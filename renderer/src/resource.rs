@@ -137,6 +137,11 @@ pub struct Resource {
     /// merge drops a field written as nothing (after the first strategic
     /// merge patch, no entry has an empty text).
     pub scalar_texts: Vec<(Vec<Step>, String)>,
+    /// Where its file wrote strings in quotes
+    /// ([`crate::yaml::Document::quoted`]): a strategic merge patch that
+    /// puts a number or bool there keeps the quotes, so it becomes the
+    /// patch's text.
+    pub quoted: Vec<Vec<Step>>,
 }
 
 /// One step of a concrete path into an object.
@@ -174,23 +179,45 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
         return;
     };
     for (key, v) in entries.iter_mut() {
-        let text = match v {
-            Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
-            Value::Null => "null".to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
-        };
         let path = [Step::Key("metadata".into()), Step::Key(field.into()), Step::Key(key.clone())];
-        let written =
-            texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
-                crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
-            });
-        *v = Value::String(written.map_or(text, str::to_string));
+        if let Some(text) = scalar_text(v, &path, texts) {
+            *v = Value::String(text);
+        }
     }
 }
 
-fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
+/// Turns the `metadata.name` of `value`, if it is a number or bool, into
+/// the text it was written with (from `texts`, else its own text).
+pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
+    let path = [Step::Key("metadata".into()), Step::Key("name".into())];
+    if let Some(v) = value_at_mut(value, &path) {
+        if let Some(text) = scalar_text(v, &path, texts).filter(|_| !v.is_null()) {
+            *v = Value::String(text);
+        }
+    }
+}
+
+/// The text of a scalar that is not a string, as kustomize reads it: the
+/// text the file wrote at `path` (from `texts`, see
+/// [`Resource::scalar_texts`]) if the value still reads as that text, else
+/// the value's own text. `None` for strings, sequences and maps.
+pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    let own = match v {
+        Value::String(_) | Value::Seq(_) | Value::Map(_) => return None,
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+    };
+    let written =
+        texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
+            crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
+        });
+    Some(written.map_or(own, str::to_string))
+}
+
+/// The value at `path` in `v`, if there is one.
+pub fn value_at<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
         (Step::Key(k), Value::Map(m)) => m.get(k),
         (Step::Index(i), Value::Seq(items)) => items.get(*i),
@@ -198,7 +225,8 @@ fn at_steps<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     })
 }
 
-fn at_steps_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+/// The value at `path` in `v`, mutably, if there is one.
+pub fn value_at_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
         (Step::Key(k), Value::Map(m)) => m.get_mut(k),
         (Step::Index(i), Value::Seq(items)) => items.get_mut(*i),
@@ -219,6 +247,7 @@ impl Resource {
             generator_behavior: None,
             shared: Vec::new(),
             scalar_texts: Vec::new(),
+            quoted: Vec::new(),
         };
         r.orig_id = r.id();
         r
@@ -287,18 +316,18 @@ impl Resource {
         let mut groups = std::mem::take(&mut self.shared);
         for g in &mut groups {
             g.paths.retain(|p| {
-                at_steps(&self.value, p)
+                value_at(&self.value, p)
                     .is_some_and(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
             });
             let changed = g
                 .paths
                 .iter()
-                .filter_map(|p| at_steps(&self.value, p))
+                .filter_map(|p| value_at(&self.value, p))
                 .find(|v| **v != g.value)
                 .cloned();
             if let Some(new) = changed {
                 for p in &g.paths {
-                    if let Some(slot) = at_steps_mut(&mut self.value, p) {
+                    if let Some(slot) = value_at_mut(&mut self.value, p) {
                         *slot = new.clone();
                     }
                 }
@@ -334,6 +363,46 @@ impl Resource {
     /// later step changed the value, else the value's own text.
     pub fn stringify_annotations(&mut self) {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
+    }
+
+    /// Turns a `metadata.name` written as a number or bool (`name: 123`,
+    /// `name: 0x1F`) into its text, which kustomize reads as the name
+    /// (see [`Resource::restore_written_name`]).
+    pub fn stringify_name(&mut self) {
+        stringify_name(&mut self.value, &self.scalar_texts);
+    }
+
+    /// Gives back a `metadata.name` that [`Resource::stringify_name`] made a
+    /// string, and that nothing changed since, the value it was written as:
+    /// kustomize prints a name no step touched as that value (`123`, `31`
+    /// for `0x1F`), and one a step rewrote (a prefix) as the new text.
+    pub fn restore_written_name(&mut self) {
+        let path = [Step::Key("metadata".into()), Step::Key("name".into())];
+        let Some((_, text)) = self.scalar_texts.iter().find(|(p, _)| p[..] == path[..]) else {
+            return;
+        };
+        let written = crate::yaml::resolve::resolve_plain(text);
+        if let Some(v) = value_at_mut(&mut self.value, &path) {
+            if v.as_str() == Some(text.as_str())
+                && !matches!(written, Value::String(_) | Value::Null)
+            {
+                *v = written;
+            }
+        }
+    }
+
+    /// Forgets how its file wrote its scalars, as kustomize does when it
+    /// rebuilds an object from JSON (after a JSON patch): a name written as
+    /// a number or bool is that number now, read as the number's text.
+    pub fn forget_written_texts(&mut self) {
+        self.restore_written_name();
+        self.scalar_texts.clear();
+        self.quoted.clear();
+        let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];
+        if let Some(text) = value_at(&self.value, &path).and_then(|v| scalar_text(v, &path, &[])) {
+            self.scalar_texts.push((path, text));
+            self.stringify_name();
+        }
     }
 
     /// `metadata.labels` or `metadata.annotations` as a string map.

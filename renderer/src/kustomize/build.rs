@@ -69,6 +69,10 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         ),
         _ => order::legacy_sort(&mut acc),
     }
+    // Sorted by their text, names written as numbers or bools print as those.
+    for r in &mut acc {
+        r.restore_written_name();
+    }
     Ok(acc)
 }
 
@@ -862,6 +866,9 @@ impl Builder<'_> {
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
+        // The written text of some scalars of each patch document, when kiln
+        // read it as kustomize reads a resource file.
+        let mut doc_texts: Vec<Vec<(Vec<Step>, String)>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
             // kustomize loads these patches as objects, reading their labels
             // and annotations as the text they were written with.
@@ -871,13 +878,42 @@ impl Builder<'_> {
                     for field in ["labels", "annotations"] {
                         crate::resource::stringify_meta_field(&mut d.value, field, &d.scalar_texts);
                     }
+                    crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
+                    doc_texts.push(d.scalar_texts);
                     d.value
                 })
                 .collect()
         } else {
-            yaml::parse_documents(&text, &source)?.into_iter().filter(|d| !d.is_null()).collect()
+            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)?
+                .into_iter()
+                .filter(|d| !d.is_null())
+                .collect();
+            // kyaml keeps the text of the patch's scalars; read as a
+            // resource file, the patch gives them when it has the same
+            // documents.
+            if let Ok(read) =
+                yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())
+            {
+                if read.len() == docs.len() {
+                    doc_texts = read.into_iter().map(|d| d.scalar_texts).collect();
+                }
+            }
+            // A patch names its target by the text of its name.
+            for (n, d) in docs.iter_mut().enumerate() {
+                crate::resource::stringify_name(d, doc_texts.get(n).map_or(&[], Vec::as_slice));
+            }
+            docs
         };
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
+        // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
+        let docs = if is_json6902 && !p.legacy_strategic_merge {
+            yaml::parse_documents_yaml11(&text, &source)?
+                .into_iter()
+                .filter(|d| !d.is_null())
+                .collect()
+        } else {
+            docs
+        };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
             self.idents = None;
@@ -914,7 +950,7 @@ impl Builder<'_> {
                 // kustomize rebuilds a JSON-patched object from JSON: nothing
                 // is shared any more, and every scalar has its JSON text.
                 r.shared.clear();
-                r.scalar_texts.clear();
+                r.forget_written_texts();
             }
             return Ok(());
         }
@@ -930,7 +966,8 @@ impl Builder<'_> {
                 ),
             ));
         }
-        for doc in docs {
+        for (n, doc) in docs.into_iter().enumerate() {
+            let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             if !matches!(doc, Value::Map(_)) {
                 return Err(invalid(
                     &source,
@@ -1068,7 +1105,8 @@ impl Builder<'_> {
                     source: Box::new(e),
                 })? {
                     Some(v) => {
-                        r.value = v;
+                        let before = std::mem::replace(&mut r.value, v);
+                        keep_quotes(r, &before, &doc, texts);
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
@@ -1141,7 +1179,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts } = doc;
+        let yaml::Document { value: doc, scalar_texts, quoted } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -1154,15 +1192,16 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 if is_list {
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
-                            let mut r = check_object(item.clone(), path)?;
-                            r.scalar_texts = scalar_texts_under(&scalar_texts, i);
+                            let texts = scalar_texts_under(&scalar_texts, i);
+                            let mut r = check_object(item.clone(), path, texts)?;
+                            r.quoted = paths_under(&quoted, i);
                             out.push(r);
                         }
                     }
                     continue;
                 }
-                let mut r = check_object(doc, path)?;
-                r.scalar_texts = scalar_texts;
+                let mut r = check_object(doc, path, scalar_texts)?;
+                r.quoted = quoted;
                 out.push(r);
             }
             other => {
@@ -1185,7 +1224,71 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
         .collect()
 }
 
-fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
+/// kyaml keeps the style of a scalar a strategic merge patch replaces: where
+/// the object had a string in quotes (`"8080"`) and the patch `patch` writes
+/// a number or bool, the result is that string with the patch's text
+/// (`texts`, else the value's own text); an item of a list of scalars is the
+/// patch's. `before` is the object before the patch.
+fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
+    use crate::resource::{scalar_text, value_at, value_at_mut};
+    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+    for path in &r.quoted {
+        // A strategic merge replaces a list of scalars with the patch's nodes.
+        let in_list = matches!(path.last(), Some(Step::Index(_)));
+        if in_list
+            || replaced_by(patch, path)
+            || !matches!(value_at(before, path), Some(Value::String(_)))
+        {
+            continue;
+        }
+        // The patch's value where the path reads the same in the patch.
+        let patched = Some(path)
+            .filter(|p| p.iter().all(|s| matches!(s, Step::Key(_))))
+            .and_then(|p| value_at(patch, p))
+            .filter(|v| scalar(v));
+        let Some(v) = value_at_mut(&mut r.value, path) else { continue };
+        let text = match patched {
+            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, path, texts),
+            _ if scalar(v) => scalar_text(v, path, &[]),
+            _ => None,
+        };
+        if let Some(text) = text {
+            *v = Value::String(text);
+        }
+    }
+}
+
+/// Whether a map of `patch` on the way to `path` (as far as the path's
+/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
+fn replaced_by(patch: &Value, path: &[Step]) -> bool {
+    let mut at = patch;
+    for step in path {
+        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
+            return true;
+        }
+        match (step, at) {
+            (Step::Key(k), Value::Map(m)) => match m.get(k) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The paths of item `i` of a list's `items` among `all`, from the item.
+fn paths_under(all: &[Vec<Step>], i: usize) -> Vec<Vec<Step>> {
+    let prefix = [Step::Key("items".into()), Step::Index(i)];
+    all.iter().filter(|p| p.starts_with(&prefix)).map(|p| p[prefix.len()..].to_vec()).collect()
+}
+
+/// `doc` as an object of file `path` whose scalars were written as `texts`.
+fn check_object(
+    mut doc: Value,
+    path: &str,
+    texts: Vec<(Vec<Step>, String)>,
+) -> Result<Resource, Error> {
     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
     if kind.is_empty() {
         return Err(invalid(path, "missing kind in object"));
@@ -1198,16 +1301,23 @@ fn check_object(mut doc: Value, path: &str) -> Result<Resource, Error> {
                 m.insert("metadata".into(), Value::Map(Map::new()));
             }
         }
-        return Ok(Resource::new(doc, path));
+        let mut r = Resource::new(doc, path);
+        r.scalar_texts = texts;
+        return Ok(r);
     }
     match doc.get_path(&["metadata"]) {
         Some(Value::Map(_)) => {}
         _ => return Err(invalid(path, "missing metadata in object")),
     }
-    if doc.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
+    let mut r = Resource::new(doc, path);
+    r.scalar_texts = texts;
+    // kustomize reads a name written as a number or bool as its text.
+    r.stringify_name();
+    r.orig_id = r.id();
+    if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(path, "missing metadata.name in object"));
     }
-    Ok(Resource::new(doc, path))
+    Ok(r)
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {

@@ -2,7 +2,7 @@
 
 use super::Error;
 use super::kustomization::{Generator, GeneratorOptions};
-use crate::resource::Resource;
+use crate::resource::{Resource, Step};
 use crate::tree::{self, Tree};
 use crate::value::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -251,46 +251,76 @@ pub fn generated_by(source: &str) -> Option<(&str, &str, Option<&str>)> {
         .then_some((file, kind, name))
 }
 
-/// Merges a generated object into the one it names (`behavior: merge`) or
-/// replaces its data (`behavior: replace`), keeping the base's identity.
+/// Puts a generated object with `behavior: merge` or `replace` in the place
+/// of the object it names, as kustomize does: the generated object is what
+/// remains, with the base's name and namespace, the base's labels and
+/// annotations under its own, and for `merge` the base's `data` and
+/// `binaryData` entries (read as their text) under its own. Every other
+/// field of the base is dropped.
 pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
-    let fields = ["data", "binaryData"];
-    if behavior == "replace" {
-        for f in fields {
-            if let Some(m) = base.value.as_map_mut() {
-                m.shift_remove(f);
+    let Value::Map(mut obj) = generated.value else { return };
+    let mut meta = match obj.shift_remove("metadata") {
+        Some(Value::Map(m)) => m,
+        _ => Map::new(),
+    };
+    for field in ["labels", "annotations"] {
+        crate::resource::stringify_meta_field(&mut base.value, field, &base.scalar_texts);
+        let mut merged = text_entries(base, &["metadata", field]);
+        if let Some(Value::Map(new)) = meta.get(field) {
+            merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if merged.is_empty() {
+            meta.shift_remove(field);
+        } else {
+            meta.insert(field.into(), Value::Map(merged));
+        }
+    }
+    meta.insert("name".into(), base.name().into());
+    match base.namespace() {
+        "" => meta.shift_remove("namespace"),
+        ns => meta.insert("namespace".into(), ns.into()),
+    };
+    obj.insert("metadata".into(), Value::Map(meta));
+    if behavior == "merge" {
+        for field in ["data", "binaryData"] {
+            let mut merged = text_entries(base, &[field]);
+            if let Some(Value::Map(new)) = obj.get(field) {
+                merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            if !merged.is_empty() {
+                obj.insert(field.into(), Value::Map(merged));
             }
         }
     }
-    let Value::Map(gen_map) = generated.value else { return };
-    for f in fields.iter().chain(&["type", "immutable"]) {
-        if let Some(v) = gen_map.get(*f) {
-            let target = base.value.as_map_mut().expect("resources are maps");
-            match (target.get_mut(*f), v) {
-                (Some(Value::Map(existing)), Value::Map(new)) => {
-                    for (k, v) in new {
-                        existing.insert(k.clone(), v.clone());
-                    }
-                }
-                _ => {
-                    target.insert((*f).to_string(), v.clone());
-                }
-            }
-        }
-    }
-    if let Some(Value::Map(meta)) = gen_map.get("metadata") {
-        for field in ["labels", "annotations"] {
-            if let Some(Value::Map(new)) = meta.get(field) {
-                let slot = base.value.ensure_path(&["metadata", field]).expect("metadata is a map");
-                if let Value::Map(existing) = slot {
-                    for (k, v) in new {
-                        existing.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-    }
+    base.value = Value::Map(obj);
+    // Every node is new: nothing is shared and no text is left from the file.
+    base.shared.clear();
+    base.scalar_texts.clear();
+    base.quoted.clear();
     base.needs_hash = base.needs_hash && generated.needs_hash;
+}
+
+/// The entries of the map at `path` of `r` as kustomize reads a string map:
+/// each scalar as the text it was written with, a null, a sequence or a map
+/// as an empty string.
+fn text_entries(r: &Resource, path: &[&str]) -> Map {
+    let Some(Value::Map(entries)) = r.value.get_path(path) else { return Map::new() };
+    let steps: Vec<Step> = path.iter().map(|s| Step::Key((*s).to_string())).collect();
+    entries
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Null | Value::Seq(_) | Value::Map(_) => String::new(),
+                _ => {
+                    let mut at = steps.clone();
+                    at.push(Step::Key(k.clone()));
+                    crate::resource::scalar_text(v, &at, &r.scalar_texts).unwrap_or_default()
+                }
+            };
+            (k.clone(), Value::String(text))
+        })
+        .collect()
 }
 
 /// Go's `json.Marshal` of a value: map keys sorted by bytes.

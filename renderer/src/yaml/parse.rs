@@ -119,9 +119,13 @@ pub struct Document {
     /// By path, in the order they appear: every null written as nothing
     /// at all (`key:`, text `""`), and every scalar that is not a string
     /// and is the value of an entry of a `metadata.annotations` or
-    /// `metadata.labels` map, with its text (`1.50`, `~`, `null`). Keys and
-    /// alias expansions are not recorded.
+    /// `metadata.labels` map, of an entry of the document's (or a list
+    /// item's) `data` or `binaryData`, or its `metadata.name`, with its text
+    /// (`1.50`, `~`, `null`). Keys and alias expansions are not recorded.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
+    /// By path, in the order they appear, every scalar written in single or
+    /// double quotes (kept by the same entry points as `scalar_texts`).
+    pub quoted: Vec<Vec<Step>>,
 }
 
 /// [`parse_kustomize_stream`] that also records [`Document::scalar_texts`]:
@@ -325,6 +329,7 @@ fn parse_once(
 ) -> Result<Vec<Document>, Failure> {
     let mut builder = Builder {
         scalar_texts: scalar_texts.then(Vec::new),
+        quoted: Vec::new(),
         path: Vec::new(),
         in_key: 0,
         file,
@@ -347,7 +352,11 @@ fn parse_once(
             Event::DocumentStart(_) => {
                 let (ev, sp) = builder.next(&mut parser)?;
                 if matches!(ev, Event::DocumentEnd) {
-                    docs.push(Document { value: Value::Null, scalar_texts: Vec::new() });
+                    docs.push(Document {
+                        value: Value::Null,
+                        scalar_texts: Vec::new(),
+                        quoted: Vec::new(),
+                    });
                     continue;
                 }
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
@@ -360,7 +369,8 @@ fn parse_once(
                 }
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
-                docs.push(Document { value, scalar_texts });
+                let quoted = std::mem::take(&mut builder.quoted);
+                docs.push(Document { value, scalar_texts, quoted });
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
@@ -428,6 +438,9 @@ struct Builder<'f> {
     alias_budget: usize,
     /// Where the current document wrote nulls other than as `null`, when asked.
     scalar_texts: Option<Vec<(Vec<Step>, String)>>,
+    /// Where the current document wrote strings in quotes (kept while
+    /// `scalar_texts` is on).
+    quoted: Vec<Vec<Step>>,
     /// The path of the node being built (kept while `scalar_texts` is on).
     path: Vec<Step>,
     /// How many mapping keys are being built around the current node.
@@ -511,9 +524,17 @@ impl Builder<'_> {
         let annotation = n >= 3
             && matches!(&self.path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
             && self.path[n - 3] == Step::Key("metadata".into());
+        // An object's own fields: the path from the top of the document or
+        // from an item of a list's `items`.
+        let own = match self.path.as_slice() {
+            [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
+            all => all,
+        };
+        let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
+            || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
         if empty {
             texts.push((self.path.clone(), String::new()));
-        } else if annotation {
+        } else if annotation || kept {
             texts.push((self.path.clone(), text.to_string()));
         }
     }
@@ -552,6 +573,10 @@ impl Builder<'_> {
                 let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
                 if self.in_key == 0 && !matches!(v, Value::String(_)) {
                     self.record_text(&v, &text, &span);
+                }
+                let quotes = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+                if quotes && self.in_key == 0 && self.scalar_texts.is_some() {
+                    self.quoted.push(self.path.clone());
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -1019,7 +1044,7 @@ mod tests {
     #[test]
     fn kustomize_documents_record_empty_nulls_and_annotation_texts() {
         let k = |s: &str| Step::Key(s.to_string());
-        let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n";
+        let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\n  name: 0x10\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n  data:\n    i: 1.0\ndata:\n  j: 1e3\n  k: s\n";
         let docs = parse_kustomize_documents(text, "t.yaml", Limits::default()).unwrap();
         let cases: Vec<(Vec<Step>, &str)> = vec![
             (vec![k("metadata"), k("annotations"), k("a")], "1.50"),
@@ -1027,12 +1052,21 @@ mod tests {
             (vec![k("metadata"), k("annotations"), k("c")], ""),
             (vec![k("metadata"), k("labels"), k("e")], ""),
             (vec![k("metadata"), k("labels"), k("f")], "null"),
+            (vec![k("metadata"), k("name")], "0x10"),
             (vec![k("spec"), k("l"), Step::Index(0), k("g")], ""),
             (vec![k("spec"), k("l"), Step::Index(1)], ""),
+            (vec![k("data"), k("j")], "1e3"),
         ];
         let want: Vec<(Vec<Step>, String)> =
             cases.into_iter().map(|(p, t)| (p, t.to_string())).collect();
         assert_eq!(docs[0].scalar_texts, want);
+        let quoted = parse_kustomize_documents(
+            "a: \"x\"\nb: ['y', z]\n\"k\": 1\n",
+            "t.yaml",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(quoted[0].quoted, vec![vec![k("a")], vec![k("b"), Step::Index(0)]]);
         // Other entry points record nothing.
         let plain = parse_documents(text, "t.yaml").unwrap();
         assert_eq!(plain[0], docs[0].value);
