@@ -56,9 +56,12 @@ error_message() {
 }
 
 # Makes a message independent of the checkout location and of the Go
-# process: the case's absolute path becomes `<case>`, heap addresses `0xADDR`.
+# process: the case's absolute path becomes `<case>`, the directory holding
+# the case (reached by a `../` that leaves it) `<case>/..`, heap addresses
+# `0xADDR`.
 normalise() {
-    sed -e "s#$1#<case>#g" -e 's/0xc[0-9a-f]\{6,\}/0xADDR/g' \
+    sed -e "s#$1#<case>#g" -e "s#$(dirname "$1")/#<case>/../#g" \
+        -e 's/0xc[0-9a-f]\{6,\}/0xADDR/g' \
         -e 's#/[^ ]*/kustomize-helm-[0-9]*/#<tmp>/#g'
 }
 
