@@ -1,8 +1,9 @@
 //! Sprig's date functions with Go's layout strings: now, date, dateInZone, htmlDate, toDate, dateModify, unixEpoch, duration, durationRound, ago.
 //!
 //! Times are instants in UTC: kiln renders the same everywhere, so "Local"
-//! is UTC, and other zone names fall back to UTC as Go does for an unknown
-//! zone. A time is a `time.Time` struct whose native value is its instant.
+//! is UTC. `dateInZone` and `htmlDateInZone` format in a named zone of the
+//! tz database (chrono-tz), and fall back to UTC for an unknown name, as
+//! Sprig does. A time is a `time.Time` struct whose native value is its instant.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -125,9 +126,14 @@ impl Time {
         self.format("2006-01-02 15:04:05.999999999 -0700 MST")
     }
 
-    /// Go's `Time.Format` with a layout such as `2006-01-02T15:04:05Z07:00`.
+    /// Go's `Time.Format` with a layout such as `2006-01-02T15:04:05Z07:00`, in UTC.
     fn format(self, layout: &str) -> String {
-        let c = self.civil();
+        self.format_in(layout, &Zone::utc())
+    }
+
+    /// `Time.In(zone).Format(layout)`.
+    fn format_in(self, layout: &str, zone: &Zone) -> String {
+        let c = Time(self.0 + i128::from(zone.offset) * NANOS).civil();
         let mut out = String::new();
         let mut rest = layout;
         while !rest.is_empty() {
@@ -156,9 +162,18 @@ impl Time {
                 Token::Year => out.push_str(&format!("{:02}", c.year.rem_euclid(100))),
                 Token::PM => out.push_str(if c.hour >= 12 { "PM" } else { "AM" }),
                 Token::Pm => out.push_str(if c.hour >= 12 { "pm" } else { "am" }),
-                Token::TzName => out.push_str("UTC"),
-                Token::IsoZ => out.push('Z'),
-                Token::Offset(text) => out.push_str(text),
+                Token::TzName => match &zone.name {
+                    Some(name) => out.push_str(name),
+                    // A zone with no abbreviation prints its offset, as tzdata's `+0530`.
+                    None if zone.offset % 3600 == 0 => {
+                        out.push_str(&offset_text("-07", zone.offset))
+                    }
+                    None => out.push_str(&offset_text("-0700", zone.offset)),
+                },
+                Token::IsoZ(_) if zone.offset == 0 => out.push('Z'),
+                Token::IsoZ(form) | Token::Offset(form) => {
+                    out.push_str(&offset_text(form, zone.offset))
+                }
                 Token::Frac { digits, trim, sep } => {
                     let full = format!("{:09}", c.nano);
                     let mut f = full[..digits].to_string();
@@ -247,24 +262,29 @@ enum Token {
     PM,
     Pm,
     TzName,
-    IsoZ,
+    /// A `Z07:00`-style zone: `Z` in UTC, else the offset (the form without `Z`).
+    IsoZ(&'static str),
+    /// A `-07:00`-style zone offset, by its form.
     Offset(&'static str),
-    Frac { digits: usize, trim: bool, sep: char },
+    Frac {
+        digits: usize,
+        trim: bool,
+        sep: char,
+    },
 }
 
 /// The next layout token and its length in bytes, as Go's `nextStdChunk` finds them.
 fn next_token(s: &str) -> (Token, usize) {
     let starts = |p: &str| s.starts_with(p);
     let b = s.as_bytes();
-    // UTC offsets all print as zero, and a `Z` form prints `Z`.
-    const OFFSETS: [(&str, &str); 5] = [
-        ("-070000", "+000000"),
-        ("-07:00:00", "+00:00:00"),
-        ("-0700", "+0000"),
-        ("-07:00", "+00:00"),
-        ("-07", "+00"),
+    const OFFSETS: [&str; 5] = ["-070000", "-07:00:00", "-0700", "-07:00", "-07"];
+    const ISO: [(&str, &str); 5] = [
+        ("Z070000", "-070000"),
+        ("Z07:00:00", "-07:00:00"),
+        ("Z0700", "-0700"),
+        ("Z07:00", "-07:00"),
+        ("Z07", "-07"),
     ];
-    const ISO: [&str; 5] = ["Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07"];
     let table: [(&str, Token); 23] = [
         ("January", Token::LongMonth),
         ("Jan", Token::Month),
@@ -290,14 +310,14 @@ fn next_token(s: &str) -> (Token, usize) {
         ("PM", Token::PM),
         ("pm", Token::Pm),
     ];
-    for (text, out) in OFFSETS {
+    for text in OFFSETS {
         if starts(text) {
-            return (Token::Offset(out), text.len());
+            return (Token::Offset(text), text.len());
         }
     }
-    for text in ISO {
+    for (text, form) in ISO {
         if starts(text) {
-            return (Token::IsoZ, text.len());
+            return (Token::IsoZ(form), text.len());
         }
     }
     if (b[0] == b'.' || b[0] == b',') && b.len() > 1 && (b[1] == b'0' || b[1] == b'9') {
@@ -318,6 +338,53 @@ fn next_token(s: &str) -> (Token, usize) {
         }
     }
     (Token::Literal, s.chars().next().map_or(1, char::len_utf8))
+}
+
+/// A time zone at one instant: its offset east of UTC in seconds, and its
+/// abbreviation (`EDT`), if tzdata gives one.
+struct Zone {
+    offset: i32,
+    name: Option<String>,
+}
+
+impl Zone {
+    fn utc() -> Zone {
+        Zone { offset: 0, name: Some("UTC".into()) }
+    }
+
+    /// `time.LoadLocation(name)` at `t`, with Sprig's fallback to UTC for a
+    /// zone it cannot load. kiln renders alike everywhere, so `Local` is UTC.
+    fn at(name: &str, t: Time) -> Zone {
+        use chrono::{Offset, TimeZone};
+        use chrono_tz::OffsetName;
+        let Ok(tz) = name.parse::<chrono_tz::Tz>() else {
+            return Zone::utc();
+        };
+        let secs = i64::try_from(t.0.div_euclid(NANOS)).unwrap_or_default();
+        let Some(utc) = chrono::DateTime::from_timestamp(secs, 0) else {
+            return Zone::utc();
+        };
+        let offset = tz.offset_from_utc_datetime(&utc.naive_utc());
+        Zone {
+            offset: offset.fix().local_minus_utc(),
+            name: offset.abbreviation().map(str::to_string),
+        }
+    }
+}
+
+/// A zone offset in one of Go's layout forms (`-07`, `-0700`, `-07:00`,
+/// `-070000`, `-07:00:00`); `-07` shows hours only.
+fn offset_text(form: &str, offset: i32) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let a = offset.unsigned_abs();
+    let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
+    match form {
+        "-07" => format!("{sign}{h:02}"),
+        "-0700" => format!("{sign}{h:02}{m:02}"),
+        "-07:00" => format!("{sign}{h:02}:{m:02}"),
+        "-070000" => format!("{sign}{h:02}{m:02}{s:02}"),
+        _ => format!("{sign}{h:02}:{m:02}:{s:02}"),
+    }
 }
 
 /// The instant of a date argument: a `time.Time`, or Unix seconds as an int;
@@ -526,8 +593,9 @@ fn parse_time(layout: &str, value: &str) -> Option<Time> {
                 let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
                 v = &v[n..];
             }
-            Token::IsoZ | Token::Offset(_) => {
-                if let Some(rest) = v.strip_prefix('Z').filter(|_| matches!(token, Token::IsoZ)) {
+            Token::IsoZ(_) | Token::Offset(_) => {
+                if let Some(rest) = v.strip_prefix('Z').filter(|_| matches!(token, Token::IsoZ(_)))
+                {
                     v = rest;
                 } else {
                     let sign = match v.as_bytes().first()? {
@@ -587,9 +655,15 @@ fn zero_time() -> Time {
 pub(super) fn register(f: &mut Funcs) {
     def(f, "now", &[], None, |_| Ok(Time::now().value()));
     def(f, "date", &[Str, Any], None, |a| Ok(instant(&a[1]).format(s(&a[0])).into()));
-    def(f, "dateInZone", &[Str, Any, Str], None, |a| Ok(instant(&a[1]).format(s(&a[0])).into()));
+    def(f, "dateInZone", &[Str, Any, Str], None, |a| {
+        let t = instant(&a[1]);
+        Ok(t.format_in(s(&a[0]), &Zone::at(s(&a[2]), t)).into())
+    });
     def(f, "htmlDate", &[Any], None, |a| Ok(instant(&a[0]).format("2006-01-02").into()));
-    def(f, "htmlDateInZone", &[Any, Str], None, |a| Ok(instant(&a[0]).format("2006-01-02").into()));
+    def(f, "htmlDateInZone", &[Any, Str], None, |a| {
+        let t = instant(&a[0]);
+        Ok(t.format_in("2006-01-02", &Zone::at(s(&a[1]), t)).into())
+    });
     def(f, "toDate", &[Str, Str], None, |a| {
         Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(zero_time).value())
     });
