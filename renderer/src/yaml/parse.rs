@@ -340,7 +340,6 @@ fn parse_once(
         limits,
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
-        keys: Vec::new(),
         non_string_key: None,
     };
     let mut parser = Parser::new_from_str(text);
@@ -421,9 +420,6 @@ impl<'t> Source<'t> {
     }
 }
 
-/// How deep [`Builder::keys`] follows a document.
-const TRACKED_DEPTH: usize = 5;
-
 struct Builder<'f> {
     file: &'f str,
     /// Refuse keys that are not strings in nested mappings.
@@ -445,10 +441,6 @@ struct Builder<'f> {
     path: Vec<Step>,
     /// How many mapping keys are being built around the current node.
     in_key: usize,
-    /// With `string_keys`: the keys leading to the node being read (an empty
-    /// one for a sequence item), down to [`TRACKED_DEPTH`] levels: enough to
-    /// know `metadata.annotations` and `items[].metadata.annotations`.
-    keys: Vec<String>,
     /// The first key that is not a string where `string_keys` refuses one:
     /// kustomize decodes the whole document (duplicate keys fail there)
     /// before JSON refuses such a key, so it is reported last.
@@ -517,36 +509,43 @@ impl Builder<'_> {
 
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
     fn record_text(&mut self, v: &Value, text: &str, span: &Span) {
-        let Some(texts) = self.scalar_texts.as_mut() else { return };
+        if self.scalar_texts.is_none() {
+            return;
+        }
         // An empty node has an empty span, whatever text the parser gives it.
         let empty = v.is_null() && self.source.slice(span).is_empty();
         let n = self.path.len();
         let annotation = n >= 3
             && matches!(&self.path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
             && self.path[n - 3] == Step::Key("metadata".into());
-        // An object's own fields: the path from the top of the document or
-        // from an item of a list's `items`.
-        let own = match self.path.as_slice() {
-            [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
-            all => all,
-        };
+        let own = self.own_path();
         let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
             || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
-        if empty {
-            texts.push((self.path.clone(), String::new()));
+        let recorded = if empty {
+            String::new()
         } else if annotation || kept {
-            texts.push((self.path.clone(), text.to_string()));
+            text.to_string()
+        } else {
+            return;
+        };
+        if let Some(texts) = self.scalar_texts.as_mut() {
+            texts.push((self.path.clone(), recorded));
         }
     }
 
-    /// Whether the node being read is the value of an object's annotation,
-    /// at the top of a document or in the items of a list.
-    fn in_annotations(&self) -> bool {
-        match self.keys.as_slice() {
-            [m, a, _] => m == "metadata" && a == "annotations",
-            [items, _, m, a, _] => items == "items" && m == "metadata" && a == "annotations",
-            _ => false,
+    /// The path of the node being read among its object's own fields: from
+    /// the top of the document, or from an item of a list's `items`.
+    fn own_path(&self) -> &[Step] {
+        match self.path.as_slice() {
+            [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
+            all => all,
         }
+    }
+
+    /// Whether the node being read (with `scalar_texts` on) is the value of
+    /// an object's annotation.
+    fn in_annotations(&self) -> bool {
+        matches!(self.own_path(), [Step::Key(m), Step::Key(a), Step::Key(_)] if m == "metadata" && a == "annotations")
     }
 
     /// Whether a collection's start event comes from `[` or `{`: block
@@ -605,11 +604,6 @@ impl Builder<'_> {
             Event::SequenceStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
-                // The items of a `kind: List` are objects of their own.
-                let tracked = self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
-                if tracked {
-                    self.keys.push(String::new());
-                }
                 loop {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
@@ -624,9 +618,6 @@ impl Builder<'_> {
                         self.path.pop();
                     }
                     items.push(item?);
-                }
-                if tracked {
-                    self.keys.pop();
                 }
                 let v = Value::Seq(items);
                 if anchor > 0 {
@@ -657,24 +648,18 @@ impl Builder<'_> {
                         let step = key_string(key.clone()).unwrap_or_default();
                         self.path.push(Step::Key(if is_merge { "<<".into() } else { step }));
                     }
-                    let tracked =
-                        self.string_keys && depth == self.keys.len() && depth < TRACKED_DEPTH;
-                    if tracked {
-                        self.keys.push(key.as_str().unwrap_or_default().to_string());
-                    }
-                    let value = self.node(parser, vev, vsp, depth + 1, flow);
+                    let mut value = self.node(parser, vev, vsp, depth + 1, flow);
                     if tracking {
-                        self.path.pop();
-                    }
-                    let mut value = value?;
-                    if tracked {
-                        if self.in_annotations() && matches!(value, Value::Map(_) | Value::Seq(_)) {
+                        if self.in_annotations()
+                            && matches!(value, Ok(Value::Map(_) | Value::Seq(_)))
+                        {
                             // kustomize reads annotations as strings; a
                             // collection has no text and becomes empty.
-                            value = Value::String(String::new());
+                            value = Ok(Value::String(String::new()));
                         }
-                        self.keys.pop();
+                        self.path.pop();
                     }
+                    let value = value?;
                     if is_merge {
                         merges.push(value);
                         continue;

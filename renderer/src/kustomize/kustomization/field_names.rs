@@ -190,18 +190,9 @@ const PLUGIN_PATCH_JSON: Shape =
 
 const PLUGIN_REPLACEMENT: Shape = Shape(&[("replacements", Some(&REPLACEMENT))]);
 
-const PLUGIN_GENERATOR: Shape = Shape(&[
-    ("name", None),
-    ("namespace", None),
-    ("behavior", None),
-    ("literals", None),
-    ("files", None),
-    ("envs", None),
-    ("env", None),
-    ("options", Some(&GENERATOR_OPTIONS)),
-    ("kvSources", None),
-    ("type", None),
-]);
+/// A ConfigMapGenerator or SecretGenerator plugin config takes a
+/// kustomization's generator arguments.
+const PLUGIN_GENERATOR: Shape = GENERATOR;
 
 const VALUE_ADD_TARGET: Shape =
     Shape(&[("selector", Some(&SELECTOR)), ("fieldPath", None), ("filePathPosition", None)]);
