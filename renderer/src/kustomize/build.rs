@@ -587,7 +587,8 @@ impl Builder<'_> {
                     names: None,
                 },
             },
-        );
+        )
+        .map_err(|m| invalid(&k.file, m))?;
         let bad_key = |m| invalid(&k.file, m);
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         for set in &k.labels {
@@ -601,15 +602,17 @@ impl Builder<'_> {
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
-        images::apply(acc, &k.images);
+        let bad_image = |m| invalid(&k.file, m);
+        images::apply(acc, &k.images).map_err(bad_image)?;
         match &k.image_fields {
-            Some(specs) => images::apply_fields(acc, &k.images, specs),
+            Some(specs) => images::apply_fields(acc, &k.images, specs).map_err(bad_image)?,
             None => {
                 // The `images:` field also runs over kustomize's built-in image
                 // fields, after its pass over every container list: an image
                 // there is rewritten twice, which a tagSuffix shows.
-                images::apply_fields(acc, &k.images, &images::builtin_fields());
-                images::apply_fields(acc, &k.images, &self.config.images);
+                images::apply_fields(acc, &k.images, &images::builtin_fields())
+                    .map_err(bad_image)?;
+                images::apply_fields(acc, &k.images, &self.config.images).map_err(bad_image)?;
             }
         }
         if k.hash_names {

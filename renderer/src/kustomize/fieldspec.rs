@@ -1,6 +1,6 @@
 //! Field specs: where in which kinds a transformer writes, kept as data.
 
-use crate::resource::{Gvk, Step};
+use crate::resource::{Gvk, Resource, Step};
 use crate::value::{Map, Value};
 
 /// One place a transformer reads or writes: a kind filter and a path.
@@ -150,11 +150,95 @@ pub const REPLICAS: &[FieldSpec] = &[
     fs(APPS, "StatefulSet", "spec/replicas", true),
 ];
 
+/// Why kustomize's field walk stops a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WalkError {
+    /// The path has an empty segment (or is empty).
+    #[error("cannot set or create an empty field name")]
+    EmptyField,
+    /// A scalar stands where the path goes on.
+    #[error("expected sequence or mapping node")]
+    NotContainer,
+}
+
+/// kustomize's message for a field walk that failed in an object:
+/// `considering field 'PATH' of object Kind.version.group/name.namespace: WHY`.
+pub fn field_error(r: &Resource, path: &str, why: impl std::fmt::Display) -> String {
+    let g = r.gvk();
+    let or =
+        |s: &str, none: &'static str| if s.is_empty() { none.to_string() } else { s.to_string() };
+    format!(
+        "considering field '{path}' of object {}.{}.{}/{}.{}: {why}",
+        or(&g.kind, "[noKind]"),
+        or(&g.version, "[noVer]"),
+        or(&g.group, "[noGrp]"),
+        or(r.name(), "[noName]"),
+        or(r.namespace(), "[noNs]"),
+    )
+}
+
+/// Calls `set` on every scalar (or null, or just created) slot at the
+/// spec's path in `r`, as kustomize's scalar setters do; the walk failing,
+/// or a list or a map at the end of the path, is the error kustomize gives.
+pub fn set_scalars(
+    r: &mut Resource,
+    path: &str,
+    create: bool,
+    set: &mut dyn FnMut(&mut Value),
+) -> Result<(), String> {
+    let mut wrong = None;
+    let walked = visit_checked_node(&mut r.value, path, create, &mut |slot| match slot {
+        Value::Seq(_) => {
+            wrong.get_or_insert("Sequence");
+        }
+        Value::Map(_) => {
+            wrong.get_or_insert("Mapping");
+        }
+        _ => set(slot),
+    });
+    if let Err(e) = walked {
+        return Err(field_error(r, path, e));
+    }
+    match wrong {
+        Some(kind) => Err(field_error(r, path, scalar_expected(kind))),
+        None => Ok(()),
+    }
+}
+
+/// kustomize's complaint about a `Sequence` or `Mapping` node where a
+/// scalar must be.
+pub fn scalar_expected(kind: &str) -> String {
+    format!("wrong node kind: expected ScalarNode but got {kind}Node")
+}
+
 /// Calls `f` on every value at `path` inside `v`, walking sequences item by
 /// item and creating missing maps when `create` is set. The callback gets
 /// the value slot (possibly `Null` when just created).
 pub fn visit_mut(v: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
     visit_mut_at(v, path, create, &mut |_, slot| f(slot));
+}
+
+/// Like [`visit_mut_at`], but fails where kustomize's walk fails: on an
+/// empty path segment, and on a scalar where the path goes on. Slots met
+/// before the failure have been visited.
+pub fn visit_checked(
+    v: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) -> Result<(), WalkError> {
+    walk_path(v, path, Walk { create, into_last_list: true }, f)
+}
+
+/// Like [`visit_checked`], but a list at the end of the path is handed over
+/// whole, as kustomize's setters of scalars receive it (and refuse it).
+pub fn visit_checked_node(
+    v: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&mut Value),
+) -> Result<(), WalkError> {
+    walk_path(v, path, Walk { create, into_last_list: false }, &mut |_, slot| f(slot))
 }
 
 /// The segments of a `/`-separated path; `\/` is a slash inside a
@@ -196,9 +280,6 @@ fn marked_segments(path: &str) -> Vec<(String, bool)> {
         }
         cur.push_str(part);
         let seg = std::mem::take(&mut cur);
-        if seg.is_empty() {
-            continue;
-        }
         match seg.strip_suffix("[]") {
             Some(name) => out.push((name.to_string(), true)),
             None => out.push((seg, false)),
@@ -220,18 +301,24 @@ struct Walk {
     into_last_list: bool,
 }
 
+/// Walks `segs` from `v`, calling `f` at the end. As kustomize's walk, it
+/// stops quietly at a missing or null field it may not create, turns a null
+/// field marked `[]` into an empty list, and fails on an empty segment or
+/// a scalar in the way (the first failure is kept in `err`; the walk of
+/// other branches goes on).
 fn walk(
     v: &mut Value,
     segs: &[(&str, bool)],
     how: Walk,
     at: &mut Vec<Step>,
     f: &mut dyn FnMut(&[Step], &mut Value),
+    err: &mut Option<WalkError>,
 ) {
     if let Value::Seq(items) = v {
         if !segs.is_empty() || how.into_last_list {
             for (i, item) in items.iter_mut().enumerate() {
                 at.push(Step::Index(i));
-                walk(item, segs, how, at, f);
+                walk(item, segs, how, at, f, err);
                 at.pop();
             }
             return;
@@ -241,7 +328,18 @@ fn walk(
         f(at, v);
         return;
     };
-    let Value::Map(m) = v else { return };
+    let m = match v {
+        Value::Map(m) => m,
+        Value::Null => return,
+        _ => {
+            err.get_or_insert(WalkError::NotContainer);
+            return;
+        }
+    };
+    if first.is_empty() {
+        err.get_or_insert(WalkError::EmptyField);
+        return;
+    }
     let create_here = how.create && !list;
     if !m.contains_key(*first) {
         if !create_here {
@@ -253,14 +351,18 @@ fn walk(
         );
     }
     if let Some(child) = m.get_mut(*first) {
-        if child.is_null() && !rest.is_empty() {
-            if !create_here {
-                return;
+        if child.is_null() {
+            if *list {
+                *child = Value::Seq(Vec::new());
+            } else if !rest.is_empty() {
+                if !create_here {
+                    return;
+                }
+                *child = Value::Map(Map::new());
             }
-            *child = Value::Map(Map::new());
         }
         at.push(Step::Key((*first).to_string()));
-        walk(child, rest, how, at, f);
+        walk(child, rest, how, at, f, err);
         at.pop();
     }
 }
@@ -273,19 +375,27 @@ pub fn visit_mut_at(
     create: bool,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) {
-    walk_path(v, path, Walk { create, into_last_list: true }, f);
+    let _ = walk_path(v, path, Walk { create, into_last_list: true }, f);
 }
 
 /// Like [`visit_mut`], but a list at the end of the path is handed over
 /// whole, as kustomize's var substitution receives it.
 pub fn visit_mut_node(v: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value)) {
-    walk_path(v, path, Walk { create: false, into_last_list: false }, &mut |_, slot| f(slot));
+    let how = Walk { create: false, into_last_list: false };
+    let _ = walk_path(v, path, how, &mut |_, slot| f(slot));
 }
 
-fn walk_path(v: &mut Value, path: &str, how: Walk, f: &mut dyn FnMut(&[Step], &mut Value)) {
+fn walk_path(
+    v: &mut Value,
+    path: &str,
+    how: Walk,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) -> Result<(), WalkError> {
     let segs = marked_segments(path);
     let segs: Vec<(&str, bool)> = segs.iter().map(|(s, list)| (s.as_str(), *list)).collect();
-    walk(v, &segs, how, &mut Vec::new(), f);
+    let mut err = None;
+    walk(v, &segs, how, &mut Vec::new(), f, &mut err);
+    err.map_or(Ok(()), Err)
 }
 
 /// Whether walking `path` in `v` meets a scalar where a map or sequence
@@ -321,12 +431,31 @@ mod tests {
             ("{}\n", "a/b/c", true, "a: {b: {c: x}}\n"),
             ("{}\n", "a/b/c", false, "{}\n"),
             ("a: {b/c: 1}\n", "a/b\\/c", false, "a: {b/c: x}\n"),
+            // A null field marked as a list becomes an empty list; unmarked it stays.
+            ("a: {b: null}\n", "a/b[]/c", false, "a: {b: []}\n"),
+            ("a: {b: null}\n", "a/b/c", false, "a: {b: null}\n"),
         ];
         for (doc, path, create, want) in cases {
             let mut v = yaml::parse_documents(doc, "d").unwrap().remove(0);
             visit_mut(&mut v, path, create, &mut |slot| *slot = Value::String("x".into()));
             let want = yaml::parse_documents(want, "w").unwrap().remove(0);
             assert_eq!(v, want, "{doc} {path}");
+        }
+    }
+
+    #[test]
+    fn checked_walk_fails_where_kustomize_does() {
+        let cases = [
+            ("a: {b: x}\n", "a/b/c", Err(WalkError::NotContainer)),
+            ("a: [x, {b: 1}]\n", "a/b", Err(WalkError::NotContainer)),
+            ("a: {b: null}\n", "a/b/c", Ok(())),
+            ("a: {}\n", "", Err(WalkError::EmptyField)),
+            ("a: {}\n", "a//b", Err(WalkError::EmptyField)),
+            ("a: {b: x}\n", "a/b", Ok(())),
+        ];
+        for (doc, path, want) in cases {
+            let mut v = yaml::parse_documents(doc, "d").unwrap().remove(0);
+            assert_eq!(visit_checked(&mut v, path, true, &mut |_, _| {}), want, "{doc} {path}");
         }
     }
 }

@@ -100,16 +100,24 @@ fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) {
     }
 }
 
+/// Whether kustomize's image transformers leave the object alone: a
+/// CustomResourceDefinition describes containers, it holds none.
+fn skipped(r: &Resource) -> bool {
+    r.gvk().kind == "CustomResourceDefinition"
+}
+
 /// Applies every rule to every `image` of every entry of a `containers` or
 /// `initContainers` list, at any depth of every object, as kustomize does.
-pub fn apply(resources: &mut [Resource], rules: &[Image]) {
+/// An `image` that is a list or a map there is an error, as in kustomize.
+pub fn apply(resources: &mut [Resource], rules: &[Image]) -> Result<(), String> {
     if rules.is_empty() {
-        return;
+        return Ok(());
     }
     let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
-    for r in resources.iter_mut() {
-        visit(&mut r.value, &rules);
+    for r in resources.iter_mut().filter(|r| !skipped(r)) {
+        visit(&mut r.value, &rules)?;
     }
+    Ok(())
 }
 
 /// kustomize's built-in image fields (its default `images` configuration).
@@ -126,42 +134,63 @@ pub fn builtin_fields() -> Vec<UserFieldSpec> {
 }
 
 /// Applies the rules at image fields named by configurations.
-pub fn apply_fields(resources: &mut [Resource], rules: &[Image], specs: &[UserFieldSpec]) {
+pub fn apply_fields(
+    resources: &mut [Resource],
+    rules: &[Image],
+    specs: &[UserFieldSpec],
+) -> Result<(), String> {
     if rules.is_empty() || specs.is_empty() {
-        return;
+        return Ok(());
     }
     let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
-    for r in resources.iter_mut() {
+    for r in resources.iter_mut().filter(|r| !skipped(r)) {
         let gvk = r.gvk();
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
-            fieldspec::visit_mut(&mut r.value, &spec.path, false, &mut |slot| {
-                if let Value::String(img) = slot {
-                    rewrite_all(img, &rules);
-                }
-            });
+            let walked =
+                fieldspec::visit_checked(&mut r.value, &spec.path, false, &mut |_, slot| {
+                    if let Value::String(img) = slot {
+                        rewrite_all(img, &rules);
+                    }
+                });
+            if let Err(e) = walked {
+                return Err(fieldspec::field_error(r, &spec.path, e));
+            }
         }
     }
+    Ok(())
 }
 
-fn visit(v: &mut Value, rules: &[Rule<'_>]) {
+fn visit(v: &mut Value, rules: &[Rule<'_>]) -> Result<(), String> {
     match v {
         Value::Map(m) => {
             for (k, child) in m.iter_mut() {
                 if k == "containers" || k == "initContainers" {
                     if let Value::Seq(items) = child {
                         for c in items.iter_mut() {
-                            if let Some(Value::String(img)) = c.get_path_mut(&["image"]) {
-                                rewrite_all(img, rules);
+                            match c.get_path_mut(&["image"]) {
+                                Some(Value::String(img)) => rewrite_all(img, rules),
+                                Some(Value::Seq(_)) => {
+                                    return Err(fieldspec::scalar_expected("Sequence"));
+                                }
+                                Some(Value::Map(_)) => {
+                                    return Err(fieldspec::scalar_expected("Mapping"));
+                                }
+                                _ => {}
                             }
                         }
                     }
                 }
-                visit(child, rules);
+                visit(child, rules)?;
             }
         }
-        Value::Seq(items) => items.iter_mut().for_each(|i| visit(i, rules)),
+        Value::Seq(items) => {
+            for i in items.iter_mut() {
+                visit(i, rules)?;
+            }
+        }
         _ => {}
     }
+    Ok(())
 }
 
 #[cfg(test)]

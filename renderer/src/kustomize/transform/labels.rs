@@ -52,13 +52,13 @@ fn write(
                 }
             }
         };
-        for table in places.builtin {
-            for spec in table.iter().filter(|s| s.matches(&gvk)) {
-                fieldspec::visit_mut_at(&mut r.value, spec.path, spec.create, &mut put);
+        let builtin = places.builtin.iter().flat_map(|t| t.iter()).filter(|s| s.matches(&gvk));
+        let user = places.user.iter().filter(|s| s.matches(&gvk));
+        let specs = builtin.map(|s| (s.path, s.create)).chain(user.map(|s| (&*s.path, s.create)));
+        for (path, create) in specs {
+            if let Err(e) = fieldspec::visit_checked(&mut r.value, path, create, &mut put) {
+                return Err(fieldspec::field_error(r, path, e));
             }
-        }
-        for spec in places.user.iter().filter(|s| s.matches(&gvk)) {
-            fieldspec::visit_mut_at(&mut r.value, &spec.path, spec.create, &mut put);
         }
         r.sync_shared();
         for (paths, (_, v)) in created.into_iter().zip(pairs) {

@@ -368,12 +368,19 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     ),
                 });
             }
+            let (source, id) = (res.source.clone(), res.id());
             fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
                 if error.is_some() {
                     return;
                 }
                 let outcome = match slot {
                     Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
+                    Value::Map(m) if !m.contains_key("name") => Err(Error::Invalid {
+                        file: source.clone(),
+                        message: format!(
+                            "updating name reference in '{path}' field of {id}: path config error; no 'name' field in node"
+                        ),
+                    }),
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
                         // kustomize reads a name written as a number or bool

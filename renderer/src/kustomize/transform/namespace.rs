@@ -49,28 +49,22 @@ pub fn apply_fields(
                 }
                 continue;
             }
-            let mut wrong = None;
-            fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| match slot {
-                Value::Seq(_) => {
-                    wrong.get_or_insert("Sequence");
-                }
-                Value::Map(_) => {
-                    wrong.get_or_insert("Mapping");
-                }
-                _ => {
-                    let empty = slot.is_null() || slot.as_str() == Some("");
-                    if !options.unset_only || empty {
-                        *slot = Value::String(namespace.to_string());
-                    }
+            let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |slot| {
+                let empty = slot.is_null() || slot.as_str() == Some("");
+                if !options.unset_only || empty {
+                    *slot = Value::String(namespace.to_string());
                 }
             });
-            if let Some(kind) = wrong {
-                return Err(format!(
-                    "namespace field specs must target scalar nodes: considering field '{}' of object {}: wrong node kind: expected ScalarNode but got {kind}Node",
-                    spec.path,
-                    r.id()
-                ));
-            }
+            walked.map_err(|e| {
+                // kustomize words a list or map at the end of the path
+                // apart from a walk that failed on its way.
+                let what = if e.contains("wrong node kind") {
+                    "namespace field specs must target scalar nodes"
+                } else {
+                    "namespace transformation failed"
+                };
+                format!("{what}: {e}")
+            })?;
         }
     }
     Ok(())
@@ -111,7 +105,8 @@ pub fn apply(
             r.set_namespace(namespace.to_string());
         }
         match (gvk.group.as_str(), gvk.kind.as_str()) {
-            ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            // kustomize moves the subjects of any group's role bindings.
+            (_, "RoleBinding" | "ClusterRoleBinding") => {
                 if let Some(Value::Seq(subjects)) = r.value.get_path_mut(&["subjects"]) {
                     for s in subjects {
                         let Value::Map(m) = s else { continue };

@@ -21,9 +21,17 @@ pub struct ExtraFields<'a> {
 /// Adds a prefix and a suffix to every name, except the kinds kustomize
 /// leaves alone: CustomResourceDefinitions, APIServices and Namespaces, whose
 /// names are fixed by the API.
-pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: ExtraFields<'_>) {
+///
+/// A field spec that meets a list or a map where the name is, or a scalar
+/// on its way, fails as in kustomize.
+pub fn apply(
+    resources: &mut [Resource],
+    prefix: &str,
+    suffix: &str,
+    extra: ExtraFields<'_>,
+) -> Result<(), String> {
     if prefix.is_empty() && suffix.is_empty() {
-        return;
+        return Ok(());
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
@@ -60,17 +68,16 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
                 continue;
             }
             for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
-                fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
-                    match slot {
-                        Value::String(v) => *v = format!("{}{v}{}", add.0, add.1),
-                        // A field the spec creates starts out empty.
-                        Value::Null if spec.create => {
-                            *slot = Value::String(format!("{}{}", add.0, add.1))
-                        }
-                        _ => {}
+                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |slot| match slot {
+                    Value::String(v) => *v = format!("{}{v}{}", add.0, add.1),
+                    // A field the spec creates starts out empty.
+                    Value::Null if spec.create => {
+                        *slot = Value::String(format!("{}{}", add.0, add.1))
                     }
-                });
+                    _ => {}
+                })?;
             }
         }
     }
+    Ok(())
 }

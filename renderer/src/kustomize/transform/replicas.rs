@@ -41,9 +41,15 @@ pub fn apply(
             let gvk = r.gvk();
             for spec in specs.iter().filter(|s| s.matches(&gvk)) {
                 matched = true;
-                fieldspec::visit_mut(&mut r.value, &spec.path, spec.create, &mut |slot| {
-                    *slot = Value::Int(rep.count)
-                });
+                let walked = fieldspec::visit_checked_node(
+                    &mut r.value,
+                    &spec.path,
+                    spec.create,
+                    &mut |slot| *slot = Value::Int(rep.count),
+                );
+                if let Err(e) = walked {
+                    return Err(fieldspec::field_error(r, &spec.path, e));
+                }
             }
         }
         if !matched {
