@@ -360,9 +360,17 @@ impl Resource {
     /// Turns the values of `metadata.annotations` that are not strings into
     /// strings, as kustomize does when it rewrites the annotations at the end
     /// of a build: the text the file wrote (`1.50`, `~`, nothing), unless a
-    /// later step changed the value, else the value's own text.
+    /// later step changed the value, else the value's own text. A list or a
+    /// map there has no text: kustomize writes it as an empty string.
     pub fn stringify_annotations(&mut self) {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
+        if let Some(Value::Map(entries)) = self.value.get_path_mut(&["metadata", "annotations"]) {
+            for v in entries.values_mut() {
+                if matches!(v, Value::Seq(_) | Value::Map(_)) {
+                    *v = Value::String(String::new());
+                }
+            }
+        }
     }
 
     /// Turns a `metadata.name` written as a number or bool (`name: 123`,

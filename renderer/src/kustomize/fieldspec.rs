@@ -187,7 +187,7 @@ pub fn set_scalars(
     set: &mut dyn FnMut(&mut Value),
 ) -> Result<(), String> {
     let mut wrong = None;
-    let walked = visit_checked_node(&mut r.value, path, create, &mut |slot| match slot {
+    let walked = visit_checked_node(&mut r.value, path, create, &mut |_, slot| match slot {
         Value::Seq(_) => {
             wrong.get_or_insert("Sequence");
         }
@@ -236,9 +236,9 @@ pub fn visit_checked_node(
     v: &mut Value,
     path: &str,
     create: bool,
-    f: &mut dyn FnMut(&mut Value),
+    f: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), WalkError> {
-    walk_path(v, path, Walk { create, into_last_list: false }, &mut |_, slot| f(slot))
+    walk_path(v, path, Walk { create, into_last_list: false }, f)
 }
 
 /// The segments of a `/`-separated path; `\/` is a slash inside a

@@ -39,11 +39,24 @@ fn write(
         let gvk = r.gvk();
         // Per key, the fields where this transformer created it.
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
+        // A list or scalar where the map of labels goes: kept in a cell, as
+        // the walk holds the writer.
+        let wrong = std::cell::Cell::new(None);
         let mut put = |at: &[Step], slot: &mut Value| {
             if slot.is_null() {
                 *slot = Value::Map(Map::new());
             }
-            let Value::Map(m) = slot else { return };
+            let m = match slot {
+                Value::Map(m) => m,
+                Value::Seq(_) => {
+                    wrong.set(wrong.get().or(Some("SequenceNode")));
+                    return;
+                }
+                _ => {
+                    wrong.set(wrong.get().or(Some("ScalarNode")));
+                    return;
+                }
+            };
             for (i, (k, v)) in pairs.iter().enumerate() {
                 if m.insert(k.clone(), Value::String(v.clone())).is_none() {
                     let mut path = at.to_vec();
@@ -56,8 +69,12 @@ fn write(
         let user = places.user.iter().filter(|s| s.matches(&gvk));
         let specs = builtin.map(|s| (s.path, s.create)).chain(user.map(|s| (&*s.path, s.create)));
         for (path, create) in specs {
-            if let Err(e) = fieldspec::visit_checked(&mut r.value, path, create, &mut put) {
+            if let Err(e) = fieldspec::visit_checked_node(&mut r.value, path, create, &mut put) {
                 return Err(fieldspec::field_error(r, path, e));
+            }
+            if let Some(got) = wrong.take() {
+                let why = format!("wrong node kind: expected MappingNode but got {got}");
+                return Err(fieldspec::field_error(r, path, why));
             }
         }
         r.sync_shared();

@@ -41,11 +41,20 @@ pub fn apply(
             let gvk = r.gvk();
             for spec in specs.iter().filter(|s| s.matches(&gvk)) {
                 matched = true;
-                let walked = fieldspec::visit_checked_node(
+                // kustomize sets the number's text and keeps the node's
+                // style: a count written in quotes stays a quoted string.
+                let quoted = &r.quoted;
+                let walked = fieldspec::visit_checked(
                     &mut r.value,
                     &spec.path,
                     spec.create,
-                    &mut |slot| *slot = Value::Int(rep.count),
+                    &mut |at, slot| {
+                        *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
+                            Value::String(rep.count.to_string())
+                        } else {
+                            Value::Int(rep.count)
+                        }
+                    },
                 );
                 if let Err(e) = walked {
                     return Err(fieldspec::field_error(r, &spec.path, e));
