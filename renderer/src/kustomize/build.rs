@@ -247,11 +247,49 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
     }
 }
 
+/// Refuses the patches kustomize can read neither as strategic merge patches
+/// nor as a JSON patch, or can read as both: no document (only comments,
+/// separators or `null`), an empty list, an empty map, a scalar.
+fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
+    match docs {
+        [] => {
+            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
+        }
+        [Value::Seq(ops)] if ops.is_empty() => {
+            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
+        }
+        [Value::Map(m)] if m.is_empty() => Err(format!(
+            "patch {text:?} cannot unmarshal into a JSON patch (an object, not a list of operations)"
+        )),
+        _ if docs.iter().any(|d| !matches!(d, Value::Map(_) | Value::Seq(_))) => {
+            Err(format!("unable to parse patch {text:?} as a strategic merge or JSON patch"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The annotations kyaml keeps its own bookkeeping in (file paths, indexes,
+/// ids, sequence indentation): kustomize takes them out of every object it
+/// prints, whoever wrote them.
+const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
+    "config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "config.k8s.io/id",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/id",
+    "internal.config.kubernetes.io/seqindent",
+    "internal.config.kubernetes.io/annotations-migration-resource-id",
+];
+
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
 /// empty, null or not a map; labels stay as written.
 fn drop_empty_metadata_maps(r: &mut Resource) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
+        if let Some(Value::Map(notes)) = meta.get_mut("annotations") {
+            notes.retain(|k, _| !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()));
+        }
         if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
             meta.shift_remove("annotations");
         }
@@ -589,11 +627,12 @@ impl Builder<'_> {
             },
         );
         let bad_key = |m| invalid(&k.file, m);
-        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
+        // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
             labels::apply_set(acc, set, &self.config.common_labels, &self.config.template_labels)
                 .map_err(bad_key)?;
         }
+        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
@@ -904,6 +943,9 @@ impl Builder<'_> {
             }
             docs
         };
+        if !p.json6902_only && !p.legacy_strategic_merge {
+            check_patch_kind(&docs, &text).map_err(|m| invalid(&source, m))?;
+        }
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
         // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
         let docs = if is_json6902 && !p.legacy_strategic_merge {

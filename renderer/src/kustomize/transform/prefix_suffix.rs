@@ -31,7 +31,7 @@ pub fn apply(resources: &mut [Resource], prefix: &str, suffix: &str, extra: Extr
             (gvk.group.as_str(), gvk.kind.as_str()),
             (_, "CustomResourceDefinition")
                 | ("apiregistration.k8s.io", "APIService")
-                | ("", "Namespace")
+                | (_, "Namespace")
         );
         let selected = extra
             .names
