@@ -265,14 +265,16 @@ pub fn generate(
             obj.insert("binaryData".into(), Value::Map(d));
         }
     }
-    let immutable = g.options.immutable.or(global.immutable).unwrap_or(false);
+    // kustomize's options are Go bools: `false` on an entry cannot undo a
+    // `true` of generatorOptions.
+    let either = |a: Option<bool>, b: Option<bool>| a.unwrap_or(false) || b.unwrap_or(false);
+    let immutable = either(g.options.immutable, global.immutable);
     if immutable {
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
     let mut r = Resource::new(Value::Map(obj), format!("{file} ({kind})"));
-    let disable =
-        g.options.disable_name_suffix_hash.or(global.disable_name_suffix_hash).unwrap_or(false);
+    let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if g.behavior == "merge" || g.behavior == "replace" {
         r.generator_behavior = Some(g.behavior.clone());
