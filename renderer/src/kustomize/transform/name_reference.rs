@@ -380,6 +380,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     ),
                 });
             }
+            let mut nested_list = false;
             fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
                 if error.is_some() {
                     return;
@@ -398,12 +399,25 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                         }
                         outcome
                     }
+                    Value::Seq(_) => {
+                        nested_list = true;
+                        Ok(())
+                    }
                     _ => Ok(()),
                 };
                 if let Err(e) = outcome {
                     error = Some(e);
                 }
             });
+            if nested_list && error.is_none() {
+                error = Some(Error::Invalid {
+                    file: res.source.clone(),
+                    message: format!(
+                        "updating name reference in '{path}' field of {}: a list item there is expected to be either a string or a map of string",
+                        res.id()
+                    ),
+                });
+            }
         }
         if let Some(e) = error {
             return Err(e);
