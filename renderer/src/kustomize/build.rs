@@ -131,10 +131,12 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
-                Some((file, kind, name)) => format!(
-                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n{}",
-                    rel(file),
-                    name.map(|n| format!("  name: {n}\n")).unwrap_or_default()
+                Some(by) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
+                    rel(by.file),
+                    by.kind,
+                    by.name.map(|n| format!("  name: {n}\n")).unwrap_or_default(),
+                    by.namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
                 ),
                 None => format!("path: {}\n", rel(&r.source)),
             };
@@ -753,11 +755,10 @@ impl Builder<'_> {
                 }
             };
             for (source, doc) in docs {
-                let config_name = doc.get_path(&["metadata", "name"]).and_then(Value::as_str);
-                let made_by = |kind: &str| match config_name {
-                    Some(name) => format!("{source} ({kind} {name})"),
-                    None => format!("{source} ({kind})"),
-                };
+                let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
+                let (config_name, config_ns) = (meta("name"), meta("namespace"));
+                let made_by =
+                    |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
                 if let Some(obj) = plugin::generated_object(&doc, &source)? {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
@@ -790,8 +791,11 @@ impl Builder<'_> {
                         self.generators(&pk, dir, acc)?;
                         // kustomize names the plugin config in the origin.
                         for r in acc.iter_mut().skip(before) {
-                            if let Some((_, kind, None)) = generate::generated_by(&r.source) {
-                                r.source = made_by(kind);
+                            if let Some(by) = generate::generated_by(&r.source)
+                                && by.name.is_none()
+                                && by.namespace.is_none()
+                            {
+                                r.source = made_by(by.kind);
                             }
                         }
                     }

@@ -273,7 +273,7 @@ pub fn generate(
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
-    let mut r = Resource::new(Value::Map(obj), format!("{file} ({kind})"));
+    let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if g.behavior == "merge" || g.behavior == "replace" {
@@ -282,18 +282,49 @@ pub fn generate(
     Ok(r)
 }
 
-/// For a generated object's `source`: the file that configured it, the
-/// generator kind (`ConfigMapGenerator`, `SecretGenerator`,
-/// `IAMPolicyGenerator`) and, for a plugin config, the config's name.
-pub fn generated_by(source: &str) -> Option<(&str, &str, Option<&str>)> {
+/// What made a generated object, read back from its `source`.
+pub struct MadeBy<'a> {
+    /// The file that configured it.
+    pub file: &'a str,
+    /// `ConfigMapGenerator`, `SecretGenerator` or `IAMPolicyGenerator`.
+    pub kind: &'a str,
+    /// A plugin config's `metadata.name`.
+    pub name: Option<&'a str>,
+    /// A plugin config's `metadata.namespace`.
+    pub namespace: Option<&'a str>,
+}
+
+/// The `source` of an object a generator made: `file (Kind)`, or for a
+/// plugin config `file (Kind name)` or `file (Kind name, namespace ns)`.
+pub fn generated_source(
+    file: &str,
+    kind: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> String {
+    match (name, namespace) {
+        (Some(n), Some(ns)) => format!("{file} ({kind} {n}, namespace {ns})"),
+        (Some(n), None) => format!("{file} ({kind} {n})"),
+        (None, Some(ns)) => format!("{file} ({kind} , namespace {ns})"),
+        (None, None) => format!("{file} ({kind})"),
+    }
+}
+
+/// For a generated object's `source` (see [`generated_source`]): what made it.
+pub fn generated_by(source: &str) -> Option<MadeBy<'_>> {
     let (file, rest) = source.rsplit_once(" (")?;
     let inner = rest.strip_suffix(')')?;
-    let (kind, name) = match inner.split_once(' ') {
-        Some((kind, name)) => (kind, Some(name)),
+    let (kind, named) = match inner.split_once(' ') {
+        Some((kind, named)) => (kind, Some(named)),
         None => (inner, None),
     };
+    let (name, namespace) = match named.map(|n| n.rsplit_once(", namespace ")) {
+        Some(Some((name, ns))) => ((!name.is_empty()).then_some(name), Some(ns)),
+        Some(None) => (named, None),
+        None => (None, None),
+    };
     matches!(kind, "ConfigMapGenerator" | "SecretGenerator" | "IAMPolicyGenerator")
-        .then_some((file, kind, name))
+        .then_some(MadeBy { file, kind, name, namespace })
 }
 
 /// Puts a generated object with `behavior: merge` or `replace` in the place
