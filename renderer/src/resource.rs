@@ -44,6 +44,33 @@ impl Gvk {
     pub fn is_cluster_scoped(&self) -> bool {
         is_cluster_scoped_kind(&self.group, &self.kind)
     }
+
+    /// Whether kustomize takes objects of this kind to live outside
+    /// namespaces: its built-in schema (Kubernetes v1.21) says so for the
+    /// group, kind and version. Any other version, a kind not in the schema
+    /// and one only created, never read (reviews), counts as namespaced.
+    pub fn is_cluster_scoped_in_kustomize(&self) -> bool {
+        let v = self.version.as_str();
+        let v1_or_beta = v == "v1" || v == "v1beta1";
+        match (self.group.as_str(), self.kind.as_str()) {
+            ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus") => v == "v1",
+            ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
+            | ("policy", "PodSecurityPolicy") => v == "v1beta1",
+            ("admissionregistration.k8s.io", "MutatingWebhookConfiguration")
+            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("apiregistration.k8s.io", "APIService")
+            | ("certificates.k8s.io", "CertificateSigningRequest")
+            | ("networking.k8s.io", "IngressClass")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment") => {
+                v1_or_beta
+            }
+            _ => false,
+        }
+    }
 }
 
 /// kustomize's built-in list of cluster-scoped kinds (the Kubernetes API's

@@ -131,10 +131,12 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
-                Some((file, kind, name)) => format!(
-                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n{}",
-                    rel(file),
-                    name.map(|n| format!("  name: {n}\n")).unwrap_or_default()
+                Some(by) => format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
+                    rel(by.file),
+                    by.kind,
+                    by.name.map(|n| format!("  name: {n}\n")).unwrap_or_default(),
+                    by.namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
                 ),
                 None => format!("path: {}\n", rel(&r.source)),
             };
@@ -247,11 +249,49 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
     }
 }
 
+/// Refuses the patches kustomize can read neither as strategic merge patches
+/// nor as a JSON patch, or can read as both: no document (only comments,
+/// separators or `null`), an empty list, an empty map, a scalar.
+fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
+    match docs {
+        [] => {
+            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
+        }
+        [Value::Seq(ops)] if ops.is_empty() => {
+            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
+        }
+        [Value::Map(m)] if m.is_empty() => Err(format!(
+            "patch {text:?} cannot unmarshal into a JSON patch (an object, not a list of operations)"
+        )),
+        _ if docs.iter().any(|d| !matches!(d, Value::Map(_) | Value::Seq(_))) => {
+            Err(format!("unable to parse patch {text:?} as a strategic merge or JSON patch"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The annotations kyaml keeps its own bookkeeping in (file paths, indexes,
+/// ids, sequence indentation): kustomize takes them out of every object it
+/// prints, whoever wrote them.
+const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
+    "config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "config.k8s.io/id",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/id",
+    "internal.config.kubernetes.io/seqindent",
+    "internal.config.kubernetes.io/annotations-migration-resource-id",
+];
+
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
 /// empty, null or not a map; labels stay as written.
 fn drop_empty_metadata_maps(r: &mut Resource) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
+        if let Some(Value::Map(notes)) = meta.get_mut("annotations") {
+            notes.retain(|k, _| !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()));
+        }
         if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
             meta.shift_remove("annotations");
         }
@@ -590,11 +630,12 @@ impl Builder<'_> {
         )
         .map_err(|m| invalid(&k.file, m))?;
         let bad_key = |m| invalid(&k.file, m);
-        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
+        // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
             labels::apply_set(acc, set, &self.config.common_labels, &self.config.template_labels)
                 .map_err(bad_key)?;
         }
+        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
@@ -717,11 +758,10 @@ impl Builder<'_> {
                 }
             };
             for (source, doc) in docs {
-                let config_name = doc.get_path(&["metadata", "name"]).and_then(Value::as_str);
-                let made_by = |kind: &str| match config_name {
-                    Some(name) => format!("{source} ({kind} {name})"),
-                    None => format!("{source} ({kind})"),
-                };
+                let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
+                let (config_name, config_ns) = (meta("name"), meta("namespace"));
+                let made_by =
+                    |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
                 if let Some(obj) = plugin::generated_object(&doc, &source)? {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
@@ -754,8 +794,11 @@ impl Builder<'_> {
                         self.generators(&pk, dir, acc)?;
                         // kustomize names the plugin config in the origin.
                         for r in acc.iter_mut().skip(before) {
-                            if let Some((_, kind, None)) = generate::generated_by(&r.source) {
-                                r.source = made_by(kind);
+                            if let Some(by) = generate::generated_by(&r.source)
+                                && by.name.is_none()
+                                && by.namespace.is_none()
+                            {
+                                r.source = made_by(by.kind);
                             }
                         }
                     }
@@ -907,6 +950,9 @@ impl Builder<'_> {
             }
             docs
         };
+        if !p.json6902_only && !p.legacy_strategic_merge {
+            check_patch_kind(&docs, &text).map_err(|m| invalid(&source, m))?;
+        }
         let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
         // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
         let docs = if is_json6902 && !p.legacy_strategic_merge {

@@ -318,7 +318,13 @@ fn walk(
         if !segs.is_empty() || how.into_last_list {
             for (i, item) in items.iter_mut().enumerate() {
                 at.push(Step::Index(i));
-                walk(item, segs, how, at, f, err);
+                if segs.is_empty() {
+                    // The items of the last list, whatever they are (a list
+                    // inside it is an item, not walked into).
+                    f(at, item);
+                } else {
+                    walk(item, segs, how, at, f, err);
+                }
                 at.pop();
             }
             return;

@@ -67,11 +67,31 @@ fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
     Ok((k.to_string(), v.to_string()))
 }
 
-/// Parses an env file: `KEY=VALUE` lines, `#` comments and blank lines skipped.
-fn parse_env(text: &str, path: &str) -> Result<Vec<(String, String)>, Error> {
+/// Parses an env file as kustomize does: lines split at `\n` (a `\r` before
+/// it dropped), a byte-order mark dropped from the first line only, leading
+/// white space trimmed, blank lines, `#` comments and lines with an empty
+/// key skipped, the value everything after the first `=`. Every line must be
+/// UTF-8, comments included.
+fn parse_env(bytes: &[u8], path: &str) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (i, line) in text.lines().enumerate() {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if body.is_empty() {
+        return Ok(out);
+    }
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Ok(line) = std::str::from_utf8(line) else {
+            let codes: Vec<String> = line.iter().map(u8::to_string).collect();
+            return Err(Error::Invalid {
+                file: path.to_string(),
+                message: format!(
+                    "line [{}] has invalid utf8 bytes : {}",
+                    codes.join(" "),
+                    String::from_utf8_lossy(line)
+                ),
+            });
+        };
+        let line = if i == 0 { line.strip_prefix('\u{feff}').unwrap_or(line) } else { line };
         let line = line.trim_start();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -81,15 +101,36 @@ fn parse_env(text: &str, path: &str) -> Result<Vec<(String, String)>, Error> {
         // not depend on the machine), so the value is empty, as it is in
         // kustomize when the variable is unset.
         let (k, v) = line.split_once('=').unwrap_or((line, ""));
-        if k.is_empty() {
-            return Err(Error::Invalid {
-                file: path.to_string(),
-                message: format!("line {}: empty key", i + 1),
-            });
+        if !k.is_empty() {
+            out.push((k.to_string(), v.to_string()));
         }
-        out.push((k.to_string(), v.to_string()));
     }
     Ok(out)
+}
+
+/// Splits a `files` entry into its key and path: `[key=]path`, the key by
+/// default the path's last segment; an empty key or path, or a second `=`,
+/// is the error kustomize gives.
+fn parse_file_source<'a>(source: &'a str, file: &str) -> Result<(&'a str, &'a str), Error> {
+    let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
+    let Some((key, path)) = source.split_once('=') else {
+        let trimmed = source.trim_end_matches('/');
+        return Ok((tree::file_name(if trimmed.is_empty() { source } else { trimmed }), source));
+    };
+    if path.contains('=') {
+        return Err(invalid(format!("source {source:?} key name or file path contains '='")));
+    }
+    if key.is_empty() {
+        return Err(invalid(format!(
+            "missing key name for file path {path:?} in source {source:?}"
+        )));
+    }
+    if path.is_empty() {
+        return Err(invalid(format!(
+            "missing file path for key name {key:?} in source {source:?}"
+        )));
+    }
+    Ok((key, path))
 }
 
 fn read_in_root(
@@ -125,20 +166,22 @@ fn collect(
     let mut data = Data { text: Vec::new(), binary: Vec::new() };
     for env in &g.envs {
         let (path, bytes) = read_in_root(tree, dir, env, file, restrict)?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::Invalid {
-            file: path.clone(),
-            message: "env file is not valid UTF-8".into(),
-        })?;
-        data.text.extend(parse_env(&text, &path)?);
+        data.text.extend(parse_env(&bytes, &path)?);
     }
     for lit in &g.literals {
         data.text.push(parse_literal(lit, file)?);
     }
     for f in &g.files {
-        let (key, rel) = match f.split_once('=') {
-            Some((k, p)) => (k.to_string(), p),
-            None => (tree::file_name(f).to_string(), f.as_str()),
-        };
+        let (key, rel) = parse_file_source(f, file)?;
+        let key = key.to_string();
+        if let Ok(path) = tree::join(dir, rel)
+            && tree.kind(&path) == Some(tree::EntryKind::Dir)
+        {
+            return Err(Error::Invalid {
+                file: file.to_string(),
+                message: format!("'{path}' must resolve to a file"),
+            });
+        }
         let (_, bytes) = read_in_root(tree, dir, rel, file, restrict)?;
         match String::from_utf8(bytes) {
             Ok(s) => data.text.push((key, s)),
@@ -222,14 +265,16 @@ pub fn generate(
             obj.insert("binaryData".into(), Value::Map(d));
         }
     }
-    let immutable = g.options.immutable.or(global.immutable).unwrap_or(false);
+    // kustomize's options are Go bools: `false` on an entry cannot undo a
+    // `true` of generatorOptions.
+    let either = |a: Option<bool>, b: Option<bool>| a.unwrap_or(false) || b.unwrap_or(false);
+    let immutable = either(g.options.immutable, global.immutable);
     if immutable {
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
-    let mut r = Resource::new(Value::Map(obj), format!("{file} ({kind})"));
-    let disable =
-        g.options.disable_name_suffix_hash.or(global.disable_name_suffix_hash).unwrap_or(false);
+    let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
+    let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if g.behavior == "merge" || g.behavior == "replace" {
         r.generator_behavior = Some(g.behavior.clone());
@@ -237,18 +282,49 @@ pub fn generate(
     Ok(r)
 }
 
-/// For a generated object's `source`: the file that configured it, the
-/// generator kind (`ConfigMapGenerator`, `SecretGenerator`,
-/// `IAMPolicyGenerator`) and, for a plugin config, the config's name.
-pub fn generated_by(source: &str) -> Option<(&str, &str, Option<&str>)> {
+/// What made a generated object, read back from its `source`.
+pub struct MadeBy<'a> {
+    /// The file that configured it.
+    pub file: &'a str,
+    /// `ConfigMapGenerator`, `SecretGenerator` or `IAMPolicyGenerator`.
+    pub kind: &'a str,
+    /// A plugin config's `metadata.name`.
+    pub name: Option<&'a str>,
+    /// A plugin config's `metadata.namespace`.
+    pub namespace: Option<&'a str>,
+}
+
+/// The `source` of an object a generator made: `file (Kind)`, or for a
+/// plugin config `file (Kind name)` or `file (Kind name, namespace ns)`.
+pub fn generated_source(
+    file: &str,
+    kind: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> String {
+    match (name, namespace) {
+        (Some(n), Some(ns)) => format!("{file} ({kind} {n}, namespace {ns})"),
+        (Some(n), None) => format!("{file} ({kind} {n})"),
+        (None, Some(ns)) => format!("{file} ({kind} , namespace {ns})"),
+        (None, None) => format!("{file} ({kind})"),
+    }
+}
+
+/// For a generated object's `source` (see [`generated_source`]): what made it.
+pub fn generated_by(source: &str) -> Option<MadeBy<'_>> {
     let (file, rest) = source.rsplit_once(" (")?;
     let inner = rest.strip_suffix(')')?;
-    let (kind, name) = match inner.split_once(' ') {
-        Some((kind, name)) => (kind, Some(name)),
+    let (kind, named) = match inner.split_once(' ') {
+        Some((kind, named)) => (kind, Some(named)),
         None => (inner, None),
     };
+    let (name, namespace) = match named.map(|n| n.rsplit_once(", namespace ")) {
+        Some(Some((name, ns))) => ((!name.is_empty()).then_some(name), Some(ns)),
+        Some(None) => (named, None),
+        None => (None, None),
+    };
     matches!(kind, "ConfigMapGenerator" | "SecretGenerator" | "IAMPolicyGenerator")
-        .then_some((file, kind, name))
+        .then_some(MadeBy { file, kind, name, namespace })
 }
 
 /// Puts a generated object with `behavior: merge` or `replace` in the place

@@ -393,6 +393,24 @@ impl Fields<'_> {
         })
     }
 
+    /// An `images` (or legacy `imageTags`) list.
+    fn images(&self, v: &Value, field: &str) -> Result<Vec<Image>, Error> {
+        let mut images = Vec::new();
+        for (i, item) in self.list(v, field)?.iter().enumerate() {
+            let ctx = format!("{field}[{i}]");
+            let im = self.map(item, &ctx)?;
+            self.check_keys(im, &["name", "newName", "newTag", "digest", "tagSuffix"], &ctx)?;
+            images.push(Image {
+                name: self.opt_string(im, "name", &ctx)?.unwrap_or_default(),
+                new_name: self.opt_string(im, "newName", &ctx)?,
+                new_tag: self.opt_string(im, "newTag", &ctx)?,
+                digest: self.opt_string(im, "digest", &ctx)?,
+                tag_suffix: self.opt_string(im, "tagSuffix", &ctx)?,
+            });
+        }
+        Ok(images)
+    }
+
     fn patch(&self, v: &Value, ctx: &str, json6902_only: bool) -> Result<Patch, Error> {
         let m = self.map(v, ctx)?;
         self.check_keys(m, &["path", "patch", "target", "options"], ctx)?;
@@ -530,7 +548,7 @@ impl Kustomization {
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
-        let mut bases = Vec::new();
+        let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" | "metadata" => {}
@@ -625,24 +643,9 @@ impl Kustomization {
                         k.patches_json6902.push(p);
                     }
                 }
-                "images" => {
-                    for (i, item) in f.list(v, key)?.iter().enumerate() {
-                        let ctx = format!("images[{i}]");
-                        let im = f.map(item, &ctx)?;
-                        f.check_keys(
-                            im,
-                            &["name", "newName", "newTag", "digest", "tagSuffix"],
-                            &ctx,
-                        )?;
-                        k.images.push(Image {
-                            name: f.opt_string(im, "name", &ctx)?.unwrap_or_default(),
-                            new_name: f.opt_string(im, "newName", &ctx)?,
-                            new_tag: f.opt_string(im, "newTag", &ctx)?,
-                            digest: f.opt_string(im, "digest", &ctx)?,
-                            tag_suffix: f.opt_string(im, "tagSuffix", &ctx)?,
-                        });
-                    }
-                }
+                // kustomize appends the deprecated imageTags after the images.
+                "images" => k.images = f.images(v, key)?,
+                "imageTags" => image_tags = f.images(v, key)?,
                 "replicas" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replicas[{i}]");
@@ -754,6 +757,7 @@ impl Kustomization {
         // charts come after helmCharts, and its chartHome counts only when
         // there is no helmGlobals.
         k.resources.append(&mut bases);
+        k.images.append(&mut image_tags);
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
         if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {

@@ -86,8 +86,8 @@ impl LabelSelector {
 
 /// A compiled [`Selector`].
 pub struct Matcher {
-    group: Option<String>,
-    version: Option<String>,
+    group: Option<Regex>,
+    version: Option<Regex>,
     kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
@@ -101,16 +101,20 @@ fn anchored(pattern: &str) -> Result<Regex, String> {
 }
 
 impl Matcher {
-    /// Compiles a selector.
+    /// Compiles a selector. An empty field selects everything, as an unset
+    /// one does (kustomize cannot tell them apart).
     pub fn new(s: &Selector) -> Result<Matcher, String> {
+        let set = |f: &Option<String>| f.clone().filter(|v| !v.is_empty());
+        let regex = |f: &Option<String>| set(f).as_deref().map(anchored).transpose();
+        let labels = |f: &Option<String>| set(f).as_deref().map(LabelSelector::parse).transpose();
         Ok(Matcher {
-            group: s.group.clone(),
-            version: s.version.clone(),
-            kind: s.kind.as_deref().map(anchored).transpose()?,
-            name: s.name.as_deref().map(anchored).transpose()?,
-            namespace: s.namespace.as_deref().map(anchored).transpose()?,
-            labels: s.label_selector.as_deref().map(LabelSelector::parse).transpose()?,
-            annotations: s.annotation_selector.as_deref().map(LabelSelector::parse).transpose()?,
+            group: regex(&s.group)?,
+            version: regex(&s.version)?,
+            kind: regex(&s.kind)?,
+            name: regex(&s.name)?,
+            namespace: regex(&s.namespace)?,
+            labels: labels(&s.label_selector)?,
+            annotations: labels(&s.annotation_selector)?,
         })
     }
 
@@ -118,8 +122,8 @@ impl Matcher {
     /// earlier one, as kustomize matches by original and current identity.
     pub fn matches(&self, r: &Resource) -> bool {
         let gvk = r.gvk();
-        if self.group.as_ref().is_some_and(|g| *g != gvk.group)
-            || self.version.as_ref().is_some_and(|v| *v != gvk.version)
+        if self.group.as_ref().is_some_and(|g| !g.is_match(&gvk.group))
+            || self.version.as_ref().is_some_and(|v| !v.is_match(&gvk.version))
             || self.kind.as_ref().is_some_and(|k| !k.is_match(&gvk.kind))
         {
             return false;
@@ -134,7 +138,7 @@ impl Matcher {
             // kustomize matches the effective namespace: `default` for an
             // object without one, and a name no selector writes for
             // cluster-scoped kinds.
-            let cluster = gvk.is_cluster_scoped();
+            let cluster = gvk.is_cluster_scoped_in_kustomize();
             let effective = |ns: &'_ str| -> String {
                 match ns {
                     _ if cluster => "_non_namespaceable_".to_string(),

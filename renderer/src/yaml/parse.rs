@@ -991,7 +991,10 @@ fn key_string(key: Value) -> Result<String, String> {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
-        Value::Seq(_) | Value::Map(_) => return Err("a mapping key must be a scalar".to_string()),
+        Value::Seq(_) | Value::Map(_) => return Err(
+            "wrong node kind: a mapping key must be a scalar node, not a sequence or mapping node"
+                .to_string(),
+        ),
     })
 }
 

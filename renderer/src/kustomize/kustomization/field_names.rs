@@ -137,6 +137,7 @@ pub(crate) const KUSTOMIZATION: Shape = Shape(&[
     ("patchesJson6902", Some(&PATCH)),
     ("patches", Some(&PATCH)),
     ("images", Some(&IMAGE)),
+    ("imageTags", Some(&IMAGE)),
     ("replacements", Some(&REPLACEMENT)),
     ("replicas", Some(&REPLICA)),
     ("vars", Some(&VAR)),

@@ -158,7 +158,15 @@ const OTHER_REFS: &[(&str, &str, Option<&str>, &str)] = &[
     ("StorageClass", "PersistentVolumeClaim", None, "spec/storageClassName"),
     ("StorageClass", "StatefulSet", None, "spec/volumeClaimTemplates/spec/storageClassName"),
     ("IngressClass", "Ingress", None, "spec/ingressClassName"),
+    (
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        Some(ADMISSION),
+        "spec/policyName",
+    ),
 ];
+
+const ADMISSION: &str = "admissionregistration.k8s.io";
 
 const RBAC: &str = "rbac.authorization.k8s.io";
 
@@ -167,6 +175,7 @@ fn target_sel(kind: &str) -> TargetSel {
     let (group, version) = match kind {
         "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet" => (None, None),
         "Role" | "ClusterRole" => (Some(RBAC), None),
+        "ValidatingAdmissionPolicy" => (Some(ADMISSION), None),
         "StorageClass" => (Some("storage.k8s.io"), Some("v1")),
         "PriorityClass" => (Some("scheduling.k8s.io"), Some("v1")),
         // kustomize writes the group of IngressClass as `networking.k8s.io/v1`,
@@ -238,7 +247,7 @@ impl Info {
             .map(|(p, s)| ((!p.is_empty()).then_some(p), (!s.is_empty()).then_some(s)))
             .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
-            cluster: gvk.is_cluster_scoped(),
+            cluster: gvk.is_cluster_scoped_in_kustomize(),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
@@ -327,7 +336,10 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
     let infos: Vec<Info> = resources.iter().map(Info::of).collect();
     for (idx, res) in resources.iter_mut().enumerate() {
         let me = &infos[idx];
-        let mine: Vec<&Entry> = entries.iter().filter(|e| e.referrer.matches(&me.gvk)).collect();
+        // kustomize picks a referrer's fields by the kind it was loaded as
+        // (a patch that changed its kind does not change its fields).
+        let mine: Vec<&Entry> =
+            entries.iter().filter(|e| e.referrer.matches(&res.orig_id.gvk)).collect();
         if mine.is_empty() {
             continue;
         }
@@ -369,6 +381,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                 });
             }
             let (source, id) = (res.source.clone(), res.id());
+            let mut nested_list = false;
             fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
                 if error.is_some() {
                     return;
@@ -393,12 +406,25 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                         }
                         outcome
                     }
+                    Value::Seq(_) => {
+                        nested_list = true;
+                        Ok(())
+                    }
                     _ => Ok(()),
                 };
                 if let Err(e) = outcome {
                     error = Some(e);
                 }
             });
+            if nested_list && error.is_none() {
+                error = Some(Error::Invalid {
+                    file: res.source.clone(),
+                    message: format!(
+                        "updating name reference in '{path}' field of {}: a list item there is expected to be either a string or a map of string",
+                        res.id()
+                    ),
+                });
+            }
         }
         if let Some(e) = error {
             return Err(e);

@@ -101,7 +101,9 @@ pub fn apply(
             }
             continue;
         }
-        if !gvk.is_cluster_scoped() && (!options.unset_only || r.namespace().is_empty()) {
+        if !gvk.is_cluster_scoped_in_kustomize()
+            && (!options.unset_only || r.namespace().is_empty())
+        {
             r.set_namespace(namespace.to_string());
         }
         match (gvk.group.as_str(), gvk.kind.as_str()) {
@@ -127,9 +129,13 @@ pub fn apply(
             }
             _ if !options.builtin_fields => {}
             ("apiregistration.k8s.io", "APIService") => {
-                if let Some(Value::Map(svc)) = r.value.get_path_mut(&["spec", "service"]) {
-                    set(svc, "namespace");
-                }
+                // kustomize creates the field when the object has none.
+                fieldspec::visit_mut(&mut r.value, "spec/service/namespace", true, &mut |slot| {
+                    let empty = slot.as_str().is_none_or(str::is_empty);
+                    if !options.unset_only || empty {
+                        *slot = Value::String(namespace.to_string());
+                    }
+                });
             }
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
                 if let Some(Value::Map(svc)) = r.value.get_path_mut(&[

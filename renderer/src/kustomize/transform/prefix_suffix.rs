@@ -39,7 +39,7 @@ pub fn apply(
             (gvk.group.as_str(), gvk.kind.as_str()),
             (_, "CustomResourceDefinition")
                 | ("apiregistration.k8s.io", "APIService")
-                | ("", "Namespace")
+                | (_, "Namespace")
         );
         let selected = extra
             .names

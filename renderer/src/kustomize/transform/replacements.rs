@@ -267,7 +267,7 @@ fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Splits a field path at `.`, except inside `[...]`.
+/// Splits a field path at `.`, except inside `[...]` or where escaped as `\\.`.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (mut cur, mut depth) = (String::new(), 0usize);
@@ -280,6 +280,11 @@ pub fn split_path(path: &str) -> Vec<String> {
             ']' => {
                 depth = depth.saturating_sub(1);
                 cur.push(c);
+            }
+            // `\.` is a dot inside a segment (`metadata.labels.a\.b/c`).
+            '.' if depth == 0 && cur.ends_with('\\') => {
+                cur.pop();
+                cur.push('.');
             }
             '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
             _ => cur.push(c),

@@ -116,7 +116,7 @@ pub fn apply(resources: &mut [Resource], va: &ValueAdd) -> Result<(), String> {
 
 fn set_namespace(r: &mut Resource, namespace: &str) {
     let gvk = r.gvk();
-    if gvk.is_cluster_scoped() {
+    if gvk.is_cluster_scoped_in_kustomize() {
         return;
     }
     r.value

@@ -240,7 +240,11 @@ pub fn resolve(
                 b.var.name
             ));
         };
-        values.push((b.var.name.clone(), v));
+        // kustomize substitutes only scalars: a reference to a var whose
+        // field holds a map or a list stays as written.
+        if !matches!(v, Value::Map(_) | Value::Seq(_)) {
+            values.push((b.var.name.clone(), v));
+        }
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
@@ -292,10 +296,8 @@ fn substitute_string(slot: &mut Value, values: &[(String, Value)]) {
     // A field that is exactly one reference takes the value with its type.
     if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
         if let Some((_, v)) = values.iter().find(|(n, _)| n == name) {
-            if !matches!(v, Value::Map(_) | Value::Seq(_)) {
-                *slot = v.clone();
-                return;
-            }
+            *slot = v.clone();
+            return;
         }
     }
     *s = expand(s, values);
