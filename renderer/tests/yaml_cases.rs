@@ -61,10 +61,16 @@ fn known_differences() -> Vec<String> {
 }
 
 /// Cases where both fail but kiln's message is not kustomize's, with the reason.
-const MESSAGE_DIFFERENCES: &[(&str, &str)] = &[(
-    "p-nonstrkeys",
-    "kyaml reports a duplicate \"null\" key on a line past the end of the file; kiln the key that is not a string",
-)];
+const MESSAGE_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "p-nonstrkeys",
+        "kyaml reports a duplicate \"null\" key on a line past the end of the file; kiln the key that is not a string",
+    ),
+    (
+        "p-emptykey-block",
+        "yaml.v3 names the line where the block mapping starts, yaml.v2 (Helm) and kiln the line of the `:`",
+    ),
+];
 
 /// Whether kustomize's message is a YAML reading error (as opposed to a
 /// rejection after the YAML was read).

@@ -20,10 +20,7 @@ pub fn helm_funcs() -> Funcs {
     one(&mut f, "toYamlPretty", Param::Any, |v| {
         Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
     });
-    one(&mut f, "mustToToml", Param::Any, |v| match data(v)? {
-        m @ Data::Map(_) => Ok(Value::from(to_toml(&m))),
-        _ => Err("toml: top-level values must be Go maps or structs".to_string()),
-    });
+    one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?)?)));
     one(&mut f, "fromToml", Param::String, |v| Ok(from_toml(v.as_str().unwrap_or_default())));
     // `helm template` resolves no host names.
     one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
@@ -31,7 +28,12 @@ pub fn helm_funcs() -> Funcs {
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
     });
-    one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?))));
+    // Helm's `toToml` prints the encoder's error instead of the document;
+    // nil makes the encoder panic, which the call reports.
+    one(&mut f, "toToml", Param::Any, |v| match data(v)? {
+        Data::Null => Err("reflect: call of reflect.Value.Type on zero Value".to_string()),
+        d => Ok(Value::from(to_toml(&d).unwrap_or_else(|e| e))),
+    });
     f.insert(
         "include",
         Function::new(|call, a| {
@@ -233,11 +235,29 @@ fn error_map(message: String) -> Value {
 /// BurntSushi/toml's encoding of a map: plain keys first, then tables (each
 /// indented two spaces per level, top-level ones after a blank line), arrays of
 /// maps as `[[table]]` arrays, other arrays inline.
-fn to_toml(v: &Data) -> String {
-    let Data::Map(m) = v else { return String::new() };
+/// A value that is neither a map nor an array of maps is written inline,
+/// without a newline. A nil element in an array is BurntSushi/toml's error
+/// (nil map values are left out instead).
+fn to_toml(v: &Data) -> Result<String, String> {
+    if toml_nil_element(v) {
+        return Err("toml: cannot encode array with nil element".to_string());
+    }
+    if matches!(v, Data::Seq(_)) && toml_is_table(v) {
+        return Err("toml: top-level values must be Go maps or structs".to_string());
+    }
+    let Data::Map(m) = v else { return Ok(toml_value(v)) };
     let mut out = String::new();
     toml_table(&mut out, m, &[]);
-    out
+    Ok(out)
+}
+
+/// Whether an array inside `v` (where the encoder writes it) holds a nil.
+fn toml_nil_element(v: &Data) -> bool {
+    match v {
+        Data::Map(m) => m.values().any(toml_nil_element),
+        Data::Seq(items) => items.iter().any(|i| i.is_null() || toml_nil_element(i)),
+        _ => false,
+    }
 }
 
 /// Whether a value is written as a table or an array of tables.

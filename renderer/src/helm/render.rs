@@ -59,14 +59,15 @@ pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error
         if base.starts_with('_') {
             continue;
         }
-        let mut data = r.data.clone();
         let mut t = BTreeMap::new();
         t.insert("Name".to_string(), Value::from(r.name.as_str()));
         t.insert("BasePath".to_string(), Value::from(r.base_path.as_str()));
-        // The render data and `.Template` are `common.Values` too.
-        data.insert("Template".to_string(), values_type::values(&gotmpl::MapRef::new(t)));
+        // The render data and `.Template` are `common.Values` too. The data
+        // map is the chart's, shared by its templates: what one template
+        // sets on `.` (`set . "Values" ...`) the next ones see.
+        r.data.write().insert("Template".to_string(), values_type::values(&gotmpl::MapRef::new(t)));
         let out = set
-            .execute(&r.name, values_type::values(&gotmpl::MapRef::new(data)), &funcs, &opts)
+            .execute(&r.name, values_type::values(&r.data), &funcs, &opts)
             .map_err(|e| exec_error(&r.name, e))?;
         if r.name.ends_with("/NOTES.txt") {
             continue;
@@ -117,7 +118,8 @@ struct Renderable {
     name: String,
     text: String,
     base_path: String,
-    data: BTreeMap<String, Value>,
+    /// The chart's render data, one map shared by all its templates.
+    data: gotmpl::MapRef,
 }
 
 /// Helm's `recAllTpls`: each chart's templates get that chart's values and metadata.
@@ -144,6 +146,7 @@ fn collect(
     next.insert("Capabilities".to_string(), caps.clone());
     next.insert("Values".to_string(), values.clone());
     next.insert("Subcharts".to_string(), Value::Map(subcharts.clone()));
+    let next = gotmpl::MapRef::new(next);
     for sub in &chart.dependencies {
         let sub_values = match &values {
             Value::Map(m) => match m.get(&sub.name) {
@@ -168,7 +171,7 @@ fn collect(
             data: next.clone(),
         });
     }
-    Value::map(next)
+    Value::Map(next)
 }
 
 /// Helm's check of Chart.yaml's `kubeVersion` constraint, with Sprig's `semverCompare` (Masterminds syntax).

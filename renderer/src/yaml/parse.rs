@@ -554,6 +554,19 @@ impl Builder<'_> {
         matches!(self.source.slice(span).chars().last(), Some('[' | '{'))
     }
 
+    /// Whether a mapping key event is the empty key the parser assumes
+    /// before a `:` that starts an entry (`: x`), which YAML 1.2 allows and
+    /// libyaml does not; an empty key after an explicit `?` is fine.
+    fn implicit_empty_key(&self, event: &Event<'_>, span: &Span) -> bool {
+        if !matches!(event, Event::Scalar(t, ScalarStyle::Plain, 0, None) if t.is_empty()) {
+            return false;
+        }
+        let at = self.source.byte(span.start.index());
+        let text = self.source.text;
+        let colon = text.as_bytes().get(at) == Some(&b':');
+        colon && !text[..at].trim_end().ends_with('?')
+    }
+
     fn node<'a>(
         &mut self,
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
@@ -635,6 +648,16 @@ impl Builder<'_> {
                     let (ev, key_span) = self.next(parser)?;
                     if matches!(ev, Event::MappingEnd) {
                         break;
+                    }
+                    if self.implicit_empty_key(&ev, &key_span) {
+                        // libyaml's parser (yaml.v2, yaml.v3) wants a key
+                        // before a `:` that no `?` introduced.
+                        let message = if flow {
+                            "while parsing a flow node, did not find expected node content"
+                        } else {
+                            "while parsing a block mapping, did not find expected key"
+                        };
+                        return Err(self.err(&key_span, message).into());
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
