@@ -10,6 +10,7 @@ pub mod chart;
 mod deps;
 mod files;
 mod funcs;
+mod metadata_types;
 mod order;
 mod render;
 mod schema;
