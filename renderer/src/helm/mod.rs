@@ -14,6 +14,7 @@ mod metadata_types;
 mod order;
 mod render;
 mod schema;
+mod strvals;
 mod values_type;
 
 pub mod values;
