@@ -25,7 +25,7 @@ fn options(dir: &Path, values: Option<&str>) -> Options {
     let mut map = renderer::Map::new();
     if let Some(f) = values {
         let bytes = std::fs::read(dir.join(f)).expect("values file");
-        merge_maps(&mut map, chart::read_map(&bytes, f, true).expect("values YAML"));
+        merge_maps(&mut map, chart::load_values(&bytes, f).expect("values YAML"));
     }
     Options {
         release: "rel".into(),

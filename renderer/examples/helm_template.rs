@@ -20,7 +20,8 @@ fn run(args: &[String]) -> Result<String, String> {
             "-f" | "--values" => {
                 let file = next(arg)?;
                 let bytes = std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?;
-                let map = chart::read_map(&bytes, &file, true).map_err(|e| e.to_string())?;
+                let map = chart::load_values(&bytes, &file)
+                    .map_err(|e| format!("failed to parse {file}: {e}"))?;
                 merge_maps(&mut values, map);
             }
             "-n" | "--namespace" => options.namespace = next(arg)?,

@@ -82,7 +82,7 @@ fn load_cases() -> Vec<Case> {
         let mut values = renderer::Map::new();
         for f in list("values") {
             let bytes = std::fs::read(dir.join(&f)).expect("values file");
-            merge_maps(&mut values, chart::read_map(&bytes, &f, true).expect("values YAML"));
+            merge_maps(&mut values, chart::load_values(&bytes, &f).expect("values YAML"));
         }
         for s in list("set_json") {
             apply_set(&mut values, &s, SetKind::Json).expect("--set-json");

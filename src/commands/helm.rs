@@ -76,7 +76,8 @@ fn render(t: &TemplateArgs) -> Result<String> {
     let mut values = renderer::Map::new();
     for f in &t.values {
         let bytes = std::fs::read(f).with_context(|| format!("reading values file {f}"))?;
-        merge_maps(&mut values, chart::read_map(&bytes, f, true)?);
+        let map = chart::load_values(&bytes, f).with_context(|| format!("failed to parse {f}"))?;
+        merge_maps(&mut values, map);
     }
     for s in &t.set_json {
         apply_set(&mut values, s, SetKind::Json)?;

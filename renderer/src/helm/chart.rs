@@ -157,7 +157,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         let at = |msg: String| Error::Chart { path: format!("{path}/{name}"), message: msg };
         match name.as_str() {
             "Chart.yaml" => {
-                chart.metadata = read_map(&data, &format!("{path}/{name}"), false)?;
+                chart.metadata = read_chart_yaml(&data, &format!("{path}/{name}"))?;
                 have_meta = true;
             }
             "values.yaml" => chart.values = read_values(&data, &format!("{path}/{name}"))?,
@@ -231,20 +231,107 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     map_of(docs, file, floats)
 }
 
-/// A chart's values.yaml, with the words `helm template` uses when it
-/// cannot load it.
-fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
+/// A chart's Chart.yaml, with Helm's words when it cannot load it: YAML
+/// errors as sigs.k8s.io/yaml reports them, and values that do not fit the
+/// field types of Helm's chart metadata (scalars fit a string field, Helm
+/// writes them as text).
+fn read_chart_yaml(data: &[u8], file: &str) -> Result<Map, Error> {
+    let failed =
+        |detail: String| Error::Yaml { message: format!("cannot load Chart.yaml: {detail}") };
     let text = String::from_utf8_lossy(data);
-    let failed = |detail: String| Error::Yaml {
-        message: format!("cannot load values.yaml: cannot unmarshal yaml document: {detail}"),
-    };
     let docs = crate::yaml::parse_documents_helm(&text, file).map_err(|e| {
         failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
     })?;
-    if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
-        return Err(failed(e));
+    let json = |problem: String| {
+        failed(format!("error unmarshaling JSON: while decoding JSON: json: {problem}"))
+    };
+    match docs.into_iter().next() {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Map(m)) => match super::metadata_types::check(&m) {
+            Some(problem) => Err(json(problem)),
+            None => Ok(m),
+        },
+        Some(other) => Err(json(format!(
+            "cannot unmarshal {} into Go value of type loader.chartBase",
+            super::funcs::json_kind(&other)
+        ))),
     }
-    map_of(docs, file, true)
+}
+
+/// A chart's values.yaml, with the words `helm template` uses when it
+/// cannot load it.
+fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
+    load_values(data, file)
+        .map_err(|e| Error::Yaml { message: format!("cannot load values.yaml: {e}") })
+}
+
+/// Reads a values file as Helm 4's `LoadValues` does, for a chart's
+/// values.yaml and for `-f` files alike: the text splits into documents at
+/// `---` lines (Kubernetes' YAML reader, which refuses content after the
+/// separator), each document is read through JSON as sigs.k8s.io/yaml reads
+/// it (numbers become float64) and must be a map or empty, and the maps
+/// merge in order, later keys winning and maps merging key by key. Error
+/// texts are Helm's, without the file (Helm's callers add it).
+pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
+    let text = String::from_utf8_lossy(data);
+    let failed = |detail: String| Error::Yaml {
+        message: format!("cannot unmarshal yaml document: {detail}"),
+    };
+    let mut values = Map::new();
+    for doc in yaml_reader_documents(&text)? {
+        let docs = crate::yaml::parse_documents_helm(doc, file).map_err(|e| {
+            failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
+        })?;
+        if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+            return Err(failed(e));
+        }
+        match docs.into_iter().next() {
+            None | Some(Value::Null) => {}
+            Some(mut v @ Value::Map(_)) => {
+                to_floats(&mut v);
+                if let Value::Map(m) = v {
+                    super::values::merge_maps(&mut values, m);
+                }
+            }
+            Some(other) => {
+                return Err(failed(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                    super::funcs::json_kind(&other)
+                )));
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// The documents of a YAML stream as Kubernetes' `YAMLReader` splits it: at
+/// lines that start with `---` followed by nothing but spaces or a comment.
+/// Empty documents are skipped.
+fn yaml_reader_documents(text: &str) -> Result<Vec<&str>, Error> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(Error::Yaml {
+                    message: format!(
+                        "error reading yaml document: invalid Yaml document separator: {rest}"
+                    ),
+                });
+            }
+            if at > start {
+                docs.push(&text[start..at]);
+            }
+            start = at + line.len();
+        }
+        at += line.len();
+    }
+    if text.len() > start {
+        docs.push(&text[start..]);
+    }
+    Ok(docs)
 }
 
 /// The first document as a map (numbers as float64 when `floats`).

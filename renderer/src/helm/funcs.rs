@@ -215,7 +215,8 @@ pub(super) fn go_yaml_error(e: &crate::yaml::ParseError) -> String {
     e.go_message()
 }
 
-fn json_kind(v: &Data) -> &'static str {
+/// The JSON kind of a value, as Go's type errors name it.
+pub(super) fn json_kind(v: &Data) -> &'static str {
     match v {
         Data::Null => "null",
         Data::Bool(_) => "bool",

@@ -10,9 +10,11 @@ pub mod chart;
 mod deps;
 mod files;
 mod funcs;
+mod metadata_types;
 mod order;
 mod render;
 mod schema;
+mod strvals;
 mod values_type;
 
 pub mod values;

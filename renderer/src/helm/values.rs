@@ -28,50 +28,30 @@ pub enum SetKind {
     Json,
 }
 
-/// Applies one `--set`-style argument (`a.b=1,c[0]=x`) to `values`.
+/// Applies one `--set`-style argument (`a.b=1,c[0]=x`) to `values`, with
+/// Helm's strvals syntax (see [`super::strvals`]).
 pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error> {
-    let bad = |message: String| Error::Set { arg: arg.to_string(), message };
-    if kind == SetKind::Json {
-        let Some((key, json)) = split_unescaped(arg, '=') else {
-            return Err(bad("key has no value".into()));
-        };
-        let value = parse_json(json).map_err(bad)?;
-        return set_path(values, &parse_key(key).map_err(bad)?, value).map_err(bad);
-    }
-    let mut rest = arg;
-    while !rest.is_empty() {
-        let Some((key, after)) = split_unescaped(rest, '=') else {
-            return Err(bad(format!("key {rest:?} has no value")));
-        };
-        let path = parse_key(key).map_err(bad)?;
-        let (value, next) = if let Some(list) = after.strip_prefix('{') {
-            let end = find_unescaped(list, '}').ok_or_else(|| bad("list is not closed".into()))?;
-            let items = split_all(&list[..end], ',')
-                .into_iter()
-                .map(|s| typed(&unescape(s), kind))
-                .collect();
-            let tail = &list[end + 1..];
-            (Value::Seq(items), tail.strip_prefix(',').unwrap_or(tail))
-        } else {
-            match find_unescaped(after, ',') {
-                Some(i) => (typed(&unescape(&after[..i]), kind), &after[i + 1..]),
-                None => (typed(&unescape(after), kind), ""),
-            }
-        };
-        set_path(values, &path, value).map_err(bad)?;
-        rest = next;
-    }
-    Ok(())
+    let read = |s: &str| typed(s, kind);
+    let reader = if kind == SetKind::Json {
+        super::strvals::Reader::Json
+    } else {
+        super::strvals::Reader::Text(&read)
+    };
+    super::strvals::parse_into(values, arg, reader)
+        .map_err(|message| Error::Set { arg: arg.to_string(), message })
 }
 
-/// Sets `key=contents` for `--set-file`, the contents as a string.
+/// Sets `key=contents` for `--set-file`: the key in strvals syntax, the
+/// file's contents as a string.
 pub fn apply_set_file(values: &mut Map, key: &str, contents: String) -> Result<(), Error> {
-    let bad = |message: String| Error::Set { arg: key.to_string(), message };
-    set_path(values, &parse_key(key).map_err(bad)?, Value::String(contents)).map_err(bad)
+    let read = |_: &str| Value::String(contents.clone());
+    // The value text is not read: the reader returns the file's contents.
+    super::strvals::parse_into(values, &format!("{key}=file"), super::strvals::Reader::Text(&read))
+        .map_err(|message| Error::Set { arg: key.to_string(), message })
 }
 
 /// strvals' typing of a value.
-fn typed(s: &str, kind: SetKind) -> Value {
+pub(super) fn typed(s: &str, kind: SetKind) -> Value {
     if kind == SetKind::String {
         return Value::String(s.to_string());
     }
@@ -99,153 +79,11 @@ fn typed(s: &str, kind: SetKind) -> Value {
 }
 
 /// A JSON text as a value: integers stay integers only if they fit, as Helm's `--set-json` reads them (float64).
-fn parse_json(text: &str) -> Result<Value, String> {
+pub(super) fn parse_json(text: &str) -> Result<Value, String> {
     let docs = crate::yaml::parse_documents(text, "--set-json").map_err(|e| e.to_string())?;
     let mut v = docs.into_iter().next().unwrap_or(Value::Null);
     super::chart::to_floats(&mut v);
     Ok(v)
-}
-
-/// One step of a key path.
-#[derive(Debug, Clone, PartialEq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// Parses `a.b[0].c` (with `\.` escaping a dot) into steps.
-fn parse_key(key: &str) -> Result<Vec<Step>, String> {
-    let mut steps = Vec::new();
-    let mut cur = String::new();
-    let mut chars = key.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            '.' => {
-                if !cur.is_empty() {
-                    steps.push(Step::Key(std::mem::take(&mut cur)));
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    steps.push(Step::Key(std::mem::take(&mut cur)));
-                }
-                let mut digits = String::new();
-                for d in chars.by_ref() {
-                    if d == ']' {
-                        break;
-                    }
-                    digits.push(d);
-                }
-                let i: usize =
-                    digits.parse().map_err(|_| format!("failed to parse index {digits:?}"))?;
-                if i > 65536 {
-                    return Err(format!(
-                        "index of {i} is greater than maximum supported index of 65536"
-                    ));
-                }
-                steps.push(Step::Index(i));
-            }
-            _ => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        steps.push(Step::Key(cur));
-    }
-    match steps.first() {
-        Some(Step::Key(_)) => Ok(steps),
-        _ => Err(format!("key {key:?} has no name")),
-    }
-}
-
-/// Stores `value` at `path`, creating maps and lists on the way.
-fn set_path(values: &mut Map, path: &[Step], value: Value) -> Result<(), String> {
-    let Some(Step::Key(first)) = path.first() else {
-        return Err("empty key".into());
-    };
-    if path.len() == 1 {
-        values.insert(first.clone(), value);
-        return Ok(());
-    }
-    let slot = values.entry(first.clone()).or_insert(Value::Null);
-    set_in(slot, &path[1..], value)
-}
-
-fn set_in(slot: &mut Value, path: &[Step], value: Value) -> Result<(), String> {
-    let Some(step) = path.first() else {
-        *slot = value;
-        return Ok(());
-    };
-    match step {
-        Step::Key(k) => {
-            if !matches!(slot, Value::Map(_)) {
-                *slot = Value::Map(Map::new());
-            }
-            let Value::Map(m) = slot else { return Ok(()) };
-            if path.len() == 1 {
-                m.insert(k.clone(), value);
-                return Ok(());
-            }
-            set_in(m.entry(k.clone()).or_insert(Value::Null), &path[1..], value)
-        }
-        Step::Index(i) => {
-            if !matches!(slot, Value::Seq(_)) {
-                *slot = Value::Seq(Vec::new());
-            }
-            let Value::Seq(items) = slot else { return Ok(()) };
-            while items.len() <= *i {
-                items.push(Value::Null);
-            }
-            set_in(&mut items[*i], &path[1..], value)
-        }
-    }
-}
-
-fn find_unescaped(s: &str, target: char) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == target {
-            return Some(i);
-        }
-    }
-    None
-}
-
-fn split_unescaped(s: &str, target: char) -> Option<(&str, &str)> {
-    find_unescaped(s, target).map(|i| (&s[..i], &s[i + target.len_utf8()..]))
-}
-
-fn split_all(mut s: &str, target: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    while let Some((a, b)) = split_unescaped(s, target) {
-        out.push(a);
-        s = b;
-    }
-    out.push(s);
-    out
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                out.push(n);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Helm's `CoalesceValues`: the user's values over the chart's defaults, recursively for subcharts, with globals passed down and `null` deleting a default.

@@ -37,6 +37,14 @@ impl ParseError {
                 line => format!("yaml: line {line}: did not find expected key"),
             };
         }
+        if self.message == CONTROL {
+            // libyaml's reader refuses the character before parsing, without a line.
+            return format!("yaml: {CONTROL}");
+        }
+        if self.message.starts_with(UNSUPPORTED_KEY) {
+            // sigs.k8s.io/yaml's own error, after yaml.v2 read the text.
+            return self.message.clone();
+        }
         if self.message.contains("already defined at line") {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.line, self.message);
         }
@@ -46,7 +54,10 @@ impl ParseError {
             _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
         };
         let problem = libyaml_words(problem);
-        if problem.starts_with("unknown anchor") || problem.starts_with("cannot decode") {
+        if problem.starts_with("unknown anchor")
+            || problem.starts_with("cannot decode")
+            || problem.starts_with("invalid map key")
+        {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
         }
@@ -243,6 +254,11 @@ fn parse_stream(
     stringify_keys: bool,
     scalar_texts: bool,
 ) -> Result<Vec<Document>, ParseError> {
+    if yaml11 && let Some(at) = refused_character(text) {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
+    }
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
@@ -702,6 +718,16 @@ impl Builder<'_> {
                             ),
                         ));
                     }
+                    if self.stringify_keys && key == Value::Null && self.non_string_key.is_none() {
+                        // sigs.k8s.io/yaml cannot turn a null key into JSON.
+                        self.non_string_key = Some(self.err(
+                            &key_span,
+                            format!(
+                                "{UNSUPPORTED_KEY}%!s(<nil>), key: <nil>, value: {}",
+                                go_sharp_v(&value, true)
+                            ),
+                        ));
+                    }
                     if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
                             .err(
@@ -1021,9 +1047,52 @@ fn key_string(key: Value) -> Result<String, String> {
     })
 }
 
+/// libyaml's reader error for a character YAML does not allow.
+const CONTROL: &str = "control characters are not allowed";
+
+/// The start of sigs.k8s.io/yaml's error for a key JSON cannot hold.
+const UNSUPPORTED_KEY: &str = "unsupported map key of type: ";
+
+/// A value as Go's `%#v` prints what yaml.v2 decoded (`top` for `%+#v` of
+/// the value itself, where nil is `<nil>`).
+fn go_sharp_v(v: &Value, top: bool) -> String {
+    match v {
+        Value::Null if top => "<nil>".into(),
+        Value::Null => "interface {}(nil)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => super::emit::go_format_float_g(*f),
+        Value::String(s) => crate::gotmpl::fmt::quote(s),
+        Value::Seq(items) => {
+            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, false)).collect();
+            format!("[]interface {{}}{{{}}}", items.join(", "))
+        }
+        Value::Map(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let entries: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", crate::gotmpl::fmt::quote(k), go_sharp_v(v, false)))
+                .collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", entries.join(", "))
+        }
+    }
+}
+
+/// The first character libyaml's reader refuses: C0 controls but tab, line
+/// feed and carriage return, DEL, C1 controls but NEL, and U+FFFE, U+FFFF.
+fn refused_character(text: &str) -> Option<usize> {
+    text.char_indices()
+        .find(|&(_, c)| {
+            !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{FFFD}' | '\u{10000}'..)
+        })
+        .map(|(at, _)| at)
+}
+
 /// The JSON key `sigs.k8s.io/yaml` makes of a non-string mapping key: Go's
 /// text of a bool or integer, and of a float at float32 precision with YAML's
 /// spellings of the infinities and NaN.
+/// A collection as key is yaml.v2's error.
 fn json_key_string(key: Value) -> Result<String, String> {
     match key {
         Value::Float(f) => Ok(match super::emit::go_format_float32_g(f).as_str() {
@@ -1032,6 +1101,9 @@ fn json_key_string(key: Value) -> Result<String, String> {
             "NaN" => ".nan".to_string(),
             other => other.to_string(),
         }),
+        Value::Seq(_) | Value::Map(_) => {
+            Err(format!("invalid map key: {}", go_sharp_v(&key, false)))
+        }
         other => key_string(other),
     }
 }

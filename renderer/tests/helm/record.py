@@ -3,12 +3,15 @@
 
 Usage: renderer/tests/helm/record.py [ORACLE]   (default: /work/shared/oracles/helm-template)
 Writes expected/<case>.out (the rendered stream) or expected/<case>.err (the error text).
+KILN_CASE=substring records only the cases whose name contains it (as the test runs them).
 """
 import json, os, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 oracle = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/oracles/helm-template"
 cases = json.load(open(os.path.join(here, "cases.json")))
+only = os.environ.get("KILN_CASE", "")
+cases = [c for c in cases if only in c["name"]]
 jobs = []
 for c in cases:
     jobs.append(json.dumps({

@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
+use super::json_decode::{self, Decoded};
 use super::{def, s};
+use crate::gotmpl::value::{MapRef, MapType};
 use crate::gotmpl::{Funcs, Param, Value};
 
 /// How deep a value is encoded before the encoder gives up, as Go does on a cycle.
@@ -25,246 +29,57 @@ pub(super) fn register(f: &mut Funcs) {
         });
     }
     def(f, "fromJson", &[Param::String], None, |a| {
-        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
-            Ok(serde_json::Value::Object(o)) => from_serde(&serde_json::Value::Object(o)),
-            Ok(other) => error_map(format!(
+        // Helm's fromJson: the decoded map, with an `Error` key when
+        // decoding failed (a type error keeps what was decoded).
+        Ok(match json_decode::decode(s(&a[0])) {
+            Ok(Decoded { value: Value::Map(m), error }) => {
+                if let Some(e) = error {
+                    m.write().insert("Error".to_string(), Value::from(e));
+                }
+                Value::Map(m)
+            }
+            // Go's null leaves a nil map.
+            Ok(Decoded { value: Value::Nil, .. }) => Value::Map(nil_map()),
+            Ok(Decoded { value, .. }) => error_map(format!(
                 "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-                json_kind(&other)
+                json_decode::kind(&value)
             )),
-            Err(e) => error_map(go_json_error(s(&a[0]), &e)),
+            Err(e) => error_map(e),
         })
     });
     // Sprig's own decoder of any JSON value, which Helm leaves in place.
     def(f, "mustFromJson", &[Param::String], None, |a| {
-        serde_json::from_str::<serde_json::Value>(s(&a[0]))
-            .map(|v| from_serde(&v))
-            .map_err(|e| go_json_error(s(&a[0]), &e))
+        let decoded = json_decode::decode(s(&a[0]))?;
+        decoded.error.map_or(Ok(decoded.value), Err)
     });
     def(f, "fromJsonArray", &[Param::String], None, |a| {
-        Ok(match serde_json::from_str::<serde_json::Value>(s(&a[0])) {
-            Ok(serde_json::Value::Array(items)) => {
-                Value::list(items.iter().map(from_serde).collect())
-            }
-            Ok(other) => Value::list(vec![Value::from(format!(
+        // Helm's fromJsonArray: the decoded list, or a list of the error.
+        Ok(match json_decode::decode(s(&a[0])) {
+            Ok(Decoded { value: value @ (Value::List(_) | Value::Nil), error: None }) => value,
+            Ok(Decoded { value: Value::List(_), error: Some(e) }) => Value::list(vec![e.into()]),
+            Ok(Decoded { value, .. }) => Value::list(vec![Value::from(format!(
                 "json: cannot unmarshal {} into Go value of type []interface {{}}",
-                json_kind(&other)
+                json_decode::kind(&value)
             ))]),
-            Err(e) => Value::list(vec![Value::from(go_json_error(s(&a[0]), &e))]),
+            Err(e) => Value::list(vec![Value::from(e)]),
         })
     });
 }
 
-/// The syntax error Go's `encoding/json` reports for `text`, which serde
-/// refused with `e` (whose text stands when the two disagree).
-fn go_json_error(text: &str, e: &serde_json::Error) -> String {
-    GoJson { b: text.as_bytes(), i: 0 }.check().err().unwrap_or_else(|| e.to_string())
-}
-
-/// A syntax check of JSON that fails with Go's scanner messages.
-struct GoJson<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl GoJson<'_> {
-    fn check(mut self) -> Result<(), String> {
-        self.value()?;
-        self.space();
-        match self.b.get(self.i) {
-            None => Ok(()),
-            Some(&c) => Err(Self::bad(c, "after top-level value")),
-        }
-    }
-
-    fn bad(c: u8, context: &str) -> String {
-        let shown = match c {
-            b'\'' => "'\\''".to_string(),
-            b'"' => "'\"'".to_string(),
-            c => {
-                let q = crate::gotmpl::fmt::quote(&char::from(c).to_string());
-                format!("'{}'", &q[1..q.len() - 1])
-            }
-        };
-        format!("invalid character {shown} {context}")
-    }
-
-    fn space(&mut self) {
-        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            self.i += 1;
-        }
-    }
-
-    /// The next byte, or Go's end-of-input error.
-    fn next(&mut self) -> Result<u8, String> {
-        let c = *self.b.get(self.i).ok_or("unexpected end of JSON input")?;
-        self.i += 1;
-        Ok(c)
-    }
-
-    /// The next byte inside a number or literal: Go's scanner feeds a space
-    /// at the end of the input, so an unfinished one fails on `' '`.
-    fn next_in_token(&mut self) -> u8 {
-        let c = self.b.get(self.i).copied().unwrap_or(b' ');
-        self.i += 1;
-        c
-    }
-
-    fn value(&mut self) -> Result<(), String> {
-        self.space();
-        match self.next()? {
-            b'{' => {
-                self.space();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    match self.next()? {
-                        b'"' => self.string()?,
-                        c => {
-                            return Err(Self::bad(c, "looking for beginning of object key string"));
-                        }
-                    }
-                    self.space();
-                    match self.next()? {
-                        b':' => {}
-                        c => return Err(Self::bad(c, "after object key")),
-                    }
-                    self.value()?;
-                    self.space();
-                    match self.next()? {
-                        b',' => self.space(),
-                        b'}' => return Ok(()),
-                        c => return Err(Self::bad(c, "after object key:value pair")),
-                    }
-                }
-            }
-            b'[' => {
-                self.space();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.value()?;
-                    self.space();
-                    match self.next()? {
-                        b',' => {}
-                        b']' => return Ok(()),
-                        c => return Err(Self::bad(c, "after array element")),
-                    }
-                }
-            }
-            b'"' => self.string(),
-            c @ (b'-' | b'0'..=b'9') => self.number(c),
-            c @ (b't' | b'f' | b'n') => {
-                let word: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                let name = String::from_utf8_lossy(word);
-                for &want in &word[1..] {
-                    let got = self.next_in_token();
-                    if got != want {
-                        let context = format!("in literal {name} (expecting '{}')", want as char);
-                        return Err(Self::bad(got, &context));
-                    }
-                }
-                Ok(())
-            }
-            c => Err(Self::bad(c, "looking for beginning of value")),
-        }
-    }
-
-    fn string(&mut self) -> Result<(), String> {
-        loop {
-            match self.next()? {
-                b'"' => return Ok(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        for _ in 0..4 {
-                            let c = self.next()?;
-                            if !c.is_ascii_hexdigit() {
-                                return Err(Self::bad(c, "in \\u hexadecimal character escape"));
-                            }
-                        }
-                    }
-                    c => return Err(Self::bad(c, "in string escape code")),
-                },
-                c if c < 0x20 => return Err(Self::bad(c, "in string literal")),
-                _ => {}
-            }
-        }
-    }
-
-    fn number(&mut self, first: u8) -> Result<(), String> {
-        let digits = |this: &mut Self| {
-            while matches!(this.b.get(this.i), Some(b'0'..=b'9')) {
-                this.i += 1;
-            }
-        };
-        let mut c = first;
-        if c == b'-' {
-            c = self.next_in_token();
-            if !c.is_ascii_digit() {
-                return Err(Self::bad(c, "in numeric literal"));
-            }
-        }
-        if c != b'0' {
-            digits(self);
-        }
-        if self.b.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            let c = self.next_in_token();
-            if !c.is_ascii_digit() {
-                return Err(Self::bad(c, "after decimal point in numeric literal"));
-            }
-            digits(self);
-        }
-        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
-            self.i += 1;
-            let mut c = self.next_in_token();
-            if c == b'+' || c == b'-' {
-                c = self.next_in_token();
-            }
-            if !c.is_ascii_digit() {
-                return Err(Self::bad(c, "in exponent of numeric literal"));
-            }
-            digits(self);
-        }
-        Ok(())
-    }
+/// Go's nil `map[string]interface{}`: empty, and `null` when encoded.
+fn nil_map() -> MapRef {
+    let nil = MapType {
+        name: "map[string]interface {}".to_string(),
+        methods: BTreeMap::new(),
+        convertible: true,
+        is_nil: true,
+        elem_zero: Value::Nil,
+    };
+    MapRef::default().with_type(Arc::new(nil))
 }
 
 fn error_map(message: String) -> Value {
     Value::map(BTreeMap::from([("Error".to_string(), Value::from(message))]))
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
-    }
-}
-
-/// Decoded JSON as Go's `json.Unmarshal` into `interface{}` gives it: numbers are float64.
-pub(crate) fn from_serde(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Nil,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::from(s.as_str()),
-        serde_json::Value::Array(a) => Value::list(a.iter().map(from_serde).collect()),
-        serde_json::Value::Object(o) => {
-            Value::map(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect())
-        }
-    }
 }
 
 /// Go's `json.Marshal` (or `MarshalIndent` with `indent`); `None` where Go fails (NaN, infinities, functions).

@@ -18,6 +18,7 @@ mod durations;
 mod encoding;
 mod floatmath;
 pub(crate) mod json;
+mod json_decode;
 mod lists;
 mod math;
 pub(crate) mod path;

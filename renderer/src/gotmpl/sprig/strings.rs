@@ -97,7 +97,6 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "splitn", &[Str, Int, Str], None, |a| {
         Ok(indexed(go_split(s(&a[2]), s(&a[0]), i(&a[1]))))
     });
-    def(f, "camelcase", &[Str], None, |a| Ok(camel_case(s(&a[0])).into()));
     def(f, "wrap", &[Int, Str], None, |a| Ok(wrap(s(&a[1]), i(&a[0]), "\n", false).into()));
     def(f, "wrapWith", &[Int, Str, Str], None, |a| {
         Ok(wrap(s(&a[2]), i(&a[0]), s(&a[1]), true).into())
@@ -340,52 +339,5 @@ fn wrap(text: &str, width: i64, newline: &str, cut_long: bool) -> String {
         }
     }
     out.push_str(&piece(offset, b.len()));
-    out
-}
-
-/// A word separator for xstrings' case conversions.
-fn is_connector(c: char) -> bool {
-    c == '-' || c == '_' || c.is_whitespace()
-}
-
-/// xstrings' `ToCamelCase`: connectors (`-`, `_`, spaces) are dropped and the
-/// letter after each is upper-cased, the first letter too; other letters are
-/// lower-cased. Leading connectors, and all but the last of a run, stay.
-/// The quirks are xstrings' own.
-fn camel_case(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    let mut pending = None;
-    for c in chars.by_ref() {
-        if !is_connector(c) {
-            pending = Some(go_upper(c).to_string());
-            break;
-        }
-        out.push(c);
-    }
-    let Some(mut prev) = pending else {
-        // A text of connectors only ends with its last one written twice.
-        if let Some(last) = text.chars().last() {
-            out.push(last);
-        }
-        return out;
-    };
-    let mut prev_connector = false;
-    for c in chars {
-        if is_connector(c) && prev_connector {
-            out.push_str(&prev);
-            prev = c.to_string();
-            continue;
-        }
-        let next = if prev_connector {
-            go_upper(c).to_string()
-        } else {
-            out.push_str(&prev);
-            go_lower(c).to_string()
-        };
-        prev_connector = is_connector(c);
-        prev = next;
-    }
-    out.push_str(&prev);
     out
 }

@@ -1,4 +1,4 @@
-//! Sprig's snakecase and kebabcase: xstrings' word splitting of camel-case text.
+//! Sprig's snakecase, kebabcase and camelcase: xstrings' (v1.5.0, which Helm 4 pins) case conversions.
 //!
 //! A text splits into words of one kind each (connectors `-`, `_` and
 //! spaces; punctuation; an upper-case run or a capitalised word; a
@@ -17,6 +17,48 @@ use crate::gotmpl::{Funcs, Param};
 pub(super) fn register(f: &mut Funcs) {
     def(f, "snakecase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '_').into()));
     def(f, "kebabcase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '-').into()));
+    // Sprig 3.3 maps `camelcase` to xstrings' `ToPascalCase`: the first
+    // letter is upper case too.
+    def(f, "camelcase", &[Param::String], None, |a| Ok(pascal_case(s(&a[0])).into()));
+}
+
+/// xstrings' `ToPascalCase`. Connectors (`-`, `_`, spaces) are dropped and
+/// the letter after each, like the first letter, is upper-cased. Leading
+/// connectors stay, and so does every connector of a run but the last, and
+/// a trailing one. A word that starts upper case has its following upper-case
+/// letters lowered until its first lower-case letter (`HTTPServer` is
+/// `Httpserver`, `FooBar` stays). A text of connectors only is unchanged.
+fn pascal_case(text: &str) -> String {
+    let lead = text.len() - text.trim_start_matches(is_connector).len();
+    let (head, body) = text.split_at(lead);
+    let mut out = String::with_capacity(text.len());
+    out.push_str(head);
+    let mut chars = body.chars();
+    let Some(first) = chars.next() else { return out };
+    // Whether the current word began with an upper-case letter and has had
+    // no lower-case letter since.
+    let mut upper_run = is_upper(first);
+    let mut prev = super::go_upper(first);
+    for c in chars {
+        let next = if is_connector(prev) {
+            if !is_connector(c) {
+                // The connector before a word is dropped.
+                upper_run = is_upper(c);
+                prev = super::go_upper(c);
+                continue;
+            }
+            c
+        } else if upper_run && is_upper(c) {
+            super::go_lower(c)
+        } else {
+            upper_run = false;
+            c
+        };
+        out.push(prev);
+        prev = next;
+    }
+    out.push(prev);
+    out
 }
 
 /// Go's `unicode.IsUpper`, `IsLetter`, `IsNumber` and `IsPunct`, which
@@ -190,7 +232,7 @@ fn lower_words(text: &str, connector: char) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::lower_words;
+    use super::{lower_words, pascal_case};
 
     #[test]
     fn splits_like_xstrings() {
@@ -208,6 +250,27 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(lower_words(text, '_'), want, "{text}");
+        }
+    }
+
+    /// Checked against real Helm 4 (helm-template oracle, case camelcase-default).
+    #[test]
+    fn camelcase_like_helm4() {
+        for (text, want) in [
+            ("http_server", "HttpServer"),
+            ("_complex__case_", "_Complex_Case_"),
+            ("HTTPServer", "Httpserver"),
+            ("FooBar", "FooBar"),
+            ("ABc_dEF", "AbcDEF"),
+            ("aB", "AB"),
+            ("AB", "Ab"),
+            ("__", "__"),
+            ("-_-", "-_-"),
+            ("trailing  ", "Trailing  "),
+            ("a__b", "A_B"),
+            ("", ""),
+        ] {
+            assert_eq!(pascal_case(text), want, "{text}");
         }
     }
 }

@@ -1,0 +1,471 @@
+//! Helm's strvals syntax of `--set`, `--set-string`, `--set-json` and `--set-file` (`a.b[0]=x,c={1,2}`), read as Helm reads it.
+//!
+//! The rules follow Helm's documented behaviour and its parser tests:
+//! `key=value` pairs separated by commas; `.` nests maps and `[i]` indexes
+//! lists (created as needed, gaps filled with null, at most index 65536,
+//! never negative, maps at most 30 levels deep); `\` takes the next
+//! character literally in keys and values; `{a,b}` is a list value; an empty
+//! value is `""` (for `--set-json`, null); a key without `=` at the end of a
+//! list index (`a[0]`) sets nothing more, elsewhere it is an error; a key
+//! that is empty is skipped. `--set-json` reads one JSON value after each
+//! `=` and then an optional comma. A path through a value of another type
+//! fails as Go's failed type assertion does.
+
+use crate::value::{Map, Value};
+
+/// Helm's `MaxIndex`.
+const MAX_INDEX: i64 = 65536;
+
+/// Helm's `MaxNestedNameLevel`.
+const MAX_NESTING: usize = 30;
+
+/// How values are read.
+pub(super) enum Reader<'a> {
+    /// Each value text through this function (`--set`, `--set-string`, `--set-file`).
+    Text(&'a dyn Fn(&str) -> Value),
+    /// JSON values (`--set-json`).
+    Json,
+}
+
+/// Why reading stopped: the end of the input (not an error), or an error.
+enum Halt {
+    End,
+    Fail(String),
+}
+
+type Step<T = ()> = Result<T, Halt>;
+
+/// Parses `text` into `values`, or fails with Helm's message.
+pub(super) fn parse_into(values: &mut Map, text: &str, reader: Reader<'_>) -> Result<(), String> {
+    let mut p = Parser { chars: text.chars().collect(), at: 0, reader };
+    loop {
+        match p.key(values, 0) {
+            Ok(()) => {}
+            Err(Halt::End) => return Ok(()),
+            Err(Halt::Fail(message)) => return Err(message),
+        }
+    }
+}
+
+struct Parser<'a> {
+    chars: Vec<char>,
+    at: usize,
+    reader: Reader<'a>,
+}
+
+fn fail<T>(message: String) -> Step<T> {
+    Err(Halt::Fail(message))
+}
+
+/// Go's `%q` of a key.
+fn q(s: &str) -> String {
+    crate::gotmpl::fmt::quote(s)
+}
+
+/// Go's type name of a decoded value, as a failed type assertion names it.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nil",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int64",
+        Value::Float(_) => "float64",
+        Value::String(_) => "string",
+        Value::Seq(_) => "[]interface {}",
+        Value::Map(_) => "map[string]interface {}",
+    }
+}
+
+fn not_a(v: &Value, want: &str) -> Halt {
+    Halt::Fail(format!(
+        "unable to parse key: interface conversion: interface {{}} is {}, not {want}",
+        go_type(v)
+    ))
+}
+
+/// Sets `key` unless it is empty, as Helm does.
+fn set(data: &mut Map, key: &str, value: Value) {
+    if !key.is_empty() {
+        data.insert(key.to_string(), value);
+    }
+}
+
+fn set_index(mut list: Vec<Value>, index: i64, value: Value) -> Step<Vec<Value>> {
+    if index < 0 {
+        return fail(format!("negative {index} index not allowed"));
+    }
+    if index > MAX_INDEX {
+        return fail(format!(
+            "index of {index} is greater than maximum supported index of {MAX_INDEX}"
+        ));
+    }
+    let i = usize::try_from(index).unwrap_or(0);
+    if list.len() <= i {
+        list.resize(i + 1, Value::Null);
+    }
+    list[i] = value;
+    Ok(list)
+}
+
+impl Parser<'_> {
+    fn next(&mut self) -> Option<char> {
+        let c = self.chars.get(self.at).copied();
+        if c.is_some() {
+            self.at += 1;
+        }
+        c
+    }
+
+    /// The text up to one of `stop` (consumed) or the end (`None`), with `\` escapes taken literally.
+    fn until(&mut self, stop: &[char]) -> (String, Option<char>) {
+        let mut out = String::new();
+        while let Some(c) = self.next() {
+            if stop.contains(&c) {
+                return (out, Some(c));
+            }
+            if c == '\\' {
+                match self.next() {
+                    Some(n) => out.push(n),
+                    None => return (out, None),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        (out, None)
+    }
+
+    fn key(&mut self, data: &mut Map, level: usize) -> Step {
+        let (k, last) = self.until(&['=', '[', ',', '.']);
+        match last {
+            None if k.is_empty() => Err(Halt::End),
+            None => fail(format!("key {} has no value", q(&k))),
+            Some('[') => {
+                let i = self.index()?;
+                let list = match data.get(&k) {
+                    None => Vec::new(),
+                    Some(Value::Seq(l)) => l.clone(),
+                    Some(other) => return Err(not_a(other, "[]interface {}")),
+                };
+                let (list, result) = self.list_item(list, i, level);
+                set(data, &k, Value::Seq(list));
+                result
+            }
+            Some('=') => {
+                let value = self.value()?;
+                let end = value.is_none();
+                set(data, &k, value.unwrap_or(Value::String(String::new())));
+                if end { Err(Halt::End) } else { Ok(()) }
+            }
+            Some(',') => {
+                set(data, &k, Value::String(String::new()));
+                fail(format!("key {} has no value (cannot end with ,)", q(&k)))
+            }
+            _ => {
+                let level = level + 1;
+                if level > MAX_NESTING {
+                    return fail(format!(
+                        "value name nested level is greater than maximum supported nested level of {MAX_NESTING}"
+                    ));
+                }
+                let mut inner = match data.get(&k) {
+                    None => Map::new(),
+                    Some(Value::Map(m)) => m.clone(),
+                    Some(other) => return Err(not_a(other, "map[string]interface {}")),
+                };
+                let result = self.key(&mut inner, level);
+                if result.is_ok() && inner.is_empty() {
+                    return fail(format!("key map {} has no value", q(&k)));
+                }
+                if !inner.is_empty() {
+                    set(data, &k, Value::Map(inner));
+                }
+                result
+            }
+        }
+    }
+
+    /// The value after `=`; `None` when the input ended right after it
+    /// (the key then gets `""`).
+    fn value(&mut self) -> Step<Option<Value>> {
+        if matches!(self.reader, Reader::Json) {
+            return self.json().map(Some);
+        }
+        match self.chars.get(self.at) {
+            None => Ok(None),
+            Some('{') => {
+                self.at += 1;
+                self.list().map(|l| Some(Value::Seq(l)))
+            }
+            Some(_) => {
+                let (text, _) = self.until(&[',']);
+                Ok(Some(self.read(&text)))
+            }
+        }
+    }
+
+    fn read(&self, text: &str) -> Value {
+        match &self.reader {
+            Reader::Text(f) => f(text),
+            Reader::Json => Value::String(text.to_string()),
+        }
+    }
+
+    /// A `{a,b}` list after its `{`.
+    fn list(&mut self) -> Step<Vec<Value>> {
+        let mut items = Vec::new();
+        loop {
+            match self.until(&[',', '}']) {
+                (_, None) => return fail("list must terminate with '}'".into()),
+                (text, Some('}')) => {
+                    if self.chars.get(self.at) == Some(&',') {
+                        self.at += 1;
+                    }
+                    items.push(self.read(&text));
+                    return Ok(items);
+                }
+                (text, _) => items.push(self.read(&text)),
+            }
+        }
+    }
+
+    /// An index up to `]`, as Go's `strconv.Atoi` reads it.
+    fn index(&mut self) -> Step<i64> {
+        let (text, last) = self.until(&[']']);
+        if last.is_none() {
+            return fail("error parsing index: EOF".into());
+        }
+        let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return fail(format!(
+                "error parsing index: strconv.Atoi: parsing {}: invalid syntax",
+                q(&text)
+            ));
+        }
+        text.parse().map_err(|_| {
+            Halt::Fail(format!(
+                "error parsing index: strconv.Atoi: parsing {}: value out of range",
+                q(&text)
+            ))
+        })
+    }
+
+    /// What follows `[i]`: `=value`, another index, or `.key`.
+    fn list_item(&mut self, list: Vec<Value>, i: i64, level: usize) -> (Vec<Value>, Step) {
+        if i < 0 {
+            return (list, fail(format!("negative {i} index not allowed")));
+        }
+        let (k, last) = self.until(&['[', '.', '=']);
+        if !k.is_empty() {
+            return (list, fail(format!("unexpected data at end of array index: {}", q(&k))));
+        }
+        let at = usize::try_from(i).unwrap_or(usize::MAX);
+        let result = match last {
+            None => return (list, Err(Halt::End)),
+            Some('=') => match self.value() {
+                Ok(v) => set_index(list.clone(), i, v.unwrap_or(Value::String(String::new()))),
+                Err(e) => return (list, Err(e)),
+            },
+            Some('[') => {
+                let next = match self.index() {
+                    Ok(n) => n,
+                    Err(e) => return (list, Err(e)),
+                };
+                let inner = match list.get(at) {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Seq(l)) => l.clone(),
+                    Some(other) => {
+                        let e = not_a(other, "[]interface {}");
+                        return (list, Err(e));
+                    }
+                };
+                match self.list_item(inner, next, level) {
+                    (inner, Ok(())) => set_index(list.clone(), i, Value::Seq(inner)),
+                    (_, e) => return (list, e),
+                }
+            }
+            _ => {
+                let mut inner = match list.get(at) {
+                    Some(Value::Map(m)) => m.clone(),
+                    _ => Map::new(),
+                };
+                match self.key(&mut inner, level) {
+                    Ok(()) => set_index(list.clone(), i, Value::Map(inner)),
+                    e => return (list, e),
+                }
+            }
+        };
+        match result {
+            Ok(list) => (list, Ok(())),
+            Err(e) => (list, Err(e)),
+        }
+    }
+
+    /// Skips spaces and one comma; whether the value is empty there.
+    fn empty_value(&mut self) -> bool {
+        while let Some(&c) = self.chars.get(self.at) {
+            if c == ',' {
+                self.at += 1;
+                return true;
+            }
+            if !c.is_whitespace() {
+                return false;
+            }
+            self.at += 1;
+        }
+        true
+    }
+
+    /// One JSON value (null when empty), then spaces and a comma.
+    fn json(&mut self) -> Step<Value> {
+        if self.empty_value() {
+            return Ok(Value::Null);
+        }
+        let rest: String = self.chars[self.at..].iter().collect();
+        let len = json_extent(&rest).ok_or_else(|| Halt::Fail("unexpected EOF".into()))?;
+        let text = &rest[..len];
+        let value = super::values::parse_json(text).map_err(Halt::Fail)?;
+        self.at += text.chars().count();
+        self.empty_value();
+        Ok(value)
+    }
+}
+
+/// The byte length of the first JSON value of `text` (after spaces), or
+/// `None` when it does not end.
+fn json_extent(text: &str) -> Option<usize> {
+    let start = text.len() - text.trim_start().len();
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &c) in b.iter().enumerate().skip(start) {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => {
+                    in_string = false;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    (depth == 0 && !in_string).then_some(b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Reader, parse_into};
+    use crate::value::{Map, Value};
+
+    fn typed(s: &str) -> Value {
+        super::super::values::typed(s, super::super::values::SetKind::Typed)
+    }
+
+    fn run(text: &str, reader: Reader<'_>) -> Result<String, String> {
+        let mut m = Map::new();
+        parse_into(&mut m, text, reader)?;
+        Ok(crate::yaml::to_string(&Value::Map(m)))
+    }
+
+    /// Helm's documented strvals behaviour (its parser tests describe these inputs).
+    #[test]
+    fn set_reads_as_helm() {
+        for (text, want) in [
+            ("name1=null,f=false,t=true", Ok("f: false\nname1: null\nt: true\n")),
+            ("name1=value1,name2=value2,", Ok("name1: value1\nname2: value2\n")),
+            ("name1=value1,,,,name2=value2,", Err("key \"\" has no value (cannot end with ,)")),
+            ("name1=,name2=value2", Ok("name1: \"\"\nname2: value2\n")),
+            ("leading_zeros=00009,zero=0", Ok("leading_zeros: \"00009\"\nzero: 0\n")),
+            ("name1,name2=", Err("key \"name1\" has no value (cannot end with ,)")),
+            ("name1", Err("key \"name1\" has no value")),
+            ("name1=one\\,two,name2=three\\=four", Ok("name1: one,two\nname2: three=four\n")),
+            (
+                "outer.inner1=value,outer.middle.inner=x",
+                Ok("outer:\n  inner1: value\n  middle:\n    inner: x\n"),
+            ),
+            ("name1.name2", Err("key \"name2\" has no value")),
+            ("name1.=name2", Err("key map \"name1\" has no value")),
+            ("name1.name2=", Ok("name1:\n  name2: \"\"\n")),
+            (
+                "name1={value1,value2},nums={1021,902}",
+                Ok("name1:\n- value1\n- value2\nnums:\n- 1021\n- 902\n"),
+            ),
+            ("name1={1021,902", Err("list must terminate with '}'")),
+            ("list[0].foo=bar,list[0].hello=world", Ok("list:\n- foo: bar\n  hello: world\n")),
+            ("list[0]=foo,list[3]=bar", Ok("list:\n- foo\n- null\n- null\n- bar\n")),
+            ("list[0]=foo,list[-20]=bar", Err("negative -20 index not allowed")),
+            ("illegal[0]name.foo=bar", Err("unexpected data at end of array index: \"name\"")),
+            ("noval[0]", Ok("noval: []\n")),
+            ("noval[0]=", Ok("noval:\n- \"\"\n")),
+            ("nested[1][1]=1", Ok("nested:\n- null\n- - null\n  - 1\n")),
+            ("m.l[1].foo=bar,m.l[0].foo=baz", Ok("m:\n  l:\n  - foo: baz\n  - foo: bar\n")),
+            (
+                "big[65537]=x",
+                Err("index of 65537 is greater than maximum supported index of 65536"),
+            ),
+            ("bad[x]=1", Err("error parsing index: strconv.Atoi: parsing \"x\": invalid syntax")),
+            (
+                "a=x,a.b=1",
+                Err(
+                    "unable to parse key: interface conversion: interface {} is string, not map[string]interface {}",
+                ),
+            ),
+            (
+                "a=x,a[0]=1",
+                Err(
+                    "unable to parse key: interface conversion: interface {} is string, not []interface {}",
+                ),
+            ),
+            ("=ignored,b=1", Ok("b: 1\n")),
+            ("a b=c d", Ok("a b: c d\n")),
+        ] {
+            assert_eq!(
+                run(text, Reader::Text(&typed)),
+                want.map(String::from).map_err(String::from),
+                "{text}"
+            );
+        }
+        let deep = format!("{}=1", vec!["k"; 32].join("."));
+        assert!(run(&deep, Reader::Text(&typed)).unwrap_err().contains("nested level"));
+    }
+
+    /// `--set-json`: comma-separated pairs, each value one JSON text; an empty value is null.
+    #[test]
+    fn set_json_reads_as_helm() {
+        for (text, want) in [
+            ("a=\"1\",b=3,c=true,d=\"true\"", Ok("a: \"1\"\nb: 3\nc: true\nd: \"true\"\n")),
+            (
+                "o={\"a\":\"1\",\"c\":[1,2]},l=[{\"A\":1}]",
+                Ok("l:\n- A: 1\no:\n  a: \"1\"\n  c:\n  - 1\n  - 2\n"),
+            ),
+            (
+                "a=,b={\"cc\":[1,2,3]},b.cc[1]=null",
+                Ok("a: null\nb:\n  cc:\n  - 1\n  - null\n  - 3\n"),
+            ),
+            ("a={\"x\":1", Err("unexpected EOF")),
+        ] {
+            assert_eq!(
+                run(text, Reader::Json),
+                want.map(String::from).map_err(String::from),
+                "{text}"
+            );
+        }
+    }
+}

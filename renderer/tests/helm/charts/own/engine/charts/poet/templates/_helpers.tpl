@@ -1,0 +1,1 @@
+{{- define "shared" -}}child value{{- end -}}

@@ -1,0 +1,1 @@
+{{ include "engine.fn" . }}{{ define "nested-define" }}nested-content{{ end }} {{ include "nested-define" . }}

@@ -1,0 +1,1 @@
+{{- define "common.names.get" -}}{{- .Values.nonexistent.key | trunc 63 | trimSuffix "-" -}}{{- end -}}

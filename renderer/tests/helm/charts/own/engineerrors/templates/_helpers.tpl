@@ -1,0 +1,2 @@
+{{- define "helper.name" -}}{{- include "common.names.get" . -}}{{- end -}}
+{{- define "recursion" }}{{ include "recursion" . }}{{ end -}}
