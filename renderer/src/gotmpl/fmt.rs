@@ -122,8 +122,8 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if chars.peek().map(|c| c.1) == Some('*') {
             chars.next();
             match args.get(arg_num) {
-                Some(Value::Int(w)) => {
-                    if *w < 0 {
+                Some(w) if let Some(w) = w.as_integer() => {
+                    if w < 0 {
                         spec.minus = true;
                         spec.zero = false;
                     }
@@ -144,8 +144,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if chars.peek().map(|c| c.1) == Some('*') {
                 chars.next();
                 match args.get(arg_num) {
-                    Some(Value::Int(p)) if *p >= 0 && *p <= 1_000_000 => {
-                        spec.prec = Some(*p as usize)
+                    Some(p)
+                        if let Some(p) = p.as_integer()
+                            && (0..=1_000_000).contains(&p) =>
+                    {
+                        spec.prec = Some(p as usize)
                     }
                     _ => out.push_str("%!(BADPREC)"),
                 }
@@ -266,12 +269,14 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec),
             _ => bad_verb(out, v, verb, spec),
         },
-        Value::Int(i) => fmt_int(out, v, *i, verb, spec),
+        Value::Int(i) | Value::Int64(i) => fmt_int(out, v, i128::from(*i), verb, spec),
+        Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
         Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
         Value::String(s) => fmt_string(out, v, s, verb, spec),
         Value::List(items) => {
             if spec.sharp_v {
-                out.push_str("[]interface {}{");
+                out.push_str(&items.type_name());
+                out.push('{');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
@@ -355,7 +360,7 @@ fn pad_with(out: &mut String, s: &str, spec: &Spec, fill: char) {
     }
 }
 
-fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
+fn fmt_int(out: &mut String, v: &Value, i: i128, verb: char, spec: &Spec) {
     let (base, upper) = match verb {
         'v' | 'd' => (10, false),
         'b' => (2, false),
@@ -373,7 +378,8 @@ fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
             return;
         }
         'U' => {
-            let mut s = format!("U+{:04X}", i);
+            // Go prints the integer's 64 bits as unsigned.
+            let mut s = format!("U+{:04X}", i as u64);
             if spec.sharp
                 && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
                 && is_print(c)

@@ -108,13 +108,13 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         "Lines".to_string(),
         Function::new(move |_, a| {
             let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()) else {
-                return Ok(Value::list(Vec::new()));
+                return Ok(Value::string_list(Vec::<String>::new()));
             };
             let mut s = String::from_utf8_lossy(bytes).into_owned();
             if s.ends_with('\n') {
                 s.pop();
             }
-            Ok(Value::list(s.split('\n').map(Value::from).collect()))
+            Ok(Value::string_list(s.split('\n')))
         })
         .params(&[Param::String], None),
     );

@@ -115,7 +115,8 @@ fn i(v: &Value) -> i64 {
 /// prefixes allowed, a decimal fraction cut off), bools 0/1, else 0.
 fn to_int64(v: &Value) -> i64 {
     match v {
-        Value::Int(i) => *i,
+        Value::Int(i) | Value::Int64(i) => *i,
+        Value::Uint64(u) => *u as i64,
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => super::strconv::parse_int(trim_decimal(s)).unwrap_or(0),
@@ -127,7 +128,8 @@ fn to_int64(v: &Value) -> i64 {
 /// them, 0 where it fails (out of range included).
 fn to_float64(v: &Value) -> f64 {
     match v {
-        Value::Int(i) => *i as f64,
+        Value::Int(i) | Value::Int64(i) => *i as f64,
+        Value::Uint64(u) => *u as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => super::strconv::parse_float(s).unwrap_or(0.0),
@@ -255,15 +257,23 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) | (Value::Int64(x), Value::Int64(y)) => x == y,
+        (Value::Uint64(x), Value::Uint64(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+            x.elem() == y.elem()
+                && x.is_nil() == y.is_nil()
+                && x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.same(y) {
                 return true;
+            }
+            // Maps of different Go types (`map[string]string`) never equal.
+            if x.map_type().map(|t| &t.name) != y.map_type().map(|t| &t.name) {
+                return false;
             }
             let (x, y) = (x.entries(), y.entries());
             x.len() == y.len()
@@ -274,7 +284,7 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Strings as a list value.
+/// Strings as a `[]string` value.
 fn str_list(items: Vec<String>) -> Value {
-    Value::list(items.into_iter().map(Value::from).collect())
+    Value::string_list(items)
 }
