@@ -424,6 +424,8 @@ impl Value {
             Value::Map(_) => "map",
             Value::Struct(s) => match s.underlying() {
                 Some(v) => v.kind_name(),
+                // Go's `time.Duration` is an int64 with methods.
+                None if s.type_name == "time.Duration" => "int64",
                 None if s.type_name.starts_with('*') => "ptr",
                 None => "struct",
             },
