@@ -123,7 +123,7 @@ pub(super) fn register(f: &mut Funcs) {
                 return Ok(a[0].clone());
             }
             Value::List(_) => strslice(&a[0]),
-            Value::Struct(st) if let Some(l) = st.as_list() => strslice(&Value::List(l.clone())),
+            Value::Struct(st) if st.as_list().is_some() => strslice(&a[0]),
             other => vec![super::strval(other)],
         };
         items.sort();

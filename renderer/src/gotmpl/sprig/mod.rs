@@ -214,9 +214,11 @@ fn go_lower(c: char) -> char {
 /// Sprig's `strslice`: the strings of a list (nils dropped), or the value as a one-string list.
 fn strslice(v: &Value) -> Vec<String> {
     match v {
-        Value::List(l) => l.iter().filter(|v| !v.is_nil()).map(strval).collect(),
         Value::Nil | Value::Missing => Vec::new(),
-        other => vec![strval(other)],
+        other => match list_of(other, "") {
+            Ok(l) => l.iter().filter(|v| !v.is_nil()).map(strval).collect(),
+            Err(_) => vec![strval(other)],
+        },
     }
 }
 
@@ -229,6 +231,8 @@ fn is_empty(v: &Value) -> bool {
 fn list_of<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
     match v {
         Value::List(l) => Ok(l),
+        // A slice type with methods (Helm's `common.VersionSet`).
+        Value::Struct(st) if let Some(l) = st.as_list() => Ok(l),
         Value::Nil | Value::Missing => Err(NIL_KIND.to_string()),
         other => Err(format!("Cannot {what} on type {}", kind_for_error(other))),
     }
