@@ -270,12 +270,18 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             _ => bad_verb(out, v, verb, spec),
         },
         Value::Int(i) | Value::Int64(i) => fmt_int(out, v, i128::from(*i), verb, spec),
+        // Go's `%#v` prints an unsigned integer in hex.
+        Value::Uint64(u) if verb == 'v' && spec.sharp_v => pad(out, &format!("0x{u:x}"), spec),
         Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
         Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
         Value::String(s) => fmt_string(out, v, s, verb, spec),
         Value::List(items) => {
             if spec.sharp_v {
                 out.push_str(&items.type_name());
+                if items.is_nil() {
+                    out.push_str("(nil)");
+                    return;
+                }
                 out.push('{');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -297,7 +303,12 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         }
         Value::Map(m) => {
             let entries = m.entries();
-            out.push_str(if spec.sharp_v { "map[string]interface {}{" } else { "map[" });
+            if spec.sharp_v {
+                out.push_str(&v.type_name());
+                out.push('{');
+            } else {
+                out.push_str("map[");
+            }
             for (i, (k, val)) in entries.iter().enumerate() {
                 if i > 0 {
                     out.push_str(if spec.sharp_v { ", " } else { " " });
