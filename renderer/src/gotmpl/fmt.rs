@@ -271,8 +271,19 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         },
         Value::Int(i) | Value::Int64(i) => fmt_int(out, v, i128::from(*i), verb, spec),
         // Go's `%#v` prints an unsigned integer in hex.
-        Value::Uint64(u) if verb == 'v' && spec.sharp_v => pad(out, &format!("0x{u:x}"), spec),
+        Value::Uint64(_) | Value::Uint8(_) if verb == 'v' && spec.sharp_v => {
+            pad(out, &format!("0x{:x}", v.as_integer().unwrap_or(0)), spec)
+        }
         Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        Value::Uint8(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        // A `[]byte` prints as text with the string verbs.
+        Value::List(items)
+            if matches!(verb, 's' | 'q' | 'x' | 'X')
+                && let Some(bytes) = items.as_bytes() =>
+        {
+            let text = super::sprig::from_go_bytes(&bytes);
+            fmt_string(out, v, &text, verb, spec);
+        }
         Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
         Value::String(s) => fmt_string(out, v, s, verb, spec),
         Value::List(items) => {

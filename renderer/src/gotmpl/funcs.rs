@@ -365,7 +365,7 @@ fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
         Value::Int(_) | Value::Int64(_) => Kind::Int,
-        Value::Uint64(_) => Kind::Uint,
+        Value::Uint64(_) | Value::Uint8(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         Value::Nil | Value::Missing => Kind::Invalid,

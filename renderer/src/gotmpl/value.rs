@@ -42,6 +42,8 @@ pub enum Value {
     Int64(i64),
     /// A `uint64` (the fields of a parsed semantic version).
     Uint64(u64),
+    /// A `uint8`: a byte of a `[]byte` (Helm's `.Files.GetBytes`).
+    Uint8(u8),
     /// A float64 (every number in YAML or JSON data).
     Float(f64),
     /// A string.
@@ -184,6 +186,8 @@ pub enum Elem {
     Int,
     /// `[]interface{}` (Sprig's `chunk`).
     AnyList,
+    /// `uint8`: a `[]byte`, which prints as text with `%s` and encodes as base64.
+    Uint8,
 }
 
 impl Elem {
@@ -194,6 +198,7 @@ impl Elem {
             Elem::String => "string",
             Elem::Int => "int",
             Elem::AnyList => "[]interface {}",
+            Elem::Uint8 => "uint8",
         }
     }
 }
@@ -223,6 +228,17 @@ impl List {
     /// A `[]interface{}` holding `items`.
     pub fn new(items: Vec<Value>) -> List {
         List::typed(Elem::Any, items)
+    }
+
+    /// A `[]byte` holding `bytes`.
+    pub fn bytes(bytes: &[u8]) -> List {
+        List::typed(Elem::Uint8, bytes.iter().map(|b| Value::Uint8(*b)).collect())
+    }
+
+    /// The bytes of a `[]byte`; `None` for other slices.
+    pub fn as_bytes(&self) -> Option<Vec<u8>> {
+        (self.elem() == Elem::Uint8)
+            .then(|| self.iter().filter_map(|v| v.as_integer().map(|b| b as u8)).collect())
     }
 
     /// Go's nil slice of `elem`.
@@ -353,6 +369,7 @@ impl Value {
         match self {
             Value::Int(i) | Value::Int64(i) => Some(i128::from(*i)),
             Value::Uint64(u) => Some(i128::from(*u)),
+            Value::Uint8(u) => Some(i128::from(*u)),
             _ => None,
         }
     }
@@ -372,6 +389,7 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Uint64(u) => *u != 0,
+            Value::Uint8(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
@@ -398,6 +416,7 @@ impl Value {
             Value::Int(_) => "int".into(),
             Value::Int64(_) => "int64".into(),
             Value::Uint64(_) => "uint64".into(),
+            Value::Uint8(_) => "uint8".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(l) => l.type_name(),
@@ -418,6 +437,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Int64(_) => "int64",
             Value::Uint64(_) => "uint64",
+            Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "slice",
@@ -468,9 +488,14 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => V::Int(*i),
             // A uint64 above the int64 range is a float in the plain data model.
             Value::Uint64(u) => i64::try_from(*u).map_or(V::Float(*u as f64), V::Int),
+            Value::Uint8(u) => V::Int(i64::from(*u)),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
             Value::List(l) if l.is_nil() => V::Null,
+            // JSON encodes a `[]byte` as base64 text.
+            Value::List(l) if let Some(b) = l.as_bytes() => {
+                V::String(super::sprig::base64_encode(&b))
+            }
             Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
             Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => V::Null,
             Value::Map(m) => {
@@ -503,6 +528,7 @@ impl fmt::Debug for Value {
             Value::Int(i) => write!(f, "Int({i})"),
             Value::Int64(i) => write!(f, "Int64({i})"),
             Value::Uint64(u) => write!(f, "Uint64({u})"),
+            Value::Uint8(u) => write!(f, "Uint8({u})"),
             Value::Float(x) => write!(f, "Float({x})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),

@@ -48,6 +48,7 @@ fn as_duration(v: &Value) -> Result<i64, String> {
             }
         }
         Value::Int(i) | Value::Int64(i) => Ok(i.wrapping_mul(SECOND)),
+        Value::Uint8(u) => Ok(i64::from(*u) * SECOND),
         Value::Uint64(u) => match i64::try_from(*u) {
             Ok(i) => Ok(i.wrapping_mul(SECOND)),
             Err(_) => Err(format!("duration seconds overflow: {u}")),

@@ -94,6 +94,8 @@ fn strval(v: &Value) -> String {
         Value::String(s) => s.to_string(),
         Value::Missing | Value::Nil => "<nil>".to_string(),
         Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
+        // A `[]byte` is its text.
+        Value::List(l) if let Some(b) = l.as_bytes() => from_go_bytes(&b),
         other => display(other),
     }
 }
@@ -117,6 +119,7 @@ fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i,
         Value::Uint64(u) => *u as i64,
+        Value::Uint8(u) => i64::from(*u),
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => super::strconv::parse_int(trim_decimal(s)).unwrap_or(0),
@@ -130,6 +133,7 @@ fn to_float64(v: &Value) -> f64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i as f64,
         Value::Uint64(u) => *u as f64,
+        Value::Uint8(u) => f64::from(*u),
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => super::strconv::parse_float(s).unwrap_or(0.0),
@@ -263,6 +267,7 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) | (Value::Int64(x), Value::Int64(y)) => x == y,
         (Value::Uint64(x), Value::Uint64(y)) => x == y,
+        (Value::Uint8(x), Value::Uint8(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {

@@ -78,7 +78,8 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(parts.join(" ").into())
     });
     def(f, "cat", &[], Some(Any), |a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(strval).collect();
+        // Sprig's cat prints with %v, so a `[]byte` shows its numbers.
+        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(super::display).collect();
         Ok(parts.join(" ").into())
     });
     def(f, "indent", &[Int, Str], None, |a| Ok(indent(i(&a[0]), s(&a[1]))?.into()));
