@@ -283,14 +283,21 @@ impl<'m, 't> State<'m, 't> {
                 l.iter().enumerate().map(|(i, e)| (Value::Int(i as i64), e.clone())).collect()
             }
             Value::Map(m) => m.entries().into_iter().map(|(k, e)| (Value::from(k), e)).collect(),
-            Value::Int(n) => {
+            Value::Int(_) | Value::Int64(_) | Value::Uint64(_) => {
+                let n = v.as_integer().unwrap_or(0);
                 if b.pipe.decl.len() > 1 {
                     self.at = At::Pipe(&b.pipe);
                     return Err(
                         self.error(format!("can't use {n} to iterate over more than one variable"))
                     );
                 }
-                (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
+                // The counter has the integer's own type, as Go's range gives it.
+                let typed = |i: i128| match v {
+                    Value::Int64(_) => Value::Int64(i as i64),
+                    Value::Uint64(_) => Value::Uint64(i as u64),
+                    _ => Value::Int(i as i64),
+                };
+                (0..n).map(|i| (typed(i), typed(i))).collect()
             }
             Value::Missing | Value::Nil => Vec::new(),
             other => {
@@ -307,7 +314,7 @@ impl<'m, 't> State<'m, 't> {
         for (index, elem) in items {
             self.tick()?;
             let decl = &b.pipe.decl;
-            let elem_iface = !matches!(v, Value::Int(_));
+            let elem_iface = v.as_integer().is_none();
             if b.pipe.is_assign {
                 if decl.len() > 1 {
                     self.set_var(&decl[0].name, index.clone(), false)?;
@@ -796,8 +803,9 @@ impl<'m, 't> State<'m, 't> {
             | (Param::String, Value::String(_))
             | (Param::Int, Value::Int(_))
             | (Param::Float, Value::Float(_))
-            | (Param::Bool, Value::Bool(_))
-            | (Param::List, Value::List(_)) => true,
+            | (Param::Bool, Value::Bool(_)) => true,
+            // A `[]string` is no `[]interface{}`.
+            (Param::List, Value::List(l)) => l.elem() == super::value::Elem::Any,
             // A named map type converts to the parameter's plain map type.
             (Param::Map, Value::Map(m)) if m.map_type().is_none_or(|t| t.convertible) => {
                 return Ok(Value::Map(m.plain()));

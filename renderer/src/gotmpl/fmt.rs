@@ -122,8 +122,8 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if chars.peek().map(|c| c.1) == Some('*') {
             chars.next();
             match args.get(arg_num) {
-                Some(Value::Int(w)) => {
-                    if *w < 0 {
+                Some(w) if let Some(w) = w.as_integer() => {
+                    if w < 0 {
                         spec.minus = true;
                         spec.zero = false;
                     }
@@ -144,8 +144,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if chars.peek().map(|c| c.1) == Some('*') {
                 chars.next();
                 match args.get(arg_num) {
-                    Some(Value::Int(p)) if *p >= 0 && *p <= 1_000_000 => {
-                        spec.prec = Some(*p as usize)
+                    Some(p)
+                        if let Some(p) = p.as_integer()
+                            && (0..=1_000_000).contains(&p) =>
+                    {
+                        spec.prec = Some(p as usize)
                     }
                     _ => out.push_str("%!(BADPREC)"),
                 }
@@ -266,12 +269,31 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec),
             _ => bad_verb(out, v, verb, spec),
         },
-        Value::Int(i) => fmt_int(out, v, *i, verb, spec),
+        Value::Int(i) | Value::Int64(i) => fmt_int(out, v, i128::from(*i), verb, spec),
+        // Go's `%#v` prints an unsigned integer in hex.
+        Value::Uint64(_) | Value::Uint8(_) if verb == 'v' && spec.sharp_v => {
+            pad(out, &format!("0x{:x}", v.as_integer().unwrap_or(0)), spec)
+        }
+        Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        Value::Uint8(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        // A `[]byte` prints as text with the string verbs.
+        Value::List(items)
+            if matches!(verb, 's' | 'q' | 'x' | 'X')
+                && let Some(bytes) = items.as_bytes() =>
+        {
+            let text = super::sprig::from_go_bytes(&bytes);
+            fmt_string(out, v, &text, verb, spec);
+        }
         Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
         Value::String(s) => fmt_string(out, v, s, verb, spec),
         Value::List(items) => {
             if spec.sharp_v {
-                out.push_str("[]interface {}{");
+                out.push_str(&items.type_name());
+                if items.is_nil() {
+                    out.push_str("(nil)");
+                    return;
+                }
+                out.push('{');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
@@ -292,7 +314,12 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         }
         Value::Map(m) => {
             let entries = m.entries();
-            out.push_str(if spec.sharp_v { "map[string]interface {}{" } else { "map[" });
+            if spec.sharp_v {
+                out.push_str(&v.type_name());
+                out.push('{');
+            } else {
+                out.push_str("map[");
+            }
             for (i, (k, val)) in entries.iter().enumerate() {
                 if i > 0 {
                     out.push_str(if spec.sharp_v { ", " } else { " " });
@@ -355,7 +382,7 @@ fn pad_with(out: &mut String, s: &str, spec: &Spec, fill: char) {
     }
 }
 
-fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
+fn fmt_int(out: &mut String, v: &Value, i: i128, verb: char, spec: &Spec) {
     let (base, upper) = match verb {
         'v' | 'd' => (10, false),
         'b' => (2, false),
@@ -373,7 +400,8 @@ fn fmt_int(out: &mut String, v: &Value, i: i64, verb: char, spec: &Spec) {
             return;
         }
         'U' => {
-            let mut s = format!("U+{:04X}", i);
+            // Go prints the integer's 64 bits as unsigned.
+            let mut s = format!("U+{:04X}", i as u64);
             if spec.sharp
                 && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
                 && is_print(c)

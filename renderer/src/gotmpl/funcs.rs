@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::exec::Call;
 use super::fmt::{sprint, sprintf, sprintln};
-use super::value::Value;
+use super::value::{List, Value};
 
 type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
 
@@ -252,14 +252,18 @@ fn length(v: &Value) -> Result<i64, String> {
     Ok(n as i64)
 }
 
-/// An integer index operand, as Go's `indexArg` accepts it.
+/// An integer index operand, as Go's `indexArg` accepts it: any integer type.
 fn index_arg(i: &Value, cap: usize) -> Result<usize, String> {
     let x = match i {
-        Value::Int(x) => *x,
         Value::Nil | Value::Missing => return Err("cannot index slice/array with nil".into()),
-        other => return Err(format!("cannot index slice/array with type {}", other.type_name())),
+        other => match other.as_integer() {
+            Some(x) => x,
+            None => {
+                return Err(format!("cannot index slice/array with type {}", other.type_name()));
+            }
+        },
     };
-    if x < 0 || x as u64 > cap as u64 {
+    if x < 0 || x > cap as i128 {
         return Err(format!("index out of range: {x}"));
     }
     Ok(x as usize)
@@ -339,7 +343,8 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 Ok(Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned()))
             }
         },
-        Value::List(l) => Ok(Value::list(l[idx[0]..idx[1]].to_vec())),
+        // A slice of a slice keeps its element type.
+        Value::List(l) => Ok(Value::List(List::typed(l.elem(), l[idx[0]..idx[1]].to_vec()))),
         _ => Err(format!("can't slice item of type {}", item.type_name())),
     }
 }
@@ -349,6 +354,7 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
 enum Kind {
     Bool,
     Int,
+    Uint,
     Float,
     String,
     Other,
@@ -358,7 +364,8 @@ enum Kind {
 fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) => Kind::Int,
+        Value::Int(_) | Value::Int64(_) => Kind::Int,
+        Value::Uint64(_) | Value::Uint8(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         Value::Nil | Value::Missing => Kind::Invalid,
@@ -378,14 +385,16 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
     for b in bs {
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
-            if !a.is_nil() && !b.is_nil() {
-                return Err(BAD_COMPARISON.to_string());
+            // Integers compare across signedness; other kinds never equal.
+            match (a.as_integer(), b.as_integer()) {
+                (Some(x), Some(y)) => x == y,
+                _ if !a.is_nil() && !b.is_nil() => return Err(BAD_COMPARISON.to_string()),
+                _ => false,
             }
-            false
         } else {
             match (a, b) {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
-                (Value::Int(x), Value::Int(y)) => x == y,
+                _ if k1 == Kind::Int || k1 == Kind::Uint => a.as_integer() == b.as_integer(),
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ if a.is_nil() && b.is_nil() => true,
@@ -412,11 +421,14 @@ pub(crate) fn less(a: &Value, b: &Value) -> Result<bool, String> {
     if matches!(k1, Kind::Other | Kind::Invalid) || matches!(k2, Kind::Other | Kind::Invalid) {
         return Err(BAD_COMPARISON_TYPE.to_string());
     }
+    // Integers compare across signedness.
+    if let (Some(x), Some(y)) = (a.as_integer(), b.as_integer()) {
+        return Ok(x < y);
+    }
     if k1 != k2 {
         return Err(BAD_COMPARISON.to_string());
     }
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) => Ok(x < y),
         (Value::Float(x), Value::Float(y)) => Ok(x < y),
         (Value::String(x), Value::String(y)) => Ok(x < y),
         _ => Err(BAD_COMPARISON_TYPE.to_string()),

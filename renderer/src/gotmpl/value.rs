@@ -1,13 +1,20 @@
-//! Go values as templates see them: nil, bool, int, float64, string, slices, maps, structs, functions.
+//! Go values as templates see them: nil, bool, integers, float64, string, slices, maps, structs, functions.
+//!
+//! Values keep the Go type that `%T`, `typeOf` and `kindOf` report and that
+//! typed parameters check: `int` (constants, `len`), `int64` (Sprig's
+//! arithmetic, Helm's `--set` numbers), `uint64` (semver fields), and slices
+//! of `interface{}`, `string` or `int`.
 //!
 //! Maps are shared references, as Go maps are: a function that sets a key
-//! (Sprig's `set`) changes the map every holder sees. Lists are immutable and
-//! shared. Structs carry fields in declaration order and methods, so a host
+//! (Sprig's `set`) changes the map every holder sees. Lists are shared and
+//! immutable, except that a `[]string` can be sorted in place, which every
+//! holder sees (Sprig's `sortAlpha`). Structs carry fields in declaration order and methods, so a host
 //! such as Helm can expose objects like `.Files` or `.Capabilities`.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::ops::Deref;
+use std::sync::{Arc, LazyLock, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::funcs::Function;
 
@@ -31,12 +38,18 @@ pub enum Value {
     Bool(bool),
     /// An `int` (Go's 64-bit int; constants, `len` and counters are ints).
     Int(i64),
+    /// An `int64` (Sprig's arithmetic and `int64`, Helm's `--set` numbers).
+    Int64(i64),
+    /// A `uint64` (the fields of a parsed semantic version).
+    Uint64(u64),
+    /// A `uint8`: a byte of a `[]byte` (Helm's `.Files.GetBytes`).
+    Uint8(u8),
     /// A float64 (every number in YAML or JSON data).
     Float(f64),
     /// A string.
     String(Arc<str>),
-    /// A `[]interface{}`.
-    List(Arc<Vec<Value>>),
+    /// A slice: `[]interface{}`, or a slice of another element type.
+    List(List),
     /// A `map[string]interface{}`, iterated in sorted key order.
     Map(MapRef),
     /// A struct value with fields and methods.
@@ -72,6 +85,26 @@ pub struct MapType {
     pub is_nil: bool,
     /// The zero value of the element type, which a missing key yields.
     pub elem_zero: Value,
+}
+
+/// Go's `map[string]string` type, and its nil map.
+static STRING_MAP: LazyLock<[Arc<MapType>; 2]> = LazyLock::new(|| {
+    [false, true].map(|is_nil| {
+        Arc::new(MapType {
+            name: "map[string]string".to_string(),
+            methods: BTreeMap::new(),
+            convertible: false,
+            is_nil,
+            elem_zero: Value::from(""),
+        })
+    })
+});
+
+impl MapType {
+    /// Go's `map[string]string`, or for `is_nil` that type's nil map.
+    pub fn string_map(is_nil: bool) -> Arc<MapType> {
+        STRING_MAP[usize::from(is_nil)].clone()
+    }
 }
 
 impl MapRef {
@@ -142,6 +175,111 @@ impl MapRef {
     }
 }
 
+/// The element type of a Go slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem {
+    /// `interface{}`: any value (lists built by templates, YAML and JSON data).
+    Any,
+    /// `string` (`splitList`, `keys`, `regexFindAll` ...).
+    String,
+    /// `int` (`until`, `untilStep`).
+    Int,
+    /// `[]interface{}` (Sprig's `chunk`).
+    AnyList,
+    /// `uint8`: a `[]byte`, which prints as text with `%s` and encodes as base64.
+    Uint8,
+}
+
+impl Elem {
+    /// The element type as Go prints it.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Elem::Any => "interface {}",
+            Elem::String => "string",
+            Elem::Int => "int",
+            Elem::AnyList => "[]interface {}",
+            Elem::Uint8 => "uint8",
+        }
+    }
+}
+
+/// A shared Go slice: its items and element type. Dereferences to the items.
+#[derive(Clone)]
+pub struct List(Arc<ListData>);
+
+struct ListData {
+    items: Vec<Value>,
+    elem: Elem,
+    /// Whether this is Go's nil slice, which JSON encodes as `null` and
+    /// `deepEqual` tells from an empty one.
+    nil: bool,
+    /// The items after an in-place sort. Go's sort rewrites the backing array
+    /// that every holder of the slice shares; sorting is the only change a
+    /// template can make to a slice, so the sorted order is set once.
+    sorted: OnceLock<Vec<Value>>,
+}
+
+impl List {
+    /// A slice of `elem` holding `items`, which must be of that type.
+    pub fn typed(elem: Elem, items: Vec<Value>) -> List {
+        List(Arc::new(ListData { items, elem, nil: false, sorted: OnceLock::new() }))
+    }
+
+    /// A `[]interface{}` holding `items`.
+    pub fn new(items: Vec<Value>) -> List {
+        List::typed(Elem::Any, items)
+    }
+
+    /// A `[]byte` holding `bytes`.
+    pub fn bytes(bytes: &[u8]) -> List {
+        List::typed(Elem::Uint8, bytes.iter().map(|b| Value::Uint8(*b)).collect())
+    }
+
+    /// The bytes of a `[]byte`; `None` for other slices.
+    pub fn as_bytes(&self) -> Option<Vec<u8>> {
+        (self.elem() == Elem::Uint8)
+            .then(|| self.iter().filter_map(|v| v.as_integer().map(|b| b as u8)).collect())
+    }
+
+    /// Go's nil slice of `elem`.
+    pub fn nil(elem: Elem) -> List {
+        List(Arc::new(ListData { items: Vec::new(), elem, nil: true, sorted: OnceLock::new() }))
+    }
+
+    /// The element type.
+    pub fn elem(&self) -> Elem {
+        self.0.elem
+    }
+
+    /// Whether this is a nil slice.
+    pub fn is_nil(&self) -> bool {
+        self.0.nil
+    }
+
+    /// The slice type as Go prints it, e.g. `[]string`.
+    pub fn type_name(&self) -> String {
+        format!("[]{}", self.elem().go_name())
+    }
+
+    /// Sorts the items in place by `less`: every holder of this slice sees
+    /// the new order, as with Go's `sort.Strings` on a shared slice.
+    pub fn sort_in_place(&self, less: impl Fn(&Value, &Value) -> std::cmp::Ordering) {
+        let mut items = self.to_vec();
+        items.sort_by(less);
+        // A second sort of the same slice finds it sorted already, so the
+        // first sorted order stands.
+        let _ = self.0.sorted.set(items);
+    }
+}
+
+impl Deref for List {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        self.0.sorted.get().unwrap_or(&self.0.items)
+    }
+}
+
 /// A struct: a Go type name, fields in declaration order, and methods.
 pub struct Struct {
     /// The type as `%T` prints it, e.g. `*chart.Metadata`.
@@ -168,10 +306,10 @@ impl Struct {
 
     /// The items of a Go slice type with methods (Helm's
     /// `common.VersionSet` is a `[]string`): a host sets [`Struct::native`]
-    /// to an `Arc<Vec<Value>>`, and `range`, `len`, `index`, truth and
+    /// to a [`List`], and `range`, `len`, `index`, truth and
     /// printing then treat the struct as that list.
-    pub fn as_list(&self) -> Option<&Arc<Vec<Value>>> {
-        self.native.as_ref()?.downcast_ref::<Arc<Vec<Value>>>()
+    pub fn as_list(&self) -> Option<&List> {
+        self.native.as_ref()?.downcast_ref::<List>()
     }
 
     /// The map or list a map- or slice-typed struct stands for.
@@ -201,9 +339,14 @@ impl Value {
         Value::String(s.into())
     }
 
-    /// A list value.
+    /// A `[]interface{}` value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(items))
+        Value::List(List::new(items))
+    }
+
+    /// A `[]string` value.
+    pub fn string_list(items: impl IntoIterator<Item = impl Into<Arc<str>>>) -> Value {
+        Value::List(List::typed(Elem::String, items.into_iter().map(Value::string).collect()))
     }
 
     /// A map value.
@@ -211,9 +354,24 @@ impl Value {
         Value::Map(MapRef::new(entries))
     }
 
+    /// A `map[string]string` value; its values must be strings.
+    pub fn string_map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(MapRef::new(entries).with_type(MapType::string_map(false)))
+    }
+
     /// Whether this is nil or missing.
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil | Value::Missing)
+    }
+
+    /// The number of an integer of any Go integer type (`int`, `int64`, `uint64`).
+    pub fn as_integer(&self) -> Option<i128> {
+        match self {
+            Value::Int(i) | Value::Int64(i) => Some(i128::from(*i)),
+            Value::Uint64(u) => Some(i128::from(*u)),
+            Value::Uint8(u) => Some(i128::from(*u)),
+            _ => None,
+        }
     }
 
     /// The string inside, if this is a string.
@@ -229,7 +387,9 @@ impl Value {
         match self {
             Value::Missing | Value::Nil => false,
             Value::Bool(b) => *b,
-            Value::Int(i) => *i != 0,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Uint64(u) => *u != 0,
+            Value::Uint8(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
@@ -254,9 +414,12 @@ impl Value {
             Value::Missing | Value::Nil => "<nil>".into(),
             Value::Bool(_) => "bool".into(),
             Value::Int(_) => "int".into(),
+            Value::Int64(_) => "int64".into(),
+            Value::Uint64(_) => "uint64".into(),
+            Value::Uint8(_) => "uint8".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
-            Value::List(_) => "[]interface {}".into(),
+            Value::List(l) => l.type_name(),
             Value::Map(m) => match m.map_type() {
                 Some(t) => t.name.clone(),
                 None => "map[string]interface {}".into(),
@@ -272,12 +435,17 @@ impl Value {
             Value::Missing | Value::Nil => "invalid",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Uint64(_) => "uint64",
+            Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Struct(s) => match s.underlying() {
                 Some(v) => v.kind_name(),
+                // Go's `time.Duration` is an int64 with methods.
+                None if s.type_name == "time.Duration" => "int64",
                 None if s.type_name.starts_with('*') => "ptr",
                 None => "struct",
             },
@@ -317,9 +485,17 @@ impl Value {
         match self {
             Value::Missing | Value::Nil | Value::Func(_) => V::Null,
             Value::Bool(b) => V::Bool(*b),
-            Value::Int(i) => V::Int(*i),
+            Value::Int(i) | Value::Int64(i) => V::Int(*i),
+            // A uint64 above the int64 range is a float in the plain data model.
+            Value::Uint64(u) => i64::try_from(*u).map_or(V::Float(*u as f64), V::Int),
+            Value::Uint8(u) => V::Int(i64::from(*u)),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
+            Value::List(l) if l.is_nil() => V::Null,
+            // JSON encodes a `[]byte` as base64 text.
+            Value::List(l) if let Some(b) = l.as_bytes() => {
+                V::String(super::sprig::base64_encode(&b))
+            }
             Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
             Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => V::Null,
             Value::Map(m) => {
@@ -350,6 +526,9 @@ impl fmt::Debug for Value {
             Value::Nil => f.write_str("Nil"),
             Value::Bool(b) => write!(f, "Bool({b})"),
             Value::Int(i) => write!(f, "Int({i})"),
+            Value::Int64(i) => write!(f, "Int64({i})"),
+            Value::Uint64(u) => write!(f, "Uint64({u})"),
+            Value::Uint8(u) => write!(f, "Uint8({u})"),
             Value::Float(x) => write!(f, "Float({x})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),
@@ -360,13 +539,15 @@ impl fmt::Debug for Value {
     }
 }
 
+/// Plain data as template data. Its integers are int64, as the decoders
+/// that give a template integers make them (Helm's `--set`, TOML).
 impl From<&crate::value::Value> for Value {
     fn from(v: &crate::value::Value) -> Self {
         use crate::value::Value as V;
         match v {
             V::Null => Value::Nil,
             V::Bool(b) => Value::Bool(*b),
-            V::Int(i) => Value::Int(*i),
+            V::Int(i) => Value::Int64(*i),
             V::Float(f) => Value::Float(*f),
             V::String(s) => Value::string(s.as_str()),
             V::Seq(items) => Value::list(items.iter().map(Value::from).collect()),
@@ -435,5 +616,45 @@ mod tests {
             m.write().insert("self".into(), v.clone());
         }
         assert!(v.to_data().is_none());
+    }
+
+    #[test]
+    fn go_types() {
+        use crate::value::Value as V;
+        // (value, %T, kind, truth)
+        let cases = [
+            (Value::Int(2), "int", "int", true),
+            (Value::Int64(0), "int64", "int64", false),
+            (Value::Uint64(3), "uint64", "uint64", true),
+            (Value::from(&V::Int(7)), "int64", "int64", true),
+            (Value::list(vec![]), "[]interface {}", "slice", false),
+            (Value::string_list(["a"]), "[]string", "slice", true),
+            (Value::List(List::typed(Elem::Int, vec![Value::Int(1)])), "[]int", "slice", true),
+            (Value::List(List::nil(Elem::String)), "[]string", "slice", false),
+            (Value::string_map(BTreeMap::new()), "map[string]string", "map", false),
+        ];
+        for (v, type_name, kind, truth) in cases {
+            assert_eq!(v.type_name(), type_name, "{v:?}");
+            assert_eq!(v.kind_name(), kind, "{v:?}");
+            assert_eq!(v.is_true(), truth, "{v:?}");
+        }
+        // Typed integers are plain integers as data; a nil slice is null.
+        assert_eq!(Value::Uint64(5).to_data(), Some(V::Int(5)));
+        assert_eq!(Value::Int64(-5).to_data(), Some(V::Int(-5)));
+        assert_eq!(Value::List(List::nil(Elem::Any)).to_data(), Some(V::Null));
+    }
+
+    #[test]
+    fn sort_in_place_is_shared() {
+        let list = List::typed(Elem::String, vec![Value::from("b"), Value::from("a")]);
+        let holder = Value::List(list.clone());
+        list.sort_in_place(|x, y| x.as_str().cmp(&y.as_str()));
+        let Value::List(seen) = holder else { unreachable!() };
+        assert_eq!(seen.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>(), ["a", "b"]);
+        // A copy made before the sort keeps the old order.
+        let copy = List::typed(Elem::String, vec![Value::from("b"), Value::from("a")]);
+        let before = copy.to_vec();
+        copy.sort_in_place(|x, y| x.as_str().cmp(&y.as_str()));
+        assert_eq!(before[0].as_str(), Some("b"));
     }
 }

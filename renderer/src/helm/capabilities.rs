@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Function, Param, Struct, Value};
+use crate::gotmpl::{Elem, Function, List, Param, Struct, Value};
 
 /// The group/versions `helm template` reports without a cluster (Helm's `DefaultVersionSet`).
 pub const DEFAULT_API_VERSIONS: &[&str] = &[
@@ -141,7 +141,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .params(&[Param::String], None),
     );
     // A `[]string`: `len`, `range` and `index` see the versions.
-    let items: Arc<Vec<Value>> = Arc::new(set.iter().map(|v| Value::from(v.as_str())).collect());
+    let items = List::typed(Elem::String, set.iter().map(|v| Value::from(v.as_str())).collect());
     let api = Value::Struct(Arc::new(Struct {
         type_name: "common.VersionSet".into(),
         fields: Vec::new(),

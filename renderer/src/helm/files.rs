@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Function, MapRef, Param, Struct, Value};
+use crate::gotmpl::{Function, List, MapRef, Param, Struct, Value};
 
 /// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
 /// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
@@ -86,7 +86,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         "GetBytes".to_string(),
         Function::new(move |_, a| {
             let bytes = get(&f, a[0].as_str().unwrap_or_default()).unwrap_or_default();
-            Ok(Value::list(bytes.iter().map(|b| Value::Int(i64::from(*b))).collect()))
+            Ok(Value::List(List::bytes(bytes)))
         })
         .params(&[Param::String], None),
     );
@@ -108,13 +108,13 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         "Lines".to_string(),
         Function::new(move |_, a| {
             let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()) else {
-                return Ok(Value::list(Vec::new()));
+                return Ok(Value::string_list(Vec::<String>::new()));
             };
             let mut s = String::from_utf8_lossy(bytes).into_owned();
             if s.ends_with('\n') {
                 s.pop();
             }
-            Ok(Value::list(s.split('\n').map(Value::from).collect()))
+            Ok(Value::string_list(s.split('\n')))
         })
         .params(&[Param::String], None),
     );
@@ -136,12 +136,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         string: None,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
         native: Some(Arc::new(MapRef::new(
-            files
-                .iter()
-                .map(|(p, b)| {
-                    (p.clone(), Value::list(b.iter().map(|x| Value::Int(i64::from(*x))).collect()))
-                })
-                .collect(),
+            files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
         ))),
     }))
 }

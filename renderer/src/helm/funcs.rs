@@ -110,7 +110,7 @@ fn from_toml(text: &str) -> Value {
 fn toml_value_of(v: &toml::Value) -> Value {
     match v {
         toml::Value::String(s) => Value::from(s.as_str()),
-        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Integer(i) => Value::Int64(*i),
         toml::Value::Float(f) => Value::Float(*f),
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::from(d.to_string()),

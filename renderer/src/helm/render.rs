@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn renders_like_helm_template() {
-        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: \"{{ .Values.big }}\"\n  s: \"{{ .Values.s }}\"\n";
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  n: \"{{ .Values.big }}\"\n  s: \"{{ .Values.s }}\"\n  t: \"{{ typeOf .Values.big }} {{ typeOf .Values.s }}\"\n";
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n";
         type Case<'a> = (&'a str, bool, &'a [(&'a str, &'a str)], &'a str);
         let cases: &[Case<'_>] = &[
@@ -413,13 +413,13 @@ mod tests {
                 "yaml numbers are float64, --set integers int64",
                 false,
                 &[("templates/cm.yaml", cm)],
-                "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+                "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n  t: \"float64 int64\"\n",
             ),
             (
                 "--include-crds prints crds/ first",
                 true,
                 &[("templates/cm.yaml", cm), ("crds/w.yaml", crd), ("crds/notes.txt", "x")],
-                "---\n# Source: c/crds/w.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n\n---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n",
+                "---\n# Source: c/crds/w.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: w.example.com\n\n---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\ndata:\n  n: \"1e+06\"\n  s: \"5\"\n  t: \"float64 int64\"\n",
             ),
             (
                 "partials, NOTES.txt and empty files print nothing",

@@ -40,24 +40,11 @@ static VALUES_TYPE: LazyLock<Arc<MapType>> = LazyLock::new(|| {
     })
 });
 
-/// Chart.yaml's annotations: a `map[string]string`, nil when absent.
-static STRING_MAP: LazyLock<[Arc<MapType>; 2]> = LazyLock::new(|| {
-    [false, true].map(|is_nil| {
-        Arc::new(MapType {
-            name: "map[string]string".to_string(),
-            methods: BTreeMap::new(),
-            convertible: false,
-            is_nil,
-            elem_zero: Value::from(""),
-        })
-    })
-});
-
 /// `entries` as a Go `map[string]string`, or that type's nil map for `None`.
 pub fn string_map(entries: Option<BTreeMap<String, Value>>) -> Value {
     let is_nil = entries.is_none();
     let map = MapRef::new(entries.unwrap_or_default());
-    Value::Map(map.with_type(STRING_MAP[usize::from(is_nil)].clone()))
+    Value::Map(map.with_type(MapType::string_map(is_nil)))
 }
 
 /// `map` as a `common.Values`.

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Records the expected output of every gotmpl case from Go's text/template (the go-template oracle).
 
-Usage: renderer/tests/gotmpl/record.py [ORACLE]   (default: /work/shared/oracles/go-template, or $GO_TEMPLATE_ORACLE)
+Usage: renderer/tests/gotmpl/record.py [ORACLE [FILE.txt...]]
+  ORACLE defaults to /work/shared/oracles/go-template, or $GO_TEMPLATE_ORACLE ("" for the default);
+  the FILEs named (e.g. sprig-go-types.txt) are recorded, all case files when none is named.
 
 Case files are renderer/tests/gotmpl/cases/*.txt. Each case starts with a line `=== NAME`,
 followed by the template text; an optional `--- data` line starts the JSON data. The newline
@@ -40,10 +42,11 @@ def read_cases(path):
 
 
 def main():
-    oracle = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+    oracle = (sys.argv[1] if len(sys.argv) > 1 else "") or os.environ.get(
         "GO_TEMPLATE_ORACLE", "/work/shared/oracles/go-template")
+    only = set(sys.argv[2:])
     for file in sorted(os.listdir(CASES)):
-        if not file.endswith(".txt"):
+        if not file.endswith(".txt") or (only and file not in only):
             continue
         cases = read_cases(os.path.join(CASES, file))
         names = [c["name"] for c in cases]

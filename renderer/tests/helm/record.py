@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Records what real Helm prints for every case in cases.json (helm-template oracle, batch mode).
 
-Usage: renderer/tests/helm/record.py [ORACLE]   (default: /work/shared/oracles/helm-template)
+Usage: renderer/tests/helm/record.py [ORACLE [CASE...]]   (ORACLE default, or "": /work/shared/oracles/helm-template)
+Records the CASEs named, every case when none is named.
 Writes expected/<case>.out (the rendered stream) or expected/<case>.err (the error text).
 KILN_CASE=substring records only the cases whose name contains it (as the test runs them).
 """
 import json, os, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-oracle = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/oracles/helm-template"
-cases = json.load(open(os.path.join(here, "cases.json")))
-only = os.environ.get("KILN_CASE", "")
-cases = [c for c in cases if only in c["name"]]
+oracle = (sys.argv[1] if len(sys.argv) > 1 else "") or "/work/shared/oracles/helm-template"
+only = set(sys.argv[2:])
+cases = [c for c in json.load(open(os.path.join(here, "cases.json"))) if not only or c["name"] in only]
+only_sub = os.environ.get("KILN_CASE", "")
+cases = [c for c in cases if only_sub in c["name"]]
 jobs = []
 for c in cases:
     jobs.append(json.dumps({

@@ -200,8 +200,8 @@ impl Time {
         let mut methods = BTreeMap::new();
         let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
         let c = self.civil();
-        methods.insert("Unix".to_string(), constant(Value::Int(self.unix())));
-        methods.insert("UnixNano".to_string(), constant(Value::Int(self.0 as i64)));
+        methods.insert("Unix".to_string(), constant(Value::Int64(self.unix())));
+        methods.insert("UnixNano".to_string(), constant(Value::Int64(self.0 as i64)));
         methods.insert("Year".to_string(), constant(Value::Int(c.year)));
         methods.insert("Day".to_string(), constant(Value::Int(i64::from(c.day))));
         methods.insert("Hour".to_string(), constant(Value::Int(i64::from(c.hour))));
@@ -395,7 +395,7 @@ fn instant(v: &Value) -> Time {
             Some(t) => *t,
             None => Time::now(),
         },
-        Value::Int(i) => Time(i128::from(*i) * NANOS),
+        Value::Int(i) | Value::Int64(i) => Time(i128::from(*i) * NANOS),
         _ => Time::now(),
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{def, is_empty, s, str_list, strval};
 use crate::gotmpl::value::{MAX_NESTING, MAX_NODES};
-use crate::gotmpl::{Funcs, MapRef, Param, Value};
+use crate::gotmpl::{Funcs, List, MapRef, Param, Value};
 
 use Param::{Any, Map, String as Str};
 
@@ -185,7 +185,9 @@ fn deep_copy(v: &Value) -> Value {
                 None => copy,
             })
         }
-        Value::List(l) => Value::list(l.iter().map(deep_copy).collect()),
+        // A copy keeps the slice type, and a nil slice stays nil.
+        Value::List(l) if l.is_nil() => v.clone(),
+        Value::List(l) => Value::List(List::typed(l.elem(), l.iter().map(deep_copy).collect())),
         other => other.clone(),
     }
 }

@@ -47,7 +47,12 @@ fn as_duration(v: &Value) -> Result<i64, String> {
                 _ => Err(format!("could not parse duration {s:?}")),
             }
         }
-        Value::Int(i) => Ok(i.wrapping_mul(SECOND)),
+        Value::Int(i) | Value::Int64(i) => Ok(i.wrapping_mul(SECOND)),
+        Value::Uint8(u) => Ok(i64::from(*u) * SECOND),
+        Value::Uint64(u) => match i64::try_from(*u) {
+            Ok(i) => Ok(i.wrapping_mul(SECOND)),
+            Err(_) => Err(format!("duration seconds overflow: {u}")),
+        },
         Value::Float(f) => Ok((f * SECOND as f64) as i64),
         Value::Nil | Value::Missing => Err("invalid duration".into()),
         other => Err(format!("unsupported duration type {}", other.type_name())),
@@ -102,7 +107,7 @@ pub(super) fn register(f: &mut Funcs) {
     ];
     for (name, unit) in ints {
         def(f, name, &[Any], None, move |a| {
-            Ok(Value::Int(as_duration(&a[0]).map_or(0, |d| d / unit)))
+            Ok(Value::Int64(as_duration(&a[0]).map_or(0, |d| d / unit)))
         });
     }
     def(f, "durationRoundTo", &[Any, Any], None, |a| {

@@ -114,9 +114,15 @@ fn encode(
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
+        Value::Uint64(u) => out.push_str(&u.to_string()),
+        Value::Uint8(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)?),
         Value::String(s) => quote(out, s, html),
+        Value::List(items) if items.is_nil() => out.push_str("null"),
+        Value::List(items) if let Some(b) = items.as_bytes() => {
+            quote(out, &super::base64_encode(&b), html)
+        }
         Value::List(items) => {
             if items.is_empty() {
                 out.push_str("[]");

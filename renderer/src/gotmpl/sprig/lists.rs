@@ -1,7 +1,7 @@
 //! Sprig's list functions: list, first/last/rest/initial, append/prepend/concat, uniq, without, has, slice, sortAlpha, until, seq.
 
 use super::{deep_equal, def, i, is_empty, kind_for_error, list_of, str_list, strslice, to_int64};
-use crate::gotmpl::{Funcs, Param, Value};
+use crate::gotmpl::{Elem, Funcs, List, Param, Value};
 
 use Param::{Any, Int};
 
@@ -32,11 +32,11 @@ pub(super) fn register(f: &mut Funcs) {
     });
     both(f, "rest", &[Any], None, |a| {
         let l = list_of(&a[0], "find rest")?;
-        Ok(Value::list(l.get(1..).unwrap_or_default().to_vec()))
+        Ok(copy_or_nil(l, l.get(1..)))
     });
     both(f, "initial", &[Any], None, |a| {
         let l = list_of(&a[0], "find initial")?;
-        Ok(Value::list(l.get(..l.len().saturating_sub(1)).unwrap_or_default().to_vec()))
+        Ok(copy_or_nil(l, l.get(..l.len().saturating_sub(1))))
     });
     let push = |a: &[Value]| {
         let mut l = list_of(&a[0], "push")?.to_vec();
@@ -111,11 +111,19 @@ pub(super) fn register(f: &mut Funcs) {
         if start < 0 || end < start || end > l.len() as i64 {
             return Err("reflect.Value.Slice: slice index out of bounds".to_string());
         }
-        Ok(Value::list(l[start as usize..end as usize].to_vec()))
+        // Go's reflect slicing keeps the slice type.
+        Ok(Value::List(List::typed(l.elem(), l[start as usize..end as usize].to_vec())))
     });
     def(f, "sortAlpha", &[Any], None, |a| {
         let mut items = match &a[0] {
+            // strslice hands a `[]string` back as it is, so the sort reorders
+            // the caller's slice in place.
+            Value::List(l) if l.elem() == Elem::String => {
+                l.sort_in_place(|x, y| x.as_str().cmp(&y.as_str()));
+                return Ok(a[0].clone());
+            }
             Value::List(_) => strslice(&a[0]),
+            Value::Struct(st) if st.as_list().is_some() => strslice(&a[0]),
             other => vec![super::strval(other)],
         };
         items.sort();
@@ -132,7 +140,8 @@ pub(super) fn register(f: &mut Funcs) {
             // negative size turns into a length Go's make refuses.
             return Err("runtime error: makeslice: len out of range".into());
         }
-        Ok(Value::list(l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect()))
+        let chunks = l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect();
+        Ok(Value::List(List::typed(Elem::AnyList, chunks)))
     });
     def(f, "until", &[Int], None, |a| {
         let n = i(&a[0]);
@@ -167,8 +176,17 @@ pub(super) fn register(f: &mut Funcs) {
     });
 }
 
+/// A `[]interface{}` copy of `part` of `list`; Sprig answers a nil slice for an empty `list`.
+fn copy_or_nil(list: &[Value], part: Option<&[Value]>) -> Value {
+    if list.is_empty() {
+        return Value::List(List::nil(Elem::Any));
+    }
+    Value::list(part.unwrap_or_default().to_vec())
+}
+
+/// A `[]int`, as `until` and `untilStep` return.
 fn ints(v: Vec<i64>) -> Result<Value, String> {
-    Ok(Value::list(v.into_iter().map(Value::Int).collect()))
+    Ok(Value::List(List::typed(Elem::Int, v.into_iter().map(Value::Int).collect())))
 }
 
 /// Sprig's `untilStep`, bounded.

@@ -95,6 +95,8 @@ fn strval(v: &Value) -> String {
         Value::String(s) => s.to_string(),
         Value::Missing | Value::Nil => "<nil>".to_string(),
         Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
+        // A `[]byte` is its text.
+        Value::List(l) if let Some(b) = l.as_bytes() => from_go_bytes(&b),
         other => display(other),
     }
 }
@@ -116,7 +118,9 @@ fn i(v: &Value) -> i64 {
 /// prefixes allowed, a decimal fraction cut off), bools 0/1, else 0.
 fn to_int64(v: &Value) -> i64 {
     match v {
-        Value::Int(i) => *i,
+        Value::Int(i) | Value::Int64(i) => *i,
+        Value::Uint64(u) => *u as i64,
+        Value::Uint8(u) => i64::from(*u),
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => super::strconv::parse_int(trim_decimal(s)).unwrap_or(0),
@@ -128,7 +132,9 @@ fn to_int64(v: &Value) -> i64 {
 /// them, 0 where it fails (out of range included).
 fn to_float64(v: &Value) -> f64 {
     match v {
-        Value::Int(i) => *i as f64,
+        Value::Int(i) | Value::Int64(i) => *i as f64,
+        Value::Uint64(u) => *u as f64,
+        Value::Uint8(u) => f64::from(*u),
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => super::strconv::parse_float(s).unwrap_or(0.0),
@@ -213,9 +219,11 @@ fn go_lower(c: char) -> char {
 /// Sprig's `strslice`: the strings of a list (nils dropped), or the value as a one-string list.
 fn strslice(v: &Value) -> Vec<String> {
     match v {
-        Value::List(l) => l.iter().filter(|v| !v.is_nil()).map(strval).collect(),
         Value::Nil | Value::Missing => Vec::new(),
-        other => vec![strval(other)],
+        other => match list_of(other, "") {
+            Ok(l) => l.iter().filter(|v| !v.is_nil()).map(strval).collect(),
+            Err(_) => vec![strval(other)],
+        },
     }
 }
 
@@ -228,6 +236,8 @@ fn is_empty(v: &Value) -> bool {
 fn list_of<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
     match v {
         Value::List(l) => Ok(l),
+        // A slice type with methods (Helm's `common.VersionSet`).
+        Value::Struct(st) if let Some(l) = st.as_list() => Ok(l),
         Value::Nil | Value::Missing => Err(NIL_KIND.to_string()),
         other => Err(format!("Cannot {what} on type {}", kind_for_error(other))),
     }
@@ -256,15 +266,24 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) | (Value::Int64(x), Value::Int64(y)) => x == y,
+        (Value::Uint64(x), Value::Uint64(y)) => x == y,
+        (Value::Uint8(x), Value::Uint8(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+            x.elem() == y.elem()
+                && x.is_nil() == y.is_nil()
+                && x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.same(y) {
                 return true;
+            }
+            // Maps of different Go types (`map[string]string`) never equal.
+            if x.map_type().map(|t| &t.name) != y.map_type().map(|t| &t.name) {
+                return false;
             }
             let (x, y) = (x.entries(), y.entries());
             x.len() == y.len()
@@ -275,7 +294,7 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Strings as a list value.
+/// Strings as a `[]string` value.
 fn str_list(items: Vec<String>) -> Value {
-    Value::list(items.into_iter().map(Value::from).collect())
+    Value::string_list(items)
 }

@@ -6,7 +6,7 @@
 //! escapes, `\<` is a literal, nested repeats such as `a**` are errors).
 
 use super::{def, i, s, str_list};
-use crate::gotmpl::{Funcs, Param, Value};
+use crate::gotmpl::{Elem, Funcs, List, Param, Value};
 
 use Param::{Int, String as Str};
 
@@ -297,9 +297,13 @@ pub(super) fn register(f: &mut Funcs) {
             let r = compile(s(&a[0]))?;
             let n = i(&a[2]);
             let limit = if n < 0 { usize::MAX } else { n as usize };
-            Ok(str_list(
-                r.find_iter(s(&a[1])).take(limit).map(|m| m.as_str().to_string()).collect(),
-            ))
+            let found: Vec<String> =
+                r.find_iter(s(&a[1])).take(limit).map(|m| m.as_str().to_string()).collect();
+            // Go's `FindAllString` answers nil when nothing matches.
+            if found.is_empty() {
+                return Ok(Value::List(List::nil(Elem::String)));
+            }
+            Ok(str_list(found))
         });
     }
     for (name, compile) in
@@ -341,8 +345,8 @@ pub(super) fn register(f: &mut Funcs) {
 /// Go's `Regexp.Split`.
 fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
     if n == 0 {
-        // Go's `Split` answers an empty, non-nil slice.
-        return str_list(Vec::new());
+        // Go's `Split` answers a nil slice.
+        return Value::List(List::nil(Elem::String));
     }
     if !r.as_str().is_empty() && text.is_empty() {
         return str_list(vec![String::new()]);

@@ -117,9 +117,9 @@ impl Version {
         let text = self.to_string();
         let mut methods = BTreeMap::new();
         let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
-        methods.insert("Major".to_string(), constant(Value::Int(self.major as i64)));
-        methods.insert("Minor".to_string(), constant(Value::Int(self.minor as i64)));
-        methods.insert("Patch".to_string(), constant(Value::Int(self.patch as i64)));
+        methods.insert("Major".to_string(), constant(Value::Uint64(self.major)));
+        methods.insert("Minor".to_string(), constant(Value::Uint64(self.minor)));
+        methods.insert("Patch".to_string(), constant(Value::Uint64(self.patch)));
         methods.insert("Prerelease".to_string(), constant(Value::from(self.pre.as_str())));
         methods.insert("Metadata".to_string(), constant(Value::from(self.meta.as_str())));
         methods.insert("Original".to_string(), constant(Value::from(original)));

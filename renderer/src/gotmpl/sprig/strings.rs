@@ -4,7 +4,7 @@ use super::{
     def, go_lower, go_title, go_upper, i, is_title_digraph, s, str_list, strslice, strval,
 };
 use crate::gotmpl::fmt::quote as go_quote;
-use crate::gotmpl::{Funcs, Param, Value};
+use crate::gotmpl::{Elem, Funcs, Param, Value};
 
 use Param::{Any, Int, String as Str};
 
@@ -78,7 +78,8 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(parts.join(" ").into())
     });
     def(f, "cat", &[], Some(Any), |a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(strval).collect();
+        // Sprig's cat prints with %v, so a `[]byte` shows its numbers.
+        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(super::display).collect();
         Ok(parts.join(" ").into())
     });
     def(f, "indent", &[Int, Str], None, |a| Ok(indent(i(&a[0]), s(&a[1]))?.into()));
@@ -90,7 +91,11 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(if i(&a[2]) == 1 { a[0].clone() } else { a[1].clone() })
     });
     def(f, "toString", &[Any], None, |a| Ok(strval(&a[0]).into()));
-    def(f, "toStrings", &[Any], None, |a| Ok(str_list(strslice(&a[0]))));
+    def(f, "toStrings", &[Any], None, |a| match &a[0] {
+        // strslice hands a `[]string` back as it is: the same slice.
+        Value::List(l) if l.elem() == Elem::String => Ok(a[0].clone()),
+        other => Ok(str_list(strslice(other))),
+    });
     def(f, "join", &[Str, Any], None, |a| Ok(strslice(&a[1]).join(s(&a[0])).into()));
     def(f, "splitList", &[Str, Str], None, |a| Ok(str_list(go_split(s(&a[1]), s(&a[0]), -1))));
     def(f, "split", &[Str, Str], None, |a| Ok(indexed(go_split(s(&a[1]), s(&a[0]), -1))));
@@ -209,9 +214,9 @@ fn go_split(text: &str, sep: &str, n: i64) -> Vec<String> {
     parts
 }
 
-/// Sprig's `split` result: a map from `_0`, `_1`, ... to the parts.
+/// Sprig's `split` result: a `map[string]string` from `_0`, `_1`, ... to the parts.
 fn indexed(parts: Vec<String>) -> Value {
-    Value::map(
+    Value::string_map(
         parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::from(p))).collect(),
     )
 }
