@@ -493,6 +493,40 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm data.k=merged data.j=added"]),
             fields: &["data.k", "data.j"],
         },
+        // A directory without kustomization.yaml gets one listing every YAML
+        // file below it that the source artifact keeps: source-controller
+        // leaves out its defaults (`.github/`, `**/.sops.yaml`, ...) and what
+        // `.sourceignore` files list, scoped to their directory.
+        Case {
+            name: "generated kustomization and .sourceignore",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                (".sourceignore", "*.draft.yaml\n"),
+                ("app/.sourceignore", "/values/\n"),
+                ("app/values/web.yaml", "replicas: 2\n"),
+                ("app/next.draft.yaml", "title: later\n"),
+                ("app/.sops.yaml", "creation_rules: []\n"),
+                ("app/.github/workflows/ci.yml", "on: push\n"),
+                ("app/nested/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm", "app: Deployment /web"]),
+            fields: &[],
+        },
+        // "All YAML files present under that path must be valid Kubernetes
+        // manifests": anything else fails the unit, as it fails Flux.
+        Case {
+            name: "generated kustomization with a file that is no manifest",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                ("app/values.yaml", "replicas: 2\n"),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: app/values.yaml: document 1 has no kind: with no kustomization in the directory, Flux generates one",
+            ),
+            fields: &[],
+        },
         // A Kustomization rendered by another unit is followed too
         // (app-of-apps), and `dependsOn` orders units.
         Case {

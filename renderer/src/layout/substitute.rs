@@ -410,81 +410,11 @@ fn trim_prefix(s: &str, glob: &str, longest: bool) -> Option<String> {
         ends.reverse();
     }
     for end in ends {
-        if glob_match(glob, &s[..end])? {
+        if super::glob::matches(glob, &s[..end])? {
             return Some(s[end..].to_string());
         }
     }
     Some(s.to_string())
-}
-
-/// Whether `text` matches the glob `pattern` (`*` any run of characters,
-/// `/` included, `?` one character, `[...]` a class with `^` negation and
-/// ranges, `\` an escape); `None` when the pattern is malformed.
-fn glob_match(pattern: &str, text: &str) -> Option<bool> {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
-        let mut i = 1;
-        let negated = p.get(i) == Some(&'^');
-        if negated {
-            i += 1;
-        }
-        let mut hit = false;
-        let mut first = true;
-        loop {
-            let lo = match p.get(i)? {
-                ']' if !first => return Some((hit != negated, i + 1)),
-                '\\' => {
-                    i += 1;
-                    *p.get(i)?
-                }
-                &x => x,
-            };
-            first = false;
-            i += 1;
-            let hi = if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|x| *x != ']') {
-                i += 1;
-                let hi = if p[i] == '\\' {
-                    i += 1;
-                    *p.get(i)?
-                } else {
-                    p[i]
-                };
-                i += 1;
-                hi
-            } else {
-                lo
-            };
-            hit |= lo <= c && c <= hi;
-        }
-    }
-    fn go(p: &[char], t: &[char]) -> Option<bool> {
-        match p.first() {
-            None => Some(t.is_empty()),
-            Some('*') => {
-                for skip in 0..=t.len() {
-                    if go(&p[1..], &t[skip..])? {
-                        return Some(true);
-                    }
-                }
-                Some(false)
-            }
-            Some('?') => Some(!t.is_empty() && go(&p[1..], &t[1..])?),
-            Some('[') => match t.first() {
-                None => class(p, '\0').map(|_| false),
-                Some(&c) => {
-                    let (hit, len) = class(p, c)?;
-                    Some(hit && go(&p[len..], &t[1..])?)
-                }
-            },
-            Some('\\') => {
-                let c = *p.get(1)?;
-                Some(t.first() == Some(&c) && go(&p[2..], &t[1..])?)
-            }
-            Some(&c) => Some(t.first() == Some(&c) && go(&p[1..], &t[1..])?),
-        }
-    }
-    go(&p, &t)
 }
 
 /// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
