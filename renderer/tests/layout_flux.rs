@@ -393,6 +393,23 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm data.a=${nope} data.b=$$x"]),
             fields: &["data.a", "data.b"],
         },
+        // `postBuild.substituteStrategy: Always` applies the defaults even
+        // with no variable at all.
+        Case {
+            name: "substituteStrategy Always",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substituteStrategy: Always\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ${env:=dev}\n  b: $$x\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.a=dev data.b=$x"]),
+            fields: &["data.a", "data.b"],
+        },
         Case {
             name: "substitute value not a string",
             files: files(&[
@@ -513,6 +530,23 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm", "app: Deployment /web"]),
             fields: &[],
         },
+        // The repository's GitRepository `spec.ignore` shapes the artifact
+        // too: its patterns win over .sourceignore files and replace the
+        // defaults but for version control files.
+        Case {
+            name: "GitRepository spec.ignore",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                (
+                    "clusters/c/source.yaml",
+                    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.com/repo\n  ignore: |\n    # work in progress\n    /app/wip/\n",
+                ),
+                ("app/cm.yaml", CM),
+                ("app/wip/notes.yaml", "todo: everything\n"),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm"]),
+            fields: &[],
+        },
         // "All YAML files present under that path must be valid Kubernetes
         // manifests": anything else fails the unit, as it fails Flux.
         Case {
@@ -611,6 +645,23 @@ fn cases() -> Vec<Case> {
                 "a: ConfigMap apps/apps-web data.greeting=hi data.replicas=1",
             ]),
             fields: &["data.greeting", "data.replicas"],
+        },
+        // HelmRelease `spec.commonMetadata`: helm-controller's common
+        // post-renderer labels and annotates the release manifests (not the
+        // CRDs of crds/), before the origin labels.
+        Case {
+            name: "HelmRelease commonMetadata",
+            files: chart_files(&[(
+                "a/release.yaml",
+                &hr(
+                    "  commonMetadata:\n    labels:\n      team: web\n    annotations:\n      owner: ops\n",
+                ),
+            )]),
+            want: Ok(vec![
+                "a: CustomResourceDefinition /widgets.example.com metadata.labels.team=- metadata.annotations.owner=-",
+                "a: ConfigMap flux-system/web metadata.labels.team=web metadata.annotations.owner=ops",
+            ]),
+            fields: &["metadata.labels.team", "metadata.annotations.owner"],
         },
         Case {
             name: "releaseName, install.crds Skip",

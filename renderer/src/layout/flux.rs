@@ -10,7 +10,7 @@
 //! templates) and `postBuild` variables substituted.
 
 use super::helm_release::{self, Charts};
-use super::manifests::{build_with, kustomization_for};
+use super::manifests::{build_with, kustomization_with};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
@@ -169,7 +169,7 @@ pub fn render_cluster_with(
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let plain = build_unit(tree, cluster, &root, cache)?;
+    let plain = build_unit(tree, cluster, &root, "", cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -181,6 +181,17 @@ pub fn render_cluster_with(
     if let Some(obj) = &root.object {
         this_repo.push(source_key(obj));
     }
+    // This repository's GitRepository may narrow its artifact with
+    // `spec.ignore`; every unit, the root included, is built in it.
+    let spec_ignore = plain
+        .iter()
+        .find(|r| {
+            r.kind() == "GitRepository"
+                && r.gvk().group == "source.toolkit.fluxcd.io"
+                && this_repo.contains(&format!("{}/{}", r.namespace(), r.name()))
+        })
+        .map(|r| str_at(&r.value, &["spec", "ignore"]).to_string())
+        .unwrap_or_default();
 
     let mut cx = Cluster::new(cluster);
     let mut seen: BTreeMap<String, Pending> = BTreeMap::new();
@@ -203,7 +214,7 @@ pub fn render_cluster_with(
                 .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
         }
         let results: Vec<Result<Vec<Resource>, Error>> =
-            wave.par_iter().map(|p| build_unit(tree, cluster, p, cache)).collect();
+            wave.par_iter().map(|p| build_unit(tree, cluster, p, &spec_ignore, cache)).collect();
         let mut built: Vec<(Pending, Vec<Resource>)> = Vec::new();
         for (p, result) in wave.into_iter().zip(results) {
             match result {
@@ -383,12 +394,13 @@ fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]
 }
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields
-/// written into it. The build depends on the tree, the unit's path and its
-/// Flux object, which make its key.
+/// written into it. The build depends on the tree, the unit's path, its
+/// Flux object and the source's `spec.ignore`, which make its key.
 fn build_unit(
     tree: &dyn Tree,
     cluster: &str,
     p: &Pending,
+    spec_ignore: &str,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
     let mut spec = p.path.clone().into_bytes();
@@ -396,11 +408,19 @@ fn build_unit(
     if let Some(object) = &p.object {
         spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
     }
+    if !spec_ignore.is_empty() {
+        spec.extend_from_slice(format!("---\nsource ignore:\n{spec_ignore}").as_bytes());
+    }
     let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
-    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p))
+    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p, spec_ignore))
 }
 
-fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
+fn build_unit_now(
+    tree: &dyn Tree,
+    cluster: &str,
+    p: &Pending,
+    spec_ignore: &str,
+) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -408,7 +428,8 @@ fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Res
             at.invalid(format!("spec.path {:?} is not a directory of the repository", p.path))
         );
     }
-    let (file, mut k) = kustomization_for(tree, &dir).map_err(|e| Error::build(&at, e))?;
+    let (file, mut k) =
+        kustomization_with(tree, &dir, spec_ignore).map_err(|e| Error::build(&at, e))?;
     apply_flux_fields(tree, &dir, p, &mut k).map_err(|m| at.invalid(m))?;
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }
@@ -549,8 +570,14 @@ fn post_build(
     let mut out = objects.to_vec();
     // Substitution runs in the build, commonMetadata at apply time, so the
     // common labels and annotations are not substituted (kustomize-controller).
-    if p.spec(&["postBuild"]).is_some() {
-        let vars = postbuild_vars(p, &at, available)?;
+    // Flux substitutes only when there is a variable, unless
+    // `substituteStrategy: Always` asks for the defaults to be applied anyway.
+    let always = p.spec(&["postBuild", "substituteStrategy"]) == Some(&Value::from("Always"));
+    let vars = match p.spec(&["postBuild"]) {
+        Some(_) => postbuild_vars(p, &at, available)?,
+        None => Vars::new(),
+    };
+    if !vars.is_empty() || (always && p.spec(&["postBuild"]).is_some()) {
         for r in &mut out {
             r.value = substitute::substitute_object(&r.value, &vars).map_err(|e| {
                 at.with_file(&r.source).invalid(format!(

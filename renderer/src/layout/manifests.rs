@@ -24,13 +24,23 @@ pub fn kustomization_file(tree: &dyn Tree, dir: &str) -> Option<String> {
 /// on one that does not ("failed to decode Kubernetes YAML"), and so does
 /// kiln, naming the file. Returns the file's path and its content.
 pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), kustomize::Error> {
+    kustomization_with(tree, dir, "")
+}
+
+/// [`kustomization_for`] in the artifact of a GitRepository whose
+/// `spec.ignore` is `spec_ignore` (`""` when it has none).
+pub fn kustomization_with(
+    tree: &dyn Tree,
+    dir: &str,
+    spec_ignore: &str,
+) -> Result<(String, Value), kustomize::Error> {
     if let Some(file) = kustomization_file(tree, dir) {
         let text = tree::read_text(tree, &file)?;
         let doc = yaml::parse_documents_yaml11(&text, &file)?.into_iter().next();
         return Ok((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new()))));
     }
     let mut resources = Vec::new();
-    let ignore = Ignore::for_dir(tree, dir)?;
+    let ignore = Ignore::for_dir(tree, dir, spec_ignore)?;
     generated_resources(tree, dir, dir, &ignore, &mut resources)?;
     let mut k = Map::new();
     k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());

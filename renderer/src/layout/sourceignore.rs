@@ -6,16 +6,25 @@
 //! `**/.sops.yaml`, ...), then the `.sourceignore` file of every directory,
 //! each scoped to its directory, in gitignore syntax. The last pattern that
 //! matches a path decides, so a deeper file's `!pattern` brings back what a
-//! shallower one left out. The kustomize-controller only ever sees what is
-//! left, which matters most where it generates a kustomization: a YAML file
-//! that is ignored is not a resource.
+//! shallower one left out. A GitRepository's `spec.ignore` comes last (it
+//! wins) and replaces the defaults but for the version control files. The
+//! kustomize-controller only ever sees what is left, which matters most
+//! where it generates a kustomization: a YAML file that is ignored is not a
+//! resource.
+//!
+//! One difference is deliberate: source-controller also drops its defaults
+//! when any `.sourceignore` anywhere in the repository holds a pattern, which
+//! kiln, reading only the files on a directory's way down, does not; kiln
+//! can then leave out a CI or SOPS file that Flux would keep, where Flux's
+//! generator would fail on it.
 
 use crate::tree::{self, EntryKind, Tree};
 
 /// The file that holds a directory's ignore patterns.
 pub const FILE: &str = ".sourceignore";
 
-/// source-controller's default exclusions, lowest priority first.
+/// source-controller's default exclusions, lowest priority first; the
+/// first [`VCS`] are kept when a GitRepository sets `spec.ignore`.
 const DEFAULTS: &[&str] = &[
     ".git/",
     ".gitignore",
@@ -42,6 +51,9 @@ const DEFAULTS: &[&str] = &[
     "**/.sops.yaml",
     "**/.flux.yaml",
 ];
+
+/// How many of [`DEFAULTS`] are version control files.
+const VCS: usize = 4;
 
 /// One gitignore line, scoped to the directory whose file holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,20 +163,39 @@ impl Pattern {
 /// The ignore rules in effect for some directory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ignore {
+    /// Defaults and `.sourceignore` lines, lowest priority first.
     patterns: Vec<Pattern>,
+    /// A GitRepository's `spec.ignore` lines, above all others.
+    source: Vec<Pattern>,
+}
+
+/// The patterns of an ignore file's lines (comments and blank lines skipped).
+fn parse_lines(text: &str, domain: &[String]) -> Vec<Pattern> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| Pattern::parse(l, domain))
+        .collect()
 }
 
 impl Ignore {
     /// source-controller's defaults alone.
     pub fn defaults() -> Ignore {
-        Ignore { patterns: DEFAULTS.iter().map(|p| Pattern::parse(p, &[])).collect() }
+        Ignore::with_source("")
     }
 
-    /// The rules that apply below `dir`: the defaults and the
-    /// `.sourceignore` files of the root and of every directory down to
-    /// `dir`.
-    pub fn for_dir(tree: &dyn Tree, dir: &str) -> Result<Ignore, tree::Error> {
-        let mut ignore = Ignore::defaults();
+    /// The defaults, or with a GitRepository's `spec.ignore` text, that text
+    /// over the version control defaults.
+    pub fn with_source(spec_ignore: &str) -> Ignore {
+        let source = parse_lines(spec_ignore, &[]);
+        let defaults = if source.is_empty() { DEFAULTS } else { &DEFAULTS[..VCS] };
+        Ignore { patterns: defaults.iter().map(|p| Pattern::parse(p, &[])).collect(), source }
+    }
+
+    /// The rules that apply below `dir`: those of [`Ignore::with_source`]
+    /// and the `.sourceignore` files of the root and of every directory
+    /// down to `dir`.
+    pub fn for_dir(tree: &dyn Tree, dir: &str, spec_ignore: &str) -> Result<Ignore, tree::Error> {
+        let mut ignore = Ignore::with_source(spec_ignore);
         let mut at = String::new();
         ignore.read(tree, &at)?;
         for part in dir.split('/').filter(|p| !p.is_empty()) {
@@ -191,17 +222,14 @@ impl Ignore {
     pub fn add(&mut self, text: &str, dir: &str) {
         let domain: Vec<String> =
             dir.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect();
-        for line in text.lines() {
-            if !line.starts_with('#') && !line.trim().is_empty() {
-                self.patterns.push(Pattern::parse(line, &domain));
-            }
-        }
+        self.patterns.extend(parse_lines(text, &domain));
     }
 
     /// Whether the artifact leaves out `path` (relative to the repository root).
     pub fn excludes(&self, path: &str, is_dir: bool) -> bool {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        self.patterns.iter().rev().find_map(|p| p.verdict(&parts, is_dir)).unwrap_or(false)
+        let mut last_first = self.source.iter().rev().chain(self.patterns.iter().rev());
+        last_first.find_map(|p| p.verdict(&parts, is_dir)).unwrap_or(false)
     }
 }
 
@@ -249,9 +277,22 @@ mod tests {
         t.insert(".sourceignore", "*.draft.yaml\n");
         t.insert("apps/.sourceignore", "!keep.draft.yaml\n");
         t.insert("other/.sourceignore", "*.yaml\n");
-        let ignore = Ignore::for_dir(&t, "apps/web").unwrap();
+        t.insert("apps/web/.sops.yaml", "creation_rules: []\n");
+        let ignore = Ignore::for_dir(&t, "apps/web", "").unwrap();
         assert!(ignore.excludes("apps/web/a.draft.yaml", false));
         assert!(!ignore.excludes("apps/web/keep.draft.yaml", false));
         assert!(!ignore.excludes("apps/web/a.yaml", false));
+        assert!(ignore.excludes("apps/web/.sops.yaml", false));
+        // A GitRepository's spec.ignore wins over the files and replaces
+        // the defaults but for version control files.
+        let ignore = Ignore::for_dir(&t, "apps/web", "/*\n!/apps\n*.draft.yaml\n").unwrap();
+        assert!(ignore.excludes("apps/web/keep.draft.yaml", false));
+        assert!(!ignore.excludes("apps/web/a.yaml", false));
+        assert!(!ignore.excludes("apps/web/.sops.yaml", false));
+        assert!(ignore.excludes(".git/config", false));
+        // `!/apps` is the last pattern to match there, so it wins even
+        // over the version control default.
+        assert!(!ignore.excludes("apps/web/.git/config", false));
+        assert!(ignore.excludes("infra/a.yaml", false));
     }
 }

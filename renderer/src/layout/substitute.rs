@@ -23,7 +23,9 @@
 //! `substitute` (which wins), with every newline removed from them. An
 //! object annotated or labelled `kustomize.toolkit.fluxcd.io/substitute:
 //! disabled` is left as is, and nothing is substituted at all when there is
-//! no variable (Flux's "at least a single variable" rule). Because the
+//! no variable (Flux's "at least a single variable" rule, which the
+//! Kustomization's `postBuild.substituteStrategy: Always` lifts; the caller
+//! applies it). Because the
 //! substitution works on the text, `replicas: ${N}` with `N: "3"` becomes the
 //! integer 3, read back as YAML 1.1 as Flux reads it (`yes` is a boolean).
 //!
@@ -467,9 +469,9 @@ pub fn is_disabled(object: &Value) -> bool {
 }
 
 /// Substitutes one object through its YAML text, as Flux does; an object
-/// that opted out, or a run with no variable at all, is left as it is.
+/// that opted out is left as it is.
 pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
-    if vars.is_empty() || is_disabled(object) {
+    if is_disabled(object) {
         return Ok(object.clone());
     }
     let text = yaml::to_string(object);
@@ -694,12 +696,14 @@ mod tests {
         let obj =
             yaml::parse_documents("kind: A\nmetadata:\n  name: ${x}\n", "t").unwrap().remove(0);
         assert_eq!(substitute_object(&obj, &v), Err(Error::Undefined { name: "x".into() }));
-        // With no variable at all Flux substitutes nothing, `$$` included.
+        // With no variable at all (`substituteStrategy: Always`) only the
+        // defaults are there.
         let obj =
-            yaml::parse_documents("kind: A\nmetadata:\n  name: a\ndata:\n  x: ${x} $$y\n", "t")
+            yaml::parse_documents("kind: A\nmetadata:\n  name: a\ndata:\n  x: ${x:=1} $$y\n", "t")
                 .unwrap()
                 .remove(0);
-        assert_eq!(substitute_object(&obj, &Vars::new()), Ok(obj.clone()));
+        let got = substitute_object(&obj, &Vars::new()).unwrap();
+        assert_eq!(got.get_path(&["data", "x"]), Some(&Value::String("1 $y".into())));
         // A Secret's text stays out of the error.
         let secret = yaml::parse_documents(
             "kind: Secret\nmetadata:\n  name: s\nstringData:\n  p: ${ hunter2 }\n",
