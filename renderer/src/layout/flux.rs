@@ -3,11 +3,14 @@
 //!
 //! Each unit is built the way Flux's kustomize-controller builds it (see the
 //! Kustomization API at fluxcd.io): the directory's kustomization, or one
-//! generated when there is none; the Flux object's `targetNamespace`,
-//! `namePrefix`, `nameSuffix`, `patches`, `images` and `components` written
-//! into that kustomization; the build run with `LoadRestrictionsNone`; then
-//! `commonMetadata` set on every object's metadata (not on selectors or pod
-//! templates) and `postBuild` variables substituted.
+//! generated when there is none (from the files the source artifact keeps,
+//! see [`super::sourceignore`]); the Flux object's `targetNamespace`,
+//! `namePrefix`, `nameSuffix`, `patches`, `images` (replacing same-name
+//! entries), `components` and the v1beta2 legacy patches written into that
+//! kustomization; the build run with `LoadRestrictionsNone`; then `postBuild`
+//! variables substituted in the build, and `commonMetadata` set on every
+//! object's metadata (not on selectors or pod templates) as the controller
+//! applies them.
 
 use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_with};
