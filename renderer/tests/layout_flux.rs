@@ -332,6 +332,235 @@ fn cases() -> Vec<Case> {
             ),
             fields: &[],
         },
+        // kustomize-controller substitutes in its build step and sets
+        // `commonMetadata` when it applies, so common labels keep their
+        // `${...}`; Flux removes newlines from every variable's value.
+        Case {
+            name: "commonMetadata after substitution, newlines removed",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  commonMetadata:\n    labels:\n      team: ${team}\n  postBuild:\n    substitute:\n      team: a\n      multi: |\n        x\n        y\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n    owner: ${team}\ndata:\n  m: ${multi}\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm metadata.labels.team=${team} metadata.labels.owner=a data.m=xy"]),
+            fields: &["metadata.labels.team", "metadata.labels.owner", "data.m"],
+        },
+        // Flux's envsubst: `$$` is a literal `$` anywhere, bash functions.
+        Case {
+            name: "envsubst escapes and functions",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      env: prod-eu\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  sh: echo $$HOME $${env} $env\n  up: ${env^^}\n  region: ${env#*-}\n  size: ${#env}\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "app: ConfigMap /cm data.sh=echo $HOME ${env} $env data.up=PROD-EU data.region=eu data.size=7",
+            ]),
+            fields: &["data.sh", "data.up", "data.region", "data.size"],
+        },
+        // "Substitution of variables only happens if at least a single
+        // variable or resource to substitute from is defined."
+        Case {
+            name: "no variables, no substitution",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  postBuild:\n    substituteFrom:\n    - kind: ConfigMap\n      name: absent\n      optional: true\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ${nope}\n  b: $$x\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.a=${nope} data.b=$$x"]),
+            fields: &["data.a", "data.b"],
+        },
+        // `postBuild.substituteStrategy: Always` applies the defaults even
+        // with no variable at all.
+        Case {
+            name: "substituteStrategy Always",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substituteStrategy: Always\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ${env:=dev}\n  b: $$x\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.a=dev data.b=$x"]),
+            fields: &["data.a", "data.b"],
+        },
+        Case {
+            name: "substitute value not a string",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      replicas: 3\n"),
+                ),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: postBuild.substitute.replicas: expected a string, found a number (quote it: the API server rejects the Kustomization otherwise)",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "envsubst syntax error",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      x: y\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: ${ x }\n",
+                ),
+            ]),
+            want: Err(
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: unable to parse variable name in \"${ x }\"",
+            ),
+            fields: &[],
+        },
+        // Flux's generator replaces an image of the kustomization that has
+        // the same name instead of appending a second entry.
+        Case {
+            name: "images replace by name",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  images:\n  - name: nginx\n    newName: reg/nginx\n"),
+                ),
+                (
+                    "app/kustomization.yaml",
+                    "resources: [deploy.yaml]\nimages:\n- name: nginx\n  newTag: \"9.9\"\n",
+                ),
+                ("app/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec!["app: Deployment /web spec.template.spec.containers=- image: reg/nginx:1.0,  name: web"]),
+            fields: &["spec.template.spec.containers"],
+        },
+        // Components must be local relative paths; `ignoreMissingComponents`
+        // drops the ones the source lacks.
+        Case {
+            name: "ignoreMissingComponents",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  ignoreMissingComponents: true\n  components:\n  - ../gone\n  - ../label\n",
+                    ),
+                ),
+                ("app/cm.yaml", CM),
+                (
+                    "label/kustomization.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  by: component\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm metadata.annotations.by=component"]),
+            fields: &["metadata.annotations.by"],
+        },
+        Case {
+            name: "remote component",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  components:\n  - https://example.com/c\n"),
+                ),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: component path 'https://example.com/c' must be local and relative",
+            ),
+            fields: &[],
+        },
+        // v1beta2's `patchesStrategicMerge` and `patchesJson6902` become the
+        // kustomization's fields of the same names.
+        Case {
+            name: "v1beta2 legacy patches",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  patchesStrategicMerge:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: cm\n    data:\n      k: merged\n  patchesJson6902:\n  - target:\n      version: v1\n      kind: ConfigMap\n      name: cm\n    patch:\n    - op: add\n      path: /data/j\n      value: added\n")
+                        .replace("kustomize.toolkit.fluxcd.io/v1\n", "kustomize.toolkit.fluxcd.io/v1beta2\n"),
+                ),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.k=merged data.j=added"]),
+            fields: &["data.k", "data.j"],
+        },
+        // A directory without kustomization.yaml gets one listing every YAML
+        // file below it that the source artifact keeps: source-controller
+        // leaves out its defaults (`.github/`, `**/.sops.yaml`, ...) and what
+        // `.sourceignore` files list, scoped to their directory.
+        Case {
+            name: "generated kustomization and .sourceignore",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                (".sourceignore", "*.draft.yaml\n"),
+                ("app/.sourceignore", "/values/\n"),
+                ("app/values/web.yaml", "replicas: 2\n"),
+                ("app/next.draft.yaml", "title: later\n"),
+                ("app/.sops.yaml", "creation_rules: []\n"),
+                ("app/.github/workflows/ci.yml", "on: push\n"),
+                ("app/nested/deploy.yaml", DEPLOY),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm", "app: Deployment /web"]),
+            fields: &[],
+        },
+        // The repository's GitRepository `spec.ignore` shapes the artifact
+        // too: its patterns win over .sourceignore files and replace the
+        // defaults but for version control files.
+        Case {
+            name: "GitRepository spec.ignore",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                (
+                    "clusters/c/source.yaml",
+                    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.com/repo\n  ignore: |\n    # work in progress\n    /app/wip/\n",
+                ),
+                ("app/cm.yaml", CM),
+                ("app/wip/notes.yaml", "todo: everything\n"),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm"]),
+            fields: &[],
+        },
+        // "All YAML files present under that path must be valid Kubernetes
+        // manifests": anything else fails the unit, as it fails Flux.
+        Case {
+            name: "generated kustomization with a file that is no manifest",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                ("app/values.yaml", "replicas: 2\n"),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: app/values.yaml: document 1 has no kind: with no kustomization in the directory, Flux generates one",
+            ),
+            fields: &[],
+        },
         // A Kustomization rendered by another unit is followed too
         // (app-of-apps), and `dependsOn` orders units.
         Case {
@@ -416,6 +645,23 @@ fn cases() -> Vec<Case> {
                 "a: ConfigMap apps/apps-web data.greeting=hi data.replicas=1",
             ]),
             fields: &["data.greeting", "data.replicas"],
+        },
+        // HelmRelease `spec.commonMetadata`: helm-controller's common
+        // post-renderer labels and annotates the release manifests (not the
+        // CRDs of crds/), before the origin labels.
+        Case {
+            name: "HelmRelease commonMetadata",
+            files: chart_files(&[(
+                "a/release.yaml",
+                &hr(
+                    "  commonMetadata:\n    labels:\n      team: web\n    annotations:\n      owner: ops\n",
+                ),
+            )]),
+            want: Ok(vec![
+                "a: CustomResourceDefinition /widgets.example.com metadata.labels.team=- metadata.annotations.owner=-",
+                "a: ConfigMap flux-system/web metadata.labels.team=web metadata.annotations.owner=ops",
+            ]),
+            fields: &["metadata.labels.team", "metadata.annotations.owner"],
         },
         Case {
             name: "releaseName, install.crds Skip",

@@ -3,14 +3,17 @@
 //!
 //! Each unit is built the way Flux's kustomize-controller builds it (see the
 //! Kustomization API at fluxcd.io): the directory's kustomization, or one
-//! generated when there is none; the Flux object's `targetNamespace`,
-//! `namePrefix`, `nameSuffix`, `patches`, `images` and `components` written
-//! into that kustomization; the build run with `LoadRestrictionsNone`; then
-//! `commonMetadata` set on every object's metadata (not on selectors or pod
-//! templates) and `postBuild` variables substituted.
+//! generated when there is none (from the files the source artifact keeps,
+//! see [`super::sourceignore`]); the Flux object's `targetNamespace`,
+//! `namePrefix`, `nameSuffix`, `patches`, `images` (replacing same-name
+//! entries), `components` and the v1beta2 legacy patches written into that
+//! kustomization; the build run with `LoadRestrictionsNone`; then `postBuild`
+//! variables substituted in the build, and `commonMetadata` set on every
+//! object's metadata (not on selectors or pod templates) as the controller
+//! applies them.
 
 use super::helm_release::{self, Charts};
-use super::manifests::{build_with, kustomization_for};
+use super::manifests::{build_with, kustomization_with};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
@@ -169,7 +172,7 @@ pub fn render_cluster_with(
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let plain = build_unit(tree, cluster, &root, cache)?;
+    let plain = build_unit(tree, cluster, &root, "", cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -181,6 +184,17 @@ pub fn render_cluster_with(
     if let Some(obj) = &root.object {
         this_repo.push(source_key(obj));
     }
+    // This repository's GitRepository may narrow its artifact with
+    // `spec.ignore`; every unit, the root included, is built in it.
+    let spec_ignore = plain
+        .iter()
+        .find(|r| {
+            r.kind() == "GitRepository"
+                && r.gvk().group == "source.toolkit.fluxcd.io"
+                && this_repo.contains(&format!("{}/{}", r.namespace(), r.name()))
+        })
+        .map(|r| str_at(&r.value, &["spec", "ignore"]).to_string())
+        .unwrap_or_default();
 
     let mut cx = Cluster::new(cluster);
     let mut seen: BTreeMap<String, Pending> = BTreeMap::new();
@@ -203,7 +217,7 @@ pub fn render_cluster_with(
                 .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
         }
         let results: Vec<Result<Vec<Resource>, Error>> =
-            wave.par_iter().map(|p| build_unit(tree, cluster, p, cache)).collect();
+            wave.par_iter().map(|p| build_unit(tree, cluster, p, &spec_ignore, cache)).collect();
         let mut built: Vec<(Pending, Vec<Resource>)> = Vec::new();
         for (p, result) in wave.into_iter().zip(results) {
             match result {
@@ -383,12 +397,13 @@ fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]
 }
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields
-/// written into it. The build depends on the tree, the unit's path and its
-/// Flux object, which make its key.
+/// written into it. The build depends on the tree, the unit's path, its
+/// Flux object and the source's `spec.ignore`, which make its key.
 fn build_unit(
     tree: &dyn Tree,
     cluster: &str,
     p: &Pending,
+    spec_ignore: &str,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
     let mut spec = p.path.clone().into_bytes();
@@ -396,11 +411,19 @@ fn build_unit(
     if let Some(object) = &p.object {
         spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
     }
+    if !spec_ignore.is_empty() {
+        spec.extend_from_slice(format!("---\nsource ignore:\n{spec_ignore}").as_bytes());
+    }
     let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
-    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p))
+    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p, spec_ignore))
 }
 
-fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
+fn build_unit_now(
+    tree: &dyn Tree,
+    cluster: &str,
+    p: &Pending,
+    spec_ignore: &str,
+) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -408,8 +431,9 @@ fn build_unit_now(tree: &dyn Tree, cluster: &str, p: &Pending) -> Result<Vec<Res
             at.invalid(format!("spec.path {:?} is not a directory of the repository", p.path))
         );
     }
-    let (file, mut k) = kustomization_for(tree, &dir).map_err(|e| Error::build(&at, e))?;
-    apply_flux_fields(p, &mut k).map_err(|m| at.invalid(m))?;
+    let (file, mut k) =
+        kustomization_with(tree, &dir, spec_ignore).map_err(|e| Error::build(&at, e))?;
+    apply_flux_fields(tree, &dir, p, &mut k).map_err(|m| at.invalid(m))?;
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }
 
@@ -444,7 +468,7 @@ fn render_releases(
 /// kustomization it builds, as the kustomize-controller does: the target
 /// namespace and name affixes replace the file's own; patches, images and
 /// components are appended.
-fn apply_flux_fields(p: &Pending, k: &mut Value) -> Result<(), String> {
+fn apply_flux_fields(tree: &dyn Tree, dir: &str, p: &Pending, k: &mut Value) -> Result<(), String> {
     let Some(map) = k.as_map_mut() else { return Err("kustomization is not a mapping".into()) };
     for (flux, field) in [
         ("targetNamespace", "namespace"),
@@ -466,53 +490,74 @@ fn apply_flux_fields(p: &Pending, k: &mut Value) -> Result<(), String> {
         }
     }
     // The deprecated `patchesStrategicMerge` (objects) and `patchesJson6902`
-    // (a target and operations) of v1beta2 are kustomize patches too.
-    let mut legacy = Vec::new();
+    // (a target and operations) of v1beta2 go to the kustomization's fields
+    // of the same names, which kustomize applies in their own order: the
+    // objects and the operations as inline YAML (Flux writes the operations
+    // as JSON, which reads the same).
     if let Some(Value::Seq(objects)) = p.spec(&["patchesStrategicMerge"]) {
-        for o in objects {
-            let mut m = Map::new();
-            m.insert("patch".into(), Value::String(crate::yaml::to_string(o)));
-            legacy.push(Value::Map(m));
-        }
+        let inline = objects.iter().map(|o| Value::String(crate::yaml::to_string(o)));
+        append(map, "patchesStrategicMerge", inline.collect())?;
     }
     if let Some(Value::Seq(items)) = p.spec(&["patchesJson6902"]) {
+        let mut entries = Vec::new();
         for item in items {
+            let ops = item.get_path(&["patch"]).unwrap_or(&Value::Null);
             let mut m = Map::new();
-            m.insert(
-                "patch".into(),
-                Value::String(crate::yaml::to_string(
-                    item.get_path(&["patch"]).unwrap_or(&Value::Null),
-                )),
-            );
+            m.insert("patch".into(), Value::String(crate::yaml::to_string(ops)));
             if let Some(t) = item.get_path(&["target"]) {
                 m.insert("target".into(), t.clone());
             }
-            legacy.push(Value::Map(m));
+            entries.push(Value::Map(m));
+        }
+        append(map, "patchesJson6902", entries)?;
+    }
+    let list = |field: &str| match p.spec(&[field]) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Seq(items)) => Ok(items.clone()),
+        Some(other) => Err(format!("spec.{field}: expected a list, found a {}", other.type_name())),
+    };
+    append(map, "patches", list("patches")?)?;
+    // An image of the same name as one in the kustomization replaces it
+    // (Flux's generator); others are appended.
+    for image in list("images")? {
+        let name = image.get_path(&["name"]);
+        let entry = map.entry("images".to_string()).or_insert_with(|| Value::Seq(Vec::new()));
+        let Value::Seq(existing) = entry else {
+            return Err("kustomization field images is not a list".into());
+        };
+        match existing.iter_mut().find(|i| i.get_path(&["name"]) == name) {
+            Some(same) => *same = image,
+            None => existing.push(image),
         }
     }
-    if !legacy.is_empty() {
-        match map.entry("patches".to_string()).or_insert_with(|| Value::Seq(Vec::new())) {
-            Value::Seq(existing) => existing.extend(legacy),
-            _ => return Err("kustomization field patches is not a list".into()),
+    // Components must be local relative paths; with
+    // `ignoreMissingComponents` the ones not in the repository are dropped.
+    let ignore_missing = p.spec(&["ignoreMissingComponents"]) == Some(&Value::Bool(true));
+    let mut components = Vec::new();
+    for c in list("components")? {
+        let Some(path) = c.as_str() else {
+            return Err(format!("spec.components: expected strings, found a {}", c.type_name()));
+        };
+        if path.starts_with('/') || path.contains("://") {
+            return Err(format!("component path '{path}' must be local and relative"));
         }
+        if ignore_missing && !tree::join(dir, path).is_ok_and(|c| tree.kind(&c).is_some()) {
+            continue;
+        }
+        components.push(c);
     }
-    for field in ["patches", "images", "components"] {
-        match p.spec(&[field]) {
-            None | Some(Value::Null) => {}
-            Some(Value::Seq(items)) => {
-                let entry = map.entry(field.to_string()).or_insert_with(|| Value::Seq(Vec::new()));
-                match entry {
-                    Value::Seq(existing) => existing.extend(items.iter().cloned()),
-                    _ => return Err(format!("kustomization field {field} is not a list")),
-                }
-            }
-            Some(other) => {
-                return Err(format!(
-                    "spec.{field}: expected a list, found a {}",
-                    other.type_name()
-                ));
-            }
-        }
+    append(map, "components", components)?;
+    Ok(())
+}
+
+/// Appends `items` to the list `field` of a kustomization.
+fn append(map: &mut Map, field: &str, items: Vec<Value>) -> Result<(), String> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    match map.entry(field.to_string()).or_insert_with(|| Value::Seq(Vec::new())) {
+        Value::Seq(existing) => existing.extend(items),
+        _ => return Err(format!("kustomization field {field} is not a list")),
     }
     Ok(())
 }
@@ -526,6 +571,26 @@ fn post_build(
 ) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let mut out = objects.to_vec();
+    // Substitution runs in the build, commonMetadata at apply time, so the
+    // common labels and annotations are not substituted (kustomize-controller).
+    // Flux substitutes only when there is a variable, unless
+    // `substituteStrategy: Always` asks for the defaults to be applied anyway.
+    let always = p.spec(&["postBuild", "substituteStrategy"]) == Some(&Value::from("Always"));
+    let vars = match p.spec(&["postBuild"]) {
+        Some(_) => postbuild_vars(p, &at, available)?,
+        None => Vars::new(),
+    };
+    if !vars.is_empty() || (always && p.spec(&["postBuild"]).is_some()) {
+        for r in &mut out {
+            r.value = substitute::substitute_object(&r.value, &vars).map_err(|e| {
+                at.with_file(&r.source).invalid(format!(
+                    "postBuild substitution in {}/{}: {e}",
+                    r.kind(),
+                    r.name()
+                ))
+            })?;
+        }
+    }
     if let Some(meta) = p.spec(&["commonMetadata"]) {
         for field in ["labels", "annotations"] {
             let Some(Value::Map(pairs)) = meta.get_path(&[field]) else { continue };
@@ -539,19 +604,6 @@ fn post_build(
                 }
             }
         }
-    }
-    if p.spec(&["postBuild"]).is_none() {
-        return Ok(out);
-    }
-    let vars = postbuild_vars(p, &at, available)?;
-    for r in &mut out {
-        r.value = substitute::substitute_object(&r.value, &vars).map_err(|e| {
-            at.with_file(&r.source).invalid(format!(
-                "postBuild substitution in {}/{}: {e}",
-                r.kind(),
-                r.name()
-            ))
-        })?;
     }
     Ok(out)
 }
@@ -600,31 +652,28 @@ fn postbuild_vars(p: &Pending, at: &Location, available: &[&Resource]) -> Result
                     } else {
                         text.to_string()
                     };
-                    vars.insert(k.clone(), value);
+                    vars.insert(k.clone(), value.replace('\n', ""));
                 }
             }
+            // The API server folds a Secret's stringData into its data.
             if let Some(Value::Map(data)) = found.value.get_path(&["stringData"]) {
                 for (k, v) in data {
-                    vars.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                    vars.insert(k.clone(), v.as_str().unwrap_or_default().replace('\n', ""));
                 }
             }
         }
     }
+    // The API server takes only strings here (the CRD's map of strings
+    // rejects `replicas: 3`), and Flux removes newlines from every value.
     if let Some(Value::Map(inline)) = p.spec(&["postBuild", "substitute"]) {
         for (k, v) in inline {
-            let s = match v {
-                Value::String(s) => s.clone(),
-                Value::Int(i) => i.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Float(f) => f.to_string(),
-                other => {
-                    return Err(at.invalid(format!(
-                        "postBuild.substitute.{k}: expected a string, found a {}",
-                        other.type_name()
-                    )));
-                }
+            let Value::String(s) = v else {
+                return Err(at.invalid(format!(
+                    "postBuild.substitute.{k}: expected a string, found a {} (quote it: the API server rejects the Kustomization otherwise)",
+                    v.type_name()
+                )));
             };
-            vars.insert(k.clone(), s);
+            vars.insert(k.clone(), s.replace('\n', ""));
         }
     }
     substitute::check_names(&vars).map_err(|e| at.invalid(format!("postBuild: {e}")))?;

@@ -546,6 +546,7 @@ fn render_loaded(
     if release.flux_v2 {
         manifests = post_render::kustomize(&release.object, manifests)
             .map_err(|e| at.invalid(format!("{who}: postRenderers: {e}")))?;
+        post_render::common_metadata(&release.object, &mut manifests);
         let own_ns = str_at(&release.object, &["metadata", "namespace"]);
         post_render::origin_labels(&release.name, own_ns, &mut manifests);
     }

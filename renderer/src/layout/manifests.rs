@@ -1,5 +1,6 @@
 //! Directories of manifests: building them as Flux's kustomize-controller does, and reading plain YAML objects.
 
+use super::sourceignore::{self, Ignore};
 use super::{Error, Location, is_object, is_yaml, read_documents};
 use crate::kustomize::{self, kustomization::FILE_NAMES};
 use crate::resource::Resource;
@@ -16,17 +17,31 @@ pub fn kustomization_file(tree: &dyn Tree, dir: &str) -> Option<String> {
 }
 
 /// The kustomization Flux would build in `dir`: the directory's own, or one
-/// generated the way Flux generates it when there is none: every manifest
-/// below `dir`, and every subdirectory holding a kustomization as a base
-/// (without descending into it). Returns the file's path and its content.
+/// generated the way Flux's generator does when there is none: every YAML
+/// file below `dir` that the source artifact keeps (see [`Ignore`]), and
+/// every subdirectory holding a kustomization as a base (without descending
+/// into it). Every such YAML file must hold Kubernetes objects: Flux fails
+/// on one that does not ("failed to decode Kubernetes YAML"), and so does
+/// kiln, naming the file. Returns the file's path and its content.
 pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), kustomize::Error> {
+    kustomization_with(tree, dir, "")
+}
+
+/// [`kustomization_for`] in the artifact of a GitRepository whose
+/// `spec.ignore` is `spec_ignore` (`""` when it has none).
+pub fn kustomization_with(
+    tree: &dyn Tree,
+    dir: &str,
+    spec_ignore: &str,
+) -> Result<(String, Value), kustomize::Error> {
     if let Some(file) = kustomization_file(tree, dir) {
         let text = tree::read_text(tree, &file)?;
         let doc = yaml::parse_documents_yaml11(&text, &file)?.into_iter().next();
         return Ok((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new()))));
     }
     let mut resources = Vec::new();
-    generated_resources(tree, dir, dir, &mut resources)?;
+    let ignore = Ignore::for_dir(tree, dir, spec_ignore)?;
+    generated_resources(tree, dir, dir, &ignore, &mut resources)?;
     let mut k = Map::new();
     k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());
     k.insert("kind".into(), "Kustomization".into());
@@ -62,6 +77,7 @@ fn generated_resources(
     tree: &dyn Tree,
     root: &str,
     dir: &str,
+    ignore: &Ignore,
     resources: &mut Vec<Value>,
 ) -> Result<(), kustomize::Error> {
     let rel = |p: &str| p.strip_prefix(&format!("{root}/")).unwrap_or(p).to_string();
@@ -69,24 +85,50 @@ fn generated_resources(
     for (name, kind) in tree.list(dir)? {
         let path = tree::join(dir, &name)?;
         match kind {
-            EntryKind::Dir if kustomization_file(tree, &path).is_some() => {
-                resources.push(Value::String(rel(&path)))
-            }
-            EntryKind::Dir => generated_resources(tree, root, &path, resources)?,
-            EntryKind::File if is_yaml(&name) => {
-                let text = tree::read_text(tree, &path)?;
-                let docs = yaml::parse_documents(&text, &path)?;
-                let is_manifest = |d: &Value| {
-                    is_object(d)
-                        && !super::str_at(d, &["apiVersion"])
-                            .starts_with("kustomize.config.k8s.io/")
-                };
-                if docs.iter().any(is_manifest) {
+            EntryKind::Dir => {
+                let kept = kustomization_file(tree, &path).filter(|f| !ignore.excludes(f, false));
+                if kept.is_some() {
                     resources.push(Value::String(rel(&path)));
+                } else {
+                    let mut below = ignore.clone();
+                    below.read(tree, &path)?;
+                    generated_resources(tree, root, &path, &below, resources)?;
                 }
+            }
+            EntryKind::File if is_yaml(&name) && !ignore.excludes(&path, false) => {
+                check_manifests(tree, &path)?;
+                resources.push(Value::String(rel(&path)));
             }
             EntryKind::File => {}
         }
+    }
+    Ok(())
+}
+
+/// Checks that every document of `file` is a Kubernetes object the way
+/// kustomize's resource factory does when Flux's generator reads it: empty
+/// documents pass, others need a `kind` and, unless the kind is a `List`,
+/// a `metadata.name`.
+fn check_manifests(tree: &dyn Tree, file: &str) -> Result<(), kustomize::Error> {
+    let text = tree::read_text(tree, file)?;
+    for (i, doc) in yaml::parse_documents(&text, file)?.iter().enumerate() {
+        let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+        let name = doc.get_path(&["metadata", "name"]).and_then(Value::as_str).unwrap_or("");
+        let missing = match doc {
+            Value::Null => continue,
+            Value::Map(_) if kind.is_empty() => "has no kind",
+            Value::Map(_) if name.is_empty() && !kind.ends_with("List") => "has no metadata.name",
+            Value::Map(_) => continue,
+            _ => "is not a mapping",
+        };
+        return Err(kustomize::Error::Invalid {
+            file: file.to_string(),
+            message: format!(
+                "document {} {missing}: with no kustomization in the directory, Flux generates one listing every YAML file below spec.path, and each must be a Kubernetes manifest (leave others out with a {} file or add a kustomization.yaml)",
+                i + 1,
+                sourceignore::FILE
+            ),
+        });
     }
     Ok(())
 }
@@ -164,12 +206,21 @@ pub fn read_objects(
 mod tests {
     use super::*;
 
+    /// Flux's generator (fluxcd/pkg kustomize generator, source-controller
+    /// ignore rules): YAML files below the path that the artifact keeps,
+    /// subdirectories with a kustomization as bases, empty files included.
     #[test]
     fn generates_a_kustomization_like_flux() {
         let mut t = MemTree::new();
         t.insert("app/deploy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
         t.insert("app/notes.yaml", "title: not a manifest\n");
+        t.insert("app/.sourceignore", "notes.yaml\n/drafts/\n");
+        t.insert("app/drafts/x.yaml", "title: draft\n");
+        t.insert("app/.github/workflows/ci.yml", "on: push\n");
+        t.insert("app/.sops.yaml", "creation_rules: []\n");
+        t.insert("app/empty.yaml", "# nothing yet\n");
         t.insert("app/sub/more.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n");
+        t.insert("app/list.yaml", "apiVersion: v1\nkind: List\nitems: []\n");
         t.insert("app/base/kustomization.yaml", "resources: [cm.yaml]\n");
         t.insert("app/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
         t.insert("app/README.md", "# docs\n");
@@ -177,7 +228,7 @@ mod tests {
         assert_eq!(file, "app/kustomization.yaml");
         assert_eq!(
             yaml::to_string(k.get_path(&["resources"]).unwrap()),
-            "- base\n- deploy.yaml\n- sub/more.yml\n"
+            "- base\n- deploy.yaml\n- empty.yaml\n- list.yaml\n- sub/more.yml\n"
         );
         let names: Vec<String> =
             build_dir(&t, "app").unwrap().iter().map(|r| r.name().to_string()).collect();
@@ -186,6 +237,26 @@ mod tests {
         let names: Vec<String> =
             build_dir(&t, "app/base").unwrap().iter().map(|r| r.name().to_string()).collect();
         assert_eq!(names, ["c"]);
+    }
+
+    /// A YAML file that is not a Kubernetes manifest fails the generation,
+    /// as it fails Flux's ("failed to decode Kubernetes YAML").
+    #[test]
+    fn rejects_files_that_are_not_manifests() {
+        let cases: &[(&str, &str)] = &[
+            ("values: {a: 1}\n", "document 1 has no kind"),
+            ("apiVersion: v1\nkind: ConfigMap\n", "document 1 has no metadata.name"),
+            (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n- x\n",
+                "document 2 is not a mapping",
+            ),
+        ];
+        for (text, want) in cases {
+            let mut t = MemTree::new();
+            t.insert("app/x.yaml", *text);
+            let err = kustomization_for(&t, "app").unwrap_err().to_string();
+            assert!(err.starts_with(&format!("app/x.yaml: {want}: ")), "{err}");
+        }
     }
 
     #[test]

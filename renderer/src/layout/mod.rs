@@ -12,11 +12,13 @@ pub mod config;
 pub mod environments;
 pub mod flux;
 pub mod flux_v1;
+pub mod glob;
 pub mod helm_release;
 pub mod manifests;
 pub mod namespaces;
 pub mod post_render;
 pub mod release_values;
+pub mod sourceignore;
 pub mod substitute;
 
 use crate::resource::Resource;

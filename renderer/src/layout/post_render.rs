@@ -1,4 +1,4 @@
-//! Flux v2 HelmRelease post-renderers: `spec.postRenderers[].kustomize` run as a kustomize build over the chart's manifests, then the helm-controller's origin labels.
+//! Flux v2 HelmRelease post-renderers: `spec.postRenderers[].kustomize` run as a kustomize build over the chart's manifests, then `spec.commonMetadata` and the helm-controller's origin labels.
 //!
 //! The helm-controller writes the chart's rendered manifests to
 //! `helm-output.yaml`, generates a kustomization whose only resource is that
@@ -115,19 +115,45 @@ pub fn build(kustomization: &Value, objects: &[Value]) -> Result<Vec<Value>, kus
     Ok(kustomize::build(&t, DIR, &options)?.into_iter().map(|r| r.value).collect())
 }
 
+/// Sets `pairs` in `metadata.<field>` of every object, as kustomize's label
+/// and annotation transformers do with the one field spec
+/// `metadata/<field>`: a missing map is made, existing keys are replaced.
+fn set_metadata(objects: &mut [Value], field: &str, pairs: &Map) {
+    if pairs.is_empty() {
+        return;
+    }
+    for o in objects {
+        let Some(Value::Map(md)) = o.get_path_mut(&["metadata"]) else { continue };
+        let map = md.entry(field.to_string()).or_insert_with(|| Value::Map(Map::new()));
+        if !matches!(map, Value::Map(_)) {
+            *map = Value::Map(Map::new());
+        }
+        if let Value::Map(m) = map {
+            for (k, v) in pairs {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// The helm-controller labels every post-rendered object with the release
 /// that made it: `helm.toolkit.fluxcd.io/name` and `.../namespace` in
 /// `metadata.labels`.
 pub fn origin_labels(name: &str, namespace: &str, objects: &mut [Value]) {
-    for o in objects {
-        let Some(Value::Map(md)) = o.get_path_mut(&["metadata"]) else { continue };
-        let labels = md.entry("labels".to_string()).or_insert_with(|| Value::Map(Map::new()));
-        if !matches!(labels, Value::Map(_)) {
-            *labels = Value::Map(Map::new());
-        }
-        if let Value::Map(l) = labels {
-            l.insert("helm.toolkit.fluxcd.io/name".into(), name.into());
-            l.insert("helm.toolkit.fluxcd.io/namespace".into(), namespace.into());
+    let mut labels = Map::new();
+    labels.insert("helm.toolkit.fluxcd.io/name".into(), name.into());
+    labels.insert("helm.toolkit.fluxcd.io/namespace".into(), namespace.into());
+    set_metadata(objects, "labels", &labels);
+}
+
+/// A HelmRelease's `spec.commonMetadata` (helm-controller's common
+/// post-renderer): its labels and annotations on every post-rendered
+/// object's metadata, after the kustomize post-renderers and before the
+/// origin labels, which therefore win.
+pub fn common_metadata(release: &Value, objects: &mut [Value]) {
+    for field in ["labels", "annotations"] {
+        if let Some(Value::Map(pairs)) = release.get_path(&["spec", "commonMetadata", field]) {
+            set_metadata(objects, field, pairs);
         }
     }
 }
@@ -191,6 +217,11 @@ mod tests {
         let mut objects = docs(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels:\n    keep: me\n",
         );
+        let release = docs(
+            "spec:\n  commonMetadata:\n    labels:\n      keep: common\n      helm.toolkit.fluxcd.io/name: mine\n    annotations:\n      team: a\n",
+        )
+        .remove(0);
+        common_metadata(&release, &mut objects);
         origin_labels("r", "ns", &mut objects);
         let labels: Vec<String> = objects
             .iter()
@@ -199,9 +230,11 @@ mod tests {
         assert_eq!(
             labels,
             [
-                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\n",
-                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\nkeep: me\n"
+                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\nkeep: common\n",
+                "helm.toolkit.fluxcd.io/name: r\nhelm.toolkit.fluxcd.io/namespace: ns\nkeep: common\n"
             ]
         );
+        assert!(objects.iter().all(|o| o.get_path(&["metadata", "annotations", "team"])
+            == Some(&Value::String("a".into()))));
     }
 }

@@ -1,18 +1,38 @@
 //! Flux's post-build variable substitution (`spec.postBuild`): `${var}` forms in rendered objects.
 //!
-//! Flux's documented behaviour (fluxcd.io, Kustomization API, "Post build
-//! variable substitution"): after the kustomize build, every object's YAML is
-//! run through an envsubst that replaces `${var}`, `${var:=default}` and
-//! `${var:-default}`; `$var` without braces is left alone, and `$${var}`
-//! prints a literal `${var}`. Values come from `substituteFrom` ConfigMaps and
-//! Secrets in order, then `substitute` (which wins). An object annotated or
-//! labelled `kustomize.toolkit.fluxcd.io/substitute: disabled` is left as is.
-//! Because the substitution works on the text, `replicas: ${N}` with
-//! `N: "3"` becomes the integer 3, as in Flux.
+//! The grammar and functions are those of Flux's envsubst (fluxcd/pkg
+//! `envsubst`, a fork of drone/envsubst), which the kustomize-controller
+//! runs on each object's YAML after the kustomize build:
+//!
+//! - `$$` anywhere outside an expression is a literal `$` (so `$${var}`
+//!   prints `${var}` and `$$HOME` prints `$HOME`); `$var` without braces and
+//!   a lone `$` are text.
+//! - `${var}`, `${#var}` (byte length), `${var^}`, `${var^^}`, `${var,}`,
+//!   `${var,,}`, `${var:offset}`, `${var:offset:length}`, `${var#glob}`,
+//!   `${var##glob}`, `${var%glob}`, `${var%%glob}`, `${var/old/new}`,
+//!   `${var//old/new}`, `${var/#old/new}`, `${var/%old/new}`.
+//! - `${var:=default}`, `${var:-default}`, `${var=default}` (and `:?`, `:+`,
+//!   which Flux parses the same way) give the default when the value is
+//!   empty or unset — Flux does not tell an empty value from an unset one.
+//!   A default may hold nested expressions (`${a:=${b}-x}`).
+//! - Anything else after `${` (`${ x }`, `${a.b}`, `${var-x}`, a missing
+//!   `}`) is a syntax error that fails the object, as it fails in Flux; a
+//!   variable name is letters, digits and `_` (`${1}` names a variable).
+//!
+//! Values come from `substituteFrom` ConfigMaps and Secrets in order, then
+//! `substitute` (which wins), with every newline removed from them. An
+//! object annotated or labelled `kustomize.toolkit.fluxcd.io/substitute:
+//! disabled` is left as is, and nothing is substituted at all when there is
+//! no variable (Flux's "at least a single variable" rule, which the
+//! Kustomization's `postBuild.substituteStrategy: Always` lifts; the caller
+//! applies it). Because the
+//! substitution works on the text, `replicas: ${N}` with `N: "3"` becomes the
+//! integer 3, read back as YAML 1.1 as Flux reads it (`yes` is a boolean).
 //!
 //! kiln runs the substitution strictly (Flux's `StrictPostBuildSubstitutions`
-//! feature gate): a variable that is neither set nor given a default is an
-//! error, since an empty string silently applied is the worse outcome.
+//! feature gate): a variable that is unset and read without a default-giving
+//! operator is an error, since an empty string silently applied is the worse
+//! outcome.
 
 use crate::value::Value;
 use crate::yaml;
@@ -27,17 +47,19 @@ pub type Vars = IndexMap<String, String>;
 /// A substitution that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// `${name}` without a default and no value for it.
+    /// A variable read without a default-giving operator and no value for it.
     #[error("variable {name:?} is not set and has no default")]
     Undefined {
         /// The variable.
         name: String,
     },
-    /// `${` without its closing brace.
-    #[error("unterminated ${{ at byte {offset}")]
-    Unterminated {
-        /// Where it starts.
-        offset: usize,
+    /// An expression Flux's envsubst cannot parse; Flux fails the object too.
+    #[error("{reason}{}", expression.as_ref().map(|e| format!(" in {e:?}")).unwrap_or_default())]
+    Syntax {
+        /// What is wrong, in Flux's words.
+        reason: Syntax,
+        /// The start of the expression (left out for Secrets).
+        expression: Option<String>,
     },
     /// A variable name in `substitute` or `substituteFrom` that Flux refuses.
     #[error(
@@ -57,13 +79,31 @@ pub enum Error {
     },
 }
 
+/// The syntax errors of Flux's envsubst, with its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Syntax {
+    /// An operator without what must follow it, or a stray character.
+    #[error("bad substitution")]
+    BadSubstitution,
+    /// `${name` followed by something that is no operator and no `}`.
+    #[error("missing closing brace")]
+    MissingClosingBrace,
+    /// `${` not followed by a name (`${ x }`, `${}`).
+    #[error("unable to parse variable name")]
+    VariableName,
+    /// An operator whose argument is missing (`${a#}`, `${a:}`).
+    #[error("unable to parse substitution within function")]
+    FuncSubstitution,
+}
+
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-/// Checks that every variable name is one Flux accepts.
+/// Checks that every variable name is one Flux accepts
+/// (`^[_[:alpha:]][_[:alpha:][:digit:]]*$`).
 pub fn check_names(vars: &Vars) -> Result<(), Error> {
     match vars.keys().find(|k| !is_name(k)) {
         Some(name) => Err(Error::BadName { name: name.clone() }),
@@ -71,69 +111,353 @@ pub fn check_names(vars: &Vars) -> Result<(), Error> {
     }
 }
 
-/// Substitutes the `${...}` forms in `text`.
-pub fn substitute_text(text: &str, vars: &Vars) -> Result<String, Error> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut offset = 0;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(escaped) = after.strip_prefix("${") {
-            // `$${var}` is the escape for a literal `${var}`.
-            out.push_str("${");
-            offset += i + 3;
-            rest = escaped;
-            continue;
-        }
-        let Some(body) = after.strip_prefix('{') else {
-            out.push('$');
-            offset += i + 1;
-            rest = after;
-            continue;
-        };
-        let Some(end) = body.find('}') else {
-            return Err(Error::Unterminated { offset: offset + i });
-        };
-        let expr = &body[..end];
-        match expand(expr, vars)? {
-            Some(value) => out.push_str(&value),
-            // Not a variable form (`${1}`, `${ x }`): kept as written.
-            None => {
-                out.push_str("${");
-                out.push_str(expr);
-                out.push('}');
+/// A piece of parsed text: literal text, or one `${...}` expression.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Text(String),
+    Expr(Expr),
+}
+
+/// `${param<op>args}`; `op` is empty for a plain `${param}`.
+#[derive(Debug, Clone, PartialEq)]
+struct Expr {
+    op: String,
+    param: String,
+    args: Vec<Node>,
+}
+
+/// A recursive-descent reader of Flux's envsubst grammar.
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.pos + ahead).copied()
+    }
+
+    fn at_open(&self) -> bool {
+        self.peek() == Some('$') && self.peek_at(1) == Some('{')
+    }
+
+    /// Consumes up to `max` characters for which `accept` holds.
+    fn take_while(&mut self, max: usize, accept: impl Fn(char) -> bool) -> String {
+        let mut out = String::new();
+        while out.chars().count() < max {
+            match self.peek() {
+                Some(c) if accept(c) => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+                _ => break,
             }
         }
-        offset += i + 2 + end + 1;
-        rest = &body[end + 1..];
+        out
     }
-    out.push_str(rest);
+
+    fn close(&mut self) -> Result<(), Syntax> {
+        if self.peek() == Some('}') {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Syntax::BadSubstitution)
+        }
+    }
+
+    /// The whole text: literal runs (with `$$` read as `$`) and expressions.
+    fn parse_text(&mut self) -> Result<Vec<Node>, (Syntax, usize)> {
+        let mut out = Vec::new();
+        let mut text = String::new();
+        while let Some(c) = self.peek() {
+            if self.at_open() {
+                if !text.is_empty() {
+                    out.push(Node::Text(std::mem::take(&mut text)));
+                }
+                let start = self.pos;
+                self.pos += 2;
+                out.push(self.parse_expr().map_err(|e| (e, start))?);
+            } else if c == '$' && self.peek_at(1) == Some('$') {
+                text.push('$');
+                self.pos += 2;
+            } else {
+                text.push(c);
+                self.pos += 1;
+            }
+        }
+        if !text.is_empty() {
+            out.push(Node::Text(text));
+        }
+        Ok(out)
+    }
+
+    /// One expression, after its `${`.
+    fn parse_expr(&mut self) -> Result<Node, Syntax> {
+        let ident = |c: char| c == '_' || c.is_alphanumeric();
+        if self.peek() == Some('#') {
+            self.pos += 1;
+            let param = self.take_while(usize::MAX, ident);
+            if param.is_empty() {
+                return Err(Syntax::BadSubstitution);
+            }
+            self.close()?;
+            return Ok(expr("#", param, Vec::new()));
+        }
+        let param = self.take_while(usize::MAX, ident);
+        if param.is_empty() {
+            return Err(Syntax::VariableName);
+        }
+        match self.peek() {
+            Some(':') if matches!(self.peek_at(1), Some('=' | '-' | '?' | '+')) => {
+                let op = self.take_while(2, |_| true);
+                self.parse_default(op, param)
+            }
+            Some(':') => self.parse_substring(param),
+            Some('=') => {
+                self.pos += 1;
+                self.parse_default("=".into(), param)
+            }
+            Some(',' | '^') => {
+                let op = self.take_while(2, |c| c == ',' || c == '^');
+                self.close()?;
+                Ok(expr(&op, param, Vec::new()))
+            }
+            Some('/') => self.parse_replace(param),
+            Some(c @ ('#' | '%')) => {
+                let op = self.take_while(2, |x| x == c);
+                let arg = self.parse_arg(|c| c != '}', false)?;
+                self.close()?;
+                Ok(expr(&op, param, vec![arg]))
+            }
+            Some('}') => {
+                self.pos += 1;
+                Ok(expr("", param, Vec::new()))
+            }
+            _ => Err(Syntax::MissingClosingBrace),
+        }
+    }
+
+    /// An operator's argument: a nested expression, or text of accepted
+    /// characters (with `$$`, `\/` and `\\` read as escapes where `escapes`).
+    fn parse_arg(&mut self, accept: impl Fn(char) -> bool, escapes: bool) -> Result<Node, Syntax> {
+        if self.at_open() {
+            self.pos += 2;
+            return self.parse_expr();
+        }
+        let start = self.pos;
+        let mut text = String::new();
+        while let Some(c) = self.peek() {
+            if self.at_open() {
+                break;
+            }
+            let next = self.peek_at(1);
+            if escapes
+                && ((c == '$' && next == Some('$'))
+                    || (c == '\\' && matches!(next, Some('/' | '\\'))))
+            {
+                text.extend(next);
+                self.pos += 2;
+                continue;
+            }
+            if !accept(c) {
+                break;
+            }
+            text.push(c);
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err(Syntax::FuncSubstitution);
+        }
+        Ok(Node::Text(text))
+    }
+
+    /// `${param=...}`, `${param:=...}`, `${param:-...}` and the like: the
+    /// default is every argument up to `}`, joined.
+    fn parse_default(&mut self, op: String, param: String) -> Result<Node, Syntax> {
+        let mut args = Vec::new();
+        loop {
+            if self.peek() == Some('}') {
+                self.pos += 1;
+                return Ok(expr(&op, param, args));
+            }
+            args.push(self.parse_arg(|c| c != '}', false)?);
+        }
+    }
+
+    /// `${param:offset}` and `${param:offset:length}`.
+    fn parse_substring(&mut self, param: String) -> Result<Node, Syntax> {
+        self.pos += 1;
+        let mut args = vec![self.parse_arg(|c| c != ':' && c != '}', false)?];
+        match self.peek() {
+            Some('}') => {
+                self.pos += 1;
+                return Ok(expr(":", param, args));
+            }
+            Some(':') => {
+                self.take_while(usize::MAX, |c| c == ':');
+            }
+            _ => return Err(Syntax::BadSubstitution),
+        }
+        args.push(self.parse_arg(|c| c != '}', false)?);
+        self.close()?;
+        Ok(expr(":", param, args))
+    }
+
+    /// `${param/old/new}`, `${param//old/new}`, `${param/#old/new}`,
+    /// `${param/%old/new}`; `new` may be left out, `old` may be empty.
+    fn parse_replace(&mut self, param: String) -> Result<Node, Syntax> {
+        self.pos += 1;
+        let mut op = "/".to_string();
+        if let Some(c @ ('/' | '#' | '%')) = self.peek() {
+            op.push(c);
+            self.pos += 1;
+        }
+        let old = if self.peek() == Some('/') {
+            Node::Text(String::new())
+        } else {
+            self.parse_arg(|c| c != '/', true)?
+        };
+        if self.take_while(usize::MAX, |c| c == '/').is_empty() {
+            return Err(Syntax::BadSubstitution);
+        }
+        let mut args = vec![old];
+        if self.peek() == Some('}') {
+            self.pos += 1;
+            return Ok(expr(&op, param, args));
+        }
+        args.push(self.parse_arg(|c| c != '}', true)?);
+        self.close()?;
+        Ok(expr(&op, param, args))
+    }
+}
+
+fn expr(op: &str, param: String, args: Vec<Node>) -> Node {
+    Node::Expr(Expr { op: op.to_string(), param, args })
+}
+
+/// Substitutes the `${...}` forms in `text` (see the module documentation).
+pub fn substitute_text(text: &str, vars: &Vars) -> Result<String, Error> {
+    let mut parser = Parser { chars: text.chars().collect(), pos: 0 };
+    let nodes = parser.parse_text().map_err(|(reason, start)| {
+        let snippet: String =
+            parser.chars[start..].iter().take_while(|c| **c != '\n').take(40).collect();
+        Error::Syntax { reason, expression: Some(snippet) }
+    })?;
+    let mut out = String::with_capacity(text.len());
+    for node in &nodes {
+        out.push_str(&eval(node, vars)?);
+    }
     Ok(out)
 }
 
-/// The value of one `${...}` body, or `None` when it is not a variable form.
-fn expand(expr: &str, vars: &Vars) -> Result<Option<String>, Error> {
-    let name_end =
-        expr.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(expr.len());
-    let (name, op) = expr.split_at(name_end);
-    if !is_name(name) {
-        return Ok(None);
-    }
-    let value = vars.get(name);
-    let default = |d: &str, if_empty: bool| match value {
-        Some(v) if !(if_empty && v.is_empty()) => v.clone(),
-        _ => d.to_string(),
+fn eval(node: &Node, vars: &Vars) -> Result<String, Error> {
+    let e = match node {
+        Node::Text(t) => return Ok(t.clone()),
+        Node::Expr(e) => e,
     };
-    Ok(Some(if op.is_empty() {
-        value.cloned().ok_or_else(|| Error::Undefined { name: name.to_string() })?
-    } else if let Some(d) = op.strip_prefix(":=").or_else(|| op.strip_prefix(":-")) {
-        default(d, true)
-    } else if let Some(d) = op.strip_prefix('=').or_else(|| op.strip_prefix('-')) {
-        default(d, false)
-    } else {
-        return Ok(None);
-    }))
+    // Arguments first, as Flux evaluates them: an unset variable in a
+    // default fails even when the default is not needed.
+    let args = e.args.iter().map(|a| eval(a, vars)).collect::<Result<Vec<_>, _>>()?;
+    let defaults = ["-", "+", "=", "?", ":-", ":+", ":=", ":?"];
+    let value = match vars.get(&e.param) {
+        Some(v) => v.as_str(),
+        None if defaults.contains(&e.op.as_str()) => "",
+        None => return Err(Error::Undefined { name: e.param.clone() }),
+    };
+    Ok(apply(&e.op, value, &args))
+}
+
+/// Flux's envsubst functions, by operator.
+fn apply(op: &str, s: &str, args: &[String]) -> String {
+    let first = |f: fn(char) -> String| {
+        let mut chars = s.chars();
+        chars.next().map(|c| f(c) + chars.as_str()).unwrap_or_default()
+    };
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    match (op, arg(0), arg(1)) {
+        (",", ..) => first(|c| c.to_lowercase().collect()),
+        (",,", ..) => s.to_lowercase(),
+        ("^", ..) => first(|c| c.to_uppercase().collect()),
+        ("^^", ..) => s.to_uppercase(),
+        ("#", None, _) => s.len().to_string(),
+        ("#" | "##", Some(p), _) => trim_prefix(s, p, op == "##").unwrap_or_else(|| s.into()),
+        ("%" | "%%", Some(p), _) => {
+            let rev = |t: &str| t.chars().rev().collect::<String>();
+            trim_prefix(&rev(s), &rev(p), op == "%%").map(|t| rev(&t)).unwrap_or_else(|| s.into())
+        }
+        (":", Some(offset), length) => substring(s, offset, length),
+        ("/#", Some(old), Some(new)) if s.starts_with(old) => format!("{new}{}", &s[old.len()..]),
+        ("/%", Some(old), Some(new)) if s.ends_with(old) => {
+            format!("{}{new}", &s[..s.len() - old.len()])
+        }
+        ("/", Some(old), new) => s.replacen(old, new.unwrap_or(""), 1),
+        ("//", Some(old), new) => s.replace(old, new.unwrap_or("")),
+        ("/#" | "/%", ..) => s.to_string(),
+        // A plain `${var}` and the default-giving operators: the value,
+        // or the joined default when the value is empty.
+        _ if s.is_empty() && !args.is_empty() => args.concat(),
+        _ => s.to_string(),
+    }
+}
+
+/// `s` without its shortest (or longest) non-empty prefix that matches the
+/// glob; `None` when the glob is malformed.
+fn trim_prefix(s: &str, glob: &str, longest: bool) -> Option<String> {
+    let mut ends: Vec<usize> = s.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+    if longest {
+        ends.reverse();
+    }
+    for end in ends {
+        if super::glob::matches(glob, &s[..end])? {
+            return Some(s[end..].to_string());
+        }
+    }
+    Some(s.to_string())
+}
+
+/// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
+fn atoi(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `${s:offset}` and `${s:offset:length}` over bytes, as Flux counts them;
+/// an offset or length that is no integer gives `s` back, as bash does.
+fn substring(s: &str, offset: &str, length: Option<&str>) -> String {
+    let bytes = s.as_bytes();
+    let len = bytes.len() as i64;
+    let Some(mut pos) = atoi(offset) else { return s.to_string() };
+    if pos < 0 {
+        pos = (len + pos).max(0);
+    }
+    let range = match length.map(atoi) {
+        None if pos < len => pos..len,
+        None => return String::new(),
+        Some(None) => return s.to_string(),
+        Some(Some(n)) if n < 0 => {
+            let end = len.saturating_add(n);
+            if end < pos {
+                return String::new();
+            }
+            pos..end
+        }
+        Some(Some(n)) if pos.saturating_add(n) >= len => {
+            if pos < len {
+                pos..len
+            } else {
+                return String::new();
+            }
+        }
+        Some(Some(n)) => pos..pos + n,
+    };
+    String::from_utf8_lossy(&bytes[range.start as usize..range.end as usize]).into_owned()
 }
 
 /// Whether an object opted out of substitution.
@@ -144,7 +468,8 @@ pub fn is_disabled(object: &Value) -> bool {
     })
 }
 
-/// Substitutes one object through its YAML text, as Flux does.
+/// Substitutes one object through its YAML text, as Flux does; an object
+/// that opted out is left as it is.
 pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
     if is_disabled(object) {
         return Ok(object.clone());
@@ -153,15 +478,23 @@ pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
     if !text.contains('$') {
         return Ok(object.clone());
     }
-    let replaced = substitute_text(&text, vars)?;
+    let kind = object.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    let replaced = substitute_text(&text, vars).map_err(|e| match e {
+        // A Secret's text is not shown in errors.
+        Error::Syntax { reason, .. } if kind == "Secret" => {
+            Error::Syntax { reason, expression: None }
+        }
+        e => e,
+    })?;
     let id = || {
         format!(
-            "{}/{}",
-            object.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+            "{kind}/{}",
             object.get_path(&["metadata", "name"]).and_then(Value::as_str).unwrap_or("")
         )
     };
-    let mut docs = yaml::parse_documents(&replaced, "substituted object")
+    // Flux reads the result back with sigs.k8s.io/yaml's YAMLToJSON (YAML
+    // 1.1, keys that are not strings turned into strings), as Helm reads values.
+    let mut docs = yaml::parse_documents_helm(&replaced, "substituted object")
         .map_err(|e| Error::Reparse { object: id(), message: e.to_string() })?;
     match (docs.len(), docs.pop()) {
         (1, Some(doc @ Value::Map(_))) => Ok(doc),
@@ -206,42 +539,141 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    /// The forms of Flux's documented envsubst (fluxcd.io Kustomization API,
-    /// "Post build variable substitution"): `${var}`, `${var:=default}`,
-    /// `${var:-default}`, `$var` untouched, `$${var}` as the escape.
+    fn syntax(reason: Syntax, expression: &str) -> Error {
+        Error::Syntax { reason, expression: Some(expression.into()) }
+    }
+
+    /// Flux's envsubst (fluxcd/pkg `envsubst`, the kustomize-controller's
+    /// post-build substitution): each form, its escapes, what fails to parse,
+    /// and the strict-mode rule that only default-giving operators may read
+    /// an unset variable.
     #[test]
     fn substitutes_the_flux_forms() {
-        let v = vars(&[("cluster", "prod"), ("empty", ""), ("region", "eu-1")]);
+        let v = vars(&[
+            ("cluster", "prod"),
+            ("empty", ""),
+            ("region", "eu-1"),
+            ("file", "bash.string.txt"),
+            ("path", "/home/bozo/ideas/thoughts.for.today"),
+            ("mixed", "abcDEF"),
+            ("z", "abcABC123ABCabc"),
+            ("slashy", "foo/bar/baz"),
+            ("utf", "été"),
+            ("1", "one"),
+        ]);
+        let bad = |r, e| Err(syntax(r, e));
         let cases: &[(&str, Result<&str, Error>)] = &[
             ("name: ${cluster}", Ok("name: prod")),
             ("a-${cluster}-${region}", Ok("a-prod-eu-1")),
+            // Defaults: Flux gives the default for an empty value under
+            // every operator, `=` included.
             ("${missing:=fallback}", Ok("fallback")),
             ("${missing:-fallback}", Ok("fallback")),
+            ("${missing=fallback}", Ok("fallback")),
+            ("${empty=fallback}", Ok("fallback")),
+            ("${empty:+other}", Ok("other")),
+            ("${cluster:+other}", Ok("prod")),
+            ("${missing:?msg}", Ok("msg")),
             ("${cluster:=fallback}", Ok("prod")),
-            ("${empty:=fallback}", Ok("fallback")),
-            ("${empty=fallback}", Ok("")),
-            ("${missing-x}", Ok("x")),
             ("${missing:=}", Ok("")),
-            ("echo $HOME and $cluster", Ok("echo $HOME and $cluster")),
+            ("${missing:=a b: c}", Ok("a b: c")),
+            ("${missing:=${region}-x}", Ok("eu-1-x")),
+            ("${missing:=pre${region}}", Ok("preeu-1")),
+            ("${missing=${mixed^^}}", Ok("ABCDEF")),
+            ("${cluster:=${nope}}", Err(Error::Undefined { name: "nope".into() })),
+            // Escapes: `$$` is `$` everywhere outside an expression.
             ("$${cluster} stays", Ok("${cluster} stays")),
+            ("echo $$HOME $$1", Ok("echo $HOME $1")),
+            ("$$$${x}", Ok("$${x}")),
+            ("$$${cluster}", Ok("$prod")),
+            (
+                "t ${cluster}$${r$${cluster}$cluster${cluster}",
+                Ok("t prod${r${cluster}$clusterprod"),
+            ),
+            ("echo $HOME and $cluster", Ok("echo $HOME and $cluster")),
             ("cost: 5$", Ok("cost: 5$")),
-            ("${1} and ${ x }", Ok("${1} and ${ x }")),
+            (r"\\x ${cluster}", Ok(r"\\x prod")),
+            // Functions.
+            ("${#file}", Ok("15")),
+            ("${#utf}", Ok("5")),
+            ("${mixed^}", Ok("AbcDEF")),
+            ("${mixed^^}", Ok("ABCDEF")),
+            ("${mixed,}", Ok("abcDEF")),
+            ("${mixed,,}", Ok("abcdef")),
+            ("${utf^}", Ok("Été")),
+            ("${path:11}", Ok("ideas/thoughts.for.today")),
+            ("${path:11:5}", Ok("ideas")),
+            ("${mixed:-2}", Ok("abcDEF")),
+            ("${mixed:1:-1}", Ok("bcDE")),
+            ("${mixed:4:-3}", Ok("")),
+            ("${mixed:9}", Ok("")),
+            ("${mixed:2:100}", Ok("cDEF")),
+            ("${mixed:x}", Ok("abcDEF")),
+            ("${mixed:1:y}", Ok("abcDEF")),
+            ("${file#*.}", Ok("string.txt")),
+            ("${file##*.}", Ok("txt")),
+            ("${file%.*}", Ok("bash.string")),
+            ("${file%%.*}", Ok("bash")),
+            ("${slashy##*/}", Ok("baz")),
+            ("${slashy#*/}", Ok("bar/baz")),
+            ("${file#b?s}", Ok("h.string.txt")),
+            ("${file#[a-c]}", Ok("ash.string.txt")),
+            ("${file#[^a-c]}", Ok("bash.string.txt")),
+            ("${file#[a-c}", Ok("bash.string.txt")),
+            ("${file#zzz}", Ok("bash.string.txt")),
+            ("${z/abc/xyz}", Ok("xyzABC123ABCabc")),
+            ("${z//abc/xyz}", Ok("xyzABC123ABCxyz")),
+            ("${z/#abc/XYZ}", Ok("XYZABC123ABCabc")),
+            ("${z/%abc/XYZ}", Ok("abcABC123ABCXYZ")),
+            ("${z/#ABC/XYZ}", Ok("abcABC123ABCabc")),
+            ("${cluster/#/pre-}", Ok("pre-prod")),
+            ("${cluster/%/-post}", Ok("prod-post")),
+            ("${z/abc/}", Ok("ABC123ABCabc")),
+            (r"${slashy/\//-}", Ok("foo-bar/baz")),
+            (r"${slashy//\//-}", Ok("foo-bar-baz")),
+            ("${1} and ${region}", Ok("one and eu-1")),
+            // What Flux's parser rejects.
+            ("a ${ x }", bad(Syntax::VariableName, "${ x }")),
+            ("${}", bad(Syntax::VariableName, "${}")),
+            ("${@}", bad(Syntax::VariableName, "${@}")),
+            ("${a.b}", bad(Syntax::MissingClosingBrace, "${a.b}")),
+            ("${cluster-x}", bad(Syntax::MissingClosingBrace, "${cluster-x}")),
+            ("${cluster+x}", bad(Syntax::MissingClosingBrace, "${cluster+x}")),
+            ("ab ${cluster\nnext", bad(Syntax::MissingClosingBrace, "${cluster")),
+            ("${#}", bad(Syntax::BadSubstitution, "${#}")),
+            ("${cluster#}", bad(Syntax::FuncSubstitution, "${cluster#}")),
+            ("${cluster:}", bad(Syntax::FuncSubstitution, "${cluster:}")),
+            ("${cluster/x}", bad(Syntax::BadSubstitution, "${cluster/x}")),
+            ("${cluster^x}", bad(Syntax::BadSubstitution, "${cluster^x}")),
+            ("${cluster:1:2:3}", Ok("prod")),
+            ("${cluster:=x", bad(Syntax::FuncSubstitution, "${cluster:=x")),
+            // Strict: only default-giving operators may read an unset variable.
             ("${missing}", Err(Error::Undefined { name: "missing".into() })),
-            ("ab ${cluster", Err(Error::Unterminated { offset: 3 })),
+            ("${#missing}", Err(Error::Undefined { name: "missing".into() })),
+            ("${missing^^}", Err(Error::Undefined { name: "missing".into() })),
+            ("${missing:0:1}", Err(Error::Undefined { name: "missing".into() })),
+            ("${missing/a/b}", Err(Error::Undefined { name: "missing".into() })),
+            ("${missing%%.*}", Err(Error::Undefined { name: "missing".into() })),
+            ("${empty}", Ok("")),
         ];
         for (text, want) in cases {
             let got = substitute_text(text, &v);
-            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{text}");
+            assert_eq!(got, want.clone().map(str::to_string), "{text}");
         }
     }
 
     #[test]
     fn substitutes_objects_through_their_text() {
-        let v = vars(&[("replicas", "3"), ("env", "prod")]);
+        let v = vars(&[("replicas", "3"), ("env", "prod"), ("flag", "yes")]);
         let cases: &[(&str, &str)] = &[
             (
                 "kind: Deployment\nmetadata:\n  name: app-${env}\nspec:\n  replicas: ${replicas}\n",
                 "kind: Deployment\nmetadata:\n  name: app-prod\nspec:\n  replicas: 3\n",
+            ),
+            // Flux reads the result as YAML 1.1: an unquoted `yes` is true.
+            (
+                "kind: X\nmetadata:\n  name: a\nspec:\n  enabled: ${flag}\n  kept: \"yes\"\n",
+                "kind: X\nmetadata:\n  name: a\nspec:\n  enabled: true\n  kept: \"yes\"\n",
             ),
             (
                 "kind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  x: ${nothing}\n",
@@ -257,18 +689,38 @@ mod tests {
             let got = substitute_object(&obj, &v).unwrap();
             assert_eq!(
                 yaml::to_string(&got),
-                yaml::to_string(&yaml::parse_documents(want, "w").unwrap()[0])
+                yaml::to_string(&yaml::parse_documents_yaml11(want, "w").unwrap()[0]),
+                "{input}"
             );
         }
         let obj =
             yaml::parse_documents("kind: A\nmetadata:\n  name: ${x}\n", "t").unwrap().remove(0);
         assert_eq!(substitute_object(&obj, &v), Err(Error::Undefined { name: "x".into() }));
+        // With no variable at all (`substituteStrategy: Always`) only the
+        // defaults are there.
+        let obj =
+            yaml::parse_documents("kind: A\nmetadata:\n  name: a\ndata:\n  x: ${x:=1} $$y\n", "t")
+                .unwrap()
+                .remove(0);
+        let got = substitute_object(&obj, &Vars::new()).unwrap();
+        assert_eq!(got.get_path(&["data", "x"]), Some(&Value::String("1 $y".into())));
+        // A Secret's text stays out of the error.
+        let secret = yaml::parse_documents(
+            "kind: Secret\nmetadata:\n  name: s\nstringData:\n  p: ${ hunter2 }\n",
+            "t",
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(
+            substitute_object(&secret, &v).unwrap_err().to_string(),
+            "unable to parse variable name"
+        );
     }
 
     #[test]
     fn checks_variable_names() {
         assert!(check_names(&vars(&[("ok_1", ""), ("_x", "")])).is_ok());
-        for bad in ["1abc", "a-b", "", "a.b"] {
+        for bad in ["1abc", "a-b", "", "a.b", "é"] {
             assert_eq!(check_names(&vars(&[(bad, "")])), Err(Error::BadName { name: bad.into() }));
         }
     }

@@ -1,0 +1,298 @@
+//! Which files a Flux source artifact leaves out: source-controller's default exclusions and `.sourceignore` files.
+//!
+//! source-controller packs a repository into an artifact without the files
+//! its ignore rules match (fluxcd/pkg `sourceignore`): first its defaults
+//! (version control files, images and archives, CI configuration,
+//! `**/.sops.yaml`, ...), then the `.sourceignore` file of every directory,
+//! each scoped to its directory, in gitignore syntax. The last pattern that
+//! matches a path decides, so a deeper file's `!pattern` brings back what a
+//! shallower one left out. A GitRepository's `spec.ignore` comes last (it
+//! wins) and replaces the defaults but for the version control files. The
+//! kustomize-controller only ever sees what is left, which matters most
+//! where it generates a kustomization: a YAML file that is ignored is not a
+//! resource.
+//!
+//! One difference is deliberate: source-controller also drops its defaults
+//! when any `.sourceignore` anywhere in the repository holds a pattern, which
+//! kiln, reading only the files on a directory's way down, does not; kiln
+//! can then leave out a CI or SOPS file that Flux would keep, where Flux's
+//! generator would fail on it.
+
+use crate::tree::{self, EntryKind, Tree};
+
+/// The file that holds a directory's ignore patterns.
+pub const FILE: &str = ".sourceignore";
+
+/// source-controller's default exclusions, lowest priority first; the
+/// first [`VCS`] are kept when a GitRepository sets `spec.ignore`.
+const DEFAULTS: &[&str] = &[
+    ".git/",
+    ".gitignore",
+    ".gitmodules",
+    ".gitattributes",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.png",
+    "*.wmv",
+    "*.flv",
+    "*.tar.gz",
+    "*.zip",
+    ".github/",
+    ".circleci/",
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".drone.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+    "**/.goreleaser.yml",
+    "**/.sops.yaml",
+    "**/.flux.yaml",
+];
+
+/// How many of [`DEFAULTS`] are version control files.
+const VCS: usize = 4;
+
+/// One gitignore line, scoped to the directory whose file holds it.
+#[derive(Debug, Clone, PartialEq)]
+struct Pattern {
+    /// The directory's path components.
+    domain: Vec<String>,
+    /// The pattern's `/`-separated parts (a leading `/` gives an empty first part).
+    parts: Vec<String>,
+    /// `!pattern`: brings a path back.
+    include: bool,
+    /// `pattern/`: matches directories (and what is below them) only.
+    dir_only: bool,
+}
+
+impl Pattern {
+    fn parse(line: &str, domain: &[String]) -> Pattern {
+        let (include, mut p) = match line.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        if !p.ends_with("\\ ") {
+            p = p.trim_end_matches(' ');
+        }
+        let dir_only = p.ends_with('/');
+        let p = p.strip_suffix('/').unwrap_or(p);
+        Pattern {
+            domain: domain.to_vec(),
+            parts: p.split('/').map(str::to_string).collect(),
+            include,
+            dir_only,
+        }
+    }
+
+    /// `Some(true)` when the pattern leaves `path` out, `Some(false)` when
+    /// it brings it back, `None` when it does not match.
+    fn verdict(&self, path: &[&str], is_dir: bool) -> Option<bool> {
+        if path.len() <= self.domain.len() || self.domain.iter().zip(path).any(|(d, p)| d != p) {
+            return None;
+        }
+        let path = &path[self.domain.len()..];
+        let hit = if self.parts.len() > 1 {
+            self.glob_match(path, is_dir)
+        } else {
+            self.name_match(path, is_dir)
+        };
+        hit.then_some(!self.include)
+    }
+
+    /// A pattern without `/` matches any component of the path.
+    fn name_match(&self, path: &[&str], is_dir: bool) -> bool {
+        for (i, name) in path.iter().enumerate() {
+            match super::glob::matches(&self.parts[0], name) {
+                None => return false,
+                Some(false) => continue,
+                Some(true) => return !(self.dir_only && !is_dir && i == path.len() - 1),
+            }
+        }
+        false
+    }
+
+    /// A pattern with `/` matches from the domain down, `**` standing for
+    /// any number of directories; a path may go on below what it matches.
+    fn glob_match(&self, mut path: &[&str], is_dir: bool) -> bool {
+        let mut matched = false;
+        let mut traverse = false;
+        for (i, part) in self.parts.iter().enumerate() {
+            if part.is_empty() {
+                traverse = false;
+                continue;
+            }
+            if part == "**" {
+                if i == self.parts.len() - 1 {
+                    break;
+                }
+                traverse = true;
+                continue;
+            }
+            if part.contains("**") || path.is_empty() {
+                return false;
+            }
+            if traverse {
+                traverse = false;
+                while let Some((first, rest)) = path.split_first() {
+                    path = rest;
+                    match super::glob::matches(part, first) {
+                        None => return false,
+                        Some(true) => {
+                            matched = true;
+                            break;
+                        }
+                        Some(false) if path.is_empty() => matched = false,
+                        Some(false) => {}
+                    }
+                }
+            } else {
+                if super::glob::matches(part, path[0]) != Some(true) {
+                    return false;
+                }
+                matched = true;
+                path = &path[1..];
+            }
+        }
+        matched && !(self.dir_only && !is_dir && path.is_empty())
+    }
+}
+
+/// The ignore rules in effect for some directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ignore {
+    /// Defaults and `.sourceignore` lines, lowest priority first.
+    patterns: Vec<Pattern>,
+    /// A GitRepository's `spec.ignore` lines, above all others.
+    source: Vec<Pattern>,
+}
+
+/// The patterns of an ignore file's lines (comments and blank lines skipped).
+fn parse_lines(text: &str, domain: &[String]) -> Vec<Pattern> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| Pattern::parse(l, domain))
+        .collect()
+}
+
+impl Ignore {
+    /// source-controller's defaults alone.
+    pub fn defaults() -> Ignore {
+        Ignore::with_source("")
+    }
+
+    /// The defaults, or with a GitRepository's `spec.ignore` text, that text
+    /// over the version control defaults.
+    pub fn with_source(spec_ignore: &str) -> Ignore {
+        let source = parse_lines(spec_ignore, &[]);
+        let defaults = if source.is_empty() { DEFAULTS } else { &DEFAULTS[..VCS] };
+        Ignore { patterns: defaults.iter().map(|p| Pattern::parse(p, &[])).collect(), source }
+    }
+
+    /// The rules that apply below `dir`: those of [`Ignore::with_source`]
+    /// and the `.sourceignore` files of the root and of every directory
+    /// down to `dir`.
+    pub fn for_dir(tree: &dyn Tree, dir: &str, spec_ignore: &str) -> Result<Ignore, tree::Error> {
+        let mut ignore = Ignore::with_source(spec_ignore);
+        let mut at = String::new();
+        ignore.read(tree, &at)?;
+        for part in dir.split('/').filter(|p| !p.is_empty()) {
+            at = tree::join(&at, part)?;
+            ignore.read(tree, &at)?;
+        }
+        Ok(ignore)
+    }
+
+    /// Adds the `.sourceignore` of `dir`, if it has one, as the rules of
+    /// highest priority.
+    pub fn read(&mut self, tree: &dyn Tree, dir: &str) -> Result<(), tree::Error> {
+        let file = tree::join(dir, FILE)?;
+        if tree.kind(&file) != Some(EntryKind::File) {
+            return Ok(());
+        }
+        let text = tree::read_text(tree, &file)?;
+        self.add(&text, dir);
+        Ok(())
+    }
+
+    /// Adds the lines of an ignore file found in `dir` (comments and blank
+    /// lines skipped).
+    pub fn add(&mut self, text: &str, dir: &str) {
+        let domain: Vec<String> =
+            dir.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect();
+        self.patterns.extend(parse_lines(text, &domain));
+    }
+
+    /// Whether the artifact leaves out `path` (relative to the repository root).
+    pub fn excludes(&self, path: &str, is_dir: bool) -> bool {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut last_first = self.source.iter().rev().chain(self.patterns.iter().rev());
+        last_first.find_map(|p| p.verdict(&parts, is_dir)).unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// gitignore semantics as source-controller applies them (fluxcd/pkg
+    /// `sourceignore` and go-git's gitignore matcher).
+    #[test]
+    fn ignores_like_source_controller() {
+        let mut ignore = Ignore::defaults();
+        ignore.add("# comment\n/drafts\n*.tmpl.yaml\nbuild/\n!keep.tmpl.yaml\n", "");
+        ignore.add("**/secret-*.yaml\n/local.yaml\n", "apps");
+        let cases: &[(&str, bool)] = &[
+            (".github/workflows/ci.yml", true),
+            ("deploy/.github/x.yaml", true),
+            (".gitlab-ci.yml", true),
+            ("clusters/prod/.sops.yaml", true),
+            (".sops.yaml", true),
+            ("logo.png", true),
+            ("app/deploy.yaml", false),
+            ("drafts/a.yaml", true),
+            ("app/drafts/a.yaml", false),
+            ("app/x.tmpl.yaml", true),
+            ("app/keep.tmpl.yaml", false),
+            ("app/build/x.yaml", true),
+            ("app/build", false),
+            ("apps/secret-a.yaml", true),
+            ("apps/a/b/secret-b.yaml", true),
+            ("other/secret-a.yaml", false),
+            ("apps/local.yaml", true),
+            ("apps/sub/local.yaml", false),
+            ("local.yaml", false),
+        ];
+        for (path, want) in cases {
+            assert_eq!(ignore.excludes(path, false), *want, "{path}");
+        }
+        assert!(ignore.excludes("app/build", true));
+    }
+
+    #[test]
+    fn reads_the_files_down_to_a_directory() {
+        let mut t = tree::MemTree::new();
+        t.insert(".sourceignore", "*.draft.yaml\n");
+        t.insert("apps/.sourceignore", "!keep.draft.yaml\n");
+        t.insert("other/.sourceignore", "*.yaml\n");
+        t.insert("apps/web/.sops.yaml", "creation_rules: []\n");
+        let ignore = Ignore::for_dir(&t, "apps/web", "").unwrap();
+        assert!(ignore.excludes("apps/web/a.draft.yaml", false));
+        assert!(!ignore.excludes("apps/web/keep.draft.yaml", false));
+        assert!(!ignore.excludes("apps/web/a.yaml", false));
+        assert!(ignore.excludes("apps/web/.sops.yaml", false));
+        // A GitRepository's spec.ignore wins over the files and replaces
+        // the defaults but for version control files.
+        let ignore = Ignore::for_dir(&t, "apps/web", "/*\n!/apps\n*.draft.yaml\n").unwrap();
+        assert!(ignore.excludes("apps/web/keep.draft.yaml", false));
+        assert!(!ignore.excludes("apps/web/a.yaml", false));
+        assert!(!ignore.excludes("apps/web/.sops.yaml", false));
+        assert!(ignore.excludes(".git/config", false));
+        // `!/apps` is the last pattern to match there, so it wins even
+        // over the version control default.
+        assert!(!ignore.excludes("apps/web/.git/config", false));
+        assert!(ignore.excludes("infra/a.yaml", false));
+    }
+}
