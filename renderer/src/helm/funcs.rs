@@ -293,6 +293,20 @@ fn toml_table(out: &mut String, m: &Map, path: &[String]) {
     }
 }
 
+/// A float as BurntSushi/toml writes it: Go's shortest `%g` digits (an
+/// exponent from 1e+06 up and below 1e-04), with `.0` added when that has
+/// neither a point nor an exponent; `nan`, `inf` and `-inf` for the others.
+fn toml_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let text = crate::yaml::go_format_float_g(f);
+    if text.contains(['.', 'e']) { text } else { text + ".0" }
+}
+
 fn toml_key(k: &str) -> String {
     if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
@@ -306,13 +320,7 @@ fn toml_value(v: &Data) -> String {
         Data::Null => String::new(),
         Data::Bool(b) => b.to_string(),
         Data::Int(i) => i.to_string(),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e16 {
-                format!("{f:.1}")
-            } else {
-                format!("{f}")
-            }
-        }
+        Data::Float(f) => toml_float(*f),
         Data::String(s) => toml_string(s),
         Data::Seq(items) => {
             format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
