@@ -11,7 +11,9 @@ pub fn helm_funcs() -> Funcs {
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
-    one(&mut f, "toYaml", Param::Any, |v| Ok(Value::from(crate::yaml::helm_to_yaml(&data(v)?))));
+    one(&mut f, "toYaml", Param::Any, |v| {
+        Ok(Value::from(crate::yaml::helm_to_yaml(&json_coerced(data(v)?))))
+    });
     one(&mut f, "mustToYaml", Param::Any, |v| {
         let d = data(v)?;
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
@@ -360,6 +362,20 @@ fn toml_string(s: &str) -> String {
 
 /// A template value as plain data; a value that contains itself (or is too
 /// large to walk) cannot be encoded, as Go's encoders refuse cycles.
+/// A value as `sigs.k8s.io/yaml` sees it after its JSON round trip: the
+/// bytes strings carry that are not UTF-8 are U+FFFD.
+fn json_coerced(d: Data) -> Data {
+    use crate::gotmpl::sprig::json_text;
+    match d {
+        Data::String(s) => Data::String(json_text(&s).into_owned()),
+        Data::Seq(items) => Data::Seq(items.into_iter().map(json_coerced).collect()),
+        Data::Map(m) => Data::Map(
+            m.into_iter().map(|(k, v)| (json_text(&k).into_owned(), json_coerced(v))).collect(),
+        ),
+        other => other,
+    }
+}
+
 fn data(v: &Value) -> Result<crate::value::Value, String> {
     v.to_data().ok_or_else(|| "value contains itself or is too large to encode".to_string())
 }
