@@ -44,7 +44,12 @@ pub fn json_text(text: &str) -> Cow<'_, str> {
 
 /// Whether `c` carries a byte that is not UTF-8 (see [`from_go_bytes`]).
 pub fn is_raw_byte(c: char) -> bool {
-    (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xFF).contains(&(c as u32))
+    raw_byte(c).is_some()
+}
+
+/// The byte `c` carries, when it carries one that is not UTF-8.
+pub fn raw_byte(c: char) -> Option<u8> {
+    (c as u32).checked_sub(RAW_BYTE_BASE).and_then(|b| u8::try_from(b).ok())
 }
 
 fn decode_bytes(bytes: &[u8], invalid: impl Fn(u8) -> Option<char>) -> String {
