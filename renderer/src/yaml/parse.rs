@@ -37,6 +37,10 @@ impl ParseError {
                 line => format!("yaml: line {line}: did not find expected key"),
             };
         }
+        if self.message.starts_with("unsupported map key") {
+            // sigs.k8s.io/yaml's own words, without a line.
+            return self.message.clone();
+        }
         if self.message.contains("already defined at line") {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.line, self.message);
         }
@@ -690,6 +694,17 @@ impl Builder<'_> {
                             )
                             .into());
                     }
+                    if self.stringify_keys && matches!(key, Value::Null) {
+                        // sigs.k8s.io/yaml's JSON conversion has no text for
+                        // a null key; the last one of a mapping is reported.
+                        self.non_string_key = Some(self.err(
+                            &key_span,
+                            format!(
+                                "unsupported map key of type: %!s(<nil>), key: <nil>, value: {}",
+                                go_sharp_v(&value)
+                            ),
+                        ));
+                    }
                     let key =
                         if self.stringify_keys { json_key_string(key) } else { key_string(key) }
                             .map_err(|m| self.err(&key_span, m))?;
@@ -980,6 +995,30 @@ fn go_string(bytes: &[u8]) -> String {
                 out.push('\u{FFFD}');
                 rest = &after[1..];
             }
+        }
+    }
+}
+
+/// Go's `%#v` of a value yaml.v2 decoded (maps as `map[interface {}]interface {}`).
+fn go_sharp_v(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => super::emit::go_format_float_g(*f),
+        Value::String(s) => crate::gotmpl::fmt::quote(s),
+        Value::Seq(items) => format!(
+            "[]interface {{}}{{{}}}",
+            items.iter().map(go_sharp_v).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let parts: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", crate::gotmpl::fmt::quote(k), go_sharp_v(v)))
+                .collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", parts.join(", "))
         }
     }
 }
