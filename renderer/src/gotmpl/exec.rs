@@ -70,6 +70,9 @@ pub(crate) struct Machine<'a> {
 impl Machine<'_> {
     /// Executes the template `name` with `data` as dot and `$`.
     pub(crate) fn run(&self, name: &str, data: Value) -> Result<String, Error> {
+        // Go's Execute takes dot as an `any`: a nil one is the invalid
+        // value, whose fields are invalid too rather than a nil-pointer error.
+        let data = if matches!(data, Value::Nil) { Value::Missing } else { data };
         let Some(tree) = self.templates.get(name) else {
             return Err(Error::NoTemplate { name: name.to_string() });
         };

@@ -730,7 +730,7 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
             pad(out, &s, spec);
         }
         'x' | 'X' => {
-            let bytes = s.as_bytes();
+            let bytes = super::sprig::go_bytes(s);
             let bytes = &bytes[..spec.prec.unwrap_or(bytes.len()).min(bytes.len())];
             let mut h = String::new();
             for (i, b) in bytes.iter().enumerate() {
@@ -793,6 +793,10 @@ fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {
         c if c == quote => {
             out.push('\\');
             out.push(c);
+        }
+        // A byte that is not UTF-8, as strconv.Quote writes it.
+        c if super::sprig::is_raw_byte(c) => {
+            out.push_str(&format!("\\x{:02x}", super::sprig::raw_byte(c).unwrap_or_default()))
         }
         c if is_print(c) && (!ascii_only || c.is_ascii()) => out.push(c),
         c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),

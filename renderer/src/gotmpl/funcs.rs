@@ -240,7 +240,8 @@ fn eval_args(args: &[Value]) -> String {
 
 fn length(v: &Value) -> Result<i64, String> {
     let n = match &v.clone().unwrap_map_type() {
-        Value::String(s) => s.len(),
+        // Go counts bytes, including those a string carries that are not UTF-8.
+        Value::String(s) => super::sprig::go_bytes(s).len(),
         Value::List(l) => l.len(),
         Value::Map(m) => m.len(),
         Value::Nil => return Err("len of nil pointer".to_string()),

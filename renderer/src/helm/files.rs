@@ -121,7 +121,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     let f = files.clone();
     methods.insert(
         "AsConfig".to_string(),
-        Function::new(move |_, _| Ok(Value::from(as_map(&f, crate::gotmpl::sprig::from_go_bytes))))
+        Function::new(move |_, _| Ok(Value::from(as_map(&f, crate::gotmpl::sprig::go_lossy))))
             .params(&[], None),
     );
     let f = files.clone();

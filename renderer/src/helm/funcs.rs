@@ -11,7 +11,9 @@ pub fn helm_funcs() -> Funcs {
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
-    one(&mut f, "toYaml", Param::Any, |v| Ok(Value::from(crate::yaml::helm_to_yaml(&data(v)?))));
+    one(&mut f, "toYaml", Param::Any, |v| {
+        Ok(Value::from(crate::yaml::helm_to_yaml(&json_coerced(data(v)?))))
+    });
     one(&mut f, "mustToYaml", Param::Any, |v| {
         let d = data(v)?;
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
@@ -314,6 +316,20 @@ fn toml_table(out: &mut String, m: &Map, path: &[String]) {
     }
 }
 
+/// A float as BurntSushi/toml writes it: Go's shortest `%g` digits (an
+/// exponent from 1e+06 up and below 1e-04), with `.0` added when that has
+/// neither a point nor an exponent; `nan`, `inf` and `-inf` for the others.
+fn toml_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let text = crate::yaml::go_format_float_g(f);
+    if text.contains(['.', 'e']) { text } else { text + ".0" }
+}
+
 fn toml_key(k: &str) -> String {
     if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
@@ -327,13 +343,7 @@ fn toml_value(v: &Data) -> String {
         Data::Null => String::new(),
         Data::Bool(b) => b.to_string(),
         Data::Int(i) => i.to_string(),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e16 {
-                format!("{f:.1}")
-            } else {
-                format!("{f}")
-            }
-        }
+        Data::Float(f) => toml_float(*f),
         Data::String(s) => toml_string(s),
         Data::Seq(items) => {
             format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
@@ -373,6 +383,20 @@ fn toml_string(s: &str) -> String {
 
 /// A template value as plain data; a value that contains itself (or is too
 /// large to walk) cannot be encoded, as Go's encoders refuse cycles.
+/// A value as `sigs.k8s.io/yaml` sees it after its JSON round trip: the
+/// bytes strings carry that are not UTF-8 are U+FFFD.
+fn json_coerced(d: Data) -> Data {
+    use crate::gotmpl::sprig::json_text;
+    match d {
+        Data::String(s) => Data::String(json_text(&s).into_owned()),
+        Data::Seq(items) => Data::Seq(items.into_iter().map(json_coerced).collect()),
+        Data::Map(m) => Data::Map(
+            m.into_iter().map(|(k, v)| (json_text(&k).into_owned(), json_coerced(v))).collect(),
+        ),
+        other => other,
+    }
+}
+
 fn data(v: &Value) -> Result<crate::value::Value, String> {
     v.to_data().ok_or_else(|| "value contains itself or is too large to encode".to_string())
 }

@@ -96,7 +96,12 @@ fn json_type(v: &serde_json::Value) -> &'static str {
 fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
     use jsonschema::error::{TypeKind, ValidationErrorKind as K};
     let got = e.instance();
-    let limit = |name: &str, got: String, want: String| format!("{name}: got {got}, want {want}");
+    let limit = |name: &str, got: String, want: String| {
+        format!("{name}: got {}, want {}", grouped(&got), grouped(&want))
+    };
+    let number = |n: &dyn std::fmt::Display| {
+        n.to_string().parse::<f64>().map_or(n.to_string(), crate::yaml::go_format_float_g)
+    };
     let count = || match got.as_ref() {
         serde_json::Value::String(s) => s.chars().count(),
         serde_json::Value::Array(a) => a.len(),
@@ -116,14 +121,10 @@ fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
             };
             format!("got {}, want {want}", json_type(got))
         }
-        K::Minimum { limit: l } => limit("minimum", got.to_string(), l.to_string()),
-        K::Maximum { limit: l } => limit("maximum", got.to_string(), l.to_string()),
-        K::ExclusiveMinimum { limit: l } => {
-            limit("exclusiveMinimum", got.to_string(), l.to_string())
-        }
-        K::ExclusiveMaximum { limit: l } => {
-            limit("exclusiveMaximum", got.to_string(), l.to_string())
-        }
+        K::Minimum { limit: l } => limit("minimum", number(got), number(l)),
+        K::Maximum { limit: l } => limit("maximum", number(got), number(l)),
+        K::ExclusiveMinimum { limit: l } => limit("exclusiveMinimum", number(got), number(l)),
+        K::ExclusiveMaximum { limit: l } => limit("exclusiveMaximum", number(got), number(l)),
         K::MinLength { limit: l } => limit("minLength", count().to_string(), l.to_string()),
         K::MaxLength { limit: l } => limit("maxLength", count().to_string(), l.to_string()),
         K::MinItems { limit: l } => limit("minItems", count().to_string(), l.to_string()),
@@ -147,6 +148,28 @@ fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
         ),
         _ => e.to_string(),
     }
+}
+
+/// A number as the validator's English message printer writes it: digits
+/// of the whole part grouped by threes with commas (`70,000`).
+fn grouped(number: &str) -> String {
+    if number.contains(['e', 'E']) {
+        return number.to_string();
+    }
+    let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
+    let (whole, frac) = rest.split_once('.').map_or((rest, None), |(w, f)| (w, Some(f)));
+    let mut out = String::from(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
 }
 
 /// Drops a `$schema` that names no draft the validator knows (charts often
@@ -180,6 +203,28 @@ fn to_json(v: &Value) -> serde_json::Value {
         Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
         Value::Map(m) => {
             serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn numbers_are_grouped_as_the_validator_prints_them() {
+        let cases = [
+            ("0", "0"),
+            ("999", "999"),
+            ("1000", "1,000"),
+            ("65535", "65,535"),
+            ("-1234567", "-1,234,567"),
+            ("1234.5", "1,234.5"),
+            ("0.25", "0.25"),
+            ("1e+21", "1e+21"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(grouped(input), want, "{input}");
         }
     }
 }

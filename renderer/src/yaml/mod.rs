@@ -15,10 +15,10 @@ mod emit;
 mod parse;
 pub(crate) mod resolve;
 
-pub(crate) use emit::go_format_float32_g;
 pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
 };
+pub(crate) use emit::{go_format_float_g, go_format_float32_g};
 pub use parse::{
     Document, Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
     parse_documents_yaml11, parse_kustomize_documents, parse_kustomize_stream,

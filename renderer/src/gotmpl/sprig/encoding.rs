@@ -22,19 +22,48 @@ const RAW_BYTE_BASE: u32 = 0x10_FF00;
 /// byte as one carrier code point, so [`go_bytes`] gets the bytes back and
 /// `b64enc`, `sha256sum` and friends see what Go sees.
 pub fn from_go_bytes(bytes: &[u8]) -> String {
+    decode_bytes(bytes, |b| char::from_u32(RAW_BYTE_BASE + u32::from(b)))
+}
+
+/// Bytes as Go's `encoding/json` coerces them to UTF-8: every byte that is
+/// not part of valid UTF-8 becomes one U+FFFD (what `toJson`, `toYaml` and
+/// `.Files.AsConfig` print for a binary file).
+pub fn go_lossy(bytes: &[u8]) -> String {
+    decode_bytes(bytes, |_| Some(char::REPLACEMENT_CHARACTER))
+}
+
+/// A string as `encoding/json` writes it: the bytes it carries that are not
+/// UTF-8 (see [`from_go_bytes`]) each become U+FFFD.
+pub fn json_text(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_raw_byte) {
+        Cow::Owned(text.chars().map(|c| if is_raw_byte(c) { '\u{FFFD}' } else { c }).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether `c` carries a byte that is not UTF-8 (see [`from_go_bytes`]).
+pub fn is_raw_byte(c: char) -> bool {
+    raw_byte(c).is_some()
+}
+
+/// The byte `c` carries, when it carries one that is not UTF-8.
+pub fn raw_byte(c: char) -> Option<u8> {
+    (c as u32).checked_sub(RAW_BYTE_BASE).and_then(|b| u8::try_from(b).ok())
+}
+
+fn decode_bytes(bytes: &[u8], invalid: impl Fn(u8) -> Option<char>) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.extend(char::from_u32(RAW_BYTE_BASE + u32::from(*b)));
-        }
+        out.extend(chunk.invalid().iter().filter_map(|b| invalid(*b)));
     }
     out
 }
 
 /// The bytes a string stands for: the inverse of [`from_go_bytes`].
 pub fn go_bytes(text: &str) -> Cow<'_, [u8]> {
-    let carrier = |c: char| (RAW_BYTE_BASE..=RAW_BYTE_BASE + 0xFF).contains(&(c as u32));
+    let carrier = is_raw_byte;
     if !text.chars().any(carrier) {
         return Cow::Borrowed(text.as_bytes());
     }

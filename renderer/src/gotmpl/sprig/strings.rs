@@ -9,12 +9,14 @@ use crate::gotmpl::{Elem, Funcs, Param, Value};
 use Param::{Any, Int, String as Str};
 
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "upper", &[Str], None, |a| {
-        Ok(s(&a[0]).chars().map(go_upper).collect::<String>().into())
-    });
-    def(f, "lower", &[Str], None, |a| {
-        Ok(s(&a[0]).chars().map(go_lower).collect::<String>().into())
-    });
+    // strings.Map, which both use, writes U+FFFD for a byte that is not UTF-8.
+    let mapped = |text: &str, case: fn(char) -> char| -> String {
+        text.chars()
+            .map(|c| if super::is_raw_byte(c) { char::REPLACEMENT_CHARACTER } else { case(c) })
+            .collect()
+    };
+    def(f, "upper", &[Str], None, move |a| Ok(mapped(s(&a[0]), go_upper).into()));
+    def(f, "lower", &[Str], None, move |a| Ok(mapped(s(&a[0]), go_lower).into()));
     def(f, "title", &[Str], None, |a| Ok(title(s(&a[0])).into()));
     def(f, "untitle", &[Str], None, |a| Ok(untitle(s(&a[0])).into()));
     def(f, "trim", &[Str], None, |a| Ok(s(&a[0]).trim_matches(is_go_space).into()));
@@ -43,9 +45,9 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "substr", &[Int, Int, Str], None, |a| substr(i(&a[0]), i(&a[1]), s(&a[2])));
     def(f, "trunc", &[Int, Str], None, |a| {
         let (c, text) = (i(&a[0]), s(&a[1]));
-        let len = text.len() as i64;
+        let len = go_len(text) as i64;
         let cut = if c < 0 && len + c > 0 {
-            byte_slice(text, (len + c) as usize, text.len())?
+            byte_slice(text, (len + c) as usize, go_len(text))?
         } else if c >= 0 && len > c {
             byte_slice(text, 0, c as usize)?
         } else {
@@ -55,7 +57,7 @@ pub(super) fn register(f: &mut Funcs) {
     });
     def(f, "abbrev", &[Int, Str], None, |a| {
         let (w, text) = (i(&a[0]), s(&a[1]));
-        if w < 4 || text.len() as i64 <= w {
+        if w < 4 || go_len(text) as i64 <= w {
             return Ok(text.into());
         }
         Ok(format!("{}...", byte_slice(text, 0, (w - 3) as usize)?).into())
@@ -132,17 +134,24 @@ pub(super) fn is_go_space(c: char) -> bool {
 }
 
 /// A byte range of a string, as Go slices it; an error where Go would panic.
+/// A cut inside a character keeps its bytes, as Go's string does.
 fn byte_slice(text: &str, start: usize, end: usize) -> Result<String, String> {
-    if start > end || end > text.len() {
+    let bytes = super::go_bytes(text);
+    if start > end || end > bytes.len() {
         return Err(format!("runtime error: slice bounds out of range [{start}:{end}]"));
     }
-    Ok(String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned())
+    Ok(super::from_go_bytes(&bytes[start..end]))
+}
+
+/// The length of a string in Go's bytes.
+fn go_len(text: &str) -> usize {
+    super::go_bytes(text).len()
 }
 
 /// goutils' `AbbreviateFull` as Sprig's `abbrevboth` uses it: on an error
 /// (width below 4, or below 7 with an offset) the text comes back unchanged.
 fn abbreviate_full(text: &str, offset: i64, width: i64) -> String {
-    let len = text.len() as i64;
+    let len = go_len(text) as i64;
     if text.is_empty() || width < 4 || len <= width {
         return text.to_string();
     }
@@ -157,15 +166,18 @@ fn abbreviate_full(text: &str, offset: i64, width: i64) -> String {
         return text.to_string();
     }
     if offset + width - 3 < len {
-        let rest = byte_slice(text, offset as usize, text.len()).unwrap_or_default();
+        let rest = byte_slice(text, offset as usize, go_len(text)).unwrap_or_default();
         return format!("...{}", abbreviate_full(&rest, 0, width - 3));
     }
-    format!("...{}", byte_slice(text, (len - (width - 3)) as usize, text.len()).unwrap_or_default())
+    format!(
+        "...{}",
+        byte_slice(text, (len - (width - 3)) as usize, go_len(text)).unwrap_or_default()
+    )
 }
 
 /// Sprig's `substring`.
 fn substr(start: i64, end: i64, text: &str) -> Result<Value, String> {
-    let len = text.len() as i64;
+    let len = go_len(text) as i64;
     let out = if start < 0 {
         if end < 0 || end > len {
             return Err(format!(
@@ -177,7 +189,7 @@ fn substr(start: i64, end: i64, text: &str) -> Result<Value, String> {
         if start > len {
             return Err(format!("runtime error: slice bounds out of range [{start}:{len}]"));
         }
-        byte_slice(text, start as usize, text.len())?
+        byte_slice(text, start as usize, go_len(text))?
     } else {
         byte_slice(text, start as usize, end as usize)?
     };

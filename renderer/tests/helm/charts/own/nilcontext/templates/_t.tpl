@@ -1,0 +1,1 @@
+{{- define "probe" -}}[{{ .a.b }}|{{ .Capabilities.KubeVersion.Version }}|{{ . }}|{{ printf "%v %T" . . }}|{{ kindOf . }}]{{- end -}}
