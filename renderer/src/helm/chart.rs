@@ -170,20 +170,30 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
                 let text = String::from_utf8(data).map_err(|_| at("not UTF-8".into()))?;
                 chart.templates.push((name, text));
             }
+            // Helm's loader keeps provenance files as files, skips entries
+            // whose name starts with `_` or `.`, unpacks `.tgz` archives and
+            // reads every other entry of `charts/` as a chart directory (a
+            // plain file there is a chart without Chart.yaml).
+            n if n.starts_with("charts/") && n.ends_with(".prov") => chart.files.push((name, data)),
             n if n.starts_with("charts/") => {
                 let rest = &n["charts/".len()..];
-                match rest.split_once('/') {
-                    Some((dir, inner)) => {
-                        let inner = inner.to_string();
-                        match sub_dirs.iter_mut().find(|(d, _)| d == dir) {
-                            Some((_, v)) => v.push((inner, data)),
-                            None => sub_dirs.push((dir.to_string(), vec![(inner, data)])),
-                        }
+                let (dir, inner) = rest.split_once('/').unwrap_or((rest, ""));
+                if dir.starts_with('_') || dir.starts_with('.') {
+                    continue;
+                }
+                if inner.is_empty() && dir.ends_with(".tgz") {
+                    chart.dependencies.push(from_archive(&data, &format!("{path}/{name}"))?);
+                    continue;
+                }
+                let i = match sub_dirs.iter().position(|(d, _)| d == dir) {
+                    Some(i) => i,
+                    None => {
+                        sub_dirs.push((dir.to_string(), Vec::new()));
+                        sub_dirs.len() - 1
                     }
-                    None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
-                        chart.dependencies.push(from_archive(&data, &format!("{path}/{name}"))?);
-                    }
-                    None => chart.files.push((name, data)),
+                };
+                if !inner.is_empty() {
+                    sub_dirs[i].1.push((inner.to_string(), data));
                 }
             }
             _ => chart.files.push((name, data)),
@@ -197,7 +207,11 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     }
     for (dir, files) in sub_dirs {
         if !files.iter().any(|(p, _)| p == "Chart.yaml") {
-            continue;
+            return Err(Error::Subchart {
+                name: dir,
+                parent: chart.meta_str("name"),
+                message: "Chart.yaml file is missing".into(),
+            });
         }
         chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
     }

@@ -72,6 +72,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An entry of a chart's `charts/` directory is not a chart.
+    #[error("error unpacking subchart {name} in {parent}: {message}")]
+    Subchart {
+        /// The entry's name in `charts/`.
+        name: String,
+        /// The name of the chart whose `charts/` holds it.
+        parent: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A YAML file does not parse.
     #[error("{message}")]
     Yaml {
