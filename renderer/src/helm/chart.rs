@@ -150,6 +150,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     let mut requirements = None;
     let mut sub_dirs: Vec<(String, Files)> = Vec::new();
     let mut have_meta = false;
+    let mut legacy_files = Vec::new();
     for (name, data) in files {
         if ignore.ignored(&name) {
             continue;
@@ -162,10 +163,14 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             }
             "values.yaml" => chart.values = read_values(&data, &format!("{path}/{name}"))?,
             "values.schema.json" => chart.schema = Some(data),
+            // A v1 chart's requirements files are `.Files` too (checked
+            // once Chart.yaml's apiVersion is known).
             "requirements.yaml" => {
-                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?)
+                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?);
+                legacy_files.push((name, data));
             }
-            "requirements.lock" | "Chart.lock" => {}
+            "requirements.lock" => legacy_files.push((name, data)),
+            "Chart.lock" => {}
             n if n.starts_with("templates/") => {
                 let text = String::from_utf8(data).map_err(|_| at("not UTF-8".into()))?;
                 chart.templates.push((name, text));
@@ -222,9 +227,15 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             message: "validation: chart.metadata.name is required".into(),
         });
     }
-    let deps = match (chart.meta_str("apiVersion").as_str(), requirements) {
-        ("v1", Some(req)) => req.get("dependencies").cloned(),
-        _ => chart.metadata.get("dependencies").cloned(),
+    if chart.meta_str("apiVersion") == "v1" {
+        chart.files.extend(legacy_files);
+        chart.files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    // Helm reads requirements.yaml over the metadata whatever the
+    // apiVersion: its `dependencies`, when present, are the chart's.
+    let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
+        Some(d) => Some(d.clone()),
+        None => chart.metadata.get("dependencies").cloned(),
     };
     chart.requirements = match deps {
         Some(Value::Seq(items)) => items,
