@@ -151,6 +151,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     let mut sub_dirs: Vec<(String, Files)> = Vec::new();
     let mut have_meta = false;
     let mut legacy_files = Vec::new();
+    let mut archives: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, data) in files {
         if ignore.ignored(&name) {
             continue;
@@ -187,7 +188,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
                     continue;
                 }
                 if inner.is_empty() && dir.ends_with(".tgz") {
-                    chart.dependencies.push(from_archive(&data, &format!("{path}/{name}"))?);
+                    archives.push((dir.to_string(), data));
                     continue;
                 }
                 let i = match sub_dirs.iter().position(|(d, _)| d == dir) {
@@ -205,27 +206,25 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         }
     }
     if !have_meta {
-        return Err(Error::Chart {
-            path: path.to_string(),
-            message: "Chart.yaml file is missing".into(),
-        });
+        return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
+    }
+    for (file, data) in archives {
+        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
+            .map_err(|e| subchart_error(&file, &chart, e))?;
+        chart.dependencies.push(sub);
     }
     for (dir, files) in sub_dirs {
-        if !files.iter().any(|(p, _)| p == "Chart.yaml") {
-            return Err(Error::Subchart {
-                name: dir,
-                parent: chart.meta_str("name"),
-                message: "Chart.yaml file is missing".into(),
-            });
-        }
-        chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
+        let sub = from_files(files, &format!("{path}/charts/{dir}"))
+            .map_err(|e| subchart_error(&dir, &chart, e))?;
+        chart.dependencies.push(sub);
     }
     chart.name = chart.meta_str("name");
-    if chart.name.is_empty() {
-        return Err(Error::Chart {
-            path: path.to_string(),
-            message: "validation: chart.metadata.name is required".into(),
-        });
+    if chart.meta_str("apiVersion").is_empty() {
+        // Helm reads a Chart.yaml without apiVersion as a v1 chart.
+        chart.metadata.insert("apiVersion".into(), Value::from("v1"));
+    }
+    if !matches!(chart.meta_str("apiVersion").as_str(), "v1" | "v2") {
+        return Err(Error::Invalid { message: "invalid chart apiVersion".into() });
     }
     if chart.meta_str("apiVersion") == "v1" {
         chart.files.extend(legacy_files);
@@ -241,7 +240,62 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         Some(Value::Seq(items)) => items,
         _ => Vec::new(),
     };
+    validate(&chart)
+        .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
     Ok(chart)
+}
+
+/// A subchart's loading error as Helm words it, naming the entry of
+/// `charts/` and the parent chart.
+fn subchart_error(entry: &str, parent: &Chart, e: Error) -> Error {
+    Error::Subchart {
+        name: entry.to_string(),
+        parent: parent.meta_str("name"),
+        message: e.to_string(),
+    }
+}
+
+/// Helm's `Metadata.Validate`, which its loader runs on every chart: the
+/// required fields, a Masterminds version, the type, alias characters and
+/// unique dependency names.
+fn validate(chart: &Chart) -> Result<(), String> {
+    let name = &chart.name;
+    if name.is_empty() {
+        return Err("chart.metadata.name is required".into());
+    }
+    if name.contains('/') || name == "." || name == ".." {
+        return Err(format!("chart.metadata.name {name:?} is invalid"));
+    }
+    let version = chart.meta_str("version");
+    if version.is_empty() {
+        return Err("chart.metadata.version is required".into());
+    }
+    if !crate::gotmpl::sprig::semver::is_version(&version) {
+        return Err(format!("chart.metadata.version {version:?} is invalid"));
+    }
+    if !matches!(chart.meta_str("type").as_str(), "" | "application" | "library") {
+        return Err("chart.metadata.type must be application or library".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for dep in &chart.requirements {
+        if dep.is_null() {
+            return Err("dependencies must not contain empty or null nodes".into());
+        }
+        let field = |k: &str| dep.get_path(&[k]).map(go_string).unwrap_or_default();
+        let alias = field("alias");
+        let alias_ok = alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !alias_ok {
+            return Err(format!(
+                "dependency {:?} has disallowed characters in the alias",
+                field("name")
+            ));
+        }
+        let key = if alias.is_empty() { field("name") } else { alias };
+        if !seen.insert(key.clone()) {
+            return Err(format!("more than one dependency with name or alias {key:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a YAML map the way Helm does (sigs.k8s.io/yaml: YAML 1.1, through
