@@ -150,6 +150,8 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     let mut requirements = None;
     let mut sub_dirs: Vec<(String, Files)> = Vec::new();
     let mut have_meta = false;
+    let mut legacy_files = Vec::new();
+    let mut archives: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, data) in files {
         if ignore.ignored(&name) {
             continue;
@@ -162,61 +164,138 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             }
             "values.yaml" => chart.values = read_values(&data, &format!("{path}/{name}"))?,
             "values.schema.json" => chart.schema = Some(data),
+            // A v1 chart's requirements files are `.Files` too (checked
+            // once Chart.yaml's apiVersion is known).
             "requirements.yaml" => {
-                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?)
+                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?);
+                legacy_files.push((name, data));
             }
-            "requirements.lock" | "Chart.lock" => {}
+            "requirements.lock" => legacy_files.push((name, data)),
+            "Chart.lock" => {}
             n if n.starts_with("templates/") => {
                 let text = String::from_utf8(data).map_err(|_| at("not UTF-8".into()))?;
                 chart.templates.push((name, text));
             }
+            // Helm's loader keeps provenance files as files, skips entries
+            // whose name starts with `_` or `.`, unpacks `.tgz` archives and
+            // reads every other entry of `charts/` as a chart directory (a
+            // plain file there is a chart without Chart.yaml).
+            n if n.starts_with("charts/") && n.ends_with(".prov") => chart.files.push((name, data)),
             n if n.starts_with("charts/") => {
                 let rest = &n["charts/".len()..];
-                match rest.split_once('/') {
-                    Some((dir, inner)) => {
-                        let inner = inner.to_string();
-                        match sub_dirs.iter_mut().find(|(d, _)| d == dir) {
-                            Some((_, v)) => v.push((inner, data)),
-                            None => sub_dirs.push((dir.to_string(), vec![(inner, data)])),
-                        }
+                let (dir, inner) = rest.split_once('/').unwrap_or((rest, ""));
+                if dir.starts_with('_') || dir.starts_with('.') {
+                    continue;
+                }
+                if inner.is_empty() && dir.ends_with(".tgz") {
+                    archives.push((dir.to_string(), data));
+                    continue;
+                }
+                let i = match sub_dirs.iter().position(|(d, _)| d == dir) {
+                    Some(i) => i,
+                    None => {
+                        sub_dirs.push((dir.to_string(), Vec::new()));
+                        sub_dirs.len() - 1
                     }
-                    None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
-                        chart.dependencies.push(from_archive(&data, &format!("{path}/{name}"))?);
-                    }
-                    None => chart.files.push((name, data)),
+                };
+                if !inner.is_empty() {
+                    sub_dirs[i].1.push((inner.to_string(), data));
                 }
             }
             _ => chart.files.push((name, data)),
         }
     }
     if !have_meta {
-        return Err(Error::Chart {
-            path: path.to_string(),
-            message: "Chart.yaml file is missing".into(),
-        });
+        return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
+    }
+    for (file, data) in archives {
+        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
+            .map_err(|e| subchart_error(&file, &chart, e))?;
+        chart.dependencies.push(sub);
     }
     for (dir, files) in sub_dirs {
-        if !files.iter().any(|(p, _)| p == "Chart.yaml") {
-            continue;
-        }
-        chart.dependencies.push(from_files(files, &format!("{path}/charts/{dir}"))?);
+        let sub = from_files(files, &format!("{path}/charts/{dir}"))
+            .map_err(|e| subchart_error(&dir, &chart, e))?;
+        chart.dependencies.push(sub);
     }
     chart.name = chart.meta_str("name");
-    if chart.name.is_empty() {
-        return Err(Error::Chart {
-            path: path.to_string(),
-            message: "validation: chart.metadata.name is required".into(),
-        });
+    if chart.meta_str("apiVersion").is_empty() {
+        // Helm reads a Chart.yaml without apiVersion as a v1 chart.
+        chart.metadata.insert("apiVersion".into(), Value::from("v1"));
     }
-    let deps = match (chart.meta_str("apiVersion").as_str(), requirements) {
-        ("v1", Some(req)) => req.get("dependencies").cloned(),
-        _ => chart.metadata.get("dependencies").cloned(),
+    if !matches!(chart.meta_str("apiVersion").as_str(), "v1" | "v2") {
+        return Err(Error::Invalid { message: "invalid chart apiVersion".into() });
+    }
+    if chart.meta_str("apiVersion") == "v1" {
+        chart.files.extend(legacy_files);
+        chart.files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    // Helm reads requirements.yaml over the metadata whatever the
+    // apiVersion: its `dependencies`, when present, are the chart's.
+    let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
+        Some(d) => Some(d.clone()),
+        None => chart.metadata.get("dependencies").cloned(),
     };
     chart.requirements = match deps {
         Some(Value::Seq(items)) => items,
         _ => Vec::new(),
     };
+    validate(&chart)
+        .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
     Ok(chart)
+}
+
+/// A subchart's loading error as Helm words it, naming the entry of
+/// `charts/` and the parent chart.
+fn subchart_error(entry: &str, parent: &Chart, e: Error) -> Error {
+    Error::Subchart {
+        name: entry.to_string(),
+        parent: parent.meta_str("name"),
+        message: e.to_string(),
+    }
+}
+
+/// Helm's `Metadata.Validate`, which its loader runs on every chart: the
+/// required fields, a Masterminds version, the type, alias characters and
+/// unique dependency names.
+fn validate(chart: &Chart) -> Result<(), String> {
+    let name = &chart.name;
+    if name.is_empty() {
+        return Err("chart.metadata.name is required".into());
+    }
+    if name.contains('/') || name == "." || name == ".." {
+        return Err(format!("chart.metadata.name {name:?} is invalid"));
+    }
+    let version = chart.meta_str("version");
+    if version.is_empty() {
+        return Err("chart.metadata.version is required".into());
+    }
+    if !crate::gotmpl::sprig::semver::is_version(&version) {
+        return Err(format!("chart.metadata.version {version:?} is invalid"));
+    }
+    if !matches!(chart.meta_str("type").as_str(), "" | "application" | "library") {
+        return Err("chart.metadata.type must be application or library".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for dep in &chart.requirements {
+        if dep.is_null() {
+            return Err("dependencies must not contain empty or null nodes".into());
+        }
+        let field = |k: &str| dep.get_path(&[k]).map(go_string).unwrap_or_default();
+        let alias = field("alias");
+        let alias_ok = alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !alias_ok {
+            return Err(format!(
+                "dependency {:?} has disallowed characters in the alias",
+                field("name")
+            ));
+        }
+        let key = if alias.is_empty() { field("name") } else { alias };
+        if !seen.insert(key.clone()) {
+            return Err(format!("more than one dependency with name or alias {key:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a YAML map the way Helm does (sigs.k8s.io/yaml: YAML 1.1, through

@@ -11,13 +11,19 @@ pub fn helm_funcs() -> Funcs {
     let one = |f: &mut Funcs, name: &str, p: Param, body: fn(&Value) -> Result<Value, String>| {
         f.insert(name, Function::new(move |_, a| body(&a[0])).params(&[p], None));
     };
+    // Helm's `toYaml` prints nothing for a value it cannot encode (a map
+    // that contains itself); `mustToYaml` fails with the JSON encoder's error.
     one(&mut f, "toYaml", Param::Any, |v| {
-        Ok(Value::from(crate::yaml::helm_to_yaml(&json_coerced(data(v)?))))
+        Ok(Value::from(
+            v.to_data().map(|d| crate::yaml::helm_to_yaml(&json_coerced(d))).unwrap_or_default(),
+        ))
     });
     one(&mut f, "mustToYaml", Param::Any, |v| {
-        let d = data(v)?;
+        let d = v.to_data().ok_or_else(|| {
+            format!("error marshaling into JSON: {}", crate::gotmpl::sprig::json::CYCLE)
+        })?;
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
-        Ok(Value::from(crate::yaml::helm_to_yaml(&d)))
+        Ok(Value::from(crate::yaml::helm_to_yaml(&json_coerced(d))))
     });
     one(&mut f, "toYamlPretty", Param::Any, |v| {
         Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))

@@ -74,6 +74,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Chart.yaml fails Helm's validation.
+    #[error("{message}")]
+    Invalid {
+        /// Helm's text, e.g. `validation: chart.metadata.version "x" is invalid`.
+        message: String,
+    },
+    /// An entry of a chart's `charts/` directory is not a chart.
+    #[error("error unpacking subchart {name} in {parent}: {message}")]
+    Subchart {
+        /// The entry's name in `charts/`.
+        name: String,
+        /// The name of the chart whose `charts/` holds it.
+        parent: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A YAML file does not parse.
     #[error("{message}")]
     Yaml {
@@ -133,7 +149,9 @@ pub enum Error {
         kind: String,
     },
     /// A dependency in Chart.yaml is not in `charts/`.
-    #[error("found in Chart.yaml, but missing in charts/ directory: {names}")]
+    #[error(
+        "an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {names}"
+    )]
     MissingDependency {
         /// The missing names, comma-separated.
         names: String,

@@ -12,20 +12,27 @@ use crate::gotmpl::{Funcs, Param, Value};
 /// How deep a value is encoded before the encoder gives up, as Go does on a cycle.
 const MAX_DEPTH: usize = 1000;
 
+/// Go's `encoding/json` error for a map that contains itself.
+pub(crate) const CYCLE: &str =
+    "json: unsupported value: encountered a cycle via map[string]interface {}";
+
 pub(super) fn register(f: &mut Funcs) {
-    for name in ["toJson", "mustToJson"] {
-        def(f, name, &[Param::Any], None, |a| {
-            Ok(to_json(&a[0], true, None).unwrap_or_default().into())
-        });
-    }
-    for name in ["toRawJson", "mustToRawJson"] {
-        def(f, name, &[Param::Any], None, |a| {
-            Ok(to_json(&a[0], false, None).unwrap_or_default().into())
-        });
-    }
-    for name in ["toPrettyJson", "mustToPrettyJson"] {
-        def(f, name, &[Param::Any], None, |a| {
-            Ok(to_json(&a[0], true, Some("  ")).unwrap_or_default().into())
+    // `toJson` and `toPrettyJson` print nothing for a value Go's encoder
+    // refuses (a map that contains itself); `toRawJson` and the `must`
+    // forms fail with the encoder's error.
+    let forms: [(&str, bool, bool, Option<&'static str>); 6] = [
+        ("toJson", false, true, None),
+        ("mustToJson", true, true, None),
+        ("toRawJson", true, false, None),
+        ("mustToRawJson", true, false, None),
+        ("toPrettyJson", false, true, Some("  ")),
+        ("mustToPrettyJson", true, true, Some("  ")),
+    ];
+    for (name, fails, escape_html, indent) in forms {
+        def(f, name, &[Param::Any], None, move |a| match to_json(&a[0], escape_html, indent) {
+            Some(text) => Ok(text.into()),
+            None if fails => Err(CYCLE.to_string()),
+            None => Ok(Value::from("")),
         });
     }
     def(f, "fromJson", &[Param::String], None, |a| {
