@@ -151,6 +151,9 @@ fn bounds_stop_runaway_templates() {
             "exceeded maximum template depth (20)",
         ),
         (r#"{{ range $i := 100000 }}{{ end }}"#, "exceeded its budget of 1000 steps"),
+        // A range over a huge integer is counted step by step, not built in
+        // memory first (which would exhaust memory before the budget applies).
+        (r#"{{ range 9223372036854775807 }}{{ end }}"#, "exceeded its budget of 1000 steps"),
         (
             r#"{{ define "w" }}{{ range 10 }}xxxxxxxxxxxxxxxxxxxx{{ end }}{{ end }}{{ range 10 }}{{ template "w" }}{{ end }}"#,
             "output exceeds 1000 bytes",
@@ -160,6 +163,14 @@ fn bounds_stop_runaway_templates() {
         let got = render(text, Value::Nil, &funcs, &small);
         let err = got.expect_err(text);
         assert!(err.contains(want), "{text}: {err}");
+    }
+    // The same for Sprig's int64 and uint64 results.
+    for text in [
+        r#"{{ range (add 9223372036854775806 1) }}{{ end }}"#,
+        r#"{{ range (semver "18446744073709551615.0.0").Major }}{{ end }}"#,
+    ] {
+        let err = render(text, Value::Nil, &renderer::gotmpl::sprig::funcs(), &small);
+        assert!(err.expect_err(text).contains("exceeded its budget of 1000 steps"), "{text}");
     }
     // The default depth bound is reached without exhausting the test thread's stack.
     let deep = render(

@@ -281,12 +281,15 @@ impl<'m, 't> State<'m, 't> {
     fn walk_range(&mut self, dot: &Value, b: &'t Branch, out: &mut String) -> R<()> {
         let v = self.eval_pipeline(dot, &b.pipe)?.unwrap_map_type();
         let mark = self.vars.len();
-        let items: Vec<(Value, Value)> = match &v {
+        // Items come one at a time, so a huge integer range meets the step
+        // budget instead of being built in memory first.
+        let items: Box<dyn Iterator<Item = (Value, Value)>> = match &v {
             Value::List(l) => {
-                l.iter().enumerate().map(|(i, e)| (Value::Int(i as i64), e.clone())).collect()
+                let l = l.clone();
+                Box::new((0..l.len()).map(move |i| (Value::Int(i as i64), l[i].clone())))
             }
-            Value::Map(m) => m.entries().into_iter().map(|(k, e)| (Value::from(k), e)).collect(),
-            Value::Int(_) | Value::Int64(_) | Value::Uint64(_) => {
+            Value::Map(m) => Box::new(m.entries().into_iter().map(|(k, e)| (Value::from(k), e))),
+            Value::Int(_) | Value::Int64(_) | Value::Uint64(_) | Value::Uint8(_) => {
                 let n = v.as_integer().unwrap_or(0);
                 if b.pipe.decl.len() > 1 {
                     self.at = At::Pipe(&b.pipe);
@@ -295,20 +298,22 @@ impl<'m, 't> State<'m, 't> {
                     );
                 }
                 // The counter has the integer's own type, as Go's range gives it.
-                let typed = |i: i128| match v {
-                    Value::Int64(_) => Value::Int64(i as i64),
-                    Value::Uint64(_) => Value::Uint64(i as u64),
-                    _ => Value::Int(i as i64),
+                let typed: fn(i128) -> Value = match v {
+                    Value::Int64(_) => |i| Value::Int64(i as i64),
+                    Value::Uint64(_) => |i| Value::Uint64(i as u64),
+                    Value::Uint8(_) => |i| Value::Uint8(i as u8),
+                    _ => |i| Value::Int(i as i64),
                 };
-                (0..n).map(|i| (typed(i), typed(i))).collect()
+                Box::new((0..n).map(move |i| (typed(i), typed(i))))
             }
-            Value::Missing | Value::Nil => Vec::new(),
+            Value::Missing | Value::Nil => Box::new(std::iter::empty()),
             other => {
                 self.at = At::Pipe(&b.pipe);
                 return Err(self.error(format!("range can't iterate over {}", display(other))));
             }
         };
-        if items.is_empty() {
+        let mut items = items.peekable();
+        if items.peek().is_none() {
             if let Some(else_list) = &b.else_list {
                 self.walk_list(dot, else_list, out)?;
             }

@@ -19,6 +19,11 @@ const MAX_INDEX: i64 = 65536;
 /// Helm's `MaxNestedNameLevel`.
 const MAX_NESTING: usize = 30;
 
+/// The most list indexes in a row (`a[0][0]...`). Helm sets no bound and
+/// recurses until Go's stack limit kills the process; kiln stops with an
+/// error well before its own stack would run out.
+const MAX_INDEX_NESTING: usize = 100;
+
 /// How values are read.
 pub(super) enum Reader<'a> {
     /// Each value text through this function (`--set`, `--set-string`, `--set-file`).
@@ -146,7 +151,7 @@ impl Parser<'_> {
                     Some(Value::Seq(l)) => l.clone(),
                     Some(other) => return Err(not_a(other, "[]interface {}")),
                 };
-                let (list, result) = self.list_item(list, i, level);
+                let (list, result) = self.list_item(list, i, level, 1);
                 set(data, &k, Value::Seq(list));
                 result
             }
@@ -250,7 +255,21 @@ impl Parser<'_> {
     }
 
     /// What follows `[i]`: `=value`, another index, or `.key`.
-    fn list_item(&mut self, list: Vec<Value>, i: i64, level: usize) -> (Vec<Value>, Step) {
+    fn list_item(
+        &mut self,
+        list: Vec<Value>,
+        i: i64,
+        level: usize,
+        indexes: usize,
+    ) -> (Vec<Value>, Step) {
+        if indexes > MAX_INDEX_NESTING {
+            return (
+                list,
+                fail(format!(
+                    "more than {MAX_INDEX_NESTING} list indexes in a row in a value name"
+                )),
+            );
+        }
         if i < 0 {
             return (list, fail(format!("negative {i} index not allowed")));
         }
@@ -278,7 +297,7 @@ impl Parser<'_> {
                         return (list, Err(e));
                     }
                 };
-                match self.list_item(inner, next, level) {
+                match self.list_item(inner, next, level, indexes + 1) {
                     (inner, Ok(())) => set_index(list.clone(), i, Value::Seq(inner)),
                     (_, e) => return (list, e),
                 }
@@ -444,6 +463,13 @@ mod tests {
         }
         let deep = format!("{}=1", vec!["k"; 32].join("."));
         assert!(run(&deep, Reader::Text(&typed)).unwrap_err().contains("nested level"));
+        // Indexes in a row are bounded too, without exhausting the stack.
+        let indexes = format!("a{}=1", "[0]".repeat(50_000));
+        assert!(run(&indexes, Reader::Text(&typed)).unwrap_err().contains("list indexes in a row"));
+        let most = format!("a{}=1", "[0]".repeat(100));
+        assert!(run(&most, Reader::Text(&typed)).is_ok());
+        let fine = format!("a{}=1", "[0]".repeat(5));
+        assert_eq!(run(&fine, Reader::Text(&typed)).as_deref(), Ok("a:\n- - - - - 1\n"));
     }
 
     /// `--set-json`: comma-separated pairs, each value one JSON text; an empty value is null.
