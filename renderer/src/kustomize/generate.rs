@@ -15,39 +15,7 @@ struct Data {
     binary: Vec<(String, Vec<u8>)>,
 }
 
-/// Base64 (standard alphabet, padded), as Go's `base64.StdEncoding`.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Base64 as kustomize writes generated Secret data: lines of 70 characters,
-/// each ending in a newline once the encoding is 70 characters or longer.
-pub(crate) fn base64_lines(bytes: &[u8]) -> String {
-    const LINE: usize = 70;
-    let enc = base64(bytes);
-    if enc.len() < LINE {
-        return enc;
-    }
-    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
-    for chunk in enc.as_bytes().chunks(LINE) {
-        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out
-}
+pub(crate) use crate::gotmpl::sprig::encoding::base64_lines;
 
 /// Parses `key=value`, stripping one pair of matching surrounding quotes from the value.
 fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
@@ -504,11 +472,17 @@ mod tests {
     }
 
     #[test]
-    fn base64_pads() {
-        for (input, want) in
-            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg==")]
-        {
-            assert_eq!(base64(input.as_bytes()), want);
+    fn base64_pads_and_breaks_at_70() {
+        for (input, want) in [
+            ("".to_string(), String::new()),
+            ("f".to_string(), "Zg==".to_string()),
+            ("foob".to_string(), "Zm9vYg==".to_string()),
+            // 51 bytes are 68 characters: one line, no newline.
+            ("a".repeat(51), "YWFh".repeat(17)),
+            // 52 bytes are 72 characters: a line of 70 and one of 2, each ended.
+            ("a".repeat(52), format!("{}YQ\n==\n", "YWFh".repeat(17))),
+        ] {
+            assert_eq!(base64_lines(input.as_bytes()), want, "{input}");
         }
     }
 }

@@ -695,6 +695,19 @@ impl Emitter<'_> {
                 g => g.to_string(),
             }),
             Value::Float(f) => self.write(&float_text(*f, self.json)),
+            // goyaml.v3 cannot write bytes that are not UTF-8 as text: it
+            // tags them `!!binary` and writes their base64, in lines of 70.
+            Value::String(s) if self.v3 && s.chars().any(crate::gotmpl::sprig::is_raw_byte) => {
+                let data = crate::gotmpl::sprig::encoding::base64_lines(
+                    &crate::gotmpl::sprig::go_bytes(s),
+                );
+                self.write("!!binary ");
+                if data.contains('\n') {
+                    self.literal(&data, indent);
+                } else {
+                    self.write(&data);
+                }
+            }
             Value::String(s) => {
                 let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
                 let analysis = analyze_for(&text, self.v3);

@@ -888,7 +888,7 @@ impl Builder<'_> {
         let bad = |what: &str| self.err(span, format!("cannot decode {text:?} as !!{what}"));
         Ok(match tag.suffix.as_str() {
             "str" => Value::String(text.to_string()),
-            "binary" => match decode_base64(text) {
+            "binary" => match crate::gotmpl::sprig::encoding::base64_decode(text) {
                 Some(bytes) => Value::String(go_string(&bytes)),
                 None => return Err(self.err(span, "!!binary value contains invalid base64 data")),
             },
@@ -978,38 +978,6 @@ fn folded_round_trip(s: &str) -> Cow<'_, str> {
         i = j;
     }
     Cow::Owned(out)
-}
-
-/// Go's `base64.StdEncoding.DecodeString`, which skips line breaks.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| *b != b'\n' && *b != b'\r').collect();
-    if !digits.len().is_multiple_of(4) {
-        return None;
-    }
-    let value = |b: u8| match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
-    let quads = digits.chunks(4).count();
-    for (n, quad) in digits.chunks(4).enumerate() {
-        let pad = quad.iter().rev().take_while(|b| **b == b'=').count();
-        if pad > 2 || (pad > 0 && n + 1 != quads) {
-            return None;
-        }
-        let mut acc = 0u32;
-        for &b in &quad[..4 - pad] {
-            acc = (acc << 6) | u32::from(value(b)?);
-        }
-        acc <<= 6 * pad as u32;
-        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
 }
 
 /// Bytes as Go's JSON encoder writes a string: each byte that is not part of

@@ -11,6 +11,7 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
+use super::encoding::base64_decode;
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 /// Adds the crypto functions to `f`.
@@ -386,9 +387,4 @@ fn subject_cn(cert_pem: &str) -> Option<String> {
         i += 1;
     }
     found
-}
-
-/// Standard base64 with line breaks allowed, as PEM bodies and Sprig's inputs use it.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    super::encoding::decode(s, super::encoding::B64, 6).ok()
 }

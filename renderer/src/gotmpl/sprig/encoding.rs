@@ -13,6 +13,37 @@ pub(super) const B64: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/// Go's `base64.StdEncoding.EncodeToString`: the standard alphabet, padded.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    encode(bytes, B64, 6)
+}
+
+/// Go's `base64.StdEncoding.DecodeString`, which skips line breaks (`\r`,
+/// `\n`) and nothing else; `None` when the text is not base64.
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    decode(text, B64, 6).ok()
+}
+
+/// Base64 as yaml.v3 writes `!!binary` data (and kustomize, which copied
+/// it, generated Secret data): one line when shorter than 70 characters,
+/// else lines of 70, each ending in a newline.
+pub(crate) fn base64_lines(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64_encode(bytes);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    let mut rest = enc.as_str();
+    while !rest.is_empty() {
+        let (line, tail) = rest.split_at(LINE.min(rest.len()));
+        out.push_str(line);
+        out.push('\n');
+        rest = tail;
+    }
+    out
+}
+
 /// The first of the 256 code points (U+10FF00 + byte, the end of a private
 /// use plane) that carry bytes which are not UTF-8 inside a Rust string.
 const RAW_BYTE_BASE: u32 = 0x10_FF00;

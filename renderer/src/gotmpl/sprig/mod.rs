@@ -15,7 +15,7 @@ mod defaults;
 mod dicts;
 mod dsa;
 mod durations;
-mod encoding;
+pub(crate) mod encoding;
 mod floatmath;
 pub(crate) mod json;
 mod json_decode;
@@ -75,7 +75,7 @@ pub fn funcs() -> Funcs {
 
 /// Standard padded base64, as Go's `base64.StdEncoding` writes it.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    encoding::encode(bytes, encoding::B64, 6)
+    encoding::base64_encode(bytes)
 }
 
 /// Registers a function of typed parameters whose body needs only the arguments.
