@@ -384,6 +384,12 @@ impl Resource {
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
     }
 
+    /// Whether the file wrote the field at `path` as nothing (`key:`), as
+    /// [`Resource::scalar_texts`] records it.
+    pub fn written_empty(&self, path: &[Step]) -> bool {
+        self.scalar_texts.iter().any(|(p, t)| p[..] == path[..] && t.is_empty())
+    }
+
     /// Turns the values of `metadata.annotations` that are not strings into
     /// strings, as kustomize does when it rewrites the annotations at the end
     /// of a build: the text the file wrote (`1.50`, `~`, nothing), unless a

@@ -440,6 +440,7 @@ impl Builder<'_> {
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::parse(&doc, &path)?);
             }
+            self.config.check_conflicts(&path)?;
         }
         for rel in &k.crds {
             let (path, text) = self.read_file(k, dir, rel, "crd")?;

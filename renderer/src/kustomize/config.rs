@@ -245,6 +245,76 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Fails where kustomize cannot merge the field specs of its
+    /// configurations with one another and with its built-in ones: two specs
+    /// for one path, one selecting the other's kinds, that differ in
+    /// `create`. kustomize adds each spec of a file in turn, then its
+    /// built-in specs; a later spec's group, version and kind select an
+    /// earlier one when each it sets is equal (an unset one selects all).
+    pub fn check_conflicts(&self, file: &str) -> Result<(), Error> {
+        use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS};
+        const META_LABELS: FieldSpec =
+            FieldSpec { group: None, kind: None, path: "metadata/labels", create: true };
+        const META_ANNOTATIONS: FieldSpec =
+            FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true };
+        // kiln's tables name the core group where kustomize's name version v1.
+        let builtin = |specs: &[&[FieldSpec]], extra: FieldSpec| -> Vec<UserFieldSpec> {
+            specs
+                .iter()
+                .flat_map(|t| t.iter())
+                .chain(std::iter::once(&extra))
+                .map(|s| UserFieldSpec {
+                    group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
+                    version: (s.group == Some("")).then(|| "v1".to_string()),
+                    kind: s.kind.map(str::to_string),
+                    path: s.path.to_string(),
+                    create: s.create,
+                })
+                .collect()
+        };
+        let checks = [
+            (
+                "CommonLabels",
+                &self.common_labels,
+                builtin(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS),
+            ),
+            (
+                "CommonAnnotations",
+                &self.common_annotations,
+                builtin(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
+            ),
+        ];
+        for (name, user, builtin) in checks {
+            let mut merged: Vec<&UserFieldSpec> = Vec::new();
+            for x in user.iter().chain(builtin.iter()) {
+                match merged.iter().find(|s| s.path == x.path && selects(x, s)) {
+                    Some(s) if s.create != x.create => {
+                        return Err(err(
+                            file,
+                            format!("failed to merge {name} fieldSpec: conflicting fieldspecs"),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => merged.push(x),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `selector`'s group, version and kind select `spec`'s (kustomize's
+/// `Gvk.IsSelected`: each field the selector sets must be equal).
+fn selects(selector: &UserFieldSpec, spec: &UserFieldSpec) -> bool {
+    let eq = |sel: &Option<String>, have: &Option<String>| {
+        sel.as_deref().is_none_or(|s| s.is_empty() || Some(s) == have.as_deref())
+    };
+    eq(&selector.group, &spec.group)
+        && eq(&selector.version, &spec.version)
+        && eq(&selector.kind, &spec.kind)
+}
+
 /// Follows properties (and `$ref`s, each once per path) to find object references.
 fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen: &mut Vec<String>) {
     for (field, schema) in props {

@@ -184,17 +184,17 @@ pub fn set_scalars(
     r: &mut Resource,
     path: &str,
     create: bool,
-    set: &mut dyn FnMut(&mut Value),
+    set: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), String> {
     let mut wrong = None;
-    let walked = visit_checked_node(&mut r.value, path, create, &mut |_, slot| match slot {
+    let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
         Value::Seq(_) => {
             wrong.get_or_insert("Sequence");
         }
         Value::Map(_) => {
             wrong.get_or_insert("Mapping");
         }
-        _ => set(slot),
+        _ => set(at, slot),
     });
     if let Err(e) = walked {
         return Err(field_error(r, path, e));

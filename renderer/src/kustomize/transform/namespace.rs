@@ -2,7 +2,7 @@
 
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
-use crate::resource::Resource;
+use crate::resource::{Resource, Step};
 use crate::value::{Map, Value};
 
 /// How the namespace transformer runs.
@@ -49,7 +49,29 @@ pub fn apply_fields(
                 }
                 continue;
             }
-            let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |slot| {
+            // With unsetOnly, a null the file wrote as `null` or `~` counts
+            // as set (its text is not empty); where the spec may create the
+            // field, kustomize retypes that node as the string "null".
+            let written_null = if options.unset_only {
+                let mut nulls = Vec::new();
+                let _ =
+                    fieldspec::visit_checked_node(&mut r.value, &spec.path, false, &mut |at, v| {
+                        if v.is_null() {
+                            nulls.push(at.to_vec());
+                        }
+                    });
+                nulls.retain(|at| !r.written_empty(at));
+                nulls
+            } else {
+                Vec::new()
+            };
+            let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
+                if written_null.iter().any(|p| p[..] == at[..]) {
+                    if spec.create {
+                        *slot = Value::String("null".into());
+                    }
+                    return;
+                }
                 let empty = slot.is_null() || slot.as_str() == Some("");
                 if !options.unset_only || empty {
                     *slot = Value::String(namespace.to_string());
@@ -101,9 +123,11 @@ pub fn apply(
             }
             continue;
         }
-        if !gvk.is_cluster_scoped_in_kustomize()
-            && (!options.unset_only || r.namespace().is_empty())
-        {
+        let meta_ns = [Step::Key("metadata".into()), Step::Key("namespace".into())];
+        let written_null = r.value.get_path(&["metadata", "namespace"]).is_some_and(Value::is_null)
+            && !r.written_empty(&meta_ns);
+        let unset = r.namespace().is_empty() && !written_null;
+        if !gvk.is_cluster_scoped_in_kustomize() && (!options.unset_only || unset) {
             r.set_namespace(namespace.to_string());
         }
         match (gvk.group.as_str(), gvk.kind.as_str()) {

@@ -68,7 +68,7 @@ pub fn apply(
                 continue;
             }
             for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
-                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |slot| match slot {
+                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |_, slot| match slot {
                     Value::String(v) => *v = format!("{}{v}{}", add.0, add.1),
                     // A field the spec creates starts out empty.
                     Value::Null if spec.create => {

@@ -318,25 +318,46 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
             // A created leaf has no type of its own: the value's text is
             // written into it and reads back as a plain scalar.
             None => Value::Null,
-            Some(next) if next.starts_with('[') || next.parse::<usize>().is_ok() => {
+            Some(next)
+                if (next.starts_with('[') && next.contains('='))
+                    || next.parse::<usize>().is_ok() =>
+            {
                 Value::Seq(Vec::new())
             }
             Some(_) => Value::Map(Map::new()),
         }
     };
-    if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+    let bracketed = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
+    if let Some(inner) = bracketed.filter(|inner| inner.contains('.') && !inner.contains('=')) {
+        // `[a.b/c]` is a map key written in brackets to keep its dots
+        // (kustomize's path splitter drops the brackets of such a part
+        // only); `[name]` stays a list matcher, which matches nothing.
+        let mut plain: Vec<String> = Vec::with_capacity(segs.len());
+        plain.push(inner.to_string());
+        plain.extend(rest.iter().cloned());
+        find(v, &plain, create, out);
+        return;
+    }
+    if let Some(inner) = bracketed {
         let Some((key, want)) = inner.split_once('=') else { return };
         let Value::Seq(items) = v else { return };
+        // `[=value]` selects items of a list of scalars by their text.
         let matches = |item: &Value| {
-            item.as_map().and_then(|m| m.get(key)).is_some_and(|x| scalar_text(x) == want)
+            let x =
+                if key.is_empty() { Some(item) } else { item.as_map().and_then(|m| m.get(key)) };
+            x.is_some_and(|x| is_scalar(x) && scalar_text(x) == want)
         };
         if !items.iter().any(matches) {
             if create.is_none() {
                 return;
             }
-            let mut m = Map::new();
-            m.insert(key.to_string(), Value::String(want.to_string()));
-            items.push(Value::Map(m));
+            if key.is_empty() {
+                items.push(Value::String(want.to_string()));
+            } else {
+                let mut m = Map::new();
+                m.insert(key.to_string(), Value::String(want.to_string()));
+                items.push(Value::Map(m));
+            }
         }
         for item in items.iter_mut().filter(|i| matches(i)) {
             find(item, rest, create, out);
