@@ -39,8 +39,9 @@ fn write(
         let gvk = r.gvk();
         // Per key, the fields where this transformer created it.
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
-        let mut put = |at: &[Step], slot: &mut Value| {
-            if slot.is_null() {
+        // A null field becomes a map only where the field spec creates.
+        let mut put = |create: bool, at: &[Step], slot: &mut Value| {
+            if slot.is_null() && create {
                 *slot = Value::Map(Map::new());
             }
             let Value::Map(m) = slot else { return };
@@ -54,11 +55,15 @@ fn write(
         };
         for table in places.builtin {
             for spec in table.iter().filter(|s| s.matches(&gvk)) {
-                fieldspec::visit_mut_at(&mut r.value, spec.path, spec.create, &mut put);
+                fieldspec::visit_mut_at(&mut r.value, spec.path, spec.create, &mut |at, slot| {
+                    put(spec.create, at, slot)
+                });
             }
         }
         for spec in places.user.iter().filter(|s| s.matches(&gvk)) {
-            fieldspec::visit_mut_at(&mut r.value, &spec.path, spec.create, &mut put);
+            fieldspec::visit_mut_at(&mut r.value, &spec.path, spec.create, &mut |at, slot| {
+                put(spec.create, at, slot)
+            });
         }
         r.sync_shared();
         for (paths, (_, v)) in created.into_iter().zip(pairs) {
