@@ -251,22 +251,21 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
 
 /// Refuses the patches kustomize can read neither as strategic merge patches
 /// nor as a JSON patch, or can read as both: no document (only comments,
-/// separators or `null`), an empty list, an empty map, a scalar.
+/// separators or `null`), an empty list, an empty map, a scalar, a list
+/// after a map.
 fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
+    let both = || format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch");
+    let neither = || format!("unable to parse patch {text:?} as a strategic merge or JSON patch");
     match docs {
-        [] => {
-            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
-        }
-        [Value::Seq(ops)] if ops.is_empty() => {
-            Err(format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch"))
-        }
+        [] => Err(both()),
+        [Value::Seq(ops)] if ops.is_empty() => Err(both()),
+        // A JSON patch is its first document; the others are not read.
+        [Value::Seq(_), ..] => Ok(()),
         [Value::Map(m)] if m.is_empty() => Err(format!(
             "patch {text:?} cannot unmarshal into a JSON patch (an object, not a list of operations)"
         )),
-        _ if docs.iter().any(|d| !matches!(d, Value::Map(_) | Value::Seq(_))) => {
-            Err(format!("unable to parse patch {text:?} as a strategic merge or JSON patch"))
-        }
-        _ => Ok(()),
+        _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(()),
+        _ => Err(neither()),
     }
 }
 
@@ -954,12 +953,15 @@ impl Builder<'_> {
         if !p.json6902_only && !p.legacy_strategic_merge {
             check_patch_kind(&docs, &text).map_err(|m| invalid(&source, m))?;
         }
-        let is_json6902 = p.json6902_only || matches!(docs.as_slice(), [Value::Seq(_)]);
+        // A patch whose first document is a list is a JSON patch: kustomize
+        // reads that document and ignores the others.
+        let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
         // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
         let docs = if is_json6902 && !p.legacy_strategic_merge {
             yaml::parse_documents_yaml11(&text, &source)?
                 .into_iter()
                 .filter(|d| !d.is_null())
+                .take(if p.json6902_only { usize::MAX } else { 1 })
                 .collect()
         } else {
             docs

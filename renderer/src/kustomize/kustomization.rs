@@ -282,10 +282,12 @@ impl Fields<'_> {
     }
 
     /// A string field: kustomize decodes kustomization files into Go structs,
-    /// so numbers and booleans (YAML 1.1 ones included) are errors there.
+    /// so numbers and booleans (YAML 1.1 ones included) are errors there, and
+    /// a null leaves the empty string.
     fn string(&self, v: &Value, field: &str) -> Result<String, Error> {
         match v {
             Value::String(s) => Ok(s.clone()),
+            Value::Null => Ok(String::new()),
             other => Err(self.err(format!(
                 "invalid Kustomization: {field}: expected a string, found a {} (quote it)",
                 other.type_name()
@@ -316,16 +318,7 @@ impl Fields<'_> {
             Value::Null => Ok(Vec::new()),
             Value::Map(m) => m
                 .iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.clone(),
-                        if v.is_null() {
-                            String::new()
-                        } else {
-                            self.string(v, &format!("{field}.{k}"))?
-                        },
-                    ))
-                })
+                .map(|(k, v)| Ok((k.clone(), self.string(v, &format!("{field}.{k}"))?)))
                 .collect(),
             other => Err(self
                 .err(format!("{field}: expected a map of strings, found a {}", other.type_name()))),

@@ -13,66 +13,221 @@ enum Requirement {
     NotIn(String, Vec<String>),
     Exists(String),
     NotExists(String),
+    GreaterThan(String, i64),
+    LessThan(String, i64),
 }
 
-/// A parsed label selector (`a=b,c!=d,e in (x,y),!f`).
+/// A parsed label selector (`a=b,c!=d,e in (x,y),!f,g>1`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelSelector(Vec<Requirement>);
 
-impl LabelSelector {
-    /// Parses the string form of a label selector.
-    pub fn parse(s: &str) -> Result<LabelSelector, String> {
-        let mut reqs = Vec::new();
-        let mut parts = Vec::new();
-        let (mut depth, mut start) = (0, 0);
-        for (i, c) in s.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                ',' if depth == 0 => {
-                    parts.push(&s[start..i]);
-                    start = i + 1;
-                }
-                _ => {}
-            }
+/// A token of the selector language, as Kubernetes' lexer reads it.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Bang,
+    Equals,
+    DoubleEquals,
+    NotEquals,
+    Greater,
+    Less,
+    Open,
+    Close,
+    Comma,
+    End,
+}
+
+impl Token {
+    fn text(&self) -> &str {
+        match self {
+            Token::Word(w) => w,
+            Token::Bang => "!",
+            Token::Equals => "=",
+            Token::DoubleEquals => "==",
+            Token::NotEquals => "!=",
+            Token::Greater => ">",
+            Token::Less => "<",
+            Token::Open => "(",
+            Token::Close => ")",
+            Token::Comma => ",",
+            Token::End => "",
         }
-        parts.push(&s[start..]);
-        for part in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
-            let set = |rest: &str| -> Result<Vec<String>, String> {
-                let inner = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')'));
-                let inner = inner
-                    .ok_or_else(|| format!("invalid label selector {s:?}: unable to parse requirement: expected (values)"))?;
-                Ok(inner
-                    .split(',')
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-                    .collect())
+    }
+}
+
+/// Splits a selector into tokens: runs of the symbols `=!()<>,` and words
+/// between them and white space.
+fn tokens(s: &str) -> Vec<Token> {
+    let special = |c: char| "=!()<>,".contains(c);
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if special(c) {
+            chars.next();
+            let next = chars.peek().copied();
+            out.push(match (c, next) {
+                ('=', Some('=')) => {
+                    chars.next();
+                    Token::DoubleEquals
+                }
+                ('!', Some('=')) => {
+                    chars.next();
+                    Token::NotEquals
+                }
+                ('=', _) => Token::Equals,
+                ('!', _) => Token::Bang,
+                ('>', _) => Token::Greater,
+                ('<', _) => Token::Less,
+                ('(', _) => Token::Open,
+                (')', _) => Token::Close,
+                _ => Token::Comma,
+            });
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || special(c) {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            out.push(Token::Word(word));
+        }
+    }
+    out.push(Token::End);
+    out
+}
+
+impl LabelSelector {
+    /// Parses the string form of a label selector, with the grammar and
+    /// errors of Kubernetes' parser.
+    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+        let toks = tokens(s);
+        let mut at = 0;
+        let fail = |found: &Token, expected: &str| {
+            Err(format!(
+                "invalid label selector {s:?}: found '{}', expected: {expected}",
+                found.text()
+            ))
+        };
+        let mut reqs = Vec::new();
+        if toks[0] == Token::End {
+            return Ok(LabelSelector(reqs));
+        }
+        loop {
+            let negated = toks[at] == Token::Bang;
+            if negated {
+                at += 1;
+            }
+            let key = match &toks[at] {
+                Token::Word(w) => w.clone(),
+                other => return fail(other, "!, identifier, or 'end of string'"),
             };
-            let req = if let Some(k) = part.strip_prefix('!') {
-                Requirement::NotExists(k.trim().to_string())
-            } else if let Some((k, v)) = part.split_once("!=") {
-                Requirement::NotEquals(k.trim().to_string(), v.trim().to_string())
-            } else if let Some((k, v)) = part.split_once("==") {
-                Requirement::Equals(k.trim().to_string(), v.trim().to_string())
-            } else if let Some((k, v)) = part.split_once('=') {
-                Requirement::Equals(k.trim().to_string(), v.trim().to_string())
-            } else if let Some((k, rest)) = part.split_once(" notin ") {
-                Requirement::NotIn(k.trim().to_string(), set(rest)?)
-            } else if let Some((k, rest)) = part.split_once(" in ") {
-                Requirement::In(k.trim().to_string(), set(rest)?)
-            } else if part.chars().all(|c| c.is_alphanumeric() || "-_./".contains(c)) {
-                Requirement::Exists(part.to_string())
+            at += 1;
+            let req = if negated {
+                Requirement::NotExists(key)
             } else {
-                return Err(format!("invalid label selector {s:?}"));
+                match &toks[at] {
+                    Token::End | Token::Comma => Requirement::Exists(key),
+                    Token::Word(w) if w == "in" || w == "notin" => {
+                        let notin = w == "notin";
+                        at += 1;
+                        let values = Self::values(&toks, &mut at, s)?;
+                        if notin {
+                            Requirement::NotIn(key, values)
+                        } else {
+                            Requirement::In(key, values)
+                        }
+                    }
+                    op @ (Token::Equals | Token::DoubleEquals | Token::NotEquals) => {
+                        let not = *op == Token::NotEquals;
+                        at += 1;
+                        let value = match &toks[at] {
+                            Token::End | Token::Comma => String::new(),
+                            Token::Word(w) => {
+                                at += 1;
+                                w.clone()
+                            }
+                            other => return fail(other, "identifier"),
+                        };
+                        if not {
+                            Requirement::NotEquals(key, value)
+                        } else {
+                            Requirement::Equals(key, value)
+                        }
+                    }
+                    op @ (Token::Greater | Token::Less) => {
+                        let greater = *op == Token::Greater;
+                        at += 1;
+                        let Token::Word(w) = &toks[at] else {
+                            return fail(&toks[at], "identifier");
+                        };
+                        at += 1;
+                        let n: i64 = w.parse().map_err(|_| {
+                            format!("invalid label selector {s:?}: for 'Gt', 'Lt' operators, the value must be an integer")
+                        })?;
+                        if greater {
+                            Requirement::GreaterThan(key, n)
+                        } else {
+                            Requirement::LessThan(key, n)
+                        }
+                    }
+                    other => return fail(other, "[!=, ==, =, >, <, in, notin]"),
+                }
             };
             reqs.push(req);
+            match &toks[at] {
+                Token::End => break,
+                Token::Comma => {
+                    at += 1;
+                    if !matches!(toks[at], Token::Word(_) | Token::Bang) {
+                        return fail(&toks[at], "identifier after ','");
+                    }
+                }
+                other => return fail(other, "',' or 'end of string'"),
+            }
         }
         Ok(LabelSelector(reqs))
+    }
+
+    /// The `(a, b)` set of an `in` or `notin` requirement; `()` is the set of
+    /// the empty value, and empty items between commas are empty values.
+    fn values(toks: &[Token], at: &mut usize, s: &str) -> Result<Vec<String>, String> {
+        let fail = |found: &Token, expected: &str| {
+            Err(format!(
+                "invalid label selector {s:?}: unable to parse requirement: found '{}', expected: {expected}",
+                found.text()
+            ))
+        };
+        if toks[*at] != Token::Open {
+            return fail(&toks[*at], "'('");
+        }
+        *at += 1;
+        let mut values = vec![String::new()];
+        loop {
+            match &toks[*at] {
+                Token::Word(w) => {
+                    if let Some(last) = values.last_mut() {
+                        last.push_str(w);
+                    }
+                }
+                Token::Comma => values.push(String::new()),
+                Token::Close => {
+                    *at += 1;
+                    return Ok(values);
+                }
+                other => return fail(other, "',' or ')'"),
+            }
+            *at += 1;
+        }
     }
 
     /// Whether a set of labels satisfies every requirement.
     pub fn matches(&self, labels: &[(String, String)]) -> bool {
         let get = |k: &str| labels.iter().find(|(lk, _)| lk == k).map(|(_, v)| v.as_str());
+        let number = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
         self.0.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v),
             Requirement::NotEquals(k, v) => get(k) != Some(v),
@@ -80,6 +235,8 @@ impl LabelSelector {
             Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
+            Requirement::GreaterThan(k, n) => number(k).is_some_and(|x| x > *n),
+            Requirement::LessThan(k, n) => number(k).is_some_and(|x| x < *n),
         })
     }
 }

@@ -40,14 +40,16 @@ fn write(
         // Per key, the fields where this transformer created it.
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
         // A list or scalar where the map of labels goes: kept in a cell, as
-        // the walk holds the writer.
+        // the walk holds the writer. A null field becomes a map only where
+        // the field spec creates.
         let wrong = std::cell::Cell::new(None);
-        let mut put = |at: &[Step], slot: &mut Value| {
-            if slot.is_null() {
+        let mut put = |create: bool, at: &[Step], slot: &mut Value| {
+            if slot.is_null() && create {
                 *slot = Value::Map(Map::new());
             }
             let m = match slot {
                 Value::Map(m) => m,
+                Value::Null => return,
                 Value::Seq(_) => {
                     wrong.set(wrong.get().or(Some("SequenceNode")));
                     return;
@@ -69,7 +71,11 @@ fn write(
         let user = places.user.iter().filter(|s| s.matches(&gvk));
         let specs = builtin.map(|s| (s.path, s.create)).chain(user.map(|s| (&*s.path, s.create)));
         for (path, create) in specs {
-            if let Err(e) = fieldspec::visit_checked_node(&mut r.value, path, create, &mut put) {
+            if let Err(e) =
+                fieldspec::visit_checked_node(&mut r.value, path, create, &mut |at, slot| {
+                    put(create, at, slot)
+                })
+            {
                 return Err(fieldspec::field_error(r, path, e));
             }
             if let Some(got) = wrong.take() {

@@ -286,12 +286,22 @@ pub fn split_path(path: &str) -> Vec<String> {
                 cur.pop();
                 cur.push('.');
             }
-            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            '.' if depth == 0 => out.push(unbracket(std::mem::take(&mut cur))),
             _ => cur.push(c),
         }
     }
-    out.push(cur);
+    out.push(unbracket(cur));
     out
+}
+
+/// A bracketed segment with dots but without `=` is a map key
+/// (`[example.com/name]`): kustomize's splitter drops its brackets.
+/// `[name=value]` selects a list item and stays as written.
+fn unbracket(seg: String) -> String {
+    match seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        Some(key) if key.contains('.') && !key.contains('=') => key.to_string(),
+        _ => seg,
+    }
 }
 
 /// What a path found in an object.

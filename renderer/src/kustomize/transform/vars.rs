@@ -68,10 +68,10 @@ impl Var {
         })
     }
 
+    /// kustomize binds a var to an object of exactly its group, version and
+    /// kind: an objref without `apiVersion` names no object.
     fn gvk_selects(&self, g: &Gvk) -> bool {
-        (self.gvk.group.is_empty() || self.gvk.group == g.group)
-            && (self.gvk.version.is_empty() || self.gvk.version == g.version)
-            && (self.gvk.kind.is_empty() || self.gvk.kind == g.kind)
+        self.gvk == *g
     }
 }
 
