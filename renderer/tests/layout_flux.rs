@@ -225,6 +225,27 @@ fn cases() -> Vec<Case> {
                 "spec.template.metadata.labels.app",
             ],
         },
+        // `commonMetadata` on objects whose labels or annotations are null:
+        // the map is made, as helm-controller's common metadata makes it.
+        Case {
+            name: "commonMetadata over null labels and annotations",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  commonMetadata:\n    labels:\n      team: a\n    annotations:\n      owner: me\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels: null\n  annotations:\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm metadata.labels.team=a metadata.annotations.owner=me"]),
+            fields: &["metadata.labels.team", "metadata.annotations.owner"],
+        },
         // `postBuild.substitute`: `${var}` and the `${var:=default}` /
         // `${var:-default}` forms; substitution works on the YAML text, so a
         // quoted number becomes a number.
@@ -310,7 +331,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: variable \"nope\" is not set and has no default",
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: variable \"nope\" is not set and has no default (line 3 of the object's built YAML)",
             ),
             fields: &[],
         },
@@ -437,7 +458,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: unable to parse variable name in \"${ x }\"",
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: unable to parse variable name in \"${ x }\" (line 3 of the object's built YAML)",
             ),
             fields: &[],
         },

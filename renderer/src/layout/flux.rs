@@ -14,6 +14,7 @@
 
 use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_with};
+use super::post_render;
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
@@ -594,15 +595,7 @@ fn post_build(
     if let Some(meta) = p.spec(&["commonMetadata"]) {
         for field in ["labels", "annotations"] {
             let Some(Value::Map(pairs)) = meta.get_path(&[field]) else { continue };
-            for r in &mut out {
-                let md = r.metadata_mut();
-                let entry = md.entry(field.to_string()).or_insert_with(|| Value::Map(Map::new()));
-                if let Value::Map(m) = entry {
-                    for (k, v) in pairs {
-                        m.insert(k.clone(), v.clone());
-                    }
-                }
-            }
+            post_render::set_metadata(out.iter_mut().map(|r| &mut r.value), field, pairs);
         }
     }
     Ok(out)

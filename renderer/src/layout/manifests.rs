@@ -86,12 +86,14 @@ fn generated_resources(
         let path = tree::join(dir, &name)?;
         match kind {
             EntryKind::Dir => {
-                let kept = kustomization_file(tree, &path).filter(|f| !ignore.excludes(f, false));
+                // The directory's own ignore file applies to everything in
+                // it, its kustomization included, as in source-controller.
+                let mut below = ignore.clone();
+                below.read(tree, &path)?;
+                let kept = kustomization_file(tree, &path).filter(|f| !below.excludes(f, false));
                 if kept.is_some() {
                     resources.push(Value::String(rel(&path)));
                 } else {
-                    let mut below = ignore.clone();
-                    below.read(tree, &path)?;
                     generated_resources(tree, root, &path, &below, resources)?;
                 }
             }
@@ -237,6 +239,40 @@ mod tests {
         let names: Vec<String> =
             build_dir(&t, "app/base").unwrap().iter().map(|r| r.name().to_string()).collect();
         assert_eq!(names, ["c"]);
+    }
+
+    /// A subdirectory's own ignore file counts for its kustomization: an
+    /// ignored kustomization makes the directory's YAML files listed one by
+    /// one, as source-controller leaves the file out of the artifact.
+    #[test]
+    fn reads_a_directory_ignore_file_before_its_kustomization() {
+        let cm =
+            |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "- sub\n"),
+            (&[("app/sub/.sourceignore", "kustomization.yaml\n")], "- sub/a.yaml\n- sub/b.yaml\n"),
+            (&[("app/sub/.sourceignore", "/kustomization.yaml\n")], "- sub/a.yaml\n- sub/b.yaml\n"),
+            (&[("app/sub/.sourceignore", "b.yaml\n")], "- sub\n"),
+            (&[("app/.sourceignore", "sub/kustomization.yaml\n")], "- sub/a.yaml\n- sub/b.yaml\n"),
+            (
+                &[
+                    ("app/.sourceignore", "kustomization.yaml\n"),
+                    ("app/sub/.sourceignore", "!kustomization.yaml\n"),
+                ],
+                "- sub\n",
+            ),
+        ];
+        for (extra, want) in cases {
+            let mut t = MemTree::new();
+            t.insert("app/sub/kustomization.yaml", "resources: [a.yaml]\n");
+            t.insert("app/sub/a.yaml", cm("a"));
+            t.insert("app/sub/b.yaml", cm("b"));
+            for (path, text) in *extra {
+                t.insert(path, *text);
+            }
+            let (_, k) = kustomization_for(&t, "app").unwrap();
+            assert_eq!(yaml::to_string(k.get_path(&["resources"]).unwrap()), *want, "{extra:?}");
+        }
     }
 
     /// A YAML file that is not a Kubernetes manifest fails the generation,

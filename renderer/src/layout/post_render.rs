@@ -117,8 +117,14 @@ pub fn build(kustomization: &Value, objects: &[Value]) -> Result<Vec<Value>, kus
 
 /// Sets `pairs` in `metadata.<field>` of every object, as kustomize's label
 /// and annotation transformers do with the one field spec
-/// `metadata/<field>`: a missing map is made, existing keys are replaced.
-fn set_metadata(objects: &mut [Value], field: &str, pairs: &Map) {
+/// `metadata/<field>`: a missing map (or one that is null or no map) is
+/// made, existing keys are replaced. The kustomize-controller's
+/// `commonMetadata` uses it too.
+pub(crate) fn set_metadata<'a>(
+    objects: impl IntoIterator<Item = &'a mut Value>,
+    field: &str,
+    pairs: &Map,
+) {
     if pairs.is_empty() {
         return;
     }
@@ -153,7 +159,7 @@ pub fn origin_labels(name: &str, namespace: &str, objects: &mut [Value]) {
 pub fn common_metadata(release: &Value, objects: &mut [Value]) {
     for field in ["labels", "annotations"] {
         if let Some(Value::Map(pairs)) = release.get_path(&["spec", "commonMetadata", field]) {
-            set_metadata(objects, field, pairs);
+            set_metadata(objects.iter_mut(), field, pairs);
         }
     }
 }

@@ -11,10 +11,16 @@
 //!   `${var,,}`, `${var:offset}`, `${var:offset:length}`, `${var#glob}`,
 //!   `${var##glob}`, `${var%glob}`, `${var%%glob}`, `${var/old/new}`,
 //!   `${var//old/new}`, `${var/#old/new}`, `${var/%old/new}`.
+//! - The `#`, `##`, `%` and `%%` globs are Go's `path.Match` patterns, as
+//!   in Flux: `*` and `?` never match `/` (`${v##*/}` of `foo/bar/baz` is
+//!   `bar/baz`, where bash gives `baz`), only a non-empty prefix or suffix
+//!   is trimmed, and a suffix is trimmed by reversing the value and the
+//!   pattern; a malformed pattern leaves the value as it is.
 //! - `${var:=default}`, `${var:-default}`, `${var=default}` (and `:?`, `:+`,
 //!   which Flux parses the same way) give the default when the value is
 //!   empty or unset — Flux does not tell an empty value from an unset one.
-//!   A default may hold nested expressions (`${a:=${b}-x}`).
+//!   A default may hold nested expressions (`${a:=${b}-x}`), up to
+//!   [`MAX_DEPTH`] deep (a syntax error beyond).
 //! - Anything else after `${` (`${ x }`, `${a.b}`, `${var-x}`, a missing
 //!   `}`) is a syntax error that fails the object, as it fails in Flux; a
 //!   variable name is letters, digits and `_` (`${1}` names a variable).
@@ -48,16 +54,23 @@ pub type Vars = IndexMap<String, String>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// A variable read without a default-giving operator and no value for it.
-    #[error("variable {name:?} is not set and has no default")]
+    #[error(
+        "variable {name:?} is not set and has no default (line {line} of the object's built YAML)"
+    )]
     Undefined {
         /// The variable.
         name: String,
+        /// The 1-based line of its `${` in the object's YAML as built (the
+        /// text substituted, not the source file).
+        line: usize,
     },
     /// An expression Flux's envsubst cannot parse; Flux fails the object too.
-    #[error("{reason}{}", expression.as_ref().map(|e| format!(" in {e:?}")).unwrap_or_default())]
+    #[error("{reason}{} (line {line} of the object's built YAML)", expression.as_ref().map(|e| format!(" in {e:?}")).unwrap_or_default())]
     Syntax {
         /// What is wrong, in Flux's words.
         reason: Syntax,
+        /// The 1-based line of the expression's `${` in the object's YAML as built.
+        line: usize,
         /// The start of the expression (left out for Secrets).
         expression: Option<String>,
     },
@@ -94,7 +107,14 @@ pub enum Syntax {
     /// An operator whose argument is missing (`${a#}`, `${a:}`).
     #[error("unable to parse substitution within function")]
     FuncSubstitution,
+    /// Expressions nested in defaults and arguments deeper than kiln reads.
+    #[error("expressions nested more than {MAX_DEPTH} deep")]
+    TooDeep,
 }
+
+/// How deep expressions may nest (`${a:=${b:=${c}}}` is 3 deep): enough for
+/// any manifest, and a bound on the recursion of the parser and evaluator.
+pub const MAX_DEPTH: usize = 64;
 
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
@@ -124,12 +144,16 @@ struct Expr {
     op: String,
     param: String,
     args: Vec<Node>,
+    /// Where its `${` is in the text, in characters.
+    start: usize,
 }
 
 /// A recursive-descent reader of Flux's envsubst grammar.
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    /// How many expressions are open.
+    depth: usize,
 }
 
 impl Parser {
@@ -148,11 +172,13 @@ impl Parser {
     /// Consumes up to `max` characters for which `accept` holds.
     fn take_while(&mut self, max: usize, accept: impl Fn(char) -> bool) -> String {
         let mut out = String::new();
-        while out.chars().count() < max {
+        let mut taken = 0;
+        while taken < max {
             match self.peek() {
                 Some(c) if accept(c) => {
                     out.push(c);
                     self.pos += 1;
+                    taken += 1;
                 }
                 _ => break,
             }
@@ -179,7 +205,6 @@ impl Parser {
                     out.push(Node::Text(std::mem::take(&mut text)));
                 }
                 let start = self.pos;
-                self.pos += 2;
                 out.push(self.parse_expr().map_err(|e| (e, start))?);
             } else if c == '$' && self.peek_at(1) == Some('$') {
                 text.push('$');
@@ -195,8 +220,24 @@ impl Parser {
         Ok(out)
     }
 
-    /// One expression, after its `${`.
+    /// One expression, from its `${`, no deeper than [`MAX_DEPTH`].
     fn parse_expr(&mut self) -> Result<Node, Syntax> {
+        if self.depth == MAX_DEPTH {
+            return Err(Syntax::TooDeep);
+        }
+        let start = self.pos;
+        self.pos += 2;
+        self.depth += 1;
+        let mut node = self.parse_body();
+        self.depth -= 1;
+        if let Ok(Node::Expr(e)) = &mut node {
+            e.start = start;
+        }
+        node
+    }
+
+    /// One expression, after its `${`.
+    fn parse_body(&mut self) -> Result<Node, Syntax> {
         let ident = |c: char| c == '_' || c.is_alphanumeric();
         if self.peek() == Some('#') {
             self.pos += 1;
@@ -245,7 +286,6 @@ impl Parser {
     /// characters (with `$$`, `\/` and `\\` read as escapes where `escapes`).
     fn parse_arg(&mut self, accept: impl Fn(char) -> bool, escapes: bool) -> Result<Node, Syntax> {
         if self.at_open() {
-            self.pos += 2;
             return self.parse_expr();
         }
         let start = self.pos;
@@ -336,25 +376,34 @@ impl Parser {
 }
 
 fn expr(op: &str, param: String, args: Vec<Node>) -> Node {
-    Node::Expr(Expr { op: op.to_string(), param, args })
+    Node::Expr(Expr { op: op.to_string(), param, args, start: 0 })
 }
 
 /// Substitutes the `${...}` forms in `text` (see the module documentation).
 pub fn substitute_text(text: &str, vars: &Vars) -> Result<String, Error> {
-    let mut parser = Parser { chars: text.chars().collect(), pos: 0 };
+    let mut parser = Parser { chars: text.chars().collect(), pos: 0, depth: 0 };
+    // Where each line break is, in characters, to name an expression's line.
+    let breaks: Vec<usize> =
+        parser.chars.iter().enumerate().filter(|(_, c)| **c == '\n').map(|(i, _)| i).collect();
+    let line = |start: usize| breaks.partition_point(|&b| b < start) + 1;
     let nodes = parser.parse_text().map_err(|(reason, start)| {
         let snippet: String =
             parser.chars[start..].iter().take_while(|c| **c != '\n').take(40).collect();
-        Error::Syntax { reason, expression: Some(snippet) }
+        Error::Syntax { reason, line: line(start), expression: Some(snippet) }
     })?;
     let mut out = String::with_capacity(text.len());
     for node in &nodes {
-        out.push_str(&eval(node, vars)?);
+        out.push_str(&eval(node, vars).map_err(|(name, start)| Error::Undefined {
+            name: name.to_string(),
+            line: line(start),
+        })?);
     }
     Ok(out)
 }
 
-fn eval(node: &Node, vars: &Vars) -> Result<String, Error> {
+/// The value of a node, or the unset variable (and where its expression
+/// starts) that fails it; as deep as the parser let the nesting go.
+fn eval<'a>(node: &'a Node, vars: &Vars) -> Result<String, (&'a str, usize)> {
     let e = match node {
         Node::Text(t) => return Ok(t.clone()),
         Node::Expr(e) => e,
@@ -366,7 +415,7 @@ fn eval(node: &Node, vars: &Vars) -> Result<String, Error> {
     let value = match vars.get(&e.param) {
         Some(v) => v.as_str(),
         None if defaults.contains(&e.op.as_str()) => "",
-        None => return Err(Error::Undefined { name: e.param.clone() }),
+        None => return Err((&e.param, e.start)),
     };
     Ok(apply(&e.op, value, &args))
 }
@@ -407,16 +456,9 @@ fn apply(op: &str, s: &str, args: &[String]) -> String {
 /// `s` without its shortest (or longest) non-empty prefix that matches the
 /// glob; `None` when the glob is malformed.
 fn trim_prefix(s: &str, glob: &str, longest: bool) -> Option<String> {
-    let mut ends: Vec<usize> = s.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
-    if longest {
-        ends.reverse();
-    }
-    for end in ends {
-        if super::glob::matches(glob, &s[..end])? {
-            return Some(s[end..].to_string());
-        }
-    }
-    Some(s.to_string())
+    let ends = super::glob::Glob::new(glob)?.matching_prefixes(s);
+    let end = if longest { ends.last() } else { ends.first() };
+    Some(s[end.copied().unwrap_or(0)..].to_string())
 }
 
 /// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
@@ -468,6 +510,9 @@ pub fn is_disabled(object: &Value) -> bool {
     })
 }
 
+/// Where a YAML error begins to print the value under the key it names.
+const SHOWN_VALUE: &str = ", value: ";
+
 /// Substitutes one object through its YAML text, as Flux does; an object
 /// that opted out is left as it is.
 pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
@@ -481,8 +526,8 @@ pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
     let kind = object.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
     let replaced = substitute_text(&text, vars).map_err(|e| match e {
         // A Secret's text is not shown in errors.
-        Error::Syntax { reason, .. } if kind == "Secret" => {
-            Error::Syntax { reason, expression: None }
+        Error::Syntax { reason, line, .. } if kind == "Secret" => {
+            Error::Syntax { reason, line, expression: None }
         }
         e => e,
     })?;
@@ -494,8 +539,17 @@ pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
     };
     // Flux reads the result back with sigs.k8s.io/yaml's YAMLToJSON (YAML
     // 1.1, keys that are not strings turned into strings), as Helm reads values.
-    let mut docs = yaml::parse_documents_helm(&replaced, "substituted object")
-        .map_err(|e| Error::Reparse { object: id(), message: e.to_string() })?;
+    let mut docs = yaml::parse_documents_helm(&replaced, "substituted object").map_err(|e| {
+        let message = match e.message.split_once(SHOWN_VALUE) {
+            // sigs.k8s.io/yaml prints the value under a key it cannot
+            // convert; a Secret's value stays out of the error.
+            Some((head, _)) if kind == "Secret" => {
+                format!("{}:{}:{}: {head}", e.file, e.line, e.column)
+            }
+            _ => e.to_string(),
+        };
+        Error::Reparse { object: id(), message }
+    })?;
     match (docs.len(), docs.pop()) {
         (1, Some(doc @ Value::Map(_))) => Ok(doc),
         _ => Err(Error::Reparse { object: id(), message: "expected one mapping".into() }),
@@ -540,7 +594,11 @@ mod tests {
     }
 
     fn syntax(reason: Syntax, expression: &str) -> Error {
-        Error::Syntax { reason, expression: Some(expression.into()) }
+        Error::Syntax { reason, line: 1, expression: Some(expression.into()) }
+    }
+
+    fn undefined(name: &str) -> Error {
+        Error::Undefined { name: name.into(), line: 1 }
     }
 
     /// Flux's envsubst (fluxcd/pkg `envsubst`, the kustomize-controller's
@@ -580,7 +638,7 @@ mod tests {
             ("${missing:=${region}-x}", Ok("eu-1-x")),
             ("${missing:=pre${region}}", Ok("preeu-1")),
             ("${missing=${mixed^^}}", Ok("ABCDEF")),
-            ("${cluster:=${nope}}", Err(Error::Undefined { name: "nope".into() })),
+            ("${cluster:=${nope}}", Err(undefined("nope"))),
             // Escapes: `$$` is `$` everywhere outside an expression.
             ("$${cluster} stays", Ok("${cluster} stays")),
             ("echo $$HOME $$1", Ok("echo $HOME $1")),
@@ -614,8 +672,23 @@ mod tests {
             ("${file##*.}", Ok("txt")),
             ("${file%.*}", Ok("bash.string")),
             ("${file%%.*}", Ok("bash")),
-            ("${slashy##*/}", Ok("baz")),
+            // Flux matches with Go's `path.Match`, where `*` and `?` do
+            // not match `/` (bash's `##*/` would give `baz`, `%%/*` `foo`),
+            // and only a non-empty prefix or suffix is trimmed.
+            ("${slashy##*/}", Ok("bar/baz")),
             ("${slashy#*/}", Ok("bar/baz")),
+            ("${slashy%/*}", Ok("foo/bar")),
+            ("${slashy%%/*}", Ok("foo/bar")),
+            ("${slashy##*}", Ok("/bar/baz")),
+            ("${slashy#*}", Ok("oo/bar/baz")),
+            ("${slashy%%*}", Ok("foo/bar/")),
+            ("${slashy%*}", Ok("foo/bar/ba")),
+            ("${slashy##*/*/}", Ok("baz")),
+            ("${slashy#foo?bar}", Ok("foo/bar/baz")),
+            ("${slashy#foo[/]bar}", Ok("/baz")),
+            ("${path##*/}", Ok("home/bozo/ideas/thoughts.for.today")),
+            ("${path%%.*}", Ok("/home/bozo/ideas/thoughts")),
+            ("${path%.*}", Ok("/home/bozo/ideas/thoughts.for")),
             ("${file#b?s}", Ok("h.string.txt")),
             ("${file#[a-c]}", Ok("ash.string.txt")),
             ("${file#[^a-c]}", Ok("bash.string.txt")),
@@ -648,12 +721,12 @@ mod tests {
             ("${cluster:1:2:3}", Ok("prod")),
             ("${cluster:=x", bad(Syntax::FuncSubstitution, "${cluster:=x")),
             // Strict: only default-giving operators may read an unset variable.
-            ("${missing}", Err(Error::Undefined { name: "missing".into() })),
-            ("${#missing}", Err(Error::Undefined { name: "missing".into() })),
-            ("${missing^^}", Err(Error::Undefined { name: "missing".into() })),
-            ("${missing:0:1}", Err(Error::Undefined { name: "missing".into() })),
-            ("${missing/a/b}", Err(Error::Undefined { name: "missing".into() })),
-            ("${missing%%.*}", Err(Error::Undefined { name: "missing".into() })),
+            ("${missing}", Err(undefined("missing"))),
+            ("${#missing}", Err(undefined("missing"))),
+            ("${missing^^}", Err(undefined("missing"))),
+            ("${missing:0:1}", Err(undefined("missing"))),
+            ("${missing/a/b}", Err(undefined("missing"))),
+            ("${missing%%.*}", Err(undefined("missing"))),
             ("${empty}", Ok("")),
         ];
         for (text, want) in cases {
@@ -695,7 +768,10 @@ mod tests {
         }
         let obj =
             yaml::parse_documents("kind: A\nmetadata:\n  name: ${x}\n", "t").unwrap().remove(0);
-        assert_eq!(substitute_object(&obj, &v), Err(Error::Undefined { name: "x".into() }));
+        assert_eq!(
+            substitute_object(&obj, &v),
+            Err(Error::Undefined { name: "x".into(), line: 3 })
+        );
         // With no variable at all (`substituteStrategy: Always`) only the
         // defaults are there.
         let obj =
@@ -713,8 +789,59 @@ mod tests {
         .remove(0);
         assert_eq!(
             substitute_object(&secret, &v).unwrap_err().to_string(),
-            "unable to parse variable name"
+            "unable to parse variable name (line 5 of the object's built YAML)"
         );
+    }
+
+    /// Nesting is bounded (kiln's own limit: Flux's Go stack grows where
+    /// kiln's would overflow), long names read in linear time, and errors
+    /// name the line of the object's text their expression starts on.
+    #[test]
+    fn bounds_nesting_and_names_lines() {
+        let v = vars(&[("a", ""), ("cluster", "prod")]);
+        let nested = |depth: usize| format!("{}x{}", "${a:=".repeat(depth), "}".repeat(depth));
+        let too_deep = || Err(syntax(Syntax::TooDeep, &"${a:=".repeat(8)));
+        let long = format!("${{{}:=ok}}", "n".repeat(1_000_000));
+        let at =
+            |reason, line, e: &str| Err(Error::Syntax { reason, line, expression: Some(e.into()) });
+        let unset = |name: &str, line| Err(Error::Undefined { name: name.into(), line });
+        let cases: Vec<(String, Result<&str, Error>)> = vec![
+            (nested(MAX_DEPTH), Ok("x")),
+            (nested(MAX_DEPTH + 1), too_deep()),
+            (nested(100_000), too_deep()),
+            (
+                format!("k: {}", "${a:=${a}".repeat(100_000)),
+                at(Syntax::TooDeep, 1, "${a:=${a}${a:=${a}${a:=${a}${a:=${a}${a:"),
+            ),
+            (long, Ok("ok")),
+            ("a: 1\nb: ${x}\n".into(), unset("x", 2)),
+            ("a: ${cluster}\n\nc: ${x:=${y}}".into(), unset("y", 3)),
+            ("a\nb\nc: ${ x }\n".into(), at(Syntax::VariableName, 3, "${ x }")),
+            ("a\n${cluster\n".into(), at(Syntax::MissingClosingBrace, 2, "${cluster")),
+        ];
+        for (text, want) in cases {
+            let got = substitute_text(&text, &v);
+            assert_eq!(got, want.clone().map(str::to_string), "{:.60}", text);
+        }
+    }
+
+    /// A key sigs.k8s.io/yaml cannot convert is reported with the value
+    /// under it, except in a Secret.
+    #[test]
+    fn keeps_secret_values_out_of_reparse_errors() {
+        let v = vars(&[("key", "null")]);
+        let cases: &[(&str, bool)] = &[("Secret", false), ("ConfigMap", true)];
+        for (kind, shown) in cases {
+            let text = format!(
+                "kind: {kind}\nmetadata:\n  name: s\nstringData:\n  nested:\n    ${{key}}: hunter2\n"
+            );
+            let obj = yaml::parse_documents(&text, "t").unwrap().remove(0);
+            let err = substitute_object(&obj, &v).unwrap_err();
+            let Error::Reparse { object, message } = &err else { panic!("{err:?}") };
+            assert_eq!(object, &format!("{kind}/s"));
+            assert!(message.contains("unsupported map key"), "{message}");
+            assert_eq!(message.contains("hunter2"), *shown, "{message}");
+        }
     }
 
     #[test]
