@@ -556,34 +556,9 @@ pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
     }
 }
 
-/// Decodes standard base64 (Secret `data`); `None` when it is not base64.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let body = clean.strip_suffix(b"==").or_else(|| clean.strip_suffix(b"=")).unwrap_or(&clean);
-    if !clean.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    for chunk in body.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= digit(c)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len() - 1]);
-    }
-    Some(out)
-}
+/// Decodes Secret `data` as the API server does (Go's `base64.StdEncoding`,
+/// which skips line breaks only); `None` when it is not base64.
+pub(crate) use crate::gotmpl::sprig::encoding::base64_decode;
 
 #[cfg(test)]
 mod tests {
@@ -860,6 +835,9 @@ mod tests {
             ("YWI=", Some(b"ab")),
             ("YWJj", Some(b"abc")),
             ("cHJv\nZA==", Some(b"prod")),
+            ("cHJv\r\nZA==", Some(b"prod")),
+            // Go skips line breaks only, not other white space.
+            ("cHJv ZA==", None),
             ("YW", None),
             ("Y!==", None),
         ];
