@@ -57,8 +57,12 @@ fn generate(root: &Path, n: usize) {
 }
 
 /// Runs a command to completion, returning its wall time and peak resident
-/// memory (VmHWM, sampled from /proc while it runs).
+/// memory (VmHWM, sampled from /proc by a second thread while it runs). The
+/// time is taken when the process exits, not at the next memory sample, so
+/// a run of a few milliseconds is not rounded up to the sampling period.
 fn run(cmd: &mut Command) -> (Duration, u64, Vec<u8>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let start = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -66,31 +70,33 @@ fn run(cmd: &mut Command) -> (Duration, u64, Vec<u8>) {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut buf).unwrap();
-        buf
-    });
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kb) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak = peak.max(kb);
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                    if let Some(kb) = status
+                        .lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<u64>().ok())
+                    {
+                        peak = peak.max(kb);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(2));
             }
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let out = reader.join().unwrap();
-    (start.elapsed(), peak, out)
+            peak
+        })
+    };
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    child.wait().unwrap();
+    let elapsed = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    (elapsed, sampler.join().unwrap(), out)
 }
 
 fn median(mut xs: Vec<Duration>) -> Duration {
