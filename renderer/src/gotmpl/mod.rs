@@ -26,7 +26,7 @@ mod funcs;
 mod lex;
 pub(crate) mod parse;
 pub mod sprig;
-mod strconv;
+pub(crate) mod strconv;
 pub(crate) mod value;
 
 use std::collections::HashMap;

@@ -58,6 +58,24 @@ pub(crate) fn parse_uint(s: &str) -> Option<u64> {
     u64::from_str_radix(&digits, radix).ok()
 }
 
+/// Why Go's `strconv.Atoi` refuses a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AtoiError {
+    /// Not an optionally signed run of decimal digits.
+    Syntax,
+    /// Digits that do not fit in 64 bits.
+    Range,
+}
+
+/// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
+pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AtoiError::Syntax);
+    }
+    s.parse().map_err(|_| AtoiError::Range)
+}
+
 /// `strconv.ParseInt(s, 0, 64)`: an optional sign, then [`parse_uint`]'s syntax.
 pub(crate) fn parse_int(s: &str) -> Option<i64> {
     let (neg, body) = match s.as_bytes().first() {
@@ -129,6 +147,27 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atoi_reads_as_go() {
+        use AtoiError::{Range, Syntax};
+        for (text, want) in [
+            ("42", Ok(42)),
+            ("+7", Ok(7)),
+            ("-0012", Ok(-12)),
+            ("9223372036854775807", Ok(i64::MAX)),
+            ("-9223372036854775808", Ok(i64::MIN)),
+            ("9223372036854775808", Err(Range)),
+            ("", Err(Syntax)),
+            ("-", Err(Syntax)),
+            ("1_000", Err(Syntax)),
+            ("0x10", Err(Syntax)),
+            (" 1", Err(Syntax)),
+            ("1.5", Err(Syntax)),
+        ] {
+            assert_eq!(atoi(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn unsigned_integers() {

@@ -239,18 +239,12 @@ impl Parser<'_> {
         if last.is_none() {
             return fail("error parsing index: EOF".into());
         }
-        let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return fail(format!(
-                "error parsing index: strconv.Atoi: parsing {}: invalid syntax",
-                q(&text)
-            ));
-        }
-        text.parse().map_err(|_| {
-            Halt::Fail(format!(
-                "error parsing index: strconv.Atoi: parsing {}: value out of range",
-                q(&text)
-            ))
+        crate::gotmpl::strconv::atoi(&text).map_err(|e| {
+            let why = match e {
+                crate::gotmpl::strconv::AtoiError::Syntax => "invalid syntax",
+                crate::gotmpl::strconv::AtoiError::Range => "value out of range",
+            };
+            Halt::Fail(format!("error parsing index: strconv.Atoi: parsing {}: {why}", q(&text)))
         })
     }
 

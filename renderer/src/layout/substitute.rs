@@ -461,13 +461,9 @@ fn trim_prefix(s: &str, glob: &str, longest: bool) -> Option<String> {
     Some(s[end.copied().unwrap_or(0)..].to_string())
 }
 
-/// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
+/// Go's `strconv.Atoi`, as Flux reads offsets and lengths.
 fn atoi(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    crate::gotmpl::strconv::atoi(s).ok()
 }
 
 /// `${s:offset}` and `${s:offset:length}` over bytes, as Flux counts them;

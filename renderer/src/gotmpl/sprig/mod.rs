@@ -168,11 +168,13 @@ fn trim_decimal(s: &str) -> &str {
 /// Go's `strconv.Atoi` as Sprig's `atoi` uses it: an optionally signed
 /// decimal, clamped to int64 when too large, 0 when not a number.
 fn atoi(s: &str) -> i64 {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return 0;
+    use crate::gotmpl::strconv::AtoiError;
+    match crate::gotmpl::strconv::atoi(s) {
+        Ok(n) => n,
+        Err(AtoiError::Range) if s.starts_with('-') => i64::MIN,
+        Err(AtoiError::Range) => i64::MAX,
+        Err(AtoiError::Syntax) => 0,
     }
-    s.parse::<i64>().unwrap_or(if s.starts_with('-') { i64::MIN } else { i64::MAX })
 }
 
 /// Go's `unicode.ToUpper`: the simple, one-rune case mapping, so a rune
