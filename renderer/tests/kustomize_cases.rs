@@ -8,6 +8,9 @@
 //! compared byte for byte (measured, not required). An error case passes when
 //! the engine fails too. All cases run; the failures are printed as a table.
 //!
+//! A case with a `build-dir` file builds the subdirectory it names (one
+//! line, relative to the case), so a kustomization can have bases beside it.
+//!
 //! `tests/cases/KNOWN_FAILURES` lists cases allowed to fail, one a line:
 //! the case name, then the reason. A listed case that passes fails the test,
 //! so the list stays true.
@@ -29,6 +32,8 @@ use std::process::Command;
 const EXPECTED: &str = "expected.yaml";
 const EXPECTED_ERROR: &str = "expected-error.txt";
 const KNOWN_FAILURES: &str = "KNOWN_FAILURES";
+/// A case file naming the subdirectory to build instead of the case itself.
+const BUILD_DIR: &str = "build-dir";
 /// How much of a value or line a diff shows.
 const SNIPPET: usize = 160;
 
@@ -173,10 +178,20 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The directory of a case to build, relative to the case: the case itself,
+/// or the one its `build-dir` file names (a kustomization beside its bases,
+/// as `overlay/` next to `base/`).
+fn build_dir(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(BUILD_DIR))
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .unwrap_or_default()
+}
+
 /// Builds the case: the emitted stream, or the error message.
 fn build(dir: &Path) -> Result<Result<String, String>, String> {
     let tree = DirTree::new(dir).map_err(|e| e.to_string())?;
-    let run = catch_unwind(AssertUnwindSafe(|| kustomize::build(&tree, "", &Options::default())));
+    let top = build_dir(dir);
+    let run = catch_unwind(AssertUnwindSafe(|| kustomize::build(&tree, &top, &Options::default())));
     match run {
         Ok(Ok(resources)) => Ok(Ok(yaml::to_stream(resources.iter().map(|r| &r.value)))),
         Ok(Err(e)) => Ok(Err(chain(&e))),

@@ -3,6 +3,9 @@
 #
 # usage: renderer/tests/record-cases.sh [--out DIR] [CASE_DIR...]
 #
+# A case holding a file `build-dir` builds the subdirectory it names (one
+# line, relative to the case) instead of the case itself.
+#
 # With no CASE_DIR, every directory under renderer/tests/cases/ is recorded.
 # A case that builds gets `expected.yaml` (kubectl's stdout, byte for byte);
 # a case that fails gets `expected-error.txt` (kubectl's error message, with
@@ -78,8 +81,13 @@ for case in "${cases[@]}"; do
         dest=$out/$name
         mkdir -p "$dest"
     fi
+    # A `build-dir` file names the subdirectory of the case to build.
+    target=$case
+    if [[ -f "$case/build-dir" ]]; then
+        target=$case/$(tr -d '\n' <"$case/build-dir")
+    fi
     # shellcheck disable=SC2086
-    if kubectl kustomize ${KUSTOMIZE_FLAGS:-} "$case" >"$stdout" 2>"$stderr"; then
+    if kubectl kustomize ${KUSTOMIZE_FLAGS:-} "$target" >"$stdout" 2>"$stderr"; then
         cp "$stdout" "$dest/expected.yaml"
         rm -f "$dest/expected-error.txt"
         built=$((built + 1))

@@ -122,12 +122,8 @@ const MANAGED_BY: &str = "kustomize-(devel)";
 /// `buildMetadata` of the top kustomization: where each object came from
 /// (relative to the top directory) and which tool made the output.
 fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool, bool)) {
-    let rel = |path: &str| -> String {
-        match path.strip_prefix(dir) {
-            Some(rest) if !dir.is_empty() => rest.trim_start_matches('/').to_string(),
-            _ => path.to_string(),
-        }
-    };
+    // Files of bases beside the top directory read `../base/file.yaml`.
+    let rel = |path: &str| tree::relative(dir, path);
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
@@ -545,7 +541,16 @@ impl Builder<'_> {
             match g.behavior.as_str() {
                 "merge" | "replace" => {}
                 _ => {
-                    add_all(acc, vec![r], &k.file)?;
+                    // A second object of the same id needs merge or replace.
+                    let key = r.id().key();
+                    if acc.iter().any(|b| b.id().key() == key) {
+                        let id = r.id();
+                        return Err(invalid(
+                            &k.file,
+                            format!("id {id} exists; behavior must be merge or replace"),
+                        ));
+                    }
+                    acc.push(r);
                     continue;
                 }
             }
