@@ -637,7 +637,8 @@ impl Builder<'_> {
         let bad_key = |m| invalid(&k.file, m);
         // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
-            labels::apply_set(acc, set, &self.config.common_labels, &self.config.template_labels)
+            let c = &self.config;
+            labels::apply_set(acc, set, &c.common_labels, &c.template_labels, &c.labels)
                 .map_err(bad_key)?;
         }
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;

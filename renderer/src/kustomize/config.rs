@@ -26,6 +26,9 @@ pub struct Config {
     pub namespace: Vec<UserFieldSpec>,
     /// Extra places for `labels` with `includeTemplates` (not selectors).
     pub template_labels: Vec<UserFieldSpec>,
+    /// Extra places for every `labels` entry, whatever its include flags
+    /// (never `commonLabels`).
+    pub labels: Vec<UserFieldSpec>,
     /// Extra fields that `replicas` sets.
     pub replicas: Vec<UserFieldSpec>,
 }
@@ -45,6 +48,7 @@ const CONFIG_FIELDS: &[&str] = &[
     "nameSuffix",
     "namespace",
     "commonLabels",
+    "labels",
     "templateLabels",
     "commonAnnotations",
     "nameReference",
@@ -172,6 +176,7 @@ impl Config {
             name_suffix: list("nameSuffix")?,
             namespace: list("namespace")?,
             template_labels: list("templateLabels")?,
+            labels: list("labels")?,
             replicas: list("replicas")?,
             ..Config::default()
         };
@@ -241,6 +246,7 @@ impl Config {
         self.name_suffix.extend(other.name_suffix);
         self.namespace.extend(other.namespace);
         self.template_labels.extend(other.template_labels);
+        self.labels.extend(other.labels);
         self.replicas.extend(other.replicas);
     }
 }

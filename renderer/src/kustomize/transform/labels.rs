@@ -109,12 +109,14 @@ pub fn apply_common(
 
 /// One `labels` entry; `selectors` and `templates` are the `commonLabels`
 /// and `templateLabels` fields of `configurations`, used with
-/// `includeSelectors` and with `includeTemplates` alone.
+/// `includeSelectors` and with `includeTemplates` alone; `every` is their
+/// `labels` field, used by every entry.
 pub fn apply_set(
     resources: &mut [Resource],
     set: &LabelSet,
     selectors: &[UserFieldSpec],
     templates: &[UserFieldSpec],
+    every: &[UserFieldSpec],
 ) -> Result<(), String> {
     let builtin: &[&[FieldSpec]] = if set.fields_only {
         &[]
@@ -132,6 +134,7 @@ pub fn apply_set(
         } else if set.include_templates {
             user.extend(templates.iter().cloned());
         }
+        user.extend(every.iter().cloned());
     }
     write(resources, &set.pairs, &Places { builtin, user: &user })
 }
