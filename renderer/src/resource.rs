@@ -123,6 +123,21 @@ impl ResId {
             if self.namespace == "default" { String::new() } else { self.namespace.clone() };
         ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
     }
+
+    /// kustomize's printed form of an identity in messages,
+    /// `Kind.version.group/name.namespace`, with `[noKind]`, `[noVer]`,
+    /// `[noGrp]`, `[noName]`, `[noNs]` for blanks.
+    pub fn kustomize_form(&self) -> String {
+        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
+        format!(
+            "{}.{}.{}/{}.{}",
+            or(&self.gvk.kind, "[noKind]"),
+            or(&self.gvk.version, "[noVer]"),
+            or(&self.gvk.group, "[noGrp]"),
+            or(&self.name, "[noName]"),
+            or(&self.namespace, "[noNs]"),
+        )
+    }
 }
 
 /// Whether two namespaces are the same to kustomize (`default` and unset are).

@@ -164,17 +164,7 @@ pub enum WalkError {
 /// kustomize's message for a field walk that failed in an object:
 /// `considering field 'PATH' of object Kind.version.group/name.namespace: WHY`.
 pub fn field_error(r: &Resource, path: &str, why: impl std::fmt::Display) -> String {
-    let g = r.gvk();
-    let or =
-        |s: &str, none: &'static str| if s.is_empty() { none.to_string() } else { s.to_string() };
-    format!(
-        "considering field '{path}' of object {}.{}.{}/{}.{}: {why}",
-        or(&g.kind, "[noKind]"),
-        or(&g.version, "[noVer]"),
-        or(&g.group, "[noGrp]"),
-        or(r.name(), "[noName]"),
-        or(r.namespace(), "[noNs]"),
-    )
+    format!("considering field '{path}' of object {}: {why}", r.id().kustomize_form())
 }
 
 /// Calls `set` on every scalar (or null, or just created) slot at the

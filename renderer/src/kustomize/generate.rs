@@ -342,6 +342,11 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.scalar_texts.clear();
     base.quoted.clear();
     base.needs_hash = base.needs_hash && generated.needs_hash;
+    // A replaced object is the new one (its origin is the replacing
+    // generator); a merged one stays the base's.
+    if behavior == "replace" {
+        base.source = generated.source;
+    }
 }
 
 /// The entries of the map at `path` of `r` as kustomize reads a string map:

@@ -13,7 +13,7 @@
 use crate::kustomize::Error;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
-use crate::resource::{Gvk, Resource};
+use crate::resource::{Gvk, ResId, Resource};
 use crate::value::Value;
 use std::collections::HashSet;
 
@@ -413,7 +413,19 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     _ => Ok(()),
                 };
                 if let Err(e) = outcome {
-                    error = Some(e);
+                    // A choice that failed is told with the field and the
+                    // object it was made for, as kustomize does.
+                    error = Some(match e {
+                        Error::Invalid { file, message } if file.is_empty() => Error::Invalid {
+                            file: source.clone(),
+                            message: format!(
+                                "updating name reference in '{path}' field of '{}': considering field '{path}' of object {}: {message}",
+                                id.kustomize_form(),
+                                id.kustomize_form()
+                            ),
+                        },
+                        other => other,
+                    });
                 }
             });
             if nested_list && error.is_none() {
@@ -571,24 +583,22 @@ fn select<'a>(
             if identical {
                 return Ok(Some(first));
             }
-            let mut names: Vec<String> = same
+            // kustomize lists the candidates in the order of the build,
+            // each by its identity.
+            let ids: Vec<String> = same
                 .iter()
                 .map(|t| {
-                    if t.namespace.is_empty() {
-                        t.name.clone()
-                    } else {
-                        format!("{}/{}", t.namespace, t.name)
+                    ResId {
+                        gvk: t.gvk.clone(),
+                        namespace: t.namespace.clone(),
+                        name: t.name.clone(),
                     }
+                    .kustomize_form()
                 })
                 .collect();
-            names.sort();
             Err(Error::Invalid {
                 file: String::new(),
-                message: format!(
-                    "found multiple possible referrals for {} {old:?}: {}",
-                    target.kind,
-                    names.join(", ")
-                ),
+                message: format!("found multiple possible referrals: {}", ids.join(", ")),
             })
         }
     }
