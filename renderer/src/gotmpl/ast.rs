@@ -134,6 +134,10 @@ pub(crate) struct Number {
     /// Whether Go treats it as a float constant when the type is free
     /// (it is written with `.`, `e` or `p` and is not a hex or rune integer).
     pub is_float: bool,
+    /// Its value if it is a complex constant (`1+2i`, `4i`): such a constant
+    /// is a complex128 when the type is free, and also an int or float when
+    /// its imaginary part is zero.
+    pub complex: Option<(f64, f64)>,
 }
 
 impl Operand {

@@ -451,6 +451,9 @@ impl<'m, 't> State<'m, 't> {
             Operand::Nil(_) => Err(self.error("nil is not a command")),
             Operand::String { value, .. } => Ok(Value::String(value.clone())),
             Operand::Number(n) => {
+                if let Some((re, im)) = n.complex {
+                    return Ok(Value::Complex(re, im));
+                }
                 if n.is_float
                     && let Some(f) = n.float
                 {

@@ -285,6 +285,18 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             fmt_string(out, v, &text, verb, spec);
         }
         Value::Float(f) => fmt_float_verb(out, v, *f, verb, spec),
+        // Go's `fmtComplex`: both parts with the float verb, the imaginary
+        // one always signed.
+        Value::Complex(re, im) => {
+            if !matches!(verb, 'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E') {
+                bad_verb(out, v, verb, spec);
+                return;
+            }
+            out.push('(');
+            fmt_float_verb(out, v, *re, verb, spec);
+            fmt_float_verb(out, v, *im, verb, &Spec { plus: true, ..*spec });
+            out.push_str("i)");
+        }
         Value::String(s) => fmt_string(out, v, s, verb, spec),
         Value::List(items) => {
             if spec.sharp_v {
@@ -769,15 +781,17 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
     }
 }
 
-/// Whether Go's `strconv.IsPrint` holds (approximated with Rust's character classes).
-fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
+/// Go's `strconv.IsPrint` (and `unicode.IsPrint`): letters, marks, numbers,
+/// punctuation, symbols and the ASCII space. Unassigned, private-use, format,
+/// control and other space runes are not printable.
+pub(crate) fn is_print(c: char) -> bool {
+    static GRAPHIC: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{L}\p{M}\p{N}\p{P}\p{S}]$").ok());
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
     }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}')
+    let mut buf = [0u8; 4];
+    GRAPHIC.as_ref().is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
 }
 
 fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {

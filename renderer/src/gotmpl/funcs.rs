@@ -357,6 +357,7 @@ enum Kind {
     Int,
     Uint,
     Float,
+    Complex,
     String,
     Other,
     Invalid,
@@ -368,6 +369,7 @@ fn basic_kind(v: &Value) -> Kind {
         Value::Int(_) | Value::Int64(_) => Kind::Int,
         Value::Uint64(_) | Value::Uint8(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
+        Value::Complex(..) => Kind::Complex,
         Value::String(_) => Kind::String,
         Value::Nil | Value::Missing => Kind::Invalid,
         _ => Kind::Other,
@@ -397,6 +399,7 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
                 _ if k1 == Kind::Int || k1 == Kind::Uint => a.as_integer() == b.as_integer(),
                 (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ if a.is_nil() && b.is_nil() => true,
                 (Value::List(_) | Value::Map(_) | Value::Func(_), _)
@@ -453,20 +456,6 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
-/// Go's `unicode.IsPrint` for a non-ASCII rune, as far as the standard
-/// library can tell: controls, spaces other than U+0020, format characters
-/// (zero-width space, bidi marks, BOM ...) and private-use runes are not.
-fn is_go_printable(c: char) -> bool {
-    let u = c as u32;
-    let format = matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
-        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
-        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F);
-    let private = matches!(u, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
-    !(c.is_control() || (c.is_whitespace() && c != ' ') || format || private)
-}
-
 /// Go's `template.JSEscapeString`.
 pub fn js_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -480,7 +469,12 @@ pub fn js_escape(s: &str) -> String {
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c if (c as u32) >= 0x80 && !is_go_printable(c) => {
+            // A byte that is not UTF-8 decodes to U+FFFD, which is printable: Go
+            // writes the byte as it is.
+            c if (c as u32) >= 0x80
+                && !super::fmt::is_print(c)
+                && !super::sprig::is_raw_byte(c) =>
+            {
                 out.push_str(&format!("\\u{:04X}", c as u32));
             }
             c => out.push(c),

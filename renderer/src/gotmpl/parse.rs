@@ -43,7 +43,10 @@ pub(crate) fn parse(
         if is_empty(&root) {
             root = def;
         } else if !is_empty(&def) {
-            return p.err(format!("template: multiple definition of template {name:?}"));
+            // Go finds the clash after the whole text is read: at the line of its end.
+            let (line, _) = line_col(&p.text, p.text.len());
+            let message = format!("template: multiple definition of template {name:?}");
+            return Err(Error::Parse { name: name.to_string(), line, message });
         }
     }
     let mut trees =
@@ -551,12 +554,27 @@ impl Parser<'_> {
                 int: Some(v),
                 float: Some(v as f64),
                 is_float: false,
+                complex: None,
             });
         }
-        if let Some(real) = text.strip_suffix('i')
-            && (super::strconv::parse_float(real).is_some() || real[1..].contains(['+', '-']))
-        {
-            return self.err(format!("complex constants are not supported: {text}"));
+        if let Some(parts) = text.strip_suffix('i') {
+            if let Some((re, im)) = complex_parts(parts) {
+                // Go's `simplifyComplex`: without an imaginary part the
+                // constant is also a float, and an integer when whole.
+                let real = (im == 0.0).then_some(re);
+                let int = real.filter(|f| *f as i64 as f64 == *f).map(|f| f as i64);
+                return Ok(Number {
+                    pos: tok.pos,
+                    text: text.clone(),
+                    int,
+                    float: real,
+                    is_float: false,
+                    complex: Some((re, im)),
+                });
+            }
+            if parts.get(1..).is_some_and(|p| p.contains(['+', '-'])) {
+                return self.err(format!("illegal number syntax: {text:?}"));
+            }
         }
         // Go's `newNumber`: integer readings first, then a float reading,
         // which must not look like an integer (that would be one too large).
@@ -587,8 +605,24 @@ impl Parser<'_> {
         if int.is_none() && float.is_none() {
             return self.err(format!("illegal number syntax: {text:?}"));
         }
-        Ok(Number { pos: tok.pos, text: text.clone(), int, float, is_float })
+        Ok(Number { pos: tok.pos, text: text.clone(), int, float, is_float, complex: None })
     }
+}
+
+/// The real and imaginary parts of a complex constant without its final `i`:
+/// `1+2` (as `fmt.Sscan` reads a complex128) or an imaginary number alone.
+fn complex_parts(text: &str) -> Option<(f64, f64)> {
+    if let Some(im) = super::strconv::parse_float(text) {
+        return Some((0.0, im));
+    }
+    // The sign of the imaginary part: not the first byte, nor an exponent's.
+    let b = text.as_bytes();
+    let at = (1..b.len())
+        .rev()
+        .find(|&i| matches!(b[i], b'+' | b'-') && !matches!(b[i - 1], b'e' | b'E' | b'p' | b'P'))?;
+    let re = super::strconv::parse_float(&text[..at])?;
+    let im = super::strconv::parse_float(&text[at..])?;
+    Some((re, im))
 }
 
 enum Item {

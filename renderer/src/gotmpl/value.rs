@@ -46,6 +46,8 @@ pub enum Value {
     Uint8(u8),
     /// A float64 (every number in YAML or JSON data).
     Float(f64),
+    /// A complex128 (a constant such as `1+2i`): real and imaginary parts.
+    Complex(f64, f64),
     /// A string.
     String(Arc<str>),
     /// A slice: `[]interface{}`, or a slice of another element type.
@@ -391,6 +393,7 @@ impl Value {
             Value::Uint64(u) => *u != 0,
             Value::Uint8(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
@@ -418,6 +421,7 @@ impl Value {
             Value::Uint64(_) => "uint64".into(),
             Value::Uint8(_) => "uint8".into(),
             Value::Float(_) => "float64".into(),
+            Value::Complex(..) => "complex128".into(),
             Value::String(_) => "string".into(),
             Value::List(l) => l.type_name(),
             Value::Map(m) => match m.map_type() {
@@ -439,6 +443,7 @@ impl Value {
             Value::Uint64(_) => "uint64",
             Value::Uint8(_) => "uint8",
             Value::Float(_) => "float64",
+            Value::Complex(..) => "complex128",
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
@@ -483,7 +488,8 @@ impl Value {
     fn to_data_unchecked(&self) -> crate::value::Value {
         use crate::value::Value as V;
         match self {
-            Value::Missing | Value::Nil | Value::Func(_) => V::Null,
+            // Go's encoding/json refuses both; plain data has no such value.
+            Value::Missing | Value::Nil | Value::Func(_) | Value::Complex(..) => V::Null,
             Value::Bool(b) => V::Bool(*b),
             Value::Int(i) | Value::Int64(i) => V::Int(*i),
             // A uint64 above the int64 range is a float in the plain data model.
@@ -530,6 +536,7 @@ impl fmt::Debug for Value {
             Value::Uint64(u) => write!(f, "Uint64({u})"),
             Value::Uint8(u) => write!(f, "Uint8({u})"),
             Value::Float(x) => write!(f, "Float({x})"),
+            Value::Complex(re, im) => write!(f, "Complex({re}, {im})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),
             Value::Map(m) => f.debug_map().entries(m.entries()).finish(),

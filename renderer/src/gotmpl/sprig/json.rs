@@ -157,7 +157,8 @@ fn encode(
                 object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
             }
         },
-        Value::Func(_) => return None,
+        // `json: unsupported type`.
+        Value::Func(_) | Value::Complex(..) => return None,
     }
     Some(())
 }

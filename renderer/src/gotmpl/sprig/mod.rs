@@ -272,6 +272,7 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
         (Value::Uint64(x), Value::Uint64(y)) => x == y,
         (Value::Uint8(x), Value::Uint8(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
             x.elem() == y.elem()
