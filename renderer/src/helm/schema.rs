@@ -24,12 +24,13 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             message: e.to_string(),
         })?;
         let instance = to_json(&Value::Map(values.clone()));
-        let errors: Vec<(String, String)> = validator
-            .iter_errors(&instance)
-            .map(|e| (e.instance_path().to_string(), go_message(&e)))
-            .collect();
+        let errors: Vec<Flat> = validator.iter_errors(&instance).map(|e| flat(&e)).collect();
         if !errors.is_empty() {
-            report.push_str(&format!("{}:\n{}\n", chart.name, group(&errors).join("\n")));
+            let mut lines = Vec::new();
+            for node in report_roots(build(errors, 0, Vec::new())) {
+                node.print(1, &mut lines);
+            }
+            report.push_str(&format!("{}:\n{}\n", chart.name, lines.join("\n")));
         }
     }
     for sub in &chart.dependencies {
@@ -40,41 +41,305 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
     Ok(())
 }
 
-/// The report lines: errors under the same top-level property are listed
-/// under one `validation failed` line, as Helm's validator nests the causes
-/// of a failed property schema.
-fn group(errors: &[(String, String)]) -> Vec<String> {
-    let top = |path: &str| -> String {
-        path.split('/').nth(1).map(|s| format!("/{s}")).unwrap_or_default()
+/// One violation as the Rust validator reports it, reduced to what the
+/// Go validator's error tree needs: where in the instance, which keyword
+/// path in the schema, and the message (or the nested failures of the
+/// `anyOf`/`oneOf` branches).
+struct Flat {
+    instance: Vec<String>,
+    schema: Vec<String>,
+    what: What,
+}
+
+/// What a violation says.
+enum What {
+    /// A keyword's own message.
+    Message(String),
+    /// A missing required property (Go joins all of one `required` in one line).
+    Required(String),
+    /// `anyOf` failed: the failures of each branch.
+    AnyOf(Vec<Vec<Flat>>),
+    /// `oneOf` matched no branch: the failures of each branch.
+    OneOfNone(Vec<Vec<Flat>>),
+    /// `oneOf` matched several branches (the indexes of the first two).
+    OneOfMany(usize, usize),
+}
+
+fn tokens(location: &jsonschema::paths::Location) -> Vec<String> {
+    location.into_iter().map(|segment| segment.to_string()).collect()
+}
+
+fn flat(e: &jsonschema::ValidationError<'_>) -> Flat {
+    use jsonschema::error::ValidationErrorKind as K;
+    let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
+        context.iter().map(|errors| errors.iter().map(flat).collect()).collect()
     };
-    let mut lines = Vec::new();
-    let mut done = vec![false; errors.len()];
-    for (i, (path, message)) in errors.iter().enumerate() {
-        if done[i] {
-            continue;
+    let what = match e.kind() {
+        K::Required { property } => {
+            What::Required(property.as_str().map_or_else(|| property.to_string(), str::to_string))
         }
-        let key = top(path);
-        let members: Vec<usize> = (i..errors.len())
-            .filter(|j| !done[*j] && !key.is_empty() && top(&errors[*j].0) == key)
-            .collect();
-        if members.len() > 1 {
-            lines.push(format!("- at '{key}': validation failed"));
-            for j in members {
-                done[j] = true;
-                lines.push(format!("  - at '{}': {}", errors[j].0, errors[j].1));
-            }
-        } else {
-            done[i] = true;
-            lines.push(format!("- at '{path}': {message}"));
+        K::AnyOf { context } => What::AnyOf(branches(context)),
+        K::OneOfNotValid { context } => What::OneOfNone(branches(context)),
+        K::OneOfMultipleValid { context } => {
+            let mut valid = context.iter().enumerate().filter(|(_, errors)| errors.is_empty());
+            let first = valid.next().map_or(0, |(i, _)| i);
+            let second = valid.next().map_or(first + 1, |(i, _)| i);
+            What::OneOfMany(first, second)
+        }
+        _ => What::Message(go_message(e)),
+    };
+    Flat { instance: tokens(e.instance_path()), schema: tokens(e.schema_path()), what }
+}
+
+/// A node of the Go validator's error tree (santhosh-tekuri/jsonschema v6):
+/// a message at an instance location, with nested causes.
+struct Node {
+    instance: Vec<String>,
+    message: String,
+    causes: Vec<Node>,
+    /// A `$ref` failure with a single cause is not printed itself; its cause is.
+    skip: bool,
+    /// A group of several failures of one schema at one location.
+    group: bool,
+}
+
+impl Node {
+    fn leaf(instance: Vec<String>, message: String, causes: Vec<Node>) -> Node {
+        Node { instance, message, causes, skip: false, group: false }
+    }
+
+    fn print(&self, indent: usize, lines: &mut Vec<String>) {
+        let mut inner = indent;
+        if !self.skip {
+            let at: String =
+                self.instance.iter().map(|t| format!("/{}", escape_token(t))).collect();
+            let pad = "  ".repeat(indent.saturating_sub(1));
+            lines.push(format!("{pad}- at {}: {}", go_quote(&at), self.message));
+            inner += 1;
+        }
+        for cause in &self.causes {
+            cause.print(inner, lines);
         }
     }
-    lines
+}
+
+/// A JSON pointer token escaped as RFC 6901 writes it.
+fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// A string in single quotes as the Go validator quotes it: Go's `%q`
+/// escapes, with double quotes left bare and single quotes escaped.
+fn go_quote(s: &str) -> String {
+    let go = crate::gotmpl::fmt::quote(s).replace("\\\"", "\"").replace('\'', "\\'");
+    let inner = go.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(&go);
+    format!("'{inner}'")
+}
+
+/// The failures printed under the chart's name: the causes of the root
+/// schema's failure, as Helm prints them without the first line.
+fn report_roots(root: Option<Node>) -> Vec<Node> {
+    match root {
+        Some(node) if node.group => node.causes,
+        Some(node) => vec![node],
+        None => Vec::new(),
+    }
+}
+
+/// The rank of a keyword in the order the Go validator checks an instance:
+/// type, const, enum, format and `$ref` first, then the keywords of the
+/// instance's type, then the applicators.
+fn rank(keyword: &str) -> u32 {
+    match keyword {
+        "type" => 0,
+        "const" => 1,
+        "enum" => 2,
+        "format" => 3,
+        "$ref" => 4,
+        "minProperties" => 10,
+        "maxProperties" => 11,
+        "required" => 12,
+        "dependencies" => 13,
+        "properties" | "patternProperties" => 14,
+        "additionalProperties" => 15,
+        "propertyNames" => 16,
+        "dependentSchemas" => 17,
+        "dependentRequired" => 18,
+        "minItems" => 20,
+        "maxItems" => 21,
+        "uniqueItems" => 22,
+        "prefixItems" | "items" => 23,
+        "additionalItems" => 24,
+        "contains" | "minContains" | "maxContains" => 25,
+        "minLength" => 30,
+        "maxLength" => 31,
+        "pattern" => 32,
+        "contentEncoding" | "contentMediaType" | "contentSchema" => 33,
+        "minimum" => 40,
+        "maximum" => 41,
+        "exclusiveMinimum" => 42,
+        "exclusiveMaximum" => 43,
+        "multipleOf" => 44,
+        "$recursiveRef" | "$dynamicRef" => 45,
+        "not" => 50,
+        "allOf" => 51,
+        "anyOf" => 52,
+        "oneOf" => 53,
+        "if" | "then" | "else" => 54,
+        "unevaluatedProperties" | "unevaluatedItems" => 60,
+        _ => 70,
+    }
+}
+
+/// The key under which failures of one subschema are gathered, and how many
+/// keyword-path tokens lead into that subschema; None for a keyword's own failure.
+fn child_key(e: &Flat, depth: usize, at: &[String]) -> Option<(String, usize, Vec<String>)> {
+    let keyword = e.schema.get(depth)?.as_str();
+    if e.schema.len() == depth + 1 {
+        return None;
+    }
+    let token = e.instance.get(at.len()).cloned();
+    let below = |token: Option<String>| {
+        let mut child = at.to_vec();
+        child.extend(token);
+        child
+    };
+    let next = e.schema.get(depth + 1).map_or("", String::as_str);
+    let name = token.clone().unwrap_or_default();
+    match keyword {
+        "properties" | "patternProperties" | "prefixItems" => {
+            Some((format!("{keyword}/{next}/{name}"), 2, below(token)))
+        }
+        "items" if next.parse::<usize>().is_ok() && token.is_some() => {
+            Some((format!("items/{next}/{name}"), 2, below(token)))
+        }
+        "dependentSchemas" | "dependencies" | "allOf" => {
+            Some((format!("{keyword}/{next}"), 2, at.to_vec()))
+        }
+        "items"
+        | "additionalProperties"
+        | "additionalItems"
+        | "unevaluatedProperties"
+        | "unevaluatedItems"
+        | "contains" => Some((format!("{keyword}//{name}"), 1, below(token))),
+        "$ref" | "$dynamicRef" | "$recursiveRef" | "then" | "else" => {
+            Some((keyword.to_string(), 1, at.to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// The failures of one subschema (a property's, an item's, a branch's),
+/// gathered before they are built into a node.
+struct Child {
+    key: String,
+    rank: u32,
+    order: usize,
+    depth: usize,
+    at: Vec<String>,
+    errors: Vec<Flat>,
+}
+
+/// Builds the Go validator's result for the schema reached by `depth`
+/// keyword-path tokens, applied to one instance location: nothing, one
+/// failure, or a group of failures.
+fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
+    // (rank, order, node); the failures of one subschema are gathered by key.
+    let mut entries: Vec<(u32, usize, Node)> = Vec::new();
+    let mut children: Vec<Child> = Vec::new();
+    let mut required: Option<(usize, Vec<String>)> = None;
+    for (order, e) in errors.into_iter().enumerate() {
+        let Some(keyword) = e.schema.get(depth) else { continue };
+        let r = rank(keyword);
+        if let Some((key, skip, child_at)) = child_key(&e, depth, &at) {
+            match children.iter_mut().find(|c| c.key == key) {
+                Some(c) => c.errors.push(e),
+                None => children.push(Child {
+                    key,
+                    rank: r,
+                    order,
+                    depth: depth + skip,
+                    at: child_at,
+                    errors: vec![e],
+                }),
+            }
+            continue;
+        }
+        let here = at.clone();
+        match e.what {
+            What::Message(m) => entries.push((r, order, Node::leaf(here, m, Vec::new()))),
+            What::Required(name) => match &mut required {
+                Some((_, names)) => names.push(name),
+                None => required = Some((order, vec![name])),
+            },
+            What::AnyOf(branches) => {
+                let causes =
+                    branches.into_iter().filter_map(|b| build(b, depth + 2, at.clone())).collect();
+                entries.push((r, order, Node::leaf(here, "'anyOf' failed".into(), causes)));
+            }
+            What::OneOfNone(branches) => {
+                let causes =
+                    branches.into_iter().filter_map(|b| build(b, depth + 2, at.clone())).collect();
+                let message = "'oneOf' failed, none matched".to_string();
+                entries.push((r, order, Node::leaf(here, message, causes)));
+            }
+            What::OneOfMany(a, b) => {
+                let message = format!("'oneOf' failed, subschemas {a}, {b} matched");
+                entries.push((r, order, Node::leaf(here, message, Vec::new())));
+            }
+        }
+    }
+    if let Some((order, names)) = required {
+        let quoted: Vec<String> = names.iter().map(|n| go_quote(n)).collect();
+        let message = match quoted.as_slice() {
+            [one] => format!("missing property {one}"),
+            many => format!("missing properties {}", many.join(", ")),
+        };
+        entries.push((rank("required"), order, Node::leaf(at.clone(), message, Vec::new())));
+    }
+    // A failed type, const, enum or format ends the checks of this schema.
+    let stop = entries.iter().filter(|e| e.0 <= 3).min_by_key(|e| (e.0, e.1)).map(|e| e.1);
+    if let Some(stop) = stop {
+        entries.retain(|e| e.1 == stop);
+        children.clear();
+    }
+    let mut all_of: Vec<(usize, Node)> = Vec::new();
+    for Child { key, rank: r, order, depth: child_depth, at: child_at, errors: errs } in children {
+        let Some(result) = build(errs, child_depth, child_at) else { continue };
+        if key.starts_with("allOf/") {
+            all_of.push((order, result));
+        } else if key.starts_with('$') {
+            let causes = if result.group { result.causes } else { vec![result] };
+            let skip = causes.len() == 1;
+            let message = "validation failed".to_string();
+            let node = Node { instance: at.clone(), message, causes, skip, group: false };
+            entries.push((r, order, node));
+        } else {
+            entries.push((r, order, result));
+        }
+    }
+    if let Some(order) = all_of.first().map(|a| a.0) {
+        let causes = all_of.into_iter().map(|a| a.1).collect();
+        let node = Node::leaf(at.clone(), "'allOf' failed".into(), causes);
+        entries.push((rank("allOf"), order, node));
+    }
+    entries.sort_by_key(|e| (e.0, e.1));
+    let mut nodes: Vec<Node> = entries.into_iter().map(|e| e.2).collect();
+    match nodes.len() {
+        0 => None,
+        1 => nodes.pop(),
+        _ => {
+            let message = "validation failed".to_string();
+            Some(Node { instance: at, message, causes: nodes, skip: false, group: true })
+        }
+    }
 }
 
 /// A JSON value as Helm's validator quotes it in messages.
 fn quoted(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => format!("'{s}'"),
+        serde_json::Value::String(s) => go_quote(s),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => "value".to_string(),
         other => other.to_string(),
     }
 }
@@ -135,19 +400,48 @@ fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
             format!("{} does not match pattern '{pattern}'", quoted(got))
         }
         K::Enum { options } => match options {
+            serde_json::Value::Array(items) if items.iter().any(is_composite) => {
+                "'enum' failed".to_string()
+            }
+            serde_json::Value::Array(items) if items.len() == 1 => {
+                format!("value must be {}", quoted(&items[0]))
+            }
             serde_json::Value::Array(items) => format!(
                 "value must be one of {}",
                 items.iter().map(quoted).collect::<Vec<_>>().join(", ")
             ),
             other => format!("value must be one of {}", quoted(other)),
         },
+        K::Constant { expected_value } if is_composite(expected_value) => {
+            "'const' failed".to_string()
+        }
         K::Constant { expected_value } => format!("value must be {}", quoted(expected_value)),
+        K::Not { .. } => "'not' failed".to_string(),
+        K::MultipleOf { multiple_of } => limit("multipleOf", number(got), number(multiple_of)),
+        K::UniqueItems => unique_items(got),
+        K::FalseSchema => "false schema".to_string(),
         K::AdditionalProperties { unexpected } => format!(
             "additional properties {} not allowed",
-            unexpected.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
+            unexpected.iter().map(|u| go_quote(u)).collect::<Vec<_>>().join(", ")
         ),
         _ => e.to_string(),
     }
+}
+
+/// An array or object: the validator names such values only as a whole.
+fn is_composite(v: &serde_json::Value) -> bool {
+    matches!(v, serde_json::Value::Array(_) | serde_json::Value::Object(_))
+}
+
+/// The message of a failed `uniqueItems`: the first pair of equal items.
+fn unique_items(got: &serde_json::Value) -> String {
+    let items = got.as_array().map_or(&[][..], Vec::as_slice);
+    for (j, b) in items.iter().enumerate() {
+        if let Some(i) = items[..j].iter().position(|a| a == b) {
+            return format!("items at {i} and {j} are equal");
+        }
+    }
+    "items are not unique".to_string()
 }
 
 /// A number as the validator's English message printer writes it: digits
