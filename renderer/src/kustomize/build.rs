@@ -1061,31 +1061,40 @@ impl Builder<'_> {
                             if !by_current && !by_original {
                                 return false;
                             }
+                            // kustomize looks the patch's identity up among
+                            // each object's current, original and earlier
+                            // identities, every part equal (an unset namespace
+                            // is the default one).
                             let gvk = r.gvk();
-                            (pid.gvk.group.is_empty() || gvk.group == pid.gvk.group)
-                                && (pid.gvk.version.is_empty() || gvk.version == pid.gvk.version)
-                                // A patch without a namespace is for the
-                                // default one (or an object that had none).
-                                && (same_namespace(r.namespace(), &pid.namespace)
-                                    || same_namespace(&r.orig_id.namespace, &pid.namespace)
-                                    || r.prev_names
-                                        .iter()
-                                        .any(|(n, _)| same_namespace(n, &pid.namespace)))
+                            let same_gvk = gvk == pid.gvk;
+                            (same_gvk
+                                && *name == pid.name
+                                && same_namespace(r.namespace(), &pid.namespace))
+                                || (r.orig_id.gvk == pid.gvk
+                                    && r.orig_id.name == pid.name
+                                    && same_namespace(&r.orig_id.namespace, &pid.namespace))
+                                || ((same_gvk || r.orig_id.gvk == pid.gvk)
+                                    && r.prev_names.iter().any(|(n, nm)| {
+                                        *nm == pid.name && same_namespace(n, &pid.namespace)
+                                    }))
                         })
                         .collect();
                     if found.is_empty() {
                         return Err(invalid(
                             &source,
                             format!(
-                                "no resource matches strategic merge patch {pid} (kind {} named {:?})",
-                                pid.gvk.kind, pid.name
+                                "no resource matches strategic merge patch \"{0}\": no matches for Id {0}; failed to find unique target for patch {0}",
+                                pid.kustomize_form()
                             ),
                         ));
                     }
                     if found.len() > 1 {
                         return Err(invalid(
                             &source,
-                            format!("multiple resources match strategic merge patch {pid}"),
+                            format!(
+                                "no resource matches strategic merge patch \"{0}\": multiple matches for Id {0}; failed to find unique target for patch {0}",
+                                pid.kustomize_form()
+                            ),
                         ));
                     }
                     found
