@@ -1085,7 +1085,7 @@ impl Builder<'_> {
                         return Err(invalid(
                             &source,
                             format!(
-                                "no resource matches strategic merge patch {pid} (kind {} named {:?})",
+                                "no matches for Id {pid}; failed to find unique target for patch {pid} (no resource of kind {} named {:?})",
                                 pid.gvk.kind, pid.name
                             ),
                         ));
@@ -1093,7 +1093,9 @@ impl Builder<'_> {
                     if found.len() > 1 {
                         return Err(invalid(
                             &source,
-                            format!("multiple resources match strategic merge patch {pid}"),
+                            format!(
+                                "multiple matches for Id {pid}; failed to find unique target for patch {pid}"
+                            ),
                         ));
                     }
                     found
