@@ -646,6 +646,7 @@ impl Builder<'_> {
         // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
             let c = &self.config;
+            c.check_label_set(set).map_err(bad_key)?;
             labels::apply_set(acc, set, &c.common_labels, &c.template_labels, &c.labels)
                 .map_err(bad_key)?;
         }
