@@ -384,7 +384,10 @@ impl Builder<'_> {
         if k.is_component && self.stack.len() > 1 {
             return Err(invalid(
                 &k.file,
-                "a Component can only be used in components, not as a resource",
+                format!(
+                    "expected kind != 'Component' for path '{}': a Component can only be used in components, not as a resource",
+                    dir_file(dir)
+                ),
             ));
         }
         let mut acc = Vec::new();
@@ -466,7 +469,9 @@ impl Builder<'_> {
         if self.tree.kind(&path) != Some(EntryKind::Dir) {
             return Err(invalid(
                 &k.file,
-                format!("component {entry:?}: not a directory with a kustomization"),
+                format!(
+                    "component {entry:?}: '{path}' must be a directory to be a root (not a directory with a kustomization)"
+                ),
             ));
         }
         self.enter(&path, &k.file)?;
@@ -474,7 +479,10 @@ impl Builder<'_> {
         if !ck.is_component {
             return Err(invalid(
                 &ck.file,
-                "expected kind: Component for a kustomization listed in components",
+                format!(
+                    "expected kind 'Component' for path '{}' but got 'Kustomization' (a kustomization listed in components)",
+                    dir_file(&path)
+                ),
             ));
         }
         self.openapi(&ck, &path, false)?;
@@ -638,6 +646,7 @@ impl Builder<'_> {
         // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
             let c = &self.config;
+            c.check_label_set(set).map_err(bad_key)?;
             labels::apply_set(acc, set, &c.common_labels, &c.template_labels, &c.labels)
                 .map_err(bad_key)?;
         }

@@ -1,7 +1,8 @@
 //! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
 
 use super::Error;
-use super::kustomization::UserFieldSpec;
+use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS};
+use super::kustomization::{LabelSet, UserFieldSpec};
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
 
@@ -259,55 +260,99 @@ impl Config {
     /// built-in specs; a later spec's group, version and kind select an
     /// earlier one when each it sets is equal (an unset one selects all).
     pub fn check_conflicts(&self, file: &str) -> Result<(), Error> {
-        use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS};
-        const META_LABELS: FieldSpec =
-            FieldSpec { group: None, kind: None, path: "metadata/labels", create: true };
-        const META_ANNOTATIONS: FieldSpec =
-            FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true };
-        // kiln's tables name the core group where kustomize's name version v1.
-        let builtin = |specs: &[&[FieldSpec]], extra: FieldSpec| -> Vec<UserFieldSpec> {
-            specs
-                .iter()
-                .flat_map(|t| t.iter())
-                .chain(std::iter::once(&extra))
-                .map(|s| UserFieldSpec {
-                    group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
-                    version: (s.group == Some("")).then(|| "v1".to_string()),
-                    kind: s.kind.map(str::to_string),
-                    path: s.path.to_string(),
-                    create: s.create,
-                })
-                .collect()
-        };
         let checks = [
             (
                 "CommonLabels",
                 &self.common_labels,
-                builtin(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS),
+                builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS),
             ),
             (
                 "CommonAnnotations",
                 &self.common_annotations,
-                builtin(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
+                builtin_specs(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
             ),
         ];
         for (name, user, builtin) in checks {
             let mut merged: Vec<&UserFieldSpec> = Vec::new();
-            for x in user.iter().chain(builtin.iter()) {
-                match merged.iter().find(|s| s.path == x.path && selects(x, s)) {
-                    Some(s) if s.create != x.create => {
-                        return Err(err(
-                            file,
-                            format!("failed to merge {name} fieldSpec: conflicting fieldspecs"),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => merged.push(x),
-                }
+            if !merge_specs(&mut merged, user.iter().chain(builtin.iter())) {
+                return Err(err(
+                    file,
+                    format!("failed to merge {name} fieldSpec: conflicting fieldspecs"),
+                ));
             }
         }
         Ok(())
     }
+
+    /// Fails where kustomize cannot merge the places of one `labels` entry:
+    /// its `fields`, then the `commonLabels` places (with `includeSelectors`)
+    /// or `metadata/labels`, then the `labels` places of the configurations,
+    /// then (with `includeTemplates` alone) the template places.
+    pub fn check_label_set(&self, set: &LabelSet) -> Result<(), String> {
+        const LABELS: &str = "failed to merge labels: conflicting fieldspecs";
+        if set.fields_only {
+            return Ok(());
+        }
+        let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
+        let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
+        let meta = builtin_specs(&[], META_LABELS);
+        let first: Vec<&UserFieldSpec> = if set.include_selectors {
+            self.common_labels.iter().chain(common.iter()).collect()
+        } else {
+            meta.iter().collect()
+        };
+        if !merge_specs(&mut merged, first.into_iter())
+            || !merge_specs(&mut merged, self.labels.iter())
+        {
+            return Err(LABELS.to_string());
+        }
+        if !set.include_selectors && set.include_templates {
+            let templates = builtin_specs(&[TEMPLATE_LABELS], None);
+            if !merge_specs(&mut merged, self.template_labels.iter().chain(templates.iter())) {
+                return Err("failed to merge template fieldSpec: conflicting fieldspecs".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+const META_LABELS: Option<FieldSpec> =
+    Some(FieldSpec { group: None, kind: None, path: "metadata/labels", create: true });
+const META_ANNOTATIONS: Option<FieldSpec> =
+    Some(FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true });
+
+/// kiln's built-in tables (and one more spec) as configuration specs:
+/// kiln's tables name the core group where kustomize's name version v1.
+fn builtin_specs(specs: &[&[FieldSpec]], extra: Option<FieldSpec>) -> Vec<UserFieldSpec> {
+    specs
+        .iter()
+        .flat_map(|t| t.iter())
+        .chain(extra.iter())
+        .map(|s| UserFieldSpec {
+            group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
+            version: (s.group == Some("")).then(|| "v1".to_string()),
+            kind: s.kind.map(str::to_string),
+            path: s.path.to_string(),
+            create: s.create,
+        })
+        .collect()
+}
+
+/// Adds specs to `merged` as kustomize's `FsSlice.MergeAll` does: a spec
+/// for a path an earlier one of the kinds it selects already has is dropped,
+/// unless their `create` differ, which is a conflict (false).
+fn merge_specs<'a>(
+    merged: &mut Vec<&'a UserFieldSpec>,
+    add: impl Iterator<Item = &'a UserFieldSpec>,
+) -> bool {
+    for x in add {
+        match merged.iter().find(|s| s.path == x.path && selects(x, s)) {
+            Some(s) if s.create != x.create => return false,
+            Some(_) => {}
+            None => merged.push(x),
+        }
+    }
+    true
 }
 
 /// Whether `selector`'s group, version and kind select `spec`'s (kustomize's

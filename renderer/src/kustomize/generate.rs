@@ -337,6 +337,11 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
         }
     }
     base.value = Value::Map(obj);
+    // `replace` keeps the new object (so its origin is the replacing
+    // generator); `merge` keeps the base object with new data.
+    if behavior == "replace" {
+        base.source = generated.source;
+    }
     // Every node is new: nothing is shared and no text is left from the file.
     base.shared.clear();
     base.scalar_texts.clear();
