@@ -328,6 +328,23 @@ impl Resource {
         }
     }
 
+    /// Whether `id` is this object's current, original or an earlier
+    /// identity, every part equal (an unset namespace is the default one):
+    /// how kustomize finds the object a patch without target or a generator
+    /// names.
+    pub fn answers_to(&self, id: &ResId) -> bool {
+        let gvk = self.gvk();
+        (gvk == id.gvk && self.name() == id.name && same_namespace(self.namespace(), &id.namespace))
+            || (self.orig_id.gvk == id.gvk
+                && self.orig_id.name == id.name
+                && same_namespace(&self.orig_id.namespace, &id.namespace))
+            || ((gvk == id.gvk || self.orig_id.gvk == id.gvk)
+                && self
+                    .prev_names
+                    .iter()
+                    .any(|(ns, name)| *name == id.name && same_namespace(ns, &id.namespace)))
+    }
+
     /// `metadata`, created if missing.
     pub fn metadata_mut(&mut self) -> &mut Map {
         self.value

@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
     validators,
 };
-use crate::resource::{Gvk, ResId, Resource, Step, same_namespace};
+use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -344,9 +344,8 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file).map_err(|e| {
-            invalid(&file, format!("invalid Kustomization: yaml: line {}: {}", e.line, e.message))
-        })?;
+        let docs = yaml::parse_documents_yaml11(&text, &file)
+            .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         Kustomization::from_value(&doc, &file)
     }
@@ -549,38 +548,32 @@ impl Builder<'_> {
             match g.behavior.as_str() {
                 "merge" | "replace" => {}
                 _ => {
-                    // A second object of the same id needs merge or replace.
-                    let key = r.id().key();
-                    if acc.iter().any(|b| b.id().key() == key) {
-                        let id = r.id();
+                    // A generator that creates may not make an object the
+                    // build already knows by any of its identities.
+                    let id = r.id();
+                    if let Some(known) = acc.iter().find(|b| b.answers_to(&id)) {
                         return Err(invalid(
                             &k.file,
-                            format!("id {id} exists; behavior must be merge or replace"),
+                            format!(
+                                "{} {:?} exists (as {}); behavior must be merge or replace",
+                                id.gvk.kind,
+                                g.name,
+                                known.id().kustomize_form()
+                            ),
                         ));
                     }
-                    acc.push(r);
+                    add_all(acc, vec![r], &k.file)?;
                     continue;
                 }
             }
             let behavior = g.behavior.as_str();
-            let kind = r.kind().to_string();
-            let ns = g.namespace.clone().unwrap_or_default();
-            let base = acc.iter_mut().find(|b| {
-                b.kind() == kind
-                    && (b.orig_id.name == g.name
-                        || b.name() == g.name
-                        || b.prev_names.iter().any(|(_, n)| *n == g.name))
-                    // No namespace is the default one, not any namespace.
-                    && (same_namespace(b.namespace(), &ns)
-                        || same_namespace(&b.orig_id.namespace, &ns)
-                        || b.prev_names.iter().any(|(n, _)| same_namespace(n, &ns)))
-            });
-            let Some(base) = base else {
+            let id = r.id();
+            let Some(base) = acc.iter_mut().find(|b| b.answers_to(&id)) else {
                 return Err(invalid(
                     &k.file,
                     format!(
-                        "{kind} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
-                        g.name
+                        "{} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
+                        id.gvk.kind, g.name
                     ),
                 ));
             };
@@ -1070,22 +1063,7 @@ impl Builder<'_> {
                             if !by_current && !by_original {
                                 return false;
                             }
-                            // kustomize looks the patch's identity up among
-                            // each object's current, original and earlier
-                            // identities, every part equal (an unset namespace
-                            // is the default one).
-                            let gvk = r.gvk();
-                            let same_gvk = gvk == pid.gvk;
-                            (same_gvk
-                                && *name == pid.name
-                                && same_namespace(r.namespace(), &pid.namespace))
-                                || (r.orig_id.gvk == pid.gvk
-                                    && r.orig_id.name == pid.name
-                                    && same_namespace(&r.orig_id.namespace, &pid.namespace))
-                                || ((same_gvk || r.orig_id.gvk == pid.gvk)
-                                    && r.prev_names.iter().any(|(n, nm)| {
-                                        *nm == pid.name && same_namespace(n, &pid.namespace)
-                                    }))
+                            r.answers_to(&pid)
                         })
                         .collect();
                     if found.is_empty() {

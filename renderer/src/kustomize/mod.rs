@@ -49,9 +49,11 @@ pub enum Error {
     /// A file could not be read.
     #[error(transparent)]
     Tree(#[from] crate::tree::Error),
-    /// A file is not valid YAML.
-    #[error(transparent)]
-    Yaml(#[from] crate::yaml::ParseError),
+    /// A file is not valid YAML: its position, then the problem in the
+    /// words of Go's YAML packages, as kustomize reports it (the parser's
+    /// own words are not repeated as a source).
+    #[error("{}:{}:{}: MalformedYAMLError: {}", .0.file, .0.line, .0.column, .0.go_message())]
+    Yaml(crate::yaml::ParseError),
     /// A kustomization or resource is not what kustomize accepts.
     #[error("{file}: {message}")]
     Invalid {
@@ -79,4 +81,10 @@ pub enum Error {
         #[source]
         source: Box<patch::Error>,
     },
+}
+
+impl From<crate::yaml::ParseError> for Error {
+    fn from(e: crate::yaml::ParseError) -> Error {
+        Error::Yaml(e)
+    }
 }

@@ -104,11 +104,13 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     };
     let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+    // kiln runs no external plugins, as `kubectl kustomize` without
+    // `--enable-alpha-plugins`.
     if api_version != "builtin" {
-        return Err(Error::Unsupported {
-            file: file.to_string(),
-            field: format!("plugin {api_version}/{kind} (only apiVersion: builtin plugins run)"),
-        });
+        return Err(invalid(
+            file,
+            format!("external plugins disabled; unable to load external plugin '{kind}'"),
+        ));
     }
     // kustomize decodes a plugin config leniently: field names ignore case
     // and unknown fields are dropped.

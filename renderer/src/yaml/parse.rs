@@ -97,6 +97,8 @@ fn libyaml_words(problem: &str) -> String {
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
+        // A tab in the indentation of a plain scalar's next line.
+        "found a tab" => "found a tab character that violates indentation".to_string(),
         p => p.to_string(),
     }
 }
