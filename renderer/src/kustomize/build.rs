@@ -1000,7 +1000,9 @@ impl Builder<'_> {
                     source: Box::new(source_err),
                 })?;
                 // kustomize rebuilds a JSON-patched object from JSON: nothing
-                // is shared any more, and every scalar has its JSON text.
+                // is shared any more, every number is a float64 and every
+                // scalar has its JSON text.
+                r.value.ints_to_floats();
                 r.shared.clear();
                 r.forget_written_texts();
             }
@@ -1283,7 +1285,8 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 /// patch's. `before` is the object before the patch.
 fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
-    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+    let scalar =
+        |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_));
     for path in &r.quoted {
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));

@@ -373,6 +373,7 @@ fn go_json(out: &mut String, v: &Value) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Uint(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&f.to_string()),
         Value::String(s) => crate::gotmpl::sprig::json::quote(out, s, true),
         Value::Seq(items) => {

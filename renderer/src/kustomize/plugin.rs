@@ -49,6 +49,7 @@ fn stringified(v: &Value) -> Value {
             Value::Null => Value::String(String::new()),
             Value::Bool(b) => Value::String(b.to_string()),
             Value::Int(i) => Value::String(i.to_string()),
+            Value::Uint(u) => Value::String(u.to_string()),
             Value::Float(f) => Value::String(f.to_string()),
             // Kept as they are, so the reader reports them.
             other => other.clone(),

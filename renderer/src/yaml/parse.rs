@@ -1,7 +1,7 @@
 //! Reading YAML streams into [`Value`]s, with positions in errors and bounds on aliases.
 
 use super::emit::{analyze, is_break};
-use super::resolve::{parse_go_int, parse_timestamp, resolve_plain};
+use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain};
 use crate::resource::Step;
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
@@ -901,10 +901,15 @@ impl Builder<'_> {
                 Value::Bool(b) => Value::Bool(b),
                 _ => return Err(bad("bool")),
             },
-            "int" => match parse_go_int(&text.replace('_', "")) {
-                Some(i) => Value::Int(i),
-                None => return Err(bad("int")),
-            },
+            "int" => {
+                let plain = text.replace('_', "");
+                match (parse_go_int(&plain), parse_go_uint(&plain)) {
+                    (Some(i), _) => Value::Int(i),
+                    (None, Some(u)) => Value::from_u64(u),
+                    (None, None) => return Err(bad("int")),
+                }
+            }
+            // yaml.v3 turns an int into a float here, but not a uint64.
             "float" => match resolve_plain(text) {
                 Value::Int(i) => Value::Float(i as f64),
                 Value::Float(f) => Value::Float(f),
@@ -1007,6 +1012,7 @@ fn key_string(key: Value) -> Result<String, String> {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Seq(_) | Value::Map(_) => return Err(
             "wrong node kind: a mapping key must be a scalar node, not a sequence or mapping node"
@@ -1029,6 +1035,8 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
         Value::Null => "interface {}(nil)".into(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        // `%#v` prints unsigned integers in hexadecimal.
+        Value::Uint(u) => format!("{u:#x}"),
         Value::Float(f) => super::emit::go_format_float_g(*f),
         Value::String(s) => crate::gotmpl::fmt::quote(s),
         Value::Seq(items) => {
@@ -1131,6 +1139,13 @@ mod tests {
             ("a: 1_000", Value::Int(1000)),
             ("a: 1.0", Value::Float(1.0)),
             ("a: 1e3", Value::Float(1000.0)),
+            ("a: 9223372036854775807", Value::Int(i64::MAX)),
+            ("a: 9223372036854775808", Value::Uint(1 << 63)),
+            ("a: 0xFFFFFFFFFFFFFFFF", Value::Uint(u64::MAX)),
+            ("a: !!int 12345678901234567890", Value::Uint(12345678901234567890)),
+            ("a: +9223372036854775808", Value::Float(9223372036854775808.0)),
+            ("a: 18446744073709551616", Value::Float(18446744073709551616.0)),
+            ("a: -9223372036854775809", Value::Float(-9223372036854775809.0)),
             ("a: Yes", Value::from("Yes")),
             ("a: on", Value::from("on")),
             ("a: ~", Value::Null),
