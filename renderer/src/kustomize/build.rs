@@ -348,9 +348,8 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file).map_err(|e| {
-            invalid(&file, format!("invalid Kustomization: yaml: line {}: {}", e.line, e.message))
-        })?;
+        let docs = yaml::parse_documents_yaml11(&text, &file)
+            .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         Kustomization::from_value(&doc, &file)
     }

@@ -49,8 +49,9 @@ pub enum Error {
     /// A file could not be read.
     #[error(transparent)]
     Tree(#[from] crate::tree::Error),
-    /// A file is not valid YAML.
-    #[error(transparent)]
+    /// A file is not valid YAML. The message is worded as kubectl words
+    /// it (libyaml's problem and line), after the file's name.
+    #[error("{}: {}", .0.file, .0.go_message())]
     Yaml(#[from] crate::yaml::ParseError),
     /// A kustomization or resource is not what kustomize accepts.
     #[error("{file}: {message}")]

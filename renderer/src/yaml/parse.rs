@@ -94,6 +94,7 @@ fn libyaml_words(problem: &str) -> String {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
         "duplicate version directive" => "found duplicate %YAML directive".to_string(),
+        "simple key expect ':'" => "could not find expected ':'".to_string(),
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
@@ -265,7 +266,7 @@ fn parse_stream(
         match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
-                owned.replace_range(at..at + len, with);
+                owned.replace_range(at..at + len, &with);
                 text = Cow::Owned(owned);
                 retries += 1;
             }
@@ -275,7 +276,9 @@ fn parse_stream(
                     file: file.to_string(),
                     line,
                     column,
-                    message: format!("more than {MAX_REWRITES} tabs after ':' or \\' escapes"),
+                    message: format!(
+                        "more than {MAX_REWRITES} tabs after ':', \\' escapes or under-indented quoted scalars"
+                    ),
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
@@ -295,7 +298,7 @@ enum Failure {
     Rewrite {
         at: usize,
         len: usize,
-        with: &'static str,
+        with: Cow<'static, str>,
     },
 }
 
@@ -325,6 +328,54 @@ fn escaped_apostrophe(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The quoted scalar that `text` starts with (up to its closing quote or
+/// the end of the text) with every continuation line indented by at least
+/// `column` blanks, and the length of the original; `None` when no line
+/// needs it. Document markers at the start of a line stay where they are,
+/// as libyaml refuses them there too.
+fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.char_indices().peekable();
+    let mut end = text.len();
+    let mut changed = false;
+    out.push(quote);
+    chars.next();
+    while let Some((i, c)) = chars.next() {
+        out.push(c);
+        match c {
+            '\\' if quote == '"' => {
+                if let Some((_, next)) = chars.next_if(|(_, n)| *n != '\n') {
+                    out.push(next);
+                }
+            }
+            '\'' if quote == '\'' && chars.peek().map(|(_, n)| *n) == Some('\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            c if c == quote => {
+                end = i + c.len_utf8();
+                break;
+            }
+            '\n' => {
+                let line = &text[i + 1..];
+                let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
+                let marker = (line.starts_with("---") || line.starts_with("..."))
+                    && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+                if blanks < column
+                    && !marker
+                    && !line.trim_start_matches([' ', '\t']).starts_with('\n')
+                {
+                    out.extend(std::iter::repeat_n(' ', column - blanks));
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    changed.then_some((end, out))
 }
 
 fn line_column(text: &str, byte: usize) -> (usize, usize) {
@@ -488,7 +539,7 @@ impl Builder<'_> {
                     // the tab or just past it.
                     for tab in [at, at.wrapping_sub(1)] {
                         if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
-                            return Err(Failure::Rewrite { at: tab, len: 1, with: " " });
+                            return Err(Failure::Rewrite { at: tab, len: 1, with: " ".into() });
                         }
                     }
                 }
@@ -497,7 +548,16 @@ impl Builder<'_> {
                 {
                     // yaml.v3 knows `\'` in double quotes; an apostrophe
                     // needs no escape there.
-                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
+                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
+                }
+                if e.info() == "invalid indentation in quoted scalar"
+                    && let Some((len, with)) =
+                        indented_quoted(&self.source.text[at..], e.marker().col())
+                {
+                    // libyaml does not check the indentation of a quoted
+                    // scalar's continuation lines, whose leading blanks fold
+                    // away: indent them as far as the opening quote.
+                    return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
                 let mut message = e.info().to_string();
                 if message.contains("unknown anchor") {
