@@ -249,6 +249,7 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
     };
     let written =

@@ -20,6 +20,10 @@ pub enum Value {
     Bool(bool),
     /// A 64-bit signed integer.
     Int(i64),
+    /// A whole number above `i64::MAX` that fits 64 bits: Go's YAML and
+    /// JSON decoders make these `uint64`, which prints as written. Smaller
+    /// values are always [`Value::Int`]; build one with [`Value::from_u64`].
+    Uint(u64),
     /// A 64-bit float.
     Float(f64),
     /// A string.
@@ -110,12 +114,29 @@ impl Value {
         Some(cur)
     }
 
+    /// An unsigned integer: [`Value::Int`] when it fits, else [`Value::Uint`].
+    pub fn from_u64(u: u64) -> Value {
+        i64::try_from(u).map_or(Value::Uint(u), Value::Int)
+    }
+
+    /// Turns every integer inside into a float64, as a round trip through
+    /// Go's `encoding/json` into `interface{}` does.
+    pub fn ints_to_floats(&mut self) {
+        match self {
+            Value::Int(i) => *self = Value::Float(*i as f64),
+            Value::Uint(u) => *self = Value::Float(*u as f64),
+            Value::Seq(items) => items.iter_mut().for_each(Value::ints_to_floats),
+            Value::Map(m) => m.values_mut().for_each(Value::ints_to_floats),
+            _ => {}
+        }
+    }
+
     /// A short name of the value's type, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "bool",
-            Value::Int(_) | Value::Float(_) => "number",
+            Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
             Value::String(_) => "string",
             Value::Seq(_) => "sequence",
             Value::Map(_) => "map",

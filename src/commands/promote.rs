@@ -885,6 +885,7 @@ fn to_json(value: &renderer::Value) -> serde_json::Value {
         V::Null => serde_json::Value::Null,
         V::Bool(b) => (*b).into(),
         V::Int(i) => (*i).into(),
+        V::Uint(u) => (*u).into(),
         V::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
         V::String(s) => s.clone().into(),
         V::Seq(items) => items.iter().map(to_json).collect(),

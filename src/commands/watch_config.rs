@@ -91,6 +91,7 @@ fn file_args(
             match v {
                 Value::String(s) => Ok(s.clone()),
                 Value::Int(i) => Ok(i.to_string()),
+                Value::Uint(u) => Ok(u.to_string()),
                 Value::Float(f) => Ok(f.to_string()),
                 Value::Bool(b) => Ok(b.to_string()),
                 other => bail!("key {key:?}: expected a string, found a {}", other.type_name()),

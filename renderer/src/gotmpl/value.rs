@@ -493,7 +493,7 @@ impl Value {
             Value::Bool(b) => V::Bool(*b),
             Value::Int(i) | Value::Int64(i) => V::Int(*i),
             // A uint64 above the int64 range is a float in the plain data model.
-            Value::Uint64(u) => i64::try_from(*u).map_or(V::Float(*u as f64), V::Int),
+            Value::Uint64(u) => V::from_u64(*u),
             Value::Uint8(u) => V::Int(i64::from(*u)),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
@@ -555,6 +555,7 @@ impl From<&crate::value::Value> for Value {
             V::Null => Value::Nil,
             V::Bool(b) => Value::Bool(*b),
             V::Int(i) => Value::Int64(*i),
+            V::Uint(u) => Value::Uint64(*u),
             V::Float(f) => Value::Float(*f),
             V::String(s) => Value::string(s.as_str()),
             V::Seq(items) => Value::list(items.iter().map(Value::from).collect()),

@@ -52,6 +52,7 @@ pub fn go_string(v: &Value) -> String {
         Value::Null => String::new(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => crate::yaml::go_format_float32_g(*f),
         other => crate::yaml::helm_to_yaml(other),
     }
@@ -367,7 +368,7 @@ pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
         match docs.into_iter().next() {
             None | Some(Value::Null) => {}
             Some(mut v @ Value::Map(_)) => {
-                to_floats(&mut v);
+                v.ints_to_floats();
                 if let Value::Map(m) = v {
                     super::values::merge_maps(&mut values, m);
                 }
@@ -420,7 +421,7 @@ fn map_of(docs: Vec<Value>, file: &str, floats: bool) -> Result<Map, Error> {
         Some(Value::Map(m)) => {
             let mut v = Value::Map(m);
             if floats {
-                to_floats(&mut v);
+                v.ints_to_floats();
             }
             match v {
                 Value::Map(m) => Ok(m),
@@ -433,16 +434,6 @@ fn map_of(docs: Vec<Value>, file: &str, floats: bool) -> Result<Map, Error> {
                 other.type_name()
             ),
         }),
-    }
-}
-
-/// Turns every integer into a float64, as a JSON round trip does.
-pub fn to_floats(v: &mut Value) {
-    match v {
-        Value::Int(i) => *v = Value::Float(*i as f64),
-        Value::Seq(items) => items.iter_mut().for_each(to_floats),
-        Value::Map(m) => m.values_mut().for_each(to_floats),
-        _ => {}
     }
 }
 

@@ -160,7 +160,7 @@ fn from_yaml(text: &str) -> Value {
         Ok(docs) => match docs.into_iter().next() {
             Some(d) if let Some(e) = json_unsupported(&d) => error_map(e),
             Some(mut d @ Data::Map(_)) => {
-                super::chart::to_floats(&mut d);
+                d.ints_to_floats();
                 Value::from(&d)
             }
             None | Some(Data::Null) => Value::map(BTreeMap::new()),
@@ -202,7 +202,7 @@ fn from_yaml_array(text: &str) -> Value {
         Ok(docs) => match docs.into_iter().next() {
             Some(d) if let Some(e) = json_unsupported(&d) => Value::list(vec![Value::from(e)]),
             Some(mut d @ Data::Seq(_)) => {
-                super::chart::to_floats(&mut d);
+                d.ints_to_floats();
                 Value::from(&d)
             }
             None | Some(Data::Null) => Value::list(Vec::new()),
@@ -228,7 +228,7 @@ pub(super) fn json_kind(v: &Data) -> &'static str {
     match v {
         Data::Null => "null",
         Data::Bool(_) => "bool",
-        Data::Int(_) | Data::Float(_) => "number",
+        Data::Int(_) | Data::Uint(_) | Data::Float(_) => "number",
         Data::String(_) => "string",
         Data::Seq(_) => "array",
         Data::Map(_) => "object",
@@ -349,6 +349,7 @@ fn toml_value(v: &Data) -> String {
         Data::Null => String::new(),
         Data::Bool(b) => b.to_string(),
         Data::Int(i) => i.to_string(),
+        Data::Uint(u) => u.to_string(),
         Data::Float(f) => toml_float(*f),
         Data::String(s) => toml_string(s),
         Data::Seq(items) => {

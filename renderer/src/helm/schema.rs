@@ -488,6 +488,7 @@ fn to_json(v: &Value) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Int(i) => serde_json::Value::from(*i),
+        Value::Uint(u) => serde_json::Value::from(*u),
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
             serde_json::Value::from(*f as i64)
         }

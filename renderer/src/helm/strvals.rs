@@ -73,6 +73,7 @@ fn go_type(v: &Value) -> &'static str {
         Value::Null => "nil",
         Value::Bool(_) => "bool",
         Value::Int(_) => "int64",
+        Value::Uint(_) => "uint64",
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::Seq(_) => "[]interface {}",

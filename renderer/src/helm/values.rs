@@ -82,7 +82,7 @@ pub(super) fn typed(s: &str, kind: SetKind) -> Value {
 pub(super) fn parse_json(text: &str) -> Result<Value, String> {
     let docs = crate::yaml::parse_documents(text, "--set-json").map_err(|e| e.to_string())?;
     let mut v = docs.into_iter().next().unwrap_or(Value::Null);
-    super::chart::to_floats(&mut v);
+    v.ints_to_floats();
     Ok(v)
 }
 

@@ -265,6 +265,71 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
     }
 }
 
+/// The annotations kustomize keeps on an object while it builds, as a JSON
+/// patch sees them in `metadata.annotations` (and may copy them): the
+/// identities the object had before its JSON patches (kiln keeps each
+/// distinct one once, kustomize one per patch) and, on a generated object,
+/// the generator's behavior and whether a hash suffix is due. Their
+/// presence is what matters most: a patch may add to the annotations of an
+/// object whose file wrote none.
+fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
+    const INTERNAL: &str = "internal.config.kubernetes.io/";
+    let mut out = Vec::new();
+    if !r.prev_names.is_empty() {
+        let join = |f: &dyn Fn(&(String, String)) -> String| {
+            r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
+        };
+        let kind = r.kind().to_string();
+        out.push((format!("{INTERNAL}previousKinds"), join(&|_| kind.clone())));
+        out.push((format!("{INTERNAL}previousNames"), join(&|(_, n)| n.clone())));
+        let namespace =
+            |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
+        out.push((format!("{INTERNAL}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+    }
+    if generate::generated_by(&r.source).is_some() {
+        let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
+        out.push((format!("{INTERNAL}generatorBehavior"), behavior.to_string()));
+        if r.needs_hash {
+            out.push((format!("{INTERNAL}needsHashSuffix"), "enabled".to_string()));
+        }
+    }
+    out
+}
+
+/// Adds the annotations that `metadata.annotations` (a map, created when
+/// missing) does not hold yet; returns the keys it added.
+fn with_annotations(value: &mut Value, notes: &[(String, String)]) -> Vec<String> {
+    let Some(Value::Map(meta)) = value.get_path_mut(&["metadata"]).filter(|_| !notes.is_empty())
+    else {
+        return Vec::new();
+    };
+    let slot = meta.entry("annotations".to_string()).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Map(Map::new());
+    }
+    let Value::Map(map) = slot else {
+        return Vec::new();
+    };
+    let mut added = Vec::new();
+    for (k, v) in notes {
+        if !map.contains_key(k) {
+            map.insert(k.clone(), Value::String(v.clone()));
+            added.push(k.clone());
+        }
+    }
+    added
+}
+
+/// Takes the given keys out of `metadata.annotations` again (wherever a
+/// patch left the map); an emptied map goes at the end of the build.
+fn remove_annotations(value: &mut Value, keys: &[String]) {
+    if let Some(Value::Map(notes)) = value.get_path_mut(&["metadata", "annotations"]) {
+        for k in keys {
+            notes.shift_remove(k);
+        }
+    }
+}
+
 /// The annotations kyaml keeps its own bookkeeping in (file paths, indexes,
 /// ids, sequence indentation): kustomize takes them out of every object it
 /// prints, whoever wrote them.
@@ -972,7 +1037,31 @@ impl Builder<'_> {
                 .take(if p.json6902_only { usize::MAX } else { 1 })
                 .collect()
         } else {
-            docs
+            // kustomize reads a strategic merge patch as it reads resources:
+            // a `...List` with items stands for its items.
+            let mut items = Vec::with_capacity(docs.len());
+            let mut item_texts = Vec::with_capacity(docs.len());
+            for (n, doc) in docs.into_iter().enumerate() {
+                let texts = doc_texts.get(n).cloned().unwrap_or_default();
+                let is_list = doc
+                    .get_path(&["kind"])
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List"));
+                match doc.get_path(&["items"]) {
+                    Some(Value::Seq(list)) if is_list => {
+                        for (i, item) in list.iter().enumerate() {
+                            items.push(item.clone());
+                            item_texts.push(scalar_texts_under(&texts, i));
+                        }
+                    }
+                    _ => {
+                        items.push(doc);
+                        item_texts.push(texts);
+                    }
+                }
+            }
+            doc_texts = item_texts;
+            items
         };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
@@ -1001,14 +1090,23 @@ impl Builder<'_> {
                 let target = r.id().to_string();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
+                // The legacy JSON patch transformer records no identity of
+                // its own, so its patch sees only the earlier ones.
+                let before = internal_annotations(r);
                 r.store_previous_id();
-                patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
+                let internal = if p.json6902_only { before } else { internal_annotations(r) };
+                let added = with_annotations(&mut r.value, &internal);
+                let applied = patch::json6902::apply(&mut r.value, ops);
+                remove_annotations(&mut r.value, &added);
+                applied.map_err(|source_err| Error::Patch {
                     file: source.clone(),
                     target,
                     source: Box::new(source_err),
                 })?;
                 // kustomize rebuilds a JSON-patched object from JSON: nothing
-                // is shared any more, and every scalar has its JSON text.
+                // is shared any more, every number is a float64 and every
+                // scalar has its JSON text.
+                r.value.ints_to_floats();
                 r.shared.clear();
                 r.forget_written_texts();
             }
@@ -1285,7 +1383,8 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 /// patch's. `before` is the object before the patch.
 fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
-    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+    let scalar =
+        |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_));
     for path in &r.quoted {
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));

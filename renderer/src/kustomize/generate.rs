@@ -337,11 +337,6 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
         }
     }
     base.value = Value::Map(obj);
-    // `replace` keeps the new object (so its origin is the replacing
-    // generator); `merge` keeps the base object with new data.
-    if behavior == "replace" {
-        base.source = generated.source;
-    }
     // Every node is new: nothing is shared and no text is left from the file.
     base.shared.clear();
     base.scalar_texts.clear();
@@ -383,6 +378,7 @@ fn go_json(out: &mut String, v: &Value) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Uint(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&f.to_string()),
         Value::String(s) => crate::gotmpl::sprig::json::quote(out, s, true),
         Value::Seq(items) => {

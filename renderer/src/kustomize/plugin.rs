@@ -38,6 +38,44 @@ fn one(key: &str, v: Value) -> Map {
     out
 }
 
+/// The string fields of a plugin's config that `sigs.k8s.io/yaml` fills
+/// from a YAML bool or number with its Go text (`newTag: 3` is "3"): the
+/// fields of its own struct and of the structs it names, by path. Fields
+/// of embedded (inline) structs are not among them: JSON refuses a number
+/// there.
+fn string_fields(kind: &str) -> &'static [&'static [&'static str]] {
+    match kind {
+        "ImageTagTransformer" => &[
+            &["imageTag", "name"],
+            &["imageTag", "newName"],
+            &["imageTag", "newTag"],
+            &["imageTag", "digest"],
+            &["imageTag", "tagSuffix"],
+        ],
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            &[&["prefix"], &["suffix"]]
+        }
+        "ReplicaCountTransformer" => &[&["replica", "name"]],
+        "PatchTransformer" => &[&["path"], &["patch"]],
+        "PatchJson6902Transformer" => &[&["path"], &["jsonOp"]],
+        _ => &[],
+    }
+}
+
+/// Turns the bools and numbers at the config's string fields (see
+/// [`string_fields`]) and at `metadata.name` and `metadata.namespace` into
+/// their Go text.
+fn go_strings(doc: &mut Value, kind: &str) {
+    let meta: [&[&str]; 2] = [&["metadata", "name"], &["metadata", "namespace"]];
+    for path in meta.iter().chain(string_fields(kind)) {
+        if let Some(v) = doc.get_path_mut(path)
+            && matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))
+        {
+            *v = Value::String(crate::helm::chart::go_string(v));
+        }
+    }
+}
+
 /// A plugin's label or annotation map with its values as strings: a plugin
 /// config takes `true` or `42` where a kustomization needs them quoted.
 fn stringified(v: &Value) -> Value {
@@ -49,6 +87,7 @@ fn stringified(v: &Value) -> Value {
             Value::Null => Value::String(String::new()),
             Value::Bool(b) => Value::String(b.to_string()),
             Value::Int(i) => Value::String(i.to_string()),
+            Value::Uint(u) => Value::String(u.to_string()),
             Value::Float(f) => Value::String(f.to_string()),
             // Kept as they are, so the reader reports them.
             other => other.clone(),
@@ -114,10 +153,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     }
     // kustomize decodes a plugin config leniently: field names ignore case
     // and unknown fields are dropped.
-    let folded = match plugin_fields(kind) {
+    let mut folded = match plugin_fields(kind) {
         Some(shape) => canonical(doc, shape, false),
         None => doc.clone(),
     };
+    go_strings(&mut folded, kind);
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
     let id =
@@ -174,6 +214,14 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 (Some(_), Some(_)) => {
                     return Err(fails("must specify a file path or jsonOp, not both"));
                 }
+                (None, Some(op)) => {
+                    let ops = crate::yaml::parse_documents(op, file).unwrap_or_default();
+                    if matches!(ops.first(), Some(Value::Seq(list)) if list.is_empty()) {
+                        return Err(fails(&format!(
+                            "patch appears to be empty; file=, JsonOp={op}"
+                        )));
+                    }
+                }
                 _ => {}
             }
             let mut p = one("target", take(m, "target"));
@@ -213,6 +261,20 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             for (key, v) in m {
                 if GENERATOR_ARGS.contains(&key.as_str()) {
                     g.insert(key.clone(), v.clone());
+                }
+            }
+            // The arguments are an embedded struct, whose string fields
+            // JSON fills only from strings.
+            let go_kind = if kind == "ConfigMapGenerator" { "ConfigMap" } else { "Secret" };
+            for key in ["name", "namespace", "behavior", "env", "type"] {
+                if let Some(
+                    v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)),
+                ) = g.get(key)
+                {
+                    let what = if matches!(v, Value::Bool(_)) { "bool" } else { "number" };
+                    return Err(fails(&format!(
+                        "json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
+                    )));
                 }
             }
             // The config's own name and namespace fields win over its metadata's.

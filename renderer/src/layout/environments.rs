@@ -103,6 +103,7 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => out.push(s.clone()),
         Value::Int(i) => out.push(i.to_string()),
+        Value::Uint(u) => out.push(u.to_string()),
         Value::Float(f) => out.push(f.to_string()),
         Value::Seq(items) => items.iter().for_each(|i| collect_strings(i, out)),
         Value::Map(m) => m.values().for_each(|i| collect_strings(i, out)),
@@ -122,6 +123,7 @@ fn to_jinja(v: &Value) -> minijinja::Value {
         Value::Null => minijinja::Value::from(()),
         Value::Bool(b) => minijinja::Value::from(*b),
         Value::Int(i) => minijinja::Value::from(*i),
+        Value::Uint(u) => minijinja::Value::from(*u),
         Value::Float(f) => minijinja::Value::from(*f),
         Value::String(s) => minijinja::Value::from(s.as_str()),
         Value::Seq(items) => minijinja::Value::from(items.iter().map(to_jinja).collect::<Vec<_>>()),

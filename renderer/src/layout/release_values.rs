@@ -23,7 +23,7 @@ pub fn values(
         Value::Map(m) => {
             // The API server hands the controllers JSON: numbers are float64.
             let mut v = Value::Map(m.clone());
-            helm::chart::to_floats(&mut v);
+            v.ints_to_floats();
             match v {
                 Value::Map(m) => m,
                 _ => Map::new(),

@@ -82,7 +82,7 @@ pub fn helm_to_yaml(value: &Value) -> String {
         return String::new();
     }
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, json: true }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: false }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -104,7 +104,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let e = Emitter { out, column: 0, raw_break: false, v3: false, json: false };
+    let e = Emitter { out, column: 0, raw_break: false, v3: false };
     e.document(value);
 }
 
@@ -114,7 +114,7 @@ pub fn write_document(out: &mut String, value: &Value) {
 /// round trip. The final newline is trimmed.
 pub fn helm_to_yaml_pretty(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, json: false }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: true }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -145,10 +145,6 @@ struct Emitter<'a> {
     raw_break: bool,
     /// goyaml.v3's layout (Helm's `toYamlPretty`) instead of goyaml.v2's.
     v3: bool,
-    /// The data went through Go's JSON encoder first (Helm's `toYaml`), so a
-    /// whole float above int64 prints the shortest digits JSON wrote, which
-    /// goyaml.v2 then reads back as a uint64.
-    json: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -529,9 +525,10 @@ fn format_g(f: f64, single: bool) -> String {
 }
 
 /// How a float reads after Go's JSON round trip and goyaml.v2's emitter:
-/// JSON writes whole numbers below 1e21 without exponent, and goyaml.v2
-/// reads those back as int64 or uint64 when they fit.
-fn float_text(f: f64, json: bool) -> String {
+/// JSON writes whole numbers below 1e21 without exponent, as the shortest
+/// digits that round-trip padded with zeros (Rust's `Display` does the
+/// same), and goyaml.v2 reads those back as int64 or uint64 when they fit.
+fn float_text(f: f64) -> String {
     if f.is_nan() {
         return ".nan".into();
     }
@@ -539,20 +536,12 @@ fn float_text(f: f64, json: bool) -> String {
         return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
     if f.fract() == 0.0 && f.abs() < 1e21 {
-        // JSON writes the shortest digits that round-trip, padded with
-        // zeros (Rust's `Display` does the same), not the exact value.
         let digits = f.to_string();
         if let Ok(i) = digits.parse::<i64>() {
             return i.to_string();
         }
-        if json && digits.parse::<u64>().is_ok() {
+        if digits.parse::<u64>().is_ok() {
             return digits;
-        }
-        // Above i64 Go has uint64, which only integers from kustomize's
-        // input reach; kiln carries those as floats, so print the float's
-        // exact value, which is the integer whenever it was representable.
-        if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
-            return (f as u64).to_string();
         }
     }
     go_format_float_g(f)
@@ -688,13 +677,14 @@ impl Emitter<'_> {
             Value::Null => self.write("null"),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Value::Int(i) => self.write(&i.to_string()),
+            Value::Uint(u) => self.write(&u.to_string()),
             Value::Float(f) if self.v3 => self.write(&match go_format_float_g(*f).as_str() {
                 "+Inf" => ".inf".to_string(),
                 "-Inf" => "-.inf".to_string(),
                 "NaN" => ".nan".to_string(),
                 g => g.to_string(),
             }),
-            Value::Float(f) => self.write(&float_text(*f, self.json)),
+            Value::Float(f) => self.write(&float_text(*f)),
             // goyaml.v3 cannot write bytes that are not UTF-8 as text: it
             // tags them `!!binary` and writes their base64, in lines of 70.
             Value::String(s) if self.v3 && s.chars().any(crate::gotmpl::sprig::is_raw_byte) => {
@@ -943,6 +933,24 @@ mod tests {
             (1e6, "1e+06"),
         ] {
             assert_eq!(go_format_float_g(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn numbers_above_int64_print_like_kubectl() {
+        // A uint64 prints exactly; a float prints the digits Go's JSON
+        // encoder wrote for it, read back as an integer while one fits.
+        let cases = [
+            (Value::Uint(12345678901234567890), "12345678901234567890"),
+            (Value::Uint(u64::MAX), "18446744073709551615"),
+            (Value::Float(12345678901234567890.0), "12345678901234567000"),
+            (Value::Float(1e19), "10000000000000000000"),
+            (Value::Float(18446744073709551615.0), "1.8446744073709552e+19"),
+            (Value::Float(-9223372036854775809.0), "-9.223372036854776e+18"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(to_string(&v), format!("{want}\n"), "{v:?}");
+            assert_eq!(helm_to_yaml(&v), want, "{v:?}");
         }
     }
 }

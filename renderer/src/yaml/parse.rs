@@ -1,7 +1,7 @@
 //! Reading YAML streams into [`Value`]s, with positions in errors and bounds on aliases.
 
 use super::emit::{analyze, is_break};
-use super::resolve::{parse_go_int, parse_timestamp, resolve_plain};
+use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain};
 use crate::resource::Step;
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
@@ -94,6 +94,7 @@ fn libyaml_words(problem: &str) -> String {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
         "duplicate version directive" => "found duplicate %YAML directive".to_string(),
+        "simple key expect ':'" => "could not find expected ':'".to_string(),
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
@@ -267,7 +268,7 @@ fn parse_stream(
         match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
-                owned.replace_range(at..at + len, with);
+                owned.replace_range(at..at + len, &with);
                 text = Cow::Owned(owned);
                 retries += 1;
             }
@@ -277,7 +278,9 @@ fn parse_stream(
                     file: file.to_string(),
                     line,
                     column,
-                    message: format!("more than {MAX_REWRITES} tabs after ':' or \\' escapes"),
+                    message: format!(
+                        "more than {MAX_REWRITES} tabs after ':', \\' escapes or under-indented quoted scalars"
+                    ),
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
@@ -297,7 +300,7 @@ enum Failure {
     Rewrite {
         at: usize,
         len: usize,
-        with: &'static str,
+        with: Cow<'static, str>,
     },
 }
 
@@ -327,6 +330,54 @@ fn escaped_apostrophe(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The quoted scalar that `text` starts with (up to its closing quote or
+/// the end of the text) with every continuation line indented by at least
+/// `column` blanks, and the length of the original; `None` when no line
+/// needs it. Document markers at the start of a line stay where they are,
+/// as libyaml refuses them there too.
+fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.char_indices().peekable();
+    let mut end = text.len();
+    let mut changed = false;
+    out.push(quote);
+    chars.next();
+    while let Some((i, c)) = chars.next() {
+        out.push(c);
+        match c {
+            '\\' if quote == '"' => {
+                if let Some((_, next)) = chars.next_if(|(_, n)| *n != '\n') {
+                    out.push(next);
+                }
+            }
+            '\'' if quote == '\'' && chars.peek().map(|(_, n)| *n) == Some('\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            c if c == quote => {
+                end = i + c.len_utf8();
+                break;
+            }
+            '\n' => {
+                let line = &text[i + 1..];
+                let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
+                let marker = (line.starts_with("---") || line.starts_with("..."))
+                    && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+                if blanks < column
+                    && !marker
+                    && !line.trim_start_matches([' ', '\t']).starts_with('\n')
+                {
+                    out.extend(std::iter::repeat_n(' ', column - blanks));
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    changed.then_some((end, out))
 }
 
 fn line_column(text: &str, byte: usize) -> (usize, usize) {
@@ -490,7 +541,7 @@ impl Builder<'_> {
                     // the tab or just past it.
                     for tab in [at, at.wrapping_sub(1)] {
                         if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
-                            return Err(Failure::Rewrite { at: tab, len: 1, with: " " });
+                            return Err(Failure::Rewrite { at: tab, len: 1, with: " ".into() });
                         }
                     }
                 }
@@ -499,7 +550,16 @@ impl Builder<'_> {
                 {
                     // yaml.v3 knows `\'` in double quotes; an apostrophe
                     // needs no escape there.
-                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
+                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
+                }
+                if e.info() == "invalid indentation in quoted scalar"
+                    && let Some((len, with)) =
+                        indented_quoted(&self.source.text[at..], e.marker().col())
+                {
+                    // libyaml does not check the indentation of a quoted
+                    // scalar's continuation lines, whose leading blanks fold
+                    // away: indent them as far as the opening quote.
+                    return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
                 let mut message = e.info().to_string();
                 if message.contains("unknown anchor") {
@@ -903,10 +963,15 @@ impl Builder<'_> {
                 Value::Bool(b) => Value::Bool(b),
                 _ => return Err(bad("bool")),
             },
-            "int" => match parse_go_int(&text.replace('_', "")) {
-                Some(i) => Value::Int(i),
-                None => return Err(bad("int")),
-            },
+            "int" => {
+                let plain = text.replace('_', "");
+                match (parse_go_int(&plain), parse_go_uint(&plain)) {
+                    (Some(i), _) => Value::Int(i),
+                    (None, Some(u)) => Value::from_u64(u),
+                    (None, None) => return Err(bad("int")),
+                }
+            }
+            // yaml.v3 turns an int into a float here, but not a uint64.
             "float" => match resolve_plain(text) {
                 Value::Int(i) => Value::Float(i as f64),
                 Value::Float(f) => Value::Float(f),
@@ -1009,6 +1074,7 @@ fn key_string(key: Value) -> Result<String, String> {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Seq(_) | Value::Map(_) => return Err(
             "wrong node kind: a mapping key must be a scalar node, not a sequence or mapping node"
@@ -1031,6 +1097,8 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
         Value::Null => "interface {}(nil)".into(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        // `%#v` prints unsigned integers in hexadecimal.
+        Value::Uint(u) => format!("{u:#x}"),
         Value::Float(f) => super::emit::go_format_float_g(*f),
         Value::String(s) => crate::gotmpl::fmt::quote(s),
         Value::Seq(items) => {
@@ -1133,6 +1201,13 @@ mod tests {
             ("a: 1_000", Value::Int(1000)),
             ("a: 1.0", Value::Float(1.0)),
             ("a: 1e3", Value::Float(1000.0)),
+            ("a: 9223372036854775807", Value::Int(i64::MAX)),
+            ("a: 9223372036854775808", Value::Uint(1 << 63)),
+            ("a: 0xFFFFFFFFFFFFFFFF", Value::Uint(u64::MAX)),
+            ("a: !!int 12345678901234567890", Value::Uint(12345678901234567890)),
+            ("a: +9223372036854775808", Value::Float(9223372036854775808.0)),
+            ("a: 18446744073709551616", Value::Float(18446744073709551616.0)),
+            ("a: -9223372036854775809", Value::Float(-9223372036854775809.0)),
             ("a: Yes", Value::from("Yes")),
             ("a: on", Value::from("on")),
             ("a: ~", Value::Null),

@@ -26,7 +26,7 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
 }
 
 /// `strconv.ParseUint(s, 0, 64)`: no minus sign, up to 2^64-1.
-fn parse_go_uint(s: &str) -> Option<u64> {
+pub(crate) fn parse_go_uint(s: &str) -> Option<u64> {
     match parse_go_magnitude(s)? {
         (false, m) if !s.starts_with('+') => Some(m),
         _ => None,
@@ -116,10 +116,10 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
             if let Some(i) = parse_go_int(&plain) {
                 return Value::Int(i);
             }
-            // Integers between 2^63 and 2^64 are uint64 in Go; the value
-            // model has no unsigned integers, so they travel as floats.
+            // Integers between 2^63 and 2^64 are uint64 in Go (not with a
+            // plus sign: `strconv.ParseUint` refuses it).
             if let Some(u) = parse_go_uint(&plain) {
-                return Value::Float(u as f64);
+                return Value::from_u64(u);
             }
             if FLOAT.is_match(&plain)
                 && let Some(f) = parse_go_float(&plain)

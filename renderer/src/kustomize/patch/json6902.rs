@@ -167,6 +167,7 @@ fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, String> {
 fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => (*i as f64) == *f,
+        (Value::Uint(u), Value::Float(f)) | (Value::Float(f), Value::Uint(u)) => (*u as f64) == *f,
         (Value::Seq(x), Value::Seq(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
         }

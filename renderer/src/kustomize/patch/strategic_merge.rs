@@ -212,7 +212,7 @@ fn merge(
             // number or boolean patched over a quoted string becomes a
             // string. A string that plain YAML would read as something else
             // was certainly quoted; kiln cannot tell for other strings.
-            Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) if matches!(&dest, Some(Value::String(d)) if !matches!(resolve_plain(d), Value::String(_))) => {
+            Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))) if matches!(&dest, Some(Value::String(d)) if !matches!(resolve_plain(d), Value::String(_))) => {
                 Merged::new(Value::String(scalar_text(p)))
             }
             Some(p) => Merged::new(p.clone()),
@@ -365,6 +365,7 @@ fn scalar_text(v: &Value) -> String {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::String(s) => s.clone(),
         Value::Seq(_) | Value::Map(_) => String::new(),

@@ -395,7 +395,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                         ),
                     }),
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
-                    Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                    Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
                         // kustomize reads a name written as a number or bool
                         // as its text; an unchanged one stays as written.
                         let text = crate::resource::scalar_text(slot, &[], &[]).unwrap_or_default();

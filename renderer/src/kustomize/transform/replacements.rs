@@ -426,7 +426,7 @@ fn yaml_tag(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
+        Value::Int(_) | Value::Uint(_) => "int",
         Value::Float(_) => "float",
         Value::String(_) => "str",
         Value::Seq(_) => "seq",
@@ -447,7 +447,9 @@ fn scalar_text(v: &Value) -> String {
 /// How a scalar with this text reads back when printed without quotes.
 fn resolve_plain(text: &str) -> Value {
     match yaml::parse_documents(text, "replacement").ok().as_deref() {
-        Some([v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))]) => v.clone(),
+        Some([v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))]) => {
+            v.clone()
+        }
         _ => Value::String(text.to_string()),
     }
 }

@@ -141,6 +141,7 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
             Value::Null => String::new(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
+            Value::Uint(u) => u.to_string(),
             Value::Float(f) => f.to_string(),
             Value::String(s) => s.clone(),
             Value::Seq(_) | Value::Map(_) => {
