@@ -81,6 +81,7 @@ const PARSER_PROBLEMS: &[&str] = &[
     "found incompatible YAML document",
     "found duplicate %TAG directive",
     "found undefined tag handle",
+    "misplaced bracket",
 ];
 
 /// libyaml's words for problems the YAML reader words its own way.
@@ -97,6 +98,8 @@ fn libyaml_words(problem: &str) -> String {
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
+        "simple key expect ':'" => "could not find expected ':'".to_string(),
+        "misplaced bracket" => "did not find expected node content".to_string(),
         p => p.to_string(),
     }
 }
@@ -259,13 +262,21 @@ fn parse_stream(
         let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
     }
+    if yaml11 && let Some((line, message)) = bad_directive(text) {
+        return Err(ParseError {
+            file: file.to_string(),
+            line,
+            column: 2,
+            message: message.into(),
+        });
+    }
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
         match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
             Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
                 let mut owned = text.into_owned();
-                owned.replace_range(at..at + len, with);
+                owned.replace_range(at..at + len, &with);
                 text = Cow::Owned(owned);
                 retries += 1;
             }
@@ -295,7 +306,7 @@ enum Failure {
     Rewrite {
         at: usize,
         len: usize,
-        with: &'static str,
+        with: Cow<'static, str>,
     },
 }
 
@@ -488,7 +499,7 @@ impl Builder<'_> {
                     // the tab or just past it.
                     for tab in [at, at.wrapping_sub(1)] {
                         if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
-                            return Err(Failure::Rewrite { at: tab, len: 1, with: " " });
+                            return Err(Failure::Rewrite { at: tab, len: 1, with: " ".into() });
                         }
                     }
                 }
@@ -497,9 +508,29 @@ impl Builder<'_> {
                 {
                     // yaml.v3 knows `\'` in double quotes; an apostrophe
                     // needs no escape there.
-                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'" });
+                    return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
+                }
+                if e.info() == "invalid indentation in quoted scalar" {
+                    // libyaml does not look at the indentation of a quoted
+                    // scalar's later lines (their leading blanks fold away):
+                    // indent them as far as the opening quote and read again.
+                    let text = &self.source.text;
+                    if let Some(len) = quoted_len(&text[at..]) {
+                        let col = text[..at].rsplit('\n').next().map_or(0, str::len);
+                        let padded = indent_lines(&text[at..at + len], col + 1);
+                        return Err(Failure::Rewrite { at, len, with: padded.into() });
+                    }
                 }
                 let mut message = e.info().to_string();
+                let mut line = e.marker().line();
+                let unclosed = message == "invalid indentation in quoted scalar"
+                    || (message.contains("quoted scalar") && message.contains("end of stream"));
+                if unclosed {
+                    // Unclosed: libyaml meets the end of the stream and names its line.
+                    message =
+                        "while scanning a quoted scalar, found unexpected end of stream".into();
+                    line = self.source.text.matches('\n').count() + 1;
+                }
                 if message.contains("unknown anchor") {
                     // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
                     let text = &self.source.text;
@@ -514,7 +545,7 @@ impl Builder<'_> {
                 }
                 Err(Failure::Error(ParseError {
                     file: self.file.to_string(),
-                    line: e.marker().line(),
+                    line,
                     column: e.marker().col() + 1,
                     message,
                 }))
@@ -1049,6 +1080,62 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
 
 /// The first character libyaml's reader refuses: C0 controls but tab, line
 /// feed and carriage return, DEL, C1 controls but NEL, and U+FFFE, U+FFFF.
+/// The length of the quoted scalar `text` starts with (its quotes included),
+/// or None where it is not closed.
+fn quoted_len(text: &str) -> Option<usize> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut chars = text.char_indices().skip(1).peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if quote == '"' => {
+                chars.next();
+            }
+            '\'' if quote == '\'' && chars.peek().map(|p| p.1) == Some('\'') => {
+                chars.next();
+            }
+            c if c == quote => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` with every line after the first indented by at least `width`
+/// spaces (lines that hold only blanks are left alone).
+fn indent_lines(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + width);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            let blanks = line.len() - line.trim_start_matches(' ').len();
+            if !line.trim().is_empty() && blanks < width {
+                out.push_str(&" ".repeat(width - blanks));
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
+/// scanner refuses: none, or one other than `YAML` and `TAG`. The line and
+/// libyaml's words. (A template's `printf` of a bad verb, `%!d(...)`, starts
+/// such a line.)
+fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
+    let (index, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let rest = line.strip_prefix('%')?;
+    let name: String =
+        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    match name.as_str() {
+        "" => Some((index + 1, "could not find expected directive name")),
+        "YAML" | "TAG" => None,
+        _ => Some((index + 1, "found unknown directive name")),
+    }
+}
+
 fn refused_character(text: &str) -> Option<usize> {
     text.char_indices()
         .find(|&(_, c)| {
