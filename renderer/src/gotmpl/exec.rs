@@ -292,7 +292,7 @@ impl<'m, 't> State<'m, 't> {
             Value::Int(_) | Value::Int64(_) | Value::Uint64(_) | Value::Uint8(_) => {
                 let n = v.as_integer().unwrap_or(0);
                 if b.pipe.decl.len() > 1 {
-                    self.at = At::Pipe(&b.pipe);
+                    // Go reports the node its pipeline evaluated last.
                     return Err(
                         self.error(format!("can't use {n} to iterate over more than one variable"))
                     );
@@ -308,7 +308,6 @@ impl<'m, 't> State<'m, 't> {
             }
             Value::Missing | Value::Nil => Box::new(std::iter::empty()),
             other => {
-                self.at = At::Pipe(&b.pipe);
                 return Err(self.error(format!("range can't iterate over {}", display(other))));
             }
         };

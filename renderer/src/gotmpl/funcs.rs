@@ -376,7 +376,10 @@ fn basic_kind(v: &Value) -> Kind {
     }
 }
 
-const BAD_COMPARISON: &str = "incompatible types for comparison";
+/// The error of comparing values of two kinds, naming their Go types as Go 1.22+ does.
+fn incompatible(a: &Value, b: &Value) -> String {
+    format!("incompatible types for comparison: {} and {}", a.type_name(), b.type_name())
+}
 const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
 
 /// Go's `eq`: whether `a` equals any of `bs`.
@@ -391,7 +394,7 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
             // Integers compare across signedness; other kinds never equal.
             match (a.as_integer(), b.as_integer()) {
                 (Some(x), Some(y)) => x == y,
-                _ if !a.is_nil() && !b.is_nil() => return Err(BAD_COMPARISON.to_string()),
+                _ if !a.is_nil() && !b.is_nil() => return Err(incompatible(a, b)),
                 _ => false,
             }
         } else {
@@ -404,8 +407,15 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                 _ if a.is_nil() && b.is_nil() => true,
                 (Value::List(_) | Value::Map(_) | Value::Func(_), _)
                 | (_, Value::List(_) | Value::Map(_)) => {
-                    let shown = super::fmt::sprintf("%s", std::slice::from_ref(b));
-                    return Err(format!("non-comparable type {shown}: {}", b.type_name()));
+                    let shown = |v: &Value| super::fmt::sprintf("%s", std::slice::from_ref(v));
+                    let (ta, tb) = (a.type_name(), b.type_name());
+                    // Values of two types cannot be compared at all; of one
+                    // type, that type is not comparable.
+                    return Err(if ta != tb {
+                        format!("non-comparable types {}: {ta}, {tb}: {}", shown(a), shown(b))
+                    } else {
+                        format!("non-comparable type {}: {tb}", shown(b))
+                    });
                 }
                 (Value::Struct(x), Value::Struct(y)) => Arc::ptr_eq(x, y),
                 _ => false,
@@ -430,7 +440,7 @@ pub(crate) fn less(a: &Value, b: &Value) -> Result<bool, String> {
         return Ok(x < y);
     }
     if k1 != k2 {
-        return Err(BAD_COMPARISON.to_string());
+        return Err(incompatible(a, b));
     }
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => Ok(x < y),

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 pub use exec::Call;
 pub use funcs::{Funcs, Function, Param, html_escape, js_escape, query_escape};
-pub use value::{Elem, List, MapRef, MapType, Struct, Value};
+pub use value::{Elem, JsonForm, List, MapRef, MapType, Struct, Value};
 
 use ast::Tree;
 

@@ -211,7 +211,10 @@ impl Parser<'_> {
                 Item::Else(k) => return Ok((list, End::Else(k))),
             }
         }
-        self.err("unexpected EOF")
+        // Go names the line of the end of the text (the peeked EOF), past
+        // the text's last newline.
+        let (line, _) = line_col(&self.text, self.text.len());
+        Err(Error::Parse { name: self.name.to_string(), line, message: "unexpected EOF".into() })
     }
 
     fn text_or_action(&mut self) -> Result<Item, Error> {
@@ -754,6 +757,7 @@ mod tests {
             ("{{ foo }}", "template: t:1: function \"foo\" not defined"),
             ("{{ $x }}", "template: t:1: undefined variable \"$x\""),
             ("{{ if .a }}", "template: t:1: unexpected EOF"),
+            ("{{ if .a }}x\n", "template: t:2: unexpected EOF"),
             ("{{ end }}", "template: t:1: unexpected {{end}}"),
             ("{{ break }}", "template: t:1: {{break}} outside {{range}}"),
             ("{{ 1 | 2 }}", "template: t:1: non executable command in pipeline stage 2"),

@@ -298,6 +298,10 @@ pub struct Struct {
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
+/// The value `json.Marshal` writes for a struct whose Go fields carry JSON
+/// tags (renamed keys, `omitempty`): a host puts it in [`Struct::native`].
+pub struct JsonForm(pub Value);
+
 impl Struct {
     /// The entries of a Go map type with methods (Helm's `files.Files` is a
     /// `map[string][]byte`): a host sets [`Struct::native`] to a [`MapRef`],
@@ -321,6 +325,14 @@ impl Struct {
             (_, Some(l)) => Some(Value::List(l.clone())),
             _ => None,
         }
+    }
+
+    /// What `json.Marshal` (and so `toJson` and `toYaml`) writes in place of
+    /// the fields: the map or list of a map- or slice-typed struct, or the
+    /// [`JsonForm`] a host gave a struct whose fields carry JSON tags.
+    pub fn marshal_as(&self) -> Option<Value> {
+        let form = self.native.as_ref().and_then(|n| n.downcast_ref::<JsonForm>());
+        form.map(|f| f.0.clone()).or_else(|| self.underlying())
     }
 
     /// The string `json.Marshal` writes for a type that marshals itself as
@@ -507,9 +519,10 @@ impl Value {
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
-            Value::Struct(st) => match st.json_string() {
-                Some(s) => V::String(s),
-                None => V::Map(
+            Value::Struct(st) => match (st.json_string(), st.marshal_as()) {
+                (Some(s), _) => V::String(s),
+                (None, Some(v)) => v.to_data_unchecked(),
+                (None, None) => V::Map(
                     st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
                 ),
             },

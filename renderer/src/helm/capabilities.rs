@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Elem, Function, List, Param, Struct, Value};
+use crate::gotmpl::{Elem, Function, JsonForm, List, Param, Struct, Value};
 
 /// The group/versions `helm template` reports without a cluster (Helm's `DefaultVersionSet`).
 pub const DEFAULT_API_VERSIONS: &[&str] = &[
@@ -150,19 +150,29 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         native: Some(Arc::new(items)),
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
-    // the Helm build the oracle runs (see HELM_VERSION).
-    let helm = plain_struct(
-        "version.BuildInfo",
-        vec![
-            ("Version", Value::from(HELM_VERSION)),
-            ("GitCommit", Value::from("")),
-            ("GitTreeState", Value::from("")),
-            ("GoVersion", Value::from("go1.27.2")),
-            ("KubeClientVersion", Value::from("v1.37")),
-        ],
-    );
+    // the Helm build the oracle runs (see HELM_VERSION). Its JSON keys are
+    // its tags, and empty strings but the client version are left out.
+    let build: [(&str, &str, &str); 5] = [
+        ("Version", "version", HELM_VERSION),
+        ("GitCommit", "git_commit", ""),
+        ("GitTreeState", "git_tree_state", ""),
+        ("GoVersion", "go_version", "go1.27.2"),
+        ("KubeClientVersion", "kube_client_version", "v1.37"),
+    ];
+    let json = build
+        .iter()
+        .filter(|(_, key, v)| !v.is_empty() || *key == "kube_client_version")
+        .map(|(_, key, v)| (*key, Value::from(*v)))
+        .collect();
+    let helm = Value::Struct(Arc::new(Struct {
+        type_name: "version.BuildInfo".into(),
+        fields: build.iter().map(|(name, _, v)| (name.to_string(), Value::from(*v))).collect(),
+        methods: BTreeMap::new(),
+        string: None,
+        native: Some(Arc::new(JsonForm(plain_struct("version.BuildInfo", json)))),
+    }));
     Some(plain_struct(
         "*common.Capabilities",
-        vec![("APIVersions", api), ("KubeVersion", kube), ("HelmVersion", helm)],
+        vec![("KubeVersion", kube), ("APIVersions", api), ("HelmVersion", helm)],
     ))
 }

@@ -353,7 +353,7 @@ fn exec_error(name: &str, e: gotmpl::Error) -> Error {
 
 /// The multi-line trace of an error that passed through `include` calls,
 /// or `None` where a level does not read as `template: LOC: executing
-/// "NAME" at <NODE>` or the last message holds a further `: ` chain, and for
+/// "NAME" at <NODE>` or the last message is a function's failure, and for
 /// any error that passed through `tpl`.
 fn include_trace(text: &str) -> Option<String> {
     // An error that passed through `tpl` keeps Go's one-line chain.
@@ -373,7 +373,8 @@ fn include_trace(text: &str) -> Option<String> {
         let (tpl, rest) = rest.split_once("\" at <")?;
         let (node, message) = if last {
             let (node, message) = rest.split_once(">: ")?;
-            if message.contains(": ") {
+            // A function's failure (`error calling f: ...`) keeps Go's one-line chain.
+            if message.starts_with("error calling ") {
                 return None;
             }
             (node, message)

@@ -81,6 +81,7 @@ const PARSER_PROBLEMS: &[&str] = &[
     "found incompatible YAML document",
     "found duplicate %TAG directive",
     "found undefined tag handle",
+    "misplaced bracket",
 ];
 
 /// libyaml's words for problems the YAML reader words its own way.
@@ -100,6 +101,7 @@ fn libyaml_words(problem: &str) -> String {
         }
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
+        "misplaced bracket" => "did not find expected node content".to_string(),
         p => p.to_string(),
     }
 }
@@ -261,6 +263,14 @@ fn parse_stream(
         let line = text[..at].matches('\n').count() + 1;
         let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
+    }
+    if yaml11 && let Some((line, message)) = bad_directive(text) {
+        return Err(ParseError {
+            file: file.to_string(),
+            line,
+            column: 2,
+            message: message.into(),
+        });
     }
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
@@ -562,6 +572,15 @@ impl Builder<'_> {
                     return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
                 let mut message = e.info().to_string();
+                let mut line = e.marker().line();
+                let unclosed = message == "invalid indentation in quoted scalar"
+                    || (message.contains("quoted scalar") && message.contains("end of stream"));
+                if unclosed {
+                    // Unclosed: libyaml meets the end of the stream and names its line.
+                    message =
+                        "while scanning a quoted scalar, found unexpected end of stream".into();
+                    line = self.source.text.matches('\n').count() + 1;
+                }
                 if message.contains("unknown anchor") {
                     // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
                     let text = &self.source.text;
@@ -576,7 +595,7 @@ impl Builder<'_> {
                 }
                 Err(Failure::Error(ParseError {
                     file: self.file.to_string(),
-                    line: e.marker().line(),
+                    line,
                     column: e.marker().col() + 1,
                     message,
                 }))
@@ -1114,6 +1133,25 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
                 .collect();
             format!("map[interface {{}}]interface {{}}{{{}}}", entries.join(", "))
         }
+    }
+}
+
+/// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
+/// scanner refuses: none, or one other than `YAML` and `TAG`. The line and
+/// libyaml's words. (A template's `printf` of a bad verb, `%!d(...)`, starts
+/// such a line.)
+fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
+    let (index, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let rest = line.strip_prefix('%')?;
+    let name: String =
+        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    match name.as_str() {
+        "" => Some((index + 1, "could not find expected directive name")),
+        "YAML" | "TAG" => None,
+        _ => Some((index + 1, "found unknown directive name")),
     }
 }
 

@@ -151,9 +151,10 @@ fn encode(
             let entries = m.entries();
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
         }
-        Value::Struct(st) => match st.json_string() {
-            Some(text) => quote(out, &text, html),
-            None => {
+        Value::Struct(st) => match (st.json_string(), st.marshal_as()) {
+            (Some(text), _) => quote(out, &text, html),
+            (None, Some(form)) => encode(out, &form, html, indent, depth)?,
+            (None, None) => {
                 object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
             }
         },
