@@ -313,7 +313,7 @@ impl Struct {
     }
 
     /// The map or list a map- or slice-typed struct stands for.
-    fn underlying(&self) -> Option<Value> {
+    pub(crate) fn underlying(&self) -> Option<Value> {
         match (self.as_map(), self.as_list()) {
             (Some(m), _) => Some(Value::Map(m.clone())),
             (_, Some(l)) => Some(Value::List(l.clone())),
@@ -503,6 +503,7 @@ impl Value {
             }
             Value::Struct(st) => match st.json_string() {
                 Some(s) => V::String(s),
+                None if let Some(u) = st.underlying() => u.to_data_unchecked(),
                 None => V::Map(
                     st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
                 ),

@@ -2,7 +2,7 @@
 
 use super::Error;
 use super::chart::Chart;
-use super::values::{coalesce_tables, merge_with_defaults, table};
+use super::values::merge_with_defaults;
 use crate::value::{Map, Value};
 
 /// Renames aliased subcharts, drops disabled ones and imports values, for the whole tree.
@@ -11,8 +11,7 @@ pub fn process(chart: &mut Chart, user: &Map) -> Result<(), Error> {
     resolve_aliases(chart);
     let cvals = merge_with_defaults(chart, user.clone());
     enable(chart, &cvals, "");
-    import_values(chart);
-    Ok(())
+    super::imports::import_values(chart)
 }
 
 /// The error `helm template` gives when Chart.yaml lists a dependency that is not in `charts/`.
@@ -62,7 +61,7 @@ fn resolve_aliases(chart: &mut Chart) {
 }
 
 /// The name a requirement ends up with.
-fn req_name(r: &Value) -> &str {
+pub(super) fn req_name(r: &Value) -> &str {
     let alias = req_str(r, "alias");
     if alias.is_empty() { req_str(r, "name") } else { alias }
 }
@@ -114,66 +113,4 @@ fn enable(chart: &mut Chart, cvals: &Map, path: &str) {
         let sub_path = format!("{path}{}.", sub.name);
         enable(sub, cvals, &sub_path);
     }
-}
-
-/// Copies `import-values` from children into parents (children first); the parent's own values win.
-fn import_values(chart: &mut Chart) {
-    for sub in &mut chart.dependencies {
-        import_values(sub);
-    }
-    if chart.requirements.is_empty() {
-        return;
-    }
-    let cvals = merge_with_defaults(chart, Map::new());
-    let mut imported = Map::new();
-    for r in &chart.requirements {
-        let Some(Value::Seq(ivs)) = r.get_path(&["import-values"]) else { continue };
-        let name = req_name(r);
-        for iv in ivs {
-            let (child, parent) = match iv {
-                Value::String(s) => (format!("exports.{s}"), ".".to_string()),
-                Value::Map(m) => (
-                    m.get("child").map(scalar).unwrap_or_default(),
-                    m.get("parent").map(scalar).unwrap_or_default(),
-                ),
-                _ => continue,
-            };
-            let Some(t) = table(&cvals, &format!("{name}.{child}")) else { continue };
-            merge_tables(&mut imported, path_to_map(&parent, t));
-        }
-    }
-    // Helm replaces the chart's values by the merged defaults of the chart
-    // and its subcharts (globals copied into each subchart's section)
-    // before adding the imports, which fill only what those leave unset.
-    // A user's `null` for a global thus no longer reaches the subcharts.
-    let mut values = cvals;
-    coalesce_tables(&mut values, imported, true);
-    chart.values = values;
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "<nil>".into(),
-        other => crate::yaml::helm_to_yaml(other),
-    }
-}
-
-/// Helm's `MergeTables(dst, src)`: `dst` wins, maps merge.
-fn merge_tables(dst: &mut Map, src: Map) {
-    coalesce_tables(dst, src, true);
-}
-
-/// `a.b` and a table as `{a: {b: table}}`; `.` as the table itself.
-fn path_to_map(path: &str, data: Map) -> Map {
-    if path == "." {
-        return data;
-    }
-    let mut cur = data;
-    for seg in path.split('.').filter(|s| !s.is_empty()).collect::<Vec<_>>().into_iter().rev() {
-        let mut m = Map::new();
-        m.insert(seg.to_string(), Value::Map(cur));
-        cur = m;
-    }
-    cur
 }

@@ -153,6 +153,8 @@ fn encode(
         }
         Value::Struct(st) => match st.json_string() {
             Some(text) => quote(out, &text, html),
+            // A map or slice type with methods encodes as its map or slice.
+            None if let Some(u) = st.underlying() => encode(out, &u, html, indent, depth)?,
             None => {
                 object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
             }
