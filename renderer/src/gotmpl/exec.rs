@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
 use super::fmt::display;
 use super::funcs::{Funcs, Function, Param, builtin_arity, call_builtin, is_builtin};
-use super::value::Value;
+use super::value::{MapRef, Value};
 use super::{Error, MissingKey, Options, Templates};
 
 /// Shared limits of one execution, including nested `include`/`tpl` calls.
@@ -570,19 +570,7 @@ impl<'m, 't> State<'m, 't> {
                         (args, fin),
                     );
                 }
-                if has_args {
-                    return Err(self.error(format!("{name} is not a method but has arguments")));
-                }
-                match m.get(name) {
-                    Some(v) => Ok(v),
-                    None => match self.m.options.missing_key {
-                        MissingKey::Error => {
-                            Err(self.error(format!("map has no entry for key {name:?}")))
-                        }
-                        MissingKey::Zero => Ok(m.elem_zero()),
-                        MissingKey::Default => Ok(Value::Missing),
-                    },
-                }
+                self.map_key(m, name, has_args)
             }
             Value::Struct(s) => {
                 if let Some(method) = s.methods.get(name) {
@@ -597,16 +585,35 @@ impl<'m, 't> State<'m, 't> {
                         }
                         Ok(v.clone())
                     }
-                    None => {
-                        Err(self
-                            .error(format!("can't evaluate field {name} in type {}", s.type_name)))
-                    }
+                    // A map type with methods (Helm's `.Files`) answers
+                    // other names with its entries, as a plain map does.
+                    None => match s.as_map() {
+                        Some(m) => self.map_key(m, name, has_args),
+                        None => Err(self
+                            .error(format!("can't evaluate field {name} in type {}", s.type_name))),
+                    },
                 }
             }
             other => {
                 let t = if concrete { other.type_name() } else { "interface {}".to_string() };
                 Err(self.error(format!("can't evaluate field {name} in type {t}")))
             }
+        }
+    }
+
+    /// `.name` on a map: its entry, or what the `missingkey` option gives
+    /// for an absent one.
+    fn map_key(&self, m: &MapRef, name: &str, has_args: bool) -> R<Value> {
+        if has_args {
+            return Err(self.error(format!("{name} is not a method but has arguments")));
+        }
+        match m.get(name) {
+            Some(v) => Ok(v),
+            None => match self.m.options.missing_key {
+                MissingKey::Error => Err(self.error(format!("map has no entry for key {name:?}"))),
+                MissingKey::Zero => Ok(m.elem_zero()),
+                MissingKey::Default => Ok(Value::Missing),
+            },
         }
     }
 

@@ -319,7 +319,7 @@ impl Struct {
     }
 
     /// The map or list a map- or slice-typed struct stands for.
-    fn underlying(&self) -> Option<Value> {
+    pub(crate) fn underlying(&self) -> Option<Value> {
         match (self.as_map(), self.as_list()) {
             (Some(m), _) => Some(Value::Map(m.clone())),
             (_, Some(l)) => Some(Value::List(l.clone())),

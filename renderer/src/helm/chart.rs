@@ -64,7 +64,7 @@ pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
         Some(EntryKind::Dir) => {
             let mut files = Vec::new();
             collect(tree, path, "", &mut files)?;
-            from_files(files, path)
+            from_files(without_ignored(files, path)?, path)
         }
         Some(EntryKind::File) => {
             let bytes = tree.read(path).map_err(|source| Error::Tree { source })?;
@@ -132,6 +132,24 @@ pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
     from_files(files, path)
 }
 
+/// A chart directory's files less those its `.helmignore` (and Helm's
+/// default `templates/.?*`) rules out. Helm applies these rules only when it
+/// reads a chart directory: an archive, and a subchart's own `.helmignore`
+/// below the directory, filter nothing.
+fn without_ignored(
+    files: Vec<(String, Vec<u8>)>,
+    path: &str,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let ignore_text = files
+        .iter()
+        .find(|(p, _)| p == ".helmignore")
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let ignore = Ignore::parse(&ignore_text)
+        .map_err(|message| Error::Chart { path: format!("{path}/.helmignore"), message })?;
+    Ok(files.into_iter().filter(|(name, _)| !ignore.ignored(name)).collect())
+}
+
 /// Builds a chart from its files (paths relative to the chart root).
 pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
     // Helm's loader drops a UTF-8 byte order mark from every file it reads.
@@ -140,13 +158,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             data.drain(..3);
         }
     }
-    let ignore_text = files
-        .iter()
-        .find(|(p, _)| p == ".helmignore")
-        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default();
-    let ignore = Ignore::parse(&ignore_text)
-        .map_err(|message| Error::Chart { path: format!("{path}/.helmignore"), message })?;
     let mut chart = Chart::default();
     let mut requirements = None;
     let mut sub_dirs: Vec<(String, Files)> = Vec::new();
@@ -154,9 +165,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     let mut legacy_files = Vec::new();
     let mut archives: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, data) in files {
-        if ignore.ignored(&name) {
-            continue;
-        }
         let at = |msg: String| Error::Chart { path: format!("{path}/{name}"), message: msg };
         match name.as_str() {
             "Chart.yaml" => {

@@ -2,17 +2,14 @@
 
 use super::Error;
 use super::chart::Chart;
-use super::values::{coalesce_tables, merge_with_defaults, table};
+use super::values::coalesce;
 use crate::value::{Map, Value};
 
 /// Renames aliased subcharts, drops disabled ones and imports values, for the whole tree.
 pub fn process(chart: &mut Chart, user: &Map) -> Result<(), Error> {
     check_present(chart)?;
-    resolve_aliases(chart);
-    let cvals = merge_with_defaults(chart, user.clone());
-    enable(chart, &cvals, "");
-    import_values(chart);
-    Ok(())
+    enable(chart, user, "");
+    super::imports::import_values(chart)
 }
 
 /// The error `helm template` gives when Chart.yaml lists a dependency that is not in `charts/`.
@@ -35,34 +32,41 @@ fn req_str<'a>(r: &'a Value, key: &str) -> &'a str {
     r.get_path(&[key]).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// Replaces each listed dependency by a copy named after its alias; unlisted subcharts stay.
-fn resolve_aliases(chart: &mut Chart) {
-    let mut out: Vec<Chart> = chart
-        .dependencies
-        .iter()
-        .filter(|c| !chart.requirements.iter().any(|r| req_str(r, "name") == c.name))
-        .cloned()
-        .collect();
-    for r in &chart.requirements {
-        let name = req_str(r, "name");
-        if let Some(c) = chart.dependencies.iter().find(|c| c.name == name) {
-            let mut c = c.clone();
-            let alias = req_str(r, "alias");
-            if !alias.is_empty() {
-                c.name = alias.to_string();
-                c.metadata.insert("name".into(), Value::String(alias.to_string()));
-            }
-            out.push(c);
-        }
+/// Whether Chart.yaml (or requirements.yaml) lists dependencies at all: Helm
+/// leaves the subcharts of a chart that lists none as they are, their own
+/// conditions and aliases unapplied.
+pub(super) fn lists_dependencies(chart: &Chart) -> bool {
+    !chart.requirements.is_empty()
+        || matches!(chart.metadata.get("dependencies"), Some(Value::Seq(_)))
+}
+
+/// Helm's `getAliasDependency` over a chart's `charts/`: the subchart a
+/// requirement names, if its version meets the requirement's constraint,
+/// copied and renamed after the alias.
+fn alias_dependency(subcharts: &[Chart], r: &Value) -> Option<Chart> {
+    let found = subcharts.iter().find(|c| matches_requirement(c, r))?;
+    let mut c = found.clone();
+    let alias = req_str(r, "alias");
+    if !alias.is_empty() {
+        c.name = alias.to_string();
+        c.metadata.insert("name".into(), Value::String(alias.to_string()));
     }
-    for c in &mut out {
-        resolve_aliases(c);
-    }
-    chart.dependencies = out;
+    Some(c)
+}
+
+/// Whether a subchart is the one a requirement names: the same name and a
+/// version within the requirement's range (an absent or unreadable range
+/// matches nothing, as in Helm).
+fn matches_requirement(c: &Chart, r: &Value) -> bool {
+    c.name == req_str(r, "name")
+        && crate::gotmpl::sprig::semver::is_compatible_range(
+            &r.get_path(&["version"]).map(super::chart::go_string).unwrap_or_default(),
+            &c.meta_str("version"),
+        )
 }
 
 /// The name a requirement ends up with.
-fn req_name(r: &Value) -> &str {
+pub(super) fn req_name(r: &Value) -> &str {
     let alias = req_str(r, "alias");
     if alias.is_empty() { req_str(r, "name") } else { alias }
 }
@@ -76,8 +80,25 @@ fn path_value<'a>(values: &'a Map, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-/// Drops subcharts disabled by tags or conditions, recursively.
-fn enable(chart: &mut Chart, cvals: &Map, path: &str) {
+/// Helm's `processDependencyEnabled`: resolves the aliases of a chart's
+/// own requirements, coalesces the chart's values (with its subcharts')
+/// over `v`, drops the requirements that tags or conditions (looked up
+/// under `path`) disable, and recurses with those values. Subcharts in
+/// `charts/` that no requirement matches stay, unless a disabled
+/// requirement bears their name.
+fn enable(chart: &mut Chart, v: &Map, path: &str) {
+    if !lists_dependencies(chart) {
+        return;
+    }
+    let mut deps: Vec<Chart> = chart
+        .dependencies
+        .iter()
+        .filter(|c| !chart.requirements.iter().any(|r| matches_requirement(c, r)))
+        .cloned()
+        .collect();
+    deps.extend(chart.requirements.iter().filter_map(|r| alias_dependency(&chart.dependencies, r)));
+    chart.dependencies = deps;
+    let cvals = coalesce(chart, v.clone());
     let tags = cvals.get("tags").and_then(Value::as_map);
     let mut disabled = Vec::new();
     for r in &chart.requirements {
@@ -99,7 +120,7 @@ fn enable(chart: &mut Chart, cvals: &Map, path: &str) {
             if cond.is_empty() {
                 continue;
             }
-            if let Some(Value::Bool(b)) = path_value(cvals, &format!("{path}{cond}")) {
+            if let Some(Value::Bool(b)) = path_value(&cvals, &format!("{path}{cond}")) {
                 enabled = *b;
                 break;
             }
@@ -112,68 +133,6 @@ fn enable(chart: &mut Chart, cvals: &Map, path: &str) {
     chart.requirements.retain(|r| !disabled.iter().any(|d| d == req_name(r)));
     for sub in &mut chart.dependencies {
         let sub_path = format!("{path}{}.", sub.name);
-        enable(sub, cvals, &sub_path);
+        enable(sub, &cvals, &sub_path);
     }
-}
-
-/// Copies `import-values` from children into parents (children first); the parent's own values win.
-fn import_values(chart: &mut Chart) {
-    for sub in &mut chart.dependencies {
-        import_values(sub);
-    }
-    if chart.requirements.is_empty() {
-        return;
-    }
-    let cvals = merge_with_defaults(chart, Map::new());
-    let mut imported = Map::new();
-    for r in &chart.requirements {
-        let Some(Value::Seq(ivs)) = r.get_path(&["import-values"]) else { continue };
-        let name = req_name(r);
-        for iv in ivs {
-            let (child, parent) = match iv {
-                Value::String(s) => (format!("exports.{s}"), ".".to_string()),
-                Value::Map(m) => (
-                    m.get("child").map(scalar).unwrap_or_default(),
-                    m.get("parent").map(scalar).unwrap_or_default(),
-                ),
-                _ => continue,
-            };
-            let Some(t) = table(&cvals, &format!("{name}.{child}")) else { continue };
-            merge_tables(&mut imported, path_to_map(&parent, t));
-        }
-    }
-    // Helm replaces the chart's values by the merged defaults of the chart
-    // and its subcharts (globals copied into each subchart's section)
-    // before adding the imports, which fill only what those leave unset.
-    // A user's `null` for a global thus no longer reaches the subcharts.
-    let mut values = cvals;
-    coalesce_tables(&mut values, imported, true);
-    chart.values = values;
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "<nil>".into(),
-        other => crate::yaml::helm_to_yaml(other),
-    }
-}
-
-/// Helm's `MergeTables(dst, src)`: `dst` wins, maps merge.
-fn merge_tables(dst: &mut Map, src: Map) {
-    coalesce_tables(dst, src, true);
-}
-
-/// `a.b` and a table as `{a: {b: table}}`; `.` as the table itself.
-fn path_to_map(path: &str, data: Map) -> Map {
-    if path == "." {
-        return data;
-    }
-    let mut cur = data;
-    for seg in path.split('.').filter(|s| !s.is_empty()).collect::<Vec<_>>().into_iter().rev() {
-        let mut m = Map::new();
-        m.insert(seg.to_string(), Value::Map(cur));
-        cur = m;
-    }
-    cur
 }

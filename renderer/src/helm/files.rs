@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Function, List, MapRef, Param, Struct, Value};
+use crate::gotmpl::{Function, List, MapRef, MapType, Param, Struct, Value};
 
 /// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
 /// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
@@ -135,9 +135,19 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         methods,
         string: None,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
-        native: Some(Arc::new(MapRef::new(
-            files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
-        ))),
+        // A missing name yields the element type's zero, an empty []byte.
+        native: Some(Arc::new(
+            MapRef::new(
+                files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
+            )
+            .with_type(Arc::new(MapType {
+                name: "engine.files".into(),
+                methods: BTreeMap::new(),
+                convertible: false,
+                is_nil: false,
+                elem_zero: Value::List(List::bytes(&[])),
+            })),
+        )),
     }))
 }
 

@@ -10,6 +10,7 @@ pub mod chart;
 mod deps;
 mod files;
 mod funcs;
+mod imports;
 mod metadata_types;
 mod order;
 mod render;

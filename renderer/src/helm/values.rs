@@ -90,6 +90,7 @@ pub(super) fn parse_json(text: &str) -> Result<Value, String> {
 pub fn coalesce(chart: &Chart, user: Map) -> Map {
     let mut dest = user;
     coalesce_chart(chart, &mut dest, false);
+    push_down_globals(chart, &mut dest);
     dest
 }
 
@@ -97,6 +98,7 @@ pub fn coalesce(chart: &Chart, user: Map) -> Map {
 pub fn merge_with_defaults(chart: &Chart, user: Map) -> Map {
     let mut dest = user;
     coalesce_chart(chart, &mut dest, true);
+    push_down_globals(chart, &mut dest);
     dest
 }
 
@@ -114,6 +116,56 @@ fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) {
         if let Some(Value::Map(sub_values)) = dest.get_mut(&sub.name) {
             coalesce_globals(sub_values, parent_global);
             coalesce_chart(sub, sub_values, merge);
+        }
+        share_back_globals(dest, &sub.name);
+    }
+}
+
+/// The other half of [`share_back_globals`]: once every chart is coalesced,
+/// each shared table below `global.KEY` holds its last state in every chart
+/// that shares it, those coalesced before the last change included.
+fn push_down_globals(chart: &Chart, dest: &mut Map) {
+    let global = match dest.get("global") {
+        Some(Value::Map(g)) => g.clone(),
+        _ => Map::new(),
+    };
+    for sub in &chart.dependencies {
+        let Some(Value::Map(sub_values)) = dest.get_mut(&sub.name) else { continue };
+        if let Some(Value::Map(child_global)) = sub_values.get_mut("global") {
+            adopt_shared_globals(child_global, &global);
+        }
+        push_down_globals(sub, sub_values);
+    }
+}
+
+/// Helm copies each global table into a subchart only one level deep, so
+/// the tables below it (`global.a.b`) are the parent's own Go maps: what the
+/// subchart's coalescing merges into them (its defaults, nulls resolved)
+/// the parent, and the siblings coalesced after it, see too. This writes
+/// those tables back from the subchart's values into the parent's.
+fn share_back_globals(dest: &mut Map, sub: &str) {
+    let Some(Value::Map(child_global)) =
+        dest.get(sub).and_then(|v| v.get_path(&["global"])).cloned()
+    else {
+        return;
+    };
+    if let Some(Value::Map(global)) = dest.get_mut("global") {
+        adopt_shared_globals(global, &child_global);
+    }
+}
+
+/// Gives `dst`'s tables two levels below `global` (`a.b` of `global.a.b`)
+/// the state of the same tables in `src`, where both have them: the two
+/// are one shared Go map in Helm.
+fn adopt_shared_globals(dst: &mut Map, src: &Map) {
+    for (key, table) in dst.iter_mut() {
+        let (Value::Map(table), Some(Value::Map(src_table))) = (table, src.get(key)) else {
+            continue;
+        };
+        for (inner_key, inner) in table.iter_mut() {
+            if let (Value::Map(_), Some(Value::Map(shared))) = (&*inner, src_table.get(inner_key)) {
+                *inner = Value::Map(shared.clone());
+            }
         }
     }
 }

@@ -71,6 +71,16 @@ pub(crate) fn highest_matching(
     Ok(best.map(|(i, _)| i))
 }
 
+/// Helm's `IsCompatibleRange`: whether `version` meets the Masterminds
+/// `constraint`; false when either does not parse (an empty constraint
+/// included).
+pub(crate) fn is_compatible_range(constraint: &str, version: &str) -> bool {
+    match (parse_constraints(constraint), Version::parse(version)) {
+        (Ok(ors), Ok(v)) => ors.iter().any(|and| and.iter().all(|c| c.check(&v))),
+        _ => false,
+    }
+}
+
 /// Whether `text` is a version Masterminds semver reads (`v1`, `1.2`, `1.2.3-rc.1`).
 pub(crate) fn is_version(text: &str) -> bool {
     Version::parse(text).is_ok()
