@@ -291,8 +291,8 @@ impl<'m, 't> State<'m, 't> {
             Value::Map(m) => Box::new(m.entries().into_iter().map(|(k, e)| (Value::from(k), e))),
             Value::Int(_) | Value::Int64(_) | Value::Uint64(_) | Value::Uint8(_) => {
                 let n = v.as_integer().unwrap_or(0);
+                // Go reports where the pipeline's evaluation ended.
                 if b.pipe.decl.len() > 1 {
-                    // Go reports the node its pipeline evaluated last.
                     return Err(
                         self.error(format!("can't use {n} to iterate over more than one variable"))
                     );
@@ -726,7 +726,10 @@ impl<'m, 't> State<'m, 't> {
         } else {
             let mut argv = Vec::with_capacity(nargs);
             for a in args {
-                argv.push(self.eval_arg(dot, a)?);
+                // The constant nil reaches a `reflect.Value` parameter as the
+                // zero Value, as a missing key does.
+                let v = self.eval_arg(dot, a)?;
+                argv.push(if matches!(a, Operand::Nil(_)) { Value::Missing } else { v });
             }
             argv.extend(fin);
             argv

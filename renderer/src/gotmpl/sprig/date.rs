@@ -496,155 +496,409 @@ pub(super) fn parse_duration(text: &str) -> Option<i128> {
     Some(if neg { -d } else { d })
 }
 
-/// Go's `time.Parse` for the numeric and English layout elements, in UTC.
-fn parse_time(layout: &str, value: &str) -> Option<Time> {
-    let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nano) =
-        (1i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
-    let mut pm: Option<bool> = None;
-    let mut offset: i64 = 0;
-    let (mut l, mut v) = (layout, value);
-    let num = |v: &mut &str, min: usize, max: usize| -> Option<u32> {
-        let n = v.bytes().take(max).take_while(u8::is_ascii_digit).count();
-        if n < min {
-            return None;
+/// Go's `time.quote` in parse errors: double quotes, with `"` and `\` escaped
+/// and the bytes of other than printable ASCII as `\xNN`.
+fn time_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if (c as u32) < 0x20 || !c.is_ascii() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
         }
-        let x = v[..n].parse().ok()?;
-        *v = &v[n..];
-        Some(x)
-    };
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `getnum`: one or two digits (exactly two when `fixed`).
+fn getnum(v: &str, fixed: bool) -> Option<(u32, &str)> {
+    let b = v.as_bytes();
+    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
+    let first = digit(0)?;
+    match digit(1) {
+        Some(second) => Some((first * 10 + second, &v[2..])),
+        None if fixed => None,
+        None => Some((first, &v[1..])),
+    }
+}
+
+/// A clock field read by `getnum`, past `limit` Go's range error for `what`.
+fn clock_field(
+    v: &mut &str,
+    fixed: bool,
+    limit: u32,
+    what: &'static str,
+    range_err: &mut Option<&'static str>,
+) -> Option<u32> {
+    let (x, rest) = getnum(v, fixed)?;
+    *v = rest;
+    if x > limit {
+        *range_err = Some(what);
+    }
+    Some(x)
+}
+
+/// Go's `getnum3`: one to three digits (exactly three when `fixed`).
+fn getnum3(v: &str, fixed: bool) -> Option<(u32, &str)> {
+    let n = v.bytes().take(3).take_while(u8::is_ascii_digit).count();
+    if n == 0 || (fixed && n != 3) {
+        return None;
+    }
+    Some((v[..n].parse().ok()?, &v[n..]))
+}
+
+/// Go's `skip`: the literal layout text `prefix` at the start of `value`, a
+/// space in it matching any run of spaces; the rest of the value, or the
+/// value where they differ.
+fn skip<'v>(mut value: &'v str, mut prefix: &str) -> Result<&'v str, &'v str> {
+    while let Some(p) = prefix.chars().next() {
+        if p == ' ' {
+            if value.starts_with(|c| c != ' ') {
+                return Err(value);
+            }
+            prefix = prefix.trim_start_matches(' ');
+            value = value.trim_start_matches(' ');
+            continue;
+        }
+        match value.chars().next() {
+            Some(c) if c == p => {
+                value = &value[c.len_utf8()..];
+                prefix = &prefix[p.len_utf8()..];
+            }
+            _ => return Err(value),
+        }
+    }
+    Ok(value)
+}
+
+/// The index of the English name at the start of `v`, ASCII case ignored, as Go's `lookup` finds it.
+fn lookup_name(names: &[&str], v: &str, short: bool) -> Option<(usize, usize)> {
+    names.iter().enumerate().find_map(|(i, name)| {
+        let name = if short { &name[..3] } else { name };
+        v.get(..name.len()).filter(|p| p.eq_ignore_ascii_case(name)).map(|_| (i, name.len()))
+    })
+}
+
+/// The next layout element after any literal text, as Go's `nextStdChunk` finds it.
+fn next_element(mut l: &str) -> Option<Token> {
     while !l.is_empty() {
         let (token, len) = next_token(l);
-        match token {
-            Token::Literal => {
-                let lit = &l[..len];
-                v = v.strip_prefix(lit)?;
-            }
-            Token::LongYear => {
-                let y = v.get(..4)?;
-                year = y.parse().ok()?;
-                v = &v[4..];
-            }
-            Token::Year => {
-                // Go reads two-digit years 69..99 as 1969..1999.
-                let y = i64::from(num(&mut v, 2, 2)?);
-                year = if y >= 69 { 1900 + y } else { 2000 + y };
-            }
-            Token::ZeroMonth | Token::NumMonth => month = num(&mut v, 1, 2)?,
-            Token::Month | Token::LongMonth => {
-                let (i, name) = MONTHS.iter().enumerate().find(|(_, m)| {
-                    let n = if matches!(token, Token::Month) { &m[..3] } else { m };
-                    v.starts_with(n)
-                })?;
-                let n = if matches!(token, Token::Month) { 3 } else { name.len() };
-                month = i as u32 + 1;
-                v = &v[n..];
-            }
-            Token::WeekDay | Token::LongWeekDay => {
-                let name = DAYS.iter().find(|d| {
-                    let n = if matches!(token, Token::WeekDay) { &d[..3] } else { d };
-                    v.starts_with(n)
-                })?;
-                v = &v[if matches!(token, Token::WeekDay) { 3 } else { name.len() }..];
-            }
-            Token::ZeroDay | Token::Day => day = num(&mut v, 1, 2)?,
-            Token::UnderDay => {
-                v = v.trim_start_matches(' ');
-                day = num(&mut v, 1, 2)?;
-            }
-            Token::Hour => hour = num(&mut v, 1, 2)?,
-            Token::Hour12 | Token::ZeroHour12 => hour = num(&mut v, 1, 2)?,
-            Token::Minute | Token::ZeroMinute => min = num(&mut v, 1, 2)?,
-            Token::Second | Token::ZeroSecond => {
-                sec = num(&mut v, 1, 2)?;
-                // A fraction after seconds is accepted even when the layout has none.
-                if v.starts_with('.')
-                    && v[1..].starts_with(|c: char| c.is_ascii_digit())
-                    && !l[len..].starts_with('.')
-                {
-                    let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
-                    nano = frac_nanos(&v[1..1 + n]);
-                    v = &v[1 + n..];
-                }
-            }
-            Token::Frac { digits, trim, .. } => {
-                if trim {
-                    if v.starts_with(['.', ',']) {
-                        let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
-                        nano = frac_nanos(&v[1..1 + n]);
-                        v = &v[1 + n..];
-                    }
-                } else {
-                    let digits_text = v.get(1..1 + digits)?;
-                    nano = frac_nanos(digits_text);
-                    v = &v[1 + digits..];
-                }
-            }
-            Token::PM | Token::Pm => {
-                let t = v.get(..2)?.to_ascii_uppercase();
-                pm = Some(t == "PM");
-                v = &v[2..];
-            }
-            Token::UnderYearDay | Token::ZeroYearDay => {
-                // The day of the year is read and checked against nothing else.
-                v = v.trim_start_matches(' ');
-                num(&mut v, 1, 3)?;
-            }
-            Token::TzName => {
-                let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
-                v = &v[n..];
-            }
-            Token::IsoZ(_) | Token::Offset(_) => {
-                if let Some(rest) = v.strip_prefix('Z').filter(|_| matches!(token, Token::IsoZ(_)))
-                {
-                    v = rest;
-                } else {
-                    let sign = match v.as_bytes().first()? {
-                        b'+' => 1,
-                        b'-' => -1,
-                        _ => return None,
-                    };
-                    v = &v[1..];
-                    let h = num(&mut v, 2, 2)?;
-                    let m = if v.starts_with(':') {
-                        v = &v[1..];
-                        num(&mut v, 2, 2)?
-                    } else {
-                        num(&mut v, 0, 2).unwrap_or(0)
-                    };
-                    offset = sign * (i64::from(h) * 3600 + i64::from(m) * 60);
-                }
-            }
+        if !matches!(token, Token::Literal) {
+            return Some(token);
         }
         l = &l[len..];
     }
-    if !v.is_empty() || !(1..=12).contains(&month) || day < 1 || hour > 23 || min > 59 || sec > 59 {
+    None
+}
+
+/// Go's `parseNanoseconds` of `.ddd` (or `,ddd`), `n` bytes with the
+/// separator (at most 10 read): `Err(true)` for a negative fraction (Go's
+/// `fractional second out of range`), `Err(false)` for other text.
+fn parse_nanos(v: &str, n: usize) -> Result<u32, bool> {
+    if !v.starts_with(['.', ',']) {
+        return Err(false);
+    }
+    let n = n.min(10);
+    let digits = v.get(1..n).ok_or(false)?;
+    // Go's time `atoi`: a sign, then digits only.
+    let (neg, body) = match digits.as_bytes().first() {
+        Some(b'-') => (true, &digits[1..]),
+        Some(b'+') => (false, &digits[1..]),
+        _ => (false, digits),
+    };
+    if body.is_empty() || !body.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(false);
+    }
+    let x: u64 = body.parse().map_err(|_| false)?;
+    if neg && x != 0 {
+        return Err(true);
+    }
+    Ok((x * 10u64.pow((10 - n) as u32)) as u32)
+}
+
+/// Go's `parseTimeZone`: the length of a zone name at the start of `v`
+/// (three to five capitals, `ChST`, `MeST`, `GMT` with an hour offset,
+/// a signed hour offset).
+fn zone_name_len(v: &str) -> Option<usize> {
+    let b = v.as_bytes();
+    if b.len() < 3 {
         return None;
     }
-    let dim = [31, if is_leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if day > dim[month as usize - 1] {
-        return None;
+    if v.starts_with("ChST") || v.starts_with("MeST") {
+        return Some(4);
     }
-    if let Some(pm) = pm {
-        hour = match (pm, hour) {
-            (true, h) if h < 12 => h + 12,
-            (false, 12) => 0,
-            (_, h) => h,
-        };
+    if let Some(rest) = v.strip_prefix("GMT") {
+        return Some(3 + signed_offset_len(rest));
     }
-    let secs = days_from_civil(year, month, day) * 86_400
+    if b[0] == b'+' || b[0] == b'-' {
+        return Some(signed_offset_len(v)).filter(|n| *n > 0);
+    }
+    let upper = b.iter().take(6).take_while(|c| c.is_ascii_uppercase()).count();
+    match upper {
+        3 => Some(3),
+        4 if b[3] == b'T' || v.starts_with("WITA") => Some(4),
+        5 if b[4] == b'T' => Some(5),
+        _ => None,
+    }
+}
+
+/// Go's `parseSignedOffset`: a sign and an hour of at most 12.
+fn signed_offset_len(v: &str) -> usize {
+    let Some(rest) = v.strip_prefix(['+', '-']) else {
+        return 0;
+    };
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[..n].parse::<u64>() {
+        Ok(x) if n > 0 && x <= 12 => 1 + n,
+        _ => 0,
+    }
+}
+
+/// Go's `time.Parse` for the numeric and English layout elements, in UTC,
+/// with Go's error texts (`parsing time "x" as "2006": cannot parse "x" as
+/// "2006"`, `: month out of range`, `: extra text: "x"`).
+fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
+    let cannot = |lelem: &str, velem: &str| {
+        format!(
+            "parsing time {} as {}: cannot parse {} as {}",
+            time_quote(value),
+            time_quote(layout),
+            time_quote(velem),
+            time_quote(lelem)
+        )
+    };
+    let failed = |message: &str| format!("parsing time {}{message}", time_quote(value));
+    let (mut year, mut month, mut day, mut yday) = (0i64, -1i64, -1i64, -1i64);
+    let (mut hour, mut min, mut sec, mut nano) = (0u32, 0u32, 0u32, 0u32);
+    let (mut pm_set, mut am_set) = (false, false);
+    let mut offset: i64 = 0;
+    let (mut l, mut v) = (layout, value);
+    loop {
+        // The literal text up to the next layout element.
+        let mut lit = 0;
+        while lit < l.len() && matches!(next_token(&l[lit..]).0, Token::Literal) {
+            lit += next_token(&l[lit..]).1;
+        }
+        let prefix = &l[..lit];
+        v = skip(v, prefix).map_err(|rest| cannot(prefix, rest))?;
+        l = &l[lit..];
+        if l.is_empty() {
+            if !v.is_empty() {
+                return Err(failed(&format!(": extra text: {}", time_quote(v))));
+            }
+            break;
+        }
+        let (token, len) = next_token(l);
+        let std = &l[..len];
+        l = &l[len..];
+        let mut range_err: Option<&'static str> = None;
+        let ok: Option<()> = (|| {
+            match token {
+                Token::Literal => {}
+                Token::LongYear => {
+                    let y = v.get(..4).filter(|y| y.starts_with(|c: char| c.is_ascii_digit()))?;
+                    v = &v[4..];
+                    year = super::super::strconv::atoi(y).ok()?;
+                }
+                Token::Year => {
+                    let y = v.get(..2)?;
+                    let y: i64 = super::super::strconv::atoi(y).ok()?;
+                    v = &v[2..];
+                    year = if y >= 69 { 1900 + y } else { 2000 + y };
+                }
+                Token::Month | Token::LongMonth => {
+                    let (i, n) = lookup_name(&MONTHS, v, matches!(token, Token::Month))?;
+                    month = i as i64 + 1;
+                    v = &v[n..];
+                }
+                Token::NumMonth | Token::ZeroMonth => {
+                    let (m, rest) = getnum(v, matches!(token, Token::ZeroMonth))?;
+                    v = rest;
+                    month = i64::from(m);
+                    if !(1..=12).contains(&m) {
+                        range_err = Some("month");
+                    }
+                }
+                Token::WeekDay | Token::LongWeekDay => {
+                    let (_, n) = lookup_name(&DAYS, v, matches!(token, Token::WeekDay))?;
+                    v = &v[n..];
+                }
+                Token::Day | Token::UnderDay | Token::ZeroDay => {
+                    if matches!(token, Token::UnderDay) && v.starts_with(' ') {
+                        v = &v[1..];
+                    }
+                    let (d, rest) = getnum(v, matches!(token, Token::ZeroDay))?;
+                    v = rest;
+                    day = i64::from(d);
+                }
+                Token::UnderYearDay | Token::ZeroYearDay => {
+                    for _ in 0..2 {
+                        if matches!(token, Token::UnderYearDay) && v.starts_with(' ') {
+                            v = &v[1..];
+                        }
+                    }
+                    let (d, rest) = getnum3(v, matches!(token, Token::ZeroYearDay))?;
+                    v = rest;
+                    yday = i64::from(d);
+                }
+                Token::Hour => hour = clock_field(&mut v, false, 23, "hour", &mut range_err)?,
+                Token::Hour12 | Token::ZeroHour12 => {
+                    let fixed = matches!(token, Token::ZeroHour12);
+                    hour = clock_field(&mut v, fixed, 12, "hour", &mut range_err)?;
+                }
+                Token::Minute | Token::ZeroMinute => {
+                    let fixed = matches!(token, Token::ZeroMinute);
+                    min = clock_field(&mut v, fixed, 59, "minute", &mut range_err)?;
+                }
+                Token::Second | Token::ZeroSecond => {
+                    let fixed = matches!(token, Token::ZeroSecond);
+                    sec = clock_field(&mut v, fixed, 59, "second", &mut range_err)?;
+                    if range_err.is_some() {
+                        return Some(());
+                    }
+                    // A fraction after the seconds that the layout does not spell.
+                    let b = v.as_bytes();
+                    if b.len() >= 2
+                        && (b[0] == b'.' || b[0] == b',')
+                        && b[1].is_ascii_digit()
+                        && !matches!(next_element(l), Some(Token::Frac { .. }))
+                    {
+                        let n = 1 + v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                        nano = parse_nanos(v, n).ok()?;
+                        v = &v[n..];
+                    }
+                }
+                Token::PM | Token::Pm => {
+                    let p = v.get(..2)?;
+                    v = &v[2..];
+                    let (am, pm) =
+                        if matches!(token, Token::PM) { ("AM", "PM") } else { ("am", "pm") };
+                    if p == pm {
+                        pm_set = true;
+                    } else if p == am {
+                        am_set = true;
+                    } else {
+                        return None;
+                    }
+                }
+                Token::TzName => {
+                    if let Some(rest) = v.strip_prefix("UTC") {
+                        v = rest;
+                    } else {
+                        // Without the zone in tzdata, Go keeps the clock time as UTC.
+                        v = &v[zone_name_len(v)?..];
+                    }
+                }
+                Token::IsoZ(form) | Token::Offset(form) => {
+                    if matches!(token, Token::IsoZ(_)) && v.starts_with('Z') {
+                        v = &v[1..];
+                        return Some(());
+                    }
+                    let b = v.as_bytes();
+                    let colon = |i: usize| b.get(i) == Some(&b':');
+                    let (h, m, sx, n) = match form {
+                        "-07" => (v.get(1..3)?, "00", "00", 3),
+                        "-0700" => (v.get(1..3)?, v.get(3..5)?, "00", 5),
+                        "-07:00" if colon(3) => (v.get(1..3)?, v.get(4..6)?, "00", 6),
+                        "-070000" => (v.get(1..3)?, v.get(3..5)?, v.get(5..7)?, 7),
+                        "-07:00:00" if colon(3) && colon(6) => {
+                            (v.get(1..3)?, v.get(4..6)?, v.get(7..9)?, 9)
+                        }
+                        _ => return None,
+                    };
+                    // Go takes the text of the offset before it reads its digits.
+                    v = &v[n..];
+                    let num = |t: &str| getnum(t, true).map(|(x, _)| i64::from(x));
+                    let secs = (num(h)? * 60 + num(m)?) * 60 + num(sx)?;
+                    offset = match b[0] {
+                        b'+' => secs,
+                        b'-' => -secs,
+                        _ => return None,
+                    };
+                }
+                Token::Frac { digits, trim, .. } => {
+                    if trim {
+                        let b = v.as_bytes();
+                        if b.len() < 2 || !(b[0] == b'.' || b[0] == b',') || !b[1].is_ascii_digit()
+                        {
+                            return Some(());
+                        }
+                        let n = 1 + v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                        nano = parse_nanos(v, n).ok()?;
+                        v = &v[n..];
+                    } else {
+                        let rest = v.get(1 + digits..)?;
+                        let n = parse_nanos(v, 1 + digits);
+                        v = rest;
+                        match n {
+                            Ok(x) => nano = x,
+                            Err(true) => range_err = Some("fractional second"),
+                            Err(false) => return None,
+                        }
+                    }
+                }
+            }
+            Some(())
+        })();
+        if let Some(what) = range_err {
+            return Err(failed(&format!(": {what} out of range")));
+        }
+        if ok.is_none() {
+            // Go names the value where the element's reading stopped.
+            return Err(cannot(std, v));
+        }
+    }
+    if pm_set && hour < 12 {
+        hour += 12;
+    } else if am_set && hour == 12 {
+        hour = 0;
+    }
+    let days_in = |m: i64, y: i64| -> i64 {
+        [31, if is_leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            [(m.clamp(1, 12) - 1) as usize]
+    };
+    if yday >= 0 {
+        let max = if is_leap(year) { 366 } else { 365 };
+        if yday < 1 || yday > max {
+            return Err(failed(": day-of-year out of range"));
+        }
+        let (mut m, mut d) = (1, yday);
+        while d > days_in(m, year) {
+            d -= days_in(m, year);
+            m += 1;
+        }
+        if month >= 0 && month != m {
+            return Err(failed(": day-of-year does not match month"));
+        }
+        if day >= 0 && day != d {
+            return Err(failed(": day-of-year does not match day"));
+        }
+        (month, day) = (m, d);
+    } else {
+        if month < 0 {
+            month = 1;
+        }
+        if day < 0 {
+            day = 1;
+        }
+    }
+    if day < 1 || day > days_in(month, year) {
+        return Err(failed(": day out of range"));
+    }
+    let secs = days_from_civil(year, month as u32, day as u32) * 86_400
         + i64::from(hour) * 3600
         + i64::from(min) * 60
         + i64::from(sec)
         - offset;
-    Some(Time(i128::from(secs) * NANOS + i128::from(nano)))
-}
-
-fn frac_nanos(digits: &str) -> u32 {
-    let mut d: String = digits.chars().take(9).collect();
-    while d.len() < 9 {
-        d.push('0');
-    }
-    d.parse().unwrap_or(0)
+    Ok(Time(i128::from(secs) * NANOS + i128::from(nano)))
 }
 
 /// The zero `time.Time`: January 1, year 1, 00:00:00 UTC.
@@ -665,13 +919,9 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(t.format_in("2006-01-02", &Zone::at(s(&a[1]), t)).into())
     });
     def(f, "toDate", &[Str, Str], None, |a| {
-        Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(zero_time).value())
+        Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()).value())
     });
-    def(f, "mustToDate", &[Str, Str], None, |a| {
-        parse_time(s(&a[0]), s(&a[1]))
-            .map(Time::value)
-            .ok_or_else(|| format!("parsing time {:?} as {:?}: cannot parse", s(&a[1]), s(&a[0])))
-    });
+    def(f, "mustToDate", &[Str, Str], None, |a| parse_time(s(&a[0]), s(&a[1])).map(Time::value));
     def(f, "unixEpoch", &[TIME], None, |a| Ok(time_arg(&a[0])?.unix().to_string().into()));
     def(f, "dateModify", &[Str, TIME], None, |a| {
         let t = time_arg(&a[1])?;

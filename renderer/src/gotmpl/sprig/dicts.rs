@@ -37,7 +37,11 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(a[0].clone())
     });
     def(f, "unset", &[Map, Str], None, |a| {
-        m(&a[0]).write().remove(s(&a[1]));
+        // Deleting from a nil map does nothing; the nil map comes back.
+        let Value::Map(map) = &a[0] else {
+            return Ok(Value::Map(super::json::nil_map()));
+        };
+        map.write().remove(s(&a[1]));
         Ok(a[0].clone())
     });
     def(f, "hasKey", &[Map, Str], None, |a| Ok(m(&a[0]).read().contains_key(s(&a[1])).into()));
@@ -77,18 +81,20 @@ pub(super) fn register(f: &mut Funcs) {
         ("mustMergeOverwrite", true),
     ] {
         def(f, name, &[Map], Some(Map), move |a| {
-            let Value::Map(dst) = &a[0] else {
-                return Err("assignment to entry in nil map".into());
+            // mergo gives a nil destination a new map when a source has entries.
+            let mut dst = match &a[0] {
+                Value::Map(dst) => Some(dst.clone()),
+                _ => None,
             };
             for src in &a[1..] {
                 if !src.is_bounded(MAX_NODES, MAX_NESTING) {
                     return Err("value contains itself or is too large to merge".into());
                 }
                 if let Value::Map(src) = src {
-                    merge_into(dst, src, overwrite, 0);
+                    merge_into(dst.get_or_insert_with(MapRef::default), src, overwrite, 0);
                 }
             }
-            Ok(a[0].clone())
+            Ok(Value::Map(dst.unwrap_or_else(super::json::nil_map)))
         });
     }
     for name in ["deepCopy", "mustDeepCopy"] {

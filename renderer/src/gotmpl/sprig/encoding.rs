@@ -175,37 +175,135 @@ pub(super) fn encode(data: &[u8], alphabet: &[u8], bits: u32) -> String {
     out
 }
 
-/// Strict padded decoding; errors read like Go's `illegal base64 data at input byte N`.
+/// Go's padded `StdEncoding` decoding of base64 (`bits` 6) or base32 (`bits`
+/// 5); errors read like Go's `illegal base64 data at input byte N`, with the
+/// offset Go's decoder reports.
 pub(super) fn decode(text: &str, alphabet: &[u8], bits: u32) -> Result<Vec<u8>, String> {
-    let name = if bits == 6 { "base64" } else { "base32" };
-    let illegal = |i: usize| format!("illegal {name} data at input byte {i}");
-    let block = if bits == 6 { 4 } else { 8 };
-    // Go skips newlines in encoded input.
-    let chars: Vec<(usize, u8)> =
-        text.bytes().enumerate().filter(|(_, c)| *c != b'\n' && *c != b'\r').collect();
-    let mut out = Vec::new();
-    let (mut acc, mut n) = (0u64, 0u32);
-    let mut pad_at = None;
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if c == b'=' {
-            pad_at.get_or_insert(k);
-            continue;
+    let mut map = [0xffu8; 256];
+    for (i, c) in alphabet.iter().enumerate() {
+        map[usize::from(*c)] = i as u8;
+    }
+    if bits == 6 {
+        decode64(text.as_bytes(), &map)
+            .map_err(|i| format!("illegal base64 data at input byte {i}"))
+    } else {
+        decode32(text.as_bytes(), &map)
+            .map_err(|i| format!("illegal base32 data at input byte {i}"))
+    }
+}
+
+/// Packs the `n` symbols of a quantum (`bits` bits each) into bytes:
+/// `n * bits / 8` of them, as Go keeps of a short final quantum.
+fn pack(out: &mut Vec<u8>, symbols: &[u8], bits: u32) {
+    let mut acc = 0u64;
+    for s in symbols {
+        acc = (acc << bits) | u64::from(*s);
+    }
+    let total = symbols.len() as u32 * bits;
+    for k in 0..total / 8 {
+        out.push((acc >> (total - 8 * (k + 1))) as u8);
+    }
+}
+
+/// Go's `base64` `decodeQuantum` loop: line breaks are skipped anywhere, the
+/// error offset is where Go's decoder stops.
+fn decode64(src: &[u8], map: &[u8; 256]) -> Result<Vec<u8>, usize> {
+    let is_break = |c: u8| c == b'\n' || c == b'\r';
+    let mut out = Vec::with_capacity(src.len() / 4 * 3);
+    let mut si = 0;
+    while si < src.len() {
+        let mut buf = [0u8; 4];
+        let mut j = 0;
+        let mut end = false;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return Ok(out);
+                }
+                return Err(si - j);
+            }
+            let c = src[si];
+            si += 1;
+            if map[usize::from(c)] != 0xff {
+                buf[j] = map[usize::from(c)];
+                j += 1;
+                continue;
+            }
+            if is_break(c) {
+                continue;
+            }
+            if c != b'=' || j < 2 {
+                return Err(si - 1);
+            }
+            if j == 2 {
+                // A second '=' must follow, line breaks aside.
+                while si < src.len() && is_break(src[si]) {
+                    si += 1;
+                }
+                if si == src.len() {
+                    return Err(src.len());
+                }
+                if src[si] != b'=' {
+                    return Err(si - 1);
+                }
+                si += 1;
+            }
+            while si < src.len() && is_break(src[si]) {
+                si += 1;
+            }
+            if si < src.len() {
+                return Err(si);
+            }
+            end = true;
+            break;
         }
-        if pad_at.is_some() {
-            return Err(illegal(i));
-        }
-        let Some(v) = alphabet.iter().position(|a| *a == c) else {
-            return Err(illegal(i));
-        };
-        acc = (acc << bits) | v as u64;
-        n += bits;
-        if n >= 8 {
-            n -= 8;
-            out.push((acc >> n) as u8);
+        pack(&mut out, &buf[..j], 6);
+        if end {
+            break;
         }
     }
-    if !chars.len().is_multiple_of(block) {
-        return Err(illegal(chars.last().map_or(0, |c| c.0 + 1).min(text.len())));
+    Ok(out)
+}
+
+/// Go's `base32` decoding: line breaks are removed first, then quanta of 8
+/// are read; the text after a padded quantum is ignored, as Go ignores it.
+fn decode32(text: &[u8], map: &[u8; 256]) -> Result<Vec<u8>, usize> {
+    let src: Vec<u8> = text.iter().copied().filter(|c| *c != b'\n' && *c != b'\r').collect();
+    let olen = src.len();
+    let mut out = Vec::with_capacity(olen / 8 * 5);
+    let mut rest = &src[..];
+    let mut end = false;
+    while !rest.is_empty() && !end {
+        let mut buf = [0u8; 8];
+        let mut j = 0;
+        while j < 8 {
+            let Some((&c, tail)) = rest.split_first() else {
+                return Err(olen - j);
+            };
+            rest = tail;
+            if c == b'=' && j >= 2 && rest.len() < 8 {
+                if rest.len() + j < 7 {
+                    return Err(olen);
+                }
+                for k in 0..7 - j {
+                    if rest.len() > k && rest[k] != b'=' {
+                        return Err(olen - rest.len() + k - 1);
+                    }
+                }
+                end = true;
+                // 1, 3 and 6 symbols hold no whole byte.
+                if matches!(j, 1 | 3 | 6) {
+                    return Err(olen - rest.len() - 1);
+                }
+                break;
+            }
+            buf[j] = map[usize::from(c)];
+            if buf[j] == 0xff {
+                return Err(olen - rest.len() - 1);
+            }
+            j += 1;
+        }
+        pack(&mut out, &buf[..j], 5);
     }
     Ok(out)
 }

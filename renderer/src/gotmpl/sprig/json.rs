@@ -74,7 +74,7 @@ pub(super) fn register(f: &mut Funcs) {
 }
 
 /// Go's nil `map[string]interface{}`: empty, and `null` when encoded.
-fn nil_map() -> MapRef {
+pub(super) fn nil_map() -> MapRef {
     let nil = MapType {
         name: "map[string]interface {}".to_string(),
         methods: BTreeMap::new(),
