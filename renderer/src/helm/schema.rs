@@ -19,10 +19,26 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
                 message: e.to_string(),
             })?;
         drop_unknown_meta_schema(&mut schema);
-        let validator = jsonschema::validator_for(&schema).map_err(|e| Error::Chart {
-            path: format!("{}/values.schema.json", chart.name),
-            message: e.to_string(),
-        })?;
+        let validator = match jsonschema::validator_for(&schema) {
+            Ok(v) => v,
+            // Helm resolves a relative `$ref` against `file:///` and fails
+            // to open it: its report names the file, as this one does.
+            Err(e) => match first_relative_ref(&schema) {
+                Some(file) => {
+                    report.push_str(&format!(
+                        "{}:\nfailing loading \"file:///{file}\": open /{file}: no such file or directory\n",
+                        chart.name
+                    ));
+                    return Ok(());
+                }
+                None => {
+                    return Err(Error::Chart {
+                        path: format!("{}/values.schema.json", chart.name),
+                        message: e.to_string(),
+                    });
+                }
+            },
+        };
         let instance = to_json(&Value::Map(values.clone()));
         let errors: Vec<Flat> = validator.iter_errors(&instance).map(|e| flat(&e)).collect();
         if !errors.is_empty() {
@@ -39,6 +55,34 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
         check(sub, sub_values, report)?;
     }
     Ok(())
+}
+
+/// The file the first `$ref` naming another document points to, as a path
+/// below `/` (`./a/../b.json#/x` is `b.json`); `None` without such a `$ref`.
+fn first_relative_ref(schema: &serde_json::Value) -> Option<String> {
+    match schema {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                let file = r.split('#').next().unwrap_or_default();
+                if !file.is_empty() && !file.contains("://") {
+                    let mut parts: Vec<&str> = Vec::new();
+                    for seg in file.split('/') {
+                        match seg {
+                            "" | "." => {}
+                            ".." => {
+                                parts.pop();
+                            }
+                            s => parts.push(s),
+                        }
+                    }
+                    return Some(parts.join("/"));
+                }
+            }
+            m.values().find_map(first_relative_ref)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(first_relative_ref),
+        _ => None,
+    }
 }
 
 /// One violation as the Rust validator reports it, reduced to what the
