@@ -1,8 +1,11 @@
 //! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
 
 use super::Error;
-use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS};
+use super::fieldspec::{
+    FieldSpec, REPLICAS, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
+};
 use super::kustomization::{LabelSet, UserFieldSpec};
+use super::transform::vars;
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
 
@@ -260,6 +263,13 @@ impl Config {
     /// built-in specs; a later spec's group, version and kind select an
     /// earlier one when each it sets is equal (an unset one selects all).
     pub fn check_conflicts(&self, file: &str) -> Result<(), Error> {
+        const NAME: Option<FieldSpec> =
+            Some(FieldSpec { group: None, kind: None, path: "metadata/name", create: false });
+        // kustomize's replica table names kinds only.
+        let replicas: Vec<UserFieldSpec> = builtin_specs(&[REPLICAS], None)
+            .into_iter()
+            .map(|s| UserFieldSpec { group: None, version: None, ..s })
+            .collect();
         let checks = [
             (
                 "CommonLabels",
@@ -271,10 +281,22 @@ impl Config {
                 &self.common_annotations,
                 builtin_specs(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
             ),
+            (
+                "TemplateLabels",
+                &self.template_labels,
+                builtin_specs(&[TEMPLATE_LABELS], META_LABELS),
+            ),
+            ("NamePrefix", &self.name_prefix, builtin_specs(&[], NAME)),
+            ("NameSuffix", &self.name_suffix, builtin_specs(&[], NAME)),
+            ("VarReference", &self.var_reference, builtin_specs(&[vars::specs()], None)),
+            ("Replicas", &self.replicas, replicas),
         ];
         for (name, user, builtin) in checks {
             let mut merged: Vec<&UserFieldSpec> = Vec::new();
-            if !merge_specs(&mut merged, user.iter().chain(builtin.iter())) {
+            // kustomize merges the configurations into its defaults and
+            // back, so a spec that selects another's kinds, or is selected
+            // by them, conflicts either way.
+            if !merge_specs(&mut merged, user.iter().chain(builtin.iter()), true) {
                 return Err(err(
                     file,
                     format!("failed to merge {name} fieldSpec: conflicting fieldspecs"),
@@ -301,14 +323,15 @@ impl Config {
         } else {
             meta.iter().collect()
         };
-        if !merge_specs(&mut merged, first.into_iter())
-            || !merge_specs(&mut merged, self.labels.iter())
+        if !merge_specs(&mut merged, first.into_iter(), false)
+            || !merge_specs(&mut merged, self.labels.iter(), false)
         {
             return Err(LABELS.to_string());
         }
         if !set.include_selectors && set.include_templates {
             let templates = builtin_specs(&[TEMPLATE_LABELS], None);
-            if !merge_specs(&mut merged, self.template_labels.iter().chain(templates.iter())) {
+            let all = self.template_labels.iter().chain(templates.iter());
+            if !merge_specs(&mut merged, all, false) {
                 return Err("failed to merge template fieldSpec: conflicting fieldspecs".into());
             }
         }
@@ -339,14 +362,17 @@ fn builtin_specs(specs: &[&[FieldSpec]], extra: Option<FieldSpec>) -> Vec<UserFi
 }
 
 /// Adds specs to `merged` as kustomize's `FsSlice.MergeAll` does: a spec
-/// for a path an earlier one of the kinds it selects already has is dropped,
-/// unless their `create` differ, which is a conflict (false).
+/// for a path an earlier one of the kinds it selects (or, `both_ways`, of
+/// kinds that select it) already has is dropped, unless their `create`
+/// differ, which is a conflict (false).
 fn merge_specs<'a>(
     merged: &mut Vec<&'a UserFieldSpec>,
     add: impl Iterator<Item = &'a UserFieldSpec>,
+    both_ways: bool,
 ) -> bool {
     for x in add {
-        match merged.iter().find(|s| s.path == x.path && selects(x, s)) {
+        let overlap = |s: &&UserFieldSpec| selects(x, s) || (both_ways && selects(s, x));
+        match merged.iter().find(|s| s.path == x.path && overlap(s)) {
             Some(s) if s.create != x.create => return false,
             Some(_) => {}
             None => merged.push(x),

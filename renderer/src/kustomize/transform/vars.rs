@@ -171,8 +171,8 @@ fn var_reference_specs() -> Vec<FieldSpec> {
     out
 }
 
-/// The specs, built once.
-fn specs() -> &'static [FieldSpec] {
+/// The built-in `varReference` specs, built once.
+pub fn specs() -> &'static [FieldSpec] {
     static SPECS: std::sync::OnceLock<Vec<FieldSpec>> = std::sync::OnceLock::new();
     SPECS.get_or_init(var_reference_specs)
 }
