@@ -169,7 +169,7 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
-    /// Where a label or annotation transformer of the build wrote a value
+    /// Where a label, annotation or image transformer of the build wrote a value
     /// that no later step has written over with text from a file. Such a
     /// value is a YAML node without a source position in kustomize, which a
     /// validator may write again with the same value (see
