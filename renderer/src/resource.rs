@@ -184,6 +184,13 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
+    /// Where a label, annotation or image transformer of the build wrote a value
+    /// that no later step has written over with text from a file. Such a
+    /// value is a YAML node without a source position in kustomize, which a
+    /// validator may write again with the same value (see
+    /// [`crate::kustomize::validators`]). Steps that might put a file's node
+    /// there (patches, replacements, generator merges) empty the list.
+    pub written: Vec<Vec<Step>>,
 }
 
 /// One step of a concrete path into an object.
@@ -291,6 +298,7 @@ impl Resource {
             shared: Vec::new(),
             scalar_texts: Vec::new(),
             quoted: Vec::new(),
+            written: Vec::new(),
         };
         r.orig_id = r.id();
         r

@@ -642,6 +642,7 @@ impl Builder<'_> {
                     ),
                 ));
             };
+            base.written.clear();
             generate::merge_into(base, r, behavior);
         }
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
@@ -733,9 +734,14 @@ impl Builder<'_> {
             add_hashes(acc, false);
         }
         if let Some(va) = &k.value_add {
+            acc.iter_mut().for_each(|r| r.written.clear());
             self.value_add(k, dir, va, acc)?;
         }
         let reps = self.replacements(k, dir)?;
+        if !reps.is_empty() {
+            // A replacement copies the source's node, which may come from a file.
+            acc.iter_mut().for_each(|r| r.written.clear());
+        }
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
@@ -940,6 +946,7 @@ impl Builder<'_> {
                 return Err(fails("a patch of the validator writes to the objects".into()));
             }
             self.probing = None;
+            validators::forgive_written(acc, &mut probed);
             validators::unchanged(acc, &probed).map_err(fails)?;
             *acc = after;
         }
@@ -1108,6 +1115,7 @@ impl Builder<'_> {
                 // scalar has its JSON text.
                 r.value.ints_to_floats();
                 r.shared.clear();
+                r.written.clear();
                 r.forget_written_texts();
             }
             return Ok(());
@@ -1236,6 +1244,8 @@ impl Builder<'_> {
                     r.store_previous_id();
                 }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
+                // The patch's nodes come from its file.
+                r.written.clear();
                 if !r.scalar_texts.is_empty() {
                     let empty: Vec<&[Step]> = r
                         .scalar_texts

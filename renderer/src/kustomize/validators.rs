@@ -6,9 +6,12 @@
 //! (a written node is a new node). A validator that writes nowhere passes,
 //! and whatever it did stays in the output; the `validated-by` label it may
 //! add is ignored by the comparison where the object had no labels before.
-//! (kubectl also lets pass an equal write over a node an earlier
-//! transformer of the build wrote; kiln's values carry no such history, so
-//! it reports that write as a change.)
+//! kubectl also lets pass an equal write over a node an earlier transformer
+//! of the build wrote, as that node has no source position either: kiln
+//! knows the fields label, annotation and image transformers wrote and no later
+//! step overwrote from a file ([`Resource::written`]), and lets a write
+//! pass there (anywhere else it stays a change, which errs on the side of
+//! kubectl's failure).
 //!
 //! Writes of equal values are found by running the validator a second time
 //! as a probe: its configuration is copied with every value it writes
@@ -101,6 +104,23 @@ pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// Puts back, in the objects a probe ran over, the values of `before` at
+/// the fields a transformer wrote (see [`Resource::written`]): a validator's
+/// write there is no change to kustomize when the value is the same, which
+/// the validator's real run has shown.
+pub fn forgive_written(before: &[Resource], probed: &mut [Resource]) {
+    for (b, p) in before.iter().zip(probed.iter_mut()) {
+        for path in &b.written {
+            if let (Some(old), Some(slot)) = (
+                crate::resource::value_at(&b.value, path),
+                crate::resource::value_at_mut(&mut p.value, path),
+            ) {
+                *slot = old.clone();
+            }
+        }
+    }
 }
 
 /// `after`'s value with the `validated-by` label taken out where `before`

@@ -2,7 +2,7 @@
 
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{Image, UserFieldSpec};
-use crate::resource::Resource;
+use crate::resource::{Resource, Step};
 use crate::value::Value;
 use regex::Regex;
 
@@ -94,9 +94,22 @@ pub fn rewrite(image: &str, rule: &Image) -> Option<String> {
     Rule::new(rule).rewrite(image)
 }
 
-fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) {
-    if let Some(new) = rules.iter().find_map(|rule| rule.rewrite(img)) {
-        *img = new;
+/// Rewrites `img` by the first rule that matches it; whether one did (the
+/// field is then written, see [`Resource::written`]).
+fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) -> bool {
+    match rules.iter().find_map(|rule| rule.rewrite(img)) {
+        Some(new) => {
+            *img = new;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Notes that the field at `at` was written.
+fn record(written: &mut Vec<Vec<Step>>, at: &[Step]) {
+    if !written.iter().any(|p| p[..] == at[..]) {
+        written.push(at.to_vec());
     }
 }
 
@@ -115,7 +128,7 @@ pub fn apply(resources: &mut [Resource], rules: &[Image]) -> Result<(), String> 
     }
     let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
-        visit(&mut r.value, &rules)?;
+        visit(&mut r.value, &rules, &mut Vec::new(), &mut r.written)?;
     }
     Ok(())
 }
@@ -146,10 +159,13 @@ pub fn apply_fields(
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
         let gvk = r.gvk();
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
+            let written = &mut r.written;
             let walked =
-                fieldspec::visit_checked(&mut r.value, &spec.path, false, &mut |_, slot| {
-                    if let Value::String(img) = slot {
-                        rewrite_all(img, &rules);
+                fieldspec::visit_checked(&mut r.value, &spec.path, false, &mut |at, slot| {
+                    if let Value::String(img) = slot
+                        && rewrite_all(img, &rules)
+                    {
+                        record(written, at);
                     }
                 });
             if let Err(e) = walked {
@@ -160,15 +176,28 @@ pub fn apply_fields(
     Ok(())
 }
 
-fn visit(v: &mut Value, rules: &[Rule<'_>]) -> Result<(), String> {
+/// `at` is the path of `v`; `written` collects the image fields rewritten.
+fn visit(
+    v: &mut Value,
+    rules: &[Rule<'_>],
+    at: &mut Vec<Step>,
+    written: &mut Vec<Vec<Step>>,
+) -> Result<(), String> {
     match v {
         Value::Map(m) => {
             for (k, child) in m.iter_mut() {
+                at.push(Step::Key(k.clone()));
                 if k == "containers" || k == "initContainers" {
                     if let Value::Seq(items) = child {
-                        for c in items.iter_mut() {
+                        for (i, c) in items.iter_mut().enumerate() {
                             match c.get_path_mut(&["image"]) {
-                                Some(Value::String(img)) => rewrite_all(img, rules),
+                                Some(Value::String(img)) => {
+                                    if rewrite_all(img, rules) {
+                                        at.extend([Step::Index(i), Step::Key("image".into())]);
+                                        record(written, at);
+                                        at.truncate(at.len() - 2);
+                                    }
+                                }
                                 Some(Value::Seq(_)) => {
                                     return Err(fieldspec::scalar_expected("Sequence"));
                                 }
@@ -180,12 +209,15 @@ fn visit(v: &mut Value, rules: &[Rule<'_>]) -> Result<(), String> {
                         }
                     }
                 }
-                visit(child, rules)?;
+                visit(child, rules, at, written)?;
+                at.pop();
             }
         }
         Value::Seq(items) => {
-            for i in items.iter_mut() {
-                visit(i, rules)?;
+            for (n, i) in items.iter_mut().enumerate() {
+                at.push(Step::Index(n));
+                visit(i, rules, at, written)?;
+                at.pop();
             }
         }
         _ => {}

@@ -39,6 +39,8 @@ fn write(
         let gvk = r.gvk();
         // Per key, the fields where this transformer created it.
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
+        // Every field written, created or not (see `Resource::written`).
+        let mut written = std::mem::take(&mut r.written);
         // A list or scalar where the map of labels goes: kept in a cell, as
         // the walk holds the writer. A null field becomes a map only where
         // the field spec creates.
@@ -60,9 +62,12 @@ fn write(
                 }
             };
             for (i, (k, v)) in pairs.iter().enumerate() {
+                let mut path = at.to_vec();
+                path.push(Step::Key(k.clone()));
+                if !written.contains(&path) {
+                    written.push(path.clone());
+                }
                 if m.insert(k.clone(), Value::String(v.clone())).is_none() {
-                    let mut path = at.to_vec();
-                    path.push(Step::Key(k.clone()));
                     created[i].push(path);
                 }
             }
@@ -83,6 +88,7 @@ fn write(
                 return Err(fieldspec::field_error(r, path, why));
             }
         }
+        r.written = written;
         r.sync_shared();
         for (paths, (_, v)) in created.into_iter().zip(pairs) {
             r.share(paths, Value::String(v.clone()));
