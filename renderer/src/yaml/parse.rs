@@ -521,6 +521,16 @@ impl Builder<'_> {
                         return Err(Failure::Rewrite { at, len, with: padded.into() });
                     }
                 }
+                if matches!(
+                    e.info(),
+                    "invalid indentation in flow construct" | "invalid indentation"
+                ) && let Some((line_start, pad)) = flow_padding(self.source.text, at)
+                {
+                    // libyaml lets a flow collection's later lines start
+                    // anywhere: indent this one past the line the collection
+                    // opened on (leading blanks in flow content fold away).
+                    return Err(Failure::Rewrite { at: line_start, len: 0, with: pad.into() });
+                }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 let unclosed = message == "invalid indentation in quoted scalar"
@@ -1098,6 +1108,31 @@ fn quoted_len(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Where the line holding byte `at` starts and the blanks that indent it one
+/// column past the line on which the flow collection around `at` opened;
+/// None when it is indented that far already or no collection is open.
+fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut depth = 0usize;
+    let open = text[..line_start].char_indices().rev().find_map(|(i, c)| match c {
+        ']' | '}' => {
+            depth += 1;
+            None
+        }
+        '[' | '{' if depth == 0 => Some(i),
+        '[' | '{' => {
+            depth -= 1;
+            None
+        }
+        _ => None,
+    })?;
+    let open_line = &text[text[..open].rfind('\n').map_or(0, |i| i + 1)..];
+    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
+    let line = &text[line_start..];
+    let have = line.len() - line.trim_start_matches(' ').len();
+    (have < width).then(|| (line_start, " ".repeat(width - have)))
 }
 
 /// `text` with every line after the first indented by at least `width`
