@@ -531,6 +531,24 @@ impl Builder<'_> {
                     // opened on (leading blanks in flow content fold away).
                     return Err(Failure::Rewrite { at: line_start, len: 0, with: pad.into() });
                 }
+                if e.info() == "tab cannot be used as indentation" {
+                    // libyaml folds a tab that opens a quoted scalar's later
+                    // line like any blank: indent the line past the last
+                    // line that starts with a space or text, and read again.
+                    let text = self.source.text;
+                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let width = text[..line_start]
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty() && !l.starts_with('\t'))
+                        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+                        + 1;
+                    return Err(Failure::Rewrite {
+                        at: line_start,
+                        len: 0,
+                        with: " ".repeat(width).into(),
+                    });
+                }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 let unclosed = message == "invalid indentation in quoted scalar"
