@@ -571,6 +571,34 @@ impl Builder<'_> {
                     // away: indent them as far as the opening quote.
                     return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
+                if matches!(
+                    e.info(),
+                    "invalid indentation in flow construct" | "invalid indentation"
+                ) && let Some((line_start, pad)) = flow_padding(self.source.text, at)
+                {
+                    // libyaml lets a flow collection's later lines start
+                    // anywhere: indent this one past the line the collection
+                    // opened on (leading blanks in flow content fold away).
+                    return Err(Failure::Rewrite { at: line_start, len: 0, with: pad.into() });
+                }
+                if e.info() == "tab cannot be used as indentation" {
+                    // libyaml folds a tab that opens a quoted scalar's later
+                    // line like any blank: indent the line past the last
+                    // line that starts with a space or text, and read again.
+                    let text = self.source.text;
+                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let width = text[..line_start]
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty() && !l.starts_with('\t'))
+                        .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+                        + 1;
+                    return Err(Failure::Rewrite {
+                        at: line_start,
+                        len: 0,
+                        with: " ".repeat(width).into(),
+                    });
+                }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 let unclosed = message == "invalid indentation in quoted scalar"
@@ -1134,6 +1162,31 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
             format!("map[interface {{}}]interface {{}}{{{}}}", entries.join(", "))
         }
     }
+}
+
+/// Where the line holding byte `at` starts and the blanks that indent it one
+/// column past the line on which the flow collection around `at` opened;
+/// None when it is indented that far already or no collection is open.
+fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut depth = 0usize;
+    let open = text[..line_start].char_indices().rev().find_map(|(i, c)| match c {
+        ']' | '}' => {
+            depth += 1;
+            None
+        }
+        '[' | '{' if depth == 0 => Some(i),
+        '[' | '{' => {
+            depth -= 1;
+            None
+        }
+        _ => None,
+    })?;
+    let open_line = &text[text[..open].rfind('\n').map_or(0, |i| i + 1)..];
+    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
+    let line = &text[line_start..];
+    let have = line.len() - line.trim_start_matches(' ').len();
+    (have < width).then(|| (line_start, " ".repeat(width - have)))
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
