@@ -594,11 +594,9 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         self.idents = None;
-        for p in &k.patches_strategic_merge {
+        for p in k.patches_strategic_merge.iter().chain(&k.patches) {
             self.patch(k, dir, p, acc)?;
-        }
-        for p in &k.patches {
-            self.patch(k, dir, p, acc)?;
+            unique_ids(acc, &k.file)?;
         }
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
@@ -637,6 +635,7 @@ impl Builder<'_> {
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
+            unique_ids(acc, &k.file)?;
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
@@ -661,6 +660,7 @@ impl Builder<'_> {
         }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        unique_ids(acc, &k.file)?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
@@ -991,11 +991,18 @@ impl Builder<'_> {
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 r.store_previous_id();
+                // kustomize's objects carry its internal annotations while it
+                // builds, so a JSON patch always finds `metadata.annotations`
+                // (adding one key to an object without annotations works).
+                let annotated = with_annotations(&mut r.value);
                 patch::json6902::apply(&mut r.value, ops).map_err(|source_err| Error::Patch {
                     file: source.clone(),
                     target,
                     source: Box::new(source_err),
                 })?;
+                if !annotated {
+                    drop_empty_annotations(&mut r.value);
+                }
                 // kustomize rebuilds a JSON-patched object from JSON: nothing
                 // is shared any more, and every scalar has its JSON text.
                 r.shared.clear();
@@ -1113,11 +1120,13 @@ impl Builder<'_> {
                             );
                         }
                     }
+                    // The object keeps its apiVersion even when the patch
+                    // may change its kind.
                     if let Some(m) = doc.as_map_mut() {
                         if !p.allow_kind_change {
                             m.insert("kind".into(), Value::String(gvk.kind.clone()));
-                            m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                         }
+                        m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                     }
                 }
                 let target = r.id().to_string();
@@ -1361,6 +1370,47 @@ fn check_object(
         return Err(invalid(path, "missing metadata.name in object"));
     }
     Ok(r)
+}
+
+/// Gives an object whose `metadata` is a map an empty `annotations` map if
+/// it has none; whether it had one.
+fn with_annotations(v: &mut Value) -> bool {
+    let Some(Value::Map(meta)) = v.as_map_mut().and_then(|m| m.get_mut("metadata")) else {
+        return true;
+    };
+    if meta.contains_key("annotations") {
+        return true;
+    }
+    meta.insert("annotations".into(), Value::Map(Default::default()));
+    false
+}
+
+/// Removes `metadata.annotations` when it is an empty map.
+fn drop_empty_annotations(v: &mut Value) {
+    if let Some(Value::Map(meta)) = v.as_map_mut().and_then(|m| m.get_mut("metadata"))
+        && matches!(meta.get("annotations"), Some(Value::Map(m)) if m.is_empty())
+    {
+        meta.shift_remove("annotations");
+    }
+}
+
+/// kustomize rebuilds its set of objects after a patch or a replacement:
+/// two objects that now have the same identity are the error it gives.
+fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
+    let mut ids = std::collections::HashSet::new();
+    for r in acc {
+        let id = r.id();
+        if !ids.insert(id.key()) {
+            return Err(invalid(
+                file,
+                format!(
+                    "may not add resource with an already registered id: {}",
+                    id.kustomize_form()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
