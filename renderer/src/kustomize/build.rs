@@ -55,6 +55,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             .get_path(&["metadata", "annotations", LOCAL_CONFIG])
             .is_none_or(|v| v.as_str() == Some("false"))
     });
+    unique_ids(&acc, &dir_file(dir))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
@@ -596,7 +597,6 @@ impl Builder<'_> {
         self.idents = None;
         for p in k.patches_strategic_merge.iter().chain(&k.patches) {
             self.patch(k, dir, p, acc)?;
-            unique_ids(acc, &k.file)?;
         }
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
@@ -635,7 +635,6 @@ impl Builder<'_> {
             .map_err(bad_key)?;
         for p in &k.patches_json6902 {
             self.patch(k, dir, p, acc)?;
-            unique_ids(acc, &k.file)?;
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
@@ -660,7 +659,6 @@ impl Builder<'_> {
         }
         let reps = self.replacements(k, dir)?;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
-        unique_ids(acc, &k.file)?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
@@ -1394,8 +1392,10 @@ fn drop_empty_annotations(v: &mut Value) {
     }
 }
 
-/// kustomize rebuilds its set of objects after a patch or a replacement:
-/// two objects that now have the same identity are the error it gives.
+/// kustomize rebuilds its set of objects once the build is done (hashes
+/// appended, references fixed, local configuration left out): two objects
+/// that a patch or a replacement left with one identity are then the error
+/// it gives.
 fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
     let mut ids = std::collections::HashSet::new();
     for r in acc {
