@@ -55,7 +55,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             .get_path(&["metadata", "annotations", LOCAL_CONFIG])
             .is_none_or(|v| v.as_str() == Some("false"))
     });
-    unique_ids(&acc, &dir_file(dir))?;
+    unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
