@@ -1186,6 +1186,11 @@ impl Builder<'_> {
             for i in deleted.into_iter().rev() {
                 acc.remove(i);
             }
+            // kustomize rebuilds its object set after a targeted strategic
+            // merge patch: one that left two objects with one identity fails.
+            if matcher.is_some() {
+                unique_ids(acc, &k.file)?;
+            }
         }
         Ok(())
     }
@@ -1392,10 +1397,10 @@ fn drop_empty_annotations(v: &mut Value) {
     }
 }
 
-/// kustomize rebuilds its set of objects once the build is done (hashes
-/// appended, references fixed, local configuration left out): two objects
-/// that a patch or a replacement left with one identity are then the error
-/// it gives.
+/// kustomize rebuilds its set of objects after each targeted strategic
+/// merge patch and once the build is done (hashes appended, references
+/// fixed, local configuration left out): two objects that a patch or a
+/// replacement left with one identity are then the error it gives.
 fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
     let mut ids = std::collections::HashSet::new();
     for r in acc {
