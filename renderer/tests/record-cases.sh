@@ -43,7 +43,9 @@ fi
 # kubectl prints a failure as a klog line, `E... run.go:72] "command failed" err="..."`
 # with the message quoted, or, when the message spans lines, as `err=<` followed
 # by the message's lines indented by a tab and a closing ` >`. Keep the message,
-# unquoted; fall back to the last non-empty line.
+# unquoted. kustomize panics on a few inputs (two objects left with one
+# identity by a patch): then the message is the `panic:` line. Otherwise fall
+# back to the last non-empty line.
 error_message() {
     perl -ne '
         if ($block) {
@@ -53,6 +55,7 @@ error_message() {
         if (/"command failed" err="(.*)"\s*$/) { $msg = $1; $msg =~ s/\\(.)/$1/g; $msg .= "\n"; }
         elsif (/"command failed" err=<$/) { $block = 1; $msg = ""; }
         elsif (/^error: (.*)$/) { $msg = "$1\n"; }
+        elsif (/^panic: (.*)$/ && !defined $msg) { $msg = "$1\n"; }
         elsif (/\S/) { $fallback = $_; }
         END { print defined $msg ? $msg : $fallback; }
     '

@@ -55,6 +55,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             .get_path(&["metadata", "annotations", LOCAL_CONFIG])
             .is_none_or(|v| v.as_str() == Some("false"))
     });
+    unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
@@ -669,10 +670,7 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         self.idents = None;
-        for p in &k.patches_strategic_merge {
-            self.patch(k, dir, p, acc)?;
-        }
-        for p in &k.patches {
+        for p in k.patches_strategic_merge.iter().chain(&k.patches) {
             self.patch(k, dir, p, acc)?;
         }
         if let Some(ns) = &k.namespace {
@@ -1230,11 +1228,13 @@ impl Builder<'_> {
                             );
                         }
                     }
+                    // The object keeps its apiVersion even when the patch
+                    // may change its kind.
                     if let Some(m) = doc.as_map_mut() {
                         if !p.allow_kind_change {
                             m.insert("kind".into(), Value::String(gvk.kind.clone()));
-                            m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                         }
+                        m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                     }
                 }
                 let target = r.id().to_string();
@@ -1297,6 +1297,11 @@ impl Builder<'_> {
             }
             for i in deleted.into_iter().rev() {
                 acc.remove(i);
+            }
+            // kustomize rebuilds its object set after a targeted strategic
+            // merge patch: one that left two objects with one identity fails.
+            if matcher.is_some() {
+                unique_ids(acc, &k.file)?;
             }
         }
         Ok(())
@@ -1481,6 +1486,27 @@ fn check_object(
         return Err(invalid(path, "missing metadata.name in object"));
     }
     Ok(r)
+}
+
+/// kustomize rebuilds its set of objects after each targeted strategic
+/// merge patch and once the build is done (hashes appended, references
+/// fixed, local configuration left out): two objects that a patch or a
+/// replacement left with one identity are then the error it gives.
+fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
+    let mut ids = std::collections::HashSet::new();
+    for r in acc {
+        let id = r.id();
+        if !ids.insert(id.key()) {
+            return Err(invalid(
+                file,
+                format!(
+                    "may not add resource with an already registered id: {}",
+                    id.kustomize_form()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {

@@ -229,6 +229,10 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
 /// What name references need to know about one object.
 struct Info {
     gvk: Gvk,
+    /// The group, version and kind it was loaded with: kustomize picks the
+    /// objects a reference may mean by these (a patch that changed the kind
+    /// leaves the references following the object).
+    orig_gvk: Gvk,
     name: String,
     namespace: String,
     /// Earlier (namespace, name) pairs; empty when never renamed or moved.
@@ -248,6 +252,7 @@ impl Info {
             .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
             cluster: gvk.is_cluster_scoped_in_kustomize(),
+            orig_gvk: r.orig_id.gvk.clone(),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
@@ -549,7 +554,7 @@ fn select<'a>(
         .iter()
         .copied()
         .filter(|t| t.prev.iter().any(|(_, n)| n == old))
-        .filter(|t| target.selects(&t.gvk))
+        .filter(|t| target.selects(&t.orig_gvk))
         .filter(|t| {
             referrer.role_ref.as_ref().is_none_or(|(group, kind)| {
                 t.gvk.kind == *kind && (group.is_empty() || t.gvk.group == *group)

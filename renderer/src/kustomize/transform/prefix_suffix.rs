@@ -35,8 +35,10 @@ pub fn apply(
     }
     for r in resources.iter_mut() {
         let gvk = r.gvk();
+        // kustomize skips these kinds by the kind an object was loaded with.
+        let orig = &r.orig_id.gvk;
         let skip = matches!(
-            (gvk.group.as_str(), gvk.kind.as_str()),
+            (orig.group.as_str(), orig.kind.as_str()),
             (_, "CustomResourceDefinition")
                 | ("apiregistration.k8s.io", "APIService")
                 | (_, "Namespace")
