@@ -330,6 +330,12 @@ fn next_token(s: &str) -> (Token, usize) {
     }
     for (text, token) in table {
         if starts(text) {
+            // Go reads `Jan` and `Mon` as text when a lower-case letter follows (`Janet`, `Month`).
+            if matches!(token, Token::Month | Token::WeekDay)
+                && s[text.len()..].starts_with(|c: char| c.is_ascii_lowercase())
+            {
+                return (Token::Literal, 1);
+            }
             // `_2006` is a literal `_` and a year.
             if text == "_2" && s.starts_with("_2006") {
                 return (Token::Literal, 1);
@@ -458,42 +464,111 @@ fn frac(v: u128, scale: u128) -> String {
     format!("{whole}.{}", f.trim_end_matches('0'))
 }
 
-/// Go's `time.ParseDuration`.
-pub(super) fn parse_duration(text: &str) -> Option<i128> {
-    let (neg, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
+/// Go's `time.ParseDuration`: exact integer nanoseconds (a fraction through
+/// float64, as Go), with Go's error texts.
+pub(super) fn parse_duration(orig: &str) -> Result<i128, String> {
+    const LIMIT: u64 = 1 << 63;
+    let invalid = || format!("time: invalid duration {}", time_quote(orig));
+    let (neg, mut s) = match orig.as_bytes().first() {
+        Some(b'-') => (true, &orig[1..]),
+        Some(b'+') => (false, &orig[1..]),
+        _ => (false, orig),
     };
-    if rest == "0" {
-        return Some(0);
+    if s == "0" {
+        return Ok(0);
     }
-    if rest.is_empty() {
-        return None;
+    if s.is_empty() {
+        return Err(invalid());
     }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
-        if num_len == 0 {
-            return None;
+    let mut d: u64 = 0;
+    while !s.is_empty() {
+        if !s.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
+            return Err(invalid());
         }
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest.bytes().take_while(|c| !c.is_ascii_digit() && *c != b'.').count();
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
+        // Go's leadingInt: digits, refusing more than 1<<63.
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        let mut v: u64 = 0;
+        for c in s[..n].bytes() {
+            if v > LIMIT / 10 {
+                return Err(invalid());
+            }
+            v = v * 10 + u64::from(c - b'0');
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        let pre = n > 0;
+        s = &s[n..];
+        // Go's leadingFraction: digits kept while they fit, the rest ignored.
+        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+        if let Some(rest) = s.strip_prefix('.') {
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let mut overflow = false;
+            for c in rest[..n].bytes() {
+                if overflow {
+                    continue;
+                }
+                if f > (LIMIT - 1) / 10 {
+                    overflow = true;
+                    continue;
+                }
+                let y = f * 10 + u64::from(c - b'0');
+                if y > LIMIT {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10.0;
+            }
+            post = n > 0;
+            s = &rest[n..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        let i = s.bytes().take_while(|c| *c != b'.' && !c.is_ascii_digit()).count();
+        if i == 0 {
+            return Err(format!("time: missing unit in duration {}", time_quote(orig)));
+        }
+        let u = &s[..i];
+        s = &s[i..];
+        let unit: u64 = match u {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    time_quote(u),
+                    time_quote(orig)
+                ));
+            }
         };
-        rest = &rest[unit_len..];
-        total += n * scale;
+        if v > LIMIT / unit {
+            return Err(invalid());
+        }
+        v *= unit;
+        if f > 0 {
+            v += (f as f64 * (unit as f64 / scale)) as u64;
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        d += v;
+        if d > LIMIT {
+            return Err(invalid());
+        }
     }
-    let d = total.round() as i128;
-    Some(if neg { -d } else { d })
+    if neg {
+        return Ok(-i128::from(d));
+    }
+    if d > LIMIT - 1 {
+        return Err(invalid());
+    }
+    Ok(i128::from(d))
 }
 
 /// Go's `time.quote` in parse errors: double quotes, with `"` and `\` escaped
@@ -926,20 +1001,20 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "dateModify", &[Str, TIME], None, |a| {
         let t = time_arg(&a[1])?;
         Ok(match parse_duration(s(&a[0])) {
-            Some(d) => Time(t.0 + d).value(),
-            None => t.value(),
+            Ok(d) => Time(t.0 + d).value(),
+            Err(_) => t.value(),
         })
     });
     def(f, "mustDateModify", &[Str, TIME], None, |a| {
         let t = time_arg(&a[1])?;
-        let d = parse_duration(s(&a[0]))
-            .ok_or_else(|| format!("time: invalid duration {:?}", s(&a[0])))?;
+        let d = parse_duration(s(&a[0]))?;
         Ok(Time(t.0 + d).value())
     });
     def(f, "duration", &[Any], None, |a| {
         // Sprig reads only strings and int64s; Go ints and floats give 0s.
         let secs = match &a[0] {
             Value::String(t) => t.parse::<i64>().unwrap_or(0),
+            Value::Int64(n) => *n,
             _ => 0,
         };
         Ok(duration_string(i128::from(secs) * NANOS).into())
@@ -947,6 +1022,8 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "durationRound", &[Any], None, |a| {
         let d = match &a[0] {
             Value::String(t) => parse_duration(t).unwrap_or(0),
+            // An int64 is a count of nanoseconds.
+            Value::Int64(n) => i128::from(*n),
             Value::Struct(_) => time_arg(&a[0]).map_or(0, |t| Time::now().0 - t.0),
             _ => 0,
         };

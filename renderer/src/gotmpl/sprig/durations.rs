@@ -39,7 +39,7 @@ fn as_duration(v: &Value) -> Result<i64, String> {
             if t.is_empty() {
                 return Err("empty duration".into());
             }
-            if let Some(d) = parse_duration(t) {
+            if let Ok(d) = parse_duration(t) {
                 return i64::try_from(d).map_err(|_| format!("could not parse duration {s:?}"));
             }
             match t.parse::<f64>() {
