@@ -23,7 +23,7 @@ use super::funcs::Function;
 pub const MAX_NODES: usize = 1 << 22;
 
 /// The deepest nesting a deep walk follows.
-pub const MAX_NESTING: usize = 1000;
+pub const MAX_NESTING: usize = 10_000;
 
 /// A Go value.
 #[derive(Clone, Default)]
@@ -453,24 +453,31 @@ impl Value {
         }
     }
 
-    /// Whether the value has at most `nodes` nodes, nested at most `depth`
-    /// deep. A map that contains itself has neither bound; checking one visits
+    /// Whether the value has at most `nodes` nodes, with lists, maps and
+    /// structs nested at most `depth` deep. A map that contains itself has neither bound; checking one visits
     /// at most `nodes` nodes, so deep walks check it first.
     pub fn is_bounded(&self, nodes: usize, depth: usize) -> bool {
-        fn walk(v: &Value, budget: &mut usize, depth: usize) -> bool {
-            if *budget == 0 || depth == 0 {
+        // An explicit stack of (value, depth left): a map that contains
+        // itself is walked down to the bound, which must not cost recursion.
+        let mut budget = nodes;
+        let mut todo: Vec<(Value, usize)> = vec![(self.clone(), depth)];
+        while let Some((v, left)) = todo.pop() {
+            if budget == 0 {
                 return false;
             }
-            *budget -= 1;
-            match v {
-                Value::List(l) => l.iter().all(|x| walk(x, budget, depth - 1)),
-                Value::Map(m) => m.read().values().all(|x| walk(x, budget, depth - 1)),
-                Value::Struct(st) => st.fields.iter().all(|(_, x)| walk(x, budget, depth - 1)),
-                _ => true,
+            budget -= 1;
+            let children: Vec<Value> = match &v {
+                Value::List(l) => l.iter().cloned().collect(),
+                Value::Map(m) => m.read().values().cloned().collect(),
+                Value::Struct(st) => st.fields.iter().map(|(_, x)| x.clone()).collect(),
+                _ => continue,
+            };
+            if left == 0 {
+                return false;
             }
+            todo.extend(children.into_iter().map(|c| (c, left - 1)));
         }
-        let mut budget = nodes;
-        walk(self, &mut budget, depth)
+        true
     }
 
     /// The value as plain data, the way Helm's `toYaml` sees it after its JSON

@@ -9,8 +9,9 @@ use super::{def, s};
 use crate::gotmpl::value::{MapRef, MapType};
 use crate::gotmpl::{Funcs, Param, Value};
 
-/// How deep a value is encoded before the encoder gives up, as Go does on a cycle.
-const MAX_DEPTH: usize = 1000;
+/// How deep a value is encoded before the encoder gives up, as Go does on a
+/// cycle: the bound of kiln's deep walks, which is Go's bound on decoding.
+const MAX_DEPTH: usize = crate::gotmpl::value::MAX_NESTING;
 
 /// Go's `encoding/json` error for a map that contains itself.
 pub(crate) const CYCLE: &str =
