@@ -294,6 +294,10 @@ pub struct Struct {
     /// The host's own value behind the struct (a timestamp, a file set), for
     /// the host's functions to read back.
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The Go `json` tags of the fields, in the order of `fields`
+    /// (`"version"`, `"git_commit,omitempty"`, `"-"`); a field without one
+    /// (or past the end) keeps its name in `toJson` and `toYaml`.
+    pub json_tags: Vec<&'static str>,
 }
 
 impl Struct {
@@ -312,8 +316,26 @@ impl Struct {
         self.native.as_ref()?.downcast_ref::<List>()
     }
 
+    /// The fields as `encoding/json` writes them: named by their tags,
+    /// without `-` ones and without empty `omitempty` ones.
+    pub(crate) fn json_fields(&self) -> Vec<(&str, &Value)> {
+        let mut out = Vec::with_capacity(self.fields.len());
+        for (i, (name, v)) in self.fields.iter().enumerate() {
+            let tag = self.json_tags.get(i).copied().unwrap_or("");
+            let (tag_name, options) = tag.split_once(',').unwrap_or((tag, ""));
+            if tag_name == "-" && options.is_empty() {
+                continue;
+            }
+            if options.split(',').any(|o| o == "omitempty") && v.is_json_empty() {
+                continue;
+            }
+            out.push((if tag_name.is_empty() { name.as_str() } else { tag_name }, v));
+        }
+        out
+    }
+
     /// The map or list a map- or slice-typed struct stands for.
-    fn underlying(&self) -> Option<Value> {
+    pub(crate) fn underlying(&self) -> Option<Value> {
         match (self.as_map(), self.as_list()) {
             (Some(m), _) => Some(Value::Map(m.clone())),
             (_, Some(l)) => Some(Value::List(l.clone())),
@@ -334,6 +356,16 @@ impl Struct {
 }
 
 impl Value {
+    /// Whether `encoding/json`'s `omitempty` leaves the value out: false, 0,
+    /// "", nil, and empty lists and maps.
+    fn is_json_empty(&self) -> bool {
+        match self {
+            Value::Struct(st) => st.underlying().is_some_and(|v| v.is_json_empty()),
+            Value::Func(_) => false,
+            v => !v.is_true(),
+        }
+    }
+
     /// A string value.
     pub fn string(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())
@@ -508,10 +540,14 @@ impl Value {
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
-            Value::Struct(st) => match st.json_string() {
-                Some(s) => V::String(s),
-                None => V::Map(
-                    st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
+            Value::Struct(st) => match (st.json_string(), st.underlying()) {
+                (Some(s), _) => V::String(s),
+                (None, Some(u)) => u.to_data_unchecked(),
+                (None, None) => V::Map(
+                    st.json_fields()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v.to_data_unchecked()))
+                        .collect(),
                 ),
             },
         }

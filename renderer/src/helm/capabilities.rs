@@ -94,6 +94,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         methods: BTreeMap::new(),
         string: None,
+        json_tags: Vec::new(),
         native: None,
     }))
 }
@@ -118,15 +119,17 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         ],
         methods: kv_methods,
         string: Some(kube_string),
+        json_tags: Vec::new(),
         native: None,
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
         // A listed kind implies its group/version.
-        if a.matches('/').count() == 2 {
-            if let Some((gv, _)) = a.rsplit_once('/') {
-                apis.push(gv.to_string());
-            }
+        if a.matches('/').count() == 2
+            && let Some((gv, _)) = a.rsplit_once('/')
+            && !apis.iter().any(|x| x == gv)
+        {
+            apis.push(gv.to_string());
         }
         apis.push(a.clone());
     }
@@ -147,22 +150,42 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         fields: Vec::new(),
         methods,
         string: None,
+        json_tags: Vec::new(),
         native: Some(Arc::new(items)),
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
     // the Helm build the oracle runs (see HELM_VERSION).
-    let helm = plain_struct(
-        "version.BuildInfo",
-        vec![
-            ("Version", Value::from(HELM_VERSION)),
-            ("GitCommit", Value::from("")),
-            ("GitTreeState", Value::from("")),
-            ("GoVersion", Value::from("go1.27.2")),
-            ("KubeClientVersion", Value::from("v1.37")),
-        ],
-    );
+    let mut helm = Struct {
+        type_name: "version.BuildInfo".into(),
+        fields: [
+            ("Version", HELM_VERSION),
+            ("GitCommit", ""),
+            ("GitTreeState", ""),
+            ("GoVersion", "go1.27.2"),
+            ("KubeClientVersion", "v1.37"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect(),
+        methods: BTreeMap::new(),
+        string: None,
+        native: None,
+        json_tags: Vec::new(),
+    };
+    helm.json_tags = vec![
+        "version",
+        "git_commit,omitempty",
+        "git_tree_state,omitempty",
+        "go_version",
+        "kube_client_version",
+    ];
+    // In the order of Helm's struct, which `toJson` and `%v` follow.
     Some(plain_struct(
         "*common.Capabilities",
-        vec![("APIVersions", api), ("KubeVersion", kube), ("HelmVersion", helm)],
+        vec![
+            ("KubeVersion", kube),
+            ("APIVersions", api),
+            ("HelmVersion", Value::Struct(Arc::new(helm))),
+        ],
     ))
 }

@@ -135,6 +135,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         methods,
         string: None,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
+        json_tags: Vec::new(),
         native: Some(Arc::new(MapRef::new(
             files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
         ))),

@@ -152,11 +152,10 @@ fn encode(
             let entries = m.entries();
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
         }
-        Value::Struct(st) => match st.json_string() {
-            Some(text) => quote(out, &text, html),
-            None => {
-                object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
-            }
+        Value::Struct(st) => match (st.json_string(), st.underlying()) {
+            (Some(text), _) => quote(out, &text, html),
+            (None, Some(u)) => encode(out, &u, html, indent, depth)?,
+            (None, None) => object(out, st.json_fields().into_iter(), html, indent, depth)?,
         },
         Value::Func(_) => return None,
     }

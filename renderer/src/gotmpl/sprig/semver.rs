@@ -174,6 +174,7 @@ impl Version {
             fields: Vec::new(),
             methods,
             string: Some(text),
+            json_tags: Vec::new(),
             native: None,
         }))
     }
