@@ -58,6 +58,7 @@ fn object() -> Value {
         ],
         methods,
         string: None,
+        json_tags: Vec::new(),
         native: None,
     }))
 }
@@ -72,6 +73,7 @@ fn map_type(entries: &[(&str, &str)]) -> Value {
         fields: Vec::new(),
         methods: BTreeMap::new(),
         string: None,
+        json_tags: Vec::new(),
         native: Some(Arc::new(MapRef::new(map))),
     }))
 }
@@ -140,15 +142,27 @@ fn host_surface() {
 #[test]
 fn bounds_stop_runaway_templates() {
     let funcs = host_funcs();
-    let small = Options { fuel: 1_000, max_depth: 20, max_output: 1_000, ..Options::default() };
+    let small = Options {
+        fuel: 1_000,
+        max_depth: 20,
+        max_nesting: 30,
+        max_output: 1_000,
+        ..Options::default()
+    };
     let cases: &[(&str, &str)] = &[
         (
             r#"{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}"#,
             "exceeded maximum template depth (20)",
         ),
+        // A function's template is a new execution, which Go's depth
+        // bound does not see; the bound on all nesting does.
         (
             r#"{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}"#,
-            "exceeded maximum template depth (20)",
+            "template calls nested deeper than 30 levels",
+        ),
+        (
+            r#"{{ define "r" }}{{ template "s" }}{{ end }}{{ define "s" }}{{ include "r" . }}{{ end }}{{ include "r" . }}"#,
+            "template calls nested deeper than 30 levels",
         ),
         (r#"{{ range $i := 100000 }}{{ end }}"#, "exceeded its budget of 1000 steps"),
         // A range over a huge integer is counted step by step, not built in
@@ -172,21 +186,23 @@ fn bounds_stop_runaway_templates() {
         let err = render(text, Value::Nil, &renderer::gotmpl::sprig::funcs(), &small);
         assert!(err.expect_err(text).contains("exceeded its budget of 1000 steps"), "{text}");
     }
-    // The default depth bound is reached without exhausting the test thread's stack.
+    // The default bounds are reached without exhausting the execution
+    // thread's stack: Go's 100000 nested template calls, and the bound on
+    // all nesting for templates that functions run.
     let deep = render(
-        r#"{{ define "r" }}{{ template "r" . }}{{ end }}{{ template "r" . }}"#,
+        r#"{{ define "r" }}{{ if . }}{{ with . }}{{ template "r" . }}{{ end }}{{ end }}{{ end }}{{ template "r" 1 }}"#,
         Value::Nil,
         &funcs,
         &Options::default(),
     );
-    assert!(deep.unwrap_err().contains("exceeded maximum template depth (100)"));
+    assert!(deep.unwrap_err().contains("exceeded maximum template depth (100000)"));
     let deep = render(
         r#"{{ define "r" }}{{ include "r" . | printf "%s" }}{{ end }}{{ include "r" . }}"#,
         Value::Nil,
         &funcs,
         &Options::default(),
     );
-    assert!(deep.unwrap_err().contains("exceeded maximum template depth (100)"));
+    assert!(deep.unwrap_err().contains("template calls nested deeper than 110000 levels"));
 }
 
 proptest::proptest! {
@@ -205,7 +221,7 @@ proptest::proptest! {
             ("a".to_string(), Value::list(vec![Value::Int(1), Value::Nil])),
             ("b".to_string(), Value::map(BTreeMap::from([("c".to_string(), Value::Float(2.5))]))),
         ]));
-        let small = Options { fuel: 10_000, max_depth: 20, max_output: 100_000, ..Options::default() };
+        let small = Options { fuel: 10_000, max_depth: 20, max_nesting: 40, max_output: 100_000, ..Options::default() };
         let _ = render(&text, data, &host_funcs(), &small);
     }
 }

@@ -8,7 +8,8 @@
 //! Every node costs one unit of fuel, so a runaway template stops with an
 //! error instead of running forever.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
@@ -20,13 +21,21 @@ use super::{Error, MissingKey, Options, Templates};
 /// Shared limits of one execution, including nested `include`/`tpl` calls.
 pub(crate) struct Budget {
     fuel: Cell<u64>,
-    depth: Cell<usize>,
+    /// Executions in progress: `{{template}}` calls and templates run by functions.
+    nesting: Cell<usize>,
     output: Cell<usize>,
+    /// Executions of each template started by a function and in progress.
+    active: RefCell<HashMap<String, usize>>,
 }
 
 impl Budget {
     pub(crate) fn new(options: &Options) -> Self {
-        Budget { fuel: Cell::new(options.fuel), depth: Cell::new(0), output: Cell::new(0) }
+        Budget {
+            fuel: Cell::new(options.fuel),
+            nesting: Cell::new(0),
+            output: Cell::new(0),
+            active: RefCell::new(HashMap::new()),
+        }
     }
 }
 
@@ -37,9 +46,24 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    /// Executes the template `name` of the current set with `data`.
+    /// Executes the template `name` of the current set with `data`. As Go's
+    /// `ExecuteTemplate`, it starts a new execution: its `{{template}}`
+    /// calls count from 0 towards [`Options::max_depth`].
     pub fn execute_template(&self, name: &str, data: Value) -> Result<String, String> {
-        self.machine.run(name, data).map_err(|e| e.to_string())
+        let active = &self.machine.budget.active;
+        *active.borrow_mut().entry(name.to_string()).or_insert(0) += 1;
+        let r = self.machine.run(name, data).map_err(Error::into_text);
+        if let Some(n) = active.borrow_mut().get_mut(name) {
+            *n -= 1;
+        }
+        r
+    }
+
+    /// How many executions of `name` that [`Call::execute_template`] started
+    /// are in progress: how deeply a function such as Helm's `include` nests
+    /// the same template.
+    pub fn active(&self, name: &str) -> usize {
+        self.machine.budget.active.borrow().get(name).copied().unwrap_or(0)
     }
 
     /// Parses `text` as a template named `name` in a copy of the current set
@@ -50,7 +74,7 @@ impl Call<'_> {
         set.parse(name, text, m.funcs).map_err(|e| e.to_string())?;
         let inner =
             Machine { templates: &set, funcs: m.funcs, options: m.options, budget: m.budget };
-        inner.run(name, data).map_err(|e| e.to_string())
+        inner.run(name, data).map_err(Error::into_text)
     }
 
     /// The functions available to the templates.
@@ -76,11 +100,7 @@ impl Machine<'_> {
         let Some(tree) = self.templates.get(name) else {
             return Err(Error::NoTemplate { name: name.to_string() });
         };
-        let depth = self.budget.depth.get();
-        if depth >= self.options.max_depth {
-            return Err(Error::Depth { name: name.to_string(), max: self.options.max_depth });
-        }
-        self.budget.depth.set(depth + 1);
+        self.enter().map_err(|e| Error::Nesting { name: name.to_string(), message: e })?;
         let mut out = String::new();
         let mut state = State {
             m: self,
@@ -88,10 +108,34 @@ impl Machine<'_> {
             vars: vec![("$".into(), data.clone(), false)],
             at: At::None,
             dot_iface: false,
+            depth: 0,
         };
         let result = state.walk_list(&data, &tree.root, &mut out);
-        self.budget.depth.set(depth);
+        self.leave();
         result.map(|_| out)
+    }
+
+    /// Counts one more nested execution, unless that would go past the
+    /// nesting bound or too near the end of the stack.
+    fn enter(&self) -> Result<(), String> {
+        let nesting = self.budget.nesting.get();
+        if nesting >= self.options.max_nesting {
+            return Err(format!(
+                "template calls nested deeper than {} levels",
+                self.options.max_nesting
+            ));
+        }
+        if super::stack::exhausted() {
+            return Err(format!(
+                "template calls nested {nesting} levels deep exhaust the execution stack"
+            ));
+        }
+        self.budget.nesting.set(nesting + 1);
+        Ok(())
+    }
+
+    fn leave(&self) {
+        self.budget.nesting.set(self.budget.nesting.get().saturating_sub(1));
     }
 }
 
@@ -123,6 +167,8 @@ struct State<'m, 't> {
     /// as an `interface {}` (and names so in field errors); a pipeline's
     /// result, the data and a template's argument have their own type.
     dot_iface: bool,
+    /// How many `{{template}}` calls deep this state is in its execution.
+    depth: usize,
 }
 
 impl<'m, 't> State<'m, 't> {
@@ -184,78 +230,106 @@ impl<'m, 't> State<'m, 't> {
         self.tick()?;
         match node {
             Node::Text(t) => self.write(out, t)?,
-            Node::Action(pipe) => {
-                let v = self.eval_pipeline(dot, pipe)?;
-                if pipe.decl.is_empty() {
-                    self.at = At::Pipe(pipe);
-                    let s = self.printable(&v)?;
-                    self.write(out, &s)?;
-                }
-            }
-            Node::If(b) | Node::With(b) => {
-                let mark = self.vars.len();
-                let v = self.eval_pipeline(dot, &b.pipe)?;
-                let flow = if v.is_true() {
-                    if matches!(node, Node::With(_)) {
-                        let outer = std::mem::replace(&mut self.dot_iface, false);
-                        let flow = self.walk_list(&v, &b.list, out);
-                        self.dot_iface = outer;
-                        flow?
-                    } else {
-                        self.walk_list(dot, &b.list, out)?
-                    }
-                } else if let Some(else_list) = &b.else_list {
-                    self.walk_list(dot, else_list, out)?
-                } else {
-                    Flow::Normal
-                };
-                self.vars.truncate(mark);
-                return Ok(flow);
-            }
+            Node::Action(pipe) => self.walk_action(dot, pipe, out)?,
+            Node::If(b) => return self.walk_if(dot, b, false, out),
+            Node::With(b) => return self.walk_if(dot, b, true, out),
             Node::Range(b) => {
                 let mark = self.vars.len();
                 let r = self.walk_range(dot, b, out);
                 self.vars.truncate(mark);
                 r?;
             }
-            Node::Template { pos, name, pipe } => {
-                let context = match pipe {
-                    Some(p) => format!("{{{{template {name:?} {p}}}}}"),
-                    None => format!("{{{{template {name:?}}}}}"),
-                };
-                let data = match pipe {
-                    Some(p) => self.eval_pipeline(dot, p)?,
-                    None => Value::Missing,
-                };
-                self.at = At::None;
-                let Some(tree) = self.m.templates.get(name) else {
-                    let e = self.error_at(*pos, &context);
-                    return Err(e.with_message(format!("template {name:?} not defined")));
-                };
-                let depth = self.m.budget.depth.get();
-                if depth >= self.m.options.max_depth {
-                    let e = self.error_at(*pos, &context);
-                    return Err(e.with_message(format!(
-                        "exceeded maximum template depth ({})",
-                        self.m.options.max_depth
-                    )));
-                }
-                self.m.budget.depth.set(depth + 1);
-                let mut inner = State {
-                    m: self.m,
-                    tree: &tree,
-                    vars: vec![("$".into(), data.clone(), false)],
-                    at: At::None,
-                    dot_iface: false,
-                };
-                let r = inner.walk_list(&data, &tree.root, out);
-                self.m.budget.depth.set(depth);
-                r?;
-            }
+            Node::Template { pos, name, pipe } => self.walk_template(dot, *pos, name, pipe, out)?,
             Node::Break => return Ok(Flow::Break),
             Node::Continue => return Ok(Flow::Continue),
         }
         Ok(Flow::Normal)
+    }
+
+    /// `{{template NAME PIPE}}`: the named template with the pipeline's
+    /// value as dot, one level deeper. Each arm of [`State::walk`] that
+    /// recurses is a function of its own, so that a nesting level costs
+    /// only the stack frames of the arms it passes through.
+    #[inline(never)]
+    fn walk_template(
+        &mut self,
+        dot: &Value,
+        pos: usize,
+        name: &str,
+        pipe: &'t Option<Pipe>,
+        out: &mut String,
+    ) -> R<()> {
+        let context = match pipe {
+            Some(p) => format!("{{{{template {name:?} {p}}}}}"),
+            None => format!("{{{{template {name:?}}}}}"),
+        };
+        let Some(tree) = self.m.templates.get(name) else {
+            let e = self.error_at(pos, &context);
+            return Err(e.with_message(format!("template {name:?} not defined")));
+        };
+        // Go checks its depth before it evaluates the argument.
+        if self.depth >= self.m.options.max_depth {
+            let e = self.error_at(pos, &context);
+            return Err(e.with_message(format!(
+                "exceeded maximum template depth ({})",
+                self.m.options.max_depth
+            )));
+        }
+        let data = match pipe {
+            Some(p) => self.eval_pipeline(dot, p)?,
+            None => Value::Missing,
+        };
+        self.at = At::None;
+        if let Err(message) = self.m.enter() {
+            return Err(self.error_at(pos, &context).with_message(message));
+        }
+        let mut inner = State {
+            m: self.m,
+            tree: &tree,
+            vars: vec![("$".into(), data.clone(), false)],
+            at: At::None,
+            dot_iface: false,
+            depth: self.depth + 1,
+        };
+        let r = inner.walk_list(&data, &tree.root, out);
+        self.m.leave();
+        r?;
+        Ok(())
+    }
+
+    /// `{{PIPE}}`: the pipeline's value printed, unless it declares variables.
+    #[inline(never)]
+    fn walk_action(&mut self, dot: &Value, pipe: &'t Pipe, out: &mut String) -> R<()> {
+        let v = self.eval_pipeline(dot, pipe)?;
+        if pipe.decl.is_empty() {
+            self.at = At::Pipe(pipe);
+            let s = self.printable(&v)?;
+            self.write(out, &s)?;
+        }
+        Ok(())
+    }
+
+    /// `{{if}}` and `{{with}}` (`with` true): one branch by the pipeline's truth.
+    #[inline(never)]
+    fn walk_if(&mut self, dot: &Value, b: &'t Branch, with: bool, out: &mut String) -> R<Flow> {
+        let mark = self.vars.len();
+        let v = self.eval_pipeline(dot, &b.pipe)?;
+        let flow = if v.is_true() {
+            if with {
+                let outer = std::mem::replace(&mut self.dot_iface, false);
+                let flow = self.walk_list(&v, &b.list, out);
+                self.dot_iface = outer;
+                flow?
+            } else {
+                self.walk_list(dot, &b.list, out)?
+            }
+        } else if let Some(else_list) = &b.else_list {
+            self.walk_list(dot, else_list, out)?
+        } else {
+            Flow::Normal
+        };
+        self.vars.truncate(mark);
+        Ok(flow)
     }
 
     /// Go's `printableValue` followed by `fmt.Fprint`.
@@ -685,9 +759,15 @@ impl<'m, 't> State<'m, 't> {
             let argv = self.eval_typed_args(dot, args, fin, |i| f.param(i))?;
             let call = Call { machine: self.m };
             let v = f.call(&call, &argv);
-            return self
-                .bounded(v)
-                .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")));
+            return self.bounded(v).map_err(|e| {
+                // A chain of errors through thousands of nested `include`s
+                // stops growing at the bound, instead of being copied
+                // once per level.
+                if e.len() > super::MAX_ERROR_CHAIN {
+                    return Error::Exec { text: e };
+                }
+                at_call(self).with_message(format!("error calling {name}: {e}"))
+            });
         }
         if !is_builtin(name) {
             return Err(at_call(self).with_message(format!("{name:?} is not a defined function")));

@@ -11,9 +11,9 @@ use super::value::Value;
 /// How long a formatted value may grow before `...` stands for the rest.
 const MAX_BYTES: usize = 64 << 20;
 
-/// How deep composite values are printed before `...` stands for the rest;
-/// it also stops a map that contains itself.
-const MAX_DEPTH: usize = 64;
+/// How deep composite values are printed before `...` stands for the rest
+/// (the bound of kiln's deep walks); it also stops a map that contains itself.
+const MAX_DEPTH: usize = super::value::MAX_NESTING;
 
 #[derive(Clone, Copy, Default)]
 struct Spec {

@@ -26,6 +26,7 @@ mod funcs;
 mod lex;
 pub(crate) mod parse;
 pub mod sprig;
+mod stack;
 pub(crate) mod strconv;
 pub(crate) mod value;
 
@@ -34,7 +35,8 @@ use std::sync::Arc;
 
 pub use exec::Call;
 pub use funcs::{Funcs, Function, Param, html_escape, js_escape, query_escape};
-pub use value::{Elem, JsonForm, List, MapRef, MapType, Struct, Value};
+pub use stack::{STACK_SIZE, with_stack};
+pub use value::{Elem, List, MapRef, MapType, Struct, Value};
 
 use ast::Tree;
 
@@ -63,15 +65,38 @@ pub enum Error {
         /// The name asked for.
         name: String,
     },
-    /// Nested template calls went deeper than the bound.
-    #[error("template: {name}: exceeded maximum template depth ({max})")]
-    Depth {
+    /// Executions nested deeper than [`Options::max_nesting`] or than the stack allows.
+    #[error("template: {name}: {message}")]
+    Nesting {
         /// The template that would have gone deeper.
         name: String,
-        /// The bound.
-        max: usize,
+        /// Which bound was reached.
+        message: String,
+    },
+    /// The system refused to start the thread that executions run on.
+    #[error("cannot start the template execution thread")]
+    Thread {
+        /// The system's error.
+        #[source]
+        source: std::io::Error,
     },
 }
+
+impl Error {
+    /// The message, without copying an execution error's text.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Error::Exec { text } => text,
+            e => e.to_string(),
+        }
+    }
+}
+
+/// The length past which the error of a function that runs a template
+/// (`include`, `tpl`) passes up unchanged, without the `error calling NAME:`
+/// of each further level: Helm's 1001 nested `include`s stay within it, and a
+/// deeper chain does not cost time quadratic in its depth.
+pub const MAX_ERROR_CHAIN: usize = 1 << 20;
 
 /// Execution bounds and behaviour.
 #[derive(Debug, Clone)]
@@ -79,8 +104,15 @@ pub struct Options {
     /// How many evaluation steps (nodes and commands) one execution may take,
     /// nested `include`/`tpl` calls included.
     pub fuel: u64,
-    /// How deeply `template`, `include` and `tpl` calls may nest.
+    /// How deeply `{{template}}` calls may nest in one execution (Go's
+    /// bound: 100000); a template that a function such as `include` or
+    /// `tpl` runs is a new execution, whose calls count from 0 again.
     pub max_depth: usize,
+    /// How deeply executions may nest in all: `{{template}}` calls and
+    /// templates run by functions. The execution thread's stack
+    /// ([`STACK_SIZE`]) holds this many in a debug build; before the bound,
+    /// a nesting that would use up the stack fails too.
+    pub max_nesting: usize,
     /// How many bytes one execution may write.
     pub max_output: usize,
     /// What a missing map key gives (Go's `missingkey` option).
@@ -91,7 +123,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             fuel: 50_000_000,
-            max_depth: 100,
+            max_depth: 100_000,
+            max_nesting: 110_000,
             max_output: 256 << 20,
             missing_key: MissingKey::Default,
         }
@@ -155,7 +188,8 @@ impl Templates {
         self.trees.get(name).cloned()
     }
 
-    /// Executes the template `name` with `data` as dot and `$`.
+    /// Executes the template `name` with `data` as dot and `$`, on an
+    /// execution thread (see [`with_stack`]).
     pub fn execute(
         &self,
         name: &str,
@@ -163,8 +197,11 @@ impl Templates {
         funcs: &Funcs,
         options: &Options,
     ) -> Result<String, Error> {
-        let budget = exec::Budget::new(options);
-        let machine = exec::Machine { templates: self, funcs, options, budget: &budget };
-        machine.run(name, data)
+        with_stack(|| {
+            let budget = exec::Budget::new(options);
+            let machine = exec::Machine { templates: self, funcs, options, budget: &budget };
+            machine.run(name, data)
+        })
+        .map_err(|source| Error::Thread { source })?
     }
 }

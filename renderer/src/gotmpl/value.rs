@@ -23,7 +23,7 @@ use super::funcs::Function;
 pub const MAX_NODES: usize = 1 << 22;
 
 /// The deepest nesting a deep walk follows.
-pub const MAX_NESTING: usize = 1000;
+pub const MAX_NESTING: usize = 10_000;
 
 /// A Go value.
 #[derive(Clone, Default)]
@@ -296,11 +296,11 @@ pub struct Struct {
     /// The host's own value behind the struct (a timestamp, a file set), for
     /// the host's functions to read back.
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The Go `json` tags of the fields, in the order of `fields`
+    /// (`"version"`, `"git_commit,omitempty"`, `"-"`); a field without one
+    /// (or past the end) keeps its name in `toJson` and `toYaml`.
+    pub json_tags: Vec<&'static str>,
 }
-
-/// The value `json.Marshal` writes for a struct whose Go fields carry JSON
-/// tags (renamed keys, `omitempty`): a host puts it in [`Struct::native`].
-pub struct JsonForm(pub Value);
 
 impl Struct {
     /// The entries of a Go map type with methods (Helm's `files.Files` is a
@@ -318,6 +318,24 @@ impl Struct {
         self.native.as_ref()?.downcast_ref::<List>()
     }
 
+    /// The fields as `encoding/json` writes them: named by their tags,
+    /// without `-` ones and without empty `omitempty` ones.
+    pub(crate) fn json_fields(&self) -> Vec<(&str, &Value)> {
+        let mut out = Vec::with_capacity(self.fields.len());
+        for (i, (name, v)) in self.fields.iter().enumerate() {
+            let tag = self.json_tags.get(i).copied().unwrap_or("");
+            let (tag_name, options) = tag.split_once(',').unwrap_or((tag, ""));
+            if tag_name == "-" && options.is_empty() {
+                continue;
+            }
+            if options.split(',').any(|o| o == "omitempty") && v.is_json_empty() {
+                continue;
+            }
+            out.push((if tag_name.is_empty() { name.as_str() } else { tag_name }, v));
+        }
+        out
+    }
+
     /// The map or list a map- or slice-typed struct stands for.
     pub(crate) fn underlying(&self) -> Option<Value> {
         match (self.as_map(), self.as_list()) {
@@ -325,14 +343,6 @@ impl Struct {
             (_, Some(l)) => Some(Value::List(l.clone())),
             _ => None,
         }
-    }
-
-    /// What `json.Marshal` (and so `toJson` and `toYaml`) writes in place of
-    /// the fields: the map or list of a map- or slice-typed struct, or the
-    /// [`JsonForm`] a host gave a struct whose fields carry JSON tags.
-    pub fn marshal_as(&self) -> Option<Value> {
-        let form = self.native.as_ref().and_then(|n| n.downcast_ref::<JsonForm>());
-        form.map(|f| f.0.clone()).or_else(|| self.underlying())
     }
 
     /// The string `json.Marshal` writes for a type that marshals itself as
@@ -348,6 +358,16 @@ impl Struct {
 }
 
 impl Value {
+    /// Whether `encoding/json`'s `omitempty` leaves the value out: false, 0,
+    /// "", nil, and empty lists and maps.
+    fn is_json_empty(&self) -> bool {
+        match self {
+            Value::Struct(st) => st.underlying().is_some_and(|v| v.is_json_empty()),
+            Value::Func(_) => false,
+            v => !v.is_true(),
+        }
+    }
+
     /// A string value.
     pub fn string(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())
@@ -470,24 +490,31 @@ impl Value {
         }
     }
 
-    /// Whether the value has at most `nodes` nodes, nested at most `depth`
-    /// deep. A map that contains itself has neither bound; checking one visits
+    /// Whether the value has at most `nodes` nodes, with lists, maps and
+    /// structs nested at most `depth` deep. A map that contains itself has neither bound; checking one visits
     /// at most `nodes` nodes, so deep walks check it first.
     pub fn is_bounded(&self, nodes: usize, depth: usize) -> bool {
-        fn walk(v: &Value, budget: &mut usize, depth: usize) -> bool {
-            if *budget == 0 || depth == 0 {
+        // An explicit stack of (value, depth left): a map that contains
+        // itself is walked down to the bound, which must not cost recursion.
+        let mut budget = nodes;
+        let mut todo: Vec<(Value, usize)> = vec![(self.clone(), depth)];
+        while let Some((v, left)) = todo.pop() {
+            if budget == 0 {
                 return false;
             }
-            *budget -= 1;
-            match v {
-                Value::List(l) => l.iter().all(|x| walk(x, budget, depth - 1)),
-                Value::Map(m) => m.read().values().all(|x| walk(x, budget, depth - 1)),
-                Value::Struct(st) => st.fields.iter().all(|(_, x)| walk(x, budget, depth - 1)),
-                _ => true,
+            budget -= 1;
+            let children: Vec<Value> = match &v {
+                Value::List(l) => l.iter().cloned().collect(),
+                Value::Map(m) => m.read().values().cloned().collect(),
+                Value::Struct(st) => st.fields.iter().map(|(_, x)| x.clone()).collect(),
+                _ => continue,
+            };
+            if left == 0 {
+                return false;
             }
+            todo.extend(children.into_iter().map(|c| (c, left - 1)));
         }
-        let mut budget = nodes;
-        walk(self, &mut budget, depth)
+        true
     }
 
     /// The value as plain data, the way Helm's `toYaml` sees it after its JSON
@@ -519,11 +546,14 @@ impl Value {
             Value::Map(m) => {
                 V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
             }
-            Value::Struct(st) => match (st.json_string(), st.marshal_as()) {
+            Value::Struct(st) => match (st.json_string(), st.underlying()) {
                 (Some(s), _) => V::String(s),
-                (None, Some(v)) => v.to_data_unchecked(),
+                (None, Some(u)) => u.to_data_unchecked(),
                 (None, None) => V::Map(
-                    st.fields.iter().map(|(k, v)| (k.clone(), v.to_data_unchecked())).collect(),
+                    st.json_fields()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v.to_data_unchecked()))
+                        .collect(),
                 ),
             },
         }

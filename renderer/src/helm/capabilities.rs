@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Elem, Function, JsonForm, List, Param, Struct, Value};
+use crate::gotmpl::{Elem, Function, List, Param, Struct, Value};
 
 /// The group/versions `helm template` reports without a cluster (Helm's `DefaultVersionSet`).
 pub const DEFAULT_API_VERSIONS: &[&str] = &[
@@ -94,6 +94,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         methods: BTreeMap::new(),
         string: None,
+        json_tags: Vec::new(),
         native: None,
     }))
 }
@@ -118,15 +119,17 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         ],
         methods: kv_methods,
         string: Some(kube_string),
+        json_tags: Vec::new(),
         native: None,
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
         // A listed kind implies its group/version.
-        if a.matches('/').count() == 2 {
-            if let Some((gv, _)) = a.rsplit_once('/') {
-                apis.push(gv.to_string());
-            }
+        if a.matches('/').count() == 2
+            && let Some((gv, _)) = a.rsplit_once('/')
+            && !apis.iter().any(|x| x == gv)
+        {
+            apis.push(gv.to_string());
         }
         apis.push(a.clone());
     }
@@ -147,32 +150,42 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         fields: Vec::new(),
         methods,
         string: None,
+        json_tags: Vec::new(),
         native: Some(Arc::new(items)),
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
-    // the Helm build the oracle runs (see HELM_VERSION). Its JSON keys are
-    // its tags, and empty strings but the client version are left out.
-    let build: [(&str, &str, &str); 5] = [
-        ("Version", "version", HELM_VERSION),
-        ("GitCommit", "git_commit", ""),
-        ("GitTreeState", "git_tree_state", ""),
-        ("GoVersion", "go_version", "go1.27.2"),
-        ("KubeClientVersion", "kube_client_version", "v1.37"),
-    ];
-    let json = build
-        .iter()
-        .filter(|(_, key, v)| !v.is_empty() || *key == "kube_client_version")
-        .map(|(_, key, v)| (*key, Value::from(*v)))
-        .collect();
-    let helm = Value::Struct(Arc::new(Struct {
+    // the Helm build the oracle runs (see HELM_VERSION).
+    let mut helm = Struct {
         type_name: "version.BuildInfo".into(),
-        fields: build.iter().map(|(name, _, v)| (name.to_string(), Value::from(*v))).collect(),
+        fields: [
+            ("Version", HELM_VERSION),
+            ("GitCommit", ""),
+            ("GitTreeState", ""),
+            ("GoVersion", "go1.27.2"),
+            ("KubeClientVersion", "v1.37"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect(),
         methods: BTreeMap::new(),
         string: None,
-        native: Some(Arc::new(JsonForm(plain_struct("version.BuildInfo", json)))),
-    }));
+        native: None,
+        json_tags: Vec::new(),
+    };
+    helm.json_tags = vec![
+        "version",
+        "git_commit,omitempty",
+        "git_tree_state,omitempty",
+        "go_version",
+        "kube_client_version",
+    ];
+    // In the order of Helm's struct, which `toJson` and `%v` follow.
     Some(plain_struct(
         "*common.Capabilities",
-        vec![("KubeVersion", kube), ("APIVersions", api), ("HelmVersion", helm)],
+        vec![
+            ("KubeVersion", kube),
+            ("APIVersions", api),
+            ("HelmVersion", Value::Struct(Arc::new(helm))),
+        ],
     ))
 }

@@ -135,6 +135,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         methods,
         string: None,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
+        json_tags: Vec::new(),
         // A missing name yields the element type's zero, an empty []byte.
         native: Some(Arc::new(
             MapRef::new(

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use crate::gotmpl::{Funcs, Function, Param, Value};
 use crate::value::{Map, Value as Data};
 
+/// How many includes of one template may be in progress when another starts (Helm's `recursionMaxNums`).
+const MAX_INCLUDES: usize = 1000;
+
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
@@ -45,7 +48,15 @@ pub fn helm_funcs() -> Funcs {
     f.insert(
         "include",
         Function::new(|call, a| {
-            call.execute_template(a[0].as_str().unwrap_or_default(), a[1].clone()).map(Value::from)
+            let name = a[0].as_str().unwrap_or_default();
+            // Helm counts the includes of each name in progress (`tpl` shares
+            // the count) and refuses one more past 1000.
+            if call.active(name) > MAX_INCLUDES {
+                return Err(format!(
+                    "rendering template has a nested reference name: {name}: unable to execute template"
+                ));
+            }
+            call.execute_template(name, a[1].clone()).map(Value::from)
         })
         .params(&[Param::String, Param::Any], None),
     );
@@ -90,6 +101,9 @@ pub fn helm_funcs() -> Funcs {
 /// Helm 4's words for a text that `tpl` cannot parse: the text is parsed as
 /// a template named `gotpl`. Execution errors pass unchanged.
 fn tpl_error(name: &str, text: &str, e: String) -> String {
+    if e.len() > crate::gotmpl::MAX_ERROR_CHAIN {
+        return e;
+    }
     let parse = e.strip_prefix(&format!("template: {name}:")).and_then(|rest| {
         let (line, message) = rest.split_once(": ")?;
         line.bytes().all(|b| b.is_ascii_digit()).then_some((line, message))

@@ -19,7 +19,16 @@ pub fn template(tree: &dyn Tree, path: &str, options: &Options) -> Result<String
 }
 
 /// Renders a loaded chart and returns what `helm template` prints.
-pub fn render_chart(mut chart: Chart, options: &Options) -> Result<String, Error> {
+///
+/// The work runs on a template execution thread ([`gotmpl::with_stack`]),
+/// whose stack holds templates nested as deeply as Go and Helm allow.
+pub fn render_chart(chart: Chart, options: &Options) -> Result<String, Error> {
+    gotmpl::with_stack(move || render_on_stack(chart, options)).map_err(|e| Error::Render {
+        message: format!("cannot start the template execution thread: {e}"),
+    })?
+}
+
+fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error> {
     let kind = chart.meta_str("type");
     if !kind.is_empty() && kind != "application" {
         return Err(Error::NotInstallable { kind: kind.to_string() });

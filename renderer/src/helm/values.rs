@@ -89,21 +89,39 @@ pub(super) fn parse_json(text: &str) -> Result<Value, String> {
 /// Helm's `CoalesceValues`: the user's values over the chart's defaults, recursively for subcharts, with globals passed down and `null` deleting a default.
 pub fn coalesce(chart: &Chart, user: Map) -> Map {
     let mut dest = user;
-    coalesce_chart(chart, &mut dest, false);
-    push_down_globals(chart, &mut dest);
+    let shared = coalesce_chart(chart, &mut dest, false);
+    share_down(&shared, &mut dest);
     dest
 }
 
 /// Like [`coalesce`], but nulls are kept (Helm's merge mode, used before dependencies are processed).
 pub fn merge_with_defaults(chart: &Chart, user: Map) -> Map {
     let mut dest = user;
-    coalesce_chart(chart, &mut dest, true);
-    push_down_globals(chart, &mut dest);
+    let shared = coalesce_chart(chart, &mut dest, true);
+    share_down(&shared, &mut dest);
     dest
 }
 
-fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) {
+/// The tables below `global`'s first level that a subchart shares with
+/// its parent, per subchart, recursively.
+///
+/// Helm hands a subchart a copy of each first-level table of the parent's
+/// `global`, but a shallow one: the tables inside (`global.a.b` where `b` is
+/// a table) are the parent's own. Whatever the subchart's values add to them
+/// (its defaults, its user values, its own subcharts') lands in the parent's
+/// `global` and in every other chart that shares them.
+#[derive(Default)]
+struct Shared {
+    /// Per subchart: its name, the tables it shares with this chart, and the same for its subcharts.
+    subs: Vec<(String, Vec<TablePath>, Shared)>,
+}
+
+/// The first-level and second-level keys of a table below `global`.
+type TablePath = (String, String);
+
+fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) -> Shared {
     coalesce_values(chart, dest, merge);
+    let mut shared = Shared::default();
     for sub in &chart.dependencies {
         let entry = dest.entry(sub.name.clone()).or_insert_with(|| Value::Map(Map::new()));
         if entry.is_null() {
@@ -113,60 +131,87 @@ fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) {
             continue;
         }
         let parent_global = dest.get("global").cloned();
-        if let Some(Value::Map(sub_values)) = dest.get_mut(&sub.name) {
-            coalesce_globals(sub_values, parent_global);
-            coalesce_chart(sub, sub_values, merge);
-        }
-        share_back_globals(dest, &sub.name);
-    }
-}
-
-/// The other half of [`share_back_globals`]: once every chart is coalesced,
-/// each shared table below `global.KEY` holds its last state in every chart
-/// that shares it, those coalesced before the last change included.
-fn push_down_globals(chart: &Chart, dest: &mut Map) {
-    let global = match dest.get("global") {
-        Some(Value::Map(g)) => g.clone(),
-        _ => Map::new(),
-    };
-    for sub in &chart.dependencies {
         let Some(Value::Map(sub_values)) = dest.get_mut(&sub.name) else { continue };
-        if let Some(Value::Map(child_global)) = sub_values.get_mut("global") {
-            adopt_shared_globals(child_global, &global);
-        }
-        push_down_globals(sub, sub_values);
-    }
-}
-
-/// Helm copies each global table into a subchart only one level deep, so
-/// the tables below it (`global.a.b`) are the parent's own Go maps: what the
-/// subchart's coalescing merges into them (its defaults, nulls resolved)
-/// the parent, and the siblings coalesced after it, see too. This writes
-/// those tables back from the subchart's values into the parent's.
-fn share_back_globals(dest: &mut Map, sub: &str) {
-    let Some(Value::Map(child_global)) =
-        dest.get(sub).and_then(|v| v.get_path(&["global"])).cloned()
-    else {
-        return;
-    };
-    if let Some(Value::Map(global)) = dest.get_mut("global") {
-        adopt_shared_globals(global, &child_global);
-    }
-}
-
-/// Gives `dst`'s tables two levels below `global` (`a.b` of `global.a.b`)
-/// the state of the same tables in `src`, where both have them: the two
-/// are one shared Go map in Helm.
-fn adopt_shared_globals(dst: &mut Map, src: &Map) {
-    for (key, table) in dst.iter_mut() {
-        let (Value::Map(table), Some(Value::Map(src_table))) = (table, src.get(key)) else {
-            continue;
-        };
-        for (inner_key, inner) in table.iter_mut() {
-            if let (Value::Map(_), Some(Value::Map(shared))) = (&*inner, src_table.get(inner_key)) {
-                *inner = Value::Map(shared.clone());
+        let tables = shared_tables(sub_values, parent_global.as_ref());
+        coalesce_globals(sub_values, parent_global);
+        let inner = coalesce_chart(sub, sub_values, merge);
+        // What the subchart did to the shared tables, the parent sees.
+        let back: Vec<(String, String, Value)> = tables
+            .iter()
+            .filter_map(|(a, b)| Some((a.clone(), b.clone(), global_table(sub_values, a, b)?)))
+            .collect();
+        for (a, b, table) in back {
+            if let Some(slot) = global_table_mut(dest, &a, &b) {
+                *slot = table;
             }
         }
+        shared.subs.push((sub.name.clone(), tables, inner));
+    }
+    shared
+}
+
+/// The tables of `parent_global` that a subchart with values `sub_values`
+/// will share: Helm copies a first-level table `global.a` into the
+/// subchart's `global` unless the subchart has a non-table there, and the
+/// copy holds the parent's tables `global.a.b`.
+fn shared_tables(sub_values: &Map, parent_global: Option<&Value>) -> Vec<TablePath> {
+    let Some(Value::Map(pg)) = parent_global else { return Vec::new() };
+    let sub_global = match sub_values.get("global") {
+        None => None,
+        Some(Value::Map(m)) => Some(m),
+        Some(_) => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (a, first) in pg {
+        let Value::Map(first) = first else { continue };
+        if sub_global.and_then(|g| g.get(a)).is_some_and(|v| !matches!(v, Value::Map(_))) {
+            continue;
+        }
+        for (b, second) in first {
+            if matches!(second, Value::Map(_)) {
+                out.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The table `global.a.b` of `values`, if it is one.
+fn global_table(values: &Map, a: &str, b: &str) -> Option<Value> {
+    match values.get("global")? {
+        Value::Map(g) => match g.get(a)? {
+            Value::Map(first) => first.get(b).filter(|v| matches!(v, Value::Map(_))).cloned(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn global_table_mut<'a>(values: &'a mut Map, a: &str, b: &str) -> Option<&'a mut Value> {
+    match values.get_mut("global")? {
+        Value::Map(g) => match g.get_mut(a)? {
+            Value::Map(first) => first.get_mut(b).filter(|v| matches!(v, Value::Map(_))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Gives every subchart the final state of the tables it shares with its
+/// parent: a later sibling's additions reach an earlier subchart too.
+fn share_down(shared: &Shared, dest: &mut Map) {
+    for (name, tables, inner) in &shared.subs {
+        let tables: Vec<(String, String, Value)> = tables
+            .iter()
+            .filter_map(|(a, b)| Some((a.clone(), b.clone(), global_table(dest, a, b)?)))
+            .collect();
+        let Some(Value::Map(sub_values)) = dest.get_mut(name) else { continue };
+        for (a, b, table) in tables {
+            if let Some(slot) = global_table_mut(sub_values, &a, &b) {
+                *slot = table;
+            }
+        }
+        share_down(inner, sub_values);
     }
 }
 

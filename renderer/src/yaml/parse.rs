@@ -527,6 +527,22 @@ struct Builder<'f> {
 }
 
 impl Builder<'_> {
+    /// libyaml's scanner refuses `|` and `>` inside a flow collection, where
+    /// saphyr reads a block scalar or a plain one starting with the
+    /// indicator (`plain`): the error points at the indicator.
+    fn block_in_flow(&self, span: &Span, plain: bool) -> ParseError {
+        let start = self.source.byte(span.start.index());
+        let before = &self.source.text[..start];
+        let at = if plain { start } else { before.rfind(['|', '>']).unwrap_or(start) };
+        let line_start = before[..at].rfind('\n').map_or(0, |i| i + 1);
+        ParseError {
+            file: self.file.to_string(),
+            line: before[..at].matches('\n').count() + 1,
+            column: before[line_start..at].chars().count() + 1,
+            message: "found character that cannot start any token".into(),
+        }
+    }
+
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
         ParseError {
             file: self.file.to_string(),
@@ -676,7 +692,7 @@ impl Builder<'_> {
     /// Whether a collection's start event comes from `[` or `{`: block
     /// collections have empty spans.
     fn starts_flow(&self, span: &Span) -> bool {
-        matches!(self.source.slice(span).chars().last(), Some('[' | '{'))
+        matches!(self.source.slice(span).trim_end().chars().last(), Some('[' | '{'))
     }
 
     /// Whether a mapping key event is the empty key the parser assumes
@@ -707,6 +723,11 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let plain_indicator = style == ScalarStyle::Plain && text.starts_with(['|', '>']);
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if flow && (block || plain_indicator) {
+                    return Err(self.block_in_flow(&span, plain_indicator).into());
+                }
                 let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
                 if self.in_key == 0 && !matches!(v, Value::String(_)) {
                     self.record_text(&v, &text, &span);

@@ -220,6 +220,7 @@ impl Time {
             fields: Vec::new(),
             methods,
             string: Some(self.go_string()),
+            json_tags: Vec::new(),
             native: Some(Arc::new(self)),
         }))
     }

@@ -156,7 +156,7 @@ pub(super) fn register(f: &mut Funcs) {
 /// with `overwrite`, every `src` value replaces `dst`'s, empty ones too; maps
 /// on both sides merge deeply.
 fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
-    if dst.same(src) || depth > 100 {
+    if dst.same(src) || depth > MAX_NESTING {
         return;
     }
     for (k, sv) in src.entries() {

@@ -9,8 +9,9 @@ use super::{def, s};
 use crate::gotmpl::value::{MapRef, MapType};
 use crate::gotmpl::{Funcs, Param, Value};
 
-/// How deep a value is encoded before the encoder gives up, as Go does on a cycle.
-const MAX_DEPTH: usize = 1000;
+/// How deep a value is encoded before the encoder gives up, as Go does on a
+/// cycle: the bound of kiln's deep walks, which is Go's bound on decoding.
+const MAX_DEPTH: usize = crate::gotmpl::value::MAX_NESTING;
 
 /// Go's `encoding/json` error for a map that contains itself.
 pub(crate) const CYCLE: &str =
@@ -151,12 +152,10 @@ fn encode(
             let entries = m.entries();
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
         }
-        Value::Struct(st) => match (st.json_string(), st.marshal_as()) {
+        Value::Struct(st) => match (st.json_string(), st.underlying()) {
             (Some(text), _) => quote(out, &text, html),
-            (None, Some(form)) => encode(out, &form, html, indent, depth)?,
-            (None, None) => {
-                object(out, st.fields.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?
-            }
+            (None, Some(u)) => encode(out, &u, html, indent, depth)?,
+            (None, None) => object(out, st.json_fields().into_iter(), html, indent, depth)?,
         },
         // `json: unsupported type`.
         Value::Func(_) | Value::Complex(..) => return None,

@@ -184,6 +184,7 @@ impl Version {
             fields: Vec::new(),
             methods,
             string: Some(text),
+            json_tags: Vec::new(),
             native: None,
         }))
     }
