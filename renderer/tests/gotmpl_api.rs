@@ -58,6 +58,7 @@ fn object() -> Value {
         ],
         methods,
         string: None,
+        pointer_string: false,
         native: None,
     }))
 }
@@ -72,6 +73,7 @@ fn map_type(entries: &[(&str, &str)]) -> Value {
         fields: Vec::new(),
         methods: BTreeMap::new(),
         string: None,
+        pointer_string: false,
         native: Some(Arc::new(MapRef::new(map))),
     }))
 }

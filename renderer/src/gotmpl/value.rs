@@ -293,6 +293,11 @@ pub struct Struct {
     /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
     /// `%v`, `%s` and template output print this instead of the fields.
     pub string: Option<String>,
+    /// Whether that `String()` has a pointer receiver: Go's template output
+    /// then calls it for a field reached through a pointer (addressable), while
+    /// a copy passed to a function (`print`, `printf`, `toString`, `quote`)
+    /// prints the fields.
+    pub pointer_string: bool,
     /// The host's own value behind the struct (a timestamp, a file set), for
     /// the host's functions to read back.
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,

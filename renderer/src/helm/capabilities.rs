@@ -94,6 +94,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         methods: BTreeMap::new(),
         string: None,
+        pointer_string: false,
         native: None,
     }))
 }
@@ -111,14 +112,25 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .insert("GitVersion".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
     let kube = Value::Struct(Arc::new(Struct {
         type_name: "common.KubeVersion".into(),
+        // The unexported field Helm 4 leaves empty shows in `%v` of a copy
+        // (`{v1.31.0  1 31}`), not in its JSON.
         fields: vec![
-            ("Version".into(), Value::from(version)),
-            ("Major".into(), Value::from(major)),
-            ("Minor".into(), Value::from(minor)),
+            ("Version".into(), Value::from(version.clone())),
+            ("normalizedVersion".into(), Value::from("")),
+            ("Major".into(), Value::from(major.clone())),
+            ("Minor".into(), Value::from(minor.clone())),
         ],
         methods: kv_methods,
         string: Some(kube_string),
-        native: None,
+        pointer_string: true,
+        native: Some(Arc::new(JsonForm(plain_struct(
+            "common.KubeVersion",
+            vec![
+                ("Version", Value::from(version)),
+                ("Major", Value::from(major)),
+                ("Minor", Value::from(minor)),
+            ],
+        )))),
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
@@ -147,6 +159,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         fields: Vec::new(),
         methods,
         string: None,
+        pointer_string: false,
         native: Some(Arc::new(items)),
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
@@ -169,6 +182,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         fields: build.iter().map(|(name, _, v)| (name.to_string(), Value::from(*v))).collect(),
         methods: BTreeMap::new(),
         string: None,
+        pointer_string: false,
         native: Some(Arc::new(JsonForm(plain_struct("version.BuildInfo", json)))),
     }));
     Some(plain_struct(

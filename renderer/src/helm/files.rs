@@ -134,6 +134,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         fields: Vec::new(),
         methods,
         string: None,
+        pointer_string: false,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
         // A missing name yields the element type's zero, an empty []byte.
         native: Some(Arc::new(

@@ -198,6 +198,7 @@ fn cert_value(cert: String, key: String) -> Value {
         fields: vec![("Cert".into(), Value::from(cert)), ("Key".into(), Value::from(key))],
         methods: BTreeMap::new(),
         string: None,
+        pointer_string: false,
         native: None,
     }))
 }

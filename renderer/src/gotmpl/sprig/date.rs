@@ -220,6 +220,7 @@ impl Time {
             fields: Vec::new(),
             methods,
             string: Some(self.go_string()),
+            pointer_string: false,
             native: Some(Arc::new(self)),
         }))
     }

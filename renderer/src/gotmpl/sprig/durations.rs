@@ -20,6 +20,7 @@ fn duration_value(nanos: i64) -> Value {
         fields: Vec::new(),
         methods: BTreeMap::new(),
         string: Some(duration_string(i128::from(nanos))),
+        pointer_string: false,
         native: Some(Arc::new(Duration(nanos))),
     }))
 }

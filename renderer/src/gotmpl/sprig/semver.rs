@@ -184,6 +184,7 @@ impl Version {
             fields: Vec::new(),
             methods,
             string: Some(text),
+            pointer_string: false,
             native: None,
         }))
     }
