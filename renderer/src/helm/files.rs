@@ -107,7 +107,9 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     methods.insert(
         "Lines".to_string(),
         Function::new(move |_, a| {
-            let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()) else {
+            // An empty file has no lines in Helm, as a missing one.
+            let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()).filter(|b| !b.is_empty())
+            else {
                 return Ok(Value::string_list(Vec::<String>::new()));
             };
             let mut s = String::from_utf8_lossy(bytes).into_owned();
