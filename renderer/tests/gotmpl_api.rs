@@ -59,6 +59,7 @@ fn object() -> Value {
         methods,
         string: None,
         json_tags: Vec::new(),
+        pointer_string: false,
         native: None,
     }))
 }
@@ -74,6 +75,7 @@ fn map_type(entries: &[(&str, &str)]) -> Value {
         methods: BTreeMap::new(),
         string: None,
         json_tags: Vec::new(),
+        pointer_string: false,
         native: Some(Arc::new(MapRef::new(map))),
     }))
 }

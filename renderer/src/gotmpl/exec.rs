@@ -341,6 +341,12 @@ impl<'m, 't> State<'m, 't> {
                 v.type_name()
             )));
         }
+        if let Value::Struct(st) = v
+            && st.pointer_string
+            && let Some(text) = &st.string
+        {
+            return Ok(text.clone());
+        }
         Ok(display(v))
     }
 

@@ -344,6 +344,7 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         }
         Value::Struct(st)
             if st.string.is_some()
+                && !st.pointer_string
                 && matches!(verb, 'v' | 's' | 'q' | 'x' | 'X')
                 && !spec.sharp_v =>
         {

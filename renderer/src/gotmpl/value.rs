@@ -293,6 +293,11 @@ pub struct Struct {
     /// What its `String()` method returns, for a type that is a `fmt.Stringer`:
     /// `%v`, `%s` and template output print this instead of the fields.
     pub string: Option<String>,
+    /// Whether that `String()` has a pointer receiver: Go's template output
+    /// then calls it for a field reached through a pointer (addressable), while
+    /// a copy passed to a function (`print`, `printf`, `toString`, `quote`)
+    /// prints the fields.
+    pub pointer_string: bool,
     /// The host's own value behind the struct (a timestamp, a file set), for
     /// the host's functions to read back.
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -318,11 +323,15 @@ impl Struct {
         self.native.as_ref()?.downcast_ref::<List>()
     }
 
-    /// The fields as `encoding/json` writes them: named by their tags,
-    /// without `-` ones and without empty `omitempty` ones.
+    /// The fields as `encoding/json` writes them: the exported ones, named by
+    /// their tags, without `-` ones and without empty `omitempty` ones.
     pub(crate) fn json_fields(&self) -> Vec<(&str, &Value)> {
         let mut out = Vec::with_capacity(self.fields.len());
         for (i, (name, v)) in self.fields.iter().enumerate() {
+            if name.starts_with(|c: char| !c.is_uppercase()) {
+                // encoding/json leaves unexported fields out.
+                continue;
+            }
             let tag = self.json_tags.get(i).copied().unwrap_or("");
             let (tag_name, options) = tag.split_once(',').unwrap_or((tag, ""));
             if tag_name == "-" && options.is_empty() {

@@ -95,6 +95,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
         methods: BTreeMap::new(),
         string: None,
         json_tags: Vec::new(),
+        pointer_string: false,
         native: None,
     }))
 }
@@ -112,14 +113,18 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .insert("GitVersion".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
     let kube = Value::Struct(Arc::new(Struct {
         type_name: "common.KubeVersion".into(),
+        // The unexported field Helm 4 leaves empty shows in `%v` of a copy
+        // (`{v1.31.0  1 31}`), not in its JSON.
         fields: vec![
-            ("Version".into(), Value::from(version)),
-            ("Major".into(), Value::from(major)),
-            ("Minor".into(), Value::from(minor)),
+            ("Version".into(), Value::from(version.clone())),
+            ("normalizedVersion".into(), Value::from("")),
+            ("Major".into(), Value::from(major.clone())),
+            ("Minor".into(), Value::from(minor.clone())),
         ],
         methods: kv_methods,
         string: Some(kube_string),
         json_tags: Vec::new(),
+        pointer_string: true,
         native: None,
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
@@ -151,6 +156,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         methods,
         string: None,
         json_tags: Vec::new(),
+        pointer_string: false,
         native: Some(Arc::new(items)),
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
@@ -169,6 +175,7 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .collect(),
         methods: BTreeMap::new(),
         string: None,
+        pointer_string: false,
         native: None,
         json_tags: Vec::new(),
     };

@@ -28,6 +28,10 @@ pub struct Chart {
     pub dependencies: Vec<Chart>,
     /// The `dependencies` of Chart.yaml (or requirements.yaml for apiVersion v1).
     pub requirements: Vec<Value>,
+    /// Whether the chart lists dependencies at all (a list, even an empty
+    /// one, not a missing or null field): Helm applies no conditions, tags or
+    /// aliases below a chart that lists none.
+    pub lists_dependencies: bool,
 }
 
 impl Chart {
@@ -240,14 +244,14 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         chart.files.sort_by(|a, b| a.0.cmp(&b.0));
     }
     // Helm reads requirements.yaml over the metadata whatever the
-    // apiVersion: its `dependencies`, when present, are the chart's.
+    // apiVersion: its `dependencies`, when present (null too), are the chart's.
     let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
         Some(d) => Some(d.clone()),
         None => chart.metadata.get("dependencies").cloned(),
     };
-    chart.requirements = match deps {
-        Some(Value::Seq(items)) => items,
-        _ => Vec::new(),
+    (chart.requirements, chart.lists_dependencies) = match deps {
+        Some(Value::Seq(items)) => (items, true),
+        _ => (Vec::new(), false),
     };
     validate(&chart)
         .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;

@@ -32,14 +32,6 @@ fn req_str<'a>(r: &'a Value, key: &str) -> &'a str {
     r.get_path(&[key]).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// Whether Chart.yaml (or requirements.yaml) lists dependencies at all: Helm
-/// leaves the subcharts of a chart that lists none as they are, their own
-/// conditions and aliases unapplied.
-pub(super) fn lists_dependencies(chart: &Chart) -> bool {
-    !chart.requirements.is_empty()
-        || matches!(chart.metadata.get("dependencies"), Some(Value::Seq(_)))
-}
-
 /// Helm's `getAliasDependency` over a chart's `charts/`: the subchart a
 /// requirement names, if its version meets the requirement's constraint,
 /// copied and renamed after the alias.
@@ -87,7 +79,9 @@ fn path_value<'a>(values: &'a Map, path: &str) -> Option<&'a Value> {
 /// `charts/` that no requirement matches stay, unless a disabled
 /// requirement bears their name.
 fn enable(chart: &mut Chart, v: &Map, path: &str) {
-    if !lists_dependencies(chart) {
+    // Helm leaves the subcharts of a chart that lists no dependencies as
+    // they are, their own conditions and aliases unapplied.
+    if !chart.lists_dependencies {
         return;
     }
     let mut deps: Vec<Chart> = chart

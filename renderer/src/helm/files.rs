@@ -107,7 +107,9 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     methods.insert(
         "Lines".to_string(),
         Function::new(move |_, a| {
-            let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()) else {
+            // An empty file has no lines in Helm, as a missing one.
+            let Some(bytes) = get(&f, a[0].as_str().unwrap_or_default()).filter(|b| !b.is_empty())
+            else {
                 return Ok(Value::string_list(Vec::<String>::new()));
             };
             let mut s = String::from_utf8_lossy(bytes).into_owned();
@@ -134,6 +136,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         fields: Vec::new(),
         methods,
         string: None,
+        pointer_string: false,
         // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
         json_tags: Vec::new(),
         // A missing name yields the element type's zero, an empty []byte.

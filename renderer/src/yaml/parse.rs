@@ -272,6 +272,14 @@ fn parse_stream(
             message: message.into(),
         });
     }
+    if yaml11 && let Some(line) = leading_document_end(text) {
+        return Err(ParseError {
+            file: file.to_string(),
+            line,
+            column: 1,
+            message: "while parsing a block node, did not find expected node content".into(),
+        });
+    }
     let mut text = Cow::Borrowed(text);
     let mut retries = 0;
     loop {
@@ -626,6 +634,9 @@ impl Builder<'_> {
                     line = self.source.text.matches('\n').count() + 1;
                 }
                 if message.contains("unknown anchor") {
+                    if let Some(e) = self.alias_name_error(at) {
+                        return Err(e.into());
+                    }
                     // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
                     let text = &self.source.text;
                     let star = text[at.min(text.len())..].find('*').map(|i| at + i);
@@ -646,6 +657,32 @@ impl Builder<'_> {
             }
             None => Ok((Event::StreamEnd, Span::default())),
         }
+    }
+
+    /// libyaml's scanner error for the alias whose `*` is at or after byte
+    /// `at`, if its name is not made of ASCII letters, digits, `-` and `_`
+    /// up to a blank or one of ``?:,]}%@` ``: `*a.b` is no alias there.
+    fn alias_name_error(&self, at: usize) -> Option<ParseError> {
+        let text = self.source.text;
+        let star = at + text.get(at..)?.find('*')?;
+        let rest = &text[star + 1..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        let next = rest[name_len..].chars().next();
+        let ends = next.is_none_or(|c| " \t\r\n?:,]}%@`".contains(c));
+        if name_len > 0 && ends {
+            return None;
+        }
+        let (line, column) = line_column(text, star + 1 + name_len);
+        Some(ParseError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message:
+                "while scanning an alias, did not find expected alphabetic or numeric character"
+                    .into(),
+        })
     }
 
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
@@ -742,6 +779,9 @@ impl Builder<'_> {
                 Ok(v)
             }
             Event::Alias(id) => {
+                if let Some(e) = self.alias_name_error(self.source.byte(span.start.index())) {
+                    return Err(e.into());
+                }
                 let Some(v) = self.anchors.get(&id) else {
                     return Err(self.err(&span, "unknown anchor").into());
                 };
@@ -1215,10 +1255,7 @@ fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
 /// libyaml's words. (A template's `printf` of a bad verb, `%!d(...)`, starts
 /// such a line.)
 fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
-    let (index, line) = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let (index, line) = first_content_line(text)?;
     let rest = line.strip_prefix('%')?;
     let name: String =
         rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
@@ -1227,6 +1264,21 @@ fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
         "YAML" | "TAG" => None,
         _ => Some((index + 1, "found unknown directive name")),
     }
+}
+
+/// The first line that is neither blank nor a comment, with its 0-based index.
+fn first_content_line(text: &str) -> Option<(usize, &str)> {
+    text.lines().enumerate().find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+}
+
+/// The 1-based line of a document end marker `...` that opens the stream
+/// (only blank and comment lines before it). libyaml's parser starts the
+/// first document implicitly there and then finds no node, where later
+/// documents skip stray end markers.
+fn leading_document_end(text: &str) -> Option<usize> {
+    let (index, line) = first_content_line(text)?;
+    let rest = line.strip_prefix("...")?;
+    (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(index + 1)
 }
 
 /// The first character libyaml's reader refuses: C0 controls but tab, line

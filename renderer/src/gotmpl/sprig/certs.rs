@@ -199,6 +199,7 @@ fn cert_value(cert: String, key: String) -> Value {
         methods: BTreeMap::new(),
         string: None,
         json_tags: Vec::new(),
+        pointer_string: false,
         native: None,
     }))
 }

@@ -221,6 +221,7 @@ impl Time {
             methods,
             string: Some(self.go_string()),
             json_tags: Vec::new(),
+            pointer_string: false,
             native: Some(Arc::new(self)),
         }))
     }

@@ -21,6 +21,7 @@ fn duration_value(nanos: i64) -> Value {
         methods: BTreeMap::new(),
         string: Some(duration_string(i128::from(nanos))),
         json_tags: Vec::new(),
+        pointer_string: false,
         native: Some(Arc::new(Duration(nanos))),
     }))
 }

@@ -94,7 +94,9 @@ fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
         Value::Missing | Value::Nil => "<nil>".to_string(),
-        Value::Struct(st) if st.string.is_some() => st.string.clone().unwrap_or_default(),
+        Value::Struct(st) if st.string.is_some() && !st.pointer_string => {
+            st.string.clone().unwrap_or_default()
+        }
         // A `[]byte` is its text.
         Value::List(l) if let Some(b) = l.as_bytes() => from_go_bytes(&b),
         other => display(other),

@@ -185,6 +185,7 @@ impl Version {
             methods,
             string: Some(text),
             json_tags: Vec::new(),
+            pointer_string: false,
             native: None,
         }))
     }

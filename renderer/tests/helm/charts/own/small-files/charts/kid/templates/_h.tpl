@@ -1,0 +1,1 @@
+{{- define "kid.name" -}}kid-{{ .Chart.Name }}-{{ .Template.Name }}{{- end -}}

@@ -1,0 +1,1 @@
+{{- define "sweep.where" -}}{{ .Template.Name }}|{{ .Template.BasePath }}{{- end -}}
