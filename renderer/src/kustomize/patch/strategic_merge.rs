@@ -29,6 +29,12 @@
 //!   scalar for a null with text, which its field setter does not clear).
 //!   The walk enters maps and the elements of lists merged by key, not
 //!   other lists. [`drop_empty_nulls`] does that part before the merge.
+//! - Every list merged by key is rebuilt by that walk, whether the patch
+//!   mentions it or not: elements of the target that share a key (two env
+//!   vars `A`, two containers `c`, two finalizers `f`) collapse into one, at
+//!   the first one's place with the last one's content, and a port without
+//!   a protocol after the same port with one replaces it (patch cases
+//!   `smp-dup-*`, recorded from `kubectl kustomize`).
 
 use super::Error;
 use super::schema::{OpenApi, Schema};
@@ -289,7 +295,9 @@ fn merge_map(
     schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Merged>, Error> {
-    let Some(patch) = patch else { return Ok(dest.map(Value::Map).and_then(Merged::kept)) };
+    let Some(patch) = patch else {
+        return Ok(dest.map(|d| walk_map(d, schema, path)).transpose()?.and_then(Merged::kept));
+    };
     let had_directive = patch.contains_key(DIRECTIVE);
     let (directive, patch) = split_directive(patch, path)?;
     let mut dest = match (directive, dest) {
@@ -304,21 +312,52 @@ fn merge_map(
         // target node is that same node (see `add`) it loses it too.
         dest.shift_remove(DIRECTIVE);
     }
-    for (key, pv) in patch.iter() {
-        let dv = dest.get_mut(key).map(std::mem::take);
-        path.push(key.clone());
-        let merged = merge(dv, Some(pv), schema.field(key), path)?;
-        path.pop();
-        match merged {
-            Some(m) => {
-                dest.insert(key.clone(), m.value);
-            }
-            None => {
-                dest.shift_remove(key);
-            }
-        }
+    // Fields only the target has are walked too; walking keeps the order.
+    let unmentioned: Vec<String> =
+        dest.keys().filter(|k| !patch.contains_key(*k)).cloned().collect();
+    let fields = patch
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v)))
+        .chain(unmentioned.into_iter().map(|k| (k, None)));
+    for (key, pv) in fields {
+        merge_field(&mut dest, key, pv, schema, path)?;
     }
     Ok(Merged::kept(Value::Map(dest)))
+}
+
+/// Merges `patch` into the field `key` of `dest`, removing the field when
+/// the merge leaves nothing.
+fn merge_field(
+    dest: &mut Map,
+    key: String,
+    patch: Option<&Value>,
+    schema: Schema<'_>,
+    path: &mut Vec<String>,
+) -> Result<(), Error> {
+    let dv = dest.get_mut(&key).map(std::mem::take);
+    path.push(key.clone());
+    let merged = merge(dv, patch, schema.field(&key), path)?;
+    path.pop();
+    match merged {
+        Some(m) => {
+            dest.insert(key, m.value);
+        }
+        None => {
+            dest.shift_remove(&key);
+        }
+    }
+    Ok(())
+}
+
+/// Walks a map the patch does not mention, as kyaml's merge does: every
+/// field is visited with no patch, so that the merged lists below it are
+/// rebuilt (see [`merge_seq`]).
+fn walk_map(mut dest: Map, schema: Schema<'_>, path: &mut Vec<String>) -> Result<Value, Error> {
+    let keys: Vec<String> = dest.keys().cloned().collect();
+    for key in keys {
+        merge_field(&mut dest, key, None, schema, path)?;
+    }
+    Ok(Value::Map(dest))
 }
 
 fn is_replace_element(v: &Value) -> bool {
@@ -338,7 +377,17 @@ fn merge_seq(
             None => dest.map(Value::Seq).and_then(Merged::kept),
         });
     };
-    let Some(patch) = patch else { return Ok(dest.map(Value::Seq).and_then(Merged::kept)) };
+    let Some(patch) = patch else {
+        // kyaml's walk visits a merged list the patch does not mention as
+        // well, which collapses elements that share a key (see `merge_keyed`).
+        let Some(dest) = dest else { return Ok(None) };
+        let walked = if keys.is_empty() {
+            merge_scalar_set(dest, &[], schema, path)?
+        } else {
+            merge_keyed(dest, &[], keys, schema.elements(), path)?
+        };
+        return Ok(Merged::kept(Value::Seq(walked)));
+    };
     // A list the target lacks is added as the patch has it, merged with
     // itself, before kyaml looks for a list directive; otherwise a
     // `{$patch: replace}` element makes the patch's list (without it) the result.
