@@ -184,12 +184,13 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
-    /// Where a label, annotation or image transformer of the build wrote a value
+    /// Where a label, annotation, image or replica transformer of the build wrote a value
     /// that no later step has written over with text from a file. Such a
     /// value is a YAML node without a source position in kustomize, which a
     /// validator may write again with the same value (see
     /// [`crate::kustomize::validators`]). Steps that might put a file's node
-    /// there (patches, replacements, generator merges) empty the list.
+    /// there (patches, generator merges) empty the list; a replacement
+    /// takes out the fields it writes.
     pub written: Vec<Vec<Step>>,
 }
 

@@ -738,10 +738,6 @@ impl Builder<'_> {
             self.value_add(k, dir, va, acc)?;
         }
         let reps = self.replacements(k, dir)?;
-        if !reps.is_empty() {
-            // A replacement copies the source's node, which may come from a file.
-            acc.iter_mut().for_each(|r| r.written.clear());
-        }
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
