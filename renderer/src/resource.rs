@@ -417,6 +417,14 @@ impl Resource {
         }
     }
 
+    /// Remembers the current identity as an earlier one once more, even
+    /// when it is the last one remembered, as kustomize does before each
+    /// JSON patch (its build annotations then repeat it).
+    pub fn repeat_previous_id(&mut self) {
+        let here = (self.namespace().to_string(), self.name().to_string());
+        self.prev_names.push(here);
+    }
+
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = (self.namespace().to_string(), self.name().to_string());

@@ -311,7 +311,7 @@ fn effective(cluster: bool, ns: &str) -> Option<&str> {
 
 /// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
 /// out namespace moves and the content hash of generated objects.
-fn affixes(r: &Resource) -> Vec<(String, String)> {
+pub(crate) fn affixes(r: &Resource) -> Vec<(String, String)> {
     let mut chain: Vec<&str> = r.prev_names.iter().map(|(_, n)| n.as_str()).collect();
     chain.push(r.name());
     let generated = matches!(r.kind(), "ConfigMap" | "Secret");

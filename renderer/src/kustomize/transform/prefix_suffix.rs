@@ -61,7 +61,12 @@ pub fn apply(
         let p = if selected && renames(extra.prefix) { prefix } else { "" };
         let s = if selected && renames(extra.suffix) { suffix } else { "" };
         if !p.is_empty() || !s.is_empty() {
-            let name = format!("{p}{}{s}", r.name());
+            // kustomize adds the prefix, then the suffix: two renames.
+            if !p.is_empty() && !s.is_empty() {
+                r.set_name(format!("{p}{}", r.name()));
+            }
+            let name = format!("{}{s}", r.name());
+            let name = if s.is_empty() { format!("{p}{name}") } else { name };
             r.set_name(name);
             // The name is a new node (see [`Resource::written`]).
             images::record(
