@@ -168,6 +168,10 @@ pub struct Resource {
     /// Whether a hash suffix of its content will be appended to the name
     /// (generated ConfigMaps and Secrets).
     pub needs_hash: bool,
+    /// The renames and kind changes patches were allowed to make
+    /// (`allowNameChange`, `allowKindChange`), which kustomize notes in
+    /// build annotations.
+    pub allowed_changes: (bool, bool),
     /// Whether this object came from a generator with `behavior: merge|replace`
     /// that still has to find its base.
     pub generator_behavior: Option<String>,
@@ -295,6 +299,7 @@ impl Resource {
             orig_id: ResId::default(),
             prev_names: Vec::new(),
             needs_hash: false,
+            allowed_changes: (false, false),
             generator_behavior: None,
             shared: Vec::new(),
             scalar_texts: Vec::new(),

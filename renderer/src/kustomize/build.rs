@@ -267,7 +267,8 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 
 /// The annotations kustomize keeps on an object while it builds, as a JSON
 /// patch sees them in `metadata.annotations` (and may copy them): the
-/// identities the object had before its JSON patches (one per patch), the
+/// patches' allowed renames and kind changes, the identities the object
+/// had before its JSON patches (one per patch), the
 /// prefixes and suffixes it was renamed with and, on a generated object,
 /// the generator's behavior and whether a hash suffix is due. Their
 /// presence is what matters most: a patch may add to the annotations of an
@@ -275,6 +276,13 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
     const INTERNAL: &str = "internal.config.kubernetes.io/";
     let mut out = Vec::new();
+    for (allowed, key) in
+        [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
+    {
+        if allowed {
+            out.push((format!("{INTERNAL}{key}"), "enabled".to_string()));
+        }
+    }
     if !r.prev_names.is_empty() {
         let join = |f: &dyn Fn(&(String, String)) -> String| {
             r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
@@ -1247,7 +1255,9 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
-                    r.store_previous_id();
+                    r.repeat_previous_id();
+                    r.allowed_changes.0 |= p.allow_name_change;
+                    r.allowed_changes.1 |= p.allow_kind_change;
                 }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 // The patch's nodes come from its file.
