@@ -168,6 +168,10 @@ pub struct Resource {
     /// Whether a hash suffix of its content will be appended to the name
     /// (generated ConfigMaps and Secrets).
     pub needs_hash: bool,
+    /// The renames and kind changes patches were allowed to make
+    /// (`allowNameChange`, `allowKindChange`), which kustomize notes in
+    /// build annotations.
+    pub allowed_changes: (bool, bool),
     /// Whether this object came from a generator with `behavior: merge|replace`
     /// that still has to find its base.
     pub generator_behavior: Option<String>,
@@ -184,12 +188,13 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
-    /// Where a label, annotation or image transformer of the build wrote a value
+    /// Where a label, annotation, image or replica transformer of the build wrote a value
     /// that no later step has written over with text from a file. Such a
     /// value is a YAML node without a source position in kustomize, which a
     /// validator may write again with the same value (see
     /// [`crate::kustomize::validators`]). Steps that might put a file's node
-    /// there (patches, replacements, generator merges) empty the list.
+    /// there (patches, generator merges) empty the list; a replacement
+    /// takes out the fields it writes.
     pub written: Vec<Vec<Step>>,
 }
 
@@ -294,6 +299,7 @@ impl Resource {
             orig_id: ResId::default(),
             prev_names: Vec::new(),
             needs_hash: false,
+            allowed_changes: (false, false),
             generator_behavior: None,
             shared: Vec::new(),
             scalar_texts: Vec::new(),
@@ -414,6 +420,14 @@ impl Resource {
         if self.prev_names.last() != Some(&here) {
             self.prev_names.push(here);
         }
+    }
+
+    /// Remembers the current identity as an earlier one once more, even
+    /// when it is the last one remembered, as kustomize does before each
+    /// JSON patch (its build annotations then repeat it).
+    pub fn repeat_previous_id(&mut self) {
+        let here = (self.namespace().to_string(), self.name().to_string());
+        self.prev_names.push(here);
     }
 
     /// Sets `metadata.namespace`, remembering the old one.

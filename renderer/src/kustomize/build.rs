@@ -268,14 +268,22 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 
 /// The annotations kustomize keeps on an object while it builds, as a JSON
 /// patch sees them in `metadata.annotations` (and may copy them): the
-/// identities the object had before its JSON patches (kiln keeps each
-/// distinct one once, kustomize one per patch) and, on a generated object,
+/// patches' allowed renames and kind changes, the identities the object
+/// had before its JSON patches (one per patch), the
+/// prefixes and suffixes it was renamed with and, on a generated object,
 /// the generator's behavior and whether a hash suffix is due. Their
 /// presence is what matters most: a patch may add to the annotations of an
 /// object whose file wrote none.
 fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
     const INTERNAL: &str = "internal.config.kubernetes.io/";
     let mut out = Vec::new();
+    for (allowed, key) in
+        [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
+    {
+        if allowed {
+            out.push((format!("{INTERNAL}{key}"), "enabled".to_string()));
+        }
+    }
     if !r.prev_names.is_empty() {
         let join = |f: &dyn Fn(&(String, String)) -> String| {
             r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
@@ -286,6 +294,16 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
         out.push((format!("{INTERNAL}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+    }
+    // The prefixes and suffixes of its renames, oldest first.
+    let affixes = name_reference::affixes(r);
+    let prefixes: Vec<&str> = affixes.iter().map(|a| a.0.as_str()).collect();
+    let suffixes: Vec<&str> = affixes.iter().map(|a| a.1.as_str()).collect();
+    for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
+        list.retain(|x| !x.is_empty());
+        if !list.is_empty() {
+            out.push((format!("{INTERNAL}{key}"), list.join(",")));
+        }
     }
     if generate::generated_by(&r.source).is_some() {
         let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
@@ -736,10 +754,6 @@ impl Builder<'_> {
             self.value_add(k, dir, va, acc)?;
         }
         let reps = self.replacements(k, dir)?;
-        if !reps.is_empty() {
-            // A replacement copies the source's node, which may come from a file.
-            acc.iter_mut().for_each(|r| r.written.clear());
-        }
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
@@ -1098,7 +1112,7 @@ impl Builder<'_> {
                 // The legacy JSON patch transformer records no identity of
                 // its own, so its patch sees only the earlier ones.
                 let before = internal_annotations(r);
-                r.store_previous_id();
+                r.repeat_previous_id();
                 let internal = if p.json6902_only { before } else { internal_annotations(r) };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -1241,7 +1255,9 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
-                    r.store_previous_id();
+                    r.repeat_previous_id();
+                    r.allowed_changes.0 |= p.allow_name_change;
+                    r.allowed_changes.1 |= p.allow_kind_change;
                 }
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 // The patch's nodes come from its file.

@@ -5,6 +5,7 @@ use super::fieldspec::{
     FieldSpec, REPLICAS, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
 };
 use super::kustomization::{LabelSet, UserFieldSpec};
+use super::transform::name_reference::{self, TargetGvk};
 use super::transform::vars;
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
@@ -14,6 +15,10 @@ use crate::value::{Map, Value};
 pub struct Config {
     /// (referenced kind, field that names it).
     pub name_reference: Vec<(String, UserFieldSpec)>,
+    /// The `nameReference` entries of `configurations` as written (the
+    /// referenced group, version and kind, and the referrers), in order:
+    /// what kustomize merges into its table.
+    pub name_back_refs: Vec<(TargetGvk, Vec<UserFieldSpec>)>,
     /// Extra places for `commonLabels` (and `labels` with `includeSelectors`).
     pub common_labels: Vec<UserFieldSpec>,
     /// Extra places for `commonAnnotations`.
@@ -191,11 +196,19 @@ impl Config {
                     let Some(rm) = r.as_map() else { continue };
                     let allowed = ["group", "version", "kind", "fieldSpecs"];
                     let rm = &canonical(rm, &allowed, file, "nameReference")?;
-                    let Some(kind) = str_field(rm, "kind") else { continue };
                     let ctx = "nameReference.fieldSpecs";
-                    for spec in read_specs(rm.get("fieldSpecs"), file, ctx, true)? {
-                        c.name_reference.push((kind.clone(), spec));
+                    let referrers = read_specs(rm.get("fieldSpecs"), file, ctx, true)?;
+                    let target = TargetGvk {
+                        group: str_field(rm, "group"),
+                        version: str_field(rm, "version"),
+                        kind: str_field(rm, "kind"),
+                    };
+                    if let Some(kind) = &target.kind {
+                        for spec in &referrers {
+                            c.name_reference.push((kind.clone(), spec.clone()));
+                        }
                     }
+                    c.name_back_refs.push((target, referrers));
                 }
             }
             Some(other) => {
@@ -242,6 +255,7 @@ impl Config {
     /// Adds another configuration's specs.
     pub fn merge(&mut self, other: Config) {
         self.name_reference.extend(other.name_reference);
+        self.name_back_refs.extend(other.name_back_refs);
         self.common_labels.extend(other.common_labels);
         self.common_annotations.extend(other.common_annotations);
         self.images.extend(other.images);
@@ -291,6 +305,12 @@ impl Config {
             ("VarReference", &self.var_reference, builtin_specs(&[vars::specs()], None)),
             ("Replicas", &self.replicas, replicas),
         ];
+        if !self.name_references_merge() {
+            return Err(err(
+                file,
+                "failed to merge NameReference fieldSpec: conflicting fieldspecs".into(),
+            ));
+        }
         for (name, user, builtin) in checks {
             let mut merged: Vec<&UserFieldSpec> = Vec::new();
             // kustomize merges the configurations into its defaults and
@@ -304,6 +324,36 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether kustomize merges the `nameReference` entries without conflict.
+    /// It first gathers the entries, folding an entry into an earlier one
+    /// about the same group, version and kind (all equal, unset equal to
+    /// unset); then folds each gathered entry about a kind of its built-in
+    /// table into that table's entry, one referrer after the other. A
+    /// referrer folded in conflicts with one already there for its path
+    /// whose kinds it selects and whose `create` differs.
+    fn name_references_merge(&self) -> bool {
+        let mut gathered: Vec<(&TargetGvk, Vec<&UserFieldSpec>)> = Vec::new();
+        for (target, referrers) in &self.name_back_refs {
+            match gathered.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, merged)) => {
+                    if !merge_specs(merged, referrers.iter(), false) {
+                        return false;
+                    }
+                }
+                None => gathered.push((target, referrers.iter().collect())),
+            }
+        }
+        if gathered.is_empty() {
+            return true;
+        }
+        let builtin = name_reference::builtin_rows();
+        gathered.into_iter().all(|(target, referrers)| {
+            let mut merged: Vec<&UserFieldSpec> =
+                builtin.iter().filter(|(t, _)| t == target).map(|(_, s)| s).collect();
+            merged.is_empty() || merge_specs(&mut merged, referrers.into_iter(), false)
+        })
     }
 
     /// Fails where kustomize cannot merge the places of one `labels` entry:

@@ -8,7 +8,7 @@
 //! add is ignored by the comparison where the object had no labels before.
 //! kubectl also lets pass an equal write over a node an earlier transformer
 //! of the build wrote, as that node has no source position either: kiln
-//! knows the fields label, annotation and image transformers wrote and no later
+//! knows the fields label, annotation, image and replica transformers wrote and no later
 //! step overwrote from a file ([`Resource::written`]), and lets a write
 //! pass there (anywhere else it stays a change, which errs on the side of
 //! kubectl's failure).

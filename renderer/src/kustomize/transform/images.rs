@@ -106,8 +106,8 @@ fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) -> bool {
     }
 }
 
-/// Notes that the field at `at` was written.
-fn record(written: &mut Vec<Vec<Step>>, at: &[Step]) {
+/// Notes that the field at `at` was written (once).
+pub(crate) fn record(written: &mut Vec<Vec<Step>>, at: &[Step]) {
     if !written.iter().any(|p| p[..] == at[..]) {
         written.push(at.to_vec());
     }

@@ -226,6 +226,38 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
     out
 }
 
+/// kustomize's built-in table as it merges `configurations` into it: one
+/// row per referrer, with the referenced kind's group and version (its
+/// Pod referrers name version v1).
+pub(crate) fn builtin_rows() -> Vec<(TargetGvk, UserFieldSpec)> {
+    table(&[])
+        .into_iter()
+        .map(|e| {
+            let mut referrer = e.referrer;
+            if referrer.kind.as_deref() == Some("Pod") {
+                referrer.version = Some("v1".to_string());
+            }
+            let target = TargetGvk {
+                group: e.target.group,
+                version: e.target.version,
+                kind: Some(e.target.kind),
+            };
+            (target, referrer)
+        })
+        .collect()
+}
+
+/// The group, version and kind a name reference entry is about, as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetGvk {
+    /// API group, unset when not written.
+    pub group: Option<String>,
+    /// API version, unset when not written.
+    pub version: Option<String>,
+    /// Kind, unset when not written.
+    pub kind: Option<String>,
+}
+
 /// What name references need to know about one object.
 struct Info {
     gvk: Gvk,
@@ -284,7 +316,7 @@ fn effective(cluster: bool, ns: &str) -> Option<&str> {
 
 /// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
 /// out namespace moves and the content hash of generated objects.
-fn affixes(r: &Resource) -> Vec<(String, String)> {
+pub(crate) fn affixes(r: &Resource) -> Vec<(String, String)> {
     let mut chain: Vec<&str> = r.prev_names.iter().map(|(_, n)| n.as_str()).collect();
     chain.push(r.name());
     let generated = matches!(r.kind(), "ConfigMap" | "Secret");

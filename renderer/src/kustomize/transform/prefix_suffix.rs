@@ -2,7 +2,8 @@
 
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
-use crate::resource::Resource;
+use crate::kustomize::transform::images;
+use crate::resource::{Resource, Step};
 use crate::value::Value;
 
 /// Fields besides `metadata.name` that `configurations` name: prefix fields
@@ -62,22 +63,40 @@ pub fn apply(
         let p = if selected && renames(extra.prefix) { prefix } else { "" };
         let s = if selected && renames(extra.suffix) { suffix } else { "" };
         if !p.is_empty() || !s.is_empty() {
-            let name = format!("{p}{}{s}", r.name());
+            // kustomize adds the prefix, then the suffix: two renames.
+            if !p.is_empty() && !s.is_empty() {
+                r.set_name(format!("{p}{}", r.name()));
+            }
+            let name = format!("{}{s}", r.name());
+            let name = if s.is_empty() { format!("{p}{name}") } else { name };
             r.set_name(name);
+            // The name is a new node (see [`Resource::written`]).
+            images::record(
+                &mut r.written,
+                &[Step::Key("metadata".into()), Step::Key("name".into())],
+            );
         }
         for (specs, add) in [(extra.prefix, (prefix, "")), (extra.suffix, ("", suffix))] {
             if add == ("", "") {
                 continue;
             }
+            let mut written = Vec::new();
             for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
-                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |_, slot| match slot {
-                    Value::String(v) => *v = format!("{}{v}{}", add.0, add.1),
+                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| match slot {
+                    Value::String(v) => {
+                        *v = format!("{}{v}{}", add.0, add.1);
+                        written.push(at.to_vec());
+                    }
                     // A field the spec creates starts out empty.
                     Value::Null if spec.create => {
-                        *slot = Value::String(format!("{}{}", add.0, add.1))
+                        *slot = Value::String(format!("{}{}", add.0, add.1));
+                        written.push(at.to_vec());
                     }
                     _ => {}
                 })?;
+            }
+            for at in &written {
+                images::record(&mut r.written, at);
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::LabelSelector;
-use crate::resource::{ResId, Resource};
+use crate::resource::{ResId, Resource, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 
@@ -567,10 +567,44 @@ fn apply_target(resources: &mut [Resource], value: &Value, t: &Target) -> Result
     Ok(())
 }
 
+/// Forgets the fields a transformer wrote (see [`Resource::written`]) at,
+/// below or above the fields `segs` reaches, where the replacement puts a
+/// copy of the source's node. Past the plain keys at its start (a list
+/// item, index or wildcard) everything below is forgotten.
+fn forget_written(written: &mut Vec<Vec<Step>>, segs: &[String]) {
+    let plain = segs
+        .iter()
+        .take_while(|s| {
+            let list_step = s.starts_with(['[', '*', '-']) || s.bytes().all(|b| b.is_ascii_digit());
+            !list_step
+        })
+        .count();
+    let keys = &segs[..plain];
+    written.retain(|path| {
+        let shared = path.len().min(keys.len());
+        let same = path[..shared]
+            .iter()
+            .zip(keys)
+            .all(|(step, key)| matches!(step, Step::Key(k) if k == key));
+        !same
+    });
+}
+
 fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Result<(), String> {
+    let segs = split_path(fp);
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
-    find(&mut r.value, &split_path(fp), create, &mut hits);
+    find(&mut r.value, &segs, create, &mut hits);
+    // A scalar into a scalar the object has only changes that node's text;
+    // anything else puts a copy of the source's node in place.
+    let in_place = is_scalar(value)
+        && hits
+            .slots
+            .iter()
+            .all(|(slot, was_null)| is_scalar(slot) && (*was_null || !slot.is_null()));
+    if !in_place {
+        forget_written(&mut r.written, &segs);
+    }
     if hits.slots.is_empty() && hits.lost == 0 {
         return Err(if o.create {
             format!("unable to find or create field {fp:?} in replacement target")

@@ -2,6 +2,7 @@
 
 use crate::kustomize::fieldspec::{self, REPLICAS};
 use crate::kustomize::kustomization::{Replica, UserFieldSpec};
+use crate::kustomize::transform::images;
 use crate::resource::Resource;
 use crate::value::Value;
 
@@ -43,7 +44,9 @@ pub fn apply(
                 matched = true;
                 // kustomize sets the number's text and keeps the node's
                 // style: a count written in quotes stays a quoted string.
+                // The count is a new node (see [`Resource::written`]).
                 let quoted = &r.quoted;
+                let written = &mut r.written;
                 let walked = fieldspec::visit_checked(
                     &mut r.value,
                     &spec.path,
@@ -53,7 +56,8 @@ pub fn apply(
                             Value::String(rep.count.to_string())
                         } else {
                             Value::Int(rep.count)
-                        }
+                        };
+                        images::record(written, at);
                     },
                 );
                 if let Err(e) = walked {
