@@ -628,10 +628,16 @@ impl Builder<'_> {
                 let unclosed = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"));
                 if unclosed {
-                    // Unclosed: libyaml meets the end of the stream and names its line.
+                    // Unclosed: libyaml meets the end of the stream. yaml.v2
+                    // (`sigs.k8s.io/yaml`: Helm, kustomization files) names
+                    // the line of that end; yaml.v3 (kyaml, which reads
+                    // kustomize's resources) the line the scalar opened on,
+                    // unless that is the first line (then the end's too).
                     message =
                         "while scanning a quoted scalar, found unexpected end of stream".into();
-                    line = self.source.text.matches('\n').count() + 1;
+                    if !self.string_keys || line <= 1 {
+                        line = self.source.text.matches('\n').count() + 1;
+                    }
                 }
                 if message.contains("unknown anchor") {
                     if let Some(e) = self.alias_name_error(at) {
@@ -1426,6 +1432,24 @@ mod tests {
         let err = parse_documents("a: 1\nb: [\n", "bad.yaml").unwrap_err();
         assert_eq!(err.file, "bad.yaml");
         assert!(err.line >= 2, "{err}");
+    }
+
+    #[test]
+    fn unclosed_quotes_name_the_line_each_go_yaml_names() {
+        // (text, line kyaml names (yaml.v3), line sigs.k8s.io/yaml names
+        // (yaml.v2)): v3 names the line the quote opened on unless it is
+        // the first; v2 the line of the end of the stream.
+        let cases = [
+            ("a: 1\nb: \"x\n  y\n\n", 2, 5),
+            ("a: 1\nb: 'x\nc: 2\n", 2, 4),
+            ("a: \"x\nb: 1\n", 3, 3),
+        ];
+        for (text, v3, v2) in cases {
+            let kyaml = parse_kustomize_stream(text, "f", Limits::default()).unwrap_err();
+            let helm = parse_documents_helm(text, "f").unwrap_err();
+            assert!(kyaml.message.contains("end of stream"), "{text:?}: {kyaml}");
+            assert_eq!((kyaml.line, helm.line), (v3, v2), "{text:?}");
+        }
     }
 
     #[test]
