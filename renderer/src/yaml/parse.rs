@@ -281,14 +281,16 @@ fn parse_stream(
         });
     }
     let mut text = Cow::Borrowed(text);
-    let mut retries = 0;
+    let mut reparsed = 0usize;
     loop {
         match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
-            Err(Failure::Rewrite { at, len, with }) if retries < MAX_REWRITES => {
+            Err(Failure::Rewrite { at, len, with })
+                if reparsed.saturating_add(text.len()) <= REWRITE_BUDGET =>
+            {
+                reparsed += text.len();
                 let mut owned = text.into_owned();
                 owned.replace_range(at..at + len, &with);
                 text = Cow::Owned(owned);
-                retries += 1;
             }
             Err(Failure::Rewrite { at, .. }) => {
                 let (line, column) = line_column(&text, at);
@@ -297,7 +299,9 @@ fn parse_stream(
                     line,
                     column,
                     message: format!(
-                        "more than {MAX_REWRITES} tabs after ':', \\' escapes or under-indented quoted scalars"
+                        "too many tabs after ':', \\' escapes or under-indented quoted scalars \\
+                         (each costs a re-read; {} MiB re-read)",
+                        REWRITE_BUDGET >> 20
                     ),
                 });
             }
@@ -307,9 +311,10 @@ fn parse_stream(
     }
 }
 
-/// How many spots one stream may have where yaml.v3 is more lenient than
-/// the YAML 1.2 parser (each costs a re-parse).
-const MAX_REWRITES: usize = 64;
+/// How much text one stream may be re-read for the spots where yaml.v3 is
+/// more lenient than the YAML 1.2 parser (each spot costs a re-read of the
+/// whole stream): thousands of spots in a small file, a few in a huge one.
+const REWRITE_BUDGET: usize = 64 << 20;
 
 enum Failure {
     Error(ParseError),
@@ -1330,6 +1335,23 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_documents(text, "t.yaml").unwrap().remove(0)
+    }
+
+    /// Each under-indented multi-line quoted value costs one re-read: a
+    /// ConfigMap with hundreds of them reads as libyaml reads it (a count
+    /// bound of 64 refused this before), and the cost stays bounded.
+    #[test]
+    fn many_under_indented_quoted_values_read_as_libyaml_reads_them() {
+        let mut text = String::from("data:\n");
+        for i in 0..300 {
+            text.push_str(&format!("  k{i}: \"one\ntwo\"\n"));
+        }
+        let doc = one(&text);
+        assert_eq!(doc.get_path(&["data", "k299"]).and_then(Value::as_str), Some("one two"));
+        // Past the budget: a clear error, not a long loop.
+        let big = "#".repeat(REWRITE_BUDGET / 8) + "\n" + &text;
+        let e = parse_documents(&big, "t.yaml").unwrap_err();
+        assert!(e.message.contains("too many"), "{e}");
     }
 
     #[test]
