@@ -349,3 +349,29 @@ fn tag_parse_prints_fields_and_tag_new_formats() {
     assert!(!out.status.success());
     assert!(stderr(&out).to_lowercase().contains("sha"), "{}", stderr(&out));
 }
+
+/// Templates run on a thread with a large lazily committed stack; where the
+/// system refuses to reserve it (here a 2 GB `ulimit -v`, as on a machine
+/// with strict overcommit), kiln falls back to a smaller stack instead of
+/// failing every chart ("cannot start the template execution thread" before).
+#[test]
+fn helm_template_renders_under_a_small_address_space_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("c");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$KILN\" helm template r ./c")
+        .env("KILN", env!("CARGO_BIN_EXE_kiln"))
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("name: r"), "{}", stdout(&out));
+}

@@ -31,30 +31,49 @@ fn stack_position() -> usize {
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// Runs `work` on an execution thread with a [`STACK_SIZE`] stack, or
-/// directly when the current thread is one already. Fails only when the
-/// system refuses to start a thread.
+/// Smaller stacks to fall back to, largest first, where the system refuses
+/// to reserve [`STACK_SIZE`] (strict overcommit, a small `ulimit -v`): the
+/// guard then stops nesting earlier, with the same clear error.
+const FALLBACK_SIZES: [usize; 3] = [1 << 30, 256 << 20, 64 << 20];
+
+/// Runs `work` on an execution thread with a [`STACK_SIZE`] stack (or the
+/// largest of the fallback sizes the system grants), or directly when the
+/// current thread is one already. Fails only when the system refuses to
+/// start a thread at all.
 pub fn with_stack<R: Send>(work: impl FnOnce() -> R + Send) -> Result<R, std::io::Error> {
     if FLOOR.with(Cell::get) != 0 {
         return Ok(work());
     }
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("gotmpl".into())
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || {
-                // The stack grows down from about here; the thread's first
-                // frames are below the top by far less than the reserve.
-                let top = stack_position();
-                FLOOR.with(|f| f.set(top.saturating_sub(STACK_SIZE - RESERVE)));
-                work()
-            })?;
-        match handle.join() {
-            Ok(r) => Ok(r),
-            // A panic is a bug in kiln; it stays one on the caller's thread.
-            Err(panic) => std::panic::resume_unwind(panic),
+    // The work moves into the thread that starts; a refused spawn hands it back.
+    let work = std::sync::Mutex::new(Some(work));
+    let mut last_error = None;
+    for size in std::iter::once(STACK_SIZE).chain(FALLBACK_SIZES) {
+        let result = std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("gotmpl".into())
+                .stack_size(size)
+                .spawn_scoped(scope, || {
+                    // The stack grows down from about here; the thread's first
+                    // frames are below the top by far less than the reserve.
+                    let top = stack_position();
+                    FLOOR.with(|f| f.set(top.saturating_sub(size - RESERVE)));
+                    let work = work.lock().ok().and_then(|mut w| w.take());
+                    work.map(|w| w())
+                })?;
+            match handle.join() {
+                Ok(r) => Ok(r),
+                // A panic is a bug in kiln; it stays one on the caller's thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        match result {
+            Ok(Some(r)) => return Ok(r),
+            Ok(None) => break,
+            Err(e) => last_error = Some(e),
         }
-    })
+    }
+    Err(last_error
+        .unwrap_or_else(|| std::io::Error::other("template execution thread lost its work")))
 }
 
 /// Whether the stack is used up so far that another nested execution must
