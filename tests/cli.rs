@@ -143,15 +143,10 @@ fn walk(dir: &Path) -> Vec<String> {
 #[test]
 fn render_takes_kubectls_helm_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let chart = dir.path().join("charts/c");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
-    std::fs::write(chart.join("values.yaml"), "").unwrap();
-    std::fs::write(
-        chart.join("templates/cm.yaml"),
+    write_chart(
+        &dir.path().join("charts/c"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kv\ndata:\n  v: \"{{ .Capabilities.KubeVersion.Version }}\"\n  a: \"{{ .Capabilities.APIVersions.Has \"x.example.com/v1\" }}\"\n",
-    )
-    .unwrap();
+    );
     let flags = [
         "--enable-helm",
         "--helm-command",
@@ -357,14 +352,10 @@ fn tag_parse_prints_fields_and_tag_new_formats() {
 #[test]
 fn helm_template_renders_under_a_small_address_space_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let chart = dir.path().join("c");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
-    std::fs::write(
-        chart.join("templates/cm.yaml"),
+    write_chart(
+        &dir.path().join("c"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n",
-    )
-    .unwrap();
+    );
     let out = Command::new("sh")
         .arg("-c")
         .arg("ulimit -v 2000000 && exec \"$KILN\" helm template r ./c")
@@ -374,4 +365,12 @@ fn helm_template_renders_under_a_small_address_space_limit() {
         .expect("sh runs");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: r"), "{}", stdout(&out));
+}
+
+/// Writes a chart `c` (v2, empty values) at `chart` with one template, `cm.yaml`.
+fn write_chart(chart: &Path, template: &str) {
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").unwrap();
+    std::fs::write(chart.join("values.yaml"), "").unwrap();
+    std::fs::write(chart.join("templates/cm.yaml"), template).unwrap();
 }
