@@ -59,13 +59,7 @@ fn live(case: &Path) -> Option<Vec<Value>> {
 #[test]
 fn flux_kustomizations_build_like_kubectl_kustomize() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/flux-kustomization");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 5, "flux-kustomization cases missing");
+    let cases = support::case_dirs(&root, 5);
     let mut live_runs = 0;
     for case in &cases {
         let mut all = Vec::new();

@@ -64,13 +64,7 @@ fn live(dir: &Path, root: &Path) -> Option<Vec<Value>> {
 fn post_renderers_build_like_kubectl_kustomize() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/post-render");
     let input = read(&root.join("helm-output.yaml"));
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 4, "post-render cases missing");
+    let cases = support::case_dirs(&root, 4);
     let mut live_runs = 0;
     for dir in &cases {
         let release = read(&dir.join("helmrelease.yaml")).remove(0);

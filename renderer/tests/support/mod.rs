@@ -1,6 +1,6 @@
 //! Helpers shared by the differential tests that re-run `kubectl kustomize` live.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use renderer::{Value, yaml};
 
@@ -16,4 +16,16 @@ pub fn check_live(now: Option<Vec<Value>>, want: &[Value], case: &Path, live_run
             case.display()
         );
     }
+}
+
+/// The case directories under `root`, sorted; at least `min` of them.
+pub fn case_dirs(root: &Path, min: usize) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= min, "{}: cases missing", root.display());
+    cases
 }
