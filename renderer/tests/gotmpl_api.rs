@@ -57,10 +57,7 @@ fn object() -> Value {
             ("Major".into(), Value::from("1")),
         ],
         methods,
-        string: None,
-        json_tags: Vec::new(),
-        pointer_string: false,
-        native: None,
+        ..Struct::default()
     }))
 }
 
@@ -71,12 +68,8 @@ fn map_type(entries: &[(&str, &str)]) -> Value {
         entries.iter().map(|(k, v)| (k.to_string(), bytes(v))).collect();
     Value::Struct(Arc::new(Struct {
         type_name: "files.Files".into(),
-        fields: Vec::new(),
-        methods: BTreeMap::new(),
-        string: None,
-        json_tags: Vec::new(),
-        pointer_string: false,
         native: Some(Arc::new(MapRef::new(map))),
+        ..Struct::default()
     }))
 }
 

@@ -283,6 +283,10 @@ impl Deref for List {
 }
 
 /// A struct: a Go type name, fields in declaration order, and methods.
+///
+/// Build one with struct update syntax over [`Struct::default`], setting only
+/// what the type has: `Struct { type_name, fields, ..Struct::default() }`.
+#[derive(Default)]
 pub struct Struct {
     /// The type as `%T` prints it, e.g. `*chart.Metadata`.
     pub type_name: String,

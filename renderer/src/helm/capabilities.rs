@@ -92,11 +92,7 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
     Value::Struct(Arc::new(Struct {
         type_name: type_name.into(),
         fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        methods: BTreeMap::new(),
-        string: None,
-        json_tags: Vec::new(),
-        pointer_string: false,
-        native: None,
+        ..Struct::default()
     }))
 }
 
@@ -123,9 +119,8 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         ],
         methods: kv_methods,
         string: Some(kube_string),
-        json_tags: Vec::new(),
         pointer_string: true,
-        native: None,
+        ..Struct::default()
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     for a in extra_api_versions {
@@ -152,16 +147,13 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
     let items = List::typed(Elem::String, set.iter().map(|v| Value::from(v.as_str())).collect());
     let api = Value::Struct(Arc::new(Struct {
         type_name: "common.VersionSet".into(),
-        fields: Vec::new(),
         methods,
-        string: None,
-        json_tags: Vec::new(),
-        pointer_string: false,
         native: Some(Arc::new(items)),
+        ..Struct::default()
     }));
     // Helm's `version.BuildInfo`; the Go and client-go versions are those of
     // the Helm build the oracle runs (see HELM_VERSION).
-    let mut helm = Struct {
+    let helm = Struct {
         type_name: "version.BuildInfo".into(),
         fields: [
             ("Version", HELM_VERSION),
@@ -173,19 +165,15 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::from(v)))
         .collect(),
-        methods: BTreeMap::new(),
-        string: None,
-        pointer_string: false,
-        native: None,
-        json_tags: Vec::new(),
+        json_tags: vec![
+            "version",
+            "git_commit,omitempty",
+            "git_tree_state,omitempty",
+            "go_version",
+            "kube_client_version",
+        ],
+        ..Struct::default()
     };
-    helm.json_tags = vec![
-        "version",
-        "git_commit,omitempty",
-        "git_tree_state,omitempty",
-        "go_version",
-        "kube_client_version",
-    ];
     // In the order of Helm's struct, which `toJson` and `%v` follow.
     Some(plain_struct(
         "*common.Capabilities",

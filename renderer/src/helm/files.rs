@@ -133,13 +133,10 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     );
     Value::Struct(Arc::new(Struct {
         type_name: "engine.files".into(),
-        fields: Vec::new(),
         methods,
-        string: None,
-        pointer_string: false,
-        // Helm 4's engine.files is a map[string][]byte: range, len and index see the files.
-        json_tags: Vec::new(),
-        // A missing name yields the element type's zero, an empty []byte.
+        // Helm 4's engine.files is a map[string][]byte: range, len and index
+        // see the files; a missing name yields the element type's zero, an
+        // empty []byte.
         native: Some(Arc::new(
             MapRef::new(
                 files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
@@ -152,6 +149,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
                 elem_zero: Value::List(List::bytes(&[])),
             })),
         )),
+        ..Struct::default()
     }))
 }
 

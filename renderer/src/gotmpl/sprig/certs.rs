@@ -3,7 +3,6 @@
 //! Keys are RSA 2048, signatures SHA-256, output PEM, as Sprig makes them.
 //! Generated keys, serials and validity make their output random.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
@@ -196,11 +195,7 @@ fn cert_value(cert: String, key: String) -> Value {
     Value::Struct(Arc::new(Struct {
         type_name: "sprig.certificate".into(),
         fields: vec![("Cert".into(), Value::from(cert)), ("Key".into(), Value::from(key))],
-        methods: BTreeMap::new(),
-        string: None,
-        json_tags: Vec::new(),
-        pointer_string: false,
-        native: None,
+        ..Struct::default()
     }))
 }
 

@@ -217,12 +217,10 @@ impl Time {
         );
         Value::Struct(Arc::new(Struct {
             type_name: "time.Time".to_string(),
-            fields: Vec::new(),
             methods,
             string: Some(self.go_string()),
-            json_tags: Vec::new(),
-            pointer_string: false,
             native: Some(Arc::new(self)),
+            ..Struct::default()
         }))
     }
 }

@@ -4,7 +4,6 @@
 //! as `1h2m3s`. Strings parse as Go durations or as decimal seconds,
 //! integers and floats count seconds.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::date::{duration_string, parse_duration};
@@ -17,12 +16,9 @@ const SECOND: i64 = 1_000_000_000;
 fn duration_value(nanos: i64) -> Value {
     Value::Struct(Arc::new(Struct {
         type_name: "time.Duration".into(),
-        fields: Vec::new(),
-        methods: BTreeMap::new(),
         string: Some(duration_string(i128::from(nanos))),
-        json_tags: Vec::new(),
-        pointer_string: false,
         native: Some(Arc::new(Duration(nanos))),
+        ..Struct::default()
     }))
 }
 

@@ -181,12 +181,9 @@ impl Version {
         }
         Value::Struct(Arc::new(Struct {
             type_name: type_name.to_string(),
-            fields: Vec::new(),
             methods,
             string: Some(text),
-            json_tags: Vec::new(),
-            pointer_string: false,
-            native: None,
+            ..Struct::default()
         }))
     }
 
