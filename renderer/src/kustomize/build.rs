@@ -734,16 +734,20 @@ impl Builder<'_> {
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
         let bad_image = |m| invalid(&k.file, m);
-        images::apply(acc, &k.images).map_err(bad_image)?;
-        match &k.image_fields {
-            Some(specs) => images::apply_fields(acc, &k.images, specs).map_err(bad_image)?,
-            None => {
-                // The `images:` field also runs over kustomize's built-in image
-                // fields, after its pass over every container list: an image
-                // there is rewritten twice, which a tagSuffix shows.
-                images::apply_fields(acc, &k.images, &images::builtin_fields())
-                    .map_err(bad_image)?;
-                images::apply_fields(acc, &k.images, &self.config.images).map_err(bad_image)?;
+        // kustomize runs one ImageTagTransformer per `images` entry, in
+        // order: an entry sees the references the entries before it wrote.
+        for rule in &k.images {
+            images::apply(acc, rule).map_err(bad_image)?;
+            match &k.image_fields {
+                Some(specs) => images::apply_fields(acc, rule, specs).map_err(bad_image)?,
+                None => {
+                    // The `images:` field also runs over kustomize's built-in
+                    // image fields, after its pass over every container list:
+                    // an image there is rewritten twice, which a tagSuffix shows.
+                    images::apply_fields(acc, rule, &images::builtin_fields())
+                        .map_err(bad_image)?;
+                    images::apply_fields(acc, rule, &self.config.images).map_err(bad_image)?;
+                }
             }
         }
         if k.hash_names {
@@ -1290,6 +1294,15 @@ impl Builder<'_> {
                         if !p.allow_kind_change {
                             if let Some(m) = r.value.as_map_mut() {
                                 m.insert("kind".into(), Value::String(gvk.kind.clone()));
+                            }
+                        }
+                        // The PatchStrategicMergeTransformer gives its patch the
+                        // object's apiVersion; an object without one gets an
+                        // empty plain scalar, which kustomize's JSON round
+                        // trip turns into `apiVersion: null`.
+                        if p.legacy_strategic_merge && gvk.api_version().is_empty() {
+                            if let Some(m) = r.value.as_map_mut() {
+                                m.insert("apiVersion".into(), Value::Null);
                             }
                         }
                         // A strategic merge patch never moves an object to
