@@ -266,6 +266,34 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
     }
 }
 
+/// kustomize reads a strategic merge patch as objects: each document needs a
+/// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
+/// is missing; `patches` then tries the text as a JSON patch, which a map is
+/// not, and fails on both.
+fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), String> {
+    for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
+        let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+        let named = || {
+            doc.get_path(&["metadata", "name"])
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty())
+        };
+        let missing = if kind.is_empty() {
+            "kind"
+        } else if !kind.ends_with("List") && !named() {
+            "metadata.name"
+        } else {
+            continue;
+        };
+        return Err(if legacy {
+            format!("missing {missing} in object")
+        } else {
+            format!("unable to parse SM or JSON patch from {text:?}: the patch has no {missing}")
+        });
+    }
+    Ok(())
+}
+
 /// The annotations kustomize keeps on an object while it builds, as a JSON
 /// patch sees them in `metadata.annotations` (and may copy them): the
 /// patches' allowed renames and kind changes, the identities the object
@@ -1052,6 +1080,10 @@ impl Builder<'_> {
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
         let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
+        if !is_json6902 {
+            check_patch_identity(&docs, p.legacy_strategic_merge, &text)
+                .map_err(|m| invalid(&source, m))?;
+        }
         // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
         let docs = if is_json6902 && !p.legacy_strategic_merge {
             yaml::parse_documents_yaml11(&text, &source)?
