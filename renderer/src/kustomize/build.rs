@@ -303,13 +303,12 @@ fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), 
 /// presence is what matters most: a patch may add to the annotations of an
 /// object whose file wrote none.
 fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
-    const INTERNAL: &str = "internal.config.kubernetes.io/";
     let mut out = Vec::new();
     for (allowed, key) in
         [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
     {
         if allowed {
-            out.push((format!("{INTERNAL}{key}"), "enabled".to_string()));
+            out.push((format!("{INTERNAL_PREFIX}{key}"), "enabled".to_string()));
         }
     }
     if !r.prev_names.is_empty() {
@@ -317,11 +316,11 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
             r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
         };
         let kind = r.kind().to_string();
-        out.push((format!("{INTERNAL}previousKinds"), join(&|_| kind.clone())));
-        out.push((format!("{INTERNAL}previousNames"), join(&|(_, n)| n.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|_| kind.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|(_, n)| n.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((format!("{INTERNAL}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+        out.push((format!("{INTERNAL_PREFIX}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
     }
     // The prefixes and suffixes of its renames, oldest first.
     let affixes = name_reference::affixes(r);
@@ -330,14 +329,14 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
     for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
         list.retain(|x| !x.is_empty());
         if !list.is_empty() {
-            out.push((format!("{INTERNAL}{key}"), list.join(",")));
+            out.push((format!("{INTERNAL_PREFIX}{key}"), list.join(",")));
         }
     }
     if generate::generated_by(&r.source).is_some() {
         let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
-        out.push((format!("{INTERNAL}generatorBehavior"), behavior.to_string()));
+        out.push((format!("{INTERNAL_PREFIX}generatorBehavior"), behavior.to_string()));
         if r.needs_hash {
-            out.push((format!("{INTERNAL}needsHashSuffix"), "enabled".to_string()));
+            out.push((format!("{INTERNAL_PREFIX}needsHashSuffix"), "enabled".to_string()));
         }
     }
     out
@@ -378,9 +377,10 @@ fn remove_annotations(value: &mut Value, keys: &[String]) {
 }
 
 /// The annotations kyaml keeps its own bookkeeping in (file paths, indexes,
-/// ids, sequence indentation): kustomize takes them out of every object it
-/// prints, whoever wrote them.
-const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
+/// ids, sequence indentation) and those kustomize keeps an object's build
+/// state in: kustomize takes them out of every object it prints, whoever
+/// wrote them.
+const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
     "config.kubernetes.io/path",
     "config.kubernetes.io/index",
     "config.k8s.io/id",
@@ -389,7 +389,19 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
     "internal.config.kubernetes.io/id",
     "internal.config.kubernetes.io/seqindent",
     "internal.config.kubernetes.io/annotations-migration-resource-id",
+    "internal.config.kubernetes.io/previousNames",
+    "internal.config.kubernetes.io/previousNamespaces",
+    "internal.config.kubernetes.io/previousKinds",
+    "internal.config.kubernetes.io/prefixes",
+    "internal.config.kubernetes.io/suffixes",
+    "internal.config.kubernetes.io/allowNameChange",
+    "internal.config.kubernetes.io/allowKindChange",
+    "internal.config.kubernetes.io/needsHashSuffix",
+    "internal.config.kubernetes.io/generatorBehavior",
 ];
+
+/// Where kustomize's build annotations live.
+const INTERNAL_PREFIX: &str = "internal.config.kubernetes.io/";
 
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
@@ -1546,7 +1558,35 @@ fn check_object(
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(path, "missing metadata.name in object"));
     }
+    read_build_annotations(&mut r);
     Ok(r)
+}
+
+/// kustomize keeps an object's build state in annotations, and reads them
+/// from a file as well: a hash suffix is due where `needsHashSuffix` is
+/// `enabled`, and the earlier identities of the same kind are names the
+/// object still answers to. The annotations themselves never reach the output.
+fn read_build_annotations(r: &mut Resource) {
+    let note = |key: &str| {
+        r.value
+            .get_path(&["metadata", "annotations", &format!("{INTERNAL_PREFIX}{key}")])
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if note("needsHashSuffix").as_deref() == Some("enabled") {
+        r.needs_hash = true;
+    }
+    if let (Some(names), Some(namespaces), Some(kinds)) =
+        (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
+    {
+        let kind = r.kind().to_string();
+        let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
+        for ((name, namespace), _) in earlier.filter(|(_, k)| *k == kind) {
+            // kustomize writes the default namespace where there was none.
+            let namespace = if namespace == "default" { "" } else { namespace };
+            r.prev_names.push((namespace.to_string(), name.to_string()));
+        }
+    }
 }
 
 /// kustomize rebuilds its set of objects after each targeted strategic
