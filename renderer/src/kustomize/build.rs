@@ -875,24 +875,8 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        // kustomize gathers the inline configs first and then those in files
-        // and directories, and runs them in that order.
-        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
-            entries.iter().partition(|e| is_inline_config(e));
-        for entry in inline.into_iter().chain(elsewhere) {
-            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
-                parse_configs(&k.file, entry)?
-            } else {
-                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    // A directory is a kustomization whose objects are the configs.
-                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
-                } else {
-                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
-                    parse_configs(&source, &text)?
-                }
-            };
-            for (source, doc) in docs {
+        for (source, doc) in self.plugin_configs(k, dir, entries)? {
+            {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
                 let made_by =
@@ -965,6 +949,50 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The plugin configs of `generators:`, `transformers:` or `validators:`
+    /// entries, each with the file it came from. kustomize gathers the inline
+    /// configs first and then those in files and directories (a directory is
+    /// a kustomization whose objects are the configs), runs them in that
+    /// order, and refuses two configs with one identity.
+    fn plugin_configs(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entries: &[String],
+    ) -> Result<Vec<(String, Value)>, Error> {
+        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
+            entries.iter().partition(|e| is_inline_config(e));
+        let mut configs = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        for entry in inline.into_iter().chain(elsewhere) {
+            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
+                parse_configs(&k.file, entry)?
+            } else {
+                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+                if self.tree.kind(&path) == Some(EntryKind::Dir) {
+                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
+                } else {
+                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    parse_configs(&source, &text)?
+                }
+            };
+            for (source, doc) in docs {
+                let id = Resource::new(doc.clone(), source.as_str()).id();
+                if !ids.insert(id.key()) {
+                    return Err(invalid(
+                        &source,
+                        format!(
+                            "may not add resource with an already registered id: {}",
+                            id.kustomize_form()
+                        ),
+                    ));
+                }
+                configs.push((source, doc));
+            }
+        }
+        Ok(configs)
+    }
+
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
     /// objects and again as a probe; it fails if either run changed them,
     /// and what it did stays when it passes, as in kustomize.
@@ -990,6 +1018,8 @@ impl Builder<'_> {
         let fails = |m: String| {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
+        // Every validator config is loaded before the first one runs.
+        self.plugin_configs(k, dir, &k.validators)?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
