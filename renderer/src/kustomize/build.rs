@@ -565,6 +565,17 @@ impl Builder<'_> {
         }
         for rel in &k.crds {
             let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            // kustomize reads a file that starts with `{` as strict JSON
+            // (no line break inside a string, no trailing comma), any other
+            // as YAML.
+            if text.starts_with('{') {
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+                    return Err(invalid(
+                        &path,
+                        format!("unable to parse open API definition from '{rel}': {e}"),
+                    ));
+                }
+            }
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::from_crd_schema(&doc, &path)?);
             }
