@@ -266,6 +266,34 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
     }
 }
 
+/// kustomize reads a strategic merge patch as objects: each document needs a
+/// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
+/// is missing; `patches` then tries the text as a JSON patch, which a map is
+/// not, and fails on both.
+fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), String> {
+    for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
+        let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+        let named = || {
+            doc.get_path(&["metadata", "name"])
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty())
+        };
+        let missing = if kind.is_empty() {
+            "kind"
+        } else if !kind.ends_with("List") && !named() {
+            "metadata.name"
+        } else {
+            continue;
+        };
+        return Err(if legacy {
+            format!("missing {missing} in object")
+        } else {
+            format!("unable to parse SM or JSON patch from {text:?}: the patch has no {missing}")
+        });
+    }
+    Ok(())
+}
+
 /// The annotations kustomize keeps on an object while it builds, as a JSON
 /// patch sees them in `metadata.annotations` (and may copy them): the
 /// patches' allowed renames and kind changes, the identities the object
@@ -275,13 +303,12 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 /// presence is what matters most: a patch may add to the annotations of an
 /// object whose file wrote none.
 fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
-    const INTERNAL: &str = "internal.config.kubernetes.io/";
     let mut out = Vec::new();
     for (allowed, key) in
         [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
     {
         if allowed {
-            out.push((format!("{INTERNAL}{key}"), "enabled".to_string()));
+            out.push((format!("{INTERNAL_PREFIX}{key}"), "enabled".to_string()));
         }
     }
     if !r.prev_names.is_empty() {
@@ -289,11 +316,11 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
             r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
         };
         let kind = r.kind().to_string();
-        out.push((format!("{INTERNAL}previousKinds"), join(&|_| kind.clone())));
-        out.push((format!("{INTERNAL}previousNames"), join(&|(_, n)| n.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|_| kind.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|(_, n)| n.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((format!("{INTERNAL}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+        out.push((format!("{INTERNAL_PREFIX}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
     }
     // The prefixes and suffixes of its renames, oldest first.
     let affixes = name_reference::affixes(r);
@@ -302,14 +329,14 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
     for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
         list.retain(|x| !x.is_empty());
         if !list.is_empty() {
-            out.push((format!("{INTERNAL}{key}"), list.join(",")));
+            out.push((format!("{INTERNAL_PREFIX}{key}"), list.join(",")));
         }
     }
     if generate::generated_by(&r.source).is_some() {
         let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
-        out.push((format!("{INTERNAL}generatorBehavior"), behavior.to_string()));
+        out.push((format!("{INTERNAL_PREFIX}generatorBehavior"), behavior.to_string()));
         if r.needs_hash {
-            out.push((format!("{INTERNAL}needsHashSuffix"), "enabled".to_string()));
+            out.push((format!("{INTERNAL_PREFIX}needsHashSuffix"), "enabled".to_string()));
         }
     }
     out
@@ -350,9 +377,10 @@ fn remove_annotations(value: &mut Value, keys: &[String]) {
 }
 
 /// The annotations kyaml keeps its own bookkeeping in (file paths, indexes,
-/// ids, sequence indentation): kustomize takes them out of every object it
-/// prints, whoever wrote them.
-const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
+/// ids, sequence indentation) and those kustomize keeps an object's build
+/// state in: kustomize takes them out of every object it prints, whoever
+/// wrote them.
+const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
     "config.kubernetes.io/path",
     "config.kubernetes.io/index",
     "config.k8s.io/id",
@@ -361,7 +389,19 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 8] = [
     "internal.config.kubernetes.io/id",
     "internal.config.kubernetes.io/seqindent",
     "internal.config.kubernetes.io/annotations-migration-resource-id",
+    "internal.config.kubernetes.io/previousNames",
+    "internal.config.kubernetes.io/previousNamespaces",
+    "internal.config.kubernetes.io/previousKinds",
+    "internal.config.kubernetes.io/prefixes",
+    "internal.config.kubernetes.io/suffixes",
+    "internal.config.kubernetes.io/allowNameChange",
+    "internal.config.kubernetes.io/allowKindChange",
+    "internal.config.kubernetes.io/needsHashSuffix",
+    "internal.config.kubernetes.io/generatorBehavior",
 ];
+
+/// Where kustomize's build annotations live.
+const INTERNAL_PREFIX: &str = "internal.config.kubernetes.io/";
 
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
@@ -525,6 +565,17 @@ impl Builder<'_> {
         }
         for rel in &k.crds {
             let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            // kustomize reads a file that starts with `{` as strict JSON
+            // (no line break inside a string, no trailing comma), any other
+            // as YAML.
+            if text.starts_with('{') {
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+                    return Err(invalid(
+                        &path,
+                        format!("unable to parse open API definition from '{rel}': {e}"),
+                    ));
+                }
+            }
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::from_crd_schema(&doc, &path)?);
             }
@@ -734,16 +785,20 @@ impl Builder<'_> {
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
         let bad_image = |m| invalid(&k.file, m);
-        images::apply(acc, &k.images).map_err(bad_image)?;
-        match &k.image_fields {
-            Some(specs) => images::apply_fields(acc, &k.images, specs).map_err(bad_image)?,
-            None => {
-                // The `images:` field also runs over kustomize's built-in image
-                // fields, after its pass over every container list: an image
-                // there is rewritten twice, which a tagSuffix shows.
-                images::apply_fields(acc, &k.images, &images::builtin_fields())
-                    .map_err(bad_image)?;
-                images::apply_fields(acc, &k.images, &self.config.images).map_err(bad_image)?;
+        // kustomize runs one ImageTagTransformer per `images` entry, in
+        // order: an entry sees the references the entries before it wrote.
+        for rule in &k.images {
+            images::apply(acc, rule).map_err(bad_image)?;
+            match &k.image_fields {
+                Some(specs) => images::apply_fields(acc, rule, specs).map_err(bad_image)?,
+                None => {
+                    // The `images:` field also runs over kustomize's built-in
+                    // image fields, after its pass over every container list:
+                    // an image there is rewritten twice, which a tagSuffix shows.
+                    images::apply_fields(acc, rule, &images::builtin_fields())
+                        .map_err(bad_image)?;
+                    images::apply_fields(acc, rule, &self.config.images).map_err(bad_image)?;
+                }
             }
         }
         if k.hash_names {
@@ -831,24 +886,8 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        // kustomize gathers the inline configs first and then those in files
-        // and directories, and runs them in that order.
-        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
-            entries.iter().partition(|e| is_inline_config(e));
-        for entry in inline.into_iter().chain(elsewhere) {
-            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
-                parse_configs(&k.file, entry)?
-            } else {
-                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    // A directory is a kustomization whose objects are the configs.
-                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
-                } else {
-                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
-                    parse_configs(&source, &text)?
-                }
-            };
-            for (source, doc) in docs {
+        for (source, doc) in self.plugin_configs(k, dir, entries)? {
+            {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
                 let made_by =
@@ -921,6 +960,50 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The plugin configs of `generators:`, `transformers:` or `validators:`
+    /// entries, each with the file it came from. kustomize gathers the inline
+    /// configs first and then those in files and directories (a directory is
+    /// a kustomization whose objects are the configs), runs them in that
+    /// order, and refuses two configs with one identity.
+    fn plugin_configs(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entries: &[String],
+    ) -> Result<Vec<(String, Value)>, Error> {
+        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
+            entries.iter().partition(|e| is_inline_config(e));
+        let mut configs = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        for entry in inline.into_iter().chain(elsewhere) {
+            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
+                parse_configs(&k.file, entry)?
+            } else {
+                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+                if self.tree.kind(&path) == Some(EntryKind::Dir) {
+                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
+                } else {
+                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    parse_configs(&source, &text)?
+                }
+            };
+            for (source, doc) in docs {
+                let id = Resource::new(doc.clone(), source.as_str()).id();
+                if !ids.insert(id.key()) {
+                    return Err(invalid(
+                        &source,
+                        format!(
+                            "may not add resource with an already registered id: {}",
+                            id.kustomize_form()
+                        ),
+                    ));
+                }
+                configs.push((source, doc));
+            }
+        }
+        Ok(configs)
+    }
+
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
     /// objects and again as a probe; it fails if either run changed them,
     /// and what it did stays when it passes, as in kustomize.
@@ -946,6 +1029,8 @@ impl Builder<'_> {
         let fails = |m: String| {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
+        // Every validator config is loaded before the first one runs.
+        self.plugin_configs(k, dir, &k.validators)?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
@@ -1048,6 +1133,10 @@ impl Builder<'_> {
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
         let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
+        if !is_json6902 {
+            check_patch_identity(&docs, p.legacy_strategic_merge, &text)
+                .map_err(|m| invalid(&source, m))?;
+        }
         // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
         let docs = if is_json6902 && !p.legacy_strategic_merge {
             yaml::parse_documents_yaml11(&text, &source)?
@@ -1292,6 +1381,15 @@ impl Builder<'_> {
                                 m.insert("kind".into(), Value::String(gvk.kind.clone()));
                             }
                         }
+                        // The PatchStrategicMergeTransformer gives its patch the
+                        // object's apiVersion; an object without one gets an
+                        // empty plain scalar, which kustomize's JSON round
+                        // trip turns into `apiVersion: null`.
+                        if p.legacy_strategic_merge && gvk.api_version().is_empty() {
+                            if let Some(m) = r.value.as_map_mut() {
+                                m.insert("apiVersion".into(), Value::Null);
+                            }
+                        }
                         // A strategic merge patch never moves an object to
                         // another namespace: kustomize puts the old one back.
                         if let Some(meta) =
@@ -1501,7 +1599,35 @@ fn check_object(
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(path, "missing metadata.name in object"));
     }
+    read_build_annotations(&mut r);
     Ok(r)
+}
+
+/// kustomize keeps an object's build state in annotations, and reads them
+/// from a file as well: a hash suffix is due where `needsHashSuffix` is
+/// `enabled`, and the earlier identities of the same kind are names the
+/// object still answers to. The annotations themselves never reach the output.
+fn read_build_annotations(r: &mut Resource) {
+    let note = |key: &str| {
+        r.value
+            .get_path(&["metadata", "annotations", &format!("{INTERNAL_PREFIX}{key}")])
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if note("needsHashSuffix").as_deref() == Some("enabled") {
+        r.needs_hash = true;
+    }
+    if let (Some(names), Some(namespaces), Some(kinds)) =
+        (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
+    {
+        let kind = r.kind().to_string();
+        let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
+        for ((name, namespace), _) in earlier.filter(|(_, k)| *k == kind) {
+            // kustomize writes the default namespace where there was none.
+            let namespace = if namespace == "default" { "" } else { namespace };
+            r.prev_names.push((namespace.to_string(), name.to_string()));
+        }
+    }
 }
 
 /// kustomize rebuilds its set of objects after each targeted strategic

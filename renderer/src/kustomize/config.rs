@@ -242,7 +242,9 @@ impl Config {
             else {
                 continue;
             };
-            if !props.contains_key("kind") || !props.contains_key("apiVersion") {
+            // kustomize reads only the definitions that look like a
+            // Kubernetes type.
+            if !["kind", "apiVersion", "metadata"].iter().all(|p| props.contains_key(*p)) {
                 continue;
             }
             let kind = name.rsplit('.').next().unwrap_or(name).to_string();
@@ -443,23 +445,39 @@ fn selects(selector: &UserFieldSpec, spec: &UserFieldSpec) -> bool {
 }
 
 /// Follows properties (and `$ref`s, each once per path) to find object references.
+/// The string value of an OpenAPI extension of `schema`, written in lower
+/// case as kustomize looks it up.
+fn extension<'a>(schema: &'a Value, name: &str) -> Option<&'a str> {
+    schema.get_path(&[name])?.as_str()
+}
+
+/// Adds the field specs the properties of a `crds:` definition declare by
+/// their extensions, then those of the definitions they refer to.
 fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen: &mut Vec<String>) {
     for (field, schema) in props {
         let path = if prefix.is_empty() { field.clone() } else { format!("{prefix}/{field}") };
-        if let Some(ref_kind) =
-            schema.get_path(&["x-kubernetes-object-ref-kind"]).and_then(Value::as_str)
-        {
-            c.name_reference.push((
-                ref_kind.to_string(),
-                // kustomize names the reference's `name` field below the
-                // property, so a property that holds the name itself fails.
-                UserFieldSpec {
-                    kind: Some(kind.to_string()),
-                    path: format!("{path}/name"),
-                    ..Default::default()
-                },
-            ));
-            continue;
+        let at = |path: String| UserFieldSpec {
+            kind: Some(kind.to_string()),
+            path,
+            ..Default::default()
+        };
+        if extension(schema, "x-kubernetes-annotation").is_some() {
+            c.common_annotations.push(at(path.clone()));
+        }
+        if extension(schema, "x-kubernetes-label-selector").is_some() {
+            c.common_labels.push(at(path.clone()));
+        }
+        if extension(schema, "x-kubernetes-identity").is_some() {
+            c.name_prefix.push(at(path.clone()));
+        }
+        // A reference names its target's kind and version; the name sits
+        // below the property, under `name` unless the schema says otherwise,
+        // so a property that holds the name itself fails.
+        if extension(schema, "x-kubernetes-object-ref-api-version").is_some() {
+            if let Some(ref_kind) = extension(schema, "x-kubernetes-object-ref-kind") {
+                let key = extension(schema, "x-kubernetes-object-ref-name-key").unwrap_or("name");
+                c.name_reference.push((ref_kind.to_string(), at(format!("{path}/{key}"))));
+            }
         }
         let Some(target) = schema.get_path(&["$ref"]).and_then(Value::as_str) else { continue };
         if seen.iter().any(|s| s == target) {

@@ -544,7 +544,21 @@ impl Kustomization {
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
         for (key, v) in m {
             match key.as_str() {
-                "apiVersion" | "metadata" => {}
+                "apiVersion" => {}
+                // kustomize decodes the kustomization's own metadata, strictly,
+                // into a struct of four string fields.
+                "metadata" if !v.is_null() => {
+                    let mm = f.map(v, key)?;
+                    f.check_keys(mm, &["name", "namespace", "labels", "annotations"], key)?;
+                    f.opt_string(mm, "name", key)?;
+                    f.opt_string(mm, "namespace", key)?;
+                    for field in ["labels", "annotations"] {
+                        if let Some(pairs) = mm.get(field) {
+                            f.string_map(pairs, &format!("{key}.{field}"))?;
+                        }
+                    }
+                }
+                "metadata" => {}
                 "kind" => match v.as_str() {
                     Some("Kustomization") | None => {}
                     Some("Component") => k.is_component = true,

@@ -121,11 +121,15 @@ const SORT_OPTIONS: Shape = Shape(&[
     ("legacySortOptions", Some(&Shape(&[("orderFirst", None), ("orderLast", None)]))),
 ]);
 
+/// The kustomization's own `metadata`.
+const OBJECT_META: Shape =
+    Shape(&[("name", None), ("namespace", None), ("labels", None), ("annotations", None)]);
+
 /// A kustomization file (helm chart entries keep their own strict reading).
 pub(crate) const KUSTOMIZATION: Shape = Shape(&[
     ("apiVersion", None),
     ("kind", None),
-    ("metadata", None),
+    ("metadata", Some(&OBJECT_META)),
     ("openapi", Some(&Shape(&[("path", None), ("version", None)]))),
     ("namePrefix", None),
     ("nameSuffix", None),

@@ -20,7 +20,8 @@
 //! - `$patch: delete|replace|merge` work on maps and list elements, except
 //!   that `$patch: replace` on an element of a merged list, or on the whole
 //!   object, is ignored;
-//!   `{$patch: replace}` as a list element replaces the list.
+//!   as a list element of a list merged by key, `{$patch: replace}` replaces
+//!   the list, `{$patch: delete}` removes it and `{$patch: merge}` merges it.
 //! - `$setElementOrder/…`, `$retainKeys` and `$deleteFromPrimitiveList/…` are
 //!   not understood: they are kept in the output as ordinary keys.
 //! - kyaml walks the whole target, not only what the patch mentions, and
@@ -360,8 +361,29 @@ fn walk_map(mut dest: Map, schema: Schema<'_>, path: &mut Vec<String>) -> Result
     Ok(Value::Map(dest))
 }
 
-fn is_replace_element(v: &Value) -> bool {
-    matches!(v, Value::Map(m) if m.len() == 1 && m.get(DIRECTIVE).and_then(Value::as_str) == Some("replace"))
+/// kyaml's directive for a whole list: the first element of the patch's list
+/// that holds `$patch`, when that is its only key. The list without the
+/// elements that carry that directive is what the patch then stands for.
+fn list_directive(
+    patch: &[Value],
+    path: &[String],
+) -> Result<Option<(Directive, Vec<Value>)>, Error> {
+    let Some(Value::Map(first)) =
+        patch.iter().find(|e| e.as_map().is_some_and(|m| m.contains_key(DIRECTIVE)))
+    else {
+        return Ok(None);
+    };
+    if first.len() != 1 {
+        return Ok(None);
+    }
+    let (directive, _) = split_directive(first, path)?;
+    let named = first.get(DIRECTIVE);
+    let rest = patch
+        .iter()
+        .filter(|e| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != named))
+        .cloned()
+        .collect();
+    Ok(Some((directive, rest)))
 }
 
 fn merge_seq(
@@ -393,12 +415,13 @@ fn merge_seq(
     // `{$patch: replace}` element makes the patch's list (without it) the result.
     let (dest, patch): (Vec<Value>, Cow<'_, [Value]>) = match dest {
         None => (patch.clone(), Cow::Borrowed(patch)),
-        Some(_) if patch.iter().any(is_replace_element) => {
-            let kept: Vec<Value> =
-                patch.iter().filter(|v| !is_replace_element(v)).cloned().collect();
-            (kept.clone(), Cow::Owned(kept))
-        }
-        Some(d) => (d, Cow::Borrowed(patch)),
+        Some(d) => match list_directive(patch, path)? {
+            // `{$patch: delete}` drops the target's list altogether.
+            Some((Directive::Delete, _)) => return Ok(None),
+            Some((Directive::Replace, rest)) => (rest.clone(), Cow::Owned(rest)),
+            Some((Directive::Merge, rest)) => (d, Cow::Owned(rest)),
+            None => (d, Cow::Borrowed(patch)),
+        },
     };
     let merged = if keys.is_empty() {
         merge_scalar_set(dest, &patch, schema, path)?

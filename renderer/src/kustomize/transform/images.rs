@@ -94,10 +94,10 @@ pub fn rewrite(image: &str, rule: &Image) -> Option<String> {
     Rule::new(rule).rewrite(image)
 }
 
-/// Rewrites `img` by the first rule that matches it; whether one did (the
-/// field is then written, see [`Resource::written`]).
-fn rewrite_all(img: &mut String, rules: &[Rule<'_>]) -> bool {
-    match rules.iter().find_map(|rule| rule.rewrite(img)) {
+/// Rewrites `img` when the rule names it; whether it did (the field is then
+/// written, see [`Resource::written`]).
+fn rewrite_in_place(img: &mut String, rule: &Rule<'_>) -> bool {
+    match rule.rewrite(img) {
         Some(new) => {
             *img = new;
             true
@@ -119,16 +119,15 @@ fn skipped(r: &Resource) -> bool {
     r.gvk().kind == "CustomResourceDefinition"
 }
 
-/// Applies every rule to every `image` of every entry of a `containers` or
-/// `initContainers` list, at any depth of every object, as kustomize does.
-/// An `image` that is a list or a map there is an error, as in kustomize.
-pub fn apply(resources: &mut [Resource], rules: &[Image]) -> Result<(), String> {
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
+/// Applies one `images` entry to every `image` of every entry of a
+/// `containers` or `initContainers` list, at any depth of every object, as
+/// kustomize does. An `image` that is a list or a map there is an error, as
+/// in kustomize. kustomize runs the entries one after the other, each over
+/// what the ones before it wrote.
+pub fn apply(resources: &mut [Resource], image: &Image) -> Result<(), String> {
+    let rule = Rule::new(image);
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
-        visit(&mut r.value, &rules, &mut Vec::new(), &mut r.written)?;
+        visit(&mut r.value, &rule, &mut Vec::new(), &mut r.written)?;
     }
     Ok(())
 }
@@ -146,16 +145,16 @@ pub fn builtin_fields() -> Vec<UserFieldSpec> {
     .collect()
 }
 
-/// Applies the rules at image fields named by configurations.
+/// Applies one `images` entry at the image fields named by configurations.
 pub fn apply_fields(
     resources: &mut [Resource],
-    rules: &[Image],
+    image: &Image,
     specs: &[UserFieldSpec],
 ) -> Result<(), String> {
-    if rules.is_empty() || specs.is_empty() {
+    if specs.is_empty() {
         return Ok(());
     }
-    let rules: Vec<Rule<'_>> = rules.iter().map(Rule::new).collect();
+    let rule = Rule::new(image);
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
         let gvk = r.gvk();
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
@@ -163,7 +162,7 @@ pub fn apply_fields(
             let walked =
                 fieldspec::visit_checked(&mut r.value, &spec.path, false, &mut |at, slot| {
                     if let Value::String(img) = slot
-                        && rewrite_all(img, &rules)
+                        && rewrite_in_place(img, &rule)
                     {
                         record(written, at);
                     }
@@ -179,7 +178,7 @@ pub fn apply_fields(
 /// `at` is the path of `v`; `written` collects the image fields rewritten.
 fn visit(
     v: &mut Value,
-    rules: &[Rule<'_>],
+    rule: &Rule<'_>,
     at: &mut Vec<Step>,
     written: &mut Vec<Vec<Step>>,
 ) -> Result<(), String> {
@@ -192,7 +191,7 @@ fn visit(
                         for (i, c) in items.iter_mut().enumerate() {
                             match c.get_path_mut(&["image"]) {
                                 Some(Value::String(img)) => {
-                                    if rewrite_all(img, rules) {
+                                    if rewrite_in_place(img, rule) {
                                         at.extend([Step::Index(i), Step::Key("image".into())]);
                                         record(written, at);
                                         at.truncate(at.len() - 2);
@@ -209,14 +208,14 @@ fn visit(
                         }
                     }
                 }
-                visit(child, rules, at, written)?;
+                visit(child, rule, at, written)?;
                 at.pop();
             }
         }
         Value::Seq(items) => {
             for (n, i) in items.iter_mut().enumerate() {
                 at.push(Step::Index(n));
-                visit(i, rules, at, written)?;
+                visit(i, rule, at, written)?;
                 at.pop();
             }
         }

@@ -150,8 +150,12 @@ impl Replacement {
     pub fn parse(v: &Value, ctx: &str) -> Result<Replacement, String> {
         let m = map(v, ctx)?;
         check_keys(m, &["source", "targets"], ctx)?;
+        // kustomize's filter refuses a replacement without a source or
+        // targets, whatever the objects are.
+        let incomplete =
+            || "replacements must specify a source and at least one target".to_string();
         let source = match m.get("source") {
-            None | Some(Value::Null) => Source::default(),
+            None | Some(Value::Null) => return Err(incomplete()),
             Some(s) => {
                 let sctx = format!("{ctx}.source");
                 let sm = map(s, &sctx)?;
@@ -164,7 +168,8 @@ impl Replacement {
         };
         let mut targets = Vec::new();
         let list = match m.get("targets") {
-            None | Some(Value::Null) => &[][..],
+            None | Some(Value::Null) => return Err(incomplete()),
+            Some(Value::Seq(items)) if items.is_empty() => return Err(incomplete()),
             Some(Value::Seq(items)) => items.as_slice(),
             Some(other) => {
                 return Err(format!(
