@@ -40,7 +40,8 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             },
         };
         let instance = to_json(&Value::Map(values.clone()));
-        let errors: Vec<Flat> = validator.iter_errors(&instance).map(|e| flat(&e)).collect();
+        let errors: Vec<Flat> =
+            validator.iter_errors(&instance).map(|e| flat(&e, &schema)).collect();
         if !errors.is_empty() {
             let mut lines = Vec::new();
             for node in report_roots(build(errors, 0, Vec::new())) {
@@ -101,6 +102,9 @@ enum What {
     Message(String),
     /// A missing required property (Go joins all of one `required` in one line).
     Required(String),
+    /// A property that `dependencies` (or `dependentRequired`) asks for
+    /// because the first one is present.
+    Dependent(String, String),
     /// `anyOf` failed: the failures of each branch.
     AnyOf(Vec<Vec<Flat>>),
     /// `oneOf` matched no branch: the failures of each branch.
@@ -113,14 +117,36 @@ fn tokens(location: &jsonschema::paths::Location) -> Vec<String> {
     location.into_iter().map(|segment| segment.to_string()).collect()
 }
 
-fn flat(e: &jsonschema::ValidationError<'_>) -> Flat {
+/// One error of the validator; `schema` is the chart's schema, which holds
+/// the keywords as the chart wrote them.
+fn flat(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value) -> Flat {
     use jsonschema::error::ValidationErrorKind as K;
     let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
-        context.iter().map(|errors| errors.iter().map(flat).collect()).collect()
+        context.iter().map(|errors| errors.iter().map(|e| flat(e, schema)).collect()).collect()
     };
     let what = match e.kind() {
         K::Required { property } => {
-            What::Required(property.as_str().map_or_else(|| property.to_string(), str::to_string))
+            let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
+            // Under `dependencies`, the property whose presence asks for
+            // this one: the first present one that lists it.
+            let schema_at = e.schema_path().as_str();
+            let because = ["/dependencies", "/dependentRequired"]
+                .iter()
+                .find(|k| schema_at.ends_with(*k))
+                .and_then(|_| schema.pointer(schema_at)?.as_object())
+                .and_then(|deps| {
+                    let present = e.instance().as_object()?;
+                    deps.iter()
+                        .find(|(k, v)| {
+                            present.contains_key(*k)
+                                && v.as_array().is_some_and(|a| a.iter().any(|n| n == property))
+                        })
+                        .map(|(k, _)| k.clone())
+                });
+            match because {
+                Some(prop) => What::Dependent(prop, name),
+                None => What::Required(name),
+            }
         }
         K::AnyOf { context } => What::AnyOf(branches(context)),
         K::OneOfNotValid { context } => What::OneOfNone(branches(context)),
@@ -130,7 +156,7 @@ fn flat(e: &jsonschema::ValidationError<'_>) -> Flat {
             let second = valid.next().map_or(first + 1, |(i, _)| i);
             What::OneOfMany(first, second)
         }
-        _ => What::Message(go_message(e)),
+        _ => What::Message(go_message(e, schema)),
     };
     Flat { instance: tokens(e.instance_path()), schema: tokens(e.schema_path()), what }
 }
@@ -292,6 +318,7 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
     let mut entries: Vec<(u32, usize, Node)> = Vec::new();
     let mut children: Vec<Child> = Vec::new();
     let mut required: Option<(usize, Vec<String>)> = None;
+    let mut dependent: Vec<(usize, String, Vec<String>)> = Vec::new();
     for (order, e) in errors.into_iter().enumerate() {
         let Some(keyword) = e.schema.get(depth) else { continue };
         let r = rank(keyword);
@@ -315,6 +342,10 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
             What::Required(name) => match &mut required {
                 Some((_, names)) => names.push(name),
                 None => required = Some((order, vec![name])),
+            },
+            What::Dependent(prop, name) => match dependent.iter_mut().find(|d| d.1 == prop) {
+                Some((_, _, names)) => names.push(name),
+                None => dependent.push((order, prop, vec![name])),
             },
             What::AnyOf(branches) => {
                 let causes =
@@ -340,6 +371,12 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
             many => format!("missing properties {}", many.join(", ")),
         };
         entries.push((rank("required"), order, Node::leaf(at.clone(), message, Vec::new())));
+    }
+    for (order, prop, names) in dependent {
+        let quoted: Vec<String> = names.iter().map(|n| go_quote(n)).collect();
+        let message =
+            format!("properties {} required, if {} exists", quoted.join(", "), go_quote(&prop));
+        entries.push((rank("dependencies"), order, Node::leaf(at.clone(), message, Vec::new())));
     }
     // A failed type, const, enum or format ends the checks of this schema.
     let stop = entries.iter().filter(|e| e.0 <= 3).min_by_key(|e| (e.0, e.1)).map(|e| e.1);
@@ -379,11 +416,14 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
     }
 }
 
-/// A JSON value as Helm's validator quotes it in messages.
+/// A JSON value as Helm's validator quotes it in messages: strings quoted,
+/// arrays and objects as `value`, the rest as Go's `%v` prints them (`null`
+/// is Go's nil, `<nil>`).
 fn quoted(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => go_quote(s),
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => "value".to_string(),
+        serde_json::Value::Null => "<nil>".to_string(),
         other => other.to_string(),
     }
 }
@@ -402,7 +442,7 @@ fn json_type(v: &serde_json::Value) -> &'static str {
 
 /// The message Helm 4's validator (santhosh-tekuri/jsonschema v6) prints
 /// for the common keywords; others keep the validator's own words.
-fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
+fn go_message(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value) -> String {
     use jsonschema::error::{TypeKind, ValidationErrorKind as K};
     let got = e.instance();
     let limit = |name: &str, got: String, want: String| {
@@ -441,7 +481,17 @@ fn go_message(e: &jsonschema::ValidationError<'_>) -> String {
         K::MinProperties { limit: l } => limit("minProperties", count().to_string(), l.to_string()),
         K::MaxProperties { limit: l } => limit("maxProperties", count().to_string(), l.to_string()),
         K::Pattern { pattern } => {
-            format!("{} does not match pattern '{pattern}'", quoted(got))
+            // The pattern as the schema writes it (the validator may have
+            // rewritten classes such as `\d` for its regex engine).
+            let written = schema.pointer(e.schema_path().as_str()).and_then(|p| p.as_str());
+            format!(
+                "{} does not match pattern {}",
+                quoted(got),
+                go_quote(written.unwrap_or(pattern))
+            )
+        }
+        K::AdditionalItems { limit } => {
+            format!("last {} additionalItem(s) not allowed", count().saturating_sub(*limit))
         }
         K::Enum { options } => match options {
             serde_json::Value::Array(items) if items.iter().any(is_composite) => {
@@ -489,10 +539,20 @@ fn unique_items(got: &serde_json::Value) -> String {
 }
 
 /// A number as the validator's English message printer writes it: digits
-/// of the whole part grouped by threes with commas (`70,000`).
+/// of the whole part grouped by threes with commas (`70,000`), and Go's
+/// exponent form with a superscript power of ten (`1e-07` is `1×10⁻⁰⁷`).
 fn grouped(number: &str) -> String {
-    if number.contains(['e', 'E']) {
-        return number.to_string();
+    if let Some((mantissa, exponent)) = number.split_once(['e', 'E']) {
+        const SUPERSCRIPTS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let mut out = format!("{mantissa}×10");
+        for c in exponent.chars() {
+            match c {
+                '-' => out.push('⁻'),
+                '+' => {}
+                d => out.push(d.to_digit(10).map_or(d, |d| SUPERSCRIPTS[d as usize])),
+            }
+        }
+        return out;
     }
     let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
     let (whole, frac) = rest.split_once('.').map_or((rest, None), |(w, f)| (w, Some(f)));
@@ -560,7 +620,9 @@ mod tests {
             ("-1234567", "-1,234,567"),
             ("1234.5", "1,234.5"),
             ("0.25", "0.25"),
-            ("1e+21", "1e+21"),
+            ("1e+21", "1×10²¹"),
+            ("-1.5e+21", "-1.5×10²¹"),
+            ("1e-07", "1×10⁻⁰⁷"),
         ];
         for (input, want) in cases {
             assert_eq!(grouped(input), want, "{input}");

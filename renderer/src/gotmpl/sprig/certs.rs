@@ -32,7 +32,7 @@ pub(super) fn register(f: &mut Funcs) {
             let cn = a[0].as_str().unwrap_or_default();
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
-            let cert = certificate(&spec, &key, &key, cn)?;
+            let cert = certificate(&spec, &key, &key, &Issuer::itself(cn))?;
             Ok(cert_value(cert, key_pem))
         })
         .params(&[Param::String, Param::Int], None),
@@ -44,7 +44,7 @@ pub(super) fn register(f: &mut Funcs) {
             let (ips, dns) = (strings(&a[1]), strings(&a[2]));
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
-            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+            Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
         .params(&[Param::String, Param::List, Param::List, Param::Int], None),
     );
@@ -53,10 +53,10 @@ pub(super) fn register(f: &mut Funcs) {
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
             let (ips, dns) = (strings(&a[1]), strings(&a[2]));
-            let (ca_key, ca_cn) = ca_parts(&a[4])?;
+            let (ca_key, issuer) = ca_parts(&a[4])?;
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
-            Ok(cert_value(certificate(&spec, &key, &ca_key, &ca_cn)?, key_pem))
+            Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
         .params(&[Param::String, Param::List, Param::List, Param::Int, Param::Any], None),
     );
@@ -66,7 +66,7 @@ pub(super) fn register(f: &mut Funcs) {
             let cn = a[0].as_str().unwrap_or_default();
             let (key, key_pem) = parse_key(a[2].as_str().unwrap_or_default())?;
             let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
-            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+            Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
         .params(&[Param::String, Param::Int, Param::String], None),
     );
@@ -77,7 +77,7 @@ pub(super) fn register(f: &mut Funcs) {
             let (ips, dns) = (strings(&a[1]), strings(&a[2]));
             let (key, key_pem) = parse_key(a[4].as_str().unwrap_or_default())?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
-            Ok(cert_value(certificate(&spec, &key, &key, cn)?, key_pem))
+            Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
         .params(&[Param::String, Param::List, Param::List, Param::Int, Param::String], None),
     );
@@ -86,10 +86,10 @@ pub(super) fn register(f: &mut Funcs) {
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
             let (ips, dns) = (strings(&a[1]), strings(&a[2]));
-            let (ca_key, ca_cn) = ca_parts(&a[4])?;
+            let (ca_key, issuer) = ca_parts(&a[4])?;
             let (key, key_pem) = parse_key(a[5].as_str().unwrap_or_default())?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
-            Ok(cert_value(certificate(&spec, &key, &ca_key, &ca_cn)?, key_pem))
+            Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
         .params(
             &[Param::String, Param::List, Param::List, Param::Int, Param::Any, Param::String],
@@ -175,20 +175,122 @@ fn ed25519_key() -> Result<String, String> {
     Ok(pem("PRIVATE KEY", der.as_ref()))
 }
 
-/// The key and common name of a CA made by genCA (`.Key` PEM, `.Cert` PEM).
-fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, String), String> {
+/// The key of a CA made by genCA (`.Key` PEM, `.Cert` PEM) and what a
+/// certificate it signs takes from its certificate.
+fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
     let Value::Struct(s) = ca else {
         return Err("genSignedCert: the CA is not a certificate".into());
     };
     let field = |name: &str| {
         s.fields.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_str().map(str::to_string))
     };
+    let issuer = Issuer::of_cert(&field("Cert").unwrap_or_default())?;
     let key_pem = field("Key").unwrap_or_default();
     let key = rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(&key_pem)
         .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(&key_pem))
         .map_err(|e| format!("error parsing CA key: {e}"))?;
-    let cn = subject_cn(&field("Cert").unwrap_or_default()).unwrap_or_default();
-    Ok((key, cn))
+    Ok((key, issuer))
+}
+
+/// What a certificate takes from its issuer, as Go's `x509.CreateCertificate`
+/// does: the issuer's subject name as it is encoded in the issuer's
+/// certificate, and its subject key identifier (which becomes the authority
+/// key identifier of the certificates it signs).
+struct Issuer {
+    name: Vec<u8>,
+    key_id: Option<Vec<u8>>,
+}
+
+impl Issuer {
+    /// The issuer of a self-signed certificate named `cn`.
+    fn itself(cn: &str) -> Issuer {
+        Issuer { name: name(cn), key_id: None }
+    }
+
+    /// The issuer that the PEM certificate `cert_pem` describes.
+    fn of_cert(cert_pem: &str) -> Result<Issuer, String> {
+        let b64: String = cert_pem
+            .lines()
+            .skip_while(|l| !l.starts_with("-----BEGIN"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("-----END"))
+            .collect();
+        let der = base64_decode(&b64)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| "unable to decode certificate".to_string())?;
+        let bad = || "error parsing certificate: x509: malformed certificate".to_string();
+        let (_, cert) = der_content(&der).ok_or_else(bad)?;
+        let (_, tbs) = der_content(cert).ok_or_else(bad)?;
+        let mut fields = der_children(tbs).ok_or_else(bad)?;
+        if fields.first().is_some_and(|f| f[0] == 0xa0) {
+            fields.remove(0);
+        }
+        // serial, signature algorithm, issuer, validity, subject, key, ...
+        let subject = fields.get(4).ok_or_else(bad)?;
+        let key_id = fields
+            .iter()
+            .find(|f| f[0] == 0xa3)
+            .and_then(|f| der_content(f))
+            .and_then(|(_, exts)| der_content(exts))
+            .and_then(|(_, list)| der_children(list))
+            .and_then(|list| {
+                list.into_iter().find_map(|ext| {
+                    let parts = der_children(der_content(ext)?.1)?;
+                    if parts.first()? != &oid(&[2, 5, 29, 14]).as_slice() {
+                        return None;
+                    }
+                    let value = der_content(parts.last()?)?.1;
+                    Some(der_content(value)?.1.to_vec())
+                })
+            });
+        Ok(Issuer { name: subject.to_vec(), key_id })
+    }
+}
+
+/// The minimal DER INTEGER content of the unsigned big-endian number `n`,
+/// as Go encodes the random serial below 2^128 that Sprig draws.
+fn der_unsigned(n: &[u8]) -> Vec<u8> {
+    let digits =
+        n.iter().position(|b| *b != 0).map_or(&n[n.len().saturating_sub(1)..], |i| &n[i..]);
+    let mut out = Vec::with_capacity(digits.len() + 1);
+    if digits.first().is_some_and(|b| b & 0x80 != 0) {
+        out.push(0);
+    }
+    out.extend_from_slice(digits);
+    out
+}
+
+/// The tag and content of the DER element at the start of `der`.
+fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
+    let (tag, head, len) = der_header(der)?;
+    Some((tag, der.get(head..head.checked_add(len)?)?))
+}
+
+/// Tag, header length and content length of the DER element at the start of `der`.
+fn der_header(der: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *der.first()?;
+    let first = *der.get(1)?;
+    if first < 0x80 {
+        return Some((tag, 2, usize::from(first)));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let len = der.get(2..2 + n)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Some((tag, 2 + n, len))
+}
+
+/// The whole elements (header and content) that `content` is made of.
+fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (_, head, len) = der_header(content)?;
+        let end = head.checked_add(len)?;
+        out.push(content.get(..end)?);
+        content = &content[end..];
+    }
+    Some(out)
 }
 
 fn cert_value(cert: String, key: String) -> Value {
@@ -208,18 +310,17 @@ struct CertSpec<'a> {
     ca: bool,
 }
 
-/// A PEM certificate for `spec` with `key`'s public key, signed by `signer` as `issuer_cn`.
+/// A PEM certificate for `spec` with `key`'s public key, signed by `signer` as `issuer`.
 fn certificate(
     spec: &CertSpec<'_>,
     key: &rsa::RsaPrivateKey,
     signer: &rsa::RsaPrivateKey,
-    issuer_cn: &str,
+    issuer: &Issuer,
 ) -> Result<String, String> {
     let spki = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
     let sig_alg = seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]]);
-    let mut serial = [0u8; 16];
-    OsRng.fill_bytes(&mut serial);
-    serial[0] &= 0x7f;
+    let mut random = [0u8; 16];
+    OsRng.fill_bytes(&mut random);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -243,6 +344,21 @@ fn certificate(
             seq(&if spec.ca { vec![vec![0x01, 0x01, 0xff]] } else { vec![] }),
         ),
     ];
+    // Go gives a CA a subject key identifier: the first 160 bits of the
+    // SHA-256 of its public key's bits; a certificate signed by another
+    // carries that issuer's identifier as its authority key identifier.
+    if spec.ca {
+        let bits = der_content(spki.as_bytes())
+            .and_then(|(_, c)| der_children(c))
+            .and_then(|parts| Some(der_content(parts.get(1)?)?.1.get(1..)?.to_vec()))
+            .unwrap_or_default();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bits);
+        exts.push(extension(&[2, 5, 29, 14], false, tlv(0x04, &digest[..20])));
+    }
+    let subject = name(spec.cn);
+    if let Some(id) = issuer.key_id.as_ref().filter(|_| issuer.name != subject) {
+        exts.push(extension(&[2, 5, 29, 35], false, seq(&[tlv(0x80, id)])));
+    }
     if !spec.ips.is_empty() || !spec.dns.is_empty() {
         let mut names = Vec::new();
         for d in spec.dns {
@@ -261,11 +377,11 @@ fn certificate(
     }
     let tbs = seq(&[
         tlv(0xa0, &tlv(0x02, &[0x02])),
-        tlv(0x02, &serial),
+        tlv(0x02, &der_unsigned(&random)),
         sig_alg.clone(),
-        name(issuer_cn),
+        issuer.name.clone(),
         validity,
-        name(spec.cn),
+        subject,
         spki.as_bytes().to_vec(),
         tlv(0xa3, &seq(&exts)),
     ]);
@@ -335,7 +451,21 @@ fn name(cn: &str) -> Vec<u8> {
     if cn.is_empty() {
         return seq(&[]);
     }
-    seq(&[tlv(0x31, &seq(&[oid(&[2, 5, 4, 3]), tlv(0x0c, cn.as_bytes())]))])
+    seq(&[tlv(0x31, &seq(&[oid(&[2, 5, 4, 3]), tlv(string_tag(cn), cn.as_bytes())]))])
+}
+
+/// The ASN.1 string type Go's encoding/asn1 gives an untagged string:
+/// PrintableString (0x13) when every byte is in its set (letters, digits,
+/// space and `'()+,-./:=?`), UTF8String (0x0c) otherwise.
+fn string_tag(s: &str) -> u8 {
+    let printable = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b' ' | b'\'' | b'(' | b')' | b'+' | b',' | b'-' | b'.' | b'/' | b':' | b'=' | b'?'
+            )
+    };
+    if s.bytes().all(printable) { 0x13 } else { 0x0c }
 }
 
 /// UTCTime (or GeneralizedTime from 2050) of a Unix time.
@@ -362,26 +492,72 @@ fn utc_time(secs: i64) -> Vec<u8> {
     }
 }
 
-/// The subject common name of a PEM certificate: the last CN attribute
-/// before the key (the issuer's comes first).
-fn subject_cn(cert_pem: &str) -> Option<String> {
-    let b64: String = cert_pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64_decode(&b64)?;
-    let marker = [0x06, 0x03, 0x55, 0x04, 0x03];
-    let mut found = None;
-    let mut i = 0;
-    while i + marker.len() + 2 <= der.len() {
-        if der[i..i + marker.len()] == marker {
-            let at = i + marker.len();
-            let len = usize::from(der[at + 1]);
-            if let Some(bytes) = der.get(at + 2..at + 2 + len) {
-                found = Some(String::from_utf8_lossy(bytes).into_owned());
-            }
-            if found.is_some() && i > 0 && der[..i].windows(marker.len()).any(|w| w == marker) {
-                break;
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_use_go_string_types() {
+        // (common name, ASN.1 tag Go's encoding/asn1 gives it)
+        let cases = [
+            ("rel-metrics-server", 0x13),
+            ("it's (a) b+c,d-e.f/g:h=i?", 0x13),
+            ("my-ca_x", 0x0c),
+            ("*.example.com", 0x0c),
+            ("a&b", 0x0c),
+            ("caf\u{e9}", 0x0c),
+            ("a@b", 0x0c),
+        ];
+        for (cn, tag) in cases {
+            assert_eq!(string_tag(cn), tag, "{cn}");
+            let der = name(cn);
+            assert_eq!(der[der.len() - cn.len() - 2], tag, "{cn}");
         }
-        i += 1;
+        assert_eq!(name(""), vec![0x30, 0x00]);
     }
-    found
+
+    #[test]
+    fn serials_are_minimal_der_integers() {
+        let cases: [(&[u8], &[u8]); 5] = [
+            (&[0x00, 0x00, 0x12], &[0x12]),
+            (&[0x00, 0x80, 0x01], &[0x00, 0x80, 0x01]),
+            (&[0x7f, 0x00], &[0x7f, 0x00]),
+            (&[0xff], &[0x00, 0xff]),
+            (&[0x00, 0x00], &[0x00]),
+        ];
+        for (n, want) in cases {
+            assert_eq!(der_unsigned(n), want, "{n:?}");
+        }
+    }
+
+    #[test]
+    fn signed_certificates_name_their_issuer_and_its_key() {
+        let (ca_key, _) = new_key().unwrap();
+        let ca_spec = CertSpec { cn: "my-ca_x", ips: &[], dns: &[], days: 1, ca: true };
+        let ca_pem = certificate(&ca_spec, &ca_key, &ca_key, &Issuer::itself("my-ca_x")).unwrap();
+        let ca = Issuer::of_cert(&ca_pem).unwrap();
+        assert_eq!(ca.name, name("my-ca_x"));
+        let ski = ca.key_id.clone().expect("a CA has a subject key identifier");
+        assert_eq!(ski.len(), 20);
+
+        let (key, _) = new_key().unwrap();
+        let spec = CertSpec { cn: "svc", ips: &[], dns: &[], days: 1, ca: false };
+        let leaf = certificate(&spec, &key, &ca_key, &ca).unwrap();
+        let leaf_der =
+            base64_decode(&leaf.lines().filter(|l| !l.starts_with("-----")).collect::<String>())
+                .unwrap();
+        let aki = [oid(&[2, 5, 29, 35]), tlv(0x04, &seq(&[tlv(0x80, &ski)]))].concat();
+        assert!(leaf_der.windows(aki.len()).any(|w| w == aki.as_slice()));
+        assert!(leaf_der.windows(ca.name.len()).any(|w| w == ca.name.as_slice()));
+        // A leaf has no subject key identifier, so it names no authority key.
+        assert_eq!(Issuer::of_cert(&leaf).unwrap().key_id, None);
+
+        let self_signed = certificate(&spec, &key, &key, &Issuer::itself("svc")).unwrap();
+        let der = base64_decode(
+            &self_signed.lines().filter(|l| !l.starts_with("-----")).collect::<String>(),
+        )
+        .unwrap();
+        assert!(!der.windows(5).any(|w| w == oid(&[2, 5, 29, 35]).as_slice()));
+        assert!(Issuer::of_cert("not a certificate").is_err());
+    }
 }
