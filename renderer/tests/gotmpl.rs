@@ -160,3 +160,54 @@ fn cases_match_go() {
     );
     assert!(stale.is_empty(), "known differences that now pass: {stale:?}");
 }
+
+/// The message of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("PANIC: {text}")
+}
+
+/// Runs the jobs that `tests/gotmpl/fuzz.py` writes when `KILN_GOTMPL_BATCH` names
+/// a file of them: one JSON job a line in the go-template oracle's batch format
+/// (`{"template", "data", "sprig"}`; `sprig` runs with Sprig's functions and
+/// Helm's `toYaml`, `fromYaml`, `toJson` and `fromJson`, as the oracle does).
+/// One answer a line (`{"ok", "output"}` or
+/// `{"ok": false, "error"}`) goes to the file `KILN_GOTMPL_BATCH_OUT`, written
+/// as each job ends so that the driver can see a job that does not end.
+#[test]
+#[ignore = "run by tests/gotmpl/fuzz.py with a file of jobs"]
+fn batch() {
+    use std::io::Write;
+    let (Some(input), Some(output)) =
+        (std::env::var_os("KILN_GOTMPL_BATCH"), std::env::var_os("KILN_GOTMPL_BATCH_OUT"))
+    else {
+        panic!("set KILN_GOTMPL_BATCH and KILN_GOTMPL_BATCH_OUT");
+    };
+    let plain = Funcs::new();
+    let helm = renderer::helm::helm_funcs();
+    let mut with_sprig = sprig::funcs();
+    for name in ["toYaml", "fromYaml", "toJson", "fromJson"] {
+        with_sprig.insert(name, helm.get(name).unwrap().clone());
+    }
+    let mut out = std::fs::File::create(output).unwrap();
+    std::panic::set_hook(Box::new(|_| {}));
+    for line in std::fs::read_to_string(input).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+        let job: serde_json::Value = serde_json::from_str(line).unwrap();
+        let funcs = if job["sprig"].as_bool().unwrap_or(true) { &with_sprig } else { &plain };
+        let data = if job["data"].is_null() { Value::Missing } else { to_value(&job["data"]) };
+        let template = job["template"].as_str().unwrap_or_default();
+        let got =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(template, data, funcs)))
+                .unwrap_or_else(|p| Err(panic_text(p.as_ref())));
+        let answer = match got {
+            Ok(s) => serde_json::json!({"ok": true, "output": s}),
+            Err(e) => serde_json::json!({"ok": false, "error": e}),
+        };
+        writeln!(out, "{answer}").unwrap();
+        out.flush().unwrap();
+    }
+}

@@ -93,32 +93,48 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
             chars.next();
         }
-        // Argument index, width and precision.
+        // Argument index, width and precision. An index reads as found when
+        // its number parses, in range or not; a width or precision number
+        // after a found index makes the verb's index bad (`%[2]3d`,
+        // `%[2].3d`), and Go then consumes no argument for it.
         let mut bad_index = false;
         let mut take_index = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-                              arg_num: &mut usize| {
+                              arg_num: &mut usize|
+         -> (bool, bool) {
             if chars.peek().map(|c| c.1) != Some('[') {
-                return;
+                return (false, false);
             }
-            chars.next();
             reordered = true;
-            // Without a closing bracket only the `[` is consumed, as Go does.
+            // Go reads an index from at least three bytes (`[1]`); else, or
+            // without a closing bracket, only the `[` is consumed.
             let mut look = chars.clone();
+            look.next();
+            let rest: String = look.clone().map(|c| c.1).take(2).collect();
+            if rest.len() < 2 {
+                chars.next();
+                return (false, true);
+            }
             let mut n = String::new();
             while let Some((_, d)) = look.next() {
                 if d == ']' {
                     *chars = look;
-                    match n.parse::<usize>() {
-                        Ok(i) if i >= 1 && i <= args.len() => *arg_num = i - 1,
-                        _ => bad_index = true,
-                    }
-                    return;
+                    let digits =
+                        !n.is_empty() && n.len() <= 7 && n.bytes().all(|b| b.is_ascii_digit());
+                    return match n.parse::<usize>() {
+                        Ok(i) if digits && i >= 1 && i <= args.len() => {
+                            *arg_num = i - 1;
+                            (true, false)
+                        }
+                        _ => (digits, true),
+                    };
                 }
                 n.push(d);
             }
-            bad_index = true;
+            chars.next();
+            (false, true)
         };
-        take_index(&mut chars, &mut arg_num);
+        let (mut after_index, bad) = take_index(&mut chars, &mut arg_num);
+        bad_index |= bad;
         if chars.peek().map(|c| c.1) == Some('*') {
             chars.next();
             match args.get(arg_num) {
@@ -135,12 +151,16 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 _ => out.push_str("%!(BADWIDTH)"),
             }
             arg_num += 1;
+            after_index = false;
         } else {
             spec.width = take_number(&mut chars);
+            bad_index |= after_index && spec.width.is_some();
         }
         if chars.peek().map(|c| c.1) == Some('.') {
             chars.next();
-            take_index(&mut chars, &mut arg_num);
+            bad_index |= after_index;
+            let (found, bad) = take_index(&mut chars, &mut arg_num);
+            (after_index, bad_index) = (found, bad_index || bad);
             if chars.peek().map(|c| c.1) == Some('*') {
                 chars.next();
                 match args.get(arg_num) {
@@ -153,11 +173,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 arg_num += 1;
+                after_index = false;
             } else {
                 spec.prec = Some(take_number(&mut chars).unwrap_or(0));
             }
         }
-        take_index(&mut chars, &mut arg_num);
+        if !after_index {
+            bad_index |= take_index(&mut chars, &mut arg_num).1;
+        }
         let Some((_, verb)) = chars.next() else {
             out.push_str("%!(NOVERB)");
             break;

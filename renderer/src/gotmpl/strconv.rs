@@ -68,12 +68,35 @@ pub(crate) enum AtoiError {
 }
 
 /// Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else.
+/// As Go's `ParseUint` does, the digits are read left to right and the
+/// first overflow is a range error even when a character that is not a
+/// digit follows (`"99999999999999999999x"` is out of range, not bad syntax).
 pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
+    let neg = s.starts_with('-');
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() {
         return Err(AtoiError::Syntax);
     }
-    s.parse().map_err(|_| AtoiError::Range)
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(AtoiError::Syntax);
+        }
+        match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(b - b'0'))) {
+            Some(next) => n = next,
+            None => {
+                overflow = true;
+                break;
+            }
+        }
+    }
+    match (overflow, neg) {
+        (false, false) => i64::try_from(n).map_err(|_| AtoiError::Range),
+        (false, true) if n == 1 << 63 => Ok(i64::MIN),
+        (false, true) => i64::try_from(n).map(|n| -n).map_err(|_| AtoiError::Range),
+        (true, _) => Err(AtoiError::Range),
+    }
 }
 
 /// `strconv.ParseInt(s, 0, 64)`: an optional sign, then [`parse_uint`]'s syntax.
@@ -158,6 +181,9 @@ mod tests {
             ("9223372036854775807", Ok(i64::MAX)),
             ("-9223372036854775808", Ok(i64::MIN)),
             ("9223372036854775808", Err(Range)),
+            ("602214076000000000000000.000000", Err(Range)),
+            ("-99999999999999999999-x", Err(Range)),
+            ("9223372036854775808.5", Err(Syntax)),
             ("", Err(Syntax)),
             ("-", Err(Syntax)),
             ("1_000", Err(Syntax)),

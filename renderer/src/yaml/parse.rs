@@ -671,12 +671,29 @@ impl Builder<'_> {
     }
 
     /// libyaml's scanner error for the alias whose `*` is at or after byte
-    /// `at`, if its name is not made of ASCII letters, digits, `-` and `_`
-    /// up to a blank or one of ``?:,]}%@` ``: `*a.b` is no alias there.
+    /// `at`, if its name is not one libyaml reads (see [`Self::name_error`]).
     fn alias_name_error(&self, at: usize) -> Option<ParseError> {
+        let star = at + self.source.text.get(at..)?.find('*')?;
+        self.name_error(star, "an alias")
+    }
+
+    /// libyaml's scanner error for the anchor of the node whose event starts
+    /// at byte `at` (at the `&` or after it: only a tag and blanks stand
+    /// between), if its name is not one libyaml reads.
+    fn anchor_name_error(&self, at: usize) -> Option<ParseError> {
         let text = self.source.text;
-        let star = at + text.get(at..)?.find('*')?;
-        let rest = &text[star + 1..];
+        let end = (at + 1..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+        let amp = text[..end].rfind('&')?;
+        self.name_error(amp, "an anchor")
+    }
+
+    /// libyaml's scanner error for the anchor or alias whose indicator is at
+    /// byte `at`, if its name is not made of ASCII letters, digits, `-` and
+    /// `_` up to a blank or one of ``?:,]}%@` ``: `*a.b` and `&x;` are no
+    /// alias and no anchor there, though YAML 1.2 allows them.
+    fn name_error(&self, at: usize, what: &str) -> Option<ParseError> {
+        let text = self.source.text;
+        let rest = text.get(at + 1..)?;
         let name_len = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(rest.len());
@@ -685,14 +702,14 @@ impl Builder<'_> {
         if name_len > 0 && ends {
             return None;
         }
-        let (line, column) = line_column(text, star + 1 + name_len);
+        let (line, column) = line_column(text, at + 1 + name_len);
         Some(ParseError {
             file: self.file.to_string(),
             line,
             column,
-            message:
-                "while scanning an alias, did not find expected alphabetic or numeric character"
-                    .into(),
+            message: format!(
+                "while scanning {what}, did not find expected alphabetic or numeric character"
+            ),
         })
     }
 
@@ -768,6 +785,13 @@ impl Builder<'_> {
             return Err(self
                 .err(&span, format!("nesting deeper than {} levels", self.limits.depth))
                 .into());
+        }
+        let anchored = matches!(event,
+            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) if a > 0);
+        if anchored {
+            if let Some(e) = self.anchor_name_error(self.source.byte(span.start.index())) {
+                return Err(e.into());
+            }
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {

@@ -86,12 +86,14 @@ pub(super) fn register(f: &mut Funcs) {
                 Value::Map(dst) => Some(dst.clone()),
                 _ => None,
             };
+            // A source may contain itself, as Go's maps may: the merge follows
+            // only keys that hold maps on both sides, and gives up where Go's
+            // recursion would not end.
+            let mut budget = MAX_NODES;
             for src in &a[1..] {
-                if !src.is_bounded(MAX_NODES, MAX_NESTING) {
-                    return Err("value contains itself or is too large to merge".into());
-                }
                 if let Value::Map(src) = src {
-                    merge_into(dst.get_or_insert_with(MapRef::default), src, overwrite, 0);
+                    let dst = dst.get_or_insert_with(MapRef::default);
+                    merge_into(dst, src, overwrite, 0, &mut budget)?;
                 }
             }
             Ok(Value::Map(dst.unwrap_or_else(super::json::nil_map)))
@@ -118,19 +120,11 @@ pub(super) fn register(f: &mut Funcs) {
         // such as Helm's `common.Values` is not.
         let mut cur = match &rest[1] {
             Value::Map(m) if m.map_type().is_none() => m.clone(),
-            other => {
-                return Err(format!(
-                    "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                    other.type_name()
-                ));
-            }
+            other => return Err(not_a(other, "map[string]interface {}")),
         };
         for (n, k) in keys.iter().enumerate() {
             let Value::String(k) = k else {
-                return Err(format!(
-                    "interface conversion: interface {{}} is {}, not string",
-                    k.type_name()
-                ));
+                return Err(not_a(k, "string"));
             };
             let Some(step) = cur.get(k) else {
                 return Ok(rest[0].clone());
@@ -140,29 +134,49 @@ pub(super) fn register(f: &mut Funcs) {
             }
             match step {
                 Value::Map(next) if next.map_type().is_none() => cur = next,
-                other => {
-                    return Err(format!(
-                        "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                        other.type_name()
-                    ));
-                }
+                other => return Err(not_a(&other, "map[string]interface {}")),
             }
         }
         Ok(rest[0].clone())
     });
 }
 
+/// The panic of Go's type assertion `v.(want)` on an `interface{}`, which
+/// names a nil interface `nil`.
+fn not_a(v: &Value, want: &str) -> String {
+    let have = if v.is_nil() { "nil".to_string() } else { v.type_name() };
+    format!("interface conversion: interface {{}} is {have}, not {want}")
+}
+
 /// mergo's map merge: a key missing or empty in `dst` takes `src`'s value;
 /// with `overwrite`, every `src` value replaces `dst`'s, empty ones too; maps
-/// on both sides merge deeply.
-fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
-    if dst.same(src) || depth > MAX_NESTING {
-        return;
+/// on both sides merge deeply. A nil `src` value is copied only when
+/// overwriting: mergo skips nil interfaces before it looks at `dst`.
+fn merge_into(
+    dst: &MapRef,
+    src: &MapRef,
+    overwrite: bool,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<(), String> {
+    if dst.same(src) {
+        return Ok(());
     }
-    for (k, sv) in src.entries() {
+    let entries = src.entries();
+    if depth > MAX_NESTING || *budget < entries.len() {
+        return Err("value contains itself or is too large to merge".into());
+    }
+    *budget -= entries.len();
+    for (k, sv) in entries {
+        if sv.is_nil() {
+            if overwrite {
+                dst.write().insert(k, sv);
+            }
+            continue;
+        }
         let dv = dst.get(&k);
         match (&dv, &sv) {
-            (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite, depth + 1),
+            (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite, depth + 1, budget)?,
             // mergo never replaces a non-empty value by a map, overwriting or not.
             (Some(d), Value::Map(_)) if !is_empty(d) => {}
             (Some(d), _)
@@ -176,6 +190,7 @@ fn merge_into(dst: &MapRef, src: &MapRef, overwrite: bool, depth: usize) {
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// A copy sharing no maps with the original.

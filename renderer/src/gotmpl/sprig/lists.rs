@@ -61,6 +61,10 @@ pub(super) fn register(f: &mut Funcs) {
                 }
             }
         }
+        // Sprig appends to a nil slice, which stays nil when no list has items.
+        if out.is_empty() {
+            return Ok(Value::List(List::nil(Elem::Any)));
+        }
         Ok(Value::list(out))
     });
     both(f, "reverse", &[Any], None, |a| {
@@ -135,12 +139,18 @@ pub(super) fn register(f: &mut Funcs) {
             Value::List(_) | Value::Nil | Value::Missing => list_of(&a[1], "chunk")?,
             other => return Err(format!("Cannot chunk type {}", super::kind_for_error(other))),
         };
-        if size <= 0 {
-            // Sprig sizes the result with a float division that a zero or
-            // negative size turns into a length Go's make refuses.
-            return Err("runtime error: makeslice: len out of range".into());
-        }
-        let chunks = l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect();
+        // Sprig makes floor((len-1)/size)+1 chunks, the last of len mod size
+        // items (size when that is 0). A zero size gives no count Go's make
+        // takes; a size below -1 gives one chunk of the one item of a list of
+        // one, a negative size no chunk for a list of 2 to 1-size items, and
+        // else a negative count or chunk length, which make refuses.
+        let refused = || Err("runtime error: makeslice: len out of range".to_string());
+        let chunks = match (size, l.len() as i64) {
+            (1.., _) => l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect(),
+            (..=-2, 1) => vec![Value::list(l.to_vec())],
+            (..=-1, n) if n >= 2 && n <= 1 - size => Vec::new(),
+            _ => return refused(),
+        };
         Ok(Value::List(List::typed(Elem::AnyList, chunks)))
     });
     def(f, "until", &[Int], None, |a| {

@@ -238,8 +238,13 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
         i += 1;
     }
     let mut first = true;
+    // The last item when it was a plain character, which a `-` may make
+    // the low end of a range: Go refuses a backward range as it reads it,
+    // before any later error.
+    let mut low: Option<char> = None;
     while i < cs.len() {
         let c = cs[i];
+        let was_low = low.take();
         match c {
             ']' if !first => {
                 out.push(']');
@@ -260,12 +265,23 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
                     }
                 }
             }
+            '-' if let (Some(lo), Some(&hi)) = (was_low, cs.get(i + 1))
+                && !matches!(hi, ']' | '\\' | '[') =>
+            {
+                if lo > hi {
+                    return Err(format!("invalid character class range: `{lo}-{hi}`"));
+                }
+                out.push('-');
+                literal(out, hi);
+                i += 2;
+            }
             '-' => {
                 out.push('-');
                 i += 1;
             }
             _ => {
                 literal(out, c);
+                low = Some(c);
                 i += 1;
             }
         }

@@ -63,7 +63,12 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(format!("{}...", byte_slice(text, 0, (w - 3) as usize)?).into())
     });
     def(f, "abbrevboth", &[Int, Int, Str], None, |a| {
-        Ok(abbreviate_full(s(&a[2]), i(&a[0]), i(&a[1])).into())
+        let (left, right) = (i(&a[0]), i(&a[1]));
+        // Sprig's own check: a width below 7 with any left offset keeps the text.
+        if left > 0 && right < 7 {
+            return Ok(a[2].clone());
+        }
+        Ok(abbreviate_full(s(&a[2]), left, right).into())
     });
     def(f, "initials", &[Str], None, |a| Ok(initials(s(&a[0])).into()));
     def(f, "contains", &[Str, Str], None, |a| Ok(s(&a[1]).contains(s(&a[0])).into()));
@@ -179,7 +184,11 @@ fn abbreviate_full(text: &str, offset: i64, width: i64) -> String {
 fn substr(start: i64, end: i64, text: &str) -> Result<Value, String> {
     let len = go_len(text) as i64;
     let out = if start < 0 {
-        if end < 0 || end > len {
+        // Go names the length only when the bound is not negative.
+        if end < 0 {
+            return Err(format!("runtime error: slice bounds out of range [:{end}]"));
+        }
+        if end > len {
             return Err(format!(
                 "runtime error: slice bounds out of range [:{end}] with length {len}"
             ));

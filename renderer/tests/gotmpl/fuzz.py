@@ -1,0 +1,794 @@
+#!/usr/bin/env python3
+"""Grammar-based differential fuzzing of kiln's Go-template engine against Go's text/template + Sprig.
+
+Usage: renderer/tests/gotmpl/fuzz.py [--seed S] [--count N] [--batch B] [--oracle PATH] [--out DIR] [--show K]
+
+It generates N random but plausible templates, each with a random JSON data context, deterministically
+from the seed (template i of seed S is the same on every machine and Python 3 version: it uses only
+random.Random(f"{S}:{i}")). It runs them in batches of B through Go's engine (the go-template oracle's
+--batch mode, default /work/shared/oracles/go-template or $GO_TEMPLATE_ORACLE) and through kiln's
+(the ignored test `batch` of renderer/tests/gotmpl.rs, built with cargo), and compares:
+  - both render: the outputs must be byte-equal;
+  - both fail: the error messages must be equal (the corpus test asks only for the same location;
+    the fuzzer is stricter, and sorts message differences by their kind);
+  - one fails: a difference.
+Differences go to DIR/diffs.jsonl (default /tmp/gotmpl-fuzz) with the template, data and both answers;
+a summary by category is printed. --show K prints the first K templates and exits (no oracle needed).
+
+The generator knows the data it makes, so most paths, variables and argument kinds are right; a small
+share of choices is deliberately wrong (a wrong argument kind, a missing key, a bad literal) so that
+error paths are exercised too. It avoids what the oracle cannot judge: Go newer than 1.19 (range over an
+integer, {{else with}}), functions that are random or read the clock or the environment, %p of maps and
+lists (an address), and unbounded sizes (repeat, until, widths are kept small).
+
+Not part of CI: it needs the oracle. Cases it finds go by hand, minimised, into
+cases/helm-fuzz-found.txt, which the corpus test replays from recorded answers.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RENDERER = os.path.dirname(os.path.dirname(HERE))
+
+KINDS = ["int", "float", "str", "bool", "nil", "list", "map"]
+KEYS = ["a", "b", "c", "name", "items", "cfg", "n", "x", "Values", "list", "m", "empty", "zero",
+        "s", "on", "y", "Key", "k1", "k_2", "nested", "v"]
+WORDS = ["foo", "bar", "Hello World", "a-b_c", "", " x ", "ÄÖü", "tab\there", "line\nbreak", "1.25e3",
+         "42", "true", "null", "0x1F", "snake_case_word", "CamelCaseWord", "a,b,c", "x.y.z",
+         "<b>&'\"", "1.2.3", "v1.20.0", "/usr/local/bin/", "http://x.io/a?b=c d", "日本", "😀"]
+
+# Sprig and Go functions: name -> (argument kinds, result kind). "num" is int or float,
+# "any" anything; a trailing "*" repeats the last kind 0..3 times.
+FUNCS = {
+    # Go built-ins
+    "not": (["any"], "bool"), "len": (["lenable"], "int"), "print": (["any*"], "str"),
+    "println": (["any*"], "str"), "html": (["any*"], "str"), "js": (["any*"], "str"),
+    "urlquery": (["any*"], "str"), "eq": (["cmp", "cmp*"], "bool"), "ne": (["cmp", "cmp"], "bool"),
+    "lt": (["ord", "ord"], "bool"), "le": (["ord", "ord"], "bool"), "gt": (["ord", "ord"], "bool"),
+    "ge": (["ord", "ord"], "bool"), "and": (["any", "any*"], "any"), "or": (["any", "any*"], "any"),
+    "index": (["indexable"], "any"),
+    # strings
+    "upper": (["str"], "str"), "lower": (["str"], "str"), "title": (["str"], "str"),
+    "untitle": (["str"], "str"), "trim": (["str"], "str"), "trimAll": (["str", "str"], "str"),
+    "trimPrefix": (["str", "str"], "str"), "trimSuffix": (["str", "str"], "str"),
+    "repeat": (["small", "str"], "str"), "substr": (["small", "small", "str"], "str"),
+    "nospace": (["str"], "str"), "trunc": (["small", "str"], "str"), "abbrev": (["small", "str"], "str"),
+    "abbrevboth": (["small", "small", "str"], "str"), "initials": (["str"], "str"),
+    "wrap": (["small", "str"], "str"), "wrapWith": (["small", "str", "str"], "str"),
+    "contains": (["str", "str"], "bool"), "hasPrefix": (["str", "str"], "bool"),
+    "hasSuffix": (["str", "str"], "bool"), "quote": (["any*"], "str"), "squote": (["any*"], "str"),
+    "cat": (["any*"], "str"), "indent": (["small", "str"], "str"), "nindent": (["small", "str"], "str"),
+    "replace": (["str", "str", "str"], "str"), "plural": (["str", "str", "int"], "str"),
+    "snakecase": (["str"], "str"), "camelcase": (["str"], "str"), "kebabcase": (["str"], "str"),
+    "swapcase": (["str"], "str"), "toString": (["any"], "str"), "toStrings": (["any"], "list"),
+    "split": (["str", "str"], "any"), "splitList": (["str", "str"], "list"),
+    "splitn": (["str", "small", "str"], "any"), "join": (["str", "any"], "str"),
+    "sortAlpha": (["any"], "list"), "regexMatch": (["regex", "str"], "bool"),
+    "regexFind": (["regex", "str"], "str"), "regexFindAll": (["regex", "str", "small"], "list"),
+    "regexReplaceAll": (["regex", "str", "str"], "str"),
+    "regexReplaceAllLiteral": (["regex", "str", "str"], "str"),
+    "regexSplit": (["regex", "str", "small"], "list"), "regexQuoteMeta": (["str"], "str"),
+    "b64enc": (["str"], "str"), "b64dec": (["str"], "str"), "b32enc": (["str"], "str"),
+    "b32dec": (["str"], "str"), "sha1sum": (["str"], "str"), "sha256sum": (["str"], "str"),
+    "adler32sum": (["str"], "str"), "base": (["str"], "str"), "dir": (["str"], "str"),
+    "ext": (["str"], "str"), "clean": (["str"], "str"), "isAbs": (["str"], "bool"),
+    "toJson": (["any"], "str"), "toPrettyJson": (["any"], "str"), "toRawJson": (["any"], "str"),
+    "fromJson": (["json"], "map"), "toYaml": (["any"], "str"), "fromYaml": (["yaml"], "map"),
+    # math
+    "add": (["num", "num*"], "int"), "add1": (["num"], "int"), "sub": (["num", "num"], "int"),
+    "div": (["num", "divisor"], "int"), "mod": (["num", "divisor"], "int"), "mul": (["num", "num*"], "int"),
+    "max": (["num", "num*"], "int"), "min": (["num", "num*"], "int"), "floor": (["num"], "float"),
+    "ceil": (["num"], "float"), "round": (["num", "small"], "float"), "addf": (["num", "num*"], "float"),
+    "subf": (["num", "num*"], "float"), "mulf": (["num", "num*"], "float"),
+    "divf": (["num", "divisor*"], "float"), "maxf": (["num", "num*"], "float"),
+    "minf": (["num", "num*"], "float"), "int": (["any"], "int"), "int64": (["any"], "int"),
+    "float64": (["any"], "float"), "atoi": (["str"], "int"), "toDecimal": (["any"], "int"),
+    "seq": (["small", "small*"], "str"), "until": (["small"], "list"),
+    "untilStep": (["small", "small", "small"], "list"), "biggest": (["num", "num*"], "int"),
+    # defaults, lists, dicts, types
+    "default": (["any", "any"], "any"), "empty": (["any"], "bool"), "coalesce": (["any", "any*"], "any"),
+    "ternary": (["any", "any", "bool"], "any"), "all": (["any*"], "bool"), "any": (["any*"], "bool"),
+    "compact": (["list"], "list"), "list": (["any*"], "list"), "first": (["list"], "any"),
+    "rest": (["list"], "list"), "last": (["list"], "any"), "initial": (["list"], "list"),
+    "append": (["list", "any"], "list"), "prepend": (["list", "any"], "list"),
+    "concat": (["list", "list*"], "list"), "reverse": (["list"], "list"), "uniq": (["list"], "list"),
+    "without": (["list", "any*"], "list"), "has": (["any", "list"], "bool"),
+    "chunk": (["small", "list"], "list"), "slice": (["list", "small*"], "list"),
+    "dict": (["dictargs"], "map"), "get": (["map", "key"], "any"), "set": (["map", "key", "any"], "map"),
+    "unset": (["map", "key"], "map"), "hasKey": (["map", "key"], "bool"),
+    "pluck": (["key", "map", "map*"], "list"), "pick": (["map", "key*"], "map"),
+    "omit": (["map", "key*"], "map"), "merge": (["map", "map*"], "map"),
+    "mergeOverwrite": (["map", "map*"], "map"), "dig": (["key", "key*", "any", "map"], "any"),
+    "deepCopy": (["any"], "any"), "kindOf": (["any"], "str"), "typeOf": (["any"], "str"),
+    "kindIs": (["kindname", "any"], "bool"), "typeIs": (["typename", "any"], "bool"),
+    "deepEqual": (["any", "any"], "bool"), "semverCompare": (["constraint", "version"], "bool"),
+    "dateInZone": (["layout", "epoch", "zone"], "str"), "duration": (["any"], "str"),
+    "durationRound": (["any"], "str"), "mustRegexMatch": (["regex", "str"], "bool"),
+    "mustFirst": (["list"], "any"), "mustLast": (["list"], "any"), "mustAppend": (["list", "any"], "list"),
+    "mustToJson": (["any"], "str"), "mustFromJson": (["json"], "any"), "typeIsLike": (["typename", "any"], "bool"),
+    "fail": (["str"], "str"), "toDecimal ": (["str"], "int"),
+}
+FUNCS.pop("toDecimal ")
+BY_RESULT = {}
+for _name, (_args, _res) in FUNCS.items():
+    BY_RESULT.setdefault(_res, []).append(_name)
+
+VERBS = "vdsqxXobegfEGtcU"
+# Argument kinds that are always literals (sizes stay small), kinds that mostly are, and kinds that
+# stand for one of several kinds.
+LITERAL_ONLY = {"small", "dictargs", "indexable", "key", "divisor"}
+SPECIAL = {"regex", "json", "yaml", "kindname", "typename", "constraint", "version", "layout", "epoch", "zone"}
+META = {
+    "num": lambda r: r.choice(["int", "float", "int", "float", "str"]),
+    "cmp": lambda r: r.choice(["int", "float", "str", "bool", "nil"]),
+    "ord": lambda r: r.choice(["int", "float", "str"]),
+    "lenable": lambda r: r.choice(["str", "list", "map"]),
+}
+COMPARE = {"eq", "ne", "lt", "le", "gt", "ge"}
+# How often a choice is deliberately wrong: an argument of another kind, a missing key, a bad
+# literal, a malformed action.
+WRONG = 0.004
+PRINTF_FLAGS = "+-# 0"
+
+
+def kind_of(v):
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "float"  # JSON numbers are float64 in the oracle and in kiln
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, list):
+        return "list"
+    return "map"
+
+
+class Gen:
+    """One template: random choices from one seeded generator."""
+
+    def __init__(self, rng):
+        self.r = rng
+        self.defines = []  # (name, dot kind)
+        self.data = self.gen_data(0)
+        while not isinstance(self.data, dict):
+            self.data = self.gen_data(0)
+        self.budget = 12  # actions left
+
+    # ---------- data ----------
+    def gen_data(self, depth):
+        r = self.r
+        c = r.random()
+        if depth == 0 or (depth < 3 and c < 0.3):
+            keys = r.sample(KEYS, r.randint(0 if depth else 3, 6 if depth == 0 else 4))
+            return {k: self.gen_data(depth + 1) for k in keys}
+        if depth < 3 and c < 0.45:
+            return [self.gen_data(depth + 1) for _ in range(r.randint(0, 4))]
+        c = r.random()
+        if c < 0.3:
+            return r.choice([0, 1, -1, 2, 3, 10, 42, 1000000, 1.5, -0.25, 1e21, 123456789, 0.1, 3.0, 1e-7])
+        if c < 0.7:
+            return r.choice(WORDS)
+        if c < 0.85:
+            return r.choice([True, False])
+        return None
+
+    def paths(self, value, prefix, out, depth=0):
+        """Every path below value: (path text, value)."""
+        if isinstance(value, dict) and depth < 4:
+            for k, v in value.items():
+                p = prefix + "." + k
+                out.append((p, v))
+                self.paths(v, p, out, depth + 1)
+        return out
+
+    # ---------- literals ----------
+    def int_lit(self):
+        r = self.r
+        forms = [lambda n: str(n), lambda n: hex(n), lambda n: "0X%X" % n, lambda n: "0o%o" % n,
+                 lambda n: "0%o" % n if n else "0", lambda n: bin(n), lambda n: "0B" + bin(n)[2:],
+                 lambda n: "{:_}".format(n), lambda n: "0x_" + format(n, "x")]
+        n = r.choice([0, 1, 2, 3, 5, 7, 10, 16, 42, 100, 255, 1000, 65536, 1 << 31, 1 << 40])
+        s = r.choice(forms)(n)
+        if r.random() < 0.2:
+            s = "-" + s
+        elif r.random() < 0.05:
+            s = "+" + s
+        if r.random() < WRONG * 2:
+            s = r.choice(["9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                          "18446744073709551615", "0x7fffffffffffffff", "1__0", "09", "0x", "0b2",
+                          "1_", "0_7", "08.5", "0x1.p1", "1e", "--1"])
+        return s
+
+    def char_lit(self):
+        return self.r.choice(["'a'", "'Z'", "'0'", "' '", "'\\n'", "'\\t'", "'\\x41'", "'\\101'",
+                              "'\\u00e9'", "'\\U0001F600'", "'\\''", "'\\\\'", "'日'", "'\"'",
+                              "'ab'" if self.r.random() < 0.1 else "'b'"])
+
+    def float_lit(self):
+        r = self.r
+        s = r.choice(["1.5", "0.1", "1e3", "1E-2", ".5", "1.", "2.50", "1e21", "1e20", "123456789.0",
+                      "0x1p4", "0x1.8p1", "0X.8p0", "1_0.2_5", "3.0", "1e100", "0.000001", "1e-7",
+                      "6.02214076e23", "0.0", "100000000.0", "1e06", "0e0", "1_000.5"])
+        if r.random() < 0.2:
+            s = "-" + s
+        return s
+
+    def imag_lit(self):
+        return self.r.choice(["1i", "2.5i", "0i", "1e2i", "0x10i", "1_0i", "-1i", ".5i"])
+
+    def str_lit(self):
+        r = self.r
+        c = r.random()
+        if c < 0.55:
+            w = r.choice(WORDS)
+            if r.random() < 0.2:  # escapes for what is not ASCII
+                return '"' + "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else
+                                     "\\x%02x" % ord(c) if ord(c) < 128 else "\\u%04x" % ord(c)
+                                     if ord(c) < 0x10000 else "\\U%08x" % ord(c) for c in w) + '"'
+            return json.dumps(w, ensure_ascii=False)
+        if c < 0.75:
+            return '"' + "".join(r.choice(["a", "b", " ", "\\n", "\\t", "\\\"", "\\\\", "\\x41", "\\101",
+                                           "\\u00e9", "\\U0001F600", "\\a", "\\b", "\\f", "\\v", "\\r",
+                                           "%", "{", "}", "é", "\\x7f"])
+                                 for _ in range(r.randint(0, 6))) + '"'
+        if c < 1 - WRONG:
+            body = "".join(r.choice(["a", "\\n", "\\", "\"", " ", "x", "\n", "{{", "%d", "'"])
+                           for _ in range(r.randint(0, 6)))
+            return "`" + body + "`"
+        return r.choice(['"\\\'"', '"\\q"', '"\\x4"', '"\\400"', '"a', '"\\uD800"', '"\n"'])
+
+    # ---------- expressions ----------
+    def var_of(self, scope, kind):
+        names = [n for n, k in scope.items() if kind == "any" or k == kind or k == "any"]
+        return self.r.choice(names) if names else None
+
+    def data_of(self, dot, kind):
+        """A path (from dot or $) to data of the kind, or None."""
+        r = self.r
+        cands = []
+        if isinstance(dot, tuple) and dot[0] == "data" and isinstance(dot[1], dict):
+            cands += self.paths(dot[1], "", [])
+        cands += [("$" + p, v) for p, v in self.paths(self.data, "", [])]
+        want = [(p, v) for p, v in cands if kind == "any" or kind_of(v) == kind
+                or (kind == "num" and kind_of(v) == "float")]
+        if not want:
+            return None
+        p, v = r.choice(want)
+        if p == "":
+            p = "."
+        if r.random() < WRONG * 2:
+            p += r.choice([".missing", ".nope.deeper", ".Key"])
+        return p
+
+    def operand(self, kind, scope, dot, depth):
+        """An argument: a literal, variable, path or parenthesised pipeline of the kind."""
+        r = self.r
+        if kind in LITERAL_ONLY or (kind in SPECIAL and r.random() < 0.9):
+            return self.literal(kind, scope, dot, depth)
+        kind = META.get(kind, lambda r: kind)(r)
+        if r.random() < WRONG:  # a deliberately wrong kind
+            kind = r.choice(KINDS)
+        c = r.random()
+        if c < 0.15:
+            v = self.var_of(scope, kind)
+            if v:
+                return v
+        if c < 0.35:
+            p = self.data_of(dot, kind)
+            if p:
+                return p
+        if c < 0.5 and depth < 3:
+            return "(" + self.pipeline(kind, scope, dot, depth + 1) + ")"
+        return self.literal(kind, scope, dot, depth)
+
+    def literal(self, kind, scope, dot, depth):
+        r = self.r
+        if kind == "divisor":  # mostly not zero
+            return r.choice(["3", "-2", "7", "0.5", "2.5", '"4"', "1e3"]) if r.random() > WRONG * 5 else "0"
+        if kind == "small":
+            if r.random() < WRONG * 5:
+                return r.choice(["1.5", '"3"', "nil", "1e3"])
+            return r.choice(["0", "1", "2", "3", "4", "5", "-1", "8", "10", "-2"])
+        if kind == "int":
+            return self.char_lit() if r.random() < 0.1 else self.int_lit()
+        if kind == "float":
+            return self.float_lit()
+        if kind == "num":
+            c = r.random()
+            return self.int_lit() if c < 0.5 else self.float_lit() if c < 0.85 else \
+                self.char_lit() if c < 0.9 else self.str_lit()
+        if kind == "str":
+            return self.str_lit()
+        if kind == "bool":
+            return r.choice(["true", "false"])
+        if kind == "nil":
+            return "nil"
+        if kind == "list":
+            if depth < 3:
+                return "(list " + " ".join(self.operand("any", scope, dot, depth + 1)
+                                           for _ in range(r.randint(0, 4))) + ")"
+            return r.choice(["(list 1 2)", '(list "a" "b")', "(list)"])
+        if kind == "map":
+            if r.random() < 0.1:
+                return r.choice([".", "$"])
+            if depth < 3:
+                return "(dict " + " ".join('"%s" %s' % (r.choice(KEYS), self.operand("any", scope, dot, depth + 1))
+                                           for _ in range(r.randint(0, 3))) + ")"
+            return '(dict "a" 1)'
+        if kind in ("cmp", "ord"):
+            return self.operand(r.choice(["int", "float", "str"] + (["bool", "nil"] if kind == "cmp" else [])),
+                                scope, dot, depth)
+        if kind == "lenable":
+            return self.operand(r.choice(["str", "list", "map"]), scope, dot, depth)
+        if kind == "key":
+            return json.dumps(r.choice(KEYS))
+        if kind == "regex":
+            return json.dumps(r.choice(["a+", "[a-z]+", "^f", "o$", "(\\w)(\\w)", "\\d+", ".", "", "x*",
+                                        "(?i)HELLO", "[", "a{2,}", "\\s", "(?P<n>b)", "[[:alpha:]]+", "\\pL+"]))
+        if kind == "json":
+            return json.dumps(r.choice(['{"a":1,"b":[1,2,{"c":null}]}', '{"x":1e3,"y":"s"}', "{}", "[1,2]",
+                                        "not json", '{"a":12345678901234567890}', '{"k":true}']))
+        if kind == "yaml":
+            return json.dumps(r.choice(["a: 1\nb: [x, y]", "k: v", "- 1\n- 2", "a: {b: 1.5}", ": bad",
+                                        "n: 010\ny: yes\nf: 1e3"]))
+        if kind == "dictargs":
+            return " ".join('%s %s' % (self.operand("str", scope, dot, depth + 1) if r.random() < 0.1
+                                       else json.dumps(r.choice(KEYS)), self.operand("any", scope, dot, depth + 1))
+                            for _ in range(r.randint(0, 3)))
+        if kind == "kindname":
+            return json.dumps(r.choice(["string", "int", "int64", "float64", "bool", "map", "slice", "invalid"]))
+        if kind == "typename":
+            return json.dumps(r.choice(["string", "int", "int64", "float64", "bool", "[]interface {}",
+                                        "map[string]interface {}", "<nil>"]))
+        if kind == "constraint":
+            return json.dumps(r.choice([">=1.2.0", "^1.2", "~1.20.0", "<2.0.0-0", ">1.0 <3.0", "1.x", "!=1.2.3-0",
+                                        ">= 1.19-0", "bad constraint"]))
+        if kind == "version":
+            return json.dumps(r.choice(["1.2.3", "v1.20.0", "1.20.1-gke.1", "2.0.0", "1.2", "x.y"]))
+        if kind == "layout":
+            return json.dumps(r.choice(["2006-01-02", "15:04:05", "Mon Jan 2 2006", "2006-01-02T15:04:05Z07:00",
+                                        "Jan _2 03:04PM", ".000", "MST -0700", "06/1/2"]))
+        if kind == "epoch":
+            return r.choice(["0", "1700000000", "(int64 1600000000)", "1234567890"])
+        if kind == "zone":
+            return json.dumps(r.choice(["UTC", "UTC", "Europe/Berlin", "America/New_York", "Nowhere/X"]))
+        if kind == "indexable":
+            c = r.random()
+            if c < 0.5:
+                p = self.data_of(dot, "list")
+                if p:
+                    return p + " " + r.choice(["0", "1", "2", "-1", "5"])
+            p = self.data_of(dot, "map")
+            if p:
+                return p + " " + json.dumps(r.choice(KEYS))
+            return "(list 1 2 3) 1"
+        # any
+        return self.operand(r.choice(["int", "float", "str", "bool", "nil", "list", "map", "str", "int"]),
+                            scope, dot, depth)
+
+    def args_for(self, fname, scope, dot, depth, piped):
+        kinds, _ = FUNCS[fname]
+        if fname in COMPARE:
+            one = META[kinds[0].rstrip("*")](self.r)
+            kinds = [one if k == kinds[0] else one + "*" for k in kinds]
+        if piped and not kinds[-1].endswith("*"):
+            kinds = kinds[:-1]  # the piped value is the last argument
+        out = []
+        for k in kinds:
+            if k.endswith("*"):
+                out += [self.operand(k[:-1], scope, dot, depth) for _ in range(self.r.randint(0, 3))]
+            else:
+                out.append(self.operand(k, scope, dot, depth))
+        return out
+
+    def printf_call(self, scope, dot, depth):
+        r = self.r
+        fmt, args = [], []
+        for _ in range(r.randint(1, 4)):
+            if r.random() < 0.3:
+                fmt.append(r.choice(["x", " ", "-", ":", "%%", "é", "\\n"]))
+                continue
+            spec = "%"
+            for f in PRINTF_FLAGS:
+                if r.random() < 0.12:
+                    spec += f
+            if r.random() < 0.05:
+                spec += "[%d]" % r.randint(1, 3)
+            c = r.random()
+            if c < 0.25:
+                spec += str(r.randint(0, 12))
+            elif c < 0.32:
+                spec += "*"
+                args.append(r.choice(["3", "-4", "8", '"x"', "2.0", "100000000"]) if r.random() < 0.2 else str(r.randint(0, 10)))
+            c = r.random()
+            if c < 0.2:
+                spec += "." + str(r.randint(0, 8))
+            elif c < 0.25:
+                spec += ".*"
+                args.append(str(r.randint(-1, 6)))
+            elif c < 0.28:
+                spec += "."
+            v = r.choice(VERBS + "vvvdds" + ("p" if r.random() < 0.1 else ""))
+            spec += v
+            fmt.append(spec)
+            k = r.choice(["int", "float", "str", "bool", "nil", "list", "map", "int", "float", "str"])
+            if v == "p":
+                k = r.choice(["int", "str", "bool", "float"])
+            a = self.operand(k, scope, dot, depth) if r.random() > 0.05 else self.imag_lit()
+            if v == "c" or v == "U":
+                a = r.choice([a, self.char_lit()])
+            args.append(a)
+        if r.random() < 0.1 and args:
+            args.pop()
+        elif r.random() < 0.1:
+            args.append(self.operand("any", scope, dot, depth))
+        return "printf " + json.dumps("".join(fmt)).replace("\\\\n", "\\n") + "".join(" " + a for a in args)
+
+    def command(self, kind, scope, dot, depth):
+        """One command whose result is (mostly) of the kind."""
+        r = self.r
+        if r.random() < 0.3:
+            return self.operand(kind, scope, dot, depth) if kind != "nil" else self.operand("any", scope, dot, depth)
+        if kind == "str" and r.random() < 0.3:
+            return self.printf_call(scope, dot, depth)
+        return " ".join([fname] + self.args_for(fname, scope, dot, depth, False)) \
+            if (fname := self.pick_func(kind, False)) else self.operand(kind, scope, dot, depth)
+
+    def pick_func(self, kind, piped):
+        """A function with a result of the kind; one that takes a piped last argument when piped."""
+        r = self.r
+        names = BY_RESULT.get(kind, []) + (BY_RESULT["any"] if r.random() < 0.3 else [])
+        if kind not in BY_RESULT:
+            names = list(FUNCS)
+        if piped:
+            names = [n for n in names if FUNCS[n][0] and FUNCS[n][0][-1].rstrip("*") not in LITERAL_ONLY
+                     and n not in COMPARE]
+        if not names:
+            return None
+        fname = r.choice(names)
+        if fname == "fail" and r.random() < 0.9:
+            return None
+        return fname
+
+    def pipeline(self, kind, scope, dot, depth, extra=None):
+        """A pipeline: each command's result is the last argument of the next."""
+        r = self.r
+        if extra is None:
+            extra = r.choice([0, 0, 0, 1, 1, 2, 3])
+        if extra == 0:
+            return self.command(kind, scope, dot, depth)
+        fname = self.pick_func(kind, True)
+        if fname is None:
+            return self.command(kind, scope, dot, depth)
+        last = FUNCS[fname][0][-1].rstrip("*")
+        last = META.get(last, lambda r: last)(r)
+        prefix = self.pipeline(last if last not in SPECIAL else "str", scope, dot, depth, extra - 1)
+        return " | ".join([prefix, " ".join([fname] + self.args_for(fname, scope, dot, depth, True))])
+
+    # ---------- statements ----------
+    def open(self):
+        return "{{- " if self.r.random() < 0.2 else "{{"
+
+    def close(self):
+        return " -}}" if self.r.random() < 0.2 else "}}"
+
+    def act(self, body):
+        r = self.r
+        o, c = self.open(), self.close()
+        sp1 = "" if o.endswith(" ") or r.random() < 0.5 else " "
+        sp2 = "" if c.startswith(" ") or r.random() < 0.5 else " "
+        return o + sp1 + body + sp2 + c
+
+    def text(self):
+        return self.r.choice(["\n", " ", "  ", "x", "[", "]", "\n  ", " - ", ",", "a: ", "\t", "é", "\n\n"])
+
+    def dot_after(self, pipe_text, kind):
+        """What dot is inside with/range: the data when the pipeline is a plain path, else the kind."""
+        p = pipe_text.strip()
+        if p.startswith("$.") and " " not in p and "|" not in p:
+            v = self.data
+            for k in p[2:].split("."):
+                if not isinstance(v, dict) or k not in v:
+                    return ("kind", "any")
+                v = v[k]
+            return ("data", v)
+        return ("kind", kind)
+
+    def block(self, scope, dot, depth, in_range):
+        r = self.r
+        out = []
+        for _ in range(r.randint(1, 5 if depth < 2 else 2)):
+            if self.budget <= 0:
+                break
+            self.budget -= 1
+            c = r.random()
+            if c < 0.2:
+                out.append(self.text())
+            elif c < 0.5 or depth >= 4:
+                out.append(self.act(self.pipeline(r.choice(["str", "int", "float", "any", "bool", "list", "map"]),
+                                                  scope, dot, depth)))
+            elif c < 0.58:
+                name = "$" + r.choice(["x", "y", "v", "i", "s", "n", "_", "m", "x1"])
+                k = r.choice(["int", "str", "list", "map", "float", "bool", "any"])
+                out.append(self.act("%s := %s" % (name, self.pipeline(k, scope, dot, depth))))
+                scope[name] = k
+            elif c < 0.64 and len(scope) > 1:
+                name = r.choice([n for n in scope if n != "$"])
+                k = scope[name]
+                out.append(self.act("%s = %s" % (name, self.pipeline(k, scope, dot, depth))))
+            elif c < 0.74:
+                out.append(self.if_stmt(scope, dot, depth, in_range))
+            elif c < 0.82:
+                out.append(self.range_stmt(scope, dot, depth))
+            elif c < 0.88:
+                out.append(self.with_stmt(scope, dot, depth, in_range))
+            elif c < 0.91 and in_range:
+                out.append(self.act(r.choice(["break", "continue"])))
+            elif c < 0.95 and self.defines:
+                name, k = r.choice(self.defines)
+                arg = self.operand(k, scope, dot, depth) if r.random() < 0.9 else ""
+                out.append(self.act('template "%s" %s' % (name, arg)))
+            elif c < 0.97:
+                out.append(self.open() + r.choice(["/* c */", "/*\nmulti\n*/", "/**/"]) + self.close()
+                           if r.random() < 0.8 else "{{/* c */}}")
+            elif c < 0.97 + WRONG:
+                out.append(self.act("%s" % r.choice(["nil", "$", ".", "$.a", "(.)", "$x :=", "else", "end",
+                                                        "if", "range", ".a.b c", '"a" | printf', "1 2",
+                                                        "print | print", "(1).a", "$undefined", "len"])))
+        return "".join(out)
+
+    def if_stmt(self, scope, dot, depth, in_range):
+        r = self.r
+        inner = dict(scope)
+        head = self.pipeline(r.choice(["bool", "any", "str", "int", "list"]), scope, dot, depth)
+        if r.random() < 0.15:
+            v = "$" + r.choice(["c", "x", "ok"])
+            head = "%s := %s" % (v, head)
+            inner[v] = "any"
+        s = self.act("if " + head) + self.block(dict(inner), dot, depth + 1, in_range)
+        while r.random() < 0.3:
+            s += self.act("else if " + self.pipeline("bool", inner, dot, depth)) + \
+                self.block(dict(inner), dot, depth + 1, in_range)
+        if r.random() < 0.4:
+            s += self.act("else") + self.block(dict(inner), dot, depth + 1, in_range)
+        return s + self.act("end")
+
+    def with_stmt(self, scope, dot, depth, in_range):
+        r = self.r
+        inner = dict(scope)
+        k = r.choice(["map", "list", "str", "any", "int"])
+        pipe = self.pipeline(k, scope, dot, depth)
+        head = pipe
+        if r.random() < 0.2:
+            head = "$w := " + pipe
+            inner["$w"] = k
+        s = self.act("with " + head) + self.block(dict(inner), self.dot_after(pipe, k), depth + 1, in_range)
+        if r.random() < 0.3:
+            s += self.act("else") + self.block(dict(scope), dot, depth + 1, in_range)
+        return s + self.act("end")
+
+    def range_stmt(self, scope, dot, depth):
+        r = self.r
+        inner = dict(scope)
+        k = r.choice(["list", "map", "list"])
+        pipe = self.pipeline(k, scope, dot, depth)
+        if r.random() < WRONG * 5:
+            pipe = r.choice(["3", '"abc"', "true", "1.5"])  # not rangeable in Go 1.19
+        c = r.random()
+        if c < 0.3:
+            head = "$i, $e := " + pipe
+            inner["$i"], inner["$e"] = "any", "any"
+        elif c < 0.5:
+            head = "$e := " + pipe
+            inner["$e"] = "any"
+        else:
+            head = pipe
+        s = self.act("range " + head) + self.block(inner, ("kind", "any"), depth + 1, True)
+        if r.random() < 0.3:
+            s += self.act("else") + self.block(dict(scope), dot, depth + 1, False)
+        return s + self.act("end")
+
+    def template(self):
+        r = self.r
+        out = []
+        for i in range(r.choice([0, 0, 0, 1, 1, 2])):
+            name = "t%d" % i
+            k = r.choice(["map", "str", "int", "list", "any"])
+            body = self.block({"$": "map"}, ("kind", k), 2, False)
+            if r.random() < 0.3:
+                # a block defines and runs at once
+                out.append(self.act('block "%s" %s' % (name, self.operand(k, {"$": "map"}, ("data", self.data), 1))) +
+                           body + self.act("end"))
+            else:
+                out.append(self.act('define "%s"' % name) + body + self.act("end"))
+            self.defines.append((name, k))
+        self.budget = 12
+        out.append(self.block({"$": "map"}, ("data", self.data), 0, False))
+        r.shuffle(out)  # defines may stand anywhere at the top level
+        return "".join(out)
+
+
+def generate(seed, i):
+    rng = random.Random("%s:%d" % (seed, i))
+    g = Gen(rng)
+    return {"template": g.template(), "data": g.data, "sprig": True}
+
+
+# ---------- running ----------
+def build_kiln():
+    """The path of the gotmpl test binary, built with cargo."""
+    out = subprocess.run(["cargo", "test", "-p", "renderer", "--test", "gotmpl", "--no-run",
+                          "--message-format=json"], cwd=RENDERER, capture_output=True, text=True)
+    msgs = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0:
+        sys.exit("fuzz.py: cargo failed\n" + "".join(m["message"].get("rendered") or "" for m in msgs
+                                                     if m.get("reason") == "compiler-message"))
+    for msg in msgs:
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "gotmpl" \
+                and msg.get("executable"):
+            return msg["executable"]
+    sys.exit("fuzz.py: cargo built no gotmpl test binary")
+
+
+def run_kiln(binary, jobs, timeout):
+    """kiln's answers; a job that does not end within timeout seconds is answered as a hang."""
+    answers = []
+    while len(answers) < len(jobs):
+        rest = jobs[len(answers):]
+        with tempfile.TemporaryDirectory() as tmp:
+            inp, outp = os.path.join(tmp, "in.jsonl"), os.path.join(tmp, "out.jsonl")
+            with open(inp, "w") as f:
+                f.write("".join(json.dumps(j, ensure_ascii=False) + "\n" for j in rest))
+            env = dict(os.environ, KILN_GOTMPL_BATCH=inp, KILN_GOTMPL_BATCH_OUT=outp)
+            p = subprocess.Popen([binary, "--ignored", "--exact", "batch", "--test-threads=1"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done, last = 0, time.time()
+            while p.poll() is None:
+                time.sleep(0.05)
+                n = sum(1 for _ in open(outp)) if os.path.exists(outp) else 0
+                if n != done:
+                    done, last = n, time.time()
+                elif time.time() - last > timeout:
+                    p.kill()
+                    p.wait()
+                    break
+            lines = open(outp).read().splitlines() if os.path.exists(outp) else []
+            got = [json.loads(l) for l in lines if l.strip()]
+            answers += got
+            if len(answers) < len(jobs):
+                answers.append({"ok": False, "error": "HANG or crash"})
+    return answers
+
+
+def run_go(oracle, jobs):
+    """Go's answers. A job that kills the oracle (Go's fmt overflows the stack on a map that holds
+    itself, which no recover catches) is answered as a crash, and the rest run again."""
+    answers = []
+    while len(answers) < len(jobs):
+        rest = jobs[len(answers):]
+        inp = "".join(json.dumps(j, ensure_ascii=False) + "\n" for j in rest)
+        out = subprocess.run([oracle, "--batch"], input=inp, capture_output=True, text=True)
+        answers += [json.loads(l) for l in out.stdout.splitlines() if l.strip().startswith("{")][:len(rest)]
+        if len(answers) < len(jobs):
+            if out.returncode == 0:
+                sys.exit("fuzz.py: %d jobs but %d oracle answers" % (len(jobs), len(answers)))
+            answers.append({"ok": False, "error": "GO CRASH"})
+    return answers
+
+
+def location(err):
+    rest = err[len("template: "):] if err.startswith("template: ") else err
+    return rest.split(": ")[0]
+
+
+NOT_JUDGED = "not judged: "
+
+
+def newer(go, kiln):
+    """Why a difference is one where kiln follows the Go and libraries of Helm 4 rather than the
+    oracle's Go 1.19 and Debian's Sprig (see known-differences.txt), or None."""
+    ge, ke = go.get("error", ""), kiln.get("error", "")
+    if re.search(r"range can't iterate over -?\d+$", ge):
+        return "range over an integer is Go 1.22"
+    if "\ufffd" in go.get("output", "") + ge:
+        return "kiln's strings are UTF-8, Go's are bytes"
+    g, k = ge or go.get("output", ""), ke or kiln.get("output", "")
+    if bool(ge) != bool(ke) or g == k:
+        return None
+    if re.sub(r"(incompatible types for comparison): .+? and .+?(?=\n|$)", r"\1", k) == g:
+        return "Go 1.22 names the types of an incompatible comparison"
+    if "invalid character ' ' in literal" in g and "unexpected end of JSON input" in k:
+        return "Helm 4's JSON v2 says a cut literal ends the input"
+    json19 = [(r"invalid character '(.+?)' in string escape code", r"invalid escape sequence `\\\1` in string"),
+              (r"(invalid character '.+?') in string literal", r"\1 in string")]
+    if any(re.sub(a, b, g) == k for a, b in json19):
+        return "Helm 4's JSON v2 words a bad string its own way"
+    char = r"invalid character '(?:[^']|\\')+'"
+    if re.sub(char, "C", g) == re.sub(char, "C", k):
+        return "Helm 4's JSON v2 names the rune, Go 1.19 its first byte"
+    return None
+
+
+def classify(go, kiln):
+    """None when equal, else a category."""
+    if go.get("error", "") == "GO CRASH":
+        return NOT_JUDGED + "the oracle crashes (a value that contains itself)"
+    if kiln.get("error", "").startswith("PANIC"):
+        return "kiln panics"
+    if kiln.get("error", "").startswith("HANG"):
+        return "kiln hangs"
+    if go["ok"] and kiln["ok"]:
+        if go["output"] == kiln["output"]:
+            return None
+        why = newer(go, kiln)
+        return NOT_JUDGED + why if why else "output differs"
+    if not go["ok"] and not kiln["ok"] and go["error"] == kiln["error"]:
+        return None
+    why = newer(go, kiln)
+    if why:
+        return NOT_JUDGED + why
+    if go["ok"]:
+        return "kiln fails, Go renders"
+    if kiln["ok"]:
+        return "Go fails, kiln renders"
+    if location(go["error"]) != location(kiln["error"]):
+        return "error location differs"
+    return "error message differs"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--oracle", default=os.environ.get("GO_TEMPLATE_ORACLE") or "/work/shared/oracles/go-template")
+    ap.add_argument("--out", default="/tmp/gotmpl-fuzz")
+    ap.add_argument("--show", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=20.0)
+    a = ap.parse_args()
+    if a.show:
+        for i in range(a.start, a.start + a.show):
+            j = generate(a.seed, i)
+            print("=== %s:%d\n%s\n--- data\n%s" % (a.seed, i, j["template"], json.dumps(j["data"])))
+        return
+    binary = build_kiln()
+    os.makedirs(a.out, exist_ok=True)
+    diffs = open(os.path.join(a.out, "diffs.jsonl"), "w")
+    counts, total, both_ok, both_err = {}, 0, 0, 0
+    for b in range(a.start, a.start + a.count, a.batch):
+        ids = list(range(b, min(b + a.batch, a.start + a.count)))
+        jobs = [generate(a.seed, i) for i in ids]
+        go = run_go(a.oracle, jobs)
+        kiln = run_kiln(binary, jobs, a.timeout)
+        for i, j, g, k in zip(ids, jobs, go, kiln):
+            total += 1
+            both_ok += g["ok"] and k["ok"]
+            both_err += (not g["ok"]) and (not k["ok"])
+            cat = classify(g, k)
+            if cat:
+                counts[cat] = counts.get(cat, 0) + 1
+                diffs.write(json.dumps({"id": "%s:%d" % (a.seed, i), "category": cat, "template": j["template"],
+                                        "data": j["data"], "go": g, "kiln": k}, ensure_ascii=False) + "\n")
+        diffs.flush()
+        print("%d templates, %d differ" % (total, sum(n for c, n in counts.items() if not c.startswith(NOT_JUDGED))),
+              file=sys.stderr)
+    ndiff = sum(n for c, n in counts.items() if not c.startswith(NOT_JUDGED))
+    print("seed %s: %d templates (%d render in both, %d fail in both), %d differ (%.2f %%)"
+          % (a.seed, total, both_ok, both_err, ndiff, 100.0 * ndiff / max(total, 1)))
+    for cat, n in sorted(counts.items(), key=lambda x: -x[1]):
+        print("  %6d  %s" % (n, cat))
+
+
+if __name__ == "__main__":
+    main()
