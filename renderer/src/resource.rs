@@ -196,6 +196,9 @@ pub struct Resource {
     /// there (patches, generator merges) empty the list; a replacement
     /// takes out the fields it writes.
     pub written: Vec<Vec<Step>>,
+    /// A key of a nested mapping that is not a string (`1:`): kustomize
+    /// reads the object and fails only where a step turns it into JSON.
+    pub non_string_key: Option<Box<crate::yaml::NonStringKey>>,
 }
 
 /// One step of a concrete path into an object.
@@ -305,6 +308,7 @@ impl Resource {
             scalar_texts: Vec::new(),
             quoted: Vec::new(),
             written: Vec::new(),
+            non_string_key: None,
         };
         r.orig_id = r.id();
         r

@@ -58,8 +58,12 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
-        // kustomize fails where its YAML writer cannot print a value.
+        // kustomize fails where its YAML writer cannot print a value, and
+        // where it turns an object holding a key that is not a string into JSON.
         yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
+        if let Some(key) = &r.non_string_key {
+            return Err(key.error.clone().into());
+        }
     }
     match b.top_sort {
         Some(so) if so.fifo => {}
@@ -1106,6 +1110,10 @@ impl Builder<'_> {
                 return Err(invalid(&k.file, "a JSON 6902 patch needs a target"));
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
+                // kustomize applies a JSON patch to the object's JSON.
+                if let Some(key) = &r.non_string_key {
+                    return Err(key.error.clone().into());
+                }
                 let target = r.id().to_string();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
@@ -1362,7 +1370,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted } = doc;
+        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -1373,6 +1381,10 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
+                    // kustomize expands a list through JSON.
+                    if let Some(key) = non_string_key {
+                        return Err(key.error.into());
+                    }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
                             let texts = scalar_texts_under(&scalar_texts, i);
@@ -1385,6 +1397,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 }
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
+                r.non_string_key = non_string_key;
                 out.push(r);
             }
             other => {
