@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
     validators,
 };
-use crate::resource::{Gvk, ResId, Resource, Step};
+use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -288,16 +288,14 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
             out.push((format!("{INTERNAL}{key}"), "enabled".to_string()));
         }
     }
-    if !r.prev_names.is_empty() {
-        let join = |f: &dyn Fn(&(String, String)) -> String| {
-            r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
-        };
-        let kind = r.kind().to_string();
-        out.push((format!("{INTERNAL}previousKinds"), join(&|_| kind.clone())));
-        out.push((format!("{INTERNAL}previousNames"), join(&|(_, n)| n.clone())));
+    if !r.prev_ids.is_empty() {
+        let join =
+            |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
+        out.push((format!("{INTERNAL}previousKinds"), join(&|p| p.kind.clone())));
+        out.push((format!("{INTERNAL}previousNames"), join(&|p| p.name.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((format!("{INTERNAL}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+        out.push((format!("{INTERNAL}previousNamespaces"), join(&|p| namespace(&p.namespace))));
     }
     // The prefixes and suffixes of its renames, oldest first.
     let affixes = name_reference::affixes(r);
@@ -1120,7 +1118,7 @@ impl Builder<'_> {
                 // The legacy JSON patch transformer records no identity of
                 // its own, so its patch sees only the earlier ones.
                 let before = internal_annotations(r);
-                r.repeat_previous_id();
+                r.store_previous_id();
                 let internal = if p.json6902_only { before } else { internal_annotations(r) };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -1178,10 +1176,11 @@ impl Builder<'_> {
                             // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
                             let (kind, name) = &idents[i];
-                            let by_current = *kind == pid.gvk.kind
-                                && (*name == pid.name
-                                    || r.orig_id.name == pid.name
-                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name));
+                            let by_current = (*kind == pid.gvk.kind
+                                && (*name == pid.name || r.orig_id.name == pid.name))
+                                || r.prev_ids
+                                    .iter()
+                                    .any(|p| p.kind == pid.gvk.kind && p.name == pid.name);
                             // An object whose kind a patch changed is still
                             // found by its original kind and name.
                             let by_original =
@@ -1263,7 +1262,7 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
-                    r.repeat_previous_id();
+                    r.store_previous_id();
                     r.allowed_changes.0 |= p.allow_name_change;
                     r.allowed_changes.1 |= p.allow_kind_change;
                 }
