@@ -162,9 +162,9 @@ pub struct Resource {
     pub source: String,
     /// Its identity when it was first loaded, before any renames.
     pub orig_id: ResId,
-    /// Earlier (namespace, name) pairs, oldest first, so references written
-    /// against a name from before a rename can still be found.
-    pub prev_names: Vec<(String, String)>,
+    /// Earlier identities, oldest first, so references written against a
+    /// name or kind from before a rename or kind change can still be found.
+    pub prev_ids: Vec<PrevId>,
     /// Whether a hash suffix of its content will be appended to the name
     /// (generated ConfigMaps and Secrets).
     pub needs_hash: bool,
@@ -196,6 +196,23 @@ pub struct Resource {
     /// there (patches, generator merges) empty the list; a replacement
     /// takes out the fields it writes.
     pub written: Vec<Vec<Step>>,
+    /// A key of a nested mapping that is not a string (`1:`): kustomize
+    /// reads the object and fails only where a step turns it into JSON.
+    pub non_string_key: Option<Box<crate::yaml::NonStringKey>>,
+}
+
+/// An identity an object had before a rename, a namespace move or a kind
+/// change, as kustomize notes it in its build annotations (previousKinds,
+/// previousNames, previousNamespaces); the group and version are always
+/// the current ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrevId {
+    /// The kind then.
+    pub kind: String,
+    /// The namespace then, empty for none.
+    pub namespace: String,
+    /// The name then.
+    pub name: String,
 }
 
 /// One step of a concrete path into an object.
@@ -297,7 +314,7 @@ impl Resource {
             value,
             source: source.into(),
             orig_id: ResId::default(),
-            prev_names: Vec::new(),
+            prev_ids: Vec::new(),
             needs_hash: false,
             allowed_changes: (false, false),
             generator_behavior: None,
@@ -305,6 +322,7 @@ impl Resource {
             scalar_texts: Vec::new(),
             quoted: Vec::new(),
             written: Vec::new(),
+            non_string_key: None,
         };
         r.orig_id = r.id();
         r
@@ -353,11 +371,32 @@ impl Resource {
             || (self.orig_id.gvk == id.gvk
                 && self.orig_id.name == id.name
                 && same_namespace(&self.orig_id.namespace, &id.namespace))
-            || ((gvk == id.gvk || self.orig_id.gvk == id.gvk)
-                && self
-                    .prev_names
-                    .iter()
-                    .any(|(ns, name)| *name == id.name && same_namespace(ns, &id.namespace)))
+            || self.prev_ids.iter().any(|p| {
+                p.kind == id.gvk.kind
+                    && gvk.group == id.gvk.group
+                    && gvk.version == id.gvk.version
+                    && p.name == id.name
+                    && same_namespace(&p.namespace, &id.namespace)
+            })
+    }
+
+    /// The identity the object has now, as an earlier one.
+    pub fn current_prev_id(&self) -> PrevId {
+        PrevId {
+            kind: self.kind().to_string(),
+            namespace: self.namespace().to_string(),
+            name: self.name().to_string(),
+        }
+    }
+
+    /// Its earlier identities, each with the current group and version.
+    pub fn prev_res_ids(&self) -> impl Iterator<Item = ResId> + '_ {
+        let gvk = self.gvk();
+        self.prev_ids.iter().map(move |p| ResId {
+            gvk: Gvk { kind: p.kind.clone(), ..gvk.clone() },
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+        })
     }
 
     /// `metadata`, created if missing.
@@ -368,12 +407,17 @@ impl Resource {
             .expect("loader guarantees metadata is a map")
     }
 
-    /// Sets `metadata.name`, remembering the old one.
+    /// Sets `metadata.name`, remembering the old identity as kustomize's
+    /// renaming transformers (prefix, suffix, hash) do: every time, even
+    /// when the last one remembered is the same.
     pub fn set_name(&mut self, name: String) {
-        let old = (self.namespace().to_string(), self.name().to_string());
-        if old.1 != name && self.prev_names.last() != Some(&old) {
-            self.prev_names.push(old);
-        }
+        self.prev_ids.push(self.current_prev_id());
+        self.rename(name);
+    }
+
+    /// Sets `metadata.name` without remembering the old one (a step that
+    /// remembered the identity itself).
+    pub fn rename(&mut self, name: String) {
         self.metadata_mut().insert("name".into(), Value::String(name));
     }
 
@@ -412,29 +456,20 @@ impl Resource {
         self.shared = groups;
     }
 
-    /// Remembers the current identity as an earlier one even though it does
-    /// not change, as kustomize's namespace transformer does for every
-    /// object it visits: references may then follow the object.
+    /// Remembers the current identity as an earlier one even though it may
+    /// not change, as kustomize does for every object its namespace
+    /// transformer visits and before each JSON patch or renaming strategic
+    /// merge patch: every time, so its build annotations repeat an identity
+    /// remembered twice, and references may follow the object.
     pub fn store_previous_id(&mut self) {
-        let here = (self.namespace().to_string(), self.name().to_string());
-        if self.prev_names.last() != Some(&here) {
-            self.prev_names.push(here);
-        }
-    }
-
-    /// Remembers the current identity as an earlier one once more, even
-    /// when it is the last one remembered, as kustomize does before each
-    /// JSON patch (its build annotations then repeat it).
-    pub fn repeat_previous_id(&mut self) {
-        let here = (self.namespace().to_string(), self.name().to_string());
-        self.prev_names.push(here);
+        self.prev_ids.push(self.current_prev_id());
     }
 
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
-        let old = (self.namespace().to_string(), self.name().to_string());
-        if old.0 != ns && self.prev_names.last() != Some(&old) {
-            self.prev_names.push(old);
+        let old = self.current_prev_id();
+        if old.namespace != ns && self.prev_ids.last() != Some(&old) {
+            self.prev_ids.push(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
     }

@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
     validators,
 };
-use crate::resource::{Gvk, ResId, Resource, Step};
+use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -58,8 +58,12 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
         drop_empty_metadata_maps(r);
-        // kustomize fails where its YAML writer cannot print a value.
+        // kustomize fails where its YAML writer cannot print a value, and
+        // where it turns an object holding a key that is not a string into JSON.
         yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
+        if let Some(key) = &r.non_string_key {
+            return Err(key.error.clone().into());
+        }
     }
     match b.top_sort {
         Some(so) if so.fifo => {}
@@ -311,16 +315,14 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
             out.push((format!("{INTERNAL_PREFIX}{key}"), "enabled".to_string()));
         }
     }
-    if !r.prev_names.is_empty() {
-        let join = |f: &dyn Fn(&(String, String)) -> String| {
-            r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
-        };
-        let kind = r.kind().to_string();
-        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|_| kind.clone())));
-        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|(_, n)| n.clone())));
+    if !r.prev_ids.is_empty() {
+        let join =
+            |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
+        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|p| p.kind.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|p| p.name.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((format!("{INTERNAL_PREFIX}previousNamespaces"), join(&|(ns, _)| namespace(ns))));
+        out.push((format!("{INTERNAL_PREFIX}previousNamespaces"), join(&|p| namespace(&p.namespace))));
     }
     // The prefixes and suffixes of its renames, oldest first.
     let affixes = name_reference::affixes(r);
@@ -1195,13 +1197,17 @@ impl Builder<'_> {
                 return Err(invalid(&k.file, "a JSON 6902 patch needs a target"));
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
+                // kustomize applies a JSON patch to the object's JSON.
+                if let Some(key) = &r.non_string_key {
+                    return Err(key.error.clone().into());
+                }
                 let target = r.id().to_string();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 // The legacy JSON patch transformer records no identity of
                 // its own, so its patch sees only the earlier ones.
                 let before = internal_annotations(r);
-                r.repeat_previous_id();
+                r.store_previous_id();
                 let internal = if p.json6902_only { before } else { internal_annotations(r) };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -1259,10 +1265,11 @@ impl Builder<'_> {
                             // Cheap tests first: this runs for every object and patch.
                             let r = &acc[i];
                             let (kind, name) = &idents[i];
-                            let by_current = *kind == pid.gvk.kind
-                                && (*name == pid.name
-                                    || r.orig_id.name == pid.name
-                                    || r.prev_names.iter().any(|(_, n)| *n == pid.name));
+                            let by_current = (*kind == pid.gvk.kind
+                                && (*name == pid.name || r.orig_id.name == pid.name))
+                                || r.prev_ids
+                                    .iter()
+                                    .any(|p| p.kind == pid.gvk.kind && p.name == pid.name);
                             // An object whose kind a patch changed is still
                             // found by its original kind and name.
                             let by_original =
@@ -1344,7 +1351,7 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {
-                    r.repeat_previous_id();
+                    r.store_previous_id();
                     r.allowed_changes.0 |= p.allow_name_change;
                     r.allowed_changes.1 |= p.allow_kind_change;
                 }
@@ -1460,7 +1467,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted } = doc;
+        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -1471,6 +1478,10 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
+                    // kustomize expands a list through JSON.
+                    if let Some(key) = non_string_key {
+                        return Err(key.error.into());
+                    }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
                             let texts = scalar_texts_under(&scalar_texts, i);
@@ -1483,6 +1494,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 }
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
+                r.non_string_key = non_string_key;
                 out.push(r);
             }
             other => {
@@ -1605,8 +1617,8 @@ fn check_object(
 
 /// kustomize keeps an object's build state in annotations, and reads them
 /// from a file as well: a hash suffix is due where `needsHashSuffix` is
-/// `enabled`, and the earlier identities of the same kind are names the
-/// object still answers to. The annotations themselves never reach the output.
+/// `enabled`, and the earlier identities are ones the object still answers
+/// to. The annotations themselves never reach the output.
 fn read_build_annotations(r: &mut Resource) {
     let note = |key: &str| {
         r.value
@@ -1620,12 +1632,15 @@ fn read_build_annotations(r: &mut Resource) {
     if let (Some(names), Some(namespaces), Some(kinds)) =
         (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
     {
-        let kind = r.kind().to_string();
         let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
-        for ((name, namespace), _) in earlier.filter(|(_, k)| *k == kind) {
+        for ((name, namespace), kind) in earlier {
             // kustomize writes the default namespace where there was none.
             let namespace = if namespace == "default" { "" } else { namespace };
-            r.prev_names.push((namespace.to_string(), name.to_string()));
+            r.prev_ids.push(PrevId {
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            });
         }
     }
 }

@@ -374,11 +374,11 @@ pub fn visit_mut_at(
     let _ = walk_path(v, path, Walk { create, into_last_list: true }, f);
 }
 
-/// Like [`visit_mut`], but a list at the end of the path is handed over
+/// Like [`visit_mut_at`], but a list at the end of the path is handed over
 /// whole, as kustomize's var substitution receives it.
-pub fn visit_mut_node(v: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value)) {
+pub fn visit_mut_node(v: &mut Value, path: &str, f: &mut dyn FnMut(&[Step], &mut Value)) {
     let how = Walk { create: false, into_last_list: false };
-    let _ = walk_path(v, path, how, &mut |_, slot| f(slot));
+    let _ = walk_path(v, path, how, f);
 }
 
 fn walk_path(

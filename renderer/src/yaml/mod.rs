@@ -20,6 +20,7 @@ pub use emit::{
 };
 pub(crate) use emit::{go_format_float_g, go_format_float32_g};
 pub use parse::{
-    Document, Limits, ParseError, parse_documents, parse_documents_helm, parse_documents_with,
-    parse_documents_yaml11, parse_kustomize_documents, parse_kustomize_stream,
+    Document, Limits, NonStringKey, ParseError, parse_documents, parse_documents_helm,
+    parse_documents_with, parse_documents_yaml11, parse_kustomize_documents,
+    parse_kustomize_stream,
 };

@@ -142,6 +142,24 @@ pub struct Document {
     /// By path, in the order they appear, every scalar written in single or
     /// double quotes (kept by the same entry points as `scalar_texts`).
     pub quoted: Vec<Vec<Step>>,
+    /// The first key of a nested mapping that is not a string (`1:`), kept
+    /// by the same entry points as `scalar_texts`: kustomize reads such a
+    /// document and fails only when a later step turns it into JSON.
+    pub non_string_key: Option<Box<NonStringKey>>,
+}
+
+/// A key that is not a string in a nested mapping of a resource, which
+/// kustomize reads as a YAML node and cannot turn into JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonStringKey {
+    /// Where the mapping holding the key is.
+    pub map: Vec<Step>,
+    /// The key as written (`1`, `true`).
+    pub text: String,
+    /// Its YAML tag (`!!int`, `!!bool`, `!!float`, `!!null`).
+    pub tag: &'static str,
+    /// The error kustomize gives when it turns the document into JSON.
+    pub error: ParseError,
 }
 
 /// [`parse_kustomize_stream`] that also records [`Document::scalar_texts`]:
@@ -433,6 +451,7 @@ fn parse_once(
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
         non_string_key: None,
+        kept_key: None,
     };
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -447,6 +466,7 @@ fn parse_once(
                         value: Value::Null,
                         scalar_texts: Vec::new(),
                         quoted: Vec::new(),
+                        non_string_key: None,
                     });
                     continue;
                 }
@@ -458,10 +478,11 @@ fn parse_once(
                 if let Some(e) = builder.non_string_key.take() {
                     return Err(e.into());
                 }
+                let non_string_key = builder.kept_key.take();
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
                 let quoted = std::mem::take(&mut builder.quoted);
-                docs.push(Document { value, scalar_texts, quoted });
+                docs.push(Document { value, scalar_texts, quoted, non_string_key });
                 builder.anchors.clear();
             }
             Event::StreamStart | Event::Nothing => {}
@@ -537,6 +558,9 @@ struct Builder<'f> {
     /// kustomize decodes the whole document (duplicate keys fail there)
     /// before JSON refuses such a key, so it is reported last.
     non_string_key: Option<ParseError>,
+    /// With `scalar_texts`: the first key that is not a string where
+    /// `string_keys` refuses one, kept with the document instead of failing.
+    kept_key: Option<Box<NonStringKey>>,
 }
 
 impl Builder<'_> {
@@ -912,16 +936,31 @@ impl Builder<'_> {
                         && depth > 0
                         && !matches!(key, Value::String(_))
                         && self.non_string_key.is_none()
+                        && self.kept_key.is_none()
                     {
                         // yaml.v3 decodes such a mapping into
                         // map[interface{}]interface{}, which JSON cannot encode.
                         let shown = key_string(key.clone()).unwrap_or_default();
-                        self.non_string_key = Some(self.err(
+                        let error = self.err(
                             &key_span,
                             format!(
                                 "json: unsupported type: map[interface {{}}]interface {{}} (mapping key {shown} is not a string)"
                             ),
-                        ));
+                        );
+                        if self.scalar_texts.is_some() {
+                            let text = match &key {
+                                Value::Map(_) | Value::Seq(_) => String::new(),
+                                _ => self.source.slice(&key_span).trim().to_string(),
+                            };
+                            self.kept_key = Some(Box::new(NonStringKey {
+                                map: self.path.clone(),
+                                text,
+                                tag: yaml_tag(&key),
+                                error,
+                            }));
+                        } else {
+                            self.non_string_key = Some(error);
+                        }
                     }
                     if self.stringify_keys && key == Value::Null && self.non_string_key.is_none() {
                         // sigs.k8s.io/yaml cannot turn a null key into JSON.
@@ -1208,6 +1247,19 @@ fn go_string(bytes: &[u8]) -> String {
                 rest = &after[1..];
             }
         }
+    }
+}
+
+/// The YAML tag yaml.v3 gives a node holding `v`.
+fn yaml_tag(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "!!null",
+        Value::Bool(_) => "!!bool",
+        Value::Int(_) | Value::Uint(_) => "!!int",
+        Value::Float(_) => "!!float",
+        Value::String(_) => "!!str",
+        Value::Seq(_) => "!!seq",
+        Value::Map(_) => "!!map",
     }
 }
 

@@ -261,14 +261,11 @@ pub struct TargetGvk {
 /// What name references need to know about one object.
 struct Info {
     gvk: Gvk,
-    /// The group, version and kind it was loaded with: kustomize picks the
-    /// objects a reference may mean by these (a patch that changed the kind
-    /// leaves the references following the object).
-    orig_gvk: Gvk,
     name: String,
     namespace: String,
-    /// Earlier (namespace, name) pairs; empty when never renamed or moved.
-    prev: Vec<(String, String)>,
+    /// Earlier identities, each with the current group and version; empty
+    /// when never renamed, moved or changed in kind.
+    prev: Vec<ResId>,
     cluster: bool,
     /// The non-empty prefixes and suffixes that renamed it, oldest first.
     prefixes: Vec<String>,
@@ -284,11 +281,10 @@ impl Info {
             .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
             cluster: gvk.is_cluster_scoped_in_kustomize(),
-            orig_gvk: r.orig_id.gvk.clone(),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
-            prev: r.prev_names.clone(),
+            prev: r.prev_res_ids().collect(),
             prefixes: prefixes.into_iter().flatten().collect(),
             suffixes: suffixes.into_iter().flatten().collect(),
         }
@@ -301,7 +297,7 @@ impl Info {
     }
 
     fn original_effective_ns(&self) -> Option<&str> {
-        let ns = self.prev.first().map_or(self.namespace.as_str(), |(ns, _)| ns.as_str());
+        let ns = self.prev.first().map_or(self.namespace.as_str(), |p| p.namespace.as_str());
         effective(self.cluster, ns)
     }
 }
@@ -317,7 +313,7 @@ fn effective(cluster: bool, ns: &str) -> Option<&str> {
 /// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
 /// out namespace moves and the content hash of generated objects.
 pub(crate) fn affixes(r: &Resource) -> Vec<(String, String)> {
-    let mut chain: Vec<&str> = r.prev_names.iter().map(|(_, n)| n.as_str()).collect();
+    let mut chain: Vec<&str> = r.prev_ids.iter().map(|p| p.name.as_str()).collect();
     chain.push(r.name());
     let generated = matches!(r.kind(), "ConfigMap" | "Secret");
     let mut out = Vec::new();
@@ -367,7 +363,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
             check_subject_namespaces(r)?;
         }
     }
-    if resources.iter().all(|r| r.prev_names.is_empty()) {
+    if resources.iter().all(|r| r.prev_ids.is_empty()) {
         return Ok(());
     }
     let infos: Vec<Info> = resources.iter().map(Info::of).collect();
@@ -585,11 +581,13 @@ fn select<'a>(
     let found: Vec<&Info> = candidates
         .iter()
         .copied()
-        .filter(|t| t.prev.iter().any(|(_, n)| n == old))
-        .filter(|t| target.selects(&t.orig_gvk))
+        .filter(|t| t.prev.iter().any(|p| p.name == old))
+        .filter(|t| t.prev.iter().any(|p| target.selects(&p.gvk)))
         .filter(|t| {
             referrer.role_ref.as_ref().is_none_or(|(group, kind)| {
-                t.gvk.kind == *kind && (group.is_empty() || t.gvk.group == *group)
+                t.prev
+                    .iter()
+                    .any(|p| p.gvk.kind == *kind && (group.is_empty() || p.gvk.group == *group))
             })
         })
         .filter(|t| {

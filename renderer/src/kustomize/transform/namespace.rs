@@ -45,7 +45,7 @@ pub fn apply_fields(
             }
             if spec.path == "metadata/name" {
                 if !options.unset_only || r.name().is_empty() {
-                    r.set_name(namespace.to_string());
+                    r.rename(namespace.to_string());
                 }
                 continue;
             }
@@ -119,7 +119,7 @@ pub fn apply(
             && gvk.version == "v1"
         {
             if !options.unset_only {
-                r.set_name(namespace.to_string());
+                r.rename(namespace.to_string());
             }
             continue;
         }

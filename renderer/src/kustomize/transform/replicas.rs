@@ -35,7 +35,7 @@ pub fn apply(
         for r in resources.iter_mut() {
             let known = r.name() == rep.name
                 || r.orig_id.name == rep.name
-                || r.prev_names.iter().any(|(_, n)| *n == rep.name);
+                || r.prev_ids.iter().any(|p| p.name == rep.name);
             if !known {
                 continue;
             }

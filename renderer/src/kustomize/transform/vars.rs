@@ -254,9 +254,20 @@ pub fn resolve(
             .map(|s| s.path)
             .chain(extra.iter().filter(|s| s.matches(&gvk)).map(|s| s.path.as_str()));
         let mut error = None;
+        let id = r.id();
         for path in paths {
-            fieldspec::visit_mut_node(&mut r.value, path, &mut |slot| {
-                if let Err(e) = substitute(slot, &values) {
+            fieldspec::visit_mut_node(&mut r.value, path, &mut |at, slot| {
+                // kustomize walks the keys of a map it substitutes in and
+                // refuses one that is not a string.
+                let bad_key = r.non_string_key.as_ref().filter(|k| k.map == at);
+                if let (Some(key), Value::Map(_)) = (bad_key, &slot) {
+                    error.get_or_insert(format!(
+                        "considering field '{path}' of object {}: invalid map key: value='{}', tag='{}'",
+                        id.kustomize_form(),
+                        key.text,
+                        key.tag
+                    ));
+                } else if let Err(e) = substitute(slot, &values) {
                     error.get_or_insert(e);
                 }
             });
