@@ -148,7 +148,7 @@ pub(super) fn register(f: &mut Funcs) {
         let chunks = match (size, l.len() as i64) {
             (1.., _) => l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect(),
             (..=-2, 1) => vec![Value::list(l.to_vec())],
-            (..=-1, n) if n >= 2 && n <= 1 - size => Vec::new(),
+            (..=-1, n) if n >= 2 && n <= 1i64.saturating_sub(size) => Vec::new(),
             _ => return refused(),
         };
         Ok(Value::List(List::typed(Elem::AnyList, chunks)))
