@@ -16,6 +16,7 @@ mod order;
 mod render;
 mod schema;
 mod strvals;
+mod toml;
 mod values_type;
 
 pub mod values;
