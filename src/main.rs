@@ -1,7 +1,8 @@
 //! The `kiln` command line: parse arguments, run the command, print errors with their causes.
 //!
 //! Exit codes, as ripgrep and diff(1) use them: 0 success, 1 differences or
-//! problems found (`kiln diff`, `kiln check`), 2 an error.
+//! problems found (`kiln diff`, `kiln check`), 2 an error. `kiln helm
+//! template` fails with status 1 and Helm's `Error: ...`, as `helm template`.
 
 mod cli;
 mod commands;
@@ -27,7 +28,8 @@ fn main() -> ExitCode {
         }
         // The verdict was printed; a failed deploy is exit status 1, not an error.
         cli::Command::Verify(args) => commands::verify::cmd_verify(args).map(|ok| !ok),
-        cli::Command::Helm(args) => commands::helm::cmd_helm(args).map(|()| false),
+        // `kiln helm template` prints its errors as `helm template` does.
+        cli::Command::Helm(args) => commands::helm::cmd_helm(args),
         cli::Command::Promote(args) => commands::promote::cmd_promote(args).map(|()| false),
         cli::Command::Watch(args) => commands::watch::cmd_watch(args).map(|()| false),
     };

@@ -367,6 +367,33 @@ fn helm_template_renders_under_a_small_address_space_limit() {
     assert!(stdout(&out).contains("name: r"), "{}", stdout(&out));
 }
 
+/// `kiln helm template` fails as `helm template` does: status 1 and
+/// `Error: ` plus Helm's text on stderr, with Helm's `--debug` hint after
+/// errors met while rendering. The texts are the helm-template oracle's,
+/// recorded in the Helm corpus (`renderer/tests/helm/expected/*.err`).
+#[test]
+fn helm_template_errors_read_as_helms() {
+    let helm = Path::new(env!("CARGO_MANIFEST_DIR")).join("renderer/tests/helm");
+    // (recorded case, chart, extra flags)
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("badyaml-default", "charts/own/badyaml", &[]),
+        ("chartsstray-default", "charts/own/chartsstray", &[]),
+        ("funcs-kube-old", "charts/own/funcs", &["--kube-version", "1.19.0"]),
+        ("errors-required", "charts/own/errors", &["--set-json", "mode=\"required\""]),
+    ];
+    for (case, chart, flags) in cases {
+        let want = std::fs::read_to_string(helm.join(format!("expected/{case}.err"))).unwrap();
+        let mut args = vec!["helm", "template", "rel", chart, "-n", "ns1"];
+        if !flags.contains(&"--kube-version") {
+            args.extend(["--kube-version", "1.31.0"]);
+        }
+        args.extend(flags);
+        let out = kiln(&helm, &args);
+        assert_eq!(out.status.code(), Some(1), "{case}: {}", stderr(&out));
+        assert_eq!(stderr(&out), format!("Error: {want}\n"), "{case}");
+    }
+}
+
 /// Writes a chart `c` (v2, empty values) at `chart` with one template, `cm.yaml`.
 fn write_chart(chart: &Path, template: &str) {
     std::fs::create_dir_all(chart.join("templates")).unwrap();

@@ -57,13 +57,33 @@ pub struct TemplateArgs {
     pub api_versions: Vec<String>,
 }
 
-/// Runs `kiln helm`.
-pub fn cmd_helm(args: &HelmArgs) -> Result<()> {
+/// Runs `kiln helm`; `true` when it failed and printed the error itself.
+///
+/// Like `helm template`, a failure prints `Error: ...` (followed, for an
+/// error met while rendering, by Helm's hint to use `--debug`) and exits
+/// with status 1.
+pub fn cmd_helm(args: &HelmArgs) -> Result<bool> {
     match &args.command {
-        HelmCommand::Template(t) => {
-            print!("{}", render(t)?);
-            Ok(())
+        HelmCommand::Template(t) => match render(t) {
+            Ok(out) => {
+                print!("{out}");
+                Ok(false)
+            }
+            Err(e) => {
+                eprintln!("Error: {}", helm_error_text(&e));
+                Ok(true)
+            }
+        },
+    }
+}
+
+/// The text `helm template` prints after `Error: `.
+fn helm_error_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<renderer::helm::Error>() {
+        Some(h) if h.is_render_error() => {
+            format!("{h}\n\n{}", renderer::helm::DEBUG_HINT)
         }
+        _ => format!("{e:#}"),
     }
 }
 

@@ -67,10 +67,12 @@ impl Call<'_> {
     }
 
     /// Parses `text` as a template named `name` in a copy of the current set
-    /// (its definitions added to the copy) and executes it with `data`.
+    /// (its definitions added to the copy) and executes it with `data`. The
+    /// copy shares the set's templates, so that nested calls cost only what
+    /// they parse.
     pub fn execute_text(&self, name: &str, text: &str, data: Value) -> Result<String, String> {
         let m = self.machine;
-        let mut set = m.templates.clone();
+        let mut set = m.templates.layer();
         set.parse(name, text, m.funcs).map_err(|e| e.to_string())?;
         let inner =
             Machine { templates: &set, funcs: m.funcs, options: m.options, budget: m.budget };

@@ -863,7 +863,7 @@ fn quote_ascii(s: &str) -> String {
 }
 
 /// `strconv.QuoteRune`, or `QuoteRuneToASCII` when `ascii_only`.
-fn quote_char(c: char, ascii_only: bool) -> String {
+pub(crate) fn quote_char(c: char, ascii_only: bool) -> String {
     let mut out = String::from("'");
     escape_into(&mut out, c, '\'', ascii_only);
     out.push('\'');

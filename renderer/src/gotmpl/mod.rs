@@ -145,15 +145,29 @@ pub enum MissingKey {
 }
 
 /// A set of parsed templates that can call each other by name.
+///
+/// A set made by [`Templates::layer`] shares the templates of the set it
+/// came from and keeps only what is parsed into it apart: Helm's `tpl`
+/// parses its text into a copy of the whole set on every call, and a copy
+/// per nesting level of a chart's hundreds of templates cost memory in
+/// proportion to both.
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
-    trees: HashMap<String, Arc<Tree>>,
+    /// The shared templates.
+    trees: Arc<HashMap<String, Arc<Tree>>>,
+    /// For a layered set, the templates parsed into it (they win).
+    layer: Option<HashMap<String, Arc<Tree>>>,
 }
 
 impl Templates {
     /// An empty set.
     pub fn new() -> Self {
         Templates::default()
+    }
+
+    /// A copy of the set to parse more templates into, sharing its templates.
+    pub fn layer(&self) -> Templates {
+        Templates { trees: self.trees.clone(), layer: Some(self.layer.clone().unwrap_or_default()) }
     }
 
     /// Parses `text` as the template `name` and adds it and its `define`s to
@@ -164,28 +178,34 @@ impl Templates {
         for tree in trees {
             let empty =
                 tree.root.iter().all(|n| matches!(n, ast::Node::Text(t) if t.trim().is_empty()));
-            if empty && tree.name != name && self.trees.contains_key(&tree.name) {
+            if empty && tree.name != name && self.contains(&tree.name) {
                 continue;
             }
-            self.trees.insert(tree.name.clone(), Arc::new(tree));
+            let target = match &mut self.layer {
+                Some(layer) => layer,
+                None => Arc::make_mut(&mut self.trees),
+            };
+            target.insert(tree.name.clone(), Arc::new(tree));
         }
         Ok(())
     }
 
     /// Whether a template of that name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.trees.contains_key(name)
+        self.layer.as_ref().is_some_and(|l| l.contains_key(name)) || self.trees.contains_key(name)
     }
 
     /// The names of the templates, sorted.
     pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.trees.keys().map(String::as_str).collect();
+        let layer = self.layer.iter().flat_map(|l| l.keys());
+        let mut names: Vec<&str> = self.trees.keys().chain(layer).map(String::as_str).collect();
         names.sort_unstable();
+        names.dedup();
         names
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<Arc<Tree>> {
-        self.trees.get(name).cloned()
+        self.layer.as_ref().and_then(|l| l.get(name)).or_else(|| self.trees.get(name)).cloned()
     }
 
     /// Executes the template `name` with `data` as dot and `$`, on an

@@ -32,7 +32,7 @@ pub fn helm_funcs() -> Funcs {
         Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
     });
     one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?)?)));
-    one(&mut f, "fromToml", Param::String, |v| Ok(from_toml(v.as_str().unwrap_or_default())));
+    one(&mut f, "fromToml", Param::String, |v| from_toml(v.as_str().unwrap_or_default()));
     // `helm template` resolves no host names.
     one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
@@ -119,27 +119,13 @@ fn tpl_error(name: &str, text: &str, e: String) -> String {
     }
 }
 
-/// Helm's `fromToml`: a map, or a map with an `Error` key.
-fn from_toml(text: &str) -> Value {
-    match text.parse::<toml::Table>() {
-        Ok(table) => toml_value_of(&toml::Value::Table(table)),
-        Err(e) => error_map(format!("toml: {}", e.message())),
-    }
-}
-
-/// A TOML value as BurntSushi/toml decodes it into `interface{}`: integers
-/// as int64, floats as float64, date-times as their text.
-fn toml_value_of(v: &toml::Value) -> Value {
-    match v {
-        toml::Value::String(s) => Value::from(s.as_str()),
-        toml::Value::Integer(i) => Value::Int64(*i),
-        toml::Value::Float(f) => Value::Float(*f),
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => Value::from(d.to_string()),
-        toml::Value::Array(items) => Value::list(items.iter().map(toml_value_of).collect()),
-        toml::Value::Table(t) => {
-            Value::map(t.iter().map(|(k, v)| (k.clone(), toml_value_of(v))).collect())
-        }
+/// Helm's `fromToml`: a map, or a map with an `Error` key; a panic of
+/// the decoder fails the call.
+fn from_toml(text: &str) -> Result<Value, String> {
+    match super::toml::decode(text) {
+        Ok(v) => Ok(v),
+        Err(super::toml::Failure::Parse(message)) => Ok(error_map(message)),
+        Err(super::toml::Failure::Panic(message)) => Err(message),
     }
 }
 

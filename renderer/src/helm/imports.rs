@@ -59,10 +59,11 @@ fn unshare(t: &Table, depth: usize) -> Option<Map> {
     Some(out)
 }
 
-/// The table at a dotted `path`, shared, if every step is a map.
+/// The table at a dotted `path`, shared, if every step is a map. Helm
+/// splits at every dot: an empty segment (`a..b`, `.a`) looks up the key "".
 fn table(root: &Table, path: &str) -> Option<Table> {
     let mut cur = root.clone();
-    for seg in path.split('.').filter(|s| !s.is_empty()) {
+    for seg in path.split('.') {
         let next = match cur.borrow().get(seg) {
             Some(Node::Table(t)) => t.clone(),
             _ => return None,
@@ -72,13 +73,14 @@ fn table(root: &Table, path: &str) -> Option<Table> {
     Some(cur)
 }
 
-/// `a.b` and a table as `{a: {b: table}}`; `.` as the table itself.
+/// `a.b` and a table as `{a: {b: table}}`; `.` as the table itself. Other
+/// empty segments are keys "", as Helm makes them (`""` gives `{"": table}`).
 fn path_to_map(path: &str, data: Table) -> Table {
     if path == "." {
         return data;
     }
     let mut cur = data;
-    for seg in path.split('.').filter(|s| !s.is_empty()).collect::<Vec<_>>().into_iter().rev() {
+    for seg in path.split('.').collect::<Vec<_>>().into_iter().rev() {
         let mut m = IndexMap::new();
         m.insert(seg.to_string(), Node::Table(cur));
         cur = Rc::new(RefCell::new(m));

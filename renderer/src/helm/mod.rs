@@ -16,6 +16,7 @@ mod order;
 mod render;
 mod schema;
 mod strvals;
+mod toml;
 mod values_type;
 
 pub mod values;
@@ -56,6 +57,20 @@ impl Default for Options {
         }
     }
 }
+
+impl Error {
+    /// Whether Helm met this error while rendering, after it made the
+    /// release: `helm template` then adds a hint to use `--debug`.
+    pub fn is_render_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Render { .. } | Error::Manifest { .. } | Error::KubeVersionIncompatible { .. }
+        )
+    }
+}
+
+/// `helm template`'s hint after an error met while rendering.
+pub const DEBUG_HINT: &str = "Use --debug flag to render out invalid YAML";
 
 /// Errors of loading and rendering a chart; texts follow Helm's.
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,7 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             Err(e) => match first_relative_ref(&schema) {
                 Some(file) => {
                     report.push_str(&format!(
-                        "{}:\nfailing loading \"file:///{file}\": open /{file}: no such file or directory\n",
+                        "{}:\nfailing loading \"file:///{file}\": open /{file}: no such file or directory",
                         chart.name
                     ));
                     return Ok(());

@@ -36,7 +36,63 @@ const DAYS: [&str; 7] =
 
 /// The JSON string a `time.Time` struct marshals to, if `st` is one.
 pub(crate) fn time_json(st: &Struct) -> Option<String> {
-    st.native.as_ref()?.downcast_ref::<Time>().map(|t| t.json_text())
+    let native = st.native.as_ref()?;
+    match native.downcast_ref::<ZonedTime>() {
+        Some(z) => Some(z.json.clone()),
+        None => native.downcast_ref::<Time>().map(|t| t.json_text()),
+    }
+}
+
+/// The instant of a `time.Time` struct, whatever zone it shows.
+fn native_time(st: &Struct) -> Option<Time> {
+    let native = st.native.as_ref()?;
+    match native.downcast_ref::<ZonedTime>() {
+        Some(z) => Some(z.at),
+        None => native.downcast_ref::<Time>().copied(),
+    }
+}
+
+/// Nanoseconds since the Unix epoch of a wall clock read in UTC.
+pub(crate) fn civil_nanos(date: (i64, u32, u32), clock: (u32, u32, u32), nano: u32) -> i128 {
+    let days = i128::from(days_from_civil(date.0, date.1, date.2));
+    let secs = days * 86_400 + i128::from(clock.0 * 3600 + clock.1 * 60 + clock.2);
+    secs * NANOS + i128::from(nano)
+}
+
+/// A time shown in a zone other than UTC: its instant and its JSON text.
+struct ZonedTime {
+    at: Time,
+    json: String,
+}
+
+/// A `time.Time` at `unix_nanos` (its wall clock in UTC plus `offset`
+/// seconds) whose location is `zone`, as BurntSushi/toml decodes date-times:
+/// `UTC`, a fixed offset (`zone` empty: Go prints the offset as its name), or
+/// the local `datetime-local`, `date-local` and `time-local` locations.
+/// Date functions see its instant.
+pub(crate) fn zoned_time(unix_nanos: i128, offset: i32, zone: &str) -> Value {
+    let t = Time(unix_nanos);
+    let name = if zone.is_empty() { offset_text("-0700", offset) } else { zone.to_string() };
+    let zone = Zone { offset, name: Some(name) };
+    let utc = t.value();
+    let Value::Struct(st) = &utc else { return utc };
+    let text = t.format_in("2006-01-02 15:04:05.999999999 -0700 MST", &zone);
+    let mut methods = st.methods.clone();
+    let shown = text.clone();
+    methods.insert(
+        "String".to_string(),
+        Function::new(move |_, _| Ok(Value::from(shown.as_str()))).params(&[], None),
+    );
+    let json = t.format_in("2006-01-02T15:04:05.999999999Z07:00", &zone);
+    Value::Struct(Arc::new(Struct {
+        type_name: st.type_name.clone(),
+        fields: st.fields.clone(),
+        methods,
+        string: Some(text),
+        json_tags: st.json_tags.clone(),
+        pointer_string: st.pointer_string,
+        native: Some(Arc::new(ZonedTime { at: t, json })),
+    }))
 }
 
 /// An instant: nanoseconds since the Unix epoch, in UTC.
@@ -397,10 +453,7 @@ fn offset_text(form: &str, offset: i32) -> String {
 /// anything else is now, as Sprig decides.
 fn instant(v: &Value) -> Time {
     match v {
-        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Time>()) {
-            Some(t) => *t,
-            None => Time::now(),
-        },
+        Value::Struct(st) => native_time(st).unwrap_or_else(Time::now),
         Value::Int(i) | Value::Int64(i) => Time(i128::from(*i) * NANOS),
         _ => Time::now(),
     }
@@ -408,11 +461,9 @@ fn instant(v: &Value) -> Time {
 
 fn time_arg(v: &Value) -> Result<Time, String> {
     match v {
-        Value::Struct(st) => {
-            st.native.as_ref().and_then(|n| n.downcast_ref::<Time>()).copied().ok_or_else(|| {
-                format!("wrong type for value; expected time.Time; got {}", st.type_name)
-            })
-        }
+        Value::Struct(st) => native_time(st).ok_or_else(|| {
+            format!("wrong type for value; expected time.Time; got {}", st.type_name)
+        }),
         other => {
             Err(format!("wrong type for value; expected time.Time; got {}", other.type_name()))
         }
