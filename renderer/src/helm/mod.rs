@@ -9,6 +9,7 @@ mod capabilities;
 pub mod chart;
 mod deps;
 mod files;
+mod formats;
 mod funcs;
 mod imports;
 mod metadata_types;

@@ -19,7 +19,13 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
                 message: e.to_string(),
             })?;
         drop_unknown_meta_schema(&mut schema);
-        let validator = match jsonschema::validator_for(&schema) {
+        let mut options = jsonschema::options();
+        for name in super::formats::NAMES {
+            options = options.with_format(*name, move |s: &str| {
+                super::formats::check(name, s).is_none_or(|r| r.is_ok())
+            });
+        }
+        let validator = match options.build(&schema) {
             Ok(v) => v,
             // Helm resolves a relative `$ref` against `file:///` and fails
             // to open it: its report names the file, as this one does.
@@ -489,6 +495,13 @@ fn go_message(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value) -
                 quoted(got),
                 go_quote(written.unwrap_or(pattern))
             )
+        }
+        K::Format { format } => {
+            let text = got.as_str().unwrap_or_default();
+            match super::formats::check(format, text) {
+                Some(Err(reason)) => format!("{} is not valid {format}: {reason}", go_quote(text)),
+                _ => e.to_string(),
+            }
         }
         K::AdditionalItems { limit } => {
             format!("last {} additionalItem(s) not allowed", count().saturating_sub(*limit))

@@ -23,7 +23,7 @@ mod lists;
 mod math;
 pub(crate) mod path;
 mod random;
-mod regex;
+pub(crate) mod regex;
 pub(crate) mod semver;
 mod strings;
 mod url;

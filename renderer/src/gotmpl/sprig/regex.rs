@@ -10,7 +10,8 @@ use crate::gotmpl::{Elem, Funcs, List, Param, Value};
 
 use Param::{Int, String as Str};
 
-fn compile(re: &str) -> Result<regex::Regex, String> {
+/// A Go regular expression compiled, or Go's error for it (`error parsing regexp: ...`).
+pub(crate) fn compile(re: &str) -> Result<regex::Regex, String> {
     let translated = translate(re).map_err(|e| format!("error parsing regexp: {e}"))?;
     regex::Regex::new(&translated)
         .map_err(|e| format!("error parsing regexp: {}", go_message(re, &e.to_string())))
