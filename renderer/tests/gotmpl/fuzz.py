@@ -640,8 +640,11 @@ def build_kiln():
     sys.exit("fuzz.py: cargo built no gotmpl test binary")
 
 
-def run_kiln(binary, jobs, timeout):
-    """kiln's answers; a job that does not end within timeout seconds is answered as a hang."""
+def run_batch(command, jobs, timeout, env_files, stall, crash):
+    """Answers of a batch program, one JSON line a job. A job after which no answer comes for
+    timeout seconds is answered with stall, one that ends the program with crash; the program
+    then runs again on the jobs after it. With env_files the program reads and writes the files
+    named by the environment (kiln's batch test); else stdin and stdout (the oracle)."""
     answers = []
     while len(answers) < len(jobs):
         rest = jobs[len(answers):]
@@ -650,40 +653,42 @@ def run_kiln(binary, jobs, timeout):
             with open(inp, "w") as f:
                 f.write("".join(json.dumps(j, ensure_ascii=False) + "\n" for j in rest))
             env = dict(os.environ, KILN_GOTMPL_BATCH=inp, KILN_GOTMPL_BATCH_OUT=outp)
-            p = subprocess.Popen([binary, "--ignored", "--exact", "batch", "--test-threads=1"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            done, last = 0, time.time()
-            while p.poll() is None:
-                time.sleep(0.05)
-                n = sum(1 for _ in open(outp)) if os.path.exists(outp) else 0
-                if n != done:
-                    done, last = n, time.time()
-                elif time.time() - last > timeout:
-                    p.kill()
-                    p.wait()
-                    break
-            lines = open(outp).read().splitlines() if os.path.exists(outp) else []
-            got = [json.loads(l) for l in lines if l.strip()]
-            answers += got
+            with open(inp) as fin, open(outp, "w") as fout:
+                p = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL if env_files else fin,
+                                     stdout=subprocess.DEVNULL if env_files else fout,
+                                     stderr=subprocess.DEVNULL)
+                done, last, stalled = 0, time.time(), False
+                while p.poll() is None:
+                    time.sleep(0.05)
+                    with open(outp) as f:
+                        n = f.read().count("\n")
+                    if n != done:
+                        done, last = n, time.time()
+                    elif time.time() - last > timeout:
+                        p.kill()
+                        p.wait()
+                        stalled = True
+            with open(outp) as f:
+                got = [json.loads(l) for l in f.read().split("\n")[:-1] if l.startswith("{")]
+            answers += got[:len(rest)]
             if len(answers) < len(jobs):
-                answers.append({"ok": False, "error": "HANG or crash"})
+                if not stalled and p.returncode == 0:
+                    sys.exit("fuzz.py: %s gave %d answers for %d jobs" % (command[0], len(got), len(rest)))
+                answers.append(stall if stalled else crash)
     return answers
 
 
-def run_go(oracle, jobs):
-    """Go's answers. A job that kills the oracle (Go's fmt overflows the stack on a map that holds
-    itself, which no recover catches) is answered as a crash, and the rest run again."""
-    answers = []
-    while len(answers) < len(jobs):
-        rest = jobs[len(answers):]
-        inp = "".join(json.dumps(j, ensure_ascii=False) + "\n" for j in rest)
-        out = subprocess.run([oracle, "--batch"], input=inp, capture_output=True, text=True)
-        answers += [json.loads(l) for l in out.stdout.splitlines() if l.strip().startswith("{")][:len(rest)]
-        if len(answers) < len(jobs):
-            if out.returncode == 0:
-                sys.exit("fuzz.py: %d jobs but %d oracle answers" % (len(jobs), len(answers)))
-            answers.append({"ok": False, "error": "GO CRASH"})
-    return answers
+def run_kiln(binary, jobs, timeout):
+    return run_batch([binary, "--ignored", "--exact", "batch", "--test-threads=1"], jobs, timeout, True,
+                     {"ok": False, "error": "HANG"}, {"ok": False, "error": "CRASH"})
+
+
+def run_go(oracle, jobs, timeout=20.0):
+    """Go's answers. The oracle can die (Go's fmt overflows the stack on a map that holds itself,
+    which no recover catches) or run for ever (a value doubled in nested loops): such a job is
+    not judged."""
+    return run_batch([oracle, "--batch"], jobs, timeout, False,
+                     {"ok": False, "error": "GO TIMEOUT"}, {"ok": False, "error": "GO CRASH"})
 
 
 def location(err):
@@ -723,10 +728,12 @@ def classify(go, kiln):
     """None when equal, else a category."""
     if go.get("error", "") == "GO CRASH":
         return NOT_JUDGED + "the oracle crashes (a value that contains itself)"
+    if go.get("error", "") == "GO TIMEOUT":
+        return NOT_JUDGED + "the oracle runs for ever"
     if kiln.get("error", "").startswith("PANIC"):
         return "kiln panics"
-    if kiln.get("error", "").startswith("HANG"):
-        return "kiln hangs"
+    if kiln.get("error", "") in ("HANG", "CRASH"):
+        return "kiln hangs or crashes"
     if go["ok"] and kiln["ok"]:
         if go["output"] == kiln["output"]:
             return None
@@ -769,7 +776,7 @@ def main():
     for b in range(a.start, a.start + a.count, a.batch):
         ids = list(range(b, min(b + a.batch, a.start + a.count)))
         jobs = [generate(a.seed, i) for i in ids]
-        go = run_go(a.oracle, jobs)
+        go = run_go(a.oracle, jobs, a.timeout)
         kiln = run_kiln(binary, jobs, a.timeout)
         for i, j, g, k in zip(ids, jobs, go, kiln):
             total += 1
