@@ -100,6 +100,11 @@ fn a_push_re_renders_only_the_units_whose_inputs_changed() {
         (dev_overlay, format!("{}\n", read(dev_overlay)), (1, 0), false),
         // A file no unit reads: no build, no commit.
         ("docs/README.md", "notes\n".into(), (0, 0), false),
+        // A `.sourceignore` anywhere decides whether source-controller's
+        // default exclusions hold, so the units whose kustomization is
+        // generated (each cluster's root, built twice) build again; the
+        // other units do not, and nothing they render changes.
+        ("docs/.sourceignore", "*.draft.yaml\n".into(), (4, 0), false),
     ];
     for (path, contents, (want_kustomize, want_helm), commits) in cases {
         let before = ex.rendered()[0].commit.clone();

@@ -60,6 +60,30 @@ pub trait Tree: Sync {
     fn root_name(&self) -> Option<String> {
         None
     }
+    /// Every file called `name` anywhere in the tree (`.git` directories
+    /// passed over, as Flux passes them over), with its bytes, sorted by
+    /// path. One question, so that a tree that records what is asked of it
+    /// can tie the answer to those files alone rather than to every
+    /// directory walked to find them.
+    fn files_named(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let mut out = Vec::new();
+        let mut dirs = vec![String::new()];
+        while let Some(dir) = dirs.pop() {
+            for (entry, kind) in self.list(&dir)? {
+                let path = join(&dir, &entry)?;
+                match kind {
+                    EntryKind::Dir if entry != ".git" => dirs.push(path),
+                    EntryKind::File if entry == name => {
+                        let bytes = self.read(&path)?;
+                        out.push((path, bytes));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 /// `path` relative to the directory `from`, both tree paths (`..` where

@@ -318,9 +318,29 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm data.script=echo ${UNSET}"]),
             fields: &["data.script"],
         },
+        // An unset variable without a default is empty, as the
+        // kustomize-controller substitutes by default...
         Case {
             name: "undefined variable",
             files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", "  postBuild:\n    substitute:\n      x: y\n"),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: x-${nope}\n",
+                ),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm data.a=x-"]),
+            fields: &["data.a"],
+        },
+        // ...and an error with its `StrictPostBuildSubstitutions` feature
+        // gate, which `kiln.yaml` turns on.
+        Case {
+            name: "undefined variable, strict",
+            files: files(&[
+                ("kiln.yaml", "strictPostBuildSubstitutions: true\n"),
                 (
                     "clusters/c/app.yaml",
                     &ks("app", "./app", "  postBuild:\n    substitute:\n      x: y\n"),
@@ -533,15 +553,16 @@ fn cases() -> Vec<Case> {
         },
         // A directory without kustomization.yaml gets one listing every YAML
         // file below it that the source artifact keeps: source-controller
-        // leaves out its defaults (`.github/`, `**/.sops.yaml`, ...) and what
-        // `.sourceignore` files list, scoped to their directory.
+        // leaves out what `.sourceignore` files list, scoped to their
+        // directory; as they hold patterns, its defaults (`.github/`,
+        // `**/.sops.yaml`, ...) no longer apply and are listed here too.
         Case {
             name: "generated kustomization and .sourceignore",
             files: files(&[
                 ("clusters/c/app.yaml", &ks("app", "./app", "")),
                 ("app/cm.yaml", CM),
                 (".sourceignore", "*.draft.yaml\n"),
-                ("app/.sourceignore", "/values/\n"),
+                ("app/.sourceignore", "/values/\n.github/\n.sops.yaml\n"),
                 ("app/values/web.yaml", "replicas: 2\n"),
                 ("app/next.draft.yaml", "title: later\n"),
                 ("app/.sops.yaml", "creation_rules: []\n"),
@@ -803,6 +824,76 @@ fn cases() -> Vec<Case> {
             ]),
             fields: &["data.version", "data.patched", "metadata.labels"],
         },
+        // `kustomize.toolkit.fluxcd.io/reconcile: disabled` (label or
+        // annotation) on an object in Git: the kustomize-controller never
+        // applies it (fluxcd/pkg ssa: the desired object's metadata is
+        // checked), so a HelmRelease so marked renders no chart (here there
+        // is none) and a Kustomization so marked is not followed; both stay
+        // as written, and a `dependsOn` on the latter is no error.
+        Case {
+            name: "reconcile disabled",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks("app", "./app", ""),
+                ),
+                (
+                    "clusters/c/off.yaml",
+                    &ks("off", "./off", "").replace(
+                        "  namespace: flux-system\n",
+                        "  namespace: flux-system\n  annotations:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n",
+                    ),
+                ),
+                ("clusters/c/after.yaml", &ks("after", "./after", "  dependsOn:\n  - name: off\n")),
+                ("off/cm.yaml", CM),
+                ("after/cm.yaml", CM),
+                (
+                    "app/hr.yaml",
+                    &hr("").replace(
+                        "  namespace: flux-system\n",
+                        "  namespace: flux-system\n  labels:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "after: ConfigMap /cm",
+                "app: ConfigMap /cm",
+                "app: HelmRelease flux-system/web",
+            ]),
+            fields: &[],
+        },
+        // A pattern in any `.sourceignore` of the repository drops
+        // source-controller's default exclusions (but for version control
+        // files), so a generated kustomization lists a `.sops.yaml`, and
+        // Flux fails on it; without one, the defaults leave it out.
+        Case {
+            name: "sourceignore patterns drop the defaults",
+            files: files(&[
+                ("docs/.sourceignore", "*.md\n"),
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                ("app/.sops.yaml", "creation_rules:\n- age: x\n"),
+            ]),
+            want: Err(
+                "cluster c, unit app, file clusters/c/app.yaml: app/.sops.yaml: document 1 has no kind",
+            ),
+            fields: &[],
+        },
+        Case {
+            name: "sourceignore defaults",
+            files: files(&[
+                ("docs/.sourceignore", "# nothing ignored\n"),
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/cm.yaml", CM),
+                ("app/.sops.yaml", "creation_rules:\n- age: x\n"),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm"]),
+            fields: &[],
+        },
     ]
 }
 
@@ -842,4 +933,35 @@ fn rendering_is_deterministic_and_the_root_is_the_bootstrap_kustomization() {
     let units: Vec<(&str, Option<&str>)> =
         r.clusters[0].units.iter().map(|u| (u.name.as_str(), u.parent.as_deref())).collect();
     assert_eq!(units, [("flux-system", None), ("a", Some("flux-system"))]);
+}
+
+/// What kiln leaves to the applier is reported with the cluster: objects
+/// that opted out of reconciliation and postBuild variables that became
+/// empty, each naming its unit and file.
+#[test]
+fn reports_what_flux_leaves_alone() {
+    let all = cases();
+    let notes = |name: &str| {
+        let case = all.iter().find(|c| c.name == name).unwrap();
+        let mut t = MemTree::new();
+        t.insert("clusters/c/flux-system/gotk-sync.yaml", ROOT);
+        for (p, c) in &case.files {
+            t.insert(p, c.as_str());
+        }
+        render(&t, &Options::default()).unwrap().clusters[0].skipped.clone()
+    };
+    assert_eq!(
+        notes("reconcile disabled"),
+        [
+            "Kustomization flux-system/off (clusters/c/off.yaml): kustomize.toolkit.fluxcd.io/reconcile: disabled, so its parent flux-system never applies it; kept as written, not followed",
+            "ConfigMap /cm (app/cm.yaml): kustomize.toolkit.fluxcd.io/reconcile: disabled, so unit app never applies it; kept as written, as a Flux applier skips it too",
+            "HelmRelease flux-system/web (app/hr.yaml): kustomize.toolkit.fluxcd.io/reconcile: disabled, so unit app never applies it; kept as written, its chart not rendered",
+        ]
+    );
+    assert_eq!(
+        notes("undefined variable"),
+        [
+            "Kustomization flux-system/app (app/cm.yaml): postBuild variable \"nope\" in ConfigMap/cm (line 3 of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
+        ]
+    );
 }

@@ -70,6 +70,29 @@ fn renders_every_layout() {
             ],
         ),
         (
+            // Shaped like flux2-multi-tenancy: a root .sourceignore with a
+            // pattern (so source-controller's defaults are off), a generated
+            // kustomization, tenants whose Kustomizations have sources that
+            // are not this repository (kept as written), and an object
+            // marked `kustomize.toolkit.fluxcd.io/reconcile: disabled`.
+            "tests/fixtures/layouts/flux-tenants",
+            Layout::FluxV2,
+            &[
+                "prod/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "prod/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|policy-engine",
+                "prod/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|teams",
+                "prod/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+                "prod/policy-engine: ~G_v1_ConfigMap|flux-system|legacy-settings",
+                "prod/policy-engine: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|policy-engine-controller",
+                "prod/policy-engine: source.toolkit.fluxcd.io_v1beta2_OCIRepository|flux-system|policy-engine",
+                "prod/teams: ~G_v1_Namespace|~X|web",
+                "prod/teams: ~G_v1_ServiceAccount|web|web-team",
+                "prod/teams: rbac.authorization.k8s.io_v1_RoleBinding|web|web-team-reconciler",
+                "prod/teams: kustomize.toolkit.fluxcd.io_v1_Kustomization|web|web-team",
+                "prod/teams: source.toolkit.fluxcd.io_v1_GitRepository|web|web-team",
+            ],
+        ),
+        (
             "tests/fixtures/layouts/environments",
             Layout::Environments,
             &[

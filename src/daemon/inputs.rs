@@ -19,6 +19,7 @@ const READ: u8 = 0;
 const KIND: u8 = 1;
 const LIST: u8 = 2;
 const REAL: u8 = 3;
+const NAMED: u8 = 4;
 
 /// What one question to the tree found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,14 @@ enum Found {
     Entries(Option<Vec<(String, EntryKind)>>),
     /// `real_path`: where the path leads (`None`: an error).
     Real(Option<String>),
+    /// `files_named`: each file's path and blob id (`None`: an error).
+    Named(Option<Vec<(String, Option<ObjectId>)>>),
+}
+
+/// The answer to `files_named` as recorded: paths and blob ids.
+fn named(tree: &GitTree, name: &str) -> Option<Vec<(String, Option<ObjectId>)>> {
+    let files = tree.files_named(name).ok()?;
+    Some(files.into_iter().map(|(path, _)| (path.clone(), tree.file_id(&path))).collect())
 }
 
 /// The questions a render asked, by kind of question and path, and their answers.
@@ -57,6 +66,7 @@ impl Inputs {
             Found::Kind(kind) => tree.kind(path) == *kind,
             Found::Entries(entries) => tree.list(path).ok() == *entries,
             Found::Real(real) => tree.real_path(path).ok() == *real,
+            Found::Named(files) => named(tree, path) == *files,
         })
     }
 
@@ -177,5 +187,18 @@ impl Tree for Recording<'_> {
         let real = self.reads.real_path(path);
         self.record(REAL, path, || Found::Real(real.as_ref().ok().cloned()));
         real
+    }
+
+    /// Recorded as one question whose answer is the files' paths and blob
+    /// ids, so that it does not tie a build to every directory of the tree.
+    fn files_named(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let files = self.reads.files_named(name);
+        self.record(NAMED, name, || {
+            let ids = |v: &Vec<(String, Vec<u8>)>| {
+                v.iter().map(|(path, _)| (path.clone(), self.tree.file_id(path))).collect()
+            };
+            Found::Named(files.as_ref().ok().map(ids))
+        });
+        files
     }
 }

@@ -8,6 +8,7 @@
 //! <cache>/<namespace>/<source-name>/<chart>-<version>/      or the same chart unpacked (Chart.yaml inside)
 //! <cache>/<namespace>/<source-name>/<path>/                 GitRepository/Bucket sources: the source's files
 //! <cache>/<host>/<path>/<chart>-<version>.tgz               Flux v1 `spec.chart.repository` URLs
+//! <cache>/<host>/<path>/<chart path>/                         Flux v1 `spec.chart.git` repositories
 //! ```
 //!
 //! `<namespace>/<source-name>` names the Flux `HelmRepository` (HTTP or
@@ -92,7 +93,26 @@ pub fn url_dir(url: &str) -> Result<String, String> {
     Ok(dir)
 }
 
+/// The cache directory of a Flux v1 `spec.chart.git` URL: [`url_dir`] of
+/// it, an scp-like `git@host:path` read as `host/path`, and a trailing
+/// `.git` left out, so that `git@github.com:org/repo.git` and
+/// `https://github.com/org/repo` are both `github.com/org/repo`.
+pub fn git_dir(url: &str) -> Result<String, String> {
+    let scp = !url.contains("://")
+        && url.find(':').is_some_and(|colon| url.find('/').is_none_or(|slash| colon < slash));
+    let read = if scp { url.replacen(':', "/", 1) } else { url.to_string() };
+    // Errors name the URL as written.
+    let dir =
+        url_dir(&read).map_err(|e| e.replacen(&format!("{read:?}"), &format!("{url:?}"), 1))?;
+    Ok(dir.strip_suffix(".git").unwrap_or(&dir).to_string())
+}
+
 impl ChartCache<'_> {
+    /// Whether the cache has the directory of a source (see the module docs).
+    pub fn has_source(&self, source_dir: &str) -> bool {
+        self.dir(source_dir).is_ok_and(|d| self.tree.kind(&d) == Some(EntryKind::Dir))
+    }
+
     fn dir(&self, source_dir: &str) -> Result<String, String> {
         let rel = tree::join("", source_dir).map_err(|e| e.to_string())?;
         tree::join(self.root, &rel).map_err(|e| e.to_string())
@@ -254,6 +274,35 @@ mod tests {
             match (url_dir(url), want) {
                 (Ok(got), Ok(want)) => assert_eq!(&got, want),
                 (Err(e), Err(want)) => assert!(e.contains(want), "{e}"),
+                (got, want) => panic!("{url}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn names_git_repositories_by_host_and_path() {
+        let cases: &[(&str, Result<&str, &str>)] = &[
+            (
+                "git@github.com:travis-ci/kubernetes-config.git",
+                Ok("github.com/travis-ci/kubernetes-config"),
+            ),
+            (
+                "https://github.com/travis-ci/kubernetes-config.git",
+                Ok("github.com/travis-ci/kubernetes-config"),
+            ),
+            ("ssh://git@github.com/org/repo", Ok("github.com/org/repo")),
+            (
+                "ssh://git@gitlab.example.com:2222/org/repo.git",
+                Ok("gitlab.example.com:2222/org/repo"),
+            ),
+            ("https://github.com/org/repo/", Ok("github.com/org/repo")),
+            ("git@github.com:../../etc", Err("leaves the root")),
+            ("https://", Err("has no host")),
+        ];
+        for (url, want) in cases {
+            match (git_dir(url), want) {
+                (Ok(got), Ok(want)) => assert_eq!(&got, want, "{url}"),
+                (Err(e), Err(want)) => assert!(e.contains(want), "{url}: {e}"),
                 (got, want) => panic!("{url}: got {got:?}, want {want:?}"),
             }
         }

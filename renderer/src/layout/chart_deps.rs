@@ -36,7 +36,8 @@ pub fn add_missing(
             continue;
         }
         let load = |t: &dyn Tree, path: &str| {
-            helm::chart::load(t, path).map_err(|e| format!("dependency {name}: {e}"))
+            helm::chart::load(t, path)
+                .map_err(|e| format!("dependency {name}: {}", super::chain(&e)))
         };
         let sub = if let Some(rel) = repository.strip_prefix("file://") {
             let path = tree::join(dir, rel).map_err(|e| format!("dependency {name}: {e}"))?;

@@ -4,6 +4,7 @@
 //! layout: namespaces      # flux-v2 | flux-v1 | namespaces | environments | plain
 //! path: deploy            # plain only: the directory to render (default: the root)
 //! chartCache: vendor/charts   # a chart cache kept in the repository (see chart_cache)
+//! strictPostBuildSubstitutions: true   # an unset postBuild variable fails (Flux's feature gate)
 //! ```
 
 use super::{Error, Layout};
@@ -23,6 +24,10 @@ pub struct Config {
     pub path: Option<String>,
     /// A chart cache directory inside the repository; `--chart-cache` wins.
     pub chart_cache: Option<String>,
+    /// Whether a `postBuild` variable read without a default and not set
+    /// fails the unit (the kustomize-controller's `StrictPostBuildSubstitutions`
+    /// feature gate) instead of becoming empty, Flux's default.
+    pub strict_post_build: bool,
 }
 
 impl Config {
@@ -43,6 +48,13 @@ impl Config {
             return if doc.is_null() { Ok(config) } else { Err("expected a mapping".into()) };
         };
         for (key, value) in map {
+            if key == "strictPostBuildSubstitutions" {
+                let Value::Bool(b) = value else {
+                    return Err(format!("{key}: expected true or false"));
+                };
+                config.strict_post_build = *b;
+                continue;
+            }
             let s = value.as_str().ok_or_else(|| format!("{key}: expected a string"))?;
             match key.as_str() {
                 "layout" => {
@@ -61,7 +73,7 @@ impl Config {
                 }
                 other => {
                     return Err(format!(
-                        "unknown field {other:?}; expected layout, path or chartCache"
+                        "unknown field {other:?}; expected layout, path, chartCache or strictPostBuildSubstitutions"
                     ));
                 }
             }
@@ -99,6 +111,12 @@ mod tests {
             ("layout: helmfile\n", Err("unknown layout \"helmfile\"")),
             ("layuot: plain\n", Err("unknown field \"layuot\"")),
             ("layout: [a]\n", Err("layout: expected a string")),
+            (
+                "strictPostBuildSubstitutions: true\n",
+                Ok(Config { strict_post_build: true, ..Config::default() }),
+            ),
+            ("strictPostBuildSubstitutions: false\n", Ok(Config::default())),
+            ("strictPostBuildSubstitutions: \"yes\"\n", Err("expected true or false")),
             ("path: ../up\n", Err("path leaves the root")),
         ];
         for (text, want) in cases {

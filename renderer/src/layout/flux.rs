@@ -97,6 +97,21 @@ pub fn cluster_roots(tree: &dyn Tree) -> Result<Vec<(String, String)>, Error> {
     Ok(dirs.iter().map(|d| (if unique(d) { last(d) } else { d.clone() }, d.clone())).collect())
 }
 
+/// The label or annotation with which an object opts out of being applied.
+pub const RECONCILE_KEY: &str = "kustomize.toolkit.fluxcd.io/reconcile";
+
+/// Whether `v` carries `kustomize.toolkit.fluxcd.io/reconcile: disabled` as a
+/// label or an annotation: the kustomize-controller then never applies it
+/// (not even to create it) and never prunes it. kiln keeps such an object
+/// in the output as written, so a Flux applier skips it the same way, and
+/// renders nothing from it: a HelmRelease's chart is not rendered and a
+/// Kustomization is not followed.
+pub fn reconcile_disabled(v: &Value) -> bool {
+    ["annotations", "labels"].iter().any(|field| {
+        v.get_path(&["metadata", field, RECONCILE_KEY]).and_then(Value::as_str) == Some("disabled")
+    })
+}
+
 /// Whether `v` is a Flux `Kustomization` (any `kustomize.toolkit.fluxcd.io` version).
 pub fn is_flux_kustomization(v: &Value) -> bool {
     let (api, kind) = api_kind(v);
@@ -173,6 +188,10 @@ pub fn render_cluster_with(
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
+    let unset = match super::Config::read(tree)?.strict_post_build {
+        true => substitute::Unset::Error,
+        false => substitute::Unset::Empty,
+    };
     let plain = build_unit(tree, cluster, &root, "", cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
@@ -238,7 +257,8 @@ pub fn render_cluster_with(
         let mut next = Vec::new();
         let mut units = Vec::new();
         for (p, objects) in &built {
-            let rendered = post_build(cluster, p, objects, &available).and_then(|objects| {
+            let rendered = post_build(cluster, p, objects, &available, unset, &mut cx.skipped);
+            let rendered = rendered.and_then(|objects| {
                 render_releases(
                     charts,
                     &p.at(cluster),
@@ -282,6 +302,16 @@ pub fn render_cluster_with(
                             prev.file
                         )));
                     }
+                    continue;
+                }
+                if reconcile_disabled(&r.value) {
+                    external.push(child.key());
+                    cx.skipped.push(format!(
+                        "Kustomization {} ({}): {RECONCILE_KEY}: disabled, so its parent {} never applies it; kept as written, not followed",
+                        child.key(),
+                        r.source,
+                        p.name
+                    ));
                     continue;
                 }
                 if !this_repo.contains(&source_key(&r.value)) {
@@ -399,7 +429,9 @@ fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields
 /// written into it. The build depends on the tree, the unit's path, its
-/// Flux object and the source's `spec.ignore`, which make its key.
+/// Flux object and the source's `spec.ignore`, which make its key (the
+/// `.sourceignore` files a generated kustomization reads are inputs the
+/// cache sees being read).
 fn build_unit(
     tree: &dyn Tree,
     cluster: &str,
@@ -452,7 +484,22 @@ fn render_releases(
 ) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
-        if helm_release::is_release(&r.value) {
+        // Flux Kustomizations so marked are reported where they would be followed.
+        if reconcile_disabled(&r.value) && !is_flux_kustomization(&r.value) {
+            let rendered = match helm_release::is_release(&r.value) {
+                true => "its chart not rendered",
+                false => "as a Flux applier skips it too",
+            };
+            skipped.push(format!(
+                "{} {}/{} ({}): {RECONCILE_KEY}: disabled, so unit {} never applies it; kept as written, {rendered}",
+                r.kind(),
+                r.namespace(),
+                r.name(),
+                r.source,
+                at.unit
+            ));
+            out.push(r);
+        } else if helm_release::is_release(&r.value) {
             let at = at.with_file(&r.source);
             let release = helm_release::from_flux_v2(&r.value, &at, this_repo, available)?;
             out.extend(helm_release::render_release_with(
@@ -563,12 +610,15 @@ fn append(map: &mut Map, field: &str, items: Vec<Value>) -> Result<(), String> {
     Ok(())
 }
 
-/// `commonMetadata` and `postBuild` on the built objects.
+/// `commonMetadata` and `postBuild` on the built objects; each variable
+/// that was unset and became empty is noted in `notes`.
 fn post_build(
     cluster: &str,
     p: &Pending,
     objects: &[Resource],
     available: &[&Resource],
+    unset: substitute::Unset,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let mut out = objects.to_vec();
@@ -583,13 +633,26 @@ fn post_build(
     };
     if !vars.is_empty() || (always && p.spec(&["postBuild"]).is_some()) {
         for r in &mut out {
-            r.value = substitute::substitute_object(&r.value, &vars).map_err(|e| {
-                at.with_file(&r.source).invalid(format!(
-                    "postBuild substitution in {}/{}: {e}",
+            let (value, missing) =
+                substitute::substitute_object(&r.value, &vars, unset).map_err(|e| {
+                    at.with_file(&r.source).invalid(format!(
+                        "postBuild substitution in {}/{}: {e}",
+                        r.kind(),
+                        r.name()
+                    ))
+                })?;
+            for m in missing {
+                notes.push(format!(
+                    "Kustomization {} ({}): postBuild variable {:?} in {}/{} (line {} of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
+                    p.key(),
+                    r.source,
+                    m.name,
                     r.kind(),
-                    r.name()
-                ))
-            })?;
+                    r.name(),
+                    m.line
+                ));
+            }
+            r.value = value;
         }
     }
     if let Some(meta) = p.spec(&["commonMetadata"]) {

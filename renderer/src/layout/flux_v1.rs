@@ -19,12 +19,35 @@ pub fn environment_names(tree: &dyn Tree) -> Result<Vec<String>, Error> {
     super::subdirs(tree, RELEASES)
 }
 
+/// The annotation with which Flux v1 (fluxd) leaves a manifest alone; the
+/// older `flux.weave.works/ignore` is read too.
+pub const IGNORE_KEY: &str = "fluxcd.io/ignore";
+
+/// Whether fluxd never applies `doc`: annotated `fluxcd.io/ignore: "true"`
+/// (or `flux.weave.works/ignore`). `sync_only` only spares it from garbage
+/// collection, so it is applied.
+fn ignored(doc: &crate::value::Value) -> Option<&'static str> {
+    [IGNORE_KEY, "flux.weave.works/ignore"].into_iter().find(|key| {
+        let value = doc.get_path(&["metadata", "annotations", key]);
+        value.and_then(crate::value::Value::as_str) == Some("true")
+            || value == Some(&crate::value::Value::Bool(true))
+    })
+}
+
+/// A release file's name without its extension: the release's name.
+fn stem(file: &str) -> &str {
+    file_name(file).trim_end_matches(".yaml").trim_end_matches(".yml")
+}
+
 /// Every document of `releases/<env>/`, with its file.
 fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Value)>, Error> {
     let dir = format!("{RELEASES}/{env}");
     let at = Location::new(env, "", &dir);
     let mut out = Vec::new();
     for file in yaml_files(tree, &dir).map_err(|e| Error::read(&at, e))? {
+        // A file that cannot be read is named by its unit too: a release
+        // file is named after its release.
+        let at = Location::new(env, stem(&file), &dir);
         for doc in read_documents(tree, &at, &file)? {
             if !doc.is_null() {
                 out.push((file.clone(), doc));
@@ -54,7 +77,12 @@ pub fn render_environment_with(
     let mut releases = Vec::new();
     for (file, doc) in documents(tree, env)? {
         let name = str_at(&doc, &["metadata", "name"]).to_string();
-        if helm_release::is_release(&doc) {
+        if let Some(key) = ignored(&doc) {
+            let (_, kind) = super::api_kind(&doc);
+            cluster.skipped.push(format!(
+                "{kind} {name} ({file}): annotated {key}: \"true\", which Flux v1 never applies; left out"
+            ));
+        } else if helm_release::is_release(&doc) {
             releases.push((file, name, doc));
         } else if is_object(&doc) && !name.is_empty() {
             plain.objects.push(Resource::new(doc, file));
@@ -87,7 +115,7 @@ pub fn render_environment_with(
             }
         };
         let path = match &release.chart {
-            Chart::Path(p) => p.clone(),
+            Chart::Path(p) | Chart::Git { path: p, .. } => p.clone(),
             Chart::Cached { dir, chart, .. } => format!("{dir}/{chart}"),
             Chart::CachedPath { dir, path, .. } => format!("{dir}/{path}"),
         };
@@ -129,7 +157,7 @@ pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Findi
             let name = str_at(&doc, &["metadata", "name"]);
             let at = Location::new(&env, name, &file);
             let mut finding = |message: String| findings.push(Finding { at: at.clone(), message });
-            let stem = file_name(&file).trim_end_matches(".yaml").trim_end_matches(".yml");
+            let stem = stem(&file);
             if name != stem {
                 finding(format!("metadata.name {name:?} does not match the file name {stem:?}"));
             }
@@ -148,6 +176,20 @@ pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Findi
                     (Chart::Path(dir), _) => {
                         if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {
                             finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
+                        }
+                    }
+                    (Chart::Git { url, dir, path }, c) => {
+                        let cached = c.filter(|c| c.has_source(dir));
+                        let found = match cached {
+                            Some(c) => c.find_path(dir, path).is_ok(),
+                            None => {
+                                tree.kind(&format!("{path}/Chart.yaml")) == Some(EntryKind::File)
+                            }
+                        };
+                        if !found {
+                            finding(format!(
+                                "chart {path:?} of spec.chart.git {url} does not exist (not in this repository, nor in the chart cache under {dir}/)"
+                            ));
                         }
                     }
                     (Chart::Cached { source, dir, chart, pick }, Some(c)) => {
@@ -235,5 +277,46 @@ mod tests {
         let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].name, "manifests");
+    }
+
+    /// fluxd never applies a manifest annotated `fluxcd.io/ignore: "true"`
+    /// (nor `flux.weave.works/ignore`), so neither a release (whose chart
+    /// is not even looked for) nor an object so marked is rendered; both are
+    /// reported. `sync_only` is applied. A file that is not YAML is named
+    /// with its release's unit.
+    #[test]
+    fn leaves_out_what_fluxd_ignores() {
+        let mut t = MemTree::new();
+        let annotated = |key: &str, value: &str| {
+            RELEASE
+                .replace("  labels:\n", &format!("  annotations:\n    {key}: {value}\n  labels:\n"))
+        };
+        t.insert("releases/staging/a.yaml", annotated(IGNORE_KEY, "\"true\""));
+        t.insert("releases/staging/b.yaml", annotated("flux.weave.works/ignore", "\"true\""));
+        t.insert(
+            "releases/staging/ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n    fluxcd.io/ignore: sync_only\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  annotations:\n    fluxcd.io/ignore: \"true\"\n",
+        );
+        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let objects: Vec<String> =
+            c.units.iter().flat_map(|u| u.objects.iter()).map(|r| r.id().to_string()).collect();
+        assert_eq!(objects, ["~G_v1_Namespace|~X|a"]);
+        assert_eq!(
+            c.skipped,
+            [
+                "FluxHelmRelease jupiter-brain-org (releases/staging/a.yaml): annotated fluxcd.io/ignore: \"true\", which Flux v1 never applies; left out",
+                "FluxHelmRelease jupiter-brain-org (releases/staging/b.yaml): annotated flux.weave.works/ignore: \"true\", which Flux v1 never applies; left out",
+                "Namespace b (releases/staging/ns.yaml): annotated fluxcd.io/ignore: \"true\", which Flux v1 never applies; left out",
+            ]
+        );
+        t.insert("releases/staging/broken.yaml", "a: [1\n");
+        let err = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap_err();
+        assert!(
+            crate::layout::chain(&err).starts_with(
+                "cluster staging, unit broken, file releases/staging/broken.yaml: releases/staging/broken.yaml:2:1: "
+            ),
+            "{}",
+            crate::layout::chain(&err)
+        );
     }
 }

@@ -30,6 +30,17 @@ pub enum Chart {
         /// How its version is chosen.
         pick: Pick,
     },
+    /// A Flux v1 chart at `path` of the git repository `url`: from the
+    /// chart cache when it holds that repository (`<cache>/<dir>/`), else
+    /// from this repository, which such URLs usually name.
+    Git {
+        /// The repository's URL as written in `spec.chart.git`.
+        url: String,
+        /// Its directory in the chart cache (see [`chart_cache::git_dir`]).
+        dir: String,
+        /// The chart's normalised path in that repository.
+        path: String,
+    },
     /// A chart directory in the cached files of a source that is not this
     /// repository (`GitRepository`, `Bucket`).
     CachedPath {
@@ -270,8 +281,9 @@ fn oci_chart(repo: &Value, namespace: &str, name: &str) -> Result<Chart, String>
 
 /// Reads a Flux v1 release: `FluxHelmRelease` (`spec.chartGitPath` relative
 /// to `charts/`), or `HelmRelease` (`flux.weave.works`, `helm.fluxcd.io`)
-/// with `spec.chart.path` (relative to the repository root; its `git` and
-/// `ref` are taken to be this repository) or `spec.chart.repository`,
+/// with `spec.chart.path` (relative to the repository root; with
+/// `spec.chart.git`, of that repository: see [`Chart::Git`]; `ref` is not
+/// read, the tree being rendered stands for it) or `spec.chart.repository`,
 /// `name` and `version` (from the chart cache, by the repository's URL).
 /// The helm-operator's release name is `<namespace>-<name>`, with the
 /// target namespace in between when `spec.targetNamespace` differs.
@@ -297,7 +309,16 @@ pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
         let c = |f: &str| str_at(doc, &["spec", "chart", f]);
         match (c("path"), c("repository")) {
             (p, _) if !p.is_empty() => {
-                Chart::Path(tree::join("", p).map_err(|e| bad(e.to_string()))?)
+                let path = tree::join("", p).map_err(|e| bad(e.to_string()))?;
+                match c("git") {
+                    "" => Chart::Path(path),
+                    url => Chart::Git {
+                        url: url.to_string(),
+                        dir: chart_cache::git_dir(url)
+                            .map_err(|e| bad(format!("spec.chart.git: {e}")))?,
+                        path,
+                    },
+                }
             }
             ("", r) if !r.is_empty() => {
                 if c("name").is_empty() {
@@ -370,26 +391,46 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
         })
     };
     let load = |t: &dyn Tree, path: &str, shown: &str| {
-        helm::chart::load(t, path).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))
+        helm::chart::load(t, path)
+            .map_err(|e| at.invalid(format!("{who}: chart {shown}: {}", super::chain(&e))))
+    };
+    let from_repo = |dir: &str, missing: &dyn Fn(&str) -> String| {
+        let is_dir = charts.repo.kind(dir) == Some(EntryKind::Dir);
+        let chart_file = tree::join(dir, "Chart.yaml").map_err(|e| at.invalid(e.to_string()))?;
+        if is_dir && charts.repo.kind(&chart_file).is_none() || charts.repo.kind(dir).is_none() {
+            return Err(at.invalid(missing(&chart_file)));
+        }
+        let mut chart = load(charts.repo, dir, dir)?;
+        chart_deps::add_missing(charts.repo, dir, charts.cache, &mut chart)
+            .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
+        Ok(Loaded {
+            chart,
+            shown: dir.to_string(),
+            source_root: Some((charts.repo, String::new())),
+        })
+    };
+    let from_source = |c: ChartCache<'a>, dir: &str, path: &str, source: &str| {
+        let what = format!("chart {path} of {source}");
+        let found =
+            c.find_path(dir, path).map_err(|e| at.invalid(format!("{who}: {what}: {e}")))?;
+        let root = tree::join(c.root, dir).map_err(|e| at.invalid(e.to_string()))?;
+        let mut chart = load(c.tree, &found, &found)?;
+        chart_deps::add_missing(c.tree, &found, Some(c), &mut chart)
+            .map_err(|e| at.invalid(format!("{who}: chart {found}: {e}")))?;
+        Ok(Loaded { chart, shown: found, source_root: Some((c.tree, root)) })
     };
     match &release.chart {
         Chart::Path(dir) => {
-            let is_dir = charts.repo.kind(dir) == Some(EntryKind::Dir);
-            let chart_file =
-                tree::join(dir, "Chart.yaml").map_err(|e| at.invalid(e.to_string()))?;
-            if is_dir && charts.repo.kind(&chart_file).is_none() || charts.repo.kind(dir).is_none()
-            {
-                return Err(at.invalid(format!("{who}: chart {dir:?} not found (no {chart_file})")));
-            }
-            let mut chart = load(charts.repo, dir, dir)?;
-            chart_deps::add_missing(charts.repo, dir, charts.cache, &mut chart)
-                .map_err(|e| at.invalid(format!("{who}: chart {dir}: {e}")))?;
-            Ok(Loaded {
-                chart,
-                shown: dir.clone(),
-                source_root: Some((charts.repo, String::new())),
-            })
+            from_repo(dir, &|file| format!("{who}: chart {dir:?} not found (no {file})"))
         }
+        Chart::Git { url, dir, path } => match charts.cache.filter(|c| c.has_source(dir)) {
+            Some(c) => from_source(c, dir, path, &format!("git repository {url}")),
+            None => from_repo(path, &|file| {
+                format!(
+                    "{who}: chart {path:?} of spec.chart.git {url} not found: no {file} in this repository, and the chart cache has no {dir}/ directory (kiln reads a spec.chart.git chart from the chart cache when it holds that repository, else from this repository)"
+                )
+            }),
+        },
         Chart::Cached { source, dir, chart, pick } => {
             let what = format!("chart {chart} version {pick} of {source}");
             let c = cache(what.clone())?;
@@ -403,15 +444,8 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
             })
         }
         Chart::CachedPath { source, dir, path } => {
-            let what = format!("chart {path} of {source}");
-            let c = cache(what.clone())?;
-            let found =
-                c.find_path(dir, path).map_err(|e| at.invalid(format!("{who}: {what}: {e}")))?;
-            let root = tree::join(c.root, dir).map_err(|e| at.invalid(e.to_string()))?;
-            let mut chart = load(c.tree, &found, &found)?;
-            chart_deps::add_missing(c.tree, &found, Some(c), &mut chart)
-                .map_err(|e| at.invalid(format!("{who}: chart {found}: {e}")))?;
-            Ok(Loaded { chart, shown: found, source_root: Some((c.tree, root)) })
+            let c = cache(format!("chart {path} of {source}"))?;
+            from_source(c, dir, path, source)
         }
     }
 }
@@ -539,7 +573,7 @@ fn render_loaded(
     let at = &release.at;
     let who = release.who();
     let text = helm::render_chart(chart, options)
-        .map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
+        .map_err(|e| at.invalid(format!("{who}: chart {shown}: {}", super::chain(&e))))?;
     let parts =
         split_output(&text).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
     let mut manifests = parts.manifests;

@@ -201,7 +201,21 @@ fn reads_flux_v1_releases() {
         ),
         (
             "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: charts/a, git: 'git@github.com:org/repo.git', ref: master}}\n",
-            Ok(("ns-a", "ns", Chart::Path("charts/a".into()))),
+            Ok((
+                "ns-a",
+                "ns",
+                Chart::Git {
+                    url: "git@github.com:org/repo.git".into(),
+                    dir: "github.com/org/repo".into(),
+                    path: "charts/a".into(),
+                },
+            )),
+        ),
+        (
+            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: ./charts/a/, git: 'git@github.com:../../x'}}\n",
+            Err(
+                "spec.chart.git: repository URL \"git@github.com:../../x\": github.com/../../x: path leaves the root",
+            ),
         ),
         (
             "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a}\nspec: {chart: {path: charts/a}}\n",
@@ -416,6 +430,63 @@ fn renders_releases_from_the_repository_and_the_chart_cache() {
             .and_then(|r| render_release(charts, &r, &[], &mut Vec::new()));
         match (got, want) {
             (Ok(objects), Ok(want)) => assert_eq!(summary(&objects, FIELDS), *want, "{text}"),
+            (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{text}: {e}"),
+            (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+        }
+    }
+}
+
+/// Flux v1 `spec.chart.git`: another repository's chart comes from the
+/// chart cache when it holds that repository (scp-like and HTTPS URLs name
+/// the same directory), else the chart is this repository's; a chart found
+/// in neither is an error naming both places.
+#[test]
+fn renders_flux_v1_git_charts_from_the_cache_or_this_repository() {
+    let (repo, mut cache_tree) = trees();
+    add_chart(&mut cache_tree, "github.com/other/charts-repo/charts/web", "other-repo");
+    let charts = Charts { repo: &repo, cache: Some(ChartCache { tree: &cache_tree, root: "" }) };
+    let no_cache = Charts { repo: &repo, cache: None };
+    let at = Location::new("staging", "web", "releases/staging/web.yaml");
+    let hr = |git: &str, path: &str| {
+        format!(
+            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  releaseName: web\n  chart: {{git: '{git}', ref: master, path: {path}}}\n"
+        )
+    };
+    let from_repo = "ConfigMap/web ns=apps greeting=from-repo replicas=1 image=none";
+    let from_other = "ConfigMap/web ns=apps greeting=other-repo replicas=1 image=none";
+    type Want = Result<&'static str, &'static str>;
+    let cases: Vec<(String, bool, Want)> = vec![
+        (hr("git@github.com:org/this.git", "charts/web"), true, Ok(from_repo)),
+        (hr("git@github.com:other/charts-repo.git", "charts/web"), true, Ok(from_other)),
+        (hr("https://github.com/other/charts-repo", "./charts/web"), true, Ok(from_other)),
+        (hr("https://github.com/other/charts-repo", "charts/web"), false, Ok(from_repo)),
+        (
+            hr("https://github.com/other/charts-repo", "charts/nope"),
+            true,
+            Err(
+                "HelmRelease web: chart charts/nope of git repository https://github.com/other/charts-repo: not in the chart cache: no github.com/other/charts-repo/charts/nope",
+            ),
+        ),
+        (
+            hr("git@gitlab.com:team/infra.git", "charts/api"),
+            true,
+            Err(
+                "HelmRelease web: chart \"charts/api\" of spec.chart.git git@gitlab.com:team/infra.git not found: no charts/api/Chart.yaml in this repository, and the chart cache has no gitlab.com/team/infra/ directory",
+            ),
+        ),
+    ];
+    for (text, cached, want) in &cases {
+        let charts = if *cached { &charts } else { &no_cache };
+        let got = from_flux_v1(&doc(text), &at)
+            .and_then(|r| render_release(charts, &r, &[], &mut Vec::new()));
+        match (got, want) {
+            (Ok(objects), Ok(want)) => {
+                let configmaps: Vec<String> = summary(&objects, FIELDS)
+                    .into_iter()
+                    .filter(|s| s.starts_with("ConfigMap"))
+                    .collect();
+                assert_eq!(configmaps, vec![want.to_string()], "{text}")
+            }
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{text}: {e}"),
             (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
         }

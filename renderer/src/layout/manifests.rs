@@ -1,6 +1,6 @@
 //! Directories of manifests: building them as Flux's kustomize-controller does, and reading plain YAML objects.
 
-use super::sourceignore::{self, Ignore};
+use super::sourceignore::{self, Ignore, Source};
 use super::{Error, Location, is_object, is_yaml, read_documents};
 use crate::kustomize::{self, kustomization::FILE_NAMES};
 use crate::resource::Resource;
@@ -28,7 +28,9 @@ pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), 
 }
 
 /// [`kustomization_for`] in the artifact of a GitRepository whose
-/// `spec.ignore` is `spec_ignore` (`""` when it has none).
+/// `spec.ignore` is `spec_ignore` (`""` when it has none). Only a generated
+/// kustomization reads the repository's `.sourceignore` files (see
+/// [`Source`]), so only such a unit depends on the whole tree.
 pub fn kustomization_with(
     tree: &dyn Tree,
     dir: &str,
@@ -40,7 +42,8 @@ pub fn kustomization_with(
         return Ok((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new()))));
     }
     let mut resources = Vec::new();
-    let ignore = Ignore::for_dir(tree, dir, spec_ignore)?;
+    let source = Source::read(tree, spec_ignore)?;
+    let ignore = Ignore::for_dir(tree, dir, &source)?;
     generated_resources(tree, dir, dir, &ignore, &mut resources)?;
     let mut k = Map::new();
     k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());
@@ -216,10 +219,11 @@ mod tests {
         let mut t = MemTree::new();
         t.insert("app/deploy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
         t.insert("app/notes.yaml", "title: not a manifest\n");
-        t.insert("app/.sourceignore", "notes.yaml\n/drafts/\n");
+        // Its patterns drop source-controller's defaults, so CI files are
+        // left out here by a pattern of their own.
+        t.insert("app/.sourceignore", "notes.yaml\n/drafts/\n.github/\n");
         t.insert("app/drafts/x.yaml", "title: draft\n");
         t.insert("app/.github/workflows/ci.yml", "on: push\n");
-        t.insert("app/.sops.yaml", "creation_rules: []\n");
         t.insert("app/empty.yaml", "# nothing yet\n");
         t.insert("app/sub/more.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n");
         t.insert("app/list.yaml", "apiVersion: v1\nkind: List\nitems: []\n");
@@ -244,6 +248,41 @@ mod tests {
     /// A subdirectory's own ignore file counts for its kustomization: an
     /// ignored kustomization makes the directory's YAML files listed one by
     /// one, as source-controller leaves the file out of the artifact.
+    /// source-controller's default exclusions hold only while no
+    /// `.sourceignore` of the repository (wherever it is) has a pattern:
+    /// then the CI and SOPS files are in the artifact, and Flux's generator
+    /// fails on them as kiln does, naming the file.
+    #[test]
+    fn drops_the_default_exclusions_when_an_ignore_file_has_patterns() {
+        let base: &[(&str, &str)] = &[
+            ("app/deploy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"),
+            ("app/.github/workflows/ci.yml", "on: push\n"),
+            ("app/.sops.yaml", "creation_rules: []\n"),
+            ("app/logo.png", "not yaml\n"),
+        ];
+        type Files = &'static [(&'static str, &'static str)];
+        let cases: &[(Files, Result<&str, &str>)] = &[
+            (&[], Ok("- deploy.yaml\n")),
+            (&[(".sourceignore", "# no pattern\n")], Ok("- deploy.yaml\n")),
+            (&[("docs/.sourceignore", "*.md\n")], Err("app/.github/workflows/ci.yml")),
+            (&[(".sourceignore", ".github/\n")], Err("app/.sops.yaml")),
+            (&[(".sourceignore", ".github/\n.sops.yaml\n")], Ok("- deploy.yaml\n")),
+        ];
+        for (extra, want) in cases {
+            let mut t = MemTree::new();
+            for (path, text) in base.iter().chain(extra.iter()) {
+                t.insert(path, *text);
+            }
+            match (kustomization_for(&t, "app"), want) {
+                (Ok((_, k)), Ok(want)) => {
+                    assert_eq!(&yaml::to_string(k.get_path(&["resources"]).unwrap()), want)
+                }
+                (Err(e), Err(file)) => assert!(e.to_string().starts_with(file), "{e}"),
+                (got, want) => panic!("{extra:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
     #[test]
     fn reads_a_directory_ignore_file_before_its_kustomization() {
         let cm =

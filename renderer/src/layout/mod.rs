@@ -193,7 +193,7 @@ pub enum Error {
         message: String,
     },
     /// Several units (or clusters) failed; each is reported with its causes.
-    #[error("{} errors:{}", .0.len(), .0.iter().map(|e| format!("\n- {}", chain(e))).collect::<String>())]
+    #[error("{} errors:{}", .0.len(), .0.iter().map(|e| format!("\n- {}", chain(e as &dyn std::error::Error))).collect::<String>())]
     Many(Vec<Error>),
     /// `dependsOn` forms a cycle.
     #[error("{at}: dependsOn cycle: {cycle}")]
@@ -206,7 +206,9 @@ pub enum Error {
 }
 
 /// An error and its sources, joined as `anyhow` prints them with `{:#}`.
-fn chain(e: &Error) -> String {
+/// An error and every error below it, `: `-separated, for messages that
+/// carry another layer's error as text.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

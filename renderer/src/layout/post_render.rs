@@ -9,6 +9,7 @@
 //! kustomize engine. CRDs from `crds/` and hooks are not post-rendered, as
 //! Helm post-renders only the release manifest.
 
+use super::chain;
 use crate::kustomize::{self, LoadRestrictor};
 use crate::tree::MemTree;
 use crate::value::{Map, Value};
@@ -100,7 +101,7 @@ pub fn kustomize(release: &Value, manifests: Vec<Value>) -> Result<Vec<Value>, S
     for (i, r) in renderers.iter().enumerate() {
         let Some(spec) = r.get_path(&["kustomize"]) else { continue };
         let k = kustomization(spec).map_err(|e| format!("[{i}].kustomize.{e}"))?;
-        objects = build(&k, &objects).map_err(|e| format!("[{i}].kustomize: {e}"))?;
+        objects = build(&k, &objects).map_err(|e| format!("[{i}].kustomize: {}", chain(&e)))?;
     }
     Ok(objects)
 }
@@ -200,7 +201,13 @@ mod tests {
                 "  - kustomize:\n      patches: {}\n".to_string(),
                 Err("[0].kustomize.patches: expected a list, found a map"),
             ),
-            (add("/nope/x", "1"), Err("[0].kustomize")),
+            // The patch's own error is told, not only where it failed.
+            (
+                add("/nope/x", "1"),
+                Err(
+                    "[0].kustomize: post-render/kustomization.yaml: patch on ~G_v1_ConfigMap|~X|a: json patch operation 0 (add /nope/x): the document is missing the path's parent",
+                ),
+            ),
         ];
         for (renderers, want) in &cases {
             let got = kustomize(&hr(renderers), docs(CM));

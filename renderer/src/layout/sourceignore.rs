@@ -12,11 +12,11 @@
 //! where it generates a kustomization: a YAML file that is ignored is not a
 //! resource.
 //!
-//! One difference is deliberate: source-controller also drops its defaults
-//! when any `.sourceignore` anywhere in the repository holds a pattern, which
-//! kiln, reading only the files on a directory's way down, does not; kiln
-//! can then leave out a CI or SOPS file that Flux would keep, where Flux's
-//! generator would fail on it.
+//! source-controller reads every `.sourceignore` of the repository, and when
+//! any of them (or `spec.ignore`) holds a pattern, its defaults are dropped
+//! but for the version control files ([`Source`]): a repository whose root
+//! `.sourceignore` lists only `docs/` ships its `.github/` and `.sops.yaml`
+//! files, which a generated kustomization then lists.
 
 use crate::tree::{self, EntryKind, Tree};
 
@@ -177,25 +177,61 @@ fn parse_lines(text: &str, domain: &[String]) -> Vec<Pattern> {
         .collect()
 }
 
+/// What shapes a source artifact beyond the `.sourceignore` files on a
+/// path's way down: the GitRepository's `spec.ignore`, and whether any
+/// `.sourceignore` of the repository holds a pattern. Either one drops
+/// source-controller's defaults but for the version control files, as its
+/// archive filter does when it has any pattern at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The GitRepository's `spec.ignore` text (`""` when it has none).
+    pub spec_ignore: String,
+    /// Whether some `.sourceignore` file of the repository holds a pattern.
+    pub file_patterns: bool,
+}
+
+impl Source {
+    /// The source of `tree` with `spec_ignore`, every `.sourceignore` of
+    /// the tree looked at (`.git` directories passed over, as Flux does).
+    pub fn read(tree: &dyn Tree, spec_ignore: &str) -> Result<Source, tree::Error> {
+        Ok(Source { spec_ignore: spec_ignore.to_string(), file_patterns: has_patterns(tree)? })
+    }
+
+    /// Whether the defaults (but for the version control files) are dropped.
+    fn drops_defaults(&self) -> bool {
+        self.file_patterns || !parse_lines(&self.spec_ignore, &[]).is_empty()
+    }
+}
+
+/// Whether a `.sourceignore` anywhere in the tree holds a pattern.
+fn has_patterns(tree: &dyn Tree) -> Result<bool, tree::Error> {
+    Ok(tree
+        .files_named(FILE)?
+        .iter()
+        .any(|(_, bytes)| !parse_lines(&String::from_utf8_lossy(bytes), &[]).is_empty()))
+}
+
 impl Ignore {
     /// source-controller's defaults alone.
     pub fn defaults() -> Ignore {
-        Ignore::with_source("")
+        Ignore::with_source(&Source::default())
     }
 
-    /// The defaults, or with a GitRepository's `spec.ignore` text, that text
-    /// over the version control defaults.
-    pub fn with_source(spec_ignore: &str) -> Ignore {
-        let source = parse_lines(spec_ignore, &[]);
-        let defaults = if source.is_empty() { DEFAULTS } else { &DEFAULTS[..VCS] };
-        Ignore { patterns: defaults.iter().map(|p| Pattern::parse(p, &[])).collect(), source }
+    /// The defaults, or only the version control ones when `source` drops
+    /// them, with its `spec.ignore` lines above all others.
+    pub fn with_source(source: &Source) -> Ignore {
+        let defaults = if source.drops_defaults() { &DEFAULTS[..VCS] } else { DEFAULTS };
+        Ignore {
+            patterns: defaults.iter().map(|p| Pattern::parse(p, &[])).collect(),
+            source: parse_lines(&source.spec_ignore, &[]),
+        }
     }
 
     /// The rules that apply below `dir`: those of [`Ignore::with_source`]
     /// and the `.sourceignore` files of the root and of every directory
     /// down to `dir`.
-    pub fn for_dir(tree: &dyn Tree, dir: &str, spec_ignore: &str) -> Result<Ignore, tree::Error> {
-        let mut ignore = Ignore::with_source(spec_ignore);
+    pub fn for_dir(tree: &dyn Tree, dir: &str, source: &Source) -> Result<Ignore, tree::Error> {
+        let mut ignore = Ignore::with_source(source);
         let mut at = String::new();
         ignore.read(tree, &at)?;
         for part in dir.split('/').filter(|p| !p.is_empty()) {
@@ -278,14 +314,24 @@ mod tests {
         t.insert("apps/.sourceignore", "!keep.draft.yaml\n");
         t.insert("other/.sourceignore", "*.yaml\n");
         t.insert("apps/web/.sops.yaml", "creation_rules: []\n");
-        let ignore = Ignore::for_dir(&t, "apps/web", "").unwrap();
+        let source = Source::read(&t, "").unwrap();
+        assert!(source.file_patterns);
+        let ignore = Ignore::for_dir(&t, "apps/web", &source).unwrap();
         assert!(ignore.excludes("apps/web/a.draft.yaml", false));
         assert!(!ignore.excludes("apps/web/keep.draft.yaml", false));
         assert!(!ignore.excludes("apps/web/a.yaml", false));
+        // The files hold patterns, so the defaults are dropped (a SOPS
+        // config is in the artifact) but for version control files.
+        assert!(!ignore.excludes("apps/web/.sops.yaml", false));
+        assert!(ignore.excludes("apps/web/.gitignore", false));
+        // Without patterns anywhere the defaults hold.
+        let ignore = Ignore::for_dir(&t, "apps/web", &Source::default()).unwrap();
         assert!(ignore.excludes("apps/web/.sops.yaml", false));
         // A GitRepository's spec.ignore wins over the files and replaces
         // the defaults but for version control files.
-        let ignore = Ignore::for_dir(&t, "apps/web", "/*\n!/apps\n*.draft.yaml\n").unwrap();
+        let source =
+            Source { spec_ignore: "/*\n!/apps\n*.draft.yaml\n".into(), file_patterns: true };
+        let ignore = Ignore::for_dir(&t, "apps/web", &source).unwrap();
         assert!(ignore.excludes("apps/web/keep.draft.yaml", false));
         assert!(!ignore.excludes("apps/web/a.yaml", false));
         assert!(!ignore.excludes("apps/web/.sops.yaml", false));
@@ -294,5 +340,27 @@ mod tests {
         // over the version control default.
         assert!(!ignore.excludes("apps/web/.git/config", false));
         assert!(ignore.excludes("infra/a.yaml", false));
+    }
+
+    /// Only a pattern drops the defaults: comments, blank lines and files
+    /// inside `.git` do not, and a pattern at any depth does.
+    #[test]
+    fn finds_patterns_anywhere_in_the_repository() {
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[], false),
+            (&[(".sourceignore", "# only a comment\n\n   \n")], false),
+            (&[(".git/.sourceignore", "*.yaml\n")], false),
+            (&[("a/b/c/.sourceignore", "docs/\n")], true),
+            (&[(".sourceignore", "# c\n"), ("x/.sourceignore", "!keep.yaml\n")], true),
+            (&[("a/sourceignore", "docs/\n")], false),
+        ];
+        for (files, want) in cases {
+            let mut t = tree::MemTree::new();
+            t.insert("app/a.yaml", "kind: ConfigMap\n");
+            for (path, text) in *files {
+                t.insert(path, *text);
+            }
+            assert_eq!(Source::read(&t, "").unwrap().file_patterns, *want, "{files:?}");
+        }
     }
 }

@@ -35,10 +35,11 @@
 //! substitution works on the text, `replicas: ${N}` with `N: "3"` becomes the
 //! integer 3, read back as YAML 1.1 as Flux reads it (`yes` is a boolean).
 //!
-//! kiln runs the substitution strictly (Flux's `StrictPostBuildSubstitutions`
-//! feature gate): a variable that is unset and read without a default-giving
-//! operator is an error, since an empty string silently applied is the worse
-//! outcome.
+//! A variable that is unset and read without a default-giving operator
+//! becomes the empty string, as in Flux by default, and is reported
+//! ([`Unset::Empty`]); with Flux's `StrictPostBuildSubstitutions` feature
+//! gate it fails the object instead ([`Unset::Error`], `kiln.yaml`'s
+//! `strictPostBuildSubstitutions: true`).
 
 use crate::value::Value;
 use crate::yaml;
@@ -379,8 +380,40 @@ fn expr(op: &str, param: String, args: Vec<Node>) -> Node {
     Node::Expr(Expr { op: op.to_string(), param, args, start: 0 })
 }
 
-/// Substitutes the `${...}` forms in `text` (see the module documentation).
+/// What becomes of a variable that is read without a default-giving
+/// operator and has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unset {
+    /// It is the empty string, as in Flux by default; the caller is told.
+    #[default]
+    Empty,
+    /// It fails the object ([`Error::Undefined`]), as with Flux's
+    /// `StrictPostBuildSubstitutions` feature gate.
+    Error,
+}
+
+/// A variable that was read unset and substituted by the empty string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The variable.
+    pub name: String,
+    /// The 1-based line of its `${` in the text substituted.
+    pub line: usize,
+}
+
+/// Substitutes the `${...}` forms in `text` (see the module documentation),
+/// strictly: an unset variable without a default is an error.
 pub fn substitute_text(text: &str, vars: &Vars) -> Result<String, Error> {
+    substitute_text_with(text, vars, Unset::Error).map(|(out, _)| out)
+}
+
+/// [`substitute_text`], unset variables treated as `unset` says; the ones
+/// that became empty are returned with the text, in order.
+pub fn substitute_text_with(
+    text: &str,
+    vars: &Vars,
+    unset: Unset,
+) -> Result<(String, Vec<Missing>), Error> {
     let mut parser = Parser { chars: text.chars().collect(), pos: 0, depth: 0 };
     // Where each line break is, in characters, to name an expression's line.
     let breaks: Vec<usize> =
@@ -392,29 +425,43 @@ pub fn substitute_text(text: &str, vars: &Vars) -> Result<String, Error> {
         Error::Syntax { reason, line: line(start), expression: Some(snippet) }
     })?;
     let mut out = String::with_capacity(text.len());
+    let mut missing = Vec::new();
     for node in &nodes {
-        out.push_str(&eval(node, vars).map_err(|(name, start)| Error::Undefined {
-            name: name.to_string(),
-            line: line(start),
-        })?);
+        let value = eval(node, vars, unset, &mut missing).map_err(|(name, start)| {
+            Error::Undefined { name: name.to_string(), line: line(start) }
+        })?;
+        out.push_str(&value);
     }
-    Ok(out)
+    let missing =
+        missing.into_iter().map(|(name, start)| Missing { name, line: line(start) }).collect();
+    Ok((out, missing))
 }
 
 /// The value of a node, or the unset variable (and where its expression
-/// starts) that fails it; as deep as the parser let the nesting go.
-fn eval<'a>(node: &'a Node, vars: &Vars) -> Result<String, (&'a str, usize)> {
+/// starts) that fails it; as deep as the parser let the nesting go. With
+/// [`Unset::Empty`] an unset variable is empty and noted in `missing`.
+fn eval<'a>(
+    node: &'a Node,
+    vars: &Vars,
+    unset: Unset,
+    missing: &mut Vec<(String, usize)>,
+) -> Result<String, (&'a str, usize)> {
     let e = match node {
         Node::Text(t) => return Ok(t.clone()),
         Node::Expr(e) => e,
     };
     // Arguments first, as Flux evaluates them: an unset variable in a
     // default fails even when the default is not needed.
-    let args = e.args.iter().map(|a| eval(a, vars)).collect::<Result<Vec<_>, _>>()?;
+    let args =
+        e.args.iter().map(|a| eval(a, vars, unset, missing)).collect::<Result<Vec<_>, _>>()?;
     let defaults = ["-", "+", "=", "?", ":-", ":+", ":=", ":?"];
     let value = match vars.get(&e.param) {
         Some(v) => v.as_str(),
         None if defaults.contains(&e.op.as_str()) => "",
+        None if unset == Unset::Empty => {
+            missing.push((e.param.clone(), e.start));
+            ""
+        }
         None => return Err((&e.param, e.start)),
     };
     Ok(apply(&e.op, value, &args))
@@ -510,17 +557,22 @@ pub fn is_disabled(object: &Value) -> bool {
 const SHOWN_VALUE: &str = ", value: ";
 
 /// Substitutes one object through its YAML text, as Flux does; an object
-/// that opted out is left as it is.
-pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
+/// that opted out is left as it is. Returns the object and the variables
+/// that were unset and became empty (see [`Unset`]).
+pub fn substitute_object(
+    object: &Value,
+    vars: &Vars,
+    unset: Unset,
+) -> Result<(Value, Vec<Missing>), Error> {
     if is_disabled(object) {
-        return Ok(object.clone());
+        return Ok((object.clone(), Vec::new()));
     }
     let text = yaml::to_string(object);
     if !text.contains('$') {
-        return Ok(object.clone());
+        return Ok((object.clone(), Vec::new()));
     }
     let kind = object.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
-    let replaced = substitute_text(&text, vars).map_err(|e| match e {
+    let (replaced, missing) = substitute_text_with(&text, vars, unset).map_err(|e| match e {
         // A Secret's text is not shown in errors.
         Error::Syntax { reason, line, .. } if kind == "Secret" => {
             Error::Syntax { reason, line, expression: None }
@@ -547,7 +599,7 @@ pub fn substitute_object(object: &Value, vars: &Vars) -> Result<Value, Error> {
         Error::Reparse { object: id(), message }
     })?;
     match (docs.len(), docs.pop()) {
-        (1, Some(doc @ Value::Map(_))) => Ok(doc),
+        (1, Some(doc @ Value::Map(_))) => Ok((doc, missing)),
         _ => Err(Error::Reparse { object: id(), message: "expected one mapping".into() }),
     }
 }
@@ -730,7 +782,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let obj = yaml::parse_documents(input, "t").unwrap().remove(0);
-            let got = substitute_object(&obj, &v).unwrap();
+            let (got, _) = substitute_object(&obj, &v, Unset::Error).unwrap();
             assert_eq!(
                 yaml::to_string(&got),
                 yaml::to_string(&yaml::parse_documents_yaml11(want, "w").unwrap()[0]),
@@ -740,17 +792,22 @@ mod tests {
         let obj =
             yaml::parse_documents("kind: A\nmetadata:\n  name: ${x}\n", "t").unwrap().remove(0);
         assert_eq!(
-            substitute_object(&obj, &v),
+            substitute_object(&obj, &v, Unset::Error),
             Err(Error::Undefined { name: "x".into(), line: 3 })
         );
+        // Flux's default: the unset variable is empty, and reported.
+        let (got, missing) = substitute_object(&obj, &v, Unset::Empty).unwrap();
+        assert_eq!(got.get_path(&["metadata", "name"]), Some(&Value::Null));
+        assert_eq!(missing, vec![Missing { name: "x".into(), line: 3 }]);
         // With no variable at all (`substituteStrategy: Always`) only the
         // defaults are there.
         let obj =
             yaml::parse_documents("kind: A\nmetadata:\n  name: a\ndata:\n  x: ${x:=1} $$y\n", "t")
                 .unwrap()
                 .remove(0);
-        let got = substitute_object(&obj, &Vars::new()).unwrap();
+        let (got, missing) = substitute_object(&obj, &Vars::new(), Unset::Empty).unwrap();
         assert_eq!(got.get_path(&["data", "x"]), Some(&Value::String("1 $y".into())));
+        assert_eq!(missing, vec![]);
         // A Secret's text stays out of the error.
         let secret = yaml::parse_documents(
             "kind: Secret\nmetadata:\n  name: s\nstringData:\n  p: ${ hunter2 }\n",
@@ -759,7 +816,7 @@ mod tests {
         .unwrap()
         .remove(0);
         assert_eq!(
-            substitute_object(&secret, &v).unwrap_err().to_string(),
+            substitute_object(&secret, &v, Unset::Error).unwrap_err().to_string(),
             "unable to parse variable name (line 5 of the object's built YAML)"
         );
     }
@@ -796,6 +853,27 @@ mod tests {
         }
     }
 
+    /// Without the strict feature gate, an unset variable read without a
+    /// default is empty wherever it is, defaults' arguments included, and
+    /// each one is reported with its line.
+    #[test]
+    fn empties_unset_variables_by_default() {
+        let v = vars(&[("cluster", "prod"), ("empty", "")]);
+        let miss = |name: &str, line| Missing { name: name.into(), line };
+        let cases: Vec<(&str, &str, Vec<Missing>)> = vec![
+            ("a: ${x}", "a: ", vec![miss("x", 1)]),
+            ("a: ${cluster}-${x}\nb: ${y^^}", "a: prod-\nb: ", vec![miss("x", 1), miss("y", 2)]),
+            ("a: ${x:=${y}}", "a: ", vec![miss("y", 1)]),
+            ("a: ${cluster:=${y}}", "a: prod", vec![miss("y", 1)]),
+            ("a: ${empty}${#x}", "a: 0", vec![miss("x", 1)]),
+            ("a: $${x}", "a: ${x}", vec![]),
+        ];
+        for (text, out, want) in cases {
+            let got = substitute_text_with(text, &v, Unset::Empty).unwrap();
+            assert_eq!(got, (out.to_string(), want), "{text}");
+        }
+    }
+
     /// A key sigs.k8s.io/yaml cannot convert is reported with the value
     /// under it, except in a Secret.
     #[test]
@@ -807,7 +885,7 @@ mod tests {
                 "kind: {kind}\nmetadata:\n  name: s\nstringData:\n  nested:\n    ${{key}}: hunter2\n"
             );
             let obj = yaml::parse_documents(&text, "t").unwrap().remove(0);
-            let err = substitute_object(&obj, &v).unwrap_err();
+            let err = substitute_object(&obj, &v, Unset::Empty).unwrap_err();
             let Error::Reparse { object, message } = &err else { panic!("{err:?}") };
             assert_eq!(object, &format!("{kind}/s"));
             assert!(message.contains("unsupported map key"), "{message}");
