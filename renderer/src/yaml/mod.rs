@@ -11,6 +11,7 @@
 //! the Go tools cannot print (kustomize fails, [`helm_to_yaml`] prints
 //! nothing). `tests/yaml_cases.rs` holds the differential corpus.
 
+mod breaks;
 mod emit;
 mod parse;
 pub(crate) mod resolve;

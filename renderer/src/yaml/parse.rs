@@ -1,5 +1,6 @@
 //! Reading YAML streams into [`Value`]s, with positions in errors and bounds on aliases.
 
+use super::breaks::{self, Chomping, ParserText, is_extra_break};
 use super::emit::{analyze, is_break};
 use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain};
 use crate::resource::Step;
@@ -95,7 +96,10 @@ fn libyaml_words(problem: &str) -> String {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
         "duplicate version directive" => "found duplicate %YAML directive".to_string(),
-        "simple key expect ':'" => "could not find expected ':'".to_string(),
+        // A key left without its `:`: before the next line, or at the end of the stream.
+        "simple key expect ':'" | "simple key expected" => {
+            "could not find expected ':'".to_string()
+        }
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
@@ -227,7 +231,7 @@ fn kustomize_pieces(
                 e
             },
         )?;
-        lines_before += text[start..next].matches('\n').count();
+        lines_before += line_count(&text[start..next]);
         // kyaml decodes one document per piece.
         if let Some(doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
             docs.push(doc);
@@ -278,8 +282,7 @@ fn parse_stream(
     scalar_texts: bool,
 ) -> Result<Vec<Document>, ParseError> {
     if yaml11 && let Some(at) = refused_character(text) {
-        let line = text[..at].matches('\n').count() + 1;
-        let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = line_column(text, at);
         return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
     }
     if yaml11 && let Some((line, message)) = bad_directive(text) {
@@ -390,7 +393,7 @@ fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
         out.push(c);
         match c {
             '\\' if quote == '"' => {
-                if let Some((_, next)) = chars.next_if(|(_, n)| *n != '\n') {
+                if let Some((_, next)) = chars.next_if(|(_, n)| !is_line_end(*n)) {
                     out.push(next);
                 }
             }
@@ -402,14 +405,14 @@ fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
                 end = i + c.len_utf8();
                 break;
             }
-            '\n' => {
-                let line = &text[i + 1..];
+            c if is_line_end(c) => {
+                let line = &text[i + c.len_utf8()..];
                 let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
                 let marker = (line.starts_with("---") || line.starts_with("..."))
                     && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
                 if blanks < column
                     && !marker
-                    && !line.trim_start_matches([' ', '\t']).starts_with('\n')
+                    && !line.trim_start_matches([' ', '\t']).starts_with(is_line_end)
                 {
                     out.extend(std::iter::repeat_n(' ', column - blanks));
                     changed = true;
@@ -421,11 +424,40 @@ fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
     changed.then_some((end, out))
 }
 
+/// `raw` after the anchor and tag that open it (each up to a blank or a
+/// line break, with the blanks and breaks after it).
+fn skip_properties(mut raw: &str) -> &str {
+    while raw.starts_with(['&', '!']) {
+        let end = raw.find(|c: char| c == ' ' || c == '\t' || is_break(c)).unwrap_or(raw.len());
+        raw = raw[end..].trim_start_matches(|c: char| c == ' ' || c == '\t' || is_break(c));
+    }
+    raw
+}
+
+/// Whether `c` ends a line for libyaml (a line feed, NEL, LS or PS; a
+/// carriage return is taken with the line feed after it).
+fn is_line_end(c: char) -> bool {
+    c == '\n' || is_extra_break(c)
+}
+
+/// The 1-based line and column of byte `byte`, counting lines as libyaml
+/// does (NEL, LS and PS end lines too).
 fn line_column(text: &str, byte: usize) -> (usize, usize) {
     let before = &text[..byte];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before, |i| &before[i + 1..]).chars().count() + 1;
+    let line = line_count(before) + 1;
+    let column = before[line_start(before, byte)..].chars().count() + 1;
     (line, column)
+}
+
+/// How many lines end in `text`: its line feeds and its NEL, LS and PS.
+fn line_count(text: &str) -> usize {
+    text.matches(is_line_end).count()
+}
+
+/// Where the line holding byte `at` starts, after the last line break
+/// (libyaml's) before it.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind(is_break).map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8))
 }
 
 fn parse_once(
@@ -437,7 +469,10 @@ fn parse_once(
     stringify_keys: bool,
     scalar_texts: bool,
 ) -> Result<Vec<Document>, Failure> {
+    let parser_text = ParserText::new(text);
     let mut builder = Builder {
+        bom: parser_text.bom,
+        extra_breaks: parser_text.extra_breaks,
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
         path: Vec::new(),
@@ -453,7 +488,7 @@ fn parse_once(
         non_string_key: None,
         kept_key: None,
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
     loop {
         let (event, span) = builder.next(&mut parser)?;
@@ -535,6 +570,12 @@ impl<'t> Source<'t> {
 
 struct Builder<'f> {
     file: &'f str,
+    /// The character that stands for a byte order mark in the parser's
+    /// copy of the text ([`ParserText`]).
+    bom: Option<char>,
+    /// Whether the text holds NEL, LS or PS, which the parser's copy holds
+    /// as line feeds.
+    extra_breaks: bool,
     /// Refuse keys that are not strings in nested mappings.
     string_keys: bool,
     /// YAML 1.1 booleans, string keys only, last duplicate wins.
@@ -571,11 +612,11 @@ impl Builder<'_> {
         let start = self.source.byte(span.start.index());
         let before = &self.source.text[..start];
         let at = if plain { start } else { before.rfind(['|', '>']).unwrap_or(start) };
-        let line_start = before[..at].rfind('\n').map_or(0, |i| i + 1);
+        let (line, column) = line_column(before, at);
         ParseError {
             file: self.file.to_string(),
-            line: before[..at].matches('\n').count() + 1,
-            column: before[line_start..at].chars().count() + 1,
+            line,
+            column,
             message: "found character that cannot start any token".into(),
         }
     }
@@ -639,7 +680,7 @@ impl Builder<'_> {
                     // line like any blank: indent the line past the last
                     // line that starts with a space or text, and read again.
                     let text = self.source.text;
-                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let line_start = line_start(text, at);
                     let width = text[..line_start]
                         .lines()
                         .rev()
@@ -665,7 +706,7 @@ impl Builder<'_> {
                     message =
                         "while scanning a quoted scalar, found unexpected end of stream".into();
                     if !self.string_keys || line <= 1 {
-                        line = self.source.text.matches('\n').count() + 1;
+                        line = line_count(self.source.text) + 1;
                     }
                 }
                 if message.contains("unknown anchor") {
@@ -735,6 +776,86 @@ impl Builder<'_> {
                 "while scanning {what}, did not find expected alphabetic or numeric character"
             ),
         })
+    }
+
+    /// A scalar's text as libyaml reads it: where its source holds NEL, LS
+    /// or PS (line feeds to the parser) it is read again from the source
+    /// with libyaml's rules, and byte order marks are put back in place of
+    /// their stand-in.
+    fn libyaml_scalar<'a>(
+        &self,
+        text: Cow<'a, str>,
+        style: ScalarStyle,
+        span: &Span,
+    ) -> Cow<'a, str> {
+        let mut text = match self.reread(&text, style, span) {
+            Some(read) => Cow::Owned(read),
+            None => text,
+        };
+        if let Some(bom) = self.bom
+            && text.contains(bom)
+        {
+            text = Cow::Owned(text.replace(bom, "\u{FEFF}"));
+        }
+        text
+    }
+
+    /// The scalar read again from the source where the parser's reading
+    /// differs from libyaml's: its source holds NEL, LS or PS, or it is a
+    /// block scalar whose last line ends the stream without a line break
+    /// (libyaml then ends the value without one). `parsed` is what the
+    /// parser read from its copy of the text.
+    fn reread(&self, parsed: &str, style: ScalarStyle, span: &Span) -> Option<String> {
+        let source = self.source.text;
+        let start = self.source.byte(span.start.index());
+        let end = self.source.byte(span.end.index()).max(start);
+        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+        let unterminated = block && end == source.len() && !source.ends_with(is_break);
+        if !self.extra_breaks && !unterminated {
+            return None;
+        }
+        // The span starts at the scalar's anchor or tag when it has one.
+        let after_properties = skip_properties(&source[start..end]);
+        let properties = after_properties.len() < end - start;
+        if !block {
+            return after_properties
+                .contains(is_extra_break)
+                .then(|| breaks::flow_scalar(after_properties, style));
+        }
+        // A block scalar's own span starts at its first content character,
+        // or where the parser stopped (the header at the end of the stream,
+        // the next token otherwise) when no line holds content; either way
+        // the header is the last text before it.
+        let content = parsed.chars().any(|c| c != '\n');
+        let header_end = if (!content || properties) && after_properties.starts_with(['|', '>']) {
+            end - after_properties.len()
+        } else {
+            source[..start].trim_end_matches(|c| c == ' ' || c == '\t' || is_break(c)).len()
+        };
+        let header_break = header_end + source[header_end..].find(is_break)?;
+        let body = &source[header_break..end.max(header_break)];
+        let body = &body[breaks::break_len(body)..];
+        if !body.contains(is_extra_break) && !unterminated {
+            return None;
+        }
+        // The parser's value tells the chomping: with content, none of its
+        // final breaks (strip), its own break (clip) or more (keep).
+        let chomping = match (content, parsed.ends_with('\n'), parsed.ends_with("\n\n")) {
+            (false, false, _) => return None,
+            (false, true, _) | (true, _, true) => Chomping::Keep,
+            (true, false, _) => Chomping::Strip,
+            (true, true, false) => Chomping::Clip,
+        };
+        // The content's column: where the span starts, unless it starts at
+        // properties; then the first line with text tells.
+        let indent = content.then(|| match properties {
+            false => span.start.col(),
+            true => body
+                .split(is_break)
+                .find(|l| !l.trim_start_matches(' ').is_empty())
+                .map_or(0, |l| l.len() - l.trim_start_matches(' ').len()),
+        });
+        Some(breaks::block_scalar(body, indent, style == ScalarStyle::Literal, chomping))
     }
 
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
@@ -819,6 +940,7 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let text = self.libyaml_scalar(text, style, &span);
                 let plain_indicator = style == ScalarStyle::Plain && text.starts_with(['|', '>']);
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
                 if flow && (block || plain_indicator) {
@@ -1316,9 +1438,9 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
 /// column past the line on which the flow collection around `at` opened;
 /// None when it is indented that far already or no collection is open.
 fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let start = line_start(text, at);
     let mut depth = 0usize;
-    let open = text[..line_start].char_indices().rev().find_map(|(i, c)| match c {
+    let open = text[..start].char_indices().rev().find_map(|(i, c)| match c {
         ']' | '}' => {
             depth += 1;
             None
@@ -1330,11 +1452,11 @@ fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
         }
         _ => None,
     })?;
-    let open_line = &text[text[..open].rfind('\n').map_or(0, |i| i + 1)..];
+    let open_line = &text[line_start(text, open)..];
     let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
-    let line = &text[line_start..];
+    let line = &text[start..];
     let have = line.len() - line.trim_start_matches(' ').len();
-    (have < width).then(|| (line_start, " ".repeat(width - have)))
+    (have < width).then(|| (start, " ".repeat(width - have)))
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
