@@ -9,7 +9,7 @@ use super::transform::{
 };
 use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
-    validators,
+    validators, ynode,
 };
 use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
@@ -1122,6 +1122,9 @@ impl Builder<'_> {
                 let internal = if p.json6902_only { before } else { internal_annotations(r) };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
+                let mut rebuilt = r.value.clone();
+                rebuilt.ints_to_floats();
+                r.json_rebuilt = Some(Box::new(rebuilt));
                 remove_annotations(&mut r.value, &added);
                 applied.map_err(|source_err| Error::Patch {
                     file: source.clone(),
@@ -1337,7 +1340,16 @@ impl Builder<'_> {
 /// it a second time at the end.
 fn add_hashes(acc: &mut [Resource], last: bool) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
-        let name = format!("{}-{}", r.name(), generate::content_hash(r));
+        // kustomize hashes another kind by its YAML node tree.
+        let nodes = match (r.kind(), &r.json_rebuilt) {
+            ("ConfigMap" | "Secret", _) | (_, None) => None,
+            (_, Some(rebuilt)) => ynode::hash_input(rebuilt, &r.value, &internal_annotations(r)),
+        };
+        let hash = match nodes {
+            Some(input) => generate::hash_suffix(input.as_bytes()),
+            None => generate::content_hash(r),
+        };
+        let name = format!("{}-{hash}", r.name());
         r.set_name(name);
         r.needs_hash = !last;
     }
