@@ -530,6 +530,9 @@ impl Builder<'_> {
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::from_crd_schema(&doc, &path)?);
             }
+            // kustomize merges the schema's places into its configuration,
+            // which may conflict.
+            self.config.check_conflicts(&path)?;
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
