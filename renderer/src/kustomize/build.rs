@@ -666,6 +666,24 @@ impl Builder<'_> {
                     ),
                 ));
             };
+            // kustomize finds the base by any of its identities, then puts
+            // the merged object in the place of the one with the generated
+            // kind and the base's name: a base whose kind a patch changed
+            // is not found there.
+            if base.gvk() != id.gvk {
+                let at = ResId {
+                    gvk: id.gvk.clone(),
+                    namespace: base.namespace().to_string(),
+                    name: base.name().to_string(),
+                };
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "merging from generator: cannot find resource with id {} to replace",
+                        at.kustomize_form()
+                    ),
+                ));
+            }
             base.written.clear();
             generate::merge_into(base, r, behavior);
         }
