@@ -243,8 +243,9 @@ fn overlay(node: &mut Node, was: &Value, now: &Value) {
 /// Rebuilds `metadata.annotations` as kyaml's `SetAnnotations` does after
 /// the JSON patch: the annotations the object then had and kustomize's
 /// build annotations, sorted, each a string node, in a map placed after the
-/// fields `metadata` had then. Fields and annotations added since (a
-/// namespace, labels, `commonAnnotations`) follow in the order they came.
+/// fields `metadata` had then. Build annotations added since (prefixes,
+/// suffixes) follow, then the object's own (`commonAnnotations`); fields
+/// added since (a namespace, labels) follow the map.
 fn set_annotations(
     root: &mut Node,
     rebuilt: &Value,
@@ -271,7 +272,7 @@ fn set_annotations(
         let [key, value] = pair else { continue };
         let entries = match (key.value.as_str(), value.content.as_mut()) {
             ("labels", Some(entries)) => entries.iter_mut().skip(1).step_by(2).collect(),
-            (_, None) => vec![value],
+            ("namespace", None) => vec![value],
             _ => Vec::new(),
         };
         for v in entries.into_iter().filter(|v| v.line == 0 && v.kind == SCALAR) {
@@ -290,16 +291,33 @@ fn set_annotations(
             added.push((k.clone(), scalar_text(v)));
         }
     }
+    // kustomize adds a build annotation it did not have then (a prefix, a
+    // suffix) by appending it to the map, single-quoted, and updates one it
+    // had in place.
+    let mut appended = Vec::new();
     for (k, v) in internal {
-        sorted.insert(k.clone(), Value::String(v.clone()));
+        if old_notes.is_some_and(|m| m.contains_key(k)) {
+            sorted.insert(k.clone(), Value::String(v.clone()));
+        } else {
+            appended.push((k.clone(), v.clone()));
+        }
     }
-    if sorted.is_empty() && added.is_empty() {
+    if sorted.is_empty() && added.is_empty() && appended.is_empty() {
         return;
     }
     sorted.sort_keys();
-    let entries = sorted.iter().map(|(k, v)| (k.clone(), scalar_text(v))).chain(added);
-    let content =
-        entries.flat_map(|(k, v)| [Node::made(SCALAR, k, None), Node::string(&v)]).collect();
+    let mut content: Vec<Node> = sorted
+        .iter()
+        .flat_map(|(k, v)| [Node::made(SCALAR, k.clone(), None), Node::string(&scalar_text(v))])
+        .collect();
+    for (k, v) in appended {
+        content.push(Node::made(SCALAR, k, None));
+        content.push(Node { style: SINGLE_QUOTED, ..Node::string(&v) });
+    }
+    for (k, v) in added {
+        content.push(Node::made(SCALAR, k, None));
+        content.push(Node::string(&v));
+    }
     let at = meta
         .chunks(2)
         .position(|pair| old_meta.is_none_or(|m| !m.contains_key(&pair[0].value)))
