@@ -172,8 +172,9 @@ pub struct Resource {
     /// (`allowNameChange`, `allowKindChange`), which kustomize notes in
     /// build annotations.
     pub allowed_changes: (bool, bool),
-    /// Whether this object came from a generator with `behavior: merge|replace`
-    /// that still has to find its base.
+    /// The behavior a generator wrote for this object (`create`, `merge`,
+    /// `replace`), as kustomize notes it; `None` for other objects and for
+    /// one not written (`unspecified`).
     pub generator_behavior: Option<String>,
     /// Fields that are one value in kustomize (see [`SharedScalar`]).
     pub shared: Vec<SharedScalar>,
@@ -199,6 +200,11 @@ pub struct Resource {
     /// A key of a nested mapping that is not a string (`1:`): kustomize
     /// reads the object and fails only where a step turns it into JSON.
     pub non_string_key: Option<Box<crate::yaml::NonStringKey>>,
+    /// The object as the last JSON patch left it, with the annotations it
+    /// then had: kustomize rebuilt it from that JSON, and the hash of a
+    /// generated object of another kind depends on that text (see
+    /// [`crate::kustomize`]'s `ynode`).
+    pub json_rebuilt: Option<Box<Value>>,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -323,6 +329,7 @@ impl Resource {
             quoted: Vec::new(),
             written: Vec::new(),
             non_string_key: None,
+            json_rebuilt: None,
         };
         r.orig_id = r.id();
         r

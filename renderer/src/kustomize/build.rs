@@ -9,7 +9,7 @@ use super::transform::{
 };
 use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
-    validators,
+    validators, ynode,
 };
 use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
@@ -581,6 +581,9 @@ impl Builder<'_> {
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::from_crd_schema(&doc, &path)?);
             }
+            // kustomize merges the schema's places into its configuration,
+            // which may conflict.
+            self.config.check_conflicts(&path)?;
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
@@ -714,6 +717,24 @@ impl Builder<'_> {
                     ),
                 ));
             };
+            // kustomize finds the base by any of its identities, then puts
+            // the merged object in the place of the one with the generated
+            // kind and the base's name: a base whose kind a patch changed
+            // is not found there.
+            if base.gvk() != id.gvk {
+                let at = ResId {
+                    gvk: id.gvk.clone(),
+                    namespace: base.namespace().to_string(),
+                    name: base.name().to_string(),
+                };
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "merging from generator: cannot find resource with id {} to replace",
+                        at.kustomize_form()
+                    ),
+                ));
+            }
             base.written.clear();
             generate::merge_into(base, r, behavior);
         }
@@ -1211,6 +1232,9 @@ impl Builder<'_> {
                 let internal = if p.json6902_only { before } else { internal_annotations(r) };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
+                let mut rebuilt = r.value.clone();
+                rebuilt.ints_to_floats();
+                r.json_rebuilt = Some(Box::new(rebuilt));
                 remove_annotations(&mut r.value, &added);
                 applied.map_err(|source_err| Error::Patch {
                     file: source.clone(),
@@ -1435,7 +1459,16 @@ impl Builder<'_> {
 /// it a second time at the end.
 fn add_hashes(acc: &mut [Resource], last: bool) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
-        let name = format!("{}-{}", r.name(), generate::content_hash(r));
+        // kustomize hashes another kind by its YAML node tree.
+        let nodes = match (r.kind(), &r.json_rebuilt) {
+            ("ConfigMap" | "Secret", _) | (_, None) => None,
+            (_, Some(rebuilt)) => ynode::hash_input(rebuilt, &r.value, &internal_annotations(r)),
+        };
+        let hash = match nodes {
+            Some(input) => generate::hash_suffix(input.as_bytes()),
+            None => generate::content_hash(r),
+        };
+        let name = format!("{}-{hash}", r.name());
         r.set_name(name);
         r.needs_hash = !last;
     }

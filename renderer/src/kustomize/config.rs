@@ -221,8 +221,9 @@ impl Config {
         Ok(c)
     }
 
-    /// Reads the OpenAPI definitions of a `crds:` file: every property marked
-    /// `x-kubernetes-object-ref-kind` names an object of that kind.
+    /// Reads the OpenAPI definitions of a `crds:` file: the object
+    /// references, label selectors, annotation maps and identities its
+    /// properties mark (see [`walk`]).
     pub fn from_crd_schema(doc: &Value, file: &str) -> Result<Config, Error> {
         let Some(defs) = doc.as_map() else {
             return Err(err(file, "expected a map of OpenAPI definitions".into()));
@@ -444,40 +445,47 @@ fn selects(selector: &UserFieldSpec, spec: &UserFieldSpec) -> bool {
         && eq(&selector.kind, &spec.kind)
 }
 
-/// Follows properties (and `$ref`s, each once per path) to find object references.
-/// The string value of an OpenAPI extension of `schema`, written in lower
-/// case as kustomize looks it up.
-fn extension<'a>(schema: &'a Value, name: &str) -> Option<&'a str> {
-    schema.get_path(&[name])?.as_str()
-}
-
-/// Adds the field specs the properties of a `crds:` definition declare by
-/// their extensions, then those of the definitions they refer to.
+/// Follows properties (and `$ref`s, each once per path) to find the
+/// places kustomize reads from the extensions of a `crds:` schema: an
+/// object reference (`x-kubernetes-object-ref-api-version` and
+/// `-kind`, its name in the `x-kubernetes-object-ref-name-key` field,
+/// `name` by default), a label selector (`commonLabels`), an annotation
+/// map (`commonAnnotations`) and an identity (`namePrefix`). Each
+/// extension counts only when its value is a string.
 fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen: &mut Vec<String>) {
     for (field, schema) in props {
         let path = if prefix.is_empty() { field.clone() } else { format!("{prefix}/{field}") };
-        let at = |path: String| UserFieldSpec {
+        let ext = |name: &str| schema.get_path(&[name]).and_then(Value::as_str);
+        let spec = |path: String| UserFieldSpec {
             kind: Some(kind.to_string()),
             path,
             ..Default::default()
         };
-        if extension(schema, "x-kubernetes-annotation").is_some() {
-            c.common_annotations.push(at(path.clone()));
+        if ext("x-kubernetes-annotation").is_some() {
+            c.common_annotations.push(spec(path.clone()));
         }
-        if extension(schema, "x-kubernetes-label-selector").is_some() {
-            c.common_labels.push(at(path.clone()));
+        if ext("x-kubernetes-label-selector").is_some() {
+            c.common_labels.push(spec(path.clone()));
         }
-        if extension(schema, "x-kubernetes-identity").is_some() {
-            c.name_prefix.push(at(path.clone()));
+        if ext("x-kubernetes-identity").is_some() {
+            c.name_prefix.push(spec(path.clone()));
         }
-        // A reference names its target's kind and version; the name sits
-        // below the property, under `name` unless the schema says otherwise,
-        // so a property that holds the name itself fails.
-        if extension(schema, "x-kubernetes-object-ref-api-version").is_some() {
-            if let Some(ref_kind) = extension(schema, "x-kubernetes-object-ref-kind") {
-                let key = extension(schema, "x-kubernetes-object-ref-name-key").unwrap_or("name");
-                c.name_reference.push((ref_kind.to_string(), at(format!("{path}/{key}"))));
+        if let (Some(version), Some(ref_kind)) =
+            (ext("x-kubernetes-object-ref-api-version"), ext("x-kubernetes-object-ref-kind"))
+        {
+            let key = ext("x-kubernetes-object-ref-name-key").unwrap_or("name");
+            let referrer = spec(format!("{path}/{key}"));
+            // kustomize takes the API version for the referenced object's
+            // version: one with a group (`apps/v1`) selects nothing.
+            if !version.contains('/') {
+                c.name_reference.push((ref_kind.to_string(), referrer.clone()));
             }
+            let target = TargetGvk {
+                group: None,
+                version: Some(version.to_string()),
+                kind: Some(ref_kind.to_string()),
+            };
+            c.name_back_refs.push((target, vec![referrer]));
         }
         let Some(target) = schema.get_path(&["$ref"]).and_then(Value::as_str) else { continue };
         if seen.iter().any(|s| s == target) {

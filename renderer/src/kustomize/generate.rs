@@ -244,7 +244,10 @@ pub fn generate(
     let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
-    if g.behavior == "merge" || g.behavior == "replace" {
+    if g.behavior == "merge"
+        || g.behavior == "replace"
+        || (g.behavior == "create" && g.behavior_given)
+    {
         r.generator_behavior = Some(g.behavior.clone());
     }
     Ok(r)
@@ -441,7 +444,14 @@ pub fn content_hash(r: &Resource) -> String {
     }
     let mut json = String::new();
     go_json(&mut json, &Value::Map(m));
-    let digest = Sha256::digest(json.as_bytes());
+    hash_suffix(json.as_bytes())
+}
+
+/// The name suffix kustomize makes of a hash input: the first ten hex
+/// digits of its SHA-256, with the vowel-like ones swapped so the suffix
+/// can't spell words.
+pub(super) fn hash_suffix(input: &[u8]) -> String {
+    let digest = Sha256::digest(input);
     let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
     hex.chars()
         .map(|c| match c {

@@ -143,6 +143,9 @@ pub struct Generator {
     pub namespace: Option<String>,
     /// `create`, `merge` or `replace`.
     pub behavior: String,
+    /// Whether the entry wrote its behavior (kustomize notes a written
+    /// `create` in a build annotation, and nothing as `unspecified`).
+    pub behavior_given: bool,
     /// `key=value` entries.
     pub literals: Vec<String>,
     /// `[key=]path` entries.
@@ -478,11 +481,14 @@ impl Fields<'_> {
             envs.insert(0, env);
         }
         // kustomize treats an unknown behavior as unspecified, that is, create.
-        let behavior = self.opt_string(m, "behavior", ctx)?.unwrap_or_else(|| "create".into());
+        let given = self.opt_string(m, "behavior", ctx)?;
+        let behavior_given = given.is_some();
+        let behavior = given.unwrap_or_else(|| "create".into());
         Ok(Generator {
             name: self.opt_string(m, "name", ctx)?.unwrap_or_default(),
             namespace: self.opt_string(m, "namespace", ctx)?,
             behavior,
+            behavior_given,
             literals: self.strings(m.get("literals").unwrap_or(&Value::Null), "literals")?,
             files: self.strings(m.get("files").unwrap_or(&Value::Null), "files")?,
             envs,

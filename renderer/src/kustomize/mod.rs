@@ -17,6 +17,7 @@ pub mod plugin;
 pub mod select;
 pub mod transform;
 pub mod validators;
+mod ynode;
 
 pub use build::build;
 
