@@ -57,6 +57,19 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     });
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
+        // kustomize rewrites the annotations at the end, and its writer
+        // reads an empty key as the map itself: it panics there.
+        if let Some(Value::Map(notes)) = r.value.get_path(&["metadata", "annotations"])
+            && notes.contains_key("")
+        {
+            return Err(invalid(
+                &r.source,
+                format!(
+                    "{}: wrong node kind: expected ScalarNode but got MappingNode: an annotation has an empty key",
+                    r.id()
+                ),
+            ));
+        }
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value.
         yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
