@@ -165,6 +165,9 @@ pub struct Resource {
     /// Earlier (namespace, name) pairs, oldest first, so references written
     /// against a name from before a rename can still be found.
     pub prev_names: Vec<(String, String)>,
+    /// The kind the object had at each of [`Resource::prev_names`], in step:
+    /// a patch may have changed it since.
+    pub prev_kinds: Vec<String>,
     /// Whether a hash suffix of its content will be appended to the name
     /// (generated ConfigMaps and Secrets).
     pub needs_hash: bool,
@@ -298,6 +301,7 @@ impl Resource {
             source: source.into(),
             orig_id: ResId::default(),
             prev_names: Vec::new(),
+            prev_kinds: Vec::new(),
             needs_hash: false,
             allowed_changes: (false, false),
             generator_behavior: None,
@@ -358,6 +362,9 @@ impl Resource {
                     .prev_names
                     .iter()
                     .any(|(ns, name)| *name == id.name && same_namespace(ns, &id.namespace)))
+            || self.previous_ids().iter().any(|p| {
+                p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
+            })
     }
 
     /// `metadata`, created if missing.
@@ -372,7 +379,7 @@ impl Resource {
     pub fn set_name(&mut self, name: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
         if old.1 != name && self.prev_names.last() != Some(&old) {
-            self.prev_names.push(old);
+            self.push_previous(old);
         }
         self.metadata_mut().insert("name".into(), Value::String(name));
     }
@@ -418,7 +425,7 @@ impl Resource {
     pub fn store_previous_id(&mut self) {
         let here = (self.namespace().to_string(), self.name().to_string());
         if self.prev_names.last() != Some(&here) {
-            self.prev_names.push(here);
+            self.push_previous(here);
         }
     }
 
@@ -427,14 +434,38 @@ impl Resource {
     /// JSON patch (its build annotations then repeat it).
     pub fn repeat_previous_id(&mut self) {
         let here = (self.namespace().to_string(), self.name().to_string());
-        self.prev_names.push(here);
+        self.push_previous(here);
+    }
+
+    /// Remembers an earlier (namespace, name) with the current kind.
+    fn push_previous(&mut self, id: (String, String)) {
+        self.prev_kinds.push(self.kind().to_string());
+        self.prev_names.push(id);
+    }
+
+    /// The earlier identities, oldest first: each (namespace, name) with the
+    /// kind the object had then, in its current group and version.
+    pub fn previous_ids(&self) -> Vec<ResId> {
+        let gvk = self.gvk();
+        self.prev_names
+            .iter()
+            .enumerate()
+            .map(|(i, (namespace, name))| ResId {
+                gvk: Gvk {
+                    kind: self.prev_kinds.get(i).cloned().unwrap_or_else(|| gvk.kind.clone()),
+                    ..gvk.clone()
+                },
+                namespace: namespace.clone(),
+                name: name.clone(),
+            })
+            .collect()
     }
 
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = (self.namespace().to_string(), self.name().to_string());
         if old.0 != ns && self.prev_names.last() != Some(&old) {
-            self.prev_names.push(old);
+            self.push_previous(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
     }

@@ -328,8 +328,7 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
         let join = |f: &dyn Fn(&(String, String)) -> String| {
             r.prev_names.iter().map(f).collect::<Vec<_>>().join(",")
         };
-        let kind = r.kind().to_string();
-        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|_| kind.clone())));
+        out.push((format!("{INTERNAL_PREFIX}previousKinds"), r.prev_kinds.join(",")));
         out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|(_, n)| n.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
@@ -1618,7 +1617,7 @@ fn check_object(
 
 /// kustomize keeps an object's build state in annotations, and reads them
 /// from a file as well: a hash suffix is due where `needsHashSuffix` is
-/// `enabled`, and the earlier identities of the same kind are names the
+/// `enabled`, and the earlier identities (kind, namespace, name) are ones the
 /// object still answers to. The annotations themselves never reach the output.
 fn read_build_annotations(r: &mut Resource) {
     let note = |key: &str| {
@@ -1633,12 +1632,12 @@ fn read_build_annotations(r: &mut Resource) {
     if let (Some(names), Some(namespaces), Some(kinds)) =
         (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
     {
-        let kind = r.kind().to_string();
         let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
-        for ((name, namespace), _) in earlier.filter(|(_, k)| *k == kind) {
+        for ((name, namespace), kind) in earlier {
             // kustomize writes the default namespace where there was none.
             let namespace = if namespace == "default" { "" } else { namespace };
             r.prev_names.push((namespace.to_string(), name.to_string()));
+            r.prev_kinds.push(kind.to_string());
         }
     }
 }

@@ -224,13 +224,10 @@ impl Replacement {
 }
 
 /// The identities an object is known by: the current one and the earlier
-/// (namespace, name) pairs it had before renames.
+/// ones it had before renames and kind changes.
 pub fn ids(r: &Resource) -> Vec<ResId> {
-    let current = r.id();
-    let mut out = vec![current.clone()];
-    for (ns, name) in &r.prev_names {
-        out.push(ResId { gvk: current.gvk.clone(), namespace: ns.clone(), name: name.clone() });
-    }
+    let mut out = vec![r.id()];
+    out.extend(r.previous_ids());
     out
 }
 
