@@ -378,12 +378,8 @@ impl Resource {
             || (self.orig_id.gvk == id.gvk
                 && self.orig_id.name == id.name
                 && same_namespace(&self.orig_id.namespace, &id.namespace))
-            || self.prev_ids.iter().any(|p| {
-                p.kind == id.gvk.kind
-                    && gvk.group == id.gvk.group
-                    && gvk.version == id.gvk.version
-                    && p.name == id.name
-                    && same_namespace(&p.namespace, &id.namespace)
+            || self.prev_res_ids().any(|p| {
+                p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
             })
     }
 

@@ -57,6 +57,19 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     });
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
+        // kustomize rewrites the annotations at the end, and its writer
+        // reads an empty key as the map itself: it panics there.
+        if let Some(Value::Map(notes)) = r.value.get_path(&["metadata", "annotations"])
+            && notes.contains_key("")
+        {
+            return Err(invalid(
+                &r.source,
+                format!(
+                    "{}: wrong node kind: expected ScalarNode but got MappingNode: an annotation has an empty key",
+                    r.id()
+                ),
+            ));
+        }
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
@@ -322,7 +335,10 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
         out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|p| p.name.clone())));
         let namespace =
             |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((format!("{INTERNAL_PREFIX}previousNamespaces"), join(&|p| namespace(&p.namespace))));
+        out.push((
+            format!("{INTERNAL_PREFIX}previousNamespaces"),
+            join(&|p| namespace(&p.namespace)),
+        ));
     }
     // The prefixes and suffixes of its renames, oldest first.
     let affixes = name_reference::affixes(r);

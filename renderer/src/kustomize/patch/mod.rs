@@ -29,6 +29,13 @@ pub enum Error {
         /// The shape found in the other source.
         got: &'static str,
     },
+    /// A map with an empty key, which kyaml's merge walk reads as the map
+    /// itself where it wants the key's value.
+    #[error("wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{contents}")]
+    EmptyKey {
+        /// The map, as YAML.
+        contents: String,
+    },
     /// A `$patch` directive with a value other than `delete`, `replace` or `merge`.
     #[error("unknown patch strategy '{strategy}' at {path}")]
     UnknownStrategy {

@@ -313,6 +313,7 @@ fn merge_map(
         // target node is that same node (see `add`) it loses it too.
         dest.shift_remove(DIRECTIVE);
     }
+    check_keys(&dest, Some(&patch))?;
     // Fields only the target has are walked too; walking keeps the order.
     let unmentioned: Vec<String> =
         dest.keys().filter(|k| !patch.contains_key(*k)).cloned().collect();
@@ -324,6 +325,17 @@ fn merge_map(
         merge_field(&mut dest, key, pv, schema, path)?;
     }
     Ok(Merged::kept(Value::Map(dest)))
+}
+
+/// kyaml's merge walk reads an empty key as the map itself where it wants
+/// the key's value, and fails on the map (the target's, as it was).
+fn check_keys(dest: &Map, patch: Option<&Map>) -> Result<(), Error> {
+    if dest.contains_key("") || patch.is_some_and(|p| p.contains_key("")) {
+        return Err(Error::EmptyKey {
+            contents: crate::yaml::to_string(&Value::Map(dest.clone())),
+        });
+    }
+    Ok(())
 }
 
 /// Merges `patch` into the field `key` of `dest`, removing the field when
@@ -354,6 +366,7 @@ fn merge_field(
 /// field is visited with no patch, so that the merged lists below it are
 /// rebuilt (see [`merge_seq`]).
 fn walk_map(mut dest: Map, schema: Schema<'_>, path: &mut Vec<String>) -> Result<Value, Error> {
+    check_keys(&dest, None)?;
     let keys: Vec<String> = dest.keys().cloned().collect();
     for key in keys {
         merge_field(&mut dest, key, None, schema, path)?;

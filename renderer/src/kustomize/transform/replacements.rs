@@ -224,7 +224,7 @@ impl Replacement {
 }
 
 /// The identities an object is known by: the current one and the earlier
-/// (namespace, name) pairs it had before renames.
+/// ones it had before renames and kind changes.
 pub fn ids(r: &Resource) -> Vec<ResId> {
     let mut out = vec![r.id()];
     out.extend(r.prev_res_ids());
