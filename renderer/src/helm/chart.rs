@@ -68,7 +68,7 @@ pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
         Some(EntryKind::Dir) => {
             let mut files = Vec::new();
             collect(tree, path, "", &mut files)?;
-            from_files(without_ignored(files, path)?, path)
+            from_files(without_ignored(files)?, path)
         }
         Some(EntryKind::File) => {
             let bytes = tree.read(path).map_err(|source| Error::Tree { source })?;
@@ -140,17 +140,14 @@ pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
 /// default `templates/.?*`) rules out. Helm applies these rules only when it
 /// reads a chart directory: an archive, and a subchart's own `.helmignore`
 /// below the directory, filter nothing.
-fn without_ignored(
-    files: Vec<(String, Vec<u8>)>,
-    path: &str,
-) -> Result<Vec<(String, Vec<u8>)>, Error> {
+fn without_ignored(files: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let ignore_text = files
         .iter()
         .find(|(p, _)| p == ".helmignore")
         .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
-    let ignore = Ignore::parse(&ignore_text)
-        .map_err(|message| Error::Chart { path: format!("{path}/.helmignore"), message })?;
+    // Helm reports a bad rule without naming the file.
+    let ignore = Ignore::parse(&ignore_text).map_err(|message| Error::Invalid { message })?;
     Ok(files.into_iter().filter(|(name, _)| !ignore.ignored(name)).collect())
 }
 
