@@ -91,7 +91,8 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// Chart.yaml fails Helm's validation.
+    /// The chart fails one of Helm's checks (Chart.yaml's validation, a
+    /// `.helmignore` rule Helm refuses), in Helm's own words.
     #[error("{message}")]
     Invalid {
         /// Helm's text, e.g. `validation: chart.metadata.version "x" is invalid`.

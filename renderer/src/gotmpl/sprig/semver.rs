@@ -44,7 +44,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "semverCompare", &[Param::String, Param::String], None, |a| {
         let constraints = parse_constraints(s(&a[0]))?;
         let v = Version::parse(s(&a[1]))?;
-        Ok(constraints.iter().any(|and| and.iter().all(|c| c.check(&v))).into())
+        Ok(constraints.iter().any(|and| group_matches(and, &v)).into())
     });
 }
 
@@ -61,7 +61,7 @@ pub(crate) fn highest_matching(
     let mut best: Option<(usize, Version)> = None;
     for (i, text) in versions.iter().enumerate() {
         let Ok(v) = Version::parse(text) else { continue };
-        if !ors.iter().any(|and| and.iter().all(|c| c.check(&v))) {
+        if !ors.iter().any(|and| group_matches(and, &v)) {
             continue;
         }
         if best.as_ref().is_none_or(|(_, b)| v.compare(b) == Ordering::Greater) {
@@ -76,7 +76,7 @@ pub(crate) fn highest_matching(
 /// included).
 pub(crate) fn is_compatible_range(constraint: &str, version: &str) -> bool {
     match (parse_constraints(constraint), Version::parse(version)) {
-        (Ok(ors), Ok(v)) => ors.iter().any(|and| and.iter().all(|c| c.check(&v))),
+        (Ok(ors), Ok(v)) => ors.iter().any(|and| group_matches(and, &v)),
         _ => false,
     }
 }
@@ -304,11 +304,19 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
     Ok(Constraint { op, con, dirty, minor_dirty, patch_dirty })
 }
 
+/// Whether `v` meets every constraint of an AND group. A pre-release
+/// version meets only groups that name a pre-release in one of their
+/// constraints (`>= 1.33.0-0 < 2.0` takes `1.33.1-gke.1`, `< 2.0` does
+/// not), as the Masterminds semver that Helm 4 uses decides.
+fn group_matches(and: &[Constraint], v: &Version) -> bool {
+    let include_pre = and.iter().any(|c| !c.con.pre.is_empty());
+    and.iter().all(|c| c.check(v, include_pre))
+}
+
 impl Constraint {
-    fn check(&self, v: &Version) -> bool {
+    fn check(&self, v: &Version, include_pre: bool) -> bool {
         let c = &self.con;
-        // A pre-release matches only constraints that name a pre-release.
-        if !v.pre.is_empty() && c.pre.is_empty() {
+        if !include_pre && !v.pre.is_empty() && c.pre.is_empty() {
             return false;
         }
         let ord = v.compare(c);
@@ -334,7 +342,10 @@ impl Constraint {
                     return true;
                 }
                 if self.patch_dirty {
-                    return false;
+                    // `!= 1.5.x` is met by a pre-release of 1.5 only when
+                    // the pre-release parts differ.
+                    return (!v.pre.is_empty() || !c.pre.is_empty())
+                        && compare_pre(&v.pre, &c.pre) != Ordering::Equal;
                 }
                 ord != Ordering::Equal
             }
