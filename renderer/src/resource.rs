@@ -205,6 +205,9 @@ pub struct Resource {
     /// generated object of another kind depends on that text (see
     /// [`crate::kustomize`]'s `ynode`).
     pub json_rebuilt: Option<Box<Value>>,
+    /// The annotations added since the last JSON patch, in the order they
+    /// came (kustomize appends each to the end of the map).
+    pub notes_added: Vec<String>,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -330,6 +333,7 @@ impl Resource {
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
+            notes_added: Vec::new(),
         };
         r.orig_id = r.id();
         r
@@ -381,6 +385,14 @@ impl Resource {
             || self.prev_res_ids().any(|p| {
                 p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
             })
+    }
+
+    /// Notes that annotation `key` was added, when a JSON patch rebuilt
+    /// the object before (see [`Resource::notes_added`]).
+    pub fn note_added(&mut self, key: &str) {
+        if self.json_rebuilt.is_some() && !self.notes_added.iter().any(|k| k == key) {
+            self.notes_added.push(key.to_string());
+        }
     }
 
     /// The identity the object has now, as an earlier one.

@@ -1176,9 +1176,10 @@ impl Builder<'_> {
             check_patch_identity(&docs, p.legacy_strategic_merge, &text)
                 .map_err(|m| invalid(&source, m))?;
         }
-        // kustomize reads a JSON patch as YAML 1.1 (`value: y` is true).
+        // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
+        // true, a key `n` the string "false").
         let docs = if is_json6902 && !p.legacy_strategic_merge {
-            yaml::parse_documents_yaml11(&text, &source)?
+            yaml::parse_documents_helm(&text, &source)?
                 .into_iter()
                 .filter(|d| !d.is_null())
                 .take(if p.json6902_only { usize::MAX } else { 1 })
@@ -1251,6 +1252,7 @@ impl Builder<'_> {
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
                 r.json_rebuilt = Some(Box::new(rebuilt));
+                r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
                 applied.map_err(|source_err| Error::Patch {
                     file: source.clone(),
@@ -1478,7 +1480,9 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
         // kustomize hashes another kind by its YAML node tree.
         let nodes = match (r.kind(), &r.json_rebuilt) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(rebuilt)) => ynode::hash_input(rebuilt, &r.value, &internal_annotations(r)),
+            (_, Some(rebuilt)) => {
+                ynode::hash_input(rebuilt, &r.value, &internal_annotations(r), &r.notes_added)
+            }
         };
         let hash = match nodes {
             Some(input) => generate::hash_suffix(input.as_bytes()),

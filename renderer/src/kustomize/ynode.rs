@@ -83,6 +83,7 @@ pub(super) fn hash_input(
     rebuilt: &Value,
     current: &Value,
     internal: &[(String, String)],
+    added: &[String],
 ) -> Option<String> {
     let text = yaml::to_string(rebuilt);
     let mut parser = Parser::new_from_str(&text);
@@ -95,7 +96,7 @@ pub(super) fn hash_input(
     }
     let mut root = root?;
     overlay(&mut root, rebuilt, current);
-    set_annotations(&mut root, rebuilt, current, internal);
+    set_annotations(&mut root, rebuilt, current, internal, added);
     let mut out = String::new();
     dump(&mut out, &root);
     Some(out)
@@ -251,6 +252,7 @@ fn set_annotations(
     rebuilt: &Value,
     current: &Value,
     internal: &[(String, String)],
+    order: &[String],
 ) {
     let Some(meta) = root
         .content
@@ -310,13 +312,16 @@ fn set_annotations(
         .iter()
         .flat_map(|(k, v)| [Node::made(SCALAR, k.clone(), None), Node::string(&scalar_text(v))])
         .collect();
-    for (k, v) in appended {
+    // The later ones in the order they came: kustomize's own single-quoted.
+    let mut later: Vec<(String, Node)> = appended
+        .into_iter()
+        .map(|(k, v)| (k, Node { style: SINGLE_QUOTED, ..Node::string(&v) }))
+        .chain(added.into_iter().map(|(k, v)| (k, Node::string(&v))))
+        .collect();
+    later.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    for (k, v) in later {
         content.push(Node::made(SCALAR, k, None));
-        content.push(Node { style: SINGLE_QUOTED, ..Node::string(&v) });
-    }
-    for (k, v) in added {
-        content.push(Node::made(SCALAR, k, None));
-        content.push(Node::string(&v));
+        content.push(v);
     }
     let at = meta
         .chunks(2)

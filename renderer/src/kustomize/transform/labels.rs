@@ -89,6 +89,14 @@ fn write(
             }
         }
         r.written = written;
+        let meta_notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+        for paths in &created {
+            for path in paths.iter().filter(|p| p.len() == 3 && p.starts_with(&meta_notes)) {
+                if let Some(Step::Key(k)) = path.last() {
+                    r.note_added(k);
+                }
+            }
+        }
         r.sync_shared();
         for (paths, (_, v)) in created.into_iter().zip(pairs) {
             r.share(paths, Value::String(v.clone()));

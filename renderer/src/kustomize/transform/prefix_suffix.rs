@@ -63,6 +63,11 @@ pub fn apply(
         let p = if selected && renames(extra.prefix) { prefix } else { "" };
         let s = if selected && renames(extra.suffix) { suffix } else { "" };
         if !p.is_empty() || !s.is_empty() {
+            for (affix, key) in [(p, "prefixes"), (s, "suffixes")] {
+                if !affix.is_empty() {
+                    r.note_added(&format!("internal.config.kubernetes.io/{key}"));
+                }
+            }
             // kustomize adds the prefix, then the suffix: two renames.
             if !p.is_empty() && !s.is_empty() {
                 r.set_name(format!("{p}{}", r.name()));
