@@ -351,7 +351,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: variable \"nope\" is not set and has no default (line 3 of the object's built YAML)",
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: variable \"nope\" is not set and has no default (line 3 of the object's built YAML), line 6 of app/cm.yaml",
             ),
             fields: &[],
         },
@@ -478,7 +478,7 @@ fn cases() -> Vec<Case> {
                 ),
             ]),
             want: Err(
-                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: unable to parse variable name in \"${ x }\" (line 3 of the object's built YAML)",
+                "cluster c, unit app, file app/cm.yaml: postBuild substitution in ConfigMap/cm: unable to parse variable name in \"${ x }\" (line 3 of the object's built YAML), line 6 of app/cm.yaml",
             ),
             fields: &[],
         },
@@ -866,6 +866,23 @@ fn cases() -> Vec<Case> {
             ]),
             fields: &[],
         },
+        // `spec.suspend: true`: the controllers apply nothing from the
+        // object until it is resumed, leaving what they applied last, which
+        // kiln cannot know; it renders what would be applied on resuming
+        // (and says so, see `reports_what_flux_leaves_alone`).
+        Case {
+            name: "suspended",
+            files: chart_files(&[
+                ("clusters/c/a.yaml", ""),
+                ("clusters/c/app.yaml", &ks("app", "./app", "  suspend: true\n")),
+                ("app/hr.yaml", &hr("  suspend: true\n")),
+            ]),
+            want: Ok(vec![
+                "app: CustomResourceDefinition /widgets.example.com",
+                "app: ConfigMap flux-system/web",
+            ]),
+            fields: &[],
+        },
         // A pattern in any `.sourceignore` of the repository drops
         // source-controller's default exclusions (but for version control
         // files), so a generated kustomization lists a `.sops.yaml`, and
@@ -959,9 +976,16 @@ fn reports_what_flux_leaves_alone() {
         ]
     );
     assert_eq!(
+        notes("suspended"),
+        [
+            "Kustomization flux-system/app (clusters/c/app.yaml): spec.suspend is true, so Flux applies nothing from it until it is resumed; rendered as it would apply then",
+            "HelmRelease flux-system/web (app/hr.yaml): spec.suspend is true, so Flux applies nothing from it until it is resumed; rendered as it would apply then",
+        ]
+    );
+    assert_eq!(
         notes("undefined variable"),
         [
-            "Kustomization flux-system/app (app/cm.yaml): postBuild variable \"nope\" in ConfigMap/cm (line 3 of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
+            "Kustomization flux-system/app (app/cm.yaml:6): postBuild variable \"nope\" in ConfigMap/cm (line 3 of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
         ]
     );
 }

@@ -112,6 +112,21 @@ pub fn reconcile_disabled(v: &Value) -> bool {
     })
 }
 
+/// A note for a Flux object with `spec.suspend: true`: its controller
+/// applies nothing from it until it is resumed and leaves what it applied
+/// last in place, which kiln cannot know; kiln renders what the object
+/// would apply once resumed and says so.
+fn suspended(v: &Value, file: &str) -> Option<String> {
+    (v.get_path(&["spec", "suspend"]) == Some(&Value::Bool(true))).then(|| {
+        format!(
+            "{} {}/{} ({file}): spec.suspend is true, so Flux applies nothing from it until it is resumed; rendered as it would apply then",
+            str_at(v, &["kind"]),
+            str_at(v, &["metadata", "namespace"]),
+            str_at(v, &["metadata", "name"]),
+        )
+    })
+}
+
 /// Whether `v` is a Flux `Kustomization` (any `kustomize.toolkit.fluxcd.io` version).
 pub fn is_flux_kustomization(v: &Value) -> bool {
     let (api, kind) = api_kind(v);
@@ -257,7 +272,8 @@ pub fn render_cluster_with(
         let mut next = Vec::new();
         let mut units = Vec::new();
         for (p, objects) in &built {
-            let rendered = post_build(cluster, p, objects, &available, unset, &mut cx.skipped);
+            let rendered =
+                post_build(tree, cluster, p, objects, &available, unset, &mut cx.skipped);
             let rendered = rendered.and_then(|objects| {
                 render_releases(
                     charts,
@@ -323,6 +339,9 @@ pub fn render_cluster_with(
                         source_key(&r.value)
                     ));
                     continue;
+                }
+                if let Some(note) = suspended(&r.value, &r.source) {
+                    cx.skipped.push(note);
                 }
                 seen.insert(child.key(), child.clone());
                 next.push(child);
@@ -500,6 +519,7 @@ fn render_releases(
             ));
             out.push(r);
         } else if helm_release::is_release(&r.value) {
+            skipped.extend(suspended(&r.value, &r.source));
             let at = at.with_file(&r.source);
             let release = helm_release::from_flux_v2(&r.value, &at, this_repo, available)?;
             out.extend(helm_release::render_release_with(
@@ -613,6 +633,7 @@ fn append(map: &mut Map, field: &str, items: Vec<Value>) -> Result<(), String> {
 /// `commonMetadata` and `postBuild` on the built objects; each variable
 /// that was unset and became empty is noted in `notes`.
 fn post_build(
+    tree: &dyn Tree,
     cluster: &str,
     p: &Pending,
     objects: &[Resource],
@@ -633,19 +654,30 @@ fn post_build(
     };
     if !vars.is_empty() || (always && p.spec(&["postBuild"]).is_some()) {
         for r in &mut out {
+            // Where the expression is written, when the object's file holds it.
+            let source = || tree::read_text(tree, &r.source).unwrap_or_default();
+            let written = |line: Option<usize>| match line {
+                Some(n) => format!(", line {n} of {}", r.source),
+                None => String::new(),
+            };
             let (value, missing) =
                 substitute::substitute_object(&r.value, &vars, unset).map_err(|e| {
+                    let line = substitute::line_in_source(&source(), &e);
                     at.with_file(&r.source).invalid(format!(
-                        "postBuild substitution in {}/{}: {e}",
+                        "postBuild substitution in {}/{}: {e}{}",
                         r.kind(),
-                        r.name()
+                        r.name(),
+                        written(line)
                     ))
                 })?;
             for m in missing {
+                let line = substitute::line_of_variable(&source(), &m.name);
+                let line = line.map(|n| format!(":{n}")).unwrap_or_default();
                 notes.push(format!(
-                    "Kustomization {} ({}): postBuild variable {:?} in {}/{} (line {} of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
+                    "Kustomization {} ({}{}): postBuild variable {:?} in {}/{} (line {} of its built YAML) is not set and became empty, as in Flux; set strictPostBuildSubstitutions: true in kiln.yaml to fail instead",
                     p.key(),
                     r.source,
+                    line,
                     m.name,
                     r.kind(),
                     r.name(),

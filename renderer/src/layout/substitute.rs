@@ -545,6 +545,38 @@ fn substring(s: &str, offset: &str, length: Option<&str>) -> String {
     String::from_utf8_lossy(&bytes[range.start as usize..range.end as usize]).into_owned()
 }
 
+/// The 1-based line of a source file's `text` where the expression that
+/// `e` names is written: the first `${name` not followed by a name
+/// character for an unset variable, the first line holding the
+/// expression's start for a syntax error. `None` when the file does not
+/// hold it as written (a patch or a generator brought it in) or the error
+/// names no expression.
+pub fn line_in_source(text: &str, e: &Error) -> Option<usize> {
+    match e {
+        Error::Undefined { name, .. } => line_of_variable(text, name),
+        Error::Syntax { expression: Some(x), .. } => {
+            text.lines().position(|l| l.contains(x.as_str())).map(|i| i + 1)
+        }
+        _ => None,
+    }
+}
+
+/// The 1-based line of the first `${name` in `text` that names `name` (not
+/// one escaped as `$${name}`).
+pub fn line_of_variable(text: &str, name: &str) -> Option<usize> {
+    let needle = format!("${{{name}");
+    text.lines()
+        .position(|line| {
+            line.match_indices(&needle).any(|(i, _)| {
+                let next = line[i + needle.len()..].chars().next();
+                // `$$` is a literal `$`, so `$${name}` is text.
+                let dollars = line[..i].chars().rev().take_while(|c| *c == '$').count();
+                dollars % 2 == 0 && !next.is_some_and(|c| c == '_' || c.is_ascii_alphanumeric())
+            })
+        })
+        .map(|i| i + 1)
+}
+
 /// Whether an object opted out of substitution.
 pub fn is_disabled(object: &Value) -> bool {
     ["annotations", "labels"].iter().any(|field| {
@@ -871,6 +903,23 @@ mod tests {
         for (text, out, want) in cases {
             let got = substitute_text_with(text, &v, Unset::Empty).unwrap();
             assert_eq!(got, (out.to_string(), want), "{text}");
+        }
+    }
+
+    /// Errors and unset variables are found in the file they came from.
+    #[test]
+    fn finds_expressions_in_the_source_file() {
+        let text = "kind: ConfigMap\ndata:\n  a: ${name_x}\n  b: $${name}\n  c: ${name:=1}\n  d: ${ bad }\n";
+        let undefined = |name: &str| Error::Undefined { name: name.into(), line: 1 };
+        let cases: Vec<(Error, Option<usize>)> = vec![
+            (undefined("name"), Some(5)),
+            (undefined("name_x"), Some(3)),
+            (undefined("other"), None),
+            (syntax(Syntax::VariableName, "${ bad }"), Some(6)),
+            (Error::Syntax { reason: Syntax::VariableName, line: 1, expression: None }, None),
+        ];
+        for (e, want) in cases {
+            assert_eq!(line_in_source(text, &e), want, "{e}");
         }
     }
 
