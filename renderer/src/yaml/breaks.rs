@@ -228,14 +228,12 @@ pub(super) enum Chomping {
 /// breaks. `body` is the text after the header's line break, up to where
 /// the parser ended the scalar; `indent` is the column of its content
 /// (`None` when it has no content line: the value is then its kept breaks).
-/// With `final_break` a last line that ends the stream ends as if a line
-/// feed followed, as yaml.v2 reads it; yaml.v3 adds no break there.
+/// A last line that ends the stream adds no line break.
 pub(super) fn block_scalar(
     body: &str,
     indent: Option<usize>,
     literal: bool,
     chomping: Chomping,
-    final_break: bool,
 ) -> String {
     let mut rest = body;
     let mut out = String::with_capacity(body.len());
@@ -280,12 +278,7 @@ pub(super) fn block_scalar(
         let end = rest.find(is_break).unwrap_or(rest.len());
         out.push_str(&rest[..end]);
         rest = &rest[end..];
-        let Some((kept, len)) = read_break(rest) else {
-            if final_break {
-                leading = Some('\n');
-            }
-            break;
-        };
+        let Some((kept, len)) = read_break(rest) else { break };
         leading = Some(kept);
         rest = &rest[len..];
         column = skip_breaks(&mut rest, &mut trailing);
@@ -345,14 +338,7 @@ mod tests {
             (format!("{ls}\n"), None, true, Chomping::Keep, format!("{ls}\n")),
         ];
         for (body, indent, literal, chomping, want) in cases {
-            assert_eq!(block_scalar(&body, indent, literal, chomping, false), want, "{body:?}");
-            // yaml.v2 reads the stream as if it ended with a line break.
-            let v2 = if body.ends_with(is_break) || chomping == Chomping::Strip {
-                want
-            } else {
-                want + "\n"
-            };
-            assert_eq!(block_scalar(&body, indent, literal, chomping, true), v2, "{body:?}");
+            assert_eq!(block_scalar(&body, indent, literal, chomping), want, "{body:?}");
         }
     }
 

@@ -818,9 +818,7 @@ impl Builder<'_> {
         let start = self.source.byte(span.start.index());
         let end = self.source.byte(span.end.index()).max(start);
         let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-        // yaml.v2 reads a stream as if it ended with a line break.
-        let unterminated =
-            block && !self.yaml11 && end == source.len() && !source.ends_with(is_break);
+        let unterminated = block && end == source.len() && !source.ends_with(is_break);
         if !self.extra_breaks && !unterminated {
             return None;
         }
@@ -866,7 +864,7 @@ impl Builder<'_> {
                 .map_or(0, |l| l.len() - l.trim_start_matches(' ').len()),
         });
         let literal = style == ScalarStyle::Literal;
-        Some(breaks::block_scalar(body, indent, literal, chomping, self.yaml11))
+        Some(breaks::block_scalar(body, indent, literal, chomping))
     }
 
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
