@@ -368,7 +368,7 @@ pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
     };
     let mut values = Map::new();
     for doc in yaml_reader_documents(&text)? {
-        let docs = crate::yaml::parse_documents_helm(doc, file).map_err(|e| {
+        let docs = crate::yaml::parse_documents_helm(&doc, file).map_err(|e| {
             failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
         })?;
         if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
@@ -396,7 +396,7 @@ pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
 /// The documents of a YAML stream as Kubernetes' `YAMLReader` splits it: at
 /// lines that start with `---` followed by nothing but spaces or a comment.
 /// Empty documents are skipped.
-fn yaml_reader_documents(text: &str) -> Result<Vec<&str>, Error> {
+fn yaml_reader_documents(text: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, Error> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut at = 0;
@@ -411,14 +411,20 @@ fn yaml_reader_documents(text: &str) -> Result<Vec<&str>, Error> {
                 });
             }
             if at > start {
-                docs.push(&text[start..at]);
+                docs.push(text[start..at].into());
             }
             start = at + line.len();
         }
         at += line.len();
     }
     if text.len() > start {
-        docs.push(&text[start..]);
+        // The reader hands out whole lines, each ending in a line feed, the
+        // last one too: a block scalar on it keeps its final newline.
+        let last = &text[start..];
+        docs.push(match last.ends_with('\n') {
+            true => last.into(),
+            false => format!("{last}\n").into(),
+        });
     }
     Ok(docs)
 }

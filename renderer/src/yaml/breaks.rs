@@ -228,6 +228,7 @@ pub(super) enum Chomping {
 /// breaks. `body` is the text after the header's line break, up to where
 /// the parser ended the scalar; `indent` is the column of its content
 /// (`None` when it has no content line: the value is then its kept breaks).
+/// A last line that ends the stream adds no line break.
 pub(super) fn block_scalar(
     body: &str,
     indent: Option<usize>,
@@ -283,7 +284,6 @@ pub(super) fn block_scalar(
         column = skip_breaks(&mut rest, &mut trailing);
     }
     if chomping != Chomping::Strip {
-        // A last line that ends the stream without a break adds none.
         out.extend(leading);
     }
     if chomping == Chomping::Keep {
@@ -324,6 +324,7 @@ mod tests {
     fn block_scalars_keep_breaks_as_libyaml_does() {
         let (ls, nel) = ('\u{2028}', '\u{85}');
         let cases: Vec<(String, Option<usize>, bool, Chomping, String)> = vec![
+            (format!("  x{ls}  y"), Some(2), true, Chomping::Keep, format!("x{ls}y")),
             (format!("  x{ls}  y\n"), Some(2), true, Chomping::Clip, format!("x{ls}y\n")),
             (format!("  x{nel}  y\n"), Some(2), true, Chomping::Clip, "x\ny\n".into()),
             (format!("  x{ls}\n"), Some(2), true, Chomping::Clip, format!("x{ls}")),

@@ -695,6 +695,55 @@ impl Builder<'_> {
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
+                if message.contains("invalid trailing content after")
+                    && bytes.get(at) == Some(&b':')
+                    && self.source.text[at + 1..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+                {
+                    // A `:` after a quoted scalar that opened on an earlier
+                    // line: yaml.v2's scanner gives up the key, yaml.v3's
+                    // finds a value indicator where no key can start.
+                    message = if self.yaml11 {
+                        "could not find expected ':'"
+                    } else {
+                        "mapping values are not allowed in this context"
+                    }
+                    .into();
+                }
+                if message == "illegal placement of ':' indicator" {
+                    // A key over several lines in a flow sequence: libyaml
+                    // parses the key as an entry and then wants a `,`.
+                    // yaml.v3 names the line where the sequence opened.
+                    message = "while parsing a flow sequence, expected ',' or ']'".into();
+                    if !self.yaml11
+                        && let Some(open) = open_bracket(self.source.text, at)
+                    {
+                        line = line_column(self.source.text, open).0;
+                    }
+                }
+                if self.string_keys
+                    && matches!(e.info(), "simple key expect ':'" | "simple key expected")
+                {
+                    // yaml.v3 (kyaml) names the line of the key that misses
+                    // its `:` where yaml.v2 names the line where the scanner
+                    // noticed: the last line before it with more than blanks
+                    // and comments.
+                    let text = self.source.text;
+                    let before = &text[..at.min(text.len())];
+                    let key_line = before
+                        .split(is_line_end)
+                        .enumerate()
+                        .filter(|(_, l)| {
+                            let l = l.trim_matches([' ', '\t', '\r']);
+                            !l.is_empty() && !l.starts_with('#')
+                        })
+                        .last();
+                    if let Some((index, _)) = key_line {
+                        line = index + 1;
+                    }
+                }
                 let unclosed = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"));
                 if unclosed {
@@ -855,7 +904,8 @@ impl Builder<'_> {
                 .find(|l| !l.trim_start_matches(' ').is_empty())
                 .map_or(0, |l| l.len() - l.trim_start_matches(' ').len()),
         });
-        Some(breaks::block_scalar(body, indent, style == ScalarStyle::Literal, chomping))
+        let literal = style == ScalarStyle::Literal;
+        Some(breaks::block_scalar(body, indent, literal, chomping))
     }
 
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
@@ -916,6 +966,18 @@ impl Builder<'_> {
         let text = self.source.text;
         let colon = text.as_bytes().get(at) == Some(&b':');
         colon && !text[..at].trim_end().ends_with('?')
+    }
+
+    /// Whether a mapping key event is a scalar written over more than one
+    /// line without a `?` before it.
+    fn multi_line_key(&self, event: &Event<'_>, span: &Span) -> bool {
+        if !matches!(event, Event::Scalar(..)) {
+            return false;
+        }
+        let start = self.source.byte(span.start.index());
+        let text = self.source.text;
+        !text[..start].trim_end().ends_with('?')
+            && skip_properties(self.source.slice(span)).contains(is_line_end)
     }
 
     fn node<'a>(
@@ -1006,7 +1068,8 @@ impl Builder<'_> {
                 Ok(v)
             }
             Event::MappingStart(anchor, _) => {
-                let flow = flow || self.starts_flow(&span);
+                let braces = self.starts_flow(&span);
+                let flow = flow || braces;
                 let mut map = Map::new();
                 // The line of each entry, by the entry's index in `map`.
                 let mut lines: Vec<usize> = Vec::new();
@@ -1025,6 +1088,19 @@ impl Builder<'_> {
                             "while parsing a block mapping, did not find expected key"
                         };
                         return Err(self.err(&key_span, message).into());
+                    }
+                    if braces && self.multi_line_key(&ev, &key_span) {
+                        // libyaml takes a key without `?` only on one line;
+                        // in a flow mapping the `:` after a longer one is
+                        // out of place. yaml.v3 names the line where the
+                        // mapping opened, yaml.v2 the line of the `:`.
+                        let at = if self.string_keys { &span } else { &key_span };
+                        let mut e =
+                            self.err(at, "while parsing a flow mapping, expected ',' or '}'");
+                        if !self.string_keys {
+                            e.line = key_span.end.line();
+                        }
+                        return Err(e.into());
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
@@ -1439,8 +1515,18 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
 /// None when it is indented that far already or no collection is open.
 fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
     let start = line_start(text, at);
+    let open = open_bracket(text, start)?;
+    let open_line = &text[line_start(text, open)..];
+    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
+    let line = &text[start..];
+    let have = line.len() - line.trim_start_matches(' ').len();
+    (have < width).then(|| (start, " ".repeat(width - have)))
+}
+
+/// The `[` or `{` of the innermost flow collection still open at byte `at`.
+fn open_bracket(text: &str, at: usize) -> Option<usize> {
     let mut depth = 0usize;
-    let open = text[..start].char_indices().rev().find_map(|(i, c)| match c {
+    text[..at].char_indices().rev().find_map(|(i, c)| match c {
         ']' | '}' => {
             depth += 1;
             None
@@ -1451,12 +1537,7 @@ fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
             None
         }
         _ => None,
-    })?;
-    let open_line = &text[line_start(text, open)..];
-    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
-    let line = &text[start..];
-    let have = line.len() - line.trim_start_matches(' ').len();
-    (have < width).then(|| (start, " ".repeat(width - have)))
+    })
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's

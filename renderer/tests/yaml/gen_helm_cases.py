@@ -25,6 +25,18 @@ STRINGS = [
      ("x" * 79) + " " + ("y" * 10), " ".join(["日本語"] * 40), "yes " * 30, "a\n" + " ".join(["w"] * 50)],
 ]
 
+# NEL, LS, PS and the byte order mark where goyaml.v2 must choose a style,
+# escape, fold or indent around them (NEL folds in the JSON round trip).
+BREAKS = [
+    ["x\u2028y", "x \u2028 y", "x\u2028\u2028y", "\u2028x", "x\u2028", "x\u2028\ny", "x\n\u2028y"],
+    ["x\u2029y", "x \u2029 y", "\u2029\u2029", "x\u2029\n", "x\u0085y", "x \u0085 y", "x\u0085\u0085y"],
+    ["\u0085x", "x\u0085", "x\ufeffy", "\ufeff", "x \ufeff", "\ufeff\u2028", "x\u00a0\u2028"],
+    [" ".join(["word"] * 15) + " w\u2028x " + " ".join(["word"] * 6),
+     " ".join(["word"] * 16) + " \u2029 " + " ".join(["word"] * 4),
+     " ".join(["word"] * 15) + " w\u0085x " + " ".join(["word"] * 6),
+     " ".join(["word"] * 15) + " w\ufeffx " + " ".join(["word"] * 6)],
+]
+
 NUMBERS = [0, -1, 42, 1.5, 1e-7, 123456789.123, 1e21, 1e20, -0.0, 1e308, 5e-324, 0.1, 1e6,
            1234567.0, 12345678.9, float(9007199254740993), 1.5e19, 3.14159265358979, 100000,
            float(2 ** 62)]  # Helm reads every number as float64: write big ones as floats
@@ -64,6 +76,9 @@ def main():
     for i, group in enumerate(STRINGS):
         for j in range(0, len(group), 3):
             write("str-%02d-%d" % (i, j // 3), {"k%d" % n: s for n, s in enumerate(group[j : j + 3])})
+    for i, group in enumerate(BREAKS):
+        write("brk-%02d" % i, {"k%d" % n: x for n, x in enumerate(group)})
+        write("brk-keys-%02d" % i, {("k" + x if len(x) < 100 else "k%d" % n): [x] for n, x in enumerate(group)})
     for i in range(0, len(NUMBERS), 4):
         write("num-%02d" % (i // 4), {"v%d" % n: x for n, x in enumerate(NUMBERS[i : i + 4])})
     write("num-list", {"list": NUMBERS})
