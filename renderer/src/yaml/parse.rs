@@ -125,7 +125,10 @@ fn libyaml_words(problem: &str) -> String {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
         "duplicate version directive" => "found duplicate %YAML directive".to_string(),
-        "simple key expect ':'" => "could not find expected ':'".to_string(),
+        // A required simple key without its `:`, stale or at the end of the stream.
+        "simple key expect ':'" | "simple key expected" => {
+            "could not find expected ':'".to_string()
+        }
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character: ") => {
             "found character that cannot start any token".to_string()
         }
