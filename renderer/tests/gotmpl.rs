@@ -8,6 +8,10 @@
 //! with their reason in `tests/gotmpl/known-differences.txt`. With
 //! `KILN_GOTMPL_MESSAGES=1` the test also lists the cases where both fail but
 //! the messages differ.
+//!
+//! `tests/gotmpl/fuzz.py` generates random templates from a seed and compares
+//! kiln with the oracle live, through the ignored test `batch`; it is not part
+//! of the default run, and what it finds is kept here as `*-fuzz-found` cases.
 
 use std::collections::BTreeMap;
 use std::path::Path;

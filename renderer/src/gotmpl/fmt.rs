@@ -436,15 +436,18 @@ fn fmt_int(out: &mut String, v: &Value, i: i128, verb: char, spec: &Spec) {
             return;
         }
         'U' => {
-            // Go prints the integer's 64 bits as unsigned.
-            let mut s = format!("U+{:04X}", i as u64);
+            // Go prints the integer's 64 bits as unsigned, with at least
+            // four digits or as many as a larger precision asks.
+            let digits = spec.prec.filter(|p| *p > 4).unwrap_or(4);
+            let mut s = format!("U+{:0digits$X}", i as u64);
             if spec.sharp
                 && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
                 && is_print(c)
             {
                 s.push_str(&format!(" '{c}'"));
             }
-            pad(out, &s, spec);
+            // The `0` flag pads with spaces here.
+            pad(out, &s, &Spec { zero: false, ..*spec });
             return;
         }
         'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 's' | 't' | 'T' | 'p' | 'w' => {

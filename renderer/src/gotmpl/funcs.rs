@@ -407,14 +407,20 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                 _ if a.is_nil() && b.is_nil() => true,
                 (Value::List(_) | Value::Map(_) | Value::Func(_), _)
                 | (_, Value::List(_) | Value::Map(_)) => {
-                    let shown = |v: &Value| super::fmt::sprintf("%s", std::slice::from_ref(v));
+                    let shown =
+                        |f: &str, v: &Value| super::fmt::sprintf(f, std::slice::from_ref(v));
                     let (ta, tb) = (a.type_name(), b.type_name());
                     // Values of two types cannot be compared at all; of one
-                    // type, that type is not comparable.
+                    // type, that type is not comparable. Go prints the first
+                    // value with %s and the second with %v.
                     return Err(if ta != tb {
-                        format!("non-comparable types {}: {ta}, {tb}: {}", shown(a), shown(b))
+                        format!(
+                            "non-comparable types {}: {ta}, {tb}: {}",
+                            shown("%s", a),
+                            shown("%v", b)
+                        )
                     } else {
-                        format!("non-comparable type {}: {tb}", shown(b))
+                        format!("non-comparable type {}: {tb}", shown("%s", b))
                     });
                 }
                 (Value::Struct(x), Value::Struct(y)) => Arc::ptr_eq(x, y),

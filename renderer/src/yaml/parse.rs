@@ -74,6 +74,36 @@ impl ParseError {
     }
 }
 
+/// Whether `text` starts with a quoted scalar that does not close: no
+/// unescaped `"` after an opening `"`, or no lone `'` after an opening `'`
+/// (two apostrophes are an escaped one).
+fn unclosed_quote(text: &str) -> bool {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some('"') => {
+            let mut escaped = false;
+            for c in chars {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => return false,
+                    _ => escaped = false,
+                }
+            }
+            true
+        }
+        Some('\'') => {
+            let mut rest = chars.peekable();
+            while let Some(c) = rest.next() {
+                if c == '\'' && rest.next_if_eq(&'\'').is_none() {
+                    return false;
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Problems libyaml's parser (not its scanner) reports without a context.
 const PARSER_PROBLEMS: &[&str] = &[
     "did not find expected <document start>",
@@ -744,8 +774,12 @@ impl Builder<'_> {
                         line = index + 1;
                     }
                 }
+                // libyaml scans the token at the error before its parser
+                // judges it: a quoted scalar that never closes there is
+                // the scanner's error first (`'' "` is no missing key).
                 let unclosed = message == "invalid indentation in quoted scalar"
-                    || (message.contains("quoted scalar") && message.contains("end of stream"));
+                    || (message.contains("quoted scalar") && message.contains("end of stream"))
+                    || self.source.text.get(at..).is_some_and(unclosed_quote);
                 if unclosed {
                     // Unclosed: libyaml meets the end of the stream. yaml.v2
                     // (`sigs.k8s.io/yaml`: Helm, kustomization files) names

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Grammar-based differential fuzzing of kiln's Go-template engine against Go's text/template + Sprig.
 
-Usage: renderer/tests/gotmpl/fuzz.py [--seed S] [--count N] [--batch B] [--oracle PATH] [--out DIR] [--show K]
+Usage: renderer/tests/gotmpl/fuzz.py [--seed S] [--count N] [--start I] [--batch B] [--oracle PATH]
+                                    [--out DIR] [--timeout SECONDS] [--kiln BINARY] [--show K]
 
 It generates N random but plausible templates, each with a random JSON data context, deterministically
 from the seed (template i of seed S is the same on every machine and Python 3 version: it uses only
@@ -13,7 +14,14 @@ random.Random(f"{S}:{i}")). It runs them in batches of B through Go's engine (th
     the fuzzer is stricter, and sorts message differences by their kind);
   - one fails: a difference.
 Differences go to DIR/diffs.jsonl (default /tmp/gotmpl-fuzz) with the template, data and both answers;
-a summary by category is printed. --show K prints the first K templates and exits (no oracle needed).
+a summary by category is printed. --show K prints K templates from --start and exits (no oracle
+needed). --start I begins at template I (to re-run one: --start I --count 1). A job after which
+neither program answers for --timeout seconds is killed and answered as a hang; --kiln runs a test
+binary built before (e.g. a copy of an older engine's) instead of building with cargo.
+
+Categories "not judged: ..." are differences where kiln follows what Helm 4 is built with (Go 1.22+,
+JSON v2 messages, newer Sprig dependencies) or where the oracle cannot answer (it crashes on a value
+that contains itself, or runs for ever); they are counted apart and do not count as differences.
 
 The generator knows the data it makes, so most paths, variables and argument kinds are right; a small
 share of choices is deliberately wrong (a wrong argument kind, a missing key, a bad literal) so that
@@ -289,6 +297,11 @@ class Gen:
                 return p
         if c < 0.5 and depth < 3:
             return "(" + self.pipeline(kind, scope, dot, depth + 1) + ")"
+        if c < 0.54 and kind == "any" and depth < 3:
+            # a key of a map that a variable or a parenthesised pipeline gives
+            v = self.var_of(scope, "map") if r.random() < 0.5 else None
+            head = v or "(" + self.pipeline("map", scope, dot, depth + 1) + ")"
+            return head + "." + r.choice(KEYS) + (("." + r.choice(KEYS)) if r.random() < 0.2 else "")
         return self.literal(kind, scope, dot, depth)
 
     def literal(self, kind, scope, dot, depth):
@@ -712,10 +725,11 @@ def newer(go, kiln):
         return None
     if re.sub(r"(incompatible types for comparison): .+? and .+?(?=\n|$)", r"\1", k) == g:
         return "Go 1.22 names the types of an incompatible comparison"
-    if "invalid character ' ' in literal" in g and "unexpected end of JSON input" in k:
+    if re.search(r"invalid character ' ' in (numeric )?literal", g) and "unexpected end of JSON input" in k:
         return "Helm 4's JSON v2 says a cut literal ends the input"
     json19 = [(r"invalid character '(.+?)' in string escape code", r"invalid escape sequence `\\\1` in string"),
-              (r"(invalid character '.+?') in string literal", r"\1 in string")]
+              (r"(invalid character '.+?') in string literal", r"\1 in string"),
+              (r"(invalid character '.+?') in exponent of numeric literal", r"\1 in numeric literal")]
     if any(re.sub(a, b, g) == k for a, b in json19):
         return "Helm 4's JSON v2 words a bad string its own way"
     char = r"invalid character '(?:[^']|\\')+'"
@@ -730,6 +744,8 @@ def classify(go, kiln):
         return NOT_JUDGED + "the oracle crashes (a value that contains itself)"
     if go.get("error", "") == "GO TIMEOUT":
         return NOT_JUDGED + "the oracle runs for ever"
+    if re.search(r"range can't iterate over -?\d+$", go.get("error", "")):
+        return NOT_JUDGED + "range over an integer is Go 1.22"
     if kiln.get("error", "").startswith("PANIC"):
         return "kiln panics"
     if kiln.get("error", "") in ("HANG", "CRASH"):
@@ -763,13 +779,14 @@ def main():
     ap.add_argument("--out", default="/tmp/gotmpl-fuzz")
     ap.add_argument("--show", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=20.0)
+    ap.add_argument("--kiln", help="a gotmpl test binary already built (default: build it with cargo)")
     a = ap.parse_args()
     if a.show:
         for i in range(a.start, a.start + a.show):
             j = generate(a.seed, i)
             print("=== %s:%d\n%s\n--- data\n%s" % (a.seed, i, j["template"], json.dumps(j["data"])))
         return
-    binary = build_kiln()
+    binary = a.kiln or build_kiln()
     os.makedirs(a.out, exist_ok=True)
     diffs = open(os.path.join(a.out, "diffs.jsonl"), "w")
     counts, total, both_ok, both_err = {}, 0, 0, 0

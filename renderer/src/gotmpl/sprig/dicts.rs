@@ -119,7 +119,7 @@ pub(super) fn register(f: &mut Funcs) {
         // Sprig asserts `map[string]interface {}`, which a named map type
         // such as Helm's `common.Values` is not.
         let mut cur = match &rest[1] {
-            Value::Map(m) if m.map_type().is_none() => m.clone(),
+            Value::Map(m) if is_plain(m) => m.clone(),
             other => return Err(not_a(other, "map[string]interface {}")),
         };
         for (n, k) in keys.iter().enumerate() {
@@ -133,12 +133,18 @@ pub(super) fn register(f: &mut Funcs) {
                 return Ok(step);
             }
             match step {
-                Value::Map(next) if next.map_type().is_none() => cur = next,
+                Value::Map(next) if is_plain(&next) => cur = next,
                 other => return Err(not_a(&other, "map[string]interface {}")),
             }
         }
         Ok(rest[0].clone())
     });
+}
+
+/// Whether a map is a `map[string]interface {}`: of no named type, or the
+/// nil map of that type (what `fromJson "null"` gives).
+fn is_plain(m: &MapRef) -> bool {
+    m.map_type().is_none_or(|t| t.name == "map[string]interface {}")
 }
 
 /// The panic of Go's type assertion `v.(want)` on an `interface{}`, which
