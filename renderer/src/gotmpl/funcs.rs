@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::exec::Call;
 use super::fmt::{sprint, sprintf, sprintln};
-use super::value::{List, Value};
+use super::value::Value;
 
 type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
 
@@ -314,22 +314,24 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
     if indexes.len() > 3 {
         return Err(format!("too many slice indexes: {}", indexes.len()));
     }
-    let len = match item {
+    // Go checks the indexes against the capacity: a list's spare elements
+    // past its length are reachable.
+    let (len, cap) = match item {
         Value::String(s) => {
             if indexes.len() == 3 {
                 return Err("cannot 3-index slice a string".to_string());
             }
-            s.len()
+            (s.len(), s.len())
         }
-        Value::List(l) => l.len(),
+        Value::List(l) => (l.len(), l.cap()),
         other => return Err(format!("can't slice item of type {}", other.type_name())),
     };
-    let mut idx = [0, len, len];
+    let mut idx = [0, len, cap];
     for (i, v) in indexes.iter().enumerate() {
-        idx[i] = index_arg(v, len)?;
+        idx[i] = index_arg(v, cap)?;
     }
     if indexes.len() < 3 {
-        idx[2] = len;
+        idx[2] = cap;
     }
     if idx[0] > idx[1] {
         return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
@@ -344,8 +346,9 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 Ok(Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned()))
             }
         },
-        // A slice of a slice keeps its element type.
-        Value::List(l) => Ok(Value::List(List::typed(l.elem(), l[idx[0]..idx[1]].to_vec()))),
+        // A slice of a slice keeps its element type and shares the
+        // elements up to the capacity.
+        Value::List(l) => Ok(Value::List(l.subslice(idx[0], idx[1], idx[2]))),
         _ => Err(format!("can't slice item of type {}", item.type_name())),
     }
 }

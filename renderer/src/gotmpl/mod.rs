@@ -23,6 +23,7 @@ mod ast;
 mod exec;
 pub mod fmt;
 mod funcs;
+pub(crate) mod growth;
 mod lex;
 pub(crate) mod parse;
 pub mod sprig;

@@ -193,6 +193,17 @@ pub enum Elem {
 }
 
 impl Elem {
+    /// The zero value of the element type.
+    pub fn zero(self) -> Value {
+        match self {
+            Elem::Any => Value::Nil,
+            Elem::String => Value::from(""),
+            Elem::Int => Value::Int(0),
+            Elem::AnyList => Value::List(List::nil(Elem::Any)),
+            Elem::Uint8 => Value::Uint8(0),
+        }
+    }
+
     /// The element type as Go prints it.
     pub fn go_name(self) -> &'static str {
         match self {
@@ -215,6 +226,10 @@ struct ListData {
     /// Whether this is Go's nil slice, which JSON encodes as `null` and
     /// `deepEqual` tells from an empty one.
     nil: bool,
+    /// The elements between the length and the capacity: Go's `slice`
+    /// builtin may reach them (zero values where `append` grew the backing
+    /// array, the original's items for a slice of a slice).
+    spare: Vec<Value>,
     /// The items after an in-place sort. Go's sort rewrites the backing array
     /// that every holder of the slice shares; sorting is the only change a
     /// template can make to a slice, so the sorted order is set once.
@@ -224,7 +239,13 @@ struct ListData {
 impl List {
     /// A slice of `elem` holding `items`, which must be of that type.
     pub fn typed(elem: Elem, items: Vec<Value>) -> List {
-        List(Arc::new(ListData { items, elem, nil: false, sorted: OnceLock::new() }))
+        List(Arc::new(ListData {
+            items,
+            elem,
+            nil: false,
+            spare: Vec::new(),
+            sorted: OnceLock::new(),
+        }))
     }
 
     /// A `[]interface{}` holding `items`.
@@ -245,7 +266,53 @@ impl List {
 
     /// Go's nil slice of `elem`.
     pub fn nil(elem: Elem) -> List {
-        List(Arc::new(ListData { items: Vec::new(), elem, nil: true, sorted: OnceLock::new() }))
+        List(Arc::new(ListData {
+            items: Vec::new(),
+            elem,
+            nil: true,
+            spare: Vec::new(),
+            sorted: OnceLock::new(),
+        }))
+    }
+
+    /// A slice of `elem` holding `items` whose capacity is `cap` (at least
+    /// the length): the spare elements are zero values.
+    pub fn with_cap(elem: Elem, items: Vec<Value>, cap: usize) -> List {
+        let spare = vec![elem.zero(); cap.saturating_sub(items.len())];
+        List::with_spare(elem, items, spare)
+    }
+
+    /// A slice of `elem` holding `items`, with `spare` past its length.
+    pub fn with_spare(elem: Elem, items: Vec<Value>, spare: Vec<Value>) -> List {
+        List(Arc::new(ListData { items, elem, nil: false, spare, sorted: OnceLock::new() }))
+    }
+
+    /// A `[]interface{}` built by appending `items` one by one to an empty
+    /// slice, as `encoding/json` decodes an array and Sprig builds most
+    /// lists: its capacity is what Go's append growth gives.
+    pub fn appended(elem: Elem, items: Vec<Value>) -> List {
+        let cap = super::growth::appended_cap(items.len(), elem);
+        List::with_cap(elem, items, cap)
+    }
+
+    /// Go's `cap`.
+    pub fn cap(&self) -> usize {
+        self.len() + self.0.spare.len()
+    }
+
+    /// The elements past the length, up to the capacity.
+    pub fn spare(&self) -> &[Value] {
+        &self.0.spare
+    }
+
+    /// Go's `l[lo:hi:max]` (`max` at most the capacity, `lo <= hi <= max`):
+    /// the elements past the length up to `hi` are the spare ones.
+    pub fn subslice(&self, lo: usize, hi: usize, max: usize) -> List {
+        let all: Vec<&Value> = self.iter().chain(self.spare()).collect();
+        let part = |r: std::ops::Range<usize>| -> Vec<Value> {
+            all.get(r).unwrap_or_default().iter().map(|v| (*v).clone()).collect()
+        };
+        List::with_spare(self.elem(), part(lo..hi), part(hi..max))
     }
 
     /// The element type.
@@ -614,7 +681,10 @@ impl From<&crate::value::Value> for Value {
             V::Uint(u) => Value::Uint64(*u),
             V::Float(f) => Value::Float(*f),
             V::String(s) => Value::string(s.as_str()),
-            V::Seq(items) => Value::list(items.iter().map(Value::from).collect()),
+            // encoding/json appends an array's elements one by one.
+            V::Seq(items) => {
+                Value::List(List::appended(Elem::Any, items.iter().map(Value::from).collect()))
+            }
             V::Map(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), Value::from(v))).collect()),
         }
     }

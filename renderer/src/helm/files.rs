@@ -66,6 +66,58 @@ pub fn glob_regex(pattern: &str, double_star: bool) -> String {
     re
 }
 
+/// Whether gobwas/glob compiles `pattern`: every `[` class closed, not
+/// empty and with ordered ranges, every `{` closed, no trailing `\`.
+fn gobwas_compiles(pattern: &str) -> bool {
+    let chars: Vec<char> = pattern.chars().collect();
+    let (mut i, mut alternatives) = (0, 0usize);
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if i + 1 == chars.len() => return false,
+            '\\' => i += 1,
+            '{' => alternatives += 1,
+            '}' => alternatives = alternatives.saturating_sub(1),
+            '[' => {
+                let mut j = i + 1;
+                if matches!(chars.get(j), Some('!' | '^')) {
+                    j += 1;
+                }
+                let start = j;
+                while j < chars.len() && chars[j] != ']' {
+                    j += 1;
+                }
+                let class = &chars[start.min(j)..j];
+                if j == chars.len() || class.is_empty() || !class_ok(class) {
+                    return false;
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    alternatives == 0
+}
+
+/// A class body of single characters and `a-z` ranges in order.
+fn class_ok(class: &[char]) -> bool {
+    let mut k = 0;
+    while k < class.len() {
+        if class[k] == '-' {
+            return false;
+        }
+        if class.get(k + 1) == Some(&'-') {
+            match class.get(k + 2) {
+                Some(&hi) if hi >= class[k] => k += 3,
+                _ => return false,
+            }
+        } else {
+            k += 1;
+        }
+    }
+    true
+}
+
 /// A `.Files` value over `files` (path, bytes), with Helm's methods.
 pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
     let mut methods = BTreeMap::new();
@@ -95,6 +147,8 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         "Glob".to_string(),
         Function::new(move |_, a| {
             let pattern = a[0].as_str().unwrap_or_default();
+            // Helm matches every file when gobwas/glob refuses the pattern.
+            let pattern = if gobwas_compiles(pattern) { pattern } else { "**" };
             let re = regex::Regex::new(&glob_regex(pattern, true))
                 .map_err(|e| format!("syntax error in pattern: {e}"))?;
             let picked: Vec<(String, Vec<u8>)> =

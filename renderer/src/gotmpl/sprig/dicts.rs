@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{def, is_empty, s, str_list, strval};
+use super::{def, is_empty, s, strval};
+use crate::gotmpl::Elem;
 use crate::gotmpl::value::{MAX_NESTING, MAX_NODES};
 use crate::gotmpl::{Funcs, List, MapRef, Param, Value};
 
@@ -50,10 +51,12 @@ pub(super) fn register(f: &mut Funcs) {
         let mut keys: Vec<String> =
             a.iter().flat_map(|d| m(d).read().keys().cloned().collect::<Vec<_>>()).collect();
         keys.sort();
-        Ok(str_list(keys))
+        // Sprig appends each key to an empty list.
+        Ok(Value::List(List::appended(Elem::String, keys.into_iter().map(Value::from).collect())))
     });
     def(f, "values", &[Map], None, |a| {
-        Ok(Value::list(m(&a[0]).entries().into_iter().map(|(_, v)| v).collect()))
+        let values = m(&a[0]).entries().into_iter().map(|(_, v)| v).collect();
+        Ok(Value::List(List::appended(Elem::Any, values)))
     });
     def(f, "pluck", &[Str], Some(Map), |a| {
         let key = s(&a[0]);

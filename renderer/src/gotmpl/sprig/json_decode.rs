@@ -182,7 +182,10 @@ impl Decoder<'_> {
     /// Closes the innermost container and returns it as a value.
     fn pop(&mut self) -> Value {
         match self.stack.pop() {
-            Some(Frame::Array(items)) => Value::list(items),
+            // encoding/json appends the elements one by one.
+            Some(Frame::Array(items)) => {
+                Value::List(crate::gotmpl::List::appended(crate::gotmpl::Elem::Any, items))
+            }
             Some(Frame::Object(entries, _)) => Value::map(entries),
             None => Value::Nil,
         }

@@ -38,17 +38,21 @@ pub(super) fn register(f: &mut Funcs) {
         let l = list_of(&a[0], "find initial")?;
         Ok(copy_or_nil(l, l.get(..l.len().saturating_sub(1))))
     });
+    // Sprig copies the list into one of its length, then appends: Go grows
+    // the copy.
     let push = |a: &[Value]| {
         let mut l = list_of(&a[0], "push")?.to_vec();
         l.push(a[1].clone());
-        Ok(Value::list(l))
+        let cap = crate::gotmpl::growth::grown_cap(l.len() - 1, l.len(), Elem::Any);
+        Ok(Value::List(List::with_cap(Elem::Any, l, cap)))
     };
     both(f, "append", &[Any, Any], None, push);
     both(f, "push", &[Any, Any], None, push);
     both(f, "prepend", &[Any, Any], None, |a| {
         let mut l = vec![a[1].clone()];
         l.extend(list_of(&a[0], "prepend")?.iter().cloned());
-        Ok(Value::list(l))
+        let cap = crate::gotmpl::growth::grown_cap(1, l.len(), Elem::Any);
+        Ok(Value::List(List::with_cap(Elem::Any, l, cap)))
     });
     def(f, "concat", &[], Some(Any), |a| {
         let mut out = Vec::new();
@@ -65,7 +69,7 @@ pub(super) fn register(f: &mut Funcs) {
         if out.is_empty() {
             return Ok(Value::List(List::nil(Elem::Any)));
         }
-        Ok(Value::list(out))
+        Ok(Value::List(List::appended(Elem::Any, out)))
     });
     both(f, "reverse", &[Any], None, |a| {
         Ok(Value::list(list_of(&a[0], "find reverse")?.iter().rev().cloned().collect()))
@@ -77,7 +81,7 @@ pub(super) fn register(f: &mut Funcs) {
                 out.push(v.clone());
             }
         }
-        Ok(Value::list(out))
+        Ok(Value::List(List::appended(Elem::Any, out)))
     });
     both(f, "without", &[Any], Some(Any), |a| {
         let omit = &a[1..];
@@ -112,11 +116,13 @@ pub(super) fn register(f: &mut Funcs) {
         }
         let start = a.get(1).map_or(0, to_int64);
         let end = a.get(2).map_or(l.len() as i64, to_int64);
-        if start < 0 || end < start || end > l.len() as i64 {
+        // reflect's Slice checks against the capacity, so the spare
+        // elements past the length are reachable.
+        if start < 0 || end < start || end > l.cap() as i64 {
             return Err("reflect.Value.Slice: slice index out of bounds".to_string());
         }
         // Go's reflect slicing keeps the slice type.
-        Ok(Value::List(List::typed(l.elem(), l[start as usize..end as usize].to_vec())))
+        Ok(Value::List(l.subslice(start as usize, end as usize, l.cap())))
     });
     def(f, "sortAlpha", &[Any], None, |a| {
         let mut items = match &a[0] {
@@ -196,7 +202,7 @@ fn copy_or_nil(list: &[Value], part: Option<&[Value]>) -> Value {
 
 /// A `[]int`, as `until` and `untilStep` return.
 fn ints(v: Vec<i64>) -> Result<Value, String> {
-    Ok(Value::List(List::typed(Elem::Int, v.into_iter().map(Value::Int).collect())))
+    Ok(Value::List(List::appended(Elem::Int, v.into_iter().map(Value::Int).collect())))
 }
 
 /// Sprig's `untilStep`, bounded.
