@@ -169,62 +169,7 @@ fn ipv6(s: &str) -> Result<(), String> {
 
 /// A full date as Go's `time.Parse("2006-01-02", s)` reads it, with its errors.
 fn date(s: &str) -> Result<(), String> {
-    const LAYOUT: &str = "2006-01-02";
-    let quoted = crate::gotmpl::fmt::quote;
-    let cannot = |value: &str, element: &str| {
-        format!(
-            "parsing time {} as {}: cannot parse {} as {}",
-            quoted(s),
-            quoted(LAYOUT),
-            quoted(value),
-            quoted(element)
-        )
-    };
-    let out_of_range = |what: &str| format!("parsing time {}: {what} out of range", quoted(s));
-    // Go's two-digit number: one digit is not enough for these fixed fields.
-    let two_digits = |v: &str, element: &str| -> Result<(i64, usize), String> {
-        let b = v.as_bytes();
-        match (b.first(), b.get(1)) {
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                Ok((i64::from(x - b'0') * 10 + i64::from(y - b'0'), 2))
-            }
-            _ => Err(cannot(v, element)),
-        }
-    };
-    let mut rest = s;
-    let year_text = rest.get(..4).ok_or_else(|| cannot(rest, "2006"))?;
-    let year = year_text
-        .strip_prefix(['+', '-'])
-        .map_or(year_text, |d| d)
-        .parse::<u32>()
-        .ok()
-        .filter(|_| year_text.bytes().skip(1).all(|b| b.is_ascii_digit()))
-        .map(|y| if year_text.starts_with('-') { -i64::from(y) } else { i64::from(y) })
-        .ok_or_else(|| cannot(rest, "2006"))?;
-    rest = &rest[4..];
-    rest = rest.strip_prefix('-').ok_or_else(|| cannot(rest, "-"))?;
-    let (month, n) = two_digits(rest, "01")?;
-    if !(1..=12).contains(&month) {
-        return Err(out_of_range("month"));
-    }
-    rest = &rest[n..];
-    rest = rest.strip_prefix('-').ok_or_else(|| cannot(rest, "-"))?;
-    let (day, n) = two_digits(rest, "02")?;
-    rest = &rest[n..];
-    if !rest.is_empty() {
-        return Err(format!("parsing time {}: extra text: {}", quoted(s), quoted(rest)));
-    }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if day < 1 || day > days {
-        return Err(out_of_range("day"));
-    }
-    Ok(())
+    crate::gotmpl::sprig::check_time("2006-01-02", s)
 }
 
 fn date_time(s: &str) -> Result<(), String> {
@@ -602,6 +547,16 @@ mod tests {
                 "date",
                 "2024-1-2",
                 "parsing time \"2024-1-2\" as \"2006-01-02\": cannot parse \"1-2\" as \"01\"",
+            ),
+            (
+                "date",
+                "+999-01-01",
+                "parsing time \"+999-01-01\" as \"2006-01-02\": cannot parse \"+999-01-01\" as \"2006\"",
+            ),
+            (
+                "date",
+                "20\u{e9}3-01-01",
+                "parsing time \"20\\xc3\\xa93-01-01\" as \"2006-01-02\": cannot parse \"20\\xc3\\xa93-01-01\" as \"2006\"",
             ),
             ("date-time", "2024-01-02t03:04:05.123+02:00", ""),
             ("uri", "https://x.io/a?b#c", ""),

@@ -340,7 +340,7 @@ fn toml_key(k: &str) -> String {
     if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
     } else {
-        toml_string(k)
+        super::toml::quote(k)
     }
 }
 
@@ -351,7 +351,7 @@ fn toml_value(v: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Uint(u) => u.to_string(),
         Data::Float(f) => toml_float(*f),
-        Data::String(s) => toml_string(s),
+        Data::String(s) => super::toml::quote(s),
         Data::Seq(items) => {
             format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
         }
@@ -366,26 +366,6 @@ fn toml_value(v: &Data) -> String {
             format!("{{{}}}", parts.join(", "))
         }
     }
-}
-
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A template value as plain data; a value that contains itself (or is too

@@ -846,7 +846,9 @@ impl Builder<'_> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(rest.len());
         let next = rest[name_len..].chars().next();
-        let ends = next.is_none_or(|c| " \t\r\n?:,]}%@`".contains(c));
+        // libyaml ends a name at a blank or any of its line breaks (NEL,
+        // LS and PS too) or at one of these indicators.
+        let ends = next.is_none_or(|c| is_break(c) || " \t?:,]}%@`".contains(c));
         if name_len > 0 && ends {
             return None;
         }

@@ -788,6 +788,12 @@ fn signed_offset_len(v: &str) -> usize {
     }
 }
 
+/// Whether Go's `time.Parse(layout, value)` accepts `value`, with its
+/// error text when it does not (Helm's schema `date` format uses it).
+pub(crate) fn check_time(layout: &str, value: &str) -> Result<(), String> {
+    parse_time(layout, value).map(|_| ())
+}
+
 /// Go's `time.Parse` for the numeric and English layout elements, in UTC,
 /// with Go's error texts (`parsing time "x" as "2006": cannot parse "x" as
 /// "2006"`, `: month out of range`, `: extra text: "x"`).
@@ -826,6 +832,8 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
         let std = &l[..len];
         l = &l[len..];
         let mut range_err: Option<&'static str> = None;
+        // Go names the value as it was before the element's reading.
+        let hold = v;
         let ok: Option<()> = (|| {
             match token {
                 Token::Literal => {}
@@ -978,8 +986,7 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
             return Err(failed(&format!(": {what} out of range")));
         }
         if ok.is_none() {
-            // Go names the value where the element's reading stopped.
-            return Err(cannot(std, v));
+            return Err(cannot(std, hold));
         }
     }
     if pm_set && hour < 12 {
