@@ -394,6 +394,18 @@ fn helm_template_errors_read_as_helms() {
     }
 }
 
+/// A chart path that does not exist fails as the helm-template oracle fails:
+/// `Error: path '<as given>' not found`, exit 1.
+#[test]
+fn helm_template_names_a_missing_chart_path_as_helm_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for chart in ["./nonexist", "nonexist", "sub/nonexist.tgz"] {
+        let out = kiln(dir.path(), &["helm", "template", "rel", chart]);
+        assert_eq!(out.status.code(), Some(1), "{chart}: {}", stderr(&out));
+        assert_eq!(stderr(&out), format!("Error: path '{chart}' not found\n"), "{chart}");
+    }
+}
+
 /// Writes a chart `c` (v2, empty values) at `chart` with one template, `cm.yaml`.
 fn write_chart(chart: &Path, template: &str) {
     std::fs::create_dir_all(chart.join("templates")).unwrap();

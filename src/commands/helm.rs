@@ -114,6 +114,11 @@ fn render(t: &TemplateArgs) -> Result<String> {
         apply_set_file(&mut values, key, text)?;
     }
     let path = std::path::Path::new(&chart_path);
+    // What the helm-template oracle (Helm 4's chart locating) prints for a
+    // chart that is not there; kiln reads no chart repositories.
+    if std::fs::symlink_metadata(path).is_err() {
+        bail!("path '{chart_path}' not found");
+    }
     let (dir, name) = match (path.parent(), path.file_name()) {
         (Some(p), Some(n)) => {
             (if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p }, n)
