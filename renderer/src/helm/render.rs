@@ -34,7 +34,7 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
         return Err(Error::NotInstallable { kind: kind.to_string() });
     }
     deps::process(&mut chart, &options.values)?;
-    let vals = values::coalesce(&chart, options.values.clone());
+    let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;
     let kube = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
     let caps = capabilities(kube, &options.api_versions)

@@ -225,6 +225,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--first", type=int, default=0, help="index of the first tree")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target", "debug", "kiln"))
     ap.add_argument("--oracle", default="/work/shared/oracles/helm-template")
     ap.add_argument("--keep", default="")
@@ -232,7 +233,7 @@ def main():
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="kiln-fuzz-deps-")
     jobs, trees = [], []
-    for i in range(a.count):
+    for i in range(a.first, a.first + a.count):
         rng = random.Random(a.seed * 1000003 + i)
         root = os.path.join(work, str(i))
         os.makedirs(root)
@@ -244,14 +245,21 @@ def main():
         jobs.append(json.dumps({"release": "rel", "chart": chart, "namespace": "ns1", "values": files,
                                 "set_json": sets, "kube_version": "1.31.0", "api_versions": [],
                                 "skip_tests": False, "show_only": []}))
-    res = subprocess.run([a.oracle, "--batch"], input="\n".join(jobs) + "\n", capture_output=True, text=True)
-    answers = [json.loads(l) for l in res.stdout.splitlines()]
-    if len(answers) != len(trees):
-        sys.exit(f"oracle answered {len(answers)} of {len(trees)}: {res.stderr[-2000:]}")
+    answers = []
+    while len(answers) < len(jobs):
+        rest = jobs[len(answers):]
+        res = subprocess.run([a.oracle, "--batch"], input="\n".join(rest) + "\n", capture_output=True, text=True)
+        got = [json.loads(l) for l in res.stdout.splitlines()]
+        answers += got
+        if len(got) < len(rest):
+            # The library died on this tree (Go's stack overflow on
+            # import-values that make the values contain themselves).
+            answers.append({"crashed": True})
     cats, shown = {}, 0
     for (i, root, chart, files, sets), want in zip(trees, answers):
-        if want.get("limitation"):
-            cats["skipped (oracle limitation)"] = cats.get("skipped (oracle limitation)", 0) + 1
+        if want.get("limitation") or want.get("crashed"):
+            cat = "skipped (oracle limitation)" if want.get("limitation") else "skipped (oracle crashed)"
+            cats[cat] = cats.get(cat, 0) + 1
             continue
         cmd = [a.kiln, "helm", "template", "rel", chart, "-n", "ns1", "--kube-version", "1.31.0"]
         for f in files:
@@ -264,6 +272,10 @@ def main():
             if got.stdout != want["output"]:
                 wd, gd = documents(want["output"]), documents(got.stdout)
                 cat = "output differs" if [d[0] for d in wd] == [d[0] for d in gd] else "documents differ"
+        elif got.returncode != 0 and got.stderr.startswith("Error: failed parsing --set-json data"):
+            # The oracle emulates --set-json in Python and overwrites a
+            # non-table on the path, where Helm's strvals fails.
+            cat = "skipped (--set-json through a non-table)"
         elif want["ok"]:
             cat = "kiln fails, helm renders"
         elif got.returncode == 0:
@@ -274,7 +286,7 @@ def main():
             if werr != gerr:
                 cat = "error text differs"
         cats[cat or "equal"] = cats.get(cat or "equal", 0) + 1
-        if cat:
+        if cat and not cat.startswith("skipped"):
             print(f"tree {i} (seed {a.seed}): {cat}")
             if a.keep:
                 kept = os.path.join(a.keep, f"s{a.seed}-{i}")
