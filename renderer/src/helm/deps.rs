@@ -79,6 +79,7 @@ fn enable(chart: &mut Chart, v: &Map, path: &str) -> Result<(), Error> {
     if !chart.lists_dependencies {
         return Ok(());
     }
+    chart.dependencies_enabled = true;
     let mut deps: Vec<Chart> = chart
         .dependencies
         .iter()

@@ -91,6 +91,7 @@ metadata:
 data:
   chart: {{ printf "%%s|%%s|%%s|%%s" .Chart.Name .Chart.Version .Chart.APIVersion .Chart.Type | quote }}
   subcharts: {{ range $k, $v := .Subcharts }}{{ $k }}={{ $v.Name }}/{{ $v.Version }};{{ end }}.
+  dependencies: {{ toJson .Chart.Dependencies | quote }}
   global: |
 {{ toYaml .Values.global | indent 4 }}
   values: |
@@ -185,6 +186,9 @@ class Tree:
             v = g.table(2)
             for eff in r.sample(subnames, min(len(subnames), r.randint(0, 2))):
                 v[eff] = r.choice([g.table(1), {"enabled": r.choice([True, False, None])}]) if r.random() < 0.95 else None
+                if isinstance(v[eff], dict) and r.random() < 0.4:
+                    # Values for a subchart of the subchart.
+                    v[eff][r.choice(subnames)] = r.choice([g.table(1), {"global": g.globals()}])
             if r.random() < 0.4:
                 v["global"] = g.globals()
             if r.random() < 0.3:
