@@ -32,6 +32,10 @@ pub struct Chart {
     /// one, not a missing or null field): Helm applies no conditions, tags or
     /// aliases below a chart that lists none.
     pub lists_dependencies: bool,
+    /// Whether Helm's dependency walk reached this chart: its requirements
+    /// then carry their aliases as names and count as enabled (a chart
+    /// below one that lists no dependencies is never reached).
+    pub dependencies_enabled: bool,
 }
 
 impl Chart {

@@ -8,8 +8,9 @@ use crate::value::{Map, Value};
 /// Renames aliased subcharts, drops disabled ones and imports values, for the whole tree.
 pub fn process(chart: &mut Chart, user: &Map) -> Result<(), Error> {
     check_present(chart)?;
-    enable(chart, user, "");
-    super::imports::import_values(chart)
+    let wrap = |e| Error::Dependencies { cause: Box::new(e) };
+    enable(chart, user, "").map_err(wrap)?;
+    super::imports::import_values(chart).map_err(wrap)
 }
 
 /// The error `helm template` gives when Chart.yaml lists a dependency that is not in `charts/`.
@@ -57,12 +58,6 @@ fn matches_requirement(c: &Chart, r: &Value) -> bool {
         )
 }
 
-/// The name a requirement ends up with.
-pub(super) fn req_name(r: &Value) -> &str {
-    let alias = req_str(r, "alias");
-    if alias.is_empty() { req_str(r, "name") } else { alias }
-}
-
 fn path_value<'a>(values: &'a Map, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('.');
     let mut cur = values.get(parts.next()?)?;
@@ -78,12 +73,13 @@ fn path_value<'a>(values: &'a Map, path: &str) -> Option<&'a Value> {
 /// under `path`) disable, and recurses with those values. Subcharts in
 /// `charts/` that no requirement matches stay, unless a disabled
 /// requirement bears their name.
-fn enable(chart: &mut Chart, v: &Map, path: &str) {
+fn enable(chart: &mut Chart, v: &Map, path: &str) -> Result<(), Error> {
     // Helm leaves the subcharts of a chart that lists no dependencies as
     // they are, their own conditions and aliases unapplied.
     if !chart.lists_dependencies {
-        return;
+        return Ok(());
     }
+    chart.dependencies_enabled = true;
     let mut deps: Vec<Chart> = chart
         .dependencies
         .iter()
@@ -92,7 +88,16 @@ fn enable(chart: &mut Chart, v: &Map, path: &str) {
         .collect();
     deps.extend(chart.requirements.iter().filter_map(|r| alias_dependency(&chart.dependencies, r)));
     chart.dependencies = deps;
-    let cvals = coalesce(chart, v.clone());
+    // From here on Helm knows an aliased requirement by its alias, also
+    // when it imports values; a chart this walk never reaches keeps the
+    // names its Chart.yaml gives.
+    for r in &mut chart.requirements {
+        let alias = req_str(r, "alias").to_string();
+        if let (false, Value::Map(m)) = (alias.is_empty(), r) {
+            m.insert("name".into(), Value::String(alias));
+        }
+    }
+    let cvals = coalesce(chart, v.clone())?;
     let tags = cvals.get("tags").and_then(Value::as_map);
     let mut disabled = Vec::new();
     for r in &chart.requirements {
@@ -120,13 +125,14 @@ fn enable(chart: &mut Chart, v: &Map, path: &str) {
             }
         }
         if !enabled {
-            disabled.push(req_name(r).to_string());
+            disabled.push(req_str(r, "name").to_string());
         }
     }
     chart.dependencies.retain(|c| !disabled.contains(&c.name));
-    chart.requirements.retain(|r| !disabled.iter().any(|d| d == req_name(r)));
+    chart.requirements.retain(|r| !disabled.iter().any(|d| d == req_str(r, "name")));
     for sub in &mut chart.dependencies {
         let sub_path = format!("{path}{}.", sub.name);
-        enable(sub, &cvals, &sub_path);
+        enable(sub, &cvals, &sub_path)?;
     }
+    Ok(())
 }

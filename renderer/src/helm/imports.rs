@@ -134,11 +134,12 @@ pub fn import_values(chart: &mut Chart) -> Result<(), Error> {
         path: chart.name.clone(),
         message: "import-values make the values contain themselves".into(),
     };
-    let cvals = share_map(merge_with_defaults(chart, Map::new()));
+    let cvals = share_map(merge_with_defaults(chart, Map::new())?);
     let imported: Table = Rc::default();
     for r in &chart.requirements {
         let Some(Value::Seq(ivs)) = r.get_path(&["import-values"]) else { continue };
-        let name = super::deps::req_name(r);
+        // The requirement's name: its alias once dependencies were enabled.
+        let name = r.get_path(&["name"]).and_then(Value::as_str).unwrap_or_default();
         for iv in ivs {
             let (child, parent) = match iv {
                 Value::String(s) => (format!("exports.{s}"), ".".to_string()),

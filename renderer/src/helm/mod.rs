@@ -70,6 +70,17 @@ impl Error {
     }
 }
 
+/// What follows "failed parsing FLAG data" in Helm's error for a `--set`-family argument.
+fn set_detail(flag: &str, arg: &str, message: &str) -> String {
+    if flag != "--set-json" {
+        format!(": {message}")
+    } else if arg.trim_start().starts_with('{') {
+        format!(" JSON: {arg}")
+    } else {
+        format!(" {arg}")
+    }
+}
+
 /// `helm template`'s hint after an error met while rendering.
 pub const DEBUG_HINT: &str = "Use --debug flag to render out invalid YAML";
 
@@ -114,9 +125,13 @@ pub enum Error {
         /// Helm-style message with the file.
         message: String,
     },
-    /// A `--set` argument is malformed.
-    #[error("failed parsing --set data {arg:?}: {message}")]
+    /// A `--set`-family argument is malformed. Helm names the flag and
+    /// the parser's error, except for `--set-json`, where it names the
+    /// argument alone.
+    #[error("failed parsing {flag} data{}", set_detail(flag, arg, message))]
     Set {
+        /// The flag: `--set`, `--set-string`, `--set-json` or `--set-file`.
+        flag: &'static str,
         /// The argument.
         arg: String,
         /// What is wrong.
@@ -173,6 +188,20 @@ pub enum Error {
     MissingDependency {
         /// The missing names, comma-separated.
         names: String,
+    },
+    /// The values for a subchart are not a table.
+    #[error("type mismatch on {name}: {value}")]
+    TypeMismatch {
+        /// The subchart's name (or alias).
+        name: String,
+        /// The value as Go's `%t` prints it.
+        value: String,
+    },
+    /// Processing the dependencies (conditions, tags, import-values) failed.
+    #[error("chart dependencies processing failed: {cause}")]
+    Dependencies {
+        /// What failed (part of the message, as in Helm's text).
+        cause: Box<Error>,
     },
     /// A bug in kiln.
     #[error("internal error: {message}")]

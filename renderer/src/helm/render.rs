@@ -34,7 +34,7 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
         return Err(Error::NotInstallable { kind: kind.to_string() });
     }
     deps::process(&mut chart, &options.values)?;
-    let vals = values::coalesce(&chart, options.values.clone());
+    let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;
     let kube = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
     let caps = capabilities(kube, &options.api_versions)
@@ -254,10 +254,11 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
         .requirements
         .iter()
         .map(|r| {
-            // Helm names an aliased dependency by its alias, and rewrites each
+            // Helm names an aliased dependency by its alias once its walk
+            // reached the chart (see `deps`), and rewrites each
             // `import-values` string `x` to the map form of `exports.x`.
             let alias = text(r, "alias");
-            let name = if alias.is_true() { alias.clone() } else { text(r, "name") };
+            let name = text(r, "name");
             let imports = match r.get_path(&["import-values"]) {
                 Some(Data::Seq(items)) => items
                     .iter()
@@ -277,7 +278,7 @@ fn chart_value(chart: &Chart, is_root: bool) -> Value {
                 ("Repository", text(r, "repository")),
                 ("Condition", text(r, "condition")),
                 ("Tags", strings(r.get_path(&["tags"]))),
-                ("Enabled", Value::Bool(true)),
+                ("Enabled", Value::Bool(chart.dependencies_enabled)),
                 ("ImportValues", Value::list(imports)),
                 ("Alias", alias),
             ])

@@ -30,15 +30,33 @@ pub enum SetKind {
 
 /// Applies one `--set`-style argument (`a.b=1,c[0]=x`) to `values`, with
 /// Helm's strvals syntax (see [`super::strvals`]).
+///
+/// A `--set-json` argument that starts with `{` is a JSON object merged
+/// into the values as `-f` files are.
 pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error> {
+    let flag = match kind {
+        SetKind::Typed => "--set",
+        SetKind::String => "--set-string",
+        SetKind::Json => "--set-json",
+    };
+    let error = |message: String| Error::Set { flag, arg: arg.to_string(), message };
+    if kind == SetKind::Json && arg.trim_start().starts_with('{') {
+        return match parse_json(arg.trim()) {
+            Ok(Value::Map(m)) => {
+                merge_maps(values, m);
+                Ok(())
+            }
+            Ok(_) => Err(error("not a JSON object".into())),
+            Err(message) => Err(error(message)),
+        };
+    }
     let read = |s: &str| typed(s, kind);
     let reader = if kind == SetKind::Json {
         super::strvals::Reader::Json
     } else {
         super::strvals::Reader::Text(&read)
     };
-    super::strvals::parse_into(values, arg, reader)
-        .map_err(|message| Error::Set { arg: arg.to_string(), message })
+    super::strvals::parse_into(values, arg, reader).map_err(error)
 }
 
 /// Sets `key=contents` for `--set-file`: the key in strvals syntax, the
@@ -47,7 +65,7 @@ pub fn apply_set_file(values: &mut Map, key: &str, contents: String) -> Result<(
     let read = |_: &str| Value::String(contents.clone());
     // The value text is not read: the reader returns the file's contents.
     super::strvals::parse_into(values, &format!("{key}=file"), super::strvals::Reader::Text(&read))
-        .map_err(|message| Error::Set { arg: key.to_string(), message })
+        .map_err(|message| Error::Set { flag: "--set-file", arg: key.to_string(), message })
 }
 
 /// strvals' typing of a value.
@@ -87,19 +105,21 @@ pub(super) fn parse_json(text: &str) -> Result<Value, String> {
 }
 
 /// Helm's `CoalesceValues`: the user's values over the chart's defaults, recursively for subcharts, with globals passed down and `null` deleting a default.
-pub fn coalesce(chart: &Chart, user: Map) -> Map {
+///
+/// Fails as Helm does when the values for a subchart are not a table.
+pub fn coalesce(chart: &Chart, user: Map) -> Result<Map, Error> {
     let mut dest = user;
-    let shared = coalesce_chart(chart, &mut dest, false);
+    let shared = coalesce_chart(chart, &mut dest, false)?;
     share_down(&shared, &mut dest);
-    dest
+    Ok(dest)
 }
 
 /// Like [`coalesce`], but nulls are kept (Helm's merge mode, used before dependencies are processed).
-pub fn merge_with_defaults(chart: &Chart, user: Map) -> Map {
+pub fn merge_with_defaults(chart: &Chart, user: Map) -> Result<Map, Error> {
     let mut dest = user;
-    let shared = coalesce_chart(chart, &mut dest, true);
+    let shared = coalesce_chart(chart, &mut dest, true)?;
     share_down(&shared, &mut dest);
-    dest
+    Ok(dest)
 }
 
 /// The tables below `global`'s first level that a subchart shares with
@@ -119,22 +139,22 @@ struct Shared {
 /// The first-level and second-level keys of a table below `global`.
 type TablePath = (String, String);
 
-fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) -> Shared {
+fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) -> Result<Shared, Error> {
     coalesce_values(chart, dest, merge);
     let mut shared = Shared::default();
     for sub in &chart.dependencies {
+        // A subchart's values must be a table: null (a user's null for a
+        // key the chart lacks, or any null while merging) is not one.
         let entry = dest.entry(sub.name.clone()).or_insert_with(|| Value::Map(Map::new()));
-        if entry.is_null() {
-            *entry = Value::Map(Map::new());
-        }
         if !matches!(entry, Value::Map(_)) {
-            continue;
+            let value = crate::gotmpl::fmt::sprintf("%t", &[crate::gotmpl::Value::from(&*entry)]);
+            return Err(Error::TypeMismatch { name: sub.name.clone(), value });
         }
         let parent_global = dest.get("global").cloned();
         let Some(Value::Map(sub_values)) = dest.get_mut(&sub.name) else { continue };
         let tables = shared_tables(sub_values, parent_global.as_ref());
         coalesce_globals(sub_values, parent_global);
-        let inner = coalesce_chart(sub, sub_values, merge);
+        let inner = coalesce_chart(sub, sub_values, merge)?;
         // What the subchart did to the shared tables, the parent sees.
         let back: Vec<(String, String, Value)> = tables
             .iter()
@@ -147,7 +167,7 @@ fn coalesce_chart(chart: &Chart, dest: &mut Map, merge: bool) -> Shared {
         }
         shared.subs.push((sub.name.clone(), tables, inner));
     }
-    shared
+    Ok(shared)
 }
 
 /// The tables of `parent_global` that a subchart with values `sub_values`
@@ -349,6 +369,33 @@ mod tests {
             let mut m = Map::new();
             apply_set(&mut m, arg, *kind).unwrap();
             assert_eq!(crate::yaml::to_string(&Value::Map(m)), *want, "{arg}");
+        }
+    }
+
+    #[test]
+    fn set_errors() {
+        // Helm names the flag and the parser's error, but for --set-json
+        // only the argument (with "JSON:" for an object that does not parse).
+        let cases: &[(&str, &str, SetKind, &str)] = &[
+            ("a: [1]", "a.b=2", SetKind::Json, "failed parsing --set-json data a.b=2"),
+            ("{}", "{\"a\": ", SetKind::Json, "failed parsing --set-json data JSON: {\"a\": "),
+            ("{}", "a", SetKind::Typed, "failed parsing --set data: key \"a\" has no value"),
+            (
+                "{}",
+                "a",
+                SetKind::String,
+                "failed parsing --set-string data: key \"a\" has no value",
+            ),
+            ("{}", "{\"a\": {\"b\": 1}}", SetKind::Json, ""),
+        ];
+        for (base, arg, kind, want) in cases {
+            let mut m = match crate::yaml::parse_documents(base, "base").unwrap().remove(0) {
+                Value::Map(m) => m,
+                _ => Map::new(),
+            };
+            let got =
+                apply_set(&mut m, arg, *kind).err().map(|e| e.to_string()).unwrap_or_default();
+            assert_eq!(got, *want, "{arg}");
         }
     }
 }
