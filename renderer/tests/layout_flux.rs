@@ -911,6 +911,37 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm"]),
             fields: &[],
         },
+        // Every unit builds in the source artifact, its own kustomization
+        // too: a file the artifact leaves out is missing for kustomize, as
+        // it is for the kustomize-controller.
+        Case {
+            name: "kustomization names a file the artifact leaves out",
+            files: files(&[
+                (".sourceignore", "*.local.yaml
+"),
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/kustomization.yaml", "resources:\n- cm.yaml\n- dev.local.yaml\n"),
+                ("app/cm.yaml", CM),
+                ("app/dev.local.yaml", &CM.replace("name: cm", "name: dev")),
+            ]),
+            want: Err("dev.local.yaml"),
+            fields: &[],
+        },
+        // Patterns judge each file: `!` brings back a file below a
+        // directory left out, and the directory is there for it.
+        Case {
+            name: "artifact keeps a file brought back below a left-out directory",
+            files: files(&[
+                (".sourceignore", "/app/extra/\n!/app/extra/keep.yaml\n"),
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                ("app/kustomization.yaml", "resources:\n- cm.yaml\n- extra/keep.yaml\n"),
+                ("app/cm.yaml", CM),
+                ("app/extra/keep.yaml", &CM.replace("name: cm", "name: keep")),
+                ("app/extra/drop.yaml", "not: a manifest\n"),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm", "app: ConfigMap /keep"]),
+            fields: &[],
+        },
     ]
 }
 

@@ -13,8 +13,9 @@
 //! applies them.
 
 use super::helm_release::{self, Charts};
-use super::manifests::{build_with, kustomization_with};
+use super::manifests::{build_with, kustomization_in};
 use super::post_render;
+use super::sourceignore::{self, Artifact, Source};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
@@ -207,7 +208,17 @@ pub fn render_cluster_with(
         true => substitute::Unset::Error,
         false => substitute::Unset::Empty,
     };
-    let plain = build_unit(tree, cluster, &root, "", cache)?;
+    // Whether any `.sourceignore` holds a pattern shapes every unit's
+    // artifact: looked at once, it is part of each unit's key.
+    let file_patterns =
+        sourceignore::has_patterns(tree).map_err(|e| Error::read(&root.at(cluster), e))?;
+    let plain = build_unit(
+        tree,
+        cluster,
+        &root,
+        &Source { spec_ignore: String::new(), file_patterns },
+        cache,
+    )?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -230,6 +241,7 @@ pub fn render_cluster_with(
         })
         .map(|r| str_at(&r.value, &["spec", "ignore"]).to_string())
         .unwrap_or_default();
+    let source = Source { spec_ignore, file_patterns };
 
     let mut cx = Cluster::new(cluster);
     let mut seen: BTreeMap<String, Pending> = BTreeMap::new();
@@ -252,7 +264,7 @@ pub fn render_cluster_with(
                 .invalid(format!("Kustomizations nest more than {MAX_DEPTH} levels deep")));
         }
         let results: Vec<Result<Vec<Resource>, Error>> =
-            wave.par_iter().map(|p| build_unit(tree, cluster, p, &spec_ignore, cache)).collect();
+            wave.par_iter().map(|p| build_unit(tree, cluster, p, &source, cache)).collect();
         let mut built: Vec<(Pending, Vec<Resource>)> = Vec::new();
         for (p, result) in wave.into_iter().zip(results) {
             match result {
@@ -447,15 +459,15 @@ fn check_names_and_dependencies(cluster: &str, units: &[&Unit], known: &[String]
 }
 
 /// Builds one unit, through `cache`: the kustomization with the Flux fields
-/// written into it. The build depends on the tree, the unit's path, its
-/// Flux object and the source's `spec.ignore`, which make its key (the
-/// `.sourceignore` files a generated kustomization reads are inputs the
-/// cache sees being read).
+/// written into it, in the source artifact (see [`Artifact`]). The build
+/// depends on the tree, the unit's path, its Flux object and the source's
+/// ignore rules, which make its key (the `.sourceignore` files on the way
+/// to what the build reads are inputs the cache sees being read).
 fn build_unit(
     tree: &dyn Tree,
     cluster: &str,
     p: &Pending,
-    spec_ignore: &str,
+    source: &Source,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
     let mut spec = p.path.clone().into_bytes();
@@ -463,18 +475,21 @@ fn build_unit(
     if let Some(object) = &p.object {
         spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
     }
-    if !spec_ignore.is_empty() {
-        spec.extend_from_slice(format!("---\nsource ignore:\n{spec_ignore}").as_bytes());
-    }
+    let Source { spec_ignore, file_patterns } = source;
+    spec.extend_from_slice(
+        format!("---\nsource ignore:\n{spec_ignore}\nfile patterns: {file_patterns}\n").as_bytes(),
+    );
     let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
-    cache.build(&key, tree, &|tree| build_unit_now(tree, cluster, p, spec_ignore))
+    cache.build(&key, tree, &|tree| {
+        build_unit_now(&Artifact::new(tree, source.clone()), cluster, p, source)
+    })
 }
 
 fn build_unit_now(
     tree: &dyn Tree,
     cluster: &str,
     p: &Pending,
-    spec_ignore: &str,
+    source: &Source,
 ) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
@@ -483,8 +498,7 @@ fn build_unit_now(
             at.invalid(format!("spec.path {:?} is not a directory of the repository", p.path))
         );
     }
-    let (file, mut k) =
-        kustomization_with(tree, &dir, spec_ignore).map_err(|e| Error::build(&at, e))?;
+    let (file, mut k) = kustomization_in(tree, &dir, source).map_err(|e| Error::build(&at, e))?;
     apply_flux_fields(tree, &dir, p, &mut k).map_err(|m| at.invalid(m))?;
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }

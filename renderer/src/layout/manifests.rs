@@ -24,26 +24,41 @@ pub fn kustomization_file(tree: &dyn Tree, dir: &str) -> Option<String> {
 /// on one that does not ("failed to decode Kubernetes YAML"), and so does
 /// kiln, naming the file. Returns the file's path and its content.
 pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), kustomize::Error> {
-    kustomization_with(tree, dir, "")
+    match own_kustomization(tree, dir)? {
+        Some(found) => Ok(found),
+        None => generated_kustomization(tree, dir, &Source::read(tree, "")?),
+    }
 }
 
-/// [`kustomization_for`] in the artifact of a GitRepository whose
-/// `spec.ignore` is `spec_ignore` (`""` when it has none). Only a generated
-/// kustomization reads the repository's `.sourceignore` files (see
-/// [`Source`]), so only such a unit depends on the whole tree.
-pub fn kustomization_with(
+/// [`kustomization_for`] in a source artifact packed with `source`'s rules.
+pub fn kustomization_in(
     tree: &dyn Tree,
     dir: &str,
-    spec_ignore: &str,
+    source: &Source,
 ) -> Result<(String, Value), kustomize::Error> {
-    if let Some(file) = kustomization_file(tree, dir) {
-        let text = tree::read_text(tree, &file)?;
-        let doc = yaml::parse_documents_yaml11(&text, &file)?.into_iter().next();
-        return Ok((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new()))));
+    match own_kustomization(tree, dir)? {
+        Some(found) => Ok(found),
+        None => generated_kustomization(tree, dir, source),
     }
+}
+
+fn own_kustomization(
+    tree: &dyn Tree,
+    dir: &str,
+) -> Result<Option<(String, Value)>, kustomize::Error> {
+    let Some(file) = kustomization_file(tree, dir) else { return Ok(None) };
+    let text = tree::read_text(tree, &file)?;
+    let doc = yaml::parse_documents_yaml11(&text, &file)?.into_iter().next();
+    Ok(Some((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new())))))
+}
+
+fn generated_kustomization(
+    tree: &dyn Tree,
+    dir: &str,
+    source: &Source,
+) -> Result<(String, Value), kustomize::Error> {
     let mut resources = Vec::new();
-    let source = Source::read(tree, spec_ignore)?;
-    let ignore = Ignore::for_dir(tree, dir, &source)?;
+    let ignore = Ignore::for_dir(tree, dir, source)?;
     generated_resources(tree, dir, dir, &ignore, &mut resources)?;
     let mut k = Map::new();
     k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());

@@ -19,6 +19,8 @@
 //! files, which a generated kustomization then lists.
 
 use crate::tree::{self, EntryKind, Tree};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The file that holds a directory's ignore patterns.
 pub const FILE: &str = ".sourceignore";
@@ -204,7 +206,7 @@ impl Source {
 }
 
 /// Whether a `.sourceignore` anywhere in the tree holds a pattern.
-fn has_patterns(tree: &dyn Tree) -> Result<bool, tree::Error> {
+pub fn has_patterns(tree: &dyn Tree) -> Result<bool, tree::Error> {
     Ok(tree
         .files_named(FILE)?
         .iter()
@@ -266,6 +268,121 @@ impl Ignore {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         let mut last_first = self.source.iter().rev().chain(self.patterns.iter().rev());
         last_first.find_map(|p| p.verdict(&parts, is_dir)).unwrap_or(false)
+    }
+}
+
+/// A source artifact as source-controller packs it: `base` without the
+/// files its ignore rules leave out. Each file is judged on its own, by the
+/// rules of [`Source`] and the `.sourceignore` files of the directories
+/// above it (an excluded directory's files stay out unless a later `!`
+/// pattern brings them back, as go-git's matcher decides path by path); a
+/// directory is there while it is not excluded or still holds something.
+/// Every Flux unit builds in it, so a kustomization that names a left-out
+/// file fails as the kustomize-controller fails.
+pub struct Artifact<'a> {
+    base: &'a dyn Tree,
+    source: Source,
+    /// The rules in effect in each directory asked about so far.
+    rules: Mutex<HashMap<String, Arc<Ignore>>>,
+    /// Whether each left-out directory asked about still holds a kept file.
+    kept_dirs: Mutex<HashMap<String, bool>>,
+}
+
+impl<'a> Artifact<'a> {
+    /// The artifact of `base` packed with `source`'s rules.
+    pub fn new(base: &'a dyn Tree, source: Source) -> Artifact<'a> {
+        Artifact { base, source, rules: Mutex::default(), kept_dirs: Mutex::default() }
+    }
+
+    /// The rules that judge the entries of `dir`.
+    fn rules(&self, dir: &str) -> Result<Arc<Ignore>, tree::Error> {
+        if let Some(found) = self.rules.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
+            return Ok(found.clone());
+        }
+        let mut ignore = match dir.rsplit_once('/') {
+            _ if dir.is_empty() => Ignore::with_source(&self.source),
+            Some((parent, _)) => (*self.rules(parent)?).clone(),
+            None => (*self.rules("")?).clone(),
+        };
+        ignore.read(self.base, dir)?;
+        let ignore = Arc::new(ignore);
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_string(), ignore.clone());
+        Ok(ignore)
+    }
+
+    /// Whether the left-out directory `dir` still holds a file the
+    /// artifact keeps (answered once per directory).
+    fn holds_any(&self, dir: &str) -> bool {
+        if let Some(known) = self.kept_dirs.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
+            return *known;
+        }
+        let holds = self.base.list(dir).is_ok_and(|entries| {
+            entries.iter().any(|(name, kind)| {
+                tree::join(dir, name).is_ok_and(|child| match kind {
+                    EntryKind::File => !self.leaves_out(&child, false),
+                    EntryKind::Dir => !self.leaves_out(&child, true) || self.holds_any(&child),
+                })
+            })
+        });
+        self.kept_dirs.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.to_string(), holds);
+        holds
+    }
+
+    /// Whether the artifact leaves out `path` itself.
+    fn leaves_out(&self, path: &str, is_dir: bool) -> bool {
+        if path.is_empty() {
+            return false;
+        }
+        let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+        // A `.sourceignore` that cannot be read is an error where the
+        // entry is read or listed; here it only keeps the entry.
+        self.rules(parent).is_ok_and(|rules| rules.excludes(path, is_dir))
+    }
+}
+
+impl Tree for Artifact<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, tree::Error> {
+        if self.kind(path) != Some(EntryKind::File) {
+            return Err(tree::Error::NotFound { path: path.to_string() });
+        }
+        self.base.read(path)
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        match self.base.kind(path)? {
+            EntryKind::File if self.leaves_out(path, false) => None,
+            EntryKind::Dir if self.leaves_out(path, true) => {
+                self.holds_any(path).then_some(EntryKind::Dir)
+            }
+            kind => Some(kind),
+        }
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, tree::Error> {
+        let entries = self.base.list(path)?;
+        let mut kept = Vec::with_capacity(entries.len());
+        for (name, kind) in entries {
+            let child = tree::join(path, &name)?;
+            let there = match kind {
+                EntryKind::File => !self.leaves_out(&child, false),
+                EntryKind::Dir => self.kind(&child).is_some(),
+            };
+            if there {
+                kept.push((name, kind));
+            }
+        }
+        Ok(kept)
+    }
+
+    fn real_path(&self, path: &str) -> Result<String, tree::Error> {
+        self.base.real_path(path)
+    }
+
+    fn root_name(&self) -> Option<String> {
+        self.base.root_name()
     }
 }
 
