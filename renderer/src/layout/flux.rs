@@ -15,7 +15,7 @@
 use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_in};
 use super::post_render;
-use super::sourceignore::{self, Artifact, Source};
+use super::sourceignore::{Artifact, Source};
 use super::substitute::{self, Vars};
 use super::{Cluster, Error, Location, Unit, api_kind, order_units, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
@@ -210,15 +210,8 @@ pub fn render_cluster_with(
     };
     // Whether any `.sourceignore` holds a pattern shapes every unit's
     // artifact: looked at once, it is part of each unit's key.
-    let file_patterns =
-        sourceignore::has_patterns(tree).map_err(|e| Error::read(&root.at(cluster), e))?;
-    let plain = build_unit(
-        tree,
-        cluster,
-        &root,
-        &Source { spec_ignore: String::new(), file_patterns },
-        cache,
-    )?;
+    let files = Source::read(tree, "").map_err(|e| Error::read(&root.at(cluster), e))?;
+    let plain = build_unit(tree, cluster, &root, &files, cache)?;
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -241,7 +234,7 @@ pub fn render_cluster_with(
         })
         .map(|r| str_at(&r.value, &["spec", "ignore"]).to_string())
         .unwrap_or_default();
-    let source = Source { spec_ignore, file_patterns };
+    let source = files.with_spec_ignore(&spec_ignore);
 
     let mut cx = Cluster::new(cluster);
     let mut seen: BTreeMap<String, Pending> = BTreeMap::new();
@@ -475,22 +468,19 @@ fn build_unit(
     if let Some(object) = &p.object {
         spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
     }
-    let Source { spec_ignore, file_patterns } = source;
+    let Source { spec_ignore, file_patterns, file_includes } = source;
     spec.extend_from_slice(
-        format!("---\nsource ignore:\n{spec_ignore}\nfile patterns: {file_patterns}\n").as_bytes(),
+        format!(
+            "---\nsource ignore:\n{spec_ignore}\nfile patterns: {file_patterns} {file_includes}\n"
+        )
+        .as_bytes(),
     );
     let key = UnitKey { cluster, unit: &p.name, step: Step::Kustomize, spec: &spec };
-    cache.build(&key, tree, &|tree| {
-        build_unit_now(&Artifact::new(tree, source.clone()), cluster, p, source)
-    })
+    cache
+        .build(&key, tree, &|tree| build_unit_now(&Artifact::new(tree, source.clone()), cluster, p))
 }
 
-fn build_unit_now(
-    tree: &dyn Tree,
-    cluster: &str,
-    p: &Pending,
-    source: &Source,
-) -> Result<Vec<Resource>, Error> {
+fn build_unit_now(tree: &Artifact<'_>, cluster: &str, p: &Pending) -> Result<Vec<Resource>, Error> {
     let at = p.at(cluster);
     let dir = tree::join("", &p.path).map_err(|e| at.invalid(format!("spec.path: {e}")))?;
     if tree.kind(&dir) != Some(EntryKind::Dir) {
@@ -498,7 +488,7 @@ fn build_unit_now(
             at.invalid(format!("spec.path {:?} is not a directory of the repository", p.path))
         );
     }
-    let (file, mut k) = kustomization_in(tree, &dir, source).map_err(|e| Error::build(&at, e))?;
+    let (file, mut k) = kustomization_in(tree, &dir).map_err(|e| Error::build(&at, e))?;
     apply_flux_fields(tree, &dir, p, &mut k).map_err(|m| at.invalid(m))?;
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }

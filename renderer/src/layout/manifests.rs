@@ -1,6 +1,6 @@
 //! Directories of manifests: building them as Flux's kustomize-controller does, and reading plain YAML objects.
 
-use super::sourceignore::{self, Ignore, Source};
+use super::sourceignore::{self, Artifact, Source};
 use super::{Error, Location, is_object, is_yaml, read_documents};
 use crate::kustomize::{self, kustomization::FILE_NAMES};
 use crate::resource::Resource;
@@ -26,19 +26,18 @@ pub fn kustomization_file(tree: &dyn Tree, dir: &str) -> Option<String> {
 pub fn kustomization_for(tree: &dyn Tree, dir: &str) -> Result<(String, Value), kustomize::Error> {
     match own_kustomization(tree, dir)? {
         Some(found) => Ok(found),
-        None => generated_kustomization(tree, dir, &Source::read(tree, "")?),
+        None => generated_kustomization(&Artifact::new(tree, Source::read(tree, "")?), dir),
     }
 }
 
-/// [`kustomization_for`] in a source artifact packed with `source`'s rules.
+/// [`kustomization_for`] in a source artifact.
 pub fn kustomization_in(
-    tree: &dyn Tree,
+    artifact: &Artifact<'_>,
     dir: &str,
-    source: &Source,
 ) -> Result<(String, Value), kustomize::Error> {
-    match own_kustomization(tree, dir)? {
+    match own_kustomization(artifact, dir)? {
         Some(found) => Ok(found),
-        None => generated_kustomization(tree, dir, source),
+        None => generated_kustomization(artifact, dir),
     }
 }
 
@@ -52,14 +51,13 @@ fn own_kustomization(
     Ok(Some((file, doc.filter(|d| d.as_map().is_some()).unwrap_or(Value::Map(Map::new())))))
 }
 
+/// The kustomization Flux generates for `dir` of `artifact`.
 fn generated_kustomization(
-    tree: &dyn Tree,
+    artifact: &Artifact<'_>,
     dir: &str,
-    source: &Source,
 ) -> Result<(String, Value), kustomize::Error> {
     let mut resources = Vec::new();
-    let ignore = Ignore::for_dir(tree, dir, source)?;
-    generated_resources(tree, dir, dir, &ignore, &mut resources)?;
+    generated_resources(artifact, dir, dir, &mut resources)?;
     let mut k = Map::new();
     k.insert("apiVersion".into(), "kustomize.config.k8s.io/v1beta1".into());
     k.insert("kind".into(), "Kustomization".into());
@@ -92,31 +90,22 @@ pub fn build_dir(tree: &dyn Tree, dir: &str) -> Result<Vec<Resource>, kustomize:
 }
 
 fn generated_resources(
-    tree: &dyn Tree,
+    artifact: &Artifact<'_>,
     root: &str,
     dir: &str,
-    ignore: &Ignore,
     resources: &mut Vec<Value>,
 ) -> Result<(), kustomize::Error> {
     let rel = |p: &str| p.strip_prefix(&format!("{root}/")).unwrap_or(p).to_string();
     let rel = |p: &str| if root.is_empty() { p.to_string() } else { rel(p) };
-    for (name, kind) in tree.list(dir)? {
+    for (name, kind) in artifact.list(dir)? {
         let path = tree::join(dir, &name)?;
         match kind {
-            EntryKind::Dir => {
-                // The directory's own ignore file applies to everything in
-                // it, its kustomization included, as in source-controller.
-                let mut below = ignore.clone();
-                below.read(tree, &path)?;
-                let kept = kustomization_file(tree, &path).filter(|f| !below.excludes(f, false));
-                if kept.is_some() {
-                    resources.push(Value::String(rel(&path)));
-                } else {
-                    generated_resources(tree, root, &path, &below, resources)?;
-                }
+            EntryKind::Dir if kustomization_file(artifact, &path).is_some() => {
+                resources.push(Value::String(rel(&path)));
             }
-            EntryKind::File if is_yaml(&name) && !ignore.excludes(&path, false) => {
-                check_manifests(tree, &path)?;
+            EntryKind::Dir => generated_resources(artifact, root, &path, resources)?,
+            EntryKind::File if is_yaml(&name) => {
+                check_manifests(artifact, &path)?;
                 resources.push(Value::String(rel(&path)));
             }
             EntryKind::File => {}

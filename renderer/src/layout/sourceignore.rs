@@ -190,27 +190,38 @@ pub struct Source {
     pub spec_ignore: String,
     /// Whether some `.sourceignore` file of the repository holds a pattern.
     pub file_patterns: bool,
+    /// Whether some `.sourceignore` file holds a `!` pattern, which may
+    /// bring a file back below a directory left out.
+    pub file_includes: bool,
 }
 
 impl Source {
     /// The source of `tree` with `spec_ignore`, every `.sourceignore` of
     /// the tree looked at (`.git` directories passed over, as Flux does).
     pub fn read(tree: &dyn Tree, spec_ignore: &str) -> Result<Source, tree::Error> {
-        Ok(Source { spec_ignore: spec_ignore.to_string(), file_patterns: has_patterns(tree)? })
+        let mut source = Source { spec_ignore: spec_ignore.to_string(), ..Source::default() };
+        for (_, bytes) in tree.files_named(FILE)? {
+            let patterns = parse_lines(&String::from_utf8_lossy(&bytes), &[]);
+            source.file_patterns |= !patterns.is_empty();
+            source.file_includes |= patterns.iter().any(|p| p.include);
+        }
+        Ok(source)
+    }
+
+    /// This source with the GitRepository's `spec.ignore` set to `spec_ignore`.
+    pub fn with_spec_ignore(&self, spec_ignore: &str) -> Source {
+        Source { spec_ignore: spec_ignore.to_string(), ..self.clone() }
     }
 
     /// Whether the defaults (but for the version control files) are dropped.
     fn drops_defaults(&self) -> bool {
         self.file_patterns || !parse_lines(&self.spec_ignore, &[]).is_empty()
     }
-}
 
-/// Whether a `.sourceignore` anywhere in the tree holds a pattern.
-pub fn has_patterns(tree: &dyn Tree) -> Result<bool, tree::Error> {
-    Ok(tree
-        .files_named(FILE)?
-        .iter()
-        .any(|(_, bytes)| !parse_lines(&String::from_utf8_lossy(bytes), &[]).is_empty()))
+    /// Whether any pattern may bring a path back.
+    fn includes(&self) -> bool {
+        self.file_includes || parse_lines(&self.spec_ignore, &[]).iter().any(|p| p.include)
+    }
 }
 
 impl Ignore {
@@ -227,20 +238,6 @@ impl Ignore {
             patterns: defaults.iter().map(|p| Pattern::parse(p, &[])).collect(),
             source: parse_lines(&source.spec_ignore, &[]),
         }
-    }
-
-    /// The rules that apply below `dir`: those of [`Ignore::with_source`]
-    /// and the `.sourceignore` files of the root and of every directory
-    /// down to `dir`.
-    pub fn for_dir(tree: &dyn Tree, dir: &str, source: &Source) -> Result<Ignore, tree::Error> {
-        let mut ignore = Ignore::with_source(source);
-        let mut at = String::new();
-        ignore.read(tree, &at)?;
-        for part in dir.split('/').filter(|p| !p.is_empty()) {
-            at = tree::join(&at, part)?;
-            ignore.read(tree, &at)?;
-        }
-        Ok(ignore)
     }
 
     /// Adds the `.sourceignore` of `dir`, if it has one, as the rules of
@@ -277,8 +274,10 @@ impl Ignore {
 /// above it (an excluded directory's files stay out unless a later `!`
 /// pattern brings them back, as go-git's matcher decides path by path); a
 /// directory is there while it is not excluded or still holds something.
-/// Every Flux unit builds in it, so a kustomization that names a left-out
-/// file fails as the kustomize-controller fails.
+/// Symbolic links are left out, and all that is reached through them:
+/// source-controller packs regular files and directories alone. Every Flux
+/// unit builds in it, so a kustomization that names a left-out file fails
+/// as the kustomize-controller fails.
 pub struct Artifact<'a> {
     base: &'a dyn Tree,
     source: Source,
@@ -286,12 +285,15 @@ pub struct Artifact<'a> {
     rules: Mutex<HashMap<String, Arc<Ignore>>>,
     /// Whether each left-out directory asked about still holds a kept file.
     kept_dirs: Mutex<HashMap<String, bool>>,
+    /// Whether any pattern may bring a path back (see [`Source`]).
+    includes: bool,
 }
 
 impl<'a> Artifact<'a> {
     /// The artifact of `base` packed with `source`'s rules.
     pub fn new(base: &'a dyn Tree, source: Source) -> Artifact<'a> {
-        Artifact { base, source, rules: Mutex::default(), kept_dirs: Mutex::default() }
+        let includes = source.includes();
+        Artifact { base, source, rules: Mutex::default(), kept_dirs: Mutex::default(), includes }
     }
 
     /// The rules that judge the entries of `dir`.
@@ -316,6 +318,9 @@ impl<'a> Artifact<'a> {
     /// Whether the left-out directory `dir` still holds a file the
     /// artifact keeps (answered once per directory).
     fn holds_any(&self, dir: &str) -> bool {
+        if !self.includes {
+            return false;
+        }
         if let Some(known) = self.kept_dirs.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
             return *known;
         }
@@ -331,10 +336,14 @@ impl<'a> Artifact<'a> {
         holds
     }
 
-    /// Whether the artifact leaves out `path` itself.
+    /// Whether the artifact leaves out `path` itself: a symbolic link, or
+    /// a path through one, or a path the rules exclude.
     fn leaves_out(&self, path: &str, is_dir: bool) -> bool {
         if path.is_empty() {
             return false;
+        }
+        if self.base.real_path(path).is_ok_and(|real| real != path) {
+            return true;
         }
         let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
         // A `.sourceignore` that cannot be read is an error where the
@@ -430,33 +439,78 @@ mod tests {
         t.insert(".sourceignore", "*.draft.yaml\n");
         t.insert("apps/.sourceignore", "!keep.draft.yaml\n");
         t.insert("other/.sourceignore", "*.yaml\n");
-        t.insert("apps/web/.sops.yaml", "creation_rules: []\n");
+        t.insert(".git/config", "[core]\n");
+        for f in ["a.draft.yaml", "keep.draft.yaml", "a.yaml", ".sops.yaml", ".gitignore"] {
+            t.insert(&format!("apps/web/{f}"), "x: 1\n");
+        }
+        t.insert("apps/web/.git/config", "[core]\n");
+        t.insert("infra/a.yaml", "x: 1\n");
+        let kept = |source: &Source| -> Vec<String> {
+            let artifact = Artifact::new(&t, source.clone());
+            let mut out = Vec::new();
+            for dir in ["", "apps/web", "apps/web/.git", "infra", ".git"] {
+                for (name, _) in artifact.list(dir).unwrap_or_default() {
+                    out.push(tree::join(dir, &name).unwrap());
+                }
+            }
+            out
+        };
         let source = Source::read(&t, "").unwrap();
-        assert!(source.file_patterns);
-        let ignore = Ignore::for_dir(&t, "apps/web", &source).unwrap();
-        assert!(ignore.excludes("apps/web/a.draft.yaml", false));
-        assert!(!ignore.excludes("apps/web/keep.draft.yaml", false));
-        assert!(!ignore.excludes("apps/web/a.yaml", false));
+        assert!(source.file_patterns && source.file_includes);
         // The files hold patterns, so the defaults are dropped (a SOPS
         // config is in the artifact) but for version control files.
-        assert!(!ignore.excludes("apps/web/.sops.yaml", false));
-        assert!(ignore.excludes("apps/web/.gitignore", false));
+        assert_eq!(
+            kept(&source),
+            [
+                ".sourceignore",
+                "apps",
+                "infra",
+                "other",
+                "apps/web/.sops.yaml",
+                "apps/web/a.yaml",
+                "apps/web/keep.draft.yaml",
+                "infra/a.yaml",
+            ]
+        );
         // Without patterns anywhere the defaults hold.
-        let ignore = Ignore::for_dir(&t, "apps/web", &Source::default()).unwrap();
-        assert!(ignore.excludes("apps/web/.sops.yaml", false));
+        assert!(!kept(&Source::default()).contains(&"apps/web/.sops.yaml".to_string()));
         // A GitRepository's spec.ignore wins over the files and replaces
-        // the defaults but for version control files.
-        let source =
-            Source { spec_ignore: "/*\n!/apps\n*.draft.yaml\n".into(), file_patterns: true };
-        let ignore = Ignore::for_dir(&t, "apps/web", &source).unwrap();
-        assert!(ignore.excludes("apps/web/keep.draft.yaml", false));
-        assert!(!ignore.excludes("apps/web/a.yaml", false));
-        assert!(!ignore.excludes("apps/web/.sops.yaml", false));
-        assert!(ignore.excludes(".git/config", false));
-        // `!/apps` is the last pattern to match there, so it wins even
-        // over the version control default.
-        assert!(!ignore.excludes("apps/web/.git/config", false));
-        assert!(ignore.excludes("infra/a.yaml", false));
+        // the defaults but for version control files; `!/apps` is the last
+        // pattern to match below it, so it wins even over the version
+        // control default there.
+        let source = source.with_spec_ignore("/*\n!/apps\n*.draft.yaml\n");
+        assert_eq!(
+            kept(&source),
+            [
+                "apps",
+                "apps/web/.git",
+                "apps/web/.gitignore",
+                "apps/web/.sops.yaml",
+                "apps/web/a.yaml",
+                "apps/web/.git/config",
+            ]
+        );
+    }
+
+    /// Symbolic links are not in the artifact, nor what is reached
+    /// through them.
+    #[test]
+    fn leaves_out_symbolic_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("shared")).unwrap();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::write(root.join("shared/cm.yaml"), "kind: ConfigMap\n").unwrap();
+        std::os::unix::fs::symlink("../shared/cm.yaml", root.join("app/cm.yaml")).unwrap();
+        std::os::unix::fs::symlink("../shared", root.join("app/linked")).unwrap();
+        let t = tree::DirTree::new(root).unwrap();
+        let artifact = Artifact::new(&t, Source::default());
+        assert_eq!(t.kind("app/cm.yaml"), Some(EntryKind::File));
+        assert_eq!(artifact.kind("app/cm.yaml"), None);
+        assert_eq!(artifact.kind("app/linked/cm.yaml"), None);
+        assert!(artifact.read("app/linked/cm.yaml").is_err());
+        assert_eq!(artifact.list("app").unwrap(), []);
+        assert_eq!(artifact.kind("shared/cm.yaml"), Some(EntryKind::File));
     }
 
     /// Only a pattern drops the defaults: comments, blank lines and files
