@@ -247,7 +247,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     // Helm reads requirements.yaml over the metadata whatever the
     // apiVersion: its `dependencies`, when present (null too), are the chart's.
     let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
-        Some(d) => Some(d.clone()),
+        Some(d) => Some(decode_over(chart.metadata.get("dependencies"), d)),
         None => chart.metadata.get("dependencies").cloned(),
     };
     (chart.requirements, chart.lists_dependencies) = match deps {
@@ -257,6 +257,30 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     validate(&chart)
         .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
     Ok(chart)
+}
+
+/// requirements.yaml's `dependencies` decoded, as Go's encoding/json does,
+/// into the list Chart.yaml gave: the list keeps its length of the new
+/// one, and an entry present in both is the old entry with the new one's
+/// fields written over it (a field the new entry lacks, or gives as null
+/// where Go holds a string, keeps the old value).
+fn decode_over(old: Option<&Value>, new: &Value) -> Value {
+    let (Some(Value::Seq(old)), Value::Seq(new)) = (old, new) else { return new.clone() };
+    let merged = new.iter().enumerate().map(|(i, n)| match (old.get(i), n) {
+        (Some(Value::Map(o)), Value::Map(n)) => {
+            let mut m = o.clone();
+            for (k, v) in n {
+                let string_field =
+                    matches!(k.as_str(), "name" | "version" | "repository" | "condition" | "alias");
+                if !(v.is_null() && string_field) {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Map(m)
+        }
+        _ => n.clone(),
+    });
+    Value::Seq(merged.collect())
 }
 
 /// A subchart's loading error as Helm words it, naming the entry of

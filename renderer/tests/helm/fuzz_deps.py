@@ -7,14 +7,18 @@ with kiln's binary, then compares the two outputs as bytes and, document by
 document, as data; when both fail it compares the error text.
 
 Each tree is a parent chart with subcharts (directories and .tgz archives,
-up to two levels deep), Chart.yaml apiVersion v1 (requirements.yaml) or v2,
-dependencies with alias, condition (several comma-separated paths, missing
-paths, non-bool values), tags, import-values (string and child/parent
-form), globals at several levels, nulls in values.yaml at every level,
-parent values for subcharts, several `-f` files and `--set-json` with dotted
-paths (the oracle takes no `--set`/`--set-string`, and its `--set-json`
-takes dotted keys only). Every chart's template prints `.Values`,
-`.Values.global`, `.Subcharts` and `.Chart` fields into a ConfigMap.
+library charts, a second version of one chart, up to two levels deep),
+Chart.yaml apiVersion v1 (requirements.yaml) or v2 (now and then with a
+stray requirements.yaml, which Helm decodes over Chart.yaml's list),
+dependencies with alias (also another subchart's name), condition (several
+comma-separated paths, missing paths, non-bool values), tags,
+import-values (string and child/parent form), globals at several levels,
+nulls in values.yaml, -f files and --set-json at every level, parent
+values for subcharts and their subcharts, several `-f` files and
+`--set-json` with dotted paths (the oracle takes no `--set`/`--set-string`,
+and its `--set-json` takes dotted keys only). Every chart's template prints
+`.Values`, `.Values.global`, `.Subcharts`, `.Chart` fields, and a named
+template every chart defines (which definition wins) into a ConfigMap.
 
 Usage:
     renderer/tests/helm/fuzz_deps.py [--seed N] [--count N] [--kiln PATH]
@@ -61,12 +65,13 @@ class Gen:
         return g
 
 
-def chart_yaml(api, name, version, deps, kind="application"):
+def chart_yaml(api, name, version, deps, kind="application", v1_deps=False):
+    """Chart.yaml; v1 charts list dependencies in requirements.yaml, but may list some here too."""
     out = f"apiVersion: {api}\nname: {name}\nversion: {version}\ndescription: d\n"
     if api == "v2":
         out += f"type: {kind}\n"
-        if deps:
-            out += "dependencies:" + dep_list(deps)
+    if deps and (api == "v2" or v1_deps):
+        out += "dependencies:" + dep_list(deps)
     return out
 
 
@@ -127,7 +132,7 @@ class Tree:
         if r.random() < 0.5:
             with open(os.path.join(path, "templates", "_helpers.tpl"), "w") as f:
                 f.write(HELPERS % f"h{self.serial}")
-        deps, subnames = [], []
+        deps, subnames, two_any = [], [], False
         if depth > 0:
             pool = r.sample(["sa", "sb", "sc"], r.randint(1, 3))
             for sub in pool:
@@ -137,6 +142,7 @@ class Tree:
                     pack(subpath, os.path.join(path, "charts", f"{sub}-0.1.0.tgz"))
                     shutil.rmtree(subpath)
                 two = r.random() < 0.15
+                two_any = two_any or two
                 if two:
                     # A second version of the same chart, which version ranges choose between.
                     other = os.path.join(path, "charts", f"{sub}2")
@@ -156,8 +162,9 @@ class Tree:
                     if r.random() < 0.4 or any(x["name"] == sub for x in deps):
                         taken = {x.get("alias", x["name"]) for x in deps}
                         free = [sub + c for c in "xyz" if sub + c not in taken]
-                        # Rarely a clash, which Helm refuses.
-                        d["alias"] = r.choice(free) if free and r.random() < 0.95 else sub + "x"
+                        # Rarely a clash, which Helm refuses, or the name of another subchart.
+                        d["alias"] = r.choice(free) if free and r.random() < 0.93 else \
+                            r.choice([sub + "x", r.choice(["sa", "sb", "sc"])])
                     eff = d.get("alias", sub)
                     if r.random() < 0.5:
                         conds = r.sample([f"{eff}.enabled", "missing.path", f"global.{eff}", "flags.on", f"{eff}.x",
@@ -178,11 +185,18 @@ class Tree:
                         d["import-values"] = ivs
                     deps.append(d)
                     subnames.append(eff)
+        # A v1 chart's requirements.yaml wins over Chart.yaml; a stray one
+        # in a v2 chart too (Helm only warns). Not with two versions of a
+        # chart, which it could leave both unlisted (in random order).
+        stray = deps and not two_any and r.random() < 0.1
+        reqs = deps
+        if stray:
+            reqs = r.sample(deps, r.randint(0, len(deps)))
         with open(os.path.join(path, "Chart.yaml"), "w") as f:
-            f.write(chart_yaml(api, name, version, deps, kind))
-        if api == "v1" and deps:
+            f.write(chart_yaml(api, name, version, deps if api == "v2" or stray else [], kind, v1_deps=stray))
+        if (api == "v1" and deps) or stray:
             with open(os.path.join(path, "requirements.yaml"), "w") as f:
-                f.write("dependencies:" + dep_list(deps))
+                f.write("dependencies:" + (dep_list(reqs) if reqs else " []\n"))
         vals = g.table(2, extra=["cfg", "exports"])
         if r.random() < 0.5:
             vals["exports"] = {"data": g.table(1), "more": g.table(1)} if r.random() < 0.8 else g.scalar()
@@ -239,6 +253,8 @@ class Tree:
                 head += "." + r.choice(["sa", "sb", "sc", "global"])
             key = head + "." + r.choice(KEYS + ["g1", "t1"])
             sets.append(key + "=" + json.dumps(g.value(1)))
+        if r.random() < 0.1:
+            sets.append(r.choice(["tags", "global", "tags.t1", "global.g1"]) + "=null")
         return files, sets
 
 
