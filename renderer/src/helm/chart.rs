@@ -222,16 +222,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     if !have_meta {
         return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
     }
-    for (file, data) in archives {
-        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
-            .map_err(|e| subchart_error(&file, &chart, e))?;
-        chart.dependencies.push(sub);
-    }
-    for (dir, files) in sub_dirs {
-        let sub = from_files(files, &format!("{path}/charts/{dir}"))
-            .map_err(|e| subchart_error(&dir, &chart, e))?;
-        chart.dependencies.push(sub);
-    }
     chart.name = chart.meta_str("name");
     if chart.meta_str("apiVersion").is_empty() {
         // Helm reads a Chart.yaml without apiVersion as a v1 chart.
@@ -256,6 +246,17 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     };
     validate(&chart)
         .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
+    // Helm validates a chart before it loads its subcharts.
+    for (file, data) in archives {
+        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
+            .map_err(|e| subchart_error(&file, &chart, e))?;
+        chart.dependencies.push(sub);
+    }
+    for (dir, files) in sub_dirs {
+        let sub = from_files(files, &format!("{path}/charts/{dir}"))
+            .map_err(|e| subchart_error(&dir, &chart, e))?;
+        chart.dependencies.push(sub);
+    }
     Ok(chart)
 }
 
