@@ -206,7 +206,8 @@ class Tree:
         if r.random() < 0.4:
             vals["cfg"] = {"inner": g.table(1), "k": g.scalar()}
         if r.random() < 0.6:
-            vals["global"] = g.globals() if r.random() < 0.95 else None
+            # Now and then not a table, which Helm skips with a warning.
+            vals["global"] = g.globals() if r.random() < 0.93 else r.choice([None, "s", [1]])
         if r.random() < 0.4:
             vals["tags"] = {t: r.choice([True, False, "yes", None]) for t in r.sample(["t1", "t2", "t3"], 2)}
         if r.random() < 0.3:
@@ -217,7 +218,7 @@ class Tree:
                 if r.random() < 0.5:
                     sv["enabled"] = r.choice([True, False, "false", None, 1])
                 if r.random() < 0.3:
-                    sv["global"] = g.globals()
+                    sv["global"] = g.globals() if r.random() < 0.95 else r.choice([None, 5])
                 if r.random() < 0.2:
                     # Values for a subchart of the subchart.
                     sv[r.choice(["sa", "sb", "sc", "sax", "sby"])] = r.choice(
@@ -240,7 +241,7 @@ class Tree:
                     # Values for a subchart of the subchart.
                     v[eff][r.choice(subnames)] = r.choice([g.table(1), {"global": g.globals()}])
             if r.random() < 0.4:
-                v["global"] = g.globals() if r.random() < 0.9 else None
+                v["global"] = g.globals() if r.random() < 0.9 else r.choice([None, None, "s"])
             if r.random() < 0.3:
                 v["tags"] = {t: r.choice([True, False, None]) for t in r.sample(["t1", "t2", "t3"], 1)}
             if r.random() < 0.15:
