@@ -222,16 +222,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     if !have_meta {
         return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
     }
-    for (file, data) in archives {
-        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
-            .map_err(|e| subchart_error(&file, &chart, e))?;
-        chart.dependencies.push(sub);
-    }
-    for (dir, files) in sub_dirs {
-        let sub = from_files(files, &format!("{path}/charts/{dir}"))
-            .map_err(|e| subchart_error(&dir, &chart, e))?;
-        chart.dependencies.push(sub);
-    }
     chart.name = chart.meta_str("name");
     if chart.meta_str("apiVersion").is_empty() {
         // Helm reads a Chart.yaml without apiVersion as a v1 chart.
@@ -247,7 +237,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     // Helm reads requirements.yaml over the metadata whatever the
     // apiVersion: its `dependencies`, when present (null too), are the chart's.
     let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
-        Some(d) => Some(d.clone()),
+        Some(d) => Some(decode_over(chart.metadata.get("dependencies"), d)),
         None => chart.metadata.get("dependencies").cloned(),
     };
     (chart.requirements, chart.lists_dependencies) = match deps {
@@ -256,7 +246,42 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     };
     validate(&chart)
         .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
+    // Helm validates a chart before it loads its subcharts.
+    for (file, data) in archives {
+        let sub = from_archive(&data, &format!("{path}/charts/{file}"))
+            .map_err(|e| subchart_error(&file, &chart, e))?;
+        chart.dependencies.push(sub);
+    }
+    for (dir, files) in sub_dirs {
+        let sub = from_files(files, &format!("{path}/charts/{dir}"))
+            .map_err(|e| subchart_error(&dir, &chart, e))?;
+        chart.dependencies.push(sub);
+    }
     Ok(chart)
+}
+
+/// requirements.yaml's `dependencies` decoded, as Go's encoding/json does,
+/// into the list Chart.yaml gave: the list keeps its length of the new
+/// one, and an entry present in both is the old entry with the new one's
+/// fields written over it (a field the new entry lacks, or gives as null
+/// where Go holds a string, keeps the old value).
+fn decode_over(old: Option<&Value>, new: &Value) -> Value {
+    let (Some(Value::Seq(old)), Value::Seq(new)) = (old, new) else { return new.clone() };
+    let merged = new.iter().enumerate().map(|(i, n)| match (old.get(i), n) {
+        (Some(Value::Map(o)), Value::Map(n)) => {
+            let mut m = o.clone();
+            for (k, v) in n {
+                let string_field =
+                    matches!(k.as_str(), "name" | "version" | "repository" | "condition" | "alias");
+                if !(v.is_null() && string_field) {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Map(m)
+        }
+        _ => n.clone(),
+    });
+    Value::Seq(merged.collect())
 }
 
 /// A subchart's loading error as Helm words it, naming the entry of

@@ -150,6 +150,9 @@ pub fn import_values(chart: &mut Chart) -> Result<(), Error> {
                 _ => continue,
             };
             let Some(t) = table(&cvals, &format!("{name}.{child}")) else { continue };
+            // Helm's `Values.AsMap` hands out a new map for an empty table,
+            // so an empty child table is imported unshared.
+            let t = if t.borrow().is_empty() { Table::default() } else { t };
             merge(&imported, &path_to_map(&parent, t), 0).map_err(|()| cycle())?;
         }
     }

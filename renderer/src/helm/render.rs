@@ -1,6 +1,6 @@
 //! Rendering a loaded chart: template data per chart, parse and execute every template, assemble `helm template`'s output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
@@ -45,6 +45,13 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     let mut renderables = Vec::new();
     let top_values = Value::from(&Data::Map(vals));
     collect(&chart, &chart.name.clone(), true, top_values, &release, &caps, &mut renderables);
+    // Helm keeps the templates in a map by full path: two subcharts of one
+    // name (an unlisted version beside a listed one) give the same paths,
+    // and the one the walk reaches last wins.
+    let mut seen = HashSet::new();
+    let mut renderables: Vec<Renderable> =
+        renderables.into_iter().rev().filter(|r| seen.insert(r.name.clone())).collect();
+    renderables.reverse();
 
     let funcs = funcs::helm_funcs();
     let mut set = Templates::new();

@@ -7,14 +7,18 @@ with kiln's binary, then compares the two outputs as bytes and, document by
 document, as data; when both fail it compares the error text.
 
 Each tree is a parent chart with subcharts (directories and .tgz archives,
-up to two levels deep), Chart.yaml apiVersion v1 (requirements.yaml) or v2,
-dependencies with alias, condition (several comma-separated paths, missing
-paths, non-bool values), tags, import-values (string and child/parent
-form), globals at several levels, nulls in values.yaml at every level,
-parent values for subcharts, several `-f` files and `--set-json` with dotted
-paths (the oracle takes no `--set`/`--set-string`, and its `--set-json`
-takes dotted keys only). Every chart's template prints `.Values`,
-`.Values.global`, `.Subcharts` and `.Chart` fields into a ConfigMap.
+library charts, a second version of one chart, up to two levels deep),
+Chart.yaml apiVersion v1 (requirements.yaml) or v2 (now and then with a
+stray requirements.yaml, which Helm decodes over Chart.yaml's list),
+dependencies with alias (also another subchart's name), condition (several
+comma-separated paths, missing paths, non-bool values), tags,
+import-values (string and child/parent form), globals at several levels,
+nulls in values.yaml, -f files and --set-json at every level, parent
+values for subcharts and their subcharts, several `-f` files and
+`--set-json` with dotted paths (the oracle takes no `--set`/`--set-string`,
+and its `--set-json` takes dotted keys only). Every chart's template prints
+`.Values`, `.Values.global`, `.Subcharts`, `.Chart` fields, and a named
+template every chart defines (which definition wins) into a ConfigMap.
 
 Usage:
     renderer/tests/helm/fuzz_deps.py [--seed N] [--count N] [--kiln PATH]
@@ -61,12 +65,13 @@ class Gen:
         return g
 
 
-def chart_yaml(api, name, version, deps):
+def chart_yaml(api, name, version, deps, kind="application", v1_deps=False):
+    """Chart.yaml; v1 charts list dependencies in requirements.yaml, but may list some here too."""
     out = f"apiVersion: {api}\nname: {name}\nversion: {version}\ndescription: d\n"
     if api == "v2":
-        out += "type: application\n"
-        if deps:
-            out += "dependencies:" + dep_list(deps)
+        out += f"type: {kind}\n"
+    if deps and (api == "v2" or v1_deps):
+        out += "dependencies:" + dep_list(deps)
     return out
 
 
@@ -92,10 +97,18 @@ data:
   chart: {{ printf "%%s|%%s|%%s|%%s" .Chart.Name .Chart.Version .Chart.APIVersion .Chart.Type | quote }}
   subcharts: {{ range $k, $v := .Subcharts }}{{ $k }}={{ $v.Name }}/{{ $v.Version }};{{ end }}.
   dependencies: {{ toJson .Chart.Dependencies | quote }}
+  tag: {{ include "common.tag" . | quote }}
   global: |
 {{ toYaml .Values.global | indent 4 }}
   values: |
 {{ toYaml .Values | indent 4 }}
+"""
+
+# Every chart defines the same named template; which definition wins is
+# Helm's template order (library charts included).
+HELPERS = """{{- define "common.tag" -}}
+%s:{{ .Chart.Name }}:{{ .Values.global.g1 | toJson }}
+{{- end -}}
 """
 
 
@@ -106,15 +119,20 @@ class Tree:
         self.root = root
         self.serial = 0
 
-    def chart(self, path, name, depth, version="0.1.0"):
+    def chart(self, path, name, depth, version="0.1.0", top=False):
         """Writes a chart at path; returns nothing. depth: how many levels of subcharts may follow."""
         r, g = self.rng, self.g
         os.makedirs(os.path.join(path, "templates"), exist_ok=True)
         api = r.choice(["v1", "v2", "v2"])
+        # Library subcharts: their templates define but never render.
+        kind = "library" if api == "v2" and r.random() < (0.02 if top else 0.2) else "application"
         self.serial += 1
         with open(os.path.join(path, "templates", "cm.yaml"), "w") as f:
             f.write(TEMPLATE % f"c{self.serial}")
-        deps, subnames = [], []
+        if r.random() < 0.5:
+            with open(os.path.join(path, "templates", "_helpers.tpl"), "w") as f:
+                f.write(HELPERS % f"h{self.serial}")
+        deps, subnames, two_any = [], [], False
         if depth > 0:
             pool = r.sample(["sa", "sb", "sc"], r.randint(1, 3))
             for sub in pool:
@@ -123,18 +141,37 @@ class Tree:
                 if r.random() < 0.35:
                     pack(subpath, os.path.join(path, "charts", f"{sub}-0.1.0.tgz"))
                     shutil.rmtree(subpath)
-                listed = r.random() < 0.9
-                for _ in range(r.choice([1, 1, 2]) if listed else 0):
-                    d = {"name": sub, "version": r.choice(["0.1.0", "~0.1", ">=0.1.0", "0.1.x"])}
+                # Only in the top chart, whose dependencies Helm always
+                # processes: in a subchart it does not reach, both versions
+                # would stay, in random order.
+                two = top and r.random() < 0.15
+                two_any = two_any or two
+                if two:
+                    # A second version of the same chart, which version ranges choose between.
+                    other = os.path.join(path, "charts", f"{sub}2")
+                    self.chart(other, sub, 0, version="0.2.0")
+                    if r.random() < 0.5:
+                        pack(other, os.path.join(path, "charts", f"{sub}-0.2.0.tgz"), arcname=sub)
+                        shutil.rmtree(other)
+                # Helm loads charts/ through a Go map: which of two versions
+                # a range matching both picks, or the order of two unlisted
+                # ones, is random; a second version therefore comes with
+                # ranges that tell the two apart.
+                listed = two or r.random() < 0.9
+                ranges = ["0.1.0", "~0.1", "0.1.x", "0.2.x", "^0.1", "0.2.0"] if two else \
+                    ["0.1.0", "~0.1", ">=0.1.0", "0.1.x", "0.2.x", "^0.1"]
+                for _ in range(r.choice([1, 1, 2, 2, 3]) if listed else 0):
+                    d = {"name": sub, "version": r.choice(ranges)}
                     if r.random() < 0.4 or any(x["name"] == sub for x in deps):
                         taken = {x.get("alias", x["name"]) for x in deps}
                         free = [sub + c for c in "xyz" if sub + c not in taken]
-                        # Rarely a clash, which Helm refuses.
-                        d["alias"] = r.choice(free) if free and r.random() < 0.95 else sub + "x"
+                        # Rarely a clash, which Helm refuses, or the name of another subchart.
+                        d["alias"] = r.choice(free) if free and r.random() < 0.93 else \
+                            r.choice([sub + "x", r.choice(["sa", "sb", "sc"])])
                     eff = d.get("alias", sub)
                     if r.random() < 0.5:
-                        conds = r.sample([f"{eff}.enabled", "missing.path", f"global.{eff}", "flags.on", f"{eff}.x"],
-                                         r.randint(1, 3))
+                        conds = r.sample([f"{eff}.enabled", "missing.path", f"global.{eff}", "flags.on", f"{eff}.x",
+                                          f"{eff}.sa.enabled", "flags", " flags.on"], r.randint(1, 3))
                         d["condition"] = ",".join(conds)
                     if r.random() < 0.4:
                         d["tags"] = r.sample(["t1", "t2", "t3"], r.randint(1, 2))
@@ -142,25 +179,35 @@ class Tree:
                         ivs = []
                         for _ in range(r.randint(1, 2)):
                             if r.random() < 0.5:
-                                ivs.append(r.choice(["data", "more", "none"]))
+                                ivs.append(r.choice(["data", "more", "none", "data.c"]))
                             else:
-                                ivs.append({"child": r.choice(["exports.data", "a", "cfg", "cfg.inner", "missing"]),
-                                            "parent": r.choice([".", "imp", "imp.deep", "a", "cfg"])})
+                                ivs.append({"child": r.choice(["exports.data", "a", "cfg", "cfg.inner", "missing",
+                                                               "global", "exports", "sa", "sb.cfg"]),
+                                            "parent": r.choice([".", "imp", "imp.deep", "a", "cfg", "global",
+                                                                "sa", "exports.data"])})
                         d["import-values"] = ivs
                     deps.append(d)
                     subnames.append(eff)
+        # A v1 chart's requirements.yaml wins over Chart.yaml; a stray one
+        # in a v2 chart too (Helm only warns). Not with two versions of a
+        # chart, which it could leave both unlisted (in random order).
+        stray = deps and not two_any and r.random() < 0.1
+        reqs = deps
+        if stray:
+            reqs = r.sample(deps, r.randint(0, len(deps)))
         with open(os.path.join(path, "Chart.yaml"), "w") as f:
-            f.write(chart_yaml(api, name, version, deps))
-        if api == "v1" and deps:
+            f.write(chart_yaml(api, name, version, deps if api == "v2" or stray else [], kind, v1_deps=stray))
+        if (api == "v1" and deps) or stray:
             with open(os.path.join(path, "requirements.yaml"), "w") as f:
-                f.write("dependencies:" + dep_list(deps))
+                f.write("dependencies:" + (dep_list(reqs) if reqs else " []\n"))
         vals = g.table(2, extra=["cfg", "exports"])
         if r.random() < 0.5:
             vals["exports"] = {"data": g.table(1), "more": g.table(1)} if r.random() < 0.8 else g.scalar()
         if r.random() < 0.4:
             vals["cfg"] = {"inner": g.table(1), "k": g.scalar()}
         if r.random() < 0.6:
-            vals["global"] = g.globals()
+            # Now and then not a table, which Helm skips with a warning.
+            vals["global"] = g.globals() if r.random() < 0.93 else r.choice([None, "s", [1]])
         if r.random() < 0.4:
             vals["tags"] = {t: r.choice([True, False, "yes", None]) for t in r.sample(["t1", "t2", "t3"], 2)}
         if r.random() < 0.3:
@@ -171,7 +218,11 @@ class Tree:
                 if r.random() < 0.5:
                     sv["enabled"] = r.choice([True, False, "false", None, 1])
                 if r.random() < 0.3:
-                    sv["global"] = g.globals()
+                    sv["global"] = g.globals() if r.random() < 0.95 else r.choice([None, 5])
+                if r.random() < 0.2:
+                    # Values for a subchart of the subchart.
+                    sv[r.choice(["sa", "sb", "sc", "sax", "sby"])] = r.choice(
+                        [g.table(1), {"enabled": r.choice([True, False])}, {"global": g.globals()}, None])
                 vals[eff] = sv if r.random() < 0.97 else None
         if r.random() < 0.2:
             vals["imp"] = r.choice([None, {"deep": None}, g.table(1)])
@@ -190,9 +241,11 @@ class Tree:
                     # Values for a subchart of the subchart.
                     v[eff][r.choice(subnames)] = r.choice([g.table(1), {"global": g.globals()}])
             if r.random() < 0.4:
-                v["global"] = g.globals()
+                v["global"] = g.globals() if r.random() < 0.9 else r.choice([None, None, "s"])
             if r.random() < 0.3:
                 v["tags"] = {t: r.choice([True, False, None]) for t in r.sample(["t1", "t2", "t3"], 1)}
+            if r.random() < 0.15:
+                v[r.choice(["imp", "cfg", "exports"])] = r.choice([None, g.table(1)])
             p = os.path.join(self.root, f"user{i}.yaml")
             with open(p, "w") as f:
                 f.write(yaml_dump(v))
@@ -200,20 +253,25 @@ class Tree:
         sets = []
         for _ in range(r.choice([0, 0, 1, 2])):
             head = r.choice(subnames + ["global", "a", "tags"]) if subnames else "a"
+            if subnames and r.random() < 0.2:
+                head += "." + r.choice(["sa", "sb", "sc", "global"])
             key = head + "." + r.choice(KEYS + ["g1", "t1"])
             sets.append(key + "=" + json.dumps(g.value(1)))
+        if r.random() < 0.1:
+            sets.append(r.choice(["tags", "global", "tags.t1", "global.g1"]) + "=null")
         return files, sets
 
 
-def pack(src, dest):
+def pack(src, dest, arcname=None):
     with tarfile.open(dest, "w:gz") as t:
-        t.add(src, arcname=os.path.basename(src))
+        t.add(src, arcname=arcname or os.path.basename(src))
 
 
 def top_subnames(chart):
     out = []
     for base in os.listdir(os.path.join(chart, "charts")) if os.path.isdir(os.path.join(chart, "charts")) else []:
-        out.append(base.split("-")[0])
+        out.append(base.split("-")[0].rstrip("2"))
+    out = sorted(set(out))
     return out + [n + s for n in out for s in "xyz"]
 
 
@@ -243,7 +301,7 @@ def main():
         os.makedirs(root)
         t = Tree(rng, root)
         chart = os.path.join(root, "parent")
-        t.chart(chart, "parent", 2)
+        t.chart(chart, "parent", 2, top=True)
         files, sets = t.user(top_subnames(chart))
         trees.append((i, root, chart, files, sets))
         jobs.append(json.dumps({"release": "rel", "chart": chart, "namespace": "ns1", "values": files,
@@ -297,6 +355,8 @@ def main():
                 shutil.copytree(root, kept, dirs_exist_ok=True)
                 with open(os.path.join(kept, "cmd"), "w") as f:
                     f.write(" ".join(json.dumps(c.replace(root, kept)) for c in cmd) + "\n")
+                with open(os.path.join(kept, "cmd.json"), "w") as f:
+                    json.dump([c.replace(root, kept) for c in cmd], f)
             if shown < a.show:
                 shown += 1
                 import difflib

@@ -185,9 +185,12 @@ fn merge_into(
         }
         let dv = dst.get(&k);
         match (&dv, &sv) {
+            // A map into a map merges; the destination map, filled by then,
+            // counts as not empty and stays (mergo checks it after merging).
             (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite, depth + 1, budget)?,
-            // mergo never replaces a non-empty value by a map, overwriting or not.
-            (Some(d), Value::Map(_)) if !is_empty(d) => {}
+            // Without overwriting, mergo keeps a non-empty value against a
+            // map or a list; overwriting, a map or a list replaces a value
+            // of another kind.
             (Some(d), _)
                 if !is_empty(d) && matches!(sv, Value::Map(_) | Value::List(_)) && !overwrite => {}
             (None, _) => {
