@@ -12,6 +12,7 @@ mod files;
 mod formats;
 mod funcs;
 mod imports;
+mod json_literal;
 mod metadata_types;
 mod order;
 mod render;
