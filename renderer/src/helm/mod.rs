@@ -161,10 +161,12 @@ pub enum Error {
         message: String,
     },
     /// `--kube-version` is not a version.
-    #[error("invalid kube version {version:?}")]
+    #[error("invalid kube version '{version}': {reason}")]
     KubeVersion {
         /// What was given.
         version: String,
+        /// Why Kubernetes' version parser refuses it.
+        reason: String,
     },
     /// The chart's `kubeVersion` constraint excludes the Kubernetes version.
     #[error(
