@@ -10,7 +10,8 @@
 //! `random` (charts that call `randAlphaNum`, `genCA`, ...) two strings that
 //! differ still match when they have the same shape (same length, or both PEM
 //! or base64 of PEM). An error case passes when the engine fails too; its
-//! message is compared and reported.
+//! message is compared and reported; in cases marked `exact_error` it must
+//! equal Helm's.
 //!
 //! `tests/helm/KNOWN_FAILURES` lists cases allowed to fail (name, then
 //! reason); a listed case that passes fails the test. `KILN_CASE=substring`
@@ -62,6 +63,8 @@ fn equal(a: &Value, b: &Value, random: bool) -> bool {
 struct Case {
     name: String,
     random: bool,
+    /// The error text must equal Helm's too, not only the failure.
+    exact_error: bool,
     options: Options,
     chart: String,
 }
@@ -90,6 +93,7 @@ fn load_cases() -> Vec<Case> {
         cases.push(Case {
             name: s("name", ""),
             random: c.get("random").and_then(|v| v.as_bool()).unwrap_or(false),
+            exact_error: c.get("exact_error").and_then(|v| v.as_bool()).unwrap_or(false),
             chart: s("chart", ""),
             options: Options {
                 release: s("release", "rel"),
@@ -165,8 +169,18 @@ fn helm_cases_match_real_helm() {
                     want.trim_end().trim_end_matches("Use --debug flag to render out invalid YAML");
                 if want.trim() == e.to_string().trim() {
                     errors_same_text += 1;
+                    true
+                } else if case.exact_error {
+                    failures.push(format!(
+                        "{}: error text differs\n--- helm\n{}\n--- kiln\n{}",
+                        case.name,
+                        want.trim(),
+                        e.to_string().trim()
+                    ));
+                    false
+                } else {
+                    true
                 }
-                true
             }
             (Ok(_), Err(e)) => {
                 failures.push(format!("{}: kiln failed: {e}", case.name));

@@ -115,6 +115,16 @@ impl Function {
         }
     }
 
+    /// The same function with its errors rewritten by `f` (arity and
+    /// parameter types kept).
+    pub fn map_err(self, f: fn(String) -> String) -> Self {
+        let inner = self.imp.clone();
+        Function {
+            imp: Arc::new(move |ctx: &Call<'_>, args: &[Value]| inner(ctx, args).map_err(f)),
+            ..self
+        }
+    }
+
     /// Calls the function.
     pub fn call(&self, ctx: &Call<'_>, args: &[Value]) -> Result<Value, String> {
         (self.imp)(ctx, args)

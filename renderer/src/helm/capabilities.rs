@@ -72,19 +72,65 @@ pub const DEFAULT_KUBE_VERSION: &str = "v1.37.0";
 /// Helm's version as the library reports it.
 pub const HELM_VERSION: &str = "v4.3";
 
-/// Parses a `--kube-version` (`1.31`, `v1.31.0`) into (version, major, minor), as Helm's `ParseKubeVersion`.
-pub fn parse_kube_version(v: &str) -> Option<(String, String, String)> {
-    let bare = v.strip_prefix('v').unwrap_or(v);
-    let core = bare.split(['-', '+']).next().unwrap_or(bare);
-    let mut parts = core.split('.');
-    let major = parts.next()?.parse::<u64>().ok()?;
-    let minor = parts.next().map(|m| m.parse::<u64>()).transpose().ok()?.unwrap_or(0);
-    let patch = parts.next().map(|p| p.parse::<u64>()).transpose().ok()?.unwrap_or(0);
-    if parts.next().is_some() {
-        return None;
+/// A `--kube-version` as Helm 4 reads it (`common.ParseKubeVersion`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeVersion {
+    /// As given, with a `v` in front (`v1.30.2-eks-1234`). `helm template`
+    /// also keeps the numbers alone (`v1.30.2`) for `String()` and the
+    /// `kubeVersion` check; the library's install, which the oracle runs,
+    /// leaves that empty and uses this, and so does kiln.
+    pub version: String,
+    /// The first component.
+    pub major: String,
+    /// The second component.
+    pub minor: String,
+}
+
+/// Parses a `--kube-version` (`1.31`, `v1.31.0`, `v1.30.2-eks-1234`) as
+/// Helm 4 does, with Kubernetes' generic version parser: optional spaces
+/// and `v`, two or more dot-separated numbers (the first without a leading
+/// zero), then anything. The error is that parser's.
+pub fn parse_kube_version(v: &str) -> Result<KubeVersion, String> {
+    let trimmed = v.trim_start();
+    let bare = trimmed.strip_prefix('v').unwrap_or(trimmed);
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut end = digits(bare);
+    if end == 0 {
+        return Err(format!("could not parse {} as version", go_quote(v)));
     }
-    let _ = patch;
-    Some((format!("v{bare}"), major.to_string(), minor.to_string()))
+    // Further `.N` components, as long as a number follows the dot.
+    while bare[end..].starts_with('.') && digits(&bare[end + 1..]) > 0 {
+        end += 1 + digits(&bare[end + 1..]);
+    }
+    let components: Vec<&str> = bare[..end].split('.').collect();
+    if components.len() < 2 {
+        return Err(format!("illegal version string {}", go_quote(v)));
+    }
+    let mut numbers = Vec::new();
+    for (i, c) in components.iter().enumerate() {
+        if i == 0 && c.starts_with('0') && *c != "0" {
+            return Err(format!(
+                "illegal zero-prefixed version component {} in {}",
+                go_quote(c),
+                go_quote(v)
+            ));
+        }
+        let n: u64 = c.parse().map_err(|_| {
+            format!(
+                "illegal non-numeric version component {} in {}: strconv.ParseUint: parsing {}: value out of range",
+                go_quote(c),
+                go_quote(v),
+                go_quote(c)
+            )
+        })?;
+        numbers.push(n.to_string());
+    }
+    let version = if v.starts_with('v') { v.to_string() } else { format!("v{v}") };
+    Ok(KubeVersion { version, major: numbers[0].clone(), minor: numbers[1].clone() })
+}
+
+fn go_quote(s: &str) -> String {
+    crate::gotmpl::fmt::quote(s)
 }
 
 /// A struct value with fields and no methods.
@@ -97,8 +143,8 @@ pub fn plain_struct(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
 }
 
 /// The `.Capabilities` value for a kube version and extra API versions.
-pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option<Value> {
-    let (version, major, minor) = parse_kube_version(kube_version)?;
+pub fn capabilities(kube_version: &KubeVersion, extra_api_versions: &[String]) -> Value {
+    let KubeVersion { version, major, minor } = kube_version.clone();
     let kube_string = version.clone();
     let mut kv_methods = BTreeMap::new();
     let v = version.clone();
@@ -109,8 +155,8 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         .insert("GitVersion".to_string(), Function::new(move |_, _| Ok(Value::from(v.clone()))));
     let kube = Value::Struct(Arc::new(Struct {
         type_name: "common.KubeVersion".into(),
-        // The unexported field Helm 4 leaves empty shows in `%v` of a copy
-        // (`{v1.31.0  1 31}`), not in its JSON.
+        // The unexported field the library leaves empty shows in `%v` of a
+        // copy (`{v1.31.0  1 31}`), not in its JSON.
         fields: vec![
             ("Version".into(), Value::from(version.clone())),
             ("normalizedVersion".into(), Value::from("")),
@@ -175,12 +221,50 @@ pub fn capabilities(kube_version: &str, extra_api_versions: &[String]) -> Option
         ..Struct::default()
     };
     // In the order of Helm's struct, which `toJson` and `%v` follow.
-    Some(plain_struct(
+    plain_struct(
         "*common.Capabilities",
         vec![
             ("KubeVersion", kube),
             ("APIVersions", api),
             ("HelmVersion", Value::Struct(Arc::new(helm))),
         ],
-    ))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_kube_version;
+
+    /// Helm 4's `ParseKubeVersion` over Kubernetes' generic parser (the
+    /// oracle reads the version from a fake API server instead, so these
+    /// come from Helm's and apimachinery's sources).
+    #[test]
+    fn kube_versions_parse_as_helm_reads_them() {
+        let ok = [
+            ("1.30", "v1.30", "1", "30"),
+            ("v1.30.2-eks-1234", "v1.30.2-eks-1234", "1", "30"),
+            ("v1.29.3+k3s1", "v1.29.3+k3s1", "1", "29"),
+            ("1.30.0.1", "v1.30.0.1", "1", "30"),
+            ("1.030", "v1.030", "1", "30"),
+            ("1.30.x", "v1.30.x", "1", "30"),
+        ];
+        for (input, version, major, minor) in ok {
+            let kv = parse_kube_version(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(
+                (kv.version.as_str(), kv.major.as_str(), kv.minor.as_str()),
+                (version, major, minor),
+                "{input}"
+            );
+        }
+        let bad = [
+            ("1", "illegal version string \"1\""),
+            ("x.y", "could not parse \"x.y\" as version"),
+            ("-1.2", "could not parse \"-1.2\" as version"),
+            ("01.30", "illegal zero-prefixed version component \"01\" in \"01.30\""),
+            ("", "could not parse \"\" as version"),
+        ];
+        for (input, want) in bad {
+            assert_eq!(parse_kube_version(input), Err(want.to_string()), "{input}");
+        }
+    }
 }

@@ -341,8 +341,10 @@ fn validate(chart: &Chart) -> Result<(), String> {
 /// JSON, so every number becomes a float64 when `floats`).
 pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     let text = String::from_utf8_lossy(data);
-    let docs = crate::yaml::parse_documents_helm(&text, file)
-        .map_err(|e| Error::Yaml { message: e.to_string() })?;
+    let docs: Vec<Value> = crate::yaml::parse_first_document_helm(&text, file)
+        .map_err(|e| Error::Yaml { message: e.to_string() })?
+        .into_iter()
+        .collect();
     if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
         return Err(Error::Yaml { message: format!("{file}: {e}") });
     }
@@ -357,13 +359,13 @@ fn read_chart_yaml(data: &[u8], file: &str) -> Result<Map, Error> {
     let failed =
         |detail: String| Error::Yaml { message: format!("cannot load Chart.yaml: {detail}") };
     let text = String::from_utf8_lossy(data);
-    let docs = crate::yaml::parse_documents_helm(&text, file).map_err(|e| {
+    let doc = crate::yaml::parse_first_document_helm(&text, file).map_err(|e| {
         failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
     })?;
     let json = |problem: String| {
         failed(format!("error unmarshaling JSON: while decoding JSON: json: {problem}"))
     };
-    match docs.into_iter().next() {
+    match doc {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Map(m)) => match super::metadata_types::check(&m) {
             Some(problem) => Err(json(problem)),
@@ -397,13 +399,13 @@ pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
     };
     let mut values = Map::new();
     for doc in yaml_reader_documents(&text)? {
-        let docs = crate::yaml::parse_documents_helm(&doc, file).map_err(|e| {
+        let first = crate::yaml::parse_first_document_helm(&doc, file).map_err(|e| {
             failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
         })?;
-        if let Some(e) = docs.first().and_then(super::funcs::json_unsupported) {
+        if let Some(e) = first.as_ref().and_then(super::funcs::json_unsupported) {
             return Err(failed(e));
         }
-        match docs.into_iter().next() {
+        match first {
             None | Some(Value::Null) => {}
             Some(mut v @ Value::Map(_)) => {
                 v.ints_to_floats();

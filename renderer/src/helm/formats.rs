@@ -154,17 +154,170 @@ fn ipv6(s: &str) -> Result<(), String> {
     if !s.contains(':') {
         return Err("missing colon".into());
     }
-    let (addr, zone) = s.split_once('%').map_or((s, None), |(a, z)| (a, Some(z)));
-    addr.parse::<std::net::Ipv6Addr>()
-        .map_err(|_| format!("ParseAddr({}): unable to parse IP", crate::gotmpl::fmt::quote(s)))?;
-    match zone {
-        Some("") => Err(format!(
-            "ParseAddr({}): zone must be a non-empty string",
-            crate::gotmpl::fmt::quote(s)
-        )),
-        Some(_) => Err("zone id is not a part of ipv6 address".into()),
-        None => Ok(()),
+    let zone = parse_addr(s).map_err(|e| e.message(s))?;
+    if zone.is_empty() { Ok(()) } else { Err("zone id is not a part of ipv6 address".into()) }
+}
+
+/// A failure of Go's `netip.ParseAddr`: what is wrong and, for most
+/// failures, the rest of the input where it was found.
+struct AddrError {
+    msg: &'static str,
+    at: Option<String>,
+}
+
+impl AddrError {
+    fn new(msg: &'static str, at: Option<&str>) -> AddrError {
+        AddrError { msg, at: at.map(str::to_string) }
     }
+
+    /// The error text Go prints: `ParseAddr("in"): msg (at "rest")`.
+    fn message(&self, input: &str) -> String {
+        let q = crate::gotmpl::fmt::quote;
+        match &self.at {
+            Some(at) if !at.is_empty() => {
+                format!("ParseAddr({}): {} (at {})", q(input), self.msg, q(at))
+            }
+            _ => format!("ParseAddr({}): {}", q(input), self.msg),
+        }
+    }
+}
+
+/// Go's `netip.ParseAddr`: the first `.`, `:` or `%` decides how the
+/// address is read. Returns the zone of an IPv6 address (empty without one).
+fn parse_addr(s: &str) -> Result<&str, AddrError> {
+    match s.bytes().find(|b| matches!(b, b'.' | b':' | b'%')) {
+        Some(b'.') => ipv4_fields(s, 0, s.len()).map(|_| ""),
+        Some(b':') => parse_ipv6(s),
+        Some(_) => Err(AddrError::new("missing IPv6 address", None)),
+        None => Err(AddrError::new("unable to parse IP", None)),
+    }
+}
+
+/// The dotted IPv4 part `in[off..end]` as netip reads it.
+fn ipv4_fields(input: &str, off: usize, end: usize) -> Result<(), AddrError> {
+    let s = &input.as_bytes()[off..end];
+    let rest = |i: usize| Some(&input[off + i..end]);
+    let (mut val, mut pos, mut digits) = (0u32, 0, 0);
+    for (i, &c) in s.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                if digits == 1 && val == 0 {
+                    return Err(AddrError::new("IPv4 field has octet with leading zero", None));
+                }
+                val = val * 10 + u32::from(c - b'0');
+                digits += 1;
+                if val > 255 {
+                    return Err(AddrError::new("IPv4 field has value >255", None));
+                }
+            }
+            b'.' => {
+                if i == 0 || i == s.len() - 1 || s[i - 1] == b'.' {
+                    return Err(AddrError::new("IPv4 field must have at least one digit", rest(i)));
+                }
+                if pos == 3 {
+                    return Err(AddrError::new("IPv4 address too long", None));
+                }
+                pos += 1;
+                val = 0;
+                digits = 0;
+            }
+            _ => return Err(AddrError::new("unexpected character", rest(i))),
+        }
+    }
+    if pos < 3 {
+        return Err(AddrError::new("IPv4 address too short", None));
+    }
+    Ok(())
+}
+
+/// netip's IPv6 reader, with its errors; returns the zone.
+fn parse_ipv6(input: &str) -> Result<&str, AddrError> {
+    let (mut s, zone) = match input.split_once('%') {
+        Some((_, "")) => return Err(AddrError::new("zone must be a non-empty string", None)),
+        Some((a, z)) => (a, z),
+        None => (input, ""),
+    };
+    let mut ellipsis: Option<usize> = None;
+    if let Some(rest) = s.strip_prefix("::") {
+        ellipsis = Some(0);
+        s = rest;
+        if s.is_empty() {
+            return Ok(zone);
+        }
+    }
+    let mut i = 0;
+    while i < 16 {
+        let bytes = s.as_bytes();
+        let mut off = 0;
+        let mut acc: u32 = 0;
+        while off < bytes.len() {
+            let Some(d) = (bytes[off] as char).to_digit(16) else { break };
+            acc = (acc << 4) + d;
+            if off > 3 {
+                return Err(AddrError::new("each group must have 4 or less digits", Some(s)));
+            }
+            if acc > 0xffff {
+                return Err(AddrError::new("IPv6 field has value >=2^16", Some(s)));
+            }
+            off += 1;
+        }
+        if off == 0 {
+            return Err(AddrError::new(
+                "each colon-separated field must have at least one digit",
+                Some(s),
+            ));
+        }
+        if bytes.get(off) == Some(&b'.') {
+            if ellipsis.is_none() && i != 12 {
+                return Err(AddrError::new(
+                    "embedded IPv4 address must replace the final 2 fields of the address",
+                    Some(s),
+                ));
+            }
+            if i + 4 > 16 {
+                return Err(AddrError::new(
+                    "too many hex fields to fit an embedded IPv4 at the end of the address",
+                    Some(s),
+                ));
+            }
+            let end = input.len() - if zone.is_empty() { 0 } else { zone.len() + 1 };
+            ipv4_fields(input, end - s.len(), end)?;
+            s = "";
+            i += 4;
+            break;
+        }
+        i += 2;
+        s = &s[off..];
+        if s.is_empty() {
+            break;
+        }
+        if !s.starts_with(':') {
+            return Err(AddrError::new("unexpected character, want colon", Some(s)));
+        } else if s.len() == 1 {
+            return Err(AddrError::new("colon must be followed by more characters", Some(s)));
+        }
+        s = &s[1..];
+        if s.starts_with(':') {
+            if ellipsis.is_some() {
+                return Err(AddrError::new("multiple :: in address", Some(s)));
+            }
+            ellipsis = Some(i);
+            s = &s[1..];
+            if s.is_empty() {
+                break;
+            }
+        }
+    }
+    if !s.is_empty() {
+        return Err(AddrError::new("trailing garbage after address", Some(s)));
+    }
+    if i < 16 && ellipsis.is_none() {
+        return Err(AddrError::new("address string too short", None));
+    }
+    if i >= 16 && ellipsis.is_some() {
+        return Err(AddrError::new("the :: must expand to at least one field of zeros", Some(s)));
+    }
+    Ok(zone)
 }
 
 /// A full date as Go's `time.Parse("2006-01-02", s)` reads it, with its errors.

@@ -8,6 +8,18 @@ use crate::value::{Map, Value as Data};
 /// How many includes of one template may be in progress when another starts (Helm's `recursionMaxNums`).
 const MAX_INCLUDES: usize = 1000;
 
+/// A semver error of Sprig's Masterminds/semver as Helm's newer one words it.
+fn helm_semver_error(message: String) -> String {
+    match message.strip_prefix("improper constraint: ") {
+        Some(c) => format!("improper constraint: {}", crate::gotmpl::fmt::quote(c)),
+        None => match message.as_str() {
+            "Invalid Semantic Version" => "invalid semantic version".into(),
+            "Version segment starts with 0" => "version segment starts with 0".into(),
+            _ => message,
+        },
+    }
+}
+
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
@@ -33,6 +45,13 @@ pub fn helm_funcs() -> Funcs {
     });
     one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?)?)));
     one(&mut f, "fromToml", Param::String, |v| from_toml(v.as_str().unwrap_or_default()));
+    // Helm links a newer Masterminds/semver than Sprig's own release,
+    // whose errors are in lower case and quote a bad constraint.
+    for name in ["semver", "semverCompare"] {
+        if let Some(inner) = f.get(name).cloned() {
+            f.insert(name, inner.map_err(helm_semver_error));
+        }
+    }
     // `helm template` resolves no host names.
     one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
@@ -173,28 +192,10 @@ fn from_yaml(text: &str) -> Value {
     }
 }
 
-/// The documents of `text` as `sigs.k8s.io/yaml` reads them: it decodes the
-/// first document only, so an error in a later one does not count.
+/// The first document of `text` as `sigs.k8s.io/yaml` reads it: yaml.v2
+/// decodes the first document only, so what follows it does not count.
 fn first_document(text: &str, file: &str) -> Result<Vec<Data>, crate::yaml::ParseError> {
-    let err = match crate::yaml::parse_documents_helm(text, file) {
-        Ok(docs) => return Ok(docs),
-        Err(e) => e,
-    };
-    // The end of the first document: the first `---` line after some content.
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let marker =
-            line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
-        if marker && !text[..offset].trim().is_empty() {
-            let lines_before = text[..offset].matches('\n').count();
-            if err.line > lines_before + 1 {
-                return crate::yaml::parse_documents_helm(&text[..offset], file);
-            }
-            break;
-        }
-        offset += line.len();
-    }
-    Err(err)
+    Ok(crate::yaml::parse_first_document_helm(text, file)?.into_iter().collect())
 }
 
 fn from_yaml_array(text: &str) -> Value {

@@ -12,6 +12,7 @@ mod files;
 mod formats;
 mod funcs;
 mod imports;
+mod json_literal;
 mod metadata_types;
 mod order;
 mod render;
@@ -160,10 +161,12 @@ pub enum Error {
         message: String,
     },
     /// `--kube-version` is not a version.
-    #[error("invalid kube version {version:?}")]
+    #[error("invalid kube version '{version}': {reason}")]
     KubeVersion {
         /// What was given.
         version: String,
+        /// Why Kubernetes' version parser refuses it.
+        reason: String,
     },
     /// The chart's `kubeVersion` constraint excludes the Kubernetes version.
     #[error(

@@ -29,6 +29,10 @@ pub fn render_chart(chart: Chart, options: &Options) -> Result<String, Error> {
 }
 
 fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error> {
+    // `helm template` reads `--kube-version` before anything else.
+    let given = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
+    let kube = super::capabilities::parse_kube_version(given)
+        .map_err(|reason| Error::KubeVersion { version: given.to_string(), reason })?;
     let kind = chart.meta_str("type");
     if !kind.is_empty() && kind != "application" {
         return Err(Error::NotInstallable { kind: kind.to_string() });
@@ -36,10 +40,8 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     deps::process(&mut chart, &options.values)?;
     let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;
-    let kube = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
-    let caps = capabilities(kube, &options.api_versions)
-        .ok_or_else(|| Error::KubeVersion { version: kube.to_string() })?;
-    check_kube_version(&chart, kube)?;
+    let caps = capabilities(&kube, &options.api_versions);
+    check_kube_version(&chart, &kube.version)?;
     let release = release_value(options);
 
     let mut renderables = Vec::new();
@@ -213,8 +215,10 @@ fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
     if ok == "true" {
         return Ok(());
     }
-    let version = super::capabilities::parse_kube_version(kube).map(|v| v.0).unwrap_or_default();
-    Err(Error::KubeVersionIncompatible { constraint: constraint.to_string(), version })
+    Err(Error::KubeVersionIncompatible {
+        constraint: constraint.to_string(),
+        version: kube.to_string(),
+    })
 }
 
 fn release_value(options: &Options) -> Value {

@@ -3,6 +3,9 @@
 use super::Error;
 use super::chart::Chart;
 use crate::value::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Validates `values` against the chart's schema and each subchart's values against its own.
 pub fn validate(chart: &Chart, values: &Map) -> Result<(), Error> {
@@ -12,20 +15,14 @@ pub fn validate(chart: &Chart, values: &Map) -> Result<(), Error> {
 }
 
 fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> {
-    if let Some(schema) = &chart.schema {
+    if let Some(raw_schema) = &chart.schema {
         let mut schema: serde_json::Value =
-            serde_json::from_slice(schema).map_err(|e| Error::Chart {
+            serde_json::from_slice(raw_schema).map_err(|e| Error::Chart {
                 path: format!("{}/values.schema.json", chart.name),
                 message: e.to_string(),
             })?;
         drop_unknown_meta_schema(&mut schema);
-        let mut options = jsonschema::options();
-        for name in super::formats::NAMES {
-            options = options.with_format(*name, move |s: &str| {
-                super::formats::check(name, s).is_none_or(|r| r.is_ok())
-            });
-        }
-        let validator = match options.build(&schema) {
+        let validator = match options().build(&schema) {
             Ok(v) => v,
             // Helm resolves a relative `$ref` against `file:///` and fails
             // to open it: its report names the file, as this one does.
@@ -45,9 +42,11 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
                 }
             },
         };
+        let raw = String::from_utf8_lossy(raw_schema);
+        let ctx = Ctx::new(&schema, &raw);
         let instance = to_json(&Value::Map(values.clone()));
         let errors: Vec<Flat> =
-            validator.iter_errors(&instance).map(|e| flat(&e, &schema)).collect();
+            validator.iter_errors(&instance).flat_map(|e| ctx.flat(&e, &[], &[], false)).collect();
         if !errors.is_empty() {
             let mut lines = Vec::new();
             for node in report_roots(build(errors, 0, Vec::new())) {
@@ -62,6 +61,130 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
         check(sub, sub_values, report)?;
     }
     Ok(())
+}
+
+/// The validator's options: Helm's `format` checks replace the crate's.
+fn options() -> jsonschema::ValidationOptions {
+    let mut options = jsonschema::options();
+    for name in super::formats::NAMES {
+        options = options.with_format(*name, move |s: &str| {
+            super::formats::check(name, s).is_none_or(|r| r.is_ok())
+        });
+    }
+    options
+}
+
+/// The URI Helm gives the chart's schema; sub-validations reach into it by pointer.
+const BASE: &str = "file:///values.schema.json";
+
+/// One chart's schema while its failures are turned into Helm's report:
+/// the parsed schema, its text (for literals as written), and validators
+/// of its subschemas, for keywords whose failures Helm reports item by item
+/// (`contains`, `unevaluatedProperties`, `unevaluatedItems`).
+struct Ctx<'a> {
+    root: &'a serde_json::Value,
+    raw: &'a str,
+    draft: jsonschema::Draft,
+    subs: RefCell<HashMap<String, Option<Rc<jsonschema::Validator>>>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(root: &'a serde_json::Value, raw: &'a str) -> Ctx<'a> {
+        let draft = jsonschema::Resource::from_contents(root.clone()).draft();
+        let draft = if matches!(
+            draft,
+            jsonschema::Draft::Draft4
+                | jsonschema::Draft::Draft6
+                | jsonschema::Draft::Draft7
+                | jsonschema::Draft::Draft201909
+        ) {
+            draft
+        } else {
+            jsonschema::Draft::Draft202012
+        };
+        Ctx { root, raw, draft, subs: RefCell::new(HashMap::new()) }
+    }
+
+    /// Whether the schema's draft has `minContains` and the unevaluated keywords.
+    fn since_2019(&self) -> bool {
+        matches!(self.draft, jsonschema::Draft::Draft201909 | jsonschema::Draft::Draft202012)
+    }
+
+    /// The failures of `instance` against the subschema at `pointer`,
+    /// located below `schema_at` (keyword path) and `instance_at`.
+    fn sub_errors(
+        &self,
+        pointer: &str,
+        instance: &serde_json::Value,
+        schema_at: &[String],
+        instance_at: &[String],
+    ) -> Vec<Flat> {
+        if let Some(false) = self.root.pointer(pointer).and_then(serde_json::Value::as_bool) {
+            let what = What::Message("false schema".into());
+            return vec![Flat { instance: instance_at.to_vec(), schema: schema_at.to_vec(), what }];
+        }
+        let validator = self
+            .subs
+            .borrow_mut()
+            .entry(pointer.to_string())
+            .or_insert_with(|| {
+                let wrapper =
+                    serde_json::json!({ "$ref": format!("{BASE}#{}", fragment(pointer)) });
+                let resource = jsonschema::Resource::from_contents(self.root.clone());
+                options()
+                    .with_draft(self.draft)
+                    .with_resource(BASE, resource)
+                    .build(&wrapper)
+                    .ok()
+                    .map(Rc::new)
+            })
+            .clone();
+        let Some(validator) = validator else { return Vec::new() };
+        let errors: Vec<jsonschema::ValidationError<'_>> =
+            validator.iter_errors(instance).collect();
+        errors.iter().flat_map(|e| self.flat(e, schema_at, instance_at, true)).collect()
+    }
+}
+
+/// A JSON pointer as a URI fragment: bytes outside the unreserved set and
+/// the pointer's own separators percent-encoded.
+fn fragment(pointer: &str) -> String {
+    let mut out = String::new();
+    for b in pointer.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The JSON pointer into `root` of the schema a keyword path reaches,
+/// following local `$ref`s (`#/definitions/x`); `None` through a `$ref`
+/// to another document or an anchor.
+fn real_pointer(root: &serde_json::Value, path: &[String]) -> Option<String> {
+    let mut pointer = String::new();
+    let mut here = root;
+    for token in path {
+        if token == "$ref" {
+            let target = here.get("$ref")?.as_str()?.strip_prefix('#')?;
+            if !(target.is_empty() || target.starts_with('/')) {
+                return None;
+            }
+            pointer = target.to_string();
+            here = root.pointer(&pointer)?;
+            continue;
+        }
+        here = match here {
+            serde_json::Value::Object(m) => m.get(token)?,
+            serde_json::Value::Array(a) => a.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+        pointer.push('/');
+        pointer.push_str(&escape_token(token));
+    }
+    Some(pointer)
 }
 
 /// The file the first `$ref` naming another document points to, as a path
@@ -117,54 +240,228 @@ enum What {
     OneOfNone(Vec<Vec<Flat>>),
     /// `oneOf` matched several branches (the indexes of the first two).
     OneOfMany(usize, usize),
+    /// `contains` (with `minContains`, `maxContains`) failed: the message
+    /// and the failures of each item that did not match, by index.
+    Contains(String, Vec<(String, Vec<Flat>)>),
+    /// A property name failed `propertyNames`: the name and its failures,
+    /// which Helm locates at `''`.
+    PropertyName(String, Vec<Flat>),
 }
 
 fn tokens(location: &jsonschema::paths::Location) -> Vec<String> {
     location.into_iter().map(|segment| segment.to_string()).collect()
 }
 
-/// One error of the validator; `schema` is the chart's schema, which holds
-/// the keywords as the chart wrote them.
-fn flat(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value) -> Flat {
-    use jsonschema::error::ValidationErrorKind as K;
-    let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
-        context.iter().map(|errors| errors.iter().map(|e| flat(e, schema)).collect()).collect()
-    };
-    let what = match e.kind() {
-        K::Required { property } => {
-            let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
-            // Under `dependencies`, the property whose presence asks for
-            // this one: the first present one that lists it.
-            let schema_at = e.schema_path().as_str();
-            let because = ["/dependencies", "/dependentRequired"]
+impl Ctx<'_> {
+    /// One error of the validator as the failures Helm reports for it
+    /// (none for keywords Helm does not assert, several where Helm reports
+    /// each item), its paths continuing `schema_at` and `instance_at`.
+    /// `wrapped`: the error is a sub-validation's, whose paths start with
+    /// the `$ref` of the wrapper that reaches the subschema.
+    fn flat(
+        &self,
+        e: &jsonschema::ValidationError<'_>,
+        schema_at: &[String],
+        instance_at: &[String],
+        wrapped: bool,
+    ) -> Vec<Flat> {
+        use jsonschema::error::ValidationErrorKind as K;
+        let mut schema_path = schema_at.to_vec();
+        schema_path.extend(tokens(e.schema_path()).into_iter().skip(usize::from(wrapped)));
+        let mut instance = instance_at.to_vec();
+        instance.extend(tokens(e.instance_path()));
+        let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
+            context
                 .iter()
-                .find(|k| schema_at.ends_with(*k))
-                .and_then(|_| schema.pointer(schema_at)?.as_object())
-                .and_then(|deps| {
-                    let present = e.instance().as_object()?;
-                    deps.iter()
-                        .find(|(k, v)| {
-                            present.contains_key(*k)
-                                && v.as_array().is_some_and(|a| a.iter().any(|n| n == property))
-                        })
-                        .map(|(k, _)| k.clone())
-                });
-            match because {
-                Some(prop) => What::Dependent(prop, name),
-                None => What::Required(name),
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .flat_map(|e| self.flat(e, schema_at, instance_at, wrapped))
+                        .collect()
+                })
+                .collect()
+        };
+        let one =
+            |what| vec![Flat { instance: instance.clone(), schema: schema_path.clone(), what }];
+        let what = match e.kind() {
+            // Helm's validator does not assert content (it never enables that).
+            K::ContentEncoding { .. } | K::ContentMediaType { .. } => return Vec::new(),
+            K::Contains => return self.contains(e.instance(), &schema_path, &instance),
+            K::PropertyNames { error } => {
+                let name = error.instance().as_str().unwrap_or_default().to_string();
+                let mut inner = self.flat(error, schema_at, instance_at, wrapped);
+                for f in &mut inner {
+                    relocate(f, instance.len(), &[]);
+                }
+                What::PropertyName(name, inner)
+            }
+            // `propertyNames: false`: every name fails.
+            K::FalseSchema if schema_path.last().is_some_and(|t| t == "propertyNames") => {
+                let names = e.instance().as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+                return names
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|name| {
+                        let inner = Flat {
+                            instance: Vec::new(),
+                            schema: schema_path.clone(),
+                            what: What::Message("false schema".into()),
+                        };
+                        Flat {
+                            instance: instance.clone(),
+                            schema: schema_path.clone(),
+                            what: What::PropertyName(name, vec![inner]),
+                        }
+                    })
+                    .collect();
+            }
+            K::UnevaluatedProperties { unexpected } => {
+                let Some(pointer) = real_pointer(self.root, &schema_path) else {
+                    return one(What::Message(e.to_string()));
+                };
+                let object = e.instance().as_object();
+                let mut out = Vec::new();
+                for name in unexpected {
+                    let Some(value) = object.and_then(|o| o.get(name)) else { continue };
+                    let mut at = instance.clone();
+                    at.push(name.clone());
+                    out.extend(self.sub_errors(&pointer, value, &schema_path, &at));
+                }
+                return out;
+            }
+            K::UnevaluatedItems { unexpected } => {
+                let Some(pointer) = real_pointer(self.root, &schema_path) else {
+                    return one(What::Message(e.to_string()));
+                };
+                let items = e.instance().as_array().map_or(&[][..], Vec::as_slice);
+                // The validator names unevaluated items by their JSON text,
+                // in order: find their indexes.
+                let mut next = 0;
+                let mut out = Vec::new();
+                for text in unexpected {
+                    let Ok(item) = serde_json::from_str::<serde_json::Value>(text) else {
+                        continue;
+                    };
+                    let Some(i) = (next..items.len()).find(|&i| items[i] == item) else {
+                        continue;
+                    };
+                    next = i + 1;
+                    let mut at = instance.clone();
+                    at.push(i.to_string());
+                    out.extend(self.sub_errors(&pointer, &items[i], &schema_path, &at));
+                }
+                return out;
+            }
+            K::Required { property } => {
+                let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
+                // Under `dependencies`, the property whose presence asks for
+                // this one: the first present one that lists it.
+                let because = ["dependencies", "dependentRequired"]
+                    .iter()
+                    .find(|k| schema_path.last().is_some_and(|t| t == *k))
+                    .and_then(|_| real_pointer(self.root, &schema_path))
+                    .and_then(|p| self.root.pointer(&p)?.as_object())
+                    .and_then(|deps| {
+                        let present = e.instance().as_object()?;
+                        deps.iter()
+                            .find(|(k, v)| {
+                                present.contains_key(*k)
+                                    && v.as_array().is_some_and(|a| a.iter().any(|n| n == property))
+                            })
+                            .map(|(k, _)| k.clone())
+                    });
+                match because {
+                    Some(prop) => What::Dependent(prop, name),
+                    None => What::Required(name),
+                }
+            }
+            K::AnyOf { context } => What::AnyOf(branches(context)),
+            K::OneOfNotValid { context } => What::OneOfNone(branches(context)),
+            K::OneOfMultipleValid { context } => {
+                let mut valid = context.iter().enumerate().filter(|(_, errors)| errors.is_empty());
+                let first = valid.next().map_or(0, |(i, _)| i);
+                let second = valid.next().map_or(first + 1, |(i, _)| i);
+                What::OneOfMany(first, second)
+            }
+            _ => What::Message(self.go_message(e, &schema_path)),
+        };
+        one(what)
+    }
+
+    /// `contains` as Helm checks it: each item against the subschema, then
+    /// `minContains` (2019-09 on) or at least one match, then `maxContains`.
+    fn contains(
+        &self,
+        array: &serde_json::Value,
+        schema_path: &[String],
+        instance: &[String],
+    ) -> Vec<Flat> {
+        let parent_path = &schema_path[..schema_path.len().saturating_sub(1)];
+        let Some(parent) = real_pointer(self.root, parent_path) else { return Vec::new() };
+        let Some(node) = self.root.pointer(&parent) else { return Vec::new() };
+        let mut keyword_path = parent_path.to_vec();
+        keyword_path.push("contains".into());
+        let items = array.as_array().map_or(&[][..], Vec::as_slice);
+        let (mut matched, mut failing) = (Vec::new(), Vec::new());
+        for (i, item) in items.iter().enumerate() {
+            let mut at = instance.to_vec();
+            at.push(i.to_string());
+            let errors = self.sub_errors(&format!("{parent}/contains"), item, &keyword_path, &at);
+            if errors.is_empty() {
+                matched.push(i);
+            } else {
+                failing.push((i.to_string(), errors));
             }
         }
-        K::AnyOf { context } => What::AnyOf(branches(context)),
-        K::OneOfNotValid { context } => What::OneOfNone(branches(context)),
-        K::OneOfMultipleValid { context } => {
-            let mut valid = context.iter().enumerate().filter(|(_, errors)| errors.is_empty());
-            let first = valid.next().map_or(0, |(i, _)| i);
-            let second = valid.next().map_or(first + 1, |(i, _)| i);
-            What::OneOfMany(first, second)
+        let limit = |k: &str| {
+            self.since_2019().then(|| node.get(k)?.as_u64()).flatten().map(|n| n as usize)
+        };
+        let at_list = || matched.iter().map(usize::to_string).collect::<Vec<_>>().join(" ");
+        let mut out = Vec::new();
+        let mut push = |message: String, items| {
+            let what = What::Contains(message, items);
+            out.push(Flat { instance: instance.to_vec(), schema: keyword_path.clone(), what });
+        };
+        match limit("minContains") {
+            Some(min) if matched.len() < min => {
+                let message = if matched.is_empty() {
+                    format!("min {min} items required to match contains schema, but none matched")
+                } else {
+                    format!(
+                        "min {min} items required to match contains schema, but matched {} items at {}",
+                        matched.len(),
+                        at_list()
+                    )
+                };
+                push(message, failing);
+            }
+            Some(_) => {}
+            None if matched.is_empty() => push("no items match contains schema".into(), failing),
+            None => {}
         }
-        _ => What::Message(go_message(e, schema)),
-    };
-    Flat { instance: tokens(e.instance_path()), schema: tokens(e.schema_path()), what }
+        if let Some(max) = limit("maxContains").filter(|max| matched.len() > *max) {
+            let message = format!(
+                "max {max} items required to match contains schema, but matched {} items at {}",
+                matched.len(),
+                at_list()
+            );
+            push(message, Vec::new());
+        }
+        out
+    }
+}
+
+/// Moves a failure found below instance location `from` (its first `from`
+/// tokens) to `to`.
+fn relocate(f: &mut Flat, from: usize, to: &[String]) {
+    let rest = f.instance.split_off(from.min(f.instance.len()));
+    f.instance = to.iter().cloned().chain(rest).collect();
+    match &mut f.what {
+        What::AnyOf(branches) | What::OneOfNone(branches) => {
+            branches.iter_mut().flatten().for_each(|b| relocate(b, from, to))
+        }
+        _ => {}
+    }
 }
 
 /// A node of the Go validator's error tree (santhosh-tekuri/jsonschema v6):
@@ -271,10 +568,27 @@ fn rank(keyword: &str) -> u32 {
 /// keyword-path tokens lead into that subschema; None for a keyword's own failure.
 fn child_key(e: &Flat, depth: usize, at: &[String]) -> Option<(String, usize, Vec<String>)> {
     let keyword = e.schema.get(depth)?.as_str();
-    if e.schema.len() == depth + 1 {
-        return None;
-    }
     let token = e.instance.get(at.len()).cloned();
+    let per_item = matches!(
+        keyword,
+        "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "contains"
+    );
+    if e.schema.len() == depth + 1 {
+        // A subschema that is `false` fails the item itself, below here.
+        return match token {
+            Some(name) if per_item => {
+                let mut child = at.to_vec();
+                child.push(name.clone());
+                Some((format!("{keyword}//{name}"), 1, child))
+            }
+            _ => None,
+        };
+    }
     let below = |token: Option<String>| {
         let mut child = at.to_vec();
         child.extend(token);
@@ -325,8 +639,10 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
     let mut children: Vec<Child> = Vec::new();
     let mut required: Option<(usize, Vec<String>)> = None;
     let mut dependent: Vec<(usize, String, Vec<String>)> = Vec::new();
+    let mut names: Vec<(usize, String, Vec<Flat>)> = Vec::new();
     for (order, e) in errors.into_iter().enumerate() {
-        let Some(keyword) = e.schema.get(depth) else { continue };
+        // A failure with no keyword left is a `false` subschema's.
+        let keyword = e.schema.get(depth).map_or("", String::as_str);
         let r = rank(keyword);
         if let Some((key, skip, child_at)) = child_key(&e, depth, &at) {
             match children.iter_mut().find(|c| c.key == key) {
@@ -364,6 +680,21 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
                 let message = "'oneOf' failed, none matched".to_string();
                 entries.push((r, order, Node::leaf(here, message, causes)));
             }
+            What::Contains(message, items) => {
+                let causes = items
+                    .into_iter()
+                    .filter_map(|(i, flats)| {
+                        let mut item_at = at.clone();
+                        item_at.push(i);
+                        build(flats, depth + 1, item_at)
+                    })
+                    .collect();
+                entries.push((r, order, Node::leaf(here, message, causes)));
+            }
+            What::PropertyName(name, inner) => match names.iter_mut().find(|n| n.1 == name) {
+                Some((_, _, flats)) => flats.extend(inner),
+                None => names.push((order, name, inner)),
+            },
             What::OneOfMany(a, b) => {
                 let message = format!("'oneOf' failed, subschemas {a}, {b} matched");
                 entries.push((r, order, Node::leaf(here, message, Vec::new())));
@@ -383,6 +714,15 @@ fn build(errors: Vec<Flat>, depth: usize, at: Vec<String>) -> Option<Node> {
         let message =
             format!("properties {} required, if {} exists", quoted.join(", "), go_quote(&prop));
         entries.push((rank("dependencies"), order, Node::leaf(at.clone(), message, Vec::new())));
+    }
+    for (order, name, inner) in names {
+        let causes = match build(inner, depth + 1, Vec::new()) {
+            Some(node) if node.group => node.causes,
+            Some(node) => vec![node],
+            None => Vec::new(),
+        };
+        let message = format!("invalid propertyName {}", go_quote(&name));
+        entries.push((rank("propertyNames"), order, Node::leaf(at.clone(), message, causes)));
     }
     // A failed type, const, enum or format ends the checks of this schema.
     let stop = entries.iter().filter(|e| e.0 <= 3).min_by_key(|e| (e.0, e.1)).map(|e| e.1);
@@ -446,92 +786,118 @@ fn json_type(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// The message Helm 4's validator (santhosh-tekuri/jsonschema v6) prints
-/// for the common keywords; others keep the validator's own words.
-fn go_message(e: &jsonschema::ValidationError<'_>, schema: &serde_json::Value) -> String {
-    use jsonschema::error::{TypeKind, ValidationErrorKind as K};
-    let got = e.instance();
-    let limit = |name: &str, got: String, want: String| {
-        format!("{name}: got {}, want {}", grouped(&got), grouped(&want))
-    };
-    let number = |n: &dyn std::fmt::Display| {
-        n.to_string().parse::<f64>().map_or(n.to_string(), crate::yaml::go_format_float_g)
-    };
-    let count = || match got.as_ref() {
-        serde_json::Value::String(s) => s.chars().count(),
-        serde_json::Value::Array(a) => a.len(),
-        serde_json::Value::Object(o) => o.len(),
-        _ => 0,
-    };
-    match e.kind() {
-        K::Required { property } => {
-            format!("missing property {}", quoted(property))
-        }
-        K::Type { kind } => {
-            let want = match kind {
-                TypeKind::Single(t) => t.to_string(),
-                TypeKind::Multiple(ts) => {
-                    ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or ")
+impl Ctx<'_> {
+    /// The message Helm 4's validator (santhosh-tekuri/jsonschema v6) prints
+    /// for the common keywords; others keep the validator's own words.
+    fn go_message(&self, e: &jsonschema::ValidationError<'_>, schema_path: &[String]) -> String {
+        use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+        let pointer = real_pointer(self.root, schema_path);
+        // A value of the schema as the schema's text writes it: numbers keep
+        // their digits (`2.50`, `1e3`), as Go's json.Number prints them.
+        let literal = |v: &serde_json::Value, raw: Option<&str>| match (v, raw) {
+            (serde_json::Value::Number(_), Some(raw)) => raw.to_string(),
+            _ => quoted(v),
+        };
+        let raw = pointer.as_deref().and_then(|p| super::json_literal::at(self.raw, p));
+        let got = e.instance();
+        let limit = |name: &str, got: String, want: String| {
+            format!("{name}: got {}, want {}", grouped(&got), grouped(&want))
+        };
+        let number = |n: &dyn std::fmt::Display| {
+            n.to_string().parse::<f64>().map_or(n.to_string(), crate::yaml::go_format_float_g)
+        };
+        let count = || match got.as_ref() {
+            serde_json::Value::String(s) => s.chars().count(),
+            serde_json::Value::Array(a) => a.len(),
+            serde_json::Value::Object(o) => o.len(),
+            _ => 0,
+        };
+        match e.kind() {
+            K::Required { property } => {
+                format!("missing property {}", quoted(property))
+            }
+            K::Type { kind } => {
+                let want = match kind {
+                    TypeKind::Single(t) => t.to_string(),
+                    TypeKind::Multiple(ts) => {
+                        ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or ")
+                    }
+                };
+                format!("got {}, want {want}", json_type(got))
+            }
+            K::Minimum { limit: l } => limit("minimum", number(got), number(l)),
+            K::Maximum { limit: l } => limit("maximum", number(got), number(l)),
+            K::ExclusiveMinimum { limit: l } => limit("exclusiveMinimum", number(got), number(l)),
+            K::ExclusiveMaximum { limit: l } => limit("exclusiveMaximum", number(got), number(l)),
+            K::MinLength { limit: l } => limit("minLength", count().to_string(), l.to_string()),
+            K::MaxLength { limit: l } => limit("maxLength", count().to_string(), l.to_string()),
+            K::MinItems { limit: l } => limit("minItems", count().to_string(), l.to_string()),
+            K::MaxItems { limit: l } => limit("maxItems", count().to_string(), l.to_string()),
+            K::MinProperties { limit: l } => {
+                limit("minProperties", count().to_string(), l.to_string())
+            }
+            K::MaxProperties { limit: l } => {
+                limit("maxProperties", count().to_string(), l.to_string())
+            }
+            K::Pattern { pattern } => {
+                // The pattern as the schema writes it (the validator may have
+                // rewritten classes such as `\d` for its regex engine).
+                let written = pointer.as_deref().and_then(|p| self.root.pointer(p)?.as_str());
+                format!(
+                    "{} does not match pattern {}",
+                    quoted(got),
+                    go_quote(written.unwrap_or(pattern))
+                )
+            }
+            K::Format { format } => {
+                let text = got.as_str().unwrap_or_default();
+                match super::formats::check(format, text) {
+                    Some(Err(reason)) => {
+                        format!("{} is not valid {format}: {reason}", go_quote(text))
+                    }
+                    _ => e.to_string(),
                 }
-            };
-            format!("got {}, want {want}", json_type(got))
-        }
-        K::Minimum { limit: l } => limit("minimum", number(got), number(l)),
-        K::Maximum { limit: l } => limit("maximum", number(got), number(l)),
-        K::ExclusiveMinimum { limit: l } => limit("exclusiveMinimum", number(got), number(l)),
-        K::ExclusiveMaximum { limit: l } => limit("exclusiveMaximum", number(got), number(l)),
-        K::MinLength { limit: l } => limit("minLength", count().to_string(), l.to_string()),
-        K::MaxLength { limit: l } => limit("maxLength", count().to_string(), l.to_string()),
-        K::MinItems { limit: l } => limit("minItems", count().to_string(), l.to_string()),
-        K::MaxItems { limit: l } => limit("maxItems", count().to_string(), l.to_string()),
-        K::MinProperties { limit: l } => limit("minProperties", count().to_string(), l.to_string()),
-        K::MaxProperties { limit: l } => limit("maxProperties", count().to_string(), l.to_string()),
-        K::Pattern { pattern } => {
-            // The pattern as the schema writes it (the validator may have
-            // rewritten classes such as `\d` for its regex engine).
-            let written = schema.pointer(e.schema_path().as_str()).and_then(|p| p.as_str());
-            format!(
-                "{} does not match pattern {}",
-                quoted(got),
-                go_quote(written.unwrap_or(pattern))
-            )
-        }
-        K::Format { format } => {
-            let text = got.as_str().unwrap_or_default();
-            match super::formats::check(format, text) {
-                Some(Err(reason)) => format!("{} is not valid {format}: {reason}", go_quote(text)),
-                _ => e.to_string(),
             }
-        }
-        K::AdditionalItems { limit } => {
-            format!("last {} additionalItem(s) not allowed", count().saturating_sub(*limit))
-        }
-        K::Enum { options } => match options {
-            serde_json::Value::Array(items) if items.iter().any(is_composite) => {
-                "'enum' failed".to_string()
+            K::AdditionalItems { limit } => {
+                format!("last {} additionalItem(s) not allowed", count().saturating_sub(*limit))
             }
-            serde_json::Value::Array(items) if items.len() == 1 => {
-                format!("value must be {}", quoted(&items[0]))
+            K::Enum { options } => {
+                let raws = raw.and_then(super::json_literal::items).unwrap_or_default();
+                match options {
+                    serde_json::Value::Array(items) if items.iter().any(is_composite) => {
+                        "'enum' failed".to_string()
+                    }
+                    serde_json::Value::Array(items) if items.len() == 1 => {
+                        format!("value must be {}", literal(&items[0], raws.first().copied()))
+                    }
+                    serde_json::Value::Array(items) => format!(
+                        "value must be one of {}",
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| literal(v, raws.get(i).copied()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    other => format!("value must be one of {}", quoted(other)),
+                }
             }
-            serde_json::Value::Array(items) => format!(
-                "value must be one of {}",
-                items.iter().map(quoted).collect::<Vec<_>>().join(", ")
+            K::Constant { expected_value } if is_composite(expected_value) => {
+                "'const' failed".to_string()
+            }
+            K::Constant { expected_value } => {
+                format!("value must be {}", literal(expected_value, raw))
+            }
+            K::Not { .. } => "'not' failed".to_string(),
+            K::MultipleOf { multiple_of } => limit("multipleOf", number(got), number(multiple_of)),
+            K::UniqueItems => unique_items(got),
+            K::FalseSchema => "false schema".to_string(),
+            K::AdditionalProperties { unexpected } => format!(
+                "additional properties {} not allowed",
+                unexpected.iter().map(|u| go_quote(u)).collect::<Vec<_>>().join(", ")
             ),
-            other => format!("value must be one of {}", quoted(other)),
-        },
-        K::Constant { expected_value } if is_composite(expected_value) => {
-            "'const' failed".to_string()
+            _ => e.to_string(),
         }
-        K::Constant { expected_value } => format!("value must be {}", quoted(expected_value)),
-        K::Not { .. } => "'not' failed".to_string(),
-        K::MultipleOf { multiple_of } => limit("multipleOf", number(got), number(multiple_of)),
-        K::UniqueItems => unique_items(got),
-        K::FalseSchema => "false schema".to_string(),
-        K::AdditionalProperties { unexpected } => format!(
-            "additional properties {} not allowed",
-            unexpected.iter().map(|u| go_quote(u)).collect::<Vec<_>>().join(", ")
-        ),
-        _ => e.to_string(),
     }
 }
 

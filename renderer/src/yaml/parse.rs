@@ -50,6 +50,10 @@ impl ParseError {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.line, self.message);
         }
         let (problem, scanner) = match self.message.rsplit_once(", ") {
+            // libyaml's scanner words a few of its own contexts this way.
+            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
+                (problem, true)
+            }
             Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
             Some((context, problem)) if context.starts_with("while ") => (problem, true),
             _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
@@ -255,12 +259,16 @@ fn kustomize_pieces(
     let mut lines_before = 0;
     for (start, end, next) in pieces {
         let piece = &text[start..end];
-        let parsed = parse_stream(piece, file, limits, true, false, false, scalar_texts).map_err(
-            |mut e| {
-                e.line += lines_before;
-                e
-            },
-        )?;
+        let parsed = parse_stream(
+            piece,
+            file,
+            limits,
+            Flags { string_keys: true, scalar_texts, ..Flags::default() },
+        )
+        .map_err(|mut e| {
+            e.line += lines_before;
+            e
+        })?;
         lines_before += line_count(&text[start..next]);
         // kyaml decodes one document per piece.
         if let Some(doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
@@ -276,7 +284,7 @@ pub fn parse_documents_with(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, limits, false, false, false, false).map(values)
+    parse_stream(text, file, limits, Flags::default()).map(values)
 }
 
 /// Parses a stream the way Go programs read configuration structs through
@@ -285,32 +293,56 @@ pub fn parse_documents_with(
 /// repeated key replaces the earlier one. kustomize reads kustomization
 /// files this way.
 pub fn parse_documents_yaml11(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, Limits::default(), false, true, false, false).map(values)
+    parse_stream(text, file, Limits::default(), Flags { yaml11: true, ..Flags::default() })
+        .map(values)
 }
 
 /// Parses a stream as Helm reads values (`sigs.k8s.io/yaml`, which goes
 /// through JSON): like [`parse_documents_yaml11`], but a key that is not a
 /// string (`true:`, `1:`) becomes its string form instead of an error.
 pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    parse_stream(text, file, Limits::default(), false, true, true, false).map(values)
+    let flags = Flags { yaml11: true, stringify_keys: true, ..Flags::default() };
+    parse_stream(text, file, Limits::default(), flags).map(values)
+}
+
+/// Reads the first document as Helm's `yaml.Unmarshal` (sigs.k8s.io/yaml
+/// over yaml.v2) does for values files, `fromYaml` and Chart.yaml: like
+/// [`parse_documents_helm`], but reading stops where the first document's
+/// root node ends, so what follows it is never looked at (`{a: 1} x`,
+/// `[1] [2]`, a broken second document). `None` for an empty stream.
+pub fn parse_first_document_helm(text: &str, file: &str) -> Result<Option<Value>, ParseError> {
+    let flags = Flags { yaml11: true, stringify_keys: true, first_only: true, ..Flags::default() };
+    Ok(parse_stream(text, file, Limits::default(), flags)?.into_iter().next().map(|d| d.value))
+}
+
+/// How a stream is read.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    /// Non-string keys of nested mappings are errors, as they are when
+    /// kustomize converts objects to JSON.
+    string_keys: bool,
+    /// YAML 1.1 scalars and yaml.v2/v3's refusals of some input.
+    yaml11: bool,
+    /// A key that is not a string becomes its string form.
+    stringify_keys: bool,
+    /// Fill [`Document::scalar_texts`].
+    scalar_texts: bool,
+    /// Stop after the root node of the first document (yaml.v2's Unmarshal).
+    first_only: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
     docs.into_iter().map(|d| d.value).collect()
 }
 
-/// Parses a stream; `string_keys` makes non-string keys of nested mappings
-/// errors, as they are when kustomize converts objects to JSON;
-/// `scalar_texts` fills [`Document::scalar_texts`].
+/// Parses a stream as `flags` say.
 fn parse_stream(
     text: &str,
     file: &str,
     limits: Limits,
-    string_keys: bool,
-    yaml11: bool,
-    stringify_keys: bool,
-    scalar_texts: bool,
+    flags: Flags,
 ) -> Result<Vec<Document>, ParseError> {
+    let yaml11 = flags.yaml11;
     if yaml11 && let Some(at) = refused_character(text) {
         let (line, column) = line_column(text, at);
         return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
@@ -334,7 +366,7 @@ fn parse_stream(
     let mut text = Cow::Borrowed(text);
     let mut reparsed = 0usize;
     loop {
-        match parse_once(&text, file, limits, string_keys, yaml11, stringify_keys, scalar_texts) {
+        match parse_once(&text, file, limits, flags) {
             Err(Failure::Rewrite { at, len, with })
                 if reparsed.saturating_add(text.len()) <= REWRITE_BUDGET =>
             {
@@ -494,11 +526,9 @@ fn parse_once(
     text: &str,
     file: &str,
     limits: Limits,
-    string_keys: bool,
-    yaml11: bool,
-    stringify_keys: bool,
-    scalar_texts: bool,
+    flags: Flags,
 ) -> Result<Vec<Document>, Failure> {
+    let Flags { string_keys, yaml11, stringify_keys, scalar_texts, first_only } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
@@ -533,12 +563,17 @@ fn parse_once(
                         quoted: Vec::new(),
                         non_string_key: None,
                     });
+                    if first_only {
+                        break;
+                    }
                     continue;
                 }
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
-                let (end, sp) = builder.next(&mut parser)?;
-                if !matches!(end, Event::DocumentEnd) {
-                    return Err(builder.err(&sp, "expected the end of the document").into());
+                if !first_only {
+                    let (end, sp) = builder.next(&mut parser)?;
+                    if !matches!(end, Event::DocumentEnd) {
+                        return Err(builder.err(&sp, "expected the end of the document").into());
+                    }
                 }
                 if let Some(e) = builder.non_string_key.take() {
                     return Err(e.into());
@@ -549,6 +584,9 @@ fn parse_once(
                 let quoted = std::mem::take(&mut builder.quoted);
                 docs.push(Document { value, scalar_texts, quoted, non_string_key });
                 builder.anchors.clear();
+                if first_only {
+                    break;
+                }
             }
             Event::StreamStart | Event::Nothing => {}
             _ => return Err(builder.err(&span, "unexpected event outside a document").into()),
