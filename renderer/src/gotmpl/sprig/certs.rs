@@ -41,7 +41,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genSelfSignedCert",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
@@ -52,7 +52,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genSignedCert",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (ca_key, issuer) = ca_parts(&a[4])?;
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
@@ -74,7 +74,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genSelfSignedCertWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (key, key_pem) = parse_key(a[4].as_str().unwrap_or_default())?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
@@ -85,7 +85,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genSignedCertWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (ca_key, issuer) = ca_parts(&a[4])?;
             let (key, key_pem) = parse_key(a[5].as_str().unwrap_or_default())?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
@@ -131,11 +131,34 @@ fn days(v: &Value) -> i64 {
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::List(l) => l.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
-        _ => Vec::new(),
-    }
+/// The IP addresses of a certificate, read as Sprig's `getNetIPs` reads
+/// them: each must be a string that Go's `net.ParseIP` takes.
+fn san_ips(v: &Value) -> Result<Vec<String>, String> {
+    let Value::List(l) = v else { return Ok(Vec::new()) };
+    l.iter()
+        .map(|ip| match ip.as_str() {
+            Some(text) if text.parse::<std::net::IpAddr>().is_ok() => Ok(text.to_string()),
+            Some(text) => Err(format!("error parsing ip: {text}")),
+            None => Err(format!("error parsing ip: {} is not a string", go_v(ip))),
+        })
+        .collect()
+}
+
+/// The DNS names of a certificate: each must be a string.
+fn san_dns(v: &Value) -> Result<Vec<String>, String> {
+    let Value::List(l) = v else { return Ok(Vec::new()) };
+    l.iter()
+        .map(|d| {
+            d.as_str().map(str::to_string).ok_or_else(|| {
+                format!("error processing alternate dns name: {} is not a string", go_v(d))
+            })
+        })
+        .collect()
+}
+
+/// A value as Go's `%v` prints it.
+fn go_v(v: &Value) -> String {
+    crate::gotmpl::fmt::sprintf("%v", std::slice::from_ref(v))
 }
 
 /// A fresh RSA 2048 key and its PKCS#1 PEM.
@@ -366,9 +389,14 @@ fn certificate(
         }
         for ip in spec.ips {
             if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                // Go's x509 writes an address in its 4-byte form when it has
+                // one (`To4`), an IPv4-mapped IPv6 address included.
                 let bytes = match addr {
                     std::net::IpAddr::V4(v) => v.octets().to_vec(),
-                    std::net::IpAddr::V6(v) => v.octets().to_vec(),
+                    std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
+                        Some(v4) => v4.octets().to_vec(),
+                        None => v.octets().to_vec(),
+                    },
                 };
                 names.push(tlv(0x87, &bytes));
             }
@@ -514,6 +542,40 @@ mod tests {
             assert_eq!(der[der.len() - cn.len() - 2], tag, "{cn}");
         }
         assert_eq!(name(""), vec![0x30, 0x00]);
+    }
+
+    #[test]
+    fn ip_addresses_are_written_in_their_shortest_form() {
+        let (key, _) = new_key().unwrap();
+        let ips = ["::ffff:1.2.3.4".to_string(), "::1".to_string(), "10.0.0.1".to_string()];
+        let spec = CertSpec { cn: "svc", ips: &ips, dns: &[], days: 1, ca: false };
+        let pem = certificate(&spec, &key, &key, &Issuer::itself("svc")).unwrap();
+        let der =
+            base64_decode(&pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>())
+                .unwrap();
+        let mut one = [0u8; 16];
+        one[15] = 1;
+        let sans = seq(&[tlv(0x87, &[1, 2, 3, 4]), tlv(0x87, &one), tlv(0x87, &[10, 0, 0, 1])]);
+        assert!(der.windows(sans.len()).any(|w| w == sans.as_slice()));
+    }
+
+    #[test]
+    fn alternate_names_are_checked_as_sprig_checks_them() {
+        let list = Value::list;
+        let cases = [
+            (san_ips(&list(vec![Value::from("1.2.3")])), "error parsing ip: 1.2.3"),
+            (san_ips(&list(vec![Value::from("fe80::1%eth0")])), "error parsing ip: fe80::1%eth0"),
+            (san_ips(&list(vec![Value::from("01.2.3.4")])), "error parsing ip: 01.2.3.4"),
+            (san_ips(&list(vec![Value::Float(5.0)])), "error parsing ip: 5 is not a string"),
+            (
+                san_dns(&list(vec![Value::from("a"), Value::Nil])),
+                "error processing alternate dns name: <nil> is not a string",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.unwrap_err(), want);
+        }
+        assert!(san_ips(&list(vec![Value::from("::ffff:1.2.3.4")])).is_ok());
     }
 
     #[test]
