@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::signature::{SignatureEncoding, Signer};
+use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 use super::encoding::base64_decode;
+use super::keys::PrivKey;
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 /// Adds the crypto functions to `f`.
@@ -18,7 +18,8 @@ pub(super) fn register(f: &mut Funcs) {
     f.insert(
         "genPrivateKey",
         Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
-            "" | "rsa" => Ok(Value::from(new_key()?.1)),
+            // Sprig makes a 4096-bit RSA key here (its certificate functions make 2048-bit ones).
+            "" | "rsa" => Ok(Value::from(rsa_key(aws_lc_rs::rsa::KeySize::Rsa4096)?.1)),
             "ecdsa" => Ok(Value::from(ecdsa_key()?)),
             "ed25519" => Ok(Value::from(ed25519_key()?)),
             "dsa" => Ok(Value::from(super::dsa::dsa_key_pem())),
@@ -64,7 +65,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genCAWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (key, key_pem) = parse_key(a[2].as_str().unwrap_or_default())?;
+            let (key, key_pem) = with_key(&a[2])?;
             let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
@@ -75,7 +76,7 @@ pub(super) fn register(f: &mut Funcs) {
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
             let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
-            let (key, key_pem) = parse_key(a[4].as_str().unwrap_or_default())?;
+            let (key, key_pem) = with_key(&a[4])?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
@@ -87,7 +88,7 @@ pub(super) fn register(f: &mut Funcs) {
             let cn = a[0].as_str().unwrap_or_default();
             let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (ca_key, issuer) = ca_parts(&a[4])?;
-            let (key, key_pem) = parse_key(a[5].as_str().unwrap_or_default())?;
+            let (key, key_pem) = with_key(&a[5])?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
@@ -109,19 +110,18 @@ pub(super) fn register(f: &mut Funcs) {
             if !cert.contains("-----BEGIN") {
                 return Err("unable to decode certificate".into());
             }
-            parse_key(&key).map_err(|_| "unable to decode private key".to_string())?;
+            PrivKey::parse(&key).map_err(|e| format!("error parsing private key: {e}"))?;
             Ok(cert_value(cert, key))
         })
         .params(&[Param::String, Param::String], None),
     );
 }
 
-/// An RSA key from PKCS#1 or PKCS#8 PEM, and the PEM as Sprig keeps it.
-fn parse_key(pem: &str) -> Result<(rsa::RsaPrivateKey, String), String> {
-    rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
-        .map(|k| (k, pem.to_string()))
-        .map_err(|_| "error parsing private key: no PEM data found or unsupported key type".into())
+/// The key a `...WithKey` function takes, and the PEM as Sprig keeps it.
+fn with_key(pem: &Value) -> Result<(PrivKey, String), String> {
+    let pem = pem.as_str().unwrap_or_default();
+    let key = PrivKey::parse(pem).map_err(|e| format!("parsing private key: {e}"))?;
+    Ok((key, pem.to_string()))
 }
 
 fn days(v: &Value) -> i64 {
@@ -161,15 +161,20 @@ fn go_v(v: &Value) -> String {
     crate::gotmpl::fmt::sprintf("%v", std::slice::from_ref(v))
 }
 
-/// A fresh RSA 2048 key and its PKCS#1 PEM.
+/// A fresh RSA 2048 key, as Sprig's certificate functions make, and its PKCS#1 PEM.
+fn new_key() -> Result<(PrivKey, String), String> {
+    rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048).map(|(k, pem)| (PrivKey::Rsa(Box::new(k)), pem))
+}
+
+/// A fresh RSA key of `size` and its PKCS#1 PEM.
 ///
 /// AWS-LC generates the key: its prime search takes a few milliseconds where
 /// the `rsa` crate's takes hundreds, and a chart that makes a CA and a
 /// certificate per render (bitnami's TLS secrets) spent most of its time
 /// there. The `rsa` crate then signs and encodes as before.
-fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
+fn rsa_key(size: aws_lc_rs::rsa::KeySize) -> Result<(rsa::RsaPrivateKey, String), String> {
     use aws_lc_rs::encoding::AsDer;
-    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+    let pair = aws_lc_rs::rsa::KeyPair::generate(size)
         .map_err(|_| "genPrivateKey: RSA key generation failed".to_string())?;
     let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
         .map_err(|_| "genPrivateKey: RSA key encoding failed".to_string())?;
@@ -200,7 +205,7 @@ fn ed25519_key() -> Result<String, String> {
 
 /// The key of a CA made by genCA (`.Key` PEM, `.Cert` PEM) and what a
 /// certificate it signs takes from its certificate.
-fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
+fn ca_parts(ca: &Value) -> Result<(PrivKey, Issuer), String> {
     let Value::Struct(s) = ca else {
         return Err("genSignedCert: the CA is not a certificate".into());
     };
@@ -209,9 +214,7 @@ fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
     };
     let issuer = Issuer::of_cert(&field("Cert").unwrap_or_default())?;
     let key_pem = field("Key").unwrap_or_default();
-    let key = rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(&key_pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(&key_pem))
-        .map_err(|e| format!("error parsing CA key: {e}"))?;
+    let key = PrivKey::parse(&key_pem).map_err(|e| format!("error parsing CA key: {e}"))?;
     Ok((key, issuer))
 }
 
@@ -336,12 +339,14 @@ struct CertSpec<'a> {
 /// A PEM certificate for `spec` with `key`'s public key, signed by `signer` as `issuer`.
 fn certificate(
     spec: &CertSpec<'_>,
-    key: &rsa::RsaPrivateKey,
-    signer: &rsa::RsaPrivateKey,
+    key: &PrivKey,
+    signer: &PrivKey,
     issuer: &Issuer,
 ) -> Result<String, String> {
-    let spki = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
-    let sig_alg = seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]]);
+    // Go checks that the signer signs before it encodes the public key.
+    let creating = |e: String| format!("error creating certificate: {e}");
+    let sig_alg = signer.signature_algorithm().map_err(creating)?;
+    let spki = key.spki().map_err(creating)?;
     let mut random = [0u8; 16];
     OsRng.fill_bytes(&mut random);
     let now = std::time::SystemTime::now()
@@ -371,7 +376,7 @@ fn certificate(
     // SHA-256 of its public key's bits; a certificate signed by another
     // carries that issuer's identifier as its authority key identifier.
     if spec.ca {
-        let bits = der_content(spki.as_bytes())
+        let bits = der_content(&spki)
             .and_then(|(_, c)| der_children(c))
             .and_then(|parts| Some(der_content(parts.get(1)?)?.1.get(1..)?.to_vec()))
             .unwrap_or_default();
@@ -410,11 +415,10 @@ fn certificate(
         issuer.name.clone(),
         validity,
         subject,
-        spki.as_bytes().to_vec(),
+        spki,
         tlv(0xa3, &seq(&exts)),
     ]);
-    let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signer.clone());
-    let signature = signing.try_sign(&tbs).map_err(|e| e.to_string())?.to_vec();
+    let signature = signer.sign(&tbs).map_err(creating)?;
     let mut bits = vec![0u8];
     bits.extend_from_slice(&signature);
     let der = seq(&[tbs, sig_alg, tlv(0x03, &bits)]);
@@ -450,7 +454,7 @@ pub(super) fn seq(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &items.concat())
 }
 
-fn oid(arcs: &[u64]) -> Vec<u8> {
+pub(super) fn oid(arcs: &[u64]) -> Vec<u8> {
     let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
     for &arc in &arcs[2..] {
         let mut chunk = vec![(arc & 0x7f) as u8];
@@ -621,5 +625,16 @@ mod tests {
         .unwrap();
         assert!(!der.windows(5).any(|w| w == oid(&[2, 5, 29, 35]).as_slice()));
         assert!(Issuer::of_cert("not a certificate").is_err());
+    }
+}
+
+/// Keys for the tests of the key reader.
+#[cfg(test)]
+pub(super) mod tests_support {
+    pub(in crate::gotmpl::sprig) fn ecdsa() -> String {
+        super::ecdsa_key().expect("an ECDSA key")
+    }
+    pub(in crate::gotmpl::sprig) fn ed25519() -> String {
+        super::ed25519_key().expect("an Ed25519 key")
     }
 }
