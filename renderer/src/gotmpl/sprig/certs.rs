@@ -13,6 +13,9 @@ use super::encoding::base64_decode;
 use super::keys::PrivKey;
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
+/// The type of the certificates Sprig's functions make and the CA they take.
+const CERTIFICATE: Param = Param::Struct("sprig.certificate");
+
 /// Adds the crypto functions to `f`.
 pub(super) fn register(f: &mut Funcs) {
     f.insert(
@@ -59,7 +62,7 @@ pub(super) fn register(f: &mut Funcs) {
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
-        .params(&[Param::String, Param::List, Param::List, Param::Int, Param::Any], None),
+        .params(&[Param::String, Param::List, Param::List, Param::Int, CERTIFICATE], None),
     );
     f.insert(
         "genCAWithKey",
@@ -93,7 +96,7 @@ pub(super) fn register(f: &mut Funcs) {
             Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
         .params(
-            &[Param::String, Param::List, Param::List, Param::Int, Param::Any, Param::String],
+            &[Param::String, Param::List, Param::List, Param::Int, CERTIFICATE, Param::String],
             None,
         ),
     );
@@ -110,6 +113,10 @@ pub(super) fn register(f: &mut Funcs) {
             if !cert.contains("-----BEGIN") {
                 return Err("unable to decode certificate".into());
             }
+            Issuer::of_cert(&cert).map_err(|_| {
+                "error parsing certificate: decodedCert.Bytes: x509: malformed certificate"
+                    .to_string()
+            })?;
             PrivKey::parse(&key).map_err(|e| format!("error parsing private key: {e}"))?;
             Ok(cert_value(cert, key))
         })
@@ -225,12 +232,15 @@ fn ca_parts(ca: &Value) -> Result<(PrivKey, Issuer), String> {
 struct Issuer {
     name: Vec<u8>,
     key_id: Option<Vec<u8>>,
+    /// The SubjectPublicKeyInfo of the issuer's certificate, which the
+    /// signing key must match; none for a certificate that signs itself.
+    public_key: Option<Vec<u8>>,
 }
 
 impl Issuer {
     /// The issuer of a self-signed certificate named `cn`.
     fn itself(cn: &str) -> Issuer {
-        Issuer { name: name(cn), key_id: None }
+        Issuer { name: name(cn), key_id: None, public_key: None }
     }
 
     /// The issuer that the PEM certificate `cert_pem` describes.
@@ -269,7 +279,8 @@ impl Issuer {
                     Some(der_content(value)?.1.to_vec())
                 })
             });
-        Ok(Issuer { name: subject.to_vec(), key_id })
+        let public_key = fields.get(5).map(|k| k.to_vec());
+        Ok(Issuer { name: subject.to_vec(), key_id, public_key })
     }
 }
 
@@ -346,6 +357,11 @@ fn certificate(
     // Go checks that the signer signs before it encodes the public key.
     let creating = |e: String| format!("error creating certificate: {e}");
     let sig_alg = signer.signature_algorithm().map_err(creating)?;
+    if let Some(parent) = &issuer.public_key
+        && signer.spki().ok().as_ref() != Some(parent)
+    {
+        return Err(creating("x509: provided PrivateKey doesn't match parent's PublicKey".into()));
+    }
     let spki = key.spki().map_err(creating)?;
     let mut random = [0u8; 16];
     OsRng.fill_bytes(&mut random);
