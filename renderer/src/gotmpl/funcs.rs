@@ -436,7 +436,12 @@ pub(crate) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                         format!("non-comparable type {}: {tb}", shown("%s", b))
                     });
                 }
-                (Value::Struct(x), Value::Struct(y)) => Arc::ptr_eq(x, y),
+                (Value::Struct(x), Value::Struct(y)) => {
+                    Arc::ptr_eq(x, y)
+                        || (x.type_name == y.type_name
+                            && x.eq_key.is_some()
+                            && x.eq_key == y.eq_key)
+                }
                 _ => false,
             }
         };

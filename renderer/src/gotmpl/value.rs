@@ -376,6 +376,11 @@ pub struct Struct {
     /// (`"version"`, `"git_commit,omitempty"`, `"-"`); a field without one
     /// (or past the end) keeps its name in `toJson` and `toYaml`.
     pub json_tags: Vec<&'static str>,
+    /// For a comparable struct that Go passes by value (`time.Time`), what
+    /// Go's `==` compares, as text: `eq` finds two such structs of one type
+    /// equal when these are. None compares by identity, as Go compares the
+    /// pointers most host values are.
+    pub eq_key: Option<String>,
 }
 
 impl Struct {

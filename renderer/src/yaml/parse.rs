@@ -1372,8 +1372,9 @@ impl Builder<'_> {
                 // kustomize writes flow collections back out in flow style
                 // before it decodes them: a plain scalar that cannot stay
                 // plain there (an empty value, a timestamp with colons) is
-                // quoted and so becomes a string.
-                ScalarStyle::Plain if flow && !analyze(text).flow_plain => {
+                // quoted and so becomes a string. yaml.v2 (Helm) decodes
+                // the flow collection as read: an empty value stays null.
+                ScalarStyle::Plain if flow && !self.yaml11 && !analyze(text).flow_plain => {
                     Value::String(text.to_string())
                 }
                 ScalarStyle::Plain if self.yaml11 => match text {

@@ -7,18 +7,22 @@ use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::signature::{SignatureEncoding, Signer};
+use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 use super::encoding::base64_decode;
+use super::keys::PrivKey;
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
+
+/// The type of the certificates Sprig's functions make and the CA they take.
+const CERTIFICATE: Param = Param::Struct("sprig.certificate");
 
 /// Adds the crypto functions to `f`.
 pub(super) fn register(f: &mut Funcs) {
     f.insert(
         "genPrivateKey",
         Function::new(|_, a| match a[0].as_str().unwrap_or_default() {
-            "" | "rsa" => Ok(Value::from(new_key()?.1)),
+            // Sprig makes a 4096-bit RSA key here (its certificate functions make 2048-bit ones).
+            "" | "rsa" => Ok(Value::from(rsa_key(aws_lc_rs::rsa::KeySize::Rsa4096)?.1)),
             "ecdsa" => Ok(Value::from(ecdsa_key()?)),
             "ed25519" => Ok(Value::from(ed25519_key()?)),
             "dsa" => Ok(Value::from(super::dsa::dsa_key_pem())),
@@ -41,7 +45,7 @@ pub(super) fn register(f: &mut Funcs) {
         "genSelfSignedCert",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
@@ -52,19 +56,19 @@ pub(super) fn register(f: &mut Funcs) {
         "genSignedCert",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (ca_key, issuer) = ca_parts(&a[4])?;
             let (key, key_pem) = new_key()?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
-        .params(&[Param::String, Param::List, Param::List, Param::Int, Param::Any], None),
+        .params(&[Param::String, Param::List, Param::List, Param::Int, CERTIFICATE], None),
     );
     f.insert(
         "genCAWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (key, key_pem) = parse_key(a[2].as_str().unwrap_or_default())?;
+            let (key, key_pem) = with_key(&a[2])?;
             let spec = CertSpec { cn, ips: &[], dns: &[], days: days(&a[1]), ca: true };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
@@ -74,8 +78,8 @@ pub(super) fn register(f: &mut Funcs) {
         "genSelfSignedCertWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
-            let (key, key_pem) = parse_key(a[4].as_str().unwrap_or_default())?;
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
+            let (key, key_pem) = with_key(&a[4])?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &key, &Issuer::itself(cn))?, key_pem))
         })
@@ -85,14 +89,14 @@ pub(super) fn register(f: &mut Funcs) {
         "genSignedCertWithKey",
         Function::new(|_, a| {
             let cn = a[0].as_str().unwrap_or_default();
-            let (ips, dns) = (strings(&a[1]), strings(&a[2]));
+            let (ips, dns) = (san_ips(&a[1])?, san_dns(&a[2])?);
             let (ca_key, issuer) = ca_parts(&a[4])?;
-            let (key, key_pem) = parse_key(a[5].as_str().unwrap_or_default())?;
+            let (key, key_pem) = with_key(&a[5])?;
             let spec = CertSpec { cn, ips: &ips, dns: &dns, days: days(&a[3]), ca: false };
             Ok(cert_value(certificate(&spec, &key, &ca_key, &issuer)?, key_pem))
         })
         .params(
-            &[Param::String, Param::List, Param::List, Param::Int, Param::Any, Param::String],
+            &[Param::String, Param::List, Param::List, Param::Int, CERTIFICATE, Param::String],
             None,
         ),
     );
@@ -109,19 +113,22 @@ pub(super) fn register(f: &mut Funcs) {
             if !cert.contains("-----BEGIN") {
                 return Err("unable to decode certificate".into());
             }
-            parse_key(&key).map_err(|_| "unable to decode private key".to_string())?;
+            Issuer::of_cert(&cert).map_err(|_| {
+                "error parsing certificate: decodedCert.Bytes: x509: malformed certificate"
+                    .to_string()
+            })?;
+            PrivKey::parse(&key).map_err(|e| format!("error parsing private key: {e}"))?;
             Ok(cert_value(cert, key))
         })
         .params(&[Param::String, Param::String], None),
     );
 }
 
-/// An RSA key from PKCS#1 or PKCS#8 PEM, and the PEM as Sprig keeps it.
-fn parse_key(pem: &str) -> Result<(rsa::RsaPrivateKey, String), String> {
-    rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
-        .map(|k| (k, pem.to_string()))
-        .map_err(|_| "error parsing private key: no PEM data found or unsupported key type".into())
+/// The key a `...WithKey` function takes, and the PEM as Sprig keeps it.
+fn with_key(pem: &Value) -> Result<(PrivKey, String), String> {
+    let pem = pem.as_str().unwrap_or_default();
+    let key = PrivKey::parse(pem).map_err(|e| format!("parsing private key: {e}"))?;
+    Ok((key, pem.to_string()))
 }
 
 fn days(v: &Value) -> i64 {
@@ -131,22 +138,50 @@ fn days(v: &Value) -> i64 {
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::List(l) => l.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
-        _ => Vec::new(),
-    }
+/// The IP addresses of a certificate, read as Sprig's `getNetIPs` reads
+/// them: each must be a string that Go's `net.ParseIP` takes.
+fn san_ips(v: &Value) -> Result<Vec<String>, String> {
+    let Value::List(l) = v else { return Ok(Vec::new()) };
+    l.iter()
+        .map(|ip| match ip.as_str() {
+            Some(text) if text.parse::<std::net::IpAddr>().is_ok() => Ok(text.to_string()),
+            Some(text) => Err(format!("error parsing ip: {text}")),
+            None => Err(format!("error parsing ip: {} is not a string", go_v(ip))),
+        })
+        .collect()
 }
 
-/// A fresh RSA 2048 key and its PKCS#1 PEM.
+/// The DNS names of a certificate: each must be a string.
+fn san_dns(v: &Value) -> Result<Vec<String>, String> {
+    let Value::List(l) = v else { return Ok(Vec::new()) };
+    l.iter()
+        .map(|d| {
+            d.as_str().map(str::to_string).ok_or_else(|| {
+                format!("error processing alternate dns name: {} is not a string", go_v(d))
+            })
+        })
+        .collect()
+}
+
+/// A value as Go's `%v` prints it.
+fn go_v(v: &Value) -> String {
+    crate::gotmpl::fmt::sprintf("%v", std::slice::from_ref(v))
+}
+
+/// A fresh RSA 2048 key, as Sprig's certificate functions make, and its PKCS#1 PEM.
+fn new_key() -> Result<(PrivKey, String), String> {
+    rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048).map(|(k, pem)| (PrivKey::Rsa(Box::new(k)), pem))
+}
+
+/// A fresh RSA key of `size` and its PKCS#1 PEM.
 ///
 /// AWS-LC generates the key: its prime search takes a few milliseconds where
 /// the `rsa` crate's takes hundreds, and a chart that makes a CA and a
 /// certificate per render (bitnami's TLS secrets) spent most of its time
 /// there. The `rsa` crate then signs and encodes as before.
-fn new_key() -> Result<(rsa::RsaPrivateKey, String), String> {
+fn rsa_key(size: aws_lc_rs::rsa::KeySize) -> Result<(rsa::RsaPrivateKey, String), String> {
     use aws_lc_rs::encoding::AsDer;
-    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+    let pair = aws_lc_rs::rsa::KeyPair::generate(size)
         .map_err(|_| "genPrivateKey: RSA key generation failed".to_string())?;
     let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
         .map_err(|_| "genPrivateKey: RSA key encoding failed".to_string())?;
@@ -177,7 +212,7 @@ fn ed25519_key() -> Result<String, String> {
 
 /// The key of a CA made by genCA (`.Key` PEM, `.Cert` PEM) and what a
 /// certificate it signs takes from its certificate.
-fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
+fn ca_parts(ca: &Value) -> Result<(PrivKey, Issuer), String> {
     let Value::Struct(s) = ca else {
         return Err("genSignedCert: the CA is not a certificate".into());
     };
@@ -186,9 +221,7 @@ fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
     };
     let issuer = Issuer::of_cert(&field("Cert").unwrap_or_default())?;
     let key_pem = field("Key").unwrap_or_default();
-    let key = rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_pem(&key_pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(&key_pem))
-        .map_err(|e| format!("error parsing CA key: {e}"))?;
+    let key = PrivKey::parse(&key_pem).map_err(|e| format!("error parsing CA key: {e}"))?;
     Ok((key, issuer))
 }
 
@@ -199,12 +232,15 @@ fn ca_parts(ca: &Value) -> Result<(rsa::RsaPrivateKey, Issuer), String> {
 struct Issuer {
     name: Vec<u8>,
     key_id: Option<Vec<u8>>,
+    /// The SubjectPublicKeyInfo of the issuer's certificate, which the
+    /// signing key must match; none for a certificate that signs itself.
+    public_key: Option<Vec<u8>>,
 }
 
 impl Issuer {
     /// The issuer of a self-signed certificate named `cn`.
     fn itself(cn: &str) -> Issuer {
-        Issuer { name: name(cn), key_id: None }
+        Issuer { name: name(cn), key_id: None, public_key: None }
     }
 
     /// The issuer that the PEM certificate `cert_pem` describes.
@@ -243,7 +279,8 @@ impl Issuer {
                     Some(der_content(value)?.1.to_vec())
                 })
             });
-        Ok(Issuer { name: subject.to_vec(), key_id })
+        let public_key = fields.get(5).map(|k| k.to_vec());
+        Ok(Issuer { name: subject.to_vec(), key_id, public_key })
     }
 }
 
@@ -313,12 +350,19 @@ struct CertSpec<'a> {
 /// A PEM certificate for `spec` with `key`'s public key, signed by `signer` as `issuer`.
 fn certificate(
     spec: &CertSpec<'_>,
-    key: &rsa::RsaPrivateKey,
-    signer: &rsa::RsaPrivateKey,
+    key: &PrivKey,
+    signer: &PrivKey,
     issuer: &Issuer,
 ) -> Result<String, String> {
-    let spki = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
-    let sig_alg = seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]]);
+    // Go checks that the signer signs before it encodes the public key.
+    let creating = |e: String| format!("error creating certificate: {e}");
+    let sig_alg = signer.signature_algorithm().map_err(creating)?;
+    if let Some(parent) = &issuer.public_key
+        && signer.spki().ok().as_ref() != Some(parent)
+    {
+        return Err(creating("x509: provided PrivateKey doesn't match parent's PublicKey".into()));
+    }
+    let spki = key.spki().map_err(creating)?;
     let mut random = [0u8; 16];
     OsRng.fill_bytes(&mut random);
     let now = std::time::SystemTime::now()
@@ -348,7 +392,7 @@ fn certificate(
     // SHA-256 of its public key's bits; a certificate signed by another
     // carries that issuer's identifier as its authority key identifier.
     if spec.ca {
-        let bits = der_content(spki.as_bytes())
+        let bits = der_content(&spki)
             .and_then(|(_, c)| der_children(c))
             .and_then(|parts| Some(der_content(parts.get(1)?)?.1.get(1..)?.to_vec()))
             .unwrap_or_default();
@@ -366,9 +410,14 @@ fn certificate(
         }
         for ip in spec.ips {
             if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                // Go's x509 writes an address in its 4-byte form when it has
+                // one (`To4`), an IPv4-mapped IPv6 address included.
                 let bytes = match addr {
                     std::net::IpAddr::V4(v) => v.octets().to_vec(),
-                    std::net::IpAddr::V6(v) => v.octets().to_vec(),
+                    std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
+                        Some(v4) => v4.octets().to_vec(),
+                        None => v.octets().to_vec(),
+                    },
                 };
                 names.push(tlv(0x87, &bytes));
             }
@@ -382,11 +431,10 @@ fn certificate(
         issuer.name.clone(),
         validity,
         subject,
-        spki.as_bytes().to_vec(),
+        spki,
         tlv(0xa3, &seq(&exts)),
     ]);
-    let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signer.clone());
-    let signature = signing.try_sign(&tbs).map_err(|e| e.to_string())?.to_vec();
+    let signature = signer.sign(&tbs).map_err(creating)?;
     let mut bits = vec![0u8];
     bits.extend_from_slice(&signature);
     let der = seq(&[tbs, sig_alg, tlv(0x03, &bits)]);
@@ -422,7 +470,7 @@ pub(super) fn seq(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &items.concat())
 }
 
-fn oid(arcs: &[u64]) -> Vec<u8> {
+pub(super) fn oid(arcs: &[u64]) -> Vec<u8> {
     let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
     for &arc in &arcs[2..] {
         let mut chunk = vec![(arc & 0x7f) as u8];
@@ -517,6 +565,40 @@ mod tests {
     }
 
     #[test]
+    fn ip_addresses_are_written_in_their_shortest_form() {
+        let (key, _) = new_key().unwrap();
+        let ips = ["::ffff:1.2.3.4".to_string(), "::1".to_string(), "10.0.0.1".to_string()];
+        let spec = CertSpec { cn: "svc", ips: &ips, dns: &[], days: 1, ca: false };
+        let pem = certificate(&spec, &key, &key, &Issuer::itself("svc")).unwrap();
+        let der =
+            base64_decode(&pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>())
+                .unwrap();
+        let mut one = [0u8; 16];
+        one[15] = 1;
+        let sans = seq(&[tlv(0x87, &[1, 2, 3, 4]), tlv(0x87, &one), tlv(0x87, &[10, 0, 0, 1])]);
+        assert!(der.windows(sans.len()).any(|w| w == sans.as_slice()));
+    }
+
+    #[test]
+    fn alternate_names_are_checked_as_sprig_checks_them() {
+        let list = Value::list;
+        let cases = [
+            (san_ips(&list(vec![Value::from("1.2.3")])), "error parsing ip: 1.2.3"),
+            (san_ips(&list(vec![Value::from("fe80::1%eth0")])), "error parsing ip: fe80::1%eth0"),
+            (san_ips(&list(vec![Value::from("01.2.3.4")])), "error parsing ip: 01.2.3.4"),
+            (san_ips(&list(vec![Value::Float(5.0)])), "error parsing ip: 5 is not a string"),
+            (
+                san_dns(&list(vec![Value::from("a"), Value::Nil])),
+                "error processing alternate dns name: <nil> is not a string",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.unwrap_err(), want);
+        }
+        assert!(san_ips(&list(vec![Value::from("::ffff:1.2.3.4")])).is_ok());
+    }
+
+    #[test]
     fn serials_are_minimal_der_integers() {
         let cases: [(&[u8], &[u8]); 5] = [
             (&[0x00, 0x00, 0x12], &[0x12]),
@@ -559,5 +641,16 @@ mod tests {
         .unwrap();
         assert!(!der.windows(5).any(|w| w == oid(&[2, 5, 29, 35]).as_slice()));
         assert!(Issuer::of_cert("not a certificate").is_err());
+    }
+}
+
+/// Keys for the tests of the key reader.
+#[cfg(test)]
+pub(super) mod tests_support {
+    pub(in crate::gotmpl::sprig) fn ecdsa() -> String {
+        super::ecdsa_key().expect("an ECDSA key")
+    }
+    pub(in crate::gotmpl::sprig) fn ed25519() -> String {
+        super::ed25519_key().expect("an Ed25519 key")
     }
 }

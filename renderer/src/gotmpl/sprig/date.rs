@@ -91,6 +91,7 @@ pub(crate) fn zoned_time(unix_nanos: i128, offset: i32, zone: &str) -> Value {
         string: Some(text),
         json_tags: st.json_tags.clone(),
         pointer_string: st.pointer_string,
+        eq_key: Some(format!("{} {json}", t.0)),
         native: Some(Arc::new(ZonedTime { at: t, json })),
     }))
 }
@@ -276,6 +277,9 @@ impl Time {
             methods,
             string: Some(self.go_string()),
             native: Some(Arc::new(self)),
+            // Go's `==` on two `time.Time`s compares the instant (its
+            // monotonic reading included, which `dateModify` carries over).
+            eq_key: Some(self.0.to_string()),
             ..Struct::default()
         }))
     }

@@ -19,6 +19,7 @@ pub(crate) mod encoding;
 mod floatmath;
 pub(crate) mod json;
 mod json_decode;
+mod keys;
 mod lists;
 mod math;
 pub(crate) mod path;

@@ -187,19 +187,30 @@ impl Version {
         }))
     }
 
+    /// Reads a version as the Masterminds semver v3.4 that Helm 4 pins does,
+    /// with its error texts (lower case; older releases, such as the one
+    /// under the Go-template oracle's Sprig 3.2.3, capitalize them).
     fn parse(text: &str) -> Result<Version, String> {
-        let invalid = || "Invalid Semantic Version".to_string();
-        let m = VERSION_RE.captures(text).ok_or_else(invalid)?;
+        let m = VERSION_RE.captures(text).ok_or_else(|| "invalid semantic version".to_string())?;
         let num = |i: usize| -> Result<u64, String> {
             match m.get(i) {
-                Some(g) => g.as_str().trim_start_matches('.').parse().map_err(|_| invalid()),
+                Some(g) => {
+                    let digits = g.as_str().trim_start_matches('.');
+                    digits.parse().map_err(|_| {
+                        // Only a number past u64 gets here: the pattern admits digits only.
+                        format!(
+                            "error parsing version segment: strconv.ParseUint: parsing {}: value out of range",
+                            crate::gotmpl::fmt::quote(digits)
+                        )
+                    })
+                }
                 None => Ok(0),
             }
         };
         let pre = m.get(5).map_or("", |g| g.as_str()).to_string();
         for part in pre.split('.').filter(|p| !p.is_empty()) {
             if part.len() > 1 && part.starts_with('0') && part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("Version segment starts with 0".into());
+                return Err("version segment starts with 0".into());
             }
         }
         let meta = m.get(8).map_or("", |g| g.as_str()).to_string();
@@ -267,7 +278,7 @@ fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
     let mut ors = Vec::new();
     for segment in text.split("||") {
         if !VALID_RE.is_match(segment) {
-            return Err(format!("improper constraint: {segment}"));
+            return Err(improper(segment));
         }
         let found: Vec<&str> = FIND_RE.find_iter(segment).map(|m| m.as_str()).collect();
         let found = if found.is_empty() { vec![segment] } else { found };
@@ -280,8 +291,13 @@ fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
     Ok(ors)
 }
 
+/// The error for a constraint semver cannot read; v3.4 quotes it.
+fn improper(c: &str) -> String {
+    format!("improper constraint: {}", crate::gotmpl::fmt::quote(c))
+}
+
 fn parse_constraint(c: &str) -> Result<Constraint, String> {
-    let m = CONSTRAINT_RE.captures(c).ok_or_else(|| format!("improper constraint: {c}"))?;
+    let m = CONSTRAINT_RE.captures(c).ok_or_else(|| improper(c))?;
     let op = m.get(1).map_or("", |g| g.as_str()).to_string();
     let g = |i: usize| m.get(i).map_or("", |g| g.as_str());
     let (major, minor, patch, pre) = (g(3), g(4), g(5), g(6));
@@ -411,5 +427,33 @@ impl Constraint {
             return false;
         }
         c.patch == v.patch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Version, parse_constraints};
+
+    /// Error texts as Helm 4 prints them (checked with the helm-template oracle).
+    #[test]
+    fn errors_read_as_semver_v3_4() {
+        let version = |t: &str| Version::parse(t).err().unwrap_or_default();
+        let constraint = |t: &str| parse_constraints(t).err().unwrap_or_default();
+        let cases = [
+            (version("x.y"), "invalid semantic version"),
+            (version(""), "invalid semantic version"),
+            (version("1.2.3-01"), "version segment starts with 0"),
+            (
+                version("99999999999999999999.1.1"),
+                "error parsing version segment: strconv.ParseUint: parsing \"99999999999999999999\": value out of range",
+            ),
+            (version("1.2.3"), ""),
+            (constraint("bogus"), "improper constraint: \"bogus\""),
+            (constraint(">= 1.x.y"), "improper constraint: \">= 1.x.y\""),
+            (constraint(""), "improper constraint: \"\""),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 }

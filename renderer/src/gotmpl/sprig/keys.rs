@@ -1,0 +1,209 @@
+//! Private keys a certificate function takes, read as Sprig's `parsePrivateKeyPEM` reads them (RSA, ECDSA, Ed25519, DSA), with what a certificate needs of each.
+
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
+};
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::signature::{SignatureEncoding, Signer};
+
+use super::certs::{oid, seq, tlv};
+use super::encoding::base64_decode;
+
+/// A private key of one of the kinds Go's x509 signs with, or a DSA key,
+/// which Sprig reads but Go cannot sign a certificate with.
+pub(super) enum PrivKey {
+    Rsa(Box<rsa::RsaPrivateKey>),
+    Ecdsa(EcdsaKeyPair, Curve),
+    Ed25519(Ed25519KeyPair),
+    Dsa,
+}
+
+/// The NIST curves Go's `x509.ParseECPrivateKey` reads.
+#[derive(Clone, Copy)]
+pub(super) enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+impl Curve {
+    const ALL: [Curve; 3] = [Curve::P256, Curve::P384, Curve::P521];
+
+    fn signing(self) -> &'static EcdsaSigningAlgorithm {
+        match self {
+            Curve::P256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
+            Curve::P384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+            Curve::P521 => &ECDSA_P521_SHA512_ASN1_SIGNING,
+        }
+    }
+
+    /// The named curve's object identifier.
+    fn oid(self) -> &'static [u64] {
+        match self {
+            Curve::P256 => &[1, 2, 840, 10045, 3, 1, 7],
+            Curve::P384 => &[1, 3, 132, 0, 34],
+            Curve::P521 => &[1, 3, 132, 0, 35],
+        }
+    }
+
+    /// The ECDSA signature algorithm Go picks for a key on this curve.
+    fn signature_oid(self) -> &'static [u64] {
+        match self {
+            Curve::P256 => &[1, 2, 840, 10045, 4, 3, 2],
+            Curve::P384 => &[1, 2, 840, 10045, 4, 3, 3],
+            Curve::P521 => &[1, 2, 840, 10045, 4, 3, 4],
+        }
+    }
+}
+
+const ED25519: &[u64] = &[1, 3, 101, 112];
+const NOT_A_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
+
+impl PrivKey {
+    /// Reads the first PEM block of `text` as Sprig does; the errors are
+    /// Sprig's texts (the caller adds its prefix).
+    pub(super) fn parse(text: &str) -> Result<PrivKey, String> {
+        let (label, der) = first_pem(text).ok_or("no PEM data in input")?;
+        if label == "PRIVATE KEY" {
+            return PrivKey::pkcs8(&der).ok_or_else(|| {
+                "decoding PEM as PKCS#8: x509: failed to parse private key".to_string()
+            });
+        }
+        let Some(kind) = label.strip_suffix(" PRIVATE KEY") else {
+            return Err(format!("no private key data in PEM block of type {label}"));
+        };
+        match kind {
+            "RSA" => rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(&der)
+                .map(|k| PrivKey::Rsa(Box::new(k)))
+                .map_err(|_| "parsing RSA private key from PEM: x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)".to_string()),
+            "EC" => Curve::ALL
+                .into_iter()
+                .find_map(|c| {
+                    EcdsaKeyPair::from_private_key_der(c.signing(), &der)
+                        .ok()
+                        .map(|k| PrivKey::Ecdsa(k, c))
+                })
+                .ok_or_else(|| {
+                    "parsing EC private key from PEM: x509: failed to parse EC private key"
+                        .to_string()
+                }),
+            "DSA" => Ok(PrivKey::Dsa),
+            _ => Err(format!("invalid private key type {label}")),
+        }
+    }
+
+    fn pkcs8(der: &[u8]) -> Option<PrivKey> {
+        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
+            return Some(PrivKey::Rsa(Box::new(k)));
+        }
+        if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            return Some(PrivKey::Ed25519(k));
+        }
+        Curve::ALL.into_iter().find_map(|c| {
+            EcdsaKeyPair::from_pkcs8(c.signing(), der).ok().map(|k| PrivKey::Ecdsa(k, c))
+        })
+    }
+
+    /// The DER SubjectPublicKeyInfo of the key, as Go marshals it; a DSA
+    /// key fails as Go's `x509.CreateCertificate` fails on it.
+    pub(super) fn spki(&self) -> Result<Vec<u8>, String> {
+        match self {
+            PrivKey::Rsa(k) => k
+                .to_public_key()
+                .to_public_key_der()
+                .map(|d| d.as_bytes().to_vec())
+                .map_err(|e| e.to_string()),
+            PrivKey::Ecdsa(k, c) => Ok(seq(&[
+                seq(&[oid(&[1, 2, 840, 10045, 2, 1]), oid(c.oid())]),
+                bit_string(k.public_key().as_ref()),
+            ])),
+            PrivKey::Ed25519(k) => {
+                Ok(seq(&[seq(&[oid(ED25519)]), bit_string(k.public_key().as_ref())]))
+            }
+            PrivKey::Dsa => Err("x509: unsupported public key type: *dsa.PublicKey".into()),
+        }
+    }
+
+    /// The AlgorithmIdentifier of the signatures this key makes, as Go picks it.
+    pub(super) fn signature_algorithm(&self) -> Result<Vec<u8>, String> {
+        match self {
+            PrivKey::Rsa(_) => Ok(seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]])),
+            PrivKey::Ecdsa(_, c) => Ok(seq(&[oid(c.signature_oid())])),
+            PrivKey::Ed25519(_) => Ok(seq(&[oid(ED25519)])),
+            PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
+        }
+    }
+
+    /// Signs `message` (a certificate's TBS bytes).
+    pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            PrivKey::Rsa(k) => {
+                let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
+                Ok(signing.try_sign(message).map_err(|e| e.to_string())?.to_vec())
+            }
+            PrivKey::Ecdsa(k, _) => k
+                .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| "x509: signing failed".to_string()),
+            PrivKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
+        }
+    }
+}
+
+/// A DER BIT STRING holding `bytes` whole.
+fn bit_string(bytes: &[u8]) -> Vec<u8> {
+    let mut content = vec![0u8];
+    content.extend_from_slice(bytes);
+    tlv(0x03, &content)
+}
+
+/// The label and bytes of the first PEM block in `text`, as Go's
+/// `pem.Decode` finds it (text before the block is skipped).
+fn first_pem(text: &str) -> Option<(String, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")?;
+    let rest = &text[start + "-----BEGIN ".len()..];
+    let (label, rest) = rest.split_once("-----")?;
+    let end_marker = format!("-----END {label}-----");
+    let end = rest.find(&end_marker)?;
+    let body: String = rest[..end]
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect();
+    Some((label.to_string(), base64_decode(&body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrivKey;
+
+    /// Sprig's `parsePrivateKeyPEM` errors, checked with the helm-template oracle.
+    #[test]
+    fn keys_that_are_not_keys_fail_as_in_sprig() {
+        let err = |text: &str| PrivKey::parse(text).err().unwrap_or_default();
+        assert_eq!(err("Unknown type bogus"), "no PEM data in input");
+        assert_eq!(
+            err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            "no private key data in PEM block of type CERTIFICATE"
+        );
+        assert_eq!(
+            err("-----BEGIN FOO PRIVATE KEY-----\nAAAA\n-----END FOO PRIVATE KEY-----\n"),
+            "invalid private key type FOO PRIVATE KEY"
+        );
+    }
+
+    #[test]
+    fn generated_keys_of_every_kind_read_back() {
+        for pem in [
+            super::super::certs::tests_support::ecdsa(),
+            super::super::certs::tests_support::ed25519(),
+        ] {
+            let key = PrivKey::parse(&pem).expect("a generated key reads back");
+            let signature = key.sign(b"tbs").expect("the key signs");
+            assert!(!signature.is_empty());
+            assert!(key.spki().is_ok() && key.signature_algorithm().is_ok());
+        }
+    }
+}
