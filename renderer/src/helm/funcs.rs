@@ -15,7 +15,10 @@ fn helm_semver_error(message: String) -> String {
         None => match message.as_str() {
             "Invalid Semantic Version" => "invalid semantic version".into(),
             "Version segment starts with 0" => "version segment starts with 0".into(),
-            _ => message,
+            _ => match message.strip_prefix("Error parsing version segment: ") {
+                Some(rest) => format!("error parsing version segment: {rest}"),
+                None => message,
+            },
         },
     }
 }

@@ -187,11 +187,11 @@ impl Version {
         }))
     }
 
-    /// Reads a version as the Masterminds semver v3.4 that Helm 4 pins does,
-    /// with its error texts (lower case; older releases, such as the one
-    /// under the Go-template oracle's Sprig 3.2.3, capitalize them).
+    /// Reads a version as Masterminds semver does, with the error texts of
+    /// the release Sprig 3.2.3 pins (capitalized; Helm 4 links a newer one
+    /// that lower-cases them, see `helm::funcs`).
     fn parse(text: &str) -> Result<Version, String> {
-        let m = VERSION_RE.captures(text).ok_or_else(|| "invalid semantic version".to_string())?;
+        let m = VERSION_RE.captures(text).ok_or_else(|| "Invalid Semantic Version".to_string())?;
         let num = |i: usize| -> Result<u64, String> {
             match m.get(i) {
                 Some(g) => {
@@ -199,7 +199,7 @@ impl Version {
                     digits.parse().map_err(|_| {
                         // Only a number past u64 gets here: the pattern admits digits only.
                         format!(
-                            "error parsing version segment: strconv.ParseUint: parsing {}: value out of range",
+                            "Error parsing version segment: strconv.ParseUint: parsing {}: value out of range",
                             crate::gotmpl::fmt::quote(digits)
                         )
                     })
@@ -210,7 +210,7 @@ impl Version {
         let pre = m.get(5).map_or("", |g| g.as_str()).to_string();
         for part in pre.split('.').filter(|p| !p.is_empty()) {
             if part.len() > 1 && part.starts_with('0') && part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("version segment starts with 0".into());
+                return Err("Version segment starts with 0".into());
             }
         }
         let meta = m.get(8).map_or("", |g| g.as_str()).to_string();
@@ -291,9 +291,9 @@ fn parse_constraints(text: &str) -> Result<Vec<Vec<Constraint>>, String> {
     Ok(ors)
 }
 
-/// The error for a constraint semver cannot read; v3.4 quotes it.
+/// The error for a constraint semver cannot read (v3.4, under Helm 4, quotes it).
 fn improper(c: &str) -> String {
-    format!("improper constraint: {}", crate::gotmpl::fmt::quote(c))
+    format!("improper constraint: {c}")
 }
 
 fn parse_constraint(c: &str) -> Result<Constraint, String> {
@@ -434,23 +434,24 @@ impl Constraint {
 mod tests {
     use super::{Version, parse_constraints};
 
-    /// Error texts as Helm 4 prints them (checked with the helm-template oracle).
+    /// Error texts as Sprig 3.2.3's semver words them (checked with the
+    /// go-template oracle; Helm 4's are in `helm::funcs`).
     #[test]
-    fn errors_read_as_semver_v3_4() {
+    fn errors_read_as_sprigs_semver() {
         let version = |t: &str| Version::parse(t).err().unwrap_or_default();
         let constraint = |t: &str| parse_constraints(t).err().unwrap_or_default();
         let cases = [
-            (version("x.y"), "invalid semantic version"),
-            (version(""), "invalid semantic version"),
-            (version("1.2.3-01"), "version segment starts with 0"),
+            (version("x.y"), "Invalid Semantic Version"),
+            (version(""), "Invalid Semantic Version"),
+            (version("1.2.3-01"), "Version segment starts with 0"),
             (
                 version("99999999999999999999.1.1"),
-                "error parsing version segment: strconv.ParseUint: parsing \"99999999999999999999\": value out of range",
+                "Error parsing version segment: strconv.ParseUint: parsing \"99999999999999999999\": value out of range",
             ),
             (version("1.2.3"), ""),
-            (constraint("bogus"), "improper constraint: \"bogus\""),
-            (constraint(">= 1.x.y"), "improper constraint: \">= 1.x.y\""),
-            (constraint(""), "improper constraint: \"\""),
+            (constraint("bogus"), "improper constraint: bogus"),
+            (constraint(">= 1.x.y"), "improper constraint: >= 1.x.y"),
+            (constraint(""), "improper constraint: "),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);
