@@ -72,7 +72,11 @@ pub trait Tree: Sync {
             for (entry, kind) in self.list(&dir)? {
                 let path = join(&dir, &entry)?;
                 match kind {
-                    EntryKind::Dir if entry != ".git" => dirs.push(path),
+                    // Symbolic links are not followed: Flux walks without
+                    // them, and a link to a directory above would loop.
+                    EntryKind::Dir if entry != ".git" && !through_link(self, &path) => {
+                        dirs.push(path)
+                    }
                     EntryKind::File if entry == name => {
                         let bytes = self.read(&path)?;
                         out.push((path, bytes));
@@ -84,6 +88,11 @@ pub trait Tree: Sync {
         out.sort();
         Ok(out)
     }
+}
+
+/// Whether `path` is a symbolic link or reached through one.
+pub fn through_link(tree: &(impl Tree + ?Sized), path: &str) -> bool {
+    tree.real_path(path).is_ok_and(|real| real != path)
 }
 
 /// `path` relative to the directory `from`, both tree paths (`..` where
@@ -336,6 +345,22 @@ mod tests {
         let t = DirTree::new(root.path()).unwrap();
         assert!(matches!(t.read("link"), Err(Error::Escapes { .. })));
         assert!(matches!(t.real_path("link"), Err(Error::Escapes { .. })));
+    }
+
+    /// Links to directories above would make a walk endless: whole-tree
+    /// walks do not follow links, as Flux's do not.
+    #[test]
+    fn whole_tree_walks_do_not_follow_links() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("a")).unwrap();
+        std::fs::write(root.path().join("a/.sourceignore"), "x\n").unwrap();
+        std::os::unix::fs::symlink(".", root.path().join("l1")).unwrap();
+        std::os::unix::fs::symlink("..", root.path().join("a/l2")).unwrap();
+        let t = DirTree::new(root.path()).unwrap();
+        let found: Vec<String> =
+            t.files_named(".sourceignore").unwrap().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(found, ["a/.sourceignore"]);
+        assert!(through_link(&t, "l1") && through_link(&t, "a/l2/a") && !through_link(&t, "a"));
     }
 
     #[test]

@@ -164,6 +164,7 @@ fn files_below(tree: &dyn Tree, dir: &str, out: &mut Vec<String>) -> Result<(), 
     for (name, kind) in tree.list(dir)? {
         let path = tree::join(dir, &name)?;
         match kind {
+            EntryKind::Dir if tree::through_link(tree, &path) => {}
             EntryKind::Dir => files_below(tree, &path, out)?,
             EntryKind::File if name.ends_with(TEMPLATE_SUFFIX) || is_yaml(&name) => out.push(path),
             EntryKind::File => {}

@@ -336,6 +336,9 @@ pub fn yaml_files(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, tree::Error
     for (name, kind) in tree.list(dir)? {
         let path = tree::join(dir, &name)?;
         match kind {
+            // Symbolic links to directories are not followed (one to a
+            // directory above would loop).
+            EntryKind::Dir if tree::through_link(tree, &path) => {}
             EntryKind::Dir => out.extend(yaml_files(tree, &path)?),
             EntryKind::File if is_yaml(&name) => out.push(path),
             EntryKind::File => {}

@@ -168,6 +168,7 @@ fn collect(
     for (name, kind) in tree.list(dir).map_err(|e| Error::read(&at.with_file(dir), e))? {
         let path = tree::join(dir, &name).map_err(|e| Error::read(at, e))?;
         match kind {
+            EntryKind::Dir if tree::through_link(tree, &path) => {}
             EntryKind::Dir => collect(tree, at, &path, objects, skipped)?,
             EntryKind::File if is_yaml(&name) && is_git_crypted(tree, &path) => {
                 skipped.push(format!("{path}: encrypted with git-crypt"))

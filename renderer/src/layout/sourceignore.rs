@@ -342,7 +342,7 @@ impl<'a> Artifact<'a> {
         if path.is_empty() {
             return false;
         }
-        if self.base.real_path(path).is_ok_and(|real| real != path) {
+        if tree::through_link(self.base, path) {
             return true;
         }
         let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
