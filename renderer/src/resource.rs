@@ -208,6 +208,36 @@ pub struct Resource {
     /// The annotations added since the last JSON patch, in the order they
     /// came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
+    /// The strategic merge patches merged into a generated object since the
+    /// last JSON patch, whose nodes its hash depends on.
+    pub merged_patches: Vec<MergedPatch>,
+}
+
+/// A strategic merge patch as kustomize merged it into an object's node
+/// tree (see [`crate::kustomize`]'s `ynode`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedPatch {
+    /// The object just before the merge.
+    pub before: Value,
+    /// The annotations kustomize held then: the object's own and its build
+    /// annotations.
+    pub notes: Vec<(String, String)>,
+    /// Whether kustomize rebuilt the annotations just before (it does when
+    /// it stores the identity before a patch that may rename).
+    pub notes_rebuilt: bool,
+    /// The patch's text, when it is one document whose nodes can be
+    /// placed (no comments, no document markers); `None` otherwise.
+    pub text: Option<String>,
+    /// Whether the patch had a target (kustomize then copies the target's
+    /// identity into a copy of the patch before merging it).
+    pub targeted: bool,
+    /// `allowNameChange` and `allowKindChange`.
+    pub allowed: (bool, bool),
+    /// Whether the object's kind has a schema (whose lists kustomize may
+    /// merge by key).
+    pub by_schema: bool,
+    /// The object after the merge.
+    pub after: Value,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -334,6 +364,7 @@ impl Resource {
             non_string_key: None,
             json_rebuilt: None,
             notes_added: Vec::new(),
+            merged_patches: Vec::new(),
         };
         r.orig_id = r.id();
         r

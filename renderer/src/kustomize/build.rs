@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
     validators, ynode,
 };
-use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
+use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -358,6 +358,16 @@ fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// The text of a strategic merge patch whose nodes kiln can place as
+/// kustomize reads them: one document, no document markers (kustomize
+/// numbers lines per document), no comments (kustomize carries them into
+/// the object) and not a list of patches.
+fn placeable_patch(text: &str, one_document: bool) -> Option<String> {
+    let marked = text.lines().any(|l| l.starts_with("---") || l.starts_with("..."));
+    (one_document && !marked && !text.contains('#') && !text.starts_with('\u{feff}'))
+        .then(|| text.replace("\r\n", "\n"))
 }
 
 /// Adds the annotations that `metadata.annotations` (a map, created when
@@ -1252,6 +1262,7 @@ impl Builder<'_> {
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
                 r.json_rebuilt = Some(Box::new(rebuilt));
+                r.merged_patches.clear();
                 r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
                 applied.map_err(|source_err| Error::Patch {
@@ -1281,6 +1292,7 @@ impl Builder<'_> {
                 ),
             ));
         }
+        let one_document = docs.len() == 1;
         for (n, doc) in docs.into_iter().enumerate() {
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             if !matches!(doc, Value::Map(_)) {
@@ -1392,6 +1404,7 @@ impl Builder<'_> {
                 let target = r.id().to_string();
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
+                let was_allowed = r.allowed_changes;
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
                     r.allowed_changes.0 |= p.allow_name_change;
@@ -1410,6 +1423,30 @@ impl Builder<'_> {
                     patch::strategic_merge::drop_empty_nulls(&mut r.value, &empty, &gvk, schema);
                     r.scalar_texts.retain(|(_, text)| !text.is_empty());
                 }
+                // The hash of a generated object of another kind depends on
+                // the nodes the patch brings (see `ynode`).
+                let mut merged_patch = (r.needs_hash && r.json_rebuilt.is_some()).then(|| {
+                    MergedPatch {
+                        before: r.value.clone(),
+                        // The patch brings the allow annotations it adds.
+                        notes: ynode::notes_of(&r.value, &internal_annotations(r))
+                            .into_iter()
+                            .filter(|(k, _)| {
+                                let key = k.strip_prefix(INTERNAL_PREFIX).unwrap_or("");
+                                (was_allowed.0 || key != "allowNameChange")
+                                    && (was_allowed.1 || key != "allowKindChange")
+                            })
+                            .collect(),
+                        notes_rebuilt: p.allow_name_change || p.allow_kind_change,
+                        text: (!p.legacy_strategic_merge)
+                            .then(|| placeable_patch(&text, one_document))
+                            .flatten(),
+                        targeted: matcher.is_some(),
+                        allowed: (p.allow_name_change, p.allow_kind_change),
+                        by_schema: schema.knows(&gvk) || schema.knows(&schema_gvk),
+                        after: Value::Null,
+                    }
+                });
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(&r.value, &doc, &schema_gvk, schema)
                 } else {
@@ -1451,6 +1488,10 @@ impl Builder<'_> {
                             }
                         }
                         r.sync_shared();
+                        if let Some(mut step) = merged_patch.take() {
+                            step.after = r.value.clone();
+                            r.merged_patches.push(step);
+                        }
                     }
                     None => deleted.push(i),
                 }
@@ -1480,9 +1521,13 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
         // kustomize hashes another kind by its YAML node tree.
         let nodes = match (r.kind(), &r.json_rebuilt) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(rebuilt)) => {
-                ynode::hash_input(rebuilt, &r.value, &internal_annotations(r), &r.notes_added)
-            }
+            (_, Some(rebuilt)) => ynode::hash_input(
+                rebuilt,
+                &r.value,
+                &internal_annotations(r),
+                &r.notes_added,
+                &r.merged_patches,
+            ),
         };
         let hash = match nodes {
             Some(input) => generate::hash_suffix(input.as_bytes()),

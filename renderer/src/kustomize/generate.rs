@@ -5,7 +5,9 @@ use super::kustomization::{Generator, GeneratorOptions};
 use crate::resource::{Resource, Step};
 use crate::tree::{self, Tree};
 use crate::value::{Map, Value};
+use crate::yaml::json_hop;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// What a generator reads its data from, resolved to key/value pairs.
 struct Data {
@@ -168,6 +170,83 @@ fn collect(
     Ok(data)
 }
 
+/// A character goyaml.v2 refuses to read, which Go's JSON encoder leaves raw.
+fn is_refused(c: char) -> bool {
+    matches!(c as u32, 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)
+}
+
+/// The generator's arguments as its builtin plugin receives them.
+///
+/// kustomize configures a builtin generator by marshalling the entry (with
+/// `generatorOptions` merged into its options) through `sigs.k8s.io/yaml`:
+/// JSON first, then goyaml.v2 reads that JSON text back. Go's JSON encoder
+/// leaves NEL (U+0085) and the other C1 controls raw; goyaml.v2 reads a raw
+/// NEL inside a quoted string as a line break, which folds (with the spaces
+/// around it) into one space, and refuses the other controls, DEL and
+/// U+FFFE/U+FFFF. So a literal holding NEL generates (and hashes) the folded
+/// text, while a file or env file, which the plugin reads itself, keeps it.
+/// LS, PS, tabs, byte-order marks and the rest are escaped or read back as
+/// written. The same holds for a `ConfigMapGenerator`/`SecretGenerator`
+/// plugin config, which kustomize also passes on as YAML made from JSON.
+fn through_plugin_config<'a>(
+    g: &'a Generator,
+    global: &'a GeneratorOptions,
+    kind: &str,
+    file: &str,
+) -> Result<(Cow<'a, Generator>, Cow<'a, GeneratorOptions>), Error> {
+    let pairs = |o: &'a GeneratorOptions| {
+        o.labels.iter().chain(&o.annotations).flat_map(|(k, v)| [k.as_str(), v.as_str()])
+    };
+    let keys = g.options.labels.iter().chain(&g.options.annotations);
+    let keys = keys.chain(&global.labels).chain(&global.annotations).map(|(k, _)| k);
+    let strings = [g.name.as_str(), g.behavior.as_str()]
+        .into_iter()
+        .chain(g.namespace.as_deref())
+        .chain(g.secret_type.as_deref())
+        .chain(g.literals.iter().chain(&g.files).chain(&g.envs).map(String::as_str))
+        .chain(pairs(&g.options))
+        .chain(pairs(global));
+    let fails = |message: String| Error::Invalid {
+        file: file.to_string(),
+        message: format!("builtin {kind} marshal: yaml: {message}"),
+    };
+    let mut touched = false;
+    for s in strings {
+        // The value may be a secret: name the character, not the text.
+        if let Some(c) = s.chars().find(|c| is_refused(*c)) {
+            return Err(fails(format!("control characters are not allowed (U+{:04X})", c as u32)));
+        }
+        touched |= s.contains('\u{85}');
+    }
+    // A raw line break inside a key of a JSON object is not a simple key
+    // goyaml.v2 can read.
+    if keys.into_iter().any(|k| k.contains('\u{85}')) {
+        return Err(fails("line 1: did not find expected ',' or '}'".into()));
+    }
+    if !touched {
+        return Ok((Cow::Borrowed(g), Cow::Borrowed(global)));
+    }
+    let hop = |s: &String| json_hop(s).into_owned();
+    let hop_pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| (k.clone(), hop(v))).collect();
+    let options = |o: &GeneratorOptions| GeneratorOptions {
+        labels: hop_pairs(&o.labels),
+        annotations: hop_pairs(&o.annotations),
+        ..o.clone()
+    };
+    let hopped = Generator {
+        name: hop(&g.name),
+        namespace: g.namespace.as_ref().map(hop),
+        behavior: hop(&g.behavior),
+        behavior_given: g.behavior_given,
+        literals: g.literals.iter().map(hop).collect(),
+        files: g.files.iter().map(hop).collect(),
+        envs: g.envs.iter().map(hop).collect(),
+        secret_type: g.secret_type.as_ref().map(hop),
+        options: options(&g.options),
+    };
+    Ok((Cow::Owned(hopped), Cow::Owned(options(global))))
+}
+
 /// Makes the object a generator entry describes.
 pub fn generate(
     tree: &dyn Tree,
@@ -184,6 +263,9 @@ pub fn generate(
             message: "a generator needs a name".into(),
         });
     }
+    let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
+    let (g, global) = through_plugin_config(g, global, kind, file)?;
+    let (g, global) = (g.as_ref(), global.as_ref());
     let data = collect(tree, dir, g, file, restrict)?;
     let mut obj = Map::new();
     obj.insert("apiVersion".into(), "v1".into());
@@ -240,7 +322,6 @@ pub fn generate(
     if immutable {
         obj.insert("immutable".into(), Value::Bool(true));
     }
-    let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };
     let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;

@@ -19,7 +19,7 @@ pub(crate) mod resolve;
 pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
 };
-pub(crate) use emit::{go_format_float_g, go_format_float32_g};
+pub(crate) use emit::{go_format_float_g, go_format_float32_g, json_hop};
 pub use parse::{
     Document, Limits, NonStringKey, ParseError, parse_documents, parse_documents_helm,
     parse_documents_with, parse_documents_yaml11, parse_first_document_helm,

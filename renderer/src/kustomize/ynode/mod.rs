@@ -1,0 +1,690 @@
+//! kustomize's hash input for a generated object whose kind is no longer ConfigMap or Secret: Go's JSON of its yaml.Node tree.
+//!
+//! kustomize hashes a ConfigMap or Secret by its data; any other kind (a
+//! generated ConfigMap a JSON patch turned into a custom kind) by
+//! `encoding/json` of the object's yaml.v3 node tree: every node's kind,
+//! style, tag, text, children, comments, line and column. Line and column
+//! depend on the text the node was parsed from. A JSON patch rebuilds the
+//! object by printing its JSON as YAML (keys sorted, numbers as float64) and
+//! parsing that text, so kiln keeps the object as the patch left it
+//! ([`crate::resource::Resource::json_rebuilt`]), prints and parses it the
+//! same way, and lays the later changes over it as kustomize's setters make
+//! them: a changed scalar becomes a node without position or tag (keeping
+//! its style), a new field a node without position appended to its map, and
+//! the annotations a map rebuilt at the end of `metadata` after every patch.
+//!
+//! Strategic merge patches after the JSON patch bring nodes from their own
+//! text: kiln records each ([`crate::resource::MergedPatch`]) and replays
+//! kyaml's merge walk over the trees ([`merge`]), checking the result
+//! against the data kiln's own merge gave. A tree kiln cannot place (a
+//! generator's own tree with no JSON patch before, lists merged by a
+//! schema's keys, patches with comments or several documents) is hashed
+//! by the object's JSON, which differs from kustomize's hash.
+
+mod merge;
+
+use crate::resource::MergedPatch;
+use crate::value::{Map, Value};
+use crate::yaml;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// yaml.v3 node kinds.
+const SEQUENCE: u8 = 2;
+const MAPPING: u8 = 4;
+const SCALAR: u8 = 8;
+
+/// yaml.v3 node styles.
+const DOUBLE_QUOTED: u8 = 2;
+const SINGLE_QUOTED: u8 = 4;
+const LITERAL: u8 = 8;
+const FOLDED: u8 = 16;
+const FLOW: u8 = 32;
+
+/// One yaml.v3 node, as far as kustomize's objects use its fields (no
+/// anchors, aliases or comments survive JSON).
+#[derive(Debug, Clone, PartialEq)]
+struct Node {
+    kind: u8,
+    style: u8,
+    tag: &'static str,
+    value: String,
+    content: Option<Vec<Node>>,
+    line: usize,
+    column: usize,
+    /// A collection a field was cleared from until it had no children: its
+    /// list of them is empty rather than missing.
+    cleared: bool,
+}
+
+impl Node {
+    /// A node made by kyaml's setters: no tag, no position.
+    fn made(kind: u8, value: String, content: Option<Vec<Node>>) -> Node {
+        Node { kind, style: 0, tag: "", value, content, line: 0, column: 0, cleared: false }
+    }
+
+    /// A string node as kyaml sets a metadata map's value: a literal block
+    /// when it spans lines, double-quoted when YAML 1.1 would read its text
+    /// as something other than a string (`y`, `1.5`, `a: b`).
+    fn string(s: &str) -> Node {
+        let style = if s.contains('\n') {
+            LITERAL
+        } else if reads_as_non_string(s) {
+            DOUBLE_QUOTED
+        } else {
+            0
+        };
+        Node { style, tag: "!!str", ..Node::made(SCALAR, s.to_string(), None) }
+    }
+}
+
+/// Whether goyaml.v2 reads `s` (one line, not empty) as a value other than
+/// a string: a number, bool, null, map or list; text it cannot read counts
+/// as a string.
+fn reads_as_non_string(s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    match yaml::parse_documents_yaml11(s, "value") {
+        Ok(docs) => !matches!(docs.first(), Some(Value::String(_))),
+        Err(_) => false,
+    }
+}
+
+/// The JSON kustomize hashes for `current`, an object a JSON patch left as
+/// `rebuilt` (with the annotations it then had), whose annotations at hash
+/// time are its own plus `internal`, and into which kustomize then merged
+/// `patches`; `None` when the text does not parse or the tree is one kiln
+/// cannot place node by node.
+pub(super) fn hash_input(
+    rebuilt: &Value,
+    current: &Value,
+    internal: &[(String, String)],
+    added: &[String],
+    patches: &[MergedPatch],
+) -> Option<String> {
+    let mut root = parse_tree(&yaml::to_string(rebuilt))?;
+    if patches.is_empty() {
+        overlay(&mut root, rebuilt, current);
+        set_annotations(&mut root, rebuilt, current, internal, added);
+    } else {
+        merge_patches(&mut root, rebuilt, current, internal, added, patches)?;
+    }
+    let mut out = String::new();
+    dump(&mut out, &root);
+    Some(out)
+}
+
+/// The node tree of a one-document YAML text, as yaml.v3 reads it.
+fn parse_tree(text: &str) -> Option<Node> {
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..)) {
+            return read(&mut parser, event, &span, text);
+        }
+    }
+    None
+}
+
+/// The annotations of an object as kustomize holds them: its own (as
+/// their text) and `internal`, the build annotations.
+pub(super) fn notes_of(object: &Value, internal: &[(String, String)]) -> Vec<(String, String)> {
+    let own = object.get_path(&["metadata", "annotations"]).and_then(Value::as_map);
+    let mut notes: Vec<(String, String)> =
+        own.into_iter().flatten().map(|(k, v)| (k.clone(), scalar_text(v))).collect();
+    notes.extend(internal.iter().cloned());
+    notes
+}
+
+/// Whether two annotation lists hold the same entries.
+fn same_notes(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let sorted = |v: &[(String, String)]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v.dedup();
+        v
+    };
+    sorted(a) == sorted(b)
+}
+
+/// The object without `metadata.annotations`, which the merge walk tracks
+/// on its own.
+fn without_notes(object: &Value) -> Value {
+    let mut v = object.clone();
+    if let Some(meta) = v.get_path_mut(&["metadata"]).and_then(Value::as_map_mut) {
+        meta.shift_remove("annotations");
+    }
+    v
+}
+
+/// The `metadata` map of a tree.
+fn metadata(root: &Node) -> Option<&Node> {
+    merge::field(root, "metadata")
+}
+
+/// The `metadata` map of a tree, to change.
+fn metadata_mut(root: &mut Node) -> Option<&mut Node> {
+    let c = root.content.as_mut()?;
+    let i = c.chunks(2).position(|pair| pair[0].value == "metadata")?;
+    c.get_mut(2 * i + 1)
+}
+
+/// Lays the changes from `was` to `now` (neither with annotations) over the
+/// tree, leaving its annotations map where it is.
+fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value) {
+    let meta_at = root
+        .content
+        .as_ref()
+        .and_then(|c| c.chunks(2).position(|pair| pair[0].value == "metadata").map(|i| 2 * i + 1));
+    let taken = meta_at.and_then(|m| {
+        let meta = root.content.as_mut()?.get_mut(m)?;
+        let content = meta.content.as_mut()?;
+        let i = content.chunks(2).position(|pair| pair[0].value == "annotations")?;
+        Some((i, content.drain(2 * i..2 * i + 2).collect::<Vec<_>>()))
+    });
+    let before = metadata(root).cloned();
+    overlay(root, was, now);
+    // kustomize's transformers write a namespace and label values as
+    // string nodes; the setters around a patch do not.
+    if let Some(meta) = metadata_mut(root).and_then(|m| m.content.as_mut()) {
+        let old = before.as_ref().and_then(|m| m.content.as_ref());
+        let unchanged = |key: &str, at: Option<usize>, v: &Node| {
+            let Some(old) = old else { return false };
+            let i = old.chunks(2).position(|pair| pair[0].value == key);
+            let field = i.and_then(|i| old.get(2 * i + 1));
+            match at {
+                None => field == Some(v),
+                Some(j) => field
+                    .and_then(|f| f.content.as_ref())
+                    .and_then(|c| c.get(j))
+                    .is_some_and(|n| n == v),
+            }
+        };
+        let mut fresh = Vec::new();
+        for pair in meta.chunks(2) {
+            let [key, value] = pair else { continue };
+            match (key.value.as_str(), value.content.as_ref()) {
+                ("namespace", None) if !unchanged("namespace", None, value) => {
+                    fresh.push((key.value.clone(), None));
+                }
+                ("labels", Some(entries)) => {
+                    for j in (1..entries.len()).step_by(2) {
+                        if !unchanged("labels", Some(j), &entries[j]) {
+                            fresh.push((key.value.clone(), Some(j)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (key, at) in fresh {
+            let Some(i) = meta.chunks(2).position(|pair| pair[0].value == key) else { continue };
+            let v = match at {
+                None => meta.get_mut(2 * i + 1),
+                Some(j) => meta
+                    .get_mut(2 * i + 1)
+                    .and_then(|m| m.content.as_mut())
+                    .and_then(|c| c.get_mut(j)),
+            };
+            if let Some(v) = v.filter(|v| v.line == 0 && v.kind == SCALAR) {
+                *v = Node::string(&v.value);
+            }
+        }
+    }
+    if let Some((i, pair)) = taken
+        && let Some(meta) = root.content.as_mut().and_then(|c| {
+            let at = c.chunks(2).position(|pair| pair[0].value == "metadata")?;
+            c.get_mut(2 * at + 1)
+        })
+        && let Some(content) = meta.content.as_mut()
+    {
+        let i = (2 * i).min(content.len());
+        content.splice(i..i, pair);
+    }
+}
+
+/// Whether the tree holds the data of `value` (annotations aside).
+fn agrees(node: &Node, value: &Value) -> bool {
+    match (value, node.kind, node.content.as_ref()) {
+        (Value::Map(m), MAPPING, content) => {
+            let pairs: Vec<&[Node]> = content.map_or(Vec::new(), |c| c.chunks(2).collect());
+            pairs.len() == m.len()
+                && pairs.iter().all(|pair| match pair {
+                    [k, v] => m.get(&k.value).is_some_and(|want| agrees(v, want)),
+                    _ => false,
+                })
+        }
+        (Value::Seq(items), SEQUENCE, content) => {
+            let nodes = content.map_or(&[][..], Vec::as_slice);
+            nodes.len() == items.len() && nodes.iter().zip(items).all(|(n, v)| agrees(n, v))
+        }
+        (Value::Null, SCALAR, _) => node.tag == "!!null" || node.value == "null",
+        (v, SCALAR, _) if !matches!(v, Value::Map(_) | Value::Seq(_)) => {
+            node.value == scalar_text(v)
+        }
+        _ => false,
+    }
+}
+
+/// Whether the tree holds `value` except its annotations.
+fn agrees_without_notes(root: &Node, value: &Value) -> bool {
+    let mut tree = root.clone();
+    if let Some(i) =
+        tree.content.as_ref().and_then(|c| c.chunks(2).position(|pair| pair[0].value == "metadata"))
+        && let Some(meta) = tree.content.as_mut().and_then(|c| c.get_mut(2 * i + 1))
+    {
+        merge::clear_field(meta, "annotations");
+    }
+    agrees(&tree, &without_notes(value))
+}
+
+/// The tree after kustomize merged `patches` into the object a JSON patch
+/// rebuilt, with the setters that ran between and after them.
+fn merge_patches(
+    root: &mut Node,
+    rebuilt: &Value,
+    current: &Value,
+    internal: &[(String, String)],
+    added: &[String],
+    patches: &[MergedPatch],
+) -> Option<()> {
+    // After the JSON patch kustomize set the annotations again.
+    merge::set_meta_map(root, "annotations", &notes_of(rebuilt, &[]));
+    let mut was = without_notes(rebuilt);
+    for p in patches {
+        overlay_kept_notes(root, &was, &without_notes(&p.before));
+        if p.notes_rebuilt {
+            merge::set_meta_map(root, "annotations", &p.notes);
+        } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
+            return None;
+        }
+        let patch = patch_copy(p.text.as_deref()?, p)?;
+        let name = p.before.get_path(&["metadata", "name"]).map(scalar_text).unwrap_or_default();
+        let namespace =
+            p.before.get_path(&["metadata", "namespace"]).map(scalar_text).unwrap_or_default();
+        let kind = p.before.get_path(&["kind"]).map(scalar_text).unwrap_or_default();
+        let taken = std::mem::replace(root, Node::made(MAPPING, String::new(), None));
+        // A patch that deletes the object leaves nothing to hash.
+        *root = merge::merge(Some(taken), Some(patch), p.by_schema).ok()??;
+        // kustomize puts back what the patch may not change.
+        if !p.allowed.1 {
+            merge::set_top_scalar(root, "kind", &kind);
+        }
+        if !p.allowed.0 {
+            merge::set_meta_scalar(root, "name", &name);
+        }
+        merge::set_meta_scalar(root, "namespace", &namespace);
+        if !agrees_without_notes(root, &p.after) {
+            return None;
+        }
+        was = without_notes(&p.after);
+    }
+    overlay_kept_notes(root, &was, &without_notes(current));
+    let want = notes_of(current, internal);
+    if !same_notes(&merge::meta_strings(root, "annotations"), &want) {
+        later_notes(root, &want, internal, added);
+    }
+    Some(())
+}
+
+/// The annotations changed after the last patch, as kustomize's later
+/// transformers set them: a value that changed is replaced in place, one
+/// that went is removed, and a new one is appended in the order it came,
+/// single-quoted when it is one of kustomize's build annotations.
+fn later_notes(
+    root: &mut Node,
+    want: &[(String, String)],
+    internal: &[(String, String)],
+    added: &[String],
+) {
+    let Some(meta) = metadata_mut(root) else { return };
+    let map = merge::lookup_create(meta, "annotations");
+    let have: Vec<String> =
+        map.content.iter().flatten().step_by(2).map(|k| k.value.clone()).collect();
+    for key in &have {
+        match want.iter().rev().find(|(k, _)| k == key) {
+            Some((_, v)) => {
+                if merge::field(map, key).is_some_and(|n| n.value != *v) {
+                    merge::set_field(map, key, Node::string(v));
+                }
+            }
+            None => merge::clear_field(map, key),
+        }
+    }
+    let mut new: Vec<&(String, String)> = want.iter().filter(|(k, _)| !have.contains(k)).collect();
+    new.sort_by_key(|(k, _)| added.iter().position(|a| a == k).unwrap_or(usize::MAX));
+    for (k, v) in new {
+        let mut node = Node::string(v);
+        if internal.iter().any(|(ik, _)| ik == k) {
+            node.style = SINGLE_QUOTED;
+        }
+        merge::set_field(map, k, node);
+    }
+}
+
+/// The patch as kustomize merges it: for a targeted patch, a copy with its
+/// labels and annotations set again, its name and namespace set by
+/// setters and the target's kind and apiVersion set, then its own kind.
+fn patch_copy(text: &str, p: &MergedPatch) -> Option<Node> {
+    let mut patch = parse_tree(text)?;
+    if patch.kind != MAPPING {
+        return None;
+    }
+    let mut notes = merge::meta_strings(&patch, "annotations");
+    for (allowed, key) in [(p.allowed.0, "allowNameChange"), (p.allowed.1, "allowKindChange")] {
+        if allowed {
+            notes.push((format!("internal.config.kubernetes.io/{key}"), "enabled".into()));
+        }
+    }
+    if p.targeted {
+        let labels = merge::meta_strings(&patch, "labels");
+        merge::set_meta_map(&mut patch, "labels", &labels);
+        merge::set_meta_map(&mut patch, "annotations", &notes);
+        let meta_text = |key: &str| {
+            merge::field(&patch, "metadata")
+                .and_then(|m| merge::field(m, key))
+                .map(|n| n.value.clone())
+                .unwrap_or_default()
+        };
+        let (name, namespace) = (meta_text("name"), meta_text("namespace"));
+        let own_kind = merge::field(&patch, "kind").map(|n| n.value.clone()).unwrap_or_default();
+        merge::set_meta_scalar(&mut patch, "name", &name);
+        merge::set_meta_scalar(&mut patch, "namespace", &namespace);
+        let target = |key: &str| p.before.get_path(&[key]).map(scalar_text).unwrap_or_default();
+        merge::set_top_scalar(&mut patch, "kind", &target("kind"));
+        merge::set_top_scalar(&mut patch, "apiVersion", &target("apiVersion"));
+        merge::set_top_scalar(&mut patch, "kind", &own_kind);
+    } else if p.allowed.0 || p.allowed.1 {
+        merge::set_meta_map(&mut patch, "annotations", &notes);
+    }
+    Some(patch)
+}
+
+/// Turns the namespace and label values setters made in a `metadata`
+/// map's children into string nodes.
+fn string_fields(meta: &mut [Node]) {
+    for pair in meta.chunks_mut(2) {
+        let [key, value] = pair else { continue };
+        let entries = match (key.value.as_str(), value.content.as_mut()) {
+            ("labels", Some(entries)) => entries.iter_mut().skip(1).step_by(2).collect(),
+            ("namespace", None) => vec![value],
+            _ => Vec::new(),
+        };
+        for v in entries.into_iter().filter(|v| v.line == 0 && v.kind == SCALAR) {
+            *v = Node::string(&v.value);
+        }
+    }
+}
+
+/// The node an event starts, with its children.
+fn read(
+    parser: &mut Parser<'_, saphyr_parser::StrInput<'_>>,
+    event: Event<'_>,
+    span: &Span,
+    text: &str,
+) -> Option<Node> {
+    let (mut line, mut column) = (span.start.line(), span.start.col() + 1);
+    let at = text.char_indices().nth(span.start.index()).map_or(text.len(), |(i, _)| i);
+    if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = event {
+        // yaml.v3 places a block scalar at its `|` or `>`, the parser at
+        // its first line.
+        if let Some(i) = text[..at].rfind(['|', '>']) {
+            let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+            line = text[..i].matches('\n').count() + 1;
+            column = text[start..i].chars().count() + 1;
+        }
+    }
+    let flow = || if text[at..].starts_with(['{', '[']) { FLOW } else { 0 };
+    if matches!(event, Event::SequenceStart(..)) && flow() == 0 {
+        // yaml.v3 places a block sequence at its first `-`, the parser at
+        // its first item.
+        let before = text[..at].trim_end_matches(' ');
+        if before.ends_with('-') {
+            column -= at - before.len() + 1;
+        }
+    }
+    let node = match event {
+        Event::Scalar(value, style, _, _) => {
+            let (style, tag) = match style {
+                ScalarStyle::Plain => (0, plain_tag(&value)),
+                ScalarStyle::SingleQuoted => (SINGLE_QUOTED, "!!str"),
+                ScalarStyle::DoubleQuoted => (DOUBLE_QUOTED, "!!str"),
+                ScalarStyle::Literal => (LITERAL, "!!str"),
+                ScalarStyle::Folded => (FOLDED, "!!str"),
+            };
+            Node {
+                kind: SCALAR,
+                style,
+                tag,
+                value: value.into_owned(),
+                content: None,
+                line,
+                column,
+                cleared: false,
+            }
+        }
+        Event::MappingStart(..) | Event::SequenceStart(..) => {
+            let (kind, tag) = if matches!(event, Event::MappingStart(..)) {
+                (MAPPING, "!!map")
+            } else {
+                (SEQUENCE, "!!seq")
+            };
+            let style = flow();
+            let mut content = Vec::new();
+            loop {
+                let (ev, sp) = parser.next_event()?.ok()?;
+                if matches!(ev, Event::MappingEnd | Event::SequenceEnd) {
+                    break;
+                }
+                content.push(read(parser, ev, &sp, text)?);
+            }
+            Node {
+                kind,
+                style,
+                tag,
+                value: String::new(),
+                content: Some(content),
+                line,
+                column,
+                cleared: false,
+            }
+        }
+        _ => return None,
+    };
+    Some(node)
+}
+
+/// The tag yaml.v3 resolves a plain scalar to.
+fn plain_tag(text: &str) -> &'static str {
+    match crate::yaml::resolve::resolve_plain(text) {
+        Value::Null => "!!null",
+        Value::Bool(_) => "!!bool",
+        Value::Int(_) | Value::Uint(_) => "!!int",
+        Value::Float(_) => "!!float",
+        _ => "!!str",
+    }
+}
+
+/// The text kyaml writes for a scalar value.
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => yaml::to_string(other).trim_end().to_string(),
+    }
+}
+
+/// A node tree kyaml's setters would make for `v`.
+fn made(v: &Value) -> Node {
+    match v {
+        Value::Map(m) => Node::made(
+            MAPPING,
+            String::new(),
+            Some(
+                m.iter()
+                    .flat_map(|(k, v)| [Node::made(SCALAR, k.clone(), None), made(v)])
+                    .collect(),
+            ),
+        ),
+        Value::Seq(items) => {
+            Node::made(SEQUENCE, String::new(), Some(items.iter().map(made).collect()))
+        }
+        other => Node::made(SCALAR, scalar_text(other), None),
+    }
+}
+
+/// Lays the changes from `was` to `now` over the node tree parsed from `was`.
+fn overlay(node: &mut Node, was: &Value, now: &Value) {
+    match (was, now, node.content.as_mut()) {
+        (Value::Map(w), Value::Map(n), Some(content)) if node.kind == MAPPING => {
+            let mut kept = Vec::with_capacity(content.len());
+            let mut pairs = std::mem::take(content).into_iter();
+            while let (Some(key), Some(mut value)) = (pairs.next(), pairs.next()) {
+                let Some(new) = n.get(&key.value) else { continue };
+                if let Some(old) = w.get(&key.value) {
+                    overlay(&mut value, old, new);
+                } else {
+                    value = made(new);
+                }
+                kept.push(key);
+                kept.push(value);
+            }
+            for (k, v) in n.iter().filter(|(k, _)| !w.contains_key(*k)) {
+                kept.push(Node::made(SCALAR, k.clone(), None));
+                kept.push(made(v));
+            }
+            *content = kept;
+        }
+        (Value::Seq(w), Value::Seq(n), Some(content)) if node.kind == SEQUENCE => {
+            content.truncate(n.len());
+            for (i, new) in n.iter().enumerate() {
+                match (content.get_mut(i), w.get(i)) {
+                    (Some(item), Some(old)) => overlay(item, old, new),
+                    (Some(item), None) => *item = made(new),
+                    (None, _) => content.push(made(new)),
+                }
+            }
+        }
+        (w, n, None) if node.kind == SCALAR && !matches!(n, Value::Map(_) | Value::Seq(_)) => {
+            if w != n {
+                // kyaml's setter keeps the style of the node it replaces.
+                *node = Node { style: node.style, ..Node::made(SCALAR, scalar_text(n), None) };
+            }
+        }
+        (_, n, _) => *node = made(n),
+    }
+}
+
+/// Rebuilds `metadata.annotations` as kyaml's `SetAnnotations` does after
+/// the JSON patch: the annotations the object then had and kustomize's
+/// build annotations, sorted, each a string node, in a map placed after the
+/// fields `metadata` had then. Build annotations added since (prefixes,
+/// suffixes) follow, then the object's own (`commonAnnotations`); fields
+/// added since (a namespace, labels) follow the map.
+fn set_annotations(
+    root: &mut Node,
+    rebuilt: &Value,
+    current: &Value,
+    internal: &[(String, String)],
+    order: &[String],
+) {
+    let Some(meta) = root
+        .content
+        .as_mut()
+        .and_then(|c| {
+            let i = c.chunks(2).position(|pair| pair[0].value == "metadata")?;
+            c.get_mut(2 * i + 1)
+        })
+        .and_then(|m| m.content.as_mut())
+    else {
+        return;
+    };
+    if let Some(i) = meta.chunks(2).position(|pair| pair[0].value == "annotations") {
+        meta.drain(2 * i..2 * i + 2);
+    }
+    // kustomize's transformers write a namespace and label values as
+    // string nodes.
+    string_fields(meta);
+    let old_meta = rebuilt.get_path(&["metadata"]).and_then(Value::as_map);
+    let old_notes = rebuilt.get_path(&["metadata", "annotations"]).and_then(Value::as_map);
+    let own = current.get_path(&["metadata", "annotations"]).and_then(Value::as_map);
+    let mut sorted = Map::new();
+    let mut added = Vec::new();
+    for (k, v) in own.into_iter().flatten() {
+        if old_notes.is_some_and(|m| m.contains_key(k)) {
+            sorted.insert(k.clone(), Value::String(scalar_text(v)));
+        } else {
+            added.push((k.clone(), scalar_text(v)));
+        }
+    }
+    // kustomize adds a build annotation it did not have then (a prefix, a
+    // suffix) by appending it to the map, single-quoted, and updates one it
+    // had in place.
+    let mut appended = Vec::new();
+    for (k, v) in internal {
+        if old_notes.is_some_and(|m| m.contains_key(k)) {
+            sorted.insert(k.clone(), Value::String(v.clone()));
+        } else {
+            appended.push((k.clone(), v.clone()));
+        }
+    }
+    if sorted.is_empty() && added.is_empty() && appended.is_empty() {
+        return;
+    }
+    sorted.sort_keys();
+    let mut content: Vec<Node> = sorted
+        .iter()
+        .flat_map(|(k, v)| [Node::made(SCALAR, k.clone(), None), Node::string(&scalar_text(v))])
+        .collect();
+    // The later ones in the order they came: kustomize's own single-quoted.
+    let mut later: Vec<(String, Node)> = appended
+        .into_iter()
+        .map(|(k, v)| (k, Node { style: SINGLE_QUOTED, ..Node::string(&v) }))
+        .chain(added.into_iter().map(|(k, v)| (k, Node::string(&v))))
+        .collect();
+    later.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    for (k, v) in later {
+        content.push(Node::made(SCALAR, k, None));
+        content.push(v);
+    }
+    let at = meta
+        .chunks(2)
+        .position(|pair| old_meta.is_none_or(|m| !m.contains_key(&pair[0].value)))
+        .map_or(meta.len(), |i| 2 * i);
+    meta.splice(
+        at..at,
+        [
+            Node::made(SCALAR, "annotations".into(), None),
+            Node::made(MAPPING, String::new(), Some(content)),
+        ],
+    );
+}
+
+/// `encoding/json` of a yaml.v3 node: its exported fields in order.
+fn dump(out: &mut String, n: &Node) {
+    use crate::gotmpl::sprig::json::quote;
+    out.push_str(&format!("{{\"Kind\":{},\"Style\":{},\"Tag\":", n.kind, n.style));
+    quote(out, n.tag, true);
+    out.push_str(",\"Value\":");
+    quote(out, &n.value, true);
+    out.push_str(",\"Anchor\":\"\",\"Alias\":null,\"Content\":");
+    // A collection the parser or a setter left without children has a nil
+    // slice of them; one a field was cleared from, an empty one.
+    match &n.content {
+        None => out.push_str("null"),
+        Some(items) if items.is_empty() && n.cleared => out.push_str("[]"),
+        Some(items) if items.is_empty() => out.push_str("null"),
+        Some(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                dump(out, item);
+            }
+            out.push(']');
+        }
+    }
+    out.push_str(&format!(
+        ",\"HeadComment\":\"\",\"LineComment\":\"\",\"FootComment\":\"\",\"Line\":{},\"Column\":{}}}",
+        n.line, n.column
+    ));
+}
