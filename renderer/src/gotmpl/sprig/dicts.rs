@@ -60,7 +60,9 @@ pub(super) fn register(f: &mut Funcs) {
     });
     def(f, "pluck", &[Str], Some(Map), |a| {
         let key = s(&a[0]);
-        Ok(Value::list(a[1..].iter().filter_map(|d| m(d).get(key)).collect()))
+        // Sprig appends each value found to an empty slice.
+        let found = a[1..].iter().filter_map(|d| m(d).get(key)).collect();
+        Ok(Value::List(List::appended(Elem::Any, found)))
     });
     def(f, "pick", &[Map], Some(Str), |a| {
         let src = m(&a[0]);
