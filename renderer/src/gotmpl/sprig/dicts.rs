@@ -217,9 +217,12 @@ fn deep_copy(v: &Value) -> Value {
                 None => copy,
             })
         }
-        // A copy keeps the slice type, and a nil slice stays nil.
+        // A copy keeps the slice type and capacity (the spare elements are
+        // zero: only the length is copied), and a nil slice stays nil.
         Value::List(l) if l.is_nil() => v.clone(),
-        Value::List(l) => Value::List(List::typed(l.elem(), l.iter().map(deep_copy).collect())),
+        Value::List(l) => {
+            Value::List(List::with_cap(l.elem(), l.iter().map(deep_copy).collect(), l.cap()))
+        }
         other => other.clone(),
     }
 }
