@@ -593,6 +593,22 @@ impl<'m, 't> State<'m, 't> {
         }
     }
 
+    /// Whether Go evaluates the operand to a value of static type
+    /// `interface {}`: what a map or list holds (a field, dot or a variable
+    /// inside a range), not a pipeline's result, a constant or a variable
+    /// set from a pipeline.
+    fn holds_interface(&self, op: &Operand) -> bool {
+        match op {
+            Operand::Dot(_) => self.dot_iface,
+            Operand::Field(..) | Operand::Chain(..) => true,
+            Operand::Variable(_, name, idents) => {
+                !idents.is_empty()
+                    || self.vars.iter().rev().find(|(n, _, _)| n == name).is_some_and(|v| v.2)
+            }
+            _ => false,
+        }
+    }
+
     fn eval_field_chain(
         &mut self,
         dot: &Value,
@@ -843,7 +859,19 @@ impl<'m, 't> State<'m, 't> {
             argv = argv.into_iter().map(Value::into_arg).collect();
         }
         let call = Call { machine: self.m };
-        let v = call_builtin(&call, name, &argv);
+        let mut v = call_builtin(&call, name, &argv);
+        // `slice` passes its indexes to indexArg as they come, without
+        // looking inside an interface: an index read from a map or list
+        // (a nil one too) is an `interface {}` in its message.
+        if name == "slice"
+            && let Err(e) = &v
+            && e.starts_with("cannot index slice/array with ")
+            && let Some(i) = argv.iter().skip(1).position(|a| a.as_integer().is_none())
+            && !matches!(argv[i + 1], Value::Missing)
+            && args.get(i + 1).is_some_and(|a| self.holds_interface(a))
+        {
+            v = Err("cannot index slice/array with type interface {}".to_string());
+        }
         self.bounded(v)
             .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
     }

@@ -765,7 +765,11 @@ fn fixed_from_digits(d: &str, dp: i32) -> String {
 
 fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
     match verb {
-        'v' if spec.sharp_v => pad(out, &quote(s), spec),
+        // Go's fmtQ: a precision cuts the string before it is quoted.
+        'v' if spec.sharp_v => {
+            let s: String = s.chars().take(spec.prec.unwrap_or(usize::MAX)).collect();
+            pad(out, &quote(&s), spec);
+        }
         'v' | 's' => {
             let s: String = match spec.prec {
                 Some(p) => s.chars().take(p).collect(),
