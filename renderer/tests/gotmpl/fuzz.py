@@ -29,6 +29,12 @@ error paths are exercised too. It avoids what the oracle cannot judge: Go newer 
 integer, {{else with}}), functions that are random or read the clock or the environment, %p of maps and
 lists (an address), and unbounded sizes (repeat, until, widths are kept small).
 
+The grammar reaches Go's built-ins and printf verbs (%T included), Sprig's functions and their must forms,
+dates (toDate, dateModify, date, htmlDate, unixEpoch: a time argument is never piped, since Sprig formats
+anything else as the clock's time), *semver.Version methods (Inc*, Set*, comparisons, fields), urlParse and
+urlJoin, derivePassword, decryptAES of an encryptAES round trip, keys and values (sorted: Go's map order is
+random) and multi-index. It leaves out sha512sum, which Helm 4's newer Sprig has and the oracle's does not.
+
 Not part of CI: it needs the oracle. Cases it finds go by hand, minimised, into
 cases/helm-fuzz-found.txt, which the corpus test replays from recorded answers.
 """

@@ -219,6 +219,11 @@ fn deep_copy(v: &Value) -> Value {
         }
         // A copy keeps the slice type and capacity (the spare elements are
         // zero: only the length is copied), and a nil slice stays nil.
+        // copystructure copies only exported fields, and a semantic version
+        // has none: the copy is the zero version.
+        Value::Struct(st) if st.type_name.ends_with("semver.Version") => {
+            super::semver::zero_version(st.type_name.starts_with('*'))
+        }
         Value::List(l) if l.is_nil() => v.clone(),
         Value::List(l) => {
             Value::List(List::with_cap(l.elem(), l.iter().map(deep_copy).collect(), l.cap()))

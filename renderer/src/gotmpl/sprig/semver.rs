@@ -118,6 +118,13 @@ fn check_prerelease(pre: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The zero `semver.Version` (or a pointer to one): what copystructure makes
+/// of a version, whose fields are all unexported.
+pub(super) fn zero_version(pointer: bool) -> Value {
+    let zero = Version { major: 0, minor: 0, patch: 0, pre: String::new(), meta: String::new() };
+    zero.into_value_typed("", pointer)
+}
+
 /// The version a method such as `Compare` receives.
 fn other_version(v: &Value) -> Result<Version, String> {
     match v {

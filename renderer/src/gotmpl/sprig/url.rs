@@ -33,6 +33,10 @@ pub(super) fn register(f: &mut Funcs) {
             match d.get(key) {
                 None => Ok(String::new()),
                 Some(Value::String(s)) => Ok(s.to_string()),
+                // Sprig asks a nil's type for its kind: Go's nil dereference.
+                Some(Value::Nil) => {
+                    Err("runtime error: invalid memory address or nil pointer dereference".into())
+                }
                 Some(other) => Err(format!(
                     "unable to parse {key} key, must be of type string, but {} found",
                     other.kind_name()
