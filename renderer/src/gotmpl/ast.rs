@@ -140,6 +140,20 @@ pub(crate) struct Number {
     pub complex: Option<(f64, f64)>,
 }
 
+impl Number {
+    /// Its value if Go's parser marks it unsigned: a non-negative integer,
+    /// or a float constant that is one.
+    pub fn uint(&self) -> Option<u64> {
+        match (self.int, self.float) {
+            (Some(i), _) => u64::try_from(i).ok(),
+            (None, Some(f)) if (0.0..18446744073709551616.0).contains(&f) && f.fract() == 0.0 => {
+                Some(f as u64)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Operand {
     /// Byte offset of the operand.
     pub fn pos(&self) -> usize {

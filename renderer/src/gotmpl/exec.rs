@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
-use super::fmt::display;
+use super::fmt::{display, quote};
 use super::funcs::{Funcs, Function, Param, builtin_arity, call_builtin, is_builtin};
 use super::value::{MapRef, Value};
 use super::{Error, MissingKey, Options, Templates};
@@ -185,9 +185,9 @@ impl<'m, 't> State<'m, 't> {
         };
         Error::Exec {
             text: format!(
-                "template: {}: executing {:?} at <{}>: {}",
+                "template: {}: executing {} at <{}>: {}",
                 self.tree.location(pos),
-                self.tree.name,
+                quote(&self.tree.name),
                 context,
                 message
             ),
@@ -262,12 +262,12 @@ impl<'m, 't> State<'m, 't> {
         out: &mut String,
     ) -> R<()> {
         let context = match pipe {
-            Some(p) => format!("{{{{template {name:?} {p}}}}}"),
-            None => format!("{{{{template {name:?}}}}}"),
+            Some(p) => format!("{{{{template {} {p}}}}}", quote(name)),
+            None => format!("{{{{template {}}}}}", quote(name)),
         };
         let Some(tree) = self.m.templates.get(name) else {
             let e = self.error_at(pos, &context);
-            return Err(e.with_message(format!("template {name:?} not defined")));
+            return Err(e.with_message(format!("template {} not defined", quote(name))));
         };
         // Go checks its depth before it evaluates the argument.
         if self.depth >= self.m.options.max_depth {
@@ -545,7 +545,7 @@ impl<'m, 't> State<'m, 't> {
                     None => Err(self.error(format!("{} overflows int", n.text))),
                 }
             }
-            _ => Err(self.error(format!("can't evaluate command {:?}", op.to_string()))),
+            _ => Err(self.error(format!("can't evaluate command {}", quote(&op.to_string())))),
         }
     }
 
@@ -593,6 +593,22 @@ impl<'m, 't> State<'m, 't> {
         }
     }
 
+    /// Whether Go evaluates the operand to a value of static type
+    /// `interface {}`: what a map or list holds (a field, dot or a variable
+    /// inside a range), not a pipeline's result, a constant or a variable
+    /// set from a pipeline.
+    fn holds_interface(&self, op: &Operand) -> bool {
+        match op {
+            Operand::Dot(_) => self.dot_iface,
+            Operand::Field(..) | Operand::Chain(..) => true,
+            Operand::Variable(_, name, idents) => {
+                !idents.is_empty()
+                    || self.vars.iter().rev().find(|(n, _, _)| n == name).is_some_and(|v| v.2)
+            }
+            _ => false,
+        }
+    }
+
     fn eval_field_chain(
         &mut self,
         dot: &Value,
@@ -634,7 +650,7 @@ impl<'m, 't> State<'m, 't> {
         match &recv {
             Value::Missing => {
                 if self.m.options.missing_key == MissingKey::Error {
-                    return Err(self.error(format!("nil data; no entry for key {name:?}")));
+                    return Err(self.error(format!("nil data; no entry for key {}", quote(name))));
                 }
                 Ok(Value::Missing)
             }
@@ -659,6 +675,10 @@ impl<'m, 't> State<'m, 't> {
                     return self.call_method(dot, node, name, method.clone(), None, (args, fin));
                 }
                 match s.fields.iter().find(|(f, _)| f == name) {
+                    Some(_) if !name.starts_with(char::is_uppercase) => Err(self.error(format!(
+                        "{name} is an unexported field of struct type {}",
+                        s.type_name
+                    ))),
                     Some((_, v)) => {
                         if has_args {
                             return Err(self.error(format!(
@@ -692,7 +712,9 @@ impl<'m, 't> State<'m, 't> {
         match m.get(name) {
             Some(v) => Ok(v),
             None => match self.m.options.missing_key {
-                MissingKey::Error => Err(self.error(format!("map has no entry for key {name:?}"))),
+                MissingKey::Error => {
+                    Err(self.error(format!("map has no entry for key {}", quote(name))))
+                }
                 MissingKey::Zero => Ok(m.elem_zero()),
                 MissingKey::Default => Ok(Value::Missing),
             },
@@ -710,7 +732,16 @@ impl<'m, 't> State<'m, 't> {
         receiver: Option<Value>,
         (args, fin): (&'t [Operand], Option<Value>),
     ) -> R<Value> {
-        let mut argv = self.eval_args(dot, args.get(1..).unwrap_or(&[]), fin)?;
+        let rest = args.get(1..).unwrap_or(&[]);
+        // A struct's method checks its arguments against its parameter
+        // types as a function does; a map type's methods take the receiver
+        // first and check their own.
+        let mut argv = if receiver.is_none() {
+            let typed = method.clone();
+            self.eval_typed_args(dot, rest, fin, |i| typed.param(i))?
+        } else {
+            self.eval_args(dot, rest, fin)?
+        };
         if let Err(e) = method.check_arity(name, argv.len()) {
             self.at = At::Op(node);
             return Err(self.error(e));
@@ -778,7 +809,9 @@ impl<'m, 't> State<'m, 't> {
             });
         }
         if !is_builtin(name) {
-            return Err(at_call(self).with_message(format!("{name:?} is not a defined function")));
+            return Err(
+                at_call(self).with_message(format!("{} is not a defined function", quote(name)))
+            );
         }
         let (min, max) = builtin_arity(name);
         if nargs < min || max.is_some_and(|m| nargs > m) {
@@ -826,7 +859,19 @@ impl<'m, 't> State<'m, 't> {
             argv = argv.into_iter().map(Value::into_arg).collect();
         }
         let call = Call { machine: self.m };
-        let v = call_builtin(&call, name, &argv);
+        let mut v = call_builtin(&call, name, &argv);
+        // `slice` passes its indexes to indexArg as they come, without
+        // looking inside an interface: an index read from a map or list
+        // (a nil one too) is an `interface {}` in its message.
+        if name == "slice"
+            && let Err(e) = &v
+            && e.starts_with("cannot index slice/array with ")
+            && let Some(i) = argv.iter().skip(1).position(|a| a.as_integer().is_none())
+            && !matches!(argv[i + 1], Value::Missing)
+            && args.get(i + 1).is_some_and(|a| self.holds_interface(a))
+        {
+            v = Err("cannot index slice/array with type interface {}".to_string());
+        }
         self.bounded(v)
             .map_err(|e| at_call(self).with_message(format!("error calling {name}: {e}")))
     }
@@ -885,6 +930,11 @@ impl<'m, 't> State<'m, 't> {
         let ok = match (p, a) {
             (Param::String, Operand::String { value, .. }) => Some(Value::String(value.clone())),
             (Param::Int, Operand::Number(n)) => n.int.map(Value::Int),
+            // Go sets an unsigned constant into the parameter's type, which
+            // keeps its low bits.
+            (Param::Uint32, Operand::Number(n)) => {
+                n.uint().map(|u| Value::Uint64(u64::from(u as u32)))
+            }
             (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
             (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
             (Param::List | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
@@ -897,6 +947,7 @@ impl<'m, 't> State<'m, 't> {
             (_, Operand::Nil(_)) => format!("cannot assign nil to {}", p.go_name()),
             (Param::String, _) => format!("expected string; found {a}"),
             (Param::Int, _) => format!("expected integer; found {a}"),
+            (Param::Uint32, _) => format!("expected unsigned integer; found {a}"),
             (Param::Float, _) => format!("expected float; found {a}"),
             (Param::Bool, _) => format!("expected bool; found {a}"),
             _ => format!("can't handle {a} for arg of type {}", p.go_name()),
@@ -956,9 +1007,9 @@ impl PendingError {
     fn with_message(self, message: impl Into<String>) -> Error {
         Error::Exec {
             text: format!(
-                "template: {}: executing {:?} at <{}>: {}",
+                "template: {}: executing {} at <{}>: {}",
                 self.location,
-                self.name,
+                quote(&self.name),
                 self.context,
                 message.into()
             ),

@@ -250,7 +250,8 @@ fn print_arg(out: &mut String, v: &Value, verb: char, spec: &Spec) {
         return;
     }
     if verb == 'T' {
-        let t = v.type_name();
+        // Go prints the type name as a string operand: a precision cuts it.
+        let t: String = v.type_name().chars().take(spec.prec.unwrap_or(usize::MAX)).collect();
         pad(out, &t, spec);
         return;
     }
@@ -381,10 +382,14 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             if depth == 0 && s.type_name.starts_with('*') {
                 out.push('&');
             }
+            // `%#v` names the struct type and separates fields with commas.
+            if spec.sharp_v {
+                out.push_str(s.type_name.trim_start_matches('*'));
+            }
             out.push('{');
             for (i, (name, val)) in s.fields.iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.push_str(if spec.sharp_v { ", " } else { " " });
                 }
                 if spec.plus_v || spec.sharp_v {
                     out.push_str(name);
@@ -760,7 +765,11 @@ fn fixed_from_digits(d: &str, dp: i32) -> String {
 
 fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
     match verb {
-        'v' if spec.sharp_v => pad(out, &quote(s), spec),
+        // Go's fmtQ: a precision cuts the string before it is quoted.
+        'v' if spec.sharp_v => {
+            let s: String = s.chars().take(spec.prec.unwrap_or(usize::MAX)).collect();
+            pad(out, &quote(&s), spec);
+        }
         'v' | 's' => {
             let s: String = match spec.prec {
                 Some(p) => s.chars().take(p).collect(),

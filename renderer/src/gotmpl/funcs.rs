@@ -26,6 +26,9 @@ pub enum Param {
     String,
     /// `int`.
     Int,
+    /// `uint32` (Sprig's `derivePassword` counter): only an unsigned
+    /// constant fits, since no template value has that type.
+    Uint32,
     /// `float64`.
     Float,
     /// `bool`.
@@ -45,6 +48,7 @@ impl Param {
             Param::Any => "interface {}",
             Param::String => "string",
             Param::Int => "int",
+            Param::Uint32 => "uint32",
             Param::Float => "float64",
             Param::Bool => "bool",
             Param::List => "[]interface {}",
@@ -231,7 +235,7 @@ pub(crate) fn call_builtin(ctx: &Call<'_>, name: &str, args: &[Value]) -> Result
         "le" => Ok(Value::Bool(less(&args[0], &args[1])? || eq(&args[0], &args[1..2])?)),
         "gt" => Ok(Value::Bool(!(less(&args[0], &args[1])? || eq(&args[0], &args[1..2])?))),
         "ge" => less(&args[0], &args[1]).map(|b| Value::Bool(!b)),
-        _ => Err(format!("{name:?} is not a defined function")),
+        _ => Err(format!("{} is not a defined function", super::fmt::quote(name))),
     }
 }
 

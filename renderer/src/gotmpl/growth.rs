@@ -60,7 +60,13 @@ pub(crate) fn grown_cap(old: usize, needed: usize, elem: Elem) -> usize {
 
 /// The capacity of a slice built by appending `n` elements one at a time to an empty one.
 pub(crate) fn appended_cap(n: usize, elem: Elem) -> usize {
-    let mut cap = 0;
+    appended_cap_from(0, n, elem)
+}
+
+/// The capacity of a slice of capacity `start` (and length at most `n`)
+/// after appending one element at a time until it holds `n`.
+pub(crate) fn appended_cap_from(start: usize, n: usize, elem: Elem) -> usize {
+    let mut cap = start;
     while cap < n {
         cap = grown_cap(cap, cap + 1, elem);
     }
@@ -95,5 +101,9 @@ mod tests {
         assert_eq!(grown_cap(3, 4, Elem::Any), 6);
         assert_eq!(grown_cap(1, 4, Elem::Any), 4);
         assert_eq!(grown_cap(40, 41, Elem::Any), 87);
+        // Go's regexp starts a FindAll result at capacity 10.
+        assert_eq!(appended_cap_from(10, 3, Elem::String), 10);
+        assert_eq!(appended_cap_from(10, 11, Elem::String), 20);
+        assert_eq!(appended_cap_from(2, 3, Elem::String), 4);
     }
 }

@@ -413,7 +413,7 @@ impl Lexer<'_> {
     fn lex_number(&mut self) -> Result<(), LexError> {
         let start = self.pos;
         let bad = |this: &Self, end: usize| {
-            this.err(format!("bad number syntax: {:?}", &this.src[start..end]))
+            this.err(format!("bad number syntax: {}", super::fmt::quote(&this.src[start..end])))
         };
         let (end, ok) = self.scan_number(start);
         if !ok {

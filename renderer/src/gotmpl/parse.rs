@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::Error;
 use super::ast::{Branch, Command, Node, Number, Operand, Pipe, Tree, Variable, line_col};
+use super::fmt::quote;
 use super::lex::{Kind, Token, lex};
 
 /// The deepest nesting of parentheses and control structures the parser accepts.
@@ -45,7 +46,7 @@ pub(crate) fn parse(
         } else if !is_empty(&def) {
             // Go finds the clash after the whole text is read: at the line of its end.
             let (line, _) = line_col(&p.text, p.text.len());
-            let message = format!("template: multiple definition of template {name:?}");
+            let message = format!("template: multiple definition of template {}", quote(name));
             return Err(Error::Parse { name: name.to_string(), line, message });
         }
     }
@@ -192,7 +193,10 @@ impl Parser<'_> {
         match self.defined.get(&name) {
             Some(old) if !is_empty(old) => {
                 if !empty {
-                    return self.err(format!("template: multiple definition of template {name:?}"));
+                    return self.err(format!(
+                        "template: multiple definition of template {}",
+                        quote(&name)
+                    ));
                 }
             }
             _ => {
@@ -487,7 +491,7 @@ impl Parser<'_> {
             | Operand::Number(_)
             | Operand::Nil(_)
             | Operand::Dot(_) => {
-                return self.err(format!("unexpected . after term {:?}", node.to_string()));
+                return self.err(format!("unexpected . after term {}", quote(&node.to_string())));
             }
             other => Operand::Chain(chain_pos, Box::new(other), fields),
         }))
@@ -498,7 +502,7 @@ impl Parser<'_> {
         let op = match tok.kind {
             Kind::Identifier => {
                 if !(self.has_func)(&tok.text) {
-                    return self.err(format!("function {:?} not defined", tok.text));
+                    return self.err(format!("function {} not defined", quote(&tok.text)));
                 }
                 Operand::Identifier(tok.pos, tok.text)
             }
@@ -506,7 +510,7 @@ impl Parser<'_> {
             Kind::Nil => Operand::Nil(tok.pos),
             Kind::Variable => {
                 if !self.vars.contains(&tok.text) {
-                    return self.err(format!("undefined variable {:?}", tok.text));
+                    return self.err(format!("undefined variable {}", quote(&tok.text)));
                 }
                 Operand::Variable(tok.pos, tok.text, Vec::new())
             }
@@ -576,7 +580,7 @@ impl Parser<'_> {
                 });
             }
             if parts.get(1..).is_some_and(|p| p.contains(['+', '-'])) {
-                return self.err(format!("illegal number syntax: {text:?}"));
+                return self.err(format!("illegal number syntax: {}", quote(text)));
             }
         }
         // Go's `newNumber`: integer readings first, then a float reading,
@@ -590,7 +594,7 @@ impl Parser<'_> {
         } else {
             match super::strconv::parse_float(text) {
                 Some(_) if !text.contains(['.', 'e', 'E', 'p', 'P']) => {
-                    return self.err(format!("integer overflow: {text:?}"));
+                    return self.err(format!("integer overflow: {}", quote(text)));
                 }
                 f => f,
             }
@@ -606,7 +610,7 @@ impl Parser<'_> {
             && !text.contains(['p', 'P']);
         let is_float = float.is_some() && !hex_int && text.contains(['.', 'e', 'E', 'p', 'P']);
         if int.is_none() && float.is_none() {
-            return self.err(format!("illegal number syntax: {text:?}"));
+            return self.err(format!("illegal number syntax: {}", quote(text)));
         }
         Ok(Number { pos: tok.pos, text: text.clone(), int, float, is_float, complex: None })
     }
@@ -646,9 +650,9 @@ fn describe(tok: &Token) -> String {
         Kind::Keyword | Kind::Dot => format!("<{}>", tok.text),
         _ if tok.text.len() > 10 => {
             let short: String = tok.text.chars().take(10).collect();
-            format!("{short:?}...")
+            format!("{}...", quote(&short))
         }
-        _ => format!("{:?}", tok.text),
+        _ => quote(&tok.text),
     }
 }
 

@@ -435,7 +435,7 @@ impl Struct {
     /// instead of the fields; `None` for other structs.
     pub fn json_string(&self) -> Option<String> {
         match self.type_name.as_str() {
-            "*semver.Version" => self.string.clone(),
+            "*semver.Version" | "semver.Version" => self.string.clone(),
             "time.Time" => super::sprig::time_json(self),
             _ => None,
         }

@@ -1624,8 +1624,14 @@ fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
     let rest = line.strip_prefix('%')?;
     let name: String =
         rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    // libyaml checks that a blank or the line's end follows the name before
+    // it looks at the name.
+    let after = rest[name.len()..].chars().next();
     match name.as_str() {
         "" => Some((index + 1, "could not find expected directive name")),
+        _ if after.is_some_and(|c| c != ' ' && c != '\t') => {
+            Some((index + 1, "found unexpected non-alphabetical character"))
+        }
         "YAML" | "TAG" => None,
         _ => Some((index + 1, "found unknown directive name")),
     }

@@ -29,6 +29,12 @@ error paths are exercised too. It avoids what the oracle cannot judge: Go newer 
 integer, {{else with}}), functions that are random or read the clock or the environment, %p of maps and
 lists (an address), and unbounded sizes (repeat, until, widths are kept small).
 
+The grammar reaches Go's built-ins and printf verbs (%T included), Sprig's functions and their must forms,
+dates (toDate, dateModify, date, htmlDate, unixEpoch: a time argument is never piped, since Sprig formats
+anything else as the clock's time), *semver.Version methods (Inc*, Set*, comparisons, fields), urlParse and
+urlJoin, derivePassword, decryptAES of an encryptAES round trip, keys and values (sorted: Go's map order is
+random) and multi-index. It leaves out sha512sum, which Helm 4's newer Sprig has and the oracle's does not.
+
 Not part of CI: it needs the oracle. Cases it finds go by hand, minimised, into
 cases/helm-fuzz-found.txt, which the corpus test replays from recorded answers.
 """
@@ -118,22 +124,48 @@ FUNCS = {
     "deepCopy": (["any"], "any"), "kindOf": (["any"], "str"), "typeOf": (["any"], "str"),
     "kindIs": (["kindname", "any"], "bool"), "typeIs": (["typename", "any"], "bool"),
     "deepEqual": (["any", "any"], "bool"), "semverCompare": (["constraint", "version"], "bool"),
-    "dateInZone": (["layout", "epoch", "zone"], "str"), "duration": (["any"], "str"),
+    "dateInZone": (["layout", "dateval", "zone"], "str"), "duration": (["any"], "str"),
     "durationRound": (["any"], "str"), "mustRegexMatch": (["regex", "str"], "bool"),
     "mustFirst": (["list"], "any"), "mustLast": (["list"], "any"), "mustAppend": (["list", "any"], "list"),
     "mustToJson": (["any"], "str"), "mustFromJson": (["json"], "any"), "typeIsLike": (["typename", "any"], "bool"),
     "fail": (["str"], "str"), "toDecimal ": (["str"], "int"),
+    # the must forms, aliases and functions added after the first grammar
+    "add1f": (["num"], "float"), "tuple": (["any*"], "list"), "trimall": (["str", "str"], "str"),
+    "mustChunk": (["small", "list"], "list"), "mustCompact": (["list"], "list"),
+    "mustDeepCopy": (["any"], "any"), "mustHas": (["any", "list"], "bool"),
+    "mustInitial": (["list"], "list"), "mustRest": (["list"], "list"), "mustReverse": (["list"], "list"),
+    "mustUniq": (["list"], "list"), "mustWithout": (["list", "any*"], "list"),
+    "mustPrepend": (["list", "any"], "list"), "mustSlice": (["list", "small*"], "list"),
+    "mustMerge": (["map", "map*"], "map"), "mustMergeOverwrite": (["map", "map*"], "map"),
+    "mustRegexFind": (["regex", "str"], "str"), "mustRegexFindAll": (["regex", "str", "small"], "list"),
+    "mustRegexReplaceAll": (["regex", "str", "str"], "str"),
+    "mustRegexReplaceAllLiteral": (["regex", "str", "str"], "str"),
+    "mustRegexSplit": (["regex", "str", "small"], "list"), "mustToPrettyJson": (["any"], "str"),
+    "mustToRawJson": (["any"], "str"), "osBase": (["str"], "str"), "osClean": (["str"], "str"),
+    "osDir": (["str"], "str"), "osExt": (["str"], "str"), "osIsAbs": (["str"], "bool"),
+    "hello": ([], "str"),
+    # dates: a time.Time from toDate, or seconds since the epoch
+    "toDate": (["datepair"], "date"), "mustToDate": (["datepair"], "date"),
+    "dateModify": (["duration", "dateval"], "date"), "mustDateModify": (["duration", "dateval"], "date"),
+    "date_modify": (["duration", "dateval"], "date"), "date": (["layout", "dateval"], "str"),
+    "htmlDate": (["dateval"], "str"), "htmlDateInZone": (["dateval", "zone"], "str"),
+    "date_in_zone": (["layout", "dateval", "zone"], "str"), "unixEpoch": (["dateval"], "str"),
+    # semantic versions (a *semver.Version with methods), URLs, passwords, AES round trips
+    "semver": (["version"], "semver"), "urlParse": (["url"], "map"), "urlJoin": (["urlmap"], "str"),
+    "derivePassword": (["small", "pwtype", "str", "str", "str"], "str"),
+    "decryptAES": (["aesround"], "str"),
 }
 FUNCS.pop("toDecimal ")
 BY_RESULT = {}
 for _name, (_args, _res) in FUNCS.items():
     BY_RESULT.setdefault(_res, []).append(_name)
 
-VERBS = "vdsqxXobegfEGtcU"
+VERBS = "vdsqxXobegfEGtcUT"
 # Argument kinds that are always literals (sizes stay small), kinds that mostly are, and kinds that
 # stand for one of several kinds.
-LITERAL_ONLY = {"small", "dictargs", "indexable", "key", "divisor"}
-SPECIAL = {"regex", "json", "yaml", "kindname", "typename", "constraint", "version", "layout", "epoch", "zone"}
+LITERAL_ONLY = {"small", "dictargs", "indexable", "key", "divisor", "datepair", "pwtype", "aesround"}
+SPECIAL = {"regex", "json", "yaml", "kindname", "typename", "constraint", "version", "layout", "epoch", "zone",
+           "dateval", "duration", "url", "urlmap", "semver"}
 META = {
     "num": lambda r: r.choice(["int", "float", "int", "float", "str"]),
     "cmp": lambda r: r.choice(["int", "float", "str", "bool", "nil"]),
@@ -367,12 +399,52 @@ class Gen:
             return json.dumps(r.choice([">=1.2.0", "^1.2", "~1.20.0", "<2.0.0-0", ">1.0 <3.0", "1.x", "!=1.2.3-0",
                                         ">= 1.19-0", "bad constraint"]))
         if kind == "version":
-            return json.dumps(r.choice(["1.2.3", "v1.20.0", "1.20.1-gke.1", "2.0.0", "1.2", "x.y"]))
+            return json.dumps(r.choice(["1.2.3", "v1.20.0", "1.20.1-gke.1", "2.0.0", "1.2", "x.y", "1.2.3+build.5",
+                                        "v2.0.0-rc.1+meta", "0.0.0", "1.2.3-alpha.01", "18446744073709551615.0.0"]))
         if kind == "layout":
             return json.dumps(r.choice(["2006-01-02", "15:04:05", "Mon Jan 2 2006", "2006-01-02T15:04:05Z07:00",
                                         "Jan _2 03:04PM", ".000", "MST -0700", "06/1/2"]))
         if kind == "epoch":
             return r.choice(["0", "1700000000", "(int64 1600000000)", "1234567890"])
+        if kind == "datepair":
+            return r.choice(['"2006-01-02" "2020-03-04"', '"2006-01-02T15:04:05Z07:00" "2019-12-31T23:59:58+02:00"',
+                             '"15:04" "09:30"', '"Jan 2 2006" "Feb 29 2024"', '"2006-01-02" "2021-02-30"',
+                             '"02/01/06" "31/12/99"', '"2006-01-02 15:04:05.000" "2001-02-03 04:05:06.789"',
+                             '"2006" "x"', '"Mon Jan _2" "Tue Feb  3"', '"2006-01-02T15:04:05Z" "2023-06-01T00:00:00Z"'])
+        if kind == "dateval":
+            c = r.random()
+            if c < 0.35 and depth < 3:
+                # only functions that give a time.Time: Sprig formats anything else as the clock's time
+                fname = r.choice(BY_RESULT["date"])
+                return "(" + " ".join([fname] + self.args_for(fname, scope, dot, depth + 1, False)) + ")"
+            if c < 0.5:
+                return r.choice(['(toDate "2006-01-02" "2020-03-04")', '(toDate "2006-01-02 15:04" "1999-12-31 23:59")'])
+            return self.literal("epoch", scope, dot, depth)
+        if kind == "duration":
+            return json.dumps(r.choice(["1h", "-30m", "1h30m15s", "90s", "0", "1.5h", "2h45m", "-1ms", "1us", "x",
+                                        "24h", "100ns", "1d"]))
+        if kind == "pwtype":
+            return json.dumps(r.choice(["long", "maximum", "medium", "short", "basic", "pin", "other"]))
+        if kind == "aesround":
+            key = json.dumps(r.choice(["k", "secret", "", "a long key of many bytes"]))
+            if r.random() < 0.2:
+                return r.choice(['"bm90IGFlcw==" "k"', '"" "k"', '"!!" "k"', '"YWJj" "k"'])
+            return "(encryptAES %s %s) %s" % (key, self.operand("str", scope, dot, depth + 1), key)
+        if kind == "url":
+            return json.dumps(r.choice(["https://user:pw@x.io:8080/a/b?c=d&e=f#frag", "http://x.io", "/rel/path?q",
+                                        "mailto:a@b.c", "://bad", "x.io:80", "https://[::1]:9/p", "http://a b",
+                                        "https://x.io/%41%zz", "ftp://u@h/p;x?y#"]))
+        if kind == "urlmap":
+            if r.random() < 0.4:
+                return "(urlParse %s)" % self.literal("url", scope, dot, depth)
+            keys = ["scheme", "host", "path", "query", "fragment", "userinfo", "opaque", "rawQuery"]
+            return "(dict " + " ".join('"%s" %s' % (k, json.dumps(r.choice(WORDS)) if r.random() < 0.8 else
+                                                   self.operand("any", scope, dot, depth + 1))
+                                       for k in r.sample(keys, r.randint(0, 5))) + ")"
+        if kind == "semver":
+            if depth < 3 and r.random() < 0.3:
+                return "(" + self.pipeline("semver", scope, dot, depth + 1) + ")"
+            return "(semver %s)" % self.literal("version", scope, dot, depth)
         if kind == "zone":
             return json.dumps(r.choice(["UTC", "UTC", "Europe/Berlin", "America/New_York", "Nowhere/X"]))
         if kind == "indexable":
@@ -437,6 +509,8 @@ class Gen:
             k = r.choice(["int", "float", "str", "bool", "nil", "list", "map", "int", "float", "str"])
             if v == "p":
                 k = r.choice(["int", "str", "bool", "float"])
+            if v == "T" or r.random() < 0.1:  # typed results: int64, []string, time.Time, *semver.Version
+                k = r.choice(["int", "list", "date", "semver", "any"])
             a = self.operand(k, scope, dot, depth) if r.random() > 0.05 else self.imag_lit()
             if v == "c" or v == "U":
                 a = r.choice([a, self.char_lit()])
@@ -447,9 +521,41 @@ class Gen:
             args.append(self.operand("any", scope, dot, depth))
         return "printf " + json.dumps("".join(fmt)).replace("\\\\n", "\\n") + "".join(" " + a for a in args)
 
+    def method(self, kind, scope, dot, depth):
+        """A method call or field chain on a typed value (a semver, a URL map), or None."""
+        r = self.r
+        v = self.literal("semver", scope, dot, depth + 1)
+        other = self.literal("semver", scope, dot, depth + 1)
+        forms = {
+            "int": [v + ".Major", v + ".Minor", v + ".Patch", v + ".Compare " + other,
+                    "(%s.IncMinor).Minor" % v],
+            "str": [v + ".Prerelease", v + ".Metadata", v + ".Original", v + ".String",
+                    "(%s.IncPatch).String" % v, "(%s.IncMajor).Original" % v,
+                    "(%s.SetPrerelease %s).String" % (v, json.dumps(r.choice(["rc.1", "", "bad!", "01"]))),
+                    "(%s.SetMetadata %s).String" % (v, json.dumps(r.choice(["b.1", "", "b..1"]))),
+                    "(urlParse %s).%s" % (self.literal("url", scope, dot, depth),
+                                          r.choice(["scheme", "host", "path", "query", "fragment", "userinfo",
+                                                    "opaque", "hostname", "port"]))],
+            "bool": [v + ".LessThan " + other, v + ".GreaterThan " + other, v + ".Equal " + other],
+            "list": ["keys %s | sortAlpha" % self.operand("map", scope, dot, depth + 1),
+                     "values %s | sortAlpha" % self.operand("map", scope, dot, depth + 1),
+                     "keys %s %s | sortAlpha | uniq" % (self.operand("map", scope, dot, depth + 1),
+                                                        self.operand("map", scope, dot, depth + 1))],
+            "any": [v, v + ".IncPatch", "(%s.SetPrerelease \"x\")" % v,
+                    "index %s %s" % (self.operand("list", scope, dot, depth + 1),
+                                     " ".join(r.choice(["0", "1", "-1", "2"]) for _ in range(r.randint(1, 3)))),
+                    "index %s %s" % (self.operand("map", scope, dot, depth + 1),
+                                     " ".join(json.dumps(r.choice(KEYS)) for _ in range(r.randint(1, 3))))],
+        }
+        return r.choice(forms[kind]) if kind in forms else None
+
     def command(self, kind, scope, dot, depth):
         """One command whose result is (mostly) of the kind."""
         r = self.r
+        if r.random() < 0.08 and depth < 3:
+            m = self.method(kind, scope, dot, depth)
+            if m:
+                return m
         if r.random() < 0.3:
             return self.operand(kind, scope, dot, depth) if kind != "nil" else self.operand("any", scope, dot, depth)
         if kind == "str" and r.random() < 0.3:
@@ -464,8 +570,9 @@ class Gen:
         if kind not in BY_RESULT:
             names = list(FUNCS)
         if piped:
+            # a time argument is never piped: Sprig formats any other value as the clock's time
             names = [n for n in names if FUNCS[n][0] and FUNCS[n][0][-1].rstrip("*") not in LITERAL_ONLY
-                     and n not in COMPARE]
+                     and FUNCS[n][0][-1] != "dateval" and n not in COMPARE]
         if not names:
             return None
         fname = r.choice(names)

@@ -10,10 +10,10 @@ use hmac::Mac;
 use rand_core::{OsRng, RngCore};
 
 use super::encoding::{B64, decode, encode};
-use super::{def, i, s};
+use super::{def, s};
 use crate::gotmpl::{Funcs, Param};
 
-use Param::{Int, String as Str};
+use Param::{String as Str, Uint32};
 
 /// Go's `bcrypt.DefaultCost`.
 const BCRYPT_COST: u32 = 10;
@@ -29,9 +29,8 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(format!("{user}:{}", bcrypt(s(&a[1]))).into())
     });
     // The counter is a Go uint32: integers outside it are refused.
-    def(f, "derivePassword", &[Int, Str, Str, Str, Str], None, |a| {
-        let counter = u32::try_from(i(&a[0]))
-            .map_err(|_| format!("derivePassword: counter {} overflows uint32", i(&a[0])))?;
+    def(f, "derivePassword", &[Uint32, Str, Str, Str, Str], None, |a| {
+        let counter = a[0].as_integer().and_then(|c| u32::try_from(c).ok()).unwrap_or_default();
         Ok(derive_password(counter, s(&a[1]), s(&a[2]), s(&a[3]), s(&a[4])).into())
     });
     def(f, "encryptAES", &[Str, Str], None, |a| encrypt_aes(s(&a[0]), s(&a[1])).map(Into::into));

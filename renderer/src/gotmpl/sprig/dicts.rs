@@ -60,7 +60,9 @@ pub(super) fn register(f: &mut Funcs) {
     });
     def(f, "pluck", &[Str], Some(Map), |a| {
         let key = s(&a[0]);
-        Ok(Value::list(a[1..].iter().filter_map(|d| m(d).get(key)).collect()))
+        // Sprig appends each value found to an empty slice.
+        let found = a[1..].iter().filter_map(|d| m(d).get(key)).collect();
+        Ok(Value::List(List::appended(Elem::Any, found)))
     });
     def(f, "pick", &[Map], Some(Str), |a| {
         let src = m(&a[0]);
@@ -218,9 +220,17 @@ fn deep_copy(v: &Value) -> Value {
                 None => copy,
             })
         }
-        // A copy keeps the slice type, and a nil slice stays nil.
+        // A copy keeps the slice type and capacity (the spare elements are
+        // zero: only the length is copied), and a nil slice stays nil.
+        // copystructure copies only exported fields, and a semantic version
+        // has none: the copy is the zero version.
+        Value::Struct(st) if st.type_name.ends_with("semver.Version") => {
+            super::semver::zero_version(st.type_name.starts_with('*'))
+        }
         Value::List(l) if l.is_nil() => v.clone(),
-        Value::List(l) => Value::List(List::typed(l.elem(), l.iter().map(deep_copy).collect())),
+        Value::List(l) => {
+            Value::List(List::with_cap(l.elem(), l.iter().map(deep_copy).collect(), l.cap()))
+        }
         other => other.clone(),
     }
 }

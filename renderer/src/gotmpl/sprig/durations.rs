@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::date::{duration_string, parse_duration};
 use super::def;
+use crate::gotmpl::fmt::quote;
 use crate::gotmpl::{Funcs, Param, Struct, Value};
 
 const SECOND: i64 = 1_000_000_000;
@@ -38,11 +39,12 @@ fn as_duration(v: &Value) -> Result<i64, String> {
                 return Err("empty duration".into());
             }
             if let Ok(d) = parse_duration(t) {
-                return i64::try_from(d).map_err(|_| format!("could not parse duration {s:?}"));
+                return i64::try_from(d)
+                    .map_err(|_| format!("could not parse duration {}", quote(s)));
             }
             match t.parse::<f64>() {
                 Ok(f) if !t.contains(['x', 'X', 'p', 'P', '_']) => Ok((f * SECOND as f64) as i64),
-                _ => Err(format!("could not parse duration {s:?}")),
+                _ => Err(format!("could not parse duration {}", quote(s))),
             }
         }
         Value::Int(i) | Value::Int64(i) => Ok(i.wrapping_mul(SECOND)),

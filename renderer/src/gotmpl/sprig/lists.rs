@@ -1,6 +1,8 @@
 //! Sprig's list functions: list, first/last/rest/initial, append/prepend/concat, uniq, without, has, slice, sortAlpha, until, seq.
 
-use super::{deep_equal, def, i, is_empty, kind_for_error, list_of, str_list, strslice, to_int64};
+use super::{
+    deep_equal, def, i, is_empty, kind_for_error, list_of, str_list, strslice_list, to_int64,
+};
 use crate::gotmpl::{Elem, Funcs, List, Param, Value};
 
 use Param::{Any, Int};
@@ -86,9 +88,9 @@ pub(super) fn register(f: &mut Funcs) {
     both(f, "without", &[Any], Some(Any), |a| {
         let omit = &a[1..];
         let l = list_of(&a[0], "find without")?;
-        Ok(Value::list(
-            l.iter().filter(|v| !omit.iter().any(|o| deep_equal(o, v))).cloned().collect(),
-        ))
+        // Sprig appends what it keeps to an empty slice: Go's growth sets the capacity.
+        let kept = l.iter().filter(|v| !omit.iter().any(|o| deep_equal(o, v))).cloned().collect();
+        Ok(Value::List(List::appended(Elem::Any, kept)))
     });
     both(f, "has", &[Any, Any], None, |a| {
         if a[1].is_nil() {
@@ -99,7 +101,8 @@ pub(super) fn register(f: &mut Funcs) {
     });
     both(f, "compact", &[Any], None, |a| {
         let l = list_of(&a[0], "compact")?;
-        Ok(Value::list(l.iter().filter(|v| !is_empty(v)).cloned().collect()))
+        let kept = l.iter().filter(|v| !is_empty(v)).cloned().collect();
+        Ok(Value::List(List::appended(Elem::Any, kept)))
     });
     both(f, "slice", &[Any], Some(Any), |a| {
         if a[0].is_nil() {
@@ -125,19 +128,17 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(Value::List(l.subslice(start as usize, end as usize, l.cap())))
     });
     def(f, "sortAlpha", &[Any], None, |a| {
-        let mut items = match &a[0] {
+        match &a[0] {
             // strslice hands a `[]string` back as it is, so the sort reorders
             // the caller's slice in place.
             Value::List(l) if l.elem() == Elem::String => {
                 l.sort_in_place(|x, y| x.as_str().cmp(&y.as_str()));
-                return Ok(a[0].clone());
+                Ok(a[0].clone())
             }
-            Value::List(_) => strslice(&a[0]),
-            Value::Struct(st) if st.as_list().is_some() => strslice(&a[0]),
-            other => vec![super::strval(other)],
-        };
-        items.sort();
-        Ok(str_list(items))
+            Value::List(_) => Ok(strslice_list(&a[0], true)),
+            Value::Struct(st) if st.as_list().is_some() => Ok(strslice_list(&a[0], true)),
+            other => Ok(str_list(vec![super::strval(other)])),
+        }
     });
     both(f, "chunk", &[Int, Any], None, |a| {
         let size = i(&a[0]);

@@ -31,7 +31,7 @@ mod url;
 mod wordcase;
 
 use super::fmt::display;
-use super::{Funcs, Function, Param, Value};
+use super::{Elem, Funcs, Function, List, Param, Value};
 
 /// All Sprig functions implemented here.
 pub fn funcs() -> Funcs {
@@ -230,6 +230,23 @@ fn strslice(v: &Value) -> Vec<String> {
             Err(_) => vec![strval(other)],
         },
     }
+}
+
+/// Sprig's `strslice` as a `[]string` value, `sorted` when `sortAlpha`
+/// sorts it. A list's strings go into a slice made with the list's length as
+/// capacity, so the nils it drops leave empty strings past the length.
+fn strslice_list(v: &Value, sorted: bool) -> Value {
+    let mut items = strslice(v);
+    if sorted {
+        items.sort();
+    }
+    let cap = match v {
+        Value::List(l) => l.len(),
+        Value::Struct(st) => st.as_list().map_or(items.len(), |l| l.len()),
+        _ => items.len(),
+    };
+    let items = items.into_iter().map(Value::from).collect();
+    Value::List(List::with_cap(Elem::String, items, cap))
 }
 
 /// Sprig's `empty`: nil, false, zero and empty collections are empty; structs never are.

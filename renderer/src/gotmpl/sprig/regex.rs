@@ -6,7 +6,7 @@
 //! escapes, `\<` is a literal, nested repeats such as `a**` are errors).
 
 use super::{def, i, s, str_list};
-use crate::gotmpl::{Elem, Funcs, List, Param, Value};
+use crate::gotmpl::{Elem, Funcs, List, Param, Value, growth};
 
 use Param::{Int, String as Str};
 
@@ -320,7 +320,11 @@ pub(super) fn register(f: &mut Funcs) {
             if found.is_empty() {
                 return Ok(Value::List(List::nil(Elem::String)));
             }
-            Ok(str_list(found))
+            // Go's regexp makes the result with room for 10 matches and
+            // appends the rest.
+            let cap = growth::appended_cap_from(10, found.len(), Elem::String);
+            let found = found.into_iter().map(Value::from).collect();
+            Ok(Value::List(List::with_cap(Elem::String, found, cap)))
         });
     }
     for (name, compile) in
@@ -369,9 +373,10 @@ fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
         return str_list(vec![String::new()]);
     }
     let limit = if n < 0 { usize::MAX } else { n as usize };
+    let matches: Vec<regex::Match> = r.find_iter(text).take(limit).collect();
     let mut parts = Vec::new();
     let (mut beg, mut end) = (0, 0);
-    for m in r.find_iter(text).take(limit) {
+    for m in &matches {
         if n > 0 && parts.len() == limit - 1 {
             break;
         }
@@ -384,5 +389,9 @@ fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
     if end != text.len() {
         parts.push(text[beg..].to_string());
     }
-    str_list(parts)
+    // Go makes the result with room for one part a match, and the part after
+    // the last match may need one more.
+    let cap = growth::appended_cap_from(matches.len(), parts.len(), Elem::String);
+    let parts = parts.into_iter().map(Value::from).collect();
+    Value::List(List::with_cap(Elem::String, parts, cap))
 }

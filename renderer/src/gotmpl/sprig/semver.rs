@@ -92,6 +92,39 @@ type Answer = fn(Ordering) -> Value;
 /// The next version an `Inc*` method makes.
 type Step = fn(&Version) -> Version;
 
+/// The next version a `Set*` method makes from its argument.
+type Setter = fn(&Version, &str) -> Result<Version, String>;
+
+/// The Go type `semver` returns.
+const POINTER: &str = "*semver.Version";
+
+/// Whether a dot-separated part of a pre-release or metadata holds only
+/// ASCII letters, digits and hyphens (an empty part passes, as in Masterminds').
+fn is_identifier(part: &str) -> bool {
+    part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Masterminds' check of a pre-release given to `SetPrerelease`.
+fn check_prerelease(pre: &str) -> Result<(), String> {
+    for part in pre.split('.') {
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("Version segment starts with 0".to_string());
+            }
+        } else if !is_identifier(part) {
+            return Err("Invalid Prerelease string".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// The zero `semver.Version` (or a pointer to one): what copystructure makes
+/// of a version, whose fields are all unexported.
+pub(super) fn zero_version(pointer: bool) -> Value {
+    let zero = Version { major: 0, minor: 0, patch: 0, pre: String::new(), meta: String::new() };
+    zero.into_value_typed("", pointer)
+}
+
 /// The version a method such as `Compare` receives.
 fn other_version(v: &Value) -> Result<Version, String> {
     match v {
@@ -116,14 +149,17 @@ struct Version {
 impl Version {
     /// The `*semver.Version` a template sees: methods `Major`, `Minor`,
     /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`,
-    /// `LessThan`, `GreaterThan`, `Equal`, `IncPatch`, `IncMinor`, `IncMajor`.
+    /// `LessThan`, `GreaterThan`, `Equal`, `IncPatch`, `IncMinor`,
+    /// `IncMajor`, `SetPrerelease`, `SetMetadata`.
     fn into_value(self, original: &str) -> Value {
-        self.into_value_typed(original, "*semver.Version")
+        self.into_value_typed(original, true)
     }
 
-    /// [`Version::into_value`] as a value of the Go type `type_name`
-    /// (`semver.Version` for what the `Inc*` methods return).
-    fn into_value_typed(self, original: &str, type_name: &str) -> Value {
+    /// [`Version::into_value`] as a `*semver.Version` (`pointer`) or as the
+    /// `semver.Version` value that the `Inc*` and `Set*` methods return, which
+    /// lacks the pointer-receiver methods (`Original` and the comparisons).
+    /// The unexported fields are there for `fmt` to print.
+    fn into_value_typed(self, original: &str, pointer: bool) -> Value {
         let text = self.to_string();
         let mut methods = BTreeMap::new();
         let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
@@ -132,38 +168,41 @@ impl Version {
         methods.insert("Patch".to_string(), constant(Value::Uint64(self.patch)));
         methods.insert("Prerelease".to_string(), constant(Value::from(self.pre.as_str())));
         methods.insert("Metadata".to_string(), constant(Value::from(self.meta.as_str())));
-        methods.insert("Original".to_string(), constant(Value::from(original)));
         methods.insert("String".to_string(), constant(Value::from(text.as_str())));
-        let comparisons: [(&str, Answer); 4] = [
-            ("Compare", |o| Value::Int(o as i64)),
-            ("LessThan", |o| Value::Bool(o == Ordering::Less)),
-            ("GreaterThan", |o| Value::Bool(o == Ordering::Greater)),
-            ("Equal", |o| Value::Bool(o == Ordering::Equal)),
-        ];
-        for (name, answer) in comparisons {
-            let me = self.clone();
-            let f = Function::new(move |_, a| Ok(answer(me.compare(&other_version(&a[0])?))));
-            methods.insert(name.to_string(), f.params(&[Param::Any], None));
+        if pointer {
+            methods.insert("Original".to_string(), constant(Value::from(original)));
+            let comparisons: [(&str, Answer); 4] = [
+                ("Compare", |o| Value::Int(o as i64)),
+                ("LessThan", |o| Value::Bool(o == Ordering::Less)),
+                ("GreaterThan", |o| Value::Bool(o == Ordering::Greater)),
+                ("Equal", |o| Value::Bool(o == Ordering::Equal)),
+            ];
+            for (name, answer) in comparisons {
+                let me = self.clone();
+                let f = Function::new(move |_, a| Ok(answer(me.compare(&other_version(&a[0])?))));
+                methods.insert(name.to_string(), f.params(&[Param::Struct(POINTER)], None));
+            }
         }
         // Masterminds' IncPatch drops a pre-release instead of counting up;
-        // every increment drops the pre-release and the metadata.
+        // every increment drops the pre-release and the metadata. Go's
+        // uint64 arithmetic wraps.
         let prefix = if original.starts_with('v') { "v" } else { "" };
         let increments: [(&str, Step); 3] = [
             ("IncPatch", |v| Version {
-                patch: if v.pre.is_empty() { v.patch + 1 } else { v.patch },
+                patch: if v.pre.is_empty() { v.patch.wrapping_add(1) } else { v.patch },
                 pre: String::new(),
                 meta: String::new(),
                 ..v.clone()
             }),
             ("IncMinor", |v| Version {
-                minor: v.minor + 1,
+                minor: v.minor.wrapping_add(1),
                 patch: 0,
                 pre: String::new(),
                 meta: String::new(),
                 ..v.clone()
             }),
             ("IncMajor", |v| Version {
-                major: v.major + 1,
+                major: v.major.wrapping_add(1),
                 minor: 0,
                 patch: 0,
                 pre: String::new(),
@@ -175,12 +214,43 @@ impl Version {
             let f = Function::new(move |_, _| {
                 let next = step(&me);
                 let original = format!("{prefix}{next}");
-                Ok(next.into_value_typed(&original, "semver.Version"))
+                Ok(next.into_value_typed(&original, false))
             });
             methods.insert(name.to_string(), f.params(&[], None));
         }
+        // SetPrerelease and SetMetadata check the new part as the parser does.
+        let setters: [(&str, Setter); 2] = [
+            ("SetPrerelease", |v, pre| {
+                check_prerelease(pre)?;
+                Ok(Version { pre: pre.to_string(), ..v.clone() })
+            }),
+            ("SetMetadata", |v, meta| {
+                if meta.split('.').any(|p| !is_identifier(p)) {
+                    return Err("Invalid Metadata string".to_string());
+                }
+                Ok(Version { meta: meta.to_string(), ..v.clone() })
+            }),
+        ];
+        for (name, set) in setters {
+            let me = self.clone();
+            let f = Function::new(move |_, a| {
+                let next = set(&me, a[0].as_str().unwrap_or_default())?;
+                let original = format!("{prefix}{next}");
+                Ok(next.into_value_typed(&original, false))
+            });
+            methods.insert(name.to_string(), f.params(&[Param::String], None));
+        }
+        let fields = vec![
+            ("major".to_string(), Value::Uint64(self.major)),
+            ("minor".to_string(), Value::Uint64(self.minor)),
+            ("patch".to_string(), Value::Uint64(self.patch)),
+            ("pre".to_string(), Value::from(self.pre.as_str())),
+            ("metadata".to_string(), Value::from(self.meta.as_str())),
+            ("original".to_string(), Value::from(original)),
+        ];
         Value::Struct(Arc::new(Struct {
-            type_name: type_name.to_string(),
+            type_name: if pointer { POINTER } else { &POINTER[1..] }.to_string(),
+            fields,
             methods,
             string: Some(text),
             ..Struct::default()

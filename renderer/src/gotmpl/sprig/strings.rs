@@ -1,7 +1,8 @@
 //! Sprig's string functions: case, trimming, searching, padding, quoting, splitting and joining.
 
 use super::{
-    def, go_lower, go_title, go_upper, i, is_title_digraph, s, str_list, strslice, strval,
+    def, go_lower, go_title, go_upper, i, is_title_digraph, s, str_list, strslice, strslice_list,
+    strval,
 };
 use crate::gotmpl::fmt::quote as go_quote;
 use crate::gotmpl::{Elem, Funcs, Param, Value};
@@ -101,7 +102,7 @@ pub(super) fn register(f: &mut Funcs) {
     def(f, "toStrings", &[Any], None, |a| match &a[0] {
         // strslice hands a `[]string` back as it is: the same slice.
         Value::List(l) if l.elem() == Elem::String => Ok(a[0].clone()),
-        other => Ok(str_list(strslice(other))),
+        other => Ok(strslice_list(other, false)),
     });
     def(f, "join", &[Str, Any], None, |a| Ok(strslice(&a[1]).join(s(&a[0])).into()));
     def(f, "splitList", &[Str, Str], None, |a| Ok(str_list(go_split(s(&a[1]), s(&a[0]), -1))));

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use super::{def, s};
+use crate::gotmpl::fmt::quote;
 use crate::gotmpl::{Funcs, Param, Value};
 
 pub(super) fn register(f: &mut Funcs) {
     def(f, "urlParse", &[Param::String], None, |a| {
         let raw = s(&a[0]);
-        let u = parse(raw).map_err(|e| format!("unable to parse url: parse {raw:?}: {e}"))?;
+        let u = parse(raw).map_err(|e| format!("unable to parse url: {e}"))?;
         let mut m = BTreeMap::new();
         let hostname = u.hostname();
         let userinfo = u.user.as_ref().map(Userinfo::to_text).unwrap_or_default();
@@ -32,6 +33,10 @@ pub(super) fn register(f: &mut Funcs) {
             match d.get(key) {
                 None => Ok(String::new()),
                 Some(Value::String(s)) => Ok(s.to_string()),
+                // Sprig asks a nil's type for its kind: Go's nil dereference.
+                Some(Value::Nil) => {
+                    Err("runtime error: invalid memory address or nil pointer dereference".into())
+                }
                 Some(other) => Err(format!(
                     "unable to parse {key} key, must be of type string, but {} found",
                     other.kind_name()
@@ -43,11 +48,7 @@ pub(super) fn register(f: &mut Funcs) {
             None
         } else {
             parse(&format!("proto://{userinfo}@host"))
-                .map_err(|e| {
-                    format!(
-                        "unable to parse userinfo in dict: parse \"proto://{userinfo}@host\": {e}"
-                    )
-                })?
+                .map_err(|e| format!("unable to parse userinfo in dict: {e}"))?
                 .user
         };
         let u = Url {
@@ -188,13 +189,13 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
                 else {
                     let end = (i + 3).min(b.len());
                     return Err(format!(
-                        "invalid URL escape {:?}",
-                        String::from_utf8_lossy(&b[i..end])
+                        "invalid URL escape {}",
+                        quote(&String::from_utf8_lossy(&b[i..end]))
                     ));
                 };
                 // Only %-encoded UTF-8 and `%25` may stand in a host.
                 if mode == Mode::Host && h < 8 && &s[i..i + 3] != "%25" {
-                    return Err(format!("invalid URL escape {:?}", &s[i..i + 3]));
+                    return Err(format!("invalid URL escape {}", quote(&s[i..i + 3])));
                 }
                 out.push(h << 4 | l);
                 i += 3;
@@ -206,8 +207,8 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
             c => {
                 if matches!(mode, Mode::Host | Mode::Zone) && c < 0x80 && should_escape(c, mode) {
                     return Err(format!(
-                        "invalid character {:?} in host name",
-                        char::from(c).to_string()
+                        "invalid character {} in host name",
+                        quote(&char::from(c).to_string())
                     ));
                 }
                 out.push(c);
@@ -224,14 +225,17 @@ fn valid_optional_port(port: &str) -> bool {
 }
 
 /// Go's `url.Parse`.
+/// Go's `url.Parse`; an error reads `parse "URL": why`, where the URL is
+/// the part before `#` unless the fragment is what is wrong.
 fn parse(raw: &str) -> Result<Url, String> {
     let (rest, frag) = match raw.split_once('#') {
         Some((r, f)) => (r, Some(f)),
         None => (raw, None),
     };
-    let mut u = parse_no_fragment(rest)?;
+    let mut u = parse_no_fragment(rest).map_err(|e| format!("parse {}: {e}", quote(rest)))?;
     if let Some(frag) = frag {
-        u.fragment = unescape(frag, Mode::Fragment)?;
+        u.fragment =
+            unescape(frag, Mode::Fragment).map_err(|e| format!("parse {}: {e}", quote(raw)))?;
         if escape(&u.fragment, Mode::Fragment) != frag {
             u.raw_fragment = frag.to_string();
         }
@@ -331,7 +335,7 @@ fn parse_host(host: &str) -> Result<String, String> {
         };
         let port = &host[end + 1..];
         if !valid_optional_port(port) {
-            return Err(format!("invalid port {port:?} after host"));
+            return Err(format!("invalid port {} after host", quote(port)));
         }
         if let Some(zone) = host[..end].find("%25") {
             let h1 = unescape(&host[..zone], Mode::Host)?;
@@ -342,7 +346,7 @@ fn parse_host(host: &str) -> Result<String, String> {
     } else if let Some(colon) = host.rfind(':') {
         let port = &host[colon..];
         if !valid_optional_port(port) {
-            return Err(format!("invalid port {port:?} after host"));
+            return Err(format!("invalid port {} after host", quote(port)));
         }
     }
     unescape(host, Mode::Host)
