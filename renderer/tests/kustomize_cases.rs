@@ -93,6 +93,14 @@ impl Outcome {
         }
     }
 
+    /// The engine's message, when both kubectl and the engine failed.
+    fn engine_error(&self) -> Option<&str> {
+        match self {
+            Outcome::ErrorMatched { engine } | Outcome::ErrorDiffers { engine, .. } => Some(engine),
+            _ => None,
+        }
+    }
+
     fn detail(&self) -> String {
         match self {
             Outcome::ByteEqual | Outcome::ErrorMatched { .. } => String::new(),
@@ -279,6 +287,40 @@ fn same_meaning(kubectl: &str, engine: &str) -> bool {
     let ours = meaning_words(engine);
     let theirs = meaning_words(kubectl);
     theirs.is_empty() || theirs.iter().any(|w| ours.contains(w))
+}
+
+/// A recorded kubectl message made comparable with the engine's: without
+/// kubectl's `error: ` prefix, with the case directory (`<case>`, the root
+/// of the tree the engine builds) turned into the relative paths the engine
+/// names files by: `<case>/x` is `x`, `<case>` alone is `.`. Nothing else
+/// changes, so every other difference in wording shows.
+fn normalise_kubectl(message: &str) -> String {
+    let message = message.trim_end();
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    message.replace("<case>/", "").replace("<case>", ".")
+}
+
+/// How closely the engine's message follows kubectl's normalised one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fidelity {
+    /// The same text.
+    Exact,
+    /// kubectl's text stands whole inside the engine's (which adds the file
+    /// or line it knows).
+    Contained,
+    /// Worded otherwise.
+    Other,
+}
+
+fn error_fidelity(kubectl: &str, engine: &str) -> Fidelity {
+    let (want, got) = (normalise_kubectl(kubectl), engine.trim_end());
+    if got == want {
+        Fidelity::Exact
+    } else if got.contains(want.as_str()) {
+        Fidelity::Contained
+    } else {
+        Fidelity::Other
+    }
 }
 
 fn judge(case: &Case) -> Outcome {
@@ -498,6 +540,7 @@ fn check_corpus(corpus: &Corpus) {
     let mut problems = Vec::new();
     let (mut outputs, mut data_equal, mut byte_equal, mut errors, mut errors_matched) =
         (0, 0, 0, 0, 0);
+    let mut fidelities: BTreeMap<String, usize> = BTreeMap::new();
     for case in &cases {
         let outcome = judge(case);
         if case.dir.join(EXPECTED_ERROR).exists() {
@@ -509,11 +552,16 @@ fn check_corpus(corpus: &Corpus) {
                 usize::from(matches!(outcome, Outcome::ByteEqual | Outcome::DataEqual { .. }));
             byte_equal += usize::from(matches!(outcome, Outcome::ByteEqual));
         }
-        if show_errors && let Outcome::ErrorMatched { engine } = &outcome {
-            let kubectl =
-                std::fs::read_to_string(case.dir.join(EXPECTED_ERROR)).unwrap_or_default();
-            let _ = writeln!(report, "{:<52} kubectl: {}", case.name, clip(kubectl.trim_end()));
-            let _ = writeln!(report, "{:<52} engine:  {}", "", clip(engine));
+        if let Some(engine) = outcome.engine_error()
+            && let Ok(kubectl) = std::fs::read_to_string(case.dir.join(EXPECTED_ERROR))
+        {
+            let fidelity = error_fidelity(&kubectl, engine);
+            *fidelities.entry(format!("{fidelity:?}")).or_default() += 1;
+            if show_errors && fidelity != Fidelity::Exact {
+                let _ = writeln!(report, "{} [{fidelity:?}]", case.name);
+                let _ = writeln!(report, "  kubectl: {}", normalise_kubectl(&kubectl));
+                let _ = writeln!(report, "  engine:  {engine}");
+            }
         }
         let listed = known.get(&case.name);
         let tag = match (outcome.passes(), listed) {
@@ -576,6 +624,14 @@ fn check_corpus(corpus: &Corpus) {
         "kustomize cases: {} run; data-equal {data_equal}/{outputs}, byte-equal {byte_equal}/{outputs}, \
          errors-matched {errors_matched}/{errors}",
         cases.len()
+    );
+    let count = |f: Fidelity| fidelities.get(&format!("{f:?}")).copied().unwrap_or(0);
+    println!(
+        "kustomize error texts: exact {}, kubectl's contained in the engine's {}, other {} \
+         (of {errors} error cases the engine also failed)",
+        count(Fidelity::Exact),
+        count(Fidelity::Contained),
+        count(Fidelity::Other),
     );
     assert!(problems.is_empty(), "{} failing cases: {}", problems.len(), problems.join(", "));
 }

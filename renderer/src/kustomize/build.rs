@@ -15,6 +15,7 @@ use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
+use std::fmt::Write as _;
 
 /// How deep bases may nest before the build gives up.
 const MAX_DEPTH: usize = 64;
@@ -439,6 +440,44 @@ fn invalid(file: &str, message: impl Into<String>) -> Error {
     Error::Invalid { file: file.to_string(), message: message.into() }
 }
 
+/// `rel` joined onto `dir` and cleaned as Go's `filepath.Join` does, keeping
+/// the `..` that climb above the root.
+fn lexical_join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in dir.split('/').chain(rel.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            seg => parts.push(seg),
+        }
+    }
+    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+}
+
+/// `text` as Go's `%q` prints a string: in double quotes, with quotes,
+/// backslashes and control characters escaped.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn is_remote(entry: &str) -> bool {
     entry.contains("://")
         || entry.starts_with("github.com/")
@@ -479,7 +518,9 @@ impl Builder<'_> {
                 let shown = if dir.is_empty() { "." } else { dir };
                 return Err(invalid(
                     shown,
-                    "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory",
+                    format!(
+                        "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{shown}'"
+                    ),
                 ));
             }
             _ => return Err(invalid(dir, "found multiple kustomization files")),
@@ -493,10 +534,17 @@ impl Builder<'_> {
     }
 
     fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {
-        if self.stack.iter().any(|d| d == dir) {
-            let mut chain = self.stack.clone();
-            chain.push(dir.to_string());
-            return Err(invalid(from, format!("cycle of kustomizations: {}", chain.join(" -> "))));
+        // kustomize's loader refuses a root that is, or contains, one the
+        // build is already in, naming the nearest such root.
+        if let Some(visited) = self.stack.iter().rev().find(|d| tree::is_within(d, dir)) {
+            return Err(invalid(
+                from,
+                format!(
+                    "cycle detected: candidate root '{}' contains visited root '{}'",
+                    dir_file(dir),
+                    dir_file(visited)
+                ),
+            ));
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(invalid(
@@ -511,7 +559,14 @@ impl Builder<'_> {
     fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
         let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
         self.enter(dir, &from)?;
-        let k = self.load(dir)?;
+        let nested = self.stack.len() > 1;
+        let k = self.load(dir).map_err(|e| {
+            if nested {
+                e.within(format_args!("couldn't make target for path '{}'", dir_file(dir)))
+            } else {
+                e
+            }
+        })?;
         if self.stack.len() == 1 {
             if let Some(problem) = k.sort_options.as_ref().and_then(|so| so.problem.clone()) {
                 return Err(invalid(&k.file, problem));
@@ -522,17 +577,20 @@ impl Builder<'_> {
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
-        if k.is_component && self.stack.len() > 1 {
+        if k.is_component && nested {
             return Err(invalid(
                 &k.file,
-                format!(
-                    "expected kind != 'Component' for path '{}': a Component can only be used in components, not as a resource",
-                    dir_file(dir)
-                ),
+                format!("expected kind != 'Component' for path '{}'", dir_file(dir)),
             ));
         }
         let mut acc = Vec::new();
-        self.run(&k, dir, &mut acc)?;
+        self.run(&k, dir, &mut acc).map_err(|e| {
+            if nested {
+                e.within(format_args!("recursed accumulation of path '{}'", dir_file(dir)))
+            } else {
+                e
+            }
+        })?;
         self.stack.pop();
         Ok(acc)
     }
@@ -572,7 +630,7 @@ impl Builder<'_> {
 
     fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
         for entry in &k.resources {
-            self.resource(k, dir, entry, acc)?;
+            self.resource(k, dir, entry, acc).map_err(|e| e.within("accumulating resources"))?;
         }
         for rel in &k.configurations {
             let (path, text) = self.read_file(k, dir, rel, "configuration")?;
@@ -605,7 +663,7 @@ impl Builder<'_> {
         self.generators(k, dir, acc)?;
         self.plugins(k, dir, &k.generators, plugin::Role::Generator, acc)?;
         for entry in &k.components {
-            self.component(k, dir, entry, acc)?;
+            self.component(k, dir, entry, acc).map_err(|e| e.within("accumulating components"))?;
         }
         self.transformers(k, dir, acc)?;
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
@@ -613,6 +671,8 @@ impl Builder<'_> {
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
+    /// Adds a component: its kustomization runs on the objects so far.
+    /// kustomize quotes what went wrong inside it, Go style.
     fn component(
         &mut self,
         k: &Kustomization,
@@ -621,31 +681,48 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-        if self.tree.kind(&path) != Some(EntryKind::Dir) {
-            return Err(invalid(
-                &k.file,
-                format!(
-                    "component {entry:?}: '{path}' must be a directory to be a root (not a directory with a kustomization)"
-                ),
-            ));
+        let shown = dir_file(&path).to_string();
+        let not_loaded =
+            |problem: String| invalid(&k.file, format!("loader.New {}", go_quote(&problem)));
+        match self.tree.kind(&path) {
+            Some(EntryKind::Dir) => {}
+            Some(EntryKind::File) => {
+                return Err(not_loaded(format!(
+                    "must build at directory: '{shown}': file is not directory"
+                )));
+            }
+            None => {
+                return Err(not_loaded(format!(
+                    "must build at directory: not a valid directory: evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"
+                )));
+            }
         }
-        self.enter(&path, &k.file)?;
-        let ck = self.load(&path)?;
+        self.enter(&path, &k.file).map_err(|e| not_loaded(e.kustomize_text()))?;
+        let in_directory = |e: Error| {
+            let (file, message) = (e.file(), e.kustomize_text());
+            invalid(&file, format!("accumulateDirectory: {}", go_quote(&message)))
+        };
+        let ck = self.load(&path).map_err(|e| {
+            in_directory(e.within(format_args!("couldn't make target for path '{shown}'")))
+        })?;
         if !ck.is_component {
-            return Err(invalid(
+            return Err(in_directory(invalid(
                 &ck.file,
-                format!(
-                    "expected kind 'Component' for path '{}' but got 'Kustomization' (a kustomization listed in components)",
-                    dir_file(&path)
-                ),
-            ));
+                format!("expected kind 'Component' for path '{shown}' but got 'Kustomization'"),
+            )));
         }
-        self.openapi(&ck, &path, false)?;
-        self.run(&ck, &path, acc)?;
+        self.openapi(&ck, &path, false).map_err(in_directory)?;
+        self.run(&ck, &path, acc).map_err(|e| {
+            in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
+        })?;
         self.stack.pop();
         Ok(())
     }
 
+    /// Adds the objects of one `resources:` entry, a file or a directory
+    /// holding a kustomization. Like kustomize, a failure reports both
+    /// readings: why the entry is no file (`accumulation err='...'`) and
+    /// why it is no directory to build.
     fn resource(
         &mut self,
         k: &Kustomization,
@@ -661,25 +738,102 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+        let as_file = format!("accumulating resources from '{entry}'");
+        let missing = |shown: &str, absent: &str| {
+            let missing = format!(
+                "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
+            );
+            invalid(
+                &k.file,
+                format!(
+                    "accumulation err='{as_file}: {missing}': must build at directory: not a valid directory: {missing}"
+                ),
+            )
+        };
+        let path = match tree::join(dir, entry) {
+            Ok(path) => path,
+            // Nothing above the root can be read: as if it were missing.
+            Err(tree::Error::Escapes { .. }) if !entry.starts_with('/') => {
+                let shown = lexical_join(dir, entry);
+                let absent: Vec<&str> = shown
+                    .split('/')
+                    .scan(false, |past, seg| {
+                        let keep = !*past;
+                        *past = *past || seg != "..";
+                        keep.then_some(seg)
+                    })
+                    .collect();
+                return Err(missing(&shown, &absent.join("/")));
+            }
+            Err(e) => return Err(invalid(&k.file, e.to_string())),
+        };
+        let shown = dir_file(&path);
+        // Both readings failed: the file error, then the directory error.
+        let both = |file_error: Error, dir_error: String| {
+            let (file, message) = (file_error.file(), file_error.kustomize_text());
+            invalid(&file, format!("accumulation err='{message}': {dir_error}"))
+        };
         match self.tree.kind(&path) {
             Some(EntryKind::Dir) => {
-                let sub = self.kustomization(&path)?;
-                add_all(acc, sub, &k.file)
+                let no_file =
+                    invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
+                let built = self.kustomization(&path).and_then(|sub| {
+                    add_all(acc, sub, &k.file)
+                        .map_err(|e| e.within(format_args!("recursed merging from path '{shown}'")))
+                });
+                built.map_err(|e| {
+                    let (file, message) = (e.file(), e.kustomize_text());
+                    invalid(
+                        &file,
+                        format!("accumulation err='{}': {message}", no_file.kustomize_text()),
+                    )
+                })
             }
             Some(EntryKind::File) => {
+                let not_dir = format!("must build at directory: '{shown}': file is not directory");
                 if self.restrict() && !self.stays_within(&path, dir) {
-                    return Err(invalid(
+                    let security = invalid(
                         &k.file,
                         format!(
-                            "security; file {entry:?} is not in or below the kustomization root"
+                            "{as_file}: security; file '{shown}' is not in or below '{}'",
+                            dir_file(dir)
                         ),
-                    ));
+                    );
+                    return Err(both(security, not_dir));
                 }
-                let loaded = load_objects(self.tree, &path)?;
-                add_all(acc, loaded, &k.file)
+                let loaded = load_objects(self.tree, &path).and_then(|loaded| {
+                    // kustomize reads a file into a set of its own first.
+                    unique_ids(&loaded, &k.file)?;
+                    Ok(loaded)
+                });
+                match loaded {
+                    // Malformed YAML is reported alone: the entry is a file.
+                    Err(e @ Error::Yaml(_)) => Err(invalid(
+                        &e.file(),
+                        format!(
+                            "{as_file}: MalformedYAMLError: {} in File: {entry}",
+                            e.go_message()
+                        ),
+                    )),
+                    Err(e) => Err(both(e.within(&as_file), not_dir)),
+                    Ok(loaded) => add_all(acc, loaded, &k.file).map_err(|e| {
+                        both(e.within(format_args!("merging resources from '{entry}'")), not_dir)
+                    }),
+                }
             }
-            None => Err(invalid(&k.file, format!("resource {entry:?}: no such file or directory"))),
+            None => {
+                // The first part of the path that is not there is the one
+                // Go's lstat names.
+                let mut absent = String::new();
+                for seg in path.split('/') {
+                    absent =
+                        if absent.is_empty() { seg.to_string() } else { format!("{absent}/{seg}") };
+                    if self.tree.kind(&absent).is_none() {
+                        break;
+                    }
+                }
+                Err(missing(shown, &absent))
+            }
         }
     }
 
@@ -925,7 +1079,11 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        for (source, doc) in self.plugin_configs(k, dir, entries)? {
+        let what = match role {
+            plugin::Role::Generator => "generator",
+            plugin::Role::Transformer => "transformer",
+        };
+        for (source, doc) in self.plugin_configs(k, dir, entries, what)? {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
@@ -1009,6 +1167,7 @@ impl Builder<'_> {
         k: &Kustomization,
         dir: &str,
         entries: &[String],
+        what: &str,
     ) -> Result<Vec<(String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
@@ -1029,13 +1188,21 @@ impl Builder<'_> {
             for (source, doc) in docs {
                 let id = Resource::new(doc.clone(), source.as_str()).id();
                 if !ids.insert(id.key()) {
-                    return Err(invalid(
-                        &source,
+                    let duplicate = format!(
+                        "may not add resource with an already registered id: {}",
+                        id.kustomize_form()
+                    );
+                    // kustomize gathers inline configs first, then reads
+                    // the others as it reads resources.
+                    let message = if is_inline_config(entry) {
+                        format!("configuring external {what}: {duplicate}")
+                    } else {
+                        let path = tree::join(dir, entry).unwrap_or_else(|_| entry.to_string());
                         format!(
-                            "may not add resource with an already registered id: {}",
-                            id.kustomize_form()
-                        ),
-                    ));
+                            "accumulation err='merging resources from '{entry}': {duplicate}': must build at directory: '{path}': file is not directory"
+                        )
+                    };
+                    return Err(invalid(&source, message));
                 }
                 configs.push((source, doc));
             }
@@ -1069,7 +1236,7 @@ impl Builder<'_> {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
         // Every validator config is loaded before the first one runs.
-        self.plugin_configs(k, dir, &k.validators)?;
+        self.plugin_configs(k, dir, &k.validators, "transformer")?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
@@ -1513,7 +1680,56 @@ fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
-    objects_in(&tree::read_text(tree, path)?, path)
+    let bytes = tree.read(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => objects_in(&text, path),
+        // kustomize's YAML reader fails on the first bad sequence.
+        Err(e) => Err(Error::Yaml(yaml::ParseError {
+            file: path.to_string(),
+            line: 0,
+            column: 0,
+            message: utf8_problem(e.as_bytes()).to_string(),
+        })),
+    }
+}
+
+/// How libyaml's reader words the first invalid UTF-8 sequence of `bytes`.
+fn utf8_problem(bytes: &[u8]) -> &'static str {
+    let mut i = 0;
+    while i < bytes.len() {
+        let lead = bytes[i];
+        let width = match lead {
+            b if b & 0x80 == 0 => 1,
+            b if b & 0xE0 == 0xC0 => 2,
+            b if b & 0xF0 == 0xE0 => 3,
+            b if b & 0xF8 == 0xF0 => 4,
+            _ => return "invalid leading UTF-8 octet",
+        };
+        if i + width > bytes.len() {
+            return "incomplete UTF-8 octet sequence";
+        }
+        let mut value = u32::from(lead) & [0x7F, 0x1F, 0x0F, 0x07][width - 1];
+        for &b in &bytes[i + 1..i + width] {
+            if b & 0xC0 != 0x80 {
+                return "invalid trailing UTF-8 octet";
+            }
+            value = (value << 6) | u32::from(b & 0x3F);
+        }
+        let shortest = match value {
+            0..=0x7F => 1,
+            0x80..=0x7FF => 2,
+            0x800..=0xFFFF => 3,
+            _ => 4,
+        };
+        if shortest != width {
+            return "invalid length of a UTF-8 sequence";
+        }
+        if (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF {
+            return "invalid Unicode character";
+        }
+        i += width;
+    }
+    "invalid UTF-8"
 }
 
 /// The objects of a YAML stream that came from `path`, expanding `kind: List`.
@@ -1550,12 +1766,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.non_string_key = non_string_key;
                 out.push(r);
             }
-            other => {
-                return Err(invalid(
-                    path,
-                    format!("expected a Kubernetes object (a map), found a {}", other.type_name()),
-                ));
-            }
+            // kustomize finds no type or metadata in a document that is
+            // not a map.
+            _ => return Err(invalid(path, "missing Resource metadata")),
         }
     }
     Ok(out)
@@ -1637,8 +1850,17 @@ fn check_object(
     texts: Vec<(Vec<Step>, String)>,
 ) -> Result<Resource, Error> {
     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    let nil_or_empty = |key: &str| match doc.get_path(&[key]) {
+        None | Some(Value::Null) => true,
+        Some(Value::Map(m)) => m.is_empty(),
+        Some(Value::Seq(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    if ["apiVersion", "kind", "metadata"].iter().all(|k| nil_or_empty(k)) {
+        return Err(invalid(path, "missing Resource metadata"));
+    }
     if kind.is_empty() {
-        return Err(invalid(path, "missing kind in object"));
+        return Err(invalid(path, format!("missing kind in object {}", go_resource_meta(&doc))));
     }
     // kustomize lets a list kind without items through with no name, and
     // prints it with an empty metadata map.
@@ -1652,9 +1874,11 @@ fn check_object(
         r.scalar_texts = texts;
         return Ok(r);
     }
-    match doc.get_path(&["metadata"]) {
-        Some(Value::Map(_)) => {}
-        _ => return Err(invalid(path, "missing metadata in object")),
+    if !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
+        return Err(invalid(
+            path,
+            format!("missing metadata.name in object {}", go_resource_meta(&doc)),
+        ));
     }
     let mut r = Resource::new(doc, path);
     r.scalar_texts = texts;
@@ -1662,10 +1886,50 @@ fn check_object(
     r.stringify_name();
     r.orig_id = r.id();
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(invalid(path, "missing metadata.name in object"));
+        return Err(invalid(
+            path,
+            format!("missing metadata.name in object {}", go_resource_meta(&r.value)),
+        ));
     }
     read_build_annotations(&mut r);
     Ok(r)
+}
+
+/// An object's type and metadata as kustomize prints them when one is
+/// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
+/// namespace} map[labels] map[annotations]}}`, maps sorted by key.
+fn go_resource_meta(doc: &Value) -> String {
+    let text = |path: &[&str]| match doc.get_path(path) {
+        Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
+        Some(v) => {
+            v.as_str().map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string)
+        }
+    };
+    let go_map = |key: &str| {
+        let mut pairs: Vec<String> = match doc.get_path(&["metadata", key]) {
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .as_str()
+                        .map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string);
+                    format!("{k}:{v}")
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        pairs.sort();
+        format!("map[{}]", pairs.join(" "))
+    };
+    format!(
+        "{{{{{} {}}} {{{{{} {}}} {} {}}}}}",
+        text(&["apiVersion"]),
+        text(&["kind"]),
+        text(&["metadata", "name"]),
+        text(&["metadata", "namespace"]),
+        go_map("labels"),
+        go_map("annotations"),
+    )
 }
 
 /// kustomize keeps an object's build state in annotations, and reads them
@@ -1726,7 +1990,10 @@ fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<()
         if !ids.insert(id.key()) {
             return Err(invalid(
                 file,
-                format!("may not add resource with an already registered id: {id}"),
+                format!(
+                    "may not add resource with an already registered id: {}",
+                    id.kustomize_form()
+                ),
             ));
         }
         acc.push(r);

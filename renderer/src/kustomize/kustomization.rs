@@ -533,7 +533,7 @@ impl Kustomization {
         let f = Fields { file };
         let doc = &canonical(doc, &field_names::KUSTOMIZATION, true);
         let m = match doc {
-            Value::Null => return Err(f.err("kustomization file is empty")),
+            Value::Null => return Err(f.err("kustomization.yaml is empty")),
             Value::Map(m) => m,
             other => {
                 return Err(f.err(format!(
@@ -542,12 +542,15 @@ impl Kustomization {
                 )));
             }
         };
-        if m.keys().all(|key| key == "apiVersion" || key == "kind") {
-            return Err(f.err("kustomization file is empty"));
+        // kustomize's words, whatever the file is called; its own
+        // metadata and type do not make a kustomization non-empty.
+        if m.keys().all(|key| key == "apiVersion" || key == "kind" || key == "metadata") {
+            return Err(f.err("kustomization.yaml is empty"));
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
+        let mut wrong_kind = false;
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" => {}
@@ -566,13 +569,9 @@ impl Kustomization {
                 }
                 "metadata" => {}
                 "kind" => match v.as_str() {
-                    Some("Kustomization") | None => {}
                     Some("Component") => k.is_component = true,
-                    Some(other) => {
-                        return Err(
-                            f.err(format!("kind {other:?} is not Kustomization or Component"))
-                        );
-                    }
+                    Some("Kustomization" | "") | None => {}
+                    Some(_) => wrong_kind = true,
                 },
                 "resources" => k.resources = f.strings(v, key)?,
                 // kustomize appends the deprecated bases after the resources.
@@ -773,15 +772,35 @@ impl Kustomization {
         k.images.append(&mut image_tags);
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
+        // kustomize checks the type once the kustomization is read and
+        // reports every problem, under the kustomization's directory.
+        let mut problems = Vec::new();
+        if wrong_kind {
+            problems.push("kind should be Kustomization or Component".to_string());
+        }
         if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {
-            let (what, want) = if k.is_component {
-                ("Component", "kustomize.config.k8s.io/v1alpha1")
+            let want = if k.is_component {
+                "kustomize.config.k8s.io/v1alpha1"
             } else {
-                ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+                "kustomize.config.k8s.io/v1beta1"
             };
             if api != want {
-                return Err(f.err(format!("apiVersion for {what} should be {want}, not {api:?}")));
+                let kind = m.get("kind").and_then(Value::as_str).filter(|s| !s.is_empty());
+                problems.push(format!(
+                    "apiVersion for {} should be {want}",
+                    kind.unwrap_or("Kustomization")
+                ));
             }
+        }
+        if !problems.is_empty() {
+            let dir = match file.rsplit_once('/') {
+                Some((dir, _)) => dir,
+                None => ".",
+            };
+            return Err(f.err(format!(
+                "Failed to read kustomization file under {dir}:\n{}",
+                problems.join("\n")
+            )));
         }
         Ok(k)
     }
