@@ -289,15 +289,26 @@ fn same_meaning(kubectl: &str, engine: &str) -> bool {
     theirs.is_empty() || theirs.iter().any(|w| ours.contains(w))
 }
 
-/// A recorded kubectl message made comparable with the engine's: without
-/// kubectl's `error: ` prefix, with the case directory (`<case>`, the root
-/// of the tree the engine builds) turned into the relative paths the engine
-/// names files by: `<case>/x` is `x`, `<case>` alone is `.`. Nothing else
-/// changes, so every other difference in wording shows.
+/// A recorded kubectl message made comparable with the engine's:
+/// - without kubectl's `error: ` prefix;
+/// - the case directory (`<case>`, the root of the tree the engine builds)
+///   turned into the relative paths the engine names files by: `<case>/x`
+///   is `x`, `<case>` alone is `.`;
+/// - without the Go pointer kustomize prints for a generator
+///   (`merging from generator &{0xADDR <nil>}: ...`): a heap address of the
+///   kubectl process (masked when recorded), which no other program can
+///   print, so `merging from generator: ...` is compared.
+///
+/// Nothing else changes, so every other difference in wording shows.
 fn normalise_kubectl(message: &str) -> String {
     let message = message.trim_end();
     let message = message.strip_prefix("error: ").unwrap_or(message);
-    message.replace("<case>/", "").replace("<case>", ".")
+    let mut out = message.replace("<case>/", "").replace("<case>", ".");
+    while let Some(at) = out.find(" &{0xADDR") {
+        let Some(len) = out[at..].find('}') else { break };
+        out.replace_range(at..=at + len, "");
+    }
+    out
 }
 
 /// How closely the engine's message follows kubectl's normalised one.

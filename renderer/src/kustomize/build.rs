@@ -440,6 +440,19 @@ fn invalid(file: &str, message: impl Into<String>) -> Error {
     Error::Invalid { file: file.to_string(), message: message.into() }
 }
 
+/// An identity as Go's `%#v` prints kustomize's `resid.ResId`.
+fn go_resid(id: &ResId) -> String {
+    format!(
+        "resid.ResId{{Gvk:resid.Gvk{{Group:{:?}, Version:{:?}, Kind:{:?}, isClusterScoped:{}}}, Name:{:?}, Namespace:{:?}}}",
+        id.gvk.group,
+        id.gvk.version,
+        id.gvk.kind,
+        crate::resource::is_cluster_scoped_kind(&id.gvk.group, &id.gvk.kind),
+        id.name,
+        id.namespace
+    )
+}
+
 /// `rel` joined onto `dir` and cleaned as Go's `filepath.Join` does, keeping
 /// the `..` that climb above the root.
 fn lexical_join(dir: &str, rel: &str) -> String {
@@ -861,14 +874,12 @@ impl Builder<'_> {
                     // A generator that creates may not make an object the
                     // build already knows by any of its identities.
                     let id = r.id();
-                    if let Some(known) = acc.iter().find(|b| b.answers_to(&id)) {
+                    if acc.iter().any(|b| b.answers_to(&id)) {
                         return Err(invalid(
                             &k.file,
                             format!(
-                                "{} {:?} exists (as {}); behavior must be merge or replace",
-                                id.gvk.kind,
-                                g.name,
-                                known.id().kustomize_form()
+                                "merging from generator: id {} exists; behavior must be merge or replace",
+                                go_resid(&id)
                             ),
                         ));
                     }
@@ -882,8 +893,8 @@ impl Builder<'_> {
                 return Err(invalid(
                     &k.file,
                     format!(
-                        "{} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
-                        id.gvk.kind, g.name
+                        "merging from generator: id {} does not exist; cannot merge or replace",
+                        go_resid(&id)
                     ),
                 ));
             };
@@ -1406,7 +1417,7 @@ impl Builder<'_> {
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
                 }
-                let target = r.id().to_string();
+                let target = r.id().kustomize_form();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 // The legacy JSON patch transformer records no identity of
@@ -1556,7 +1567,7 @@ impl Builder<'_> {
                         m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                     }
                 }
-                let target = r.id().to_string();
+                let target = r.id().kustomize_form();
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 if p.allow_name_change || p.allow_kind_change {

@@ -114,14 +114,15 @@ impl Error {
             Error::Unsupported { file, field } => {
                 (file.clone(), format!("not supported yet: {field}"))
             }
+            // kustomize names neither the patch nor its target here.
             Error::Patch { file, target, source } => {
-                let mut message = format!("patch on {target}: {source}");
+                let mut message = source.to_string();
                 let mut inner = std::error::Error::source(source.as_ref());
                 while let Some(e) = inner {
                     message.push_str(&format!(": {e}"));
                     inner = e.source();
                 }
-                (file.clone(), message)
+                (format!("{file}: patch on {target}"), message)
             }
         }
     }
