@@ -161,3 +161,68 @@ impl From<Map> for Value {
         Value::Map(m)
     }
 }
+
+/// `v` as Go's `json.Marshal` writes it: compact, map keys sorted, `<`, `>`
+/// and `&` escaped; kustomize prints objects this way in some messages.
+pub fn to_go_json(v: &Value) -> String {
+    let mut out = String::new();
+    go_json(&mut out, v);
+    out
+}
+
+fn go_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Uint(u) => out.push_str(&u.to_string()),
+        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 => {
+            out.push_str(&format!("{f:.0}"));
+        }
+        Value::Float(f) => out.push_str(&f.to_string()),
+        Value::String(s) => go_json_string(out, s),
+        Value::Seq(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json_string(out, k);
+                out.push(':');
+                go_json(out, &m[k]);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn go_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

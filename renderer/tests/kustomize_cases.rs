@@ -298,6 +298,9 @@ fn same_meaning(kubectl: &str, engine: &str) -> bool {
 ///   (`merging from generator &{0xADDR <nil>}: ...`): a heap address of the
 ///   kubectl process (masked when recorded), which no other program can
 ///   print, so `merging from generator: ...` is compared.
+/// - cut before the first line that still holds a heap address: Go's `%#v`
+///   dumps of kustomize's internal structs (`&resource.Resource{...
+///   (*yaml.Node)(0xADDR)...}`), which follow its own words.
 ///
 /// Nothing else changes, so every other difference in wording shows.
 fn normalise_kubectl(message: &str) -> String {
@@ -307,6 +310,11 @@ fn normalise_kubectl(message: &str) -> String {
     while let Some(at) = out.find(" &{0xADDR") {
         let Some(len) = out[at..].find('}') else { break };
         out.replace_range(at..=at + len, "");
+    }
+    if let Some(at) = out.find("0xADDR") {
+        let line_start = out[..at].rfind('\n').map_or(0, |i| i + 1);
+        out.truncate(line_start);
+        out.truncate(out.trim_end().len());
     }
     out
 }

@@ -268,16 +268,22 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
 /// nor as a JSON patch, or can read as both: no document (only comments,
 /// separators or `null`), an empty list, an empty map, a scalar, a list
 /// after a map.
-fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
-    let both = || format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch");
-    let neither = || format!("unable to parse patch {text:?} as a strategic merge or JSON patch");
+/// Whether a `patches` entry's documents read as a strategic merge patch or
+/// a JSON patch, as kustomize decides; the error is in its words, with
+/// whether kustomize shows it wrapped in the transformer's configuration.
+fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
+    let both = || (format!("illegally qualifies as both an SM and JSON patch: {name}"), true);
+    let neither = || (format!("unable to parse SM or JSON patch from {name}"), true);
     match docs {
         [] => Err(both()),
         [Value::Seq(ops)] if ops.is_empty() => Err(both()),
         // A JSON patch is its first document; the others are not read.
         [Value::Seq(_), ..] => Ok(()),
-        [Value::Map(m)] if m.is_empty() => Err(format!(
-            "patch {text:?} cannot unmarshal into a JSON patch (an object, not a list of operations)"
+        // An empty object reads as a JSON patch too, whose decoding then
+        // fails when the transformer runs.
+        [Value::Map(m)] if m.is_empty() => Err((
+            "json: cannot unmarshal object into Go value of type jsonpatch.Patch".to_string(),
+            false,
         )),
         _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(()),
         _ => Err(neither()),
@@ -288,7 +294,7 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 /// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
 /// is missing; `patches` then tries the text as a JSON patch, which a map is
 /// not, and fails on both.
-fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), String> {
+fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), String> {
     for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
@@ -304,9 +310,9 @@ fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), 
             continue;
         };
         return Err(if legacy {
-            format!("missing {missing} in object")
+            format!("missing {missing} in object {}", go_resource_meta(doc))
         } else {
-            format!("unable to parse SM or JSON patch from {text:?}: the patch has no {missing}")
+            format!("unable to parse SM or JSON patch from {name}")
         });
     }
     Ok(())
@@ -632,7 +638,7 @@ impl Builder<'_> {
             }
         }
         let Some(rel) = &k.openapi_path else { return Ok(()) };
-        let (path, text) = self.read_file(k, dir, rel, "openapi")?;
+        let (path, text) = self.read_file(k, dir, rel)?;
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
@@ -646,14 +652,14 @@ impl Builder<'_> {
             self.resource(k, dir, entry, acc).map_err(|e| e.within("accumulating resources"))?;
         }
         for rel in &k.configurations {
-            let (path, text) = self.read_file(k, dir, rel, "configuration")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::parse(&doc, &path)?);
             }
             self.config.check_conflicts(&path)?;
         }
         for rel in &k.crds {
-            let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             // kustomize reads a file that starts with `{` as strict JSON
             // (no line break inside a string, no trailing comma), any other
             // as YAML.
@@ -921,7 +927,7 @@ impl Builder<'_> {
         }
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
         for chart in &k.helm_charts {
-            let read = |rel: &str, what: &str| self.read_file(k, dir, rel, what);
+            let read = |rel: &str, _what: &str| self.read_file(k, dir, rel);
             let objects = helm_charts::inflate(
                 self.tree,
                 dir,
@@ -1040,7 +1046,7 @@ impl Builder<'_> {
         };
         let mut va = va.clone();
         if let Some(rel) = &k.value_add_targets_file {
-            let (path, text) = self.read_file(k, dir, rel, "targets")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             // The file is decoded as one document, leniently, as kustomize does.
             if let Some(doc) = yaml::parse_documents(&text, &path)?.into_iter().next() {
                 let doc = kustomization::canonical(&doc, &kustomization::VALUE_ADD_TARGETS, false);
@@ -1059,26 +1065,52 @@ impl Builder<'_> {
     }
 
     /// Reads a file named in a kustomization, within the load restrictions;
-    /// gives its path in the tree and its text.
+    /// gives its path in the tree and its text, or the error in the words
+    /// of kustomize's loader.
     fn read_file(
         &self,
         k: &Kustomization,
         dir: &str,
         rel: &str,
-        what: &str,
     ) -> Result<(String, String), Error> {
         let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
+        let shown = dir_file(&path);
         if self.restrict() && !self.stays_within(&path, dir) {
             return Err(invalid(
                 &k.file,
-                format!("security; file {rel:?} is not in or below the kustomization root"),
+                format!("security; file '{shown}' is not in or below '{}'", dir_file(dir)),
             ));
         }
-        if self.tree.kind(&path) != Some(EntryKind::File) {
-            return Err(invalid(&k.file, format!("{what} file {rel:?}: no such file")));
+        match self.tree.kind(&path) {
+            Some(EntryKind::File) => {}
+            Some(EntryKind::Dir) => {
+                return Err(invalid(&k.file, format!("'{shown}' must resolve to a file")));
+            }
+            None => {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "evalsymlink failure on '{shown}' : lstat {}: no such file or directory",
+                        self.first_missing(&path)
+                    ),
+                ));
+            }
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
+    }
+
+    /// The first part of `path` that is not in the tree: the one Go's
+    /// `lstat` names when it resolves the path.
+    fn first_missing(&self, path: &str) -> String {
+        let mut absent = String::new();
+        for seg in path.split('/') {
+            absent = if absent.is_empty() { seg.to_string() } else { format!("{absent}/{seg}") };
+            if self.tree.kind(&absent).is_none() {
+                break;
+            }
+        }
+        absent
     }
 
     /// Runs the built-in plugin configs of `generators:` or `transformers:`.
@@ -1192,7 +1224,7 @@ impl Builder<'_> {
                 if self.tree.kind(&path) == Some(EntryKind::Dir) {
                     self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
                 } else {
-                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    let (source, text) = self.read_file(k, dir, entry)?;
                     parse_configs(&source, &text)?
                 }
             };
@@ -1257,7 +1289,18 @@ impl Builder<'_> {
             self.probing = Some(false);
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
             if self.probing == Some(true) {
-                return Err(fails("a patch of the validator writes to the objects".into()));
+                // kustomize sees the nodes a patch rewrote with the same
+                // values as changed: name the first object written to.
+                let i = (0..acc.len())
+                    .find(|&i| {
+                        probed.get(i).is_some_and(|p| p.written.len() > acc[i].written.len())
+                    })
+                    .unwrap_or(0);
+                let message = match (acc.get(i), after.get(i)) {
+                    (Some(b), Some(p)) => validators::nodes_unequal(b, p),
+                    _ => "a patch of the validator writes to the objects".into(),
+                };
+                return Err(fails(message));
             }
             self.probing = None;
             validators::forgive_written(acc, &mut probed);
@@ -1278,7 +1321,7 @@ impl Builder<'_> {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
                 ReplacementEntry::Path(rel) => {
-                    let (path, text) = self.read_file(k, dir, rel, "replacement")?;
+                    let (path, text) = self.read_file(k, dir, rel)?;
                     for doc in
                         yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
                     {
@@ -1301,8 +1344,39 @@ impl Builder<'_> {
         p: &Patch,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
+        // kustomize configures one builtin transformer per `patches` entry
+        // and one for all of `patchesStrategicMerge`, and wraps what goes
+        // wrong then with the configuration.
+        let configuring = |e: Error| -> Error {
+            let (file, message) = (e.file(), e.kustomize_text());
+            if p.json6902_only {
+                return invalid(&file, message);
+            }
+            let (builtin, config) = if p.legacy_strategic_merge {
+                let paths: Vec<Value> = k
+                    .patches_strategic_merge
+                    .iter()
+                    .filter_map(|q| q.path.clone().or_else(|| q.patch.clone()))
+                    .map(Value::String)
+                    .collect();
+                let mut m = Map::new();
+                m.insert("paths".into(), Value::Seq(paths));
+                ("PatchStrategicMergeTransformer", yaml::to_string(&Value::Map(m)))
+            } else {
+                ("PatchTransformer", p.config_yaml())
+            };
+            invalid(&file, kustomization::trouble_configuring(builtin, &config, &message))
+        };
         let (source, text) = match (&p.path, &p.patch) {
-            (Some(rel), _) => self.read_file(k, dir, rel, "patch")?,
+            (Some(rel), _) => self.read_file(k, dir, rel).map_err(|e| {
+                if p.legacy_strategic_merge {
+                    configuring(e)
+                } else {
+                    configuring(
+                        e.within(format_args!("failed to get the patch file from path({rel})")),
+                    )
+                }
+            })?,
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
@@ -1345,14 +1419,16 @@ impl Builder<'_> {
             docs
         };
         if !p.json6902_only && !p.legacy_strategic_merge {
-            check_patch_kind(&docs, &text).map_err(|m| invalid(&source, m))?;
+            check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
+                if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }
+            })?;
         }
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
         let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
         if !is_json6902 {
-            check_patch_identity(&docs, p.legacy_strategic_merge, &text)
-                .map_err(|m| invalid(&source, m))?;
+            check_patch_identity(&docs, p.legacy_strategic_merge, &p.go_name())
+                .map_err(|m| configuring(invalid(&source, m)))?;
         }
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
         // true, a key `n` the string "false").

@@ -52,6 +52,72 @@ pub struct Patch {
     pub legacy_strategic_merge: bool,
 }
 
+impl Selector {
+    /// The selector as kustomize writes it: its set fields, keys sorted.
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        let fields = [
+            ("annotationSelector", &self.annotation_selector),
+            ("group", &self.group),
+            ("kind", &self.kind),
+            ("labelSelector", &self.label_selector),
+            ("name", &self.name),
+            ("namespace", &self.namespace),
+            ("version", &self.version),
+        ];
+        for (key, v) in fields {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                m.insert(key.into(), Value::String(v.clone()));
+            }
+        }
+        Value::Map(m)
+    }
+}
+
+impl Patch {
+    /// The configuration kustomize gives its builtin `PatchTransformer` for
+    /// this `patches` entry, as YAML with sorted keys, the way it shows it
+    /// in errors.
+    pub fn config_yaml(&self) -> String {
+        let mut m = Map::new();
+        let mut options = Map::new();
+        if self.allow_kind_change {
+            options.insert("allowKindChange".into(), Value::Bool(true));
+        }
+        if self.allow_name_change {
+            options.insert("allowNameChange".into(), Value::Bool(true));
+        }
+        if !options.is_empty() {
+            m.insert("options".into(), Value::Map(options));
+        }
+        if let Some(patch) = &self.patch {
+            m.insert("patch".into(), Value::String(patch.clone()));
+        }
+        if let Some(path) = &self.path {
+            m.insert("path".into(), Value::String(path.clone()));
+        }
+        if let Some(target) = &self.target {
+            m.insert("target".into(), target.to_value());
+        }
+        if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
+    }
+
+    /// How kustomize's `PatchTransformer` names the patch in errors:
+    /// `[path: "..."]` or `[patch: "..."]` (trimmed), Go-quoted.
+    pub fn go_name(&self) -> String {
+        match (&self.path, &self.patch) {
+            (Some(path), _) => format!("[path: {}]", super::build::go_quote(path)),
+            (None, Some(patch)) => format!("[patch: {}]", super::build::go_quote(patch.trim())),
+            (None, None) => "[]".to_string(),
+        }
+    }
+}
+
+/// An error of a builtin transformer's configuration, as kustomize wraps it.
+pub fn trouble_configuring(builtin: &str, config: &str, message: &str) -> String {
+    format!("trouble configuring builtin {builtin} with config: `\n{config}`: {message}")
+}
+
 /// An `images` entry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Image {
@@ -431,11 +497,19 @@ impl Fields<'_> {
             json6902_only,
             legacy_strategic_merge: false,
         };
-        match (&p.path, &p.patch) {
-            (None, None) => Err(self.err(format!("{ctx}: must specify one of patch and path"))),
-            (Some(_), Some(_)) => {
-                Err(self.err(format!("{ctx}: patch and path can't be set at the same time")))
+        // kustomize's builtin transformer refuses these when configured.
+        let config = p.config_yaml();
+        let refuse = |problem: &str| {
+            let message = format!("{problem}\n{config}");
+            if json6902_only {
+                self.err(format!("{ctx}: {problem}"))
+            } else {
+                self.err(trouble_configuring("PatchTransformer", &config, &message))
             }
+        };
+        match (&p.path, &p.patch) {
+            (None, None) => Err(refuse("must specify one of patch and path in")),
+            (Some(_), Some(_)) => Err(refuse("patch and path can't be set at the same time")),
             _ => Ok(p),
         }
     }
