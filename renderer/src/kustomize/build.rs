@@ -1042,7 +1042,8 @@ impl Builder<'_> {
         acc: &mut [Resource],
     ) -> Result<(), Error> {
         let fails = |m: String| {
-            invalid(&k.file, format!("plugin ValueAddTransformer fails configuration: {m}"))
+            let id = k.plugin.as_deref().unwrap_or("ValueAddTransformer");
+            invalid(&k.file, format!("plugin {id} fails configuration: {m}"))
         };
         let mut va = va.clone();
         if let Some(rel) = &k.value_add_targets_file {
@@ -1349,6 +1350,9 @@ impl Builder<'_> {
         // wrong then with the configuration.
         let configuring = |e: Error| -> Error {
             let (file, message) = (e.file(), e.kustomize_text());
+            if let Some(id) = &k.plugin {
+                return invalid(&file, format!("plugin {id} fails configuration: {message}"));
+            }
             if p.json6902_only {
                 return invalid(&file, message);
             }
@@ -1369,7 +1373,7 @@ impl Builder<'_> {
         };
         let (source, text) = match (&p.path, &p.patch) {
             (Some(rel), _) => self.read_file(k, dir, rel).map_err(|e| {
-                if p.legacy_strategic_merge {
+                if p.legacy_strategic_merge || p.json6902_only {
                     configuring(e)
                 } else {
                     configuring(
@@ -1537,14 +1541,9 @@ impl Builder<'_> {
         }
         for (n, doc) in docs.into_iter().enumerate() {
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
+            // kustomize finds no type or metadata in a document that is not a map.
             if !matches!(doc, Value::Map(_)) {
-                return Err(invalid(
-                    &source,
-                    format!(
-                        "missing resource metadata: a strategic merge patch must be an object, found a {}",
-                        doc.type_name()
-                    ),
-                ));
+                return Err(configuring(invalid(&source, "missing Resource metadata")));
             }
             let targets: Vec<usize> = match &matcher {
                 Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i])).collect(),

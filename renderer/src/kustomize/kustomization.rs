@@ -238,6 +238,10 @@ pub enum ReplacementEntry {
 pub struct Kustomization {
     /// The file it was read from.
     pub file: String,
+    /// When it stands for a builtin plugin's config (`transformers:`,
+    /// `generators:`), the config's identity as kustomize names it in
+    /// errors (`PatchTransformer.builtin.[noGrp]/name.[noNs]`).
+    pub plugin: Option<String>,
     /// `kind: Component`.
     pub is_component: bool,
     /// `resources` (and the legacy `bases`).

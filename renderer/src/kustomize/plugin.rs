@@ -241,6 +241,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 m.get("targetFilePath").and_then(Value::as_str).filter(|p| !p.is_empty());
             let k = Kustomization {
                 file: file.to_string(),
+                plugin: Some(id.clone()),
                 value_add: Some(ValueAdd { value, targets }),
                 value_add_targets_file: targets_file.map(str::to_string),
                 ..Default::default()
@@ -249,7 +250,12 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
         "HashTransformer" => {
             let k =
-                Kustomization { file: file.to_string(), hash_names: true, ..Default::default() };
+                Kustomization {
+                    file: file.to_string(),
+                    plugin: Some(id.clone()),
+                    hash_names: true,
+                    ..Default::default()
+                };
             return Ok((k, Role::Transformer));
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
@@ -321,6 +327,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
     };
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
+    k.plugin = Some(id.clone());
     match kind {
         "PatchStrategicMergeTransformer" => {
             if let Some(inline) = m.get("patches").and_then(Value::as_str).filter(|p| !p.is_empty())
@@ -345,9 +352,8 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 Some("none") => SubjectNamespaces::None,
                 Some("allServiceAccounts") => SubjectNamespaces::AllServiceAccounts,
                 Some(other) => {
-                    return Err(invalid(
-                        file,
-                        format!("invalid value for setRoleBindingSubjects: {other:?}"),
+                    return Err(fails(
+                        &format!("invalid value {other:?} for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""),
                     ));
                 }
             };
