@@ -349,9 +349,100 @@ struct Fields<'a> {
     file: &'a str,
 }
 
+/// The JSON type of a value, as Go's decoder names it in errors.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    }
+}
+
+/// The kustomization's fields that are structs (or lists of structs), by
+/// their JSON path, with the Go type's name.
+const GO_STRUCTS: &[(&str, &str)] = &[
+    ("metadata", "ObjectMeta"),
+    ("labels", "Label"),
+    ("labels.fields", "FieldSpec"),
+    ("replicas", "Replica"),
+    ("images", "Image"),
+    ("patches", "Patch"),
+    ("patches.target", "Selector"),
+    ("patchesJson6902", "Patch"),
+    ("patchesJson6902.target", "Selector"),
+    ("configMapGenerator", "ConfigMapArgs"),
+    ("secretGenerator", "SecretArgs"),
+    ("generatorOptions", "GeneratorOptions"),
+    ("helmCharts", "HelmChart"),
+    ("sortOptions", "SortOptions"),
+    ("replacements", "ReplacementField"),
+    ("vars", "Var"),
+];
+
+/// The kustomization's fields that are maps: what follows them in a path
+/// is a key, which Go's decoder does not name.
+const GO_MAPS: &[&str] = &[
+    "commonLabels",
+    "commonAnnotations",
+    "metadata.labels",
+    "metadata.annotations",
+    "labels.pairs",
+    "generatorOptions.labels",
+    "generatorOptions.annotations",
+    "openapi",
+];
+
+/// A field path as kiln writes it (`labels[0].includeSelectors`,
+/// `commonLabels.app`) as Go's JSON path: list positions and map keys left out.
+fn go_path(field: &str) -> String {
+    let mut path: Vec<&str> = Vec::new();
+    for seg in field.split('.') {
+        let name = seg.split('[').next().unwrap_or(seg);
+        path.push(name);
+        if GO_MAPS.contains(&path.join(".").as_str()) {
+            break;
+        }
+    }
+    path.join(".")
+}
+
+/// The Go struct type a kustomization field path names, if it is one.
+fn go_struct(field: &str) -> Option<&'static str> {
+    let path = go_path(field);
+    GO_STRUCTS.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
+}
+
+/// How Go's decoder names a struct field: the innermost struct type, then
+/// the JSON path from the kustomization (`Label.labels.includeSelectors`).
+fn go_field(field: &str) -> String {
+    let path = go_path(field);
+    let mut structure = "Kustomization";
+    let mut prefix = String::new();
+    for seg in path.split('.') {
+        if let Some(s) = GO_STRUCTS.iter().find(|(p, _)| *p == prefix).map(|(_, s)| *s) {
+            structure = s;
+        }
+        prefix = if prefix.is_empty() { seg.to_string() } else { format!("{prefix}.{seg}") };
+    }
+    format!("{structure}.{path}")
+}
+
 impl Fields<'_> {
     fn err(&self, message: impl Into<String>) -> Error {
         Error::Invalid { file: self.file.to_string(), message: message.into() }
+    }
+
+    /// A value of the wrong type for `field`, in the words of Go's JSON
+    /// decoder, which kustomize reads kustomizations with.
+    fn mismatch(&self, found: &Value, field: &str, go_type: &str) -> Error {
+        self.err(format!(
+            "invalid Kustomization: json: cannot unmarshal {} into Go struct field {} of type {go_type}",
+            json_kind(found),
+            go_field(field)
+        ))
     }
 
     /// A string field: kustomize decodes kustomization files into Go structs,
@@ -361,10 +452,7 @@ impl Fields<'_> {
         match v {
             Value::String(s) => Ok(s.clone()),
             Value::Null => Ok(String::new()),
-            other => Err(self.err(format!(
-                "invalid Kustomization: {field}: expected a string, found a {} (quote it)",
-                other.type_name()
-            ))),
+            other => Err(self.mismatch(other, field, "string")),
         }
     }
 
@@ -379,10 +467,7 @@ impl Fields<'_> {
         match v {
             Value::Null => Ok(Vec::new()),
             Value::Seq(items) => items.iter().map(|i| self.string(i, field)).collect(),
-            other => Err(self.err(format!(
-                "{field}: expected a list of strings, found a {}",
-                other.type_name()
-            ))),
+            other => Err(self.mismatch(other, field, "[]string")),
         }
     }
 
@@ -393,8 +478,7 @@ impl Fields<'_> {
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), self.string(v, &format!("{field}.{k}"))?)))
                 .collect(),
-            other => Err(self
-                .err(format!("{field}: expected a map of strings, found a {}", other.type_name()))),
+            other => Err(self.mismatch(other, field, "map[string]string")),
         }
     }
 
@@ -402,16 +486,18 @@ impl Fields<'_> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => {
-                Err(self
-                    .err(format!("{field}: expected true or false, found a {}", other.type_name())))
-            }
+            Some(other) => Err(self.mismatch(other, field, "bool")),
         }
     }
 
     fn map<'v>(&self, v: &'v Value, field: &str) -> Result<&'v Map, Error> {
-        v.as_map()
-            .ok_or_else(|| self.err(format!("{field}: expected a map, found a {}", v.type_name())))
+        v.as_map().ok_or_else(|| {
+            let go_type = match go_struct(field) {
+                Some(s) => format!("types.{s}"),
+                None => "map[string]interface {}".to_string(),
+            };
+            self.mismatch(v, field, &go_type)
+        })
     }
 
     fn list<'v>(&self, v: &'v Value, field: &str) -> Result<&'v [Value], Error> {
@@ -419,15 +505,21 @@ impl Fields<'_> {
             Value::Null => Ok(&[]),
             Value::Seq(items) => Ok(items),
             other => {
-                Err(self.err(format!("{field}: expected a list, found a {}", other.type_name())))
+                let go_type = match go_struct(field) {
+                    Some(s) => format!("[]types.{s}"),
+                    None => "[]interface {}".to_string(),
+                };
+                Err(self.mismatch(other, field, &go_type))
             }
         }
     }
 
-    fn check_keys(&self, m: &Map, allowed: &[&str], ctx: &str) -> Result<(), Error> {
+    /// kustomize decodes strictly: a field its struct does not have fails,
+    /// named without its place.
+    fn check_keys(&self, m: &Map, allowed: &[&str], _ctx: &str) -> Result<(), Error> {
         for k in m.keys() {
             if !allowed.contains(&k.as_str()) {
-                return Err(self.err(format!("{ctx}: unknown field {k:?}")));
+                return Err(self.err(format!("invalid Kustomization: json: unknown field {k:?}")));
             }
         }
         Ok(())
@@ -688,13 +780,21 @@ impl Kustomization {
                             });
                         }
                         k.labels.push(LabelSet {
-                            pairs: f
-                                .string_map(lm.get("pairs").unwrap_or(&Value::Null), "pairs")?,
+                            pairs: f.string_map(
+                                lm.get("pairs").unwrap_or(&Value::Null),
+                                &format!("{ctx}.pairs"),
+                            )?,
                             include_selectors: f
-                                .bool(lm.get("includeSelectors"), "includeSelectors")?
+                                .bool(
+                                    lm.get("includeSelectors"),
+                                    &format!("{ctx}.includeSelectors"),
+                                )?
                                 .unwrap_or(false),
                             include_templates: f
-                                .bool(lm.get("includeTemplates"), "includeTemplates")?
+                                .bool(
+                                    lm.get("includeTemplates"),
+                                    &format!("{ctx}.includeTemplates"),
+                                )?
                                 .unwrap_or(false),
                             fields,
                             fields_only: false,
@@ -745,10 +845,7 @@ impl Kustomization {
                             Some(Value::Int(n)) => *n,
                             None | Some(Value::Null) => 0,
                             Some(other) => {
-                                return Err(f.err(format!(
-                                    "{ctx}.count: expected an integer, found a {}",
-                                    other.type_name()
-                                )));
+                                return Err(f.mismatch(other, &format!("{ctx}.count"), "int64"));
                             }
                         };
                         k.replicas.push(Replica {
@@ -839,7 +936,9 @@ impl Kustomization {
                     }
                 }
                 other => {
-                    return Err(f.err(format!("invalid Kustomization: unknown field {other:?}")));
+                    return Err(
+                        f.err(format!("invalid Kustomization: json: unknown field {other:?}"))
+                    );
                 }
             }
         }

@@ -249,13 +249,12 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             return Ok((k, Role::Transformer));
         }
         "HashTransformer" => {
-            let k =
-                Kustomization {
-                    file: file.to_string(),
-                    plugin: Some(id.clone()),
-                    hash_names: true,
-                    ..Default::default()
-                };
+            let k = Kustomization {
+                file: file.to_string(),
+                plugin: Some(id.clone()),
+                hash_names: true,
+                ..Default::default()
+            };
             return Ok((k, Role::Transformer));
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
@@ -352,9 +351,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 Some("none") => SubjectNamespaces::None,
                 Some("allServiceAccounts") => SubjectNamespaces::AllServiceAccounts,
                 Some(other) => {
-                    return Err(fails(
-                        &format!("invalid value {other:?} for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""),
-                    ));
+                    return Err(fails(&format!(
+                        "invalid value {other:?} for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""
+                    )));
                 }
             };
         }
