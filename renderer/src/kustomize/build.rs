@@ -542,7 +542,12 @@ impl Builder<'_> {
                     ),
                 ));
             }
-            _ => return Err(invalid(dir, "found multiple kustomization files")),
+            _ => {
+                return Err(invalid(
+                    dir_file(dir),
+                    format!("Found multiple kustomization files under: {}\n", dir_file(dir)),
+                ));
+            }
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
@@ -631,10 +636,7 @@ impl Builder<'_> {
         if let Some(version) = &k.openapi_version {
             self.schema_set = true;
             if version != BUILTIN_OPENAPI_VERSION {
-                return Err(invalid(
-                    &k.file,
-                    format!("the specified OpenAPI version {version:?} is not built in"),
-                ));
+                return Err(invalid(&k.file, "the specified OpenAPI version is not built in"));
             }
         }
         let Some(rel) = &k.openapi_path else { return Ok(()) };
@@ -1490,7 +1492,10 @@ impl Builder<'_> {
                 }
             };
             let Some(matcher) = matcher else {
-                return Err(invalid(&k.file, "a JSON 6902 patch needs a target"));
+                return Err(invalid(
+                    &k.file,
+                    format!("must specify a target for JSON patch {}", p.go_name()),
+                ));
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
                 // kustomize applies a JSON patch to the object's JSON.
@@ -1528,14 +1533,11 @@ impl Builder<'_> {
             return Ok(());
         }
         if matcher.is_some() && docs.len() > 1 {
-            let what = match &p.path {
-                Some(rel) => format!("path: {rel:?}"),
-                None => "an inline patch".to_string(),
-            };
+            let what = p.go_name();
             return Err(invalid(
                 &k.file,
                 format!(
-                    "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: [{what}]"
+                    "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: {what}"
                 ),
             ));
         }

@@ -477,8 +477,9 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
                 return Err(format!(
-                    "multiple matches for selector {}",
-                    selector_string(&s.select)
+                    "multiple matches for selector {}:{}",
+                    selector_string(&s.select),
+                    s.field_path
                 ));
             }
             found = Some(r);
