@@ -1139,7 +1139,14 @@ impl Builder<'_> {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
                 }
-                let (pk, got) = plugin::to_kustomization(&doc, &source)?;
+                // kustomize loads generator configs before it runs any.
+                let (pk, got) =
+                    plugin::to_kustomization(&doc, &source).map_err(|e| match role {
+                        plugin::Role::Generator => {
+                            e.within("loading generator plugins: failed to load generator")
+                        }
+                        plugin::Role::Transformer => e,
+                    })?;
                 if got != role {
                     let want = match role {
                         plugin::Role::Generator => "generator",

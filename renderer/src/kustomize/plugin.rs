@@ -160,8 +160,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     go_strings(&mut folded, kind);
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
-    let id =
-        format!("{kind}.builtin.[noGrp]/{}.[noNs]", take(&meta, "name").as_str().unwrap_or(""));
+    let ns = take(&meta, "namespace");
+    let ns = ns.as_str().filter(|ns| !ns.is_empty()).unwrap_or("[noNs]");
+    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&meta, "name").as_str().unwrap_or(""));
     let fails =
         |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
     let mut role = Role::Transformer;
@@ -278,7 +279,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 {
                     let what = if matches!(v, Value::Bool(_)) { "bool" } else { "number" };
                     return Err(fails(&format!(
-                        "json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
+                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
                     )));
                 }
             }
@@ -366,7 +367,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 return Err(invalid(
                     file,
                     format!(
-                        "plugin {kind} fails configuration: fieldSpecs is not expected to be nil"
+                        "plugin {id} fails configuration: fieldSpecs is not expected to be nil"
                     ),
                 ));
             }
