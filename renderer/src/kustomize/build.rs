@@ -1314,7 +1314,16 @@ impl Builder<'_> {
             }
             self.probing = None;
             validators::forgive_written(acc, &mut probed);
-            validators::unchanged(acc, &probed).map_err(fails)?;
+            validators::unchanged(acc, &probed).map_err(|m| {
+                // The probe's values are kiln's; the objects kustomize shows
+                // are those the validator's real run left.
+                match validators::first_changed(acc, &probed) {
+                    Some(i) if i < after.len() => {
+                        fails(validators::nodes_unequal(&acc[i], &after[i]))
+                    }
+                    _ => fails(m),
+                }
+            })?;
             *acc = after;
         }
         Ok(())
@@ -1584,22 +1593,24 @@ impl Builder<'_> {
                             r.answers_to(&pid)
                         })
                         .collect();
-                    if found.is_empty() {
+                    if found.len() != 1 {
+                        // `patchesStrategicMerge` reports the lookup alone,
+                        // `patches` names the patch first.
+                        let how = if found.is_empty() { "no matches" } else { "multiple matches" };
+                        let lookup = format!(
+                            "{how} for Id {0}; failed to find unique target for patch {0}",
+                            pid.kustomize_form()
+                        );
                         return Err(invalid(
                             &source,
-                            format!(
-                                "no resource matches strategic merge patch \"{0}\": no matches for Id {0}; failed to find unique target for patch {0}",
-                                pid.kustomize_form()
-                            ),
-                        ));
-                    }
-                    if found.len() > 1 {
-                        return Err(invalid(
-                            &source,
-                            format!(
-                                "no resource matches strategic merge patch \"{0}\": multiple matches for Id {0}; failed to find unique target for patch {0}",
-                                pid.kustomize_form()
-                            ),
+                            if p.legacy_strategic_merge {
+                                lookup
+                            } else {
+                                format!(
+                                    "no resource matches strategic merge patch \"{}\": {lookup}",
+                                    pid.kustomize_form()
+                                )
+                            },
                         ));
                     }
                     found

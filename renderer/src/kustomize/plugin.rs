@@ -326,6 +326,20 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             return Err(invalid(file, format!("unable to load builtin {other}.builtin.[noGrp]")));
         }
     };
+    if kind == "PatchTransformer" {
+        // kustomize checks these as it configures the plugin, showing the
+        // config it was given.
+        let set =
+            |key: &str| m.get(key).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+        let problem = match (set("patch"), set("path")) {
+            (false, false) => Some("must specify one of patch and path in"),
+            (true, true) => Some("patch and path can't be set at the same time"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(fails(&format!("{problem}\n{}", crate::yaml::to_string(doc))));
+        }
+    }
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
     k.plugin = Some(id.clone());
     match kind {

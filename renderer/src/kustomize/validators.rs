@@ -109,6 +109,11 @@ pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> 
     Ok(())
 }
 
+/// The position of the first object of `after` that differs from `before`.
+pub fn first_changed(before: &[Resource], after: &[Resource]) -> Option<usize> {
+    before.iter().zip(after).position(|(b, a)| without_validated_by(b, a) != b.value)
+}
+
 /// kustomize's message for an object a validator changed: both objects as
 /// JSON, then Go dumps of its two resources, which hold heap addresses and
 /// are left out here.
