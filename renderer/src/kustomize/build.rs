@@ -828,6 +828,14 @@ impl Builder<'_> {
                     Ok(loaded)
                 });
                 match loaded {
+                    // kustomize reads the objects into Go maps only at the
+                    // end, which refuse a key given twice, unwrapped.
+                    Err(Error::Yaml(e)) if e.message.contains("already defined at line") => {
+                        Err(invalid(
+                            &format!("{}:{}:{}", e.file, e.line, e.column),
+                            format!("map[string]interface {{}}(nil): {}", e.go_message()),
+                        ))
+                    }
                     // Malformed YAML is reported alone: the entry is a file.
                     Err(e @ Error::Yaml(_)) => Err(invalid(
                         &e.file(),
