@@ -760,12 +760,12 @@ impl Builder<'_> {
             ));
         }
         let as_file = format!("accumulating resources from '{entry}'");
-        let missing = |shown: &str, absent: &str| {
+        let missing = |shown: &str, absent: &str, why: &str| {
             let missing = format!(
                 "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
             );
             invalid(
-                &k.file,
+                &format!("{}{why}", k.file),
                 format!(
                     "accumulation err='{as_file}: {missing}': must build at directory: not a valid directory: {missing}"
                 ),
@@ -784,7 +784,9 @@ impl Builder<'_> {
                         keep.then_some(seg)
                     })
                     .collect();
-                return Err(missing(&shown, &absent.join("/")));
+                // kiln's reason goes with the file it names first.
+                let why = format!(": path {entry:?} leaves the root of the tree");
+                return Err(missing(&shown, &absent.join("/"), &why));
             }
             Err(e) => return Err(invalid(&k.file, e.to_string())),
         };
@@ -850,19 +852,7 @@ impl Builder<'_> {
                     }),
                 }
             }
-            None => {
-                // The first part of the path that is not there is the one
-                // Go's lstat names.
-                let mut absent = String::new();
-                for seg in path.split('/') {
-                    absent =
-                        if absent.is_empty() { seg.to_string() } else { format!("{absent}/{seg}") };
-                    if self.tree.kind(&absent).is_none() {
-                        break;
-                    }
-                }
-                Err(missing(shown, &absent))
-            }
+            None => Err(missing(shown, &self.first_missing(&path), "")),
         }
     }
 
@@ -1499,12 +1489,8 @@ impl Builder<'_> {
             // These may rename objects or change their kind.
             self.idents = None;
         }
-        let matcher = p
-            .target
-            .as_ref()
-            .map(Matcher::new)
-            .transpose()
-            .map_err(|m| invalid(&k.file, format!("patch target: {m}")))?;
+        let matcher =
+            p.target.as_ref().map(Matcher::new).transpose().map_err(|m| invalid(&k.file, m))?;
         if is_json6902 {
             let ops = match docs.as_slice() {
                 [ops @ Value::Seq(_)] => ops,

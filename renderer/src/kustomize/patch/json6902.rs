@@ -62,7 +62,13 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
         let result = match name {
             "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
             "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
-            "replace" => put(&mut doc, &pointer, value, false).map_err(no_path("replace")),
+            // The library quotes the path for add and remove, not for replace.
+            "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
+                Problem::NoParent => format!(
+                    "replace operation does not apply: doc is missing path: {path}: missing value"
+                ),
+                other => no_path("replace")(other),
+            }),
             "move" => {
                 let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
                 let from = from()?;
