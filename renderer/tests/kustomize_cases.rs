@@ -242,6 +242,14 @@ const ERROR_TEXT_INFEASIBLE: &[(&str, &str)] = &[
     // with its own Helm engine, where kubectl without `--enable-helm`
     // refuses them; the chart is not vendored, so kiln says so instead.
     ("244-error-helmcharts-without-enable-helm", "helmCharts need no flag"),
+    // The helmCharts corpus: kubectl's message is the helm command's failure,
+    // with the command line, the helm binary's name and kustomize's
+    // temporary directories; kiln runs no helm command.
+    ("18-release-name-invalid", "helm command line"),
+    // The recording holds the absolute path of the checkout it was recorded
+    // in (the file is outside the case, where the record script's `<case>`
+    // does not reach).
+    ("19-values-outside-root", "recording holds a checkout path"),
 ];
 
 /// A recorded kubectl message made comparable with the engine's:
