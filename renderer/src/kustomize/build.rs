@@ -15,7 +15,6 @@ use crate::resource::{Gvk, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
-use std::fmt::Write as _;
 
 /// How deep bases may nest before the build gives up.
 const MAX_DEPTH: usize = 64;
@@ -475,26 +474,9 @@ fn lexical_join(dir: &str, rel: &str) -> String {
     if parts.is_empty() { ".".to_string() } else { parts.join("/") }
 }
 
-/// `text` as Go's `%q` prints a string: in double quotes, with quotes,
-/// backslashes and control characters escaped.
+/// `text` as Go's `%q` prints a string (`strconv.Quote`).
 pub(crate) fn go_quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::gotmpl::fmt::quote(text)
 }
 
 fn is_remote(entry: &str) -> bool {

@@ -388,6 +388,14 @@ fn text_entries(r: &Resource, path: &[&str]) -> Map {
         .collect()
 }
 
+/// Go's `json.Marshal` of a value as a string (kustomize prints objects
+/// this way in some messages).
+pub(crate) fn to_go_json(v: &Value) -> String {
+    let mut out = String::new();
+    go_json(&mut out, v);
+    out
+}
+
 /// Go's `json.Marshal` of a value: map keys sorted by bytes.
 fn go_json(out: &mut String, v: &Value) {
     match v {

@@ -118,7 +118,7 @@ pub fn first_changed(before: &[Resource], after: &[Resource]) -> Option<usize> {
 /// JSON, then Go dumps of its two resources, which hold heap addresses and
 /// are left out here.
 pub fn nodes_unequal(before: &Resource, after: &Resource) -> String {
-    let json = |v: &Value| crate::value::to_go_json(v);
+    let json = |v: &Value| super::generate::to_go_json(v);
     format!(
         "nodes unequal: \n -- {},\n -- {}\n\n--",
         json(&before.value),
