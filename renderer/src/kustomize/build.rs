@@ -267,16 +267,22 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
 /// nor as a JSON patch, or can read as both: no document (only comments,
 /// separators or `null`), an empty list, an empty map, a scalar, a list
 /// after a map.
-fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
-    let both = || format!("patch {text:?} qualifies both as a strategic merge and as a JSON patch");
-    let neither = || format!("unable to parse patch {text:?} as a strategic merge or JSON patch");
+/// Whether a `patches` entry's documents read as a strategic merge patch or
+/// a JSON patch, as kustomize decides; the error is in its words, with
+/// whether kustomize shows it wrapped in the transformer's configuration.
+fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
+    let both = || (format!("illegally qualifies as both an SM and JSON patch: {name}"), true);
+    let neither = || (format!("unable to parse SM or JSON patch from {name}"), true);
     match docs {
         [] => Err(both()),
         [Value::Seq(ops)] if ops.is_empty() => Err(both()),
         // A JSON patch is its first document; the others are not read.
         [Value::Seq(_), ..] => Ok(()),
-        [Value::Map(m)] if m.is_empty() => Err(format!(
-            "patch {text:?} cannot unmarshal into a JSON patch (an object, not a list of operations)"
+        // An empty object reads as a JSON patch too, whose decoding then
+        // fails when the transformer runs.
+        [Value::Map(m)] if m.is_empty() => Err((
+            "json: cannot unmarshal object into Go value of type jsonpatch.Patch".to_string(),
+            false,
         )),
         _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(()),
         _ => Err(neither()),
@@ -287,7 +293,7 @@ fn check_patch_kind(docs: &[Value], text: &str) -> Result<(), String> {
 /// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
 /// is missing; `patches` then tries the text as a JSON patch, which a map is
 /// not, and fails on both.
-fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), String> {
+fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), String> {
     for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
@@ -303,9 +309,9 @@ fn check_patch_identity(docs: &[Value], legacy: bool, text: &str) -> Result<(), 
             continue;
         };
         return Err(if legacy {
-            format!("missing {missing} in object")
+            format!("missing {missing} in object {}", go_resource_meta(doc))
         } else {
-            format!("unable to parse SM or JSON patch from {text:?}: the patch has no {missing}")
+            format!("unable to parse SM or JSON patch from {name}")
         });
     }
     Ok(())
@@ -449,6 +455,40 @@ fn invalid(file: &str, message: impl Into<String>) -> Error {
     Error::Invalid { file: file.to_string(), message: message.into() }
 }
 
+/// An identity as Go's `%#v` prints kustomize's `resid.ResId`.
+fn go_resid(id: &ResId) -> String {
+    format!(
+        "resid.ResId{{Gvk:resid.Gvk{{Group:{:?}, Version:{:?}, Kind:{:?}, isClusterScoped:{}}}, Name:{:?}, Namespace:{:?}}}",
+        id.gvk.group,
+        id.gvk.version,
+        id.gvk.kind,
+        crate::resource::is_cluster_scoped_kind(&id.gvk.group, &id.gvk.kind),
+        id.name,
+        id.namespace
+    )
+}
+
+/// `rel` joined onto `dir` and cleaned as Go's `filepath.Join` does, keeping
+/// the `..` that climb above the root.
+fn lexical_join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in dir.split('/').chain(rel.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            seg => parts.push(seg),
+        }
+    }
+    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+}
+
+/// `text` as Go's `%q` prints a string (`strconv.Quote`).
+pub(crate) fn go_quote(text: &str) -> String {
+    crate::gotmpl::fmt::quote(text)
+}
+
 fn is_remote(entry: &str) -> bool {
     entry.contains("://")
         || entry.starts_with("github.com/")
@@ -489,10 +529,17 @@ impl Builder<'_> {
                 let shown = if dir.is_empty() { "." } else { dir };
                 return Err(invalid(
                     shown,
-                    "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory",
+                    format!(
+                        "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{shown}'"
+                    ),
                 ));
             }
-            _ => return Err(invalid(dir, "found multiple kustomization files")),
+            _ => {
+                return Err(invalid(
+                    dir_file(dir),
+                    format!("Found multiple kustomization files under: {}\n", dir_file(dir)),
+                ));
+            }
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
@@ -503,10 +550,17 @@ impl Builder<'_> {
     }
 
     fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {
-        if self.stack.iter().any(|d| d == dir) {
-            let mut chain = self.stack.clone();
-            chain.push(dir.to_string());
-            return Err(invalid(from, format!("cycle of kustomizations: {}", chain.join(" -> "))));
+        // kustomize's loader refuses a root that is, or contains, one the
+        // build is already in, naming the nearest such root.
+        if let Some(visited) = self.stack.iter().rev().find(|d| tree::is_within(d, dir)) {
+            return Err(invalid(
+                from,
+                format!(
+                    "cycle detected: candidate root '{}' contains visited root '{}'",
+                    dir_file(dir),
+                    dir_file(visited)
+                ),
+            ));
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(invalid(
@@ -521,7 +575,14 @@ impl Builder<'_> {
     fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
         let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
         self.enter(dir, &from)?;
-        let k = self.load(dir)?;
+        let nested = self.stack.len() > 1;
+        let k = self.load(dir).map_err(|e| {
+            if nested {
+                e.within(format_args!("couldn't make target for path '{}'", dir_file(dir)))
+            } else {
+                e
+            }
+        })?;
         if self.stack.len() == 1 {
             if let Some(problem) = k.sort_options.as_ref().and_then(|so| so.problem.clone()) {
                 return Err(invalid(&k.file, problem));
@@ -532,17 +593,20 @@ impl Builder<'_> {
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
         // A Component may be built directly, but not listed as a resource.
-        if k.is_component && self.stack.len() > 1 {
+        if k.is_component && nested {
             return Err(invalid(
                 &k.file,
-                format!(
-                    "expected kind != 'Component' for path '{}': a Component can only be used in components, not as a resource",
-                    dir_file(dir)
-                ),
+                format!("expected kind != 'Component' for path '{}'", dir_file(dir)),
             ));
         }
         let mut acc = Vec::new();
-        self.run(&k, dir, &mut acc)?;
+        self.run(&k, dir, &mut acc).map_err(|e| {
+            if nested {
+                e.within(format_args!("recursed accumulation of path '{}'", dir_file(dir)))
+            } else {
+                e
+            }
+        })?;
         self.stack.pop();
         Ok(acc)
     }
@@ -564,14 +628,11 @@ impl Builder<'_> {
         if let Some(version) = &k.openapi_version {
             self.schema_set = true;
             if version != BUILTIN_OPENAPI_VERSION {
-                return Err(invalid(
-                    &k.file,
-                    format!("the specified OpenAPI version {version:?} is not built in"),
-                ));
+                return Err(invalid(&k.file, "the specified OpenAPI version is not built in"));
             }
         }
         let Some(rel) = &k.openapi_path else { return Ok(()) };
-        let (path, text) = self.read_file(k, dir, rel, "openapi")?;
+        let (path, text) = self.read_file(k, dir, rel)?;
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
@@ -582,17 +643,17 @@ impl Builder<'_> {
 
     fn run(&mut self, k: &Kustomization, dir: &str, acc: &mut Vec<Resource>) -> Result<(), Error> {
         for entry in &k.resources {
-            self.resource(k, dir, entry, acc)?;
+            self.resource(k, dir, entry, acc).map_err(|e| e.within("accumulating resources"))?;
         }
         for rel in &k.configurations {
-            let (path, text) = self.read_file(k, dir, rel, "configuration")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             for doc in yaml::parse_documents(&text, &path)? {
                 self.config.merge(Config::parse(&doc, &path)?);
             }
             self.config.check_conflicts(&path)?;
         }
         for rel in &k.crds {
-            let (path, text) = self.read_file(k, dir, rel, "crd")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             // kustomize reads a file that starts with `{` as strict JSON
             // (no line break inside a string, no trailing comma), any other
             // as YAML.
@@ -615,7 +676,7 @@ impl Builder<'_> {
         self.generators(k, dir, acc)?;
         self.plugins(k, dir, &k.generators, plugin::Role::Generator, acc)?;
         for entry in &k.components {
-            self.component(k, dir, entry, acc)?;
+            self.component(k, dir, entry, acc).map_err(|e| e.within("accumulating components"))?;
         }
         self.transformers(k, dir, acc)?;
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
@@ -623,6 +684,8 @@ impl Builder<'_> {
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
 
+    /// Adds a component: its kustomization runs on the objects so far.
+    /// kustomize quotes what went wrong inside it, Go style.
     fn component(
         &mut self,
         k: &Kustomization,
@@ -631,31 +694,48 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-        if self.tree.kind(&path) != Some(EntryKind::Dir) {
-            return Err(invalid(
-                &k.file,
-                format!(
-                    "component {entry:?}: '{path}' must be a directory to be a root (not a directory with a kustomization)"
-                ),
-            ));
+        let shown = dir_file(&path).to_string();
+        let not_loaded =
+            |problem: String| invalid(&k.file, format!("loader.New {}", go_quote(&problem)));
+        match self.tree.kind(&path) {
+            Some(EntryKind::Dir) => {}
+            Some(EntryKind::File) => {
+                return Err(not_loaded(format!(
+                    "must build at directory: '{shown}': file is not directory"
+                )));
+            }
+            None => {
+                return Err(not_loaded(format!(
+                    "must build at directory: not a valid directory: evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"
+                )));
+            }
         }
-        self.enter(&path, &k.file)?;
-        let ck = self.load(&path)?;
+        self.enter(&path, &k.file).map_err(|e| not_loaded(e.kustomize_text()))?;
+        let in_directory = |e: Error| {
+            let (file, message) = (e.file(), e.kustomize_text());
+            invalid(&file, format!("accumulateDirectory: {}", go_quote(&message)))
+        };
+        let ck = self.load(&path).map_err(|e| {
+            in_directory(e.within(format_args!("couldn't make target for path '{shown}'")))
+        })?;
         if !ck.is_component {
-            return Err(invalid(
+            return Err(in_directory(invalid(
                 &ck.file,
-                format!(
-                    "expected kind 'Component' for path '{}' but got 'Kustomization' (a kustomization listed in components)",
-                    dir_file(&path)
-                ),
-            ));
+                format!("expected kind 'Component' for path '{shown}' but got 'Kustomization'"),
+            )));
         }
-        self.openapi(&ck, &path, false)?;
-        self.run(&ck, &path, acc)?;
+        self.openapi(&ck, &path, false).map_err(in_directory)?;
+        self.run(&ck, &path, acc).map_err(|e| {
+            in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
+        })?;
         self.stack.pop();
         Ok(())
     }
 
+    /// Adds the objects of one `resources:` entry, a file or a directory
+    /// holding a kustomization. Like kustomize, a failure reports both
+    /// readings: why the entry is no file (`accumulation err='...'`) and
+    /// why it is no directory to build.
     fn resource(
         &mut self,
         k: &Kustomization,
@@ -671,25 +751,100 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
+        let as_file = format!("accumulating resources from '{entry}'");
+        let missing = |shown: &str, absent: &str, why: &str| {
+            let missing = format!(
+                "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
+            );
+            invalid(
+                &format!("{}{why}", k.file),
+                format!(
+                    "accumulation err='{as_file}: {missing}': must build at directory: not a valid directory: {missing}"
+                ),
+            )
+        };
+        let path = match tree::join(dir, entry) {
+            Ok(path) => path,
+            // Nothing above the root can be read: as if it were missing.
+            Err(tree::Error::Escapes { .. }) if !entry.starts_with('/') => {
+                let shown = lexical_join(dir, entry);
+                let absent: Vec<&str> = shown
+                    .split('/')
+                    .scan(false, |past, seg| {
+                        let keep = !*past;
+                        *past = *past || seg != "..";
+                        keep.then_some(seg)
+                    })
+                    .collect();
+                // kiln's reason goes with the file it names first.
+                let why = format!(": path {entry:?} leaves the root of the tree");
+                return Err(missing(&shown, &absent.join("/"), &why));
+            }
+            Err(e) => return Err(invalid(&k.file, e.to_string())),
+        };
+        let shown = dir_file(&path);
+        // Both readings failed: the file error, then the directory error.
+        let both = |file_error: Error, dir_error: String| {
+            let (file, message) = (file_error.file(), file_error.kustomize_text());
+            invalid(&file, format!("accumulation err='{message}': {dir_error}"))
+        };
         match self.tree.kind(&path) {
             Some(EntryKind::Dir) => {
-                let sub = self.kustomization(&path)?;
-                add_all(acc, sub, &k.file)
+                let no_file =
+                    invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
+                let built = self.kustomization(&path).and_then(|sub| {
+                    add_all(acc, sub, &k.file)
+                        .map_err(|e| e.within(format_args!("recursed merging from path '{shown}'")))
+                });
+                built.map_err(|e| {
+                    let (file, message) = (e.file(), e.kustomize_text());
+                    invalid(
+                        &file,
+                        format!("accumulation err='{}': {message}", no_file.kustomize_text()),
+                    )
+                })
             }
             Some(EntryKind::File) => {
+                let not_dir = format!("must build at directory: '{shown}': file is not directory");
                 if self.restrict() && !self.stays_within(&path, dir) {
-                    return Err(invalid(
+                    let security = invalid(
                         &k.file,
                         format!(
-                            "security; file {entry:?} is not in or below the kustomization root"
+                            "{as_file}: security; file '{shown}' is not in or below '{}'",
+                            dir_file(dir)
                         ),
-                    ));
+                    );
+                    return Err(both(security, not_dir));
                 }
-                let loaded = load_objects(self.tree, &path)?;
-                add_all(acc, loaded, &k.file)
+                let loaded = load_objects(self.tree, &path).and_then(|loaded| {
+                    // kustomize reads a file into a set of its own first.
+                    unique_ids(&loaded, &k.file)?;
+                    Ok(loaded)
+                });
+                match loaded {
+                    // kustomize reads the objects into Go maps only at the
+                    // end, which refuse a key given twice, unwrapped.
+                    Err(Error::Yaml(e)) if e.message.contains("already defined at line") => {
+                        Err(invalid(
+                            &format!("{}:{}:{}", e.file, e.line, e.column),
+                            format!("map[string]interface {{}}(nil): {}", e.go_message()),
+                        ))
+                    }
+                    // Malformed YAML is reported alone: the entry is a file.
+                    Err(e @ Error::Yaml(_)) => Err(invalid(
+                        &e.file(),
+                        format!(
+                            "{as_file}: MalformedYAMLError: {} in File: {entry}",
+                            e.go_message()
+                        ),
+                    )),
+                    Err(e) => Err(both(e.within(&as_file), not_dir)),
+                    Ok(loaded) => add_all(acc, loaded, &k.file).map_err(|e| {
+                        both(e.within(format_args!("merging resources from '{entry}'")), not_dir)
+                    }),
+                }
             }
-            None => Err(invalid(&k.file, format!("resource {entry:?}: no such file or directory"))),
+            None => Err(missing(shown, &self.first_missing(&path), "")),
         }
     }
 
@@ -717,14 +872,12 @@ impl Builder<'_> {
                     // A generator that creates may not make an object the
                     // build already knows by any of its identities.
                     let id = r.id();
-                    if let Some(known) = acc.iter().find(|b| b.answers_to(&id)) {
+                    if acc.iter().any(|b| b.answers_to(&id)) {
                         return Err(invalid(
                             &k.file,
                             format!(
-                                "{} {:?} exists (as {}); behavior must be merge or replace",
-                                id.gvk.kind,
-                                g.name,
-                                known.id().kustomize_form()
+                                "merging from generator: id {} exists; behavior must be merge or replace",
+                                go_resid(&id)
                             ),
                         ));
                     }
@@ -738,8 +891,8 @@ impl Builder<'_> {
                 return Err(invalid(
                     &k.file,
                     format!(
-                        "{} {:?} does not exist; cannot {behavior} it (behavior: {behavior})",
-                        id.gvk.kind, g.name
+                        "merging from generator: id {} does not exist; cannot merge or replace",
+                        go_resid(&id)
                     ),
                 ));
             };
@@ -766,7 +919,7 @@ impl Builder<'_> {
         }
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
         for chart in &k.helm_charts {
-            let read = |rel: &str, what: &str| self.read_file(k, dir, rel, what);
+            let read = |rel: &str, _what: &str| self.read_file(k, dir, rel);
             let objects = helm_charts::inflate(
                 self.tree,
                 dir,
@@ -881,11 +1034,12 @@ impl Builder<'_> {
         acc: &mut [Resource],
     ) -> Result<(), Error> {
         let fails = |m: String| {
-            invalid(&k.file, format!("plugin ValueAddTransformer fails configuration: {m}"))
+            let id = k.plugin.as_deref().unwrap_or("ValueAddTransformer");
+            invalid(&k.file, format!("plugin {id} fails configuration: {m}"))
         };
         let mut va = va.clone();
         if let Some(rel) = &k.value_add_targets_file {
-            let (path, text) = self.read_file(k, dir, rel, "targets")?;
+            let (path, text) = self.read_file(k, dir, rel)?;
             // The file is decoded as one document, leniently, as kustomize does.
             if let Some(doc) = yaml::parse_documents(&text, &path)?.into_iter().next() {
                 let doc = kustomization::canonical(&doc, &kustomization::VALUE_ADD_TARGETS, false);
@@ -904,26 +1058,52 @@ impl Builder<'_> {
     }
 
     /// Reads a file named in a kustomization, within the load restrictions;
-    /// gives its path in the tree and its text.
+    /// gives its path in the tree and its text, or the error in the words
+    /// of kustomize's loader.
     fn read_file(
         &self,
         k: &Kustomization,
         dir: &str,
         rel: &str,
-        what: &str,
     ) -> Result<(String, String), Error> {
         let path = tree::join(dir, rel).map_err(|e| invalid(&k.file, e.to_string()))?;
+        let shown = dir_file(&path);
         if self.restrict() && !self.stays_within(&path, dir) {
             return Err(invalid(
                 &k.file,
-                format!("security; file {rel:?} is not in or below the kustomization root"),
+                format!("security; file '{shown}' is not in or below '{}'", dir_file(dir)),
             ));
         }
-        if self.tree.kind(&path) != Some(EntryKind::File) {
-            return Err(invalid(&k.file, format!("{what} file {rel:?}: no such file")));
+        match self.tree.kind(&path) {
+            Some(EntryKind::File) => {}
+            Some(EntryKind::Dir) => {
+                return Err(invalid(&k.file, format!("'{shown}' must resolve to a file")));
+            }
+            None => {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "evalsymlink failure on '{shown}' : lstat {}: no such file or directory",
+                        self.first_missing(&path)
+                    ),
+                ));
+            }
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
+    }
+
+    /// The first part of `path` that is not in the tree: the one Go's
+    /// `lstat` names when it resolves the path.
+    fn first_missing(&self, path: &str) -> String {
+        let mut absent = String::new();
+        for seg in path.split('/') {
+            absent = if absent.is_empty() { seg.to_string() } else { format!("{absent}/{seg}") };
+            if self.tree.kind(&absent).is_none() {
+                break;
+            }
+        }
+        absent
     }
 
     /// Runs the built-in plugin configs of `generators:` or `transformers:`.
@@ -935,7 +1115,11 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        for (source, doc) in self.plugin_configs(k, dir, entries)? {
+        let what = match role {
+            plugin::Role::Generator => "generator",
+            plugin::Role::Transformer => "transformer",
+        };
+        for (source, doc) in self.plugin_configs(k, dir, entries, what)? {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
@@ -945,7 +1129,14 @@ impl Builder<'_> {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
                 }
-                let (pk, got) = plugin::to_kustomization(&doc, &source)?;
+                // kustomize loads generator configs before it runs any.
+                let (pk, got) =
+                    plugin::to_kustomization(&doc, &source).map_err(|e| match role {
+                        plugin::Role::Generator => {
+                            e.within("loading generator plugins: failed to load generator")
+                        }
+                        plugin::Role::Transformer => e,
+                    })?;
                 if got != role {
                     let want = match role {
                         plugin::Role::Generator => "generator",
@@ -1019,6 +1210,7 @@ impl Builder<'_> {
         k: &Kustomization,
         dir: &str,
         entries: &[String],
+        what: &str,
     ) -> Result<Vec<(String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
@@ -1032,20 +1224,28 @@ impl Builder<'_> {
                 if self.tree.kind(&path) == Some(EntryKind::Dir) {
                     self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
                 } else {
-                    let (source, text) = self.read_file(k, dir, entry, "plugin config")?;
+                    let (source, text) = self.read_file(k, dir, entry)?;
                     parse_configs(&source, &text)?
                 }
             };
             for (source, doc) in docs {
                 let id = Resource::new(doc.clone(), source.as_str()).id();
                 if !ids.insert(id.key()) {
-                    return Err(invalid(
-                        &source,
+                    let duplicate = format!(
+                        "may not add resource with an already registered id: {}",
+                        id.kustomize_form()
+                    );
+                    // kustomize gathers inline configs first, then reads
+                    // the others as it reads resources.
+                    let message = if is_inline_config(entry) {
+                        format!("configuring external {what}: {duplicate}")
+                    } else {
+                        let path = tree::join(dir, entry).unwrap_or_else(|_| entry.to_string());
                         format!(
-                            "may not add resource with an already registered id: {}",
-                            id.kustomize_form()
-                        ),
-                    ));
+                            "accumulation err='merging resources from '{entry}': {duplicate}': must build at directory: '{path}': file is not directory"
+                        )
+                    };
+                    return Err(invalid(&source, message));
                 }
                 configs.push((source, doc));
             }
@@ -1079,7 +1279,7 @@ impl Builder<'_> {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
         // Every validator config is loaded before the first one runs.
-        self.plugin_configs(k, dir, &k.validators)?;
+        self.plugin_configs(k, dir, &k.validators, "transformer")?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
@@ -1089,11 +1289,31 @@ impl Builder<'_> {
             self.probing = Some(false);
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
             if self.probing == Some(true) {
-                return Err(fails("a patch of the validator writes to the objects".into()));
+                // kustomize sees the nodes a patch rewrote with the same
+                // values as changed: name the first object written to.
+                let i = (0..acc.len())
+                    .find(|&i| {
+                        probed.get(i).is_some_and(|p| p.written.len() > acc[i].written.len())
+                    })
+                    .unwrap_or(0);
+                let message = match (acc.get(i), after.get(i)) {
+                    (Some(b), Some(p)) => validators::nodes_unequal(b, p),
+                    _ => "a patch of the validator writes to the objects".into(),
+                };
+                return Err(fails(message));
             }
             self.probing = None;
             validators::forgive_written(acc, &mut probed);
-            validators::unchanged(acc, &probed).map_err(fails)?;
+            validators::unchanged(acc, &probed).map_err(|m| {
+                // The probe's values are kiln's; the objects kustomize shows
+                // are those the validator's real run left.
+                match validators::first_changed(acc, &probed) {
+                    Some(i) if i < after.len() => {
+                        fails(validators::nodes_unequal(&acc[i], &after[i]))
+                    }
+                    _ => fails(m),
+                }
+            })?;
             *acc = after;
         }
         Ok(())
@@ -1110,7 +1330,7 @@ impl Builder<'_> {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
                 ReplacementEntry::Path(rel) => {
-                    let (path, text) = self.read_file(k, dir, rel, "replacement")?;
+                    let (path, text) = self.read_file(k, dir, rel)?;
                     for doc in
                         yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
                     {
@@ -1133,8 +1353,42 @@ impl Builder<'_> {
         p: &Patch,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
+        // kustomize configures one builtin transformer per `patches` entry
+        // and one for all of `patchesStrategicMerge`, and wraps what goes
+        // wrong then with the configuration.
+        let configuring = |e: Error| -> Error {
+            let (file, message) = (e.file(), e.kustomize_text());
+            if let Some(id) = &k.plugin {
+                return invalid(&file, format!("plugin {id} fails configuration: {message}"));
+            }
+            if p.json6902_only {
+                return invalid(&file, message);
+            }
+            let (builtin, config) = if p.legacy_strategic_merge {
+                let paths: Vec<Value> = k
+                    .patches_strategic_merge
+                    .iter()
+                    .filter_map(|q| q.path.clone().or_else(|| q.patch.clone()))
+                    .map(Value::String)
+                    .collect();
+                let mut m = Map::new();
+                m.insert("paths".into(), Value::Seq(paths));
+                ("PatchStrategicMergeTransformer", yaml::to_string(&Value::Map(m)))
+            } else {
+                ("PatchTransformer", p.config_yaml())
+            };
+            invalid(&file, kustomization::trouble_configuring(builtin, &config, &message))
+        };
         let (source, text) = match (&p.path, &p.patch) {
-            (Some(rel), _) => self.read_file(k, dir, rel, "patch")?,
+            (Some(rel), _) => self.read_file(k, dir, rel).map_err(|e| {
+                if p.legacy_strategic_merge || p.json6902_only {
+                    configuring(e)
+                } else {
+                    configuring(
+                        e.within(format_args!("failed to get the patch file from path({rel})")),
+                    )
+                }
+            })?,
             (None, Some(inline)) => (k.file.clone(), inline.clone()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
@@ -1177,14 +1431,16 @@ impl Builder<'_> {
             docs
         };
         if !p.json6902_only && !p.legacy_strategic_merge {
-            check_patch_kind(&docs, &text).map_err(|m| invalid(&source, m))?;
+            check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
+                if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }
+            })?;
         }
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
         let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
         if !is_json6902 {
-            check_patch_identity(&docs, p.legacy_strategic_merge, &text)
-                .map_err(|m| invalid(&source, m))?;
+            check_patch_identity(&docs, p.legacy_strategic_merge, &p.go_name())
+                .map_err(|m| configuring(invalid(&source, m)))?;
         }
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
         // true, a key `n` the string "false").
@@ -1225,12 +1481,8 @@ impl Builder<'_> {
             // These may rename objects or change their kind.
             self.idents = None;
         }
-        let matcher = p
-            .target
-            .as_ref()
-            .map(Matcher::new)
-            .transpose()
-            .map_err(|m| invalid(&k.file, format!("patch target: {m}")))?;
+        let matcher =
+            p.target.as_ref().map(Matcher::new).transpose().map_err(|m| invalid(&k.file, m))?;
         if is_json6902 {
             let ops = match docs.as_slice() {
                 [ops @ Value::Seq(_)] => ops,
@@ -1242,14 +1494,17 @@ impl Builder<'_> {
                 }
             };
             let Some(matcher) = matcher else {
-                return Err(invalid(&k.file, "a JSON 6902 patch needs a target"));
+                return Err(invalid(
+                    &k.file,
+                    format!("must specify a target for JSON patch {}", p.go_name()),
+                ));
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
                 // kustomize applies a JSON patch to the object's JSON.
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
                 }
-                let target = r.id().to_string();
+                let target = r.id().kustomize_form();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 // The legacy JSON patch transformer records no identity of
@@ -1281,28 +1536,20 @@ impl Builder<'_> {
             return Ok(());
         }
         if matcher.is_some() && docs.len() > 1 {
-            let what = match &p.path {
-                Some(rel) => format!("path: {rel:?}"),
-                None => "an inline patch".to_string(),
-            };
+            let what = p.go_name();
             return Err(invalid(
                 &k.file,
                 format!(
-                    "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: [{what}]"
+                    "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: {what}"
                 ),
             ));
         }
         let one_document = docs.len() == 1;
         for (n, doc) in docs.into_iter().enumerate() {
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
+            // kustomize finds no type or metadata in a document that is not a map.
             if !matches!(doc, Value::Map(_)) {
-                return Err(invalid(
-                    &source,
-                    format!(
-                        "missing resource metadata: a strategic merge patch must be an object, found a {}",
-                        doc.type_name()
-                    ),
-                ));
+                return Err(configuring(invalid(&source, "missing Resource metadata")));
             }
             let targets: Vec<usize> = match &matcher {
                 Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i])).collect(),
@@ -1334,22 +1581,24 @@ impl Builder<'_> {
                             r.answers_to(&pid)
                         })
                         .collect();
-                    if found.is_empty() {
+                    if found.len() != 1 {
+                        // `patchesStrategicMerge` reports the lookup alone,
+                        // `patches` names the patch first.
+                        let how = if found.is_empty() { "no matches" } else { "multiple matches" };
+                        let lookup = format!(
+                            "{how} for Id {0}; failed to find unique target for patch {0}",
+                            pid.kustomize_form()
+                        );
                         return Err(invalid(
                             &source,
-                            format!(
-                                "no resource matches strategic merge patch \"{0}\": no matches for Id {0}; failed to find unique target for patch {0}",
-                                pid.kustomize_form()
-                            ),
-                        ));
-                    }
-                    if found.len() > 1 {
-                        return Err(invalid(
-                            &source,
-                            format!(
-                                "no resource matches strategic merge patch \"{0}\": multiple matches for Id {0}; failed to find unique target for patch {0}",
-                                pid.kustomize_form()
-                            ),
+                            if p.legacy_strategic_merge {
+                                lookup
+                            } else {
+                                format!(
+                                    "no resource matches strategic merge patch \"{}\": {lookup}",
+                                    pid.kustomize_form()
+                                )
+                            },
                         ));
                     }
                     found
@@ -1401,7 +1650,7 @@ impl Builder<'_> {
                         m.insert("apiVersion".into(), Value::String(gvk.api_version()));
                     }
                 }
-                let target = r.id().to_string();
+                let target = r.id().kustomize_form();
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 let was_allowed = r.allowed_changes;
@@ -1558,7 +1807,56 @@ fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
-    objects_in(&tree::read_text(tree, path)?, path)
+    let bytes = tree.read(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => objects_in(&text, path),
+        // kustomize's YAML reader fails on the first bad sequence.
+        Err(e) => Err(Error::Yaml(yaml::ParseError {
+            file: path.to_string(),
+            line: 0,
+            column: 0,
+            message: utf8_problem(e.as_bytes()).to_string(),
+        })),
+    }
+}
+
+/// How libyaml's reader words the first invalid UTF-8 sequence of `bytes`.
+fn utf8_problem(bytes: &[u8]) -> &'static str {
+    let mut i = 0;
+    while i < bytes.len() {
+        let lead = bytes[i];
+        let width = match lead {
+            b if b & 0x80 == 0 => 1,
+            b if b & 0xE0 == 0xC0 => 2,
+            b if b & 0xF0 == 0xE0 => 3,
+            b if b & 0xF8 == 0xF0 => 4,
+            _ => return "invalid leading UTF-8 octet",
+        };
+        if i + width > bytes.len() {
+            return "incomplete UTF-8 octet sequence";
+        }
+        let mut value = u32::from(lead) & [0x7F, 0x1F, 0x0F, 0x07][width - 1];
+        for &b in &bytes[i + 1..i + width] {
+            if b & 0xC0 != 0x80 {
+                return "invalid trailing UTF-8 octet";
+            }
+            value = (value << 6) | u32::from(b & 0x3F);
+        }
+        let shortest = match value {
+            0..=0x7F => 1,
+            0x80..=0x7FF => 2,
+            0x800..=0xFFFF => 3,
+            _ => 4,
+        };
+        if shortest != width {
+            return "invalid length of a UTF-8 sequence";
+        }
+        if (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF {
+            return "invalid Unicode character";
+        }
+        i += width;
+    }
+    "invalid UTF-8"
 }
 
 /// The objects of a YAML stream that came from `path`, expanding `kind: List`.
@@ -1595,12 +1893,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.non_string_key = non_string_key;
                 out.push(r);
             }
-            other => {
-                return Err(invalid(
-                    path,
-                    format!("expected a Kubernetes object (a map), found a {}", other.type_name()),
-                ));
-            }
+            // kustomize finds no type or metadata in a document that is
+            // not a map.
+            _ => return Err(invalid(path, "missing Resource metadata")),
         }
     }
     Ok(out)
@@ -1682,8 +1977,17 @@ fn check_object(
     texts: Vec<(Vec<Step>, String)>,
 ) -> Result<Resource, Error> {
     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    let nil_or_empty = |key: &str| match doc.get_path(&[key]) {
+        None | Some(Value::Null) => true,
+        Some(Value::Map(m)) => m.is_empty(),
+        Some(Value::Seq(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    if ["apiVersion", "kind", "metadata"].iter().all(|k| nil_or_empty(k)) {
+        return Err(invalid(path, "missing Resource metadata"));
+    }
     if kind.is_empty() {
-        return Err(invalid(path, "missing kind in object"));
+        return Err(invalid(path, format!("missing kind in object {}", go_resource_meta(&doc))));
     }
     // kustomize lets a list kind without items through with no name, and
     // prints it with an empty metadata map.
@@ -1697,9 +2001,11 @@ fn check_object(
         r.scalar_texts = texts;
         return Ok(r);
     }
-    match doc.get_path(&["metadata"]) {
-        Some(Value::Map(_)) => {}
-        _ => return Err(invalid(path, "missing metadata in object")),
+    if !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
+        return Err(invalid(
+            path,
+            format!("missing metadata.name in object {}", go_resource_meta(&doc)),
+        ));
     }
     let mut r = Resource::new(doc, path);
     r.scalar_texts = texts;
@@ -1707,10 +2013,50 @@ fn check_object(
     r.stringify_name();
     r.orig_id = r.id();
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(invalid(path, "missing metadata.name in object"));
+        return Err(invalid(
+            path,
+            format!("missing metadata.name in object {}", go_resource_meta(&r.value)),
+        ));
     }
     read_build_annotations(&mut r);
     Ok(r)
+}
+
+/// An object's type and metadata as kustomize prints them when one is
+/// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
+/// namespace} map[labels] map[annotations]}}`, maps sorted by key.
+fn go_resource_meta(doc: &Value) -> String {
+    let text = |path: &[&str]| match doc.get_path(path) {
+        Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
+        Some(v) => {
+            v.as_str().map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string)
+        }
+    };
+    let go_map = |key: &str| {
+        let mut pairs: Vec<String> = match doc.get_path(&["metadata", key]) {
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .as_str()
+                        .map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string);
+                    format!("{k}:{v}")
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        pairs.sort();
+        format!("map[{}]", pairs.join(" "))
+    };
+    format!(
+        "{{{{{} {}}} {{{{{} {}}} {} {}}}}}",
+        text(&["apiVersion"]),
+        text(&["kind"]),
+        text(&["metadata", "name"]),
+        text(&["metadata", "namespace"]),
+        go_map("labels"),
+        go_map("annotations"),
+    )
 }
 
 /// kustomize keeps an object's build state in annotations, and reads them
@@ -1771,7 +2117,10 @@ fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<()
         if !ids.insert(id.key()) {
             return Err(invalid(
                 file,
-                format!("may not add resource with an already registered id: {id}"),
+                format!(
+                    "may not add resource with an already registered id: {}",
+                    id.kustomize_form()
+                ),
             ));
         }
         acc.push(r);

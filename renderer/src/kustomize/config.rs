@@ -88,7 +88,12 @@ fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Er
     let mut out = Map::new();
     for (key, value) in m {
         let Some(name) = allowed.iter().find(|a| a.eq_ignore_ascii_case(key)) else {
-            return Err(err(file, format!("{ctx}: unknown field {key:?}")));
+            return Err(err(
+                file,
+                format!(
+                    "error unmarshaling JSON: while decoding JSON: json: unknown field {key:?}"
+                ),
+            ));
         };
         let fits = match *name {
             "create" => matches!(value, Value::Bool(_) | Value::Null),
@@ -169,7 +174,9 @@ impl Config {
             let Some(name) = CONFIG_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
                 return Err(err(
                     file,
-                    format!("unknown field {key:?} in a transformer configuration"),
+                    format!(
+                        "error unmarshaling JSON: while decoding JSON: json: unknown field {key:?}"
+                    ),
                 ));
             };
             fields.insert((*name).to_string(), value.clone());

@@ -24,7 +24,7 @@ fn parse_literal(lit: &str, file: &str) -> Result<(String, String), Error> {
     let Some((k, v)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
         return Err(Error::Invalid {
             file: file.to_string(),
-            message: format!("invalid literal source {lit:?}, expected key=value"),
+            message: format!("invalid literal source {lit}, expected key=value"),
         });
     };
     let v = if v.len() >= 2
@@ -103,6 +103,8 @@ fn parse_file_source<'a>(source: &'a str, file: &str) -> Result<(&'a str, &'a st
     Ok((key, path))
 }
 
+/// Reads a file a generator names, as kustomize's loader does: within the
+/// kustomization's directory, and failing with the loader's words.
 fn read_in_root(
     tree: &dyn Tree,
     dir: &str,
@@ -110,20 +112,31 @@ fn read_in_root(
     file: &str,
     restrict: bool,
 ) -> Result<(String, Vec<u8>), Error> {
-    let path = tree::join(dir, rel)
-        .map_err(|e| Error::Invalid { file: file.to_string(), message: e.to_string() })?;
+    let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
+    let path = tree::join(dir, rel).map_err(|e| invalid(e.to_string()))?;
+    let shown = if path.is_empty() { "." } else { path.as_str() };
     if restrict && !tree::is_within(&path, dir) {
-        return Err(Error::Invalid {
-            file: file.to_string(),
-            message: format!(
-                "security; file {rel:?} is not in or below the kustomization root {dir:?}"
-            ),
-        });
+        let root = if dir.is_empty() { "." } else { dir };
+        return Err(invalid(format!("security; file '{shown}' is not in or below '{root}'")));
     }
-    let bytes = tree
-        .read(&path)
-        .map_err(|e| Error::Invalid { file: file.to_string(), message: e.to_string() })?;
+    match tree.kind(&path) {
+        Some(tree::EntryKind::Dir) => {
+            return Err(invalid(format!("'{shown}' must resolve to a file")));
+        }
+        None => {
+            return Err(invalid(format!(
+                "evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"
+            )));
+        }
+        Some(tree::EntryKind::File) => {}
+    }
+    let bytes = tree.read(&path).map_err(|e| invalid(e.to_string()))?;
     Ok((path, bytes))
+}
+
+/// A list of sources as Go's `%v` prints a string slice.
+fn go_list(items: &[String]) -> String {
+    format!("[{}]", items.join(" "))
 }
 
 fn collect(
@@ -133,26 +146,25 @@ fn collect(
     file: &str,
     restrict: bool,
 ) -> Result<Data, Error> {
+    // kustomize names the kind of source and lists them all.
+    let sources = |what: &str, list: &[String]| {
+        let what = format!("loading KV pairs: {what} {}", go_list(list));
+        move |e: Error| e.within(what)
+    };
     let mut data = Data { text: Vec::new(), binary: Vec::new() };
     for env in &g.envs {
-        let (path, bytes) = read_in_root(tree, dir, env, file, restrict)?;
-        data.text.extend(parse_env(&bytes, &path)?);
+        let read = read_in_root(tree, dir, env, file, restrict)
+            .and_then(|(path, bytes)| parse_env(&bytes, &path));
+        data.text.extend(read.map_err(sources("env source files:", &g.envs))?);
     }
     for lit in &g.literals {
-        data.text.push(parse_literal(lit, file)?);
+        data.text.push(parse_literal(lit, file).map_err(sources("literal sources", &g.literals))?);
     }
     for f in &g.files {
-        let (key, rel) = parse_file_source(f, file)?;
-        let key = key.to_string();
-        if let Ok(path) = tree::join(dir, rel)
-            && tree.kind(&path) == Some(tree::EntryKind::Dir)
-        {
-            return Err(Error::Invalid {
-                file: file.to_string(),
-                message: format!("'{path}' must resolve to a file"),
-            });
-        }
-        let (_, bytes) = read_in_root(tree, dir, rel, file, restrict)?;
+        let read = parse_file_source(f, file).and_then(|(key, rel)| {
+            Ok((key.to_string(), read_in_root(tree, dir, rel, file, restrict)?.1))
+        });
+        let (key, bytes) = read.map_err(sources("file sources:", &g.files))?;
         match String::from_utf8(bytes) {
             Ok(s) => data.text.push((key, s)),
             Err(e) => data.binary.push((key, e.into_bytes())),
@@ -161,9 +173,10 @@ fn collect(
     let mut seen = std::collections::HashSet::new();
     for k in data.text.iter().map(|(k, _)| k).chain(data.binary.iter().map(|(k, _)| k)) {
         if !seen.insert(k.clone()) {
+            // kustomize says configmap for Secrets too.
             return Err(Error::Invalid {
                 file: file.to_string(),
-                message: format!("generator {:?} repeats the key {k:?}", g.name),
+                message: format!("configmap {} illegally repeats the key `{k}`", g.name),
             });
         }
     }
@@ -454,6 +467,14 @@ fn text_entries(r: &Resource, path: &[&str]) -> Map {
             (k.clone(), Value::String(text))
         })
         .collect()
+}
+
+/// Go's `json.Marshal` of a value as a string (kustomize prints objects
+/// this way in some messages).
+pub(crate) fn to_go_json(v: &Value) -> String {
+    let mut out = String::new();
+    go_json(&mut out, v);
+    out
 }
 
 /// Go's `json.Marshal` of a value: map keys sorted by bytes.

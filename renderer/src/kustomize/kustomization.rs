@@ -52,6 +52,72 @@ pub struct Patch {
     pub legacy_strategic_merge: bool,
 }
 
+impl Selector {
+    /// The selector as kustomize writes it: its set fields, keys sorted.
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        let fields = [
+            ("annotationSelector", &self.annotation_selector),
+            ("group", &self.group),
+            ("kind", &self.kind),
+            ("labelSelector", &self.label_selector),
+            ("name", &self.name),
+            ("namespace", &self.namespace),
+            ("version", &self.version),
+        ];
+        for (key, v) in fields {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                m.insert(key.into(), Value::String(v.clone()));
+            }
+        }
+        Value::Map(m)
+    }
+}
+
+impl Patch {
+    /// The configuration kustomize gives its builtin `PatchTransformer` for
+    /// this `patches` entry, as YAML with sorted keys, the way it shows it
+    /// in errors.
+    pub fn config_yaml(&self) -> String {
+        let mut m = Map::new();
+        let mut options = Map::new();
+        if self.allow_kind_change {
+            options.insert("allowKindChange".into(), Value::Bool(true));
+        }
+        if self.allow_name_change {
+            options.insert("allowNameChange".into(), Value::Bool(true));
+        }
+        if !options.is_empty() {
+            m.insert("options".into(), Value::Map(options));
+        }
+        if let Some(patch) = &self.patch {
+            m.insert("patch".into(), Value::String(patch.clone()));
+        }
+        if let Some(path) = &self.path {
+            m.insert("path".into(), Value::String(path.clone()));
+        }
+        if let Some(target) = &self.target {
+            m.insert("target".into(), target.to_value());
+        }
+        if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
+    }
+
+    /// How kustomize's `PatchTransformer` names the patch in errors:
+    /// `[path: "..."]` or `[patch: "..."]` (trimmed), Go-quoted.
+    pub fn go_name(&self) -> String {
+        match (&self.path, &self.patch) {
+            (Some(path), _) => format!("[path: {}]", super::build::go_quote(path)),
+            (None, Some(patch)) => format!("[patch: {}]", super::build::go_quote(patch.trim())),
+            (None, None) => "[]".to_string(),
+        }
+    }
+}
+
+/// An error of a builtin transformer's configuration, as kustomize wraps it.
+pub fn trouble_configuring(builtin: &str, config: &str, message: &str) -> String {
+    format!("trouble configuring builtin {builtin} with config: `\n{config}`: {message}")
+}
+
 /// An `images` entry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Image {
@@ -172,6 +238,10 @@ pub enum ReplacementEntry {
 pub struct Kustomization {
     /// The file it was read from.
     pub file: String,
+    /// When it stands for a builtin plugin's config (`transformers:`,
+    /// `generators:`), the config's identity as kustomize names it in
+    /// errors (`PatchTransformer.builtin.[noGrp]/name.[noNs]`).
+    pub plugin: Option<String>,
     /// `kind: Component`.
     pub is_component: bool,
     /// `resources` (and the legacy `bases`).
@@ -279,9 +349,100 @@ struct Fields<'a> {
     file: &'a str,
 }
 
+/// The JSON type of a value, as Go's decoder names it in errors.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    }
+}
+
+/// The kustomization's fields that are structs (or lists of structs), by
+/// their JSON path, with the Go type's name.
+const GO_STRUCTS: &[(&str, &str)] = &[
+    ("metadata", "ObjectMeta"),
+    ("labels", "Label"),
+    ("labels.fields", "FieldSpec"),
+    ("replicas", "Replica"),
+    ("images", "Image"),
+    ("patches", "Patch"),
+    ("patches.target", "Selector"),
+    ("patchesJson6902", "Patch"),
+    ("patchesJson6902.target", "Selector"),
+    ("configMapGenerator", "ConfigMapArgs"),
+    ("secretGenerator", "SecretArgs"),
+    ("generatorOptions", "GeneratorOptions"),
+    ("helmCharts", "HelmChart"),
+    ("sortOptions", "SortOptions"),
+    ("replacements", "ReplacementField"),
+    ("vars", "Var"),
+];
+
+/// The kustomization's fields that are maps: what follows them in a path
+/// is a key, which Go's decoder does not name.
+const GO_MAPS: &[&str] = &[
+    "commonLabels",
+    "commonAnnotations",
+    "metadata.labels",
+    "metadata.annotations",
+    "labels.pairs",
+    "generatorOptions.labels",
+    "generatorOptions.annotations",
+    "openapi",
+];
+
+/// A field path as kiln writes it (`labels[0].includeSelectors`,
+/// `commonLabels.app`) as Go's JSON path: list positions and map keys left out.
+fn go_path(field: &str) -> String {
+    let mut path: Vec<&str> = Vec::new();
+    for seg in field.split('.') {
+        let name = seg.split('[').next().unwrap_or(seg);
+        path.push(name);
+        if GO_MAPS.contains(&path.join(".").as_str()) {
+            break;
+        }
+    }
+    path.join(".")
+}
+
+/// The Go struct type a kustomization field path names, if it is one.
+fn go_struct(field: &str) -> Option<&'static str> {
+    let path = go_path(field);
+    GO_STRUCTS.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
+}
+
+/// How Go's decoder names a struct field: the innermost struct type, then
+/// the JSON path from the kustomization (`Label.labels.includeSelectors`).
+fn go_field(field: &str) -> String {
+    let path = go_path(field);
+    let mut structure = "Kustomization";
+    let mut prefix = String::new();
+    for seg in path.split('.') {
+        if let Some(s) = GO_STRUCTS.iter().find(|(p, _)| *p == prefix).map(|(_, s)| *s) {
+            structure = s;
+        }
+        prefix = if prefix.is_empty() { seg.to_string() } else { format!("{prefix}.{seg}") };
+    }
+    format!("{structure}.{path}")
+}
+
 impl Fields<'_> {
     fn err(&self, message: impl Into<String>) -> Error {
         Error::Invalid { file: self.file.to_string(), message: message.into() }
+    }
+
+    /// A value of the wrong type for `field`, in the words of Go's JSON
+    /// decoder, which kustomize reads kustomizations with.
+    fn mismatch(&self, found: &Value, field: &str, go_type: &str) -> Error {
+        self.err(format!(
+            "invalid Kustomization: json: cannot unmarshal {} into Go struct field {} of type {go_type}",
+            json_kind(found),
+            go_field(field)
+        ))
     }
 
     /// A string field: kustomize decodes kustomization files into Go structs,
@@ -291,10 +452,7 @@ impl Fields<'_> {
         match v {
             Value::String(s) => Ok(s.clone()),
             Value::Null => Ok(String::new()),
-            other => Err(self.err(format!(
-                "invalid Kustomization: {field}: expected a string, found a {} (quote it)",
-                other.type_name()
-            ))),
+            other => Err(self.mismatch(other, field, "string")),
         }
     }
 
@@ -309,10 +467,7 @@ impl Fields<'_> {
         match v {
             Value::Null => Ok(Vec::new()),
             Value::Seq(items) => items.iter().map(|i| self.string(i, field)).collect(),
-            other => Err(self.err(format!(
-                "{field}: expected a list of strings, found a {}",
-                other.type_name()
-            ))),
+            other => Err(self.mismatch(other, field, "[]string")),
         }
     }
 
@@ -323,8 +478,7 @@ impl Fields<'_> {
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), self.string(v, &format!("{field}.{k}"))?)))
                 .collect(),
-            other => Err(self
-                .err(format!("{field}: expected a map of strings, found a {}", other.type_name()))),
+            other => Err(self.mismatch(other, field, "map[string]string")),
         }
     }
 
@@ -332,16 +486,18 @@ impl Fields<'_> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => {
-                Err(self
-                    .err(format!("{field}: expected true or false, found a {}", other.type_name())))
-            }
+            Some(other) => Err(self.mismatch(other, field, "bool")),
         }
     }
 
     fn map<'v>(&self, v: &'v Value, field: &str) -> Result<&'v Map, Error> {
-        v.as_map()
-            .ok_or_else(|| self.err(format!("{field}: expected a map, found a {}", v.type_name())))
+        v.as_map().ok_or_else(|| {
+            let go_type = match go_struct(field) {
+                Some(s) => format!("types.{s}"),
+                None => "map[string]interface {}".to_string(),
+            };
+            self.mismatch(v, field, &go_type)
+        })
     }
 
     fn list<'v>(&self, v: &'v Value, field: &str) -> Result<&'v [Value], Error> {
@@ -349,15 +505,21 @@ impl Fields<'_> {
             Value::Null => Ok(&[]),
             Value::Seq(items) => Ok(items),
             other => {
-                Err(self.err(format!("{field}: expected a list, found a {}", other.type_name())))
+                let go_type = match go_struct(field) {
+                    Some(s) => format!("[]types.{s}"),
+                    None => "[]interface {}".to_string(),
+                };
+                Err(self.mismatch(other, field, &go_type))
             }
         }
     }
 
-    fn check_keys(&self, m: &Map, allowed: &[&str], ctx: &str) -> Result<(), Error> {
+    /// kustomize decodes strictly: a field its struct does not have fails,
+    /// named without its place.
+    fn check_keys(&self, m: &Map, allowed: &[&str], _ctx: &str) -> Result<(), Error> {
         for k in m.keys() {
             if !allowed.contains(&k.as_str()) {
-                return Err(self.err(format!("{ctx}: unknown field {k:?}")));
+                return Err(self.err(format!("invalid Kustomization: json: unknown field {k:?}")));
             }
         }
         Ok(())
@@ -431,11 +593,19 @@ impl Fields<'_> {
             json6902_only,
             legacy_strategic_merge: false,
         };
-        match (&p.path, &p.patch) {
-            (None, None) => Err(self.err(format!("{ctx}: must specify one of patch and path"))),
-            (Some(_), Some(_)) => {
-                Err(self.err(format!("{ctx}: patch and path can't be set at the same time")))
+        // kustomize's builtin transformer refuses these when configured.
+        let config = p.config_yaml();
+        let refuse = |problem: &str| {
+            let message = format!("{problem}\n{config}");
+            if json6902_only {
+                self.err(format!("{ctx}: {problem}"))
+            } else {
+                self.err(trouble_configuring("PatchTransformer", &config, &message))
             }
+        };
+        match (&p.path, &p.patch) {
+            (None, None) => Err(refuse("must specify one of patch and path in")),
+            (Some(_), Some(_)) => Err(refuse("patch and path can't be set at the same time")),
             _ => Ok(p),
         }
     }
@@ -533,7 +703,7 @@ impl Kustomization {
         let f = Fields { file };
         let doc = &canonical(doc, &field_names::KUSTOMIZATION, true);
         let m = match doc {
-            Value::Null => return Err(f.err("kustomization file is empty")),
+            Value::Null => return Err(f.err("kustomization.yaml is empty")),
             Value::Map(m) => m,
             other => {
                 return Err(f.err(format!(
@@ -542,12 +712,15 @@ impl Kustomization {
                 )));
             }
         };
-        if m.keys().all(|key| key == "apiVersion" || key == "kind") {
-            return Err(f.err("kustomization file is empty"));
+        // kustomize's words, whatever the file is called; its own
+        // metadata and type do not make a kustomization non-empty.
+        if m.keys().all(|key| key == "apiVersion" || key == "kind" || key == "metadata") {
+            return Err(f.err("kustomization.yaml is empty"));
         }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
+        let mut wrong_kind = false;
         for (key, v) in m {
             match key.as_str() {
                 "apiVersion" => {}
@@ -566,13 +739,9 @@ impl Kustomization {
                 }
                 "metadata" => {}
                 "kind" => match v.as_str() {
-                    Some("Kustomization") | None => {}
                     Some("Component") => k.is_component = true,
-                    Some(other) => {
-                        return Err(
-                            f.err(format!("kind {other:?} is not Kustomization or Component"))
-                        );
-                    }
+                    Some("Kustomization" | "") | None => {}
+                    Some(_) => wrong_kind = true,
                 },
                 "resources" => k.resources = f.strings(v, key)?,
                 // kustomize appends the deprecated bases after the resources.
@@ -611,13 +780,21 @@ impl Kustomization {
                             });
                         }
                         k.labels.push(LabelSet {
-                            pairs: f
-                                .string_map(lm.get("pairs").unwrap_or(&Value::Null), "pairs")?,
+                            pairs: f.string_map(
+                                lm.get("pairs").unwrap_or(&Value::Null),
+                                &format!("{ctx}.pairs"),
+                            )?,
                             include_selectors: f
-                                .bool(lm.get("includeSelectors"), "includeSelectors")?
+                                .bool(
+                                    lm.get("includeSelectors"),
+                                    &format!("{ctx}.includeSelectors"),
+                                )?
                                 .unwrap_or(false),
                             include_templates: f
-                                .bool(lm.get("includeTemplates"), "includeTemplates")?
+                                .bool(
+                                    lm.get("includeTemplates"),
+                                    &format!("{ctx}.includeTemplates"),
+                                )?
                                 .unwrap_or(false),
                             fields,
                             fields_only: false,
@@ -668,10 +845,7 @@ impl Kustomization {
                             Some(Value::Int(n)) => *n,
                             None | Some(Value::Null) => 0,
                             Some(other) => {
-                                return Err(f.err(format!(
-                                    "{ctx}.count: expected an integer, found a {}",
-                                    other.type_name()
-                                )));
+                                return Err(f.mismatch(other, &format!("{ctx}.count"), "int64"));
                             }
                         };
                         k.replicas.push(Replica {
@@ -762,7 +936,9 @@ impl Kustomization {
                     }
                 }
                 other => {
-                    return Err(f.err(format!("invalid Kustomization: unknown field {other:?}")));
+                    return Err(
+                        f.err(format!("invalid Kustomization: json: unknown field {other:?}"))
+                    );
                 }
             }
         }
@@ -773,15 +949,35 @@ impl Kustomization {
         k.images.append(&mut image_tags);
         k.helm_charts.append(&mut legacy_charts);
         k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
+        // kustomize checks the type once the kustomization is read and
+        // reports every problem, under the kustomization's directory.
+        let mut problems = Vec::new();
+        if wrong_kind {
+            problems.push("kind should be Kustomization or Component".to_string());
+        }
         if let Some(api) = m.get("apiVersion").and_then(Value::as_str).filter(|a| !a.is_empty()) {
-            let (what, want) = if k.is_component {
-                ("Component", "kustomize.config.k8s.io/v1alpha1")
+            let want = if k.is_component {
+                "kustomize.config.k8s.io/v1alpha1"
             } else {
-                ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+                "kustomize.config.k8s.io/v1beta1"
             };
             if api != want {
-                return Err(f.err(format!("apiVersion for {what} should be {want}, not {api:?}")));
+                let kind = m.get("kind").and_then(Value::as_str).filter(|s| !s.is_empty());
+                problems.push(format!(
+                    "apiVersion for {} should be {want}",
+                    kind.unwrap_or("Kustomization")
+                ));
             }
+        }
+        if !problems.is_empty() {
+            let dir = match file.rsplit_once('/') {
+                Some((dir, _)) => dir,
+                None => ".",
+            };
+            return Err(f.err(format!(
+                "Failed to read kustomization file under {dir}:\n{}",
+                problems.join("\n")
+            )));
         }
         Ok(k)
     }

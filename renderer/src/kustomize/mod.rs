@@ -53,7 +53,10 @@ pub enum Error {
     /// A file is not valid YAML: its position, then the problem in the
     /// words of Go's YAML packages, as kustomize reports it (the parser's
     /// own words are not repeated as a source).
-    #[error("{}:{}:{}: MalformedYAMLError: {}", .0.file, .0.line, .0.column, .0.go_message())]
+    #[error(
+        "{}:{}:{}: MalformedYAMLError: {} in File: {}",
+        .0.file, .0.line, .0.column, .0.go_message(), .0.file
+    )]
     Yaml(crate::yaml::ParseError),
     /// A kustomization or resource is not what kustomize accepts.
     #[error("{file}: {message}")]
@@ -82,6 +85,74 @@ pub enum Error {
         #[source]
         source: Box<patch::Error>,
     },
+}
+
+impl Error {
+    /// The error in two parts: what kiln names first (the file, with line
+    /// and column where known) and the problem in kustomize's words.
+    fn parts(&self) -> (String, String) {
+        match self {
+            Error::Tree(e) => match e {
+                crate::tree::Error::NotFound { path } => {
+                    (path.clone(), "no such file or directory".into())
+                }
+                crate::tree::Error::Escapes { path } => (
+                    path.clone(),
+                    "path leaves the root of the tree (no such file or directory below it)".into(),
+                ),
+                crate::tree::Error::Io { path, message } => (path.clone(), message.clone()),
+            },
+            Error::Yaml(e) => (
+                if e.line == 0 {
+                    e.file.clone()
+                } else {
+                    format!("{}:{}:{}", e.file, e.line, e.column)
+                },
+                format!("MalformedYAMLError: {} in File: {}", e.go_message(), e.file),
+            ),
+            Error::Invalid { file, message } => (file.clone(), message.clone()),
+            Error::Unsupported { file, field } => {
+                (file.clone(), format!("not supported yet: {field}"))
+            }
+            // kustomize names neither the patch nor its target here.
+            Error::Patch { file, target, source } => {
+                let mut message = source.to_string();
+                let mut inner = std::error::Error::source(source.as_ref());
+                while let Some(e) = inner {
+                    message.push_str(&format!(": {e}"));
+                    inner = e.source();
+                }
+                (format!("{file}: patch on {target}"), message)
+            }
+        }
+    }
+
+    /// The file kiln names first, with line and column where known.
+    pub(crate) fn file(&self) -> String {
+        self.parts().0
+    }
+
+    /// A YAML error's message in Go's words.
+    pub(crate) fn go_message(&self) -> String {
+        match self {
+            Error::Yaml(e) => e.go_message(),
+            other => other.kustomize_text(),
+        }
+    }
+
+    /// The problem in kustomize's words, without the file kiln names first.
+    pub(crate) fn kustomize_text(&self) -> String {
+        self.parts().1
+    }
+
+    /// This error inside one of kustomize's layers (`accumulating
+    /// resources`, `recursed accumulation of path '...'`): kustomize's
+    /// text gets `layer: ` in front, and the file kiln names stays first,
+    /// so kustomize's whole message reads unbroken after it.
+    pub(crate) fn within(self, layer: impl std::fmt::Display) -> Error {
+        let (file, message) = self.parts();
+        Error::Invalid { file, message: format!("{layer}: {message}") }
+    }
 }
 
 impl From<crate::yaml::ParseError> for Error {

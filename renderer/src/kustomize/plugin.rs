@@ -160,8 +160,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     go_strings(&mut folded, kind);
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
-    let id =
-        format!("{kind}.builtin.[noGrp]/{}.[noNs]", take(&meta, "name").as_str().unwrap_or(""));
+    let ns = take(&meta, "namespace");
+    let ns = ns.as_str().filter(|ns| !ns.is_empty()).unwrap_or("[noNs]");
+    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&meta, "name").as_str().unwrap_or(""));
     let fails =
         |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
     let mut role = Role::Transformer;
@@ -241,6 +242,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 m.get("targetFilePath").and_then(Value::as_str).filter(|p| !p.is_empty());
             let k = Kustomization {
                 file: file.to_string(),
+                plugin: Some(id.clone()),
                 value_add: Some(ValueAdd { value, targets }),
                 value_add_targets_file: targets_file.map(str::to_string),
                 ..Default::default()
@@ -248,8 +250,12 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             return Ok((k, Role::Transformer));
         }
         "HashTransformer" => {
-            let k =
-                Kustomization { file: file.to_string(), hash_names: true, ..Default::default() };
+            let k = Kustomization {
+                file: file.to_string(),
+                plugin: Some(id.clone()),
+                hash_names: true,
+                ..Default::default()
+            };
             return Ok((k, Role::Transformer));
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
@@ -273,7 +279,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 {
                     let what = if matches!(v, Value::Bool(_)) { "bool" } else { "number" };
                     return Err(fails(&format!(
-                        "json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
+                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
                     )));
                 }
             }
@@ -320,7 +326,22 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             return Err(invalid(file, format!("unable to load builtin {other}.builtin.[noGrp]")));
         }
     };
+    if kind == "PatchTransformer" {
+        // kustomize checks these as it configures the plugin, showing the
+        // config it was given.
+        let set =
+            |key: &str| m.get(key).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+        let problem = match (set("patch"), set("path")) {
+            (false, false) => Some("must specify one of patch and path in"),
+            (true, true) => Some("patch and path can't be set at the same time"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(fails(&format!("{problem}\n{}", crate::yaml::to_string(doc))));
+        }
+    }
     let mut k = Kustomization::from_value(&Value::Map(fields), file)?;
+    k.plugin = Some(id.clone());
     match kind {
         "PatchStrategicMergeTransformer" => {
             if let Some(inline) = m.get("patches").and_then(Value::as_str).filter(|p| !p.is_empty())
@@ -345,10 +366,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 Some("none") => SubjectNamespaces::None,
                 Some("allServiceAccounts") => SubjectNamespaces::AllServiceAccounts,
                 Some(other) => {
-                    return Err(invalid(
-                        file,
-                        format!("invalid value for setRoleBindingSubjects: {other:?}"),
-                    ));
+                    return Err(fails(&format!(
+                        "invalid value {other:?} for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""
+                    )));
                 }
             };
         }
@@ -361,7 +381,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 return Err(invalid(
                     file,
                     format!(
-                        "plugin {kind} fails configuration: fieldSpecs is not expected to be nil"
+                        "plugin {id} fails configuration: fieldSpecs is not expected to be nil"
                     ),
                 ));
             }

@@ -252,9 +252,10 @@ pub struct Matcher {
     annotations: Option<LabelSelector>,
 }
 
+/// A selector field compiled as kustomize compiles it: Go's regexp dialect,
+/// anchored at both ends, with Go's words for a syntax error.
 fn anchored(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{pattern})$"))
-        .map_err(|e| format!("error parsing regexp {pattern:?}: {e}"))
+    crate::gotmpl::sprig::regex::compile(&format!("^(?:{pattern})$"))
 }
 
 impl Matcher {

@@ -97,13 +97,33 @@ pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> 
     }
     for (b, a) in before.iter().zip(after) {
         if b.id() != a.id() {
-            return Err(format!("id in self matches none in other; id: {}", b.id()));
+            return Err(format!(
+                "id in self matches none in other; id: {}",
+                b.id().kustomize_form()
+            ));
         }
         if without_validated_by(b, a) != b.value {
-            return Err(format!("nodes unequal: {}", b.id()));
+            return Err(nodes_unequal(b, a));
         }
     }
     Ok(())
+}
+
+/// The position of the first object of `after` that differs from `before`.
+pub fn first_changed(before: &[Resource], after: &[Resource]) -> Option<usize> {
+    before.iter().zip(after).position(|(b, a)| without_validated_by(b, a) != b.value)
+}
+
+/// kustomize's message for an object a validator changed: both objects as
+/// JSON, then Go dumps of its two resources, which hold heap addresses and
+/// are left out here.
+pub fn nodes_unequal(before: &Resource, after: &Resource) -> String {
+    let json = |v: &Value| super::generate::to_go_json(v);
+    format!(
+        "nodes unequal: \n -- {},\n -- {}\n\n--",
+        json(&before.value),
+        json(&without_validated_by(before, after))
+    )
 }
 
 /// Puts back, in the objects a probe ran over, the values of `before` at

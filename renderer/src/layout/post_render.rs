@@ -205,7 +205,7 @@ mod tests {
             (
                 add("/nope/x", "1"),
                 Err(
-                    "[0].kustomize: post-render/kustomization.yaml: patch on ~G_v1_ConfigMap|~X|a: json patch operation 0 (add /nope/x): the document is missing the path's parent",
+                    "[0].kustomize: post-render/kustomization.yaml: patch on ConfigMap.v1.[noGrp]/a.[noNs]: add operation does not apply: doc is missing path: \"/nope/x\": missing value",
                 ),
             ),
         ];

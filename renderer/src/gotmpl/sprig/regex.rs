@@ -50,6 +50,7 @@ fn go_message(re: &str, crate_error: &str) -> String {
     match kind {
         "unclosed group" => format!("missing closing ): `{re}`"),
         "unopened group" => format!("unexpected ): `{re}`"),
+        "unclosed character class" => format!("missing closing ]: `{}`", from("[")),
         "repetition operator missing expression" => {
             format!("missing argument to repetition operator: `{span}`")
         }

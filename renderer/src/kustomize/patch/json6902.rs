@@ -28,11 +28,14 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
         let Value::Map(fields) = op else {
             return Err(fail("?", "", format!("operation is a {}, not a map", op.type_name())));
         };
-        let name = fields.get("op").and_then(Value::as_str).unwrap_or("?");
-        let path = fields
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail(name, "", "missing path".into()))?;
+        let name = fields.get("op").and_then(Value::as_str).unwrap_or("unknown");
+        let path = match (name, fields.get("path").and_then(Value::as_str)) {
+            (_, Some(path)) => path,
+            ("add" | "remove" | "replace" | "move" | "copy" | "test", None) => {
+                return Err(fail(name, "", "missing path".into()));
+            }
+            (other, None) => return Err(fail(other, "", format!("Unexpected kind: {other}"))),
+        };
         let pointer = parse_pointer(path);
         let value = fields.get("value").cloned().unwrap_or(Value::Null);
         let from = || -> Result<Vec<String>, Error> {
@@ -42,33 +45,80 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 .ok_or_else(|| fail(name, path, "missing from".into()))?;
             Ok(parse_pointer(from))
         };
+        // The library's words: which operation, and the path as written.
+        let no_path = |what: &'static str| {
+            move |problem: Problem| match problem {
+                Problem::NoParent => {
+                    format!(
+                        "{what} operation does not apply: doc is missing path: \"{path}\": missing value"
+                    )
+                }
+                Problem::Other(m) => m,
+                Problem::NoKey(key) => format!(
+                    "error in {what} for path: '{path}': Unable to remove nonexistent key: {key}: missing value"
+                ),
+            }
+        };
         let result = match name {
-            "add" => put(&mut doc, &pointer, value, true),
-            "remove" => remove(&mut doc, &pointer).map(drop),
-            "replace" => put(&mut doc, &pointer, value, false),
+            "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
+            "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
+            // The library quotes the path for add and remove, not for replace.
+            "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
+                Problem::NoParent => format!(
+                    "replace operation does not apply: doc is missing path: {path}: missing value"
+                ),
+                other => no_path("replace")(other),
+            }),
             "move" => {
+                let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
                 let from = from()?;
-                remove(&mut doc, &from).and_then(|v| put(&mut doc, &pointer, v, true))
+                remove(&mut doc, &from)
+                    .map_err(|problem| match problem {
+                        Problem::NoParent => format!(
+                            "move operation does not apply: doc is missing from path: {from_text}: missing value"
+                        ),
+                        Problem::Other(m) => m,
+                        Problem::NoKey(key) => format!(
+                            "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
+                        ),
+                    })
+                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(no_path("move")))
             }
             "copy" => {
                 let from = from()?;
                 let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
-                put(&mut doc, &pointer, v, true)
+                put(&mut doc, &pointer, v, true).map_err(no_path("copy"))
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);
                 match get(&doc, &pointer) {
                     Some(have) if equal(have, want) => Ok(()),
                     None if want.is_null() => Ok(()),
-                    _ => Err("test failed".to_string()),
+                    _ => Err(format!("testing value {path} failed: test failed")),
                 }
             }
-            other => Err(format!("unknown operation '{other}'")),
+            other => Err(format!("Unexpected kind: {other}")),
         };
         result.map_err(|r| fail(name, path, r))?;
     }
     *target = doc;
     Ok(())
+}
+
+/// Why an operation could not reach its place.
+enum Problem {
+    /// The container of the last token is missing.
+    NoParent,
+    /// A map key to remove is missing.
+    NoKey(String),
+    /// Anything else, already in words.
+    Other(String),
+}
+
+impl From<String> for Problem {
+    fn from(m: String) -> Problem {
+        Problem::Other(m)
+    }
 }
 
 /// Splits a JSON pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
@@ -115,19 +165,18 @@ fn get_mut<'a>(doc: &'a mut Value, pointer: &[String]) -> Option<&'a mut Value> 
 fn parent<'a, 'p>(
     doc: &'a mut Value,
     pointer: &'p [String],
-) -> Result<(&'a mut Value, &'p str), String> {
+) -> Result<(&'a mut Value, &'p str), Problem> {
     let Some((last, init)) = pointer.split_last() else {
-        return Err("the root has no parent".to_string());
+        return Err(Problem::NoParent);
     };
-    let parent = get_mut(doc, init)
-        .ok_or_else(|| "the document is missing the path's parent".to_string())?;
+    let parent = get_mut(doc, init).ok_or(Problem::NoParent)?;
     Ok((parent, last.as_str()))
 }
 
 /// Sets the value at `pointer`. `add` inserts into sequences (`-` appends);
 /// otherwise (`replace`) the element must exist. On maps both set the key:
 /// kustomize's `replace` of a missing key adds it.
-fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), String> {
+fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), Problem> {
     if pointer.is_empty() {
         *doc = value;
         return Ok(());
@@ -145,21 +194,21 @@ fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(
             let i = index(token, s.len(), false)?;
             s[i] = value;
         }
-        (other, _) => return Err(format!("cannot set a field of a {}", other.type_name())),
+        (other, _) => {
+            return Err(Problem::Other(format!("cannot set a field of a {}", other.type_name())));
+        }
     }
     Ok(())
 }
 
-fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, String> {
+fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, Problem> {
     match parent(doc, pointer)? {
-        (Value::Map(m), key) => {
-            m.shift_remove(key).ok_or_else(|| format!("cannot remove nonexistent key '{key}'"))
-        }
+        (Value::Map(m), key) => m.shift_remove(key).ok_or_else(|| Problem::NoKey(key.to_string())),
         (Value::Seq(s), token) => {
             let i = index(token, s.len(), false)?;
             Ok(s.remove(i))
         }
-        (other, _) => Err(format!("cannot remove from a {}", other.type_name())),
+        (other, _) => Err(Problem::Other(format!("cannot remove from a {}", other.type_name()))),
     }
 }
 

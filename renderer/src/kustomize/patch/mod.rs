@@ -59,7 +59,7 @@ pub enum Error {
         got: &'static str,
     },
     /// One JSON 6902 operation failed.
-    #[error("json patch operation {index} ({op} {path}): {reason}")]
+    #[error("{reason}")]
     Operation {
         /// 0-based position of the operation in the patch.
         index: usize,
@@ -67,7 +67,8 @@ pub enum Error {
         op: String,
         /// The `path` field.
         path: String,
-        /// What went wrong.
+        /// What went wrong, in the words of kustomize's JSON patch
+        /// library (which name the operation and path themselves).
         reason: String,
     },
 }

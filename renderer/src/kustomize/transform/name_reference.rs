@@ -408,8 +408,8 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                 return Err(Error::Invalid {
                     file: res.source.clone(),
                     message: format!(
-                        "updating name reference in '{path}' field of {}: expected sequence or mapping node",
-                        res.id()
+                        "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: expected sequence or mapping node",
+                        res.id().kustomize_form()
                     ),
                 });
             }
@@ -424,7 +424,8 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     Value::Map(m) if !m.contains_key("name") => Err(Error::Invalid {
                         file: source.clone(),
                         message: format!(
-                            "updating name reference in '{path}' field of {id}: path config error; no 'name' field in node"
+                            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
+                            id.kustomize_form()
                         ),
                     }),
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),

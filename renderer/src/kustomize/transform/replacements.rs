@@ -477,8 +477,9 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
                 return Err(format!(
-                    "multiple matches for selector {}",
-                    selector_string(&s.select)
+                    "multiple matches for selector {}:{}",
+                    selector_string(&s.select),
+                    s.field_path
                 ));
             }
             found = Some(r);
@@ -608,7 +609,15 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
         forget_written(&mut r.written, &segs);
     }
     if hits.slots.is_empty() && hits.lost == 0 {
-        return Err(if o.create {
+        // kyaml refuses a `[...]` path element that is not `name=value`
+        // when it would create through it.
+        let malformed =
+            segs.iter().any(|s| s.starts_with('[') && s.ends_with(']') && !s.contains('='));
+        return Err(if o.create && malformed {
+            format!(
+                "unable to find or create field {fp:?} in replacement target: list path element must contain fieldName=fieldValue for element to match"
+            )
+        } else if o.create {
             format!("unable to find or create field {fp:?} in replacement target")
         } else {
             format!("unable to find field {fp:?} in replacement target")
@@ -620,7 +629,7 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             // kyaml writes the text into the null scalar and keeps its
             // `!!null` tag, which kustomize then cannot turn into JSON.
             return Err(format!(
-                "yaml: cannot decode !!{} `{}` as a !!null",
+                "map[string]interface {{}}(nil): yaml: cannot decode !!{} `{}` as a !!null",
                 yaml_tag(&v),
                 scalar_text(&v)
             ));

@@ -6,6 +6,19 @@ use crate::kustomize::transform::images;
 use crate::resource::Resource;
 use crate::value::Value;
 
+/// The kinds of kustomize's built-in replica configuration, in its order.
+const BUILTIN_ORDER: [&str; 4] =
+    ["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"];
+
+/// A field spec's type as kustomize prints a `Gvk`: `Kind.version.group`,
+/// `[noKind]`, `[noVer]`, `[noGrp]` for blanks.
+fn gvk_string(s: &UserFieldSpec) -> String {
+    let or = |v: &Option<String>, none: &'static str| {
+        v.as_deref().filter(|v| !v.is_empty()).unwrap_or(none).to_string()
+    };
+    format!("{}.{}.{}", or(&s.kind, "[noKind]"), or(&s.version, "[noVer]"), or(&s.group, "[noGrp]"))
+}
+
 /// Sets the replica count on objects whose current or earlier name matches,
 /// at the built-in places or at `fields` (a ReplicaCountTransformer's own
 /// field specs) and those of `configurations` (`extra`); a name that
@@ -66,11 +79,20 @@ pub fn apply(
             }
         }
         if !matched {
-            let kinds: Vec<&str> = specs.iter().filter_map(|s| s.kind.as_deref()).collect();
+            // kustomize lists the types of its configuration as Go prints a
+            // slice of them; its built-in entries name no group.
+            let gvks: Vec<String> = match fields {
+                Some(f) => f.iter().map(gvk_string).collect(),
+                None => BUILTIN_ORDER
+                    .iter()
+                    .map(|kind| format!("{kind}.[noVer].[noGrp]"))
+                    .chain(extra.iter().map(gvk_string))
+                    .collect(),
+            };
             return Err(format!(
-                "replicas: resource with name {:?} does not match a config with the following kinds: {}",
+                "resource with name {} does not match a config with the following GVK [{}]",
                 rep.name,
-                kinds.join(", ")
+                gvks.join(" ")
             ));
         }
     }

@@ -21,6 +21,22 @@ pub struct Var {
     pub field_path: String,
 }
 
+impl Var {
+    /// The var as Go's `%v` prints kustomize's `types.Var` once its field
+    /// path is defaulted: `{NAME Kind.version.group {field.path}}`.
+    fn go_string(&self) -> String {
+        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
+        format!(
+            "{{{} {}.{}.{} {{{}}}}}",
+            self.name,
+            or(&self.gvk.kind, "[noKind]"),
+            or(&self.gvk.version, "[noVer]"),
+            or(&self.gvk.group, "[noGrp]"),
+            self.field_path
+        )
+    }
+}
+
 fn string(m: &Map, key: &str, ctx: &str) -> Result<String, String> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
@@ -231,13 +247,13 @@ pub fn resolve(
         let Some(r) = found else {
             return Err(format!(
                 "var '{}' cannot be mapped to a field in the set of known resources",
-                b.var.name
+                b.var.go_string()
             ));
         };
         let Some(v) = field_value(&r.value, &b.var.field_path) else {
             return Err(format!(
                 "field specified in var '{}' not found in corresponding resource",
-                b.var.name
+                b.var.go_string()
             ));
         };
         // kustomize substitutes only scalars: a reference to a var whose
@@ -268,7 +284,10 @@ pub fn resolve(
                         key.tag
                     ));
                 } else if let Err(e) = substitute(slot, &values) {
-                    error.get_or_insert(e);
+                    error.get_or_insert(format!(
+                        "considering field '{path}' of object {}: {e}",
+                        id.kustomize_form()
+                    ));
                 }
             });
         }
