@@ -546,7 +546,7 @@ impl Builder<'_> {
         let docs = yaml::parse_documents_yaml11(&text, &file)
             .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
-        Kustomization::from_value(&doc, &file)
+        Kustomization::from_file_value(&doc, &file)
     }
 
     fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {

@@ -698,6 +698,34 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 impl Kustomization {
+    /// Reads a kustomization file from its parsed document: as
+    /// [`Kustomization::from_value`], refusing one that says nothing.
+    pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
+        let f = Fields { file };
+        if let Value::Map(m) = &canonical(doc, &field_names::KUSTOMIZATION, true) {
+            // kustomize's words, whatever the file is called. It compares the
+            // decoded kustomization, its deprecated lists already moved, with
+            // an empty one: its own metadata and type do not count, nor does a
+            // field that decodes to Go's zero value (null, an empty string),
+            // nor an empty list that is appended elsewhere; `[]` and `{}` in
+            // any other field do.
+            let counts = |(key, value): (&String, &Value)| match (key.as_str(), value) {
+                ("apiVersion" | "kind" | "metadata", _) | (_, Value::Null) => false,
+                ("namespace" | "namePrefix" | "nameSuffix", Value::String(text)) => {
+                    !text.is_empty()
+                }
+                ("bases" | "imageTags" | "helmChartInflationGenerator", Value::Seq(items)) => {
+                    !items.is_empty()
+                }
+                _ => true,
+            };
+            if !m.iter().any(counts) {
+                return Err(f.err("kustomization.yaml is empty"));
+            }
+        }
+        Kustomization::from_value(doc, file)
+    }
+
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
@@ -712,11 +740,6 @@ impl Kustomization {
                 )));
             }
         };
-        // kustomize's words, whatever the file is called; its own
-        // metadata and type do not make a kustomization non-empty.
-        if m.keys().all(|key| key == "apiVersion" || key == "kind" || key == "metadata") {
-            return Err(f.err("kustomization.yaml is empty"));
-        }
         let mut k = Kustomization { file: file.to_string(), ..Default::default() };
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
