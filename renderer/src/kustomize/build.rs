@@ -209,7 +209,9 @@ fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
         0 if k.common_labels.is_empty() => 0,
         n => n + 1,
     };
-    each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+    // All of patchesStrategicMerge is one transformer; each entry of the
+    // other patch lists, images and replicas is one of its own.
+    each(usize::from(!k.patches_strategic_merge.is_empty()), "PatchStrategicMergeTransformer")
         .chain(each(k.patches.len(), "PatchTransformer"))
         .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
         .chain(each(

@@ -456,6 +456,19 @@ fn resolve_plain(text: &str) -> Value {
     }
 }
 
+/// Whether yaml.v3 reads a plain scalar that resolves to `resolved` under
+/// the tag of `slot` (a node keeps its tag when a replacement sets its text):
+/// the same kind, or an int read as a float.
+fn tag_admits(slot: &Value, resolved: &Value) -> bool {
+    matches!(
+        (slot, resolved),
+        (Value::Int(_) | Value::Uint(_), Value::Int(_) | Value::Uint(_))
+            | (Value::Float(_), Value::Float(_) | Value::Int(_) | Value::Uint(_))
+            | (Value::Bool(_), Value::Bool(_))
+            | (Value::Null, _)
+    )
+}
+
 fn is_scalar(v: &Value) -> bool {
     !matches!(v, Value::Map(_) | Value::Seq(_))
 }
@@ -641,11 +654,23 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             v = Value::String(parts.join(&o.delimiter));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
-            // kustomize copies only the text into a scalar target, keeping its type.
+            // kustomize copies only the text into a scalar target, keeping
+            // its tag; yaml.v3 later fails to read text that the tag does not
+            // allow (an int or bool node given a word, a float node a bool).
             let text = scalar_text(&v);
             match slot {
                 Value::String(_) => Value::String(text),
-                _ => resolve_plain(&text),
+                _ => {
+                    let resolved = resolve_plain(&text);
+                    if !tag_admits(slot, &resolved) {
+                        return Err(format!(
+                            "yaml: cannot decode !!{} `{text}` as a !!{}",
+                            yaml_tag(&resolved),
+                            yaml_tag(slot)
+                        ));
+                    }
+                    resolved
+                }
             }
         } else {
             v
