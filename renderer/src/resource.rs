@@ -208,6 +208,15 @@ pub struct Resource {
     /// The annotations added since the last JSON patch, in the order they
     /// came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
+    /// While the build tracks origins (`buildMetadata`): the index, among
+    /// the transformers of the kustomization now running, of the last one
+    /// whose patch replaced or removed the object's annotations, and with
+    /// them the origin and transformations kustomize keeps there.
+    pub annotations_wiped_by: Option<usize>,
+    /// The origin kustomize gives an object whose origin annotation a
+    /// transformer dropped: that transformer (the `configuredIn` and
+    /// `configuredBy` text); `None` keeps the file or generator it came from.
+    pub origin_by: Option<String>,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -334,6 +343,8 @@ impl Resource {
             non_string_key: None,
             json_rebuilt: None,
             notes_added: Vec::new(),
+            annotations_wiped_by: None,
+            origin_by: None,
         };
         r.orig_id = r.id();
         r

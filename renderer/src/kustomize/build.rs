@@ -34,6 +34,8 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         schema: None,
         schema_set: false,
         transformer_notes: false,
+        track_origins: false,
+        settle_notes_here: true,
         probing: None,
     };
     let mut acc = b.kustomization(dir)?;
@@ -121,6 +123,14 @@ struct Builder<'a> {
     /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
     /// every kustomization of the build then notes its transformers.
     transformer_notes: bool,
+    /// Whether the top kustomization asks for origin or transformer
+    /// annotations: kustomize then keeps both in each object's annotations
+    /// while it builds, where a patch that replaces the annotations drops
+    /// them (see [`Resource::annotations_wiped_by`]).
+    track_origins: bool,
+    /// Whether the kustomization whose transformers run now notes them
+    /// itself (not a plugin config or a validator run over it).
+    settle_notes_here: bool,
     /// While a validator runs as a probe: whether one of its patches wrote.
     probing: Option<bool>,
 }
@@ -145,6 +155,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
+                _ if let Some(by) = &r.origin_by => by.clone(),
                 Some(by) => format!(
                     "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
                     rel(by.file),
@@ -159,7 +170,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
                 .entry("annotations".to_string())
                 .or_insert_with(|| Value::Map(Default::default()));
             if let Value::Map(m) = notes {
-                m.insert("config.kubernetes.io/origin".into(), Value::String(text));
+                m.insert(ORIGIN.into(), Value::String(text));
             }
         }
         if *managed_by {
@@ -172,6 +183,9 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
         }
     }
 }
+
+/// The annotation `buildMetadata: [originAnnotations]` writes.
+const ORIGIN: &str = "config.kubernetes.io/origin";
 
 /// The annotation `buildMetadata: [transformerAnnotations]` writes.
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
@@ -232,26 +246,59 @@ fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
         .collect()
 }
 
-/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
-/// kustomization (or plugin config) at `configured_in` ran to every object
-/// it ran over, whether or not they changed it.
-fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note]) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut text = String::new();
-    for n in notes {
-        text.push_str(&format!(
-            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
-            n.kind
-        ));
-        for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
-            if let Some(v) = v {
-                text.push_str(&format!("    {key}: {v}\n"));
-            }
+/// A transformer as the origin annotation names it.
+fn origin_text(configured_in: &str, n: &Note) -> String {
+    let mut text = format!(
+        "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n",
+        n.kind
+    );
+    for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
+        if let Some(v) = v {
+            text.push_str(&format!("  {key}: {v}\n"));
         }
     }
+    text
+}
+
+/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
+/// kustomization (or plugin config) at `configured_in` ran to every object
+/// it ran over, whether or not they changed it (`write`: the annotation was
+/// asked for). kustomize notes each transformer when it has run; a patch
+/// that replaced an object's annotations dropped the notes before it, and
+/// with its origin gone the object takes that transformer as its origin
+/// instead of noting it.
+fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note], write: bool) {
+    if notes.is_empty() {
+        acc.iter_mut().for_each(|r| r.annotations_wiped_by = None);
+        return;
+    }
+    let texts: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            let mut text = String::from("- ");
+            for (i, line) in origin_text(configured_in, n).lines().enumerate() {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                text.push_str(line);
+                text.push('\n');
+            }
+            text
+        })
+        .collect();
     for r in acc.iter_mut() {
+        let first = match r.annotations_wiped_by.take() {
+            Some(i) => {
+                let i = i.min(notes.len() - 1);
+                r.origin_by = Some(origin_text(configured_in, &notes[i]));
+                i + 1
+            }
+            None => 0,
+        };
+        if !write || first >= texts.len() {
+            continue;
+        }
+        let text = texts[first..].concat();
         let notes = r
             .metadata_mut()
             .entry("annotations".to_string())
@@ -520,6 +567,7 @@ impl Builder<'_> {
             }
             self.top_sort = k.sort_options.clone();
             self.transformer_notes = k.transformer_annotations;
+            self.track_origins = k.transformer_annotations || k.origin_annotations;
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
@@ -780,8 +828,13 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         self.idents = None;
-        for p in k.patches_strategic_merge.iter().chain(&k.patches) {
-            self.patch(k, dir, p, acc)?;
+        // The index of each patch's transformer among field_transformers(k).
+        let smp = usize::from(!k.patches_strategic_merge.is_empty());
+        for p in &k.patches_strategic_merge {
+            self.watched_patch(k, dir, p, acc, 0)?;
+        }
+        for (i, p) in k.patches.iter().enumerate() {
+            self.watched_patch(k, dir, p, acc, smp + i)?;
         }
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
@@ -820,8 +873,12 @@ impl Builder<'_> {
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
-        for p in &k.patches_json6902 {
-            self.patch(k, dir, p, acc)?;
+        let json6902 = field_transformers(k)
+            .iter()
+            .position(|t| *t == "PatchJson6902Transformer")
+            .unwrap_or(0);
+        for (i, p) in k.patches_json6902.iter().enumerate() {
+            self.watched_patch(k, dir, p, acc, json6902 + i)?;
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
@@ -854,10 +911,10 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        if self.transformer_notes {
+        if self.track_origins && self.settle_notes_here {
             let configured_in = self.relative_to_top(&k.file);
             let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
-            note_transformations(acc, &configured_in, &notes);
+            note_transformations(acc, &configured_in, &notes, self.transformer_notes);
         }
         Ok(())
     }
@@ -986,13 +1043,19 @@ impl Builder<'_> {
                             None => &pk,
                         };
                         // The plugin is noted as itself, not as the fields it stands for.
-                        let notes = std::mem::replace(&mut self.transformer_notes, false);
+                        let here = std::mem::replace(&mut self.settle_notes_here, false);
                         let ran = self.transformers(pk, dir, acc);
-                        self.transformer_notes = notes;
+                        self.settle_notes_here = here;
                         ran?;
-                        if notes {
+                        if self.track_origins {
                             let configured_in = self.relative_to_top(&source);
-                            note_transformations(acc, &configured_in, &[Note::plugin(&doc)]);
+                            let notes = [Note::plugin(&doc)];
+                            note_transformations(
+                                acc,
+                                &configured_in,
+                                &notes,
+                                self.transformer_notes,
+                            );
                         }
                     }
                 }
@@ -1055,8 +1118,10 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let notes = std::mem::replace(&mut self.transformer_notes, false);
+        let tracking = std::mem::replace(&mut self.track_origins, false);
         let checked = self.run_validators(k, dir, acc);
         self.transformer_notes = notes;
+        self.track_origins = tracking;
         self.probing = None;
         checked
     }
@@ -1118,6 +1183,41 @@ impl Builder<'_> {
     }
 
     /// Loads a patch's text and applies each of its documents.
+    /// Applies a patch; while origins are tracked, notes on each object
+    /// whether the patch replaced its annotations (see
+    /// [`Resource::annotations_wiped_by`]), by a mark put where kustomize
+    /// keeps the origin and looked for afterwards.
+    fn watched_patch(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        p: &Patch,
+        acc: &mut Vec<Resource>,
+        index: usize,
+    ) -> Result<(), Error> {
+        if !self.track_origins {
+            return self.patch(k, dir, p, acc);
+        }
+        let mark = [(ORIGIN.to_string(), String::new())];
+        let keys = [ORIGIN.to_string()];
+        for r in acc.iter_mut() {
+            with_annotations(&mut r.value, &mark);
+        }
+        let patched = self.patch(k, dir, p, acc);
+        for r in acc.iter_mut() {
+            let kept = matches!(
+                r.value.get_path(&["metadata", "annotations"]),
+                Some(Value::Map(m)) if m.contains_key(ORIGIN)
+            );
+            if kept {
+                remove_annotations(&mut r.value, &keys);
+            } else {
+                r.annotations_wiped_by = Some(index);
+            }
+        }
+        patched
+    }
+
     fn patch(
         &mut self,
         k: &Kustomization,

@@ -663,10 +663,15 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
                 _ => {
                     let resolved = resolve_plain(&text);
                     if !tag_admits(slot, &resolved) {
+                        // A whole float64 (what a JSON patch leaves) is
+                        // written back as an integer: its node is an !!int.
+                        let slot_tag = match slot {
+                            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => "int",
+                            other => yaml_tag(other),
+                        };
                         return Err(format!(
-                            "yaml: cannot decode !!{} `{text}` as a !!{}",
+                            "yaml: cannot decode !!{} `{text}` as a !!{slot_tag}",
                             yaml_tag(&resolved),
-                            yaml_tag(slot)
                         ));
                     }
                     resolved
