@@ -1345,10 +1345,15 @@ impl Builder<'_> {
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 // The legacy JSON patch transformer records no identity of
-                // its own, so its patch sees only the earlier ones.
-                let before = internal_annotations(r);
-                r.store_previous_id();
-                let internal = if p.json6902_only { before } else { internal_annotations(r) };
+                // its own: a rename it makes leaves no trace, and an object
+                // with no earlier identity is known by its new one alone
+                // (kustomize's original id is the first previous one).
+                let internal = if p.json6902_only {
+                    internal_annotations(r)
+                } else {
+                    r.store_previous_id();
+                    internal_annotations(r)
+                };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
                 let mut rebuilt = r.value.clone();
@@ -1368,6 +1373,9 @@ impl Builder<'_> {
                 r.shared.clear();
                 r.written.clear();
                 r.forget_written_texts();
+                if p.json6902_only && r.prev_ids.is_empty() {
+                    r.orig_id = r.id();
+                }
             }
             return Ok(());
         }
