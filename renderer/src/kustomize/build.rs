@@ -36,6 +36,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         transformer_notes: false,
         track_origins: false,
         settle_notes_here: true,
+        builtin_schema_read: false,
         probing: None,
     };
     let mut acc = b.kustomization(dir)?;
@@ -128,6 +129,11 @@ struct Builder<'a> {
     /// while it builds, where a patch that replaces the annotations drops
     /// them (see [`Resource::annotations_wiped_by`]).
     track_origins: bool,
+    /// Whether kustomize has read its built-in schema by now: a strategic
+    /// merge patch needs it, and so does an object whose scope it does not
+    /// know without it. A schema file a base or component names later is
+    /// then added to the built-in schema instead of replacing it.
+    builtin_schema_read: bool,
     /// Whether the kustomization whose transformers run now notes them
     /// itself (not a plugin config or a validator run over it).
     settle_notes_here: bool,
@@ -615,7 +621,7 @@ impl Builder<'_> {
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
-        self.schema = Some(schema);
+        self.schema = Some(if self.builtin_schema_read { schema.over_builtin() } else { schema });
         self.schema_set = true;
         Ok(())
     }
@@ -727,6 +733,8 @@ impl Builder<'_> {
                     ));
                 }
                 let loaded = load_objects(self.tree, &path)?;
+                self.builtin_schema_read |=
+                    loaded.iter().any(|r| !patch::scope_known_without_schema(&r.gvk()));
                 add_all(acc, loaded, &k.file)
             }
             None => Err(invalid(&k.file, format!("resource {entry:?}: no such file or directory"))),
@@ -1453,6 +1461,8 @@ impl Builder<'_> {
                     found
                 }
             };
+            // Merging into an object reads the schema.
+            self.builtin_schema_read |= self.schema.is_none() && !targets.is_empty();
             let mut deleted = Vec::new();
             for i in targets {
                 let r = &mut acc[i];
