@@ -217,6 +217,14 @@ pub struct Resource {
     /// transformer dropped: that transformer (the `configuredIn` and
     /// `configuredBy` text); `None` keeps the file or generator it came from.
     pub origin_by: Option<String>,
+    /// Scalars a replacement gave text their type does not allow (a word in
+    /// an int field): the field path, the text and the error. kustomize
+    /// keeps the node's tag and fails when it next reads the object as
+    /// data, unless a later step wrote the field again.
+    pub mistyped: Vec<(String, String, String)>,
+    /// Field paths where a replacement created the field: kyaml's node there
+    /// has no tag, so any later text is read by its looks.
+    pub untagged: Vec<String>,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -345,6 +353,8 @@ impl Resource {
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,
+            mistyped: Vec::new(),
+            untagged: Vec::new(),
         };
         r.orig_id = r.id();
         r

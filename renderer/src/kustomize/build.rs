@@ -60,6 +60,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     });
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
+        if let Some(error) = replacements::mistyped_error(r) {
+            return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
+        }
         // kustomize rewrites the annotations at the end, and its writer
         // reads an empty key as the map itself: it panics there.
         if let Some(Value::Map(notes)) = r.value.get_path(&["metadata", "annotations"])
