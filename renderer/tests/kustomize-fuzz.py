@@ -68,6 +68,13 @@ def _str_repr(dumper, data):
 Dumper.add_representer(str, _str_repr)
 
 
+class Loader(yaml.SafeLoader):
+    """PyYAML reads a plain `=` as YAML 1.1's value tag; both tools mean the string."""
+
+
+Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def dump(docs):
     return yaml.dump_all(docs, Dumper=Dumper, sort_keys=False, default_flow_style=False)
 
@@ -84,6 +91,11 @@ IMAGES = ["nginx", "nginx:1.19", "redis:6", "busybox", "gcr.io/proj/app:v1",
 IMAGE_NAMES = ["nginx", "redis", "busybox", "gcr.io/proj/app", "postgres",
                "my.registry:5000/team/api", "alpine", "missing"]
 NAMESPACES = ["ns1", "prod", "staging", "kube-system"]
+# Strings that YAML writers quote, fold or resolve to other types.
+TRICKY = ["yes", "on", "1.0", "0x1F", "", "~", "null", "a: b", "#c", "- x", "true", "012", "1e3",
+          "trailing ", " leading", "a\nb\n", "a\nb", "tab\there", "über", "\u00e9t\u00e9 日本",
+          "x" * 90, "word " * 20, "'quoted'", '"dq"', "{a}", "[b]", "*star", "&amp", "!bang", "%pct",
+          "@at", "`tick", "a,b", "=", "0.5", "-1", ".inf", "NaN", "2001-01-01"]
 CRD_GROUP = "example.com"
 
 
@@ -104,8 +116,11 @@ class Gen:
         n = self.r.randint(min(lo, hi), hi)
         return self.r.sample(xs, n)
 
+    def value(self, pool):
+        return self.pick(TRICKY) if self.chance(self.tricky) else self.pick(pool)
+
     def labels(self, lo=1, hi=3):
-        return {k: self.pick(LABEL_VALUES) for k in self.some(LABEL_KEYS, lo, hi)}
+        return {k: self.value(LABEL_VALUES) for k in self.some(LABEL_KEYS, lo, hi)}
 
     # ---- resources
     def container(self, name=None):
@@ -115,11 +130,12 @@ class Gen:
             c["ports"] = [{"containerPort": self.pick([80, 8080, 443]), "name": "http"}]
         if self.chance(0.4):
             env = []
-            for _ in range(self.r.randint(1, 3)):
-                e = {"name": self.pick(["A", "B", "MODE", "DB_HOST"])}
+            # distinct names: a list with two items of one merge key is not plausible input
+            for name in self.some(["A", "B", "MODE", "DB_HOST"], 1, 3):
+                e = {"name": name}
                 k = self.r.random()
                 if k < 0.4:
-                    e["value"] = self.pick(["x", "1", "$(SVC_NAME)", "$(NS)", "true", "prefix-$(SVC_NAME)"])
+                    e["value"] = self.value(["x", "1", "$(SVC_NAME)", "$(NS)", "true", "prefix-$(SVC_NAME)"])
                 elif k < 0.7:
                     e["valueFrom"] = {"configMapKeyRef": {"name": self.pick(["cfg", "settings"]), "key": "k"}}
                 else:
@@ -168,7 +184,7 @@ class Gen:
             m["labels"] = self.labels()
         if self.chance(0.2):
             m["annotations"] = {self.pick(["note", "owner", "config.kubernetes.io/local-config"])
-                                if self.chance(0.1) else self.pick(["note", "owner"]): self.pick(["x", "y"])}
+                                if self.chance(0.1) else self.pick(["note", "owner"]): self.value(["x", "y"])}
         if namespaced and self.chance(0.15):
             m["namespace"] = self.pick(NAMESPACES)
         return m
@@ -248,7 +264,7 @@ class Gen:
                                                                "namespace": self.pick(NAMESPACES)}}}]}
         if kind == "ConfigMap":
             return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name),
-                    "data": {self.pick(["k", "a", "b"]): self.pick(["v", "1", "x y"])}}
+                    "data": {self.pick(["k", "a", "b"]): self.value(["v", "1", "x y"])}}
         if kind == "Secret":
             return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), "type": "Opaque",
                     "data": {"k": "dg=="}}
@@ -289,8 +305,10 @@ class Gen:
         taken.add(g["name"])
         k = self.r.random()
         if k < 0.6:
-            g["literals"] = [f"{key}={self.pick(['v', '1', 'x y', 'true', ''])}"
-                             for key in self.some(['k', 'a', 'b', 'MODE'], 1, 3)]
+            g["literals"] = []
+            for key in self.some(['k', 'a', 'b', 'MODE'], 1, 3):
+                v = self.value(['v', '1', 'x y', 'true', ''])
+                g["literals"].append(f"{key}={v.split(chr(10))[0] if self.chance(0.9) else v}")
         elif k < 0.8:
             fname = self.pick(["app.properties", "conf.txt"])
             self.local_files[fname] = self.pick(["a=1\nb=2\n", "hello\n", "x: y\n"])
@@ -502,7 +520,7 @@ class Gen:
                                     "create": self.chance(0.5)}]
             k["labels"] = [entry] + ([{"pairs": self.labels(1, 1)}] if self.chance(0.2) else [])
         if self.chance(0.2):
-            k["commonAnnotations"] = {self.pick(["note", "owner", "team"]): self.pick(["x", "", "1", "a b"])}
+            k["commonAnnotations"] = {self.pick(["note", "owner", "team"]): self.value(["x", "", "1", "a b"])}
         if self.chance(0.3):
             imgs = []
             for n in self.some(IMAGE_NAMES, 1, 2):
@@ -712,6 +730,8 @@ class Gen:
 
     # ---- the tree
     def tree(self):
+        # a share of trees uses strings that are hard to write as YAML
+        self.tricky = 0.0 if self.chance(0.6) else 0.3
         self.crd_kinds = self.some(["MyApp", "Widget"], 0, 2)
         self.apis = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
                      "ReplicaSet": "apps/v1", "CronJob": "batch/v1", "Job": "batch/v1",
@@ -915,11 +935,11 @@ def compare(tree, kiln):
     if ic != 0:
         return "kiln fails: " + norm_words(details["kiln_err"].removeprefix("error: ")), details
     try:
-        kdocs = [d for d in yaml.safe_load_all(kout) if d is not None]
+        kdocs = [d for d in yaml.load_all(kout, Loader=Loader) if d is not None]
     except yaml.YAMLError as e:
         return "kubectl output unreadable", details
     try:
-        idocs = [d for d in yaml.safe_load_all(iout) if d is not None]
+        idocs = [d for d in yaml.load_all(iout, Loader=Loader) if d is not None]
     except yaml.YAMLError:
         return "kiln output unreadable", details
     if kdocs != idocs:
