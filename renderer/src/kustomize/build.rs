@@ -785,6 +785,17 @@ impl Builder<'_> {
             }
             let behavior = g.behavior.as_str();
             let id = r.id();
+            // Two objects that answer to the generator's identity (two bases
+            // generated the same name) are an error, not a choice.
+            if acc.iter().filter(|b| b.answers_to(&id)).nth(1).is_some() {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "merging from generator: found multiple objects that could accept merge of {}",
+                        id.kustomize_form()
+                    ),
+                ));
+            }
             let Some(base) = acc.iter_mut().find(|b| b.answers_to(&id)) else {
                 return Err(invalid(
                     &k.file,
