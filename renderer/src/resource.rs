@@ -208,6 +208,23 @@ pub struct Resource {
     /// The annotations added since the last JSON patch, in the order they
     /// came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
+    /// While the build tracks origins (`buildMetadata`): the index, among
+    /// the transformers of the kustomization now running, of the last one
+    /// whose patch replaced or removed the object's annotations, and with
+    /// them the origin and transformations kustomize keeps there.
+    pub annotations_wiped_by: Option<usize>,
+    /// The origin kustomize gives an object whose origin annotation a
+    /// transformer dropped: that transformer (the `configuredIn` and
+    /// `configuredBy` text); `None` keeps the file or generator it came from.
+    pub origin_by: Option<String>,
+    /// Scalars a replacement gave text their type does not allow (a word in
+    /// an int field): the field path, the text and the error. kustomize
+    /// keeps the node's tag and fails when it next reads the object as
+    /// data, unless a later step wrote the field again.
+    pub mistyped: Vec<(String, String, String)>,
+    /// Field paths where a replacement created the field: kyaml's node there
+    /// has no tag, so any later text is read by its looks.
+    pub untagged: Vec<String>,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,
@@ -364,6 +381,10 @@ impl Resource {
             non_string_key: None,
             json_rebuilt: None,
             notes_added: Vec::new(),
+            annotations_wiped_by: None,
+            origin_by: None,
+            mistyped: Vec::new(),
+            untagged: Vec::new(),
             merged_patches: Vec::new(),
         };
         r.orig_id = r.id();

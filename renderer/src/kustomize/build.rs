@@ -34,6 +34,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         schema: None,
         schema_set: false,
         transformer_notes: false,
+        track_origins: false,
+        settle_notes_here: true,
+        builtin_schema_read: false,
         probing: None,
     };
     let mut acc = b.kustomization(dir)?;
@@ -57,6 +60,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
     });
     unique_ids(&acc, dir_file(dir))?;
     for r in &mut acc {
+        if let Some(error) = replacements::mistyped_error(r) {
+            return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
+        }
         // kustomize rewrites the annotations at the end, and its writer
         // reads an empty key as the map itself: it panics there.
         if let Some(Value::Map(notes)) = r.value.get_path(&["metadata", "annotations"])
@@ -121,6 +127,19 @@ struct Builder<'a> {
     /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
     /// every kustomization of the build then notes its transformers.
     transformer_notes: bool,
+    /// Whether the top kustomization asks for origin or transformer
+    /// annotations: kustomize then keeps both in each object's annotations
+    /// while it builds, where a patch that replaces the annotations drops
+    /// them (see [`Resource::annotations_wiped_by`]).
+    track_origins: bool,
+    /// Whether kustomize has read its built-in schema by now: a strategic
+    /// merge patch needs it, and so does an object whose scope it does not
+    /// know without it. A schema file a base or component names later is
+    /// then added to the built-in schema instead of replacing it.
+    builtin_schema_read: bool,
+    /// Whether the kustomization whose transformers run now notes them
+    /// itself (not a plugin config or a validator run over it).
+    settle_notes_here: bool,
     /// While a validator runs as a probe: whether one of its patches wrote.
     probing: Option<bool>,
 }
@@ -145,6 +164,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     for r in acc.iter_mut() {
         if *origin {
             let text = match generate::generated_by(&r.source) {
+                _ if let Some(by) = &r.origin_by => by.clone(),
                 Some(by) => format!(
                     "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
                     rel(by.file),
@@ -159,7 +179,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
                 .entry("annotations".to_string())
                 .or_insert_with(|| Value::Map(Default::default()));
             if let Value::Map(m) = notes {
-                m.insert("config.kubernetes.io/origin".into(), Value::String(text));
+                m.insert(ORIGIN.into(), Value::String(text));
             }
         }
         if *managed_by {
@@ -172,6 +192,9 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
         }
     }
 }
+
+/// The annotation `buildMetadata: [originAnnotations]` writes.
+const ORIGIN: &str = "config.kubernetes.io/origin";
 
 /// The annotation `buildMetadata: [transformerAnnotations]` writes.
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
@@ -209,7 +232,9 @@ fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
         0 if k.common_labels.is_empty() => 0,
         n => n + 1,
     };
-    each(k.patches_strategic_merge.len(), "PatchStrategicMergeTransformer")
+    // All of patchesStrategicMerge is one transformer; each entry of the
+    // other patch lists, images and replicas is one of its own.
+    each(usize::from(!k.patches_strategic_merge.is_empty()), "PatchStrategicMergeTransformer")
         .chain(each(k.patches.len(), "PatchTransformer"))
         .chain(each(usize::from(k.namespace.is_some()), "NamespaceTransformer"))
         .chain(each(
@@ -230,26 +255,59 @@ fn field_transformers(k: &Kustomization) -> Vec<&'static str> {
         .collect()
 }
 
-/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
-/// kustomization (or plugin config) at `configured_in` ran to every object
-/// it ran over, whether or not they changed it.
-fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note]) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut text = String::new();
-    for n in notes {
-        text.push_str(&format!(
-            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
-            n.kind
-        ));
-        for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
-            if let Some(v) = v {
-                text.push_str(&format!("    {key}: {v}\n"));
-            }
+/// A transformer as the origin annotation names it.
+fn origin_text(configured_in: &str, n: &Note) -> String {
+    let mut text = format!(
+        "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n",
+        n.kind
+    );
+    for (key, v) in [("name", &n.name), ("namespace", &n.namespace)] {
+        if let Some(v) = v {
+            text.push_str(&format!("  {key}: {v}\n"));
         }
     }
+    text
+}
+
+/// `buildMetadata: [transformerAnnotations]`: appends the transformers a
+/// kustomization (or plugin config) at `configured_in` ran to every object
+/// it ran over, whether or not they changed it (`write`: the annotation was
+/// asked for). kustomize notes each transformer when it has run; a patch
+/// that replaced an object's annotations dropped the notes before it, and
+/// with its origin gone the object takes that transformer as its origin
+/// instead of noting it.
+fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note], write: bool) {
+    if notes.is_empty() {
+        acc.iter_mut().for_each(|r| r.annotations_wiped_by = None);
+        return;
+    }
+    let texts: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            let mut text = String::from("- ");
+            for (i, line) in origin_text(configured_in, n).lines().enumerate() {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                text.push_str(line);
+                text.push('\n');
+            }
+            text
+        })
+        .collect();
     for r in acc.iter_mut() {
+        let first = match r.annotations_wiped_by.take() {
+            Some(i) => {
+                let i = i.min(notes.len() - 1);
+                r.origin_by = Some(origin_text(configured_in, &notes[i]));
+                i + 1
+            }
+            None => 0,
+        };
+        if !write || first >= texts.len() {
+            continue;
+        }
+        let text = texts[first..].concat();
         let notes = r
             .metadata_mut()
             .entry("annotations".to_string())
@@ -589,6 +647,7 @@ impl Builder<'_> {
             }
             self.top_sort = k.sort_options.clone();
             self.transformer_notes = k.transformer_annotations;
+            self.track_origins = k.transformer_annotations || k.origin_annotations;
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
@@ -636,7 +695,7 @@ impl Builder<'_> {
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
-        self.schema = Some(schema);
+        self.schema = Some(if self.builtin_schema_read { schema.over_builtin() } else { schema });
         self.schema_set = true;
         Ok(())
     }
@@ -839,9 +898,16 @@ impl Builder<'_> {
                         ),
                     )),
                     Err(e) => Err(both(e.within(&as_file), not_dir)),
-                    Ok(loaded) => add_all(acc, loaded, &k.file).map_err(|e| {
-                        both(e.within(format_args!("merging resources from '{entry}'")), not_dir)
-                    }),
+                    Ok(loaded) => {
+                        self.builtin_schema_read |=
+                            loaded.iter().any(|r| !patch::scope_known_without_schema(&r.gvk()));
+                        add_all(acc, loaded, &k.file).map_err(|e| {
+                            both(
+                                e.within(format_args!("merging resources from '{entry}'")),
+                                not_dir,
+                            )
+                        })
+                    }
                 }
             }
             None => Err(missing(shown, &self.first_missing(&path), "")),
@@ -887,6 +953,17 @@ impl Builder<'_> {
             }
             let behavior = g.behavior.as_str();
             let id = r.id();
+            // Two objects that answer to the generator's identity (two bases
+            // generated the same name) are an error, not a choice.
+            if acc.iter().filter(|b| b.answers_to(&id)).nth(1).is_some() {
+                return Err(invalid(
+                    &k.file,
+                    format!(
+                        "merging from generator: found multiple objects that could accept merge of {}",
+                        id.kustomize_form()
+                    ),
+                ));
+            }
             let Some(base) = acc.iter_mut().find(|b| b.answers_to(&id)) else {
                 return Err(invalid(
                     &k.file,
@@ -941,8 +1018,13 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         self.idents = None;
-        for p in k.patches_strategic_merge.iter().chain(&k.patches) {
-            self.patch(k, dir, p, acc)?;
+        // The index of each patch's transformer among field_transformers(k).
+        let smp = usize::from(!k.patches_strategic_merge.is_empty());
+        for p in &k.patches_strategic_merge {
+            self.watched_patch(k, dir, p, acc, 0)?;
+        }
+        for (i, p) in k.patches.iter().enumerate() {
+            self.watched_patch(k, dir, p, acc, smp + i)?;
         }
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
@@ -981,8 +1063,12 @@ impl Builder<'_> {
         labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
         labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
             .map_err(bad_key)?;
-        for p in &k.patches_json6902 {
-            self.patch(k, dir, p, acc)?;
+        let json6902 = field_transformers(k)
+            .iter()
+            .position(|t| *t == "PatchJson6902Transformer")
+            .unwrap_or(0);
+        for (i, p) in k.patches_json6902.iter().enumerate() {
+            self.watched_patch(k, dir, p, acc, json6902 + i)?;
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
@@ -1015,10 +1101,10 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
-        if self.transformer_notes {
+        if self.track_origins && self.settle_notes_here {
             let configured_in = self.relative_to_top(&k.file);
             let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
-            note_transformations(acc, &configured_in, &notes);
+            note_transformations(acc, &configured_in, &notes, self.transformer_notes);
         }
         Ok(())
     }
@@ -1185,13 +1271,19 @@ impl Builder<'_> {
                             None => &pk,
                         };
                         // The plugin is noted as itself, not as the fields it stands for.
-                        let notes = std::mem::replace(&mut self.transformer_notes, false);
+                        let here = std::mem::replace(&mut self.settle_notes_here, false);
                         let ran = self.transformers(pk, dir, acc);
-                        self.transformer_notes = notes;
+                        self.settle_notes_here = here;
                         ran?;
-                        if notes {
+                        if self.track_origins {
                             let configured_in = self.relative_to_top(&source);
-                            note_transformations(acc, &configured_in, &[Note::plugin(&doc)]);
+                            let notes = [Note::plugin(&doc)];
+                            note_transformations(
+                                acc,
+                                &configured_in,
+                                &notes,
+                                self.transformer_notes,
+                            );
                         }
                     }
                 }
@@ -1263,8 +1355,10 @@ impl Builder<'_> {
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         let notes = std::mem::replace(&mut self.transformer_notes, false);
+        let tracking = std::mem::replace(&mut self.track_origins, false);
         let checked = self.run_validators(k, dir, acc);
         self.transformer_notes = notes;
+        self.track_origins = tracking;
         self.probing = None;
         checked
     }
@@ -1346,6 +1440,41 @@ impl Builder<'_> {
     }
 
     /// Loads a patch's text and applies each of its documents.
+    /// Applies a patch; while origins are tracked, notes on each object
+    /// whether the patch replaced its annotations (see
+    /// [`Resource::annotations_wiped_by`]), by a mark put where kustomize
+    /// keeps the origin and looked for afterwards.
+    fn watched_patch(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        p: &Patch,
+        acc: &mut Vec<Resource>,
+        index: usize,
+    ) -> Result<(), Error> {
+        if !self.track_origins {
+            return self.patch(k, dir, p, acc);
+        }
+        let mark = [(ORIGIN.to_string(), String::new())];
+        let keys = [ORIGIN.to_string()];
+        for r in acc.iter_mut() {
+            with_annotations(&mut r.value, &mark);
+        }
+        let patched = self.patch(k, dir, p, acc);
+        for r in acc.iter_mut() {
+            let kept = matches!(
+                r.value.get_path(&["metadata", "annotations"]),
+                Some(Value::Map(m)) if m.contains_key(ORIGIN)
+            );
+            if kept {
+                remove_annotations(&mut r.value, &keys);
+            } else {
+                r.annotations_wiped_by = Some(index);
+            }
+        }
+        patched
+    }
+
     fn patch(
         &mut self,
         k: &Kustomization,
@@ -1508,10 +1637,15 @@ impl Builder<'_> {
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
                 // The legacy JSON patch transformer records no identity of
-                // its own, so its patch sees only the earlier ones.
-                let before = internal_annotations(r);
-                r.store_previous_id();
-                let internal = if p.json6902_only { before } else { internal_annotations(r) };
+                // its own: a rename it makes leaves no trace, and an object
+                // with no earlier identity is known by its new one alone
+                // (kustomize's original id is the first previous one).
+                let internal = if p.json6902_only {
+                    internal_annotations(r)
+                } else {
+                    r.store_previous_id();
+                    internal_annotations(r)
+                };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
                 let mut rebuilt = r.value.clone();
@@ -1532,6 +1666,9 @@ impl Builder<'_> {
                 r.shared.clear();
                 r.written.clear();
                 r.forget_written_texts();
+                if p.json6902_only && r.prev_ids.is_empty() {
+                    r.orig_id = r.id();
+                }
             }
             return Ok(());
         }
@@ -1604,6 +1741,8 @@ impl Builder<'_> {
                     found
                 }
             };
+            // Merging into an object reads the schema.
+            self.builtin_schema_read |= self.schema.is_none() && !targets.is_empty();
             let mut deleted = Vec::new();
             for i in targets {
                 let r = &mut acc[i];

@@ -256,6 +256,90 @@ enum Field {
     MergeList { keys: Vec<String>, elem: Option<String> },
 }
 
+/// The kinds whose scope (namespaced or not) kustomize knows without
+/// reading its built-in schema: group, versions, kinds. Any other kind it
+/// meets makes it read the built-in schema, which a schema file named later
+/// by a base or component is then added to (see [`OpenApi::over_builtin`]).
+const SCOPE_KNOWN: &[(&str, &[&str], &[&str])] = &[
+    (
+        "",
+        &["v1"],
+        &[
+            "ComponentStatus",
+            "ConfigMap",
+            "Endpoints",
+            "Event",
+            "LimitRange",
+            "Namespace",
+            "Node",
+            "NodeProxyOptions",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "Pod",
+            "PodAttachOptions",
+            "PodExecOptions",
+            "PodPortForwardOptions",
+            "PodProxyOptions",
+            "PodTemplate",
+            "ReplicationController",
+            "ResourceQuota",
+            "Secret",
+            "Service",
+            "ServiceAccount",
+            "ServiceProxyOptions",
+        ],
+    ),
+    (
+        "admissionregistration.k8s.io",
+        &["v1", "v1beta1"],
+        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+    ),
+    ("apiextensions.k8s.io", &["v1", "v1beta1"], &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["v1", "v1beta1"], &["APIService"]),
+    (
+        "apps",
+        &["v1"],
+        &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"],
+    ),
+    ("autoscaling", &["v1"], &["HorizontalPodAutoscaler", "Scale"]),
+    ("autoscaling", &["v2beta1", "v2beta2"], &["HorizontalPodAutoscaler"]),
+    ("batch", &["v1"], &["CronJob", "Job"]),
+    ("batch", &["v1beta1"], &["CronJob"]),
+    ("certificates.k8s.io", &["v1", "v1beta1"], &["CertificateSigningRequest"]),
+    ("coordination.k8s.io", &["v1", "v1beta1"], &["Lease"]),
+    ("discovery.k8s.io", &["v1", "v1beta1"], &["EndpointSlice"]),
+    ("events.k8s.io", &["v1", "v1beta1"], &["Event"]),
+    ("extensions", &["v1beta1"], &["Ingress"]),
+    ("flowcontrol.apiserver.k8s.io", &["v1beta1"], &["FlowSchema", "PriorityLevelConfiguration"]),
+    ("networking.k8s.io", &["v1", "v1beta1"], &["Ingress", "IngressClass"]),
+    ("networking.k8s.io", &["v1"], &["NetworkPolicy"]),
+    ("node.k8s.io", &["v1", "v1beta1"], &["RuntimeClass"]),
+    ("policy", &["v1", "v1beta1"], &["PodDisruptionBudget"]),
+    ("policy", &["v1beta1"], &["PodSecurityPolicy"]),
+    (
+        "rbac.authorization.k8s.io",
+        &["v1", "v1beta1"],
+        &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+    ),
+    ("scheduling.k8s.io", &["v1", "v1beta1"], &["PriorityClass"]),
+    (
+        "storage.k8s.io",
+        &["v1", "v1beta1"],
+        &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"],
+    ),
+    ("storage.k8s.io", &["v1beta1"], &["CSIStorageCapacity"]),
+];
+
+/// Whether kustomize knows the scope of objects of this group, version and
+/// kind without reading its built-in schema (see [`SCOPE_KNOWN`]).
+pub fn scope_known_without_schema(gvk: &Gvk) -> bool {
+    SCOPE_KNOWN.iter().any(|(group, versions, kinds)| {
+        *group == gvk.group
+            && versions.contains(&gvk.version.as_str())
+            && kinds.contains(&gvk.kind.as_str())
+    })
+}
+
 /// A strategic merge schema: the root type of each group, version and
 /// kind, and for each type the fields that lead to merged lists.
 ///
@@ -394,6 +478,16 @@ impl OpenApi {
             self.add_type(inline, prop);
             inline.to_string()
         })
+    }
+
+    /// This schema file added to the built-in schema, as kustomize adds a
+    /// file named by a base or component once it has read the built-in one:
+    /// the file's definitions and kinds win where both have them.
+    pub fn over_builtin(self) -> OpenApi {
+        let mut merged = BUILTIN.clone();
+        merged.types.extend(self.types);
+        merged.roots.extend(self.roots);
+        merged
     }
 
     /// Whether the schema describes objects of the given group, version and kind.

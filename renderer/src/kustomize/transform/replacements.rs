@@ -456,6 +456,19 @@ fn resolve_plain(text: &str) -> Value {
     }
 }
 
+/// Whether yaml.v3 reads a plain scalar that resolves to `resolved` under
+/// the tag of `slot` (a node keeps its tag when a replacement sets its text):
+/// the same kind, or an int read as a float.
+fn tag_admits(slot: &Value, resolved: &Value) -> bool {
+    matches!(
+        (slot, resolved),
+        (Value::Int(_) | Value::Uint(_), Value::Int(_) | Value::Uint(_))
+            | (Value::Float(_), Value::Float(_) | Value::Int(_) | Value::Uint(_))
+            | (Value::Bool(_), Value::Bool(_))
+            | (Value::Null, _)
+    )
+}
+
 fn is_scalar(v: &Value) -> bool {
     !matches!(v, Value::Map(_) | Value::Seq(_))
 }
@@ -593,6 +606,19 @@ fn forget_written(written: &mut Vec<Vec<Step>>, segs: &[String]) {
     });
 }
 
+/// The error kustomize meets when it reads an object whose field a
+/// replacement gave text its type does not allow, if that text is still
+/// there (see [`Resource::mistyped`]).
+pub fn mistyped_error(r: &Resource) -> Option<String> {
+    r.mistyped.iter().find_map(|(fp, text, error)| {
+        let mut copy = r.value.clone();
+        let mut hits = Hits::default();
+        find(&mut copy, &split_path(fp), None, &mut hits);
+        let still = hits.slots.iter().any(|(v, _)| v.as_str() == Some(text.as_str()));
+        still.then(|| error.clone())
+    })
+}
+
 fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Result<(), String> {
     let segs = split_path(fp);
     let mut hits = Hits::default();
@@ -623,16 +649,21 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             format!("unable to find field {fp:?} in replacement target")
         });
     }
+    let mut mistyped = Vec::new();
+    let untagged = r.untagged.iter().any(|u| u == fp);
+    let mut created = false;
     for (slot, was_null) in hits.slots {
+        // A created leaf is a null the object did not have.
+        created |= slot.is_null() && !was_null;
         let mut v = value.clone();
         if was_null && !v.is_null() {
             // kyaml writes the text into the null scalar and keeps its
             // `!!null` tag, which kustomize then cannot turn into JSON.
-            return Err(format!(
-                "map[string]interface {{}}(nil): yaml: cannot decode !!{} `{}` as a !!null",
-                yaml_tag(&v),
-                scalar_text(&v)
-            ));
+            let text = scalar_text(&v);
+            let error = format!("yaml: cannot decode !!{} `{text}` as a !!null", yaml_tag(&v));
+            mistyped.push((fp.to_string(), text.clone(), error));
+            *slot = Value::String(text);
+            continue;
         }
         if !o.delimiter.is_empty() {
             if !is_scalar(slot) {
@@ -650,15 +681,39 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             v = Value::String(parts.join(&o.delimiter));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
-            // kustomize copies only the text into a scalar target, keeping its type.
+            // kustomize copies only the text into a scalar target, keeping
+            // its tag; yaml.v3 later fails to read text that the tag does not
+            // allow (an int or bool node given a word, a float node a bool).
             let text = scalar_text(&v);
-            match slot {
+            match &*slot {
                 Value::String(_) => Value::String(text),
-                _ => resolve_plain(&text),
+                _ => {
+                    let resolved = resolve_plain(&text);
+                    if untagged || tag_admits(slot, &resolved) {
+                        resolved
+                    } else {
+                        // A whole float64 (what a JSON patch leaves) is
+                        // written back as an integer: its node is an !!int.
+                        let slot_tag = match &*slot {
+                            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => "int",
+                            other => yaml_tag(other),
+                        };
+                        let error = format!(
+                            "yaml: cannot decode !!{} `{text}` as a !!{slot_tag}",
+                            yaml_tag(&resolved),
+                        );
+                        mistyped.push((fp.to_string(), text.clone(), error));
+                        Value::String(text)
+                    }
+                }
             }
         } else {
             v
         };
+    }
+    r.mistyped.extend(mistyped);
+    if created && !untagged {
+        r.untagged.push(fp.to_string());
     }
     Ok(())
 }

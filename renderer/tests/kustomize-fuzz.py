@@ -1,0 +1,1128 @@
+#!/usr/bin/env python3
+"""Random differential fuzzing of kiln's kustomize engine against `kubectl kustomize`.
+
+Usage: renderer/tests/kustomize-fuzz.py [--seed S] [--count N] [--start I] [--jobs J]
+                                        [--kiln BINARY] [--out DIR] [--shrink K] [--show I]
+                                        [--bytes] [--errors]
+
+It generates N random but plausible kustomization trees, deterministically from the seed (tree i of
+seed S is the same on every machine and Python 3 version: it draws only from
+random.Random(f"{S}:{i}")). A tree has one or two bases, sometimes a component and an overlay; its
+resources are many built-in kinds (workloads, Service, Ingress, HPA, RBAC bindings, PVC,
+NetworkPolicy, webhook configurations, CRDs and custom resources) and its kustomizations use most
+fields: namespace, name affixes, labels and commonLabels/commonAnnotations, images, replicas,
+patches of every form (strategic merge with `$patch`/`$setElementOrder`/`$retainKeys`/
+`$deleteFromPrimitiveList` directives, JSON 6902, inline and in files, targets by regex and
+selectors, options), generators with behaviors and options, replacements, vars, configurations,
+crds, sortOptions and buildMetadata. The top directory of each tree is built by
+`kubectl kustomize` and by kiln (the `kustomize_build` example of the renderer crate, built first
+with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and compared:
+  - both build: the documents must be equal as YAML data (a difference) and as bytes (counted
+    apart as "bytes only", shown with --bytes);
+  - both fail: agreed (messages are not compared; --errors lists the pairs);
+  - one fails: a difference.
+Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
+tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
+shrunk first by dropping kustomization entries, documents and fields while the difference keeps
+its category. A summary by category is printed at the end; categories are coarse (the first
+differing path with list indexes dropped, or the failing side and the first words of its error).
+
+--start I begins at tree I (re-run one: --start I --count 1); --show I prints tree I and exits.
+--jobs J runs J trees at once (default 2; the reference tool takes about 0.15 s a tree on an idle
+machine). --cache DIR keeps kubectl's answers keyed by the tree's text, so that a re-run of the same
+seed against a changed kiln runs only kiln (the before/after measure of a fix).
+
+Not part of CI: it needs kubectl. Differences it finds go by hand, minimised, into
+renderer/tests/cases/ (recorded with record-cases.sh).
+"""
+import argparse
+import concurrent.futures
+import copy
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_KILN = os.path.join(ROOT, "target", "debug", "examples", "kustomize_build")
+
+
+class Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_repr(dumper, data):
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+Dumper.add_representer(str, _str_repr)
+
+
+class Loader(yaml.SafeLoader):
+    """PyYAML reads a plain `=` as YAML 1.1's value tag; both tools mean the string."""
+
+
+Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+def dump(docs):
+    return yaml.dump_all(docs, Dumper=Dumper, sort_keys=False, default_flow_style=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------------------------
+
+NAMES = ["web", "api", "db", "cache", "worker", "app", "web-v2", "frontend"]
+LABEL_KEYS = ["app", "tier", "team", "env", "app.kubernetes.io/name", "version"]
+LABEL_VALUES = ["web", "api", "backend", "prod", "dev", "blue", "v1", "x"]
+IMAGES = ["nginx", "nginx:1.19", "redis:6", "busybox", "gcr.io/proj/app:v1",
+          "postgres@sha256:" + "a" * 64, "my.registry:5000/team/api:2.0", "alpine:3.18"]
+IMAGE_NAMES = ["nginx", "redis", "busybox", "gcr.io/proj/app", "postgres",
+               "my.registry:5000/team/api", "alpine", "missing"]
+NAMESPACES = ["ns1", "prod", "staging", "kube-system"]
+# Strings that YAML writers quote, fold or resolve to other types.
+TRICKY = ["yes", "on", "1.0", "0x1F", "", "~", "null", "a: b", "#c", "- x", "true", "012", "1e3",
+          "trailing ", " leading", "a\nb\n", "a\nb", "tab\there", "über", "\u00e9t\u00e9 日本",
+          "x" * 90, "word " * 20, "'quoted'", '"dq"', "{a}", "[b]", "*star", "&amp", "!bang", "%pct",
+          "@at", "`tick", "a,b", "=", "0.5", "-1", ".inf", "NaN", "2001-01-01"]
+CRD_GROUP = "example.com"
+
+
+class Gen:
+    def __init__(self, seed, index):
+        self.r = random.Random(f"{seed}:{index}")
+        self.files = {}  # path -> text or docs (list) or dict (kustomization)
+
+    # small helpers
+    def chance(self, p):
+        return self.r.random() < p
+
+    def pick(self, xs):
+        return self.r.choice(xs)
+
+    def some(self, xs, lo=0, hi=None):
+        hi = len(xs) if hi is None else min(hi, len(xs))
+        n = self.r.randint(min(lo, hi), hi)
+        return self.r.sample(xs, n)
+
+    def value(self, pool):
+        return self.pick(TRICKY) if self.chance(self.tricky) else self.pick(pool)
+
+    def labels(self, lo=1, hi=3):
+        return {k: self.value(LABEL_VALUES) for k in self.some(LABEL_KEYS, lo, hi)}
+
+    # ---- resources
+    def container(self, name=None):
+        c = {"name": name or self.pick(["main", "sidecar", "app", "init"]),
+             "image": self.pick(IMAGES)}
+        if self.chance(0.4):
+            c["ports"] = [{"containerPort": self.pick([80, 8080, 443]), "name": "http"}]
+        if self.chance(0.4):
+            env = []
+            # distinct names: a list with two items of one merge key is not plausible input
+            for name in self.some(["A", "B", "MODE", "DB_HOST"], 1, 3):
+                e = {"name": name}
+                k = self.r.random()
+                if k < 0.4:
+                    e["value"] = self.value(["x", "1", "$(SVC_NAME)", "$(NS)", "true", "prefix-$(SVC_NAME)"])
+                elif k < 0.7:
+                    e["valueFrom"] = {"configMapKeyRef": {"name": self.pick(["cfg", "settings"]), "key": "k"}}
+                else:
+                    e["valueFrom"] = {"secretKeyRef": {"name": self.pick(["creds", "tls"]), "key": "k"}}
+                env.append(e)
+            c["env"] = env
+        if self.chance(0.3):
+            c["envFrom"] = [{"configMapRef": {"name": self.pick(["cfg", "settings"])}}]
+        if self.chance(0.3):
+            c["args"] = self.some(["--a", "--b=$(SVC_NAME)", "--c", "run"], 1, 3)
+        if self.chance(0.2):
+            c["command"] = ["/bin/sh", "-c", self.pick(["echo $(NS)", "sleep 1"])]
+        if self.chance(0.2):
+            c["resources"] = {"limits": {"cpu": self.pick(["100m", "1", 2]), "memory": "64Mi"}}
+        return c
+
+    def pod_spec(self):
+        spec = {"containers": [self.container(n) for n in self.some(["main", "sidecar", "app"], 1, 2)]}
+        if self.chance(0.2):
+            spec["initContainers"] = [self.container("init")]
+        if self.chance(0.4):
+            vols = []
+            for v in self.some(["config", "secret", "data"], 1, 3):
+                if v == "config":
+                    vols.append({"name": v, "configMap": {"name": self.pick(["cfg", "settings"])}})
+                elif v == "secret":
+                    vols.append({"name": v, "secret": {"secretName": self.pick(["creds", "tls"])}})
+                else:
+                    vols.append({"name": v, "persistentVolumeClaim": {"claimName": self.pick(["data", "logs"])}})
+            spec["volumes"] = vols
+        if self.chance(0.3):
+            spec["serviceAccountName"] = self.pick(["sa", "runner"])
+        if self.chance(0.1):
+            spec["imagePullSecrets"] = [{"name": "regcred"}]
+        return spec
+
+    def template(self, labels):
+        t = {"metadata": {"labels": dict(labels)}, "spec": self.pod_spec()}
+        if self.chance(0.2):
+            t["metadata"]["annotations"] = {"a": "b"}
+        return t
+
+    def meta(self, name, namespaced=True):
+        m = {"name": name}
+        if self.chance(0.3):
+            m["labels"] = self.labels()
+        if self.chance(0.2):
+            m["annotations"] = {self.pick(["note", "owner", "config.kubernetes.io/local-config"])
+                                if self.chance(0.1) else self.pick(["note", "owner"]): self.value(["x", "y"])}
+        if namespaced and self.chance(0.15):
+            m["namespace"] = self.pick(NAMESPACES)
+        return m
+
+    def resource(self, kind, name, crd_kinds):
+        sel = self.labels(1, 2)
+        r = self.r
+        if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+            spec = {"selector": {"matchLabels": dict(sel)}, "template": self.template(sel)}
+            if kind != "DaemonSet" and self.chance(0.7):
+                spec = {"replicas": r.randint(1, 5), **spec}
+            if kind == "StatefulSet":
+                spec["serviceName"] = self.pick(NAMES)
+                if self.chance(0.4):
+                    spec["volumeClaimTemplates"] = [{"metadata": {"name": "data"},
+                                                     "spec": {"accessModes": ["ReadWriteOnce"]}}]
+            return {"apiVersion": "apps/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+        if kind == "CronJob":
+            return {"apiVersion": "batch/v1", "kind": kind, "metadata": self.meta(name),
+                    "spec": {"schedule": "*/5 * * * *",
+                             "jobTemplate": {"spec": {"template": self.template(sel)}}}}
+        if kind == "Job":
+            return {"apiVersion": "batch/v1", "kind": kind, "metadata": self.meta(name),
+                    "spec": {"template": self.template(sel)}}
+        if kind == "Pod":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), "spec": self.pod_spec()}
+        if kind == "Service":
+            spec = {"selector": dict(sel), "ports": [{"port": 80, "targetPort": self.pick([80, "http"])}]}
+            if self.chance(0.2):
+                spec["type"] = "ClusterIP"
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+        if kind == "Ingress":
+            svc = self.pick(NAMES)
+            spec = {"rules": [{"host": "x.example.com", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix",
+                 "backend": {"service": {"name": svc, "port": {"number": 80}}}}]}}]}
+            if self.chance(0.3):
+                spec["tls"] = [{"hosts": ["x.example.com"], "secretName": self.pick(["tls", "creds"])}]
+            return {"apiVersion": "networking.k8s.io/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+        if kind == "HorizontalPodAutoscaler":
+            return {"apiVersion": "autoscaling/v2", "kind": kind, "metadata": self.meta(name),
+                    "spec": {"scaleTargetRef": {"apiVersion": "apps/v1",
+                                                "kind": self.pick(["Deployment", "StatefulSet"]),
+                                                "name": self.pick(NAMES)},
+                             "minReplicas": 1, "maxReplicas": r.randint(2, 9)}}
+        if kind in ("RoleBinding", "ClusterRoleBinding"):
+            subj = [{"kind": "ServiceAccount", "name": self.pick(["sa", "runner", "default"])}]
+            if self.chance(0.5):
+                subj[0]["namespace"] = self.pick(NAMESPACES + ["default"])
+            if self.chance(0.2):
+                subj.append({"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"})
+            rk = "Role" if kind == "RoleBinding" and self.chance(0.6) else "ClusterRole"
+            return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                    "metadata": self.meta(name, kind == "RoleBinding"),
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": rk,
+                                "name": self.pick(["reader", "admin", name])},
+                    "subjects": subj}
+        if kind in ("Role", "ClusterRole"):
+            return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                    "metadata": self.meta(name, kind == "Role"),
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+        if kind == "ServiceAccount":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name)}
+        if kind == "PersistentVolumeClaim":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name),
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        if kind == "NetworkPolicy":
+            return {"apiVersion": "networking.k8s.io/v1", "kind": kind, "metadata": self.meta(name),
+                    "spec": {"podSelector": {"matchLabels": dict(sel)},
+                             "ingress": [{"from": [{"podSelector": {"matchLabels": self.labels(1, 1)}}]}]}}
+        if kind == "ValidatingWebhookConfiguration":
+            return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
+                    "metadata": self.meta(name, False),
+                    "webhooks": [{"name": "v.example.com", "admissionReviewVersions": ["v1"],
+                                  "sideEffects": "None",
+                                  "clientConfig": {"service": {"name": self.pick(NAMES),
+                                                               "namespace": self.pick(NAMESPACES)}}}]}
+        if kind == "ConfigMap":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name),
+                    "data": {self.pick(["k", "a", "b"]): self.value(["v", "1", "x y"])}}
+        if kind == "Secret":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), "type": "Opaque",
+                    "data": {"k": "dg=="}}
+        if kind == "Namespace":
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name, False)}
+        if kind == "CustomResourceDefinition":
+            ck = self.pick(crd_kinds)
+            plural = ck.lower() + "s"
+            return {"apiVersion": "apiextensions.k8s.io/v1", "kind": kind,
+                    "metadata": {"name": f"{plural}.{CRD_GROUP}"},
+                    "spec": {"group": CRD_GROUP, "names": {"kind": ck, "plural": plural},
+                             "scope": "Namespaced",
+                             "versions": [{"name": "v1", "served": True, "storage": True,
+                                           "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+        # a custom resource
+        spec = {"image": self.pick(IMAGES), "replicas": r.randint(1, 3)}
+        if self.chance(0.5):
+            spec["configRef"] = {"name": self.pick(["cfg", "settings"])}
+        if self.chance(0.4):
+            spec["selector"] = {"matchLabels": dict(sel)}
+        if self.chance(0.3):
+            spec["template"] = self.template(sel)
+        return {"apiVersion": f"{CRD_GROUP}/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+
+    # ---- kustomization pieces
+    def generator(self, kind, names, taken):
+        """A generator; names generated below may be merged or replaced, others created."""
+        free = [n for n in names if n not in self.generated[kind] and n not in taken]
+        old = [n for n in names if n in self.generated[kind] and n not in taken]
+        if old and (not free or self.chance(0.5)):
+            g = {"name": self.pick(old), "behavior": self.pick(["merge", "replace", "merge"])}
+        elif free:
+            g = {"name": self.pick(free)}
+            if self.chance(0.15):
+                g["behavior"] = "create"
+        else:
+            return None
+        taken.add(g["name"])
+        k = self.r.random()
+        if k < 0.6:
+            g["literals"] = []
+            for key in self.some(['k', 'a', 'b', 'MODE'], 1, 3):
+                v = self.value(['v', '1', 'x y', 'true', ''])
+                g["literals"].append(f"{key}={v.split(chr(10))[0] if self.chance(0.9) else v}")
+        elif k < 0.8:
+            fname = self.pick(["app.properties", "conf.txt"])
+            self.local_files[fname] = self.pick(["a=1\nb=2\n", "hello\n", "x: y\n"])
+            g["files"] = [fname if self.chance(0.7) else f"key-{fname}={fname}"]
+        else:
+            self.local_files["vars.env"] = self.pick(["A=1\nB=two\n", "# c\nX=y\n", "K=v\n"])
+            g["envs"] = ["vars.env"]
+        if kind == "secret" and self.chance(0.3):
+            g["type"] = self.pick(["Opaque", "kubernetes.io/tls"])
+        if self.chance(0.02):
+            g["behavior"] = self.pick(["create", "merge", "replace"])
+        if self.chance(0.3):
+            opts = {}
+            if self.chance(0.5):
+                opts["disableNameSuffixHash"] = self.chance(0.5)
+            if self.chance(0.4):
+                opts["labels"] = self.labels(1, 1)
+            if self.chance(0.4):
+                opts["annotations"] = {"gen": "yes"}
+            if self.chance(0.2):
+                opts["immutable"] = True
+            g["options"] = opts
+        if self.chance(0.03):
+            g["namespace"] = self.pick(NAMESPACES)
+        return g
+
+    def target(self, objs, obj=None):
+        kind, name, _ = obj if obj and self.chance(0.6) else self.pick(objs)
+        t = {}
+        k = self.r.random()
+        if obj and k < 0.4:
+            return {"kind": obj[0], "name": obj[1]}
+        if k < 0.5:
+            t["kind"] = kind
+            if self.chance(0.7):
+                t["name"] = name if self.chance(0.7) else self.pick([name[:2] + ".*", "web|api", ".*", "^w.*$"])
+        elif k < 0.65:
+            t["labelSelector"] = self.pick(["app=web", "tier", "!team", "app in (web,api)", "env!=prod"])
+            if self.chance(0.5):
+                t["kind"] = kind
+        elif k < 0.75:
+            t["annotationSelector"] = self.pick(["note=x", "owner", "a=b"])
+        elif k < 0.85:
+            t["kind"] = self.pick(["Deployment|StatefulSet", "Service", ".*Set"])
+        else:
+            t["name"] = name
+            if self.chance(0.5):
+                t["group"] = self.pick(["apps", "", "batch"])
+            if self.chance(0.3):
+                t["version"] = "v1"
+        return t
+
+    def smp(self, kind, name, ns=None):
+        p = {"apiVersion": self.api_of(kind), "kind": kind, "metadata": {"name": name}}
+        if ns:
+            p["metadata"]["namespace"] = ns
+        k = self.r.random()
+        if k < 0.08:
+            p["$patch"] = "delete"
+            return p
+        if self.chance(0.3):
+            p["metadata"]["labels"] = self.labels(1, 2)
+        if self.chance(0.2):
+            p["metadata"]["annotations"] = {"patched": "true"}
+        if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"):
+            spec = {}
+            pod = {}
+            if kind in ("Deployment", "StatefulSet") and self.chance(0.4):
+                spec["replicas"] = self.r.randint(0, 9)
+            if self.chance(0.7):
+                cs = []
+                for cn in self.some(["main", "sidecar", "app", "extra"], 1, 2):
+                    c = {"name": cn}
+                    kk = self.r.random()
+                    if kk < 0.3:
+                        c["image"] = self.pick(IMAGES)
+                    elif kk < 0.45:
+                        c["$patch"] = "delete"
+                    elif kk < 0.6:
+                        c["env"] = [{"name": "A", "value": "patched"}, {"name": "NEW", "value": "1"}]
+                    elif kk < 0.7:
+                        c["env"] = [{"name": "A", "$patch": "delete"}]
+                    elif kk < 0.8:
+                        c["$deleteFromPrimitiveList/args"] = ["--a", "--c"]
+                        c["args"] = ["--z"]
+                    elif kk < 0.9:
+                        c["ports"] = [{"containerPort": 9090, "name": "metrics"}]
+                    else:
+                        c["resources"] = {"$retainKeys": ["limits"], "limits": {"cpu": "2"}}
+                    cs.append(c)
+                pod["containers"] = cs
+                if self.chance(0.2):
+                    pod["$setElementOrder/containers"] = [{"name": c["name"]} for c in cs][::-1]
+            if self.chance(0.2):
+                pod["volumes"] = [{"name": "config", "$patch": "delete"}] if self.chance(0.5) else \
+                    [{"name": "extra", "emptyDir": {}}]
+            if self.chance(0.15):
+                pod["containers"] = [{"$patch": "replace"}, {"name": "only", "image": "busybox"}] \
+                    if self.chance(0.5) else pod.get("containers", [])
+            if self.chance(0.1):
+                pod["$retainKeys"] = ["containers"]
+            if self.chance(0.1):
+                pod["serviceAccountName"] = self.pick(["sa", "runner"])
+            tmpl = {"spec": pod} if pod else {}
+            if self.chance(0.2):
+                tmpl["metadata"] = {"labels": self.labels(1, 1)}
+            if kind == "CronJob":
+                spec["jobTemplate"] = {"spec": {"template": tmpl}}
+            elif tmpl:
+                spec["template"] = tmpl
+            if self.chance(0.1):
+                spec = {"$patch": "replace", **spec}
+            if spec:
+                p["spec"] = spec
+        elif kind == "Service":
+            p["spec"] = {"ports": [{"port": self.pick([80, 443]), "targetPort": 8443, "name": "https"}]}
+            if self.chance(0.2):
+                p["spec"]["selector"] = {"$patch": "replace", "app": "new"}
+        elif kind == "ConfigMap":
+            p["data"] = {"k": "patched", "new": "1"}
+            if self.chance(0.2):
+                p["data"] = {"$patch": "replace", "only": "1"}
+        elif kind in ("RoleBinding", "ClusterRoleBinding"):
+            p["subjects"] = [{"kind": "ServiceAccount", "name": "other"}]
+        else:
+            p["spec"] = {"replicas": 7} if kind not in ("Ingress", "NetworkPolicy") else {}
+        return p
+
+    def json6902(self, kind):
+        """A JSON patch whose paths mostly exist in an object of this kind."""
+        ops = []
+        pod = {"Deployment": "/spec/template/spec", "StatefulSet": "/spec/template/spec",
+               "DaemonSet": "/spec/template/spec", "Job": "/spec/template/spec",
+               "CronJob": "/spec/jobTemplate/spec/template/spec", "Pod": "/spec"}.get(kind)
+        for _ in range(self.r.randint(1, 3)):
+            k = self.r.random()
+            if k < 0.2:
+                ops.append({"op": "add", "path": "/metadata/annotations", "value": {"added": self.pick(["x", "1"])}})
+                if self.chance(0.4):
+                    ops.append(self.pick([
+                        {"op": "remove", "path": "/metadata/annotations/added"},
+                        {"op": "copy", "from": "/metadata/name", "path": "/metadata/annotations/copied"},
+                        {"op": "move", "from": "/metadata/annotations/added", "path": "/metadata/annotations/moved"},
+                        {"op": "test", "path": "/metadata/annotations/added", "value": self.pick(["x", "1"])}]))
+            elif k < 0.3:
+                ops.append({"op": "add", "path": "/metadata/labels", "value": self.labels(1, 2)})
+            elif k < 0.37:
+                ops.append({"op": "replace", "path": "/metadata/name", "value": self.pick(NAMES) + "-renamed"})
+            elif k < 0.42:
+                ops.append({"op": "test", "path": "/kind", "value": kind})
+            elif pod and k < 0.55:
+                ops.append({"op": "replace", "path": pod + "/containers/0/image", "value": self.pick(IMAGES)})
+            elif pod and k < 0.65:
+                ops.append({"op": "add", "path": pod + self.pick(["/containers/-", "/containers/0", "/containers/1"]),
+                            "value": {"name": "added", "image": self.pick(IMAGES)}})
+            elif pod and k < 0.7:
+                ops.append({"op": "add", "path": pod + "/containers/0/args", "value": ["--x", "$(SVC_NAME)"]})
+            elif pod and k < 0.75 and kind != "Pod":
+                ops.append({"op": "add", "path": pod.rsplit("/spec", 1)[0] + "/metadata/labels/x", "value": "1"})
+            elif kind in ("Deployment", "StatefulSet", "ReplicaSet") or kind in self.crd_kinds:
+                ops.append({"op": self.pick(["add", "replace"]), "path": "/spec/replicas",
+                            "value": self.r.randint(0, 9)})
+            elif kind == "Service":
+                ops.append({"op": "replace", "path": "/spec/ports/0/port", "value": 8080})
+            elif kind == "ConfigMap":
+                ops.append({"op": "add", "path": "/data/new", "value": self.pick(["v", "1"])})
+            elif kind in ("RoleBinding", "ClusterRoleBinding"):
+                ops.append({"op": "add", "path": "/subjects/-",
+                            "value": {"kind": "ServiceAccount", "name": "added", "namespace": "default"}})
+            else:
+                ops.append({"op": "add", "path": "/metadata/annotations", "value": {"k": "v"}})
+            if self.chance(0.01):
+                ops.append({"op": "remove", "path": "/spec/missing"})
+        return ops
+
+    def api_of(self, kind):
+        return self.apis.get(kind, "v1")
+
+    def kustomization(self, d, objs, resources, is_component=False, top=False):
+        """Fields of a kustomization in directory d; objs is [(kind, name)] visible below it."""
+        k = {}
+        if is_component:
+            k["apiVersion"] = "kustomize.config.k8s.io/v1alpha1"
+            k["kind"] = "Component"
+        elif self.chance(0.5):
+            k["apiVersion"] = "kustomize.config.k8s.io/v1beta1"
+            k["kind"] = "Kustomization"
+        if resources:
+            k["resources"] = resources
+        self.local_files = {}
+        if self.chance(0.3):
+            k["namespace"] = self.pick(NAMESPACES)
+        if self.chance(0.25):
+            k["namePrefix"] = self.pick(["p-", "pre-", "a-"])
+        if self.chance(0.2):
+            k["nameSuffix"] = self.pick(["-s", "-v1", "-x"])
+        if self.chance(0.25):
+            k["commonLabels"] = self.labels(1, 2)
+        if self.chance(0.25):
+            entry = {"pairs": self.labels(1, 2)}
+            if self.chance(0.5):
+                entry["includeSelectors"] = self.chance(0.5)
+            if self.chance(0.5):
+                entry["includeTemplates"] = self.chance(0.6)
+            if self.chance(0.2):
+                entry["fields"] = [{"path": self.pick(["spec/selector", "metadata/annotations/lbl",
+                                                        "spec/template/metadata/labels"]),
+                                    "kind": self.pick(["Deployment", "Service", "MyApp"]),
+                                    "create": self.chance(0.5)}]
+            k["labels"] = [entry] + ([{"pairs": self.labels(1, 1)}] if self.chance(0.2) else [])
+        if self.chance(0.2):
+            k["commonAnnotations"] = {self.pick(["note", "owner", "team"]): self.value(["x", "", "1", "a b"])}
+        if self.chance(0.3):
+            imgs = []
+            for n in self.some(IMAGE_NAMES, 1, 2):
+                im = {"name": n}
+                for f in self.some(["newName", "newTag", "digest"], 1, 2):
+                    im[f] = {"newName": self.pick(["quay.io/x/" + n.split("/")[-1].split(":")[0], "local"]),
+                             "newTag": self.pick(["v2", "latest", "1.2.3"]),
+                             "digest": "sha256:" + "b" * 64}[f]
+                imgs.append(im)
+            k["images"] = imgs
+        scalable = ("Deployment", "StatefulSet", "ReplicaSet")
+        workloads = [o[1] for o in objs if all(p[0] in scalable for p in objs if p[1] == o[1])]
+        if workloads and self.chance(0.2):
+            k["replicas"] = [{"name": self.pick(workloads), "count": self.r.randint(0, 9)}]
+        if objs and self.chance(0.45):
+            patches = []
+            for _ in range(self.r.randint(1, 3)):
+                obj = self.pick(objs)
+                kind, name, ns = obj
+                kk = self.r.random()
+                p = {}
+                if kk < 0.3:
+                    p["patch"] = dump([self.smp(kind, name, ns)])
+                elif kk < 0.5:
+                    fname = f"smp-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([self.smp(kind, name, ns)])
+                    p["path"] = fname
+                elif kk < 0.75:
+                    p["patch"] = dump([self.json6902(kind)])
+                    p["target"] = self.target(objs, obj)
+                else:
+                    fname = f"json-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([self.json6902(kind)])
+                    p["path"] = fname
+                    p["target"] = self.target(objs, obj)
+                if "target" not in p and self.chance(0.3):
+                    p["target"] = self.target(objs, obj)
+                if self.chance(0.1):
+                    p["options"] = {self.pick(["allowNameChange", "allowKindChange"]): True}
+                patches.append(p)
+            k["patches"] = patches
+        if objs and self.chance(0.15):
+            psm = []
+            for _ in range(self.r.randint(1, 2)):
+                kind, name, ns = self.pick(objs)
+                if self.chance(0.5):
+                    psm.append(dump([self.smp(kind, name, ns)]))
+                else:
+                    fname = f"psm-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([self.smp(kind, name, ns)])
+                    psm.append(fname)
+            k["patchesStrategicMerge"] = psm
+        if objs and self.chance(0.08):
+            kind, name, _ = self.pick(objs)
+            fname = f"p6902-{len(self.local_files)}.yaml"
+            self.local_files[fname] = dump([self.json6902(kind)])
+            k["patchesJson6902"] = [{"target": {"group": self.api_of(kind).rpartition("/")[0],
+                                                "version": self.api_of(kind).rpartition("/")[2],
+                                                "kind": kind, "name": name}, "path": fname}]
+        made = {"cm": set(), "secret": set()}
+        if self.chance(0.3):
+            gens = [self.generator("cm", ["cfg", "settings", "cfg2"], made["cm"])
+                    for _ in range(self.r.randint(1, 2))]
+            k["configMapGenerator"] = [g for g in gens if g]
+        if self.chance(0.2):
+            gens = [self.generator("secret", ["creds", "tls"], made["secret"])]
+            k["secretGenerator"] = [g for g in gens if g]
+        for kind in made:
+            self.generated[kind] |= made[kind]
+        if self.chance(0.12):
+            opts = {}
+            for f in self.some(["disableNameSuffixHash", "labels", "annotations", "immutable"], 1, 2):
+                opts[f] = {"disableNameSuffixHash": self.chance(0.5), "labels": {"g": "l"},
+                           "annotations": {"g": "a"}, "immutable": self.chance(0.5)}[f]
+            k["generatorOptions"] = opts
+        if objs and self.chance(0.2):
+            reps = []
+            for _ in range(self.r.randint(1, 2)):
+                skind, sname, _ = self.pick(objs)
+                src = {"kind": skind, "name": sname,
+                       "fieldPath": "metadata.name" if self.chance(0.8) else
+                       self.pick(["metadata.name", "metadata.namespace", "spec.replicas",
+                                               "metadata.labels.app", "data.k",
+                                               "spec.template.spec.containers.0.image",
+                                               "spec.template.spec.containers.[name=main].image"])}
+                if self.chance(0.2):
+                    src["options"] = {"delimiter": self.pick([":", "-", "/"]), "index": self.r.randint(-1, 2)}
+                tkind, tname, _ = self.pick(objs)
+                tsel = {"kind": tkind}
+                if self.chance(0.6):
+                    tsel["name"] = tname
+                tgt = {"select": tsel,
+                       "fieldPaths": self.some(["metadata.annotations.copied", "spec.replicas",
+                                                "spec.template.spec.containers.[name=main].image",
+                                                "spec.template.spec.containers.*.env.[name=A].value"
+                                                if self.chance(0.2) else "metadata.annotations.other",
+                                                "metadata.labels.app", "data.k", "spec.serviceName",
+                                                "spec.template.metadata.labels.x"], 1, 2)}
+                if self.chance(0.9):
+                    tgt["options"] = {}
+                    if self.chance(0.95):
+                        tgt["options"]["create"] = True
+                    if self.chance(0.4):
+                        tgt["options"]["delimiter"] = "-"
+                        tgt["options"]["index"] = self.r.randint(0, 1)
+                if self.chance(0.15):
+                    tgt["reject"] = [{"name": self.pick(NAMES)}]
+                reps.append({"source": src, "targets": [tgt]})
+            k["replacements"] = reps
+        if objs and self.chance(0.12) and not is_component:
+            vs = []
+            used = set()
+            for vn in self.some(["SVC_NAME", "NS"], 1, 2):
+                kind, name, ns = self.pick(objs)
+                v = {"name": vn, "objref": {"kind": kind, "name": name, "apiVersion": self.api_of(kind)}}
+                if self.chance(0.7):
+                    v["fieldref"] = {"fieldPath": "metadata.namespace" if vn == "NS" and ns else
+                                     "metadata.name" if self.chance(0.9) else
+                                     self.pick(["spec.replicas", "metadata.labels.app"])}
+                vs.append(v)
+                used.add(vn)
+            k["vars"] = vs
+        if self.chance(0.08):
+            self.local_files["config.yaml"] = dump([self.configuration()])
+            k["configurations"] = ["config.yaml"]
+        if self.chance(0.05) and self.crd_kinds:
+            self.local_files["crd-schema.json"] = json.dumps(self.legacy_crd(), indent=1) + "\n"
+            k["crds"] = ["crd-schema.json"]
+        if top and self.chance(0.1):
+            if self.chance(0.5):
+                k["sortOptions"] = {"order": "fifo"}
+            else:
+                so = {"order": "legacy"}
+                if self.chance(0.7):
+                    so["legacySortOptions"] = {"orderFirst": self.some(["Service", "Deployment", "ConfigMap", "Namespace"], 0, 2),
+                                               "orderLast": self.some(["Ingress", "ValidatingWebhookConfiguration", "Pod"], 0, 2)}
+                k["sortOptions"] = so
+        if self.chance(0.08):
+            k["buildMetadata"] = self.some(["managedByLabel", "originAnnotations", "transformerAnnotations"], 1, 3)
+        if self.chance(0.04):
+            self.local_files["schema.json"] = json.dumps(self.openapi_schema(), indent=1) + "\n"
+            k["openapi"] = {"path": "schema.json"}
+        if not is_component and self.chance(0.3):
+            # key order is kustomize's business, not ours: shuffle it now and then
+            items = list(k.items())
+            self.r.shuffle(items)
+            k = dict(items)
+        for f, text in self.local_files.items():
+            self.files[f"{d}/{f}"] = text
+        return k
+
+    def configuration(self):
+        c = {}
+        ck = self.pick(self.crd_kinds) if self.crd_kinds else "MyApp"
+        if self.chance(0.6):
+            c["nameReference"] = [{"kind": self.pick(["ConfigMap", "Secret", "Deployment"]),
+                                   "fieldSpecs": [{"kind": ck, "path": self.pick(["spec/configRef/name", "spec/target"])}]}]
+        if self.chance(0.4):
+            c["commonLabels"] = [{"kind": ck, "path": "spec/selector/matchLabels", "create": self.chance(0.5)}]
+        if self.chance(0.4):
+            c["images"] = [{"kind": ck, "path": "spec/image"}]
+        if self.chance(0.3):
+            c["replicas"] = [{"kind": ck, "path": "spec/replicas"}]
+        if self.chance(0.3):
+            c["namePrefix"] = [{"path": "metadata/name"}, {"kind": ck, "path": "spec/configRef/name"}]
+        if self.chance(0.2):
+            c["varReference"] = [{"kind": ck, "path": "spec/image"}]
+        if not c:
+            c["commonAnnotations"] = [{"kind": ck, "path": "spec/template/metadata/annotations", "create": True}]
+        return c
+
+    def legacy_crd(self):
+        ck = self.pick(self.crd_kinds)
+        props = {"configRef": {"type": "object", "x-kubernetes-object-ref-kind": "ConfigMap",
+                               "x-kubernetes-object-ref-name-key": "name",
+                               "properties": {"name": {"type": "string"}}}}
+        if self.chance(0.5):
+            props["selector"] = {"type": "object", "x-kubernetes-label-selector": {}}
+        return {"github.com/example/api/v1." + ck: {
+            "Schema": {"description": ck, "properties": {
+                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
+                "spec": {"$ref": "github.com/example/api/v1." + ck + "Spec"}}},
+            "Dependencies": []},
+            "github.com/example/api/v1." + ck + "Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+
+    def openapi_schema(self):
+        ck = self.pick(self.crd_kinds) if self.crd_kinds else "MyApp"
+        return {"definitions": {f"com.example.v1.{ck}": {
+            "type": "object",
+            "properties": {"spec": {"type": "object", "properties": {
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "value": {"type": "string"}}},
+                    "x-kubernetes-patch-merge-key": "name",
+                    "x-kubernetes-patch-strategy": "merge"}}}},
+            "x-kubernetes-group-version-kind": [{"group": CRD_GROUP, "kind": ck, "version": "v1"}]}}}
+
+    CLUSTER_KINDS = ("Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+                     "ValidatingWebhookConfiguration")
+
+    def moved(self, objs, k):
+        """The objects a kustomization gives on: its namespace field moves the namespaced ones."""
+        ns = k.get("namespace")
+        if not ns:
+            return objs
+        return [(kind, name, ns if kind not in self.CLUSTER_KINDS else n) for kind, name, n in objs]
+
+    # ---- the tree
+    def tree(self):
+        # a share of trees uses strings that are hard to write as YAML
+        self.tricky = 0.0 if self.chance(0.6) else 0.3
+        self.crd_kinds = self.some(["MyApp", "Widget"], 0, 2)
+        self.apis = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+                     "ReplicaSet": "apps/v1", "CronJob": "batch/v1", "Job": "batch/v1",
+                     "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
+                     "HorizontalPodAutoscaler": "autoscaling/v2",
+                     "RoleBinding": "rbac.authorization.k8s.io/v1",
+                     "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+                     "Role": "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
+                     "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+                     "CustomResourceDefinition": "apiextensions.k8s.io/v1"}
+        for ck in self.crd_kinds:
+            self.apis[ck] = f"{CRD_GROUP}/v1"
+        kinds = ["Deployment", "StatefulSet", "CronJob", "Job", "DaemonSet", "Pod", "Service", "Ingress",
+                 "HorizontalPodAutoscaler", "RoleBinding", "ClusterRoleBinding", "ServiceAccount",
+                 "PersistentVolumeClaim", "NetworkPolicy", "ValidatingWebhookConfiguration", "ConfigMap",
+                 "Secret", "Role", "ClusterRole", "Namespace"]
+        if self.crd_kinds:
+            kinds += ["CustomResourceDefinition"] + self.crd_kinds * 2
+        self.generated = {"cm": set(), "secret": set()}
+
+        seen = set()
+        below = {"cm": set(), "secret": set()}
+
+        def base(d):
+            self.generated = {"cm": set(), "secret": set()}
+            objs = []
+            files = []
+            for fi in range(self.r.randint(1, 3)):
+                docs = []
+                for _ in range(self.r.randint(1, 3)):
+                    kind = self.pick(kinds)
+                    if kind == "Namespace" and (self.chance(0.7) or any(k == kind for k, _ in seen)):
+                        kind = "ServiceAccount"
+                    name = self.pick(NAMES + ["sa", "cfg", "data", "runner"])
+                    if kind == "CustomResourceDefinition":
+                        doc = self.resource(kind, name, self.crd_kinds)
+                        name = doc["metadata"]["name"]
+                    else:
+                        doc = self.resource(kind, name, self.crd_kinds)
+                    if (kind, name) in seen and not self.chance(0.03):
+                        continue
+                    seen.add((kind, name))
+                    docs.append(doc)
+                    objs.append((kind, name, doc["metadata"].get("namespace")))
+                if docs:
+                    fn = f"r{fi}.yaml"
+                    self.files[f"{d}/{fn}"] = dump(docs)
+                    files.append(fn)
+            k = self.kustomization(d, objs, files)
+            self.files[f"{d}/kustomization.yaml"] = k
+            for g in below:
+                below[g] |= self.generated[g]
+            return self.moved(objs, k)
+
+        objs = base("base")
+        resources = ["../base"]
+        if self.chance(0.3):
+            objs += base("base2")
+            resources.append("../base2")
+        layout = self.r.random()
+        if layout < 0.2:
+            self.top = "base"
+            return
+        comp = None
+        self.generated = below
+        if self.chance(0.35):
+            # a component adds a resource of its own and transforms what it is given
+            docs = [self.resource(self.pick(kinds[:12]), self.pick(NAMES), self.crd_kinds)]
+            self.files["comp/extra.yaml"] = dump(docs)
+            cobjs = objs + [(docs[0]["kind"], docs[0]["metadata"]["name"], docs[0]["metadata"].get("namespace"))]
+            self.files["comp/kustomization.yaml"] = self.kustomization(
+                "comp", cobjs, ["extra.yaml"] if self.chance(0.7) else [], is_component=True)
+            comp = "../comp"
+            objs = self.moved(cobjs, self.files["comp/kustomization.yaml"])
+        extra = []
+        if self.chance(0.3):
+            docs = [self.resource(self.pick(kinds), self.pick(NAMES), self.crd_kinds)]
+            self.files["overlay/own.yaml"] = dump(docs)
+            objs = objs + [(docs[0]["kind"], docs[0]["metadata"]["name"], docs[0]["metadata"].get("namespace"))]
+            extra = ["own.yaml"]
+        k = self.kustomization("overlay", objs, resources + extra, top=True)
+        if comp:
+            k["components"] = [comp]
+        self.files["overlay/kustomization.yaml"] = k
+        self.top = "overlay"
+
+    def generate(self):
+        self.tree()
+        return {"files": self.files, "top": self.top}
+
+
+def write_tree(tree, root):
+    for path, content in tree["files"].items():
+        full = os.path.join(root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            if isinstance(content, str):
+                f.write(content)
+            else:
+                f.write(dump([content]))
+
+
+def show(tree):
+    out = []
+    for path in sorted(tree["files"]):
+        content = tree["files"][path]
+        text = content if isinstance(content, str) else dump([content])
+        out.append(f"--- {path}\n{text}")
+    return f"# build {tree['top']}\n" + "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running and comparing
+# ---------------------------------------------------------------------------------------------
+
+def run(cmd, timeout=60):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        return -1, "", "timeout"
+
+
+def error_text(stderr):
+    m = re.search(r'"command failed" err=<\n((?:\t.*\n)*)', stderr)
+    if m:
+        return " ".join(l.strip() for l in m.group(1).splitlines())
+    m = re.search(r'"command failed" err="(.*)"\s*$', stderr, re.M)
+    if m:
+        return m.group(1).encode().decode("unicode_escape", errors="replace")
+    m = re.search(r"^error: (.*)$", stderr, re.M)
+    if m:
+        return m.group(1)
+    lines = [l for l in stderr.splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+def first_diff(a, b, path=""):
+    """The first path where two values differ, list indexes written as []."""
+    if type(a) is not type(b):
+        return path or "."
+    if isinstance(a, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a or key not in b:
+                return f"{path}.{key}"
+            d = first_diff(a[key], b[key], f"{path}.{key}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}[]#len"
+        for x, y in zip(a, b):
+            d = first_diff(x, y, f"{path}[]")
+            if d:
+                return d
+        return None
+    return None if a == b else path or "."
+
+
+def norm_words(msg, n=4):
+    msg = re.sub(r"/[^\s:'\"]+", "<path>", msg)
+    msg = re.sub(r"[0-9a-f]{6,}", "<h>", msg)
+    return "_".join(re.findall(r"[A-Za-z]+", msg)[:n]) or "empty"
+
+
+CACHE = None
+
+
+def kubectl(tree, tmp):
+    """kubectl's answer for a tree written to tmp, from the --cache directory when it has it."""
+    key = None
+    if CACHE:
+        key = os.path.join(CACHE, hashlib.sha256(show(tree).encode()).hexdigest() + ".json")
+        if os.path.exists(key):
+            with open(key) as f:
+                return tuple(json.load(f))
+    kc, kout, kerr = run(["kubectl", "kustomize", os.path.join(tmp, tree["top"])])
+    kerr = error_text(kerr).replace(tmp, "<tmp>") if kc else ""
+    if key and kc >= 0:
+        with open(key + ".part", "w") as f:
+            json.dump([kc, kout, kerr], f)
+        os.replace(key + ".part", key)
+    return kc, kout, kerr
+
+
+def compare(tree, kiln):
+    """Builds one tree with both tools; returns (category or None, details)."""
+    with tempfile.TemporaryDirectory(prefix="kzfuzz-") as tmp:
+        write_tree(tree, tmp)
+        kc, kout, kerr = kubectl(tree, tmp)
+        ic, iout, ierr = run([kiln, "--root", tmp, tree["top"]])
+    details = {"kubectl_rc": kc, "kubectl_out": kout, "kubectl_err": kerr,
+               "kiln_rc": ic, "kiln_out": iout, "kiln_err": ierr.strip() if ic else ""}
+    if ic < 0 or ic > 1:
+        return f"kiln crashed ({ic})", details
+    if kc != 0 and ic != 0:
+        return None, details
+    if kc != 0:
+        return "kubectl fails: " + norm_words(details["kubectl_err"]), details
+    if ic != 0:
+        return "kiln fails: " + norm_words(details["kiln_err"].removeprefix("error: ")), details
+    try:
+        kdocs = [d for d in yaml.load_all(kout, Loader=Loader) if d is not None]
+    except yaml.YAMLError as e:
+        return "kubectl output unreadable", details
+    try:
+        idocs = [d for d in yaml.load_all(iout, Loader=Loader) if d is not None]
+    except yaml.YAMLError:
+        return "kiln output unreadable", details
+    if kdocs != idocs:
+        if len(kdocs) != len(idocs):
+            kn = sorted(f"{d.get('kind')}/{d.get('metadata', {}).get('name')}" for d in kdocs)
+            inn = sorted(f"{d.get('kind')}/{d.get('metadata', {}).get('name')}" for d in idocs)
+            return ("data: document count" if kn != inn else "data: document count"), details
+        for kd, idd in zip(kdocs, idocs):
+            if kd != idd:
+                kind = kd.get("kind") if isinstance(kd, dict) else "?"
+                if isinstance(kd, dict) and isinstance(idd, dict) and kd.get("kind") != idd.get("kind"):
+                    return "data: order or kind", details
+                path = first_diff(kd, idd) or "."
+                # keep an annotation's key (origin, transformations), drop label keys and values
+                path = re.sub(r"\.(labels|matchLabels|data|selector)\..*", r".\1.*", path)
+                return f"data: {kind} {path}", details
+    if kout != iout:
+        return "bytes only", details
+    return None, details
+
+
+def signature(cat):
+    return cat
+
+
+def shrink(tree, kiln, cat, budget=150):
+    """Greedy: drop kustomization entries, documents and fields while the category stays."""
+    tree = copy.deepcopy(tree)
+    tries = [0]
+
+    def still(t):
+        if tries[0] >= budget:
+            return False
+        tries[0] += 1
+        c, _ = compare(t, kiln)
+        return c == cat
+
+    changed = True
+    while changed and tries[0] < budget:
+        changed = False
+        for path in sorted(tree["files"]):
+            content = tree["files"][path]
+            if isinstance(content, dict):
+                # a kustomization: whole keys, then list entries
+                for key in list(content):
+                    t = copy.deepcopy(tree)
+                    del t["files"][path][key]
+                    if still(t):
+                        tree, changed = t, True
+                        continue
+                    val = tree["files"][path].get(key)
+                    if isinstance(val, list) and len(val) > 1:
+                        i = 0
+                        while i < len(tree["files"][path][key]):
+                            t = copy.deepcopy(tree)
+                            del t["files"][path][key][i]
+                            if still(t):
+                                tree, changed = t, True
+                            else:
+                                i += 1
+            elif path.endswith(".yaml") and "kustomization" not in path:
+                try:
+                    docs = list(yaml.safe_load_all(content))
+                except yaml.YAMLError:
+                    continue
+                if len(docs) > 1:
+                    i = 0
+                    while i < len(docs):
+                        t = copy.deepcopy(tree)
+                        nd = docs[:i] + docs[i + 1:]
+                        t["files"][path] = dump(nd)
+                        if still(t):
+                            tree, docs, changed = t, nd, True
+                        else:
+                            i += 1
+                # fields of each document, one level under spec/metadata
+                for di in range(len(docs)):
+                    doc = docs[di]
+                    if not isinstance(doc, dict):
+                        continue
+                    for top in ("metadata", "spec"):
+                        sub = doc.get(top)
+                        if not isinstance(sub, dict):
+                            continue
+                        for key in list(sub):
+                            if top == "metadata" and key == "name":
+                                continue
+                            nd = copy.deepcopy(docs)
+                            del nd[di][top][key]
+                            t = copy.deepcopy(tree)
+                            t["files"][path] = dump(nd)
+                            if still(t):
+                                tree, docs, changed = t, nd, True
+        # files no longer named
+    return tree
+
+
+def save(out, cat, index, tree, details):
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", cat)[:80]
+    d = os.path.join(out, safe, str(index))
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    write_tree(tree, d)
+    with open(os.path.join(d, "build-dir"), "w") as f:
+        f.write(tree["top"] + "\n")
+    with open(os.path.join(d, "answers.txt"), "w") as f:
+        f.write(f"category: {cat}\n")
+        f.write(f"kubectl rc={details['kubectl_rc']} {details['kubectl_err']}\n{details['kubectl_out']}\n")
+        f.write(f"=== kiln rc={details['kiln_rc']} {details['kiln_err']}\n{details['kiln_out']}\n")
+    return d
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--kiln", default=DEFAULT_KILN)
+    ap.add_argument("--out", default="/tmp/kustomize-fuzz")
+    ap.add_argument("--shrink", type=int, default=1)
+    ap.add_argument("--cache", help="keep kubectl's answers here, keyed by the tree, so that re-runs "
+                    "against a changed kiln only run kiln")
+    ap.add_argument("--show", type=int)
+    ap.add_argument("--bytes", action="store_true", help="list the trees whose bytes alone differ")
+    ap.add_argument("--errors", action="store_true", help="print both messages where both fail")
+    args = ap.parse_args()
+
+    if args.show is not None:
+        print(show(Gen(args.seed, args.show).generate()), end="")
+        return 0
+    if not os.access(args.kiln, os.X_OK):
+        print(f"kustomize-fuzz: {args.kiln} is not built "
+              "(cargo build -p renderer --example kustomize_build)", file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    global CACHE
+    if args.cache:
+        os.makedirs(args.cache, exist_ok=True)
+        CACHE = args.cache
+
+    indexes = range(args.start, args.start + args.count)
+    trees = {}
+
+    def job(i):
+        t = Gen(args.seed, i).generate()
+        trees[i] = t
+        return i, compare(t, args.kiln)
+
+    counts = {}
+    examples = {}
+    both_failed = 0
+    built = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
+        for i, (cat, details) in ex.map(job, indexes):
+            if details["kubectl_rc"] != 0 and details["kiln_rc"] != 0:
+                both_failed += 1
+                if args.errors:
+                    print(f"[{i}] both fail\n  kubectl: {details['kubectl_err']}\n  kiln:    {details['kiln_err']}")
+            elif details["kubectl_rc"] == 0:
+                built += 1
+            if cat is None:
+                trees.pop(i, None)
+                continue
+            counts[cat] = counts.get(cat, 0) + 1
+            examples.setdefault(cat, []).append(i)
+            tree = trees.pop(i)
+            if cat == "bytes only" and not args.bytes:
+                continue
+            if counts[cat] <= args.shrink and cat != "bytes only":
+                tree = shrink(tree, args.kiln, cat)
+                _, details = compare(tree, args.kiln)
+            d = save(args.out, cat, i, tree, details)
+            print(f"[{i}] {cat} -> {d}", flush=True)
+    total = len(indexes)
+    diffs = sum(c for k, c in counts.items() if k != "bytes only")
+    print(f"\n{total} trees (seed {args.seed}, from {args.start}): kubectl built {built}, both failed "
+          f"{both_failed}; {diffs} differ, {counts.get('bytes only', 0)} differ in bytes only")
+    for cat, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        ex_ = ", ".join(str(x) for x in examples[cat][:5])
+        print(f"  {n:5d}  {cat}   (e.g. {ex_})")
+    return 1 if diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
