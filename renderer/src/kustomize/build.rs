@@ -1633,6 +1633,11 @@ impl Builder<'_> {
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
                 }
+                // A field a replacement gave text its type cannot hold
+                // fails that conversion, whatever the patch then writes.
+                if let Some(error) = replacements::mistyped_error(r) {
+                    return Err(invalid(&r.source, error));
+                }
                 let target = r.id().kustomize_form();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
