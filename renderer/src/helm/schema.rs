@@ -43,8 +43,8 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             },
         };
         let raw = String::from_utf8_lossy(raw_schema);
-        let ctx = Ctx::new(&schema, &raw);
         let instance = to_json(&Value::Map(values.clone()));
+        let ctx = Ctx::new(&schema, &raw, &instance);
         let errors: Vec<Flat> =
             validator.iter_errors(&instance).flat_map(|e| ctx.flat(&e, &[], &[], false)).collect();
         if !errors.is_empty() {
@@ -84,12 +84,17 @@ const BASE: &str = "file:///values.schema.json";
 struct Ctx<'a> {
     root: &'a serde_json::Value,
     raw: &'a str,
+    /// The values validated, which every instance location starts from.
+    values: &'a serde_json::Value,
     draft: jsonschema::Draft,
     subs: RefCell<HashMap<String, Option<Rc<jsonschema::Validator>>>>,
+    /// The objects whose `additionalProperties: false` failure is reported
+    /// (the Rust validator may fail one object once per property).
+    closed: RefCell<std::collections::HashSet<(Vec<String>, Vec<String>)>>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(root: &'a serde_json::Value, raw: &'a str) -> Ctx<'a> {
+    fn new(root: &'a serde_json::Value, raw: &'a str, values: &'a serde_json::Value) -> Ctx<'a> {
         let draft = jsonschema::Resource::from_contents(root.clone()).draft();
         let draft = if matches!(
             draft,
@@ -102,7 +107,20 @@ impl<'a> Ctx<'a> {
         } else {
             jsonschema::Draft::Draft202012
         };
-        Ctx { root, raw, draft, subs: RefCell::new(HashMap::new()) }
+        Ctx {
+            root,
+            raw,
+            values,
+            draft,
+            subs: RefCell::new(HashMap::new()),
+            closed: RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// The value at an instance location.
+    fn value_at(&self, instance: &[String]) -> Option<&'a serde_json::Value> {
+        let pointer: String = instance.iter().map(|t| format!("/{}", escape_token(t))).collect();
+        self.values.pointer(&pointer)
     }
 
     /// Whether the schema's draft has `minContains` and the unevaluated keywords.
@@ -295,6 +313,32 @@ impl Ctx<'_> {
                     relocate(f, instance.len(), &[]);
                 }
                 What::PropertyName(name, inner)
+            }
+            // `additionalProperties: false` beside a `$ref` (2019-09 on): the
+            // Rust validator fails the object, Helm names the properties.
+            K::FalseSchema
+                if schema_path.last().is_some_and(|t| t == "additionalProperties")
+                    && self.value_at(&instance).is_some_and(serde_json::Value::is_object) =>
+            {
+                let object = self.value_at(&instance).and_then(serde_json::Value::as_object);
+                if !self.closed.borrow_mut().insert((schema_path.clone(), instance.clone())) {
+                    return Vec::new();
+                }
+                let parent = real_pointer(self.root, &schema_path[..schema_path.len() - 1]);
+                let node = parent.as_deref().and_then(|p| self.root.pointer(p));
+                let declared = |name: &str| {
+                    node.and_then(|n| n.get("properties")?.get(name)).is_some()
+                        || node.and_then(|n| n.get("patternProperties")?.as_object()).is_some_and(
+                            |m| {
+                                m.keys()
+                                    .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+                            },
+                        )
+                };
+                let extra: Vec<String> = object
+                    .map(|o| o.keys().filter(|k| !declared(k)).map(|k| go_quote(k)).collect())
+                    .unwrap_or_default();
+                What::Message(format!("additional properties {} not allowed", extra.join(", ")))
             }
             // `propertyNames: false`: every name fails.
             K::FalseSchema if schema_path.last().is_some_and(|t| t == "propertyNames") => {
