@@ -43,8 +43,8 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
             },
         };
         let raw = String::from_utf8_lossy(raw_schema);
-        let ctx = Ctx::new(&schema, &raw);
         let instance = to_json(&Value::Map(values.clone()));
+        let ctx = Ctx::new(&schema, &raw, &instance);
         let errors: Vec<Flat> =
             validator.iter_errors(&instance).flat_map(|e| ctx.flat(&e, &[], &[], false)).collect();
         if !errors.is_empty() {
@@ -84,12 +84,17 @@ const BASE: &str = "file:///values.schema.json";
 struct Ctx<'a> {
     root: &'a serde_json::Value,
     raw: &'a str,
+    /// The values validated, which every instance location starts from.
+    values: &'a serde_json::Value,
     draft: jsonschema::Draft,
     subs: RefCell<HashMap<String, Option<Rc<jsonschema::Validator>>>>,
+    /// The objects whose `additionalProperties: false` failure is reported
+    /// (the Rust validator may fail one object once per property).
+    closed: RefCell<std::collections::HashSet<(Vec<String>, Vec<String>)>>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(root: &'a serde_json::Value, raw: &'a str) -> Ctx<'a> {
+    fn new(root: &'a serde_json::Value, raw: &'a str, values: &'a serde_json::Value) -> Ctx<'a> {
         let draft = jsonschema::Resource::from_contents(root.clone()).draft();
         let draft = if matches!(
             draft,
@@ -102,7 +107,20 @@ impl<'a> Ctx<'a> {
         } else {
             jsonschema::Draft::Draft202012
         };
-        Ctx { root, raw, draft, subs: RefCell::new(HashMap::new()) }
+        Ctx {
+            root,
+            raw,
+            values,
+            draft,
+            subs: RefCell::new(HashMap::new()),
+            closed: RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// The value at an instance location.
+    fn value_at(&self, instance: &[String]) -> Option<&'a serde_json::Value> {
+        let pointer: String = instance.iter().map(|t| format!("/{}", escape_token(t))).collect();
+        self.values.pointer(&pointer)
     }
 
     /// Whether the schema's draft has `minContains` and the unevaluated keywords.
@@ -270,6 +288,7 @@ impl Ctx<'_> {
         schema_path.extend(tokens(e.schema_path()).into_iter().skip(usize::from(wrapped)));
         let mut instance = instance_at.to_vec();
         instance.extend(tokens(e.instance_path()));
+        let schema_path = refit(self.root, schema_path, &instance);
         let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
             context
                 .iter()
@@ -294,6 +313,32 @@ impl Ctx<'_> {
                     relocate(f, instance.len(), &[]);
                 }
                 What::PropertyName(name, inner)
+            }
+            // `additionalProperties: false` beside a `$ref` (2019-09 on): the
+            // Rust validator fails the object, Helm names the properties.
+            K::FalseSchema
+                if schema_path.last().is_some_and(|t| t == "additionalProperties")
+                    && self.value_at(&instance).is_some_and(serde_json::Value::is_object) =>
+            {
+                let object = self.value_at(&instance).and_then(serde_json::Value::as_object);
+                if !self.closed.borrow_mut().insert((schema_path.clone(), instance.clone())) {
+                    return Vec::new();
+                }
+                let parent = real_pointer(self.root, &schema_path[..schema_path.len() - 1]);
+                let node = parent.as_deref().and_then(|p| self.root.pointer(p));
+                let declared = |name: &str| {
+                    node.and_then(|n| n.get("properties")?.get(name)).is_some()
+                        || node.and_then(|n| n.get("patternProperties")?.as_object()).is_some_and(
+                            |m| {
+                                m.keys()
+                                    .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+                            },
+                        )
+                };
+                let extra: Vec<String> = object
+                    .map(|o| o.keys().filter(|k| !declared(k)).map(|k| go_quote(k)).collect())
+                    .unwrap_or_default();
+                What::Message(format!("additional properties {} not allowed", extra.join(", ")))
             }
             // `propertyNames: false`: every name fails.
             K::FalseSchema if schema_path.last().is_some_and(|t| t == "propertyNames") => {
@@ -448,6 +493,195 @@ impl Ctx<'_> {
             push(message, Vec::new());
         }
         out
+    }
+}
+
+/// How many instance tokens a keyword path walks down (`properties/x`,
+/// `items`, ...), or `None` when a `properties` name is not the instance's.
+fn walked(path: &[String], instance: &[String]) -> Option<usize> {
+    let (mut t, mut i) = (0, 0);
+    while let Some(keyword) = path.get(t) {
+        let next = path.get(t + 1);
+        let index = next.is_some_and(|n| n.parse::<usize>().is_ok());
+        match keyword.as_str() {
+            "properties" | "prefixItems" => {
+                if next? != instance.get(i)? {
+                    return None;
+                }
+                (t, i) = (t + 2, i + 1);
+            }
+            "items" if index => {
+                if next? != instance.get(i)? {
+                    return None;
+                }
+                (t, i) = (t + 2, i + 1);
+            }
+            "patternProperties" => (t, i) = (t + 2, i + 1),
+            "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "contains"
+                if t + 1 < path.len() || i < instance.len() =>
+            {
+                (t, i) = (t + 1, i + 1)
+            }
+            "allOf" | "anyOf" | "oneOf" | "dependencies" | "dependentSchemas" => t += 2,
+            "not" | "if" | "then" | "else" | "$ref" | "$dynamicRef" | "$recursiveRef"
+            | "propertyNames" => t += 1,
+            _ => break,
+        }
+    }
+    Some(i)
+}
+
+/// A keyword path that fits the instance location. For a definition that
+/// `$ref`s reach from several places, the Rust validator reports the path
+/// of the first place; Helm's tree follows the place actually walked, so
+/// the path up to the last `$ref` is found again from the instance location.
+fn refit(root: &serde_json::Value, path: Vec<String>, instance: &[String]) -> Vec<String> {
+    if walked(&path, instance) == Some(instance.len()) || !path.iter().any(|t| t == "$ref") {
+        return path;
+    }
+    let Some(last) = path.iter().rposition(|t| t == "$ref") else { return path };
+    let suffix = &path[last + 1..];
+    // The instance tokens the suffix walks, counted against a stand-in.
+    let Some(below) =
+        (0..=instance.len()).find(|&k| walked(suffix, &instance[k..]) == Some(instance.len() - k))
+    else {
+        return path;
+    };
+    let Some(target) = real_pointer(root, &path[..=last]) else { return path };
+    let mut search = Search { root, target, path: Vec::new(), budget: 10_000 };
+    match search.find(root, &instance[..below], 0) {
+        Some(mut prefix) => {
+            prefix.extend_from_slice(suffix);
+            prefix
+        }
+        None => path,
+    }
+}
+
+/// A search of the schema for a keyword path that walks a given instance
+/// location and ends at a `$ref` to `target`, within a bounded number of steps.
+struct Search<'a> {
+    root: &'a serde_json::Value,
+    target: String,
+    path: Vec<String>,
+    budget: usize,
+}
+
+impl Search<'_> {
+    fn find(
+        &mut self,
+        node: &serde_json::Value,
+        rest: &[String],
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        if self.budget == 0 || depth > 64 {
+            return None;
+        }
+        self.budget -= 1;
+        let obj = node.as_object()?;
+        if let Some(pointer) = obj
+            .get("$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .filter(|p| p.is_empty() || p.starts_with('/'))
+        {
+            if rest.is_empty() && pointer == self.target {
+                let mut hit = self.path.clone();
+                hit.push("$ref".into());
+                return Some(hit);
+            }
+            let root = self.root;
+            if let Some(child) = root.pointer(pointer)
+                && let Some(hit) = self.step(&["$ref"], child, rest, depth)
+            {
+                return Some(hit);
+            }
+        }
+        for keyword in ["allOf", "anyOf", "oneOf"] {
+            for (j, child) in
+                obj.get(keyword).and_then(|v| v.as_array()).into_iter().flatten().enumerate()
+            {
+                if let Some(hit) = self.step(&[keyword, &j.to_string()], child, rest, depth) {
+                    return Some(hit);
+                }
+            }
+        }
+        for keyword in ["not", "if", "then", "else"] {
+            if let Some(child) = obj.get(keyword)
+                && let Some(hit) = self.step(&[keyword], child, rest, depth)
+            {
+                return Some(hit);
+            }
+        }
+        for keyword in ["dependencies", "dependentSchemas"] {
+            for (k, child) in obj.get(keyword).and_then(|v| v.as_object()).into_iter().flatten() {
+                if let Some(hit) = self.step(&[keyword, k], child, rest, depth) {
+                    return Some(hit);
+                }
+            }
+        }
+        let (token, rest) = rest.split_first()?;
+        let mut children: Vec<(Vec<String>, &serde_json::Value)> = Vec::new();
+        if let Some(child) = obj.get("properties").and_then(|p| p.get(token)) {
+            children.push((vec!["properties".into(), token.clone()], child));
+        }
+        for (pattern, child) in
+            obj.get("patternProperties").and_then(|v| v.as_object()).into_iter().flatten()
+        {
+            if regex::Regex::new(pattern).is_ok_and(|re| re.is_match(token)) {
+                children.push((vec!["patternProperties".into(), pattern.clone()], child));
+            }
+        }
+        for keyword in [
+            "additionalProperties",
+            "additionalItems",
+            "unevaluatedProperties",
+            "unevaluatedItems",
+            "contains",
+        ] {
+            if let Some(child) = obj.get(keyword) {
+                children.push((vec![keyword.into()], child));
+            }
+        }
+        let index = token.parse::<usize>().ok();
+        match obj.get("items") {
+            Some(serde_json::Value::Array(items)) => {
+                if let Some(child) = index.and_then(|i| items.get(i)) {
+                    children.push((vec!["items".into(), token.clone()], child));
+                }
+            }
+            Some(child) => children.push((vec!["items".into()], child)),
+            None => {}
+        }
+        if let Some(child) = obj.get("prefixItems").and_then(|p| p.get(index?)) {
+            children.push((vec!["prefixItems".into(), token.clone()], child));
+        }
+        for (keys, child) in children {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            if let Some(hit) = self.step(&keys, child, rest, depth) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    fn step(
+        &mut self,
+        keys: &[&str],
+        child: &serde_json::Value,
+        rest: &[String],
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        let n = self.path.len();
+        self.path.extend(keys.iter().map(|k| k.to_string()));
+        let hit = self.find(child, rest, depth + 1);
+        self.path.truncate(n);
+        hit
     }
 }
 
