@@ -35,7 +35,7 @@ pub(crate) fn parse(
         nesting: 0,
         has_func,
         defined: BTreeMap::new(),
-        action_line: 0,
+        action_pos: None,
     };
     let mut root = p.parse_top()?;
     // Go adds the top-level tree last: a definition of the same name gives
@@ -73,8 +73,8 @@ struct Parser<'a> {
     nesting: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     defined: BTreeMap<String, Vec<Node>>,
-    /// The line of the left delimiter of the action being parsed (0 outside actions).
-    action_line: usize,
+    /// Where the left delimiter of the action being parsed stands (None outside actions).
+    action_pos: Option<usize>,
 }
 
 /// What ended a list of nodes.
@@ -125,8 +125,9 @@ impl Parser<'_> {
         let message = if tok.kind == Kind::Error {
             // Go names where an action that runs over lines began.
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != line {
-                extra = format!(" in action started at {}:{}", self.name, self.action_line);
+            let action_line = self.action_pos.map_or(0, |pos| line_col(&self.text, pos).0);
+            if action_line != 0 && action_line != line {
+                extra = format!(" in action started at {}:{}", self.name, action_line);
                 if tok.text.ends_with(" action") {
                     extra = extra.split_off(" in action".len());
                 }
@@ -226,9 +227,11 @@ impl Parser<'_> {
         match tok.kind {
             Kind::Text => Ok(Item::Node(Node::Text(tok.text))),
             Kind::LeftDelim => {
-                self.action_line = line_col(&self.text, tok.pos).0;
+                // Only an error needs its line: counting lines here would
+                // make parsing quadratic in the template's length.
+                self.action_pos = Some(tok.pos);
                 let item = self.action();
-                self.action_line = 0;
+                self.action_pos = None;
                 item
             }
             _ => self.unexpected(&tok, "input"),

@@ -71,6 +71,26 @@ pub enum Value {
 #[derive(Clone, Default)]
 pub struct MapRef(Arc<RwLock<BTreeMap<String, Value>>>, Option<Arc<MapType>>);
 
+/// A [`Struct::native`] map built on first use: a host whose map is costly
+/// to build (Helm's `.Files`, one `[]byte` per file) and seldom ranged over
+/// pays for it only when a template reads it as a map.
+pub struct LazyMap {
+    map: OnceLock<MapRef>,
+    build: Box<dyn Fn() -> MapRef + Send + Sync>,
+}
+
+impl LazyMap {
+    /// A map that `build` makes when it is first read.
+    pub fn new(build: impl Fn() -> MapRef + Send + Sync + 'static) -> LazyMap {
+        LazyMap { map: OnceLock::new(), build: Box::new(build) }
+    }
+
+    /// The map, built now if it was not yet.
+    pub fn get(&self) -> &MapRef {
+        self.map.get_or_init(|| (self.build)())
+    }
+}
+
 /// A Go map type other than `map[string]interface{}`: a named type defined
 /// on it (Helm's `common.Values`), or another map type (`map[string]string`).
 pub struct MapType {
@@ -388,7 +408,10 @@ impl Struct {
     /// `map[string][]byte`): a host sets [`Struct::native`] to a [`MapRef`],
     /// and `range`, `len`, `index` and truth then treat the struct as that map.
     pub fn as_map(&self) -> Option<&MapRef> {
-        self.native.as_ref()?.downcast_ref::<MapRef>()
+        let native = self.native.as_ref()?;
+        native
+            .downcast_ref::<MapRef>()
+            .or_else(|| native.downcast_ref::<LazyMap>().map(LazyMap::get))
     }
 
     /// The items of a Go slice type with methods (Helm's

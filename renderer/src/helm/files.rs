@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::gotmpl::{Function, List, MapRef, MapType, Param, Struct, Value};
+use crate::gotmpl::{Function, LazyMap, List, MapRef, MapType, Param, Struct, Value};
 
 /// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
 /// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
@@ -191,7 +191,9 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
         // Helm 4's engine.files is a map[string][]byte: range, len and index
         // see the files; a missing name yields the element type's zero, an
         // empty []byte.
-        native: Some(Arc::new(
+        // Built on first use: most charts never range over .Files, and one
+        // []byte element per byte of every file is costly.
+        native: Some(Arc::new(LazyMap::new(move || {
             MapRef::new(
                 files.iter().map(|(p, b)| (p.clone(), Value::List(List::bytes(b)))).collect(),
             )
@@ -201,8 +203,8 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
                 convertible: false,
                 is_nil: false,
                 elem_zero: Value::List(List::bytes(&[])),
-            })),
-        )),
+            }))
+        }))),
         ..Struct::default()
     }))
 }
