@@ -170,9 +170,12 @@ fn var_reference_specs() -> Vec<FieldSpec> {
         spec(Some("Service"), "spec/ports/targetPort"),
         spec(Some("StatefulSet"), "spec/volumeClaimTemplates/spec/nfs/server"),
         spec(Some("PersistentVolume"), "spec/nfs/server"),
-        // kubectl kustomize v5.5 also expands these two Deployment fields and
-        // no NFS server of a CronJob (measured; its table differs from the docs).
+        // kubectl kustomize v5.5 also expands the Deployment's template
+        // annotations, and its table gives a CronJob's NFS server one level
+        // short of the pod spec (`template/volumes`, not
+        // `template/spec/volumes`): that path is expanded, the pod spec's is not.
         spec(Some("Deployment"), "spec/template/metadata/annotations"),
+        spec(Some("CronJob"), "spec/jobTemplate/spec/template/volumes/nfs/server"),
     ];
     for (kind, pod) in POD_SPECS {
         for list in ["containers", "initContainers"] {
