@@ -183,7 +183,15 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             out
         }
         "NamespaceTransformer" => one("namespace", take(&meta, "namespace")),
-        "ImageTagTransformer" => one("images", Value::Seq(vec![take(m, "imageTag")])),
+        // A config without `imageTag` holds Go's zero image, which names no
+        // image and so changes nothing.
+        "ImageTagTransformer" => {
+            let image = match take(m, "imageTag") {
+                Value::Null => Value::Map(Map::new()),
+                image => image,
+            };
+            one("images", Value::Seq(vec![image]))
+        }
         "ReplicaCountTransformer" => one("replicas", Value::Seq(vec![take(m, "replica")])),
         "PatchTransformer" => {
             let mut p = Map::new();
