@@ -1205,7 +1205,11 @@ impl Builder<'_> {
             plugin::Role::Generator => "generator",
             plugin::Role::Transformer => "transformer",
         };
-        for (source, doc) in self.plugin_configs(k, dir, entries, what)? {
+        let configs = self.plugin_configs(k, dir, entries, what).map_err(|e| match role {
+            plugin::Role::Generator => e.within("loading generator plugins"),
+            plugin::Role::Transformer => e,
+        })?;
+        for (source, doc) in configs {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
@@ -1306,43 +1310,32 @@ impl Builder<'_> {
     ) -> Result<Vec<(String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
-        let mut configs = Vec::new();
+        let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
-        for entry in inline.into_iter().chain(elsewhere) {
-            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
-                parse_configs(&k.file, entry)?
-            } else {
-                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
-                } else {
-                    let (source, text) = self.read_file(k, dir, entry)?;
-                    parse_configs(&source, &text)?
-                }
-            };
-            for (source, doc) in docs {
-                let id = Resource::new(doc.clone(), source.as_str()).id();
+        for entry in inline {
+            for (source, doc) in parse_configs(&k.file, entry)? {
+                let r = Resource::new(doc, source.as_str());
+                let id = r.id();
                 if !ids.insert(id.key()) {
-                    let duplicate = format!(
-                        "may not add resource with an already registered id: {}",
-                        id.kustomize_form()
-                    );
-                    // kustomize gathers inline configs first, then reads
-                    // the others as it reads resources.
-                    let message = if is_inline_config(entry) {
-                        format!("configuring external {what}: {duplicate}")
-                    } else {
-                        let path = tree::join(dir, entry).unwrap_or_else(|_| entry.to_string());
+                    return Err(invalid(
+                        &source,
                         format!(
-                            "accumulation err='merging resources from '{entry}': {duplicate}': must build at directory: '{path}': file is not directory"
-                        )
-                    };
-                    return Err(invalid(&source, message));
+                            "configuring external {what}: may not add resource with an already registered id: {}",
+                            id.kustomize_form()
+                        ),
+                    ));
                 }
-                configs.push((source, doc));
+                configs.push(r);
             }
         }
-        Ok(configs)
+        // kustomize reads the other entries as it reads `resources:`, with
+        // the same errors: a missing path, a directory without a
+        // kustomization, two configs with one identity in one file or
+        // across entries.
+        for entry in elsewhere {
+            self.resource(k, dir, entry, &mut configs)?;
+        }
+        Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
