@@ -334,8 +334,12 @@ fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
     match docs {
         [] => Err(both()),
         [Value::Seq(ops)] if ops.is_empty() => Err(both()),
-        // A JSON patch is its first document; the others are not read.
-        [Value::Seq(_), ..] => Ok(()),
+        // A JSON patch is its first document; the others are not read. Go's
+        // decoder wants each operation a map.
+        [Value::Seq(ops), ..] if ops.iter().all(|op| matches!(op, Value::Map(_) | Value::Null)) => {
+            Ok(())
+        }
+        [Value::Seq(_), ..] => Err(neither()),
         // An empty object reads as a JSON patch too, whose decoding then
         // fails when the transformer runs.
         [Value::Map(m)] if m.is_empty() => Err((
@@ -345,6 +349,41 @@ fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
         _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(()),
         _ => Err(neither()),
     }
+}
+
+/// What kustomize's `PatchJson6902Transformer` finds wrong with its
+/// operations as it is configured, before it runs: a patch file without
+/// text, operations Go's JSON decoder cannot read into a list of maps (text
+/// that does not start with `[` is read as YAML and shown as JSON), or no
+/// operation at all.
+pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> Option<String> {
+    if text.is_empty() {
+        return path.map(|path| format!("patch file '{path}' empty seems to be empty"));
+    }
+    // A text kiln cannot read fails later, with the reader's message.
+    let first = yaml::parse_documents(text, source).ok()?.into_iter().next().unwrap_or(Value::Null);
+    let shown = if text.starts_with('[') { text.to_string() } else { generate::to_go_json(&first) };
+    let decoding = |v: &Value, go_type: &str| {
+        Some(format!(
+            "decoding {shown}: json: cannot unmarshal {} into Go value of type jsonpatch.{go_type}",
+            kustomization::json_kind(v)
+        ))
+    };
+    let ops = match &first {
+        Value::Null => &Vec::new(),
+        Value::Seq(ops) => ops,
+        other => return decoding(other, "Patch"),
+    };
+    if let Some(op) = ops.iter().find(|op| !matches!(op, Value::Map(_) | Value::Null)) {
+        return decoding(op, "Operation");
+    }
+    if ops.is_empty() {
+        return Some(format!(
+            "patch appears to be empty; file={}, JsonOp={shown}",
+            path.unwrap_or("")
+        ));
+    }
+    None
 }
 
 /// kustomize reads a strategic merge patch as objects: each document needs a
@@ -1483,10 +1522,9 @@ impl Builder<'_> {
             if let Some(id) = &k.plugin {
                 return invalid(&file, format!("plugin {id} fails configuration: {message}"));
             }
-            if p.json6902_only {
-                return invalid(&file, message);
-            }
-            let (builtin, config) = if p.legacy_strategic_merge {
+            let (builtin, config) = if p.json6902_only {
+                ("PatchJson6902Transformer", p.json6902_config_yaml())
+            } else if p.legacy_strategic_merge {
                 let paths: Vec<Value> = k
                     .patches_strategic_merge
                     .iter()
@@ -1552,6 +1590,11 @@ impl Builder<'_> {
             }
             docs
         };
+        if p.json6902_only {
+            if let Some(problem) = json6902_problem(p.path.as_deref(), &text, &source) {
+                return Err(configuring(invalid(&source, problem)));
+            }
+        }
         if !p.json6902_only && !p.legacy_strategic_merge {
             check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
                 if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }

@@ -102,6 +102,23 @@ impl Patch {
         if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
     }
 
+    /// The configuration kustomize gives its builtin
+    /// `PatchJson6902Transformer` for this `patchesJson6902` entry, as YAML
+    /// with sorted keys, the way it shows it in errors.
+    pub fn json6902_config_yaml(&self) -> String {
+        let mut m = Map::new();
+        if let Some(patch) = &self.patch {
+            m.insert("jsonOp".into(), Value::String(patch.clone()));
+        }
+        if let Some(path) = &self.path {
+            m.insert("path".into(), Value::String(path.clone()));
+        }
+        if let Some(target) = &self.target {
+            m.insert("target".into(), target.to_value());
+        }
+        if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
+    }
+
     /// How kustomize's `PatchTransformer` names the patch in errors:
     /// `[path: "..."]` or `[patch: "..."]` (trimmed), Go-quoted.
     pub fn go_name(&self) -> String {
@@ -350,7 +367,7 @@ struct Fields<'a> {
 }
 
 /// The JSON type of a value, as Go's decoder names it in errors.
-fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -223,12 +223,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 (Some(_), Some(_)) => {
                     return Err(fails("must specify a file path or jsonOp, not both"));
                 }
+                // kustomize decodes inline operations as it loads the
+                // config, before any transformer runs.
                 (None, Some(op)) => {
-                    let ops = crate::yaml::parse_documents(op, file).unwrap_or_default();
-                    if matches!(ops.first(), Some(Value::Seq(list)) if list.is_empty()) {
-                        return Err(fails(&format!(
-                            "patch appears to be empty; file=, JsonOp={op}"
-                        )));
+                    if let Some(problem) = super::build::json6902_problem(None, op, file) {
+                        return Err(fails(&problem));
                     }
                 }
                 _ => {}
