@@ -761,7 +761,12 @@ impl Kustomization {
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
         let mut wrong_kind = false;
-        for (key, v) in m {
+        // kustomize's YAML reaches Go's decoder as JSON with sorted keys, and
+        // the decoder reports the first field it cannot read in that order.
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let v = &m[key];
             match key.as_str() {
                 "apiVersion" => {}
                 // kustomize decodes the kustomization's own metadata, strictly,
