@@ -890,8 +890,16 @@ impl Builder<'_> {
             Some(EntryKind::Dir) => {
                 let no_file =
                     invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
-                let built = self.kustomization(&path).and_then(|sub| {
+                // The kustomization accumulates into a set of its own, vars
+                // included, which is then merged into this one.
+                let outer = std::mem::take(&mut self.vars);
+                let sub = self.kustomization(&path);
+                let sub_vars = std::mem::replace(&mut self.vars, outer);
+                let built = sub.and_then(|sub| {
                     add_all(acc, sub, &k.file)
+                        .and_then(|()| {
+                            vars::merge(&mut self.vars, sub_vars).map_err(|m| invalid(&k.file, m))
+                        })
                         .map_err(|e| e.within(format_args!("recursed merging from path '{shown}'")))
                 });
                 built.map_err(|e| {
@@ -1370,10 +1378,13 @@ impl Builder<'_> {
         // kustomize reads the other entries as it reads `resources:`, with
         // the same errors: a missing path, a directory without a
         // kustomization, two configs with one identity in one file or
-        // across entries.
-        for entry in elsewhere {
-            self.resource(k, dir, entry, &mut configs)?;
-        }
+        // across entries. It reads them into a set of their own, whose vars
+        // go nowhere.
+        let vars = std::mem::take(&mut self.vars);
+        let read =
+            elsewhere.into_iter().try_for_each(|entry| self.resource(k, dir, entry, &mut configs));
+        self.vars = vars;
+        read?;
         Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
     }
 
