@@ -1262,6 +1262,22 @@ impl Builder<'_> {
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
                 let made_by =
                     |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
+                // kustomize checks what a plugin is before it generates
+                // anything with it.
+                let not_a = |want: &str| {
+                    invalid(
+                        &source,
+                        format!(
+                            "plugin {}.builtin.[noGrp]/{}.{} not a {want}",
+                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+                            config_name.unwrap_or(""),
+                            config_ns.filter(|ns| !ns.is_empty()).unwrap_or("[noNs]")
+                        ),
+                    )
+                };
+                if role == plugin::Role::Transformer && plugin::is_generated_object(&doc) {
+                    return Err(not_a(what));
+                }
                 if let Some(obj) = plugin::generated_object(&doc, &source)? {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
@@ -1275,25 +1291,7 @@ impl Builder<'_> {
                         plugin::Role::Transformer => e,
                     })?;
                 if got != role {
-                    let want = match role {
-                        plugin::Role::Generator => "generator",
-                        plugin::Role::Transformer => "transformer",
-                    };
-                    let meta = |key: &str| {
-                        doc.get_path(&["metadata", key]).and_then(Value::as_str).unwrap_or("")
-                    };
-                    let ns = match meta("namespace") {
-                        "" => "[noNs]",
-                        ns => ns,
-                    };
-                    return Err(invalid(
-                        &source,
-                        format!(
-                            "plugin {}.builtin.[noGrp]/{}.{ns} not a {want}",
-                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
-                            meta("name")
-                        ),
-                    ));
+                    return Err(not_a(what));
                 }
                 match role {
                     plugin::Role::Generator => {

@@ -96,15 +96,21 @@ fn stringified(v: &Value) -> Value {
     Value::Map(m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
 }
 
+/// Whether a plugin config is one [`generated_object`] makes an object of.
+pub fn is_generated_object(doc: &Value) -> bool {
+    let field = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
+    field("apiVersion") == "builtin" && field("kind") == "IAMPolicyGenerator"
+}
+
 /// The object a generator plugin with no kustomization field makes:
 /// `IAMPolicyGenerator`, which binds a Kubernetes service account to a
 /// cloud identity. `None` for every other plugin.
 pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error> {
     let Value::Map(m) = doc else { return Ok(None) };
-    let field = |m: &Map, key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    if field(m, "apiVersion") != "builtin" || field(m, "kind") != "IAMPolicyGenerator" {
+    if !is_generated_object(doc) {
         return Ok(None);
     }
+    let field = |m: &Map, key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_string();
     let cloud = field(m, "cloud");
     if cloud != "gke" {
         return Err(invalid(file, format!("cloud provider {cloud} not supported yet")));
