@@ -1465,13 +1465,31 @@ impl Builder<'_> {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
                 ReplacementEntry::Path(rel) => {
-                    let (path, text) = self.read_file(k, dir, rel)?;
-                    for doc in
-                        yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
+                    // kustomize reads the files as it configures its
+                    // transformer, and wraps what goes wrong then.
+                    let configuring = |e: Error| {
+                        let (file, message) = (e.file(), e.kustomize_text());
+                        invalid(
+                            &file,
+                            match &k.plugin {
+                                Some(id) => format!("plugin {id} fails configuration: {message}"),
+                                None => kustomization::trouble_configuring(
+                                    "ReplacementTransformer",
+                                    &k.replacements_config(),
+                                    &message,
+                                ),
+                            },
+                        )
+                    };
+                    let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
+                    for doc in yaml::parse_documents(&text, &path)
+                        .map_err(|e| configuring(e.into()))?
+                        .into_iter()
+                        .filter(|d| !d.is_null())
                     {
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
-                                .map_err(|m| invalid(&path, m))?,
+                                .map_err(|m| configuring(invalid(&path, m)))?,
                         );
                     }
                 }

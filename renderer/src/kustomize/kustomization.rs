@@ -295,6 +295,9 @@ pub struct Kustomization {
     pub generator_options: GeneratorOptions,
     /// `replacements`.
     pub replacements: Vec<ReplacementEntry>,
+    /// `replacements` as read, for the configuration kustomize shows when
+    /// one of their files fails (see [`Kustomization::replacements_config`]).
+    pub replacements_value: Value,
     /// `vars`.
     pub vars: Vec<Var>,
     /// `buildMetadata: [originAnnotations]`.
@@ -715,6 +718,35 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 impl Kustomization {
+    /// The configuration kustomize gives its builtin `ReplacementTransformer`
+    /// for the `replacements` field, as it shows it in errors: Go's structs
+    /// as YAML, keys sorted, empty fields left out (an empty struct a
+    /// pointer holds stays `{}`).
+    pub fn replacements_config(&self) -> String {
+        fn go_struct(v: &Value) -> Value {
+            match v {
+                Value::Map(m) => Value::Map(
+                    m.iter()
+                        .filter(|(_, v)| match v {
+                            Value::Null | Value::Bool(false) | Value::Int(0) | Value::Uint(0) => {
+                                false
+                            }
+                            Value::String(s) => !s.is_empty(),
+                            Value::Seq(items) => !items.is_empty(),
+                            _ => true,
+                        })
+                        .map(|(k, v)| (k.clone(), go_struct(v)))
+                        .collect(),
+                ),
+                Value::Seq(items) => Value::Seq(items.iter().map(go_struct).collect()),
+                other => other.clone(),
+            }
+        }
+        let mut m = Map::new();
+        m.insert("Replacements".into(), go_struct(&self.replacements_value));
+        crate::yaml::to_string(&Value::Map(m))
+    }
+
     /// Reads a kustomization file from its parsed document: as
     /// [`Kustomization::from_value`], refusing one that says nothing.
     pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
@@ -919,6 +951,7 @@ impl Kustomization {
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
                 "replacements" => {
+                    k.replacements_value = v.clone();
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replacements[{i}]");
                         let path = item.as_map().and_then(|m| m.get("path"));
