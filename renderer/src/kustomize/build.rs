@@ -334,8 +334,12 @@ fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
     match docs {
         [] => Err(both()),
         [Value::Seq(ops)] if ops.is_empty() => Err(both()),
-        // A JSON patch is its first document; the others are not read.
-        [Value::Seq(_), ..] => Ok(()),
+        // A JSON patch is its first document; the others are not read. Go's
+        // decoder wants each operation a map.
+        [Value::Seq(ops), ..] if ops.iter().all(|op| matches!(op, Value::Map(_) | Value::Null)) => {
+            Ok(())
+        }
+        [Value::Seq(_), ..] => Err(neither()),
         // An empty object reads as a JSON patch too, whose decoding then
         // fails when the transformer runs.
         [Value::Map(m)] if m.is_empty() => Err((
@@ -345,6 +349,41 @@ fn check_patch_kind(docs: &[Value], name: &str) -> Result<(), (String, bool)> {
         _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(()),
         _ => Err(neither()),
     }
+}
+
+/// What kustomize's `PatchJson6902Transformer` finds wrong with its
+/// operations as it is configured, before it runs: a patch file without
+/// text, operations Go's JSON decoder cannot read into a list of maps (text
+/// that does not start with `[` is read as YAML and shown as JSON), or no
+/// operation at all.
+pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> Option<String> {
+    if text.is_empty() {
+        return path.map(|path| format!("patch file '{path}' empty seems to be empty"));
+    }
+    // A text kiln cannot read fails later, with the reader's message.
+    let first = yaml::parse_documents(text, source).ok()?.into_iter().next().unwrap_or(Value::Null);
+    let shown = if text.starts_with('[') { text.to_string() } else { generate::to_go_json(&first) };
+    let decoding = |v: &Value, go_type: &str| {
+        Some(format!(
+            "decoding {shown}: json: cannot unmarshal {} into Go value of type jsonpatch.{go_type}",
+            kustomization::json_kind(v)
+        ))
+    };
+    let ops = match &first {
+        Value::Null => &Vec::new(),
+        Value::Seq(ops) => ops,
+        other => return decoding(other, "Patch"),
+    };
+    if let Some(op) = ops.iter().find(|op| !matches!(op, Value::Map(_) | Value::Null)) {
+        return decoding(op, "Operation");
+    }
+    if ops.is_empty() {
+        return Some(format!(
+            "patch appears to be empty; file={}, JsonOp={shown}",
+            path.unwrap_or("")
+        ));
+    }
+    None
 }
 
 /// kustomize reads a strategic merge patch as objects: each document needs a
@@ -851,8 +890,16 @@ impl Builder<'_> {
             Some(EntryKind::Dir) => {
                 let no_file =
                     invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
-                let built = self.kustomization(&path).and_then(|sub| {
+                // The kustomization accumulates into a set of its own, vars
+                // included, which is then merged into this one.
+                let outer = std::mem::take(&mut self.vars);
+                let sub = self.kustomization(&path);
+                let sub_vars = std::mem::replace(&mut self.vars, outer);
+                let built = sub.and_then(|sub| {
                     add_all(acc, sub, &k.file)
+                        .and_then(|()| {
+                            vars::merge(&mut self.vars, sub_vars).map_err(|m| invalid(&k.file, m))
+                        })
                         .map_err(|e| e.within(format_args!("recursed merging from path '{shown}'")))
                 });
                 built.map_err(|e| {
@@ -1205,12 +1252,32 @@ impl Builder<'_> {
             plugin::Role::Generator => "generator",
             plugin::Role::Transformer => "transformer",
         };
-        for (source, doc) in self.plugin_configs(k, dir, entries, what)? {
+        let configs = self.plugin_configs(k, dir, entries, what).map_err(|e| match role {
+            plugin::Role::Generator => e.within("loading generator plugins"),
+            plugin::Role::Transformer => e,
+        })?;
+        for (source, doc) in configs {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
                 let (config_name, config_ns) = (meta("name"), meta("namespace"));
                 let made_by =
                     |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
+                // kustomize checks what a plugin is before it generates
+                // anything with it.
+                let not_a = |want: &str| {
+                    invalid(
+                        &source,
+                        format!(
+                            "plugin {}.builtin.[noGrp]/{}.{} not a {want}",
+                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+                            config_name.unwrap_or(""),
+                            config_ns.filter(|ns| !ns.is_empty()).unwrap_or("[noNs]")
+                        ),
+                    )
+                };
+                if role == plugin::Role::Transformer && plugin::is_generated_object(&doc) {
+                    return Err(not_a(what));
+                }
                 if let Some(obj) = plugin::generated_object(&doc, &source)? {
                     add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
                     continue;
@@ -1224,25 +1291,7 @@ impl Builder<'_> {
                         plugin::Role::Transformer => e,
                     })?;
                 if got != role {
-                    let want = match role {
-                        plugin::Role::Generator => "generator",
-                        plugin::Role::Transformer => "transformer",
-                    };
-                    let meta = |key: &str| {
-                        doc.get_path(&["metadata", key]).and_then(Value::as_str).unwrap_or("")
-                    };
-                    let ns = match meta("namespace") {
-                        "" => "[noNs]",
-                        ns => ns,
-                    };
-                    return Err(invalid(
-                        &source,
-                        format!(
-                            "plugin {}.builtin.[noGrp]/{}.{ns} not a {want}",
-                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
-                            meta("name")
-                        ),
-                    ));
+                    return Err(not_a(what));
                 }
                 match role {
                     plugin::Role::Generator => {
@@ -1306,43 +1355,35 @@ impl Builder<'_> {
     ) -> Result<Vec<(String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
-        let mut configs = Vec::new();
+        let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
-        for entry in inline.into_iter().chain(elsewhere) {
-            let docs: Vec<(String, Value)> = if is_inline_config(entry) {
-                parse_configs(&k.file, entry)?
-            } else {
-                let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
-                if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
-                } else {
-                    let (source, text) = self.read_file(k, dir, entry)?;
-                    parse_configs(&source, &text)?
-                }
-            };
-            for (source, doc) in docs {
-                let id = Resource::new(doc.clone(), source.as_str()).id();
+        for entry in inline {
+            for (source, doc) in parse_configs(&k.file, entry)? {
+                let r = Resource::new(doc, source.as_str());
+                let id = r.id();
                 if !ids.insert(id.key()) {
-                    let duplicate = format!(
-                        "may not add resource with an already registered id: {}",
-                        id.kustomize_form()
-                    );
-                    // kustomize gathers inline configs first, then reads
-                    // the others as it reads resources.
-                    let message = if is_inline_config(entry) {
-                        format!("configuring external {what}: {duplicate}")
-                    } else {
-                        let path = tree::join(dir, entry).unwrap_or_else(|_| entry.to_string());
+                    return Err(invalid(
+                        &source,
                         format!(
-                            "accumulation err='merging resources from '{entry}': {duplicate}': must build at directory: '{path}': file is not directory"
-                        )
-                    };
-                    return Err(invalid(&source, message));
+                            "configuring external {what}: may not add resource with an already registered id: {}",
+                            id.kustomize_form()
+                        ),
+                    ));
                 }
-                configs.push((source, doc));
+                configs.push(r);
             }
         }
-        Ok(configs)
+        // kustomize reads the other entries as it reads `resources:`, with
+        // the same errors: a missing path, a directory without a
+        // kustomization, two configs with one identity in one file or
+        // across entries. It reads them into a set of their own, whose vars
+        // go nowhere.
+        let vars = std::mem::take(&mut self.vars);
+        let read =
+            elsewhere.into_iter().try_for_each(|entry| self.resource(k, dir, entry, &mut configs));
+        self.vars = vars;
+        read?;
+        Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
@@ -1424,13 +1465,31 @@ impl Builder<'_> {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
                 ReplacementEntry::Path(rel) => {
-                    let (path, text) = self.read_file(k, dir, rel)?;
-                    for doc in
-                        yaml::parse_documents(&text, &path)?.into_iter().filter(|d| !d.is_null())
+                    // kustomize reads the files as it configures its
+                    // transformer, and wraps what goes wrong then.
+                    let configuring = |e: Error| {
+                        let (file, message) = (e.file(), e.kustomize_text());
+                        invalid(
+                            &file,
+                            match &k.plugin {
+                                Some(id) => format!("plugin {id} fails configuration: {message}"),
+                                None => kustomization::trouble_configuring(
+                                    "ReplacementTransformer",
+                                    &k.replacements_config(),
+                                    &message,
+                                ),
+                            },
+                        )
+                    };
+                    let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
+                    for doc in yaml::parse_documents(&text, &path)
+                        .map_err(|e| configuring(e.into()))?
+                        .into_iter()
+                        .filter(|d| !d.is_null())
                     {
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
-                                .map_err(|m| invalid(&path, m))?,
+                                .map_err(|m| configuring(invalid(&path, m)))?,
                         );
                     }
                 }
@@ -1490,10 +1549,9 @@ impl Builder<'_> {
             if let Some(id) = &k.plugin {
                 return invalid(&file, format!("plugin {id} fails configuration: {message}"));
             }
-            if p.json6902_only {
-                return invalid(&file, message);
-            }
-            let (builtin, config) = if p.legacy_strategic_merge {
+            let (builtin, config) = if p.json6902_only {
+                ("PatchJson6902Transformer", p.json6902_config_yaml())
+            } else if p.legacy_strategic_merge {
                 let paths: Vec<Value> = k
                     .patches_strategic_merge
                     .iter()
@@ -1559,6 +1617,11 @@ impl Builder<'_> {
             }
             docs
         };
+        if p.json6902_only {
+            if let Some(problem) = json6902_problem(p.path.as_deref(), &text, &source) {
+                return Err(configuring(invalid(&source, problem)));
+            }
+        }
         if !p.json6902_only && !p.legacy_strategic_merge {
             check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
                 if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }

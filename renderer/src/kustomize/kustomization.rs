@@ -102,6 +102,23 @@ impl Patch {
         if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
     }
 
+    /// The configuration kustomize gives its builtin
+    /// `PatchJson6902Transformer` for this `patchesJson6902` entry, as YAML
+    /// with sorted keys, the way it shows it in errors.
+    pub fn json6902_config_yaml(&self) -> String {
+        let mut m = Map::new();
+        if let Some(patch) = &self.patch {
+            m.insert("jsonOp".into(), Value::String(patch.clone()));
+        }
+        if let Some(path) = &self.path {
+            m.insert("path".into(), Value::String(path.clone()));
+        }
+        if let Some(target) = &self.target {
+            m.insert("target".into(), target.to_value());
+        }
+        if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
+    }
+
     /// How kustomize's `PatchTransformer` names the patch in errors:
     /// `[path: "..."]` or `[patch: "..."]` (trimmed), Go-quoted.
     pub fn go_name(&self) -> String {
@@ -278,6 +295,9 @@ pub struct Kustomization {
     pub generator_options: GeneratorOptions,
     /// `replacements`.
     pub replacements: Vec<ReplacementEntry>,
+    /// `replacements` as read, for the configuration kustomize shows when
+    /// one of their files fails (see [`Kustomization::replacements_config`]).
+    pub replacements_value: Value,
     /// `vars`.
     pub vars: Vec<Var>,
     /// `buildMetadata: [originAnnotations]`.
@@ -350,7 +370,7 @@ struct Fields<'a> {
 }
 
 /// The JSON type of a value, as Go's decoder names it in errors.
-fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -698,6 +718,35 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 }
 
 impl Kustomization {
+    /// The configuration kustomize gives its builtin `ReplacementTransformer`
+    /// for the `replacements` field, as it shows it in errors: Go's structs
+    /// as YAML, keys sorted, empty fields left out (an empty struct a
+    /// pointer holds stays `{}`).
+    pub fn replacements_config(&self) -> String {
+        fn go_struct(v: &Value) -> Value {
+            match v {
+                Value::Map(m) => Value::Map(
+                    m.iter()
+                        .filter(|(_, v)| match v {
+                            Value::Null | Value::Bool(false) | Value::Int(0) | Value::Uint(0) => {
+                                false
+                            }
+                            Value::String(s) => !s.is_empty(),
+                            Value::Seq(items) => !items.is_empty(),
+                            _ => true,
+                        })
+                        .map(|(k, v)| (k.clone(), go_struct(v)))
+                        .collect(),
+                ),
+                Value::Seq(items) => Value::Seq(items.iter().map(go_struct).collect()),
+                other => other.clone(),
+            }
+        }
+        let mut m = Map::new();
+        m.insert("Replacements".into(), go_struct(&self.replacements_value));
+        crate::yaml::to_string(&Value::Map(m))
+    }
+
     /// Reads a kustomization file from its parsed document: as
     /// [`Kustomization::from_value`], refusing one that says nothing.
     pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
@@ -744,7 +793,12 @@ impl Kustomization {
         let (mut globals, mut legacy_charts, mut legacy_home) = (None, Vec::new(), None);
         let (mut bases, mut image_tags) = (Vec::new(), Vec::new());
         let mut wrong_kind = false;
-        for (key, v) in m {
+        // kustomize's YAML reaches Go's decoder as JSON with sorted keys, and
+        // the decoder reports the first field it cannot read in that order.
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let v = &m[key];
             match key.as_str() {
                 "apiVersion" => {}
                 // kustomize decodes the kustomization's own metadata, strictly,
@@ -897,6 +951,7 @@ impl Kustomization {
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
                 "replacements" => {
+                    k.replacements_value = v.clone();
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replacements[{i}]");
                         let path = item.as_map().and_then(|m| m.get("path"));

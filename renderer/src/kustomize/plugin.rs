@@ -96,15 +96,21 @@ fn stringified(v: &Value) -> Value {
     Value::Map(m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
 }
 
+/// Whether a plugin config is one [`generated_object`] makes an object of.
+pub fn is_generated_object(doc: &Value) -> bool {
+    let field = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
+    field("apiVersion") == "builtin" && field("kind") == "IAMPolicyGenerator"
+}
+
 /// The object a generator plugin with no kustomization field makes:
 /// `IAMPolicyGenerator`, which binds a Kubernetes service account to a
 /// cloud identity. `None` for every other plugin.
 pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error> {
     let Value::Map(m) = doc else { return Ok(None) };
-    let field = |m: &Map, key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    if field(m, "apiVersion") != "builtin" || field(m, "kind") != "IAMPolicyGenerator" {
+    if !is_generated_object(doc) {
         return Ok(None);
     }
+    let field = |m: &Map, key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_string();
     let cloud = field(m, "cloud");
     if cloud != "gke" {
         return Err(invalid(file, format!("cloud provider {cloud} not supported yet")));
@@ -183,7 +189,15 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             out
         }
         "NamespaceTransformer" => one("namespace", take(&meta, "namespace")),
-        "ImageTagTransformer" => one("images", Value::Seq(vec![take(m, "imageTag")])),
+        // A config without `imageTag` holds Go's zero image, which names no
+        // image and so changes nothing.
+        "ImageTagTransformer" => {
+            let image = match take(m, "imageTag") {
+                Value::Null => Value::Map(Map::new()),
+                image => image,
+            };
+            one("images", Value::Seq(vec![image]))
+        }
         "ReplicaCountTransformer" => one("replicas", Value::Seq(vec![take(m, "replica")])),
         "PatchTransformer" => {
             let mut p = Map::new();
@@ -215,12 +229,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 (Some(_), Some(_)) => {
                     return Err(fails("must specify a file path or jsonOp, not both"));
                 }
+                // kustomize decodes inline operations as it loads the
+                // config, before any transformer runs.
                 (None, Some(op)) => {
-                    let ops = crate::yaml::parse_documents(op, file).unwrap_or_default();
-                    if matches!(ops.first(), Some(Value::Seq(list)) if list.is_empty()) {
-                        return Err(fails(&format!(
-                            "patch appears to be empty; file=, JsonOp={op}"
-                        )));
+                    if let Some(problem) = super::build::json6902_problem(None, op, file) {
+                        return Err(fails(&problem));
                     }
                 }
                 _ => {}

@@ -19,6 +19,9 @@ pub struct Var {
     pub namespace: String,
     /// `fieldref.fieldpath` (default `metadata.name`).
     pub field_path: String,
+    /// The objref's own `group`, `version` and `fieldref.fieldpath` as
+    /// written, which kustomize prints in some messages.
+    written: (String, String, String),
 }
 
 impl Var {
@@ -33,6 +36,35 @@ impl Var {
             or(&self.gvk.version, "[noVer]"),
             or(&self.gvk.group, "[noGrp]"),
             self.field_path
+        )
+    }
+
+    /// The var as Go's `%v` prints kustomize's `types.Var` as it was read:
+    /// the objref's kind, `version` and `group` fields (not `apiVersion`)
+    /// and the field path as written.
+    fn go_string_as_written(&self) -> String {
+        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
+        let (group, version, field_path) = &self.written;
+        format!(
+            "{{{} {}.{}.{} {{{field_path}}}}}",
+            self.name,
+            or(&self.gvk.kind, "[noKind]"),
+            or(version, "[noVer]"),
+            or(group, "[noGrp]"),
+        )
+    }
+
+    /// The var as kustomize prints it once it has looked up its object,
+    /// which fills the objref's version and group from its `apiVersion`.
+    fn go_string_looked_up(&self) -> String {
+        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
+        format!(
+            "{{{} {}.{}.{} {{{}}}}}",
+            self.name,
+            or(&self.gvk.kind, "[noKind]"),
+            or(&self.gvk.version, "[noVer]"),
+            or(&self.gvk.group, "[noGrp]"),
+            self.written.2
         )
     }
 }
@@ -65,11 +97,11 @@ impl Var {
         let mut gvk = Gvk::from_api_version(&api_version, &string(o, "kind", &octx)?);
         let group = string(o, "group", &octx)?;
         if !group.is_empty() {
-            gvk.group = group;
+            gvk.group = group.clone();
         }
         let version = string(o, "version", &octx)?;
         if !version.is_empty() {
-            gvk.version = version;
+            gvk.version = version.clone();
         }
         let field_path = match m.get("fieldref") {
             None | Some(Value::Null) => String::new(),
@@ -80,7 +112,12 @@ impl Var {
             gvk,
             obj_name: string(o, "name", &octx)?,
             namespace: string(o, "namespace", &octx)?,
-            field_path: if field_path.is_empty() { "metadata.name".into() } else { field_path },
+            field_path: if field_path.is_empty() {
+                "metadata.name".into()
+            } else {
+                field_path.clone()
+            },
+            written: (group, version, field_path),
         })
     }
 
@@ -100,13 +137,20 @@ pub struct BoundVar {
     pub object: Option<ResId>,
 }
 
-/// Binds the vars a kustomization declares to the objects they name,
-/// adding them to `known`; a name may be declared once in a build.
+/// Binds the vars a kustomization declares to the objects they name and
+/// adds them to its accumulator's set, `known`, as kustomize merges them:
+/// every var's object must be unambiguous, then no name may be in the set
+/// already.
 pub fn declare(
     resources: &[Resource],
     vars: &[Var],
     known: &mut Vec<BoundVar>,
 ) -> Result<(), String> {
+    let merging = |problem: String| {
+        let listed: Vec<String> = vars.iter().map(Var::go_string_as_written).collect();
+        format!("merging vars [{}]: {problem}", listed.join(" "))
+    };
+    let mut bound = Vec::new();
     for v in vars {
         let mut matched = Vec::new();
         for r in resources {
@@ -120,16 +164,35 @@ pub fn declare(
             }
         }
         if matched.len() > 1 {
-            return Err(format!(
+            return Err(merging(format!(
                 "found {} resId matches for var {} (unable to disambiguate)",
                 matched.len(),
-                v.name
-            ));
+                v.go_string_looked_up()
+            )));
         }
-        if known.iter().any(|b| b.var.name == v.name) {
-            return Err(format!("var '{}' already encountered", v.name));
+        bound.push(BoundVar { var: v.clone(), object: matched.pop() });
+    }
+    for b in bound {
+        if known.iter().any(|k| k.var.name == b.var.name) {
+            return Err(merging(format!("var '{}' already encountered", b.var.name)));
         }
-        known.push(BoundVar { var: v.clone(), object: matched.pop() });
+        known.push(b);
+    }
+    Ok(())
+}
+
+/// Adds the vars of a kustomization built as a resource to its parent's
+/// set, as kustomize merges one accumulator into another: a name may be in
+/// the set once.
+pub fn merge(known: &mut Vec<BoundVar>, incoming: Vec<BoundVar>) -> Result<(), String> {
+    let mut incoming = incoming;
+    // kustomize walks a Go map; kiln reports the first clash by name.
+    incoming.sort_by(|a, b| a.var.name.cmp(&b.var.name));
+    for b in incoming {
+        if known.iter().any(|k| k.var.name == b.var.name) {
+            return Err(format!("var '{}' already encountered", b.var.name));
+        }
+        known.push(b);
     }
     Ok(())
 }
@@ -170,9 +233,12 @@ fn var_reference_specs() -> Vec<FieldSpec> {
         spec(Some("Service"), "spec/ports/targetPort"),
         spec(Some("StatefulSet"), "spec/volumeClaimTemplates/spec/nfs/server"),
         spec(Some("PersistentVolume"), "spec/nfs/server"),
-        // kubectl kustomize v5.5 also expands these two Deployment fields and
-        // no NFS server of a CronJob (measured; its table differs from the docs).
+        // kubectl kustomize v5.5 also expands the Deployment's template
+        // annotations, and its table gives a CronJob's NFS server one level
+        // short of the pod spec (`template/volumes`, not
+        // `template/spec/volumes`): that path is expanded, the pod spec's is not.
         spec(Some("Deployment"), "spec/template/metadata/annotations"),
+        spec(Some("CronJob"), "spec/jobTemplate/spec/template/volumes/nfs/server"),
     ];
     for (kind, pod) in POD_SPECS {
         for list in ["containers", "initContainers"] {
