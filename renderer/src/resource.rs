@@ -335,7 +335,9 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
-        Value::Float(f) => f.to_string(),
+        // A float with no text of its own is one Go made (every number of
+        // an object rebuilt from JSON): yaml.v3 writes it in `%g` form.
+        Value::Float(f) => crate::yaml::go_format_float_g(*f),
     };
     let written =
         texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {

@@ -79,7 +79,15 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
-        yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
+        // A float JSON cannot hold fails kustomize's conversion of the
+        // object, which it names by Go's `%#v` of the decoded map.
+        yaml::validate(&r.value).map_err(|e| {
+            let what = match e {
+                yaml::EmitError::NonFinite { .. } => go_dump(&r.value),
+                _ => r.id().to_string(),
+            };
+            invalid(&r.source, format!("{what}: {e}"))
+        })?;
         if let Some(key) = &r.non_string_key {
             return Err(key.error.clone().into());
         }
@@ -542,6 +550,11 @@ fn lexical_join(dir: &str, rel: &str) -> String {
     if parts.is_empty() { ".".to_string() } else { parts.join("/") }
 }
 
+/// An object as Go's `%#v` prints it decoded into `map[string]interface {}`.
+pub(crate) fn go_dump(v: &Value) -> String {
+    crate::gotmpl::fmt::sprintf("%#v", &[crate::gotmpl::Value::from(v)])
+}
+
 /// `text` as Go's `%q` prints a string (`strconv.Quote`).
 pub(crate) fn go_quote(text: &str) -> String {
     crate::gotmpl::fmt::quote(text)
@@ -604,6 +617,10 @@ impl Builder<'_> {
         let docs = yaml::parse_documents_yaml11(&text, &file)
             .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
+        // kustomize turns the file into JSON before it reads the fields.
+        if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&doc) {
+            return Err(invalid(&file, format!("invalid Kustomization: {e}")));
+        }
         Kustomization::from_file_value(&doc, &file)
     }
 
@@ -1637,6 +1654,9 @@ impl Builder<'_> {
                 // fails that conversion, whatever the patch then writes.
                 if let Some(error) = replacements::mistyped_error(r) {
                     return Err(invalid(&r.source, error));
+                }
+                if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&r.value) {
+                    return Err(invalid(&r.source, e.to_string()));
                 }
                 let target = r.id().kustomize_form();
                 // kustomize remembers the identity before every JSON patch,
