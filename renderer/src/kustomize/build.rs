@@ -647,7 +647,20 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Builds a kustomization (the top one or a base). kustomize gives each
+    /// its own transformer configuration, made of its `configurations`,
+    /// `crds` and those of its bases (not those of a sibling base), and
+    /// hands it on to the kustomization that lists it; a component adds to
+    /// the configuration of the kustomization it runs in.
     fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
+        let outer = std::mem::take(&mut self.config);
+        let built = self.kustomization_in(dir);
+        let own = std::mem::replace(&mut self.config, outer);
+        self.config.merge(own);
+        built
+    }
+
+    fn kustomization_in(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
         let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
         self.enter(dir, &from)?;
         let nested = self.stack.len() > 1;
@@ -1331,7 +1344,12 @@ impl Builder<'_> {
             } else {
                 let path = tree::join(dir, entry).map_err(|e| invalid(&k.file, e.to_string()))?;
                 if self.tree.kind(&path) == Some(EntryKind::Dir) {
-                    self.kustomization(&path)?.into_iter().map(|r| (r.source, r.value)).collect()
+                    // kustomize accumulates such a directory apart: its
+                    // configuration goes no further.
+                    let kept = self.config.clone();
+                    let built = self.kustomization(&path);
+                    self.config = kept;
+                    built?.into_iter().map(|r| (r.source, r.value)).collect()
                 } else {
                     let (source, text) = self.read_file(k, dir, entry)?;
                     parse_configs(&source, &text)?
