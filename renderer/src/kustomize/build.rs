@@ -1918,7 +1918,7 @@ impl Builder<'_> {
                                 meta.insert("namespace".into(), Value::String(namespace));
                             }
                         }
-                        r.sync_shared();
+                        r.sync_shared_after_patch(&doc);
                         if let Some(mut step) = merged_patch.take() {
                             step.after = r.value.clone();
                             r.merged_patches.push(step);

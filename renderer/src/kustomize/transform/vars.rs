@@ -237,11 +237,12 @@ pub fn resolve(
     let mut values: Vec<(String, Value)> = Vec::new();
     for b in vars {
         let found = b.object.as_ref().and_then(|want| {
+            // kustomize ties a var to the object it named when declared,
+            // whatever name or kind a later patch gives that object.
             resources.iter().find(|r| {
-                r.gvk() == want.gvk
-                    && replacements::ids(r)
-                        .iter()
-                        .any(|id| id.name == want.name && id.namespace == want.namespace)
+                replacements::ids(r).iter().any(|id| {
+                    id.gvk == want.gvk && id.name == want.name && id.namespace == want.namespace
+                })
             })
         });
         let Some(r) = found else {
