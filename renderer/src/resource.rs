@@ -228,6 +228,9 @@ pub struct Resource {
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,
+    /// The vars declared on this object: kustomize ties a var to the
+    /// object it named when declared, whatever later steps rename it to.
+    pub ref_vars: Vec<String>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -386,6 +389,7 @@ impl Resource {
     /// (checked by the loader).
     pub fn new(value: Value, source: impl Into<String>) -> Resource {
         let mut r = Resource {
+            ref_vars: Vec::new(),
             value,
             source: source.into(),
             orig_id: ResId::default(),

@@ -720,6 +720,9 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
                         Value::String(text)
                     }
                 }
+                // A field a replacement created has no tag: its text is
+                // read by its looks.
+                Value::String(_) if untagged => resolve_plain(&text),
                 Value::String(_) => Value::String(text),
                 _ => {
                     let resolved = resolve_plain(&text);

@@ -103,13 +103,14 @@ pub struct BoundVar {
 /// Binds the vars a kustomization declares to the objects they name,
 /// adding them to `known`; a name may be declared once in a build.
 pub fn declare(
-    resources: &[Resource],
+    resources: &mut [Resource],
     vars: &[Var],
     known: &mut Vec<BoundVar>,
 ) -> Result<(), String> {
     for v in vars {
         let mut matched = Vec::new();
-        for r in resources {
+        let mut at = None;
+        for (i, r) in resources.iter().enumerate() {
             let hit = replacements::ids(r).into_iter().find(|id| {
                 v.gvk_selects(&id.gvk)
                     && id.name == v.obj_name
@@ -117,6 +118,7 @@ pub fn declare(
             });
             if hit.is_some() {
                 matched.push(r.id());
+                at = Some(i);
             }
         }
         if matched.len() > 1 {
@@ -128,6 +130,9 @@ pub fn declare(
         }
         if known.iter().any(|b| b.var.name == v.name) {
             return Err(format!("var '{}' already encountered", v.name));
+        }
+        if let Some(i) = at {
+            resources[i].ref_vars.push(v.name.clone());
         }
         known.push(BoundVar { var: v.clone(), object: matched.pop() });
     }
@@ -238,10 +243,12 @@ pub fn resolve(
     for b in vars {
         let found = b.object.as_ref().and_then(|want| {
             // kustomize ties a var to the object it named when declared,
-            // whatever name or kind a later patch gives that object.
-            resources.iter().find(|r| {
-                replacements::ids(r).iter().any(|id| {
-                    id.gvk == want.gvk && id.name == want.name && id.namespace == want.namespace
+            // whatever name or kind later steps give that object.
+            resources.iter().find(|r| r.ref_vars.contains(&b.var.name)).or_else(|| {
+                resources.iter().find(|r| {
+                    replacements::ids(r).iter().any(|id| {
+                        id.gvk == want.gvk && id.name == want.name && id.namespace == want.namespace
+                    })
                 })
             })
         });
