@@ -228,6 +228,9 @@ pub struct Resource {
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,
+    /// The vars declared on this object: kustomize ties a var to the
+    /// object it named when declared, whatever later steps rename it to.
+    pub ref_vars: Vec<String>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -297,6 +300,23 @@ pub struct SharedScalar {
     pub value: Value,
 }
 
+/// The order in which kyaml's walker reaches two fields: map keys sorted,
+/// list items by position.
+fn walk_order(a: &[Step], b: &[Step]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Step::Key(x), Step::Key(y)) => x.cmp(y),
+            (Step::Index(x), Step::Index(y)) => x.cmp(y),
+            (Step::Key(_), Step::Index(_)) => std::cmp::Ordering::Less,
+            (Step::Index(_), Step::Key(_)) => std::cmp::Ordering::Greater,
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 /// Turns the values of `metadata.<field>` of `value` that are not strings
 /// into strings, as kustomize reads labels and annotations: the text the
 /// file wrote, from `texts` (see [`Resource::scalar_texts`]), unless the
@@ -335,7 +355,9 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
-        Value::Float(f) => f.to_string(),
+        // A float with no text of its own is one Go made (every number of
+        // an object rebuilt from JSON): yaml.v3 writes it in `%g` form.
+        Value::Float(f) => crate::yaml::go_format_float_g(*f),
     };
     let written =
         texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
@@ -367,6 +389,7 @@ impl Resource {
     /// (checked by the loader).
     pub fn new(value: Value, source: impl Into<String>) -> Resource {
         let mut r = Resource {
+            ref_vars: Vec::new(),
             value,
             source: source.into(),
             orig_id: ResId::default(),
@@ -493,6 +516,38 @@ impl Resource {
         if paths.len() > 1 {
             self.shared.push(SharedScalar { paths, value });
         }
+    }
+
+    /// [`Resource::sync_shared`] after a strategic merge `patch`: kyaml's
+    /// merge writes the shared node once for each field the patch sets,
+    /// walking map keys in sorted order, so the last such field in that
+    /// order gives the value all of them hold.
+    pub fn sync_shared_after_patch(&mut self, patch: &Value) {
+        for g in &mut self.shared {
+            let last = g
+                .paths
+                .iter()
+                // A list item of the patch need not be the object's item
+                // at the same place: only fields outside lists are known.
+                .filter(|p| {
+                    p.iter().all(|s| matches!(s, Step::Key(_)))
+                        && value_at(patch, p)
+                            .is_some_and(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
+                })
+                .max_by(|a, b| walk_order(a, b));
+            let Some(new) = last.and_then(|p| value_at(&self.value, p)).cloned() else {
+                continue;
+            };
+            for p in &g.paths {
+                if let Some(slot) = value_at_mut(&mut self.value, p) {
+                    if !matches!(slot, Value::Map(_) | Value::Seq(_)) {
+                        *slot = new.clone();
+                    }
+                }
+            }
+            g.value = new;
+        }
+        self.sync_shared();
     }
 
     /// Copies a change made to one field of a shared value to the others;

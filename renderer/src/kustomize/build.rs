@@ -79,7 +79,15 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         drop_empty_metadata_maps(r);
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
-        yaml::validate(&r.value).map_err(|e| invalid(&r.source, format!("{}: {e}", r.id())))?;
+        // A float JSON cannot hold fails kustomize's conversion of the
+        // object, which it names by Go's `%#v` of the decoded map.
+        yaml::validate(&r.value).map_err(|e| {
+            let what = match e {
+                yaml::EmitError::NonFinite { .. } => go_dump(&r.value),
+                _ => r.id().to_string(),
+            };
+            invalid(&r.source, format!("{what}: {e}"))
+        })?;
         if let Some(key) = &r.non_string_key {
             return Err(key.error.clone().into());
         }
@@ -581,6 +589,11 @@ fn lexical_join(dir: &str, rel: &str) -> String {
     if parts.is_empty() { ".".to_string() } else { parts.join("/") }
 }
 
+/// An object as Go's `%#v` prints it decoded into `map[string]interface {}`.
+pub(crate) fn go_dump(v: &Value) -> String {
+    crate::gotmpl::fmt::sprintf("%#v", &[crate::gotmpl::Value::from(v)])
+}
+
 /// `text` as Go's `%q` prints a string (`strconv.Quote`).
 pub(crate) fn go_quote(text: &str) -> String {
     crate::gotmpl::fmt::quote(text)
@@ -643,6 +656,10 @@ impl Builder<'_> {
         let docs = yaml::parse_documents_yaml11(&text, &file)
             .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
+        // kustomize turns the file into JSON before it reads the fields.
+        if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&doc) {
+            return Err(invalid(&file, format!("invalid Kustomization: {e}")));
+        }
         Kustomization::from_file_value(&doc, &file)
     }
 
@@ -669,7 +686,20 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Builds a kustomization (the top one or a base). kustomize gives each
+    /// its own transformer configuration, made of its `configurations`,
+    /// `crds` and those of its bases (not those of a sibling base), and
+    /// hands it on to the kustomization that lists it; a component adds to
+    /// the configuration of the kustomization it runs in.
     fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
+        let outer = std::mem::take(&mut self.config);
+        let built = self.kustomization_in(dir);
+        let own = std::mem::replace(&mut self.config, outer);
+        self.config.merge(own);
+        built
+    }
+
+    fn kustomization_in(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
         let from = self.stack.last().cloned().unwrap_or_else(|| dir.to_string());
         self.enter(dir, &from)?;
         let nested = self.stack.len() > 1;
@@ -1377,11 +1407,13 @@ impl Builder<'_> {
         // the same errors: a missing path, a directory without a
         // kustomization, two configs with one identity in one file or
         // across entries. It reads them into a set of their own, whose vars
-        // go nowhere.
+        // go nowhere, and whose transformer configuration goes no further.
         let vars = std::mem::take(&mut self.vars);
+        let config = self.config.clone();
         let read =
             elsewhere.into_iter().try_for_each(|entry| self.resource(k, dir, entry, &mut configs));
         self.vars = vars;
+        self.config = config;
         read?;
         Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
     }
@@ -1701,6 +1733,9 @@ impl Builder<'_> {
                 if let Some(error) = replacements::mistyped_error(r) {
                     return Err(invalid(&r.source, error));
                 }
+                if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&r.value) {
+                    return Err(invalid(&r.source, e.to_string()));
+                }
                 let target = r.id().kustomize_form();
                 // kustomize remembers the identity before every JSON patch,
                 // which may rename the object whatever the options say.
@@ -1943,7 +1978,7 @@ impl Builder<'_> {
                                 meta.insert("namespace".into(), Value::String(namespace));
                             }
                         }
-                        r.sync_shared();
+                        r.sync_shared_after_patch(&doc);
                         if let Some(mut step) = merged_patch.take() {
                             step.after = r.value.clone();
                             r.merged_patches.push(step);

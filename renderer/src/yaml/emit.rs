@@ -51,6 +51,17 @@ pub enum EmitError {
 /// value; [`to_string`] prints something for every value, so callers that
 /// must fail or print nothing where the Go tools do ask this first.
 pub fn validate(value: &Value) -> Result<(), EmitError> {
+    // encoding/json fails on a float first, walking maps in sorted key
+    // order; goyaml.v2 then reads that JSON, whose keys are sorted. Where
+    // something is wrong, the walks again in that order find what Go
+    // reports (sorting only then keeps the check cheap).
+    validate_in(value, false, false)
+        .or_else(|_| validate_in(value, true, true))
+        .and_then(|()| validate_in(value, true, false))
+}
+
+/// `floats_only` looks for non-finite floats alone.
+fn validate_in(value: &Value, sorted: bool, floats_only: bool) -> Result<(), EmitError> {
     fn text(s: &str) -> Result<(), EmitError> {
         match s.chars().find(|c| matches!(*c as u32, 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)) {
             Some(c) => Err(EmitError::ControlCharacter { code: c as u32, text: s.to_string() }),
@@ -61,15 +72,26 @@ pub fn validate(value: &Value) -> Result<(), EmitError> {
         Value::Float(f) if !f.is_finite() => {
             Err(EmitError::NonFinite { value: go_format_float_g(*f) })
         }
-        Value::String(s) => text(s),
-        Value::Seq(items) => items.iter().try_for_each(validate),
-        Value::Map(m) => m.iter().try_for_each(|(k, v)| {
-            if k.contains('\u{85}') {
-                return Err(EmitError::LineBreakInKey { key: k.clone() });
+        Value::String(s) if !floats_only => text(s),
+        Value::Seq(items) => items.iter().try_for_each(|v| validate_in(v, sorted, floats_only)),
+        Value::Map(m) => {
+            let check = |(k, v): (&String, &Value)| {
+                if !floats_only {
+                    if k.contains('\u{85}') {
+                        return Err(EmitError::LineBreakInKey { key: k.clone() });
+                    }
+                    text(k)?;
+                }
+                validate_in(v, sorted, floats_only)
+            };
+            if sorted {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                entries.into_iter().try_for_each(check)
+            } else {
+                m.iter().try_for_each(check)
             }
-            text(k)?;
-            validate(v)
-        }),
+        }
         _ => Ok(()),
     }
 }

@@ -1381,10 +1381,9 @@ impl Builder<'_> {
                     "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
                     "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
                     // yaml.v2 decodes an untagged timestamp into interface{} as the
-                    // string written, so Helm's values and fromYaml keep it as is.
-                    _ if self.stringify_keys && parse_timestamp(text).is_some() => {
-                        Value::String(text.to_string())
-                    }
+                    // string written, so Helm's values, fromYaml and kustomization
+                    // files keep it as is.
+                    _ if parse_timestamp(text).is_some() => Value::String(text.to_string()),
                     _ => resolve_plain(text),
                 },
                 ScalarStyle::Plain => resolve_plain(text),

@@ -685,7 +685,44 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
             let text = scalar_text(&v);
+            // Text an earlier replacement gave a field its tag does not
+            // allow left the tag in place: it judges this text too.
+            let kept_tag = match &*slot {
+                Value::String(current) => r
+                    .mistyped
+                    .iter()
+                    .rev()
+                    .find(|(f, t, _)| f == fp && t == current)
+                    .and_then(|(_, _, e)| e.rsplit_once(" as a !!"))
+                    .map(|(_, tag)| tag.to_string()),
+                _ => None,
+            };
             match &*slot {
+                Value::String(_) if kept_tag.is_some() && !untagged => {
+                    let slot_tag = kept_tag.unwrap_or_default();
+                    let resolved = resolve_plain(&text);
+                    let admitted = match slot_tag.as_str() {
+                        "int" => matches!(resolved, Value::Int(_) | Value::Uint(_)),
+                        "float" => {
+                            matches!(resolved, Value::Float(_) | Value::Int(_) | Value::Uint(_))
+                        }
+                        "bool" => matches!(resolved, Value::Bool(_)),
+                        _ => false,
+                    };
+                    if admitted {
+                        resolved
+                    } else {
+                        let error = format!(
+                            "yaml: cannot decode !!{} `{text}` as a !!{slot_tag}",
+                            yaml_tag(&resolved),
+                        );
+                        mistyped.push((fp.to_string(), text.clone(), error));
+                        Value::String(text)
+                    }
+                }
+                // A field a replacement created has no tag: its text is
+                // read by its looks.
+                Value::String(_) if untagged => resolve_plain(&text),
                 Value::String(_) => Value::String(text),
                 _ => {
                     let resolved = resolve_plain(&text);

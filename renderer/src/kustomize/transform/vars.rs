@@ -142,7 +142,7 @@ pub struct BoundVar {
 /// every var's object must be unambiguous, then no name may be in the set
 /// already.
 pub fn declare(
-    resources: &[Resource],
+    resources: &mut [Resource],
     vars: &[Var],
     known: &mut Vec<BoundVar>,
 ) -> Result<(), String> {
@@ -153,7 +153,8 @@ pub fn declare(
     let mut bound = Vec::new();
     for v in vars {
         let mut matched = Vec::new();
-        for r in resources {
+        let mut at = None;
+        for (i, r) in resources.iter().enumerate() {
             let hit = replacements::ids(r).into_iter().find(|id| {
                 v.gvk_selects(&id.gvk)
                     && id.name == v.obj_name
@@ -161,6 +162,7 @@ pub fn declare(
             });
             if hit.is_some() {
                 matched.push(r.id());
+                at = Some(i);
             }
         }
         if matched.len() > 1 {
@@ -170,11 +172,14 @@ pub fn declare(
                 v.go_string_looked_up()
             )));
         }
-        bound.push(BoundVar { var: v.clone(), object: matched.pop() });
+        bound.push((BoundVar { var: v.clone(), object: matched.pop() }, at));
     }
-    for b in bound {
+    for (b, at) in bound {
         if known.iter().any(|k| k.var.name == b.var.name) {
             return Err(merging(format!("var '{}' already encountered", b.var.name)));
+        }
+        if let Some(i) = at {
+            resources[i].ref_vars.push(b.var.name.clone());
         }
         known.push(b);
     }
@@ -303,11 +308,14 @@ pub fn resolve(
     let mut values: Vec<(String, Value)> = Vec::new();
     for b in vars {
         let found = b.object.as_ref().and_then(|want| {
-            resources.iter().find(|r| {
-                r.gvk() == want.gvk
-                    && replacements::ids(r)
-                        .iter()
-                        .any(|id| id.name == want.name && id.namespace == want.namespace)
+            // kustomize ties a var to the object it named when declared,
+            // whatever name or kind later steps give that object.
+            resources.iter().find(|r| r.ref_vars.contains(&b.var.name)).or_else(|| {
+                resources.iter().find(|r| {
+                    replacements::ids(r).iter().any(|id| {
+                        id.gvk == want.gvk && id.name == want.name && id.namespace == want.namespace
+                    })
+                })
             })
         });
         let Some(r) = found else {
