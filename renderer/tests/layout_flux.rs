@@ -589,6 +589,24 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm"]),
             fields: &[],
         },
+        // The GitRepository's `spec.ignore` narrows the artifact the root
+        // unit builds in too: a file of the cluster directory it leaves out
+        // (here one that is no manifest) is never read, though the
+        // GitRepository is only known once the directory is read.
+        Case {
+            name: "spec.ignore leaves out a file of the cluster directory",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                (
+                    "clusters/c/source.yaml",
+                    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.com/repo\n  ignore: |\n    /clusters/c/drafts/\n",
+                ),
+                ("clusters/c/drafts/next.yaml", "replicas: 2\n"),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm"]),
+            fields: &[],
+        },
         // "All YAML files present under that path must be valid Kubernetes
         // manifests": anything else fails the unit, as it fails Flux.
         Case {

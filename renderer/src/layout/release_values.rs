@@ -45,6 +45,47 @@ pub fn values(
     Ok(values)
 }
 
+/// Why a ConfigMap or Secret `namespace/name` that the render lacks may
+/// still exist in the cluster, to follow "not in the render": an object of
+/// the render that its controller turns into it there (a Bitnami
+/// `SealedSecret` of the same name, an external-secrets `ExternalSecret`
+/// whose target it is), whose values kiln cannot read. Empty when none is.
+pub(crate) fn made_in_cluster(
+    available: &[&Resource],
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> String {
+    if kind != "Secret" {
+        return String::new();
+    }
+    let makes = |r: &Resource| {
+        if r.namespace() != namespace {
+            return false;
+        }
+        let gvk = r.gvk();
+        match (gvk.group.as_str(), gvk.kind.as_str()) {
+            ("bitnami.com", "SealedSecret") => r.name() == name,
+            ("external-secrets.io", "ExternalSecret") => {
+                match str_at(&r.value, &["spec", "target", "name"]) {
+                    "" => r.name() == name,
+                    target => target == name,
+                }
+            }
+            _ => false,
+        }
+    };
+    match available.iter().find(|r| makes(r)) {
+        Some(r) => format!(
+            "; {} {namespace}/{} ({}) makes it in the cluster from values kiln cannot read (it holds no key and reads no secret store)",
+            r.kind(),
+            r.name(),
+            r.source
+        ),
+        None => String::new(),
+    }
+}
+
 /// The text under `key` of a ConfigMap or Secret `namespace/name` in
 /// `available`: `Ok(None)` when the object is missing, `Ok(Some(None))`
 /// when the key is. A Secret's `data` is base64-decoded; its `stringData`
@@ -109,9 +150,10 @@ fn flux_v2(release: &Release, inline: &Map, available: &[&Resource]) -> Result<M
             Some(Some(text)) => text,
             None | Some(None) if optional => continue,
             None => {
-                return Err(bad(
-                    "not in the render (mark it optional: true if it may be missing)".into()
-                ));
+                return Err(bad(format!(
+                    "not in the render (mark it optional: true if it may be missing){}",
+                    made_in_cluster(available, kind, own_ns, name)
+                )));
             }
             Some(None) => return Err(bad("no such key".into())),
         };
@@ -203,7 +245,8 @@ fn flux_v1(
                     None | Some(None) if optional => None,
                     None => {
                         return Err(bad(format!(
-                            "{kind} not in the render (mark it optional: true if it may be missing)"
+                            "{kind} not in the render (mark it optional: true if it may be missing){}",
+                            made_in_cluster(available, kind, ns, name)
                         )));
                     }
                     Some(None) => return Err(bad("no such key".into())),
