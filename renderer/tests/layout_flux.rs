@@ -770,6 +770,29 @@ fn cases() -> Vec<Case> {
             ),
             fields: &[],
         },
+        // A valuesFrom Secret that the render holds only as a SealedSecret
+        // (or an ExternalSecret's target) exists in the cluster alone: the
+        // helm-controller reads it there. The release is kept as written
+        // for it to render (its values never reach the rendered tree); a
+        // Secret that is nowhere stays an error (case above).
+        Case {
+            name: "valuesFrom a Secret only the cluster holds keeps the release",
+            files: chart_files(&[
+                (
+                    "a/release.yaml",
+                    &hr("  valuesFrom:\n  - kind: ConfigMap\n    name: absent\n    optional: true\n  - kind: Secret\n    name: web-values\n"),
+                ),
+                (
+                    "a/sealed.yaml",
+                    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: web-values\n  namespace: flux-system\nspec:\n  encryptedData:\n    values.yaml: AgBexample\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "a: SealedSecret flux-system/web-values spec.chart.spec.chart=-",
+                "a: HelmRelease flux-system/web spec.chart.spec.chart=./charts/web",
+            ]),
+            fields: &["spec.chart.spec.chart"],
+        },
         Case {
             name: "a HelmRelease of a HelmRepository without a chart cache is an error",
             files: files(&[

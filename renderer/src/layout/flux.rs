@@ -583,6 +583,18 @@ fn render_releases(
                 at.unit
             ));
             out.push(r);
+        } else if let Some(why) = helm_release::is_release(&r.value)
+            .then(|| super::release_values::cluster_only_values(&r.value, available))
+            .flatten()
+        {
+            skipped.push(format!(
+                "{} {}/{} ({}): {why}; kept as written, its chart not rendered (the helm-controller renders it with the cluster's Secret)",
+                r.kind(),
+                r.namespace(),
+                r.name(),
+                r.source
+            ));
+            out.push(r);
         } else if helm_release::is_release(&r.value) {
             skipped.extend(suspended(&r.value, &r.source));
             let at = at.with_file(&r.source);

@@ -86,6 +86,36 @@ pub(crate) fn made_in_cluster(
     }
 }
 
+/// Why a Flux v2 HelmRelease cannot be rendered outside the cluster: a
+/// `valuesFrom` Secret it needs (not optional) that the render holds only
+/// as the object its controller makes it from in the cluster (see
+/// [`made_in_cluster`]). The helm-controller reads that Secret there, so
+/// the release is kept as written for it to render; kiln never sees the
+/// values, nor writes them into the rendered tree.
+pub(crate) fn cluster_only_values(release: &Value, available: &[&Resource]) -> Option<String> {
+    let namespace = str_at(release, &["metadata", "namespace"]);
+    let Some(Value::Seq(froms)) = release.get_path(&["spec", "valuesFrom"]) else {
+        return None;
+    };
+    froms.iter().find_map(|from| {
+        let name = str_at(from, &["name"]);
+        if str_at(from, &["kind"]) != "Secret"
+            || from.get_path(&["optional"]) == Some(&Value::Bool(true))
+            || available.iter().any(|r| {
+                r.gvk().group.is_empty()
+                    && r.kind() == "Secret"
+                    && r.name() == name
+                    && r.namespace() == namespace
+            })
+        {
+            return None;
+        }
+        let why = made_in_cluster(available, "Secret", namespace, name);
+        let why = why.strip_prefix("; ")?;
+        Some(format!("valuesFrom Secret {namespace}/{name} exists only in the cluster: {why}"))
+    })
+}
+
 /// The text under `key` of a ConfigMap or Secret `namespace/name` in
 /// `available`: `Ok(None)` when the object is missing, `Ok(Some(None))`
 /// when the key is. A Secret's `data` is base64-decoded; its `stringData`
