@@ -766,7 +766,7 @@ fn cases() -> Vec<Case> {
                 &hr("  valuesFrom:\n  - kind: Secret\n    name: nope\n"),
             )]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing)",
+                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing, or list \"Secret flux-system/nope\" under clusterObjects in kiln.yaml if the cluster holds it)",
             ),
             fields: &[],
         },
@@ -791,6 +791,21 @@ fn cases() -> Vec<Case> {
                 "a: SealedSecret flux-system/web-values spec.chart.spec.chart=-",
                 "a: HelmRelease flux-system/web spec.chart.spec.chart=./charts/web",
             ]),
+            fields: &["spec.chart.spec.chart"],
+        },
+        // kiln.yaml's `clusterObjects` declares ConfigMaps and Secrets made
+        // in the cluster outside the repository (by Terraform): a release
+        // reading values from one is kept as written, as above.
+        Case {
+            name: "valuesFrom a declared cluster object keeps the release",
+            files: chart_files(&[
+                ("kiln.yaml", "clusterObjects:\n- ConfigMap flux-system/terraform-outputs\n"),
+                (
+                    "a/release.yaml",
+                    &hr("  valuesFrom:\n  - kind: ConfigMap\n    name: terraform-outputs\n"),
+                ),
+            ]),
+            want: Ok(vec!["a: HelmRelease flux-system/web spec.chart.spec.chart=./charts/web"]),
             fields: &["spec.chart.spec.chart"],
         },
         Case {

@@ -213,7 +213,8 @@ pub fn render_cluster_with(
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let unset = match super::Config::read(tree)?.strict_post_build {
+    let config = super::Config::read(tree)?;
+    let unset = match config.strict_post_build {
         true => substitute::Unset::Error,
         false => substitute::Unset::Empty,
     };
@@ -306,6 +307,7 @@ pub fn render_cluster_with(
                     objects,
                     &this_repo,
                     &available,
+                    &config.cluster_objects,
                     &mut cx.skipped,
                     cache,
                 )
@@ -563,6 +565,7 @@ fn render_releases(
     objects: Vec<Resource>,
     this_repo: &[String],
     available: &[&Resource],
+    cluster_objects: &[String],
     skipped: &mut Vec<String>,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
@@ -584,11 +587,13 @@ fn render_releases(
             ));
             out.push(r);
         } else if let Some(why) = helm_release::is_release(&r.value)
-            .then(|| super::release_values::cluster_only_values(&r.value, available))
+            .then(|| {
+                super::release_values::cluster_only_values(&r.value, available, cluster_objects)
+            })
             .flatten()
         {
             skipped.push(format!(
-                "{} {}/{} ({}): {why}; kept as written, its chart not rendered (the helm-controller renders it with the cluster's Secret)",
+                "{} {}/{} ({}): {why}; kept as written, its chart not rendered (the helm-controller renders it with the cluster's values)",
                 r.kind(),
                 r.namespace(),
                 r.name(),

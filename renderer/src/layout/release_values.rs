@@ -92,27 +92,38 @@ pub(crate) fn made_in_cluster(
 /// [`made_in_cluster`]). The helm-controller reads that Secret there, so
 /// the release is kept as written for it to render; kiln never sees the
 /// values, nor writes them into the rendered tree.
-pub(crate) fn cluster_only_values(release: &Value, available: &[&Resource]) -> Option<String> {
+/// A source `kiln.yaml` declares under `clusterObjects` counts too.
+pub(crate) fn cluster_only_values(
+    release: &Value,
+    available: &[&Resource],
+    declared: &[String],
+) -> Option<String> {
     let namespace = str_at(release, &["metadata", "namespace"]);
     let Some(Value::Seq(froms)) = release.get_path(&["spec", "valuesFrom"]) else {
         return None;
     };
     froms.iter().find_map(|from| {
-        let name = str_at(from, &["name"]);
-        if str_at(from, &["kind"]) != "Secret"
+        let (kind, name) = (str_at(from, &["kind"]), str_at(from, &["name"]));
+        if !matches!(kind, "ConfigMap" | "Secret")
             || from.get_path(&["optional"]) == Some(&Value::Bool(true))
             || available.iter().any(|r| {
                 r.gvk().group.is_empty()
-                    && r.kind() == "Secret"
+                    && r.kind() == kind
                     && r.name() == name
                     && r.namespace() == namespace
             })
         {
             return None;
         }
-        let why = made_in_cluster(available, "Secret", namespace, name);
+        let id = format!("{kind} {namespace}/{name}");
+        if declared.contains(&id) {
+            return Some(format!(
+                "valuesFrom {id} exists only in the cluster (clusterObjects in kiln.yaml)"
+            ));
+        }
+        let why = made_in_cluster(available, kind, namespace, name);
         let why = why.strip_prefix("; ")?;
-        Some(format!("valuesFrom Secret {namespace}/{name} exists only in the cluster: {why}"))
+        Some(format!("valuesFrom {kind} {namespace}/{name} exists only in the cluster: {why}"))
     })
 }
 
@@ -180,10 +191,14 @@ fn flux_v2(release: &Release, inline: &Map, available: &[&Resource]) -> Result<M
             Some(Some(text)) => text,
             None | Some(None) if optional => continue,
             None => {
-                return Err(bad(format!(
-                    "not in the render (mark it optional: true if it may be missing){}",
-                    made_in_cluster(available, kind, own_ns, name)
-                )));
+                return Err(bad(match made_in_cluster(available, kind, own_ns, name) {
+                    why if why.is_empty() => format!(
+                        "not in the render (mark it optional: true if it may be missing, or list \"{kind} {own_ns}/{name}\" under clusterObjects in kiln.yaml if the cluster holds it)"
+                    ),
+                    why => format!(
+                        "not in the render (mark it optional: true if it may be missing){why}"
+                    ),
+                }));
             }
             Some(None) => return Err(bad("no such key".into())),
         };
