@@ -301,16 +301,12 @@ pub fn render_cluster_with(
             let rendered =
                 post_build(tree, cluster, p, objects, &available, unset, &mut cx.skipped);
             let rendered = rendered.and_then(|objects| {
-                render_releases(
-                    charts,
-                    &p.at(cluster),
-                    objects,
-                    &this_repo,
-                    &available,
-                    &config.cluster_objects,
-                    &mut cx.skipped,
-                    cache,
-                )
+                let known = Known {
+                    this_repo: &this_repo,
+                    available: &available,
+                    cluster_objects: &config.cluster_objects,
+                };
+                render_releases(charts, &p.at(cluster), objects, &known, &mut cx.skipped, cache)
             });
             let objects = match rendered {
                 Ok(objects) => objects,
@@ -556,6 +552,16 @@ fn build_unit_now(tree: &Artifact<'_>, cluster: &str, p: &Pending) -> Result<Vec
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }
 
+/// What a unit's Helm releases are rendered with beyond their own objects.
+struct Known<'a> {
+    /// The keys of the sources that are this repository.
+    this_repo: &'a [String],
+    /// Everything the cluster rendered so far.
+    available: &'a [&'a Resource],
+    /// `kiln.yaml`'s `clusterObjects`.
+    cluster_objects: &'a [String],
+}
+
 /// Replaces every Helm release among a unit's objects (after `postBuild`,
 /// as the helm-controller sees what the kustomize-controller applied) by
 /// its chart's rendered objects.
@@ -563,12 +569,11 @@ fn render_releases(
     charts: &Charts<'_>,
     at: &Location,
     objects: Vec<Resource>,
-    this_repo: &[String],
-    available: &[&Resource],
-    cluster_objects: &[String],
+    known: &Known<'_>,
     skipped: &mut Vec<String>,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
+    let Known { this_repo, available, cluster_objects } = *known;
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         // Flux Kustomizations so marked are reported where they would be followed.
