@@ -108,6 +108,11 @@ pub fn render_with(
     let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
     let chart_cache = layout::chart_cache::choose(given, tree, &config);
     let charts = layout::helm_release::Charts { repo: tree, cache: chart_cache };
+    // What the `.sourceignore` files hold shapes every Flux cluster: read once.
+    let flux_source = match layout {
+        Layout::FluxV2 => layout::flux::repository_source(tree)?,
+        _ => layout::sourceignore::Source::default(),
+    };
     let selected: Vec<&String> = names
         .iter()
         .filter(|n| options.clusters.is_empty() || options.clusters.contains(n))
@@ -115,7 +120,7 @@ pub fn render_with(
     let clusters = selected
         .par_iter()
         .map(|name| match layout {
-            Layout::FluxV2 => layout::flux::render_cluster_with(&charts, name, cache),
+            Layout::FluxV2 => layout::flux::render_cluster_with(&charts, name, &flux_source, cache),
             Layout::FluxV1 => layout::flux_v1::render_environment_with(&charts, name, cache),
             Layout::Namespaces => layout::namespaces::render_cluster_with(tree, name, cache),
             Layout::Environments => {

@@ -589,6 +589,24 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm"]),
             fields: &[],
         },
+        // The GitRepository's `spec.ignore` narrows the artifact the root
+        // unit builds in too: a file of the cluster directory it leaves out
+        // (here one that is no manifest) is never read, though the
+        // GitRepository is only known once the directory is read.
+        Case {
+            name: "spec.ignore leaves out a file of the cluster directory",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                (
+                    "clusters/c/source.yaml",
+                    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.com/repo\n  ignore: |\n    /clusters/c/drafts/\n",
+                ),
+                ("clusters/c/drafts/next.yaml", "replicas: 2\n"),
+                ("app/cm.yaml", CM),
+            ]),
+            want: Ok(vec!["app: ConfigMap /cm"]),
+            fields: &[],
+        },
         // "All YAML files present under that path must be valid Kubernetes
         // manifests": anything else fails the unit, as it fails Flux.
         Case {
@@ -748,9 +766,47 @@ fn cases() -> Vec<Case> {
                 &hr("  valuesFrom:\n  - kind: Secret\n    name: nope\n"),
             )]),
             want: Err(
-                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing)",
+                "cluster c, unit a, file a/release.yaml: HelmRelease web: valuesFrom Secret flux-system/nope key \"values.yaml\": not in the render (mark it optional: true if it may be missing, or list \"Secret flux-system/nope\" under clusterObjects in kiln.yaml if the cluster holds it)",
             ),
             fields: &[],
+        },
+        // A valuesFrom Secret that the render holds only as a SealedSecret
+        // (or an ExternalSecret's target) exists in the cluster alone: the
+        // helm-controller reads it there. The release is kept as written
+        // for it to render (its values never reach the rendered tree); a
+        // Secret that is nowhere stays an error (case above).
+        Case {
+            name: "valuesFrom a Secret only the cluster holds keeps the release",
+            files: chart_files(&[
+                (
+                    "a/release.yaml",
+                    &hr("  valuesFrom:\n  - kind: ConfigMap\n    name: absent\n    optional: true\n  - kind: Secret\n    name: web-values\n"),
+                ),
+                (
+                    "a/sealed.yaml",
+                    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: web-values\n  namespace: flux-system\nspec:\n  encryptedData:\n    values.yaml: AgBexample\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "a: SealedSecret flux-system/web-values spec.chart.spec.chart=-",
+                "a: HelmRelease flux-system/web spec.chart.spec.chart=./charts/web",
+            ]),
+            fields: &["spec.chart.spec.chart"],
+        },
+        // kiln.yaml's `clusterObjects` declares ConfigMaps and Secrets made
+        // in the cluster outside the repository (by Terraform): a release
+        // reading values from one is kept as written, as above.
+        Case {
+            name: "valuesFrom a declared cluster object keeps the release",
+            files: chart_files(&[
+                ("kiln.yaml", "clusterObjects:\n- ConfigMap flux-system/terraform-outputs\n"),
+                (
+                    "a/release.yaml",
+                    &hr("  valuesFrom:\n  - kind: ConfigMap\n    name: terraform-outputs\n"),
+                ),
+            ]),
+            want: Ok(vec!["a: HelmRelease flux-system/web spec.chart.spec.chart=./charts/web"]),
+            fields: &["spec.chart.spec.chart"],
         },
         Case {
             name: "a HelmRelease of a HelmRepository without a chart cache is an error",

@@ -70,6 +70,35 @@ fn renders_every_layout() {
             ],
         ),
         (
+            // Shaped like spack-infrastructure today: no kustomization at
+            // either bootstrapped root (Flux generates one: every manifest
+            // below, a directory holding a kustomization taken whole and not
+            // looked into, files that are not YAML left out); staging reuses
+            // production's files from outside its directory (Flux builds
+            // without kustomize's root-only rule) and patches its
+            // HelmRelease, whose chart is this repository's.
+            "tests/fixtures/layouts/flux-overlays",
+            Layout::FluxV2,
+            &[
+                "production/flux-system: ~G_v1_Namespace|~X|dashboards",
+                "production/flux-system: ~G_v1_Namespace|~X|flux-system",
+                "production/flux-system: ~G_v1_Namespace|~X|jobs",
+                "production/flux-system: ~G_v1_ConfigMap|dashboards|board-settings",
+                "production/flux-system: batch_v1_CronJob|jobs|cleanup",
+                "production/flux-system: bitnami.com_v1alpha1_SealedSecret|jobs|cleanup-token",
+                "production/flux-system: apps_v1_Deployment|dashboards|board",
+                "production/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "production/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+                "staging/flux-system: ~G_v1_Namespace|~X|dashboards",
+                "staging/flux-system: ~G_v1_Namespace|~X|flux-system",
+                "staging/flux-system: ~G_v1_Namespace|~X|jobs",
+                "staging/flux-system: ~G_v1_ConfigMap|dashboards|board-settings",
+                "staging/flux-system: apps_v1_Deployment|dashboards|board",
+                "staging/flux-system: kustomize.toolkit.fluxcd.io_v1_Kustomization|flux-system|flux-system",
+                "staging/flux-system: source.toolkit.fluxcd.io_v1_GitRepository|flux-system|flux-system",
+            ],
+        ),
+        (
             // Shaped like flux2-multi-tenancy: a root .sourceignore with a
             // pattern (so source-controller's defaults are off), a generated
             // kustomization, tenants whose Kustomizations have sources that
@@ -193,6 +222,62 @@ fn flux_v1_helm_releases_render_their_charts() {
     let findings =
         renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases"), None).unwrap();
     assert_eq!(findings, []);
+}
+
+/// The overlay's patch of the HelmRelease and the `valuesFrom` ConfigMap
+/// with `targetPath` reach the chart: production runs 3 replicas, staging
+/// 1, both with the theme the ConfigMap holds over the chart's default.
+#[test]
+fn flux_overlays_patch_the_release_values() {
+    let r = render(&repo("tests/fixtures/layouts/flux-overlays"), &Options::default()).unwrap();
+    let mut got = Vec::new();
+    for c in &r.clusters {
+        for o in c.units.iter().flat_map(|u| &u.objects).filter(|o| o.kind() == "Deployment") {
+            let container = ["spec", "template", "spec", "containers"];
+            let env = o.value.get_path(&container).and_then(|v| v.as_seq()).and_then(|s| s.first());
+            let env = env.and_then(|c| c.get_path(&["env"])).and_then(|v| v.as_seq());
+            let env: Vec<String> = env
+                .into_iter()
+                .flatten()
+                .map(|e| renderer::yaml::to_string(e).replace('\n', " ").trim().to_string())
+                .collect();
+            let replicas = o.value.get_path(&["spec", "replicas"]).cloned();
+            got.push(format!("{} {:?} {}", c.name, replicas, env.join(", ")));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            "production Some(Int(3)) name: TITLE value: Builds, name: THEME value: dark",
+            "staging Some(Int(1)) name: TITLE value: Builds, name: THEME value: dark",
+        ]
+    );
+}
+
+/// Shaped like travis-ci/kubernetes-config: the v1 helm-operator installs
+/// through Helm's Kubernetes client, which reads the chart's output as
+/// YAML 1.1 and keeps the last of duplicated keys (a chart that repeats a
+/// ConfigMap key installs); fluxd applies only `.yaml` and `.yml` files,
+/// so a release file without that extension is no unit.
+#[test]
+fn flux_v1_releases_read_chart_output_as_helm_installs_it() {
+    let r = render(&repo("tests/fixtures/layouts/releases-workers"), &Options::default()).unwrap();
+    assert_eq!(
+        summary(&r),
+        [
+            "gce-production-1/worker-com: ~G_v1_ConfigMap|gce-production-1|worker-com",
+            "gce-production-1/worker-com: ci.example.com_v1alpha1_WorkerCluster|gce-production-1|worker-com",
+            "gce-staging/worker-org: ~G_v1_ConfigMap|gce-staging|worker-org",
+            "gce-staging/worker-org: apps_v1_Deployment|gce-staging|worker-org",
+        ]
+    );
+    let objects: Vec<_> =
+        r.clusters.iter().flat_map(|c| &c.units).flat_map(|u| &u.objects).collect();
+    let pool: Vec<_> =
+        objects.iter().filter_map(|o| o.value.get_path(&["data", "WORKER_POOL_SIZE"])).collect();
+    assert_eq!(pool, [&renderer::Value::String("2".into()), &renderer::Value::String("4".into())]);
+    let paused = objects.iter().find_map(|o| o.value.get_path(&["spec", "paused"]));
+    assert_eq!(paused, Some(&renderer::Value::Bool(false)));
 }
 
 #[test]

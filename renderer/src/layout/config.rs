@@ -5,6 +5,8 @@
 //! path: deploy            # plain only: the directory to render (default: the root)
 //! chartCache: vendor/charts   # a chart cache kept in the repository (see chart_cache)
 //! strictPostBuildSubstitutions: true   # an unset postBuild variable fails (Flux's feature gate)
+//! clusterObjects:         # ConfigMaps and Secrets made in the cluster outside this repository
+//! - Secret gitlab/gitlab-secrets
 //! ```
 
 use super::{Error, Layout};
@@ -28,6 +30,11 @@ pub struct Config {
     /// fails the unit (the kustomize-controller's `StrictPostBuildSubstitutions`
     /// feature gate) instead of becoming empty, Flux's default.
     pub strict_post_build: bool,
+    /// ConfigMaps and Secrets (`Kind namespace/name`) that exist in the
+    /// cluster alone, made outside this repository (by Terraform, an
+    /// operator): a Flux v2 HelmRelease that reads values from one is kept
+    /// as written for the helm-controller to render there.
+    pub cluster_objects: Vec<String>,
 }
 
 impl Config {
@@ -55,6 +62,10 @@ impl Config {
                 config.strict_post_build = *b;
                 continue;
             }
+            if key == "clusterObjects" {
+                config.cluster_objects = cluster_objects(value)?;
+                continue;
+            }
             let s = value.as_str().ok_or_else(|| format!("{key}: expected a string"))?;
             match key.as_str() {
                 "layout" => {
@@ -73,13 +84,37 @@ impl Config {
                 }
                 other => {
                     return Err(format!(
-                        "unknown field {other:?}; expected layout, path, chartCache or strictPostBuildSubstitutions"
+                        "unknown field {other:?}; expected layout, path, chartCache, strictPostBuildSubstitutions or clusterObjects"
                     ));
                 }
             }
         }
         Ok(config)
     }
+}
+
+/// The `clusterObjects` entries: `ConfigMap namespace/name` or `Secret namespace/name`.
+fn cluster_objects(value: &Value) -> Result<Vec<String>, String> {
+    let bad = |entry: &str| {
+        format!(
+            "clusterObjects: {entry:?}: expected \"ConfigMap namespace/name\" or \"Secret namespace/name\""
+        )
+    };
+    let Value::Seq(items) = value else {
+        return Err("clusterObjects: expected a list".into());
+    };
+    items
+        .iter()
+        .map(|item| {
+            let entry = item.as_str().ok_or_else(|| bad(&yaml::to_string(item)))?;
+            let (kind, id) = entry.split_once(' ').ok_or_else(|| bad(entry))?;
+            let (ns, name) = id.trim().split_once('/').ok_or_else(|| bad(entry))?;
+            if !matches!(kind, "ConfigMap" | "Secret") || ns.is_empty() || name.is_empty() {
+                return Err(bad(entry));
+            }
+            Ok(format!("{kind} {ns}/{name}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,6 +153,19 @@ mod tests {
             ("strictPostBuildSubstitutions: false\n", Ok(Config::default())),
             ("strictPostBuildSubstitutions: \"yes\"\n", Err("expected true or false")),
             ("path: ../up\n", Err("path leaves the root")),
+            (
+                "clusterObjects:\n- Secret gitlab/gitlab-secrets\n- ConfigMap  gitlab/ses\n",
+                Ok(Config {
+                    cluster_objects: vec![
+                        "Secret gitlab/gitlab-secrets".into(),
+                        "ConfigMap gitlab/ses".into(),
+                    ],
+                    ..Config::default()
+                }),
+            ),
+            ("clusterObjects: Secret a/b\n", Err("clusterObjects: expected a list")),
+            ("clusterObjects: [Pod a/b]\n", Err("\"Pod a/b\": expected")),
+            ("clusterObjects: [Secret b]\n", Err("\"Secret b\": expected")),
         ];
         for (text, want) in cases {
             let mut t = MemTree::new();

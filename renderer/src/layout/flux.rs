@@ -178,14 +178,23 @@ impl Pending {
 /// Renders one cluster: its root directory and every Kustomization reached
 /// from it, Helm releases rendered from this repository or `charts.cache`.
 pub fn render_cluster(charts: &Charts<'_>, cluster: &str) -> Result<Cluster, Error> {
-    render_cluster_with(charts, cluster, &NoCache)
+    render_cluster_with(charts, cluster, &repository_source(charts.repo)?, &NoCache)
 }
 
-/// [`render_cluster`], each unit's kustomize build and each chart render
-/// handed to `cache`.
+/// What the `.sourceignore` files of the repository hold ([`Source`]),
+/// which shapes every unit's artifact in every cluster: read once per
+/// render, as it walks the whole tree.
+pub fn repository_source(tree: &dyn Tree) -> Result<Source, Error> {
+    Source::read(tree, "")
+        .map_err(|e| Error::read(&Location::new("", "", super::sourceignore::FILE), e))
+}
+
+/// [`render_cluster`] with the repository's [`repository_source`], each
+/// unit's kustomize build and each chart render handed to `cache`.
 pub fn render_cluster_with(
     charts: &Charts<'_>,
     cluster: &str,
+    files: &Source,
     cache: &dyn UnitCache,
 ) -> Result<Cluster, Error> {
     let tree = charts.repo;
@@ -204,14 +213,26 @@ pub fn render_cluster_with(
     };
     // The Kustomization that applies the cluster directory itself (written by
     // `flux bootstrap`) names the root unit and its source, this repository.
-    let unset = match super::Config::read(tree)?.strict_post_build {
+    let config = super::Config::read(tree)?;
+    let unset = match config.strict_post_build {
         true => substitute::Unset::Error,
         false => substitute::Unset::Empty,
     };
     // Whether any `.sourceignore` holds a pattern shapes every unit's
-    // artifact: looked at once, it is part of each unit's key.
-    let files = Source::read(tree, "").map_err(|e| Error::read(&root.at(cluster), e))?;
-    let plain = build_unit(tree, cluster, &root, &files, cache)?;
+    // artifact: looked at once per render, it is part of each unit's key.
+    // The cluster directory is first built before this repository's
+    // GitRepository is known; when that fails, the `spec.ignore` written
+    // beside the root Kustomization may leave out what failed, as Flux
+    // builds every unit, the root included, in the artifact it narrows.
+    let plain = match build_unit(tree, cluster, &root, files, cache) {
+        Ok(plain) => plain,
+        Err(e) => match spec_ignore_written_in(tree, &root_dir) {
+            Some(ignore) => {
+                build_unit(tree, cluster, &root, &files.with_spec_ignore(&ignore), cache)?
+            }
+            None => return Err(e),
+        },
+    };
     if let Some(r) = plain.iter().find(|r| {
         is_flux_kustomization(&r.value)
             && tree::join("", str_at(&r.value, &["spec", "path"])).ok().as_deref()
@@ -280,15 +301,12 @@ pub fn render_cluster_with(
             let rendered =
                 post_build(tree, cluster, p, objects, &available, unset, &mut cx.skipped);
             let rendered = rendered.and_then(|objects| {
-                render_releases(
-                    charts,
-                    &p.at(cluster),
-                    objects,
-                    &this_repo,
-                    &available,
-                    &mut cx.skipped,
-                    cache,
-                )
+                let known = Known {
+                    this_repo: &this_repo,
+                    available: &available,
+                    cluster_objects: &config.cluster_objects,
+                };
+                render_releases(charts, &p.at(cluster), objects, &known, &mut cx.skipped, cache)
             });
             let objects = match rendered {
                 Ok(objects) => objects,
@@ -364,6 +382,47 @@ pub fn render_cluster_with(
     }
     cx.units = order_units(cluster, done)?;
     Ok(cx)
+}
+
+/// The `spec.ignore` of the GitRepository that the Kustomization applying
+/// `dir` itself names, both read from the YAML files below `dir` as they
+/// are written (files that do not parse are passed over): `None` when
+/// there is no such pair or the GitRepository ignores nothing.
+fn spec_ignore_written_in(tree: &dyn Tree, dir: &str) -> Option<String> {
+    fn collect(tree: &dyn Tree, dir: &str, depth: usize, out: &mut Vec<Value>) {
+        for (name, kind) in tree.list(dir).unwrap_or_default() {
+            let Ok(path) = tree::join(dir, &name) else { continue };
+            match kind {
+                EntryKind::Dir if depth < MAX_DEPTH && !name.starts_with('.') => {
+                    collect(tree, &path, depth + 1, out);
+                }
+                EntryKind::File if super::is_yaml(&name) => {
+                    let Ok(text) = tree::read_text(tree, &path) else { continue };
+                    if let Ok(docs) = crate::yaml::parse_documents(&text, &path) {
+                        out.extend(docs);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut docs = Vec::new();
+    collect(tree, dir, 0, &mut docs);
+    let root = docs.iter().find(|d| {
+        is_flux_kustomization(d)
+            && tree::join("", str_at(d, &["spec", "path"])).ok().as_deref() == Some(dir)
+    })?;
+    let wanted = source_key(root);
+    let repo = docs.iter().find(|d| {
+        api_kind(d).1 == "GitRepository"
+            && api_kind(d).0.starts_with("source.toolkit.fluxcd.io/")
+            && format!(
+                "{}/{}",
+                str_at(d, &["metadata", "namespace"]),
+                str_at(d, &["metadata", "name"])
+            ) == wanted
+    })?;
+    Some(str_at(repo, &["spec", "ignore"]).to_string()).filter(|i| !i.trim().is_empty())
 }
 
 fn source_key(obj: &Value) -> String {
@@ -468,7 +527,7 @@ fn build_unit(
     if let Some(object) = &p.object {
         spec.extend_from_slice(crate::yaml::to_string(object).as_bytes());
     }
-    let Source { spec_ignore, file_patterns, file_includes } = source;
+    let Source { spec_ignore, file_patterns, file_includes, .. } = source;
     spec.extend_from_slice(
         format!(
             "---\nsource ignore:\n{spec_ignore}\nfile patterns: {file_patterns} {file_includes}\n"
@@ -493,6 +552,16 @@ fn build_unit_now(tree: &Artifact<'_>, cluster: &str, p: &Pending) -> Result<Vec
     build_with(tree, &dir, &file, &k).map_err(|e| Error::build(&at, e))
 }
 
+/// What a unit's Helm releases are rendered with beyond their own objects.
+struct Known<'a> {
+    /// The keys of the sources that are this repository.
+    this_repo: &'a [String],
+    /// Everything the cluster rendered so far.
+    available: &'a [&'a Resource],
+    /// `kiln.yaml`'s `clusterObjects`.
+    cluster_objects: &'a [String],
+}
+
 /// Replaces every Helm release among a unit's objects (after `postBuild`,
 /// as the helm-controller sees what the kustomize-controller applied) by
 /// its chart's rendered objects.
@@ -500,11 +569,11 @@ fn render_releases(
     charts: &Charts<'_>,
     at: &Location,
     objects: Vec<Resource>,
-    this_repo: &[String],
-    available: &[&Resource],
+    known: &Known<'_>,
     skipped: &mut Vec<String>,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
+    let Known { this_repo, available, cluster_objects } = *known;
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         // Flux Kustomizations so marked are reported where they would be followed.
@@ -520,6 +589,20 @@ fn render_releases(
                 r.name(),
                 r.source,
                 at.unit
+            ));
+            out.push(r);
+        } else if let Some(why) = helm_release::is_release(&r.value)
+            .then(|| {
+                super::release_values::cluster_only_values(&r.value, available, cluster_objects)
+            })
+            .flatten()
+        {
+            skipped.push(format!(
+                "{} {}/{} ({}): {why}; kept as written, its chart not rendered (the helm-controller renders it with the cluster's values)",
+                r.kind(),
+                r.namespace(),
+                r.name(),
+                r.source
             ));
             out.push(r);
         } else if helm_release::is_release(&r.value) {
@@ -726,8 +809,9 @@ fn postbuild_vars(p: &Pending, at: &Location, available: &[&Resource]) -> Result
                     continue;
                 }
                 return Err(at.invalid(format!(
-                    "substituteFrom {kind} {}/{name} is not in the render (mark it optional: true if it may be missing)",
-                    p.namespace
+                    "substituteFrom {kind} {}/{name} is not in the render (mark it optional: true if it may be missing){}",
+                    p.namespace,
+                    super::release_values::made_in_cluster(available, kind, &p.namespace, name)
                 )));
             };
             if let Some(Value::Map(data)) = found.value.get_path(&["data"]) {

@@ -574,8 +574,8 @@ fn render_loaded(
     let who = release.who();
     let text = helm::render_chart(chart, options)
         .map_err(|e| at.invalid(format!("{who}: chart {shown}: {}", super::chain(&e))))?;
-    let parts =
-        split_output(&text).map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
+    let parts = split_output(&text, release.flux_v2)
+        .map_err(|e| at.invalid(format!("{who}: chart {shown}: {e}")))?;
     let mut manifests = parts.manifests;
     if release.flux_v2 {
         manifests = post_render::kustomize(&release.object, manifests)
@@ -629,13 +629,24 @@ struct Output {
     hooks: Vec<Value>,
 }
 
-/// Splits `helm template` output at its `# Source:` headers.
-fn split_output(text: &str) -> Result<Output, String> {
+/// Splits `helm template` output at its `# Source:` headers and reads each
+/// document as the controller that installs the release reads it. Flux v2's
+/// helm-controller always post-renders (its origin labels) through
+/// kustomize, which reads the manifests as kustomize does (`by_kustomize`):
+/// a duplicated mapping key is an error there. The Flux v1 helm-operator
+/// hands them to Helm's Kubernetes client, which reads them through
+/// `sigs.k8s.io/yaml` (YAML 1.1 scalars, the last of duplicated keys wins).
+fn split_output(text: &str, by_kustomize: bool) -> Result<Output, String> {
     let mut out = Output::default();
     let text = format!("\n{text}");
     for chunk in text.split("\n---\n# Source: ").skip(1) {
         let (source, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
-        let docs = yaml::parse_documents(body, source).map_err(|e| e.to_string())?;
+        let docs = if by_kustomize {
+            yaml::parse_documents(body, source)
+        } else {
+            yaml::parse_documents_helm(body, source)
+        }
+        .map_err(|e| e.to_string())?;
         let crd = is_crd_file(source);
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             if crd {

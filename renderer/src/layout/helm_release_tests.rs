@@ -507,6 +507,12 @@ fn values_of(object: &str) -> (Result<String, String>, Vec<String>) {
         res(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: other}\ndata:\n  values.yaml: 'greeting: other-ns'\n",
         ),
+        res(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: sealed, namespace: apps}\nspec:\n  encryptedData: {values.yaml: AgB9}\n",
+        ),
+        res(
+            "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: ext, namespace: apps}\nspec:\n  target: {name: from-vault}\n",
+        ),
     ];
     let available: Vec<&Resource> = available.iter().collect();
     let at = Location::new("c", "u", "r.yaml");
@@ -576,6 +582,17 @@ fn flux_v2_values_from() {
             "  valuesFrom: [{kind: ConfigMap, name: vals, valuesKey: nope}]\n",
             Err("key \"nope\": no such key"),
         ),
+        (
+            "  valuesFrom: [{kind: Secret, name: sealed}]\n",
+            Err(
+                "not in the render (mark it optional: true if it may be missing); SealedSecret apps/sealed (src.yaml) makes it in the cluster",
+            ),
+        ),
+        (
+            "  valuesFrom: [{kind: Secret, name: from-vault}]\n",
+            Err("; ExternalSecret apps/ext (src.yaml) makes it in the cluster"),
+        ),
+        ("  valuesFrom: [{kind: Secret, name: sealed, optional: true}]\n", Ok("{}\n")),
         ("  valuesFrom: [{kind: ConfigMap, name: vals, valuesKey: img}]\n", Err("key \"img\"")),
         ("  valuesFrom: [{kind: Pod, name: vals}]\n", Err("unsupported kind")),
     ];
@@ -722,7 +739,7 @@ fn splits_helm_output_into_crds_manifests_and_hooks() {
     for (source, want) in cases {
         assert_eq!(is_crd_file(source), *want, "{source}");
     }
-    let out = split_output("---\n# Source: web/crds/c.yaml\nkind: CustomResourceDefinition\n---\n# Source: web/templates/a.yaml\nkind: A\n---\nkind: B\n---\n# Source: web/templates/h.yaml\nkind: H\nmetadata:\n  annotations:\n    helm.sh/hook: post-install\n").unwrap();
+    let out = split_output("---\n# Source: web/crds/c.yaml\nkind: CustomResourceDefinition\n---\n# Source: web/templates/a.yaml\nkind: A\n---\nkind: B\n---\n# Source: web/templates/h.yaml\nkind: H\nmetadata:\n  annotations:\n    helm.sh/hook: post-install\n", true).unwrap();
     let kinds =
         |v: &[Value]| v.iter().map(|d| str_at(d, &["kind"]).to_string()).collect::<Vec<_>>();
     assert_eq!(
@@ -733,4 +750,19 @@ fn splits_helm_output_into_crds_manifests_and_hooks() {
             vec!["H".to_string()]
         )
     );
+}
+
+/// Flux v2's helm-controller reads chart output through kustomize (its
+/// origin-labels post-renderer), where a duplicated key is an error; the
+/// Flux v1 helm-operator installs through Helm's Kubernetes client, which
+/// reads YAML 1.1 and keeps the last of duplicated keys.
+#[test]
+fn chart_output_is_read_as_the_installing_controller_reads_it() {
+    let text = "---\n# Source: w/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\ndata:\n  POOL: \"5\"\n  POOL: \"2\"\nspec:\n  on: yes\n";
+    let err = split_output(text, true).unwrap_err();
+    assert!(err.contains("mapping key \"POOL\" already defined"), "{err}");
+    let out = split_output(text, false).unwrap();
+    let cm = &out.manifests[0];
+    assert_eq!(cm.get_path(&["data", "POOL"]), Some(&Value::String("2".into())));
+    assert_eq!(cm.get_path(&["spec", "true"]), Some(&Value::Bool(true)));
 }

@@ -1,9 +1,12 @@
 //! Namespace folders: `namespaces/<cluster>/<namespace>/*.yaml`, one unit per namespace.
 //!
 //! Each folder becomes its Namespace object (written in the folder or made
-//! by kiln) and every object below it, placed in that namespace. Files that
-//! are not YAML and YAML documents that are not Kubernetes objects (such as
-//! a Terraform `resources/` directory's variables) are left out and reported,
+//! by kiln) and every object of the YAML files directly in it, placed in
+//! that namespace: the pipeline applies a folder with `kubectl -n <ns> apply
+//! -f <folder>`, which reads no subdirectory, so a subdirectory (such as
+//! Terraform's `resources/`, with its templates and values) is left out and
+//! reported. Files that are not YAML and YAML documents that are not
+//! Kubernetes objects are left out and reported,
 //! as are files encrypted with git-crypt (kiln holds no key: their objects are
 //! applied by whoever can decrypt them); a folder holding [`SKIP_MARKER`] is
 //! left out and reported. A `Namespace` written without `metadata.name` is the
@@ -169,7 +172,9 @@ fn collect(
         let path = tree::join(dir, &name).map_err(|e| Error::read(at, e))?;
         match kind {
             EntryKind::Dir if tree::through_link(tree, &path) => {}
-            EntryKind::Dir => collect(tree, at, &path, objects, skipped)?,
+            EntryKind::Dir => skipped.push(format!(
+                "{path}/: a subdirectory, which kubectl apply -f of the folder does not read"
+            )),
             EntryKind::File if is_yaml(&name) && is_git_crypted(tree, &path) => {
                 skipped.push(format!("{path}: encrypted with git-crypt"))
             }
@@ -257,6 +262,14 @@ mod tests {
         );
         t.insert("namespaces/live-1/team-a/resources/main.tf", "module \"x\" {}\n");
         t.insert("namespaces/live-1/team-a/resources/vars.yaml", "region: eu-west-2\n");
+        // Below the folder: a template of an object and a file that is no
+        // YAML at all, neither read by the pipeline's `kubectl apply -f`.
+        t.insert(
+            "namespaces/live-1/team-a/resources/prototype/deploy.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${BRANCH}\n",
+        );
+        t.insert("namespaces/live-1/team-a/resources/prototype/cd.yaml", "on:\n - a\n  - b\n");
+        t.insert("namespaces/live-1/team-a/notes.md", "# team a\n");
         t.insert(
             "namespaces/live-1/team-b/quota.yaml",
             "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
@@ -290,8 +303,8 @@ mod tests {
             c.skipped,
             [
                 "namespace old: namespaces/live-1/old/.kiln-skip present",
-                "namespaces/live-1/team-a/resources/main.tf: not YAML",
-                "namespaces/live-1/team-a/resources/vars.yaml: not Kubernetes objects",
+                "namespaces/live-1/team-a/notes.md: not YAML",
+                "namespaces/live-1/team-a/resources/: a subdirectory, which kubectl apply -f of the folder does not read",
             ]
         );
     }

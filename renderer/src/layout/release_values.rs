@@ -45,6 +45,88 @@ pub fn values(
     Ok(values)
 }
 
+/// Why a ConfigMap or Secret `namespace/name` that the render lacks may
+/// still exist in the cluster, to follow "not in the render": an object of
+/// the render that its controller turns into it there (a Bitnami
+/// `SealedSecret` of the same name, an external-secrets `ExternalSecret`
+/// whose target it is), whose values kiln cannot read. Empty when none is.
+pub(crate) fn made_in_cluster(
+    available: &[&Resource],
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> String {
+    if kind != "Secret" {
+        return String::new();
+    }
+    let makes = |r: &Resource| {
+        if r.namespace() != namespace {
+            return false;
+        }
+        let gvk = r.gvk();
+        match (gvk.group.as_str(), gvk.kind.as_str()) {
+            ("bitnami.com", "SealedSecret") => r.name() == name,
+            ("external-secrets.io", "ExternalSecret") => {
+                match str_at(&r.value, &["spec", "target", "name"]) {
+                    "" => r.name() == name,
+                    target => target == name,
+                }
+            }
+            _ => false,
+        }
+    };
+    match available.iter().find(|r| makes(r)) {
+        Some(r) => format!(
+            "; {} {namespace}/{} ({}) makes it in the cluster from values kiln cannot read (it holds no key and reads no secret store)",
+            r.kind(),
+            r.name(),
+            r.source
+        ),
+        None => String::new(),
+    }
+}
+
+/// Why a Flux v2 HelmRelease cannot be rendered outside the cluster: a
+/// `valuesFrom` Secret it needs (not optional) that the render holds only
+/// as the object its controller makes it from in the cluster (see
+/// [`made_in_cluster`]). The helm-controller reads that Secret there, so
+/// the release is kept as written for it to render; kiln never sees the
+/// values, nor writes them into the rendered tree.
+/// A source `kiln.yaml` declares under `clusterObjects` counts too.
+pub(crate) fn cluster_only_values(
+    release: &Value,
+    available: &[&Resource],
+    declared: &[String],
+) -> Option<String> {
+    let namespace = str_at(release, &["metadata", "namespace"]);
+    let Some(Value::Seq(froms)) = release.get_path(&["spec", "valuesFrom"]) else {
+        return None;
+    };
+    froms.iter().find_map(|from| {
+        let (kind, name) = (str_at(from, &["kind"]), str_at(from, &["name"]));
+        if !matches!(kind, "ConfigMap" | "Secret")
+            || from.get_path(&["optional"]) == Some(&Value::Bool(true))
+            || available.iter().any(|r| {
+                r.gvk().group.is_empty()
+                    && r.kind() == kind
+                    && r.name() == name
+                    && r.namespace() == namespace
+            })
+        {
+            return None;
+        }
+        let id = format!("{kind} {namespace}/{name}");
+        if declared.contains(&id) {
+            return Some(format!(
+                "valuesFrom {id} exists only in the cluster (clusterObjects in kiln.yaml)"
+            ));
+        }
+        let why = made_in_cluster(available, kind, namespace, name);
+        let why = why.strip_prefix("; ")?;
+        Some(format!("valuesFrom {kind} {namespace}/{name} exists only in the cluster: {why}"))
+    })
+}
+
 /// The text under `key` of a ConfigMap or Secret `namespace/name` in
 /// `available`: `Ok(None)` when the object is missing, `Ok(Some(None))`
 /// when the key is. A Secret's `data` is base64-decoded; its `stringData`
@@ -109,9 +191,14 @@ fn flux_v2(release: &Release, inline: &Map, available: &[&Resource]) -> Result<M
             Some(Some(text)) => text,
             None | Some(None) if optional => continue,
             None => {
-                return Err(bad(
-                    "not in the render (mark it optional: true if it may be missing)".into()
-                ));
+                return Err(bad(match made_in_cluster(available, kind, own_ns, name) {
+                    why if why.is_empty() => format!(
+                        "not in the render (mark it optional: true if it may be missing, or list \"{kind} {own_ns}/{name}\" under clusterObjects in kiln.yaml if the cluster holds it)"
+                    ),
+                    why => format!(
+                        "not in the render (mark it optional: true if it may be missing){why}"
+                    ),
+                }));
             }
             Some(None) => return Err(bad("no such key".into())),
         };
@@ -203,7 +290,8 @@ fn flux_v1(
                     None | Some(None) if optional => None,
                     None => {
                         return Err(bad(format!(
-                            "{kind} not in the render (mark it optional: true if it may be missing)"
+                            "{kind} not in the render (mark it optional: true if it may be missing){}",
+                            made_in_cluster(available, kind, ns, name)
                         )));
                     }
                     Some(None) => return Err(bad("no such key".into())),

@@ -193,34 +193,44 @@ pub struct Source {
     /// Whether some `.sourceignore` file holds a `!` pattern, which may
     /// bring a file back below a directory left out.
     pub file_includes: bool,
+    /// Whether `spec_ignore` holds a pattern, and a `!` one: read once,
+    /// when `spec_ignore` is set.
+    spec_patterns: bool,
+    spec_includes: bool,
 }
 
 impl Source {
     /// The source of `tree` with `spec_ignore`, every `.sourceignore` of
     /// the tree looked at (`.git` directories passed over, as Flux does).
     pub fn read(tree: &dyn Tree, spec_ignore: &str) -> Result<Source, tree::Error> {
-        let mut source = Source { spec_ignore: spec_ignore.to_string(), ..Source::default() };
+        let mut source = Source::default();
         for (_, bytes) in tree.files_named(FILE)? {
             let patterns = parse_lines(&String::from_utf8_lossy(&bytes), &[]);
             source.file_patterns |= !patterns.is_empty();
             source.file_includes |= patterns.iter().any(|p| p.include);
         }
-        Ok(source)
+        Ok(source.with_spec_ignore(spec_ignore))
     }
 
     /// This source with the GitRepository's `spec.ignore` set to `spec_ignore`.
     pub fn with_spec_ignore(&self, spec_ignore: &str) -> Source {
-        Source { spec_ignore: spec_ignore.to_string(), ..self.clone() }
+        let patterns = parse_lines(spec_ignore, &[]);
+        Source {
+            spec_ignore: spec_ignore.to_string(),
+            spec_patterns: !patterns.is_empty(),
+            spec_includes: patterns.iter().any(|p| p.include),
+            ..self.clone()
+        }
     }
 
     /// Whether the defaults (but for the version control files) are dropped.
     fn drops_defaults(&self) -> bool {
-        self.file_patterns || !parse_lines(&self.spec_ignore, &[]).is_empty()
+        self.file_patterns || self.spec_patterns
     }
 
     /// Whether any pattern may bring a path back.
     fn includes(&self) -> bool {
-        self.file_includes || parse_lines(&self.spec_ignore, &[]).iter().any(|p| p.include)
+        self.file_includes || self.spec_includes
     }
 }
 
