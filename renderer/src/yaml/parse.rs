@@ -423,7 +423,12 @@ fn parse_stream(
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
-            Ok(docs) => return Ok(docs),
+            Ok(docs) => {
+                return match super::tabs::refused_tab(&text, file, yaml11) {
+                    Some(e) => Err(e),
+                    None => Ok(docs),
+                };
+            }
         }
     }
 }
@@ -632,18 +637,18 @@ fn parse_once(
 /// The input text with the parser's character positions turned into byte
 /// offsets. Positions are looked up in increasing order, so one forward
 /// cursor does the work.
-struct Source<'t> {
-    text: &'t str,
+pub(super) struct Source<'t> {
+    pub(super) text: &'t str,
     ascii: bool,
     cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'t> Source<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         Source { text, ascii: text.is_ascii(), cursor: std::cell::Cell::new((0, 0)) }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
+    pub(super) fn byte(&self, char_index: usize) -> usize {
         if self.ascii {
             return char_index.min(self.text.len());
         }
@@ -663,7 +668,7 @@ impl<'t> Source<'t> {
     }
 
     /// The source text of a span.
-    fn slice(&self, span: &Span) -> &'t str {
+    pub(super) fn slice(&self, span: &Span) -> &'t str {
         let start = self.byte(span.start.index());
         let end = self.byte(span.end.index()).max(start);
         &self.text[start..end]
