@@ -2058,6 +2058,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
             line: 0,
             column: 0,
             message: utf8_problem(e.as_bytes()).to_string(),
+            piece_line: 0,
         })),
     }
 }

@@ -15,6 +15,7 @@ mod breaks;
 mod emit;
 mod parse;
 pub(crate) mod resolve;
+mod tabs;
 
 pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,

@@ -21,9 +21,22 @@ pub struct ParseError {
     pub column: usize,
     /// What is wrong.
     pub message: String,
+    /// The line (1-based) where the piece of the file that was read on its
+    /// own began, as kustomize reads each `---`-separated document of a
+    /// resource file; 0 when the whole text was read at once. Go's messages
+    /// count lines from there.
+    pub piece_line: usize,
 }
 
 impl ParseError {
+    /// The line as Go counts it: from the start of the piece read on its own.
+    fn go_line(&self) -> usize {
+        match self.piece_line {
+            0 => self.line,
+            start => self.line.saturating_sub(start - 1),
+        }
+    }
+
     /// The error as Go's yaml packages (yaml.v2 and yaml.v3, both ports of
     /// libyaml) word it: `yaml: line N: problem`, with libyaml's line
     /// convention (the 0-based line for a parser error, the 1-based line for
@@ -33,7 +46,7 @@ impl ParseError {
         // scanner error here; libyaml scans it as the next token and its
         // parser then misses the mapping key, naming the 0-based line.
         if self.message.contains("invalid trailing content after") {
-            return match self.line.saturating_sub(1) {
+            return match self.go_line().saturating_sub(1) {
                 0 => "yaml: did not find expected key".to_string(),
                 line => format!("yaml: line {line}: did not find expected key"),
             };
@@ -47,7 +60,7 @@ impl ParseError {
             return self.message.clone();
         }
         if self.message.contains("already defined at line") {
-            return format!("yaml: unmarshal errors:\n  line {}: {}", self.line, self.message);
+            return format!("yaml: unmarshal errors:\n  line {}: {}", self.go_line(), self.message);
         }
         let (problem, scanner) = match self.message.rsplit_once(", ") {
             // libyaml's scanner words a few of its own contexts this way.
@@ -66,7 +79,7 @@ impl ParseError {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
         }
-        let mut zero_based = self.line.saturating_sub(1);
+        let mut zero_based = self.go_line().saturating_sub(1);
         if problem == "found a tab character where an indentation space is expected" {
             // libyaml marks the line before the tab, where the block scalar's line break began.
             zero_based = zero_based.saturating_sub(1);
@@ -107,6 +120,16 @@ fn unclosed_quote(text: &str) -> bool {
         _ => false,
     }
 }
+
+/// The reader's words for an entry of a collection that libyaml's parser
+/// cannot read, by kind of collection: yaml.v3 names the line where the
+/// collection opened for them.
+const BLOCK_MAPPING_ENTRY: &[&str] = &["while parsing a block mapping, did not find expected key"];
+const FLOW_MAPPING_ENTRY: &[&str] =
+    &["while parsing a flow mapping, did not find expected ',' or '}'"];
+const BLOCK_SEQUENCE_ENTRY: &[&str] =
+    &["while parsing a block collection, did not find expected '-' indicator"];
+const FLOW_SEQUENCE_ENTRY: &[&str] = &["while parsing a flow sequence, expected ',' or ']'"];
 
 /// Problems libyaml's parser (not its scanner) reports without a context.
 const PARSER_PROBLEMS: &[&str] = &[
@@ -249,6 +272,7 @@ fn kustomize_pieces(
                 line,
                 column: 1,
                 message: format!("invalid document separator: {}", text[sep + 1..eol].trim()),
+                piece_line: 0,
             });
         }
         pieces.push((piece_start, sep + 1, eol + 1));
@@ -267,6 +291,7 @@ fn kustomize_pieces(
         )
         .map_err(|mut e| {
             e.line += lines_before;
+            e.piece_line = lines_before + 1;
             e
         })?;
         lines_before += line_count(&text[start..next]);
@@ -345,7 +370,13 @@ fn parse_stream(
     let yaml11 = flags.yaml11;
     if yaml11 && let Some(at) = refused_character(text) {
         let (line, column) = line_column(text, at);
-        return Err(ParseError { file: file.to_string(), line, column, message: CONTROL.into() });
+        return Err(ParseError {
+            file: file.to_string(),
+            line,
+            column,
+            message: CONTROL.into(),
+            piece_line: 0,
+        });
     }
     if yaml11 && let Some((line, message)) = bad_directive(text) {
         return Err(ParseError {
@@ -353,6 +384,7 @@ fn parse_stream(
             line,
             column: 2,
             message: message.into(),
+            piece_line: 0,
         });
     }
     if yaml11 && let Some(line) = leading_document_end(text) {
@@ -361,6 +393,7 @@ fn parse_stream(
             line,
             column: 1,
             message: "while parsing a block node, did not find expected node content".into(),
+            piece_line: 0,
         });
     }
     let mut text = Cow::Borrowed(text);
@@ -386,10 +419,16 @@ fn parse_stream(
                          (each costs a re-read; {} MiB re-read)",
                         REWRITE_BUDGET >> 20
                     ),
+                    piece_line: 0,
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
-            Ok(docs) => return Ok(docs),
+            Ok(docs) => {
+                return match super::tabs::refused_tab(&text, file, yaml11) {
+                    Some(e) => Err(e),
+                    None => Ok(docs),
+                };
+            }
         }
     }
 }
@@ -598,18 +637,18 @@ fn parse_once(
 /// The input text with the parser's character positions turned into byte
 /// offsets. Positions are looked up in increasing order, so one forward
 /// cursor does the work.
-struct Source<'t> {
-    text: &'t str,
+pub(super) struct Source<'t> {
+    pub(super) text: &'t str,
     ascii: bool,
     cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'t> Source<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         Source { text, ascii: text.is_ascii(), cursor: std::cell::Cell::new((0, 0)) }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
+    pub(super) fn byte(&self, char_index: usize) -> usize {
         if self.ascii {
             return char_index.min(self.text.len());
         }
@@ -629,7 +668,7 @@ impl<'t> Source<'t> {
     }
 
     /// The source text of a span.
-    fn slice(&self, span: &Span) -> &'t str {
+    pub(super) fn slice(&self, span: &Span) -> &'t str {
         let start = self.byte(span.start.index());
         let end = self.byte(span.end.index()).max(start);
         &self.text[start..end]
@@ -686,6 +725,30 @@ impl Builder<'_> {
             line,
             column,
             message: "found character that cannot start any token".into(),
+            piece_line: 0,
+        }
+    }
+
+    /// An entry of the collection that opened at `start` that libyaml's
+    /// parser could not read (`problems`: its words for this kind of
+    /// collection), placed as yaml.v3 (kyaml) places it: at the context
+    /// mark, the line where the collection opened, unless that is the first
+    /// line (then, as yaml.v2 always does, at the problem). The message's
+    /// line is then the one kustomize prints. Only errors met reading this
+    /// collection's own next entry come here, not those of nested ones.
+    fn context_mark(&self, failure: Failure, start: &Span, problems: &[&str]) -> Failure {
+        match failure {
+            Failure::Error(mut e)
+                if self.string_keys
+                    && !self.yaml11
+                    && problems.contains(&e.message.as_str())
+                    && start.start.line() > 1 =>
+            {
+                e.line = start.start.line();
+                e.column = start.start.col() + 1;
+                Failure::Error(e)
+            }
+            failure => failure,
         }
     }
 
@@ -695,6 +758,7 @@ impl Builder<'_> {
             line: span.start.line(),
             column: span.start.col() + 1,
             message: message.into(),
+            piece_line: 0,
         }
     }
 
@@ -850,6 +914,7 @@ impl Builder<'_> {
                     line,
                     column: e.marker().col() + 1,
                     message,
+                    piece_line: 0,
                 }))
             }
             None => Ok((Event::StreamEnd, Span::default())),
@@ -898,6 +963,7 @@ impl Builder<'_> {
             message: format!(
                 "while scanning {what}, did not find expected alphabetic or numeric character"
             ),
+            piece_line: 0,
         })
     }
 
@@ -1120,8 +1186,10 @@ impl Builder<'_> {
             Event::SequenceStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
+                let problems = if flow { FLOW_SEQUENCE_ENTRY } else { BLOCK_SEQUENCE_ENTRY };
                 loop {
-                    let (ev, sp) = self.next(parser)?;
+                    let (ev, sp) =
+                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
@@ -1149,7 +1217,9 @@ impl Builder<'_> {
                 let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
                 loop {
-                    let (ev, key_span) = self.next(parser)?;
+                    let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
+                    let (ev, key_span) =
+                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
@@ -1159,9 +1229,10 @@ impl Builder<'_> {
                         let message = if flow {
                             "while parsing a flow node, did not find expected node content"
                         } else {
-                            "while parsing a block mapping, did not find expected key"
+                            BLOCK_MAPPING_ENTRY[0]
                         };
-                        return Err(self.err(&key_span, message).into());
+                        let e = self.err(&key_span, message).into();
+                        return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
                         // libyaml takes a key without `?` only on one line;

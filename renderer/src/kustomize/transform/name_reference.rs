@@ -11,6 +11,7 @@
 //! the prefixes and suffixes they share with the referrer.
 
 use crate::kustomize::Error;
+use crate::kustomize::build::go_quote;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::resource::{Gvk, ResId, Resource};
@@ -491,9 +492,10 @@ fn check_subject_namespaces(r: &Resource) -> Result<(), Error> {
     if blank {
         return Err(Error::Invalid {
             file: r.source.clone(),
+            // kustomize's words, with its current identity quoted by Go's `%q`.
             message: format!(
-                "invalid input: namespace is blank in a ServiceAccount subject of {}",
-                r.id()
+                "Invalid Input: namespace is blank for resource {}",
+                go_quote(&r.id().kustomize_form())
             ),
         });
     }
