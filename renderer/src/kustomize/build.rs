@@ -39,6 +39,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         builtin_schema_read: false,
         probing: None,
     };
+    check_build_dir(tree, dir)?;
     let mut acc = b.kustomization(dir)?;
     add_hashes(&mut acc, true);
     name_reference::apply(&mut acc, &b.config.name_reference)?;
@@ -2045,6 +2046,34 @@ fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error
         .filter(|d| !d.is_null())
         .map(|d| (source.to_string(), d))
         .collect())
+}
+
+/// kustomize builds only a directory: a file, or a path whose first
+/// missing component `lstat` names, fails before any kustomization is read.
+fn check_build_dir(tree: &dyn Tree, dir: &str) -> Result<(), Error> {
+    if dir.is_empty() {
+        return Ok(());
+    }
+    let message = match tree.kind(dir) {
+        Some(EntryKind::Dir) => return Ok(()),
+        Some(EntryKind::File) => format!("must build at directory: '{dir}': file is not directory"),
+        None => {
+            let mut missing = String::new();
+            for part in dir.split('/') {
+                if !missing.is_empty() {
+                    missing.push('/');
+                }
+                missing.push_str(part);
+                if tree.kind(&missing).is_none() {
+                    break;
+                }
+            }
+            format!(
+                "must build at directory: not a valid directory: evalsymlink failure on '{dir}' : lstat {missing}: no such file or directory"
+            )
+        }
+    };
+    Err(invalid(dir, message))
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
