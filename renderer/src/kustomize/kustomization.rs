@@ -8,7 +8,9 @@ use crate::value::{Map, Value};
 
 mod field_names;
 mod helm_chart;
-pub(crate) use field_names::{VALUE_ADD_TARGETS, canonical, plugin as plugin_fields};
+pub(crate) use field_names::{
+    VALUE_ADD_TARGETS, canonical, plugin as plugin_fields, replacements_in_file,
+};
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
 /// The names kustomize looks for, in its order of preference.
