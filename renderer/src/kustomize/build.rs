@@ -1520,6 +1520,7 @@ impl Builder<'_> {
                         .into_iter()
                         .filter(|d| !d.is_null())
                     {
+                        let doc = kustomization::replacements_in_file(&doc);
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
                                 .map_err(|m| configuring(invalid(&path, m)))?,

@@ -8,7 +8,9 @@ use crate::value::{Map, Value};
 
 mod field_names;
 mod helm_chart;
-pub(crate) use field_names::{VALUE_ADD_TARGETS, canonical, plugin as plugin_fields};
+pub(crate) use field_names::{
+    VALUE_ADD_TARGETS, canonical, plugin as plugin_fields, replacements_in_file,
+};
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
 /// The names kustomize looks for, in its order of preference.
@@ -79,6 +81,20 @@ impl Patch {
     /// this `patches` entry, as YAML with sorted keys, the way it shows it
     /// in errors.
     pub fn config_yaml(&self) -> String {
+        self.transformer_config("patch", true)
+    }
+
+    /// The configuration kustomize gives its builtin
+    /// `PatchJson6902Transformer` for this `patchesJson6902` entry, the
+    /// same way.
+    pub fn json6902_config_yaml(&self) -> String {
+        self.transformer_config("jsonOp", false)
+    }
+
+    /// The patch's fields under kustomize's names for one transformer: the
+    /// inline patch under `patch_key`, its options when the transformer
+    /// has them.
+    fn transformer_config(&self, patch_key: &str, with_options: bool) -> String {
         let mut m = Map::new();
         let mut options = Map::new();
         if self.allow_kind_change {
@@ -87,28 +103,11 @@ impl Patch {
         if self.allow_name_change {
             options.insert("allowNameChange".into(), Value::Bool(true));
         }
-        if !options.is_empty() {
+        if with_options && !options.is_empty() {
             m.insert("options".into(), Value::Map(options));
         }
         if let Some(patch) = &self.patch {
-            m.insert("patch".into(), Value::String(patch.clone()));
-        }
-        if let Some(path) = &self.path {
-            m.insert("path".into(), Value::String(path.clone()));
-        }
-        if let Some(target) = &self.target {
-            m.insert("target".into(), target.to_value());
-        }
-        if m.is_empty() { "{}\n".to_string() } else { crate::yaml::to_string(&Value::Map(m)) }
-    }
-
-    /// The configuration kustomize gives its builtin
-    /// `PatchJson6902Transformer` for this `patchesJson6902` entry, as YAML
-    /// with sorted keys, the way it shows it in errors.
-    pub fn json6902_config_yaml(&self) -> String {
-        let mut m = Map::new();
-        if let Some(patch) = &self.patch {
-            m.insert("jsonOp".into(), Value::String(patch.clone()));
+            m.insert(patch_key.into(), Value::String(patch.clone()));
         }
         if let Some(path) = &self.path {
             m.insert("path".into(), Value::String(path.clone()));

@@ -97,6 +97,25 @@ const TARGET: Shape = Shape(&[
     ("options", Some(&REPLACEMENT_OPTIONS)),
 ]);
 
+/// A replacement in a file that a `replacements` entry names.
+const REPLACEMENT_IN_FILE: Shape = Shape(&[("source", Some(&SOURCE)), ("targets", Some(&TARGET))]);
+
+/// A replacement file's content as kustomize's lenient decoder reads it:
+/// one replacement or a list of them, field names matched ignoring case
+/// and fields it does not know dropped.
+pub(crate) fn replacements_in_file(v: &Value) -> Value {
+    let one = |r: &Value| match canonical(r, &REPLACEMENT_IN_FILE, false) {
+        Value::Map(m) => Value::Map(
+            m.into_iter().filter(|(k, _)| REPLACEMENT_IN_FILE.field(k).is_some()).collect(),
+        ),
+        other => other,
+    };
+    match v {
+        Value::Seq(items) => Value::Seq(items.iter().map(one).collect()),
+        other => one(other),
+    }
+}
+
 /// A `replacements` entry (inline, or a `path:` to a file of them).
 pub(crate) const REPLACEMENT: Shape =
     Shape(&[("path", None), ("source", Some(&SOURCE)), ("targets", Some(&TARGET))]);

@@ -28,43 +28,33 @@ impl Var {
     /// The var as Go's `%v` prints kustomize's `types.Var` once its field
     /// path is defaulted: `{NAME Kind.version.group {field.path}}`.
     fn go_string(&self) -> String {
-        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
-        format!(
-            "{{{} {}.{}.{} {{{}}}}}",
-            self.name,
-            or(&self.gvk.kind, "[noKind]"),
-            or(&self.gvk.version, "[noVer]"),
-            or(&self.gvk.group, "[noGrp]"),
-            self.field_path
-        )
+        self.go_form(&self.gvk.version, &self.gvk.group, &self.field_path)
     }
 
     /// The var as Go's `%v` prints kustomize's `types.Var` as it was read:
     /// the objref's kind, `version` and `group` fields (not `apiVersion`)
     /// and the field path as written.
     fn go_string_as_written(&self) -> String {
-        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
         let (group, version, field_path) = &self.written;
+        self.go_form(version, group, field_path)
+    }
+
+    /// The var as kustomize prints it once it has looked up its object,
+    /// which fills the objref's version and group from its `apiVersion`.
+    fn go_string_looked_up(&self) -> String {
+        self.go_form(&self.gvk.version, &self.gvk.group, &self.written.2)
+    }
+
+    /// `{NAME Kind.version.group {field.path}}`, with kustomize's words for
+    /// what is empty.
+    fn go_form(&self, version: &str, group: &str, field_path: &str) -> String {
+        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
         format!(
             "{{{} {}.{}.{} {{{field_path}}}}}",
             self.name,
             or(&self.gvk.kind, "[noKind]"),
             or(version, "[noVer]"),
             or(group, "[noGrp]"),
-        )
-    }
-
-    /// The var as kustomize prints it once it has looked up its object,
-    /// which fills the objref's version and group from its `apiVersion`.
-    fn go_string_looked_up(&self) -> String {
-        let or = |s: &str, none: &'static str| if s.is_empty() { none } else { s }.to_string();
-        format!(
-            "{{{} {}.{}.{} {{{}}}}}",
-            self.name,
-            or(&self.gvk.kind, "[noKind]"),
-            or(&self.gvk.version, "[noVer]"),
-            or(&self.gvk.group, "[noGrp]"),
-            self.written.2
         )
     }
 }
