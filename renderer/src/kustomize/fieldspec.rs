@@ -192,6 +192,25 @@ pub fn set_scalars(
     }
 }
 
+/// The words kustomize's field spec walk puts before an error met at `at`
+/// (a place `path` reached): for each list the walk went through, `visit
+/// traversal on path: [REST]: `, REST being the path's fields after it.
+pub fn traversal_wraps(path: &str, at: &[Step]) -> String {
+    let segs = segments(path);
+    let mut consumed = 0;
+    let mut out = String::new();
+    for step in at {
+        match step {
+            Step::Key(_) => consumed += 1,
+            Step::Index(_) => {
+                let rest = segs.get(consumed..).unwrap_or_default();
+                out.push_str(&format!("visit traversal on path: [{}]: ", rest.join(" ")));
+            }
+        }
+    }
+    out
+}
+
 /// kustomize's complaint about a `Sequence` or `Mapping` node where a
 /// scalar must be, which shows the node.
 pub fn scalar_expected(node: &Value) -> String {
