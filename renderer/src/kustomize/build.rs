@@ -72,7 +72,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             return Err(invalid(
                 &r.source,
                 format!(
-                    "{}: wrong node kind: expected ScalarNode but got MappingNode: an annotation has an empty key",
+                    "{}: an annotation has an empty key: wrong node kind: expected ScalarNode but got MappingNode: node contents:",
                     r.id()
                 ),
             ));

@@ -178,11 +178,8 @@ pub fn set_scalars(
 ) -> Result<(), String> {
     let mut wrong = None;
     let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
-        Value::Seq(_) => {
-            wrong.get_or_insert("Sequence");
-        }
-        Value::Map(_) => {
-            wrong.get_or_insert("Mapping");
+        Value::Seq(_) | Value::Map(_) => {
+            wrong.get_or_insert_with(|| slot.clone());
         }
         _ => set(at, slot),
     });
@@ -190,15 +187,41 @@ pub fn set_scalars(
         return Err(field_error(r, path, e));
     }
     match wrong {
-        Some(kind) => Err(field_error(r, path, scalar_expected(kind))),
+        Some(node) => Err(field_error(r, path, scalar_expected(&node))),
         None => Ok(()),
     }
 }
 
+/// The words kustomize's field spec walk puts before an error met at `at`
+/// (a place `path` reached): for each list the walk went through, `visit
+/// traversal on path: [REST]: `, REST being the path's fields after it.
+pub fn traversal_wraps(path: &str, at: &[Step]) -> String {
+    let segs = segments(path);
+    let mut consumed = 0;
+    let mut out = String::new();
+    for step in at {
+        match step {
+            Step::Key(_) => consumed += 1,
+            Step::Index(_) => {
+                let rest = segs.get(consumed..).unwrap_or_default();
+                out.push_str(&format!("visit traversal on path: [{}]: ", rest.join(" ")));
+            }
+        }
+    }
+    out
+}
+
 /// kustomize's complaint about a `Sequence` or `Mapping` node where a
-/// scalar must be.
-pub fn scalar_expected(kind: &str) -> String {
-    format!("wrong node kind: expected ScalarNode but got {kind}Node")
+/// scalar must be, which shows the node.
+pub fn scalar_expected(node: &Value) -> String {
+    let kind = if node.as_seq().is_some() { "Sequence" } else { "Mapping" };
+    format!("wrong node kind: expected ScalarNode but got {kind}Node: {}", node_contents(node))
+}
+
+/// How kyaml shows a node it did not expect: `node contents:` and the node
+/// as YAML.
+pub fn node_contents(node: &Value) -> String {
+    format!("node contents:\n{}", crate::yaml::node_to_string(node))
 }
 
 /// Calls `f` on every value at `path` inside `v`, walking sequences item by

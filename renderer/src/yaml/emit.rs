@@ -104,7 +104,7 @@ pub fn helm_to_yaml(value: &Value) -> String {
         return String::new();
     }
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: false }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: false }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -126,7 +126,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let e = Emitter { out, column: 0, raw_break: false, v3: false };
+    let e = Emitter { out, column: 0, raw_break: false, v3: false, node: false };
     e.document(value);
 }
 
@@ -136,10 +136,21 @@ pub fn write_document(out: &mut String, value: &Value) {
 /// round trip. The final newline is trimmed.
 pub fn helm_to_yaml_pretty(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: true }.document(value);
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, node: false }.document(value);
     if out.ends_with('\n') {
         out.pop();
     }
+    out
+}
+
+/// A node as kyaml prints it in an error (`node contents:`): goyaml.v3's
+/// encoder on the node, which keeps the order of its keys, does not fold
+/// long lines and quotes only text YAML 1.2 would read as another type
+/// (kiln does not keep the style a file gave a scalar, so a string is
+/// taken to have been written plain wherever it could be).
+pub fn node_to_string(value: &Value) -> String {
+    let mut out = String::new();
+    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true }.document(value);
     out
 }
 
@@ -167,6 +178,8 @@ struct Emitter<'a> {
     raw_break: bool,
     /// goyaml.v3's layout (Helm's `toYamlPretty`) instead of goyaml.v2's.
     v3: bool,
+    /// A kyaml node dump (see [`node_to_string`]).
+    node: bool,
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -426,11 +439,16 @@ fn analyze_for(s: &str, v3: bool) -> Analysis {
 /// there is a newline, double quotes when plain text would read back as
 /// another type, plain otherwise; the emitter then falls back to single and
 /// double quotes as the analysis demands. `simple_key` is a key written
-/// without the `?` indicator.
-fn choose_style(s: &str, a: &Analysis, simple_key: bool) -> Style {
+/// without the `?` indicator; `node` quotes by goyaml.v3's reading instead.
+fn choose_style(s: &str, a: &Analysis, simple_key: bool, node: bool) -> Style {
+    let quote = if node {
+        !matches!(super::resolve::resolve_plain(s), Value::String(_))
+    } else {
+        v2_resolves_to_non_string(s)
+    };
     let mut style = if s.contains('\n') {
         Style::Literal
-    } else if v2_resolves_to_non_string(s) {
+    } else if quote {
         Style::Double
     } else {
         Style::Plain
@@ -608,7 +626,9 @@ impl Emitter<'_> {
     fn map_body(&mut self, value: &Value, indent: usize) {
         let Value::Map(map) = value else { return };
         let mut keys: Vec<&String> = map.keys().collect();
-        keys.sort_by(|a, b| key_order(a, b));
+        if !self.node {
+            keys.sort_by(|a, b| key_order(a, b));
+        }
         for (i, key) in keys.into_iter().enumerate() {
             if i > 0 || self.column != indent {
                 if self.column != 0 {
@@ -616,8 +636,9 @@ impl Emitter<'_> {
                 }
                 self.indent_to(indent);
             }
-            let text = if self.v3 { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
-            let analysis = analyze_for(&text, self.v3);
+            let text =
+                if self.v3 || self.node { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
+            let analysis = analyze_for(&text, self.v3 || self.node);
             let v = &map[key];
             if is_simple_key(&text, &analysis) {
                 self.string(&text, &analysis, indent, true);
@@ -700,12 +721,14 @@ impl Emitter<'_> {
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
             Value::Int(i) => self.write(&i.to_string()),
             Value::Uint(u) => self.write(&u.to_string()),
-            Value::Float(f) if self.v3 => self.write(&match go_format_float_g(*f).as_str() {
-                "+Inf" => ".inf".to_string(),
-                "-Inf" => "-.inf".to_string(),
-                "NaN" => ".nan".to_string(),
-                g => g.to_string(),
-            }),
+            Value::Float(f) if self.v3 || self.node => {
+                self.write(&match go_format_float_g(*f).as_str() {
+                    "+Inf" => ".inf".to_string(),
+                    "-Inf" => "-.inf".to_string(),
+                    "NaN" => ".nan".to_string(),
+                    g => g.to_string(),
+                })
+            }
             Value::Float(f) => self.write(&float_text(*f)),
             // goyaml.v3 cannot write bytes that are not UTF-8 as text: it
             // tags them `!!binary` and writes their base64, in lines of 70.
@@ -721,8 +744,9 @@ impl Emitter<'_> {
                 }
             }
             Value::String(s) => {
-                let text = if self.v3 { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
-                let analysis = analyze_for(&text, self.v3);
+                let text =
+                    if self.v3 || self.node { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
+                let analysis = analyze_for(&text, self.v3 || self.node);
                 self.string(&text, &analysis, indent, false);
             }
             Value::Seq(_) => self.write("[]"),
@@ -733,7 +757,7 @@ impl Emitter<'_> {
     /// A string in the style goyaml.v2 picks. A simple key never folds.
     fn string(&mut self, s: &str, a: &Analysis, indent: usize, simple_key: bool) {
         let allow_breaks = !simple_key;
-        match choose_style(s, a, simple_key) {
+        match choose_style(s, a, simple_key, self.node) {
             Style::Plain => self.plain(s, indent, allow_breaks),
             Style::Single => self.single(s, indent, allow_breaks),
             Style::Double => self.double(s, indent, allow_breaks),
@@ -742,7 +766,7 @@ impl Emitter<'_> {
     }
 
     fn fold_point(&self, spaces: bool, allow_breaks: bool) -> bool {
-        allow_breaks && !spaces && !self.v3 && self.column > BEST_WIDTH
+        allow_breaks && !spaces && !self.v3 && !self.node && self.column > BEST_WIDTH
     }
 
     /// libyaml's `write_break` for a line break inside a quoted or plain

@@ -18,7 +18,8 @@ pub(crate) mod resolve;
 mod tabs;
 
 pub use emit::{
-    EmitError, helm_to_yaml, helm_to_yaml_pretty, to_stream, to_string, validate, write_document,
+    EmitError, helm_to_yaml, helm_to_yaml_pretty, node_to_string, to_stream, to_string, validate,
+    write_document,
 };
 pub(crate) use emit::{go_format_float_g, go_format_float32_g, json_hop};
 pub use parse::{

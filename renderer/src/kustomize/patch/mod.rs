@@ -20,8 +20,11 @@ pub enum Error {
         /// The type the document has.
         got: &'static str,
     },
-    /// The patch and the target disagree on the shape of a field.
-    #[error("wrong node kind at {path}: expected {expected} but got {got}")]
+    /// The patch and the target disagree on the shape of a field: kyaml's
+    /// merge names the kinds and shows the patch's node.
+    #[error(
+        "wrong node kind: expected {expected}Node but got {got}Node: node contents:\n{contents}"
+    )]
     WrongKind {
         /// Dotted path of the field.
         path: String,
@@ -29,6 +32,8 @@ pub enum Error {
         expected: &'static str,
         /// The shape found in the other source.
         got: &'static str,
+        /// The patch's node, as YAML.
+        contents: String,
     },
     /// A map with an empty key, which kyaml's merge walk reads as the map
     /// itself where it wants the key's value.

@@ -178,9 +178,9 @@ fn shape(v: &Value) -> Option<Shape> {
 
 fn shape_name(s: Shape) -> &'static str {
     match s {
-        Shape::Map => "map",
-        Shape::Seq => "sequence",
-        Shape::Scalar => "scalar",
+        Shape::Map => "Mapping",
+        Shape::Seq => "Sequence",
+        Shape::Scalar => "Scalar",
     }
 }
 
@@ -209,6 +209,7 @@ fn merge(
             path: path.join("."),
             expected: shape_name(d),
             got: shape_name(p),
+            contents: patch.map(crate::yaml::node_to_string).unwrap_or_default(),
         });
     }
     let dest = dest.filter(|d| !d.is_null());
@@ -332,7 +333,7 @@ fn merge_map(
 fn check_keys(dest: &Map, patch: Option<&Map>) -> Result<(), Error> {
     if dest.contains_key("") || patch.is_some_and(|p| p.contains_key("")) {
         return Err(Error::EmptyKey {
-            contents: crate::yaml::to_string(&Value::Map(dest.clone())),
+            contents: crate::yaml::node_to_string(&Value::Map(dest.clone())),
         });
     }
     Ok(())
@@ -761,8 +762,14 @@ mod tests {
         let target = yaml(&format!("{POD}spec: {{a: 1, l: [1]}}"));
         assert_eq!(apply(&target, &yaml(&format!("{POD}$patch: delete")), &gvk), Ok(None));
         let bad: &[(&str, &str)] = &[
-            ("spec: {a: {b: 1}}", "wrong node kind at spec.a: expected scalar but got map"),
-            ("spec: {l: x}", "wrong node kind at spec.l: expected sequence but got scalar"),
+            (
+                "spec: {a: {b: 1}}",
+                "wrong node kind: expected ScalarNode but got MappingNode: node contents:\nb: 1\n",
+            ),
+            (
+                "spec: {l: x}",
+                "wrong node kind: expected SequenceNode but got ScalarNode: node contents:\nx\n",
+            ),
             ("spec: {$patch: nope}", "unknown patch strategy 'nope' at spec"),
         ];
         for (patch, message) in bad {

@@ -197,11 +197,8 @@ fn visit(
                                         at.truncate(at.len() - 2);
                                     }
                                 }
-                                Some(Value::Seq(_)) => {
-                                    return Err(fieldspec::scalar_expected("Sequence"));
-                                }
-                                Some(Value::Map(_)) => {
-                                    return Err(fieldspec::scalar_expected("Mapping"));
+                                Some(node @ (Value::Seq(_) | Value::Map(_))) => {
+                                    return Err(fieldspec::scalar_expected(node));
                                 }
                                 _ => {}
                             }

@@ -44,7 +44,7 @@ fn write(
         // A list or scalar where the map of labels goes: kept in a cell, as
         // the walk holds the writer. A null field becomes a map only where
         // the field spec creates.
-        let wrong = std::cell::Cell::new(None);
+        let wrong = std::cell::RefCell::new(None);
         let mut put = |create: bool, at: &[Step], slot: &mut Value| {
             if slot.is_null() && create {
                 *slot = Value::Map(Map::new());
@@ -52,12 +52,9 @@ fn write(
             let m = match slot {
                 Value::Map(m) => m,
                 Value::Null => return,
-                Value::Seq(_) => {
-                    wrong.set(wrong.get().or(Some("SequenceNode")));
-                    return;
-                }
-                _ => {
-                    wrong.set(wrong.get().or(Some("ScalarNode")));
+                other => {
+                    let kind = if other.as_seq().is_some() { "SequenceNode" } else { "ScalarNode" };
+                    wrong.borrow_mut().get_or_insert_with(|| (kind, other.clone()));
                     return;
                 }
             };
@@ -83,8 +80,11 @@ fn write(
             {
                 return Err(fieldspec::field_error(r, path, e));
             }
-            if let Some(got) = wrong.take() {
-                let why = format!("wrong node kind: expected MappingNode but got {got}");
+            if let Some((got, node)) = wrong.take() {
+                let why = format!(
+                    "wrong node kind: expected MappingNode but got {got}: {}",
+                    fieldspec::node_contents(&node)
+                );
                 return Err(fieldspec::field_error(r, path, why));
             }
         }

@@ -218,11 +218,18 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
             referrer: spec(kind, *group, path.to_string()),
         });
     }
+    // kustomize merges a configured referrer into the entry of its
+    // referenced kind, after the fields that entry has; a kind it has no
+    // entry for gets a new one at the end.
     for (kind, referrer) in extra {
-        out.push(Entry {
+        let entry = Entry {
             target: TargetSel { kind: kind.clone(), group: None, version: None },
             referrer: referrer.clone(),
-        });
+        };
+        match out.iter().rposition(|e| e.target.kind == *kind) {
+            Some(last) => out.insert(last + 1, entry),
+            None => out.push(entry),
+        }
     }
     out
 }

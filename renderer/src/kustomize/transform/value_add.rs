@@ -157,13 +157,7 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     });
     match wrong {
         None => Ok(()),
-        Some(node) => {
-            let kind = if node.as_seq().is_some() { "Sequence" } else { "Mapping" };
-            let contents = crate::yaml::to_string(&node);
-            Err(format!(
-                "wrong node kind: expected ScalarNode but got {kind}Node: node contents:\n{contents}"
-            ))
-        }
+        Some(node) => Err(fieldspec::scalar_expected(&node)),
     }
 }
 

@@ -340,17 +340,20 @@ pub fn resolve(
                 // kustomize walks the keys of a map it substitutes in and
                 // refuses one that is not a string.
                 let bad_key = r.non_string_key.as_ref().filter(|k| k.map == at);
+                let wraps = || fieldspec::traversal_wraps(path, at);
                 if let (Some(key), Value::Map(_)) = (bad_key, &slot) {
                     error.get_or_insert(format!(
-                        "considering field '{path}' of object {}: invalid map key: value='{}', tag='{}'",
+                        "considering field '{path}' of object {}: {}invalid map key: value='{}', tag='{}'",
                         id.kustomize_form(),
+                        wraps(),
                         key.text,
                         key.tag
                     ));
                 } else if let Err(e) = substitute(slot, &values) {
                     error.get_or_insert(format!(
-                        "considering field '{path}' of object {}: {e}",
-                        id.kustomize_form()
+                        "considering field '{path}' of object {}: {}{e}",
+                        id.kustomize_form(),
+                        wraps()
                     ));
                 }
             });
