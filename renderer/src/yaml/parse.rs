@@ -743,6 +743,17 @@ impl Builder<'_> {
                     // opened on (leading blanks in flow content fold away).
                     return Err(Failure::Rewrite { at: line_start, len: 0, with: pad.into() });
                 }
+                if e.info().contains("comments must be separated from other tokens") {
+                    // libyaml (yaml.v2 and yaml.v3) starts a comment at a `#`
+                    // right after a quoted scalar or a flow collection
+                    // (`'x'#c`, `[a]#c`): read it with the blank it lacks.
+                    let hash = [at, at.wrapping_sub(1), at + 1]
+                        .into_iter()
+                        .find(|&i| i < bytes.len() && bytes[i] == b'#');
+                    if let Some(hash) = hash {
+                        return Err(Failure::Rewrite { at: hash, len: 0, with: " ".into() });
+                    }
+                }
                 if e.info() == "tab cannot be used as indentation" {
                     // libyaml folds a tab that opens a quoted scalar's later
                     // line like any blank: indent the line past the last
