@@ -1054,7 +1054,13 @@ impl Ctx<'_> {
                 let want = match kind {
                     TypeKind::Single(t) => t.to_string(),
                     TypeKind::Multiple(ts) => {
-                        ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or ")
+                        // The Go validator lists the wanted types in its own
+                        // fixed order, whatever order the schema gives them.
+                        const ORDER: [&str; 7] =
+                            ["null", "boolean", "number", "integer", "string", "array", "object"];
+                        let mut names: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+                        names.sort_by_key(|n| ORDER.iter().position(|o| o == n));
+                        names.join(" or ")
                     }
                 };
                 format!("got {}, want {want}", json_type(got))

@@ -550,6 +550,81 @@ fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The byte of the closing quote of a quoted scalar that is the last token
+/// before byte `at` (blanks, line breaks and comments skipped), when that
+/// scalar opened on an earlier line than it closed.
+fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
+    let before = text.get(..at.min(text.len()))?;
+    // Drop trailing blank lines and comment-only lines, then the blanks and
+    // any comment after the token on its own line.
+    let mut end = before.len();
+    loop {
+        let line_begin = line_start(before, end);
+        let line = &before[line_begin..end];
+        let body =
+            line.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || is_line_end(c));
+        if body.is_empty() || body.starts_with('#') {
+            if line_begin == 0 {
+                return None;
+            }
+            end = line_begin - before[..line_begin].chars().next_back().map_or(1, char::len_utf8);
+            continue;
+        }
+        break;
+    }
+    let mut close = before[..end].trim_end_matches([' ', '\t', '\r']).len();
+    // A comment that follows the scalar on its line (`'x' # c`, `'x'#c`).
+    let line_begin = line_start(before, close);
+    if let Some(hash) = closing_quote_then_comment(&before[line_begin..close]) {
+        close = line_begin + hash;
+    }
+    let quote = before[..close].chars().next_back()?;
+    if quote != '\'' && quote != '"' {
+        return None;
+    }
+    let close = close - 1;
+    let open = opening_quote(&before[..close], quote)?;
+    (line_column(text, open).0 < line_column(text, close).0).then_some(close)
+}
+
+/// Where, in `line`, the text before a comment that follows a closing quote
+/// ends: the length up to and including the quote. The first `#` after a
+/// quote starts the comment (`'#'` after an open scalar closes it at its
+/// first quote).
+fn closing_quote_then_comment(line: &str) -> Option<usize> {
+    line.match_indices('#').find_map(|(hash, _)| {
+        let head = line[..hash].trim_end_matches([' ', '\t']);
+        head.ends_with(['\'', '"']).then_some(head.len())
+    })
+}
+
+/// The byte of the quote that opens the scalar whose content is `inner`
+/// (everything before its closing `quote`): the last quote not escaped
+/// (`''` in single quotes, `\"` in double quotes).
+fn opening_quote(inner: &str, quote: char) -> Option<usize> {
+    let bytes = inner.as_bytes();
+    let q = quote as u8;
+    let mut i = bytes.len();
+    while i > 0 {
+        i -= 1;
+        if bytes[i] != q {
+            continue;
+        }
+        if quote == '\'' {
+            if i > 0 && bytes[i - 1] == q {
+                i -= 1;
+                continue;
+            }
+            return Some(i);
+        }
+        let slashes = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
+        if slashes % 2 == 0 {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// How many lines end in `text`: its line feeds and its NEL, LS and PS.
 fn line_count(text: &str) -> usize {
     text.matches(is_line_end).count()
@@ -807,6 +882,17 @@ impl Builder<'_> {
                     // opened on (leading blanks in flow content fold away).
                     return Err(Failure::Rewrite { at: line_start, len: 0, with: pad.into() });
                 }
+                if e.info().contains("comments must be separated from other tokens") {
+                    // libyaml (yaml.v2 and yaml.v3) starts a comment at a `#`
+                    // right after a quoted scalar or a flow collection
+                    // (`'x'#c`, `[a]#c`): read it with the blank it lacks.
+                    let hash = [at, at.wrapping_sub(1), at + 1]
+                        .into_iter()
+                        .find(|&i| i < bytes.len() && bytes[i] == b'#');
+                    if let Some(hash) = hash {
+                        return Err(Failure::Rewrite { at: hash, len: 0, with: " ".into() });
+                    }
+                }
                 if e.info() == "tab cannot be used as indentation" {
                     // libyaml folds a tab that opens a quoted scalar's later
                     // line like any blank: indent the line past the last
@@ -854,6 +940,17 @@ impl Builder<'_> {
                     {
                         line = line_column(self.source.text, open).0;
                     }
+                }
+                if self.yaml11
+                    && !self.string_keys
+                    && matches!(e.info(), "simple key expect ':'" | "simple key expected")
+                    && let Some(end) = multiline_quoted_before(self.source.text, at)
+                {
+                    // A quoted scalar over several lines where a key must
+                    // be: yaml.v2's scanner gives the key up as soon as the
+                    // scalar ends, on the line of its closing quote.
+                    message = "could not find expected ':'".into();
+                    line = line_column(self.source.text, end).0;
                 }
                 if self.string_keys
                     && matches!(e.info(), "simple key expect ':'" | "simple key expected")
