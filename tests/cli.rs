@@ -177,7 +177,7 @@ fn render_errors_name_the_file_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[
         ("kustomization.yaml", "resources: [missing.yaml]\n", "missing.yaml"),
-        ("kustomization.yaml", "resources: [d.yaml]\n", "d.yaml:3:1"),
+        ("kustomization.yaml", "resources: [d.yaml]\n", "d.yaml:2:7"),
         ("kustomization.yaml", "resources: [../outside.yaml]\n", "not in or below"),
         ("kustomization.yaml", "resourcse: [x.yaml]\n", "unknown field \"resourcse\""),
     ];
