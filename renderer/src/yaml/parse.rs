@@ -715,6 +715,28 @@ impl Builder<'_> {
         }
     }
 
+    /// libyaml's scanner (yaml.v2, yaml.v3) skips tabs in the block context
+    /// only where no simple key may start: after a block sequence's `-`, a
+    /// tab before the item on the same line cannot start any token, where
+    /// saphyr reads it as a blank.
+    fn tab_after_dash(&self, item: &Span) -> Option<ParseError> {
+        let text = self.source.text;
+        let start = self.source.byte(item.start.index()).min(text.len());
+        let before = text.get(..start)?;
+        let gap_start = before.trim_end_matches([' ', '\t']).len();
+        if !before[..gap_start].ends_with('-') {
+            return None;
+        }
+        let tab = gap_start + before[gap_start..].find('\t')?;
+        let (line, column) = line_column(text, tab);
+        Some(ParseError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: "tabs disallowed after a block sequence entry".into(),
+        })
+    }
+
     /// libyaml's scanner refuses `|` and `>` inside a flow collection, where
     /// saphyr reads a block scalar or a plain one starting with the
     /// indicator (`plain`): the error points at the indicator.
@@ -1166,6 +1188,9 @@ impl Builder<'_> {
                     let (ev, sp) = self.next(parser)?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
+                    }
+                    if !flow && let Some(e) = self.tab_after_dash(&sp) {
+                        return Err(e.into());
                     }
                     let tracking = self.scalar_texts.is_some();
                     if tracking {
