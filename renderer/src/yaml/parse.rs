@@ -75,6 +75,7 @@ impl ParseError {
         if problem.starts_with("unknown anchor")
             || problem.starts_with("cannot decode")
             || problem.starts_with("invalid map key")
+            || problem == MERGE_NOT_MAP
         {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
@@ -661,6 +662,7 @@ fn parse_once(
         alias_budget: limits.alias_nodes,
         non_string_key: None,
         kept_key: None,
+        decode_error: None,
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -689,7 +691,9 @@ fn parse_once(
                         return Err(builder.err(&sp, "expected the end of the document").into());
                     }
                 }
-                if let Some(e) = builder.non_string_key.take() {
+                if let Some(e) =
+                    builder.decode_error.take().or_else(|| builder.non_string_key.take())
+                {
                     return Err(e.into());
                 }
                 let non_string_key = builder.kept_key.take();
@@ -784,9 +788,69 @@ struct Builder<'f> {
     /// With `scalar_texts`: the first key that is not a string where
     /// `string_keys` refuses one, kept with the document instead of failing.
     kept_key: Option<Box<NonStringKey>>,
+    /// With `stringify_keys`: the first thing yaml.v2's decoder refuses (a
+    /// mapping or sequence as key, a merge of something but mappings),
+    /// reported once the document has been read whole and before
+    /// `non_string_key`, which sigs.k8s.io/yaml finds later.
+    decode_error: Option<ParseError>,
 }
 
 impl Builder<'_> {
+    /// A merge key (`<<`) as yaml.v2 decodes it where it stands: the merged
+    /// entries replace those the mapping set before them (later entries
+    /// replace them in turn), and of a sequence of mappings the earlier ones
+    /// win. Anything but a mapping or a sequence of mappings is the
+    /// decoder's error.
+    fn merge_in_place(&mut self, map: &mut Map, lines: &mut Vec<usize>, value: Value, at: &Span) {
+        let sources = match value {
+            Value::Map(m) => vec![m],
+            Value::Seq(items) if items.iter().all(|v| matches!(v, Value::Map(_))) => items
+                .into_iter()
+                .rev()
+                .filter_map(|v| match v {
+                    Value::Map(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+            _ => {
+                if self.decode_error.is_none() {
+                    self.decode_error = Some(self.err(at, MERGE_NOT_MAP));
+                }
+                return;
+            }
+        };
+        for m in sources {
+            for (k, v) in m {
+                if !map.contains_key(&k) {
+                    lines.push(at.start.line());
+                }
+                map.insert(k, v);
+            }
+        }
+    }
+
+    /// libyaml's scanner (yaml.v2, yaml.v3) skips tabs in the block context
+    /// only where no simple key may start: after a block sequence's `-`, a
+    /// tab before the item on the same line cannot start any token, where
+    /// saphyr reads it as a blank.
+    fn tab_after_dash(&self, item: &Span) -> Option<ParseError> {
+        let text = self.source.text;
+        let start = self.source.byte(item.start.index()).min(text.len());
+        let before = text.get(..start)?;
+        let gap_start = before.trim_end_matches([' ', '\t']).len();
+        if !before[..gap_start].ends_with('-') {
+            return None;
+        }
+        let tab = gap_start + before[gap_start..].find('\t')?;
+        let (line, column) = line_column(text, tab);
+        Some(ParseError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: "tabs disallowed after a block sequence entry".into(),
+        })
+    }
+
     /// libyaml's scanner refuses `|` and `>` inside a flow collection, where
     /// saphyr reads a block scalar or a plain one starting with the
     /// indicator (`plain`): the error points at the indicator.
@@ -1290,6 +1354,9 @@ impl Builder<'_> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
+                    if !flow && let Some(e) = self.tab_after_dash(&sp) {
+                        return Err(e.into());
+                    }
                     let tracking = self.scalar_texts.is_some();
                     if tracking {
                         self.path.push(Step::Index(items.len()));
@@ -1344,8 +1411,17 @@ impl Builder<'_> {
                         }
                         return Err(e.into());
                     }
-                    let is_merge =
-                        matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    // yaml.v2 and yaml.v3 take a plain `<<`, and one tagged
+                    // `!!merge`, as a merge key.
+                    let is_merge = match &ev {
+                        Event::Scalar(t, ScalarStyle::Plain, _, None) => t == "<<",
+                        Event::Scalar(t, _, _, Some(tag)) => {
+                            t == "<<"
+                                && (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:")
+                                && tag.suffix == "merge"
+                        }
+                        _ => false,
+                    };
                     self.in_key += 1;
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
@@ -1368,6 +1444,10 @@ impl Builder<'_> {
                         self.path.pop();
                     }
                     let value = value?;
+                    if is_merge && self.stringify_keys {
+                        self.merge_in_place(&mut map, &mut lines, value, &key_span);
+                        continue;
+                    }
                     if is_merge {
                         merges.push(value);
                         continue;
@@ -1423,9 +1503,22 @@ impl Builder<'_> {
                             )
                             .into());
                     }
-                    let key =
-                        if self.stringify_keys { json_key_string(key) } else { key_string(key) }
-                            .map_err(|m| self.err(&key_span, m))?;
+                    let key = if self.stringify_keys {
+                        match json_key_string(key) {
+                            Ok(key) => key,
+                            Err(m) => {
+                                // yaml.v2 refuses the key while it decodes the
+                                // document it has already parsed whole: a
+                                // syntax error further on is reported instead.
+                                if self.decode_error.is_none() {
+                                    self.decode_error = Some(self.err(&key_span, m));
+                                }
+                                continue;
+                            }
+                        }
+                    } else {
+                        key_string(key).map_err(|m| self.err(&key_span, m))?
+                    };
                     if self.yaml11 && map.contains_key(&key) {
                         map.insert(key, value);
                         continue;
@@ -1453,12 +1546,7 @@ impl Builder<'_> {
                             })
                             .collect(),
                         _ => {
-                            return Err(self
-                                .err(
-                                    &span,
-                                    "map merge requires map or sequence of maps as the value",
-                                )
-                                .into());
+                            return Err(self.err(&span, MERGE_NOT_MAP).into());
                         }
                     };
                     for m in sources {
@@ -1764,6 +1852,10 @@ fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
     let have = line.len() - line.trim_start_matches(' ').len();
     (have < width).then(|| (start, " ".repeat(width - have)))
 }
+
+/// The decoder's words for a merge key (`<<`) whose value is not a mapping
+/// or a sequence of mappings.
+const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
 
 /// The `[` or `{` of the innermost flow collection still open at byte `at`.
 fn open_bracket(text: &str, at: usize) -> Option<usize> {
