@@ -848,6 +848,7 @@ impl Builder<'_> {
             line,
             column,
             message: "tabs disallowed after a block sequence entry".into(),
+            piece_line: 0,
         })
     }
 
