@@ -263,19 +263,44 @@ impl Config {
     }
 
     /// Adds another configuration's specs.
+    ///
+    /// A spec already present is not added again, as kustomize's `MergeAll`
+    /// skips a spec whose path equals an earlier one's and whose group,
+    /// version and kind select it: the same `configurations:` file reached
+    /// from a base and its overlay applies once.
     pub fn merge(&mut self, other: Config) {
-        self.name_reference.extend(other.name_reference);
-        self.name_back_refs.extend(other.name_back_refs);
-        self.common_labels.extend(other.common_labels);
-        self.common_annotations.extend(other.common_annotations);
-        self.images.extend(other.images);
-        self.var_reference.extend(other.var_reference);
-        self.name_prefix.extend(other.name_prefix);
-        self.name_suffix.extend(other.name_suffix);
-        self.namespace.extend(other.namespace);
-        self.template_labels.extend(other.template_labels);
-        self.labels.extend(other.labels);
-        self.replicas.extend(other.replicas);
+        for (kind, spec) in other.name_reference {
+            if !self.name_reference.iter().any(|(k, s)| *k == kind && present(s, &spec)) {
+                self.name_reference.push((kind, spec));
+            }
+        }
+        for (target, referrers) in other.name_back_refs {
+            // Entries stay apart ([`Config::check_conflicts`] folds them as
+            // kustomize does); only referrers an entry about the same target
+            // already holds are left out.
+            let new: Vec<UserFieldSpec> = referrers
+                .into_iter()
+                .filter(|r| {
+                    !self
+                        .name_back_refs
+                        .iter()
+                        .any(|(t, have)| *t == target && have.iter().any(|h| present(h, r)))
+                })
+                .collect();
+            if !new.is_empty() {
+                self.name_back_refs.push((target, new));
+            }
+        }
+        extend_specs(&mut self.common_labels, other.common_labels);
+        extend_specs(&mut self.common_annotations, other.common_annotations);
+        extend_specs(&mut self.images, other.images);
+        extend_specs(&mut self.var_reference, other.var_reference);
+        extend_specs(&mut self.name_prefix, other.name_prefix);
+        extend_specs(&mut self.name_suffix, other.name_suffix);
+        extend_specs(&mut self.namespace, other.namespace);
+        extend_specs(&mut self.template_labels, other.template_labels);
+        extend_specs(&mut self.labels, other.labels);
+        extend_specs(&mut self.replicas, other.replicas);
     }
 }
 
@@ -439,6 +464,23 @@ fn merge_specs<'a>(
         }
     }
     true
+}
+
+/// Whether `spec` adds nothing to a list holding `had`: the same path and
+/// `create`, with `spec` selecting `had`'s kinds (kustomize's
+/// `effectivelyEquals`; a differing `create` is a conflict, reported by
+/// [`Config::check_conflicts`]).
+fn present(had: &UserFieldSpec, spec: &UserFieldSpec) -> bool {
+    had.path == spec.path && had.create == spec.create && selects(spec, had)
+}
+
+/// Appends the specs of `more` that `specs` does not hold yet.
+fn extend_specs(specs: &mut Vec<UserFieldSpec>, more: Vec<UserFieldSpec>) {
+    for spec in more {
+        if !specs.iter().any(|had| present(had, &spec)) {
+            specs.push(spec);
+        }
+    }
 }
 
 /// Whether `selector`'s group, version and kind select `spec`'s (kustomize's

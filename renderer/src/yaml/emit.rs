@@ -56,8 +56,7 @@ pub fn validate(value: &Value) -> Result<(), EmitError> {
     // something is wrong, the walks again in that order find what Go
     // reports (sorting only then keeps the check cheap).
     validate_in(value, false, false)
-        .or_else(|_| validate_in(value, true, true))
-        .and_then(|()| validate_in(value, true, false))
+        .or_else(|_| validate_in(value, true, true).and_then(|()| validate_in(value, true, false)))
 }
 
 /// `floats_only` looks for non-finite floats alone.
