@@ -203,7 +203,29 @@ fn mismatch(v: &Value, ty: &str, path: &str, named: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{canonical, check};
+
+    /// Keys as Helm 4 decodes them (helm-template oracle, cases hg2-chartkeys-*).
+    #[test]
+    fn keys_match_fields_regardless_of_case() {
+        let doc = parse_documents_helm(
+            "APIVersion: v2\nNAME: xx\nname: yy\nVersion: 1.0.0\nDependencies:\n- Name: a\n  Alias: b\nother: 1\n",
+            "Chart.yaml",
+        )
+        .expect("YAML")
+        .remove(0);
+        let crate::value::Value::Map(m) = doc else { panic!("a map") };
+        let c = canonical(&m);
+        let text = |k: &str| c.get(k).and_then(crate::value::Value::as_str).map(str::to_string);
+        assert_eq!(text("apiVersion").as_deref(), Some("v2"));
+        // `NAME` sorts before `name`, which wins.
+        assert_eq!(text("name").as_deref(), Some("yy"));
+        assert_eq!(text("version").as_deref(), Some("1.0.0"));
+        assert!(c.get("other").is_some());
+        let deps = c.get("dependencies").and_then(crate::value::Value::as_seq).expect("list");
+        let dep = deps[0].as_map().expect("a map");
+        assert_eq!(dep.get("alias").and_then(crate::value::Value::as_str), Some("b"));
+    }
     use crate::yaml::parse_documents_helm;
 
     /// Texts as Helm 4 reports them (helm-template oracle).

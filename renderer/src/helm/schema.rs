@@ -1340,7 +1340,17 @@ fn to_json(v: &Value) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::grouped;
+    use super::{Prepared, grouped, prepared};
+
+    #[test]
+    fn a_schema_is_prepared_once_for_every_render() {
+        let raw = br#"{"properties": {"kiln-prepared-once": {"type": "string"}}}"#;
+        let first = prepared(raw);
+        assert!(matches!(first.as_ref(), Prepared::Ready { .. }));
+        assert!(std::sync::Arc::ptr_eq(&first, &prepared(raw)));
+        let broken = prepared(b"{");
+        assert!(matches!(broken.as_ref(), Prepared::Broken(_)));
+    }
 
     #[test]
     fn numbers_are_grouped_as_the_validator_prints_them() {
