@@ -181,7 +181,8 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             // A v1 chart's requirements files are `.Files` too (checked
             // once Chart.yaml's apiVersion is known).
             "requirements.yaml" => {
-                requirements = Some(read_map(&data, &format!("{path}/{name}"), false)?);
+                let req = read_map(&data, &format!("{path}/{name}"), false)?;
+                requirements = Some(super::metadata_types::canonical(&req));
                 legacy_files.push((name, data));
             }
             "requirements.lock" => legacy_files.push((name, data)),
@@ -222,6 +223,15 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     if !have_meta {
         return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
     }
+    // Helm reads requirements.yaml into the chart's metadata whatever the
+    // apiVersion: any field it gives replaces Chart.yaml's (a null leaves a
+    // text field as it was); its `dependencies` are merged below.
+    for (key, v) in requirements.iter().flatten() {
+        let skip = key == "dependencies" || (v.is_null() && chart.metadata.contains_key(key));
+        if !skip && super::metadata_types::is_field(key) {
+            chart.metadata.insert(key.clone(), v.clone());
+        }
+    }
     chart.name = chart.meta_str("name");
     if chart.meta_str("apiVersion").is_empty() {
         // Helm reads a Chart.yaml without apiVersion as a v1 chart.
@@ -234,8 +244,8 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         chart.files.extend(legacy_files);
         chart.files.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    // Helm reads requirements.yaml over the metadata whatever the
-    // apiVersion: its `dependencies`, when present (null too), are the chart's.
+    // Helm reads requirements.yaml's `dependencies`, when present (null
+    // too), as the chart's, whatever the apiVersion.
     let deps = match requirements.as_ref().and_then(|req| req.get("dependencies")) {
         Some(d) => Some(decode_over(chart.metadata.get("dependencies"), d)),
         None => chart.metadata.get("dependencies").cloned(),
@@ -369,7 +379,7 @@ fn read_chart_yaml(data: &[u8], file: &str) -> Result<Map, Error> {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Map(m)) => match super::metadata_types::check(&m) {
             Some(problem) => Err(json(problem)),
-            None => Ok(m),
+            None => Ok(super::metadata_types::canonical(&m)),
         },
         Some(other) => Err(json(format!(
             "cannot unmarshal {} into Go value of type loader.chartBase",

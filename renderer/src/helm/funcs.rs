@@ -8,21 +8,6 @@ use crate::value::{Map, Value as Data};
 /// How many includes of one template may be in progress when another starts (Helm's `recursionMaxNums`).
 const MAX_INCLUDES: usize = 1000;
 
-/// A semver error of Sprig's Masterminds/semver as Helm's newer one words it.
-fn helm_semver_error(message: String) -> String {
-    match message.strip_prefix("improper constraint: ") {
-        Some(c) => format!("improper constraint: {}", crate::gotmpl::fmt::quote(c)),
-        None => match message.as_str() {
-            "Invalid Semantic Version" => "invalid semantic version".into(),
-            "Version segment starts with 0" => "version segment starts with 0".into(),
-            _ => match message.strip_prefix("Error parsing version segment: ") {
-                Some(rest) => format!("error parsing version segment: {rest}"),
-                None => message,
-            },
-        },
-    }
-}
-
 /// Sprig's functions as Helm exposes them (without `env` and `expandenv`) plus Helm's own.
 pub fn helm_funcs() -> Funcs {
     let mut f = crate::gotmpl::sprig::funcs();
@@ -48,16 +33,14 @@ pub fn helm_funcs() -> Funcs {
     });
     one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?)?)));
     one(&mut f, "fromToml", Param::String, |v| from_toml(v.as_str().unwrap_or_default()));
-    // Helm links a newer Masterminds/semver than Sprig's own release,
-    // whose errors are in lower case and quote a bad constraint.
-    for name in ["semver", "semverCompare"] {
-        if let Some(inner) = f.get(name).cloned() {
-            f.insert(name, inner.map_err(helm_semver_error));
-        }
-    }
+    // Helm links a newer Masterminds/semver than Sprig's own release.
+    crate::gotmpl::sprig::semver::register_newer(&mut f);
     // `helm template` resolves no host names.
     one(&mut f, "getHostByName", Param::String, |_| Ok(Value::from("")));
     one(&mut f, "fromYaml", Param::String, |v| Ok(from_yaml(v.as_str().unwrap_or_default())));
+    one(&mut f, "fromJsonArray", Param::String, |v| {
+        Ok(crate::gotmpl::sprig::json::from_json_array(v.as_str().unwrap_or_default()))
+    });
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
     });

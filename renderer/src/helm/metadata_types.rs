@@ -61,14 +61,99 @@ fn dependency_field(name: &str) -> Option<GoType> {
 /// sigs.k8s.io/yaml makes of it) whose kind its field's type cannot hold:
 /// `cannot unmarshal array into Go struct field .version of type string`.
 pub(super) fn check(meta: &Map) -> Option<String> {
-    object(meta, metadata_field, "")
+    object(meta, metadata_field, METADATA_FIELDS, "")
 }
 
-fn object(m: &Map, field: fn(&str) -> Option<GoType>, path: &str) -> Option<String> {
+/// The fields of Helm's `Metadata`, `Maintainer` and `Dependency` structs by their JSON names.
+const METADATA_FIELDS: &[&str] = &[
+    "name",
+    "home",
+    "sources",
+    "version",
+    "description",
+    "keywords",
+    "maintainers",
+    "icon",
+    "apiVersion",
+    "condition",
+    "tags",
+    "appVersion",
+    "deprecated",
+    "annotations",
+    "kubeVersion",
+    "dependencies",
+    "type",
+];
+const MAINTAINER_FIELDS: &[&str] = &["name", "email", "url"];
+const DEPENDENCY_FIELDS: &[&str] =
+    &["name", "version", "repository", "condition", "tags", "enabled", "import-values", "alias"];
+
+/// The field a key names as `encoding/json` matches it: the field of that
+/// JSON name, else one whose name equals it but for case (`Name`, `APIVersION`).
+fn field_name(key: &str, fields: &[&'static str]) -> Option<&'static str> {
+    fields
+        .iter()
+        .find(|f| **f == key)
+        .or_else(|| fields.iter().find(|f| f.eq_ignore_ascii_case(key)))
+        .copied()
+}
+
+/// Whether `key` is the JSON name of a field of Helm's chart metadata.
+pub(super) fn is_field(key: &str) -> bool {
+    METADATA_FIELDS.contains(&key)
+}
+
+/// Chart.yaml (or requirements.yaml) with its keys as the fields of Helm's
+/// chart metadata they decode into: sigs.k8s.io/yaml hands `encoding/json`
+/// the keys in sorted order and it matches them regardless of case, so of
+/// two keys of one field (`Name` and `name`) the later in that order wins.
+/// Maintainers and dependencies are read the same way; other keys stay.
+pub(super) fn canonical(meta: &Map) -> Map {
+    canonical_object(meta, METADATA_FIELDS)
+}
+
+fn canonical_object(m: &Map, fields: &[&'static str]) -> Map {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    let mut out = Map::new();
+    for key in keys {
+        let v = &m[key.as_str()];
+        let Some(name) = field_name(key, fields) else {
+            out.entry(key.clone()).or_insert_with(|| v.clone());
+            continue;
+        };
+        let nested = match name {
+            "maintainers" if std::ptr::eq(fields, METADATA_FIELDS) => Some(MAINTAINER_FIELDS),
+            "dependencies" if std::ptr::eq(fields, METADATA_FIELDS) => Some(DEPENDENCY_FIELDS),
+            _ => None,
+        };
+        let v = match (nested, v) {
+            (Some(inner), Value::Seq(items)) => Value::Seq(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Map(e) => Value::Map(canonical_object(e, inner)),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => v.clone(),
+        };
+        out.insert(name.to_string(), v);
+    }
+    out
+}
+
+fn object(
+    m: &Map,
+    field: fn(&str) -> Option<GoType>,
+    fields: &[&'static str],
+    path: &str,
+) -> Option<String> {
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort();
     keys.into_iter().find_map(|k| {
-        let ty = field(k)?;
+        let ty = field(field_name(k, fields)?)?;
         value(&m[k.as_str()], ty, &format!("{path}.{k}"), true)
     })
 }
@@ -93,8 +178,12 @@ fn value(v: &Value, ty: GoType, path: &str, named: bool) -> Option<String> {
                 match (ty, item) {
                     (GoType::TextList, item) => value(item, GoType::Text, &at, false),
                     (_, Value::Null) => None,
-                    (GoType::Maintainers, Value::Map(m)) => object(m, maintainer_field, &at),
-                    (GoType::Dependencies, Value::Map(m)) => object(m, dependency_field, &at),
+                    (GoType::Maintainers, Value::Map(m)) => {
+                        object(m, maintainer_field, MAINTAINER_FIELDS, &at)
+                    }
+                    (GoType::Dependencies, Value::Map(m)) => {
+                        object(m, dependency_field, DEPENDENCY_FIELDS, &at)
+                    }
                     (GoType::Maintainers, other) => {
                         Some(mismatch(other, "v2.Maintainer", &at, false))
                     }
@@ -114,7 +203,29 @@ fn mismatch(v: &Value, ty: &str, path: &str, named: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{canonical, check};
+
+    /// Keys as Helm 4 decodes them (helm-template oracle, cases hg2-chartkeys-*).
+    #[test]
+    fn keys_match_fields_regardless_of_case() {
+        let doc = parse_documents_helm(
+            "APIVersion: v2\nNAME: xx\nname: yy\nVersion: 1.0.0\nDependencies:\n- Name: a\n  Alias: b\nother: 1\n",
+            "Chart.yaml",
+        )
+        .expect("YAML")
+        .remove(0);
+        let crate::value::Value::Map(m) = doc else { panic!("a map") };
+        let c = canonical(&m);
+        let text = |k: &str| c.get(k).and_then(crate::value::Value::as_str).map(str::to_string);
+        assert_eq!(text("apiVersion").as_deref(), Some("v2"));
+        // `NAME` sorts before `name`, which wins.
+        assert_eq!(text("name").as_deref(), Some("yy"));
+        assert_eq!(text("version").as_deref(), Some("1.0.0"));
+        assert!(c.get("other").is_some());
+        let deps = c.get("dependencies").and_then(crate::value::Value::as_seq).expect("list");
+        let dep = deps[0].as_map().expect("a map");
+        assert_eq!(dep.get("alias").and_then(crate::value::Value::as_str), Some("b"));
+    }
     use crate::yaml::parse_documents_helm;
 
     /// Texts as Helm 4 reports them (helm-template oracle).

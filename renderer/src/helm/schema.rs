@@ -6,6 +6,7 @@ use crate::value::{Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// Validates `values` against the chart's schema and each subchart's values against its own.
 pub fn validate(chart: &Chart, values: &Map) -> Result<(), Error> {
@@ -16,44 +17,7 @@ pub fn validate(chart: &Chart, values: &Map) -> Result<(), Error> {
 
 fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> {
     if let Some(raw_schema) = &chart.schema {
-        let mut schema: serde_json::Value =
-            serde_json::from_slice(raw_schema).map_err(|e| Error::Chart {
-                path: format!("{}/values.schema.json", chart.name),
-                message: e.to_string(),
-            })?;
-        drop_unknown_meta_schema(&mut schema);
-        let validator = match options().build(&schema) {
-            Ok(v) => v,
-            // Helm resolves a relative `$ref` against `file:///` and fails
-            // to open it: its report names the file, as this one does.
-            Err(e) => match first_relative_ref(&schema) {
-                Some(file) => {
-                    report.push_str(&format!(
-                        "{}:\nfailing loading \"file:///{file}\": open /{file}: no such file or directory",
-                        chart.name
-                    ));
-                    return Ok(());
-                }
-                None => {
-                    return Err(Error::Chart {
-                        path: format!("{}/values.schema.json", chart.name),
-                        message: e.to_string(),
-                    });
-                }
-            },
-        };
-        let raw = String::from_utf8_lossy(raw_schema);
-        let instance = to_json(&Value::Map(values.clone()));
-        let ctx = Ctx::new(&schema, &raw, &instance);
-        let errors: Vec<Flat> =
-            validator.iter_errors(&instance).flat_map(|e| ctx.flat(&e, &[], &[], false)).collect();
-        if !errors.is_empty() {
-            let mut lines = Vec::new();
-            for node in report_roots(build(errors, 0, Vec::new())) {
-                node.print(1, &mut lines);
-            }
-            report.push_str(&format!("{}:\n{}\n", chart.name, lines.join("\n")));
-        }
+        report.push_str(&check_one(chart, raw_schema, values)?);
     }
     for sub in &chart.dependencies {
         let empty = Map::new();
@@ -63,8 +27,114 @@ fn check(chart: &Chart, values: &Map, report: &mut String) -> Result<(), Error> 
     Ok(())
 }
 
+/// A chart's schema made ready for its values: everything that depends on
+/// the schema alone, which renders of the same schema share.
+enum Prepared {
+    /// Not JSON, or a schema the validator cannot build: the reason.
+    Broken(String),
+    /// What Helm reports whatever the values, below the chart's name: the
+    /// schema breaks its metaschema, or refers to a file Helm cannot open.
+    Report(String),
+    /// A compiled schema.
+    Ready {
+        schema: serde_json::Value,
+        validator: jsonschema::Validator,
+        /// Whether the validator reaches the schema through a `$ref` (its
+        /// error paths then start with it).
+        wrapped: bool,
+        /// Whether the schema has a `$ref` cycle the values may reach.
+        cycles: bool,
+    },
+}
+
+/// How many schemas [`prepared`] keeps.
+const PREPARED_KEPT: usize = 32;
+
+/// The schema `raw` made ready, shared by every render of the same bytes:
+/// parsing, the metaschema check and compiling cost as much as the
+/// schema is big, and a chart's schema does not change between renders.
+fn prepared(raw: &[u8]) -> Arc<Prepared> {
+    type Kept = Vec<(Vec<u8>, Arc<Prepared>)>;
+    static KEPT: Mutex<Kept> = Mutex::new(Vec::new());
+    let lock = || KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, p)) = lock().iter().find(|(bytes, _)| bytes.as_slice() == raw) {
+        return Arc::clone(p);
+    }
+    let p = Arc::new(prepare(raw));
+    let mut kept = lock();
+    if kept.len() >= PREPARED_KEPT {
+        kept.remove(0);
+    }
+    kept.push((raw.to_vec(), Arc::clone(&p)));
+    p
+}
+
+fn prepare(raw: &[u8]) -> Prepared {
+    let mut schema: serde_json::Value = match serde_json::from_slice(raw) {
+        Ok(v) => v,
+        Err(e) => return Prepared::Broken(e.to_string()),
+    };
+    // Helm checks the schema against its draft's metaschema before anything else.
+    if let Some(failure) = super::metaschema::check(&schema) {
+        return Prepared::Report(failure);
+    }
+    drop_unknown_meta_schema(&mut schema);
+    let not_built = |e: jsonschema::ValidationError<'_>| match first_relative_ref(&schema) {
+        // Helm resolves a relative `$ref` against `file:///` and fails
+        // to open it: its report names the file, as this one does.
+        Some(file) => Prepared::Report(format!(
+            "failing loading \"file:///{file}\": open /{file}: no such file or directory"
+        )),
+        None => Prepared::Broken(e.to_string()),
+    };
+    // The Rust validator checks a schema it builds against its own
+    // metaschemas, which differ from Helm's (its `format`s): a schema that
+    // Helm's check passed but it refuses is built as the resource a `$ref`
+    // reaches, which it does not check; its error paths then start there.
+    let (validator, wrapped) = match options().build(&schema) {
+        Ok(v) => (v, false),
+        Err(e) if first_relative_ref(&schema).is_some() => return not_built(e),
+        Err(_) => match wrapped_validator(&schema) {
+            Ok(v) => (v, true),
+            Err(e) => return not_built(e),
+        },
+    };
+    let cycles = super::refcycle::has_cycle(&schema);
+    Prepared::Ready { schema, validator, wrapped, cycles }
+}
+
+/// One chart's own report: empty when its values meet its schema.
+fn check_one(chart: &Chart, raw_schema: &[u8], values: &Map) -> Result<String, Error> {
+    let prepared = prepared(raw_schema);
+    let (schema, validator, wrapped, cycles) = match prepared.as_ref() {
+        Prepared::Broken(message) => {
+            return Err(Error::Chart {
+                path: format!("{}/values.schema.json", chart.name),
+                message: message.clone(),
+            });
+        }
+        Prepared::Report(report) => return Ok(format!("{}:\n{report}", chart.name)),
+        Prepared::Ready { schema, validator, wrapped, cycles } => {
+            (schema, validator, *wrapped, *cycles)
+        }
+    };
+    let instance = map_to_json(values);
+    let cycles = if cycles { super::refcycle::find(schema, &instance) } else { Vec::new() };
+    if cycles.is_empty() && validator.is_valid(&instance) {
+        return Ok(String::new());
+    }
+    let raw = String::from_utf8_lossy(raw_schema);
+    let ctx = Ctx::new(schema, &raw, &instance);
+    let lines = ctx.report(validator.iter_errors(&instance), wrapped, cycles);
+    // Some failures of the Rust validator are none of Helm's (content keywords).
+    if lines.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!("{}:\n{}\n", chart.name, lines.join("\n")))
+}
+
 /// The validator's options: Helm's `format` checks replace the crate's.
-fn options() -> jsonschema::ValidationOptions {
+pub(super) fn options() -> jsonschema::ValidationOptions {
     let mut options = jsonschema::options();
     for name in super::formats::NAMES {
         options = options.with_format(*name, move |s: &str| {
@@ -74,6 +144,18 @@ fn options() -> jsonschema::ValidationOptions {
     options
 }
 
+/// A validator of `schema` reached through a `$ref` to it (see [`BASE`]).
+fn wrapped_validator(
+    schema: &serde_json::Value,
+) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    let draft = super::metaschema::draft_of(schema);
+    let resource = draft.create_resource(schema.clone());
+    options()
+        .with_draft(draft)
+        .with_resource(BASE, resource)
+        .build(&serde_json::json!({ "$ref": BASE }))
+}
+
 /// The URI Helm gives the chart's schema; sub-validations reach into it by pointer.
 const BASE: &str = "file:///values.schema.json";
 
@@ -81,7 +163,7 @@ const BASE: &str = "file:///values.schema.json";
 /// the parsed schema, its text (for literals as written), and validators
 /// of its subschemas, for keywords whose failures Helm reports item by item
 /// (`contains`, `unevaluatedProperties`, `unevaluatedItems`).
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     root: &'a serde_json::Value,
     raw: &'a str,
     /// The values validated, which every instance location starts from.
@@ -94,27 +176,39 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(root: &'a serde_json::Value, raw: &'a str, values: &'a serde_json::Value) -> Ctx<'a> {
-        let draft = jsonschema::Resource::from_contents(root.clone()).draft();
-        let draft = if matches!(
-            draft,
-            jsonschema::Draft::Draft4
-                | jsonschema::Draft::Draft6
-                | jsonschema::Draft::Draft7
-                | jsonschema::Draft::Draft201909
-        ) {
-            draft
-        } else {
-            jsonschema::Draft::Draft202012
-        };
+    pub(super) fn new(
+        root: &'a serde_json::Value,
+        raw: &'a str,
+        values: &'a serde_json::Value,
+    ) -> Ctx<'a> {
         Ctx {
             root,
             raw,
             values,
-            draft,
+            draft: super::metaschema::draft_of(root),
             subs: RefCell::new(HashMap::new()),
             closed: RefCell::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// The lines Helm prints for the validator's failures of the values.
+    pub(super) fn report<'e>(
+        &self,
+        errors: impl Iterator<Item = jsonschema::ValidationError<'e>>,
+        wrapped: bool,
+        cycles: Vec<super::refcycle::Cycle>,
+    ) -> Vec<String> {
+        let mut flats: Vec<Flat> = errors.flat_map(|e| self.flat(&e, &[], &[], wrapped)).collect();
+        flats.extend(cycles.into_iter().map(|c| Flat {
+            instance: c.instance,
+            schema: c.schema,
+            what: What::Message(c.message),
+        }));
+        let mut lines = Vec::new();
+        for node in report_roots(build(flats, 0, Vec::new())) {
+            node.print(1, &mut lines);
+        }
+        lines
     }
 
     /// The value at an instance location.
@@ -166,7 +260,7 @@ impl<'a> Ctx<'a> {
 
 /// A JSON pointer as a URI fragment: bytes outside the unreserved set and
 /// the pointer's own separators percent-encoded.
-fn fragment(pointer: &str) -> String {
+pub(super) fn fragment(pointer: &str) -> String {
     let mut out = String::new();
     for b in pointer.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
@@ -1150,11 +1244,33 @@ fn is_composite(v: &serde_json::Value) -> bool {
 fn unique_items(got: &serde_json::Value) -> String {
     let items = got.as_array().map_or(&[][..], Vec::as_slice);
     for (j, b) in items.iter().enumerate() {
-        if let Some(i) = items[..j].iter().position(|a| a == b) {
+        if let Some(i) = items[..j].iter().position(|a| same_json(a, b)) {
             return format!("items at {i} and {j} are equal");
         }
     }
     "items are not unique".to_string()
+}
+
+/// Whether two JSON values are equal as the Go validator compares them:
+/// numbers by value (`1` equals `1.0`), at any depth.
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// A number as the validator's English message printer writes it: digits
@@ -1205,6 +1321,11 @@ fn drop_unknown_meta_schema(schema: &mut serde_json::Value) {
     }
 }
 
+/// A map of values as a JSON object (see [`to_json`]).
+fn map_to_json(m: &Map) -> serde_json::Value {
+    serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+}
+
 /// Values as JSON; integral floats become integers so that `"type": "integer"` accepts them, as Go's validator does.
 fn to_json(v: &Value) -> serde_json::Value {
     match v {
@@ -1219,15 +1340,23 @@ fn to_json(v: &Value) -> serde_json::Value {
             .map_or(serde_json::Value::Null, serde_json::Value::Number),
         Value::String(s) => serde_json::Value::String(s.clone()),
         Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(m) => {
-            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
+        Value::Map(m) => map_to_json(m),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::grouped;
+    use super::{Prepared, grouped, prepared};
+
+    #[test]
+    fn a_schema_is_prepared_once_for_every_render() {
+        let raw = br#"{"properties": {"kiln-prepared-once": {"type": "string"}}}"#;
+        let first = prepared(raw);
+        assert!(matches!(first.as_ref(), Prepared::Ready { .. }));
+        assert!(std::sync::Arc::ptr_eq(&first, &prepared(raw)));
+        let broken = prepared(b"{");
+        assert!(matches!(broken.as_ref(), Prepared::Broken(_)));
+    }
 
     #[test]
     fn numbers_are_grouped_as_the_validator_prints_them() {

@@ -1,4 +1,4 @@
-//! JSON functions: `toJson`, `toPrettyJson`, `toRawJson` (Go's `encoding/json` output) and `fromJson`, `fromJsonArray` (Helm's).
+//! JSON functions: `toJson`, `toPrettyJson`, `toRawJson` (Go's `encoding/json` output) and `fromJson` (Helm's), and Helm's `fromJsonArray` for the Helm engine.
 
 use std::collections::BTreeMap;
 
@@ -60,18 +60,20 @@ pub(super) fn register(f: &mut Funcs) {
         let decoded = json_decode::decode(s(&a[0]))?;
         decoded.error.map_or(Ok(decoded.value), Err)
     });
-    def(f, "fromJsonArray", &[Param::String], None, |a| {
-        // Helm's fromJsonArray: the decoded list, or a list of the error.
-        Ok(match json_decode::decode(s(&a[0])) {
-            Ok(Decoded { value: value @ (Value::List(_) | Value::Nil), error: None }) => value,
-            Ok(Decoded { value: Value::List(_), error: Some(e) }) => Value::list(vec![e.into()]),
-            Ok(Decoded { value, .. }) => Value::list(vec![Value::from(format!(
-                "json: cannot unmarshal {} into Go value of type []interface {{}}",
-                json_decode::kind(&value)
-            ))]),
-            Err(e) => Value::list(vec![Value::from(e)]),
-        })
-    });
+}
+
+/// Helm's `fromJsonArray` (not Sprig's: the Helm engine adds it): the
+/// decoded list, or a list of the error.
+pub(crate) fn from_json_array(text: &str) -> Value {
+    match json_decode::decode(text) {
+        Ok(Decoded { value: value @ (Value::List(_) | Value::Nil), error: None }) => value,
+        Ok(Decoded { value: Value::List(_), error: Some(e) }) => Value::list(vec![e.into()]),
+        Ok(Decoded { value, .. }) => Value::list(vec![Value::from(format!(
+            "json: cannot unmarshal {} into Go value of type []interface {{}}",
+            json_decode::kind(&value)
+        ))]),
+        Err(e) => Value::list(vec![Value::from(e)]),
+    }
 }
 
 /// Go's nil `map[string]interface{}`: empty, and `null` when encoded.

@@ -58,6 +58,14 @@ fn go_message(re: &str, crate_error: &str) -> String {
             let start = re.find("(?P<").or_else(|| re.find("(?<")).unwrap_or(0);
             format!("invalid named capture: `{}`", &re[start..])
         }
+        // Go 1.22 on reads `(?<` as a named capture (`(?<name>`), so a
+        // look-behind is a named capture without a valid name: Go quotes
+        // up to the first `>`, or to the end when there is none.
+        k if k.contains("look-around") && from("(?").starts_with("(?<") => {
+            let t = from("(?<");
+            let capture = t.find('>').map_or(t.as_str(), |end| &t[..=end]);
+            format!("invalid named capture: `{capture}`")
+        }
         k if k.contains("look-around") => {
             let op: String = from("(?").chars().take(3).collect();
             format!("invalid or unsupported Perl syntax: `{op}`")

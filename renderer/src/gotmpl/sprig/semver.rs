@@ -32,20 +32,52 @@ static RANGE_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(super) fn register(f: &mut Funcs) {
-    for name in ["semver", "mustSemver"] {
-        def(
-            f,
-            name,
-            &[Param::String],
-            None,
-            |a| Ok(Version::parse(s(&a[0]))?.into_value(s(&a[0]))),
-        );
-    }
+    def(
+        f,
+        "semver",
+        &[Param::String],
+        None,
+        |a| Ok(Version::parse(s(&a[0]))?.into_value(s(&a[0]))),
+    );
     def(f, "semverCompare", &[Param::String, Param::String], None, |a| {
         let constraints = parse_constraints(s(&a[0]))?;
         let v = Version::parse(s(&a[1]))?;
         Ok(constraints.iter().any(|and| group_matches(and, &v)).into())
     });
+}
+
+/// `semver` and `semverCompare` as the newer Masterminds
+/// semver (v3.4, which Helm 4 links in place of Sprig's own) has them: its
+/// errors in lower case with a bad constraint quoted, and versions whose
+/// `SetPrerelease` and `SetMetadata` refuse an empty part.
+pub(crate) fn register_newer(f: &mut Funcs) {
+    def(f, "semver", &[Param::String], None, |a| {
+        let mut v = Version::parse(s(&a[0])).map_err(newer_wording)?;
+        v.newer = true;
+        Ok(v.into_value(s(&a[0])))
+    });
+    def(f, "semverCompare", &[Param::String, Param::String], None, |a| {
+        let constraints = parse_constraints(s(&a[0])).map_err(newer_wording)?;
+        let v = Version::parse(s(&a[1])).map_err(newer_wording)?;
+        Ok(constraints.iter().any(|and| group_matches(and, &v)).into())
+    });
+}
+
+/// An error of this library as the newer one words it.
+fn newer_wording(message: String) -> String {
+    if let Some(c) = message.strip_prefix("improper constraint: ") {
+        return format!("improper constraint: {}", crate::gotmpl::fmt::quote(c));
+    }
+    if let Some(rest) = message.strip_prefix("Error parsing version segment: ") {
+        return format!("error parsing version segment: {rest}");
+    }
+    match message.as_str() {
+        "Invalid Semantic Version" => "invalid semantic version".into(),
+        "Version segment starts with 0" => "version segment starts with 0".into(),
+        "Invalid Prerelease string" => "invalid prerelease string".into(),
+        "Invalid Metadata string" => "invalid metadata string".into(),
+        _ => message,
+    }
 }
 
 /// The index of the highest of `versions` that meets the Masterminds
@@ -104,9 +136,13 @@ fn is_identifier(part: &str) -> bool {
     part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Masterminds' check of a pre-release given to `SetPrerelease`.
-fn check_prerelease(pre: &str) -> Result<(), String> {
+/// Masterminds' check of a pre-release given to `SetPrerelease` (the newer
+/// library's refuses an empty part, `a..b`).
+fn check_prerelease(pre: &str, newer: bool) -> Result<(), String> {
     for part in pre.split('.') {
+        if newer && part.is_empty() {
+            return Err("Invalid Prerelease string".to_string());
+        }
         if part.bytes().all(|b| b.is_ascii_digit()) {
             if part.len() > 1 && part.starts_with('0') {
                 return Err("Version segment starts with 0".to_string());
@@ -121,7 +157,14 @@ fn check_prerelease(pre: &str) -> Result<(), String> {
 /// The zero `semver.Version` (or a pointer to one): what copystructure makes
 /// of a version, whose fields are all unexported.
 pub(super) fn zero_version(pointer: bool) -> Value {
-    let zero = Version { major: 0, minor: 0, patch: 0, pre: String::new(), meta: String::new() };
+    let zero = Version {
+        major: 0,
+        minor: 0,
+        patch: 0,
+        pre: String::new(),
+        meta: String::new(),
+        newer: false,
+    };
     zero.into_value_typed("", pointer)
 }
 
@@ -144,9 +187,16 @@ struct Version {
     patch: u64,
     pre: String,
     meta: String,
+    /// Whether the methods act as the newer library's (see [`register_newer`]).
+    newer: bool,
 }
 
 impl Version {
+    /// An error of a method, worded as this version's library words it.
+    fn wording(&self, message: String) -> String {
+        if self.newer { newer_wording(message) } else { message }
+    }
+
     /// The `*semver.Version` a template sees: methods `Major`, `Minor`,
     /// `Patch`, `Prerelease`, `Metadata`, `Original`, `String`, `Compare`,
     /// `LessThan`, `GreaterThan`, `Equal`, `IncPatch`, `IncMinor`,
@@ -207,6 +257,7 @@ impl Version {
                 patch: 0,
                 pre: String::new(),
                 meta: String::new(),
+                newer: v.newer,
             }),
         ];
         for (name, step) in increments {
@@ -221,12 +272,13 @@ impl Version {
         // SetPrerelease and SetMetadata check the new part as the parser does.
         let setters: [(&str, Setter); 2] = [
             ("SetPrerelease", |v, pre| {
-                check_prerelease(pre)?;
+                check_prerelease(pre, v.newer).map_err(|e| v.wording(e))?;
                 Ok(Version { pre: pre.to_string(), ..v.clone() })
             }),
             ("SetMetadata", |v, meta| {
-                if meta.split('.').any(|p| !is_identifier(p)) {
-                    return Err("Invalid Metadata string".to_string());
+                // The newer library refuses an empty part (`a..b`).
+                if meta.split('.').any(|p| !is_identifier(p) || (v.newer && p.is_empty())) {
+                    return Err(v.wording("Invalid Metadata string".to_string()));
                 }
                 Ok(Version { meta: meta.to_string(), ..v.clone() })
             }),
@@ -284,7 +336,7 @@ impl Version {
             }
         }
         let meta = m.get(8).map_or("", |g| g.as_str()).to_string();
-        Ok(Version { major: num(1)?, minor: num(2)?, patch: num(3)?, pre, meta })
+        Ok(Version { major: num(1)?, minor: num(2)?, patch: num(3)?, pre, meta, newer: false })
     }
 
     fn compare(&self, o: &Version) -> Ordering {
