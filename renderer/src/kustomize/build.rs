@@ -369,6 +369,13 @@ pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> 
     if text.is_empty() {
         return path.map(|path| format!("patch file '{path}' empty seems to be empty"));
     }
+    // Text starting with `[` goes to Go's JSON decoder as it is; only other
+    // text is read as YAML first, so flow YAML in brackets is refused.
+    if text.starts_with('[') {
+        if let Some(e) = crate::gotmpl::sprig::go_json_syntax_error(text) {
+            return Some(format!("decoding {text}: {e}"));
+        }
+    }
     // A text kiln cannot read fails later, with the reader's message.
     let first = yaml::parse_documents(text, source).ok()?.into_iter().next().unwrap_or(Value::Null);
     let shown = if text.starts_with('[') { text.to_string() } else { generate::to_go_json(&first) };
@@ -1657,6 +1664,13 @@ impl Builder<'_> {
             }
         }
         if !p.json6902_only && !p.legacy_strategic_merge {
+            // Text starting with `[` is a JSON patch only if it is JSON (Go's
+            // decoder reads it as it is); as objects, a list is none either.
+            if text.starts_with('[') && crate::gotmpl::sprig::go_json_syntax_error(&text).is_some()
+            {
+                let m = format!("unable to parse SM or JSON patch from {}", p.go_name());
+                return Err(configuring(invalid(&source, m)));
+            }
             check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
                 if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }
             })?;

@@ -33,6 +33,11 @@ mod wordcase;
 use super::fmt::display;
 use super::{Elem, Funcs, Function, List, Param, Value};
 
+/// Go's `encoding/json` syntax error for `text`, None when it is JSON.
+pub(crate) fn go_json_syntax_error(text: &str) -> Option<String> {
+    json_decode::decode(text).err()
+}
+
 /// All Sprig functions implemented here.
 pub fn funcs() -> Funcs {
     let mut f = Funcs::new();
