@@ -382,7 +382,10 @@ impl Ctx<'_> {
         schema_path.extend(tokens(e.schema_path()).into_iter().skip(usize::from(wrapped)));
         let mut instance = instance_at.to_vec();
         instance.extend(tokens(e.instance_path()));
-        let schema_path = refit(self.root, schema_path, &instance);
+        // A `false` subschema fails below its keyword (the property or item
+        // it applies to); every other failure is its keyword's own, here.
+        let own = !matches!(e.kind(), K::FalseSchema);
+        let schema_path = refit(self.root, schema_path, &instance, own);
         let branches = |context: &Vec<Vec<jsonschema::ValidationError<'static>>>| {
             context
                 .iter()
@@ -634,27 +637,38 @@ fn walked(path: &[String], instance: &[String]) -> Option<usize> {
 /// `$ref`s reach from several places, the Rust validator reports the path
 /// of the first place; Helm's tree follows the place actually walked, so
 /// the path up to the last `$ref` is found again from the instance location.
-fn refit(root: &serde_json::Value, path: Vec<String>, instance: &[String]) -> Vec<String> {
+/// `own`: the failure is the last keyword's own (`additionalProperties`
+/// failing its object), not a `false` subschema's below it, so a trailing
+/// keyword that applies to members walks no instance token.
+fn refit(
+    root: &serde_json::Value,
+    path: Vec<String>,
+    instance: &[String],
+    own: bool,
+) -> Vec<String> {
     if walked(&path, instance) == Some(instance.len()) || !path.iter().any(|t| t == "$ref") {
         return path;
     }
     let Some(last) = path.iter().rposition(|t| t == "$ref") else { return path };
     let suffix = &path[last + 1..];
-    // The instance tokens the suffix walks, counted against a stand-in.
-    let Some(below) =
-        (0..=instance.len()).find(|&k| walked(suffix, &instance[k..]) == Some(instance.len() - k))
-    else {
-        return path;
-    };
     let Some(target) = real_pointer(root, &path[..=last]) else { return path };
-    let mut search = Search { root, target, path: Vec::new(), budget: 10_000 };
-    match search.find(root, &instance[..below], 0) {
-        Some(mut prefix) => {
-            prefix.extend_from_slice(suffix);
-            prefix
-        }
-        None => path,
+    // Where the suffix starts in the instance: a trailing keyword such as
+    // `additionalProperties` walks one token for a `false` subschema's
+    // failure and none for its own, so both are candidates, the likelier first.
+    let mut starts: Vec<usize> = (0..=instance.len())
+        .filter(|&k| walked(suffix, &instance[k..]) == Some(instance.len() - k))
+        .collect();
+    if own {
+        starts.reverse();
     }
+    for below in starts {
+        let mut search = Search { root, target: target.clone(), path: Vec::new(), budget: 10_000 };
+        if let Some(mut prefix) = search.find(root, &instance[..below], 0) {
+            prefix.extend_from_slice(suffix);
+            return prefix;
+        }
+    }
+    path
 }
 
 /// A search of the schema for a keyword path that walks a given instance
