@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+mod unevaluated;
+
 /// Validates `values` against the chart's schema and each subchart's values against its own.
 pub fn validate(chart: &Chart, values: &Map) -> Result<(), Error> {
     let mut report = String::new();
@@ -173,6 +175,9 @@ pub(super) struct Ctx<'a> {
     /// The objects whose `additionalProperties: false` failure is reported
     /// (the Rust validator may fail one object once per property).
     closed: RefCell<std::collections::HashSet<(Vec<String>, Vec<String>)>>,
+    /// The `unevaluatedProperties` keywords (keyword path, instance location)
+    /// whose failures are reported.
+    uneval_done: RefCell<std::collections::HashSet<(Vec<String>, Vec<String>)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -188,6 +193,7 @@ impl<'a> Ctx<'a> {
             draft: super::metaschema::draft_of(root),
             subs: RefCell::new(HashMap::new()),
             closed: RefCell::new(std::collections::HashSet::new()),
+            uneval_done: RefCell::new(std::collections::HashSet::new()),
         }
     }
 
@@ -199,6 +205,8 @@ impl<'a> Ctx<'a> {
         cycles: Vec<super::refcycle::Cycle>,
     ) -> Vec<String> {
         let mut flats: Vec<Flat> = errors.flat_map(|e| self.flat(&e, &[], &[], wrapped)).collect();
+        let missed = self.missed_unevaluated(&flats);
+        flats.extend(missed);
         flats.extend(cycles.into_iter().map(|c| Flat {
             instance: c.instance,
             schema: c.schema,
@@ -222,21 +230,9 @@ impl<'a> Ctx<'a> {
         matches!(self.draft, jsonschema::Draft::Draft201909 | jsonschema::Draft::Draft202012)
     }
 
-    /// The failures of `instance` against the subschema at `pointer`,
-    /// located below `schema_at` (keyword path) and `instance_at`.
-    fn sub_errors(
-        &self,
-        pointer: &str,
-        instance: &serde_json::Value,
-        schema_at: &[String],
-        instance_at: &[String],
-    ) -> Vec<Flat> {
-        if let Some(false) = self.root.pointer(pointer).and_then(serde_json::Value::as_bool) {
-            let what = What::Message("false schema".into());
-            return vec![Flat { instance: instance_at.to_vec(), schema: schema_at.to_vec(), what }];
-        }
-        let validator = self
-            .subs
+    /// A validator of the subschema at `pointer` (built once per pointer).
+    fn validator_at(&self, pointer: &str) -> Option<Rc<jsonschema::Validator>> {
+        self.subs
             .borrow_mut()
             .entry(pointer.to_string())
             .or_insert_with(|| {
@@ -250,7 +246,23 @@ impl<'a> Ctx<'a> {
                     .ok()
                     .map(Rc::new)
             })
-            .clone();
+            .clone()
+    }
+
+    /// The failures of `instance` against the subschema at `pointer`,
+    /// located below `schema_at` (keyword path) and `instance_at`.
+    fn sub_errors(
+        &self,
+        pointer: &str,
+        instance: &serde_json::Value,
+        schema_at: &[String],
+        instance_at: &[String],
+    ) -> Vec<Flat> {
+        if let Some(false) = self.root.pointer(pointer).and_then(serde_json::Value::as_bool) {
+            let what = What::Message("false schema".into());
+            return vec![Flat { instance: instance_at.to_vec(), schema: schema_at.to_vec(), what }];
+        }
+        let validator = self.validator_at(pointer);
         let Some(validator) = validator else { return Vec::new() };
         let errors: Vec<jsonschema::ValidationError<'_>> =
             validator.iter_errors(instance).collect();
@@ -462,8 +474,14 @@ impl Ctx<'_> {
                     return one(What::Message(e.to_string()));
                 };
                 let object = e.instance().as_object();
+                self.uneval_done.borrow_mut().insert((schema_path.clone(), instance.clone()));
+                // Helm's validator leaves unevaluated what only a failing
+                // subschema evaluated; the Rust validator does not.
+                let names = real_pointer(self.root, &schema_path[..schema_path.len() - 1])
+                    .and_then(|node| self.unevaluated_names(&node, e.instance()))
+                    .unwrap_or_else(|| unexpected.clone());
                 let mut out = Vec::new();
-                for name in unexpected {
+                for name in &names {
                     let Some(value) = object.and_then(|o| o.get(name)) else { continue };
                     let mut at = instance.clone();
                     at.push(name.clone());
