@@ -494,21 +494,33 @@ impl Ctx<'_> {
                     return one(What::Message(e.to_string()));
                 };
                 let items = e.instance().as_array().map_or(&[][..], Vec::as_slice);
-                // The validator names unevaluated items by their JSON text,
-                // in order: find their indexes.
-                let mut next = 0;
+                self.uneval_done.borrow_mut().insert((schema_path.clone(), instance.clone()));
+                // Helm's validator leaves unevaluated what only a failing
+                // subschema evaluated; the Rust validator does not.
+                let indexes = real_pointer(self.root, &schema_path[..schema_path.len() - 1])
+                    .and_then(|node| self.unevaluated_items(&node, e.instance()))
+                    .unwrap_or_else(|| {
+                        // The validator names unevaluated items by their JSON
+                        // text, in order: find their indexes.
+                        let mut next = 0;
+                        let mut found = Vec::new();
+                        for text in unexpected {
+                            let Ok(item) = serde_json::from_str::<serde_json::Value>(text) else {
+                                continue;
+                            };
+                            if let Some(i) = (next..items.len()).find(|&i| items[i] == item) {
+                                next = i + 1;
+                                found.push(i);
+                            }
+                        }
+                        found
+                    });
                 let mut out = Vec::new();
-                for text in unexpected {
-                    let Ok(item) = serde_json::from_str::<serde_json::Value>(text) else {
-                        continue;
-                    };
-                    let Some(i) = (next..items.len()).find(|&i| items[i] == item) else {
-                        continue;
-                    };
-                    next = i + 1;
+                for i in indexes {
+                    let Some(item) = items.get(i) else { continue };
                     let mut at = instance.clone();
                     at.push(i.to_string());
-                    out.extend(self.sub_errors(&pointer, &items[i], &schema_path, &at));
+                    out.extend(self.sub_errors(&pointer, item, &schema_path, &at));
                 }
                 return out;
             }
