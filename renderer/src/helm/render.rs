@@ -192,27 +192,12 @@ fn collect(
     Value::Map(next)
 }
 
-/// Helm's check of Chart.yaml's `kubeVersion` constraint, with Sprig's `semverCompare` (Masterminds syntax).
+/// Helm's check of Chart.yaml's `kubeVersion` constraint (`IsCompatibleRange`,
+/// Masterminds syntax): a constraint that does not parse is incompatible too.
 fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
     let constraint = chart.meta_str("kubeVersion");
-    if constraint.is_empty() {
-        return Ok(());
-    }
-    let funcs = crate::gotmpl::sprig::funcs();
-    let mut set = Templates::new();
-    let check = "{{ semverCompare .c .v }}";
-    let internal = |e: gotmpl::Error| Error::Internal { message: e.to_string() };
-    set.parse("kubeVersion", check, &funcs).map_err(internal)?;
-    let mut data = BTreeMap::new();
-    data.insert("c".to_string(), Value::from(constraint.as_str()));
-    data.insert("v".to_string(), Value::from(kube));
-    let ok = set
-        .execute("kubeVersion", Value::map(data), &funcs, &gotmpl::Options::default())
-        .map_err(|e| Error::Chart {
-            path: format!("{}/Chart.yaml", chart.name),
-            message: format!("invalid kubeVersion: {e}"),
-        })?;
-    if ok == "true" {
+    if constraint.is_empty() || crate::gotmpl::sprig::semver::is_compatible_range(&constraint, kube)
+    {
         return Ok(());
     }
     Err(Error::KubeVersionIncompatible {
