@@ -45,7 +45,8 @@ fn in_place<'a>(
 ) -> Vec<(Vec<String>, String, &'a Value)> {
     let mut out = Vec::new();
     let Some(obj) = node.as_object() else { return out };
-    if let Some(target) = obj.get("$ref").and_then(Value::as_str).and_then(local_pointer)
+    if let Some(target) =
+        obj.get("$ref").and_then(Value::as_str).and_then(|r| local_pointer(root, r))
         && let Some(child) = root.pointer(&target)
     {
         out.push((vec!["$ref".to_string()], target, child));
@@ -74,10 +75,15 @@ fn in_place<'a>(
     out
 }
 
-/// A `$ref` to a JSON pointer in the same document (`#`, `#/definitions/a`),
+/// A `$ref` to a JSON pointer in the same document (`#`, `#/definitions/a`,
+/// or the document's own URI before the `#`: its `$id`, or Helm's
+/// `file:///values.schema.json` without one, also written relative to it),
 /// as the pointer, percent-escapes decoded.
-fn local_pointer(reference: &str) -> Option<String> {
-    let fragment = reference.strip_prefix('#')?;
+pub(super) fn local_pointer(root: &Value, reference: &str) -> Option<String> {
+    let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+    if !document.is_empty() && !is_own_uri(root, document) {
+        return None;
+    }
     if !(fragment.is_empty() || fragment.starts_with('/')) {
         return None;
     }
@@ -306,10 +312,57 @@ fn keyword_path(tokens: &[String]) -> String {
     tokens.iter().map(|t| format!("/{}", escape(t))).collect()
 }
 
+/// Whether `document` (a `$ref`'s part before `#`) names the schema itself:
+/// its `$id` (or Helm's URI for it), absolute or resolved against it.
+fn is_own_uri(root: &Value, document: &str) -> bool {
+    let base = root.get("$id").and_then(Value::as_str).unwrap_or("file:///values.schema.json");
+    let base = base.split('#').next().unwrap_or_default();
+    if document.contains("://") {
+        // Helm loads the schema from its own URI, which names it too.
+        return document == base || document == "file:///values.schema.json";
+    }
+    // A relative reference replaces the base's last path segment (or its
+    // whole path when it starts with `/`).
+    let Some((scheme, rest)) = base.split_once("://") else { return false };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let resolved = if let Some(absolute) = document.strip_prefix('/') {
+        absolute.to_string()
+    } else {
+        match path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{document}"),
+            None => document.to_string(),
+        }
+    };
+    format!("{scheme}://{authority}/{resolved}") == base
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{find, has_cycle};
+    use super::{find, has_cycle, local_pointer};
     use serde_json::json;
+
+    #[test]
+    fn references_to_the_schema_itself_are_local() {
+        let with_id = json!({"$id": "https://example.com/charts/values.schema.json"});
+        let without = json!({});
+        let cases: &[(&serde_json::Value, &str, Option<&str>)] = &[
+            (&without, "#/definitions/a", Some("/definitions/a")),
+            (&without, "#", Some("")),
+            (&without, "#/definitions/a%20b", Some("/definitions/a b")),
+            (&without, "#anchor", None),
+            (&without, "file:///values.schema.json#/x", Some("/x")),
+            (&without, "values.schema.json#/x", Some("/x")),
+            (&without, "other.json#/x", None),
+            (&with_id, "https://example.com/charts/values.schema.json#/x", Some("/x")),
+            (&with_id, "values.schema.json#/x", Some("/x")),
+            (&with_id, "/charts/values.schema.json#/x", Some("/x")),
+            (&with_id, "https://example.com/other.json#/x", None),
+            (&with_id, "file:///values.schema.json#/x", Some("/x")),
+        ];
+        for (root, reference, want) in cases {
+            assert_eq!(local_pointer(root, reference).as_deref(), *want, "{reference}");
+        }
+    }
 
     #[test]
     fn cycles_are_found_only_where_the_values_reach_them() {

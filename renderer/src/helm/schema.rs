@@ -292,11 +292,7 @@ fn real_pointer(root: &serde_json::Value, path: &[String]) -> Option<String> {
     let mut here = root;
     for token in path {
         if token == "$ref" {
-            let target = here.get("$ref")?.as_str()?.strip_prefix('#')?;
-            if !(target.is_empty() || target.starts_with('/')) {
-                return None;
-            }
-            pointer = target.to_string();
+            pointer = super::refcycle::local_pointer(root, here.get("$ref")?.as_str()?)?;
             here = root.pointer(&pointer)?;
             continue;
         }
@@ -725,8 +721,7 @@ impl Search<'_> {
         if let Some(pointer) = obj
             .get("$ref")
             .and_then(serde_json::Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .filter(|p| p.is_empty() || p.starts_with('/'))
+            .and_then(|r| super::refcycle::local_pointer(self.root, r))
         {
             if rest.is_empty() && pointer == self.target {
                 let mut hit = self.path.clone();
@@ -734,7 +729,7 @@ impl Search<'_> {
                 return Some(hit);
             }
             let root = self.root;
-            if let Some(child) = root.pointer(pointer)
+            if let Some(child) = root.pointer(&pointer)
                 && let Some(hit) = self.step(&["$ref"], child, rest, depth)
             {
                 return Some(hit);

@@ -103,9 +103,7 @@ impl Ctx<'_> {
         }
         let mut in_place: Vec<String> = Vec::new();
         if let Some(reference) = node.get("$ref").and_then(serde_json::Value::as_str) {
-            let target =
-                reference.strip_prefix('#').filter(|t| t.is_empty() || t.starts_with('/'))?;
-            in_place.push(target.to_string());
+            in_place.push(crate::helm::refcycle::local_pointer(self.root, reference)?);
         }
         for keyword in ["allOf", "anyOf", "oneOf"] {
             let count = node.get(keyword).and_then(serde_json::Value::as_array).map_or(0, Vec::len);
