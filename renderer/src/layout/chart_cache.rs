@@ -8,7 +8,7 @@
 //! <cache>/<namespace>/<source-name>/<chart>-<version>/      or the same chart unpacked (Chart.yaml inside)
 //! <cache>/<namespace>/<source-name>/<path>/                 GitRepository/Bucket sources: the source's files
 //! <cache>/<host>/<path>/<chart>-<version>.tgz               Flux v1 `spec.chart.repository` URLs
-//! <cache>/<host>/<path>/<chart path>/                         Flux v1 `spec.chart.git` repositories
+//! <cache>/<host>/<path>@<ref>/<chart path>/                   Flux v1 `spec.chart.git` repositories at `spec.chart.ref`
 //! ```
 //!
 //! `<namespace>/<source-name>` names the Flux `HelmRepository` (HTTP or

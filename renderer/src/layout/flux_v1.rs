@@ -5,8 +5,7 @@
 //! `HelmRelease` (`flux.weave.works`) into the chart's objects. Each release
 //! is a unit; other objects in the directory form the unit `manifests`.
 
-use super::chart_cache::ChartCache;
-use super::helm_release::{self, Chart, Charts};
+use super::helm_release::{self, Chart, Charts, GitChartAt};
 use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
 use crate::resource::Resource;
 use crate::tree::{EntryKind, Tree, file_name};
@@ -147,7 +146,8 @@ pub struct Finding {
 /// file name, `metadata.labels.chart` matches `spec.chartGitPath`, and the
 /// chart exists in `charts/` (or, for `spec.chart.repository` charts, in
 /// `cache` when one is given).
-pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Finding>, Error> {
+pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
+    let (tree, cache) = (charts.repo, charts.cache);
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -178,17 +178,26 @@ pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Findi
                             finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
                         }
                     }
-                    (Chart::Git { url, dir, path }, c) => {
-                        let cached = c.filter(|c| c.has_source(dir));
-                        let found = match cached {
-                            Some(c) => c.find_path(dir, path).is_ok(),
-                            None => {
-                                tree.kind(&format!("{path}/Chart.yaml")) == Some(EntryKind::File)
+                    (Chart::Git { url, dir, path, reference }, _) => {
+                        let chart_file = format!("{path}/Chart.yaml");
+                        let found = match helm_release::locate_git_chart(charts, dir, reference) {
+                            Ok(GitChartAt::Revision(rev)) => {
+                                rev.tree.kind(&chart_file) == Some(EntryKind::File)
+                            }
+                            Ok(GitChartAt::Cache(c, source)) => c.find_path(&source, path).is_ok(),
+                            Ok(GitChartAt::Rendered) => {
+                                tree.kind(&chart_file) == Some(EntryKind::File)
+                            }
+                            Err(e) => {
+                                finding(format!(
+                                    "chart {path:?} of spec.chart.git {url} at ref {reference}: {e}"
+                                ));
+                                true
                             }
                         };
                         if !found {
                             finding(format!(
-                                "chart {path:?} of spec.chart.git {url} does not exist (not in this repository, nor in the chart cache under {dir}/)"
+                                "chart {path:?} of spec.chart.git {url} at ref {reference} does not exist"
                             ));
                         }
                     }
@@ -229,8 +238,11 @@ mod tests {
                 .replace("name: jupiter-brain-org\n  namespace", "name: gone\n  namespace")
                 .replace("chartGitPath: jupiter-brain", "chartGitPath: gone"),
         );
-        let got: Vec<String> =
-            check(&t, None).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
+        let got: Vec<String> = check(&Charts { repo: &t, cache: None, revisions: None })
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}: {}", f.at, f.message))
+            .collect();
         assert_eq!(
             got,
             [
@@ -254,7 +266,8 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  env: {{ .Values.secretEnv }}\n",
         );
         t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         let objects: Vec<String> = c
             .units
             .iter()
@@ -274,7 +287,8 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: staging\n",
         );
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].name, "manifests");
     }
@@ -297,7 +311,8 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n    fluxcd.io/ignore: sync_only\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  annotations:\n    fluxcd.io/ignore: \"true\"\n",
         );
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         let objects: Vec<String> =
             c.units.iter().flat_map(|u| u.objects.iter()).map(|r| r.id().to_string()).collect();
         assert_eq!(objects, ["~G_v1_Namespace|~X|a"]);
@@ -310,7 +325,8 @@ mod tests {
             ]
         );
         t.insert("releases/staging/broken.yaml", "a: [1\n");
-        let err = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap_err();
+        let err = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap_err();
         assert!(
             crate::layout::chain(&err).starts_with(
                 "cluster staging, unit broken, file releases/staging/broken.yaml: releases/staging/broken.yaml:2:1: "
