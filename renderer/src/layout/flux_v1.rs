@@ -92,10 +92,27 @@ pub fn render_environment_with(
         }
     }
     let available: Vec<&Resource> = plain.objects.iter().collect();
+    let config = super::Config::read(tree)?;
     // Every release's error is reported, not only the first one's.
     let mut errors = Vec::new();
     for (file, name, doc) in releases {
         let at = Location::new(env, &name, &file);
+        // A release reading values that only the cluster holds is left to
+        // the helm-operator there, as written.
+        let why =
+            super::release_values::cluster_only_values(&doc, &available, &config.cluster_objects);
+        if let Some(why) = why {
+            let (_, kind) = super::api_kind(&doc);
+            cluster.skipped.push(format!(
+                "{kind} {name} ({file}): {why}; kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)"
+            ));
+            let mut unit = Unit::new(&name, &file, &file);
+            unit.namespace = str_at(&doc, &["metadata", "namespace"]).to_string();
+            unit.objects.push(Resource::new(doc.clone(), file.clone()));
+            unit.object = Some(doc);
+            cluster.units.push(unit);
+            continue;
+        }
         let rendered = helm_release::from_flux_v1(&doc, &at).and_then(|release| {
             let objects = helm_release::render_release_with(
                 charts,
@@ -254,8 +271,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn releases_render_through_helm() {
+    /// A tree with the chart `charts/jupiter-brain`: a ConfigMap of `secretEnv`.
+    fn chart_tree() -> MemTree {
         let mut t = MemTree::new();
         t.insert(
             "charts/jupiter-brain/Chart.yaml",
@@ -265,6 +282,12 @@ mod tests {
             "charts/jupiter-brain/templates/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  env: {{ .Values.secretEnv }}\n",
         );
+        t
+    }
+
+    #[test]
+    fn releases_render_through_helm() {
+        let mut t = chart_tree();
         t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
         let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
             .unwrap();
@@ -333,6 +356,80 @@ mod tests {
             ),
             "{}",
             crate::layout::chain(&err)
+        );
+    }
+
+    /// A release reading values from a ConfigMap or Secret that only the
+    /// cluster holds (declared under `clusterObjects` in kiln.yaml, or made
+    /// there from a SealedSecret of the release) is kept as written for the
+    /// helm-operator, as Flux v2 releases are; an optional one is passed
+    /// over and the chart rendered.
+    #[test]
+    fn releases_with_cluster_values_are_kept_as_written() {
+        let tree = |with_b: bool| {
+            let mut t = chart_tree();
+            let release = |name: &str, from: &str| {
+                format!(
+                    "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: macstadium-staging\nspec:\n  releaseName: {name}\n  chart: {{path: charts/jupiter-brain}}\n  valuesFrom:\n  - {from}\n"
+                )
+            };
+            t.insert(
+                "releases/staging/a.yaml",
+                release("a", "secretKeyRef: {name: tf-outputs, namespace: infra}"),
+            );
+            if with_b {
+                t.insert(
+                    "releases/staging/b.yaml",
+                    release("b", "configMapKeyRef: {name: sealed}"),
+                );
+            }
+            t.insert("releases/staging/c.yaml", release("c", "secretKeyRef: {name: sealed}"));
+            t.insert(
+                "releases/staging/d.yaml",
+                release("d", "secretKeyRef: {name: gone, optional: true}"),
+            );
+            t.insert(
+                "releases/staging/sealed.yaml",
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: sealed, namespace: macstadium-staging}\nspec: {encryptedData: {values.yaml: AgB9}}\n",
+            );
+            t.insert("kiln.yaml", "clusterObjects:\n- Secret infra/tf-outputs\n");
+            t
+        };
+        let t = tree(true);
+        let charts = Charts { repo: &t, cache: None, revisions: None };
+        // b reads a ConfigMap, which no SealedSecret makes.
+        let err = render_environment(&charts, "staging").unwrap_err();
+        assert!(
+            crate::layout::chain(&err).contains("HelmRelease b: valuesFrom configMapKeyRef macstadium-staging/sealed key \"values.yaml\": ConfigMap not in the render (mark it optional: true if it may be missing, or list \"ConfigMap macstadium-staging/sealed\" under clusterObjects"),
+            "{}",
+            crate::layout::chain(&err)
+        );
+        let t = tree(false);
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
+        let units: Vec<String> = c
+            .units
+            .iter()
+            .map(|u| {
+                let ids: Vec<String> = u.objects.iter().map(|r| r.id().to_string()).collect();
+                format!("{}: {}", u.name, ids.join(" "))
+            })
+            .collect();
+        assert_eq!(
+            units,
+            [
+                "manifests: bitnami.com_v1alpha1_SealedSecret|macstadium-staging|sealed",
+                "a: helm.fluxcd.io_v1_HelmRelease|macstadium-staging|a",
+                "c: helm.fluxcd.io_v1_HelmRelease|macstadium-staging|c",
+                "d: ~G_v1_ConfigMap|macstadium-staging|d",
+            ]
+        );
+        assert_eq!(
+            c.skipped,
+            [
+                "HelmRelease a (releases/staging/a.yaml): valuesFrom Secret infra/tf-outputs exists only in the cluster (clusterObjects in kiln.yaml); kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)",
+                "HelmRelease c (releases/staging/c.yaml): valuesFrom Secret macstadium-staging/sealed exists only in the cluster: SealedSecret macstadium-staging/sealed (releases/staging/sealed.yaml) makes it in the cluster from values kiln cannot read (it holds no key and reads no secret store); kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)",
+            ]
         );
     }
 }

@@ -598,10 +598,10 @@ fn values_of(object: &str) -> (Result<String, String>, Vec<String>) {
     let (repo, _) = trees();
     let available = [
         res(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: apps}\ndata:\n  values.yaml: |\n    greeting: cm\n    replicas: 2\n  img: nginx:1.2\n  flag: 'true'\n  quoted: \"'true'\"\n  list: a,b\n  custom.yaml: 'greeting: custom'\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: apps}\ndata:\n  values.yaml: |\n    greeting: cm\n    replicas: 2\n  img: nginx:1.2\n  flag: 'true'\n  quoted: \"'true'\"\n  list: a,b\n  custom.yaml: 'greeting: custom'\n  bad.yaml: '[1'\n",
         ),
         res(
-            "apiVersion: v1\nkind: Secret\nmetadata: {name: sec, namespace: apps}\ndata:\n  values.yaml: Z3JlZXRpbmc6IHNlY3JldAo=\nstringData:\n  extra.yaml: 'image: from-string-data'\n",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: sec, namespace: apps}\ndata:\n  values.yaml: Z3JlZXRpbmc6IHNlY3JldAo=\nstringData:\n  extra.yaml: 'image: from-string-data'\n  bad.yaml: '[1'\n",
         ),
         res(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: other}\ndata:\n  values.yaml: 'greeting: other-ns'\n",
@@ -755,6 +755,26 @@ fn flux_v1_values_from() {
         ),
         ("  valuesFrom: [{configMapKeyRef: {name: vals, key: nope}}]\n", Err("no such key"), &[]),
         ("  valuesFrom: [{bucketRef: {name: x}}]\n", Err("expected configMapKeyRef"), &[]),
+        // The helm-operator passes over an optional ConfigMap whose values
+        // are not YAML, but not such a Secret.
+        (
+            "  valuesFrom: [{configMapKeyRef: {name: vals, key: bad.yaml, optional: true}}]\n",
+            Ok("{}\n"),
+            &[],
+        ),
+        ("  valuesFrom: [{configMapKeyRef: {name: vals, key: bad.yaml}}]\n", Err("bad.yaml"), &[]),
+        (
+            "  valuesFrom: [{secretKeyRef: {name: sec, key: bad.yaml, optional: true}}]\n",
+            Err("secretKeyRef apps/sec key \"bad.yaml\""),
+            &[],
+        ),
+        (
+            "  valuesFrom: [{secretKeyRef: {name: gone, namespace: other}}]\n",
+            Err(
+                "list \"Secret other/gone\" under clusterObjects in kiln.yaml if the cluster holds it",
+            ),
+            &[],
+        ),
     ];
     for (spec, want, notes) in cases {
         let (got, skipped) = values_of(&hr(spec));
@@ -764,6 +784,37 @@ fn flux_v1_values_from() {
             (got, want) => panic!("{spec}: got {got:?}, want {want:?}"),
         }
         assert_eq!(&skipped, notes, "{spec}");
+    }
+}
+
+/// `chartFileRef` reads a file of the chart's directory, which only a git
+/// chart has: the helm-operator cannot read one from a Helm repository's
+/// chart, and passes over an optional one.
+#[test]
+fn flux_v1_chart_file_refs_need_a_git_chart() {
+    let (repo, cache_tree) = trees();
+    let charts = Charts {
+        repo: &repo,
+        cache: Some(ChartCache { tree: &cache_tree, root: "" }),
+        revisions: None,
+    };
+    let at = Location::new("c", "u", "r.yaml");
+    for (optional, want) in [
+        ("", Err("chart files are read only from charts of a git repository")),
+        ("optional: true", Ok("{}\n".to_string())),
+    ] {
+        let text = format!(
+            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  chart: {{repository: 'https://charts.example.com/stable/', name: web, version: 0.9.0}}\n  valuesFrom: [{{chartFileRef: {{path: values-prod.yaml, {optional}}}}}]\n"
+        );
+        let got = from_flux_v1(&doc(&text), &at).and_then(|r| {
+            let loaded = load_chart(&charts, &r)?;
+            release_values::values(&r, &loaded, &[], &mut Vec::new())
+        });
+        match (got, want) {
+            (Ok(got), Ok(want)) => assert_eq!(yaml::to_string(&Value::Map(got)), want),
+            (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
     }
 }
 
