@@ -49,7 +49,7 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
         let at = Location::new(env, stem(&file), &dir);
         for doc in read_documents(tree, &at, &file)? {
             if !doc.is_null() {
-                out.push((file.clone(), doc));
+                out.extend(super::list_items(doc).into_iter().map(|d| (file.clone(), d)));
             }
         }
     }
@@ -310,10 +310,28 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: staging\n",
         );
+        // fluxd applies a List's items, and passes over a directory that
+        // looks like a chart (Chart.yaml and values.yaml) whole.
+        t.insert(
+            "releases/staging/list.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: staging}}\n",
+        );
+        t.insert("releases/staging/vendored/Chart.yaml", "name: vendored\n");
+        t.insert("releases/staging/vendored/values.yaml", "a: 1\n");
+        t.insert("releases/staging/vendored/templates/x.yaml", "{{ .Values.a }}\n");
+        t.insert(
+            "releases/staging/half/Chart.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: half}\n",
+        );
         let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
             .unwrap();
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].name, "manifests");
+        let ids: Vec<String> = c.units[0].objects.iter().map(|r| r.id().to_string()).collect();
+        assert_eq!(
+            ids,
+            ["~G_v1_ConfigMap|~X|half", "~G_v1_ConfigMap|staging|a", "~G_v1_Namespace|~X|staging"]
+        );
     }
 
     /// fluxd never applies a manifest annotated `fluxcd.io/ignore: "true"`
