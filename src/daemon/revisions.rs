@@ -1,9 +1,9 @@
 //! [`GitRevisions`]: the renderer's view of a repository's other refs (`renderer::revisions`), read from the git object database.
 //!
 //! A ref is resolved as `git checkout` in a clone of the repository would
-//! resolve it: a branch (local, then a remote-tracking one, then the
-//! watcher mirror's copy of the source branches), then a tag, then a full
-//! ref name, then a (short) commit hash. Trees are kept per ref for the
+//! resolve it: a full ref name, a branch (local, then `origin`'s; in the
+//! watcher's mirror, its copy of the remote's branches), a tag, then a
+//! (short) commit hash. Trees are kept per ref for the
 //! handle's lifetime, so one render that asks again reads the same commit.
 
 use std::collections::HashMap;
@@ -18,16 +18,26 @@ use renderer::revisions::{Revision, Revisions};
 use super::repo::open;
 use super::tree::GitTree;
 
-/// Where branch names are looked for, in order.
-const BRANCH_PREFIXES: [&str; 4] =
-    ["refs/heads/", "refs/remotes/origin/", "refs/kiln/source/", "refs/tags/"];
+/// Where branch and tag names are looked for in a clone, in order.
+const CLONE_PREFIXES: &[&str] = &["refs/heads/", "refs/remotes/origin/", "refs/tags/"];
+
+/// Where they are looked for in the watcher's mirror, whose copies of the
+/// remote's branches are `refs/kiln/source/*` (its `refs/heads/*` are its
+/// own scratch space).
+const MIRROR_PREFIXES: &[&str] = &["refs/kiln/source/", "refs/tags/"];
 
 /// A repository's refs as trees.
 pub struct GitRevisions {
     repo: gix::ThreadSafeRepository,
     urls: Vec<String>,
+    prefixes: &'static [&'static str],
     trees: Mutex<HashMap<String, Option<Revision>>>,
+    /// Every ref asked for and the commit it resolved to, in order.
+    read: Mutex<Vec<RefRead>>,
 }
+
+/// A ref a render read and the commit it named then (`None`: no such ref).
+pub type RefRead = (String, Option<ObjectId>);
 
 impl std::fmt::Debug for GitRevisions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,6 +49,19 @@ impl GitRevisions {
     /// The refs of `repo`, which is known by `extra_urls` (the URL the
     /// watcher fetches it from) and by the URLs of its remotes.
     pub fn new(repo: &gix::Repository, extra_urls: &[String]) -> Self {
+        Self::with_prefixes(repo, extra_urls, CLONE_PREFIXES)
+    }
+
+    /// The refs of the watcher's mirror `repo` of the repository at `url`.
+    pub fn of_mirror(repo: &gix::Repository, url: &str) -> Self {
+        Self::with_prefixes(repo, &[url.to_string()], MIRROR_PREFIXES)
+    }
+
+    fn with_prefixes(
+        repo: &gix::Repository,
+        extra_urls: &[String],
+        prefixes: &'static [&'static str],
+    ) -> Self {
         let mut urls: Vec<String> = extra_urls.to_vec();
         for name in repo.remote_names() {
             let Ok(remote) = repo.find_remote(name.as_bstr()) else { continue };
@@ -51,13 +74,36 @@ impl GitRevisions {
                 }
             }
         }
-        GitRevisions { repo: repo.clone().into_sync(), urls, trees: Mutex::new(HashMap::new()) }
+        GitRevisions {
+            repo: repo.clone().into_sync(),
+            urls,
+            prefixes,
+            trees: Mutex::new(HashMap::new()),
+            read: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The refs read so far and the commits they named.
+    pub fn refs_read(&self) -> Vec<RefRead> {
+        self.read.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Whether any of `reads` names another commit in `repo` now (a render
+    /// that read them would read other charts).
+    pub fn moved(&self, repo: &gix::Repository, reads: &[RefRead]) -> bool {
+        reads.iter().any(|(reference, then)| match Self::resolve(repo, self.prefixes, reference) {
+            Ok(now) => now != *then,
+            Err(_) => true,
+        })
     }
 
     /// The commit `reference` names in `repo`, if any.
-    fn resolve(repo: &gix::Repository, reference: &str) -> anyhow::Result<Option<ObjectId>> {
-        let mut names: Vec<String> =
-            BRANCH_PREFIXES.iter().map(|p| format!("{p}{reference}")).collect();
+    fn resolve(
+        repo: &gix::Repository,
+        prefixes: &[&str],
+        reference: &str,
+    ) -> anyhow::Result<Option<ObjectId>> {
+        let mut names: Vec<String> = prefixes.iter().map(|p| format!("{p}{reference}")).collect();
         if reference.starts_with("refs/") {
             names.insert(0, reference.to_string());
         }
@@ -98,7 +144,13 @@ impl Revisions for GitRevisions {
             return Ok(found.clone());
         }
         let repo = self.repo.to_thread_local();
-        let found = match Self::resolve(&repo, reference).map_err(|e| format!("{e:#}"))? {
+        let commit =
+            Self::resolve(&repo, self.prefixes, reference).map_err(|e| format!("{e:#}"))?;
+        self.read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((reference.to_string(), commit));
+        let found = match commit {
             Some(commit) => {
                 let tree = GitTree::at_commit(&repo, commit).map_err(|e| format!("{e:#}"))?;
                 Some(Revision { tree: Arc::new(tree), id: commit.to_string() })
