@@ -139,9 +139,12 @@ fn bench(repo: &Repo, rounds: u32) {
         push_attempts: 3,
         workdir: home.path().join("in-process"),
     };
-    let render = Arc::new(|tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
-        render_flux(tree, cache, source, dir, &renderer::Options::default())
-    });
+    let render = Arc::new(
+        |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, revisions| {
+            let options = renderer::Options { revisions, ..Default::default() };
+            render_flux(tree, cache, source, dir, &options)
+        },
+    );
     let mut watcher = Watcher::new(
         config,
         render,

@@ -216,3 +216,69 @@ fn render_reads_charts_from_the_chart_cache() {
         }
     }
 }
+
+/// A Flux v1 release whose `spec.chart.git` is the repository rendered
+/// reads its chart at `spec.chart.ref` (default `master`), as the
+/// helm-operator clones it, not from the files rendered: the chart
+/// differs between two branches and in the uncommitted work tree. A ref
+/// the repository lacks, or another repository missing from the chart
+/// cache, is an error naming the release, the URL and the ref.
+#[test]
+fn flux_v1_git_charts_are_read_at_their_ref() {
+    let repo = crate::util::TestRepo::new();
+    repo.git(&["remote", "add", "origin", "git@github.com:org/gitops.git"]);
+    let chart = |greeting: &str| {
+        repo.write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+        repo.write("charts/web/values.yaml", &format!("greeting: {greeting}\n"));
+        repo.write(
+            "charts/web/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  greeting: {{ .Values.greeting }}\n",
+        );
+    };
+    let release = |name: &str, git: &str, reference: &str| {
+        repo.write(
+            &format!("releases/staging/{name}.yaml"),
+            &format!(
+                "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: staging\nspec:\n  releaseName: {name}\n  chart:\n    git: {git}\n{reference}    path: charts/web\n"
+            ),
+        );
+    };
+    repo.switch("master");
+    chart("on-master");
+    release("web", "ssh://git@github.com/org/gitops.git", "");
+    release("web-prod", "https://github.com/org/gitops", "    ref: production\n");
+    repo.commit_all("master");
+    repo.git(&["switch", "--quiet", "-c", "production"]);
+    chart("on-production");
+    repo.commit_all("production");
+    repo.switch("master");
+    chart("uncommitted");
+
+    let (code, stdout, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut greetings: Vec<&str> =
+        stdout.lines().filter(|l| l.trim_start().starts_with("greeting:")).collect();
+    greetings.sort();
+    assert_eq!(greetings, ["  greeting: on-master", "  greeting: on-production"], "{stdout}");
+
+    release("web-gone", "git@github.com:org/gitops.git", "    ref: gone\n");
+    release("web-other", "git@github.com:org/charts.git", "    ref: v1\n");
+    let (code, _, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 2, "{stderr}");
+    for want in [
+        "HelmRelease web-gone: chart \"charts/web\" of spec.chart.git git@github.com:org/gitops.git at ref gone: this repository has no branch, tag or commit \"gone\"",
+        "HelmRelease web-other: chart \"charts/web\" of spec.chart.git git@github.com:org/charts.git at ref v1: not the repository rendered (its remotes are git@github.com:org/gitops.git), and no chart cache was given (pass --chart-cache DIR holding github.com/org/charts@v1/<chart path>)",
+    ] {
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+    }
+    // The other repository's chart at that ref, from the chart cache.
+    let cache = tempfile::tempdir().unwrap();
+    let cached = cache.path().join("github.com/org/charts@v1/charts/web");
+    crate::util::copy_dir(&repo.path().join("charts/web"), &cached);
+    std::fs::write(cached.join("values.yaml"), "greeting: cached-v1\n").unwrap();
+    std::fs::remove_file(repo.path().join("releases/staging/web-gone.yaml")).unwrap();
+    let cache_arg = cache.path().to_str().unwrap();
+    let (code, stdout, stderr) = kiln(repo.path(), &["render", ".", "--chart-cache", cache_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("  greeting: cached-v1\n"), "{stdout}");
+}

@@ -20,7 +20,13 @@ use crate::util::{BareRepo, TestRepo, kiln_identity};
 
 /// A stand-in renderer: every file below `apps`, by its path relative to
 /// `apps`; a file named `broken` is a render error.
-pub fn copy_apps(tree: &dyn Tree, _: &dyn UnitCache, _: &Source, _: &str) -> anyhow::Result<Files> {
+pub fn copy_apps(
+    tree: &dyn Tree,
+    _: &dyn UnitCache,
+    _: &Source,
+    _: &str,
+    _: kiln::daemon::watch::RepoRevisions,
+) -> anyhow::Result<Files> {
     let mut out = BTreeMap::new();
     if tree.kind("apps").is_none() {
         return Ok(out);
@@ -341,11 +347,11 @@ fn a_push_that_loses_the_race_is_rebuilt_on_the_winner() {
         fx.watcher_with(other_dir.path(), |c| c.author.time = c.author.time.map(|t| t + 1)),
     );
     let raced = AtomicBool::new(false);
-    let render = move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+    let render = move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
         if !raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
             committed(other.lock().unwrap().cycle());
         }
-        copy_apps(tree, cache, source, dir)
+        copy_apps(tree, cache, source, dir, None)
     };
     let metrics = Arc::new(Metrics::default());
     let mut watcher = Watcher::new(
@@ -422,7 +428,7 @@ fn recorded_inputs_tell_which_pushes_can_change_a_render() {
     };
     let base_tree = tree_at(&base);
     let recording = Recording::new(&base_tree);
-    copy_apps(&recording, &NoCache, &dummy_source(), "staging").unwrap();
+    copy_apps(&recording, &NoCache, &dummy_source(), "staging", None).unwrap();
     let inputs = recording.into_inputs();
     assert_eq!(inputs.len(), 3, "{inputs:?}");
 
@@ -450,4 +456,65 @@ fn dummy_source() -> Source {
         commit: gix::ObjectId::null(gix::hash::Kind::Sha1),
         subject: String::new(),
     }
+}
+
+/// A Flux v1 release of the watched repository reads its chart at
+/// `spec.chart.ref` (here `main`) from the mirror: the chart moving on
+/// `main` renders `staging` again though `staging` did not move, and a
+/// cycle after that changes nothing.
+#[test]
+fn a_chart_ref_that_moves_renders_the_branch_again() {
+    let fx = Fixture::new();
+    let chart = |greeting: &str| {
+        vec![
+            ("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n".to_string()),
+            ("charts/web/values.yaml", format!("greeting: {greeting}\n")),
+            (
+                "charts/web/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  greeting: {{ .Values.greeting }}\n".to_string(),
+            ),
+        ]
+    };
+    let push_chart = |greeting: &str| {
+        let files = chart(greeting);
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        fx.push("main", &files, greeting);
+    };
+    push_chart("main-1");
+    let release = format!(
+        "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: staging\nspec:\n  chart:\n    git: {}\n    ref: main\n    path: charts/web\n",
+        fx.remote.path().display()
+    );
+    fx.push(
+        "staging",
+        &[("kiln.yaml", "layout: flux-v1\n"), ("releases/staging/web.yaml", &release)],
+        "release web",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, revs| {
+        let options = renderer::Options { revisions: revs, ..Default::default() };
+        kiln::daemon::watch::render_flux(tree, cache, source, dir, &options)
+    };
+    let mut config = fx_config(&fx, home.path());
+    config.branches.retain(|b| b.source == "staging");
+    let metrics = Arc::new(Metrics::default());
+    let mut watcher =
+        Watcher::new(config, Arc::new(render), metrics.clone(), Arc::new(AtomicBool::new(false)));
+    let error = || metrics.branch_status("staging").and_then(|s| s.last_error);
+    let greeting = || {
+        let files = fx.rendered_files();
+        let found: Vec<String> = files
+            .values()
+            .flat_map(|c| c.lines().filter(|l| l.contains("greeting:")).map(str::to_string))
+            .collect();
+        found
+    };
+    let outcome = watcher.cycle();
+    assert_eq!(error(), None);
+    assert_eq!(committed(outcome), ["staging"]);
+    assert_eq!(greeting(), ["  greeting: main-1"]);
+    push_chart("main-2");
+    assert_eq!(committed(watcher.cycle()), ["staging"], "{:?}", error());
+    assert_eq!(greeting(), ["  greeting: main-2"]);
+    unchanged(watcher.cycle());
 }

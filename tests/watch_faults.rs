@@ -504,7 +504,8 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
                 |tree: &dyn renderer::tree::Tree,
                  cache: &dyn renderer::cache::UnitCache,
                  source: &kiln::daemon::sync::Source,
-                 dir: &str| {
+                 dir: &str,
+                 _| {
                     render_flux(tree, cache, source, dir, &renderer::Options::default())
                 },
             ),

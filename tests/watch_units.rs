@@ -27,7 +27,7 @@ fn watcher(ex: &Example, workdir: &std::path::Path, target: &str) -> Watcher {
         push_attempts: 3,
         workdir: workdir.to_path_buf(),
     };
-    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
         render_flux(tree, cache, source, dir, &renderer::Options::default())
     };
     Watcher::new(

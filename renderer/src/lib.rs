@@ -32,6 +32,7 @@ pub mod helm;
 pub mod kustomize;
 pub mod layout;
 pub mod output;
+pub mod revisions;
 
 pub use layout::{Cluster, Error, Layout, Unit};
 use rayon::prelude::*;
@@ -47,6 +48,10 @@ pub struct Options {
     /// [`layout::chart_cache`] for its layout); wins over `chartCache` in
     /// `kiln.yaml`.
     pub chart_cache: Option<std::path::PathBuf>,
+    /// The repository's URLs and its trees at other git refs, when the
+    /// caller read it from git: a Flux v1 `spec.chart.git` chart of this
+    /// repository is read at its `spec.chart.ref` through it.
+    pub revisions: Option<std::sync::Arc<dyn revisions::Revisions>>,
 }
 
 /// A rendered repository.
@@ -107,7 +112,11 @@ pub fn render_with(
     };
     let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
     let chart_cache = layout::chart_cache::choose(given, tree, &config);
-    let charts = layout::helm_release::Charts { repo: tree, cache: chart_cache };
+    let charts = layout::helm_release::Charts {
+        repo: tree,
+        cache: chart_cache,
+        revisions: options.revisions.as_deref(),
+    };
     // What the `.sourceignore` files hold shapes every Flux cluster: read once.
     let flux_source = match layout {
         Layout::FluxV2 => layout::flux::repository_source(tree)?,

@@ -219,8 +219,10 @@ fn flux_v1_helm_releases_render_their_charts() {
             "macstadium-staging jupiter-brain-org: Deployment macstadium-staging/jupiter-brain-org staging-1",
         ]
     );
-    let findings =
-        renderer::layout::flux_v1::check(&repo("tests/fixtures/layouts/releases"), None).unwrap();
+    let tree = repo("tests/fixtures/layouts/releases");
+    let charts =
+        renderer::layout::helm_release::Charts { repo: &tree, cache: None, revisions: None };
+    let findings = renderer::layout::flux_v1::check(&charts).unwrap();
     assert_eq!(findings, []);
 }
 

@@ -39,14 +39,25 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
             };
             let given = cache_tree.as_ref().map(|t| t as &dyn renderer::Tree);
             let cache = chart_cache::choose(given, &tree, &config);
-            flux_v1::check(&tree, cache)?
+            let revisions = kiln::daemon::revisions::of_work_tree(&path)?;
+            let charts = renderer::layout::helm_release::Charts {
+                repo: &tree,
+                cache,
+                revisions: revisions.as_deref().map(|r| r as &dyn renderer::revisions::Revisions),
+            };
+            flux_v1::check(&charts)?
                 .into_iter()
                 .map(|f| format!("{}: {}", f.at, f.message))
                 .collect()
         }
         _ => match renderer::render(
             &tree,
-            &Options { chart_cache: args.chart_cache.clone(), ..Default::default() },
+            &Options {
+                chart_cache: args.chart_cache.clone(),
+                revisions: kiln::daemon::revisions::of_work_tree(&path)?
+                    .map(|r| r as std::sync::Arc<dyn renderer::revisions::Revisions>),
+                ..Default::default()
+            },
         ) {
             Ok(_) => Vec::new(),
             // Each failing unit is one problem.

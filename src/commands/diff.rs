@@ -233,7 +233,9 @@ pub fn cmd_diff(args: &DiffArgs) -> Result<bool> {
         anyhow::bail!("--output {:?}: expected text or json", args.output);
     }
     let git = repo::open(&args.repo)?;
-    let options = args.scope.options();
+    let mut options = args.scope.options();
+    options.revisions =
+        Some(std::sync::Arc::new(kiln::daemon::revisions::GitRevisions::new(&git, &[])));
     let render_rev = |rev: &str| -> Result<BTreeMap<String, Vec<u8>>> {
         let commit = resolve(&git, rev)?;
         let tree = GitTree::at_commit(&git, commit)?;

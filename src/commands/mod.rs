@@ -35,4 +35,14 @@ impl RenderScope {
             ..Default::default()
         }
     }
+
+    /// [`Self::options`] for the repository at `path`: when it is a git
+    /// repository, its refs are handed to the renderer (a Flux v1 chart of
+    /// this repository is read at its `spec.chart.ref`).
+    pub fn options_for(&self, path: &std::path::Path) -> anyhow::Result<renderer::Options> {
+        let mut options = self.options();
+        options.revisions = kiln::daemon::revisions::of_work_tree(path)?
+            .map(|r| r as std::sync::Arc<dyn renderer::revisions::Revisions>);
+        Ok(options)
+    }
 }

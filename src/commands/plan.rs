@@ -74,7 +74,7 @@ pub fn json(r: &Rendered) -> serde_json::Value {
 pub fn cmd_plan(args: &PlanArgs) -> Result<()> {
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = args.scope.options();
+    let options = args.scope.options_for(&path)?;
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("planning {}", path.display()))?;
     match args.output.as_str() {

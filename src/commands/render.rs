@@ -73,7 +73,7 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let tree = DirTree::new(&path).with_context(|| format!("opening {}", path.display()))?;
-    let options = args.scope.options();
+    let options = args.scope.options_for(&path)?;
     let rendered = renderer::render(&tree, &options)
         .with_context(|| format!("rendering {}", path.display()))?;
     // What was deliberately left out (Kustomizations of other sources,

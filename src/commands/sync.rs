@@ -70,7 +70,7 @@ pub fn cmd_sync(args: &SyncArgs) -> Result<()> {
         target_dir: &args.target_dir,
         author: &author,
     };
-    let options = args.scope.options();
+    let options = args.scope.options_for(&args.repo)?;
     let outcome = sync_once(
         &cx,
         |tree, source| render_files(tree, &options, source, &args.target_dir),

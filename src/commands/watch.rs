@@ -367,10 +367,12 @@ async fn run(settings: Settings, once: bool) -> Result<()> {
     // One verdict acts at a time: acting moves refs/heads/* of the mirror.
     let acting = Arc::new(tokio::sync::Mutex::new(()));
     let options = settings.render.clone();
-    let render_fn =
-        Arc::new(move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str| {
+    let render_fn = Arc::new(
+        move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, revisions| {
+            let options = renderer::Options { revisions, ..options.clone() };
             render_flux(tree, cache, source, dir, &options)
-        });
+        },
+    );
     let mut watcher =
         Watcher::new(settings.config, render_fn, Arc::clone(&metrics), Arc::clone(&cycle_stop));
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "watching");

@@ -12,6 +12,7 @@ pub mod publish;
 pub mod registry;
 pub mod remote;
 pub mod repo;
+pub mod revisions;
 pub mod sync;
 pub mod tree;
 pub mod units;

@@ -25,6 +25,7 @@ use super::metrics::{Failure, Metrics};
 use super::publish::{Identity, Provenance, commit_dirs, provenance, with_provenance_all};
 use super::remote::{Pushed, Remote};
 use super::repo::{commit_tree, open};
+use super::revisions::{GitRevisions, RefRead};
 use super::sync::Source;
 use super::tree::GitTree;
 use super::units::UnitStore;
@@ -41,10 +42,16 @@ const INDEX_FILE: &str = "kiln-index.yaml";
 /// Rendered files of one branch: paths relative to its target directory, to contents.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
+/// The refs of the watched repository a render may read beyond the tree
+/// (Flux v1 `spec.chart.ref`), for [`renderer::Options::revisions`].
+pub type RepoRevisions = Option<Arc<dyn renderer::revisions::Revisions>>;
+
 /// Renders a source tree for a target directory, handing unit builds to the
-/// cache (see [`renderer::cache`]); called from a blocking thread.
-pub type RenderFn =
-    dyn Fn(&dyn Tree, &dyn UnitCache, &Source, &str) -> anyhow::Result<Files> + Send + Sync;
+/// cache (see [`renderer::cache`]) and other refs of the repository to the
+/// renderer; called from a blocking thread.
+pub type RenderFn = dyn Fn(&dyn Tree, &dyn UnitCache, &Source, &str, RepoRevisions) -> anyhow::Result<Files>
+    + Send
+    + Sync;
 
 /// The default commit message template (minijinja).
 pub const DEFAULT_MESSAGE: &str = "Render {% for c in changes %}{{ c.branch }} at {{ c.short }}{% if not loop.last %}, {% endif %}{% endfor %}\n\n{% for c in changes %}{{ c.branch }} -> {{ c.dir }}: {{ c.subject }} ({{ c.author }})\n{% for i in c.images %}  image {{ i.image }}: {{ i.from }} -> {{ i.to }}\n{% endfor %}{% for u in c.units %}  {{ u }}\n{% endfor %}{% endfor %}";
@@ -131,6 +138,10 @@ pub struct Watcher {
     /// Per source branch: (source commit, target tip) pairs known to need no
     /// commit, so an unchanged render is not redone every cycle.
     settled: HashMap<String, (ObjectId, Option<ObjectId>)>,
+    /// Per source branch: the other refs its last render read (Flux v1
+    /// charts at `spec.chart.ref`) and their commits then; when one moves,
+    /// the branch is rendered again though its own tip did not.
+    refs_read: HashMap<String, Vec<RefRead>>,
     /// Set when the process is asked to stop: the cycle is abandoned before it pushes.
     interrupt: Arc<AtomicBool>,
     repo: Option<gix::Repository>,
@@ -172,6 +183,7 @@ impl Watcher {
             cache: HashMap::new(),
             units: HashMap::new(),
             settled: HashMap::new(),
+            refs_read: HashMap::new(),
             interrupt,
             repo: None,
         }
@@ -409,8 +421,10 @@ impl Watcher {
                 continue;
             };
             self.metrics.branch(&branch, |b| b.last_source_commit = Some(tip.to_string()));
-            if (keep == Some(tip) && same_version)
-                || self.settled.get(&branch) == Some(&(tip, target_tip))
+            let refs_moved = self.refs_moved(repo, &branch);
+            if !refs_moved
+                && ((keep == Some(tip) && same_version)
+                    || self.settled.get(&branch) == Some(&(tip, target_tip)))
             {
                 self.metrics.branch(&branch, |b| b.last_error = None);
                 sources.sources.push((branch, tip));
@@ -450,6 +464,13 @@ impl Watcher {
         Ok(Some((commit, changes.iter().map(|c| c.map.source.clone()).collect())))
     }
 
+    /// Whether a ref that the last render of `branch` read names another
+    /// commit now.
+    fn refs_moved(&self, repo: &gix::Repository, branch: &str) -> bool {
+        let mirror = GitRevisions::of_mirror(repo, &self.config.source.url);
+        self.refs_read.get(branch).is_some_and(|reads| mirror.moved(repo, reads))
+    }
+
     fn branch_error(&self, branch: &str, error: String) {
         tracing::error!(
             branch,
@@ -477,7 +498,9 @@ impl Watcher {
         let source = Source { branch: map.source.clone(), commit: tip, subject };
         let tree_id = commit_tree(repo, tip)?;
         let tree = GitTree::at_tree(repo, tree_id)?;
+        let refs_moved = self.refs_moved(repo, &map.source);
         let cached = match self.cache.get_mut(&map.source) {
+            _ if refs_moved => None,
             Some(entry) if entry.tree == tree_id => Some(Arc::clone(&entry.files)),
             Some(entry) if entry.inputs.unchanged_in(&tree) => {
                 entry.tree = tree_id;
@@ -492,7 +515,10 @@ impl Watcher {
                 let start = Instant::now();
                 let store = self.units.entry(map.source.clone()).or_default();
                 let units = store.for_render(&tree, &recording, &self.metrics);
-                let rendered = (self.render)(&recording, &units, &source, &map.dir);
+                let revisions = Arc::new(GitRevisions::of_mirror(repo, &self.config.source.url));
+                let given: RepoRevisions = Some(revisions.clone());
+                let rendered = (self.render)(&recording, &units, &source, &map.dir, given);
+                self.refs_read.insert(map.source.clone(), revisions.refs_read());
                 if rendered.is_ok() {
                     store.keep_only_used(&units);
                 }

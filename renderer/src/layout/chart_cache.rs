@@ -8,7 +8,7 @@
 //! <cache>/<namespace>/<source-name>/<chart>-<version>/      or the same chart unpacked (Chart.yaml inside)
 //! <cache>/<namespace>/<source-name>/<path>/                 GitRepository/Bucket sources: the source's files
 //! <cache>/<host>/<path>/<chart>-<version>.tgz               Flux v1 `spec.chart.repository` URLs
-//! <cache>/<host>/<path>/<chart path>/                         Flux v1 `spec.chart.git` repositories
+//! <cache>/<host>/<path>@<ref>/<chart path>/                   Flux v1 `spec.chart.git` repositories at `spec.chart.ref`
 //! ```
 //!
 //! `<namespace>/<source-name>` names the Flux `HelmRepository` (HTTP or
@@ -96,8 +96,17 @@ pub fn url_dir(url: &str) -> Result<String, String> {
 /// The cache directory of a Flux v1 `spec.chart.git` URL: [`url_dir`] of
 /// it, an scp-like `git@host:path` read as `host/path`, and a trailing
 /// `.git` left out, so that `git@github.com:org/repo.git` and
-/// `https://github.com/org/repo` are both `github.com/org/repo`.
+/// `https://github.com/org/repo` are both `github.com/org/repo`; a local
+/// repository (`/srv/git/repo.git`, `file:///srv/git/repo`) is its path,
+/// `srv/git/repo`.
 pub fn git_dir(url: &str) -> Result<String, String> {
+    // A repository on this machine (`/srv/git/repo.git`, `file:///srv/...`)
+    // is named by its path.
+    if let Some(path) = url.strip_prefix("file://").or(url.starts_with('/').then_some(url)) {
+        let dir = tree::join("", path.trim_start_matches('/'))
+            .map_err(|e| format!("repository path {url:?}: {e}"))?;
+        return Ok(dir.strip_suffix(".git").unwrap_or(&dir).to_string());
+    }
     let scp = !url.contains("://")
         && url.find(':').is_some_and(|colon| url.find('/').is_none_or(|slash| colon < slash));
     let read = if scp { url.replacen(':', "/", 1) } else { url.to_string() };
@@ -297,6 +306,9 @@ mod tests {
             ),
             ("https://github.com/org/repo/", Ok("github.com/org/repo")),
             ("git@github.com:../../etc", Err("leaves the root")),
+            ("/srv/git/repo.git", Ok("srv/git/repo")),
+            ("file:///srv/git/repo", Ok("srv/git/repo")),
+            ("file:///srv/../../etc", Err("leaves the root")),
             ("https://", Err("has no host")),
         ];
         for (url, want) in cases {

@@ -32,8 +32,9 @@ pub struct Config {
     pub strict_post_build: bool,
     /// ConfigMaps and Secrets (`Kind namespace/name`) that exist in the
     /// cluster alone, made outside this repository (by Terraform, an
-    /// operator): a Flux v2 HelmRelease that reads values from one is kept
-    /// as written for the helm-controller to render there.
+    /// operator): a HelmRelease (Flux v2, or Flux v1 `configMapKeyRef`,
+    /// `secretKeyRef`, `valueFileSecrets`) that reads values from one is
+    /// kept as written for its controller to render there.
     pub cluster_objects: Vec<String>,
 }
 

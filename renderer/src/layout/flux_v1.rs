@@ -5,8 +5,7 @@
 //! `HelmRelease` (`flux.weave.works`) into the chart's objects. Each release
 //! is a unit; other objects in the directory form the unit `manifests`.
 
-use super::chart_cache::ChartCache;
-use super::helm_release::{self, Chart, Charts};
+use super::helm_release::{self, Chart, Charts, GitChartAt};
 use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
 use crate::resource::Resource;
 use crate::tree::{EntryKind, Tree, file_name};
@@ -50,7 +49,7 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
         let at = Location::new(env, stem(&file), &dir);
         for doc in read_documents(tree, &at, &file)? {
             if !doc.is_null() {
-                out.push((file.clone(), doc));
+                out.extend(super::list_items(doc).into_iter().map(|d| (file.clone(), d)));
             }
         }
     }
@@ -93,10 +92,27 @@ pub fn render_environment_with(
         }
     }
     let available: Vec<&Resource> = plain.objects.iter().collect();
+    let config = super::Config::read(tree)?;
     // Every release's error is reported, not only the first one's.
     let mut errors = Vec::new();
     for (file, name, doc) in releases {
         let at = Location::new(env, &name, &file);
+        // A release reading values that only the cluster holds is left to
+        // the helm-operator there, as written.
+        let why =
+            super::release_values::cluster_only_values(&doc, &available, &config.cluster_objects);
+        if let Some(why) = why {
+            let (_, kind) = super::api_kind(&doc);
+            cluster.skipped.push(format!(
+                "{kind} {name} ({file}): {why}; kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)"
+            ));
+            let mut unit = Unit::new(&name, &file, &file);
+            unit.namespace = str_at(&doc, &["metadata", "namespace"]).to_string();
+            unit.objects.push(Resource::new(doc.clone(), file.clone()));
+            unit.object = Some(doc);
+            cluster.units.push(unit);
+            continue;
+        }
         let rendered = helm_release::from_flux_v1(&doc, &at).and_then(|release| {
             let objects = helm_release::render_release_with(
                 charts,
@@ -147,7 +163,8 @@ pub struct Finding {
 /// file name, `metadata.labels.chart` matches `spec.chartGitPath`, and the
 /// chart exists in `charts/` (or, for `spec.chart.repository` charts, in
 /// `cache` when one is given).
-pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Finding>, Error> {
+pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
+    let (tree, cache) = (charts.repo, charts.cache);
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -178,17 +195,26 @@ pub fn check(tree: &dyn Tree, cache: Option<ChartCache<'_>>) -> Result<Vec<Findi
                             finding(format!("chart {dir:?} does not exist (no {dir}/Chart.yaml)"));
                         }
                     }
-                    (Chart::Git { url, dir, path }, c) => {
-                        let cached = c.filter(|c| c.has_source(dir));
-                        let found = match cached {
-                            Some(c) => c.find_path(dir, path).is_ok(),
-                            None => {
-                                tree.kind(&format!("{path}/Chart.yaml")) == Some(EntryKind::File)
+                    (Chart::Git { url, dir, path, reference }, _) => {
+                        let chart_file = format!("{path}/Chart.yaml");
+                        let found = match helm_release::locate_git_chart(charts, dir, reference) {
+                            Ok(GitChartAt::Revision(rev)) => {
+                                rev.tree.kind(&chart_file) == Some(EntryKind::File)
+                            }
+                            Ok(GitChartAt::Cache(c, source)) => c.find_path(&source, path).is_ok(),
+                            Ok(GitChartAt::Rendered) => {
+                                tree.kind(&chart_file) == Some(EntryKind::File)
+                            }
+                            Err(e) => {
+                                finding(format!(
+                                    "chart {path:?} of spec.chart.git {url} at ref {reference}: {e}"
+                                ));
+                                true
                             }
                         };
                         if !found {
                             finding(format!(
-                                "chart {path:?} of spec.chart.git {url} does not exist (not in this repository, nor in the chart cache under {dir}/)"
+                                "chart {path:?} of spec.chart.git {url} at ref {reference} does not exist"
                             ));
                         }
                     }
@@ -229,8 +255,11 @@ mod tests {
                 .replace("name: jupiter-brain-org\n  namespace", "name: gone\n  namespace")
                 .replace("chartGitPath: jupiter-brain", "chartGitPath: gone"),
         );
-        let got: Vec<String> =
-            check(&t, None).unwrap().iter().map(|f| format!("{}: {}", f.at, f.message)).collect();
+        let got: Vec<String> = check(&Charts { repo: &t, cache: None, revisions: None })
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}: {}", f.at, f.message))
+            .collect();
         assert_eq!(
             got,
             [
@@ -242,8 +271,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn releases_render_through_helm() {
+    /// A tree with the chart `charts/jupiter-brain`: a ConfigMap of `secretEnv`.
+    fn chart_tree() -> MemTree {
         let mut t = MemTree::new();
         t.insert(
             "charts/jupiter-brain/Chart.yaml",
@@ -253,8 +282,15 @@ mod tests {
             "charts/jupiter-brain/templates/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  env: {{ .Values.secretEnv }}\n",
         );
+        t
+    }
+
+    #[test]
+    fn releases_render_through_helm() {
+        let mut t = chart_tree();
         t.insert("releases/staging/jupiter-brain-org.yaml", RELEASE);
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         let objects: Vec<String> = c
             .units
             .iter()
@@ -274,9 +310,28 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: staging\n",
         );
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        // fluxd applies a List's items, and passes over a directory that
+        // looks like a chart (Chart.yaml and values.yaml) whole.
+        t.insert(
+            "releases/staging/list.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: staging}}\n",
+        );
+        t.insert("releases/staging/vendored/Chart.yaml", "name: vendored\n");
+        t.insert("releases/staging/vendored/values.yaml", "a: 1\n");
+        t.insert("releases/staging/vendored/templates/x.yaml", "{{ .Values.a }}\n");
+        t.insert(
+            "releases/staging/half/Chart.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: half}\n",
+        );
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].name, "manifests");
+        let ids: Vec<String> = c.units[0].objects.iter().map(|r| r.id().to_string()).collect();
+        assert_eq!(
+            ids,
+            ["~G_v1_ConfigMap|~X|half", "~G_v1_ConfigMap|staging|a", "~G_v1_Namespace|~X|staging"]
+        );
     }
 
     /// fluxd never applies a manifest annotated `fluxcd.io/ignore: "true"`
@@ -297,7 +352,8 @@ mod tests {
             "releases/staging/ns.yaml",
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n    fluxcd.io/ignore: sync_only\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  annotations:\n    fluxcd.io/ignore: \"true\"\n",
         );
-        let c = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap();
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
         let objects: Vec<String> =
             c.units.iter().flat_map(|u| u.objects.iter()).map(|r| r.id().to_string()).collect();
         assert_eq!(objects, ["~G_v1_Namespace|~X|a"]);
@@ -310,13 +366,88 @@ mod tests {
             ]
         );
         t.insert("releases/staging/broken.yaml", "a: [1\n");
-        let err = render_environment(&Charts { repo: &t, cache: None }, "staging").unwrap_err();
+        let err = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap_err();
         assert!(
             crate::layout::chain(&err).starts_with(
                 "cluster staging, unit broken, file releases/staging/broken.yaml: releases/staging/broken.yaml:2:1: "
             ),
             "{}",
             crate::layout::chain(&err)
+        );
+    }
+
+    /// A release reading values from a ConfigMap or Secret that only the
+    /// cluster holds (declared under `clusterObjects` in kiln.yaml, or made
+    /// there from a SealedSecret of the release) is kept as written for the
+    /// helm-operator, as Flux v2 releases are; an optional one is passed
+    /// over and the chart rendered.
+    #[test]
+    fn releases_with_cluster_values_are_kept_as_written() {
+        let tree = |with_b: bool| {
+            let mut t = chart_tree();
+            let release = |name: &str, from: &str| {
+                format!(
+                    "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: macstadium-staging\nspec:\n  releaseName: {name}\n  chart: {{path: charts/jupiter-brain}}\n  valuesFrom:\n  - {from}\n"
+                )
+            };
+            t.insert(
+                "releases/staging/a.yaml",
+                release("a", "secretKeyRef: {name: tf-outputs, namespace: infra}"),
+            );
+            if with_b {
+                t.insert(
+                    "releases/staging/b.yaml",
+                    release("b", "configMapKeyRef: {name: sealed}"),
+                );
+            }
+            t.insert("releases/staging/c.yaml", release("c", "secretKeyRef: {name: sealed}"));
+            t.insert(
+                "releases/staging/d.yaml",
+                release("d", "secretKeyRef: {name: gone, optional: true}"),
+            );
+            t.insert(
+                "releases/staging/sealed.yaml",
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: sealed, namespace: macstadium-staging}\nspec: {encryptedData: {values.yaml: AgB9}}\n",
+            );
+            t.insert("kiln.yaml", "clusterObjects:\n- Secret infra/tf-outputs\n");
+            t
+        };
+        let t = tree(true);
+        let charts = Charts { repo: &t, cache: None, revisions: None };
+        // b reads a ConfigMap, which no SealedSecret makes.
+        let err = render_environment(&charts, "staging").unwrap_err();
+        assert!(
+            crate::layout::chain(&err).contains("HelmRelease b: valuesFrom configMapKeyRef macstadium-staging/sealed key \"values.yaml\": ConfigMap not in the render (mark it optional: true if it may be missing, or list \"ConfigMap macstadium-staging/sealed\" under clusterObjects"),
+            "{}",
+            crate::layout::chain(&err)
+        );
+        let t = tree(false);
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
+        let units: Vec<String> = c
+            .units
+            .iter()
+            .map(|u| {
+                let ids: Vec<String> = u.objects.iter().map(|r| r.id().to_string()).collect();
+                format!("{}: {}", u.name, ids.join(" "))
+            })
+            .collect();
+        assert_eq!(
+            units,
+            [
+                "manifests: bitnami.com_v1alpha1_SealedSecret|macstadium-staging|sealed",
+                "a: helm.fluxcd.io_v1_HelmRelease|macstadium-staging|a",
+                "c: helm.fluxcd.io_v1_HelmRelease|macstadium-staging|c",
+                "d: ~G_v1_ConfigMap|macstadium-staging|d",
+            ]
+        );
+        assert_eq!(
+            c.skipped,
+            [
+                "HelmRelease a (releases/staging/a.yaml): valuesFrom Secret infra/tf-outputs exists only in the cluster (clusterObjects in kiln.yaml); kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)",
+                "HelmRelease c (releases/staging/c.yaml): valuesFrom Secret macstadium-staging/sealed exists only in the cluster: SealedSecret macstadium-staging/sealed (releases/staging/sealed.yaml) makes it in the cluster from values kiln cannot read (it holds no key and reads no secret store); kept as written, its chart not rendered (the helm-operator renders it with the cluster's values)",
+            ]
         );
     }
 }

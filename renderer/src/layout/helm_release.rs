@@ -10,6 +10,7 @@ use super::{Error, Location, chart_deps, post_render, release_values, str_at};
 use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::helm::{self, chart::read_map};
 use crate::resource::Resource;
+use crate::revisions::{Revision, Revisions};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -30,9 +31,11 @@ pub enum Chart {
         /// How its version is chosen.
         pick: Pick,
     },
-    /// A Flux v1 chart at `path` of the git repository `url`: from the
-    /// chart cache when it holds that repository (`<cache>/<dir>/`), else
-    /// from this repository, which such URLs usually name.
+    /// A Flux v1 chart at `path` of the git repository `url` at
+    /// `reference`, as the helm-operator clones it: from this repository's
+    /// tree at that ref when `url` names the repository being rendered (see
+    /// [`crate::revisions`]), else from the chart cache
+    /// (`<cache>/<dir>@<reference>/`).
     Git {
         /// The repository's URL as written in `spec.chart.git`.
         url: String,
@@ -40,6 +43,9 @@ pub enum Chart {
         dir: String,
         /// The chart's normalised path in that repository.
         path: String,
+        /// `spec.chart.ref`: a branch, tag or commit; `master` when omitted,
+        /// the helm-operator's default.
+        reference: String,
     },
     /// A chart directory in the cached files of a source that is not this
     /// repository (`GitRepository`, `Bucket`).
@@ -96,6 +102,9 @@ pub struct Charts<'a> {
     pub repo: &'a dyn Tree,
     /// The chart cache, if one was given.
     pub cache: Option<ChartCache<'a>>,
+    /// The repository's URLs and its trees at other refs, when the caller
+    /// read it from git.
+    pub revisions: Option<&'a dyn Revisions>,
 }
 
 impl std::fmt::Debug for Charts<'_> {
@@ -282,8 +291,8 @@ fn oci_chart(repo: &Value, namespace: &str, name: &str) -> Result<Chart, String>
 /// Reads a Flux v1 release: `FluxHelmRelease` (`spec.chartGitPath` relative
 /// to `charts/`), or `HelmRelease` (`flux.weave.works`, `helm.fluxcd.io`)
 /// with `spec.chart.path` (relative to the repository root; with
-/// `spec.chart.git`, of that repository: see [`Chart::Git`]; `ref` is not
-/// read, the tree being rendered stands for it) or `spec.chart.repository`,
+/// `spec.chart.git`, of that repository at `spec.chart.ref`: see
+/// [`Chart::Git`]) or `spec.chart.repository`,
 /// `name` and `version` (from the chart cache, by the repository's URL).
 /// The helm-operator's release name is `<namespace>-<name>`, with the
 /// target namespace in between when `spec.targetNamespace` differs.
@@ -317,6 +326,10 @@ pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
                         dir: chart_cache::git_dir(url)
                             .map_err(|e| bad(format!("spec.chart.git: {e}")))?,
                         path,
+                        reference: match c("ref") {
+                            "" => DEFAULT_GIT_REF.to_string(),
+                            r => r.to_string(),
+                        },
                     },
                 }
             }
@@ -363,6 +376,14 @@ pub struct Loaded<'a> {
     /// The tree and directory that `valuesFiles` paths are relative to;
     /// `None` when they are relative to the chart itself (repository charts).
     pub source_root: Option<(&'a dyn Tree, String)>,
+    /// The id of the repository's revision the chart was read from, when
+    /// that is not the tree rendered (a Flux v1 `spec.chart.ref`).
+    pub revision: Option<String>,
+    /// What the render should report about where the chart came from.
+    pub note: Option<String>,
+    /// Whether the chart is a directory of a git repository, the only kind
+    /// from which the Flux v1 helm-operator reads `chartFileRef` values.
+    pub from_git: bool,
 }
 
 impl Loaded<'_> {
@@ -377,6 +398,64 @@ impl Loaded<'_> {
         let (_, data) = self.chart.files.iter().find(|(p, _)| *p == path)?;
         Some(read_map(data, &path, true).map_err(|e| e.to_string()))
     }
+}
+
+/// The helm-operator's `spec.chart.ref` when none is given (its
+/// `--git-default-ref` default).
+pub const DEFAULT_GIT_REF: &str = "master";
+
+/// Where a Flux v1 `spec.chart.git` chart is read from.
+pub enum GitChartAt<'a> {
+    /// The repository being rendered, at the ref.
+    Revision(Revision),
+    /// The chart cache's directory of that repository at that ref.
+    Cache(ChartCache<'a>, String),
+    /// The tree rendered: the caller gave no git refs to read the ref from.
+    Rendered,
+}
+
+/// Where the chart of a `spec.chart.git` URL (cache directory `dir`) at
+/// `reference` is: this repository's tree at the ref when the URL names the
+/// repository being rendered (scp-like and HTTPS URLs of the same
+/// repository are the same), else `<cache>/<dir>@<reference>/`; when the
+/// caller read no git refs at all, the tree rendered stands for the ref.
+/// The error says where the chart was looked for.
+pub fn locate_git_chart<'a>(
+    charts: &Charts<'a>,
+    dir: &str,
+    reference: &str,
+) -> Result<GitChartAt<'a>, String> {
+    let at_ref = format!("{dir}@{reference}");
+    let urls = charts.revisions.map(|r| r.urls()).unwrap_or_default();
+    let this_repo = urls.iter().any(|u| chart_cache::git_dir(u).is_ok_and(|d| d == dir));
+    if let (Some(revisions), true) = (charts.revisions, this_repo) {
+        return match revisions.tree_at(reference)? {
+            Some(rev) => Ok(GitChartAt::Revision(rev)),
+            None => Err(format!(
+                "this repository has no branch, tag or commit {reference:?} (the helm-operator clones spec.chart.ref, default {DEFAULT_GIT_REF})"
+            )),
+        };
+    }
+    if let Some(c) = charts.cache.filter(|c| c.has_source(&at_ref)) {
+        return Ok(GitChartAt::Cache(c, at_ref));
+    }
+    if charts.revisions.is_none() {
+        return Ok(GitChartAt::Rendered);
+    }
+    let known = match urls.as_slice() {
+        [] => "it has no remote URL".to_string(),
+        urls => format!("its remotes are {}", urls.join(", ")),
+    };
+    let cache = match charts.cache {
+        Some(c) if c.has_source(dir) => format!(
+            "the chart cache has {dir}/ but no {at_ref}/ (a git repository's charts are cached per ref)"
+        ),
+        Some(_) => format!("the chart cache has no {at_ref}/ directory"),
+        None => format!(
+            "no chart cache was given (pass --chart-cache DIR holding {at_ref}/<chart path>)"
+        ),
+    };
+    Err(format!("not the repository rendered ({known}), and {cache}"))
 }
 
 /// Loads the release's chart from this repository or the chart cache.
@@ -407,6 +486,9 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
             chart,
             shown: dir.to_string(),
             source_root: Some((charts.repo, String::new())),
+            revision: None,
+            note: None,
+            from_git: true,
         })
     };
     let from_source = |c: ChartCache<'a>, dir: &str, path: &str, source: &str| {
@@ -417,20 +499,63 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
         let mut chart = load(c.tree, &found, &found)?;
         chart_deps::add_missing(c.tree, &found, Some(c), &mut chart)
             .map_err(|e| at.invalid(format!("{who}: chart {found}: {e}")))?;
-        Ok(Loaded { chart, shown: found, source_root: Some((c.tree, root)) })
+        Ok(Loaded {
+            chart,
+            shown: found,
+            source_root: Some((c.tree, root)),
+            revision: None,
+            note: None,
+            from_git: true,
+        })
     };
     match &release.chart {
         Chart::Path(dir) => {
             from_repo(dir, &|file| format!("{who}: chart {dir:?} not found (no {file})"))
         }
-        Chart::Git { url, dir, path } => match charts.cache.filter(|c| c.has_source(dir)) {
-            Some(c) => from_source(c, dir, path, &format!("git repository {url}")),
-            None => from_repo(path, &|file| {
-                format!(
-                    "{who}: chart {path:?} of spec.chart.git {url} not found: no {file} in this repository, and the chart cache has no {dir}/ directory (kiln reads a spec.chart.git chart from the chart cache when it holds that repository, else from this repository)"
-                )
-            }),
-        },
+        Chart::Git { url, dir, path, reference } => {
+            let shown = format!("{url} at ref {reference}");
+            match locate_git_chart(charts, dir, reference).map_err(|e| {
+                at.invalid(format!("{who}: chart {path:?} of spec.chart.git {shown}: {e}"))
+            })? {
+                GitChartAt::Revision(rev) => {
+                    let t: &dyn Tree = &*rev.tree;
+                    let found = tree::join(path, "Chart.yaml")
+                        .ok()
+                        .filter(|f| t.kind(f) == Some(EntryKind::File));
+                    if t.kind(path) != Some(EntryKind::File) && found.is_none() {
+                        return Err(at.invalid(format!(
+                            "{who}: chart {path:?} of spec.chart.git {shown}: no {path}/Chart.yaml in this repository at that ref"
+                        )));
+                    }
+                    let mut chart = load(t, path, &format!("{path} at ref {reference}"))?;
+                    chart_deps::add_missing(t, path, charts.cache, &mut chart)
+                        .map_err(|e| at.invalid(format!("{who}: chart {path}: {e}")))?;
+                    Ok(Loaded {
+                        chart,
+                        shown: format!("{path} at ref {reference}"),
+                        source_root: None,
+                        revision: Some(rev.id),
+                        note: None,
+                        from_git: true,
+                    })
+                }
+                GitChartAt::Cache(c, source_dir) => {
+                    from_source(c, &source_dir, path, &format!("git repository {shown}"))
+                }
+                GitChartAt::Rendered => {
+                    let mut loaded = from_repo(path, &|file| {
+                        format!(
+                            "{who}: chart {path:?} of spec.chart.git {shown} not found: no {file} in the tree rendered, and the chart cache has no {dir}@{reference}/ directory"
+                        )
+                    })?;
+                    loaded.note = Some(format!(
+                        "{who} ({}): chart {path} of spec.chart.git {shown} read from the tree rendered: kiln was not given the repository's git refs (render a git work tree to read the chart at its ref)",
+                        at.file
+                    ));
+                    Ok(loaded)
+                }
+            }
+        }
         Chart::Cached { source, dir, chart, pick } => {
             let what = format!("chart {chart} version {pick} of {source}");
             let c = cache(what.clone())?;
@@ -441,6 +566,9 @@ fn load_chart<'a>(charts: &Charts<'a>, release: &Release) -> Result<Loaded<'a>, 
                 chart: load(c.tree, &found.path, &found.path)?,
                 shown: format!("{chart}-{} from the chart cache ({})", found.version, found.path),
                 source_root: None,
+                revision: None,
+                note: None,
+                from_git: false,
             })
         }
         Chart::CachedPath { source, dir, path } => {
@@ -520,6 +648,7 @@ pub fn render_release_with(
     let at = &release.at;
     let mut loaded = load_chart(charts, release)?;
     apply_values_files(&mut loaded, release)?;
+    skipped.extend(loaded.note.take());
     let values = release_values::values(release, &loaded, available, skipped)?;
     let options = helm::Options {
         release: shorten_release_name(&release.release_name),
@@ -538,11 +667,16 @@ pub fn render_release_with(
     spec.insert("namespace".into(), Value::String(options.namespace.clone()));
     spec.insert("crds".into(), Value::Bool(options.include_crds));
     spec.insert("values".into(), Value::Map(options.values.clone()));
+    // A chart read at another ref of the repository is not in the tree the
+    // cache watches: the ref's id stands for its files.
+    if let Some(id) = &loaded.revision {
+        spec.insert("revision".into(), Value::String(id.clone()));
+    }
     let spec = yaml::to_string(&Value::Map(spec));
     let unit = format!("{}/{}", at.unit, release.name);
     let key =
         UnitKey { cluster: &at.cluster, unit: &unit, step: Step::Helm, spec: spec.as_bytes() };
-    let chart_cache = charts.cache;
+    let (chart_cache, revisions) = (charts.cache, charts.revisions);
     // A cache that hands the build the repository itself (no cache at all)
     // gets the chart loaded above; one that hands it a recording tree gets
     // the chart loaded again through that tree, so it sees every file read.
@@ -554,7 +688,8 @@ pub fn render_release_with(
         let chart = match ready.filter(|_| same_tree) {
             Some(chart) => chart,
             None => {
-                let mut loaded = load_chart(&Charts { repo: tree, cache: chart_cache }, release)?;
+                let charts = Charts { repo: tree, cache: chart_cache, revisions };
+                let mut loaded = load_chart(&charts, release)?;
                 apply_values_files(&mut loaded, release)?;
                 loaded.chart
             }

@@ -200,7 +200,7 @@ fn reads_flux_v1_releases() {
             Ok(("jupiter-brain-org", "staging", Chart::Path("charts/jupiter-brain".into()))),
         ),
         (
-            "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: charts/a, git: 'git@github.com:org/repo.git', ref: master}}\n",
+            "apiVersion: flux.weave.works/v1beta1\nkind: HelmRelease\nmetadata: {name: a, namespace: ns}\nspec: {chart: {path: charts/a, git: 'git@github.com:org/repo.git', ref: v1.2}}\n",
             Ok((
                 "ns-a",
                 "ns",
@@ -208,6 +208,7 @@ fn reads_flux_v1_releases() {
                     url: "git@github.com:org/repo.git".into(),
                     dir: "github.com/org/repo".into(),
                     path: "charts/a".into(),
+                    reference: "v1.2".into(),
                 },
             )),
         ),
@@ -319,8 +320,8 @@ fn trees() -> (MemTree, MemTree) {
 fn renders_releases_from_the_repository_and_the_chart_cache() {
     let (repo, cache_tree) = trees();
     let cache = Some(ChartCache { tree: &cache_tree, root: "" });
-    let with_cache = Charts { repo: &repo, cache };
-    let without = Charts { repo: &repo, cache: None };
+    let with_cache = Charts { repo: &repo, cache, revisions: None };
+    let without = Charts { repo: &repo, cache: None, revisions: None };
     let at = Location::new("c", "u", "apps/web.yaml");
     let this = vec!["flux-system/flux-system".to_string()];
     let hr = |spec: &str| {
@@ -436,60 +437,158 @@ fn renders_releases_from_the_repository_and_the_chart_cache() {
     }
 }
 
-/// Flux v1 `spec.chart.git`: another repository's chart comes from the
-/// chart cache when it holds that repository (scp-like and HTTPS URLs name
-/// the same directory), else the chart is this repository's; a chart found
-/// in neither is an error naming both places.
+/// Flux v1 `spec.chart.git` at `spec.chart.ref` (default `master`), as
+/// the helm-operator clones it: the repository rendered (named by any of
+/// its remotes, scp-like and HTTPS URLs alike) is read at that ref; another
+/// repository from the chart cache's `<host>/<path>@<ref>/`; a caller that
+/// gives no git refs has the tree rendered stand for the ref, which is
+/// reported. Errors name the release, the URL and the ref.
 #[test]
-fn renders_flux_v1_git_charts_from_the_cache_or_this_repository() {
+fn renders_flux_v1_git_charts_at_their_ref() {
     let (repo, mut cache_tree) = trees();
-    add_chart(&mut cache_tree, "github.com/other/charts-repo/charts/web", "other-repo");
-    let charts = Charts { repo: &repo, cache: Some(ChartCache { tree: &cache_tree, root: "" }) };
-    let no_cache = Charts { repo: &repo, cache: None };
+    add_chart(&mut cache_tree, "github.com/other/charts-repo@master/charts/web", "other-master");
+    add_chart(&mut cache_tree, "github.com/other/charts-repo@v2/charts/web", "other-v2");
+    add_chart(&mut cache_tree, "github.com/old/layout/charts/web", "old-layout");
+    let mut revisions = crate::revisions::MemRevisions::new(&["https://github.com/org/this"]);
+    for (reference, greeting) in [("master", "this-master"), ("release/2", "this-release")] {
+        let mut t = MemTree::new();
+        add_chart(&mut t, "charts/web", greeting);
+        revisions.insert(reference, t);
+    }
+    let cache = Some(ChartCache { tree: &cache_tree, root: "" });
+    let git = Charts { repo: &repo, cache, revisions: Some(&revisions) };
+    let no_git = Charts { repo: &repo, cache, revisions: None };
+    let bare = Charts { repo: &repo, cache: None, revisions: None };
     let at = Location::new("staging", "web", "releases/staging/web.yaml");
-    let hr = |git: &str, path: &str| {
+    let hr = |git: &str, reference: &str, path: &str| {
         format!(
-            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  releaseName: web\n  chart: {{git: '{git}', ref: master, path: {path}}}\n"
+            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  releaseName: web\n  chart: {{git: '{git}', {reference} path: {path}}}\n"
         )
     };
-    let from_repo = "ConfigMap/web ns=apps greeting=from-repo replicas=1 image=none";
-    let from_other = "ConfigMap/web ns=apps greeting=other-repo replicas=1 image=none";
-    type Want = Result<&'static str, &'static str>;
-    let cases: Vec<(String, bool, Want)> = vec![
-        (hr("git@github.com:org/this.git", "charts/web"), true, Ok(from_repo)),
-        (hr("git@github.com:other/charts-repo.git", "charts/web"), true, Ok(from_other)),
-        (hr("https://github.com/other/charts-repo", "./charts/web"), true, Ok(from_other)),
-        (hr("https://github.com/other/charts-repo", "charts/web"), false, Ok(from_repo)),
+    let greeting = |g: &str| format!("ConfigMap/web ns=apps greeting={g} replicas=1 image=none");
+    let this = "git@github.com:org/this.git";
+    let other = "https://github.com/other/charts-repo";
+    type Want = Result<String, &'static str>;
+    let cases: Vec<(String, &Charts<'_>, Want, bool)> = vec![
+        (hr(this, "", "charts/web"), &git, Ok(greeting("this-master")), false),
+        (hr(this, "ref: release/2,", "./charts/web/"), &git, Ok(greeting("this-release")), false),
         (
-            hr("https://github.com/other/charts-repo", "charts/nope"),
-            true,
+            hr(this, "ref: gone,", "charts/web"),
+            &git,
             Err(
-                "HelmRelease web: chart charts/nope of git repository https://github.com/other/charts-repo: not in the chart cache: no github.com/other/charts-repo/charts/nope",
+                "HelmRelease web: chart \"charts/web\" of spec.chart.git git@github.com:org/this.git at ref gone: this repository has no branch, tag or commit \"gone\"",
             ),
+            false,
         ),
         (
-            hr("git@gitlab.com:team/infra.git", "charts/api"),
-            true,
+            hr(this, "", "charts/none"),
+            &git,
             Err(
-                "HelmRelease web: chart \"charts/api\" of spec.chart.git git@gitlab.com:team/infra.git not found: no charts/api/Chart.yaml in this repository, and the chart cache has no gitlab.com/team/infra/ directory",
+                "HelmRelease web: chart \"charts/none\" of spec.chart.git git@github.com:org/this.git at ref master: no charts/none/Chart.yaml in this repository at that ref",
             ),
+            false,
+        ),
+        (hr(other, "", "charts/web"), &git, Ok(greeting("other-master")), false),
+        (
+            hr("git@github.com:other/charts-repo", "ref: v2,", "charts/web"),
+            &git,
+            Ok(greeting("other-v2")),
+            false,
+        ),
+        (
+            hr(other, "ref: v3,", "charts/web"),
+            &git,
+            Err(
+                "HelmRelease web: chart \"charts/web\" of spec.chart.git https://github.com/other/charts-repo at ref v3: not the repository rendered (its remotes are https://github.com/org/this), and the chart cache has no github.com/other/charts-repo@v3/ directory",
+            ),
+            false,
+        ),
+        (
+            hr("https://github.com/old/layout", "", "charts/web"),
+            &git,
+            Err(
+                "the chart cache has github.com/old/layout/ but no github.com/old/layout@master/ (a git repository's charts are cached per ref)",
+            ),
+            false,
+        ),
+        (
+            hr(other, "", "charts/nope"),
+            &git,
+            Err(
+                "HelmRelease web: chart charts/nope of git repository https://github.com/other/charts-repo at ref master: not in the chart cache: no github.com/other/charts-repo@master/charts/nope",
+            ),
+            false,
+        ),
+        // Without git refs the cache still answers for its repositories, and
+        // the tree rendered stands for any other, with a note.
+        (hr(other, "ref: v2,", "charts/web"), &no_git, Ok(greeting("other-v2")), false),
+        (hr(this, "", "charts/web"), &no_git, Ok(greeting("from-repo")), true),
+        (
+            hr("git@gitlab.com:team/infra.git", "", "charts/api"),
+            &bare,
+            Err(
+                "HelmRelease web: chart \"charts/api\" of spec.chart.git git@gitlab.com:team/infra.git at ref master not found: no charts/api/Chart.yaml in the tree rendered, and the chart cache has no gitlab.com/team/infra@master/ directory",
+            ),
+            false,
         ),
     ];
-    for (text, cached, want) in &cases {
-        let charts = if *cached { &charts } else { &no_cache };
+    for (text, charts, want, noted) in &cases {
+        let mut skipped = Vec::new();
         let got = from_flux_v1(&doc(text), &at)
-            .and_then(|r| render_release(charts, &r, &[], &mut Vec::new()));
+            .and_then(|r| render_release(charts, &r, &[], &mut skipped));
         match (got, want) {
             (Ok(objects), Ok(want)) => {
                 let configmaps: Vec<String> = summary(&objects, FIELDS)
                     .into_iter()
                     .filter(|s| s.starts_with("ConfigMap"))
                     .collect();
-                assert_eq!(configmaps, vec![want.to_string()], "{text}")
+                assert_eq!(configmaps, vec![want.to_string()], "{text}");
+                assert_eq!(
+                    skipped.iter().any(|s| s.contains("read from the tree rendered")),
+                    *noted,
+                    "{text}: {skipped:?}"
+                );
             }
             (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{text}: {e}"),
             (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
         }
+    }
+}
+
+/// A chart read at another ref is keyed by that ref's revision, so a unit
+/// cache never answers a release with a chart of a ref that has moved.
+#[test]
+fn git_chart_revisions_key_the_unit_cache() {
+    let (repo, _) = trees();
+    let text = "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n  chart: {git: 'https://github.com/org/this', path: charts/web}\n";
+    let release = from_flux_v1(&doc(text), &Location::new("s", "web", "web.yaml")).unwrap();
+    let memo = crate::cache::tests::Memo::default();
+    let mut rendered = Vec::new();
+    for greeting in ["one", "two", "two"] {
+        let mut revisions = crate::revisions::MemRevisions::new(&["https://github.com/org/this"]);
+        let mut t = MemTree::new();
+        add_chart(&mut t, "charts/web", greeting);
+        revisions.insert("master", t);
+        let revisions = RevisionsAt(revisions, greeting);
+        let charts = Charts { repo: &repo, cache: None, revisions: Some(&revisions) };
+        let objects = render_release_with(&charts, &release, &[], &mut Vec::new(), &memo).unwrap();
+        rendered.push(summary(&objects, FIELDS).into_iter().find(|s| s.starts_with("ConfigMap")));
+    }
+    assert_eq!(memo.ran.load(std::sync::atomic::Ordering::SeqCst), 2, "{rendered:?}");
+    assert!(rendered[1].as_deref().is_some_and(|s| s.contains("greeting=two")), "{rendered:?}");
+}
+
+/// [`crate::revisions::MemRevisions`] whose revision ids name `id`.
+#[derive(Debug)]
+struct RevisionsAt(crate::revisions::MemRevisions, &'static str);
+
+impl Revisions for RevisionsAt {
+    fn urls(&self) -> Vec<String> {
+        self.0.urls()
+    }
+
+    fn tree_at(&self, reference: &str) -> Result<Option<Revision>, String> {
+        Ok(self.0.tree_at(reference)?.map(|r| Revision { id: self.1.to_string(), ..r }))
     }
 }
 
@@ -499,10 +598,10 @@ fn values_of(object: &str) -> (Result<String, String>, Vec<String>) {
     let (repo, _) = trees();
     let available = [
         res(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: apps}\ndata:\n  values.yaml: |\n    greeting: cm\n    replicas: 2\n  img: nginx:1.2\n  flag: 'true'\n  quoted: \"'true'\"\n  list: a,b\n  custom.yaml: 'greeting: custom'\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: apps}\ndata:\n  values.yaml: |\n    greeting: cm\n    replicas: 2\n  img: nginx:1.2\n  flag: 'true'\n  quoted: \"'true'\"\n  list: a,b\n  custom.yaml: 'greeting: custom'\n  bad.yaml: '[1'\n",
         ),
         res(
-            "apiVersion: v1\nkind: Secret\nmetadata: {name: sec, namespace: apps}\ndata:\n  values.yaml: Z3JlZXRpbmc6IHNlY3JldAo=\nstringData:\n  extra.yaml: 'image: from-string-data'\n",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: sec, namespace: apps}\ndata:\n  values.yaml: Z3JlZXRpbmc6IHNlY3JldAo=\nstringData:\n  extra.yaml: 'image: from-string-data'\n  bad.yaml: '[1'\n",
         ),
         res(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vals, namespace: other}\ndata:\n  values.yaml: 'greeting: other-ns'\n",
@@ -522,7 +621,7 @@ fn values_of(object: &str) -> (Result<String, String>, Vec<String>) {
     } else {
         from_flux_v1(&d, &at)
     };
-    let charts = Charts { repo: &repo, cache: None };
+    let charts = Charts { repo: &repo, cache: None, revisions: None };
     let mut skipped = Vec::new();
     let got = release.and_then(|r| {
         let loaded = load_chart(&charts, &r)?;
@@ -656,6 +755,26 @@ fn flux_v1_values_from() {
         ),
         ("  valuesFrom: [{configMapKeyRef: {name: vals, key: nope}}]\n", Err("no such key"), &[]),
         ("  valuesFrom: [{bucketRef: {name: x}}]\n", Err("expected configMapKeyRef"), &[]),
+        // The helm-operator passes over an optional ConfigMap whose values
+        // are not YAML, but not such a Secret.
+        (
+            "  valuesFrom: [{configMapKeyRef: {name: vals, key: bad.yaml, optional: true}}]\n",
+            Ok("{}\n"),
+            &[],
+        ),
+        ("  valuesFrom: [{configMapKeyRef: {name: vals, key: bad.yaml}}]\n", Err("bad.yaml"), &[]),
+        (
+            "  valuesFrom: [{secretKeyRef: {name: sec, key: bad.yaml, optional: true}}]\n",
+            Err("secretKeyRef apps/sec key \"bad.yaml\""),
+            &[],
+        ),
+        (
+            "  valuesFrom: [{secretKeyRef: {name: gone, namespace: other}}]\n",
+            Err(
+                "list \"Secret other/gone\" under clusterObjects in kiln.yaml if the cluster holds it",
+            ),
+            &[],
+        ),
     ];
     for (spec, want, notes) in cases {
         let (got, skipped) = values_of(&hr(spec));
@@ -668,10 +787,45 @@ fn flux_v1_values_from() {
     }
 }
 
+/// `chartFileRef` reads a file of the chart's directory, which only a git
+/// chart has: the helm-operator cannot read one from a Helm repository's
+/// chart, and passes over an optional one.
+#[test]
+fn flux_v1_chart_file_refs_need_a_git_chart() {
+    let (repo, cache_tree) = trees();
+    let charts = Charts {
+        repo: &repo,
+        cache: Some(ChartCache { tree: &cache_tree, root: "" }),
+        revisions: None,
+    };
+    let at = Location::new("c", "u", "r.yaml");
+    for (optional, want) in [
+        ("", Err("chart files are read only from charts of a git repository")),
+        ("optional: true", Ok("{}\n".to_string())),
+    ] {
+        let text = format!(
+            "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  chart: {{repository: 'https://charts.example.com/stable/', name: web, version: 0.9.0}}\n  valuesFrom: [{{chartFileRef: {{path: values-prod.yaml, {optional}}}}}]\n"
+        );
+        let got = from_flux_v1(&doc(&text), &at).and_then(|r| {
+            let loaded = load_chart(&charts, &r)?;
+            release_values::values(&r, &loaded, &[], &mut Vec::new())
+        });
+        match (got, want) {
+            (Ok(got), Ok(want)) => assert_eq!(yaml::to_string(&Value::Map(got)), want),
+            (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+}
+
 #[test]
 fn values_files_replace_the_chart_defaults() {
     let (repo, cache_tree) = trees();
-    let charts = Charts { repo: &repo, cache: Some(ChartCache { tree: &cache_tree, root: "" }) };
+    let charts = Charts {
+        repo: &repo,
+        cache: Some(ChartCache { tree: &cache_tree, root: "" }),
+        revisions: None,
+    };
     let at = Location::new("c", "u", "apps/web.yaml");
     let this = vec!["flux-system/flux-system".to_string()];
     let hr = |spec: &str| {

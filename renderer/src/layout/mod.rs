@@ -330,21 +330,48 @@ pub fn subdirs(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, Error> {
         .collect())
 }
 
-/// Every YAML file below `dir`, recursively, sorted by path.
+/// Every YAML file below `dir`, recursively, sorted by path, the way
+/// fluxd (Flux v1) loads manifests: a directory that looks like a Helm
+/// chart (`Chart.yaml` and `values.yaml` in it) is passed over whole.
 pub fn yaml_files(tree: &dyn Tree, dir: &str) -> Result<Vec<String>, tree::Error> {
     let mut out = Vec::new();
     for (name, kind) in tree.list(dir)? {
         let path = tree::join(dir, &name)?;
+        let in_dir = |file: &str| tree::join(&path, file).is_ok_and(|f| tree.kind(&f).is_some());
         match kind {
             // Symbolic links to directories are not followed (one to a
             // directory above would loop).
             EntryKind::Dir if tree::through_link(tree, &path) => {}
+            EntryKind::Dir if in_dir("Chart.yaml") && in_dir("values.yaml") => {}
             EntryKind::Dir => out.extend(yaml_files(tree, &path)?),
             EntryKind::File if is_yaml(&name) => out.push(path),
             EntryKind::File => {}
         }
     }
     Ok(out)
+}
+
+/// Whether `kubectl apply -f <dir>` reads a file of the directory by its
+/// name: `.json`, `.yaml` or `.yml`.
+pub fn is_kubectl_manifest(name: &str) -> bool {
+    is_yaml(name) || name.ends_with(".json")
+}
+
+/// The objects of a document as an applier that flattens lists applies
+/// them (kubectl, fluxd): the `items` of a `List` (any kind ending in
+/// `List` with an `items` list), else the document itself.
+pub fn list_items(doc: Value) -> Vec<Value> {
+    let (_, kind) = api_kind(&doc);
+    if !kind.ends_with("List") || !matches!(doc.get_path(&["items"]), Some(Value::Seq(_))) {
+        return vec![doc];
+    }
+    match doc {
+        Value::Map(mut m) => match m.shift_remove("items") {
+            Some(Value::Seq(items)) => items,
+            _ => Vec::new(),
+        },
+        other => vec![other],
+    }
 }
 
 /// Reads and parses the YAML documents of `file`, with errors at `at`.

@@ -1,11 +1,12 @@
 //! Namespace folders: `namespaces/<cluster>/<namespace>/*.yaml`, one unit per namespace.
 //!
 //! Each folder becomes its Namespace object (written in the folder or made
-//! by kiln) and every object of the YAML files directly in it, placed in
+//! by kiln) and every object of the YAML and JSON files directly in it
+//! (the items of a `List` one by one, as kubectl applies them), placed in
 //! that namespace: the pipeline applies a folder with `kubectl -n <ns> apply
 //! -f <folder>`, which reads no subdirectory, so a subdirectory (such as
 //! Terraform's `resources/`, with its templates and values) is left out and
-//! reported. Files that are not YAML and YAML documents that are not
+//! reported. Files that are not YAML or JSON and documents that are not
 //! Kubernetes objects are left out and reported,
 //! as are files encrypted with git-crypt (kiln holds no key: their objects are
 //! applied by whoever can decrypt them); a folder holding [`SKIP_MARKER`] is
@@ -14,7 +15,9 @@
 //! folder's own. A folder with a kustomization is built with it.
 
 use super::manifests::{build_dir, kustomization_file};
-use super::{Cluster, Error, Location, Unit, is_object, is_yaml, read_documents, str_at};
+use super::{
+    Cluster, Error, Location, Unit, is_kubectl_manifest, is_object, read_documents, str_at,
+};
 use crate::kustomize::order;
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
@@ -175,12 +178,16 @@ fn collect(
             EntryKind::Dir => skipped.push(format!(
                 "{path}/: a subdirectory, which kubectl apply -f of the folder does not read"
             )),
-            EntryKind::File if is_yaml(&name) && is_git_crypted(tree, &path) => {
+            EntryKind::File if is_kubectl_manifest(&name) && is_git_crypted(tree, &path) => {
                 skipped.push(format!("{path}: encrypted with git-crypt"))
             }
-            EntryKind::File if is_yaml(&name) => {
-                let docs: Vec<Value> =
-                    read_documents(tree, at, &path)?.into_iter().filter(|d| !d.is_null()).collect();
+            // kubectl reads JSON as the YAML it is a subset of.
+            EntryKind::File if is_kubectl_manifest(&name) => {
+                let docs: Vec<Value> = read_documents(tree, at, &path)?
+                    .into_iter()
+                    .filter(|d| !d.is_null())
+                    .flat_map(super::list_items)
+                    .collect();
                 if docs.is_empty() || !docs.iter().all(is_object) {
                     skipped.push(format!("{path}: not Kubernetes objects"));
                     continue;
@@ -196,7 +203,9 @@ fn collect(
                     objects.push(Resource::new(doc, path.clone()));
                 }
             }
-            EntryKind::File if !name.starts_with('.') => skipped.push(format!("{path}: not YAML")),
+            EntryKind::File if !name.starts_with('.') => {
+                skipped.push(format!("{path}: not YAML or JSON"))
+            }
             EntryKind::File => {}
         }
     }
@@ -274,6 +283,15 @@ mod tests {
             "namespaces/live-1/team-b/quota.yaml",
             "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n",
         );
+        // kubectl reads `.json` files too, and applies a List's items.
+        t.insert(
+            "namespaces/live-1/team-b/limits.json",
+            "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"LimitRange\",\n\t\"metadata\": {\"name\": \"l\"}\n}\n",
+        );
+        t.insert(
+            "namespaces/live-1/team-b/list.yml",
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: team-b}}\n",
+        );
         t.insert("namespaces/live-1/old/.kiln-skip", "");
         t.insert(
             "namespaces/live-1/old/x.yaml",
@@ -294,7 +312,10 @@ mod tests {
                     "team-b".to_string(),
                     vec![
                         "~G_v1_Namespace|~X|team-b".to_string(),
-                        "~G_v1_ResourceQuota|team-b|q".to_string()
+                        "~G_v1_ResourceQuota|team-b|q".to_string(),
+                        "~G_v1_ConfigMap|team-b|a".to_string(),
+                        "~G_v1_ConfigMap|team-b|b".to_string(),
+                        "~G_v1_LimitRange|team-b|l".to_string(),
                     ]
                 ),
             ]
@@ -303,7 +324,7 @@ mod tests {
             c.skipped,
             [
                 "namespace old: namespaces/live-1/old/.kiln-skip present",
-                "namespaces/live-1/team-a/notes.md: not YAML",
+                "namespaces/live-1/team-a/notes.md: not YAML or JSON",
                 "namespaces/live-1/team-a/resources/: a subdirectory, which kubectl apply -f of the folder does not read",
             ]
         );

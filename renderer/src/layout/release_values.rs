@@ -86,26 +86,80 @@ pub(crate) fn made_in_cluster(
     }
 }
 
-/// Why a Flux v2 HelmRelease cannot be rendered outside the cluster: a
-/// `valuesFrom` Secret it needs (not optional) that the render holds only
-/// as the object its controller makes it from in the cluster (see
-/// [`made_in_cluster`]). The helm-controller reads that Secret there, so
-/// the release is kept as written for it to render; kiln never sees the
-/// values, nor writes them into the rendered tree.
-/// A source `kiln.yaml` declares under `clusterObjects` counts too.
+/// A ConfigMap or Secret a release reads values from.
+struct ClusterSource<'a> {
+    kind: &'static str,
+    namespace: &'a str,
+    name: &'a str,
+    optional: bool,
+}
+
+/// The ConfigMaps and Secrets a release reads values from, in order: Flux
+/// v2 `valuesFrom` (`kind`, `name`, in the release's namespace) or Flux v1
+/// `valueFileSecrets` then `valuesFrom` `configMapKeyRef`/`secretKeyRef`
+/// (`namespace` default the release's, `default` when it has none).
+fn cluster_sources(release: &Value) -> Vec<ClusterSource<'_>> {
+    let flux_v2 = super::api_kind(release).0.starts_with("helm.toolkit.fluxcd.io/");
+    let own_ns = match str_at(release, &["metadata", "namespace"]) {
+        "" if !flux_v2 => "default",
+        n => n,
+    };
+    let optional = |v: &Value| v.get_path(&["optional"]) == Some(&Value::Bool(true));
+    let mut out = Vec::new();
+    if !flux_v2 {
+        if let Some(Value::Seq(secrets)) = release.get_path(&["spec", "valueFileSecrets"]) {
+            out.extend(secrets.iter().map(|s| ClusterSource {
+                kind: "Secret",
+                namespace: own_ns,
+                name: str_at(s, &["name"]),
+                optional: false,
+            }));
+        }
+    }
+    let Some(Value::Seq(froms)) = release.get_path(&["spec", "valuesFrom"]) else {
+        return out;
+    };
+    for from in froms {
+        let (kind, sel) = match from.get_path(&["kind"]).and_then(Value::as_str) {
+            Some("ConfigMap") if flux_v2 => ("ConfigMap", from),
+            Some("Secret") if flux_v2 => ("Secret", from),
+            _ if flux_v2 => continue,
+            _ => match (from.get_path(&["configMapKeyRef"]), from.get_path(&["secretKeyRef"])) {
+                (Some(sel), _) => ("ConfigMap", sel),
+                (None, Some(sel)) => ("Secret", sel),
+                (None, None) => continue,
+            },
+        };
+        let namespace = match str_at(sel, &["namespace"]) {
+            n if !n.is_empty() && !flux_v2 => n,
+            _ => own_ns,
+        };
+        out.push(ClusterSource {
+            kind,
+            namespace,
+            name: str_at(sel, &["name"]),
+            optional: optional(sel),
+        });
+    }
+    out
+}
+
+/// Why a HelmRelease (Flux v2 or v1) cannot be rendered outside the
+/// cluster: a ConfigMap or Secret it reads values from (not optional) that
+/// the render lacks and that only the cluster holds: one `kiln.yaml`
+/// declares under `clusterObjects`, or one the render holds only as the
+/// object its controller makes it from in the cluster (see
+/// [`made_in_cluster`]). The controller reads it there, so the release is
+/// kept as written for it to render; kiln never sees the values, nor writes
+/// them into the rendered tree.
 pub(crate) fn cluster_only_values(
     release: &Value,
     available: &[&Resource],
     declared: &[String],
 ) -> Option<String> {
-    let namespace = str_at(release, &["metadata", "namespace"]);
-    let Some(Value::Seq(froms)) = release.get_path(&["spec", "valuesFrom"]) else {
-        return None;
-    };
-    froms.iter().find_map(|from| {
-        let (kind, name) = (str_at(from, &["kind"]), str_at(from, &["name"]));
-        if !matches!(kind, "ConfigMap" | "Secret")
-            || from.get_path(&["optional"]) == Some(&Value::Bool(true))
+    cluster_sources(release).into_iter().find_map(|s| {
+        let ClusterSource { kind, namespace, name, optional } = s;
+        if optional
             || available.iter().any(|r| {
                 r.gvk().group.is_empty()
                     && r.kind() == kind
@@ -116,15 +170,31 @@ pub(crate) fn cluster_only_values(
             return None;
         }
         let id = format!("{kind} {namespace}/{name}");
-        if declared.contains(&id) {
+        if !namespace.is_empty() && declared.contains(&id) {
             return Some(format!(
                 "valuesFrom {id} exists only in the cluster (clusterObjects in kiln.yaml)"
             ));
         }
         let why = made_in_cluster(available, kind, namespace, name);
         let why = why.strip_prefix("; ")?;
-        Some(format!("valuesFrom {kind} {namespace}/{name} exists only in the cluster: {why}"))
+        Some(format!("valuesFrom {id} exists only in the cluster: {why}"))
     })
+}
+
+/// What to do about a ConfigMap or Secret `kind namespace/name` that the
+/// render lacks, for the error that says it is missing: mark it optional,
+/// or declare it under `clusterObjects` (which needs a namespace), or why
+/// the cluster makes it from values kiln cannot read.
+fn missing_hint(available: &[&Resource], kind: &str, namespace: &str, name: &str) -> String {
+    match made_in_cluster(available, kind, namespace, name) {
+        why if !why.is_empty() => {
+            format!("not in the render (mark it optional: true if it may be missing){why}")
+        }
+        _ if namespace.is_empty() => "not in the render (mark it optional: true if it may be missing; the release has no metadata.namespace, so it cannot be declared under clusterObjects in kiln.yaml)".to_string(),
+        _ => format!(
+            "not in the render (mark it optional: true if it may be missing, or list \"{kind} {namespace}/{name}\" under clusterObjects in kiln.yaml if the cluster holds it)"
+        ),
+    }
 }
 
 /// The text under `key` of a ConfigMap or Secret `namespace/name` in
@@ -190,16 +260,7 @@ fn flux_v2(release: &Release, inline: &Map, available: &[&Resource]) -> Result<M
         let text = match source_value(available, kind, own_ns, name, key).map_err(bad)? {
             Some(Some(text)) => text,
             None | Some(None) if optional => continue,
-            None => {
-                return Err(bad(match made_in_cluster(available, kind, own_ns, name) {
-                    why if why.is_empty() => format!(
-                        "not in the render (mark it optional: true if it may be missing, or list \"{kind} {own_ns}/{name}\" under clusterObjects in kiln.yaml if the cluster holds it)"
-                    ),
-                    why => format!(
-                        "not in the render (mark it optional: true if it may be missing){why}"
-                    ),
-                }));
-            }
+            None => return Err(bad(missing_hint(available, kind, own_ns, name))),
             Some(None) => return Err(bad("no such key".into())),
         };
         match str_at(from, &["targetPath"]) {
@@ -283,35 +344,44 @@ fn flux_v1(
                         .at
                         .invalid(format!("{who}: valuesFrom {field} {ns}/{name} key {key:?}: {m}"))
                 };
+                // The helm-operator passes over an optional source that is
+                // missing, lacks the key, or (a ConfigMap's) is not YAML.
                 match source_value(available, kind, ns, name, key).map_err(bad)? {
-                    Some(Some(text)) => {
-                        Some(read_map(text.as_bytes(), key, true).map_err(|e| bad(e.to_string()))?)
-                    }
+                    Some(Some(text)) => match read_map(text.as_bytes(), key, true) {
+                        Ok(m) => Some(m),
+                        Err(_) if optional && kind == "ConfigMap" => None,
+                        Err(e) => return Err(bad(e.to_string())),
+                    },
                     None | Some(None) if optional => None,
                     None => {
                         return Err(bad(format!(
-                            "{kind} not in the render (mark it optional: true if it may be missing){}",
-                            made_in_cluster(available, kind, ns, name)
+                            "{kind} {}",
+                            missing_hint(available, kind, ns, name)
                         )));
                     }
                     Some(None) => return Err(bad("no such key".into())),
                 }
             }
             "chartFileRef" => {
+                // The helm-operator reads the file from the chart's
+                // directory, which only a git chart has (a repository chart
+                // is a downloaded archive); an optional file that is missing
+                // or not YAML is passed over.
                 let path = str_at(sel, &["path"]);
-                match chart.chart_values_file(path) {
+                let bad = |m: &str| {
+                    release.at.invalid(format!("{who}: valuesFrom chartFileRef {path}: {m}"))
+                };
+                let found = chart.from_git.then(|| chart.chart_values_file(path)).flatten();
+                match found {
                     Some(Ok(m)) => Some(m),
-                    Some(Err(e)) => {
-                        return Err(release
-                            .at
-                            .invalid(format!("{who}: valuesFrom chartFileRef {path}: {e}")));
+                    Some(Err(_)) | None if optional => None,
+                    Some(Err(e)) => return Err(bad(&e)),
+                    None if !chart.from_git => {
+                        return Err(bad(
+                            "chart files are read only from charts of a git repository (spec.chart.git or a path in this repository), not from a Helm repository's chart",
+                        ));
                     }
-                    None if optional => None,
-                    None => {
-                        return Err(release.at.invalid(format!(
-                            "{who}: valuesFrom chartFileRef {path}: the chart has no such file"
-                        )));
-                    }
+                    None => return Err(bad("the chart has no such file")),
                 }
             }
             "externalSourceRef" => {
@@ -338,4 +408,58 @@ fn flux_v1(
         }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Value {
+        crate::yaml::parse_documents(text, "t").unwrap().remove(0)
+    }
+
+    /// A release without a namespace reads from namespace "" (Flux v2),
+    /// which `clusterObjects` cannot name: the hint does not suggest an
+    /// entry kiln.yaml would refuse, and no declared entry matches it.
+    #[test]
+    fn a_release_without_a_namespace_gets_no_cluster_objects_hint() {
+        let hint = missing_hint(&[], "Secret", "", "vals");
+        assert!(hint.contains("the release has no metadata.namespace"), "{hint}");
+        assert!(!hint.contains("\"Secret /vals\""), "{hint}");
+        let hint = missing_hint(&[], "Secret", "apps", "vals");
+        assert!(hint.contains("list \"Secret apps/vals\" under clusterObjects"), "{hint}");
+        let hr = doc(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web}\nspec:\n  valuesFrom: [{kind: Secret, name: vals}]\n",
+        );
+        assert_eq!(cluster_only_values(&hr, &[], &["Secret /vals".to_string()]), None);
+    }
+
+    /// Both controllers' forms name the same ConfigMaps and Secrets: Flux v2
+    /// `kind`/`name` in the release's namespace, Flux v1 `valueFileSecrets`
+    /// and `configMapKeyRef`/`secretKeyRef` with their own namespace
+    /// (default the release's, `default` when it has none).
+    #[test]
+    fn cluster_sources_of_both_flux_versions() {
+        let cases = [
+            (
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: a, namespace: apps}\nspec:\n  valuesFrom:\n  - {kind: ConfigMap, name: c, optional: true}\n  - {kind: Secret, name: s}\n",
+                vec!["ConfigMap apps/c optional", "Secret apps/s"],
+            ),
+            (
+                "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: a}\nspec:\n  valueFileSecrets: [{name: f}]\n  valuesFrom:\n  - configMapKeyRef: {name: c, namespace: other}\n  - secretKeyRef: {name: s, optional: true}\n  - chartFileRef: {path: v.yaml}\n",
+                vec!["Secret default/f", "ConfigMap other/c", "Secret default/s optional"],
+            ),
+        ];
+        for (text, want) in cases {
+            let release = doc(text);
+            let got: Vec<String> = cluster_sources(&release)
+                .iter()
+                .map(|s| {
+                    let opt = if s.optional { " optional" } else { "" };
+                    format!("{} {}/{}{opt}", s.kind, s.namespace, s.name)
+                })
+                .collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
 }
