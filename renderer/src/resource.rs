@@ -124,6 +124,27 @@ impl ResId {
         ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
     }
 
+    /// kustomize's namespace of an identity where it compares or notes one
+    /// (`EffectiveNamespace`): `_non_namespaceable_` for a kind outside
+    /// namespaces, `default` for none.
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped_in_kustomize() {
+            "_non_namespaceable_"
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// Whether two identities are one to kustomize (`ResId.Equals`): the
+    /// same group, version, kind and name in the same effective namespace.
+    pub fn same_as(&self, other: &ResId) -> bool {
+        self.gvk == other.gvk
+            && self.name == other.name
+            && self.effective_namespace() == other.effective_namespace()
+    }
+
     /// kustomize's printed form of an identity in messages,
     /// `Kind.version.group/name.namespace`, with `[noKind]`, `[noVer]`,
     /// `[noGrp]`, `[noName]`, `[noNs]` for blanks.
@@ -231,6 +252,10 @@ pub struct Resource {
     /// The vars declared on this object: kustomize ties a var to the
     /// object it named when declared, whatever later steps rename it to.
     pub ref_vars: Vec<String>,
+    /// The objects whose references the name reference transformer
+    /// pointed at this one, oldest first, each in kustomize's printed form
+    /// of an identity (its `refBy` build annotation).
+    pub ref_by: Vec<String>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -390,6 +415,7 @@ impl Resource {
     pub fn new(value: Value, source: impl Into<String>) -> Resource {
         let mut r = Resource {
             ref_vars: Vec::new(),
+            ref_by: Vec::new(),
             value,
             source: source.into(),
             orig_id: ResId::default(),

@@ -8,8 +8,8 @@ use super::transform::{
     vars,
 };
 use super::{
-    Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
-    validators, ynode,
+    Error, LoadRestrictor, Options, build_annotations, generate, helm_charts, kustomization, order,
+    patch, plugin, validators, ynode,
 };
 use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
@@ -430,55 +430,6 @@ fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), 
     Ok(())
 }
 
-/// The annotations kustomize keeps on an object while it builds, as a JSON
-/// patch sees them in `metadata.annotations` (and may copy them): the
-/// patches' allowed renames and kind changes, the identities the object
-/// had before its JSON patches (one per patch), the
-/// prefixes and suffixes it was renamed with and, on a generated object,
-/// the generator's behavior and whether a hash suffix is due. Their
-/// presence is what matters most: a patch may add to the annotations of an
-/// object whose file wrote none.
-fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (allowed, key) in
-        [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
-    {
-        if allowed {
-            out.push((format!("{INTERNAL_PREFIX}{key}"), "enabled".to_string()));
-        }
-    }
-    if !r.prev_ids.is_empty() {
-        let join =
-            |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
-        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|p| p.kind.clone())));
-        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|p| p.name.clone())));
-        let namespace =
-            |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((
-            format!("{INTERNAL_PREFIX}previousNamespaces"),
-            join(&|p| namespace(&p.namespace)),
-        ));
-    }
-    // The prefixes and suffixes of its renames, oldest first.
-    let affixes = name_reference::affixes(r);
-    let prefixes: Vec<&str> = affixes.iter().map(|a| a.0.as_str()).collect();
-    let suffixes: Vec<&str> = affixes.iter().map(|a| a.1.as_str()).collect();
-    for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
-        list.retain(|x| !x.is_empty());
-        if !list.is_empty() {
-            out.push((format!("{INTERNAL_PREFIX}{key}"), list.join(",")));
-        }
-    }
-    if generate::generated_by(&r.source).is_some() {
-        let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
-        out.push((format!("{INTERNAL_PREFIX}generatorBehavior"), behavior.to_string()));
-        if r.needs_hash {
-            out.push((format!("{INTERNAL_PREFIX}needsHashSuffix"), "enabled".to_string()));
-        }
-    }
-    out
-}
-
 /// The text of a strategic merge patch whose nodes kiln can place as
 /// kustomize reads them: one document, no document markers (kustomize
 /// numbers lines per document), no comments (kustomize carries them into
@@ -527,7 +478,7 @@ fn remove_annotations(value: &mut Value, keys: &[String]) {
 /// ids, sequence indentation) and those kustomize keeps an object's build
 /// state in: kustomize takes them out of every object it prints, whoever
 /// wrote them.
-const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
+const BOOKKEEPING_ANNOTATIONS: [&str; 18] = [
     "config.kubernetes.io/path",
     "config.kubernetes.io/index",
     "config.k8s.io/id",
@@ -545,10 +496,8 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
     "internal.config.kubernetes.io/allowKindChange",
     "internal.config.kubernetes.io/needsHashSuffix",
     "internal.config.kubernetes.io/generatorBehavior",
+    "internal.config.kubernetes.io/refBy",
 ];
-
-/// Where kustomize's build annotations live.
-const INTERNAL_PREFIX: &str = "internal.config.kubernetes.io/";
 
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
@@ -1044,7 +993,8 @@ impl Builder<'_> {
                 return Err(invalid(
                     &k.file,
                     format!(
-                        "merging from generator: found multiple objects that could accept merge of {}",
+                        "merging from generator: found multiple objects {} that could accept merge of {}",
+                        build_annotations::json_list(acc.iter().filter(|b| b.answers_to(&id))),
                         id.kustomize_form()
                     ),
                 ));
@@ -1459,36 +1409,23 @@ impl Builder<'_> {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
-            validators::unchanged(acc, &after).map_err(fails)?;
+            // The probe run shows the writes of equal values; kustomize
+            // names the first object, in the order of the build, that the
+            // validator changed or wrote to.
             let mut probed = acc.clone();
             self.probing = Some(false);
-            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
-            if self.probing == Some(true) {
-                // kustomize sees the nodes a patch rewrote with the same
-                // values as changed: name the first object written to.
-                let i = (0..acc.len())
-                    .find(|&i| {
-                        probed.get(i).is_some_and(|p| p.written.len() > acc[i].written.len())
-                    })
-                    .unwrap_or(0);
-                let message = match (acc.get(i), after.get(i)) {
-                    (Some(b), Some(p)) => validators::nodes_unequal(b, p),
-                    _ => "a patch of the validator writes to the objects".into(),
-                };
-                return Err(fails(message));
-            }
+            let probe_run = self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed);
+            let patch_writes = self.probing == Some(true);
             self.probing = None;
-            validators::forgive_written(acc, &mut probed);
-            validators::unchanged(acc, &probed).map_err(|m| {
-                // The probe's values are kiln's; the objects kustomize shows
-                // are those the validator's real run left.
-                match validators::first_changed(acc, &probed) {
-                    Some(i) if i < after.len() => {
-                        fails(validators::nodes_unequal(&acc[i], &after[i]))
-                    }
-                    _ => fails(m),
+            let probe = match probe_run {
+                Err(_) => validators::Probe::None,
+                Ok(()) if patch_writes => validators::Probe::PatchWrites(&probed),
+                Ok(()) => {
+                    validators::forgive_written(acc, &mut probed);
+                    validators::Probe::Values(&probed)
                 }
-            })?;
+            };
+            validators::unchanged(acc, &after, probe).map_err(fails)?;
             *acc = after;
         }
         Ok(())
@@ -1760,10 +1697,10 @@ impl Builder<'_> {
                 // with no earlier identity is known by its new one alone
                 // (kustomize's original id is the first previous one).
                 let internal = if p.json6902_only {
-                    internal_annotations(r)
+                    build_annotations::of(r)
                 } else {
                     r.store_previous_id();
-                    internal_annotations(r)
+                    build_annotations::of(r)
                 };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -1936,10 +1873,10 @@ impl Builder<'_> {
                     MergedPatch {
                         before: r.value.clone(),
                         // The patch brings the allow annotations it adds.
-                        notes: ynode::notes_of(&r.value, &internal_annotations(r))
+                        notes: ynode::notes_of(&r.value, &build_annotations::of(r))
                             .into_iter()
                             .filter(|(k, _)| {
-                                let key = k.strip_prefix(INTERNAL_PREFIX).unwrap_or("");
+                                let key = k.strip_prefix(build_annotations::PREFIX).unwrap_or("");
                                 (was_allowed.0 || key != "allowNameChange")
                                     && (was_allowed.1 || key != "allowKindChange")
                             })
@@ -2031,7 +1968,7 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
             (_, Some(rebuilt)) => ynode::hash_input(
                 rebuilt,
                 &r.value,
-                &internal_annotations(r),
+                &build_annotations::of(r),
                 &r.notes_added,
                 &r.merged_patches,
             ),
@@ -2353,7 +2290,7 @@ fn go_resource_meta(doc: &Value) -> String {
 fn read_build_annotations(r: &mut Resource) {
     let note = |key: &str| {
         r.value
-            .get_path(&["metadata", "annotations", &format!("{INTERNAL_PREFIX}{key}")])
+            .get_path(&["metadata", "annotations", &format!("{}{key}", build_annotations::PREFIX)])
             .and_then(Value::as_str)
             .map(str::to_string)
     };

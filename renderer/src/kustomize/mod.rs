@@ -6,6 +6,7 @@
 //! name references and sorts the result the way `kubectl kustomize` does.
 
 mod build;
+mod build_annotations;
 pub mod config;
 pub mod fieldspec;
 pub mod generate;
