@@ -8,8 +8,8 @@ use super::transform::{
     vars,
 };
 use super::{
-    Error, LoadRestrictor, Options, build_annotations, generate, helm_charts, kustomization, order,
-    patch, plugin, validators, ynode,
+    Error, LoadRestrictor, Options, build_annotations, generate, go_decode, helm_charts,
+    kustomization, order, patch, plugin, validators, ynode,
 };
 use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
@@ -732,27 +732,29 @@ impl Builder<'_> {
         }
         for rel in &k.configurations {
             let (path, text) = self.read_file(k, dir, rel)?;
-            for doc in yaml::parse_documents(&text, &path)? {
+            // kustomize reads the file's first document through
+            // sigs.k8s.io/yaml (YAML 1.1, then Go's strict JSON decoder).
+            if let Some(doc) = yaml::parse_first_document_helm(&text, &path)? {
+                let decoded = go_decode::first_error(
+                    &doc,
+                    &go_decode::TRANSFORMER_CONFIG,
+                    go_decode::Source::Yaml,
+                    true,
+                );
+                if let Some(e) = decoded {
+                    let message = format!("error unmarshaling JSON: while decoding JSON: {e}");
+                    return Err(invalid(&path, message));
+                }
                 self.config.merge(Config::parse(&doc, &path)?);
             }
             self.config.check_conflicts(&path)?;
         }
         for rel in &k.crds {
-            let (path, text) = self.read_file(k, dir, rel)?;
-            // kustomize reads a file that starts with `{` as strict JSON
-            // (no line break inside a string, no trailing comma), any other
-            // as YAML.
-            if text.starts_with('{') {
-                if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
-                    return Err(invalid(
-                        &path,
-                        format!("unable to parse open API definition from '{rel}': {e}"),
-                    ));
-                }
-            }
-            for doc in yaml::parse_documents(&text, &path)? {
-                self.config.merge(Config::from_crd_schema(&doc, &path)?);
-            }
+            // kustomize names the whole list where a file fails to load.
+            let (path, crd) = self
+                .crd_config(k, dir, rel)
+                .map_err(|e| e.within(format!("loading CRDs [{}]", k.crds.join(" "))))?;
+            self.config.merge(crd);
             // kustomize merges the schema's places into its configuration,
             // which may conflict.
             self.config.check_conflicts(&path)?;
@@ -767,6 +769,39 @@ impl Builder<'_> {
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
         self.validators(k, dir, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
+    }
+
+    /// Reads one `crds:` file: its path and the places its schema marks.
+    /// kustomize decodes a file that starts with `{` as JSON, as it is (Go's
+    /// words for its syntax and type errors), and reads any other as YAML
+    /// through sigs.k8s.io/yaml (its first document, keys sorted, errors
+    /// wrapped).
+    fn crd_config(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        rel: &str,
+    ) -> Result<(String, Config), Error> {
+        let (path, text) = self.read_file(k, dir, rel)?;
+        let unparsable = |e: String| {
+            invalid(&path, format!("unable to parse open API definition from '{rel}': {e}"))
+        };
+        let (doc, source, wrap) = if text.starts_with('{') {
+            if let Some(e) = crate::gotmpl::sprig::go_json_syntax_error(&text) {
+                return Err(unparsable(e));
+            }
+            let doc = yaml::parse_documents(&text, &path)?.into_iter().next();
+            (doc, go_decode::Source::Json, "")
+        } else {
+            let doc = yaml::parse_first_document_helm(&text, &path)?;
+            (doc, go_decode::Source::Yaml, "error unmarshaling JSON: while decoding JSON: ")
+        };
+        let doc = doc.unwrap_or(Value::Null);
+        if let Some(e) = go_decode::first_error(&doc, &go_decode::NAME_TO_API_MAP, source, false) {
+            return Err(unparsable(format!("{wrap}{e}")));
+        }
+        let config = Config::from_crd_schema(&doc, &path)?;
+        Ok((path, config))
     }
 
     /// Adds a component: its kustomization runs on the objects so far.

@@ -98,6 +98,7 @@ fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Er
         let fits = match *name {
             "create" => matches!(value, Value::Bool(_) | Value::Null),
             "fieldSpecs" => true,
+            "path" => !matches!(value, Value::Seq(_) | Value::Map(_)),
             _ => matches!(value, Value::String(_) | Value::Null),
         };
         if !fits {
@@ -107,7 +108,15 @@ fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Er
                 format!("{ctx}.{name}: cannot read a {} as a {want}", value.type_name()),
             ));
         }
-        out.insert((*name).to_string(), value.clone());
+        // sigs.k8s.io/yaml writes a number or bool where a field spec's
+        // path is due as its text.
+        let value = match (*name, value) {
+            ("path", Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)) => {
+                Value::String(crate::resource::scalar_text(value, &[], &[]).unwrap_or_default())
+            }
+            _ => value.clone(),
+        };
+        out.insert((*name).to_string(), value);
     }
     Ok(out)
 }

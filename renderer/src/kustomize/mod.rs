@@ -10,6 +10,7 @@ mod build_annotations;
 pub mod config;
 pub mod fieldspec;
 pub mod generate;
+mod go_decode;
 mod helm_charts;
 pub mod kustomization;
 pub mod order;
