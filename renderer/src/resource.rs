@@ -256,6 +256,12 @@ pub struct Resource {
     /// pointed at this one, oldest first, each in kustomize's printed form
     /// of an identity (its `refBy` build annotation).
     pub ref_by: Vec<String>,
+    /// Keys a label or annotation transformer wrote, with the map they are
+    /// in, that YAML reads back as something other than a string (`true`,
+    /// `1`, `~`): kustomize writes them as plain scalars and keeps the
+    /// object, which fails where it is turned into JSON (see
+    /// [`Resource::has_plain_key`]).
+    pub plain_keys: Vec<(Vec<Step>, String)>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -416,6 +422,7 @@ impl Resource {
         let mut r = Resource {
             ref_vars: Vec::new(),
             ref_by: Vec::new(),
+            plain_keys: Vec::new(),
             value,
             source: source.into(),
             orig_id: ResId::default(),
@@ -486,6 +493,13 @@ impl Resource {
             || self.prev_res_ids().any(|p| {
                 p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
             })
+    }
+
+    /// Whether a key of [`Resource::plain_keys`] is still in its map.
+    pub fn has_plain_key(&self) -> bool {
+        self.plain_keys.iter().any(|(map, key)| {
+            value_at(&self.value, map).and_then(Value::as_map).is_some_and(|m| m.contains_key(key))
+        })
     }
 
     /// Notes that annotation `key` was added, when a JSON patch rebuilt

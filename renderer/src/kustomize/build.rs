@@ -8,7 +8,7 @@ use super::transform::{
     vars,
 };
 use super::{
-    Error, LoadRestrictor, Options, build_annotations, generate, go_decode, helm_charts,
+    Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
 use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
@@ -84,7 +84,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         // object, which it names by Go's `%#v` of the decoded map.
         yaml::validate(&r.value).map_err(|e| {
             let what = match e {
-                yaml::EmitError::NonFinite { .. } => go_dump(&r.value),
+                yaml::EmitError::NonFinite { .. } => go_dump::object(&r.value, &[]),
                 _ => r.id().to_string(),
             };
             invalid(&r.source, format!("{what}: {e}"))
@@ -101,6 +101,18 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             so.order_last.as_deref().unwrap_or_default(),
         ),
         _ => order::legacy_sort(&mut acc),
+    }
+    // kustomize turns each object into JSON as it prints it, in the output
+    // order: a key a transformer wrote that YAML reads as no string fails
+    // there, shown in Go's `%#v` of the decoded object.
+    if let Some(r) = acc.iter().find(|r| r.has_plain_key()) {
+        return Err(invalid(
+            &r.source,
+            format!(
+                "{}: json: unsupported type: map[interface {{}}]interface {{}}",
+                go_dump::object(&r.value, &r.plain_keys)
+            ),
+        ));
     }
     // Sorted by their text, names written as numbers or bools print as those.
     for r in &mut acc {
@@ -546,11 +558,6 @@ fn lexical_join(dir: &str, rel: &str) -> String {
     if parts.is_empty() { ".".to_string() } else { parts.join("/") }
 }
 
-/// An object as Go's `%#v` prints it decoded into `map[string]interface {}`.
-pub(crate) fn go_dump(v: &Value) -> String {
-    crate::gotmpl::fmt::sprintf("%#v", &[crate::gotmpl::Value::from(v)])
-}
-
 /// `text` as Go's `%q` prints a string (`strconv.Quote`).
 pub(crate) fn go_quote(text: &str) -> String {
     crate::gotmpl::fmt::quote(text)
@@ -610,7 +617,9 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file)
+        // sigs.k8s.io/yaml reads the file as YAML 1.1 and turns a key that is
+        // a number or bool into its text (a null key it refuses).
+        let docs = yaml::parse_documents_helm(&text, &file)
             .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         // kustomize turns the file into JSON before it reads the fields.
@@ -1715,6 +1724,10 @@ impl Builder<'_> {
                 // kustomize applies a JSON patch to the object's JSON.
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
+                }
+                if r.has_plain_key() {
+                    let message = "json: unsupported type: map[interface {}]interface {}";
+                    return Err(invalid(&r.source, message.to_string()));
                 }
                 // A field a replacement gave text its type cannot hold
                 // fails that conversion, whatever the patch then writes.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod fieldspec;
 pub mod generate;
 mod go_decode;
+mod go_dump;
 mod helm_charts;
 pub mod kustomization;
 pub mod order;
