@@ -967,6 +967,14 @@ impl Builder<'_> {
                             format!("map[string]interface {{}}(nil): {}", e.go_message()),
                         ))
                     }
+                    // kyaml's reader refuses a bad document separator
+                    // before any YAML is parsed: not malformed YAML to
+                    // kustomize, which then tries the entry as a directory.
+                    Err(Error::Yaml(e)) if e.message.starts_with("invalid document separator") => {
+                        let at = format!("{}:{}:{}", e.file, e.line, e.column);
+                        let read = invalid(&at, format!("{as_file}: {}", e.message));
+                        Err(both(read, not_dir))
+                    }
                     // Malformed YAML is reported alone: the entry is a file.
                     Err(e @ Error::Yaml(_)) => Err(invalid(
                         &e.file(),
@@ -2146,9 +2154,14 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
-                    // kustomize expands a list through JSON.
+                    // kustomize expands a list through JSON, whose encoder
+                    // refuses a map with a key that is not a string.
                     if let Some(key) = non_string_key {
-                        return Err(key.error.into());
+                        let e = key.error;
+                        return Err(invalid(
+                            &format!("{}:{}:{}", e.file, e.line, e.column),
+                            "json: unsupported type: map[interface {}]interface {}".to_string(),
+                        ));
                     }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
