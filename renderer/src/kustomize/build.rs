@@ -1674,8 +1674,18 @@ impl Builder<'_> {
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
         // true, a key `n` the string "false").
         let docs = if is_json6902 && !p.legacy_strategic_merge {
-            yaml::parse_documents_helm(&text, &source)?
-                .into_iter()
+            let read = yaml::parse_documents_helm(&text, &source);
+            // Text YAML reads but sigs.k8s.io/yaml cannot turn into JSON (a
+            // null or list key) is no JSON patch to a `patches` entry, nor
+            // a strategic merge patch.
+            let read = match read {
+                Err(_) if !p.json6902_only => {
+                    let m = format!("unable to parse SM or JSON patch from {}", p.go_name());
+                    return Err(configuring(invalid(&source, m)));
+                }
+                read => read?,
+            };
+            read.into_iter()
                 .filter(|d| !d.is_null())
                 .take(if p.json6902_only { usize::MAX } else { 1 })
                 .collect()
