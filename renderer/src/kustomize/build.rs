@@ -758,15 +758,23 @@ impl Builder<'_> {
             }
             self.config.check_conflicts(&path)?;
         }
+        // kustomize reads every `crds:` file into one configuration (naming
+        // the whole list where a file fails to load), then merges that into
+        // its own, which may conflict: it then prints what the files gave.
+        let mut crds = Config::default();
+        let mut last = None;
         for rel in &k.crds {
-            // kustomize names the whole list where a file fails to load.
             let (path, crd) = self
                 .crd_config(k, dir, rel)
                 .map_err(|e| e.within(format!("loading CRDs [{}]", k.crds.join(" "))))?;
-            self.config.merge(crd);
-            // kustomize merges the schema's places into its configuration,
-            // which may conflict.
-            self.config.check_conflicts(&path)?;
+            crds.merge(crd);
+            last = Some(path);
+        }
+        if let Some(path) = last {
+            self.config.merge(crds.clone());
+            self.config
+                .check_conflicts(&path)
+                .map_err(|e| e.within(format!("merging CRDs &{}", crds.go_v())))?;
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
