@@ -124,6 +124,27 @@ impl ResId {
         ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
     }
 
+    /// kustomize's namespace of an identity where it compares or notes one
+    /// (`EffectiveNamespace`): `_non_namespaceable_` for a kind outside
+    /// namespaces, `default` for none.
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped_in_kustomize() {
+            "_non_namespaceable_"
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// Whether two identities are one to kustomize (`ResId.Equals`): the
+    /// same group, version, kind and name in the same effective namespace.
+    pub fn same_as(&self, other: &ResId) -> bool {
+        self.gvk == other.gvk
+            && self.name == other.name
+            && self.effective_namespace() == other.effective_namespace()
+    }
+
     /// kustomize's printed form of an identity in messages,
     /// `Kind.version.group/name.namespace`, with `[noKind]`, `[noVer]`,
     /// `[noGrp]`, `[noName]`, `[noNs]` for blanks.
@@ -231,6 +252,16 @@ pub struct Resource {
     /// The vars declared on this object: kustomize ties a var to the
     /// object it named when declared, whatever later steps rename it to.
     pub ref_vars: Vec<String>,
+    /// The objects whose references the name reference transformer
+    /// pointed at this one, oldest first, each in kustomize's printed form
+    /// of an identity (its `refBy` build annotation).
+    pub ref_by: Vec<String>,
+    /// Keys a label or annotation transformer wrote, with the map they are
+    /// in, that YAML reads back as something other than a string (`true`,
+    /// `1`, `~`): kustomize writes them as plain scalars and keeps the
+    /// object, which fails where it is turned into JSON (see
+    /// [`Resource::has_plain_key`]).
+    pub plain_keys: Vec<(Vec<Step>, String)>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -390,6 +421,8 @@ impl Resource {
     pub fn new(value: Value, source: impl Into<String>) -> Resource {
         let mut r = Resource {
             ref_vars: Vec::new(),
+            ref_by: Vec::new(),
+            plain_keys: Vec::new(),
             value,
             source: source.into(),
             orig_id: ResId::default(),
@@ -460,6 +493,13 @@ impl Resource {
             || self.prev_res_ids().any(|p| {
                 p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
             })
+    }
+
+    /// Whether a key of [`Resource::plain_keys`] is still in its map.
+    pub fn has_plain_key(&self) -> bool {
+        self.plain_keys.iter().any(|(map, key)| {
+            value_at(&self.value, map).and_then(Value::as_map).is_some_and(|m| m.contains_key(key))
+        })
     }
 
     /// Notes that annotation `key` was added, when a JSON patch rebuilt

@@ -8,8 +8,8 @@ use super::transform::{
     vars,
 };
 use super::{
-    Error, LoadRestrictor, Options, generate, helm_charts, kustomization, order, patch, plugin,
-    validators, ynode,
+    Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
+    kustomization, order, patch, plugin, validators, ynode,
 };
 use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
 use crate::tree::{self, EntryKind, Tree};
@@ -84,7 +84,7 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         // object, which it names by Go's `%#v` of the decoded map.
         yaml::validate(&r.value).map_err(|e| {
             let what = match e {
-                yaml::EmitError::NonFinite { .. } => go_dump(&r.value),
+                yaml::EmitError::NonFinite { .. } => go_dump::object(&r.value, &[]),
                 _ => r.id().to_string(),
             };
             invalid(&r.source, format!("{what}: {e}"))
@@ -101,6 +101,18 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
             so.order_last.as_deref().unwrap_or_default(),
         ),
         _ => order::legacy_sort(&mut acc),
+    }
+    // kustomize turns each object into JSON as it prints it, in the output
+    // order: a key a transformer wrote that YAML reads as no string fails
+    // there, shown in Go's `%#v` of the decoded object.
+    if let Some(r) = acc.iter().find(|r| r.has_plain_key()) {
+        return Err(invalid(
+            &r.source,
+            format!(
+                "{}: json: unsupported type: map[interface {{}}]interface {{}}",
+                go_dump::object(&r.value, &r.plain_keys)
+            ),
+        ));
     }
     // Sorted by their text, names written as numbers or bools print as those.
     for r in &mut acc {
@@ -430,55 +442,6 @@ fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), 
     Ok(())
 }
 
-/// The annotations kustomize keeps on an object while it builds, as a JSON
-/// patch sees them in `metadata.annotations` (and may copy them): the
-/// patches' allowed renames and kind changes, the identities the object
-/// had before its JSON patches (one per patch), the
-/// prefixes and suffixes it was renamed with and, on a generated object,
-/// the generator's behavior and whether a hash suffix is due. Their
-/// presence is what matters most: a patch may add to the annotations of an
-/// object whose file wrote none.
-fn internal_annotations(r: &Resource) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (allowed, key) in
-        [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
-    {
-        if allowed {
-            out.push((format!("{INTERNAL_PREFIX}{key}"), "enabled".to_string()));
-        }
-    }
-    if !r.prev_ids.is_empty() {
-        let join =
-            |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
-        out.push((format!("{INTERNAL_PREFIX}previousKinds"), join(&|p| p.kind.clone())));
-        out.push((format!("{INTERNAL_PREFIX}previousNames"), join(&|p| p.name.clone())));
-        let namespace =
-            |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
-        out.push((
-            format!("{INTERNAL_PREFIX}previousNamespaces"),
-            join(&|p| namespace(&p.namespace)),
-        ));
-    }
-    // The prefixes and suffixes of its renames, oldest first.
-    let affixes = name_reference::affixes(r);
-    let prefixes: Vec<&str> = affixes.iter().map(|a| a.0.as_str()).collect();
-    let suffixes: Vec<&str> = affixes.iter().map(|a| a.1.as_str()).collect();
-    for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
-        list.retain(|x| !x.is_empty());
-        if !list.is_empty() {
-            out.push((format!("{INTERNAL_PREFIX}{key}"), list.join(",")));
-        }
-    }
-    if generate::generated_by(&r.source).is_some() {
-        let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
-        out.push((format!("{INTERNAL_PREFIX}generatorBehavior"), behavior.to_string()));
-        if r.needs_hash {
-            out.push((format!("{INTERNAL_PREFIX}needsHashSuffix"), "enabled".to_string()));
-        }
-    }
-    out
-}
-
 /// The text of a strategic merge patch whose nodes kiln can place as
 /// kustomize reads them: one document, no document markers (kustomize
 /// numbers lines per document), no comments (kustomize carries them into
@@ -527,7 +490,7 @@ fn remove_annotations(value: &mut Value, keys: &[String]) {
 /// ids, sequence indentation) and those kustomize keeps an object's build
 /// state in: kustomize takes them out of every object it prints, whoever
 /// wrote them.
-const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
+const BOOKKEEPING_ANNOTATIONS: [&str; 18] = [
     "config.kubernetes.io/path",
     "config.kubernetes.io/index",
     "config.k8s.io/id",
@@ -545,10 +508,8 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 17] = [
     "internal.config.kubernetes.io/allowKindChange",
     "internal.config.kubernetes.io/needsHashSuffix",
     "internal.config.kubernetes.io/generatorBehavior",
+    "internal.config.kubernetes.io/refBy",
 ];
-
-/// Where kustomize's build annotations live.
-const INTERNAL_PREFIX: &str = "internal.config.kubernetes.io/";
 
 /// kustomize rewrites every object's annotations at the end of a build (to
 /// take its own bookkeeping out), and leaves no annotations field that is
@@ -595,11 +556,6 @@ fn lexical_join(dir: &str, rel: &str) -> String {
         }
     }
     if parts.is_empty() { ".".to_string() } else { parts.join("/") }
-}
-
-/// An object as Go's `%#v` prints it decoded into `map[string]interface {}`.
-pub(crate) fn go_dump(v: &Value) -> String {
-    crate::gotmpl::fmt::sprintf("%#v", &[crate::gotmpl::Value::from(v)])
 }
 
 /// `text` as Go's `%q` prints a string (`strconv.Quote`).
@@ -661,7 +617,9 @@ impl Builder<'_> {
         };
         let file = tree::join(dir, name)?;
         let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file)
+        // sigs.k8s.io/yaml reads the file as YAML 1.1 and turns a key that is
+        // a number or bool into its text (a null key it refuses).
+        let docs = yaml::parse_documents_helm(&text, &file)
             .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         // kustomize turns the file into JSON before it reads the fields.
@@ -783,30 +741,40 @@ impl Builder<'_> {
         }
         for rel in &k.configurations {
             let (path, text) = self.read_file(k, dir, rel)?;
-            for doc in yaml::parse_documents(&text, &path)? {
+            // kustomize reads the file's first document through
+            // sigs.k8s.io/yaml (YAML 1.1, then Go's strict JSON decoder).
+            if let Some(doc) = yaml::parse_first_document_helm(&text, &path)? {
+                let decoded = go_decode::first_error(
+                    &doc,
+                    &go_decode::TRANSFORMER_CONFIG,
+                    go_decode::Source::Yaml,
+                    true,
+                );
+                if let Some(e) = decoded {
+                    let message = format!("error unmarshaling JSON: while decoding JSON: {e}");
+                    return Err(invalid(&path, message));
+                }
                 self.config.merge(Config::parse(&doc, &path)?);
             }
             self.config.check_conflicts(&path)?;
         }
+        // kustomize reads every `crds:` file into one configuration (naming
+        // the whole list where a file fails to load), then merges that into
+        // its own, which may conflict: it then prints what the files gave.
+        let mut crds = Config::default();
+        let mut last = None;
         for rel in &k.crds {
-            let (path, text) = self.read_file(k, dir, rel)?;
-            // kustomize reads a file that starts with `{` as strict JSON
-            // (no line break inside a string, no trailing comma), any other
-            // as YAML.
-            if text.starts_with('{') {
-                if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
-                    return Err(invalid(
-                        &path,
-                        format!("unable to parse open API definition from '{rel}': {e}"),
-                    ));
-                }
-            }
-            for doc in yaml::parse_documents(&text, &path)? {
-                self.config.merge(Config::from_crd_schema(&doc, &path)?);
-            }
-            // kustomize merges the schema's places into its configuration,
-            // which may conflict.
-            self.config.check_conflicts(&path)?;
+            let (path, crd) = self
+                .crd_config(k, dir, rel)
+                .map_err(|e| e.within(format!("loading CRDs [{}]", k.crds.join(" "))))?;
+            crds.merge(crd);
+            last = Some(path);
+        }
+        if let Some(path) = last {
+            self.config.merge(crds.clone());
+            self.config
+                .check_conflicts(&path)
+                .map_err(|e| e.within(format!("merging CRDs &{}", crds.go_v())))?;
         }
         // kustomize runs a kustomization's generators before its components.
         self.generators(k, dir, acc)?;
@@ -818,6 +786,39 @@ impl Builder<'_> {
         self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
         self.validators(k, dir, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
+    }
+
+    /// Reads one `crds:` file: its path and the places its schema marks.
+    /// kustomize decodes a file that starts with `{` as JSON, as it is (Go's
+    /// words for its syntax and type errors), and reads any other as YAML
+    /// through sigs.k8s.io/yaml (its first document, keys sorted, errors
+    /// wrapped).
+    fn crd_config(
+        &self,
+        k: &Kustomization,
+        dir: &str,
+        rel: &str,
+    ) -> Result<(String, Config), Error> {
+        let (path, text) = self.read_file(k, dir, rel)?;
+        let unparsable = |e: String| {
+            invalid(&path, format!("unable to parse open API definition from '{rel}': {e}"))
+        };
+        let (doc, source, wrap) = if text.starts_with('{') {
+            if let Some(e) = crate::gotmpl::sprig::go_json_syntax_error(&text) {
+                return Err(unparsable(e));
+            }
+            let doc = yaml::parse_documents(&text, &path)?.into_iter().next();
+            (doc, go_decode::Source::Json, "")
+        } else {
+            let doc = yaml::parse_first_document_helm(&text, &path)?;
+            (doc, go_decode::Source::Yaml, "error unmarshaling JSON: while decoding JSON: ")
+        };
+        let doc = doc.unwrap_or(Value::Null);
+        if let Some(e) = go_decode::first_error(&doc, &go_decode::NAME_TO_API_MAP, source, false) {
+            return Err(unparsable(format!("{wrap}{e}")));
+        }
+        let config = Config::from_crd_schema(&doc, &path)?;
+        Ok((path, config))
     }
 
     /// Adds a component: its kustomization runs on the objects so far.
@@ -974,6 +975,14 @@ impl Builder<'_> {
                             format!("map[string]interface {{}}(nil): {}", e.go_message()),
                         ))
                     }
+                    // kyaml's reader refuses a bad document separator
+                    // before any YAML is parsed: not malformed YAML to
+                    // kustomize, which then tries the entry as a directory.
+                    Err(Error::Yaml(e)) if e.message.starts_with("invalid document separator") => {
+                        let at = format!("{}:{}:{}", e.file, e.line, e.column);
+                        let read = invalid(&at, format!("{as_file}: {}", e.message));
+                        Err(both(read, not_dir))
+                    }
                     // Malformed YAML is reported alone: the entry is a file.
                     Err(e @ Error::Yaml(_)) => Err(invalid(
                         &e.file(),
@@ -1044,7 +1053,8 @@ impl Builder<'_> {
                 return Err(invalid(
                     &k.file,
                     format!(
-                        "merging from generator: found multiple objects that could accept merge of {}",
+                        "merging from generator: found multiple objects {} that could accept merge of {}",
+                        build_annotations::json_list(acc.iter().filter(|b| b.answers_to(&id))),
                         id.kustomize_form()
                     ),
                 ));
@@ -1459,36 +1469,23 @@ impl Builder<'_> {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
-            validators::unchanged(acc, &after).map_err(fails)?;
+            // The probe run shows the writes of equal values; kustomize
+            // names the first object, in the order of the build, that the
+            // validator changed or wrote to.
             let mut probed = acc.clone();
             self.probing = Some(false);
-            self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed)?;
-            if self.probing == Some(true) {
-                // kustomize sees the nodes a patch rewrote with the same
-                // values as changed: name the first object written to.
-                let i = (0..acc.len())
-                    .find(|&i| {
-                        probed.get(i).is_some_and(|p| p.written.len() > acc[i].written.len())
-                    })
-                    .unwrap_or(0);
-                let message = match (acc.get(i), after.get(i)) {
-                    (Some(b), Some(p)) => validators::nodes_unequal(b, p),
-                    _ => "a patch of the validator writes to the objects".into(),
-                };
-                return Err(fails(message));
-            }
+            let probe_run = self.plugins(k, dir, entry, plugin::Role::Transformer, &mut probed);
+            let patch_writes = self.probing == Some(true);
             self.probing = None;
-            validators::forgive_written(acc, &mut probed);
-            validators::unchanged(acc, &probed).map_err(|m| {
-                // The probe's values are kiln's; the objects kustomize shows
-                // are those the validator's real run left.
-                match validators::first_changed(acc, &probed) {
-                    Some(i) if i < after.len() => {
-                        fails(validators::nodes_unequal(&acc[i], &after[i]))
-                    }
-                    _ => fails(m),
+            let probe = match probe_run {
+                Err(_) => validators::Probe::None,
+                Ok(()) if patch_writes => validators::Probe::PatchWrites(&probed),
+                Ok(()) => {
+                    validators::forgive_written(acc, &mut probed);
+                    validators::Probe::Values(&probed)
                 }
-            })?;
+            };
+            validators::unchanged(acc, &after, probe).map_err(fails)?;
             *acc = after;
         }
         Ok(())
@@ -1685,8 +1682,18 @@ impl Builder<'_> {
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
         // true, a key `n` the string "false").
         let docs = if is_json6902 && !p.legacy_strategic_merge {
-            yaml::parse_documents_helm(&text, &source)?
-                .into_iter()
+            let read = yaml::parse_documents_helm(&text, &source);
+            // Text YAML reads but sigs.k8s.io/yaml cannot turn into JSON (a
+            // null or list key) is no JSON patch to a `patches` entry, nor
+            // a strategic merge patch.
+            let read = match read {
+                Err(_) if !p.json6902_only => {
+                    let m = format!("unable to parse SM or JSON patch from {}", p.go_name());
+                    return Err(configuring(invalid(&source, m)));
+                }
+                read => read?,
+            };
+            read.into_iter()
                 .filter(|d| !d.is_null())
                 .take(if p.json6902_only { usize::MAX } else { 1 })
                 .collect()
@@ -1744,6 +1751,10 @@ impl Builder<'_> {
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
                 }
+                if r.has_plain_key() {
+                    let message = "json: unsupported type: map[interface {}]interface {}";
+                    return Err(invalid(&r.source, message.to_string()));
+                }
                 // A field a replacement gave text its type cannot hold
                 // fails that conversion, whatever the patch then writes.
                 if let Some(error) = replacements::mistyped_error(r) {
@@ -1760,10 +1771,10 @@ impl Builder<'_> {
                 // with no earlier identity is known by its new one alone
                 // (kustomize's original id is the first previous one).
                 let internal = if p.json6902_only {
-                    internal_annotations(r)
+                    build_annotations::of(r)
                 } else {
                     r.store_previous_id();
-                    internal_annotations(r)
+                    build_annotations::of(r)
                 };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -1936,10 +1947,10 @@ impl Builder<'_> {
                     MergedPatch {
                         before: r.value.clone(),
                         // The patch brings the allow annotations it adds.
-                        notes: ynode::notes_of(&r.value, &internal_annotations(r))
+                        notes: ynode::notes_of(&r.value, &build_annotations::of(r))
                             .into_iter()
                             .filter(|(k, _)| {
-                                let key = k.strip_prefix(INTERNAL_PREFIX).unwrap_or("");
+                                let key = k.strip_prefix(build_annotations::PREFIX).unwrap_or("");
                                 (was_allowed.0 || key != "allowNameChange")
                                     && (was_allowed.1 || key != "allowKindChange")
                             })
@@ -2031,7 +2042,7 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
             (_, Some(rebuilt)) => ynode::hash_input(
                 rebuilt,
                 &r.value,
-                &internal_annotations(r),
+                &build_annotations::of(r),
                 &r.notes_added,
                 &r.merged_patches,
             ),
@@ -2161,9 +2172,14 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
-                    // kustomize expands a list through JSON.
+                    // kustomize expands a list through JSON, whose encoder
+                    // refuses a map with a key that is not a string.
                     if let Some(key) = non_string_key {
-                        return Err(key.error.into());
+                        let e = key.error;
+                        return Err(invalid(
+                            &format!("{}:{}:{}", e.file, e.line, e.column),
+                            "json: unsupported type: map[interface {}]interface {}".to_string(),
+                        ));
                     }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         for (i, item) in items.iter().enumerate() {
@@ -2353,7 +2369,7 @@ fn go_resource_meta(doc: &Value) -> String {
 fn read_build_annotations(r: &mut Resource) {
     let note = |key: &str| {
         r.value
-            .get_path(&["metadata", "annotations", &format!("{INTERNAL_PREFIX}{key}")])
+            .get_path(&["metadata", "annotations", &format!("{}{key}", build_annotations::PREFIX)])
             .and_then(Value::as_str)
             .map(str::to_string)
     };

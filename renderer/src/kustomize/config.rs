@@ -98,6 +98,7 @@ fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Er
         let fits = match *name {
             "create" => matches!(value, Value::Bool(_) | Value::Null),
             "fieldSpecs" => true,
+            "path" => !matches!(value, Value::Seq(_) | Value::Map(_)),
             _ => matches!(value, Value::String(_) | Value::Null),
         };
         if !fits {
@@ -107,7 +108,15 @@ fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Er
                 format!("{ctx}.{name}: cannot read a {} as a {want}", value.type_name()),
             ));
         }
-        out.insert((*name).to_string(), value.clone());
+        // sigs.k8s.io/yaml writes a number or bool where a field spec's
+        // path is due as its text.
+        let value = match (*name, value) {
+            ("path", Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)) => {
+                Value::String(crate::resource::scalar_text(value, &[], &[]).unwrap_or_default())
+            }
+            _ => value.clone(),
+        };
+        out.insert((*name).to_string(), value);
     }
     Ok(out)
 }
@@ -305,6 +314,65 @@ impl Config {
 }
 
 impl Config {
+    /// Go's `%v` of kustomize's `TransformerConfig` holding these specs
+    /// (without the `&` of the pointer kustomize prints): its eleven lists
+    /// in its field order, each sorted as kustomize sorts them (by group,
+    /// version and kind: `Gvk.IsLessThan`), a field spec as
+    /// `Kind.Version.Group:create:path`, a name reference entry as its
+    /// referenced kind and its referrers on lines of their own.
+    pub fn go_v(&self) -> String {
+        fn list(specs: &[UserFieldSpec]) -> String {
+            let mut sorted: Vec<&UserFieldSpec> = specs.iter().collect();
+            sorted.sort_by_cached_key(|s| {
+                gvk_order(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref())
+            });
+            let items: Vec<String> = sorted.into_iter().map(go_field_spec).collect();
+            format!("[{}]", items.join(" "))
+        }
+        // Entries about one referenced group, version and kind are one.
+        let mut refs: Vec<(&TargetGvk, Vec<&UserFieldSpec>)> = Vec::new();
+        for (target, referrers) in &self.name_back_refs {
+            match refs.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, have)) => {
+                    for r in referrers {
+                        if !have.contains(&r) {
+                            have.push(r);
+                        }
+                    }
+                }
+                None => refs.push((target, referrers.iter().collect())),
+            }
+        }
+        refs.sort_by_cached_key(|(t, _)| {
+            gvk_order(t.group.as_deref(), t.version.as_deref(), t.kind.as_deref())
+        });
+        let refs: Vec<String> = refs
+            .into_iter()
+            .map(|(t, referrers)| {
+                let lines: Vec<String> = referrers.into_iter().map(go_field_spec).collect();
+                format!(
+                    "{}:  (\n{}\n)",
+                    go_gvk(t.group.as_deref(), t.version.as_deref(), t.kind.as_deref()),
+                    lines.join("\n")
+                )
+            })
+            .collect();
+        let fields = [
+            list(&self.name_prefix),
+            list(&self.name_suffix),
+            list(&self.namespace),
+            list(&self.common_labels),
+            list(&self.labels),
+            list(&self.template_labels),
+            list(&self.common_annotations),
+            format!("[{}]", refs.join(" ")),
+            list(&self.var_reference),
+            list(&self.images),
+            list(&self.replicas),
+        ];
+        format!("{{{}}}", fields.join(" "))
+    }
+
     /// Fails where kustomize cannot merge the field specs of its
     /// configurations with one another and with its built-in ones: two specs
     /// for one path, one selecting the other's kinds, that differ in
@@ -428,6 +496,32 @@ const META_LABELS: Option<FieldSpec> =
     Some(FieldSpec { group: None, kind: None, path: "metadata/labels", create: true });
 const META_ANNOTATIONS: Option<FieldSpec> =
     Some(FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true });
+
+/// kustomize's `Gvk.String`: `Kind.Version.Group`, blanks as `[noKind]`,
+/// `[noVer]`, `[noGrp]`.
+fn go_gvk(group: Option<&str>, version: Option<&str>, kind: Option<&str>) -> String {
+    let or = |s: Option<&str>, none: &'static str| {
+        s.filter(|s| !s.is_empty()).unwrap_or(none).to_string()
+    };
+    format!("{}.{}.{}", or(kind, "[noKind]"), or(version, "[noVer]"), or(group, "[noGrp]"))
+}
+
+/// kustomize's `FieldSpec.String`.
+fn go_field_spec(s: &UserFieldSpec) -> String {
+    let gvk = go_gvk(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref());
+    format!("{gvk}:{}:{}", s.create, s.path)
+}
+
+/// The order of `Gvk.IsLessThan`: the kind's place in kustomize's legacy
+/// order, then `group_version_kind` with blanks as `~G`, `~V`, `~K`.
+fn gvk_order(group: Option<&str>, version: Option<&str>, kind: Option<&str>) -> (i64, String) {
+    let gvk = Gvk {
+        group: group.unwrap_or_default().to_string(),
+        version: version.unwrap_or_default().to_string(),
+        kind: kind.unwrap_or_default().to_string(),
+    };
+    (super::order::kind_rank(&gvk.kind), gvk.kustomize_string())
+}
 
 /// kiln's built-in tables (and one more spec) as configuration specs:
 /// kiln's tables name the core group where kustomize's name version v1.

@@ -6,9 +6,12 @@
 //! name references and sorts the result the way `kubectl kustomize` does.
 
 mod build;
+mod build_annotations;
 pub mod config;
 pub mod fieldspec;
 pub mod generate;
+mod go_decode;
+mod go_dump;
 mod helm_charts;
 pub mod kustomization;
 pub mod order;

@@ -41,6 +41,12 @@ fn rank<S: AsRef<str>>(kind: &str, first: &[S], last: &[S]) -> i64 {
     0
 }
 
+/// The place of a kind in kustomize's legacy order: negative for the kinds
+/// it puts first, positive for those it puts last, 0 for the others.
+pub(crate) fn kind_rank(kind: &str) -> i64 {
+    rank(kind, ORDER_FIRST, ORDER_LAST)
+}
+
 /// Sorts by kind rank, then by `group_version_kind`, then by namespace and name.
 pub fn legacy_sort(resources: &mut [Resource]) {
     legacy_sort_with(resources, ORDER_FIRST, ORDER_LAST);

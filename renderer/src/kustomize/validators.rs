@@ -17,9 +17,10 @@
 //! as a probe: its configuration is copied with every value it writes
 //! replaced by one no object holds, so that any write shows as a change.
 
+use super::build_annotations;
 use super::kustomization::{Kustomization, Patch};
 use super::select::Matcher;
-use crate::resource::Resource;
+use crate::resource::{ResId, Resource};
 use crate::value::Value;
 
 /// A value no object holds.
@@ -85,9 +86,25 @@ pub fn patches_write(k: &Kustomization, objects: &[Resource]) -> Result<bool, St
     Ok(false)
 }
 
-/// Checks that `after` (the objects once a validator ran) equals `before`,
-/// object by object, as kustomize compares them; the message says where not.
-pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> {
+/// What the probe run of a validator (see the module's comment) showed.
+#[derive(Clone, Copy)]
+pub enum Probe<'a> {
+    /// No probe ran, or it failed: only the real run's changes count.
+    None,
+    /// The objects once the probe ran, after [`forgive_written`]: a value
+    /// that differs from before is a write.
+    Values(&'a [Resource]),
+    /// The validator's patches write to the objects: those whose written
+    /// fields grew in the probe run are written to.
+    PatchWrites(&'a [Resource]),
+}
+
+/// Checks that `after` (the objects once a validator ran) equals `before`
+/// as kustomize compares them (`ErrorIfNotEqualSets`): each object of
+/// `before`, in the order of the build, must have exactly one object of its
+/// identity in `after`, whose nodes differ where the real run changed a
+/// value or the probe shows a write. The message says where not.
+pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> Result<(), String> {
     if before.len() != after.len() {
         return Err(format!(
             "lists have different number of entries: {} doesn't equal {}",
@@ -95,34 +112,70 @@ pub fn unchanged(before: &[Resource], after: &[Resource]) -> Result<(), String> 
             after.len()
         ));
     }
-    for (b, a) in before.iter().zip(after) {
-        if b.id() != a.id() {
+    let after_ids: Vec<ResId> = after.iter().map(Resource::id).collect();
+    let mut seen = vec![false; after.len()];
+    for b in before {
+        let id = b.id();
+        let mut others = after_ids.iter().enumerate().filter(|(_, o)| id.same_as(o));
+        let Some((i, _)) = others.next() else {
+            return Err(format!("id in self missing from other; id: {}", id.kustomize_form()));
+        };
+        let more = others.count();
+        if more > 0 {
             return Err(format!(
-                "id in self matches none in other; id: {}",
-                b.id().kustomize_form()
+                "id in self matches {} in other; id: {}",
+                more + 1,
+                id.kustomize_form()
             ));
         }
-        if without_validated_by(b, a) != b.value {
+        let a = &after[i];
+        let written = match probe {
+            Probe::None => false,
+            Probe::Values(probed) => {
+                probed.get(i).is_some_and(|p| without_validated_by(b, p) != b.value)
+            }
+            Probe::PatchWrites(probed) => {
+                probed.get(i).is_some_and(|p| p.written.len() > b.written.len())
+            }
+        };
+        if written || without_validated_by(b, a) != b.value {
             return Err(nodes_unequal(b, a));
         }
+        seen[i] = true;
     }
-    Ok(())
-}
-
-/// The position of the first object of `after` that differs from `before`.
-pub fn first_changed(before: &[Resource], after: &[Resource]) -> Option<usize> {
-    before.iter().zip(after).position(|(b, a)| without_validated_by(b, a) != b.value)
+    let seen = seen.iter().filter(|s| **s).count();
+    if seen != before.len() {
+        return Err(format!("counting problem {seen} != {}", before.len()));
+    }
+    // A patch that picks an object writes to it, even where kiln cannot
+    // tell which fields it rewrote.
+    match (probe, before.first(), after.first()) {
+        (Probe::PatchWrites(_), Some(b), Some(a)) => Err(nodes_unequal(b, a)),
+        (Probe::PatchWrites(_), _, _) => {
+            Err("a patch of the validator writes to the objects".into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// kustomize's message for an object a validator changed: both objects as
-/// JSON, then Go dumps of its two resources, which hold heap addresses and
-/// are left out here.
-pub fn nodes_unequal(before: &Resource, after: &Resource) -> String {
-    let json = |v: &Value| super::generate::to_go_json(v);
+/// JSON with their build annotations, the second without the
+/// `validated-by` label (kustomize takes it out of the copy it compares),
+/// then Go dumps of its two resources, which hold heap addresses and are
+/// left out here.
+fn nodes_unequal(before: &Resource, after: &Resource) -> String {
+    let mut shown = after.clone();
+    if let Some(Value::Map(meta)) = shown.value.get_path_mut(&["metadata"]) {
+        if let Some(Value::Map(labels)) = meta.get_mut("labels") {
+            if labels.shift_remove(VALIDATED_BY).is_some() && labels.is_empty() {
+                meta.shift_remove("labels");
+            }
+        }
+    }
     format!(
         "nodes unequal: \n -- {},\n -- {}\n\n--",
-        json(&before.value),
-        json(&without_validated_by(before, after))
+        build_annotations::json(before),
+        build_annotations::json(&shown)
     )
 }
 
@@ -199,7 +252,7 @@ mod tests {
             (plain, "", false),
         ];
         for (before, after, ok) in cases {
-            let got = unchanged(&objects(before), &objects(after));
+            let got = unchanged(&objects(before), &objects(after), Probe::None);
             assert_eq!(got.is_ok(), ok, "{before} -> {after}: {got:?}");
         }
     }

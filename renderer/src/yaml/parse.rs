@@ -388,6 +388,15 @@ fn parse_stream(
             piece_line: 0,
         });
     }
+    if let Some(line) = incompatible_version(text) {
+        return Err(ParseError {
+            file: file.to_string(),
+            line,
+            column: 1,
+            message: "found incompatible YAML document".into(),
+            piece_line: 0,
+        });
+    }
     if yaml11 && let Some(line) = leading_document_end(text) {
         return Err(ParseError {
             file: file.to_string(),
@@ -1897,6 +1906,20 @@ fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
     }
 }
 
+/// The 1-based line of a `%YAML` directive opening the stream with another
+/// version than 1.1: libyaml's parser (yaml.v2 and yaml.v3 alike) refuses
+/// the document as it reads the directive, before anything else.
+fn incompatible_version(text: &str) -> Option<usize> {
+    let (index, line) = first_content_line(text)?;
+    let rest = line.strip_prefix("%YAML")?;
+    let version = rest.strip_prefix([' ', '\t'])?.trim_start();
+    let end = version.find([' ', '\t', '#']).unwrap_or(version.len());
+    let (major, minor) = version[..end].split_once('.')?;
+    let number = |s: &str| (!s.is_empty() && s.len() <= 9).then(|| s.parse::<u32>().ok()).flatten();
+    let (major, minor) = (number(major)?, number(minor)?);
+    (major != 1 || minor != 1).then_some(index + 1)
+}
+
 /// The first line that is neither blank nor a comment, with its 0-based index.
 fn first_content_line(text: &str) -> Option<(usize, &str)> {
     text.lines().enumerate().find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
@@ -2139,6 +2162,8 @@ mod tests {
             ("a: 1\n---\nb: 2\n", Ok(2)),
             ("---\na: 1\n--- # c\n\n---\n", Ok(1)),
             ("%YAML 1.1\n---\na: 1\n", Err(("", 2))),
+            ("%YAML 1.2\n---\na: 1\n", Err(("found incompatible YAML document", 1))),
+            ("# c\n%YAML 2.0 # c\n---\na: 1\n", Err(("found incompatible YAML document", 2))),
             ("a: 1\n--- x\nb: 2\n", Err(("invalid document separator: --- x", 2))),
             ("a: 1\n---\nb: 2\nc: [\n", Err(("", 4))),
             ("a:\n  1: x\n", Err(("not a string", 2))),

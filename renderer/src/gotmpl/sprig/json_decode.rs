@@ -30,9 +30,18 @@ pub(super) struct Decoded {
     pub error: Option<String>,
 }
 
-/// Decodes `text`, or fails with Go's syntax error text.
+/// Decodes `text`, or fails with Go's syntax error text as Helm 4 words it.
 pub(super) fn decode(text: &str) -> Result<Decoded, String> {
-    Decoder { text, i: 0, stack: Vec::new(), error: None }.run()
+    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false }.run()
+}
+
+/// Go's syntax error for `text` as the JSON v1 engine of Go 1.23 (which
+/// kustomize is built with) words it, `None` when `text` is JSON. v1 names
+/// the place more closely than Helm 4's v2 engine: `in string literal`,
+/// `in string escape code`, `in \u hexadecimal character escape`, `after
+/// decimal point in numeric literal`, `in exponent of numeric literal`.
+pub(crate) fn go_v1_syntax_error(text: &str) -> Option<String> {
+    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: true }.run().err()
 }
 
 /// The kind of a decoded value as Go's type errors name it.
@@ -59,6 +68,8 @@ struct Decoder<'a> {
     i: usize,
     stack: Vec<Frame>,
     error: Option<String>,
+    /// Word syntax errors as Go's JSON v1 engine does.
+    v1: bool,
 }
 
 impl Decoder<'_> {
@@ -233,6 +244,7 @@ impl Decoder<'_> {
             match self.next()? {
                 b'"' => return Ok(out),
                 b'\\' => self.escape(&mut out)?,
+                _ if self.v1 => return Err(self.bad_prev("in string literal")),
                 _ => return Err(self.bad_prev("in string")),
             }
         }
@@ -261,6 +273,7 @@ impl Decoder<'_> {
                 out.push(c);
                 return Ok(());
             }
+            _ if self.v1 => return Err(self.bad_prev("in string escape code")),
             _ => return Err(bad_escape(&self.text.as_bytes()[start..start + 2])),
         };
         out.push(simple);
@@ -269,6 +282,16 @@ impl Decoder<'_> {
 
     /// The four hex digits of a `\u` escape that starts at `start`.
     fn hex4(&mut self, start: usize) -> Result<u32, String> {
+        if self.v1 {
+            // v1 reads the digits one by one and names the first that is not one.
+            for _ in 0..4 {
+                if !self.next()?.is_ascii_hexdigit() {
+                    return Err(self.bad_prev("in \\u hexadecimal character escape"));
+                }
+            }
+            let digits = &self.text[self.i - 4..self.i];
+            return Ok(u32::from_str_radix(digits, 16).unwrap_or(0xFFFD));
+        }
         let digits = self.text.as_bytes().get(self.i..self.i + 4).ok_or(END)?;
         let text = std::str::from_utf8(digits).ok();
         match text.and_then(|t| u32::from_str_radix(t, 16).ok().filter(|_| !t.starts_with('+'))) {
@@ -299,9 +322,11 @@ impl Decoder<'_> {
     /// A number: Go's grammar, float64, 0 with a reported error when out of range.
     fn number(&mut self) -> Result<Value, String> {
         let start = self.i;
-        let digits = |this: &mut Self| -> Result<(), String> {
+        // Where a digit is missing: v1 names the part of the number.
+        let digits = |this: &mut Self, part: &str| -> Result<(), String> {
             match this.next()? {
                 b'0'..=b'9' => {}
+                _ if this.v1 => return Err(this.bad_prev(part)),
                 _ => return Err(this.bad_prev("in numeric literal")),
             }
             while matches!(this.peek(), Some(b'0'..=b'9')) {
@@ -315,18 +340,18 @@ impl Decoder<'_> {
         if self.peek() == Some(b'0') {
             self.i += 1;
         } else {
-            digits(self)?;
+            digits(self, "in numeric literal")?;
         }
         if self.peek() == Some(b'.') {
             self.i += 1;
-            digits(self)?;
+            digits(self, "after decimal point in numeric literal")?;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.i += 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.i += 1;
             }
-            digits(self)?;
+            digits(self, "in exponent of numeric literal")?;
         }
         let literal = &self.text[start..self.i];
         let f: f64 = literal.parse().unwrap_or(0.0);
@@ -436,6 +461,27 @@ mod tests {
         ] {
             assert_eq!(decode(text).err().as_deref(), Some(want), "{text}");
         }
+    }
+
+    /// Syntax errors as kustomize (Go 1.23's JSON v1) reports them
+    /// (recorded from kubectl: a `crds:` file that starts with `{`).
+    #[test]
+    fn syntax_errors_read_as_go_v1() {
+        for (text, want) in [
+            ("{\"a\n\": 1}", "invalid character '\\n' in string literal"),
+            ("{\"a\\x\": 1}", "invalid character 'x' in string escape code"),
+            ("{\"a\": \"\\u12x4\"}", "invalid character 'x' in \\u hexadecimal character escape"),
+            ("{\"a\": 1.x}", "invalid character 'x' after decimal point in numeric literal"),
+            ("{\"a\": 1e+}", "invalid character '}' in exponent of numeric literal"),
+            ("{\"a\": -}", "invalid character '}' in numeric literal"),
+            ("{\"a\": tru}", "invalid character '}' in literal true (expecting 'e')"),
+            ("{\"a\": 1,}", "invalid character '}' looking for beginning of object key string"),
+            ("{\"a\": 1} x", "invalid character 'x' after top-level value"),
+            ("{\"a\": 1", "unexpected end of JSON input"),
+        ] {
+            assert_eq!(super::go_v1_syntax_error(text).as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(super::go_v1_syntax_error("{\"a\": \"\\ud800\"}"), None);
     }
 
     #[test]

@@ -33,9 +33,10 @@ mod wordcase;
 use super::fmt::display;
 use super::{Elem, Funcs, Function, List, Param, Value};
 
-/// Go's `encoding/json` syntax error for `text`, None when it is JSON.
+/// Go's `encoding/json` syntax error for `text` in the words of Go 1.23's
+/// JSON v1 engine (kustomize's), None when it is JSON.
 pub(crate) fn go_json_syntax_error(text: &str) -> Option<String> {
-    json_decode::decode(text).err()
+    json_decode::go_v1_syntax_error(text)
 }
 
 /// All Sprig functions implemented here.

@@ -27,15 +27,13 @@ fn write(
         return Ok(());
     }
     // kustomize writes keys as plain scalars; one that YAML reads back as
-    // something other than a string cannot be printed.
-    if let Some((k, _)) = pairs.iter().find(|(k, _)| !matches!(resolve_plain(k), Value::String(_)))
-    {
-        return Err(format!(
-            "key {k:?} reads as a {} when written unquoted: unsupported type of map key",
-            resolve_plain(k).type_name()
-        ));
-    }
+    // something other than a string (`true`, `1`, `~`) stays in the object,
+    // which fails where kustomize turns it into JSON (see
+    // [`Resource::plain_keys`]).
+    let plain: Vec<bool> =
+        pairs.iter().map(|(k, _)| !matches!(resolve_plain(k), Value::String(_))).collect();
     for r in resources.iter_mut() {
+        let mut plain_keys = std::mem::take(&mut r.plain_keys);
         let gvk = r.gvk();
         // Per key, the fields where this transformer created it.
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
@@ -59,6 +57,9 @@ fn write(
                 }
             };
             for (i, (k, v)) in pairs.iter().enumerate() {
+                if plain[i] && !plain_keys.iter().any(|(m, pk)| m[..] == at[..] && pk == k) {
+                    plain_keys.push((at.to_vec(), k.clone()));
+                }
                 let mut path = at.to_vec();
                 path.push(Step::Key(k.clone()));
                 if !written.contains(&path) {
@@ -89,6 +90,7 @@ fn write(
             }
         }
         r.written = written;
+        r.plain_keys = plain_keys;
         let meta_notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
         for paths in &created {
             for path in paths.iter().filter(|p| p.len() == 3 && p.starts_with(&meta_notes)) {

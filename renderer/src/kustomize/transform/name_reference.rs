@@ -10,13 +10,14 @@
 //! names include the reference, narrowed by kind, namespace and finally by
 //! the prefixes and suffixes they share with the referrer.
 
-use crate::kustomize::Error;
 use crate::kustomize::build::go_quote;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
+use crate::kustomize::{Error, build_annotations};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::value::Value;
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 /// The kind a reference points to, as kustomize selects it.
 #[derive(Debug, Clone)]
@@ -231,6 +232,20 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
             None => out.push(entry),
         }
     }
+    // kustomize sorts its table by the referenced group, version and kind
+    // (`Gvk.IsLessThan`: the kind's place in its legacy order, then
+    // `group_version_kind`), and resolves an object's references in that
+    // order: which of two bad references fails first, and what the message
+    // shows of the object then, depend on it.
+    out.sort_by_cached_key(|e| {
+        let t = &e.target;
+        let gvk = Gvk {
+            group: t.group.clone().unwrap_or_default(),
+            version: t.version.clone().unwrap_or_default(),
+            kind: t.kind.clone(),
+        };
+        (crate::kustomize::order::kind_rank(&t.kind), gvk.kustomize_string())
+    });
     out
 }
 
@@ -268,6 +283,8 @@ pub struct TargetGvk {
 
 /// What name references need to know about one object.
 struct Info {
+    /// Its place among the objects.
+    index: usize,
     gvk: Gvk,
     name: String,
     namespace: String,
@@ -281,13 +298,14 @@ struct Info {
 }
 
 impl Info {
-    fn of(r: &Resource) -> Info {
+    fn of(index: usize, r: &Resource) -> Info {
         let gvk = r.gvk();
         let (prefixes, suffixes) = affixes(r)
             .into_iter()
             .map(|(p, s)| ((!p.is_empty()).then_some(p), (!s.is_empty()).then_some(s)))
             .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
+            index,
             cluster: gvk.is_cluster_scoped_in_kustomize(),
             gvk,
             name: r.name().to_string(),
@@ -374,9 +392,14 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
     if resources.iter().all(|r| r.prev_ids.is_empty()) {
         return Ok(());
     }
-    let infos: Vec<Info> = resources.iter().map(Info::of).collect();
-    for (idx, res) in resources.iter_mut().enumerate() {
+    let infos: Vec<Info> = resources.iter().enumerate().map(|(i, r)| Info::of(i, r)).collect();
+    for idx in 0..resources.len() {
         let me = &infos[idx];
+        // The objects this one's references were resolved to, in order:
+        // kustomize notes the referrer on each (its `refBy`).
+        let mut referrals: Vec<usize> = Vec::new();
+        let mut ambiguous: Option<(String, Ambiguous)> = None;
+        let res = &mut resources[idx];
         // kustomize picks a referrer's fields by the kind it was loaded as
         // (a patch that changed its kind does not change its fields).
         let mine: Vec<&Entry> =
@@ -424,18 +447,21 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
             let (source, id) = (res.source.clone(), res.id());
             let mut nested_list = false;
             fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
-                if error.is_some() {
+                if error.is_some() || ambiguous.is_some() {
                     return;
                 }
                 let outcome = match slot {
                     Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
-                    Value::Map(m) if !m.contains_key("name") => Err(Error::Invalid {
-                        file: source.clone(),
-                        message: format!(
-                            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
-                            id.kustomize_form()
-                        ),
-                    }),
+                    Value::Map(m) if !m.contains_key("name") => {
+                        error = Some(Error::Invalid {
+                            file: source.clone(),
+                            message: format!(
+                                "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
+                                id.kustomize_form()
+                            ),
+                        });
+                        return;
+                    }
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
                         // kustomize reads a name written as a number or bool
@@ -450,27 +476,17 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     }
                     Value::Seq(_) => {
                         nested_list = true;
-                        Ok(())
+                        Ok(None)
                     }
-                    _ => Ok(()),
+                    _ => Ok(None),
                 };
-                if let Err(e) = outcome {
-                    // A choice that failed is told with the field and the
-                    // object it was made for, as kustomize does.
-                    error = Some(match e {
-                        Error::Invalid { file, message } if file.is_empty() => Error::Invalid {
-                            file: source.clone(),
-                            message: format!(
-                                "updating name reference in '{path}' field of '{}': considering field '{path}' of object {}: {message}",
-                                id.kustomize_form(),
-                                id.kustomize_form()
-                            ),
-                        },
-                        other => other,
-                    });
+                match outcome {
+                    Ok(Some(chosen)) => referrals.push(chosen),
+                    Ok(None) => {}
+                    Err(a) => ambiguous = Some((path.clone(), a)),
                 }
             });
-            if nested_list && error.is_none() {
+            if nested_list && error.is_none() && ambiguous.is_none() {
                 error = Some(Error::Invalid {
                     file: res.source.clone(),
                     message: format!(
@@ -480,11 +496,47 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                 });
             }
         }
+        let referrer_id = res.id().kustomize_form();
+        for chosen in referrals {
+            resources[chosen].ref_by.push(referrer_id.clone());
+        }
+        if let Some((path, a)) = ambiguous {
+            return Err(too_many_referrals(resources, idx, &path, a));
+        }
         if let Some(e) = error {
             return Err(e);
         }
     }
     Ok(())
+}
+
+/// A reference that more than one object could mean.
+struct Ambiguous {
+    /// The candidates, in the order of the build.
+    candidates: Vec<usize>,
+}
+
+/// kustomize's message for a reference of the object at `referrer` (at
+/// field `path`) that several objects could mean: their identities, then
+/// the referrer and each candidate as YAML with their build annotations.
+fn too_many_referrals(resources: &[Resource], referrer: usize, path: &str, a: Ambiguous) -> Error {
+    let me = &resources[referrer];
+    let id = me.id().kustomize_form();
+    let ids: Vec<String> =
+        a.candidates.iter().map(|&i| resources[i].id().kustomize_form()).collect();
+    let mut message = format!(
+        "updating name reference in '{path}' field of '{id}': considering field '{path}' of object {id}: found multiple possible referrals: {}\n\n**** Too many possible referral targets to referrer:\n{}\n",
+        ids.join(", "),
+        build_annotations::yaml(me)
+    );
+    for (n, &i) in a.candidates.iter().enumerate() {
+        let _ = write!(
+            message,
+            "--- possible referral {n}:\n{}\n",
+            build_annotations::yaml(&resources[i])
+        );
+    }
+    Error::Invalid { file: me.source.clone(), message }
 }
 
 /// kustomize looks at the namespaces of a role binding's ServiceAccount
@@ -526,30 +578,34 @@ fn role_ref_of(v: &Value) -> Option<(String, String)> {
     Some((group, kind))
 }
 
+/// Points the name in `slot` at the object it means; returns that object's
+/// place, if one was chosen.
 fn set_scalar(
     slot: &mut Value,
     visible: &[&Info],
     target: &TargetSel,
     referrer: &Referrer<'_>,
-) -> Result<(), Error> {
-    let Value::String(current) = slot else { return Ok(()) };
+) -> Result<Option<usize>, Ambiguous> {
+    let Value::String(current) = slot else { return Ok(None) };
     let chosen = select(current, visible, target, referrer, false)?;
     if let Some(t) = chosen {
         if t.name != *current {
             *current = t.name.clone();
         }
     }
-    Ok(())
+    Ok(chosen.map(|t| t.index))
 }
 
+/// Points the `name` (and `namespace`) of the map in `slot` at the object
+/// they mean; returns that object's place, if one was chosen.
 fn set_mapping(
     slot: &mut Value,
     visible: &[&Info],
     target: &TargetSel,
     referrer: &Referrer<'_>,
-) -> Result<(), Error> {
-    let Value::Map(m) = slot else { return Ok(()) };
-    let Some(Value::String(old)) = m.get("name") else { return Ok(()) };
+) -> Result<Option<usize>, Ambiguous> {
+    let Value::Map(m) = slot else { return Ok(None) };
+    let Some(Value::String(old)) = m.get("name") else { return Ok(None) };
     let old = old.clone();
     // A namespace in the map narrows the candidates: to those first seen in
     // it if there are any such objects, else to those now in it.
@@ -566,15 +622,15 @@ fn set_mapping(
             }
         }
     };
-    let Some(t) = select(&old, &narrowed, target, referrer, true)? else { return Ok(()) };
+    let Some(t) = select(&old, &narrowed, target, referrer, true)? else { return Ok(None) };
     if t.name == old && t.namespace.is_empty() {
-        return Ok(());
+        return Ok(Some(t.index));
     }
     m.insert("name".into(), Value::String(t.name.clone()));
     if !t.namespace.is_empty() {
         m.insert("namespace".into(), Value::String(t.namespace.clone()));
     }
-    Ok(())
+    Ok(Some(t.index))
 }
 
 /// Picks the object a reference `old` means among `candidates`, or none;
@@ -586,7 +642,7 @@ fn select<'a>(
     target: &TargetSel,
     referrer: &Referrer<'_>,
     with_namespace: bool,
-) -> Result<Option<&'a Info>, Error> {
+) -> Result<Option<&'a Info>, Ambiguous> {
     let me = referrer.info;
     let found: Vec<&Info> = candidates
         .iter()
@@ -628,23 +684,8 @@ fn select<'a>(
             if identical {
                 return Ok(Some(first));
             }
-            // kustomize lists the candidates in the order of the build,
-            // each by its identity.
-            let ids: Vec<String> = same
-                .iter()
-                .map(|t| {
-                    ResId {
-                        gvk: t.gvk.clone(),
-                        namespace: t.namespace.clone(),
-                        name: t.name.clone(),
-                    }
-                    .kustomize_form()
-                })
-                .collect();
-            Err(Error::Invalid {
-                file: String::new(),
-                message: format!("found multiple possible referrals: {}", ids.join(", ")),
-            })
+            // kustomize lists the candidates in the order of the build.
+            Err(Ambiguous { candidates: same.iter().map(|t| t.index).collect() })
         }
     }
 }

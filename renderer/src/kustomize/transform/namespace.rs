@@ -1,9 +1,10 @@
 //! `namespace:`: moves every namespaced object into one namespace.
 
-use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
+use crate::kustomize::{build_annotations, fieldspec};
 use crate::resource::{Resource, Step};
 use crate::value::{Map, Value};
+use std::collections::HashMap;
 
 /// How the namespace transformer runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,85 +105,106 @@ pub fn apply(
     namespace: &str,
     options: NamespaceOptions,
 ) -> Result<(), String> {
+    // kustomize checks each object as soon as it moved, against the objects
+    // as they are then (those after it not moved yet): how many hold each
+    // identity, kept up to date object by object.
+    let mut holders: HashMap<String, usize> = HashMap::new();
+    for r in resources.iter() {
+        *holders.entry(identity_key(r)).or_default() += 1;
+    }
+    for i in 0..resources.len() {
+        let before = identity_key(&resources[i]);
+        move_object(&mut resources[i], namespace, options);
+        let after = identity_key(&resources[i]);
+        if after != before {
+            if let Some(n) = holders.get_mut(&before) {
+                *n -= 1;
+            }
+            *holders.entry(after.clone()).or_default() += 1;
+        }
+        if holders.get(&after).copied() != Some(1) {
+            let matches = resources.iter().filter(|o| identity_key(o) == after);
+            return Err(format!(
+                "namespace transformation produces ID conflict: {}",
+                build_annotations::json_list(matches)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An object's identity as kustomize compares two ([`ResId::same_as`]).
+fn identity_key(r: &Resource) -> String {
+    let id = r.id();
+    format!("{}|{}|{}", id.gvk.kustomize_string(), id.effective_namespace(), id.name)
+}
+
+/// Moves one object: remembers its identity, sets its namespace (renames a
+/// `Namespace`) and moves the references kustomize follows.
+fn move_object(r: &mut Resource, namespace: &str, options: NamespaceOptions) {
     let set = |slot: &mut Map, key: &str| {
         let empty = slot.get(key).and_then(Value::as_str).is_none_or(str::is_empty);
         if !options.unset_only || empty {
             slot.insert(key.into(), Value::String(namespace.to_string()));
         }
     };
-    for r in resources.iter_mut() {
-        r.store_previous_id();
-        let gvk = r.gvk();
-        if options.builtin_fields
-            && gvk.group.is_empty()
-            && gvk.kind == "Namespace"
-            && gvk.version == "v1"
-        {
-            if !options.unset_only {
-                r.rename(namespace.to_string());
-            }
-            continue;
+    r.store_previous_id();
+    let gvk = r.gvk();
+    if options.builtin_fields
+        && gvk.group.is_empty()
+        && gvk.kind == "Namespace"
+        && gvk.version == "v1"
+    {
+        if !options.unset_only {
+            r.rename(namespace.to_string());
         }
-        let meta_ns = [Step::Key("metadata".into()), Step::Key("namespace".into())];
-        let written_null = r.value.get_path(&["metadata", "namespace"]).is_some_and(Value::is_null)
-            && !r.written_empty(&meta_ns);
-        let unset = r.namespace().is_empty() && !written_null;
-        if !gvk.is_cluster_scoped_in_kustomize() && (!options.unset_only || unset) {
-            r.set_namespace(namespace.to_string());
-        }
-        match (gvk.group.as_str(), gvk.kind.as_str()) {
-            // kustomize moves the subjects of any group's role bindings.
-            (_, "RoleBinding" | "ClusterRoleBinding") => {
-                if let Some(Value::Seq(subjects)) = r.value.get_path_mut(&["subjects"]) {
-                    for s in subjects {
-                        let Value::Map(m) = s else { continue };
-                        let moves = match options.subjects {
-                            SubjectNamespaces::None => false,
-                            SubjectNamespaces::DefaultOnly => {
-                                m.get("name").and_then(Value::as_str) == Some("default")
-                            }
-                            SubjectNamespaces::AllServiceAccounts => {
-                                m.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                            }
-                        };
-                        if moves {
-                            set(m, "namespace");
+        return;
+    }
+    let meta_ns = [Step::Key("metadata".into()), Step::Key("namespace".into())];
+    let written_null = r.value.get_path(&["metadata", "namespace"]).is_some_and(Value::is_null)
+        && !r.written_empty(&meta_ns);
+    let unset = r.namespace().is_empty() && !written_null;
+    if !gvk.is_cluster_scoped_in_kustomize() && (!options.unset_only || unset) {
+        r.set_namespace(namespace.to_string());
+    }
+    match (gvk.group.as_str(), gvk.kind.as_str()) {
+        // kustomize moves the subjects of any group's role bindings.
+        (_, "RoleBinding" | "ClusterRoleBinding") => {
+            if let Some(Value::Seq(subjects)) = r.value.get_path_mut(&["subjects"]) {
+                for s in subjects {
+                    let Value::Map(m) = s else { continue };
+                    let moves = match options.subjects {
+                        SubjectNamespaces::None => false,
+                        SubjectNamespaces::DefaultOnly => {
+                            m.get("name").and_then(Value::as_str) == Some("default")
                         }
+                        SubjectNamespaces::AllServiceAccounts => {
+                            m.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                        }
+                    };
+                    if moves {
+                        set(m, "namespace");
                     }
                 }
             }
-            _ if !options.builtin_fields => {}
-            ("apiregistration.k8s.io", "APIService") => {
-                // kustomize creates the field when the object has none.
-                fieldspec::visit_mut(&mut r.value, "spec/service/namespace", true, &mut |slot| {
-                    let empty = slot.as_str().is_none_or(str::is_empty);
-                    if !options.unset_only || empty {
-                        *slot = Value::String(namespace.to_string());
-                    }
-                });
-            }
-            ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                if let Some(Value::Map(svc)) = r.value.get_path_mut(&[
-                    "spec",
-                    "conversion",
-                    "webhook",
-                    "clientConfig",
-                    "service",
-                ]) {
-                    set(svc, "namespace");
+        }
+        _ if !options.builtin_fields => {}
+        ("apiregistration.k8s.io", "APIService") => {
+            // kustomize creates the field when the object has none.
+            fieldspec::visit_mut(&mut r.value, "spec/service/namespace", true, &mut |slot| {
+                let empty = slot.as_str().is_none_or(str::is_empty);
+                if !options.unset_only || empty {
+                    *slot = Value::String(namespace.to_string());
                 }
+            });
+        }
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            if let Some(Value::Map(svc)) =
+                r.value.get_path_mut(&["spec", "conversion", "webhook", "clientConfig", "service"])
+            {
+                set(svc, "namespace");
             }
-            _ => {}
         }
+        _ => {}
     }
-    let mut seen = std::collections::HashSet::new();
-    for r in resources.iter() {
-        let id = r.id();
-        if !seen.insert(id.to_string()) {
-            return Err(format!(
-                "namespace transformation produces ID conflict: two objects are now {id}"
-            ));
-        }
-    }
-    Ok(())
 }

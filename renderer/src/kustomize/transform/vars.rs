@@ -296,7 +296,11 @@ pub fn resolve(
         return Ok(());
     }
     let mut values: Vec<(String, Value)> = Vec::new();
-    for b in vars {
+    // kustomize resolves its set of vars sorted by name (`VarSet.AsSlice`),
+    // so of two vars that cannot be resolved the first by name is reported.
+    let mut by_name: Vec<&BoundVar> = vars.iter().collect();
+    by_name.sort_by(|a, b| a.var.name.cmp(&b.var.name));
+    for b in by_name {
         let found = b.object.as_ref().and_then(|want| {
             // kustomize ties a var to the object it named when declared,
             // whatever name or kind later steps give that object.

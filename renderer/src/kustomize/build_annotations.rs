@@ -1,0 +1,174 @@
+//! kustomize's build annotations (`internal.config.kubernetes.io/previousNames`, ...), rebuilt from kiln's bookkeeping, and the object dumps its messages print with them.
+//!
+//! kustomize keeps an object's build state in annotations of the object
+//! itself until the end of the build: the identities it had
+//! (`previousKinds`, `previousNames`, `previousNamespaces`, one entry per
+//! stored identity), the prefixes and suffixes that renamed it, the renames
+//! and kind changes a patch allowed, what a generator made of it
+//! (`generatorBehavior`, `needsHashSuffix`) and the objects whose references
+//! the name reference transformer pointed at it (`refBy`). kiln keeps that
+//! state beside the object ([`Resource`]) and writes the annotations only
+//! where kustomize's behaviour shows them: a JSON patch sees them, and the
+//! messages that print an object (Go's JSON or sigs.k8s.io/yaml of it) hold
+//! them.
+
+use super::generate;
+use super::transform::name_reference;
+use crate::resource::{Gvk, PrevId, ResId, Resource};
+use crate::value::{Map, Value};
+
+/// Where kustomize's build annotations live.
+pub(crate) const PREFIX: &str = "internal.config.kubernetes.io/";
+
+/// The build annotations kustomize holds on `r` now: the patches' allowed
+/// renames and kind changes, the identities stored before (each time one
+/// was stored), the prefixes and suffixes of its renames, on a generated
+/// object the generator's behavior and whether a hash suffix is due, and
+/// the objects that refer to it.
+pub(crate) fn of(r: &Resource) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (allowed, key) in
+        [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
+    {
+        if allowed {
+            out.push((format!("{PREFIX}{key}"), "enabled".to_string()));
+        }
+    }
+    if !r.prev_ids.is_empty() {
+        let join =
+            |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
+        out.push((format!("{PREFIX}previousKinds"), join(&|p| p.kind.clone())));
+        out.push((format!("{PREFIX}previousNames"), join(&|p| p.name.clone())));
+        let gvk = r.gvk();
+        out.push((
+            format!("{PREFIX}previousNamespaces"),
+            join(&|p| {
+                let then = ResId {
+                    gvk: Gvk { kind: p.kind.clone(), ..gvk.clone() },
+                    namespace: p.namespace.clone(),
+                    name: String::new(),
+                };
+                then.effective_namespace().to_string()
+            }),
+        ));
+    }
+    // The prefixes and suffixes of its renames, oldest first.
+    let affixes = name_reference::affixes(r);
+    let prefixes: Vec<&str> = affixes.iter().map(|a| a.0.as_str()).collect();
+    let suffixes: Vec<&str> = affixes.iter().map(|a| a.1.as_str()).collect();
+    for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
+        list.retain(|x| !x.is_empty());
+        if !list.is_empty() {
+            out.push((format!("{PREFIX}{key}"), list.join(",")));
+        }
+    }
+    if generate::generated_by(&r.source).is_some() {
+        let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
+        out.push((format!("{PREFIX}generatorBehavior"), behavior.to_string()));
+        if r.needs_hash {
+            out.push((format!("{PREFIX}needsHashSuffix"), "enabled".to_string()));
+        }
+    }
+    if !r.ref_by.is_empty() {
+        out.push((format!("{PREFIX}refBy"), r.ref_by.join(",")));
+    }
+    out
+}
+
+/// The object as kustomize holds it while it builds: its own annotations
+/// and the build annotations in `metadata.annotations`. A build annotation
+/// takes the place of one of the same key the object wrote.
+pub(crate) fn annotated(r: &Resource) -> Value {
+    let mut v = r.value.clone();
+    let notes = of(r);
+    if notes.is_empty() {
+        return v;
+    }
+    if let Some(Value::Map(meta)) = v.get_path_mut(&["metadata"]) {
+        let slot = meta.entry("annotations".to_string()).or_insert(Value::Null);
+        if !matches!(slot, Value::Map(_)) {
+            *slot = Value::Map(Map::new());
+        }
+        if let Value::Map(map) = slot {
+            for (k, value) in notes {
+                map.insert(k, Value::String(value));
+            }
+        }
+    }
+    v
+}
+
+/// The object as kustomize's messages print a resource with Go's `%v`
+/// (its `String`): the JSON of the object with its build annotations.
+pub(crate) fn json(r: &Resource) -> String {
+    generate::to_go_json(&annotated(r))
+}
+
+/// Go's `%v` of a list of resources: `[` the JSON of each, by spaces `]`.
+pub(crate) fn json_list<'a>(objects: impl IntoIterator<Item = &'a Resource>) -> String {
+    let items: Vec<String> = objects.into_iter().map(json).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// The object as kustomize's `MustYaml` prints it: its JSON with the build
+/// annotations, turned into YAML by sigs.k8s.io/yaml.
+pub(crate) fn yaml(r: &Resource) -> String {
+    crate::yaml::to_string(&annotated(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    fn object(text: &str) -> Resource {
+        let v = yaml::parse_documents(text, "o.yaml").unwrap().remove(0);
+        Resource::new(v, "o.yaml")
+    }
+
+    #[test]
+    fn stored_identities_note_the_effective_namespace() {
+        let cases = [
+            ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "default"),
+            ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n", "x"),
+            ("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "_non_namespaceable_"),
+            (
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a, namespace: x}\n",
+                "_non_namespaceable_",
+            ),
+        ];
+        for (text, want) in cases {
+            let mut r = object(text);
+            r.store_previous_id();
+            let notes = of(&r);
+            let ns = notes.iter().find(|(k, _)| k.ends_with("previousNamespaces"));
+            assert_eq!(ns.map(|(_, v)| v.as_str()), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn dumps_hold_the_build_annotations_with_sorted_keys() {
+        let mut r =
+            object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {z: '1'}}\n");
+        assert_eq!(
+            json(&r),
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"z":"1"},"name":"a"}}"#
+        );
+        r.store_previous_id();
+        r.store_previous_id();
+        r.ref_by.push("Deployment.v1.apps/d.[noNs]".into());
+        assert_eq!(
+            json(&r),
+            concat!(
+                r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"#,
+                r#""internal.config.kubernetes.io/previousKinds":"ConfigMap,ConfigMap","#,
+                r#""internal.config.kubernetes.io/previousNames":"a,a","#,
+                r#""internal.config.kubernetes.io/previousNamespaces":"default,default","#,
+                r#""internal.config.kubernetes.io/refBy":"Deployment.v1.apps/d.[noNs]","#,
+                r#""z":"1"},"name":"a"}}"#
+            )
+        );
+        assert!(json_list([&r, &r]).starts_with("[{\"apiVersion\""));
+        assert!(yaml(&r).contains("    internal.config.kubernetes.io/previousNames: a,a\n"));
+    }
+}

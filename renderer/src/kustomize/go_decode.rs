@@ -1,0 +1,317 @@
+//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its side files into (transformer configurations, CRD schemas): the first error, in Go's words.
+//!
+//! Go's decoder goes on after a value of the wrong type and reports the
+//! first such error once it is done (`json: cannot unmarshal string into Go
+//! struct field FieldSpec.images.create of type bool`): the innermost struct
+//! type, the path of JSON field names from the root (list items add
+//! nothing) and the Go type. A field matches its name whatever the case;
+//! with unknown fields refused, a key no field has is an error too. A value
+//! decoded from YAML (sigs.k8s.io/yaml) went through a Go map first, so its
+//! keys come in sorted order; JSON decoded as it is keeps its order.
+
+use crate::value::Value;
+
+/// A Go type as the decoder sees it.
+pub(crate) enum GoType {
+    /// `string`. `lenient`: sigs.k8s.io/yaml turns a YAML number or bool
+    /// into its text for this field before decoding (it does for fields
+    /// it can find by their tag, not for those of embedded structs).
+    Str { lenient: bool },
+    /// `bool`.
+    Bool,
+    /// A slice: its Go type name and its element.
+    Slice(&'static str, &'static GoType),
+    /// A map of strings to the element: its Go type name.
+    Map(&'static str, &'static GoType),
+    /// A struct: its name (`FieldSpec`), its Go type name (`types.FieldSpec`)
+    /// and its fields by JSON name.
+    Struct(&'static str, &'static str, &'static [(&'static str, GoType)]),
+}
+
+/// How the value came to the decoder.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// JSON text decoded as it is: keys in the text's order.
+    Json,
+    /// YAML converted to JSON by sigs.k8s.io/yaml: keys sorted.
+    Yaml,
+}
+
+/// The first error Go's decoder reports for `value` decoded into `ty`
+/// (`strict`: unknown fields refused), or `None`.
+pub(crate) fn first_error(
+    value: &Value,
+    ty: &GoType,
+    source: Source,
+    strict: bool,
+) -> Option<String> {
+    let mut walk = Walk { source, strict, structure: None, fields: Vec::new() };
+    walk.value(value, ty)
+}
+
+struct Walk {
+    source: Source,
+    strict: bool,
+    /// The innermost struct being decoded.
+    structure: Option<&'static str>,
+    /// The JSON names of the fields from the root.
+    fields: Vec<&'static str>,
+}
+
+impl Walk {
+    fn value(&mut self, v: &Value, ty: &GoType) -> Option<String> {
+        if v.is_null() {
+            return None;
+        }
+        match (ty, v) {
+            (GoType::Str { .. }, Value::String(_)) | (GoType::Bool, Value::Bool(_)) => None,
+            (GoType::Str { lenient: true }, Value::Bool(_) | Value::Int(_) | Value::Uint(_))
+            | (GoType::Str { lenient: true }, Value::Float(_))
+                if self.source == Source::Yaml =>
+            {
+                None
+            }
+            (GoType::Slice(_, elem), Value::Seq(items)) => {
+                items.iter().find_map(|item| self.value(item, elem))
+            }
+            (GoType::Map(_, elem), Value::Map(m)) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                if self.source == Source::Yaml {
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                }
+                // Map entries add no field name and leave the struct as it was.
+                let (structure, fields) = (self.structure.take(), std::mem::take(&mut self.fields));
+                let found = entries.into_iter().find_map(|(_, item)| self.value(item, elem));
+                (self.structure, self.fields) = (structure, fields);
+                found
+            }
+            (GoType::Struct(name, _, fields), Value::Map(m)) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                if self.source == Source::Yaml {
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                }
+                for (key, item) in entries {
+                    let Some((field, fty)) =
+                        fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key))
+                    else {
+                        if self.strict {
+                            return Some(format!(
+                                "json: unknown field {}",
+                                crate::gotmpl::fmt::quote(key)
+                            ));
+                        }
+                        continue;
+                    };
+                    let outer = self.structure.replace(name);
+                    self.fields.push(field);
+                    let found = self.value(item, fty);
+                    self.fields.pop();
+                    self.structure = outer;
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                None
+            }
+            _ => Some(self.mismatch(v, ty)),
+        }
+    }
+
+    /// Go's `UnmarshalTypeError` for `v` where `ty` was wanted.
+    fn mismatch(&self, v: &Value, ty: &GoType) -> String {
+        let what = match v {
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+            Value::String(_) => "string",
+            Value::Seq(_) => "array",
+            _ => "object",
+        };
+        let type_name = match ty {
+            GoType::Str { .. } => "string",
+            GoType::Bool => "bool",
+            GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
+        };
+        match self.structure {
+            Some(s) => format!(
+                "json: cannot unmarshal {what} into Go struct field {s}.{} of type {type_name}",
+                self.fields.join(".")
+            ),
+            None => format!("json: cannot unmarshal {what} into Go value of type {type_name}"),
+        }
+    }
+}
+
+/// kustomize's `types.FieldSpec`: the group, version and kind of an
+/// embedded `resid.Gvk`, then the path and `create`.
+static FIELD_SPEC: GoType = GoType::Struct(
+    "FieldSpec",
+    "types.FieldSpec",
+    &[
+        ("group", GoType::Str { lenient: false }),
+        ("version", GoType::Str { lenient: false }),
+        ("kind", GoType::Str { lenient: false }),
+        ("path", GoType::Str { lenient: true }),
+        ("create", GoType::Bool),
+    ],
+);
+
+/// `builtinconfig.NameBackReferences`.
+static NAME_BACK_REFERENCES: GoType = GoType::Struct(
+    "NameBackReferences",
+    "builtinconfig.NameBackReferences",
+    &[
+        ("group", GoType::Str { lenient: false }),
+        ("version", GoType::Str { lenient: false }),
+        ("kind", GoType::Str { lenient: false }),
+        ("fieldSpecs", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+    ],
+);
+
+/// kustomize's `builtinconfig.TransformerConfig`, what a `configurations:`
+/// file is read into.
+pub(crate) static TRANSFORMER_CONFIG: GoType = GoType::Struct(
+    "TransformerConfig",
+    "builtinconfig.TransformerConfig",
+    &[
+        ("namePrefix", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("nameSuffix", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("namespace", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("commonLabels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("labels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("templateLabels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("commonAnnotations", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("nameReference", GoType::Slice("builtinconfig.nbrSlice", &NAME_BACK_REFERENCES)),
+        ("varReference", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("images", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+        ("replicas", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
+    ],
+);
+
+/// kustomize's `accumulator.OpenAPIDefinition` (one definition of a `crds:`
+/// file). Its schema is go-openapi's `spec.Schema`, which decodes itself
+/// with errors of its own; kiln checks only that it is a map where it reads
+/// it.
+static OPENAPI_DEFINITION: GoType = GoType::Struct(
+    "OpenAPIDefinition",
+    "accumulator.OpenAPIDefinition",
+    &[("Dependencies", GoType::Slice("[]string", &GoType::Str { lenient: true }))],
+);
+
+/// What a `crds:` file is read into: `accumulator.nameToApiMap`.
+pub(crate) static NAME_TO_API_MAP: GoType =
+    GoType::Map("accumulator.nameToApiMap", &OPENAPI_DEFINITION);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    fn check(text: &str, ty: &GoType, source: Source) -> Option<String> {
+        let v = yaml::parse_documents_yaml11(text, "t").unwrap().into_iter().next().unwrap();
+        // Configurations are read strictly, CRD schemas are not.
+        let strict = std::ptr::eq(ty, &TRANSFORMER_CONFIG);
+        first_error(&v, ty, source, strict)
+    }
+
+    /// Recorded from kubectl (a `configurations:` file).
+    #[test]
+    fn transformer_config_errors_read_as_go() {
+        for (text, want) in [
+            (
+                "- a",
+                "json: cannot unmarshal array into Go value of type builtinconfig.TransformerConfig",
+            ),
+            (
+                "commonLabels: x",
+                "json: cannot unmarshal string into Go struct field TransformerConfig.commonLabels of type types.FsSlice",
+            ),
+            (
+                "commonLabels: [x]",
+                "json: cannot unmarshal string into Go struct field TransformerConfig.commonLabels of type types.FieldSpec",
+            ),
+            (
+                "commonLabels: [{kind: 5, path: true}]",
+                "json: cannot unmarshal number into Go struct field FieldSpec.commonLabels.kind of type string",
+            ),
+            (
+                "commonLabels: [{create: 1}]",
+                "json: cannot unmarshal number into Go struct field FieldSpec.commonLabels.create of type bool",
+            ),
+            (
+                "nameReference: [{kind: A, fieldSpecs: [{path: {}}]}]",
+                "json: cannot unmarshal object into Go struct field FieldSpec.nameReference.fieldSpecs.path of type string",
+            ),
+            (
+                "nameReference: x",
+                "json: cannot unmarshal string into Go struct field TransformerConfig.nameReference of type builtinconfig.nbrSlice",
+            ),
+            ("commonLabels: [{create: 'x', bogus: 1}]", "json: unknown field \"bogus\""),
+            ("images: [{bogus2: 1}]\nBogus3: 1", "json: unknown field \"Bogus3\""),
+            (
+                "images: [{kind: b, KIND: 1}]",
+                "json: cannot unmarshal number into Go struct field FieldSpec.images.kind of type string",
+            ),
+            (
+                "namePrefix: [{kind: on}]",
+                "json: cannot unmarshal bool into Go struct field FieldSpec.namePrefix.kind of type string",
+            ),
+        ] {
+            assert_eq!(
+                check(text, &TRANSFORMER_CONFIG, Source::Yaml).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            check("commonLabels: [{path: 5, create: yes}]", &TRANSFORMER_CONFIG, Source::Yaml),
+            None
+        );
+    }
+
+    /// Recorded from kubectl (a `crds:` file).
+    #[test]
+    fn openapi_definition_errors_read_as_go() {
+        for (text, source, want) in [
+            (
+                "- x",
+                Source::Yaml,
+                "json: cannot unmarshal array into Go value of type accumulator.nameToApiMap",
+            ),
+            (
+                "a: [1]",
+                Source::Yaml,
+                "json: cannot unmarshal array into Go value of type accumulator.OpenAPIDefinition",
+            ),
+            (
+                "a: {Dependencies: x}",
+                Source::Yaml,
+                "json: cannot unmarshal string into Go struct field OpenAPIDefinition.Dependencies of type []string",
+            ),
+            (
+                "{\"a\": {\"Dependencies\": [1]}}",
+                Source::Json,
+                "json: cannot unmarshal number into Go struct field OpenAPIDefinition.Dependencies of type string",
+            ),
+            (
+                "{\"a\": {\"dependencies\": {}}}",
+                Source::Json,
+                "json: cannot unmarshal object into Go struct field OpenAPIDefinition.Dependencies of type []string",
+            ),
+            (
+                "{\"b\": 1, \"a\": \"x\"}",
+                Source::Json,
+                "json: cannot unmarshal number into Go value of type accumulator.OpenAPIDefinition",
+            ),
+            (
+                "b: 1\na: x",
+                Source::Yaml,
+                "json: cannot unmarshal string into Go value of type accumulator.OpenAPIDefinition",
+            ),
+        ] {
+            assert_eq!(check(text, &NAME_TO_API_MAP, source).as_deref(), Some(want), "{text}");
+        }
+        for text in ["a: {Dependencies: [1]}", "a: {Other: {}}", "a: null"] {
+            assert_eq!(check(text, &NAME_TO_API_MAP, Source::Yaml), None, "{text}");
+        }
+    }
+}

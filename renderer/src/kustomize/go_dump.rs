@@ -1,0 +1,138 @@
+//! Go's `%#v` of an object as kyaml decodes it (yaml.v3 into `map[string]interface {}`), which kustomize prints where it cannot turn an object into JSON.
+//!
+//! Maps are `map[string]interface {}` with their keys sorted, lists
+//! `[]interface {}`, null `interface {}(nil)`. A map holding a key that a
+//! transformer wrote as a plain scalar YAML reads as something else (`true`,
+//! `1`, `~`) decodes as `map[interface {}]interface {}` with that key typed;
+//! Go's fmt sorts such keys nil first, then by their type (as kubectl's
+//! binary orders the types: string, int, float64, bool, recorded from
+//! kubectl), then by value.
+
+use crate::resource::Step;
+use crate::value::Value;
+use crate::yaml::resolve::resolve_plain;
+use std::cmp::Ordering;
+
+/// `%#v` of `value`, whose maps at the paths of `plain_keys` hold those
+/// keys typed as YAML reads them.
+pub(crate) fn object(value: &Value, plain_keys: &[(Vec<Step>, String)]) -> String {
+    let mut out = String::new();
+    let mut path = Vec::new();
+    write(&mut out, value, &mut path, plain_keys);
+    out
+}
+
+fn write(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<Step>, String)]) {
+    match v {
+        Value::Null => out.push_str("interface {}(nil)"),
+        Value::Seq(items) => {
+            out.push_str("[]interface {}{");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                path.push(Step::Index(i));
+                write(out, item, path, plain);
+                path.pop();
+            }
+            out.push('}');
+        }
+        Value::Map(m) => {
+            let typed = |k: &String| {
+                plain
+                    .iter()
+                    .any(|(at, key)| at[..] == path[..] && key == k)
+                    .then(|| resolve_plain(k))
+                    .filter(|v| !matches!(v, Value::String(_)))
+            };
+            let mut keys: Vec<(Value, &String)> = m
+                .keys()
+                .map(|k| (typed(k).unwrap_or_else(|| Value::String(k.clone())), k))
+                .collect();
+            let interface = keys.iter().any(|(k, _)| !matches!(k, Value::String(_)));
+            keys.sort_by(|a, b| key_order(&a.0, &b.0));
+            out.push_str(if interface {
+                "map[interface {}]interface {}{"
+            } else {
+                "map[string]interface {}{"
+            });
+            for (i, (key, name)) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                scalar(out, &key);
+                out.push(':');
+                path.push(Step::Key(name.clone()));
+                write(out, &m[name.as_str()], path, plain);
+                path.pop();
+            }
+            out.push('}');
+        }
+        other => scalar(out, other),
+    }
+}
+
+fn scalar(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("interface {}(nil)"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        // `%#v` prints unsigned integers in hexadecimal.
+        Value::Uint(u) => out.push_str(&format!("{u:#x}")),
+        Value::Float(f) => out.push_str(&crate::yaml::go_format_float_g(*f)),
+        Value::String(s) => out.push_str(&crate::gotmpl::fmt::quote(s)),
+        Value::Seq(_) | Value::Map(_) => {}
+    }
+}
+
+/// fmt's order of interface keys: nil, then by type, then by value.
+fn key_order(a: &Value, b: &Value) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::String(_) => 1,
+            Value::Int(_) => 2,
+            Value::Uint(_) => 3,
+            Value::Float(_) => 4,
+            Value::Bool(_) => 5,
+            Value::Seq(_) | Value::Map(_) => 6,
+        }
+    }
+    rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Uint(x), Value::Uint(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    /// Recorded from kubectl: a LabelTransformer writing `"true"`, `"0x1F"`,
+    /// `"~"`, `"1.5"` and `b` to a Service's labels and selector.
+    #[test]
+    fn typed_keys_sort_as_kubectl_prints_them() {
+        let v = yaml::parse_documents(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  labels: {'true': t, '0x1F': h, '~': n, '1.5': f, b: s}\nspec:\n  ports:\n  - {port: 80, x: 1.5, n: null}\n  replicas: 2\n",
+            "s.yaml",
+        )
+        .unwrap()
+        .remove(0);
+        let labels = vec![Step::Key("metadata".into()), Step::Key("labels".into())];
+        let plain: Vec<(Vec<Step>, String)> =
+            ["true", "0x1F", "~", "1.5"].iter().map(|k| (labels.clone(), k.to_string())).collect();
+        assert_eq!(
+            object(&v, &plain),
+            concat!(
+                r#"map[string]interface {}{"apiVersion":"v1", "kind":"Service", "metadata":map[string]interface {}{"#,
+                r#""labels":map[interface {}]interface {}{interface {}(nil):"n", "b":"s", 31:"h", 1.5:"f", true:"t"}, "name":"s"}, "#,
+                r#""spec":map[string]interface {}{"ports":[]interface {}{map[string]interface {}{"n":interface {}(nil), "port":80, "x":1.5}}, "replicas":2}}"#
+            )
+        );
+    }
+}
