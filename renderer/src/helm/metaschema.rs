@@ -98,7 +98,30 @@ pub(super) fn check(schema: &serde_json::Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Draft, draft_of};
+    use super::{Draft, check, draft_of, meta};
+
+    /// A bundled metaschema the validator cannot build would turn the check
+    /// off without a word (`check` answers `None`), so each must build and
+    /// refuse a schema that breaks it.
+    #[test]
+    fn every_bundled_metaschema_builds_and_checks() {
+        let drafts = [
+            ("http://json-schema.org/draft-04/schema#", Draft::Draft4),
+            ("http://json-schema.org/draft-06/schema#", Draft::Draft6),
+            ("http://json-schema.org/draft-07/schema#", Draft::Draft7),
+            ("https://json-schema.org/draft/2019-09/schema", Draft::Draft201909),
+            ("https://json-schema.org/draft/2020-12/schema", Draft::Draft202012),
+        ];
+        for (url, draft) in drafts {
+            assert!(meta(draft).validator.is_some(), "{url}: the metaschema does not build");
+            let good = serde_json::json!({ "$schema": url, "type": "object", "minLength": 1 });
+            assert_eq!(check(&good), None, "{url}");
+            let bad = serde_json::json!({ "$schema": url, "type": 5, "minLength": -1 });
+            let report = check(&bad).unwrap_or_default();
+            assert!(report.contains("is not valid against metaschema"), "{url}: {report}");
+            assert!(report.contains(url.trim_end_matches('#')), "{url}: {report}");
+        }
+    }
 
     #[test]
     fn drafts_are_read_as_helms_validator_reads_them() {
