@@ -1365,10 +1365,23 @@ fn encode_refs(schema: &mut serde_json::Value) {
     }
 }
 
-/// Helm's report for a `$ref` of the schema's own document whose target is
-/// missing, from the Rust validator's error text (`Pointer '/x' does not
-/// exist`, `Anchor 'x' does not exist`).
+/// Helm's report for a `$ref` whose target is missing, from the Rust
+/// validator's error text: a pointer or anchor of the schema's own document
+/// (`Pointer '/x' does not exist`, `Anchor 'x' does not exist`), or a
+/// document Helm would fetch over HTTP or read from the machine's disk,
+/// which kiln does not (it renders alike everywhere and reads only the
+/// tree), so it says so where Helm names the loading failure.
 fn missing_target(schema: &serde_json::Value, error: &str) -> Option<String> {
+    if let Some(rest) = error.strip_prefix("Resource '")
+        && let Some((url, _)) = rest.split_once("' is not present in a registry")
+    {
+        let why = if url.starts_with("file:") {
+            "kiln reads no file outside the chart"
+        } else {
+            "kiln loads no schema over the network"
+        };
+        return Some(format!("failing loading {}: {why}", crate::gotmpl::fmt::quote(url)));
+    }
     let quoted = |prefix: &str| {
         error.strip_prefix(prefix)?.strip_suffix("' does not exist").map(str::to_string)
     };
@@ -1458,7 +1471,32 @@ fn to_json(v: &Value) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Prepared, grouped, prepared};
+    use super::{Prepared, grouped, prepare, prepared};
+
+    /// Documents Helm would fetch over HTTP or read from the machine: its
+    /// report names the loading failure (whose text depends on the machine:
+    /// the network's answer, the file's content), so kiln names its own
+    /// reason there instead of building nothing.
+    #[test]
+    fn a_ref_kiln_cannot_load_is_reported_as_helm_reports_a_failed_load() {
+        let cases = [
+            (
+                r#"{"properties": {"a": {"$ref": "https://example.com/s.json"}}}"#,
+                r#"failing loading "https://example.com/s.json": kiln loads no schema over the network"#,
+            ),
+            (
+                r#"{"properties": {"a": {"$ref": "file:///etc/s.json#/x"}}}"#,
+                r#"failing loading "file:///etc/s.json": kiln reads no file outside the chart"#,
+            ),
+        ];
+        for (schema, want) in cases {
+            match prepare(schema.as_bytes()) {
+                Prepared::Report(report) => assert_eq!(report, want, "{schema}"),
+                Prepared::Broken(e) => panic!("{schema}: not reported: {e}"),
+                Prepared::Ready { .. } => panic!("{schema}: built"),
+            }
+        }
+    }
 
     #[test]
     fn a_schema_is_prepared_once_for_every_render() {
