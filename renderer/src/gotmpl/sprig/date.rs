@@ -75,16 +75,6 @@ pub(super) struct Civil {
     pub(super) yday: u32,
 }
 
-impl Civil {
-    pub(super) fn month_name(&self) -> &'static str {
-        MONTHS[self.month as usize - 1]
-    }
-
-    pub(super) fn day_name(&self) -> &'static str {
-        DAYS[self.weekday]
-    }
-}
-
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }

@@ -210,9 +210,7 @@ impl GoTime {
             constant(Value::Int64(self.at.0.div_euclid(1_000) as i64)),
         );
         methods.insert("Year".to_string(), int(c.year));
-        methods.insert("Month".to_string(), constant(named_int("time.Month", c.month_name())));
         methods.insert("Day".to_string(), int(i64::from(c.day)));
-        methods.insert("Weekday".to_string(), constant(named_int("time.Weekday", c.day_name())));
         methods.insert("Hour".to_string(), int(i64::from(c.hour)));
         methods.insert("Minute".to_string(), int(i64::from(c.minute)));
         methods.insert("Second".to_string(), int(i64::from(c.second)));
@@ -288,6 +286,9 @@ impl GoTime {
                 duration_value(d as i64)
             }),
         );
+        // `Month` and `Weekday` are left out: their Go types are integers
+        // that print as names, which kiln's values cannot be at once
+        // (comparisons, arithmetic and `%d` would go wrong without a word).
         // Go's template calls only methods with one result, or two whose
         // second is an error.
         let second = |name: &str, ty: &str| {
@@ -316,16 +317,6 @@ impl GoTime {
             ..Struct::default()
         }))
     }
-}
-
-/// A Go integer type with a `String` method (`time.Month`, `time.Weekday`), printed by name.
-fn named_int(type_name: &str, text: &str) -> Value {
-    Value::Struct(Arc::new(Struct {
-        type_name: type_name.to_string(),
-        string: Some(text.to_string()),
-        eq_key: Some(text.to_string()),
-        ..Struct::default()
-    }))
 }
 
 fn location_arg(v: &Value) -> Option<Loc> {
