@@ -746,6 +746,10 @@ impl<'m, 't> State<'m, 't> {
             self.at = At::Op(node);
             return Err(self.error(e));
         }
+        if let Some(why) = method.refusal() {
+            // Go reports it where it last stood (the receiver's node).
+            return Err(self.error(why.to_string()));
+        }
         if let Some(r) = receiver {
             argv.insert(0, r);
         }

@@ -66,6 +66,9 @@ pub struct Function {
     max_args: Option<usize>,
     params: Vec<Param>,
     variadic: Option<Param>,
+    /// Why Go's template refuses to call it (a method whose results do not
+    /// fit a template call, such as `time.Time.Zone`), with Go's text.
+    refused: Option<Arc<str>>,
 }
 
 impl Function {
@@ -79,7 +82,22 @@ impl Function {
             max_args: None,
             params: Vec::new(),
             variadic: None,
+            refused: None,
         }
+    }
+
+    /// A method that templates cannot call, by its result types: calling it
+    /// fails with `why` (Go's `goodFunc` text) once the argument count is right.
+    pub fn refused(why: impl Into<Arc<str>>, params: &[Param]) -> Self {
+        Function {
+            refused: Some(why.into()),
+            ..Function::new(|_, _| Err(String::new())).params(params, None)
+        }
+    }
+
+    /// Go's reason for refusing the call, if it refuses it.
+    pub(crate) fn refusal(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     /// The same function with Go parameter types: `params` fixed ones, then

@@ -224,11 +224,16 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         return Err(Error::Invalid { message: "Chart.yaml file is missing".into() });
     }
     // Helm reads requirements.yaml into the chart's metadata whatever the
-    // apiVersion: any field it gives replaces Chart.yaml's (a null leaves a
-    // text field as it was); its `dependencies` are merged below.
+    // apiVersion, with encoding/json: any field it gives replaces
+    // Chart.yaml's; a null clears a list or map field and leaves a text or
+    // bool field as it was. Its `dependencies` are merged below.
     for (key, v) in requirements.iter().flatten() {
-        let skip = key == "dependencies" || (v.is_null() && chart.metadata.contains_key(key));
-        if !skip && super::metadata_types::is_field(key) {
+        if key == "dependencies" || !super::metadata_types::is_field(key) {
+            continue;
+        }
+        if v.is_null() && super::metadata_types::null_clears(key) {
+            chart.metadata.shift_remove(key);
+        } else if !(v.is_null() && chart.metadata.contains_key(key)) {
             chart.metadata.insert(key.clone(), v.clone());
         }
     }

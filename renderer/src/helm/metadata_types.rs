@@ -103,6 +103,16 @@ pub(super) fn is_field(key: &str) -> bool {
     METADATA_FIELDS.contains(&key)
 }
 
+/// Whether `encoding/json` sets the field `key` to nil for a JSON `null`:
+/// it does for slices and maps (`keywords`, `annotations`, ...), and leaves
+/// text and bool fields as they were.
+pub(super) fn null_clears(key: &str) -> bool {
+    matches!(
+        metadata_field(key),
+        Some(GoType::TextList | GoType::TextMap | GoType::Maintainers | GoType::Dependencies)
+    )
+}
+
 /// Chart.yaml (or requirements.yaml) with its keys as the fields of Helm's
 /// chart metadata they decode into: sigs.k8s.io/yaml hands `encoding/json`
 /// the keys in sorted order and it matches them regardless of case, so of

@@ -39,15 +39,30 @@ struct Meta {
 /// (or none) is 2020-12.
 pub(super) fn draft_of(schema: &serde_json::Value) -> Draft {
     let named = schema.get("$schema").and_then(serde_json::Value::as_str).unwrap_or_default();
-    let url = named.trim_end_matches('#');
-    let url = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+    named_draft(named).unwrap_or(Draft::Draft202012)
+}
+
+/// The draft a `$schema` URL names as Helm's validator reads it: the
+/// scheme (`http://` or `https://`) may be missing, the fragment must be
+/// empty.
+fn named_draft(named: &str) -> Option<Draft> {
+    let url = named.strip_suffix('#').unwrap_or(named);
+    let url = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or(url);
     match url {
-        "json-schema.org/draft-04/schema" => Draft::Draft4,
-        "json-schema.org/draft-06/schema" => Draft::Draft6,
-        "json-schema.org/draft-07/schema" => Draft::Draft7,
-        "json-schema.org/draft/2019-09/schema" => Draft::Draft201909,
-        _ => Draft::Draft202012,
+        "json-schema.org/draft-04/schema" => Some(Draft::Draft4),
+        "json-schema.org/draft-06/schema" => Some(Draft::Draft6),
+        "json-schema.org/draft-07/schema" => Some(Draft::Draft7),
+        "json-schema.org/draft/2019-09/schema" => Some(Draft::Draft201909),
+        "json-schema.org/draft/2020-12/schema" | "json-schema.org/schema" => {
+            Some(Draft::Draft202012)
+        }
+        _ => None,
     }
+}
+
+/// Whether a `$schema` URL names a draft without being loaded.
+pub(super) fn names_draft(named: &str) -> bool {
+    named_draft(named).is_some()
 }
 
 /// The metaschema of `draft`, compiled once per process.
@@ -98,7 +113,30 @@ pub(super) fn check(schema: &serde_json::Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Draft, draft_of};
+    use super::{Draft, check, draft_of, meta};
+
+    /// A bundled metaschema the validator cannot build would turn the check
+    /// off without a word (`check` answers `None`), so each must build and
+    /// refuse a schema that breaks it.
+    #[test]
+    fn every_bundled_metaschema_builds_and_checks() {
+        let drafts = [
+            ("http://json-schema.org/draft-04/schema#", Draft::Draft4),
+            ("http://json-schema.org/draft-06/schema#", Draft::Draft6),
+            ("http://json-schema.org/draft-07/schema#", Draft::Draft7),
+            ("https://json-schema.org/draft/2019-09/schema", Draft::Draft201909),
+            ("https://json-schema.org/draft/2020-12/schema", Draft::Draft202012),
+        ];
+        for (url, draft) in drafts {
+            assert!(meta(draft).validator.is_some(), "{url}: the metaschema does not build");
+            let good = serde_json::json!({ "$schema": url, "type": "object", "minLength": 1 });
+            assert_eq!(check(&good), None, "{url}");
+            let bad = serde_json::json!({ "$schema": url, "type": 5, "minLength": -1 });
+            let report = check(&bad).unwrap_or_default();
+            assert!(report.contains("is not valid against metaschema"), "{url}: {report}");
+            assert!(report.contains(url.trim_end_matches('#')), "{url}: {report}");
+        }
+    }
 
     #[test]
     fn drafts_are_read_as_helms_validator_reads_them() {
@@ -110,6 +148,9 @@ mod tests {
             ("https://json-schema.org/draft/2019-09/schema", Draft::Draft201909),
             ("https://json-schema.org/draft/2020-12/schema", Draft::Draft202012),
             ("http://json-schema.org/schema#", Draft::Draft202012),
+            // Helm's validator also takes the URL without its scheme.
+            ("json-schema.org/draft-07/schema", Draft::Draft7),
+            ("json-schema.org/draft-04/schema#", Draft::Draft4),
         ];
         for (url, want) in cases {
             assert_eq!(draft_of(&serde_json::json!({ "$schema": url })), want, "{url}");

@@ -76,18 +76,31 @@ fn prepare(raw: &[u8]) -> Prepared {
         Ok(v) => v,
         Err(e) => return Prepared::Broken(e.to_string()),
     };
-    // Helm checks the schema against its draft's metaschema before anything else.
+    if let Some(url) = unloadable_meta_schema(&schema) {
+        // Helm's validator loads a `$schema` that names no draft as a
+        // metaschema, and has no loader for a URL without a scheme.
+        return Prepared::Report(format!(
+            "failing loading {}: no URLLoader registered for {}",
+            crate::gotmpl::fmt::quote(&url),
+            crate::gotmpl::fmt::quote(&url)
+        ));
+    }
+    // Helm then checks the schema against its draft's metaschema.
     if let Some(failure) = super::metaschema::check(&schema) {
         return Prepared::Report(failure);
     }
     drop_unknown_meta_schema(&mut schema);
+    encode_refs(&mut schema);
     let not_built = |e: jsonschema::ValidationError<'_>| match first_relative_ref(&schema) {
         // Helm resolves a relative `$ref` against `file:///` and fails
         // to open it: its report names the file, as this one does.
         Some(file) => Prepared::Report(format!(
             "failing loading \"file:///{file}\": open /{file}: no such file or directory"
         )),
-        None => Prepared::Broken(e.to_string()),
+        None => match missing_target(&schema, &e.to_string()) {
+            Some(report) => Prepared::Report(report),
+            None => Prepared::Broken(e.to_string()),
+        },
     };
     // The Rust validator checks a schema it builds against its own
     // metaschemas, which differ from Helm's (its `format`s): a schema that
@@ -1347,6 +1360,118 @@ fn grouped(number: &str) -> String {
 /// Drops a `$schema` that names no draft the validator knows (charts often
 /// write `http://json-schema.org/schema#`); Helm's validator then uses its
 /// default draft, and so does this one.
+/// A `$schema` Helm's validator tries to load and cannot, whatever the
+/// machine: one without a URL scheme (or empty) that names no draft. Its
+/// text without the fragment, as the report names it.
+fn unloadable_meta_schema(schema: &serde_json::Value) -> Option<String> {
+    let named = schema.get("$schema")?.as_str()?;
+    if super::metaschema::names_draft(named) {
+        return None;
+    }
+    let url = named.split('#').next().unwrap_or_default();
+    let scheme = url.split_once(':').is_some_and(|(s, _)| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    (!scheme).then(|| url.to_string())
+}
+
+/// Percent-encodes the characters a URI reference may not hold (a space,
+/// `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`) in every `$ref`: Go's URL
+/// parser lets them through and its JSON pointers decode them, while the
+/// Rust validator refuses such a reference.
+fn encode_refs(schema: &mut serde_json::Value) {
+    const UNSAFE: &str = " \"<>\\^`{|}";
+    match schema {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(r)) = m.get_mut("$ref") {
+                if r.contains(|c: char| UNSAFE.contains(c)) {
+                    let mut out = String::with_capacity(r.len() + 8);
+                    for c in r.chars() {
+                        if UNSAFE.contains(c) {
+                            out.push_str(&format!("%{:02X}", c as u32));
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    *r = out;
+                }
+            }
+            m.values_mut().for_each(encode_refs);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(encode_refs),
+        _ => {}
+    }
+}
+
+/// Helm's report for a `$ref` whose target is missing, from the Rust
+/// validator's error text: a pointer or anchor of the schema's own document
+/// (`Pointer '/x' does not exist`, `Anchor 'x' does not exist`), or a
+/// document Helm would fetch over HTTP or read from the machine's disk,
+/// which kiln does not (it renders alike everywhere and reads only the
+/// tree), so it says so where Helm names the loading failure.
+fn missing_target(schema: &serde_json::Value, error: &str) -> Option<String> {
+    if let Some(rest) = error.strip_prefix("Resource '")
+        && let Some((url, _)) = rest.split_once("' is not present in a registry")
+    {
+        let why = if url.starts_with("file:") {
+            "kiln reads no file outside the chart"
+        } else {
+            "kiln loads no schema over the network"
+        };
+        return Some(format!("failing loading {}: {why}", crate::gotmpl::fmt::quote(url)));
+    }
+    let quoted = |prefix: &str| {
+        error.strip_prefix(prefix)?.strip_suffix("' does not exist").map(str::to_string)
+    };
+    if let Some(pointer) = quoted("Pointer '") {
+        let reference = local_ref(schema, &|fragment| {
+            fragment.starts_with('/')
+                && percent_decoded(fragment).as_deref() == Some(pointer.as_str())
+        })?;
+        return Some(format!("json-pointer in \"{BASE}{reference}\" not found"));
+    }
+    let anchor = quoted("Anchor '")?;
+    let reference = local_ref(schema, &|fragment| fragment == anchor)?;
+    Some(format!("anchor in \"{BASE}{reference}\" not found in schema \"{BASE}\""))
+}
+
+/// The first `$ref` to the schema's own document (`#...`) whose fragment `wanted` accepts.
+fn local_ref(schema: &serde_json::Value, wanted: &dyn Fn(&str) -> bool) -> Option<String> {
+    match schema {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                if let Some(fragment) = r.strip_prefix('#') {
+                    if wanted(fragment) {
+                        return Some(r.clone());
+                    }
+                }
+            }
+            m.values().find_map(|v| local_ref(v, wanted))
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(|v| local_ref(v, wanted)),
+        _ => None,
+    }
+}
+
+/// `%XX` escapes decoded; `None` for a malformed escape or bytes that are not UTF-8.
+fn percent_decoded(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 fn drop_unknown_meta_schema(schema: &mut serde_json::Value) {
     const KNOWN: &[&str] = &["draft-04", "draft-06", "draft-07", "2019-09", "2020-12"];
     if let Some(obj) = schema.as_object_mut() {
@@ -1385,7 +1510,32 @@ fn to_json(v: &Value) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Prepared, grouped, prepared};
+    use super::{Prepared, grouped, prepare, prepared};
+
+    /// Documents Helm would fetch over HTTP or read from the machine: its
+    /// report names the loading failure (whose text depends on the machine:
+    /// the network's answer, the file's content), so kiln names its own
+    /// reason there instead of building nothing.
+    #[test]
+    fn a_ref_kiln_cannot_load_is_reported_as_helm_reports_a_failed_load() {
+        let cases = [
+            (
+                r#"{"properties": {"a": {"$ref": "https://example.com/s.json"}}}"#,
+                r#"failing loading "https://example.com/s.json": kiln loads no schema over the network"#,
+            ),
+            (
+                r#"{"properties": {"a": {"$ref": "file:///etc/s.json#/x"}}}"#,
+                r#"failing loading "file:///etc/s.json": kiln reads no file outside the chart"#,
+            ),
+        ];
+        for (schema, want) in cases {
+            match prepare(schema.as_bytes()) {
+                Prepared::Report(report) => assert_eq!(report, want, "{schema}"),
+                Prepared::Broken(e) => panic!("{schema}: not reported: {e}"),
+                Prepared::Ready { .. } => panic!("{schema}: built"),
+            }
+        }
+    }
 
     #[test]
     fn a_schema_is_prepared_once_for_every_render() {

@@ -597,6 +597,63 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
     (line_column(text, open).0 < line_column(text, close).0).then_some(close)
 }
 
+/// Whether byte `open` starts the first node of the stream's first
+/// document: only blanks, comments and a `---` line before it.
+fn document_root(text: &str, open: usize) -> bool {
+    text[..open].split(is_line_end).all(|line| {
+        let body = line.trim_matches([' ', '\t', '\r']);
+        body.is_empty() || body.starts_with('#') || body == "---" || body.starts_with("--- ")
+    }) && text[..open].matches("---").count() <= 1
+}
+
+/// Whether libyaml's scanner requires a simple key that starts at byte
+/// `open` (block context): its column must be the indentation of the block
+/// collection it sits in, so that it is a later key of an open mapping. A
+/// key that follows `- ` on its line, the first key of a deeper mapping or
+/// one at the document's top before any mapping opened is only possible.
+/// The collections still open are read back from the earlier lines: the
+/// nearest line no deeper than the key tells whether one opened at its column.
+fn simple_key_required(text: &str, open: usize) -> bool {
+    let begin = line_start(text, open);
+    let head = &text[begin..open];
+    if !head.chars().all(|c| c == ' ') {
+        return false;
+    }
+    let column = head.len();
+    for line in text[..begin].split(is_line_end).rev() {
+        let line = line.trim_end_matches('\r');
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("---") || line.starts_with("...") {
+            return false;
+        }
+        let indent = line.len() - body.len();
+        // The columns where this line's block collections start: its
+        // indentation, and the token after each `- ` that opens it.
+        let mut at = indent;
+        let mut rest = body;
+        loop {
+            if at == column {
+                return true;
+            }
+            match rest.strip_prefix('-') {
+                Some(after) if after.starts_with(' ') => {
+                    let next = after.trim_start_matches(' ');
+                    at += 1 + after.len() - next.len();
+                    rest = next;
+                }
+                _ => break,
+            }
+        }
+        if indent < column {
+            return false;
+        }
+    }
+    false
+}
+
 /// Where, in `line`, the text before a comment that follows a closing quote
 /// ends: the length up to and including the quote. The first `#` after a
 /// quote starts the comment (`'#'` after an open scalar closes it at its
@@ -665,6 +722,7 @@ fn parse_once(
         string_keys,
         yaml11,
         stringify_keys,
+        first_only,
         source: Source::new(text),
         limits,
         anchors: HashMap::new(),
@@ -777,6 +835,8 @@ struct Builder<'f> {
     yaml11: bool,
     /// With `yaml11`: keys that are not strings become strings instead of errors.
     stringify_keys: bool,
+    /// Only the first document's root node is read (yaml.v2's Unmarshal).
+    first_only: bool,
     source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
@@ -985,6 +1045,27 @@ impl Builder<'_> {
                         with: " ".repeat(width).into(),
                     });
                 }
+                if self.first_only
+                    && e.info().contains("invalid trailing content after")
+                    && bytes.get(at) != Some(&b':')
+                    && let Some(close) = multiline_quoted_before(self.source.text, at)
+                    && let Some(open) = self.source.text[close..]
+                        .chars()
+                        .next()
+                        .and_then(|quote| opening_quote(&self.source.text[..close], quote))
+                    && document_root(self.source.text, open)
+                {
+                    // A quoted scalar over several lines is no key for
+                    // yaml.v2: at the document's top it is the root node,
+                    // and the token after it ends the document, which
+                    // Unmarshal stops reading.
+                    let end = close + 1;
+                    return Err(Failure::Rewrite {
+                        at: end,
+                        len: self.source.text.len() - end,
+                        with: "\n".into(),
+                    });
+                }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 if message.contains("invalid trailing content after")
@@ -997,7 +1078,16 @@ impl Builder<'_> {
                     // A `:` after a quoted scalar that opened on an earlier
                     // line: yaml.v2's scanner gives up the key, yaml.v3's
                     // finds a value indicator where no key can start.
-                    message = if self.yaml11 {
+                    // yaml.v2 gives the key up with an error only where its
+                    // scanner required one (a later key of an open block
+                    // mapping); elsewhere the `:` is what it refuses.
+                    let required = multiline_quoted_before(self.source.text, at)
+                        .and_then(|close| {
+                            let quote = self.source.text[close..].chars().next()?;
+                            opening_quote(&self.source.text[..close], quote)
+                        })
+                        .is_some_and(|open| simple_key_required(self.source.text, open));
+                    message = if self.yaml11 && required {
                         "could not find expected ':'"
                     } else {
                         "mapping values are not allowed in this context"

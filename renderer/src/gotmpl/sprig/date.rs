@@ -1,22 +1,21 @@
 //! Sprig's date functions with Go's layout strings: now, date, dateInZone, htmlDate, toDate, dateModify, unixEpoch, duration, durationRound, ago.
 //!
-//! Times are instants in UTC: kiln renders the same everywhere, so "Local"
-//! is UTC. `dateInZone` and `htmlDateInZone` format in a named zone of the
-//! tz database (chrono-tz), and fall back to UTC for an unknown name, as
-//! Sprig does. A time is a `time.Time` struct whose native value is its instant.
+//! kiln renders the same everywhere, so "Local" shows UTC's clock.
+//! `dateInZone` and `htmlDateInZone` format in a named zone of the tz
+//! database (chrono-tz), and fall back to UTC for an unknown name, as Sprig
+//! does. A time is a `time.Time` struct whose native value is a
+//! [`GoTime`]: its instant and location (`gotime.rs`).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
+use super::gotime::{GoTime, Loc, native_time, time_arg};
 use super::{def, s};
-use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
+use crate::gotmpl::{Funcs, Param, Struct, Value};
 
 use Param::{Any, String as Str};
 
 /// The Go type of time parameters.
 const TIME: Param = Param::Struct("time.Time");
 
-const NANOS: i128 = 1_000_000_000;
+pub(super) const NANOS: i128 = 1_000_000_000;
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -36,20 +35,7 @@ const DAYS: [&str; 7] =
 
 /// The JSON string a `time.Time` struct marshals to, if `st` is one.
 pub(crate) fn time_json(st: &Struct) -> Option<String> {
-    let native = st.native.as_ref()?;
-    match native.downcast_ref::<ZonedTime>() {
-        Some(z) => Some(z.json.clone()),
-        None => native.downcast_ref::<Time>().map(|t| t.json_text()),
-    }
-}
-
-/// The instant of a `time.Time` struct, whatever zone it shows.
-fn native_time(st: &Struct) -> Option<Time> {
-    let native = st.native.as_ref()?;
-    match native.downcast_ref::<ZonedTime>() {
-        Some(z) => Some(z.at),
-        None => native.downcast_ref::<Time>().copied(),
-    }
+    native_time(st).map(|t| t.json_text())
 }
 
 /// Nanoseconds since the Unix epoch of a wall clock read in UTC.
@@ -59,58 +45,34 @@ pub(crate) fn civil_nanos(date: (i64, u32, u32), clock: (u32, u32, u32), nano: u
     secs * NANOS + i128::from(nano)
 }
 
-/// A time shown in a zone other than UTC: its instant and its JSON text.
-struct ZonedTime {
-    at: Time,
-    json: String,
-}
-
-/// A `time.Time` at `unix_nanos` (its wall clock in UTC plus `offset`
-/// seconds) whose location is `zone`, as BurntSushi/toml decodes date-times:
-/// `UTC`, a fixed offset (`zone` empty: Go prints the offset as its name), or
-/// the local `datetime-local`, `date-local` and `time-local` locations.
-/// Date functions see its instant.
+/// A `time.Time` at `unix_nanos` whose location is `zone`, as
+/// BurntSushi/toml decodes date-times: `UTC`, a fixed `offset` (`zone`
+/// empty), or one of its local locations (`datetime-local`, `date-local`,
+/// `time-local`), which it keeps in package variables.
 pub(crate) fn zoned_time(unix_nanos: i128, offset: i32, zone: &str) -> Value {
-    let t = Time(unix_nanos);
-    let name = if zone.is_empty() { offset_text("-0700", offset) } else { zone.to_string() };
-    let zone = Zone { offset, name: Some(name) };
-    let utc = t.value();
-    let Value::Struct(st) = &utc else { return utc };
-    let text = t.format_in("2006-01-02 15:04:05.999999999 -0700 MST", &zone);
-    let mut methods = st.methods.clone();
-    let shown = text.clone();
-    methods.insert(
-        "String".to_string(),
-        Function::new(move |_, _| Ok(Value::from(shown.as_str()))).params(&[], None),
-    );
-    let json = t.format_in("2006-01-02T15:04:05.999999999Z07:00", &zone);
-    Value::Struct(Arc::new(Struct {
-        type_name: st.type_name.clone(),
-        fields: st.fields.clone(),
-        methods,
-        string: Some(text),
-        json_tags: st.json_tags.clone(),
-        pointer_string: st.pointer_string,
-        eq_key: Some(format!("{} {json}", t.0)),
-        native: Some(Arc::new(ZonedTime { at: t, json })),
-    }))
+    let loc = match zone {
+        "UTC" => Loc::utc(),
+        "" => Loc::fixed("", offset),
+        name => Loc::shared(name, offset),
+    };
+    GoTime::new(Time(unix_nanos), loc).value()
 }
 
 /// An instant: nanoseconds since the Unix epoch, in UTC.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Time(i128);
+pub(super) struct Time(pub(super) i128);
 
 /// The calendar fields of an instant.
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    nano: u32,
-    weekday: usize,
-    yday: u32,
+pub(super) struct Civil {
+    pub(super) year: i64,
+    pub(super) month: u32,
+    pub(super) day: u32,
+    pub(super) hour: u32,
+    pub(super) minute: u32,
+    pub(super) second: u32,
+    pub(super) nano: u32,
+    pub(super) weekday: usize,
+    pub(super) yday: u32,
 }
 
 fn is_leap(y: i64) -> bool {
@@ -131,7 +93,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(super) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -142,18 +104,18 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 impl Time {
-    fn now() -> Time {
+    pub(super) fn now() -> Time {
         match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => Time(d.as_nanos() as i128),
             Err(_) => Time(0),
         }
     }
 
-    fn unix(self) -> i64 {
+    pub(super) fn unix(self) -> i64 {
         self.0.div_euclid(NANOS) as i64
     }
 
-    fn civil(self) -> Civil {
+    pub(super) fn civil(self) -> Civil {
         let secs = self.0.div_euclid(NANOS) as i64;
         let nano = self.0.rem_euclid(NANOS) as u32;
         let days = secs.div_euclid(86_400);
@@ -173,23 +135,13 @@ impl Time {
         }
     }
 
-    /// What `json.Marshal` writes for a `time.Time` (RFC 3339 with nanoseconds), unquoted.
-    fn json_text(self) -> String {
-        self.format("2006-01-02T15:04:05.999999999Z07:00")
-    }
-
-    /// `Time.String()`.
-    fn go_string(self) -> String {
-        self.format("2006-01-02 15:04:05.999999999 -0700 MST")
-    }
-
     /// Go's `Time.Format` with a layout such as `2006-01-02T15:04:05Z07:00`, in UTC.
     fn format(self, layout: &str) -> String {
         self.format_in(layout, &Zone::utc())
     }
 
     /// `Time.In(zone).Format(layout)`.
-    fn format_in(self, layout: &str, zone: &Zone) -> String {
+    pub(super) fn format_in(self, layout: &str, zone: &Zone) -> String {
         let c = Time(self.0 + i128::from(zone.offset) * NANOS).civil();
         let mut out = String::new();
         let mut rest = layout;
@@ -252,41 +204,6 @@ impl Time {
         }
         out
     }
-
-    fn value(self) -> Value {
-        let mut methods = BTreeMap::new();
-        let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
-        let c = self.civil();
-        methods.insert("Unix".to_string(), constant(Value::Int64(self.unix())));
-        methods.insert("UnixNano".to_string(), constant(Value::Int64(self.0 as i64)));
-        methods.insert("Year".to_string(), constant(Value::Int(c.year)));
-        methods.insert("Day".to_string(), constant(Value::Int(i64::from(c.day))));
-        methods.insert("Hour".to_string(), constant(Value::Int(i64::from(c.hour))));
-        methods.insert("Minute".to_string(), constant(Value::Int(i64::from(c.minute))));
-        methods.insert("Second".to_string(), constant(Value::Int(i64::from(c.second))));
-        methods.insert("YearDay".to_string(), constant(Value::Int(i64::from(c.yday))));
-        methods.insert("String".to_string(), constant(Value::from(self.go_string())));
-        methods.insert("UTC".to_string(), constant_time(self));
-        methods.insert("Local".to_string(), constant_time(self));
-        methods.insert(
-            "Format".to_string(),
-            Function::new(move |_, a| Ok(self.format(s(&a[0])).into())).params(&[Str], None),
-        );
-        Value::Struct(Arc::new(Struct {
-            type_name: "time.Time".to_string(),
-            methods,
-            string: Some(self.go_string()),
-            native: Some(Arc::new(self)),
-            // Go's `==` on two `time.Time`s compares the instant (its
-            // monotonic reading included, which `dateModify` carries over).
-            eq_key: Some(self.0.to_string()),
-            ..Struct::default()
-        }))
-    }
-}
-
-fn constant_time(t: Time) -> Function {
-    Function::new(move |_, _| Ok(t.value())).params(&[], None)
 }
 
 fn hour12(h: u32) -> u32 {
@@ -408,13 +325,13 @@ fn next_token(s: &str) -> (Token, usize) {
 
 /// A time zone at one instant: its offset east of UTC in seconds, and its
 /// abbreviation (`EDT`), if tzdata gives one.
-struct Zone {
-    offset: i32,
-    name: Option<String>,
+pub(super) struct Zone {
+    pub(super) offset: i32,
+    pub(super) name: Option<String>,
 }
 
 impl Zone {
-    fn utc() -> Zone {
+    pub(super) fn utc() -> Zone {
         Zone { offset: 0, name: Some("UTC".into()) }
     }
 
@@ -440,7 +357,7 @@ impl Zone {
 
 /// A zone offset in one of Go's layout forms (`-07`, `-0700`, `-07:00`,
 /// `-070000`, `-07:00:00`); `-07` shows hours only.
-fn offset_text(form: &str, offset: i32) -> String {
+pub(super) fn offset_text(form: &str, offset: i32) -> String {
     let sign = if offset < 0 { '-' } else { '+' };
     let a = offset.unsigned_abs();
     let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
@@ -457,20 +374,9 @@ fn offset_text(form: &str, offset: i32) -> String {
 /// anything else is now, as Sprig decides.
 fn instant(v: &Value) -> Time {
     match v {
-        Value::Struct(st) => native_time(st).unwrap_or_else(Time::now),
+        Value::Struct(st) => native_time(st).map_or_else(Time::now, |t| t.at),
         Value::Int(i) | Value::Int64(i) => Time(i128::from(*i) * NANOS),
         _ => Time::now(),
-    }
-}
-
-fn time_arg(v: &Value) -> Result<Time, String> {
-    match v {
-        Value::Struct(st) => native_time(st).ok_or_else(|| {
-            format!("wrong type for value; expected time.Time; got {}", st.type_name)
-        }),
-        other => {
-            Err(format!("wrong type for value; expected time.Time; got {}", other.type_name()))
-        }
     }
 }
 
@@ -798,10 +704,11 @@ pub(crate) fn check_time(layout: &str, value: &str) -> Result<(), String> {
     parse_time(layout, value).map(|_| ())
 }
 
-/// Go's `time.Parse` for the numeric and English layout elements, in UTC,
+/// Go's `time.ParseInLocation(layout, value, time.Local)` (Sprig's `toDate`)
+/// for the numeric and English layout elements,
 /// with Go's error texts (`parsing time "x" as "2006": cannot parse "x" as
 /// "2006"`, `: month out of range`, `: extra text: "x"`).
-fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
+fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
     let cannot = |lelem: &str, velem: &str| {
         format!(
             "parsing time {} as {}: cannot parse {} as {}",
@@ -815,7 +722,7 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
     let (mut year, mut month, mut day, mut yday) = (0i64, -1i64, -1i64, -1i64);
     let (mut hour, mut min, mut sec, mut nano) = (0u32, 0u32, 0u32, 0u32);
     let (mut pm_set, mut am_set) = (false, false);
-    let mut offset: i64 = 0;
+    let mut zone = ParsedZone::default();
     let (mut l, mut v) = (layout, value);
     loop {
         // The literal text up to the next layout element.
@@ -930,14 +837,17 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                 Token::TzName => {
                     if let Some(rest) = v.strip_prefix("UTC") {
                         v = rest;
+                        zone.utc = true;
                     } else {
-                        // Without the zone in tzdata, Go keeps the clock time as UTC.
-                        v = &v[zone_name_len(v)?..];
+                        let n = zone_name_len(v)?;
+                        zone.name = v[..n].to_string();
+                        v = &v[n..];
                     }
                 }
                 Token::IsoZ(form) | Token::Offset(form) => {
                     if matches!(token, Token::IsoZ(_)) && v.starts_with('Z') {
                         v = &v[1..];
+                        zone.utc = true;
                         return Some(());
                     }
                     let b = v.as_bytes();
@@ -956,11 +866,11 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                     v = &v[n..];
                     let num = |t: &str| getnum(t, true).map(|(x, _)| i64::from(x));
                     let secs = (num(h)? * 60 + num(m)?) * 60 + num(sx)?;
-                    offset = match b[0] {
+                    zone.offset = Some(match b[0] {
                         b'+' => secs,
                         b'-' => -secs,
                         _ => return None,
-                    };
+                    });
                 }
                 Token::Frac { digits, trim, .. } => {
                     if trim {
@@ -1033,18 +943,47 @@ fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
     let secs = days_from_civil(year, month as u32, day as u32) * 86_400
         + i64::from(hour) * 3600
         + i64::from(min) * 60
-        + i64::from(sec)
-        - offset;
-    Ok(Time(i128::from(secs) * NANOS + i128::from(nano)))
+        + i64::from(sec);
+    let wall = i128::from(secs) * NANOS + i128::from(nano);
+    // Go's choice of location: `Z` or `UTC` wins; then an offset, in Local
+    // when Local has it (UTC here) under that name, else in a fixed zone of
+    // that offset; then a zone name Local does not know, a fixed zone whose
+    // offset only `GMT+h` gives, the clock read as UTC; then Local.
+    Ok(if zone.utc {
+        GoTime::new(Time(wall), Loc::utc())
+    } else if let Some(offset) = zone.offset {
+        let at = Time(wall - i128::from(offset) * NANOS);
+        if offset == 0 && (zone.name.is_empty() || zone.name == "UTC") {
+            GoTime::new(at, Loc::local())
+        } else {
+            GoTime::new(at, Loc::fixed(&zone.name, offset as i32))
+        }
+    } else if !zone.name.is_empty() {
+        let hours = zone.name.strip_prefix("GMT").and_then(|h| h.parse::<i32>().ok());
+        GoTime::new(Time(wall), Loc::fixed(&zone.name, hours.unwrap_or(0) * 3600))
+    } else {
+        GoTime::new(Time(wall), Loc::local())
+    })
+}
+
+/// What a parsed value said of its zone.
+#[derive(Default)]
+struct ParsedZone {
+    /// `Z` or `UTC`.
+    utc: bool,
+    /// A numeric offset, in seconds east of UTC.
+    offset: Option<i64>,
+    /// A zone abbreviation (`EST`, `GMT+3`).
+    name: String,
 }
 
 /// The zero `time.Time`: January 1, year 1, 00:00:00 UTC.
-fn zero_time() -> Time {
+pub(super) fn zero_time() -> Time {
     Time(i128::from(days_from_civil(1, 1, 1)) * 86_400 * NANOS)
 }
 
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "now", &[], None, |_| Ok(Time::now().value()));
+    def(f, "now", &[], None, |_| Ok(GoTime::now().value()));
     def(f, "date", &[Str, Any], None, |a| Ok(instant(&a[1]).format(s(&a[0])).into()));
     def(f, "dateInZone", &[Str, Any, Str], None, |a| {
         let t = instant(&a[1]);
@@ -1056,21 +995,23 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(t.format_in("2006-01-02", &Zone::at(s(&a[1]), t)).into())
     });
     def(f, "toDate", &[Str, Str], None, |a| {
-        Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()).value())
+        // A value that does not parse gives the zero time, in UTC.
+        let zero = || GoTime::new(zero_time(), Loc::utc());
+        Ok(parse_time(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero()).value())
     });
-    def(f, "mustToDate", &[Str, Str], None, |a| parse_time(s(&a[0]), s(&a[1])).map(Time::value));
-    def(f, "unixEpoch", &[TIME], None, |a| Ok(time_arg(&a[0])?.unix().to_string().into()));
+    def(f, "mustToDate", &[Str, Str], None, |a| parse_time(s(&a[0]), s(&a[1])).map(|t| t.value()));
+    def(f, "unixEpoch", &[TIME], None, |a| Ok(time_arg(&a[0])?.at.unix().to_string().into()));
     def(f, "dateModify", &[Str, TIME], None, |a| {
         let t = time_arg(&a[1])?;
         Ok(match parse_duration(s(&a[0])) {
-            Ok(d) => Time(t.0 + d).value(),
+            Ok(d) => t.add(d).value(),
             Err(_) => t.value(),
         })
     });
     def(f, "mustDateModify", &[Str, TIME], None, |a| {
         let t = time_arg(&a[1])?;
         let d = parse_duration(s(&a[0]))?;
-        Ok(Time(t.0 + d).value())
+        Ok(t.add(d).value())
     });
     def(f, "duration", &[Any], None, |a| {
         // Sprig reads only strings and int64s; Go ints and floats give 0s.
@@ -1086,7 +1027,7 @@ pub(super) fn register(f: &mut Funcs) {
             Value::String(t) => parse_duration(t).unwrap_or(0),
             // An int64 is a count of nanoseconds.
             Value::Int64(n) => i128::from(*n),
-            Value::Struct(_) => time_arg(&a[0]).map_or(0, |t| Time::now().0 - t.0),
+            Value::Struct(_) => time_arg(&a[0]).map_or(0, |t| Time::now().0 - t.at.0),
             _ => 0,
         };
         Ok(round_duration(d).into())

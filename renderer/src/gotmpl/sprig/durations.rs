@@ -14,7 +14,7 @@ use crate::gotmpl::{Funcs, Param, Struct, Value};
 const SECOND: i64 = 1_000_000_000;
 
 /// The `time.Duration` value of `nanos`.
-fn duration_value(nanos: i64) -> Value {
+pub(super) fn duration_value(nanos: i64) -> Value {
     Value::Struct(Arc::new(Struct {
         type_name: "time.Duration".into(),
         string: Some(duration_string(i128::from(nanos))),
@@ -25,6 +25,23 @@ fn duration_value(nanos: i64) -> Value {
 
 /// The native value behind a duration struct.
 struct Duration(i64);
+
+/// A `time.Duration` parameter of a method (`Time.Add`): a duration, or an
+/// integer, which Go converts to one.
+pub(super) fn duration_nanos(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Int(i) | Value::Int64(i) => Ok(*i),
+        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Duration>()) {
+            Some(d) => Ok(d.0),
+            None => {
+                Err(format!("wrong type for value; expected time.Duration; got {}", st.type_name))
+            }
+        },
+        other => {
+            Err(format!("wrong type for value; expected time.Duration; got {}", other.type_name()))
+        }
+    }
+}
 
 /// Sprig's `asDuration`.
 fn as_duration(v: &Value) -> Result<i64, String> {

@@ -17,6 +17,7 @@ mod dsa;
 mod durations;
 pub(crate) mod encoding;
 mod floatmath;
+mod gotime;
 pub(crate) mod json;
 mod json_decode;
 mod keys;
