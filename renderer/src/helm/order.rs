@@ -84,7 +84,7 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
         }
         for doc in split_documents(content) {
             let head =
-                crate::yaml::parse_documents_helm(doc, path).map_err(|e| Error::Manifest {
+                crate::yaml::parse_go_documents_helm(doc, path).map_err(|e| Error::Manifest {
                     path: path.clone(),
                     message: format!(
                         "error converting YAML to JSON: {}",
