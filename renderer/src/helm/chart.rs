@@ -170,7 +170,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     let mut legacy_files = Vec::new();
     let mut archives: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, data) in files {
-        let at = |msg: String| Error::Chart { path: format!("{path}/{name}"), message: msg };
         match name.as_str() {
             "Chart.yaml" => {
                 chart.metadata = read_chart_yaml(&data, &format!("{path}/{name}"))?;
@@ -188,8 +187,9 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             "requirements.lock" => legacy_files.push((name, data)),
             "Chart.lock" => {}
             n if n.starts_with("templates/") => {
-                let text = String::from_utf8(data).map_err(|_| at("not UTF-8".into()))?;
-                chart.templates.push((name, text));
+                // Go strings are bytes: a template that is not UTF-8 renders,
+                // and only the YAML reader refuses what it prints.
+                chart.templates.push((name, crate::gotmpl::sprig::from_go_bytes(&data)));
             }
             // Helm's loader keeps provenance files as files, skips entries
             // whose name starts with `_` or `.`, unpacks `.tgz` archives and
@@ -355,8 +355,8 @@ fn validate(chart: &Chart) -> Result<(), String> {
 /// Reads a YAML map the way Helm does (sigs.k8s.io/yaml: YAML 1.1, through
 /// JSON, so every number becomes a float64 when `floats`).
 pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
-    let text = String::from_utf8_lossy(data);
-    let docs: Vec<Value> = crate::yaml::parse_first_document_helm(&text, file)
+    let (text, raw) = go_text(data);
+    let docs: Vec<Value> = first_yaml(&text, file, raw)
         .map_err(|e| Error::Yaml { message: e.to_string() })?
         .into_iter()
         .collect();
@@ -366,6 +366,25 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     map_of(docs, file, floats)
 }
 
+/// A file's text as a Go string holds it, and whether it carries bytes that
+/// are not UTF-8 (which libyaml's reader refuses).
+fn go_text(data: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    match std::str::from_utf8(data) {
+        Ok(text) => (std::borrow::Cow::Borrowed(text), false),
+        Err(_) => (std::borrow::Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
+    }
+}
+
+/// The first YAML document of a file's text as sigs.k8s.io/yaml reads it;
+/// `raw` as [`go_text`] says.
+fn first_yaml(text: &str, file: &str, raw: bool) -> Result<Option<Value>, crate::yaml::ParseError> {
+    if raw {
+        crate::yaml::parse_go_first_document_helm(text, file)
+    } else {
+        crate::yaml::parse_first_document_helm(text, file)
+    }
+}
+
 /// A chart's Chart.yaml, with Helm's words when it cannot load it: YAML
 /// errors as sigs.k8s.io/yaml reports them, and values that do not fit the
 /// field types of Helm's chart metadata (scalars fit a string field, Helm
@@ -373,8 +392,8 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
 fn read_chart_yaml(data: &[u8], file: &str) -> Result<Map, Error> {
     let failed =
         |detail: String| Error::Yaml { message: format!("cannot load Chart.yaml: {detail}") };
-    let text = String::from_utf8_lossy(data);
-    let doc = crate::yaml::parse_first_document_helm(&text, file).map_err(|e| {
+    let (text, raw) = go_text(data);
+    let doc = first_yaml(&text, file, raw).map_err(|e| {
         failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
     })?;
     let json = |problem: String| {
@@ -408,13 +427,13 @@ fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
 /// merge in order, later keys winning and maps merging key by key. Error
 /// texts are Helm's, without the file (Helm's callers add it).
 pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
-    let text = String::from_utf8_lossy(data);
+    let (text, raw) = go_text(data);
     let failed = |detail: String| Error::Yaml {
         message: format!("cannot unmarshal yaml document: {detail}"),
     };
     let mut values = Map::new();
     for doc in yaml_reader_documents(&text)? {
-        let first = crate::yaml::parse_first_document_helm(&doc, file).map_err(|e| {
+        let first = first_yaml(&doc, file, raw).map_err(|e| {
             failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
         })?;
         if let Some(e) = first.as_ref().and_then(super::funcs::json_unsupported) {

@@ -179,9 +179,10 @@ fn from_yaml(text: &str) -> Value {
 }
 
 /// The first document of `text` as `sigs.k8s.io/yaml` reads it: yaml.v2
-/// decodes the first document only, so what follows it does not count.
+/// decodes the first document only, so what follows it does not count. A
+/// template's string may carry bytes that are not UTF-8.
 fn first_document(text: &str, file: &str) -> Result<Vec<Data>, crate::yaml::ParseError> {
-    Ok(crate::yaml::parse_first_document_helm(text, file)?.into_iter().collect())
+    Ok(crate::yaml::parse_go_first_document_helm(text, file)?.into_iter().collect())
 }
 
 fn from_yaml_array(text: &str) -> Value {

@@ -84,7 +84,7 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
         }
         for doc in split_documents(content) {
             let head =
-                crate::yaml::parse_documents_helm(doc, path).map_err(|e| Error::Manifest {
+                crate::yaml::parse_go_documents_helm(doc, path).map_err(|e| Error::Manifest {
                     path: path.clone(),
                     message: format!(
                         "error converting YAML to JSON: {}",
@@ -92,6 +92,11 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
                     ),
                 })?;
             let head = head.into_iter().next().unwrap_or(Value::Null);
+            // sigs.k8s.io/yaml goes through JSON, which holds no infinite
+            // or NaN float (`.inf`, `-.Inf`, `.nan` anywhere in the document).
+            if let Some(message) = super::funcs::json_unsupported(&head) {
+                return Err(Error::Manifest { path: path.clone(), message });
+            }
             if let Some(detail) = head_error(&head) {
                 return Err(Error::Manifest {
                     path: path.clone(),

@@ -3,6 +3,7 @@
 use super::breaks::{self, Chomping, ParserText, is_extra_break};
 use super::emit::{analyze, is_break};
 use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain};
+use crate::gotmpl::sprig::{go_bytes, is_raw_byte};
 use crate::resource::Step;
 use crate::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
@@ -51,9 +52,9 @@ impl ParseError {
                 line => format!("yaml: line {line}: did not find expected key"),
             };
         }
-        if self.message == CONTROL {
+        if self.message == CONTROL || UTF8_PROBLEMS.contains(&self.message.as_str()) {
             // libyaml's reader refuses the character before parsing, without a line.
-            return format!("yaml: {CONTROL}");
+            return format!("yaml: {}", self.message);
         }
         if self.message.starts_with(UNSUPPORTED_KEY) {
             // sigs.k8s.io/yaml's own error, after yaml.v2 read the text.
@@ -74,6 +75,7 @@ impl ParseError {
         let problem = libyaml_words(problem);
         if problem.starts_with("unknown anchor")
             || problem.starts_with("cannot decode")
+            || problem == BINARY_BASE64
             || problem.starts_with("invalid map key")
             || problem == MERGE_NOT_MAP
         {
@@ -145,11 +147,6 @@ const PARSER_PROBLEMS: &[&str] = &[
 
 /// libyaml's words for problems the YAML reader words its own way.
 fn libyaml_words(problem: &str) -> String {
-    if let Some(rest) = problem.strip_prefix("cannot decode \"")
-        && let Some((text, tag)) = rest.rsplit_once("\" as !!")
-    {
-        return format!("cannot decode !!str `{text}` as a !!{tag}");
-    }
     match problem {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
@@ -331,6 +328,28 @@ pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseE
     parse_stream(text, file, Limits::default(), flags).map(values)
 }
 
+/// [`parse_documents_helm`] for text that carries Go bytes (a rendered
+/// template; see [`crate::gotmpl::sprig::from_go_bytes`]): a byte that is
+/// not UTF-8 is libyaml's reader error, as in Go. A real character of
+/// U+10FF00..U+10FFFF reads as such a byte.
+pub fn parse_go_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
+    let flags = Flags { yaml11: true, stringify_keys: true, go_bytes: true, ..Flags::default() };
+    parse_stream(text, file, Limits::default(), flags).map(values)
+}
+
+/// [`parse_first_document_helm`] for text that carries Go bytes (see
+/// [`parse_go_documents_helm`]).
+pub fn parse_go_first_document_helm(text: &str, file: &str) -> Result<Option<Value>, ParseError> {
+    let flags = Flags {
+        yaml11: true,
+        stringify_keys: true,
+        first_only: true,
+        go_bytes: true,
+        ..Flags::default()
+    };
+    Ok(parse_stream(text, file, Limits::default(), flags)?.into_iter().next().map(|d| d.value))
+}
+
 /// Reads the first document as Helm's `yaml.Unmarshal` (sigs.k8s.io/yaml
 /// over yaml.v2) does for values files, `fromYaml` and Chart.yaml: like
 /// [`parse_documents_helm`], but reading stops where the first document's
@@ -355,6 +374,8 @@ struct Flags {
     scalar_texts: bool,
     /// Stop after the root node of the first document (yaml.v2's Unmarshal).
     first_only: bool,
+    /// The text carries bytes that are not UTF-8 (with `yaml11`).
+    go_bytes: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
@@ -369,13 +390,13 @@ fn parse_stream(
     flags: Flags,
 ) -> Result<Vec<Document>, ParseError> {
     let yaml11 = flags.yaml11;
-    if yaml11 && let Some(at) = refused_character(text) {
+    if yaml11 && let Some((at, message)) = refused_character(text, flags.go_bytes) {
         let (line, column) = line_column(text, at);
         return Err(ParseError {
             file: file.to_string(),
             line,
             column,
-            message: CONTROL.into(),
+            message: message.into(),
             piece_line: 0,
         });
     }
@@ -709,7 +730,8 @@ fn parse_once(
     limits: Limits,
     flags: Flags,
 ) -> Result<Vec<Document>, Failure> {
-    let Flags { string_keys, yaml11, stringify_keys, scalar_texts, first_only } = flags;
+    let Flags { string_keys, yaml11, stringify_keys, scalar_texts, first_only, go_bytes: _ } =
+        flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
@@ -1733,15 +1755,7 @@ impl Builder<'_> {
                 ScalarStyle::Plain if flow && !self.yaml11 && !analyze(text).flow_plain => {
                     Value::String(text.to_string())
                 }
-                ScalarStyle::Plain if self.yaml11 => match text {
-                    "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
-                    "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
-                    // yaml.v2 decodes an untagged timestamp into interface{} as the
-                    // string written, so Helm's values, fromYaml and kustomization
-                    // files keep it as is.
-                    _ if parse_timestamp(text).is_some() => Value::String(text.to_string()),
-                    _ => resolve_plain(text),
-                },
+                ScalarStyle::Plain if self.yaml11 => resolve_yaml11(text),
                 ScalarStyle::Plain => resolve_plain(text),
                 // Only kustomize writes resources back out before decoding
                 // them; `sigs.k8s.io/yaml` (Helm, kustomization files)
@@ -1757,19 +1771,33 @@ impl Builder<'_> {
             // yaml.v3 leaves scalars with tags it does not know as strings.
             return Ok(Value::String(text.to_string()));
         }
-        let bad = |what: &str| self.err(span, format!("cannot decode {text:?} as !!{what}"));
+        // What the text resolves to on its own names it when it does not
+        // fit the tag (yaml.v2 and yaml.v3 alike, each with its own rules).
+        let plain = if self.yaml11 { resolve_yaml11(text) } else { resolve_plain(text) };
+        let rtag = match plain {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::Uint(_) => "int",
+            Value::Float(_) => "float",
+            _ => "str",
+        };
+        let bad =
+            |what: &str| self.err(span, format!("cannot decode !!{rtag} `{text}` as a !!{what}"));
         Ok(match tag.suffix.as_str() {
             "str" => Value::String(text.to_string()),
             "binary" => match crate::gotmpl::sprig::encoding::base64_decode(text) {
                 Some(bytes) => Value::String(go_string(&bytes)),
-                None => return Err(self.err(span, "!!binary value contains invalid base64 data")),
+                None => return Err(self.err(span, BINARY_BASE64)),
             },
             "timestamp" => match parse_timestamp(text) {
                 Some(t) => Value::String(t.rfc3339()),
                 None => return Err(bad("timestamp")),
             },
-            "null" => Value::Null,
-            "bool" => match resolve_plain(text) {
+            "null" => match plain {
+                Value::Null => Value::Null,
+                _ => return Err(bad("null")),
+            },
+            "bool" => match plain {
                 Value::Bool(b) => Value::Bool(b),
                 _ => return Err(bad("bool")),
             },
@@ -1782,13 +1810,25 @@ impl Builder<'_> {
                 }
             }
             // yaml.v3 turns an int into a float here, but not a uint64.
-            "float" => match resolve_plain(text) {
+            "float" => match plain {
                 Value::Int(i) => Value::Float(i as f64),
                 Value::Float(f) => Value::Float(f),
                 _ => return Err(bad("float")),
             },
-            _ => resolve_plain(text),
+            _ => plain,
         })
+    }
+}
+
+/// A plain scalar as yaml.v2 decodes it into `interface{}` (Helm's values,
+/// manifests and `fromYaml`; kustomization files): YAML 1.1 booleans, and a
+/// timestamp kept as the string written.
+fn resolve_yaml11(text: &str) -> Value {
+    match text {
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Value::Bool(true),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Value::Bool(false),
+        _ if parse_timestamp(text).is_some() => Value::String(text.to_string()),
+        _ => resolve_plain(text),
     }
 }
 
@@ -1908,6 +1948,8 @@ fn key_string(key: Value) -> Result<String, String> {
 
 /// libyaml's reader error for a character YAML does not allow.
 const CONTROL: &str = "control characters are not allowed";
+/// The decoder's refusal of a `!!binary` scalar.
+const BINARY_BASE64: &str = "!!binary value contains invalid base64 data";
 
 /// The start of sigs.k8s.io/yaml's error for a key JSON cannot hold.
 const UNSUPPORTED_KEY: &str = "unsupported map key of type: ";
@@ -1991,7 +2033,17 @@ fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
         _ if after.is_some_and(|c| c != ' ' && c != '\t') => {
             Some((index + 1, "found unexpected non-alphabetical character"))
         }
-        "YAML" | "TAG" => None,
+        // yaml.v2 reads YAML 1.1 documents only.
+        "YAML" => {
+            let version = rest[name.len()..].split_whitespace().next()?;
+            let (major, minor) = version.split_once('.')?;
+            let number = |s: &str| s.parse::<u32>().ok();
+            match (number(major), number(minor)) {
+                (Some(1), Some(1)) | (None, _) | (_, None) => None,
+                _ => Some((index + 1, "found incompatible YAML document")),
+            }
+        }
+        "TAG" => None,
         _ => Some((index + 1, "found unknown directive name")),
     }
 }
@@ -2025,14 +2077,64 @@ fn leading_document_end(text: &str) -> Option<usize> {
     (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(index + 1)
 }
 
-/// The first character libyaml's reader refuses: C0 controls but tab, line
-/// feed and carriage return, DEL, C1 controls but NEL, and U+FFFE, U+FFFF.
-fn refused_character(text: &str) -> Option<usize> {
-    text.char_indices()
-        .find(|&(_, c)| {
-            !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{FFFD}' | '\u{10000}'..)
-        })
-        .map(|(at, _)| at)
+/// libyaml's reader errors for bytes that are not UTF-8.
+const UTF8_PROBLEMS: [&str; 5] = [
+    "invalid leading UTF-8 octet",
+    "incomplete UTF-8 octet sequence",
+    "invalid trailing UTF-8 octet",
+    "invalid length of a UTF-8 sequence",
+    "invalid Unicode character",
+];
+
+/// The first character libyaml's reader refuses, with its words: C0
+/// controls but tab, line feed and carriage return, DEL, C1 controls but
+/// NEL, and U+FFFE, U+FFFF; or, when `carries_bytes`, a byte that is not UTF-8,
+/// which the text carries as Go strings do (rendered templates,
+/// `.Files.Get` of a binary file; see [`crate::gotmpl::sprig::from_go_bytes`]).
+fn refused_character(text: &str, carries_bytes: bool) -> Option<(usize, &'static str)> {
+    let raw = |c: char| carries_bytes && is_raw_byte(c);
+    let (at, c) = text.char_indices().find(|&(_, c)| {
+        raw(c)
+            || !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{FFFD}' | '\u{10000}'..)
+    })?;
+    if !raw(c) {
+        return Some((at, CONTROL));
+    }
+    Some((at, broken_utf8(&go_bytes(&text[at..]))))
+}
+
+/// Which of libyaml's UTF-8 checks `bytes` fails first, reading one
+/// character from their start (a lead octet and its width, enough octets
+/// before the end, trailing octets, the shortest form, the code point).
+fn broken_utf8(bytes: &[u8]) -> &'static str {
+    let [lead, ..] = bytes else { return UTF8_PROBLEMS[1] };
+    let width = match lead {
+        b if b & 0xE0 == 0xC0 => 2,
+        b if b & 0xF0 == 0xE0 => 3,
+        b if b & 0xF8 == 0xF0 => 4,
+        _ => return UTF8_PROBLEMS[0],
+    };
+    if bytes.len() < width {
+        return UTF8_PROBLEMS[1];
+    }
+    let mut value = u32::from(lead & (0x7F >> width));
+    for octet in &bytes[1..width] {
+        if octet & 0xC0 != 0x80 {
+            return UTF8_PROBLEMS[2];
+        }
+        value = (value << 6) + u32::from(octet & 0x3F);
+    }
+    let shortest = match width {
+        2 => value >= 0x80,
+        3 => value >= 0x800,
+        _ => value >= 0x10000,
+    };
+    if !shortest {
+        return UTF8_PROBLEMS[3];
+    }
+    // What remains: a surrogate or a code point past U+10FFFF (a valid
+    // sequence would not have been carried as bytes).
+    UTF8_PROBLEMS[4]
 }
 
 /// The JSON key `sigs.k8s.io/yaml` makes of a non-string mapping key: Go's
