@@ -2033,17 +2033,8 @@ fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
         _ if after.is_some_and(|c| c != ' ' && c != '\t') => {
             Some((index + 1, "found unexpected non-alphabetical character"))
         }
-        // yaml.v2 reads YAML 1.1 documents only.
-        "YAML" => {
-            let version = rest[name.len()..].split_whitespace().next()?;
-            let (major, minor) = version.split_once('.')?;
-            let number = |s: &str| s.parse::<u32>().ok();
-            match (number(major), number(minor)) {
-                (Some(1), Some(1)) | (None, _) | (_, None) => None,
-                _ => Some((index + 1, "found incompatible YAML document")),
-            }
-        }
-        "TAG" => None,
+        // A `%YAML` version other than 1.1 is `incompatible_version`'s.
+        "YAML" | "TAG" => None,
         _ => Some((index + 1, "found unknown directive name")),
     }
 }
