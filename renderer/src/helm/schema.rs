@@ -1357,9 +1357,6 @@ fn grouped(number: &str) -> String {
     out
 }
 
-/// Drops a `$schema` that names no draft the validator knows (charts often
-/// write `http://json-schema.org/schema#`); Helm's validator then uses its
-/// default draft, and so does this one.
 /// A `$schema` Helm's validator tries to load and cannot, whatever the
 /// machine: one without a URL scheme (or empty) that names no draft. Its
 /// text without the fragment, as the report names it.
@@ -1472,6 +1469,9 @@ fn percent_decoded(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Drops a `$schema` that names no draft the validator knows (charts often
+/// write `http://json-schema.org/schema#`); Helm's validator then uses its
+/// default draft, and so does this one.
 fn drop_unknown_meta_schema(schema: &mut serde_json::Value) {
     const KNOWN: &[&str] = &["draft-04", "draft-06", "draft-07", "2019-09", "2020-12"];
     if let Some(obj) = schema.as_object_mut() {
