@@ -115,6 +115,19 @@ pub struct ResId {
     pub name: String,
 }
 
+/// The namespace kustomize matches and compares for an object of `gvk`
+/// written in `namespace` (`EffectiveNamespace`): `_non_namespaceable_` for
+/// a kind outside namespaces, `default` for none.
+pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
+    if gvk.is_cluster_scoped_in_kustomize() {
+        "_non_namespaceable_"
+    } else if namespace.is_empty() {
+        "default"
+    } else {
+        namespace
+    }
+}
+
 impl ResId {
     /// The identity with `default` read as no namespace: kustomize counts
     /// the two as the same namespace when it compares identities.
@@ -128,13 +141,7 @@ impl ResId {
     /// (`EffectiveNamespace`): `_non_namespaceable_` for a kind outside
     /// namespaces, `default` for none.
     pub fn effective_namespace(&self) -> &str {
-        if self.gvk.is_cluster_scoped_in_kustomize() {
-            "_non_namespaceable_"
-        } else if self.namespace.is_empty() {
-            "default"
-        } else {
-            &self.namespace
-        }
+        effective_namespace(&self.gvk, &self.namespace)
     }
 
     /// Whether two identities are one to kustomize (`ResId.Equals`): the

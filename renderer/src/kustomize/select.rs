@@ -296,14 +296,7 @@ impl Matcher {
             // kustomize matches the effective namespace: `default` for an
             // object without one, and a name no selector writes for
             // cluster-scoped kinds.
-            let cluster = gvk.is_cluster_scoped_in_kustomize();
-            let effective = |ns: &'_ str| -> String {
-                match ns {
-                    _ if cluster => "_non_namespaceable_".to_string(),
-                    "" => "default".to_string(),
-                    ns => ns.to_string(),
-                }
-            };
+            let effective = |ns| crate::resource::effective_namespace(&gvk, ns);
             if !re.is_match(&effective(r.namespace()))
                 && !re.is_match(&effective(&r.orig_id.namespace))
             {
