@@ -660,15 +660,21 @@ impl Builder<'_> {
             }
         };
         let file = tree::join(dir, name)?;
-        let text = tree::read_text(self.tree, &file)?;
-        let docs = yaml::parse_documents_yaml11(&text, &file)
-            .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
+        Kustomization::from_file_value(&self.kustomization_doc(&file)?, &file)
+    }
+
+    /// The document of kustomization file `file`, as kustomize reads it
+    /// before it decodes the fields.
+    fn kustomization_doc(&self, file: &str) -> Result<Value, Error> {
+        let text = tree::read_text(self.tree, file)?;
+        let docs = yaml::parse_documents_yaml11(&text, file)
+            .map_err(|e| invalid(file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         // kustomize turns the file into JSON before it reads the fields.
         if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&doc) {
-            return Err(invalid(&file, format!("invalid Kustomization: {e}")));
+            return Err(invalid(file, format!("invalid Kustomization: {e}")));
         }
-        Kustomization::from_file_value(&doc, &file)
+        Ok(doc)
     }
 
     fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {
@@ -1513,9 +1519,14 @@ impl Builder<'_> {
                             &file,
                             match &k.plugin {
                                 Some(id) => format!("plugin {id} fails configuration: {message}"),
+                                // The configuration shown is needed only here:
+                                // the file is read again for it.
                                 None => kustomization::trouble_configuring(
                                     "ReplacementTransformer",
-                                    &k.replacements_config(),
+                                    &self
+                                        .kustomization_doc(&k.file)
+                                        .map(|doc| kustomization::replacements_config(&doc))
+                                        .unwrap_or_default(),
                                     &message,
                                 ),
                             },
