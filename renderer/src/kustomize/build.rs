@@ -974,12 +974,7 @@ impl Builder<'_> {
                 match loaded {
                     // kustomize reads the objects into Go maps only at the
                     // end, which refuse a key given twice, unwrapped.
-                    Err(Error::Yaml(e)) if e.message.contains("already defined at line") => {
-                        Err(invalid(
-                            &format!("{}:{}:{}", e.file, e.line, e.column),
-                            format!("map[string]interface {{}}(nil): {}", e.go_message()),
-                        ))
-                    }
+                    Err(Error::Yaml(e)) if is_duplicate_key(&e) => Err(duplicate_key(&e)),
                     // Malformed YAML is reported alone: the entry is a file.
                     Err(e @ Error::Yaml(_)) => Err(invalid(
                         &e.file(),
@@ -1649,7 +1644,20 @@ impl Builder<'_> {
                 })
                 .collect()
         } else {
-            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)?
+            // kustomize tries the text as objects, then as a JSON patch, and
+            // says so when neither reads; a key given twice fails later, when
+            // the objects become Go maps.
+            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)
+                .map_err(|e| {
+                    if is_duplicate_key(&e) {
+                        duplicate_key(&e)
+                    } else {
+                        configuring(invalid(
+                            &source,
+                            format!("unable to parse SM or JSON patch from {}", p.go_name()),
+                        ))
+                    }
+                })?
                 .into_iter()
                 .filter(|d| !d.is_null())
                 .collect();
@@ -2103,6 +2111,20 @@ fn check_build_dir(tree: &dyn Tree, dir: &str) -> Result<(), Error> {
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
+/// Whether reading YAML failed on a mapping key given twice.
+fn is_duplicate_key(e: &yaml::ParseError) -> bool {
+    e.message.contains("already defined at line")
+}
+
+/// A key given twice: kustomize meets it when it turns objects into Go
+/// maps, and reports it unwrapped.
+fn duplicate_key(e: &yaml::ParseError) -> Error {
+    invalid(
+        &format!("{}:{}:{}", e.file, e.line, e.column),
+        format!("map[string]interface {{}}(nil): {}", e.go_message()),
+    )
+}
+
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     let bytes = tree.read(path)?;
     match String::from_utf8(bytes) {
