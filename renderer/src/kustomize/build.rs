@@ -616,17 +616,23 @@ impl Builder<'_> {
             }
         };
         let file = tree::join(dir, name)?;
-        let text = tree::read_text(self.tree, &file)?;
+        Kustomization::from_file_value(&self.kustomization_doc(&file)?, &file)
+    }
+
+    /// The document of kustomization file `file`, as kustomize reads it
+    /// before it decodes the fields.
+    fn kustomization_doc(&self, file: &str) -> Result<Value, Error> {
+        let text = tree::read_text(self.tree, file)?;
         // sigs.k8s.io/yaml reads the file as YAML 1.1 and turns a key that is
         // a number or bool into its text (a null key it refuses).
-        let docs = yaml::parse_documents_helm(&text, &file)
-            .map_err(|e| invalid(&file, format!("invalid Kustomization: {}", e.go_message())))?;
+        let docs = yaml::parse_documents_helm(&text, file)
+            .map_err(|e| invalid(file, format!("invalid Kustomization: {}", e.go_message())))?;
         let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or(Value::Null);
         // kustomize turns the file into JSON before it reads the fields.
         if let Err(e @ yaml::EmitError::NonFinite { .. }) = yaml::validate(&doc) {
-            return Err(invalid(&file, format!("invalid Kustomization: {e}")));
+            return Err(invalid(file, format!("invalid Kustomization: {e}")));
         }
-        Kustomization::from_file_value(&doc, &file)
+        Ok(doc)
     }
 
     fn enter(&mut self, dir: &str, from: &str) -> Result<(), Error> {
@@ -969,12 +975,7 @@ impl Builder<'_> {
                 match loaded {
                     // kustomize reads the objects into Go maps only at the
                     // end, which refuse a key given twice, unwrapped.
-                    Err(Error::Yaml(e)) if e.message.contains("already defined at line") => {
-                        Err(invalid(
-                            &format!("{}:{}:{}", e.file, e.line, e.column),
-                            format!("map[string]interface {{}}(nil): {}", e.go_message()),
-                        ))
-                    }
+                    Err(Error::Yaml(e)) if is_duplicate_key(&e) => Err(duplicate_key(&e)),
                     // kyaml's reader refuses a bad document separator
                     // before any YAML is parsed: not malformed YAML to
                     // kustomize, which then tries the entry as a directory.
@@ -1510,9 +1511,14 @@ impl Builder<'_> {
                             &file,
                             match &k.plugin {
                                 Some(id) => format!("plugin {id} fails configuration: {message}"),
+                                // The configuration shown is needed only here:
+                                // the file is read again for it.
                                 None => kustomization::trouble_configuring(
                                     "ReplacementTransformer",
-                                    &k.replacements_config(),
+                                    &self
+                                        .kustomization_doc(&k.file)
+                                        .map(|doc| kustomization::replacements_config(&doc))
+                                        .unwrap_or_default(),
                                     &message,
                                 ),
                             },
@@ -1635,7 +1641,20 @@ impl Builder<'_> {
                 })
                 .collect()
         } else {
-            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)?
+            // kustomize tries the text as objects, then as a JSON patch, and
+            // says so when neither reads; a key given twice fails later, when
+            // the objects become Go maps.
+            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)
+                .map_err(|e| {
+                    if is_duplicate_key(&e) {
+                        duplicate_key(&e)
+                    } else {
+                        configuring(invalid(
+                            &source,
+                            format!("unable to parse SM or JSON patch from {}", p.go_name()),
+                        ))
+                    }
+                })?
                 .into_iter()
                 .filter(|d| !d.is_null())
                 .collect();
@@ -2103,6 +2122,20 @@ fn check_build_dir(tree: &dyn Tree, dir: &str) -> Result<(), Error> {
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
+/// Whether reading YAML failed on a mapping key given twice.
+fn is_duplicate_key(e: &yaml::ParseError) -> bool {
+    e.message.contains("already defined at line")
+}
+
+/// A key given twice: kustomize meets it when it turns objects into Go
+/// maps, and reports it unwrapped.
+fn duplicate_key(e: &yaml::ParseError) -> Error {
+    invalid(
+        &format!("{}:{}:{}", e.file, e.line, e.column),
+        format!("map[string]interface {{}}(nil): {}", e.go_message()),
+    )
+}
+
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     let bytes = tree.read(path)?;
     match String::from_utf8(bytes) {

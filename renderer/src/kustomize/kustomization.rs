@@ -9,7 +9,7 @@ use crate::value::{Map, Value};
 mod field_names;
 mod helm_chart;
 pub(crate) use field_names::{
-    VALUE_ADD_TARGETS, canonical, plugin as plugin_fields, replacements_in_file,
+    Shape, VALUE_ADD_TARGETS, canonical, plugin as plugin_fields, replacements_in_file,
 };
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
@@ -294,9 +294,6 @@ pub struct Kustomization {
     pub generator_options: GeneratorOptions,
     /// `replacements`.
     pub replacements: Vec<ReplacementEntry>,
-    /// `replacements` as read, for the configuration kustomize shows when
-    /// one of their files fails (see [`Kustomization::replacements_config`]).
-    pub replacements_value: Value,
     /// `vars`.
     pub vars: Vec<Var>,
     /// `buildMetadata: [originAnnotations]`.
@@ -398,6 +395,10 @@ const GO_STRUCTS: &[(&str, &str)] = &[
     ("helmCharts", "HelmChart"),
     ("sortOptions", "SortOptions"),
     ("replacements", "ReplacementField"),
+    ("imageTags", "Image"),
+    ("configMapGenerator.options", "GeneratorOptions"),
+    ("secretGenerator.options", "GeneratorOptions"),
+    ("sortOptions.legacySortOptions", "LegacySortOptions"),
     ("vars", "Var"),
 ];
 
@@ -411,8 +412,81 @@ const GO_MAPS: &[&str] = &[
     "labels.pairs",
     "generatorOptions.labels",
     "generatorOptions.annotations",
+    "configMapGenerator.options.labels",
+    "configMapGenerator.options.annotations",
+    "secretGenerator.options.labels",
+    "secretGenerator.options.annotations",
+    "patches.options",
+    "patchesJson6902.options",
     "openapi",
 ];
+
+/// The kustomization's fields that are lists of structs, by JSON path.
+const GO_LISTS: &[&str] = &[
+    "labels",
+    "labels.fields",
+    "patches",
+    "patchesJson6902",
+    "images",
+    "imageTags",
+    "replicas",
+    "configMapGenerator",
+    "secretGenerator",
+];
+
+/// The Go type of a kustomization field as its decoder checks it, by JSON path.
+enum GoType {
+    Str,
+    Bool,
+    Int64,
+    Strings,
+    StringMap,
+    BoolMap,
+    /// A struct (or a pointer to one), its fields as `shape` says.
+    Struct(&'static Shape),
+    /// A list of structs.
+    Structs(&'static Shape),
+    /// Read (and checked) by its own reader afterwards.
+    Opaque,
+}
+
+fn go_type(path: &str, shape: Option<&'static Shape>) -> GoType {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    match path {
+        "replacements"
+        | "vars"
+        | "helmCharts"
+        | "helmGlobals"
+        | "helmChartInflationGenerator"
+        | "patchesStrategicMerge" => return GoType::Opaque,
+        "patches.options" | "patchesJson6902.options" => return GoType::BoolMap,
+        "replicas.count" => return GoType::Int64,
+        _ => {}
+    }
+    if GO_MAPS.contains(&path) {
+        return GoType::StringMap;
+    }
+    if let Some(shape) = shape {
+        return if GO_LISTS.contains(&path) {
+            GoType::Structs(shape)
+        } else {
+            GoType::Struct(shape)
+        };
+    }
+    match last {
+        "resources" | "bases" | "components" | "crds" | "configurations" | "generators"
+        | "transformers" | "validators" | "buildMetadata" | "literals" | "files" | "envs"
+        | "orderFirst" | "orderLast" => GoType::Strings,
+        "includeSelectors"
+        | "includeTemplates"
+        | "create"
+        | "disableNameSuffixHash"
+        | "immutable" => GoType::Bool,
+        // kvSources: refused by kiln once read.
+        "kvSources" => GoType::Opaque,
+        _ => GoType::Str,
+    }
+}
 
 /// A field path as kiln writes it (`labels[0].includeSelectors`,
 /// `commonLabels.app`) as Go's JSON path: list positions and map keys left out.
@@ -539,6 +613,59 @@ impl Fields<'_> {
         for k in m.keys() {
             if !allowed.contains(&k.as_str()) {
                 return Err(self.err(format!("invalid Kustomization: json: unknown field {k:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Go's JSON decoder reads a struct's fields in the order the JSON
+    /// holds them (sorted, as kustomize converts YAML to JSON), lists item
+    /// by item, and reports the first field it cannot read: one it does not
+    /// know, or a value of the wrong type. Checks the fields of `m` (the
+    /// struct at `ctx`, `""` for the kustomization) so, before any reader
+    /// looks at them in its own order.
+    fn decode(&self, m: &Map, shape: &'static Shape, ctx: &str) -> Result<(), Error> {
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some((_, inner)) = shape.field(key) else {
+                return Err(self.err(format!("invalid Kustomization: json: unknown field {key:?}")));
+            };
+            let field = if ctx.is_empty() { key.clone() } else { format!("{ctx}.{key}") };
+            let v = &m[key];
+            match go_type(&go_path(&field), inner) {
+                GoType::Opaque => {}
+                GoType::Str => drop(self.string(v, &field)?),
+                GoType::Bool => drop(self.bool(Some(v), &field)?),
+                GoType::Int64 => {
+                    if !matches!(v, Value::Null | Value::Int(_)) {
+                        return Err(self.mismatch(v, &field, "int64"));
+                    }
+                }
+                GoType::Strings => drop(self.strings(v, &field)?),
+                GoType::StringMap => drop(self.string_map(v, &field)?),
+                GoType::BoolMap => match v {
+                    Value::Null => {}
+                    Value::Map(bm) => {
+                        for (k, b) in bm {
+                            self.bool(Some(b), &format!("{field}.{k}"))?;
+                        }
+                    }
+                    other => return Err(self.mismatch(other, &field, "map[string]bool")),
+                },
+                GoType::Struct(shape) => {
+                    if !v.is_null() {
+                        self.decode(self.map(v, &field)?, shape, &field)?;
+                    }
+                }
+                GoType::Structs(shape) => {
+                    for (i, item) in self.list(v, &field)?.iter().enumerate() {
+                        if !item.is_null() {
+                            let at = format!("{field}[{i}]");
+                            self.decode(self.map(item, &at)?, shape, &at)?;
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -716,36 +843,54 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     Ok(so)
 }
 
-impl Kustomization {
-    /// The configuration kustomize gives its builtin `ReplacementTransformer`
-    /// for the `replacements` field, as it shows it in errors: Go's structs
-    /// as YAML, keys sorted, empty fields left out (an empty struct a
-    /// pointer holds stays `{}`).
-    pub fn replacements_config(&self) -> String {
-        fn go_struct(v: &Value) -> Value {
-            match v {
-                Value::Map(m) => Value::Map(
-                    m.iter()
-                        .filter(|(_, v)| match v {
+/// The configuration kustomize gives its builtin `ReplacementTransformer`
+/// for the `replacements` field of the kustomization document `doc`, as it
+/// shows it in errors: Go's `types.ReplacementField` structs marshalled as
+/// YAML, keys sorted, only the fields Go knows, zero values left out (an
+/// empty struct a pointer holds stays `{}`).
+pub fn replacements_config(doc: &Value) -> String {
+    fn go_struct(v: &Value, shape: &'static Shape) -> Value {
+        match v {
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let (name, inner) = shape.field(k)?;
+                        let v = match inner {
+                            Some(inner) => go_struct(v, inner),
+                            None => go_leaf(v),
+                        };
+                        let zero = match &v {
                             Value::Null | Value::Bool(false) | Value::Int(0) | Value::Uint(0) => {
-                                false
+                                true
                             }
-                            Value::String(s) => !s.is_empty(),
-                            Value::Seq(items) => !items.is_empty(),
-                            _ => true,
-                        })
-                        .map(|(k, v)| (k.clone(), go_struct(v)))
-                        .collect(),
-                ),
-                Value::Seq(items) => Value::Seq(items.iter().map(go_struct).collect()),
-                other => other.clone(),
-            }
+                            Value::Float(f) => *f == 0.0,
+                            Value::String(s) => s.is_empty(),
+                            Value::Seq(items) => items.is_empty(),
+                            _ => false,
+                        };
+                        (!zero).then(|| (name.to_string(), v))
+                    })
+                    .collect(),
+            ),
+            Value::Seq(items) => Value::Seq(items.iter().map(|i| go_struct(i, shape)).collect()),
+            other => go_leaf(other),
         }
-        let mut m = Map::new();
-        m.insert("Replacements".into(), go_struct(&self.replacements_value));
-        crate::yaml::to_string(&Value::Map(m))
     }
+    /// A number Go decoded into an int field comes back without a fraction.
+    fn go_leaf(v: &Value) -> Value {
+        match v {
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Int(*f as i64),
+            other => other.clone(),
+        }
+    }
+    let doc = canonical(doc, &field_names::KUSTOMIZATION, true);
+    let replacements = doc.as_map().and_then(|m| m.get("replacements")).unwrap_or(&Value::Null);
+    let mut m = Map::new();
+    m.insert("Replacements".into(), go_struct(replacements, &field_names::REPLACEMENT));
+    crate::yaml::to_string(&Value::Map(m))
+}
 
+impl Kustomization {
     /// Reads a kustomization file from its parsed document: as
     /// [`Kustomization::from_value`], refusing one that says nothing.
     pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
@@ -768,6 +913,8 @@ impl Kustomization {
                 _ => true,
             };
             if !m.iter().any(counts) {
+                // Decoding comes first: a field of the wrong type fails it.
+                f.decode(m, &field_names::KUSTOMIZATION, "")?;
                 return Err(f.err("kustomization.yaml is empty"));
             }
         }
@@ -794,6 +941,7 @@ impl Kustomization {
         let mut wrong_kind = false;
         // kustomize's YAML reaches Go's decoder as JSON with sorted keys, and
         // the decoder reports the first field it cannot read in that order.
+        f.decode(m, &field_names::KUSTOMIZATION, "")?;
         let mut keys: Vec<&String> = m.keys().collect();
         keys.sort();
         for key in keys {
@@ -950,7 +1098,6 @@ impl Kustomization {
                 }
                 "generatorOptions" => k.generator_options = f.generator_options(v, key)?,
                 "replacements" => {
-                    k.replacements_value = v.clone();
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replacements[{i}]");
                         let path = item.as_map().and_then(|m| m.get("path"));

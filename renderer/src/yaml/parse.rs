@@ -82,12 +82,7 @@ impl ParseError {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
         }
-        let mut zero_based = self.go_line().saturating_sub(1);
-        if problem == "found a tab character where an indentation space is expected" {
-            // libyaml marks the line before the tab, where the block scalar's line break began.
-            zero_based = zero_based.saturating_sub(1);
-        }
-        match zero_based {
+        match self.go_line().saturating_sub(1) {
             0 => format!("yaml: {problem}"),
             zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
         }
@@ -427,6 +422,16 @@ fn parse_stream(
             piece_line: 0,
         });
     }
+    if let Some(found) = super::tabs::block_scalar_tab(text) {
+        // What comes before the block scalar is read first: an error there
+        // comes first. A header that is not one falls to the parser.
+        let prefix = &text[..found.header_end];
+        if parse_stream(prefix, file, limits, flags).is_ok()
+            && let Some(e) = super::tabs::confirm_block_tab(text, prefix, &found, file, yaml11)
+        {
+            return Err(e);
+        }
+    }
     let mut text = Cow::Borrowed(text);
     let mut reparsed = 0usize;
     loop {
@@ -574,7 +579,7 @@ fn is_line_end(c: char) -> bool {
 
 /// The 1-based line and column of byte `byte`, counting lines as libyaml
 /// does (NEL, LS and PS end lines too).
-fn line_column(text: &str, byte: usize) -> (usize, usize) {
+pub(super) fn line_column(text: &str, byte: usize) -> (usize, usize) {
     let before = &text[..byte];
     let line = line_count(before) + 1;
     let column = before[line_start(before, byte)..].chars().count() + 1;
@@ -920,27 +925,14 @@ impl Builder<'_> {
         }
     }
 
-    /// libyaml's scanner (yaml.v2, yaml.v3) skips tabs in the block context
-    /// only where no simple key may start: after a block sequence's `-`, a
-    /// tab before the item on the same line cannot start any token, where
-    /// saphyr reads it as a blank.
-    fn tab_after_dash(&self, item: &Span) -> Option<ParseError> {
-        let text = self.source.text;
-        let start = self.source.byte(item.start.index()).min(text.len());
-        let before = text.get(..start)?;
-        let gap_start = before.trim_end_matches([' ', '\t']).len();
-        if !before[..gap_start].ends_with('-') {
-            return None;
+    /// A tab libyaml refuses between a block `indicator` and the node at
+    /// `span` ([`super::tabs::tab_after_indicator`]).
+    fn tab_after(&self, indicator: char, span: &Span) -> Result<(), ParseError> {
+        let start = self.source.byte(span.start.index());
+        match super::tabs::tab_after_indicator(self.source.text, start, indicator, self.file) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        let tab = gap_start + before[gap_start..].find('\t')?;
-        let (line, column) = line_column(text, tab);
-        Some(ParseError {
-            file: self.file.to_string(),
-            line,
-            column,
-            message: "tabs disallowed after a block sequence entry".into(),
-            piece_line: 0,
-        })
     }
 
     /// libyaml's scanner refuses `|` and `>` inside a flow collection, where
@@ -1008,9 +1000,34 @@ impl Builder<'_> {
                     // the tab or just past it.
                     for tab in [at, at.wrapping_sub(1)] {
                         if tab > 0 && bytes.get(tab) == Some(&b'\t') && bytes[tab - 1] == b':' {
+                            // Not after an explicit value's `:` in the block
+                            // context, where a simple key may start.
+                            if open_bracket(self.source.text, tab).is_none()
+                                && let Some(e) = super::tabs::tab_after_indicator(
+                                    self.source.text,
+                                    tab + 1,
+                                    ':',
+                                    self.file,
+                                )
+                            {
+                                return Err(e.into());
+                            }
                             return Err(Failure::Rewrite { at: tab, len: 1, with: " ".into() });
                         }
                     }
+                }
+                if e.info() == "expected whitespace"
+                    && let Some(found) = super::tabs::tab_after_question(
+                        self.source.text,
+                        at,
+                        open_bracket(self.source.text, at).is_some(),
+                        self.file,
+                    )
+                {
+                    return Err(match found {
+                        Ok(tab) => Failure::Rewrite { at: tab, len: 1, with: " ".into() },
+                        Err(e) => e.into(),
+                    });
                 }
                 if e.info().contains("found unknown escape character")
                     && let Some(quote) = escaped_apostrophe(&self.source.text[at..])
@@ -1476,8 +1493,8 @@ impl Builder<'_> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    if !flow && let Some(e) = self.tab_after_dash(&sp) {
-                        return Err(e.into());
+                    if !flow {
+                        self.tab_after('-', &sp)?;
                     }
                     let tracking = self.scalar_texts.is_some();
                     if tracking {
@@ -1549,6 +1566,9 @@ impl Builder<'_> {
                     self.in_key -= 1;
                     let key = key?;
                     let (vev, vsp) = self.next(parser)?;
+                    if !flow {
+                        self.tab_after(':', &vsp)?;
+                    }
                     let tracking = self.scalar_texts.is_some();
                     if tracking {
                         let step = key_string(key.clone()).unwrap_or_default();
@@ -1688,7 +1708,7 @@ impl Builder<'_> {
     }
 
     /// Checks what yaml.v3's scanner rejects and saphyr accepts: the `\/`
-    /// escape, and a tab where a block scalar's indentation is detected.
+    /// escape.
     fn check_scalar_source(
         &self,
         text: &str,
@@ -1703,32 +1723,6 @@ impl Builder<'_> {
                     if c == '\\' && chars.next() == Some('/') {
                         return Err(self.err(span, "found unknown escape character"));
                     }
-                }
-                Ok(())
-            }
-            ScalarStyle::Literal | ScalarStyle::Folded
-                if text.trim_start_matches('\n').starts_with('\t') =>
-            {
-                // The span starts at the first content character; when only
-                // spaces precede it on its line and the header gives no
-                // indentation indicator, the tab sits where indentation is
-                // being measured.
-                let start = self.source.byte(span.start.index());
-                let before = &self.source.text[..start];
-                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-                let header = before[..line_start.saturating_sub(1)]
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("");
-                let indicator = header.rfind(['|', '>']).map_or("", |i| &header[i + 1..]);
-                let explicit =
-                    indicator.split('#').next().unwrap_or("").chars().any(|c| c.is_ascii_digit());
-                if !explicit && before[line_start..].chars().all(|c| c == ' ') {
-                    return Err(self.err(
-                        span,
-                        "found a tab character where an indentation space is expected",
-                    ));
                 }
                 Ok(())
             }

@@ -256,7 +256,7 @@ const TYPE_AND_METADATA: [&str; 3] = ["apiVersion", "kind", "metadata"];
 impl Shape {
     /// The field a key decodes into: the exact name, else the first one equal
     /// ignoring ASCII case.
-    fn field(&self, key: &str) -> Option<(&'static str, Option<&'static Shape>)> {
+    pub(super) fn field(&self, key: &str) -> Option<(&'static str, Option<&'static Shape>)> {
         self.0
             .iter()
             .find(|(name, _)| *name == key)

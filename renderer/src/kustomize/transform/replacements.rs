@@ -115,6 +115,8 @@ fn options(v: Option<&Value>, ctx: &str) -> Result<FieldOptions, String> {
         index: match m.get("index") {
             None | Some(Value::Null) => 0,
             Some(Value::Int(i)) => *i,
+            // kustomize reads the YAML as JSON, where `1.0` is written `1`.
+            Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => *f as i64,
             Some(other) => {
                 return Err(format!(
                     "{ctx}.index: expected an integer, found a {}",
