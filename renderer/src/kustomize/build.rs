@@ -1966,7 +1966,7 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         let before = std::mem::replace(&mut r.value, v);
-                        keep_quotes(r, &before, &doc, texts);
+                        keep_quotes(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
@@ -2201,35 +2201,97 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 /// the object had a string in quotes (`"8080"`) and the patch `patch` writes
 /// a number or bool, the result is that string with the patch's text
 /// (`texts`, else the value's own text); an item of a list of scalars is the
-/// patch's. `before` is the object before the patch.
-fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
+/// patch's. `before` is the object before the patch. The quoted places
+/// follow their nodes: an item of a list merged by key may move (items the
+/// patch adds come first), and an item of a list the patch replaces is gone.
+fn keep_quotes(
+    r: &mut Resource,
+    before: &Value,
+    patch: &Value,
+    texts: &[(Vec<Step>, String)],
+    schema: patch::Schema<'_>,
+) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
     let scalar =
         |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_));
-    for path in &r.quoted {
+    let mut kept = Vec::with_capacity(r.quoted.len());
+    for path in std::mem::take(&mut r.quoted) {
+        let Some(now) = moved_path(before, &r.value, patch, &path, schema) else { continue };
+        kept.push(now.clone());
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
         if in_list
-            || replaced_by(patch, path)
-            || !matches!(value_at(before, path), Some(Value::String(_)))
+            || replaced_by(patch, &path)
+            || !matches!(value_at(before, &path), Some(Value::String(_)))
         {
             continue;
         }
         // The patch's value where the path reads the same in the patch.
-        let patched = Some(path)
+        let patched = Some(&path)
             .filter(|p| p.iter().all(|s| matches!(s, Step::Key(_))))
             .and_then(|p| value_at(patch, p))
             .filter(|v| scalar(v));
-        let Some(v) = value_at_mut(&mut r.value, path) else { continue };
+        let Some(v) = value_at_mut(&mut r.value, &now) else { continue };
         let text = match patched {
-            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, path, texts),
-            _ if scalar(v) => scalar_text(v, path, &[]),
+            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, &path, texts),
+            _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
         };
         if let Some(text) = text {
             *v = Value::String(text);
         }
     }
+    r.quoted = kept;
+}
+
+/// Where the node at `path` of `before` is in `after`, the object a strategic
+/// merge of `patch` made of it: an item of a list merged by key is the item
+/// with the same key values; an item of a list the patch writes and that is
+/// not merged by key is the patch's, so the node is gone (`None`).
+fn moved_path(
+    before: &Value,
+    after: &Value,
+    patch: &Value,
+    path: &[Step],
+    mut schema: patch::Schema<'_>,
+) -> Option<Vec<Step>> {
+    let (mut b, mut a, mut p) = (before, after, Some(patch));
+    let mut out = Vec::with_capacity(path.len());
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                b = b.as_map()?.get(k)?;
+                a = a.as_map()?.get(k)?;
+                p = p.and_then(|p| p.as_map()).and_then(|m| m.get(k));
+                schema = schema.field(k);
+                out.push(step.clone());
+            }
+            Step::Index(i) => {
+                let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
+                let item = bs.get(*i)?;
+                let keys = schema.merge_keys().filter(|k| !k.is_empty());
+                let j = match keys {
+                    Some(keys) => {
+                        let id: Vec<Option<&Value>> =
+                            keys.iter().map(|k| item.as_map().and_then(|m| m.get(k))).collect();
+                        xs.iter().position(|x| {
+                            keys.iter()
+                                .zip(&id)
+                                .all(|(k, v)| x.as_map().and_then(|m| m.get(k)) == *v)
+                        })?
+                    }
+                    None if p.is_some() => return None,
+                    None => *i,
+                };
+                b = item;
+                a = xs.get(j)?;
+                p = None;
+                schema = schema.elements();
+                out.push(Step::Index(j));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Whether a map of `patch` on the way to `path` (as far as the path's

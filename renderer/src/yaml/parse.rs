@@ -1311,7 +1311,10 @@ impl Builder<'_> {
                     return Err(self.block_in_flow(&span, plain_indicator).into());
                 }
                 let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
-                if self.in_key == 0 && !matches!(v, Value::String(_)) {
+                // A plain timestamp reads as a string of another text.
+                let retold =
+                    matches!(&v, Value::String(s) if style == ScalarStyle::Plain && *s != text);
+                if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }
                 let quotes = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
