@@ -1801,7 +1801,17 @@ impl Builder<'_> {
             ));
         }
         let one_document = docs.len() == 1;
+        // kustomize leaves an object a `patches` document deleted in its set
+        // as an empty node until the entry is done; looking up the target of
+        // a later document of the entry reads that node's kind and panics.
+        let mut deleted_in_entry = false;
         for (n, doc) in docs.into_iter().enumerate() {
+            if deleted_in_entry {
+                return Err(invalid(
+                    &source,
+                    "a strategic merge patch after one that deleted an object in the same entry: runtime error: invalid memory address or nil pointer dereference",
+                ));
+            }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             // kustomize finds no type or metadata in a document that is not a map.
             if !matches!(doc, Value::Map(_)) {
@@ -2005,6 +2015,7 @@ impl Builder<'_> {
             }
             if !deleted.is_empty() {
                 self.idents = None;
+                deleted_in_entry |= !p.legacy_strategic_merge && matcher.is_none();
             }
             for i in deleted.into_iter().rev() {
                 acc.remove(i);
