@@ -935,6 +935,9 @@ impl Builder<'_> {
                 let sub_vars = std::mem::replace(&mut self.vars, outer);
                 let built = sub.and_then(|sub| {
                     add_all(acc, sub, &k.file)
+                        // The base's transformer configuration joined this
+                        // one's (see `kustomization`), which may conflict.
+                        .and_then(|()| self.config.check_conflicts(&k.file))
                         .and_then(|()| {
                             vars::merge(&mut self.vars, sub_vars).map_err(|m| invalid(&k.file, m))
                         })
