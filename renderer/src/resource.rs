@@ -377,6 +377,25 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
     Some(written.map_or(own, str::to_string))
 }
 
+/// Whether a map of `patch` on the way to `path` (as far as the path's
+/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
+pub fn replaced_by(patch: &Value, path: &[Step]) -> bool {
+    let mut at = patch;
+    for step in path {
+        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
+            return true;
+        }
+        match (step, at) {
+            (Step::Key(k), Value::Map(m)) => match m.get(k) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// The value at `path` in `v`, if there is one.
 pub fn value_at<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, step| match (step, v) {
@@ -535,6 +554,9 @@ impl Resource {
     /// order gives the value all of them hold.
     pub fn sync_shared_after_patch(&mut self, patch: &Value) {
         for g in &mut self.shared {
+            // A map the patch replaces (`$patch: replace`) holds the patch's
+            // nodes now: its fields no longer share the value.
+            g.paths.retain(|p| !replaced_by(patch, p));
             let last = g
                 .paths
                 .iter()

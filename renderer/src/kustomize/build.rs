@@ -2235,7 +2235,7 @@ fn keep_quotes(
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
         if in_list
-            || replaced_by(patch, &path)
+            || crate::resource::replaced_by(patch, &path)
             || !matches!(value_at(before, &path), Some(Value::String(_)))
         {
             continue;
@@ -2306,25 +2306,6 @@ fn moved_path(
         }
     }
     Some(out)
-}
-
-/// Whether a map of `patch` on the way to `path` (as far as the path's
-/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
-fn replaced_by(patch: &Value, path: &[Step]) -> bool {
-    let mut at = patch;
-    for step in path {
-        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
-            return true;
-        }
-        match (step, at) {
-            (Step::Key(k), Value::Map(m)) => match m.get(k) {
-                Some(next) => at = next,
-                None => return false,
-            },
-            _ => return false,
-        }
-    }
-    false
 }
 
 /// The paths of item `i` of a list's `items` among `all`, from the item.
