@@ -1336,10 +1336,16 @@ impl Builder<'_> {
                 }
                 match role {
                     plugin::Role::Generator => {
-                        let before = acc.len();
+                        // The objects it makes, and those its `behavior:
+                        // replace` remakes in place, have a new source.
+                        let sources: Vec<String> = acc.iter().map(|r| r.source.clone()).collect();
                         self.generators(&pk, dir, acc)?;
                         // kustomize names the plugin config in the origin.
-                        for r in acc.iter_mut().skip(before) {
+                        let remade = acc
+                            .iter_mut()
+                            .enumerate()
+                            .filter(|(i, r)| sources.get(*i).is_none_or(|s| *s != r.source));
+                        for (_, r) in remade {
                             if let Some(by) = generate::generated_by(&r.source)
                                 && by.name.is_none()
                                 && by.namespace.is_none()
