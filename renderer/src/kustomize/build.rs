@@ -1297,6 +1297,15 @@ impl Builder<'_> {
             plugin::Role::Generator => e.within("loading generator plugins"),
             plugin::Role::Transformer => e,
         })?;
+        // kustomize asks its built-in schema for the scope of a plugin
+        // config's kind (`builtin`, not in its short list of known scopes).
+        self.builtin_schema_read |= configs.iter().any(|(_, doc)| {
+            let text = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
+            !patch::scope_known_without_schema(&Gvk::from_api_version(
+                text("apiVersion"),
+                text("kind"),
+            ))
+        });
         for (source, doc) in configs {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
