@@ -7,14 +7,21 @@ Usage: renderer/tests/kustomize-fuzz.py [--seed S] [--count N] [--start I] [--jo
 
 It generates N random but plausible kustomization trees, deterministically from the seed (tree i of
 seed S is the same on every machine and Python 3 version: it draws only from
-random.Random(f"{S}:{i}")). A tree has one or two bases, sometimes a component and an overlay; its
-resources are many built-in kinds (workloads, Service, Ingress, HPA, RBAC bindings, PVC,
-NetworkPolicy, webhook configurations, CRDs and custom resources) and its kustomizations use most
-fields: namespace, name affixes, labels and commonLabels/commonAnnotations, images, replicas,
-patches of every form (strategic merge with `$patch`/`$setElementOrder`/`$retainKeys`/
-`$deleteFromPrimitiveList` directives, JSON 6902, inline and in files, targets by regex and
-selectors, options), generators with behaviors and options, replacements, vars, configurations,
-crds, sortOptions and buildMetadata. The top directory of each tree is built by
+random.Random(f"{S}:{i}")). A tree has one or two bases (each sometimes with a component of its
+own), sometimes components (nested, or two siblings) and an overlay; its resources are many
+built-in kinds (workloads, Service, Ingress with default backends, HPA, RBAC bindings, PVC/PV,
+StorageClass, PriorityClass, APIService, NetworkPolicy, webhook configurations, CRDs and custom
+resources, pods with projected volumes) written by PyYAML or, for one file of a base, by hand in
+YAML styles PyYAML does not write (comments, block scalars with every chomping, anchors and
+aliases, flow collections, quoted numbers, long and folded strings, timestamps). Its
+kustomizations use most fields: namespace, name affixes, labels and
+commonLabels/commonAnnotations, images, replicas, patches of every form (strategic merge with
+`$patch`/`$setElementOrder`/`$retainKeys`/`$deleteFromPrimitiveList` directives, several documents
+in one file, JSON 6902, inline and in files, targets by regex and selectors, options), generators
+with behaviors and options, replacements (list items by key, create, delimiter/index, reject,
+selectors by label/annotation/namespace/group, entries in files), vars, configurations, crds,
+openapi, sortOptions, buildMetadata, and transformers:/generators: with builtin plugin
+configurations inline and in files. The top directory of each tree is built by
 `kubectl kustomize` and by kiln (the `kustomize_build` example of the renderer crate, built first
 with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and compared:
   - both build: the documents must be equal as YAML data (a difference) and as bytes (counted
