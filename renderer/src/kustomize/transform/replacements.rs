@@ -360,7 +360,14 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
         let matches = |item: &Value| {
             let x =
                 if key.is_empty() { Some(item) } else { item.as_map().and_then(|m| m.get(key)) };
-            x.is_some_and(|x| is_scalar(x) && scalar_text(x) == want)
+            x.is_some_and(|x| {
+                is_scalar(x) && {
+                    let text = scalar_text(x);
+                    // kyaml matches an `image` by the image's name, whatever
+                    // its tag and digest.
+                    text == want || (key == "image" && super::images::split(&text).name == want)
+                }
+            })
         };
         if !items.iter().any(matches) {
             if create.is_none() {
