@@ -376,10 +376,21 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
 pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
     let path = [Step::Key("metadata".into()), Step::Key("name".into())];
     if let Some(v) = value_at_mut(value, &path) {
-        if let Some(text) = scalar_text(v, &path, texts).filter(|_| !v.is_null()) {
+        let text = scalar_text(v, &path, texts).filter(|_| !v.is_null());
+        if let Some(text) = text.or_else(|| timestamp_text(v, &path, texts)) {
             *v = Value::String(text);
         }
     }
+}
+
+/// The text a plain timestamp was written with at `path` (`2020-01-01`),
+/// if `v` is still the string the YAML reader made of it (its RFC 3339
+/// form): kustomize reads names and annotations as the text written.
+fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    let Value::String(s) = v else { return None };
+    let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
+    (s != text && crate::yaml::resolve::parse_timestamp(text).is_some_and(|t| t.rfc3339() == *s))
+        .then(|| text.clone())
 }
 
 /// The text of a scalar that is not a string, as kustomize reads it: the
@@ -402,6 +413,25 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
             crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
         });
     Some(written.map_or(own, str::to_string))
+}
+
+/// Whether a map of `patch` on the way to `path` (as far as the path's
+/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
+pub fn replaced_by(patch: &Value, path: &[Step]) -> bool {
+    let mut at = patch;
+    for step in path {
+        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
+            return true;
+        }
+        match (step, at) {
+            (Step::Key(k), Value::Map(m)) => match m.get(k) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The value at `path` in `v`, if there is one.
@@ -571,6 +601,9 @@ impl Resource {
     /// order gives the value all of them hold.
     pub fn sync_shared_after_patch(&mut self, patch: &Value) {
         for g in &mut self.shared {
+            // A map the patch replaces (`$patch: replace`) holds the patch's
+            // nodes now: its fields no longer share the value.
+            g.paths.retain(|p| !replaced_by(patch, p));
             let last = g
                 .paths
                 .iter()
@@ -657,9 +690,20 @@ impl Resource {
     pub fn stringify_annotations(&mut self) {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
         if let Some(Value::Map(entries)) = self.value.get_path_mut(&["metadata", "annotations"]) {
-            for v in entries.values_mut() {
+            for (key, v) in entries.iter_mut() {
                 if matches!(v, Value::Seq(_) | Value::Map(_)) {
                     *v = Value::String(String::new());
+                }
+                // A plain timestamp reads as its RFC 3339 form everywhere
+                // else, but kustomize's annotations keep the text written
+                // (`2020-01-01`), as they keep `1.50`.
+                let path = [
+                    Step::Key("metadata".into()),
+                    Step::Key("annotations".into()),
+                    Step::Key(key.clone()),
+                ];
+                if let Some(text) = timestamp_text(v, &path, &self.scalar_texts) {
+                    *v = Value::String(text);
                 }
             }
         }
@@ -683,8 +727,10 @@ impl Resource {
         };
         let written = crate::yaml::resolve::resolve_plain(text);
         if let Some(v) = value_at_mut(&mut self.value, &path) {
+            // A timestamp reads back as a string of another text.
+            let retold = matches!(&written, Value::String(w) if w != text);
             if v.as_str() == Some(text.as_str())
-                && !matches!(written, Value::String(_) | Value::Null)
+                && (retold || !matches!(written, Value::String(_) | Value::Null))
             {
                 *v = written;
             }

@@ -7,14 +7,21 @@ Usage: renderer/tests/kustomize-fuzz.py [--seed S] [--count N] [--start I] [--jo
 
 It generates N random but plausible kustomization trees, deterministically from the seed (tree i of
 seed S is the same on every machine and Python 3 version: it draws only from
-random.Random(f"{S}:{i}")). A tree has one or two bases, sometimes a component and an overlay; its
-resources are many built-in kinds (workloads, Service, Ingress, HPA, RBAC bindings, PVC,
-NetworkPolicy, webhook configurations, CRDs and custom resources) and its kustomizations use most
-fields: namespace, name affixes, labels and commonLabels/commonAnnotations, images, replicas,
-patches of every form (strategic merge with `$patch`/`$setElementOrder`/`$retainKeys`/
-`$deleteFromPrimitiveList` directives, JSON 6902, inline and in files, targets by regex and
-selectors, options), generators with behaviors and options, replacements, vars, configurations,
-crds, sortOptions and buildMetadata. The top directory of each tree is built by
+random.Random(f"{S}:{i}")). A tree has one or two bases (each sometimes with a component of its
+own), sometimes components (nested, or two siblings) and an overlay; its resources are many
+built-in kinds (workloads, Service, Ingress with default backends, HPA, RBAC bindings, PVC/PV,
+StorageClass, PriorityClass, APIService, NetworkPolicy, webhook configurations, CRDs and custom
+resources, pods with projected volumes) written by PyYAML or, for one file of a base, by hand in
+YAML styles PyYAML does not write (comments, block scalars with every chomping, anchors and
+aliases, flow collections, quoted numbers, long and folded strings, timestamps). Its
+kustomizations use most fields: namespace, name affixes, labels and
+commonLabels/commonAnnotations, images, replicas, patches of every form (strategic merge with
+`$patch`/`$setElementOrder`/`$retainKeys`/`$deleteFromPrimitiveList` directives, several documents
+in one file, JSON 6902, inline and in files, targets by regex and selectors, options), generators
+with behaviors and options, replacements (list items by key, create, delimiter/index, reject,
+selectors by label/annotation/namespace/group, entries in files), vars, configurations, crds,
+openapi, sortOptions, buildMetadata, and transformers:/generators: with builtin plugin
+configurations inline and in files. The top directory of each tree is built by
 `kubectl kustomize` and by kiln (the `kustomize_build` example of the renderer crate, built first
 with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and compared:
   - both build: the documents must be equal as YAML data (a difference) and as bytes (counted
@@ -165,7 +172,14 @@ class Gen:
                     vols.append({"name": v, "secret": {"secretName": self.pick(["creds", "tls"])}})
                 else:
                     vols.append({"name": v, "persistentVolumeClaim": {"claimName": self.pick(["data", "logs"])}})
+            if self.chance(0.3):
+                vols.append({"name": "proj", "projected": {"sources": [
+                    {"configMap": {"name": self.pick(["cfg", "settings"])}},
+                    {"secret": {"name": self.pick(["creds", "tls"])}},
+                    {"serviceAccountToken": {"path": "token"}}]}})
             spec["volumes"] = vols
+        if self.chance(0.15):
+            spec["priorityClassName"] = self.pick(NAMES[:4])
         if self.chance(0.3):
             spec["serviceAccountName"] = self.pick(["sa", "runner"])
         if self.chance(0.1):
@@ -201,6 +215,8 @@ class Gen:
                 if self.chance(0.4):
                     spec["volumeClaimTemplates"] = [{"metadata": {"name": "data"},
                                                      "spec": {"accessModes": ["ReadWriteOnce"]}}]
+                    if self.chance(0.5):
+                        spec["volumeClaimTemplates"][0]["spec"]["storageClassName"] = self.pick(NAMES[:4])
             return {"apiVersion": "apps/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
         if kind == "CronJob":
             return {"apiVersion": "batch/v1", "kind": kind, "metadata": self.meta(name),
@@ -223,6 +239,8 @@ class Gen:
                  "backend": {"service": {"name": svc, "port": {"number": 80}}}}]}}]}
             if self.chance(0.3):
                 spec["tls"] = [{"hosts": ["x.example.com"], "secretName": self.pick(["tls", "creds"])}]
+            if self.chance(0.3):
+                spec["defaultBackend"] = {"service": {"name": self.pick(NAMES), "port": {"name": "http"}}}
             return {"apiVersion": "networking.k8s.io/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
         if kind == "HorizontalPodAutoscaler":
             return {"apiVersion": "autoscaling/v2", "kind": kind, "metadata": self.meta(name),
@@ -249,13 +267,37 @@ class Gen:
         if kind == "ServiceAccount":
             return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name)}
         if kind == "PersistentVolumeClaim":
-            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name),
-                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+            spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+            if self.chance(0.4):
+                spec["storageClassName"] = self.pick(NAMES[:4])
+            if self.chance(0.2):
+                spec["volumeName"] = self.pick(NAMES[:4])
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+        if kind == "PersistentVolume":
+            spec = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                    "hostPath": {"path": "/tmp/pv"}}
+            if self.chance(0.5):
+                spec["storageClassName"] = self.pick(NAMES[:4])
+            if self.chance(0.4):
+                spec["claimRef"] = {"name": self.pick(["data", "logs"]), "namespace": self.pick(NAMESPACES)}
+            return {"apiVersion": "v1", "kind": kind, "metadata": self.meta(name, False), "spec": spec}
+        if kind == "PriorityClass":
+            return {"apiVersion": "scheduling.k8s.io/v1", "kind": kind, "metadata": self.meta(name, False),
+                    "value": r.randint(1, 1000)}
+        if kind == "StorageClass":
+            return {"apiVersion": "storage.k8s.io/v1", "kind": kind, "metadata": self.meta(name, False),
+                    "provisioner": "kubernetes.io/no-provisioner"}
+        if kind == "APIService":
+            return {"apiVersion": "apiregistration.k8s.io/v1", "kind": kind,
+                    "metadata": self.meta(name, False),
+                    "spec": {"group": CRD_GROUP, "version": "v1", "groupPriorityMinimum": 100,
+                             "versionPriority": 10,
+                             "service": {"name": self.pick(NAMES), "namespace": self.pick(NAMESPACES)}}}
         if kind == "NetworkPolicy":
             return {"apiVersion": "networking.k8s.io/v1", "kind": kind, "metadata": self.meta(name),
                     "spec": {"podSelector": {"matchLabels": dict(sel)},
                              "ingress": [{"from": [{"podSelector": {"matchLabels": self.labels(1, 1)}}]}]}}
-        if kind == "ValidatingWebhookConfiguration":
+        if kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
             return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
                     "metadata": self.meta(name, False),
                     "webhooks": [{"name": "v.example.com", "admissionReviewVersions": ["v1"],
@@ -288,6 +330,106 @@ class Gen:
         if self.chance(0.3):
             spec["template"] = self.template(sel)
         return {"apiVersion": f"{CRD_GROUP}/v1", "kind": kind, "metadata": self.meta(name), "spec": spec}
+
+    def styled(self, kind, name):
+        """One object as text with comments, block scalars, anchors, flow style and quoted numbers."""
+        c = self.chance
+        out = []
+        if c(0.3):
+            out.append("# a comment before the document")
+        if c(0.2):
+            out.append("---")
+        out.append(f"apiVersion: {self.api_of(kind)}  # trailing comment" if c(0.3) else
+                   f"apiVersion: {self.api_of(kind)}")
+        out.append(f"kind: {kind}" if c(0.8) else f'kind: "{kind}"')
+        out.append("metadata:")
+        out.append(f"  name: {name}" if c(0.7) else f"  name: '{name}'")
+        ns = None
+        if c(0.2):
+            ns = self.pick(NAMESPACES)
+            out.append(f"  namespace: {ns}")
+        anchor = c(0.4)
+        lbl = self.labels(1, 2)
+        flow = ", ".join(f"{k}: {json.dumps(v)}" for k, v in lbl.items())
+        if anchor:
+            out.append("  labels: &lbl")
+            out.extend(f"    {k}: {json.dumps(v)}" for k, v in lbl.items())
+        elif c(0.5):
+            out.append(f"  labels: {{{flow}}}")
+        if c(0.5):
+            out.append("  annotations:")
+            ann = self.some([
+                "    long: " + json.dumps("x" * self.r.randint(70, 130)),
+                "    number: \"0123\"",
+                "    octal: '0o17'",
+                "    float: \"1.50\"",
+                "    bool: 'true'",
+                "    folded: >\n      folded text\n      on lines\n",
+                "    literal: |-\n      one\n        two",
+                "    plain-long: " + " ".join(["word"] * self.r.randint(15, 30)),
+                "    empty: \"\"",
+                "    tilde: '~'",
+                "    multi: \"a\\nb\"",
+                "    date: 2020-01-01",
+                "    quoted-colon: 'a: b'",
+            ], 1, 4)
+            out.extend(a.rstrip("\n") for a in ann)
+        if kind == "ConfigMap":
+            out.append("data:")
+            items = self.some([
+                "  script: |\n    #!/bin/sh\n    echo $(NS) \"quoted\"\n\n    exit 0",
+                "  keep: |+\n    kept\n\n",
+                "  strip: |-\n    stripped\n    lines",
+                "  folded: >-\n    a folded\n    value\n\n    with a break",
+                "  indented: |2\n      two more\n    spaces",
+                "  json: '{\"a\": 1, \"b\": [1, 2]}'",
+                "  port: \"8080\"",
+                "  k: v  # comment after a value",
+                "  long: " + json.dumps("y" * self.r.randint(80, 200)),
+                "  single: 'it''s'",
+                "  tab: \"a\\tb\"",
+                "  uni: \"\\u00e9t\\u00e9\"",
+            ], 1, 5)
+            out.extend(items)
+            if anchor and c(0.5):
+                out.append("binaryData: {}" if c(0.3) else "immutable: false")
+        elif kind == "Service":
+            out.append("spec:")
+            if anchor:
+                out.append("  selector: *lbl")
+            else:
+                out.append(f"  selector: {{{flow}}}")
+            if c(0.5):
+                out.append("  ports: [{port: 80, targetPort: http, name: http}, {port: 443, name: \"https\"}]")
+            else:
+                out.append("  ports:\n  - port: 80\n    targetPort: \"8080\"\n    protocol: TCP")
+        else:
+            out.append("spec:")
+            if c(0.5):
+                out.append(f"  replicas: {self.r.randint(1, 4)}")
+            if anchor:
+                out.append("  selector:\n    matchLabels: *lbl")
+            else:
+                out.append(f"  selector:\n    matchLabels: {{{flow}}}")
+            out.append("  template:")
+            out.append("    metadata:")
+            out.append("      labels: *lbl" if anchor else f"      labels: {{{flow}}}")
+            out.append("    spec:")
+            out.append("      containers:")
+            img = self.pick(IMAGES)
+            if c(0.5):
+                out.append(f"      - {{name: main, image: {json.dumps(img)}, args: [--a, \"--b=$(SVC_NAME)\"]}}")
+            else:
+                out.append("      - name: main")
+                out.append(f"        image: {img}" if c(0.5) else f"        image: '{img}'")
+                out.append("        command:\n        - /bin/sh\n        - -c\n        - |\n          echo start\n          exec app")
+                if c(0.5):
+                    out.append("        env:\n        - name: A\n          value: \"1\"\n        - {name: B, value: 'yes'}")
+            if c(0.4):
+                out.append("      volumes:\n      - name: config\n        configMap: {name: cfg}")
+        if c(0.2):
+            out.append("# a comment at the end")
+        return "\n".join(out) + "\n", ns
 
     # ---- kustomization pieces
     def generator(self, kind, names, taken):
@@ -546,7 +688,11 @@ class Gen:
                     p["patch"] = dump([self.smp(kind, name, ns)])
                 elif kk < 0.5:
                     fname = f"smp-{len(self.local_files)}.yaml"
-                    self.local_files[fname] = dump([self.smp(kind, name, ns)])
+                    docs = [self.smp(kind, name, ns)]
+                    if self.chance(0.25):
+                        # several strategic merge patches in one file
+                        docs.append(self.smp(*self.pick(objs)))
+                    self.local_files[fname] = dump(docs)
                     p["path"] = fname
                 elif kk < 0.75:
                     p["patch"] = dump([self.json6902(kind)])
@@ -570,7 +716,10 @@ class Gen:
                     psm.append(dump([self.smp(kind, name, ns)]))
                 else:
                     fname = f"psm-{len(self.local_files)}.yaml"
-                    self.local_files[fname] = dump([self.smp(kind, name, ns)])
+                    docs = [self.smp(kind, name, ns)]
+                    if self.chance(0.3):
+                        docs.append(self.smp(*self.pick(objs)))
+                    self.local_files[fname] = dump(docs)
                     psm.append(fname)
             k["patchesStrategicMerge"] = psm
         if objs and self.chance(0.08):
@@ -628,7 +777,35 @@ class Gen:
                         tgt["options"]["index"] = self.r.randint(0, 1)
                 if self.chance(0.15):
                     tgt["reject"] = [{"name": self.pick(NAMES)}]
-                reps.append({"source": src, "targets": [tgt]})
+                if self.chance(0.1):
+                    tgt["reject"] = [self.pick([{"kind": tkind}, {"namespace": self.pick(NAMESPACES)},
+                                                {"labelSelector": "app=web"}, {"name": tname, "kind": tkind}])]
+                if self.chance(0.15):
+                    tsel = self.pick([{"labelSelector": self.pick(["app=web", "tier", "env!=prod"])},
+                                      {"kind": tkind, "namespace": self.pick(NAMESPACES)},
+                                      {"annotationSelector": "note"}, {"kind": tkind, "version": "v1"},
+                                      {"group": self.pick(["apps", "", CRD_GROUP]), "kind": tkind}])
+                    tgt["select"] = tsel
+                if self.chance(0.15):
+                    tgt["fieldPaths"] = [self.pick([
+                        "spec.template.spec.containers.[name=main].env.[name=A].value",
+                        "spec.template.spec.containers.[image=nginx].name",
+                        "spec.template.spec.volumes.[name=config].configMap.name",
+                        "spec.ports.[port=80].name", "spec.rules.0.host", "subjects.[kind=ServiceAccount].name",
+                        "metadata.annotations.[a.b/c]", "spec.template.spec.containers.*.image",
+                        "spec.template.spec.containers.[name=new].image"])]
+                if self.chance(0.1):
+                    src = {"kind": skind, "name": sname, "fieldPath": "metadata.name"} \
+                        if self.chance(0.5) else {"name": sname, "fieldPath": "metadata.annotations.note"}
+                    if self.chance(0.5):
+                        src["namespace"] = self.pick(NAMESPACES)
+                rep = {"source": src, "targets": [tgt]}
+                if self.chance(0.1):
+                    fname = f"repl-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([rep])
+                    reps.append({"path": fname})
+                else:
+                    reps.append(rep)
             k["replacements"] = reps
         if objs and self.chance(0.12) and not is_component:
             vs = []
@@ -663,6 +840,30 @@ class Gen:
         if self.chance(0.04):
             self.local_files["schema.json"] = json.dumps(self.openapi_schema(), indent=1) + "\n"
             k["openapi"] = {"path": "schema.json"}
+        if self.chance(0.15):
+            ts = []
+            for _ in range(self.r.randint(1, 2)):
+                cfg = self.builtin_transformer(objs)
+                if self.chance(0.5):
+                    ts.append(dump([cfg]))
+                else:
+                    fname = f"tr-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([cfg])
+                    ts.append(fname)
+            k["transformers"] = ts
+        if self.chance(0.1):
+            gs = []
+            for _ in range(self.r.randint(1, 2)):
+                cfg = self.builtin_generator(made)
+                if self.chance(0.5):
+                    gs.append(dump([cfg]))
+                else:
+                    fname = f"gen-{len(self.local_files)}.yaml"
+                    self.local_files[fname] = dump([cfg])
+                    gs.append(fname)
+            k["generators"] = gs
+            for kind in made:
+                self.generated[kind] |= made[kind]
         if not is_component and self.chance(0.3):
             # key order is kustomize's business, not ours: shuffle it now and then
             items = list(k.items())
@@ -671,6 +872,120 @@ class Gen:
         for f, text in self.local_files.items():
             self.files[f"{d}/{f}"] = text
         return k
+
+    def field_specs(self, path, kinds=None, create=None):
+        fs = {"path": path}
+        if kinds:
+            fs["kind"] = self.pick(kinds)
+        if create is not None:
+            fs["create"] = create
+        return fs
+
+    def builtin_transformer(self, objs):
+        """A builtin transformer's configuration, as the transformers field takes it."""
+        kind = self.pick(["PrefixSuffixTransformer", "LabelTransformer", "AnnotationsTransformer",
+                          "NamespaceTransformer", "ImageTagTransformer", "ReplicaCountTransformer",
+                          "PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer",
+                          "ReplacementTransformer", "PrefixSuffixTransformer", "LabelTransformer"])
+        c = {"apiVersion": "builtin", "kind": kind, "metadata": {"name": "t-" + self.pick(["a", "b"])}}
+        workloads = ["Deployment", "StatefulSet", "Service", "ConfigMap"] + self.crd_kinds
+        if kind == "PrefixSuffixTransformer":
+            if self.chance(0.7):
+                c["prefix"] = self.pick(["tp-", "x-"])
+            if self.chance(0.5):
+                c["suffix"] = self.pick(["-ts", "-y"])
+            c["fieldSpecs"] = [self.field_specs("metadata/name", workloads if self.chance(0.3) else None)]
+        elif kind in ("LabelTransformer", "AnnotationsTransformer"):
+            key = "labels" if kind == "LabelTransformer" else "annotations"
+            c[key] = self.labels(1, 2)
+            fss = [self.field_specs(f"metadata/{key}", None, True)]
+            if self.chance(0.5):
+                fss.append(self.field_specs(self.pick(["spec/selector/matchLabels", "spec/template/metadata/" + key,
+                                                       "spec/selector"]),
+                                            workloads if self.chance(0.7) else None, self.chance(0.5)))
+            if self.chance(0.15):
+                fss = []
+            c["fieldSpecs"] = fss
+        elif kind == "NamespaceTransformer":
+            c["metadata"]["namespace"] = self.pick(NAMESPACES)
+            c["fieldSpecs"] = [self.field_specs("metadata/namespace", None, True)]
+            if self.chance(0.3):
+                c["unsetOnly"] = True
+            if self.chance(0.3):
+                c["setRoleBindingSubjects"] = self.pick(["none", "defaultOnly", "allServiceAccounts"])
+        elif kind == "ImageTagTransformer":
+            it = {"name": self.pick(IMAGE_NAMES)}
+            for f in self.some(["newName", "newTag", "digest"], 1, 2):
+                it[f] = {"newName": "plug/" + it["name"].split("/")[-1], "newTag": "p1",
+                         "digest": "sha256:" + "c" * 64}[f]
+            c["imageTag"] = it
+            fss = [self.field_specs("spec/template/spec/containers[]/image")]
+            if self.chance(0.3):
+                fss.append(self.field_specs("spec/image", self.crd_kinds or ["MyApp"]))
+            if self.chance(0.2):
+                fss = []
+            c["fieldSpecs"] = fss
+        elif kind == "ReplicaCountTransformer":
+            _, name, _ = self.pick(objs) if objs else (None, "web", None)
+            c["replica"] = {"name": name, "count": self.r.randint(0, 9)}
+            c["fieldSpecs"] = [self.field_specs("spec/replicas", ["Deployment", "StatefulSet"] + self.crd_kinds,
+                                                self.chance(0.5))]
+        elif kind == "PatchTransformer":
+            if objs:
+                okind, name, ns = self.pick(objs)
+            else:
+                okind, name, ns = "Deployment", "web", None
+            if self.chance(0.5):
+                c["patch"] = dump([self.smp(okind, name, ns)])
+            else:
+                c["patch"] = json.dumps(self.json6902(okind))
+                c["target"] = {"kind": okind, "name": name}
+            if self.chance(0.3):
+                c["target"] = {"kind": okind}
+        elif kind == "PatchStrategicMergeTransformer":
+            if objs:
+                okind, name, ns = self.pick(objs)
+            else:
+                okind, name, ns = "Deployment", "web", None
+            c["patches"] = dump([self.smp(okind, name, ns)])
+        elif kind == "PatchJson6902Transformer":
+            okind, name, _ = self.pick(objs) if objs else ("Deployment", "web", None)
+            c["target"] = {"kind": okind, "name": name}
+            if self.api_of(okind) != "v1":
+                c["target"]["group"] = self.api_of(okind).rpartition("/")[0]
+            c["target"]["version"] = self.api_of(okind).rpartition("/")[2]
+            c["jsonOp"] = json.dumps(self.json6902(okind)) if self.chance(0.5) else dump([self.json6902(okind)])
+        else:
+            okind, name, _ = self.pick(objs) if objs else ("Deployment", "web", None)
+            tkind, tname, _ = self.pick(objs) if objs else ("Deployment", "web", None)
+            c["replacements"] = [{"source": {"kind": okind, "name": name},
+                                  "targets": [{"select": {"kind": tkind},
+                                               "fieldPaths": ["metadata.annotations.from"],
+                                               "options": {"create": True}}]}]
+        return c
+
+    def builtin_generator(self, made):
+        kind = self.pick(["ConfigMapGenerator", "SecretGenerator"])
+        g = "cm" if kind == "ConfigMapGenerator" else "secret"
+        names = ["cfg", "settings", "plug"] if g == "cm" else ["creds", "tls", "plug"]
+        name = self.pick(names)
+        c = {"apiVersion": "builtin", "kind": kind, "metadata": {"name": name}}
+        if self.chance(0.2):
+            c["metadata"]["namespace"] = self.pick(NAMESPACES)
+        c["literals"] = [f"{k}={self.value(['v', '1', 'x y'])}".split("\n")[0]
+                         for k in self.some(["k", "a", "PLUG"], 1, 2)]
+        if name in self.generated[g] and self.chance(0.6):
+            c["behavior"] = self.pick(["merge", "replace"])
+        elif self.chance(0.05):
+            c["behavior"] = "create"
+        if self.chance(0.3):
+            c["options"] = {self.pick(["disableNameSuffixHash", "immutable"]): True}
+            if self.chance(0.3):
+                c["options"]["labels"] = {"plug": "x"}
+        if g == "secret" and self.chance(0.3):
+            c["type"] = "Opaque"
+        made[g].add(name)
+        return c
 
     def configuration(self):
         c = {}
@@ -719,7 +1034,8 @@ class Gen:
             "x-kubernetes-group-version-kind": [{"group": CRD_GROUP, "kind": ck, "version": "v1"}]}}}
 
     CLUSTER_KINDS = ("Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-                     "ValidatingWebhookConfiguration")
+                     "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "PriorityClass",
+                     "StorageClass", "PersistentVolume", "APIService")
 
     def moved(self, objs, k):
         """The objects a kustomization gives on: its namespace field moves the namespaced ones."""
@@ -741,6 +1057,9 @@ class Gen:
                      "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
                      "Role": "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
                      "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+                     "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+                     "PriorityClass": "scheduling.k8s.io/v1", "StorageClass": "storage.k8s.io/v1",
+                     "APIService": "apiregistration.k8s.io/v1",
                      "CustomResourceDefinition": "apiextensions.k8s.io/v1"}
         for ck in self.crd_kinds:
             self.apis[ck] = f"{CRD_GROUP}/v1"
@@ -748,12 +1067,28 @@ class Gen:
                  "HorizontalPodAutoscaler", "RoleBinding", "ClusterRoleBinding", "ServiceAccount",
                  "PersistentVolumeClaim", "NetworkPolicy", "ValidatingWebhookConfiguration", "ConfigMap",
                  "Secret", "Role", "ClusterRole", "Namespace"]
+        if self.chance(0.5):
+            kinds += ["PriorityClass", "StorageClass", "PersistentVolume", "MutatingWebhookConfiguration",
+                      "APIService"]
         if self.crd_kinds:
             kinds += ["CustomResourceDefinition"] + self.crd_kinds * 2
         self.generated = {"cm": set(), "secret": set()}
 
         seen = set()
         below = {"cm": set(), "secret": set()}
+
+        def component(d, objs, inner=None):
+            """Component d, which may hold component inner; gives the objects as it leaves them."""
+            docs = [self.resource(self.pick(kinds[:12]), self.pick(NAMES), self.crd_kinds)]
+            self.files[f"{d}/extra.yaml"] = dump(docs)
+            cobjs = objs + [(docs[0]["kind"], docs[0]["metadata"]["name"], docs[0]["metadata"].get("namespace"))]
+            if inner:
+                cobjs = component(inner, cobjs)
+            k = self.kustomization(d, cobjs, ["extra.yaml"] if self.chance(0.7) else [], is_component=True)
+            if inner:
+                k["components"] = [f"../{inner}"]
+            self.files[f"{d}/kustomization.yaml"] = k
+            return self.moved(cobjs, k)
 
         def base(d):
             self.generated = {"cm": set(), "secret": set()}
@@ -780,7 +1115,23 @@ class Gen:
                     fn = f"r{fi}.yaml"
                     self.files[f"{d}/{fn}"] = dump(docs)
                     files.append(fn)
+            if self.chance(0.3):
+                # a file written by hand: YAML styles PyYAML does not write
+                kind = self.pick(["ConfigMap", "Deployment", "Service"])
+                name = self.pick(NAMES + ["cfg", "settings"])
+                if (kind, name) not in seen:
+                    seen.add((kind, name))
+                    text, ns = self.styled(kind, name)
+                    self.files[f"{d}/styled.yaml"] = text
+                    files.insert(self.r.randint(0, len(files)), "styled.yaml")
+                    objs.append((kind, name, ns))
+            bcomp = None
+            if self.chance(0.1):
+                objs = component(f"{d}-comp", objs)
+                bcomp = f"../{d}-comp"
             k = self.kustomization(d, objs, files)
+            if bcomp:
+                k["components"] = [bcomp]
             self.files[f"{d}/kustomization.yaml"] = k
             for g in below:
                 below[g] |= self.generated[g]
@@ -799,13 +1150,13 @@ class Gen:
         self.generated = below
         if self.chance(0.35):
             # a component adds a resource of its own and transforms what it is given
-            docs = [self.resource(self.pick(kinds[:12]), self.pick(NAMES), self.crd_kinds)]
-            self.files["comp/extra.yaml"] = dump(docs)
-            cobjs = objs + [(docs[0]["kind"], docs[0]["metadata"]["name"], docs[0]["metadata"].get("namespace"))]
-            self.files["comp/kustomization.yaml"] = self.kustomization(
-                "comp", cobjs, ["extra.yaml"] if self.chance(0.7) else [], is_component=True)
-            comp = "../comp"
-            objs = self.moved(cobjs, self.files["comp/kustomization.yaml"])
+            nested = self.chance(0.3)
+            objs = component("comp", objs, "comp2" if nested else None)
+            comp = ["../comp"]
+            if not nested and self.chance(0.15):
+                # two sibling components, applied in their order
+                objs = component("comp2", objs)
+                comp.append("../comp2")
         extra = []
         if self.chance(0.3):
             docs = [self.resource(self.pick(kinds), self.pick(NAMES), self.crd_kinds)]
@@ -814,7 +1165,7 @@ class Gen:
             extra = ["own.yaml"]
         k = self.kustomization("overlay", objs, resources + extra, top=True)
         if comp:
-            k["components"] = [comp]
+            k["components"] = comp
         self.files["overlay/kustomization.yaml"] = k
         self.top = "overlay"
 

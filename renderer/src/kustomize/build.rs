@@ -942,6 +942,9 @@ impl Builder<'_> {
                 let sub_vars = std::mem::replace(&mut self.vars, outer);
                 let built = sub.and_then(|sub| {
                     add_all(acc, sub, &k.file)
+                        // The base's transformer configuration joined this
+                        // one's (see `kustomization`), which may conflict.
+                        .and_then(|()| self.config.check_conflicts(&k.file))
                         .and_then(|()| {
                             vars::merge(&mut self.vars, sub_vars).map_err(|m| invalid(&k.file, m))
                         })
@@ -1305,6 +1308,15 @@ impl Builder<'_> {
             plugin::Role::Generator => e.within("loading generator plugins"),
             plugin::Role::Transformer => e,
         })?;
+        // kustomize asks its built-in schema for the scope of a plugin
+        // config's kind (`builtin`, not in its short list of known scopes).
+        self.builtin_schema_read |= configs.iter().any(|(_, doc)| {
+            let text = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
+            !patch::scope_known_without_schema(&Gvk::from_api_version(
+                text("apiVersion"),
+                text("kind"),
+            ))
+        });
         for (source, doc) in configs {
             {
                 let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
@@ -1344,10 +1356,16 @@ impl Builder<'_> {
                 }
                 match role {
                     plugin::Role::Generator => {
-                        let before = acc.len();
+                        // The objects it makes, and those its `behavior:
+                        // replace` remakes in place, have a new source.
+                        let sources: Vec<String> = acc.iter().map(|r| r.source.clone()).collect();
                         self.generators(&pk, dir, acc)?;
                         // kustomize names the plugin config in the origin.
-                        for r in acc.iter_mut().skip(before) {
+                        let remade = acc
+                            .iter_mut()
+                            .enumerate()
+                            .filter(|(i, r)| sources.get(*i).is_none_or(|s| *s != r.source));
+                        for (_, r) in remade {
                             if let Some(by) = generate::generated_by(&r.source)
                                 && by.name.is_none()
                                 && by.namespace.is_none()
@@ -1831,7 +1849,17 @@ impl Builder<'_> {
             ));
         }
         let one_document = docs.len() == 1;
+        // kustomize leaves an object a `patches` document deleted in its set
+        // as an empty node until the entry is done; looking up the target of
+        // a later document of the entry reads that node's kind and panics.
+        let mut deleted_in_entry = false;
         for (n, doc) in docs.into_iter().enumerate() {
+            if deleted_in_entry {
+                return Err(invalid(
+                    &source,
+                    "a strategic merge patch after one that deleted an object in the same entry: runtime error: invalid memory address or nil pointer dereference",
+                ));
+            }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             // kustomize finds no type or metadata in a document that is not a map.
             if !matches!(doc, Value::Map(_)) {
@@ -1996,7 +2024,7 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         let before = std::mem::replace(&mut r.value, v);
-                        keep_quotes(r, &before, &doc, texts);
+                        keep_quotes(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
@@ -2035,6 +2063,7 @@ impl Builder<'_> {
             }
             if !deleted.is_empty() {
                 self.idents = None;
+                deleted_in_entry |= !p.legacy_strategic_merge && matcher.is_none();
             }
             for i in deleted.into_iter().rev() {
                 acc.remove(i);
@@ -2250,54 +2279,97 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 /// the object had a string in quotes (`"8080"`) and the patch `patch` writes
 /// a number or bool, the result is that string with the patch's text
 /// (`texts`, else the value's own text); an item of a list of scalars is the
-/// patch's. `before` is the object before the patch.
-fn keep_quotes(r: &mut Resource, before: &Value, patch: &Value, texts: &[(Vec<Step>, String)]) {
+/// patch's. `before` is the object before the patch. The quoted places
+/// follow their nodes: an item of a list merged by key may move (items the
+/// patch adds come first), and an item of a list the patch replaces is gone.
+fn keep_quotes(
+    r: &mut Resource,
+    before: &Value,
+    patch: &Value,
+    texts: &[(Vec<Step>, String)],
+    schema: patch::Schema<'_>,
+) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
     let scalar =
         |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_));
-    for path in &r.quoted {
+    let mut kept = Vec::with_capacity(r.quoted.len());
+    for path in std::mem::take(&mut r.quoted) {
+        let Some(now) = moved_path(before, &r.value, patch, &path, schema) else { continue };
+        kept.push(now.clone());
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
         if in_list
-            || replaced_by(patch, path)
-            || !matches!(value_at(before, path), Some(Value::String(_)))
+            || crate::resource::replaced_by(patch, &path)
+            || !matches!(value_at(before, &path), Some(Value::String(_)))
         {
             continue;
         }
         // The patch's value where the path reads the same in the patch.
-        let patched = Some(path)
+        let patched = Some(&path)
             .filter(|p| p.iter().all(|s| matches!(s, Step::Key(_))))
             .and_then(|p| value_at(patch, p))
             .filter(|v| scalar(v));
-        let Some(v) = value_at_mut(&mut r.value, path) else { continue };
+        let Some(v) = value_at_mut(&mut r.value, &now) else { continue };
         let text = match patched {
-            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, path, texts),
-            _ if scalar(v) => scalar_text(v, path, &[]),
+            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, &path, texts),
+            _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
         };
         if let Some(text) = text {
             *v = Value::String(text);
         }
     }
+    r.quoted = kept;
 }
 
-/// Whether a map of `patch` on the way to `path` (as far as the path's
-/// keys lead) says `$patch: replace`: its nodes then stand for the object's.
-fn replaced_by(patch: &Value, path: &[Step]) -> bool {
-    let mut at = patch;
+/// Where the node at `path` of `before` is in `after`, the object a strategic
+/// merge of `patch` made of it: an item of a list merged by key is the item
+/// with the same key values; an item of a list the patch writes and that is
+/// not merged by key is the patch's, so the node is gone (`None`).
+fn moved_path(
+    before: &Value,
+    after: &Value,
+    patch: &Value,
+    path: &[Step],
+    mut schema: patch::Schema<'_>,
+) -> Option<Vec<Step>> {
+    let (mut b, mut a, mut p) = (before, after, Some(patch));
+    let mut out = Vec::with_capacity(path.len());
     for step in path {
-        if at.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace") {
-            return true;
-        }
-        match (step, at) {
-            (Step::Key(k), Value::Map(m)) => match m.get(k) {
-                Some(next) => at = next,
-                None => return false,
-            },
-            _ => return false,
+        match step {
+            Step::Key(k) => {
+                b = b.as_map()?.get(k)?;
+                a = a.as_map()?.get(k)?;
+                p = p.and_then(|p| p.as_map()).and_then(|m| m.get(k));
+                schema = schema.field(k);
+                out.push(step.clone());
+            }
+            Step::Index(i) => {
+                let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
+                let item = bs.get(*i)?;
+                let keys = schema.merge_keys().filter(|k| !k.is_empty());
+                let j = match keys {
+                    Some(keys) => {
+                        let id: Vec<Option<&Value>> =
+                            keys.iter().map(|k| item.as_map().and_then(|m| m.get(k))).collect();
+                        xs.iter().position(|x| {
+                            keys.iter()
+                                .zip(&id)
+                                .all(|(k, v)| x.as_map().and_then(|m| m.get(k)) == *v)
+                        })?
+                    }
+                    None if p.is_some() => return None,
+                    None => *i,
+                };
+                b = item;
+                a = xs.get(j)?;
+                p = None;
+                schema = schema.elements();
+                out.push(Step::Index(j));
+            }
         }
     }
-    false
+    Some(out)
 }
 
 /// The paths of item `i` of a list's `items` among `all`, from the item.

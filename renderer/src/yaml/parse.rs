@@ -1348,6 +1348,47 @@ impl Builder<'_> {
         Some(breaks::block_scalar(body, indent, literal, chomping))
     }
 
+    /// Whether a block scalar with keep chomping (`|+`, `>+`) and an empty
+    /// line at its end ends its document with only comments after it. kustomize writes resources back
+    /// out with yaml.v3 before it decodes them: the comments become a foot
+    /// comment, which yaml.v3 writes after a line of its own when the value
+    /// ends in an empty line, and the reader keeps that line too. (A value
+    /// with no empty line at its end, or a node after the comments, keeps
+    /// its breaks as written.)
+    fn kept_breaks_then_foot_comment(&self, style: ScalarStyle, span: &Span) -> bool {
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return false;
+        }
+        // (The caller knows the value ends in an empty line, which only
+        // keep chomping gives.)
+        let text = self.source.text;
+        let end = self.source.byte(span.end.index()).min(text.len());
+        // The column of the first comment: a later comment further left
+        // belongs to an outer node, and the first is then the foot comment of
+        // an inner one, which yaml.v3 writes without the extra line.
+        let mut first: Option<usize> = None;
+        // The scalar may end after the indentation of the line that follows.
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let from = if text[line_start..end].bytes().all(|b| b == b' ') { line_start } else { end };
+        for line in text[from..].lines() {
+            if line.starts_with("---") || line.starts_with("...") {
+                break;
+            }
+            let body = line.trim_start_matches([' ', '\t', '\r']);
+            let column = line.len() - body.len();
+            match body {
+                "" => {}
+                l if l.starts_with('#') => match first {
+                    None => first = Some(column),
+                    Some(c) if column < c => return false,
+                    Some(_) => {}
+                },
+                _ => return false,
+            }
+        }
+        first.is_some()
+    }
+
     /// Records the text of a scalar for [`Document::scalar_texts`] when asked to.
     fn record_text(&mut self, v: &Value, text: &str, span: &Span) {
         if self.scalar_texts.is_none() {
@@ -1448,8 +1489,18 @@ impl Builder<'_> {
                 if flow && (block || plain_indicator) {
                     return Err(self.block_in_flow(&span, plain_indicator).into());
                 }
-                let v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
-                if self.in_key == 0 && !matches!(v, Value::String(_)) {
+                let mut v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
+                if let Value::String(s) = &mut v
+                    && s.ends_with("\n\n")
+                    && !self.yaml11
+                    && self.kept_breaks_then_foot_comment(style, &span)
+                {
+                    s.push('\n');
+                }
+                // A plain timestamp reads as a string of another text.
+                let retold =
+                    matches!(&v, Value::String(s) if style == ScalarStyle::Plain && *s != text);
+                if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }
                 let quotes = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);

@@ -8,7 +8,7 @@ pub mod json6902;
 mod schema;
 
 pub use schema::OpenApi;
-pub(crate) use schema::scope_known_without_schema;
+pub(crate) use schema::{Schema, scope_known_without_schema};
 pub mod strategic_merge;
 
 /// A patch that could not be applied.

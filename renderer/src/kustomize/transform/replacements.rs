@@ -318,6 +318,9 @@ struct Hits<'v> {
     /// kyaml finds the field and adds the rest under the null scalar, where
     /// it is lost, so nothing changes and nothing fails.
     lost: usize,
+    /// A list index past the end that `create` could not make (kyaml makes
+    /// only the item one past the end): the index and the list's length.
+    beyond: Option<(usize, usize)>,
 }
 
 /// Finds the values at a path; `create` makes missing fields, with `leaf`
@@ -359,19 +362,35 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
         let matches = |item: &Value| {
             let x =
                 if key.is_empty() { Some(item) } else { item.as_map().and_then(|m| m.get(key)) };
-            x.is_some_and(|x| is_scalar(x) && scalar_text(x) == want)
+            x.is_some_and(|x| {
+                is_scalar(x) && {
+                    let text = scalar_text(x);
+                    // kyaml matches an `image` by the image's name, whatever
+                    // its tag and digest.
+                    text == want || (key == "image" && super::images::split(&text).name == want)
+                }
+            })
         };
         if !items.iter().any(matches) {
             if create.is_none() {
                 return;
             }
-            if key.is_empty() {
-                items.push(Value::String(want.to_string()));
+            // kyaml creates the item's field as an untagged scalar, which
+            // reads as a number, bool or null where its text is one (`0x1F`
+            // is 31), and goes on into the item it made.
+            let made = crate::yaml::resolve::resolve_plain(want);
+            let item = if key.is_empty() {
+                made
             } else {
                 let mut m = Map::new();
-                m.insert(key.to_string(), Value::String(want.to_string()));
-                items.push(Value::Map(m));
+                m.insert(key.to_string(), made);
+                Value::Map(m)
+            };
+            items.push(item);
+            if let Some(item) = items.last_mut() {
+                find(item, rest, create, out);
             }
+            return;
         }
         for item in items.iter_mut().filter(|i| matches(i)) {
             find(item, rest, create, out);
@@ -389,6 +408,12 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
     match v {
         Value::Seq(items) => {
             if let Ok(i) = seg.parse::<usize>() {
+                // kyaml appends the item one past the end when it creates.
+                if i == items.len() && create.is_some() {
+                    items.push(fresh(rest));
+                } else if i > items.len() && create.is_some() {
+                    out.beyond = Some((i, items.len()));
+                }
                 if let Some(item) = items.get_mut(i) {
                     find(item, rest, create, out);
                 }
@@ -644,6 +669,10 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
         return Err(if o.create && malformed {
             format!(
                 "unable to find or create field {fp:?} in replacement target: list path element must contain fieldName=fieldValue for element to match"
+            )
+        } else if let (true, Some((i, n))) = (o.create, hits.beyond) {
+            format!(
+                "unable to find or create field {fp:?} in replacement target: index {i} specified but only {n} elements found"
             )
         } else if o.create {
             format!("unable to find or create field {fp:?} in replacement target")
