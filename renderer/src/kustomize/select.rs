@@ -297,8 +297,8 @@ impl Matcher {
             // object without one, and a name no selector writes for
             // cluster-scoped kinds.
             let effective = |ns| crate::resource::effective_namespace(&gvk, ns);
-            if !re.is_match(&effective(r.namespace()))
-                && !re.is_match(&effective(&r.orig_id.namespace))
+            if !re.is_match(effective(r.namespace()))
+                && !re.is_match(effective(&r.orig_id.namespace))
             {
                 return false;
             }

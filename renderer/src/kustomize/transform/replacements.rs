@@ -321,11 +321,30 @@ struct Hits<'v> {
     /// A list index past the end that `create` could not make (kyaml makes
     /// only the item one past the end): the index and the list's length.
     beyond: Option<(usize, usize)>,
+    /// Go's error for a `[key=value]` whose value is no regular expression.
+    error: Option<String>,
+}
+
+/// How `[key=value]` path elements pick list items.
+#[derive(Clone, Copy, PartialEq)]
+enum Match {
+    /// A source's path: the item's field text is `value`.
+    Exact,
+    /// A target's path: kyaml's path matcher compiles `value` as a Go
+    /// regular expression and looks for it anywhere in the field's text
+    /// (`[name=app]` also picks `app-sidecar`; `[name=^app$]` only `app`).
+    Regex,
 }
 
 /// Finds the values at a path; `create` makes missing fields, with `leaf`
 /// as the value of a created last field.
-fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut Hits<'v>) {
+fn find<'v>(
+    v: &'v mut Value,
+    segs: &[String],
+    create: Option<&Value>,
+    how: Match,
+    out: &mut Hits<'v>,
+) {
     let Some((seg, rest)) = segs.split_first() else {
         out.slots.push((v, false));
         return;
@@ -352,12 +371,22 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
         let mut plain: Vec<String> = Vec::with_capacity(segs.len());
         plain.push(inner.to_string());
         plain.extend(rest.iter().cloned());
-        find(v, &plain, create, out);
+        find(v, &plain, create, how, out);
         return;
     }
     if let Some(inner) = bracketed {
         let Some((key, want)) = inner.split_once('=') else { return };
         let Value::Seq(items) = v else { return };
+        let pattern = match how {
+            Match::Exact => None,
+            Match::Regex => match crate::gotmpl::sprig::regex::compile(want) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    out.error.get_or_insert(e);
+                    return;
+                }
+            },
+        };
         // `[=value]` selects items of a list of scalars by their text.
         let matches = |item: &Value| {
             let x =
@@ -365,9 +394,10 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
             x.is_some_and(|x| {
                 is_scalar(x) && {
                     let text = scalar_text(x);
-                    // kyaml matches an `image` by the image's name, whatever
-                    // its tag and digest.
-                    text == want || (key == "image" && super::images::split(&text).name == want)
+                    match &pattern {
+                        Some(re) => re.is_match(&text),
+                        None => text == want,
+                    }
                 }
             })
         };
@@ -388,19 +418,19 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
             };
             items.push(item);
             if let Some(item) = items.last_mut() {
-                find(item, rest, create, out);
+                find(item, rest, create, how, out);
             }
             return;
         }
         for item in items.iter_mut().filter(|i| matches(i)) {
-            find(item, rest, create, out);
+            find(item, rest, create, how, out);
         }
         return;
     }
     if seg == "*" {
         match v {
-            Value::Seq(items) => items.iter_mut().for_each(|i| find(i, rest, create, out)),
-            Value::Map(m) => m.values_mut().for_each(|i| find(i, rest, create, out)),
+            Value::Seq(items) => items.iter_mut().for_each(|i| find(i, rest, create, how, out)),
+            Value::Map(m) => m.values_mut().for_each(|i| find(i, rest, create, how, out)),
             _ => {}
         }
         return;
@@ -415,7 +445,7 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
                     out.beyond = Some((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
-                    find(item, rest, create, out);
+                    find(item, rest, create, how, out);
                 }
             }
         }
@@ -438,13 +468,13 @@ fn find<'v>(v: &'v mut Value, segs: &[String], create: Option<&Value>, out: &mut
                 if existing_null == Some(true) {
                     out.slots.push((child, true));
                 } else {
-                    find(child, rest, create, out);
+                    find(child, rest, create, how, out);
                 }
             }
         }
         Value::Null if create.is_some() => {
             *v = Value::Map(Map::new());
-            find(v, segs, create, out);
+            find(v, segs, create, how, out);
         }
         _ => {}
     }
@@ -531,7 +561,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
     let mut copy = r.value.clone();
     let mut hits = Hits::default();
-    find(&mut copy, &split_path(fp), None, &mut hits);
+    find(&mut copy, &split_path(fp), None, Match::Exact, &mut hits);
     let v = match hits.slots.into_iter().next() {
         Some((v, _)) if !is_empty(v) => v.clone(),
         _ => {
@@ -640,7 +670,7 @@ pub fn mistyped_error(r: &Resource) -> Option<String> {
     r.mistyped.iter().find_map(|(fp, text, error)| {
         let mut copy = r.value.clone();
         let mut hits = Hits::default();
-        find(&mut copy, &split_path(fp), None, &mut hits);
+        find(&mut copy, &split_path(fp), None, Match::Regex, &mut hits);
         let still = hits.slots.iter().any(|(v, _)| v.as_str() == Some(text.as_str()));
         still.then(|| error.clone())
     })
@@ -650,7 +680,7 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
     let segs = split_path(fp);
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
-    find(&mut r.value, &segs, create, &mut hits);
+    find(&mut r.value, &segs, create, Match::Regex, &mut hits);
     // A scalar into a scalar the object has only changes that node's text;
     // anything else puts a copy of the source's node in place.
     let in_place = is_scalar(value)
@@ -660,6 +690,10 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             .all(|(slot, was_null)| is_scalar(slot) && (*was_null || !slot.is_null()));
     if !in_place {
         forget_written(&mut r.written, &segs);
+    }
+    if let Some(e) = hits.error {
+        let find = if o.create { "find or create" } else { "find" };
+        return Err(format!("unable to {find} field {fp:?} in replacement target: {e}"));
     }
     if hits.slots.is_empty() && hits.lost == 0 {
         // kyaml refuses a `[...]` path element that is not `name=value`
