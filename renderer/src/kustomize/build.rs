@@ -2150,7 +2150,6 @@ fn check_build_dir(tree: &dyn Tree, dir: &str) -> Result<(), Error> {
     Err(invalid(dir, message))
 }
 
-/// Reads the objects of one manifest file, expanding `kind: List`.
 /// Whether reading YAML failed on a mapping key given twice.
 fn is_duplicate_key(e: &yaml::ParseError) -> bool {
     e.message.contains("already defined at line")
@@ -2165,6 +2164,7 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
     )
 }
 
+/// Reads the objects of one manifest file, expanding `kind: List`.
 fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     let bytes = tree.read(path)?;
     match String::from_utf8(bytes) {
