@@ -1,4 +1,4 @@
-//! Helm's strvals syntax of `--set`, `--set-string`, `--set-json` and `--set-file` (`a.b[0]=x,c={1,2}`), read as Helm reads it.
+//! Helm's strvals syntax of `--set`, `--set-string`, `--set-json`, `--set-file` and `--set-literal` (`a.b[0]=x,c={1,2}`), read as Helm reads it.
 //!
 //! The rules follow Helm's documented behaviour and its parser tests:
 //! `key=value` pairs separated by commas; `.` nests maps and `[i]` indexes
@@ -8,8 +8,13 @@
 //! value is `""` (for `--set-json`, null); a key without `=` at the end of a
 //! list index (`a[0]`) sets nothing more, elsewhere it is an error; a key
 //! that is empty is skipped. `--set-json` reads one JSON value after each
-//! `=` and then an optional comma. A path through a value of another type
-//! fails as Go's failed type assertion does.
+//! `=` as Go's `json.Decoder` does (it ends where the value's syntax ends,
+//! `truex` is `true` followed by more input) and then an optional comma.
+//! `--set-file` reads each value (also each item of `{a,b}`) as a file
+//! name. `--set-literal` has one key, no escapes, and the rest of the text
+//! after `=` is its value. Setting index `i` of a list makes it at least
+//! `i + 1` long (null-filled) and leaves a longer one's length. A path
+//! through a value of another type fails as Go's failed type assertion does.
 
 use crate::value::{Map, Value};
 
@@ -27,9 +32,11 @@ const MAX_INDEX_NESTING: usize = 100;
 /// How values are read.
 pub(super) enum Reader<'a> {
     /// Each value text through this function (`--set`, `--set-string`, `--set-file`).
-    Text(&'a dyn Fn(&str) -> Value),
+    Text(&'a dyn Fn(&str) -> Result<Value, String>),
     /// JSON values (`--set-json`).
     Json,
+    /// The rest of the text as a string, no escapes, no commas (`--set-literal`).
+    Literal,
 }
 
 /// Why reading stopped: the end of the input (not an error), or an error.
@@ -124,11 +131,12 @@ impl Parser<'_> {
     /// The text up to one of `stop` (consumed) or the end (`None`), with `\` escapes taken literally.
     fn until(&mut self, stop: &[char]) -> (String, Option<char>) {
         let mut out = String::new();
+        let escapes = !matches!(self.reader, Reader::Literal);
         while let Some(c) = self.next() {
             if stop.contains(&c) {
                 return (out, Some(c));
             }
-            if c == '\\' {
+            if c == '\\' && escapes {
                 match self.next() {
                     Some(n) => out.push(n),
                     None => return (out, None),
@@ -141,7 +149,12 @@ impl Parser<'_> {
     }
 
     fn key(&mut self, data: &mut Map, level: usize) -> Step {
-        let (k, last) = self.until(&['=', '[', ',', '.']);
+        let stop: &[char] = if matches!(self.reader, Reader::Literal) {
+            &['=', '[', '.']
+        } else {
+            &['=', '[', ',', '.']
+        };
+        let (k, last) = self.until(stop);
         match last {
             None if k.is_empty() => Err(Halt::End),
             None => fail(format!("key {} has no value", q(&k))),
@@ -193,8 +206,14 @@ impl Parser<'_> {
     /// The value after `=`; `None` when the input ended right after it
     /// (the key then gets `""`).
     fn value(&mut self) -> Step<Option<Value>> {
-        if matches!(self.reader, Reader::Json) {
-            return self.json().map(Some);
+        match self.reader {
+            Reader::Json => return self.json().map(Some),
+            Reader::Literal => {
+                let rest: String = self.chars[self.at..].iter().collect();
+                self.at = self.chars.len();
+                return Ok(Some(Value::String(rest)));
+            }
+            Reader::Text(_) => {}
         }
         match self.chars.get(self.at) {
             None => Ok(None),
@@ -204,15 +223,15 @@ impl Parser<'_> {
             }
             Some(_) => {
                 let (text, _) = self.until(&[',']);
-                Ok(Some(self.read(&text)))
+                self.read(&text).map(Some)
             }
         }
     }
 
-    fn read(&self, text: &str) -> Value {
+    fn read(&self, text: &str) -> Step<Value> {
         match &self.reader {
-            Reader::Text(f) => f(text),
-            Reader::Json => Value::String(text.to_string()),
+            Reader::Text(f) => f(text).map_err(Halt::Fail),
+            Reader::Json | Reader::Literal => Ok(Value::String(text.to_string())),
         }
     }
 
@@ -226,10 +245,10 @@ impl Parser<'_> {
                     if self.chars.get(self.at) == Some(&',') {
                         self.at += 1;
                     }
-                    items.push(self.read(&text));
+                    items.push(self.read(&text)?);
                     return Ok(items);
                 }
-                (text, _) => items.push(self.read(&text)),
+                (text, _) => items.push(self.read(&text)?),
             }
         }
     }
@@ -270,7 +289,11 @@ impl Parser<'_> {
         }
         let (k, last) = self.until(&['[', '.', '=']);
         if !k.is_empty() {
-            return (list, fail(format!("unexpected data at end of array index: {}", q(&k))));
+            // Go prints the runes read with `%q`: `['n' 'a' 'm' 'e']`.
+            let runes: Vec<String> =
+                k.chars().map(|c| crate::gotmpl::fmt::quote_char(c, false)).collect();
+            let message = format!("unexpected data at end of array index: [{}]", runes.join(" "));
+            return (list, fail(message));
         }
         let at = usize::try_from(i).unwrap_or(usize::MAX);
         let result = match last {
@@ -335,52 +358,12 @@ impl Parser<'_> {
             return Ok(Value::Null);
         }
         let rest: String = self.chars[self.at..].iter().collect();
-        let len = json_extent(&rest).ok_or_else(|| Halt::Fail("unexpected EOF".into()))?;
-        let text = &rest[..len];
-        let value = super::values::parse_json(text).map_err(Halt::Fail)?;
-        self.at += text.chars().count();
+        let (value, end) =
+            crate::gotmpl::sprig::json_decode::decode_first(&rest).map_err(Halt::Fail)?;
+        self.at += rest[..end].chars().count();
         self.empty_value();
         Ok(value)
     }
-}
-
-/// The byte length of the first JSON value of `text` (after spaces), or
-/// `None` when it does not end.
-fn json_extent(text: &str) -> Option<usize> {
-    let start = text.len() - text.trim_start().len();
-    let b = text.as_bytes();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &c) in b.iter().enumerate().skip(start) {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => {
-                    in_string = false;
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return Some(i),
-            _ => {}
-        }
-    }
-    (depth == 0 && !in_string).then_some(b.len())
 }
 
 #[cfg(test)]
@@ -388,8 +371,8 @@ mod tests {
     use super::{Reader, parse_into};
     use crate::value::{Map, Value};
 
-    fn typed(s: &str) -> Value {
-        super::super::values::typed(s, super::super::values::SetKind::Typed)
+    fn typed(s: &str) -> Result<Value, String> {
+        Ok(super::super::values::typed(s, super::super::values::SetKind::Typed))
     }
 
     fn run(text: &str, reader: Reader<'_>) -> Result<String, String> {
@@ -425,7 +408,10 @@ mod tests {
             ("list[0].foo=bar,list[0].hello=world", Ok("list:\n- foo: bar\n  hello: world\n")),
             ("list[0]=foo,list[3]=bar", Ok("list:\n- foo\n- null\n- null\n- bar\n")),
             ("list[0]=foo,list[-20]=bar", Err("negative -20 index not allowed")),
-            ("illegal[0]name.foo=bar", Err("unexpected data at end of array index: \"name\"")),
+            (
+                "illegal[0]name.foo=bar",
+                Err("unexpected data at end of array index: ['n' 'a' 'm' 'e']"),
+            ),
             ("noval[0]", Ok("noval: []\n")),
             ("noval[0]=", Ok("noval:\n- \"\"\n")),
             ("nested[1][1]=1", Ok("nested:\n- null\n- - null\n  - 1\n")),
@@ -488,5 +474,117 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// `text` applied to the values `before` (YAML), as YAML.
+    fn run_on(before: &str, text: &str, reader: Reader<'_>) -> Result<String, String> {
+        let mut m = match crate::yaml::parse_documents(before, "before")
+            .ok()
+            .and_then(|d| d.into_iter().next())
+        {
+            Some(Value::Map(m)) => m,
+            _ => Map::new(),
+        };
+        parse_into(&mut m, text, reader)?;
+        Ok(crate::yaml::to_string(&Value::Map(m)))
+    }
+
+    /// Setting index `i` makes a list at least `i + 1` long, null-filled;
+    /// a longer list keeps its length and its other items, at every depth.
+    #[test]
+    fn list_indexes_grow_lists_as_helm() {
+        for (before, text, want) in [
+            ("", "a[3]=x", Ok("a:\n- null\n- null\n- null\n- x\n")),
+            ("", "a[3]=x,a[1]=v", Ok("a:\n- null\n- v\n- null\n- x\n")),
+            ("a: [p, q, r, s, t]", "a[1]=v", Ok("a:\n- p\n- v\n- r\n- s\n- t\n")),
+            ("a: [p]", "a[2]=v", Ok("a:\n- p\n- null\n- v\n")),
+            ("a: [[p, q, r]]", "a[0][1]=x", Ok("a:\n- - p\n  - x\n  - r\n")),
+            ("a: [p, null]", "a[1][2]=x", Ok("a:\n- p\n- - null\n  - null\n  - x\n")),
+            ("", "a[1].b=1,a[0].c=2", Ok("a:\n- c: 2\n- b: 1\n")),
+            ("a: [{b: 1, c: 2}, z]", "a[0].b=3,a[1].d=4", Ok("a:\n- b: 3\n  c: 2\n- d: 4\n")),
+            ("a: [p]", "a[0]", Ok("a:\n- p\n")),
+            ("a: [p]", "a[5].", Ok("a:\n- p\n")),
+            (
+                "a: [p, q]",
+                "a[1][0]=x",
+                Err(
+                    "unable to parse key: interface conversion: interface {} is string, not []interface {}",
+                ),
+            ),
+            (
+                "a: null",
+                "a[0]=x",
+                Err(
+                    "unable to parse key: interface conversion: interface {} is nil, not []interface {}",
+                ),
+            ),
+            ("", "a[0][-1]=x", Err("negative -1 index not allowed")),
+            ("", "a[0]{", Err("unexpected data at end of array index: ['{']")),
+        ] {
+            assert_eq!(
+                run_on(before, text, Reader::Text(&typed)),
+                want.map(String::from).map_err(String::from),
+                "{before} / {text}"
+            );
+        }
+    }
+
+    /// `--set-json` reads each value as Go's `json.Decoder` does: the value
+    /// ends where its syntax does.
+    #[test]
+    fn set_json_values_end_as_gos_decoder_reads_them() {
+        for (text, want) in [
+            ("a=truex=1", Ok("a: true\nx: 1\n")),
+            ("a=[1,2] ,b=\"x\"", Ok("a:\n- 1\n- 2\nb: x\n")),
+            ("a[2]={\"k\":null}", Ok("a:\n- null\n- null\n- k: null\n")),
+            ("a=01", Err("key \"1\" has no value")),
+            ("a=xyz", Err("invalid character 'x' looking for beginning of value")),
+            ("a=tru", Err("unexpected EOF")),
+            ("a=1e400", Err("json: cannot unmarshal number 1e400 into Go value of type float64")),
+        ] {
+            assert_eq!(
+                run(text, Reader::Json),
+                want.map(String::from).map_err(String::from),
+                "{text}"
+            );
+        }
+    }
+
+    /// `--set-literal`: one key (commas are part of it), no escapes, the
+    /// rest of the text its value.
+    #[test]
+    fn set_literal_reads_as_helm() {
+        for (text, want) in [
+            ("a.b[1]=x,y=z\\", Ok("a:\n  b:\n  - null\n  - x,y=z\\\n")),
+            ("a,b=c", Ok("a,b: c\n")),
+            ("a\\.b=c", Ok("a\\:\n  b: c\n")),
+            ("a=", Ok("a: \"\"\n")),
+            ("a=true", Ok("a: \"true\"\n")),
+            ("a", Err("key \"a\" has no value")),
+        ] {
+            assert_eq!(
+                run(text, Reader::Literal),
+                want.map(String::from).map_err(String::from),
+                "{text}"
+            );
+        }
+    }
+
+    /// `--set-file`: every value is a file name, list items too; an empty
+    /// value reads no file.
+    #[test]
+    fn set_file_reads_each_value_as_a_file() {
+        let read = |name: &str| match name {
+            "p1" | "p2" => Ok(Value::String(format!("<{name}>"))),
+            _ => Err(format!("open {name}: no such file or directory")),
+        };
+        assert_eq!(
+            run("a=p1,b={p1,p2},c[1]=p2,d=", Reader::Text(&read)).as_deref(),
+            Ok("a: <p1>\nb:\n- <p1>\n- <p2>\nc:\n- null\n- <p2>\nd: \"\"\n")
+        );
+        assert_eq!(
+            run("a={p1,nope}", Reader::Text(&read)),
+            Err("open nope: no such file or directory".to_string())
+        );
     }
 }
