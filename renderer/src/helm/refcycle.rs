@@ -354,8 +354,10 @@ fn keyword_path(tokens: &[String]) -> String {
 }
 
 /// Whether `document` (a `$ref`'s part before `#`) names the schema itself:
-/// its `$id` (or Helm's URI for it), absolute or resolved against it.
-fn is_own_uri(root: &Value, document: &str) -> bool {
+/// its `$id` (or Helm's URI for it), absolute or resolved against it
+/// (`./values.schema.json`, `../values.schema.json` and `sub/../values.schema.json`
+/// name it too).
+pub(super) fn is_own_uri(root: &Value, document: &str) -> bool {
     let base = root.get("$id").and_then(Value::as_str).unwrap_or("file:///values.schema.json");
     let base = base.split('#').next().unwrap_or_default();
     if document.contains("://") {
@@ -363,10 +365,13 @@ fn is_own_uri(root: &Value, document: &str) -> bool {
         return document == base || document == "file:///values.schema.json";
     }
     // A relative reference replaces the base's last path segment (or its
-    // whole path when it starts with `/`).
+    // whole path when it starts with `/`); `//` starts another authority.
     let Some((scheme, rest)) = base.split_once("://") else { return false };
+    if document.starts_with("//") {
+        return false;
+    }
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let resolved = if let Some(absolute) = document.strip_prefix('/') {
+    let joined = if let Some(absolute) = document.strip_prefix('/') {
         absolute.to_string()
     } else {
         match path.rsplit_once('/') {
@@ -374,7 +379,22 @@ fn is_own_uri(root: &Value, document: &str) -> bool {
             None => document.to_string(),
         }
     };
-    format!("{scheme}://{authority}/{resolved}") == base
+    // RFC 3986's dot segments, as Go's URL resolution removes them.
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = joined.split('/').collect();
+    for (i, segment) in parts.iter().enumerate() {
+        match *segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+        if matches!(*segment, "." | "..") && i + 1 == parts.len() {
+            segments.push("");
+        }
+    }
+    format!("{scheme}://{authority}/{}", segments.join("/")) == base
 }
 
 #[cfg(test)]
@@ -394,6 +414,12 @@ mod tests {
             (&without, "file:///values.schema.json#/x", Some("/x")),
             (&without, "values.schema.json#/x", Some("/x")),
             (&without, "other.json#/x", None),
+            (&without, "./values.schema.json#/x", Some("/x")),
+            (&without, "../values.schema.json#/x", Some("/x")),
+            (&without, "sub/../values.schema.json#/x", Some("/x")),
+            (&without, "/values.schema.json#/x", Some("/x")),
+            (&without, "//host/values.schema.json#/x", None),
+            (&without, "sub/values.schema.json#/x", None),
             (&with_id, "https://example.com/charts/values.schema.json#/x", Some("/x")),
             (&with_id, "values.schema.json#/x", Some("/x")),
             (&with_id, "/charts/values.schema.json#/x", Some("/x")),

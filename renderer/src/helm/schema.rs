@@ -85,6 +85,7 @@ fn prepare(raw: &[u8]) -> Prepared {
     }
     normalize_meta_schema(&mut schema);
     encode_refs(&mut schema);
+    localize_own_refs(&mut schema);
     let not_built = |e: jsonschema::ValidationError<'_>| match first_relative_ref(&schema) {
         // Helm resolves a relative `$ref` against `file:///` and fails
         // to open it: its report names the file, as this one does.
@@ -314,13 +315,20 @@ fn real_pointer(root: &serde_json::Value, path: &[String]) -> Option<String> {
     Some(pointer)
 }
 
-/// The file the first `$ref` naming another document points to, as a path
-/// below `/` (`./a/../b.json#/x` is `b.json`); `None` without such a `$ref`.
+/// The file the first `$ref` naming another document by a relative path
+/// points to, as a path below `/` (`./a/../b.json#/x` is `b.json`); `None`
+/// without such a `$ref` (below a nested `$id` a reference resolves against it).
 fn first_relative_ref(schema: &serde_json::Value) -> Option<String> {
-    super::refcycle::schema_objects(schema).into_iter().find_map(|(_, node)| {
+    let objects = super::refcycle::schema_objects(schema);
+    let scoped = below_nested_id(&objects);
+    objects.iter().find_map(|(pointer, node)| {
+        if scoped(pointer) {
+            // It resolves against that `$id`, not against Helm's file.
+            return None;
+        }
         let r = node.get("$ref")?.as_str()?;
         let file = r.split('#').next().unwrap_or_default();
-        if file.is_empty() || file.contains("://") {
+        if file.is_empty() || url_scheme(file).is_some() || file.starts_with("//") {
             return None;
         }
         let mut parts: Vec<&str> = Vec::new();
@@ -1360,10 +1368,7 @@ fn unloadable_meta_schema(schema: &serde_json::Value) -> Option<String> {
     if super::metaschema::names_draft(named) || super::metaschema::names_draft(url) {
         return None;
     }
-    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).filter(|s| {
-        s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
+    let scheme = url_scheme(url).map(str::to_ascii_lowercase);
     let quoted = crate::gotmpl::fmt::quote(url);
     let why = match scheme.as_deref() {
         Some("urn") => return None,
@@ -1372,6 +1377,14 @@ fn unloadable_meta_schema(schema: &serde_json::Value) -> Option<String> {
         _ => format!("no URLLoader registered for {quoted}"),
     };
     Some(format!("failing loading {quoted}: {why}"))
+}
+
+/// The scheme of an absolute URL (`http` of `http://x`), `None` for a relative reference.
+fn url_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once(':')?;
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid.then_some(scheme)
 }
 
 /// Percent-encodes the characters a URI reference may not hold (a space,
@@ -1404,6 +1417,50 @@ fn encode_refs(schema: &mut serde_json::Value) {
             }
             *r = out;
         }
+    }
+}
+
+/// Writes a `$ref` that names the schema's own document by another URI
+/// (`./values.schema.json#/x`, `values.schema.json`, its `$id`) as the
+/// fragment alone, which the Rust validator resolves as Helm resolves the
+/// URI: to the same document. A `$ref` below a nested `$id` is left alone
+/// (it resolves against that `$id`).
+fn localize_own_refs(schema: &mut serde_json::Value) {
+    let mut local: Vec<(String, String)> = Vec::new();
+    let objects = super::refcycle::schema_objects(schema);
+    let scoped = below_nested_id(&objects);
+    for (pointer, node) in &objects {
+        let Some(reference) = node.get("$ref").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        if !document.is_empty() && !scoped(pointer) && super::refcycle::is_own_uri(schema, document)
+        {
+            local.push((pointer.clone(), format!("#{fragment}")));
+        }
+    }
+    drop(scoped);
+    drop(objects);
+    for (pointer, reference) in local {
+        if let Some(node) = schema.pointer_mut(&pointer).and_then(serde_json::Value::as_object_mut)
+        {
+            node.insert("$ref".into(), reference.into());
+        }
+    }
+}
+
+/// Whether a schema object (by pointer) stands at or below a subschema
+/// with its own `$id`, against which its references resolve.
+fn below_nested_id<'a>(objects: &'a [(String, &serde_json::Value)]) -> impl Fn(&str) -> bool + 'a {
+    let scopes: Vec<&'a str> = objects
+        .iter()
+        .filter(|(pointer, node)| !pointer.is_empty() && node.get("$id").is_some())
+        .map(|(pointer, _)| pointer.as_str())
+        .collect();
+    move |pointer: &str| {
+        scopes.iter().any(|s| {
+            pointer.strip_prefix(s).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 

@@ -157,6 +157,11 @@ fn libyaml_words(problem: &str) -> String {
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
+        // The YAML scanner kiln uses counts flow levels in a byte; Go's
+        // readers allow 10000 (`exceeded max depth of 10000`).
+        "recursion limit exceeded" => {
+            "flow collections nested deeper than 255 levels (kiln's bound)".to_string()
+        }
         p => p.to_string(),
     }
 }
@@ -2276,6 +2281,34 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_documents(text, "t.yaml").unwrap().remove(0)
+    }
+
+    /// yaml.v2's alias rule, at its boundary: an anchor of 301 nodes
+    /// aliased 292 times passes, 293 times is "excessive aliasing" (Helm
+    /// agrees: cases hs-yaml-alias-292/293); kyaml-style readers keep the
+    /// node budget only.
+    #[test]
+    fn alias_share_is_bounded_as_yaml_v2_bounds_it() {
+        let doc = |n: usize| {
+            let mut t = format!("base: &b [{}]\n", vec!["x"; 300].join(", "));
+            for i in 0..n {
+                t.push_str(&format!("u{i}: *b\n"));
+            }
+            t
+        };
+        assert!(parse_documents_helm(&doc(292), "v.yaml").is_ok());
+        let e = parse_documents_helm(&doc(293), "v.yaml").unwrap_err();
+        assert_eq!(e.go_message(), "yaml: document contains excessive aliasing");
+        assert!(parse_documents(&doc(293), "v.yaml").is_ok());
+    }
+
+    /// Flow nesting beyond the scanner's byte-sized level count is refused
+    /// in kiln's own words, not in words Go never prints.
+    #[test]
+    fn deep_flow_nesting_names_kilns_bound() {
+        let text = format!("a: {}{}", "[".repeat(300), "]".repeat(300));
+        let e = parse_documents_helm(&text, "v.yaml").unwrap_err();
+        assert!(e.go_message().contains("nested deeper than 255 levels"), "{}", e.go_message());
     }
 
     /// Each under-indented multi-line quoted value costs one re-read: a
