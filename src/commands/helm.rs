@@ -1,7 +1,7 @@
 //! `kiln helm template`: render a chart as `helm template` does.
 
 use anyhow::{Context, Result, bail};
-use renderer::helm::values::{SetKind, apply_set, apply_set_file, merge_maps};
+use renderer::helm::values::{SetKind, apply_set_file, apply_set_tracked, merge_maps};
 use renderer::helm::{Options, chart, template};
 
 /// Helm chart commands.
@@ -127,20 +127,22 @@ fn render(t: &TemplateArgs) -> Result<String> {
         let map = chart::load_values(&bytes, f).with_context(|| format!("failed to parse {f}"))?;
         merge_maps(&mut values, map);
     }
+    // Helm's order: --set-json, --set, --set-string, --set-file, --set-literal.
+    let mut exact_lists = Vec::new();
     for s in &t.set_json {
-        apply_set(&mut values, s, SetKind::Json)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Json)?;
     }
     for s in &t.set {
-        apply_set(&mut values, s, SetKind::Typed)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Typed)?;
     }
     for s in &t.set_string {
-        apply_set(&mut values, s, SetKind::String)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::String)?;
     }
     for s in &t.set_file {
-        apply_set_file(&mut values, s, &read_set_file)?;
+        apply_set_file(&mut values, &mut exact_lists, s, &read_set_file)?;
     }
     for s in &t.set_literal {
-        apply_set(&mut values, s, SetKind::Literal)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Literal)?;
     }
     let path = std::path::Path::new(&chart_path);
     // What the helm-template oracle (Helm 4's chart locating) prints for a
@@ -163,6 +165,7 @@ fn render(t: &TemplateArgs) -> Result<String> {
         api_versions: t.api_versions.clone(),
         include_crds: t.include_crds,
         skip_tests: t.skip_tests,
+        exact_lists,
     };
     Ok(template(&tree, &name.to_string_lossy(), &options)?)
 }

@@ -48,8 +48,19 @@ enum Halt {
 type Step<T = ()> = Result<T, Halt>;
 
 /// Parses `text` into `values`, or fails with Helm's message.
-pub(super) fn parse_into(values: &mut Map, text: &str, reader: Reader<'_>) -> Result<(), String> {
-    let mut p = Parser { chars: text.chars().collect(), at: 0, reader };
+///
+/// `exact` holds the paths (keys and indexes from the top) of the lists
+/// whose Go capacity is their length: strvals' `setIndex` grows a list by
+/// making a new one of exactly `i + 1` items, where lists decoded from
+/// YAML or JSON have the capacity `append` gave them. Lists this text
+/// grows are added; paths whose value it replaces are dropped.
+pub(super) fn parse_into(
+    values: &mut Map,
+    text: &str,
+    reader: Reader<'_>,
+    exact: &mut Vec<Vec<String>>,
+) -> Result<(), String> {
+    let mut p = Parser { chars: text.chars().collect(), at: 0, reader, path: Vec::new(), exact };
     loop {
         match p.key(values, 0) {
             Ok(()) => {}
@@ -59,10 +70,18 @@ pub(super) fn parse_into(values: &mut Map, text: &str, reader: Reader<'_>) -> Re
     }
 }
 
-struct Parser<'a> {
+/// Drops the marks at and below `path` (its value was replaced).
+pub(super) fn forget(exact: &mut Vec<Vec<String>>, path: &[String]) {
+    exact.retain(|m| !m.starts_with(path));
+}
+
+struct Parser<'a, 'm> {
     chars: Vec<char>,
     at: usize,
     reader: Reader<'a>,
+    /// The path of the map or list being filled.
+    path: Vec<String>,
+    exact: &'m mut Vec<Vec<String>>,
 }
 
 fn fail<T>(message: String) -> Step<T> {
@@ -102,7 +121,9 @@ fn set(data: &mut Map, key: &str, value: Value) {
     }
 }
 
-fn set_index(mut list: Vec<Value>, index: i64, value: Value) -> Step<Vec<Value>> {
+/// `setIndex`; the flag tells whether the list grew (a new one of exactly
+/// `index + 1` items).
+fn set_index(mut list: Vec<Value>, index: i64, value: Value) -> Step<(Vec<Value>, bool)> {
     if index < 0 {
         return fail(format!("negative {index} index not allowed"));
     }
@@ -112,14 +133,15 @@ fn set_index(mut list: Vec<Value>, index: i64, value: Value) -> Step<Vec<Value>>
         ));
     }
     let i = usize::try_from(index).unwrap_or(0);
-    if list.len() <= i {
+    let grew = list.len() <= i;
+    if grew {
         list.resize(i + 1, Value::Null);
     }
     list[i] = value;
-    Ok(list)
+    Ok((list, grew))
 }
 
-impl Parser<'_> {
+impl Parser<'_, '_> {
     fn next(&mut self) -> Option<char> {
         let c = self.chars.get(self.at).copied();
         if c.is_some() {
@@ -165,17 +187,21 @@ impl Parser<'_> {
                     Some(Value::Seq(l)) => l.clone(),
                     Some(other) => return Err(not_a(other, "[]interface {}")),
                 };
+                self.path.push(k.clone());
                 let (list, result) = self.list_item(list, i, level, 1);
+                self.path.pop();
                 set(data, &k, Value::Seq(list));
                 result
             }
             Some('=') => {
                 let value = self.value()?;
                 let end = value.is_none();
+                self.replaced(&k);
                 set(data, &k, value.unwrap_or(Value::String(String::new())));
                 if end { Err(Halt::End) } else { Ok(()) }
             }
             Some(',') => {
+                self.replaced(&k);
                 set(data, &k, Value::String(String::new()));
                 fail(format!("key {} has no value (cannot end with ,)", q(&k)))
             }
@@ -191,7 +217,9 @@ impl Parser<'_> {
                     Some(Value::Map(m)) => m.clone(),
                     Some(other) => return Err(not_a(other, "map[string]interface {}")),
                 };
+                self.path.push(k.clone());
                 let result = self.key(&mut inner, level);
+                self.path.pop();
                 if result.is_ok() && inner.is_empty() {
                     return fail(format!("key map {} has no value", q(&k)));
                 }
@@ -299,7 +327,10 @@ impl Parser<'_> {
         let result = match last {
             None => return (list, Err(Halt::End)),
             Some('=') => match self.value() {
-                Ok(v) => set_index(list.clone(), i, v.unwrap_or(Value::String(String::new()))),
+                Ok(v) => {
+                    self.replaced(&i.to_string());
+                    set_index(list.clone(), i, v.unwrap_or(Value::String(String::new())))
+                }
                 Err(e) => return (list, Err(e)),
             },
             Some('[') => {
@@ -315,26 +346,47 @@ impl Parser<'_> {
                         return (list, Err(e));
                     }
                 };
-                match self.list_item(inner, next, level, indexes + 1) {
-                    (inner, Ok(())) => set_index(list.clone(), i, Value::Seq(inner)),
-                    (_, e) => return (list, e),
+                self.path.push(i.to_string());
+                let (inner, result) = self.list_item(inner, next, level, indexes + 1);
+                self.path.pop();
+                match result {
+                    Ok(()) => set_index(list.clone(), i, Value::Seq(inner)),
+                    e => return (list, e),
                 }
             }
             _ => {
                 let mut inner = match list.get(at) {
                     Some(Value::Map(m)) => m.clone(),
-                    _ => Map::new(),
+                    _ => {
+                        self.replaced(&i.to_string());
+                        Map::new()
+                    }
                 };
-                match self.key(&mut inner, level) {
+                self.path.push(i.to_string());
+                let result = self.key(&mut inner, level);
+                self.path.pop();
+                match result {
                     Ok(()) => set_index(list.clone(), i, Value::Map(inner)),
                     e => return (list, e),
                 }
             }
         };
         match result {
-            Ok(list) => (list, Ok(())),
+            Ok((list, grew)) => {
+                if grew && !self.exact.contains(&self.path) {
+                    self.exact.push(self.path.clone());
+                }
+                (list, Ok(()))
+            }
             Err(e) => (list, Err(e)),
         }
+    }
+
+    /// The value at `key` below the current path is replaced by a new one.
+    fn replaced(&mut self, key: &str) {
+        let mut at = self.path.clone();
+        at.push(key.to_string());
+        forget(self.exact, &at);
     }
 
     /// Skips spaces and one comma; whether the value is empty there.
@@ -377,7 +429,7 @@ mod tests {
 
     fn run(text: &str, reader: Reader<'_>) -> Result<String, String> {
         let mut m = Map::new();
-        parse_into(&mut m, text, reader)?;
+        parse_into(&mut m, text, reader, &mut Vec::new())?;
         Ok(crate::yaml::to_string(&Value::Map(m)))
     }
 
@@ -485,7 +537,7 @@ mod tests {
             Some(Value::Map(m)) => m,
             _ => Map::new(),
         };
-        parse_into(&mut m, text, reader)?;
+        parse_into(&mut m, text, reader, &mut Vec::new())?;
         Ok(crate::yaml::to_string(&Value::Map(m)))
     }
 
@@ -527,6 +579,32 @@ mod tests {
                 "{before} / {text}"
             );
         }
+    }
+
+    /// The lists left with their length as capacity: those `setIndex`
+    /// grew, until a new value replaces them.
+    #[test]
+    fn grown_lists_are_marked_until_replaced() {
+        let marks = |steps: &[&str]| {
+            let mut m = Map::new();
+            let mut exact = Vec::new();
+            for text in steps {
+                parse_into(&mut m, text, Reader::Text(&typed), &mut exact).unwrap();
+            }
+            let mut got: Vec<String> = exact.iter().map(|p| p.join(".")).collect();
+            got.sort();
+            got
+        };
+        assert_eq!(marks(&["a[1]=x"]), ["a"]);
+        assert_eq!(marks(&["a={p,q}"]), Vec::<String>::new());
+        assert_eq!(marks(&["a={p,q}", "a[1]=x"]), Vec::<String>::new());
+        assert_eq!(marks(&["a={p,q}", "a[2]=x"]), ["a"]);
+        assert_eq!(marks(&["m.l[0][2]=x"]), ["m.l", "m.l.0"]);
+        assert_eq!(marks(&["m.l[0][2]=x", "m.l[1]=y"]), ["m.l", "m.l.0"]);
+        assert_eq!(marks(&["m.l[0][2]=x", "m.l[0]=y"]), ["m.l"]);
+        assert_eq!(marks(&["m.l[0][2]=x", "m.l[0].k=y"]), ["m.l"]);
+        assert_eq!(marks(&["m.l[0][2]=x", "m=z"]), Vec::<String>::new());
+        assert_eq!(marks(&["a[0].b[3]=x"]), ["a", "a.0.b"]);
     }
 
     /// `--set-json` reads each value as Go's `json.Decoder` does: the value

@@ -36,6 +36,17 @@ pub enum SetKind {
 /// A `--set-json` argument that starts with `{` is a JSON object merged
 /// into the values as `-f` files are.
 pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error> {
+    apply_set_tracked(values, &mut Vec::new(), arg, kind)
+}
+
+/// [`apply_set`], keeping `exact` up to date: the paths of the lists
+/// whose Go capacity is their length (see [`super::Options::exact_lists`]).
+pub fn apply_set_tracked(
+    values: &mut Map,
+    exact: &mut Vec<Vec<String>>,
+    arg: &str,
+    kind: SetKind,
+) -> Result<(), Error> {
     let flag = match kind {
         SetKind::Typed => "--set",
         SetKind::String => "--set-string",
@@ -46,6 +57,7 @@ pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error
     if kind == SetKind::Json && arg.trim_start().starts_with('{') {
         return match parse_json(arg.trim()) {
             Ok(Value::Map(m)) => {
+                forget_replaced(values, &m, &mut Vec::new(), exact);
                 merge_maps(values, m);
                 Ok(())
             }
@@ -59,7 +71,19 @@ pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error
         SetKind::Literal => super::strvals::Reader::Literal,
         SetKind::Typed | SetKind::String => super::strvals::Reader::Text(&read),
     };
-    super::strvals::parse_into(values, arg, reader).map_err(error)
+    super::strvals::parse_into(values, arg, reader, exact).map_err(error)
+}
+
+/// Drops the marks of `exact` below the paths a merge of `src` into `dst` replaces.
+fn forget_replaced(dst: &Map, src: &Map, path: &mut Vec<String>, exact: &mut Vec<Vec<String>>) {
+    for (k, v) in src {
+        path.push(k.clone());
+        match (dst.get(k), v) {
+            (Some(Value::Map(d)), Value::Map(s)) => forget_replaced(d, s, path, exact),
+            _ => super::strvals::forget(exact, path),
+        }
+        path.pop();
+    }
 }
 
 /// Applies one `--set-file` argument (`a=path,b[0]=path,c={p1,p2}`): the
@@ -68,11 +92,12 @@ pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error
 /// is `""`, no file read.
 pub fn apply_set_file(
     values: &mut Map,
+    exact: &mut Vec<Vec<String>>,
     arg: &str,
     read: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<(), Error> {
     let read = |name: &str| read(name).map(Value::String);
-    super::strvals::parse_into(values, arg, super::strvals::Reader::Text(&read))
+    super::strvals::parse_into(values, arg, super::strvals::Reader::Text(&read), exact)
         .map_err(|message| Error::Set { flag: "--set-file", arg: arg.to_string(), message })
 }
 
