@@ -11,7 +11,8 @@
 //! differ still match when they have the same shape (same length, or both PEM
 //! or base64 of PEM). An error case passes when the engine fails too; its
 //! message is compared and reported; in cases marked `exact_error` it must
-//! equal Helm's.
+//! equal Helm's (as a set of lines in cases also marked
+//! `error_lines_as_set`, where Helm's order of the lines is random).
 //!
 //! `tests/helm/KNOWN_FAILURES` lists cases allowed to fail (name, then
 //! reason); a listed case that passes fails the test. `KILN_CASE=substring`
@@ -65,6 +66,8 @@ struct Case {
     random: bool,
     /// The error text must equal Helm's too, not only the failure.
     exact_error: bool,
+    /// Error texts are compared as sets of lines.
+    error_lines_as_set: bool,
     options: Options,
     chart: String,
 }
@@ -94,6 +97,10 @@ fn load_cases() -> Vec<Case> {
             name: s("name", ""),
             random: c.get("random").and_then(|v| v.as_bool()).unwrap_or(false),
             exact_error: c.get("exact_error").and_then(|v| v.as_bool()).unwrap_or(false),
+            error_lines_as_set: c
+                .get("error_lines_as_set")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
             chart: s("chart", ""),
             options: Options {
                 release: s("release", "rel"),
@@ -167,7 +174,18 @@ fn helm_cases_match_real_helm() {
                 .unwrap_or_default();
                 let want =
                     want.trim_end().trim_end_matches("Use --debug flag to render out invalid YAML");
-                if want.trim() == e.to_string().trim() {
+                let lines = |t: &str| {
+                    let mut l: Vec<String> = t.trim().lines().map(str::to_string).collect();
+                    l.sort();
+                    l
+                };
+                let got = e.to_string();
+                let same = if case.error_lines_as_set {
+                    lines(want) == lines(&got)
+                } else {
+                    want.trim() == got.trim()
+                };
+                if same {
                     errors_same_text += 1;
                     true
                 } else if case.exact_error {

@@ -1,7 +1,7 @@
 //! `kiln helm template`: render a chart as `helm template` does.
 
 use anyhow::{Context, Result, bail};
-use renderer::helm::values::{SetKind, apply_set, apply_set_file, merge_maps};
+use renderer::helm::values::{SetKind, apply_set_file, apply_set_tracked, merge_maps};
 use renderer::helm::{Options, chart, template};
 
 /// Helm chart commands.
@@ -37,9 +37,12 @@ pub struct TemplateArgs {
     /// Set JSON values: `a.b={"x":1}`.
     #[arg(long = "set-json")]
     pub set_json: Vec<String>,
-    /// Set values from files: `key=path`.
+    /// Set values from files: `key=path` (strvals syntax, each value a file).
     #[arg(long = "set-file")]
     pub set_file: Vec<String>,
+    /// Set a literal string value: `key=rest of the text, as it is`.
+    #[arg(long = "set-literal")]
+    pub set_literal: Vec<String>,
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     pub namespace: String,
@@ -87,6 +90,31 @@ fn helm_error_text(e: &anyhow::Error) -> String {
     }
 }
 
+/// A `--set-file` value's file as Helm reads it (`-` is standard input),
+/// or Go's words for why it cannot; kiln fetches no URL.
+fn read_set_file(name: &str) -> Result<String, String> {
+    use std::io::Read;
+    let bytes = if name.trim() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b).map(|_| b)
+    } else if let Some((scheme, _)) = name.split_once("://") {
+        return Err(format!("{scheme}: kiln fetches no values over the network"));
+    } else {
+        std::fs::read(name)
+    };
+    let bytes = bytes.map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            std::io::ErrorKind::IsADirectory => return format!("read {name}: is a directory"),
+            _ => e.to_string(),
+        };
+        format!("open {name}: {why}")
+    })?;
+    // Go's `string(bytes)` keeps bytes that are not UTF-8 as they are.
+    Ok(renderer::gotmpl::sprig::from_go_bytes(&bytes))
+}
+
 fn render(t: &TemplateArgs) -> Result<String> {
     let (release, chart_path) = match t.args.as_slice() {
         [chart] => ("release-name".to_string(), chart.clone()),
@@ -99,19 +127,22 @@ fn render(t: &TemplateArgs) -> Result<String> {
         let map = chart::load_values(&bytes, f).with_context(|| format!("failed to parse {f}"))?;
         merge_maps(&mut values, map);
     }
+    // Helm's order: --set-json, --set, --set-string, --set-file, --set-literal.
+    let mut exact_lists = Vec::new();
     for s in &t.set_json {
-        apply_set(&mut values, s, SetKind::Json)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Json)?;
     }
     for s in &t.set {
-        apply_set(&mut values, s, SetKind::Typed)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Typed)?;
     }
     for s in &t.set_string {
-        apply_set(&mut values, s, SetKind::String)?;
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::String)?;
     }
     for s in &t.set_file {
-        let (key, path) = s.split_once('=').with_context(|| format!("--set-file {s:?}: no `=`"))?;
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-        apply_set_file(&mut values, key, text)?;
+        apply_set_file(&mut values, &mut exact_lists, s, &read_set_file)?;
+    }
+    for s in &t.set_literal {
+        apply_set_tracked(&mut values, &mut exact_lists, s, SetKind::Literal)?;
     }
     let path = std::path::Path::new(&chart_path);
     // What the helm-template oracle (Helm 4's chart locating) prints for a
@@ -134,6 +165,7 @@ fn render(t: &TemplateArgs) -> Result<String> {
         api_versions: t.api_versions.clone(),
         include_crds: t.include_crds,
         skip_tests: t.skip_tests,
+        exact_lists,
     };
     Ok(template(&tree, &name.to_string_lossy(), &options)?)
 }

@@ -43,10 +43,10 @@ pub(super) fn draft_of(schema: &serde_json::Value) -> Draft {
 }
 
 /// The draft a `$schema` URL names as Helm's validator reads it: the
-/// scheme (`http://` or `https://`) may be missing, the fragment must be
-/// empty.
+/// scheme (`http://` or `https://`) may be missing, the fragment is not
+/// read (Helm loads the document the URL names).
 fn named_draft(named: &str) -> Option<Draft> {
-    let url = named.strip_suffix('#').unwrap_or(named);
+    let url = named.split('#').next().unwrap_or_default();
     let url = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or(url);
     match url {
         "json-schema.org/draft-04/schema" => Some(Draft::Draft4),
@@ -65,16 +65,28 @@ pub(super) fn names_draft(named: &str) -> bool {
     named_draft(named).is_some()
 }
 
+/// The URL of `draft`'s metaschema.
+pub(super) fn url_of(draft: Draft) -> &'static str {
+    match draft {
+        Draft::Draft4 => "http://json-schema.org/draft-04/schema#",
+        Draft::Draft6 => "http://json-schema.org/draft-06/schema#",
+        Draft::Draft7 => "http://json-schema.org/draft-07/schema#",
+        Draft::Draft201909 => "https://json-schema.org/draft/2019-09/schema#",
+        _ => "https://json-schema.org/draft/2020-12/schema#",
+    }
+}
+
 /// The metaschema of `draft`, compiled once per process.
 fn meta(draft: Draft) -> &'static Meta {
     static METAS: [OnceLock<Meta>; 5] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let (slot, url, raw) = match draft {
-        Draft::Draft4 => (0, "http://json-schema.org/draft-04/schema#", DRAFT4),
-        Draft::Draft6 => (1, "http://json-schema.org/draft-06/schema#", DRAFT6),
-        Draft::Draft7 => (2, "http://json-schema.org/draft-07/schema#", DRAFT7),
-        Draft::Draft201909 => (3, "https://json-schema.org/draft/2019-09/schema#", DRAFT2019),
-        _ => (4, "https://json-schema.org/draft/2020-12/schema#", DRAFT2020),
+    let url = url_of(draft);
+    let (slot, raw) = match draft {
+        Draft::Draft4 => (0, DRAFT4),
+        Draft::Draft6 => (1, DRAFT6),
+        Draft::Draft7 => (2, DRAFT7),
+        Draft::Draft201909 => (3, DRAFT2019),
+        _ => (4, DRAFT2020),
     };
     METAS[slot].get_or_init(|| {
         let mut root: serde_json::Value =

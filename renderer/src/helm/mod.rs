@@ -46,6 +46,12 @@ pub struct Options {
     pub include_crds: bool,
     /// `--skip-tests`: leave out test hooks.
     pub skip_tests: bool,
+    /// The paths (keys and indexes) of the lists of `values` whose Go
+    /// capacity is their length, as `--set key[i]=...` leaves a list it
+    /// creates or lengthens (see [`values::apply_set_tracked`]); other lists
+    /// have the capacity `append` gives, as decoded YAML and JSON have. Go's
+    /// `slice` reaches up to the capacity.
+    pub exact_lists: Vec<Vec<String>>,
 }
 
 impl Default for Options {
@@ -58,6 +64,7 @@ impl Default for Options {
             api_versions: Vec::new(),
             include_crds: false,
             skip_tests: false,
+            exact_lists: Vec::new(),
         }
     }
 }

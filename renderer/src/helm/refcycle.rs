@@ -87,21 +87,79 @@ pub(super) fn local_pointer(root: &Value, reference: &str) -> Option<String> {
     if !(fragment.is_empty() || fragment.starts_with('/')) {
         return None;
     }
-    let bytes = fragment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    percent_decoded(fragment)
+}
+
+/// A URI fragment's `%XX` escapes decoded; `None` for a malformed escape
+/// (which the metaschema's `uri-reference` format refuses before) or
+/// bytes that are not UTF-8 (no JSON pointer can name them).
+pub(super) fn percent_decoded(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = fragment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
-            continue;
+        } else {
+            out.push(b[i]);
+            i += 1;
         }
-        out.push(bytes[i]);
-        i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+/// What a keyword of a schema object holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// Data (`const`, `enum`, `default`, `examples`): never a schema, even
+    /// when it looks like one.
+    Data,
+    /// Schemas by name (`properties`, `$defs`, ...): each member is one.
+    NamedSchemas,
+    /// A schema or a list of schemas (`items`, `allOf`, `not`, ...), and
+    /// any keyword no draft defines, which a `$ref` may still point into.
+    Schemas,
+}
+
+fn holds(keyword: &str) -> Holds {
+    match keyword {
+        "const" | "enum" | "default" | "examples" => Holds::Data,
+        "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas"
+        | "dependencies" => Holds::NamedSchemas,
+        _ => Holds::Schemas,
+    }
+}
+
+/// Every schema object of a schema document with its JSON pointer, depth
+/// first in document order: the root and what its keywords hold as
+/// schemas, never the data of `const`, `enum`, `default` or `examples`.
+pub(super) fn schema_objects(root: &Value) -> Vec<(String, &Value)> {
+    fn schema<'a>(pointer: String, node: &'a Value, out: &mut Vec<(String, &'a Value)>) {
+        let Some(obj) = node.as_object() else { return };
+        out.push((pointer.clone(), node));
+        for (keyword, held) in obj {
+            let at = format!("{pointer}/{}", escape(keyword));
+            match (holds(keyword), held) {
+                (Holds::Data, _) => {}
+                (Holds::NamedSchemas, Value::Object(named)) => {
+                    for (name, child) in named {
+                        schema(format!("{at}/{}", escape(name)), child, out);
+                    }
+                }
+                (_, Value::Array(items)) => {
+                    for (i, child) in items.iter().enumerate() {
+                        schema(format!("{at}/{i}"), child, out);
+                    }
+                }
+                (_, child) => schema(at, child, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    schema(String::new(), root, &mut out);
+    out
 }
 
 /// A JSON pointer token escaped.
@@ -110,27 +168,10 @@ fn escape(token: &str) -> String {
 }
 
 /// Whether any schema of the document reaches itself through in-place
-/// applicators alone (every object of the document counts as a schema).
+/// applicators alone.
 pub(super) fn has_cycle(root: &Value) -> bool {
-    // Every object of the document by pointer.
-    let mut nodes: Vec<(String, &Value)> = Vec::new();
-    let mut todo = vec![(String::new(), root)];
-    while let Some((pointer, node)) = todo.pop() {
-        match node {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    todo.push((format!("{pointer}/{}", escape(k)), v));
-                }
-                nodes.push((pointer, node));
-            }
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    todo.push((format!("{pointer}/{i}"), v));
-                }
-            }
-            _ => {}
-        }
-    }
+    // Every schema of the document by pointer.
+    let nodes = schema_objects(root);
     if !nodes.iter().any(|(_, n)| n.get("$ref").is_some()) {
         return false;
     }
@@ -313,8 +354,10 @@ fn keyword_path(tokens: &[String]) -> String {
 }
 
 /// Whether `document` (a `$ref`'s part before `#`) names the schema itself:
-/// its `$id` (or Helm's URI for it), absolute or resolved against it.
-fn is_own_uri(root: &Value, document: &str) -> bool {
+/// its `$id` (or Helm's URI for it), absolute or resolved against it
+/// (`./values.schema.json`, `../values.schema.json` and `sub/../values.schema.json`
+/// name it too).
+pub(super) fn is_own_uri(root: &Value, document: &str) -> bool {
     let base = root.get("$id").and_then(Value::as_str).unwrap_or("file:///values.schema.json");
     let base = base.split('#').next().unwrap_or_default();
     if document.contains("://") {
@@ -322,10 +365,13 @@ fn is_own_uri(root: &Value, document: &str) -> bool {
         return document == base || document == "file:///values.schema.json";
     }
     // A relative reference replaces the base's last path segment (or its
-    // whole path when it starts with `/`).
+    // whole path when it starts with `/`); `//` starts another authority.
     let Some((scheme, rest)) = base.split_once("://") else { return false };
+    if document.starts_with("//") {
+        return false;
+    }
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let resolved = if let Some(absolute) = document.strip_prefix('/') {
+    let joined = if let Some(absolute) = document.strip_prefix('/') {
         absolute.to_string()
     } else {
         match path.rsplit_once('/') {
@@ -333,7 +379,22 @@ fn is_own_uri(root: &Value, document: &str) -> bool {
             None => document.to_string(),
         }
     };
-    format!("{scheme}://{authority}/{resolved}") == base
+    // RFC 3986's dot segments, as Go's URL resolution removes them.
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = joined.split('/').collect();
+    for (i, segment) in parts.iter().enumerate() {
+        match *segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+        if matches!(*segment, "." | "..") && i + 1 == parts.len() {
+            segments.push("");
+        }
+    }
+    format!("{scheme}://{authority}/{}", segments.join("/")) == base
 }
 
 #[cfg(test)]
@@ -353,6 +414,12 @@ mod tests {
             (&without, "file:///values.schema.json#/x", Some("/x")),
             (&without, "values.schema.json#/x", Some("/x")),
             (&without, "other.json#/x", None),
+            (&without, "./values.schema.json#/x", Some("/x")),
+            (&without, "../values.schema.json#/x", Some("/x")),
+            (&without, "sub/../values.schema.json#/x", Some("/x")),
+            (&without, "/values.schema.json#/x", Some("/x")),
+            (&without, "//host/values.schema.json#/x", None),
+            (&without, "sub/values.schema.json#/x", None),
             (&with_id, "https://example.com/charts/values.schema.json#/x", Some("/x")),
             (&with_id, "values.schema.json#/x", Some("/x")),
             (&with_id, "/charts/values.schema.json#/x", Some("/x")),

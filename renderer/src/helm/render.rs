@@ -46,6 +46,9 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
 
     let mut renderables = Vec::new();
     let top_values = Value::from(&Data::Map(vals));
+    for path in &options.exact_lists {
+        exact_capacity(&top_values, path);
+    }
     collect(&chart, &chart.name.clone(), true, top_values, &release, &caps, &mut renderables);
     // Helm keeps the templates in a map by full path: two subcharts of one
     // name (an unlisted version beside a listed one) give the same paths,
@@ -141,6 +144,35 @@ struct Renderable {
 }
 
 /// Helm's `recAllTpls`: each chart's templates get that chart's values and metadata.
+/// Gives the list at `path` below `v` (keys of maps, indexes of lists) a
+/// capacity equal to its length, rebuilding the lists on the way (keeping
+/// their capacities); nothing when the path reaches no list.
+fn exact_capacity(v: &Value, path: &[String]) -> Option<Value> {
+    use crate::gotmpl::List;
+    let Some((first, rest)) = path.split_first() else {
+        let Value::List(l) = v else { return None };
+        let items: Vec<Value> = l.iter().cloned().collect();
+        let len = items.len();
+        return Some(Value::List(List::with_cap(l.elem(), items, len)));
+    };
+    match v {
+        Value::Map(m) => {
+            let child = m.get(first)?;
+            let new = exact_capacity(&child, rest)?;
+            m.write().insert(first.clone(), new);
+            None
+        }
+        Value::List(l) => {
+            let i: usize = first.parse().ok()?;
+            let new = exact_capacity(l.get(i)?, rest)?;
+            let mut items: Vec<Value> = l.iter().cloned().collect();
+            items[i] = new;
+            Some(Value::List(List::with_spare(l.elem(), items, l.spare().to_vec())))
+        }
+        _ => None,
+    }
+}
+
 fn collect(
     chart: &Chart,
     full: &str,
@@ -453,6 +485,43 @@ mod tests {
             };
             assert_eq!(template(&tree, "c", &options).unwrap(), *want, "{what}");
         }
+    }
+
+    /// strvals' `setIndex` makes a list it creates or lengthens exactly
+    /// `i + 1` long, capacity included, and an index inside a list assigns
+    /// in place; `{a,b}`, `--set-json` and values files give `append`'s
+    /// capacity. Go's `slice` reaches up to the capacity.
+    #[test]
+    fn set_index_lists_have_their_length_as_capacity() {
+        let cm = "kind: ConfigMap\ndata:\n  a: {{ slice .Values.a 0 6 | toJson | quote }}\n  n: {{ slice (index .Values.n 1) 0 3 | toJson | quote }}\n";
+        let tree = chart_tree(&[("templates/t.yaml", cm)]);
+        let run = |sets: &[(&str, values::SetKind)]| {
+            let mut values = crate::value::Map::new();
+            let mut exact = Vec::new();
+            for (arg, kind) in sets {
+                values::apply_set_tracked(&mut values, &mut exact, arg, *kind).unwrap();
+            }
+            let options = Options { values, exact_lists: exact, ..Options::default() };
+            template(&tree, "c", &options).map_err(|e| e.to_string())
+        };
+        use values::SetKind::{Json, Typed};
+        // Five items by setIndex: capacity 5, `slice 0 6` fails.
+        let grown = run(&[("a[4]=x,n[1][2]=y", Typed)]);
+        assert!(grown.unwrap_err().contains("slice index out of bounds"));
+        // The same lists from `{...}` and JSON: capacity 6 (append), and 4 for the inner one.
+        let appended = run(&[("a={p,q,r,s,t}", Typed), ("n=[[],[1,2,3]]", Json)]);
+        let appended = appended.unwrap();
+        assert!(
+            appended.contains("a: \"[\\\"p\\\",\\\"q\\\",\\\"r\\\",\\\"s\\\",\\\"t\\\",null]\""),
+            "{appended}"
+        );
+        assert!(appended.contains("n: \"[1,2,3]\""), "{appended}");
+        // An index inside an appended list keeps its capacity; a later
+        // `{...}` replaces a grown list, and its mark with it.
+        let kept = run(&[("n=[[],[1,2,3]]", Json), ("a[4]=x,n[1][0]=z,a={p,q,r,s,t}", Typed)]);
+        assert!(kept.is_ok(), "{kept:?}");
+        let regrown = run(&[("n=[[],[1,2]]", Json), ("a={p,q,r,s,t},n[1][2]=z", Typed)]);
+        assert!(regrown.is_ok(), "{regrown:?}");
     }
 
     #[test]

@@ -76,21 +76,16 @@ fn prepare(raw: &[u8]) -> Prepared {
         Ok(v) => v,
         Err(e) => return Prepared::Broken(e.to_string()),
     };
-    if let Some(url) = unloadable_meta_schema(&schema) {
-        // Helm's validator loads a `$schema` that names no draft as a
-        // metaschema, and has no loader for a URL without a scheme.
-        return Prepared::Report(format!(
-            "failing loading {}: no URLLoader registered for {}",
-            crate::gotmpl::fmt::quote(&url),
-            crate::gotmpl::fmt::quote(&url)
-        ));
+    if let Some(report) = unloadable_meta_schema(&schema) {
+        return Prepared::Report(report);
     }
     // Helm then checks the schema against its draft's metaschema.
     if let Some(failure) = super::metaschema::check(&schema) {
         return Prepared::Report(failure);
     }
-    drop_unknown_meta_schema(&mut schema);
+    normalize_meta_schema(&mut schema);
     encode_refs(&mut schema);
+    localize_own_refs(&mut schema);
     let not_built = |e: jsonschema::ValidationError<'_>| match first_relative_ref(&schema) {
         // Helm resolves a relative `$ref` against `file:///` and fails
         // to open it: its report names the file, as this one does.
@@ -320,32 +315,34 @@ fn real_pointer(root: &serde_json::Value, path: &[String]) -> Option<String> {
     Some(pointer)
 }
 
-/// The file the first `$ref` naming another document points to, as a path
-/// below `/` (`./a/../b.json#/x` is `b.json`); `None` without such a `$ref`.
+/// The file the first `$ref` naming another document by a relative path
+/// points to, as a path below `/` (`./a/../b.json#/x` is `b.json`); `None`
+/// without such a `$ref` (below a nested `$id` a reference resolves against it).
 fn first_relative_ref(schema: &serde_json::Value) -> Option<String> {
-    match schema {
-        serde_json::Value::Object(m) => {
-            if let Some(serde_json::Value::String(r)) = m.get("$ref") {
-                let file = r.split('#').next().unwrap_or_default();
-                if !file.is_empty() && !file.contains("://") {
-                    let mut parts: Vec<&str> = Vec::new();
-                    for seg in file.split('/') {
-                        match seg {
-                            "" | "." => {}
-                            ".." => {
-                                parts.pop();
-                            }
-                            s => parts.push(s),
-                        }
-                    }
-                    return Some(parts.join("/"));
-                }
-            }
-            m.values().find_map(first_relative_ref)
+    let objects = super::refcycle::schema_objects(schema);
+    let scoped = below_nested_id(&objects);
+    objects.iter().find_map(|(pointer, node)| {
+        if scoped(pointer) {
+            // It resolves against that `$id`, not against Helm's file.
+            return None;
         }
-        serde_json::Value::Array(items) => items.iter().find_map(first_relative_ref),
-        _ => None,
-    }
+        let r = node.get("$ref")?.as_str()?;
+        let file = r.split('#').next().unwrap_or_default();
+        if file.is_empty() || url_scheme(file).is_some() || file.starts_with("//") {
+            return None;
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        for seg in file.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        Some(parts.join("/"))
+    })
 }
 
 /// One violation as the Rust validator reports it, reduced to what the
@@ -1357,47 +1354,113 @@ fn grouped(number: &str) -> String {
     out
 }
 
-/// A `$schema` Helm's validator tries to load and cannot, whatever the
-/// machine: one without a URL scheme (or empty) that names no draft. Its
-/// text without the fragment, as the report names it.
+/// Helm's report for a `$schema` its validator loads as a metaschema and
+/// kiln cannot: one that names no draft (without its fragment), unless it
+/// is a `urn:`, which Helm passes over. Helm has no loader for a URL
+/// without a scheme (or an empty one) or with a scheme other than `file`,
+/// `http` and `https`; for those it reads the file or fetches the URL,
+/// which kiln does not (it renders alike everywhere and reads only the
+/// chart), so it says so where Helm names the loading failure, as for a
+/// `$ref` (see [`missing_target`]).
 fn unloadable_meta_schema(schema: &serde_json::Value) -> Option<String> {
     let named = schema.get("$schema")?.as_str()?;
-    if super::metaschema::names_draft(named) {
+    let url = named.split('#').next().unwrap_or_default();
+    if super::metaschema::names_draft(named) || super::metaschema::names_draft(url) {
         return None;
     }
-    let url = named.split('#').next().unwrap_or_default();
-    let scheme = url.split_once(':').is_some_and(|(s, _)| {
-        s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
-    (!scheme).then(|| url.to_string())
+    let scheme = url_scheme(url).map(str::to_ascii_lowercase);
+    let quoted = crate::gotmpl::fmt::quote(url);
+    let why = match scheme.as_deref() {
+        Some("urn") => return None,
+        Some("http" | "https") => "kiln loads no schema over the network".to_string(),
+        Some("file") => "kiln reads no file outside the chart".to_string(),
+        _ => format!("no URLLoader registered for {quoted}"),
+    };
+    Some(format!("failing loading {quoted}: {why}"))
+}
+
+/// The scheme of an absolute URL (`http` of `http://x`), `None` for a relative reference.
+fn url_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once(':')?;
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid.then_some(scheme)
 }
 
 /// Percent-encodes the characters a URI reference may not hold (a space,
-/// `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`) in every `$ref`: Go's URL
+/// `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`) in every `$ref` of the
+/// schema (not in `const`/`enum`/`default`/`examples` data): Go's URL
 /// parser lets them through and its JSON pointers decode them, while the
 /// Rust validator refuses such a reference.
 fn encode_refs(schema: &mut serde_json::Value) {
     const UNSAFE: &str = " \"<>\\^`{|}";
-    match schema {
-        serde_json::Value::Object(m) => {
-            if let Some(serde_json::Value::String(r)) = m.get_mut("$ref") {
-                if r.contains(|c: char| UNSAFE.contains(c)) {
-                    let mut out = String::with_capacity(r.len() + 8);
-                    for c in r.chars() {
-                        if UNSAFE.contains(c) {
-                            out.push_str(&format!("%{:02X}", c as u32));
-                        } else {
-                            out.push(c);
-                        }
-                    }
-                    *r = out;
+    let unsafe_refs: Vec<String> = super::refcycle::schema_objects(schema)
+        .into_iter()
+        .filter(|(_, node)| {
+            node.get("$ref")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|r| r.contains(|c: char| UNSAFE.contains(c)))
+        })
+        .map(|(pointer, _)| pointer)
+        .collect();
+    for pointer in unsafe_refs {
+        if let Some(serde_json::Value::String(r)) =
+            schema.pointer_mut(&pointer).and_then(|node| node.get_mut("$ref"))
+        {
+            let mut out = String::with_capacity(r.len() + 8);
+            for c in r.chars() {
+                if UNSAFE.contains(c) {
+                    out.push_str(&format!("%{:02X}", c as u32));
+                } else {
+                    out.push(c);
                 }
             }
-            m.values_mut().for_each(encode_refs);
+            *r = out;
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(encode_refs),
-        _ => {}
+    }
+}
+
+/// Writes a `$ref` that names the schema's own document by another URI
+/// (`./values.schema.json#/x`, `values.schema.json`, its `$id`) as the
+/// fragment alone, which the Rust validator resolves as Helm resolves the
+/// URI: to the same document. A `$ref` below a nested `$id` is left alone
+/// (it resolves against that `$id`).
+fn localize_own_refs(schema: &mut serde_json::Value) {
+    let mut local: Vec<(String, String)> = Vec::new();
+    let objects = super::refcycle::schema_objects(schema);
+    let scoped = below_nested_id(&objects);
+    for (pointer, node) in &objects {
+        let Some(reference) = node.get("$ref").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        if !document.is_empty() && !scoped(pointer) && super::refcycle::is_own_uri(schema, document)
+        {
+            local.push((pointer.clone(), format!("#{fragment}")));
+        }
+    }
+    drop(scoped);
+    drop(objects);
+    for (pointer, reference) in local {
+        if let Some(node) = schema.pointer_mut(&pointer).and_then(serde_json::Value::as_object_mut)
+        {
+            node.insert("$ref".into(), reference.into());
+        }
+    }
+}
+
+/// Whether a schema object (by pointer) stands at or below a subschema
+/// with its own `$id`, against which its references resolve.
+fn below_nested_id<'a>(objects: &'a [(String, &serde_json::Value)]) -> impl Fn(&str) -> bool + 'a {
+    let scopes: Vec<&'a str> = objects
+        .iter()
+        .filter(|(pointer, node)| !pointer.is_empty() && node.get("$id").is_some())
+        .map(|(pointer, _)| pointer.as_str())
+        .collect();
+    move |pointer: &str| {
+        scopes.iter().any(|s| {
+            pointer.strip_prefix(s).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 
@@ -1418,13 +1481,20 @@ fn missing_target(schema: &serde_json::Value, error: &str) -> Option<String> {
         };
         return Some(format!("failing loading {}: {why}", crate::gotmpl::fmt::quote(url)));
     }
+    // A pointer whose escapes are not UTF-8 names nothing in Helm either.
+    if let Some(rest) = error.strip_prefix("Invalid percent encoding in pointer '")
+        && let Some((pointer, _)) = rest.split_once("': ")
+    {
+        let reference = local_ref(schema, &|fragment| fragment == pointer)?;
+        return Some(format!("json-pointer in \"{BASE}{reference}\" not found"));
+    }
     let quoted = |prefix: &str| {
         error.strip_prefix(prefix)?.strip_suffix("' does not exist").map(str::to_string)
     };
     if let Some(pointer) = quoted("Pointer '") {
         let reference = local_ref(schema, &|fragment| {
             fragment.starts_with('/')
-                && percent_decoded(fragment).as_deref() == Some(pointer.as_str())
+                && super::refcycle::percent_decoded(fragment).as_deref() == Some(pointer.as_str())
         })?;
         return Some(format!("json-pointer in \"{BASE}{reference}\" not found"));
     }
@@ -1435,53 +1505,22 @@ fn missing_target(schema: &serde_json::Value, error: &str) -> Option<String> {
 
 /// The first `$ref` to the schema's own document (`#...`) whose fragment `wanted` accepts.
 fn local_ref(schema: &serde_json::Value, wanted: &dyn Fn(&str) -> bool) -> Option<String> {
-    match schema {
-        serde_json::Value::Object(m) => {
-            if let Some(serde_json::Value::String(r)) = m.get("$ref") {
-                if let Some(fragment) = r.strip_prefix('#') {
-                    if wanted(fragment) {
-                        return Some(r.clone());
-                    }
-                }
-            }
-            m.values().find_map(|v| local_ref(v, wanted))
-        }
-        serde_json::Value::Array(items) => items.iter().find_map(|v| local_ref(v, wanted)),
-        _ => None,
-    }
+    super::refcycle::schema_objects(schema).into_iter().find_map(|(_, node)| {
+        let r = node.get("$ref")?.as_str()?;
+        wanted(r.strip_prefix('#')?).then(|| r.to_string())
+    })
 }
 
-/// `%XX` escapes decoded; `None` for a malformed escape or bytes that are not UTF-8.
-fn percent_decoded(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Drops a `$schema` that names no draft the validator knows (charts often
-/// write `http://json-schema.org/schema#`); Helm's validator then uses its
-/// default draft, and so does this one.
-fn drop_unknown_meta_schema(schema: &mut serde_json::Value) {
-    const KNOWN: &[&str] = &["draft-04", "draft-06", "draft-07", "2019-09", "2020-12"];
-    if let Some(obj) = schema.as_object_mut() {
-        let known = obj
-            .get("$schema")
-            .and_then(serde_json::Value::as_str)
-            .is_none_or(|s| KNOWN.iter().any(|k| s.contains(k)));
-        if !known {
-            obj.remove("$schema");
-        }
+/// Writes a `$schema` as the URL of the draft Helm's validator reads from
+/// it (see [`super::metaschema::draft_of`]): a draft's URL with a fragment
+/// or without its scheme names that draft, any other (charts often write
+/// `http://json-schema.org/schema#`, or a `urn:`) the default, 2020-12.
+fn normalize_meta_schema(schema: &mut serde_json::Value) {
+    let draft = super::metaschema::draft_of(schema);
+    if let Some(obj) = schema.as_object_mut()
+        && obj.contains_key("$schema")
+    {
+        obj.insert("$schema".into(), super::metaschema::url_of(draft).into());
     }
 }
 

@@ -26,6 +26,8 @@ pub enum SetKind {
     String,
     /// `--set-json`: each value is JSON.
     Json,
+    /// `--set-literal`: one key, its value the rest of the text, as it is.
+    Literal,
 }
 
 /// Applies one `--set`-style argument (`a.b=1,c[0]=x`) to `values`, with
@@ -34,15 +36,28 @@ pub enum SetKind {
 /// A `--set-json` argument that starts with `{` is a JSON object merged
 /// into the values as `-f` files are.
 pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error> {
+    apply_set_tracked(values, &mut Vec::new(), arg, kind)
+}
+
+/// [`apply_set`], keeping `exact` up to date: the paths of the lists
+/// whose Go capacity is their length (see [`super::Options::exact_lists`]).
+pub fn apply_set_tracked(
+    values: &mut Map,
+    exact: &mut Vec<Vec<String>>,
+    arg: &str,
+    kind: SetKind,
+) -> Result<(), Error> {
     let flag = match kind {
         SetKind::Typed => "--set",
         SetKind::String => "--set-string",
         SetKind::Json => "--set-json",
+        SetKind::Literal => "--set-literal",
     };
     let error = |message: String| Error::Set { flag, arg: arg.to_string(), message };
     if kind == SetKind::Json && arg.trim_start().starts_with('{') {
         return match parse_json(arg.trim()) {
             Ok(Value::Map(m)) => {
+                forget_replaced(values, &m, &mut Vec::new(), exact);
                 merge_maps(values, m);
                 Ok(())
             }
@@ -50,22 +65,40 @@ pub fn apply_set(values: &mut Map, arg: &str, kind: SetKind) -> Result<(), Error
             Err(message) => Err(error(message)),
         };
     }
-    let read = |s: &str| typed(s, kind);
-    let reader = if kind == SetKind::Json {
-        super::strvals::Reader::Json
-    } else {
-        super::strvals::Reader::Text(&read)
+    let read = |s: &str| Ok(typed(s, kind));
+    let reader = match kind {
+        SetKind::Json => super::strvals::Reader::Json,
+        SetKind::Literal => super::strvals::Reader::Literal,
+        SetKind::Typed | SetKind::String => super::strvals::Reader::Text(&read),
     };
-    super::strvals::parse_into(values, arg, reader).map_err(error)
+    super::strvals::parse_into(values, arg, reader, exact).map_err(error)
 }
 
-/// Sets `key=contents` for `--set-file`: the key in strvals syntax, the
-/// file's contents as a string.
-pub fn apply_set_file(values: &mut Map, key: &str, contents: String) -> Result<(), Error> {
-    let read = |_: &str| Value::String(contents.clone());
-    // The value text is not read: the reader returns the file's contents.
-    super::strvals::parse_into(values, &format!("{key}=file"), super::strvals::Reader::Text(&read))
-        .map_err(|message| Error::Set { flag: "--set-file", arg: key.to_string(), message })
+/// Drops the marks of `exact` below the paths a merge of `src` into `dst` replaces.
+fn forget_replaced(dst: &Map, src: &Map, path: &mut Vec<String>, exact: &mut Vec<Vec<String>>) {
+    for (k, v) in src {
+        path.push(k.clone());
+        match (dst.get(k), v) {
+            (Some(Value::Map(d)), Value::Map(s)) => forget_replaced(d, s, path, exact),
+            _ => super::strvals::forget(exact, path),
+        }
+        path.pop();
+    }
+}
+
+/// Applies one `--set-file` argument (`a=path,b[0]=path,c={p1,p2}`): the
+/// strvals syntax, each value a file name whose contents `read` gives as a
+/// string (or fails with the reason, Go's `open path: ...`). An empty value
+/// is `""`, no file read.
+pub fn apply_set_file(
+    values: &mut Map,
+    exact: &mut Vec<Vec<String>>,
+    arg: &str,
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(), Error> {
+    let read = |name: &str| read(name).map(Value::String);
+    super::strvals::parse_into(values, arg, super::strvals::Reader::Text(&read), exact)
+        .map_err(|message| Error::Set { flag: "--set-file", arg: arg.to_string(), message })
 }
 
 /// strvals' typing of a value.
@@ -96,12 +129,16 @@ pub(super) fn typed(s: &str, kind: SetKind) -> Value {
     Value::String(s.to_string())
 }
 
-/// A JSON text as a value: integers stay integers only if they fit, as Helm's `--set-json` reads them (float64).
+/// A JSON text as Go's `json.Unmarshal` reads it (numbers are float64), or Go's error.
 pub(super) fn parse_json(text: &str) -> Result<Value, String> {
-    let docs = crate::yaml::parse_documents(text, "--set-json").map_err(|e| e.to_string())?;
-    let mut v = docs.into_iter().next().unwrap_or(Value::Null);
-    v.ints_to_floats();
-    Ok(v)
+    let (value, end) = crate::gotmpl::sprig::json_decode::decode_first(text)?;
+    match text[end..].trim_start_matches([' ', '\t', '\r', '\n']).chars().next() {
+        None => Ok(value),
+        Some(c) => Err(format!(
+            "invalid character {} after top-level value",
+            crate::gotmpl::fmt::quote_char(c, false)
+        )),
+    }
 }
 
 /// Helm's `CoalesceValues`: the user's values over the chart's defaults, recursively for subcharts, with globals passed down and `null` deleting a default.

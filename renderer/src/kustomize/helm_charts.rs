@@ -81,6 +81,8 @@ pub(super) fn inflate(
         },
         include_crds: chart.include_crds,
         skip_tests: chart.skip_tests,
+        // kustomize hands Helm its values as a file only: no `--set` lists.
+        exact_lists: Vec::new(),
     };
     let text = helm::template(tree, &chart_dir, &options)
         .map_err(|e| invalid(format!("helm chart {:?}: {e}", chart.name)))?;

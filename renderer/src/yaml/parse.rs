@@ -78,6 +78,7 @@ impl ParseError {
             || problem == BINARY_BASE64
             || problem.starts_with("invalid map key")
             || problem == MERGE_NOT_MAP
+            || problem == EXCESSIVE_ALIASING
         {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
@@ -156,6 +157,11 @@ fn libyaml_words(problem: &str) -> String {
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
+        // The YAML scanner kiln uses counts flow levels in a byte; Go's
+        // readers allow 10000 (`exceeded max depth of 10000`).
+        "recursion limit exceeded" => {
+            "flow collections nested deeper than 255 levels (kiln's bound)".to_string()
+        }
         p => p.to_string(),
     }
 }
@@ -754,6 +760,7 @@ fn parse_once(
         limits,
         anchors: HashMap::new(),
         alias_budget: limits.alias_nodes,
+        aliasing: Aliasing::default(),
         non_string_key: None,
         kept_key: None,
         decode_error: None,
@@ -765,6 +772,8 @@ fn parse_once(
         match event {
             Event::StreamEnd => break,
             Event::DocumentStart(_) => {
+                // Go counts the document's own node first.
+                builder.aliasing = Aliasing { decodes: 1, ..Aliasing::default() };
                 let (ev, sp) = builder.next(&mut parser)?;
                 if matches!(ev, Event::DocumentEnd) {
                     docs.push(Document {
@@ -868,6 +877,8 @@ struct Builder<'f> {
     limits: Limits,
     anchors: HashMap<usize, Value>,
     alias_budget: usize,
+    /// yaml.v2's decode counts of the current document (see [`Aliasing`]).
+    aliasing: Aliasing,
     /// Where the current document wrote nulls other than as `null`, when asked.
     scalar_texts: Option<Vec<(Vec<Step>, String)>>,
     /// Where the current document wrote strings in quotes (kept while
@@ -973,6 +984,17 @@ impl Builder<'_> {
             }
             failure => failure,
         }
+    }
+
+    /// yaml.v2's (and yaml.v3's) decoder refusal of a document whose alias
+    /// expansions make too much of what it decodes, checked at every node
+    /// as Go checks it; sigs.k8s.io/yaml readers (`stringify_keys`) only,
+    /// as kyaml's node reading expands no alias.
+    fn check_aliasing(&self, span: &Span) -> Result<(), Failure> {
+        if self.stringify_keys && self.aliasing.excessive() {
+            return Err(self.err(span, EXCESSIVE_ALIASING).into());
+        }
+        Ok(())
     }
 
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
@@ -1474,6 +1496,9 @@ impl Builder<'_> {
                 .err(&span, format!("nesting deeper than {} levels", self.limits.depth))
                 .into());
         }
+        self.aliasing.decodes += 1;
+        let first_decode = self.aliasing.decodes;
+        self.check_aliasing(&span)?;
         let anchored = matches!(event,
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) if a > 0);
         if anchored {
@@ -1509,6 +1534,8 @@ impl Builder<'_> {
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
+                    let cost = self.aliasing.decodes + 1 - first_decode;
+                    self.aliasing.anchor_decodes.insert(anchor, cost);
                 }
                 Ok(v)
             }
@@ -1516,6 +1543,13 @@ impl Builder<'_> {
                 if let Some(e) = self.alias_name_error(self.source.byte(span.start.index())) {
                     return Err(e.into());
                 }
+                if !self.anchors.contains_key(&id) {
+                    return Err(self.err(&span, "unknown anchor").into());
+                }
+                let decodes = self.aliasing.anchor_decodes.get(&id).copied().unwrap_or(1);
+                self.aliasing.decodes += decodes;
+                self.aliasing.alias_decodes += decodes;
+                self.check_aliasing(&span)?;
                 let Some(v) = self.anchors.get(&id) else {
                     return Err(self.err(&span, "unknown anchor").into());
                 };
@@ -1560,6 +1594,8 @@ impl Builder<'_> {
                 let v = Value::Seq(items);
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
+                    let cost = self.aliasing.decodes + 1 - first_decode;
+                    self.aliasing.anchor_decodes.insert(anchor, cost);
                 }
                 Ok(v)
             }
@@ -1751,6 +1787,8 @@ impl Builder<'_> {
                 let v = Value::Map(map);
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
+                    let cost = self.aliasing.decodes + 1 - first_decode;
+                    self.aliasing.anchor_decodes.insert(anchor, cost);
                 }
                 Ok(v)
             }
@@ -2042,6 +2080,43 @@ fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
 
 /// The decoder's words for a merge key (`<<`) whose value is not a mapping
 /// or a sequence of mappings.
+/// yaml.v2's and yaml.v3's words for an alias bomb.
+const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
+
+/// What yaml.v2's decoder counts to refuse alias bombs: every node it
+/// decodes (the document's node, each collection, key, value and item,
+/// each alias node, and again every node of an alias's target each time
+/// the alias is expanded, nested aliases included) and how many of those
+/// it decodes inside an alias expansion.
+#[derive(Default)]
+struct Aliasing {
+    decodes: usize,
+    alias_decodes: usize,
+    /// The decodes one expansion of each anchor's node costs.
+    anchor_decodes: HashMap<usize, usize>,
+}
+
+impl Aliasing {
+    /// Go's rule: past 100 alias decodes and 1000 decodes, the alias share
+    /// may be 99% up to 400,000 decodes, falling evenly to 10% at 4,000,000.
+    fn excessive(&self) -> bool {
+        const LOW: f64 = 400_000.0;
+        const HIGH: f64 = 4_000_000.0;
+        if self.alias_decodes <= 100 || self.decodes <= 1000 {
+            return false;
+        }
+        let d = self.decodes as f64;
+        let allowed = if d <= LOW {
+            0.99
+        } else if d >= HIGH {
+            0.10
+        } else {
+            0.99 - 0.89 * ((d - LOW) / (HIGH - LOW))
+        };
+        self.alias_decodes as f64 / d > allowed
+    }
+}
+
 const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
 
 /// The `[` or `{` of the innermost flow collection still open at byte `at`.
@@ -2206,6 +2281,34 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_documents(text, "t.yaml").unwrap().remove(0)
+    }
+
+    /// yaml.v2's alias rule, at its boundary: an anchor of 301 nodes
+    /// aliased 292 times passes, 293 times is "excessive aliasing" (Helm
+    /// agrees: cases hs-yaml-alias-292/293); kyaml-style readers keep the
+    /// node budget only.
+    #[test]
+    fn alias_share_is_bounded_as_yaml_v2_bounds_it() {
+        let doc = |n: usize| {
+            let mut t = format!("base: &b [{}]\n", vec!["x"; 300].join(", "));
+            for i in 0..n {
+                t.push_str(&format!("u{i}: *b\n"));
+            }
+            t
+        };
+        assert!(parse_documents_helm(&doc(292), "v.yaml").is_ok());
+        let e = parse_documents_helm(&doc(293), "v.yaml").unwrap_err();
+        assert_eq!(e.go_message(), "yaml: document contains excessive aliasing");
+        assert!(parse_documents(&doc(293), "v.yaml").is_ok());
+    }
+
+    /// Flow nesting beyond the scanner's byte-sized level count is refused
+    /// in kiln's own words, not in words Go never prints.
+    #[test]
+    fn deep_flow_nesting_names_kilns_bound() {
+        let text = format!("a: {}{}", "[".repeat(300), "]".repeat(300));
+        let e = parse_documents_helm(&text, "v.yaml").unwrap_err();
+        assert!(e.go_message().contains("nested deeper than 255 levels"), "{}", e.go_message());
     }
 
     /// Each under-indented multi-line quoted value costs one re-read: a

@@ -32,7 +32,26 @@ pub(super) struct Decoded {
 
 /// Decodes `text`, or fails with Go's syntax error text as Helm 4 words it.
 pub(super) fn decode(text: &str) -> Result<Decoded, String> {
-    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false }.run()
+    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false, first_only: false }
+        .run()
+        .map(|(decoded, _)| decoded)
+}
+
+/// The first JSON value of `text` as a `json.Decoder` reads it (`Decode`
+/// then `InputOffset`): the value and the byte offset where it ends, with
+/// whatever follows left unread (`truex` reads `true`, `01` reads `0`). A
+/// number beyond float64 fails, as Go's `Decode` does.
+pub(crate) fn decode_first(text: &str) -> Result<(crate::value::Value, usize), String> {
+    let decoder =
+        Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false, first_only: true };
+    // A `Decoder` that meets the end of its input inside a value says so.
+    let (decoded, end) =
+        decoder.run().map_err(|e| if e == END { "unexpected EOF".to_string() } else { e })?;
+    if let Some(e) = decoded.error {
+        return Err(e);
+    }
+    let value = decoded.value.to_data().ok_or_else(|| "exceeded max depth".to_string())?;
+    Ok((value, end))
 }
 
 /// Go's syntax error for `text` as the JSON v1 engine of Go 1.23 (which
@@ -41,7 +60,7 @@ pub(super) fn decode(text: &str) -> Result<Decoded, String> {
 /// `in string escape code`, `in \u hexadecimal character escape`, `after
 /// decimal point in numeric literal`, `in exponent of numeric literal`.
 pub(crate) fn go_v1_syntax_error(text: &str) -> Option<String> {
-    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: true }.run().err()
+    Decoder { text, i: 0, stack: Vec::new(), error: None, v1: true, first_only: false }.run().err()
 }
 
 /// The kind of a decoded value as Go's type errors name it.
@@ -70,10 +89,13 @@ struct Decoder<'a> {
     error: Option<String>,
     /// Word syntax errors as Go's JSON v1 engine does.
     v1: bool,
+    /// Stop after the first value, leaving the rest unread.
+    first_only: bool,
 }
 
 impl Decoder<'_> {
-    fn run(mut self) -> Result<Decoded, String> {
+    /// The value and the offset after it.
+    fn run(mut self) -> Result<(Decoded, usize), String> {
         loop {
             let mut value = match self.value_start()? {
                 Some(v) => v,
@@ -83,11 +105,14 @@ impl Decoder<'_> {
             loop {
                 match self.stack.last_mut() {
                     None => {
-                        self.space();
-                        if self.i < self.text.len() {
-                            return Err(self.bad("after top-level value"));
+                        let end = self.i;
+                        if !self.first_only {
+                            self.space();
+                            if self.i < self.text.len() {
+                                return Err(self.bad("after top-level value"));
+                            }
                         }
-                        return Ok(Decoded { value, error: self.error });
+                        return Ok((Decoded { value, error: self.error }, end));
                     }
                     Some(Frame::Array(items)) => {
                         items.push(value);

@@ -19,7 +19,7 @@ pub(crate) mod encoding;
 mod floatmath;
 mod gotime;
 pub(crate) mod json;
-mod json_decode;
+pub(crate) mod json_decode;
 mod keys;
 mod lists;
 mod math;
