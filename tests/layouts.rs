@@ -281,4 +281,36 @@ fn flux_v1_git_charts_are_read_at_their_ref() {
     let (code, stdout, stderr) = kiln(repo.path(), &["render", ".", "--chart-cache", cache_arg]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("  greeting: cached-v1\n"), "{stdout}");
+
+    // A helm-operator run with `--git-default-ref production`
+    // (`gitDefaultRef` in kiln.yaml) reads a release without
+    // `spec.chart.ref` at `production`; one naming a ref keeps it.
+    std::fs::remove_file(repo.path().join("releases/staging/web-other.yaml")).unwrap();
+    repo.write("kiln.yaml", "gitDefaultRef: production\n");
+    release("web-master", "git@github.com:org/gitops.git", "    ref: master\n");
+    let (code, stdout, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    let greetings = |stdout: &str| -> Vec<String> {
+        let mut found: Vec<String> = stdout
+            .split("\n---\n")
+            .map(|doc| {
+                let field = |key: &str| {
+                    doc.lines().find_map(|l| l.trim_start().strip_prefix(key)).unwrap_or("")
+                };
+                format!("{} {}", field("name: "), field("greeting: "))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        greetings(&stdout),
+        ["web on-production", "web-master on-master", "web-prod on-production"],
+        "{stdout}"
+    );
+    repo.write("kiln.yaml", "gitDefaultRef: gone\n");
+    let (code, _, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 2, "{stderr}");
+    let want = "HelmRelease web: chart \"charts/web\" of spec.chart.git ssh://git@github.com/org/gitops.git at ref gone: this repository has no branch, tag or commit \"gone\" (the helm-operator clones spec.chart.ref, or its --git-default-ref when none is given: gitDefaultRef in kiln.yaml, default master)";
+    assert!(stderr.contains(want), "{stderr}");
 }

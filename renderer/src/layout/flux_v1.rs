@@ -49,7 +49,9 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
         let at = Location::new(env, stem(&file), &dir);
         for doc in read_documents(tree, &at, &file)? {
             if !doc.is_null() {
-                out.extend(super::list_items(doc).into_iter().map(|d| (file.clone(), d)));
+                let items = super::list_items(doc, super::Lists::Fluxd)
+                    .map_err(|e| Location::new(env, "manifests", &file).invalid(e))?;
+                out.extend(items.into_iter().map(|d| (file.clone(), d)));
             }
         }
     }
@@ -113,16 +115,17 @@ pub fn render_environment_with(
             cluster.units.push(unit);
             continue;
         }
-        let rendered = helm_release::from_flux_v1(&doc, &at).and_then(|release| {
-            let objects = helm_release::render_release_with(
-                charts,
-                &release,
-                &available,
-                &mut cluster.skipped,
-                cache,
-            )?;
-            Ok((release, objects))
-        });
+        let rendered =
+            helm_release::from_flux_v1(&doc, &at, config.git_default_ref()).and_then(|release| {
+                let objects = helm_release::render_release_with(
+                    charts,
+                    &release,
+                    &available,
+                    &mut cluster.skipped,
+                    cache,
+                )?;
+                Ok((release, objects))
+            });
         let (release, objects) = match rendered {
             Ok(r) => r,
             Err(e) => {
@@ -165,6 +168,8 @@ pub struct Finding {
 /// `cache` when one is given).
 pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
     let (tree, cache) = (charts.repo, charts.cache);
+    let config = super::Config::read(tree)?;
+    let default_ref = config.git_default_ref();
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -188,7 +193,7 @@ pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
                     ));
                 }
             }
-            match helm_release::from_flux_v1(&doc, &at) {
+            match helm_release::from_flux_v1(&doc, &at, default_ref) {
                 Ok(r) => match (&r.chart, cache) {
                     (Chart::Path(dir), _) => {
                         if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {

@@ -357,20 +357,87 @@ pub fn is_kubectl_manifest(name: &str) -> bool {
     is_yaml(name) || name.ends_with(".json")
 }
 
-/// The objects of a document as an applier that flattens lists applies
-/// them (kubectl, fluxd): the `items` of a `List` (any kind ending in
-/// `List` with an `items` list), else the document itself.
-pub fn list_items(doc: Value) -> Vec<Value> {
-    let (_, kind) = api_kind(&doc);
-    if !kind.ends_with("List") || !matches!(doc.get_path(&["items"]), Some(Value::Seq(_))) {
-        return vec![doc];
-    }
-    match doc {
-        Value::Map(mut m) => match m.shift_remove("items") {
-            Some(Value::Seq(items)) => items,
-            _ => Vec::new(),
-        },
-        other => vec![other],
+/// How an applier tells a list of objects from an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// kubectl (`kubectl apply -f`): apimachinery's unstructured decoder
+    /// reads any document with an `items` field (even `null`) as a list,
+    /// whatever its kind, and the builder flattens lists inside lists; an
+    /// item without `kind` and `apiVersion` takes the list's `apiVersion`
+    /// and its kind without the `List` suffix.
+    Kubectl,
+    /// fluxd (Flux v1): a kind ending in `List` with an `items` list.
+    Fluxd,
+}
+
+/// The objects of a document as the applier `lists` applies them: the
+/// items of a list, else the document itself. A kubectl list whose
+/// `items` is neither a list nor null is refused, as kubectl fails to
+/// decode it.
+pub fn list_items(doc: Value, lists: Lists) -> Result<Vec<Value>, String> {
+    match lists {
+        Lists::Fluxd => {
+            let (_, kind) = api_kind(&doc);
+            if !kind.ends_with("List") || !matches!(doc.get_path(&["items"]), Some(Value::Seq(_))) {
+                return Ok(vec![doc]);
+            }
+            Ok(match doc {
+                Value::Map(mut m) => match m.shift_remove("items") {
+                    Some(Value::Seq(items)) => items,
+                    _ => Vec::new(),
+                },
+                other => vec![other],
+            })
+        }
+        Lists::Kubectl => {
+            // kubectl's builder flattens breadth first: a list's objects
+            // come before those of the lists among its items.
+            let mut out = Vec::new();
+            let mut pending = std::collections::VecDeque::from([doc]);
+            while let Some(doc) = pending.pop_front() {
+                let Value::Map(mut map) = doc else {
+                    out.push(doc);
+                    continue;
+                };
+                let items = match map.shift_remove("items") {
+                    None => {
+                        out.push(Value::Map(map));
+                        continue;
+                    }
+                    Some(Value::Null) => Vec::new(),
+                    Some(Value::Seq(items)) => items,
+                    Some(other) => {
+                        return Err(format!(
+                            "items: expected a list, got {}: kubectl reads a document with items as a list of objects",
+                            yaml::to_string(&other).trim_end()
+                        ));
+                    }
+                };
+                let doc = Value::Map(map);
+                let (api, kind) = api_kind(&doc);
+                let item_kind = kind.strip_suffix("List").unwrap_or(kind);
+                for (i, item) in items.into_iter().enumerate() {
+                    let mut m = match item {
+                        Value::Map(m) => m,
+                        Value::Null => crate::value::Map::new(),
+                        other => {
+                            return Err(format!(
+                                "items[{i}]: expected an object, got {}",
+                                yaml::to_string(&other).trim_end()
+                            ));
+                        }
+                    };
+                    let named =
+                        |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                    if !named("kind") && !named("apiVersion") {
+                        m.insert("apiVersion".into(), Value::from(api));
+                        m.insert("kind".into(), Value::from(item_kind));
+                    }
+                    pending.push_back(Value::Map(m));
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -452,6 +519,42 @@ fn cycle_error(cluster: &str, pending: &[Unit], deps: &dyn Fn(&Unit) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kubectl's decoder takes any document with `items` for a list
+    /// (apimachinery `unstructuredJSONScheme.decode`), whatever its kind,
+    /// flattens lists in lists breadth first (cli-runtime
+    /// `FlattenListVisitor`), and gives an item without kind and
+    /// apiVersion the list's; fluxd flattens only kinds ending in `List`.
+    #[test]
+    fn lists_as_kubectl_and_fluxd_flatten_them() {
+        let names = |text: &str, lists: Lists| -> Result<Vec<String>, String> {
+            let doc = yaml::parse_documents(text, "t.yaml").unwrap().remove(0);
+            Ok(list_items(doc, lists)?
+                .iter()
+                .map(|d| {
+                    let (api, kind) = api_kind(d);
+                    format!("{api} {kind} {}", str_at(d, &["metadata", "name"]))
+                })
+                .collect())
+        };
+        let foo = "apiVersion: x/v1\nkind: Foo\nmetadata: {name: f}\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n";
+        assert_eq!(names(foo, Lists::Kubectl).unwrap(), ["v1 ConfigMap a"]);
+        assert_eq!(names(foo, Lists::Fluxd).unwrap(), ["x/v1 Foo f"]);
+        let nested = "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {metadata: {name: a}}\n- {apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Secret, metadata: {name: s}}]}\n- {kind: Service, metadata: {name: c}}\n";
+        assert_eq!(
+            names(nested, Lists::Kubectl).unwrap(),
+            ["v1 ConfigMap a", " Service c", "v1 Secret s"]
+        );
+        assert_eq!(names(nested, Lists::Fluxd).unwrap(), ["  a", "v1 List ", " Service c"]);
+        for empty in ["kind: Foo\nitems:\n", "kind: Foo\nitems: []\n", "items: null\n"] {
+            assert_eq!(names(empty, Lists::Kubectl).unwrap(), Vec::<String>::new(), "{empty}");
+        }
+        let err = names("kind: Foo\nitems: 3\n", Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items: expected a list, got 3"), "{err}");
+        let err = names("kind: List\nitems: [x]\n", Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items[0]: expected an object, got x"), "{err}");
+        assert_eq!(names("kind: Foo\nitems: 3\n", Lists::Fluxd).unwrap(), [" Foo "]);
+    }
 
     fn unit(name: &str, deps: &[&str]) -> Unit {
         let mut u = Unit::new(name, name, &format!("{name}.yaml"));

@@ -183,11 +183,14 @@ fn collect(
             }
             // kubectl reads JSON as the YAML it is a subset of.
             EntryKind::File if is_kubectl_manifest(&name) => {
-                let docs: Vec<Value> = read_documents(tree, at, &path)?
-                    .into_iter()
-                    .filter(|d| !d.is_null())
-                    .flat_map(super::list_items)
-                    .collect();
+                let mut docs: Vec<Value> = Vec::new();
+                for doc in read_documents(tree, at, &path)? {
+                    if !doc.is_null() {
+                        let items = super::list_items(doc, super::Lists::Kubectl)
+                            .map_err(|e| at.with_file(&path).invalid(e))?;
+                        docs.extend(items);
+                    }
+                }
                 if docs.is_empty() || !docs.iter().all(is_object) {
                     skipped.push(format!("{path}: not Kubernetes objects"));
                     continue;
