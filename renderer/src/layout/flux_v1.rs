@@ -93,12 +93,29 @@ pub fn render_environment_with(
             ));
         }
     }
+    render_units(charts, &mut cluster, plain, releases, cache)?;
+    Ok(cluster)
+}
+
+/// Renders Flux v1 `releases` (file, name, object) as the helm-operator
+/// does, each a unit of `cluster` (a release reading values only the
+/// cluster holds is kept as written), with the objects of `plain`, which
+/// `valuesFrom` may read, as the first unit. Every release's error is
+/// reported, not only the first one's.
+pub fn render_units(
+    charts: &Charts<'_>,
+    cluster: &mut Cluster,
+    plain: Unit,
+    releases: Vec<(String, String, crate::value::Value)>,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<(), Error> {
+    let tree = charts.repo;
     let available: Vec<&Resource> = plain.objects.iter().collect();
     let config = super::Config::read(tree)?;
     // Every release's error is reported, not only the first one's.
     let mut errors = Vec::new();
     for (file, name, doc) in releases {
-        let at = Location::new(env, &name, &file);
+        let at = Location::new(&cluster.name, &name, &file);
         // A release reading values that only the cluster holds is left to
         // the helm-operator there, as written.
         let why =
@@ -150,7 +167,7 @@ pub fn render_environment_with(
     if !plain.objects.is_empty() {
         cluster.units.insert(0, plain);
     }
-    Ok(cluster)
+    Ok(())
 }
 
 /// A broken rule of the layout.

@@ -120,10 +120,18 @@ impl std::fmt::Debug for Charts<'_> {
 /// and the helm-operator 1.x `helm.fluxcd.io`).
 pub fn is_release(doc: &Value) -> bool {
     let (api, kind) = super::api_kind(doc);
+    api.split('/').next() == Some("helm.toolkit.fluxcd.io") && kind == "HelmRelease"
+        || is_flux_v1_release(doc)
+}
+
+/// Whether `doc` is a release of the Flux v1 helm-operator:
+/// `FluxHelmRelease` (`helm.integrations.flux.weave.works`) or
+/// `HelmRelease` (`flux.weave.works`, `helm.fluxcd.io`).
+pub fn is_flux_v1_release(doc: &Value) -> bool {
+    let (api, kind) = super::api_kind(doc);
     matches!(
         (api.split('/').next().unwrap_or(""), kind),
-        ("helm.toolkit.fluxcd.io", "HelmRelease")
-            | ("helm.integrations.flux.weave.works", "FluxHelmRelease")
+        ("helm.integrations.flux.weave.works", "FluxHelmRelease")
             | ("flux.weave.works", "HelmRelease")
             | ("helm.fluxcd.io", "HelmRelease")
     )
