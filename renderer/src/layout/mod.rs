@@ -362,9 +362,12 @@ pub fn is_kubectl_manifest(name: &str) -> bool {
 pub enum Lists {
     /// kubectl (`kubectl apply -f`): apimachinery's unstructured decoder
     /// reads any document with an `items` field (even `null`) as a list,
-    /// whatever its kind, and the builder flattens lists inside lists; an
-    /// item without `kind` and `apiVersion` takes the list's `apiVersion`
-    /// and its kind without the `List` suffix.
+    /// whatever its kind; an item without `kind` and `apiVersion` takes the
+    /// list's `apiVersion` and its kind without the `List` suffix; an item
+    /// that is itself a list (`items` a sequence) fails the builder, while
+    /// an item whose `items` is anything else is an object like any other
+    /// (probed with `kubectl label --local -f`, which reads files as
+    /// `apply -f` does).
     Kubectl,
     /// fluxd (Flux v1): a kind ending in `List` with an `items` list.
     Fluxd,
@@ -390,51 +393,45 @@ pub fn list_items(doc: Value, lists: Lists) -> Result<Vec<Value>, String> {
             })
         }
         Lists::Kubectl => {
-            // kubectl's builder flattens breadth first: a list's objects
-            // come before those of the lists among its items.
-            let mut out = Vec::new();
-            let mut pending = std::collections::VecDeque::from([doc]);
-            while let Some(doc) = pending.pop_front() {
-                let Value::Map(mut map) = doc else {
-                    out.push(doc);
-                    continue;
-                };
-                let items = match map.shift_remove("items") {
-                    None => {
-                        out.push(Value::Map(map));
-                        continue;
-                    }
-                    Some(Value::Null) => Vec::new(),
-                    Some(Value::Seq(items)) => items,
-                    Some(other) => {
+            let Value::Map(mut map) = doc else { return Ok(vec![doc]) };
+            let items = match map.shift_remove("items") {
+                None => return Ok(vec![Value::Map(map)]),
+                Some(Value::Null) => Vec::new(),
+                Some(Value::Seq(items)) => items,
+                Some(other) => {
+                    return Err(format!(
+                        "items: expected a list, got {}: kubectl reads a document with items as a list of objects",
+                        yaml::to_string(&other).trim_end()
+                    ));
+                }
+            };
+            let doc = Value::Map(map);
+            let (api, kind) = api_kind(&doc);
+            let item_kind = kind.strip_suffix("List").unwrap_or(kind);
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let mut m = match item {
+                    Value::Map(m) => m,
+                    Value::Null => crate::value::Map::new(),
+                    other => {
                         return Err(format!(
-                            "items: expected a list, got {}: kubectl reads a document with items as a list of objects",
+                            "items[{i}]: expected an object, got {}",
                             yaml::to_string(&other).trim_end()
                         ));
                     }
                 };
-                let doc = Value::Map(map);
-                let (api, kind) = api_kind(&doc);
-                let item_kind = kind.strip_suffix("List").unwrap_or(kind);
-                for (i, item) in items.into_iter().enumerate() {
-                    let mut m = match item {
-                        Value::Map(m) => m,
-                        Value::Null => crate::value::Map::new(),
-                        other => {
-                            return Err(format!(
-                                "items[{i}]: expected an object, got {}",
-                                yaml::to_string(&other).trim_end()
-                            ));
-                        }
-                    };
-                    let named =
-                        |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
-                    if !named("kind") && !named("apiVersion") {
-                        m.insert("apiVersion".into(), Value::from(api));
-                        m.insert("kind".into(), Value::from(item_kind));
-                    }
-                    pending.push_back(Value::Map(m));
+                if matches!(m.get("items"), Some(Value::Seq(_))) {
+                    return Err(format!(
+                        "items[{i}]: a list inside a list, which kubectl refuses (it is not a list: no Items field in this object)"
+                    ));
                 }
+                let named =
+                    |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                if !named("kind") && !named("apiVersion") {
+                    m.insert("apiVersion".into(), Value::from(api));
+                    m.insert("kind".into(), Value::from(item_kind));
+                }
+                out.push(Value::Map(m));
             }
             Ok(out)
         }
@@ -443,9 +440,32 @@ pub fn list_items(doc: Value, lists: Lists) -> Result<Vec<Value>, String> {
 
 /// Reads and parses the YAML documents of `file`, with errors at `at`.
 pub fn read_documents(tree: &dyn Tree, at: &Location, file: &str) -> Result<Vec<Value>, Error> {
+    read_documents_as(tree, at, file, yaml::parse_documents)
+}
+
+/// Reads the documents of `file` as `kubectl apply -f` reads a manifest
+/// (apimachinery's YAML-or-JSON decoder: `sigs.k8s.io/yaml` over yaml.v2,
+/// and Go's JSON decoder for JSON): YAML 1.1 (`on`, `y`, `off` are
+/// booleans, `0644` is octal, a key that is not a string becomes its
+/// string form) and a repeated key replaces the earlier one, in YAML and
+/// in JSON alike. Errors at `at`.
+pub fn read_kubectl_documents(
+    tree: &dyn Tree,
+    at: &Location,
+    file: &str,
+) -> Result<Vec<Value>, Error> {
+    read_documents_as(tree, at, file, yaml::parse_documents_helm)
+}
+
+fn read_documents_as(
+    tree: &dyn Tree,
+    at: &Location,
+    file: &str,
+    parse: fn(&str, &str) -> Result<Vec<Value>, yaml::ParseError>,
+) -> Result<Vec<Value>, Error> {
     let at = at.with_file(file);
     let text = tree::read_text(tree, file).map_err(|e| Error::read(&at, e))?;
-    yaml::parse_documents(&text, file).map_err(|e| Error::yaml(&at, e))
+    parse(&text, file).map_err(|e| Error::yaml(&at, e))
 }
 
 /// Whether `doc` is a Kubernetes object: a map with `apiVersion` and `kind`.
@@ -522,9 +542,10 @@ mod tests {
 
     /// kubectl's decoder takes any document with `items` for a list
     /// (apimachinery `unstructuredJSONScheme.decode`), whatever its kind,
-    /// flattens lists in lists breadth first (cli-runtime
-    /// `FlattenListVisitor`), and gives an item without kind and
-    /// apiVersion the list's; fluxd flattens only kinds ending in `List`.
+    /// and gives an item without kind and apiVersion the list's; a list in
+    /// a list fails (cli-runtime `FlattenListVisitor`); each case as
+    /// `kubectl label --local -f FILE x=y -o yaml` answers. fluxd flattens
+    /// only kinds ending in `List`.
     #[test]
     fn lists_as_kubectl_and_fluxd_flatten_them() {
         let names = |text: &str, lists: Lists| -> Result<Vec<String>, String> {
@@ -540,12 +561,17 @@ mod tests {
         let foo = "apiVersion: x/v1\nkind: Foo\nmetadata: {name: f}\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n";
         assert_eq!(names(foo, Lists::Kubectl).unwrap(), ["v1 ConfigMap a"]);
         assert_eq!(names(foo, Lists::Fluxd).unwrap(), ["x/v1 Foo f"]);
-        let nested = "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {metadata: {name: a}}\n- {apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Secret, metadata: {name: s}}]}\n- {kind: Service, metadata: {name: c}}\n";
+        let typed = "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {metadata: {name: a}}\n- {kind: Service, metadata: {name: c}}\n- {apiVersion: v1, kind: Secret, metadata: {name: s}, items: {}}\n";
         assert_eq!(
-            names(nested, Lists::Kubectl).unwrap(),
+            names(typed, Lists::Kubectl).unwrap(),
             ["v1 ConfigMap a", " Service c", "v1 Secret s"]
         );
-        assert_eq!(names(nested, Lists::Fluxd).unwrap(), ["  a", "v1 List ", " Service c"]);
+        assert_eq!(names(typed, Lists::Fluxd).unwrap(), ["  a", " Service c", "v1 Secret s"]);
+        let foo_items = "apiVersion: x/v1\nkind: Foo\nitems:\n- {metadata: {name: c}}\n";
+        assert_eq!(names(foo_items, Lists::Kubectl).unwrap(), ["x/v1 Foo c"]);
+        let nested = "kind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n";
+        let err = names(nested, Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items[0]: a list inside a list"), "{err}");
         for empty in ["kind: Foo\nitems:\n", "kind: Foo\nitems: []\n", "items: null\n"] {
             assert_eq!(names(empty, Lists::Kubectl).unwrap(), Vec::<String>::new(), "{empty}");
         }
