@@ -6,7 +6,9 @@
 //! is a unit; other objects in the directory form the unit `manifests`.
 
 use super::helm_release::{self, Chart, Charts, GitChartAt};
-use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
+use super::{
+    Cluster, Error, Location, Unit, is_object, read_kubectl_documents, str_at, yaml_files,
+};
 use crate::resource::Resource;
 use crate::tree::{EntryKind, Tree, file_name};
 
@@ -47,7 +49,7 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
         // A file that cannot be read is named by its unit too: a release
         // file is named after its release.
         let at = Location::new(env, stem(&file), &dir);
-        for doc in read_documents(tree, &at, &file)? {
+        for doc in read_kubectl_documents(tree, &at, &file)? {
             if !doc.is_null() {
                 let items = super::list_items(doc, super::Lists::Fluxd)
                     .map_err(|e| Location::new(env, "manifests", &file).invalid(e))?;
@@ -361,6 +363,25 @@ mod tests {
     /// is not even looked for) nor an object so marked is rendered; both are
     /// reported. `sync_only` is applied. A file that is not YAML is named
     /// with its release's unit.
+    /// fluxd applies each manifest with `kubectl apply -f -`, which reads
+    /// YAML 1.1 through `sigs.k8s.io/yaml` and keeps the last of a key
+    /// given twice (`kubectl label --local -f` answers the same).
+    #[test]
+    fn manifests_are_read_as_kubectl_reads_them() {
+        let mut t = MemTree::new();
+        t.insert(
+            "releases/staging/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  name: d\ndata:\n  mode: 0644\n  o: off\n",
+        );
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
+        let got = crate::yaml::to_string(&c.units[0].objects[0].value);
+        assert_eq!(
+            got,
+            "apiVersion: v1\ndata:\n  mode: 420\n  o: false\nkind: ConfigMap\nmetadata:\n  name: d\n"
+        );
+    }
+
     #[test]
     fn leaves_out_what_fluxd_ignores() {
         let mut t = MemTree::new();
