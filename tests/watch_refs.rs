@@ -155,3 +155,61 @@ fn a_chart_ref_that_moved_before_a_restart_is_noticed() {
     }
     assert_eq!(rendered_commits(&remote), 3);
 }
+
+/// A long-running `kiln watch` process, stopped with SIGTERM while the
+/// chart ref moves, and started again: the new process renders the branch
+/// at the moved ref, then commits nothing more.
+#[test]
+fn a_restarted_long_running_watcher_notices_a_moved_chart_ref() {
+    use std::time::Duration;
+
+    use crate::watch_faults::wait_until;
+
+    let (work, remote) = fixture();
+    let home = tempfile::tempdir().unwrap();
+    let workdir = home.path().join("mirror");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["watch", "--target-branch", "rendered", "--branch", "staging=staging"])
+            .args(["--interval", "50ms"])
+            .arg("--repo")
+            .arg(remote.path())
+            .arg("--workdir")
+            .arg(&workdir)
+            .current_dir(home.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let stop = |mut child: std::process::Child| {
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(child.wait().unwrap().success());
+    };
+    let greets = |want: &str| {
+        let remote = &remote;
+        let want = want.to_string();
+        move || {
+            remote.git(&["branch", "--list", "rendered"]).contains("rendered")
+                && greetings(remote).iter().any(|g| *g == want)
+        }
+    };
+    let watcher = spawn();
+    wait_until(Duration::from_secs(30), "the first render", greets("tracking main-2"));
+    stop(watcher);
+
+    work.switch("main");
+    write_chart(&work, "main-3");
+    work.commit_all("chart 3");
+    push(&work, &remote, "main");
+    let watcher = spawn();
+    wait_until(Duration::from_secs(30), "the render at the moved ref", greets("tracking main-3"));
+    // Settled: a few more cycles commit nothing.
+    std::thread::sleep(Duration::from_millis(300));
+    stop(watcher);
+    assert_eq!(rendered_commits(&remote), 2);
+}
