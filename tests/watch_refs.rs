@@ -195,7 +195,7 @@ fn a_restarted_long_running_watcher_notices_a_moved_chart_ref() {
         let want = want.to_string();
         move || {
             remote.git(&["branch", "--list", "rendered"]).contains("rendered")
-                && greetings(remote).iter().any(|g| *g == want)
+                && greetings(remote).contains(&want)
         }
     };
     let watcher = spawn();
