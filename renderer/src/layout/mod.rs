@@ -454,7 +454,62 @@ pub fn read_kubectl_documents(
     at: &Location,
     file: &str,
 ) -> Result<Vec<Value>, Error> {
-    read_documents_as(tree, at, file, yaml::parse_documents_helm)
+    read_documents_as(tree, at, file, parse_kubectl_documents)
+}
+
+/// The documents of a manifest as kubectl's YAML-or-JSON decoder reads
+/// them: a stream whose first character is `{` is JSON, any number of
+/// objects one after another (`{...}{...}`); anything else is YAML
+/// documents. Each is read through `sigs.k8s.io/yaml` (JSON is YAML to it).
+fn parse_kubectl_documents(text: &str, file: &str) -> Result<Vec<Value>, yaml::ParseError> {
+    let Some(pieces) = json_stream(text) else {
+        return yaml::parse_documents_helm(text, file);
+    };
+    let mut out = Vec::new();
+    for (start, end) in pieces {
+        // Lines before the piece keep the error lines of the file.
+        let line = text[..start].matches('\n').count();
+        let piece = format!("{}{}", "\n".repeat(line), &text[start..end]);
+        out.extend(yaml::parse_documents_helm(&piece, file)?);
+    }
+    Ok(out)
+}
+
+/// The byte ranges of the JSON values of a stream of two or more JSON
+/// objects, or `None` when `text` is not such a stream (one object, or
+/// text that is not JSON after the first value, is left to the YAML reader).
+fn json_stream(text: &str) -> Option<Vec<(usize, usize)>> {
+    let mut pieces = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if depth > 0 => in_string = true,
+            '{' | '[' if depth > 0 => depth += 1,
+            '{' => {
+                depth = 1;
+                start = Some(i);
+            }
+            '}' | ']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    pieces.push((start?, i + 1));
+                }
+            }
+            c if depth == 0 && !c.is_whitespace() => return None,
+            _ => {}
+        }
+    }
+    (depth == 0 && pieces.len() > 1).then_some(pieces)
 }
 
 fn read_documents_as(

@@ -349,6 +349,11 @@ mod tests {
             "namespaces/live/team-a/b.json",
             "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\", \"name\": \"b\"}, \"data\": {\"x\": \"1\", \"x\": \"2\"}}\n",
         );
+        // kubectl reads a stream of JSON objects one after another.
+        t.insert(
+            "namespaces/live/team-a/c.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"d\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"e\"}, \"data\": {\"x\": \"}{\\\"[\"}}\n",
+        );
         let c = render_cluster(&t, "live").unwrap();
         let got: Vec<String> = c.units[0]
             .objects
@@ -361,6 +366,8 @@ mod tests {
             [
                 "apiVersion: v1\ndata:\n  x: \"2\"\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: team-a\n",
                 "apiVersion: v1\ndata:\n  f: 1000\n  \"false\": 1000\n  mode: 420\n  o: false\n  t: \"2001-12-14\"\n  \"true\": \"2\"\nkind: ConfigMap\nmetadata:\n  annotations:\n    a: \"2\"\n  labels:\n    \"true\": x\n  name: c\n  namespace: team-a\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n  namespace: team-a\n",
+                "apiVersion: v1\ndata:\n  x: '}{\"['\nkind: ConfigMap\nmetadata:\n  name: e\n  namespace: team-a\n",
             ]
         );
     }
