@@ -281,4 +281,91 @@ fn flux_v1_git_charts_are_read_at_their_ref() {
     let (code, stdout, stderr) = kiln(repo.path(), &["render", ".", "--chart-cache", cache_arg]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("  greeting: cached-v1\n"), "{stdout}");
+
+    // A helm-operator run with `--git-default-ref production`
+    // (`gitDefaultRef` in kiln.yaml) reads a release without
+    // `spec.chart.ref` at `production`; one naming a ref keeps it.
+    std::fs::remove_file(repo.path().join("releases/staging/web-other.yaml")).unwrap();
+    repo.write("kiln.yaml", "gitDefaultRef: production\n");
+    release("web-master", "git@github.com:org/gitops.git", "    ref: master\n");
+    let (code, stdout, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    let greetings = |stdout: &str| -> Vec<String> {
+        let mut found: Vec<String> = stdout
+            .split("\n---\n")
+            .map(|doc| {
+                let field = |key: &str| {
+                    doc.lines().find_map(|l| l.trim_start().strip_prefix(key)).unwrap_or("")
+                };
+                format!("{} {}", field("name: "), field("greeting: "))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        greetings(&stdout),
+        ["web on-production", "web-master on-master", "web-prod on-production"],
+        "{stdout}"
+    );
+    repo.write("kiln.yaml", "gitDefaultRef: gone\n");
+    let (code, _, stderr) = kiln(repo.path(), &["render", "."]);
+    assert_eq!(code, 2, "{stderr}");
+    let want = "HelmRelease web: chart \"charts/web\" of spec.chart.git ssh://git@github.com/org/gitops.git at ref gone: this repository has no branch, tag or commit \"gone\" (the helm-operator clones spec.chart.ref, or its --git-default-ref when none is given: gitDefaultRef in kiln.yaml, default master)";
+    assert!(stderr.contains(want), "{stderr}");
+}
+
+/// Flux v1 releases kept in plain directories, as spack-infrastructure
+/// keeps them (`k8s/<app>/release.yaml`, no kustomization): fluxd, or the
+/// kustomize-controller's generated kustomization, applies every manifest
+/// below the path, and the helm-operator renders each `HelmRelease` (its
+/// `valuesFrom` reading a ConfigMap beside it). The same tree under a Flux
+/// v2 `gotk-sync.yaml` renders the same objects.
+#[test]
+fn flux_v1_releases_in_plain_directories_are_rendered() {
+    let cache = "tests/fixtures/layouts/chart-cache";
+    let fixture = "tests/fixtures/layouts/plain-releases";
+    let summary = |stdout: &str| -> Vec<String> {
+        stdout
+            .split("\n---\n")
+            .map(|doc| {
+                let field = |key: &str| {
+                    doc.lines().find_map(|l| l.trim_start().strip_prefix(key)).unwrap_or("")
+                };
+                format!("{} {} {}", field("kind: "), field("name: "), field("replicas: "))
+            })
+            .collect()
+    };
+    let (code, stdout, stderr) = kiln(&workspace(), &["render", fixture, "--chart-cache", cache]);
+    assert_eq!(code, 0, "{stderr}");
+    let plain = summary(&stdout);
+    assert_eq!(
+        plain,
+        [
+            "Namespace hello ",
+            "ConfigMap hello-values 3",
+            "Deployment hello 3",
+            "Deployment hello-hello-staging 1",
+        ],
+        "{stdout}"
+    );
+    assert!(stdout.contains("# cluster: default, unit: hello, source: k8s/hello/release.yaml\n"));
+
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::copy_dir(&workspace().join(fixture), dir.path());
+    std::fs::remove_file(dir.path().join("kiln.yaml")).unwrap();
+    std::fs::create_dir(dir.path().join("k8s/flux-system")).unwrap();
+    std::fs::write(
+        dir.path().join("k8s/flux-system/gotk-sync.yaml"),
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: main\n  url: ssh://git@github.com/example/infrastructure\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./k8s\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    )
+    .unwrap();
+    let cache = workspace().join(cache);
+    let (code, stdout, stderr) =
+        kiln(dir.path(), &["render", ".", "--chart-cache", cache.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let v2 = summary(&stdout);
+    for want in &plain {
+        assert!(v2.contains(want), "{want}\n{stdout}");
+    }
 }

@@ -15,6 +15,7 @@ mod verify_api;
 mod watch;
 mod watch_deploy;
 mod watch_faults;
+mod watch_refs;
 mod watch_remotes;
 mod watch_units;
 mod watch_verify;

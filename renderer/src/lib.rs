@@ -135,7 +135,7 @@ pub fn render_with(
             Layout::Environments => {
                 layout::environments::render_environment_with(tree, name, cache)
             }
-            Layout::Plain => render_plain(tree, config.path.as_deref().unwrap_or("")),
+            Layout::Plain => render_plain(&charts, config.path.as_deref().unwrap_or(""), cache),
         })
         .collect::<Vec<_>>();
     // Every cluster's errors are reported, not only the first cluster's.
@@ -164,13 +164,28 @@ fn root_names(
 
 /// A plain repository: one directory built as Flux builds a path (its
 /// kustomization, or every manifest below it), as the unit `manifests`.
-fn render_plain(tree: &dyn Tree, dir: &str) -> Result<Cluster, Error> {
+fn render_plain(
+    charts: &layout::helm_release::Charts<'_>,
+    dir: &str,
+    cache: &dyn cache::UnitCache,
+) -> Result<Cluster, Error> {
     let shown = if dir.is_empty() { "." } else { dir };
     let at = layout::Location::new(PLAIN_CLUSTER, "manifests", shown);
-    let objects = layout::manifests::build_dir(tree, dir).map_err(|e| Error::build(&at, e))?;
+    let objects =
+        layout::manifests::build_dir(charts.repo, dir).map_err(|e| Error::build(&at, e))?;
     let mut unit = Unit::new("manifests", shown, shown);
-    unit.objects = objects;
+    // Flux v1 releases among them are the helm-operator's to render, as in
+    // `releases/<env>/`; the other objects are applied as built.
+    let mut releases = Vec::new();
+    for r in objects {
+        if layout::helm_release::is_flux_v1_release(&r.value) {
+            let name = r.name().to_string();
+            releases.push((r.source, name, r.value));
+        } else {
+            unit.objects.push(r);
+        }
+    }
     let mut cluster = Cluster::new(PLAIN_CLUSTER);
-    cluster.units.push(unit);
+    layout::flux_v1::render_units(charts, &mut cluster, unit, releases, cache)?;
     Ok(cluster)
 }

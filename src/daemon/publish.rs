@@ -10,6 +10,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use super::repo::{branch_ref, branch_tip, commit_tree};
+use super::revisions::RefRead;
 
 /// The trailer naming the source branch a rendered commit was made from.
 pub const SOURCE_BRANCH_TRAILER: &str = "Source-Branch";
@@ -17,6 +18,10 @@ pub const SOURCE_BRANCH_TRAILER: &str = "Source-Branch";
 pub const SOURCE_COMMIT_TRAILER: &str = "Source-Commit";
 /// The trailer naming the kiln version that rendered a commit.
 pub const KILN_VERSION_TRAILER: &str = "Kiln-Version";
+/// The trailer recording another ref of the source repository that a
+/// branch's render read (a Flux v1 `spec.chart.ref`) and the commit it
+/// named then: `<branch> <commit or none> <ref>`.
+pub const SOURCE_REF_TRAILER: &str = "Source-Ref";
 
 /// What the trailers of one rendered commit record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,12 +30,21 @@ pub struct Provenance {
     pub sources: Vec<(String, ObjectId)>,
     /// The kiln version that made the commit, if recorded.
     pub kiln_version: Option<String>,
+    /// Per source branch, the other refs its render read and the commits
+    /// they named (`None`: no such ref), so that a restarted watcher
+    /// notices when one moves.
+    pub refs: Vec<(String, RefRead)>,
 }
 
 impl Provenance {
     /// The source commit recorded for `branch`.
     pub fn source(&self, branch: &str) -> Option<ObjectId> {
         self.sources.iter().rev().find(|(b, _)| b == branch).map(|(_, c)| *c)
+    }
+
+    /// The other refs recorded as read by `branch`'s render.
+    pub fn refs_of(&self, branch: &str) -> Vec<RefRead> {
+        self.refs.iter().filter(|(b, _)| b == branch).map(|(_, read)| read.clone()).collect()
     }
 }
 
@@ -269,6 +283,15 @@ pub fn with_provenance_all(body: &str, provenance: &Provenance) -> String {
             "{SOURCE_BRANCH_TRAILER}: {branch}\n{SOURCE_COMMIT_TRAILER}: {commit}\n"
         ));
     }
+    for (branch, (reference, commit)) in &provenance.refs {
+        // A ref on more than one line names nothing git can resolve: it
+        // never moves, so there is nothing to remember.
+        if reference.contains(['\n', '\r']) {
+            continue;
+        }
+        let commit = commit.map_or_else(|| "none".to_string(), |c| c.to_string());
+        out.push_str(&format!("{SOURCE_REF_TRAILER}: {branch} {commit} {reference}\n"));
+    }
     if let Some(version) = &provenance.kiln_version {
         out.push_str(&format!("{KILN_VERSION_TRAILER}: {version}\n"));
     }
@@ -298,6 +321,23 @@ pub fn provenance(repo: &gix::Repository, commit: ObjectId) -> anyhow::Result<Pr
             }
         } else if trailer.token.eq_ignore_ascii_case(KILN_VERSION_TRAILER.as_bytes()) {
             out.kiln_version = Some(value);
+        } else if trailer.token.eq_ignore_ascii_case(SOURCE_REF_TRAILER.as_bytes()) {
+            // One kiln did not write is ignored: at worst the branch is
+            // rendered again.
+            let mut parts = value.splitn(3, ' ');
+            let (Some(branch), Some(id), Some(reference)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let id = match id {
+                "none" => None,
+                hex => match ObjectId::from_hex(hex.as_bytes()) {
+                    Ok(id) => Some(id),
+                    Err(_) => continue,
+                },
+            };
+            out.refs.push((branch.to_string(), (reference.to_string(), id)));
         }
     }
     Ok(out)

@@ -22,9 +22,10 @@ use super::tree::GitTree;
 const CLONE_PREFIXES: &[&str] = &["refs/heads/", "refs/remotes/origin/", "refs/tags/"];
 
 /// Where they are looked for in the watcher's mirror, whose copies of the
-/// remote's branches are `refs/kiln/source/*` (its `refs/heads/*` are its
-/// own scratch space).
-const MIRROR_PREFIXES: &[&str] = &["refs/kiln/source/", "refs/tags/"];
+/// remote's branches are `refs/kiln/source/*` and of its tags
+/// `refs/kiln/tags/*` (its `refs/heads/*` are its own scratch space): the
+/// same order as in a clone, branches before tags.
+const MIRROR_PREFIXES: &[&str] = &["refs/kiln/source/", "refs/kiln/tags/"];
 
 /// A repository's refs as trees.
 pub struct GitRevisions {

@@ -1,12 +1,15 @@
 //! One watch cycle: fetch, render the source branches that moved, one commit for every changed directory, push with a lease.
 //!
 //! The watcher keeps a bare mirror of its own (`workdir`) into which it
-//! fetches the source branches (`refs/kiln/source/*`) and the target branch,
+//! fetches the source branches (`refs/kiln/source/*`), the source
+//! repository's tags (`refs/kiln/tags/*`) and the target branch,
 //! writes the rendered commit, and from which it pushes. All the state that
 //! matters lives in the target branch itself: each commit kiln makes carries
 //! one `Source-Branch`/`Source-Commit` trailer pair per source branch and a
-//! `Kiln-Version` trailer, so a restarted watcher knows what is rendered
-//! without any local file.
+//! `Kiln-Version` trailer, and one `Source-Ref` trailer per other ref a
+//! branch's render read (a Flux v1 `spec.chart.ref`) with the commit it
+//! named, so a restarted watcher knows what is rendered, and from which
+//! refs, without any local file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -35,6 +38,18 @@ pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Where the source branches are fetched to in the mirror.
 const SOURCE_REFSPEC: &str = "+refs/heads/*:refs/kiln/source/*";
+
+/// Where the source repository's tags are fetched to in the mirror: a Flux
+/// v1 `spec.chart.ref` may name one (see [`super::revisions`]).
+const TAGS_REFSPEC: &str = "+refs/tags/*:refs/kiln/tags/*";
+
+/// The mirror's copies of the source repository's tags.
+const TAGS_PREFIX: &str = "refs/kiln/tags/";
+
+/// What is fetched from the source repository: its branches and its tags.
+fn source_refspecs() -> Vec<String> {
+    vec![SOURCE_REFSPEC.to_string(), TAGS_REFSPEC.to_string()]
+}
 
 /// The index file the renderer writes at the top of each target directory.
 const INDEX_FILE: &str = "kiln-index.yaml";
@@ -241,22 +256,41 @@ impl Watcher {
 
     /// Fetches the target branch (all branches when source and target are one repository).
     fn fetch_target(&self, repo: &gix::Repository) -> anyhow::Result<()> {
-        let (remote, spec) = if self.same_remote() {
-            (&self.config.source, SOURCE_REFSPEC.to_string())
-        } else {
-            let branch = &self.config.target_branch;
-            (&self.config.target, format!("+refs/heads/{branch}:refs/kiln/target/{branch}"))
+        if self.same_remote() {
+            return self.fetch_source_refs(repo);
+        }
+        let branch = &self.config.target_branch;
+        let spec = format!("+refs/heads/{branch}:refs/kiln/target/{branch}");
+        let fetched = self.config.target.fetch(repo, &[spec], &self.interrupt)?;
+        self.prune(repo, fetched.as_ref(), "refs/kiln/target/")
+    }
+
+    /// Fetches the source repository's branches and tags, and removes the
+    /// copies of watched branches and of tags that it no longer has.
+    fn fetch_source_refs(&self, repo: &gix::Repository) -> anyhow::Result<()> {
+        let fetched = self.config.source.fetch(repo, &source_refspecs(), &self.interrupt)?;
+        self.prune(repo, fetched.as_ref(), "refs/kiln/source/")?;
+        let Some(fetched) = fetched else {
+            return Ok(());
         };
-        let fetched = remote.fetch(repo, &[spec], &self.interrupt)?;
-        let prefix = if self.same_remote() { "refs/kiln/source/" } else { "refs/kiln/target/" };
-        self.prune(repo, fetched.as_ref(), prefix)
+        let mut gone = Vec::new();
+        let platform = repo.references().context("listing the mirror's tags")?;
+        for reference in platform.prefixed(TAGS_PREFIX).context("listing the mirror's tags")? {
+            let reference = reference.map_err(|e| anyhow!("listing the mirror's tags: {e}"))?;
+            let name = reference.name().as_bstr().to_str_lossy().into_owned();
+            if !fetched.contains(&name) {
+                gone.push(name);
+            }
+        }
+        for name in gone {
+            delete_ref(repo, &name)?;
+        }
+        Ok(())
     }
 
     /// Fetches the source branches, and the target when it lives in the same repository.
     fn fetch_source(&self, repo: &gix::Repository) -> anyhow::Result<()> {
-        let fetched =
-            self.config.source.fetch(repo, &[SOURCE_REFSPEC.to_string()], &self.interrupt)?;
-        self.prune(repo, fetched.as_ref(), "refs/kiln/source/")?;
+        self.fetch_source_refs(repo)?;
         if self.same_remote() { Ok(()) } else { self.fetch_target(repo) }
     }
 
@@ -409,10 +443,15 @@ impl Watcher {
 
         let mut changes = Vec::new();
         let mut sources =
-            Provenance { sources: Vec::new(), kiln_version: Some(KILN_VERSION.into()) };
+            Provenance { kiln_version: Some(KILN_VERSION.into()), ..Default::default() };
         for map in self.config.branches.clone() {
             let branch = map.source.clone();
             let keep = recorded.source(&branch);
+            // A restarted watcher learns from the target which other refs
+            // the render it holds read, and at which commits.
+            if !self.refs_read.contains_key(&branch) && keep.is_some() {
+                self.refs_read.insert(branch.clone(), recorded.refs_of(&branch));
+            }
             let Some(tip) = ref_tip(repo, &format!("refs/kiln/source/{branch}"))? else {
                 self.branch_error(&branch, format!("source branch {branch} does not exist"));
                 if let Some(c) = keep {
@@ -448,6 +487,11 @@ impl Watcher {
             return Ok(None);
         }
 
+        for (branch, _) in &sources.sources {
+            for read in self.refs_read.get(branch).into_iter().flatten() {
+                sources.refs.push((branch.clone(), read.clone()));
+            }
+        }
         let message = self.message(&changes, target_tree.as_ref())?;
         let message = with_provenance_all(&message, &sources);
         let dirs: Vec<(&str, &Files)> =
@@ -518,9 +562,11 @@ impl Watcher {
                 let revisions = Arc::new(GitRevisions::of_mirror(repo, &self.config.source.url));
                 let given: RepoRevisions = Some(revisions.clone());
                 let rendered = (self.render)(&recording, &units, &source, &map.dir, given);
-                self.refs_read.insert(map.source.clone(), revisions.refs_read());
+                // A failed render leaves the reads of the last good one, so
+                // the branch is tried again while the refs differ from them.
                 if rendered.is_ok() {
                     store.keep_only_used(&units);
+                    self.refs_read.insert(map.source.clone(), revisions.refs_read());
                 }
                 self.metrics.render(start.elapsed().as_secs_f64());
                 let files = Arc::new(rendered.map_err(|e| {

@@ -7,6 +7,7 @@
 //! strictPostBuildSubstitutions: true   # an unset postBuild variable fails (Flux's feature gate)
 //! clusterObjects:         # ConfigMaps and Secrets made in the cluster outside this repository
 //! - Secret gitlab/gitlab-secrets
+//! gitDefaultRef: main     # Flux v1: the helm-operator's --git-default-ref (default master)
 //! ```
 
 use super::{Error, Layout};
@@ -36,9 +37,19 @@ pub struct Config {
     /// `secretKeyRef`, `valueFileSecrets`) that reads values from one is
     /// kept as written for its controller to render there.
     pub cluster_objects: Vec<String>,
+    /// Flux v1: the helm-operator's `--git-default-ref`, the ref of a
+    /// `spec.chart.git` chart whose release gives no `spec.chart.ref`;
+    /// `None` is the helm-operator's default
+    /// ([`super::helm_release::DEFAULT_GIT_REF`]).
+    pub git_default_ref: Option<String>,
 }
 
 impl Config {
+    /// The helm-operator's `--git-default-ref`: `gitDefaultRef`, else its default.
+    pub fn git_default_ref(&self) -> &str {
+        self.git_default_ref.as_deref().unwrap_or(super::helm_release::DEFAULT_GIT_REF)
+    }
+
     /// Reads `kiln.yaml` from the root of `tree`; an absent file is the default.
     pub fn read(tree: &dyn Tree) -> Result<Config, Error> {
         if tree.kind(FILE_NAME) != Some(EntryKind::File) {
@@ -79,13 +90,19 @@ impl Config {
                 "path" => {
                     config.path = Some(tree::join("", s).map_err(|e| format!("path: {e}"))?)
                 }
+                "gitDefaultRef" => {
+                    if s.trim().is_empty() {
+                        return Err(format!("{key}: expected a branch, tag or commit"));
+                    }
+                    config.git_default_ref = Some(s.to_string())
+                }
                 "chartCache" => {
                     config.chart_cache =
                         Some(tree::join("", s).map_err(|e| format!("chartCache: {e}"))?)
                 }
                 other => {
                     return Err(format!(
-                        "unknown field {other:?}; expected layout, path, chartCache, strictPostBuildSubstitutions or clusterObjects"
+                        "unknown field {other:?}; expected layout, path, chartCache, strictPostBuildSubstitutions, clusterObjects or gitDefaultRef"
                     ));
                 }
             }
@@ -165,6 +182,12 @@ mod tests {
                 }),
             ),
             ("clusterObjects: Secret a/b\n", Err("clusterObjects: expected a list")),
+            (
+                "gitDefaultRef: main\n",
+                Ok(Config { git_default_ref: Some("main".into()), ..Config::default() }),
+            ),
+            ("gitDefaultRef: \"\"\n", Err("gitDefaultRef: expected a branch")),
+            ("gitDefaultRef: [main]\n", Err("gitDefaultRef: expected a string")),
             ("clusterObjects: [Pod a/b]\n", Err("\"Pod a/b\": expected")),
             ("clusterObjects: [Secret b]\n", Err("\"Secret b\": expected")),
         ];
@@ -178,5 +201,6 @@ mod tests {
             }
         }
         assert_eq!(Config::read(&MemTree::new()).unwrap(), Config::default());
+        assert_eq!(Config::default().git_default_ref(), "master");
     }
 }

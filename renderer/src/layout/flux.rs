@@ -305,6 +305,7 @@ pub fn render_cluster_with(
                     this_repo: &this_repo,
                     available: &available,
                     cluster_objects: &config.cluster_objects,
+                    git_default_ref: config.git_default_ref(),
                 };
                 render_releases(charts, &p.at(cluster), objects, &known, &mut cx.skipped, cache)
             });
@@ -560,6 +561,8 @@ struct Known<'a> {
     available: &'a [&'a Resource],
     /// `kiln.yaml`'s `clusterObjects`.
     cluster_objects: &'a [String],
+    /// The helm-operator's `--git-default-ref`, for Flux v1 releases.
+    git_default_ref: &'a str,
 }
 
 /// Replaces every Helm release among a unit's objects (after `postBuild`,
@@ -573,7 +576,7 @@ fn render_releases(
     skipped: &mut Vec<String>,
     cache: &dyn UnitCache,
 ) -> Result<Vec<Resource>, Error> {
-    let Known { this_repo, available, cluster_objects } = *known;
+    let Known { this_repo, available, cluster_objects, git_default_ref } = *known;
     let mut out = Vec::with_capacity(objects.len());
     for r in objects {
         // Flux Kustomizations so marked are reported where they would be followed.
@@ -608,7 +611,13 @@ fn render_releases(
         } else if helm_release::is_release(&r.value) {
             skipped.extend(suspended(&r.value, &r.source));
             let at = at.with_file(&r.source);
-            let release = helm_release::from_flux_v2(&r.value, &at, this_repo, available)?;
+            // A Flux v1 release applied by Flux v2 is the helm-operator's
+            // to render, as it reads it.
+            let release = if helm_release::is_flux_v1_release(&r.value) {
+                helm_release::from_flux_v1(&r.value, &at, git_default_ref)?
+            } else {
+                helm_release::from_flux_v2(&r.value, &at, this_repo, available)?
+            };
             out.extend(helm_release::render_release_with(
                 charts, &release, available, skipped, cache,
             )?);

@@ -6,7 +6,9 @@
 //! is a unit; other objects in the directory form the unit `manifests`.
 
 use super::helm_release::{self, Chart, Charts, GitChartAt};
-use super::{Cluster, Error, Location, Unit, is_object, read_documents, str_at, yaml_files};
+use super::{
+    Cluster, Error, Location, Unit, is_object, read_kubectl_documents, str_at, yaml_files,
+};
 use crate::resource::Resource;
 use crate::tree::{EntryKind, Tree, file_name};
 
@@ -47,9 +49,11 @@ fn documents(tree: &dyn Tree, env: &str) -> Result<Vec<(String, crate::value::Va
         // A file that cannot be read is named by its unit too: a release
         // file is named after its release.
         let at = Location::new(env, stem(&file), &dir);
-        for doc in read_documents(tree, &at, &file)? {
+        for doc in read_kubectl_documents(tree, &at, &file)? {
             if !doc.is_null() {
-                out.extend(super::list_items(doc).into_iter().map(|d| (file.clone(), d)));
+                let items = super::list_items(doc, super::Lists::Fluxd)
+                    .map_err(|e| Location::new(env, "manifests", &file).invalid(e))?;
+                out.extend(items.into_iter().map(|d| (file.clone(), d)));
             }
         }
     }
@@ -91,12 +95,29 @@ pub fn render_environment_with(
             ));
         }
     }
+    render_units(charts, &mut cluster, plain, releases, cache)?;
+    Ok(cluster)
+}
+
+/// Renders Flux v1 `releases` (file, name, object) as the helm-operator
+/// does, each a unit of `cluster` (a release reading values only the
+/// cluster holds is kept as written), with the objects of `plain`, which
+/// `valuesFrom` may read, as the first unit. Every release's error is
+/// reported, not only the first one's.
+pub fn render_units(
+    charts: &Charts<'_>,
+    cluster: &mut Cluster,
+    plain: Unit,
+    releases: Vec<(String, String, crate::value::Value)>,
+    cache: &dyn crate::cache::UnitCache,
+) -> Result<(), Error> {
+    let tree = charts.repo;
     let available: Vec<&Resource> = plain.objects.iter().collect();
     let config = super::Config::read(tree)?;
     // Every release's error is reported, not only the first one's.
     let mut errors = Vec::new();
     for (file, name, doc) in releases {
-        let at = Location::new(env, &name, &file);
+        let at = Location::new(&cluster.name, &name, &file);
         // A release reading values that only the cluster holds is left to
         // the helm-operator there, as written.
         let why =
@@ -113,16 +134,17 @@ pub fn render_environment_with(
             cluster.units.push(unit);
             continue;
         }
-        let rendered = helm_release::from_flux_v1(&doc, &at).and_then(|release| {
-            let objects = helm_release::render_release_with(
-                charts,
-                &release,
-                &available,
-                &mut cluster.skipped,
-                cache,
-            )?;
-            Ok((release, objects))
-        });
+        let rendered =
+            helm_release::from_flux_v1(&doc, &at, config.git_default_ref()).and_then(|release| {
+                let objects = helm_release::render_release_with(
+                    charts,
+                    &release,
+                    &available,
+                    &mut cluster.skipped,
+                    cache,
+                )?;
+                Ok((release, objects))
+            });
         let (release, objects) = match rendered {
             Ok(r) => r,
             Err(e) => {
@@ -147,7 +169,7 @@ pub fn render_environment_with(
     if !plain.objects.is_empty() {
         cluster.units.insert(0, plain);
     }
-    Ok(cluster)
+    Ok(())
 }
 
 /// A broken rule of the layout.
@@ -165,6 +187,8 @@ pub struct Finding {
 /// `cache` when one is given).
 pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
     let (tree, cache) = (charts.repo, charts.cache);
+    let config = super::Config::read(tree)?;
+    let default_ref = config.git_default_ref();
     let mut findings = Vec::new();
     for env in environment_names(tree)? {
         for (file, doc) in documents(tree, &env)? {
@@ -188,7 +212,7 @@ pub fn check(charts: &Charts<'_>) -> Result<Vec<Finding>, Error> {
                     ));
                 }
             }
-            match helm_release::from_flux_v1(&doc, &at) {
+            match helm_release::from_flux_v1(&doc, &at, default_ref) {
                 Ok(r) => match (&r.chart, cache) {
                     (Chart::Path(dir), _) => {
                         if tree.kind(&format!("{dir}/Chart.yaml")) != Some(EntryKind::File) {
@@ -339,6 +363,25 @@ mod tests {
     /// is not even looked for) nor an object so marked is rendered; both are
     /// reported. `sync_only` is applied. A file that is not YAML is named
     /// with its release's unit.
+    /// fluxd applies each manifest with `kubectl apply -f -`, which reads
+    /// YAML 1.1 through `sigs.k8s.io/yaml` and keeps the last of a key
+    /// given twice (`kubectl label --local -f` answers the same).
+    #[test]
+    fn manifests_are_read_as_kubectl_reads_them() {
+        let mut t = MemTree::new();
+        t.insert(
+            "releases/staging/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  name: d\ndata:\n  mode: 0644\n  o: off\n",
+        );
+        let c = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap();
+        let got = crate::yaml::to_string(&c.units[0].objects[0].value);
+        assert_eq!(
+            got,
+            "apiVersion: v1\ndata:\n  mode: 420\n  o: false\nkind: ConfigMap\nmetadata:\n  name: d\n"
+        );
+    }
+
     #[test]
     fn leaves_out_what_fluxd_ignores() {
         let mut t = MemTree::new();

@@ -43,8 +43,9 @@ pub enum Chart {
         dir: String,
         /// The chart's normalised path in that repository.
         path: String,
-        /// `spec.chart.ref`: a branch, tag or commit; `master` when omitted,
-        /// the helm-operator's default.
+        /// `spec.chart.ref`: a branch, tag or commit; when omitted, the
+        /// helm-operator's `--git-default-ref` (`gitDefaultRef` in
+        /// `kiln.yaml`, default `master`).
         reference: String,
     },
     /// A chart directory in the cached files of a source that is not this
@@ -119,10 +120,18 @@ impl std::fmt::Debug for Charts<'_> {
 /// and the helm-operator 1.x `helm.fluxcd.io`).
 pub fn is_release(doc: &Value) -> bool {
     let (api, kind) = super::api_kind(doc);
+    api.split('/').next() == Some("helm.toolkit.fluxcd.io") && kind == "HelmRelease"
+        || is_flux_v1_release(doc)
+}
+
+/// Whether `doc` is a release of the Flux v1 helm-operator:
+/// `FluxHelmRelease` (`helm.integrations.flux.weave.works`) or
+/// `HelmRelease` (`flux.weave.works`, `helm.fluxcd.io`).
+pub fn is_flux_v1_release(doc: &Value) -> bool {
+    let (api, kind) = super::api_kind(doc);
     matches!(
         (api.split('/').next().unwrap_or(""), kind),
-        ("helm.toolkit.fluxcd.io", "HelmRelease")
-            | ("helm.integrations.flux.weave.works", "FluxHelmRelease")
+        ("helm.integrations.flux.weave.works", "FluxHelmRelease")
             | ("flux.weave.works", "HelmRelease")
             | ("helm.fluxcd.io", "HelmRelease")
     )
@@ -296,7 +305,9 @@ fn oci_chart(repo: &Value, namespace: &str, name: &str) -> Result<Chart, String>
 /// `name` and `version` (from the chart cache, by the repository's URL).
 /// The helm-operator's release name is `<namespace>-<name>`, with the
 /// target namespace in between when `spec.targetNamespace` differs.
-pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
+/// `default_ref` is the helm-operator's `--git-default-ref`: the ref of a
+/// `spec.chart.git` chart without `spec.chart.ref`.
+pub fn from_flux_v1(doc: &Value, at: &Location, default_ref: &str) -> Result<Release, Error> {
     let (_, kind) = super::api_kind(doc);
     let name = str_at(doc, &["metadata", "name"]).to_string();
     let bad = |m: String| at.invalid(format!("{kind} {name}: {m}"));
@@ -327,7 +338,7 @@ pub fn from_flux_v1(doc: &Value, at: &Location) -> Result<Release, Error> {
                             .map_err(|e| bad(format!("spec.chart.git: {e}")))?,
                         path,
                         reference: match c("ref") {
-                            "" => DEFAULT_GIT_REF.to_string(),
+                            "" => default_ref.to_string(),
                             r => r.to_string(),
                         },
                     },
@@ -400,8 +411,8 @@ impl Loaded<'_> {
     }
 }
 
-/// The helm-operator's `spec.chart.ref` when none is given (its
-/// `--git-default-ref` default).
+/// The helm-operator's `spec.chart.ref` when none is given and its
+/// `--git-default-ref` flag is not set (`gitDefaultRef` in `kiln.yaml`).
 pub const DEFAULT_GIT_REF: &str = "master";
 
 /// Where a Flux v1 `spec.chart.git` chart is read from.
@@ -432,7 +443,7 @@ pub fn locate_git_chart<'a>(
         return match revisions.tree_at(reference)? {
             Some(rev) => Ok(GitChartAt::Revision(rev)),
             None => Err(format!(
-                "this repository has no branch, tag or commit {reference:?} (the helm-operator clones spec.chart.ref, default {DEFAULT_GIT_REF})"
+                "this repository has no branch, tag or commit {reference:?} (the helm-operator clones spec.chart.ref, or its --git-default-ref when none is given: gitDefaultRef in kiln.yaml, default {DEFAULT_GIT_REF})"
             )),
         };
     }

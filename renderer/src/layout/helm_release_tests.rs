@@ -259,7 +259,7 @@ fn reads_flux_v1_releases() {
     for (text, want) in cases {
         let d = doc(text);
         assert!(is_release(&d));
-        match (from_flux_v1(&d, &at), want) {
+        match (from_flux_v1(&d, &at, DEFAULT_GIT_REF), want) {
             (Ok(r), Ok((rn, ns, chart))) => {
                 assert_eq!(
                     (r.release_name.as_str(), r.namespace.as_str(), &r.chart),
@@ -534,7 +534,7 @@ fn renders_flux_v1_git_charts_at_their_ref() {
     ];
     for (text, charts, want, noted) in &cases {
         let mut skipped = Vec::new();
-        let got = from_flux_v1(&doc(text), &at)
+        let got = from_flux_v1(&doc(text), &at, DEFAULT_GIT_REF)
             .and_then(|r| render_release(charts, &r, &[], &mut skipped));
         match (got, want) {
             (Ok(objects), Ok(want)) => {
@@ -561,7 +561,8 @@ fn renders_flux_v1_git_charts_at_their_ref() {
 fn git_chart_revisions_key_the_unit_cache() {
     let (repo, _) = trees();
     let text = "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\nspec:\n  chart: {git: 'https://github.com/org/this', path: charts/web}\n";
-    let release = from_flux_v1(&doc(text), &Location::new("s", "web", "web.yaml")).unwrap();
+    let release =
+        from_flux_v1(&doc(text), &Location::new("s", "web", "web.yaml"), DEFAULT_GIT_REF).unwrap();
     let memo = crate::cache::tests::Memo::default();
     let mut rendered = Vec::new();
     for greeting in ["one", "two", "two"] {
@@ -619,7 +620,7 @@ fn values_of(object: &str) -> (Result<String, String>, Vec<String>) {
     let release = if str_at(&d, &["apiVersion"]).starts_with("helm.toolkit") {
         from_flux_v2(&d, &at, &["flux-system/flux-system".to_string()], &[])
     } else {
-        from_flux_v1(&d, &at)
+        from_flux_v1(&d, &at, DEFAULT_GIT_REF)
     };
     let charts = Charts { repo: &repo, cache: None, revisions: None };
     let mut skipped = Vec::new();
@@ -806,7 +807,7 @@ fn flux_v1_chart_file_refs_need_a_git_chart() {
         let text = format!(
             "apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec:\n  chart: {{repository: 'https://charts.example.com/stable/', name: web, version: 0.9.0}}\n  valuesFrom: [{{chartFileRef: {{path: values-prod.yaml, {optional}}}}}]\n"
         );
-        let got = from_flux_v1(&doc(&text), &at).and_then(|r| {
+        let got = from_flux_v1(&doc(&text), &at, DEFAULT_GIT_REF).and_then(|r| {
             let loaded = load_chart(&charts, &r)?;
             release_values::values(&r, &loaded, &[], &mut Vec::new())
         });

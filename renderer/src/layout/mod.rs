@@ -357,28 +357,170 @@ pub fn is_kubectl_manifest(name: &str) -> bool {
     is_yaml(name) || name.ends_with(".json")
 }
 
-/// The objects of a document as an applier that flattens lists applies
-/// them (kubectl, fluxd): the `items` of a `List` (any kind ending in
-/// `List` with an `items` list), else the document itself.
-pub fn list_items(doc: Value) -> Vec<Value> {
-    let (_, kind) = api_kind(&doc);
-    if !kind.ends_with("List") || !matches!(doc.get_path(&["items"]), Some(Value::Seq(_))) {
-        return vec![doc];
-    }
-    match doc {
-        Value::Map(mut m) => match m.shift_remove("items") {
-            Some(Value::Seq(items)) => items,
-            _ => Vec::new(),
-        },
-        other => vec![other],
+/// How an applier tells a list of objects from an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// kubectl (`kubectl apply -f`): apimachinery's unstructured decoder
+    /// reads any document with an `items` field (even `null`) as a list,
+    /// whatever its kind; an item without `kind` and `apiVersion` takes the
+    /// list's `apiVersion` and its kind without the `List` suffix; an item
+    /// that is itself a list (`items` a sequence) fails the builder, while
+    /// an item whose `items` is anything else is an object like any other
+    /// (probed with `kubectl label --local -f`, which reads files as
+    /// `apply -f` does).
+    Kubectl,
+    /// fluxd (Flux v1): a kind ending in `List` with an `items` list.
+    Fluxd,
+}
+
+/// The objects of a document as the applier `lists` applies them: the
+/// items of a list, else the document itself. A kubectl list whose
+/// `items` is neither a list nor null is refused, as kubectl fails to
+/// decode it.
+pub fn list_items(doc: Value, lists: Lists) -> Result<Vec<Value>, String> {
+    match lists {
+        Lists::Fluxd => {
+            let (_, kind) = api_kind(&doc);
+            if !kind.ends_with("List") || !matches!(doc.get_path(&["items"]), Some(Value::Seq(_))) {
+                return Ok(vec![doc]);
+            }
+            Ok(match doc {
+                Value::Map(mut m) => match m.shift_remove("items") {
+                    Some(Value::Seq(items)) => items,
+                    _ => Vec::new(),
+                },
+                other => vec![other],
+            })
+        }
+        Lists::Kubectl => {
+            let Value::Map(mut map) = doc else { return Ok(vec![doc]) };
+            let items = match map.shift_remove("items") {
+                None => return Ok(vec![Value::Map(map)]),
+                Some(Value::Null) => Vec::new(),
+                Some(Value::Seq(items)) => items,
+                Some(other) => {
+                    return Err(format!(
+                        "items: expected a list, got {}: kubectl reads a document with items as a list of objects",
+                        yaml::to_string(&other).trim_end()
+                    ));
+                }
+            };
+            let doc = Value::Map(map);
+            let (api, kind) = api_kind(&doc);
+            let item_kind = kind.strip_suffix("List").unwrap_or(kind);
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let mut m = match item {
+                    Value::Map(m) => m,
+                    Value::Null => crate::value::Map::new(),
+                    other => {
+                        return Err(format!(
+                            "items[{i}]: expected an object, got {}",
+                            yaml::to_string(&other).trim_end()
+                        ));
+                    }
+                };
+                if matches!(m.get("items"), Some(Value::Seq(_))) {
+                    return Err(format!(
+                        "items[{i}]: a list inside a list, which kubectl refuses (it is not a list: no Items field in this object)"
+                    ));
+                }
+                let named =
+                    |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                if !named("kind") && !named("apiVersion") {
+                    m.insert("apiVersion".into(), Value::from(api));
+                    m.insert("kind".into(), Value::from(item_kind));
+                }
+                out.push(Value::Map(m));
+            }
+            Ok(out)
+        }
     }
 }
 
 /// Reads and parses the YAML documents of `file`, with errors at `at`.
 pub fn read_documents(tree: &dyn Tree, at: &Location, file: &str) -> Result<Vec<Value>, Error> {
+    read_documents_as(tree, at, file, yaml::parse_documents)
+}
+
+/// Reads the documents of `file` as `kubectl apply -f` reads a manifest
+/// (apimachinery's YAML-or-JSON decoder: `sigs.k8s.io/yaml` over yaml.v2,
+/// and Go's JSON decoder for JSON): YAML 1.1 (`on`, `y`, `off` are
+/// booleans, `0644` is octal, a key that is not a string becomes its
+/// string form) and a repeated key replaces the earlier one, in YAML and
+/// in JSON alike. Errors at `at`.
+pub fn read_kubectl_documents(
+    tree: &dyn Tree,
+    at: &Location,
+    file: &str,
+) -> Result<Vec<Value>, Error> {
+    read_documents_as(tree, at, file, parse_kubectl_documents)
+}
+
+/// The documents of a manifest as kubectl's YAML-or-JSON decoder reads
+/// them: a stream whose first character is `{` is JSON, any number of
+/// objects one after another (`{...}{...}`); anything else is YAML
+/// documents. Each is read through `sigs.k8s.io/yaml` (JSON is YAML to it).
+fn parse_kubectl_documents(text: &str, file: &str) -> Result<Vec<Value>, yaml::ParseError> {
+    let Some(pieces) = json_stream(text) else {
+        return yaml::parse_documents_helm(text, file);
+    };
+    let mut out = Vec::new();
+    for (start, end) in pieces {
+        // Lines before the piece keep the error lines of the file.
+        let line = text[..start].matches('\n').count();
+        let piece = format!("{}{}", "\n".repeat(line), &text[start..end]);
+        out.extend(yaml::parse_documents_helm(&piece, file)?);
+    }
+    Ok(out)
+}
+
+/// The byte ranges of the JSON values of a stream of two or more JSON
+/// objects, or `None` when `text` is not such a stream (one object, or
+/// text that is not JSON after the first value, is left to the YAML reader).
+fn json_stream(text: &str) -> Option<Vec<(usize, usize)>> {
+    let mut pieces = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if depth > 0 => in_string = true,
+            '{' | '[' if depth > 0 => depth += 1,
+            '{' => {
+                depth = 1;
+                start = Some(i);
+            }
+            '}' | ']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    pieces.push((start?, i + 1));
+                }
+            }
+            c if depth == 0 && !c.is_whitespace() => return None,
+            _ => {}
+        }
+    }
+    (depth == 0 && pieces.len() > 1).then_some(pieces)
+}
+
+fn read_documents_as(
+    tree: &dyn Tree,
+    at: &Location,
+    file: &str,
+    parse: fn(&str, &str) -> Result<Vec<Value>, yaml::ParseError>,
+) -> Result<Vec<Value>, Error> {
     let at = at.with_file(file);
     let text = tree::read_text(tree, file).map_err(|e| Error::read(&at, e))?;
-    yaml::parse_documents(&text, file).map_err(|e| Error::yaml(&at, e))
+    parse(&text, file).map_err(|e| Error::yaml(&at, e))
 }
 
 /// Whether `doc` is a Kubernetes object: a map with `apiVersion` and `kind`.
@@ -452,6 +594,48 @@ fn cycle_error(cluster: &str, pending: &[Unit], deps: &dyn Fn(&Unit) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kubectl's decoder takes any document with `items` for a list
+    /// (apimachinery `unstructuredJSONScheme.decode`), whatever its kind,
+    /// and gives an item without kind and apiVersion the list's; a list in
+    /// a list fails (cli-runtime `FlattenListVisitor`); each case as
+    /// `kubectl label --local -f FILE x=y -o yaml` answers. fluxd flattens
+    /// only kinds ending in `List`.
+    #[test]
+    fn lists_as_kubectl_and_fluxd_flatten_them() {
+        let names = |text: &str, lists: Lists| -> Result<Vec<String>, String> {
+            let doc = yaml::parse_documents(text, "t.yaml").unwrap().remove(0);
+            Ok(list_items(doc, lists)?
+                .iter()
+                .map(|d| {
+                    let (api, kind) = api_kind(d);
+                    format!("{api} {kind} {}", str_at(d, &["metadata", "name"]))
+                })
+                .collect())
+        };
+        let foo = "apiVersion: x/v1\nkind: Foo\nmetadata: {name: f}\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n";
+        assert_eq!(names(foo, Lists::Kubectl).unwrap(), ["v1 ConfigMap a"]);
+        assert_eq!(names(foo, Lists::Fluxd).unwrap(), ["x/v1 Foo f"]);
+        let typed = "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {metadata: {name: a}}\n- {kind: Service, metadata: {name: c}}\n- {apiVersion: v1, kind: Secret, metadata: {name: s}, items: {}}\n";
+        assert_eq!(
+            names(typed, Lists::Kubectl).unwrap(),
+            ["v1 ConfigMap a", " Service c", "v1 Secret s"]
+        );
+        assert_eq!(names(typed, Lists::Fluxd).unwrap(), ["  a", " Service c", "v1 Secret s"]);
+        let foo_items = "apiVersion: x/v1\nkind: Foo\nitems:\n- {metadata: {name: c}}\n";
+        assert_eq!(names(foo_items, Lists::Kubectl).unwrap(), ["x/v1 Foo c"]);
+        let nested = "kind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n";
+        let err = names(nested, Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items[0]: a list inside a list"), "{err}");
+        for empty in ["kind: Foo\nitems:\n", "kind: Foo\nitems: []\n", "items: null\n"] {
+            assert_eq!(names(empty, Lists::Kubectl).unwrap(), Vec::<String>::new(), "{empty}");
+        }
+        let err = names("kind: Foo\nitems: 3\n", Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items: expected a list, got 3"), "{err}");
+        let err = names("kind: List\nitems: [x]\n", Lists::Kubectl).unwrap_err();
+        assert!(err.contains("items[0]: expected an object, got x"), "{err}");
+        assert_eq!(names("kind: Foo\nitems: 3\n", Lists::Fluxd).unwrap(), [" Foo "]);
+    }
 
     fn unit(name: &str, deps: &[&str]) -> Unit {
         let mut u = Unit::new(name, name, &format!("{name}.yaml"));

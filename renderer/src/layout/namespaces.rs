@@ -16,7 +16,7 @@
 
 use super::manifests::{build_dir, kustomization_file};
 use super::{
-    Cluster, Error, Location, Unit, is_kubectl_manifest, is_object, read_documents, str_at,
+    Cluster, Error, Location, Unit, is_kubectl_manifest, is_object, read_kubectl_documents, str_at,
 };
 use crate::kustomize::order;
 use crate::resource::Resource;
@@ -183,11 +183,14 @@ fn collect(
             }
             // kubectl reads JSON as the YAML it is a subset of.
             EntryKind::File if is_kubectl_manifest(&name) => {
-                let docs: Vec<Value> = read_documents(tree, at, &path)?
-                    .into_iter()
-                    .filter(|d| !d.is_null())
-                    .flat_map(super::list_items)
-                    .collect();
+                let mut docs: Vec<Value> = Vec::new();
+                for doc in read_kubectl_documents(tree, at, &path)? {
+                    if !doc.is_null() {
+                        let items = super::list_items(doc, super::Lists::Kubectl)
+                            .map_err(|e| at.with_file(&path).invalid(e))?;
+                        docs.extend(items);
+                    }
+                }
                 if docs.is_empty() || !docs.iter().all(is_object) {
                     skipped.push(format!("{path}: not Kubernetes objects"));
                     continue;
@@ -326,6 +329,45 @@ mod tests {
                 "namespace old: namespaces/live-1/old/.kiln-skip present",
                 "namespaces/live-1/team-a/notes.md: not YAML or JSON",
                 "namespaces/live-1/team-a/resources/: a subdirectory, which kubectl apply -f of the folder does not read",
+            ]
+        );
+    }
+
+    /// A namespace folder's files are read as `kubectl apply -f` reads
+    /// them: YAML 1.1 through `sigs.k8s.io/yaml`, and a repeated key, in
+    /// YAML or JSON, replaces the earlier one. Each expected object is what
+    /// `kubectl label --local -f FILE z=1 -o yaml` (which reads files as
+    /// `apply -f` does) printed for the file, its label aside.
+    #[test]
+    fn files_are_read_as_kubectl_reads_them() {
+        let mut t = MemTree::new();
+        t.insert(
+            "namespaces/live/team-a/a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    a: \"1\"\n    a: \"2\"\n  labels:\n    on: \"x\"\ndata:\n  y: \"1\"\n  y: \"2\"\n  mode: 0644\n  n: 1_000\n  t: 2001-12-14\n  f: 1e3\n  o: off\n",
+        );
+        t.insert(
+            "namespaces/live/team-a/b.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\", \"name\": \"b\"}, \"data\": {\"x\": \"1\", \"x\": \"2\"}}\n",
+        );
+        // kubectl reads a stream of JSON objects one after another.
+        t.insert(
+            "namespaces/live/team-a/c.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"d\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"e\"}, \"data\": {\"x\": \"}{\\\"[\"}}\n",
+        );
+        let c = render_cluster(&t, "live").unwrap();
+        let got: Vec<String> = c.units[0]
+            .objects
+            .iter()
+            .filter(|r| r.kind() == "ConfigMap")
+            .map(|r| crate::yaml::to_string(&r.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "apiVersion: v1\ndata:\n  x: \"2\"\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: team-a\n",
+                "apiVersion: v1\ndata:\n  f: 1000\n  \"false\": 1000\n  mode: 420\n  o: false\n  t: \"2001-12-14\"\n  \"true\": \"2\"\nkind: ConfigMap\nmetadata:\n  annotations:\n    a: \"2\"\n  labels:\n    \"true\": x\n  name: c\n  namespace: team-a\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n  namespace: team-a\n",
+                "apiVersion: v1\ndata:\n  x: '}{\"['\nkind: ConfigMap\nmetadata:\n  name: e\n  namespace: team-a\n",
             ]
         );
     }
