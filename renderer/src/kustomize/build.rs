@@ -2176,6 +2176,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
             column: 0,
             message: utf8_problem(e.as_bytes()).to_string(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         })),
     }
 }

@@ -305,6 +305,11 @@ pub(crate) fn analyze(s: &str) -> Analysis {
     analyze_for(s, false)
 }
 
+/// The scalar analysis of goyaml.v3 (kyaml's encoder).
+pub(crate) fn analyze_v3(s: &str) -> Analysis {
+    analyze_for(s, true)
+}
+
 /// The scalar analysis of goyaml.v2, or with `v3` of goyaml.v3, which counts
 /// a tab apart from other special characters: it still rules out plain and
 /// single-quoted styles but no longer block styles, so a multi-line string

@@ -13,6 +13,7 @@
 
 mod breaks;
 mod emit;
+mod kyaml_lines;
 mod parse;
 pub(crate) mod resolve;
 mod tabs;
@@ -23,8 +24,8 @@ pub use emit::{
 };
 pub(crate) use emit::{go_format_float_g, go_format_float32_g, json_hop};
 pub use parse::{
-    Document, Limits, NonStringKey, ParseError, parse_documents, parse_documents_helm,
-    parse_documents_with, parse_documents_yaml11, parse_first_document_helm,
+    Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
+    parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,
     parse_go_documents_helm, parse_go_first_document_helm, parse_kustomize_documents,
     parse_kustomize_stream,
 };

@@ -27,6 +27,22 @@ pub struct ParseError {
     /// resource file; 0 when the whole text was read at once. Go's messages
     /// count lines from there.
     pub piece_line: usize,
+    /// Every mapping key given twice in the document, in the order Go's
+    /// yaml.v3 lists them (`line N: mapping key "k" already defined at line
+    /// M`, one line per pair of equal keys of a mapping); empty for other
+    /// errors. Lines count from the start of the piece read on its own.
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+/// A mapping key given again, as yaml.v3's decoder reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateKey {
+    /// The key.
+    pub key: String,
+    /// The line of the later key.
+    pub line: usize,
+    /// The line of the earlier key.
+    pub first_line: usize,
 }
 
 impl ParseError {
@@ -59,6 +75,16 @@ impl ParseError {
         if self.message.starts_with(UNSUPPORTED_KEY) {
             // sigs.k8s.io/yaml's own error, after yaml.v2 read the text.
             return self.message.clone();
+        }
+        if !self.duplicate_keys.is_empty() {
+            let mut out = String::from("yaml: unmarshal errors:");
+            for d in &self.duplicate_keys {
+                out.push_str(&format!(
+                    "\n  line {}: mapping key {:?} already defined at line {}",
+                    d.line, d.key, d.first_line
+                ));
+            }
+            return out;
         }
         if self.message.contains("already defined at line") {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.go_line(), self.message);
@@ -272,6 +298,7 @@ fn kustomize_pieces(
                 column: 1,
                 message: format!("invalid document separator: {}", text[sep + 1..eol].trim()),
                 piece_line: 0,
+                duplicate_keys: Vec::new(),
             });
         }
         pieces.push((piece_start, sep + 1, eol + 1));
@@ -289,6 +316,15 @@ fn kustomize_pieces(
             Flags { string_keys: true, scalar_texts, ..Flags::default() },
         )
         .map_err(|mut e| {
+            if !e.duplicate_keys.is_empty() {
+                // kustomize decodes the object from kyaml's encoding of the
+                // document, whose lines Go's message counts.
+                let encoded = super::kyaml_lines::key_lines(&ParserText::new(piece).text);
+                for d in &mut e.duplicate_keys {
+                    d.line = encoded.get(&d.line).copied().unwrap_or(d.line);
+                    d.first_line = encoded.get(&d.first_line).copied().unwrap_or(d.first_line);
+                }
+            }
             e.line += lines_before;
             e.piece_line = lines_before + 1;
             e
@@ -399,6 +435,7 @@ fn parse_stream(
             column,
             message: message.into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         });
     }
     if yaml11 && let Some((line, message)) = bad_directive(text) {
@@ -408,6 +445,7 @@ fn parse_stream(
             column: 2,
             message: message.into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         });
     }
     if let Some(line) = incompatible_version(text) {
@@ -417,6 +455,7 @@ fn parse_stream(
             column: 1,
             message: "found incompatible YAML document".into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         });
     }
     if yaml11 && let Some(line) = leading_document_end(text) {
@@ -426,6 +465,7 @@ fn parse_stream(
             column: 1,
             message: "while parsing a block node, did not find expected node content".into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         });
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
@@ -462,6 +502,7 @@ fn parse_stream(
                         REWRITE_BUDGET >> 20
                     ),
                     piece_line: 0,
+                    duplicate_keys: Vec::new(),
                 });
             }
             Err(Failure::Error(e)) => return Err(e),
@@ -764,6 +805,8 @@ fn parse_once(
         non_string_key: None,
         kept_key: None,
         decode_error: None,
+        duplicate_error: None,
+        duplicates: Vec::new(),
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -793,6 +836,10 @@ fn parse_once(
                     if !matches!(end, Event::DocumentEnd) {
                         return Err(builder.err(&sp, "expected the end of the document").into());
                     }
+                }
+                if let Some(mut e) = builder.duplicate_error.take() {
+                    e.duplicate_keys = std::mem::take(&mut builder.duplicates);
+                    return Err(e.into());
                 }
                 if let Some(e) =
                     builder.decode_error.take().or_else(|| builder.non_string_key.take())
@@ -900,6 +947,10 @@ struct Builder<'f> {
     /// reported once the document has been read whole and before
     /// `non_string_key`, which sigs.k8s.io/yaml finds later.
     decode_error: Option<ParseError>,
+    /// The first mapping key of the document given twice, reported once the
+    /// document is read, with every such key in `duplicates`.
+    duplicate_error: Option<ParseError>,
+    duplicates: Vec<DuplicateKey>,
 }
 
 impl Builder<'_> {
@@ -960,6 +1011,7 @@ impl Builder<'_> {
             column,
             message: "found character that cannot start any token".into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         }
     }
 
@@ -997,6 +1049,33 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Records the pairs of equal keys of a mapping as yaml.v3 lists them:
+    /// for each key, every later one equal to it. `before` entries of `map`
+    /// (with their `lines`) came before the first key given again; `later`
+    /// holds every key read from that one on.
+    fn list_duplicates(
+        &mut self,
+        map: &Map,
+        lines: &[usize],
+        before: usize,
+        later: &[(String, usize)],
+    ) {
+        let keys: Vec<(&str, usize)> = map
+            .keys()
+            .take(before)
+            .zip(lines)
+            .map(|(k, &l)| (k.as_str(), l))
+            .chain(later.iter().map(|(k, l)| (k.as_str(), *l)))
+            .collect();
+        for (i, &(key, first_line)) in keys.iter().enumerate() {
+            for &(other, line) in &keys[i + 1..] {
+                if other == key {
+                    self.duplicates.push(DuplicateKey { key: key.to_string(), line, first_line });
+                }
+            }
+        }
+    }
+
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
         ParseError {
             file: self.file.to_string(),
@@ -1004,6 +1083,7 @@ impl Builder<'_> {
             column: span.start.col() + 1,
             message: message.into(),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         }
     }
 
@@ -1237,6 +1317,7 @@ impl Builder<'_> {
                     column: e.marker().col() + 1,
                     message,
                     piece_line: 0,
+                    duplicate_keys: Vec::new(),
                 }))
             }
             None => Ok((Event::StreamEnd, Span::default())),
@@ -1286,6 +1367,7 @@ impl Builder<'_> {
                 "while scanning {what}, did not find expected alphabetic or numeric character"
             ),
             piece_line: 0,
+            duplicate_keys: Vec::new(),
         })
     }
 
@@ -1606,6 +1688,10 @@ impl Builder<'_> {
                 // The line of each entry, by the entry's index in `map`.
                 let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
+                // Once a key comes again: how many entries came before it,
+                // and every key read from it on with its line.
+                let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
+                let nested_duplicates = self.duplicates.len();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) =
@@ -1752,16 +1838,32 @@ impl Builder<'_> {
                         map.insert(key, value);
                         continue;
                     }
-                    if let Some(line) = map.get_index_of(&key).map(|i| lines[i]) {
-                        return Err(self
-                            .err(
-                                &key_span,
-                                format!("mapping key {key:?} already defined at line {line}"),
-                            )
-                            .into());
+                    let line = key_span.start.line();
+                    if let Some((_, keys)) = &mut since_duplicate {
+                        keys.push((key.clone(), line));
                     }
-                    lines.push(key_span.start.line());
+                    if let Some(first) = map.get_index_of(&key).map(|i| lines[i]) {
+                        // yaml.v3 decodes the whole document and lists every
+                        // key given twice: read on, report at its end.
+                        if self.duplicate_error.is_none() {
+                            self.duplicate_error = Some(self.err(
+                                &key_span,
+                                format!("mapping key {key:?} already defined at line {first}"),
+                            ));
+                        }
+                        if since_duplicate.is_none() {
+                            since_duplicate = Some((map.len(), vec![(key, line)]));
+                        }
+                        continue;
+                    }
+                    lines.push(line);
                     map.insert(key, value);
+                }
+                if let Some((before, later)) = since_duplicate {
+                    // yaml.v3 decodes no value of a mapping with a key
+                    // given twice: what its values hold goes unreported.
+                    self.duplicates.truncate(nested_duplicates);
+                    self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
                 for merged in merges {

@@ -405,6 +405,7 @@ fn error(file: &str, line: usize, tab_column: usize, message: &str) -> ParseErro
         column: tab_column + 1,
         message: message.to_string(),
         piece_line: 0,
+        duplicate_keys: Vec::new(),
     }
 }
 
