@@ -709,6 +709,33 @@ impl Resource {
         }
     }
 
+    /// Takes, after a strategic merge of `patch` (whose scalars were
+    /// written as `texts`), the text of every annotation the patch wrote:
+    /// kyaml merges nodes, so an annotation keeps the patch's text (`1.50`,
+    /// `2022-01-01`) until kustomize rewrites the annotations at the end
+    /// (see [`Resource::stringify_annotations`]).
+    pub fn take_patch_annotation_texts(&mut self, patch: &Value, texts: &[(Vec<Step>, String)]) {
+        let Some(Value::Map(written)) = patch.get_path(&["metadata", "annotations"]) else {
+            return;
+        };
+        for key in written.keys() {
+            let path = [
+                Step::Key("metadata".into()),
+                Step::Key("annotations".into()),
+                Step::Key(key.clone()),
+            ];
+            // The object's own text is stale once the patch writes the key.
+            self.scalar_texts.retain(|(p, _)| p[..] != path[..]);
+            let Some(now) = value_at(&self.value, &path) else { continue };
+            if value_at(patch, &path) != Some(now) {
+                continue;
+            }
+            if let Some((_, text)) = texts.iter().find(|(p, _)| p[..] == path[..]) {
+                self.scalar_texts.push((path.to_vec(), text.clone()));
+            }
+        }
+    }
+
     /// Turns a `metadata.name` written as a number or bool (`name: 123`,
     /// `name: 0x1F`) into its text, which kustomize reads as the name
     /// (see [`Resource::restore_written_name`]).
