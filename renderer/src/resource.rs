@@ -393,6 +393,22 @@ fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Op
         .then(|| text.clone())
 }
 
+/// The text the file wrote for the scalar `v` at `path` (from `texts`),
+/// if `v` still reads as that text: a number or bool written in another
+/// form (`1.50`, `0x1F`), or a plain timestamp the YAML reader turned into
+/// its RFC 3339 string. kyaml keeps that text in the node.
+pub fn written_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    match v {
+        Value::String(_) => timestamp_text(v, path, texts),
+        Value::Seq(_) | Value::Map(_) => None,
+        _ => {
+            let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
+            (!text.is_empty() && crate::yaml::resolve::resolve_plain(text) == *v)
+                .then(|| text.clone())
+        }
+    }
+}
+
 /// The text of a scalar that is not a string, as kustomize reads it: the
 /// text the file wrote at `path` (from `texts`, see
 /// [`Resource::scalar_texts`]) if the value still reads as that text, else
