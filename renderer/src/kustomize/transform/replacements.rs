@@ -106,23 +106,35 @@ pub fn parse_selector(v: &Value, ctx: &str, with_field_path: bool) -> Result<Sel
     })
 }
 
-fn options(v: Option<&Value>, ctx: &str) -> Result<FieldOptions, String> {
+/// Go's error for an `options.index` that does not decode into an `int`
+/// (`found`: what Go says it found, `number 1.5`): kustomize decodes an
+/// inline replacement with the kustomization, one of a file on its own.
+fn index_error(found: &str, ctx: &str, in_file: bool) -> String {
+    let mut path: Vec<&str> =
+        ctx.split('.').map(|seg| seg.split('[').next().unwrap_or(seg)).collect();
+    let prefix = if in_file {
+        path.remove(0);
+        "error unmarshaling JSON: while decoding JSON: "
+    } else {
+        "invalid Kustomization: "
+    };
+    format!(
+        "{prefix}json: cannot unmarshal {found} into Go struct field FieldOptions.{}.index of type int",
+        path.join(".")
+    )
+}
+
+fn options(v: Option<&Value>, ctx: &str, in_file: bool) -> Result<FieldOptions, String> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(FieldOptions::default()) };
     let m = map(v, ctx)?;
     check_keys(m, &["delimiter", "index", "create"], ctx)?;
     Ok(FieldOptions {
         delimiter: opt(m, "delimiter", ctx)?.unwrap_or_default(),
+        // kustomize reads the YAML as JSON, where `1.0` is written `1`.
         index: match m.get("index") {
             None | Some(Value::Null) => 0,
-            Some(Value::Int(i)) => *i,
-            // kustomize reads the YAML as JSON, where `1.0` is written `1`.
-            Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => *f as i64,
-            Some(other) => {
-                return Err(format!(
-                    "{ctx}.index: expected an integer, found a {}",
-                    other.type_name()
-                ));
-            }
+            Some(v) => crate::kustomize::go_decode::json_int(v)
+                .map_err(|found| index_error(&found, ctx, in_file))?,
         },
         create: match m.get("create") {
             None | Some(Value::Null) => false,
@@ -150,6 +162,12 @@ fn strings(v: Option<&Value>, ctx: &str) -> Result<Vec<String>, String> {
 impl Replacement {
     /// Reads one replacement (`source` and `targets`).
     pub fn parse(v: &Value, ctx: &str) -> Result<Replacement, String> {
+        Replacement::parse_in(v, ctx, false)
+    }
+
+    /// [`Replacement::parse`] of a kustomization's entry, or (`in_file`)
+    /// of a replacements file.
+    fn parse_in(v: &Value, ctx: &str, in_file: bool) -> Result<Replacement, String> {
         let m = map(v, ctx)?;
         check_keys(m, &["source", "targets"], ctx)?;
         // kustomize's filter refuses a replacement without a source or
@@ -164,7 +182,7 @@ impl Replacement {
                 Source {
                     select: parse_selector(s, &sctx, true)?,
                     field_path: opt(sm, "fieldPath", &sctx)?.unwrap_or_default(),
-                    options: options(sm.get("options"), &format!("{sctx}.options"))?,
+                    options: options(sm.get("options"), &format!("{sctx}.options"), in_file)?,
                 }
             }
         };
@@ -206,7 +224,7 @@ impl Replacement {
                     .transpose()?,
                 reject,
                 field_paths: strings(tm.get("fieldPaths"), &format!("{tctx}.fieldPaths"))?,
-                options: options(tm.get("options"), &format!("{tctx}.options"))?,
+                options: options(tm.get("options"), &format!("{tctx}.options"), in_file)?,
             });
         }
         Ok(Replacement { source, targets })
@@ -218,9 +236,9 @@ impl Replacement {
             Value::Seq(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, r)| Replacement::parse(r, &format!("replacements[{i}]")))
+                .map(|(i, r)| Replacement::parse_in(r, &format!("replacements[{i}]"), true))
                 .collect(),
-            other => Ok(vec![Replacement::parse(other, "replacement")?]),
+            other => Ok(vec![Replacement::parse_in(other, "replacement", true)?]),
         }
     }
 }
