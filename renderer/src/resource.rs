@@ -393,6 +393,22 @@ fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Op
         .then(|| text.clone())
 }
 
+/// The text the file wrote for the scalar `v` at `path` (from `texts`),
+/// if `v` still reads as that text: a number or bool written in another
+/// form (`1.50`, `0x1F`), or a plain timestamp the YAML reader turned into
+/// its RFC 3339 string. kyaml keeps that text in the node.
+pub fn written_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    match v {
+        Value::String(_) => timestamp_text(v, path, texts),
+        Value::Seq(_) | Value::Map(_) => None,
+        _ => {
+            let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
+            (!text.is_empty() && crate::yaml::resolve::resolve_plain(text) == *v)
+                .then(|| text.clone())
+        }
+    }
+}
+
 /// The text of a scalar that is not a string, as kustomize reads it: the
 /// text the file wrote at `path` (from `texts`, see
 /// [`Resource::scalar_texts`]) if the value still reads as that text, else
@@ -705,6 +721,33 @@ impl Resource {
                 if let Some(text) = timestamp_text(v, &path, &self.scalar_texts) {
                     *v = Value::String(text);
                 }
+            }
+        }
+    }
+
+    /// Takes, after a strategic merge of `patch` (whose scalars were
+    /// written as `texts`), the text of every annotation the patch wrote:
+    /// kyaml merges nodes, so an annotation keeps the patch's text (`1.50`,
+    /// `2022-01-01`) until kustomize rewrites the annotations at the end
+    /// (see [`Resource::stringify_annotations`]).
+    pub fn take_patch_annotation_texts(&mut self, patch: &Value, texts: &[(Vec<Step>, String)]) {
+        let Some(Value::Map(written)) = patch.get_path(&["metadata", "annotations"]) else {
+            return;
+        };
+        for key in written.keys() {
+            let path = [
+                Step::Key("metadata".into()),
+                Step::Key("annotations".into()),
+                Step::Key(key.clone()),
+            ];
+            // The object's own text is stale once the patch writes the key.
+            self.scalar_texts.retain(|(p, _)| p[..] != path[..]);
+            let Some(now) = value_at(&self.value, &path) else { continue };
+            if value_at(patch, &path) != Some(now) {
+                continue;
+            }
+            if let Some((_, text)) = texts.iter().find(|(p, _)| p[..] == path[..]) {
+                self.scalar_texts.push((path.to_vec(), text.clone()));
             }
         }
     }

@@ -2025,6 +2025,7 @@ impl Builder<'_> {
                     Some(v) => {
                         let before = std::mem::replace(&mut r.value, v);
                         keep_quotes(r, &before, &doc, texts, schema.root(&schema_gvk));
+                        r.take_patch_annotation_texts(&doc, texts);
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {

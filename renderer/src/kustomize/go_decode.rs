@@ -141,6 +141,25 @@ impl Walk {
     }
 }
 
+/// Go's decoding of a JSON number into an `int`/`int64` field, for a value
+/// that sigs.k8s.io/yaml turned into JSON: a YAML float is written as
+/// `encoding/json` writes a float64 (`2.0` and `1e3` become `2` and `1000`,
+/// which decode), and a number that does not parse as an integer in range
+/// fails naming its JSON text (`number 1.5`, `number 1e+21`). `Err` holds
+/// what Go's `UnmarshalTypeError` says was found; null is the caller's.
+pub(crate) fn json_int(v: &Value) -> Result<i64, String> {
+    let text = match v {
+        Value::Int(i) => return Ok(*i),
+        Value::Uint(u) => u.to_string(),
+        Value::Float(f) => crate::gotmpl::sprig::json::json_float(*f).unwrap_or_default(),
+        Value::Bool(_) => return Err("bool".into()),
+        Value::String(_) => return Err("string".into()),
+        Value::Seq(_) => return Err("array".into()),
+        Value::Null | Value::Map(_) => return Err("object".into()),
+    };
+    text.parse::<i64>().map_err(|_| format!("number {text}"))
+}
+
 /// kustomize's `types.FieldSpec`: the group, version and kind of an
 /// embedded `resid.Gvk`, then the path and `create`.
 static FIELD_SPEC: GoType = GoType::Struct(
@@ -266,6 +285,28 @@ mod tests {
             check("commonLabels: [{path: 5, create: yes}]", &TRANSFORMER_CONFIG, Source::Yaml),
             None
         );
+    }
+
+    /// Recorded from kubectl (`replicas[].count`, cases 3044-3049).
+    #[test]
+    fn json_numbers_decode_into_int64_as_go() {
+        let read = |text: &str| yaml::parse_documents_yaml11(text, "t").unwrap().remove(0);
+        for (text, want) in [
+            ("2.0", Ok(2)),
+            ("1e3", Ok(1000)),
+            ("0x10", Ok(16)),
+            ("-0.0", Ok(0)),
+            ("1.5", Err("number 1.5")),
+            ("-1.25e1", Err("number -12.5")),
+            ("99999999999999999999", Err("number 100000000000000000000")),
+            ("1e21", Err("number 1e+21")),
+            ("1.0e-7", Err("number 1e-7")),
+            ("9223372036854775808", Err("number 9223372036854775808")),
+            ("true", Err("bool")),
+            ("'3'", Err("string")),
+        ] {
+            assert_eq!(json_int(&read(text)), want.map_err(str::to_string), "{text}");
+        }
     }
 
     /// Recorded from kubectl (a `crds:` file).

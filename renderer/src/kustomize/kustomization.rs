@@ -1,6 +1,7 @@
 //! The kustomization file: reading `kustomization.yaml` into typed fields.
 
 use super::Error;
+use super::go_decode;
 use super::transform::replacements::Replacement;
 use super::transform::value_add::ValueAdd;
 use super::transform::vars::Var;
@@ -531,11 +532,25 @@ impl Fields<'_> {
     /// A value of the wrong type for `field`, in the words of Go's JSON
     /// decoder, which kustomize reads kustomizations with.
     fn mismatch(&self, found: &Value, field: &str, go_type: &str) -> Error {
+        self.mismatch_as(json_kind(found), field, go_type)
+    }
+
+    /// [`Fields::mismatch`] where Go says what it found (`number 1.5`).
+    fn mismatch_as(&self, found: &str, field: &str, go_type: &str) -> Error {
         self.err(format!(
-            "invalid Kustomization: json: cannot unmarshal {} into Go struct field {} of type {go_type}",
-            json_kind(found),
+            "invalid Kustomization: json: cannot unmarshal {found} into Go struct field {} of type {go_type}",
             go_field(field)
         ))
+    }
+
+    /// An `int64` field (null is 0), as Go decodes it (see [`go_decode::json_int`]).
+    fn int64(&self, v: Option<&Value>, field: &str) -> Result<i64, Error> {
+        match v {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => {
+                go_decode::json_int(v).map_err(|found| self.mismatch_as(&found, field, "int64"))
+            }
+        }
     }
 
     /// A string field: kustomize decodes kustomization files into Go structs,
@@ -637,11 +652,7 @@ impl Fields<'_> {
                 GoType::Opaque => {}
                 GoType::Str => drop(self.string(v, &field)?),
                 GoType::Bool => drop(self.bool(Some(v), &field)?),
-                GoType::Int64 => {
-                    if !matches!(v, Value::Null | Value::Int(_)) {
-                        return Err(self.mismatch(v, &field, "int64"));
-                    }
-                }
+                GoType::Int64 => drop(self.int64(Some(v), &field)?),
                 GoType::Strings => drop(self.strings(v, &field)?),
                 GoType::StringMap => drop(self.string_map(v, &field)?),
                 GoType::BoolMap => match v {
@@ -1065,13 +1076,7 @@ impl Kustomization {
                         let ctx = format!("replicas[{i}]");
                         let rm = f.map(item, &ctx)?;
                         f.check_keys(rm, &["name", "count"], &ctx)?;
-                        let count = match rm.get("count") {
-                            Some(Value::Int(n)) => *n,
-                            None | Some(Value::Null) => 0,
-                            Some(other) => {
-                                return Err(f.mismatch(other, &format!("{ctx}.count"), "int64"));
-                            }
-                        };
+                        let count = f.int64(rm.get("count"), &format!("{ctx}.count"))?;
                         k.replicas.push(Replica {
                             name: f.opt_string(rm, "name", &ctx)?.unwrap_or_default(),
                             count,

@@ -313,7 +313,9 @@ fn kustomize_pieces(
             piece,
             file,
             limits,
-            Flags { string_keys: true, scalar_texts, ..Flags::default() },
+            // kyaml decodes one document per piece: what follows a `...`
+            // in the piece is never read.
+            Flags { string_keys: true, scalar_texts, one_document: true, ..Flags::default() },
         )
         .map_err(|mut e| {
             if !e.duplicate_keys.is_empty() {
@@ -330,7 +332,6 @@ fn kustomize_pieces(
             e
         })?;
         lines_before += line_count(&text[start..next]);
-        // kyaml decodes one document per piece.
         if let Some(doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
             docs.push(doc);
         }
@@ -411,6 +412,9 @@ struct Flags {
     scalar_texts: bool,
     /// Stop after the root node of the first document (yaml.v2's Unmarshal).
     first_only: bool,
+    /// Stop after the end of the first document (yaml.v3's `Decoder.Decode`
+    /// called once): what follows its end marker is never read.
+    one_document: bool,
     /// The text carries bytes that are not UTF-8 (with `yaml11`).
     go_bytes: bool,
 }
@@ -782,8 +786,15 @@ fn parse_once(
     limits: Limits,
     flags: Flags,
 ) -> Result<Vec<Document>, Failure> {
-    let Flags { string_keys, yaml11, stringify_keys, scalar_texts, first_only, go_bytes: _ } =
-        flags;
+    let Flags {
+        string_keys,
+        yaml11,
+        stringify_keys,
+        scalar_texts,
+        first_only,
+        one_document,
+        go_bytes: _,
+    } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
@@ -828,14 +839,20 @@ fn parse_once(
                     if first_only {
                         break;
                     }
+                    if one_document {
+                        after_document_end(&builder, &mut parser, &sp)?;
+                        break;
+                    }
                     continue;
                 }
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
+                let mut end_span = None;
                 if !first_only {
                     let (end, sp) = builder.next(&mut parser)?;
                     if !matches!(end, Event::DocumentEnd) {
                         return Err(builder.err(&sp, "expected the end of the document").into());
                     }
+                    end_span = Some(sp);
                 }
                 if let Some(mut e) = builder.duplicate_error.take() {
                     e.duplicate_keys = std::mem::take(&mut builder.duplicates);
@@ -855,12 +872,173 @@ fn parse_once(
                 if first_only {
                     break;
                 }
+                if one_document {
+                    if let Some(sp) = end_span {
+                        after_document_end(&builder, &mut parser, &sp)?;
+                    }
+                    break;
+                }
             }
             Event::StreamStart | Event::Nothing => {}
             _ => return Err(builder.err(&span, "unexpected event outside a document").into()),
         }
     }
     Ok(docs)
+}
+
+/// yaml.v3's scanner keeps two tokens queued past the one its parser looks
+/// at, so a decoder that reads one document still scans the two tokens after
+/// an explicit `...` end, and fails on a bad one; it never parses them. kiln
+/// checks directives (`%YAML 1.2`, `%TAG`) and document markers itself, as
+/// saphyr refuses a directive after `...`; for a content token it reads the
+/// next document's first scalar (and one event more when that scalar runs
+/// over several lines, where yaml.v3's second token is what follows it).
+fn after_document_end<'a>(
+    builder: &Builder<'_>,
+    parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+    end: &Span,
+) -> Result<(), Failure> {
+    let text = builder.source.text;
+    let at = builder.source.byte(end.start.index());
+    if !text.get(at..).is_some_and(|t| t.starts_with("...")) {
+        return Ok(());
+    }
+    let mut pos = at + 3;
+    for token in 0..2 {
+        pos = skip_blanks_and_comments(text, pos);
+        let rest = &text[pos..];
+        if rest.is_empty() {
+            break;
+        }
+        let line_start = pos == 0 || text.as_bytes()[pos - 1] == b'\n';
+        if line_start && rest.starts_with('%') {
+            let line_end = rest.find('\n').map_or(text.len(), |i| pos + i);
+            if let Some(problem) = directive_problem(&text[pos + 1..line_end]) {
+                return Err(ParseError {
+                    file: builder.file.to_string(),
+                    line: text[..pos].matches('\n').count() + 1,
+                    column: 1,
+                    message: problem.into(),
+                    piece_line: 0,
+                }
+                .into());
+            }
+            pos = line_end;
+        } else if line_start && (rest.starts_with("---") || rest.starts_with("...")) {
+            if rest.len() > 3 && !rest[3..].starts_with([' ', '\t', '\r', '\n']) {
+                break;
+            }
+            pos += 3;
+        } else {
+            if token == 0 {
+                content_lookahead(builder, parser)?;
+            }
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The first byte at or after `pos` that is not a blank, a line break or
+/// part of a comment.
+fn skip_blanks_and_comments(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
+            b'#' => pos = text[pos..].find('\n').map_or(text.len(), |i| pos + i),
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// What yaml.v3's scanner finds wrong with a directive line (without its
+/// `%`), in its words.
+fn directive_problem(line: &str) -> Option<&'static str> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let is_blank = |c: char| c == ' ' || c == '\t';
+    let word_len = |s: &str| {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(s.len())
+    };
+    let name_len = word_len(line);
+    if name_len == 0 {
+        return Some("could not find expected directive name");
+    }
+    let (name, mut rest) = line.split_at(name_len);
+    if rest.chars().next().is_some_and(|c| !is_blank(c)) {
+        return Some("found unexpected non-alphabetical character");
+    }
+    rest = rest.trim_start_matches(is_blank);
+    let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    match name {
+        "YAML" => {
+            let major = digits(rest);
+            if major == 0 {
+                return Some("did not find expected version number");
+            }
+            let Some(after) = rest[major..].strip_prefix('.') else {
+                return Some("did not find expected digit or '.' character");
+            };
+            let minor = digits(after);
+            if minor == 0 {
+                return Some("did not find expected version number");
+            }
+            if major > 9 || minor > 9 {
+                return Some("found extremely long version number");
+            }
+            rest = &after[minor..];
+        }
+        "TAG" => {
+            let Some(handle) = rest.strip_prefix('!') else {
+                return Some("did not find expected '!'");
+            };
+            let word = word_len(handle);
+            rest = match handle[word..].strip_prefix('!') {
+                Some(after) => after,
+                None if word == 0 => handle,
+                None => return Some("did not find expected '!'"),
+            };
+            if !rest.starts_with(is_blank) {
+                return Some("did not find expected whitespace");
+            }
+            rest = rest.trim_start_matches(is_blank);
+            let uri = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if uri == 0 {
+                return Some("did not find expected tag URI");
+            }
+            rest = &rest[uri..];
+        }
+        _ => return Some("found unknown directive name"),
+    }
+    let rest = rest.trim_start_matches(is_blank);
+    (!rest.is_empty() && !rest.starts_with('#'))
+        .then_some("did not find expected comment or line break")
+}
+
+/// Reads the start of the document after a `...` as far as yaml.v3's two
+/// queued tokens reach (see [`after_document_end`]).
+fn content_lookahead<'a>(
+    builder: &Builder<'_>,
+    parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+) -> Result<(), Failure> {
+    loop {
+        let (event, span) = builder.next(parser)?;
+        match event {
+            Event::Scalar(..) => {
+                if span.end.line() > span.start.line() {
+                    builder.next(parser)?;
+                }
+                return Ok(());
+            }
+            Event::DocumentStart(_)
+            | Event::MappingStart(..)
+            | Event::SequenceStart(..)
+            | Event::Nothing
+            | Event::StreamStart => {}
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// The input text with the parser's character positions turned into byte

@@ -195,7 +195,7 @@ fn object<'a>(
 }
 
 /// A float as `encoding/json` writes it: `%f`-like shortest form, exponent form outside [1e-6, 1e21).
-fn json_float(f: f64) -> Option<String> {
+pub(crate) fn json_float(f: f64) -> Option<String> {
     if !f.is_finite() {
         return None;
     }

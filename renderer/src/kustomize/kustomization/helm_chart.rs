@@ -89,7 +89,7 @@ impl Fields<'_> {
     /// One `helmCharts` entry (kustomize decodes it strictly: unknown fields are errors).
     pub(super) fn helm_chart(&self, v: &Value, ctx: &str) -> Result<HelmChart, Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(m, CHART_KEYS, ctx)?;
+        self.decode_chart(m, ctx)?;
         let flag = |key: &str| -> Result<bool, Error> {
             Ok(self.bool(m.get(key), &format!("{ctx}.{key}"))?.unwrap_or(false))
         };
@@ -117,6 +117,34 @@ impl Fields<'_> {
             kube_version: self.opt_string(m, "kubeVersion", ctx)?.filter(|s| !s.is_empty()),
             name_template: self.opt_string(m, "nameTemplate", ctx)?.filter(|s| !s.is_empty()),
         })
+    }
+
+    /// Checks the fields of a `helmCharts` entry as Go's decoder meets
+    /// them: kustomize turns the kustomization into JSON with sorted keys,
+    /// so the first field (in that order) that is unknown or of the wrong
+    /// type is the one reported.
+    fn decode_chart(&self, m: &Map, ctx: &str) -> Result<(), Error> {
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let at = format!("{ctx}.{key}");
+            let v = &m[key];
+            match key.as_str() {
+                _ if !CHART_KEYS.contains(&key.as_str()) => {
+                    return Err(
+                        self.err(format!("invalid Kustomization: json: unknown field {key:?}"))
+                    );
+                }
+                "includeCRDs" | "skipHooks" | "skipTests" | "debug" => {
+                    self.bool(Some(v), &at)?;
+                }
+                "additionalValuesFiles" | "apiVersions" => drop(self.strings(v, &at)?),
+                "valuesInline" if !v.is_null() => drop(self.map(v, &at)?),
+                "valuesInline" => {}
+                _ => drop(self.opt_string(m, key, ctx)?),
+            }
+        }
+        Ok(())
     }
 
     fn values_merge(&self, m: &Map, ctx: &str) -> Result<ValuesMerge, Error> {

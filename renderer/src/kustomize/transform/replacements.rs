@@ -106,23 +106,35 @@ pub fn parse_selector(v: &Value, ctx: &str, with_field_path: bool) -> Result<Sel
     })
 }
 
-fn options(v: Option<&Value>, ctx: &str) -> Result<FieldOptions, String> {
+/// Go's error for an `options.index` that does not decode into an `int`
+/// (`found`: what Go says it found, `number 1.5`): kustomize decodes an
+/// inline replacement with the kustomization, one of a file on its own.
+fn index_error(found: &str, ctx: &str, in_file: bool) -> String {
+    let mut path: Vec<&str> =
+        ctx.split('.').map(|seg| seg.split('[').next().unwrap_or(seg)).collect();
+    let prefix = if in_file {
+        path.remove(0);
+        "error unmarshaling JSON: while decoding JSON: "
+    } else {
+        "invalid Kustomization: "
+    };
+    format!(
+        "{prefix}json: cannot unmarshal {found} into Go struct field FieldOptions.{}.index of type int",
+        path.join(".")
+    )
+}
+
+fn options(v: Option<&Value>, ctx: &str, in_file: bool) -> Result<FieldOptions, String> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(FieldOptions::default()) };
     let m = map(v, ctx)?;
     check_keys(m, &["delimiter", "index", "create"], ctx)?;
     Ok(FieldOptions {
         delimiter: opt(m, "delimiter", ctx)?.unwrap_or_default(),
+        // kustomize reads the YAML as JSON, where `1.0` is written `1`.
         index: match m.get("index") {
             None | Some(Value::Null) => 0,
-            Some(Value::Int(i)) => *i,
-            // kustomize reads the YAML as JSON, where `1.0` is written `1`.
-            Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => *f as i64,
-            Some(other) => {
-                return Err(format!(
-                    "{ctx}.index: expected an integer, found a {}",
-                    other.type_name()
-                ));
-            }
+            Some(v) => crate::kustomize::go_decode::json_int(v)
+                .map_err(|found| index_error(&found, ctx, in_file))?,
         },
         create: match m.get("create") {
             None | Some(Value::Null) => false,
@@ -150,6 +162,12 @@ fn strings(v: Option<&Value>, ctx: &str) -> Result<Vec<String>, String> {
 impl Replacement {
     /// Reads one replacement (`source` and `targets`).
     pub fn parse(v: &Value, ctx: &str) -> Result<Replacement, String> {
+        Replacement::parse_in(v, ctx, false)
+    }
+
+    /// [`Replacement::parse`] of a kustomization's entry, or (`in_file`)
+    /// of a replacements file.
+    fn parse_in(v: &Value, ctx: &str, in_file: bool) -> Result<Replacement, String> {
         let m = map(v, ctx)?;
         check_keys(m, &["source", "targets"], ctx)?;
         // kustomize's filter refuses a replacement without a source or
@@ -164,7 +182,7 @@ impl Replacement {
                 Source {
                     select: parse_selector(s, &sctx, true)?,
                     field_path: opt(sm, "fieldPath", &sctx)?.unwrap_or_default(),
-                    options: options(sm.get("options"), &format!("{sctx}.options"))?,
+                    options: options(sm.get("options"), &format!("{sctx}.options"), in_file)?,
                 }
             }
         };
@@ -206,7 +224,7 @@ impl Replacement {
                     .transpose()?,
                 reject,
                 field_paths: strings(tm.get("fieldPaths"), &format!("{tctx}.fieldPaths"))?,
-                options: options(tm.get("options"), &format!("{tctx}.options"))?,
+                options: options(tm.get("options"), &format!("{tctx}.options"), in_file)?,
             });
         }
         Ok(Replacement { source, targets })
@@ -218,9 +236,9 @@ impl Replacement {
             Value::Seq(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, r)| Replacement::parse(r, &format!("replacements[{i}]")))
+                .map(|(i, r)| Replacement::parse_in(r, &format!("replacements[{i}]"), true))
                 .collect(),
-            other => Ok(vec![Replacement::parse(other, "replacement")?]),
+            other => Ok(vec![Replacement::parse_in(other, "replacement", true)?]),
         }
     }
 }
@@ -533,15 +551,18 @@ fn is_scalar(v: &Value) -> bool {
 /// Applies replacements in order.
 pub fn apply(resources: &mut [Resource], replacements: &[Replacement]) -> Result<(), String> {
     for rep in replacements {
-        let value = source_value(resources, &rep.source)?;
+        let (value, text) = source_value(resources, &rep.source)?;
         for t in &rep.targets {
-            apply_target(resources, &value, t)?;
+            apply_target(resources, &value, text.as_deref(), t)?;
         }
     }
     Ok(())
 }
 
-fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
+/// The value at the source's field, and the text its file wrote for it
+/// when kiln knows it (see [`crate::resource::written_text`]): kyaml copies
+/// the node, text and all.
+fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<String>), String> {
     let mut found: Option<&Resource> = None;
     for r in resources {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
@@ -571,23 +592,39 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<Value, String> {
             ));
         }
     };
+    let written =
+        plain_path(fp).and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
     if s.options.delimiter.is_empty() {
-        return Ok(v);
+        return Ok((v, written));
     }
     if !is_scalar(&v) {
         return Err("delimiter option can only be used with scalar nodes".into());
     }
-    let text = scalar_text(&v);
+    let text = written.unwrap_or_else(|| scalar_text(&v));
     let parts: Vec<&str> = text.split(s.options.delimiter.as_str()).collect();
     let idx = usize::try_from(s.options.index).ok().filter(|&i| i < parts.len());
     let Some(i) = idx else {
         return Err(format!("options.index {} is out of bounds for value {text}", s.options.index));
     };
     // The split part keeps the source's type, as kustomize copies the node.
-    Ok(match v {
-        Value::String(_) => Value::String(parts[i].to_string()),
-        _ => resolve_plain(parts[i]),
-    })
+    Ok((
+        match v {
+            Value::String(_) => Value::String(parts[i].to_string()),
+            _ => resolve_plain(parts[i]),
+        },
+        None,
+    ))
+}
+
+/// The steps of a field path made of map keys only (`metadata.annotations.a`).
+pub(crate) fn plain_path(fp: &str) -> Option<Vec<Step>> {
+    split_path(fp)
+        .into_iter()
+        .map(|seg| {
+            let list_step = seg.starts_with(['[', '*', '-']) || seg.is_empty();
+            (!list_step).then_some(Step::Key(seg))
+        })
+        .collect()
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -599,7 +636,12 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn apply_target(resources: &mut [Resource], value: &Value, t: &Target) -> Result<(), String> {
+fn apply_target(
+    resources: &mut [Resource],
+    value: &Value,
+    text: Option<&str>,
+    t: &Target,
+) -> Result<(), String> {
     let Some(select) = &t.select else {
         return Err("target must specify resources to select".into());
     };
@@ -634,7 +676,7 @@ fn apply_target(resources: &mut [Resource], value: &Value, t: &Target) -> Result
             continue;
         }
         for fp in paths {
-            write_path(r, fp, value, &t.options)?;
+            write_path(r, fp, value, text, &t.options)?;
         }
     }
     Ok(())
@@ -676,7 +718,21 @@ pub fn mistyped_error(r: &Resource) -> Option<String> {
     })
 }
 
-fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Result<(), String> {
+/// Writes `value` (written as `source_text` in its file, when kiln knows)
+/// at the field `fp` of `r`.
+fn write_path(
+    r: &mut Resource,
+    fp: &str,
+    value: &Value,
+    source_text: Option<&str>,
+    o: &FieldOptions,
+) -> Result<(), String> {
+    // A node the target has takes the source node's text; a created one
+    // is a copy of the source node, read back from JSON.
+    let text_of = |v: &Value, fresh: bool| match source_text {
+        Some(text) if !fresh => text.to_string(),
+        _ => scalar_text(v),
+    };
     let segs = split_path(fp);
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
@@ -719,12 +775,13 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
     let mut created = false;
     for (slot, was_null) in hits.slots {
         // A created leaf is a null the object did not have.
-        created |= slot.is_null() && !was_null;
+        let fresh = slot.is_null() && !was_null;
+        created |= fresh;
         let mut v = value.clone();
         if was_null && !v.is_null() {
             // kyaml writes the text into the null scalar and keeps its
             // `!!null` tag, which kustomize then cannot turn into JSON.
-            let text = scalar_text(&v);
+            let text = text_of(&v, fresh);
             let error = format!("yaml: cannot decode !!{} `{text}` as a !!null", yaml_tag(&v));
             mistyped.push((fp.to_string(), text.clone(), error));
             *slot = Value::String(text);
@@ -737,7 +794,7 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             let current = scalar_text(slot);
             let mut parts: Vec<String> =
                 current.split(o.delimiter.as_str()).map(str::to_string).collect();
-            let text = scalar_text(&v);
+            let text = text_of(&v, fresh);
             match usize::try_from(o.index) {
                 Err(_) => parts.insert(0, text),
                 Ok(i) if i >= parts.len() => parts.push(text),
@@ -749,7 +806,7 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
             // kustomize copies only the text into a scalar target, keeping
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
-            let text = scalar_text(&v);
+            let text = if o.delimiter.is_empty() { text_of(&v, fresh) } else { scalar_text(&v) };
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
             let kept_tag = match &*slot {
@@ -814,6 +871,18 @@ fn write_path(r: &mut Resource, fp: &str, value: &Value, o: &FieldOptions) -> Re
         };
     }
     r.mistyped.extend(mistyped);
+    // An annotation keeps the copied node's text (kustomize rewrites the
+    // annotations from their nodes' text at the end).
+    if let Some(path) = plain_path(fp).filter(|p| {
+        p.len() == 3
+            && p[0] == Step::Key("metadata".into())
+            && p[1] == Step::Key("annotations".into())
+    }) {
+        r.scalar_texts.retain(|(p, _)| *p != path);
+        if let Some(text) = source_text.filter(|_| o.delimiter.is_empty()) {
+            r.scalar_texts.push((path, text.to_string()));
+        }
+    }
     if created && !untagged {
         r.untagged.push(fp.to_string());
     }

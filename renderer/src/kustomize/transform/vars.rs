@@ -318,12 +318,20 @@ pub fn resolve(
                 b.var.go_string()
             ));
         };
-        let Some(v) = field_value(&r.value, &b.var.field_path) else {
+        let Some(mut v) = field_value(&r.value, &b.var.field_path) else {
             return Err(format!(
                 "field specified in var '{}' not found in corresponding resource",
                 b.var.go_string()
             ));
         };
+        // yaml.v3 gives a timestamp read into an interface as its text
+        // (`2020-01-01`); numbers lose theirs.
+        if let Some(text) = replacements::plain_path(&b.var.field_path)
+            .filter(|_| matches!(v, Value::String(_)))
+            .and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts))
+        {
+            v = Value::String(text);
+        }
         // kustomize substitutes only scalars: a reference to a var whose
         // field holds a map or a list stays as written.
         if !matches!(v, Value::Map(_) | Value::Seq(_)) {
