@@ -267,7 +267,11 @@ fn bad_verb(out: &mut String, v: &Value, verb: char, spec: &Spec) {
     } else {
         out.push_str(&v.type_name());
         out.push('=');
-        print_value(out, v, 'v', spec, 0);
+        match v {
+            // Go calls no `String` method while it reports a bad verb.
+            Value::Named(n) => fmt_int(out, v, i128::from(n.value), 'v', spec),
+            _ => print_value(out, v, 'v', spec, 0),
+        }
     }
     out.push(')');
 }
@@ -300,6 +304,13 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         }
         Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
         Value::Uint8(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        // A named integer is a `fmt.Stringer`: the string verbs print its
+        // `String()`, the others (and `%#v`) its number.
+        Value::Named(n) if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') && !spec.sharp_v => {
+            let text = n.string();
+            fmt_string(out, &Value::from(text.as_str()), &text, verb, spec);
+        }
+        Value::Named(n) => fmt_int(out, v, i128::from(n.value), verb, spec),
         // A `[]byte` prints as text with the string verbs.
         Value::List(items)
             if matches!(verb, 's' | 'q' | 'x' | 'X')

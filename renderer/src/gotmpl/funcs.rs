@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::exec::Call;
 use super::fmt::{sprint, sprintf, sprintln};
-use super::value::Value;
+use super::value::{NamedType, Value};
 
 type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
 
@@ -39,6 +39,9 @@ pub enum Param {
     Map,
     /// A struct type of that name, such as `time.Time`.
     Struct(&'static str),
+    /// A named integer type, such as `time.Duration`: an integer constant
+    /// converts to it, a value must have it.
+    Named(&'static NamedType),
 }
 
 impl Param {
@@ -54,6 +57,7 @@ impl Param {
             Param::List => "[]interface {}",
             Param::Map => "map[string]interface {}",
             Param::Struct(name) => name,
+            Param::Named(ty) => ty.name,
         }
     }
 }
@@ -401,7 +405,7 @@ enum Kind {
 fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) | Value::Int64(_) => Kind::Int,
+        Value::Int(_) | Value::Int64(_) | Value::Named(_) => Kind::Int,
         Value::Uint64(_) | Value::Uint8(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::Complex(..) => Kind::Complex,

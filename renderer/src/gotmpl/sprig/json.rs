@@ -124,7 +124,9 @@ fn encode(
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) | Value::Named(super::super::Named { value: i, .. }) => {
+            out.push_str(&i.to_string())
+        }
         Value::Uint64(u) => out.push_str(&u.to_string()),
         Value::Uint8(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)?),
