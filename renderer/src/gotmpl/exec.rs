@@ -897,6 +897,10 @@ impl<'m, 't> State<'m, 't> {
         let max = self.m.options.max_output;
         match &v {
             Ok(Value::String(s)) if s.len() > max => Err(format!("result exceeds {max} bytes")),
+            // Bytes joined from two strings may make UTF-8 together.
+            Ok(Value::String(s)) if let Some(joined) = super::sprig::rejoin_bytes(s) => {
+                Ok(Value::from(joined))
+            }
             Ok(Value::List(l)) if l.len() > max => Err(format!("result exceeds {max} elements")),
             _ => v,
         }

@@ -816,7 +816,16 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
                 }
                 None => s,
             };
-            if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
+            // Go's `strconv.CanBackquote`: no backquote, control character,
+            // byte that is not UTF-8 or byte order mark.
+            let backquote = |c: char| {
+                c == '\t'
+                    || !(c == '`'
+                        || c.is_control()
+                        || c == '\u{FEFF}'
+                        || super::sprig::is_raw_byte(c))
+            };
+            if spec.sharp && s.chars().all(backquote) {
                 pad(out, &format!("`{s}`"), spec);
             } else if spec.plus {
                 pad(out, &quote_ascii(s), spec);

@@ -10,7 +10,9 @@ mod certs;
 mod crypto;
 mod date;
 pub(crate) use date::{check_time, civil_nanos, time_json, zoned_time};
-pub use encoding::{from_go_bytes, go_bytes, go_lossy, is_raw_byte, json_text, raw_byte};
+pub use encoding::{
+    from_go_bytes, go_bytes, go_lossy, is_raw_byte, json_text, raw_byte, rejoin_bytes,
+};
 mod defaults;
 mod dicts;
 mod dsa;
