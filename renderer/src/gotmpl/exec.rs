@@ -371,7 +371,11 @@ impl<'m, 't> State<'m, 't> {
                 Box::new((0..l.len()).map(move |i| (Value::Int(i as i64), l[i].clone())))
             }
             Value::Map(m) => Box::new(m.entries().into_iter().map(|(k, e)| (Value::from(k), e))),
-            Value::Int(_) | Value::Int64(_) | Value::Uint64(_) | Value::Uint8(_) => {
+            Value::Int(_)
+            | Value::Int64(_)
+            | Value::Uint64(_)
+            | Value::Uint8(_)
+            | Value::Named(_) => {
                 let n = v.as_integer().unwrap_or(0);
                 // Go reports where the pipeline's evaluation ended.
                 if b.pipe.decl.len() > 1 {
@@ -380,11 +384,12 @@ impl<'m, 't> State<'m, 't> {
                     );
                 }
                 // The counter has the integer's own type, as Go's range gives it.
-                let typed: fn(i128) -> Value = match v {
-                    Value::Int64(_) => |i| Value::Int64(i as i64),
-                    Value::Uint64(_) => |i| Value::Uint64(i as u64),
-                    Value::Uint8(_) => |i| Value::Uint8(i as u8),
-                    _ => |i| Value::Int(i as i64),
+                let typed: Box<dyn Fn(i128) -> Value> = match v {
+                    Value::Int64(_) => Box::new(|i| Value::Int64(i as i64)),
+                    Value::Uint64(_) => Box::new(|i| Value::Uint64(i as u64)),
+                    Value::Uint8(_) => Box::new(|i| Value::Uint8(i as u8)),
+                    Value::Named(n) => Box::new(move |i| Value::named(n.ty, i as i64)),
+                    _ => Box::new(|i| Value::Int(i as i64)),
                 };
                 Box::new((0..n).map(move |i| (typed(i), typed(i))))
             }
@@ -696,6 +701,12 @@ impl<'m, 't> State<'m, 't> {
                     },
                 }
             }
+            Value::Named(n) => match n.method(name) {
+                Some(method) => self.call_method(dot, node, name, method, None, (args, fin)),
+                None => {
+                    Err(self.error(format!("can't evaluate field {name} in type {}", n.ty.name)))
+                }
+            },
             other => {
                 let t = if concrete { other.type_name() } else { "interface {}".to_string() };
                 Err(self.error(format!("can't evaluate field {name} in type {t}")))
@@ -886,6 +897,10 @@ impl<'m, 't> State<'m, 't> {
         let max = self.m.options.max_output;
         match &v {
             Ok(Value::String(s)) if s.len() > max => Err(format!("result exceeds {max} bytes")),
+            // Bytes joined from two strings may make UTF-8 together.
+            Ok(Value::String(s)) if let Some(joined) = super::sprig::rejoin_bytes(s) => {
+                Ok(Value::from(joined))
+            }
             Ok(Value::List(l)) if l.len() > max => Err(format!("result exceeds {max} elements")),
             _ => v,
         }
@@ -934,6 +949,7 @@ impl<'m, 't> State<'m, 't> {
         let ok = match (p, a) {
             (Param::String, Operand::String { value, .. }) => Some(Value::String(value.clone())),
             (Param::Int, Operand::Number(n)) => n.int.map(Value::Int),
+            (Param::Named(ty), Operand::Number(n)) => n.int.map(|i| Value::named(ty, i)),
             // Go sets an unsigned constant into the parameter's type, which
             // keeps its low bits.
             (Param::Uint32, Operand::Number(n)) => {
@@ -950,7 +966,7 @@ impl<'m, 't> State<'m, 't> {
         let message = match (p, a) {
             (_, Operand::Nil(_)) => format!("cannot assign nil to {}", p.go_name()),
             (Param::String, _) => format!("expected string; found {a}"),
-            (Param::Int, _) => format!("expected integer; found {a}"),
+            (Param::Int | Param::Named(_), _) => format!("expected integer; found {a}"),
             (Param::Uint32, _) => format!("expected unsigned integer; found {a}"),
             (Param::Float, _) => format!("expected float; found {a}"),
             (Param::Bool, _) => format!("expected bool; found {a}"),
@@ -974,6 +990,7 @@ impl<'m, 't> State<'m, 't> {
                 return Ok(Value::Map(m.plain()));
             }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
+            (Param::Named(ty), Value::Named(n)) => n.is(ty),
             (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
             (_, Value::Missing) => {
                 return Err(self.error(format!("invalid value; expected {}", p.go_name())));

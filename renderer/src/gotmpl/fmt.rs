@@ -267,7 +267,11 @@ fn bad_verb(out: &mut String, v: &Value, verb: char, spec: &Spec) {
     } else {
         out.push_str(&v.type_name());
         out.push('=');
-        print_value(out, v, 'v', spec, 0);
+        match v {
+            // Go calls no `String` method while it reports a bad verb.
+            Value::Named(n) => fmt_int(out, v, i128::from(n.value), 'v', spec),
+            _ => print_value(out, v, 'v', spec, 0),
+        }
     }
     out.push(')');
 }
@@ -300,6 +304,13 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         }
         Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
         Value::Uint8(u) => fmt_int(out, v, i128::from(*u), verb, spec),
+        // A named integer is a `fmt.Stringer`: the string verbs print its
+        // `String()`, the others (and `%#v`) its number.
+        Value::Named(n) if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') && !spec.sharp_v => {
+            let text = n.string();
+            fmt_string(out, &Value::from(text.as_str()), &text, verb, spec);
+        }
+        Value::Named(n) => fmt_int(out, v, i128::from(n.value), verb, spec),
         // A `[]byte` prints as text with the string verbs.
         Value::List(items)
             if matches!(verb, 's' | 'q' | 'x' | 'X')
@@ -805,7 +816,16 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
                 }
                 None => s,
             };
-            if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
+            // Go's `strconv.CanBackquote`: no backquote, control character,
+            // byte that is not UTF-8 or byte order mark.
+            let backquote = |c: char| {
+                c == '\t'
+                    || !(c == '`'
+                        || c.is_control()
+                        || c == '\u{FEFF}'
+                        || super::sprig::is_raw_byte(c))
+            };
+            if spec.sharp && s.chars().all(backquote) {
                 pad(out, &format!("`{s}`"), spec);
             } else if spec.plus {
                 pad(out, &quote_ascii(s), spec);

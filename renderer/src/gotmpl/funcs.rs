@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::exec::Call;
 use super::fmt::{sprint, sprintf, sprintln};
-use super::value::Value;
+use super::value::{NamedType, Value};
 
 type FuncImpl = dyn Fn(&Call<'_>, &[Value]) -> Result<Value, String> + Send + Sync;
 
@@ -39,6 +39,9 @@ pub enum Param {
     Map,
     /// A struct type of that name, such as `time.Time`.
     Struct(&'static str),
+    /// A named integer type, such as `time.Duration`: an integer constant
+    /// converts to it, a value must have it.
+    Named(&'static NamedType),
 }
 
 impl Param {
@@ -54,6 +57,7 @@ impl Param {
             Param::List => "[]interface {}",
             Param::Map => "map[string]interface {}",
             Param::Struct(name) => name,
+            Param::Named(ty) => ty.name,
         }
     }
 }
@@ -318,8 +322,9 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 }
             }
             Value::String(s) => {
-                let x = index_arg(i, s.len())?;
-                match s.as_bytes().get(x) {
+                let bytes = super::sprig::go_bytes(s);
+                let x = index_arg(i, bytes.len())?;
+                match bytes.get(x) {
                     Some(b) => Value::Int(i64::from(*b)),
                     None => return Err("reflect: string index out of range".to_string()),
                 }
@@ -353,7 +358,8 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
             if indexes.len() == 3 {
                 return Err("cannot 3-index slice a string".to_string());
             }
-            (s.len(), s.len())
+            let n = super::sprig::go_bytes(s).len();
+            (n, n)
         }
         Value::List(l) => (l.len(), l.cap()),
         other => return Err(format!("can't slice item of type {}", other.type_name())),
@@ -372,12 +378,10 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
         return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
     }
     match item {
-        Value::String(s) => match s.get(idx[0]..idx[1]) {
-            Some(sub) => Ok(Value::from(sub)),
-            None => {
-                Ok(Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned()))
-            }
-        },
+        // Go slices a string's bytes; a cut through a character leaves bytes.
+        Value::String(s) => {
+            Ok(Value::from(super::sprig::from_go_bytes(&super::sprig::go_bytes(s)[idx[0]..idx[1]])))
+        }
         // A slice of a slice keeps its element type and shares the
         // elements up to the capacity.
         Value::List(l) => Ok(Value::List(l.subslice(idx[0], idx[1], idx[2]))),
@@ -401,7 +405,7 @@ enum Kind {
 fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) | Value::Int64(_) => Kind::Int,
+        Value::Int(_) | Value::Int64(_) | Value::Named(_) => Kind::Int,
         Value::Uint64(_) | Value::Uint8(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::Complex(..) => Kind::Complex,
@@ -542,7 +546,7 @@ pub fn js_escape(s: &str) -> String {
 /// Go's `url.QueryEscape`.
 pub fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in super::sprig::go_bytes(s).iter() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)

@@ -37,7 +37,7 @@ use std::sync::Arc;
 pub use exec::Call;
 pub use funcs::{Funcs, Function, Param, html_escape, js_escape, query_escape};
 pub use stack::{STACK_SIZE, with_stack};
-pub use value::{Elem, LazyMap, List, MapRef, MapType, Struct, Value};
+pub use value::{Elem, LazyMap, List, MapRef, MapType, Named, NamedType, Struct, Value};
 
 use ast::Tree;
 

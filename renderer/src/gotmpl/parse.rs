@@ -730,7 +730,8 @@ pub(crate) fn unquote(s: &str) -> Option<String> {
             _ => return None,
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    // Bytes that are not UTF-8 stay bytes, as in Go (see `from_go_bytes`).
+    Some(super::sprig::from_go_bytes(&out))
 }
 
 #[cfg(test)]
@@ -749,6 +750,8 @@ mod tests {
             (r#""\xc3\xa9\303\251""#, Some("éé")),
             (r"'\xff'", Some("ÿ")),
             (r"'\377'", Some("ÿ")),
+            (r#""a\xffb\377""#, Some("a\u{10ffff}b\u{10ffff}")),
+            (r#""\xc3""#, Some("\u{10ffc3}")),
             (r#""\400""#, None),
         ];
         for (input, want) in cases {

@@ -48,6 +48,9 @@ pub enum Value {
     Float(f64),
     /// A complex128 (a constant such as `1+2i`): real and imaginary parts.
     Complex(f64, f64),
+    /// An integer of a named Go type with methods (`time.Duration`,
+    /// `time.Month`, `time.Weekday`).
+    Named(Named),
     /// A string.
     String(Arc<str>),
     /// A slice: `[]interface{}`, or a slice of another element type.
@@ -58,6 +61,61 @@ pub enum Value {
     Struct(Arc<Struct>),
     /// A function value, for `call`.
     Func(Function),
+}
+
+/// A Go type defined on an integer type, with a `String` method and others
+/// (`time.Duration` on `int64`, `time.Month` on `int`).
+pub struct NamedType {
+    /// The type as `%T` prints it, e.g. `time.Month`.
+    pub name: &'static str,
+    /// The underlying integer type, as `kindOf` prints it: `int` or `int64`.
+    pub kind: &'static str,
+    /// Its `String` method: what `%v`, `%s` and template output print.
+    pub string: fn(i64) -> String,
+    /// Its methods by name (`String` included), bound to a receiver.
+    pub method: fn(i64, &str) -> Option<Function>,
+}
+
+impl PartialEq for NamedType {
+    fn eq(&self, other: &NamedType) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for NamedType {}
+
+impl fmt::Debug for NamedType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// An integer of a [`NamedType`]. As in Go it is an integer wherever a
+/// kind is asked for (comparisons, `%d`, JSON, conversions, truth) and
+/// prints by its `String` method where a `fmt.Stringer` does.
+#[derive(Clone, Copy)]
+pub struct Named {
+    /// Its type.
+    pub ty: &'static NamedType,
+    /// Its number.
+    pub value: i64,
+}
+
+impl Named {
+    /// What its `String` method returns.
+    pub fn string(&self) -> String {
+        (self.ty.string)(self.value)
+    }
+
+    /// Its method `name`, bound to it.
+    pub fn method(&self, name: &str) -> Option<Function> {
+        (self.ty.method)(self.value, name)
+    }
+
+    /// Whether it is of type `ty`.
+    pub fn is(&self, ty: &NamedType) -> bool {
+        self.ty == ty
+    }
 }
 
 /// A shared, mutable `map[string]interface{}`.
@@ -501,6 +559,11 @@ impl Value {
         Value::Map(MapRef::new(entries).with_type(MapType::string_map(false)))
     }
 
+    /// An integer `value` of the named type `ty`.
+    pub fn named(ty: &'static NamedType, value: i64) -> Value {
+        Value::Named(Named { ty, value })
+    }
+
     /// Whether this is nil or missing.
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil | Value::Missing)
@@ -512,6 +575,7 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => Some(i128::from(*i)),
             Value::Uint64(u) => Some(i128::from(*u)),
             Value::Uint8(u) => Some(i128::from(*u)),
+            Value::Named(n) => Some(i128::from(n.value)),
             _ => None,
         }
     }
@@ -532,6 +596,7 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Uint64(u) => *u != 0,
             Value::Uint8(u) => *u != 0,
+            Value::Named(n) => n.value != 0,
             Value::Float(f) => *f != 0.0,
             Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::String(s) => !s.is_empty(),
@@ -560,6 +625,7 @@ impl Value {
             Value::Int64(_) => "int64".into(),
             Value::Uint64(_) => "uint64".into(),
             Value::Uint8(_) => "uint8".into(),
+            Value::Named(n) => n.ty.name.into(),
             Value::Float(_) => "float64".into(),
             Value::Complex(..) => "complex128".into(),
             Value::String(_) => "string".into(),
@@ -582,6 +648,7 @@ impl Value {
             Value::Int64(_) => "int64",
             Value::Uint64(_) => "uint64",
             Value::Uint8(_) => "uint8",
+            Value::Named(n) => n.ty.kind,
             Value::Float(_) => "float64",
             Value::Complex(..) => "complex128",
             Value::String(_) => "string",
@@ -589,8 +656,6 @@ impl Value {
             Value::Map(_) => "map",
             Value::Struct(s) => match s.underlying() {
                 Some(v) => v.kind_name(),
-                // Go's `time.Duration` is an int64 with methods.
-                None if s.type_name == "time.Duration" => "int64",
                 None if s.type_name.starts_with('*') => "ptr",
                 None => "struct",
             },
@@ -642,6 +707,7 @@ impl Value {
             // A uint64 above the int64 range is a float in the plain data model.
             Value::Uint64(u) => V::from_u64(*u),
             Value::Uint8(u) => V::Int(i64::from(*u)),
+            Value::Named(n) => V::Int(n.value),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::String(s.to_string()),
             Value::List(l) if l.is_nil() => V::Null,
@@ -686,6 +752,7 @@ impl fmt::Debug for Value {
             Value::Int64(i) => write!(f, "Int64({i})"),
             Value::Uint64(u) => write!(f, "Uint64({u})"),
             Value::Uint8(u) => write!(f, "Uint8({u})"),
+            Value::Named(n) => write!(f, "{}({})", n.ty.name, n.value),
             Value::Float(x) => write!(f, "Float({x})"),
             Value::Complex(re, im) => write!(f, "Complex({re}, {im})"),
             Value::String(s) => write!(f, "String({s:?})"),

@@ -16,7 +16,7 @@ use Param::{Any, String as Str};
 const TIME: Param = Param::Struct("time.Time");
 
 pub(super) const NANOS: i128 = 1_000_000_000;
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -30,7 +30,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] =
+pub(super) const DAYS: [&str; 7] =
     ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// The JSON string a `time.Time` struct marshals to, if `st` is one.

@@ -4,39 +4,54 @@
 //! as `1h2m3s`. Strings parse as Go durations or as decimal seconds,
 //! integers and floats count seconds.
 
-use std::sync::Arc;
-
 use super::date::{duration_string, parse_duration};
 use super::def;
 use crate::gotmpl::fmt::quote;
-use crate::gotmpl::{Funcs, Param, Struct, Value};
+use crate::gotmpl::{Funcs, Function, NamedType, Param, Value};
 
 const SECOND: i64 = 1_000_000_000;
 
+/// Go's `time.Duration`: an int64 count of nanoseconds that prints as `1h2m3s`.
+pub(super) static DURATION: NamedType = NamedType {
+    name: "time.Duration",
+    kind: "int64",
+    string: |d| duration_string(i128::from(d)),
+    method: duration_method,
+};
+
 /// The `time.Duration` value of `nanos`.
 pub(super) fn duration_value(nanos: i64) -> Value {
-    Value::Struct(Arc::new(Struct {
-        type_name: "time.Duration".into(),
-        string: Some(duration_string(i128::from(nanos))),
-        native: Some(Arc::new(Duration(nanos))),
-        ..Struct::default()
-    }))
+    Value::named(&DURATION, nanos)
 }
 
-/// The native value behind a duration struct.
-struct Duration(i64);
+/// The methods of a `time.Duration`.
+fn duration_method(d: i64, name: &str) -> Option<Function> {
+    let constant = |v: Value| Function::new(move |_, _| Ok(v.clone())).params(&[], None);
+    let by = |f: fn(i64, i64) -> i64| {
+        Function::new(move |_, a| Ok(duration_value(f(d, duration_nanos(&a[0])?))))
+            .params(&[Param::Named(&DURATION)], None)
+    };
+    Some(match name {
+        "String" => constant(Value::from(duration_string(i128::from(d)))),
+        "Hours" => constant(Value::Float(in_units(d, 3600 * SECOND))),
+        "Minutes" => constant(Value::Float(in_units(d, 60 * SECOND))),
+        "Seconds" => constant(Value::Float(in_units(d, SECOND))),
+        "Milliseconds" => constant(Value::Int64(d / 1_000_000)),
+        "Microseconds" => constant(Value::Int64(d / 1_000)),
+        "Nanoseconds" => constant(Value::Int64(d)),
+        // Go's `Abs`: the most negative duration has no positive one.
+        "Abs" => constant(duration_value(d.checked_abs().unwrap_or(i64::MAX))),
+        "Round" => by(round),
+        "Truncate" => by(|d, m| if m <= 0 { d } else { d - d % m }),
+        _ => return None,
+    })
+}
 
-/// A `time.Duration` parameter of a method (`Time.Add`): a duration, or an
-/// integer, which Go converts to one.
+/// The nanoseconds of a `time.Duration` parameter of a method (`Time.Add`),
+/// which the executor has checked ([`Param::Named`]).
 pub(super) fn duration_nanos(v: &Value) -> Result<i64, String> {
     match v {
-        Value::Int(i) | Value::Int64(i) => Ok(*i),
-        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Duration>()) {
-            Some(d) => Ok(d.0),
-            None => {
-                Err(format!("wrong type for value; expected time.Duration; got {}", st.type_name))
-            }
-        },
+        Value::Named(n) if n.is(&DURATION) => Ok(n.value),
         other => {
             Err(format!("wrong type for value; expected time.Duration; got {}", other.type_name()))
         }
@@ -46,10 +61,7 @@ pub(super) fn duration_nanos(v: &Value) -> Result<i64, String> {
 /// Sprig's `asDuration`.
 fn as_duration(v: &Value) -> Result<i64, String> {
     match v {
-        Value::Struct(st) => match st.native.as_ref().and_then(|n| n.downcast_ref::<Duration>()) {
-            Some(d) => Ok(d.0),
-            None => Err(format!("unsupported duration type {}", st.type_name)),
-        },
+        Value::Named(n) if n.is(&DURATION) => Ok(n.value),
         Value::String(s) => {
             let t = s.trim();
             if t.is_empty() {

@@ -92,6 +92,18 @@ fn decode_bytes(bytes: &[u8], invalid: impl Fn(u8) -> Option<char>) -> String {
     out
 }
 
+/// A string whose carried bytes (see [`from_go_bytes`]) may have come
+/// together into UTF-8 (`print "\xc3" "\xa9"` is `é` in Go), carried anew;
+/// `None` when it carries no byte. The first test is a byte search, so
+/// strings without carried bytes cost little.
+pub fn rejoin_bytes(text: &str) -> Option<String> {
+    // Every carrier code point's UTF-8 starts with 0xF4.
+    if !text.as_bytes().contains(&0xF4) || !text.chars().any(is_raw_byte) {
+        return None;
+    }
+    Some(from_go_bytes(&go_bytes(text)))
+}
+
 /// The bytes a string stands for: the inverse of [`from_go_bytes`].
 pub fn go_bytes(text: &str) -> Cow<'_, [u8]> {
     let carrier = is_raw_byte;

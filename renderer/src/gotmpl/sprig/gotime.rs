@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::date::{NANOS, Time, Zone, offset_text, zero_time};
-use super::durations::{duration_nanos, duration_value};
+use super::date::{DAYS, MONTHS, NANOS, Time, Zone, offset_text, zero_time};
+use super::durations::{DURATION, duration_nanos, duration_value};
 use super::s;
-use crate::gotmpl::{Function, Param, Struct, Value};
+use crate::gotmpl::{Function, NamedType, Param, Struct, Value};
 
 /// The Go type of `Time.Location`.
 const LOCATION: &str = "*time.Location";
@@ -246,7 +246,7 @@ impl GoTime {
         methods.insert(
             "Add".to_string(),
             Function::new(move |_, a| Ok(this.add(i128::from(duration_nanos(&a[0])?)).value()))
-                .params(&[Param::Any], None),
+                .params(&[Param::Named(&DURATION)], None),
         );
         let this = self.clone();
         methods.insert(
@@ -267,7 +267,7 @@ impl GoTime {
                 Function::new(move |_, a| {
                     Ok(this.round(i128::from(duration_nanos(&a[0])?), up).value())
                 })
-                .params(&[Param::Any], None),
+                .params(&[Param::Named(&DURATION)], None),
             );
         }
         let at = self.at;
@@ -286,9 +286,8 @@ impl GoTime {
                 duration_value(d as i64)
             }),
         );
-        // `Month` and `Weekday` are left out: their Go types are integers
-        // that print as names, which kiln's values cannot be at once
-        // (comparisons, arithmetic and `%d` would go wrong without a word).
+        methods.insert("Month".to_string(), constant(Value::named(&MONTH, i64::from(c.month))));
+        methods.insert("Weekday".to_string(), constant(Value::named(&WEEKDAY, c.weekday as i64)));
         // Go's template calls only methods with one result, or two whose
         // second is an error.
         let second = |name: &str, ty: &str| {
@@ -317,6 +316,36 @@ impl GoTime {
             ..Struct::default()
         }))
     }
+}
+
+/// Go's `time.Month`: an int, January = 1, that prints as the month's name.
+static MONTH: NamedType = NamedType {
+    name: "time.Month",
+    kind: "int",
+    string: |m| name_or_number(&MONTHS, m - 1, "Month", m),
+    method: |m, name| string_method(&MONTH, m, name),
+};
+
+/// Go's `time.Weekday`: an int, Sunday = 0, that prints as the day's name.
+static WEEKDAY: NamedType = NamedType {
+    name: "time.Weekday",
+    kind: "int",
+    string: |d| name_or_number(&DAYS, d, "Weekday", d),
+    method: |d, name| string_method(&WEEKDAY, d, name),
+};
+
+/// `names[i]`, or for a number out of range Go's `%!Type(n)`.
+fn name_or_number(names: &[&str], i: i64, ty: &str, n: i64) -> String {
+    match usize::try_from(i).ok().and_then(|i| names.get(i)) {
+        Some(name) => (*name).to_string(),
+        None => format!("%!{ty}({n})"),
+    }
+}
+
+/// The one method of a type whose only method is `String`.
+fn string_method(ty: &'static NamedType, v: i64, name: &str) -> Option<Function> {
+    let text = Value::from((ty.string)(v));
+    (name == "String").then(|| Function::new(move |_, _| Ok(text.clone())).params(&[], None))
 }
 
 fn location_arg(v: &Value) -> Option<Loc> {

@@ -124,7 +124,9 @@ fn encode(
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
+        Value::Int(i) | Value::Int64(i) | Value::Named(super::super::Named { value: i, .. }) => {
+            out.push_str(&i.to_string())
+        }
         Value::Uint64(u) => out.push_str(&u.to_string()),
         Value::Uint8(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&json_float(*f)?),
@@ -227,6 +229,8 @@ pub(crate) fn quote(out: &mut String, s: &str, html: bool) {
             '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             // Go coerces the bytes a string carries that are not UTF-8.
+            // Helm 4's JSON v2 engine writes U+FFFD as it is; Go 1.19's
+            // encoding/json wrote `\ufffd`.
             c if super::is_raw_byte(c) => out.push(char::REPLACEMENT_CHARACTER),
             c => out.push(c),
         }

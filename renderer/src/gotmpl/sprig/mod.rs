@@ -10,7 +10,9 @@ mod certs;
 mod crypto;
 mod date;
 pub(crate) use date::{check_time, civil_nanos, time_json, zoned_time};
-pub use encoding::{from_go_bytes, go_bytes, go_lossy, is_raw_byte, json_text, raw_byte};
+pub use encoding::{
+    from_go_bytes, go_bytes, go_lossy, is_raw_byte, json_text, raw_byte, rejoin_bytes,
+};
 mod defaults;
 mod dicts;
 mod dsa;
@@ -105,6 +107,7 @@ fn strval(v: &Value) -> String {
         Value::Struct(st) if st.string.is_some() && !st.pointer_string => {
             st.string.clone().unwrap_or_default()
         }
+        Value::Named(n) => n.string(),
         // A `[]byte` is its text.
         Value::List(l) if let Some(b) = l.as_bytes() => from_go_bytes(&b),
         other => display(other),
@@ -131,6 +134,8 @@ fn to_int64(v: &Value) -> i64 {
         Value::Int(i) | Value::Int64(i) => *i,
         Value::Uint64(u) => *u as i64,
         Value::Uint8(u) => i64::from(*u),
+        // Helm 4's cast converts any integer kind (`time.Duration` too).
+        Value::Named(n) => n.value,
         Value::Float(f) => float_to_int64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => super::strconv::parse_int(trim_decimal(s)).unwrap_or(0),
@@ -145,6 +150,7 @@ fn to_float64(v: &Value) -> f64 {
         Value::Int(i) | Value::Int64(i) => *i as f64,
         Value::Uint64(u) => *u as f64,
         Value::Uint8(u) => f64::from(*u),
+        Value::Named(n) => n.value as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => super::strconv::parse_float(s).unwrap_or(0.0),
@@ -298,6 +304,7 @@ fn deep_equal_bounded(a: &Value, b: &Value) -> bool {
         (Value::Int(x), Value::Int(y)) | (Value::Int64(x), Value::Int64(y)) => x == y,
         (Value::Uint64(x), Value::Uint64(y)) => x == y,
         (Value::Uint8(x), Value::Uint8(y)) => x == y,
+        (Value::Named(x), Value::Named(y)) => x.is(y.ty) && x.value == y.value,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
         (Value::String(x), Value::String(y)) => x == y,

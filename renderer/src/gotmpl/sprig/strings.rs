@@ -254,10 +254,11 @@ fn is_space_byte(b: u8) -> bool {
 /// comes out as the Latin-1 character of that number (and UTF-8 bytes 0x85
 /// and 0xA0 count as spaces).
 fn no_space(text: &str) -> String {
-    if !text.bytes().any(is_space_byte) {
+    let bytes = super::go_bytes(text);
+    if !bytes.iter().any(|&b| is_space_byte(b)) {
         return text.to_string();
     }
-    text.bytes().filter(|&b| !is_space_byte(b)).map(char::from).collect()
+    bytes.iter().filter(|&&b| !is_space_byte(b)).map(|&b| char::from(b)).collect()
 }
 
 /// goutils' `Initials`: the first byte after each run of white space, read
@@ -265,7 +266,7 @@ fn no_space(text: &str) -> String {
 fn initials(text: &str) -> String {
     let mut out = String::new();
     let mut gap = true;
-    for b in text.bytes() {
+    for &b in super::go_bytes(text).iter() {
         if is_space_byte(b) {
             gap = true;
         } else if gap {
@@ -280,7 +281,8 @@ fn initials(text: &str) -> String {
 fn title(text: &str) -> String {
     let mut prev = ' ';
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    // Go's `strings.Map` writes a byte that is not UTF-8 as U+FFFD.
+    for c in text.chars().map(|c| if super::is_raw_byte(c) { '\u{FFFD}' } else { c }) {
         if is_separator(prev) {
             out.push(go_title(c));
         } else {
