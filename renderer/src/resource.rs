@@ -356,17 +356,40 @@ fn walk_order(a: &[Step], b: &[Step]) -> std::cmp::Ordering {
 }
 
 /// Turns the values of `metadata.<field>` of `value` that are not strings
-/// into strings, as kustomize reads labels and annotations: the text the
-/// file wrote, from `texts` (see [`Resource::scalar_texts`]), unless the
-/// value has changed since, else the value's own text.
+/// into strings, as kustomize reads labels and annotations (kyaml's
+/// `GetLabels`, the text of each value node): the text the file wrote,
+/// from `texts` (see [`Resource::scalar_texts`]), unless the value has
+/// changed since, else the value's own text. A plain timestamp keeps the
+/// text written (`2020-01-01`), as `1.50` does; a list or a map has no
+/// text and reads as an empty string.
 pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>, String)]) {
     let Some(Value::Map(entries)) = value.get_path_mut(&["metadata", field]) else {
         return;
     };
     for (key, v) in entries.iter_mut() {
         let path = [Step::Key("metadata".into()), Step::Key(field.into()), Step::Key(key.clone())];
-        if let Some(text) = scalar_text(v, &path, texts) {
+        if matches!(v, Value::Seq(_) | Value::Map(_)) {
+            *v = Value::String(String::new());
+        } else if let Some(text) =
+            scalar_text(v, &path, texts).or_else(|| timestamp_text(v, &path, texts))
+        {
             *v = Value::String(text);
+        }
+    }
+}
+
+/// The labels and annotations of a strategic merge patch as kustomize
+/// merges it into each object it selects: a copy whose maps were read as
+/// strings and set again (`CopyMergeMetaDataFieldsFrom`), so `x: null`
+/// becomes the string `"null"` and `1` the string `"1"`, and a field that
+/// holds no entries (`labels: {}`, or no map at all) is removed.
+pub fn rebuild_meta_maps(value: &mut Value, texts: &[(Vec<Step>, String)]) {
+    for field in ["labels", "annotations"] {
+        stringify_meta_field(value, field, texts);
+        if let Some(Value::Map(meta)) = value.get_path_mut(&["metadata"]) {
+            if meta.get(field).is_some_and(|m| !matches!(m, Value::Map(e) if !e.is_empty())) {
+                meta.shift_remove(field);
+            }
         }
     }
 }
@@ -705,24 +728,6 @@ impl Resource {
     /// map there has no text: kustomize writes it as an empty string.
     pub fn stringify_annotations(&mut self) {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
-        if let Some(Value::Map(entries)) = self.value.get_path_mut(&["metadata", "annotations"]) {
-            for (key, v) in entries.iter_mut() {
-                if matches!(v, Value::Seq(_) | Value::Map(_)) {
-                    *v = Value::String(String::new());
-                }
-                // A plain timestamp reads as its RFC 3339 form everywhere
-                // else, but kustomize's annotations keep the text written
-                // (`2020-01-01`), as they keep `1.50`.
-                let path = [
-                    Step::Key("metadata".into()),
-                    Step::Key("annotations".into()),
-                    Step::Key(key.clone()),
-                ];
-                if let Some(text) = timestamp_text(v, &path, &self.scalar_texts) {
-                    *v = Value::String(text);
-                }
-            }
-        }
     }
 
     /// Takes, after a strategic merge of `patch` (whose scalars were

@@ -1645,14 +1645,13 @@ impl Builder<'_> {
         // read it as kustomize reads a resource file.
         let mut doc_texts: Vec<Vec<(Vec<Step>, String)>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
-            // kustomize loads these patches as objects, reading their labels
-            // and annotations as the text they were written with.
+            // kustomize loads these patches as objects and merges a copy of
+            // each whose labels and annotations it read as the text they
+            // were written with.
             yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())?
                 .into_iter()
                 .map(|mut d| {
-                    for field in ["labels", "annotations"] {
-                        crate::resource::stringify_meta_field(&mut d.value, field, &d.scalar_texts);
-                    }
+                    crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
                     doc_texts.push(d.scalar_texts);
                     d.value
@@ -1697,7 +1696,12 @@ impl Builder<'_> {
                 return Err(configuring(invalid(&source, problem)));
             }
         }
-        if !p.json6902_only && !p.legacy_strategic_merge {
+        // An empty patch file holds no object, and kustomize's JSON patch
+        // reader refuses it, so it is a strategic merge patch without
+        // objects, which kustomize then applies as a JSON patch without
+        // operations (text with only comments or blanks reads as both).
+        let empty_file = !p.json6902_only && !p.legacy_strategic_merge && text.is_empty();
+        if !p.json6902_only && !p.legacy_strategic_merge && !empty_file {
             // Text starting with `[` is a JSON patch only if it is JSON (Go's
             // decoder reads it as it is); as objects, a list is none either.
             if text.starts_with('[') && crate::gotmpl::sprig::go_json_syntax_error(&text).is_some()
@@ -1711,14 +1715,17 @@ impl Builder<'_> {
         }
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
-        let is_json6902 = p.json6902_only || matches!(docs.first(), Some(Value::Seq(_)));
+        let is_json6902 =
+            p.json6902_only || empty_file || matches!(docs.first(), Some(Value::Seq(_)));
         if !is_json6902 {
             check_patch_identity(&docs, p.legacy_strategic_merge, &p.go_name())
                 .map_err(|m| configuring(invalid(&source, m)))?;
         }
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
         // true, a key `n` the string "false").
-        let docs = if is_json6902 && !p.legacy_strategic_merge {
+        let docs = if empty_file {
+            vec![Value::Seq(Vec::new())]
+        } else if is_json6902 && !p.legacy_strategic_merge {
             let read = yaml::parse_documents_helm(&text, &source);
             // Text YAML reads but sigs.k8s.io/yaml cannot turn into JSON (a
             // null or list key) is no JSON patch to a `patches` entry, nor
@@ -1943,8 +1950,11 @@ impl Builder<'_> {
                         meta.insert("name".into(), Value::String(r.name().to_string()));
                     }
                 }
-                // With an explicit target the patch's own identity is ignored.
+                // With an explicit target the patch's own identity is ignored,
+                // and kustomize merges a copy whose labels and annotations it
+                // read as strings and set again.
                 if matcher.is_some() {
+                    crate::resource::rebuild_meta_maps(&mut doc, texts);
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                     {
                         if !p.allow_name_change || !meta.contains_key("name") {

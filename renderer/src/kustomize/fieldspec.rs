@@ -150,6 +150,18 @@ pub const REPLICAS: &[FieldSpec] = &[
     fs(APPS, "StatefulSet", "spec/replicas", true),
 ];
 
+/// Where and why kustomize's field walk stopped a build: the reason, after
+/// the words each list the walk went through puts before it (see
+/// [`traversal_wraps`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{wraps}{reason}")]
+pub struct WalkFailure {
+    /// Why the walk stopped.
+    pub reason: WalkError,
+    /// `visit traversal on path: [REST]: ` for each list on the way.
+    pub wraps: String,
+}
+
 /// Why kustomize's field walk stops a build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WalkError {
@@ -179,7 +191,7 @@ pub fn set_scalars(
     let mut wrong = None;
     let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
         Value::Seq(_) | Value::Map(_) => {
-            wrong.get_or_insert_with(|| slot.clone());
+            wrong.get_or_insert_with(|| (slot.clone(), at.to_vec()));
         }
         _ => set(at, slot),
     });
@@ -187,7 +199,10 @@ pub fn set_scalars(
         return Err(field_error(r, path, e));
     }
     match wrong {
-        Some(node) => Err(field_error(r, path, scalar_expected(&node))),
+        Some((node, at)) => {
+            let why = format!("{}{}", traversal_wraps(path, &at), scalar_expected(&node));
+            Err(field_error(r, path, why))
+        }
         None => Ok(()),
     }
 }
@@ -239,7 +254,7 @@ pub fn visit_checked(
     path: &str,
     create: bool,
     f: &mut dyn FnMut(&[Step], &mut Value),
-) -> Result<(), WalkError> {
+) -> Result<(), WalkFailure> {
     walk_path(v, path, Walk { create, into_last_list: true }, f)
 }
 
@@ -250,7 +265,7 @@ pub fn visit_checked_node(
     path: &str,
     create: bool,
     f: &mut dyn FnMut(&[Step], &mut Value),
-) -> Result<(), WalkError> {
+) -> Result<(), WalkFailure> {
     walk_path(v, path, Walk { create, into_last_list: false }, f)
 }
 
@@ -325,7 +340,7 @@ fn walk(
     how: Walk,
     at: &mut Vec<Step>,
     f: &mut dyn FnMut(&[Step], &mut Value),
-    err: &mut Option<WalkError>,
+    err: &mut Option<(WalkError, Vec<Step>)>,
 ) {
     if let Value::Seq(items) = v {
         if !segs.is_empty() || how.into_last_list {
@@ -351,12 +366,12 @@ fn walk(
         Value::Map(m) => m,
         Value::Null => return,
         _ => {
-            err.get_or_insert(WalkError::NotContainer);
+            err.get_or_insert_with(|| (WalkError::NotContainer, at.clone()));
             return;
         }
     };
     if first.is_empty() {
-        err.get_or_insert(WalkError::EmptyField);
+        err.get_or_insert_with(|| (WalkError::EmptyField, at.clone()));
         return;
     }
     let create_here = how.create && !list;
@@ -409,12 +424,15 @@ fn walk_path(
     path: &str,
     how: Walk,
     f: &mut dyn FnMut(&[Step], &mut Value),
-) -> Result<(), WalkError> {
+) -> Result<(), WalkFailure> {
     let segs = marked_segments(path);
     let segs: Vec<(&str, bool)> = segs.iter().map(|(s, list)| (s.as_str(), *list)).collect();
     let mut err = None;
     walk(v, &segs, how, &mut Vec::new(), f, &mut err);
-    err.map_or(Ok(()), Err)
+    match err {
+        None => Ok(()),
+        Some((reason, at)) => Err(WalkFailure { reason, wraps: traversal_wraps(path, &at) }),
+    }
 }
 
 /// Whether walking `path` in `v` meets a scalar where a map or sequence
@@ -465,16 +483,21 @@ mod tests {
     #[test]
     fn checked_walk_fails_where_kustomize_does() {
         let cases = [
-            ("a: {b: x}\n", "a/b/c", Err(WalkError::NotContainer)),
-            ("a: [x, {b: 1}]\n", "a/b", Err(WalkError::NotContainer)),
+            ("a: {b: x}\n", "a/b/c", Err("expected sequence or mapping node")),
+            (
+                "a: [x, {b: 1}]\n",
+                "a/b",
+                Err("visit traversal on path: [b]: expected sequence or mapping node"),
+            ),
             ("a: {b: null}\n", "a/b/c", Ok(())),
-            ("a: {}\n", "", Err(WalkError::EmptyField)),
-            ("a: {}\n", "a//b", Err(WalkError::EmptyField)),
+            ("a: {}\n", "", Err("cannot set or create an empty field name")),
+            ("a: {}\n", "a//b", Err("cannot set or create an empty field name")),
             ("a: {b: x}\n", "a/b", Ok(())),
         ];
         for (doc, path, want) in cases {
             let mut v = yaml::parse_documents(doc, "d").unwrap().remove(0);
-            assert_eq!(visit_checked(&mut v, path, true, &mut |_, _| {}), want, "{doc} {path}");
+            let got = visit_checked(&mut v, path, true, &mut |_, _| {}).map_err(|e| e.to_string());
+            assert_eq!(got, want.map_err(str::to_string), "{doc} {path}");
         }
     }
 }

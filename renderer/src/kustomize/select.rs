@@ -22,9 +22,11 @@ enum Requirement {
 pub struct LabelSelector(Vec<Requirement>);
 
 /// A token of the selector language, as Kubernetes' lexer reads it.
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Word(String),
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok {
+    Word,
+    In,
+    NotIn,
     Bang,
     Equals,
     DoubleEquals,
@@ -37,191 +39,383 @@ enum Token {
     End,
 }
 
-impl Token {
-    fn text(&self) -> &str {
-        match self {
-            Token::Word(w) => w,
-            Token::Bang => "!",
-            Token::Equals => "=",
-            Token::DoubleEquals => "==",
-            Token::NotEquals => "!=",
-            Token::Greater => ">",
-            Token::Less => "<",
-            Token::Open => "(",
-            Token::Close => ")",
-            Token::Comma => ",",
-            Token::End => "",
+/// Splits a selector into tokens and their text as Kubernetes' lexer does:
+/// blanks (space, tab, CR, LF) separate; a run of the symbols `=!()<>,` is
+/// read as its longest known operators (`==`, `!=`, else one symbol); any
+/// other run is a word, `in` and `notin` being keywords.
+fn tokens(s: &str) -> Vec<(Tok, &str)> {
+    let bytes = s.as_bytes();
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let special = |b: u8| b"=!()<>,".contains(&b);
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        while at < bytes.len() && blank(bytes[at]) {
+            at += 1;
+        }
+        if at == bytes.len() {
+            out.push((Tok::End, ""));
+            return out;
+        }
+        let start = at;
+        if special(bytes[at]) {
+            let pair = bytes.get(at..at + 2);
+            let (tok, len) = match (bytes[at], pair) {
+                (_, Some(b"==")) => (Tok::DoubleEquals, 2),
+                (_, Some(b"!=")) => (Tok::NotEquals, 2),
+                (b'=', _) => (Tok::Equals, 1),
+                (b'!', _) => (Tok::Bang, 1),
+                (b'(', _) => (Tok::Open, 1),
+                (b')', _) => (Tok::Close, 1),
+                (b',', _) => (Tok::Comma, 1),
+                (b'>', _) => (Tok::Greater, 1),
+                _ => (Tok::Less, 1),
+            };
+            at += len;
+            out.push((tok, &s[start..at]));
+        } else {
+            while at < bytes.len() && !blank(bytes[at]) && !special(bytes[at]) {
+                at += 1;
+            }
+            let word = &s[start..at];
+            let tok = match word {
+                "in" => Tok::In,
+                "notin" => Tok::NotIn,
+                _ => Tok::Word,
+            };
+            out.push((tok, word));
         }
     }
 }
 
-/// Splits a selector into tokens: runs of the symbols `=!()<>,` and words
-/// between them and white space.
-fn tokens(s: &str) -> Vec<Token> {
-    let special = |c: char| "=!()<>,".contains(c);
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if special(c) {
-            chars.next();
-            let next = chars.peek().copied();
-            out.push(match (c, next) {
-                ('=', Some('=')) => {
-                    chars.next();
-                    Token::DoubleEquals
-                }
-                ('!', Some('=')) => {
-                    chars.next();
-                    Token::NotEquals
-                }
-                ('=', _) => Token::Equals,
-                ('!', _) => Token::Bang,
-                ('>', _) => Token::Greater,
-                ('<', _) => Token::Less,
-                ('(', _) => Token::Open,
-                (')', _) => Token::Close,
-                _ => Token::Comma,
-            });
-        } else {
-            let mut word = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() || special(c) {
-                    break;
-                }
-                word.push(c);
-                chars.next();
-            }
-            out.push(Token::Word(word));
+/// The operator of a requirement being parsed.
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    In,
+    NotIn,
+    Equals,
+    NotEquals,
+    Exists,
+    NotExists,
+    Greater,
+    Less,
+}
+
+/// Kubernetes' selector parser over the tokens: a position, and whether a
+/// token is read where values stand (`in` and `notin` are words there).
+struct Parser<'a> {
+    toks: Vec<(Tok, &'a str)>,
+    at: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn lookahead(&self, values: bool) -> (Tok, &'a str) {
+        let (tok, lit) = self.toks[self.at.min(self.toks.len() - 1)];
+        match tok {
+            Tok::In | Tok::NotIn if values => (Tok::Word, lit),
+            _ => (tok, lit),
         }
     }
-    out.push(Token::End);
-    out
+
+    fn consume(&mut self, values: bool) -> (Tok, &'a str) {
+        let item = self.lookahead(values);
+        self.at += 1;
+        item
+    }
+
+    fn selector(&mut self) -> Result<Vec<Requirement>, String> {
+        let mut reqs = Vec::new();
+        loop {
+            let (tok, lit) = self.lookahead(true);
+            match tok {
+                Tok::Word | Tok::Bang => {
+                    let req = self
+                        .requirement()
+                        .map_err(|e| format!("unable to parse requirement: {e}"))?;
+                    reqs.push(req);
+                    let (tok, lit) = self.consume(true);
+                    match tok {
+                        Tok::End => return Ok(reqs),
+                        Tok::Comma => {
+                            let (next, lit) = self.lookahead(true);
+                            if !matches!(next, Tok::Word | Tok::Bang) {
+                                return Err(format!(
+                                    "found '{lit}', expected: identifier after ','"
+                                ));
+                            }
+                        }
+                        _ => {
+                            return Err(format!("found '{lit}', expected: ',' or 'end of string'"));
+                        }
+                    }
+                }
+                Tok::End => return Ok(reqs),
+                _ => {
+                    return Err(format!(
+                        "found '{lit}', expected: !, identifier, or 'end of string'"
+                    ));
+                }
+            }
+        }
+    }
+
+    fn requirement(&mut self) -> Result<Requirement, String> {
+        let (mut tok, mut key) = self.consume(true);
+        let negated = tok == Tok::Bang;
+        if negated {
+            (tok, key) = self.consume(true);
+        }
+        if tok != Tok::Word {
+            return Err(format!("found '{key}', expected: identifier"));
+        }
+        label_key_problem(key)?;
+        let exists = matches!(self.lookahead(true).0, Tok::End | Tok::Comma);
+        if negated || exists {
+            let op = if negated { Op::NotExists } else { Op::Exists };
+            return new_requirement(key, op, Vec::new());
+        }
+        let (tok, lit) = self.consume(false);
+        let op = match tok {
+            Tok::In => Op::In,
+            Tok::Equals | Tok::DoubleEquals => Op::Equals,
+            Tok::Greater => Op::Greater,
+            Tok::Less => Op::Less,
+            Tok::NotIn => Op::NotIn,
+            Tok::NotEquals => Op::NotEquals,
+            _ => return Err(format!("found '{lit}', expected: '=', '!=', '==', 'in', notin'")),
+        };
+        let values = match op {
+            Op::In | Op::NotIn => self.values()?,
+            _ => self.exact_value()?,
+        };
+        new_requirement(key, op, values)
+    }
+
+    /// The `(a, b)` set of an `in` or `notin` requirement: `()` is the set
+    /// of the empty value, and an empty place between commas is one.
+    fn values(&mut self) -> Result<Vec<String>, String> {
+        let (tok, lit) = self.consume(true);
+        if tok != Tok::Open {
+            return Err(format!("found '{lit}' expected: '('"));
+        }
+        let (tok, lit) = self.lookahead(true);
+        match tok {
+            Tok::Word | Tok::Comma => {
+                let set = self.identifiers()?;
+                // Kubernetes names the token it looked at before the list.
+                if self.consume(true).0 != Tok::Close {
+                    return Err(format!("found '{lit}', expected: ')'"));
+                }
+                Ok(set)
+            }
+            Tok::Close => {
+                self.consume(true);
+                Ok(vec![String::new()])
+            }
+            _ => Err(format!("found '{lit}', expected: ',', ')' or identifier")),
+        }
+    }
+
+    fn identifiers(&mut self) -> Result<Vec<String>, String> {
+        let mut set: Vec<String> = Vec::new();
+        let insert = |set: &mut Vec<String>, v: &str| {
+            if !set.iter().any(|x| x == v) {
+                set.push(v.to_string());
+            }
+        };
+        loop {
+            let (tok, lit) = self.consume(true);
+            match tok {
+                Tok::Word => {
+                    insert(&mut set, lit);
+                    let (next, lit) = self.lookahead(true);
+                    match next {
+                        Tok::Comma => {}
+                        Tok::Close => return Ok(set),
+                        _ => return Err(format!("found '{lit}', expected: ',' or ')'")),
+                    }
+                }
+                Tok::Comma => {
+                    if set.is_empty() {
+                        insert(&mut set, "");
+                    }
+                    match self.lookahead(true).0 {
+                        Tok::Close => {
+                            insert(&mut set, "");
+                            return Ok(set);
+                        }
+                        Tok::Comma => {
+                            self.consume(true);
+                            insert(&mut set, "");
+                        }
+                        _ => {}
+                    }
+                }
+                _ => return Err(format!("found '{lit}', expected: ',', or identifier")),
+            }
+        }
+    }
+
+    fn exact_value(&mut self) -> Result<Vec<String>, String> {
+        if matches!(self.lookahead(true).0, Tok::End | Tok::Comma) {
+            return Ok(vec![String::new()]);
+        }
+        match self.consume(true) {
+            (Tok::Word, lit) => Ok(vec![lit.to_string()]),
+            (_, lit) => Err(format!("found '{lit}', expected: identifier")),
+        }
+    }
+}
+
+/// Kubernetes' `NewRequirement`: the key and the values checked (the values
+/// in sorted order, as the parser's set lists them).
+fn new_requirement(key: &str, op: Op, mut values: Vec<String>) -> Result<Requirement, String> {
+    label_key_problem(key)?;
+    values.sort();
+    if matches!(op, Op::Greater | Op::Less) && values.iter().any(|v| v.parse::<i64>().is_err()) {
+        return Err("for 'Gt', 'Lt' operators, the value must be an integer".into());
+    }
+    for v in &values {
+        let problems = label_value_problems(v);
+        if !problems.is_empty() {
+            return Err(format!(
+                "invalid label value: {}: at key: {}: {}",
+                super::build::go_quote(v),
+                super::build::go_quote(key),
+                problems.join("; ")
+            ));
+        }
+    }
+    let key = key.to_string();
+    let one = || values.first().cloned().unwrap_or_default();
+    let number = || one().parse::<i64>().unwrap_or_default();
+    Ok(match op {
+        Op::In => Requirement::In(key, values),
+        Op::NotIn => Requirement::NotIn(key, values),
+        Op::Equals => Requirement::Equals(key, one()),
+        Op::NotEquals => Requirement::NotEquals(key, one()),
+        Op::Exists => Requirement::Exists(key),
+        Op::NotExists => Requirement::NotExists(key),
+        Op::Greater => Requirement::GreaterThan(key, number()),
+        Op::Less => Requirement::LessThan(key, number()),
+    })
+}
+
+/// `msg` with Kubernetes' examples and pattern (`validation.RegexError`).
+fn regex_error(msg: &str, pattern: &str, examples: &[&str]) -> String {
+    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
+    format!("{msg} (e.g. {}regex used for validation is '{pattern}')", examples.join(" or "))
+}
+
+const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+
+/// Whether `s` is a qualified name's name part: alphanumeric at both ends,
+/// `-`, `_` and `.` between.
+fn is_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_alphanumeric();
+    b.first().is_some_and(alnum)
+        && b.last().is_some_and(alnum)
+        && b.iter().all(|c| alnum(c) || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Whether `s` is a DNS-1123 subdomain: dot-separated lower-case labels,
+/// alphanumeric at both ends, `-` between.
+fn is_dns_subdomain(s: &str) -> bool {
+    s.split('.').all(|label| {
+        let b = label.as_bytes();
+        let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        b.first().is_some_and(ok)
+            && b.last().is_some_and(ok)
+            && b.iter().all(|c| ok(c) || *c == b'-')
+    })
+}
+
+/// Kubernetes' check of a label key (`validation.IsQualifiedName`), as the
+/// selector parser words a failure.
+fn label_key_problem(key: &str) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let parts: Vec<&str> = key.split('/').collect();
+    let name = match parts.as_slice() {
+        [name] => *name,
+        [prefix, name] => {
+            if prefix.is_empty() {
+                problems.push("prefix part must be non-empty".to_string());
+            } else {
+                if prefix.len() > 253 {
+                    problems.push("prefix part must be no more than 253 characters".to_string());
+                }
+                if !is_dns_subdomain(prefix) {
+                    problems.push(format!(
+                        "prefix part {}",
+                        regex_error(
+                            "a DNS-1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+                            r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                            &["example.com"],
+                        )
+                    ));
+                }
+            }
+            name
+        }
+        _ => {
+            problems.push(format!(
+                "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
+            ));
+            ""
+        }
+    };
+    if parts.len() <= 2 {
+        if name.is_empty() {
+            problems.push("name part must be non-empty".into());
+        } else if name.len() > 63 {
+            problems.push("name part must be no more than 63 characters".into());
+        }
+        if !is_name_part(name) {
+            problems.push(format!(
+                "name part {}",
+                regex_error(
+                    QUALIFIED_NAME_MSG,
+                    QUALIFIED_NAME_FMT,
+                    &["MyName", "my.name", "123-abc"]
+                )
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("invalid label key {}: {}", super::build::go_quote(key), problems.join("; ")))
+    }
+}
+
+/// Kubernetes' check of a label value (`validation.IsValidLabelValue`).
+fn label_value_problems(value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if value.len() > 63 {
+        problems.push("must be no more than 63 characters".to_string());
+    }
+    if !value.is_empty() && !is_name_part(value) {
+        problems.push(regex_error(
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+            &format!("({QUALIFIED_NAME_FMT})?"),
+            &["MyValue", "my_value", "12345"],
+        ));
+    }
+    problems
 }
 
 impl LabelSelector {
     /// Parses the string form of a label selector, with the grammar and
-    /// errors of Kubernetes' parser.
+    /// errors of the Kubernetes parser kustomize links.
     pub fn parse(s: &str) -> Result<LabelSelector, String> {
-        let toks = tokens(s);
-        let mut at = 0;
-        let fail = |found: &Token, expected: &str| {
-            Err(format!(
-                "invalid label selector {s:?}: found '{}', expected: {expected}",
-                found.text()
-            ))
-        };
-        let mut reqs = Vec::new();
-        if toks[0] == Token::End {
-            return Ok(LabelSelector(reqs));
-        }
-        loop {
-            let negated = toks[at] == Token::Bang;
-            if negated {
-                at += 1;
-            }
-            let key = match &toks[at] {
-                Token::Word(w) => w.clone(),
-                other => return fail(other, "!, identifier, or 'end of string'"),
-            };
-            at += 1;
-            let req = if negated {
-                Requirement::NotExists(key)
-            } else {
-                match &toks[at] {
-                    Token::End | Token::Comma => Requirement::Exists(key),
-                    Token::Word(w) if w == "in" || w == "notin" => {
-                        let notin = w == "notin";
-                        at += 1;
-                        let values = Self::values(&toks, &mut at, s)?;
-                        if notin {
-                            Requirement::NotIn(key, values)
-                        } else {
-                            Requirement::In(key, values)
-                        }
-                    }
-                    op @ (Token::Equals | Token::DoubleEquals | Token::NotEquals) => {
-                        let not = *op == Token::NotEquals;
-                        at += 1;
-                        let value = match &toks[at] {
-                            Token::End | Token::Comma => String::new(),
-                            Token::Word(w) => {
-                                at += 1;
-                                w.clone()
-                            }
-                            other => return fail(other, "identifier"),
-                        };
-                        if not {
-                            Requirement::NotEquals(key, value)
-                        } else {
-                            Requirement::Equals(key, value)
-                        }
-                    }
-                    op @ (Token::Greater | Token::Less) => {
-                        let greater = *op == Token::Greater;
-                        at += 1;
-                        let Token::Word(w) = &toks[at] else {
-                            return fail(&toks[at], "identifier");
-                        };
-                        at += 1;
-                        let n: i64 = w.parse().map_err(|_| {
-                            format!("invalid label selector {s:?}: for 'Gt', 'Lt' operators, the value must be an integer")
-                        })?;
-                        if greater {
-                            Requirement::GreaterThan(key, n)
-                        } else {
-                            Requirement::LessThan(key, n)
-                        }
-                    }
-                    other => return fail(other, "[!=, ==, =, >, <, in, notin]"),
-                }
-            };
-            reqs.push(req);
-            match &toks[at] {
-                Token::End => break,
-                Token::Comma => {
-                    at += 1;
-                    if !matches!(toks[at], Token::Word(_) | Token::Bang) {
-                        return fail(&toks[at], "identifier after ','");
-                    }
-                }
-                other => return fail(other, "',' or 'end of string'"),
-            }
-        }
-        Ok(LabelSelector(reqs))
-    }
-
-    /// The `(a, b)` set of an `in` or `notin` requirement; `()` is the set of
-    /// the empty value, and empty items between commas are empty values.
-    fn values(toks: &[Token], at: &mut usize, s: &str) -> Result<Vec<String>, String> {
-        let fail = |found: &Token, expected: &str| {
-            Err(format!(
-                "invalid label selector {s:?}: unable to parse requirement: found '{}', expected: {expected}",
-                found.text()
-            ))
-        };
-        if toks[*at] != Token::Open {
-            return fail(&toks[*at], "'('");
-        }
-        *at += 1;
-        let mut values = vec![String::new()];
-        loop {
-            match &toks[*at] {
-                Token::Word(w) => {
-                    if let Some(last) = values.last_mut() {
-                        last.push_str(w);
-                    }
-                }
-                Token::Comma => values.push(String::new()),
-                Token::Close => {
-                    *at += 1;
-                    return Ok(values);
-                }
-                other => return fail(other, "',' or ')'"),
-            }
-            *at += 1;
-        }
+        let mut parser = Parser { toks: tokens(s), at: 0 };
+        parser
+            .selector()
+            .map(LabelSelector)
+            .map_err(|e| format!("invalid label selector {s:?}: {e}"))
     }
 
     /// Whether a set of labels satisfies every requirement.

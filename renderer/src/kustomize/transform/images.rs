@@ -158,18 +158,18 @@ pub fn apply_fields(
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
         let gvk = r.gvk();
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
-            let written = &mut r.written;
-            let walked =
-                fieldspec::visit_checked(&mut r.value, &spec.path, false, &mut |at, slot| {
-                    if let Value::String(img) = slot
-                        && rewrite_in_place(img, &rule)
-                    {
-                        record(written, at);
-                    }
-                });
-            if let Err(e) = walked {
-                return Err(fieldspec::field_error(r, &spec.path, e));
-            }
+            // kustomize sets scalars only: a list or a map where the path
+            // ends fails.
+            let mut written = std::mem::take(&mut r.written);
+            let walked = fieldspec::set_scalars(r, &spec.path, false, &mut |at, slot| {
+                if let Value::String(img) = slot
+                    && rewrite_in_place(img, &rule)
+                {
+                    record(&mut written, at);
+                }
+            });
+            r.written = written;
+            walked?;
         }
     }
     Ok(())

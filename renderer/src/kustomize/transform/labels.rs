@@ -52,7 +52,7 @@ fn write(
                 Value::Null => return,
                 other => {
                     let kind = if other.as_seq().is_some() { "SequenceNode" } else { "ScalarNode" };
-                    wrong.borrow_mut().get_or_insert_with(|| (kind, other.clone()));
+                    wrong.borrow_mut().get_or_insert_with(|| (kind, other.clone(), at.to_vec()));
                     return;
                 }
             };
@@ -81,9 +81,11 @@ fn write(
             {
                 return Err(fieldspec::field_error(r, path, e));
             }
-            if let Some((got, node)) = wrong.take() {
+            // A list on the way wraps the error once per list.
+            if let Some((got, node, at)) = wrong.take() {
                 let why = format!(
-                    "wrong node kind: expected MappingNode but got {got}: {}",
+                    "{}wrong node kind: expected MappingNode but got {got}: {}",
+                    fieldspec::traversal_wraps(path, &at),
                     fieldspec::node_contents(&node)
                 );
                 return Err(fieldspec::field_error(r, path, why));

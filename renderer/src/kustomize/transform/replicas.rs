@@ -58,24 +58,20 @@ pub fn apply(
                 // kustomize sets the number's text and keeps the node's
                 // style: a count written in quotes stays a quoted string.
                 // The count is a new node (see [`Resource::written`]).
-                let quoted = &r.quoted;
-                let written = &mut r.written;
-                let walked = fieldspec::visit_checked(
-                    &mut r.value,
-                    &spec.path,
-                    spec.create,
-                    &mut |at, slot| {
-                        *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
-                            Value::String(rep.count.to_string())
-                        } else {
-                            Value::Int(rep.count)
-                        };
-                        images::record(written, at);
-                    },
-                );
-                if let Err(e) = walked {
-                    return Err(fieldspec::field_error(r, &spec.path, e));
-                }
+                // A list or a map where the path ends fails.
+                let quoted = std::mem::take(&mut r.quoted);
+                let mut written = std::mem::take(&mut r.written);
+                let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
+                    *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
+                        Value::String(rep.count.to_string())
+                    } else {
+                        Value::Int(rep.count)
+                    };
+                    images::record(&mut written, at);
+                });
+                r.quoted = quoted;
+                r.written = written;
+                walked?;
             }
         }
         if !matched {

@@ -10,6 +10,7 @@ use crate::gotmpl::sprig::path::clean;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
+use crate::kustomize::transform::images;
 use crate::kustomize::transform::replacements::parse_selector;
 use crate::resource::Resource;
 use crate::value::Value;
@@ -134,26 +135,34 @@ fn set_namespace(r: &mut Resource, namespace: &str) {
     }
 }
 
+/// Sets the value at the target's field of one object. kyaml puts a new
+/// scalar node there with the old node's style and no tag: in quotes it
+/// stays a string, plain it reads as YAML reads it once kustomize turns the
+/// object into JSON (`7` is a number). The old text is the one the file
+/// wrote.
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     let mut wrong = None;
-    fieldspec::visit_mut(&mut r.value, &t.field_path, true, &mut |slot| {
-        let old = match slot {
+    let (quoted, texts, written) = (&r.quoted, &r.scalar_texts, &mut r.written);
+    fieldspec::visit_mut_at(&mut r.value, &t.field_path, true, &mut |at, slot| {
+        let old = match &*slot {
             Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Uint(u) => u.to_string(),
-            Value::Float(f) => f.to_string(),
             Value::String(s) => s.clone(),
             Value::Seq(_) | Value::Map(_) => {
                 wrong.get_or_insert_with(|| slot.clone());
                 return;
             }
+            other => crate::resource::scalar_text(other, at, texts).unwrap_or_default(),
         };
         let new = match usize::try_from(t.file_path_position) {
             Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
             _ => value.to_string(),
         };
-        *slot = Value::String(new);
+        *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
+            Value::String(new)
+        } else {
+            crate::yaml::resolve::resolve_plain(&new)
+        };
+        images::record(written, at);
     });
     match wrong {
         None => Ok(()),
