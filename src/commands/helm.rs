@@ -167,5 +167,13 @@ fn render(t: &TemplateArgs) -> Result<String> {
         skip_tests: t.skip_tests,
         exact_lists,
     };
-    Ok(template(&tree, &name.to_string_lossy(), &options)?)
+    // Helm names the chart by the absolute path it located it at.
+    template(&tree, &name.to_string_lossy(), &options).map_err(|e| {
+        let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned());
+        match cwd {
+            Ok(cwd) => e.located_at(&renderer::helm::chart_location(&cwd, &chart_path)),
+            Err(_) => e,
+        }
+        .into()
+    })
 }

@@ -1,8 +1,6 @@
 //! Loading a chart as Helm's loader does: Chart.yaml, values, templates, files, subcharts in `charts/` (directories and `.tgz` archives).
 
-use std::io::Read;
-
-use super::Error;
+use super::{Error, Locate};
 use crate::tree::{EntryKind, Tree};
 use crate::value::{Map, Value};
 
@@ -66,20 +64,69 @@ pub fn go_string(v: &Value) -> String {
     }
 }
 
-/// Loads the chart at `path` of `tree`: a directory, or a `.tgz` file.
+/// Loads the chart at `path` of `tree`: a directory, or a `.tgz` file,
+/// checked first as Helm 4's loader checks the chart it is given (a
+/// Chart.yaml must be there and name a chart apiVersion it knows; a file
+/// must be a gzipped archive).
 pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
+    let locate = |problem| Error::Locate { path: path.to_string(), problem };
     match tree.kind(path) {
         Some(EntryKind::Dir) => {
             let mut files = Vec::new();
             collect(tree, path, "", &mut files)?;
-            from_files(without_ignored(files)?, path)
+            let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
+                return Err(locate(Locate::NoChartYaml));
+            };
+            check_api_version(meta, path)?;
+            top_chart(from_files(without_ignored(files)?, path)?)
         }
         Some(EntryKind::File) => {
             let bytes = tree.read(path).map_err(|source| Error::Tree { source })?;
-            from_archive(&bytes, path)
+            match super::archive::not_gzip(path, &bytes) {
+                Some(Ok(content_type)) => return Err(locate(Locate::NotGzip(content_type))),
+                Some(Err(())) => return Err(locate(Locate::YamlNotGzip)),
+                None => {}
+            }
+            let files = super::archive::files(&bytes).map_err(|e| {
+                locate(if e == "gzip: invalid header" {
+                    Locate::BadGzip
+                } else {
+                    Locate::BadArchive
+                })
+            })?;
+            // Helm reads the first Chart.yaml of the archive for its apiVersion.
+            let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
+                return Err(locate(Locate::NoChartYamlInArchive));
+            };
+            check_api_version(meta, path)?;
+            top_chart(from_archive_files(files, path)?)
         }
         None => Err(Error::Chart { path: path.to_string(), message: "no such chart".into() }),
     }
+}
+
+/// Helm 4 picks its loader by Chart.yaml's apiVersion (read as a string
+/// field): v1, v2 or none load as v2 charts, v3 as a v3 chart, anything
+/// else is refused.
+fn check_api_version(meta: &[u8], path: &str) -> Result<(), Error> {
+    // A Chart.yaml that does not parse fails the same way when it loads.
+    let Ok(map) = read_map(meta, &format!("{path}/Chart.yaml"), false) else { return Ok(()) };
+    match map.get("apiVersion") {
+        Some(Value::String(v)) if !matches!(v.as_str(), "" | "v1" | "v2" | "v3") => {
+            Err(Error::Locate { path: path.to_string(), problem: Locate::UnsupportedVersion })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The chart `helm template` renders must be a v2 chart: Helm 4 loads a v3
+/// chart, then its install refuses it. (A subchart of any apiVersion loads
+/// as a v2 chart.)
+fn top_chart(chart: Chart) -> Result<Chart, Error> {
+    if chart.meta_str("apiVersion") == "v3" {
+        return Err(Error::Invalid { message: "invalid chart apiVersion".into() });
+    }
+    Ok(chart)
 }
 
 /// Every file below `dir` with its path relative to the chart root.
@@ -108,34 +155,14 @@ fn join_path(a: &str, b: &str) -> String {
     if a.is_empty() { b.to_string() } else { format!("{a}/{b}") }
 }
 
-/// The most bytes a chart archive may expand to.
-const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
-
-/// Reads a gzipped tar chart archive; its files sit under one top directory, which is dropped.
+/// Reads a gzipped tar chart archive (a subchart in `charts/`): its files
+/// sit under one top directory, which is dropped; errors are Go's.
 pub fn from_archive(bytes: &[u8], path: &str) -> Result<Chart, Error> {
-    let bad = |message: String| Error::Chart { path: path.to_string(), message };
-    let gz = flate2::read::GzDecoder::new(bytes).take(MAX_ARCHIVE_BYTES);
-    let mut archive = tar::Archive::new(gz);
-    let mut files = Vec::new();
-    let entries = archive.entries().map_err(|e| bad(format!("reading archive: {e}")))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("reading archive: {e}")))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map_err(|e| bad(format!("reading archive: {e}")))?
-            .to_string_lossy()
-            .replace('\\', "/");
-        if name.split('/').any(|s| s == "..") || name.starts_with('/') {
-            return Err(bad(format!("chart illegally references parent directory: {name}")));
-        }
-        let Some((_, rest)) = name.split_once('/') else { continue };
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).map_err(|e| bad(format!("reading archive: {e}")))?;
-        files.push((rest.to_string(), data));
-    }
+    let files = super::archive::files(bytes).map_err(|message| Error::Invalid { message })?;
+    from_archive_files(files, path)
+}
+
+fn from_archive_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart, Error> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
     from_files(files, path)
 }
@@ -241,9 +268,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
     if chart.meta_str("apiVersion").is_empty() {
         // Helm reads a Chart.yaml without apiVersion as a v1 chart.
         chart.metadata.insert("apiVersion".into(), Value::from("v1"));
-    }
-    if !matches!(chart.meta_str("apiVersion").as_str(), "v1" | "v2") {
-        return Err(Error::Invalid { message: "invalid chart apiVersion".into() });
     }
     if chart.meta_str("apiVersion") == "v1" {
         chart.files.extend(legacy_files);

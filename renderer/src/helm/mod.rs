@@ -5,6 +5,7 @@
 //! prints: manifests in Helm's install order, then hooks, each under a
 //! `# Source:` comment.
 
+mod archive;
 mod capabilities;
 pub mod chart;
 mod deps;
@@ -78,6 +79,68 @@ impl Error {
             Error::Render { .. } | Error::Manifest { .. } | Error::KubeVersionIncompatible { .. }
         )
     }
+
+    /// The error with the chart's path as `helm template` names it (the
+    /// absolute path it located the chart at); other errors are unchanged.
+    pub fn located_at(self, chart_path: &str) -> Error {
+        match self {
+            Error::Locate { problem, .. } => {
+                Error::Locate { path: chart_path.to_string(), problem }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Why Helm's loader refuses the chart `helm template` was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locate {
+    /// The file does not start as gzip does; Go's sniffed content type.
+    NotGzip(String),
+    /// The same for a file named `.yaml`/`.yml`.
+    YamlNotGzip,
+    /// The gzip header is not one Go reads.
+    BadGzip,
+    /// The archive reads, but fails one of the archive checks (in Go's words
+    /// elsewhere; Helm prints a fixed text here).
+    BadArchive,
+    /// The archive holds no Chart.yaml.
+    NoChartYamlInArchive,
+    /// The directory holds no Chart.yaml.
+    NoChartYaml,
+    /// Chart.yaml's apiVersion is none Helm 4 knows.
+    UnsupportedVersion,
+}
+
+impl Locate {
+    fn text(&self, path: &str) -> String {
+        match self {
+            Locate::NotGzip(ct) => {
+                format!("file '{path}' does not appear to be a gzipped archive; got '{ct}'")
+            }
+            Locate::YamlNotGzip => {
+                format!("file '{path}' seems to be a YAML file, but expected a gzipped archive")
+            }
+            Locate::BadGzip => format!(
+                "file '{path}' does not appear to be a valid chart file (details: gzip: invalid header)"
+            ),
+            Locate::BadArchive => "unable to load chart archive".into(),
+            Locate::NoChartYamlInArchive => {
+                "unable to detect chart version, no Chart.yaml found".into()
+            }
+            Locate::NoChartYaml => format!(
+                "unable to detect chart at {path}/Chart.yaml: open {path}/Chart.yaml: no such file or directory"
+            ),
+            Locate::UnsupportedVersion => "unsupported chart version".into(),
+        }
+    }
+}
+
+/// The absolute, cleaned path Helm locates a local chart at (Go's
+/// `filepath.Abs`): `given` joined to `cwd` unless absolute.
+pub fn chart_location(cwd: &str, given: &str) -> String {
+    let joined = if given.starts_with('/') { given.to_string() } else { format!("{cwd}/{given}") };
+    crate::gotmpl::sprig::path::clean(&joined)
 }
 
 /// What follows "failed parsing FLAG data" in Helm's error for a `--set`-family argument.
@@ -214,6 +277,15 @@ pub enum Error {
     Dependencies {
         /// What failed (part of the message, as in Helm's text).
         cause: Box<Error>,
+    },
+    /// The chart `helm template` was given is not a chart Helm can load,
+    /// found before anything in it is read; the text names the chart's path.
+    #[error("{}", problem.text(path))]
+    Locate {
+        /// The chart as located (the CLI gives the absolute path, as Helm does).
+        path: String,
+        /// What is wrong.
+        problem: Locate,
     },
     /// A bug in kiln.
     #[error("internal error: {message}")]
