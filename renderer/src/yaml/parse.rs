@@ -920,6 +920,7 @@ fn after_document_end<'a>(
                     column: 1,
                     message: problem.into(),
                     piece_line: 0,
+                    duplicate_keys: Vec::new(),
                 }
                 .into());
             }
