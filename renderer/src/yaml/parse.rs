@@ -954,23 +954,37 @@ fn skip_blanks_and_comments(text: &str, mut pos: usize) -> usize {
     pos
 }
 
+/// The length of the directive-name word at the start of `s` (libyaml's
+/// alphanumerics, `_` and `-`).
+fn directive_word_len(s: &str) -> usize {
+    s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(s.len())
+}
+
+/// A directive line (without its `%`) split into its name and the rest, or
+/// libyaml's words for a missing name or a name not followed by a blank or
+/// the line's end (checked before the name itself).
+fn directive_name(line: &str) -> Result<(&str, &str), &'static str> {
+    let name_len = directive_word_len(line);
+    if name_len == 0 {
+        return Err("could not find expected directive name");
+    }
+    let (name, rest) = line.split_at(name_len);
+    if rest.starts_with(|c: char| c != ' ' && c != '\t') {
+        return Err("found unexpected non-alphabetical character");
+    }
+    Ok((name, rest))
+}
+
 /// What yaml.v3's scanner finds wrong with a directive line (without its
 /// `%`), in its words.
 fn directive_problem(line: &str) -> Option<&'static str> {
     let line = line.strip_suffix('\r').unwrap_or(line);
     let is_blank = |c: char| c == ' ' || c == '\t';
-    let word_len = |s: &str| {
-        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(s.len())
+    let (name, rest) = match directive_name(line) {
+        Ok(split) => split,
+        Err(problem) => return Some(problem),
     };
-    let name_len = word_len(line);
-    if name_len == 0 {
-        return Some("could not find expected directive name");
-    }
-    let (name, mut rest) = line.split_at(name_len);
-    if rest.chars().next().is_some_and(|c| !is_blank(c)) {
-        return Some("found unexpected non-alphabetical character");
-    }
-    rest = rest.trim_start_matches(is_blank);
+    let mut rest = rest.trim_start_matches(is_blank);
     let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     match name {
         "YAML" => {
@@ -994,7 +1008,7 @@ fn directive_problem(line: &str) -> Option<&'static str> {
             let Some(handle) = rest.strip_prefix('!') else {
                 return Some("did not find expected '!'");
             };
-            let word = word_len(handle);
+            let word = directive_word_len(handle);
             rest = match handle[word..].strip_prefix('!') {
                 Some(after) => after,
                 None if word == 0 => handle,
@@ -2424,19 +2438,11 @@ fn open_bracket(text: &str, at: usize) -> Option<usize> {
 fn bad_directive(text: &str) -> Option<(usize, &'static str)> {
     let (index, line) = first_content_line(text)?;
     let rest = line.strip_prefix('%')?;
-    let name: String =
-        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    // libyaml checks that a blank or the line's end follows the name before
-    // it looks at the name.
-    let after = rest[name.len()..].chars().next();
-    match name.as_str() {
-        "" => Some((index + 1, "could not find expected directive name")),
-        _ if after.is_some_and(|c| c != ' ' && c != '\t') => {
-            Some((index + 1, "found unexpected non-alphabetical character"))
-        }
+    match directive_name(rest) {
+        Err(problem) => Some((index + 1, problem)),
         // A `%YAML` version other than 1.1 is `incompatible_version`'s.
-        "YAML" | "TAG" => None,
-        _ => Some((index + 1, "found unknown directive name")),
+        Ok(("YAML" | "TAG", _)) => None,
+        Ok(_) => Some((index + 1, "found unknown directive name")),
     }
 }
 
