@@ -220,7 +220,12 @@ async fn serve(State(shared): State<Shared>, uri: Uri) -> Response {
     if !shared.installed.iter().any(|group| path.starts_with(&format!("{group}/"))) {
         return not_found("the server could not find the requested resource".into(), json!({}));
     }
-    let scripts = shared.scripts.lock().unwrap().clone();
+    // One snapshot of the objects and of the resource version they reach,
+    // taken in `put`'s lock order so that neither runs ahead of the other.
+    let (scripts, current) = {
+        let rv = shared.resource_version.lock().unwrap();
+        (shared.scripts.lock().unwrap().clone(), *rv)
+    };
     let plural = path.rsplit('/').next().unwrap_or("").to_string();
     if PLURALS.iter().any(|(_, p)| *p == plural) {
         // A collection: list or watch, narrowed by a metadata.name field selector.
@@ -244,17 +249,19 @@ async fn serve(State(shared): State<Shared>, uri: Uri) -> Response {
                 &json!({
                     "apiVersion": api_version,
                     "kind": format!("{kind}List"),
-                    "metadata": { "resourceVersion": "1000" },
+                    "metadata": { "resourceVersion": current.to_string() },
                     "items": items,
                 }),
             );
         }
         let since: u64 = query.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
-        // The objects there at connection time were in the list: their first
-        // version is not an event. Later versions, and objects added later,
-        // are sent one per step, oldest first.
-        let sent: std::collections::HashSet<u64> =
-            matching(&scripts).iter().map(|versions| rv_of(&versions[0])).collect();
+        // A watch from the resource version of a list sends what the list
+        // did not show: objects added after it (their first version is newer
+        // than `since`) as `ADDED`, and the scripted later versions of every
+        // object as `MODIFIED`, one per step, oldest first. Objects added
+        // between the list and this request are sent too, as kube-apiserver
+        // does: deciding by connection time would lose them.
+        let sent = std::collections::HashSet::<u64>::new();
         let (scripts, step) = (Arc::clone(&shared.scripts), shared.step);
         let events = futures::stream::unfold(sent, move |mut sent| {
             let scripts = Arc::clone(&scripts);
@@ -268,7 +275,7 @@ async fn serve(State(shared): State<Shared>, uri: Uri) -> Response {
                         .flat_map(|versions| {
                             versions.into_iter().enumerate().map(|(i, v)| (rv_of(&v), i == 0, v))
                         })
-                        .filter(|(rv, ..)| *rv > since && !sent.contains(rv))
+                        .filter(|(rv, first, _)| (!first || *rv > since) && !sent.contains(rv))
                         .min_by_key(|(rv, ..)| *rv);
                     if let Some((rv, first, object)) = next {
                         sent.insert(rv);
