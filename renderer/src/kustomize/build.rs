@@ -2445,7 +2445,7 @@ fn check_object(
 /// An object's type and metadata as kustomize prints them when one is
 /// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
 /// namespace} map[labels] map[annotations]}}`, maps sorted by key.
-fn go_resource_meta(doc: &Value) -> String {
+pub(super) fn go_resource_meta(doc: &Value) -> String {
     let text = |path: &[&str]| match doc.get_path(path) {
         Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
         Some(v) => {
