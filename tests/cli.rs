@@ -217,6 +217,32 @@ fn render_errors_show_paths_from_the_working_directory() {
     assert!(elsewhere.contains(&absolute), "{elsewhere}");
 }
 
+/// A path that is no directory is refused in `kubectl kustomize`'s words:
+/// `lstat` names the first component that is missing.
+#[test]
+fn render_of_a_missing_path_or_a_file_fails_as_kubectl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().canonicalize().unwrap();
+    std::fs::write(dir.join("plain.yaml"), "a: b\n").unwrap();
+    let cases = [
+        (
+            "noSuchThing",
+            "must build at directory: not a valid directory: evalsymlink failure on 'noSuchThing' : lstat noSuchThing: no such file or directory",
+        ),
+        (
+            "gone/deeper",
+            "must build at directory: not a valid directory: evalsymlink failure on 'gone/deeper' : lstat gone: no such file or directory",
+        ),
+        ("plain.yaml", "must build at directory: 'plain.yaml': file is not directory"),
+    ];
+    for (arg, want) in cases {
+        let out = kiln(&dir, &["render", arg]);
+        assert!(!out.status.success(), "{arg} should fail");
+        assert!(stderr(&out).contains(want), "{arg}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{arg}: no output");
+    }
+}
+
 /// A repository whose `production` branch holds the example GitOps repo.
 fn example_repo() -> TestRepo {
     let repo = TestRepo::new();

@@ -50,11 +50,15 @@ pub fn cmd_render(args: &RenderArgs) -> Result<()> {
     };
     let is_kustomization =
         kustomize::kustomization::FILE_NAMES.iter().any(|n| path.join(n).is_file());
-    if is_kustomization {
+    // A path that is no directory (missing, or a file) is refused as
+    // `kubectl kustomize` refuses it: the kustomize engine words that.
+    let not_a_dir = !path.is_dir();
+    if is_kustomization || not_a_dir {
         // Confine reads to the kustomization's own directory unless told
         // otherwise, then widen the tree to the filesystem root for bases
         // that live next to it (`../base`), as kustomize does.
-        let abs = path.canonicalize().with_context(|| format!("reading {}", path.display()))?;
+        let abs = if not_a_dir { std::path::absolute(&path) } else { path.canonicalize() }
+            .with_context(|| format!("reading {}", path.display()))?;
         let tree = DirTree::new("/").context("opening the filesystem root")?;
         let dir = abs.to_string_lossy().trim_start_matches('/').to_string();
         let options = kustomize::Options {

@@ -1105,7 +1105,7 @@ impl Builder<'_> {
                 self.options,
                 &read,
             )?;
-            add_all(acc, objects, &k.file)?;
+            absorb_chart(acc, objects, &k.file)?;
         }
         Ok(())
     }
@@ -2445,7 +2445,7 @@ fn check_object(
 /// An object's type and metadata as kustomize prints them when one is
 /// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
 /// namespace} map[labels] map[annotations]}}`, maps sorted by key.
-fn go_resource_meta(doc: &Value) -> String {
+pub(super) fn go_resource_meta(doc: &Value) -> String {
     let text = |path: &[&str]| match doc.get_path(path) {
         Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
         Some(v) => {
@@ -2527,6 +2527,50 @@ fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Adds what a Helm chart rendered, as kustomize does: it reads the chart's
+/// output into a resource map of its own first (two objects of one
+/// identity fail there), then absorbs it as a generator's output, which may
+/// not create an object the build already knows by any of its identities.
+fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for r in &new {
+        let id = r.id();
+        if !seen.insert(id.key()) {
+            return Err(invalid(
+                file,
+                format!(
+                    "could not parse rnode slice into resource map: may not add resource with an already registered id: {}",
+                    id.kustomize_form()
+                ),
+            ));
+        }
+    }
+    // Names the build knows under any identity: only an object of one of
+    // these names needs the full comparison.
+    let known: std::collections::HashSet<String> = acc
+        .iter()
+        .flat_map(|b| {
+            [b.name().to_string(), b.orig_id.name.clone()]
+                .into_iter()
+                .chain(b.prev_res_ids().map(|p| p.name))
+        })
+        .collect();
+    for r in &new {
+        let id = r.id();
+        if known.contains(&id.name) && acc.iter().any(|b| b.answers_to(&id)) {
+            return Err(invalid(
+                file,
+                format!(
+                    "merging from generator: id {} exists; behavior must be merge or replace",
+                    go_resid(&id)
+                ),
+            ));
+        }
+    }
+    acc.extend(new);
     Ok(())
 }
 

@@ -43,7 +43,11 @@ pub(super) fn inflate(
     let chart_dir = tree::join(dir, &chart_rel).map_err(|e| invalid(e.to_string()))?;
     if tree.kind(&chart_dir) != Some(EntryKind::Dir) {
         return Err(invalid(match &chart.repo {
-            None => format!("no repo specified for pull, no chart found at {chart_dir:?}"),
+            // kustomize names no location here (its message says ''); the
+            // directory looked in follows, as the reader needs it.
+            None => format!(
+                "no repo specified for pull, no chart found at '' (no chart directory {chart_dir:?})"
+            ),
             Some(repo) => format!(
                 "helm chart {:?}{} from {repo} is not in {chart_dir:?}: kiln does not pull charts; vendor the chart there (e.g. `helm pull --untar`)",
                 chart.name,

@@ -118,9 +118,7 @@ pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error>
     let service = m.get("kubernetesService").and_then(Value::as_map).cloned().unwrap_or_default();
     let account = m.get("serviceAccount").and_then(Value::as_map).cloned().unwrap_or_default();
     let name = field(&service, "name");
-    if name.is_empty() {
-        return Err(invalid(file, "IAMPolicyGenerator: kubernetesService.name is required"));
-    }
+    let nameless = name.is_empty();
     let identity = format!(
         "{}@{}.iam.gserviceaccount.com",
         field(&account, "name"),
@@ -136,7 +134,16 @@ pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error>
     let mut obj = one("apiVersion", "v1".into());
     obj.insert("kind".into(), "ServiceAccount".into());
     obj.insert("metadata".into(), Value::Map(meta));
-    Ok(Some(Value::Map(obj)))
+    let obj = Value::Map(obj);
+    // Without `kubernetesService.name` the account has no name, and
+    // kustomize refuses it as it refuses any nameless object.
+    if nameless {
+        return Err(invalid(
+            file,
+            format!("missing metadata.name in object {}", super::build::go_resource_meta(&obj)),
+        ));
+    }
+    Ok(Some(obj))
 }
 
 /// Reads one plugin config into the kustomization fields it stands for.
