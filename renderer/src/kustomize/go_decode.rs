@@ -1,4 +1,4 @@
-//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its side files into (transformer configurations, CRD schemas): the first error, in Go's words.
+//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its files into (the kustomization, transformer configurations, CRD schemas): the first error, in Go's words.
 //!
 //! Go's decoder goes on after a value of the wrong type and reports the
 //! first such error once it is done (`json: cannot unmarshal string into Go
