@@ -127,7 +127,9 @@ fn index_error(found: &str, ctx: &str, in_file: bool) -> String {
 fn options(v: Option<&Value>, ctx: &str, in_file: bool) -> Result<FieldOptions, String> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(FieldOptions::default()) };
     let m = map(v, ctx)?;
-    check_keys(m, &["delimiter", "index", "create"], ctx)?;
+    // kustomize's FieldOptions has an `encoding` too, which its
+    // replacements read and leave unused.
+    check_keys(m, &["delimiter", "index", "encoding", "create"], ctx)?;
     Ok(FieldOptions {
         delimiter: opt(m, "delimiter", ctx)?.unwrap_or_default(),
         // kustomize reads the YAML as JSON, where `1.0` is written `1`.
