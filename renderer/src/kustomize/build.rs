@@ -853,6 +853,9 @@ impl Builder<'_> {
                 )));
             }
         }
+        if entry.is_empty() {
+            return Err(not_loaded("new root cannot be empty".into()));
+        }
         self.enter(&path, &k.file).map_err(|e| not_loaded(e.kustomize_text()))?;
         let in_directory = |e: Error| {
             let (file, message) = (e.file(), e.kustomize_text());
@@ -935,6 +938,11 @@ impl Builder<'_> {
             Some(EntryKind::Dir) => {
                 let no_file =
                     invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
+                // kustomize's loader refuses an empty path (a null item) as a
+                // root before it looks for cycles.
+                if entry.is_empty() {
+                    return Err(both(no_file, "new root cannot be empty".into()));
+                }
                 // The kustomization accumulates into a set of its own, vars
                 // included, which is then merged into this one.
                 let outer = std::mem::take(&mut self.vars);
@@ -1628,6 +1636,23 @@ impl Builder<'_> {
             };
             invalid(&file, kustomization::trouble_configuring(builtin, &config, &message))
         };
+        if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
+            // kustomize loads no patch from an empty path (a null item), and
+            // fails only when no entry gave one.
+            let paths: Vec<&str> = k
+                .patches_strategic_merge
+                .iter()
+                .filter_map(|q| q.path.as_deref().or(q.patch.as_deref()))
+                .collect();
+            if paths.iter().all(|q| q.is_empty()) {
+                let files = format!("[{}]", paths.join(" "));
+                return Err(configuring(invalid(
+                    &k.file,
+                    format!("patch appears to be empty; files={files}, Patch="),
+                )));
+            }
+            return Ok(());
+        }
         let (source, text) = match (&p.path, &p.patch) {
             (Some(rel), _) => self.read_file(k, dir, rel).map_err(|e| {
                 if p.legacy_strategic_merge || p.json6902_only {

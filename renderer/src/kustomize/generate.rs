@@ -273,7 +273,7 @@ pub fn generate(
     if g.name.is_empty() {
         return Err(Error::Invalid {
             file: file.to_string(),
-            message: "a generator needs a name".into(),
+            message: "a configmap must have a name".into(),
         });
     }
     let kind = if secret { "SecretGenerator" } else { "ConfigMapGenerator" };

@@ -1,4 +1,4 @@
-//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its side files into (transformer configurations, CRD schemas): the first error, in Go's words.
+//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its files into (the kustomization, transformer configurations, CRD schemas): the first error, in Go's words.
 //!
 //! Go's decoder goes on after a value of the wrong type and reports the
 //! first such error once it is done (`json: cannot unmarshal string into Go
@@ -17,8 +17,18 @@ pub(crate) enum GoType {
     /// into its text for this field before decoding (it does for fields
     /// it can find by their tag, not for those of embedded structs).
     Str { lenient: bool },
+    /// A named string type (`types.SortOrder`).
+    NamedStr(&'static str),
     /// `bool`.
     Bool,
+    /// An integer type (`int`, `int64`), decoded as [`json_int`] says.
+    Int(&'static str),
+    /// A struct read (and checked field by field) by its own reader later:
+    /// here only an object or null is accepted. Its Go type name.
+    Opaque(&'static str),
+    /// A pointer (or a struct named by a static): decoded as what it
+    /// points to.
+    Ptr(&'static GoType),
     /// A slice: its Go type name and its element.
     Slice(&'static str, &'static GoType),
     /// A map of strings to the element: its Go type name.
@@ -64,7 +74,14 @@ impl Walk {
             return None;
         }
         match (ty, v) {
-            (GoType::Str { .. }, Value::String(_)) | (GoType::Bool, Value::Bool(_)) => None,
+            (GoType::Ptr(inner), v) => self.value(v, inner),
+            (GoType::Str { .. } | GoType::NamedStr(_), Value::String(_))
+            | (GoType::Bool, Value::Bool(_))
+            | (GoType::Opaque(_), Value::Map(_)) => None,
+            (GoType::Int(_), v) => match json_int(v) {
+                Ok(_) => None,
+                Err(found) => Some(self.mismatch_as(&found, ty)),
+            },
             (GoType::Str { lenient: true }, Value::Bool(_) | Value::Int(_) | Value::Uint(_))
             | (GoType::Str { lenient: true }, Value::Float(_))
                 if self.source == Source::Yaml =>
@@ -80,10 +97,7 @@ impl Walk {
                     entries.sort_by(|a, b| a.0.cmp(b.0));
                 }
                 // Map entries add no field name and leave the struct as it was.
-                let (structure, fields) = (self.structure.take(), std::mem::take(&mut self.fields));
-                let found = entries.into_iter().find_map(|(_, item)| self.value(item, elem));
-                (self.structure, self.fields) = (structure, fields);
-                found
+                entries.into_iter().find_map(|(_, item)| self.value(item, elem))
             }
             (GoType::Struct(name, _, fields), Value::Map(m)) => {
                 let mut entries: Vec<(&String, &Value)> = m.iter().collect();
@@ -126,9 +140,16 @@ impl Walk {
             Value::Seq(_) => "array",
             _ => "object",
         };
+        self.mismatch_as(what, ty)
+    }
+
+    /// [`Walk::mismatch`] where Go says what it found (`number 1.5`).
+    fn mismatch_as(&self, what: &str, ty: &GoType) -> String {
         let type_name = match ty {
             GoType::Str { .. } => "string",
             GoType::Bool => "bool",
+            GoType::NamedStr(n) | GoType::Int(n) | GoType::Opaque(n) => n,
+            GoType::Ptr(inner) => return self.mismatch_as(what, inner),
             GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
         };
         match self.structure {
@@ -219,6 +240,283 @@ static OPENAPI_DEFINITION: GoType = GoType::Struct(
 /// What a `crds:` file is read into: `accumulator.nameToApiMap`.
 pub(crate) static NAME_TO_API_MAP: GoType =
     GoType::Map("accumulator.nameToApiMap", &OPENAPI_DEFINITION);
+
+/// A string field of a kustomization: `sigs.k8s.io/yaml` turns the file
+/// into JSON without knowing the target type, so a YAML number stays one.
+const STR: GoType = GoType::Str { lenient: false };
+
+/// `[]string`.
+const STRINGS: GoType = GoType::Slice("[]string", &STR);
+
+/// `map[string]string`.
+const STRING_MAP: GoType = GoType::Map("map[string]string", &STR);
+
+/// kustomize's `types.FieldSpec` in a kustomization.
+static KUSTOMIZATION_FIELD_SPEC: GoType = GoType::Struct(
+    "FieldSpec",
+    "types.FieldSpec",
+    &[("group", STR), ("version", STR), ("kind", STR), ("path", STR), ("create", GoType::Bool)],
+);
+
+/// `types.Selector`: an embedded `resid.ResId`, then the label selectors.
+static SELECTOR: GoType = GoType::Struct(
+    "Selector",
+    "types.Selector",
+    &[
+        ("group", STR),
+        ("version", STR),
+        ("kind", STR),
+        ("name", STR),
+        ("namespace", STR),
+        ("annotationSelector", STR),
+        ("labelSelector", STR),
+    ],
+);
+
+/// `types.Patch`.
+static PATCH: GoType = GoType::Struct(
+    "Patch",
+    "types.Patch",
+    &[
+        ("path", STR),
+        ("patch", STR),
+        ("target", GoType::Ptr(&SELECTOR)),
+        ("options", GoType::Map("map[string]bool", &GoType::Bool)),
+    ],
+);
+
+/// `types.Image`.
+static IMAGE: GoType = GoType::Struct(
+    "Image",
+    "types.Image",
+    &[("name", STR), ("newName", STR), ("newTag", STR), ("digest", STR), ("tagSuffix", STR)],
+);
+
+/// `types.FieldOptions` of a replacement's source or target.
+static FIELD_OPTIONS: GoType = GoType::Struct(
+    "FieldOptions",
+    "types.FieldOptions",
+    &[
+        ("delimiter", STR),
+        ("index", GoType::Int("int")),
+        ("encoding", STR),
+        ("create", GoType::Bool),
+    ],
+);
+
+/// `types.SourceSelector`: an embedded `resid.ResId`, the field path and
+/// its options.
+static SOURCE_SELECTOR: GoType = GoType::Struct(
+    "SourceSelector",
+    "types.SourceSelector",
+    &[
+        ("group", STR),
+        ("version", STR),
+        ("kind", STR),
+        ("name", STR),
+        ("namespace", STR),
+        ("fieldPath", STR),
+        ("options", GoType::Ptr(&FIELD_OPTIONS)),
+    ],
+);
+
+/// `types.TargetSelector`.
+static TARGET_SELECTOR: GoType = GoType::Struct(
+    "TargetSelector",
+    "types.TargetSelector",
+    &[
+        ("select", GoType::Ptr(&SELECTOR)),
+        ("reject", GoType::Slice("[]*types.Selector", &SELECTOR)),
+        ("fieldPaths", STRINGS),
+        ("options", GoType::Ptr(&FIELD_OPTIONS)),
+    ],
+);
+
+/// `types.ReplacementField`: an embedded `types.Replacement`, or a path.
+static REPLACEMENT_FIELD: GoType = GoType::Struct(
+    "ReplacementField",
+    "types.ReplacementField",
+    &[
+        ("source", GoType::Ptr(&SOURCE_SELECTOR)),
+        ("targets", GoType::Slice("[]*types.TargetSelector", &TARGET_SELECTOR)),
+        ("path", STR),
+    ],
+);
+
+/// `types.Var`: its object reference is a `types.Target` (an embedded
+/// `resid.Gvk`, the apiVersion, name and namespace).
+static VAR: GoType = GoType::Struct(
+    "Var",
+    "types.Var",
+    &[
+        ("name", STR),
+        (
+            "objref",
+            GoType::Struct(
+                "Target",
+                "types.Target",
+                &[
+                    ("group", STR),
+                    ("version", STR),
+                    ("kind", STR),
+                    ("apiVersion", STR),
+                    ("name", STR),
+                    ("namespace", STR),
+                ],
+            ),
+        ),
+        ("fieldref", GoType::Struct("FieldSelector", "types.FieldSelector", &[("fieldPath", STR)])),
+    ],
+);
+
+/// `types.GeneratorOptions`.
+static GENERATOR_OPTIONS: GoType = GoType::Struct(
+    "GeneratorOptions",
+    "types.GeneratorOptions",
+    &[
+        ("labels", STRING_MAP),
+        ("annotations", STRING_MAP),
+        ("disableNameSuffixHash", GoType::Bool),
+        ("immutable", GoType::Bool),
+    ],
+);
+
+/// The fields of `types.GeneratorArgs` (with its embedded `KvPairSources`),
+/// which `ConfigMapArgs` embeds and `SecretArgs` embeds beside `type`.
+macro_rules! generator_args {
+    ($($more:expr),*) => {
+        &[
+            ("namespace", STR),
+            ("name", STR),
+            ("behavior", STR),
+            ("literals", STRINGS),
+            ("files", STRINGS),
+            ("envs", STRINGS),
+            ("env", STR),
+            ("kvSources", GoType::Slice("[]types.KVSource", &GoType::Opaque("types.KVSource"))),
+            ("options", GoType::Ptr(&GENERATOR_OPTIONS)),
+            $($more),*
+        ]
+    };
+}
+
+/// `types.ConfigMapArgs`.
+static CONFIG_MAP_ARGS: GoType =
+    GoType::Struct("ConfigMapArgs", "types.ConfigMapArgs", generator_args!());
+
+/// `types.SecretArgs`.
+static SECRET_ARGS: GoType =
+    GoType::Struct("SecretArgs", "types.SecretArgs", generator_args!(("type", STR)));
+
+/// `types.Label`.
+static LABEL: GoType = GoType::Struct(
+    "Label",
+    "types.Label",
+    &[
+        ("pairs", STRING_MAP),
+        ("includeSelectors", GoType::Bool),
+        ("includeTemplates", GoType::Bool),
+        ("fields", GoType::Slice("[]types.FieldSpec", &KUSTOMIZATION_FIELD_SPEC)),
+    ],
+);
+
+/// `types.SortOptions`.
+static SORT_OPTIONS: GoType = GoType::Struct(
+    "SortOptions",
+    "types.SortOptions",
+    &[
+        ("order", GoType::NamedStr("types.SortOrder")),
+        (
+            "legacySortOptions",
+            GoType::Struct(
+                "LegacySortOptions",
+                "types.LegacySortOptions",
+                &[("orderFirst", STRINGS), ("orderLast", STRINGS)],
+            ),
+        ),
+    ],
+);
+
+/// kustomize's `types.Kustomization`, what a kustomization file is read
+/// into (the Helm chart entries are read, strictly, by their own reader).
+pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
+    "Kustomization",
+    "types.Kustomization",
+    &[
+        ("apiVersion", STR),
+        ("kind", STR),
+        (
+            "metadata",
+            GoType::Struct(
+                "ObjectMeta",
+                "types.ObjectMeta",
+                &[
+                    ("name", STR),
+                    ("namespace", STR),
+                    ("labels", STRING_MAP),
+                    ("annotations", STRING_MAP),
+                ],
+            ),
+        ),
+        ("openapi", STRING_MAP),
+        ("namePrefix", STR),
+        ("nameSuffix", STR),
+        ("namespace", STR),
+        ("commonLabels", STRING_MAP),
+        ("labels", GoType::Slice("[]types.Label", &LABEL)),
+        ("commonAnnotations", STRING_MAP),
+        (
+            "patchesStrategicMerge",
+            GoType::Slice(
+                "[]types.PatchStrategicMerge",
+                &GoType::NamedStr("types.PatchStrategicMerge"),
+            ),
+        ),
+        ("patchesJson6902", GoType::Slice("[]types.Patch", &PATCH)),
+        ("patches", GoType::Slice("[]types.Patch", &PATCH)),
+        ("images", GoType::Slice("[]types.Image", &IMAGE)),
+        ("imageTags", GoType::Slice("[]types.Image", &IMAGE)),
+        ("replacements", GoType::Slice("[]types.ReplacementField", &REPLACEMENT_FIELD)),
+        (
+            "replicas",
+            GoType::Slice(
+                "[]types.Replica",
+                &GoType::Struct(
+                    "Replica",
+                    "types.Replica",
+                    &[("name", STR), ("count", GoType::Int("int64"))],
+                ),
+            ),
+        ),
+        ("vars", GoType::Slice("[]types.Var", &VAR)),
+        ("sortOptions", GoType::Ptr(&SORT_OPTIONS)),
+        ("resources", STRINGS),
+        ("components", STRINGS),
+        ("crds", STRINGS),
+        ("bases", STRINGS),
+        ("configMapGenerator", GoType::Slice("[]types.ConfigMapArgs", &CONFIG_MAP_ARGS)),
+        ("secretGenerator", GoType::Slice("[]types.SecretArgs", &SECRET_ARGS)),
+        (
+            "helmGlobals",
+            GoType::Struct(
+                "HelmGlobals",
+                "types.HelmGlobals",
+                &[("chartHome", STR), ("configHome", STR)],
+            ),
+        ),
+        ("helmCharts", GoType::Slice("[]types.HelmChart", &GoType::Opaque("types.HelmChart"))),
+        (
+            "helmChartInflationGenerator",
+            GoType::Slice("[]types.HelmChartArgs", &GoType::Opaque("types.HelmChartArgs")),
+        ),
+        ("generatorOptions", GoType::Ptr(&GENERATOR_OPTIONS)),
+        ("configurations", STRINGS),
+        ("generators", STRINGS),
+        ("transformers", STRINGS),
+        ("validators", STRINGS),
+        ("buildMetadata", STRINGS),
+    ],
+);
 
 #[cfg(test)]
 mod tests {

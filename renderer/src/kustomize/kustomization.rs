@@ -401,7 +401,17 @@ const GO_STRUCTS: &[(&str, &str)] = &[
     ("secretGenerator.options", "GeneratorOptions"),
     ("sortOptions.legacySortOptions", "LegacySortOptions"),
     ("vars", "Var"),
+    ("helmGlobals", "HelmGlobals"),
+    ("helmChartInflationGenerator", "HelmChartArgs"),
 ];
+
+/// The kustomization's lists of a named Go type that is not a struct, by
+/// JSON path.
+const GO_NAMED_LISTS: &[(&str, &str)] = &[("patchesStrategicMerge", "PatchStrategicMerge")];
+
+/// What Go's decoder leaves for a JSON null in a struct, a pointer to one
+/// or a map: the zero value, which reads as an empty map.
+static EMPTY: std::sync::LazyLock<Map> = std::sync::LazyLock::new(Map::new);
 
 /// The kustomization's fields that are maps: what follows them in a path
 /// is a key, which Go's decoder does not name.
@@ -421,73 +431,6 @@ const GO_MAPS: &[&str] = &[
     "patchesJson6902.options",
     "openapi",
 ];
-
-/// The kustomization's fields that are lists of structs, by JSON path.
-const GO_LISTS: &[&str] = &[
-    "labels",
-    "labels.fields",
-    "patches",
-    "patchesJson6902",
-    "images",
-    "imageTags",
-    "replicas",
-    "configMapGenerator",
-    "secretGenerator",
-];
-
-/// The Go type of a kustomization field as its decoder checks it, by JSON path.
-enum GoType {
-    Str,
-    Bool,
-    Int64,
-    Strings,
-    StringMap,
-    BoolMap,
-    /// A struct (or a pointer to one), its fields as `shape` says.
-    Struct(&'static Shape),
-    /// A list of structs.
-    Structs(&'static Shape),
-    /// Read (and checked) by its own reader afterwards.
-    Opaque,
-}
-
-fn go_type(path: &str, shape: Option<&'static Shape>) -> GoType {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    match path {
-        "replacements"
-        | "vars"
-        | "helmCharts"
-        | "helmGlobals"
-        | "helmChartInflationGenerator"
-        | "patchesStrategicMerge" => return GoType::Opaque,
-        "patches.options" | "patchesJson6902.options" => return GoType::BoolMap,
-        "replicas.count" => return GoType::Int64,
-        _ => {}
-    }
-    if GO_MAPS.contains(&path) {
-        return GoType::StringMap;
-    }
-    if let Some(shape) = shape {
-        return if GO_LISTS.contains(&path) {
-            GoType::Structs(shape)
-        } else {
-            GoType::Struct(shape)
-        };
-    }
-    match last {
-        "resources" | "bases" | "components" | "crds" | "configurations" | "generators"
-        | "transformers" | "validators" | "buildMetadata" | "literals" | "files" | "envs"
-        | "orderFirst" | "orderLast" => GoType::Strings,
-        "includeSelectors"
-        | "includeTemplates"
-        | "create"
-        | "disableNameSuffixHash"
-        | "immutable" => GoType::Bool,
-        // kvSources: refused by kiln once read.
-        "kvSources" => GoType::Opaque,
-        _ => GoType::Str,
-    }
-}
 
 /// A field path as kiln writes it (`labels[0].includeSelectors`,
 /// `commonLabels.app`) as Go's JSON path: list positions and map keys left out.
@@ -598,7 +541,11 @@ impl Fields<'_> {
         }
     }
 
+    /// A struct (or a map of data): a null is Go's zero value, empty.
     fn map<'v>(&self, v: &'v Value, field: &str) -> Result<&'v Map, Error> {
+        if v.is_null() {
+            return Ok(&EMPTY);
+        }
         v.as_map().ok_or_else(|| {
             let go_type = match go_struct(field) {
                 Some(s) => format!("types.{s}"),
@@ -613,7 +560,9 @@ impl Fields<'_> {
             Value::Null => Ok(&[]),
             Value::Seq(items) => Ok(items),
             other => {
-                let go_type = match go_struct(field) {
+                let path = go_path(field);
+                let named = GO_NAMED_LISTS.iter().find(|(p, _)| *p == path).map(|(_, s)| *s);
+                let go_type = match go_struct(field).or(named) {
                     Some(s) => format!("[]types.{s}"),
                     None => "[]interface {}".to_string(),
                 };
@@ -636,50 +585,15 @@ impl Fields<'_> {
     /// Go's JSON decoder reads a struct's fields in the order the JSON
     /// holds them (sorted, as kustomize converts YAML to JSON), lists item
     /// by item, and reports the first field it cannot read: one it does not
-    /// know, or a value of the wrong type. Checks the fields of `m` (the
-    /// struct at `ctx`, `""` for the kustomization) so, before any reader
-    /// looks at them in its own order.
-    fn decode(&self, m: &Map, shape: &'static Shape, ctx: &str) -> Result<(), Error> {
-        let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort();
-        for key in keys {
-            let Some((_, inner)) = shape.field(key) else {
-                return Err(self.err(format!("invalid Kustomization: json: unknown field {key:?}")));
-            };
-            let field = if ctx.is_empty() { key.clone() } else { format!("{ctx}.{key}") };
-            let v = &m[key];
-            match go_type(&go_path(&field), inner) {
-                GoType::Opaque => {}
-                GoType::Str => drop(self.string(v, &field)?),
-                GoType::Bool => drop(self.bool(Some(v), &field)?),
-                GoType::Int64 => drop(self.int64(Some(v), &field)?),
-                GoType::Strings => drop(self.strings(v, &field)?),
-                GoType::StringMap => drop(self.string_map(v, &field)?),
-                GoType::BoolMap => match v {
-                    Value::Null => {}
-                    Value::Map(bm) => {
-                        for (k, b) in bm {
-                            self.bool(Some(b), &format!("{field}.{k}"))?;
-                        }
-                    }
-                    other => return Err(self.mismatch(other, &field, "map[string]bool")),
-                },
-                GoType::Struct(shape) => {
-                    if !v.is_null() {
-                        self.decode(self.map(v, &field)?, shape, &field)?;
-                    }
-                }
-                GoType::Structs(shape) => {
-                    for (i, item) in self.list(v, &field)?.iter().enumerate() {
-                        if !item.is_null() {
-                            let at = format!("{field}[{i}]");
-                            self.decode(self.map(item, &at)?, shape, &at)?;
-                        }
-                    }
-                }
-            }
+    /// know, or a value of the wrong type. Checks the kustomization `doc`
+    /// (its keys already named as Go's fields) so, before any reader looks
+    /// at its fields in its own order.
+    fn decode(&self, doc: &Value) -> Result<(), Error> {
+        match go_decode::first_error(doc, &go_decode::KUSTOMIZATION, go_decode::Source::Yaml, true)
+        {
+            Some(e) => Err(self.err(format!("invalid Kustomization: {e}"))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn selector(&self, v: &Value, ctx: &str) -> Result<Selector, Error> {
@@ -901,12 +815,18 @@ pub fn replacements_config(doc: &Value) -> String {
     crate::yaml::to_string(&Value::Map(m))
 }
 
+/// The entries of a list of plugin files that name one.
+fn non_empty(entries: Vec<String>) -> Vec<String> {
+    entries.into_iter().filter(|e| !e.is_empty()).collect()
+}
+
 impl Kustomization {
     /// Reads a kustomization file from its parsed document: as
     /// [`Kustomization::from_value`], refusing one that says nothing.
     pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
-        if let Value::Map(m) = &canonical(doc, &field_names::KUSTOMIZATION, true) {
+        let canonical_doc = canonical(doc, &field_names::KUSTOMIZATION, true);
+        if let Value::Map(m) = &canonical_doc {
             // kustomize's words, whatever the file is called. It compares the
             // decoded kustomization, its deprecated lists already moved, with
             // an empty one: its own metadata and type do not count, nor does a
@@ -925,7 +845,7 @@ impl Kustomization {
             };
             if !m.iter().any(counts) {
                 // Decoding comes first: a field of the wrong type fails it.
-                f.decode(m, &field_names::KUSTOMIZATION, "")?;
+                f.decode(&canonical_doc)?;
                 return Err(f.err("kustomization.yaml is empty"));
             }
         }
@@ -952,7 +872,7 @@ impl Kustomization {
         let mut wrong_kind = false;
         // kustomize's YAML reaches Go's decoder as JSON with sorted keys, and
         // the decoder reports the first field it cannot read in that order.
-        f.decode(m, &field_names::KUSTOMIZATION, "")?;
+        f.decode(doc)?;
         let mut keys: Vec<&String> = m.keys().collect();
         keys.sort();
         for key in keys {
@@ -1043,7 +963,14 @@ impl Kustomization {
                 }
                 "patchesStrategicMerge" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
-                        let s = f.string(item, &format!("patchesStrategicMerge[{i}]"))?;
+                        let s = match item {
+                            Value::String(s) => s.clone(),
+                            Value::Null => String::new(),
+                            other => {
+                                let at = format!("patchesStrategicMerge[{i}]");
+                                return Err(f.mismatch(other, &at, "types.PatchStrategicMerge"));
+                            }
+                        };
                         // An entry is a file path, or an inline patch when it holds YAML.
                         let inline = s.contains('\n') || s.contains(": ");
                         k.patches_strategic_merge.push(Patch {
@@ -1105,31 +1032,37 @@ impl Kustomization {
                 "replacements" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replacements[{i}]");
-                        let path = item.as_map().and_then(|m| m.get("path"));
+                        // A null item is Go's zero struct.
+                        let pm = f.map(item, &ctx)?;
+                        // kustomize reads the file a path names, and the
+                        // entry itself when the path is empty.
+                        let path = f.opt_string(pm, "path", &ctx)?.filter(|p| !p.is_empty());
                         let entry = match path {
-                            Some(p) => {
-                                let pm = f.map(item, &ctx)?;
+                            Some(path) => {
                                 f.check_keys(pm, &["path"], &ctx)?;
-                                ReplacementEntry::Path(f.string(p, &format!("{ctx}.path"))?)
+                                ReplacementEntry::Path(path)
                             }
-                            None => ReplacementEntry::Inline(Box::new(
-                                Replacement::parse(item, &ctx).map_err(|m| f.err(m))?,
-                            )),
+                            None => {
+                                let mut inline = pm.clone();
+                                inline.shift_remove("path");
+                                ReplacementEntry::Inline(Box::new(
+                                    Replacement::parse(&Value::Map(inline), &ctx)
+                                        .map_err(|m| f.err(m))?,
+                                ))
+                            }
                         };
                         k.replacements.push(entry);
                     }
                 }
                 "buildMetadata" => {
+                    // kustomize looks for the options it knows and ignores
+                    // anything else.
                     for item in f.strings(v, key)? {
                         match item.as_str() {
                             "originAnnotations" => k.origin_annotations = true,
                             "managedByLabel" => k.managed_by_label = true,
                             "transformerAnnotations" => k.transformer_annotations = true,
-                            other => {
-                                return Err(f.err(format!(
-                                    "buildMetadata: unknown option {other:?}, expected originAnnotations, transformerAnnotations or managedByLabel"
-                                )));
-                            }
+                            _ => {}
                         }
                     }
                 }
@@ -1140,12 +1073,16 @@ impl Kustomization {
                     k.openapi_path = f.opt_string(om, "path", key)?;
                     k.openapi_version = f.opt_string(om, "version", key)?;
                 }
-                "transformers" => k.transformers = f.strings(v, key)?,
-                "validators" => k.validators = f.strings(v, key)?,
-                "generators" => k.generators = f.strings(v, key)?,
+                // An empty entry (a null item) adds no plugin, as kubectl
+                // shows.
+                "transformers" => k.transformers = non_empty(f.strings(v, key)?),
+                "validators" => k.validators = non_empty(f.strings(v, key)?),
+                "generators" => k.generators = non_empty(f.strings(v, key)?),
                 "vars" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
-                        k.vars.push(Var::parse(item, &format!("vars[{i}]")).map_err(|m| f.err(m))?);
+                        let ctx = format!("vars[{i}]");
+                        let vm = Value::Map(f.map(item, &ctx)?.clone());
+                        k.vars.push(Var::parse(&vm, &ctx).map_err(|m| f.err(m))?);
                     }
                 }
                 "sortOptions" if v.is_null() => k.sort_options = None,

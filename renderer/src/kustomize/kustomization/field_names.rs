@@ -78,7 +78,8 @@ const LABEL_SET: Shape = Shape(&[
     ("fields", Some(&FIELD_SPEC)),
 ]);
 
-const REPLACEMENT_OPTIONS: Shape = Shape(&[("delimiter", None), ("index", None), ("create", None)]);
+const REPLACEMENT_OPTIONS: Shape =
+    Shape(&[("delimiter", None), ("index", None), ("encoding", None), ("create", None)]);
 
 const SOURCE: Shape = Shape(&[
     ("group", None),

@@ -127,7 +127,9 @@ fn index_error(found: &str, ctx: &str, in_file: bool) -> String {
 fn options(v: Option<&Value>, ctx: &str, in_file: bool) -> Result<FieldOptions, String> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(FieldOptions::default()) };
     let m = map(v, ctx)?;
-    check_keys(m, &["delimiter", "index", "create"], ctx)?;
+    // kustomize's FieldOptions has an `encoding` too, which its
+    // replacements read and leave unused.
+    check_keys(m, &["delimiter", "index", "encoding", "create"], ctx)?;
     Ok(FieldOptions {
         delimiter: opt(m, "delimiter", ctx)?.unwrap_or_default(),
         // kustomize reads the YAML as JSON, where `1.0` is written `1`.
@@ -339,8 +341,11 @@ struct Hits<'v> {
     /// A list index past the end that `create` could not make (kyaml makes
     /// only the item one past the end): the index and the list's length.
     beyond: Option<(usize, usize)>,
-    /// Go's error for a `[key=value]` whose value is no regular expression.
+    /// Go's error for a `[key=value]` whose value is no regular expression,
+    /// or kyaml's for a wildcard on a map or scalar.
     error: Option<String>,
+    /// The path reached a `*`, which kyaml's lookup of a source refuses.
+    wildcard: bool,
 }
 
 /// How `[key=value]` path elements pick list items.
@@ -446,10 +451,18 @@ fn find<'v>(
         return;
     }
     if seg == "*" {
+        // kyaml's wildcard matches the items of a list only.
+        out.wildcard = true;
         match v {
             Value::Seq(items) => items.iter_mut().for_each(|i| find(i, rest, create, how, out)),
-            Value::Map(m) => m.values_mut().for_each(|i| find(i, rest, create, how, out)),
-            _ => {}
+            Value::Null => {}
+            other => {
+                let kind = if other.as_map().is_some() { "Mapping" } else { "Scalar" };
+                out.error.get_or_insert(format!(
+                    "wrong node kind: expected SequenceNode but got {kind}Node: {}",
+                    crate::kustomize::fieldspec::node_contents(other)
+                ));
+            }
         }
         return;
     }
@@ -583,6 +596,11 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     let mut copy = r.value.clone();
     let mut hits = Hits::default();
     find(&mut copy, &split_path(fp), None, Match::Exact, &mut hits);
+    if hits.wildcard {
+        return Err(
+            "error looking up replacement source: wildcard is not supported in PathGetter".into()
+        );
+    }
     let v = match hits.slots.into_iter().next() {
         Some((v, _)) if !is_empty(v) => v.clone(),
         _ => {
@@ -718,6 +736,19 @@ pub fn mistyped_error(r: &Resource) -> Option<String> {
     })
 }
 
+/// `current` split at the delimiter of `o`, `text` put at its index (before
+/// the first part when the index is negative, after the last when it is
+/// past the end), joined again.
+fn join_at(current: &str, text: &str, o: &FieldOptions) -> String {
+    let mut parts: Vec<&str> = current.split(o.delimiter.as_str()).collect();
+    match usize::try_from(o.index) {
+        Err(_) => parts.insert(0, text),
+        Ok(i) if i >= parts.len() => parts.push(text),
+        Ok(i) => parts[i] = text,
+    }
+    parts.join(&o.delimiter)
+}
+
 /// Writes `value` (written as `source_text` in its file, when kiln knows)
 /// at the field `fp` of `r`.
 fn write_path(
@@ -772,12 +803,26 @@ fn write_path(
     }
     let mut mistyped = Vec::new();
     let untagged = r.untagged.iter().any(|u| u == fp);
+    // kustomize stamps its own annotations on every object before the
+    // replacements run, and kyaml writes the whole annotation map back as
+    // string nodes when it does: an annotation's value is a `!!str` there,
+    // whatever the file wrote (a number, a bool, a null), and takes any text.
+    let annotation = segs.len() == 3 && segs[0] == "metadata" && segs[1] == "annotations";
     let mut created = false;
     for (slot, was_null) in hits.slots {
         // A created leaf is a null the object did not have.
         let fresh = slot.is_null() && !was_null;
         created |= fresh;
         let mut v = value.clone();
+        if annotation && is_scalar(slot) && is_scalar(&v) {
+            let text = text_of(&v, fresh);
+            *slot = if o.delimiter.is_empty() {
+                Value::String(text)
+            } else {
+                Value::String(join_at(&scalar_text(slot), &text, o))
+            };
+            continue;
+        }
         if was_null && !v.is_null() {
             // kyaml writes the text into the null scalar and keeps its
             // `!!null` tag, which kustomize then cannot turn into JSON.
@@ -791,16 +836,7 @@ fn write_path(
             if !is_scalar(slot) {
                 return Err("delimiter option can only be used with scalar nodes".into());
             }
-            let current = scalar_text(slot);
-            let mut parts: Vec<String> =
-                current.split(o.delimiter.as_str()).map(str::to_string).collect();
-            let text = text_of(&v, fresh);
-            match usize::try_from(o.index) {
-                Err(_) => parts.insert(0, text),
-                Ok(i) if i >= parts.len() => parts.push(text),
-                Ok(i) => parts[i] = text,
-            }
-            v = Value::String(parts.join(&o.delimiter));
+            v = Value::String(join_at(&scalar_text(slot), &text_of(&v, fresh), o));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
             // kustomize copies only the text into a scalar target, keeping

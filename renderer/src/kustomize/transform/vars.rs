@@ -82,7 +82,12 @@ impl Var {
         }
         let name = string(m, "name", ctx)?;
         let octx = format!("{ctx}.objref");
-        let o = map(m.get("objref").unwrap_or(&Value::Null), &octx)?;
+        // A missing or null objref is Go's zero struct.
+        let empty = Map::new();
+        let o = match m.get("objref") {
+            None | Some(Value::Null) => &empty,
+            Some(v) => map(v, &octx)?,
+        };
         let api_version = string(o, "apiVersion", &octx)?;
         let mut gvk = Gvk::from_api_version(&api_version, &string(o, "kind", &octx)?);
         let group = string(o, "group", &octx)?;
