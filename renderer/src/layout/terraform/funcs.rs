@@ -489,7 +489,7 @@ mod tests {
             (r#"join("/", split(".", "a.b.c"))"#, "a/b/c"),
             (r#"element(["a", "b"], 3)"#, "b"),
             (r#"jsonencode({b = [1, true], a = "x"})"#, r#"{"a":"x","b":[1,true]}"#),
-            (r#"substr("kubernetes", -6, 3)"#, "net"),
+            (r#"substr("kubernetes", -6, 3)"#, "rne"),
             (r#"title("kube api")"#, "Kube Api"),
             (r#"indent(2, "a\nb")"#, "a\n  b"),
             (r#"max(1, 7, 3)"#, "7"),
