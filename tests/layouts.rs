@@ -369,3 +369,162 @@ fn flux_v1_releases_in_plain_directories_are_rendered() {
         assert!(v2.contains(want), "{want}\n{stdout}");
     }
 }
+
+/// A Terraform-templated platform (kube-coreos style): each
+/// `environments/<env>.tfvars` renders the static pods and add-ons the
+/// modules template, with the values Terraform would compute at plan time.
+#[test]
+fn terraform_platforms_render_each_environment() {
+    let (code, stdout, stderr) =
+        kiln(&workspace(), &["render", "tests/fixtures/layouts/terraform"]);
+    assert_eq!(code, 0, "{stderr}");
+    let play = stdout.split("# cluster: prod").next().unwrap();
+    let prod = &stdout[play.len()..];
+    for want in [
+        "# cluster: play, unit: master, source: terraform/modules/master/assets/manifests/kube-apiserver.yml\n",
+        "# cluster: play, unit: root, source: terraform/manifests/namespace.yml\n",
+        "# cluster: play, unit: master, source: terraform/modules/master/assets/addons/dns/deployment.yml\n",
+        // A map from the environment file through a module argument, values() and formatlist().
+        "    - --etcd-servers=https://10.80.10.100:2379,https://10.80.11.100:2379,https://10.80.12.100:2379\n",
+        "    - --apiserver-count=3\n",
+        "    - --bucket=play-jest-secrets-eu-west-1\n",
+        // The variables.tf default where the environment sets none; $${ is a literal ${.
+        "    image: quay.io/coreos/hyperkube:v1.4.7_coreos.0\n",
+        "      value: ${HOME}\n",
+        "    - --master=https://kube.play.example.internal\n",
+        // %{ if } and %{ for } directives; templatefile() with a local.
+        "    - addons/calico\n",
+        "    environment: play-jest\n    managed-by: terraform\n",
+    ] {
+        assert!(play.contains(want), "{want}\n{play}");
+    }
+    assert!(prod.contains("    image: registry.example.com/hyperkube:v1.5.2\n"), "{prod}");
+    assert!(prod.contains("    - --etcd-servers=https://10.100.10.100:2379,"), "{prod}");
+    assert!(!prod.contains("addons/calico"), "{prod}");
+    // The cloud-init template is not a manifest, the remote module is not
+    // in the repository: both are left out and said so.
+    assert!(!stdout.contains("write_files"), "{stdout}");
+    assert!(
+        stderr.contains("terraform/modules/master/assets/cloudinit/secure.yml: read by data.template_file.secure_cloudinit (terraform/modules/master/manifests.tf:35), not a Kubernetes manifest"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("module.network (terraform/main.tf:9): source \"git::https://example.com/platform/network.git?ref=v0.1.0\" is not a directory of this repository"), "{stderr}");
+    let (code, stdout, stderr) = kiln(&workspace(), &["plan", "tests/fixtures/layouts/terraform"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("terraform"), "{stdout}");
+}
+
+/// Values known only after `terraform apply`, variables a template is not
+/// given, and templates or files that do not parse fail naming the file,
+/// the line and the variable; nothing renders as an empty string.
+#[test]
+fn terraform_errors_name_the_file_the_line_and_the_variable() {
+    let fixture = workspace().join("tests/fixtures/layouts/terraform");
+    let master = "terraform/modules/master";
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            // The VPC id comes from a module that is not even in the repository.
+            "assets/manifests/kube-addons.yml",
+            "    - --bucket=${secrets_bucket_name}\n",
+            "    - --bucket=${secrets_bucket_name}\n    - --vpc=${vpc_id}\n",
+            &[
+                "cluster play, unit master, file terraform/modules/master/assets/manifests/kube-addons.yml: template error: line 15: ${vpc_id} cannot be rendered before `terraform apply`",
+                "data.template_file.kube_addons (terraform/modules/master/manifests.tf:24) sets vpc_id",
+                "var.vpc_id (terraform/modules/master/manifests.tf:31): set at terraform/main.tf:23: `module.network.vpc_id` (terraform/main.tf:23) is known only after `terraform apply`",
+            ],
+        ),
+        (
+            "assets/manifests/kube-proxy.yml",
+            "    - proxy\n",
+            "    - proxy\n    - --cluster-cidr=${cluster_cidr}\n",
+            &[
+                "file terraform/modules/master/assets/manifests/kube-proxy.yml: template error: line 14: ${cluster_cidr} is not a variable of this template: data.template_file.kube_proxy (terraform/modules/master/manifests.tf:16) passes kubeapi_dns_name, kubernetes_image",
+            ],
+        ),
+        (
+            "assets/manifests/kube-proxy.yml",
+            "    image: ${kubernetes_image}\n",
+            "    image: ${kubernetes_image\n",
+            &[
+                "kube-proxy.yml: template error: line 11: terraform/modules/master/assets/manifests/kube-proxy.yml is not a valid template: expected `}`",
+            ],
+        ),
+        (
+            "manifests.tf",
+            "data \"template_file\" \"kube_proxy\" {\n",
+            "data \"template_file\" \"kube_proxy\" {\n  template = \n",
+            &[
+                "file terraform/modules/master/manifests.tf: line 17, column 14: not valid HCL: invalid expression",
+            ],
+        ),
+        (
+            "assets/manifests/kube-proxy.yml",
+            "kind: Pod\n",
+            "kind: Pod\n  bad: [\n",
+            &["kube-proxy.yml: template error: rendered manifest is not valid YAML"],
+        ),
+    ];
+    for (file, from, to, wants) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&fixture, tmp.path());
+        let path = tmp.path().join(master).join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let (code, stdout, stderr) = kiln(tmp.path(), &["render", "."]);
+        assert_eq!(code, 2, "{file}: {stdout}");
+        for want in *wants {
+            assert!(stderr.contains(want), "{file}: {want}\n{stderr}");
+        }
+        // The environment's secret-bearing values are never printed.
+        assert!(!stderr.contains("00000000-aaaa"), "{stderr}");
+    }
+    // A variable neither the environment nor a default sets.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture, tmp.path());
+    let env = tmp.path().join("environments/prod.tfvars");
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, text.replace("aws_region          = \"eu-west-2\"\n", "")).unwrap();
+    let (code, _, stderr) = kiln(tmp.path(), &["render", ".", "--cluster", "prod"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("kube-apiserver.yml: template error: line 12: ${aws_region} cannot be rendered before `terraform apply`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("environments/prod.tfvars does not set it and terraform/variables.tf (line 4) gives no default"),
+        "{stderr}"
+    );
+}
+
+/// `kiln watch` renders a Terraform-templated platform from a git branch
+/// onto the target branch, one directory per environment and module.
+#[test]
+fn terraform_platforms_are_watched_onto_a_target_branch() {
+    let repo = crate::util::TestRepo::new();
+    copy_dir(&workspace().join("tests/fixtures/layouts/terraform"), repo.path());
+    repo.commit_all("platform");
+    let remote = repo.bare_clone();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["watch", "--once", "--repo", remote.path().to_str().unwrap()])
+        .args(["--branch", "main=platform", "--target-branch", "rendered", "--workdir", "mirror"])
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let files = remote.git(&["ls-tree", "-r", "--name-only", "rendered"]);
+    for want in [
+        "platform/play/master/kube-system/core_v1_Pod_kube-apiserver.yaml",
+        "platform/play/master/kube-system/apps_v1_Deployment_kube-dns.yaml",
+        "platform/play/root/_cluster/core_v1_Namespace_platform.yaml",
+        "platform/prod/master/kube-system/core_v1_Pod_kube-proxy.yaml",
+    ] {
+        assert!(files.lines().any(|l| l == want), "{want}\n{files}");
+    }
+    let pod = remote
+        .git(&["show", "rendered:platform/prod/master/kube-system/core_v1_Pod_kube-proxy.yaml"]);
+    assert!(pod.contains("--master=https://kube.prod.example.internal"), "{pod}");
+}

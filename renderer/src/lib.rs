@@ -92,6 +92,9 @@ pub fn render_with(
         Layout::Environments => {
             root_names(tree, layout, "environments", layout::environments::environment_names)?
         }
+        Layout::Terraform => {
+            root_names(tree, layout, "environments", layout::terraform::environment_names)?
+        }
         Layout::Plain => vec![PLAIN_CLUSTER.to_string()],
     };
     for wanted in &options.clusters {
@@ -135,6 +138,7 @@ pub fn render_with(
             Layout::Environments => {
                 layout::environments::render_environment_with(tree, name, cache)
             }
+            Layout::Terraform => layout::terraform::render_environment(tree, name),
             Layout::Plain => render_plain(&charts, config.path.as_deref().unwrap_or(""), cache),
         })
         .collect::<Vec<_>>();

@@ -1,7 +1,7 @@
 //! `kiln.yaml` at the repository root: declares the layout instead of letting kiln guess it.
 //!
 //! ```yaml
-//! layout: namespaces      # flux-v2 | flux-v1 | namespaces | environments | plain
+//! layout: namespaces      # flux-v2 | flux-v1 | namespaces | terraform | environments | plain
 //! path: deploy            # plain only: the directory to render (default: the root)
 //! chartCache: vendor/charts   # a chart cache kept in the repository (see chart_cache)
 //! strictPostBuildSubstitutions: true   # an unset postBuild variable fails (Flux's feature gate)
@@ -83,7 +83,7 @@ impl Config {
                 "layout" => {
                     config.layout = Some(Layout::from_name(s).ok_or_else(|| {
                         format!(
-                            "layout: unknown layout {s:?}; expected flux-v2, flux-v1, namespaces, environments or plain"
+                            "layout: unknown layout {s:?}; expected flux-v2, flux-v1, namespaces, terraform, environments or plain"
                         )
                     })?)
                 }

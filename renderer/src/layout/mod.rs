@@ -20,6 +20,7 @@ pub mod post_render;
 pub mod release_values;
 pub mod sourceignore;
 pub mod substitute;
+pub mod terraform;
 
 use crate::resource::Resource;
 use crate::tree::{self, EntryKind, Tree};
@@ -40,6 +41,9 @@ pub enum Layout {
     Namespaces,
     /// `environments/<env>.yaml` variables for minijinja templates in `manifests/`.
     Environments,
+    /// `environments/<env>.tfvars` for the manifests a Terraform root module
+    /// (`terraform/`) templates.
+    Terraform,
     /// The whole repository is one directory of manifests (or a kustomization).
     Plain,
 }
@@ -52,15 +56,23 @@ impl Layout {
             Layout::FluxV1 => "flux-v1",
             Layout::Namespaces => "namespaces",
             Layout::Environments => "environments",
+            Layout::Terraform => "terraform",
             Layout::Plain => "plain",
         }
     }
 
     /// The layout called `name` in `kiln.yaml`.
     pub fn from_name(name: &str) -> Option<Layout> {
-        [Layout::FluxV2, Layout::FluxV1, Layout::Namespaces, Layout::Environments, Layout::Plain]
-            .into_iter()
-            .find(|l| l.name() == name)
+        [
+            Layout::FluxV2,
+            Layout::FluxV1,
+            Layout::Namespaces,
+            Layout::Environments,
+            Layout::Terraform,
+            Layout::Plain,
+        ]
+        .into_iter()
+        .find(|l| l.name() == name)
     }
 }
 
@@ -73,6 +85,7 @@ impl fmt::Display for Layout {
 /// Guesses the layout from the top-level directories of the tree, in order:
 /// `clusters/` or directories bootstrapped by Flux (Flux v2, see
 /// [`flux::cluster_roots`]), `releases/` (Flux v1), `namespaces/`,
+/// `environments/` with `.tfvars` files beside a Terraform root module,
 /// `environments/`, and otherwise a plain directory of manifests.
 pub fn detect(tree: &dyn Tree) -> Layout {
     let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
@@ -82,6 +95,8 @@ pub fn detect(tree: &dyn Tree) -> Layout {
         Layout::FluxV1
     } else if dir("namespaces") {
         Layout::Namespaces
+    } else if terraform::detect(tree) {
+        Layout::Terraform
     } else if dir("environments") {
         Layout::Environments
     } else {
@@ -681,6 +696,12 @@ mod tests {
             (&["namespaces/live/ns/a.yaml"], Layout::Namespaces),
             (&["environments/dev.yaml", "manifests/a.yaml.j2"], Layout::Environments),
             (&["deploy.yaml"], Layout::Plain),
+            (&["environments/dev.tfvars", "terraform/main.tf"], Layout::Terraform),
+            (&["environments/dev.tfvars", "manifests/a.yaml.j2"], Layout::Environments),
+            (
+                &["namespaces/live/ns/a.yaml", "environments/a.tfvars", "main.tf"],
+                Layout::Namespaces,
+            ),
             (
                 &["k8s/production/flux-system/gotk-sync.yaml", "k8s/production/a.yaml"],
                 Layout::FluxV2,

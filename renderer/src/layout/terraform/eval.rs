@@ -1,0 +1,506 @@
+//! Terraform values as kiln can know them before `terraform apply`: evaluation of
+//! module expressions, `file`/`templatefile`, and the rendering of templates.
+//!
+//! A value is either known ([`Val::Known`]) or missing ([`Val::Missing`],
+//! with the reason: an attribute of a resource, data source or module that
+//! exists only after apply, a variable that nothing sets, a function kiln
+//! does not have). A missing value is never an empty string: it travels
+//! through variables, locals and module arguments, and a template that uses
+//! it fails naming the template's line, the variable and the whole chain.
+
+use super::funcs;
+use crate::tree::{self, Tree};
+use hcl::Value;
+use hcl::edit::Span;
+use hcl::edit::expr::{Expression as EditExpr, ForExpr, TraversalOperator};
+use hcl::edit::template::{ForDirective, Template as EditTemplate};
+use hcl::edit::visit::{self, Visit};
+use hcl::eval::{Context, Evaluate};
+use hcl::expr::{Expression, Operation};
+use hcl::template::Element;
+use std::collections::BTreeMap;
+
+/// Bound on nested `templatefile` calls, so a template that renders itself ends.
+const MAX_DEPTH: usize = 8;
+
+/// A value, or why kiln cannot know it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    /// The value, as `terraform plan` would see it.
+    Known(Value),
+    /// Why the value cannot be known from the repository alone.
+    Missing(String),
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// A file being read: its path (for messages) and its text (for lines).
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    /// The path relative to the repository root.
+    pub file: &'a str,
+    /// The file's text.
+    pub text: &'a str,
+}
+
+impl Site<'_> {
+    /// `file:line` of byte `offset`.
+    pub fn at(&self, offset: usize) -> String {
+        format!("{}:{}", self.file, line_at(self.text, offset))
+    }
+}
+
+/// A reference in an expression: its root name, the first attribute read
+/// from it, and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ref {
+    /// `var`, `local`, `aws_s3_bucket`, or a template variable.
+    pub root: String,
+    /// `region` in `var.region`.
+    pub attr: Option<String>,
+    /// Every attribute read in a row from the root: `secrets`, `bucket` in
+    /// `aws_s3_bucket.secrets.bucket`.
+    pub path: Vec<String>,
+    /// Byte offset of the reference in its file.
+    pub offset: usize,
+}
+
+impl Ref {
+    fn shown(&self) -> String {
+        std::iter::once(self.root.as_str())
+            .chain(self.path.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+/// The references of an expression or template, with the names bound by
+/// `for` expressions and directives left out.
+#[derive(Default)]
+struct Refs {
+    found: Vec<Ref>,
+    bound: Vec<String>,
+}
+
+impl Refs {
+    fn note(&mut self, root: &str, path: Vec<String>, offset: usize) {
+        if !self.bound.iter().any(|b| b == root) {
+            let attr = path.first().cloned();
+            self.found.push(Ref { root: root.to_string(), attr, path, offset });
+        }
+    }
+
+    fn bind(&mut self, names: &[Option<&str>]) -> usize {
+        let names: Vec<String> = names.iter().flatten().map(|n| n.to_string()).collect();
+        let n = names.len();
+        self.bound.extend(names);
+        n
+    }
+
+    fn unbind(&mut self, n: usize) {
+        self.bound.truncate(self.bound.len() - n);
+    }
+}
+
+impl Visit for Refs {
+    fn visit_expr(&mut self, expr: &EditExpr) {
+        match expr {
+            EditExpr::Variable(v) => {
+                self.note(v.as_str(), Vec::new(), v.span().map_or(0, |s| s.start));
+            }
+            EditExpr::Traversal(t) => match &t.expr {
+                EditExpr::Variable(v) => {
+                    let path = t
+                        .operators
+                        .iter()
+                        .map_while(|op| match op.value() {
+                            TraversalOperator::GetAttr(id) => Some(id.as_str().to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    self.note(v.as_str(), path, v.span().map_or(0, |s| s.start));
+                    for op in &t.operators {
+                        self.visit_traversal_operator(op.value());
+                    }
+                }
+                _ => visit::visit_traversal(self, t),
+            },
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+
+    fn visit_for_expr(&mut self, f: &ForExpr) {
+        self.visit_expr(&f.intro.collection_expr);
+        let n = self.bind(&[
+            f.intro.key_var.as_ref().map(|k| k.as_str()),
+            Some(f.intro.value_var.as_str()),
+        ]);
+        if let Some(k) = &f.key_expr {
+            self.visit_expr(k);
+        }
+        self.visit_expr(&f.value_expr);
+        if let Some(c) = &f.cond {
+            self.visit_expr(&c.expr);
+        }
+        self.unbind(n);
+    }
+
+    fn visit_for_directive(&mut self, d: &ForDirective) {
+        let f = &d.for_expr;
+        self.visit_expr(&f.collection_expr);
+        let n = self.bind(&[f.key_var.as_ref().map(|k| k.as_str()), Some(f.value_var.as_str())]);
+        self.visit_template(&f.template);
+        self.unbind(n);
+    }
+}
+
+/// The references of an expression.
+pub fn expr_refs(expr: &EditExpr) -> Vec<Ref> {
+    let mut refs = Refs::default();
+    refs.visit_expr(expr);
+    refs.found
+}
+
+/// What one module instance can read: `var`, `local`, `path`.
+pub struct Scope<'a> {
+    /// The repository.
+    pub tree: &'a dyn Tree,
+    /// The root module's directory, where `terraform` runs: relative paths
+    /// in `file()` start there.
+    pub cwd: String,
+    /// `path.module`: this module's directory relative to `cwd`.
+    pub module: String,
+    /// The module's input variables.
+    pub vars: BTreeMap<String, Val>,
+    /// The module's locals.
+    pub locals: BTreeMap<String, Val>,
+    /// How many `templatefile` calls deep this evaluation is.
+    pub depth: usize,
+}
+
+fn known(vals: &BTreeMap<String, Val>) -> Value {
+    Value::Object(
+        vals.iter()
+            .filter_map(|(k, v)| match v {
+                Val::Known(v) => Some((k.clone(), v.clone())),
+                Val::Missing(_) => None,
+            })
+            .collect(),
+    )
+}
+
+impl Scope<'_> {
+    fn context(&self) -> Context<'static> {
+        let mut ctx = Context::new();
+        funcs::declare(&mut ctx);
+        ctx.declare_var("var", known(&self.vars));
+        ctx.declare_var("local", known(&self.locals));
+        let mut path = hcl::Map::new();
+        path.insert("module".to_string(), Value::from(self.module.as_str()));
+        path.insert("root".to_string(), Value::from("."));
+        path.insert("cwd".to_string(), Value::from("."));
+        ctx.declare_var("path", Value::Object(path));
+        let mut terraform = hcl::Map::new();
+        terraform.insert("workspace".to_string(), Value::from("default"));
+        ctx.declare_var("terraform", Value::Object(terraform));
+        ctx
+    }
+
+    /// Why the references of `expr` keep its value from being known, if
+    /// they do.
+    pub fn missing_ref(&self, expr: &EditExpr, site: Site<'_>) -> Option<String> {
+        for r in expr_refs(expr) {
+            let at = site.at(r.offset);
+            let table = match r.root.as_str() {
+                "var" => &self.vars,
+                "local" => &self.locals,
+                "path" | "terraform" => continue,
+                "count" | "each" | "self" => {
+                    return Some(format!(
+                        "`{}` ({at}) depends on the instances Terraform makes of a block, which kiln does not expand",
+                        r.shown()
+                    ));
+                }
+                _ => {
+                    return Some(format!(
+                        "`{}` ({at}) is known only after `terraform apply`",
+                        r.shown()
+                    ));
+                }
+            };
+            let Some(name) = &r.attr else {
+                return Some(format!("`{}` ({at}) is read whole, which kiln does not do", r.root));
+            };
+            match table.get(name) {
+                Some(Val::Known(_)) => {}
+                Some(Val::Missing(why)) => return Some(format!("{} ({at}): {why}", r.shown())),
+                None => {
+                    return Some(format!("{} ({at}) is not declared in this module", r.shown()));
+                }
+            }
+        }
+        None
+    }
+
+    /// The value of `expr`, written at `site`.
+    pub fn eval(&self, expr: &EditExpr, site: Site<'_>) -> Val {
+        if let Some(why) = self.missing_ref(expr, site) {
+            return Val::Missing(why);
+        }
+        let at = site.at(expr.span().map_or(0, |s| s.start));
+        let mut e: Expression = expr.clone().into();
+        if let Err(why) = self.resolve_files(&mut e) {
+            return Val::Missing(format!("{at}: {why}"));
+        }
+        match e.evaluate(&self.context()) {
+            Ok(v) => Val::Known(v),
+            Err(err) => Val::Missing(format!("{at}: {err}")),
+        }
+    }
+
+    /// A path as `file()` reads it: relative to where `terraform` runs.
+    pub fn file_path(&self, path: &str) -> Result<String, String> {
+        tree::join(&self.cwd, path).map_err(|e| e.to_string())
+    }
+
+    /// Replaces every `file(...)` and `templatefile(...)` call in `e` by
+    /// the string it returns, reading the tree: hcl's functions cannot
+    /// reach it.
+    fn resolve_files(&self, e: &mut Expression) -> Result<(), String> {
+        match e {
+            Expression::FuncCall(call) => {
+                for a in call.args.iter_mut() {
+                    self.resolve_files(a)?;
+                }
+                let name = call.name.name.as_str();
+                if !call.name.namespace.is_empty() || !matches!(name, "file" | "templatefile") {
+                    return Ok(());
+                }
+                let ctx = self.context();
+                let arg = |i: usize| -> Result<Value, String> {
+                    let a = call
+                        .args
+                        .get(i)
+                        .ok_or_else(|| format!("{name}() needs {} arguments", i + 1))?;
+                    a.evaluate(&ctx).map_err(|e| e.to_string())
+                };
+                let path = self.file_path(&funcs::text(&arg(0)?)?)?;
+                let text = tree::read_text(self.tree, &path).map_err(|e| e.to_string())?;
+                let out = if name == "file" {
+                    text
+                } else {
+                    let Value::Object(vars) = arg(1)? else {
+                        return Err("templatefile() needs a map of variables".to_string());
+                    };
+                    let vars = TemplateVars {
+                        known: vars.into_iter().map(|(k, v)| (k, Val::Known(v))).collect(),
+                        whole: None,
+                        owner: "templatefile()".to_string(),
+                    };
+                    render_template(&path, &text, &vars, self.depth + 1)
+                        .map_err(|e| format!("{path}: {}", e.message))?
+                };
+                *e = Expression::String(out);
+                Ok(())
+            }
+            Expression::TemplateExpr(t) => {
+                let template = hcl::Template::from_expr(t).map_err(|e| e.to_string())?;
+                // "${expr}" is the value of expr (Terraform 0.11 wrote every
+                // expression this way); other templates keep their text, and
+                // a file read inside one is not resolved.
+                if let [Element::Interpolation(i)] = template.elements() {
+                    *e = i.expr.clone();
+                    return self.resolve_files(e);
+                }
+                Ok(())
+            }
+            Expression::Array(items) => items.iter_mut().try_for_each(|i| self.resolve_files(i)),
+            Expression::Object(o) => o.values_mut().try_for_each(|v| self.resolve_files(v)),
+            Expression::Traversal(t) => self.resolve_files(&mut t.expr),
+            Expression::Parenthesis(p) => self.resolve_files(p),
+            Expression::Conditional(c) => {
+                self.resolve_files(&mut c.cond_expr)?;
+                self.resolve_files(&mut c.true_expr)?;
+                self.resolve_files(&mut c.false_expr)
+            }
+            Expression::Operation(op) => match op.as_mut() {
+                Operation::Unary(u) => self.resolve_files(&mut u.expr),
+                Operation::Binary(b) => {
+                    self.resolve_files(&mut b.lhs_expr)?;
+                    self.resolve_files(&mut b.rhs_expr)
+                }
+            },
+            Expression::ForExpr(f) => self.resolve_files(&mut f.collection_expr),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The variables a template is rendered with, and who passes them.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateVars {
+    /// Each variable by name.
+    pub known: BTreeMap<String, Val>,
+    /// Why the whole map cannot be known, when it cannot.
+    pub whole: Option<String>,
+    /// Who passes them, for messages: `data.template_file.kube (main.tf:4)`.
+    pub owner: String,
+}
+
+/// A template that failed, with the line where that is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateError {
+    /// The 1-based line in the template.
+    pub line: Option<usize>,
+    /// What is wrong; never holds a variable's value.
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Renders a Terraform template (`${...}` interpolations, `%{ if }` and
+/// `%{ for }` directives, `$${` and `%%{` escapes) with `vars`. Every
+/// variable the template reads must be passed and known; the first that is
+/// not fails naming its line.
+pub fn render_template(
+    file: &str,
+    text: &str,
+    vars: &TemplateVars,
+    depth: usize,
+) -> Result<String, TemplateError> {
+    if depth > MAX_DEPTH {
+        return Err(TemplateError {
+            line: None,
+            message: format!("templatefile() calls nest more than {MAX_DEPTH} deep"),
+        });
+    }
+    let parsed: EditTemplate =
+        hcl::edit::parser::parse_template(text).map_err(|e| TemplateError {
+            line: Some(e.location().line()),
+            message: format!("{file} is not a valid template: {}", e.message()),
+        })?;
+    let mut refs = Refs::default();
+    refs.visit_template(&parsed);
+    for r in refs.found {
+        let line = Some(line_at(text, r.offset));
+        let name = &r.root;
+        match vars.known.get(name) {
+            Some(Val::Known(_)) => {}
+            Some(Val::Missing(why)) => {
+                return Err(TemplateError {
+                    line,
+                    message: format!(
+                        "${{{name}}} cannot be rendered before `terraform apply`: {} sets {name} from a value kiln cannot know: {why}",
+                        vars.owner
+                    ),
+                });
+            }
+            None => {
+                let message = match &vars.whole {
+                    Some(why) => format!(
+                        "${{{name}}} cannot be rendered: the variables of {} cannot be known: {why}",
+                        vars.owner
+                    ),
+                    None => format!(
+                        "${{{name}}} is not a variable of this template: {} passes {}",
+                        vars.owner,
+                        if vars.known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            vars.known.keys().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                };
+                return Err(TemplateError { line, message });
+            }
+        }
+    }
+    let mut ctx = Context::new();
+    funcs::declare(&mut ctx);
+    for (k, v) in &vars.known {
+        if let Val::Known(v) = v {
+            ctx.declare_var(k.as_str(), v.clone());
+        }
+    }
+    let template: hcl::Template = parsed.into();
+    template.evaluate(&ctx).map_err(|e| TemplateError { line: None, message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, Val)]) -> TemplateVars {
+        TemplateVars {
+            known: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            whole: None,
+            owner: "data.template_file.t (main.tf:1)".to_string(),
+        }
+    }
+
+    #[test]
+    fn renders_interpolations_directives_and_escapes() {
+        let v = vars(&[
+            ("image", Val::Known(Value::from("k8s:v1"))),
+            ("count", Val::Known(Value::from(3u64))),
+            ("on", Val::Known(Value::Bool(true))),
+            ("zones", Val::Known(Value::Array(vec![Value::from("a"), Value::from("b")]))),
+        ]);
+        let src = "image: ${image}\nn: ${count}\ncmd: $${HOME} %%{x}\n%{ if on ~}\nflag: yes\n%{ endif ~}\nzones:\n%{ for z in zones ~}\n- ${upper(z)}\n%{ endfor ~}\n";
+        assert_eq!(
+            render_template("t.yml", src, &v, 0).unwrap(),
+            "image: k8s:v1\nn: 3\ncmd: ${HOME} %{x}\nflag: yes\nzones:\n- A\n- B\n"
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_variables_name_their_line() {
+        let v = vars(&[
+            ("image", Val::Known(Value::from("x"))),
+            (
+                "bucket",
+                Val::Missing(
+                    "`aws_s3_bucket.secrets` (main.tf:9) is known only after `terraform apply`"
+                        .into(),
+                ),
+            ),
+        ]);
+        let e = render_template("t.yml", "a: ${image}\nb: ${bucket}\n", &v, 0).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(
+            e.message.contains("${bucket} cannot be rendered before `terraform apply`"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("aws_s3_bucket.secrets` (main.tf:9)"), "{}", e.message);
+        let e = render_template("t.yml", "a: ${image}\n\n%{ if nope }x%{ endif }\n", &v, 0)
+            .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("${nope} is not a variable of this template"), "{}", e.message);
+        assert!(e.message.contains("passes bucket, image"), "{}", e.message);
+        let e = render_template("t.yml", "a\nb: ${image\n", &v, 0).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("t.yml is not a valid template"), "{}", e.message);
+        // A name bound by a for directive is not a variable of the template.
+        let ok = render_template("t.yml", "%{ for i in [1] }${i}%{ endfor }", &v, 0).unwrap();
+        assert_eq!(ok, "1");
+    }
+
+    #[test]
+    fn line_numbers_count_newlines_before_the_offset() {
+        assert_eq!(line_at("a\nb\nc", 0), 1);
+        assert_eq!(line_at("a\nb\nc", 2), 2);
+        assert_eq!(line_at("a\nb\nc", 99), 3);
+    }
+}

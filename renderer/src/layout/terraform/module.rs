@@ -1,0 +1,553 @@
+//! One environment of a Terraform-templated platform: the root module's variables,
+//! each module instance's locals and arguments, and the manifests they template.
+
+use super::eval::{Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template};
+use super::{ENVIRONMENTS, TFVARS, files_in, is_manifest, objects, root_dir};
+use crate::kustomize::order;
+use crate::layout::{Cluster, Error, Layout, Location, Unit};
+use crate::resource::Resource;
+use crate::tree::{self, Tree};
+use hcl::edit::Span;
+use hcl::edit::expr::{Expression as EditExpr, FuncCall, ObjectKey};
+use hcl::edit::structure::{Block, Body, Structure};
+use hcl::edit::template::Element;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Bound on module nesting, so a module that calls itself ends.
+const MAX_MODULE_DEPTH: usize = 16;
+
+/// Arguments of a `module` block that are Terraform's, not the module's.
+const META_ARGUMENTS: &[&str] =
+    &["source", "version", "providers", "count", "for_each", "depends_on"];
+
+/// One `.tf` (or `.tfvars`) file: its path, text and parsed body.
+struct TfFile {
+    path: String,
+    text: String,
+    body: Body,
+}
+
+impl TfFile {
+    fn read(tree: &dyn Tree, at: &Location, path: &str) -> Result<TfFile, Error> {
+        let text = tree::read_text(tree, path).map_err(|e| Error::read(&at.with_file(path), e))?;
+        let body = hcl::edit::parser::parse_body(&text).map_err(|e| {
+            at.with_file(path).invalid(format!(
+                "line {}, column {}: not valid HCL: {}",
+                e.location().line(),
+                e.location().column(),
+                e.message()
+            ))
+        })?;
+        Ok(TfFile { path: path.to_string(), text, body })
+    }
+
+    fn site(&self) -> Site<'_> {
+        Site { file: &self.path, text: &self.text }
+    }
+
+    fn line(&self, span: Option<std::ops::Range<usize>>) -> usize {
+        line_at(&self.text, span.map_or(0, |s| s.start))
+    }
+}
+
+/// The `.tf` files of a module directory, in name order (as Terraform reads them).
+fn module_files(tree: &dyn Tree, at: &Location, dir: &str) -> Result<Vec<TfFile>, Error> {
+    let mut names: Vec<String> =
+        files_in(tree, dir).into_iter().filter(|n| n.ends_with(".tf")).collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| {
+            let path = tree::join(dir, n).map_err(|e| Error::read(at, e))?;
+            TfFile::read(tree, at, &path)
+        })
+        .collect()
+}
+
+fn blocks<'f>(
+    files: &'f [TfFile],
+    kind: &'f str,
+) -> impl Iterator<Item = (&'f TfFile, &'f Block)> + 'f {
+    files.iter().flat_map(move |f| {
+        f.body.iter().filter_map(move |s| match s {
+            Structure::Block(b) if b.ident.as_str() == kind => Some((f, b)),
+            _ => None,
+        })
+    })
+}
+
+fn label(b: &Block, i: usize) -> &str {
+    b.labels.get(i).map_or("", |l| l.as_str())
+}
+
+fn attr<'b>(b: &'b Block, name: &str) -> Option<&'b EditExpr> {
+    b.body.get_attribute(name).map(|a| &a.value)
+}
+
+/// A value given to a module variable, and where it was given.
+struct Given {
+    val: Val,
+    from: String,
+}
+
+/// The `variable` blocks of a module with their values: what the caller
+/// gives, else the default, else missing.
+fn variables(
+    files: &[TfFile],
+    mut given: BTreeMap<String, Given>,
+    unset: &dyn Fn(&str) -> String,
+    scope: &Scope<'_>,
+) -> BTreeMap<String, Val> {
+    let mut out = BTreeMap::new();
+    for (f, b) in blocks(files, "variable") {
+        let name = label(b, 0).to_string();
+        let val = match (given.remove(&name), attr(b, "default")) {
+            (Some(g), _) => match g.val {
+                Val::Missing(why) => Val::Missing(format!("set at {}: {why}", g.from)),
+                known => known,
+            },
+            (None, Some(d)) => scope.eval(d, f.site()),
+            (None, None) => Val::Missing(unset(&format!("{} (line {})", f.path, f.line(b.span())))),
+        };
+        out.insert(name, val);
+    }
+    out
+}
+
+/// Evaluates the locals of a module, each after the locals it reads.
+fn locals(files: &[TfFile], scope: &mut Scope<'_>) {
+    let mut pending: Vec<(String, &EditExpr, Site<'_>)> = blocks(files, "locals")
+        .flat_map(|(f, b)| {
+            b.body.attributes().map(move |a| (a.key.as_str().to_string(), &a.value, f.site()))
+        })
+        .collect();
+    loop {
+        let names: BTreeSet<String> = pending.iter().map(|(n, _, _)| n.clone()).collect();
+        let before = pending.len();
+        let mut waiting = Vec::new();
+        for (name, expr, site) in pending {
+            let waits = expr_refs(expr).iter().any(|r| {
+                r.root == "local"
+                    && r.attr.as_ref().is_some_and(|a| a != &name && names.contains(a))
+            });
+            if waits {
+                waiting.push((name, expr, site));
+            } else {
+                let v = scope.eval(expr, site);
+                scope.locals.insert(name, v);
+            }
+        }
+        pending = waiting;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for (name, expr, site) in pending {
+        let at = site.at(expr.span().map_or(0, |s| s.start));
+        scope
+            .locals
+            .insert(name.clone(), Val::Missing(format!("local.{name} ({at}) depends on itself")));
+    }
+}
+
+/// A manifest Terraform reads: a template and its variables, or a plain file.
+struct Manifest {
+    file: String,
+    vars: Option<TemplateVars>,
+}
+
+/// `file(...)` and `templatefile(...)` calls in an expression.
+#[derive(Default)]
+struct FileCalls<'e> {
+    found: Vec<&'e FuncCall>,
+}
+
+impl<'e> FileCalls<'e> {
+    fn collect(expr: &'e EditExpr) -> Vec<&'e FuncCall> {
+        // The visitor cannot hand out references that outlive its calls, so
+        // the walk is written out for the expressions that hold calls.
+        let mut calls = FileCalls::default();
+        calls.walk(expr);
+        calls.found
+    }
+
+    fn walk(&mut self, expr: &'e EditExpr) {
+        match expr {
+            EditExpr::FuncCall(call) => {
+                if call.name.namespace.is_empty()
+                    && matches!(call.name.name.as_str(), "file" | "templatefile")
+                {
+                    self.found.push(call);
+                }
+                call.args.iter().for_each(|a| self.walk(a));
+            }
+            EditExpr::Array(items) => items.iter().for_each(|a| self.walk(a)),
+            EditExpr::Object(o) => o.iter().for_each(|(_, v)| self.walk(v.expr())),
+            EditExpr::StringTemplate(t) => t.iter().for_each(|e| self.walk_element(e)),
+            EditExpr::HeredocTemplate(t) => t.template.iter().for_each(|e| self.walk_element(e)),
+            EditExpr::Parenthesis(p) => self.walk(p.inner()),
+            EditExpr::Conditional(c) => {
+                self.walk(&c.cond_expr);
+                self.walk(&c.true_expr);
+                self.walk(&c.false_expr);
+            }
+            EditExpr::Traversal(t) => self.walk(&t.expr),
+            EditExpr::UnaryOp(u) => self.walk(&u.expr),
+            EditExpr::BinaryOp(b) => {
+                self.walk(&b.lhs_expr);
+                self.walk(&b.rhs_expr);
+            }
+            EditExpr::ForExpr(f) => self.walk(&f.value_expr),
+            _ => {}
+        }
+    }
+
+    fn walk_element(&mut self, e: &'e Element) {
+        if let Element::Interpolation(i) = e {
+            self.walk(&i.expr);
+        }
+    }
+}
+
+/// The path a `template = ...` argument reads with `file()`, when it does.
+fn template_path(expr: &EditExpr) -> Option<&EditExpr> {
+    match expr {
+        EditExpr::FuncCall(call) if call.name.name.as_str() == "file" && call.args.len() == 1 => {
+            call.args.iter().next()
+        }
+        EditExpr::StringTemplate(t) => match t.iter().collect::<Vec<_>>().as_slice() {
+            [Element::Interpolation(i)] => template_path(&i.expr),
+            _ => None,
+        },
+        EditExpr::Parenthesis(p) => template_path(p.inner()),
+        _ => None,
+    }
+}
+
+/// The variables a `vars = {...}` map (or `templatefile`'s second argument)
+/// passes, each evaluated on its own so one unknown value spoils only itself.
+fn template_vars(
+    scope: &Scope<'_>,
+    expr: Option<&EditExpr>,
+    site: Site<'_>,
+    owner: String,
+) -> TemplateVars {
+    let mut vars = TemplateVars { owner, ..TemplateVars::default() };
+    match expr {
+        None => {}
+        Some(EditExpr::Object(o)) => {
+            for (k, v) in o.iter() {
+                let key = match k {
+                    ObjectKey::Ident(id) => Val::Known(hcl::Value::from(id.as_str())),
+                    ObjectKey::Expression(e) => scope.eval(e, site),
+                };
+                match key {
+                    Val::Known(hcl::Value::String(k)) => {
+                        vars.known.insert(k, scope.eval(v.expr(), site));
+                    }
+                    Val::Known(_) => {
+                        vars.whole = Some(format!("{}: a key that is not a string", site.at(0)))
+                    }
+                    Val::Missing(why) => vars.whole = Some(why),
+                }
+            }
+        }
+        Some(e) => match scope.eval(e, site) {
+            Val::Known(hcl::Value::Object(m)) => {
+                vars.known = m.into_iter().map(|(k, v)| (k, Val::Known(v))).collect();
+            }
+            Val::Known(_) => {
+                let at = site.at(e.span().map_or(0, |s| s.start));
+                vars.whole = Some(format!("{at}: the variables are not a map"));
+            }
+            Val::Missing(why) => vars.whole = Some(why),
+        },
+    }
+    vars
+}
+
+/// Everything one environment's render shares.
+struct Walk<'a> {
+    tree: &'a dyn Tree,
+    env: &'a str,
+    root: String,
+    cluster: Cluster,
+}
+
+impl Walk<'_> {
+    /// Reads a manifest at `path` (from `file()`'s point of view) read by
+    /// `what`; templates that are not manifests are reported and left out.
+    fn manifest(
+        &mut self,
+        scope: &Scope<'_>,
+        path: &Val,
+        what: &str,
+        at: &Location,
+    ) -> Result<Option<String>, Error> {
+        let path = match path {
+            Val::Known(v) => super::funcs::text(v).and_then(|p| scope.file_path(&p)),
+            Val::Missing(why) => Err(why.clone()),
+        };
+        let path = match path {
+            Ok(p) => p,
+            Err(why) => {
+                self.cluster
+                    .skipped
+                    .push(format!("{what}: the file it reads cannot be known: {why}"));
+                return Ok(None);
+            }
+        };
+        if self.tree.kind(&path) != Some(tree::EntryKind::File) {
+            return Err(
+                at.invalid(format!("{what} reads {path}, which is not a file in the repository"))
+            );
+        }
+        let text =
+            tree::read_text(self.tree, &path).map_err(|e| Error::read(&at.with_file(&path), e))?;
+        if !is_manifest(&text) {
+            self.cluster.skipped.push(format!("{path}: read by {what}, not a Kubernetes manifest"));
+            return Ok(None);
+        }
+        Ok(Some(path))
+    }
+
+    /// The manifests of one module instance, in the order its files declare them.
+    fn manifests(
+        &mut self,
+        files: &[TfFile],
+        scope: &Scope<'_>,
+        at: &Location,
+    ) -> Result<Vec<Manifest>, Error> {
+        let mut out: Vec<Manifest> = Vec::new();
+        for f in files {
+            for s in f.body.iter() {
+                let Structure::Block(b) = s else { continue };
+                let kind = b.ident.as_str();
+                let line = f.line(b.span());
+                if kind == "data" && label(b, 0) == "gotemplate_file" {
+                    self.cluster.skipped.push(format!(
+                        "{}:{line}: data.gotemplate_file.{} is a Go template of a third-party provider, which kiln does not render",
+                        f.path,
+                        label(b, 1)
+                    ));
+                    continue;
+                }
+                if kind == "data" && label(b, 0) == "template_file" {
+                    let what = format!("data.template_file.{} ({}:{line})", label(b, 1), f.path);
+                    let Some(template) = attr(b, "template") else { continue };
+                    let Some(path) = template_path(template) else {
+                        self.cluster
+                            .skipped
+                            .push(format!("{what}: an inline template, not a manifest file"));
+                        continue;
+                    };
+                    let path = scope.eval(path, f.site());
+                    if let Some(file) = self.manifest(scope, &path, &what, at)? {
+                        let vars = template_vars(scope, attr(b, "vars"), f.site(), what);
+                        out.push(Manifest { file, vars: Some(vars) });
+                    }
+                    continue;
+                }
+                if !matches!(kind, "resource" | "data" | "locals" | "output") {
+                    continue;
+                }
+                let mut exprs: Vec<&EditExpr> = b.body.attributes().map(|a| &a.value).collect();
+                nested_attributes(&b.body, &mut exprs);
+                for expr in exprs {
+                    for call in FileCalls::collect(expr) {
+                        let name = call.name.name.as_str();
+                        let what = format!("{name}() ({}:{})", f.path, f.line(call.span()));
+                        let mut args = call.args.iter();
+                        let Some(path) = args.next() else { continue };
+                        let path = scope.eval(path, f.site());
+                        let Some(file) = self.manifest(scope, &path, &what, at)? else { continue };
+                        let vars = (name == "templatefile")
+                            .then(|| template_vars(scope, args.next(), f.site(), what));
+                        out.push(Manifest { file, vars });
+                    }
+                }
+                // An S3 object uploaded from a file (`source = "..."`).
+                if kind == "resource"
+                    && let Some(source @ EditExpr::String(_)) = attr(b, "source")
+                {
+                    let what = format!("{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
+                    let path = scope.eval(source, f.site());
+                    if let Some(file) = self.manifest(scope, &path, &what, at)? {
+                        out.push(Manifest { file, vars: None });
+                    }
+                }
+            }
+        }
+        // The same file read twice with the same variables (content and
+        // etag of one object) is one manifest.
+        let mut seen = BTreeSet::new();
+        out.retain(|m| seen.insert(format!("{}\0{:?}", m.file, m.vars.as_ref().map(|v| &v.known))));
+        Ok(out)
+    }
+
+    /// Renders one module instance as a unit, then the modules it calls.
+    fn module(
+        &mut self,
+        dir: &str,
+        unit: &str,
+        source_file: &str,
+        given: BTreeMap<String, Given>,
+        unset: &dyn Fn(&str) -> String,
+        depth: usize,
+    ) -> Result<(), Error> {
+        let at = Location::new(self.env, unit, dir);
+        if depth > MAX_MODULE_DEPTH {
+            return Err(at.invalid(format!("modules nest more than {MAX_MODULE_DEPTH} deep")));
+        }
+        let files = module_files(self.tree, &at, dir)?;
+        let module_path =
+            if dir == self.root { ".".to_string() } else { tree::relative(&self.root, dir) };
+        let mut scope = Scope {
+            tree: self.tree,
+            cwd: self.root.clone(),
+            module: module_path,
+            vars: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            depth: 0,
+        };
+        scope.vars = variables(&files, given, unset, &scope);
+        locals(&files, &mut scope);
+        let mut rendered_objects: Vec<Resource> = Vec::new();
+        for m in self.manifests(&files, &scope, &at)? {
+            let fat = at.with_file(&m.file);
+            let text = tree::read_text(self.tree, &m.file).map_err(|e| Error::read(&fat, e))?;
+            let rendered = match &m.vars {
+                None => text,
+                Some(vars) => render_template(&m.file, &text, vars, 0)
+                    .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
+            };
+            rendered_objects.extend(objects(&fat, &rendered)?);
+        }
+        if !rendered_objects.is_empty() {
+            order::legacy_sort(&mut rendered_objects);
+            let mut u = Unit::new(unit, if dir.is_empty() { "." } else { dir }, source_file);
+            u.objects = rendered_objects;
+            self.cluster.units.push(u);
+        }
+        for (f, b) in blocks(&files, "module") {
+            let name = label(b, 0);
+            let line = f.line(b.span());
+            let child_unit =
+                if unit == ROOT_UNIT { name.to_string() } else { format!("{unit}.{name}") };
+            let source = match attr(b, "source") {
+                Some(EditExpr::String(s)) => s.value().to_string(),
+                _ => String::new(),
+            };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                self.cluster.skipped.push(format!(
+                    "module.{name} ({}:{line}): source {source:?} is not a directory of this repository; its manifests are not rendered",
+                    f.path
+                ));
+                continue;
+            }
+            if let Some(meta) = ["count", "for_each"].into_iter().find(|m| attr(b, m).is_some()) {
+                self.cluster.skipped.push(format!(
+                    "module.{name} ({}:{line}): {meta} makes instances kiln does not expand; its manifests are not rendered",
+                    f.path
+                ));
+                continue;
+            }
+            let child =
+                tree::join(dir, &source).map_err(|e| Error::read(&at.with_file(&f.path), e))?;
+            let args: BTreeMap<String, Given> = b
+                .body
+                .attributes()
+                .filter(|a| !META_ARGUMENTS.contains(&a.key.as_str()))
+                .map(|a| {
+                    let from = format!("{}:{}", f.path, f.line(a.span()));
+                    (
+                        a.key.as_str().to_string(),
+                        Given { val: scope.eval(&a.value, f.site()), from },
+                    )
+                })
+                .collect();
+            let call = format!("module.{name} ({}:{line})", f.path);
+            let unset =
+                move |decl: &str| format!("{call} does not set it and {decl} gives no default");
+            self.module(&child, &child_unit, &f.path, args, &unset, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn nested_attributes<'b>(body: &'b Body, out: &mut Vec<&'b EditExpr>) {
+    for b in body.blocks() {
+        out.extend(b.body.attributes().map(|a| &a.value));
+        nested_attributes(&b.body, out);
+    }
+}
+
+/// The unit of the root module's own manifests.
+pub const ROOT_UNIT: &str = "root";
+
+/// The values the root module's variables get before defaults: `terraform.tfvars`,
+/// then `*.auto.tfvars` in name order, then the environment's file, each
+/// later one winning (Terraform's order for `-var-file` given last).
+fn root_values(tree: &dyn Tree, root: &str, env: &str) -> Result<BTreeMap<String, Given>, Error> {
+    let mut names: Vec<String> = files_in(tree, root)
+        .into_iter()
+        .filter(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+        .collect();
+    names.sort_by_key(|n| (n != "terraform.tfvars", n.clone()));
+    let mut paths = names
+        .iter()
+        .map(|n| tree::join(root, n))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::read(&Location::new(env, "", root), e))?;
+    paths.push(format!("{ENVIRONMENTS}/{env}{TFVARS}"));
+    let mut out = BTreeMap::new();
+    // A tfvars file holds values only: nothing in scope.
+    let empty = Scope {
+        tree,
+        cwd: root.to_string(),
+        module: ".".to_string(),
+        vars: BTreeMap::new(),
+        locals: BTreeMap::new(),
+        depth: 0,
+    };
+    for path in paths {
+        let f = TfFile::read(tree, &Location::new(env, "", &path), &path)?;
+        for a in f.body.attributes() {
+            let from = format!("{}:{}", f.path, f.line(a.span()));
+            out.insert(
+                a.key.as_str().to_string(),
+                Given { val: empty.eval(&a.value, f.site()), from },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Renders one environment: the root module with `environments/<env>.tfvars`,
+/// then every local module it calls, each module instance one unit.
+pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> {
+    let root = root_dir(tree).ok_or_else(|| Error::Empty {
+        layout: Layout::Terraform,
+        message: format!("no .tf file in {}/ or at the repository root", super::TERRAFORM),
+    })?;
+    let given = root_values(tree, &root, env)?;
+    let env_file = format!("{ENVIRONMENTS}/{env}{TFVARS}");
+    let unset = |decl: &str| format!("{env_file} does not set it and {decl} gives no default");
+    let mut walk = Walk { tree, env, root: root.clone(), cluster: Cluster::new(env) };
+    walk.module(&root, ROOT_UNIT, &env_file, given, &unset, 0)?;
+    if walk.cluster.units.is_empty() {
+        return Err(Error::Empty {
+            layout: Layout::Terraform,
+            message: format!(
+                "environment {env}: no Kubernetes manifest among the templates and files the modules in {} read{}",
+                if root.is_empty() { "." } else { &root },
+                if walk.cluster.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (left out: {})", walk.cluster.skipped.join("; "))
+                }
+            ),
+        });
+    }
+    Ok(walk.cluster)
+}
