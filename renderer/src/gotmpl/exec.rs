@@ -872,6 +872,20 @@ impl<'m, 't> State<'m, 't> {
         };
         if name == "call" {
             argv = argv.into_iter().map(Value::into_arg).collect();
+            if !matches!(argv[0], Value::Func(_) | Value::Nil | Value::Missing) {
+                // Go names the callee as written (its first argument node)
+                // or, for a piped value, as `reflect.Value.String` prints it.
+                let callee = match args.first() {
+                    Some(Operand::Pipe(p)) => p.to_string(),
+                    Some(a) => a.to_string(),
+                    None => match &argv[0] {
+                        Value::String(s) => s.to_string(),
+                        other => format!("<{} Value>", other.type_name()),
+                    },
+                };
+                let e = format!("non-function {callee} of type {}", argv[0].type_name());
+                return Err(at_call(self).with_message(format!("error calling call: {e}")));
+            }
         }
         let call = Call { machine: self.m };
         let mut v = call_builtin(&call, name, &argv);

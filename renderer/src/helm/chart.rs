@@ -1,6 +1,7 @@
 //! Loading a chart as Helm's loader does: Chart.yaml, values, templates, files, subcharts in `charts/` (directories and `.tgz` archives).
 
 use super::{Error, Locate};
+use crate::layout::glob::Glob;
 use crate::tree::{EntryKind, Tree};
 use crate::value::{Map, Value};
 
@@ -542,14 +543,14 @@ fn map_of(docs: Vec<Value>, file: &str, floats: bool) -> Result<Map, Error> {
 }
 
 /// One `.helmignore` rule: negated (`!`), directories only (trailing `/`),
-/// matched against the whole path (it has a `/`) or the base name, and the
-/// pattern as `filepath.Match` reads it.
+/// matched against the whole path (it has or starts with a `/`) or the base
+/// name, and the pattern as Go's `filepath.Match` reads it.
 #[derive(Debug)]
 struct IgnoreRule {
     negate: bool,
     dir_only: bool,
     full_path: bool,
-    re: regex::Regex,
+    glob: Glob,
 }
 
 /// The rules of a `.helmignore` file, plus Helm's default `templates/.?*`.
@@ -569,17 +570,24 @@ impl Ignore {
             if p.contains("**") {
                 return Err("double-star (**) syntax is not supported".into());
             }
+            // Helm checks the whole rule (`!` and slashes included) with
+            // `filepath.Match` and stops loading the chart on a malformed one.
+            if Glob::new(p).is_none() {
+                return Err("syntax error in pattern".into());
+            }
             let negate = p.starts_with('!');
             if negate {
                 p = &p[1..];
             }
             let dir_only = p.ends_with('/');
             let p = p.strip_suffix('/').unwrap_or(p);
+            // A leading `/` anchors the rule at the chart's root: Helm then
+            // matches the whole path, as it does for a rule with a `/` inside.
+            let rooted = p.starts_with('/');
             let p = p.strip_prefix('/').unwrap_or(p);
-            let full_path = p.contains('/');
-            if let Ok(re) = regex::Regex::new(&super::files::glob_regex(p, false)) {
-                rules.push(IgnoreRule { negate, dir_only, full_path, re });
-            }
+            let full_path = rooted || p.contains('/');
+            let glob = Glob::new(p).ok_or_else(|| "syntax error in pattern".to_string())?;
+            rules.push(IgnoreRule { negate, dir_only, full_path, glob });
         }
         Ok(Ignore { rules })
     }
@@ -602,7 +610,7 @@ impl Ignore {
     /// `!` rule hides everything else, Chart.yaml included, as in Helm).
     fn matches(&self, path: &str, base: &str, is_dir: bool) -> bool {
         for rule in &self.rules {
-            let hit = rule.re.is_match(if rule.full_path { path } else { base });
+            let hit = rule.glob.matches(if rule.full_path { path } else { base });
             if rule.negate {
                 if (rule.dir_only && !is_dir) || !hit {
                     return true;

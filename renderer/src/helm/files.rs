@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use crate::gotmpl::{Function, LazyMap, List, MapRef, MapType, Param, Struct, Value};
 
-/// Translates a gobwas-style glob (as `.Files.Glob` and `.helmignore` use) to
-/// an anchored regex: `*` and `?` stay inside one path segment, `**` crosses
-/// segments, `{a,b}` is an alternative and `[...]` a class. With `double_star`
-/// false, `**` is two `*`s (filepath.Match).
-pub fn glob_regex(pattern: &str, double_star: bool) -> String {
+/// Translates a gobwas-style glob (as `.Files.Glob` uses) to an anchored
+/// regex: `*` and `?` stay inside one path segment, `**` crosses segments,
+/// `{a,b}` is an alternative and `[...]` a class.
+pub fn glob_regex(pattern: &str) -> String {
     let mut re = String::from("^");
     let chars: Vec<char> = pattern.chars().collect();
     let mut i = 0;
@@ -17,13 +16,13 @@ pub fn glob_regex(pattern: &str, double_star: bool) -> String {
     while i < chars.len() {
         let c = chars[i];
         match c {
-            '*' if double_star && chars.get(i + 1) == Some(&'*') => {
+            '*' if chars.get(i + 1) == Some(&'*') => {
                 re.push_str(".*");
                 i += 1;
             }
             '*' => re.push_str("[^/]*"),
             '?' => re.push_str("[^/]"),
-            '{' if double_star => {
+            '{' => {
                 in_alt += 1;
                 re.push_str("(?:");
             }
@@ -35,12 +34,15 @@ pub fn glob_regex(pattern: &str, double_star: bool) -> String {
             '[' => {
                 let mut j = i + 1;
                 let mut class = String::from("[");
-                if chars.get(j) == Some(&'!') || chars.get(j) == Some(&'^') {
+                // gobwas negates a class with `!` only: a `^` is itself.
+                if chars.get(j) == Some(&'!') {
                     class.push('^');
                     j += 1;
                 }
                 while j < chars.len() && chars[j] != ']' {
-                    if chars[j] == '\\' || chars[j] == '[' {
+                    // Escaped, so that the regex reads them as characters
+                    // (not negation or its `&&`, `~~` set operations).
+                    if matches!(chars[j], '\\' | '[' | '^' | '&' | '~') {
                         class.push('\\');
                     }
                     class.push(chars[j]);
@@ -149,7 +151,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
             let pattern = a[0].as_str().unwrap_or_default();
             // Helm matches every file when gobwas/glob refuses the pattern.
             let pattern = if gobwas_compiles(pattern) { pattern } else { "**" };
-            let re = regex::Regex::new(&glob_regex(pattern, true))
+            let re = regex::Regex::new(&glob_regex(pattern))
                 .map_err(|e| format!("syntax error in pattern: {e}"))?;
             let picked: Vec<(String, Vec<u8>)> =
                 f.iter().filter(|(p, _)| re.is_match(p)).cloned().collect();

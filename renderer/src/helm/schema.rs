@@ -74,7 +74,12 @@ fn prepared(raw: &[u8]) -> Arc<Prepared> {
 fn prepare(raw: &[u8]) -> Prepared {
     let mut schema: serde_json::Value = match serde_json::from_slice(raw) {
         Ok(v) => v,
-        Err(e) => return Prepared::Broken(e.to_string()),
+        Err(e) => {
+            return match go_json_error(raw) {
+                Some(report) => Prepared::Report(report),
+                None => Prepared::Broken(e.to_string()),
+            };
+        }
     };
     if let Some(report) = unloadable_meta_schema(&schema) {
         return Prepared::Report(report);
@@ -111,6 +116,28 @@ fn prepare(raw: &[u8]) -> Prepared {
     };
     let cycles = super::refcycle::has_cycle(&schema);
     Prepared::Ready { schema, validator, wrapped, cycles }
+}
+
+/// What Helm reports for a `values.schema.json` that is not JSON: the
+/// validator reads it with a `json.Decoder` (its first value, Go's syntax
+/// error text) and then wants nothing but white space after it. `None`
+/// when Go would read the text (serde refused it for another reason).
+fn go_json_error(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    if text.trim_start_matches([' ', '\t', '\r', '\n']).is_empty() {
+        // A `json.Decoder` with nothing to read says only this.
+        return Some("EOF".to_string());
+    }
+    match crate::gotmpl::sprig::json_decode::decode_first(&text) {
+        // The validator keeps numbers as `json.Number`: one beyond float64
+        // is no error there.
+        Err(e) if e.starts_with("json: cannot unmarshal number") => None,
+        Err(e) => Some(e),
+        Ok((_, end)) if !text[end..].trim_start_matches([' ', '\t', '\r', '\n']).is_empty() => {
+            Some("invalid character after top-level value".to_string())
+        }
+        Ok(_) => None,
+    }
 }
 
 /// One chart's own report: empty when its values meet its schema.
@@ -918,9 +945,10 @@ fn rank(keyword: &str) -> u32 {
         "minItems" => 20,
         "maxItems" => 21,
         "uniqueItems" => 22,
-        "prefixItems" | "items" => 23,
-        "additionalItems" => 24,
-        "contains" | "minContains" | "maxContains" => 25,
+        "prefixItems" => 23,
+        "items" => 24,
+        "additionalItems" => 25,
+        "contains" | "minContains" | "maxContains" => 26,
         "minLength" => 30,
         "maxLength" => 31,
         "pattern" => 32,
