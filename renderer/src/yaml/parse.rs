@@ -164,6 +164,7 @@ const PARSER_PROBLEMS: &[&str] = &[
     "found incompatible YAML document",
     "found duplicate %TAG directive",
     "found undefined tag handle",
+    "the handle wasn't declared",
     "misplaced bracket",
 ];
 
@@ -183,6 +184,7 @@ fn libyaml_words(problem: &str) -> String {
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
+        "the handle wasn't declared" => "found undefined tag handle".to_string(),
         // The YAML scanner kiln uses counts flow levels in a byte; Go's
         // readers allow 10000 (`exceeded max depth of 10000`).
         "recursion limit exceeded" => {
