@@ -19,6 +19,14 @@ pub(crate) enum GoType {
     Str { lenient: bool },
     /// `bool`.
     Bool,
+    /// A string type of another name (`types.PatchStrategicMerge`), which
+    /// sigs.k8s.io/yaml fills from a YAML number or bool as `string` does.
+    NamedStr(&'static str),
+    /// An integer type (`int64`, `int`): any JSON number passes here (its
+    /// range and fraction are checked where it is read).
+    Int(&'static str),
+    /// A type whose inside kiln checks where it reads it (any value passes).
+    Any,
     /// A slice: its Go type name and its element.
     Slice(&'static str, &'static GoType),
     /// A map of strings to the element: its Go type name.
@@ -64,7 +72,16 @@ impl Walk {
             return None;
         }
         match (ty, v) {
-            (GoType::Str { .. }, Value::String(_)) | (GoType::Bool, Value::Bool(_)) => None,
+            (GoType::Str { .. } | GoType::NamedStr(_), Value::String(_))
+            | (GoType::Bool, Value::Bool(_))
+            | (GoType::Int(_), Value::Int(_) | Value::Uint(_) | Value::Float(_))
+            | (GoType::Any, _) => None,
+            (GoType::NamedStr(_), Value::Bool(_) | Value::Int(_) | Value::Uint(_))
+            | (GoType::NamedStr(_), Value::Float(_))
+                if self.source == Source::Yaml =>
+            {
+                None
+            }
             (GoType::Str { lenient: true }, Value::Bool(_) | Value::Int(_) | Value::Uint(_))
             | (GoType::Str { lenient: true }, Value::Float(_))
                 if self.source == Source::Yaml =>
@@ -79,11 +96,9 @@ impl Walk {
                 if self.source == Source::Yaml {
                     entries.sort_by(|a, b| a.0.cmp(b.0));
                 }
-                // Map entries add no field name and leave the struct as it was.
-                let (structure, fields) = (self.structure.take(), std::mem::take(&mut self.fields));
-                let found = entries.into_iter().find_map(|(_, item)| self.value(item, elem));
-                (self.structure, self.fields) = (structure, fields);
-                found
+                // Map entries add no field name and leave the struct as it
+                // was: an error inside one names the map's field.
+                entries.into_iter().find_map(|(_, item)| self.value(item, elem))
             }
             (GoType::Struct(name, _, fields), Value::Map(m)) => {
                 let mut entries: Vec<(&String, &Value)> = m.iter().collect();
@@ -129,6 +144,8 @@ impl Walk {
         let type_name = match ty {
             GoType::Str { .. } => "string",
             GoType::Bool => "bool",
+            GoType::Any => "interface {}",
+            GoType::NamedStr(n) | GoType::Int(n) => n,
             GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
         };
         match self.structure {
@@ -162,7 +179,7 @@ pub(crate) fn json_int(v: &Value) -> Result<i64, String> {
 
 /// kustomize's `types.FieldSpec`: the group, version and kind of an
 /// embedded `resid.Gvk`, then the path and `create`.
-static FIELD_SPEC: GoType = GoType::Struct(
+const FIELD_SPEC: GoType = GoType::Struct(
     "FieldSpec",
     "types.FieldSpec",
     &[
@@ -173,6 +190,197 @@ static FIELD_SPEC: GoType = GoType::Struct(
         ("create", GoType::Bool),
     ],
 );
+
+/// A string field sigs.k8s.io/yaml finds by its tag (see [`GoType::Str`]).
+const STR: GoType = GoType::Str { lenient: true };
+/// A string field of an embedded struct.
+const EMBEDDED_STR: GoType = GoType::Str { lenient: false };
+/// `map[string]string`.
+const STRING_MAP: GoType = GoType::Map("map[string]string", &STR);
+/// `[]types.FieldSpec`, a builtin plugin's `fieldSpecs`.
+const FIELD_SPECS: GoType = GoType::Slice("[]types.FieldSpec", &FIELD_SPEC);
+
+/// kustomize's `types.Selector`: an embedded `resid.ResId` (its `resid.Gvk`
+/// embedded too), then the label and annotation selectors.
+const SELECTOR: GoType = GoType::Struct(
+    "Selector",
+    "types.Selector",
+    &[
+        ("group", EMBEDDED_STR),
+        ("version", EMBEDDED_STR),
+        ("kind", EMBEDDED_STR),
+        ("name", EMBEDDED_STR),
+        ("namespace", EMBEDDED_STR),
+        ("annotationSelector", STR),
+        ("labelSelector", STR),
+    ],
+);
+
+/// kustomize's `types.ObjectMeta`, a generator's or the namespace
+/// transformer's `metadata`.
+const OBJECT_META: GoType = GoType::Struct(
+    "ObjectMeta",
+    "types.ObjectMeta",
+    &[("name", STR), ("namespace", STR), ("labels", STRING_MAP), ("annotations", STRING_MAP)],
+);
+
+/// The fields of kustomize's `types.GeneratorArgs` and `types.KvPairSources`,
+/// embedded in a generator plugin, with its `metadata` and, for secrets,
+/// `type`.
+macro_rules! generator_plugin {
+    ($name:literal, $go:literal $(, $extra:expr)?) => {
+        GoType::Struct(
+            $name,
+            $go,
+            &[
+                ("metadata", OBJECT_META),
+                ("namespace", EMBEDDED_STR),
+                ("name", EMBEDDED_STR),
+                ("behavior", EMBEDDED_STR),
+                ("literals", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("files", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("envs", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("env", EMBEDDED_STR),
+                ("options", GoType::Struct("GeneratorOptions", "types.GeneratorOptions", &[
+                    ("labels", STRING_MAP),
+                    ("annotations", STRING_MAP),
+                    ("disableNameSuffixHash", GoType::Bool),
+                    ("immutable", GoType::Bool),
+                ])),
+                $($extra,)?
+            ],
+        )
+    };
+}
+
+/// The Go type a builtin plugin decodes its config into with
+/// sigs.k8s.io/yaml (`None` for the plugins that decode otherwise).
+pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
+    static LABELS: GoType = GoType::Struct(
+        "LabelTransformerPlugin",
+        "builtins.LabelTransformerPlugin",
+        &[("labels", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
+    );
+    static ANNOTATIONS: GoType = GoType::Struct(
+        "AnnotationsTransformerPlugin",
+        "builtins.AnnotationsTransformerPlugin",
+        &[("annotations", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
+    );
+    static IMAGE_TAG: GoType = GoType::Struct(
+        "ImageTagTransformerPlugin",
+        "builtins.ImageTagTransformerPlugin",
+        &[
+            (
+                "imageTag",
+                GoType::Struct(
+                    "Image",
+                    "types.Image",
+                    &[
+                        ("name", STR),
+                        ("newName", STR),
+                        ("tagSuffix", STR),
+                        ("newTag", STR),
+                        ("digest", STR),
+                    ],
+                ),
+            ),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+    );
+    static REPLICA_COUNT: GoType = GoType::Struct(
+        "ReplicaCountTransformerPlugin",
+        "builtins.ReplicaCountTransformerPlugin",
+        &[
+            (
+                "replica",
+                GoType::Struct(
+                    "Replica",
+                    "types.Replica",
+                    &[("name", STR), ("count", GoType::Int("int64"))],
+                ),
+            ),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+    );
+    static PATCH: GoType = GoType::Struct(
+        "PatchTransformerPlugin",
+        "builtins.PatchTransformerPlugin",
+        &[
+            ("path", STR),
+            ("patch", STR),
+            ("target", SELECTOR),
+            ("options", GoType::Map("map[string]bool", &GoType::Bool)),
+        ],
+    );
+    static PATCH_SM: GoType = GoType::Struct(
+        "PatchStrategicMergeTransformerPlugin",
+        "builtins.PatchStrategicMergeTransformerPlugin",
+        &[
+            (
+                "paths",
+                GoType::Slice(
+                    "[]types.PatchStrategicMerge",
+                    &GoType::NamedStr("types.PatchStrategicMerge"),
+                ),
+            ),
+            ("patches", STR),
+        ],
+    );
+    static PATCH_JSON6902: GoType = GoType::Struct(
+        "PatchJson6902TransformerPlugin",
+        "builtins.PatchJson6902TransformerPlugin",
+        &[("target", SELECTOR), ("path", STR), ("jsonOp", STR)],
+    );
+    static REPLACEMENT: GoType = GoType::Struct(
+        "ReplacementTransformerPlugin",
+        "builtins.ReplacementTransformerPlugin",
+        &[("replacements", GoType::Slice("[]types.ReplacementField", &GoType::Any))],
+    );
+    static VALUE_ADD: GoType = GoType::Struct(
+        "ValueAddTransformerPlugin",
+        "builtins.ValueAddTransformerPlugin",
+        &[
+            ("value", STR),
+            (
+                "targets",
+                GoType::Slice(
+                    "[]builtins.Target",
+                    &GoType::Struct(
+                        "Target",
+                        "builtins.Target",
+                        &[
+                            ("selector", SELECTOR),
+                            ("fieldPath", STR),
+                            ("filePathPosition", GoType::Int("int")),
+                        ],
+                    ),
+                ),
+            ),
+            ("targetFilePath", STR),
+        ],
+    );
+    static CONFIG_MAP: GoType =
+        generator_plugin!("ConfigMapGeneratorPlugin", "builtins.ConfigMapGeneratorPlugin");
+    static SECRET: GoType = generator_plugin!(
+        "SecretGeneratorPlugin",
+        "builtins.SecretGeneratorPlugin",
+        ("type", EMBEDDED_STR)
+    );
+    Some(match kind {
+        "LabelTransformer" => &LABELS,
+        "AnnotationsTransformer" => &ANNOTATIONS,
+        "ImageTagTransformer" => &IMAGE_TAG,
+        "ReplicaCountTransformer" => &REPLICA_COUNT,
+        "PatchTransformer" => &PATCH,
+        "PatchStrategicMergeTransformer" => &PATCH_SM,
+        "PatchJson6902Transformer" => &PATCH_JSON6902,
+        "ReplacementTransformer" => &REPLACEMENT,
+        "ValueAddTransformer" => &VALUE_ADD,
+        "ConfigMapGenerator" => &CONFIG_MAP,
+        "SecretGenerator" => &SECRET,
+        _ => return None,
+    })
+}
 
 /// `builtinconfig.NameBackReferences`.
 static NAME_BACK_REFERENCES: GoType = GoType::Struct(
