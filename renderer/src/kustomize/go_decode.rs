@@ -359,6 +359,16 @@ pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
             ("targetFilePath", STR),
         ],
     );
+    static NAMESPACE: GoType = GoType::Struct(
+        "NamespaceTransformerPlugin",
+        "builtins.NamespaceTransformerPlugin",
+        &[
+            ("metadata", OBJECT_META),
+            ("fieldSpecs", FIELD_SPECS),
+            ("unsetOnly", GoType::Bool),
+            ("setRoleBindingSubjects", GoType::NamedStr("namespace.RoleBindingSubjectMode")),
+        ],
+    );
     static CONFIG_MAP: GoType =
         generator_plugin!("ConfigMapGeneratorPlugin", "builtins.ConfigMapGeneratorPlugin");
     static SECRET: GoType = generator_plugin!(
@@ -376,6 +386,7 @@ pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
         "PatchJson6902Transformer" => &PATCH_JSON6902,
         "ReplacementTransformer" => &REPLACEMENT,
         "ValueAddTransformer" => &VALUE_ADD,
+        "NamespaceTransformer" => &NAMESPACE,
         "ConfigMapGenerator" => &CONFIG_MAP,
         "SecretGenerator" => &SECRET,
         _ => return None,

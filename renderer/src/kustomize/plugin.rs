@@ -182,7 +182,13 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     if let Some(ty) = go_decode::builtin_plugin(kind)
         && let Some(e) = go_decode::first_error(doc, ty, go_decode::Source::Yaml, false)
     {
-        return Err(fails(&format!("error unmarshaling JSON: while decoding JSON: {e}")));
+        // The namespace transformer says what it was decoding.
+        let what = if kind == "NamespaceTransformer" {
+            "unmarshalling NamespaceTransformer config: "
+        } else {
+            ""
+        };
+        return Err(fails(&format!("{what}error unmarshaling JSON: while decoding JSON: {e}")));
     }
     let mut role = Role::Transformer;
     let fields = match kind {
