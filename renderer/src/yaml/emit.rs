@@ -639,12 +639,7 @@ impl Emitter<'_> {
             keys.sort_by(|a, b| key_order(a, b));
         }
         for (i, key) in keys.into_iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             let text =
                 if self.v3 || self.node { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
             let analysis = analyze_for(&text, self.v3 || self.node);
@@ -709,14 +704,20 @@ impl Emitter<'_> {
         }
     }
 
+    /// Where entry `i` of a block collection at `indent` starts: on a line
+    /// of its own, unless it is the first and the cursor is already there.
+    fn entry_start(&mut self, i: usize, indent: usize) {
+        if i > 0 || self.column != indent {
+            if self.column != 0 {
+                self.newline();
+            }
+            self.indent_to(indent);
+        }
+    }
+
     fn seq_body(&mut self, items: &[Value], indent: usize) {
         for (i, item) in items.iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             self.write("-");
             self.compact_value(item, indent);
         }

@@ -318,12 +318,7 @@ impl Emitter<'_> {
     fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled) {
         let Value::Map(map) = value else { return };
         for (i, (key, v)) in map.iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             let (key_st, value_st) = st.entry(key).unzip();
             let analysis = analyze_for(key, true);
             let key_value = Value::String(key.clone());
@@ -348,12 +343,7 @@ impl Emitter<'_> {
     /// The items of a non-empty block sequence (see `seq_body`).
     fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled) {
         for (i, item) in items.iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             self.write("-");
             self.styled_value(item, indent, st.item(i), true);
         }
