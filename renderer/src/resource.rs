@@ -269,6 +269,23 @@ pub struct Resource {
     /// object, which fails where it is turned into JSON (see
     /// [`Resource::has_plain_key`]).
     pub plain_keys: Vec<(Vec<Step>, String)>,
+    /// The text its file wrote it in, while kustomize still holds the
+    /// nodes it read from there (until it rebuilds the object from JSON):
+    /// a message that shows one of its nodes keeps their styles (see
+    /// [`Resource::styles`]).
+    pub text: Option<SourceText>,
+    /// The documents of the strategic merge patches merged into it since
+    /// it was read, in order, whose nodes kyaml merged into the file's.
+    pub patched_by: Vec<SourceText>,
+}
+
+/// A piece of a file's text: the document a resource was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceText {
+    /// The whole file, shared by its documents.
+    pub file: std::sync::Arc<str>,
+    /// Where the document is in it.
+    pub range: std::ops::Range<usize>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -518,9 +535,29 @@ impl Resource {
             mistyped: Vec::new(),
             untagged: Vec::new(),
             merged_patches: Vec::new(),
+            text: None,
+            patched_by: Vec::new(),
         };
         r.orig_id = r.id();
         r
+    }
+
+    /// The styles its text wrote its nodes in, for a message that shows a
+    /// node as kyaml prints it; `None` when kiln has no text for it.
+    pub(crate) fn styles(&self) -> Option<crate::yaml::Styled> {
+        let read = |t: &SourceText| crate::yaml::Styled::parse(t.file.get(t.range.clone())?);
+        let mut styles = read(self.text.as_ref()?)?;
+        for patch in &self.patched_by {
+            styles.merge(&read(patch)?);
+        }
+        Some(styles)
+    }
+
+    /// A node of the object (`node`, at `path`) as kyaml prints it in an
+    /// error, in the styles its text wrote it in.
+    pub fn node_dump(&self, path: &[Step], node: &Value) -> String {
+        let styles = self.styles();
+        crate::yaml::node_to_string_styled(node, styles.as_ref().and_then(|s| s.at(path)))
     }
 
     fn str_at(&self, path: &[&str]) -> &str {
@@ -792,6 +829,8 @@ impl Resource {
         self.restore_written_name();
         self.scalar_texts.clear();
         self.quoted.clear();
+        self.text = None;
+        self.patched_by.clear();
         let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];
         if let Some(text) = value_at(&self.value, &path).and_then(|v| scalar_text(v, &path, &[])) {
             self.scalar_texts.push((path, text));

@@ -1148,13 +1148,17 @@ impl Builder<'_> {
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
             match &k.prefix_fields {
-                Some(specs) => {
-                    prefix_suffix::ExtraFields { prefix: specs, suffix: specs, names: Some(specs) }
-                }
+                Some(specs) => prefix_suffix::ExtraFields {
+                    prefix: specs,
+                    suffix: specs,
+                    names: Some(specs),
+                    sorted: false,
+                },
                 None => prefix_suffix::ExtraFields {
                     prefix: &self.config.name_prefix,
                     suffix: &self.config.name_suffix,
                     names: None,
+                    sorted: true,
                 },
             },
         )
@@ -1669,6 +1673,9 @@ impl Builder<'_> {
         // The written text of some scalars of each patch document, when kiln
         // read it as kustomize reads a resource file.
         let mut doc_texts: Vec<Vec<(Vec<Step>, String)>> = Vec::new();
+        // Where each document is in the text, when read as kustomize reads
+        // a resource file (for the styles of the nodes it merges).
+        let mut doc_pieces: Vec<Option<std::ops::Range<usize>>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
             // kustomize loads these patches as objects and merges a copy of
             // each whose labels and annotations it read as the text they
@@ -1679,6 +1686,7 @@ impl Builder<'_> {
                     crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
                     doc_texts.push(d.scalar_texts);
+                    doc_pieces.push(Some(d.piece));
                     d.value
                 })
                 .collect()
@@ -1707,6 +1715,7 @@ impl Builder<'_> {
                 yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())
             {
                 if read.len() == docs.len() {
+                    doc_pieces = read.iter().map(|d| Some(d.piece.clone())).collect();
                     doc_texts = read.into_iter().map(|d| d.scalar_texts).collect();
                 }
             }
@@ -1771,6 +1780,7 @@ impl Builder<'_> {
             // a `...List` with items stands for its items.
             let mut items = Vec::with_capacity(docs.len());
             let mut item_texts = Vec::with_capacity(docs.len());
+            let mut item_pieces = Vec::with_capacity(docs.len());
             for (n, doc) in docs.into_iter().enumerate() {
                 let texts = doc_texts.get(n).cloned().unwrap_or_default();
                 let is_list = doc
@@ -1782,15 +1792,19 @@ impl Builder<'_> {
                         for (i, item) in list.iter().enumerate() {
                             items.push(item.clone());
                             item_texts.push(scalar_texts_under(&texts, i));
+                            // kustomize expands a list through JSON.
+                            item_pieces.push(None);
                         }
                     }
                     _ => {
                         items.push(doc);
                         item_texts.push(texts);
+                        item_pieces.push(doc_pieces.get(n).cloned().flatten());
                     }
                 }
             }
             doc_texts = item_texts;
+            doc_pieces = item_pieces;
             items
         };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
@@ -1885,6 +1899,8 @@ impl Builder<'_> {
         // as an empty node until the entry is done; looking up the target of
         // a later document of the entry reads that node's kind and panics.
         let mut deleted_in_entry = false;
+        // The patch's text, shared by the objects it merges into.
+        let mut shared_text: Option<std::sync::Arc<str>> = None;
         for (n, doc) in docs.into_iter().enumerate() {
             if deleted_in_entry {
                 return Err(invalid(
@@ -2052,14 +2068,25 @@ impl Builder<'_> {
                 } else {
                     patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &schema_gvk, schema)
                 };
-                match merged.map_err(|e| Error::Patch {
-                    file: source.clone(),
-                    target,
-                    source: Box::new(e),
+                match merged.map_err(|mut e| {
+                    let patch = doc_pieces
+                        .get(n)
+                        .cloned()
+                        .flatten()
+                        .and_then(|range| yaml::Styled::parse(text.get(range)?));
+                    e.restyle(patch.as_ref(), r.styles().as_ref());
+                    Error::Patch { file: source.clone(), target, source: Box::new(e) }
                 })? {
                     Some(v) => {
                         let before = std::mem::replace(&mut r.value, v);
                         keep_quotes(r, &before, &doc, texts, schema.root(&schema_gvk));
+                        if let (Some(_), Some(Some(range))) = (&r.text, doc_pieces.get(n)) {
+                            let file = shared_text
+                                .get_or_insert_with(|| std::sync::Arc::from(text.as_str()))
+                                .clone();
+                            r.patched_by
+                                .push(crate::resource::SourceText { file, range: range.clone() });
+                        }
                         r.take_patch_annotation_texts(&doc, texts);
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
@@ -2259,8 +2286,10 @@ fn utf8_problem(bytes: &[u8]) -> &'static str {
 /// The objects of a YAML stream that came from `path`, expanding `kind: List`.
 pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
+    // Kept for the messages that show a node: the file's text, once.
+    let mut file: Option<std::sync::Arc<str>> = None;
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key } = doc;
+        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, piece } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -2293,6 +2322,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
+                let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
+                r.text = Some(crate::resource::SourceText { file, range: piece });
                 out.push(r);
             }
             // kustomize finds no type or metadata in a document that is

@@ -514,7 +514,11 @@ fn go_field_spec(s: &UserFieldSpec) -> String {
 
 /// The order of `Gvk.IsLessThan`: the kind's place in kustomize's legacy
 /// order, then `group_version_kind` with blanks as `~G`, `~V`, `~K`.
-fn gvk_order(group: Option<&str>, version: Option<&str>, kind: Option<&str>) -> (i64, String) {
+pub(crate) fn gvk_order(
+    group: Option<&str>,
+    version: Option<&str>,
+    kind: Option<&str>,
+) -> (i64, String) {
     let gvk = Gvk {
         group: group.unwrap_or_default().to_string(),
         version: version.unwrap_or_default().to_string(),

@@ -200,7 +200,7 @@ pub fn set_scalars(
     }
     match wrong {
         Some((node, at)) => {
-            let why = format!("{}{}", traversal_wraps(path, &at), scalar_expected(&node));
+            let why = format!("{}{}", traversal_wraps(path, &at), scalar_expected(r, &at, &node));
             Err(field_error(r, path, why))
         }
         None => Ok(()),
@@ -227,16 +227,19 @@ pub fn traversal_wraps(path: &str, at: &[Step]) -> String {
 }
 
 /// kustomize's complaint about a `Sequence` or `Mapping` node where a
-/// scalar must be, which shows the node.
-pub fn scalar_expected(node: &Value) -> String {
+/// scalar must be, which shows the node (`node`, at `at` in `r`).
+pub fn scalar_expected(r: &Resource, at: &[Step], node: &Value) -> String {
     let kind = if node.as_seq().is_some() { "Sequence" } else { "Mapping" };
-    format!("wrong node kind: expected ScalarNode but got {kind}Node: {}", node_contents(node))
+    format!(
+        "wrong node kind: expected ScalarNode but got {kind}Node: {}",
+        node_contents(r, at, node)
+    )
 }
 
-/// How kyaml shows a node it did not expect: `node contents:` and the node
-/// as YAML.
-pub fn node_contents(node: &Value) -> String {
-    format!("node contents:\n{}", crate::yaml::node_to_string(node))
+/// How kyaml shows a node it did not expect (`node`, at `at` in `r`):
+/// `node contents:` and the node as YAML, in the styles its text wrote.
+pub fn node_contents(r: &Resource, at: &[Step], node: &Value) -> String {
+    format!("node contents:\n{}", r.node_dump(at, node))
 }
 
 /// Calls `f` on every value at `path` inside `v`, walking sequences item by

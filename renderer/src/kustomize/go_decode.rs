@@ -17,8 +17,10 @@ pub(crate) enum GoType {
     /// into its text for this field before decoding (it does for fields
     /// it can find by their tag, not for those of embedded structs).
     Str { lenient: bool },
-    /// A named string type (`types.SortOrder`).
-    NamedStr(&'static str),
+    /// A named string type (`types.SortOrder`), its Go name; `lenient` as
+    /// for [`GoType::Str`] (sigs.k8s.io/yaml goes by the field's kind, so a
+    /// named string is filled from a YAML number where a `string` would be).
+    NamedStr { name: &'static str, lenient: bool },
     /// `bool`.
     Bool,
     /// An integer type (`int`, `int64`), decoded as [`json_int`] says.
@@ -29,6 +31,8 @@ pub(crate) enum GoType {
     /// A pointer (or a struct named by a static): decoded as what it
     /// points to.
     Ptr(&'static GoType),
+    /// A type whose inside kiln checks where it reads it (any value passes).
+    Any,
     /// A slice: its Go type name and its element.
     Slice(&'static str, &'static GoType),
     /// A map of strings to the element: its Go type name.
@@ -75,19 +79,18 @@ impl Walk {
         }
         match (ty, v) {
             (GoType::Ptr(inner), v) => self.value(v, inner),
-            (GoType::Str { .. } | GoType::NamedStr(_), Value::String(_))
+            (GoType::Str { .. } | GoType::NamedStr { .. }, Value::String(_))
             | (GoType::Bool, Value::Bool(_))
-            | (GoType::Opaque(_), Value::Map(_)) => None,
+            | (GoType::Opaque(_), Value::Map(_))
+            | (GoType::Any, _) => None,
             (GoType::Int(_), v) => match json_int(v) {
                 Ok(_) => None,
                 Err(found) => Some(self.mismatch_as(&found, ty)),
             },
-            (GoType::Str { lenient: true }, Value::Bool(_) | Value::Int(_) | Value::Uint(_))
-            | (GoType::Str { lenient: true }, Value::Float(_))
-                if self.source == Source::Yaml =>
-            {
-                None
-            }
+            (
+                GoType::Str { lenient: true } | GoType::NamedStr { lenient: true, .. },
+                Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_),
+            ) if self.source == Source::Yaml => None,
             (GoType::Slice(_, elem), Value::Seq(items)) => {
                 items.iter().find_map(|item| self.value(item, elem))
             }
@@ -96,7 +99,8 @@ impl Walk {
                 if self.source == Source::Yaml {
                     entries.sort_by(|a, b| a.0.cmp(b.0));
                 }
-                // Map entries add no field name and leave the struct as it was.
+                // Map entries add no field name and leave the struct as it
+                // was: an error inside one names the map's field.
                 entries.into_iter().find_map(|(_, item)| self.value(item, elem))
             }
             (GoType::Struct(name, _, fields), Value::Map(m)) => {
@@ -148,7 +152,8 @@ impl Walk {
         let type_name = match ty {
             GoType::Str { .. } => "string",
             GoType::Bool => "bool",
-            GoType::NamedStr(n) | GoType::Int(n) | GoType::Opaque(n) => n,
+            GoType::Any => "interface {}",
+            GoType::NamedStr { name: n, .. } | GoType::Int(n) | GoType::Opaque(n) => n,
             GoType::Ptr(inner) => return self.mismatch_as(what, inner),
             GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
         };
@@ -183,7 +188,7 @@ pub(crate) fn json_int(v: &Value) -> Result<i64, String> {
 
 /// kustomize's `types.FieldSpec`: the group, version and kind of an
 /// embedded `resid.Gvk`, then the path and `create`.
-static FIELD_SPEC: GoType = GoType::Struct(
+const FIELD_SPEC: GoType = GoType::Struct(
     "FieldSpec",
     "types.FieldSpec",
     &[
@@ -194,6 +199,211 @@ static FIELD_SPEC: GoType = GoType::Struct(
         ("create", GoType::Bool),
     ],
 );
+
+/// A string field sigs.k8s.io/yaml finds by its tag (see [`GoType::Str`]).
+const STR: GoType = GoType::Str { lenient: true };
+/// A string field of an embedded struct.
+const EMBEDDED_STR: GoType = GoType::Str { lenient: false };
+/// `map[string]string`.
+const STRING_MAP: GoType = GoType::Map("map[string]string", &STR);
+/// `[]types.FieldSpec`, a builtin plugin's `fieldSpecs`.
+const FIELD_SPECS: GoType = GoType::Slice("[]types.FieldSpec", &FIELD_SPEC);
+
+/// kustomize's `types.Selector`: an embedded `resid.ResId` (its `resid.Gvk`
+/// embedded too), then the label and annotation selectors.
+const SELECTOR: GoType = GoType::Struct(
+    "Selector",
+    "types.Selector",
+    &[
+        ("group", EMBEDDED_STR),
+        ("version", EMBEDDED_STR),
+        ("kind", EMBEDDED_STR),
+        ("name", EMBEDDED_STR),
+        ("namespace", EMBEDDED_STR),
+        ("annotationSelector", STR),
+        ("labelSelector", STR),
+    ],
+);
+
+/// kustomize's `types.ObjectMeta`, a generator's or the namespace
+/// transformer's `metadata`.
+const OBJECT_META: GoType = GoType::Struct(
+    "ObjectMeta",
+    "types.ObjectMeta",
+    &[("name", STR), ("namespace", STR), ("labels", STRING_MAP), ("annotations", STRING_MAP)],
+);
+
+/// The fields of kustomize's `types.GeneratorArgs` and `types.KvPairSources`,
+/// embedded in a generator plugin, with its `metadata` and, for secrets,
+/// `type`.
+macro_rules! generator_plugin {
+    ($name:literal, $go:literal $(, $extra:expr)?) => {
+        GoType::Struct(
+            $name,
+            $go,
+            &[
+                ("metadata", OBJECT_META),
+                ("namespace", EMBEDDED_STR),
+                ("name", EMBEDDED_STR),
+                ("behavior", EMBEDDED_STR),
+                ("literals", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("files", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("envs", GoType::Slice("[]string", &EMBEDDED_STR)),
+                ("env", EMBEDDED_STR),
+                ("options", GoType::Struct("GeneratorOptions", "types.GeneratorOptions", &[
+                    ("labels", STRING_MAP),
+                    ("annotations", STRING_MAP),
+                    ("disableNameSuffixHash", GoType::Bool),
+                    ("immutable", GoType::Bool),
+                ])),
+                $($extra,)?
+            ],
+        )
+    };
+}
+
+/// The Go type a builtin plugin decodes its config into with
+/// sigs.k8s.io/yaml (`None` for the plugins that decode otherwise).
+pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
+    static LABELS: GoType = GoType::Struct(
+        "LabelTransformerPlugin",
+        "builtins.LabelTransformerPlugin",
+        &[("labels", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
+    );
+    static ANNOTATIONS: GoType = GoType::Struct(
+        "AnnotationsTransformerPlugin",
+        "builtins.AnnotationsTransformerPlugin",
+        &[("annotations", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
+    );
+    static IMAGE_TAG: GoType = GoType::Struct(
+        "ImageTagTransformerPlugin",
+        "builtins.ImageTagTransformerPlugin",
+        &[
+            (
+                "imageTag",
+                GoType::Struct(
+                    "Image",
+                    "types.Image",
+                    &[
+                        ("name", STR),
+                        ("newName", STR),
+                        ("tagSuffix", STR),
+                        ("newTag", STR),
+                        ("digest", STR),
+                    ],
+                ),
+            ),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+    );
+    static REPLICA_COUNT: GoType = GoType::Struct(
+        "ReplicaCountTransformerPlugin",
+        "builtins.ReplicaCountTransformerPlugin",
+        &[
+            (
+                "replica",
+                GoType::Struct(
+                    "Replica",
+                    "types.Replica",
+                    &[("name", STR), ("count", GoType::Int("int64"))],
+                ),
+            ),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+    );
+    static PATCH: GoType = GoType::Struct(
+        "PatchTransformerPlugin",
+        "builtins.PatchTransformerPlugin",
+        &[
+            ("path", STR),
+            ("patch", STR),
+            ("target", SELECTOR),
+            ("options", GoType::Map("map[string]bool", &GoType::Bool)),
+        ],
+    );
+    static PATCH_SM: GoType = GoType::Struct(
+        "PatchStrategicMergeTransformerPlugin",
+        "builtins.PatchStrategicMergeTransformerPlugin",
+        &[
+            (
+                "paths",
+                GoType::Slice(
+                    "[]types.PatchStrategicMerge",
+                    &GoType::NamedStr { name: "types.PatchStrategicMerge", lenient: true },
+                ),
+            ),
+            ("patches", STR),
+        ],
+    );
+    static PATCH_JSON6902: GoType = GoType::Struct(
+        "PatchJson6902TransformerPlugin",
+        "builtins.PatchJson6902TransformerPlugin",
+        &[("target", SELECTOR), ("path", STR), ("jsonOp", STR)],
+    );
+    static REPLACEMENT: GoType = GoType::Struct(
+        "ReplacementTransformerPlugin",
+        "builtins.ReplacementTransformerPlugin",
+        &[("replacements", GoType::Slice("[]types.ReplacementField", &GoType::Any))],
+    );
+    static VALUE_ADD: GoType = GoType::Struct(
+        "ValueAddTransformerPlugin",
+        "builtins.ValueAddTransformerPlugin",
+        &[
+            ("value", STR),
+            (
+                "targets",
+                GoType::Slice(
+                    "[]builtins.Target",
+                    &GoType::Struct(
+                        "Target",
+                        "builtins.Target",
+                        &[
+                            ("selector", SELECTOR),
+                            ("fieldPath", STR),
+                            ("filePathPosition", GoType::Int("int")),
+                        ],
+                    ),
+                ),
+            ),
+            ("targetFilePath", STR),
+        ],
+    );
+    static NAMESPACE: GoType = GoType::Struct(
+        "NamespaceTransformerPlugin",
+        "builtins.NamespaceTransformerPlugin",
+        &[
+            ("metadata", OBJECT_META),
+            ("fieldSpecs", FIELD_SPECS),
+            ("unsetOnly", GoType::Bool),
+            (
+                "setRoleBindingSubjects",
+                GoType::NamedStr { name: "namespace.RoleBindingSubjectMode", lenient: true },
+            ),
+        ],
+    );
+    static CONFIG_MAP: GoType =
+        generator_plugin!("ConfigMapGeneratorPlugin", "builtins.ConfigMapGeneratorPlugin");
+    static SECRET: GoType = generator_plugin!(
+        "SecretGeneratorPlugin",
+        "builtins.SecretGeneratorPlugin",
+        ("type", EMBEDDED_STR)
+    );
+    Some(match kind {
+        "LabelTransformer" => &LABELS,
+        "AnnotationsTransformer" => &ANNOTATIONS,
+        "ImageTagTransformer" => &IMAGE_TAG,
+        "ReplicaCountTransformer" => &REPLICA_COUNT,
+        "PatchTransformer" => &PATCH,
+        "PatchStrategicMergeTransformer" => &PATCH_SM,
+        "PatchJson6902Transformer" => &PATCH_JSON6902,
+        "ReplacementTransformer" => &REPLACEMENT,
+        "ValueAddTransformer" => &VALUE_ADD,
+        "NamespaceTransformer" => &NAMESPACE,
+        "ConfigMapGenerator" => &CONFIG_MAP,
+        "SecretGenerator" => &SECRET,
+        _ => return None,
+    })
+}
 
 /// `builtinconfig.NameBackReferences`.
 static NAME_BACK_REFERENCES: GoType = GoType::Struct(
@@ -243,33 +453,39 @@ pub(crate) static NAME_TO_API_MAP: GoType =
 
 /// A string field of a kustomization: `sigs.k8s.io/yaml` turns the file
 /// into JSON without knowing the target type, so a YAML number stays one.
-const STR: GoType = GoType::Str { lenient: false };
+const UNTYPED_STR: GoType = GoType::Str { lenient: false };
 
 /// `[]string`.
-const STRINGS: GoType = GoType::Slice("[]string", &STR);
+const UNTYPED_STRINGS: GoType = GoType::Slice("[]string", &UNTYPED_STR);
 
 /// `map[string]string`.
-const STRING_MAP: GoType = GoType::Map("map[string]string", &STR);
+const UNTYPED_STRING_MAP: GoType = GoType::Map("map[string]string", &UNTYPED_STR);
 
 /// kustomize's `types.FieldSpec` in a kustomization.
 static KUSTOMIZATION_FIELD_SPEC: GoType = GoType::Struct(
     "FieldSpec",
     "types.FieldSpec",
-    &[("group", STR), ("version", STR), ("kind", STR), ("path", STR), ("create", GoType::Bool)],
+    &[
+        ("group", UNTYPED_STR),
+        ("version", UNTYPED_STR),
+        ("kind", UNTYPED_STR),
+        ("path", UNTYPED_STR),
+        ("create", GoType::Bool),
+    ],
 );
 
 /// `types.Selector`: an embedded `resid.ResId`, then the label selectors.
-static SELECTOR: GoType = GoType::Struct(
+static KUSTOMIZATION_SELECTOR: GoType = GoType::Struct(
     "Selector",
     "types.Selector",
     &[
-        ("group", STR),
-        ("version", STR),
-        ("kind", STR),
-        ("name", STR),
-        ("namespace", STR),
-        ("annotationSelector", STR),
-        ("labelSelector", STR),
+        ("group", UNTYPED_STR),
+        ("version", UNTYPED_STR),
+        ("kind", UNTYPED_STR),
+        ("name", UNTYPED_STR),
+        ("namespace", UNTYPED_STR),
+        ("annotationSelector", UNTYPED_STR),
+        ("labelSelector", UNTYPED_STR),
     ],
 );
 
@@ -278,9 +494,9 @@ static PATCH: GoType = GoType::Struct(
     "Patch",
     "types.Patch",
     &[
-        ("path", STR),
-        ("patch", STR),
-        ("target", GoType::Ptr(&SELECTOR)),
+        ("path", UNTYPED_STR),
+        ("patch", UNTYPED_STR),
+        ("target", GoType::Ptr(&KUSTOMIZATION_SELECTOR)),
         ("options", GoType::Map("map[string]bool", &GoType::Bool)),
     ],
 );
@@ -289,7 +505,13 @@ static PATCH: GoType = GoType::Struct(
 static IMAGE: GoType = GoType::Struct(
     "Image",
     "types.Image",
-    &[("name", STR), ("newName", STR), ("newTag", STR), ("digest", STR), ("tagSuffix", STR)],
+    &[
+        ("name", UNTYPED_STR),
+        ("newName", UNTYPED_STR),
+        ("newTag", UNTYPED_STR),
+        ("digest", UNTYPED_STR),
+        ("tagSuffix", UNTYPED_STR),
+    ],
 );
 
 /// `types.FieldOptions` of a replacement's source or target.
@@ -297,9 +519,9 @@ static FIELD_OPTIONS: GoType = GoType::Struct(
     "FieldOptions",
     "types.FieldOptions",
     &[
-        ("delimiter", STR),
+        ("delimiter", UNTYPED_STR),
         ("index", GoType::Int("int")),
-        ("encoding", STR),
+        ("encoding", UNTYPED_STR),
         ("create", GoType::Bool),
     ],
 );
@@ -310,12 +532,12 @@ static SOURCE_SELECTOR: GoType = GoType::Struct(
     "SourceSelector",
     "types.SourceSelector",
     &[
-        ("group", STR),
-        ("version", STR),
-        ("kind", STR),
-        ("name", STR),
-        ("namespace", STR),
-        ("fieldPath", STR),
+        ("group", UNTYPED_STR),
+        ("version", UNTYPED_STR),
+        ("kind", UNTYPED_STR),
+        ("name", UNTYPED_STR),
+        ("namespace", UNTYPED_STR),
+        ("fieldPath", UNTYPED_STR),
         ("options", GoType::Ptr(&FIELD_OPTIONS)),
     ],
 );
@@ -325,9 +547,9 @@ static TARGET_SELECTOR: GoType = GoType::Struct(
     "TargetSelector",
     "types.TargetSelector",
     &[
-        ("select", GoType::Ptr(&SELECTOR)),
-        ("reject", GoType::Slice("[]*types.Selector", &SELECTOR)),
-        ("fieldPaths", STRINGS),
+        ("select", GoType::Ptr(&KUSTOMIZATION_SELECTOR)),
+        ("reject", GoType::Slice("[]*types.Selector", &KUSTOMIZATION_SELECTOR)),
+        ("fieldPaths", UNTYPED_STRINGS),
         ("options", GoType::Ptr(&FIELD_OPTIONS)),
     ],
 );
@@ -339,7 +561,7 @@ static REPLACEMENT_FIELD: GoType = GoType::Struct(
     &[
         ("source", GoType::Ptr(&SOURCE_SELECTOR)),
         ("targets", GoType::Slice("[]*types.TargetSelector", &TARGET_SELECTOR)),
-        ("path", STR),
+        ("path", UNTYPED_STR),
     ],
 );
 
@@ -349,23 +571,26 @@ static VAR: GoType = GoType::Struct(
     "Var",
     "types.Var",
     &[
-        ("name", STR),
+        ("name", UNTYPED_STR),
         (
             "objref",
             GoType::Struct(
                 "Target",
                 "types.Target",
                 &[
-                    ("group", STR),
-                    ("version", STR),
-                    ("kind", STR),
-                    ("apiVersion", STR),
-                    ("name", STR),
-                    ("namespace", STR),
+                    ("group", UNTYPED_STR),
+                    ("version", UNTYPED_STR),
+                    ("kind", UNTYPED_STR),
+                    ("apiVersion", UNTYPED_STR),
+                    ("name", UNTYPED_STR),
+                    ("namespace", UNTYPED_STR),
                 ],
             ),
         ),
-        ("fieldref", GoType::Struct("FieldSelector", "types.FieldSelector", &[("fieldPath", STR)])),
+        (
+            "fieldref",
+            GoType::Struct("FieldSelector", "types.FieldSelector", &[("fieldPath", UNTYPED_STR)]),
+        ),
     ],
 );
 
@@ -374,8 +599,8 @@ static GENERATOR_OPTIONS: GoType = GoType::Struct(
     "GeneratorOptions",
     "types.GeneratorOptions",
     &[
-        ("labels", STRING_MAP),
-        ("annotations", STRING_MAP),
+        ("labels", UNTYPED_STRING_MAP),
+        ("annotations", UNTYPED_STRING_MAP),
         ("disableNameSuffixHash", GoType::Bool),
         ("immutable", GoType::Bool),
     ],
@@ -386,13 +611,13 @@ static GENERATOR_OPTIONS: GoType = GoType::Struct(
 macro_rules! generator_args {
     ($($more:expr),*) => {
         &[
-            ("namespace", STR),
-            ("name", STR),
-            ("behavior", STR),
-            ("literals", STRINGS),
-            ("files", STRINGS),
-            ("envs", STRINGS),
-            ("env", STR),
+            ("namespace", UNTYPED_STR),
+            ("name", UNTYPED_STR),
+            ("behavior", UNTYPED_STR),
+            ("literals", UNTYPED_STRINGS),
+            ("files", UNTYPED_STRINGS),
+            ("envs", UNTYPED_STRINGS),
+            ("env", UNTYPED_STR),
             ("kvSources", GoType::Slice("[]types.KVSource", &GoType::Opaque("types.KVSource"))),
             ("options", GoType::Ptr(&GENERATOR_OPTIONS)),
             $($more),*
@@ -406,14 +631,14 @@ static CONFIG_MAP_ARGS: GoType =
 
 /// `types.SecretArgs`.
 static SECRET_ARGS: GoType =
-    GoType::Struct("SecretArgs", "types.SecretArgs", generator_args!(("type", STR)));
+    GoType::Struct("SecretArgs", "types.SecretArgs", generator_args!(("type", UNTYPED_STR)));
 
 /// `types.Label`.
 static LABEL: GoType = GoType::Struct(
     "Label",
     "types.Label",
     &[
-        ("pairs", STRING_MAP),
+        ("pairs", UNTYPED_STRING_MAP),
         ("includeSelectors", GoType::Bool),
         ("includeTemplates", GoType::Bool),
         ("fields", GoType::Slice("[]types.FieldSpec", &KUSTOMIZATION_FIELD_SPEC)),
@@ -425,13 +650,13 @@ static SORT_OPTIONS: GoType = GoType::Struct(
     "SortOptions",
     "types.SortOptions",
     &[
-        ("order", GoType::NamedStr("types.SortOrder")),
+        ("order", GoType::NamedStr { name: "types.SortOrder", lenient: false }),
         (
             "legacySortOptions",
             GoType::Struct(
                 "LegacySortOptions",
                 "types.LegacySortOptions",
-                &[("orderFirst", STRINGS), ("orderLast", STRINGS)],
+                &[("orderFirst", UNTYPED_STRINGS), ("orderLast", UNTYPED_STRINGS)],
             ),
         ),
     ],
@@ -443,33 +668,33 @@ pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
     "Kustomization",
     "types.Kustomization",
     &[
-        ("apiVersion", STR),
-        ("kind", STR),
+        ("apiVersion", UNTYPED_STR),
+        ("kind", UNTYPED_STR),
         (
             "metadata",
             GoType::Struct(
                 "ObjectMeta",
                 "types.ObjectMeta",
                 &[
-                    ("name", STR),
-                    ("namespace", STR),
-                    ("labels", STRING_MAP),
-                    ("annotations", STRING_MAP),
+                    ("name", UNTYPED_STR),
+                    ("namespace", UNTYPED_STR),
+                    ("labels", UNTYPED_STRING_MAP),
+                    ("annotations", UNTYPED_STRING_MAP),
                 ],
             ),
         ),
-        ("openapi", STRING_MAP),
-        ("namePrefix", STR),
-        ("nameSuffix", STR),
-        ("namespace", STR),
-        ("commonLabels", STRING_MAP),
+        ("openapi", UNTYPED_STRING_MAP),
+        ("namePrefix", UNTYPED_STR),
+        ("nameSuffix", UNTYPED_STR),
+        ("namespace", UNTYPED_STR),
+        ("commonLabels", UNTYPED_STRING_MAP),
         ("labels", GoType::Slice("[]types.Label", &LABEL)),
-        ("commonAnnotations", STRING_MAP),
+        ("commonAnnotations", UNTYPED_STRING_MAP),
         (
             "patchesStrategicMerge",
             GoType::Slice(
                 "[]types.PatchStrategicMerge",
-                &GoType::NamedStr("types.PatchStrategicMerge"),
+                &GoType::NamedStr { name: "types.PatchStrategicMerge", lenient: false },
             ),
         ),
         ("patchesJson6902", GoType::Slice("[]types.Patch", &PATCH)),
@@ -484,16 +709,16 @@ pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
                 &GoType::Struct(
                     "Replica",
                     "types.Replica",
-                    &[("name", STR), ("count", GoType::Int("int64"))],
+                    &[("name", UNTYPED_STR), ("count", GoType::Int("int64"))],
                 ),
             ),
         ),
         ("vars", GoType::Slice("[]types.Var", &VAR)),
         ("sortOptions", GoType::Ptr(&SORT_OPTIONS)),
-        ("resources", STRINGS),
-        ("components", STRINGS),
-        ("crds", STRINGS),
-        ("bases", STRINGS),
+        ("resources", UNTYPED_STRINGS),
+        ("components", UNTYPED_STRINGS),
+        ("crds", UNTYPED_STRINGS),
+        ("bases", UNTYPED_STRINGS),
         ("configMapGenerator", GoType::Slice("[]types.ConfigMapArgs", &CONFIG_MAP_ARGS)),
         ("secretGenerator", GoType::Slice("[]types.SecretArgs", &SECRET_ARGS)),
         (
@@ -501,7 +726,7 @@ pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
             GoType::Struct(
                 "HelmGlobals",
                 "types.HelmGlobals",
-                &[("chartHome", STR), ("configHome", STR)],
+                &[("chartHome", UNTYPED_STR), ("configHome", UNTYPED_STR)],
             ),
         ),
         ("helmCharts", GoType::Slice("[]types.HelmChart", &GoType::Opaque("types.HelmChart"))),
@@ -510,11 +735,11 @@ pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
             GoType::Slice("[]types.HelmChartArgs", &GoType::Opaque("types.HelmChartArgs")),
         ),
         ("generatorOptions", GoType::Ptr(&GENERATOR_OPTIONS)),
-        ("configurations", STRINGS),
-        ("generators", STRINGS),
-        ("transformers", STRINGS),
-        ("validators", STRINGS),
-        ("buildMetadata", STRINGS),
+        ("configurations", UNTYPED_STRINGS),
+        ("generators", UNTYPED_STRINGS),
+        ("transformers", UNTYPED_STRINGS),
+        ("validators", UNTYPED_STRINGS),
+        ("buildMetadata", UNTYPED_STRINGS),
     ],
 );
 

@@ -20,6 +20,7 @@ pub mod plugin;
 pub mod select;
 pub mod transform;
 pub mod validators;
+mod yaml_v2_decode;
 mod ynode;
 
 pub use build::build;

@@ -6,6 +6,7 @@
 
 use super::Error;
 use super::config::specs;
+use super::go_decode;
 use super::kustomization::{Kustomization, Patch, SubjectNamespaces, canonical, plugin_fields};
 use super::transform::value_add::{self, ValueAdd};
 use crate::value::{Map, Value};
@@ -178,6 +179,24 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&meta, "name").as_str().unwrap_or(""));
     let fails =
         |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
+    // kustomize decodes the config into the plugin's Go struct first
+    // (sigs.k8s.io/yaml: YAML to JSON, then Go's decoder), and a field of the
+    // wrong type fails there, in the decoder's words.
+    // The prefix and suffix transformers decode it with goyaml.v2 instead.
+    if let Some(e) = super::yaml_v2_decode::config_errors(doc, kind) {
+        return Err(fails(&e));
+    }
+    if let Some(ty) = go_decode::builtin_plugin(kind)
+        && let Some(e) = go_decode::first_error(doc, ty, go_decode::Source::Yaml, false)
+    {
+        // The namespace transformer says what it was decoding.
+        let what = if kind == "NamespaceTransformer" {
+            "unmarshalling NamespaceTransformer config: "
+        } else {
+            ""
+        };
+        return Err(fails(&format!("{what}error unmarshaling JSON: while decoding JSON: {e}")));
+    }
     let mut role = Role::Transformer;
     let fields = match kind {
         "LabelTransformer" | "AnnotationsTransformer" => {
@@ -287,20 +306,6 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             for (key, v) in m {
                 if GENERATOR_ARGS.contains(&key.as_str()) {
                     g.insert(key.clone(), v.clone());
-                }
-            }
-            // The arguments are an embedded struct, whose string fields
-            // JSON fills only from strings.
-            let go_kind = if kind == "ConfigMapGenerator" { "ConfigMap" } else { "Secret" };
-            for key in ["name", "namespace", "behavior", "env", "type"] {
-                if let Some(
-                    v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)),
-                ) = g.get(key)
-                {
-                    let what = if matches!(v, Value::Bool(_)) { "bool" } else { "number" };
-                    return Err(fails(&format!(
-                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {what} into Go struct field {go_kind}GeneratorPlugin.{key} of type string"
-                    )));
                 }
             }
             // The config's own name and namespace fields win over its metadata's.

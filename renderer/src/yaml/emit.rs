@@ -11,6 +11,9 @@ use crate::value::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+mod node_dump;
+pub(crate) use node_dump::{Styled, node_to_string_styled};
+
 const BEST_WIDTH: usize = 80;
 const INDENT: usize = 2;
 
@@ -255,11 +258,13 @@ fn key_less_in<C: Copy + PartialEq>(ar: &[C], br: &[C], ch: impl Fn(C) -> char) 
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Style {
+pub(crate) enum Style {
     Plain,
     Single,
     Double,
     Literal,
+    /// Only where a node asks for it (see [`node_dump`]).
+    Folded,
 }
 
 /// What libyaml's scalar analysis allows for one string.
@@ -634,12 +639,7 @@ impl Emitter<'_> {
             keys.sort_by(|a, b| key_order(a, b));
         }
         for (i, key) in keys.into_iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             let text =
                 if self.v3 || self.node { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
             let analysis = analyze_for(&text, self.v3 || self.node);
@@ -704,14 +704,20 @@ impl Emitter<'_> {
         }
     }
 
+    /// Where entry `i` of a block collection at `indent` starts: on a line
+    /// of its own, unless it is the first and the cursor is already there.
+    fn entry_start(&mut self, i: usize, indent: usize) {
+        if i > 0 || self.column != indent {
+            if self.column != 0 {
+                self.newline();
+            }
+            self.indent_to(indent);
+        }
+    }
+
     fn seq_body(&mut self, items: &[Value], indent: usize) {
         for (i, item) in items.iter().enumerate() {
-            if i > 0 || self.column != indent {
-                if self.column != 0 {
-                    self.newline();
-                }
-                self.indent_to(indent);
-            }
+            self.entry_start(i, indent);
             self.write("-");
             self.compact_value(item, indent);
         }
@@ -766,6 +772,7 @@ impl Emitter<'_> {
             Style::Single => self.single(s, indent, allow_breaks),
             Style::Double => self.double(s, indent, allow_breaks),
             Style::Literal => self.literal(s, indent),
+            Style::Folded => self.folded(s, indent),
         }
     }
 
@@ -896,19 +903,26 @@ impl Emitter<'_> {
         self.write_char('"');
     }
 
-    fn literal(&mut self, s: &str, indent: usize) {
-        let chars: Vec<char> = s.chars().collect();
-        self.write_char('|');
+    /// libyaml's `write_block_scalar_hints`: an indentation indicator when
+    /// the text starts with a space or a break, `-` when it does not end
+    /// with a break, `+` when it ends with more than one.
+    fn block_hints(&mut self, chars: &[char]) {
         if chars.first().is_some_and(|c| *c == ' ' || is_break(*c)) {
             self.write(&INDENT.to_string());
         }
         let n = chars.len();
-        let last = chars[n - 1];
+        let Some(&last) = chars.last() else { return };
         if !is_break(last) {
             self.write_char('-');
         } else if n == 1 || is_break(chars[n - 2]) {
             self.write_char('+');
         }
+    }
+
+    fn literal(&mut self, s: &str, indent: usize) {
+        let chars: Vec<char> = s.chars().collect();
+        self.write_char('|');
+        self.block_hints(&chars);
         self.newline();
         let mut breaks = true;
         for &c in &chars {

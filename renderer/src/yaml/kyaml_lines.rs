@@ -72,6 +72,11 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
         }
         let line = span.start.line();
         let in_flow = stack.iter().any(|f| !f.block());
+        // A flow collection is one line of the encoding, whatever lines
+        // it spans in the text: its keys are on the line it started.
+        if matches!(stack.last(), Some(Frame::Map { block: false, key_next: true })) {
+            keys.entry(line).or_insert(out);
+        }
         let is_key = matches!(stack.last(), Some(Frame::Map { block: true, key_next: true }));
         // A block collection starts no line of its own: its first entry does.
         let block_start = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..))

@@ -22,7 +22,9 @@ pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, node_to_string, to_stream, to_string, validate,
     write_document,
 };
-pub(crate) use emit::{go_format_float_g, go_format_float32_g, json_hop};
+pub(crate) use emit::{
+    Styled, go_format_float_g, go_format_float32_g, json_hop, node_to_string_styled,
+};
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
     parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,

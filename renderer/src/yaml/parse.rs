@@ -234,6 +234,9 @@ pub struct Document {
     /// by the same entry points as `scalar_texts`: kustomize reads such a
     /// document and fails only when a later step turns it into JSON.
     pub non_string_key: Option<Box<NonStringKey>>,
+    /// Where the document's text is in the text read: the piece kustomize
+    /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
+    pub piece: std::ops::Range<usize>,
 }
 
 /// A key that is not a string in a nested mapping of a resource, which
@@ -334,7 +337,8 @@ fn kustomize_pieces(
             e
         })?;
         lines_before += line_count(&text[start..next]);
-        if let Some(doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
+        if let Some(mut doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
+            doc.piece = start..end;
             docs.push(doc);
         }
     }
@@ -837,6 +841,7 @@ fn parse_once(
                         scalar_texts: Vec::new(),
                         quoted: Vec::new(),
                         non_string_key: None,
+                        piece: 0..0,
                     });
                     if first_only {
                         break;
@@ -869,7 +874,7 @@ fn parse_once(
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
                 let quoted = std::mem::take(&mut builder.quoted);
-                docs.push(Document { value, scalar_texts, quoted, non_string_key });
+                docs.push(Document { value, scalar_texts, quoted, non_string_key, piece: 0..0 });
                 builder.anchors.clear();
                 if first_only {
                     break;

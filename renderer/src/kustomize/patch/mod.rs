@@ -34,6 +34,8 @@ pub enum Error {
         got: &'static str,
         /// The patch's node, as YAML.
         contents: String,
+        /// The patch's node.
+        node: Box<crate::value::Value>,
     },
     /// A map with an empty key, which kyaml's merge walk reads as the map
     /// itself where it wants the key's value.
@@ -41,6 +43,8 @@ pub enum Error {
     EmptyKey {
         /// The map, as YAML.
         contents: String,
+        /// The map.
+        node: Box<crate::value::Value>,
     },
     /// A `$patch` directive with a value other than `delete`, `replace` or `merge`.
     #[error("unknown patch strategy '{strategy}' at {path}")]
@@ -77,4 +81,25 @@ pub enum Error {
         /// library (which name the operation and path themselves).
         reason: String,
     },
+}
+
+impl Error {
+    /// Shows the node of a kind mismatch (a node of the patch, `patch` being
+    /// the styles of the patch's text) or of an empty key (a map of the
+    /// target, `target` the styles of its text) as kyaml prints it, in the
+    /// styles its text wrote it in.
+    pub(crate) fn restyle(
+        &mut self,
+        patch: Option<&crate::yaml::Styled>,
+        target: Option<&crate::yaml::Styled>,
+    ) {
+        let (node, contents, styles) = match self {
+            Error::WrongKind { node, contents, .. } => (node, contents, patch),
+            Error::EmptyKey { node, contents } => (node, contents, target),
+            _ => return,
+        };
+        if let Some(found) = styles.and_then(|s| s.find(node)) {
+            *contents = crate::yaml::node_to_string_styled(node, Some(found));
+        }
+    }
 }

@@ -210,6 +210,7 @@ fn merge(
             expected: shape_name(d),
             got: shape_name(p),
             contents: patch.map(crate::yaml::node_to_string).unwrap_or_default(),
+            node: Box::new(patch.cloned().unwrap_or_default()),
         });
     }
     let dest = dest.filter(|d| !d.is_null());
@@ -332,9 +333,8 @@ fn merge_map(
 /// the key's value, and fails on the map (the target's, as it was).
 fn check_keys(dest: &Map, patch: Option<&Map>) -> Result<(), Error> {
     if dest.contains_key("") || patch.is_some_and(|p| p.contains_key("")) {
-        return Err(Error::EmptyKey {
-            contents: crate::yaml::node_to_string(&Value::Map(dest.clone())),
-        });
+        let node = Box::new(Value::Map(dest.clone()));
+        return Err(Error::EmptyKey { contents: crate::yaml::node_to_string(&node), node });
     }
     Ok(())
 }

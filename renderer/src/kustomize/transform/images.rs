@@ -127,7 +127,10 @@ fn skipped(r: &Resource) -> bool {
 pub fn apply(resources: &mut [Resource], image: &Image) -> Result<(), String> {
     let rule = Rule::new(image);
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
-        visit(&mut r.value, &rule, &mut Vec::new(), &mut r.written)?;
+        let mut at = Vec::new();
+        if let Err(node) = visit(&mut r.value, &rule, &mut at, &mut r.written) {
+            return Err(fieldspec::scalar_expected(r, &at, &node));
+        }
     }
     Ok(())
 }
@@ -176,12 +179,14 @@ pub fn apply_fields(
 }
 
 /// `at` is the path of `v`; `written` collects the image fields rewritten.
+/// An `image` that is a collection stops the walk: it is the error, and
+/// `at` is left as its path.
 fn visit(
     v: &mut Value,
     rule: &Rule<'_>,
     at: &mut Vec<Step>,
     written: &mut Vec<Vec<Step>>,
-) -> Result<(), String> {
+) -> Result<(), Value> {
     match v {
         Value::Map(m) => {
             for (k, child) in m.iter_mut() {
@@ -198,7 +203,8 @@ fn visit(
                                     }
                                 }
                                 Some(node @ (Value::Seq(_) | Value::Map(_))) => {
-                                    return Err(fieldspec::scalar_expected(node));
+                                    at.extend([Step::Index(i), Step::Key("image".into())]);
+                                    return Err(node.clone());
                                 }
                                 _ => {}
                             }

@@ -86,7 +86,7 @@ fn write(
                 let why = format!(
                     "{}wrong node kind: expected MappingNode but got {got}: {}",
                     fieldspec::traversal_wraps(path, &at),
-                    fieldspec::node_contents(&node)
+                    fieldspec::node_contents(r, &at, &node)
                 );
                 return Err(fieldspec::field_error(r, path, why));
             }

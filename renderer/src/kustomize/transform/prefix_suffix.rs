@@ -1,8 +1,8 @@
 //! `namePrefix:` and `nameSuffix:`.
 
-use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::images;
+use crate::kustomize::{config, fieldspec};
 use crate::resource::{Resource, Step};
 use crate::value::Value;
 
@@ -17,6 +17,10 @@ pub struct ExtraFields<'a> {
     /// A plugin config's own field specs: only objects that one with path
     /// `metadata/name` selects are renamed (`None`: every object).
     pub names: Option<&'a [UserFieldSpec]>,
+    /// Whether the specs are kustomize's merged transformer configuration,
+    /// sorted by group, version and kind (see [`affix_one`]); a plugin
+    /// config's own specs keep their order, the name first.
+    pub sorted: bool,
 }
 
 /// Adds a prefix and a suffix to every name, except the kinds kustomize
@@ -34,76 +38,103 @@ pub fn apply(
     if prefix.is_empty() && suffix.is_empty() {
         return Ok(());
     }
-    for r in resources.iter_mut() {
-        let gvk = r.gvk();
-        // kustomize skips these kinds by the kind an object was loaded with.
-        let orig = &r.orig_id.gvk;
-        let skip = matches!(
-            (orig.group.as_str(), orig.kind.as_str()),
-            (_, "CustomResourceDefinition")
-                | ("apiregistration.k8s.io", "APIService")
-                | (_, "Namespace")
-        );
-        let selected = extra
-            .names
-            .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
-        if skip {
+    // kustomize's PrefixTransformer runs over every object, then its
+    // SuffixTransformer: an error of the second pass comes after every
+    // object went through the first.
+    for (pass, add) in [("prefixes", (prefix, "")), ("suffixes", ("", suffix))] {
+        if add == ("", "") {
             continue;
         }
-        // Each field spec stands alone: an object whose name no spec selects
-        // still gets the prefix and suffix in its other fields. A
-        // `configurations` spec for `metadata/name` takes the place of the
-        // built-in one, which names every kind (kustomize merges the built-in
-        // specs into the user's and drops one a user spec for the same path
-        // already covers).
-        let renames = |specs: &[UserFieldSpec]| {
-            let mut own = specs.iter().filter(|s| s.path == "metadata/name").peekable();
-            own.peek().is_none() || own.any(|s| s.matches(&gvk))
+        let specs = if add.0.is_empty() { extra.suffix } else { extra.prefix };
+        for r in resources.iter_mut() {
+            affix_one(r, add, pass, specs, extra)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds one affix (`add`: the prefix, or the suffix) to one object: its
+/// name, and the fields `specs` name. With `extra.sorted`, the specs are
+/// kustomize's merged configuration, which holds the built-in
+/// `metadata/name` spec too and is sorted by group, version and kind
+/// (`Gvk.IsLessThan`): kustomize walks them in that order, renaming the
+/// object where the name's spec comes, so a spec sorted before it fails
+/// with the object's old name.
+fn affix_one(
+    r: &mut Resource,
+    add: (&str, &str),
+    pass: &str,
+    specs: &[UserFieldSpec],
+    extra: ExtraFields<'_>,
+) -> Result<(), String> {
+    let gvk = r.gvk();
+    // kustomize skips these kinds by the kind an object was loaded with.
+    let orig = &r.orig_id.gvk;
+    let skip = matches!(
+        (orig.group.as_str(), orig.kind.as_str()),
+        (_, "CustomResourceDefinition")
+            | ("apiregistration.k8s.io", "APIService")
+            | (_, "Namespace")
+    );
+    if skip {
+        return Ok(());
+    }
+    let selected = extra
+        .names
+        .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
+    // Each field spec stands alone: an object whose name no spec selects
+    // still gets the affix in its other fields. A `configurations` spec for
+    // `metadata/name` takes the place of the built-in one, which names every
+    // kind (kustomize merges the built-in specs into the user's and drops one
+    // a user spec for the same path already covers).
+    let renames = {
+        let mut own = specs.iter().filter(|s| s.path == "metadata/name").peekable();
+        own.peek().is_none() || own.any(|s| s.matches(&gvk))
+    };
+    let rename = selected && renames;
+    // The field specs in the order kustomize walks them, `None` standing for
+    // the name.
+    let mut order: Vec<Option<&UserFieldSpec>> = vec![None];
+    order.extend(specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name").map(Some));
+    if extra.sorted {
+        order.sort_by_cached_key(|s| match s {
+            None => config::gvk_order(None, None, None),
+            Some(s) => {
+                config::gvk_order(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref())
+            }
+        });
+    }
+    let mut written = Vec::new();
+    for spec in order {
+        let Some(spec) = spec else {
+            if rename {
+                r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
+                r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
+                // The name is a new node (see [`Resource::written`]).
+                images::record(
+                    &mut r.written,
+                    &[Step::Key("metadata".into()), Step::Key("name".into())],
+                );
+            }
+            continue;
         };
-        let p = if selected && renames(extra.prefix) { prefix } else { "" };
-        let s = if selected && renames(extra.suffix) { suffix } else { "" };
-        if !p.is_empty() || !s.is_empty() {
-            for (affix, key) in [(p, "prefixes"), (s, "suffixes")] {
-                if !affix.is_empty() {
-                    r.note_added(&format!("internal.config.kubernetes.io/{key}"));
+        let walked =
+            fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| match slot {
+                Value::String(v) => {
+                    *v = format!("{}{v}{}", add.0, add.1);
+                    written.push(at.to_vec());
                 }
-            }
-            // kustomize adds the prefix, then the suffix: two renames.
-            if !p.is_empty() && !s.is_empty() {
-                r.set_name(format!("{p}{}", r.name()));
-            }
-            let name = format!("{}{s}", r.name());
-            let name = if s.is_empty() { format!("{p}{name}") } else { name };
-            r.set_name(name);
-            // The name is a new node (see [`Resource::written`]).
-            images::record(
-                &mut r.written,
-                &[Step::Key("metadata".into()), Step::Key("name".into())],
-            );
+                // A field the spec creates starts out empty.
+                Value::Null if spec.create => {
+                    *slot = Value::String(format!("{}{}", add.0, add.1));
+                    written.push(at.to_vec());
+                }
+                _ => {}
+            });
+        for at in written.drain(..) {
+            images::record(&mut r.written, &at);
         }
-        for (specs, add) in [(extra.prefix, (prefix, "")), (extra.suffix, ("", suffix))] {
-            if add == ("", "") {
-                continue;
-            }
-            let mut written = Vec::new();
-            for spec in specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name") {
-                fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| match slot {
-                    Value::String(v) => {
-                        *v = format!("{}{v}{}", add.0, add.1);
-                        written.push(at.to_vec());
-                    }
-                    // A field the spec creates starts out empty.
-                    Value::Null if spec.create => {
-                        *slot = Value::String(format!("{}{}", add.0, add.1));
-                        written.push(at.to_vec());
-                    }
-                    _ => {}
-                })?;
-            }
-            for at in &written {
-                images::record(&mut r.written, at);
-            }
-        }
+        walked?;
     }
     Ok(())
 }

@@ -459,8 +459,8 @@ fn find<'v>(
             other => {
                 let kind = if other.as_map().is_some() { "Mapping" } else { "Scalar" };
                 out.error.get_or_insert(format!(
-                    "wrong node kind: expected SequenceNode but got {kind}Node: {}",
-                    crate::kustomize::fieldspec::node_contents(other)
+                    "wrong node kind: expected SequenceNode but got {kind}Node: node contents:\n{}",
+                    crate::yaml::node_to_string(other)
                 ));
             }
         }

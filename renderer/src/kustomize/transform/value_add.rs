@@ -148,7 +148,7 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
             Value::Null => String::new(),
             Value::String(s) => s.clone(),
             Value::Seq(_) | Value::Map(_) => {
-                wrong.get_or_insert_with(|| slot.clone());
+                wrong.get_or_insert_with(|| (at.to_vec(), slot.clone()));
                 return;
             }
             other => crate::resource::scalar_text(other, at, texts).unwrap_or_default(),
@@ -166,7 +166,7 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     });
     match wrong {
         None => Ok(()),
-        Some(node) => Err(fieldspec::scalar_expected(&node)),
+        Some((at, node)) => Err(fieldspec::scalar_expected(r, &at, &node)),
     }
 }
 

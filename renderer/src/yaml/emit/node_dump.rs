@@ -1,0 +1,553 @@
+//! kyaml's dump of a node (`node contents:`) in the style its text gave it: flow collections, quoted and block scalars.
+//!
+//! kustomize keeps a resource as the yaml.v3 node tree it read, and its
+//! messages print a node through goyaml.v3's encoder, which writes each
+//! node in the style the node holds: a collection written `[a, b]` or
+//! `{a: 1}` stays in flow style (and so does everything inside it), a
+//! scalar keeps its quotes or its `|`/`>` block, a number or null keeps
+//! its text (`012`, `~`), and the emitter falls back to another style only
+//! where the text cannot be written in the one asked for. kiln keeps
+//! values, not nodes, so [`Styled`] reads the styles back from the text
+//! the object came from, and [`node_to_string_styled`] lays them over the
+//! value as it is now: a collection keeps its style while it is still a
+//! collection of the same kind (kyaml edits maps and lists in place), a
+//! scalar while it holds the same value.
+
+use super::{Analysis, Emitter, INDENT, Style, analyze_for, is_blank, is_break, is_simple_key};
+use crate::resource::Step;
+use crate::value::Value;
+use crate::yaml::resolve::resolve_plain;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// A node of a YAML text and the style it was written in.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Styled {
+    /// A scalar: its style, its text and the value it reads as.
+    Scalar { style: Style, text: String, value: Value },
+    /// A sequence, in flow style or not.
+    Seq { flow: bool, items: Vec<Styled> },
+    /// A mapping, in flow style or not, with its keys as scalars.
+    Map { flow: bool, entries: Vec<(Styled, Styled)> },
+    /// A node whose style kiln does not carry over (an alias, a tagged
+    /// scalar): written as if it had none.
+    Other,
+}
+
+impl Styled {
+    /// The first document of `text`, as kyaml reads it; `None` when the text
+    /// does not read (the caller then has the value alone).
+    pub fn parse(text: &str) -> Option<Styled> {
+        let mut parser = Parser::new_from_str(text);
+        let chars = CharIndex::new(text);
+        while let Some(Ok((event, span))) = parser.next_event() {
+            match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..) => {
+                    return read(&mut parser, event, &span, text, &chars, 0);
+                }
+                Event::StreamEnd | Event::DocumentEnd => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Lays a strategic merge patch's nodes over this tree as kyaml's merge
+    /// walk does: a map stays (its style too, unless it was empty) and takes
+    /// the patch's fields, a list of maps (merged by key) stays, and a
+    /// scalar or a list of scalars is the patch's node.
+    pub fn merge(&mut self, patch: &Styled) {
+        match (&mut *self, patch) {
+            (Styled::Map { flow, entries }, Styled::Map { flow: patch_flow, entries: more }) => {
+                if entries.is_empty() {
+                    *flow = *patch_flow;
+                }
+                for (key, value) in more {
+                    match entries.iter_mut().rev().find(|(k, _)| k.same_key(key)) {
+                        Some((_, had)) => had.merge(value),
+                        None => entries.push((key.clone(), value.clone())),
+                    }
+                }
+            }
+            (Styled::Seq { items, .. }, Styled::Seq { items: more, .. })
+                if !items.is_empty()
+                    && items.iter().chain(more).all(|i| matches!(i, Styled::Map { .. })) =>
+            {
+                // Merged by key: each item of the patch merges into the item
+                // that has the same value in the first field they share.
+                for item in more {
+                    match items.iter().position(|had| had.same_item(item)) {
+                        Some(i) => items[i].merge(item),
+                        None => items.push(item.clone()),
+                    }
+                }
+            }
+            (had, _) => *had = patch.clone(),
+        }
+    }
+
+    /// Whether two map items of a list merged by key are the same item: the
+    /// first scalar field of `other` that this one has holds the same value.
+    fn same_item(&self, other: &Styled) -> bool {
+        let Styled::Map { entries, .. } = other else { return false };
+        entries.iter().find_map(|(key, value)| {
+            let Styled::Scalar { value: v, .. } = value else { return None };
+            let (_, had) = self.entry(key_text(key)?)?;
+            match had {
+                Styled::Scalar { value: h, .. } => Some(h == v),
+                _ => None,
+            }
+        }) == Some(true)
+    }
+
+    /// Whether two key nodes name the same key.
+    fn same_key(&self, other: &Styled) -> bool {
+        key_text(other).is_some_and(|k| self.text_is(k))
+    }
+
+    /// The node at `path` below this one.
+    pub fn at(&self, path: &[Step]) -> Option<&Styled> {
+        let mut node = self;
+        for step in path {
+            node = match (node, step) {
+                (Styled::Map { entries, .. }, Step::Key(k)) => {
+                    &entries.iter().rev().find(|(key, _)| key.text_is(k))?.1
+                }
+                (Styled::Seq { items, .. }, Step::Index(i)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The first node, in the order of the text, that holds `value` (a
+    /// node of a patch or an object an error shows).
+    pub fn find(&self, value: &Value) -> Option<&Styled> {
+        if self.holds(value) {
+            return Some(self);
+        }
+        match self {
+            Styled::Seq { items, .. } => items.iter().find_map(|i| i.find(value)),
+            Styled::Map { entries, .. } => entries.iter().find_map(|(_, v)| v.find(value)),
+            _ => None,
+        }
+    }
+
+    /// Whether this node holds `value`, as a value.
+    fn holds(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Styled::Scalar { value: v, .. }, value) => v == value,
+            (Styled::Seq { items, .. }, Value::Seq(s)) => {
+                items.len() == s.len() && items.iter().zip(s).all(|(i, v)| i.holds(v))
+            }
+            (Styled::Map { entries, .. }, Value::Map(m)) => {
+                entries.len() == m.len()
+                    && m.iter().all(|(k, v)| self.entry(k).is_some_and(|(_, n)| n.holds(v)))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether this is a scalar key that reads as the string `key`.
+    fn text_is(&self, key: &str) -> bool {
+        match self {
+            Styled::Scalar { value: Value::String(s), .. } => s == key,
+            Styled::Scalar { text, .. } => text == key,
+            _ => false,
+        }
+    }
+
+    /// The entry of a map node for `key`.
+    fn entry(&self, key: &str) -> Option<(&Styled, &Styled)> {
+        match self {
+            Styled::Map { entries, .. } => {
+                entries.iter().rev().find(|(k, _)| k.text_is(key)).map(|(k, v)| (k, v))
+            }
+            _ => None,
+        }
+    }
+
+    /// The item of a sequence node at `i`.
+    fn item(&self, i: usize) -> Option<&Styled> {
+        match self {
+            Styled::Seq { items, .. } => items.get(i),
+            _ => None,
+        }
+    }
+
+    /// Whether `value`, a non-empty collection, is written in flow style:
+    /// this node is a flow collection of the same kind.
+    fn flow_for(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Styled::Seq { flow, .. }, Value::Seq(s)) => *flow && !s.is_empty(),
+            (Styled::Map { flow, .. }, Value::Map(m)) => *flow && !m.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The style and text this scalar node gives `value`, if it holds it.
+    fn scalar_for(&self, value: &Value) -> Option<(Style, &str)> {
+        match self {
+            Styled::Scalar { style, text, value: v } if v == value => Some((*style, text)),
+            _ => None,
+        }
+    }
+}
+
+/// The text of a key node, as the key it names.
+fn key_text(key: &Styled) -> Option<&str> {
+    match key {
+        Styled::Scalar { value: Value::String(s), .. } => Some(s),
+        Styled::Scalar { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+/// Byte offsets of a text's characters: the parser counts characters.
+struct CharIndex {
+    /// The byte offset of every character that is not ASCII, by character
+    /// index; empty for ASCII text.
+    offsets: Vec<usize>,
+    len: usize,
+}
+
+impl CharIndex {
+    fn new(text: &str) -> CharIndex {
+        let offsets = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(i, _)| i).collect()
+        };
+        CharIndex { offsets, len: text.len() }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.offsets.is_empty() {
+            char_index.min(self.len)
+        } else {
+            self.offsets.get(char_index).copied().unwrap_or(self.len)
+        }
+    }
+}
+
+/// How deep collections may nest before the reader gives up on styles.
+const MAX_DEPTH: usize = 512;
+
+fn read(
+    parser: &mut Parser<'_, saphyr_parser::StrInput<'_>>,
+    event: Event<'_>,
+    span: &Span,
+    text: &str,
+    chars: &CharIndex,
+    depth: usize,
+) -> Option<Styled> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let at = chars.byte(span.start.index());
+    let flow = text.get(at..).is_some_and(|t| t.starts_with(['{', '[']));
+    match event {
+        Event::Scalar(value, style, _, tag) => {
+            if tag.is_some() {
+                return Some(Styled::Other);
+            }
+            let text = value.into_owned();
+            let (style, value) = match style {
+                ScalarStyle::Plain => (Style::Plain, resolve_plain(&text)),
+                ScalarStyle::SingleQuoted => (Style::Single, Value::String(text.clone())),
+                ScalarStyle::DoubleQuoted => (Style::Double, Value::String(text.clone())),
+                ScalarStyle::Literal => (Style::Literal, Value::String(text.clone())),
+                ScalarStyle::Folded => (Style::Folded, Value::String(text.clone())),
+            };
+            Some(Styled::Scalar { style, text, value })
+        }
+        Event::Alias(_) => Some(Styled::Other),
+        Event::SequenceStart(..) => {
+            let mut items = Vec::new();
+            loop {
+                let (event, span) = parser.next_event()?.ok()?;
+                if matches!(event, Event::SequenceEnd) {
+                    return Some(Styled::Seq { flow, items });
+                }
+                items.push(read(parser, event, &span, text, chars, depth + 1)?);
+            }
+        }
+        Event::MappingStart(..) => {
+            let mut entries = Vec::new();
+            loop {
+                let (event, span) = parser.next_event()?.ok()?;
+                if matches!(event, Event::MappingEnd) {
+                    return Some(Styled::Map { flow, entries });
+                }
+                let key = read(parser, event, &span, text, chars, depth + 1)?;
+                let (event, span) = parser.next_event()?.ok()?;
+                let value = read(parser, event, &span, text, chars, depth + 1)?;
+                entries.push((key, value));
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A node as kyaml prints it in an error, `styles` giving the style its
+/// text wrote each part in (see the module's comment); without styles,
+/// [`super::node_to_string`].
+pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> String {
+    let Some(st) = styles else {
+        return super::node_to_string(value);
+    };
+    let mut out = String::new();
+    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    if st.flow_for(value) {
+        e.flow(value, Some(st));
+        e.newline();
+    } else {
+        match value {
+            Value::Map(m) if !m.is_empty() => e.styled_map(value, 0, st),
+            Value::Seq(s) if !s.is_empty() => e.styled_seq(s, 0, st),
+            other => {
+                e.styled_scalar(other, INDENT, Some(st), false);
+                e.newline();
+            }
+        }
+    }
+    out
+}
+
+impl Emitter<'_> {
+    /// The entries of a non-empty block map (see `map_body`).
+    fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled) {
+        let Value::Map(map) = value else { return };
+        for (i, (key, v)) in map.iter().enumerate() {
+            self.entry_start(i, indent);
+            let (key_st, value_st) = st.entry(key).unzip();
+            let analysis = analyze_for(key, true);
+            let key_value = Value::String(key.clone());
+            let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
+            if is_simple_key(key, &analysis) {
+                self.styled_string(key, &analysis, indent, requested, true, false);
+                self.write(":");
+                self.styled_value(v, indent, value_st, false);
+            } else {
+                self.write("? ");
+                self.styled_string(key, &analysis, indent + INDENT, requested, false, false);
+                if self.column != 0 {
+                    self.newline();
+                }
+                self.indent_to(indent);
+                self.write(":");
+                self.styled_value(v, indent, value_st, true);
+            }
+        }
+    }
+
+    /// The items of a non-empty block sequence (see `seq_body`).
+    fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled) {
+        for (i, item) in items.iter().enumerate() {
+            self.entry_start(i, indent);
+            self.write("-");
+            self.styled_value(item, indent, st.item(i), true);
+        }
+    }
+
+    /// A value after `key:` (or, `compact`, after `-` or a `?` key's `:`).
+    fn styled_value(&mut self, v: &Value, indent: usize, st: Option<&Styled>, compact: bool) {
+        if st.is_some_and(|s| s.flow_for(v)) {
+            self.write_char(' ');
+            self.flow(v, st);
+            self.newline();
+            return;
+        }
+        let Some(node) = st else {
+            // Nothing below has a style of its own.
+            if compact {
+                self.compact_value(v, indent);
+            } else {
+                self.simple_value(v, indent);
+            }
+            return;
+        };
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                if !compact {
+                    self.newline();
+                }
+                self.indent_to(indent + INDENT);
+                self.styled_map(v, indent + INDENT, node);
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                let at = if compact { indent + INDENT } else { indent };
+                if !compact {
+                    self.newline();
+                }
+                self.indent_to(at);
+                self.styled_seq(s, at, node);
+            }
+            _ => {
+                self.write_char(' ');
+                self.styled_scalar(v, indent + INDENT, st, false);
+                self.newline();
+            }
+        }
+    }
+
+    /// A collection in flow style, with everything inside it.
+    fn flow(&mut self, v: &Value, st: Option<&Styled>) {
+        match v {
+            Value::Seq(items) => {
+                self.write_char('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.write(", ");
+                    }
+                    self.flow(item, st.and_then(|s| s.item(i)));
+                }
+                self.write_char(']');
+            }
+            Value::Map(map) => {
+                self.write_char('{');
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        self.write(", ");
+                    }
+                    let (key_st, value_st) = st.and_then(|s| s.entry(key)).unzip();
+                    let analysis = analyze_for(key, true);
+                    let key_value = Value::String(key.clone());
+                    let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
+                    self.styled_string(key, &analysis, 0, requested, true, true);
+                    self.write(": ");
+                    self.flow(item, value_st);
+                }
+                self.write_char('}');
+            }
+            scalar => self.styled_scalar(scalar, 0, st, true),
+        }
+    }
+
+    /// A scalar (or an empty collection), in the style its node asks for.
+    fn styled_scalar(&mut self, v: &Value, indent: usize, st: Option<&Styled>, in_flow: bool) {
+        let held = st.and_then(|s| s.scalar_for(v));
+        match (v, held) {
+            (Value::String(s), held) => {
+                let analysis = analyze_for(s, true);
+                self.styled_string(s, &analysis, indent, held.map(|h| h.0), false, in_flow);
+            }
+            // A number, bool or null keeps the text it was written with.
+            (_, Some((Style::Plain, text))) => self.write(text),
+            _ => self.scalar_or_empty(v, indent),
+        }
+    }
+
+    /// A string in the style asked for, or the one goyaml.v3's emitter falls
+    /// back to (`yaml_emitter_select_scalar_style`); with none asked for,
+    /// the encoder's choice (a literal block for several lines, double
+    /// quotes for text that would read as another type).
+    fn styled_string(
+        &mut self,
+        s: &str,
+        a: &Analysis,
+        indent: usize,
+        requested: Option<Style>,
+        simple_key: bool,
+        in_flow: bool,
+    ) {
+        let mut style = match requested {
+            Some(style @ (Style::Single | Style::Double | Style::Literal | Style::Folded)) => style,
+            _ if s.contains('\n') => Style::Literal,
+            _ if !matches!(resolve_plain(s), Value::String(_)) => Style::Double,
+            _ => Style::Plain,
+        };
+        if simple_key && a.multiline {
+            style = Style::Double;
+        }
+        if style == Style::Plain {
+            let allowed = if in_flow { a.flow_plain } else { a.block_plain };
+            if !allowed || (s.is_empty() && (in_flow || simple_key)) {
+                style = Style::Single;
+            }
+        }
+        if style == Style::Single && !a.single {
+            style = Style::Double;
+        }
+        if matches!(style, Style::Literal | Style::Folded) && (!a.block || in_flow || simple_key) {
+            style = Style::Double;
+        }
+        let allow_breaks = !simple_key;
+        match style {
+            Style::Plain => self.plain(s, indent, allow_breaks),
+            Style::Single => self.single(s, indent, allow_breaks),
+            Style::Double => self.double(s, indent, allow_breaks),
+            Style::Literal => self.literal(s, indent),
+            Style::Folded => self.folded(s, indent),
+        }
+    }
+
+    /// goyaml.v3's folded block (`yaml_emitter_write_folded_scalar`). Its
+    /// look-ahead for a line that starts with a blank reads from the start
+    /// of the text instead of the break, so after every line of text that
+    /// does not itself start with a blank it writes an empty line, unless
+    /// the text starts with a blank or a break.
+    pub(super) fn folded(&mut self, s: &str, indent: usize) {
+        let chars: Vec<char> = s.chars().collect();
+        self.write_char('>');
+        self.block_hints(&chars);
+        self.newline();
+        let starts_blank = chars.first().is_none_or(|&c| is_blank(c) || is_break(c));
+        let (mut breaks, mut leading_spaces) = (true, true);
+        for &c in &chars {
+            if is_break(c) {
+                if !breaks && !leading_spaces && c == '\n' && !starts_blank {
+                    self.newline();
+                }
+                self.write_break(c);
+                breaks = true;
+            } else {
+                if breaks {
+                    self.indent_to(indent);
+                    leading_spaces = is_blank(c);
+                }
+                self.write_char(c);
+                breaks = false;
+            }
+        }
+        // As after a literal block: the caller ends the line.
+        if self.column == 0 && self.out.ends_with('\n') {
+            self.out.pop();
+            self.column = 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn dump(src: &str, path: &[Step]) -> String {
+        let value = parse_documents(src, "t").unwrap().remove(0);
+        let styles = Styled::parse(src).unwrap();
+        let mut node = &value;
+        for step in path {
+            node = match step {
+                Step::Key(k) => node.get_path(&[k.as_str()]).unwrap(),
+                Step::Index(i) => &node.as_seq().unwrap()[*i],
+            };
+        }
+        node_to_string_styled(node, styles.at(path))
+    }
+
+    #[test]
+    fn keeps_the_styles_the_text_wrote() {
+        // Recorded from `kubectl kustomize` (kustomize v5.5): a field spec
+        // that ends at this map.
+        let src = "spec:\n  template:\n    spec:\n      containers: [{name: c, image: \"nginx\", args: ['a', b]}]\n      ports: {http: 80, \"x\": 'y'}\n      lit: |\n        one\n        two\n      fold: >\n        folded\n        text\n      q: \"text\"\n      sq: 'text'\n      n: 012\n      empty: []\n      emptym: {}\n      nested:\n        - [1, 2]\n        - {a: [x]}\n";
+        let want = "spec:\n  containers: [{name: c, image: \"nginx\", args: ['a', b]}]\n  ports: {http: 80, \"x\": 'y'}\n  lit: |\n    one\n    two\n  fold: >\n    folded text\n\n  q: \"text\"\n  sq: 'text'\n  n: 012\n  empty: []\n  emptym: {}\n  nested:\n  - [1, 2]\n  - {a: [x]}\n";
+        assert_eq!(dump(src, &[Step::Key("spec".into()), Step::Key("template".into())]), want);
+    }
+
+    #[test]
+    fn json_stays_flow() {
+        let src = "{\"spec\": {\"template\": {\"spec\": {\"n\": 1.5, \"e\": [], \"c\": [{\"name\": \"c\"}]}}}}\n";
+        let want = "{\"spec\": {\"n\": 1.5, \"e\": [], \"c\": [{\"name\": \"c\"}]}}\n";
+        assert_eq!(dump(src, &[Step::Key("spec".into()), Step::Key("template".into())]), want);
+    }
+}
