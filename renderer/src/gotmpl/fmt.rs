@@ -156,7 +156,9 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             spec.width = take_number(&mut chars);
             bad_index |= after_index && spec.width.is_some();
         }
-        if chars.peek().map(|c| c.1) == Some('.') {
+        // A `.` is a precision only when something follows it: Go reads a
+        // `.` that ends the format as the verb (`%!.(int=1)`).
+        if chars.peek().map(|c| c.1) == Some('.') && chars.clone().nth(1).is_some() {
             chars.next();
             bad_index |= after_index;
             let (found, bad) = take_index(&mut chars, &mut arg_num);
