@@ -134,17 +134,7 @@ fn encode(
         }
         Value::Uint64(u) => out.push_str(&u.to_string()),
         Value::Uint8(u) => out.push_str(&u.to_string()),
-        // `json: unsupported value: NaN` (Go names the float with `%g`'s sign).
-        Value::Float(f) => out.push_str(&json_float(*f).ok_or_else(|| {
-            let text = if f.is_nan() {
-                "NaN"
-            } else if *f > 0.0 {
-                "+Inf"
-            } else {
-                "-Inf"
-            };
-            format!("json: unsupported value: {text}")
-        })?),
+        Value::Float(f) => out.push_str(&json_float(*f).ok_or_else(|| unsupported_float(*f))?),
         Value::String(s) => quote(out, s, html),
         Value::List(items) if items.is_nil() => out.push_str("null"),
         Value::List(items) if let Some(b) = items.as_bytes() => {
@@ -209,6 +199,19 @@ fn object<'a>(
     newline(out, indent, depth);
     out.push('}');
     Ok(())
+}
+
+/// `encoding/json`'s error for a float JSON cannot hold: `json: unsupported
+/// value: NaN` (`+Inf`, `-Inf`: Go names the float with `%g`'s sign).
+pub(crate) fn unsupported_float(f: f64) -> String {
+    let text = if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    };
+    format!("json: unsupported value: {text}")
 }
 
 /// A float as `encoding/json` writes it: `%f`-like shortest form, exponent form outside [1e-6, 1e21).
