@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::ast::{Branch, Command, Node, Operand, Pipe, Tree};
 use super::fmt::{display, quote};
 use super::funcs::{Funcs, Function, Param, builtin_arity, call_builtin, is_builtin};
-use super::value::{MapRef, Value};
+use super::value::{Elem, MapRef, Value};
 use super::{Error, MissingKey, Options, Templates};
 
 /// Shared limits of one execution, including nested `include`/`tpl` calls.
@@ -408,7 +408,13 @@ impl<'m, 't> State<'m, 't> {
         for (index, elem) in items {
             self.tick()?;
             let decl = &b.pipe.decl;
-            let elem_iface = v.as_integer().is_none();
+            // What a `[]interface{}` or a map holds is an `interface {}`;
+            // the elements of a typed slice (`splitList`'s `[]string`,
+            // `until`'s `[]int`) and an integer's counter are concrete.
+            let elem_iface = match &v {
+                Value::List(l) => matches!(l.elem(), Elem::Any),
+                _ => v.as_integer().is_none(),
+            };
             if b.pipe.is_assign {
                 if decl.len() > 1 {
                     self.set_var(&decl[0].name, index.clone(), false)?;

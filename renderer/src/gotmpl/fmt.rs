@@ -156,7 +156,9 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             spec.width = take_number(&mut chars);
             bad_index |= after_index && spec.width.is_some();
         }
-        if chars.peek().map(|c| c.1) == Some('.') {
+        // A `.` is a precision only when something follows it: Go reads a
+        // `.` that ends the format as the verb (`%!.(int=1)`).
+        if chars.peek().map(|c| c.1) == Some('.') && chars.clone().nth(1).is_some() {
             chars.next();
             bad_index |= after_index;
             let (found, bad) = take_index(&mut chars, &mut arg_num);
@@ -385,6 +387,12 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
         {
             let text = st.string.as_deref().unwrap_or_default();
             fmt_string(out, &Value::from(text), text, verb, spec);
+        }
+        // Go's `%#v` prints what a `GoStringer` gives, as `%s` would.
+        Value::Struct(st) if spec.sharp_v && verb == 'v' && st.go_syntax.is_some() => {
+            let text = st.go_syntax.as_deref().unwrap_or_default();
+            let s: String = text.chars().take(spec.prec.unwrap_or(usize::MAX)).collect();
+            pad(out, &s, spec);
         }
         Value::Struct(s) if s.as_list().is_some() || s.as_map().is_some() => {
             print_value(out, &v.clone().unwrap_map_type(), verb, spec, depth);

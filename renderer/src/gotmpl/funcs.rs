@@ -325,7 +325,8 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 let bytes = super::sprig::go_bytes(s);
                 let x = index_arg(i, bytes.len())?;
                 match bytes.get(x) {
-                    Some(b) => Value::Int(i64::from(*b)),
+                    // Indexing a Go string gives a byte (`uint8`).
+                    Some(b) => Value::Uint8(*b),
                     None => return Err("reflect: string index out of range".to_string()),
                 }
             }

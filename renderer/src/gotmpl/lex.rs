@@ -74,6 +74,11 @@ pub(crate) struct LexError {
     pub message: String,
     /// Byte offset in the template text.
     pub pos: usize,
+    /// Whether `pos` is where Go reports the error even before the end of
+    /// the last token: a comment makes no token, and Go reports its errors
+    /// at the comment's start (after the delimiter and trim marker, so past
+    /// any text that the marker trimmed).
+    pub exact: bool,
 }
 
 const KEYWORDS: &[&str] =
@@ -94,7 +99,8 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
     let mut lexer = Lexer { src: text, pos: 0, tokens: Vec::new(), paren_depth: 0 };
     if let Err(e) = lexer.run() {
         // Go reports the error where the token being read started.
-        let pos = lexer.tokens.last().map_or(0, |t| t.pos + t.text.len()).min(e.pos);
+        let last_end = lexer.tokens.last().map_or(0, |t| t.pos + t.text.len());
+        let pos = if e.exact { e.pos } else { last_end.min(e.pos) };
         lexer.tokens.push(Token { kind: Kind::Error, text: e.message, pos });
     }
     lexer.tokens
@@ -113,7 +119,7 @@ impl Lexer<'_> {
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, LexError> {
-        Err(LexError { message: message.into(), pos: self.pos })
+        Err(LexError { message: message.into(), pos: self.pos, exact: false })
     }
 
     fn push(&mut self, kind: Kind, start: usize, end: usize) {
@@ -286,9 +292,12 @@ impl Lexer<'_> {
     }
 
     fn lex_comment(&mut self) -> Result<bool, LexError> {
+        let start = self.pos;
+        let err =
+            |message: &str| Err(LexError { message: message.into(), pos: start, exact: true });
         // The closing `*/` is looked for after the opening `/*`, so `/*/` is not a comment.
         let Some(close) = self.rest().get(2..).and_then(|r| r.find("*/")) else {
-            return self.err("unclosed comment");
+            return err("unclosed comment");
         };
         self.pos += close + 4;
         match self.at_right_delim() {
@@ -296,7 +305,7 @@ impl Lexer<'_> {
                 self.pos += if trim { 4 } else { 2 };
                 Ok(trim)
             }
-            None => self.err("comment ends before closing delimiter"),
+            None => err("comment ends before closing delimiter"),
         }
     }
 

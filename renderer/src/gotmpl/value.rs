@@ -447,6 +447,9 @@ pub struct Struct {
     /// a copy passed to a function (`print`, `printf`, `toString`, `quote`)
     /// prints the fields.
     pub pointer_string: bool,
+    /// What its `GoString()` method returns, for a type that is a
+    /// `fmt.GoStringer` (`time.Time`): `%#v` prints this.
+    pub go_syntax: Option<String>,
     /// The host's own value behind the struct (a timestamp, a file set), for
     /// the host's functions to read back.
     pub native: Option<Arc<dyn std::any::Any + Send + Sync>>,

@@ -138,16 +138,10 @@ fn from_toml(text: &str) -> Result<Value, String> {
 /// an infinite or NaN float.
 pub(super) fn json_unsupported(d: &Data) -> Option<String> {
     match d {
-        Data::Float(f) if !f.is_finite() => {
-            let text = if f.is_nan() {
-                "NaN"
-            } else if *f > 0.0 {
-                "+Inf"
-            } else {
-                "-Inf"
-            };
-            Some(format!("error converting YAML to JSON: json: unsupported value: {text}"))
-        }
+        Data::Float(f) if !f.is_finite() => Some(format!(
+            "error converting YAML to JSON: {}",
+            crate::gotmpl::sprig::json::unsupported_float(*f)
+        )),
         Data::Seq(items) => items.iter().find_map(json_unsupported),
         // JSON writes a map's keys in order.
         Data::Map(m) => {

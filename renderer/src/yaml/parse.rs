@@ -680,6 +680,115 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
     (line_column(text, open).0 < line_column(text, close).0).then_some(close)
 }
 
+/// Where the first document's root node ends when it is a quoted scalar
+/// on one line that other tokens follow on that line: quoted scalars and
+/// plain words, none of which libyaml's scanner refuses, and no `:` that
+/// would make the quoted scalar a key (`'foo' 'bar'`, `"a" b c`). `None`
+/// when the line holds anything else (a flow collection, an anchor, a
+/// value indicator) or nothing more.
+fn quoted_root_then_words(text: &str) -> Option<usize> {
+    let mut begin = 0;
+    let mut line = loop {
+        let end = text[begin..].find(is_line_end).map_or(text.len(), |i| begin + i);
+        let line = &text[begin..end];
+        let body = line.trim_start_matches([' ', '\t']);
+        if body.starts_with("--- ") || body.starts_with("---\t") {
+            let rest = body[3..].trim_start_matches([' ', '\t']);
+            break (end - rest.len(), rest);
+        }
+        if !(body.trim_end_matches('\r').is_empty() || body.starts_with('#') || body == "---") {
+            break (end - body.len(), body);
+        }
+        if end == text.len() || text[..begin].contains("---") && body == "---" {
+            return None;
+        }
+        begin = end + text[end..].chars().next().map_or(1, char::len_utf8);
+    };
+    let root_end = line.0 + quoted_len(line.1)?;
+    line = (root_end, &text[root_end..line.0 + line.1.len()]);
+    let mut rest = line.1.trim_end_matches('\r');
+    let mut words = 0;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            break;
+        }
+        if trimmed.len() == rest.len() {
+            return None;
+        }
+        rest = trimmed;
+        let len = match rest.chars().next() {
+            Some('\'' | '"') => quoted_len(rest)?,
+            // A flow collection that goes on past the line leaves the
+            // quoted scalar no key either: a `:` inside is not at its level.
+            Some('[' | '{') => match flow_len(rest) {
+                Some(len) => len,
+                None => {
+                    words += 1;
+                    break;
+                }
+            },
+            Some(c) if c.is_alphanumeric() || "._/~+=$^()<;".contains(c) => {
+                rest.find([' ', '\t']).unwrap_or(rest.len())
+            }
+            _ => return None,
+        };
+        let word = &rest[..len];
+        if word.ends_with(':')
+            || word.contains(['{', '}', '[', ']', ',']) && !word.starts_with(['\'', '"', '[', '{'])
+        {
+            return None;
+        }
+        rest = &rest[len..];
+        words += 1;
+    }
+    (words > 0).then_some(root_end)
+}
+
+/// The length of the flow collection that starts `line` when it closes on
+/// that line (quoted scalars inside it skipped).
+fn flow_len(line: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < line.len() {
+        match line.as_bytes()[i] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'\'' | b'"'
+                if i == 0 || matches!(line.as_bytes()[i - 1], b'[' | b'{' | b',' | b' ') =>
+            {
+                i += quoted_len(&line[i..])?;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The length of the quoted scalar that starts `line` when it closes on
+/// that line.
+fn quoted_len(line: &str) -> Option<usize> {
+    let quote = line.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let bytes = line.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == '"' => i += 2,
+            b'\'' if quote == '\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote as u8 => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Whether byte `open` starts the first node of the stream's first
 /// document: only blanks, comments and a `---` line before it.
 fn document_root(text: &str, open: usize) -> bool {
@@ -1296,6 +1405,20 @@ impl Builder<'_> {
             Some(Err(e)) => {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
+                if self.first_only
+                    && let Some(end) = quoted_root_then_words(self.source.text)
+                    && at >= end
+                {
+                    // yaml.v2 reads a quoted scalar that opens and closes on
+                    // the first document's first line as its root node when
+                    // no `:` on that line makes it a key; Unmarshal stops
+                    // there, so the rest (`'foo' 'bar'`) is never parsed.
+                    return Err(Failure::Rewrite {
+                        at: end,
+                        len: self.source.text.len() - end,
+                        with: "\n".into(),
+                    });
+                }
                 if e.info().contains("':' must be followed by a valid YAML whitespace") {
                     // yaml.v3 accepts a tab after the `:` of a mapping value:
                     // read it as the space it stands for. The marker points at

@@ -156,6 +156,29 @@ impl GoTime {
         out
     }
 
+    /// `GoString()`, which `%#v` prints: `time.Date(2020, time.March, 4,
+    /// 0, 0, 0, 0, time.Local)`, with the wall clock of its zone.
+    fn go_syntax(&self) -> String {
+        let c = self.wall().civil();
+        let loc = match &self.loc.kind {
+            LocKind::Utc => "time.UTC".to_string(),
+            LocKind::Local => "time.Local".to_string(),
+            LocKind::Fixed(name, _) => {
+                format!("time.Location({})", crate::gotmpl::fmt::quote(name))
+            }
+        };
+        format!(
+            "time.Date({}, time.{}, {}, {}, {}, {}, {}, {loc})",
+            c.year,
+            super::date::MONTHS[c.month as usize - 1],
+            c.day,
+            c.hour,
+            c.minute,
+            c.second,
+            c.nano
+        )
+    }
+
     /// What `json.Marshal` writes (RFC 3339 with nanoseconds, in its zone), unquoted.
     pub(super) fn json_text(&self) -> String {
         self.format("2006-01-02T15:04:05.999999999Z07:00")
@@ -309,6 +332,7 @@ impl GoTime {
             type_name: "time.Time".to_string(),
             methods,
             string: Some(self.go_string()),
+            go_syntax: Some(self.go_syntax()),
             native: Some(Arc::new(self.clone())),
             // Go's `==` on two `time.Time`s compares the instant, the
             // monotonic reading and the location pointer.

@@ -31,9 +31,9 @@ pub(super) fn register(f: &mut Funcs) {
     ];
     for (name, fails, escape_html, indent) in forms {
         def(f, name, &[Param::Any], None, move |a| match to_json(&a[0], escape_html, indent) {
-            Some(text) => Ok(text.into()),
-            None if fails => Err(CYCLE.to_string()),
-            None => Ok(Value::from("")),
+            Ok(text) => Ok(text.into()),
+            Err(e) if fails => Err(e),
+            Err(_) => Ok(Value::from("")),
         });
     }
     def(f, "fromJson", &[Param::String], None, |a| {
@@ -92,14 +92,19 @@ fn error_map(message: String) -> Value {
     Value::map(BTreeMap::from([("Error".to_string(), Value::from(message))]))
 }
 
-/// Go's `json.Marshal` (or `MarshalIndent` with `indent`); `None` where Go fails (NaN, infinities, functions).
-pub(crate) fn to_json(v: &Value, escape_html: bool, indent: Option<&str>) -> Option<String> {
+/// Go's `json.Marshal` (or `MarshalIndent` with `indent`), or its error
+/// where Go fails (a value that contains itself, NaN, infinities, functions).
+pub(crate) fn to_json(
+    v: &Value,
+    escape_html: bool,
+    indent: Option<&str>,
+) -> Result<String, String> {
     if !v.is_bounded(crate::gotmpl::value::MAX_NODES, MAX_DEPTH) {
-        return None;
+        return Err(CYCLE.to_string());
     }
     let mut out = String::new();
     encode(&mut out, v, escape_html, indent, 0)?;
-    Some(out)
+    Ok(out)
 }
 
 fn newline(out: &mut String, indent: Option<&str>, depth: usize) {
@@ -117,9 +122,9 @@ fn encode(
     html: bool,
     indent: Option<&str>,
     depth: usize,
-) -> Option<()> {
+) -> Result<(), String> {
     if depth > MAX_DEPTH {
-        return None;
+        return Err(CYCLE.to_string());
     }
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
@@ -129,7 +134,7 @@ fn encode(
         }
         Value::Uint64(u) => out.push_str(&u.to_string()),
         Value::Uint8(u) => out.push_str(&u.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)?),
+        Value::Float(f) => out.push_str(&json_float(*f).ok_or_else(|| unsupported_float(*f))?),
         Value::String(s) => quote(out, s, html),
         Value::List(items) if items.is_nil() => out.push_str("null"),
         Value::List(items) if let Some(b) = items.as_bytes() => {
@@ -138,7 +143,7 @@ fn encode(
         Value::List(items) => {
             if items.is_empty() {
                 out.push_str("[]");
-                return Some(());
+                return Ok(());
             }
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -161,10 +166,10 @@ fn encode(
             (None, Some(u)) => encode(out, &u, html, indent, depth)?,
             (None, None) => object(out, st.json_fields().into_iter(), html, indent, depth)?,
         },
-        // `json: unsupported type`.
-        Value::Func(_) | Value::Complex(..) => return None,
+        Value::Complex(..) => return Err("json: unsupported type: complex128".to_string()),
+        Value::Func(_) => return Err(format!("json: unsupported type: {}", v.type_name())),
     }
-    Some(())
+    Ok(())
 }
 
 fn object<'a>(
@@ -173,10 +178,10 @@ fn object<'a>(
     html: bool,
     indent: Option<&str>,
     depth: usize,
-) -> Option<()> {
+) -> Result<(), String> {
     if entries.len() == 0 {
         out.push_str("{}");
-        return Some(());
+        return Ok(());
     }
     out.push('{');
     for (i, (k, v)) in entries.enumerate() {
@@ -193,7 +198,20 @@ fn object<'a>(
     }
     newline(out, indent, depth);
     out.push('}');
-    Some(())
+    Ok(())
+}
+
+/// `encoding/json`'s error for a float JSON cannot hold: `json: unsupported
+/// value: NaN` (`+Inf`, `-Inf`: Go names the float with `%g`'s sign).
+pub(crate) fn unsupported_float(f: f64) -> String {
+    let text = if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    };
+    format!("json: unsupported value: {text}")
 }
 
 /// A float as `encoding/json` writes it: `%f`-like shortest form, exponent form outside [1e-6, 1e21).

@@ -3,7 +3,12 @@
 //! Patterns are first rewritten from Go's dialect to the crate's: the two
 //! share RE2's syntax but differ at the edges (`{` that starts no repeat is a
 //! literal in Go, `\d \w \s \b` are ASCII-only in Go, `\Q...\E`, octal
-//! escapes, `\<` is a literal, nested repeats such as `a**` are errors).
+//! escapes, `\<` is a literal, nested repeats such as `a**` are errors,
+//! capture names may repeat or start with a digit). Named groups are renamed
+//! `g<N>_<name>` for the crate, and [`replace_all`] expands a template as
+//! Go's `Regexp.Expand` does, with the Go names.
+
+use std::sync::LazyLock;
 
 use super::{def, i, s, str_list};
 use crate::gotmpl::{Elem, Funcs, List, Param, Value, growth};
@@ -70,7 +75,12 @@ fn go_message(re: &str, crate_error: &str) -> String {
             let op: String = from("(?").chars().take(3).collect();
             format!("invalid or unsupported Perl syntax: `{op}`")
         }
-        k if k.contains("backreferences") => format!("invalid escape sequence: `{span}`"),
+        k if k.contains("backreferences") || k.contains("unrecognized escape") => {
+            format!("invalid escape sequence: `{span}`")
+        }
+        k if k.contains("Unicode property") || k.contains("Unicode class") => {
+            format!("invalid character class range: `{span}`")
+        }
         k if k.contains("flag") => {
             let op: String = from("(?").chars().take(3).collect();
             format!("invalid or unsupported Perl syntax: `{op}`")
@@ -132,10 +142,15 @@ fn translate(re: &str) -> Result<String, String> {
     // Where the last repeat operator began, while the next token would repeat it again.
     let mut last_repeat: Option<usize> = None;
     let mut lazy = false;
+    let mut groups = 0;
     while i < cs.len() {
         let c = cs[i];
         let mut repeat = None;
         match c {
+            '(' if let Some(begin) = named_group_at(&cs[i..]) => {
+                i += named_group(&cs[i..], begin, groups, &mut out)?;
+                groups += 1;
+            }
             '\\' => i = escape(&cs, i, false, &mut out)?,
             '[' => i = class(&cs, i, &mut out)?,
             '*' | '+' | '?' => {
@@ -183,6 +198,109 @@ fn translate(re: &str) -> Result<String, String> {
     }
     Ok(out)
 }
+
+/// Where the name starts when `cs` starts a named group: `(?P<` with at
+/// least one character after it, or Go 1.22's `(?<`.
+fn named_group_at(cs: &[char]) -> Option<usize> {
+    match cs {
+        ['(', '?', 'P', '<', _, ..] => Some(4),
+        ['(', '?', '<', _, ..] => Some(3),
+        _ => None,
+    }
+}
+
+/// Translates the named group that starts `cs`, whose name starts at
+/// `begin`; returns how many characters it took. Go takes any name of ASCII
+/// letters, digits and `_` (repeated names too); the crate gets the group
+/// numbered `g<N>_<name>`, which [`go_name`] reads back.
+fn named_group(cs: &[char], begin: usize, n: usize, out: &mut String) -> Result<usize, String> {
+    let Some(end) = cs.iter().position(|&c| c == '>') else {
+        return Err(format!("invalid named capture: `{}`", cs.iter().collect::<String>()));
+    };
+    let name: String = cs[begin..end].iter().collect();
+    if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+        return Err(format!("invalid named capture: `{}`", cs[..=end].iter().collect::<String>()));
+    }
+    out.push_str(&format!("(?P<g{n}_{name}>"));
+    Ok(end + 1)
+}
+
+/// The Go name of a group that [`named_group`] renamed.
+fn go_name(crate_name: &str) -> &str {
+    crate_name.split_once('_').map_or(crate_name, |(_, name)| name)
+}
+
+/// Go's `Regexp.ReplaceAllString`: each match replaced by `template` with
+/// `$1`, `${1}`, `$name` and `${name}` expanded as `Regexp.Expand` does (a
+/// number has no leading zero, a name is the first group of that name that
+/// took part in the match; `$$` is a `$`, a `$` that starts no reference
+/// stays as it is).
+fn replace_all(r: &regex::Regex, text: &str, template: &str) -> String {
+    static NAME: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"^[\p{L}\p{Nd}_]+").expect("valid expression"));
+    let names: Vec<Option<&str>> = r.capture_names().map(|n| n.map(go_name)).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in r.captures_iter(text) {
+        let Some(whole) = caps.get(0) else { continue };
+        out.push_str(&text[last..whole.start()]);
+        last = whole.end();
+        let mut t = template;
+        while let Some((before, after)) = t.split_once('$') {
+            out.push_str(before);
+            t = after;
+            if let Some(rest) = t.strip_prefix('$') {
+                out.push('$');
+                t = rest;
+                continue;
+            }
+            let (braced, body) = match t.strip_prefix('{') {
+                Some(b) => (true, b),
+                None => (false, t),
+            };
+            let Some(name) = NAME.find(body).map(|m| m.as_str()) else {
+                out.push('$');
+                continue;
+            };
+            let rest = &body[name.len()..];
+            let rest = if braced {
+                match rest.strip_prefix('}') {
+                    Some(r) => r,
+                    None => {
+                        out.push('$');
+                        continue;
+                    }
+                }
+            } else {
+                rest
+            };
+            t = rest;
+            let number = (name.bytes().all(|b| b.is_ascii_digit())
+                && !(name.starts_with('0') && name.len() > 1)
+                && name.len() <= 9)
+                .then(|| name.parse::<usize>().ok())
+                .flatten();
+            let group = match number {
+                Some(n) => caps.get(n),
+                None => {
+                    (0..names.len()).filter(|&i| names[i] == Some(name)).find_map(|i| caps.get(i))
+                }
+            };
+            if let Some(m) = group {
+                out.push_str(m.as_str());
+            }
+        }
+        out.push_str(t);
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Go's POSIX classes, which `[[:name:]]` and `[[:^name:]]` may name.
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
 
 /// Translates the escape at `cs[i]` (a backslash); returns the index after it.
 fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usize, String> {
@@ -266,6 +384,11 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
                     (i + 2..cs.len().saturating_sub(1)).find(|&j| cs[j] == ':' && cs[j + 1] == ']');
                 match close {
                     Some(j) => {
+                        let name: String = cs[i + 2..j].iter().collect();
+                        if !POSIX_CLASSES.contains(&name.strip_prefix('^').unwrap_or(&name)) {
+                            let text: String = cs[i..j + 2].iter().collect();
+                            return Err(format!("invalid character class range: `{text}`"));
+                        }
                         out.extend(&cs[i..j + 2]);
                         i = j + 2;
                     }
@@ -340,7 +463,7 @@ pub(super) fn register(f: &mut Funcs) {
         [("regexReplaceAll", must_compile as Compile), ("mustRegexReplaceAll", compile)]
     {
         def(f, name, &[Str, Str, Str], None, move |a| {
-            Ok(compile(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2])).into_owned().into())
+            Ok(replace_all(&compile(s(&a[0]))?, s(&a[1]), s(&a[2])).into())
         });
     }
     for (name, compile) in [

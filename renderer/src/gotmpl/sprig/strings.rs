@@ -120,7 +120,11 @@ pub(super) fn register(f: &mut Funcs) {
             .map(|c| {
                 // goutils' SwapCase: upper and title case go to lower case,
                 // lower case to title case.
-                if c.is_uppercase() || is_title_digraph(c) {
+                if super::is_raw_byte(c) {
+                    // Go ranges over the text rune by rune: a byte that
+                    // is not UTF-8 is a U+FFFD.
+                    '\u{FFFD}'
+                } else if c.is_uppercase() || is_title_digraph(c) {
                     go_lower(c)
                 } else if c.is_lowercase() {
                     go_title(c)

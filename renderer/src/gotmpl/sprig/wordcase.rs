@@ -29,6 +29,15 @@ pub(super) fn register(f: &mut Funcs) {
 /// letters lowered until its first lower-case letter (`HTTPServer` is
 /// `Httpserver`, `FooBar` stays). A text of connectors only is unchanged.
 fn pascal_case(text: &str) -> String {
+    // Go decodes the text rune by rune: a byte that is not UTF-8 is a U+FFFD.
+    let decoded: String;
+    let text = if text.chars().any(super::is_raw_byte) {
+        decoded =
+            text.chars().map(|c| if super::is_raw_byte(c) { '\u{FFFD}' } else { c }).collect();
+        decoded.as_str()
+    } else {
+        text
+    };
     let lead = text.len() - text.trim_start_matches(is_connector).len();
     let (head, body) = text.split_at(lead);
     let mut out = String::with_capacity(text.len());
@@ -107,49 +116,66 @@ enum Kind {
     Other,
 }
 
-/// The first word of `text`, its kind and the rest.
-fn next_word(text: &str) -> (Kind, &str, &str) {
-    let mut chars = text.char_indices().peekable();
-    let Some((_, first)) = chars.next() else { return (Kind::End, "", "") };
-    let run = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-               keep: &dyn Fn(char) -> bool| {
-        while chars.next_if(|(_, c)| keep(*c)).is_some() {}
-        chars.peek().map_or(text.len(), |(at, _)| *at)
+/// The characters of `text` as xstrings reads them, each with the byte
+/// where it starts: a byte that is not UTF-8 (see `from_go_bytes`) belongs
+/// to the next character that is, and bytes after the last such character
+/// repeat it (its `nextValidRune`). `None` when no character is UTF-8.
+fn units(text: &str) -> Option<Vec<(usize, char)>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut raw_start = None;
+    for (at, c) in text.char_indices() {
+        if super::is_raw_byte(c) {
+            raw_start.get_or_insert(at);
+        } else {
+            out.push((raw_start.take().unwrap_or(at), c));
+        }
+    }
+    let last = out.last()?.1;
+    if let Some(at) = raw_start {
+        out.push((at, last));
+    }
+    Some(out)
+}
+
+/// The first word of the characters `units` of `text`, its kind and the
+/// characters after it.
+fn next_word<'a, 'u>(
+    text: &'a str,
+    units: &'u [(usize, char)],
+) -> (Kind, &'a str, &'u [(usize, char)]) {
+    let Some(&(start, first)) = units.first() else { return (Kind::End, "", units) };
+    let run = |from: usize, keep: &dyn Fn(char) -> bool| {
+        (from..units.len()).find(|&i| !keep(units[i].1)).unwrap_or(units.len())
     };
     let (kind, end) = if is_connector(first) {
-        (Kind::Connector, run(&mut chars, &is_connector))
+        (Kind::Connector, run(1, &is_connector))
     } else if is_punct(first) {
-        (Kind::Punct, run(&mut chars, &is_punct))
+        (Kind::Punct, run(1, &is_punct))
     } else if is_upper(first) {
-        match chars.peek().copied() {
-            Some((_, c)) if is_upper(c) => {
+        match units.get(1).map(|u| u.1) {
+            Some(c) if is_upper(c) => {
                 // An upper-case run; its last letter starts the next word
                 // when a letter follows ("HTTPStatus" is "HTTP", "Status").
-                let mut last_start = 0;
-                while let Some((at, _)) = chars.next_if(|(_, c)| is_upper(*c)) {
-                    last_start = at;
-                }
-                match chars.peek() {
-                    Some((_, c)) if is_alphabet(*c) => (Kind::Upper, last_start),
-                    Some((at, _)) => (Kind::Upper, *at),
-                    None => (Kind::Upper, text.len()),
+                let after = run(1, &is_upper);
+                match units.get(after) {
+                    Some(&(_, c)) if is_alphabet(c) => (Kind::Upper, after - 1),
+                    _ => (Kind::Upper, after),
                 }
             }
-            Some((_, c)) if is_alphabet(c) => {
-                (Kind::Upper, run(&mut chars, &|c| is_alphabet(c) && !is_upper(c)))
-            }
-            Some((at, _)) => (Kind::Upper, at),
-            None => (Kind::Upper, text.len()),
+            Some(c) if is_alphabet(c) => (Kind::Upper, run(1, &|c| is_alphabet(c) && !is_upper(c))),
+            Some(_) => (Kind::Upper, 1),
+            None => (Kind::Upper, units.len()),
         }
     } else if is_alphabet(first) {
-        (Kind::Alphabet, run(&mut chars, &|c| is_alphabet(c) && !is_upper(c)))
+        (Kind::Alphabet, run(1, &|c| is_alphabet(c) && !is_upper(c)))
     } else if is_number(first) {
-        (Kind::Number, run(&mut chars, &is_number))
+        (Kind::Number, run(1, &is_number))
     } else {
         let other = |c: char| !(is_connector(c) || is_alphabet(c) || is_number(c) || is_punct(c));
-        (Kind::Other, run(&mut chars, &other))
+        (Kind::Other, run(1, &other))
     };
-    (kind, &text[..end], &text[end..])
+    let stop = units.get(end).map_or(text.len(), |u| u.0);
+    (kind, &text[start..stop], &units[end..])
 }
 
 /// Writes a word: upper-case and connector words lower-cased with their
@@ -160,7 +186,11 @@ fn write_lower(out: &mut String, kind: Kind, word: &str, connector: char) {
         return;
     }
     for c in word.chars() {
-        if is_connector(c) {
+        // Go decodes the word rune by rune: a byte that is not UTF-8 is
+        // written as U+FFFD.
+        if super::is_raw_byte(c) {
+            out.push('\u{FFFD}');
+        } else if is_connector(c) {
             out.push(connector);
         } else if is_upper(c) {
             out.push(super::go_lower(c));
@@ -172,8 +202,11 @@ fn write_lower(out: &mut String, kind: Kind, word: &str, connector: char) {
 
 /// xstrings' `camelCaseToLowerCase`.
 fn lower_words(text: &str, connector: char) -> String {
+    // A text without a UTF-8 character is one word, written as it is.
+    let Some(units) = units(text) else { return text.to_string() };
+    let next_word = |rest| next_word(text, rest);
     let mut out = String::with_capacity(text.len() + 4);
-    let (mut kind, mut word, mut rest) = next_word(text);
+    let (mut kind, mut word, mut rest) = next_word(&units);
     let joins = |k: Kind| !matches!(k, Kind::End | Kind::Connector | Kind::Punct);
     while !rest.is_empty() {
         if kind != Kind::Connector {
