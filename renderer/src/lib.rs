@@ -33,6 +33,7 @@ pub mod kustomize;
 pub mod layout;
 pub mod output;
 pub mod revisions;
+pub mod stack;
 
 pub use layout::{Cluster, Error, Layout, Unit};
 use rayon::prelude::*;

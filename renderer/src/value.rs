@@ -35,6 +35,22 @@ pub enum Value {
 }
 
 impl Value {
+    /// Whether collections nest in this value more than `levels` deep, the
+    /// value itself being the first level: Go's JSON reader and libyaml's
+    /// flow collections allow 10,000. Walks without recursion.
+    pub fn deeper_than(&self, levels: usize) -> bool {
+        let mut pending = vec![(self, 1usize)];
+        while let Some((v, depth)) = pending.pop() {
+            match v {
+                Value::Seq(_) | Value::Map(_) if depth > levels => return true,
+                Value::Seq(items) => pending.extend(items.iter().map(|c| (c, depth + 1))),
+                Value::Map(m) => pending.extend(m.values().map(|c| (c, depth + 1))),
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// The map inside, if this is a map.
     pub fn as_map(&self) -> Option<&Map> {
         match self {

@@ -70,6 +70,11 @@ pub fn go_string(v: &Value) -> String {
 /// Chart.yaml must be there and name a chart apiVersion it knows; a file
 /// must be a gzipped archive).
 pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
+    // Values nest as deep as Go's readers allow; walks over them recurse.
+    crate::stack::with_room(crate::stack::ROOM, || load_here(tree, path))
+}
+
+fn load_here(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
     let locate = |problem| Error::Locate { path: path.to_string(), problem };
     match tree.kind(path) {
         Some(EntryKind::Dir) => {

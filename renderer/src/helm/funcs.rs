@@ -134,21 +134,34 @@ fn from_toml(text: &str) -> Result<Value, String> {
     }
 }
 
+/// The most levels of collections Go's JSON reader nests, which
+/// sigs.k8s.io/yaml's conversion of a document to JSON meets.
+const JSON_MAX_DEPTH: usize = 10_000;
+
 /// The error `sigs.k8s.io/yaml` reports for a document JSON cannot hold:
-/// an infinite or NaN float.
+/// collections nested deeper than Go's JSON reader allows, or an infinite
+/// or NaN float.
 pub(super) fn json_unsupported(d: &Data) -> Option<String> {
+    if d.deeper_than(JSON_MAX_DEPTH) {
+        return Some("error converting YAML to JSON: exceeded max depth".to_string());
+    }
+    unsupported_float(d)
+}
+
+/// The error for the first infinite or NaN float of `d`, in JSON's order.
+fn unsupported_float(d: &Data) -> Option<String> {
     match d {
         Data::Float(f) if !f.is_finite() => Some(format!(
             "error converting YAML to JSON: {}",
             crate::gotmpl::sprig::json::unsupported_float(*f)
         )),
-        Data::Seq(items) => items.iter().find_map(json_unsupported),
+        Data::Seq(items) => crate::stack::grow(|| items.iter().find_map(unsupported_float)),
         // JSON writes a map's keys in order.
-        Data::Map(m) => {
+        Data::Map(m) => crate::stack::grow(|| {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            keys.into_iter().find_map(|k| m.get(k).and_then(json_unsupported))
-        }
+            keys.into_iter().find_map(|k| m.get(k).and_then(unsupported_float))
+        }),
         _ => None,
     }
 }

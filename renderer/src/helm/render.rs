@@ -14,8 +14,7 @@ use crate::value::Value as Data;
 
 /// Renders the chart at `path` of `tree` and returns what `helm template` prints.
 pub fn template(tree: &dyn Tree, path: &str, options: &Options) -> Result<String, Error> {
-    let chart = chart::load(tree, path)?;
-    render_chart(chart, options)
+    crate::stack::with_room(crate::stack::ROOM, || render_chart(chart::load(tree, path)?, options))
 }
 
 /// Renders a loaded chart and returns what `helm template` prints.

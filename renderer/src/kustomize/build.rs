@@ -22,6 +22,11 @@ const MAX_DEPTH: usize = 64;
 /// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
+    // Objects nest as deep as kyaml reads them; the build's walks over them recurse.
+    crate::stack::with_room(crate::stack::ROOM, || build_here(tree, dir, options))
+}
+
+fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
     let mut b = Builder {
         tree,
         options,
@@ -84,7 +89,9 @@ pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resour
         // object, which it names by Go's `%#v` of the decoded map.
         yaml::validate(&r.value).map_err(|e| {
             let what = match e {
-                yaml::EmitError::NonFinite { .. } => go_dump::object(&r.value, &[]),
+                yaml::EmitError::NonFinite { .. } | yaml::EmitError::TooDeep => {
+                    go_dump::object(&r.value, &[])
+                }
                 _ => r.id().to_string(),
             };
             invalid(&r.source, format!("{what}: {e}"))

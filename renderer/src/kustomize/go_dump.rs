@@ -23,6 +23,10 @@ pub(crate) fn object(value: &Value, plain_keys: &[(Vec<Step>, String)]) -> Strin
 }
 
 fn write(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<Step>, String)]) {
+    crate::stack::grow(|| write_here(out, v, path, plain));
+}
+
+fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<Step>, String)]) {
     match v {
         Value::Null => out.push_str("interface {}(nil)"),
         Value::Seq(items) => {

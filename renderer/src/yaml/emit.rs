@@ -42,6 +42,9 @@ pub enum EmitError {
         /// The string that holds it.
         text: String,
     },
+    /// Collections nest deeper than goyaml's reader takes them back from JSON.
+    #[error("yaml: exceeded max depth of {MAX_DEPTH}")]
+    TooDeep,
     /// A raw NEL is a line break to goyaml.v2, and a key cannot span lines.
     #[error("yaml: a mapping key cannot hold U+0085 (in {key:?})")]
     LineBreakInKey {
@@ -58,9 +61,19 @@ pub fn validate(value: &Value) -> Result<(), EmitError> {
     // order; goyaml.v2 then reads that JSON, whose keys are sorted. Where
     // something is wrong, the walks again in that order find what Go
     // reports (sorting only then keeps the check cheap).
-    validate_in(value, false, false)
-        .or_else(|_| validate_in(value, true, true).and_then(|()| validate_in(value, true, false)))
+    validate_in(value, false, false).or_else(|_| {
+        validate_in(value, true, true).and_then(|()| validate_in(value, true, false))
+    })?;
+    // The JSON text is one line of flow collections, whose nesting
+    // libyaml's scanner bounds.
+    if value.deeper_than(MAX_DEPTH) {
+        return Err(EmitError::TooDeep);
+    }
+    Ok(())
 }
+
+/// The most flow collections libyaml (goyaml.v2 and v3) nests.
+const MAX_DEPTH: usize = 10_000;
 
 /// `floats_only` looks for non-finite floats alone.
 fn validate_in(value: &Value, sorted: bool, floats_only: bool) -> Result<(), EmitError> {
@@ -75,7 +88,9 @@ fn validate_in(value: &Value, sorted: bool, floats_only: bool) -> Result<(), Emi
             Err(EmitError::NonFinite { value: go_format_float_g(*f) })
         }
         Value::String(s) if !floats_only => text(s),
-        Value::Seq(items) => items.iter().try_for_each(|v| validate_in(v, sorted, floats_only)),
+        Value::Seq(items) => crate::stack::grow(|| {
+            items.iter().try_for_each(|v| validate_in(v, sorted, floats_only))
+        }),
         Value::Map(m) => {
             let check = |(k, v): (&String, &Value)| {
                 if !floats_only {
@@ -86,13 +101,15 @@ fn validate_in(value: &Value, sorted: bool, floats_only: bool) -> Result<(), Emi
                 }
                 validate_in(v, sorted, floats_only)
             };
-            if sorted {
-                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                entries.into_iter().try_for_each(check)
-            } else {
-                m.iter().try_for_each(check)
-            }
+            crate::stack::grow(|| {
+                if sorted {
+                    let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                    entries.into_iter().try_for_each(check)
+                } else {
+                    m.iter().try_for_each(check)
+                }
+            })
         }
         _ => Ok(()),
     }
@@ -633,6 +650,10 @@ impl Emitter<'_> {
     /// Writes the entries of a non-empty map, each on its own line at `indent`;
     /// the first entry continues the current line if the cursor is already there.
     fn map_body(&mut self, value: &Value, indent: usize) {
+        crate::stack::grow(|| self.map_entries(value, indent));
+    }
+
+    fn map_entries(&mut self, value: &Value, indent: usize) {
         let Value::Map(map) = value else { return };
         let mut keys: Vec<&String> = map.keys().collect();
         if !self.node {
@@ -716,6 +737,10 @@ impl Emitter<'_> {
     }
 
     fn seq_body(&mut self, items: &[Value], indent: usize) {
+        crate::stack::grow(|| self.seq_items(items, indent));
+    }
+
+    fn seq_items(&mut self, items: &[Value], indent: usize) {
         for (i, item) in items.iter().enumerate() {
             self.entry_start(i, indent);
             self.write("-");

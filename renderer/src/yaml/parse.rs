@@ -199,13 +199,14 @@ fn libyaml_words(problem: &str) -> String {
 pub struct Limits {
     /// The most value nodes all alias expansions of one stream may create.
     pub alias_nodes: usize,
-    /// The deepest nesting of collections.
+    /// The most block collections libyaml lets nest (its indentation levels;
+    /// yaml.v2 and yaml.v3 allow 10,000).
     pub depth: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { alias_nodes: 1_000_000, depth: 500 }
+        Limits { alias_nodes: 1_000_000, depth: 10_000 }
     }
 }
 
@@ -933,6 +934,9 @@ fn parse_once(
         decode_error: None,
         duplicate_error: None,
         duplicates: Vec::new(),
+        indents: 0,
+        value_of_block_map_at: None,
+        key_candidate_line: 0,
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -1260,6 +1264,18 @@ struct Builder<'f> {
     /// document is read, with every such key in `duplicates`.
     duplicate_error: Option<ParseError>,
     duplicates: Vec<DuplicateKey>,
+    /// How many block collections are open around the current node that
+    /// moved libyaml's indentation (every one but a sequence written at its
+    /// mapping key's column): libyaml bounds them by [`Limits::depth`].
+    indents: usize,
+    /// The column of the block mapping whose value is read next, taken by
+    /// the node that reads it: a block sequence at that column adds no
+    /// indentation level.
+    value_of_block_map_at: Option<usize>,
+    /// The line of the last node libyaml could have taken for a mapping key
+    /// (a scalar, an alias or a flow collection outside flow collections):
+    /// libyaml's scanner names it when indentation nests too deep.
+    key_candidate_line: usize,
 }
 
 impl Builder<'_> {
@@ -1888,6 +1904,19 @@ impl Builder<'_> {
             && skip_properties(self.source.slice(span)).contains(is_line_end)
     }
 
+    /// Whether the block sequence starting at `span`, the value of a block
+    /// mapping at `column`, has its `-` at that column. The parser starts
+    /// such a sequence where its first item starts, after the `-`.
+    fn indentless_sequence(&self, span: &Span, column: usize) -> bool {
+        let text = self.source.text;
+        let start = self.source.byte(span.start.index());
+        let line = &text[line_start(text, start)..start];
+        let before = line.trim_end_matches([' ', '\t']);
+        span.start.col() == column
+            || (before.ends_with('-') && before.chars().count() == column + 1)
+    }
+
+    /// Builds the node that `event` starts; `depth` is 0 for a document's root.
     fn node<'a>(
         &mut self,
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
@@ -1896,11 +1925,56 @@ impl Builder<'_> {
         depth: usize,
         flow: bool,
     ) -> Result<Value, Failure> {
-        if depth > self.limits.depth {
-            return Err(self
-                .err(&span, format!("nesting deeper than {} levels", self.limits.depth))
-                .into());
-        }
+        crate::stack::grow(|| {
+            let map_column = self.value_of_block_map_at.take();
+            let block = !flow && !self.starts_flow(&span);
+            let indents = match event {
+                Event::MappingStart(..) if block => true,
+                // libyaml reads a sequence at its mapping key's column
+                // without a new indentation level.
+                Event::SequenceStart(..) if block => {
+                    map_column.is_none_or(|c| !self.indentless_sequence(&span, c))
+                }
+                _ => false,
+            };
+            if indents {
+                if self.indents >= self.limits.depth {
+                    // yaml.v3 names the line of the last possible simple
+                    // key, yaml.v2 the line where the scanner stands.
+                    let line = match event {
+                        Event::SequenceStart(..) if self.string_keys => self.key_candidate_line,
+                        _ => span.start.line(),
+                    };
+                    let mut e = self.err(
+                        &span,
+                        format!(
+                            "while increasing indent level, exceeded max depth of {}",
+                            self.limits.depth
+                        ),
+                    );
+                    e.line = line;
+                    return Err(e.into());
+                }
+                self.indents += 1;
+            } else if !flow && (matches!(event, Event::Scalar(..) | Event::Alias(_)) || !block) {
+                self.key_candidate_line = span.start.line();
+            }
+            let v = self.node_here(parser, event, span, depth, flow);
+            if indents {
+                self.indents -= 1;
+            }
+            v
+        })
+    }
+
+    fn node_here<'a>(
+        &mut self,
+        parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+        event: Event<'a>,
+        span: Span,
+        depth: usize,
+        flow: bool,
+    ) -> Result<Value, Failure> {
         self.aliasing.decodes += 1;
         let first_decode = self.aliasing.decodes;
         self.check_aliasing(&span)?;
@@ -2063,6 +2137,7 @@ impl Builder<'_> {
                     let key = key?;
                     let (vev, vsp) = self.next(parser)?;
                     if !flow {
+                        self.value_of_block_map_at = Some(span.start.col());
                         self.tab_after(':', &vsp)?;
                     }
                     let tracking = self.scalar_texts.is_some();
@@ -2717,6 +2792,51 @@ mod tests {
         let e = parse_documents_helm(&doc(293), "v.yaml").unwrap_err();
         assert_eq!(e.go_message(), "yaml: document contains excessive aliasing");
         assert!(parse_documents(&doc(293), "v.yaml").is_ok());
+    }
+
+    /// Block nesting up to libyaml's bound reads and writes on a thread with
+    /// Rust's default 2 MiB stack; one level more fails with Go's words and
+    /// line.
+    #[test]
+    fn block_nesting_reaches_libyamls_bound_on_a_small_stack() {
+        // 10,000 indentation levels: the root map, 9,996 compact sequences
+        // and three maps; then one more.
+        let doc = |dashes: usize| {
+            let col = 3 + 2 * dashes;
+            format!(
+                "k:\n  {}a:\n{}b:\n{}c: 1\n",
+                "- ".repeat(dashes),
+                " ".repeat(col),
+                " ".repeat(col + 1)
+            )
+        };
+        // Rust's default for threads other than main.
+        let small = std::thread::Builder::new().stack_size(2 << 20);
+        let run = move || {
+            // Reading and writing check the stack level by level; derived
+            // equality and drop do not, and need the room the entry points
+            // keep (`with_room`).
+            let v = parse_documents(&doc(9996), "d.yaml").unwrap().remove(0);
+            let text = super::super::to_string(&v);
+            assert_eq!(text.matches("- ").count(), 9996);
+            let again = parse_documents(&text, "d.yaml").unwrap().remove(0);
+            crate::stack::with_room(crate::stack::ROOM, move || assert!(again == v));
+            let e = parse_documents(&doc(9997), "d.yaml").unwrap_err();
+            // yaml.v3 names the line of the key that opened the failing map.
+            assert_eq!(e.go_message(), "yaml: line 4: exceeded max depth of 10000");
+            let e = parse_documents_helm(&doc(9997), "d.yaml").unwrap_err();
+            assert_eq!(e.go_message(), "yaml: line 4: exceeded max depth of 10000");
+            // A sequence at its key's column adds no level; yaml.v3 names
+            // the last key before the failing `-`, yaml.v2 the `-`'s line.
+            let indentless = |n| format!("x:\n  y:\n  {}1\n", "- ".repeat(n));
+            assert!(parse_documents(&indentless(9_999), "d.yaml").is_ok());
+            let e = parse_kustomize_stream(&indentless(10_000), "d.yaml", Limits::default())
+                .unwrap_err();
+            assert_eq!(e.go_message(), "yaml: line 2: exceeded max depth of 10000");
+            let e = parse_documents_helm(&indentless(10_000), "d.yaml").unwrap_err();
+            assert_eq!(e.go_message(), "yaml: line 3: exceeded max depth of 10000");
+        };
+        small.spawn(run).unwrap().join().unwrap();
     }
 
     /// Flow nesting beyond the scanner's byte-sized level count is refused
