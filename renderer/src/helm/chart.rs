@@ -1,6 +1,7 @@
 //! Loading a chart as Helm's loader does: Chart.yaml, values, templates, files, subcharts in `charts/` (directories and `.tgz` archives).
 
 use super::{Error, Locate};
+use crate::gotmpl::sprig::regex::compile_native;
 use crate::tree::{EntryKind, Tree};
 use crate::value::{Map, Value};
 
@@ -577,7 +578,7 @@ impl Ignore {
             let p = p.strip_suffix('/').unwrap_or(p);
             let p = p.strip_prefix('/').unwrap_or(p);
             let full_path = p.contains('/');
-            if let Ok(re) = regex::Regex::new(&super::files::glob_regex(p, false)) {
+            if let Ok(re) = compile_native(&super::files::glob_regex(p, false)) {
                 rules.push(IgnoreRule { negate, dir_only, full_path, re });
             }
         }
