@@ -261,17 +261,17 @@ impl<'m, 't> State<'m, 't> {
         pipe: &'t Option<Pipe>,
         out: &mut String,
     ) -> R<()> {
-        let context = match pipe {
+        let context = || match pipe {
             Some(p) => format!("{{{{template {} {p}}}}}", quote(name)),
             None => format!("{{{{template {}}}}}", quote(name)),
         };
         let Some(tree) = self.m.templates.get(name) else {
-            let e = self.error_at(pos, &context);
+            let e = self.error_at(pos, &context());
             return Err(e.with_message(format!("template {} not defined", quote(name))));
         };
         // Go checks its depth before it evaluates the argument.
         if self.depth >= self.m.options.max_depth {
-            let e = self.error_at(pos, &context);
+            let e = self.error_at(pos, &context());
             return Err(e.with_message(format!(
                 "exceeded maximum template depth ({})",
                 self.m.options.max_depth
@@ -283,7 +283,7 @@ impl<'m, 't> State<'m, 't> {
         };
         self.at = At::None;
         if let Err(message) = self.m.enter() {
-            return Err(self.error_at(pos, &context).with_message(message));
+            return Err(self.error_at(pos, &context()).with_message(message));
         }
         let mut inner = State {
             m: self.m,
@@ -592,7 +592,7 @@ impl<'m, 't> State<'m, 't> {
             Operand::Pipe(p) => self.eval_pipeline(dot, p),
             Operand::Identifier(_, name) => {
                 let cmd = Command { pos: op.pos(), args: Vec::new() };
-                self.eval_function_at(dot, name, &cmd.to_string(), op.pos(), &[], None)
+                self.eval_function_at(dot, name, &cmd, op.pos(), &[], None)
             }
             Operand::Chain(_, node, fields) => {
                 let recv = self.eval_chain_receiver(dot, op, node)?;
@@ -798,15 +798,14 @@ impl<'m, 't> State<'m, 't> {
         args: &'t [Operand],
         fin: Option<Value>,
     ) -> R<Value> {
-        let ctx = cmd.to_string();
-        self.eval_function_at(dot, name, &ctx, cmd.pos, args, fin)
+        self.eval_function_at(dot, name, cmd, cmd.pos, args, fin)
     }
 
     fn eval_function_at(
         &mut self,
         dot: &Value,
         name: &str,
-        ctx: &str,
+        ctx: &Command,
         pos: usize,
         args: &'t [Operand],
         fin: Option<Value>,
@@ -1028,7 +1027,9 @@ impl<'m, 't> State<'m, 't> {
     }
 
     /// A placeholder error at a position; `with_message` fills in its text.
-    fn error_at(&self, pos: usize, ctx: &str) -> PendingError {
+    /// The context is printed only here, when an error is made: calls that
+    /// succeed, nearly all of them, do not pay for printing their command.
+    fn error_at(&self, pos: usize, ctx: &dyn std::fmt::Display) -> PendingError {
         PendingError {
             location: self.tree.location(pos),
             name: self.tree.name.clone(),

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::gotmpl::sprig::regex::compile_native;
 use crate::gotmpl::{Function, LazyMap, List, MapRef, MapType, Param, Struct, Value};
 
 /// Translates a gobwas-style glob (as `.Files.Glob` uses) to an anchored
@@ -151,7 +152,7 @@ pub fn files_value(files: Arc<Vec<(String, Vec<u8>)>>) -> Value {
             let pattern = a[0].as_str().unwrap_or_default();
             // Helm matches every file when gobwas/glob refuses the pattern.
             let pattern = if gobwas_compiles(pattern) { pattern } else { "**" };
-            let re = regex::Regex::new(&glob_regex(pattern))
+            let re = compile_native(&glob_regex(pattern))
                 .map_err(|e| format!("syntax error in pattern: {e}"))?;
             let picked: Vec<(String, Vec<u8>)> =
                 f.iter().filter(|(p, _)| re.is_match(p)).cloned().collect();

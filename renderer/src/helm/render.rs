@@ -1,7 +1,7 @@
 //! Rendering a loaded chart: template data per chart, parse and execute every template, assemble `helm template`'s output.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
 use super::chart::{self, Chart, go_string as scalar};
@@ -58,17 +58,15 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     renderables.reverse();
 
     let funcs = funcs::helm_funcs();
-    let mut set = Templates::new();
     let mut order: Vec<usize> = (0..renderables.len()).collect();
     order.sort_by(|&a, &b| {
         let (pa, pb) = (&renderables[a].name, &renderables[b].name);
         let (ca, cb) = (pa.matches('/').count(), pb.matches('/').count());
         cb.cmp(&ca).then_with(|| pb.cmp(pa))
     });
-    for &i in &order {
-        let r = &renderables[i];
-        set.parse(&r.name, &r.text, &funcs).map_err(|e| parse_error(&r.name, e))?;
-    }
+    let sources: Vec<(String, String)> =
+        order.iter().map(|&i| (renderables[i].name.clone(), renderables[i].text.clone())).collect();
+    let set = parsed(sources, &funcs)?;
     // Helm parses with `missingkey=zero`: a missing key is a nil interface, so
     // a field of it fails with "nil pointer evaluating interface {}.X".
     let opts = gotmpl::Options { missing_key: gotmpl::MissingKey::Zero, ..Default::default() };
@@ -115,6 +113,35 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
         out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
     }
     Ok(out)
+}
+
+/// How many parsed template sets [`parsed`] keeps.
+const PARSED_KEPT: usize = 16;
+
+/// The templates `sources` (name and text, in Helm's parse order) parsed
+/// into one set, shared by every render of the same texts: a chart's
+/// templates do not change between renders, and parsing them (hundreds in
+/// a library chart such as bitnami's `common`) cost as much as executing
+/// them. Execution never changes a set (`tpl` parses into a layer of its
+/// own), and Helm's functions are the same in every render, so a set
+/// parsed once serves them all.
+fn parsed(sources: Vec<(String, String)>, funcs: &gotmpl::Funcs) -> Result<Templates, Error> {
+    type Kept = Vec<(Vec<(String, String)>, Templates)>;
+    static KEPT: Mutex<Kept> = Mutex::new(Vec::new());
+    let lock = || KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, set)) = lock().iter().find(|(kept, _)| *kept == sources) {
+        return Ok(set.clone());
+    }
+    let mut set = Templates::new();
+    for (name, text) in &sources {
+        set.parse(name, text, funcs).map_err(|e| parse_error(name, e))?;
+    }
+    let mut kept = lock();
+    if kept.len() >= PARSED_KEPT {
+        kept.remove(0);
+    }
+    kept.push((sources, set.clone()));
+    Ok(set)
 }
 
 /// The files of `crds/` of a chart and its subcharts, as `--include-crds` prints them.

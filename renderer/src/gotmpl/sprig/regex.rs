@@ -15,8 +15,52 @@ use crate::gotmpl::{Elem, Funcs, List, Param, Value, growth};
 
 use Param::{Int, String as Str};
 
+/// How many compiled expressions [`compile`] and [`compile_native`] keep.
+const COMPILED_KEPT: usize = 256;
+
 /// A Go regular expression compiled, or Go's error for it (`error parsing regexp: ...`).
 pub(crate) fn compile(re: &str) -> Result<regex::Regex, String> {
+    kept(re, true, compile_uncached)
+}
+
+/// An expression in the `regex` crate's own syntax compiled (Helm's file
+/// globs, rewritten into it), or the crate's error.
+pub(crate) fn compile_native(re: &str) -> Result<regex::Regex, String> {
+    kept(re, false, |re| regex::Regex::new(re).map_err(|e| e.to_string()))
+}
+
+/// The result of `compile_with` for `re`, kept by expression and dialect
+/// (`go`): charts run the same few expressions once per include or per
+/// load (bitnami's `common` library cleans every label value with
+/// `regexReplaceAll`, `.helmignore` rules are globs), and compiling one
+/// costs far more than matching it. A compiled `Regex` is a cheap shared
+/// handle, safe to use from several threads.
+fn kept(
+    re: &str,
+    go: bool,
+    compile_with: impl FnOnce(&str) -> Result<regex::Regex, String>,
+) -> Result<regex::Regex, String> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    type Kept = HashMap<(bool, String), Result<regex::Regex, String>>;
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    let lock = || KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (go, re.to_string());
+    if let Some(done) = lock().get(&key) {
+        return done.clone();
+    }
+    let done = compile_with(re);
+    let mut kept = lock();
+    // A template that builds a new expression per call must not grow the
+    // store without bound; starting over keeps the common case fast.
+    if kept.len() >= COMPILED_KEPT {
+        kept.clear();
+    }
+    kept.insert(key, done.clone());
+    done
+}
+
+fn compile_uncached(re: &str) -> Result<regex::Regex, String> {
     let translated = translate(re).map_err(|e| format!("error parsing regexp: {e}"))?;
     regex::Regex::new(&translated)
         .map_err(|e| format!("error parsing regexp: {}", go_message(re, &e.to_string())))
