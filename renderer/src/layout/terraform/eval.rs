@@ -433,8 +433,30 @@ pub fn render_template(
             ctx.declare_var(k.as_str(), v.clone());
         }
     }
-    let template: hcl::Template = parsed.into();
+    let mut template: hcl::Template = parsed.into();
+    convert_conditions(&mut template);
     template.evaluate(&ctx).map_err(|e| TemplateError { line: None, message: e.to_string() })
+}
+
+/// Terraform converts an `%{ if }` condition to a bool, so the strings
+/// `"true"` and `"false"` (what `template_file` passes for booleans) count;
+/// `tobool` is that conversion.
+fn convert_conditions(template: &mut hcl::Template) {
+    use hcl::template::{Directive, Element};
+    for element in template.elements_mut() {
+        let Element::Directive(d) = element else { continue };
+        match d.as_mut() {
+            Directive::If(i) => {
+                let cond = std::mem::replace(&mut i.cond_expr, hcl::Expression::Null);
+                i.cond_expr = hcl::expr::FuncCall::builder("tobool").arg(cond).build().into();
+                convert_conditions(&mut i.true_template);
+                if let Some(f) = &mut i.false_template {
+                    convert_conditions(f);
+                }
+            }
+            Directive::For(f) => convert_conditions(&mut f.template),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -266,6 +266,32 @@ fn template_vars(
     vars
 }
 
+/// `template_file`'s `vars` is a map of strings: Terraform converts each
+/// value before the template sees it (`1.0` is `"1"`, `true` is `"true"`,
+/// so `%{ if n == 1 }` is false and `%{ if n == "1" }` true), and a list or
+/// map fails the data source. `templatefile()` keeps the types.
+fn vars_as_strings(vars: &mut TemplateVars) {
+    let mut refused = None;
+    for (name, v) in &mut vars.known {
+        let Val::Known(value) = v else { continue };
+        if value.is_null() {
+            continue;
+        }
+        match super::funcs::text(value) {
+            Ok(s) => *value = hcl::Value::String(s),
+            Err(why) => {
+                refused.get_or_insert_with(|| {
+                    format!("vars.{name}: {why} (template_file passes its vars as strings)")
+                });
+            }
+        }
+    }
+    if let Some(why) = refused {
+        vars.known.clear();
+        vars.whole = Some(why);
+    }
+}
+
 /// Everything one environment's render shares.
 struct Walk<'a> {
     tree: &'a dyn Tree,
@@ -343,7 +369,8 @@ impl Walk<'_> {
                     };
                     let path = scope.eval(path, f.site());
                     if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                        let vars = template_vars(scope, attr(b, "vars"), f.site(), what);
+                        let mut vars = template_vars(scope, attr(b, "vars"), f.site(), what);
+                        vars_as_strings(&mut vars);
                         out.push(Manifest { file, vars: Some(vars) });
                     }
                     continue;
@@ -550,4 +577,45 @@ pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> 
         });
     }
     Ok(walk.cluster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(pairs: &[(&str, hcl::Value)]) -> TemplateVars {
+        TemplateVars {
+            known: pairs.iter().map(|(k, v)| (k.to_string(), Val::Known(v.clone()))).collect(),
+            whole: None,
+            owner: "data.template_file.t (main.tf:1)".to_string(),
+        }
+    }
+
+    #[test]
+    fn template_file_vars_reach_the_template_as_strings() {
+        let mut vars = known(&[
+            ("n", hcl::Value::from(1)),
+            ("f", hcl::Value::from(1.5)),
+            ("b", hcl::Value::from(true)),
+            ("s", hcl::Value::from("x")),
+        ]);
+        vars_as_strings(&mut vars);
+        let text = "%{ if n == 1 }num%{ else }str%{ endif } %{ if n == \"1\" }eq%{ endif } ${f} %{ if b }yes%{ endif } ${s}";
+        assert_eq!(render_template("t.yml", text, &vars, 0).unwrap(), "str eq 1.5 yes x");
+    }
+
+    #[test]
+    fn template_file_vars_refuse_a_list() {
+        let mut vars = known(&[
+            ("l", hcl::Value::Array(vec![hcl::Value::from("a")])),
+            ("s", hcl::Value::from("x")),
+        ]);
+        vars_as_strings(&mut vars);
+        let err = render_template("t.yml", "${s}", &vars, 0).unwrap_err();
+        assert!(
+            err.message.contains("vars.l: a list where a string is required"),
+            "{}",
+            err.message
+        );
+    }
 }
