@@ -85,10 +85,17 @@ impl fmt::Display for Layout {
 /// Guesses the layout from the top-level directories of the tree, in order:
 /// `clusters/` or directories bootstrapped by Flux (Flux v2, see
 /// [`flux::cluster_roots`]), `releases/` (Flux v1), `namespaces/`,
-/// `environments/` with `.tfvars` files beside a Terraform root module,
-/// `environments/`, and otherwise a plain directory of manifests.
+/// `environments/` with `.tfvars` files beside a Terraform root module that
+/// reads templates, `environments/` with YAML environments or `manifests/`
+/// templates, and otherwise a plain directory of manifests.
 pub fn detect(tree: &dyn Tree) -> Layout {
     let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
+    // An environment of the minijinja layout; without one, and without its
+    // templates, `environments/` is some other tool's (Terraform's tfvars).
+    let has_yaml_env = || {
+        tree.list(environments::ENVIRONMENTS)
+            .is_ok_and(|entries| entries.iter().any(|(n, k)| *k == EntryKind::File && is_yaml(n)))
+    };
     if flux::detect(tree) {
         Layout::FluxV2
     } else if dir("releases") && dir("charts") {
@@ -97,7 +104,7 @@ pub fn detect(tree: &dyn Tree) -> Layout {
         Layout::Namespaces
     } else if terraform::detect(tree) {
         Layout::Terraform
-    } else if dir("environments") {
+    } else if dir(environments::ENVIRONMENTS) && (dir(environments::MANIFESTS) || has_yaml_env()) {
         Layout::Environments
     } else {
         Layout::Plain
@@ -713,7 +720,51 @@ mod tests {
         for (files, want) in cases {
             let mut t = tree::MemTree::new();
             for f in *files {
-                t.insert(f, "x: 1\n");
+                t.insert(f, if f.ends_with(".tf") { READS_TEMPLATE } else { "x: 1\n" });
+            }
+            assert_eq!(detect(&t), *want, "{files:?}");
+        }
+    }
+
+    /// A module file that templates a manifest.
+    const READS_TEMPLATE: &str =
+        "data \"template_file\" \"a\" {\n  template = file(\"${path.module}/a.yml\")\n}\n";
+
+    /// A Terraform root module that reads no template or file templates no
+    /// manifest: the repository's kustomizations are another layout's, and
+    /// a template read by a local module below the root still counts.
+    #[test]
+    fn a_terraform_root_reading_no_template_is_not_the_terraform_layout() {
+        let cases: &[(&[(&str, &str)], Layout)] = &[
+            (
+                &[
+                    ("environments/dev.tfvars", "region = \"eu\"\n"),
+                    ("terraform/main.tf", "variable \"region\" {}\n"),
+                    ("apps/base/kustomization.yaml", "resources: [cm.yaml]\n"),
+                ],
+                Layout::Plain,
+            ),
+            (
+                &[
+                    ("environments/dev.tfvars", "region = \"eu\"\n"),
+                    ("terraform/main.tf", "module \"m\" { source = \"./modules/m\" }\n"),
+                    ("terraform/modules/m/manifests.tf", READS_TEMPLATE),
+                ],
+                Layout::Terraform,
+            ),
+            (
+                &[
+                    ("environments/dev.tfvars", "region = \"eu\"\n"),
+                    ("terraform/main.tf", "variable \"region\" {}\n"),
+                    ("terraform/.terraform/modules/m/main.tf", READS_TEMPLATE),
+                ],
+                Layout::Plain,
+            ),
+        ];
+        for (files, want) in cases {
+            let mut t = tree::MemTree::new();
+            for (path, text) in *files {
+                t.insert(path, *text);
             }
             assert_eq!(detect(&t), *want, "{files:?}");
         }

@@ -40,12 +40,36 @@ fn files_in(tree: &dyn Tree, dir: &str) -> Vec<String> {
 
 /// Whether the tree is a Terraform-templated platform: `environments/`
 /// holds `.tfvars` files and no YAML environment (which would make it
-/// minijinja's [`super::environments`] layout), and a root module exists.
+/// minijinja's [`super::environments`] layout), and a root module exists
+/// whose module files read templates or files (a Terraform repository that
+/// reads none templates no manifest, and its Kubernetes files belong to
+/// another layout).
 pub fn detect(tree: &dyn Tree) -> bool {
     let envs = files_in(tree, ENVIRONMENTS);
     envs.iter().any(|n| n.ends_with(TFVARS))
         && !envs.iter().any(|n| super::is_yaml(n))
-        && root_dir(tree).is_some()
+        && root_dir(tree).is_some_and(|root| reads_files(tree, &root, MODULE_DEPTH))
+}
+
+/// How deep below the root module [`reads_files`] looks for local modules.
+const MODULE_DEPTH: usize = 4;
+
+/// Whether a `.tf` file in `dir`, or in a directory up to `depth` levels
+/// below it (local modules; `.terraform/` and other hidden ones left out),
+/// reads a file or template: `template_file`, `templatefile()` or `file()`.
+fn reads_files(tree: &dyn Tree, dir: &str, depth: usize) -> bool {
+    let Ok(entries) = tree.list(dir) else { return false };
+    entries.iter().any(|(name, kind)| {
+        let path = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+        match kind {
+            EntryKind::File if name.ends_with(".tf") => crate::tree::read_text(tree, &path)
+                .is_ok_and(|text| text.contains("template_file") || text.contains("file(")),
+            EntryKind::Dir if depth > 0 && !name.starts_with('.') => {
+                reads_files(tree, &path, depth - 1)
+            }
+            _ => false,
+        }
+    })
 }
 
 /// The root module's directory: `terraform/` when it holds `.tf` files,
@@ -123,7 +147,8 @@ mod tests {
         for (files, want) in cases {
             let mut t = MemTree::new();
             for f in *files {
-                t.insert(f, "");
+                let text = if f.ends_with(".tf") { "locals { a = file(\"a.yml\") }\n" } else { "" };
+                t.insert(f, text);
             }
             assert_eq!(detect(&t), *want, "{files:?}");
         }
