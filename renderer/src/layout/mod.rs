@@ -86,16 +86,11 @@ impl fmt::Display for Layout {
 /// `clusters/` or directories bootstrapped by Flux (Flux v2, see
 /// [`flux::cluster_roots`]), `releases/` (Flux v1), `namespaces/`,
 /// `environments/` with `.tfvars` files beside a Terraform root module that
-/// reads templates, `environments/` with YAML environments or `manifests/`
-/// templates, and otherwise a plain directory of manifests.
+/// reads templates, `environments/` (an error without YAML environments:
+/// templates there are never printed raw), and otherwise a plain directory
+/// of manifests.
 pub fn detect(tree: &dyn Tree) -> Layout {
     let dir = |p: &str| tree.kind(p) == Some(EntryKind::Dir);
-    // An environment of the minijinja layout; without one, and without its
-    // templates, `environments/` is some other tool's (Terraform's tfvars).
-    let has_yaml_env = || {
-        tree.list(environments::ENVIRONMENTS)
-            .is_ok_and(|entries| entries.iter().any(|(n, k)| *k == EntryKind::File && is_yaml(n)))
-    };
     if flux::detect(tree) {
         Layout::FluxV2
     } else if dir("releases") && dir("charts") {
@@ -104,7 +99,7 @@ pub fn detect(tree: &dyn Tree) -> Layout {
         Layout::Namespaces
     } else if terraform::detect(tree) {
         Layout::Terraform
-    } else if dir(environments::ENVIRONMENTS) && (dir(environments::MANIFESTS) || has_yaml_env()) {
+    } else if dir(environments::ENVIRONMENTS) {
         Layout::Environments
     } else {
         Layout::Plain
@@ -731,8 +726,10 @@ mod tests {
         "data \"template_file\" \"a\" {\n  template = file(\"${path.module}/a.yml\")\n}\n";
 
     /// A Terraform root module that reads no template or file templates no
-    /// manifest: the repository's kustomizations are another layout's, and
-    /// a template read by a local module below the root still counts.
+    /// manifest: the repository is not the terraform layout (`environments/`
+    /// then makes it minijinja's, which fails naming the missing YAML
+    /// environments), and a template read by a local module below the root
+    /// still counts.
     #[test]
     fn a_terraform_root_reading_no_template_is_not_the_terraform_layout() {
         let cases: &[(&[(&str, &str)], Layout)] = &[
@@ -742,7 +739,7 @@ mod tests {
                     ("terraform/main.tf", "variable \"region\" {}\n"),
                     ("apps/base/kustomization.yaml", "resources: [cm.yaml]\n"),
                 ],
-                Layout::Plain,
+                Layout::Environments,
             ),
             (
                 &[
@@ -758,7 +755,7 @@ mod tests {
                     ("terraform/main.tf", "variable \"region\" {}\n"),
                     ("terraform/.terraform/modules/m/main.tf", READS_TEMPLATE),
                 ],
-                Layout::Plain,
+                Layout::Environments,
             ),
         ];
         for (files, want) in cases {
