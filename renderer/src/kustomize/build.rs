@@ -2577,20 +2577,19 @@ fn read_build_annotations(r: &mut Resource) {
 /// fixed, local configuration left out): two objects that a patch or a
 /// replacement left with one identity are then the error it gives.
 fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
-    let mut ids = std::collections::HashSet::new();
-    for r in acc {
-        let id = r.id();
-        if !ids.insert(id.key()) {
-            return Err(invalid(
-                file,
-                format!(
-                    "may not add resource with an already registered id: {}",
-                    id.kustomize_form()
-                ),
-            ));
-        }
+    match first_repeated_id(acc) {
+        Some(form) => Err(invalid(
+            file,
+            format!("may not add resource with an already registered id: {form}"),
+        )),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first identity that two of `objects` share, in kustomize's form.
+fn first_repeated_id(objects: &[Resource]) -> Option<String> {
+    let mut ids = std::collections::HashSet::new();
+    objects.iter().map(Resource::id).find(|id| !ids.insert(id.key())).map(|id| id.kustomize_form())
 }
 
 /// Adds what a Helm chart rendered, as kustomize does: it reads the chart's
@@ -2598,18 +2597,13 @@ fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
 /// identity fail there), then absorbs it as a generator's output, which may
 /// not create an object the build already knows by any of its identities.
 fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
-    let mut seen = std::collections::HashSet::new();
-    for r in &new {
-        let id = r.id();
-        if !seen.insert(id.key()) {
-            return Err(invalid(
-                file,
-                format!(
-                    "could not parse rnode slice into resource map: may not add resource with an already registered id: {}",
-                    id.kustomize_form()
-                ),
-            ));
-        }
+    if let Some(form) = first_repeated_id(&new) {
+        return Err(invalid(
+            file,
+            format!(
+                "could not parse rnode slice into resource map: may not add resource with an already registered id: {form}"
+            ),
+        ));
     }
     // Names the build knows under any identity: only an object of one of
     // these names needs the full comparison.
