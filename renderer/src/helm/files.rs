@@ -32,31 +32,13 @@ pub fn glob_regex(pattern: &str) -> String {
                 re.push(')');
             }
             ',' if in_alt > 0 => re.push('|'),
-            '[' => {
-                let mut j = i + 1;
-                let mut class = String::from("[");
-                // gobwas negates a class with `!` only: a `^` is itself.
-                if chars.get(j) == Some(&'!') {
-                    class.push('^');
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    // Escaped, so that the regex reads them as characters
-                    // (not negation or its `&&`, `~~` set operations).
-                    if matches!(chars[j], '\\' | '[' | '^' | '&' | '~') {
-                        class.push('\\');
-                    }
-                    class.push(chars[j]);
-                    j += 1;
-                }
-                if j < chars.len() {
-                    class.push(']');
+            '[' => match class_at(&chars, i) {
+                Some((class, close)) => {
                     re.push_str(&class);
-                    i = j;
-                } else {
-                    re.push_str("\\[");
+                    i = close;
                 }
-            }
+                None => re.push_str("\\["),
+            },
             '\\' if i + 1 < chars.len() => {
                 i += 1;
                 re.push_str(&regex::escape(&chars[i].to_string()));
@@ -69,8 +51,8 @@ pub fn glob_regex(pattern: &str) -> String {
     re
 }
 
-/// Whether gobwas/glob compiles `pattern`: every `[` class closed, not
-/// empty and with ordered ranges, every `{` closed, no trailing `\`.
+/// Whether gobwas/glob compiles `pattern`: every `[` class one it reads
+/// (see [`class_at`]), every `{` closed, no trailing `\`.
 fn gobwas_compiles(pattern: &str) -> bool {
     let chars: Vec<char> = pattern.chars().collect();
     let (mut i, mut alternatives) = (0, 0usize);
@@ -80,21 +62,10 @@ fn gobwas_compiles(pattern: &str) -> bool {
             '\\' => i += 1,
             '{' => alternatives += 1,
             '}' => alternatives = alternatives.saturating_sub(1),
-            '[' => {
-                let mut j = i + 1;
-                if matches!(chars.get(j), Some('!' | '^')) {
-                    j += 1;
-                }
-                let start = j;
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                let class = &chars[start.min(j)..j];
-                if j == chars.len() || class.is_empty() || !class_ok(class) {
-                    return false;
-                }
-                i = j;
-            }
+            '[' => match class_at(&chars, i) {
+                Some((_, close)) => i = close,
+                None => return false,
+            },
             _ => {}
         }
         i += 1;
@@ -102,23 +73,50 @@ fn gobwas_compiles(pattern: &str) -> bool {
     alternatives == 0
 }
 
-/// A class body of single characters and `a-z` ranges in order.
-fn class_ok(class: &[char]) -> bool {
-    let mut k = 0;
-    while k < class.len() {
-        if class[k] == '-' {
-            return false;
+/// The class that starts at `chars[open]` (a `[`) as gobwas/glob's lexer
+/// reads it, as a regex class, with the index of its closing `]`; `None`
+/// where gobwas refuses it. A class is either one range `lo-hi` (any `lo`,
+/// `]` included, and `hi` not below it) or a list of characters up to the
+/// first unescaped `]`, in which `-` is itself and `\` escapes; a leading
+/// `!` negates either. An empty list is refused.
+fn class_at(chars: &[char], open: usize) -> Option<(String, usize)> {
+    let one = |c: char| {
+        let mut s = String::new();
+        if matches!(c, '\\' | '[' | ']' | '^' | '-' | '&' | '~') {
+            s.push('\\');
         }
-        if class.get(k + 1) == Some(&'-') {
-            match class.get(k + 2) {
-                Some(&hi) if hi >= class[k] => k += 3,
-                _ => return false,
-            }
-        } else {
-            k += 1;
-        }
+        s.push(c);
+        s
+    };
+    let mut j = open + 1;
+    let negated = chars.get(j) == Some(&'!');
+    if negated {
+        j += 1;
     }
-    true
+    let mut class = String::from(if negated { "[^" } else { "[" });
+    let first = *chars.get(j)?;
+    if chars.get(j + 1) == Some(&'-') {
+        let hi = *chars.get(j + 2)?;
+        if chars.get(j + 3) != Some(&']') || hi < first {
+            return None;
+        }
+        class.push_str(&format!("{}-{}]", one(first), one(hi)));
+        return Some((class, j + 3));
+    }
+    let mut listed = 0;
+    while j < chars.len() && chars[j] != ']' {
+        if chars[j] == '\\' {
+            j += 1;
+        }
+        class.push_str(&one(*chars.get(j)?));
+        listed += 1;
+        j += 1;
+    }
+    if j == chars.len() || listed == 0 {
+        return None;
+    }
+    class.push(']');
+    Some((class, j))
 }
 
 /// A `.Files` value over `files` (path, bytes), with Helm's methods.

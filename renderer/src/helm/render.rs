@@ -570,4 +570,48 @@ mod tests {
             assert_eq!(got, *want, "{text}");
         }
     }
+
+    /// The parsed sets kept across renders serve only the very same texts:
+    /// a new version of a chart (same template names, other texts), a
+    /// template that failed to parse and was then fixed, another chart with
+    /// the same texts under other names, and `tpl` texts and `regex`
+    /// patterns that change from render to render all render afresh.
+    #[test]
+    fn kept_template_sets_never_serve_other_texts() {
+        let render = |chart: &str, files: &[(&str, &str)], sets: &[&str]| {
+            let mut t = MemTree::new();
+            t.insert(
+                &format!("{chart}/Chart.yaml"),
+                format!("apiVersion: v2\nname: {chart}\nversion: 1.0.0\n"),
+            );
+            for (p, text) in files {
+                t.insert(&format!("{chart}/{p}"), *text);
+            }
+            let mut values = crate::value::Map::new();
+            for s in sets {
+                values::apply_set(&mut values, s, values::SetKind::Literal).unwrap();
+            }
+            template(&t, chart, &Options { values, ..Options::default() })
+                .map_err(|e| e.to_string())
+        };
+        let cm = "kind: ConfigMap\ndata:\n  v: {{ include \"h\" . }}\n  t: {{ tpl .Values.t . | quote }}\n  r: {{ regexReplaceAll .Values.re \"abc\" \"X\" }}\n";
+        let v1 =
+            [("templates/cm.yaml", cm), ("templates/_h.tpl", "{{ define \"h\" }}one{{ end }}")];
+        let v2 =
+            [("templates/cm.yaml", cm), ("templates/_h.tpl", "{{ define \"h\" }}two{{ end }}")];
+        let one = render("k", &v1, &["t={{ .Release.Name }}", "re=a"]).unwrap();
+        assert!(one.contains("v: one\n  t: \"release-name\"\n  r: Xbc"), "{one}");
+        let two = render("k", &v2, &["t=x{{ .Release.Namespace }}", "re=[bc]+"]).unwrap();
+        assert!(two.contains("v: two\n  t: \"xdefault\"\n  r: aX"), "{two}");
+        // The first version again, from the kept set.
+        assert_eq!(render("k", &v1, &["t={{ .Release.Name }}", "re=a"]).unwrap(), one);
+        // The same texts in another chart are that chart's templates.
+        let other = render("m", &v1, &["t=", "re=a"]).unwrap();
+        assert!(other.contains("# Source: m/templates/cm.yaml"), "{other}");
+        // A template that fails to parse, then the same one fixed.
+        let broken = [("templates/cm.yaml", "{{ if }}"), ("templates/_h.tpl", "")];
+        assert!(render("k", &broken, &[]).unwrap_err().contains("missing value for if"));
+        let fixed = [("templates/cm.yaml", "{{ if 1 }}kind: A{{ end }}"), ("templates/_h.tpl", "")];
+        assert!(render("k", &fixed, &[]).unwrap().contains("kind: A"));
+    }
 }

@@ -435,4 +435,31 @@ mod tests {
             assert_eq!(got, *want, "{arg}");
         }
     }
+
+    /// `--set-json` takes JSON nested as deep as Go's decoder allows
+    /// (10,000 levels) on a thread with Rust's default 2 MiB stack, as
+    /// object and as `key=JSON`, and refuses one level more.
+    #[test]
+    fn set_json_nests_to_gos_bound_on_a_small_stack() {
+        let nest = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        let run = move || {
+            for (arg, ok) in [
+                (nest(10_000), true),
+                (format!("k={}", nest(10_000)), true),
+                (nest(10_001), false),
+                (format!("k={}", nest(10_001)), false),
+            ] {
+                let mut m = Map::new();
+                let got = apply_set(&mut m, &arg, SetKind::Json);
+                assert_eq!(got.is_ok(), ok, "{}", &arg[..8]);
+                if let Err(e) = got {
+                    assert!(e.to_string().starts_with("failed parsing --set-json data"));
+                }
+                // What the render does with the values keeps its own room.
+                crate::stack::with_room(crate::stack::ROOM, move || drop(m));
+            }
+        };
+        let small = std::thread::Builder::new().stack_size(2 << 20);
+        small.spawn(run).expect("thread").join().expect("no overflow");
+    }
 }

@@ -41,17 +41,23 @@ pub(super) fn decode(text: &str) -> Result<Decoded, String> {
 /// then `InputOffset`): the value and the byte offset where it ends, with
 /// whatever follows left unread (`truex` reads `true`, `01` reads `0`). A
 /// number beyond float64 fails, as Go's `Decode` does.
+///
+/// Its callers (`--set-json`) run on any thread: converting the decoded
+/// value and dropping it recurse once per level, so both get the room of
+/// a chart render ([`crate::stack::with_room`]).
 pub(crate) fn decode_first(text: &str) -> Result<(crate::value::Value, usize), String> {
-    let decoder =
-        Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false, first_only: true };
-    // A `Decoder` that meets the end of its input inside a value says so.
-    let (decoded, end) =
-        decoder.run().map_err(|e| if e == END { "unexpected EOF".to_string() } else { e })?;
-    if let Some(e) = decoded.error {
-        return Err(e);
-    }
-    let value = decoded.value.to_data().ok_or_else(|| "exceeded max depth".to_string())?;
-    Ok((value, end))
+    crate::stack::with_room(crate::stack::ROOM, || {
+        let decoder =
+            Decoder { text, i: 0, stack: Vec::new(), error: None, v1: false, first_only: true };
+        // A `Decoder` that meets the end of its input inside a value says so.
+        let (decoded, end) =
+            decoder.run().map_err(|e| if e == END { "unexpected EOF".to_string() } else { e })?;
+        if let Some(e) = decoded.error {
+            return Err(e);
+        }
+        let value = decoded.value.to_data().ok_or_else(|| "exceeded max depth".to_string())?;
+        Ok((value, end))
+    })
 }
 
 /// Go's syntax error for `text` as the JSON v1 engine of Go 1.23 (which

@@ -571,3 +571,20 @@ fn split(r: &regex::Regex, text: &str, n: i64) -> Value {
     let parts = parts.into_iter().map(Value::from).collect();
     Value::List(List::with_cap(Elem::String, parts, cap))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The kept expressions are kept per dialect: Go's `\d` is ASCII only,
+    /// the crate's is every decimal digit, whichever compiled first.
+    #[test]
+    fn kept_expressions_keep_their_dialect() {
+        let arabic_three = "\u{663}";
+        for _ in 0..2 {
+            assert!(!super::compile(r"^\d$").unwrap().is_match(arabic_three));
+            assert!(super::compile_native(r"^\d$").unwrap().is_match(arabic_three));
+        }
+        // An error is kept as the error, for the pattern that made it.
+        assert!(super::compile("a**").is_err());
+        assert!(super::compile("a*").is_ok());
+    }
+}
