@@ -233,8 +233,18 @@ pub struct Resource {
     /// generated object of another kind depends on that text (see
     /// [`crate::kustomize`]'s `ynode`).
     pub json_rebuilt: Option<Box<Value>>,
-    /// The annotations added since the last JSON patch, in the order they
-    /// came (kustomize appends each to the end of the map).
+    /// The object as its generator made it, while kustomize still holds
+    /// the generator's node tree (no JSON patch rebuilt it, no generator
+    /// merged into it): the hash of a generated object of another kind
+    /// depends on that tree (see [`crate::kustomize`]'s `ynode`).
+    pub generated: Option<Box<Value>>,
+    /// While kiln follows the node tree (see [`Resource::generated`] and
+    /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
+    /// each with the number of [`Resource::merged_patches`] then. kyaml
+    /// changes only such a node's text, keeping its tag, style and place.
+    pub kept_nodes: Vec<(usize, Vec<Step>)>,
+    /// The annotations added since the last JSON patch (or the generator),
+    /// in the order they came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
     /// While the build tracks origins (`buildMetadata`): the index, among
     /// the transformers of the kustomization now running, of the last one
@@ -529,6 +539,8 @@ impl Resource {
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
+            generated: None,
+            kept_nodes: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,
@@ -615,10 +627,12 @@ impl Resource {
         })
     }
 
-    /// Notes that annotation `key` was added, when a JSON patch rebuilt
-    /// the object before (see [`Resource::notes_added`]).
+    /// Notes that annotation `key` was added, when kustomize holds a node
+    /// tree kiln follows (see [`Resource::notes_added`]).
     pub fn note_added(&mut self, key: &str) {
-        if self.json_rebuilt.is_some() && !self.notes_added.iter().any(|k| k == key) {
+        if (self.json_rebuilt.is_some() || self.generated.is_some())
+            && !self.notes_added.iter().any(|k| k == key)
+        {
             self.notes_added.push(key.to_string());
         }
     }

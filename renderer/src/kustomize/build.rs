@@ -1871,6 +1871,8 @@ impl Builder<'_> {
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
                 r.json_rebuilt = Some(Box::new(rebuilt));
+                r.generated = None;
+                r.kept_nodes.clear();
                 r.merged_patches.clear();
                 r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
@@ -2048,7 +2050,9 @@ impl Builder<'_> {
                 }
                 // The hash of a generated object of another kind depends on
                 // the nodes the patch brings (see `ynode`).
-                let mut merged_patch = (r.needs_hash && r.json_rebuilt.is_some()).then(|| {
+                let mut merged_patch = (r.needs_hash
+                    && (r.json_rebuilt.is_some() || r.generated.is_some()))
+                .then(|| {
                     MergedPatch {
                         before: r.value.clone(),
                         // The patch brings the allow annotations it adds.
@@ -2155,14 +2159,20 @@ impl Builder<'_> {
 fn add_hashes(acc: &mut [Resource], last: bool) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize hashes another kind by its YAML node tree.
-        let nodes = match (r.kind(), &r.json_rebuilt) {
+        let start = match (&r.json_rebuilt, &r.generated) {
+            (Some(rebuilt), _) => Some(ynode::Start::Rebuilt(rebuilt)),
+            (None, Some(generated)) => Some(ynode::Start::Generated(generated)),
+            (None, None) => None,
+        };
+        let nodes = match (r.kind(), start) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(rebuilt)) => ynode::hash_input(
-                rebuilt,
+            (_, Some(start)) => ynode::hash_input(
+                start,
                 &r.value,
                 &build_annotations::of(r),
                 &r.notes_added,
                 &r.merged_patches,
+                &r.kept_nodes,
             ),
         };
         let hash = match nodes {

@@ -765,6 +765,14 @@ fn write_path(
         _ => scalar_text(v),
     };
     let segs = split_path(fp);
+    // The hash of a generated object of another kind depends on which
+    // nodes kept their tag and place (see `ynode`); a ConfigMap or Secret
+    // is hashed by its data (a later kind change after a replacement is
+    // not followed).
+    let followed = r.needs_hash
+        && (r.generated.is_some() || r.json_rebuilt.is_some())
+        && !matches!(r.kind(), "ConfigMap" | "Secret");
+    let before = (followed && is_scalar(value)).then(|| r.value.clone());
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
@@ -907,6 +915,13 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    if let Some(before) = before.filter(|_| in_place && !annotation) {
+        let mut at = Vec::new();
+        let mut changed = Vec::new();
+        changed_scalars(&before, &r.value, &mut at, &mut changed);
+        let stage = r.merged_patches.len();
+        r.kept_nodes.extend(changed.into_iter().map(|p| (stage, p)));
+    }
     // An annotation keeps the copied node's text (kustomize rewrites the
     // annotations from their nodes' text at the end).
     if let Some(path) = plain_path(fp).filter(|p| {
@@ -923,6 +938,30 @@ fn write_path(
         r.untagged.push(fp.to_string());
     }
     Ok(())
+}
+
+/// The paths of the scalars `before` had that hold other data in `after`.
+fn changed_scalars(before: &Value, after: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match (before, after) {
+        (Value::Map(b), Value::Map(a)) => {
+            for (k, v) in b {
+                if let Some(w) = a.get(k) {
+                    at.push(Step::Key(k.clone()));
+                    changed_scalars(v, w, at, out);
+                    at.pop();
+                }
+            }
+        }
+        (Value::Seq(b), Value::Seq(a)) => {
+            for (i, (v, w)) in b.iter().zip(a).enumerate() {
+                at.push(Step::Index(i));
+                changed_scalars(v, w, at, out);
+                at.pop();
+            }
+        }
+        (b, a) if is_scalar(b) && is_scalar(a) && !b.is_null() && b != a => out.push(at.clone()),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
