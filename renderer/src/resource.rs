@@ -233,11 +233,13 @@ pub struct Resource {
     /// generated object of another kind depends on that text (see
     /// [`crate::kustomize`]'s `ynode`).
     pub json_rebuilt: Option<Box<Value>>,
-    /// The object as its generator made it, while kustomize still holds
-    /// the generator's node tree (no JSON patch rebuilt it, no generator
-    /// merged into it): the hash of a generated object of another kind
-    /// depends on that tree (see [`crate::kustomize`]'s `ynode`).
-    pub generated: Option<Box<Value>>,
+    /// On an object due a hash suffix: the object as kustomize first made
+    /// its node tree (a generator's output, or the document of
+    /// [`Resource::text`] as read), while kustomize still holds that tree
+    /// (no JSON patch rebuilt it, no generator merged into it). The hash of
+    /// an object of another kind than ConfigMap or Secret depends on the
+    /// tree (see [`crate::kustomize`]'s `ynode`).
+    pub first_tree: Option<Box<Value>>,
     /// While kiln follows the node tree (see [`Resource::generated`] and
     /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
     /// each with the number of [`Resource::merged_patches`] then. kyaml
@@ -539,7 +541,7 @@ impl Resource {
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
-            generated: None,
+            first_tree: None,
             kept_nodes: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
@@ -630,7 +632,7 @@ impl Resource {
     /// Notes that annotation `key` was added, when kustomize holds a node
     /// tree kiln follows (see [`Resource::notes_added`]).
     pub fn note_added(&mut self, key: &str) {
-        if (self.json_rebuilt.is_some() || self.generated.is_some())
+        if (self.json_rebuilt.is_some() || self.first_tree.is_some())
             && !self.notes_added.iter().any(|k| k == key)
         {
             self.notes_added.push(key.to_string());
@@ -668,7 +670,7 @@ impl Resource {
     /// renaming transformers (prefix, suffix, hash) do: every time, even
     /// when the last one remembered is the same.
     pub fn set_name(&mut self, name: String) {
-        self.prev_ids.push(self.current_prev_id());
+        self.remember(self.current_prev_id());
         self.rename(name);
     }
 
@@ -754,14 +756,24 @@ impl Resource {
     /// merge patch: every time, so its build annotations repeat an identity
     /// remembered twice, and references may follow the object.
     pub fn store_previous_id(&mut self) {
-        self.prev_ids.push(self.current_prev_id());
+        self.remember(self.current_prev_id());
+    }
+
+    /// Remembers an earlier identity; kustomize appends its build
+    /// annotations in this order when they are new (see
+    /// [`Resource::notes_added`]).
+    fn remember(&mut self, id: PrevId) {
+        self.prev_ids.push(id);
+        for key in ["previousNames", "previousNamespaces", "previousKinds"] {
+            self.note_added(&format!("internal.config.kubernetes.io/{key}"));
+        }
     }
 
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = self.current_prev_id();
         if old.namespace != ns && self.prev_ids.last() != Some(&old) {
-            self.prev_ids.push(old);
+            self.remember(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
     }

@@ -339,7 +339,7 @@ pub fn generate(
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if r.needs_hash {
-        r.generated = Some(Box::new(r.value.clone()));
+        r.first_tree = Some(Box::new(r.value.clone()));
     }
     if g.behavior == "merge"
         || g.behavior == "replace"
@@ -444,7 +444,7 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.needs_hash = base.needs_hash && generated.needs_hash;
     // kustomize's merge sets fields over the base's nodes: a tree kiln
     // does not follow.
-    base.generated = None;
+    base.first_tree = None;
     base.kept_nodes.clear();
     base.merged_patches.clear();
     // A replaced object is the new one (its origin is the replacing

@@ -770,7 +770,7 @@ fn write_path(
     // is hashed by its data (a later kind change after a replacement is
     // not followed).
     let followed = r.needs_hash
-        && (r.generated.is_some() || r.json_rebuilt.is_some())
+        && (r.first_tree.is_some() || r.json_rebuilt.is_some())
         && !matches!(r.kind(), "ConfigMap" | "Secret");
     let before = (followed && is_scalar(value)).then(|| r.value.clone());
     let mut hits = Hits::default();

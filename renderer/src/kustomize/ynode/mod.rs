@@ -28,7 +28,7 @@
 
 mod merge;
 
-use crate::resource::{MergedPatch, Step};
+use crate::resource::{MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -104,6 +104,10 @@ pub(super) enum Start<'a> {
     /// its build annotations: kustomize made it with setters over a
     /// two-line template.
     Generated(&'a Value),
+    /// An object as read from a document of a file (one whose annotation
+    /// asks for a hash suffix): its nodes are the file's, placed where the
+    /// file has them.
+    Read(&'a Value, &'a SourceText),
 }
 
 /// The JSON kustomize hashes for `current`, an object whose node tree
@@ -139,9 +143,40 @@ pub(super) fn hash_input(
             merge_patches(&mut root, generated, current, internal, added, patches, kept)?;
             root
         }
+        Start::Read(read, text) => {
+            let mut root = parse_tree(&in_place(text)?)?;
+            merge_patches(&mut root, read, current, internal, added, patches, kept)?;
+            root
+        }
     };
     let mut out = String::new();
     dump(&mut out, &root);
+    Some(out)
+}
+
+/// The text of a document as kyaml's reader parses it: kio splits a file
+/// at each line that starts with `---` and decodes each piece on its own,
+/// so lines and columns count from the piece's start. What the piece holds
+/// before the document (a `---` at the start of the file, comments, a
+/// directive) is blanked, newlines kept, so the document's nodes keep
+/// their places.
+fn in_place(text: &SourceText) -> Option<String> {
+    let file = text.file.as_ref();
+    let start = text.range.start;
+    let mut piece = 0;
+    let mut from = 0;
+    while let Some(i) = file.get(from..start).and_then(|s| s.find("\n---")) {
+        let at = from + i + 1;
+        match file[at..].find('\n') {
+            Some(end) if at + end < start => piece = at + end + 1,
+            _ => break,
+        }
+        from = at;
+    }
+    let before = file.get(piece..start)?;
+    let doc = file.get(text.range.clone())?;
+    let mut out: String = before.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
+    out.push_str(doc);
     Some(out)
 }
 
@@ -466,7 +501,13 @@ fn later_notes(
         }
     }
     let mut new: Vec<&(String, String)> = want.iter().filter(|(k, _)| !have.contains(k)).collect();
-    new.sort_by_key(|(k, _)| added.iter().position(|a| a == k).unwrap_or(usize::MAX));
+    // kustomize's `StorePreviousId` appends the names, then the namespaces,
+    // then the kinds.
+    let stored = |k: &str| {
+        let key = k.strip_prefix(super::build_annotations::PREFIX).unwrap_or("");
+        ["previousNames", "previousNamespaces", "previousKinds"].iter().position(|p| *p == key)
+    };
+    new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
         let mut node = Node::string(v);
         if internal.iter().any(|(ik, _)| ik == k) {
