@@ -397,8 +397,10 @@ fn find<'v>(
     let fresh = |rest: &[String]| -> Value {
         match rest.first() {
             // A created leaf has no type of its own: the value's text is
-            // written into it and reads back as a plain scalar.
+            // written into it and reads back as a plain scalar. So has a
+            // node made before an empty part.
             None => Value::Null,
+            Some(next) if next.is_empty() => Value::Null,
             Some(next)
                 if (next.starts_with('[') && next.contains('='))
                     || next.parse::<usize>().is_ok() =>
@@ -474,8 +476,12 @@ fn find<'v>(
     }
     if seg.is_empty() {
         // kyaml matches an empty part as a scalar's text: a scalar whose
-        // text is empty goes on, a map or list fails.
+        // text is empty goes on (as does a node just made for the part), a
+        // map or list fails. Creating, it puts an empty untagged scalar (a
+        // null) in the place of another scalar and writes into a node it
+        // then drops: nothing else changes and nothing fails.
         match v {
+            Value::Null => find(v, rest, create, how, out),
             Value::String(text) if text.is_empty() => find(v, rest, create, how, out),
             Value::Map(_) | Value::Seq(_) => {
                 let kind = if v.as_map().is_some() { "Mapping" } else { "Sequence" };
@@ -483,6 +489,10 @@ fn find<'v>(
                     "wrong node kind: expected ScalarNode but got {kind}Node: node contents:\n{}",
                     crate::yaml::node_to_string(v)
                 ));
+            }
+            _ if create.is_some() => {
+                *v = Value::Null;
+                out.lost += 1;
             }
             _ => {}
         }
