@@ -233,8 +233,20 @@ pub struct Resource {
     /// generated object of another kind depends on that text (see
     /// [`crate::kustomize`]'s `ynode`).
     pub json_rebuilt: Option<Box<Value>>,
-    /// The annotations added since the last JSON patch, in the order they
-    /// came (kustomize appends each to the end of the map).
+    /// On an object due a hash suffix: the object as kustomize first made
+    /// its node tree (a generator's output, or the document of
+    /// [`Resource::text`] as read), while kustomize still holds that tree
+    /// (no JSON patch rebuilt it, no generator merged into it). The hash of
+    /// an object of another kind than ConfigMap or Secret depends on the
+    /// tree (see [`crate::kustomize`]'s `ynode`).
+    pub first_tree: Option<Box<Value>>,
+    /// While kiln follows the node tree (see [`Resource::generated`] and
+    /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
+    /// each with the number of [`Resource::merged_patches`] then. kyaml
+    /// changes only such a node's text, keeping its tag, style and place.
+    pub kept_nodes: Vec<(usize, Vec<Step>)>,
+    /// The annotations added since the last JSON patch (or the generator),
+    /// in the order they came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
     /// While the build tracks origins (`buildMetadata`): the index, among
     /// the transformers of the kustomization now running, of the last one
@@ -529,6 +541,8 @@ impl Resource {
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
+            first_tree: None,
+            kept_nodes: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,
@@ -615,10 +629,12 @@ impl Resource {
         })
     }
 
-    /// Notes that annotation `key` was added, when a JSON patch rebuilt
-    /// the object before (see [`Resource::notes_added`]).
+    /// Notes that annotation `key` was added, when kustomize holds a node
+    /// tree kiln follows (see [`Resource::notes_added`]).
     pub fn note_added(&mut self, key: &str) {
-        if self.json_rebuilt.is_some() && !self.notes_added.iter().any(|k| k == key) {
+        if (self.json_rebuilt.is_some() || self.first_tree.is_some())
+            && !self.notes_added.iter().any(|k| k == key)
+        {
             self.notes_added.push(key.to_string());
         }
     }
@@ -654,7 +670,7 @@ impl Resource {
     /// renaming transformers (prefix, suffix, hash) do: every time, even
     /// when the last one remembered is the same.
     pub fn set_name(&mut self, name: String) {
-        self.prev_ids.push(self.current_prev_id());
+        self.remember(self.current_prev_id());
         self.rename(name);
     }
 
@@ -740,14 +756,24 @@ impl Resource {
     /// merge patch: every time, so its build annotations repeat an identity
     /// remembered twice, and references may follow the object.
     pub fn store_previous_id(&mut self) {
-        self.prev_ids.push(self.current_prev_id());
+        self.remember(self.current_prev_id());
+    }
+
+    /// Remembers an earlier identity; kustomize appends its build
+    /// annotations in this order when they are new (see
+    /// [`Resource::notes_added`]).
+    fn remember(&mut self, id: PrevId) {
+        self.prev_ids.push(id);
+        for key in ["previousNames", "previousNamespaces", "previousKinds"] {
+            self.note_added(&format!("internal.config.kubernetes.io/{key}"));
+        }
     }
 
     /// Sets `metadata.namespace`, remembering the old one.
     pub fn set_namespace(&mut self, ns: String) {
         let old = self.current_prev_id();
         if old.namespace != ns && self.prev_ids.last() != Some(&old) {
-            self.prev_ids.push(old);
+            self.remember(old);
         }
         self.metadata_mut().insert("namespace".into(), Value::String(ns));
     }

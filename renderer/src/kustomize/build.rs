@@ -1871,6 +1871,8 @@ impl Builder<'_> {
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
                 r.json_rebuilt = Some(Box::new(rebuilt));
+                r.first_tree = None;
+                r.kept_nodes.clear();
                 r.merged_patches.clear();
                 r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
@@ -2048,7 +2050,9 @@ impl Builder<'_> {
                 }
                 // The hash of a generated object of another kind depends on
                 // the nodes the patch brings (see `ynode`).
-                let mut merged_patch = (r.needs_hash && r.json_rebuilt.is_some()).then(|| {
+                let mut merged_patch = (r.needs_hash
+                    && (r.json_rebuilt.is_some() || r.first_tree.is_some()))
+                .then(|| {
                     MergedPatch {
                         before: r.value.clone(),
                         // The patch brings the allow annotations it adds.
@@ -2155,14 +2159,23 @@ impl Builder<'_> {
 fn add_hashes(acc: &mut [Resource], last: bool) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize hashes another kind by its YAML node tree.
-        let nodes = match (r.kind(), &r.json_rebuilt) {
+        let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
+            (Some(rebuilt), _, _) => Some(ynode::Start::Rebuilt(rebuilt)),
+            (None, Some(first), _) if generate::generated_by(&r.source).is_some() => {
+                Some(ynode::Start::Generated(first))
+            }
+            (None, Some(first), Some(text)) => Some(ynode::Start::Read(first, text)),
+            _ => None,
+        };
+        let nodes = match (r.kind(), start) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(rebuilt)) => ynode::hash_input(
-                rebuilt,
+            (_, Some(start)) => ynode::hash_input(
+                start,
                 &r.value,
                 &build_annotations::of(r),
                 &r.notes_added,
                 &r.merged_patches,
+                &r.kept_nodes,
             ),
         };
         let hash = match nodes {
@@ -2331,6 +2344,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.non_string_key = non_string_key;
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text = Some(crate::resource::SourceText { file, range: piece });
+                if r.needs_hash {
+                    r.first_tree = Some(Box::new(r.value.clone()));
+                }
                 out.push(r);
             }
             // kustomize finds no type or metadata in a document that is

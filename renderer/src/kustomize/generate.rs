@@ -338,6 +338,9 @@ pub fn generate(
     let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
+    if r.needs_hash {
+        r.first_tree = Some(Box::new(r.value.clone()));
+    }
     if g.behavior == "merge"
         || g.behavior == "replace"
         || (g.behavior == "create" && g.behavior_given)
@@ -439,6 +442,11 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.scalar_texts.clear();
     base.quoted.clear();
     base.needs_hash = base.needs_hash && generated.needs_hash;
+    // kustomize's merge sets fields over the base's nodes: a tree kiln
+    // does not follow.
+    base.first_tree = None;
+    base.kept_nodes.clear();
+    base.merged_patches.clear();
     // A replaced object is the new one (its origin is the replacing
     // generator); a merged one stays the base's.
     if behavior == "replace" {

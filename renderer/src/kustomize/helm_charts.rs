@@ -32,8 +32,19 @@ pub(super) fn inflate(
     read: &ReadFile<'_>,
 ) -> Result<Vec<Resource>, Error> {
     let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
+    // kustomize hands each chart to its plugin as YAML and shows that
+    // text with a problem the plugin finds in it.
+    let trouble = |problem: &str| {
+        invalid(format!(
+            "trouble configuring builtin HelmChartInflationGenerator with config: `\n{}`: {problem}",
+            plugin_config(chart, globals)
+        ))
+    };
     if chart.name.is_empty() {
-        return Err(invalid("helmCharts: chart name cannot be empty".into()));
+        return Err(trouble("chart name cannot be empty"));
+    }
+    if chart.bad_values_merge.is_some() {
+        return Err(trouble("valuesMerge must be one of [merge override replace]"));
     }
     let mut home = globals.chart_home.clone().unwrap_or_else(|| DEFAULT_CHART_HOME.to_string());
     if let (Some(version), Some(_)) = (&chart.version, &chart.repo) {
@@ -175,6 +186,73 @@ fn validate_release_name(name: &str) -> Result<(), String> {
 /// Whether an object is a Helm hook (`helm template --no-hooks` leaves these out).
 fn is_hook(r: &Resource) -> bool {
     r.value.get_path(&["metadata", "annotations", "helm.sh/hook"]).is_some()
+}
+
+/// The configuration kustomize gives its HelmChartInflationGenerator for a
+/// chart: the globals and the chart's fields as Go's JSON of them (fields
+/// left empty omitted), printed as YAML with sorted keys (sigs.k8s.io/yaml).
+fn plugin_config(chart: &HelmChart, globals: &HelmGlobals) -> String {
+    use crate::value::Value;
+    let mut m = Map::new();
+    let mut text = |key: &str, v: Option<&String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            m.insert(key.to_string(), Value::String(v.clone()));
+        }
+    };
+    text("chartHome", globals.chart_home.as_ref());
+    text("configHome", globals.config_home.as_ref());
+    text("name", Some(&chart.name));
+    text("version", chart.version.as_ref());
+    text("repo", chart.repo.as_ref());
+    text("releaseName", chart.release_name.as_ref());
+    text("namespace", chart.namespace.as_ref());
+    text("valuesFile", chart.values_file.as_ref());
+    text("kubeVersion", chart.kube_version.as_ref());
+    text("nameTemplate", chart.name_template.as_ref());
+    let merge = match (&chart.bad_values_merge, chart.values_merge) {
+        (Some(bad), _) => Some(bad.clone()),
+        (None, ValuesMerge::Merge) => Some("merge".to_string()),
+        (None, ValuesMerge::Replace) => Some("replace".to_string()),
+        (None, ValuesMerge::Override) => None,
+    };
+    text("valuesMerge", merge.as_ref());
+    for (key, list) in [
+        ("additionalValuesFiles", &chart.additional_values_files),
+        ("apiVersions", &chart.api_versions),
+    ] {
+        if !list.is_empty() {
+            m.insert(key.into(), Value::Seq(list.iter().cloned().map(Value::String).collect()));
+        }
+    }
+    for (key, on) in [
+        ("includeCRDs", chart.include_crds),
+        ("skipHooks", chart.skip_hooks),
+        ("skipTests", chart.skip_tests),
+        ("debug", chart.debug),
+    ] {
+        if on {
+            m.insert(key.into(), Value::Bool(true));
+        }
+    }
+    if !chart.values_inline.is_empty() {
+        m.insert("valuesInline".into(), Value::Map(chart.values_inline.clone()));
+    }
+    let mut v = Value::Map(m);
+    sort_keys_deep(&mut v);
+    crate::yaml::to_string(&v)
+}
+
+/// Sorts every map's keys, as a round trip through Go's JSON does.
+fn sort_keys_deep(v: &mut crate::value::Value) {
+    use crate::value::Value;
+    match v {
+        Value::Map(m) => {
+            m.sort_keys();
+            m.values_mut().for_each(sort_keys_deep);
+        }
+        Value::Seq(items) => items.iter_mut().for_each(sort_keys_deep),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

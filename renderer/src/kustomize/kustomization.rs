@@ -1114,7 +1114,8 @@ impl Kustomization {
         k.resources.append(&mut bases);
         k.images.append(&mut image_tags);
         k.helm_charts.append(&mut legacy_charts);
-        k.helm_globals = globals.unwrap_or(HelmGlobals { chart_home: legacy_home });
+        k.helm_globals =
+            globals.unwrap_or(HelmGlobals { chart_home: legacy_home, config_home: None });
         // kustomize checks the type once the kustomization is read and
         // reports every problem, under the kustomization's directory.
         let mut problems = Vec::new();

@@ -45,6 +45,11 @@ pub struct HelmChart {
     pub kube_version: Option<String>,
     /// `nameTemplate`: `--name-template`, a template that makes the release name.
     pub name_template: Option<String>,
+    /// `debug`: `--debug` (kiln's engine prints nothing more).
+    pub debug: bool,
+    /// A `valuesMerge` that is none of kustomize's three: the plugin
+    /// refuses it when kustomize configures it (see [`HelmChart::values_merge`]).
+    pub bad_values_merge: Option<String>,
 }
 
 /// How `valuesInline` combines with the values file.
@@ -64,6 +69,8 @@ pub enum ValuesMerge {
 pub struct HelmGlobals {
     /// `chartHome`, relative to the kustomization (default `charts`).
     pub chart_home: Option<String>,
+    /// `configHome`: Helm's configuration directory (kiln's engine reads none).
+    pub config_home: Option<String>,
 }
 
 const CHART_KEYS: &[&str] = &[
@@ -109,7 +116,9 @@ impl Fields<'_> {
             values_file: self.opt_string(m, "valuesFile", ctx)?.filter(|s| !s.is_empty()),
             additional_values_files: list("additionalValuesFiles")?,
             values_inline,
-            values_merge: self.values_merge(m, ctx)?,
+            values_merge: self.values_merge(m, ctx)?.0,
+            bad_values_merge: self.values_merge(m, ctx)?.1,
+            debug: flag("debug")?,
             include_crds: flag("includeCRDs")?,
             skip_hooks: flag("skipHooks")?,
             skip_tests: flag("skipTests")?,
@@ -147,15 +156,15 @@ impl Fields<'_> {
         Ok(())
     }
 
-    fn values_merge(&self, m: &Map, ctx: &str) -> Result<ValuesMerge, Error> {
-        match self.opt_string(m, "valuesMerge", ctx)?.as_deref() {
-            None | Some("") | Some("override") => Ok(ValuesMerge::Override),
-            Some("merge") => Ok(ValuesMerge::Merge),
-            Some("replace") => Ok(ValuesMerge::Replace),
-            Some(other) => Err(self.err(format!(
-                "{ctx}.valuesMerge: {other:?}: valuesMerge must be one of [merge override replace]"
-            ))),
-        }
+    /// `valuesMerge`, and the text when it is none of the three (kustomize
+    /// refuses it only when it configures the chart's plugin).
+    fn values_merge(&self, m: &Map, ctx: &str) -> Result<(ValuesMerge, Option<String>), Error> {
+        Ok(match self.opt_string(m, "valuesMerge", ctx)?.as_deref() {
+            None | Some("") | Some("override") => (ValuesMerge::Override, None),
+            Some("merge") => (ValuesMerge::Merge, None),
+            Some("replace") => (ValuesMerge::Replace, None),
+            Some(other) => (ValuesMerge::Override, Some(other.to_string())),
+        })
     }
 
     /// `helmGlobals`.
@@ -164,6 +173,7 @@ impl Fields<'_> {
         self.check_keys(m, &["chartHome", "configHome"], ctx)?;
         Ok(HelmGlobals {
             chart_home: self.opt_string(m, "chartHome", ctx)?.filter(|s| !s.is_empty()),
+            config_home: self.opt_string(m, "configHome", ctx)?.filter(|s| !s.is_empty()),
         })
     }
 
@@ -207,7 +217,8 @@ impl Fields<'_> {
             release_name: self.opt_string(m, "releaseName", ctx)?.filter(|s| !s.is_empty()),
             values_file: self.opt_string(m, "values", ctx)?.filter(|s| !s.is_empty()),
             values_inline,
-            values_merge: self.values_merge(m, ctx)?,
+            values_merge: self.values_merge(m, ctx)?.0,
+            bad_values_merge: self.values_merge(m, ctx)?.1,
             ..HelmChart::default()
         };
         let home = self.opt_string(m, "chartHome", ctx)?.filter(|s| !s.is_empty());

@@ -318,6 +318,28 @@ pub fn split_path(path: &str) -> Vec<String> {
     out
 }
 
+/// A target's field path as kustomize's `PathMatcher` follows it: split
+/// as [`split_path`], an empty first part dropped when more follow (kyaml's
+/// splitter allows a leading separator); an empty part left matches a
+/// scalar whose text is empty and fails on a map or list.
+fn target_path(fp: &str) -> Vec<String> {
+    let mut segs = split_path(fp);
+    if segs.len() > 1 && segs[0].is_empty() {
+        segs.remove(0);
+    }
+    segs
+}
+
+/// A source's field path as kustomize's `PathGetter` follows it: split as
+/// [`split_path`], each part trimmed of spaces and the empty ones left out.
+fn source_path(fp: &str) -> Vec<String> {
+    split_path(fp)
+        .into_iter()
+        .map(|seg| seg.trim().to_string())
+        .filter(|seg| !seg.is_empty())
+        .collect()
+}
+
 /// A bracketed segment with dots but without `=` is a map key
 /// (`[example.com/name]`): kustomize's splitter drops its brackets.
 /// `[name=value]` selects a list item and stays as written.
@@ -375,8 +397,10 @@ fn find<'v>(
     let fresh = |rest: &[String]| -> Value {
         match rest.first() {
             // A created leaf has no type of its own: the value's text is
-            // written into it and reads back as a plain scalar.
+            // written into it and reads back as a plain scalar. So has a
+            // node made before an empty part.
             None => Value::Null,
+            Some(next) if next.is_empty() => Value::Null,
             Some(next)
                 if (next.starts_with('[') && next.contains('='))
                     || next.parse::<usize>().is_ok() =>
@@ -447,6 +471,30 @@ fn find<'v>(
         }
         for item in items.iter_mut().filter(|i| matches(i)) {
             find(item, rest, create, how, out);
+        }
+        return;
+    }
+    if seg.is_empty() {
+        // kyaml matches an empty part as a scalar's text: a scalar whose
+        // text is empty goes on (as does a node just made for the part), a
+        // map or list fails. Creating, it puts an empty untagged scalar (a
+        // null) in the place of another scalar and writes into a node it
+        // then drops: nothing else changes and nothing fails.
+        match v {
+            Value::Null => find(v, rest, create, how, out),
+            Value::String(text) if text.is_empty() => find(v, rest, create, how, out),
+            Value::Map(_) | Value::Seq(_) => {
+                let kind = if v.as_map().is_some() { "Mapping" } else { "Sequence" };
+                out.error.get_or_insert(format!(
+                    "wrong node kind: expected ScalarNode but got {kind}Node: node contents:\n{}",
+                    crate::yaml::node_to_string(v)
+                ));
+            }
+            _ if create.is_some() => {
+                *v = Value::Null;
+                out.lost += 1;
+            }
+            _ => {}
         }
         return;
     }
@@ -595,7 +643,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
     let mut copy = r.value.clone();
     let mut hits = Hits::default();
-    find(&mut copy, &split_path(fp), None, Match::Exact, &mut hits);
+    find(&mut copy, &source_path(fp), None, Match::Exact, &mut hits);
     if hits.wildcard {
         return Err(
             "error looking up replacement source: wildcard is not supported in PathGetter".into()
@@ -730,7 +778,7 @@ pub fn mistyped_error(r: &Resource) -> Option<String> {
     r.mistyped.iter().find_map(|(fp, text, error)| {
         let mut copy = r.value.clone();
         let mut hits = Hits::default();
-        find(&mut copy, &split_path(fp), None, Match::Regex, &mut hits);
+        find(&mut copy, &target_path(fp), None, Match::Regex, &mut hits);
         let still = hits.slots.iter().any(|(v, _)| v.as_str() == Some(text.as_str()));
         still.then(|| error.clone())
     })
@@ -764,7 +812,15 @@ fn write_path(
         Some(text) if !fresh => text.to_string(),
         _ => scalar_text(v),
     };
-    let segs = split_path(fp);
+    let segs = target_path(fp);
+    // The hash of a generated object of another kind depends on which
+    // nodes kept their tag and place (see `ynode`); a ConfigMap or Secret
+    // is hashed by its data (a later kind change after a replacement is
+    // not followed).
+    let followed = r.needs_hash
+        && (r.first_tree.is_some() || r.json_rebuilt.is_some())
+        && !matches!(r.kind(), "ConfigMap" | "Secret");
+    let before = (followed && is_scalar(value)).then(|| r.value.clone());
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
@@ -814,6 +870,11 @@ fn write_path(
         let fresh = slot.is_null() && !was_null;
         created |= fresh;
         let mut v = value.clone();
+        // kyaml copies only the text of a node into a scalar the object
+        // has: a map's or a list's text is empty.
+        if !fresh && is_scalar(slot) && !is_scalar(&v) {
+            v = Value::String(String::new());
+        }
         if annotation && is_scalar(slot) && is_scalar(&v) {
             let text = text_of(&v, fresh);
             *slot = if o.delimiter.is_empty() {
@@ -907,6 +968,13 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    if let Some(before) = before.filter(|_| in_place && !annotation) {
+        let mut at = Vec::new();
+        let mut changed = Vec::new();
+        changed_scalars(&before, &r.value, &mut at, &mut changed);
+        let stage = r.merged_patches.len();
+        r.kept_nodes.extend(changed.into_iter().map(|p| (stage, p)));
+    }
     // An annotation keeps the copied node's text (kustomize rewrites the
     // annotations from their nodes' text at the end).
     if let Some(path) = plain_path(fp).filter(|p| {
@@ -923,6 +991,30 @@ fn write_path(
         r.untagged.push(fp.to_string());
     }
     Ok(())
+}
+
+/// The paths of the scalars `before` had that hold other data in `after`.
+fn changed_scalars(before: &Value, after: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match (before, after) {
+        (Value::Map(b), Value::Map(a)) => {
+            for (k, v) in b {
+                if let Some(w) = a.get(k) {
+                    at.push(Step::Key(k.clone()));
+                    changed_scalars(v, w, at, out);
+                    at.pop();
+                }
+            }
+        }
+        (Value::Seq(b), Value::Seq(a)) => {
+            for (i, (v, w)) in b.iter().zip(a).enumerate() {
+                at.push(Step::Index(i));
+                changed_scalars(v, w, at, out);
+                at.pop();
+            }
+        }
+        (b, a) if is_scalar(b) && is_scalar(a) && !b.is_null() && b != a => out.push(at.clone()),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

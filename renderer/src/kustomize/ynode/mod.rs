@@ -1,29 +1,34 @@
 //! kustomize's hash input for a generated object whose kind is no longer ConfigMap or Secret: Go's JSON of its yaml.Node tree.
 //!
 //! kustomize hashes a ConfigMap or Secret by its data; any other kind (a
-//! generated ConfigMap a JSON patch turned into a custom kind) by
+//! generated ConfigMap a patch turned into a custom kind) by
 //! `encoding/json` of the object's yaml.v3 node tree: every node's kind,
 //! style, tag, text, children, comments, line and column. Line and column
-//! depend on the text the node was parsed from. A JSON patch rebuilds the
-//! object by printing its JSON as YAML (keys sorted, numbers as float64) and
-//! parsing that text, so kiln keeps the object as the patch left it
-//! ([`crate::resource::Resource::json_rebuilt`]), prints and parses it the
-//! same way, and lays the later changes over it as kustomize's setters make
-//! them: a changed scalar becomes a node without position or tag (keeping
-//! its style), a new field a node without position appended to its map, and
-//! the annotations a map rebuilt at the end of `metadata` after every patch.
+//! depend on the text the node was parsed from, so kiln follows the tree
+//! from where kustomize made it:
+//! - a generator parses a two-line template (`apiVersion`, `kind`) and
+//!   adds the rest with setters ([`Start::Generated`]);
+//! - a JSON patch rebuilds the object by printing its JSON as YAML (keys
+//!   sorted, numbers as float64) and parsing that text, so kiln keeps the
+//!   object as the patch left it
+//!   ([`crate::resource::Resource::json_rebuilt`]) and prints and parses it
+//!   the same way ([`Start::Rebuilt`]).
 //!
-//! Strategic merge patches after the JSON patch bring nodes from their own
-//! text: kiln records each ([`crate::resource::MergedPatch`]) and replays
-//! kyaml's merge walk over the trees ([`merge`]), checking the result
-//! against the data kiln's own merge gave. A tree kiln cannot place (a
-//! generator's own tree with no JSON patch before, lists merged by a
-//! schema's keys, patches with comments or several documents) is hashed
-//! by the object's JSON, which differs from kustomize's hash.
+//! Later changes are laid over the tree as kustomize's setters make them: a
+//! changed scalar becomes a node without position or tag (keeping its
+//! style), except where a replacement changed only its text; a new field a
+//! node without position appended to its map; build annotations set by
+//! kyaml's `AnnotationSetter` single-quoted, in place or appended.
+//! Strategic merge patches bring nodes from their own text: kiln records
+//! each ([`crate::resource::MergedPatch`]) and replays kyaml's merge walk
+//! over the trees ([`merge`]), checking the result against the data kiln's
+//! own merge gave. A tree kiln cannot place (lists merged by a schema's
+//! keys, patches with comments or several documents) is hashed by the
+//! object's JSON, which differs from kustomize's hash.
 
 mod merge;
 
-use crate::resource::MergedPatch;
+use crate::resource::{MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -90,28 +95,158 @@ fn reads_as_non_string(s: &str) -> bool {
     }
 }
 
-/// The JSON kustomize hashes for `current`, an object a JSON patch left as
-/// `rebuilt` (with the annotations it then had), whose annotations at hash
-/// time are its own plus `internal`, and into which kustomize then merged
-/// `patches`; `None` when the text does not parse or the tree is one kiln
-/// cannot place node by node.
+/// The node tree kustomize held for an object when kiln starts following it.
+pub(super) enum Start<'a> {
+    /// The object a JSON patch left, with the annotations it then had:
+    /// kustomize printed its JSON as YAML and parsed that text.
+    Rebuilt(&'a Value),
+    /// The object a `configMapGenerator` or `secretGenerator` made, before
+    /// its build annotations: kustomize made it with setters over a
+    /// two-line template.
+    Generated(&'a Value),
+    /// An object as read from a document of a file (one whose annotation
+    /// asks for a hash suffix): its nodes are the file's, placed where the
+    /// file has them.
+    Read(&'a Value, &'a SourceText),
+}
+
+/// The JSON kustomize hashes for `current`, an object whose node tree
+/// began as `start`, whose annotations at hash time are its own plus
+/// `internal`, into which kustomize then merged `patches`, and whose
+/// scalars at `kept` (each with the number of patches merged before) a
+/// replacement gave new text in place; `None` when
+/// the text does not parse or the tree is one kiln cannot place node by
+/// node.
 pub(super) fn hash_input(
-    rebuilt: &Value,
+    start: Start<'_>,
     current: &Value,
     internal: &[(String, String)],
     added: &[String],
     patches: &[MergedPatch],
+    kept: &[(usize, Vec<Step>)],
 ) -> Option<String> {
-    let mut root = parse_tree(&yaml::to_string(rebuilt))?;
-    if patches.is_empty() {
-        overlay(&mut root, rebuilt, current);
-        set_annotations(&mut root, rebuilt, current, internal, added);
-    } else {
-        merge_patches(&mut root, rebuilt, current, internal, added, patches)?;
-    }
+    let root = match start {
+        Start::Rebuilt(rebuilt) => {
+            let mut root = parse_tree(&yaml::to_string(rebuilt))?;
+            if patches.is_empty() {
+                overlay(&mut root, rebuilt, current, &stage(kept, 0));
+                set_annotations(&mut root, rebuilt, current, internal, added);
+            } else {
+                // After the JSON patch kustomize set the annotations again.
+                merge::set_meta_map(&mut root, "annotations", &notes_of(rebuilt, &[]));
+                merge_patches(&mut root, rebuilt, current, internal, added, patches, kept)?;
+            }
+            root
+        }
+        Start::Generated(generated) => {
+            let mut root = generator_tree(generated, internal)?;
+            merge_patches(&mut root, generated, current, internal, added, patches, kept)?;
+            root
+        }
+        Start::Read(read, text) => {
+            let mut root = parse_tree(&in_place(text)?)?;
+            merge_patches(&mut root, read, current, internal, added, patches, kept)?;
+            root
+        }
+    };
     let mut out = String::new();
     dump(&mut out, &root);
     Some(out)
+}
+
+/// The text of a document as kyaml's reader parses it: kio splits a file
+/// at each line that starts with `---` and decodes each piece on its own,
+/// so lines and columns count from the piece's start. What the piece holds
+/// before the document (a `---` at the start of the file, comments, a
+/// directive) is blanked, newlines kept, so the document's nodes keep
+/// their places.
+fn in_place(text: &SourceText) -> Option<String> {
+    let file = text.file.as_ref();
+    let start = text.range.start;
+    let mut piece = 0;
+    let mut from = 0;
+    while let Some(i) = file.get(from..start).and_then(|s| s.find("\n---")) {
+        let at = from + i + 1;
+        match file[at..].find('\n') {
+            Some(end) if at + end < start => piece = at + end + 1,
+            _ => break,
+        }
+        from = at;
+    }
+    let before = file.get(piece..start)?;
+    let doc = file.get(text.range.clone())?;
+    let mut out: String = before.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
+    out.push_str(doc);
+    Some(out)
+}
+
+/// The node tree of a generated ConfigMap or Secret as kustomize's
+/// generator leaves it: the template `apiVersion: v1` / `kind: K` parsed
+/// from its second line; `metadata` made by setters (name, namespace, the
+/// options' labels single-quoted in key order); for a Secret its `type`;
+/// each entry, in key order, a string node in `data` (or a ConfigMap's
+/// `binaryData`), the map made by the first entry that goes there;
+/// `immutable` a bool node; and last the annotations, which the factory
+/// set again when it marked the object (the options' and its build
+/// annotations `generatorBehavior` and `needsHashSuffix`, sorted).
+fn generator_tree(generated: &Value, internal: &[(String, String)]) -> Option<Node> {
+    let text = |path: &[&str]| generated.get_path(path).map(scalar_text);
+    let kind = text(&["kind"])?;
+    let secret = kind == "Secret";
+    let mut root = parse_tree(&format!("\napiVersion: v1\nkind: {kind}\n"))?;
+    let meta = merge::lookup_create(&mut root, "metadata");
+    merge::set_field(meta, "name", Node::string(&text(&["metadata", "name"])?));
+    if let Some(ns) = text(&["metadata", "namespace"]) {
+        merge::set_field(meta, "namespace", Node::string(&ns));
+    }
+    let entries = |path: &[&str]| -> Vec<(String, String)> {
+        generated
+            .get_path(path)
+            .and_then(Value::as_map)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), scalar_text(v)))
+            .collect()
+    };
+    let mut labels = entries(&["metadata", "labels"]);
+    labels.sort();
+    if !labels.is_empty() {
+        let map = merge::lookup_create(meta, "labels");
+        for (k, v) in labels {
+            merge::set_field(map, &k, Node { style: SINGLE_QUOTED, ..Node::string(&v) });
+        }
+    }
+    if secret {
+        let t = text(&["type"]).unwrap_or_default();
+        merge::set_field(&mut root, "type", Node::string(&t));
+    }
+    let mut data: Vec<(&str, String, String)> = ["data", "binaryData"]
+        .into_iter()
+        .flat_map(|field| entries(&[field]).into_iter().map(move |(k, v)| (field, k, v)))
+        .collect();
+    data.sort_by(|a, b| a.1.cmp(&b.1));
+    if secret && data.is_empty() && generated.get_path(&["data"]).is_some() {
+        merge::lookup_create(&mut root, "data");
+    }
+    for (field, k, v) in data {
+        merge::set_field(merge::lookup_create(&mut root, field), &k, Node::string(&v));
+    }
+    if generated.get_path(&["immutable"]).is_some_and(|v| *v == Value::Bool(true)) {
+        let node = Node { tag: "!!bool", ..Node::made(SCALAR, "true".into(), None) };
+        merge::set_field(&mut root, "immutable", node);
+    }
+    let mut notes = entries(&["metadata", "annotations"]);
+    notes.extend(
+        internal
+            .iter()
+            .filter(|(k, _)| {
+                let key = k.strip_prefix(super::build_annotations::PREFIX).unwrap_or("");
+                matches!(key, "generatorBehavior" | "needsHashSuffix")
+            })
+            .cloned(),
+    );
+    merge::set_meta_map(&mut root, "annotations", &notes);
+    Some(root)
 }
 
 /// The node tree of a one-document YAML text, as yaml.v3 reads it.
@@ -170,7 +305,7 @@ fn metadata_mut(root: &mut Node) -> Option<&mut Node> {
 
 /// Lays the changes from `was` to `now` (neither with annotations) over the
 /// tree, leaving its annotations map where it is.
-fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value) {
+fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value, kept: &[&[Step]]) {
     let meta_at = root
         .content
         .as_ref()
@@ -182,7 +317,7 @@ fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value) {
         Some((i, content.drain(2 * i..2 * i + 2).collect::<Vec<_>>()))
     });
     let before = metadata(root).cloned();
-    overlay(root, was, now);
+    overlay(root, was, now, kept);
     // kustomize's transformers write a namespace and label values as
     // string nodes; the setters around a patch do not.
     if let Some(meta) = metadata_mut(root).and_then(|m| m.content.as_mut()) {
@@ -286,15 +421,15 @@ fn merge_patches(
     internal: &[(String, String)],
     added: &[String],
     patches: &[MergedPatch],
+    kept: &[(usize, Vec<Step>)],
 ) -> Option<()> {
-    // After the JSON patch kustomize set the annotations again.
-    merge::set_meta_map(root, "annotations", &notes_of(rebuilt, &[]));
     let mut was = without_notes(rebuilt);
-    for p in patches {
-        overlay_kept_notes(root, &was, &without_notes(&p.before));
+    for (i, p) in patches.iter().enumerate() {
+        overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i));
         if p.notes_rebuilt {
-            merge::set_meta_map(root, "annotations", &p.notes);
-        } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
+            store_previous_id(root, &p.notes);
+        }
+        if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
             return None;
         }
         let patch = patch_copy(p.text.as_deref()?, p)?;
@@ -318,12 +453,27 @@ fn merge_patches(
         }
         was = without_notes(&p.after);
     }
-    overlay_kept_notes(root, &was, &without_notes(current));
+    overlay_kept_notes(root, &was, &without_notes(current), &stage(kept, patches.len()));
     let want = notes_of(current, internal);
     if !same_notes(&merge::meta_strings(root, "annotations"), &want) {
         later_notes(root, &want, internal, added);
     }
     Some(())
+}
+
+/// kustomize's `StorePreviousId` before a patch that may rename: kyaml's
+/// `AnnotationSetter` sets `previousNames`, `previousNamespaces` and
+/// `previousKinds` in turn, each a single-quoted string node replacing the
+/// value of a key the map has (in its style) or appended to it.
+fn store_previous_id(root: &mut Node, notes: &[(String, String)]) {
+    let Some(meta) = metadata_mut(root) else { return };
+    let map = merge::lookup_create(meta, "annotations");
+    for key in ["previousNames", "previousNamespaces", "previousKinds"] {
+        let key = format!("{}{key}", super::build_annotations::PREFIX);
+        if let Some((_, v)) = notes.iter().rev().find(|(k, _)| *k == key) {
+            merge::set_field(map, &key, Node { style: SINGLE_QUOTED, ..Node::string(v) });
+        }
+    }
 }
 
 /// The annotations changed after the last patch, as kustomize's later
@@ -351,7 +501,13 @@ fn later_notes(
         }
     }
     let mut new: Vec<&(String, String)> = want.iter().filter(|(k, _)| !have.contains(k)).collect();
-    new.sort_by_key(|(k, _)| added.iter().position(|a| a == k).unwrap_or(usize::MAX));
+    // kustomize's `StorePreviousId` appends the names, then the namespaces,
+    // then the kinds.
+    let stored = |k: &str| {
+        let key = k.strip_prefix(super::build_annotations::PREFIX).unwrap_or("");
+        ["previousNames", "previousNamespaces", "previousKinds"].iter().position(|p| *p == key)
+    };
+    new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
         let mut node = Node::string(v);
         if internal.iter().any(|(ik, _)| ik == k) {
@@ -531,33 +687,49 @@ fn made(v: &Value) -> Node {
     }
 }
 
-/// Lays the changes from `was` to `now` over the node tree parsed from `was`.
-fn overlay(node: &mut Node, was: &Value, now: &Value) {
+/// The paths of [`hash_input`]'s `kept` written after `patches` patches.
+fn stage(kept: &[(usize, Vec<Step>)], patches: usize) -> Vec<&[Step]> {
+    kept.iter().filter(|(n, _)| *n == patches).map(|(_, p)| p.as_slice()).collect()
+}
+
+/// The paths of `kept` under `step`, relative to it.
+fn under<'a>(kept: &[&'a [Step]], step: &Step) -> Vec<&'a [Step]> {
+    kept.iter()
+        .filter_map(|p| p.split_first().filter(|(s, _)| *s == step).map(|(_, r)| r))
+        .collect()
+}
+
+/// Lays the changes from `was` to `now` over the node tree parsed from
+/// `was`; `kept`: the scalars (relative paths) a replacement changed in
+/// place.
+fn overlay(node: &mut Node, was: &Value, now: &Value, kept: &[&[Step]]) {
     match (was, now, node.content.as_mut()) {
         (Value::Map(w), Value::Map(n), Some(content)) if node.kind == MAPPING => {
-            let mut kept = Vec::with_capacity(content.len());
+            let mut fields = Vec::with_capacity(content.len());
             let mut pairs = std::mem::take(content).into_iter();
             while let (Some(key), Some(mut value)) = (pairs.next(), pairs.next()) {
                 let Some(new) = n.get(&key.value) else { continue };
                 if let Some(old) = w.get(&key.value) {
-                    overlay(&mut value, old, new);
+                    overlay(&mut value, old, new, &under(kept, &Step::Key(key.value.clone())));
                 } else {
                     value = made(new);
                 }
-                kept.push(key);
-                kept.push(value);
+                fields.push(key);
+                fields.push(value);
             }
             for (k, v) in n.iter().filter(|(k, _)| !w.contains_key(*k)) {
-                kept.push(Node::made(SCALAR, k.clone(), None));
-                kept.push(made(v));
+                fields.push(Node::made(SCALAR, k.clone(), None));
+                fields.push(made(v));
             }
-            *content = kept;
+            *content = fields;
         }
         (Value::Seq(w), Value::Seq(n), Some(content)) if node.kind == SEQUENCE => {
             content.truncate(n.len());
             for (i, new) in n.iter().enumerate() {
                 match (content.get_mut(i), w.get(i)) {
-                    (Some(item), Some(old)) => overlay(item, old, new),
+                    (Some(item), Some(old)) => {
+                        overlay(item, old, new, &under(kept, &Step::Index(i)));
+                    }
                     (Some(item), None) => *item = made(new),
                     (None, _) => content.push(made(new)),
                 }
@@ -565,8 +737,13 @@ fn overlay(node: &mut Node, was: &Value, now: &Value) {
         }
         (w, n, None) if node.kind == SCALAR && !matches!(n, Value::Map(_) | Value::Seq(_)) => {
             if w != n {
-                // kyaml's setter keeps the style of the node it replaces.
-                *node = Node { style: node.style, ..Node::made(SCALAR, scalar_text(n), None) };
+                if kept.iter().any(|p| p.is_empty()) {
+                    // A replacement changes only the node's text.
+                    node.value = scalar_text(n);
+                } else {
+                    // kyaml's setter keeps the style of the node it replaces.
+                    *node = Node { style: node.style, ..Node::made(SCALAR, scalar_text(n), None) };
+                }
             }
         }
         (_, n, _) => *node = made(n),
