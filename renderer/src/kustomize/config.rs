@@ -86,7 +86,12 @@ pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<User
 /// the wrong type.
 fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Error> {
     let mut out = Map::new();
-    for (key, value) in m {
+    // The keys reach Go's decoder sorted (sigs.k8s.io/yaml goes through a
+    // Go map): of two spellings of one field, the later in that order wins.
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    for key in keys {
+        let value = &m[key];
         let Some(name) = allowed.iter().find(|a| a.eq_ignore_ascii_case(key)) else {
             return Err(err(
                 file,
@@ -179,7 +184,11 @@ impl Config {
             }
         };
         let mut fields = Map::new();
-        for (key, value) in m {
+        // In Go's order, as in [`canonical`].
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let value = &m[key];
             let Some(name) = CONFIG_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
                 return Err(err(
                     file,

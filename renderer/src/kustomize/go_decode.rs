@@ -31,8 +31,6 @@ pub(crate) enum GoType {
     /// A pointer (or a struct named by a static): decoded as what it
     /// points to.
     Ptr(&'static GoType),
-    /// A type whose inside kiln checks where it reads it (any value passes).
-    Any,
     /// A slice: its Go type name and its element.
     Slice(&'static str, &'static GoType),
     /// A map of strings to the element: its Go type name.
@@ -81,8 +79,7 @@ impl Walk {
             (GoType::Ptr(inner), v) => self.value(v, inner),
             (GoType::Str { .. } | GoType::NamedStr { .. }, Value::String(_))
             | (GoType::Bool, Value::Bool(_))
-            | (GoType::Opaque(_), Value::Map(_))
-            | (GoType::Any, _) => None,
+            | (GoType::Opaque(_), Value::Map(_)) => None,
             (GoType::Int(_), v) => match json_int(v) {
                 Ok(_) => None,
                 Err(found) => Some(self.mismatch_as(&found, ty)),
@@ -152,7 +149,6 @@ impl Walk {
         let type_name = match ty {
             GoType::Str { .. } => "string",
             GoType::Bool => "bool",
-            GoType::Any => "interface {}",
             GoType::NamedStr { name: n, .. } | GoType::Int(n) | GoType::Opaque(n) => n,
             GoType::Ptr(inner) => return self.mismatch_as(what, inner),
             GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
@@ -250,9 +246,11 @@ macro_rules! generator_plugin {
                 ("files", GoType::Slice("[]string", &EMBEDDED_STR)),
                 ("envs", GoType::Slice("[]string", &EMBEDDED_STR)),
                 ("env", EMBEDDED_STR),
+                // A field of an embedded struct: sigs.k8s.io/yaml converts
+                // nothing beneath it.
                 ("options", GoType::Struct("GeneratorOptions", "types.GeneratorOptions", &[
-                    ("labels", STRING_MAP),
-                    ("annotations", STRING_MAP),
+                    ("labels", GoType::Map("map[string]string", &EMBEDDED_STR)),
+                    ("annotations", GoType::Map("map[string]string", &EMBEDDED_STR)),
                     ("disableNameSuffixHash", GoType::Bool),
                     ("immutable", GoType::Bool),
                 ])),
@@ -343,7 +341,7 @@ pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
     static REPLACEMENT: GoType = GoType::Struct(
         "ReplacementTransformerPlugin",
         "builtins.ReplacementTransformerPlugin",
-        &[("replacements", GoType::Slice("[]types.ReplacementField", &GoType::Any))],
+        &[("replacements", GoType::Slice("[]types.ReplacementField", &REPLACEMENT_FIELD))],
     );
     static VALUE_ADD: GoType = GoType::Struct(
         "ValueAddTransformerPlugin",

@@ -172,11 +172,18 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         None => doc.clone(),
     };
     go_strings(&mut folded, kind);
+    // The plugin's id is its object's, read from the config as written; its
+    // fields (`metadata` too, where its Go struct has one) as Go decoded them.
+    let mut written = Value::Map(one("metadata", take(m, "metadata")));
+    go_strings(&mut written, "");
+    let written = written.get_path(&["metadata"]).and_then(Value::as_map).cloned();
+    let written = written.unwrap_or_default();
+    let ns = take(&written, "namespace");
+    let ns = ns.as_str().filter(|ns| !ns.is_empty()).unwrap_or("[noNs]");
+    let id =
+        format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&written, "name").as_str().unwrap_or(""));
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
-    let ns = take(&meta, "namespace");
-    let ns = ns.as_str().filter(|ns| !ns.is_empty()).unwrap_or("[noNs]");
-    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&meta, "name").as_str().unwrap_or(""));
     let fails =
         |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
     // kustomize decodes the config into the plugin's Go struct first

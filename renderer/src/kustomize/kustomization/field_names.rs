@@ -28,15 +28,9 @@ pub(crate) const SELECTOR: Shape = Shape(&[
     ("annotationSelector", None),
 ]);
 
-const PATCH_OPTIONS: Shape = Shape(&[("allowNameChange", None), ("allowKindChange", None)]);
-
 /// A `patches` (or `patchesJson6902`) entry.
-pub(crate) const PATCH: Shape = Shape(&[
-    ("path", None),
-    ("patch", None),
-    ("target", Some(&SELECTOR)),
-    ("options", Some(&PATCH_OPTIONS)),
-]);
+pub(crate) const PATCH: Shape =
+    Shape(&[("path", None), ("patch", None), ("target", Some(&SELECTOR)), ("options", None)]);
 
 /// An `images` entry.
 pub(crate) const IMAGE: Shape = Shape(&[
@@ -57,8 +51,21 @@ const GENERATOR_OPTIONS: Shape = Shape(&[
     ("immutable", None),
 ]);
 
-/// A `configMapGenerator` or `secretGenerator` entry.
+/// A `configMapGenerator` entry.
 pub(crate) const GENERATOR: Shape = Shape(&[
+    ("name", None),
+    ("namespace", None),
+    ("behavior", None),
+    ("literals", None),
+    ("files", None),
+    ("envs", None),
+    ("env", None),
+    ("options", Some(&GENERATOR_OPTIONS)),
+    ("kvSources", None),
+]);
+
+/// A `secretGenerator` entry.
+const SECRET_GENERATOR: Shape = Shape(&[
     ("name", None),
     ("namespace", None),
     ("behavior", None),
@@ -150,7 +157,7 @@ pub(crate) const KUSTOMIZATION: Shape = Shape(&[
     ("apiVersion", None),
     ("kind", None),
     ("metadata", Some(&OBJECT_META)),
-    ("openapi", Some(&Shape(&[("path", None), ("version", None)]))),
+    ("openapi", None),
     ("namePrefix", None),
     ("nameSuffix", None),
     ("namespace", None),
@@ -171,8 +178,8 @@ pub(crate) const KUSTOMIZATION: Shape = Shape(&[
     ("crds", None),
     ("bases", None),
     ("configMapGenerator", Some(&GENERATOR)),
-    ("secretGenerator", Some(&GENERATOR)),
-    ("helmGlobals", None),
+    ("secretGenerator", Some(&SECRET_GENERATOR)),
+    ("helmGlobals", Some(&Shape(&[("chartHome", None), ("configHome", None)]))),
     ("helmCharts", None),
     ("helmChartInflationGenerator", None),
     ("generatorOptions", Some(&GENERATOR_OPTIONS)),
@@ -186,10 +193,8 @@ pub(crate) const KUSTOMIZATION: Shape = Shape(&[
 const PLUGIN_LABELS: Shape =
     Shape(&[("labels", None), ("annotations", None), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
-const PLUGIN_PREFIX_SUFFIX: Shape =
-    Shape(&[("prefix", None), ("suffix", None), ("fieldSpecs", Some(&FIELD_SPEC))]);
-
 const PLUGIN_NAMESPACE: Shape = Shape(&[
+    ("metadata", Some(&OBJECT_META)),
     ("fieldSpecs", Some(&FIELD_SPEC)),
     ("unsetOnly", None),
     ("setRoleBindingSubjects", None),
@@ -201,12 +206,8 @@ const PLUGIN_IMAGE_TAG: Shape =
 const PLUGIN_REPLICA_COUNT: Shape =
     Shape(&[("replica", Some(&REPLICA)), ("fieldSpecs", Some(&FIELD_SPEC))]);
 
-const PLUGIN_PATCH: Shape = Shape(&[
-    ("path", None),
-    ("patch", None),
-    ("target", Some(&SELECTOR)),
-    ("options", Some(&PATCH_OPTIONS)),
-]);
+const PLUGIN_PATCH: Shape =
+    Shape(&[("path", None), ("patch", None), ("target", Some(&SELECTOR)), ("options", None)]);
 
 const PLUGIN_PATCH_SMP: Shape = Shape(&[("paths", None), ("patches", None)]);
 
@@ -215,9 +216,35 @@ const PLUGIN_PATCH_JSON: Shape =
 
 const PLUGIN_REPLACEMENT: Shape = Shape(&[("replacements", Some(&REPLACEMENT))]);
 
-/// A ConfigMapGenerator or SecretGenerator plugin config takes a
+/// A ConfigMapGenerator plugin config: its `metadata`, then a
 /// kustomization's generator arguments.
-const PLUGIN_GENERATOR: Shape = GENERATOR;
+const PLUGIN_CONFIG_MAP: Shape = Shape(&[
+    ("metadata", Some(&OBJECT_META)),
+    ("name", None),
+    ("namespace", None),
+    ("behavior", None),
+    ("literals", None),
+    ("files", None),
+    ("envs", None),
+    ("env", None),
+    ("options", Some(&GENERATOR_OPTIONS)),
+    ("kvSources", None),
+]);
+
+/// A SecretGenerator plugin config.
+const PLUGIN_SECRET: Shape = Shape(&[
+    ("metadata", Some(&OBJECT_META)),
+    ("name", None),
+    ("namespace", None),
+    ("behavior", None),
+    ("literals", None),
+    ("files", None),
+    ("envs", None),
+    ("env", None),
+    ("options", Some(&GENERATOR_OPTIONS)),
+    ("kvSources", None),
+    ("type", None),
+]);
 
 const VALUE_ADD_TARGET: Shape =
     Shape(&[("selector", Some(&SELECTOR)), ("fieldPath", None), ("filePathPosition", None)]);
@@ -231,13 +258,12 @@ const PLUGIN_VALUE_ADD: Shape =
 const PLUGIN_NOTHING: Shape = Shape(&[]);
 
 /// The fields of a built-in plugin's config, by the plugin's kind (`None`
-/// for the Helm generator, which is read strictly, and for unknown kinds).
+/// for the Helm generator, which is read strictly, for the prefix and suffix
+/// transformers, which goyaml.v2 decodes matching names exactly, and for
+/// unknown kinds).
 pub(crate) fn plugin(kind: &str) -> Option<&'static Shape> {
     Some(match kind {
         "LabelTransformer" | "AnnotationsTransformer" => &PLUGIN_LABELS,
-        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
-            &PLUGIN_PREFIX_SUFFIX
-        }
         "NamespaceTransformer" => &PLUGIN_NAMESPACE,
         "ImageTagTransformer" => &PLUGIN_IMAGE_TAG,
         "ReplicaCountTransformer" => &PLUGIN_REPLICA_COUNT,
@@ -245,7 +271,8 @@ pub(crate) fn plugin(kind: &str) -> Option<&'static Shape> {
         "PatchStrategicMergeTransformer" => &PLUGIN_PATCH_SMP,
         "PatchJson6902Transformer" => &PLUGIN_PATCH_JSON,
         "ReplacementTransformer" => &PLUGIN_REPLACEMENT,
-        "ConfigMapGenerator" | "SecretGenerator" => &PLUGIN_GENERATOR,
+        "ConfigMapGenerator" => &PLUGIN_CONFIG_MAP,
+        "SecretGenerator" => &PLUGIN_SECRET,
         "ValueAddTransformer" => &PLUGIN_VALUE_ADD,
         "HashTransformer" => &PLUGIN_NOTHING,
         _ => return None,
