@@ -7,14 +7,9 @@
 use super::Error;
 use super::config::specs;
 use super::go_decode;
-use super::kustomization::{Kustomization, Patch, SubjectNamespaces, canonical, plugin_fields};
+use super::kustomization::{Kustomization, Patch, SubjectNamespaces};
 use super::transform::value_add::{self, ValueAdd};
 use crate::value::{Map, Value};
-
-/// The fields of a ConfigMapGenerator or SecretGenerator config that are
-/// generator arguments.
-const GENERATOR_ARGS: &[&str] =
-    &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
 
 /// What a plugin config does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,8 +162,8 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     }
     // kustomize decodes a plugin config leniently: field names ignore case
     // and unknown fields are dropped.
-    let mut folded = match plugin_fields(kind) {
-        Some(shape) => canonical(doc, shape, false),
+    let mut folded = match go_decode::builtin_plugin(kind) {
+        Some(ty) => go_decode::canonical(doc, ty, false),
         None => doc.clone(),
     };
     go_strings(&mut folded, kind);
@@ -306,12 +301,13 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
             role = Role::Generator;
-            // kustomize reads the config leniently: fields that are not
-            // generator arguments are ignored, and the plugin's own
+            // kustomize reads the config leniently: the fields its Go struct
+            // does not have are gone already, and of those it has all but
+            // `metadata` are generator arguments. The plugin's own
             // `metadata` names the object only where `name`/`namespace` are unset.
             let mut g = Map::new();
             for (key, v) in m {
-                if GENERATOR_ARGS.contains(&key.as_str()) {
+                if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
                     g.insert(key.clone(), v.clone());
                 }
             }
