@@ -14,7 +14,7 @@ use crate::value::Value;
 
 mod field_names;
 mod structs;
-pub(crate) use field_names::{canonical, replacements_in_file};
+pub(crate) use field_names::{canonical, replacements_in_file, stringify};
 pub(crate) use structs::{
     KUSTOMIZATION, NAME_TO_API_MAP, REPLACEMENT_FIELD, TRANSFORMER_CONFIG, VALUE_ADD,
     builtin_plugin, yaml_v2_plugin,

@@ -99,6 +99,37 @@ fn canonical_items(v: &Value, fields: &'static [(&'static str, GoType)], strict:
     }
 }
 
+/// `v`, its field names folded (see [`canonical`]), as it reaches Go's
+/// decoder when sigs.k8s.io/yaml reads it into `ty`: a YAML number or bool
+/// where a string is due becomes its Go text, except beneath a field of an
+/// embedded struct ([`GoType::Promoted`]), which sigs.k8s.io/yaml does not
+/// find by its tag. `embedded`: those too (goyaml.v2, which decodes
+/// embedded structs' fields as the struct's own).
+pub(crate) fn stringify(v: &mut Value, ty: &GoType, embedded: bool) {
+    match (ty, v) {
+        (GoType::Ptr(inner), v) => stringify(v, inner, embedded),
+        (GoType::Promoted(inner), v) if embedded => stringify(v, inner, embedded),
+        (
+            GoType::Str | GoType::NamedStr(_),
+            v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)),
+        ) => *v = Value::String(crate::helm::chart::go_string(v)),
+        (GoType::Slice(_, elem), Value::Seq(items)) => {
+            items.iter_mut().for_each(|item| stringify(item, elem, embedded));
+        }
+        (GoType::Map(_, elem), Value::Map(m)) => {
+            m.values_mut().for_each(|item| stringify(item, elem, embedded));
+        }
+        (GoType::Struct(_, _, fields), Value::Map(m)) => {
+            for (key, item) in m.iter_mut() {
+                if let Some((_, ty)) = fields.iter().find(|(name, _)| name == key) {
+                    stringify(item, ty, embedded);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A replacement file's content as kustomize's lenient decoder reads it:
 /// one `types.Replacement` or a list of them, field names matched ignoring
 /// case and fields it does not know dropped.
