@@ -757,16 +757,6 @@ impl Builder<'_> {
             // kustomize reads the file's first document through
             // sigs.k8s.io/yaml (YAML 1.1, then Go's strict JSON decoder).
             if let Some(doc) = yaml::parse_first_document_helm(&text, &path)? {
-                let decoded = go_decode::first_error(
-                    &doc,
-                    &go_decode::TRANSFORMER_CONFIG,
-                    go_decode::Source::Yaml,
-                    true,
-                );
-                if let Some(e) = decoded {
-                    let message = format!("error unmarshaling JSON: while decoding JSON: {e}");
-                    return Err(invalid(&path, message));
-                }
                 self.config.merge(Config::parse(&doc, &path)?);
             }
             self.config.check_conflicts(&path)?;
@@ -1246,7 +1236,7 @@ impl Builder<'_> {
             let (path, text) = self.read_file(k, dir, rel)?;
             // The file is decoded as one document, leniently, as kustomize does.
             if let Some(doc) = yaml::parse_documents(&text, &path)?.into_iter().next() {
-                let doc = kustomization::canonical(&doc, &kustomization::VALUE_ADD_TARGETS, false);
+                let doc = go_decode::canonical(&doc, &go_decode::VALUE_ADD, false);
                 let targets = doc.get_path(&["targets"]).cloned().unwrap_or(Value::Null);
                 va.targets.extend(value_add::parse_targets(&targets).map_err(fails)?);
             }
@@ -1567,7 +1557,7 @@ impl Builder<'_> {
                         .into_iter()
                         .filter(|d| !d.is_null())
                     {
-                        let doc = kustomization::replacements_in_file(&doc);
+                        let doc = go_decode::replacements_in_file(&doc);
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
                                 .map_err(|m| configuring(invalid(&path, m)))?,

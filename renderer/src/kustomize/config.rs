@@ -1,12 +1,12 @@
 //! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
 
-use super::Error;
 use super::fieldspec::{
     FieldSpec, REPLICAS, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
 };
 use super::kustomization::{LabelSet, UserFieldSpec};
 use super::transform::name_reference::{self, TargetGvk};
 use super::transform::vars;
+use super::{Error, go_decode};
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
 
@@ -51,21 +51,6 @@ impl UserFieldSpec {
     }
 }
 
-/// The fields of a `configurations:` file.
-const CONFIG_FIELDS: &[&str] = &[
-    "namePrefix",
-    "nameSuffix",
-    "namespace",
-    "commonLabels",
-    "labels",
-    "templateLabels",
-    "commonAnnotations",
-    "nameReference",
-    "varReference",
-    "images",
-    "replicas",
-];
-
 fn err(file: &str, message: String) -> Error {
     Error::Invalid { file: file.to_string(), message }
 }
@@ -79,53 +64,14 @@ pub(crate) fn specs(v: Option<&Value>, file: &str, ctx: &str) -> Result<Vec<User
     read_specs(v, file, ctx, false)
 }
 
-/// A field spec or name reference of a `configurations:` file with its
-/// keys spelled as `allowed` spells them. kustomize decodes these files
-/// strictly with Go's JSON decoder, which matches keys regardless of case
-/// (a later spelling of a key wins) and refuses unknown keys and values of
-/// the wrong type.
-fn canonical(m: &Map, allowed: &[&str], file: &str, ctx: &str) -> Result<Map, Error> {
-    let mut out = Map::new();
-    for (key, value) in m {
-        let Some(name) = allowed.iter().find(|a| a.eq_ignore_ascii_case(key)) else {
-            return Err(err(
-                file,
-                format!(
-                    "error unmarshaling JSON: while decoding JSON: json: unknown field {key:?}"
-                ),
-            ));
-        };
-        let fits = match *name {
-            "create" => matches!(value, Value::Bool(_) | Value::Null),
-            "fieldSpecs" => true,
-            "path" => !matches!(value, Value::Seq(_) | Value::Map(_)),
-            _ => matches!(value, Value::String(_) | Value::Null),
-        };
-        if !fits {
-            let want = if *name == "create" { "bool" } else { "string" };
-            return Err(err(
-                file,
-                format!("{ctx}.{name}: cannot read a {} as a {want}", value.type_name()),
-            ));
-        }
-        // sigs.k8s.io/yaml writes a number or bool where a field spec's
-        // path is due as its text.
-        let value = match (*name, value) {
-            ("path", Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)) => {
-                Value::String(crate::resource::scalar_text(value, &[], &[]).unwrap_or_default())
-            }
-            _ => value.clone(),
-        };
-        out.insert((*name).to_string(), value);
-    }
-    Ok(out)
-}
-
+/// Reads a list of field specs. `path_text`: the list is a
+/// `configurations:` file's, which sigs.k8s.io/yaml decodes into its Go
+/// type, writing a number or bool where a spec's path is due as its text.
 fn read_specs(
     v: Option<&Value>,
     file: &str,
     ctx: &str,
-    strict: bool,
+    path_text: bool,
 ) -> Result<Vec<UserFieldSpec>, Error> {
     let items = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
@@ -143,19 +89,18 @@ fn read_specs(
             let m = item.as_map().ok_or_else(|| {
                 err(file, format!("{ctx}: expected a field spec map, found a {}", item.type_name()))
             })?;
-            let strict_map;
-            let m = if strict {
-                strict_map =
-                    canonical(m, &["group", "version", "kind", "path", "create"], file, ctx)?;
-                &strict_map
-            } else {
-                m
-            };
+            let path =
+                match m.get("path") {
+                    Some(
+                        v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)),
+                    ) if path_text => crate::resource::scalar_text(v, &[], &[]).unwrap_or_default(),
+                    _ => str_field(m, "path").unwrap_or_default(),
+                };
             Ok(UserFieldSpec {
                 group: str_field(m, "group"),
                 version: str_field(m, "version"),
                 kind: str_field(m, "kind"),
-                path: str_field(m, "path").unwrap_or_default(),
+                path,
                 create: matches!(m.get("create"), Some(Value::Bool(true))),
             })
         })
@@ -163,34 +108,18 @@ fn read_specs(
 }
 
 impl Config {
-    /// Reads a `configurations:` file.
+    /// Reads a `configurations:` file's first document: kustomize decodes
+    /// it with sigs.k8s.io/yaml into its Go struct, strictly, and fails
+    /// with the decoder's first error.
     pub fn parse(doc: &Value, file: &str) -> Result<Config, Error> {
-        let m = match doc {
-            Value::Null => return Ok(Config::default()),
-            Value::Map(m) => m,
-            other => {
-                return Err(err(
-                    file,
-                    format!(
-                        "expected a transformer configuration map, found a {}",
-                        other.type_name()
-                    ),
-                ));
-            }
-        };
-        let mut fields = Map::new();
-        for (key, value) in m {
-            let Some(name) = CONFIG_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
-                return Err(err(
-                    file,
-                    format!(
-                        "error unmarshaling JSON: while decoding JSON: json: unknown field {key:?}"
-                    ),
-                ));
-            };
-            fields.insert((*name).to_string(), value.clone());
+        let ty = &go_decode::TRANSFORMER_CONFIG;
+        if let Some(e) = go_decode::first_error(doc, ty, go_decode::Source::Yaml, true) {
+            return Err(err(file, format!("error unmarshaling JSON: while decoding JSON: {e}")));
         }
-        let m = &fields;
+        let doc = go_decode::canonical(doc, ty, true);
+        let Value::Map(m) = &doc else {
+            return Ok(Config::default());
+        };
         let list = |key: &str| read_specs(m.get(key), file, key, true);
         let mut c = Config {
             common_labels: list("commonLabels")?,
@@ -210,8 +139,6 @@ impl Config {
             Some(Value::Seq(refs)) => {
                 for r in refs {
                     let Some(rm) = r.as_map() else { continue };
-                    let allowed = ["group", "version", "kind", "fieldSpecs"];
-                    let rm = &canonical(rm, &allowed, file, "nameReference")?;
                     let ctx = "nameReference.fieldSpecs";
                     let referrers = read_specs(rm.get("fieldSpecs"), file, ctx, true)?;
                     let target = TargetGvk {

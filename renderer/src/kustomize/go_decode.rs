@@ -1,4 +1,4 @@
-//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its files into (the kustomization, transformer configurations, CRD schemas): the first error, in Go's words.
+//! Go's `encoding/json` decoding of a value into the Go types kustomize reads its files into (the kustomization, builtin plugin configs, transformer configurations, CRD schemas): the first error, in Go's words, and the field names Go matches.
 //!
 //! Go's decoder goes on after a value of the wrong type and reports the
 //! first such error once it is done (`json: cannot unmarshal string into Go
@@ -7,20 +7,25 @@
 //! nothing) and the Go type. A field matches its name whatever the case;
 //! with unknown fields refused, a key no field has is an error too. A value
 //! decoded from YAML (sigs.k8s.io/yaml) went through a Go map first, so its
-//! keys come in sorted order; JSON decoded as it is keeps its order.
+//! keys come in sorted order; JSON decoded as it is keeps its order. The
+//! structs themselves are described once, in [`structs`].
 
 use crate::value::Value;
 
+mod field_names;
+mod structs;
+pub(crate) use field_names::{canonical, replacements_in_file, stringify};
+pub(crate) use structs::{
+    KUSTOMIZATION, NAME_TO_API_MAP, REPLACEMENT_FIELD, TRANSFORMER_CONFIG, VALUE_ADD,
+    builtin_plugin, yaml_v2_plugin,
+};
+
 /// A Go type as the decoder sees it.
 pub(crate) enum GoType {
-    /// `string`. `lenient`: sigs.k8s.io/yaml turns a YAML number or bool
-    /// into its text for this field before decoding (it does for fields
-    /// it can find by their tag, not for those of embedded structs).
-    Str { lenient: bool },
-    /// A named string type (`types.SortOrder`), its Go name; `lenient` as
-    /// for [`GoType::Str`] (sigs.k8s.io/yaml goes by the field's kind, so a
-    /// named string is filled from a YAML number where a `string` would be).
-    NamedStr { name: &'static str, lenient: bool },
+    /// `string`.
+    Str,
+    /// A named string type (`types.SortOrder`): its Go name.
+    NamedStr(&'static str),
     /// `bool`.
     Bool,
     /// An integer type (`int`, `int64`), decoded as [`json_int`] says.
@@ -28,11 +33,13 @@ pub(crate) enum GoType {
     /// A struct read (and checked field by field) by its own reader later:
     /// here only an object or null is accepted. Its Go type name.
     Opaque(&'static str),
-    /// A pointer (or a struct named by a static): decoded as what it
-    /// points to.
+    /// A pointer: decoded as what it points to.
     Ptr(&'static GoType),
-    /// A type whose inside kiln checks where it reads it (any value passes).
-    Any,
+    /// A field promoted from an embedded struct (the `resid.Gvk` of a
+    /// `types.FieldSpec`): decoded as its type, but sigs.k8s.io/yaml finds
+    /// it only through the embedded struct and so converts nothing beneath
+    /// it (see [`Source::Yaml`]).
+    Promoted(&'static GoType),
     /// A slice: its Go type name and its element.
     Slice(&'static str, &'static GoType),
     /// A map of strings to the element: its Go type name.
@@ -42,13 +49,58 @@ pub(crate) enum GoType {
     Struct(&'static str, &'static str, &'static [(&'static str, GoType)]),
 }
 
+impl GoType {
+    /// The name Go's errors give the type.
+    pub(crate) fn go_name(&self) -> &'static str {
+        match self {
+            GoType::Str => "string",
+            GoType::Bool => "bool",
+            GoType::NamedStr(n) | GoType::Int(n) | GoType::Opaque(n) => n,
+            GoType::Ptr(inner) | GoType::Promoted(inner) => inner.go_name(),
+            GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
+        }
+    }
+
+    /// The fields of the struct this type holds: its own, a pointed-to
+    /// struct's, or its elements' (a slice of structs).
+    pub(crate) fn fields(&'static self) -> Option<&'static [(&'static str, GoType)]> {
+        match self {
+            GoType::Struct(_, _, fields) => Some(fields),
+            GoType::Ptr(inner) | GoType::Promoted(inner) | GoType::Slice(_, inner) => {
+                inner.fields()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The field of `fields` a JSON key decodes into: the exact name, else the
+/// first one equal ignoring ASCII case, as Go's decoder matches them.
+pub(crate) fn field<'a>(
+    fields: &'a [(&'static str, GoType)],
+    key: &str,
+) -> Option<&'a (&'static str, GoType)> {
+    fields
+        .iter()
+        .find(|(name, _)| *name == key)
+        .or_else(|| fields.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)))
+}
+
 /// How the value came to the decoder.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
     /// JSON text decoded as it is: keys in the text's order.
     Json,
-    /// YAML converted to JSON by sigs.k8s.io/yaml: keys sorted.
+    /// YAML read by sigs.k8s.io/yaml's `Unmarshal` into the Go value: keys
+    /// sorted (the YAML goes through a Go map), and a YAML number or bool
+    /// written where a string field is due turned into its text first, for
+    /// the fields sigs.k8s.io/yaml finds by their tag (not beneath a
+    /// [`GoType::Promoted`] field).
     Yaml,
+    /// YAML turned into JSON by sigs.k8s.io/yaml's `YAMLToJSON`, which does
+    /// not know the target type, then decoded (a kustomization): keys
+    /// sorted, a YAML number stays one.
+    YamlToJson,
 }
 
 /// The first error Go's decoder reports for `value` decoded into `ty`
@@ -59,13 +111,17 @@ pub(crate) fn first_error(
     source: Source,
     strict: bool,
 ) -> Option<String> {
-    let mut walk = Walk { source, strict, structure: None, fields: Vec::new() };
+    let typed = source == Source::Yaml;
+    let mut walk = Walk { source, strict, typed, structure: None, fields: Vec::new() };
     walk.value(value, ty)
 }
 
 struct Walk {
     source: Source,
     strict: bool,
+    /// Whether sigs.k8s.io/yaml knew the field's type here (see
+    /// [`Source::Yaml`]).
+    typed: bool,
     /// The innermost struct being decoded.
     structure: Option<&'static str>,
     /// The JSON names of the fields from the root.
@@ -79,24 +135,29 @@ impl Walk {
         }
         match (ty, v) {
             (GoType::Ptr(inner), v) => self.value(v, inner),
-            (GoType::Str { .. } | GoType::NamedStr { .. }, Value::String(_))
+            (GoType::Promoted(inner), v) => {
+                let typed = std::mem::replace(&mut self.typed, false);
+                let found = self.value(v, inner);
+                self.typed = typed;
+                found
+            }
+            (GoType::Str | GoType::NamedStr(_), Value::String(_))
             | (GoType::Bool, Value::Bool(_))
-            | (GoType::Opaque(_), Value::Map(_))
-            | (GoType::Any, _) => None,
+            | (GoType::Opaque(_), Value::Map(_)) => None,
             (GoType::Int(_), v) => match json_int(v) {
                 Ok(_) => None,
                 Err(found) => Some(self.mismatch_as(&found, ty)),
             },
             (
-                GoType::Str { lenient: true } | GoType::NamedStr { lenient: true, .. },
+                GoType::Str | GoType::NamedStr(_),
                 Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_),
-            ) if self.source == Source::Yaml => None,
+            ) if self.typed => None,
             (GoType::Slice(_, elem), Value::Seq(items)) => {
                 items.iter().find_map(|item| self.value(item, elem))
             }
             (GoType::Map(_, elem), Value::Map(m)) => {
                 let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-                if self.source == Source::Yaml {
+                if self.source != Source::Json {
                     entries.sort_by(|a, b| a.0.cmp(b.0));
                 }
                 // Map entries add no field name and leave the struct as it
@@ -105,13 +166,11 @@ impl Walk {
             }
             (GoType::Struct(name, _, fields), Value::Map(m)) => {
                 let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-                if self.source == Source::Yaml {
+                if self.source != Source::Json {
                     entries.sort_by(|a, b| a.0.cmp(b.0));
                 }
                 for (key, item) in entries {
-                    let Some((field, fty)) =
-                        fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key))
-                    else {
+                    let Some((field, fty)) = field(fields, key) else {
                         if self.strict {
                             return Some(format!(
                                 "json: unknown field {}",
@@ -149,14 +208,7 @@ impl Walk {
 
     /// [`Walk::mismatch`] where Go says what it found (`number 1.5`).
     fn mismatch_as(&self, what: &str, ty: &GoType) -> String {
-        let type_name = match ty {
-            GoType::Str { .. } => "string",
-            GoType::Bool => "bool",
-            GoType::Any => "interface {}",
-            GoType::NamedStr { name: n, .. } | GoType::Int(n) | GoType::Opaque(n) => n,
-            GoType::Ptr(inner) => return self.mismatch_as(what, inner),
-            GoType::Slice(n, _) | GoType::Map(n, _) | GoType::Struct(_, n, _) => n,
-        };
+        let type_name = ty.go_name();
         match self.structure {
             Some(s) => format!(
                 "json: cannot unmarshal {what} into Go struct field {s}.{} of type {type_name}",
@@ -185,563 +237,6 @@ pub(crate) fn json_int(v: &Value) -> Result<i64, String> {
     };
     text.parse::<i64>().map_err(|_| format!("number {text}"))
 }
-
-/// kustomize's `types.FieldSpec`: the group, version and kind of an
-/// embedded `resid.Gvk`, then the path and `create`.
-const FIELD_SPEC: GoType = GoType::Struct(
-    "FieldSpec",
-    "types.FieldSpec",
-    &[
-        ("group", GoType::Str { lenient: false }),
-        ("version", GoType::Str { lenient: false }),
-        ("kind", GoType::Str { lenient: false }),
-        ("path", GoType::Str { lenient: true }),
-        ("create", GoType::Bool),
-    ],
-);
-
-/// A string field sigs.k8s.io/yaml finds by its tag (see [`GoType::Str`]).
-const STR: GoType = GoType::Str { lenient: true };
-/// A string field of an embedded struct.
-const EMBEDDED_STR: GoType = GoType::Str { lenient: false };
-/// `map[string]string`.
-const STRING_MAP: GoType = GoType::Map("map[string]string", &STR);
-/// `[]types.FieldSpec`, a builtin plugin's `fieldSpecs`.
-const FIELD_SPECS: GoType = GoType::Slice("[]types.FieldSpec", &FIELD_SPEC);
-
-/// kustomize's `types.Selector`: an embedded `resid.ResId` (its `resid.Gvk`
-/// embedded too), then the label and annotation selectors.
-const SELECTOR: GoType = GoType::Struct(
-    "Selector",
-    "types.Selector",
-    &[
-        ("group", EMBEDDED_STR),
-        ("version", EMBEDDED_STR),
-        ("kind", EMBEDDED_STR),
-        ("name", EMBEDDED_STR),
-        ("namespace", EMBEDDED_STR),
-        ("annotationSelector", STR),
-        ("labelSelector", STR),
-    ],
-);
-
-/// kustomize's `types.ObjectMeta`, a generator's or the namespace
-/// transformer's `metadata`.
-const OBJECT_META: GoType = GoType::Struct(
-    "ObjectMeta",
-    "types.ObjectMeta",
-    &[("name", STR), ("namespace", STR), ("labels", STRING_MAP), ("annotations", STRING_MAP)],
-);
-
-/// The fields of kustomize's `types.GeneratorArgs` and `types.KvPairSources`,
-/// embedded in a generator plugin, with its `metadata` and, for secrets,
-/// `type`.
-macro_rules! generator_plugin {
-    ($name:literal, $go:literal $(, $extra:expr)?) => {
-        GoType::Struct(
-            $name,
-            $go,
-            &[
-                ("metadata", OBJECT_META),
-                ("namespace", EMBEDDED_STR),
-                ("name", EMBEDDED_STR),
-                ("behavior", EMBEDDED_STR),
-                ("literals", GoType::Slice("[]string", &EMBEDDED_STR)),
-                ("files", GoType::Slice("[]string", &EMBEDDED_STR)),
-                ("envs", GoType::Slice("[]string", &EMBEDDED_STR)),
-                ("env", EMBEDDED_STR),
-                ("options", GoType::Struct("GeneratorOptions", "types.GeneratorOptions", &[
-                    ("labels", STRING_MAP),
-                    ("annotations", STRING_MAP),
-                    ("disableNameSuffixHash", GoType::Bool),
-                    ("immutable", GoType::Bool),
-                ])),
-                $($extra,)?
-            ],
-        )
-    };
-}
-
-/// The Go type a builtin plugin decodes its config into with
-/// sigs.k8s.io/yaml (`None` for the plugins that decode otherwise).
-pub(crate) fn builtin_plugin(kind: &str) -> Option<&'static GoType> {
-    static LABELS: GoType = GoType::Struct(
-        "LabelTransformerPlugin",
-        "builtins.LabelTransformerPlugin",
-        &[("labels", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
-    );
-    static ANNOTATIONS: GoType = GoType::Struct(
-        "AnnotationsTransformerPlugin",
-        "builtins.AnnotationsTransformerPlugin",
-        &[("annotations", STRING_MAP), ("fieldSpecs", FIELD_SPECS)],
-    );
-    static IMAGE_TAG: GoType = GoType::Struct(
-        "ImageTagTransformerPlugin",
-        "builtins.ImageTagTransformerPlugin",
-        &[
-            (
-                "imageTag",
-                GoType::Struct(
-                    "Image",
-                    "types.Image",
-                    &[
-                        ("name", STR),
-                        ("newName", STR),
-                        ("tagSuffix", STR),
-                        ("newTag", STR),
-                        ("digest", STR),
-                    ],
-                ),
-            ),
-            ("fieldSpecs", FIELD_SPECS),
-        ],
-    );
-    static REPLICA_COUNT: GoType = GoType::Struct(
-        "ReplicaCountTransformerPlugin",
-        "builtins.ReplicaCountTransformerPlugin",
-        &[
-            (
-                "replica",
-                GoType::Struct(
-                    "Replica",
-                    "types.Replica",
-                    &[("name", STR), ("count", GoType::Int("int64"))],
-                ),
-            ),
-            ("fieldSpecs", FIELD_SPECS),
-        ],
-    );
-    static PATCH: GoType = GoType::Struct(
-        "PatchTransformerPlugin",
-        "builtins.PatchTransformerPlugin",
-        &[
-            ("path", STR),
-            ("patch", STR),
-            ("target", SELECTOR),
-            ("options", GoType::Map("map[string]bool", &GoType::Bool)),
-        ],
-    );
-    static PATCH_SM: GoType = GoType::Struct(
-        "PatchStrategicMergeTransformerPlugin",
-        "builtins.PatchStrategicMergeTransformerPlugin",
-        &[
-            (
-                "paths",
-                GoType::Slice(
-                    "[]types.PatchStrategicMerge",
-                    &GoType::NamedStr { name: "types.PatchStrategicMerge", lenient: true },
-                ),
-            ),
-            ("patches", STR),
-        ],
-    );
-    static PATCH_JSON6902: GoType = GoType::Struct(
-        "PatchJson6902TransformerPlugin",
-        "builtins.PatchJson6902TransformerPlugin",
-        &[("target", SELECTOR), ("path", STR), ("jsonOp", STR)],
-    );
-    static REPLACEMENT: GoType = GoType::Struct(
-        "ReplacementTransformerPlugin",
-        "builtins.ReplacementTransformerPlugin",
-        &[("replacements", GoType::Slice("[]types.ReplacementField", &GoType::Any))],
-    );
-    static VALUE_ADD: GoType = GoType::Struct(
-        "ValueAddTransformerPlugin",
-        "builtins.ValueAddTransformerPlugin",
-        &[
-            ("value", STR),
-            (
-                "targets",
-                GoType::Slice(
-                    "[]builtins.Target",
-                    &GoType::Struct(
-                        "Target",
-                        "builtins.Target",
-                        &[
-                            ("selector", SELECTOR),
-                            ("fieldPath", STR),
-                            ("filePathPosition", GoType::Int("int")),
-                        ],
-                    ),
-                ),
-            ),
-            ("targetFilePath", STR),
-        ],
-    );
-    static NAMESPACE: GoType = GoType::Struct(
-        "NamespaceTransformerPlugin",
-        "builtins.NamespaceTransformerPlugin",
-        &[
-            ("metadata", OBJECT_META),
-            ("fieldSpecs", FIELD_SPECS),
-            ("unsetOnly", GoType::Bool),
-            (
-                "setRoleBindingSubjects",
-                GoType::NamedStr { name: "namespace.RoleBindingSubjectMode", lenient: true },
-            ),
-        ],
-    );
-    static CONFIG_MAP: GoType =
-        generator_plugin!("ConfigMapGeneratorPlugin", "builtins.ConfigMapGeneratorPlugin");
-    static SECRET: GoType = generator_plugin!(
-        "SecretGeneratorPlugin",
-        "builtins.SecretGeneratorPlugin",
-        ("type", EMBEDDED_STR)
-    );
-    Some(match kind {
-        "LabelTransformer" => &LABELS,
-        "AnnotationsTransformer" => &ANNOTATIONS,
-        "ImageTagTransformer" => &IMAGE_TAG,
-        "ReplicaCountTransformer" => &REPLICA_COUNT,
-        "PatchTransformer" => &PATCH,
-        "PatchStrategicMergeTransformer" => &PATCH_SM,
-        "PatchJson6902Transformer" => &PATCH_JSON6902,
-        "ReplacementTransformer" => &REPLACEMENT,
-        "ValueAddTransformer" => &VALUE_ADD,
-        "NamespaceTransformer" => &NAMESPACE,
-        "ConfigMapGenerator" => &CONFIG_MAP,
-        "SecretGenerator" => &SECRET,
-        _ => return None,
-    })
-}
-
-/// `builtinconfig.NameBackReferences`.
-static NAME_BACK_REFERENCES: GoType = GoType::Struct(
-    "NameBackReferences",
-    "builtinconfig.NameBackReferences",
-    &[
-        ("group", GoType::Str { lenient: false }),
-        ("version", GoType::Str { lenient: false }),
-        ("kind", GoType::Str { lenient: false }),
-        ("fieldSpecs", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-    ],
-);
-
-/// kustomize's `builtinconfig.TransformerConfig`, what a `configurations:`
-/// file is read into.
-pub(crate) static TRANSFORMER_CONFIG: GoType = GoType::Struct(
-    "TransformerConfig",
-    "builtinconfig.TransformerConfig",
-    &[
-        ("namePrefix", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("nameSuffix", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("namespace", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("commonLabels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("labels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("templateLabels", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("commonAnnotations", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("nameReference", GoType::Slice("builtinconfig.nbrSlice", &NAME_BACK_REFERENCES)),
-        ("varReference", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("images", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-        ("replicas", GoType::Slice("types.FsSlice", &FIELD_SPEC)),
-    ],
-);
-
-/// kustomize's `accumulator.OpenAPIDefinition` (one definition of a `crds:`
-/// file). Its schema is go-openapi's `spec.Schema`, which decodes itself
-/// with errors of its own; kiln checks only that it is a map where it reads
-/// it.
-static OPENAPI_DEFINITION: GoType = GoType::Struct(
-    "OpenAPIDefinition",
-    "accumulator.OpenAPIDefinition",
-    &[("Dependencies", GoType::Slice("[]string", &GoType::Str { lenient: true }))],
-);
-
-/// What a `crds:` file is read into: `accumulator.nameToApiMap`.
-pub(crate) static NAME_TO_API_MAP: GoType =
-    GoType::Map("accumulator.nameToApiMap", &OPENAPI_DEFINITION);
-
-/// A string field of a kustomization: `sigs.k8s.io/yaml` turns the file
-/// into JSON without knowing the target type, so a YAML number stays one.
-const UNTYPED_STR: GoType = GoType::Str { lenient: false };
-
-/// `[]string`.
-const UNTYPED_STRINGS: GoType = GoType::Slice("[]string", &UNTYPED_STR);
-
-/// `map[string]string`.
-const UNTYPED_STRING_MAP: GoType = GoType::Map("map[string]string", &UNTYPED_STR);
-
-/// kustomize's `types.FieldSpec` in a kustomization.
-static KUSTOMIZATION_FIELD_SPEC: GoType = GoType::Struct(
-    "FieldSpec",
-    "types.FieldSpec",
-    &[
-        ("group", UNTYPED_STR),
-        ("version", UNTYPED_STR),
-        ("kind", UNTYPED_STR),
-        ("path", UNTYPED_STR),
-        ("create", GoType::Bool),
-    ],
-);
-
-/// `types.Selector`: an embedded `resid.ResId`, then the label selectors.
-static KUSTOMIZATION_SELECTOR: GoType = GoType::Struct(
-    "Selector",
-    "types.Selector",
-    &[
-        ("group", UNTYPED_STR),
-        ("version", UNTYPED_STR),
-        ("kind", UNTYPED_STR),
-        ("name", UNTYPED_STR),
-        ("namespace", UNTYPED_STR),
-        ("annotationSelector", UNTYPED_STR),
-        ("labelSelector", UNTYPED_STR),
-    ],
-);
-
-/// `types.Patch`.
-static PATCH: GoType = GoType::Struct(
-    "Patch",
-    "types.Patch",
-    &[
-        ("path", UNTYPED_STR),
-        ("patch", UNTYPED_STR),
-        ("target", GoType::Ptr(&KUSTOMIZATION_SELECTOR)),
-        ("options", GoType::Map("map[string]bool", &GoType::Bool)),
-    ],
-);
-
-/// `types.Image`.
-static IMAGE: GoType = GoType::Struct(
-    "Image",
-    "types.Image",
-    &[
-        ("name", UNTYPED_STR),
-        ("newName", UNTYPED_STR),
-        ("newTag", UNTYPED_STR),
-        ("digest", UNTYPED_STR),
-        ("tagSuffix", UNTYPED_STR),
-    ],
-);
-
-/// `types.FieldOptions` of a replacement's source or target.
-static FIELD_OPTIONS: GoType = GoType::Struct(
-    "FieldOptions",
-    "types.FieldOptions",
-    &[
-        ("delimiter", UNTYPED_STR),
-        ("index", GoType::Int("int")),
-        ("encoding", UNTYPED_STR),
-        ("create", GoType::Bool),
-    ],
-);
-
-/// `types.SourceSelector`: an embedded `resid.ResId`, the field path and
-/// its options.
-static SOURCE_SELECTOR: GoType = GoType::Struct(
-    "SourceSelector",
-    "types.SourceSelector",
-    &[
-        ("group", UNTYPED_STR),
-        ("version", UNTYPED_STR),
-        ("kind", UNTYPED_STR),
-        ("name", UNTYPED_STR),
-        ("namespace", UNTYPED_STR),
-        ("fieldPath", UNTYPED_STR),
-        ("options", GoType::Ptr(&FIELD_OPTIONS)),
-    ],
-);
-
-/// `types.TargetSelector`.
-static TARGET_SELECTOR: GoType = GoType::Struct(
-    "TargetSelector",
-    "types.TargetSelector",
-    &[
-        ("select", GoType::Ptr(&KUSTOMIZATION_SELECTOR)),
-        ("reject", GoType::Slice("[]*types.Selector", &KUSTOMIZATION_SELECTOR)),
-        ("fieldPaths", UNTYPED_STRINGS),
-        ("options", GoType::Ptr(&FIELD_OPTIONS)),
-    ],
-);
-
-/// `types.ReplacementField`: an embedded `types.Replacement`, or a path.
-static REPLACEMENT_FIELD: GoType = GoType::Struct(
-    "ReplacementField",
-    "types.ReplacementField",
-    &[
-        ("source", GoType::Ptr(&SOURCE_SELECTOR)),
-        ("targets", GoType::Slice("[]*types.TargetSelector", &TARGET_SELECTOR)),
-        ("path", UNTYPED_STR),
-    ],
-);
-
-/// `types.Var`: its object reference is a `types.Target` (an embedded
-/// `resid.Gvk`, the apiVersion, name and namespace).
-static VAR: GoType = GoType::Struct(
-    "Var",
-    "types.Var",
-    &[
-        ("name", UNTYPED_STR),
-        (
-            "objref",
-            GoType::Struct(
-                "Target",
-                "types.Target",
-                &[
-                    ("group", UNTYPED_STR),
-                    ("version", UNTYPED_STR),
-                    ("kind", UNTYPED_STR),
-                    ("apiVersion", UNTYPED_STR),
-                    ("name", UNTYPED_STR),
-                    ("namespace", UNTYPED_STR),
-                ],
-            ),
-        ),
-        (
-            "fieldref",
-            GoType::Struct("FieldSelector", "types.FieldSelector", &[("fieldPath", UNTYPED_STR)]),
-        ),
-    ],
-);
-
-/// `types.GeneratorOptions`.
-static GENERATOR_OPTIONS: GoType = GoType::Struct(
-    "GeneratorOptions",
-    "types.GeneratorOptions",
-    &[
-        ("labels", UNTYPED_STRING_MAP),
-        ("annotations", UNTYPED_STRING_MAP),
-        ("disableNameSuffixHash", GoType::Bool),
-        ("immutable", GoType::Bool),
-    ],
-);
-
-/// The fields of `types.GeneratorArgs` (with its embedded `KvPairSources`),
-/// which `ConfigMapArgs` embeds and `SecretArgs` embeds beside `type`.
-macro_rules! generator_args {
-    ($($more:expr),*) => {
-        &[
-            ("namespace", UNTYPED_STR),
-            ("name", UNTYPED_STR),
-            ("behavior", UNTYPED_STR),
-            ("literals", UNTYPED_STRINGS),
-            ("files", UNTYPED_STRINGS),
-            ("envs", UNTYPED_STRINGS),
-            ("env", UNTYPED_STR),
-            ("kvSources", GoType::Slice("[]types.KVSource", &GoType::Opaque("types.KVSource"))),
-            ("options", GoType::Ptr(&GENERATOR_OPTIONS)),
-            $($more),*
-        ]
-    };
-}
-
-/// `types.ConfigMapArgs`.
-static CONFIG_MAP_ARGS: GoType =
-    GoType::Struct("ConfigMapArgs", "types.ConfigMapArgs", generator_args!());
-
-/// `types.SecretArgs`.
-static SECRET_ARGS: GoType =
-    GoType::Struct("SecretArgs", "types.SecretArgs", generator_args!(("type", UNTYPED_STR)));
-
-/// `types.Label`.
-static LABEL: GoType = GoType::Struct(
-    "Label",
-    "types.Label",
-    &[
-        ("pairs", UNTYPED_STRING_MAP),
-        ("includeSelectors", GoType::Bool),
-        ("includeTemplates", GoType::Bool),
-        ("fields", GoType::Slice("[]types.FieldSpec", &KUSTOMIZATION_FIELD_SPEC)),
-    ],
-);
-
-/// `types.SortOptions`.
-static SORT_OPTIONS: GoType = GoType::Struct(
-    "SortOptions",
-    "types.SortOptions",
-    &[
-        ("order", GoType::NamedStr { name: "types.SortOrder", lenient: false }),
-        (
-            "legacySortOptions",
-            GoType::Struct(
-                "LegacySortOptions",
-                "types.LegacySortOptions",
-                &[("orderFirst", UNTYPED_STRINGS), ("orderLast", UNTYPED_STRINGS)],
-            ),
-        ),
-    ],
-);
-
-/// kustomize's `types.Kustomization`, what a kustomization file is read
-/// into (the Helm chart entries are read, strictly, by their own reader).
-pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
-    "Kustomization",
-    "types.Kustomization",
-    &[
-        ("apiVersion", UNTYPED_STR),
-        ("kind", UNTYPED_STR),
-        (
-            "metadata",
-            GoType::Struct(
-                "ObjectMeta",
-                "types.ObjectMeta",
-                &[
-                    ("name", UNTYPED_STR),
-                    ("namespace", UNTYPED_STR),
-                    ("labels", UNTYPED_STRING_MAP),
-                    ("annotations", UNTYPED_STRING_MAP),
-                ],
-            ),
-        ),
-        ("openapi", UNTYPED_STRING_MAP),
-        ("namePrefix", UNTYPED_STR),
-        ("nameSuffix", UNTYPED_STR),
-        ("namespace", UNTYPED_STR),
-        ("commonLabels", UNTYPED_STRING_MAP),
-        ("labels", GoType::Slice("[]types.Label", &LABEL)),
-        ("commonAnnotations", UNTYPED_STRING_MAP),
-        (
-            "patchesStrategicMerge",
-            GoType::Slice(
-                "[]types.PatchStrategicMerge",
-                &GoType::NamedStr { name: "types.PatchStrategicMerge", lenient: false },
-            ),
-        ),
-        ("patchesJson6902", GoType::Slice("[]types.Patch", &PATCH)),
-        ("patches", GoType::Slice("[]types.Patch", &PATCH)),
-        ("images", GoType::Slice("[]types.Image", &IMAGE)),
-        ("imageTags", GoType::Slice("[]types.Image", &IMAGE)),
-        ("replacements", GoType::Slice("[]types.ReplacementField", &REPLACEMENT_FIELD)),
-        (
-            "replicas",
-            GoType::Slice(
-                "[]types.Replica",
-                &GoType::Struct(
-                    "Replica",
-                    "types.Replica",
-                    &[("name", UNTYPED_STR), ("count", GoType::Int("int64"))],
-                ),
-            ),
-        ),
-        ("vars", GoType::Slice("[]types.Var", &VAR)),
-        ("sortOptions", GoType::Ptr(&SORT_OPTIONS)),
-        ("resources", UNTYPED_STRINGS),
-        ("components", UNTYPED_STRINGS),
-        ("crds", UNTYPED_STRINGS),
-        ("bases", UNTYPED_STRINGS),
-        ("configMapGenerator", GoType::Slice("[]types.ConfigMapArgs", &CONFIG_MAP_ARGS)),
-        ("secretGenerator", GoType::Slice("[]types.SecretArgs", &SECRET_ARGS)),
-        (
-            "helmGlobals",
-            GoType::Struct(
-                "HelmGlobals",
-                "types.HelmGlobals",
-                &[("chartHome", UNTYPED_STR), ("configHome", UNTYPED_STR)],
-            ),
-        ),
-        ("helmCharts", GoType::Slice("[]types.HelmChart", &GoType::Opaque("types.HelmChart"))),
-        (
-            "helmChartInflationGenerator",
-            GoType::Slice("[]types.HelmChartArgs", &GoType::Opaque("types.HelmChartArgs")),
-        ),
-        ("generatorOptions", GoType::Ptr(&GENERATOR_OPTIONS)),
-        ("configurations", UNTYPED_STRINGS),
-        ("generators", UNTYPED_STRINGS),
-        ("transformers", UNTYPED_STRINGS),
-        ("validators", UNTYPED_STRINGS),
-        ("buildMetadata", UNTYPED_STRINGS),
-    ],
-);
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,7 @@ use super::transform::value_add::ValueAdd;
 use super::transform::vars::Var;
 use crate::value::{Map, Value};
 
-mod field_names;
 mod helm_chart;
-pub(crate) use field_names::{
-    Shape, VALUE_ADD_TARGETS, canonical, plugin as plugin_fields, replacements_in_file,
-};
 pub use helm_chart::{DEFAULT_CHART_HOME, HelmChart, HelmGlobals, ValuesMerge};
 
 /// The names kustomize looks for, in its order of preference.
@@ -589,8 +585,8 @@ impl Fields<'_> {
     /// (its keys already named as Go's fields) so, before any reader looks
     /// at its fields in its own order.
     fn decode(&self, doc: &Value) -> Result<(), Error> {
-        match go_decode::first_error(doc, &go_decode::KUSTOMIZATION, go_decode::Source::Yaml, true)
-        {
+        let source = go_decode::Source::YamlToJson;
+        match go_decode::first_error(doc, &go_decode::KUSTOMIZATION, source, true) {
             Some(e) => Err(self.err(format!("invalid Kustomization: {e}"))),
             None => Ok(()),
         }
@@ -774,13 +770,13 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 /// YAML, keys sorted, only the fields Go knows, zero values left out (an
 /// empty struct a pointer holds stays `{}`).
 pub fn replacements_config(doc: &Value) -> String {
-    fn go_struct(v: &Value, shape: &'static Shape) -> Value {
+    fn go_struct(v: &Value, fields: &'static [(&'static str, go_decode::GoType)]) -> Value {
         match v {
             Value::Map(m) => Value::Map(
                 m.iter()
                     .filter_map(|(k, v)| {
-                        let (name, inner) = shape.field(k)?;
-                        let v = match inner {
+                        let (name, ty) = go_decode::field(fields, k)?;
+                        let v = match ty.fields() {
                             Some(inner) => go_struct(v, inner),
                             None => go_leaf(v),
                         };
@@ -797,7 +793,7 @@ pub fn replacements_config(doc: &Value) -> String {
                     })
                     .collect(),
             ),
-            Value::Seq(items) => Value::Seq(items.iter().map(|i| go_struct(i, shape)).collect()),
+            Value::Seq(items) => Value::Seq(items.iter().map(|i| go_struct(i, fields)).collect()),
             other => go_leaf(other),
         }
     }
@@ -808,10 +804,11 @@ pub fn replacements_config(doc: &Value) -> String {
             other => other.clone(),
         }
     }
-    let doc = canonical(doc, &field_names::KUSTOMIZATION, true);
+    let doc = go_decode::canonical(doc, &go_decode::KUSTOMIZATION, true);
     let replacements = doc.as_map().and_then(|m| m.get("replacements")).unwrap_or(&Value::Null);
     let mut m = Map::new();
-    m.insert("Replacements".into(), go_struct(replacements, &field_names::REPLACEMENT));
+    let fields = go_decode::REPLACEMENT_FIELD.fields().unwrap_or_default();
+    m.insert("Replacements".into(), go_struct(replacements, fields));
     crate::yaml::to_string(&Value::Map(m))
 }
 
@@ -825,7 +822,7 @@ impl Kustomization {
     /// [`Kustomization::from_value`], refusing one that says nothing.
     pub fn from_file_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
-        let canonical_doc = canonical(doc, &field_names::KUSTOMIZATION, true);
+        let canonical_doc = go_decode::canonical(doc, &go_decode::KUSTOMIZATION, true);
         if let Value::Map(m) = &canonical_doc {
             // kustomize's words, whatever the file is called. It compares the
             // decoded kustomization, its deprecated lists already moved, with
@@ -855,7 +852,7 @@ impl Kustomization {
     /// Reads a kustomization from its parsed document.
     pub fn from_value(doc: &Value, file: &str) -> Result<Kustomization, Error> {
         let f = Fields { file };
-        let doc = &canonical(doc, &field_names::KUSTOMIZATION, true);
+        let doc = &go_decode::canonical(doc, &go_decode::KUSTOMIZATION, true);
         let m = match doc {
             Value::Null => return Err(f.err("kustomization.yaml is empty")),
             Value::Map(m) => m,

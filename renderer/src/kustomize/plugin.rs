@@ -7,14 +7,9 @@
 use super::Error;
 use super::config::specs;
 use super::go_decode;
-use super::kustomization::{Kustomization, Patch, SubjectNamespaces, canonical, plugin_fields};
+use super::kustomization::{Kustomization, Patch, SubjectNamespaces};
 use super::transform::value_add::{self, ValueAdd};
 use crate::value::{Map, Value};
-
-/// The fields of a ConfigMapGenerator or SecretGenerator config that are
-/// generator arguments.
-const GENERATOR_ARGS: &[&str] =
-    &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
 
 /// What a plugin config does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,60 +34,17 @@ fn one(key: &str, v: Value) -> Map {
     out
 }
 
-/// The string fields of a plugin's config that `sigs.k8s.io/yaml` fills
-/// from a YAML bool or number with its Go text (`newTag: 3` is "3"): the
-/// fields of its own struct and of the structs it names, by path. Fields
-/// of embedded (inline) structs are not among them: JSON refuses a number
-/// there.
-fn string_fields(kind: &str) -> &'static [&'static [&'static str]] {
-    match kind {
-        "ImageTagTransformer" => &[
-            &["imageTag", "name"],
-            &["imageTag", "newName"],
-            &["imageTag", "newTag"],
-            &["imageTag", "digest"],
-            &["imageTag", "tagSuffix"],
-        ],
-        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
-            &[&["prefix"], &["suffix"]]
-        }
-        "ReplicaCountTransformer" => &[&["replica", "name"]],
-        "PatchTransformer" => &[&["path"], &["patch"]],
-        "PatchJson6902Transformer" => &[&["path"], &["jsonOp"]],
-        _ => &[],
-    }
-}
-
-/// Turns the bools and numbers at the config's string fields (see
-/// [`string_fields`]) and at `metadata.name` and `metadata.namespace` into
-/// their Go text.
-fn go_strings(doc: &mut Value, kind: &str) {
-    let meta: [&[&str]; 2] = [&["metadata", "name"], &["metadata", "namespace"]];
-    for path in meta.iter().chain(string_fields(kind)) {
-        if let Some(v) = doc.get_path_mut(path)
-            && matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))
-        {
-            *v = Value::String(crate::helm::chart::go_string(v));
-        }
-    }
-}
-
-/// A plugin's label or annotation map with its values as strings: a plugin
-/// config takes `true` or `42` where a kustomization needs them quoted.
+/// A plugin's label or annotation map (its numbers and bools already their
+/// Go text, see [`go_decode::stringify`]) with a null value as Go's empty
+/// string, which a kustomization's map would refuse.
 fn stringified(v: &Value) -> Value {
     let Value::Map(m) = v else {
         return v.clone();
     };
-    let text = |v: &Value| -> Value {
-        match v {
-            Value::Null => Value::String(String::new()),
-            Value::Bool(b) => Value::String(b.to_string()),
-            Value::Int(i) => Value::String(i.to_string()),
-            Value::Uint(u) => Value::String(u.to_string()),
-            Value::Float(f) => Value::String(f.to_string()),
-            // Kept as they are, so the reader reports them.
-            other => other.clone(),
-        }
+    let text = |v: &Value| match v {
+        Value::Null => Value::String(String::new()),
+        // Kept as they are, so the reader reports them.
+        other => other.clone(),
     };
     Value::Map(m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
 }
@@ -167,16 +119,37 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     }
     // kustomize decodes a plugin config leniently: field names ignore case
     // and unknown fields are dropped.
-    let mut folded = match plugin_fields(kind) {
-        Some(shape) => canonical(doc, shape, false),
-        None => doc.clone(),
+    // Its string fields take a YAML number or bool as their text.
+    let folded = match (go_decode::builtin_plugin(kind), go_decode::yaml_v2_plugin(kind)) {
+        (Some(ty), _) => {
+            let mut folded = go_decode::canonical(doc, ty, false);
+            go_decode::stringify(&mut folded, ty, false);
+            folded
+        }
+        // goyaml.v2 matches names exactly and fills embedded structs' fields too.
+        (None, Some(structs)) => {
+            let mut folded = doc.clone();
+            for ty in structs {
+                go_decode::stringify(&mut folded, ty, true);
+            }
+            folded
+        }
+        (None, None) => doc.clone(),
     };
-    go_strings(&mut folded, kind);
+    // The plugin's id is its object's, read from the config as written; its
+    // fields (`metadata` too, where its Go struct has one) as Go decoded them.
+    let written = |key: &str| match doc.get_path(&["metadata", key]) {
+        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))) => {
+            crate::helm::chart::go_string(v)
+        }
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let ns = written("namespace");
+    let ns = if ns.is_empty() { "[noNs]" } else { ns.as_str() };
+    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", written("name"));
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
-    let ns = take(&meta, "namespace");
-    let ns = ns.as_str().filter(|ns| !ns.is_empty()).unwrap_or("[noNs]");
-    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", take(&meta, "name").as_str().unwrap_or(""));
     let fails =
         |message: &str| invalid(file, format!("plugin {id} fails configuration: {message}"));
     // kustomize decodes the config into the plugin's Go struct first
@@ -299,12 +272,13 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
         "ConfigMapGenerator" | "SecretGenerator" => {
             role = Role::Generator;
-            // kustomize reads the config leniently: fields that are not
-            // generator arguments are ignored, and the plugin's own
+            // kustomize reads the config leniently: the fields its Go struct
+            // does not have are gone already, and of those it has all but
+            // `metadata` are generator arguments. The plugin's own
             // `metadata` names the object only where `name`/`namespace` are unset.
             let mut g = Map::new();
             for (key, v) in m {
-                if GENERATOR_ARGS.contains(&key.as_str()) {
+                if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
                     g.insert(key.clone(), v.clone());
                 }
             }

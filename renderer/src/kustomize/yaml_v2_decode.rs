@@ -9,6 +9,7 @@
 //! `...` past ten); goyaml.v2 turns any scalar into a string field's text,
 //! and a bool field takes only a YAML 1.1 bool.
 
+use super::go_decode::{self, GoType};
 use crate::value::Value;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
@@ -51,92 +52,61 @@ impl Node {
     }
 }
 
-/// The Go types of the fields these plugins have.
-#[derive(Clone, Copy)]
-enum Ty {
-    Str,
-    Bool,
-    /// `types.FsSlice`.
-    FieldSpecs,
-    /// `types.FieldSpec`.
-    FieldSpec,
-}
-
-/// The prefix transformer's Go struct, by YAML names.
-const PREFIX: &[(&str, Ty)] = &[("prefix", Ty::Str), ("fieldSpecs", Ty::FieldSpecs)];
-/// The suffix transformer's.
-const SUFFIX: &[(&str, Ty)] = &[("suffix", Ty::Str), ("fieldSpecs", Ty::FieldSpecs)];
-
-/// The Go structs a plugin decodes its config into, one after the other:
-/// the prefix and suffix transformer configures a prefix transformer, then
-/// (when that went well) a suffix transformer, from the same text.
-fn plugin_structs(kind: &str) -> Option<&'static [&'static [(&'static str, Ty)]]> {
-    Some(match kind {
-        "PrefixSuffixTransformer" => &[PREFIX, SUFFIX],
-        "PrefixTransformer" => &[PREFIX],
-        "SuffixTransformer" => &[SUFFIX],
-        _ => return None,
-    })
-}
-
-/// `types.FieldSpec`: its embedded `resid.Gvk` (inline), path and create.
-const FIELD_SPEC: &[(&str, Ty)] = &[
-    ("group", Ty::Str),
-    ("version", Ty::Str),
-    ("kind", Ty::Str),
-    ("path", Ty::Str),
-    ("create", Ty::Bool),
-];
-
 /// goyaml.v2's errors for the config `doc` of a plugin of `kind`, or `None`
 /// when it decodes (or the plugin is not one that decodes with goyaml.v2).
 pub(crate) fn config_errors(doc: &Value, kind: &str) -> Option<String> {
-    let structs = plugin_structs(kind)?;
+    let structs = go_decode::yaml_v2_plugin(kind)?;
     let text = crate::yaml::to_string(doc);
     let root = read(&text)?;
-    structs.iter().find_map(|fields| {
+    structs.iter().find_map(|ty| {
         let mut errors = Vec::new();
-        check_struct(&root, fields, &mut errors);
+        // A config that is no map leaves the struct as it was.
+        if let (Node::Map { .. }, GoType::Struct(_, _, fields)) = (&root, ty) {
+            check_struct(&root, fields, &mut errors);
+        }
         (!errors.is_empty()).then(|| format!("yaml: unmarshal errors:\n  {}", errors.join("\n  ")))
     })
 }
 
-fn check_struct(node: &Node, fields: &[(&str, Ty)], errors: &mut Vec<String>) {
+/// goyaml.v2 matches a key to a field by its exact name (an embedded
+/// struct's fields among them) and ignores keys no field has.
+fn check_struct(node: &Node, fields: &[(&str, GoType)], errors: &mut Vec<String>) {
     let Node::Map { entries, .. } = node else { return };
     for (key, value) in entries {
         if let Some((_, ty)) = fields.iter().find(|(f, _)| f == key) {
-            check(value, *ty, errors);
+            check(value, ty, errors);
         }
     }
 }
 
-fn check(node: &Node, ty: Ty, errors: &mut Vec<String>) {
+fn check(node: &Node, ty: &GoType, errors: &mut Vec<String>) {
     // A null leaves the field as it was.
     if node.tag() == "!!null" {
         return;
     }
     let fits = match (ty, node) {
-        (Ty::Str, Node::Scalar { .. }) => true,
-        (Ty::Bool, Node::Scalar { .. }) => node.tag() == "!!bool",
-        (Ty::FieldSpecs, Node::Seq { items, .. }) => {
+        (GoType::Ptr(inner) | GoType::Promoted(inner), _) => return check(node, inner, errors),
+        (GoType::Str | GoType::NamedStr(_), Node::Scalar { .. }) => true,
+        (GoType::Bool, Node::Scalar { .. }) => node.tag() == "!!bool",
+        (GoType::Slice(_, elem), Node::Seq { items, .. }) => {
             for item in items {
-                check(item, Ty::FieldSpec, errors);
+                check(item, elem, errors);
             }
             true
         }
-        (Ty::FieldSpec, Node::Map { .. }) => {
-            check_struct(node, FIELD_SPEC, errors);
+        (GoType::Map(_, elem), Node::Map { entries, .. }) => {
+            for (_, value) in entries {
+                check(value, elem, errors);
+            }
+            true
+        }
+        (GoType::Struct(_, _, fields), Node::Map { .. }) => {
+            check_struct(node, fields, errors);
             true
         }
         _ => false,
     };
     if !fits {
-        let go_type = match ty {
-            Ty::Str => "string",
-            Ty::Bool => "bool",
-            Ty::FieldSpecs => "types.FsSlice",
-            Ty::FieldSpec => "types.FieldSpec",
-        };
         let shown = match node {
             Node::Scalar { text, .. } if text.len() > 10 => {
                 let cut: String = text.bytes().take(7).map(char::from).collect();
@@ -146,9 +116,10 @@ fn check(node: &Node, ty: Ty, errors: &mut Vec<String>) {
             _ => String::new(),
         };
         errors.push(format!(
-            "line {}: cannot unmarshal {}{shown} into {go_type}",
+            "line {}: cannot unmarshal {}{shown} into {}",
             node.line(),
-            node.tag()
+            node.tag(),
+            ty.go_name()
         ));
     }
 }

@@ -17,9 +17,9 @@ pub struct Var {
     pub obj_name: String,
     /// The object's namespace, if given.
     pub namespace: String,
-    /// `fieldref.fieldpath` (default `metadata.name`).
+    /// `fieldref.fieldPath` (default `metadata.name`).
     pub field_path: String,
-    /// The objref's own `group`, `version` and `fieldref.fieldpath` as
+    /// The objref's own `group`, `version` and `fieldref.fieldPath` as
     /// written, which kustomize prints in some messages.
     written: (String, String, String),
 }
@@ -100,7 +100,7 @@ impl Var {
         }
         let field_path = match m.get("fieldref") {
             None | Some(Value::Null) => String::new(),
-            Some(f) => string(map(f, &format!("{ctx}.fieldref"))?, "fieldpath", ctx)?,
+            Some(f) => string(map(f, &format!("{ctx}.fieldref"))?, "fieldPath", ctx)?,
         };
         Ok(Var {
             name,
