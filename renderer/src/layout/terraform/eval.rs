@@ -459,16 +459,22 @@ fn convert_conditions(template: &mut hcl::Template) {
     }
 }
 
+/// Template variables for tests: `pairs`, passed by `owner`.
+#[cfg(test)]
+pub(crate) fn test_vars(owner: &str, pairs: &[(&str, Val)]) -> TemplateVars {
+    TemplateVars {
+        known: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        whole: None,
+        owner: owner.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, Val)]) -> TemplateVars {
-        TemplateVars {
-            known: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            whole: None,
-            owner: "data.template_file.t (main.tf:1)".to_string(),
-        }
+        test_vars("data.template_file.t (main.tf:1)", pairs)
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 pub mod eval;
 mod funcs;
+mod gotemplate;
 mod module;
 
 use super::{Error, Location, is_object, str_at};

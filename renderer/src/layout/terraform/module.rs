@@ -2,6 +2,7 @@
 //! each module instance's locals and arguments, and the manifests they template.
 
 use super::eval::{Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template};
+use super::gotemplate::{self, Snippet};
 use super::{ENVIRONMENTS, TFVARS, files_in, is_manifest, objects, root_dir};
 use crate::kustomize::order;
 use crate::layout::{Cluster, Error, Layout, Location, Unit};
@@ -154,6 +155,8 @@ fn locals(files: &[TfFile], scope: &mut Scope<'_>) {
 struct Manifest {
     file: String,
     vars: Option<TemplateVars>,
+    /// For a `gotemplate_file`, its snippets: the template is Go's.
+    snippets: Option<Vec<Snippet>>,
 }
 
 /// `file(...)` and `templatefile(...)` calls in an expression.
@@ -266,6 +269,21 @@ fn template_vars(
     vars
 }
 
+/// The `vars` of a template data source: its `vars = {...}` argument, or
+/// the `vars { ... }` block that Terraform 0.11 and earlier also read.
+fn block_vars(scope: &Scope<'_>, b: &Block, site: Site<'_>, owner: String) -> TemplateVars {
+    if let Some(expr) = attr(b, "vars") {
+        return template_vars(scope, Some(expr), site, owner);
+    }
+    let mut vars = TemplateVars { owner, ..TemplateVars::default() };
+    for block in b.body.blocks().filter(|v| v.ident.as_str() == "vars" && v.labels.is_empty()) {
+        for a in block.body.attributes() {
+            vars.known.insert(a.key.as_str().to_string(), scope.eval(&a.value, site));
+        }
+    }
+    vars
+}
+
 /// `template_file`'s `vars` is a map of strings: Terraform converts each
 /// value before the template sees it (`1.0` is `"1"`, `true` is `"true"`,
 /// so `%{ if n == 1 }` is false and `%{ if n == "1" }` true), and a list or
@@ -337,6 +355,50 @@ impl Walk<'_> {
         Ok(Some(path))
     }
 
+    /// The snippets of a `gotemplate_file`: every entry of the directory its
+    /// `snippets` argument names (from where `terraform` runs), in name
+    /// order, as the provider lists and parses them; none when it is unset
+    /// or empty.
+    fn snippets(
+        &self,
+        scope: &Scope<'_>,
+        expr: Option<&EditExpr>,
+        site: Site<'_>,
+        what: &str,
+        at: &Location,
+    ) -> Result<Vec<Snippet>, Error> {
+        let Some(expr) = expr else { return Ok(Vec::new()) };
+        let dir = match scope.eval(expr, site) {
+            Val::Known(v) => super::funcs::text(&v),
+            Val::Missing(why) => Err(why),
+        };
+        let dir = match dir {
+            Ok(d) if d.is_empty() => return Ok(Vec::new()),
+            Ok(d) => scope.file_path(&d),
+            Err(why) => Err(why),
+        }
+        .map_err(|why| {
+            at.invalid(format!("{what}: its snippets directory cannot be known: {why}"))
+        })?;
+        let mut entries = self.tree.list(&dir).map_err(|_| {
+            at.invalid(format!("{what}: snippets {dir} is not a directory of the repository"))
+        })?;
+        entries.sort();
+        let mut out = Vec::with_capacity(entries.len());
+        for (name, kind) in entries {
+            let path = tree::join(&dir, &name).map_err(|e| Error::read(at, e))?;
+            if kind != tree::EntryKind::File {
+                return Err(at.invalid(format!(
+                    "{what}: snippets {dir}: {path} is not a file, and the provider parses every entry of the directory"
+                )));
+            }
+            let text = tree::read_text(self.tree, &path)
+                .map_err(|e| Error::read(&at.with_file(&path), e))?;
+            out.push(Snippet { name, text });
+        }
+        Ok(out)
+    }
+
     /// The manifests of one module instance, in the order its files declare them.
     fn manifests(
         &mut self,
@@ -350,28 +412,45 @@ impl Walk<'_> {
                 let Structure::Block(b) = s else { continue };
                 let kind = b.ident.as_str();
                 let line = f.line(b.span());
-                if kind == "data" && label(b, 0) == "gotemplate_file" {
-                    self.cluster.skipped.push(format!(
-                        "{}:{line}: data.gotemplate_file.{} is a Go template of a third-party provider, which kiln does not render",
-                        f.path,
-                        label(b, 1)
-                    ));
-                    continue;
-                }
-                if kind == "data" && label(b, 0) == "template_file" {
-                    let what = format!("data.template_file.{} ({}:{line})", label(b, 1), f.path);
+                if kind == "data" && matches!(label(b, 0), "template_file" | "gotemplate_file") {
+                    let go = label(b, 0) == "gotemplate_file";
+                    let what = format!("data.{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
                     let Some(template) = attr(b, "template") else { continue };
-                    let Some(path) = template_path(template) else {
-                        self.cluster
-                            .skipped
-                            .push(format!("{what}: an inline template, not a manifest file"));
-                        continue;
+                    let path = match template_path(template) {
+                        Some(path) => scope.eval(path, f.site()),
+                        // The gotemplate provider reads `template` as a file's
+                        // path when a file is there, else as the text itself.
+                        None if go => match scope.eval(template, f.site()) {
+                            Val::Known(hcl::Value::String(p))
+                                if scope.file_path(&p).is_ok_and(|p| {
+                                    self.tree.kind(&p) == Some(tree::EntryKind::File)
+                                }) =>
+                            {
+                                Val::Known(hcl::Value::String(p))
+                            }
+                            _ => {
+                                self.cluster.skipped.push(format!(
+                                    "{what}: an inline template, not a manifest file"
+                                ));
+                                continue;
+                            }
+                        },
+                        None => {
+                            self.cluster
+                                .skipped
+                                .push(format!("{what}: an inline template, not a manifest file"));
+                            continue;
+                        }
                     };
-                    let path = scope.eval(path, f.site());
                     if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                        let mut vars = template_vars(scope, attr(b, "vars"), f.site(), what);
+                        let snippets = if go {
+                            Some(self.snippets(scope, attr(b, "snippets"), f.site(), &what, at)?)
+                        } else {
+                            None
+                        };
+                        let mut vars = block_vars(scope, b, f.site(), what);
                         vars_as_strings(&mut vars);
-                        out.push(Manifest { file, vars: Some(vars) });
+                        out.push(Manifest { file, vars: Some(vars), snippets });
                     }
                     continue;
                 }
@@ -390,7 +469,7 @@ impl Walk<'_> {
                         let Some(file) = self.manifest(scope, &path, &what, at)? else { continue };
                         let vars = (name == "templatefile")
                             .then(|| template_vars(scope, args.next(), f.site(), what));
-                        out.push(Manifest { file, vars });
+                        out.push(Manifest { file, vars, snippets: None });
                     }
                 }
                 // An S3 object uploaded from a file (`source = "..."`).
@@ -400,7 +479,7 @@ impl Walk<'_> {
                     let what = format!("{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
                     let path = scope.eval(source, f.site());
                     if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                        out.push(Manifest { file, vars: None });
+                        out.push(Manifest { file, vars: None, snippets: None });
                     }
                 }
             }
@@ -445,8 +524,11 @@ impl Walk<'_> {
             let text = tree::read_text(self.tree, &m.file).map_err(|e| Error::read(&fat, e))?;
             let rendered = match &m.vars {
                 None => text,
-                Some(vars) => render_template(&m.file, &text, vars, 0)
-                    .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
+                Some(vars) => match &m.snippets {
+                    None => render_template(&m.file, &text, vars, 0),
+                    Some(snippets) => gotemplate::render(&text, snippets, vars),
+                }
+                .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
             };
             rendered_objects.extend(objects(&fat, &rendered)?);
         }
