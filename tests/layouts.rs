@@ -534,6 +534,19 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
         // The environment's secret-bearing values are never printed.
         assert!(!stderr.contains("00000000-aaaa"), "{stderr}");
     }
+    // A value that does not convert to the variable's declared type fails
+    // the environment, as it fails `terraform plan`.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture, tmp.path());
+    let env = tmp.path().join("environments/prod.tfvars");
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, format!("{text}enable_calico = \"yes\"\n")).unwrap();
+    let (code, _, stderr) = kiln(tmp.path(), &["render", ".", "--cluster", "prod"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("invalid value for input variable: the value given at environments/prod.tfvars:7 is not suitable for var.enable_calico declared at terraform/variables.tf:20: cannot convert \"yes\" to bool: only the strings \"true\" or \"false\" are allowed"),
+        "{stderr}"
+    );
     // A variable neither the environment nor a default sets.
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&fixture, tmp.path());

@@ -3,6 +3,7 @@
 
 use super::eval::{Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template};
 use super::gotemplate::{self, Snippet};
+use super::types;
 use super::{ENVIRONMENTS, TFVARS, files_in, is_manifest, objects, root_dir};
 use crate::kustomize::order;
 use crate::layout::{Cluster, Error, Layout, Location, Unit};
@@ -92,27 +93,56 @@ struct Given {
 }
 
 /// The `variable` blocks of a module with their values: what the caller
-/// gives, else the default, else missing.
+/// gives, else the default, else missing; converted to the variable's
+/// declared `type` as Terraform converts them, a value that does not
+/// convert failing the environment as it fails `terraform plan`.
 fn variables(
     files: &[TfFile],
     mut given: BTreeMap<String, Given>,
     unset: &dyn Fn(&str) -> String,
     scope: &Scope<'_>,
-) -> BTreeMap<String, Val> {
+    at: &Location,
+) -> Result<BTreeMap<String, Val>, Error> {
     let mut out = BTreeMap::new();
     for (f, b) in blocks(files, "variable") {
         let name = label(b, 0).to_string();
-        let val = match (given.remove(&name), attr(b, "default")) {
+        let decl = format!("{}:{}", f.path, f.line(b.span()));
+        let ty = match attr(b, "type") {
+            Some(t) => Some(types::parse(&t.clone().into()).map_err(|e| {
+                at.with_file(&f.path).invalid(format!("variable {name:?} ({decl}): type: {e}"))
+            })?),
+            None => None,
+        };
+        let (val, from) = match (given.remove(&name), attr(b, "default")) {
             (Some(g), _) => match g.val {
-                Val::Missing(why) => Val::Missing(format!("set at {}: {why}", g.from)),
-                known => known,
+                Val::Missing(why) => (Val::Missing(format!("set at {}: {why}", g.from)), None),
+                known => (known, Some(g.from)),
             },
-            (None, Some(d)) => scope.eval(d, f.site()),
-            (None, None) => Val::Missing(unset(&format!("{} (line {})", f.path, f.line(b.span())))),
+            (None, Some(d)) => (scope.eval(d, f.site()), None),
+            (None, None) => {
+                (Val::Missing(unset(&format!("{} (line {})", f.path, f.line(b.span())))), None)
+            }
+        };
+        let val = match (&ty, val) {
+            (Some(ty), Val::Known(v)) => match types::convert(&v, ty) {
+                Ok(v) => Val::Known(v),
+                Err(e) => {
+                    let message = match from {
+                        Some(from) => format!(
+                            "invalid value for input variable: the value given at {from} is not suitable for var.{name} declared at {decl}: {e}"
+                        ),
+                        None => format!(
+                            "invalid default value for variable {name:?} ({decl}): this default value is not compatible with the variable's type constraint: {e}"
+                        ),
+                    };
+                    return Err(at.with_file(&f.path).invalid(message));
+                }
+            },
+            (_, v) => v,
         };
         out.insert(name, val);
     }
-    out
+    Ok(out)
 }
 
 /// Evaluates the locals of a module, each after the locals it reads.
@@ -516,7 +546,7 @@ impl Walk<'_> {
             locals: BTreeMap::new(),
             depth: 0,
         };
-        scope.vars = variables(&files, given, unset, &scope);
+        scope.vars = variables(&files, given, unset, &scope, &at)?;
         locals(&files, &mut scope);
         let mut rendered_objects: Vec<Resource> = Vec::new();
         for m in self.manifests(&files, &scope, &at)? {
