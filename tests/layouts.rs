@@ -402,6 +402,14 @@ fn terraform_platforms_render_each_environment() {
         "    - --proxy-mode=iptables\n    - --masquerade-all\n    image: quay.io/coreos/hyperkube:v1.4.7_coreos.0\n",
         "# cluster: play, unit: compute, source: terraform/modules/compute/assets/manifests/node-config.yml\n",
         "  group: DEFAULT\n  labels: role=compute;tier=general\n",
+        // A module with for_each is a unit per instance, named by its
+        // address, with each.key and each.value; a resource with count
+        // renders per instance, its address in the source.
+        "# cluster: play, unit: pools[\"gpu\"], source: terraform/modules/compute/assets/manifests/kube-proxy.yml\n",
+        "    compute-group: gpu\n    version: v1.5.2_gpu\n",
+        "  group: BATCH\n  labels: role=compute;pool=batch\n",
+        "# cluster: play, unit: root, source: terraform/manifests/namespace.yml (aws_s3_bucket_object.team_namespace[1])\n",
+        "  name: team-search\n",
     ] {
         assert!(play.contains(want), "{want}\n{play}");
     }
@@ -418,6 +426,8 @@ fn terraform_platforms_render_each_environment() {
     assert!(prod.contains("    image: registry.example.com/hyperkube:v1.5.2\n"), "{prod}");
     assert!(prod.contains("    - --etcd-servers=https://10.100.10.100:2379,"), "{prod}");
     assert!(!prod.contains("addons/calico"), "{prod}");
+    // prod sets no pools and no teams: no instances.
+    assert!(!prod.contains("unit: pools[") && !prod.contains("team-"), "{prod}");
     // The cloud-init template is not a manifest, the remote module is not
     // in the repository: both are left out and said so.
     assert!(!stdout.contains("write_files"), "{stdout}");
@@ -590,6 +600,9 @@ fn terraform_platforms_are_watched_onto_a_target_branch() {
         "platform/play/root/_cluster/core_v1_Namespace_platform.yaml",
         "platform/prod/master/kube-system/core_v1_Pod_kube-proxy.yaml",
         "platform/prod/compute/kube-system/core_v1_ConfigMap_compute-default.yaml",
+        // git quotes a path holding `"`.
+        r#""platform/play/pools[\"batch\"]/kube-system/core_v1_Pod_kube-proxy.yaml""#,
+        "platform/play/root/_cluster/core_v1_Namespace_team-payments.yaml",
     ] {
         assert!(files.lines().any(|l| l == want), "{want}\n{files}");
     }
