@@ -395,12 +395,39 @@ fn terraform_platforms_render_each_environment() {
         // %{ if } and %{ for } directives; templatefile() with a local.
         "    - addons/calico\n",
         "    environment: play-jest\n    managed-by: terraform\n",
+        // data "gotemplate_file": Go templates with the provider's functions
+        // (split, is_true, join, upper) and a snippet.
+        "# cluster: play, unit: compute, source: terraform/modules/compute/assets/manifests/kube-proxy.yml\n",
+        "    version: v1.4.7_coreos.0\n",
+        "    - --proxy-mode=iptables\n    - --masquerade-all\n    image: quay.io/coreos/hyperkube:v1.4.7_coreos.0\n",
+        "# cluster: play, unit: compute, source: terraform/modules/compute/assets/manifests/node-config.yml\n",
+        "  group: DEFAULT\n  labels: role=compute;tier=general\n",
+        // A module with for_each is a unit per instance, named by its
+        // address, with each.key and each.value; a resource with count
+        // renders per instance, its address in the source.
+        "# cluster: play, unit: pools[\"gpu\"], source: terraform/modules/compute/assets/manifests/kube-proxy.yml\n",
+        "    compute-group: gpu\n    version: v1.5.2_gpu\n",
+        "  group: BATCH\n  labels: role=compute;pool=batch\n",
+        "# cluster: play, unit: root, source: terraform/manifests/namespace.yml (aws_s3_bucket_object.team_namespace[1])\n",
+        "  name: team-search\n",
     ] {
         assert!(play.contains(want), "{want}\n{play}");
     }
+    assert!(
+        prod.contains(
+            "    - --proxy-mode=iptables\n    image: registry.example.com/hyperkube:v1.5.2\n"
+        ),
+        "{prod}"
+    );
+    assert!(
+        stderr.contains("terraform/modules/compute/assets/cloudinit/compute.yml: read by data.gotemplate_file.compute_user_data (terraform/modules/compute/compute.tf:4), not a Kubernetes manifest"),
+        "{stderr}"
+    );
     assert!(prod.contains("    image: registry.example.com/hyperkube:v1.5.2\n"), "{prod}");
     assert!(prod.contains("    - --etcd-servers=https://10.100.10.100:2379,"), "{prod}");
     assert!(!prod.contains("addons/calico"), "{prod}");
+    // prod sets no pools and no teams: no instances.
+    assert!(!prod.contains("unit: pools[") && !prod.contains("team-"), "{prod}");
     // The cloud-init template is not a manifest, the remote module is not
     // in the repository: both are left out and said so.
     assert!(!stdout.contains("write_files"), "{stdout}");
@@ -464,10 +491,48 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
             &["kube-proxy.yml: template error: rendered manifest is not valid YAML"],
         ),
     ];
-    for (file, from, to, wants) in cases {
+    let compute = "terraform/modules/compute";
+    let go_cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            // A Go template reading a value known only after apply.
+            "assets/manifests/kube-proxy.yml",
+            "    - --proxy-mode=iptables\n",
+            "    - --proxy-mode=iptables\n    - --vpc={{ .vpc_id }}\n",
+            &[
+                "cluster play, unit compute, file terraform/modules/compute/assets/manifests/kube-proxy.yml: template error: line 26: {{ .vpc_id }} cannot be rendered before `terraform apply`: data.gotemplate_file.kube_proxy (terraform/modules/compute/manifests.tf:5) sets vpc_id",
+                "`module.network.vpc_id` (terraform/main.tf:35) is known only after `terraform apply`",
+            ],
+        ),
+        (
+            "assets/manifests/kube-proxy.yml",
+            "    - --proxy-mode=iptables\n",
+            "    - --proxy-mode=iptables\n    {{ if }}\n",
+            &[
+                "file terraform/modules/compute/assets/manifests/kube-proxy.yml: template error: data.gotemplate_file.kube_proxy (terraform/modules/compute/manifests.tf:5): template: base:26: missing value for if",
+            ],
+        ),
+        (
+            "assets/manifests/kube-proxy.yml",
+            "    image: {{ .kubernetes_image }}\n",
+            "    image: {{ lower 1 }}\n",
+            &[
+                "data.gotemplate_file.kube_proxy (terraform/modules/compute/manifests.tf:5): template: base:20:20: executing \"base\" at <1>: expected string; found 1",
+            ],
+        ),
+        (
+            "assets/snippets/labels.tpl",
+            "  group: {{ upper .name }}\n",
+            "  group: {{ upper .name }\n",
+            &[
+                "data.gotemplate_file.node_config (terraform/modules/compute/manifests.tf:19): snippet labels.tpl: template: labels.tpl:2: unexpected \"}\" in operand",
+            ],
+        ),
+    ];
+    let cases = cases.iter().map(|c| (master, c)).chain(go_cases.iter().map(|c| (compute, c)));
+    for (module, (file, from, to, wants)) in cases {
         let tmp = tempfile::tempdir().unwrap();
         copy_dir(&fixture, tmp.path());
-        let path = tmp.path().join(master).join(file);
+        let path = tmp.path().join(module).join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{file}");
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
@@ -479,6 +544,19 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
         // The environment's secret-bearing values are never printed.
         assert!(!stderr.contains("00000000-aaaa"), "{stderr}");
     }
+    // A value that does not convert to the variable's declared type fails
+    // the environment, as it fails `terraform plan`.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture, tmp.path());
+    let env = tmp.path().join("environments/prod.tfvars");
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, format!("{text}enable_calico = \"yes\"\n")).unwrap();
+    let (code, _, stderr) = kiln(tmp.path(), &["render", ".", "--cluster", "prod"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("invalid value for input variable: the value given at environments/prod.tfvars:7 is not suitable for var.enable_calico declared at terraform/variables.tf:20: cannot convert \"yes\" to bool: only the strings \"true\" or \"false\" are allowed"),
+        "{stderr}"
+    );
     // A variable neither the environment nor a default sets.
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&fixture, tmp.path());
@@ -521,6 +599,10 @@ fn terraform_platforms_are_watched_onto_a_target_branch() {
         "platform/play/master/kube-system/apps_v1_Deployment_kube-dns.yaml",
         "platform/play/root/_cluster/core_v1_Namespace_platform.yaml",
         "platform/prod/master/kube-system/core_v1_Pod_kube-proxy.yaml",
+        "platform/prod/compute/kube-system/core_v1_ConfigMap_compute-default.yaml",
+        // git quotes a path holding `"`.
+        r#""platform/play/pools[\"batch\"]/kube-system/core_v1_Pod_kube-proxy.yaml""#,
+        "platform/play/root/_cluster/core_v1_Namespace_team-payments.yaml",
     ] {
         assert!(files.lines().any(|l| l == want), "{want}\n{files}");
     }

@@ -976,7 +976,7 @@ impl<'m, 't> State<'m, 't> {
             }
             (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
             (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
-            (Param::List | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
+            (Param::List | Param::StringList | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
             _ => None,
         };
         if let Some(v) = ok {
@@ -1004,13 +1004,16 @@ impl<'m, 't> State<'m, 't> {
             | (Param::Bool, Value::Bool(_)) => true,
             // A `[]string` is no `[]interface{}`.
             (Param::List, Value::List(l)) => l.elem() == super::value::Elem::Any,
+            (Param::StringList, Value::List(l)) => l.elem() == super::value::Elem::String,
             // A named map type converts to the parameter's plain map type.
             (Param::Map, Value::Map(m)) if m.map_type().is_none_or(|t| t.convertible) => {
                 return Ok(Value::Map(m.plain()));
             }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::Named(ty), Value::Named(n)) => n.is(ty),
-            (Param::List | Param::Map, Value::Missing) => return Ok(Value::Nil),
+            (Param::List | Param::StringList | Param::Map, Value::Missing) => {
+                return Ok(Value::Nil);
+            }
             (_, Value::Missing) => {
                 return Err(self.error(format!("invalid value; expected {}", p.go_name())));
             }

@@ -35,6 +35,9 @@ pub enum Param {
     Bool,
     /// `[]interface{}`.
     List,
+    /// `[]string`: only a list of strings fits (not a `[]interface{}` of
+    /// strings).
+    StringList,
     /// `map[string]interface{}`.
     Map,
     /// A struct type of that name, such as `time.Time`.
@@ -55,6 +58,7 @@ impl Param {
             Param::Float => "float64",
             Param::Bool => "bool",
             Param::List => "[]interface {}",
+            Param::StringList => "[]string",
             Param::Map => "map[string]interface {}",
             Param::Struct(name) => name,
             Param::Named(ty) => ty.name,

@@ -180,6 +180,72 @@ pub struct Scope<'a> {
     pub locals: BTreeMap<String, Val>,
     /// How many `templatefile` calls deep this evaluation is.
     pub depth: usize,
+    /// The instance of a block with `count` or `for_each` being evaluated.
+    pub instance: Option<Instance>,
+}
+
+/// One instance of a block with `count` or `for_each`: what `count.index`
+/// or `each.key` and `each.value` are in it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instance {
+    /// `count = N`: the index, 0 to N-1.
+    Count(u64),
+    /// `for_each`: the key, and the value (the key again for a set).
+    Each(String, Value),
+}
+
+impl Instance {
+    /// The instance key in Terraform's address syntax: `[0]`, `["blue"]`.
+    pub fn address(&self) -> String {
+        match self {
+            Instance::Count(i) => format!("[{i}]"),
+            Instance::Each(key, _) => {
+                format!("[{}]", serde_json::to_string(key).unwrap_or_else(|_| format!("{key:?}")))
+            }
+        }
+    }
+}
+
+/// The instances a block's `count` or `for_each` value makes, as Terraform
+/// plans them: `count` a whole number of at least 0; `for_each` a map (by
+/// key) or a set of strings (each its own key), in lexical key order.
+pub fn instances(meta: &str, value: &Value) -> Result<Vec<Instance>, String> {
+    match (meta, value) {
+        ("count", Value::Number(n)) => {
+            let f = n.as_f64().unwrap_or(-1.0);
+            if f < 0.0 || f.fract() != 0.0 {
+                return Err(format!(
+                    "invalid count argument: the given \"count\" argument value is unsuitable: {n} is not a whole number of at least 0"
+                ));
+            }
+            Ok((0..f as u64).map(Instance::Count).collect())
+        }
+        ("count", Value::String(s)) => match s.parse::<f64>() {
+            Ok(f) => instances(meta, &Value::from(f)),
+            Err(_) => Err(format!("invalid count argument: a number is required, not {s:?}")),
+        },
+        ("for_each", Value::Object(m)) => {
+            let mut keys: Vec<(&String, &Value)> = m.iter().collect();
+            keys.sort_by(|a, b| a.0.cmp(b.0));
+            Ok(keys.into_iter().map(|(k, v)| Instance::Each(k.clone(), v.clone())).collect())
+        }
+        ("for_each", Value::Array(items)) => {
+            let mut keys =
+                items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err("the \"for_each\" argument must be a map, or set of strings"
+                            .to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+            keys.sort();
+            keys.dedup();
+            Ok(keys.into_iter().map(|k| Instance::Each(k.clone(), Value::from(k))).collect())
+        }
+        ("count", _) => Err("invalid count argument: a number is required".to_string()),
+        _ => Err("the \"for_each\" argument must be a map, or set of strings".to_string()),
+    }
 }
 
 fn known(vals: &BTreeMap<String, Val>) -> Value {
@@ -193,7 +259,20 @@ fn known(vals: &BTreeMap<String, Val>) -> Value {
     )
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// The same scope for one instance of a block with `count` or `for_each`.
+    pub fn with_instance(&self, instance: Instance) -> Scope<'a> {
+        Scope {
+            tree: self.tree,
+            cwd: self.cwd.clone(),
+            module: self.module.clone(),
+            vars: self.vars.clone(),
+            locals: self.locals.clone(),
+            depth: self.depth,
+            instance: Some(instance),
+        }
+    }
+
     fn context(&self) -> Context<'static> {
         let mut ctx = Context::new();
         funcs::declare(&mut ctx);
@@ -207,6 +286,20 @@ impl Scope<'_> {
         let mut terraform = hcl::Map::new();
         terraform.insert("workspace".to_string(), Value::from("default"));
         ctx.declare_var("terraform", Value::Object(terraform));
+        match &self.instance {
+            Some(Instance::Count(i)) => {
+                let mut count = hcl::Map::new();
+                count.insert("index".to_string(), Value::from(*i));
+                ctx.declare_var("count", Value::Object(count));
+            }
+            Some(Instance::Each(key, value)) => {
+                let mut each = hcl::Map::new();
+                each.insert("key".to_string(), Value::from(key.as_str()));
+                each.insert("value".to_string(), value.clone());
+                ctx.declare_var("each", Value::Object(each));
+            }
+            None => {}
+        }
         ctx
     }
 
@@ -219,10 +312,17 @@ impl Scope<'_> {
                 "var" => &self.vars,
                 "local" => &self.locals,
                 "path" | "terraform" => continue,
+                "count" if matches!(self.instance, Some(Instance::Count(_))) => continue,
+                "each" if matches!(self.instance, Some(Instance::Each(..))) => continue,
                 "count" | "each" | "self" => {
                     return Some(format!(
-                        "`{}` ({at}) depends on the instances Terraform makes of a block, which kiln does not expand",
-                        r.shown()
+                        "`{}` ({at}) is read outside a block with {}",
+                        r.shown(),
+                        match r.root.as_str() {
+                            "count" => "`count`",
+                            "each" => "`for_each`",
+                            _ => "an object of its own",
+                        }
                     ));
                 }
                 _ => {
@@ -459,16 +559,22 @@ fn convert_conditions(template: &mut hcl::Template) {
     }
 }
 
+/// Template variables for tests: `pairs`, passed by `owner`.
+#[cfg(test)]
+pub(crate) fn test_vars(owner: &str, pairs: &[(&str, Val)]) -> TemplateVars {
+    TemplateVars {
+        known: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        whole: None,
+        owner: owner.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, Val)]) -> TemplateVars {
-        TemplateVars {
-            known: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-            whole: None,
-            owner: "data.template_file.t (main.tf:1)".to_string(),
-        }
+        test_vars("data.template_file.t (main.tf:1)", pairs)
     }
 
     #[test]
@@ -517,6 +623,58 @@ mod tests {
         // A name bound by a for directive is not a variable of the template.
         let ok = render_template("t.yml", "%{ for i in [1] }${i}%{ endfor }", &v, 0).unwrap();
         assert_eq!(ok, "1");
+    }
+
+    #[test]
+    fn count_and_for_each_make_instances_as_terraform_plans_them() {
+        let addresses = |meta: &str, v: Value| -> Vec<String> {
+            instances(meta, &v).unwrap().iter().map(Instance::address).collect()
+        };
+        assert_eq!(addresses("count", Value::from(2u64)), ["[0]", "[1]"]);
+        assert_eq!(addresses("count", Value::from("1")), ["[0]"]);
+        assert!(addresses("count", Value::from(0u64)).is_empty());
+        let map: hcl::Map<String, Value> =
+            [("b".to_string(), Value::from(1u64)), ("a".to_string(), Value::from(2u64))].into();
+        assert_eq!(addresses("for_each", Value::Object(map)), [r#"["a"]"#, r#"["b"]"#]);
+        let set = Value::Array(vec![Value::from("x"), Value::from("w"), Value::from("x")]);
+        assert_eq!(
+            instances("for_each", &set).unwrap(),
+            [
+                Instance::Each("w".into(), Value::from("w")),
+                Instance::Each("x".into(), Value::from("x"))
+            ]
+        );
+        assert!(instances("count", &Value::from(1.5)).unwrap_err().contains("not a whole number"));
+        assert!(instances("count", &Value::from(-1)).is_err());
+        assert!(
+            instances("for_each", &Value::Array(vec![Value::from(1u64)]))
+                .unwrap_err()
+                .contains("must be a map, or set of strings")
+        );
+        // count.index and each.* are known in an instance, not outside one.
+        let tree = crate::tree::MemTree::new();
+        let scope = Scope {
+            tree: &tree,
+            cwd: String::new(),
+            module: ".".into(),
+            vars: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            depth: 0,
+            instance: None,
+        };
+        let expr: EditExpr =
+            hcl::edit::parser::parse_expr("\"${each.key}=${each.value}\"").unwrap();
+        let site = Site { file: "main.tf", text: "" };
+        assert!(
+            matches!(scope.eval(&expr, site), Val::Missing(why) if why.contains("outside a block with `for_each`"))
+        );
+        let one = scope.with_instance(Instance::Each("k".into(), Value::from("v")));
+        assert_eq!(one.eval(&expr, site), Val::Known(Value::from("k=v")));
+        let expr: EditExpr = hcl::edit::parser::parse_expr("count.index * 2").unwrap();
+        assert_eq!(
+            scope.with_instance(Instance::Count(3)).eval(&expr, site),
+            Val::Known(Value::from(6u64))
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn num(v: &Value) -> std::result::Result<f64, String> {
     }
 }
 
-fn float(f: f64) -> Value {
+pub(super) fn float(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
         // Whole numbers print without a fraction, as Terraform's do.
         Value::Number(Number::from(f as i64))

@@ -16,7 +16,9 @@
 
 pub mod eval;
 mod funcs;
+mod gotemplate;
 mod module;
+mod types;
 
 use super::{Error, Location, is_object, str_at};
 use crate::tree::{EntryKind, Tree};

@@ -1,7 +1,11 @@
 //! One environment of a Terraform-templated platform: the root module's variables,
 //! each module instance's locals and arguments, and the manifests they template.
 
-use super::eval::{Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template};
+use super::eval::{
+    self, Instance, Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template,
+};
+use super::gotemplate::{self, Snippet};
+use super::types;
 use super::{ENVIRONMENTS, TFVARS, files_in, is_manifest, objects, root_dir};
 use crate::kustomize::order;
 use crate::layout::{Cluster, Error, Layout, Location, Unit};
@@ -91,27 +95,56 @@ struct Given {
 }
 
 /// The `variable` blocks of a module with their values: what the caller
-/// gives, else the default, else missing.
+/// gives, else the default, else missing; converted to the variable's
+/// declared `type` as Terraform converts them, a value that does not
+/// convert failing the environment as it fails `terraform plan`.
 fn variables(
     files: &[TfFile],
     mut given: BTreeMap<String, Given>,
     unset: &dyn Fn(&str) -> String,
     scope: &Scope<'_>,
-) -> BTreeMap<String, Val> {
+    at: &Location,
+) -> Result<BTreeMap<String, Val>, Error> {
     let mut out = BTreeMap::new();
     for (f, b) in blocks(files, "variable") {
         let name = label(b, 0).to_string();
-        let val = match (given.remove(&name), attr(b, "default")) {
+        let decl = format!("{}:{}", f.path, f.line(b.span()));
+        let ty = match attr(b, "type") {
+            Some(t) => Some(types::parse(&t.clone().into()).map_err(|e| {
+                at.with_file(&f.path).invalid(format!("variable {name:?} ({decl}): type: {e}"))
+            })?),
+            None => None,
+        };
+        let (val, from) = match (given.remove(&name), attr(b, "default")) {
             (Some(g), _) => match g.val {
-                Val::Missing(why) => Val::Missing(format!("set at {}: {why}", g.from)),
-                known => known,
+                Val::Missing(why) => (Val::Missing(format!("set at {}: {why}", g.from)), None),
+                known => (known, Some(g.from)),
             },
-            (None, Some(d)) => scope.eval(d, f.site()),
-            (None, None) => Val::Missing(unset(&format!("{} (line {})", f.path, f.line(b.span())))),
+            (None, Some(d)) => (scope.eval(d, f.site()), None),
+            (None, None) => {
+                (Val::Missing(unset(&format!("{} (line {})", f.path, f.line(b.span())))), None)
+            }
+        };
+        let val = match (&ty, val) {
+            (Some(ty), Val::Known(v)) => match types::convert(&v, ty) {
+                Ok(v) => Val::Known(v),
+                Err(e) => {
+                    let message = match from {
+                        Some(from) => format!(
+                            "invalid value for input variable: the value given at {from} is not suitable for var.{name} declared at {decl}: {e}"
+                        ),
+                        None => format!(
+                            "invalid default value for variable {name:?} ({decl}): this default value is not compatible with the variable's type constraint: {e}"
+                        ),
+                    };
+                    return Err(at.with_file(&f.path).invalid(message));
+                }
+            },
+            (_, v) => v,
         };
         out.insert(name, val);
     }
-    out
+    Ok(out)
 }
 
 /// Evaluates the locals of a module, each after the locals it reads.
@@ -154,6 +187,10 @@ fn locals(files: &[TfFile], scope: &mut Scope<'_>) {
 struct Manifest {
     file: String,
     vars: Option<TemplateVars>,
+    /// For a `gotemplate_file`, its snippets: the template is Go's.
+    snippets: Option<Vec<Snippet>>,
+    /// The instance address of a block with `count` or `for_each`.
+    address: Option<String>,
 }
 
 /// `file(...)` and `templatefile(...)` calls in an expression.
@@ -266,6 +303,21 @@ fn template_vars(
     vars
 }
 
+/// The `vars` of a template data source: its `vars = {...}` argument, or
+/// the `vars { ... }` block that Terraform 0.11 and earlier also read.
+fn block_vars(scope: &Scope<'_>, b: &Block, site: Site<'_>, owner: String) -> TemplateVars {
+    if let Some(expr) = attr(b, "vars") {
+        return template_vars(scope, Some(expr), site, owner);
+    }
+    let mut vars = TemplateVars { owner, ..TemplateVars::default() };
+    for block in b.body.blocks().filter(|v| v.ident.as_str() == "vars" && v.labels.is_empty()) {
+        for a in block.body.attributes() {
+            vars.known.insert(a.key.as_str().to_string(), scope.eval(&a.value, site));
+        }
+    }
+    vars
+}
+
 /// `template_file`'s `vars` is a map of strings: Terraform converts each
 /// value before the template sees it (`1.0` is `"1"`, `true` is `"true"`,
 /// so `%{ if n == 1 }` is false and `%{ if n == "1" }` true), and a list or
@@ -337,7 +389,53 @@ impl Walk<'_> {
         Ok(Some(path))
     }
 
-    /// The manifests of one module instance, in the order its files declare them.
+    /// The snippets of a `gotemplate_file`: every entry of the directory its
+    /// `snippets` argument names (from where `terraform` runs), in name
+    /// order, as the provider lists and parses them; none when it is unset
+    /// or empty.
+    fn snippets(
+        &self,
+        scope: &Scope<'_>,
+        expr: Option<&EditExpr>,
+        site: Site<'_>,
+        what: &str,
+        at: &Location,
+    ) -> Result<Vec<Snippet>, Error> {
+        let Some(expr) = expr else { return Ok(Vec::new()) };
+        let dir = match scope.eval(expr, site) {
+            Val::Known(v) => super::funcs::text(&v),
+            Val::Missing(why) => Err(why),
+        };
+        let dir = match dir {
+            Ok(d) if d.is_empty() => return Ok(Vec::new()),
+            Ok(d) => scope.file_path(&d),
+            Err(why) => Err(why),
+        }
+        .map_err(|why| {
+            at.invalid(format!("{what}: its snippets directory cannot be known: {why}"))
+        })?;
+        let mut entries = self.tree.list(&dir).map_err(|_| {
+            at.invalid(format!("{what}: snippets {dir} is not a directory of the repository"))
+        })?;
+        entries.sort();
+        let mut out = Vec::with_capacity(entries.len());
+        for (name, kind) in entries {
+            let path = tree::join(&dir, &name).map_err(|e| Error::read(at, e))?;
+            if kind != tree::EntryKind::File {
+                return Err(at.invalid(format!(
+                    "{what}: snippets {dir}: {path} is not a file, and the provider parses every entry of the directory"
+                )));
+            }
+            let text = tree::read_text(self.tree, &path)
+                .map_err(|e| Error::read(&at.with_file(&path), e))?;
+            out.push(Snippet { name, text });
+        }
+        Ok(out)
+    }
+
+    /// The manifests of one module instance, in the order its files declare
+    /// them; a block with `count` or `for_each` gives its manifests once per
+    /// instance.
     fn manifests(
         &mut self,
         files: &[TfFile],
@@ -348,59 +446,23 @@ impl Walk<'_> {
         for f in files {
             for s in f.body.iter() {
                 let Structure::Block(b) = s else { continue };
-                let kind = b.ident.as_str();
-                let line = f.line(b.span());
-                if kind == "data" && label(b, 0) == "gotemplate_file" {
-                    self.cluster.skipped.push(format!(
-                        "{}:{line}: data.gotemplate_file.{} is a Go template of a third-party provider, which kiln does not render",
-                        f.path,
-                        label(b, 1)
-                    ));
-                    continue;
-                }
-                if kind == "data" && label(b, 0) == "template_file" {
-                    let what = format!("data.template_file.{} ({}:{line})", label(b, 1), f.path);
-                    let Some(template) = attr(b, "template") else { continue };
-                    let Some(path) = template_path(template) else {
-                        self.cluster
-                            .skipped
-                            .push(format!("{what}: an inline template, not a manifest file"));
+                let address = match b.ident.as_str() {
+                    "data" => format!("data.{}.{}", label(b, 0), label(b, 1)),
+                    "resource" => format!("{}.{}", label(b, 0), label(b, 1)),
+                    "locals" | "output" => {
+                        self.block_manifests(f, b, scope, at, None, &mut out)?;
                         continue;
-                    };
-                    let path = scope.eval(path, f.site());
-                    if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                        let mut vars = template_vars(scope, attr(b, "vars"), f.site(), what);
-                        vars_as_strings(&mut vars);
-                        out.push(Manifest { file, vars: Some(vars) });
                     }
-                    continue;
-                }
-                if !matches!(kind, "resource" | "data" | "locals" | "output") {
-                    continue;
-                }
-                let mut exprs: Vec<&EditExpr> = b.body.attributes().map(|a| &a.value).collect();
-                nested_attributes(&b.body, &mut exprs);
-                for expr in exprs {
-                    for call in FileCalls::collect(expr) {
-                        let name = call.name.name.as_str();
-                        let what = format!("{name}() ({}:{})", f.path, f.line(call.span()));
-                        let mut args = call.args.iter();
-                        let Some(path) = args.next() else { continue };
-                        let path = scope.eval(path, f.site());
-                        let Some(file) = self.manifest(scope, &path, &what, at)? else { continue };
-                        let vars = (name == "templatefile")
-                            .then(|| template_vars(scope, args.next(), f.site(), what));
-                        out.push(Manifest { file, vars });
-                    }
-                }
-                // An S3 object uploaded from a file (`source = "..."`).
-                if kind == "resource"
-                    && let Some(source @ EditExpr::String(_)) = attr(b, "source")
-                {
-                    let what = format!("{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
-                    let path = scope.eval(source, f.site());
-                    if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                        out.push(Manifest { file, vars: None });
+                    _ => continue,
+                };
+                match self.instances(scope, f, b, &address, at)? {
+                    None => self.block_manifests(f, b, scope, at, None, &mut out)?,
+                    Some(instances) => {
+                        for instance in instances {
+                            let address = format!("{address}{}", instance.address());
+                            let scope = scope.with_instance(instance);
+                            self.block_manifests(f, b, &scope, at, Some(address), &mut out)?;
+                        }
                     }
                 }
             }
@@ -410,6 +472,121 @@ impl Walk<'_> {
         let mut seen = BTreeSet::new();
         out.retain(|m| seen.insert(format!("{}\0{:?}", m.file, m.vars.as_ref().map(|v| &v.known))));
         Ok(out)
+    }
+
+    /// The instances of a block with `count` or `for_each` (`None` without
+    /// either); a value kiln cannot know makes none, and is reported.
+    fn instances(
+        &mut self,
+        scope: &Scope<'_>,
+        f: &TfFile,
+        b: &Block,
+        address: &str,
+        at: &Location,
+    ) -> Result<Option<Vec<Instance>>, Error> {
+        let Some((meta, expr)) =
+            ["count", "for_each"].into_iter().find_map(|m| attr(b, m).map(|e| (m, e)))
+        else {
+            return Ok(None);
+        };
+        let line = f.line(b.span());
+        match scope.eval(expr, f.site()) {
+            Val::Known(v) => eval::instances(meta, &v).map(Some).map_err(|e| {
+                at.with_file(&f.path).invalid(format!("{address} (line {line}): {e}"))
+            }),
+            Val::Missing(why) => {
+                self.cluster.skipped.push(format!(
+                    "{address} ({}:{line}): its {meta} cannot be known, so neither can its instances: {why}",
+                    f.path
+                ));
+                Ok(Some(Vec::new()))
+            }
+        }
+    }
+
+    /// The manifests one block (one instance of it, at `address`) templates or reads.
+    fn block_manifests(
+        &mut self,
+        f: &TfFile,
+        b: &Block,
+        scope: &Scope<'_>,
+        at: &Location,
+        address: Option<String>,
+        out: &mut Vec<Manifest>,
+    ) -> Result<(), Error> {
+        let kind = b.ident.as_str();
+        let line = f.line(b.span());
+        if kind == "data" && matches!(label(b, 0), "template_file" | "gotemplate_file") {
+            let go = label(b, 0) == "gotemplate_file";
+            let what = format!("data.{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
+            let Some(template) = attr(b, "template") else { return Ok(()) };
+            let path = match template_path(template) {
+                Some(path) => scope.eval(path, f.site()),
+                // The gotemplate provider reads `template` as a file's
+                // path when a file is there, else as the text itself.
+                None if go => match scope.eval(template, f.site()) {
+                    Val::Known(hcl::Value::String(p))
+                        if scope
+                            .file_path(&p)
+                            .is_ok_and(|p| self.tree.kind(&p) == Some(tree::EntryKind::File)) =>
+                    {
+                        Val::Known(hcl::Value::String(p))
+                    }
+                    _ => {
+                        self.cluster
+                            .skipped
+                            .push(format!("{what}: an inline template, not a manifest file"));
+                        return Ok(());
+                    }
+                },
+                None => {
+                    self.cluster
+                        .skipped
+                        .push(format!("{what}: an inline template, not a manifest file"));
+                    return Ok(());
+                }
+            };
+            if let Some(file) = self.manifest(scope, &path, &what, at)? {
+                let snippets = if go {
+                    Some(self.snippets(scope, attr(b, "snippets"), f.site(), &what, at)?)
+                } else {
+                    None
+                };
+                let mut vars = block_vars(scope, b, f.site(), what);
+                vars_as_strings(&mut vars);
+                out.push(Manifest { file, vars: Some(vars), snippets, address: address.clone() });
+            }
+            return Ok(());
+        }
+        if !matches!(kind, "resource" | "data" | "locals" | "output") {
+            return Ok(());
+        }
+        let mut exprs: Vec<&EditExpr> = b.body.attributes().map(|a| &a.value).collect();
+        nested_attributes(&b.body, &mut exprs);
+        for expr in exprs {
+            for call in FileCalls::collect(expr) {
+                let name = call.name.name.as_str();
+                let what = format!("{name}() ({}:{})", f.path, f.line(call.span()));
+                let mut args = call.args.iter();
+                let Some(path) = args.next() else { continue };
+                let path = scope.eval(path, f.site());
+                let Some(file) = self.manifest(scope, &path, &what, at)? else { continue };
+                let vars = (name == "templatefile")
+                    .then(|| template_vars(scope, args.next(), f.site(), what));
+                out.push(Manifest { file, vars, snippets: None, address: address.clone() });
+            }
+        }
+        // An S3 object uploaded from a file (`source = "..."`).
+        if kind == "resource"
+            && let Some(source @ EditExpr::String(_)) = attr(b, "source")
+        {
+            let what = format!("{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
+            let path = scope.eval(source, f.site());
+            if let Some(file) = self.manifest(scope, &path, &what, at)? {
+                out.push(Manifest { file, vars: None, snippets: None, address: address.clone() });
+            }
+        }
+        Ok(())
     }
 
     /// Renders one module instance as a unit, then the modules it calls.
@@ -436,8 +613,9 @@ impl Walk<'_> {
             vars: BTreeMap::new(),
             locals: BTreeMap::new(),
             depth: 0,
+            instance: None,
         };
-        scope.vars = variables(&files, given, unset, &scope);
+        scope.vars = variables(&files, given, unset, &scope, &at)?;
         locals(&files, &mut scope);
         let mut rendered_objects: Vec<Resource> = Vec::new();
         for m in self.manifests(&files, &scope, &at)? {
@@ -445,10 +623,21 @@ impl Walk<'_> {
             let text = tree::read_text(self.tree, &m.file).map_err(|e| Error::read(&fat, e))?;
             let rendered = match &m.vars {
                 None => text,
-                Some(vars) => render_template(&m.file, &text, vars, 0)
-                    .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
+                Some(vars) => match &m.snippets {
+                    None => render_template(&m.file, &text, vars, 0),
+                    Some(snippets) => gotemplate::render(&text, snippets, vars),
+                }
+                .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
             };
-            rendered_objects.extend(objects(&fat, &rendered)?);
+            let mut objs = objects(&fat, &rendered)?;
+            if let Some(address) = &m.address {
+                // One instance of a block with count or for_each: its address
+                // tells the instances' objects apart.
+                for r in &mut objs {
+                    r.source = format!("{} ({address})", m.file);
+                }
+            }
+            rendered_objects.extend(objs);
         }
         if !rendered_objects.is_empty() {
             order::legacy_sort(&mut rendered_objects);
@@ -472,31 +661,39 @@ impl Walk<'_> {
                 ));
                 continue;
             }
-            if let Some(meta) = ["count", "for_each"].into_iter().find(|m| attr(b, m).is_some()) {
-                self.cluster.skipped.push(format!(
-                    "module.{name} ({}:{line}): {meta} makes instances kiln does not expand; its manifests are not rendered",
-                    f.path
-                ));
-                continue;
-            }
             let child =
                 tree::join(dir, &source).map_err(|e| Error::read(&at.with_file(&f.path), e))?;
-            let args: BTreeMap<String, Given> = b
-                .body
-                .attributes()
-                .filter(|a| !META_ARGUMENTS.contains(&a.key.as_str()))
-                .map(|a| {
-                    let from = format!("{}:{}", f.path, f.line(a.span()));
-                    (
-                        a.key.as_str().to_string(),
-                        Given { val: scope.eval(&a.value, f.site()), from },
-                    )
-                })
-                .collect();
-            let call = format!("module.{name} ({}:{line})", f.path);
-            let unset =
-                move |decl: &str| format!("{call} does not set it and {decl} gives no default");
-            self.module(&child, &child_unit, &f.path, args, &unset, depth + 1)?;
+            // A module with count or for_each is called once per instance,
+            // each a unit named by its instance address.
+            let calls: Vec<(String, Option<Scope<'_>>)> =
+                match self.instances(&scope, f, b, &format!("module.{name}"), &at)? {
+                    None => vec![(child_unit, None)],
+                    Some(instances) => instances
+                        .into_iter()
+                        .map(|i| {
+                            (format!("{child_unit}{}", i.address()), Some(scope.with_instance(i)))
+                        })
+                        .collect(),
+                };
+            for (child_unit, instance_scope) in calls {
+                let scope = instance_scope.as_ref().unwrap_or(&scope);
+                let args: BTreeMap<String, Given> = b
+                    .body
+                    .attributes()
+                    .filter(|a| !META_ARGUMENTS.contains(&a.key.as_str()))
+                    .map(|a| {
+                        let from = format!("{}:{}", f.path, f.line(a.span()));
+                        (
+                            a.key.as_str().to_string(),
+                            Given { val: scope.eval(&a.value, f.site()), from },
+                        )
+                    })
+                    .collect();
+                let call = format!("module.{child_unit} ({}:{line})", f.path);
+                let unset =
+                    move |decl: &str| format!("{call} does not set it and {decl} gives no default");
+                self.module(&child, &child_unit, &f.path, args, &unset, depth + 1)?;
+            }
         }
         Ok(())
     }
@@ -536,6 +733,7 @@ fn root_values(tree: &dyn Tree, root: &str, env: &str) -> Result<BTreeMap<String
         vars: BTreeMap::new(),
         locals: BTreeMap::new(),
         depth: 0,
+        instance: None,
     };
     for path in paths {
         let f = TfFile::read(tree, &Location::new(env, "", &path), &path)?;
