@@ -1549,6 +1549,54 @@ impl Builder<'_> {
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 if message.contains("invalid trailing content after")
+                    && let Some(problem) = token_after_node(self.source.text, at)
+                {
+                    // libyaml scans what follows a closed quoted scalar as
+                    // the next token: one its scanner refuses there is a
+                    // scanner error on that line, before any parser error.
+                    message = problem.into();
+                    line = line_column(self.source.text, at).0;
+                } else if message.contains("invalid trailing content after")
+                    && bytes.get(at) != Some(&b':')
+                {
+                    // A token the scanner reads: the parser refuses it
+                    // where the collection wants its next entry.
+                    message = entry_problem(self.source.text, at).into();
+                    line = line_column(self.source.text, at).0;
+                }
+                if message == "misplaced bracket"
+                    && let Some(problem) = bracket_after_node(self.source.text, at)
+                {
+                    message = problem.into();
+                }
+                if open_bracket(self.source.text, at).is_some() {
+                    let rest = self.source.text[at..].trim_start_matches([' ', '\t']);
+                    if (message.ends_with("did not find expected ',' or '}'")
+                        || message.ends_with("expected ',' or ']'"))
+                        && rest.starts_with(['|', '>'])
+                    {
+                        // libyaml's scanner starts no token with a block
+                        // scalar indicator inside a flow collection.
+                        message = "found character that cannot start any token".into();
+                        line = line_column(self.source.text, at).0;
+                    } else if message == "\"-\" is only valid inside a block"
+                        || message.starts_with("plain scalar cannot start with '-'")
+                    {
+                        // libyaml scans a `-` and a blank there as a block
+                        // entry, which its flow parser then refuses.
+                        message = entry_problem(self.source.text, at).into();
+                        line = line_column(self.source.text, at).0;
+                    }
+                }
+                if (message.ends_with("did not find expected key")
+                    || message.ends_with("did not find expected '-' indicator"))
+                    && let Some(indicator) = block_scalar_after_flow(self.source.text, at)
+                {
+                    // libyaml's parser refuses the block scalar token itself,
+                    // on the line of its indicator, not the entry after it.
+                    line = line_column(self.source.text, indicator).0;
+                }
+                if message.contains("invalid trailing content after")
                     && bytes.get(at) == Some(&b':')
                     && self.source.text[at + 1..]
                         .chars()
@@ -2618,6 +2666,180 @@ impl Aliasing {
 }
 
 const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
+
+/// libyaml's scanner error for the token that starts at byte `at`, right
+/// after a closed quoted scalar on the same line (where no simple key may
+/// start), if its scanner refuses that token: a block scalar header that is
+/// not one (`|0`, `>=1`, `|2 x`), a `-` or `?` indicator in the block
+/// context, or a character no token starts with. `None` when the token
+/// scans and only the parser refuses it (a missing key).
+fn token_after_node(text: &str, at: usize) -> Option<&'static str> {
+    let rest = text.get(at..)?;
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    let second = chars.next();
+    let blank_or_end = second.is_none_or(|c| c == ' ' || c == '\t' || is_break(c));
+    let in_flow = open_bracket(text, at).is_some();
+    match first {
+        '@' | '`' | '%' => Some("found character that cannot start any token"),
+        '|' | '>' if in_flow => Some("found character that cannot start any token"),
+        '|' | '>' => block_header_problem(&rest[1..]),
+        '-' if !in_flow && blank_or_end => {
+            Some("block sequence entries are not allowed in this context")
+        }
+        '?' if !in_flow && blank_or_end => Some("mapping keys are not allowed in this context"),
+        _ => None,
+    }
+}
+
+/// libyaml's words for a block scalar header (what follows `|` or `>`)
+/// that it refuses: chomping and indentation indicators in either order,
+/// an indentation of 0, then only blanks and a comment up to the line end.
+fn block_header_problem(header: &str) -> Option<&'static str> {
+    let bytes = header.as_bytes();
+    let mut i = 0;
+    let chomp = |b: Option<&u8>| matches!(b, Some(b'+' | b'-'));
+    if chomp(bytes.get(i)) {
+        i += 1;
+        if let Some(d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+            if *d == b'0' {
+                return Some("found an indentation indicator equal to 0");
+            }
+            i += 1;
+        }
+    } else if let Some(d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+        if *d == b'0' {
+            return Some("found an indentation indicator equal to 0");
+        }
+        i += 1;
+        if chomp(bytes.get(i)) {
+            i += 1;
+        }
+    }
+    let rest = header[i..].trim_start_matches([' ', '\t']);
+    let ends = rest.starts_with('#') || rest.chars().next().is_none_or(is_break);
+    (!ends).then_some("did not find expected comment or line break")
+}
+
+/// libyaml's parser error for a `]` or `}` at byte `at` that follows, on
+/// its line, a flow collection that closed outside any other flow
+/// collection (see [`entry_problem`]). `None` where nothing closed before
+/// it (`a: ]`, no node content).
+fn bracket_after_node(text: &str, at: usize) -> Option<&'static str> {
+    let start = line_start(text, at);
+    let before = text[start..at].trim_end_matches([' ', '\t']);
+    if !before.ends_with([']', '}']) || open_bracket(text, at).is_some() {
+        return None;
+    }
+    Some(entry_problem(text, at))
+}
+
+/// libyaml's parser error for a token at byte `at` that follows a complete
+/// node on its line: the collection the node belongs to wants its next
+/// entry. In a flow collection a `,` or the closing bracket; in the block
+/// context a key, or a `-` for a sequence item indented past its parent's
+/// keys (an indentless sequence ends there and its mapping wants a key).
+fn entry_problem(text: &str, at: usize) -> &'static str {
+    match open_bracket(text, at).map(|open| text.as_bytes()[open]) {
+        Some(b'[') => return FLOW_SEQUENCE_ENTRY[0],
+        Some(_) => return FLOW_MAPPING_ENTRY[0],
+        None => {}
+    }
+    // The line where the node before `at` opened (a quoted scalar or a
+    // flow collection may span lines).
+    let node = node_start(text, at);
+    let start = line_start(text, node);
+    let before = &text[start..node];
+    let indent = before.len() - before.trim_start_matches(' ').len();
+    let content = &before[indent..];
+    let item = content.starts_with('-') && content[1..].starts_with([' ', '\t']);
+    // `- [a] ]`: the item's own node, unless a `key:` before the node
+    // makes it a mapping value (`- k: [a] ]`).
+    let head = content;
+    let value_of_key = head.contains(": ") || head.contains(":\t");
+    if !item || value_of_key {
+        return BLOCK_MAPPING_ENTRY[0];
+    }
+    let parent = text[..start]
+        .split(is_line_end)
+        .rev()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| {
+            let t = l.trim_start_matches(' ');
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .find(|l| {
+            let width = l.len() - l.trim_start_matches(' ').len();
+            width < indent || (width == indent && !l[width..].starts_with("- "))
+        });
+    let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
+    if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
+}
+
+/// Where the quoted scalar or flow collection that ends right before byte
+/// `at` (blanks between) opens; `at` itself for anything else.
+fn node_start(text: &str, at: usize) -> usize {
+    let end = text[..at].trim_end_matches([' ', '\t']).len();
+    match text[..end].chars().next_back() {
+        Some(quote @ ('"' | '\'')) => opening_quote(&text[..end - 1], quote).unwrap_or(at),
+        Some(']' | '}') => {
+            let mut depth = 0usize;
+            text[..end]
+                .char_indices()
+                .rev()
+                .find_map(|(i, c)| match c {
+                    ']' | '}' => {
+                        depth += 1;
+                        None
+                    }
+                    '[' | '{' => {
+                        depth -= 1;
+                        (depth == 0).then_some(i)
+                    }
+                    _ => None,
+                })
+                .unwrap_or(at)
+        }
+        _ => at,
+    }
+}
+
+/// The byte of a block scalar indicator (`|`, `>`) that follows a flow
+/// collection closed on its line, when the entry at byte `at` comes after
+/// that block scalar's content (lines more indented than `at`, or blank):
+/// libyaml's parser refuses the block scalar token there, at its indicator.
+fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
+    let start = line_start(text, at);
+    let column = text[start..at].chars().count();
+    let mut end = start;
+    while let Some((last, _)) = text[..end].char_indices().next_back() {
+        let prev = line_start(text, last);
+        let line = text[prev..end].trim_end_matches(is_break);
+        end = prev;
+        // The first `]` or `}` that closes every flow collection and is
+        // followed by blanks and a block scalar header libyaml accepts.
+        let found = line.match_indices([']', '}']).find_map(|(close, _)| {
+            let after = &line[close + 1..];
+            let header = after.trim_start_matches([' ', '\t']);
+            let indicator = close + 1 + (after.len() - header.len());
+            (header.starts_with(['|', '>'])
+                && block_header_problem(&header[1..]).is_none()
+                && open_bracket(text, prev + close + 1).is_none())
+            .then_some(prev + indicator)
+        });
+        if found.is_some() {
+            return found;
+        }
+        // Otherwise only the block scalar's content (blank, or indented
+        // past the entry at `at`) may come between.
+        let content = line.trim_start_matches(' ');
+        let width = line.len() - content.len();
+        if !(content.is_empty() || content.starts_with('#') || width > column) {
+            return None;
+        }
+    }
+    None
+}
 
 /// The `[` or `{` of the innermost flow collection still open at byte `at`.
 fn open_bracket(text: &str, at: usize) -> Option<usize> {
