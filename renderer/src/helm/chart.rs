@@ -396,12 +396,18 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     map_of(docs, file, floats)
 }
 
-/// A file's text as a Go string holds it, and whether it carries bytes that
-/// are not UTF-8 (which libyaml's reader refuses).
+/// A file's text as a Go string holds it, and whether it carries bytes (see
+/// [`crate::gotmpl::sprig::from_go_bytes`]): bytes that are not UTF-8, which
+/// libyaml's reader refuses, or characters of the carriers' own range.
 fn go_text(data: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    use std::borrow::Cow;
     match std::str::from_utf8(data) {
-        Ok(text) => (std::borrow::Cow::Borrowed(text), false),
-        Err(_) => (std::borrow::Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
+        // A character of the carriers' own range is carried as its bytes.
+        Ok(text) => match crate::gotmpl::sprig::carried_text(text) {
+            None => (Cow::Borrowed(text), false),
+            Some(carried) => (Cow::Owned(carried), true),
+        },
+        Err(_) => (Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
     }
 }
 

@@ -108,7 +108,8 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
             let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
             let m = Manifest {
                 source: path.clone(),
-                content: doc.to_string(),
+                // The reader took every byte the text carries as UTF-8.
+                content: crate::gotmpl::sprig::plain_text(doc).into_owned(),
                 kind: kind.to_string(),
                 is_test: false,
             };
