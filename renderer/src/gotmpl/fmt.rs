@@ -6,6 +6,7 @@
 //! (`1e+06`), `<nil>`, flags, widths and precisions, and the `%!d(string=x)`
 //! notes Go writes for a verb that does not fit its operand.
 
+use super::sprig::{GoRune, go_runes};
 use super::value::Value;
 
 /// How long a formatted value may grow before `...` stands for the rest.
@@ -826,14 +827,11 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
             };
             // Go's `strconv.CanBackquote`: no backquote, control character,
             // byte that is not UTF-8 or byte order mark.
-            let backquote = |c: char| {
-                c == '\t'
-                    || !(c == '`'
-                        || c.is_control()
-                        || c == '\u{FEFF}'
-                        || super::sprig::is_raw_byte(c))
+            let backquote = |r: GoRune| match r {
+                GoRune::Byte(_) => false,
+                GoRune::Char(c) => c == '\t' || !(c == '`' || c.is_control() || c == '\u{FEFF}'),
             };
-            if spec.sharp && s.chars().all(backquote) {
+            if spec.sharp && go_runes(s).all(backquote) {
                 pad(out, &format!("`{s}`"), spec);
             } else if spec.plus {
                 pad(out, &quote_ascii(s), spec);
@@ -858,7 +856,12 @@ pub(crate) fn is_print(c: char) -> bool {
     GRAPHIC.as_ref().is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
 }
 
-fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {
+fn escape_into(out: &mut String, r: GoRune, quote: char, ascii_only: bool) {
+    let c = match r {
+        // A byte that is not UTF-8, as strconv.Quote writes it.
+        GoRune::Byte(b) => return out.push_str(&format!("\\x{b:02x}")),
+        GoRune::Char(c) => c,
+    };
     match c {
         '\x07' => out.push_str("\\a"),
         '\x08' => out.push_str("\\b"),
@@ -872,10 +875,6 @@ fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {
             out.push('\\');
             out.push(c);
         }
-        // A byte that is not UTF-8, as strconv.Quote writes it.
-        c if super::sprig::is_raw_byte(c) => {
-            out.push_str(&format!("\\x{:02x}", super::sprig::raw_byte(c).unwrap_or_default()))
-        }
         c if is_print(c) && (!ascii_only || c.is_ascii()) => out.push(c),
         c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
         c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
@@ -886,8 +885,8 @@ fn escape_into(out: &mut String, c: char, quote: char, ascii_only: bool) {
 /// `strconv.Quote`.
 pub fn quote(s: &str) -> String {
     let mut out = String::from("\"");
-    for c in s.chars() {
-        escape_into(&mut out, c, '"', false);
+    for r in go_runes(s) {
+        escape_into(&mut out, r, '"', false);
     }
     out.push('"');
     out
@@ -895,8 +894,8 @@ pub fn quote(s: &str) -> String {
 
 fn quote_ascii(s: &str) -> String {
     let mut out = String::from("\"");
-    for c in s.chars() {
-        escape_into(&mut out, c, '"', true);
+    for r in go_runes(s) {
+        escape_into(&mut out, r, '"', true);
     }
     out.push('"');
     out
@@ -905,7 +904,7 @@ fn quote_ascii(s: &str) -> String {
 /// `strconv.QuoteRune`, or `QuoteRuneToASCII` when `ascii_only`.
 pub(crate) fn quote_char(c: char, ascii_only: bool) -> String {
     let mut out = String::from("'");
-    escape_into(&mut out, c, '\'', ascii_only);
+    escape_into(&mut out, GoRune::Char(c), '\'', ascii_only);
     out.push('\'');
     out
 }

@@ -75,40 +75,93 @@ pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
 }
 
 fn load_here(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
-    let locate = |problem| Error::Locate { path: path.to_string(), problem };
     match tree.kind(path) {
         Some(EntryKind::Dir) => {
             let mut files = Vec::new();
             collect(tree, path, "", &mut files)?;
-            let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
-                return Err(locate(Locate::NoChartYaml));
-            };
-            check_api_version(meta, path)?;
-            top_chart(from_files(without_ignored(files)?, path)?)
+            kept_or_load(Source { path: path.to_string(), archive: false, files }, load_dir)
         }
         Some(EntryKind::File) => {
             let bytes = tree.read(path).map_err(|source| Error::Tree { source })?;
-            match super::archive::not_gzip(path, &bytes) {
-                Some(Ok(content_type)) => return Err(locate(Locate::NotGzip(content_type))),
-                Some(Err(())) => return Err(locate(Locate::YamlNotGzip)),
-                None => {}
-            }
-            let files = super::archive::files(&bytes).map_err(|e| {
-                locate(if e == "gzip: invalid header" {
-                    Locate::BadGzip
-                } else {
-                    Locate::BadArchive
-                })
-            })?;
-            // Helm reads the first Chart.yaml of the archive for its apiVersion.
-            let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
-                return Err(locate(Locate::NoChartYamlInArchive));
-            };
-            check_api_version(meta, path)?;
-            top_chart(from_archive_files(files, path)?)
+            let files = vec![(String::new(), bytes)];
+            kept_or_load(Source { path: path.to_string(), archive: true, files }, load_archive)
         }
         None => Err(Error::Chart { path: path.to_string(), message: "no such chart".into() }),
     }
+}
+
+/// Everything a chart's loading reads: the path it was asked for (which
+/// errors name), whether it is an archive, and the files read (a
+/// directory's, in listing order; an archive's bytes as one nameless file).
+#[derive(PartialEq, Eq)]
+struct Source {
+    path: String,
+    archive: bool,
+    files: Files,
+}
+
+/// How many loaded charts [`kept_or_load`] keeps.
+const LOADED_KEPT: usize = 16;
+
+/// The chart loaded from `source`, kept from an earlier load of the same
+/// bytes at the same path when there is one. Loading depends on nothing
+/// but what [`Source`] holds, and parsing Chart.yaml, values.yaml and
+/// subchart archives costs far more than reading the files again, so a
+/// caller that renders the same unchanged chart again (the watcher, a
+/// benchmark) pays for the reads and a copy only. Errors are not kept.
+fn kept_or_load(
+    source: Source,
+    load: fn(&str, Files) -> Result<Chart, Error>,
+) -> Result<Chart, Error> {
+    type Kept = Vec<(Source, Chart)>;
+    static KEPT: std::sync::Mutex<Kept> = std::sync::Mutex::new(Vec::new());
+    let lock = || KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    {
+        let mut kept = lock();
+        if let Some(i) = kept.iter().position(|(k, _)| *k == source) {
+            // Most recently used last, so the oldest goes first.
+            let entry = kept.remove(i);
+            let chart = entry.1.clone();
+            kept.push(entry);
+            return Ok(chart);
+        }
+    }
+    let chart = load(&source.path, source.files.clone())?;
+    let mut kept = lock();
+    if kept.len() >= LOADED_KEPT {
+        kept.remove(0);
+    }
+    kept.push((source, chart.clone()));
+    Ok(chart)
+}
+
+/// Loads a chart directory from its files (see [`load`]).
+fn load_dir(path: &str, files: Files) -> Result<Chart, Error> {
+    let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
+        return Err(Error::Locate { path: path.to_string(), problem: Locate::NoChartYaml });
+    };
+    check_api_version(meta, path)?;
+    top_chart(from_files(without_ignored(files)?, path)?)
+}
+
+/// Loads a chart archive from its bytes, the one file of `files` (see [`load`]).
+fn load_archive(path: &str, files: Files) -> Result<Chart, Error> {
+    let locate = |problem| Error::Locate { path: path.to_string(), problem };
+    let bytes = files.into_iter().next().map(|(_, b)| b).unwrap_or_default();
+    match super::archive::not_gzip(path, &bytes) {
+        Some(Ok(content_type)) => return Err(locate(Locate::NotGzip(content_type))),
+        Some(Err(())) => return Err(locate(Locate::YamlNotGzip)),
+        None => {}
+    }
+    let files = super::archive::files(&bytes).map_err(|e| {
+        locate(if e == "gzip: invalid header" { Locate::BadGzip } else { Locate::BadArchive })
+    })?;
+    // Helm reads the first Chart.yaml of the archive for its apiVersion.
+    let Some((_, meta)) = files.iter().find(|(n, _)| n == "Chart.yaml") else {
+        return Err(locate(Locate::NoChartYamlInArchive));
+    };
+    check_api_version(meta, path)?;
+    top_chart(from_archive_files(files, path)?)
 }
 
 /// Helm 4 picks its loader by Chart.yaml's apiVersion (read as a string
@@ -396,12 +449,18 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     map_of(docs, file, floats)
 }
 
-/// A file's text as a Go string holds it, and whether it carries bytes that
-/// are not UTF-8 (which libyaml's reader refuses).
+/// A file's text as a Go string holds it, and whether it carries bytes (see
+/// [`crate::gotmpl::sprig::from_go_bytes`]): bytes that are not UTF-8, which
+/// libyaml's reader refuses, or characters of the carriers' own range.
 fn go_text(data: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    use std::borrow::Cow;
     match std::str::from_utf8(data) {
-        Ok(text) => (std::borrow::Cow::Borrowed(text), false),
-        Err(_) => (std::borrow::Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
+        // A character of the carriers' own range is carried as its bytes.
+        Ok(text) => match crate::gotmpl::sprig::carried_text(text) {
+            None => (Cow::Borrowed(text), false),
+            Some(carried) => (Cow::Owned(carried), true),
+        },
+        Err(_) => (Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
     }
 }
 
@@ -630,5 +689,33 @@ impl Ignore {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::MemTree;
+
+    /// A chart loaded again from the same files is the one kept from the
+    /// first load; a changed file loads anew, and a failed load is not kept.
+    #[test]
+    fn keeps_a_loaded_chart_until_a_file_changes() {
+        let mut t = MemTree::new();
+        t.insert("kept/c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n");
+        t.insert("kept/c/values.yaml", "a: 1\n");
+        t.insert("kept/c/templates/x.yaml", "x: {{ .Values.a }}\n");
+        let a = |chart: &Chart| chart.values.get("a").cloned();
+        let first = load(&t, "kept/c").unwrap();
+        assert_eq!(format!("{first:?}"), format!("{:?}", load(&t, "kept/c").unwrap()));
+        t.insert("kept/c/values.yaml", "a: 2\n");
+        assert_eq!(a(&load(&t, "kept/c").unwrap()), Some(Value::Float(2.0)));
+        t.insert("kept/c/templates/y.yaml", "y: 1\n");
+        assert_eq!(load(&t, "kept/c").unwrap().templates.len(), 2);
+        t.insert("kept/c/values.yaml", "a: [\n");
+        assert!(load(&t, "kept/c").is_err());
+        assert!(load(&t, "kept/c").is_err());
+        t.insert("kept/c/values.yaml", "a: 1\n");
+        assert_eq!(a(&load(&t, "kept/c").unwrap()), Some(Value::Float(1.0)));
     }
 }

@@ -83,38 +83,15 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
             continue;
         }
         for doc in split_documents(content) {
-            let head =
-                crate::yaml::parse_go_documents_helm(doc, path).map_err(|e| Error::Manifest {
-                    path: path.clone(),
-                    message: format!(
-                        "error converting YAML to JSON: {}",
-                        super::funcs::go_yaml_error(&e)
-                    ),
-                })?;
-            let head = head.into_iter().next().unwrap_or(Value::Null);
-            // sigs.k8s.io/yaml goes through JSON, which holds no infinite
-            // or NaN float (`.inf`, `-.Inf`, `.nan` anywhere in the document).
-            if let Some(message) = super::funcs::json_unsupported(&head) {
-                return Err(Error::Manifest { path: path.clone(), message });
-            }
-            if let Some(detail) = head_error(&head) {
-                return Err(Error::Manifest {
-                    path: path.clone(),
-                    message: format!(
-                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {detail}"
-                    ),
-                });
-            }
-            let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
+            let (kind, hook) = kept_head(doc, path)?;
             let m = Manifest {
                 source: path.clone(),
-                content: doc.to_string(),
-                kind: kind.to_string(),
+                // The reader took every byte the text carries as UTF-8.
+                content: crate::gotmpl::sprig::plain_text(doc).into_owned(),
+                kind,
                 is_test: false,
             };
-            let hook =
-                head.get_path(&["metadata", "annotations", "helm.sh/hook"]).and_then(Value::as_str);
-            match hook {
+            match hook.as_deref() {
                 None => generic.push(m),
                 Some(events) => {
                     let known = events
@@ -132,6 +109,62 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<(Vec<Manifest>, Vec<
     sort_by_kind(&mut generic);
     sort_by_kind(&mut hooks);
     Ok((generic, hooks))
+}
+
+/// What [`sort_manifests`] reads from a document: its `kind` and its
+/// `helm.sh/hook` annotation.
+type Head = (String, Option<String>);
+
+/// Bytes of documents whose [`Head`] [`kept_head`] keeps.
+const HEADS_KEPT_BYTES: usize = 16 << 20;
+
+/// The [`Head`] of a document, kept from an earlier render that printed the
+/// same text: a release rendered again (the watcher after a change) prints
+/// mostly the documents it printed before, and reading one costs far more
+/// than finding it. A document that fails is read again each time.
+fn kept_head(doc: &str, path: &str) -> Result<Head, Error> {
+    type Kept = (usize, std::collections::HashMap<String, Head>);
+    static KEPT: std::sync::LazyLock<std::sync::Mutex<Kept>> =
+        std::sync::LazyLock::new(Default::default);
+    let lock = || KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(head) = lock().1.get(doc) {
+        return Ok(head.clone());
+    }
+    let head = read_head(doc, path)?;
+    let mut kept = lock();
+    if kept.0 + doc.len() > HEADS_KEPT_BYTES {
+        *kept = Kept::default();
+    }
+    kept.0 += doc.len();
+    kept.1.insert(doc.to_string(), head.clone());
+    Ok(head)
+}
+
+/// Reads a rendered document as Helm reads it into its `SimpleHead`
+/// (sigs.k8s.io/yaml), with Helm's errors.
+fn read_head(doc: &str, path: &str) -> Result<Head, Error> {
+    let path = path.to_string();
+    let head = crate::yaml::parse_go_documents_helm(doc, &path).map_err(|e| Error::Manifest {
+        path: path.clone(),
+        message: format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)),
+    })?;
+    let head = head.into_iter().next().unwrap_or(Value::Null);
+    // sigs.k8s.io/yaml goes through JSON, which holds no infinite
+    // or NaN float (`.inf`, `-.Inf`, `.nan` anywhere in the document).
+    if let Some(message) = super::funcs::json_unsupported(&head) {
+        return Err(Error::Manifest { path, message });
+    }
+    if let Some(detail) = head_error(&head) {
+        return Err(Error::Manifest {
+            path,
+            message: format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {detail}"
+            ),
+        });
+    }
+    let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
+    let hook = head.get_path(&["metadata", "annotations", "helm.sh/hook"]).and_then(Value::as_str);
+    Ok((kind.to_string(), hook.map(str::to_string)))
 }
 
 /// Why Helm cannot decode a document's head (`apiVersion`, `kind`,
@@ -217,4 +250,24 @@ fn sort_by_kind(items: &mut [Manifest]) {
             (None, None) => a.kind.cmp(&b.kind),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document read once is found again by its text, with the same head;
+    /// one that fails fails again, with its file named.
+    #[test]
+    fn heads_kept_by_document_text() {
+        let doc = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kept-head\n  annotations:\n    helm.sh/hook: test\n";
+        let want = ("Pod".to_string(), Some("test".to_string()));
+        assert_eq!(kept_head(doc, "c/templates/a.yaml").unwrap(), want);
+        assert_eq!(kept_head(doc, "c/templates/b.yaml").unwrap(), want);
+        let bad = "kind: [kept-head\n";
+        for _ in 0..2 {
+            let e = kept_head(bad, "c/templates/bad.yaml").unwrap_err().to_string();
+            assert!(e.contains("c/templates/bad.yaml"), "{e}");
+        }
+    }
 }

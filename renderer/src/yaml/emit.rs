@@ -767,7 +767,7 @@ impl Emitter<'_> {
             Value::Float(f) => self.write(&float_text(*f)),
             // goyaml.v3 cannot write bytes that are not UTF-8 as text: it
             // tags them `!!binary` and writes their base64, in lines of 70.
-            Value::String(s) if self.v3 && s.chars().any(crate::gotmpl::sprig::is_raw_byte) => {
+            Value::String(s) if self.v3 && crate::gotmpl::sprig::has_broken_utf8(s) => {
                 let data = crate::gotmpl::sprig::encoding::base64_lines(
                     &crate::gotmpl::sprig::go_bytes(s),
                 );

@@ -2918,14 +2918,33 @@ const UTF8_PROBLEMS: [&str; 5] = [
 /// `.Files.Get` of a binary file; see [`crate::gotmpl::sprig::from_go_bytes`]).
 fn refused_character(text: &str, carries_bytes: bool) -> Option<(usize, &'static str)> {
     let raw = |c: char| carries_bytes && is_raw_byte(c);
-    let (at, c) = text.char_indices().find(|&(_, c)| {
-        raw(c)
-            || !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{FFFD}' | '\u{10000}'..)
-    })?;
-    if !raw(c) {
-        return Some((at, CONTROL));
+    let mut at = 0;
+    while let Some(c) = text[at..].chars().next() {
+        if raw(c) {
+            // A run of carried bytes: those that make UTF-8 together (a
+            // character of the carriers' own range, carried as its bytes)
+            // read as that character.
+            let run = text[at..].find(|c| !raw(c)).map_or(text.len(), |n| at + n);
+            let bytes = go_bytes(&text[at..run]);
+            let mut valid = 0;
+            for chunk in bytes.utf8_chunks() {
+                if !chunk.invalid().is_empty() {
+                    // Each carried byte is one four-byte character of `text`.
+                    let start = at + 4 * (valid + chunk.valid().len());
+                    return Some((start, broken_utf8(&go_bytes(&text[start..]))));
+                }
+                valid += chunk.valid().len();
+            }
+            at = run;
+            continue;
+        }
+        if !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{FFFD}' | '\u{10000}'..)
+        {
+            return Some((at, CONTROL));
+        }
+        at += c.len_utf8();
     }
-    Some((at, broken_utf8(&go_bytes(&text[at..]))))
+    None
 }
 
 /// Which of libyaml's UTF-8 checks `bytes` fails first, reading one

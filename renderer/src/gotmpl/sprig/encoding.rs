@@ -51,9 +51,113 @@ const RAW_BYTE_BASE: u32 = 0x10_FF00;
 /// A Go string of arbitrary bytes (a binary file from `.Files.Get`, a
 /// `b64dec` result) as a Rust string: UTF-8 runs as they are, every other
 /// byte as one carrier code point, so [`go_bytes`] gets the bytes back and
-/// `b64enc`, `sha256sum` and friends see what Go sees.
+/// `b64enc`, `sha256sum` and friends see what Go sees. A real character of
+/// the carriers' own range (U+10FF00..U+10FFFF) is carried as its four
+/// bytes, so that it does not read as a byte; [`go_runes`] reads it back.
 pub fn from_go_bytes(bytes: &[u8]) -> String {
-    decode_bytes(bytes, |b| char::from_u32(RAW_BYTE_BASE + u32::from(b)))
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        push_carried(&mut out, chunk.valid());
+        out.extend(chunk.invalid().iter().filter_map(|b| carrier(*b)));
+    }
+    out
+}
+
+/// Text read as Go reads it (a values file, Chart.yaml): `None` when it
+/// holds no character of the carriers' range, else the text with each such
+/// character carried as its bytes (see [`from_go_bytes`]).
+pub fn carried_text(text: &str) -> Option<String> {
+    if !has_carrier_range(text) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 12);
+    push_carried(&mut out, text);
+    Some(out)
+}
+
+/// Whether `text` holds a character of U+10FF00..U+10FFFF (a carrier, or a
+/// real character of that range). Every one's UTF-8 starts with 0xF4 0x8F
+/// 0xBC..=0xBF, so the search is on bytes.
+fn has_carrier_range(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w[0] == 0xF4 && w[1] == 0x8F && w[2] >= 0xBC)
+}
+
+/// Appends valid text, each character of the carriers' range as the
+/// carriers of its four UTF-8 bytes.
+fn push_carried(out: &mut String, text: &str) {
+    if !has_carrier_range(text) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        push_char(out, c);
+    }
+}
+
+/// Appends a character as a Go string holds it: one of the carriers' range
+/// as its carried bytes (see [`from_go_bytes`]).
+pub fn push_char(out: &mut String, c: char) {
+    if is_raw_byte(c) {
+        out.extend(c.encode_utf8(&mut [0; 4]).bytes().filter_map(carrier));
+    } else {
+        out.push(c);
+    }
+}
+
+/// The code point that carries byte `b`.
+fn carrier(b: u8) -> Option<char> {
+    char::from_u32(RAW_BYTE_BASE + u32::from(b))
+}
+
+/// One character of a Go string as Go's decoders see it (`for range`,
+/// `strconv.Quote`, `encoding/json`): a code point, or a byte that is not
+/// UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoRune {
+    /// A code point.
+    Char(char),
+    /// A byte that is not part of valid UTF-8.
+    Byte(u8),
+}
+
+/// The characters of a string as Go reads its bytes: carried bytes (see
+/// [`from_go_bytes`]) that make UTF-8 together, as a character of the
+/// carriers' range is carried, are that character; the others are bytes.
+pub fn go_runes(text: &str) -> GoRunes<'_> {
+    GoRunes { chars: text.chars(), pending: Vec::new() }
+}
+
+/// The iterator of [`go_runes`].
+#[derive(Debug)]
+pub struct GoRunes<'a> {
+    chars: std::str::Chars<'a>,
+    /// The rest of a run of carried bytes, decoded, last first.
+    pending: Vec<GoRune>,
+}
+
+impl Iterator for GoRunes<'_> {
+    type Item = GoRune;
+
+    fn next(&mut self) -> Option<GoRune> {
+        if let Some(r) = self.pending.pop() {
+            return Some(r);
+        }
+        let c = self.chars.next()?;
+        let Some(first) = raw_byte(c) else { return Some(GoRune::Char(c)) };
+        // The whole run of carried bytes, decoded as Go decodes bytes.
+        let mut bytes = vec![first];
+        let mut rest = self.chars.clone();
+        while let Some(b) = rest.next().and_then(raw_byte) {
+            bytes.push(b);
+            self.chars = rest.clone();
+        }
+        for chunk in bytes.utf8_chunks() {
+            self.pending.extend(chunk.valid().chars().map(GoRune::Char));
+            self.pending.extend(chunk.invalid().iter().map(|b| GoRune::Byte(*b)));
+        }
+        self.pending.reverse();
+        self.pending.pop()
+    }
 }
 
 /// Bytes as Go's `encoding/json` coerces them to UTF-8: every byte that is
@@ -64,13 +168,35 @@ pub fn go_lossy(bytes: &[u8]) -> String {
 }
 
 /// A string as `encoding/json` writes it: the bytes it carries that are not
-/// UTF-8 (see [`from_go_bytes`]) each become U+FFFD.
+/// UTF-8 (see [`from_go_bytes`]) each become U+FFFD; a carried character
+/// stays carried.
 pub fn json_text(text: &str) -> Cow<'_, str> {
-    if text.chars().any(is_raw_byte) {
-        Cow::Owned(text.chars().map(|c| if is_raw_byte(c) { '\u{FFFD}' } else { c }).collect())
-    } else {
-        Cow::Borrowed(text)
+    if !go_runes(text).any(|r| matches!(r, GoRune::Byte(_))) {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len());
+    for r in go_runes(text) {
+        match r {
+            GoRune::Byte(_) => out.push('\u{FFFD}'),
+            GoRune::Char(c) => push_char(&mut out, c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether a string carries a byte that is not part of valid UTF-8 (see
+/// [`go_runes`]).
+pub fn has_broken_utf8(text: &str) -> bool {
+    text.as_bytes().contains(&0xF4) && go_runes(text).any(|r| matches!(r, GoRune::Byte(_)))
+}
+
+/// A string whose carried bytes all make UTF-8 (a carried character of the
+/// carriers' range), as plain text: what Go writes out.
+pub fn plain_text(text: &str) -> Cow<'_, str> {
+    if !text.as_bytes().contains(&0xF4) || !text.chars().any(is_raw_byte) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(go_lossy(&go_bytes(text)))
 }
 
 /// Whether `c` carries a byte that is not UTF-8 (see [`from_go_bytes`]).
@@ -363,4 +489,34 @@ fn sha1(data: &[u8]) -> [u8; 20] {
         out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real character of the carriers' range is carried as its four bytes
+    /// and reads back as that character; a lone byte stays a byte.
+    #[test]
+    fn carriers_range_characters_are_carried() {
+        let go = "a\u{10FFFF}\u{10FF41}".as_bytes().to_vec();
+        let text = from_go_bytes(&go);
+        assert_eq!(text.chars().count(), 1 + 4 + 4);
+        assert_eq!(go_bytes(&text), go.as_slice());
+        let runes: Vec<GoRune> = go_runes(&text).collect();
+        let want = ['a', '\u{10FFFF}', '\u{10FF41}'].map(GoRune::Char);
+        assert_eq!(runes, want);
+        assert_eq!(plain_text(&text), "a\u{10FFFF}\u{10FF41}");
+        assert_eq!(carried_text("a\u{10FFFF}\u{10FF41}").as_deref(), Some(text.as_str()));
+        assert_eq!(carried_text("plain"), None);
+        assert!(!has_broken_utf8(&text));
+        let broken = from_go_bytes(b"\xff\xf4\x8f\xbf\xbfz\xc3");
+        let runes: Vec<GoRune> = go_runes(&broken).collect();
+        let want =
+            [GoRune::Byte(0xFF), GoRune::Char('\u{10FFFF}'), GoRune::Char('z'), GoRune::Byte(0xC3)];
+        assert_eq!(runes, want);
+        assert!(has_broken_utf8(&broken));
+        assert_eq!(json_text(&broken), format!("\u{FFFD}{}z\u{FFFD}", &text[1..17]));
+        assert_eq!(crate::gotmpl::fmt::quote(&broken), "\"\\xff\\U0010ffffz\\xc3\"");
+    }
 }

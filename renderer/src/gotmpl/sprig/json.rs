@@ -236,7 +236,17 @@ pub(crate) fn json_float(f: f64) -> Option<String> {
 /// escapes `json.Marshal` applies.
 pub(crate) fn quote(out: &mut String, s: &str, html: bool) {
     out.push('"');
-    for c in s.chars() {
+    for r in super::go_runes(s) {
+        // Go coerces the bytes a string carries that are not UTF-8.
+        // Helm 4's JSON v2 engine writes U+FFFD as it is; Go 1.19's
+        // encoding/json wrote `\ufffd`.
+        let c = match r {
+            super::GoRune::Byte(_) => {
+                out.push(char::REPLACEMENT_CHARACTER);
+                continue;
+            }
+            super::GoRune::Char(c) => c,
+        };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -246,11 +256,7 @@ pub(crate) fn quote(out: &mut String, s: &str, html: bool) {
             '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
             '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            // Go coerces the bytes a string carries that are not UTF-8.
-            // Helm 4's JSON v2 engine writes U+FFFD as it is; Go 1.19's
-            // encoding/json wrote `\ufffd`.
-            c if super::is_raw_byte(c) => out.push(char::REPLACEMENT_CHARACTER),
-            c => out.push(c),
+            c => super::push_char(out, c),
         }
     }
     out.push('"');

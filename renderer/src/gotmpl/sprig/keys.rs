@@ -138,10 +138,13 @@ impl PrivKey {
     /// Signs `message` (a certificate's TBS bytes).
     pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
         match self {
-            PrivKey::Rsa(k) => {
-                let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
-                Ok(signing.try_sign(message).map_err(|e| e.to_string())?.to_vec())
-            }
+            PrivKey::Rsa(k) => match aws_lc_rsa_sign(k, message) {
+                Some(signature) => Ok(signature),
+                None => {
+                    let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
+                    Ok(signing.try_sign(message).map_err(|e| e.to_string())?.to_vec())
+                }
+            },
             PrivKey::Ecdsa(k, _) => k
                 .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
@@ -150,6 +153,21 @@ impl PrivKey {
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
     }
+}
+
+/// The PKCS#1 v1.5 SHA-256 signature of `message` made by AWS-LC, which
+/// signs in a small part of the `rsa` crate's time. The padding is
+/// deterministic, so the bytes are the `rsa` crate's (and Go's); `None` for
+/// a key AWS-LC refuses (under 2048 bits, or inconsistent), which the `rsa`
+/// crate signs or refuses as before.
+fn aws_lc_rsa_sign(key: &rsa::RsaPrivateKey, message: &[u8]) -> Option<Vec<u8>> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    let der = key.to_pkcs1_der().ok()?;
+    let pair = aws_lc_rs::rsa::KeyPair::from_der(der.as_bytes()).ok()?;
+    let mut signature = vec![0; pair.public_modulus_len()];
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature).ok()?;
+    Some(signature)
 }
 
 /// A DER BIT STRING holding `bytes` whole.
@@ -192,6 +210,26 @@ mod tests {
             err("-----BEGIN FOO PRIVATE KEY-----\nAAAA\n-----END FOO PRIVATE KEY-----\n"),
             "invalid private key type FOO PRIVATE KEY"
         );
+    }
+
+    /// AWS-LC's RSA signatures are the `rsa` crate's bytes; a key it
+    /// refuses (1024 bits) is left to the `rsa` crate.
+    #[test]
+    fn rsa_signatures_are_the_same_from_aws_lc() {
+        use rsa::pkcs8::DecodePrivateKey;
+        use rsa::signature::{SignatureEncoding, Signer};
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
+            .unwrap();
+        let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).unwrap();
+        let by_rsa = |k: &rsa::RsaPrivateKey| {
+            rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).sign(b"tbs").to_vec()
+        };
+        assert_eq!(super::aws_lc_rsa_sign(&key, b"tbs"), Some(by_rsa(&key)));
+        let small = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        assert_eq!(super::aws_lc_rsa_sign(&small, b"tbs"), None);
+        let signature = PrivKey::Rsa(Box::new(small.clone())).sign(b"tbs").unwrap();
+        assert_eq!(signature, by_rsa(&small));
     }
 
     #[test]

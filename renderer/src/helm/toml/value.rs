@@ -72,7 +72,8 @@ pub(super) fn escapes(s: &str) -> Result<String, String> {
             chars.next();
         }
         match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
-            Some(c) => out.push(c),
+            // A character of the carriers' range is carried as its bytes.
+            Some(c) => crate::gotmpl::sprig::push_char(&mut out, c),
             None => return Err(format!("Escaped character '\\u{hex}' is not valid UTF-8.")),
         }
     }
