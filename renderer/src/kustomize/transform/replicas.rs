@@ -1,5 +1,6 @@
 //! `replicas:`: sets the replica count of named workloads.
 
+use crate::kustomize::config;
 use crate::kustomize::fieldspec::{self, REPLICAS};
 use crate::kustomize::kustomization::{Replica, UserFieldSpec};
 use crate::kustomize::transform::images;
@@ -76,14 +77,33 @@ pub fn apply(
         }
         if !matched {
             // kustomize lists the types of its configuration as Go prints a
-            // slice of them; its built-in entries name no group.
+            // slice of them; its built-in entries name no group. The
+            // configuration's specs, built-in and from `configurations:`,
+            // are sorted by type (`Gvk.IsLessThan`) when it is loaded; a
+            // transformer's own field specs keep their order.
             let gvks: Vec<String> = match fields {
                 Some(f) => f.iter().map(gvk_string).collect(),
-                None => BUILTIN_ORDER
-                    .iter()
-                    .map(|kind| format!("{kind}.[noVer].[noGrp]"))
-                    .chain(extra.iter().map(gvk_string))
-                    .collect(),
+                None => {
+                    let mut all: Vec<((i64, String), String)> = BUILTIN_ORDER
+                        .iter()
+                        .map(|kind| {
+                            (
+                                config::gvk_order(None, None, Some(kind)),
+                                format!("{kind}.[noVer].[noGrp]"),
+                            )
+                        })
+                        .chain(extra.iter().map(|s| {
+                            let order = config::gvk_order(
+                                s.group.as_deref(),
+                                s.version.as_deref(),
+                                s.kind.as_deref(),
+                            );
+                            (order, gvk_string(s))
+                        }))
+                        .collect();
+                    all.sort_by(|a, b| a.0.cmp(&b.0));
+                    all.into_iter().map(|(_, s)| s).collect()
+                }
             };
             return Err(format!(
                 "resource with name {} does not match a config with the following GVK [{}]",
