@@ -567,17 +567,6 @@ impl Fields<'_> {
         }
     }
 
-    /// kustomize decodes strictly: a field its struct does not have fails,
-    /// named without its place.
-    fn check_keys(&self, m: &Map, allowed: &[&str], _ctx: &str) -> Result<(), Error> {
-        for k in m.keys() {
-            if !allowed.contains(&k.as_str()) {
-                return Err(self.err(format!("invalid Kustomization: json: unknown field {k:?}")));
-            }
-        }
-        Ok(())
-    }
-
     /// Go's JSON decoder reads a struct's fields in the order the JSON
     /// holds them (sorted, as kustomize converts YAML to JSON), lists item
     /// by item, and reports the first field it cannot read: one it does not
@@ -594,19 +583,6 @@ impl Fields<'_> {
 
     fn selector(&self, v: &Value, ctx: &str) -> Result<Selector, Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(
-            m,
-            &[
-                "group",
-                "version",
-                "kind",
-                "name",
-                "namespace",
-                "labelSelector",
-                "annotationSelector",
-            ],
-            ctx,
-        )?;
         Ok(Selector {
             group: self.opt_string(m, "group", ctx)?,
             version: self.opt_string(m, "version", ctx)?,
@@ -624,7 +600,6 @@ impl Fields<'_> {
         for (i, item) in self.list(v, field)?.iter().enumerate() {
             let ctx = format!("{field}[{i}]");
             let im = self.map(item, &ctx)?;
-            self.check_keys(im, &["name", "newName", "newTag", "digest", "tagSuffix"], &ctx)?;
             images.push(Image {
                 name: self.opt_string(im, "name", &ctx)?.unwrap_or_default(),
                 new_name: self.opt_string(im, "newName", &ctx)?,
@@ -638,7 +613,6 @@ impl Fields<'_> {
 
     fn patch(&self, v: &Value, ctx: &str, json6902_only: bool) -> Result<Patch, Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(m, &["path", "patch", "target", "options"], ctx)?;
         let (mut allow_name_change, mut allow_kind_change) = (false, false);
         if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
             let o = self.map(o, &format!("{ctx}.options"))?;
@@ -679,7 +653,6 @@ impl Fields<'_> {
 
     fn generator_options(&self, v: &Value, ctx: &str) -> Result<GeneratorOptions, Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(m, &["labels", "annotations", "disableNameSuffixHash", "immutable"], ctx)?;
         Ok(GeneratorOptions {
             labels: self.string_map(m.get("labels").unwrap_or(&Value::Null), "labels")?,
             annotations: self
@@ -706,7 +679,6 @@ impl Fields<'_> {
         if secret {
             allowed.push("type");
         }
-        self.check_keys(m, &allowed, ctx)?;
         if m.contains_key("kvSources") {
             return Err(Error::Unsupported {
                 file: self.file.to_string(),
@@ -740,7 +712,6 @@ impl Fields<'_> {
 
 fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     let sm = f.map(v, "sortOptions")?;
-    f.check_keys(sm, &["order", "legacySortOptions"], "sortOptions")?;
     let mut so = SortOptions::default();
     match sm.get("order").and_then(Value::as_str) {
         Some("fifo") => so.fifo = true,
@@ -880,7 +851,6 @@ impl Kustomization {
                 // into a struct of four string fields.
                 "metadata" if !v.is_null() => {
                     let mm = f.map(v, key)?;
-                    f.check_keys(mm, &["name", "namespace", "labels", "annotations"], key)?;
                     f.opt_string(mm, "name", key)?;
                     f.opt_string(mm, "namespace", key)?;
                     for field in ["labels", "annotations"] {
@@ -908,21 +878,11 @@ impl Kustomization {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("labels[{i}]");
                         let lm = f.map(item, &ctx)?;
-                        f.check_keys(
-                            lm,
-                            &["pairs", "includeSelectors", "includeTemplates", "fields"],
-                            &ctx,
-                        )?;
                         let mut fields = Vec::new();
                         let specs = f.list(lm.get("fields").unwrap_or(&Value::Null), &ctx)?;
                         for (j, fsv) in specs.iter().enumerate() {
                             let fctx = format!("{ctx}.fields[{j}]");
                             let fm = f.map(fsv, &fctx)?;
-                            f.check_keys(
-                                fm,
-                                &["path", "group", "version", "kind", "create"],
-                                &fctx,
-                            )?;
                             fields.push(UserFieldSpec {
                                 group: f.opt_string(fm, "group", &fctx)?,
                                 version: f.opt_string(fm, "version", &fctx)?,
@@ -999,7 +959,6 @@ impl Kustomization {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
                         let ctx = format!("replicas[{i}]");
                         let rm = f.map(item, &ctx)?;
-                        f.check_keys(rm, &["name", "count"], &ctx)?;
                         let count = f.int64(rm.get("count"), &format!("{ctx}.count"))?;
                         k.replicas.push(Replica {
                             name: f.opt_string(rm, "name", &ctx)?.unwrap_or_default(),
@@ -1035,10 +994,7 @@ impl Kustomization {
                         // entry itself when the path is empty.
                         let path = f.opt_string(pm, "path", &ctx)?.filter(|p| !p.is_empty());
                         let entry = match path {
-                            Some(path) => {
-                                f.check_keys(pm, &["path"], &ctx)?;
-                                ReplacementEntry::Path(path)
-                            }
+                            Some(path) => ReplacementEntry::Path(path),
                             None => {
                                 let mut inline = pm.clone();
                                 inline.shift_remove("path");

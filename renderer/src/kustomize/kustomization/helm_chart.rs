@@ -170,7 +170,6 @@ impl Fields<'_> {
     /// `helmGlobals`.
     pub(super) fn helm_globals(&self, v: &Value, ctx: &str) -> Result<HelmGlobals, Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(m, &["chartHome", "configHome"], ctx)?;
         Ok(HelmGlobals {
             chart_home: self.opt_string(m, "chartHome", ctx)?.filter(|s| !s.is_empty()),
             config_home: self.opt_string(m, "configHome", ctx)?.filter(|s| !s.is_empty()),
@@ -187,25 +186,6 @@ impl Fields<'_> {
         ctx: &str,
     ) -> Result<(HelmChart, Option<String>), Error> {
         let m = self.map(v, ctx)?;
-        self.check_keys(
-            m,
-            &[
-                "chartName",
-                "chartVersion",
-                "chartRepoUrl",
-                "chartHome",
-                "chartRepoName",
-                "helmBin",
-                "helmHome",
-                "values",
-                "valuesLocal",
-                "valuesMerge",
-                "releaseName",
-                "releaseNamespace",
-                "extraArgs",
-            ],
-            ctx,
-        )?;
         let values_inline = match m.get("valuesLocal") {
             None | Some(Value::Null) => Map::new(),
             Some(v) => self.map(v, &format!("{ctx}.valuesLocal"))?.clone(),
