@@ -375,8 +375,10 @@ fn flux_v1_releases_in_plain_directories_are_rendered() {
 /// modules template, with the values Terraform would compute at plan time.
 #[test]
 fn terraform_platforms_render_each_environment() {
-    let (code, stdout, stderr) =
-        kiln(&workspace(), &["render", "tests/fixtures/layouts/terraform"]);
+    let (code, stdout, stderr) = kiln(
+        &workspace(),
+        &["render", "tests/fixtures/layouts/terraform", "--terraform-modules", TERRAFORM_MODULES],
+    );
     assert_eq!(code, 0, "{stderr}");
     let play = stdout.split("# cluster: prod").next().unwrap();
     let prod = &stdout[play.len()..];
@@ -410,6 +412,11 @@ fn terraform_platforms_render_each_environment() {
         "  group: BATCH\n  labels: role=compute;pool=batch\n",
         "# cluster: play, unit: root, source: terraform/manifests/namespace.yml (aws_s3_bucket_object.team_namespace[1])\n",
         "  name: team-search\n",
+        // The remote module, read where `terraform init` installed it, and
+        // the module its package calls by a relative path.
+        "# cluster: play, unit: network, source: terraform/.terraform/modules/network/manifests/ip-pool.yml\n",
+        "# cluster: play, unit: network.flow, source: terraform/.terraform/modules/network/flow/flow-logs.yml\n",
+        "  cidr: 10.80.0.0/16\n  environment: play-jest\n",
     ] {
         assert!(play.contains(want), "{want}\n{play}");
     }
@@ -428,17 +435,180 @@ fn terraform_platforms_render_each_environment() {
     assert!(!prod.contains("addons/calico"), "{prod}");
     // prod sets no pools and no teams: no instances.
     assert!(!prod.contains("unit: pools[") && !prod.contains("team-"), "{prod}");
-    // The cloud-init template is not a manifest, the remote module is not
-    // in the repository: both are left out and said so.
+    // The cloud-init template is not a manifest: left out and said so.
     assert!(!stdout.contains("write_files"), "{stdout}");
     assert!(
         stderr.contains("terraform/modules/master/assets/cloudinit/secure.yml: read by data.template_file.secure_cloudinit (terraform/modules/master/manifests.tf:35), not a Kubernetes manifest"),
         "{stderr}"
     );
-    assert!(stderr.contains("module.network (terraform/main.tf:9): source \"git::https://example.com/platform/network.git?ref=v0.1.0\" is not a directory of this repository"), "{stderr}");
-    let (code, stdout, stderr) = kiln(&workspace(), &["plan", "tests/fixtures/layouts/terraform"]);
+    let (code, stdout, stderr) = kiln(
+        &workspace(),
+        &["plan", "tests/fixtures/layouts/terraform", "--terraform-modules", TERRAFORM_MODULES],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("terraform"), "{stdout}");
+}
+
+/// What `terraform init` leaves in `.terraform/modules` for the terraform fixture.
+const TERRAFORM_MODULES: &str = "tests/fixtures/layouts/terraform-modules";
+
+/// The terraform fixture copied into `dir`, with its modules installed as
+/// `terraform init` installs them (`terraform/.terraform/modules`).
+pub fn terraform_fixture(dir: &Path) {
+    copy_dir(&workspace().join("tests/fixtures/layouts/terraform"), dir);
+    copy_dir(&workspace().join(TERRAFORM_MODULES), &dir.join("terraform/.terraform/modules"));
+}
+
+/// kiln fetches no module: a remote module is read from what `terraform
+/// init` installed (`.terraform/modules/modules.json` in the repository, or
+/// `--terraform-modules`), and without it the environment fails naming the
+/// module, its source and how to install it, as `terraform plan` fails.
+#[test]
+fn terraform_remote_modules_are_read_where_terraform_init_installed_them() {
+    let fixture = "tests/fixtures/layouts/terraform";
+    let (code, stdout, stderr) = kiln(&workspace(), &["render", fixture]);
+    assert_eq!(code, 2, "{stdout}");
+    for want in [
+        "module.network (terraform/main.tf:9): source \"git::https://example.com/platform/network.git?ref=v0.1.0\" is not fetched: no .terraform/modules/modules.json in terraform",
+        "run `terraform init` (or `terraform get`) in terraform and commit .terraform/modules, or give kiln that directory with --terraform-modules DIR",
+    ] {
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+    }
+    // Installed in the repository itself: the same render as with the flag.
+    let tmp = tempfile::tempdir().unwrap();
+    terraform_fixture(tmp.path());
+    let (code, installed, stderr) = kiln(tmp.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, given, stderr) =
+        kiln(&workspace(), &["render", fixture, "--terraform-modules", TERRAFORM_MODULES]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(installed, given);
+    // kiln.yaml names a modules directory of the repository.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&workspace().join(fixture), tmp.path());
+    copy_dir(&workspace().join(TERRAFORM_MODULES), &tmp.path().join("vendor/modules"));
+    std::fs::write(tmp.path().join("kiln.yaml"), "terraformModules: vendor/modules\n").unwrap();
+    let (code, from_config, stderr) = kiln(tmp.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(from_config, given);
+    // A manifest that records another source (the call changed since
+    // `terraform init` ran), and one that lacks a module.
+    for (from, to, want) in [
+        (
+            "network.git?ref=v0.1.0",
+            "network.git?ref=v0.2.0",
+            "source \"git::https://example.com/platform/network.git?ref=v0.2.0\": module source has changed: terraform/.terraform/modules/modules.json records module.network as installed from \"git::https://example.com/platform/network.git?ref=v0.1.0\"",
+        ),
+        (
+            "module \"network\" {",
+            "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n\nmodule \"network\" {",
+            "module.vpc (terraform/main.tf:9): source \"terraform-aws-modules/vpc/aws\": not installed: terraform/.terraform/modules/modules.json has no record of module.vpc",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        terraform_fixture(tmp.path());
+        let main = tmp.path().join("terraform/main.tf");
+        let text = std::fs::read_to_string(&main).unwrap();
+        std::fs::write(&main, text.replacen(from, to, 1)).unwrap();
+        let (code, _, stderr) = kiln(tmp.path(), &["render", "."]);
+        assert_eq!(code, 2, "{want}");
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+        assert!(stderr.contains("terraform init"), "{stderr}");
+    }
+}
+
+/// A module source without `./` (`modules/master`) is read as the Terraform
+/// version the root module targets reads it: a path from the calling
+/// module before 0.12 (go-getter's file detector), refused from 0.12 in
+/// Terraform's words; a `namespace/name/provider` address is a registry
+/// module from 0.10.6.
+#[test]
+fn terraform_module_sources_without_a_leading_dot_follow_the_targeted_version() {
+    let cases: &[(&str, Result<&str, &str>)] = &[
+        (
+            "",
+            Ok(
+                "unit: master, source: terraform/modules/master/assets/manifests/kube-apiserver.yml",
+            ),
+        ),
+        (
+            "terraform {\n  required_version = \">= 0.9.0, < 0.12.0\"\n}\n",
+            Ok(
+                "unit: master, source: terraform/modules/master/assets/manifests/kube-apiserver.yml",
+            ),
+        ),
+        (
+            "terraform {\n  required_version = \">= 0.12\"\n}\n",
+            Err(
+                "module.master (terraform/main.tf:14): Terraform cannot determine the module source for modules/master",
+            ),
+        ),
+        (
+            "terraform {\n  required_version = \"~> 1.5\"\n}\n",
+            Err(
+                "module.master (terraform/main.tf:14): Invalid module source address: Terraform failed to determine your intended installation method for remote module package \"modules/master\". If you intended this as a path relative to the current module, use \"./modules/master\" instead.",
+            ),
+        ),
+    ];
+    for (terraform_block, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        terraform_fixture(tmp.path());
+        let main = tmp.path().join("terraform/main.tf");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let text = text.replace("\"./modules/master\"", "\"modules/master\"");
+        std::fs::write(&main, format!("{terraform_block}{text}")).unwrap();
+        // The lines the errors name are those of the unchanged file.
+        if !terraform_block.is_empty() {
+            std::fs::write(tmp.path().join("terraform/versions.tf"), terraform_block).unwrap();
+            std::fs::write(&main, text).unwrap();
+        }
+        let (code, stdout, stderr) = kiln(tmp.path(), &["render", "."]);
+        match want {
+            Ok(want) => {
+                assert_eq!(code, 0, "{terraform_block}{stderr}");
+                assert!(stdout.contains(want), "{want}\n{stdout}");
+            }
+            Err(want) => {
+                assert_eq!(code, 2, "{terraform_block}");
+                assert!(stderr.contains(want), "{want}\n{stderr}");
+            }
+        }
+    }
+    // Three parts of the registry's form are a registry module from 0.10.6:
+    // `init` installed the call from another source here, so the
+    // environment fails saying so. Without `required_version`, the
+    // directory of the repository at that path dates it before the registry.
+    let tmp = tempfile::tempdir().unwrap();
+    terraform_fixture(tmp.path());
+    std::fs::rename(
+        tmp.path().join("terraform/modules/compute"),
+        tmp.path().join("terraform/modules/pool"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("terraform/modules/kube")).unwrap();
+    std::fs::rename(
+        tmp.path().join("terraform/modules/pool"),
+        tmp.path().join("terraform/modules/kube/compute"),
+    )
+    .unwrap();
+    let main = tmp.path().join("terraform/main.tf");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, text.replace("\"./modules/compute\"", "\"modules/kube/compute\""))
+        .unwrap();
+    let (code, stdout, stderr) = kiln(tmp.path(), &["render", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("unit: compute, source: terraform/modules/kube/compute/"), "{stdout}");
+    std::fs::write(
+        tmp.path().join("terraform/versions.tf"),
+        "terraform {\n  required_version = \">= 0.11.0\"\n}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = kiln(tmp.path(), &["render", "."]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("module.compute (terraform/main.tf:26): source \"modules/kube/compute\": module source has changed: terraform/.terraform/modules/modules.json records module.compute as installed from \"./modules/compute\""),
+        "{stderr}"
+    );
 }
 
 /// Values known only after `terraform apply`, variables a template is not
@@ -446,7 +616,6 @@ fn terraform_platforms_render_each_environment() {
 /// the line and the variable; nothing renders as an empty string.
 #[test]
 fn terraform_errors_name_the_file_the_line_and_the_variable() {
-    let fixture = workspace().join("tests/fixtures/layouts/terraform");
     let master = "terraform/modules/master";
     let cases: &[(&str, &str, &str, &[&str])] = &[
         (
@@ -531,7 +700,7 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
     let cases = cases.iter().map(|c| (master, c)).chain(go_cases.iter().map(|c| (compute, c)));
     for (module, (file, from, to, wants)) in cases {
         let tmp = tempfile::tempdir().unwrap();
-        copy_dir(&fixture, tmp.path());
+        terraform_fixture(tmp.path());
         let path = tmp.path().join(module).join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{file}");
@@ -547,7 +716,7 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
     // A value that does not convert to the variable's declared type fails
     // the environment, as it fails `terraform plan`.
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture, tmp.path());
+    terraform_fixture(tmp.path());
     let env = tmp.path().join("environments/prod.tfvars");
     let text = std::fs::read_to_string(&env).unwrap();
     std::fs::write(&env, format!("{text}enable_calico = \"yes\"\n")).unwrap();
@@ -559,7 +728,7 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
     );
     // A variable neither the environment nor a default sets.
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture, tmp.path());
+    terraform_fixture(tmp.path());
     let env = tmp.path().join("environments/prod.tfvars");
     let text = std::fs::read_to_string(&env).unwrap();
     std::fs::write(&env, text.replace("aws_region          = \"eu-west-2\"\n", "")).unwrap();
@@ -580,7 +749,8 @@ fn terraform_errors_name_the_file_the_line_and_the_variable() {
 #[test]
 fn terraform_platforms_are_watched_onto_a_target_branch() {
     let repo = crate::util::TestRepo::new();
-    copy_dir(&workspace().join("tests/fixtures/layouts/terraform"), repo.path());
+    // The repository commits what `terraform init` installed.
+    terraform_fixture(repo.path());
     repo.commit_all("platform");
     let remote = repo.bare_clone();
     let home = tempfile::tempdir().unwrap();
@@ -603,6 +773,7 @@ fn terraform_platforms_are_watched_onto_a_target_branch() {
         // git quotes a path holding `"`.
         r#""platform/play/pools[\"batch\"]/kube-system/core_v1_Pod_kube-proxy.yaml""#,
         "platform/play/root/_cluster/core_v1_Namespace_team-payments.yaml",
+        "platform/prod/network.flow/kube-system/core_v1_ConfigMap_vpc-flow-logs.yaml",
     ] {
         assert!(files.lines().any(|l| l == want), "{want}\n{files}");
     }

@@ -170,3 +170,119 @@ fn a_broken_unit_names_its_file_and_unit_and_leaves_the_directory_alone() {
 fn read(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
+
+/// A watcher of `main` into `platform/` of `rendered`, for a repository at `remote`.
+fn platform_watcher(remote: &std::path::Path, workdir: &std::path::Path, target: &str) -> Watcher {
+    let remote = Remote::new(remote.to_str().unwrap());
+    let config = Config {
+        source: remote.clone(),
+        target: remote,
+        branches: vec![BranchMap { source: "main".into(), dir: "platform".into() }],
+        target_branch: target.into(),
+        author: crate::util::kiln_identity(),
+        message: DEFAULT_MESSAGE.into(),
+        allow_empty: false,
+        adopt: false,
+        push_attempts: 3,
+        workdir: workdir.to_path_buf(),
+    };
+    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
+        render_flux(tree, cache, source, dir, &renderer::Options::default())
+    };
+    Watcher::new(
+        config,
+        Arc::new(render),
+        Arc::new(Metrics::default()),
+        Arc::new(AtomicBool::new(false)),
+    )
+}
+
+/// Terraform units (module instances) go through the watcher's store too:
+/// the walk through the modules runs on every render and gives each unit
+/// its key (templates, their variables, snippets), so an environment whose
+/// templates and variables did not change builds nothing again, and a
+/// changed template, environment file or module builds only the units it
+/// reaches.
+#[test]
+fn terraform_units_are_built_again_only_when_what_they_render_changes() {
+    let work = crate::util::TestRepo::new();
+    crate::layouts::terraform_fixture(work.path());
+    work.commit_all("platform");
+    let remote = work.bare_clone();
+    let home = tempfile::tempdir().unwrap();
+    let mut w = platform_watcher(remote.path(), &home.path().join("mirror"), "rendered");
+    let terraform = |metrics: &Metrics| {
+        (
+            counter(metrics, "kiln_units_rendered_total{step=\"terraform\"}"),
+            counter(metrics, "kiln_units_reused_total{step=\"terraform\"}"),
+        )
+    };
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    // play: root, master, compute, pools["batch"], pools["gpu"], network,
+    // network.flow; prod: the same without the pools.
+    const UNITS: u64 = 12;
+    assert_eq!(terraform(w.metrics()), (UNITS, 0));
+    let mut last = (UNITS, 0);
+
+    let file = |path: &str| std::fs::read_to_string(work.path().join(path)).unwrap();
+    let flow = "terraform/.terraform/modules/network/flow/main.tf";
+    let cases: Vec<(&str, String, u64, bool)> = vec![
+        // A comment in a module: the walk runs again, every unit's key is
+        // the same, nothing is built.
+        (
+            "terraform/modules/master/main.tf",
+            format!("{}# a note\n", file("terraform/modules/master/main.tf")),
+            0,
+            false,
+        ),
+        // A template: the master unit of each environment.
+        (
+            "terraform/modules/master/assets/manifests/kube-proxy.yml",
+            file("terraform/modules/master/assets/manifests/kube-proxy.yml")
+                .replace("    - proxy\n", "    - proxy\n    - --v=2\n"),
+            2,
+            true,
+        ),
+        // An environment file: prod's units that read the changed value
+        // (the master and compute modules' kubernetes_image).
+        (
+            "environments/prod.tfvars",
+            file("environments/prod.tfvars").replace("hyperkube:v1.5.2", "hyperkube:v1.5.3"),
+            2,
+            true,
+        ),
+        // An installed module: the variables its template gets, in both environments.
+        (
+            flow,
+            file(flow).replace("vpc_cidr    = \"${var.vpc_cidr}\"", "vpc_cidr    = \"10.0.0.0/8\""),
+            2,
+            true,
+        ),
+    ];
+    for (path, contents, built, commits) in cases {
+        work.write(path, &contents);
+        work.commit_all(&format!("change {path}"));
+        work.git(&["push", "--quiet", "--force", remote.path().to_str().unwrap(), "main:main"]);
+        let before = remote.git(&["rev-parse", "refs/heads/rendered"]);
+        let outcome = w.cycle().unwrap();
+        let now = terraform(w.metrics());
+        let delta = (now.0 - last.0, now.1 - last.1);
+        last = now;
+        assert_eq!(delta, (built, UNITS - built), "{path}");
+        assert_eq!(
+            matches!(outcome, CycleOutcome::Committed { .. }),
+            commits,
+            "{path}: {outcome:?}"
+        );
+        if !commits {
+            assert_eq!(remote.git(&["rev-parse", "refs/heads/rendered"]), before, "{path}");
+        }
+        // A new watcher renders everything from scratch: the same files.
+        let fresh = tempfile::tempdir().unwrap();
+        let mut full = platform_watcher(remote.path(), fresh.path(), "full");
+        full.cycle().unwrap();
+        let tree = |b: &str| remote.git(&["rev-parse", &format!("refs/heads/{b}:platform")]);
+        assert_eq!(tree("rendered"), tree("full"), "{path}");
+        remote.git(&["update-ref", "-d", "refs/heads/full"]);
+    }
+}

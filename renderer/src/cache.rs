@@ -47,6 +47,9 @@ pub enum Step {
     Kustomize,
     /// The render of a Helm release's chart with its values resolved.
     Helm,
+    /// The templates and files one Terraform module instance reads,
+    /// rendered with the variables the module walk gave them.
+    Terraform,
 }
 
 impl Step {
@@ -55,6 +58,7 @@ impl Step {
         match self {
             Step::Kustomize => "kustomize",
             Step::Helm => "helm",
+            Step::Terraform => "terraform",
         }
     }
 }

@@ -49,6 +49,11 @@ pub struct Options {
     /// [`layout::chart_cache`] for its layout); wins over `chartCache` in
     /// `kiln.yaml`.
     pub chart_cache: Option<std::path::PathBuf>,
+    /// The terraform layout: a local directory holding what `terraform
+    /// init` left in `.terraform/modules` (see
+    /// [`layout::terraform::installed`]); wins over `terraformModules` in
+    /// `kiln.yaml`.
+    pub terraform_modules: Option<std::path::PathBuf>,
     /// The repository's URLs and its trees at other git refs, when the
     /// caller read it from git: a Flux v1 `spec.chart.git` chart of this
     /// repository is read at its `spec.chart.ref` through it.
@@ -116,6 +121,14 @@ pub fn render_with(
     };
     let given = cache_dir.as_ref().map(|t| t as &dyn Tree);
     let chart_cache = layout::chart_cache::choose(given, tree, &config);
+    let modules_dir = match (&options.terraform_modules, layout) {
+        (Some(dir), Layout::Terraform) => Some(DirTree::new(dir).map_err(|e| Error::Config {
+            message: format!("terraform modules {}: {e}", dir.display()),
+        })?),
+        _ => None,
+    };
+    let modules_dir =
+        layout::terraform::modules_dir(modules_dir.as_ref().map(|t| t as &dyn Tree), tree, &config);
     let charts = layout::helm_release::Charts {
         repo: tree,
         cache: chart_cache,
@@ -139,7 +152,9 @@ pub fn render_with(
             Layout::Environments => {
                 layout::environments::render_environment_with(tree, name, cache)
             }
-            Layout::Terraform => layout::terraform::render_environment(tree, name),
+            Layout::Terraform => {
+                layout::terraform::render_environment_with(tree, name, modules_dir, cache)
+            }
             Layout::Plain => render_plain(&charts, config.path.as_deref().unwrap_or(""), cache),
         })
         .collect::<Vec<_>>();

@@ -24,6 +24,11 @@ pub struct RenderScope {
     /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
     #[arg(long, value_name = "DIR")]
     pub chart_cache: Option<std::path::PathBuf>,
+    /// Terraform layout: the directory `terraform init` filled
+    /// (`.terraform/modules`, with its `modules.json`), read for modules
+    /// whose source is remote; kiln fetches none itself.
+    #[arg(long, value_name = "DIR")]
+    pub terraform_modules: Option<std::path::PathBuf>,
 }
 
 impl RenderScope {
@@ -32,6 +37,7 @@ impl RenderScope {
         renderer::Options {
             clusters: self.clusters.clone(),
             chart_cache: self.chart_cache.clone(),
+            terraform_modules: self.terraform_modules.clone(),
             ..Default::default()
         }
     }

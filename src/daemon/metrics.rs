@@ -236,13 +236,13 @@ impl Metrics {
                 &mut out,
                 "kiln_units_rendered_total",
                 "Unit builds run, by step.",
-                &labelled(&s.units_rendered, "step", &["kustomize", "helm"]),
+                &labelled(&s.units_rendered, "step", &["kustomize", "helm", "terraform"]),
             );
             counter(
                 &mut out,
                 "kiln_units_reused_total",
                 "Unit builds reused because none of their inputs changed, by step.",
-                &labelled(&s.units_reused, "step", &["kustomize", "helm"]),
+                &labelled(&s.units_reused, "step", &["kustomize", "helm", "terraform"]),
             );
             s.cycle_seconds.write(
                 &mut out,

@@ -4,6 +4,7 @@
 //! layout: namespaces      # flux-v2 | flux-v1 | namespaces | terraform | environments | plain
 //! path: deploy            # plain only: the directory to render (default: the root)
 //! chartCache: vendor/charts   # a chart cache kept in the repository (see chart_cache)
+//! terraformModules: vendor/modules   # terraform: what `terraform init` left in .terraform/modules
 //! strictPostBuildSubstitutions: true   # an unset postBuild variable fails (Flux's feature gate)
 //! clusterObjects:         # ConfigMaps and Secrets made in the cluster outside this repository
 //! - Secret gitlab/gitlab-secrets
@@ -27,6 +28,10 @@ pub struct Config {
     pub path: Option<String>,
     /// A chart cache directory inside the repository; `--chart-cache` wins.
     pub chart_cache: Option<String>,
+    /// The terraform layout: a directory of the repository holding what
+    /// `terraform init` left in `.terraform/modules` (see
+    /// [`super::terraform::installed`]); `--terraform-modules` wins.
+    pub terraform_modules: Option<String>,
     /// Whether a `postBuild` variable read without a default and not set
     /// fails the unit (the kustomize-controller's `StrictPostBuildSubstitutions`
     /// feature gate) instead of becoming empty, Flux's default.
@@ -100,9 +105,13 @@ impl Config {
                     config.chart_cache =
                         Some(tree::join("", s).map_err(|e| format!("chartCache: {e}"))?)
                 }
+                "terraformModules" => {
+                    config.terraform_modules =
+                        Some(tree::join("", s).map_err(|e| format!("terraformModules: {e}"))?)
+                }
                 other => {
                     return Err(format!(
-                        "unknown field {other:?}; expected layout, path, chartCache, strictPostBuildSubstitutions, clusterObjects or gitDefaultRef"
+                        "unknown field {other:?}; expected layout, path, chartCache, terraformModules, strictPostBuildSubstitutions, clusterObjects or gitDefaultRef"
                     ));
                 }
             }
@@ -160,6 +169,14 @@ mod tests {
                 Ok(Config { chart_cache: Some("vendor/charts".into()), ..Config::default() }),
             ),
             ("chartCache: ../charts\n", Err("leaves the root")),
+            (
+                "terraformModules: vendor/modules/\n",
+                Ok(Config {
+                    terraform_modules: Some("vendor/modules".into()),
+                    ..Config::default()
+                }),
+            ),
+            ("terraformModules: /opt/modules\n", Err("terraformModules: ")),
             ("", Ok(Config::default())),
             ("layout: helmfile\n", Err("unknown layout \"helmfile\"")),
             ("layuot: plain\n", Err("unknown field \"layuot\"")),

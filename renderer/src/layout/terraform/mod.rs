@@ -17,13 +17,47 @@
 pub mod eval;
 mod funcs;
 mod gotemplate;
+pub mod installed;
 mod module;
+pub mod source;
 mod types;
 
 use super::{Error, Location, is_object, str_at};
 use crate::tree::{EntryKind, Tree};
 
-pub use module::render_environment;
+pub use module::{render_environment, render_environment_with};
+
+/// A modules directory given to kiln: what `terraform init` left in
+/// `.terraform/modules` (`modules.json` and the packages it names), read as
+/// if it were there (see [`installed`]).
+#[derive(Clone, Copy)]
+pub struct ModulesDir<'a> {
+    /// The tree that holds it.
+    pub tree: &'a dyn Tree,
+    /// Its directory in `tree` (`""` for the root).
+    pub root: &'a str,
+}
+
+impl std::fmt::Debug for ModulesDir<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModulesDir").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+/// The modules directory a render uses: one given by the user (opened as
+/// `given`) wins over `terraformModules` of the repository's `kiln.yaml`, a
+/// directory of `repo`.
+pub fn modules_dir<'a>(
+    given: Option<&'a dyn Tree>,
+    repo: &'a dyn Tree,
+    config: &'a super::Config,
+) -> Option<ModulesDir<'a>> {
+    match (given, &config.terraform_modules) {
+        (Some(tree), _) => Some(ModulesDir { tree, root: "" }),
+        (None, Some(root)) => Some(ModulesDir { tree: repo, root }),
+        (None, None) => None,
+    }
+}
 
 /// The directory of environment files.
 pub const ENVIRONMENTS: &str = "environments";
@@ -43,14 +77,39 @@ fn files_in(tree: &dyn Tree, dir: &str) -> Vec<String> {
 /// Whether the tree is a Terraform-templated platform: `environments/`
 /// holds `.tfvars` files and no YAML environment (which would make it
 /// minijinja's [`super::environments`] layout), and a root module exists
-/// whose module files read templates or files (a Terraform repository that
-/// reads none templates no manifest, and its Kubernetes files belong to
-/// another layout).
+/// whose module files read templates or files, or which calls a module
+/// from outside the repository (whose templates `terraform init`
+/// installs; kube-coreos's later commits call only such modules). A
+/// Terraform repository that does neither templates no manifest, and its
+/// Kubernetes files belong to another layout.
 pub fn detect(tree: &dyn Tree) -> bool {
     let envs = files_in(tree, ENVIRONMENTS);
     envs.iter().any(|n| n.ends_with(TFVARS))
         && !envs.iter().any(|n| super::is_yaml(n))
-        && root_dir(tree).is_some_and(|root| reads_files(tree, &root, MODULE_DEPTH))
+        && root_dir(tree).is_some_and(|root| {
+            reads_files(tree, &root, MODULE_DEPTH) || calls_remote_module(tree, &root)
+        })
+}
+
+/// Whether a `.tf` file of `dir` has a `module` block whose literal
+/// `source` is not a local path (as Terraform 0.10.6 to 0.11 read one:
+/// a registry address first, then go-getter's remote forms).
+fn calls_remote_module(tree: &dyn Tree, dir: &str) -> bool {
+    files_in(tree, dir).iter().filter(|n| n.ends_with(".tf")).any(|name| {
+        let Ok(path) = crate::tree::join(dir, name) else { return false };
+        let Ok(text) = crate::tree::read_text(tree, &path) else { return false };
+        if !text.contains("module") {
+            return false;
+        }
+        let Ok(body) = hcl::edit::parser::parse_body(&text) else { return false };
+        body.blocks().filter(|b| b.ident.as_str() == "module").any(|b| {
+            matches!(
+                b.body.get_attribute("source").map(|a| &a.value),
+                Some(hcl::edit::expr::Expression::String(s))
+                    if source::classify(s.value(), source::Era::Registry) == Ok(source::Source::Remote)
+            )
+        })
+    })
 }
 
 /// How deep below the root module [`reads_files`] looks for local modules.
@@ -145,11 +204,20 @@ mod tests {
             (&["environments/dev.tfvars", "environments/dev.yaml", "main.tf"], false),
             (&["environments/dev.tfvars"], false),
             (&["environments/dev.tfvars.sample", "main.tf"], false),
+            (&["environments/dev.tfvars", "terraform/remote.tf"], true),
+            (&["environments/dev.tfvars", "terraform/local.tf"], false),
         ];
         for (files, want) in cases {
             let mut t = MemTree::new();
             for f in *files {
-                let text = if f.ends_with(".tf") { "locals { a = file(\"a.yml\") }\n" } else { "" };
+                let text = match *f {
+                    "terraform/remote.tf" => {
+                        "module \"m\" {\n  source = \"git::https://example.com/m.git?ref=v1\"\n}\n"
+                    }
+                    "terraform/local.tf" => "module \"m\" {\n  source = \"./m\"\n}\n",
+                    f if f.ends_with(".tf") => "locals { a = file(\"a.yml\") }\n",
+                    _ => "",
+                };
                 t.insert(f, text);
             }
             assert_eq!(detect(&t), *want, "{files:?}");

@@ -5,8 +5,11 @@ use super::eval::{
     self, Instance, Scope, Site, TemplateVars, Val, expr_refs, line_at, render_template,
 };
 use super::gotemplate::{self, Snippet};
+use super::installed::{Installed, MANIFEST, MODULES_DIR, Mounted};
+use super::source::{self, Era, Source};
 use super::types;
-use super::{ENVIRONMENTS, TFVARS, files_in, is_manifest, objects, root_dir};
+use super::{ENVIRONMENTS, ModulesDir, TFVARS, files_in, is_manifest, objects, root_dir};
+use crate::cache::{NoCache, Step, UnitCache, UnitKey};
 use crate::kustomize::order;
 use crate::layout::{Cluster, Error, Layout, Location, Unit};
 use crate::resource::Resource;
@@ -186,6 +189,8 @@ fn locals(files: &[TfFile], scope: &mut Scope<'_>) {
 /// A manifest Terraform reads: a template and its variables, or a plain file.
 struct Manifest {
     file: String,
+    /// The file's text, read when it was found.
+    text: String,
     vars: Option<TemplateVars>,
     /// For a `gotemplate_file`, its snippets: the template is Go's.
     snippets: Option<Vec<Snippet>>,
@@ -346,10 +351,72 @@ fn vars_as_strings(vars: &mut TemplateVars) {
 
 /// Everything one environment's render shares.
 struct Walk<'a> {
+    /// The repository, with a modules directory mounted when one is given.
     tree: &'a dyn Tree,
     env: &'a str,
     root: String,
     cluster: Cluster,
+    /// What `terraform init` installed, when the tree holds its manifest.
+    installed: Option<Installed>,
+    /// The Terraform versions the root module's `required_version` admits.
+    era: Option<Era>,
+    cache: &'a dyn UnitCache,
+}
+
+/// The root module's `terraform { required_version = "..." }`, when it is a literal.
+fn required_version(files: &[TfFile]) -> Option<String> {
+    blocks(files, "terraform").find_map(|(_, b)| match attr(b, "required_version")? {
+        EditExpr::String(s) => Some(s.value().to_string()),
+        _ => None,
+    })
+}
+
+/// The key of a unit's build: its directory and, for each manifest, the
+/// file, a digest of its text and snippets, the variables it is rendered
+/// with and its instance address. The build reads nothing else (templates
+/// read no files), so equal keys give equal objects whatever tree they
+/// come from, a modules directory outside the repository included.
+fn unit_spec(dir: &str, manifests: &[Manifest]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let digest = |text: &str| format!("{:x}", Sha256::digest(text.as_bytes()));
+    let mut spec = format!("{dir}\n");
+    for m in manifests {
+        spec.push_str(&format!("{}\0{}\0{:?}\0{:?}\0", m.file, digest(&m.text), m.vars, m.address));
+        for s in m.snippets.iter().flatten() {
+            spec.push_str(&format!("{}\0{}\0", s.name, digest(&s.text)));
+        }
+        spec.push('\n');
+    }
+    spec.into_bytes()
+}
+
+/// A unit's objects: each manifest rendered (a template with its
+/// variables, a Go template with its snippets, a plain file as written),
+/// in kustomize's legacy order.
+fn render_unit(manifests: &[Manifest], at: &Location) -> Result<Vec<Resource>, Error> {
+    let mut out: Vec<Resource> = Vec::new();
+    for m in manifests {
+        let fat = at.with_file(&m.file);
+        let rendered = match &m.vars {
+            None => m.text.clone(),
+            Some(vars) => match &m.snippets {
+                None => render_template(&m.file, &m.text, vars, 0),
+                Some(snippets) => gotemplate::render(&m.text, snippets, vars),
+            }
+            .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
+        };
+        let mut objs = objects(&fat, &rendered)?;
+        if let Some(address) = &m.address {
+            // One instance of a block with count or for_each: its address
+            // tells the instances' objects apart.
+            for r in &mut objs {
+                r.source = format!("{} ({address})", m.file);
+            }
+        }
+        out.extend(objs);
+    }
+    order::legacy_sort(&mut out);
+    Ok(out)
 }
 
 impl Walk<'_> {
@@ -361,7 +428,7 @@ impl Walk<'_> {
         path: &Val,
         what: &str,
         at: &Location,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<(String, String)>, Error> {
         let path = match path {
             Val::Known(v) => super::funcs::text(v).and_then(|p| scope.file_path(&p)),
             Val::Missing(why) => Err(why.clone()),
@@ -386,7 +453,7 @@ impl Walk<'_> {
             self.cluster.skipped.push(format!("{path}: read by {what}, not a Kubernetes manifest"));
             return Ok(None);
         }
-        Ok(Some(path))
+        Ok(Some((path, text)))
     }
 
     /// The snippets of a `gotemplate_file`: every entry of the directory its
@@ -546,7 +613,7 @@ impl Walk<'_> {
                     return Ok(());
                 }
             };
-            if let Some(file) = self.manifest(scope, &path, &what, at)? {
+            if let Some((file, text)) = self.manifest(scope, &path, &what, at)? {
                 let snippets = if go {
                     Some(self.snippets(scope, attr(b, "snippets"), f.site(), &what, at)?)
                 } else {
@@ -554,7 +621,8 @@ impl Walk<'_> {
                 };
                 let mut vars = block_vars(scope, b, f.site(), what);
                 vars_as_strings(&mut vars);
-                out.push(Manifest { file, vars: Some(vars), snippets, address: address.clone() });
+                let address = address.clone();
+                out.push(Manifest { file, text, vars: Some(vars), snippets, address });
             }
             return Ok(());
         }
@@ -570,10 +638,10 @@ impl Walk<'_> {
                 let mut args = call.args.iter();
                 let Some(path) = args.next() else { continue };
                 let path = scope.eval(path, f.site());
-                let Some(file) = self.manifest(scope, &path, &what, at)? else { continue };
+                let Some((file, text)) = self.manifest(scope, &path, &what, at)? else { continue };
                 let vars = (name == "templatefile")
                     .then(|| template_vars(scope, args.next(), f.site(), what));
-                out.push(Manifest { file, vars, snippets: None, address: address.clone() });
+                out.push(Manifest { file, text, vars, snippets: None, address: address.clone() });
             }
         }
         // An S3 object uploaded from a file (`source = "..."`).
@@ -582,18 +650,24 @@ impl Walk<'_> {
         {
             let what = format!("{}.{} ({}:{line})", label(b, 0), label(b, 1), f.path);
             let path = scope.eval(source, f.site());
-            if let Some(file) = self.manifest(scope, &path, &what, at)? {
-                out.push(Manifest { file, vars: None, snippets: None, address: address.clone() });
+            if let Some((file, text)) = self.manifest(scope, &path, &what, at)? {
+                let address = address.clone();
+                out.push(Manifest { file, text, vars: None, snippets: None, address });
             }
         }
         Ok(())
     }
 
-    /// Renders one module instance as a unit, then the modules it calls.
+    /// Renders one module instance as a unit (through the unit cache),
+    /// then the modules it calls. `path` is the module's static path (the
+    /// module names from the root, instance keys left out), as
+    /// `modules.json` keys it.
+    #[allow(clippy::too_many_arguments)]
     fn module(
         &mut self,
         dir: &str,
         unit: &str,
+        path: &[String],
         source_file: &str,
         given: BTreeMap<String, Given>,
         unset: &dyn Fn(&str) -> String,
@@ -604,6 +678,9 @@ impl Walk<'_> {
             return Err(at.invalid(format!("modules nest more than {MAX_MODULE_DEPTH} deep")));
         }
         let files = module_files(self.tree, &at, dir)?;
+        if depth == 0 {
+            self.era = required_version(&files).and_then(|c| Era::of_constraint(&c));
+        }
         let module_path =
             if dir == self.root { ".".to_string() } else { tree::relative(&self.root, dir) };
         let mut scope = Scope {
@@ -617,52 +694,25 @@ impl Walk<'_> {
         };
         scope.vars = variables(&files, given, unset, &scope, &at)?;
         locals(&files, &mut scope);
-        let mut rendered_objects: Vec<Resource> = Vec::new();
-        for m in self.manifests(&files, &scope, &at)? {
-            let fat = at.with_file(&m.file);
-            let text = tree::read_text(self.tree, &m.file).map_err(|e| Error::read(&fat, e))?;
-            let rendered = match &m.vars {
-                None => text,
-                Some(vars) => match &m.snippets {
-                    None => render_template(&m.file, &text, vars, 0),
-                    Some(snippets) => gotemplate::render(&text, snippets, vars),
-                }
-                .map_err(|e| Error::Template { at: fat.clone(), message: e.to_string() })?,
-            };
-            let mut objs = objects(&fat, &rendered)?;
-            if let Some(address) = &m.address {
-                // One instance of a block with count or for_each: its address
-                // tells the instances' objects apart.
-                for r in &mut objs {
-                    r.source = format!("{} ({address})", m.file);
-                }
+        let manifests = self.manifests(&files, &scope, &at)?;
+        if !manifests.is_empty() {
+            let spec = unit_spec(dir, &manifests);
+            let key = UnitKey { cluster: self.env, unit, step: Step::Terraform, spec: &spec };
+            let objects = self.cache.build(&key, self.tree, &|_| render_unit(&manifests, &at))?;
+            if !objects.is_empty() {
+                let mut u = Unit::new(unit, if dir.is_empty() { "." } else { dir }, source_file);
+                u.objects = objects;
+                self.cluster.units.push(u);
             }
-            rendered_objects.extend(objs);
-        }
-        if !rendered_objects.is_empty() {
-            order::legacy_sort(&mut rendered_objects);
-            let mut u = Unit::new(unit, if dir.is_empty() { "." } else { dir }, source_file);
-            u.objects = rendered_objects;
-            self.cluster.units.push(u);
         }
         for (f, b) in blocks(&files, "module") {
             let name = label(b, 0);
             let line = f.line(b.span());
             let child_unit =
                 if unit == ROOT_UNIT { name.to_string() } else { format!("{unit}.{name}") };
-            let source = match attr(b, "source") {
-                Some(EditExpr::String(s)) => s.value().to_string(),
-                _ => String::new(),
-            };
-            if !(source.starts_with("./") || source.starts_with("../")) {
-                self.cluster.skipped.push(format!(
-                    "module.{name} ({}:{line}): source {source:?} is not a directory of this repository; its manifests are not rendered",
-                    f.path
-                ));
-                continue;
-            }
-            let child =
-                tree::join(dir, &source).map_err(|e| Error::read(&at.with_file(&f.path), e))?;
+            let mut child_path = path.to_vec();
+            child_path.push(name.to_string());
+            let child = self.module_dir(dir, &child_path, f, b, line)?;
             // A module with count or for_each is called once per instance,
             // each a unit named by its instance address.
             let calls: Vec<(String, Option<Scope<'_>>)> =
@@ -692,10 +742,88 @@ impl Walk<'_> {
                 let call = format!("module.{child_unit} ({}:{line})", f.path);
                 let unset =
                     move |decl: &str| format!("{call} does not set it and {decl} gives no default");
-                self.module(&child, &child_unit, &f.path, args, &unset, depth + 1)?;
+                self.module(&child, &child_unit, &child_path, &f.path, args, &unset, depth + 1)?;
             }
         }
         Ok(())
+    }
+
+    /// The era a source is read in when the root module gives no
+    /// `required_version`: the address dates the configuration. A registry
+    /// address (`namespace/name/provider`) is read as one (valid from
+    /// 0.10.6 on), unless `terraform init` recorded no install of that
+    /// call from that address and the repository holds a directory at that
+    /// path from the calling module: then only go-getter's file detector,
+    /// before the registry, could have read it.
+    fn undated_era(&self, dir: &str, module_path: &[String], source: &str) -> Era {
+        let installed = self.installed.as_ref().is_some_and(|i| i.has(module_path, source));
+        let local_dir =
+            tree::join(dir, source).is_ok_and(|d| self.tree.kind(&d) == Some(tree::EntryKind::Dir));
+        if source::is_registry_address(source) && !installed && local_dir {
+            Era::Detectors
+        } else {
+            Era::Registry
+        }
+    }
+
+    /// The directory of the module a `module` block calls: a local path
+    /// (as the Terraform version the root module targets reads one; see
+    /// [`source`]) from the calling module's directory, or where `terraform
+    /// init` installed a remote package (see [`installed`]). A remote module
+    /// that is not installed fails: kiln fetches nothing, and Terraform
+    /// cannot plan without it either.
+    fn module_dir(
+        &self,
+        dir: &str,
+        module_path: &[String],
+        f: &TfFile,
+        b: &Block,
+        line: usize,
+    ) -> Result<String, Error> {
+        let call = format!("module.{} ({}:{line})", module_path.join("."), f.path);
+        let fail =
+            |why: String| Location::new(self.env, "", &f.path).invalid(format!("{call}: {why}"));
+        let source = match attr(b, "source") {
+            Some(EditExpr::String(s)) => s.value().to_string(),
+            Some(_) => return Err(fail("source must be a literal string".to_string())),
+            None => return Err(fail("no source".to_string())),
+        };
+        let era = self.era.unwrap_or_else(|| self.undated_era(dir, module_path, &source));
+        let child = match source::classify(&source, era).map_err(&fail)? {
+            Source::Local(rel) => {
+                let child =
+                    tree::join(dir, &rel).map_err(|e| fail(format!("source {source:?}: {e}")))?;
+                if self.tree.kind(&child) != Some(tree::EntryKind::Dir) {
+                    return Err(fail(format!(
+                        "source {source:?} is {child}, which is not a directory of the repository"
+                    )));
+                }
+                child
+            }
+            Source::Remote => {
+                let how = format!(
+                    "kiln fetches no module: run `terraform init` (or `terraform get`) in {} and commit {MODULES_DIR}, or give kiln that directory with --terraform-modules DIR (terraformModules: in kiln.yaml)",
+                    if self.root.is_empty() { "." } else { &self.root }
+                );
+                let Some(installed) = &self.installed else {
+                    return Err(fail(format!(
+                        "source {source:?} is not fetched: no {MODULES_DIR}/{MANIFEST} in {}; {how}",
+                        if self.root.is_empty() { "." } else { &self.root }
+                    )));
+                };
+                let child = installed
+                    .dir(&self.root, module_path, &source)
+                    .map_err(|why| fail(format!("source {source:?}: {why}; {how}")))?;
+                if self.tree.kind(&child) != Some(tree::EntryKind::Dir) {
+                    return Err(fail(format!(
+                        "source {source:?}: {} installs it at {child}, which is missing; {how}",
+                        installed.path
+                    )));
+                }
+                child
+            }
+        };
+        Ok(child)
     }
 }
 
@@ -749,17 +877,53 @@ fn root_values(tree: &dyn Tree, root: &str, env: &str) -> Result<BTreeMap<String
 }
 
 /// Renders one environment: the root module with `environments/<env>.tfvars`,
-/// then every local module it calls, each module instance one unit.
+/// then every module it calls, each module instance one unit.
 pub fn render_environment(tree: &dyn Tree, env: &str) -> Result<Cluster, Error> {
+    render_environment_with(tree, env, None, &NoCache)
+}
+
+/// [`render_environment`], with a modules directory (what `terraform init`
+/// left in `.terraform/modules`, mounted there; see [`installed`]) and each
+/// unit's build handed to `cache`: the walk through the modules (variables,
+/// locals, arguments, which templates are read with which variables) runs
+/// every time, and gives each unit's key; rendering the templates into
+/// objects is the build.
+pub fn render_environment_with(
+    tree: &dyn Tree,
+    env: &str,
+    modules: Option<ModulesDir<'_>>,
+    cache: &dyn UnitCache,
+) -> Result<Cluster, Error> {
     let root = root_dir(tree).ok_or_else(|| Error::Empty {
         layout: Layout::Terraform,
         message: format!("no .tf file in {}/ or at the repository root", super::TERRAFORM),
     })?;
+    let mount_at = tree::join(&root, MODULES_DIR)
+        .map_err(|e| Error::read(&Location::new(env, "", &root), e))?;
+    let mounted = modules.map(|m| Mounted {
+        base: tree,
+        at: mount_at,
+        modules: m.tree,
+        modules_root: m.root.to_string(),
+    });
+    let tree: &dyn Tree = match &mounted {
+        Some(m) => m,
+        None => tree,
+    };
+    let installed = Installed::read(tree, &root).map_err(|message| Error::Config { message })?;
     let given = root_values(tree, &root, env)?;
     let env_file = format!("{ENVIRONMENTS}/{env}{TFVARS}");
     let unset = |decl: &str| format!("{env_file} does not set it and {decl} gives no default");
-    let mut walk = Walk { tree, env, root: root.clone(), cluster: Cluster::new(env) };
-    walk.module(&root, ROOT_UNIT, &env_file, given, &unset, 0)?;
+    let mut walk = Walk {
+        tree,
+        env,
+        root: root.clone(),
+        cluster: Cluster::new(env),
+        installed,
+        era: None,
+        cache,
+    };
+    walk.module(&root, ROOT_UNIT, &[], &env_file, given, &unset, 0)?;
     if walk.cluster.units.is_empty() {
         return Err(Error::Empty {
             layout: Layout::Terraform,
