@@ -20,6 +20,11 @@ pub struct CheckArgs {
     /// `<namespace>/<source>/<chart>-<version>.tgz` (or unpacked), see the README.
     #[arg(long, value_name = "DIR")]
     pub chart_cache: Option<PathBuf>,
+    /// Terraform layout: the directory `terraform init` filled
+    /// (`.terraform/modules`, with its `modules.json`), read for modules
+    /// whose source is remote; kiln fetches none itself.
+    #[arg(long, value_name = "DIR")]
+    pub terraform_modules: Option<PathBuf>,
 }
 
 /// Runs `kiln check`; returns whether problems were found.
@@ -54,6 +59,7 @@ pub fn cmd_check(args: &CheckArgs) -> Result<bool> {
             &tree,
             &Options {
                 chart_cache: args.chart_cache.clone(),
+                terraform_modules: args.terraform_modules.clone(),
                 revisions: kiln::daemon::revisions::of_work_tree(&path)?
                     .map(|r| r as std::sync::Arc<dyn renderer::revisions::Revisions>),
                 ..Default::default()

@@ -953,6 +953,46 @@ mod tests {
         }
     }
 
+    /// Each module instance's render goes through the unit cache, keyed by
+    /// what it renders: a second render of an unchanged environment builds
+    /// nothing; a changed template, environment file or module argument
+    /// builds the units it reaches; a comment in a module builds none.
+    #[test]
+    fn module_instances_are_cached_by_what_they_render() {
+        use crate::tree::MemTree;
+        use std::sync::atomic::Ordering;
+        let memo = crate::cache::tests::Memo::default();
+        let mut t = MemTree::new();
+        t.insert("environments/dev.tfvars", "image = \"a:1\"\n");
+        t.insert(
+            "terraform/main.tf",
+            "variable \"image\" {}\nmodule \"m\" {\n  source = \"./m\"\n  image  = var.image\n}\nlocals {\n  ns = file(\"ns.yml\")\n}\n",
+        );
+        t.insert("terraform/ns.yml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n");
+        let module = "variable \"image\" {}\ndata \"template_file\" \"p\" {\n  template = file(\"${path.module}/pod.yml\")\n  vars     = { image = var.image }\n}\n";
+        t.insert("terraform/m/main.tf", module);
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: ${image}\n";
+        t.insert("terraform/m/pod.yml", pod);
+        let ran = || memo.ran.load(Ordering::SeqCst);
+        let image = |c: &Cluster| crate::yaml::to_string(&c.units[1].objects[0].value);
+        let first = render_environment_with(&t, "dev", None, &memo).unwrap();
+        assert_eq!((ran(), first.units.len()), (2, 2));
+        assert!(image(&first).contains("image: a:1"), "{}", image(&first));
+        render_environment_with(&t, "dev", None, &memo).unwrap();
+        assert_eq!(ran(), 2, "nothing built again");
+        t.insert("terraform/m/main.tf", format!("{module}# a note\n"));
+        render_environment_with(&t, "dev", None, &memo).unwrap();
+        assert_eq!(ran(), 2, "a comment changes no unit's key");
+        t.insert("terraform/m/pod.yml", pod.replace("name: p", "name: q"));
+        render_environment_with(&t, "dev", None, &memo).unwrap();
+        assert_eq!(ran(), 3, "the template's unit only");
+        t.insert("environments/dev.tfvars", "image = \"a:2\"\n");
+        let last = render_environment_with(&t, "dev", None, &memo).unwrap();
+        assert_eq!(ran(), 4, "the unit the variable reaches");
+        assert!(image(&last).contains("image: a:2"), "{}", image(&last));
+        assert_eq!(last.units, render_environment(&t, "dev").unwrap().units);
+    }
+
     #[test]
     fn template_file_vars_reach_the_template_as_strings() {
         let mut vars = known(&[
