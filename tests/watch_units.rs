@@ -14,11 +14,23 @@ use crate::watch_faults::Example;
 
 /// An in-process watcher of `production` into `prod/` of `target`, with its mirror in `workdir`.
 fn watcher(ex: &Example, workdir: &std::path::Path, target: &str) -> Watcher {
-    let remote = Remote::new(ex.remote.path().to_str().unwrap());
+    let prod = BranchMap { source: "production".into(), dir: "prod".into() };
+    watcher_of(ex.remote.path(), prod, workdir, target)
+}
+
+/// An in-process watcher of one branch of the repository at `remote` into
+/// `target`, with its mirror in `workdir`.
+fn watcher_of(
+    remote: &std::path::Path,
+    branch: BranchMap,
+    workdir: &std::path::Path,
+    target: &str,
+) -> Watcher {
+    let remote = Remote::new(remote.to_str().unwrap());
     let config = Config {
         source: remote.clone(),
         target: remote,
-        branches: vec![BranchMap { source: "production".into(), dir: "prod".into() }],
+        branches: vec![branch],
         target_branch: target.into(),
         author: crate::util::kiln_identity(),
         message: DEFAULT_MESSAGE.into(),
@@ -171,30 +183,10 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
-/// A watcher of `main` into `platform/` of `rendered`, for a repository at `remote`.
+/// A watcher of `main` into `platform/` of `target`, for a repository at `remote`.
 fn platform_watcher(remote: &std::path::Path, workdir: &std::path::Path, target: &str) -> Watcher {
-    let remote = Remote::new(remote.to_str().unwrap());
-    let config = Config {
-        source: remote.clone(),
-        target: remote,
-        branches: vec![BranchMap { source: "main".into(), dir: "platform".into() }],
-        target_branch: target.into(),
-        author: crate::util::kiln_identity(),
-        message: DEFAULT_MESSAGE.into(),
-        allow_empty: false,
-        adopt: false,
-        push_attempts: 3,
-        workdir: workdir.to_path_buf(),
-    };
-    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
-        render_flux(tree, cache, source, dir, &renderer::Options::default())
-    };
-    Watcher::new(
-        config,
-        Arc::new(render),
-        Arc::new(Metrics::default()),
-        Arc::new(AtomicBool::new(false)),
-    )
+    let main = BranchMap { source: "main".into(), dir: "platform".into() };
+    watcher_of(remote, main, workdir, target)
 }
 
 /// Terraform units (module instances) go through the watcher's store too:
