@@ -31,7 +31,7 @@ pub fn helm_funcs() -> Funcs {
     one(&mut f, "toYamlPretty", Param::Any, |v| {
         Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
     });
-    one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(to_toml(&data(v)?)?)));
+    one(&mut f, "mustToToml", Param::Any, |v| Ok(Value::from(encode_toml(v)??)));
     one(&mut f, "fromToml", Param::String, |v| from_toml(v.as_str().unwrap_or_default()));
     // Helm links a newer Masterminds/semver than Sprig's own release.
     crate::gotmpl::sprig::semver::register_newer(&mut f);
@@ -44,12 +44,8 @@ pub fn helm_funcs() -> Funcs {
     one(&mut f, "fromYamlArray", Param::String, |v| {
         Ok(from_yaml_array(v.as_str().unwrap_or_default()))
     });
-    // Helm's `toToml` prints the encoder's error instead of the document;
-    // nil makes the encoder panic, which the call reports.
-    one(&mut f, "toToml", Param::Any, |v| match data(v)? {
-        Data::Null => Err("reflect: call of reflect.Value.Type on zero Value".to_string()),
-        d => Ok(Value::from(to_toml(&d).unwrap_or_else(|e| e))),
-    });
+    // Helm's `toToml` prints the encoder's error instead of the document.
+    one(&mut f, "toToml", Param::Any, |v| Ok(Value::from(encode_toml(v)?.unwrap_or_else(|e| e))));
     f.insert(
         "include",
         Function::new(|call, a| {
@@ -236,23 +232,77 @@ fn error_map(message: String) -> Value {
     Value::map(m)
 }
 
+/// `v` as BurntSushi/toml encodes it: the document or the encoder's error;
+/// nil makes the encoder panic, which the call of `toToml` or `mustToToml`
+/// reports (the outer error).
+fn encode_toml(v: &Value) -> Result<Result<String, String>, String> {
+    match data(v)? {
+        Data::Null => Err("reflect: call of reflect.Value.Type on zero Value".to_string()),
+        d => Ok(to_toml(&d, toml_times(v).as_ref())),
+    }
+}
+
 /// BurntSushi/toml's encoding of a map: plain keys first, then tables (each
 /// indented two spaces per level, top-level ones after a blank line), arrays of
 /// maps as `[[table]]` arrays, other arrays inline.
 /// A value that is neither a map nor an array of maps is written inline,
 /// without a newline. A nil element in an array is BurntSushi/toml's error
 /// (nil map values are left out instead).
-fn to_toml(v: &Data) -> Result<String, String> {
+/// `times` marks where the value held a `time.Time` (see [`toml_times`]).
+fn to_toml(v: &Data, times: Option<&Times>) -> Result<String, String> {
     if toml_nil_element(v) {
         return Err("toml: cannot encode array with nil element".to_string());
     }
     if matches!(v, Data::Seq(_)) && toml_is_table(v) {
         return Err("toml: top-level values must be Go maps or structs".to_string());
     }
-    let Data::Map(m) = v else { return Ok(toml_value(v)) };
+    let Data::Map(m) = v else { return Ok(toml_value(v, times)) };
     let mut out = String::new();
-    toml_table(&mut out, m, &[]);
+    toml_table(&mut out, m, &[], times);
     Ok(out)
+}
+
+/// Where a template value holds a `time.Time`, which BurntSushi/toml writes
+/// as a bare RFC 3339 datetime (`t = 2020-01-01T00:00:00Z`) where the plain
+/// data has the quoted string its JSON form is: the same shape as that data,
+/// present only along the paths that reach a time.
+enum Times {
+    Here,
+    Map(BTreeMap<String, Times>),
+    Seq(Vec<Option<Times>>),
+}
+
+fn toml_times(v: &Value) -> Option<Times> {
+    match v {
+        Value::Struct(st) if st.type_name == "time.Time" => Some(Times::Here),
+        Value::Struct(st) => st.underlying().as_ref().and_then(toml_times),
+        Value::Map(m) => {
+            let found: BTreeMap<String, Times> =
+                m.entries().into_iter().filter_map(|(k, v)| Some((k, toml_times(&v)?))).collect();
+            (!found.is_empty()).then_some(Times::Map(found))
+        }
+        Value::List(l) if !l.is_nil() && l.as_bytes().is_none() => {
+            let items: Vec<Option<Times>> = l.iter().map(toml_times).collect();
+            items.iter().any(Option::is_some).then_some(Times::Seq(items))
+        }
+        _ => None,
+    }
+}
+
+/// The marks under `key` of a map's marks.
+fn times_at<'a>(times: Option<&'a Times>, key: &str) -> Option<&'a Times> {
+    match times {
+        Some(Times::Map(m)) => m.get(key),
+        _ => None,
+    }
+}
+
+/// The marks of item `i` of a list's marks.
+fn times_item(times: Option<&Times>, i: usize) -> Option<&Times> {
+    match times {
+        Some(Times::Seq(items)) => items.get(i).and_then(Option::as_ref),
+        _ => None,
+    }
 }
 
 /// Whether an array inside `v` (where the encoder writes it) holds a nil.
@@ -279,7 +329,7 @@ fn toml_newline(out: &mut String) {
     }
 }
 
-fn toml_table(out: &mut String, m: &Map, path: &[String]) {
+fn toml_table(out: &mut String, m: &Map, path: &[String], times: Option<&Times>) {
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort();
     let indent = "  ".repeat(path.len());
@@ -288,7 +338,8 @@ fn toml_table(out: &mut String, m: &Map, path: &[String]) {
         if v.is_null() || toml_is_table(v) {
             continue;
         }
-        out.push_str(&format!("{indent}{} = {}\n", toml_key(k), toml_value(v)));
+        let value = toml_value(v, times_at(times, k));
+        out.push_str(&format!("{indent}{} = {value}\n", toml_key(k)));
     }
     for k in &keys {
         let mut full: Vec<String> = path.to_vec();
@@ -301,14 +352,14 @@ fn toml_table(out: &mut String, m: &Map, path: &[String]) {
                     toml_newline(out);
                 }
                 out.push_str(&format!("{head_indent}[{header}]\n"));
-                toml_table(out, sub, &full);
+                toml_table(out, sub, &full, times_at(times, k));
             }
             Data::Seq(items) if toml_is_table(&m[*k]) => {
-                for item in items {
+                for (i, item) in items.iter().enumerate() {
                     if let Data::Map(sub) = item {
                         toml_newline(out);
                         out.push_str(&format!("{head_indent}[[{header}]]\n"));
-                        toml_table(out, sub, &full);
+                        toml_table(out, sub, &full, times_item(times_at(times, k), i));
                     }
                 }
             }
@@ -339,16 +390,22 @@ fn toml_key(k: &str) -> String {
     }
 }
 
-fn toml_value(v: &Data) -> String {
+fn toml_value(v: &Data, times: Option<&Times>) -> String {
     match v {
         Data::Null => String::new(),
         Data::Bool(b) => b.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Uint(u) => u.to_string(),
         Data::Float(f) => toml_float(*f),
+        Data::String(s) if matches!(times, Some(Times::Here)) => s.clone(),
         Data::String(s) => super::toml::quote(s),
         Data::Seq(items) => {
-            format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", "))
+            let items: Vec<String> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| toml_value(item, times_item(times, i)))
+                .collect();
+            format!("[{}]", items.join(", "))
         }
         Data::Map(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -356,7 +413,7 @@ fn toml_value(v: &Data) -> String {
             let parts: Vec<String> = keys
                 .into_iter()
                 .filter(|k| !m[*k].is_null())
-                .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k])))
+                .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k], times_at(times, k))))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }

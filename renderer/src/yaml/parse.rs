@@ -2133,6 +2133,10 @@ impl Builder<'_> {
                 // The line of each entry, by the entry's index in `map`.
                 let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
+                // Whether `non_string_key` holds this mapping's null key: a
+                // later null key replaces the value (yaml.v2 keeps the last),
+                // and the error names that value.
+                let mut null_key_here = false;
                 // Once a key comes again: how many entries came before it,
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
@@ -2243,8 +2247,12 @@ impl Builder<'_> {
                             self.non_string_key = Some(error);
                         }
                     }
-                    if self.stringify_keys && key == Value::Null && self.non_string_key.is_none() {
+                    if self.stringify_keys
+                        && key == Value::Null
+                        && (self.non_string_key.is_none() || null_key_here)
+                    {
                         // sigs.k8s.io/yaml cannot turn a null key into JSON.
+                        null_key_here = true;
                         self.non_string_key = Some(self.err(
                             &key_span,
                             format!(

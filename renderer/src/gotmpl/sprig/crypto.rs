@@ -177,9 +177,12 @@ fn decrypt_aes(password: &str, crypt64: &str) -> Result<String, String> {
     }
     let crypt = decode(crypt64, B64, 6)?;
     if crypt.len() < BLOCK {
+        // Go decodes into a buffer of `DecodedLen` bytes (3 for each 4 input
+        // bytes, line breaks counted) and slices the IV off it: the panic
+        // names that buffer's capacity, not the decoded length.
         return Err(format!(
             "runtime error: slice bounds out of range [:{BLOCK}] with capacity {}",
-            crypt.len()
+            crypt64.len() / 4 * 3
         ));
     }
     let (iv, body) = crypt.split_at(BLOCK);
