@@ -179,11 +179,14 @@ pub fn go_chars(text: &str) -> impl Iterator<Item = char> + '_ {
 pub fn with_real_chars_apart(text: &str, f: impl Fn(&str) -> String) -> String {
     let carries_char = has_carrier_range(text)
         && go_runes(text).any(|r| matches!(r, GoRune::Char(c) if is_raw_byte(c)));
+    if !carries_char {
+        return f(text);
+    }
     // Blocks of 256 characters in plane 15 (private use, four UTF-8 bytes).
     let free = (0xF_0000u32..0xF_FF00)
         .step_by(256)
         .find(|base| !text.chars().any(|c| (*base..base + 256).contains(&(c as u32))));
-    let Some(base) = free.filter(|_| carries_char) else { return f(text) };
+    let Some(base) = free else { return f(text) };
     let mut apart = String::with_capacity(text.len());
     for r in go_runes(text) {
         match r {
