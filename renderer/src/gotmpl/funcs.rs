@@ -524,7 +524,15 @@ pub fn html_escape(s: &str) -> String {
 /// Go's `template.JSEscapeString`.
 pub fn js_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for r in super::sprig::go_runes(s) {
+        let c = match r {
+            // Go writes a byte that is not UTF-8 as it is.
+            super::sprig::GoRune::Byte(b) => {
+                out.push_str(&super::sprig::from_go_bytes(&[b]));
+                continue;
+            }
+            super::sprig::GoRune::Char(c) => c,
+        };
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -534,15 +542,10 @@ pub fn js_escape(s: &str) -> String {
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            // A byte that is not UTF-8 decodes to U+FFFD, which is printable: Go
-            // writes the byte as it is.
-            c if (c as u32) >= 0x80
-                && !super::fmt::is_print(c)
-                && !super::sprig::is_raw_byte(c) =>
-            {
+            c if (c as u32) >= 0x80 && !super::fmt::is_print(c) => {
                 out.push_str(&format!("\\u{:04X}", c as u32));
             }
-            c => out.push(c),
+            c => super::sprig::push_char(&mut out, c),
         }
     }
     out

@@ -253,6 +253,12 @@ impl MapRef {
     pub fn same(&self, other: &MapRef) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// An identity shared by every handle of this map (its address), as Go
+    /// tells maps apart when it looks for cycles.
+    pub fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
 }
 
 /// The element type of a Go slice.
@@ -396,6 +402,12 @@ impl List {
     /// The element type.
     pub fn elem(&self) -> Elem {
         self.0.elem
+    }
+
+    /// An identity shared by every holder of this slice (its address), as
+    /// Go tells slices apart when it looks for cycles.
+    pub fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
     }
 
     /// Whether this is a nil slice.

@@ -17,16 +17,14 @@ pub fn helm_funcs() -> Funcs {
     // Helm's `toYaml` prints nothing for a value it cannot encode (a map
     // that contains itself); `mustToYaml` fails with the JSON encoder's error.
     one(&mut f, "toYaml", Param::Any, |v| {
-        Ok(Value::from(
-            v.to_data().map(|d| crate::yaml::helm_to_yaml(&json_coerced(d))).unwrap_or_default(),
-        ))
+        Ok(Value::from(v.to_data().map(|d| to_yaml(&json_coerced(d))).unwrap_or_default()))
     });
     one(&mut f, "mustToYaml", Param::Any, |v| {
         let d = v.to_data().ok_or_else(|| {
             format!("error marshaling into JSON: {}", crate::gotmpl::sprig::json::CYCLE)
         })?;
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
-        Ok(Value::from(crate::yaml::helm_to_yaml(&json_coerced(d))))
+        Ok(Value::from(to_yaml(&json_coerced(d))))
     });
     one(&mut f, "toYamlPretty", Param::Any, |v| {
         Ok(Value::from(crate::yaml::helm_to_yaml_pretty(&data(v)?)))
@@ -422,10 +420,19 @@ fn toml_value(v: &Data, times: Option<&Times>) -> String {
 
 /// A template value as plain data; a value that contains itself (or is too
 /// large to walk) cannot be encoded, as Go's encoders refuse cycles.
+/// Helm's `toYaml` text of plain data, as a Go string (a character of the
+/// carriers' range carried, should the emitter write one as it is).
+fn to_yaml(d: &Data) -> String {
+    let out = crate::yaml::helm_to_yaml(d);
+    crate::gotmpl::sprig::carried_text(&out).unwrap_or(out)
+}
+
 /// A value as `sigs.k8s.io/yaml` sees it after its JSON round trip: the
-/// bytes strings carry that are not UTF-8 are U+FFFD.
+/// bytes strings carry that are not UTF-8 are U+FFFD, so every carried
+/// character (see [`crate::gotmpl::sprig::from_go_bytes`]) is itself again
+/// for the YAML emitter.
 fn json_coerced(d: Data) -> Data {
-    use crate::gotmpl::sprig::json_text;
+    use crate::gotmpl::sprig::plain_text as json_text;
     match d {
         Data::String(s) => Data::String(json_text(&s).into_owned()),
         Data::Seq(items) => Data::Seq(items.into_iter().map(json_coerced).collect()),

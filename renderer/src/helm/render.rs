@@ -1,7 +1,7 @@
 //! Rendering a loaded chart: template data per chart, parse and execute every template, assemble `helm template`'s output.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::capabilities::{DEFAULT_KUBE_VERSION, capabilities};
 use super::chart::{self, Chart, go_string as scalar};
@@ -64,9 +64,11 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
         let (ca, cb) = (pa.matches('/').count(), pb.matches('/').count());
         cb.cmp(&ca).then_with(|| pb.cmp(pa))
     });
-    let sources: Vec<(String, String)> =
-        order.iter().map(|&i| (renderables[i].name.clone(), renderables[i].text.clone())).collect();
-    let set = parsed(sources, &funcs)?;
+    let sources: Vec<(&str, &str)> = order
+        .iter()
+        .map(|&i| (renderables[i].name.as_str(), renderables[i].text.as_str()))
+        .collect();
+    let set = parsed(&sources, &funcs)?;
     // Helm parses with `missingkey=zero`: a missing key is a nil interface, so
     // a field of it fails with "nil pointer evaluating interface {}.X".
     let opts = gotmpl::Options { missing_key: gotmpl::MissingKey::Zero, ..Default::default() };
@@ -118,6 +120,10 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
 /// How many parsed template sets [`parsed`] keeps.
 const PARSED_KEPT: usize = 16;
 
+/// How many bytes of template text (names and texts) the sets [`parsed`]
+/// keeps may hold together; a set of more is parsed for each render.
+const PARSED_BYTES: usize = 64 << 20;
+
 /// The templates `sources` (name and text, in Helm's parse order) parsed
 /// into one set, shared by every render of the same texts: a chart's
 /// templates do not change between renders, and parsing them (hundreds in
@@ -125,23 +131,77 @@ const PARSED_KEPT: usize = 16;
 /// them. Execution never changes a set (`tpl` parses into a layer of its
 /// own), and Helm's functions are the same in every render, so a set
 /// parsed once serves them all.
-fn parsed(sources: Vec<(String, String)>, funcs: &gotmpl::Funcs) -> Result<Templates, Error> {
-    type Kept = Vec<(Vec<(String, String)>, Templates)>;
-    static KEPT: Mutex<Kept> = Mutex::new(Vec::new());
+fn parsed(sources: &[(&str, &str)], funcs: &gotmpl::Funcs) -> Result<Templates, Error> {
+    static KEPT: LazyLock<Mutex<KeptSets>> =
+        LazyLock::new(|| Mutex::new(KeptSets::new(PARSED_KEPT, PARSED_BYTES)));
     let lock = || KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, set)) = lock().iter().find(|(kept, _)| *kept == sources) {
-        return Ok(set.clone());
+    let key = KeptSets::key(sources);
+    if let Some(set) = lock().get(key, sources) {
+        return Ok(set);
     }
     let mut set = Templates::new();
-    for (name, text) in &sources {
+    for (name, text) in sources {
         set.parse(name, text, funcs).map_err(|e| parse_error(name, e))?;
     }
-    let mut kept = lock();
-    if kept.len() >= PARSED_KEPT {
-        kept.remove(0);
-    }
-    kept.push((sources, set.clone()));
+    lock().keep(key, sources, set.clone());
     Ok(set)
+}
+
+/// Parsed template sets, the least recently used dropped first, at most so
+/// many and holding at most so many bytes of text. A set is found by a hash
+/// of its texts and served only when the texts it kept are equal, so a
+/// render copies its texts only when it parses them.
+struct KeptSets {
+    sets: hashlink::LruCache<u64, KeptSet>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+struct KeptSet {
+    sources: Vec<(String, String)>,
+    set: Templates,
+    bytes: usize,
+}
+
+impl KeptSets {
+    fn new(max_sets: usize, max_bytes: usize) -> Self {
+        KeptSets { sets: hashlink::LruCache::new(max_sets.max(1)), bytes: 0, max_bytes }
+    }
+
+    fn key(sources: &[(&str, &str)]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        sources.hash(&mut h);
+        h.finish()
+    }
+
+    /// The set kept for exactly these texts; a hit makes it the most
+    /// recently used.
+    fn get(&mut self, key: u64, sources: &[(&str, &str)]) -> Option<Templates> {
+        let kept = self.sets.get(&key)?;
+        let same = kept.sources.len() == sources.len()
+            && kept.sources.iter().zip(sources).all(|((n, t), (m, u))| n == m && t == u);
+        same.then(|| kept.set.clone())
+    }
+
+    /// Keeps `set` for `sources`, dropping the least recently used sets
+    /// until both bounds hold.
+    fn keep(&mut self, key: u64, sources: &[(&str, &str)], set: Templates) {
+        let bytes: usize = sources.iter().map(|(n, t)| n.len() + t.len()).sum();
+        if bytes > self.max_bytes {
+            return;
+        }
+        if let Some(old) = self.sets.remove(&key) {
+            self.bytes -= old.bytes;
+        }
+        while self.sets.len() >= self.sets.capacity() || self.bytes + bytes > self.max_bytes {
+            let Some((_, old)) = self.sets.remove_lru() else { break };
+            self.bytes -= old.bytes;
+        }
+        let sources = sources.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        self.bytes += bytes;
+        self.sets.insert(key, KeptSet { sources, set, bytes });
+    }
 }
 
 /// The files of `crds/` of a chart and its subcharts, as `--include-crds` prints them.
@@ -569,6 +629,37 @@ mod tests {
             let got = template(&tree, "c", &Options::default()).unwrap_err().to_string();
             assert_eq!(got, *want, "{text}");
         }
+    }
+
+    /// The kept sets drop the least recently used first: a hit refreshes
+    /// a set, and neither the count nor the byte budget is exceeded.
+    #[test]
+    fn kept_template_sets_drop_the_least_recently_used() {
+        let texts = |t: &'static str| vec![("c/templates/a.yaml", t)];
+        let (a, b, c) = (texts("aaaa"), texts("bbbb"), texts("cccc"));
+        let key = KeptSets::key;
+        let mut kept = KeptSets::new(2, 1000);
+        kept.keep(key(&a), &a, Templates::new());
+        kept.keep(key(&b), &b, Templates::new());
+        assert!(kept.get(key(&a), &a).is_some());
+        kept.keep(key(&c), &c, Templates::new());
+        assert!(kept.get(key(&b), &b).is_none(), "b was the least recently used");
+        assert!(kept.get(key(&a), &a).is_some() && kept.get(key(&c), &c).is_some());
+        assert_eq!(kept.sets.len(), 2);
+        // Other texts under a kept key are not served.
+        assert!(kept.get(key(&a), &c).is_none());
+        // The byte budget: each set holds 22 bytes of names and texts.
+        let mut kept = KeptSets::new(10, 50);
+        for t in [&a, &b, &c, &a] {
+            kept.keep(key(t), t, Templates::new());
+            assert!(kept.bytes <= 50 && kept.sets.len() <= 2, "{}", kept.bytes);
+        }
+        assert!(kept.get(key(&a), &a).is_some() && kept.get(key(&c), &c).is_some());
+        assert!(kept.get(key(&b), &b).is_none());
+        // A set larger than the budget is not kept.
+        let big = vec![("c/templates/big.yaml", "x".repeat(60).leak() as &str)];
+        kept.keep(key(&big), &big, Templates::new());
+        assert!(kept.get(key(&big), &big).is_none() && kept.bytes <= 50);
     }
 
     /// The parsed sets kept across renders serve only the very same texts:

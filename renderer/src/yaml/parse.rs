@@ -619,6 +619,38 @@ fn indented_quoted(text: &str, column: usize) -> Option<(usize, String)> {
     changed.then_some((end, out))
 }
 
+/// Where the tag at the start of `tag` (at its `!`) ends for yaml.v2's
+/// scanner and for saphyr's, and where its handle (`!`, `!!`, `!name!`)
+/// ends. A verbatim tag (`!<...>`) ends after its `>` for both.
+fn tag_ends(tag: &str) -> (usize, usize, usize) {
+    let bytes = tag.as_bytes();
+    if bytes.get(1) == Some(&b'<') {
+        let end = tag.find('>').map_or(tag.len(), |i| i + 1);
+        return (end, end, 2);
+    }
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let mut handle = 1 + bytes[1..].iter().take_while(|&&c| word(c)).count();
+    if bytes.get(handle) == Some(&b'!') {
+        handle += 1;
+    } else {
+        // `!suffix`: what was read as a name is the suffix's start.
+        handle = 1;
+    }
+    let suffix_len = |extra: &[u8]| {
+        bytes[handle..]
+            .iter()
+            .take_while(|&&c| {
+                c.is_ascii_alphanumeric()
+                    || b"-;/?:@&=+$_.~*'()%".contains(&c)
+                    || extra.contains(&c)
+            })
+            .count()
+    };
+    // libyaml's URI characters; saphyr's tag characters add `#` and leave
+    // out the flow indicators and `!`.
+    (handle + suffix_len(b",[]!"), handle + suffix_len(b"#"), handle)
+}
+
 /// `raw` after the anchor and tag that open it (each up to a blank or a
 /// line break, with the blanks and breaks after it).
 fn skip_properties(mut raw: &str) -> &str {
@@ -937,6 +969,7 @@ fn parse_once(
         indents: 0,
         value_of_block_map_at: None,
         key_candidate_line: 0,
+        last_block_scalar: std::cell::Cell::new(None),
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -1276,6 +1309,9 @@ struct Builder<'f> {
     /// (a scalar, an alias or a flow collection outside flow collections):
     /// libyaml's scanner names it when indentation nests too deep.
     key_candidate_line: usize,
+    /// The bytes of the last block scalar (`|`, `>`) the parser read: a
+    /// quote in there opens no quoted scalar.
+    last_block_scalar: std::cell::Cell<Option<(usize, usize)>>,
 }
 
 impl Builder<'_> {
@@ -1417,7 +1453,16 @@ impl Builder<'_> {
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
     ) -> Result<(Event<'a>, Span), Failure> {
         match parser.next_event() {
-            Some(Ok(ev)) => Ok(ev),
+            Some(Ok(ev)) => {
+                if let (Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..), span) =
+                    &ev
+                {
+                    let bytes =
+                        (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+                    self.last_block_scalar.set(Some(bytes));
+                }
+                Ok(ev)
+            }
             Some(Err(e)) => {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
@@ -1456,6 +1501,15 @@ impl Builder<'_> {
                             return Err(Failure::Rewrite { at: tab, len: 1, with: " ".into() });
                         }
                     }
+                }
+                if self.yaml11
+                    && e.info()
+                        == "while scanning a tag, did not find expected whitespace or line break"
+                    && let Some(failure) = self.v2_tag_failure(at)
+                {
+                    // saphyr refuses a tag that yaml.v2 reads on into `,`,
+                    // `[`, `]` or `!`.
+                    return Err(failure);
                 }
                 if e.info() == "expected whitespace"
                     && let Some(found) = super::tabs::tab_after_question(
@@ -1528,7 +1582,7 @@ impl Builder<'_> {
                 if self.first_only
                     && e.info().contains("invalid trailing content after")
                     && bytes.get(at) != Some(&b':')
-                    && let Some(close) = multiline_quoted_before(self.source.text, at)
+                    && let Some(close) = self.quoted_close_before(at)
                     && let Some(open) = self.source.text[close..]
                         .chars()
                         .next()
@@ -1609,7 +1663,8 @@ impl Builder<'_> {
                     // yaml.v2 gives the key up with an error only where its
                     // scanner required one (a later key of an open block
                     // mapping); elsewhere the `:` is what it refuses.
-                    let required = multiline_quoted_before(self.source.text, at)
+                    let required = self
+                        .quoted_close_before(at)
                         .and_then(|close| {
                             let quote = self.source.text[close..].chars().next()?;
                             opening_quote(&self.source.text[..close], quote)
@@ -1636,7 +1691,7 @@ impl Builder<'_> {
                 if self.yaml11
                     && !self.string_keys
                     && matches!(e.info(), "simple key expect ':'" | "simple key expected")
-                    && let Some(end) = multiline_quoted_before(self.source.text, at)
+                    && let Some(end) = self.quoted_close_before(at)
                 {
                     // A quoted scalar over several lines where a key must
                     // be: yaml.v2's scanner gives the key up as soon as the
@@ -1726,6 +1781,67 @@ impl Builder<'_> {
         let end = (at + 1..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
         let amp = text[..end].rfind('&')?;
         self.name_error(amp, "an anchor")
+    }
+
+    /// [`multiline_quoted_before`], unless the quote it takes for the
+    /// opening one starts no token (it follows other text on its line, as
+    /// in the plain scalar `c'`) or lies in the last block scalar read: there
+    /// both quotes are text.
+    fn quoted_close_before(&self, at: usize) -> Option<usize> {
+        let text = self.source.text;
+        let close = multiline_quoted_before(text, at)?;
+        let quote = text[close..].chars().next()?;
+        let open = opening_quote(&text[..close], quote)?;
+        let before = text[line_start(text, open)..open].trim_end_matches([' ', '\t']);
+        let starts_token = before.is_empty()
+            || before.ends_with(['-', '?', ':', '[', '{', ','])
+            || before.rsplit([' ', '\t']).next().is_some_and(|w| w.starts_with(['!', '&']));
+        let in_block_scalar =
+            self.last_block_scalar.get().is_some_and(|(start, end)| (start..end).contains(&open));
+        (starts_token && !in_block_scalar).then_some(close)
+    }
+
+    /// What yaml.v2's scanner makes of the tag of the node whose event
+    /// starts at byte `at` (at its anchor or its tag), where saphyr reads the
+    /// tag otherwise: libyaml's tag takes `,`, `[`, `]` and `!` into its
+    /// text (in flow collections too) and must then end at a blank or a line
+    /// break, where saphyr stops before a flow indicator and lets one follow.
+    /// `None` when both read the same tag.
+    fn v2_tag_failure(&self, at: usize) -> Option<Failure> {
+        let text = self.source.text;
+        let mut at = at;
+        if text.get(at..)?.starts_with('&') {
+            at = text[at..].find(|c: char| c == ' ' || c == '\t' || is_break(c)).map(|n| at + n)?;
+            at = text[at..]
+                .find(|c: char| !(c == ' ' || c == '\t' || is_break(c)))
+                .map_or(text.len(), |n| at + n);
+        }
+        let tag = text.get(at..).filter(|t| t.starts_with('!'))?;
+        let (v2_end, saphyr_end, handle) = tag_ends(tag);
+        let blank_after =
+            tag[v2_end..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c));
+        if !blank_after {
+            let (line, column) = line_column(text, at + v2_end);
+            return Some(Failure::Error(ParseError {
+                file: self.file.to_string(),
+                line,
+                column,
+                message: "while scanning a tag, did not find expected whitespace or line break"
+                    .into(),
+                piece_line: 0,
+                duplicate_keys: Vec::new(),
+            }));
+        }
+        if v2_end == saphyr_end {
+            return None;
+        }
+        // The same text with the characters saphyr leaves out of a tag's
+        // suffix as `.`: a suffix holding them names no tag either knows.
+        let suffix: String = tag[handle..v2_end]
+            .chars()
+            .map(|c| if matches!(c, ',' | '[' | ']' | '!') { '.' } else { c })
+            .collect();
+        Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
     }
 
     /// libyaml's scanner error for the anchor or alias whose indicator is at
@@ -2032,6 +2148,18 @@ impl Builder<'_> {
             if let Some(e) = self.anchor_name_error(self.source.byte(span.start.index())) {
                 return Err(e.into());
             }
+        }
+        let tagged = matches!(
+            event,
+            Event::Scalar(_, _, _, Some(_))
+                | Event::SequenceStart(_, Some(_))
+                | Event::MappingStart(_, Some(_))
+        );
+        if tagged
+            && self.yaml11
+            && let Some(failure) = self.v2_tag_failure(self.source.byte(span.start.index()))
+        {
+            return Err(failure);
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -2428,6 +2556,12 @@ impl Builder<'_> {
                 Some(bytes) => Value::String(go_string(&bytes)),
                 None => return Err(self.err(span, BINARY_BASE64)),
             },
+            // yaml.v2 decodes a timestamp into an interface as the text it
+            // was written as.
+            "timestamp" if self.yaml11 => match parse_timestamp(text) {
+                Some(_) => Value::String(text.to_string()),
+                None => return Err(bad("timestamp")),
+            },
             "timestamp" => match parse_timestamp(text) {
                 Some(t) => Value::String(t.rfc3339()),
                 None => return Err(bad("timestamp")),
@@ -2454,6 +2588,9 @@ impl Builder<'_> {
                 Value::Float(f) => Value::Float(f),
                 _ => return Err(bad("float")),
             },
+            // yaml.v2 resolves only the tags above; a scalar under any
+            // other (`!!foo`, `!!map`, `!!merge`) is its text.
+            _ if self.yaml11 => Value::String(text.to_string()),
             _ => plain,
         })
     }

@@ -160,6 +160,57 @@ impl Iterator for GoRunes<'_> {
     }
 }
 
+/// The characters of a Go string as Go's `for range` reads them: a
+/// character carried as its bytes (see [`from_go_bytes`]) is that character,
+/// and a byte that is not UTF-8 is U+FFFD. Write them back with
+/// [`push_char`].
+pub fn go_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    go_runes(text).map(|r| match r {
+        GoRune::Char(c) => c,
+        GoRune::Byte(_) => char::REPLACEMENT_CHARACTER,
+    })
+}
+
+/// `f` applied to `text` with every character of the carriers' own range
+/// that it carries (see [`from_go_bytes`]) standing in as a character of
+/// another private-use block that `text` does not hold, and carried again in
+/// what `f` returns. For functions that read carriers as bytes that are not
+/// UTF-8 and treat every private-use character alike (case conversions).
+pub fn with_real_chars_apart(text: &str, f: impl Fn(&str) -> String) -> String {
+    let carries_char = has_carrier_range(text)
+        && go_runes(text).any(|r| matches!(r, GoRune::Char(c) if is_raw_byte(c)));
+    if !carries_char {
+        return f(text);
+    }
+    // Blocks of 256 characters in plane 15 (private use, four UTF-8 bytes).
+    let free = (0xF_0000u32..0xF_FF00)
+        .step_by(256)
+        .find(|base| !text.chars().any(|c| (*base..base + 256).contains(&(c as u32))));
+    let Some(base) = free else { return f(text) };
+    let mut apart = String::with_capacity(text.len());
+    for r in go_runes(text) {
+        match r {
+            GoRune::Char(c) if is_raw_byte(c) => {
+                apart.extend(char::from_u32(base + (c as u32 - RAW_BYTE_BASE)));
+            }
+            GoRune::Char(c) => apart.push(c),
+            GoRune::Byte(b) => apart.extend(carrier(b)),
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in f(&apart).chars() {
+        match (c as u32).checked_sub(base).filter(|d| *d < 256) {
+            Some(d) => out.extend(char::from_u32(RAW_BYTE_BASE + d).map(|real| {
+                let mut carried = String::new();
+                push_char(&mut carried, real);
+                carried
+            })),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// Bytes as Go's `encoding/json` coerces them to UTF-8: every byte that is
 /// not part of valid UTF-8 becomes one U+FFFD (what `toJson`, `toYaml` and
 /// `.Files.AsConfig` print for a binary file).

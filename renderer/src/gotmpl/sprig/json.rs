@@ -100,11 +100,76 @@ pub(crate) fn to_json(
     indent: Option<&str>,
 ) -> Result<String, String> {
     if !v.is_bounded(crate::gotmpl::value::MAX_NODES, MAX_DEPTH) {
-        return Err(CYCLE.to_string());
+        return Err(refusal(v));
     }
     let mut out = String::new();
     encode(&mut out, v, escape_html, indent, 0)?;
     Ok(out)
+}
+
+/// Go's encoder checks for cycles only below this many nested maps and
+/// slices.
+const CYCLE_CHECKS_AFTER: usize = 1000;
+
+/// Go's error for a value nested deeper than its encoder goes.
+const TOO_DEEP: &str = "exceeded max depth";
+
+/// Why Go's encoder refuses a value that [`Value::is_bounded`] refuses: the
+/// first thing it meets in encoding order (keys sorted), either a map or
+/// slice nested deeper than [`MAX_DEPTH`], or a map or slice met again inside itself,
+/// which Go notices once [`CYCLE_CHECKS_AFTER`] levels are open and names by
+/// the type where the check found it. A value too large to walk (kiln's
+/// bound on nodes; Go has none) is refused with the cycle text.
+fn refusal(v: &Value) -> String {
+    enum Step {
+        Enter(Value, usize),
+        Leave(usize),
+    }
+    let mut budget = crate::gotmpl::value::MAX_NODES;
+    let mut open = std::collections::HashSet::new();
+    let mut todo = vec![Step::Enter(v.clone(), 1)];
+    while let Some(step) = todo.pop() {
+        let (v, level) = match step {
+            Step::Leave(id) => {
+                open.remove(&id);
+                continue;
+            }
+            Step::Enter(v, level) => (v, level),
+        };
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        let (children, identity): (Vec<Value>, Option<usize>) = match &v {
+            Value::List(l) if l.as_bytes().is_none() => {
+                (l.iter().cloned().collect(), Some(l.identity()))
+            }
+            Value::Map(m) => (m.read().values().cloned().collect(), Some(m.identity())),
+            Value::Struct(st) if st.json_string().is_some() => continue,
+            Value::Struct(st) => match st.underlying() {
+                Some(u) => {
+                    todo.push(Step::Enter(u, level));
+                    continue;
+                }
+                None => (st.json_fields().into_iter().map(|(_, x)| x.clone()).collect(), None),
+            },
+            _ => continue,
+        };
+        if level > MAX_DEPTH {
+            return TOO_DEEP.to_string();
+        }
+        if let Some(id) = identity.filter(|_| level > CYCLE_CHECKS_AFTER) {
+            if !open.insert(id) {
+                return format!(
+                    "json: unsupported value: encountered a cycle via {}",
+                    v.type_name()
+                );
+            }
+            todo.push(Step::Leave(id));
+        }
+        todo.extend(children.into_iter().rev().map(|c| Step::Enter(c, level + 1)));
+    }
+    CYCLE.to_string()
 }
 
 fn newline(out: &mut String, indent: Option<&str>, depth: usize) {

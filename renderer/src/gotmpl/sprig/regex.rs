@@ -40,24 +40,42 @@ fn kept(
     go: bool,
     compile_with: impl FnOnce(&str) -> Result<regex::Regex, String>,
 ) -> Result<regex::Regex, String> {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex, PoisonError};
-    type Kept = HashMap<(bool, String), Result<regex::Regex, String>>;
-    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    use std::sync::{Mutex, PoisonError};
+    static KEPT: LazyLock<Mutex<Compiled>> =
+        LazyLock::new(|| Mutex::new(Compiled::new(COMPILED_KEPT)));
     let lock = || KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    let key = (go, re.to_string());
-    if let Some(done) = lock().get(&key) {
-        return done.clone();
+    if let Some(done) = lock().get(go, re) {
+        return done;
     }
     let done = compile_with(re);
-    let mut kept = lock();
-    // A template that builds a new expression per call must not grow the
-    // store without bound; starting over keeps the common case fast.
-    if kept.len() >= COMPILED_KEPT {
-        kept.clear();
-    }
-    kept.insert(key, done.clone());
+    lock().keep(go, re, done.clone());
     done
+}
+
+/// Compiled expressions (or their errors) of each dialect, at most so many
+/// per dialect, the least recently used dropped first: a template that
+/// builds a new expression per call cannot grow them without bound, nor
+/// push out the few that every render uses.
+struct Compiled {
+    /// Kept by expression: the `regex` crate's dialect, then Go's.
+    dialects: [hashlink::LruCache<String, Result<regex::Regex, String>>; 2],
+}
+
+impl Compiled {
+    fn new(per_dialect: usize) -> Self {
+        let lru = || hashlink::LruCache::new(per_dialect.max(1));
+        Compiled { dialects: [lru(), lru()] }
+    }
+
+    /// The kept result for `re`; a hit makes it the most recently used.
+    fn get(&mut self, go: bool, re: &str) -> Option<Result<regex::Regex, String>> {
+        self.dialects[usize::from(go)].get(re).cloned()
+    }
+
+    fn keep(&mut self, go: bool, re: &str, done: Result<regex::Regex, String>) {
+        // The cache drops its least recently used entry when full.
+        self.dialects[usize::from(go)].insert(re.to_string(), done);
+    }
 }
 
 fn compile_uncached(re: &str) -> Result<regex::Regex, String> {
@@ -586,5 +604,25 @@ mod tests {
         // An error is kept as the error, for the pattern that made it.
         assert!(super::compile("a**").is_err());
         assert!(super::compile("a*").is_ok());
+    }
+
+    /// The least recently used expression is dropped first: a hit
+    /// refreshes it, and each dialect keeps at most its bound.
+    #[test]
+    fn kept_expressions_drop_the_least_recently_used() {
+        let mut kept = super::Compiled::new(2);
+        let compiled = |re: &str| super::compile_uncached(re);
+        kept.keep(true, "a", compiled("a"));
+        kept.keep(true, "b", compiled("b"));
+        kept.keep(false, "c", compiled("c"));
+        assert!(kept.get(true, "a").is_some());
+        kept.keep(true, "d", compiled("d"));
+        assert!(kept.get(true, "b").is_none(), "b was the least recently used");
+        assert!(kept.get(true, "a").is_some() && kept.get(true, "d").is_some());
+        assert!(kept.get(false, "c").is_some() && kept.get(false, "a").is_none());
+        for n in 0..10 {
+            kept.keep(true, &n.to_string(), compiled("x"));
+            assert!(kept.dialects.iter().all(|d| d.len() <= 2));
+        }
     }
 }

@@ -12,9 +12,11 @@ use Param::{Any, Int, String as Str};
 pub(super) fn register(f: &mut Funcs) {
     // strings.Map, which both use, writes U+FFFD for a byte that is not UTF-8.
     let mapped = |text: &str, case: fn(char) -> char| -> String {
-        text.chars()
-            .map(|c| if super::is_raw_byte(c) { char::REPLACEMENT_CHARACTER } else { case(c) })
-            .collect()
+        let mut out = String::with_capacity(text.len());
+        for c in super::go_chars(text) {
+            super::push_char(&mut out, case(c));
+        }
+        out
     };
     def(f, "upper", &[Str], None, move |a| Ok(mapped(s(&a[0]), go_upper).into()));
     def(f, "lower", &[Str], None, move |a| Ok(mapped(s(&a[0]), go_lower).into()));
@@ -115,24 +117,21 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(wrap(s(&a[2]), i(&a[0]), s(&a[1]), true).into())
     });
     def(f, "swapcase", &[Str], None, |a| {
-        let out: String = s(&a[0])
-            .chars()
-            .map(|c| {
-                // goutils' SwapCase: upper and title case go to lower case,
-                // lower case to title case.
-                if super::is_raw_byte(c) {
-                    // Go ranges over the text rune by rune: a byte that
-                    // is not UTF-8 is a U+FFFD.
-                    '\u{FFFD}'
-                } else if c.is_uppercase() || is_title_digraph(c) {
-                    go_lower(c)
-                } else if c.is_lowercase() {
-                    go_title(c)
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let mut out = String::with_capacity(s(&a[0]).len());
+        // Go ranges over the text rune by rune: a byte that is not UTF-8 is
+        // a U+FFFD.
+        for c in super::go_chars(s(&a[0])) {
+            // goutils' SwapCase: upper and title case go to lower case,
+            // lower case to title case.
+            let swapped = if c.is_uppercase() || is_title_digraph(c) {
+                go_lower(c)
+            } else if c.is_lowercase() {
+                go_title(c)
+            } else {
+                c
+            };
+            super::push_char(&mut out, swapped);
+        }
         Ok(out.into())
     });
 }
@@ -224,7 +223,17 @@ fn go_split(text: &str, sep: &str, n: i64) -> Vec<String> {
         return Vec::new();
     }
     let parts: Vec<String> = if sep.is_empty() {
-        let chars: Vec<String> = text.chars().map(String::from).collect();
+        // Go's explode: one part per character, and per byte that is not UTF-8.
+        let chars: Vec<String> = super::go_runes(text)
+            .map(|r| match r {
+                super::GoRune::Char(c) => {
+                    let mut part = String::new();
+                    super::push_char(&mut part, c);
+                    part
+                }
+                super::GoRune::Byte(b) => super::from_go_bytes(&[b]),
+            })
+            .collect();
         if n > 0 && chars.len() > n as usize {
             let mut head: Vec<String> = chars[..n as usize - 1].to_vec();
             head.push(chars[n as usize - 1..].concat());
@@ -286,12 +295,8 @@ fn title(text: &str) -> String {
     let mut prev = ' ';
     let mut out = String::with_capacity(text.len());
     // Go's `strings.Map` writes a byte that is not UTF-8 as U+FFFD.
-    for c in text.chars().map(|c| if super::is_raw_byte(c) { '\u{FFFD}' } else { c }) {
-        if is_separator(prev) {
-            out.push(go_title(c));
-        } else {
-            out.push(c);
-        }
+    for c in super::go_chars(text) {
+        super::push_char(&mut out, if is_separator(prev) { go_title(c) } else { c });
         prev = c;
     }
     out

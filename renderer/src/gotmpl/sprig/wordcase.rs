@@ -15,11 +15,18 @@ use super::{def, s};
 use crate::gotmpl::{Funcs, Param};
 
 pub(super) fn register(f: &mut Funcs) {
-    def(f, "snakecase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '_').into()));
-    def(f, "kebabcase", &[Param::String], None, |a| Ok(lower_words(s(&a[0]), '-').into()));
+    // A character of the carriers' own range stands apart from the bytes
+    // that are not UTF-8, which xstrings reads its own way.
+    use super::with_real_chars_apart as apart;
+    def(f, "snakecase", &[Param::String], None, |a| {
+        Ok(apart(s(&a[0]), |t| lower_words(t, '_')).into())
+    });
+    def(f, "kebabcase", &[Param::String], None, |a| {
+        Ok(apart(s(&a[0]), |t| lower_words(t, '-')).into())
+    });
     // Sprig 3.3 maps `camelcase` to xstrings' `ToPascalCase`: the first
     // letter is upper case too.
-    def(f, "camelcase", &[Param::String], None, |a| Ok(pascal_case(s(&a[0])).into()));
+    def(f, "camelcase", &[Param::String], None, |a| Ok(apart(s(&a[0]), pascal_case).into()));
 }
 
 /// xstrings' `ToPascalCase`. Connectors (`-`, `_`, spaces) are dropped and
