@@ -144,11 +144,14 @@ fn kept_head(doc: &str, path: &str) -> Result<Head, Error> {
 /// (sigs.k8s.io/yaml), with Helm's errors.
 fn read_head(doc: &str, path: &str) -> Result<Head, Error> {
     let path = path.to_string();
-    let head = crate::yaml::parse_go_documents_helm(doc, &path).map_err(|e| Error::Manifest {
-        path: path.clone(),
-        message: format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)),
-    })?;
-    let head = head.into_iter().next().unwrap_or(Value::Null);
+    // yaml.v2's Unmarshal reads the first document only: what follows its
+    // root node (`{...} x`, a document after `...`) is never looked at.
+    let head =
+        crate::yaml::parse_go_first_document_helm(doc, &path).map_err(|e| Error::Manifest {
+            path: path.clone(),
+            message: format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)),
+        })?;
+    let head = head.unwrap_or(Value::Null);
     // sigs.k8s.io/yaml goes through JSON, which holds no infinite
     // or NaN float (`.inf`, `-.Inf`, `.nan` anywhere in the document).
     if let Some(message) = super::funcs::json_unsupported(&head) {

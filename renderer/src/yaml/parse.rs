@@ -831,6 +831,18 @@ fn document_root(text: &str, open: usize) -> bool {
     }) && text[..open].matches("---").count() <= 1
 }
 
+/// Whether a quoted scalar or flow collection that is the first
+/// document's root node closes before byte `at`, only blanks and line
+/// breaks between.
+fn root_closed_before(text: &str, at: usize) -> bool {
+    let end = text[..at].trim_end_matches([' ', '\t', '\r', '\n']).len();
+    if !text[..end].ends_with([']', '}', '"', '\'']) {
+        return false;
+    }
+    let open = node_start(text, end);
+    open < end && document_root(text, open)
+}
+
 /// Whether libyaml's scanner requires a simple key that starts at byte
 /// `open` (block context): its column must be the indentation of the block
 /// collection it sits in, so that it is a later key of an open mapping. A
@@ -1577,6 +1589,20 @@ impl Builder<'_> {
                         at: line_start,
                         len: 0,
                         with: " ".repeat(width).into(),
+                    });
+                }
+                if self.first_only
+                    && matches!(bytes.get(at), Some(b']' | b'}'))
+                    && root_closed_before(self.source.text, at)
+                {
+                    // libyaml scans a `]` or `}` after the quoted scalar or
+                    // flow collection that is the first document's root (no
+                    // flow collection left open): yaml.v2's Unmarshal stops
+                    // at that root, so the bracket is never parsed.
+                    return Err(Failure::Rewrite {
+                        at,
+                        len: self.source.text.len() - at,
+                        with: "\n".into(),
                     });
                 }
                 if self.first_only

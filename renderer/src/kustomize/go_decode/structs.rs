@@ -251,8 +251,57 @@ const SORT_OPTIONS: GoType = GoType::Struct(
     ],
 );
 
+/// `map[string]interface {}`: any object.
+const ANY_MAP: GoType = GoType::Opaque("map[string]interface {}");
+
+/// kustomize v5.5's `types.HelmChart`, a `helmCharts` entry.
+const HELM_CHART: GoType = GoType::Struct(
+    "HelmChart",
+    "types.HelmChart",
+    &[
+        ("name", STR),
+        ("version", STR),
+        ("repo", STR),
+        ("releaseName", STR),
+        ("namespace", STR),
+        ("additionalValuesFiles", STRINGS),
+        ("valuesFile", STR),
+        ("valuesInline", ANY_MAP),
+        ("valuesMerge", STR),
+        ("includeCRDs", GoType::Bool),
+        ("skipHooks", GoType::Bool),
+        ("apiVersions", STRINGS),
+        ("kubeVersion", STR),
+        ("nameTemplate", STR),
+        ("skipTests", GoType::Bool),
+        ("debug", GoType::Bool),
+    ],
+);
+
+/// kustomize's deprecated `types.HelmChartArgs`, a
+/// `helmChartInflationGenerator` entry.
+const HELM_CHART_ARGS: GoType = GoType::Struct(
+    "HelmChartArgs",
+    "types.HelmChartArgs",
+    &[
+        ("chartName", STR),
+        ("chartVersion", STR),
+        ("chartRepoUrl", STR),
+        ("chartHome", STR),
+        ("chartRepoName", STR),
+        ("helmBin", STR),
+        ("helmHome", STR),
+        ("values", STR),
+        ("valuesLocal", ANY_MAP),
+        ("valuesMerge", STR),
+        ("releaseName", STR),
+        ("releaseNamespace", STR),
+        ("extraArgs", STRINGS),
+    ],
+);
+
 /// kustomize's `types.Kustomization`, what a kustomization file is read
-/// into (the Helm chart entries are read, strictly, by their own reader).
+/// into.
 pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
     "Kustomization",
     "types.Kustomization",
@@ -290,11 +339,8 @@ pub(crate) static KUSTOMIZATION: GoType = GoType::Struct(
                 &[("chartHome", STR), ("configHome", STR)],
             ),
         ),
-        ("helmCharts", GoType::Slice("[]types.HelmChart", &GoType::Opaque("types.HelmChart"))),
-        (
-            "helmChartInflationGenerator",
-            GoType::Slice("[]types.HelmChartArgs", &GoType::Opaque("types.HelmChartArgs")),
-        ),
+        ("helmCharts", GoType::Slice("[]types.HelmChart", &HELM_CHART)),
+        ("helmChartInflationGenerator", GoType::Slice("[]types.HelmChartArgs", &HELM_CHART_ARGS)),
         ("generatorOptions", GoType::Ptr(&GENERATOR_OPTIONS)),
         ("configurations", STRINGS),
         ("generators", STRINGS),

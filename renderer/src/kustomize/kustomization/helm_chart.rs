@@ -73,30 +73,10 @@ pub struct HelmGlobals {
     pub config_home: Option<String>,
 }
 
-const CHART_KEYS: &[&str] = &[
-    "name",
-    "version",
-    "repo",
-    "releaseName",
-    "namespace",
-    "additionalValuesFiles",
-    "valuesFile",
-    "valuesInline",
-    "valuesMerge",
-    "includeCRDs",
-    "skipHooks",
-    "apiVersions",
-    "kubeVersion",
-    "nameTemplate",
-    "skipTests",
-    "debug",
-];
-
 impl Fields<'_> {
     /// One `helmCharts` entry (kustomize decodes it strictly: unknown fields are errors).
     pub(super) fn helm_chart(&self, v: &Value, ctx: &str) -> Result<HelmChart, Error> {
         let m = self.map(v, ctx)?;
-        self.decode_chart(m, ctx)?;
         let flag = |key: &str| -> Result<bool, Error> {
             Ok(self.bool(m.get(key), &format!("{ctx}.{key}"))?.unwrap_or(false))
         };
@@ -126,34 +106,6 @@ impl Fields<'_> {
             kube_version: self.opt_string(m, "kubeVersion", ctx)?.filter(|s| !s.is_empty()),
             name_template: self.opt_string(m, "nameTemplate", ctx)?.filter(|s| !s.is_empty()),
         })
-    }
-
-    /// Checks the fields of a `helmCharts` entry as Go's decoder meets
-    /// them: kustomize turns the kustomization into JSON with sorted keys,
-    /// so the first field (in that order) that is unknown or of the wrong
-    /// type is the one reported.
-    fn decode_chart(&self, m: &Map, ctx: &str) -> Result<(), Error> {
-        let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort();
-        for key in keys {
-            let at = format!("{ctx}.{key}");
-            let v = &m[key];
-            match key.as_str() {
-                _ if !CHART_KEYS.contains(&key.as_str()) => {
-                    return Err(
-                        self.err(format!("invalid Kustomization: json: unknown field {key:?}"))
-                    );
-                }
-                "includeCRDs" | "skipHooks" | "skipTests" | "debug" => {
-                    self.bool(Some(v), &at)?;
-                }
-                "additionalValuesFiles" | "apiVersions" => drop(self.strings(v, &at)?),
-                "valuesInline" if !v.is_null() => drop(self.map(v, &at)?),
-                "valuesInline" => {}
-                _ => drop(self.opt_string(m, key, ctx)?),
-            }
-        }
-        Ok(())
     }
 
     /// `valuesMerge`, and the text when it is none of the three (kustomize

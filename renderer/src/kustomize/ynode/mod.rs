@@ -31,7 +31,9 @@ mod merge;
 use crate::resource::{MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// yaml.v3 node kinds.
 const SEQUENCE: u8 = 2;
@@ -44,6 +46,8 @@ const SINGLE_QUOTED: u8 = 4;
 const LITERAL: u8 = 8;
 const FOLDED: u8 = 16;
 const FLOW: u8 = 32;
+/// yaml.v3's style bit of a node written with an explicit tag.
+const TAGGED: u8 = 1;
 
 /// One yaml.v3 node, as far as kustomize's objects use its fields (no
 /// anchors, aliases or comments survive JSON).
@@ -51,7 +55,7 @@ const FLOW: u8 = 32;
 struct Node {
     kind: u8,
     style: u8,
-    tag: &'static str,
+    tag: Cow<'static, str>,
     value: String,
     content: Option<Vec<Node>>,
     line: usize,
@@ -64,7 +68,8 @@ struct Node {
 impl Node {
     /// A node made by kyaml's setters: no tag, no position.
     fn made(kind: u8, value: String, content: Option<Vec<Node>>) -> Node {
-        Node { kind, style: 0, tag: "", value, content, line: 0, column: 0, cleared: false }
+        let tag = Cow::Borrowed("");
+        Node { kind, style: 0, tag, value, content, line: 0, column: 0, cleared: false }
     }
 
     /// A string node as kyaml sets a metadata map's value: a literal block
@@ -78,7 +83,7 @@ impl Node {
         } else {
             0
         };
-        Node { style, tag: "!!str", ..Node::made(SCALAR, s.to_string(), None) }
+        Node { style, tag: Cow::Borrowed("!!str"), ..Node::made(SCALAR, s.to_string(), None) }
     }
 }
 
@@ -232,7 +237,7 @@ fn generator_tree(generated: &Value, internal: &[(String, String)]) -> Option<No
         merge::set_field(merge::lookup_create(&mut root, field), &k, Node::string(&v));
     }
     if generated.get_path(&["immutable"]).is_some_and(|v| *v == Value::Bool(true)) {
-        let node = Node { tag: "!!bool", ..Node::made(SCALAR, "true".into(), None) };
+        let node = Node { tag: Cow::Borrowed("!!bool"), ..Node::made(SCALAR, "true".into(), None) };
         merge::set_field(&mut root, "immutable", node);
     }
     let mut notes = entries(&["metadata", "annotations"]);
@@ -254,7 +259,8 @@ fn parse_tree(text: &str) -> Option<Node> {
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
         if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..)) {
-            return read(&mut parser, event, &span, text);
+            let mut reader = Reader { parser, text, anchors: HashMap::new(), last_at: 0 };
+            return reader.read(event, &span);
         }
     }
     None
@@ -571,82 +577,162 @@ fn string_fields(meta: &mut [Node]) {
     }
 }
 
-/// The node an event starts, with its children.
-fn read(
-    parser: &mut Parser<'_, saphyr_parser::StrInput<'_>>,
-    event: Event<'_>,
-    span: &Span,
-    text: &str,
-) -> Option<Node> {
-    let (mut line, mut column) = (span.start.line(), span.start.col() + 1);
-    let at = text.char_indices().nth(span.start.index()).map_or(text.len(), |(i, _)| i);
-    if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = event {
-        // yaml.v3 places a block scalar at its `|` or `>`, the parser at
-        // its first line.
-        if let Some(i) = text[..at].rfind(['|', '>']) {
-            let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-            line = text[..i].matches('\n').count() + 1;
-            column = text[start..i].chars().count() + 1;
-        }
-    }
-    let flow = || if text[at..].starts_with(['{', '[']) { FLOW } else { 0 };
-    if matches!(event, Event::SequenceStart(..)) && flow() == 0 {
-        // yaml.v3 places a block sequence at its first `-`, the parser at
-        // its first item.
-        let before = text[..at].trim_end_matches(' ');
-        if before.ends_with('-') {
-            column -= at - before.len() + 1;
-        }
-    }
-    let node = match event {
-        Event::Scalar(value, style, _, _) => {
-            let (style, tag) = match style {
-                ScalarStyle::Plain => (0, plain_tag(&value)),
-                ScalarStyle::SingleQuoted => (SINGLE_QUOTED, "!!str"),
-                ScalarStyle::DoubleQuoted => (DOUBLE_QUOTED, "!!str"),
-                ScalarStyle::Literal => (LITERAL, "!!str"),
-                ScalarStyle::Folded => (FOLDED, "!!str"),
-            };
-            Node {
-                kind: SCALAR,
-                style,
-                tag,
-                value: value.into_owned(),
-                content: None,
-                line,
-                column,
-                cleared: false,
-            }
-        }
-        Event::MappingStart(..) | Event::SequenceStart(..) => {
-            let (kind, tag) = if matches!(event, Event::MappingStart(..)) {
-                (MAPPING, "!!map")
+/// yaml.v3's reading of one document's events into nodes: aliases become
+/// copies of the nodes they name, as kyaml's `DeAnchor` leaves them.
+struct Reader<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    text: &'a str,
+    /// The nodes read so far that carry an anchor, by the parser's id.
+    anchors: HashMap<usize, Node>,
+    /// Where in the text the node read last starts, as yaml.v3 places it.
+    last_at: usize,
+}
+
+impl Reader<'_> {
+    /// The node an event starts, with its children.
+    fn read(&mut self, event: Event<'_>, span: &Span) -> Option<Node> {
+        let text = self.text;
+        let mut at = text.char_indices().nth(span.start.index()).map_or(text.len(), |(i, _)| i);
+        let (mut line, mut column) = (span.start.line(), span.start.col() + 1);
+        // A node's tag and anchor come before it.
+        let body = after_properties(text, at);
+        if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = event {
+            // yaml.v3 places a block scalar at its `|` or `>` (or the tag
+            // or anchor before), the parser at its first line unless a tag
+            // or anchor comes first.
+            let indicator = if text[body..].starts_with(['|', '>']) {
+                Some(at)
             } else {
-                (SEQUENCE, "!!seq")
+                text[..at].rfind(['|', '>'])
             };
-            let style = flow();
-            let mut content = Vec::new();
-            loop {
-                let (ev, sp) = parser.next_event()?.ok()?;
-                if matches!(ev, Event::MappingEnd | Event::SequenceEnd) {
-                    break;
-                }
-                content.push(read(parser, ev, &sp, text)?);
-            }
-            Node {
-                kind,
-                style,
-                tag,
-                value: String::new(),
-                content: Some(content),
-                line,
-                column,
-                cleared: false,
+            if let Some(i) = indicator {
+                let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+                line = text[..i].matches('\n').count() + 1;
+                column = text[start..i].chars().count() + 1;
             }
         }
-        _ => return None,
-    };
-    Some(node)
+        if let Event::Scalar(v, ScalarStyle::Plain, _, None) = &event
+            && v.is_empty()
+            && text[at..].starts_with(':')
+        {
+            // libyaml places an empty value after the colon before it.
+            column += 1;
+        }
+        let flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
+        if matches!(event, Event::SequenceStart(..)) && flow == 0 {
+            // yaml.v3 places a block sequence at its first `-`, the parser at
+            // its first item.
+            let before = text[..at].trim_end_matches(' ');
+            if before.ends_with('-') && !text[at..].starts_with('-') {
+                column -= at - before.len() + 1;
+                at = before.len() - 1;
+            }
+        }
+        let (anchor, explicit) = match &event {
+            Event::Scalar(_, _, anchor, tag)
+            | Event::MappingStart(anchor, tag)
+            | Event::SequenceStart(anchor, tag) => (*anchor, tag.as_deref().and_then(short_tag)),
+            Event::Alias(id) => return self.anchors.get(id).cloned(),
+            _ => return None,
+        };
+        let node = match event {
+            Event::Scalar(value, style, _, _) => {
+                let (style, tag) = match style {
+                    ScalarStyle::Plain => (0, plain_tag(&value)),
+                    ScalarStyle::SingleQuoted => (SINGLE_QUOTED, "!!str"),
+                    ScalarStyle::DoubleQuoted => (DOUBLE_QUOTED, "!!str"),
+                    ScalarStyle::Literal => (LITERAL, "!!str"),
+                    ScalarStyle::Folded => (FOLDED, "!!str"),
+                };
+                Node {
+                    kind: SCALAR,
+                    style,
+                    tag: Cow::Borrowed(tag),
+                    value: value.into_owned(),
+                    content: None,
+                    line,
+                    column,
+                    cleared: false,
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let (kind, tag) = if matches!(event, Event::MappingStart(..)) {
+                    (MAPPING, "!!map")
+                } else {
+                    (SEQUENCE, "!!seq")
+                };
+                let mut content = Vec::new();
+                loop {
+                    let (ev, sp) = self.parser.next_event()?.ok()?;
+                    if matches!(ev, Event::MappingEnd | Event::SequenceEnd) {
+                        break;
+                    }
+                    // The parser places a block sequence whose first item
+                    // is a block sequence where that one starts: yaml.v3 at
+                    // the `-` before.
+                    let nested = kind == SEQUENCE
+                        && flow == 0
+                        && content.is_empty()
+                        && matches!(ev, Event::SequenceStart(..))
+                        && sp.start.index() == span.start.index();
+                    content.push(self.read(ev, &sp)?);
+                    let before = text[..self.last_at].trim_end_matches(' ');
+                    if nested && before.ends_with('-') {
+                        at = before.len() - 1;
+                        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+                        line = text[..at].matches('\n').count() + 1;
+                        column = text[start..at].chars().count() + 1;
+                    }
+                }
+                Node {
+                    kind,
+                    style: flow,
+                    tag: Cow::Borrowed(tag),
+                    value: String::new(),
+                    content: Some(content),
+                    line,
+                    column,
+                    cleared: false,
+                }
+            }
+            _ => return None,
+        };
+        let node = match explicit {
+            // yaml.v3 keeps an explicit tag and marks the node's style.
+            Some(tag) => Node { style: node.style | TAGGED, tag, ..node },
+            None => node,
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.last_at = at;
+        Some(node)
+    }
+}
+
+/// The tag yaml.v3 gives a node written with `tag` (`!!str` for the core
+/// schema's, the text as written for a local one); `None` for the
+/// non-specific `!`, which yaml.v3 ignores.
+fn short_tag(tag: &Tag) -> Option<Cow<'static, str>> {
+    let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
+    match (core, format!("{}{}", tag.handle, tag.suffix)) {
+        (true, _) => Some(Cow::Owned(format!("!!{}", tag.suffix))),
+        (false, written) if written == "!" => None,
+        (false, written) => Some(Cow::Owned(written)),
+    }
+}
+
+/// Where a node's content starts in `text`, past the tag and anchor that
+/// may come first at `at`.
+fn after_properties(text: &str, mut at: usize) -> usize {
+    while text[at..].starts_with(['!', '&']) {
+        let rest = &text[at..];
+        let word = rest.find([' ', '\t', '\n', '\r']).unwrap_or(rest.len());
+        let gap =
+            rest[word..].len() - rest[word..].trim_start_matches([' ', '\t', '\r', '\n']).len();
+        at += word + gap;
+    }
+    at
 }
 
 /// The tag yaml.v3 resolves a plain scalar to.
@@ -656,6 +742,8 @@ fn plain_tag(text: &str) -> &'static str {
         Value::Bool(_) => "!!bool",
         Value::Int(_) | Value::Uint(_) => "!!int",
         Value::Float(_) => "!!float",
+        // yaml.v3 tags a plain timestamp as one (kiln keeps its text).
+        _ if crate::yaml::resolve::parse_timestamp(text).is_some() => "!!timestamp",
         _ => "!!str",
     }
 }
@@ -839,7 +927,7 @@ fn set_annotations(
 fn dump(out: &mut String, n: &Node) {
     use crate::gotmpl::sprig::json::quote;
     out.push_str(&format!("{{\"Kind\":{},\"Style\":{},\"Tag\":", n.kind, n.style));
-    quote(out, n.tag, true);
+    quote(out, &n.tag, true);
     out.push_str(",\"Value\":");
     quote(out, &n.value, true);
     out.push_str(",\"Anchor\":\"\",\"Alias\":null,\"Content\":");

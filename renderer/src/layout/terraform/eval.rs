@@ -593,6 +593,19 @@ mod tests {
     }
 
     #[test]
+    fn if_conditions_convert_strings_as_terraform() {
+        // template_file passes booleans as strings; cty reads "1" and "0"
+        // as bools as well as "true" and "false".
+        let v = vars(&[
+            ("a", Val::Known(Value::from("1"))),
+            ("b", Val::Known(Value::from("0"))),
+            ("c", Val::Known(Value::from("true"))),
+        ]);
+        let src = "%{ if a }A%{ endif }%{ if b }B%{ endif }%{ if c }C%{ endif }";
+        assert_eq!(render_template("t.yml", src, &v, 0).unwrap(), "AC");
+    }
+
+    #[test]
     fn unknown_and_missing_variables_name_their_line() {
         let v = vars(&[
             ("image", Val::Known(Value::from("x"))),

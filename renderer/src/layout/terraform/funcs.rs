@@ -428,8 +428,9 @@ fn title(a: FuncArgs) -> Result {
 fn tobool(a: FuncArgs) -> Result {
     match &a[0] {
         Value::Bool(b) => Ok(Value::Bool(*b)),
-        Value::String(s) if s == "true" => Ok(Value::Bool(true)),
-        Value::String(s) if s == "false" => Ok(Value::Bool(false)),
+        // Terraform's conversion (cty) reads "1" and "0" as bools too.
+        Value::String(s) if s == "true" || s == "1" => Ok(Value::Bool(true)),
+        Value::String(s) if s == "false" || s == "0" => Ok(Value::Bool(false)),
         Value::Null => Ok(Value::Null),
         _ => Err("cannot convert to bool".to_string()),
     }

@@ -4,15 +4,16 @@
 //! Terraform's documented rules: a number or bool converts to a string
 //! (`2.50` is `"2.5"`, `true` is `"true"`); a string converts to a number
 //! when it holds a decimal number (`"2.50"` is `2.5`) and to a bool when it
-//! is `"true"` or `"false"`; a list, set or tuple converts element by
-//! element to `list(T)`, `set(T)` or a tuple type; a map or object converts
-//! to `map(T)` value by value, and to an `object({...})` when it has every
-//! attribute that is not `optional(...)` (an optional one it lacks takes the
-//! default given, else null; attributes the type does not name are
-//! dropped); `any` keeps the value, and the elements of `list(any)` or
-//! `map(any)` are unified to one type (strings, when strings are among
-//! primitives). A null stays null. Anything else fails, with the words of
-//! Terraform's conversion functions where its documentation gives them.
+//! is `"true"` or `"false"` (or `"1"`, `"0"`, as cty reads them); a list,
+//! set or tuple converts element by element to `list(T)`, `set(T)` or a
+//! tuple type; a map or object converts to `map(T)` value by value, and to
+//! an `object({...})` when it has every attribute that is not
+//! `optional(...)` (an optional one it lacks takes the default given, else
+//! null; attributes the type does not name are dropped); `any` keeps the
+//! value, and the elements of `list(any)` or `map(any)` are unified to one
+//! type (strings, when strings are among primitives). A null stays null.
+//! Anything else fails, with the words of Terraform's conversion functions
+//! where its documentation gives them.
 
 use hcl::eval::{Context, Evaluate};
 use hcl::expr::{Expression, ObjectKey};
@@ -172,9 +173,10 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, String> {
             format!("cannot convert {s:?} to number: string must be a decimal representation of a number")
         }),
         (Type::Bool, Value::Bool(_)) => Ok(v.clone()),
+        // Terraform's conversion (cty) also reads "1" and "0" as bools.
         (Type::Bool, Value::String(s)) => match s.as_str() {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
+            "true" | "1" => Ok(Value::Bool(true)),
+            "false" | "0" => Ok(Value::Bool(false)),
             _ => Err(format!(
                 "cannot convert {s:?} to bool: only the strings \"true\" or \"false\" are allowed"
             )),
@@ -323,6 +325,9 @@ mod tests {
             ("number", r#""-1e3""#, "-1000"),
             ("bool", r#""true""#, "true"),
             ("bool", r#""false""#, "false"),
+            ("bool", r#""1""#, "true"),
+            ("bool", r#""0""#, "false"),
+            ("list(bool)", r#"["1", "0", true]"#, "[true,false,true]"),
             ("number", "null", "null"),
             ("any", "2.50", "2.5"),
             // Collections, element by element.
