@@ -1623,8 +1623,9 @@ impl Builder<'_> {
         let fails = |m: String| {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
-        // Every validator config is loaded before the first one runs.
-        self.plugin_configs(k, dir, &k.validators, "transformer")?;
+        // Every validator config is loaded and configured before the first
+        // one runs.
+        self.configure_plugins(k, dir, &k.validators, plugin::Role::Transformer)?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
@@ -1810,9 +1811,17 @@ impl Builder<'_> {
             // kustomize loads these patches as objects and merges a copy of
             // each whose labels and annotations it read as the text they
             // were written with.
-            yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())
-                .map_err(|e| configuring(e.into()))?
-                .into_iter()
+            let read =
+                match yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default()) {
+                    Ok(read) => read,
+                    Err(e) => {
+                        return match collection_key_failure(&e, &text, &source) {
+                            Some(fails) => Ok(Loaded::Fails(fails)),
+                            None => Err(configuring(e.into())),
+                        };
+                    }
+                };
+            read.into_iter()
                 .map(|mut d| {
                     crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
@@ -1829,7 +1838,10 @@ impl Builder<'_> {
                 Ok(read) => read,
                 // kustomize meets a key given twice when it runs the patch.
                 Err(e) if is_duplicate_key(&e) => return Ok(Loaded::Fails(duplicate_key(&e))),
-                Err(_) => {
+                Err(e) => {
+                    if let Some(fails) = collection_key_failure(&e, &text, &source) {
+                        return Ok(Loaded::Fails(fails));
+                    }
                     return Err(configuring(invalid(
                         &source,
                         format!("unable to parse SM or JSON patch from {}", p.go_name()),
@@ -2384,6 +2396,23 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
         &format!("{}:{}:{}", e.file, e.line, e.column),
         format!("map[string]interface {{}}(nil): {}", e.go_message()),
     )
+}
+
+/// A patch with a collection as a key, which kiln's reader refuses: kyaml
+/// reads it, and its merge walk fails on the map that holds the key when it
+/// lists that map's fields, printing the map (written here from its nodes,
+/// where it is a flow collection).
+fn collection_key_failure(e: &yaml::ParseError, text: &str, source: &str) -> Option<Error> {
+    if !e.message.contains("a mapping key must be a scalar node") {
+        return None;
+    }
+    // A list is a JSON patch, which must become JSON first.
+    let node = yaml::Styled::parse(text).filter(|n| matches!(n, yaml::Styled::Map { .. }))?;
+    let dump = yaml::flow_node_text(node.map_with_collection_key()?)?;
+    Some(invalid(
+        source,
+        format!("wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{dump}"),
+    ))
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.
