@@ -767,6 +767,11 @@ impl Builder<'_> {
     /// or component names, from the moment it is loaded.
     fn openapi(&mut self, k: &Kustomization, dir: &str, top: bool) -> Result<(), Error> {
         if !top && (self.schema_set || k.openapi_path.is_none()) {
+            // kustomize reads the file a base or component names even when
+            // the schema is already chosen, and then ignores it.
+            if let Some(rel) = &k.openapi_path {
+                self.read_file(k, dir, rel)?;
+            }
             return Ok(());
         }
         if k.openapi_version.is_some() && k.openapi_path.is_some() {
@@ -912,13 +917,15 @@ impl Builder<'_> {
         let ck = self.load(&path).map_err(|e| {
             in_directory(e.within(format_args!("couldn't make target for path '{shown}'")))
         })?;
+        // kustomize reads the schema a kustomization names before it checks
+        // the kind.
+        self.openapi(&ck, &path, false).map_err(in_directory)?;
         if !ck.is_component {
             return Err(in_directory(invalid(
                 &ck.file,
                 format!("expected kind 'Component' for path '{shown}' but got 'Kustomization'"),
             )));
         }
-        self.openapi(&ck, &path, false).map_err(in_directory)?;
         self.run(&ck, &path, acc).map_err(|e| {
             in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
         })?;
