@@ -131,6 +131,49 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
 /// The annotation that marks an object as local configuration.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
+/// A patch once kustomize has configured its transformer.
+enum Loaded {
+    /// Nothing to apply (an empty `patchesStrategicMerge` path).
+    Skip,
+    /// A failure kustomize meets only when the transformer runs.
+    Fails(Error),
+    Patch(LoadedPatch),
+}
+
+struct LoadedPatch {
+    /// The file holding the patch.
+    source: String,
+    text: String,
+    docs: Vec<Value>,
+    /// The written text of some scalars of each patch document, when kiln
+    /// read it as kustomize reads a resource file.
+    doc_texts: Vec<Vec<(Vec<Step>, String)>>,
+    /// Where each document is in the text, when read as kustomize reads a
+    /// resource file (for the styles of the nodes it merges).
+    doc_pieces: Vec<Option<std::ops::Range<usize>>>,
+    is_json6902: bool,
+}
+
+/// A kustomization's transformers as kustomize holds them once it has
+/// configured them all: it configures the built-in fields' transformers,
+/// then the `transformers:` entries, before it runs the first one, so a
+/// failure to configure any comes before a failure to run any.
+struct Configured {
+    strategic_merge: Vec<Loaded>,
+    patches: Vec<Loaded>,
+    json6902: Vec<Loaded>,
+    replacements: Vec<replacements::Replacement>,
+    value_add: Option<value_add::ValueAdd>,
+}
+
+/// A `generators:` or `transformers:` entry's config, configured.
+enum ConfiguredPlugin {
+    /// A config that is itself the object it generates.
+    Object { source: String, doc: Value, object: Value },
+    /// A built-in plugin, as the kustomization fields it stands for.
+    Builtin { source: String, doc: Value, kustomization: Box<Kustomization> },
+}
+
 struct Builder<'a> {
     tree: &'a dyn Tree,
     options: &'a Options,
@@ -724,6 +767,11 @@ impl Builder<'_> {
     /// or component names, from the moment it is loaded.
     fn openapi(&mut self, k: &Kustomization, dir: &str, top: bool) -> Result<(), Error> {
         if !top && (self.schema_set || k.openapi_path.is_none()) {
+            // kustomize reads the file a base or component names even when
+            // the schema is already chosen, and then ignores it.
+            if let Some(rel) = &k.openapi_path {
+                self.read_file(k, dir, rel)?;
+            }
             return Ok(());
         }
         if k.openapi_version.is_some() && k.openapi_path.is_some() {
@@ -780,13 +828,21 @@ impl Builder<'_> {
                 .map_err(|e| e.within(format!("merging CRDs &{}", crds.go_v())))?;
         }
         // kustomize runs a kustomization's generators before its components.
+        // It configures every generator, the built-in fields' and then the
+        // `generators:` entries', before it runs the first; so too with the
+        // transformers.
+        self.configure_generators(k)?;
+        let generators = self.configure_plugins(k, dir, &k.generators, plugin::Role::Generator)?;
         self.generators(k, dir, acc)?;
-        self.plugins(k, dir, &k.generators, plugin::Role::Generator, acc)?;
+        self.run_plugins(dir, generators, acc)?;
         for entry in &k.components {
             self.component(k, dir, entry, acc).map_err(|e| e.within("accumulating components"))?;
         }
-        self.transformers(k, dir, acc)?;
-        self.plugins(k, dir, &k.transformers, plugin::Role::Transformer, acc)?;
+        let builtin = self.configure_transformers(k, dir)?;
+        let transformers =
+            self.configure_plugins(k, dir, &k.transformers, plugin::Role::Transformer)?;
+        self.transformers(k, builtin, acc)?;
+        self.run_plugins(dir, transformers, acc)?;
         self.validators(k, dir, acc)?;
         vars::declare(acc, &k.vars, &mut self.vars).map_err(|m| invalid(&k.file, m))
     }
@@ -861,13 +917,15 @@ impl Builder<'_> {
         let ck = self.load(&path).map_err(|e| {
             in_directory(e.within(format_args!("couldn't make target for path '{shown}'")))
         })?;
+        // kustomize reads the schema a kustomization names before it checks
+        // the kind.
+        self.openapi(&ck, &path, false).map_err(in_directory)?;
         if !ck.is_component {
             return Err(in_directory(invalid(
                 &ck.file,
                 format!("expected kind 'Component' for path '{shown}' but got 'Kustomization'"),
             )));
         }
-        self.openapi(&ck, &path, false).map_err(in_directory)?;
         self.run(&ck, &path, acc).map_err(|e| {
             in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
         })?;
@@ -1017,6 +1075,15 @@ impl Builder<'_> {
         }
     }
 
+    /// Configures a kustomization's built-in generators as kustomize does
+    /// before it runs any: only a Helm chart's entry is checked then.
+    fn configure_generators(&self, k: &Kustomization) -> Result<(), Error> {
+        for chart in &k.helm_charts {
+            helm_charts::check_config(&k.file, chart, &k.helm_globals)?;
+        }
+        Ok(())
+    }
+
     fn generators(
         &mut self,
         k: &Kustomization,
@@ -1115,20 +1182,40 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Configures a kustomization's built-in transformers in kustomize's
+    /// order: the patches are loaded, each `labels` entry's places merged,
+    /// the replacement files and a ValueAddTransformer's targets file read.
+    fn configure_transformers(&self, k: &Kustomization, dir: &str) -> Result<Configured, Error> {
+        let load = |patches: &[Patch]| -> Result<Vec<Loaded>, Error> {
+            patches.iter().map(|p| self.load_patch(k, dir, p)).collect()
+        };
+        let strategic_merge = load(&k.patches_strategic_merge)?;
+        let patches = load(&k.patches)?;
+        for set in &k.labels {
+            self.config.check_label_set(set).map_err(|m| invalid(&k.file, m))?;
+        }
+        let json6902 = load(&k.patches_json6902)?;
+        let replacements = self.replacements(k, dir)?;
+        let value_add =
+            k.value_add.as_ref().map(|va| self.value_add_config(k, dir, va)).transpose()?;
+        Ok(Configured { strategic_merge, patches, json6902, replacements, value_add })
+    }
+
+    /// Runs a kustomization's built-in transformers, configured.
     fn transformers(
         &mut self,
         k: &Kustomization,
-        dir: &str,
+        configured: Configured,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
         self.idents = None;
         // The index of each patch's transformer among field_transformers(k).
         let smp = usize::from(!k.patches_strategic_merge.is_empty());
-        for p in &k.patches_strategic_merge {
-            self.watched_patch(k, dir, p, acc, 0)?;
+        for (p, loaded) in k.patches_strategic_merge.iter().zip(configured.strategic_merge) {
+            self.watched_patch(k, p, loaded, acc, 0)?;
         }
-        for (i, p) in k.patches.iter().enumerate() {
-            self.watched_patch(k, dir, p, acc, smp + i)?;
+        for (i, (p, loaded)) in k.patches.iter().zip(configured.patches).enumerate() {
+            self.watched_patch(k, p, loaded, acc, smp + i)?;
         }
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
@@ -1164,7 +1251,6 @@ impl Builder<'_> {
         // kustomize runs the `labels` entries first, then `commonLabels`.
         for set in &k.labels {
             let c = &self.config;
-            c.check_label_set(set).map_err(bad_key)?;
             labels::apply_set(acc, set, &c.common_labels, &c.template_labels, &c.labels)
                 .map_err(bad_key)?;
         }
@@ -1175,8 +1261,8 @@ impl Builder<'_> {
             .iter()
             .position(|t| *t == "PatchJson6902Transformer")
             .unwrap_or(0);
-        for (i, p) in k.patches_json6902.iter().enumerate() {
-            self.watched_patch(k, dir, p, acc, json6902 + i)?;
+        for (i, (p, loaded)) in k.patches_json6902.iter().zip(configured.json6902).enumerate() {
+            self.watched_patch(k, p, loaded, acc, json6902 + i)?;
         }
         replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
             .map_err(|m| invalid(&k.file, m))?;
@@ -1200,11 +1286,11 @@ impl Builder<'_> {
         if k.hash_names {
             add_hashes(acc, false);
         }
-        if let Some(va) = &k.value_add {
+        if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
-            self.value_add(k, dir, va, acc)?;
+            value_add::apply(acc, va).map_err(|m| invalid(&k.file, m))?;
         }
-        let reps = self.replacements(k, dir)?;
+        let reps = configured.replacements;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
@@ -1217,16 +1303,15 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// Runs a ValueAddTransformer config: its targets file is read, an empty
+    /// Configures a ValueAddTransformer: its targets file is read, an empty
     /// value becomes the name of the kustomization's directory, and the
-    /// config is checked before it runs.
-    fn value_add(
+    /// config is checked.
+    fn value_add_config(
         &self,
         k: &Kustomization,
         dir: &str,
         va: &value_add::ValueAdd,
-        acc: &mut [Resource],
-    ) -> Result<(), Error> {
+    ) -> Result<value_add::ValueAdd, Error> {
         let fails = |m: String| {
             let id = k.plugin.as_deref().unwrap_or("ValueAddTransformer");
             invalid(&k.file, format!("plugin {id} fails configuration: {m}"))
@@ -1248,7 +1333,7 @@ impl Builder<'_> {
             };
         }
         va.validate().map_err(fails)?;
-        value_add::apply(acc, &va).map_err(|m| invalid(&k.file, m))
+        Ok(va)
     }
 
     /// Reads a file named in a kustomization, within the load restrictions;
@@ -1300,7 +1385,8 @@ impl Builder<'_> {
         absent
     }
 
-    /// Runs the built-in plugin configs of `generators:` or `transformers:`.
+    /// Configures and runs the built-in plugin configs of `generators:`,
+    /// `transformers:` or `validators:` entries.
     fn plugins(
         &mut self,
         k: &Kustomization,
@@ -1309,6 +1395,20 @@ impl Builder<'_> {
         role: plugin::Role,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
+        let configured = self.configure_plugins(k, dir, entries, role)?;
+        self.run_plugins(dir, configured, acc)
+    }
+
+    /// Configures the built-in plugin configs of `generators:` or
+    /// `transformers:` entries: kustomize loads and configures them all
+    /// before it runs the first one.
+    fn configure_plugins(
+        &mut self,
+        k: &Kustomization,
+        dir: &str,
+        entries: &[String],
+        role: plugin::Role,
+    ) -> Result<Vec<(ConfiguredPlugin, Option<Configured>)>, Error> {
         let what = match role {
             plugin::Role::Generator => "generator",
             plugin::Role::Transformer => "transformer",
@@ -1326,93 +1426,132 @@ impl Builder<'_> {
                 text("kind"),
             ))
         });
+        let mut out = Vec::with_capacity(configs.len());
         for (source, doc) in configs {
-            {
-                let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
-                let (config_name, config_ns) = (meta("name"), meta("namespace"));
-                let made_by =
-                    |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
-                // kustomize checks what a plugin is before it generates
-                // anything with it.
-                let not_a = |want: &str| {
-                    invalid(
-                        &source,
-                        format!(
-                            "plugin {}.builtin.[noGrp]/{}.{} not a {want}",
-                            doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
-                            config_name.unwrap_or(""),
-                            config_ns.filter(|ns| !ns.is_empty()).unwrap_or("[noNs]")
-                        ),
-                    )
-                };
-                if role == plugin::Role::Transformer && plugin::is_generated_object(&doc) {
-                    return Err(not_a(what));
+            let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
+            let (config_name, config_ns) = (meta("name"), meta("namespace"));
+            // kustomize checks what a plugin is before it generates
+            // anything with it.
+            let not_a = |want: &str| {
+                invalid(
+                    &source,
+                    format!(
+                        "plugin {}.builtin.[noGrp]/{}.{} not a {want}",
+                        doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or(""),
+                        config_name.unwrap_or(""),
+                        config_ns.filter(|ns| !ns.is_empty()).unwrap_or("[noNs]")
+                    ),
+                )
+            };
+            if role == plugin::Role::Transformer && plugin::is_generated_object(&doc) {
+                return Err(not_a(what));
+            }
+            if let Some(object) = plugin::generated_object(&doc, &source)? {
+                out.push((ConfiguredPlugin::Object { source, doc, object }, None));
+                continue;
+            }
+            let (pk, got) = plugin::to_kustomization(&doc, &source).map_err(|e| match role {
+                plugin::Role::Generator => {
+                    e.within("loading generator plugins: failed to load generator")
                 }
-                if let Some(obj) = plugin::generated_object(&doc, &source)? {
-                    add_all(acc, vec![Resource::new(obj, made_by("IAMPolicyGenerator"))], &source)?;
+                plugin::Role::Transformer => e,
+            })?;
+            if got != role {
+                return Err(not_a(what));
+            }
+            let configured = match role {
+                plugin::Role::Generator => {
+                    self.configure_generators(&pk)?;
+                    None
+                }
+                // A validator's probe run changes its patches: it is
+                // configured when it runs.
+                plugin::Role::Transformer if self.probing.is_some() => None,
+                plugin::Role::Transformer => Some(self.configure_transformers(&pk, dir)?),
+            };
+            out.push((
+                ConfiguredPlugin::Builtin { source, doc, kustomization: Box::new(pk) },
+                configured,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Runs configured plugins, in order.
+    fn run_plugins(
+        &mut self,
+        dir: &str,
+        configured: Vec<(ConfiguredPlugin, Option<Configured>)>,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        for (plugin, prepared) in configured {
+            let (source, doc) = match &plugin {
+                ConfiguredPlugin::Object { source, doc, .. }
+                | ConfiguredPlugin::Builtin { source, doc, .. } => (source.clone(), doc),
+            };
+            let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
+            let (config_name, config_ns) = (meta("name"), meta("namespace"));
+            let made_by =
+                |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
+            let pk = match &plugin {
+                ConfiguredPlugin::Object { object, .. } => {
+                    let made = Resource::new(object.clone(), made_by("IAMPolicyGenerator"));
+                    add_all(acc, vec![made], &source)?;
                     continue;
                 }
-                // kustomize loads generator configs before it runs any.
-                let (pk, got) =
-                    plugin::to_kustomization(&doc, &source).map_err(|e| match role {
-                        plugin::Role::Generator => {
-                            e.within("loading generator plugins: failed to load generator")
-                        }
-                        plugin::Role::Transformer => e,
-                    })?;
-                if got != role {
-                    return Err(not_a(what));
-                }
-                match role {
-                    plugin::Role::Generator => {
-                        // The objects it makes, and those its `behavior:
-                        // replace` remakes in place, have a new source.
-                        let sources: Vec<String> = acc.iter().map(|r| r.source.clone()).collect();
-                        self.generators(&pk, dir, acc)?;
-                        // kustomize names the plugin config in the origin.
-                        let remade = acc
-                            .iter_mut()
-                            .enumerate()
-                            .filter(|(i, r)| sources.get(*i).is_none_or(|s| *s != r.source));
-                        for (_, r) in remade {
-                            if let Some(by) = generate::generated_by(&r.source)
-                                && by.name.is_none()
-                                && by.namespace.is_none()
-                            {
-                                r.source = made_by(by.kind);
-                            }
+                ConfiguredPlugin::Builtin { kustomization, .. } => kustomization,
+            };
+            let Some(prepared) = prepared else {
+                if self.probing.is_none() {
+                    // A generator: the objects it makes, and those its
+                    // `behavior: replace` remakes in place, have a new source.
+                    let sources: Vec<String> = acc.iter().map(|r| r.source.clone()).collect();
+                    self.generators(pk, dir, acc)?;
+                    // kustomize names the plugin config in the origin.
+                    let remade = acc
+                        .iter_mut()
+                        .enumerate()
+                        .filter(|(i, r)| sources.get(*i).is_none_or(|s| *s != r.source));
+                    for (_, r) in remade {
+                        if let Some(by) = generate::generated_by(&r.source)
+                            && by.name.is_none()
+                            && by.namespace.is_none()
+                        {
+                            r.source = made_by(by.kind);
                         }
                     }
-                    plugin::Role::Transformer => {
-                        let probe;
-                        let pk = match self.probing {
-                            Some(wrote) => {
-                                let writes = validators::patches_write(&pk, acc)
-                                    .map_err(|m| invalid(&source, m))?;
-                                self.probing = Some(wrote || writes);
-                                probe = validators::probe(&pk);
-                                &probe
-                            }
-                            None => &pk,
-                        };
-                        // The plugin is noted as itself, not as the fields it stands for.
-                        let here = std::mem::replace(&mut self.settle_notes_here, false);
-                        let ran = self.transformers(pk, dir, acc);
-                        self.settle_notes_here = here;
-                        ran?;
-                        if self.track_origins {
-                            let configured_in = self.relative_to_top(&source);
-                            let notes = [Note::plugin(&doc)];
-                            note_transformations(
-                                acc,
-                                &configured_in,
-                                &notes,
-                                self.transformer_notes,
-                            );
-                        }
-                    }
+                    continue;
                 }
-            }
+                // A validator's probe run.
+                let writes = validators::patches_write(pk, acc).map_err(|m| invalid(&source, m))?;
+                self.probing = self.probing.map(|wrote| wrote || writes);
+                let probe = validators::probe(pk);
+                let prepared = self.configure_transformers(&probe, dir)?;
+                self.run_plugin_transformers(&probe, prepared, &source, doc, acc)?;
+                continue;
+            };
+            self.run_plugin_transformers(pk, prepared, &source, doc, acc)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a transformer plugin config's transformers; the plugin is noted
+    /// as itself, not as the fields it stands for.
+    fn run_plugin_transformers(
+        &mut self,
+        pk: &Kustomization,
+        prepared: Configured,
+        source: &str,
+        doc: &Value,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let here = std::mem::replace(&mut self.settle_notes_here, false);
+        let ran = self.transformers(pk, prepared, acc);
+        self.settle_notes_here = here;
+        ran?;
+        if self.track_origins {
+            let configured_in = self.relative_to_top(source);
+            note_transformations(acc, &configured_in, &[Note::plugin(doc)], self.transformer_notes);
         }
         Ok(())
     }
@@ -1491,8 +1630,9 @@ impl Builder<'_> {
         let fails = |m: String| {
             invalid(&k.file, format!("validator shouldn't modify the resource map: {m}"))
         };
-        // Every validator config is loaded before the first one runs.
-        self.plugin_configs(k, dir, &k.validators, "transformer")?;
+        // Every validator config is loaded and configured before the first
+        // one runs.
+        self.configure_plugins(k, dir, &k.validators, plugin::Role::Transformer)?;
         for entry in &k.validators {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
@@ -1569,7 +1709,6 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    /// Loads a patch's text and applies each of its documents.
     /// Applies a patch; while origins are tracked, notes on each object
     /// whether the patch replaced its annotations (see
     /// [`Resource::annotations_wiped_by`]), by a mark put where kustomize
@@ -1577,20 +1716,20 @@ impl Builder<'_> {
     fn watched_patch(
         &mut self,
         k: &Kustomization,
-        dir: &str,
         p: &Patch,
+        loaded: Loaded,
         acc: &mut Vec<Resource>,
         index: usize,
     ) -> Result<(), Error> {
         if !self.track_origins {
-            return self.patch(k, dir, p, acc);
+            return self.patch(k, p, loaded, acc);
         }
         let mark = [(ORIGIN.to_string(), String::new())];
         let keys = [ORIGIN.to_string()];
         for r in acc.iter_mut() {
             with_annotations(&mut r.value, &mark);
         }
-        let patched = self.patch(k, dir, p, acc);
+        let patched = self.patch(k, p, loaded, acc);
         for r in acc.iter_mut() {
             let kept = matches!(
                 r.value.get_path(&["metadata", "annotations"]),
@@ -1605,17 +1744,11 @@ impl Builder<'_> {
         patched
     }
 
-    fn patch(
-        &mut self,
-        k: &Kustomization,
-        dir: &str,
-        p: &Patch,
-        acc: &mut Vec<Resource>,
-    ) -> Result<(), Error> {
-        // kustomize configures one builtin transformer per `patches` entry
-        // and one for all of `patchesStrategicMerge`, and wraps what goes
-        // wrong then with the configuration.
-        let configuring = |e: Error| -> Error {
+    /// Wraps what goes wrong while kustomize configures a patch's
+    /// transformer: one builtin transformer per `patches` entry and one for
+    /// all of `patchesStrategicMerge`, shown with its configuration.
+    fn patch_configuring(k: &Kustomization, p: &Patch, e: Error) -> Error {
+        {
             let (file, message) = (e.file(), e.kustomize_text());
             if let Some(id) = &k.plugin {
                 return invalid(&file, format!("plugin {id} fails configuration: {message}"));
@@ -1636,7 +1769,15 @@ impl Builder<'_> {
                 ("PatchTransformer", p.config_yaml())
             };
             invalid(&file, kustomization::trouble_configuring(builtin, &config, &message))
-        };
+        }
+    }
+
+    /// Loads a patch as kustomize does when it configures the patch's
+    /// transformer, before any transformer of the kustomization runs: the
+    /// failures of that step are returned, those kustomize meets only when
+    /// the transformer runs are kept for then.
+    fn load_patch(&self, k: &Kustomization, dir: &str, p: &Patch) -> Result<Loaded, Error> {
+        let configuring = |e: Error| Self::patch_configuring(k, p, e);
         if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
             // kustomize loads no patch from an empty path (a null item), and
             // fails only when no entry gave one.
@@ -1652,7 +1793,7 @@ impl Builder<'_> {
                     format!("patch appears to be empty; files={files}, Patch="),
                 )));
             }
-            return Ok(());
+            return Ok(Loaded::Skip);
         }
         let (source, text) = match (&p.path, &p.patch) {
             (Some(rel), _) => self.read_file(k, dir, rel).map_err(|e| {
@@ -1677,8 +1818,17 @@ impl Builder<'_> {
             // kustomize loads these patches as objects and merges a copy of
             // each whose labels and annotations it read as the text they
             // were written with.
-            yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default())?
-                .into_iter()
+            let read =
+                match yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default()) {
+                    Ok(read) => read,
+                    Err(e) => {
+                        return match collection_key_failure(&e, &text, &source) {
+                            Some(fails) => Ok(Loaded::Fails(fails)),
+                            None => Err(configuring(e.into())),
+                        };
+                    }
+                };
+            read.into_iter()
                 .map(|mut d| {
                     crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
@@ -1691,20 +1841,21 @@ impl Builder<'_> {
             // kustomize tries the text as objects, then as a JSON patch, and
             // says so when neither reads; a key given twice fails later, when
             // the objects become Go maps.
-            let mut docs: Vec<Value> = yaml::parse_documents(&text, &source)
-                .map_err(|e| {
-                    if is_duplicate_key(&e) {
-                        duplicate_key(&e)
-                    } else {
-                        configuring(invalid(
-                            &source,
-                            format!("unable to parse SM or JSON patch from {}", p.go_name()),
-                        ))
+            let read = match yaml::parse_documents(&text, &source) {
+                Ok(read) => read,
+                // kustomize meets a key given twice when it runs the patch.
+                Err(e) if is_duplicate_key(&e) => return Ok(Loaded::Fails(duplicate_key(&e))),
+                Err(e) => {
+                    if let Some(fails) = collection_key_failure(&e, &text, &source) {
+                        return Ok(Loaded::Fails(fails));
                     }
-                })?
-                .into_iter()
-                .filter(|d| !d.is_null())
-                .collect();
+                    return Err(configuring(invalid(
+                        &source,
+                        format!("unable to parse SM or JSON patch from {}", p.go_name()),
+                    )));
+                }
+            };
+            let mut docs: Vec<Value> = read.into_iter().filter(|d| !d.is_null()).collect();
             // kyaml keeps the text of the patch's scalars; read as a
             // resource file, the patch gives them when it has the same
             // documents.
@@ -1740,9 +1891,11 @@ impl Builder<'_> {
                 let m = format!("unable to parse SM or JSON patch from {}", p.go_name());
                 return Err(configuring(invalid(&source, m)));
             }
-            check_patch_kind(&docs, &p.go_name()).map_err(|(m, configured)| {
-                if configured { configuring(invalid(&source, m)) } else { invalid(&source, m) }
-            })?;
+            match check_patch_kind(&docs, &p.go_name()) {
+                Ok(()) => {}
+                Err((m, true)) => return Err(configuring(invalid(&source, m))),
+                Err((m, false)) => return Ok(Loaded::Fails(invalid(&source, m))),
+            }
         }
         // A patch whose first document is a list is a JSON patch: kustomize
         // reads that document and ignores the others.
@@ -1803,6 +1956,25 @@ impl Builder<'_> {
             doc_texts = item_texts;
             doc_pieces = item_pieces;
             items
+        };
+        // kustomize finds no type or metadata in a document that is not a map.
+        if !is_json6902 && docs.iter().any(|d| !matches!(d, Value::Map(_))) {
+            return Err(configuring(invalid(&source, "missing Resource metadata")));
+        }
+        Ok(Loaded::Patch(LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 }))
+    }
+
+    fn patch(
+        &mut self,
+        k: &Kustomization,
+        p: &Patch,
+        loaded: Loaded,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 } = match loaded {
+            Loaded::Skip => return Ok(()),
+            Loaded::Fails(e) => return Err(e),
+            Loaded::Patch(patch) => patch,
         };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
@@ -1908,10 +2080,6 @@ impl Builder<'_> {
                 ));
             }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
-            // kustomize finds no type or metadata in a document that is not a map.
-            if !matches!(doc, Value::Map(_)) {
-                return Err(configuring(invalid(&source, "missing Resource metadata")));
-            }
             let targets: Vec<usize> = match &matcher {
                 Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i])).collect(),
                 None => {
@@ -2235,6 +2403,23 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
         &format!("{}:{}:{}", e.file, e.line, e.column),
         format!("map[string]interface {{}}(nil): {}", e.go_message()),
     )
+}
+
+/// A patch with a collection as a key, which kiln's reader refuses: kyaml
+/// reads it, and its merge walk fails on the map that holds the key when it
+/// lists that map's fields, printing the map (written here from its nodes,
+/// where it is a flow collection).
+fn collection_key_failure(e: &yaml::ParseError, text: &str, source: &str) -> Option<Error> {
+    if !e.message.contains("a mapping key must be a scalar node") {
+        return None;
+    }
+    // A list is a JSON patch, which must become JSON first.
+    let node = yaml::Styled::parse(text).filter(|n| matches!(n, yaml::Styled::Map { .. }))?;
+    let dump = yaml::flow_node_text(node.map_with_collection_key()?)?;
+    Some(invalid(
+        source,
+        format!("wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{dump}"),
+    ))
 }
 
 /// Reads the objects of one manifest file, expanding `kind: List`.

@@ -32,20 +32,7 @@ pub(super) fn inflate(
     read: &ReadFile<'_>,
 ) -> Result<Vec<Resource>, Error> {
     let invalid = |message: String| Error::Invalid { file: file.to_string(), message };
-    // kustomize hands each chart to its plugin as YAML and shows that
-    // text with a problem the plugin finds in it.
-    let trouble = |problem: &str| {
-        invalid(format!(
-            "trouble configuring builtin HelmChartInflationGenerator with config: `\n{}`: {problem}",
-            plugin_config(chart, globals)
-        ))
-    };
-    if chart.name.is_empty() {
-        return Err(trouble("chart name cannot be empty"));
-    }
-    if chart.bad_values_merge.is_some() {
-        return Err(trouble("valuesMerge must be one of [merge override replace]"));
-    }
+    check_config(file, chart, globals)?;
     let mut home = globals.chart_home.clone().unwrap_or_else(|| DEFAULT_CHART_HOME.to_string());
     if let (Some(version), Some(_)) = (&chart.version, &chart.repo) {
         home = format!("{home}/{}-{version}", chart.name);
@@ -109,6 +96,30 @@ pub(super) fn inflate(
         out.push(doc);
     }
     Ok(out)
+}
+
+/// What kustomize's Helm chart inflator refuses in a chart's entry as it
+/// is configured, before any generator runs. kustomize hands each chart to
+/// its plugin as YAML and shows that text with the problem.
+pub(super) fn check_config(
+    file: &str,
+    chart: &HelmChart,
+    globals: &HelmGlobals,
+) -> Result<(), Error> {
+    let trouble = |problem: &str| Error::Invalid {
+        file: file.to_string(),
+        message: format!(
+            "trouble configuring builtin HelmChartInflationGenerator with config: `\n{}`: {problem}",
+            plugin_config(chart, globals)
+        ),
+    };
+    if chart.name.is_empty() {
+        return Err(trouble("chart name cannot be empty"));
+    }
+    if chart.bad_values_merge.is_some() {
+        return Err(trouble("valuesMerge must be one of [merge override replace]"));
+    }
+    Ok(())
 }
 
 /// A values file as Helm reads it.

@@ -2559,67 +2559,72 @@ impl Builder<'_> {
                 _ => Value::String(text.to_string()),
             });
         };
-        let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
-        if !core {
-            // yaml.v3 leaves scalars with tags it does not know as strings.
-            return Ok(Value::String(text.to_string()));
-        }
-        // What the text resolves to on its own names it when it does not
-        // fit the tag (yaml.v2 and yaml.v3 alike, each with its own rules).
-        let plain = if self.yaml11 { resolve_yaml11(text) } else { resolve_plain(text) };
-        let rtag = match plain {
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Int(_) | Value::Uint(_) => "int",
-            Value::Float(_) => "float",
-            _ => "str",
-        };
-        let bad =
-            |what: &str| self.err(span, format!("cannot decode !!{rtag} `{text}` as a !!{what}"));
-        Ok(match tag.suffix.as_str() {
-            "str" => Value::String(text.to_string()),
-            "binary" => match crate::gotmpl::sprig::encoding::base64_decode(text) {
-                Some(bytes) => Value::String(go_string(&bytes)),
-                None => return Err(self.err(span, BINARY_BASE64)),
-            },
-            // yaml.v2 decodes a timestamp into an interface as the text it
-            // was written as.
-            "timestamp" if self.yaml11 => match parse_timestamp(text) {
-                Some(_) => Value::String(text.to_string()),
-                None => return Err(bad("timestamp")),
-            },
-            "timestamp" => match parse_timestamp(text) {
-                Some(t) => Value::String(t.rfc3339()),
-                None => return Err(bad("timestamp")),
-            },
-            "null" => match plain {
-                Value::Null => Value::Null,
-                _ => return Err(bad("null")),
-            },
-            "bool" => match plain {
-                Value::Bool(b) => Value::Bool(b),
-                _ => return Err(bad("bool")),
-            },
-            "int" => {
-                let plain = text.replace('_', "");
-                match (parse_go_int(&plain), parse_go_uint(&plain)) {
-                    (Some(i), _) => Value::Int(i),
-                    (None, Some(u)) => Value::from_u64(u),
-                    (None, None) => return Err(bad("int")),
-                }
-            }
-            // yaml.v3 turns an int into a float here, but not a uint64.
-            "float" => match plain {
-                Value::Int(i) => Value::Float(i as f64),
-                Value::Float(f) => Value::Float(f),
-                _ => return Err(bad("float")),
-            },
-            // yaml.v2 resolves only the tags above; a scalar under any
-            // other (`!!foo`, `!!map`, `!!merge`) is its text.
-            _ if self.yaml11 => Value::String(text.to_string()),
-            _ => plain,
-        })
+        tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))
     }
+}
+
+/// A scalar with a tag, as yaml.v3 (or, `yaml11`, yaml.v2) decodes it into
+/// `interface{}`; the error is the decoder's.
+pub(crate) fn tagged_scalar(text: &str, tag: &Tag, yaml11: bool) -> Result<Value, String> {
+    let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
+    if !core {
+        // yaml.v3 leaves scalars with tags it does not know as strings.
+        return Ok(Value::String(text.to_string()));
+    }
+    // What the text resolves to on its own names it when it does not
+    // fit the tag (yaml.v2 and yaml.v3 alike, each with its own rules).
+    let plain = if yaml11 { resolve_yaml11(text) } else { resolve_plain(text) };
+    let rtag = match plain {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) => "int",
+        Value::Float(_) => "float",
+        _ => "str",
+    };
+    let bad = |what: &str| format!("cannot decode !!{rtag} `{text}` as a !!{what}");
+    Ok(match tag.suffix.as_str() {
+        "str" => Value::String(text.to_string()),
+        "binary" => match crate::gotmpl::sprig::encoding::base64_decode(text) {
+            Some(bytes) => Value::String(go_string(&bytes)),
+            None => return Err(BINARY_BASE64.to_string()),
+        },
+        // yaml.v2 decodes a timestamp into an interface as the text it
+        // was written as.
+        "timestamp" if yaml11 => match parse_timestamp(text) {
+            Some(_) => Value::String(text.to_string()),
+            None => return Err(bad("timestamp")),
+        },
+        "timestamp" => match parse_timestamp(text) {
+            Some(t) => Value::String(t.rfc3339()),
+            None => return Err(bad("timestamp")),
+        },
+        "null" => match plain {
+            Value::Null => Value::Null,
+            _ => return Err(bad("null")),
+        },
+        "bool" => match plain {
+            Value::Bool(b) => Value::Bool(b),
+            _ => return Err(bad("bool")),
+        },
+        "int" => {
+            let plain = text.replace('_', "");
+            match (parse_go_int(&plain), parse_go_uint(&plain)) {
+                (Some(i), _) => Value::Int(i),
+                (None, Some(u)) => Value::from_u64(u),
+                (None, None) => return Err(bad("int")),
+            }
+        }
+        // yaml.v3 turns an int into a float here, but not a uint64.
+        "float" => match plain {
+            Value::Int(i) => Value::Float(i as f64),
+            Value::Float(f) => Value::Float(f),
+            _ => return Err(bad("float")),
+        },
+        // yaml.v2 resolves only the tags above; a scalar under any
+        // other (`!!foo`, `!!map`, `!!merge`) is its text.
+        _ if yaml11 => Value::String(text.to_string()),
+        _ => plain,
+    })
 }
 
 /// A plain scalar as yaml.v2 decodes it into `interface{}` (Helm's values,

@@ -22,14 +22,15 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 /// A node of a YAML text and the style it was written in.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Styled {
-    /// A scalar: its style, its text and the value it reads as.
-    Scalar { style: Style, text: String, value: Value },
-    /// A sequence, in flow style or not.
-    Seq { flow: bool, items: Vec<Styled> },
-    /// A mapping, in flow style or not, with its keys as scalars.
-    Map { flow: bool, entries: Vec<(Styled, Styled)> },
-    /// A node whose style kiln does not carry over (an alias, a tagged
-    /// scalar): written as if it had none.
+    /// A scalar: its style, its text, the value it reads as and the tag
+    /// written on it.
+    Scalar { style: Style, text: String, value: Value, tag: Option<Box<str>> },
+    /// A sequence, in flow style or not, and its tag.
+    Seq { flow: bool, items: Vec<Styled>, tag: Option<Box<str>> },
+    /// A mapping, in flow style or not, with its keys as scalars, and its tag.
+    Map { flow: bool, entries: Vec<(Styled, Styled)>, tag: Option<Box<str>> },
+    /// A node whose style kiln does not carry over (a scalar whose tag does
+    /// not decode): written as if it had none.
     Other,
 }
 
@@ -38,11 +39,11 @@ impl Styled {
     /// does not read (the caller then has the value alone).
     pub fn parse(text: &str) -> Option<Styled> {
         let mut parser = Parser::new_from_str(text);
-        let chars = CharIndex::new(text);
+        let mut reader = Reader { text, chars: CharIndex::new(text), anchors: Vec::new() };
         while let Some(Ok((event, span))) = parser.next_event() {
             match event {
                 Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..) => {
-                    return read(&mut parser, event, &span, text, &chars, 0);
+                    return reader.read(&mut parser, event, &span, 0, false);
                 }
                 Event::StreamEnd | Event::DocumentEnd => return None,
                 _ => {}
@@ -57,7 +58,10 @@ impl Styled {
     /// scalar or a list of scalars is the patch's node.
     pub fn merge(&mut self, patch: &Styled) {
         match (&mut *self, patch) {
-            (Styled::Map { flow, entries }, Styled::Map { flow: patch_flow, entries: more }) => {
+            (
+                Styled::Map { flow, entries, .. },
+                Styled::Map { flow: patch_flow, entries: more, .. },
+            ) => {
                 if entries.is_empty() {
                     *flow = *patch_flow;
                 }
@@ -184,10 +188,38 @@ impl Styled {
         }
     }
 
+    /// The tag written on this node, if it is still a node of `value`'s
+    /// kind (a scalar: holding `value`).
+    fn tag_for(&self, value: &Value) -> Option<&str> {
+        let tag = match (self, value) {
+            (Styled::Scalar { value: v, tag, .. }, value) if v == value => tag,
+            (Styled::Seq { tag, .. }, Value::Seq(_)) | (Styled::Map { tag, .. }, Value::Map(_)) => {
+                tag
+            }
+            _ => return None,
+        };
+        tag.as_deref()
+    }
+
+    /// The first map, in the order of the text, with a collection as a key.
+    pub fn map_with_collection_key(&self) -> Option<&Styled> {
+        match self {
+            Styled::Map { entries, .. } => {
+                if entries.iter().any(|(k, _)| !matches!(k, Styled::Scalar { .. } | Styled::Other))
+                {
+                    return Some(self);
+                }
+                entries.iter().find_map(|(_, v)| v.map_with_collection_key())
+            }
+            Styled::Seq { items, .. } => items.iter().find_map(Styled::map_with_collection_key),
+            _ => None,
+        }
+    }
+
     /// The style and text this scalar node gives `value`, if it holds it.
     fn scalar_for(&self, value: &Value) -> Option<(Style, &str)> {
         match self {
-            Styled::Scalar { style, text, value: v } if v == value => Some((*style, text)),
+            Styled::Scalar { style, text, value: v, .. } if v == value => Some((*style, text)),
             _ => None,
         }
     }
@@ -232,60 +264,172 @@ impl CharIndex {
 /// How deep collections may nest before the reader gives up on styles.
 const MAX_DEPTH: usize = 512;
 
-fn read(
-    parser: &mut Parser<'_, saphyr_parser::StrInput<'_>>,
-    event: Event<'_>,
-    span: &Span,
-    text: &str,
-    chars: &CharIndex,
-    depth: usize,
-) -> Option<Styled> {
-    if depth > MAX_DEPTH {
+/// Reads the node tree of one document.
+struct Reader<'t> {
+    text: &'t str,
+    chars: CharIndex,
+    /// The nodes anchored so far, by the parser's anchor id: an alias
+    /// stands for a copy of its node, as kyaml leaves it.
+    anchors: Vec<(usize, Styled)>,
+}
+
+impl Reader<'_> {
+    fn read(
+        &mut self,
+        parser: &mut Parser<'_, saphyr_parser::StrInput<'_>>,
+        event: Event<'_>,
+        span: &Span,
+        depth: usize,
+        in_flow: bool,
+    ) -> Option<Styled> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let at = self.chars.byte(span.start.index());
+        let flow = self.text.get(at..).is_some_and(starts_flow);
+        let (node, anchor) = match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let text = value.into_owned();
+                let value = match (&tag, style) {
+                    (Some(tag), _) => match crate::yaml::parse::tagged_scalar(&text, tag, false) {
+                        Ok(value) => value,
+                        Err(_) => return Some(Styled::Other),
+                    },
+                    // As kiln's reader has it: kustomize writes a flow
+                    // collection back out before it decodes it, quoting a
+                    // plain scalar that cannot stay plain there.
+                    (None, ScalarStyle::Plain)
+                        if in_flow && !analyze_for(&text, false).flow_plain =>
+                    {
+                        Value::String(text.clone())
+                    }
+                    (None, ScalarStyle::Plain) => resolve_plain(&text),
+                    (None, _) => Value::String(text.clone()),
+                };
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::Single,
+                    ScalarStyle::DoubleQuoted => Style::Double,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                (Styled::Scalar { style, text, value, tag: tag.map(|t| short_tag(&t)) }, anchor)
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.iter().rev().find(|(a, _)| *a == id);
+                return Some(node.map_or(Styled::Other, |(_, n)| n.clone()));
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let mut items = Vec::new();
+                loop {
+                    let (event, span) = parser.next_event()?.ok()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.read(parser, event, &span, depth + 1, in_flow || flow)?);
+                }
+                (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)) }, anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let mut entries = Vec::new();
+                loop {
+                    let (event, span) = parser.next_event()?.ok()?;
+                    if matches!(event, Event::MappingEnd) {
+                        break;
+                    }
+                    let key = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
+                    let (event, span) = parser.next_event()?.ok()?;
+                    let value = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
+                    entries.push((key, value));
+                }
+                (Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)) }, anchor)
+            }
+            _ => return None,
+        };
+        if anchor > 0 {
+            self.anchors.push((anchor, node.clone()));
+        }
+        Some(node)
+    }
+}
+
+/// A flow collection as goyaml.v3's encoder writes it from its nodes alone
+/// (`None` for a block collection or a scalar): a key that is itself a
+/// collection is written `? KEY : VALUE`, an empty plain scalar `''`.
+pub(crate) fn flow_node_text(node: &Styled) -> Option<String> {
+    if !matches!(node, Styled::Seq { flow: true, .. } | Styled::Map { flow: true, .. }) {
         return None;
     }
-    let at = chars.byte(span.start.index());
-    let flow = text.get(at..).is_some_and(|t| t.starts_with(['{', '[']));
-    match event {
-        Event::Scalar(value, style, _, tag) => {
-            if tag.is_some() {
-                return Some(Styled::Other);
-            }
-            let text = value.into_owned();
-            let (style, value) = match style {
-                ScalarStyle::Plain => (Style::Plain, resolve_plain(&text)),
-                ScalarStyle::SingleQuoted => (Style::Single, Value::String(text.clone())),
-                ScalarStyle::DoubleQuoted => (Style::Double, Value::String(text.clone())),
-                ScalarStyle::Literal => (Style::Literal, Value::String(text.clone())),
-                ScalarStyle::Folded => (Style::Folded, Value::String(text.clone())),
-            };
-            Some(Styled::Scalar { style, text, value })
-        }
-        Event::Alias(_) => Some(Styled::Other),
-        Event::SequenceStart(..) => {
-            let mut items = Vec::new();
-            loop {
-                let (event, span) = parser.next_event()?.ok()?;
-                if matches!(event, Event::SequenceEnd) {
-                    return Some(Styled::Seq { flow, items });
+    let mut out = String::new();
+    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    e.flow_node(node);
+    e.newline();
+    Some(out)
+}
+
+impl Emitter<'_> {
+    /// A node of a flow collection, from the node alone.
+    fn flow_node(&mut self, node: &Styled) {
+        match node {
+            Styled::Seq { items, .. } => {
+                self.write_char('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.write(", ");
+                    }
+                    self.flow_node(item);
                 }
-                items.push(read(parser, event, &span, text, chars, depth + 1)?);
+                self.write_char(']');
             }
-        }
-        Event::MappingStart(..) => {
-            let mut entries = Vec::new();
-            loop {
-                let (event, span) = parser.next_event()?.ok()?;
-                if matches!(event, Event::MappingEnd) {
-                    return Some(Styled::Map { flow, entries });
+            Styled::Map { entries, .. } => {
+                self.write_char('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        self.write(", ");
+                    }
+                    if matches!(key, Styled::Scalar { .. }) {
+                        self.flow_node(key);
+                        self.write(": ");
+                    } else {
+                        self.write("? ");
+                        self.flow_node(key);
+                        self.write(" : ");
+                    }
+                    self.flow_node(value);
                 }
-                let key = read(parser, event, &span, text, chars, depth + 1)?;
-                let (event, span) = parser.next_event()?.ok()?;
-                let value = read(parser, event, &span, text, chars, depth + 1)?;
-                entries.push((key, value));
+                self.write_char('}');
             }
+            Styled::Scalar { style, text, .. } => {
+                let analysis = analyze_for(text, true);
+                match style {
+                    Style::Plain if text.is_empty() => self.write("''"),
+                    Style::Plain if analysis.flow_plain => self.write(text),
+                    style => self.styled_string(text, &analysis, 0, Some(*style), false, true),
+                }
+            }
+            Styled::Other => {}
         }
-        _ => None,
     }
+}
+
+/// Whether a node's text, from where the parser places it, is a flow
+/// collection: its anchor and tag, if any, come first.
+fn starts_flow(text: &str) -> bool {
+    let mut rest = text;
+    while rest.starts_with(['&', '!']) {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest.starts_with(['{', '['])
+}
+
+/// A tag as goyaml.v3's encoder writes it: the YAML types' prefix as `!!`.
+fn short_tag(tag: &saphyr_parser::Tag) -> Box<str> {
+    let handle = match tag.handle.as_str() {
+        "tag:yaml.org,2002:" => "!!",
+        handle => handle,
+    };
+    format!("{handle}{}", tag.suffix).into_boxed_str()
 }
 
 /// A node as kyaml prints it in an error, `styles` giving the style its
@@ -301,9 +445,21 @@ pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> S
         e.flow(value, Some(st));
         e.newline();
     } else {
+        let tagged = |e: &mut Emitter<'_>| {
+            if let Some(tag) = st.tag_for(value) {
+                e.write(tag);
+                e.newline();
+            }
+        };
         match value {
-            Value::Map(m) if !m.is_empty() => e.styled_map(value, 0, st),
-            Value::Seq(s) if !s.is_empty() => e.styled_seq(s, 0, st),
+            Value::Map(m) if !m.is_empty() => {
+                tagged(&mut e);
+                e.styled_map(value, 0, st);
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                tagged(&mut e);
+                e.styled_seq(s, 0, st);
+            }
             other => {
                 e.styled_scalar(other, INDENT, Some(st), false);
                 e.newline();
@@ -366,9 +522,14 @@ impl Emitter<'_> {
             }
             return;
         };
+        let tag = node.tag_for(v).filter(|_| matches!(v, Value::Map(_) | Value::Seq(_)));
         match v {
             Value::Map(m) if !m.is_empty() => {
-                if !compact {
+                if let Some(tag) = tag {
+                    self.write_char(' ');
+                    self.write(tag);
+                    self.newline();
+                } else if !compact {
                     self.newline();
                 }
                 self.indent_to(indent + INDENT);
@@ -376,7 +537,11 @@ impl Emitter<'_> {
             }
             Value::Seq(s) if !s.is_empty() => {
                 let at = if compact { indent + INDENT } else { indent };
-                if !compact {
+                if let Some(tag) = tag {
+                    self.write_char(' ');
+                    self.write(tag);
+                    self.newline();
+                } else if !compact {
                     self.newline();
                 }
                 self.indent_to(at);
@@ -392,6 +557,12 @@ impl Emitter<'_> {
 
     /// A collection in flow style, with everything inside it.
     fn flow(&mut self, v: &Value, st: Option<&Styled>) {
+        if matches!(v, Value::Seq(_) | Value::Map(_))
+            && let Some(tag) = st.and_then(|s| s.tag_for(v))
+        {
+            self.write(tag);
+            self.write_char(' ');
+        }
         match v {
             Value::Seq(items) => {
                 self.write_char('[');
@@ -426,7 +597,26 @@ impl Emitter<'_> {
     /// A scalar (or an empty collection), in the style its node asks for.
     fn styled_scalar(&mut self, v: &Value, indent: usize, st: Option<&Styled>, in_flow: bool) {
         let held = st.and_then(|s| s.scalar_for(v));
+        let tag = st.and_then(|s| s.tag_for(v));
+        if let Some(tag) = tag {
+            self.write(tag);
+            self.write_char(' ');
+        }
         match (v, held) {
+            // A plain string with a tag, read from other text (a timestamp,
+            // `!!binary`) or from text that reads as another type (which
+            // kiln's reader takes as a string inside a flow collection, where
+            // kustomize keeps the node) keeps the text it was written with,
+            // quoted where it is empty.
+            (Value::String(s), Some((Style::Plain, text)))
+                if tag.is_some() || text != s || !matches!(resolve_plain(s), Value::String(_)) =>
+            {
+                if text.is_empty() {
+                    self.write("''");
+                } else {
+                    self.write(text);
+                }
+            }
             (Value::String(s), held) => {
                 let analysis = analyze_for(s, true);
                 self.styled_string(s, &analysis, indent, held.map(|h| h.0), false, in_flow);
