@@ -1564,6 +1564,26 @@ impl Builder<'_> {
                     message = entry_problem(self.source.text, at).into();
                     line = line_column(self.source.text, at).0;
                 }
+                if message == "comment intercepting the multiline text"
+                    && let Some((scalar, token)) = comment_ended_plain(self.source.text, at)
+                {
+                    // libyaml ends a plain scalar at a comment; what the
+                    // next line holds is the next token, which the parser
+                    // refuses where the collection wants its next entry.
+                    message = entry_problem(self.source.text, scalar).into();
+                    line = line_column(self.source.text, token).0;
+                }
+                if message.starts_with("':' may not precede any of")
+                    && let Some(colon) = [at, at.wrapping_sub(1)].into_iter().find(|&i| {
+                        bytes.get(i) == Some(&b':') && matches!(bytes.get(i + 1), Some(b'[' | b'{'))
+                    })
+                {
+                    // libyaml's plain scalar takes the `:` (`a:`) and ends
+                    // at the bracket, which opens a collection where the
+                    // enclosing one wants a `,`.
+                    message = entry_problem(self.source.text, colon + 1).into();
+                    line = line_column(self.source.text, colon + 1).0;
+                }
                 if message == "misplaced bracket"
                     && let Some(problem) = bracket_after_node(self.source.text, at)
                 {
@@ -2774,6 +2794,45 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
+}
+
+/// For saphyr's refusal of a plain scalar that goes on after a comment
+/// (marked on the comment's line or a later one): where the comment after
+/// the scalar starts (on the last line up to the marker with more than
+/// blanks and a comment) and the first byte of the next token, on the
+/// first such line after the marker.
+fn comment_ended_plain(text: &str, at: usize) -> Option<(usize, usize)> {
+    let at = at.min(text.len());
+    let content = |l: &str| {
+        let t = l.trim_start_matches([' ', '\t']);
+        !t.is_empty() && !t.starts_with('#') && t != "\r"
+    };
+    // The comment's `#` follows a blank; without one, the line's end.
+    let comment = |l: &str| {
+        l.find(" #").or_else(|| l.find("\t#")).unwrap_or(l.trim_end_matches(is_break).len())
+    };
+    let start = line_start(text, at);
+    let mut scalar = None;
+    let mut pos = 0;
+    for l in text[..start].split_inclusive(is_line_end) {
+        if content(l) {
+            scalar = Some(pos + comment(l));
+        }
+        pos += l.len();
+    }
+    let own = &text[start..];
+    let own_line = own.split_inclusive(is_line_end).next().unwrap_or("");
+    if content(own_line) {
+        scalar = Some(start + comment(own_line));
+    }
+    let mut pos = start + own_line.len();
+    for l in text[pos..].split_inclusive(is_line_end) {
+        if content(l) {
+            return Some((scalar?, pos + (l.len() - l.trim_start_matches([' ', '\t']).len())));
+        }
+        pos += l.len();
+    }
+    None
 }
 
 /// Where the quoted scalar or flow collection that ends right before byte
