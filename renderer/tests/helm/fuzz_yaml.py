@@ -35,13 +35,14 @@ choices is deliberately broken (bad indentation, unknown alias, tab indent) so
 that error texts are compared too.
 
 Input i of seed S is the same on every machine: it uses only
-random.Random(f"{S}:{i}").
+random.Random(f"{S}:{path}:{i}").
 
 Usage:
     renderer/tests/helm/fuzz_yaml.py [--seed S] [--count N] [--start I] [--batch B]
-        [--paths values,files,json,rendered] [--kiln PATH] [--oracle PATH]
-        [--out DIR] [--show N] [--print I]
---kiln defaults to target/debug/kiln of this worktree (build it first).
+        [--paths values,files,json,rendered] [--kiln PATH] [--before PATH]
+        [--oracle PATH] [--out DIR] [--show N] [--print I]
+--kiln defaults to target/debug/kiln of this worktree (build it first);
+--before judges another build on the same oracle answers (before/after).
 Differences go to DIR/diffs.jsonl (default /tmp/helm-yaml-fuzz) with the
 input and both answers; --show N prints N diffs; --print I prints input I of
 each path and exits. Prints a summary by path and category.
@@ -562,6 +563,15 @@ def classify(want, got):
     return None if w == g else "error text differs"
 
 
+def run_kiln(binary, chart, files):
+    cmd = [binary, "helm", "template", "rel", chart, "-n", "ns1", "--kube-version", "1.31.0"]
+    for f in files:
+        cmd += ["-f", f]
+    res = subprocess.run(cmd, capture_output=True)
+    return {"code": res.returncode, "out": res.stdout.decode("utf-8", "surrogateescape"),
+            "err": res.stderr.decode("utf-8", "surrogateescape")}
+
+
 def run_oracle(oracle, jobs):
     answers = []
     while len(answers) < len(jobs):
@@ -582,6 +592,8 @@ def main():
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--kiln", default=os.path.join(ROOT, "target", "debug", "kiln"))
+    ap.add_argument("--before", default="", help="another kiln binary (an older build) judged on the same "
+                    "oracle answers, for before/after figures")
     ap.add_argument("--oracle", default="/work/shared/oracles/helm-template")
     ap.add_argument("--out", default="/tmp/helm-yaml-fuzz")
     ap.add_argument("--show", type=int, default=0)
@@ -594,7 +606,7 @@ def main():
         return
     os.makedirs(a.out, exist_ok=True)
     diffs = open(os.path.join(a.out, "diffs.jsonl"), "w")
-    counts, shown = {}, 0
+    counts, before, shown = {}, {}, 0
     for b in range(a.start, a.start + a.count, a.batch):
         ids = range(b, min(b + a.batch, a.start + a.count))
         work = tempfile.mkdtemp(prefix="kiln-fuzz-yaml-")
@@ -610,13 +622,11 @@ def main():
                                         "skip_tests": False, "show_only": []}))
         answers = run_oracle(a.oracle, jobs)
         for (p, i, inp, chart, files), want in zip(todo, answers):
-            cmd = [a.kiln, "helm", "template", "rel", chart, "-n", "ns1", "--kube-version", "1.31.0"]
-            for f in files:
-                cmd += ["-f", f]
-            res = subprocess.run(cmd, capture_output=True)
-            got = {"code": res.returncode, "out": res.stdout.decode("utf-8", "surrogateescape"),
-                   "err": res.stderr.decode("utf-8", "surrogateescape")}
+            got = run_kiln(a.kiln, chart, files)
             cat = classify(want, got)
+            if a.before:
+                old = classify(want, run_kiln(a.before, chart, files))
+                before[(p, old or "equal")] = before.get((p, old or "equal"), 0) + 1
             key = (p, cat or "equal")
             counts[key] = counts.get(key, 0) + 1
             if cat and not cat.startswith("skipped"):
@@ -632,9 +642,10 @@ def main():
                                                                     "helm", "kiln", n=2))[:40])
         shutil.rmtree(work)
         print("%d inputs done" % (len(todo) and (ids[-1] + 1 - a.start)), file=sys.stderr)
-    for p in paths:
-        row = {c: n for (q, c), n in counts.items() if q == p}
-        print("%-9s %5d inputs: %s" % (p, sum(row.values()), json.dumps(row, sort_keys=True)))
+    for name, table in ([("before", before)] if a.before else []) + [("kiln", counts)]:
+        for p in paths:
+            row = {c: n for (q, c), n in table.items() if q == p}
+            print("%-6s %-9s %5d inputs: %s" % (name, p, sum(row.values()), json.dumps(row, sort_keys=True)))
 
 
 if __name__ == "__main__":
