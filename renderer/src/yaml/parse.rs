@@ -2481,6 +2481,9 @@ impl Builder<'_> {
                 None => return Err(self.err(span, BINARY_BASE64)),
             },
             "timestamp" => match parse_timestamp(text) {
+                // yaml.v2 leaves a timestamp it decodes into interface{}
+                // as written (a string), even a tagged one.
+                Some(_) if self.yaml11 => Value::String(text.to_string()),
                 Some(t) => Value::String(t.rfc3339()),
                 None => return Err(bad("timestamp")),
             },
