@@ -151,13 +151,15 @@ fn read_head(doc: &str, path: &str) -> Result<Head, Error> {
             path: path.clone(),
             message: format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)),
         })?;
-    let head = head.unwrap_or(Value::Null);
-    // sigs.k8s.io/yaml goes through JSON, which holds no infinite
-    // or NaN float (`.inf`, `-.Inf`, `.nan` anywhere in the document).
+    let head = head_as_json(head.unwrap_or(Value::Null));
+    // sigs.k8s.io/yaml goes through JSON, which holds no infinite or NaN
+    // float (`.inf`, `-.Inf`, `.nan` anywhere in the document but the
+    // string fields of the head).
     if let Some(message) = super::funcs::json_unsupported(&head) {
         return Err(Error::Manifest { path, message });
     }
-    if let Some(detail) = head_error(&head) {
+    let fields = HeadFields::of(&head);
+    if let Some(detail) = fields.error {
         return Err(Error::Manifest {
             path,
             message: format!(
@@ -165,59 +167,158 @@ fn read_head(doc: &str, path: &str) -> Result<Head, Error> {
             ),
         });
     }
-    let kind = head.get_path(&["kind"]).and_then(Value::as_str).unwrap_or_default();
-    let hook = head.get_path(&["metadata", "annotations", "helm.sh/hook"]).and_then(Value::as_str);
-    Ok((kind.to_string(), hook.map(str::to_string)))
+    Ok((fields.kind.unwrap_or_default(), fields.hook))
 }
 
-/// Why Helm cannot decode a document's head (`apiVersion`, `kind`,
-/// `metadata.name`, `metadata.annotations`) into its struct, as the tail of
-/// Go's message: scalars convert to the string fields, but a document that
-/// is not a map, or a list or map where a string belongs, is an error.
-fn head_error(head: &Value) -> Option<String> {
-    fn json_kind(v: &Value) -> &'static str {
+/// The head as sigs.k8s.io/yaml hands it to Go's JSON encoder: a number or
+/// bool bound for one of `SimpleHead`'s string fields (found by name,
+/// regardless of case) is made a string first, so that `.nan` or `.inf`
+/// there is no JSON error.
+fn head_as_json(head: Value) -> Value {
+    fn to_string(v: Value) -> Value {
         match v {
-            Value::Map(_) => "object",
-            Value::Seq(_) => "array",
-            Value::String(_) => "string",
-            Value::Bool(_) => "bool",
-            _ => "number",
+            Value::Int(i) => Value::String(i.to_string()),
+            Value::Uint(u) => Value::String(u.to_string()),
+            Value::Float(f) => Value::String(crate::yaml::go_format_float32_g(f)),
+            Value::Bool(b) => Value::String(b.to_string()),
+            other => other,
         }
     }
-    let composite = |v: Option<&Value>| matches!(v, Some(Value::Map(_) | Value::Seq(_)));
-    let field = |v: &Value, name: &str, ty: &str| {
-        format!("{} into Go struct field .{name} of type {ty}", json_kind(v))
-    };
-    let m = match head {
-        Value::Null => return None,
-        Value::Map(m) => m,
-        other => {
-            return Some(format!("{} into Go value of type util.SimpleHead", json_kind(other)));
+    let Value::Map(m) = head else { return head };
+    let field = |k: &str, names: &[&str]| names.iter().any(|n| k.eq_ignore_ascii_case(n));
+    Value::Map(
+        m.into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    v if field(&k, &["apiVersion", "kind"]) => to_string(v),
+                    Value::Map(md) if field(&k, &["metadata"]) => Value::Map(
+                        md.into_iter()
+                            .map(|(k, v)| match v {
+                                v if field(&k, &["name"]) => (k, to_string(v)),
+                                Value::Map(a) if field(&k, &["annotations"]) => (
+                                    k,
+                                    Value::Map(
+                                        a.into_iter().map(|(k, v)| (k, to_string(v))).collect(),
+                                    ),
+                                ),
+                                v => (k, v),
+                            })
+                            .collect(),
+                    ),
+                    v => v,
+                };
+                (k, v)
+            })
+            .collect(),
+    )
+}
+
+/// What Helm decodes from a document's head into its struct: the kind, the
+/// hook annotation, and the first error (the tail of Go's message).
+/// Scalars convert to the string fields, but a document that is not a map,
+/// or a list or map where a string belongs, is an error.
+#[derive(Default)]
+struct HeadFields {
+    kind: Option<String>,
+    hook: Option<String>,
+    error: Option<String>,
+}
+
+impl HeadFields {
+    fn of(head: &Value) -> HeadFields {
+        fn json_kind(v: &Value) -> &'static str {
+            match v {
+                Value::Map(_) => "object",
+                Value::Seq(_) => "array",
+                Value::String(_) => "string",
+                Value::Bool(_) => "bool",
+                _ => "number",
+            }
         }
-    };
-    for name in ["apiVersion", "kind"] {
-        if let Some(v) = m.get(name).filter(|v| composite(Some(v))) {
-            return Some(field(v, name, "string"));
+        let field = |v: &Value, name: &str, ty: &str| {
+            Some(format!("{} into Go struct field .{name} of type {ty}", json_kind(v)))
+        };
+        let mut out = HeadFields::default();
+        let m = match head {
+            Value::Null => return out,
+            Value::Map(m) => m,
+            other => {
+                out.error =
+                    Some(format!("{} into Go value of type util.SimpleHead", json_kind(other)));
+                return out;
+            }
+        };
+        // Go's decoder goes on after a type error and reports the first.
+        let fail = |out: &mut HeadFields, e: Option<String>| {
+            if out.error.is_none() {
+                out.error = e;
+            }
+        };
+        // The JSON text has the head's keys sorted, which Go's decoder
+        // reads in turn; it names a field by the keys of that text.
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort();
+        for mkey in keys {
+            let v = &m[mkey];
+            if mkey.eq_ignore_ascii_case("apiVersion") || mkey.eq_ignore_ascii_case("kind") {
+                match v {
+                    Value::Map(_) | Value::Seq(_) => fail(&mut out, field(v, mkey, "string")),
+                    Value::String(s) if mkey.eq_ignore_ascii_case("kind") => {
+                        out.kind = Some(s.clone())
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            if !mkey.eq_ignore_ascii_case("metadata") {
+                continue;
+            }
+            let md = match v {
+                Value::Null => continue,
+                Value::Map(md) => md,
+                other => {
+                    let ty = r#"struct { Name string "json:\"name\""; Annotations map[string]string "json:\"annotations\"" }"#;
+                    fail(&mut out, field(other, mkey, ty));
+                    continue;
+                }
+            };
+            let mut keys: Vec<&String> = md.keys().collect();
+            keys.sort();
+            for key in keys {
+                let v = &md[key];
+                if key.eq_ignore_ascii_case("name") {
+                    if matches!(v, Value::Map(_) | Value::Seq(_)) {
+                        fail(&mut out, field(v, &format!("{mkey}.{key}"), "string"));
+                    }
+                    continue;
+                }
+                if !key.eq_ignore_ascii_case("annotations") {
+                    continue;
+                }
+                match v {
+                    Value::Null => {}
+                    Value::Map(a) => {
+                        let mut names: Vec<&String> = a.keys().collect();
+                        names.sort();
+                        for k in names {
+                            match &a[k] {
+                                v @ (Value::Map(_) | Value::Seq(_)) => {
+                                    fail(&mut out, field(v, &format!("{mkey}.{key}.{k}"), "string"))
+                                }
+                                Value::String(s) if k == "helm.sh/hook" => {
+                                    out.hook = Some(s.clone())
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    other => {
+                        fail(&mut out, field(other, &format!("{mkey}.{key}"), "map[string]string"))
+                    }
+                }
+            }
         }
-    }
-    let md = match m.get("metadata") {
-        None | Some(Value::Null) => return None,
-        Some(Value::Map(md)) => md,
-        Some(other) => {
-            let ty = r#"struct { Name string "json:\"name\""; Annotations map[string]string "json:\"annotations\"" }"#;
-            return Some(field(other, "metadata", ty));
-        }
-    };
-    if let Some(v) = md.get("name").filter(|v| composite(Some(v))) {
-        return Some(field(v, "metadata.name", "string"));
-    }
-    match md.get("annotations") {
-        None | Some(Value::Null) => None,
-        Some(Value::Map(a)) => a
-            .iter()
-            .find(|(_, v)| composite(Some(v)))
-            .map(|(k, v)| field(v, &format!("metadata.annotations.{k}"), "string")),
-        Some(other) => Some(field(other, "metadata.annotations", "map[string]string")),
+        out
     }
 }
 

@@ -469,12 +469,21 @@ fn parse_stream(
             duplicate_keys: Vec::new(),
         });
     }
-    if yaml11 && let Some(line) = leading_document_end(text) {
+    // What libyaml refuses on the line of the stream's first document marker.
+    let marker_problem = || {
+        let end = leading_document_end(text)
+            .map(|line| (line, "while parsing a block node, did not find expected node content"));
+        end.or_else(|| {
+            mapping_on_document_start(text)
+                .map(|line| (line, "mapping values are not allowed in this context"))
+        })
+    };
+    if yaml11 && let Some((line, message)) = marker_problem() {
         return Err(ParseError {
             file: file.to_string(),
             line,
             column: 1,
-            message: "while parsing a block node, did not find expected node content".into(),
+            message: message.into(),
             piece_line: 0,
             duplicate_keys: Vec::new(),
         });
@@ -1644,6 +1653,35 @@ impl Builder<'_> {
                     message = entry_problem(self.source.text, at).into();
                     line = line_column(self.source.text, at).0;
                 }
+                if message == "comment intercepting the multiline text"
+                    && let Some((scalar, token)) = comment_ended_plain(self.source.text, at)
+                {
+                    // libyaml ends a plain scalar at a comment; what the
+                    // next line holds is the next token, which the parser
+                    // refuses where the collection wants its next entry.
+                    message = entry_problem(self.source.text, scalar).into();
+                    line = line_column(self.source.text, token).0;
+                }
+                if self.yaml11
+                    && message.ends_with("found a tab")
+                    && let Some(tab) = tab_opening_later_line(self.source.text, at)
+                {
+                    // A tab left of a plain scalar's indentation on a later
+                    // line: yaml.v2 names the tab's line, where saphyr marks
+                    // the scalar.
+                    line = line_column(self.source.text, tab).0;
+                }
+                if message.starts_with("':' may not precede any of")
+                    && let Some(colon) = [at, at.wrapping_sub(1)].into_iter().find(|&i| {
+                        bytes.get(i) == Some(&b':') && matches!(bytes.get(i + 1), Some(b'[' | b'{'))
+                    })
+                {
+                    // libyaml's plain scalar takes the `:` (`a:`) and ends
+                    // at the bracket, which opens a collection where the
+                    // enclosing one wants a `,`.
+                    message = entry_problem(self.source.text, colon + 1).into();
+                    line = line_column(self.source.text, colon + 1).0;
+                }
                 if message == "misplaced bracket"
                     && let Some(problem) = bracket_after_node(self.source.text, at)
                 {
@@ -2415,6 +2453,21 @@ impl Builder<'_> {
                             ),
                         ));
                     }
+                    if self.stringify_keys
+                        && let Value::Uint(u) = key
+                        && self.non_string_key.is_none()
+                    {
+                        // yaml.v2 decodes an integer key past int64 as a
+                        // uint64, a key type sigs.k8s.io/yaml has no case for
+                        // (Go's `%#v` prints it in hex).
+                        self.non_string_key = Some(self.err(
+                            &key_span,
+                            format!(
+                                "{UNSUPPORTED_KEY}uint64, key: {u:#x}, value: {}",
+                                go_sharp_v(&value, true)
+                            ),
+                        ));
+                    }
                     if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
                             .err(
@@ -2952,6 +3005,61 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
 }
 
+/// The first tab among the blanks that open a line after the one holding
+/// byte `at`.
+fn tab_opening_later_line(text: &str, at: usize) -> Option<usize> {
+    let at = at.min(text.len());
+    let next = at + text[at..].find(is_line_end)?;
+    let mut pos = next + text[next..].chars().next().map_or(1, char::len_utf8);
+    for l in text[pos..].split_inclusive(is_line_end) {
+        let blanks = l.len() - l.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = l[..blanks].find('\t') {
+            return Some(pos + tab);
+        }
+        pos += l.len();
+    }
+    None
+}
+
+/// For saphyr's refusal of a plain scalar that goes on after a comment
+/// (marked on the comment's line or a later one): where the comment after
+/// the scalar starts (on the last line up to the marker with more than
+/// blanks and a comment) and the first byte of the next token, on the
+/// first such line after the marker.
+fn comment_ended_plain(text: &str, at: usize) -> Option<(usize, usize)> {
+    let at = at.min(text.len());
+    let content = |l: &str| {
+        let t = l.trim_start_matches([' ', '\t']);
+        !t.is_empty() && !t.starts_with('#') && t != "\r"
+    };
+    // The comment's `#` follows a blank; without one, the line's end.
+    let comment = |l: &str| {
+        l.find(" #").or_else(|| l.find("\t#")).unwrap_or(l.trim_end_matches(is_break).len())
+    };
+    let start = line_start(text, at);
+    let mut scalar = None;
+    let mut pos = 0;
+    for l in text[..start].split_inclusive(is_line_end) {
+        if content(l) {
+            scalar = Some(pos + comment(l));
+        }
+        pos += l.len();
+    }
+    let own = &text[start..];
+    let own_line = own.split_inclusive(is_line_end).next().unwrap_or("");
+    if content(own_line) {
+        scalar = Some(start + comment(own_line));
+    }
+    let mut pos = start + own_line.len();
+    for l in text[pos..].split_inclusive(is_line_end) {
+        if content(l) {
+            return Some((scalar?, pos + (l.len() - l.trim_start_matches([' ', '\t']).len())));
+        }
+        pos += l.len();
+    }
+    None
+}
+
 /// Where the quoted scalar or flow collection that ends right before byte
 /// `at` (blanks between) opens; `at` itself for anything else.
 fn node_start(text: &str, at: usize) -> usize {
@@ -3076,6 +3184,50 @@ fn leading_document_end(text: &str) -> Option<usize> {
     let (index, line) = first_content_line(text)?;
     let rest = line.strip_prefix("...")?;
     (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(index + 1)
+}
+
+/// The 1-based line of a document start marker that opens the stream
+/// (only blank, comment and directive lines before it) with a mapping
+/// value indicator later on its line, outside quotes and flow collections
+/// (`--- a: b`, `--- [a]: b`): no simple key may start after `---` in
+/// libyaml, so its scanner refuses the `:` there.
+fn mapping_on_document_start(text: &str) -> Option<usize> {
+    let (index, line) = text.split(is_line_end).enumerate().find(|(_, l)| {
+        let t = l.trim_matches([' ', '\t', '\r']);
+        !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
+    })?;
+    let rest = line.trim_end_matches('\r').strip_prefix("---")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let mut chars = rest.chars().peekable();
+    let (mut depth, mut quote, mut prev_blank) = (0usize, None::<char>, true);
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => {
+                // Two apostrophes are one inside single quotes.
+                if q == '\'' && chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            (Some(_), _) => {}
+            (None, '\'' | '"') if prev_blank || depth > 0 => quote = Some(c),
+            (None, '#') if prev_blank => return None,
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ':') if depth == 0 && chars.peek().is_none_or(|n| matches!(n, ' ' | '\t')) => {
+                return Some(index + 1);
+            }
+            _ => {}
+        }
+        prev_blank = matches!(c, ' ' | '\t') || (quote.is_none() && matches!(c, '[' | '{' | ','));
+    }
+    None
 }
 
 /// libyaml's reader errors for bytes that are not UTF-8.

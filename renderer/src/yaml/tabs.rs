@@ -1,10 +1,10 @@
-//! Tabs in the blanks that open a line with nothing else (or only a comment), which libyaml refuses where YAML 1.2 allows them.
+//! Tabs in the blanks that open a line, which libyaml refuses where YAML 1.2 allows them.
 //!
 //! libyaml's scanner (yaml.v2, yaml.v3, and so every Go tool kiln stands in
 //! for) eats a tab between tokens only in flow context or where no simple key
 //! may start; at the start of a block-context line one may, so a tab there
-//! is "found character that cannot start any token", even on a line that
-//! holds nothing else. The one exception is the blank run after a plain
+//! is "found character that cannot start any token", before a token or on
+//! a line that holds nothing else. The one exception is the blank run after a plain
 //! scalar, which the scalar's own scanner consumes: there a tab is refused
 //! only left of the scalar's indentation (the enclosing block collection's
 //! column plus one), "found a tab character that violates indentation".
@@ -33,6 +33,8 @@ struct Candidate {
     tab_column: usize,
     /// 1-based line.
     line: usize,
+    /// Whether a token follows the blanks.
+    token: bool,
 }
 
 /// What the check needs of a stream the parser read.
@@ -40,6 +42,10 @@ struct Read {
     scalars: Vec<Scalar>,
     /// The character ranges of the flow collections.
     flows: Vec<Range<usize>>,
+    /// Where the parser stopped: the end of the text, or where it failed
+    /// past the part the caller read (a reader of the first document
+    /// only). Lines from there on are not judged.
+    until: usize,
 }
 
 /// A scalar as the parser read it.
@@ -69,7 +75,7 @@ struct Open {
 }
 
 /// The error libyaml gives for the first tab it refuses in the blanks that
-/// open a line of `text` with nothing else on it, if any. `yaml11` selects
+/// open a line of `text`, if any. `yaml11` selects
 /// yaml.v2's choice of line (the problem's) over yaml.v3's (the context's).
 /// `text` has already been read without error by the YAML 1.2 parser.
 pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseError> {
@@ -82,9 +88,12 @@ pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseE
     if candidates.is_empty() {
         return None;
     }
-    let Read { scalars, flows } = read(text)?;
+    let Read { scalars, flows, until } = read(text);
     let source = Source::new(text);
     for c in candidates {
+        if c.start >= until {
+            break;
+        }
         if flows.iter().any(|f| f.start < c.start && c.start < f.end)
             || scalars.iter().any(|s| !s.plain && s.start < c.start && c.start < s.end)
         {
@@ -94,6 +103,17 @@ pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseE
         // before the line with only blanks and line breaks in between, or
         // spans it (a blank line inside a plain scalar of several lines).
         let before = scalars.iter().rev().find(|s| s.start < c.start);
+        // The parser may start a block scalar's span at its content.
+        let here = scalars.iter().find(|s| s.start >= c.start);
+        if c.token
+            && (before.is_some_and(|s| s.block)
+                || here.is_some_and(|s| s.block && s.line == c.line))
+        {
+            // A line of a block scalar's content, or the token after it:
+            // the block scalar's scanner reads the blanks that open it
+            // (see block_scalar_tab).
+            continue;
+        }
         let continued = before.filter(|s| {
             s.plain
                 && (s.end > c.start
@@ -332,7 +352,11 @@ fn scan_block(
 /// with (-1 at the top level) and whether it is a mapping, if the parser
 /// reads that scalar as a block scalar.
 fn block_scalar_parent(prefix: &str) -> Option<(isize, bool)> {
-    let last = read(prefix)?.scalars.pop()?;
+    let mut read = read(prefix);
+    if read.until != usize::MAX {
+        return None;
+    }
+    let last = read.scalars.pop()?;
     if !last.block || last.in_flow {
         return None;
     }
@@ -409,35 +433,40 @@ fn error(file: &str, line: usize, tab_column: usize, message: &str) -> ParseErro
     }
 }
 
-/// The lines holding only blanks, or blanks and a comment, with a tab among
-/// the blanks.
+/// The lines whose opening blanks hold a tab: lines with only blanks (or
+/// blanks and a comment), and lines where a token follows them.
 fn candidates(text: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     let mut start = 0;
     for (n, line) in text.split('\n').enumerate() {
         let body = line.strip_suffix('\r').unwrap_or(line);
         let blanks = body.len() - body.trim_start_matches([' ', '\t']).len();
-        let rest = &body[blanks..];
-        if (rest.is_empty() || rest.starts_with('#'))
-            && let Some(tab_column) = body[..blanks].find('\t')
-        {
-            found.push(Candidate { start, tab_column, line: n + 1 });
+        if let Some(tab_column) = body[..blanks].find('\t') {
+            let rest = &body[blanks..];
+            let token = !rest.is_empty() && !rest.starts_with('#');
+            found.push(Candidate { start, tab_column, line: n + 1, token });
         }
         start += line.chars().count() + 1;
     }
     found
 }
 
-/// The scalars and flow collections of `text`, or `None` when the parser
-/// fails (the caller reads only text it accepted).
-fn read(text: &str) -> Option<Read> {
+/// The scalars and flow collections of `text`, up to where the parser
+/// fails if it does (the caller read the text before without error).
+fn read(text: &str) -> Read {
     let source = Source::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut scalars = Vec::new();
     let mut flows = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.ok()?;
+        let (event, span) = match next {
+            Ok(next) => next,
+            Err(e) => {
+                let until = e.marker().index();
+                return Read { scalars, flows, until };
+            }
+        };
         match event {
             Event::StreamEnd => break,
             Event::MappingStart(..) | Event::SequenceStart(..) => {
@@ -471,7 +500,7 @@ fn read(text: &str) -> Option<Read> {
             _ => {}
         }
     }
-    Some(Read { scalars, flows })
+    Read { scalars, flows, until: usize::MAX }
 }
 
 #[cfg(test)]
@@ -492,8 +521,14 @@ mod tests {
             ("a: 1\n# c\n  \t\n", Some((3, "cannot start any token"))),
             ("a:\n\t\n  b: 1\n", Some((2, "cannot start any token"))),
             ("a: 'q'\n  \t# c\n", Some((2, "cannot start any token"))),
+            // Before a token, where no plain scalar goes on.
+            ("\ttrue\n", Some((1, "cannot start any token"))),
+            ("a:\n  \tb\n", Some((2, "cannot start any token"))),
+            // A plain scalar's later line, past its indentation.
+            ("a: b\n  \tc\n", None),
             // Flow collections and quoted scalars read tabs as blanks.
             ("a: [1,\n\t\n  2]\n", None),
+            ("a: [1,\n\t2]\n", None),
             ("a: \"x\n\t\n  y\"\n", None),
         ];
         for (text, want) in cases {
