@@ -280,6 +280,22 @@ fn selector_string(s: &Selector) -> String {
     )
 }
 
+/// A source as kustomize prints one in its errors: the id, then the field
+/// path when one is written and the options when they set a delimiter or
+/// `create`, joined by `:`.
+fn source_string(s: &Source) -> String {
+    let mut text = selector_string(&s.select);
+    if !s.field_path.is_empty() {
+        text.push(':');
+        text.push_str(&s.field_path);
+    }
+    let o = &s.options;
+    if !o.delimiter.is_empty() || o.create {
+        text.push_str(&format!(":{}({}), create={}", o.delimiter, o.index, o.create));
+    }
+    text
+}
+
 fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
     for (sel, field) in [(&s.label_selector, "labels"), (&s.annotation_selector, "annotations")] {
         if let Some(sel) = sel {
@@ -628,17 +644,13 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     for r in resources {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
-                return Err(format!(
-                    "multiple matches for selector {}:{}",
-                    selector_string(&s.select),
-                    s.field_path
-                ));
+                return Err(format!("multiple matches for selector {}", source_string(s)));
             }
             found = Some(r);
         }
     }
     let Some(r) = found else {
-        return Err(format!("nothing selected by {}:{}", selector_string(&s.select), s.field_path));
+        return Err(format!("nothing selected by {}", source_string(s)));
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
     let mut copy = r.value.clone();
