@@ -1287,7 +1287,7 @@ class DeepGen(Gen):
             docs.append("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: odd-only}")
             objs.append(("ServiceAccount", "odd-only", None))
         out = []
-        if c(0.15):
+        if c(0.03):
             out.append("%YAML 1.1\n---\n")
         elif c(0.3):
             out.append("---\n")
@@ -1318,7 +1318,14 @@ class DeepGen(Gen):
             nested = j + 1 < n and self.chance(0.5)
             if nested:
                 cobjs, last = build(j + 1, cobjs)
-            kk = self.kustomization(d, cobjs, ["res.yaml"] if self.chance(0.9) else [], is_component=True)
+            res = ["res.yaml"] if self.chance(0.9) else []
+            if self.chance(0.5):
+                kk = self.kustomization(d, cobjs, res, is_component=True)
+            else:
+                # only the resource and the patches below: fewer trees fail
+                kk = {"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component"}
+                if res:
+                    kk["resources"] = res
             # patch one object of another layer (or of the bases) and this layer's own
             others = [o for o in cobjs if not o[1].startswith(f"l{j}-")]
             patches = kk.get("patches", [])

@@ -384,6 +384,9 @@ struct Hits<'v> {
     error: Option<String>,
     /// The path reached a `*`, which kyaml's lookup of a source refuses.
     wildcard: bool,
+    /// The path ends at the field a `[key=value]` item was just made with
+    /// (or at the scalar item `[=value]` made): an untagged scalar.
+    made_key: bool,
 }
 
 /// How `[key=value]` path elements pick list items.
@@ -480,6 +483,8 @@ fn find<'v>(
                 Value::Map(m)
             };
             items.push(item);
+            out.made_key |=
+                if key.is_empty() { rest.is_empty() } else { rest.len() == 1 && rest[0] == key };
             if let Some(item) = items.last_mut() {
                 find(item, rest, create, how, out);
             }
@@ -870,7 +875,9 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
-    let untagged = r.untagged.iter().any(|u| u == fp);
+    let listed = r.untagged.iter().any(|u| u == fp);
+    let hits_made_key = hits.made_key;
+    let untagged = listed || hits_made_key;
     // kustomize stamps its own annotations on every object before the
     // replacements run, and kyaml writes the whole annotation map back as
     // string nodes when it does: an annotation's value is a `!!str` there,
@@ -999,7 +1006,7 @@ fn write_path(
             r.scalar_texts.push((path, text.to_string()));
         }
     }
-    if created && !untagged {
+    if (created || hits_made_key) && !listed {
         r.untagged.push(fp.to_string());
     }
     Ok(())
