@@ -871,6 +871,11 @@ impl Builder<'_> {
         self.run(&ck, &path, acc).map_err(|e| {
             in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
         })?;
+        // kustomize then merges what the component left into an empty set,
+        // which refuses two objects a patch left with one identity.
+        unique_ids(acc, &ck.file).map_err(|e| {
+            in_directory(e.within(format_args!("recursed merging from path '{shown}'")))
+        })?;
         self.stack.pop();
         Ok(())
     }

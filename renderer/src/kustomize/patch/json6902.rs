@@ -59,6 +59,15 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 ),
             }
         };
+        // move and copy name the place they write to otherwise.
+        let to_destination = |what: &'static str| {
+            move |problem: Problem| match problem {
+                Problem::NoParent => format!(
+                    "{what} operation does not apply: doc is missing destination path: {path}: missing value"
+                ),
+                other => no_path(what)(other),
+            }
+        };
         let result = match name {
             "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
             "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
@@ -82,12 +91,24 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                             "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
                         ),
                     })
-                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(no_path("move")))
+                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(to_destination("move")))
             }
             "copy" => {
+                let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
                 let from = from()?;
-                let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
-                put(&mut doc, &pointer, v, true).map_err(no_path("copy"))
+                // The library looks up the container of `from` first; a
+                // missing key in it copies a null.
+                let parent_found = from.split_last().is_none_or(|(_, parent)| {
+                    matches!(get(&doc, parent), Some(Value::Map(_) | Value::Seq(_)))
+                });
+                if parent_found {
+                    let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
+                    put(&mut doc, &pointer, v, true).map_err(to_destination("copy"))
+                } else {
+                    Err(format!(
+                        "copy operation does not apply: doc is missing from path: {from_text}: missing value"
+                    ))
+                }
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);

@@ -613,6 +613,12 @@ fn resolve_plain(text: &str) -> Value {
     }
 }
 
+/// How an untagged scalar with this text reads back: as a plain scalar,
+/// and empty text as a null.
+fn resolve_untagged(text: &str) -> Value {
+    if text.is_empty() { Value::Null } else { resolve_plain(text) }
+}
+
 /// Whether yaml.v3 reads a plain scalar that resolves to `resolved` under
 /// the tag of `slot` (a node keeps its tag when a replacement sets its text):
 /// the same kind, or an int read as a float.
@@ -960,8 +966,10 @@ fn write_path(
                 }
                 // A field a replacement created has no tag: its text is
                 // read by its looks.
-                Value::String(_) if untagged => resolve_plain(&text),
+                Value::String(_) if untagged => resolve_untagged(&text),
                 Value::String(_) => Value::String(text),
+                // A leaf just created is an untagged scalar too.
+                Value::Null => resolve_untagged(&text),
                 _ => {
                     let resolved = resolve_plain(&text);
                     if untagged || tag_admits(slot, &resolved) {
