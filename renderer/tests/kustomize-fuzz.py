@@ -1187,8 +1187,9 @@ DEEP_IMAGE_NAMES = ["localhost:5000/team/app", "registry.local:443/x/y", "nginx"
 class DeepGen(Gen):
     """--mode deep: the classic tree, then more layers and shapes drawn from a second stream.
 
-    Tree i of seed S in this mode is the classic tree i of seed S (same draws), extended from
-    random.Random(f"{S}:{i}:deep"): an overlay on top when the classic tree has none; a file of
+    Tree i of seed S in this mode is the classic tree i of seed S (same draws), or in half the
+    trees a plain base of a few objects instead, extended from random.Random(f"{S}:{i}:deep"):
+    an overlay on top when the tree has none; a file of
     resources in unusual YAML (merge keys, document end markers, empty and comment-only documents,
     quoted and complex keys, explicit tags, a flow-style document, `kind: List`); two to four
     component layers, nested or side by side, each adding an object and patching objects of other
@@ -1213,6 +1214,24 @@ class DeepGen(Gen):
         return (doc["kind"], doc["metadata"]["name"], doc["metadata"].get("namespace"))
 
     def deepen(self):
+        if self.chance(0.5):
+            # half the trees start from a plain base instead of the classic tree, which fails
+            # to build about half the time: the pieces below are then judged on output too
+            self.files = {}
+            self.generated = {"cm": set(), "secret": set()}
+            docs, objs, seen = [], [], set()
+            for _ in range(self.r.randint(2, 5)):
+                kind = self.pick([k for k in self.kinds if k != "Namespace"])
+                doc = self.resource(kind, self.pick(NAMES), self.crd_kinds)
+                key = (kind, doc["metadata"]["name"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                docs.append(doc)
+                objs.append(self.obj_of(doc))
+            self.files["base/r.yaml"] = dump(docs)
+            self.files["base/kustomization.yaml"] = {"resources": ["r.yaml"]}
+            self.top, self.top_objs = "base", objs
         if self.top == "base":
             self.files["overlay/kustomization.yaml"] = {"resources": ["../base"]}
             self.top = "overlay"
@@ -1390,9 +1409,9 @@ class DeepGen(Gen):
                 "spec.rules.[host=x.example.com].host", "subjects.*.namespace",
                 "spec.template.spec.volumes.[name=config].configMap.name",
                 "metadata.annotations.[a.b/c]"], 1, 3)}
-            if self.chance(0.85):
+            if self.chance(0.95):
                 opts = {}
-                if self.chance(0.9):
+                if self.chance(0.95):
                     opts["create"] = True
                 if self.chance(0.3):
                     opts["delimiter"] = self.pick(["/", ":", "."])

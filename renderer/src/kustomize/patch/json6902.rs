@@ -96,9 +96,9 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
             "copy" => {
                 let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
                 let from = from()?;
-                // The library looks up the container of `from` first; a
-                // missing key in it copies a null.
-                let parent_found = from.split_last().is_none_or(|(_, parent)| {
+                // The library looks up the container of `from` first (the
+                // empty path has none); a missing key in it copies a null.
+                let parent_found = from.split_last().is_some_and(|(_, parent)| {
                     matches!(get(&doc, parent), Some(Value::Map(_) | Value::Seq(_)))
                 });
                 if parent_found {
@@ -112,11 +112,34 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);
-                match get(&doc, &pointer) {
+                let tested = match pointer.split_last() {
+                    None => Ok(()),
+                    Some((token, init)) => match get(&doc, init) {
+                        Some(Value::Map(_)) => Ok(()),
+                        // The library reads a list position with Go's
+                        // strconv.Atoi and refuses one past the end.
+                        Some(Value::Seq(items)) => match token.parse::<i64>() {
+                            Err(_) => Err(format!(
+                                "error in test for path: '{path}': strconv.Atoi: parsing {}: invalid syntax",
+                                crate::kustomize::build::go_quote(token)
+                            )),
+                            Ok(i) if self::index(token, items.len(), false).is_err() => {
+                                Err(format!(
+                                    "error in test for path: '{path}': Unable to access invalid index: {i}: invalid index referenced"
+                                ))
+                            }
+                            Ok(_) => Ok(()),
+                        },
+                        _ => Err(format!(
+                            "test operation does not apply: is missing path: {path}: missing value"
+                        )),
+                    },
+                };
+                tested.and_then(|()| match get(&doc, &pointer) {
                     Some(have) if equal(have, want) => Ok(()),
                     None if want.is_null() => Ok(()),
                     _ => Err(format!("testing value {path} failed: test failed")),
-                }
+                })
             }
             other => Err(format!("Unexpected kind: {other}")),
         };
@@ -199,6 +222,11 @@ fn parent<'a, 'p>(
 /// kustomize's `replace` of a missing key adds it.
 fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), Problem> {
     if pointer.is_empty() {
+        // The library's replace takes the whole document for the empty
+        // path; add (and so move and copy) finds no container there.
+        if add {
+            return Err(Problem::NoParent);
+        }
         *doc = value;
         return Ok(());
     }

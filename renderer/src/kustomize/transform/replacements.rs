@@ -441,7 +441,17 @@ fn find<'v>(
         return;
     }
     if let Some(inner) = bracketed {
-        let Some((key, want)) = inner.split_once('=') else { return };
+        let Some((key, want)) = inner.split_once('=') else {
+            // kyaml refuses such an element of a target's path wherever it
+            // gets to it.
+            if how == Match::Regex {
+                out.error.get_or_insert_with(|| {
+                    "list path element must contain fieldName=fieldValue for element to match"
+                        .into()
+                });
+            }
+            return;
+        };
         let Value::Seq(items) = v else { return };
         let pattern = match how {
             Match::Exact => None,
