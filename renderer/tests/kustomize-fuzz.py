@@ -3,7 +3,7 @@
 
 Usage: renderer/tests/kustomize-fuzz.py [--seed S] [--count N] [--start I] [--jobs J]
                                         [--kiln BINARY] [--out DIR] [--shrink K] [--show I]
-                                        [--bytes] [--errors]
+                                        [--bytes] [--errors] [--no-error-text] [--mode M]
 
 It generates N random but plausible kustomization trees, deterministically from the seed (tree i of
 seed S is the same on every machine and Python 3 version: it draws only from
@@ -26,8 +26,15 @@ configurations inline and in files. The top directory of each tree is built by
 with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and compared:
   - both build: the documents must be equal as YAML data (a difference) and as bytes (counted
     apart as "bytes only", shown with --bytes);
-  - both fail: agreed (messages are not compared; --errors lists the pairs);
+  - both fail: kubectl's message, normalised as renderer/tests/kustomize_cases.rs does (no
+    `error: `, the tree's directory dropped from paths, Go heap addresses cut), must stand whole
+    in kiln's, else an "error text" difference (--no-error-text turns this off; --errors lists
+    every pair);
   - one fails: a difference.
+--mode deep extends each tree (see DeepGen: YAML shapes PyYAML never writes, component layers,
+replacements from generated objects, image references with ports and digests, list directives,
+JSON 6902 move/copy/test, CRD field specs); the default mode, classic, draws the same trees as
+before the mode existed.
 Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
 tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
 shrunk first by dropping kustomization entries, documents and fields while the difference keeps
