@@ -1616,6 +1616,10 @@ def error_text(stderr):
     m = re.search(r"^error: (.*)$", stderr, re.M)
     if m:
         return m.group(1)
+    # kustomize panics on a few inputs: the message is the `panic:` line, as record-cases.sh keeps it
+    m = re.search(r"^panic: (.*)$", stderr, re.M)
+    if m:
+        return m.group(1)
     lines = [l for l in stderr.splitlines() if l.strip()]
     return lines[-1] if lines else ""
 
