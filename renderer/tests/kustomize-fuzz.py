@@ -3,7 +3,7 @@
 
 Usage: renderer/tests/kustomize-fuzz.py [--seed S] [--count N] [--start I] [--jobs J]
                                         [--kiln BINARY] [--out DIR] [--shrink K] [--show I]
-                                        [--bytes] [--errors]
+                                        [--bytes] [--errors] [--no-error-text] [--mode M]
 
 It generates N random but plausible kustomization trees, deterministically from the seed (tree i of
 seed S is the same on every machine and Python 3 version: it draws only from
@@ -26,8 +26,15 @@ configurations inline and in files. The top directory of each tree is built by
 with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and compared:
   - both build: the documents must be equal as YAML data (a difference) and as bytes (counted
     apart as "bytes only", shown with --bytes);
-  - both fail: agreed (messages are not compared; --errors lists the pairs);
+  - both fail: kubectl's message, normalised as renderer/tests/kustomize_cases.rs does (no
+    `error: `, the tree's directory dropped from paths, Go heap addresses cut), must stand whole
+    in kiln's, else an "error text" difference (--no-error-text turns this off; --errors lists
+    every pair);
   - one fails: a difference.
+--mode deep extends each tree (see DeepGen: YAML shapes PyYAML never writes, component layers,
+replacements from generated objects, image references with ports and digests, list directives,
+JSON 6902 move/copy/test, CRD field specs); the default mode, classic, draws the same trees as
+before the mode existed.
 Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
 tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
 shrunk first by dropping kustomization entries, documents and fields while the difference keeps
@@ -1072,6 +1079,7 @@ class Gen:
                       "APIService"]
         if self.crd_kinds:
             kinds += ["CustomResourceDefinition"] + self.crd_kinds * 2
+        self.kinds = kinds
         self.generated = {"cm": set(), "secret": set()}
 
         seen = set()
@@ -1145,6 +1153,7 @@ class Gen:
         layout = self.r.random()
         if layout < 0.2:
             self.top = "base"
+            self.top_objs = objs
             return
         comp = None
         self.generated = below
@@ -1168,10 +1177,401 @@ class Gen:
             k["components"] = comp
         self.files["overlay/kustomization.yaml"] = k
         self.top = "overlay"
+        self.top_objs = objs
 
     def generate(self):
         self.tree()
         return {"files": self.files, "top": self.top}
+
+# Image references with registry ports, digests and both, for --mode deep.
+DEEP_IMAGES = ["localhost:5000/team/app:v1", "registry.local:443/x/y@sha256:" + "d" * 64,
+               "nginx:1.19@sha256:" + "e" * 64, "docker.io/library/nginx:1.25", "ghcr.io/o/r/app",
+               "my.registry:5000/team/api:2.0", "localhost:5000/team/app", "alpine"]
+DEEP_IMAGE_NAMES = ["localhost:5000/team/app", "registry.local:443/x/y", "nginx", "docker.io/library/nginx",
+                    "ghcr.io/o/r/app", "my.registry:5000/team/api", "alpine", "nginx:1.19"]
+
+
+class DeepGen(Gen):
+    """--mode deep: the classic tree, then more layers and shapes drawn from a second stream.
+
+    Tree i of seed S in this mode is the classic tree i of seed S (same draws), or in half the
+    trees a plain base of a few objects instead, extended from random.Random(f"{S}:{i}:deep"):
+    an overlay on top when the tree has none; a file of
+    resources in unusual YAML (merge keys, document end markers, empty and comment-only documents,
+    quoted and complex keys, explicit tags, a flow-style document, `kind: List`); two to four
+    component layers, nested or side by side, each adding an object and patching objects of other
+    layers; replacements whose source is a generated ConfigMap, with source and target options,
+    selectors and rejections by label/annotation/namespace and `[key=value]`/`*` paths; images with
+    registry ports and digests; strategic merge patches with list directives; JSON 6902
+    move/copy/test with escaped paths; configurations with CRD field specs (create) and
+    `labels` fields; custom legacy sort orders.
+    """
+
+    def __init__(self, seed, index):
+        super().__init__(seed, index)
+        self.deep_r = random.Random(f"{seed}:{index}:deep")
+
+    def generate(self):
+        self.tree()
+        self.r = self.deep_r
+        self.deepen()
+        return {"files": self.files, "top": self.top}
+
+    def obj_of(self, doc):
+        return (doc["kind"], doc["metadata"]["name"], doc["metadata"].get("namespace"))
+
+    def deepen(self):
+        if self.chance(0.5):
+            # half the trees start from a plain base instead of the classic tree, which fails
+            # to build about half the time: the pieces below are then judged on output too
+            self.files = {}
+            self.generated = {"cm": set(), "secret": set()}
+            docs, objs, seen = [], [], set()
+            for _ in range(self.r.randint(2, 5)):
+                kind = self.pick([k for k in self.kinds if k != "Namespace"])
+                doc = self.resource(kind, self.pick(NAMES), self.crd_kinds)
+                key = (kind, doc["metadata"]["name"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                docs.append(doc)
+                objs.append(self.obj_of(doc))
+            self.files["base/r.yaml"] = dump(docs)
+            self.files["base/kustomization.yaml"] = {"resources": ["r.yaml"]}
+            self.top, self.top_objs = "base", objs
+        if self.top == "base":
+            self.files["overlay/kustomization.yaml"] = {"resources": ["../base"]}
+            self.top = "overlay"
+        k = self.files["overlay/kustomization.yaml"]
+        objs = list(self.top_objs)
+        if self.chance(0.5):
+            text, new = self.odd_yaml()
+            self.files["overlay/deep-odd.yaml"] = text
+            k.setdefault("resources", []).append("deep-odd.yaml")
+            objs += new
+        if self.chance(0.45):
+            objs = self.layers(k, objs)
+        if self.chance(0.5):
+            self.generated_replacements(k, objs)
+        if self.chance(0.35):
+            self.deep_images(k, objs)
+        if objs and self.chance(0.5):
+            self.deep_patches(k, objs)
+        if self.crd_kinds and self.chance(0.3):
+            self.crd_configuration(k)
+        if self.chance(0.15):
+            k["sortOptions"] = {"order": "legacy", "legacySortOptions": {
+                "orderFirst": self.some(["Service", "ConfigMap", "MyApp", "Deployment", "List", "Secret"], 0, 3),
+                "orderLast": self.some(["Deployment", "Ingress", "Widget", "ServiceAccount"], 0, 2)}}
+
+    # ---- resources in YAML shapes PyYAML never writes
+    def odd_yaml(self):
+        c = self.chance
+        docs, objs = [], []
+        ns = f"\n  namespace: {self.pick(NAMESPACES)}" if c(0.2) else ""
+        if c(0.7):
+            docs.append(
+                "# merge keys and anchors\n"
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: odd-cm" + ns + "\n"
+                "  labels: &lbl {app: odd, \"tier\": '1'}\n"
+                + ("  annotations:\n    <<: {merged: \"yes\"}\n    own: x\n" if c(0.5) else "")
+                + "data:\n  <<: &defaults\n    a: \"1\"\n    b: two\n  b: override\n"
+                + ("  \"quoted key\": 'v'\n" if c(0.5) else "")
+                + ("  ? complex\n  : value\n" if c(0.3) else "")
+                + ("  num: !!str 123\n" if c(0.4) else "")
+                + ("  multi: >+\n    kept\n\n" if c(0.3) else ""))
+            objs.append(("ConfigMap", "odd-cm", ns.split(": ")[1] if ns else None))
+        if c(0.5):
+            img = self.pick(DEEP_IMAGES)
+            docs.append(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: odd-dep\n"
+                "  labels: &l {app: odd-dep}\nspec:\n"
+                + ("  replicas: !!int \"2\"\n" if c(0.3) else "  replicas: 2\n")
+                + "  selector:\n    matchLabels: *l\n  template:\n    metadata:\n      labels: *l\n"
+                "    spec:\n      containers:\n"
+                f"      - &c {{name: main, image: \"{img}\", env: [{{name: A, value: '1'}}]}}\n"
+                "      - <<: *c\n        name: copy\n"
+                + (f"        image: {self.pick(DEEP_IMAGES)}\n" if c(0.5) else ""))
+            objs.append(("Deployment", "odd-dep", None))
+        if c(0.4):
+            docs.append("{apiVersion: v1, kind: Service, metadata: {name: odd-svc, labels: {app: odd}}, "
+                        "spec: {selector: {app: odd-dep}, ports: [{port: 80, targetPort: http}]}}")
+            objs.append(("Service", "odd-svc", None))
+        if c(0.4):
+            items = ["  - apiVersion: v1\n    kind: ServiceAccount\n    metadata:\n      name: odd-sa"]
+            objs.append(("ServiceAccount", "odd-sa", None))
+            if c(0.5):
+                items.append("  - {apiVersion: v1, kind: ConfigMap, metadata: {name: odd-listed}, data: {k: v}}")
+                objs.append(("ConfigMap", "odd-listed", None))
+            docs.append("apiVersion: v1\nkind: " + self.pick(["List", "List", "ConfigMapList"])
+                        + "\nitems:\n" + "\n".join(items))
+        if c(0.3):
+            docs.append("apiVersion: v1\nkind: Secret\nmetadata:\n  name: odd-secret\n"
+                        "type: Opaque\nstringData:\n  'pass word': |-\n    s3cr3t\n  token: \"\"\n")
+            objs.append(("Secret", "odd-secret", None))
+        if not docs:
+            docs.append("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: odd-only}")
+            objs.append(("ServiceAccount", "odd-only", None))
+        out = []
+        if c(0.03):
+            out.append("%YAML 1.1\n---\n")
+        elif c(0.3):
+            out.append("---\n")
+        for i, d in enumerate(docs):
+            if i:
+                sep = self.pick(["---\n", "...\n---\n", "---\n---\n", "---\n# only a comment\n---\n",
+                                 "--- # comment\n", "---\n~\n---\n", "---\n"])
+                out.append(sep)
+            out.append(d if d.endswith("\n") else d + "\n")
+        if c(0.2):
+            out.append(self.pick(["...\n", "---\n", "--- \n# trailing\n"]))
+        text = "".join(out)
+        if c(0.05):
+            text = text.replace("\n", "\r\n")
+        return text, objs
+
+    # ---- component layers
+    def layers(self, k, objs):
+        n = self.r.randint(2, 4)
+        names = [f"layer{j}" for j in range(n)]
+
+        def build(j, objs):
+            d = names[j]
+            doc = self.resource(self.pick(self.kinds[:12]), f"l{j}-{self.pick(NAMES[:4])}", self.crd_kinds)
+            self.files[f"{d}/res.yaml"] = dump([doc])
+            cobjs = objs + [self.obj_of(doc)]
+            last = j
+            nested = j + 1 < n and self.chance(0.5)
+            if nested:
+                cobjs, last = build(j + 1, cobjs)
+            res = ["res.yaml"] if self.chance(0.9) else []
+            if self.chance(0.5):
+                kk = self.kustomization(d, cobjs, res, is_component=True)
+            else:
+                # only the resource and the patches below: fewer trees fail
+                kk = {"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component"}
+                if res:
+                    kk["resources"] = res
+            # patch one object of another layer (or of the bases) and this layer's own
+            others = [o for o in cobjs if not o[1].startswith(f"l{j}-")]
+            patches = kk.get("patches", [])
+            for o in ([self.pick(others)] if others else []) + [cobjs[len(objs)]]:
+                if self.chance(0.5):
+                    patches.append({"patch": dump([self.smp(*o)])})
+                else:
+                    patches.append({"patch": dump([self.json6902(o[0])]),
+                                    "target": {"kind": o[0], "name": o[1]}})
+            kk["patches"] = patches
+            if nested:
+                kk["components"] = [f"../{names[j + 1]}"]
+            self.files[f"{d}/kustomization.yaml"] = kk
+            return self.moved(cobjs, kk), last
+
+        comps = []
+        j = 0
+        while j < n:
+            comps.append(f"../{names[j]}")
+            objs, last = build(j, objs)
+            j = last + 1
+        k["components"] = k.get("components", []) + comps
+        return objs
+
+    # ---- replacements from a generated object
+    def generated_replacements(self, k, objs):
+        gen = {"name": self.pick(["gen-src", "cfg"]),
+               "literals": ["host=db.example.com", "image=localhost:5000/app:v9", "list=a,b,c",
+                            "port=5432", "path=a/b/c", "empty="]}
+        if self.chance(0.3):
+            gen["options"] = {"disableNameSuffixHash": True}
+        if gen["name"] in self.generated["cm"] and self.chance(0.6):
+            gen["behavior"] = "merge"
+        if any(g.get("name") == gen["name"] for g in k.get("configMapGenerator", [])):
+            gen["name"] = "gen-src2"
+            gen.pop("behavior", None)
+        k.setdefault("configMapGenerator", []).append(gen)
+        reps = []
+        for _ in range(self.r.randint(1, 3)):
+            key = self.pick(["host", "image", "list", "port", "path", "empty", "host", "list"]
+                            + (["missing"] if self.chance(0.1) else []))
+            src = {"kind": "ConfigMap", "name": gen["name"], "fieldPath": f"data.{key}"}
+            if self.chance(0.15):
+                del src["fieldPath"]
+            if self.chance(0.3):
+                src["options"] = {"delimiter": self.pick([",", "/", ":"]),
+                                  "index": self.r.randint(0, 1) if self.chance(0.85) else self.pick([-1, 3])}
+            tkind, tname, tns = self.pick(objs) if objs else ("ConfigMap", gen["name"], None)
+            select = self.pick([{"kind": tkind}, {"kind": tkind, "name": tname},
+                                {"labelSelector": self.pick(["app=odd", "app", "!tier", "app in (web,odd)"])},
+                                {"annotationSelector": self.pick(["note", "own=x", "merged"])},
+                                {"namespace": tns or self.pick(NAMESPACES)},
+                                {"kind": "ConfigMap"}, {"name": ".*"}, {"kind": "Deployment|Service"}])
+            tgt = {"select": select, "fieldPaths": self.some([
+                "metadata.annotations.host", "data.k", "data.[k]",
+                "spec.template.spec.containers.[name=main].image",
+                "spec.template.spec.containers.*.image",
+                "spec.template.spec.containers.[name=main].env.[name=A].value",
+                "spec.template.spec.containers.*.env.[name=HOST].value",
+                "spec.ports.[name=http].port", "spec.ports.0.targetPort",
+                "metadata.labels.[app.kubernetes.io/name]",
+                "spec.rules.[host=x.example.com].host", "subjects.*.namespace",
+                "spec.template.spec.volumes.[name=config].configMap.name",
+                "metadata.annotations.[a.b/c]"], 1, 3)}
+            if self.chance(0.95):
+                opts = {}
+                if self.chance(0.95):
+                    opts["create"] = True
+                if self.chance(0.3):
+                    opts["delimiter"] = self.pick(["/", ":", "."])
+                    opts["index"] = self.r.randint(0, 1) if self.chance(0.85) else self.pick([-1, 2])
+                tgt["options"] = opts
+            if self.chance(0.35):
+                tgt["reject"] = [self.pick([{"labelSelector": "app=odd"}, {"annotationSelector": "note"},
+                                            {"kind": "ConfigMap", "name": gen["name"]},
+                                            {"namespace": self.pick(NAMESPACES)},
+                                            {"kind": tkind, "name": tname}, {"group": "apps"}])]
+            reps.append({"source": src, "targets": [tgt]})
+        k["replacements"] = k.get("replacements", []) + reps
+
+    # ---- images with ports and digests
+    def deep_images(self, k, objs):
+        if objs and self.chance(0.6):
+            # a workload whose images carry ports and digests
+            doc = self.resource("Deployment", "img-" + self.pick(NAMES[:3]), self.crd_kinds)
+            for c in doc["spec"]["template"]["spec"]["containers"]:
+                c["image"] = self.pick(DEEP_IMAGES)
+            self.files["overlay/deep-images.yaml"] = dump([doc])
+            k.setdefault("resources", []).append("deep-images.yaml")
+        imgs = []
+        for n in self.some(DEEP_IMAGE_NAMES, 1, 3):
+            im = {"name": n}
+            for f in self.some(["newName", "newTag", "digest"], 1, 3):
+                im[f] = {"newName": self.pick(["localhost:5000/new/app", "reg.io:8443/a/b", "plain",
+                                               "docker.io/library/nginx"]),
+                         "newTag": self.pick(["v3", "1.0", "latest"]),
+                         "digest": "sha256:" + "f" * 64}[f]
+            imgs.append(im)
+        k["images"] = k.get("images", []) + imgs
+
+    # ---- patches with list directives and JSON 6902 move/copy/test
+    def deep_patches(self, k, objs):
+        patches = k.get("patches", [])
+        for _ in range(self.r.randint(1, 2)):
+            kind, name, ns = self.pick(objs)
+            if self.chance(0.5):
+                p = {"apiVersion": self.api_of(kind) if not name.startswith("odd") else
+                     ("apps/v1" if kind == "Deployment" else "v1"), "kind": kind, "metadata": {"name": name}}
+                if ns:
+                    p["metadata"]["namespace"] = ns
+                if self.chance(0.3):
+                    p["metadata"]["finalizers"] = ["a", "b"]
+                    p["metadata"]["$deleteFromPrimitiveList/finalizers"] = ["c"]
+                if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+                    c = {"name": self.pick(["main", "copy", "sidecar"])}
+                    c["env"] = self.pick([
+                        [{"name": "A", "$patch": "delete"}, {"name": "Z", "value": "z"}],
+                        [{"name": "NEW", "value": "n"}],
+                        [{"$patch": "replace"}, {"name": "ONLY", "value": "1"}]])
+                    if self.chance(0.4):
+                        c["$setElementOrder/env"] = [{"name": e["name"]} for e in c["env"] if "name" in e][::-1]
+                    if self.chance(0.3):
+                        c["ports"] = [{"containerPort": 80, "$patch": "delete"}]
+                    pod = {"containers": [c]}
+                    if self.chance(0.3):
+                        pod["$setElementOrder/containers"] = [{"name": "copy"}, {"name": c["name"]}, {"name": "main"}]
+                    if self.chance(0.3):
+                        pod["volumes"] = {"$patch": "delete"} if self.chance(0.2) else [{"$patch": "replace"}]
+                    spec = {"template": {"spec": pod}}
+                    if self.chance(0.3):
+                        spec["strategy"] = {"$retainKeys": ["type"], "type": "Recreate",
+                                            "rollingUpdate": None}
+                    p["spec"] = spec
+                elif kind == "ConfigMap":
+                    p["data"] = {"a": None, "new": "v"} if self.chance(0.5) else {"$patch": "replace", "r": "1"}
+                elif kind == "Service":
+                    p["spec"] = {"ports": [{"port": 80, "$patch": "delete"}] if self.chance(0.5) else
+                                 [{"port": 81, "name": "extra"}],
+                                 "$setElementOrder/ports": [{"port": 81}, {"port": 80}]}
+                else:
+                    p["metadata"]["labels"] = {"patched": "deep"}
+                patches.append({"patch": dump([p]), **({"target": {"kind": kind}} if self.chance(0.2) else {})})
+            else:
+                ops = [{"op": "add", "path": "/metadata/annotations", "value": {"a/b": "1", "c~d": "2"}}]
+                pod = {"Deployment": "/spec/template/spec", "StatefulSet": "/spec/template/spec",
+                       "DaemonSet": "/spec/template/spec", "Job": "/spec/template/spec",
+                       "Pod": "/spec"}.get(kind) if not name.startswith("odd-") or kind == "Deployment" else None
+                choices = [
+                    [{"op": "move", "from": "/metadata/annotations/a~1b", "path": "/metadata/annotations/moved"}],
+                    [{"op": "test", "path": "/metadata/annotations/c~0d", "value": "2"}],
+                    [{"op": "test", "path": "/metadata/name", "value": name}],
+                    [{"op": "copy", "from": "/metadata/name", "path": "/metadata/annotations/copied"}],
+                    [{"op": "remove", "path": "/metadata/annotations/c~0d"}],
+                    [{"op": "copy", "from": "/metadata/annotations", "path": "/metadata/labels"}],
+                    [{"op": "add", "path": "/metadata/annotations/x~1y~0z", "value": "3"},
+                     {"op": "move", "from": "/metadata/annotations/x~1y~0z", "path": "/metadata/annotations/w"}]]
+                if pod:
+                    choices += [
+                        [{"op": "copy", "from": pod + "/containers/0", "path": pod + "/containers/-"},
+                         {"op": "replace", "path": pod + "/containers/1/name", "value": "copied"}],
+                        [{"op": "add", "path": pod + "/initContainers", "value": []},
+                         {"op": "move", "from": pod + "/containers/0", "path": pod + "/initContainers/-"},
+                         {"op": "copy", "from": pod + "/initContainers/0", "path": pod + "/containers/0"}],
+                        [{"op": "test", "path": pod + "/containers/0/name", "value": self.pick(["main", "sidecar"])}],
+                        [{"op": "move", "from": pod + "/containers", "path": pod + "/containers"}]]
+                if kind == "ConfigMap":
+                    choices += [[{"op": "replace", "path": "/data", "value": {"x": "1"}}],
+                                [{"op": "copy", "from": "/data", "path": "/metadata/annotations/d"}]]
+                if kind == "Service":
+                    choices += [[{"op": "add", "path": "/spec/ports/-", "value": {"port": 9, "name": "nine"}}],
+                                [{"op": "test", "path": "/spec/ports/0/port", "value": 80}]]
+                for _ in range(self.r.randint(1, 3)):
+                    ops += self.pick(choices)
+                if self.chance(0.05):
+                    ops.append(self.pick([{"op": "test", "path": "/metadata", "value": {"name": name}},
+                                          {"op": "add", "path": "", "value": {"kind": kind}},
+                                          {"op": "move", "from": "/metadata", "path": "/metadata/x"}]))
+                t = {"kind": kind, "name": name}
+                if self.chance(0.3):
+                    t = self.pick([{"labelSelector": "app"}, {"annotationSelector": "note"},
+                                   {"kind": kind, "namespace": ns or self.pick(NAMESPACES)}])
+                patches.append({"patch": dump([ops]) if self.chance(0.7) else json.dumps(ops), "target": t})
+        k["patches"] = patches
+
+    # ---- field specs of custom resources
+    def crd_configuration(self, k):
+        ck = self.pick(self.crd_kinds)
+        conf = {self.pick(["commonLabels", "labels"]): [{"kind": ck, "path": "spec/podLabels", "create": True}],
+                "commonAnnotations": [{"kind": ck, "path": "spec/template/metadata/annotations",
+                                       "create": self.chance(0.7)}],
+                "namespace": [{"kind": ck, "path": "spec/targetNamespace", "create": self.chance(0.6)}],
+                "nameReference": [{"kind": "ConfigMap", "version": "v1",
+                                   "fieldSpecs": [{"kind": ck, "path": "spec/configRef/name"},
+                                                  {"kind": ck, "path": "spec/volumes/configMap/name"}]},
+                                  {"kind": "Service", "fieldSpecs": [{"kind": ck, "path": "spec/serviceName",
+                                                                      "create": self.chance(0.3)}]}],
+                "images": [{"kind": ck, "path": "spec/image"}],
+                "replicas": [{"kind": ck, "path": "spec/replicas", "create": self.chance(0.5)}]}
+        conf = {key: conf[key] for key in self.some(list(conf), 1, 4)}
+        self.files["overlay/deep-config.yaml"] = dump([conf])
+        k["configurations"] = k.get("configurations", []) + ["deep-config.yaml"]
+        if self.chance(0.6):
+            k.setdefault("commonLabels", {})["deep"] = "yes"
+        if self.chance(0.5):
+            k.setdefault("namespace", self.pick(NAMESPACES))
+        if self.chance(0.4):
+            k["labels"] = k.get("labels", []) + [{"pairs": {"lf": "v"}, "fields": [
+                {"kind": ck, "path": self.pick(["spec/podLabels", "spec/selector/matchLabels", "spec/extra/labels"]),
+                 "create": True}]}]
+        if self.chance(0.5):
+            doc = {"apiVersion": f"{CRD_GROUP}/v1", "kind": ck, "metadata": {"name": "deep-cr"},
+                   "spec": {"image": self.pick(DEEP_IMAGES), "configRef": {"name": self.pick(["cfg", "gen-src", "settings"])},
+                            "volumes": [{"configMap": {"name": "cfg"}}], "serviceName": self.pick(NAMES)}}
+            self.files["overlay/deep-cr.yaml"] = dump([doc])
+            k.setdefault("resources", []).append("deep-cr.yaml")
+        if self.chance(0.3) and not any(g.get("name") == "settings" for g in k.get("configMapGenerator", [])):
+            gen = {"name": "settings", "literals": ["x=1"]}
+            if "settings" in self.generated["cm"]:
+                gen["behavior"] = "merge"
+            k.setdefault("configMapGenerator", []).append(gen)
 
 
 def write_tree(tree, root):
@@ -1209,11 +1609,15 @@ def run(cmd, timeout=60):
 def error_text(stderr):
     m = re.search(r'"command failed" err=<\n((?:\t.*\n)*)', stderr)
     if m:
-        return " ".join(l.strip() for l in m.group(1).splitlines())
+        return "\n".join(l[1:] for l in m.group(1).splitlines())
     m = re.search(r'"command failed" err="(.*)"\s*$', stderr, re.M)
     if m:
-        return m.group(1).encode().decode("unicode_escape", errors="replace")
+        return re.sub(r"\\(.)", r"\1", m.group(1))
     m = re.search(r"^error: (.*)$", stderr, re.M)
+    if m:
+        return m.group(1)
+    # kustomize panics on a few inputs: the message is the `panic:` line, as record-cases.sh keeps it
+    m = re.search(r"^panic: (.*)$", stderr, re.M)
     if m:
         return m.group(1)
     lines = [l for l in stderr.splitlines() if l.strip()]
@@ -1250,6 +1654,8 @@ def norm_words(msg, n=4):
 
 
 CACHE = None
+CHECK_ERRORS = True
+MODES = {"classic": Gen, "deep": DeepGen}
 
 
 def kubectl(tree, tmp):
@@ -1259,14 +1665,37 @@ def kubectl(tree, tmp):
         key = os.path.join(CACHE, hashlib.sha256(show(tree).encode()).hexdigest() + ".json")
         if os.path.exists(key):
             with open(key) as f:
-                return tuple(json.load(f))
+                got = json.load(f)
+            if len(got) == 3:
+                # written before the cache kept kubectl's whole stderr
+                return tuple(got)
+            kc, kout, kerr, _ = got
+            return kc, kout, error_text(kerr) if kc else ""
     kc, kout, kerr = run(["kubectl", "kustomize", os.path.join(tmp, tree["top"])])
-    kerr = error_text(kerr).replace(tmp, "<tmp>") if kc else ""
+    kerr = kerr.replace(tmp, "<tmp>")
     if key and kc >= 0:
         with open(key + ".part", "w") as f:
-            json.dump([kc, kout, kerr], f)
+            json.dump([kc, kout, kerr, "stderr"], f)
         os.replace(key + ".part", key)
-    return kc, kout, kerr
+    return kc, kout, error_text(kerr) if kc else ""
+
+
+def normalise_kubectl(msg):
+    """kubectl's message as renderer/tests/kustomize_cases.rs compares it with the engine's."""
+    msg = msg.rstrip()
+    msg = msg.removeprefix("error: ")
+    msg = re.sub(r"0xc[0-9a-f]{6,}", "0xADDR", msg)
+    msg = msg.replace("<tmp>/", "").replace("<tmp>", ".")
+    msg = re.sub(r" &\{0xADDR[^}]*\}", "", msg)
+    at = msg.find("0xADDR")
+    if at >= 0:
+        msg = msg[:msg.rfind("\n", 0, at) + 1].rstrip()
+    return msg
+
+
+def error_matches(kubectl_err, kiln_err):
+    """Whether kubectl's normalised message stands whole in kiln's."""
+    return normalise_kubectl(kubectl_err) in kiln_err.removeprefix("error: ")
 
 
 def compare(tree, kiln):
@@ -1280,6 +1709,8 @@ def compare(tree, kiln):
     if ic < 0 or ic > 1:
         return f"kiln crashed ({ic})", details
     if kc != 0 and ic != 0:
+        if CHECK_ERRORS and not error_matches(kerr, details["kiln_err"]):
+            return "error text: " + norm_words(normalise_kubectl(kerr), 6), details
         return None, details
     if kc != 0:
         return "kubectl fails: " + norm_words(details["kubectl_err"]), details
@@ -1417,10 +1848,18 @@ def main():
     ap.add_argument("--show", type=int)
     ap.add_argument("--bytes", action="store_true", help="list the trees whose bytes alone differ")
     ap.add_argument("--errors", action="store_true", help="print both messages where both fail")
+    ap.add_argument("--no-error-text", action="store_true",
+                    help="where both fail, do not require kubectl's normalised message in kiln's")
+    ap.add_argument("--mode", choices=sorted(MODES), default="classic",
+                    help="classic: the trees described above; deep: the same trees extended "
+                    "(see DeepGen)")
     args = ap.parse_args()
+    Kind = MODES[args.mode]
+    global CHECK_ERRORS
+    CHECK_ERRORS = not args.no_error_text
 
     if args.show is not None:
-        print(show(Gen(args.seed, args.show).generate()), end="")
+        print(show(Kind(args.seed, args.show).generate()), end="")
         return 0
     if not os.access(args.kiln, os.X_OK):
         print(f"kustomize-fuzz: {args.kiln} is not built "
@@ -1436,7 +1875,7 @@ def main():
     trees = {}
 
     def job(i):
-        t = Gen(args.seed, i).generate()
+        t = Kind(args.seed, i).generate()
         trees[i] = t
         return i, compare(t, args.kiln)
 
@@ -1448,7 +1887,7 @@ def main():
         for i, (cat, details) in ex.map(job, indexes):
             if details["kubectl_rc"] != 0 and details["kiln_rc"] != 0:
                 both_failed += 1
-                if args.errors:
+                if args.errors or (cat or "").startswith("error text"):
                     print(f"[{i}] both fail\n  kubectl: {details['kubectl_err']}\n  kiln:    {details['kiln_err']}")
             elif details["kubectl_rc"] == 0:
                 built += 1
@@ -1467,7 +1906,7 @@ def main():
             print(f"[{i}] {cat} -> {d}", flush=True)
     total = len(indexes)
     diffs = sum(c for k, c in counts.items() if k != "bytes only")
-    print(f"\n{total} trees (seed {args.seed}, from {args.start}): kubectl built {built}, both failed "
+    print(f"\n{total} trees (seed {args.seed}, mode {args.mode}, from {args.start}): kubectl built {built}, both failed "
           f"{both_failed}; {diffs} differ, {counts.get('bytes only', 0)} differ in bytes only")
     for cat, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         ex_ = ", ".join(str(x) for x in examples[cat][:5])

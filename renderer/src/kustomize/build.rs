@@ -50,6 +50,18 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
+    // kustomize reads its objects back once the build is done: one that a
+    // JSON patch left without a name fails there (a list kind passes, as
+    // when it is read from a file).
+    if let Some(r) = acc.iter().find(|r| r.name().is_empty() && !r.kind().ends_with("List")) {
+        return Err(invalid(
+            &r.source,
+            format!(
+                "missing metadata.name in object {}",
+                go_resource_meta(&build_annotations::annotated(r))
+            ),
+        ));
+    }
     if let Some(meta) = &b.top_meta {
         build_metadata(&mut acc, dir, meta);
     }
@@ -928,6 +940,11 @@ impl Builder<'_> {
         }
         self.run(&ck, &path, acc).map_err(|e| {
             in_directory(e.within(format_args!("recursed accumulation of path '{shown}'")))
+        })?;
+        // kustomize then merges what the component left into an empty set,
+        // which refuses two objects a patch left with one identity.
+        unique_ids(acc, &ck.file).map_err(|e| {
+            in_directory(e.within(format_args!("recursed merging from path '{shown}'")))
         })?;
         self.stack.pop();
         Ok(())

@@ -31,12 +31,14 @@ const ORDER_FIRST: &[&str] = &[
 /// Kinds it puts last.
 const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
+/// kustomize fills one map from `first`, then from `last`: a kind listed
+/// twice takes its last place, and one in both lists its place in `last`.
 fn rank<S: AsRef<str>>(kind: &str, first: &[S], last: &[S]) -> i64 {
-    if let Some(i) = first.iter().position(|k| k.as_ref() == kind) {
-        return i as i64 - first.len() as i64;
-    }
-    if let Some(i) = last.iter().position(|k| k.as_ref() == kind) {
+    if let Some(i) = last.iter().rposition(|k| k.as_ref() == kind) {
         return i as i64 + 1;
+    }
+    if let Some(i) = first.iter().rposition(|k| k.as_ref() == kind) {
+        return i as i64 - first.len() as i64;
     }
     0
 }

@@ -2392,10 +2392,13 @@ impl Builder<'_> {
                     let mut value = self.node(parser, vev, vsp, depth + 1, flow);
                     if tracking {
                         if self.in_annotations()
+                            && !is_merge
                             && matches!(value, Ok(Value::Map(_) | Value::Seq(_)))
                         {
                             // kustomize reads annotations as strings; a
-                            // collection has no text and becomes empty.
+                            // collection has no text and becomes empty. A
+                            // merge key's mapping is not an annotation: its
+                            // entries are.
                             value = Ok(Value::String(String::new()));
                         }
                         self.path.pop();

@@ -59,6 +59,15 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 ),
             }
         };
+        // move and copy name the place they write to otherwise.
+        let to_destination = |what: &'static str| {
+            move |problem: Problem| match problem {
+                Problem::NoParent => format!(
+                    "{what} operation does not apply: doc is missing destination path: {path}: missing value"
+                ),
+                other => no_path(what)(other),
+            }
+        };
         let result = match name {
             "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
             "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
@@ -82,20 +91,55 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                             "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
                         ),
                     })
-                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(no_path("move")))
+                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(to_destination("move")))
             }
             "copy" => {
+                let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
                 let from = from()?;
-                let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
-                put(&mut doc, &pointer, v, true).map_err(no_path("copy"))
+                // The library looks up the container of `from` first (the
+                // empty path has none); a missing key in it copies a null.
+                let parent_found = from.split_last().is_some_and(|(_, parent)| {
+                    matches!(get(&doc, parent), Some(Value::Map(_) | Value::Seq(_)))
+                });
+                if parent_found {
+                    let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
+                    put(&mut doc, &pointer, v, true).map_err(to_destination("copy"))
+                } else {
+                    Err(format!(
+                        "copy operation does not apply: doc is missing from path: {from_text}: missing value"
+                    ))
+                }
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);
-                match get(&doc, &pointer) {
+                let tested = match pointer.split_last() {
+                    None => Ok(()),
+                    Some((token, init)) => match get(&doc, init) {
+                        Some(Value::Map(_)) => Ok(()),
+                        // The library reads a list position with Go's
+                        // strconv.Atoi and refuses one past the end.
+                        Some(Value::Seq(items)) => match token.parse::<i64>() {
+                            Err(_) => Err(format!(
+                                "error in test for path: '{path}': strconv.Atoi: parsing {}: invalid syntax",
+                                crate::kustomize::build::go_quote(token)
+                            )),
+                            Ok(i) if self::index(token, items.len(), false).is_err() => {
+                                Err(format!(
+                                    "error in test for path: '{path}': Unable to access invalid index: {i}: invalid index referenced"
+                                ))
+                            }
+                            Ok(_) => Ok(()),
+                        },
+                        _ => Err(format!(
+                            "test operation does not apply: is missing path: {path}: missing value"
+                        )),
+                    },
+                };
+                tested.and_then(|()| match get(&doc, &pointer) {
                     Some(have) if equal(have, want) => Ok(()),
                     None if want.is_null() => Ok(()),
                     _ => Err(format!("testing value {path} failed: test failed")),
-                }
+                })
             }
             other => Err(format!("Unexpected kind: {other}")),
         };
@@ -178,6 +222,11 @@ fn parent<'a, 'p>(
 /// kustomize's `replace` of a missing key adds it.
 fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(), Problem> {
     if pointer.is_empty() {
+        // The library's replace takes the whole document for the empty
+        // path; add (and so move and copy) finds no container there.
+        if add {
+            return Err(Problem::NoParent);
+        }
         *doc = value;
         return Ok(());
     }
@@ -251,7 +300,9 @@ mod tests {
             ("[{op: move, from: /l, path: /a/l}]", "a: {x/y: 1, t~u: 2, l: [1, 2, 3]}"),
             ("[{op: copy, from: /l/2, path: /c}]", "a: {x/y: 1, t~u: 2}\nl: [1, 2, 3]\nc: 3"),
             ("[{op: test, path: /l/0, value: 1.0}, {op: test, path: /nope}]", doc),
-            ("[{op: add, path: '', value: {z: 1}}]", "z: 1"),
+            // replace takes the whole document for the empty path (add
+            // fails there: case 3821).
+            ("[{op: replace, path: '', value: {z: 1}}]", "z: 1"),
         ];
         for (ops, want) in cases {
             let mut got = yaml(doc);

@@ -280,6 +280,22 @@ fn selector_string(s: &Selector) -> String {
     )
 }
 
+/// A source as kustomize prints one in its errors: the id, then the field
+/// path when one is written and the options when they set a delimiter or
+/// `create`, joined by `:`.
+fn source_string(s: &Source) -> String {
+    let mut text = selector_string(&s.select);
+    if !s.field_path.is_empty() {
+        text.push(':');
+        text.push_str(&s.field_path);
+    }
+    let o = &s.options;
+    if !o.delimiter.is_empty() || o.create {
+        text.push_str(&format!(":{}({}), create={}", o.delimiter, o.index, o.create));
+    }
+    text
+}
+
 fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
     for (sel, field) in [(&s.label_selector, "labels"), (&s.annotation_selector, "annotations")] {
         if let Some(sel) = sel {
@@ -368,6 +384,9 @@ struct Hits<'v> {
     error: Option<String>,
     /// The path reached a `*`, which kyaml's lookup of a source refuses.
     wildcard: bool,
+    /// The path ends at the field a `[key=value]` item was just made with
+    /// (or at the scalar item `[=value]` made): an untagged scalar.
+    made_key: bool,
 }
 
 /// How `[key=value]` path elements pick list items.
@@ -422,7 +441,17 @@ fn find<'v>(
         return;
     }
     if let Some(inner) = bracketed {
-        let Some((key, want)) = inner.split_once('=') else { return };
+        let Some((key, want)) = inner.split_once('=') else {
+            // kyaml refuses such an element of a target's path wherever it
+            // gets to it.
+            if how == Match::Regex {
+                out.error.get_or_insert_with(|| {
+                    "list path element must contain fieldName=fieldValue for element to match"
+                        .into()
+                });
+            }
+            return;
+        };
         let Value::Seq(items) = v else { return };
         let pattern = match how {
             Match::Exact => None,
@@ -464,6 +493,8 @@ fn find<'v>(
                 Value::Map(m)
             };
             items.push(item);
+            out.made_key |=
+                if key.is_empty() { rest.is_empty() } else { rest.len() == 1 && rest[0] == key };
             if let Some(item) = items.last_mut() {
                 find(item, rest, create, how, out);
             }
@@ -592,6 +623,12 @@ fn resolve_plain(text: &str) -> Value {
     }
 }
 
+/// How an untagged scalar with this text reads back: as a plain scalar,
+/// and empty text as a null.
+fn resolve_untagged(text: &str) -> Value {
+    if text.is_empty() { Value::Null } else { resolve_plain(text) }
+}
+
 /// Whether yaml.v3 reads a plain scalar that resolves to `resolved` under
 /// the tag of `slot` (a node keeps its tag when a replacement sets its text):
 /// the same kind, or an int read as a float.
@@ -628,17 +665,13 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     for r in resources {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
-                return Err(format!(
-                    "multiple matches for selector {}:{}",
-                    selector_string(&s.select),
-                    s.field_path
-                ));
+                return Err(format!("multiple matches for selector {}", source_string(s)));
             }
             found = Some(r);
         }
     }
     let Some(r) = found else {
-        return Err(format!("nothing selected by {}:{}", selector_string(&s.select), s.field_path));
+        return Err(format!("nothing selected by {}", source_string(s)));
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
     let mut copy = r.value.clone();
@@ -858,7 +891,9 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
-    let untagged = r.untagged.iter().any(|u| u == fp);
+    let listed = r.untagged.iter().any(|u| u == fp);
+    let hits_made_key = hits.made_key;
+    let untagged = listed || hits_made_key;
     // kustomize stamps its own annotations on every object before the
     // replacements run, and kyaml writes the whole annotation map back as
     // string nodes when it does: an annotation's value is a `!!str` there,
@@ -941,8 +976,10 @@ fn write_path(
                 }
                 // A field a replacement created has no tag: its text is
                 // read by its looks.
-                Value::String(_) if untagged => resolve_plain(&text),
+                Value::String(_) if untagged => resolve_untagged(&text),
                 Value::String(_) => Value::String(text),
+                // A leaf just created is an untagged scalar too.
+                Value::Null => resolve_untagged(&text),
                 _ => {
                     let resolved = resolve_plain(&text);
                     if untagged || tag_admits(slot, &resolved) {
@@ -987,7 +1024,7 @@ fn write_path(
             r.scalar_texts.push((path, text.to_string()));
         }
     }
-    if created && !untagged {
+    if (created || hits_made_key) && !listed {
         r.untagged.push(fp.to_string());
     }
     Ok(())
