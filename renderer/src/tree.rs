@@ -234,27 +234,71 @@ impl DirTree {
         &self.root
     }
 
-    fn resolve(&self, path: &str) -> Result<PathBuf, Error> {
+    /// Where `path` is on disk once symlinks are followed, with what is
+    /// there (symlinks followed); a path that resolves outside the root is
+    /// [`Error::Escapes`].
+    ///
+    /// The root is canonical, so a path below it whose every segment is a
+    /// plain name and no symlink is its own canonical form: one `lstat` per
+    /// segment proves that, where `canonicalize` would `readlink` every
+    /// segment of the root's own path as well and a caller would `stat`
+    /// the result again. Anything else (a symlink, an odd segment, an error
+    /// other than a missing entry) takes the full `canonicalize`, so its
+    /// answers and errors are the ones that gives.
+    fn resolve(&self, path: &str) -> Result<(PathBuf, std::fs::Metadata), Error> {
+        if path.is_empty() {
+            let md = std::fs::metadata(&self.root).map_err(|e| io_error(path, &e))?;
+            return Ok((self.root.clone(), md));
+        }
+        let mut full = PathBuf::with_capacity(self.root.as_os_str().len() + path.len() + 1);
+        full.push(&self.root);
+        let mut segments = path.split('/').peekable();
+        while let Some(seg) = segments.next() {
+            if matches!(seg, "" | "." | "..") {
+                return self.resolve_canonical(path);
+            }
+            full.push(seg);
+            match std::fs::symlink_metadata(&full) {
+                Ok(md) if md.file_type().is_symlink() => return self.resolve_canonical(path),
+                Ok(md) if segments.peek().is_none() => return Ok((full, md)),
+                Ok(md) if md.is_dir() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::NotFound { path: path.to_string() });
+                }
+                _ => return self.resolve_canonical(path),
+            }
+        }
+        self.resolve_canonical(path)
+    }
+
+    /// [`DirTree::resolve`] by `canonicalize`, for paths through symlinks.
+    fn resolve_canonical(&self, path: &str) -> Result<(PathBuf, std::fs::Metadata), Error> {
         let full = self.root.join(path);
-        let canon = full.canonicalize().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound { path: path.to_string() },
-            _ => Error::Io { path: path.to_string(), message: e.to_string() },
-        })?;
+        let canon = full.canonicalize().map_err(|e| io_error(path, &e))?;
         if !canon.starts_with(&self.root) {
             return Err(Error::Escapes { path: path.to_string() });
         }
-        Ok(canon)
+        let md = std::fs::metadata(&canon).map_err(|e| io_error(path, &e))?;
+        Ok((canon, md))
+    }
+}
+
+/// An I/O error on `path`: [`Error::NotFound`] when nothing is there.
+fn io_error(path: &str, e: &std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound { path: path.to_string() },
+        _ => Error::Io { path: path.to_string(), message: e.to_string() },
     }
 }
 
 impl Tree for DirTree {
     fn root_name(&self) -> Option<String> {
-        let root = self.root.canonicalize().unwrap_or_else(|_| self.root.clone());
-        root.file_name().map(|n| n.to_string_lossy().into_owned())
+        // The root was made canonical when the tree was opened.
+        self.root.file_name().map(|n| n.to_string_lossy().into_owned())
     }
 
     fn real_path(&self, path: &str) -> Result<String, Error> {
-        let canon = self.resolve(path)?;
+        let (canon, _) = self.resolve(path)?;
         let rel =
             canon.strip_prefix(&self.root).map_err(|_| Error::Escapes { path: path.into() })?;
         let parts: Vec<String> =
@@ -263,32 +307,49 @@ impl Tree for DirTree {
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
-        let p = self.resolve(path)?;
-        if p.is_dir() {
+        let (p, md) = self.resolve(path)?;
+        if md.is_dir() {
             return Err(Error::Io { path: path.to_string(), message: "is a directory".into() });
         }
-        std::fs::read(&p).map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })
+        let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
+        let file = std::fs::File::open(&p).map_err(io)?;
+        // The size is known from `resolve`: one buffer, and no second
+        // `stat` of the open file as `fs::read` makes. A file that grew
+        // since is still read whole.
+        let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0) + 1);
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes)
+            .map_err(io)?;
+        Ok(bytes)
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {
-        let p = self.resolve(path).ok()?;
-        let md = std::fs::metadata(p).ok()?;
+        let (_, md) = self.resolve(path).ok()?;
         Some(if md.is_dir() { EntryKind::Dir } else { EntryKind::File })
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
-        let p = self.resolve(path)?;
-        let rd = std::fs::read_dir(&p)
-            .map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+        let (p, _) = self.resolve(path)?;
+        let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
+        let rd = std::fs::read_dir(&p).map_err(io)?;
         let mut out = Vec::new();
         for entry in rd {
-            let entry =
-                entry.map_err(|e| Error::Io { path: path.to_string(), message: e.to_string() })?;
+            let entry = entry.map_err(io)?;
             let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
-            let child = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
-            // Entries that escape the root (symlinks out) are left out of listings;
-            // reading them directly is an error.
-            if let Some(kind) = self.kind(&child) {
+            // The directory itself resolved inside the root, so an entry
+            // that is no symlink is inside it too: its type, from the
+            // directory listing, is its kind.
+            let kind = match entry.file_type() {
+                Ok(t) if t.is_dir() => Some(EntryKind::Dir),
+                Ok(t) if !t.is_symlink() => Some(EntryKind::File),
+                // Entries that escape the root (symlinks out) are left out
+                // of listings; reading them directly is an error.
+                _ => {
+                    let child =
+                        if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
+                    self.kind(&child)
+                }
+            };
+            if let Some(kind) = kind {
                 out.push((name, kind));
             }
         }
@@ -345,6 +406,58 @@ mod tests {
         let t = DirTree::new(root.path()).unwrap();
         assert!(matches!(t.read("link"), Err(Error::Escapes { .. })));
         assert!(matches!(t.real_path("link"), Err(Error::Escapes { .. })));
+    }
+
+    /// Listing types entries from the directory read itself; links are
+    /// still followed one by one, those out of the root (or nowhere) left
+    /// out, and every answer is the one `canonicalize` gives.
+    #[test]
+    fn dir_tree_lists_and_resolves_as_canonicalize_does() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(outside.path().join("d")).unwrap();
+        std::fs::write(outside.path().join("d/f"), "out").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("a/b")).unwrap();
+        std::fs::write(r.join("a/b/f.yaml"), "in").unwrap();
+        std::fs::write(r.join("a/file"), "x").unwrap();
+        std::os::unix::fs::symlink("b", r.join("a/in-dir")).unwrap();
+        std::os::unix::fs::symlink("b/f.yaml", r.join("a/in-file")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("d"), r.join("a/out-dir")).unwrap();
+        std::os::unix::fs::symlink("missing", r.join("a/dangling")).unwrap();
+        let t = DirTree::new(r).unwrap();
+        let listed = t.list("a").unwrap();
+        let want = [
+            ("b", EntryKind::Dir),
+            ("file", EntryKind::File),
+            ("in-dir", EntryKind::Dir),
+            ("in-file", EntryKind::File),
+        ];
+        let want: Vec<(String, EntryKind)> =
+            want.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+        assert_eq!(listed, want);
+        assert_eq!(t.read("a/in-dir/f.yaml").unwrap(), b"in");
+        assert_eq!(t.read("a/in-file").unwrap(), b"in");
+        assert_eq!(t.real_path("a/in-dir/f.yaml").unwrap(), "a/b/f.yaml");
+        // Through a link out of the root, even to a file that is there.
+        assert!(matches!(t.read("a/out-dir/f"), Err(Error::Escapes { .. })));
+        assert!(matches!(t.list("a/out-dir"), Err(Error::Escapes { .. })));
+        assert_eq!(t.kind("a/out-dir"), None);
+        assert!(matches!(t.read("a/dangling"), Err(Error::NotFound { .. })));
+        assert!(matches!(t.read("a/missing/f"), Err(Error::NotFound { .. })));
+        // Below a file: the operating system's error, as before.
+        assert!(matches!(t.read("a/file/x"), Err(Error::Io { .. })));
+        assert!(matches!(t.read("a/b"), Err(Error::Io { .. })));
+        assert_eq!(t.kind("a/b"), Some(EntryKind::Dir));
+        assert_eq!(t.kind(""), Some(EntryKind::Dir));
+        assert_eq!(t.real_path("").unwrap(), "");
+        // A tree rooted below a link is rooted at the link's target.
+        let via = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(r.join("a"), via.path().join("link")).unwrap();
+        let t = DirTree::new(via.path().join("link")).unwrap();
+        assert_eq!(t.read("b/f.yaml").unwrap(), b"in");
+        assert!(matches!(t.read("out-dir/f"), Err(Error::Escapes { .. })));
+        assert_eq!(t.root_name().as_deref(), Some("a"));
     }
 
     /// Links to directories above would make a walk endless: whole-tree

@@ -6,15 +6,82 @@
 //! parsed with Go's `strconv` and `time.Parse` rules.
 
 use crate::value::Value;
-use regex::Regex;
-use std::sync::LazyLock;
+/// Whether `s` is a YAML float as both libraries' resolvers match it,
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, read by hand:
+/// compiling that expression cost more than a whole small render.
+fn is_float_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
 
-static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex")
-});
-static BASE60: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex")
-});
+/// Whether `s` is a YAML 1.1 sexagesimal number as goyaml.v2 matches it,
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`, read by hand.
+fn is_base60_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    if !b.get(i).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while b.get(i) == Some(&b':') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        // One digit, or two of which the first is 0-5.
+        match i - start {
+            1 => {}
+            2 if b[start] <= b'5' => {}
+            _ => return false,
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
 
 /// Parses an integer the way Go's `strconv.ParseInt(s, 0, 64)` does after
 /// underscores were removed: optional sign, then `0x`, `0o`, `0b`, a leading
@@ -102,7 +169,7 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
     match hint {
         b'.' => {
             let plain = s.replace('_', "");
-            if FLOAT.is_match(&plain)
+            if is_float_text(&plain)
                 && let Some(f) = parse_go_float(&plain)
             {
                 return Value::Float(f);
@@ -121,7 +188,7 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
             if let Some(u) = parse_go_uint(&plain) {
                 return Value::from_u64(u);
             }
-            if FLOAT.is_match(&plain)
+            if is_float_text(&plain)
                 && let Some(f) = parse_go_float(&plain)
             {
                 return Value::Float(f);
@@ -148,7 +215,7 @@ pub(crate) fn v2_resolves_to_non_string(s: &str) -> bool {
     match hint {
         b'.' => {
             let plain = s.replace('_', "");
-            FLOAT.is_match(&plain) && parse_go_float(&plain).is_some()
+            is_float_text(&plain) && parse_go_float(&plain).is_some()
         }
         b'D' | b'S' => {
             if parse_timestamp(s).is_some() {
@@ -158,7 +225,7 @@ pub(crate) fn v2_resolves_to_non_string(s: &str) -> bool {
             if parse_go_int(&plain).is_some() || parse_go_uint(&plain).is_some() {
                 return true;
             }
-            if FLOAT.is_match(&plain) && parse_go_float(&plain).is_some() {
+            if is_float_text(&plain) && parse_go_float(&plain).is_some() {
                 return true;
             }
             let bits = plain.strip_prefix("0b").or_else(|| plain.strip_prefix("-0b"));
@@ -176,7 +243,7 @@ pub(crate) fn v2_resolves_to_non_string(s: &str) -> bool {
 /// goyaml.v2 quotes YAML 1.1 sexagesimal numbers such as `190:20:30` even
 /// though it no longer reads them as numbers.
 fn is_base60_float(s: &str) -> bool {
-    s.contains(':') && BASE60.is_match(s)
+    is_base60_text(s)
 }
 
 /// A point in time as Go's `time.Parse` read it from one of the layouts
@@ -356,6 +423,37 @@ impl Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-read matchers accept exactly what the expressions they
+    /// replace accept, over every string of up to five characters drawn
+    /// from the characters that matter to them.
+    #[test]
+    fn float_and_base60_texts_match_their_expressions() {
+        let float =
+            regex::Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").unwrap();
+        let base60 =
+            regex::Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").unwrap();
+        let alphabet: Vec<char> = "0569_:.+-eEx\n".chars().collect();
+        let mut words = vec![String::new()];
+        let mut start = 0;
+        for _ in 0..5 {
+            let end = words.len();
+            for i in start..end {
+                for c in &alphabet {
+                    let w = format!("{}{c}", words[i]);
+                    words.push(w);
+                }
+            }
+            start = end;
+        }
+        for extra in ["190:20:30.15", "1_000:59:00", "-12:5:06.", "+.5e-10", "12.e+3", "1:60"] {
+            words.push(extra.to_string());
+        }
+        for w in &words {
+            assert_eq!(is_float_text(w), float.is_match(w), "float {w:?}");
+            assert_eq!(is_base60_text(w), base60.is_match(w), "base60 {w:?}");
+        }
+    }
 
     #[test]
     fn timestamps_parse_like_go() {

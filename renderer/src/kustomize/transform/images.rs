@@ -40,23 +40,75 @@ pub fn split(image: &str) -> ImageRef<'_> {
 /// One `images` entry ready to match: kustomize reads the entry's name as
 /// the start of a regular expression, followed by an optional tag and digest.
 struct Rule<'a> {
-    pattern: Option<Regex>,
+    pattern: Pattern<'a>,
     image: &'a Image,
+}
+
+/// How a rule's name matches.
+enum Pattern<'a> {
+    /// A name of letters, digits and `/_-:@` with `.` for any character
+    /// but a line break: a fixed-length expression, matched without
+    /// compiling one (compiling cost more than a small render).
+    Plain(&'a str),
+    /// Any other name, compiled as kustomize compiles it.
+    Regex(Regex),
+    /// A name that is no valid expression matches nothing.
+    Invalid,
+}
+
+/// The characters of a tag or digest in kustomize's image pattern.
+fn tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '{' | '}' | '-')
+}
+
+impl Pattern<'_> {
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            Pattern::Plain(name) => {
+                let mut chars = value.chars();
+                for p in name.chars() {
+                    match chars.next() {
+                        Some(c) if c == p || (p == '.' && c != '\n') => {}
+                        _ => return false,
+                    }
+                }
+                // `(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$`
+                let mut rest = chars.as_str();
+                if let Some(tag) = rest.strip_prefix(':') {
+                    rest = &tag[tag.find(|c| !tag_char(c)).unwrap_or(tag.len())..];
+                }
+                match rest.strip_prefix("@sha256:") {
+                    Some(digest) => digest.chars().all(tag_char),
+                    None => rest.is_empty(),
+                }
+            }
+            Pattern::Regex(re) => re.is_match(value),
+            Pattern::Invalid => false,
+        }
+    }
 }
 
 impl<'a> Rule<'a> {
     fn new(image: &'a Image) -> Rule<'a> {
-        let pattern = Regex::new(&format!(
-            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-            image.name
-        ))
-        .ok();
+        let plain = image
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | ':' | '@' | '.'));
+        let pattern = if plain {
+            Pattern::Plain(&image.name)
+        } else {
+            Regex::new(&format!(
+                "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+                image.name
+            ))
+            .map_or(Pattern::Invalid, Pattern::Regex)
+        };
         Rule { pattern, image }
     }
 
     /// The new reference for `value`, or `None` when the rule does not name it.
     fn rewrite(&self, value: &str) -> Option<String> {
-        if !self.pattern.as_ref().is_some_and(|p| p.is_match(value)) {
+        if !self.pattern.is_match(value) {
             return None;
         }
         let r = split(value);
@@ -230,6 +282,57 @@ fn visit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names read without compiling an expression match exactly what the
+    /// compiled expression matches.
+    #[test]
+    fn plain_names_match_as_their_expression_does() {
+        let names = ["nginx", "registry.example.com/app", "a.b", "", "x:1", "a@b", "my-app_2", "."];
+        let values = [
+            "nginx",
+            "nginx:1.0",
+            "nginx:1.0@sha256:abc",
+            "nginx@sha256:abc",
+            "nginx@sha256:",
+            "nginx:",
+            "nginx:a:b",
+            "nginx:1@sha256:a@b",
+            "nginx@sha512:abc",
+            "nginxx",
+            "ngin",
+            "registry.example.com/app:v1",
+            "registryXexampleYcom/app",
+            "registry\nexample.com/app",
+            "aéb",
+            "a\nb",
+            "a.b:{x}-y_z.1",
+            "",
+            ":",
+            "x:1:2",
+            "a@b:3",
+            "my-app_2@sha256:x.y",
+            "nginx:1 ",
+            "nginx:é",
+            "é",
+            "\n",
+        ];
+        for name in names {
+            let image = Image { name: name.to_string(), ..Image::default() };
+            let rule = Rule::new(&image);
+            assert!(matches!(rule.pattern, Pattern::Plain(_)), "{name}");
+            let re = Regex::new(&format!(
+                "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+            ))
+            .unwrap();
+            for value in values {
+                assert_eq!(rule.pattern.is_match(value), re.is_match(value), "{name} {value:?}");
+            }
+        }
+        let image = Image { name: "ng(inx".to_string(), ..Image::default() };
+        assert!(matches!(Rule::new(&image).pattern, Pattern::Invalid));
+        let image = Image { name: "ng.*x".to_string(), ..Image::default() };
+        assert!(Rule::new(&image).pattern.is_match("ngabcx:1"));
+    }
 
     #[test]
     fn splits_references() {

@@ -16,7 +16,7 @@ use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::value::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// The kind a reference points to, as kustomize selects it.
@@ -372,6 +372,44 @@ fn ends_like(a: &[String], b: &[String], loose: bool) -> bool {
     if short.is_empty() { loose || long.is_empty() } else { long.ends_with(short) }
 }
 
+/// The objects one referrer can see (its namespace, cluster scope, the
+/// namespaces of a role binding's service accounts), found through the
+/// names they once had, so that a reference looks at the few objects that
+/// had its name rather than at every object of the build.
+struct Visible<'a> {
+    infos: &'a [Info],
+    /// Each earlier name, with the places of the objects that had it, in
+    /// the order of the build.
+    by_name: &'a HashMap<&'a str, Vec<usize>>,
+    me: &'a Info,
+    sa_namespaces: HashSet<String>,
+    /// Every visible object, in the order of the build, gathered when a
+    /// map reference first needs them.
+    all: std::cell::OnceCell<Vec<&'a Info>>,
+}
+
+impl<'a> Visible<'a> {
+    fn sees(&self, t: &Info) -> bool {
+        self.me.cluster
+            || t.cluster
+            || t.effective_ns() == self.me.effective_ns()
+            || self.sa_namespaces.contains(&t.namespace)
+    }
+
+    /// The visible objects once named `name`, in the order of the build:
+    /// the only ones [`select`] can pick for a reference to `name`.
+    fn named(&self, name: &str) -> Vec<&'a Info> {
+        self.by_name.get(name).map_or_else(Vec::new, |places| {
+            places.iter().map(|&i| &self.infos[i]).filter(|t| self.sees(t)).collect()
+        })
+    }
+
+    /// Every visible object, in the order of the build.
+    fn all(&self) -> &[&'a Info] {
+        self.all.get_or_init(|| self.infos.iter().filter(|t| self.sees(t)).collect())
+    }
+}
+
 /// The referrer as the selection rules see it.
 struct Referrer<'a> {
     info: &'a Info,
@@ -393,6 +431,15 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         return Ok(());
     }
     let infos: Vec<Info> = resources.iter().enumerate().map(|(i, r)| Info::of(i, r)).collect();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for t in &infos {
+        for p in &t.prev {
+            let places = by_name.entry(p.name.as_str()).or_default();
+            if places.last() != Some(&t.index) {
+                places.push(t.index);
+            }
+        }
+    }
     for idx in 0..resources.len() {
         let me = &infos[idx];
         // The objects this one's references were resolved to, in order:
@@ -413,15 +460,13 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         } else {
             HashSet::new()
         };
-        let visible: Vec<&Info> = infos
-            .iter()
-            .filter(|t| {
-                me.cluster
-                    || t.cluster
-                    || t.effective_ns() == me.effective_ns()
-                    || sa_namespaces.contains(&t.namespace)
-            })
-            .collect();
+        let visible = Visible {
+            infos: &infos,
+            by_name: &by_name,
+            me,
+            sa_namespaces,
+            all: std::cell::OnceCell::new(),
+        };
         let role_ref = role_ref_of(&res.value);
         let mut error: Option<Error> = None;
         for entry in mine {
@@ -582,12 +627,12 @@ fn role_ref_of(v: &Value) -> Option<(String, String)> {
 /// place, if one was chosen.
 fn set_scalar(
     slot: &mut Value,
-    visible: &[&Info],
+    visible: &Visible<'_>,
     target: &TargetSel,
     referrer: &Referrer<'_>,
 ) -> Result<Option<usize>, Ambiguous> {
     let Value::String(current) = slot else { return Ok(None) };
-    let chosen = select(current, visible, target, referrer, false)?;
+    let chosen = select(current, &visible.named(current), target, referrer, false)?;
     if let Some(t) = chosen {
         if t.name != *current {
             *current = t.name.clone();
@@ -600,7 +645,7 @@ fn set_scalar(
 /// they mean; returns that object's place, if one was chosen.
 fn set_mapping(
     slot: &mut Value,
-    visible: &[&Info],
+    visible: &Visible<'_>,
     target: &TargetSel,
     referrer: &Referrer<'_>,
 ) -> Result<Option<usize>, Ambiguous> {
@@ -610,13 +655,14 @@ fn set_mapping(
     // A namespace in the map narrows the candidates: to those first seen in
     // it if there are any such objects, else to those now in it.
     let narrowed: Vec<&Info> = match m.get("namespace") {
-        None => visible.to_vec(),
+        None => visible.named(&old),
         Some(ns) => {
             let ns = ns.as_str().unwrap_or("");
+            let all = visible.all();
             let original: Vec<&Info> =
-                visible.iter().copied().filter(|t| t.original_effective_ns() == Some(ns)).collect();
+                all.iter().copied().filter(|t| t.original_effective_ns() == Some(ns)).collect();
             if original.is_empty() {
-                visible.iter().copied().filter(|t| t.effective_ns() == Some(ns)).collect()
+                all.iter().copied().filter(|t| t.effective_ns() == Some(ns)).collect()
             } else {
                 original
             }
