@@ -2265,7 +2265,9 @@ impl Builder<'_> {
                 })? {
                     Some(v) => {
                         let before = std::mem::replace(&mut r.value, v);
-                        keep_quotes(r, &before, &doc, texts, schema.root(&schema_gvk));
+                        let piece = doc_pieces.get(n).cloned().flatten();
+                        let written = piece.and_then(|range| text.get(range));
+                        keep_quotes(r, &before, &doc, texts, written, schema.root(&schema_gvk));
                         if let (Some(_), Some(Some(range))) = (&r.text, doc_pieces.get(n)) {
                             let file = shared_text
                                 .get_or_insert_with(|| std::sync::Arc::from(text.as_str()))
@@ -2559,25 +2561,40 @@ fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, 
 }
 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where
-/// the object had a string in quotes (`"8080"`) and the patch `patch` writes
-/// a number or bool, the result is that string with the patch's text
-/// (`texts`, else the value's own text); an item of a list of scalars is the
-/// patch's. `before` is the object before the patch. The quoted places
-/// follow their nodes: an item of a list merged by key may move (items the
-/// patch adds come first), and an item of a list the patch replaces is gone.
+/// the object had a string in quotes or a block scalar (`"8080"`, `|`) and
+/// the patch `patch` writes a number, bool or timestamp, the result is that
+/// string with the patch's text as written (`1.50`, `2001-01-01`, `0x10`;
+/// from `written`, the patch document's text, else `texts`, else the
+/// value's own text); an item of a list of scalars is the patch's. `before`
+/// is the object before the patch. The quoted places follow their nodes: an
+/// item of a list merged by key may move (items the patch adds come first),
+/// and an item of a list the patch replaces is gone.
 fn keep_quotes(
     r: &mut Resource,
     before: &Value,
     patch: &Value,
     texts: &[(Vec<Step>, String)],
+    written: Option<&str>,
     schema: patch::Schema<'_>,
 ) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
     let scalar =
         |v: &Value| matches!(v, Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_));
+    // The patch's nodes with their texts, read only when a quoted place
+    // takes a scalar from it.
+    let mut styled: Option<Option<yaml::Styled>> = None;
+    let mut plain_text = |path: &[Step]| -> Option<String> {
+        let tree = styled.get_or_insert_with(|| written.and_then(yaml::Styled::parse));
+        match tree.as_ref()?.at(path)? {
+            yaml::Styled::Scalar { style: yaml::Style::Plain, text, .. } => Some(text.clone()),
+            _ => None,
+        }
+    };
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
-        let Some(now) = moved_path(before, &r.value, patch, &path, schema) else { continue };
+        let Some((now, in_patch)) = moved_path(before, &r.value, patch, &path, schema) else {
+            continue;
+        };
         kept.push(now.clone());
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
@@ -2588,13 +2605,23 @@ fn keep_quotes(
             continue;
         }
         // The patch's value where the path reads the same in the patch.
-        let patched = Some(&path)
-            .filter(|p| p.iter().all(|s| matches!(s, Step::Key(_))))
-            .and_then(|p| value_at(patch, p))
-            .filter(|v| scalar(v));
+        let patched = in_patch
+            .as_deref()
+            .and_then(|at| Some((at, value_at(patch, at)?)))
+            .filter(|(_, v)| scalar(v) || matches!(v, Value::String(_)));
         let Some(v) = value_at_mut(&mut r.value, &now) else { continue };
         let text = match patched {
-            Some(pv) if *v == *pv || matches!(v, Value::String(_)) => scalar_text(pv, &path, texts),
+            // The merge put the patch's value there, or its text over a
+            // string that reads as another type (see strategic_merge).
+            Some((at, pv))
+                if scalar(pv)
+                    && (*v == *pv
+                        || matches!(v, Value::String(s) if *s == patch::strategic_merge::scalar_text(pv))) =>
+            {
+                plain_text(at).or_else(|| scalar_text(pv, at, texts))
+            }
+            // A plain timestamp reads as a string of another text.
+            Some((at, pv @ Value::String(s))) if *v == *pv => plain_text(at).filter(|t| t != s),
             _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
         };
@@ -2608,16 +2635,18 @@ fn keep_quotes(
 /// Where the node at `path` of `before` is in `after`, the object a strategic
 /// merge of `patch` made of it: an item of a list merged by key is the item
 /// with the same key values; an item of a list the patch writes and that is
-/// not merged by key is the patch's, so the node is gone (`None`).
+/// not merged by key is the patch's, so the node is gone (`None`). With it,
+/// the path of the patch's node merged there, if the patch has one.
 fn moved_path(
     before: &Value,
     after: &Value,
     patch: &Value,
     path: &[Step],
     mut schema: patch::Schema<'_>,
-) -> Option<Vec<Step>> {
+) -> Option<(Vec<Step>, Option<Vec<Step>>)> {
     let (mut b, mut a, mut p) = (before, after, Some(patch));
     let mut out = Vec::with_capacity(path.len());
+    let mut in_patch = Some(Vec::with_capacity(path.len()));
     for step in path {
         match step {
             Step::Key(k) => {
@@ -2631,28 +2660,44 @@ fn moved_path(
                 let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
                 let item = bs.get(*i)?;
                 let keys = schema.merge_keys().filter(|k| !k.is_empty());
-                let j = match keys {
+                let same = |keys: &[String], x: &Value, y: &Value| {
+                    keys.iter().all(|k| {
+                        x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k))
+                    })
+                };
+                let (j, from_patch) = match keys {
                     Some(keys) => {
-                        let id: Vec<Option<&Value>> =
-                            keys.iter().map(|k| item.as_map().and_then(|m| m.get(k))).collect();
-                        xs.iter().position(|x| {
-                            keys.iter()
-                                .zip(&id)
-                                .all(|(k, v)| x.as_map().and_then(|m| m.get(k)) == *v)
-                        })?
+                        let j = xs.iter().position(|x| same(keys, x, item))?;
+                        let from_patch = match p {
+                            Some(Value::Seq(ps)) => {
+                                ps.iter().position(|x| same(keys, x, item)).map(|at| (at, &ps[at]))
+                            }
+                            _ => None,
+                        };
+                        (j, from_patch)
                     }
                     None if p.is_some() => return None,
-                    None => *i,
+                    None => (*i, None),
                 };
                 b = item;
                 a = xs.get(j)?;
-                p = None;
+                p = from_patch.map(|(_, x)| x);
                 schema = schema.elements();
                 out.push(Step::Index(j));
+                in_patch = in_patch.zip(from_patch).map(|(mut at, (k, _))| {
+                    at.push(Step::Index(k));
+                    at
+                });
+                continue;
             }
         }
+        if let (Some(at), Some(_)) = (in_patch.as_mut(), p) {
+            at.push(step.clone());
+        } else {
+            in_patch = None;
+        }
     }
-    Some(out)
+    Some((out, in_patch.filter(|_| p.is_some())))
 }
 
 /// The paths of item `i` of a list's `items` among `all`, from the item.

@@ -23,7 +23,8 @@ pub use emit::{
     write_document,
 };
 pub(crate) use emit::{
-    Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop, node_to_string_styled,
+    Style, Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop,
+    node_to_string_styled,
 };
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,

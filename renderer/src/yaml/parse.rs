@@ -229,7 +229,9 @@ pub struct Document {
     /// (`1.50`, `~`, `null`). Keys and alias expansions are not recorded.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
     /// By path, in the order they appear, every scalar written in single or
-    /// double quotes (kept by the same entry points as `scalar_texts`).
+    /// double quotes or as a block scalar (`|`, `>`): a string whatever
+    /// node kyaml later puts there in its style (kept by the same entry
+    /// points as `scalar_texts`).
     pub quoted: Vec<Vec<Step>>,
     /// The first key of a nested mapping that is not a string (`1:`), kept
     /// by the same entry points as `scalar_texts`: kustomize reads such a
@@ -2247,7 +2249,8 @@ impl Builder<'_> {
                 if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }
-                let quotes = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+                // A block scalar holds its style as quotes do.
+                let quotes = style != ScalarStyle::Plain;
                 if quotes && self.in_key == 0 && self.scalar_texts.is_some() {
                     self.quoted.push(self.path.clone());
                 }

@@ -446,7 +446,7 @@ fn merge_seq(
 }
 
 /// The text of a scalar as YAML wrote it, which is what kyaml compares keys by.
-fn scalar_text(v: &Value) -> String {
+pub(crate) fn scalar_text(v: &Value) -> String {
     match v {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
