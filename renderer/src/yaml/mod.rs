@@ -29,6 +29,5 @@ pub(crate) use emit::{
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
     parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,
-    parse_go_documents_helm, parse_go_first_document_helm, parse_kustomize_documents,
-    parse_kustomize_stream,
+    parse_go_first_document_helm, parse_kustomize_documents, parse_kustomize_stream,
 };

@@ -375,17 +375,10 @@ pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseE
     parse_stream(text, file, Limits::default(), flags).map(values)
 }
 
-/// [`parse_documents_helm`] for text that carries Go bytes (a rendered
+/// [`parse_first_document_helm`] for text that carries Go bytes (a rendered
 /// template; see [`crate::gotmpl::sprig::from_go_bytes`]): a byte that is
 /// not UTF-8 is libyaml's reader error, as in Go. A real character of
 /// U+10FF00..U+10FFFF reads as such a byte.
-pub fn parse_go_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseError> {
-    let flags = Flags { yaml11: true, stringify_keys: true, go_bytes: true, ..Flags::default() };
-    parse_stream(text, file, Limits::default(), flags).map(values)
-}
-
-/// [`parse_first_document_helm`] for text that carries Go bytes (see
-/// [`parse_go_documents_helm`]).
 pub fn parse_go_first_document_helm(text: &str, file: &str) -> Result<Option<Value>, ParseError> {
     let flags = Flags {
         yaml11: true,
