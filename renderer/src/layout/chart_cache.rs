@@ -23,19 +23,7 @@ use crate::tree::{self, EntryKind, Tree};
 
 /// A chart cache: a directory of a tree (the filesystem for `--chart-cache`,
 /// or the repository itself for `chartCache` in `kiln.yaml`).
-#[derive(Clone, Copy)]
-pub struct ChartCache<'a> {
-    /// The tree that holds the cache.
-    pub tree: &'a dyn Tree,
-    /// The cache's directory in `tree` (`""` for its root).
-    pub root: &'a str,
-}
-
-impl std::fmt::Debug for ChartCache<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChartCache").field("root", &self.root).finish_non_exhaustive()
-    }
-}
+pub type ChartCache<'a> = super::TreeDir<'a>;
 
 /// The chart cache a render uses: a directory given by the user (opened as
 /// `given`) wins over `chartCache` of the repository's `kiln.yaml`, a
@@ -45,11 +33,7 @@ pub fn choose<'a>(
     repo: &'a dyn Tree,
     config: &'a super::Config,
 ) -> Option<ChartCache<'a>> {
-    match (given, &config.chart_cache) {
-        (Some(tree), _) => Some(ChartCache { tree, root: "" }),
-        (None, Some(root)) => Some(ChartCache { tree: repo, root }),
-        (None, None) => None,
-    }
+    ChartCache::choose(given, repo, config.chart_cache.as_deref())
 }
 
 /// How a cached chart's version is chosen.

@@ -30,6 +30,40 @@ use std::fmt;
 
 pub use config::Config;
 
+/// A directory kiln reads beside the repository's own files (a chart cache,
+/// installed Terraform modules): of the filesystem when the user gives it,
+/// or of the repository itself when its `kiln.yaml` names it.
+#[derive(Clone, Copy)]
+pub struct TreeDir<'a> {
+    /// The tree that holds it.
+    pub tree: &'a dyn Tree,
+    /// Its directory in `tree` (`""` for the root).
+    pub root: &'a str,
+}
+
+impl fmt::Debug for TreeDir<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TreeDir").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+impl<'a> TreeDir<'a> {
+    /// The directory a render uses: one given by the user (opened as
+    /// `given`) wins over `configured`, a directory of `repo` that
+    /// `kiln.yaml` names.
+    pub fn choose(
+        given: Option<&'a dyn Tree>,
+        repo: &'a dyn Tree,
+        configured: Option<&'a str>,
+    ) -> Option<Self> {
+        match (given, configured) {
+            (Some(tree), _) => Some(TreeDir { tree, root: "" }),
+            (None, Some(root)) => Some(TreeDir { tree: repo, root }),
+            (None, None) => None,
+        }
+    }
+}
+
 /// The layouts kiln renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layout {

@@ -30,19 +30,7 @@ pub use module::{render_environment, render_environment_with};
 /// A modules directory given to kiln: what `terraform init` left in
 /// `.terraform/modules` (`modules.json` and the packages it names), read as
 /// if it were there (see [`installed`]).
-#[derive(Clone, Copy)]
-pub struct ModulesDir<'a> {
-    /// The tree that holds it.
-    pub tree: &'a dyn Tree,
-    /// Its directory in `tree` (`""` for the root).
-    pub root: &'a str,
-}
-
-impl std::fmt::Debug for ModulesDir<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ModulesDir").field("root", &self.root).finish_non_exhaustive()
-    }
-}
+pub type ModulesDir<'a> = super::TreeDir<'a>;
 
 /// The modules directory a render uses: one given by the user (opened as
 /// `given`) wins over `terraformModules` of the repository's `kiln.yaml`, a
@@ -52,11 +40,7 @@ pub fn modules_dir<'a>(
     repo: &'a dyn Tree,
     config: &'a super::Config,
 ) -> Option<ModulesDir<'a>> {
-    match (given, &config.terraform_modules) {
-        (Some(tree), _) => Some(ModulesDir { tree, root: "" }),
-        (None, Some(root)) => Some(ModulesDir { tree: repo, root }),
-        (None, None) => None,
-    }
+    ModulesDir::choose(given, repo, config.terraform_modules.as_deref())
 }
 
 /// The directory of environment files.
