@@ -138,6 +138,7 @@ fn bench(repo: &Repo, rounds: u32) {
         adopt: false,
         push_attempts: 3,
         workdir: home.path().join("in-process"),
+        outside: Vec::new(),
     };
     let render = Arc::new(
         |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, revisions| {

@@ -140,6 +140,7 @@ fn fx_config(fx: &Fixture, workdir: &Path) -> Config {
         adopt: false,
         push_attempts: 3,
         workdir: workdir.to_path_buf(),
+        outside: Vec::new(),
     }
 }
 

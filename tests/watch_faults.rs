@@ -497,6 +497,7 @@ fn an_empty_render_of_a_real_unit_is_refused_unless_allowed() {
             adopt: false,
             push_attempts: 3,
             workdir: home.path().join("mirror"),
+            outside: Vec::new(),
         };
         Watcher::new(
             config,

@@ -15,16 +15,18 @@ use crate::watch_faults::Example;
 /// An in-process watcher of `production` into `prod/` of `target`, with its mirror in `workdir`.
 fn watcher(ex: &Example, workdir: &std::path::Path, target: &str) -> Watcher {
     let prod = BranchMap { source: "production".into(), dir: "prod".into() };
-    watcher_of(ex.remote.path(), prod, workdir, target)
+    watcher_of(ex.remote.path(), prod, workdir, target, None)
 }
 
 /// An in-process watcher of one branch of the repository at `remote` into
-/// `target`, with its mirror in `workdir`.
+/// `target`, with its mirror in `workdir`, reading charts the repository does
+/// not hold from `chart_cache` as `kiln watch --chart-cache` does.
 fn watcher_of(
     remote: &std::path::Path,
     branch: BranchMap,
     workdir: &std::path::Path,
     target: &str,
+    chart_cache: Option<&std::path::Path>,
 ) -> Watcher {
     let remote = Remote::new(remote.to_str().unwrap());
     let config = Config {
@@ -38,9 +40,14 @@ fn watcher_of(
         adopt: false,
         push_attempts: 3,
         workdir: workdir.to_path_buf(),
+        outside: chart_cache.into_iter().map(std::path::Path::to_path_buf).collect(),
     };
-    let render = |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
-        render_flux(tree, cache, source, dir, &renderer::Options::default())
+    let options = renderer::Options {
+        chart_cache: chart_cache.map(std::path::Path::to_path_buf),
+        ..renderer::Options::default()
+    };
+    let render = move |tree: &dyn Tree, cache: &dyn UnitCache, source: &Source, dir: &str, _| {
+        render_flux(tree, cache, source, dir, &options)
     };
     Watcher::new(
         config,
@@ -186,7 +193,7 @@ fn read(path: &str) -> String {
 /// A watcher of `main` into `platform/` of `target`, for a repository at `remote`.
 fn platform_watcher(remote: &std::path::Path, workdir: &std::path::Path, target: &str) -> Watcher {
     let main = BranchMap { source: "main".into(), dir: "platform".into() };
-    watcher_of(remote, main, workdir, target)
+    watcher_of(remote, main, workdir, target, None)
 }
 
 /// Terraform units (module instances) go through the watcher's store too:
@@ -277,4 +284,51 @@ fn terraform_units_are_built_again_only_when_what_they_render_changes() {
         assert_eq!(tree("rendered"), tree("full"), "{path}");
         remote.git(&["update-ref", "-d", "refs/heads/full"]);
     }
+}
+
+/// The chart cache lives outside the repository, so no push tells the
+/// watcher it changed: a chart version added to it (as `helm pull` adds one)
+/// or a cached chart edited in place is rendered in the next cycle, and a
+/// cycle in which neither the repository nor the cache changed commits nothing.
+#[test]
+fn a_changed_chart_cache_is_rendered_again() {
+    let work = crate::util::TestRepo::new();
+    crate::util::copy_dir(std::path::Path::new("tests/fixtures/layouts/flux-cache"), work.path());
+    work.commit_all("flux cluster with charts from a cache");
+    work.git(&["branch", "production"]);
+    let remote = work.bare_clone();
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("chart-cache");
+    crate::util::copy_dir(std::path::Path::new("tests/fixtures/layouts/chart-cache"), &cache);
+    let prod = BranchMap { source: "production".into(), dir: "prod".into() };
+    let mut w =
+        watcher_of(remote.path(), prod, &home.path().join("mirror"), "rendered", Some(&cache));
+    let rendered = || {
+        remote
+            .git(&["show", "refs/heads/rendered:prod/prod/apps/apps/apps_v1_Deployment_hello.yaml"])
+    };
+
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    assert!(rendered().contains("image: registry.example.com/hello:1.4.2"), "{}", rendered());
+    assert_eq!(w.cycle().unwrap(), CycleOutcome::Unchanged);
+
+    // A newer version meeting the release's `>=1.0.0 <2.0.0` lands in the cache.
+    let charts = cache.join("flux-system/charts");
+    crate::util::copy_dir(&charts.join("hello-1.4.2"), &charts.join("hello-1.5.0"));
+    let chart_yaml = charts.join("hello-1.5.0/Chart.yaml");
+    let text = std::fs::read_to_string(&chart_yaml).unwrap().replace("1.4.2", "1.5.0");
+    std::fs::write(&chart_yaml, text).unwrap();
+    let outcome = w.cycle();
+    assert!(matches!(outcome, Ok(CycleOutcome::Committed { .. })), "{outcome:?}");
+    assert!(rendered().contains("image: registry.example.com/hello:1.5.0"), "{}", rendered());
+    assert_eq!(w.cycle().unwrap(), CycleOutcome::Unchanged);
+
+    // The cached chart edited in place.
+    let template = charts.join("hello-1.5.0/templates/deployment.yaml");
+    let text =
+        std::fs::read_to_string(&template).unwrap().replace("- name: hello", "- name: hello-main");
+    std::fs::write(&template, text).unwrap();
+    assert!(matches!(w.cycle(), Ok(CycleOutcome::Committed { .. })));
+    assert!(rendered().contains("        name: hello-main"), "{}", rendered());
+    assert_eq!(w.cycle().unwrap(), CycleOutcome::Unchanged);
 }

@@ -739,6 +739,9 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
         }
         None => None,
     };
+    let render = args.scope.options();
+    let outside =
+        [&render.chart_cache, &render.terraform_modules].into_iter().flatten().cloned().collect();
     Ok(Settings {
         config: Config {
             source,
@@ -755,8 +758,9 @@ fn settings(args: &WatchArgs) -> Result<Settings> {
             adopt: args.adopt,
             push_attempts: args.push_attempts.unwrap_or(5).max(1),
             workdir: args.workdir.clone().unwrap_or_else(|| PathBuf::from(".kiln-watch")),
+            outside,
         },
-        render: args.scope.options(),
+        render,
         interval,
         listen: args.listen,
         github_secret: secret(args.github_secret_env.clone())?,

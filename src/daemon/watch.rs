@@ -123,6 +123,10 @@ pub struct Config {
     pub push_attempts: u32,
     /// The watcher's own bare mirror.
     pub workdir: PathBuf,
+    /// Directories outside the repository that renders read (a chart cache,
+    /// installed Terraform modules given on the command line): when one
+    /// changes, every branch is rendered again.
+    pub outside: Vec<PathBuf>,
 }
 
 /// What one cycle did.
@@ -160,6 +164,12 @@ pub struct Watcher {
     /// Set when the process is asked to stop: the cycle is abandoned before it pushes.
     interrupt: Arc<AtomicBool>,
     repo: Option<gix::Repository>,
+    /// The state of [`Config::outside`] the renders above were made from.
+    outside: Option<OutsideStamp>,
+    /// Whether [`Config::outside`] changed since the last cycle (or this is
+    /// the first): every branch is rendered again, whatever the target
+    /// records of the commits it was rendered from.
+    outside_changed: bool,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -201,6 +211,8 @@ impl Watcher {
             refs_read: HashMap::new(),
             interrupt,
             repo: None,
+            outside: None,
+            outside_changed: false,
         }
     }
 
@@ -339,6 +351,7 @@ impl Watcher {
             return Err(e);
         }
         let fetch_ms = start.elapsed().as_millis();
+        self.check_outside();
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -417,6 +430,28 @@ impl Watcher {
     }
 
     /// Renders what moved and writes one commit on top of `target_tip`; `None` when nothing changed.
+    /// Notes whether a directory of [`Config::outside`] changed since the
+    /// last cycle, and if so drops every render, unit build and settled pair:
+    /// what a render read there is not among the inputs recorded from the
+    /// repository. A watcher that starts with such directories renders every
+    /// branch once, as they may have changed while it was not running.
+    fn check_outside(&mut self) {
+        if self.config.outside.is_empty() {
+            return;
+        }
+        let now = OutsideStamp::of(&self.config.outside);
+        self.outside_changed = self.outside.as_ref() != Some(&now);
+        if self.outside_changed {
+            if self.outside.is_some() {
+                tracing::info!(dirs = ?self.config.outside, "a directory outside the repository changed: rendering every branch again");
+            }
+            self.cache.clear();
+            self.units.clear();
+            self.settled.clear();
+        }
+        self.outside = Some(now);
+    }
+
     fn build(
         &mut self,
         repo: &gix::Repository,
@@ -462,6 +497,7 @@ impl Watcher {
             self.metrics.branch(&branch, |b| b.last_source_commit = Some(tip.to_string()));
             let refs_moved = self.refs_moved(repo, &branch);
             if !refs_moved
+                && !self.outside_changed
                 && ((keep == Some(tip) && same_version)
                     || self.settled.get(&branch) == Some(&(tip, target_tip)))
             {
@@ -993,6 +1029,47 @@ pub fn parse_branch_map(text: &str) -> anyhow::Result<BranchMap> {
         return Err(anyhow!("expected SOURCE=TARGET_DIR, got {text:?}"));
     }
     Ok(BranchMap { source: source.to_string(), dir: dir.to_string() })
+}
+
+/// What a directory tree holds as far as its metadata tells: for every entry
+/// (links followed, in name order) its path, kind, size, modification time
+/// and, on Unix, inode; an entry that cannot be read counts with its error.
+/// Files are not read: a cache of chart archives is stamped cheaply every
+/// cycle, and an edit that keeps a file's size, time and inode alike is not
+/// one any editor, `helm pull` or `terraform init` makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OutsideStamp(u64);
+
+impl OutsideStamp {
+    fn of(dirs: &[PathBuf]) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for dir in dirs {
+            dir.hash(&mut hasher);
+            for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+                match entry {
+                    Ok(entry) => {
+                        entry.path().hash(&mut hasher);
+                        match entry.metadata() {
+                            Ok(meta) => metadata_stamp(&meta).hash(&mut hasher),
+                            Err(e) => e.to_string().hash(&mut hasher),
+                        }
+                    }
+                    Err(e) => e.to_string().hash(&mut hasher),
+                }
+            }
+        }
+        OutsideStamp(hasher.finish())
+    }
+}
+
+/// The parts of a file's metadata that change when it is written or replaced.
+fn metadata_stamp(meta: &std::fs::Metadata) -> (bool, u64, Option<std::time::SystemTime>, u64) {
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    (meta.is_dir(), meta.len(), meta.modified().ok(), inode)
 }
 
 #[cfg(test)]
