@@ -302,8 +302,14 @@ pub fn segments(path: &str) -> Vec<String> {
 fn marked_segments(path: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    // kustomize's path splitter lets a path start with a separator
+    // (`/spec/replicas`): an empty first part is dropped when more follow.
+    let mut parts = path.split('/').peekable();
+    if path.starts_with('/') && path.len() > 1 {
+        parts.next();
+    }
     // Re-split with the escape rules of `segments`, keeping the markers.
-    for part in path.split('/') {
+    for part in parts {
         if let Some(stripped) = part.strip_suffix('\\') {
             cur.push_str(stripped);
             cur.push('/');
@@ -495,6 +501,8 @@ mod tests {
             ("a: {b: null}\n", "a/b/c", Ok(())),
             ("a: {}\n", "", Err("cannot set or create an empty field name")),
             ("a: {}\n", "a//b", Err("cannot set or create an empty field name")),
+            ("a: {b: 1}\n", "/a/b", Ok(())),
+            ("a: {}\n", "/", Err("cannot set or create an empty field name")),
             ("a: {b: x}\n", "a/b", Ok(())),
         ];
         for (doc, path, want) in cases {

@@ -57,6 +57,10 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 Problem::NoKey(key) => format!(
                     "error in {what} for path: '{path}': Unable to remove nonexistent key: {key}: missing value"
                 ),
+                Problem::BadIndex(e) if what == "add" => {
+                    format!("error in {what} for path: '{path}': {}", e.add_words())
+                }
+                Problem::BadIndex(e) => format!("error in {what} for path: '{path}': {e}"),
             }
         };
         // move and copy name the place they write to otherwise.
@@ -65,6 +69,12 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 Problem::NoParent => format!(
                     "{what} operation does not apply: doc is missing destination path: {path}: missing value"
                 ),
+                Problem::BadIndex(e) if what == "copy" => {
+                    format!("error while adding value during copy: {}", e.add_words())
+                }
+                Problem::BadIndex(e) => {
+                    format!("error in {what} for path: '{}': {}", e.token, e.add_words())
+                }
                 other => no_path(what)(other),
             }
         };
@@ -75,6 +85,10 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
             "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
                 Problem::NoParent => format!(
                     "replace operation does not apply: doc is missing path: {path}: missing value"
+                ),
+                // The library looks the element up first and finds none.
+                Problem::BadIndex(_) => format!(
+                    "replace operation does not apply: doc is missing key: {path}: missing value"
                 ),
                 other => no_path("replace")(other),
             }),
@@ -90,6 +104,7 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                         Problem::NoKey(key) => format!(
                             "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
                         ),
+                        Problem::BadIndex(e) => format!("error in move for path: '{}': {e}", e.token),
                     })
                     .and_then(|v| put(&mut doc, &pointer, v, true).map_err(to_destination("move")))
             }
@@ -155,6 +170,8 @@ enum Problem {
     NoParent,
     /// A map key to remove is missing.
     NoKey(String),
+    /// A list position that is not a number or not in the list.
+    BadIndex(BadIndex),
     /// Anything else, already in words.
     Other(String),
 }
@@ -162,6 +179,45 @@ enum Problem {
 impl From<String> for Problem {
     fn from(m: String) -> Problem {
         Problem::Other(m)
+    }
+}
+
+impl From<BadIndex> for Problem {
+    fn from(e: BadIndex) -> Problem {
+        Problem::BadIndex(e)
+    }
+}
+
+/// A list position the library refuses: it reads the token with Go's
+/// `strconv.Atoi`, then checks the number against the list.
+#[derive(Debug)]
+struct BadIndex {
+    token: String,
+    /// The number read, when the token is one.
+    number: Option<i64>,
+}
+
+impl BadIndex {
+    /// The words of the library's insertion, which names a token that is
+    /// no number first.
+    fn add_words(&self) -> String {
+        match self.number {
+            Some(_) => self.to_string(),
+            None => format!("value was not a proper array index: '{}': {self}", self.token),
+        }
+    }
+}
+
+impl std::fmt::Display for BadIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.number {
+            Some(i) => write!(f, "Unable to access invalid index: {i}: invalid index referenced"),
+            None => write!(
+                f,
+                "strconv.Atoi: parsing {}: invalid syntax",
+                crate::kustomize::build::go_quote(&self.token)
+            ),
+        }
     }
 }
 
@@ -174,9 +230,10 @@ fn parse_pointer(path: &str) -> Vec<String> {
 
 /// The array position a token names; negative positions count from the end
 /// (for an insertion, `-1` is the end itself).
-fn index(token: &str, len: usize, insert: bool) -> Result<usize, String> {
-    let invalid = || format!("invalid index {token} for a sequence of {len}");
-    let i: i64 = token.parse().map_err(|_| invalid())?;
+fn index(token: &str, len: usize, insert: bool) -> Result<usize, BadIndex> {
+    let number = token.parse::<i64>().ok();
+    let invalid = || BadIndex { token: token.to_string(), number };
+    let i = number.ok_or_else(invalid)?;
     let slots = i64::try_from(len).map_err(|_| invalid())? + i64::from(insert);
     let i = if i < 0 { i + slots } else { i };
     let max = slots - 1;

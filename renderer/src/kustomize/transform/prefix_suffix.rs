@@ -118,6 +118,9 @@ fn affix_one(
             }
             continue;
         };
+        // kustomize affixes the text of any scalar it finds there (`1`,
+        // `true`, `1.50` as written), making it a string.
+        let texts = std::mem::take(&mut r.scalar_texts);
         let walked =
             fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| match slot {
                 Value::String(v) => {
@@ -129,8 +132,14 @@ fn affix_one(
                     *slot = Value::String(format!("{}{}", add.0, add.1));
                     written.push(at.to_vec());
                 }
-                _ => {}
+                Value::Seq(_) | Value::Map(_) => {}
+                _ => {
+                    let text = crate::resource::scalar_text(slot, at, &texts).unwrap_or_default();
+                    *slot = Value::String(format!("{}{text}{}", add.0, add.1));
+                    written.push(at.to_vec());
+                }
             });
+        r.scalar_texts = texts;
         for at in written.drain(..) {
             images::record(&mut r.written, &at);
         }

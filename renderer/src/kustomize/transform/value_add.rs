@@ -12,7 +12,7 @@ use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
 use crate::kustomize::transform::images;
 use crate::kustomize::transform::replacements::parse_selector;
-use crate::resource::Resource;
+use crate::resource::{Resource, Step};
 use crate::value::Value;
 
 /// One place the value goes.
@@ -141,6 +141,13 @@ fn set_namespace(r: &mut Resource, namespace: &str) {
 /// object into JSON (`7` is a number). The old text is the one the file
 /// wrote.
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
+    if let Some((at, node, expected)) = blocked_at(&r.value, &t.field_path) {
+        let kind = if node.as_seq().is_some() { "Sequence" } else { "Scalar" };
+        return Err(format!(
+            "wrong node kind: expected {expected}Node but got {kind}Node: {}",
+            fieldspec::node_contents(r, &at, &node)
+        ));
+    }
     let mut wrong = None;
     let (quoted, texts, written) = (&r.quoted, &r.scalar_texts, &mut r.written);
     fieldspec::visit_mut_at(&mut r.value, &t.field_path, true, &mut |at, slot| {
@@ -168,6 +175,44 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
         None => Ok(()),
         Some((at, node)) => Err(fieldspec::scalar_expected(r, &at, &node)),
     }
+}
+
+/// Where kyaml's path lookup, which creates missing maps, stops on the way
+/// to `field_path` in `v`: a list it cannot index (the field path names a
+/// field, not a position) or a scalar, with the node found there and the
+/// kind of node the lookup wanted; or a list at the end, where the value
+/// must be a scalar. Only a position written in digits goes into a list.
+fn blocked_at(v: &Value, field_path: &str) -> Option<(Vec<Step>, Value, &'static str)> {
+    let mut fields: Vec<String> = Vec::new();
+    for part in field_path.split('/') {
+        match fields.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push('/');
+                last.push_str(part);
+            }
+            _ => fields.push(part.to_string()),
+        }
+    }
+    let (mut cur, mut at) = (v, Vec::new());
+    for field in &fields {
+        match cur {
+            Value::Map(m) => {
+                cur = m.get(field.as_str())?;
+                at.push(Step::Key(field.clone()));
+            }
+            Value::Seq(items) if !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()) => {
+                let i: usize = field.parse().ok()?;
+                cur = items.get(i)?;
+                at.push(Step::Index(i));
+            }
+            // `[name=value]` element matchers are left to the walk.
+            Value::Seq(_) if field.starts_with('[') => return None,
+            Value::Null => return None,
+            node => return Some((at, node.clone(), "Mapping")),
+        }
+    }
+    cur.as_seq().is_some().then(|| (at, cur.clone(), "Scalar"))
 }
 
 /// Splits a path into its segments the way kyaml does: a leading `/`
