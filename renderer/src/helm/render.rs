@@ -479,6 +479,11 @@ fn exec_error(name: &str, e: gotmpl::Error) -> Error {
 /// or `None` where a level does not read as `template: LOC: executing
 /// "NAME" at <NODE>` or the last message is a function's failure, and for
 /// any error that passed through `tpl`.
+///
+/// As Helm 4 prints it, a level that repeats the one before it (the same
+/// recursive `include` call at the same place) is printed once, and the
+/// trace ends without the whitespace that ended the message (`range can't
+/// iterate over ` of an empty string ends at `over`).
 fn include_trace(text: &str) -> Option<String> {
     // An error that passed through `tpl` keeps Go's one-line chain.
     if text.contains(": error calling tpl: ") {
@@ -486,12 +491,19 @@ fn include_trace(text: &str) -> Option<String> {
     }
     let levels: Vec<&str> = text.split(": error calling include: ").collect();
     let mut out = String::new();
+    let mut previous: Option<&str> = None;
     for (i, level) in levels.iter().enumerate() {
         let last = i + 1 == levels.len();
         if last && level.starts_with("template: no template ") {
             out.push_str(level);
             continue;
         }
+        // Only the calls between levels can repeat: the last level carries
+        // the failure, never `error calling include:`.
+        if !last && previous == Some(*level) {
+            continue;
+        }
+        previous = Some(level);
         let rest = level.strip_prefix("template: ")?;
         let (loc, rest) = rest.split_once(": executing \"")?;
         let (tpl, rest) = rest.split_once("\" at <")?;
@@ -510,6 +522,8 @@ fn include_trace(text: &str) -> Option<String> {
             out.push('\n');
         }
     }
+    // Go's unicode.IsSpace is Unicode's White_Space, as Rust's trim_end.
+    out.truncate(out.trim_end().len());
     Some(out)
 }
 
