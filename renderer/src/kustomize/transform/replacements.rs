@@ -550,6 +550,7 @@ fn find<'v>(
     match v {
         Value::Seq(items) => {
             if let Ok(i) = seg.parse::<usize>() {
+                let existed = i < items.len();
                 // kyaml appends the item one past the end when it creates.
                 if i == items.len() && create.is_some() {
                     items.push(fresh(rest));
@@ -557,7 +558,12 @@ fn find<'v>(
                     out.beyond = Some((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
-                    find(item, rest, create, how, out);
+                    if existed && rest.is_empty() && item.is_null() {
+                        // A null item the list had keeps its `!!null` tag.
+                        out.slots.push((item, true));
+                    } else {
+                        find(item, rest, create, how, out);
+                    }
                 }
             } else if let Some(i) =
                 seg.parse::<i64>().ok().filter(|i| *i < 0 && how == Match::Exact)
