@@ -384,6 +384,8 @@ struct Hits<'v> {
     error: Option<String>,
     /// The path reached a `*`, which kyaml's lookup of a source refuses.
     wildcard: bool,
+    /// A source's path gave a list a negative index, which kyaml refuses.
+    negative: Option<i64>,
     /// The path ends at the field a `[key=value]` item was just made with
     /// (or at the scalar item `[=value]` made): an untagged scalar.
     made_key: bool,
@@ -548,6 +550,7 @@ fn find<'v>(
     match v {
         Value::Seq(items) => {
             if let Ok(i) = seg.parse::<usize>() {
+                let existed = i < items.len();
                 // kyaml appends the item one past the end when it creates.
                 if i == items.len() && create.is_some() {
                     items.push(fresh(rest));
@@ -555,8 +558,19 @@ fn find<'v>(
                     out.beyond = Some((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
-                    find(item, rest, create, how, out);
+                    if existed && rest.is_empty() && item.is_null() {
+                        // A null item the list had keeps its `!!null` tag.
+                        out.slots.push((item, true));
+                    } else {
+                        find(item, rest, create, how, out);
+                    }
                 }
+            } else if let Some(i) =
+                seg.parse::<i64>().ok().filter(|i| *i < 0 && how == Match::Exact)
+            {
+                // kyaml's lookup of a source reads a number as a list
+                // index and refuses a negative one.
+                out.negative.get_or_insert(i);
             }
         }
         Value::Map(m) => {
@@ -613,20 +627,22 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// How a scalar with this text reads back when printed without quotes.
+/// How yaml.v3 reads a scalar's text under the tag its node keeps (a
+/// replacement changes only a scalar's text): as a plain scalar reads,
+/// nulls included, except that yaml.v3 tries a timestamp only for an
+/// untagged scalar.
 fn resolve_plain(text: &str) -> Value {
-    match yaml::parse_documents(text, "replacement").ok().as_deref() {
-        Some([v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))]) => {
-            v.clone()
-        }
-        _ => Value::String(text.to_string()),
+    match crate::yaml::resolve::resolve_plain(text) {
+        Value::String(_) => Value::String(text.to_string()),
+        v => v,
     }
 }
 
-/// How an untagged scalar with this text reads back: as a plain scalar,
-/// and empty text as a null.
+/// How an untagged scalar with this text reads back (a field a replacement
+/// created, whose node kyaml made without a tag): as a plain scalar, a
+/// timestamp as the RFC 3339 text JSON carries on.
 fn resolve_untagged(text: &str) -> Value {
-    if text.is_empty() { Value::Null } else { resolve_plain(text) }
+    crate::yaml::resolve::resolve_plain(text)
 }
 
 /// Whether yaml.v3 reads a plain scalar that resolves to `resolved` under
@@ -681,6 +697,11 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
         return Err(
             "error looking up replacement source: wildcard is not supported in PathGetter".into()
         );
+    }
+    if let Some(i) = hits.negative {
+        return Err(format!(
+            "error looking up replacement source: array index {i} cannot be negative"
+        ));
     }
     let v = match hits.slots.into_iter().next() {
         Some((v, _)) if !is_empty(v) => v.clone(),
@@ -854,6 +875,11 @@ fn write_path(
         && (r.first_tree.is_some() || r.json_rebuilt.is_some())
         && !matches!(r.kind(), "ConfigMap" | "Secret");
     let before = (followed && is_scalar(value)).then(|| r.value.clone());
+    // The text of a null the target has, which a delimiter splits as it
+    // splits any scalar's (`null`, `~` or empty as written).
+    let null_text = plain_path(fp)
+        .and_then(|path| crate::resource::scalar_text(&Value::Null, &path, &r.scalar_texts))
+        .unwrap_or_else(|| "null".to_string());
     let mut hits = Hits::default();
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
@@ -921,9 +947,19 @@ fn write_path(
         }
         if was_null && !v.is_null() {
             // kyaml writes the text into the null scalar and keeps its
-            // `!!null` tag, which kustomize then cannot turn into JSON.
-            let text = text_of(&v, fresh);
-            let error = format!("yaml: cannot decode !!{} `{text}` as a !!null", yaml_tag(&v));
+            // `!!null` tag, which kustomize then cannot turn into JSON
+            // unless the text reads as a null too (`~`, `null`, empty).
+            let mut text = text_of(&v, fresh);
+            if !o.delimiter.is_empty() {
+                text = join_at(&null_text, &text, o);
+            }
+            let resolved = resolve_plain(&text);
+            if resolved.is_null() {
+                *slot = Value::Null;
+                continue;
+            }
+            let error =
+                format!("yaml: cannot decode !!{} `{text}` as a !!null", yaml_tag(&resolved));
             mistyped.push((fp.to_string(), text.clone(), error));
             *slot = Value::String(text);
             continue;
@@ -980,9 +1016,10 @@ fn write_path(
                 Value::String(_) => Value::String(text),
                 // A leaf just created is an untagged scalar too.
                 Value::Null => resolve_untagged(&text),
+                _ if untagged => resolve_untagged(&text),
                 _ => {
                     let resolved = resolve_plain(&text);
-                    if untagged || tag_admits(slot, &resolved) {
+                    if tag_admits(slot, &resolved) {
                         resolved
                     } else {
                         // A whole float64 (what a JSON patch leaves) is
@@ -1077,6 +1114,10 @@ mod tests {
             ("true", Value::Bool(true)),
             ("abc", Value::String("abc".into())),
             ("1.5", Value::Float(1.5)),
+            // Under a kept tag a timestamp is its text; nulls are nulls.
+            ("2001-01-01", Value::String("2001-01-01".into())),
+            ("~", Value::Null),
+            ("", Value::Null),
         ];
         for (text, want) in cases {
             assert_eq!(resolve_plain(text), want, "{text}");
