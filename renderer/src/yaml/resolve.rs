@@ -396,6 +396,36 @@ fn days_in(month: u32, year: u32) -> u32 {
 }
 
 impl Timestamp {
+    /// Go's `%#v` of the `time.Time` that `time.Parse` makes of it: a zone
+    /// written as an offset is a fixed zone without a name.
+    pub(crate) fn go_string(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = MONTHS
+            .get((self.month as usize).wrapping_sub(1))
+            .map_or_else(|| self.month.to_string(), |m| format!("time.{m}"));
+        let zone = match self.offset {
+            None | Some(0) => "time.UTC",
+            Some(_) => "time.Location(\"\")",
+        };
+        format!(
+            "time.Date({}, {month}, {}, {}, {}, {}, {}, {zone})",
+            self.year, self.day, self.hour, self.minute, self.second, self.nanos
+        )
+    }
+
     /// RFC 3339 with nanoseconds, as Go's JSON encoding of `time.Time`
     /// writes it: trailing zeros of the fraction dropped, `Z` for UTC.
     pub(crate) fn rfc3339(&self) -> String {
