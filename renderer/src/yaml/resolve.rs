@@ -399,30 +399,14 @@ impl Timestamp {
     /// Go's `%#v` of the `time.Time` that `time.Parse` makes of it: a zone
     /// written as an offset is a fixed zone without a name.
     pub(crate) fn go_string(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let month = MONTHS
-            .get((self.month as usize).wrapping_sub(1))
-            .map_or_else(|| self.month.to_string(), |m| format!("time.{m}"));
         let zone = match self.offset {
             None | Some(0) => "time.UTC",
             Some(_) => "time.Location(\"\")",
         };
-        format!(
-            "time.Date({}, {month}, {}, {}, {}, {}, {}, {zone})",
-            self.year, self.day, self.hour, self.minute, self.second, self.nanos
+        crate::gotmpl::sprig::go_date_syntax(
+            i64::from(self.year),
+            [self.month, self.day, self.hour, self.minute, self.second, self.nanos],
+            zone,
         )
     }
 
