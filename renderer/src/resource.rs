@@ -257,14 +257,24 @@ pub struct Resource {
     /// transformer dropped: that transformer (the `configuredIn` and
     /// `configuredBy` text); `None` keeps the file or generator it came from.
     pub origin_by: Option<String>,
+    /// While the build tracks origins (any `buildMetadata`): the origin
+    /// kustomize stamped in the object's annotations when the object came
+    /// into the build (its file or generator), which its messages print
+    /// mid-build whether or not the output keeps it.
+    pub origin_held: Option<String>,
+    /// While the build tracks origins but does not write transformer
+    /// annotations into the objects: the transformations annotation
+    /// kustomize holds on the object until the end of the build.
+    pub transformations_held: String,
     /// Scalars a replacement gave text their type does not allow (a word in
     /// an int field): the field path, the text and the error. kustomize
     /// keeps the node's tag and fails when it next reads the object as
     /// data, unless a later step wrote the field again.
     pub mistyped: Vec<(String, String, String)>,
-    /// Field paths where a replacement created the field: kyaml's node there
-    /// has no tag, so any later text is read by its looks.
-    pub untagged: Vec<String>,
+    /// Where a replacement created a field (the path in the object, not
+    /// the path text that reached it): kyaml's node there has no tag, so
+    /// any later text is read by its looks.
+    pub untagged: Vec<Vec<Step>>,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,
@@ -546,6 +556,8 @@ impl Resource {
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,
+            origin_held: None,
+            transformations_held: String::new(),
             mistyped: Vec::new(),
             untagged: Vec::new(),
             merged_patches: Vec::new(),

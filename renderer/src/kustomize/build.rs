@@ -102,7 +102,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         yaml::validate(&r.value).map_err(|e| {
             let what = match e {
                 yaml::EmitError::NonFinite { .. } | yaml::EmitError::TooDeep => {
-                    go_dump::object(&r.value, &[])
+                    go_dump::object(&r.value, &[], Some(r.quoted.as_slice()))
                 }
                 _ => r.id().to_string(),
             };
@@ -129,7 +129,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             &r.source,
             format!(
                 "{}: json: unsupported type: map[interface {{}}]interface {{}}",
-                go_dump::object(&r.value, &r.plain_keys)
+                go_dump::object(&r.value, &r.plain_keys, Some(r.quoted.as_slice()))
             ),
         ));
     }
@@ -210,9 +210,9 @@ struct Builder<'a> {
     /// `buildMetadata: [transformerAnnotations]` of the top kustomization:
     /// every kustomization of the build then notes its transformers.
     transformer_notes: bool,
-    /// Whether the top kustomization asks for origin or transformer
-    /// annotations: kustomize then keeps both in each object's annotations
-    /// while it builds, where a patch that replaces the annotations drops
+    /// Whether the top kustomization lists any `buildMetadata`: kustomize
+    /// then keeps origin and transformer annotations in each object's
+    /// annotations while it builds, where a patch that replaces the annotations drops
     /// them (see [`Resource::annotations_wiped_by`]).
     track_origins: bool,
     /// Whether kustomize has read its built-in schema by now: a strategic
@@ -246,17 +246,7 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     let rel = |path: &str| tree::relative(dir, path);
     for r in acc.iter_mut() {
         if *origin {
-            let text = match generate::generated_by(&r.source) {
-                _ if let Some(by) = &r.origin_by => by.clone(),
-                Some(by) => format!(
-                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
-                    rel(by.file),
-                    by.kind,
-                    by.name.map(|n| format!("  name: {n}\n")).unwrap_or_default(),
-                    by.namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
-                ),
-                None => format!("path: {}\n", rel(&r.source)),
-            };
+            let text = r.origin_by.clone().unwrap_or_else(|| origin_of(r, &rel));
             let meta = r.metadata_mut();
             let notes = meta
                 .entry("annotations".to_string())
@@ -276,11 +266,27 @@ fn build_metadata(acc: &mut [Resource], dir: &str, (origin, managed_by): &(bool,
     }
 }
 
+/// The origin kustomize stamps on an object as it comes into the build: the
+/// file it was read from or the generator that made it, as `rel` names
+/// paths.
+fn origin_of(r: &Resource, rel: &dyn Fn(&str) -> String) -> String {
+    match generate::generated_by(&r.source) {
+        Some(by) => format!(
+            "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n{}{}",
+            rel(by.file),
+            by.kind,
+            by.name.map(|n| format!("  name: {n}\n")).unwrap_or_default(),
+            by.namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
+        ),
+        None => format!("path: {}\n", rel(&r.source)),
+    }
+}
+
 /// The annotation `buildMetadata: [originAnnotations]` writes.
-const ORIGIN: &str = "config.kubernetes.io/origin";
+pub(crate) const ORIGIN: &str = "config.kubernetes.io/origin";
 
 /// The annotation `buildMetadata: [transformerAnnotations]` writes.
-const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
+pub(crate) const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
 
 /// One entry of the transformations annotation: the `configuredBy` of a
 /// transformer (apiVersion, kind, and a plugin config's name and namespace).
@@ -383,14 +389,20 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
             Some(i) => {
                 let i = i.min(notes.len() - 1);
                 r.origin_by = Some(origin_text(configured_in, &notes[i]));
+                r.transformations_held.clear();
                 i + 1
             }
             None => 0,
         };
-        if !write || first >= texts.len() {
+        if first >= texts.len() {
             continue;
         }
         let text = texts[first..].concat();
+        if !write {
+            // Held for the messages that print the object mid-build.
+            r.transformations_held.push_str(&text);
+            continue;
+        }
         let notes = r
             .metadata_mut()
             .entry("annotations".to_string())
@@ -640,6 +652,19 @@ impl Builder<'_> {
         tree::relative(self.stack.first().map_or("", String::as_str), path)
     }
 
+    /// While the build tracks origins: the origin kustomize stamps on each
+    /// object that came into the build since the last stamp (see
+    /// [`Resource::origin_held`]).
+    fn hold_origins(&self, acc: &mut [Resource]) {
+        if !self.track_origins {
+            return;
+        }
+        let rel = |path: &str| self.relative_to_top(path);
+        for r in acc.iter_mut().filter(|r| r.origin_held.is_none()) {
+            r.origin_held = Some(origin_of(r, &rel));
+        }
+    }
+
     fn restrict(&self) -> bool {
         self.options.load_restrictor == LoadRestrictor::RootOnly
     }
@@ -750,7 +775,7 @@ impl Builder<'_> {
             }
             self.top_sort = k.sort_options.clone();
             self.transformer_notes = k.transformer_annotations;
-            self.track_origins = k.transformer_annotations || k.origin_annotations;
+            self.track_origins = k.build_metadata_set;
             self.top_meta = Some((k.origin_annotations, k.managed_by_label));
         }
         self.openapi(&k, dir, self.stack.len() == 1)?;
@@ -845,6 +870,7 @@ impl Builder<'_> {
         // transformers.
         self.configure_generators(k)?;
         let generators = self.configure_plugins(k, dir, &k.generators, plugin::Role::Generator)?;
+        self.hold_origins(acc);
         self.generators(k, dir, acc)?;
         self.run_plugins(dir, generators, acc)?;
         for entry in &k.components {
@@ -853,6 +879,7 @@ impl Builder<'_> {
         let builtin = self.configure_transformers(k, dir)?;
         let transformers =
             self.configure_plugins(k, dir, &k.transformers, plugin::Role::Transformer)?;
+        self.hold_origins(acc);
         self.transformers(k, builtin, acc)?;
         self.run_plugins(dir, transformers, acc)?;
         self.validators(k, dir, acc)?;
@@ -1125,7 +1152,7 @@ impl Builder<'_> {
                     // A generator that creates may not make an object the
                     // build already knows by any of its identities.
                     let id = r.id();
-                    if acc.iter().any(|b| b.answers_to(&id)) {
+                    if answering_one(acc, &id, &k.file)?.is_some() {
                         return Err(invalid(
                             &k.file,
                             format!(
@@ -1140,19 +1167,7 @@ impl Builder<'_> {
             }
             let behavior = g.behavior.as_str();
             let id = r.id();
-            // Two objects that answer to the generator's identity (two bases
-            // generated the same name) are an error, not a choice.
-            if acc.iter().filter(|b| b.answers_to(&id)).nth(1).is_some() {
-                return Err(invalid(
-                    &k.file,
-                    format!(
-                        "merging from generator: found multiple objects {} that could accept merge of {}",
-                        build_annotations::json_list(acc.iter().filter(|b| b.answers_to(&id))),
-                        id.kustomize_form()
-                    ),
-                ));
-            }
-            let Some(base) = acc.iter_mut().find(|b| b.answers_to(&id)) else {
+            let Some(base) = answering_one(acc, &id, &k.file)?.map(|i| &mut acc[i]) else {
                 return Err(invalid(
                     &k.file,
                     format!(
@@ -2870,7 +2885,7 @@ fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Resu
         .collect();
     for r in &new {
         let id = r.id();
-        if known.contains(&id.name) && acc.iter().any(|b| b.answers_to(&id)) {
+        if known.contains(&id.name) && answering_one(acc, &id, file)?.is_some() {
             return Err(invalid(
                 file,
                 format!(
@@ -2882,6 +2897,27 @@ fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Resu
     }
     acc.extend(new);
     Ok(())
+}
+
+/// The object of the build that answers to a generated object's identity
+/// `id` by any of its identities, if one does. kustomize counts them before
+/// it looks at the generator's behavior: two or more (two bases made the
+/// name, in two namespaces a generator without one matches) fail whatever
+/// the behavior.
+fn answering_one(acc: &[Resource], id: &ResId, file: &str) -> Result<Option<usize>, Error> {
+    let mut found = acc.iter().enumerate().filter(|(_, b)| b.answers_to(id)).map(|(i, _)| i);
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(invalid(
+            file,
+            format!(
+                "merging from generator: found multiple objects {} that could accept merge of {}",
+                build_annotations::json_list(acc.iter().filter(|b| b.answers_to(id))),
+                id.kustomize_form()
+            ),
+        ));
+    }
+    Ok(first)
 }
 
 fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {

@@ -75,12 +75,31 @@ pub(crate) fn of(r: &Resource) -> Vec<(String, String)> {
     out
 }
 
+/// The origin and transformations annotations kustomize holds on `r` now
+/// and kiln keeps beside it while the build tracks origins: none between a
+/// patch that replaced the object's annotations and the end of its
+/// kustomization's transformers, which then note themselves afresh.
+fn held(r: &Resource) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if r.annotations_wiped_by.is_some() {
+        return out;
+    }
+    if let Some(origin) = r.origin_by.as_ref().or(r.origin_held.as_ref()) {
+        out.push((super::build::ORIGIN.to_string(), origin.clone()));
+    }
+    if !r.transformations_held.is_empty() {
+        out.push((super::build::TRANSFORMATIONS.to_string(), r.transformations_held.clone()));
+    }
+    out
+}
+
 /// The object as kustomize holds it while it builds: its own annotations
 /// and the build annotations in `metadata.annotations`. A build annotation
 /// takes the place of one of the same key the object wrote.
 pub(crate) fn annotated(r: &Resource) -> Value {
     let mut v = r.value.clone();
-    let notes = of(r);
+    let mut notes = of(r);
+    notes.extend(held(r));
     if notes.is_empty() {
         return v;
     }

@@ -14,20 +14,53 @@ use crate::yaml::resolve::resolve_plain;
 use std::cmp::Ordering;
 
 /// `%#v` of `value`, whose maps at the paths of `plain_keys` hold those
-/// keys typed as YAML reads them.
-pub(crate) fn object(value: &Value, plain_keys: &[(Vec<Step>, String)]) -> String {
+/// keys typed as YAML reads them. With `quoted` (the paths where the file
+/// wrote strings in quotes, see [`crate::resource::Resource::quoted`]), a
+/// string the YAML reader made of a plain timestamp is the `time.Time`
+/// yaml.v3 decodes there.
+pub(crate) fn object(
+    value: &Value,
+    plain_keys: &[(Vec<Step>, String)],
+    quoted: Option<&[Vec<Step>]>,
+) -> String {
     let mut out = String::new();
     let mut path = Vec::new();
-    write(&mut out, value, &mut path, plain_keys);
+    write(&mut out, value, &mut path, &Typed { plain: plain_keys, quoted });
     out
 }
 
-fn write(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<Step>, String)]) {
-    crate::stack::grow(|| write_here(out, v, path, plain));
+/// What tells the types of an object's scalars apart.
+struct Typed<'a> {
+    plain: &'a [(Vec<Step>, String)],
+    quoted: Option<&'a [Vec<Step>]>,
 }
 
-fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<Step>, String)]) {
+impl Typed<'_> {
+    /// Go's `%#v` of the time a plain timestamp at `path` decodes to, if
+    /// `s` is the RFC 3339 text kiln's reader made of one. Labels and
+    /// annotations are strings: kustomize writes them back as such.
+    fn time(&self, s: &str, path: &[Step]) -> Option<String> {
+        let quoted = self.quoted?;
+        let meta_map = matches!(
+            path,
+            [Step::Key(m), Step::Key(f), ..] if m == "metadata" && (f == "labels" || f == "annotations")
+        );
+        if meta_map || quoted.iter().any(|q| q[..] == path[..]) {
+            return None;
+        }
+        let t = crate::yaml::resolve::parse_timestamp(s).filter(|t| t.rfc3339() == s)?;
+        Some(t.go_string())
+    }
+}
+
+fn write(out: &mut String, v: &Value, path: &mut Vec<Step>, typed: &Typed) {
+    crate::stack::grow(|| write_here(out, v, path, typed));
+}
+
+fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, typed: &Typed) {
+    let plain = typed.plain;
     match v {
+        Value::String(s) if let Some(time) = typed.time(s, path) => out.push_str(&time),
         Value::Null => out.push_str("interface {}(nil)"),
         Value::Seq(items) => {
             out.push_str("[]interface {}{");
@@ -36,13 +69,13 @@ fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<S
                     out.push_str(", ");
                 }
                 path.push(Step::Index(i));
-                write(out, item, path, plain);
+                write(out, item, path, typed);
                 path.pop();
             }
             out.push('}');
         }
         Value::Map(m) => {
-            let typed = |k: &String| {
+            let typed_key = |k: &String| {
                 plain
                     .iter()
                     .any(|(at, key)| at[..] == path[..] && key == k)
@@ -51,7 +84,7 @@ fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<S
             };
             let mut keys: Vec<(Value, &String)> = m
                 .keys()
-                .map(|k| (typed(k).unwrap_or_else(|| Value::String(k.clone())), k))
+                .map(|k| (typed_key(k).unwrap_or_else(|| Value::String(k.clone())), k))
                 .collect();
             let interface = keys.iter().any(|(k, _)| !matches!(k, Value::String(_)));
             keys.sort_by(|a, b| key_order(&a.0, &b.0));
@@ -67,7 +100,7 @@ fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, plain: &[(Vec<S
                 scalar(out, &key);
                 out.push(':');
                 path.push(Step::Key(name.clone()));
-                write(out, &m[name.as_str()], path, plain);
+                write(out, &m[name.as_str()], path, typed);
                 path.pop();
             }
             out.push('}');
@@ -131,7 +164,7 @@ mod tests {
         let plain: Vec<(Vec<Step>, String)> =
             ["true", "0x1F", "~", "1.5"].iter().map(|k| (labels.clone(), k.to_string())).collect();
         assert_eq!(
-            object(&v, &plain),
+            object(&v, &plain, None),
             concat!(
                 r#"map[string]interface {}{"apiVersion":"v1", "kind":"Service", "metadata":map[string]interface {}{"#,
                 r#""labels":map[interface {}]interface {}{interface {}(nil):"n", "b":"s", 31:"h", 1.5:"f", true:"t"}, "name":"s"}, "#,

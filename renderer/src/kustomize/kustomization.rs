@@ -299,6 +299,10 @@ pub struct Kustomization {
     pub transformer_annotations: bool,
     /// `buildMetadata: [managedByLabel]`.
     pub managed_by_label: bool,
+    /// Whether `buildMetadata` lists anything, known or not: kustomize then
+    /// keeps origin and transformer annotations on the objects while it
+    /// builds (and drops those not asked for at the end).
+    pub build_metadata_set: bool,
     /// `configurations`: transformer configuration files.
     pub configurations: Vec<String>,
     /// `openapi.path`: a schema file whose merge keys replace the built-in
@@ -1010,7 +1014,9 @@ impl Kustomization {
                 "buildMetadata" => {
                     // kustomize looks for the options it knows and ignores
                     // anything else.
-                    for item in f.strings(v, key)? {
+                    let items = f.strings(v, key)?;
+                    k.build_metadata_set = !items.is_empty();
+                    for item in items {
                         match item.as_str() {
                             "originAnnotations" => k.origin_annotations = true,
                             "managedByLabel" => k.managed_by_label = true,

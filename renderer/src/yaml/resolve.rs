@@ -396,6 +396,20 @@ fn days_in(month: u32, year: u32) -> u32 {
 }
 
 impl Timestamp {
+    /// Go's `%#v` of the `time.Time` that `time.Parse` makes of it: a zone
+    /// written as an offset is a fixed zone without a name.
+    pub(crate) fn go_string(&self) -> String {
+        let zone = match self.offset {
+            None | Some(0) => "time.UTC",
+            Some(_) => "time.Location(\"\")",
+        };
+        crate::gotmpl::sprig::go_date_syntax(
+            i64::from(self.year),
+            [self.month, self.day, self.hour, self.minute, self.second, self.nanos],
+            zone,
+        )
+    }
+
     /// RFC 3339 with nanoseconds, as Go's JSON encoding of `time.Time`
     /// writes it: trailing zeros of the fraction dropped, `Z` for UTC.
     pub(crate) fn rfc3339(&self) -> String {

@@ -33,6 +33,17 @@ pub(super) const MONTHS: [&str; 12] = [
 pub(super) const DAYS: [&str; 7] =
     ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
+/// Go's `Time.GoString`, which `%#v` prints: `time.Date(2020, time.March,
+/// 4, 0, 0, 0, 0, time.Local)`, for a wall clock (year, month, day, hour,
+/// minute, second, nanosecond) in the zone `loc` as Go writes it.
+pub(crate) fn go_date_syntax(year: i64, clock: [u32; 6], loc: &str) -> String {
+    let [month, day, hour, minute, second, nano] = clock;
+    let month = MONTHS
+        .get((month as usize).wrapping_sub(1))
+        .map_or_else(|| month.to_string(), |m| format!("time.{m}"));
+    format!("time.Date({year}, {month}, {day}, {hour}, {minute}, {second}, {nano}, {loc})")
+}
+
 /// The JSON string a `time.Time` struct marshals to, if `st` is one.
 pub(crate) fn time_json(st: &Struct) -> Option<String> {
     native_time(st).map(|t| t.json_text())

@@ -167,15 +167,10 @@ impl GoTime {
                 format!("time.Location({})", crate::gotmpl::fmt::quote(name))
             }
         };
-        format!(
-            "time.Date({}, time.{}, {}, {}, {}, {}, {}, {loc})",
+        super::date::go_date_syntax(
             c.year,
-            super::date::MONTHS[c.month as usize - 1],
-            c.day,
-            c.hour,
-            c.minute,
-            c.second,
-            c.nano
+            [c.month, c.day, c.hour, c.minute, c.second, c.nano],
+            &loc,
         )
     }
 

@@ -372,6 +372,10 @@ struct Hits<'v> {
     /// The values at the path, each with whether it is a null the object
     /// already had there.
     slots: Vec<(&'v mut Value, bool)>,
+    /// Where each of `slots` is in the object.
+    paths: Vec<Vec<Step>>,
+    /// Where the search is now.
+    here: Vec<Step>,
     /// Places where `create` went through a null the object already had:
     /// kyaml finds the field and adds the rest under the null scalar, where
     /// it is lost, so nothing changes and nothing fails.
@@ -413,6 +417,7 @@ fn find<'v>(
 ) {
     let Some((seg, rest)) = segs.split_first() else {
         out.slots.push((v, false));
+        out.paths.push(out.here.clone());
         return;
     };
     let fresh = |rest: &[String]| -> Value {
@@ -497,13 +502,14 @@ fn find<'v>(
             items.push(item);
             out.made_key |=
                 if key.is_empty() { rest.is_empty() } else { rest.len() == 1 && rest[0] == key };
+            let at = items.len() - 1;
             if let Some(item) = items.last_mut() {
-                find(item, rest, create, how, out);
+                find_in(item, Step::Index(at), rest, create, how, out);
             }
             return;
         }
-        for item in items.iter_mut().filter(|i| matches(i)) {
-            find(item, rest, create, how, out);
+        for (i, item) in items.iter_mut().enumerate().filter(|(_, item)| matches(item)) {
+            find_in(item, Step::Index(i), rest, create, how, out);
         }
         return;
     }
@@ -535,7 +541,10 @@ fn find<'v>(
         // kyaml's wildcard matches the items of a list only.
         out.wildcard = true;
         match v {
-            Value::Seq(items) => items.iter_mut().for_each(|i| find(i, rest, create, how, out)),
+            Value::Seq(items) => items
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, item)| find_in(item, Step::Index(i), rest, create, how, out)),
             Value::Null => {}
             other => {
                 let kind = if other.as_map().is_some() { "Mapping" } else { "Scalar" };
@@ -561,8 +570,11 @@ fn find<'v>(
                     if existed && rest.is_empty() && item.is_null() {
                         // A null item the list had keeps its `!!null` tag.
                         out.slots.push((item, true));
+                        let mut at = out.here.clone();
+                        at.push(Step::Index(i));
+                        out.paths.push(at);
                     } else {
-                        find(item, rest, create, how, out);
+                        find_in(item, Step::Index(i), rest, create, how, out);
                     }
                 }
             } else if let Some(i) =
@@ -591,8 +603,11 @@ fn find<'v>(
             if let Some(child) = m.get_mut(seg.as_str()) {
                 if existing_null == Some(true) {
                     out.slots.push((child, true));
+                    let mut at = out.here.clone();
+                    at.push(Step::Key(seg.clone()));
+                    out.paths.push(at);
                 } else {
-                    find(child, rest, create, how, out);
+                    find_in(child, Step::Key(seg.clone()), rest, create, how, out);
                 }
             }
         }
@@ -602,6 +617,20 @@ fn find<'v>(
         }
         _ => {}
     }
+}
+
+/// [`find`] in `v`, the child at `step` of where the search is.
+fn find_in<'v>(
+    v: &'v mut Value,
+    step: Step,
+    segs: &[String],
+    create: Option<&Value>,
+    how: Match,
+    out: &mut Hits<'v>,
+) {
+    out.here.push(step);
+    find(v, segs, create, how, out);
+    out.here.pop();
 }
 
 /// The YAML tag of a value's kind, as yaml.v3 names it in errors.
@@ -917,19 +946,24 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
-    let listed = r.untagged.iter().any(|u| u == fp);
     let hits_made_key = hits.made_key;
-    let untagged = listed || hits_made_key;
+    let mut made_untagged = Vec::new();
     // kustomize stamps its own annotations on every object before the
     // replacements run, and kyaml writes the whole annotation map back as
     // string nodes when it does: an annotation's value is a `!!str` there,
     // whatever the file wrote (a number, a bool, a null), and takes any text.
     let annotation = segs.len() == 3 && segs[0] == "metadata" && segs[1] == "annotations";
-    let mut created = false;
-    for (slot, was_null) in hits.slots {
+    for ((slot, was_null), at) in hits.slots.into_iter().zip(hits.paths) {
         // A created leaf is a null the object did not have.
         let fresh = slot.is_null() && !was_null;
-        created |= fresh;
+        // A field a replacement created has no tag, whichever path text
+        // reaches it later: its text is read by its looks (an empty one
+        // is a null that takes any text).
+        let untagged = hits_made_key || r.untagged.contains(&at);
+        if (fresh || hits_made_key) && !untagged {
+            made_untagged.push(at);
+        }
+        let was_null = was_null && !untagged;
         let mut v = value.clone();
         // kyaml copies only the text of a node into a scalar the object
         // has: a map's or a list's text is empty.
@@ -1061,9 +1095,7 @@ fn write_path(
             r.scalar_texts.push((path, text.to_string()));
         }
     }
-    if (created || hits_made_key) && !listed {
-        r.untagged.push(fp.to_string());
-    }
+    r.untagged.extend(made_untagged);
     Ok(())
 }
 
