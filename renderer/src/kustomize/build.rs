@@ -2613,10 +2613,7 @@ fn keep_quotes(
         kept.push(now.clone());
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
-        if in_list
-            || crate::resource::replaced_by(patch, &path)
-            || !matches!(value_at(before, &path), Some(Value::String(_)))
-        {
+        if in_list || !matches!(value_at(before, &path), Some(Value::String(_))) {
             continue;
         }
         // The patch's value where the path reads the same in the patch.
@@ -2663,6 +2660,11 @@ fn moved_path(
     let mut out = Vec::with_capacity(path.len());
     let mut in_patch = Some(Vec::with_capacity(path.len()));
     for step in path {
+        // Below a map or a list the patch replaces (`$patch: replace`),
+        // the nodes are the patch's own.
+        if p.is_some_and(replaces) {
+            return None;
+        }
         match step {
             Step::Key(k) => {
                 b = b.as_map()?.get(k)?;
@@ -2713,6 +2715,17 @@ fn moved_path(
         }
     }
     Some((out, in_patch.filter(|_| p.is_some())))
+}
+
+/// Whether a patch's node says `$patch: replace`: a map with the directive,
+/// or a list with an item that holds the directive.
+fn replaces(v: &Value) -> bool {
+    let directive = |m: &Value| m.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace");
+    match v {
+        Value::Map(_) => directive(v),
+        Value::Seq(items) => items.iter().any(directive),
+        _ => false,
+    }
 }
 
 /// The paths of item `i` of a list's `items` among `all`, from the item.

@@ -38,11 +38,27 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
         };
         let pointer = parse_pointer(path);
         let value = fields.get("value").cloned().unwrap_or(Value::Null);
+        // The library decodes `from` into a Go string: null leaves it empty.
         let from = || -> Result<Vec<String>, Error> {
-            let from = fields
-                .get("from")
-                .and_then(Value::as_str)
-                .ok_or_else(|| fail(name, path, "missing from".into()))?;
+            let decode = |why: String| {
+                fail(name, path, format!("{name} operation failed to decode from: {why}"))
+            };
+            let from = match fields.get("from") {
+                None => return Err(decode("operation, missing from field: missing value".into())),
+                Some(Value::String(s)) => s.as_str(),
+                Some(Value::Null) => "",
+                Some(other) => {
+                    let json = match other {
+                        Value::Bool(_) => "bool",
+                        Value::Seq(_) => "array",
+                        Value::Map(_) => "object",
+                        _ => "number",
+                    };
+                    return Err(decode(format!(
+                        "json: cannot unmarshal {json} into Go value of type string"
+                    )));
+                }
+            };
             Ok(parse_pointer(from))
         };
         // The library's words: which operation, and the path as written.
@@ -57,10 +73,7 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 Problem::NoKey(key) => format!(
                     "error in {what} for path: '{path}': Unable to remove nonexistent key: {key}: missing value"
                 ),
-                Problem::BadIndex(e) if what == "add" => {
-                    format!("error in {what} for path: '{path}': {}", e.add_words())
-                }
-                Problem::BadIndex(e) => format!("error in {what} for path: '{path}': {e}"),
+                Problem::Index { why, .. } => format!("error in {what} for path: '{path}': {why}"),
             }
         };
         // move and copy name the place they write to otherwise.
@@ -69,12 +82,6 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 Problem::NoParent => format!(
                     "{what} operation does not apply: doc is missing destination path: {path}: missing value"
                 ),
-                Problem::BadIndex(e) if what == "copy" => {
-                    format!("error while adding value during copy: {}", e.add_words())
-                }
-                Problem::BadIndex(e) => {
-                    format!("error in {what} for path: '{}': {}", e.token, e.add_words())
-                }
                 other => no_path(what)(other),
             }
         };
@@ -83,12 +90,11 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
             "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
             // The library quotes the path for add and remove, not for replace.
             "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
+                Problem::Index { .. } => format!(
+                    "replace operation does not apply: doc is missing key: {path}: missing value"
+                ),
                 Problem::NoParent => format!(
                     "replace operation does not apply: doc is missing path: {path}: missing value"
-                ),
-                // The library looks the element up first and finds none.
-                Problem::BadIndex(_) => format!(
-                    "replace operation does not apply: doc is missing key: {path}: missing value"
                 ),
                 other => no_path("replace")(other),
             }),
@@ -104,7 +110,9 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                         Problem::NoKey(key) => format!(
                             "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
                         ),
-                        Problem::BadIndex(e) => format!("error in move for path: '{}': {e}", e.token),
+                        Problem::Index { token, why } => {
+                            format!("error in move for path: '{token}': {why}")
+                        }
                     })
                     .and_then(|v| put(&mut doc, &pointer, v, true).map_err(to_destination("move")))
             }
@@ -113,17 +121,33 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                 let from = from()?;
                 // The library looks up the container of `from` first (the
                 // empty path has none); a missing key in it copies a null.
-                let parent_found = from.split_last().is_some_and(|(_, parent)| {
-                    matches!(get(&doc, parent), Some(Value::Map(_) | Value::Seq(_)))
-                });
-                if parent_found {
-                    let v = get(&doc, &from).cloned().unwrap_or(Value::Null);
-                    put(&mut doc, &pointer, v, true).map_err(to_destination("copy"))
-                } else {
-                    Err(format!(
+                // A list position must name an element.
+                let found = match from.split_last().map(|(last, parent)| (last, get(&doc, parent)))
+                {
+                    Some((token, Some(Value::Map(m)))) => Ok(m.get(token.as_str()).cloned()),
+                    Some((token, Some(Value::Seq(items)))) => {
+                        self::index(token, items.len(), false)
+                            .map(|i| items.get(i).cloned())
+                            .map_err(|bad| {
+                                format!(
+                                    "error in copy for from: '{from_text}': {}",
+                                    bad.why(token, false)
+                                )
+                            })
+                    }
+                    _ => Err(format!(
                         "copy operation does not apply: doc is missing from path: {from_text}: missing value"
-                    ))
-                }
+                    )),
+                };
+                found.and_then(|v| {
+                    let v = v.unwrap_or(Value::Null);
+                    put(&mut doc, &pointer, v, true).map_err(|problem| match problem {
+                        Problem::Index { why, .. } => {
+                            format!("error while adding value during copy: {why}")
+                        }
+                        other => to_destination("copy")(other),
+                    })
+                })
             }
             "test" => {
                 let want = fields.get("value").unwrap_or(&Value::Null);
@@ -133,18 +157,14 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
                         Some(Value::Map(_)) => Ok(()),
                         // The library reads a list position with Go's
                         // strconv.Atoi and refuses one past the end.
-                        Some(Value::Seq(items)) => match token.parse::<i64>() {
-                            Err(_) => Err(format!(
-                                "error in test for path: '{path}': strconv.Atoi: parsing {}: invalid syntax",
-                                crate::kustomize::build::go_quote(token)
-                            )),
-                            Ok(i) if self::index(token, items.len(), false).is_err() => {
-                                Err(format!(
-                                    "error in test for path: '{path}': Unable to access invalid index: {i}: invalid index referenced"
-                                ))
-                            }
-                            Ok(_) => Ok(()),
-                        },
+                        Some(Value::Seq(items)) => {
+                            self::index(token, items.len(), false).map(drop).map_err(|bad| {
+                                format!(
+                                    "error in test for path: '{path}': {}",
+                                    bad.why(token, false)
+                                )
+                            })
+                        }
                         _ => Err(format!(
                             "test operation does not apply: is missing path: {path}: missing value"
                         )),
@@ -170,54 +190,45 @@ enum Problem {
     NoParent,
     /// A map key to remove is missing.
     NoKey(String),
-    /// A list position that is not a number or not in the list.
-    BadIndex(BadIndex),
     /// Anything else, already in words.
     Other(String),
+    /// A list position that names no element (no slot, for an insertion):
+    /// the token and the library's words for it.
+    Index { token: String, why: String },
+}
+
+/// Why a token names no place in a list, as the library reads it with Go's
+/// `strconv.Atoi`.
+enum BadIndex {
+    /// No integer: Atoi's error.
+    Atoi(String),
+    /// An integer past either end.
+    Range(i64),
+}
+
+impl BadIndex {
+    /// The library's words; an insertion says that the token is no index
+    /// before Atoi's error.
+    fn why(&self, token: &str, insert: bool) -> String {
+        match self {
+            BadIndex::Atoi(e) if insert => {
+                format!("value was not a proper array index: '{token}': {e}")
+            }
+            BadIndex::Atoi(e) => e.clone(),
+            BadIndex::Range(i) => {
+                format!("Unable to access invalid index: {i}: invalid index referenced")
+            }
+        }
+    }
+
+    fn problem(&self, token: &str, insert: bool) -> Problem {
+        Problem::Index { token: token.to_string(), why: self.why(token, insert) }
+    }
 }
 
 impl From<String> for Problem {
     fn from(m: String) -> Problem {
         Problem::Other(m)
-    }
-}
-
-impl From<BadIndex> for Problem {
-    fn from(e: BadIndex) -> Problem {
-        Problem::BadIndex(e)
-    }
-}
-
-/// A list position the library refuses: it reads the token with Go's
-/// `strconv.Atoi`, then checks the number against the list.
-#[derive(Debug)]
-struct BadIndex {
-    token: String,
-    /// The number read, when the token is one.
-    number: Option<i64>,
-}
-
-impl BadIndex {
-    /// The words of the library's insertion, which names a token that is
-    /// no number first.
-    fn add_words(&self) -> String {
-        match self.number {
-            Some(_) => self.to_string(),
-            None => format!("value was not a proper array index: '{}': {self}", self.token),
-        }
-    }
-}
-
-impl std::fmt::Display for BadIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.number {
-            Some(i) => write!(f, "Unable to access invalid index: {i}: invalid index referenced"),
-            None => write!(
-                f,
-                "strconv.Atoi: parsing {}: invalid syntax",
-                crate::kustomize::build::go_quote(&self.token)
-            ),
-        }
     }
 }
 
@@ -231,16 +242,24 @@ fn parse_pointer(path: &str) -> Vec<String> {
 /// The array position a token names; negative positions count from the end
 /// (for an insertion, `-1` is the end itself).
 fn index(token: &str, len: usize, insert: bool) -> Result<usize, BadIndex> {
-    let number = token.parse::<i64>().ok();
-    let invalid = || BadIndex { token: token.to_string(), number };
-    let i = number.ok_or_else(invalid)?;
-    let slots = i64::try_from(len).map_err(|_| invalid())? + i64::from(insert);
-    let i = if i < 0 { i + slots } else { i };
-    let max = slots - 1;
-    if i < 0 || i > max {
-        return Err(invalid());
+    let written: i64 = token.parse().map_err(|_| {
+        let digits = token.strip_prefix(['+', '-']).unwrap_or(token);
+        let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            "value out of range"
+        } else {
+            "invalid syntax"
+        };
+        BadIndex::Atoi(format!(
+            "strconv.Atoi: parsing {}: {why}",
+            crate::kustomize::build::go_quote(token)
+        ))
+    })?;
+    let slots = i64::try_from(len).unwrap_or(i64::MAX).saturating_add(i64::from(insert));
+    let i = if written < 0 { written.saturating_add(slots) } else { written };
+    if i < 0 || i >= slots {
+        return Err(BadIndex::Range(written));
     }
-    usize::try_from(i).map_err(|_| invalid())
+    usize::try_from(i).map_err(|_| BadIndex::Range(written))
 }
 
 fn get<'a>(doc: &'a Value, pointer: &[String]) -> Option<&'a Value> {
@@ -293,16 +312,15 @@ fn put(doc: &mut Value, pointer: &[String], value: Value, add: bool) -> Result<(
         }
         (Value::Seq(s), "-") if add => s.push(value),
         (Value::Seq(s), token) if add => {
-            let i = index(token, s.len(), true)?;
+            let i = index(token, s.len(), true).map_err(|bad| bad.problem(token, true))?;
             s.insert(i, value);
         }
         (Value::Seq(s), token) => {
-            let i = index(token, s.len(), false)?;
+            let i = index(token, s.len(), false).map_err(|bad| bad.problem(token, false))?;
             s[i] = value;
         }
-        (other, _) => {
-            return Err(Problem::Other(format!("cannot set a field of a {}", other.type_name())));
-        }
+        // The library finds no container below a scalar.
+        _ => return Err(Problem::NoParent),
     }
     Ok(())
 }
@@ -311,10 +329,10 @@ fn remove(doc: &mut Value, pointer: &[String]) -> Result<Value, Problem> {
     match parent(doc, pointer)? {
         (Value::Map(m), key) => m.shift_remove(key).ok_or_else(|| Problem::NoKey(key.to_string())),
         (Value::Seq(s), token) => {
-            let i = index(token, s.len(), false)?;
+            let i = index(token, s.len(), false).map_err(|bad| bad.problem(token, false))?;
             Ok(s.remove(i))
         }
-        (other, _) => Err(Problem::Other(format!("cannot remove from a {}", other.type_name()))),
+        _ => Err(Problem::NoParent),
     }
 }
 
