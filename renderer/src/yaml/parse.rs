@@ -45,7 +45,29 @@ pub struct DuplicateKey {
     pub first_line: usize,
 }
 
+/// Whether libyaml's words `problem` are the decoder's, which reports
+/// them after the whole stream is read, without a line.
+fn decoder_problem(problem: &str) -> bool {
+    problem.starts_with("unknown anchor")
+        || problem.starts_with("cannot decode")
+        || problem == BINARY_BASE64
+        || problem.starts_with("invalid map key")
+        || problem == MERGE_NOT_MAP
+        || problem == EXCESSIVE_ALIASING
+}
+
 impl ParseError {
+    /// Whether Go reports this error after reading the whole stream (the
+    /// decoder's and sigs.k8s.io/yaml's errors, duplicate keys), rather than
+    /// the scanner's or parser's at a place in the text.
+    fn decoder_error(&self) -> bool {
+        let problem = self.message.rsplit_once(", ").map_or(self.message.as_str(), |(_, p)| p);
+        self.message.starts_with(UNSUPPORTED_KEY)
+            || !self.duplicate_keys.is_empty()
+            || self.message.contains("already defined at line")
+            || decoder_problem(&libyaml_words(problem))
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -99,13 +121,7 @@ impl ParseError {
             _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
         };
         let problem = libyaml_words(problem);
-        if problem.starts_with("unknown anchor")
-            || problem.starts_with("cannot decode")
-            || problem == BINARY_BASE64
-            || problem.starts_with("invalid map key")
-            || problem == MERGE_NOT_MAP
-            || problem == EXCESSIVE_ALIASING
-        {
+        if decoder_problem(&problem) {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
         }
@@ -434,6 +450,18 @@ fn parse_stream(
 ) -> Result<Vec<Document>, ParseError> {
     let yaml11 = flags.yaml11;
     if yaml11 && let Some((at, message)) = refused_character(text, flags.go_bytes) {
+        // libyaml's reader decodes (and checks) the input a chunk at a time,
+        // as the scanner needs it: a scanner or parser error on a line that
+        // ends before the refused character's chunk starts comes first.
+        let chunk = reader_chunk_start(text, at, flags.go_bytes);
+        if chunk > 0
+            && let Err(e) = parse_checked(text, file, limits, flags)
+            && !e.decoder_error()
+            && e.piece_line == 0
+            && mark_offset(text, e.line, e.column) + MARK_LOOKAHEAD < chunk
+        {
+            return Err(e);
+        }
         let (line, column) = line_column(text, at);
         return Err(ParseError {
             file: file.to_string(),
@@ -444,6 +472,62 @@ fn parse_stream(
             duplicate_keys: Vec::new(),
         });
     }
+    parse_checked(text, file, limits, flags)
+}
+
+/// How much input libyaml's reader takes at a time (yaml.v2 and yaml.v3:
+/// `input_raw_buffer_size`).
+const READER_CHUNK: usize = 512;
+
+/// The byte offset in `text` where the reader's chunk that holds the
+/// character at `at` starts. The reader takes [`READER_CHUNK`] bytes of
+/// input at a time and decodes all of them when the scanner needs a
+/// character it has not decoded yet; a character cut by a chunk's end
+/// starts the next chunk. `carries_bytes`: characters that carry a byte
+/// count as one byte (see [`refused_character`]).
+fn reader_chunk_start(text: &str, at: usize, carries_bytes: bool) -> usize {
+    let (mut go, mut chunk_go, mut chunk) = (0usize, 0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        let width = if carries_bytes && is_raw_byte(c) { 1 } else { c.len_utf8() };
+        if go + width > chunk_go + READER_CHUNK {
+            chunk_go = go;
+            chunk = i;
+        }
+        if i >= at {
+            break;
+        }
+        go += width;
+    }
+    chunk
+}
+
+/// How far past an error's mark the scanner has read: the four characters
+/// it looks ahead (`cache(parser, 4)`) before it decides a token.
+const MARK_LOOKAHEAD: usize = 4;
+
+/// The byte offset in `text` of 1-based `line` and `column` (characters).
+fn mark_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(n, _)| start + n)
+}
+
+/// [`parse_stream`] once the reader's check of the characters is done.
+fn parse_checked(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    flags: Flags,
+) -> Result<Vec<Document>, ParseError> {
+    let yaml11 = flags.yaml11;
     if yaml11 && let Some((line, message)) = bad_directive(text) {
         return Err(ParseError {
             file: file.to_string(),
