@@ -201,6 +201,14 @@ fn libyaml_words(problem: &str) -> String {
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
         "the handle wasn't declared" => "found undefined tag handle".to_string(),
+        // A `%` escape in a tag: libyaml's words.
+        "found an invalid escape sequence" => "did not find URI escaped octet".to_string(),
+        "found an incorrect leading UTF-8 byte" => {
+            "found an incorrect leading UTF-8 octet".to_string()
+        }
+        "found an incorrect trailing UTF-8 byte" => {
+            "found an incorrect trailing UTF-8 octet".to_string()
+        }
         // The YAML scanner kiln uses counts flow levels in a byte; Go's
         // readers allow 10000 (`exceeded max depth of 10000`).
         "recursion limit exceeded" => {
@@ -1960,6 +1968,24 @@ impl Builder<'_> {
                 .map_or(text.len(), |n| at + n);
         }
         let tag = text.get(at..).filter(|t| t.starts_with('!'))?;
+        if let Some(uri) = tag.strip_prefix("!<") {
+            // libyaml's verbatim tag takes URI characters only (no `#`,
+            // unlike YAML 1.2's) and must then close with `>`.
+            let uri_char =
+                |c: char| c.is_ascii_alphanumeric() || "-_;/?:@&=+$,.!~*'()[]%".contains(c);
+            let end = uri.find(|c: char| !uri_char(c)).unwrap_or(uri.len());
+            if !uri[end..].starts_with('>') {
+                let (line, column) = line_column(text, at + 2 + end);
+                return Some(Failure::Error(ParseError {
+                    file: self.file.to_string(),
+                    line,
+                    column,
+                    message: "while scanning a tag, did not find the expected '>'".into(),
+                    piece_line: 0,
+                    duplicate_keys: Vec::new(),
+                }));
+            }
+        }
         let (v2_end, saphyr_end, handle) = tag_ends(tag);
         let blank_after =
             tag[v2_end..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c));
