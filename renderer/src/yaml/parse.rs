@@ -2013,6 +2013,34 @@ impl Builder<'_> {
         Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
     }
 
+    /// yaml.v2's plain scalar in a flow collection runs on over a `:` that a
+    /// flow indicator (`,`, `]`, `}`) follows, where YAML 1.2 (saphyr) ends
+    /// the scalar there and reads the `:` as a value indicator: `{k-1:, b}`
+    /// is the key `k-1:` for yaml.v2. The same scalar single-quoted, `:`
+    /// included, reads alike; `None` when the scalar is not followed so, or
+    /// its text is not its value (a scalar read over several lines).
+    fn v2_colon_in_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
+        let text = self.source.text;
+        let (start, end) =
+            (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+        let after = text.get(end..)?;
+        if !after.starts_with(':')
+            || !after[1..].starts_with([',', ']', '}'])
+            || value.contains('\n')
+        {
+            return None;
+        }
+        // The span may open with the node's anchor and tag: they stay.
+        let raw = skip_properties(text.get(start..end)?);
+        let start = end - raw.len();
+        if raw != value {
+            // Not the scalar's own text (quoted, or read over lines).
+            return None;
+        }
+        let with = format!("'{}:'", value.replace('\'', "''"));
+        Some(Failure::Rewrite { at: start, len: end + 1 - start, with: with.into() })
+    }
+
     /// libyaml's scanner error for the anchor or alias whose indicator is at
     /// byte `at`, if its name is not made of ASCII letters, digits, `-` and
     /// `_` up to a blank or one of ``?:,]}%@` ``: `*a.b` and `&x;` are no
@@ -2332,6 +2360,13 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                if self.yaml11
+                    && flow
+                    && style == ScalarStyle::Plain
+                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                {
+                    return Err(failure);
+                }
                 let text = self.libyaml_scalar(text, style, &span);
                 let plain_indicator = style == ScalarStyle::Plain && text.starts_with(['|', '>']);
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
