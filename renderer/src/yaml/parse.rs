@@ -612,7 +612,20 @@ fn parse_checked(
                     duplicate_keys: Vec::new(),
                 });
             }
-            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Error(e)) => {
+                // libyaml's scanner refuses a tab that opens a line when it
+                // reaches it: before a later scanner or parser error. The
+                // check reads the text up to where the parser failed.
+                if yaml11
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                    && let Some(tab) = super::tabs::refused_tab(&text, file, yaml11)
+                    && (tab.line, tab.column) < (e.line, e.column)
+                {
+                    return Err(tab);
+                }
+                return Err(e);
+            }
             Ok(docs) => {
                 return match super::tabs::refused_tab(&text, file, yaml11) {
                     Some(e) => Err(e),
