@@ -709,10 +709,18 @@ impl Value {
     /// round trip: nil and functions become null, structs maps of their fields.
     /// `None` for a value that contains itself or exceeds [`MAX_NODES`] nodes.
     pub fn to_data(&self) -> Option<crate::value::Value> {
-        self.is_bounded(MAX_NODES, MAX_NESTING).then(|| self.to_data_unchecked())
+        self.is_bounded(MAX_NODES, MAX_NESTING).then(|| self.to_data_unchecked(false))
     }
 
-    fn to_data_unchecked(&self) -> crate::value::Value {
+    /// The value as plain data the way BurntSushi/toml reads it (Helm's
+    /// `toToml`): as [`Value::to_data`], but a struct's exported fields keep
+    /// their Go names, with no `json` tag or `omitempty` applied (the
+    /// encoder reads only `toml` tags, which Helm's structs have none of).
+    pub fn to_data_toml(&self) -> Option<crate::value::Value> {
+        self.is_bounded(MAX_NODES, MAX_NESTING).then(|| self.to_data_unchecked(true))
+    }
+
+    fn to_data_unchecked(&self, toml: bool) -> crate::value::Value {
         use crate::value::Value as V;
         match self {
             // Go's encoding/json refuses both; plain data has no such value.
@@ -730,18 +738,25 @@ impl Value {
             Value::List(l) if let Some(b) = l.as_bytes() => {
                 V::String(super::sprig::base64_encode(&b))
             }
-            Value::List(l) => V::Seq(l.iter().map(Value::to_data_unchecked).collect()),
+            Value::List(l) => V::Seq(l.iter().map(|v| v.to_data_unchecked(toml)).collect()),
             Value::Map(m) if m.map_type().is_some_and(|t| t.is_nil) => V::Null,
-            Value::Map(m) => {
-                V::Map(m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked())).collect())
-            }
+            Value::Map(m) => V::Map(
+                m.entries().into_iter().map(|(k, v)| (k, v.to_data_unchecked(toml))).collect(),
+            ),
             Value::Struct(st) => match (st.json_string(), st.underlying()) {
                 (Some(s), _) => V::String(s),
-                (None, Some(u)) => u.to_data_unchecked(),
+                (None, Some(u)) => u.to_data_unchecked(toml),
+                (None, None) if toml => V::Map(
+                    st.fields
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(char::is_uppercase))
+                        .map(|(k, v)| (k.clone(), v.to_data_unchecked(toml)))
+                        .collect(),
+                ),
                 (None, None) => V::Map(
                     st.json_fields()
                         .into_iter()
-                        .map(|(k, v)| (k.to_string(), v.to_data_unchecked()))
+                        .map(|(k, v)| (k.to_string(), v.to_data_unchecked(toml)))
                         .collect(),
                 ),
             },

@@ -234,7 +234,10 @@ fn error_map(message: String) -> Value {
 /// nil makes the encoder panic, which the call of `toToml` or `mustToToml`
 /// reports (the outer error).
 fn encode_toml(v: &Value) -> Result<Result<String, String>, String> {
-    match data(v)? {
+    let d = v
+        .to_data_toml()
+        .ok_or_else(|| "value contains itself or is too large to encode".to_string())?;
+    match d {
         Data::Null => Err("reflect: call of reflect.Value.Type on zero Value".to_string()),
         d => Ok(to_toml(&d, toml_times(v).as_ref())),
     }
@@ -267,13 +270,24 @@ fn to_toml(v: &Data, times: Option<&Times>) -> Result<String, String> {
 enum Times {
     Here,
     Map(BTreeMap<String, Times>),
+    /// A Go struct: the encoder writes its fields in declaration order
+    /// (a map's keys it sorts); the marks of its fields and each exported
+    /// field's index among all the struct's fields.
+    Struct(BTreeMap<String, Times>, BTreeMap<String, usize>),
     Seq(Vec<Option<Times>>),
 }
 
 fn toml_times(v: &Value) -> Option<Times> {
     match v {
         Value::Struct(st) if st.type_name == "time.Time" => Some(Times::Here),
-        Value::Struct(st) => st.underlying().as_ref().and_then(toml_times),
+        Value::Struct(st) if st.json_string().is_some() => None,
+        Value::Struct(st) => match st.underlying() {
+            Some(u) => toml_times(&u),
+            None => Some(Times::Struct(
+                st.fields.iter().filter_map(|(k, v)| Some((k.clone(), toml_times(v)?))).collect(),
+                st.fields.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect(),
+            )),
+        },
         Value::Map(m) => {
             let found: BTreeMap<String, Times> =
                 m.entries().into_iter().filter_map(|(k, v)| Some((k, toml_times(&v)?))).collect();
@@ -290,7 +304,7 @@ fn toml_times(v: &Value) -> Option<Times> {
 /// The marks under `key` of a map's marks.
 fn times_at<'a>(times: Option<&'a Times>, key: &str) -> Option<&'a Times> {
     match times {
-        Some(Times::Map(m)) => m.get(key),
+        Some(Times::Map(m) | Times::Struct(m, _)) => m.get(key),
         _ => None,
     }
 }
@@ -327,9 +341,18 @@ fn toml_newline(out: &mut String) {
     }
 }
 
-fn toml_table(out: &mut String, m: &Map, path: &[String], times: Option<&Times>) {
+/// The keys of a map in the order the encoder writes them: a struct's
+/// fields as declared, a map's keys sorted.
+fn toml_keys<'a>(m: &'a Map, times: Option<&Times>) -> Vec<&'a String> {
     let mut keys: Vec<&String> = m.keys().collect();
-    keys.sort();
+    if !matches!(times, Some(Times::Struct(..))) {
+        keys.sort();
+    }
+    keys
+}
+
+fn toml_table(out: &mut String, m: &Map, path: &[String], times: Option<&Times>) {
+    let keys = toml_keys(m, times);
     let indent = "  ".repeat(path.len());
     for k in &keys {
         let v = &m[*k];
@@ -405,10 +428,36 @@ fn toml_value(v: &Data, times: Option<&Times>) -> String {
                 .collect();
             format!("[{}]", items.join(", "))
         }
+        Data::Map(m) if let Some(Times::Struct(_, index)) = times => {
+            // An inline struct: fields that are not tables, then tables,
+            // each group in declaration order. The encoder writes ", " after
+            // a field unless its index among all the struct's fields is the
+            // group's length less one, so a struct with unexported fields
+            // gets a separator too many or too few.
+            let keys = toml_keys(m, times);
+            let (direct, tables): (Vec<&String>, Vec<&String>) =
+                keys.into_iter().partition(|k| !toml_is_table(&m[*k]));
+            let mut out = String::from("{");
+            for group in [direct, tables] {
+                for k in &group {
+                    if m[*k].is_null() {
+                        continue;
+                    }
+                    out.push_str(&format!(
+                        "{} = {}",
+                        toml_key(k),
+                        toml_value(&m[*k], times_at(times, k))
+                    ));
+                    if index.get(*k) != Some(&(group.len() - 1)) {
+                        out.push_str(", ");
+                    }
+                }
+            }
+            out.push('}');
+            out
+        }
         Data::Map(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
+            let parts: Vec<String> = toml_keys(m, times)
                 .into_iter()
                 .filter(|k| !m[*k].is_null())
                 .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k], times_at(times, k))))

@@ -45,7 +45,29 @@ pub struct DuplicateKey {
     pub first_line: usize,
 }
 
+/// Whether libyaml's words `problem` are the decoder's, which reports
+/// them after the whole stream is read, without a line.
+fn decoder_problem(problem: &str) -> bool {
+    problem.starts_with("unknown anchor")
+        || problem.starts_with("cannot decode")
+        || problem == BINARY_BASE64
+        || problem.starts_with("invalid map key")
+        || problem == MERGE_NOT_MAP
+        || problem == EXCESSIVE_ALIASING
+}
+
 impl ParseError {
+    /// Whether Go reports this error after reading the whole stream (the
+    /// decoder's and sigs.k8s.io/yaml's errors, duplicate keys), rather than
+    /// the scanner's or parser's at a place in the text.
+    fn decoder_error(&self) -> bool {
+        let problem = self.message.rsplit_once(", ").map_or(self.message.as_str(), |(_, p)| p);
+        self.message.starts_with(UNSUPPORTED_KEY)
+            || !self.duplicate_keys.is_empty()
+            || self.message.contains("already defined at line")
+            || decoder_problem(&libyaml_words(problem))
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -99,13 +121,7 @@ impl ParseError {
             _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
         };
         let problem = libyaml_words(problem);
-        if problem.starts_with("unknown anchor")
-            || problem.starts_with("cannot decode")
-            || problem == BINARY_BASE64
-            || problem.starts_with("invalid map key")
-            || problem == MERGE_NOT_MAP
-            || problem == EXCESSIVE_ALIASING
-        {
+        if decoder_problem(&problem) {
             // The decoder reports these, without a line.
             return format!("yaml: {problem}");
         }
@@ -185,6 +201,14 @@ fn libyaml_words(problem: &str) -> String {
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
         "the handle wasn't declared" => "found undefined tag handle".to_string(),
+        // A `%` escape in a tag: libyaml's words.
+        "found an invalid escape sequence" => "did not find URI escaped octet".to_string(),
+        "found an incorrect leading UTF-8 byte" => {
+            "found an incorrect leading UTF-8 octet".to_string()
+        }
+        "found an incorrect trailing UTF-8 byte" => {
+            "found an incorrect trailing UTF-8 octet".to_string()
+        }
         // The YAML scanner kiln uses counts flow levels in a byte; Go's
         // readers allow 10000 (`exceeded max depth of 10000`).
         "recursion limit exceeded" => {
@@ -434,6 +458,18 @@ fn parse_stream(
 ) -> Result<Vec<Document>, ParseError> {
     let yaml11 = flags.yaml11;
     if yaml11 && let Some((at, message)) = refused_character(text, flags.go_bytes) {
+        // libyaml's reader decodes (and checks) the input a chunk at a time,
+        // as the scanner needs it: a scanner or parser error on a line that
+        // ends before the refused character's chunk starts comes first.
+        let chunk = reader_chunk_start(text, at, flags.go_bytes);
+        if chunk > 0
+            && let Err(e) = parse_checked(text, file, limits, flags)
+            && !e.decoder_error()
+            && e.piece_line == 0
+            && mark_offset(text, e.line, e.column) + MARK_LOOKAHEAD < chunk
+        {
+            return Err(e);
+        }
         let (line, column) = line_column(text, at);
         return Err(ParseError {
             file: file.to_string(),
@@ -444,6 +480,62 @@ fn parse_stream(
             duplicate_keys: Vec::new(),
         });
     }
+    parse_checked(text, file, limits, flags)
+}
+
+/// How much input libyaml's reader takes at a time (yaml.v2 and yaml.v3:
+/// `input_raw_buffer_size`).
+const READER_CHUNK: usize = 512;
+
+/// The byte offset in `text` where the reader's chunk that holds the
+/// character at `at` starts. The reader takes [`READER_CHUNK`] bytes of
+/// input at a time and decodes all of them when the scanner needs a
+/// character it has not decoded yet; a character cut by a chunk's end
+/// starts the next chunk. `carries_bytes`: characters that carry a byte
+/// count as one byte (see [`refused_character`]).
+fn reader_chunk_start(text: &str, at: usize, carries_bytes: bool) -> usize {
+    let (mut go, mut chunk_go, mut chunk) = (0usize, 0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        let width = if carries_bytes && is_raw_byte(c) { 1 } else { c.len_utf8() };
+        if go + width > chunk_go + READER_CHUNK {
+            chunk_go = go;
+            chunk = i;
+        }
+        if i >= at {
+            break;
+        }
+        go += width;
+    }
+    chunk
+}
+
+/// How far past an error's mark the scanner has read: the four characters
+/// it looks ahead (`cache(parser, 4)`) before it decides a token.
+const MARK_LOOKAHEAD: usize = 4;
+
+/// The byte offset in `text` of 1-based `line` and `column` (characters).
+fn mark_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(n, _)| start + n)
+}
+
+/// [`parse_stream`] once the reader's check of the characters is done.
+fn parse_checked(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    flags: Flags,
+) -> Result<Vec<Document>, ParseError> {
+    let yaml11 = flags.yaml11;
     if yaml11 && let Some((line, message)) = bad_directive(text) {
         return Err(ParseError {
             file: file.to_string(),
@@ -520,7 +612,20 @@ fn parse_stream(
                     duplicate_keys: Vec::new(),
                 });
             }
-            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Error(e)) => {
+                // libyaml's scanner refuses a tab that opens a line when it
+                // reaches it: before a later scanner or parser error. The
+                // check reads the text up to where the parser failed.
+                if yaml11
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                    && let Some(tab) = super::tabs::refused_tab(&text, file, yaml11)
+                    && (tab.line, tab.column) < (e.line, e.column)
+                {
+                    return Err(tab);
+                }
+                return Err(e);
+            }
             Ok(docs) => {
                 return match super::tabs::refused_tab(&text, file, yaml11) {
                     Some(e) => Err(e),
@@ -1876,6 +1981,24 @@ impl Builder<'_> {
                 .map_or(text.len(), |n| at + n);
         }
         let tag = text.get(at..).filter(|t| t.starts_with('!'))?;
+        if let Some(uri) = tag.strip_prefix("!<") {
+            // libyaml's verbatim tag takes URI characters only (no `#`,
+            // unlike YAML 1.2's) and must then close with `>`.
+            let uri_char =
+                |c: char| c.is_ascii_alphanumeric() || "-_;/?:@&=+$,.!~*'()[]%".contains(c);
+            let end = uri.find(|c: char| !uri_char(c)).unwrap_or(uri.len());
+            if !uri[end..].starts_with('>') {
+                let (line, column) = line_column(text, at + 2 + end);
+                return Some(Failure::Error(ParseError {
+                    file: self.file.to_string(),
+                    line,
+                    column,
+                    message: "while scanning a tag, did not find the expected '>'".into(),
+                    piece_line: 0,
+                    duplicate_keys: Vec::new(),
+                }));
+            }
+        }
         let (v2_end, saphyr_end, handle) = tag_ends(tag);
         let blank_after =
             tag[v2_end..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c));
@@ -1901,6 +2024,34 @@ impl Builder<'_> {
             .map(|c| if matches!(c, ',' | '[' | ']' | '!') { '.' } else { c })
             .collect();
         Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
+    }
+
+    /// yaml.v2's plain scalar in a flow collection runs on over a `:` that a
+    /// flow indicator (`,`, `]`, `}`) follows, where YAML 1.2 (saphyr) ends
+    /// the scalar there and reads the `:` as a value indicator: `{k-1:, b}`
+    /// is the key `k-1:` for yaml.v2. The same scalar single-quoted, `:`
+    /// included, reads alike; `None` when the scalar is not followed so, or
+    /// its text is not its value (a scalar read over several lines).
+    fn v2_colon_in_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
+        let text = self.source.text;
+        let (start, end) =
+            (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+        let after = text.get(end..)?;
+        if !after.starts_with(':')
+            || !after[1..].starts_with([',', ']', '}'])
+            || value.contains('\n')
+        {
+            return None;
+        }
+        // The span may open with the node's anchor and tag: they stay.
+        let raw = skip_properties(text.get(start..end)?);
+        let start = end - raw.len();
+        if raw != value {
+            // Not the scalar's own text (quoted, or read over lines).
+            return None;
+        }
+        let with = format!("'{}:'", value.replace('\'', "''"));
+        Some(Failure::Rewrite { at: start, len: end + 1 - start, with: with.into() })
     }
 
     /// libyaml's scanner error for the anchor or alias whose indicator is at
@@ -2222,6 +2373,13 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                if self.yaml11
+                    && flow
+                    && style == ScalarStyle::Plain
+                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                {
+                    return Err(failure);
+                }
                 let text = self.libyaml_scalar(text, style, &span);
                 let plain_indicator = style == ScalarStyle::Plain && text.starts_with(['|', '>']);
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);

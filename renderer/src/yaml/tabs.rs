@@ -105,22 +105,25 @@ pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseE
         let before = scalars.iter().rev().find(|s| s.start < c.start);
         // The parser may start a block scalar's span at its content.
         let here = scalars.iter().find(|s| s.start >= c.start);
-        if c.token
-            && (before.is_some_and(|s| s.block)
-                || here.is_some_and(|s| s.block && s.line == c.line))
+        // Whether the scalar's blank run reaches this line: it spans the
+        // line or only blanks and line breaks lie in between.
+        let reaches = |s: &Scalar| {
+            s.end > c.start
+                || source.text[source.byte(s.end)..source.byte(c.start)]
+                    .chars()
+                    .all(|ch| matches!(ch, ' ' | '\t' | '\n' | '\r'))
+        };
+        if (c.token && before.is_some_and(|s| s.block))
+            || (!c.token && before.is_some_and(|s| s.block && reaches(s)))
+            || here.is_some_and(|s| s.block && s.line == c.line)
         {
-            // A line of a block scalar's content, or the token after it:
-            // the block scalar's scanner reads the blanks that open it
-            // (see block_scalar_tab).
+            // A line of a block scalar's content (blanks only, such as
+            // `\t` past an indentation indicator's spaces, are content
+            // too), or the token after it: the block scalar's scanner
+            // reads the blanks that open it (see block_scalar_tab).
             continue;
         }
-        let continued = before.filter(|s| {
-            s.plain
-                && (s.end > c.start
-                    || source.text[source.byte(s.end)..source.byte(c.start)]
-                        .chars()
-                        .all(|ch| matches!(ch, ' ' | '\t' | '\n' | '\r')))
-        });
+        let continued = before.filter(|s| s.plain && reaches(s));
         match continued {
             Some(s) if c.tab_column >= s.indent => {}
             Some(s) => {
