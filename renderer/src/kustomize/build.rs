@@ -587,6 +587,13 @@ fn drop_empty_metadata_maps(r: &mut Resource) {
     }
 }
 
+/// kustomize's loader's words for a missing file it reads without load
+/// restrictions: Go's open error, where the restriction would have
+/// resolved the path first.
+pub(super) fn unrestricted_missing(shown: &str) -> String {
+    format!("open {shown}: no such file or directory")
+}
+
 fn invalid(file: &str, message: impl Into<String>) -> Error {
     Error::Invalid { file: file.to_string(), message: message.into() }
 }
@@ -970,14 +977,17 @@ impl Builder<'_> {
             ));
         }
         let as_file = format!("accumulating resources from '{entry}'");
+        let restrict = self.restrict();
         let missing = |shown: &str, absent: &str, why: &str| {
             let missing = format!(
                 "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
             );
+            // Without restrictions the loader opens the file unchecked.
+            let no_file = if restrict { missing.clone() } else { unrestricted_missing(shown) };
             invalid(
                 &format!("{}{why}", k.file),
                 format!(
-                    "accumulation err='{as_file}: {missing}': must build at directory: not a valid directory: {missing}"
+                    "accumulation err='{as_file}: {no_file}': must build at directory: not a valid directory: {missing}"
                 ),
             )
         };
@@ -1008,8 +1018,7 @@ impl Builder<'_> {
         };
         match self.tree.kind(&path) {
             Some(EntryKind::Dir) => {
-                let no_file =
-                    invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
+                let no_file = invalid(&k.file, format!("{as_file}: {}", self.not_a_file(shown)));
                 // kustomize's loader refuses an empty path (a null item) as a
                 // root before it looks for cycles.
                 if entry.is_empty() {
@@ -1372,8 +1381,9 @@ impl Builder<'_> {
         }
         match self.tree.kind(&path) {
             Some(EntryKind::File) => {}
-            Some(EntryKind::Dir) => {
-                return Err(invalid(&k.file, format!("'{shown}' must resolve to a file")));
+            Some(EntryKind::Dir) => return Err(invalid(&k.file, self.not_a_file(shown))),
+            None if !self.restrict() => {
+                return Err(invalid(&k.file, unrestricted_missing(shown)));
             }
             None => {
                 return Err(invalid(
@@ -1387,6 +1397,16 @@ impl Builder<'_> {
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
+    }
+
+    /// kustomize's loader's words for a directory named where a file is
+    /// read: its restriction refuses it, or, without one, the read fails.
+    fn not_a_file(&self, shown: &str) -> String {
+        if self.restrict() {
+            format!("'{shown}' must resolve to a file")
+        } else {
+            format!("read {shown}: is a directory")
+        }
     }
 
     /// The first part of `path` that is not in the tree: the one Go's
