@@ -2640,8 +2640,12 @@ fn keep_quotes(
             {
                 plain_text(at).or_else(|| scalar_text(pv, at, texts))
             }
-            // A plain timestamp reads as a string of another text.
-            Some((at, pv @ Value::String(s))) if *v == *pv => plain_text(at).filter(|t| t != s),
+            // A plain timestamp reads as a string of another text. The
+            // text must be the value's: kiln wrote the object's own name
+            // and namespace into the patch where kustomize keeps them.
+            Some((at, pv @ Value::String(s))) if *v == *pv => {
+                plain_text(at).filter(|t| t != s && crate::yaml::resolve::resolve_plain(t) == *pv)
+            }
             _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
         };
