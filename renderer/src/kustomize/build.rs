@@ -2296,6 +2296,13 @@ impl Builder<'_> {
                                 .push(crate::resource::SourceText { file, range: range.clone() });
                         }
                         r.take_patch_annotation_texts(&doc, texts);
+                        // kustomize sets the object's name back unless the
+                        // patch may change it: a new node, which a validator
+                        // may write again with the same value.
+                        if !p.allow_name_change {
+                            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+                            crate::kustomize::transform::images::record(&mut r.written, &name);
+                        }
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
