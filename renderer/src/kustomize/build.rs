@@ -1190,6 +1190,9 @@ impl Builder<'_> {
             }
             base.written.clear();
             generate::merge_into(base, r, behavior);
+            // kustomize sets the merged object's name anew (a new node).
+            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+            crate::kustomize::transform::images::record(&mut base.written, &name);
         }
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
         for chart in &k.helm_charts {
