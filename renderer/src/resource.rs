@@ -129,11 +129,17 @@ pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
 }
 
 impl ResId {
-    /// The identity with `default` read as no namespace: kustomize counts
-    /// the two as the same namespace when it compares identities.
+    /// The identity with `default` read as no namespace, and any namespace
+    /// of a kind outside namespaces dropped: kustomize compares identities
+    /// by their effective namespace (`ResId.Equals`), so a ClusterRole
+    /// written with a namespace is the one written without.
     pub fn key(&self) -> ResId {
-        let namespace =
-            if self.namespace == "default" { String::new() } else { self.namespace.clone() };
+        let namespace = if self.namespace == "default" || self.gvk.is_cluster_scoped_in_kustomize()
+        {
+            String::new()
+        } else {
+            self.namespace.clone()
+        };
         ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
     }
 

@@ -31,6 +31,11 @@ with `cargo build -p renderer --example kustomize_build`, or --kiln BINARY), and
     in kiln's, else an "error text" difference (--no-error-text turns this off; --errors lists
     every pair);
   - one fails: a difference.
+--mode wide extends each tree with what the other modes never write (see WideGen: cluster-scoped
+objects with namespaces, replicas on every scalable kind, init/ephemeral container images, vars
+into lists, env files with quotes and `export`, generatorOptions at several levels, renaming
+patches, CRD name references, validators, kustomization.yml/Kustomization file names, and
+`--load-restrictor LoadRestrictionsNone`, passed to both tools when a tree has "flags").
 --mode deep extends each tree (see DeepGen: YAML shapes PyYAML never writes, component layers,
 replacements from generated objects, image references with ports and digests, list directives,
 JSON 6902 move/copy/test, CRD field specs); the default mode, classic, draws the same trees as
@@ -1221,9 +1226,14 @@ class DeepGen(Gen):
         return (doc["kind"], doc["metadata"]["name"], doc["metadata"].get("namespace"))
 
     def deepen(self):
-        if self.chance(0.5):
-            # half the trees start from a plain base instead of the classic tree, which fails
-            # to build about half the time: the pieces below are then judged on output too
+        self.plain_base(0.5)
+        self.deepen_rest()
+
+    def plain_base(self, p):
+        """Half the trees start from a plain base instead of the classic tree, which fails
+        to build about half the time: the pieces added after it are then judged on output too.
+        Either way the top is an overlay."""
+        if self.chance(p):
             self.files = {}
             self.generated = {"cm": set(), "secret": set()}
             docs, objs, seen = [], [], set()
@@ -1242,6 +1252,8 @@ class DeepGen(Gen):
         if self.top == "base":
             self.files["overlay/kustomization.yaml"] = {"resources": ["../base"]}
             self.top = "overlay"
+
+    def deepen_rest(self):
         k = self.files["overlay/kustomization.yaml"]
         objs = list(self.top_objs)
         if self.chance(0.5):
@@ -1574,6 +1586,443 @@ class DeepGen(Gen):
             k.setdefault("configMapGenerator", []).append(gen)
 
 
+class WideGen(DeepGen):
+    """--mode wide: the classic tree (or, in half the trees, a plain base), then pieces drawn from a
+    stream of their own, random.Random(f"{S}:{i}:wide"), that the other modes never write:
+    cluster-scoped objects written with a namespace, beside bindings whose subjects name
+    namespaces and webhooks whose services do; `replicas:` on StatefulSets, ReplicaSets and
+    custom kinds (with `configurations:` replicas field specs, objects without the field, renamed
+    objects); images in initContainers, ephemeralContainers and custom resources' container
+    lists; vars whose fieldref reaches into lists (`spec.ports[0].port`,
+    `containers[0].image`), used as `$(VAR)`, `$$(VAR)` and unknown names in command, args,
+    env values and Ingress hosts; env files with quoted values, blank lines, comments, `export`,
+    spaces, BOMs and CRLF, literals with quotes, TLS secrets from files; generatorOptions in the
+    base and the overlay against options of each generator, merged by a `behavior: merge`
+    generator; patches renaming objects and changing their kinds with and without
+    `options.allowNameChange`/`allowKindChange`, objects referring to them; name affixes over
+    custom resources whose references to ConfigMaps, Secrets, Services and lists of names are
+    declared by `configurations:` nameReference entries (and `crds:` files); `validators:`
+    entries; kustomization files named kustomization.yml and Kustomization (now and then two in
+    one directory); and `--load-restrictor LoadRestrictionsNone` with files beside the
+    overlay's directory (the tree's "flags", passed to both tools).
+    """
+
+    def __init__(self, seed, index):
+        super().__init__(seed, index)
+        self.wide_r = random.Random(f"{seed}:{index}:wide")
+        self.flags = []
+
+    def generate(self):
+        self.tree()
+        self.r = self.wide_r
+        self.widen()
+        t = {"files": self.files, "top": self.top}
+        if self.flags:
+            t["flags"] = self.flags
+        return t
+
+    def widen(self):
+        self.plain_base(0.5)
+        k = self.files["overlay/kustomization.yaml"]
+        self.wk = k
+        objs = list(self.top_objs)
+        pieces = [self.w_cluster_ns, self.w_scalable, self.w_containers, self.w_vars, self.w_env_generators,
+                  self.w_gen_options, self.w_renames, self.w_crd_refs, self.w_validators, self.w_restrictor]
+        chosen = [f for f in pieces if self.chance(0.3)]
+        if not chosen:
+            chosen = [self.pick(pieces)]
+        for f in chosen:
+            objs = f(k, objs) or objs
+        if self.chance(0.4):
+            self.w_kfile_names()
+
+    def w_add(self, k, fname, docs):
+        self.files[f"overlay/{fname}"] = dump(docs) if not isinstance(docs, str) else docs
+        k.setdefault("resources", []).append(fname)
+
+    # ---- cluster-scoped objects with a namespace, bindings and webhooks
+    def w_cluster_ns(self, k, objs):
+        docs = []
+        for kind in self.some(["ClusterRole", "Namespace", "PersistentVolume", "StorageClass", "ClusterRoleBinding",
+                               "PriorityClass", "CustomResourceDefinition", "ValidatingWebhookConfiguration"], 1, 3):
+            doc = self.resource(kind, "wide-" + kind.lower()[:6], self.crd_kinds or ["MyApp"])
+            doc["metadata"]["namespace"] = self.pick(NAMESPACES + ["default"])
+            docs.append(doc)
+        for kind in self.some(["RoleBinding", "ClusterRoleBinding"], 1, 2):
+            subj = []
+            for sk, sn, sns in self.some([("ServiceAccount", "default", None), ("ServiceAccount", "sa", "default"),
+                                          ("ServiceAccount", "runner", "other"), ("User", "alice", None),
+                                          ("Group", "devs", "default"), ("ServiceAccount", "default", "default")],
+                                         1, 4):
+                s = {"kind": sk, "name": sn}
+                if sns:
+                    s["namespace"] = sns
+                if sk != "ServiceAccount":
+                    s["apiGroup"] = "rbac.authorization.k8s.io"
+                subj.append(s)
+            docs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                         "metadata": {"name": "wide-bind"},
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                     "name": "wide-cluste" if self.chance(0.5) else "reader"},
+                         "subjects": subj})
+        if self.chance(0.4):
+            svc = {"name": self.pick(NAMES[:3] + ["wide-svc"])}
+            if self.chance(0.6):
+                svc["namespace"] = self.pick(NAMESPACES + ["default"])
+            docs.append({"apiVersion": "admissionregistration.k8s.io/v1",
+                         "kind": self.pick(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]),
+                         "metadata": {"name": "wide-hook"},
+                         "webhooks": [{"name": "a.example.com", "clientConfig": {"service": svc}},
+                                      {"name": "b.example.com", "clientConfig": {"url": "https://x"}}]})
+            if svc["name"] == "wide-svc":
+                docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "wide-svc"},
+                             "spec": {"ports": [{"port": 443}]}})
+        self.w_add(k, "wide-cluster.yaml", docs)
+        if self.chance(0.6):
+            k["namespace"] = self.pick(NAMESPACES)
+        if self.chance(0.3):
+            k["namePrefix"] = self.pick(["w-", "p-"])
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- replicas on every scalable kind
+    def w_scalable(self, k, objs):
+        ck = self.pick(self.crd_kinds) if self.crd_kinds else "MyApp"
+        docs = []
+        for kind in self.some(["StatefulSet", "ReplicaSet", "Deployment", ck, "DaemonSet"], 1, 3):
+            doc = self.resource(kind, "sc-" + kind.lower()[:5], self.crd_kinds)
+            if kind != "DaemonSet" and self.chance(0.3):
+                doc["spec"].pop("replicas", None)
+            docs.append(doc)
+        self.w_add(k, "wide-scale.yaml", docs)
+        configured = self.chance(0.4)
+        # a name of a kind replicas does not reach fails the build: now and then
+        names = [d["metadata"]["name"] for d in docs
+                 if d["kind"] not in ("DaemonSet", ck) or (d["kind"] == ck and configured) or self.chance(0.1)]
+        names += [n for kind, n, _ in objs if kind in ("Deployment", "StatefulSet")]
+        reps = []
+        for n in self.some(names or ["missing"], 1, 3):
+            reps.append({"name": n if self.chance(0.85) else self.pick(["p-" + n, n + "-s", "missing"]),
+                         "count": self.r.randint(0, 5) if self.chance(0.95) else self.pick(["3", -1])})
+        k["replicas"] = k.get("replicas", []) + reps
+        if configured:
+            fname = "wide-replicas-config.yaml"
+            self.files[f"overlay/{fname}"] = dump([{"replicas": [
+                {"kind": ck, "path": self.pick(["spec/replicas", "spec/size"]), "create": self.chance(0.5)}]}])
+            k["configurations"] = k.get("configurations", []) + [fname]
+        if self.chance(0.3):
+            k["namePrefix"] = "p-"
+        if self.chance(0.2):
+            k["nameSuffix"] = "-s"
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- images in init and ephemeral containers and custom resources
+    def w_containers(self, k, objs):
+        kind = self.pick(["Deployment", "Pod", "CronJob", "Job"])
+        doc = self.resource(kind, "ctr-" + self.pick(NAMES[:3]), self.crd_kinds)
+        spec = doc["spec"]
+        for key in ("jobTemplate", "spec", "template", "spec"):
+            if key in spec and "containers" not in spec:
+                spec = spec[key]
+        spec["initContainers"] = [{"name": "init", "image": self.pick(DEEP_IMAGES + IMAGES)}]
+        if self.chance(0.7):
+            spec["ephemeralContainers"] = [{"name": "debug", "image": self.pick(DEEP_IMAGES + IMAGES),
+                                            "targetContainerName": "main"}]
+        docs = [doc]
+        ck = self.pick(self.crd_kinds) if self.crd_kinds else "MyApp"
+        if self.chance(0.5):
+            docs.append({"apiVersion": f"{CRD_GROUP}/v1", "kind": ck, "metadata": {"name": "ctr-cr"},
+                         "spec": {"containers": [{"name": "a", "image": self.pick(IMAGES)},
+                                                 {"name": "b", "image": self.pick(DEEP_IMAGES)}],
+                                  "sidecar": {"image": self.pick(IMAGES)}}})
+            if self.chance(0.6):
+                fname = "wide-images-config.yaml"
+                self.files[f"overlay/{fname}"] = dump([{"images": [
+                    {"kind": ck, "path": self.pick(["spec/containers/image", "spec/containers[]/image"])},
+                    {"path": "spec/sidecar/image"}]}])
+                k["configurations"] = k.get("configurations", []) + [fname]
+        self.w_add(k, "wide-containers.yaml", docs)
+        imgs = []
+        for n in self.some(IMAGE_NAMES + DEEP_IMAGE_NAMES + ["ngin", "nginx:1.19", "postgres@sha256:" + "a" * 64],
+                           1, 3):
+            im = {"name": n}
+            for f in self.some(["newName", "newTag", "digest"], 0 if self.chance(0.1) else 1, 2):
+                im[f] = {"newName": self.pick(["w.io/x", "local:5000/y"]), "newTag": self.pick(["w1", "2.0"]),
+                         "digest": "sha256:" + "9" * 64}[f]
+            imgs.append(im)
+        k["images"] = k.get("images", []) + imgs
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- vars reaching into lists
+    def w_vars(self, k, objs):
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "vars-svc"},
+               "spec": {"ports": [{"port": 8080, "name": "http"}, {"port": 9090, "name": "metrics"}],
+                        "selector": {"app": "v"}}}
+        uses = ["$(PORT)", "$(IMG)", "$(SVC)", "$$(SVC)", "$(UNKNOWN)", "x-$(SVC)-$(PORT)", "$(SVC", "$()",
+                "$(CM_K)", "$(LABEL)"]
+        c = {"name": "main", "image": self.pick(IMAGES),
+             "command": ["/bin/sh", "-c", " ".join(self.some(uses, 1, 3))],
+             "args": self.some(uses, 1, 3),
+             "env": [{"name": f"E{j}", "value": u} for j, u in enumerate(self.some(uses, 1, 3))]}
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "vars-dep", "labels": {"app": "v"}},
+               "spec": {"selector": {"matchLabels": {"app": "v"}},
+                        "template": {"metadata": {"labels": {"app": "v"}}, "spec": {"containers": [c]}}}}
+        docs = [svc, dep]
+        if self.chance(0.3):
+            docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "vars-ing"},
+                         "spec": {"rules": [{"host": "$(SVC).example.com", "http": {"paths": [
+                             {"path": "/$(PORT)", "pathType": "Prefix",
+                              "backend": {"service": {"name": "vars-svc", "port": {"number": 80}}}}]}}]}})
+        if self.chance(0.3):
+            docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "vars-cm"},
+                         "data": {"k": "value-$(SVC)", "url": "http://$(SVC):$(PORT)"}})
+        self.w_add(k, "wide-vars.yaml", docs)
+        fields = {"PORT": ("Service", "vars-svc", self.pick(["spec.ports[0].port", "spec.ports[1].name",
+                                                              "spec.ports.0.port", "spec.ports[1].port"]
+                                                             if self.chance(0.85) else
+                                                             ["spec.ports[2].port", "spec.ports[name=http].port"])),
+                  "IMG": ("Deployment", "vars-dep", self.pick(["spec.template.spec.containers[0].image",
+                                                               "spec.template.spec.containers[0].name",
+                                                               "metadata.labels.app"])),
+                  "SVC": ("Service", "vars-svc", None),
+                  "LABEL": ("Deployment", "vars-dep", "spec.selector.matchLabels.app")}
+        vs = []
+        for name in self.some(list(fields), 1, 4):
+            kind, oname, fp = fields[name]
+            v = {"name": name, "objref": {"kind": kind, "name": oname,
+                                           "apiVersion": "v1" if kind == "Service" else "apps/v1"}}
+            if fp:
+                v["fieldref"] = {"fieldpath": fp} if self.chance(0.5) else {"fieldPath": fp}
+            vs.append(v)
+        if self.chance(0.3):
+            k.setdefault("configMapGenerator", []).append({"name": "vars-gen", "literals": ["k=from-gen"]})
+            vs.append({"name": "CM_K", "objref": {"kind": "ConfigMap", "name": "vars-gen", "apiVersion": "v1"},
+                       "fieldref": {"fieldpath": "data.k"}})
+        if self.chance(0.3):
+            fname = "wide-varref.yaml"
+            self.files[f"overlay/{fname}"] = dump([{"varReference": [
+                {"kind": "ConfigMap", "path": "data"} if self.chance(0.5) else {"kind": "ConfigMap", "path": "data/k"}]}])
+            k["configurations"] = k.get("configurations", []) + [fname]
+        k["vars"] = k.get("vars", []) + vs
+        if self.chance(0.3):
+            k["namePrefix"] = "v-"
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- env files, literals and files of generators
+    ENV_LINES = ["A=1", "B=\"two words\"", "C='single'", "", "# a comment", "  D=indented", "E=", "F = spaced",
+                 "G=a=b", "export H=1", "I=\"unterminated", "J=\"esc\\\"aped\"", "K=trailing   ", "L=#not a comment",
+                 "M=x # c", "N=\"\"", "O=ü", "P_Q.r-s=dots"]
+
+    def w_env_generators(self, k, objs):
+        gens = []
+        for j in range(self.r.randint(1, 2)):
+            kind = self.pick(["configMapGenerator", "secretGenerator"])
+            g = {"name": f"wide-env{j}"}
+            src = self.some(["envs", "literals", "files"], 1, 2)
+            if "envs" in src:
+                g["envs"] = []
+                for e in range(self.r.randint(1, 2)):
+                    lines = self.some(self.ENV_LINES, 1, 5)
+                    text = "\n".join(lines) + ("\n" if self.chance(0.8) else "")
+                    if self.chance(0.1):
+                        text = "\ufeff" + text
+                    if self.chance(0.1):
+                        text = text.replace("\n", "\r\n")
+                    fname = f"wide-{j}-{e}.env"
+                    self.files[f"overlay/{fname}"] = text
+                    g["envs"].append(fname)
+            if "literals" in src:
+                g["literals"] = self.some(["q=\"quoted value\"", "s='single quoted'", "e=", "eq==", "sp=a b",
+                                           "n=1", "t=true", "u=ü", "m=\"a\nb\"", "k=v=w"], 1, 3)
+            if "files" in src:
+                g["files"] = []
+                for fname, text in self.some([("tls.crt", "CERT\n"), ("tls.key", "KEY\n"),
+                                              ("data.json", "{\"a\": 1}\n"), ("empty.txt", ""),
+                                              ("multi.txt", "a\n\nb\n\n")], 1, 2):
+                    self.files[f"overlay/{fname}"] = text
+                    g["files"].append(fname if self.chance(0.7) else f"renamed-{fname.split('.')[0]}={fname}")
+            if kind == "secretGenerator" and self.chance(0.5):
+                g["type"] = self.pick(["kubernetes.io/tls", "Opaque", "kubernetes.io/basic-auth", "custom/x"])
+            gens.append((kind, g))
+        for kind, g in gens:
+            k.setdefault(kind, []).append(g)
+        if self.chance(0.4):
+            docs = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "env-user"},
+                     "spec": {"containers": [{"name": "main", "image": "busybox",
+                                              "envFrom": [{"configMapRef": {"name": g["name"]}} if kind[0] == "c"
+                                                          else {"secretRef": {"name": g["name"]}}
+                                                          for kind, g in gens]}]}}]
+            self.w_add(k, "wide-env-user.yaml", docs)
+        return objs
+
+    # ---- generatorOptions at several levels
+    def w_gen_options(self, k, objs):
+        def opts():
+            o = {}
+            for f in self.some(["disableNameSuffixHash", "immutable", "labels", "annotations"], 1, 3):
+                o[f] = {"disableNameSuffixHash": self.chance(0.5), "immutable": self.chance(0.5),
+                        "labels": {self.pick(["gl", "app"]): self.pick(["1", "x"])},
+                        "annotations": {"ga": self.pick(["1", "2"])}}[f]
+            return o
+
+        base = self.files.get("base/kustomization.yaml")
+        if isinstance(base, dict):
+            g = {"name": "wide-gen", "literals": ["a=1"]}
+            if self.chance(0.4):
+                g["options"] = opts()
+            base.setdefault("configMapGenerator", []).append(g)
+            if self.chance(0.6):
+                base["generatorOptions"] = opts()
+            og = {"name": "wide-gen", "behavior": self.pick(["merge", "merge", "replace"]), "literals": ["b=2"]}
+            if self.chance(0.5):
+                og["options"] = opts()
+            k.setdefault("configMapGenerator", []).append(og)
+        k.setdefault("secretGenerator", []).append({"name": "wide-sec", "literals": ["p=q"],
+                                                    **({"options": opts()} if self.chance(0.5) else {})})
+        if self.chance(0.7):
+            k["generatorOptions"] = opts()
+        if self.chance(0.4):
+            self.w_add(k, "wide-gen-user.yaml", [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gen-user"},
+                                                  "spec": {"containers": [{"name": "main", "image": "busybox"}],
+                                                           "volumes": [{"name": "a", "configMap": {"name": "wide-gen"}},
+                                                                       {"name": "b", "secret": {"secretName": "wide-sec"}}]}}])
+        return objs
+
+    # ---- patches that rename objects or change their kinds
+    def w_renames(self, k, objs):
+        docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "rn-cm"}, "data": {"k": "v"}},
+                {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "rn-dep"},
+                 "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}},
+                          "spec": {"containers": [{"name": "main", "image": "nginx",
+                                                   "envFrom": [{"configMapRef": {"name": "rn-cm"}}]}],
+                                   "volumes": [{"name": "c", "configMap": {"name": "rn-cm"}}]}}}}]
+        self.w_add(k, "wide-rename.yaml", docs)
+        patches = []
+        for _ in range(self.r.randint(1, 2)):
+            tkind, tname = self.pick([("ConfigMap", "rn-cm"), ("Deployment", "rn-dep")])
+            how = self.r.random()
+            if how < 0.4:
+                p = {"patch": dump([{"apiVersion": "v1" if tkind == "ConfigMap" else "apps/v1", "kind": tkind,
+                                     "metadata": {"name": tname + "-new"}}]),
+                     "target": {"kind": tkind, "name": tname}}
+            elif how < 0.8:
+                ops = [{"op": "replace", "path": "/metadata/name", "value": tname + "-renamed"}]
+                if self.chance(0.4):
+                    ops.append({"op": "replace", "path": "/kind", "value": "Secret" if tkind == "ConfigMap" else "StatefulSet"})
+                p = {"patch": dump([ops]), "target": {"kind": tkind, "name": tname}}
+            else:
+                p = {"patch": dump([{"apiVersion": "v1", "kind": "Secret" if tkind == "ConfigMap" else "StatefulSet",
+                                     "metadata": {"name": tname}}]),
+                     "target": {"kind": tkind, "name": tname}}
+            if self.chance(0.7):
+                p["options"] = {o: self.chance(0.8) for o in self.some(["allowNameChange", "allowKindChange"], 1, 2)}
+            patches.append(p)
+        k["patches"] = k.get("patches", []) + patches
+        if self.chance(0.4):
+            k["namePrefix"] = self.pick(["r-", "p-"])
+        if self.chance(0.3):
+            k["nameSuffix"] = "-x"
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- affixes over custom resources with declared name references
+    def w_crd_refs(self, k, objs):
+        ck = self.pick(self.crd_kinds) if self.crd_kinds else "MyApp"
+        cr = {"apiVersion": f"{CRD_GROUP}/v1", "kind": ck, "metadata": {"name": "ref-cr"},
+              "spec": {"configRef": {"name": "ref-cm"}, "secretName": "ref-sec", "serviceName": "ref-svc",
+                       "targets": [{"name": "ref-dep"}, {"name": "other"}], "names": ["ref-cm", "x"]}}
+        docs = [cr, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ref-svc"},
+                     "spec": {"ports": [{"port": 80}]}},
+                self.resource("Deployment", "ref-dep", self.crd_kinds)]
+        self.w_add(k, "wide-refs.yaml", docs)
+        k.setdefault("configMapGenerator", []).append({"name": "ref-cm", "literals": ["a=1"]})
+        k.setdefault("secretGenerator", []).append({"name": "ref-sec", "literals": ["b=2"]})
+        refs = [{"kind": "ConfigMap", "fieldSpecs": [{"kind": ck, "path": "spec/configRef/name"}]},
+                {"kind": "Secret", "fieldSpecs": [{"kind": ck, "path": "spec/secretName"}]},
+                {"kind": "Service", "version": "v1", "fieldSpecs": [{"kind": ck, "path": "spec/serviceName"}]},
+                {"kind": "Deployment", "group": "apps", "fieldSpecs": [{"kind": ck, "path": self.pick(
+                    ["spec/targets/name", "spec/targets[]/name", "spec/targets"])}]},
+                {"kind": "ConfigMap", "fieldSpecs": [{"kind": ck, "path": "spec/names"}]}]
+        conf = {"nameReference": self.some(refs, 1, 4)}
+        if self.chance(0.3):
+            conf["namePrefix"] = [{"path": "metadata/name"}, {"kind": ck, "path": "spec/extraName", "create": True}]
+        self.files["overlay/wide-nameref.yaml"] = dump([conf])
+        k["configurations"] = k.get("configurations", []) + ["wide-nameref.yaml"]
+        if self.chance(0.7):
+            k["nameSuffix"] = self.pick(["-s", "-v2"])
+        if self.chance(0.5):
+            k["namePrefix"] = self.pick(["a-", "b-"])
+        if self.chance(0.3):
+            k["namespace"] = self.pick(NAMESPACES)
+        if self.chance(0.25):
+            crd = {"github.com/example/api/v1." + ck: {
+                "Schema": {"properties": {"spec": {"$ref": "github.com/example/api/v1." + ck + "Spec"}}},
+                "Dependencies": []},
+                "github.com/example/api/v1." + ck + "Spec": {"Schema": {"properties": {
+                    "serviceName": {"type": "string", "x-kubernetes-object-ref-kind": "Service",
+                                    "x-kubernetes-object-ref-name-key": "serviceName"},
+                    "configRef": {"type": "object", "x-kubernetes-object-ref-kind": "ConfigMap",
+                                  "x-kubernetes-object-ref-name-key": "name"}}}, "Dependencies": []}}
+            self.files["overlay/wide-crd.json"] = json.dumps(crd, indent=1) + "\n"
+            k["crds"] = k.get("crds", []) + ["wide-crd.json"]
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- validators
+    def w_validators(self, k, objs):
+        # a validator may not change what it is given: mostly ones that change nothing
+        cfg = self.builtin_transformer(objs) if self.chance(0.25) else self.pick([
+            {"apiVersion": "builtin", "kind": "LabelTransformer", "metadata": {"name": "v"},
+             "labels": {"validated": "yes"}, "fieldSpecs": [{"path": "spec/nowhere/labels"}]},
+            {"apiVersion": "builtin", "kind": "AnnotationsTransformer", "metadata": {"name": "v"},
+             "annotations": {}, "fieldSpecs": [{"path": "metadata/annotations", "create": True}]},
+            {"apiVersion": "builtin", "kind": "PrefixSuffixTransformer", "metadata": {"name": "v"},
+             "fieldSpecs": [{"path": "metadata/name"}]},
+            {"apiVersion": "builtin", "kind": "ImageTagTransformer", "metadata": {"name": "v"},
+             "imageTag": {"name": "never-used"}},
+            {"apiVersion": "builtin", "kind": "NamespaceTransformer", "metadata": {"name": "v"},
+             "fieldSpecs": [{"path": "metadata/namespace", "kind": "Nothing"}]}])
+        if self.chance(0.5):
+            k["validators"] = [dump([cfg])]
+        else:
+            self.files["overlay/wide-validator.yaml"] = dump([cfg])
+            k["validators"] = ["wide-validator.yaml"]
+        return objs
+
+    # ---- files beside the overlay, read with LoadRestrictionsNone
+    def w_restrictor(self, k, objs):
+        if self.chance(0.8):
+            self.flags = ["--load-restrictor", "LoadRestrictionsNone"]
+        what = self.some(["resource", "patch", "env", "config"], 1, 3)
+        if "resource" in what:
+            self.files["shared/extra.yaml"] = dump([{"apiVersion": "v1", "kind": "ConfigMap",
+                                                     "metadata": {"name": "shared-cm"}, "data": {"s": "1"}}])
+            k.setdefault("resources", []).append("../shared/extra.yaml")
+            objs = objs + [("ConfigMap", "shared-cm", None)]
+        if "patch" in what and objs:
+            kind, name, ns = self.pick(objs)
+            self.files["shared/patch.yaml"] = dump([self.smp(kind, name, ns)])
+            k["patches"] = k.get("patches", []) + [{"path": "../shared/patch.yaml"}]
+        if "env" in what:
+            self.files["shared/vals.env"] = "S=1\n"
+            k.setdefault("configMapGenerator", []).append({"name": "shared-gen", "envs": ["../shared/vals.env"]})
+        if "config" in what:
+            self.files["shared/conf.yaml"] = dump([{"commonAnnotations": [{"path": "spec/template/metadata/annotations",
+                                                                           "kind": "Deployment", "create": True}]}])
+            k["configurations"] = k.get("configurations", []) + ["../shared/conf.yaml"]
+            k.setdefault("commonAnnotations", {"shared": "yes"})
+        return objs
+
+    # ---- kustomization file names
+    def w_kfile_names(self):
+        for path in sorted(p for p in self.files if p.endswith("/kustomization.yaml")):
+            d = path.rsplit("/", 1)[0]
+            x = self.r.random()
+            if x < 0.35:
+                self.files[f"{d}/kustomization.yml"] = self.files.pop(path)
+            elif x < 0.6:
+                self.files[f"{d}/Kustomization"] = self.files.pop(path)
+            elif x < 0.63:
+                self.files[f"{d}/{self.pick(['kustomization.yml', 'Kustomization'])}"] = {"resources": []}
+
+
 def write_tree(tree, root):
     for path, content in tree["files"].items():
         full = os.path.join(root, path)
@@ -1591,7 +2040,8 @@ def show(tree):
         content = tree["files"][path]
         text = content if isinstance(content, str) else dump([content])
         out.append(f"--- {path}\n{text}")
-    return f"# build {tree['top']}\n" + "".join(out)
+    flags = "".join(f" {f}" for f in tree.get("flags", []))
+    return f"# build {tree['top']}{flags}\n" + "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1655,7 +2105,7 @@ def norm_words(msg, n=4):
 
 CACHE = None
 CHECK_ERRORS = True
-MODES = {"classic": Gen, "deep": DeepGen}
+MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen}
 
 
 def kubectl(tree, tmp):
@@ -1671,7 +2121,7 @@ def kubectl(tree, tmp):
                 return tuple(got)
             kc, kout, kerr, _ = got
             return kc, kout, error_text(kerr) if kc else ""
-    kc, kout, kerr = run(["kubectl", "kustomize", os.path.join(tmp, tree["top"])])
+    kc, kout, kerr = run(["kubectl", "kustomize", *tree.get("flags", []), os.path.join(tmp, tree["top"])])
     kerr = kerr.replace(tmp, "<tmp>")
     if key and kc >= 0:
         with open(key + ".part", "w") as f:
@@ -1703,7 +2153,7 @@ def compare(tree, kiln):
     with tempfile.TemporaryDirectory(prefix="kzfuzz-") as tmp:
         write_tree(tree, tmp)
         kc, kout, kerr = kubectl(tree, tmp)
-        ic, iout, ierr = run([kiln, "--root", tmp, tree["top"]])
+        ic, iout, ierr = run([kiln, *tree.get("flags", []), "--root", tmp, tree["top"]])
     details = {"kubectl_rc": kc, "kubectl_out": kout, "kubectl_err": kerr,
                "kiln_rc": ic, "kiln_out": iout, "kiln_err": ierr.strip() if ic else ""}
     if ic < 0 or ic > 1:
@@ -1827,6 +2277,9 @@ def save(out, cat, index, tree, details):
     write_tree(tree, d)
     with open(os.path.join(d, "build-dir"), "w") as f:
         f.write(tree["top"] + "\n")
+    if tree.get("flags"):
+        with open(os.path.join(d, "flags"), "w") as f:
+            f.write(" ".join(tree["flags"]) + "\n")
     with open(os.path.join(d, "answers.txt"), "w") as f:
         f.write(f"category: {cat}\n")
         f.write(f"kubectl rc={details['kubectl_rc']} {details['kubectl_err']}\n{details['kubectl_out']}\n")
@@ -1851,8 +2304,8 @@ def main():
     ap.add_argument("--no-error-text", action="store_true",
                     help="where both fail, do not require kubectl's normalised message in kiln's")
     ap.add_argument("--mode", choices=sorted(MODES), default="classic",
-                    help="classic: the trees described above; deep: the same trees extended "
-                    "(see DeepGen)")
+                    help="classic: the trees described above; deep, wide: the same trees extended "
+                    "(see DeepGen, WideGen)")
     args = ap.parse_args()
     Kind = MODES[args.mode]
     global CHECK_ERRORS

@@ -12,7 +12,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The error chain of a failed build, or `None` when it built.
 fn build_error(tree: &MemTree, dir: &str) -> Option<String> {
-    match kustomize::build(tree, dir, &Options::default()) {
+    build_error_with(tree, dir, &Options::default())
+}
+
+/// The error chain of a failed build with these options, or `None`.
+fn build_error_with(tree: &MemTree, dir: &str, options: &Options) -> Option<String> {
+    match kustomize::build(tree, dir, options) {
         Ok(_) => None,
         Err(e) => {
             let mut msg = e.to_string();
@@ -154,6 +159,65 @@ fn load_restrictor_none_reads_outside_the_kustomization_directory() {
     let mut t = MemTree::new();
     t.insert("overlay/kustomization.yaml", "resources:\n- ../../cm.yaml\n");
     assert!(kustomize::build(&t, "overlay", &options).is_err());
+}
+
+/// Without load restrictions kustomize's loader reads a named file without
+/// resolving it first, so a directory or a missing file fails with Go's read
+/// and open errors where the restriction's own words stand otherwise
+/// (messages as `kubectl kustomize --load-restrictor LoadRestrictionsNone`
+/// v5.5 prints them, the tree's directory dropped).
+#[test]
+fn load_restrictor_none_reports_the_loaders_read_errors() {
+    let none = Options { load_restrictor: kustomize::LoadRestrictor::None, ..Default::default() };
+    let cases = [
+        (
+            "configMapGenerator:\n- name: x\n  files:\n  - sub\n",
+            "loading KV pairs: file sources: [sub]: read o/sub: is a directory",
+            "loading KV pairs: file sources: [sub]: 'o/sub' must resolve to a file",
+        ),
+        (
+            "configMapGenerator:\n- name: x\n  envs:\n  - nope.env\n",
+            "loading KV pairs: env source files: [nope.env]: open o/nope.env: no such file or directory",
+            "loading KV pairs: env source files: [nope.env]: evalsymlink failure on 'o/nope.env' : lstat o/nope.env: no such file or directory",
+        ),
+        (
+            "patches:\n- path: nope.yaml\n",
+            "failed to get the patch file from path(nope.yaml): open o/nope.yaml: no such file or directory",
+            "failed to get the patch file from path(nope.yaml): evalsymlink failure on 'o/nope.yaml'",
+        ),
+        (
+            "patches:\n- path: sub\n",
+            "failed to get the patch file from path(sub): read o/sub: is a directory",
+            "failed to get the patch file from path(sub): 'o/sub' must resolve to a file",
+        ),
+        (
+            "configurations:\n- sub\n",
+            "read o/sub: is a directory",
+            "'o/sub' must resolve to a file",
+        ),
+        (
+            "resources:\n- ../base\n- missing.yaml\n",
+            "accumulation err='accumulating resources from 'missing.yaml': open o/missing.yaml: no such file or directory': must build at directory: not a valid directory: evalsymlink failure on 'o/missing.yaml' : lstat o/missing.yaml: no such file or directory",
+            "accumulation err='accumulating resources from 'missing.yaml': evalsymlink failure on 'o/missing.yaml' : lstat o/missing.yaml: no such file or directory': must build",
+        ),
+        (
+            "resources:\n- sub\n",
+            "accumulation err='accumulating resources from 'sub': read o/sub: is a directory': couldn't make target for path 'o/sub': unable to find one of",
+            "accumulation err='accumulating resources from 'sub': 'o/sub' must resolve to a file': couldn't make target",
+        ),
+    ];
+    for (kustomization, unrestricted, restricted) in cases {
+        let mut t = MemTree::new();
+        t.insert("o/kustomization.yaml", kustomization);
+        t.insert("o/sub/empty.txt", "");
+        t.insert("base/kustomization.yaml", "resources:\n- cm.yaml\n");
+        t.insert("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+        let chain = |options: &Options| build_error_with(&t, "o", options).expect(kustomization);
+        let got = chain(&none);
+        assert!(got.contains(unrestricted), "{kustomization}: {got:?} lacks {unrestricted:?}");
+        let got = chain(&Options::default());
+        assert!(got.contains(restricted), "{kustomization}: {got:?} lacks {restricted:?}");
+    }
 }
 
 /// Pieces random kustomizations are made of.

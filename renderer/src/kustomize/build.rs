@@ -599,6 +599,13 @@ fn drop_empty_metadata_maps(r: &mut Resource) {
     }
 }
 
+/// kustomize's loader's words for a missing file it reads without load
+/// restrictions: Go's open error, where the restriction would have
+/// resolved the path first.
+pub(super) fn unrestricted_missing(shown: &str) -> String {
+    format!("open {shown}: no such file or directory")
+}
+
 fn invalid(file: &str, message: impl Into<String>) -> Error {
     Error::Invalid { file: file.to_string(), message: message.into() }
 }
@@ -997,14 +1004,17 @@ impl Builder<'_> {
             ));
         }
         let as_file = format!("accumulating resources from '{entry}'");
+        let restrict = self.restrict();
         let missing = |shown: &str, absent: &str, why: &str| {
             let missing = format!(
                 "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
             );
+            // Without restrictions the loader opens the file unchecked.
+            let no_file = if restrict { missing.clone() } else { unrestricted_missing(shown) };
             invalid(
                 &format!("{}{why}", k.file),
                 format!(
-                    "accumulation err='{as_file}: {missing}': must build at directory: not a valid directory: {missing}"
+                    "accumulation err='{as_file}: {no_file}': must build at directory: not a valid directory: {missing}"
                 ),
             )
         };
@@ -1035,8 +1045,7 @@ impl Builder<'_> {
         };
         match self.tree.kind(&path) {
             Some(EntryKind::Dir) => {
-                let no_file =
-                    invalid(&k.file, format!("{as_file}: '{shown}' must resolve to a file"));
+                let no_file = invalid(&k.file, format!("{as_file}: {}", self.not_a_file(shown)));
                 // kustomize's loader refuses an empty path (a null item) as a
                 // root before it looks for cycles.
                 if entry.is_empty() {
@@ -1196,6 +1205,9 @@ impl Builder<'_> {
             }
             base.written.clear();
             generate::merge_into(base, r, behavior);
+            // kustomize sets the merged object's name anew (a new node).
+            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+            crate::kustomize::transform::images::record(&mut base.written, &name);
         }
         // kustomize runs its Helm chart inflator after the ConfigMap and Secret generators.
         for chart in &k.helm_charts {
@@ -1387,8 +1399,9 @@ impl Builder<'_> {
         }
         match self.tree.kind(&path) {
             Some(EntryKind::File) => {}
-            Some(EntryKind::Dir) => {
-                return Err(invalid(&k.file, format!("'{shown}' must resolve to a file")));
+            Some(EntryKind::Dir) => return Err(invalid(&k.file, self.not_a_file(shown))),
+            None if !self.restrict() => {
+                return Err(invalid(&k.file, unrestricted_missing(shown)));
             }
             None => {
                 return Err(invalid(
@@ -1402,6 +1415,16 @@ impl Builder<'_> {
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
+    }
+
+    /// kustomize's loader's words for a directory named where a file is
+    /// read: its restriction refuses it, or, without one, the read fails.
+    fn not_a_file(&self, shown: &str) -> String {
+        if self.restrict() {
+            format!("'{shown}' must resolve to a file")
+        } else {
+            format!("read {shown}: is a directory")
+        }
     }
 
     /// The first part of `path` that is not in the tree: the one Go's
@@ -2291,6 +2314,13 @@ impl Builder<'_> {
                                 .push(crate::resource::SourceText { file, range: range.clone() });
                         }
                         r.take_patch_annotation_texts(&doc, texts);
+                        // kustomize sets the object's name back unless the
+                        // patch may change it: a new node, which a validator
+                        // may write again with the same value.
+                        if !p.allow_name_change {
+                            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+                            crate::kustomize::transform::images::record(&mut r.written, &name);
+                        }
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
                         if !p.allow_kind_change {
@@ -2632,8 +2662,12 @@ fn keep_quotes(
             {
                 plain_text(at).or_else(|| scalar_text(pv, at, texts))
             }
-            // A plain timestamp reads as a string of another text.
-            Some((at, pv @ Value::String(s))) if *v == *pv => plain_text(at).filter(|t| t != s),
+            // A plain timestamp reads as a string of another text. The
+            // text must be the value's: kiln wrote the object's own name
+            // and namespace into the patch where kustomize keeps them.
+            Some((at, pv @ Value::String(s))) if *v == *pv => {
+                plain_text(at).filter(|t| t != s && crate::yaml::resolve::resolve_plain(t) == *pv)
+            }
             _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
         };

@@ -120,9 +120,13 @@ fn read_in_root(
         return Err(invalid(format!("security; file '{shown}' is not in or below '{root}'")));
     }
     match tree.kind(&path) {
+        Some(tree::EntryKind::Dir) if !restrict => {
+            return Err(invalid(format!("read {shown}: is a directory")));
+        }
         Some(tree::EntryKind::Dir) => {
             return Err(invalid(format!("'{shown}' must resolve to a file")));
         }
+        None if !restrict => return Err(invalid(super::build::unrestricted_missing(shown))),
         None => {
             return Err(invalid(format!(
                 "evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"

@@ -51,6 +51,11 @@ pub fn probe(k: &Kustomization) -> Kustomization {
             *field = Some(PROBE.to_string());
         }
     }
+    // A PrefixSuffixTransformer config rewrites the names its field specs
+    // pick even with neither a prefix nor a suffix.
+    if p.prefix_fields.is_some() {
+        p.name_prefix = Some(PROBE.to_string());
+    }
     for image in &mut p.images {
         image.new_name = None;
         image.new_tag = Some(PROBE.to_string());
@@ -138,7 +143,11 @@ pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> R
                 probed.get(i).is_some_and(|p| p.written.len() > b.written.len())
             }
         };
-        if written || without_validated_by(b, a) != b.value {
+        // An identity remembered (kustomize's namespace transformer
+        // remembers one for every object it visits) is a build annotation
+        // written to the object.
+        let remembered = a.prev_ids.len() != b.prev_ids.len();
+        if written || remembered || without_validated_by(b, a) != b.value {
             return Err(nodes_unequal(b, a));
         }
         seen[i] = true;
