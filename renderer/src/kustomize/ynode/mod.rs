@@ -26,6 +26,7 @@
 //! keys, patches with comments or several documents) is hashed by the
 //! object's JSON, which differs from kustomize's hash.
 
+mod comments;
 mod merge;
 
 use crate::resource::{MergedPatch, SourceText, Step};
@@ -50,8 +51,8 @@ const FLOW: u8 = 32;
 const TAGGED: u8 = 1;
 
 /// One yaml.v3 node, as far as kustomize's objects use its fields (no
-/// anchors, aliases or comments survive JSON).
-#[derive(Debug, Clone, PartialEq)]
+/// anchors or aliases survive kyaml's `DeAnchor`).
+#[derive(Debug, Clone, PartialEq, Default)]
 struct Node {
     kind: u8,
     style: u8,
@@ -63,13 +64,21 @@ struct Node {
     /// A collection a field was cleared from until it had no children: its
     /// list of them is empty rather than missing.
     cleared: bool,
+    /// yaml.v3's `HeadComment`, `LineComment` and `FootComment`.
+    notes: Option<Box<comments::Notes>>,
+    /// Where a node read from text is in it (bytes); empty for one a setter
+    /// made.
+    span: std::ops::Range<usize>,
+    /// A copy of an anchored node an alias stands for: its children's
+    /// spans are the anchored node's.
+    copied: bool,
 }
 
 impl Node {
     /// A node made by kyaml's setters: no tag, no position.
     fn made(kind: u8, value: String, content: Option<Vec<Node>>) -> Node {
         let tag = Cow::Borrowed("");
-        Node { kind, style: 0, tag, value, content, line: 0, column: 0, cleared: false }
+        Node { kind, tag, value, content, ..Node::default() }
     }
 
     /// A string node as kyaml sets a metadata map's value: a literal block
@@ -156,6 +165,9 @@ pub(super) fn hash_input(
     };
     let mut out = String::new();
     dump(&mut out, &root);
+    if std::env::var_os("KILN_DEBUG_YNODE").is_some() {
+        eprintln!("YNODE {out}");
+    }
     Some(out)
 }
 
@@ -259,8 +271,12 @@ fn parse_tree(text: &str) -> Option<Node> {
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
         if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..)) {
-            let mut reader = Reader { parser, text, anchors: HashMap::new(), last_at: 0 };
-            return reader.read(event, &span);
+            let offsets = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+            let mut reader =
+                Reader { parser, text, offsets, anchors: HashMap::new(), last_at: 0, last_line: 0 };
+            let mut root = reader.read(event, &span)?;
+            comments::attach(&mut root, text);
+            return Some(root);
         }
     }
     None
@@ -584,30 +600,47 @@ struct Reader<'a> {
     text: &'a str,
     /// The nodes read so far that carry an anchor, by the parser's id.
     anchors: HashMap<usize, Node>,
-    /// Where in the text the node read last starts, as yaml.v3 places it.
+    /// The byte offset of each character of a text that is not ASCII
+    /// (the parser counts characters).
+    offsets: Option<Vec<usize>>,
+    /// Where in the text the node read last starts, as yaml.v3 places it,
+    /// and its line.
     last_at: usize,
+    last_line: usize,
 }
 
 impl Reader<'_> {
     /// The node an event starts, with its children.
+    /// The byte offset of the parser's character index `index`.
+    fn byte(&self, index: usize) -> usize {
+        match &self.offsets {
+            Some(offsets) => offsets.get(index).copied().unwrap_or(self.text.len()),
+            None => index.min(self.text.len()),
+        }
+    }
+
     fn read(&mut self, event: Event<'_>, span: &Span) -> Option<Node> {
         let text = self.text;
-        let mut at = text.char_indices().nth(span.start.index()).map_or(text.len(), |(i, _)| i);
+        let mut at = self.byte(span.start.index());
+        let end = self.byte(span.end.index());
         let (mut line, mut column) = (span.start.line(), span.start.col() + 1);
         // A node's tag and anchor come before it.
         let body = after_properties(text, at);
+        // Where the node's own text starts (a block scalar's indicator).
+        let mut own = at;
         if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = event {
             // yaml.v3 places a block scalar at its `|` or `>` (or the tag
             // or anchor before), the parser at its first line unless a tag
             // or anchor comes first.
             let indicator = if text[body..].starts_with(['|', '>']) {
+                own = body;
                 Some(at)
             } else {
-                text[..at].rfind(['|', '>'])
+                text[..at].rfind(['|', '>']).inspect(|&i| own = i)
             };
             if let Some(i) = indicator {
                 let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-                line = text[..i].matches('\n').count() + 1;
+                line -= text[i..at].matches('\n').count();
                 column = text[start..i].chars().count() + 1;
             }
         }
@@ -632,7 +665,10 @@ impl Reader<'_> {
             Event::Scalar(_, _, anchor, tag)
             | Event::MappingStart(anchor, tag)
             | Event::SequenceStart(anchor, tag) => (*anchor, tag.as_deref().and_then(short_tag)),
-            Event::Alias(id) => return self.anchors.get(id).cloned(),
+            Event::Alias(id) => {
+                let node = self.anchors.get(id)?;
+                return Some(Node { span: at..end, copied: true, ..node.clone() });
+            }
             _ => return None,
         };
         let node = match event {
@@ -649,10 +685,10 @@ impl Reader<'_> {
                     style,
                     tag: Cow::Borrowed(tag),
                     value: value.into_owned(),
-                    content: None,
                     line,
                     column,
-                    cleared: false,
+                    span: own..end.max(own),
+                    ..Node::default()
                 }
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
@@ -662,10 +698,10 @@ impl Reader<'_> {
                     (SEQUENCE, "!!seq")
                 };
                 let mut content = Vec::new();
-                loop {
+                let end = loop {
                     let (ev, sp) = self.parser.next_event()?.ok()?;
                     if matches!(ev, Event::MappingEnd | Event::SequenceEnd) {
-                        break;
+                        break self.byte(sp.end.index());
                     }
                     // The parser places a block sequence whose first item
                     // is a block sequence where that one starts: yaml.v3 at
@@ -680,19 +716,22 @@ impl Reader<'_> {
                     if nested && before.ends_with('-') {
                         at = before.len() - 1;
                         let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-                        line = text[..at].matches('\n').count() + 1;
+                        line = self.last_line - text[at..self.last_at].matches('\n').count();
                         column = text[start..at].chars().count() + 1;
                     }
+                };
+                if kind == MAPPING {
+                    merge_keys(&mut content);
                 }
                 Node {
                     kind,
                     style: flow,
                     tag: Cow::Borrowed(tag),
-                    value: String::new(),
                     content: Some(content),
                     line,
                     column,
-                    cleared: false,
+                    span: at..end.max(at),
+                    ..Node::default()
                 }
             }
             _ => return None,
@@ -706,8 +745,60 @@ impl Reader<'_> {
             self.anchors.insert(anchor, node.clone());
         }
         self.last_at = at;
+        self.last_line = line;
         Some(node)
     }
+}
+
+/// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
+/// the `<<` pairs go, then the fields of the maps they name (copies, placed
+/// where the text has them; of a list's maps the last first) and the map's
+/// own fields are set in turn with `MapEntrySetter`, which replaces an
+/// existing key's key and value nodes in place and appends a new one. The
+/// map's own fields thus win and keep their places, the others follow.
+fn merge_keys(content: &mut Vec<Node>) {
+    let is_merge = |k: &Node| k.kind == SCALAR && k.style == 0 && k.value == "<<";
+    if !content.iter().step_by(2).any(is_merge) {
+        return;
+    }
+    let mut sources: Vec<Node> = Vec::new();
+    let mut own: Vec<Node> = Vec::new();
+    let mut pairs = std::mem::take(content).into_iter();
+    while let (Some(key), Some(value)) = (pairs.next(), pairs.next()) {
+        if !is_merge(&key) {
+            own.push(key);
+            own.push(value);
+        } else if value.kind == SEQUENCE {
+            sources.extend(
+                value.content.into_iter().flatten().rev().map(|n| Node { copied: true, ..n }),
+            );
+        } else {
+            sources.push(Node { copied: true, ..value });
+        }
+    }
+    let mut merged = own.clone();
+    for source in sources.into_iter().filter(|s| s.kind == MAPPING).chain([Node {
+        kind: MAPPING,
+        content: Some(own),
+        ..Node::default()
+    }]) {
+        let copied = source.copied;
+        let mut fields = source.content.into_iter().flatten();
+        while let (Some(key), Some(value)) = (fields.next(), fields.next()) {
+            let (key, value) = (Node { copied, ..key }, Node { copied, ..value });
+            match merged.iter().step_by(2).position(|k| k.value == key.value) {
+                Some(i) => {
+                    merged[2 * i] = key;
+                    merged[2 * i + 1] = value;
+                }
+                None => {
+                    merged.push(key);
+                    merged.push(value);
+                }
+            }
+        }
+    }
+    *content = merged;
 }
 
 /// The tag yaml.v3 gives a node written with `tag` (`!!str` for the core
@@ -737,6 +828,9 @@ fn after_properties(text: &str, mut at: usize) -> usize {
 
 /// The tag yaml.v3 resolves a plain scalar to.
 fn plain_tag(text: &str) -> &'static str {
+    if text == "<<" {
+        return "!!merge";
+    }
     match crate::yaml::resolve::resolve_plain(text) {
         Value::Null => "!!null",
         Value::Bool(_) => "!!bool",
@@ -948,8 +1042,14 @@ fn dump(out: &mut String, n: &Node) {
             out.push(']');
         }
     }
-    out.push_str(&format!(
-        ",\"HeadComment\":\"\",\"LineComment\":\"\",\"FootComment\":\"\",\"Line\":{},\"Column\":{}}}",
-        n.line, n.column
-    ));
+    let notes = n.notes.as_deref();
+    for (name, text) in [
+        ("HeadComment", notes.map(|c| c.head.as_str())),
+        ("LineComment", notes.map(|c| c.line.as_str())),
+        ("FootComment", notes.map(|c| c.foot.as_str())),
+    ] {
+        out.push_str(&format!(",\"{name}\":"));
+        quote(out, text.unwrap_or(""), true);
+    }
+    out.push_str(&format!(",\"Line\":{},\"Column\":{}}}", n.line, n.column));
 }
