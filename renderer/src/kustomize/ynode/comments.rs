@@ -39,6 +39,8 @@ enum Slot {
     Head,
     Line,
     Foot,
+    /// A foot that replaces the one the node has.
+    SetFoot,
 }
 
 /// A node of the tree in document order.
@@ -76,7 +78,12 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     let mut from = 0;
     let mut prev = None;
     for &i in &scalars {
-        let span = entries[i].span.clone();
+        let mut span = entries[i].span.clone();
+        // The parser's span of a quoted scalar runs on over what follows
+        // it on its line.
+        if let Some(end) = quoted_end(text, span.start) {
+            span.end = span.end.min(end);
+        }
         if span.start < from {
             continue;
         }
@@ -117,6 +124,10 @@ pub(super) fn attach(root: &mut Node, text: &str) {
             Slot::Head => &mut notes.head,
             Slot::Line => &mut notes.line,
             Slot::Foot => &mut notes.foot,
+            Slot::SetFoot => {
+                notes.foot = note;
+                continue;
+            }
         };
         if !field.is_empty() {
             field.push('\n');
@@ -173,6 +184,41 @@ fn node_at<'a>(mut node: &'a mut Node, path: &[usize]) -> Option<&'a mut Node> {
     Some(node)
 }
 
+/// The end of a quoted scalar that starts at `at` (after its closing
+/// quote); `None` when the text there is not quoted.
+fn quoted_end(text: &str, at: usize) -> Option<usize> {
+    let rest = text.get(at..)?;
+    let bytes = rest.as_bytes();
+    match bytes.first()? {
+        b'\'' => {
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return Some(at + i + 1);
+                }
+                i += 1;
+            }
+            None
+        }
+        b'"' => {
+            let mut i = 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(at + i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Line starts of a text, for lines and columns of comments.
 struct LineIndex {
     starts: Vec<usize>,
@@ -217,10 +263,18 @@ fn find_comments(text: &str, gap: std::ops::Range<usize>, lines: &LineIndex) -> 
 /// the item after a `-`, otherwise the innermost node starting there (the
 /// key of a map entry).
 fn next_entry(text: &str, entries: &[Entry], at: usize) -> Option<usize> {
-    let first = entries.iter().position(|e| e.span.start >= at && !e.span.is_empty())?;
-    let dash = text[at..entries[first].span.start].trim_end().ends_with('-');
-    if dash {
-        return Some(first);
+    // The next token starts its line.
+    let from = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    let first = entries.iter().position(|e| e.span.start >= from && !e.span.is_empty())?;
+    let line = &text[from..entries[first].span.start];
+    if line.trim_start().starts_with('-') {
+        // A block sequence starts at its first `-`; the item follows.
+        let e = &entries[first];
+        let seq_at_dash = e.kind == SEQUENCE && !e.flow && text[e.span.start..].starts_with('-');
+        return Some(if seq_at_dash { first + 1 } else { first });
+    }
+    if text[entries[first].span.start..].starts_with('-') {
+        return Some(first + 1).filter(|&i| i < entries.len());
     }
     let start = entries[first].span.start;
     let mut last = first;
@@ -281,110 +335,371 @@ fn place(
     if full.is_empty() && heads.is_empty() {
         return;
     }
-    let prev_line = prev.map(|p| lines.line(gap.start.max(entries[p].span.end.saturating_sub(1))));
-    let after_colon = text[gap.start..full.first().map_or(gap.end, |c| c.at)].trim().ends_with(':');
-    let next_at = next.map(|n| entries[n].span.start);
-    let next_line = next_at.map(|at| lines.line(at));
-    let next_col = next_at.map(|at| {
-        let body = &text[lines.start(lines.line(at))..at];
-        body.chars().count() - body.trim_start().chars().count() + 1
-    });
-    // Runs of comment lines, split at empty lines and changes of column.
-    let mut runs: Vec<Run> = Vec::new();
-    let mut last = prev_line.or(start_line);
+    let Some(p) = prev else {
+        // An explicit `---` before the comments starts the document.
+        let first = full.first().map_or(gap.end, |c| c.at);
+        let start_line = start_line.or_else(|| {
+            let marker = text[gap.start..first].lines().position(|l| l.trim_end() == "---")?;
+            Some(lines.line(gap.start) + marker)
+        });
+        document_head(entries, next, heads, full, start_line, lines, placed);
+        return;
+    };
+    // The token before the comments: a scalar, the `:` after a key, a bare
+    // `-`, or the end of a flow collection.
+    let first_at = full.first().map_or(gap.end, |c| c.at);
+    let between = strip_line_comment(&text[gap.start..first_at]);
+    let between = between.trim();
+    let (before, before_at) = if between.ends_with([']', '}']) {
+        let flow = outermost_flow(entries, p).unwrap_or(p);
+        (Before::Node(flow), gap.start + text[gap.start..].find([']', '}']).unwrap_or(0))
+    } else if between.ends_with([':', '-']) {
+        (Before::Indicator, gap.start + text[gap.start..first_at].find([':', '-']).unwrap_or(0))
+    } else {
+        (Before::Node(p), entries[p].span.start)
+    };
+    // The line of the last text before the comments (a block scalar's
+    // span runs on over the empty lines after it).
+    let p_line = lines.line(text[..first_at].trim_end().len().saturating_sub(1));
+    // The blocks open at the scalar before, innermost first, by indent
+    // (0-based column); a sequence at its key's column opens none.
+    let node_idx = match before {
+        Before::Node(i) => i,
+        Before::Indicator => p,
+    };
+    let blocks = open_blocks(entries, node_idx);
+    let next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
+    let next_col0: isize = match next {
+        Some(n) => {
+            let at = entries[n].span.start;
+            let body = &text[lines.start(lines.line(at))..at];
+            (body.chars().count() - body.trim_start().chars().count()) as isize
+        }
+        None => -1,
+    };
+    let next_line = next.map(|n| lines.line(entries[n].span.start));
+    // yaml.v3's scan of the comment lines into head and foot records.
+    let foot_line = p_line + 1;
+    let mut records: Vec<Record> = Vec::new();
+    let mut body = String::new();
+    let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
+    let mut mark = Mark::Before;
+    let first_line = full.first().map_or(p_line + 1, |c| c.line);
+    let mut first_empty = first_line == p_line + 1;
+    let mut recent_empty = false;
+    let last_line =
+        next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
+    let mut comments = full.into_iter().peekable();
+    let mut line = first_line;
+    loop {
+        let end = line > last_line;
+        let comment = comments.next_if(|c| c.line == line);
+        if comment.is_none() || end {
+            // An empty line, or the end of the text.
+            if !end
+                && comment.is_none()
+                && !text[lines.start(line)..lines.start(line + 1).max(lines.start(line))]
+                    .trim()
+                    .is_empty()
+            {
+                return;
+            }
+            let eof = end && next.is_none();
+            if (eof || !end) && !recent_empty {
+                let (col, at, l) = start.unwrap_or((0, 0, 0));
+                let dedented = col.saturating_sub(1) < next_indent;
+                let direct = l == foot_line && !matches!(before, Before::Indicator);
+                if first_empty && !body.is_empty() && (direct || dedented) {
+                    if dedented {
+                        mark = Mark::At(at);
+                    }
+                    records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+                    mark = Mark::At(lines.start(line));
+                } else if !body.is_empty() && !eof {
+                    body.push('\n');
+                }
+            }
+            if end {
+                break;
+            }
+            first_empty = false;
+            recent_empty = true;
+            line += 1;
+            continue;
+        }
+        let Some(c) = comment else { break };
+        if let Some((col, at, _)) = start
+            && !body.is_empty()
+            && c.column.saturating_sub(1) < next_indent
+            && c.column != col
+        {
+            records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+            mark = Mark::At(c.at);
+        }
+        if body.is_empty() {
+            start = Some((c.column, c.at, c.line));
+        } else {
+            body.push('\n');
+        }
+        body.push_str(&c.text);
+        recent_empty = false;
+        line += 1;
+    }
+    // The line of the next token may end a foot run that is dedented.
+    if let (Some((col, at, _)), Some(_)) = (start, next)
+        && !body.is_empty()
+        && (next_col0 as usize) < next_indent
+        && next_col0 as usize + 1 != col
+    {
+        records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+    }
+    if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
+        records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
+    }
+    // The ends of the blocks the next token closes, placed at the first
+    // comment record in their column.
+    let mut ends: Vec<(usize, usize)> = Vec::new(); // (entry, position)
+    let mut block_mark = gap.start;
+    for &(b, indent) in &blocks {
+        if indent as isize <= next_col0 {
+            break;
+        }
+        for r in records.iter().rev() {
+            if r.at < block_mark {
+                break;
+            }
+            if r.column == indent + 1 {
+                block_mark = r.at;
+            }
+        }
+        ends.push((b, block_mark));
+    }
+    // Each record goes to the first token at or after its mark.
+    let mut tokens: Vec<(Token, usize)> = Vec::new();
+    if let Before::Node(i) = before {
+        tokens.push((Token::Before(i), before_at));
+    }
+    tokens.extend(ends.iter().map(|&(b, at)| (Token::End(b), at)));
+    if let Some(n) = next {
+        tokens.push((Token::Next(n), entries[n].span.start));
+    }
+    let mut t = 0;
+    let mut taken: Vec<(usize, bool, String)> = Vec::new(); // token, head, text
+    for r in records {
+        let mark = match r.mark {
+            Mark::Before => before_at,
+            Mark::At(at) => at,
+        };
+        while let Some((token, at)) = tokens.get(t) {
+            if *at >= mark && !(r.head && matches!(token, Token::End(_))) {
+                break;
+            }
+            t += 1;
+        }
+        if t < tokens.len() {
+            match taken.iter_mut().find(|(tt, h, _)| *tt == t && *h == r.head) {
+                Some((_, _, text)) => {
+                    text.push('\n');
+                    text.push_str(&r.body);
+                }
+                None => taken.push((t, r.head, r.body)),
+            }
+        }
+    }
+    let mut head = heads.join("\n");
+    for (t, is_head, body) in taken {
+        let (token, _) = &tokens[t];
+        match (token, is_head) {
+            (Token::Next(n), true) => {
+                if !head.is_empty() {
+                    head.push('\n');
+                }
+                head.push_str(&body);
+                let _ = n;
+            }
+            (Token::Next(n), false) => {
+                // yaml.v3 gives a key's foot to the key before it.
+                let path = &entries[*n].path;
+                let target = match path.split_last() {
+                    Some((&i, holder)) if i >= 2 && i % 2 == 0 && is_block_map(entries, holder) => {
+                        let mut q = holder.to_vec();
+                        q.push(i - 2);
+                        q
+                    }
+                    _ => path.clone(),
+                };
+                placed.push((target, Slot::Foot, body));
+            }
+            (Token::Before(i), _) => placed.push((entries[*i].path.clone(), Slot::Foot, body)),
+            (Token::End(b), _) => {
+                let e = &entries[*b];
+                let count = count_children(entries, *b);
+                if e.kind == MAPPING && count > 1 {
+                    let mut q = e.path.clone();
+                    q.push(count - 2);
+                    placed.push((q, Slot::SetFoot, body));
+                } else {
+                    placed.push((e.path.clone(), Slot::Foot, body));
+                }
+            }
+        }
+    }
+    if let Some(n) = next.filter(|_| !head.is_empty()) {
+        placed.push((entries[n].path.clone(), Slot::Head, head));
+    }
+}
+
+/// The comments before a document's first node: after an explicit `---`
+/// all of them head it, runs parted by an empty line joined with one;
+/// otherwise only the run directly above it does (the rest is the
+/// document's).
+fn document_head(
+    entries: &[Entry],
+    next: Option<usize>,
+    heads: Vec<String>,
+    full: Vec<Comment>,
+    start_line: Option<usize>,
+    lines: &LineIndex,
+    placed: &mut Vec<(Vec<usize>, Slot, String)>,
+) {
+    let Some(n) = next else { return };
+    let next_line = lines.line(entries[n].span.start);
+    let mut runs: Vec<(String, bool, usize)> = Vec::new(); // text, empty line before, last line
+    let mut last = start_line;
     for c in full {
         let blank = last.is_some_and(|l| c.line > l + 1);
         last = Some(c.line);
         match runs.last_mut() {
-            Some(run) if !blank && run.lines[0].column == c.column => run.lines.push(c),
-            _ => runs.push(Run { lines: vec![c], blank_before: blank }),
+            Some((body, _, end)) if !blank => {
+                body.push('\n');
+                body.push_str(&c.text);
+                *end = c.line;
+            }
+            _ => runs.push((c.text, blank, c.line)),
         }
     }
-    let end_line = |run: &Run| run.lines.last().map_or(0, |c| c.line);
-    let mut head_runs: Vec<(String, bool)> = Vec::new();
-    let mut seen_blank = false;
-    for (i, run) in runs.iter().enumerate() {
-        seen_blank |= run.blank_before;
-        let column = run.lines[0].column;
-        let body = run.lines.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join("\n");
-        let Some(p) = prev else {
-            head_runs.push((body, run.blank_before));
-            continue;
-        };
-        let followed_by_blank = match runs.get(i + 1) {
-            Some(next_run) => next_run.lines[0].line > end_line(run) + 1,
-            None => next_line.is_none_or(|l| l > end_line(run) + 1),
-        };
-        let foot = match next_col {
-            // After the last node: a top-level run after an empty line is
-            // the document's.
-            None => !(seen_blank && column <= entries[0].column),
-            Some(n) if column > n => true,
-            Some(_) => i == 0 && !run.blank_before && !after_colon && followed_by_blank,
-        };
-        if !foot {
-            // yaml.v3 keeps the empty line between a head and its node.
-            let body = if followed_by_blank && next.is_some() { body + "\n" } else { body };
-            head_runs.push((body, run.blank_before));
-        } else if let Some(path) = foot_target(entries, p, column) {
-            placed.push((path, Slot::Foot, body));
-        }
-    }
-    let Some(n) = next else { return };
-    if prev.is_none() && start_line.is_none() {
-        // Only the run directly above the first node heads it; the rest
-        // is the document's.
-        let direct = runs.last().is_some_and(|r| next_line == Some(end_line(r) + 1));
-        let kept = head_runs.pop().filter(|_| direct);
-        head_runs = kept.map(|(body, _)| vec![(body, false)]).unwrap_or_default();
+    if start_line.is_none() {
+        let direct = runs.last().is_some_and(|r| next_line == r.2 + 1);
+        runs =
+            runs.pop().filter(|_| direct).map(|(b, _, e)| vec![(b, false, e)]).unwrap_or_default();
     }
     let mut head = heads.join("\n");
-    for (body, blank) in head_runs {
+    let mut end = start_line;
+    for (body, blank, last) in runs {
         if !head.is_empty() {
             head.push_str(if blank { "\n\n" } else { "\n" });
         }
         head.push_str(&body);
+        end = Some(last);
+    }
+    // yaml.v3 keeps the empty line between a head and its node.
+    if !head.is_empty() && end.is_some_and(|e| next_line > e + 1) {
+        head.push('\n');
     }
     if !head.is_empty() {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
 }
 
-/// Comment lines in a row at one column.
-struct Run {
-    lines: Vec<Comment>,
-    /// Whether an empty line comes before it.
-    blank_before: bool,
+/// A text without a trailing line comment on each of its lines.
+fn strip_line_comment(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find(" #").or_else(|| l.starts_with('#').then_some(0)) {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// The node that takes a foot comment at `column` after the scalar `prev`:
-/// in the innermost block collection holding it whose entries start at or
-/// left of the column, its last key, or its last item when that is a
-/// scalar, or the sequence itself.
-fn foot_target(entries: &[Entry], prev: usize, column: usize) -> Option<Vec<usize>> {
-    let path = &entries[prev].path;
-    for depth in (0..path.len()).rev() {
-        let holder = &path[..depth];
-        // An ancestor comes before the node in document order.
-        let entry = entries[..prev].iter().rev().find(|e| e.path == holder)?;
-        if entry.flow || entry.column > column {
-            continue;
-        }
-        let last = path[depth];
-        return Some(match entry.kind {
-            MAPPING => {
-                let mut p = holder.to_vec();
-                p.push(last - last % 2);
-                p
-            }
-            SEQUENCE => {
-                let mut item = holder.to_vec();
-                item.push(last);
-                let item_entry = entries[..=prev].iter().rev().find(|e| e.path == item)?;
-                if item_entry.kind == SCALAR { item } else { holder.to_vec() }
-            }
-            _ => return None,
-        });
+/// What stands before a gap's comments.
+#[derive(Clone, Copy)]
+enum Before {
+    /// A node's token: a scalar, or a flow collection's end.
+    Node(usize),
+    /// A `:` or `-` with its node still to come.
+    Indicator,
+}
+
+/// Where a comment record attaches: the token before the comments, or the
+/// first token at or after a place.
+#[derive(Clone, Copy)]
+enum Mark {
+    Before,
+    At(usize),
+}
+
+/// A token a comment record can attach to.
+#[derive(Clone, Copy, PartialEq)]
+enum Token {
+    Before(usize),
+    End(usize),
+    Next(usize),
+}
+
+/// A head or foot comment as yaml.v3's scanner records it.
+struct Record {
+    head: bool,
+    body: String,
+    mark: Mark,
+    /// The column and place of its first line.
+    column: usize,
+    at: usize,
+}
+
+impl Record {
+    fn foot(body: String, mark: Mark, column: usize, at: usize) -> Record {
+        Record { head: false, body, mark, column, at }
     }
-    None
+}
+
+/// The entry of the node at `path`, searched before `before`.
+fn entry_at<'a>(entries: &'a [Entry], before: usize, path: &[usize]) -> Option<(usize, &'a Entry)> {
+    entries[..before].iter().enumerate().rev().find(|(_, e)| e.path == path)
+}
+
+fn is_block_map(entries: &[Entry], path: &[usize]) -> bool {
+    entries.iter().find(|e| e.path == path).is_some_and(|e| e.kind == MAPPING && !e.flow)
+}
+
+/// The number of children of entry `i`.
+fn count_children(entries: &[Entry], i: usize) -> usize {
+    let depth = entries[i].path.len();
+    entries[i + 1..]
+        .iter()
+        .take_while(|e| e.path.len() > depth && e.path.starts_with(&entries[i].path))
+        .filter(|e| e.path.len() == depth + 1)
+        .count()
+}
+
+/// The outermost flow collection holding entry `i`.
+fn outermost_flow(entries: &[Entry], i: usize) -> Option<usize> {
+    let path = &entries[i].path;
+    (0..path.len()).find_map(|depth| {
+        entry_at(entries, i, &path[..depth]).filter(|(_, e)| e.flow).map(|(j, _)| j)
+    })
+}
+
+/// The block collections open at entry `i`, innermost first, with their
+/// indents (0-based columns); a block sequence at its key's column (an
+/// indentless one) opens no level.
+fn open_blocks(entries: &[Entry], i: usize) -> Vec<(usize, usize)> {
+    let path = &entries[i].path;
+    let mut out = Vec::new();
+    let mut parent_col = None;
+    let mut chain = Vec::new();
+    for depth in 0..path.len() {
+        if let Some((j, e)) = entry_at(entries, i, &path[..depth]) {
+            chain.push((j, e));
+        }
+    }
+    for (j, e) in chain {
+        let indentless = e.kind == SEQUENCE && parent_col == Some(e.column);
+        parent_col = Some(e.column);
+        if !e.flow && !indentless && e.kind != SCALAR {
+            out.push((j, e.column.saturating_sub(1)));
+        }
+    }
+    out.reverse();
+    out
 }
