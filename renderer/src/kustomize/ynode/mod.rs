@@ -651,7 +651,7 @@ impl Reader<'_> {
             // libyaml places an empty value after the colon before it.
             column += 1;
         }
-        let flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
+        let mut flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
         if matches!(event, Event::SequenceStart(..)) && flow == 0 {
             // yaml.v3 places a block sequence at its first `-`, the parser at
             // its first item.
@@ -706,6 +706,22 @@ impl Reader<'_> {
                     // The parser places a block sequence whose first item
                     // is a block sequence where that one starts: yaml.v3 at
                     // the `-` before.
+                    if kind == SEQUENCE
+                        && flow != 0
+                        && content.is_empty()
+                        && matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+                        && sp.start.index() == span.start.index()
+                    {
+                        // A block sequence whose first item is a flow
+                        // collection starts where that one does: yaml.v3
+                        // places it at the `-` before.
+                        flow = 0;
+                        let before = text[..at].trim_end_matches(' ');
+                        if before.ends_with('-') {
+                            column -= at - before.len() + 1;
+                            at = before.len() - 1;
+                        }
+                    }
                     let nested = kind == SEQUENCE
                         && flow == 0
                         && content.is_empty()
