@@ -51,6 +51,10 @@ struct Entry {
     kind: u8,
     flow: bool,
     column: usize,
+    /// The entry of the collection holding it.
+    parent: Option<usize>,
+    /// How many children it has.
+    children: usize,
 }
 
 /// A comment found in the text.
@@ -66,7 +70,7 @@ struct Comment {
 /// attaches them to its nodes.
 pub(super) fn attach(root: &mut Node, text: &str) {
     let mut entries = Vec::new();
-    flatten(root, &mut Vec::new(), &mut entries);
+    flatten(root, &mut Vec::new(), None, &mut entries);
     if entries.is_empty() {
         return;
     }
@@ -157,22 +161,25 @@ fn move_value_feet(node: &mut Node) {
 }
 
 /// The nodes of the tree in document order, without alias copies.
-fn flatten(node: &Node, path: &mut Vec<usize>, out: &mut Vec<Entry>) {
+fn flatten(node: &Node, path: &mut Vec<usize>, parent: Option<usize>, out: &mut Vec<Entry>) {
     // A copy an alias or a merge key made stands where the anchored node
     // is, and takes no comments here.
     if node.copied {
         return;
     }
+    let me = out.len();
     out.push(Entry {
         path: path.clone(),
         span: node.span.clone(),
         kind: node.kind,
         flow: node.style & super::FLOW != 0,
         column: node.column,
+        parent,
+        children: node.content.as_ref().map_or(0, Vec::len),
     });
     for (i, child) in node.content.iter().flatten().enumerate() {
         path.push(i);
-        flatten(child, path, out);
+        flatten(child, path, Some(me), out);
         path.pop();
     }
 }
@@ -265,7 +272,9 @@ fn find_comments(text: &str, gap: std::ops::Range<usize>, lines: &LineIndex) -> 
 fn next_entry(text: &str, entries: &[Entry], at: usize) -> Option<usize> {
     // The next token starts its line.
     let from = text[..at].rfind('\n').map_or(0, |n| n + 1);
-    let first = entries.iter().position(|e| e.span.start >= from && !e.span.is_empty())?;
+    // Entries start in document order.
+    let first = entries.partition_point(|e| e.span.start < from);
+    let first = (first..entries.len()).find(|&i| !entries[i].span.is_empty())?;
     let line = &text[from..entries[first].span.start];
     if line.trim_start().starts_with('-') {
         // A block sequence starts at its first `-`; the item follows.
@@ -318,11 +327,7 @@ fn place(
                 // The flow collection closed there: the outermost one
                 // around the scalar before.
                 Some(p) if before.ends_with([']', '}']) => {
-                    let path = &entries[p].path;
-                    (0..path.len()).find_map(|depth| {
-                        let holder = &path[..depth];
-                        entries[..p].iter().rev().find(|e| e.path == holder).filter(|e| e.flow)
-                    })
+                    outermost_flow(entries, p).map(|i| &entries[i])
                 }
                 Some(p) => Some(&entries[p]),
                 None => None,
@@ -521,7 +526,13 @@ fn place(
                 // yaml.v3 gives a key's foot to the key before it.
                 let path = &entries[*n].path;
                 let target = match path.split_last() {
-                    Some((&i, holder)) if i >= 2 && i % 2 == 0 && is_block_map(entries, holder) => {
+                    Some((&i, holder))
+                        if i >= 2
+                            && i % 2 == 0
+                            && entries[*n].parent.is_some_and(|h| {
+                                entries[h].kind == MAPPING && !entries[h].flow
+                            }) =>
+                    {
                         let mut q = holder.to_vec();
                         q.push(i - 2);
                         q
@@ -533,7 +544,7 @@ fn place(
             (Token::Before(i), _) => placed.push((entries[*i].path.clone(), Slot::Foot, body)),
             (Token::End(b), _) => {
                 let e = &entries[*b];
-                let count = count_children(entries, *b);
+                let count = e.children;
                 if e.kind == MAPPING && count > 1 {
                     let mut q = e.path.clone();
                     q.push(count - 2);
@@ -653,47 +664,27 @@ impl Record {
     }
 }
 
-/// The entry of the node at `path`, searched before `before`.
-fn entry_at<'a>(entries: &'a [Entry], before: usize, path: &[usize]) -> Option<(usize, &'a Entry)> {
-    entries[..before].iter().enumerate().rev().find(|(_, e)| e.path == path)
-}
-
-fn is_block_map(entries: &[Entry], path: &[usize]) -> bool {
-    entries.iter().find(|e| e.path == path).is_some_and(|e| e.kind == MAPPING && !e.flow)
-}
-
-/// The number of children of entry `i`.
-fn count_children(entries: &[Entry], i: usize) -> usize {
-    let depth = entries[i].path.len();
-    entries[i + 1..]
-        .iter()
-        .take_while(|e| e.path.len() > depth && e.path.starts_with(&entries[i].path))
-        .filter(|e| e.path.len() == depth + 1)
-        .count()
+/// The ancestors of entry `i`, outermost first.
+fn ancestors(entries: &[Entry], i: usize) -> Vec<usize> {
+    let mut out: Vec<usize> =
+        std::iter::successors(entries[i].parent, |&j| entries[j].parent).collect();
+    out.reverse();
+    out
 }
 
 /// The outermost flow collection holding entry `i`.
 fn outermost_flow(entries: &[Entry], i: usize) -> Option<usize> {
-    let path = &entries[i].path;
-    (0..path.len()).find_map(|depth| {
-        entry_at(entries, i, &path[..depth]).filter(|(_, e)| e.flow).map(|(j, _)| j)
-    })
+    ancestors(entries, i).into_iter().find(|&j| entries[j].flow)
 }
 
 /// The block collections open at entry `i`, innermost first, with their
 /// indents (0-based columns); a block sequence at its key's column (an
 /// indentless one) opens no level.
 fn open_blocks(entries: &[Entry], i: usize) -> Vec<(usize, usize)> {
-    let path = &entries[i].path;
     let mut out = Vec::new();
     let mut parent_col = None;
-    let mut chain = Vec::new();
-    for depth in 0..path.len() {
-        if let Some((j, e)) = entry_at(entries, i, &path[..depth]) {
-            chain.push((j, e));
-        }
-    }
-    for (j, e) in chain {
+    for j in ancestors(entries, i) {
+        let e = &entries[j];
         let indentless = e.kind == SEQUENCE && parent_col == Some(e.column);
         parent_col = Some(e.column);
         if !e.flow && !indentless && e.kind != SCALAR {

@@ -165,9 +165,6 @@ pub(super) fn hash_input(
     };
     let mut out = String::new();
     dump(&mut out, &root);
-    if std::env::var_os("KILN_DEBUG_YNODE").is_some() {
-        eprintln!("YNODE {out}");
-    }
     Some(out)
 }
 
