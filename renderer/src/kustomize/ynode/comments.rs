@@ -106,7 +106,9 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     while let Some(n) = text[search..tail].find("\n...") {
         let at = search + n + 1;
         if text[at + 3..].starts_with([' ', '\t', '\r', '\n']) || at + 3 == text.len() {
-            tail = at;
+            // Comment lines before an explicit end are the document's: only
+            // those on the last node's line remain.
+            tail = text[from..at].find('\n').map_or(at, |n| from + n);
             break;
         }
         search = at;

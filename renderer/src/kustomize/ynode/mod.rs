@@ -158,39 +158,16 @@ pub(super) fn hash_input(
             root
         }
         Start::Read(read, text) => {
-            let mut root = parse_tree(&in_place(text)?)?;
+            // kio splits a file at each line that starts with `---` and
+            // decodes each piece on its own: lines and columns count from
+            // the piece's start, which is where the object's text starts.
+            let mut root = parse_tree(text.file.get(text.range.clone())?)?;
             merge_patches(&mut root, read, current, internal, added, patches, kept)?;
             root
         }
     };
     let mut out = String::new();
     dump(&mut out, &root);
-    Some(out)
-}
-
-/// The text of a document as kyaml's reader parses it: kio splits a file
-/// at each line that starts with `---` and decodes each piece on its own,
-/// so lines and columns count from the piece's start. What the piece holds
-/// before the document (a `---` at the start of the file, comments, a
-/// directive) is blanked, newlines kept, so the document's nodes keep
-/// their places.
-fn in_place(text: &SourceText) -> Option<String> {
-    let file = text.file.as_ref();
-    let start = text.range.start;
-    let mut piece = 0;
-    let mut from = 0;
-    while let Some(i) = file.get(from..start).and_then(|s| s.find("\n---")) {
-        let at = from + i + 1;
-        match file[at..].find('\n') {
-            Some(end) if at + end < start => piece = at + end + 1,
-            _ => break,
-        }
-        from = at;
-    }
-    let before = file.get(piece..start)?;
-    let doc = file.get(text.range.clone())?;
-    let mut out: String = before.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
-    out.push_str(doc);
     Some(out)
 }
 
@@ -413,7 +390,13 @@ fn agrees(node: &Node, value: &Value) -> bool {
         }
         (Value::Null, SCALAR, _) => node.tag == "!!null" || node.value == "null",
         (v, SCALAR, _) if !matches!(v, Value::Map(_) | Value::Seq(_)) => {
-            node.value == scalar_text(v)
+            let text = scalar_text(v);
+            // A plain timestamp's node keeps its text; the data holds it
+            // as RFC 3339.
+            node.value == text
+                || (node.tag == "!!timestamp"
+                    && crate::yaml::resolve::parse_timestamp(&node.value)
+                        .is_some_and(|t| t.rfc3339() == text))
         }
         _ => false,
     }
