@@ -2,26 +2,28 @@
 //!
 //! yaml.v3 keeps each comment on a node as its `HeadComment` (lines before
 //! it), `LineComment` (after it on its line) or `FootComment` (lines after
-//! a block, before the text goes back to a shallower indentation). Its
-//! scanner decides by where a comment stands between two tokens; kiln's
-//! parser reports no comments, so they are found here in the text between
-//! the nodes' spans and placed by the same rules, for documents in block
-//! style:
-//! - a comment after content on its line belongs to the node before it (a
-//!   key before `:`, a flow collection before `]` or `}`, a block scalar
-//!   after its indicator); after a bare `-` it is a head of what follows;
-//! - comment lines deeper than the next content are feet of the innermost
-//!   open block at or left of their column: a map's last key, a sequence's
-//!   last item when that is a scalar, else the sequence, whose foot yaml.v3
-//!   moves to the key holding it;
-//! - a run of comment lines right after a value and followed by an empty
-//!   line is such a foot too, unless it follows `key:`;
-//! - the other comment lines are the head of the next node (the key of a
-//!   map entry, or the item after `-`), runs separated by empty lines joined
-//!   with one empty line. Before the first node a document without `---`
-//!   keeps only the run directly above it (the rest is the document's);
-//!   after the last node a run at the top level after an empty line is the
-//!   document's, which kustomize does not hash.
+//! a block). kiln's parser reports no comments, so they are found here in
+//! the text between the scalars' spans and placed as yaml.v3's scanner,
+//! parser and decoder place them, for documents in block style:
+//! - a comment after content on its line belongs to the token before it: a
+//!   scalar, the key before a `:`, the outermost flow collection before a
+//!   `]` or `}`, a block scalar after its indicator; after a bare `-` or a
+//!   starting `---` it heads what follows;
+//! - the comment lines between two tokens are cut into records as the
+//!   scanner cuts them: at the first empty line after a run that follows
+//!   the previous token directly (or one left of the current indentation),
+//!   and where a line (or the next token) is left of the indentation at
+//!   another column: those runs are feet, the rest is a head;
+//! - a foot belongs to the token before (a value's foot goes to its key),
+//!   to the end of the block it closes (placed at the first record in the
+//!   block's column: a map's last key, a list itself, whose key takes it),
+//!   or to the next key (the key before it takes it); a head waits for the
+//!   next node: a key, or the item after `-`.
+//!
+//! Before the first node a document without `---` keeps only the run
+//! directly above it; after the last node, and before `...`, what is left is
+//! the document's, which kustomize does not hash. Comments inside flow
+//! collections are not placed.
 
 use super::{MAPPING, Node, SCALAR, SEQUENCE};
 

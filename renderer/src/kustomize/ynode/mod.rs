@@ -3,7 +3,9 @@
 //! kustomize hashes a ConfigMap or Secret by its data; any other kind (a
 //! generated ConfigMap a patch turned into a custom kind) by
 //! `encoding/json` of the object's yaml.v3 node tree: every node's kind,
-//! style, tag, text, children, comments, line and column. Line and column
+//! style, tag, text, children, comments ([`comments`]), line and column,
+//! after kyaml's `DeAnchor` (aliases become the nodes they name, merge keys
+//! the fields they bring). Line and column
 //! depend on the text the node was parsed from, so kiln follows the tree
 //! from where kustomize made it:
 //! - a generator parses a two-line template (`apiVersion`, `kind`) and
