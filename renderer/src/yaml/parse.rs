@@ -1348,9 +1348,17 @@ impl<'t> Source<'t> {
         if self.ascii {
             return char_index.min(self.text.len());
         }
+        // Walk from the last answer, backward or forward: the parser asks in
+        // nearly increasing order, so this stays linear in the text.
         let (mut chars, mut bytes) = self.cursor.get();
         if char_index < chars {
-            (chars, bytes) = (0, 0);
+            for c in self.text[..bytes].chars().rev() {
+                if chars == char_index {
+                    break;
+                }
+                chars -= 1;
+                bytes -= c.len_utf8();
+            }
         }
         for c in self.text[bytes..].chars() {
             if chars == char_index {

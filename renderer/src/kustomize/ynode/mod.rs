@@ -3,7 +3,9 @@
 //! kustomize hashes a ConfigMap or Secret by its data; any other kind (a
 //! generated ConfigMap a patch turned into a custom kind) by
 //! `encoding/json` of the object's yaml.v3 node tree: every node's kind,
-//! style, tag, text, children, comments, line and column. Line and column
+//! style, tag, text, children, comments ([`comments`]), line and column,
+//! after kyaml's `DeAnchor` (aliases become the nodes they name, merge keys
+//! the fields they bring). Line and column
 //! depend on the text the node was parsed from, so kiln follows the tree
 //! from where kustomize made it:
 //! - a generator parses a two-line template (`apiVersion`, `kind`) and
@@ -26,6 +28,7 @@
 //! keys, patches with comments or several documents) is hashed by the
 //! object's JSON, which differs from kustomize's hash.
 
+mod comments;
 mod merge;
 
 use crate::resource::{MergedPatch, SourceText, Step};
@@ -50,8 +53,8 @@ const FLOW: u8 = 32;
 const TAGGED: u8 = 1;
 
 /// One yaml.v3 node, as far as kustomize's objects use its fields (no
-/// anchors, aliases or comments survive JSON).
-#[derive(Debug, Clone, PartialEq)]
+/// anchors or aliases survive kyaml's `DeAnchor`).
+#[derive(Debug, Clone, PartialEq, Default)]
 struct Node {
     kind: u8,
     style: u8,
@@ -63,13 +66,21 @@ struct Node {
     /// A collection a field was cleared from until it had no children: its
     /// list of them is empty rather than missing.
     cleared: bool,
+    /// yaml.v3's `HeadComment`, `LineComment` and `FootComment`.
+    notes: Option<Box<comments::Notes>>,
+    /// Where a node read from text is in it (bytes); empty for one a setter
+    /// made.
+    span: std::ops::Range<usize>,
+    /// A copy of an anchored node an alias stands for: its children's
+    /// spans are the anchored node's.
+    copied: bool,
 }
 
 impl Node {
     /// A node made by kyaml's setters: no tag, no position.
     fn made(kind: u8, value: String, content: Option<Vec<Node>>) -> Node {
         let tag = Cow::Borrowed("");
-        Node { kind, style: 0, tag, value, content, line: 0, column: 0, cleared: false }
+        Node { kind, tag, value, content, ..Node::default() }
     }
 
     /// A string node as kyaml sets a metadata map's value: a literal block
@@ -149,39 +160,16 @@ pub(super) fn hash_input(
             root
         }
         Start::Read(read, text) => {
-            let mut root = parse_tree(&in_place(text)?)?;
+            // kio splits a file at each line that starts with `---` and
+            // decodes each piece on its own: lines and columns count from
+            // the piece's start, which is where the object's text starts.
+            let mut root = parse_tree(text.file.get(text.range.clone())?)?;
             merge_patches(&mut root, read, current, internal, added, patches, kept)?;
             root
         }
     };
     let mut out = String::new();
     dump(&mut out, &root);
-    Some(out)
-}
-
-/// The text of a document as kyaml's reader parses it: kio splits a file
-/// at each line that starts with `---` and decodes each piece on its own,
-/// so lines and columns count from the piece's start. What the piece holds
-/// before the document (a `---` at the start of the file, comments, a
-/// directive) is blanked, newlines kept, so the document's nodes keep
-/// their places.
-fn in_place(text: &SourceText) -> Option<String> {
-    let file = text.file.as_ref();
-    let start = text.range.start;
-    let mut piece = 0;
-    let mut from = 0;
-    while let Some(i) = file.get(from..start).and_then(|s| s.find("\n---")) {
-        let at = from + i + 1;
-        match file[at..].find('\n') {
-            Some(end) if at + end < start => piece = at + end + 1,
-            _ => break,
-        }
-        from = at;
-    }
-    let before = file.get(piece..start)?;
-    let doc = file.get(text.range.clone())?;
-    let mut out: String = before.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
-    out.push_str(doc);
     Some(out)
 }
 
@@ -259,8 +247,12 @@ fn parse_tree(text: &str) -> Option<Node> {
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
         if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..)) {
-            let mut reader = Reader { parser, text, anchors: HashMap::new(), last_at: 0 };
-            return reader.read(event, &span);
+            let offsets = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
+            let mut reader =
+                Reader { parser, text, offsets, anchors: HashMap::new(), last_at: 0, last_line: 0 };
+            let mut root = reader.read(event, &span)?;
+            comments::attach(&mut root, text);
+            return Some(root);
         }
     }
     None
@@ -400,7 +392,13 @@ fn agrees(node: &Node, value: &Value) -> bool {
         }
         (Value::Null, SCALAR, _) => node.tag == "!!null" || node.value == "null",
         (v, SCALAR, _) if !matches!(v, Value::Map(_) | Value::Seq(_)) => {
-            node.value == scalar_text(v)
+            let text = scalar_text(v);
+            // A plain timestamp's node keeps its text; the data holds it
+            // as RFC 3339.
+            node.value == text
+                || (node.tag == "!!timestamp"
+                    && crate::yaml::resolve::parse_timestamp(&node.value)
+                        .is_some_and(|t| t.rfc3339() == text))
         }
         _ => false,
     }
@@ -584,30 +582,47 @@ struct Reader<'a> {
     text: &'a str,
     /// The nodes read so far that carry an anchor, by the parser's id.
     anchors: HashMap<usize, Node>,
-    /// Where in the text the node read last starts, as yaml.v3 places it.
+    /// The byte offset of each character of a text that is not ASCII
+    /// (the parser counts characters).
+    offsets: Option<Vec<usize>>,
+    /// Where in the text the node read last starts, as yaml.v3 places it,
+    /// and its line.
     last_at: usize,
+    last_line: usize,
 }
 
 impl Reader<'_> {
     /// The node an event starts, with its children.
+    /// The byte offset of the parser's character index `index`.
+    fn byte(&self, index: usize) -> usize {
+        match &self.offsets {
+            Some(offsets) => offsets.get(index).copied().unwrap_or(self.text.len()),
+            None => index.min(self.text.len()),
+        }
+    }
+
     fn read(&mut self, event: Event<'_>, span: &Span) -> Option<Node> {
         let text = self.text;
-        let mut at = text.char_indices().nth(span.start.index()).map_or(text.len(), |(i, _)| i);
+        let mut at = self.byte(span.start.index());
+        let end = self.byte(span.end.index());
         let (mut line, mut column) = (span.start.line(), span.start.col() + 1);
         // A node's tag and anchor come before it.
         let body = after_properties(text, at);
+        // Where the node's own text starts (a block scalar's indicator).
+        let mut own = at;
         if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, _, _) = event {
             // yaml.v3 places a block scalar at its `|` or `>` (or the tag
             // or anchor before), the parser at its first line unless a tag
             // or anchor comes first.
             let indicator = if text[body..].starts_with(['|', '>']) {
+                own = body;
                 Some(at)
             } else {
-                text[..at].rfind(['|', '>'])
+                text[..at].rfind(['|', '>']).inspect(|&i| own = i)
             };
             if let Some(i) = indicator {
                 let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-                line = text[..i].matches('\n').count() + 1;
+                line -= text[i..at].matches('\n').count();
                 column = text[start..i].chars().count() + 1;
             }
         }
@@ -618,7 +633,7 @@ impl Reader<'_> {
             // libyaml places an empty value after the colon before it.
             column += 1;
         }
-        let flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
+        let mut flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
         if matches!(event, Event::SequenceStart(..)) && flow == 0 {
             // yaml.v3 places a block sequence at its first `-`, the parser at
             // its first item.
@@ -632,7 +647,10 @@ impl Reader<'_> {
             Event::Scalar(_, _, anchor, tag)
             | Event::MappingStart(anchor, tag)
             | Event::SequenceStart(anchor, tag) => (*anchor, tag.as_deref().and_then(short_tag)),
-            Event::Alias(id) => return self.anchors.get(id).cloned(),
+            Event::Alias(id) => {
+                let node = self.anchors.get(id)?;
+                return Some(Node { span: at..end, copied: true, ..node.clone() });
+            }
             _ => return None,
         };
         let node = match event {
@@ -649,10 +667,10 @@ impl Reader<'_> {
                     style,
                     tag: Cow::Borrowed(tag),
                     value: value.into_owned(),
-                    content: None,
                     line,
                     column,
-                    cleared: false,
+                    span: own..end.max(own),
+                    ..Node::default()
                 }
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
@@ -662,14 +680,30 @@ impl Reader<'_> {
                     (SEQUENCE, "!!seq")
                 };
                 let mut content = Vec::new();
-                loop {
+                let end = loop {
                     let (ev, sp) = self.parser.next_event()?.ok()?;
                     if matches!(ev, Event::MappingEnd | Event::SequenceEnd) {
-                        break;
+                        break self.byte(sp.end.index());
                     }
                     // The parser places a block sequence whose first item
                     // is a block sequence where that one starts: yaml.v3 at
                     // the `-` before.
+                    if kind == SEQUENCE
+                        && flow != 0
+                        && content.is_empty()
+                        && matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+                        && sp.start.index() == span.start.index()
+                    {
+                        // A block sequence whose first item is a flow
+                        // collection starts where that one does: yaml.v3
+                        // places it at the `-` before.
+                        flow = 0;
+                        let before = text[..at].trim_end_matches(' ');
+                        if before.ends_with('-') {
+                            column -= at - before.len() + 1;
+                            at = before.len() - 1;
+                        }
+                    }
                     let nested = kind == SEQUENCE
                         && flow == 0
                         && content.is_empty()
@@ -680,19 +714,22 @@ impl Reader<'_> {
                     if nested && before.ends_with('-') {
                         at = before.len() - 1;
                         let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-                        line = text[..at].matches('\n').count() + 1;
+                        line = self.last_line - text[at..self.last_at].matches('\n').count();
                         column = text[start..at].chars().count() + 1;
                     }
+                };
+                if kind == MAPPING {
+                    merge_keys(&mut content);
                 }
                 Node {
                     kind,
                     style: flow,
                     tag: Cow::Borrowed(tag),
-                    value: String::new(),
                     content: Some(content),
                     line,
                     column,
-                    cleared: false,
+                    span: at..end.max(at),
+                    ..Node::default()
                 }
             }
             _ => return None,
@@ -706,8 +743,60 @@ impl Reader<'_> {
             self.anchors.insert(anchor, node.clone());
         }
         self.last_at = at;
+        self.last_line = line;
         Some(node)
     }
+}
+
+/// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
+/// the `<<` pairs go, then the fields of the maps they name (copies, placed
+/// where the text has them; of a list's maps the last first) and the map's
+/// own fields are set in turn with `MapEntrySetter`, which replaces an
+/// existing key's key and value nodes in place and appends a new one. The
+/// map's own fields thus win and keep their places, the others follow.
+fn merge_keys(content: &mut Vec<Node>) {
+    let is_merge = |k: &Node| k.kind == SCALAR && k.style == 0 && k.value == "<<";
+    if !content.iter().step_by(2).any(is_merge) {
+        return;
+    }
+    let mut sources: Vec<Node> = Vec::new();
+    let mut own: Vec<Node> = Vec::new();
+    let mut pairs = std::mem::take(content).into_iter();
+    while let (Some(key), Some(value)) = (pairs.next(), pairs.next()) {
+        if !is_merge(&key) {
+            own.push(key);
+            own.push(value);
+        } else if value.kind == SEQUENCE {
+            sources.extend(
+                value.content.into_iter().flatten().rev().map(|n| Node { copied: true, ..n }),
+            );
+        } else {
+            sources.push(Node { copied: true, ..value });
+        }
+    }
+    let mut merged = own.clone();
+    for source in sources.into_iter().filter(|s| s.kind == MAPPING).chain([Node {
+        kind: MAPPING,
+        content: Some(own),
+        ..Node::default()
+    }]) {
+        let copied = source.copied;
+        let mut fields = source.content.into_iter().flatten();
+        while let (Some(key), Some(value)) = (fields.next(), fields.next()) {
+            let (key, value) = (Node { copied, ..key }, Node { copied, ..value });
+            match merged.iter().step_by(2).position(|k| k.value == key.value) {
+                Some(i) => {
+                    merged[2 * i] = key;
+                    merged[2 * i + 1] = value;
+                }
+                None => {
+                    merged.push(key);
+                    merged.push(value);
+                }
+            }
+        }
+    }
+    *content = merged;
 }
 
 /// The tag yaml.v3 gives a node written with `tag` (`!!str` for the core
@@ -737,6 +826,9 @@ fn after_properties(text: &str, mut at: usize) -> usize {
 
 /// The tag yaml.v3 resolves a plain scalar to.
 fn plain_tag(text: &str) -> &'static str {
+    if text == "<<" {
+        return "!!merge";
+    }
     match crate::yaml::resolve::resolve_plain(text) {
         Value::Null => "!!null",
         Value::Bool(_) => "!!bool",
@@ -948,8 +1040,14 @@ fn dump(out: &mut String, n: &Node) {
             out.push(']');
         }
     }
-    out.push_str(&format!(
-        ",\"HeadComment\":\"\",\"LineComment\":\"\",\"FootComment\":\"\",\"Line\":{},\"Column\":{}}}",
-        n.line, n.column
-    ));
+    let notes = n.notes.as_deref();
+    for (name, text) in [
+        ("HeadComment", notes.map(|c| c.head.as_str())),
+        ("LineComment", notes.map(|c| c.line.as_str())),
+        ("FootComment", notes.map(|c| c.foot.as_str())),
+    ] {
+        out.push_str(&format!(",\"{name}\":"));
+        quote(out, text.unwrap_or(""), true);
+    }
+    out.push_str(&format!(",\"Line\":{},\"Column\":{}}}", n.line, n.column));
 }

@@ -1,0 +1,700 @@
+//! The comments yaml.v3 attaches to the nodes of a document it reads, which kustomize's hash of an object of another kind includes.
+//!
+//! yaml.v3 keeps each comment on a node as its `HeadComment` (lines before
+//! it), `LineComment` (after it on its line) or `FootComment` (lines after
+//! a block). kiln's parser reports no comments, so they are found here in
+//! the text between the scalars' spans and placed as yaml.v3's scanner,
+//! parser and decoder place them, for documents in block style:
+//! - a comment after content on its line belongs to the token before it: a
+//!   scalar, the key before a `:`, the outermost flow collection before a
+//!   `]` or `}`, a block scalar after its indicator; after a bare `-` or a
+//!   starting `---` it heads what follows;
+//! - the comment lines between two tokens are cut into records as the
+//!   scanner cuts them: at the first empty line after a run that follows
+//!   the previous token directly (or one left of the current indentation),
+//!   and where a line (or the next token) is left of the indentation at
+//!   another column: those runs are feet, the rest is a head;
+//! - a foot belongs to the token before (a value's foot goes to its key),
+//!   to the end of the block it closes (placed at the first record in the
+//!   block's column: a map's last key, a list itself, whose key takes it),
+//!   or to the next key (the key before it takes it); a head waits for the
+//!   next node: a key, or the item after `-`.
+//!
+//! Before the first node a document without `---` keeps only the run
+//! directly above it; after the last node, and before `...`, what is left is
+//! the document's, which kustomize does not hash. Comments inside flow
+//! collections are not placed.
+
+use super::{MAPPING, Node, SCALAR, SEQUENCE};
+
+/// A node's comments as yaml.v3 keeps them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Notes {
+    pub(super) head: String,
+    pub(super) line: String,
+    pub(super) foot: String,
+}
+
+/// Which of a node's comments.
+#[derive(Clone, Copy)]
+enum Slot {
+    Head,
+    Line,
+    Foot,
+    /// A foot that replaces the one the node has.
+    SetFoot,
+}
+
+/// A node of the tree in document order.
+struct Entry {
+    /// Child indices from the root.
+    path: Vec<usize>,
+    span: std::ops::Range<usize>,
+    kind: u8,
+    flow: bool,
+    column: usize,
+    /// The entry of the collection holding it.
+    parent: Option<usize>,
+    /// How many children it has.
+    children: usize,
+}
+
+/// A comment found in the text.
+struct Comment {
+    /// Where its `#` is.
+    at: usize,
+    line: usize,
+    column: usize,
+    text: String,
+}
+
+/// Finds the comments of `text`, the document `root` was read from, and
+/// attaches them to its nodes.
+pub(super) fn attach(root: &mut Node, text: &str) {
+    let mut entries = Vec::new();
+    flatten(root, &mut Vec::new(), None, &mut entries);
+    if entries.is_empty() {
+        return;
+    }
+    let lines = LineIndex::new(text);
+    let scalars: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].kind == SCALAR).collect();
+    // The gaps between scalars, where comments can be; a block scalar's
+    // header line is one too.
+    let mut gaps: Vec<(Option<usize>, std::ops::Range<usize>)> = Vec::new();
+    let mut from = 0;
+    let mut prev = None;
+    for &i in &scalars {
+        let mut span = entries[i].span.clone();
+        // The parser's span of a quoted scalar runs on over what follows
+        // it on its line.
+        if let Some(end) = quoted_end(text, span.start) {
+            span.end = span.end.min(end);
+        }
+        if span.start < from {
+            continue;
+        }
+        gaps.push((prev, from..span.start));
+        let body = &text[span.clone()];
+        if body.starts_with(['|', '>']) {
+            let header = body.find('\n').map_or(span.end, |n| span.start + n);
+            gaps.push((Some(i), span.start..header));
+        }
+        from = span.end;
+        prev = Some(i);
+    }
+    // After the last node, up to the document's end marker.
+    let mut tail = text.len();
+    let mut search = from;
+    while let Some(n) = text[search..tail].find("\n...") {
+        let at = search + n + 1;
+        if text[at + 3..].starts_with([' ', '\t', '\r', '\n']) || at + 3 == text.len() {
+            // Comment lines before an explicit end are the document's: only
+            // those on the last node's line remain.
+            tail = text[from..at].find('\n').map_or(at, |n| from + n);
+            break;
+        }
+        search = at;
+    }
+    gaps.push((prev, from..tail.max(from)));
+
+    let mut placed: Vec<(Vec<usize>, Slot, String)> = Vec::new();
+    for (prev, gap) in gaps {
+        let found = find_comments(text, gap.clone(), &lines);
+        if found.is_empty() {
+            continue;
+        }
+        place(text, &entries, prev, gap, found, &lines, &mut placed);
+    }
+    for (path, slot, note) in placed {
+        let Some(node) = node_at(root, &path) else { continue };
+        let notes = node.notes.get_or_insert_with(Box::default);
+        let field = match slot {
+            Slot::Head => &mut notes.head,
+            Slot::Line => &mut notes.line,
+            Slot::Foot => &mut notes.foot,
+            Slot::SetFoot => {
+                notes.foot = note;
+                continue;
+            }
+        };
+        if !field.is_empty() {
+            field.push('\n');
+        }
+        field.push_str(&note);
+    }
+    move_value_feet(root);
+}
+
+/// yaml.v3 gives a mapping's key the foot comment of its value.
+fn move_value_feet(node: &mut Node) {
+    let Some(content) = node.content.as_mut() else { return };
+    if node.kind == MAPPING {
+        for pair in content.chunks_mut(2) {
+            if let [key, value] = pair
+                && key.notes.as_ref().is_none_or(|n| n.foot.is_empty())
+                && let Some(notes) = value.notes.as_mut().filter(|n| !n.foot.is_empty())
+            {
+                let foot = std::mem::take(&mut notes.foot);
+                key.notes.get_or_insert_with(Box::default).foot = foot;
+            }
+        }
+    }
+    for child in content.iter_mut() {
+        move_value_feet(child);
+    }
+}
+
+/// The nodes of the tree in document order, without alias copies.
+fn flatten(node: &Node, path: &mut Vec<usize>, parent: Option<usize>, out: &mut Vec<Entry>) {
+    // A copy an alias or a merge key made stands where the anchored node
+    // is, and takes no comments here.
+    if node.copied {
+        return;
+    }
+    let me = out.len();
+    out.push(Entry {
+        path: path.clone(),
+        span: node.span.clone(),
+        kind: node.kind,
+        flow: node.style & super::FLOW != 0,
+        column: node.column,
+        parent,
+        children: node.content.as_ref().map_or(0, Vec::len),
+    });
+    for (i, child) in node.content.iter().flatten().enumerate() {
+        path.push(i);
+        flatten(child, path, Some(me), out);
+        path.pop();
+    }
+}
+
+fn node_at<'a>(mut node: &'a mut Node, path: &[usize]) -> Option<&'a mut Node> {
+    for &i in path {
+        node = node.content.as_mut()?.get_mut(i)?;
+    }
+    Some(node)
+}
+
+/// The end of a quoted scalar that starts at `at` (after its closing
+/// quote); `None` when the text there is not quoted.
+fn quoted_end(text: &str, at: usize) -> Option<usize> {
+    let rest = text.get(at..)?;
+    let bytes = rest.as_bytes();
+    match bytes.first()? {
+        b'\'' => {
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return Some(at + i + 1);
+                }
+                i += 1;
+            }
+            None
+        }
+        b'"' => {
+            let mut i = 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(at + i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Line starts of a text, for lines and columns of comments.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts: starts.collect() }
+    }
+
+    /// The line (1-based) of a byte offset.
+    fn line(&self, at: usize) -> usize {
+        self.starts.partition_point(|&s| s <= at)
+    }
+
+    fn start(&self, line: usize) -> usize {
+        self.starts.get(line.saturating_sub(1)).copied().unwrap_or(0)
+    }
+}
+
+/// The comments in `gap`: a `#` at a line's start or after a blank, to the
+/// end of its line.
+fn find_comments(text: &str, gap: std::ops::Range<usize>, lines: &LineIndex) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut from = gap.start;
+    while let Some(n) = text.get(from..gap.end).and_then(|s| s.find('#')) {
+        let at = from + n;
+        let starts = at == 0 || text[..at].ends_with([' ', '\t', '\n', '\r']);
+        let end = text[at..].find(['\n', '\r']).map_or(text.len(), |e| at + e);
+        if starts {
+            let line = lines.line(at);
+            let column = text[lines.start(line)..at].chars().count() + 1;
+            out.push(Comment { at, line, column, text: text[at..end].to_string() });
+        }
+        from = end.max(at + 1);
+    }
+    out
+}
+
+/// The entry that starts at or after `at` and takes a head comment there:
+/// the item after a `-`, otherwise the innermost node starting there (the
+/// key of a map entry).
+fn next_entry(text: &str, entries: &[Entry], at: usize) -> Option<usize> {
+    // The next token starts its line.
+    let from = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    // Entries start in document order.
+    let first = entries.partition_point(|e| e.span.start < from);
+    let first = (first..entries.len()).find(|&i| !entries[i].span.is_empty())?;
+    let line = &text[from..entries[first].span.start];
+    if line.trim_start().starts_with('-') {
+        // A block sequence starts at its first `-`; the item follows.
+        let e = &entries[first];
+        let seq_at_dash = e.kind == SEQUENCE && !e.flow && text[e.span.start..].starts_with('-');
+        return Some(if seq_at_dash { first + 1 } else { first });
+    }
+    if text[entries[first].span.start..].starts_with('-') {
+        return Some(first + 1).filter(|&i| i < entries.len());
+    }
+    let start = entries[first].span.start;
+    let mut last = first;
+    while entries.get(last + 1).is_some_and(|e| e.span.start == start) {
+        last += 1;
+    }
+    Some(last)
+}
+
+/// Places the comments of one gap; `prev` is the scalar before it.
+fn place(
+    text: &str,
+    entries: &[Entry],
+    prev: Option<usize>,
+    gap: std::ops::Range<usize>,
+    found: Vec<Comment>,
+    lines: &LineIndex,
+    placed: &mut Vec<(Vec<usize>, Slot, String)>,
+) {
+    let next = next_entry(text, entries, gap.end);
+    // Comments after `---` or a bare `-`: the start of the next node's head.
+    let mut heads: Vec<String> = Vec::new();
+    let mut full: Vec<Comment> = Vec::new();
+    let mut start_line = None;
+    for c in found {
+        let line_start = lines.start(c.line);
+        let before = text[line_start.max(gap.start)..c.at].trim();
+        if text[line_start..c.at].trim().is_empty() {
+            full.push(c);
+        } else if prev.is_none() {
+            // A `---` that starts the document: its comment leads the
+            // head; one after a directive is dropped.
+            if text[line_start..c.at].trim_end() == "---" {
+                start_line = Some(c.line);
+                heads.push(c.text);
+            }
+        } else if before.ends_with('-') && !before.ends_with("--") {
+            heads.push(c.text);
+        } else {
+            let target = match prev {
+                // The flow collection closed there: the outermost one
+                // around the scalar before.
+                Some(p) if before.ends_with([']', '}']) => {
+                    outermost_flow(entries, p).map(|i| &entries[i])
+                }
+                Some(p) => Some(&entries[p]),
+                None => None,
+            };
+            if let Some(e) = target {
+                placed.push((e.path.clone(), Slot::Line, c.text));
+            }
+        }
+    }
+    if full.is_empty() && heads.is_empty() {
+        return;
+    }
+    let Some(p) = prev else {
+        // An explicit `---` before the comments starts the document.
+        let first = full.first().map_or(gap.end, |c| c.at);
+        let start_line = start_line.or_else(|| {
+            let marker = text[gap.start..first].lines().position(|l| l.trim_end() == "---")?;
+            Some(lines.line(gap.start) + marker)
+        });
+        document_head(entries, next, heads, full, start_line, lines, placed);
+        return;
+    };
+    // The token before the comments: a scalar, the `:` after a key, a bare
+    // `-`, or the end of a flow collection.
+    let first_at = full.first().map_or(gap.end, |c| c.at);
+    let between = strip_line_comment(&text[gap.start..first_at]);
+    let between = between.trim();
+    let (before, before_at) = if between.ends_with([']', '}']) {
+        let flow = outermost_flow(entries, p).unwrap_or(p);
+        (Before::Node(flow), gap.start + text[gap.start..].find([']', '}']).unwrap_or(0))
+    } else if between.ends_with([':', '-']) {
+        (Before::Indicator, gap.start + text[gap.start..first_at].find([':', '-']).unwrap_or(0))
+    } else {
+        (Before::Node(p), entries[p].span.start)
+    };
+    // The line of the last text before the comments (a block scalar's
+    // span runs on over the empty lines after it).
+    let p_line = lines.line(text[..first_at].trim_end().len().saturating_sub(1));
+    // The blocks open at the scalar before, innermost first, by indent
+    // (0-based column); a sequence at its key's column opens none.
+    let node_idx = match before {
+        Before::Node(i) => i,
+        Before::Indicator => p,
+    };
+    let blocks = open_blocks(entries, node_idx);
+    let next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
+    let next_col0: isize = match next {
+        Some(n) => {
+            let at = entries[n].span.start;
+            let body = &text[lines.start(lines.line(at))..at];
+            (body.chars().count() - body.trim_start().chars().count()) as isize
+        }
+        None => -1,
+    };
+    let next_line = next.map(|n| lines.line(entries[n].span.start));
+    // yaml.v3's scan of the comment lines into head and foot records.
+    let foot_line = p_line + 1;
+    let mut records: Vec<Record> = Vec::new();
+    let mut body = String::new();
+    let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
+    let mut mark = Mark::Before;
+    let first_line = full.first().map_or(p_line + 1, |c| c.line);
+    let mut first_empty = first_line == p_line + 1;
+    let mut recent_empty = false;
+    let last_line =
+        next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
+    let mut comments = full.into_iter().peekable();
+    let mut line = first_line;
+    loop {
+        let end = line > last_line;
+        let comment = comments.next_if(|c| c.line == line);
+        if comment.is_none() || end {
+            // An empty line, or the end of the text.
+            if !end
+                && comment.is_none()
+                && !text[lines.start(line)..lines.start(line + 1).max(lines.start(line))]
+                    .trim()
+                    .is_empty()
+            {
+                return;
+            }
+            let eof = end && next.is_none();
+            if (eof || !end) && !recent_empty {
+                let (col, at, l) = start.unwrap_or((0, 0, 0));
+                let dedented = col.saturating_sub(1) < next_indent;
+                let direct = l == foot_line && !matches!(before, Before::Indicator);
+                if first_empty && !body.is_empty() && (direct || dedented) {
+                    if dedented {
+                        mark = Mark::At(at);
+                    }
+                    records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+                    mark = Mark::At(lines.start(line));
+                } else if !body.is_empty() && !eof {
+                    body.push('\n');
+                }
+            }
+            if end {
+                break;
+            }
+            first_empty = false;
+            recent_empty = true;
+            line += 1;
+            continue;
+        }
+        let Some(c) = comment else { break };
+        if let Some((col, at, _)) = start
+            && !body.is_empty()
+            && c.column.saturating_sub(1) < next_indent
+            && c.column != col
+        {
+            records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+            mark = Mark::At(c.at);
+        }
+        if body.is_empty() {
+            start = Some((c.column, c.at, c.line));
+        } else {
+            body.push('\n');
+        }
+        body.push_str(&c.text);
+        recent_empty = false;
+        line += 1;
+    }
+    // The line of the next token may end a foot run that is dedented.
+    if let (Some((col, at, _)), Some(_)) = (start, next)
+        && !body.is_empty()
+        && (next_col0 as usize) < next_indent
+        && next_col0 as usize + 1 != col
+    {
+        records.push(Record::foot(std::mem::take(&mut body), mark, col, at));
+    }
+    if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
+        records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
+    }
+    // The ends of the blocks the next token closes, placed at the first
+    // comment record in their column.
+    let mut ends: Vec<(usize, usize)> = Vec::new(); // (entry, position)
+    let mut block_mark = gap.start;
+    for &(b, indent) in &blocks {
+        if indent as isize <= next_col0 {
+            break;
+        }
+        for r in records.iter().rev() {
+            if r.at < block_mark {
+                break;
+            }
+            if r.column == indent + 1 {
+                block_mark = r.at;
+            }
+        }
+        ends.push((b, block_mark));
+    }
+    // Each record goes to the first token at or after its mark.
+    let mut tokens: Vec<(Token, usize)> = Vec::new();
+    if let Before::Node(i) = before {
+        tokens.push((Token::Before(i), before_at));
+    }
+    tokens.extend(ends.iter().map(|&(b, at)| (Token::End(b), at)));
+    if let Some(n) = next {
+        tokens.push((Token::Next(n), entries[n].span.start));
+    }
+    let mut t = 0;
+    let mut taken: Vec<(usize, bool, String)> = Vec::new(); // token, head, text
+    for r in records {
+        let mark = match r.mark {
+            Mark::Before => before_at,
+            Mark::At(at) => at,
+        };
+        while let Some((token, at)) = tokens.get(t) {
+            if *at >= mark && !(r.head && matches!(token, Token::End(_))) {
+                break;
+            }
+            t += 1;
+        }
+        if t < tokens.len() {
+            match taken.iter_mut().find(|(tt, h, _)| *tt == t && *h == r.head) {
+                Some((_, _, text)) => {
+                    text.push('\n');
+                    text.push_str(&r.body);
+                }
+                None => taken.push((t, r.head, r.body)),
+            }
+        }
+    }
+    let mut head = heads.join("\n");
+    for (t, is_head, body) in taken {
+        let (token, _) = &tokens[t];
+        match (token, is_head) {
+            (Token::Next(n), true) => {
+                if !head.is_empty() {
+                    head.push('\n');
+                }
+                head.push_str(&body);
+                let _ = n;
+            }
+            (Token::Next(n), false) => {
+                // yaml.v3 gives a key's foot to the key before it.
+                let path = &entries[*n].path;
+                let target = match path.split_last() {
+                    Some((&i, holder))
+                        if i >= 2
+                            && i % 2 == 0
+                            && entries[*n].parent.is_some_and(|h| {
+                                entries[h].kind == MAPPING && !entries[h].flow
+                            }) =>
+                    {
+                        let mut q = holder.to_vec();
+                        q.push(i - 2);
+                        q
+                    }
+                    _ => path.clone(),
+                };
+                placed.push((target, Slot::Foot, body));
+            }
+            (Token::Before(i), _) => placed.push((entries[*i].path.clone(), Slot::Foot, body)),
+            (Token::End(b), _) => {
+                let e = &entries[*b];
+                let count = e.children;
+                if e.kind == MAPPING && count > 1 {
+                    let mut q = e.path.clone();
+                    q.push(count - 2);
+                    placed.push((q, Slot::SetFoot, body));
+                } else {
+                    placed.push((e.path.clone(), Slot::Foot, body));
+                }
+            }
+        }
+    }
+    if let Some(n) = next.filter(|_| !head.is_empty()) {
+        placed.push((entries[n].path.clone(), Slot::Head, head));
+    }
+}
+
+/// The comments before a document's first node: after an explicit `---`
+/// all of them head it, runs parted by an empty line joined with one;
+/// otherwise only the run directly above it does (the rest is the
+/// document's).
+fn document_head(
+    entries: &[Entry],
+    next: Option<usize>,
+    heads: Vec<String>,
+    full: Vec<Comment>,
+    start_line: Option<usize>,
+    lines: &LineIndex,
+    placed: &mut Vec<(Vec<usize>, Slot, String)>,
+) {
+    let Some(n) = next else { return };
+    let next_line = lines.line(entries[n].span.start);
+    let mut runs: Vec<(String, bool, usize)> = Vec::new(); // text, empty line before, last line
+    let mut last = start_line;
+    for c in full {
+        let blank = last.is_some_and(|l| c.line > l + 1);
+        last = Some(c.line);
+        match runs.last_mut() {
+            Some((body, _, end)) if !blank => {
+                body.push('\n');
+                body.push_str(&c.text);
+                *end = c.line;
+            }
+            _ => runs.push((c.text, blank, c.line)),
+        }
+    }
+    if start_line.is_none() {
+        let direct = runs.last().is_some_and(|r| next_line == r.2 + 1);
+        runs =
+            runs.pop().filter(|_| direct).map(|(b, _, e)| vec![(b, false, e)]).unwrap_or_default();
+    }
+    let mut head = heads.join("\n");
+    let mut end = start_line;
+    for (body, blank, last) in runs {
+        if !head.is_empty() {
+            head.push_str(if blank { "\n\n" } else { "\n" });
+        }
+        head.push_str(&body);
+        end = Some(last);
+    }
+    // yaml.v3 keeps the empty line between a head and its node.
+    if !head.is_empty() && end.is_some_and(|e| next_line > e + 1) {
+        head.push('\n');
+    }
+    if !head.is_empty() {
+        placed.push((entries[n].path.clone(), Slot::Head, head));
+    }
+}
+
+/// A text without a trailing line comment on each of its lines.
+fn strip_line_comment(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find(" #").or_else(|| l.starts_with('#').then_some(0)) {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What stands before a gap's comments.
+#[derive(Clone, Copy)]
+enum Before {
+    /// A node's token: a scalar, or a flow collection's end.
+    Node(usize),
+    /// A `:` or `-` with its node still to come.
+    Indicator,
+}
+
+/// Where a comment record attaches: the token before the comments, or the
+/// first token at or after a place.
+#[derive(Clone, Copy)]
+enum Mark {
+    Before,
+    At(usize),
+}
+
+/// A token a comment record can attach to.
+#[derive(Clone, Copy, PartialEq)]
+enum Token {
+    Before(usize),
+    End(usize),
+    Next(usize),
+}
+
+/// A head or foot comment as yaml.v3's scanner records it.
+struct Record {
+    head: bool,
+    body: String,
+    mark: Mark,
+    /// The column and place of its first line.
+    column: usize,
+    at: usize,
+}
+
+impl Record {
+    fn foot(body: String, mark: Mark, column: usize, at: usize) -> Record {
+        Record { head: false, body, mark, column, at }
+    }
+}
+
+/// The ancestors of entry `i`, outermost first.
+fn ancestors(entries: &[Entry], i: usize) -> Vec<usize> {
+    let mut out: Vec<usize> =
+        std::iter::successors(entries[i].parent, |&j| entries[j].parent).collect();
+    out.reverse();
+    out
+}
+
+/// The outermost flow collection holding entry `i`.
+fn outermost_flow(entries: &[Entry], i: usize) -> Option<usize> {
+    ancestors(entries, i).into_iter().find(|&j| entries[j].flow)
+}
+
+/// The block collections open at entry `i`, innermost first, with their
+/// indents (0-based columns); a block sequence at its key's column (an
+/// indentless one) opens no level.
+fn open_blocks(entries: &[Entry], i: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut parent_col = None;
+    for j in ancestors(entries, i) {
+        let e = &entries[j];
+        let indentless = e.kind == SEQUENCE && parent_col == Some(e.column);
+        parent_col = Some(e.column);
+        if !e.flow && !indentless && e.kind != SCALAR {
+            out.push((j, e.column.saturating_sub(1)));
+        }
+    }
+    out.reverse();
+    out
+}
