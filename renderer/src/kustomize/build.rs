@@ -2492,14 +2492,7 @@ fn load_objects(tree: &dyn Tree, path: &str) -> Result<Vec<Resource>, Error> {
     match String::from_utf8(bytes) {
         Ok(text) => objects_in(&text, path),
         // kustomize's YAML reader fails on the first bad sequence.
-        Err(e) => Err(Error::Yaml(yaml::ParseError {
-            file: path.to_string(),
-            line: 0,
-            column: 0,
-            message: utf8_problem(e.as_bytes()).to_string(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        })),
+        Err(e) => Err(Error::Yaml(yaml::ParseError::new(path, 0, 0, utf8_problem(e.as_bytes())))),
     }
 }
 

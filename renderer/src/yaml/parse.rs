@@ -57,6 +57,18 @@ fn decoder_problem(problem: &str) -> bool {
 }
 
 impl ParseError {
+    /// An error at `line` and `column` of `file`, which was read whole.
+    pub fn new(file: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
+        ParseError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            piece_line: 0,
+            duplicate_keys: Vec::new(),
+        }
+    }
+
     /// Whether Go reports this error after reading the whole stream (the
     /// decoder's and sigs.k8s.io/yaml's errors, duplicate keys), rather than
     /// the scanner's or parser's at a place in the text.
@@ -324,14 +336,12 @@ fn kustomize_pieces(
         let rest = text[sep + 4..eol].trim();
         if !rest.is_empty() && !rest.starts_with('#') {
             let (line, _) = line_column(text, sep + 1);
-            return Err(ParseError {
-                file: file.to_string(),
+            return Err(ParseError::new(
+                file,
                 line,
-                column: 1,
-                message: format!("invalid document separator: {}", text[sep + 1..eol].trim()),
-                piece_line: 0,
-                duplicate_keys: Vec::new(),
-            });
+                1,
+                format!("invalid document separator: {}", text[sep + 1..eol].trim()),
+            ));
         }
         pieces.push((piece_start, sep + 1, eol + 1));
         piece_start = eol + 1;
@@ -471,14 +481,7 @@ fn parse_stream(
             return Err(e);
         }
         let (line, column) = line_column(text, at);
-        return Err(ParseError {
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        });
+        return Err(ParseError::new(file, line, column, message));
     }
     parse_checked(text, file, limits, flags)
 }
@@ -537,24 +540,10 @@ fn parse_checked(
 ) -> Result<Vec<Document>, ParseError> {
     let yaml11 = flags.yaml11;
     if yaml11 && let Some((line, message)) = bad_directive(text) {
-        return Err(ParseError {
-            file: file.to_string(),
-            line,
-            column: 2,
-            message: message.into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        });
+        return Err(ParseError::new(file, line, 2, message));
     }
     if let Some(line) = incompatible_version(text) {
-        return Err(ParseError {
-            file: file.to_string(),
-            line,
-            column: 1,
-            message: "found incompatible YAML document".into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        });
+        return Err(ParseError::new(file, line, 1, "found incompatible YAML document"));
     }
     // What libyaml refuses on the line of the stream's first document marker.
     let marker_problem = || {
@@ -566,14 +555,7 @@ fn parse_checked(
         })
     };
     if yaml11 && let Some((line, message)) = marker_problem() {
-        return Err(ParseError {
-            file: file.to_string(),
-            line,
-            column: 1,
-            message: message.into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        });
+        return Err(ParseError::new(file, line, 1, message));
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
         // What comes before the block scalar is read first: an error there
@@ -599,18 +581,16 @@ fn parse_checked(
             }
             Err(Failure::Rewrite { at, .. }) => {
                 let (line, column) = line_column(&text, at);
-                return Err(ParseError {
-                    file: file.to_string(),
+                return Err(ParseError::new(
+                    file,
                     line,
                     column,
-                    message: format!(
+                    format!(
                         "too many tabs after ':', \\' escapes or under-indented quoted scalars \\
                          (each costs a re-read; {} MiB re-read)",
                         REWRITE_BUDGET >> 20
                     ),
-                    piece_line: 0,
-                    duplicate_keys: Vec::new(),
-                });
+                ));
             }
             Err(Failure::Error(e)) => {
                 // libyaml's scanner refuses a tab that opens a line when it
@@ -1188,14 +1168,12 @@ fn after_document_end<'a>(
         if line_start && rest.starts_with('%') {
             let line_end = rest.find('\n').map_or(text.len(), |i| pos + i);
             if let Some(problem) = directive_problem(&text[pos + 1..line_end]) {
-                return Err(ParseError {
-                    file: builder.file.to_string(),
-                    line: text[..pos].matches('\n').count() + 1,
-                    column: 1,
-                    message: problem.into(),
-                    piece_line: 0,
-                    duplicate_keys: Vec::new(),
-                }
+                return Err(ParseError::new(
+                    builder.file,
+                    text[..pos].matches('\n').count() + 1,
+                    1,
+                    problem,
+                )
                 .into());
             }
             pos = line_end;
@@ -1495,14 +1473,7 @@ impl Builder<'_> {
         let before = &self.source.text[..start];
         let at = if plain { start } else { before.rfind(['|', '>']).unwrap_or(start) };
         let (line, column) = line_column(before, at);
-        ParseError {
-            file: self.file.to_string(),
-            line,
-            column,
-            message: "found character that cannot start any token".into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        }
+        ParseError::new(self.file, line, column, "found character that cannot start any token")
     }
 
     /// An entry of the collection that opened at `start` that libyaml's
@@ -1567,14 +1538,7 @@ impl Builder<'_> {
     }
 
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
-        ParseError {
-            file: self.file.to_string(),
-            line: span.start.line(),
-            column: span.start.col() + 1,
-            message: message.into(),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        }
+        ParseError::new(self.file, span.start.line(), span.start.col() + 1, message)
     }
 
     fn next<'a>(
@@ -1925,14 +1889,7 @@ impl Builder<'_> {
                         message = format!("unknown anchor '{name}' referenced");
                     }
                 }
-                Err(Failure::Error(ParseError {
-                    file: self.file.to_string(),
-                    line,
-                    column: e.marker().col() + 1,
-                    message,
-                    piece_line: 0,
-                    duplicate_keys: Vec::new(),
-                }))
+                Err(Failure::Error(ParseError::new(self.file, line, e.marker().col() + 1, message)))
             }
             None => Ok((Event::StreamEnd, Span::default())),
         }
@@ -1997,14 +1954,12 @@ impl Builder<'_> {
             let end = uri.find(|c: char| !uri_char(c)).unwrap_or(uri.len());
             if !uri[end..].starts_with('>') {
                 let (line, column) = line_column(text, at + 2 + end);
-                return Some(Failure::Error(ParseError {
-                    file: self.file.to_string(),
+                return Some(Failure::Error(ParseError::new(
+                    self.file,
                     line,
                     column,
-                    message: "while scanning a tag, did not find the expected '>'".into(),
-                    piece_line: 0,
-                    duplicate_keys: Vec::new(),
-                }));
+                    "while scanning a tag, did not find the expected '>'",
+                )));
             }
         }
         let (v2_end, saphyr_end, handle) = tag_ends(tag);
@@ -2012,15 +1967,12 @@ impl Builder<'_> {
             tag[v2_end..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c));
         if !blank_after {
             let (line, column) = line_column(text, at + v2_end);
-            return Some(Failure::Error(ParseError {
-                file: self.file.to_string(),
+            return Some(Failure::Error(ParseError::new(
+                self.file,
                 line,
                 column,
-                message: "while scanning a tag, did not find expected whitespace or line break"
-                    .into(),
-                piece_line: 0,
-                duplicate_keys: Vec::new(),
-            }));
+                "while scanning a tag, did not find expected whitespace or line break",
+            )));
         }
         if v2_end == saphyr_end {
             return None;
@@ -2080,16 +2032,12 @@ impl Builder<'_> {
             return None;
         }
         let (line, column) = line_column(text, at + 1 + name_len);
-        Some(ParseError {
-            file: self.file.to_string(),
+        Some(ParseError::new(
+            self.file,
             line,
             column,
-            message: format!(
-                "while scanning {what}, did not find expected alphabetic or numeric character"
-            ),
-            piece_line: 0,
-            duplicate_keys: Vec::new(),
-        })
+            format!("while scanning {what}, did not find expected alphabetic or numeric character"),
+        ))
     }
 
     /// A scalar's text as libyaml reads it: where its source holds NEL, LS

@@ -426,14 +426,7 @@ const CANNOT_START: &str =
     "while scanning for the next token, found character that cannot start any token";
 
 fn error(file: &str, line: usize, tab_column: usize, message: &str) -> ParseError {
-    ParseError {
-        file: file.to_string(),
-        line,
-        column: tab_column + 1,
-        message: message.to_string(),
-        piece_line: 0,
-        duplicate_keys: Vec::new(),
-    }
+    ParseError::new(file, line, tab_column + 1, message)
 }
 
 /// The lines whose opening blanks hold a tab: lines with only blanks (or
