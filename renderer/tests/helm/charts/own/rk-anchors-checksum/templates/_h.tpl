@@ -1,0 +1,3 @@
+{{- define "rk.robust" -}}
+{{ regexReplaceAll "\\W+" . "-" | replace "_" "-" | lower }}
+{{- end }}
