@@ -2073,6 +2073,33 @@ impl Builder<'_> {
         Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
     }
 
+    /// yaml.v2's reading of a `?` in a plain scalar of a flow collection
+    /// (libyaml 0.1's scanner): a `?` ends the scalar there, and scans as a
+    /// key indicator even without a blank after it. One that opens the
+    /// scalar (`[?b]`) introduces a key (`{b: null}`): read it with the
+    /// blank YAML 1.2 wants. One inside it (`{u: a?b}`) follows a complete
+    /// node, where the collection wants its next entry.
+    fn v2_question_in_flow_plain(&self, span: &Span) -> Option<Failure> {
+        let text = self.source.text;
+        let (start, end) =
+            (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+        let raw = skip_properties(text.get(start..end)?);
+        let start = end - raw.len();
+        if raw.len() > 1 && raw.starts_with('?') {
+            return Some(Failure::Rewrite { at: start + 1, len: 0, with: " ".into() });
+        }
+        let question = start + raw.find('?')?;
+        let (line, column) = line_column(text, question);
+        Some(Failure::Error(ParseError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: entry_problem(text, question).into(),
+            piece_line: 0,
+            duplicate_keys: Vec::new(),
+        }))
+    }
+
     /// yaml.v2's plain scalar in a flow collection runs on over a `:` that a
     /// flow indicator (`,`, `]`, `}`) follows, where YAML 1.2 (saphyr) ends
     /// the scalar there and reads the `:` as a value indicator: `{k-1:, b}`
@@ -2424,6 +2451,13 @@ impl Builder<'_> {
                     && flow
                     && style == ScalarStyle::Plain
                     && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                {
+                    return Err(failure);
+                }
+                if self.yaml11
+                    && flow
+                    && style == ScalarStyle::Plain
+                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
                 {
                     return Err(failure);
                 }
