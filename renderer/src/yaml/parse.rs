@@ -1880,8 +1880,10 @@ impl Builder<'_> {
                     .into();
                 }
                 if message == FLOW_MAPPING_ENTRY[0]
-                    && open_bracket(self.source.text, at)
-                        .is_some_and(|open| self.source.text.as_bytes()[open] == b'[')
+                    && open_bracket(self.source.text, at).is_some_and(|open| {
+                        self.source.text.as_bytes()[open] == b'['
+                            && entry_has_pair(&self.source.text[open + 1..at])
+                    })
                 {
                     // saphyr words a single-pair mapping in a flow sequence
                     // (`[a: b c: d]`) as a flow mapping; libyaml's pair ends
@@ -3361,6 +3363,27 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether the last entry of a flow sequence's `text` (after its last `,`
+/// outside nested collections) holds a `:` value indicator: a single-pair
+/// mapping.
+fn entry_has_pair(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut pair = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => pair = false,
+            ':' if depth == 0 => {
+                pair |= chars.peek().is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+            }
+            _ => {}
+        }
+    }
+    pair
 }
 
 /// Whether the last token before byte `at` (blanks, line breaks and
