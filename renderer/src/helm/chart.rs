@@ -549,7 +549,8 @@ pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
 
 /// The documents of a YAML stream as Kubernetes' `YAMLReader` splits it: at
 /// lines that start with `---` followed by nothing but spaces or a comment.
-/// Empty documents are skipped.
+/// A separator that opens a document (nothing before it since the last
+/// one) stays in it.
 fn yaml_reader_documents(text: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, Error> {
     let mut docs = Vec::new();
     let mut start = 0;
@@ -564,10 +565,13 @@ fn yaml_reader_documents(text: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, E
                     ),
                 });
             }
+            // A separator with nothing read before it is no end: the reader
+            // keeps the line, which libyaml then reads as the document's
+            // start (its lines count in the document's errors).
             if at > start {
                 docs.push(text[start..at].into());
+                start = at + line.len();
             }
-            start = at + line.len();
         }
         at += line.len();
     }

@@ -1707,6 +1707,28 @@ impl Builder<'_> {
                         with: "\n".into(),
                     });
                 }
+                if self.yaml11
+                    && matches!(
+                        e.info(),
+                        "illegal placement of ':' indicator"
+                            | "while parsing a flow mapping, did not find expected ',' or '}'"
+                            | "while parsing a flow sequence, expected ',' or ']'"
+                    )
+                    && let Some(start) = v2_multiline_plain_before_colon(self.source.text, at)
+                {
+                    // yaml.v2 reads a `:` right before `,`, `]` or `}` in a
+                    // flow collection into the plain scalar it ends, also one
+                    // read over several lines (`[x\n  y:]` is `x y:`), where
+                    // saphyr wants a key on one line: quote the scalar, which
+                    // folds its lines alike.
+                    let raw = &self.source.text[start..at];
+                    let with = format!("'{}:'", raw.replace('\'', "''"));
+                    return Err(Failure::Rewrite {
+                        at: start,
+                        len: at + 1 - start,
+                        with: with.into(),
+                    });
+                }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 if message.contains("invalid trailing content after")
@@ -1773,8 +1795,16 @@ impl Builder<'_> {
                         || message.starts_with("plain scalar cannot start with '-'")
                     {
                         // libyaml scans a `-` and a blank there as a block
-                        // entry, which its flow parser then refuses.
-                        message = entry_problem(self.source.text, at).into();
+                        // entry, which its flow parser then refuses: as a
+                        // node where one is due (after `[`, `{`, `,`, `?` or
+                        // a `:`), else where the collection wants its next
+                        // entry.
+                        message = if node_due_before(self.source.text, at) {
+                            "while parsing a flow node, did not find expected node content"
+                        } else {
+                            entry_problem(self.source.text, at)
+                        }
+                        .into();
                         line = line_column(self.source.text, at).0;
                     }
                 }
@@ -1812,6 +1842,17 @@ impl Builder<'_> {
                         "mapping values are not allowed in this context"
                     }
                     .into();
+                }
+                if message == FLOW_MAPPING_ENTRY[0]
+                    && open_bracket(self.source.text, at).is_some_and(|open| {
+                        self.source.text.as_bytes()[open] == b'['
+                            && entry_has_pair(&self.source.text[open + 1..at])
+                    })
+                {
+                    // saphyr words a single-pair mapping in a flow sequence
+                    // (`[a: b c: d]`) as a flow mapping; libyaml's pair ends
+                    // after its value, and the sequence wants a `,` or `]`.
+                    message = FLOW_SEQUENCE_ENTRY[0].into();
                 }
                 if message == "illegal placement of ':' indicator" {
                     // A key over several lines in a flow sequence: libyaml
@@ -1984,6 +2025,33 @@ impl Builder<'_> {
             .map(|c| if matches!(c, ',' | '[' | ']' | '!') { '.' } else { c })
             .collect();
         Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
+    }
+
+    /// yaml.v2's reading of a `?` in a plain scalar of a flow collection
+    /// (libyaml 0.1's scanner): a `?` ends the scalar there, and scans as a
+    /// key indicator even without a blank after it. One that opens the
+    /// scalar (`[?b]`) introduces a key (`{b: null}`): read it with the
+    /// blank YAML 1.2 wants. One inside it (`{u: a?b}`) follows a complete
+    /// node, where the collection wants its next entry.
+    fn v2_question_in_flow_plain(&self, span: &Span) -> Option<Failure> {
+        let text = self.source.text;
+        let (start, end) =
+            (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+        let raw = skip_properties(text.get(start..end)?);
+        let start = end - raw.len();
+        if raw.len() > 1 && raw.starts_with('?') {
+            return Some(Failure::Rewrite { at: start + 1, len: 0, with: " ".into() });
+        }
+        let question = start + raw.find('?')?;
+        let (line, column) = line_column(text, question);
+        Some(Failure::Error(ParseError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: entry_problem(text, question).into(),
+            piece_line: 0,
+            duplicate_keys: Vec::new(),
+        }))
     }
 
     /// yaml.v2's plain scalar in a flow collection runs on over a `:` that a
@@ -2333,6 +2401,13 @@ impl Builder<'_> {
                     && flow
                     && style == ScalarStyle::Plain
                     && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                {
+                    return Err(failure);
+                }
+                if self.yaml11
+                    && flow
+                    && style == ScalarStyle::Plain
+                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
                 {
                     return Err(failure);
                 }
@@ -3236,6 +3311,83 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether the last entry of a flow sequence's `text` (after its last `,`
+/// outside nested collections) holds a `:` value indicator: a single-pair
+/// mapping.
+fn entry_has_pair(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut pair = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => pair = false,
+            ':' if depth == 0 => {
+                pair |= chars.peek().is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+            }
+            _ => {}
+        }
+    }
+    pair
+}
+
+/// Whether the last token before byte `at` (blanks, line breaks and
+/// comment lines skipped) leaves libyaml's flow parser wanting a node: a
+/// `[`, `{`, `,`, or a `?` or `:` indicator.
+fn node_due_before(text: &str, at: usize) -> bool {
+    let mut end = at.min(text.len());
+    loop {
+        let before = text[..end].trim_end_matches([' ', '\t', '\r', '\n']);
+        let start = line_start(text, before.len());
+        let line = before[start..].trim_start_matches([' ', '\t']);
+        if line.starts_with('#') && start > 0 {
+            end = start;
+            continue;
+        }
+        return before.ends_with(['[', '{', ',', '?', ':']);
+    }
+}
+
+/// Where the plain scalar that a `:` at byte `at` ends begins, when yaml.v2
+/// reads that `:` into it (it touches the scalar and `,`, `]` or `}`
+/// follows it, in a flow collection) and the scalar spans lines: after the
+/// last flow indicator, `? ` or `: ` before it. `None` for anything else
+/// (a quoted scalar, node properties, a comment, one line).
+fn v2_multiline_plain_before_colon(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b':')
+        || !matches!(bytes.get(at + 1), Some(b',' | b']' | b'}'))
+        || open_bracket(text, at).is_none()
+    {
+        return None;
+    }
+    let before = &text[..at];
+    let mut start = 0;
+    for (i, c) in before.char_indices() {
+        let next = before[i + c.len_utf8()..].chars().next();
+        let indicator = matches!(c, '[' | '{' | ',')
+            || (matches!(c, ':' | '?')
+                && next.is_none_or(|n| n == ' ' || n == '\t' || is_break(n)));
+        if indicator {
+            start = i + c.len_utf8();
+        }
+    }
+    let raw = &before[start..];
+    let lead = raw.len() - raw.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    let start = start + lead;
+    let raw = &text[start..at];
+    let simple = !raw.is_empty()
+        && !raw.ends_with([' ', '\t'])
+        && raw.contains(is_break)
+        && !raw
+            .starts_with(['\'', '"', '&', '*', '!', '|', '>', '%', '@', '`', '#', '-', '?', ':'])
+        && !raw.contains(" #")
+        && !raw.contains("\t#")
+        && !raw.split(is_break).any(|l| l.trim_start_matches([' ', '\t']).starts_with('#'));
+    simple.then_some(start)
 }
 
 /// The `[` or `{` of the innermost flow collection still open at byte `at`.
