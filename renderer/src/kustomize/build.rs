@@ -1103,6 +1103,15 @@ impl Builder<'_> {
                         let read = invalid(&at, format!("{as_file}: {}", e.message));
                         Err(both(read, not_dir))
                     }
+                    // kyaml reads a merge of a scalar (`<<: 5`) as a node and
+                    // refuses it when it expands merge keys, in its own
+                    // words: no YAML error, so the entry is tried as a
+                    // directory too.
+                    Err(Error::Yaml(e)) if e.message == yaml::MERGE_NOT_MAP => {
+                        let at = format!("{}:{}:{}", e.file, e.line, e.column);
+                        let read = invalid(&at, format!("{as_file}: {}", e.message));
+                        Err(both(read, not_dir))
+                    }
                     // Malformed YAML is reported alone: the entry is a file.
                     Err(e @ Error::Yaml(_)) => Err(invalid(
                         &e.file(),
@@ -2668,7 +2677,82 @@ fn keep_quotes(
             *v = Value::String(text);
         }
     }
+    // kyaml gives a node the patch adds the patch node's style, so a string
+    // the patch writes in quotes (or as a block) where the object had no
+    // node is a quoted place for later patches.
+    let mut added = Vec::new();
+    let (mut at_patch, mut at_after) = (Vec::new(), Vec::new());
+    added_strings(Some(before), &r.value, patch, schema, &mut at_patch, &mut at_after, &mut added);
+    if !added.is_empty() {
+        let tree = styled.get_or_insert_with(|| written.and_then(yaml::Styled::parse));
+        if let Some(tree) = tree.as_ref() {
+            kept.extend(added.into_iter().filter_map(
+                |(in_patch, now)| match tree.at(&in_patch)? {
+                    yaml::Styled::Scalar { style, .. } if *style != yaml::Style::Plain => Some(now),
+                    _ => None,
+                },
+            ));
+        }
+    }
     r.quoted = kept;
+}
+
+/// The strings of a strategic merge patch `patch` that are new nodes of
+/// `after`, the object the merge made of `before` (`None`: no node there,
+/// or one the patch replaces): their paths in the patch and in `after`.
+/// Items of a list merged by key are found by their keys; a list of
+/// scalars is the patch's own and left out (a later patch replaces it).
+fn added_strings(
+    before: Option<&Value>,
+    after: &Value,
+    patch: &Value,
+    schema: patch::Schema<'_>,
+    at_patch: &mut Vec<Step>,
+    at_after: &mut Vec<Step>,
+    out: &mut Vec<(Vec<Step>, Vec<Step>)>,
+) {
+    let before = before.filter(|_| !replaces(patch));
+    match patch {
+        Value::Map(m) => {
+            let Some(after) = after.as_map() else { return };
+            for (k, pv) in m {
+                let (Some(av), false) = (after.get(k), k.starts_with('$')) else { continue };
+                let bv = before.and_then(Value::as_map).and_then(|b| b.get(k));
+                at_patch.push(Step::Key(k.clone()));
+                at_after.push(Step::Key(k.clone()));
+                added_strings(bv, av, pv, schema.field(k), at_patch, at_after, out);
+                at_patch.pop();
+                at_after.pop();
+            }
+        }
+        Value::Seq(items) => {
+            let Value::Seq(after) = after else { return };
+            let Some(keys) = schema.merge_keys().filter(|k| !k.is_empty()) else { return };
+            let same = |x: &Value, y: &Value| {
+                keys.iter()
+                    .all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
+            };
+            for (i, item) in items.iter().enumerate() {
+                if item.as_map().is_none_or(|m| m.keys().any(|k| k.starts_with('$'))) {
+                    continue;
+                }
+                let Some(j) = after.iter().position(|a| same(a, item)) else { continue };
+                let had = match before {
+                    Some(Value::Seq(b)) => b.iter().find(|b| same(b, item)),
+                    _ => None,
+                };
+                at_patch.push(Step::Index(i));
+                at_after.push(Step::Index(j));
+                added_strings(had, &after[j], item, schema.elements(), at_patch, at_after, out);
+                at_patch.pop();
+                at_after.pop();
+            }
+        }
+        Value::String(_) if before.is_none() && matches!(after, Value::String(_)) => {
+            out.push((at_patch.clone(), at_after.clone()));
+        }
+        _ => {}
+    }
 }
 
 /// Where the node at `path` of `before` is in `after`, the object a strategic

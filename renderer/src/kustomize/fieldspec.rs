@@ -444,22 +444,38 @@ fn walk_path(
     }
 }
 
-/// Whether walking `path` in `v` meets a scalar where a map or sequence
-/// must be (kustomize's field walk fails there: "expected sequence or
-/// mapping node"). A null or missing field just ends the walk.
-pub fn blocked_by_scalar(v: &Value, path: &str) -> bool {
-    fn go(v: &Value, segs: &[String]) -> bool {
+/// Where walking `path` in `v` first meets a scalar where a map or
+/// sequence must be (kustomize's field walk fails there: "expected
+/// sequence or mapping node"), a scalar item of a list on the way
+/// included. A null or missing field just ends the walk.
+pub fn blocked_by_scalar(v: &Value, path: &str) -> Option<Vec<Step>> {
+    fn go(v: &Value, segs: &[String], at: &mut Vec<Step>) -> bool {
         match v {
-            Value::Seq(items) => items.iter().any(|i| go(i, segs)),
+            Value::Seq(items) => items.iter().enumerate().any(|(i, item)| {
+                at.push(Step::Index(i));
+                let found = go(item, segs, at);
+                if !found {
+                    at.pop();
+                }
+                found
+            }),
             Value::Map(m) => match segs.split_first() {
                 None => false,
-                Some((first, rest)) => m.get(first).is_some_and(|c| go(c, rest)),
+                Some((first, rest)) => m.get(first).is_some_and(|c| {
+                    at.push(Step::Key(first.clone()));
+                    let found = go(c, rest, at);
+                    if !found {
+                        at.pop();
+                    }
+                    found
+                }),
             },
             Value::Null => false,
             _ => !segs.is_empty(),
         }
     }
-    go(v, &segments(path))
+    let mut at = Vec::new();
+    go(v, &segments(path), &mut at).then_some(at)
 }
 
 #[cfg(test)]

@@ -2237,11 +2237,25 @@ impl Builder<'_> {
         }
         // An empty node has an empty span, whatever text the parser gives it.
         let empty = v.is_null() && self.source.slice(span).is_empty();
-        let n = self.path.len();
+        // An entry of a merge key's mapping (`<<: {k: v}`, `<<: [{k: v}]`)
+        // counts where the merge puts it; the mapping's merge moves its
+        // text there or drops it (see `merged_texts`).
+        let merged;
+        let path = match self.path.as_slice() {
+            [head @ .., Step::Key(m), Step::Key(k)]
+            | [head @ .., Step::Key(m), Step::Index(_), Step::Key(k)]
+                if m == "<<" =>
+            {
+                merged = [head, &[Step::Key(k.clone())]].concat();
+                merged.as_slice()
+            }
+            all => all,
+        };
+        let n = path.len();
         let annotation = n >= 3
-            && matches!(&self.path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
-            && self.path[n - 3] == Step::Key("metadata".into());
-        let own = self.own_path();
+            && matches!(&path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
+            && path[n - 3] == Step::Key("metadata".into());
+        let own = own_path(path);
         let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
             || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
         let recorded = if empty {
@@ -2259,9 +2273,24 @@ impl Builder<'_> {
     /// The path of the node being read among its object's own fields: from
     /// the top of the document, or from an item of a list's `items`.
     fn own_path(&self) -> &[Step] {
-        match self.path.as_slice() {
-            [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
-            all => all,
+        own_path(&self.path)
+    }
+
+    /// Moves the text recorded for an entry `key` of a merge key's mapping
+    /// (item `item` of a sequence of mappings) of the mapping being read
+    /// to the entry the merge makes of it.
+    fn merged_text(&mut self, item: Option<usize>, key: &str) {
+        let Some(texts) = self.scalar_texts.as_mut() else { return };
+        let n = self.path.len();
+        let from_merge = |p: &[Step]| {
+            p.len() == n + 2 + usize::from(item.is_some())
+                && p.starts_with(&self.path)
+                && p[n] == Step::Key("<<".into())
+                && item.is_none_or(|i| p[n + 1] == Step::Index(i))
+                && p.last() == Some(&Step::Key(key.to_string()))
+        };
+        if let Some((path, _)) = texts.iter_mut().find(|(p, _)| from_merge(p)) {
+            *path = [self.path.as_slice(), &[Step::Key(key.to_string())]].concat();
         }
     }
 
@@ -2715,13 +2744,15 @@ impl Builder<'_> {
                     self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
+                let tracking = self.scalar_texts.is_some() && !merges.is_empty();
                 for merged in merges {
-                    let sources = match merged {
-                        Value::Map(m) => vec![m],
+                    let sources: Vec<(Option<usize>, Map)> = match merged {
+                        Value::Map(m) => vec![(None, m)],
                         Value::Seq(items) => items
                             .into_iter()
-                            .filter_map(|v| match v {
-                                Value::Map(m) => Some(m),
+                            .enumerate()
+                            .filter_map(|(i, v)| match v {
+                                Value::Map(m) => Some((Some(i), m)),
                                 _ => None,
                             })
                             .collect(),
@@ -2729,10 +2760,23 @@ impl Builder<'_> {
                             return Err(self.err(&span, MERGE_NOT_MAP).into());
                         }
                     };
-                    for m in sources {
+                    for (item, m) in sources {
                         for (k, v) in m {
-                            map.entry(k).or_insert(v);
+                            if map.contains_key(&k) {
+                                continue;
+                            }
+                            if tracking {
+                                self.merged_text(item, &k);
+                            }
+                            map.insert(k, v);
                         }
+                    }
+                }
+                // The texts of merged entries the mapping sets itself go.
+                if tracking {
+                    let merge = [self.path.as_slice(), &[Step::Key("<<".into())]].concat();
+                    if let Some(texts) = self.scalar_texts.as_mut() {
+                        texts.retain(|(p, _)| !p.starts_with(&merge));
                     }
                 }
                 let v = Value::Map(map);
@@ -3082,7 +3126,16 @@ impl Aliasing {
     }
 }
 
-const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
+pub(crate) const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
+
+/// The part of `path` among its object's own fields: from the top of the
+/// document, or from an item of a list's `items`.
+fn own_path(path: &[Step]) -> &[Step] {
+    match path {
+        [Step::Key(items), Step::Index(_), rest @ ..] if items == "items" => rest,
+        all => all,
+    }
+}
 
 /// libyaml's scanner error for the token that starts at byte `at`, right
 /// after a closed quoted scalar on the same line (where no simple key may

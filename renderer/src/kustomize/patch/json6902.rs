@@ -88,6 +88,11 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
         let result = match name {
             "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
             "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
+            // The library replaces the whole document only with an object
+            // or an array; any other value leaves it as it is, unreported.
+            "replace" if pointer.is_empty() && !matches!(value, Value::Map(_) | Value::Seq(_)) => {
+                Ok(())
+            }
             // The library quotes the path for add and remove, not for replace.
             "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
                 Problem::Index { .. } => format!(

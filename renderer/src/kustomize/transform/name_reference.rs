@@ -417,6 +417,21 @@ struct Referrer<'a> {
     role_ref: Option<(String, String)>,
 }
 
+/// kustomize's error for a referrer `r` whose field `path` its walk cannot
+/// follow: a scalar stands where a map or list must be (an item of a list
+/// on the way too, which adds the list's words).
+fn blocked(r: &Resource, path: &str) -> Option<Error> {
+    let at = fieldspec::blocked_by_scalar(&r.value, path)?;
+    Some(Error::Invalid {
+        file: r.source.clone(),
+        message: format!(
+            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {1}expected sequence or mapping node",
+            r.id().kustomize_form(),
+            fieldspec::traversal_wraps(path, &at),
+        ),
+    })
+}
+
 /// Updates references to renamed objects, in the built-in fields and in
 /// those `extra` names (from `configurations` and CRD schemas).
 pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> Result<(), Error> {
@@ -428,6 +443,15 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         }
     }
     if resources.iter().all(|r| r.prev_ids.is_empty()) {
+        // Nothing was renamed, but kustomize walks every referrer's fields
+        // all the same, and a scalar where the walk goes on stops it.
+        for r in resources.iter() {
+            for entry in entries.iter().filter(|e| e.referrer.matches(&r.orig_id.gvk)) {
+                if let Some(e) = blocked(r, &entry.referrer.path) {
+                    return Err(e);
+                }
+            }
+        }
         return Ok(());
     }
     let infos: Vec<Info> = resources.iter().enumerate().map(|(i, r)| Info::of(i, r)).collect();
@@ -480,14 +504,8 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     .flatten(),
             };
             let path = entry.referrer.path.clone();
-            if fieldspec::blocked_by_scalar(&res.value, &path) {
-                return Err(Error::Invalid {
-                    file: res.source.clone(),
-                    message: format!(
-                        "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: expected sequence or mapping node",
-                        res.id().kustomize_form()
-                    ),
-                });
+            if let Some(e) = blocked(res, &path) {
+                return Err(e);
             }
             let (source, id) = (res.source.clone(), res.id());
             let mut nested_list = false;

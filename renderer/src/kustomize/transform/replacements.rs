@@ -583,6 +583,15 @@ fn find<'v>(
                 // kyaml's lookup of a source reads a number as a list
                 // index and refuses a negative one.
                 out.negative.get_or_insert(i);
+            } else if how == Match::Regex && seg != "-" && seg.parse::<i64>().is_err() {
+                // A field name where a target's path is at a list: kyaml
+                // looks for a field in a map and dumps the list it found.
+                out.error.get_or_insert_with(|| {
+                    format!(
+                        "wrong node kind: expected MappingNode but got SequenceNode: node contents:\n{}",
+                        crate::yaml::node_to_string(&Value::Seq(items.clone()))
+                    )
+                });
             }
         }
         Value::Map(m) => {
