@@ -1,0 +1,5 @@
+{{- define "x.side" }}side{{ end -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: from-tpl
