@@ -10,7 +10,7 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 use super::encoding::base64_decode;
-use super::keys::PrivKey;
+use super::keys::{PrivKey, first_pem};
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 /// The type of the certificates Sprig's functions make and the CA they take.
@@ -110,7 +110,8 @@ pub(super) fn register(f: &mut Funcs) {
             };
             let cert = decode(&a[0], "certificate")?;
             let key = decode(&a[1], "private key")?;
-            if !cert.contains("-----BEGIN") {
+            // Sprig decodes the PEM block before it parses the certificate.
+            if first_pem(&cert).is_none() {
                 return Err("unable to decode certificate".into());
             }
             Issuer::of_cert(&cert).map_err(|_| {
@@ -245,15 +246,8 @@ impl Issuer {
 
     /// The issuer that the PEM certificate `cert_pem` describes.
     fn of_cert(cert_pem: &str) -> Result<Issuer, String> {
-        let b64: String = cert_pem
-            .lines()
-            .skip_while(|l| !l.starts_with("-----BEGIN"))
-            .skip(1)
-            .take_while(|l| !l.starts_with("-----END"))
-            .collect();
-        let der = base64_decode(&b64)
-            .filter(|d| !d.is_empty())
-            .ok_or_else(|| "unable to decode certificate".to_string())?;
+        let (_, der) =
+            first_pem(cert_pem).ok_or_else(|| "unable to decode certificate".to_string())?;
         let bad = || "error parsing certificate: x509: malformed certificate".to_string();
         let (_, cert) = der_content(&der).ok_or_else(bad)?;
         let (_, tbs) = der_content(cert).ok_or_else(bad)?;

@@ -178,19 +178,65 @@ fn bit_string(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The label and bytes of the first PEM block in `text`, as Go's
-/// `pem.Decode` finds it (text before the block is skipped).
-fn first_pem(text: &str) -> Option<(String, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let rest = &text[start + "-----BEGIN ".len()..];
-    let (label, rest) = rest.split_once("-----")?;
-    let end_marker = format!("-----END {label}-----");
-    let end = rest.find(&end_marker)?;
-    let body: String = rest[..end]
-        .lines()
-        .filter(|l| !l.contains(':'))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    Some((label.to_string(), base64_decode(&body)?))
+/// `pem.Decode` finds it: text before a `-----BEGIN ` line is skipped, and so
+/// is a block whose END line does not match its BEGIN line or whose base64
+/// does not decode (the search goes on after that block's BEGIN line).
+pub(super) fn first_pem(text: &str) -> Option<(String, Vec<u8>)> {
+    const BEGIN: &str = "-----BEGIN ";
+    const END: &str = "\n-----END ";
+    let mut rest = text;
+    loop {
+        rest = match rest.strip_prefix(BEGIN) {
+            Some(after) => after,
+            None => &rest[rest.find(&format!("\n{BEGIN}"))? + 1 + BEGIN.len()..],
+        };
+        let (type_line, after) = pem_line(rest);
+        rest = after;
+        let Some(label) = type_line.strip_suffix("-----") else { continue };
+        // Header lines (`Key: value`) come before the base64.
+        let mut headers = false;
+        loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let (line, next) = pem_line(rest);
+            if !line.contains(':') {
+                break;
+            }
+            headers = true;
+            rest = next;
+        }
+        // Without headers the END line may follow the BEGIN line at once.
+        let (body_end, trailer) = if !headers && rest.starts_with(&END[1..]) {
+            (0, END.len() - 1)
+        } else {
+            match rest.find(END) {
+                Some(i) => (i, i + END.len()),
+                None => continue,
+            }
+        };
+        let end_line = &rest[trailer..];
+        let Some(after_end) = end_line.strip_prefix(label).and_then(|r| r.strip_prefix("-----"))
+        else {
+            continue;
+        };
+        if !pem_line(after_end).0.is_empty() {
+            continue;
+        }
+        let body: String = rest[..body_end].chars().filter(|c| *c != ' ' && *c != '\t').collect();
+        if let Some(bytes) = base64_decode(&body) {
+            return Some((label.to_string(), bytes));
+        }
+    }
+}
+
+/// Go's `pem` `getLine`: the text up to the next line feed (without a
+/// carriage return before it and without trailing spaces and tabs), and the
+/// text after that line feed.
+fn pem_line(text: &str) -> (&str, &str) {
+    let (line, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    (line.trim_end_matches([' ', '\t']), rest)
 }
 
 #[cfg(test)]
