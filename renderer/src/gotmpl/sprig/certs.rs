@@ -126,10 +126,12 @@ pub(super) fn register(f: &mut Funcs) {
 }
 
 /// The key a `...WithKey` function takes, and the PEM as Sprig keeps it.
+/// Sprig prints the key marshalled anew, not as the template gave it.
 fn with_key(pem: &Value) -> Result<(PrivKey, String), String> {
-    let pem = pem.as_str().unwrap_or_default();
-    let key = PrivKey::parse(pem).map_err(|e| format!("parsing private key: {e}"))?;
-    Ok((key, pem.to_string()))
+    let text = pem.as_str().unwrap_or_default();
+    let key = PrivKey::parse(text).map_err(|e| format!("parsing private key: {e}"))?;
+    let key_pem = key.to_pem().unwrap_or_else(|| text.to_string());
+    Ok((key, key_pem))
 }
 
 fn days(v: &Value) -> i64 {

@@ -1,13 +1,15 @@
 //! Private keys a certificate function takes, read as Sprig's `parsePrivateKeyPEM` reads them (RSA, ECDSA, Ed25519, DSA), with what a certificate needs of each.
 
+use aws_lc_rs::encoding::{AsDer, EcPrivateKeyRfc5915Der};
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
     EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
 };
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
-use super::certs::{oid, seq, tlv};
+use super::certs::{oid, pem, seq, tlv};
 use super::encoding::base64_decode;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
@@ -103,6 +105,22 @@ impl PrivKey {
         Curve::ALL.into_iter().find_map(|c| {
             EcdsaKeyPair::from_pkcs8(c.signing(), der).ok().map(|k| PrivKey::Ecdsa(k, c))
         })
+    }
+
+    /// The key as Sprig prints it in a certificate it made with the key
+    /// (Go's `pemBlockForKey` marshals the parsed key again): PKCS#1 for RSA,
+    /// SEC 1 for ECDSA, PKCS#8 for Ed25519. None for DSA, which no
+    /// certificate is made with.
+    pub(super) fn to_pem(&self) -> Option<String> {
+        match self {
+            PrivKey::Rsa(k) => k.to_pkcs1_pem(LineEnding::LF).ok().map(|p| p.to_string()),
+            PrivKey::Ecdsa(k, _) => {
+                let der: EcPrivateKeyRfc5915Der<'_> = k.private_key().as_der().ok()?;
+                Some(pem("EC PRIVATE KEY", der.as_ref()))
+            }
+            PrivKey::Ed25519(k) => Some(pem("PRIVATE KEY", k.to_pkcs8v1().ok()?.as_ref())),
+            PrivKey::Dsa => None,
+        }
     }
 
     /// The DER SubjectPublicKeyInfo of the key, as Go marshals it; a DSA
