@@ -294,7 +294,7 @@ fn der_unsigned(n: &[u8]) -> Vec<u8> {
 }
 
 /// The tag and content of the DER element at the start of `der`.
-fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
+pub(super) fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
     let (tag, head, len) = der_header(der)?;
     Some((tag, der.get(head..head.checked_add(len)?)?))
 }
@@ -315,7 +315,7 @@ fn der_header(der: &[u8]) -> Option<(u8, usize, usize)> {
 }
 
 /// The whole elements (header and content) that `content` is made of.
-fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
+pub(super) fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !content.is_empty() {
         let (_, head, len) = der_header(content)?;

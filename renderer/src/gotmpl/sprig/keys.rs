@@ -9,7 +9,7 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
-use super::certs::{oid, pem, seq, tlv};
+use super::certs::{der_children, der_content, oid, pem, seq, tlv};
 use super::encoding::base64_decode;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
@@ -78,7 +78,12 @@ impl PrivKey {
         match kind {
             "RSA" => rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(&der)
                 .map(|k| PrivKey::Rsa(Box::new(k)))
-                .map_err(|_| "parsing RSA private key from PEM: x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)".to_string()),
+                .map_err(|_| {
+                    format!(
+                        "parsing RSA private key from PEM: {}",
+                        parse_error(&der, KeyDer::Pkcs1)
+                    )
+                }),
             "EC" => Curve::ALL
                 .into_iter()
                 .find_map(|c| {
@@ -87,8 +92,7 @@ impl PrivKey {
                         .map(|k| PrivKey::Ecdsa(k, c))
                 })
                 .ok_or_else(|| {
-                    "parsing EC private key from PEM: x509: failed to parse EC private key"
-                        .to_string()
+                    format!("parsing EC private key from PEM: {}", parse_error(&der, KeyDer::Ec))
                 }),
             "DSA" => Ok(PrivKey::Dsa),
             _ => Err(format!("invalid private key type {label}")),
@@ -193,6 +197,75 @@ fn bit_string(bytes: &[u8]) -> Vec<u8> {
     let mut content = vec![0u8];
     content.extend_from_slice(bytes);
     tlv(0x03, &content)
+}
+
+/// Go's x509 structures for private keys, told apart as `asn1.Unmarshal`
+/// tells them: by the tags of the first elements of their SEQUENCE (it
+/// ignores elements after those a structure names).
+#[derive(Clone, Copy)]
+enum KeyDer {
+    /// version, N, E, D, P, Q, ...
+    Pkcs1,
+    /// version, private key, optional [0] curve, optional [1] public key
+    Ec,
+    /// version, algorithm identifier, private key
+    Pkcs8,
+}
+
+impl KeyDer {
+    fn fits(self, der: &[u8]) -> bool {
+        let Some((0x30, content)) = der_content(der) else { return false };
+        let Some(tags) = der_children(content).map(|c| c.iter().map(|e| e[0]).collect::<Vec<_>>())
+        else {
+            return false;
+        };
+        match self {
+            KeyDer::Pkcs1 => tags.len() >= 6 && tags[..6].iter().all(|t| *t == 0x02),
+            KeyDer::Ec => tags.starts_with(&[0x02, 0x04]),
+            KeyDer::Pkcs8 => tags.starts_with(&[0x02, 0x30, 0x04]),
+        }
+    }
+}
+
+/// Go's x509 error for key DER that its parser for `wanted` does not read:
+/// the parser to use instead when the DER has another structure's shape
+/// (`ParsePKCS1PrivateKey` and `ParseECPrivateKey` test for them), and for
+/// an EC key, the version or curve Go does not know.
+fn parse_error(der: &[u8], wanted: KeyDer) -> String {
+    let use_instead = |name: &str| {
+        format!("x509: failed to parse private key (use {name} instead for this key format)")
+    };
+    match wanted {
+        KeyDer::Pkcs1 if !KeyDer::Pkcs1.fits(der) && KeyDer::Ec.fits(der) => {
+            use_instead("ParseECPrivateKey")
+        }
+        KeyDer::Pkcs1 => use_instead("ParsePKCS8PrivateKey"),
+        KeyDer::Ec if KeyDer::Ec.fits(der) => ec_key_error(der),
+        KeyDer::Ec if KeyDer::Pkcs8.fits(der) => use_instead("ParsePKCS8PrivateKey"),
+        KeyDer::Ec if KeyDer::Pkcs1.fits(der) => use_instead("ParsePKCS1PrivateKey"),
+        _ => "x509: failed to parse EC private key".into(),
+    }
+}
+
+/// Why Go rejects an EC private key of the right shape: its version is not
+/// 1, or its curve is none Go names (P-224 and the curves kiln signs with).
+fn ec_key_error(der: &[u8]) -> String {
+    let fields = der_content(der).and_then(|(_, c)| der_children(c)).unwrap_or_default();
+    let version = fields.first().and_then(|f| der_content(f)).map(|(_, v)| v).unwrap_or_default();
+    if version != [1] {
+        let n = version.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
+        return format!("x509: unknown EC private key version {n}");
+    }
+    let curve = fields.iter().find(|f| f[0] == 0xa0).and_then(|f| der_content(f)).map(|(_, c)| c);
+    let p224 = oid(&[1, 3, 132, 0, 33]);
+    let known = curve.is_some_and(|c| {
+        c == p224.as_slice() || Curve::ALL.into_iter().any(|k| c == oid(k.oid()).as_slice())
+    });
+    if known {
+        "x509: failed to parse EC private key".into()
+    } else {
+        "x509: unknown elliptic curve".into()
+    }
 }
 
 /// The label and bytes of the first PEM block in `text`, as Go's
