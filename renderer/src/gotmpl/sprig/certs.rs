@@ -10,7 +10,7 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 use super::encoding::base64_decode;
-use super::keys::PrivKey;
+use super::keys::{PrivKey, first_pem};
 use crate::gotmpl::{Funcs, Function, Param, Struct, Value};
 
 /// The type of the certificates Sprig's functions make and the CA they take.
@@ -110,7 +110,8 @@ pub(super) fn register(f: &mut Funcs) {
             };
             let cert = decode(&a[0], "certificate")?;
             let key = decode(&a[1], "private key")?;
-            if !cert.contains("-----BEGIN") {
+            // Sprig decodes the PEM block before it parses the certificate.
+            if first_pem(&cert).is_none() {
                 return Err("unable to decode certificate".into());
             }
             Issuer::of_cert(&cert).map_err(|_| {
@@ -125,10 +126,12 @@ pub(super) fn register(f: &mut Funcs) {
 }
 
 /// The key a `...WithKey` function takes, and the PEM as Sprig keeps it.
+/// Sprig prints the key marshalled anew, not as the template gave it.
 fn with_key(pem: &Value) -> Result<(PrivKey, String), String> {
-    let pem = pem.as_str().unwrap_or_default();
-    let key = PrivKey::parse(pem).map_err(|e| format!("parsing private key: {e}"))?;
-    Ok((key, pem.to_string()))
+    let text = pem.as_str().unwrap_or_default();
+    let key = PrivKey::parse(text).map_err(|e| format!("parsing private key: {e}"))?;
+    let key_pem = key.to_pem().unwrap_or_else(|| text.to_string());
+    Ok((key, key_pem))
 }
 
 fn days(v: &Value) -> i64 {
@@ -245,15 +248,8 @@ impl Issuer {
 
     /// The issuer that the PEM certificate `cert_pem` describes.
     fn of_cert(cert_pem: &str) -> Result<Issuer, String> {
-        let b64: String = cert_pem
-            .lines()
-            .skip_while(|l| !l.starts_with("-----BEGIN"))
-            .skip(1)
-            .take_while(|l| !l.starts_with("-----END"))
-            .collect();
-        let der = base64_decode(&b64)
-            .filter(|d| !d.is_empty())
-            .ok_or_else(|| "unable to decode certificate".to_string())?;
+        let (_, der) =
+            first_pem(cert_pem).ok_or_else(|| "unable to decode certificate".to_string())?;
         let bad = || "error parsing certificate: x509: malformed certificate".to_string();
         let (_, cert) = der_content(&der).ok_or_else(bad)?;
         let (_, tbs) = der_content(cert).ok_or_else(bad)?;
@@ -298,7 +294,7 @@ fn der_unsigned(n: &[u8]) -> Vec<u8> {
 }
 
 /// The tag and content of the DER element at the start of `der`.
-fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
+pub(super) fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
     let (tag, head, len) = der_header(der)?;
     Some((tag, der.get(head..head.checked_add(len)?)?))
 }
@@ -319,7 +315,7 @@ fn der_header(der: &[u8]) -> Option<(u8, usize, usize)> {
 }
 
 /// The whole elements (header and content) that `content` is made of.
-fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
+pub(super) fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !content.is_empty() {
         let (_, head, len) = der_header(content)?;

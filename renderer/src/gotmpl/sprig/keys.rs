@@ -1,13 +1,15 @@
 //! Private keys a certificate function takes, read as Sprig's `parsePrivateKeyPEM` reads them (RSA, ECDSA, Ed25519, DSA), with what a certificate needs of each.
 
+use aws_lc_rs::encoding::{AsDer, EcPrivateKeyRfc5915Der};
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
     EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
 };
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
-use super::certs::{oid, seq, tlv};
+use super::certs::{der_children, der_content, oid, pem, seq, tlv};
 use super::encoding::base64_decode;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
@@ -76,7 +78,12 @@ impl PrivKey {
         match kind {
             "RSA" => rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(&der)
                 .map(|k| PrivKey::Rsa(Box::new(k)))
-                .map_err(|_| "parsing RSA private key from PEM: x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)".to_string()),
+                .map_err(|_| {
+                    format!(
+                        "parsing RSA private key from PEM: {}",
+                        parse_error(&der, KeyDer::Pkcs1)
+                    )
+                }),
             "EC" => Curve::ALL
                 .into_iter()
                 .find_map(|c| {
@@ -85,8 +92,7 @@ impl PrivKey {
                         .map(|k| PrivKey::Ecdsa(k, c))
                 })
                 .ok_or_else(|| {
-                    "parsing EC private key from PEM: x509: failed to parse EC private key"
-                        .to_string()
+                    format!("parsing EC private key from PEM: {}", parse_error(&der, KeyDer::Ec))
                 }),
             "DSA" => Ok(PrivKey::Dsa),
             _ => Err(format!("invalid private key type {label}")),
@@ -103,6 +109,22 @@ impl PrivKey {
         Curve::ALL.into_iter().find_map(|c| {
             EcdsaKeyPair::from_pkcs8(c.signing(), der).ok().map(|k| PrivKey::Ecdsa(k, c))
         })
+    }
+
+    /// The key as Sprig prints it in a certificate it made with the key
+    /// (Go's `pemBlockForKey` marshals the parsed key again): PKCS#1 for RSA,
+    /// SEC 1 for ECDSA, PKCS#8 for Ed25519. None for DSA, which no
+    /// certificate is made with.
+    pub(super) fn to_pem(&self) -> Option<String> {
+        match self {
+            PrivKey::Rsa(k) => k.to_pkcs1_pem(LineEnding::LF).ok().map(|p| p.to_string()),
+            PrivKey::Ecdsa(k, _) => {
+                let der: EcPrivateKeyRfc5915Der<'_> = k.private_key().as_der().ok()?;
+                Some(pem("EC PRIVATE KEY", der.as_ref()))
+            }
+            PrivKey::Ed25519(k) => Some(pem("PRIVATE KEY", k.to_pkcs8v1().ok()?.as_ref())),
+            PrivKey::Dsa => None,
+        }
     }
 
     /// The DER SubjectPublicKeyInfo of the key, as Go marshals it; a DSA
@@ -177,20 +199,135 @@ fn bit_string(bytes: &[u8]) -> Vec<u8> {
     tlv(0x03, &content)
 }
 
+/// Go's x509 structures for private keys, told apart as `asn1.Unmarshal`
+/// tells them: by the tags of the first elements of their SEQUENCE (it
+/// ignores elements after those a structure names).
+#[derive(Clone, Copy)]
+enum KeyDer {
+    /// version, N, E, D, P, Q, ...
+    Pkcs1,
+    /// version, private key, optional [0] curve, optional [1] public key
+    Ec,
+    /// version, algorithm identifier, private key
+    Pkcs8,
+}
+
+impl KeyDer {
+    fn fits(self, der: &[u8]) -> bool {
+        let Some((0x30, content)) = der_content(der) else { return false };
+        let Some(tags) = der_children(content).map(|c| c.iter().map(|e| e[0]).collect::<Vec<_>>())
+        else {
+            return false;
+        };
+        match self {
+            KeyDer::Pkcs1 => tags.len() >= 6 && tags[..6].iter().all(|t| *t == 0x02),
+            KeyDer::Ec => tags.starts_with(&[0x02, 0x04]),
+            KeyDer::Pkcs8 => tags.starts_with(&[0x02, 0x30, 0x04]),
+        }
+    }
+}
+
+/// Go's x509 error for key DER that its parser for `wanted` does not read:
+/// the parser to use instead when the DER has another structure's shape
+/// (`ParsePKCS1PrivateKey` and `ParseECPrivateKey` test for them), and for
+/// an EC key, the version or curve Go does not know.
+fn parse_error(der: &[u8], wanted: KeyDer) -> String {
+    let use_instead = |name: &str| {
+        format!("x509: failed to parse private key (use {name} instead for this key format)")
+    };
+    match wanted {
+        KeyDer::Pkcs1 if !KeyDer::Pkcs1.fits(der) && KeyDer::Ec.fits(der) => {
+            use_instead("ParseECPrivateKey")
+        }
+        KeyDer::Pkcs1 => use_instead("ParsePKCS8PrivateKey"),
+        KeyDer::Ec if KeyDer::Ec.fits(der) => ec_key_error(der),
+        KeyDer::Ec if KeyDer::Pkcs8.fits(der) => use_instead("ParsePKCS8PrivateKey"),
+        KeyDer::Ec if KeyDer::Pkcs1.fits(der) => use_instead("ParsePKCS1PrivateKey"),
+        _ => "x509: failed to parse EC private key".into(),
+    }
+}
+
+/// Why Go rejects an EC private key of the right shape: its version is not
+/// 1, or its curve is none Go names (P-224 and the curves kiln signs with).
+fn ec_key_error(der: &[u8]) -> String {
+    let fields = der_content(der).and_then(|(_, c)| der_children(c)).unwrap_or_default();
+    let version = fields.first().and_then(|f| der_content(f)).map(|(_, v)| v).unwrap_or_default();
+    if version != [1] {
+        let n = version.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
+        return format!("x509: unknown EC private key version {n}");
+    }
+    let curve = fields.iter().find(|f| f[0] == 0xa0).and_then(|f| der_content(f)).map(|(_, c)| c);
+    let p224 = oid(&[1, 3, 132, 0, 33]);
+    let known = curve.is_some_and(|c| {
+        c == p224.as_slice() || Curve::ALL.into_iter().any(|k| c == oid(k.oid()).as_slice())
+    });
+    if known {
+        "x509: failed to parse EC private key".into()
+    } else {
+        "x509: unknown elliptic curve".into()
+    }
+}
+
 /// The label and bytes of the first PEM block in `text`, as Go's
-/// `pem.Decode` finds it (text before the block is skipped).
-fn first_pem(text: &str) -> Option<(String, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let rest = &text[start + "-----BEGIN ".len()..];
-    let (label, rest) = rest.split_once("-----")?;
-    let end_marker = format!("-----END {label}-----");
-    let end = rest.find(&end_marker)?;
-    let body: String = rest[..end]
-        .lines()
-        .filter(|l| !l.contains(':'))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    Some((label.to_string(), base64_decode(&body)?))
+/// `pem.Decode` finds it: text before a `-----BEGIN ` line is skipped, and so
+/// is a block whose END line does not match its BEGIN line or whose base64
+/// does not decode (the search goes on after that block's BEGIN line).
+pub(super) fn first_pem(text: &str) -> Option<(String, Vec<u8>)> {
+    const BEGIN: &str = "-----BEGIN ";
+    const END: &str = "\n-----END ";
+    let mut rest = text;
+    loop {
+        rest = match rest.strip_prefix(BEGIN) {
+            Some(after) => after,
+            None => &rest[rest.find(&format!("\n{BEGIN}"))? + 1 + BEGIN.len()..],
+        };
+        let (type_line, after) = pem_line(rest);
+        rest = after;
+        let Some(label) = type_line.strip_suffix("-----") else { continue };
+        // Header lines (`Key: value`) come before the base64.
+        let mut headers = false;
+        loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let (line, next) = pem_line(rest);
+            if !line.contains(':') {
+                break;
+            }
+            headers = true;
+            rest = next;
+        }
+        // Without headers the END line may follow the BEGIN line at once.
+        let (body_end, trailer) = if !headers && rest.starts_with(&END[1..]) {
+            (0, END.len() - 1)
+        } else {
+            match rest.find(END) {
+                Some(i) => (i, i + END.len()),
+                None => continue,
+            }
+        };
+        let end_line = &rest[trailer..];
+        let Some(after_end) = end_line.strip_prefix(label).and_then(|r| r.strip_prefix("-----"))
+        else {
+            continue;
+        };
+        if !pem_line(after_end).0.is_empty() {
+            continue;
+        }
+        let body: String = rest[..body_end].chars().filter(|c| *c != ' ' && *c != '\t').collect();
+        if let Some(bytes) = base64_decode(&body) {
+            return Some((label.to_string(), bytes));
+        }
+    }
+}
+
+/// Go's `pem` `getLine`: the text up to the next line feed (without a
+/// carriage return before it and without trailing spaces and tabs), and the
+/// text after that line feed.
+fn pem_line(text: &str) -> (&str, &str) {
+    let (line, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    (line.trim_end_matches([' ', '\t']), rest)
 }
 
 #[cfg(test)]
