@@ -89,6 +89,7 @@ fn prepare(raw: &[u8]) -> Prepared {
         return Prepared::Report(failure);
     }
     normalize_meta_schema(&mut schema);
+    accept_unfetched_refs(&mut schema);
     encode_refs(&mut schema);
     localize_own_refs(&mut schema);
     let not_built = |e: jsonschema::ValidationError<'_>| match first_relative_ref(&schema) {
@@ -1448,6 +1449,58 @@ fn encode_refs(schema: &mut serde_json::Value) {
     }
 }
 
+/// Takes every `$ref` to an `http(s)` document as a schema that accepts
+/// any value. Helm downloads such a document (app-template v3's whole
+/// schema is a `$ref` to the common library's on GitHub; other charts
+/// point at Kubernetes' published definitions) and validates against it;
+/// kiln renders alike everywhere and fetches nothing, so it renders what
+/// Helm renders for values the remote schema accepts, and does not check
+/// them against it. A document the schema names by an `$id`, and the
+/// drafts' own documents (which Helm and the validator carry), are not
+/// remote. Where a `$ref` hides its siblings (drafts 4 to 7) the whole
+/// subschema accepts any value; from 2019-09 its siblings still apply.
+fn accept_unfetched_refs(schema: &mut serde_json::Value) {
+    let objects = super::refcycle::schema_objects(schema);
+    let document = |uri: &str| uri.split('#').next().unwrap_or_default().to_string();
+    let ids: Vec<String> = objects
+        .iter()
+        .filter_map(|(_, node)| node.get("$id").or_else(|| node.get("id"))?.as_str())
+        .map(document)
+        .collect();
+    let remote: Vec<String> = objects
+        .iter()
+        .filter(|(_, node)| {
+            node.get("$ref").and_then(serde_json::Value::as_str).is_some_and(|r| {
+                let doc = document(r);
+                let host = doc
+                    .split_once("://")
+                    .map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
+                matches!(
+                    url_scheme(&doc).map(str::to_ascii_lowercase).as_deref(),
+                    Some("http" | "https")
+                ) && !host.eq_ignore_ascii_case("json-schema.org")
+                    && !ids.contains(&doc)
+            })
+        })
+        .map(|(pointer, _)| pointer.clone())
+        .collect();
+    drop(objects);
+    let hides_siblings = matches!(
+        super::metaschema::draft_of(schema),
+        jsonschema::Draft::Draft4 | jsonschema::Draft::Draft6 | jsonschema::Draft::Draft7
+    );
+    for pointer in remote {
+        if let Some(node) = schema.pointer_mut(&pointer).and_then(serde_json::Value::as_object_mut)
+        {
+            if hides_siblings {
+                node.clear();
+            } else {
+                node.remove("$ref");
+            }
+        }
+    }
+}
+
 /// Writes a `$ref` that names the schema's own document by another URI
 /// (`./values.schema.json#/x`, `values.schema.json`, its `$id`) as the
 /// fragment alone, which the Rust validator resolves as Helm resolves the
@@ -1579,22 +1632,16 @@ fn to_json(v: &Value) -> serde_json::Value {
 mod tests {
     use super::{Prepared, grouped, prepare, prepared};
 
-    /// Documents Helm would fetch over HTTP or read from the machine: its
-    /// report names the loading failure (whose text depends on the machine:
-    /// the network's answer, the file's content), so kiln names its own
-    /// reason there instead of building nothing.
+    /// Documents Helm would read from the machine: its report names the
+    /// loading failure (whose text depends on the machine: the file's
+    /// content), so kiln names its own reason there instead of building
+    /// nothing.
     #[test]
     fn a_ref_kiln_cannot_load_is_reported_as_helm_reports_a_failed_load() {
-        let cases = [
-            (
-                r#"{"properties": {"a": {"$ref": "https://example.com/s.json"}}}"#,
-                r#"failing loading "https://example.com/s.json": kiln loads no schema over the network"#,
-            ),
-            (
-                r#"{"properties": {"a": {"$ref": "file:///etc/s.json#/x"}}}"#,
-                r#"failing loading "file:///etc/s.json": kiln reads no file outside the chart"#,
-            ),
-        ];
+        let cases = [(
+            r#"{"properties": {"a": {"$ref": "file:///etc/s.json#/x"}}}"#,
+            r#"failing loading "file:///etc/s.json": kiln reads no file outside the chart"#,
+        )];
         for (schema, want) in cases {
             match prepare(schema.as_bytes()) {
                 Prepared::Report(report) => assert_eq!(report, want, "{schema}"),
@@ -1602,6 +1649,35 @@ mod tests {
                 Prepared::Ready { .. } => panic!("{schema}: built"),
             }
         }
+    }
+
+    /// A document Helm downloads is one kiln does not fetch: it accepts
+    /// any value there, and the rest of the schema still applies (drafts 4
+    /// to 7 hide a `$ref`'s siblings, later drafts do not).
+    #[test]
+    fn a_remote_ref_accepts_any_value_and_the_rest_still_applies() {
+        let valid = |schema: &str, values: serde_json::Value| match prepare(schema.as_bytes()) {
+            Prepared::Ready { validator, .. } => validator.is_valid(&values),
+            _ => panic!("{schema}: not built"),
+        };
+        let app_template = r#"{"$ref": "https://example.com/common/values.schema.json"}"#;
+        assert!(valid(app_template, serde_json::json!({"anything": [1, "x"]})));
+        let draft7 = r#"{"$schema": "http://json-schema.org/draft-07/schema#", "properties": {
+            "c": {"$ref": "https://example.com/defs.json#/definitions/Container", "type": "string"},
+            "n": {"type": "integer"}}}"#;
+        assert!(valid(draft7, serde_json::json!({"c": {"image": "x"}, "n": 1})));
+        assert!(!valid(draft7, serde_json::json!({"c": {}, "n": "one"})));
+        let later =
+            r#"{"properties": {"c": {"$ref": "http://example.com/d.json", "type": "string"}}}"#;
+        assert!(valid(later, serde_json::json!({"c": "x"})));
+        assert!(!valid(later, serde_json::json!({"c": 1})));
+        // The schema's own `$id` and the drafts' documents are not remote.
+        let own = r#"{"$id": "https://example.com/s.json", "definitions": {"p": {"type": "string"}},
+            "properties": {"a": {"$ref": "https://example.com/s.json#/definitions/p"}}}"#;
+        assert!(!valid(own, serde_json::json!({"a": 1})));
+        let draft =
+            r#"{"properties": {"a": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}"#;
+        assert!(!valid(draft, serde_json::json!({"a": 1})));
     }
 
     #[test]

@@ -5,8 +5,11 @@ Usage: renderer/tests/helm/record.py [ORACLE [CASE...]]   (ORACLE default, or ""
 Records the CASEs named, every case when none is named.
 Writes expected/<case>.out (the rendered stream) or expected/<case>.err (the error text).
 KILN_CASE=substring records only the cases whose name contains it (as the test runs them).
+A case with "serve": DIR has DIR served over HTTP on 127.0.0.1:18931 while Helm renders it,
+so that Helm downloads the remote schemas its values.schema.json names from there (kiln
+fetches nothing; see "Deliberate differences" in README.md).
 """
-import json, os, subprocess, sys
+import functools, http.server, json, os, subprocess, sys, threading
 
 here = os.path.dirname(os.path.abspath(__file__))
 oracle = (sys.argv[1] if len(sys.argv) > 1 else "") or "/work/shared/oracles/helm-template"
@@ -27,6 +30,16 @@ for c in cases:
         "skip_tests": False,
         "show_only": [],
     }))
+served = {c["serve"] for c in cases if "serve" in c}
+if len(served) > 1:
+    sys.exit(f"record the cases that serve {sorted(served)} one directory at a time")
+if served:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=os.path.join(here, served.pop()))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 18931), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
 res = subprocess.run([oracle, "--batch"], input="\n".join(jobs) + "\n", capture_output=True, text=True)
 lines = res.stdout.splitlines()
 if len(lines) != len(cases):
