@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
+use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SourceText, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -2330,10 +2330,44 @@ impl Builder<'_> {
                         after: Value::Null,
                     }
                 });
+                // kyaml's merge walk reads schemas written in comments on the
+                // fields of the object's nodes, then of the patch's.
+                // Only a text with a comment can hold one.
+                let piece = |t: &SourceText| {
+                    t.file.get(t.range.clone()).filter(|t| t.contains('#')).map(str::to_string)
+                };
+                let patch_text =
+                    doc_pieces.get(n).cloned().flatten().and_then(|range| text.get(range));
+                let (dest_values, dest_keys) = r
+                    .text
+                    .as_ref()
+                    .and_then(piece)
+                    .map(|t| ynode::field_comments(&t))
+                    .unwrap_or_default();
+                let (patch_values, patch_keys) = patch_text
+                    .filter(|t| t.contains('#'))
+                    .map(ynode::field_comments)
+                    .unwrap_or_default();
+                let comments: Vec<_> = [dest_values, patch_values, dest_keys, patch_keys]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply_with(&r.value, &doc, &schema_gvk, schema)
+                    patch::strategic_merge::apply_with(
+                        &r.value,
+                        &doc,
+                        &schema_gvk,
+                        schema,
+                        &comments,
+                    )
                 } else {
-                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &schema_gvk, schema)
+                    patch::strategic_merge::apply_verbatim_with(
+                        &r.value,
+                        &doc,
+                        &schema_gvk,
+                        schema,
+                        &comments,
+                    )
                 };
                 match merged.map_err(|mut e| {
                     let patch = doc_pieces

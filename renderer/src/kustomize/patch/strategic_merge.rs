@@ -38,7 +38,7 @@
 //!   `smp-dup-*`, recorded from `kubectl kustomize`).
 
 use super::Error;
-use super::schema::{OpenApi, Schema};
+use super::schema::{FieldComment, OpenApi, Schema};
 use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
@@ -54,23 +54,26 @@ const DIRECTIVE: &str = "$patch";
 /// any other field: restoring them is the caller's business, as it is in
 /// kustomize's patch transformer.
 pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_with(target, patch, gvk, OpenApi::builtin())
+    apply_with(target, patch, gvk, OpenApi::builtin(), &[])
 }
 
 /// [`apply`] with the merge keys of `schema` (an `openapi:` file) instead of
-/// kustomize's built-in schema.
+/// kustomize's built-in schema, and the schemas written in comments on
+/// fields of the target and then of the patch (see [`FieldComment`]),
+/// which win over it.
 pub fn apply_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
+    comments: &[(Vec<String>, FieldComment)],
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let mut patch = patch.clone();
     stringify_metadata(&mut patch);
-    apply_verbatim_with(target, &patch, gvk, schema)
+    apply_verbatim_with(target, &patch, gvk, schema, comments)
 }
 
 /// [`apply`] as the `patches:` field applies a strategic merge patch: the
@@ -79,21 +82,23 @@ pub fn apply_with(
 /// `kubectl kustomize`: corpus case 085 against patch case
 /// smp-null-last-annotation, which uses `patchesStrategicMerge`).
 pub fn apply_verbatim(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_verbatim_with(target, patch, gvk, OpenApi::builtin())
+    apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[])
 }
 
-/// [`apply_verbatim`] with the merge keys of `schema`.
+/// [`apply_verbatim`] with the merge keys of `schema` and the schemas
+/// written in comments (see [`apply_with`]).
 pub fn apply_verbatim_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
+    comments: &[(Vec<String>, FieldComment)],
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let patch = patch.clone();
-    let schema = schema.root(gvk);
+    let schema = schema.root(gvk).with_comments(comments);
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
@@ -350,7 +355,7 @@ fn merge_field(
 ) -> Result<(), Error> {
     let dv = dest.get_mut(&key).map(std::mem::take);
     path.push(key.clone());
-    let merged = merge(dv, patch, schema.field(&key), path)?;
+    let merged = merge(dv, patch, schema.field(&key).commented(path), path)?;
     path.pop();
     match merged {
         Some(m) => {
