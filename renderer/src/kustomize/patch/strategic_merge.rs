@@ -470,6 +470,17 @@ fn merge_scalar_set(
     schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
+    // kyaml merges a set by its elements' text, and fails on the first
+    // element of the patch that is a collection.
+    if let Some(e) = patch.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))) {
+        return Err(Error::WrongKind {
+            path: path.join("."),
+            expected: "Scalar",
+            got: shape(e).map_or("Mapping", shape_name),
+            contents: crate::yaml::node_to_string(e),
+            node: Box::new(e.clone()),
+        });
+    }
     let mut values: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {
         let t = scalar_text(v);
@@ -648,6 +659,17 @@ fn merge_keyed(
     elem_schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
+    // kyaml reads each element of the target's list as a map to find its
+    // keys, and fails on the first that is no map (a patch's are skipped).
+    if let Some(e) = dest.iter().find(|e| !matches!(e, Value::Map(_) | Value::Null)) {
+        return Err(Error::WrongKind {
+            path: path.join("."),
+            expected: "Mapping",
+            got: shape(e).map_or("Scalar", shape_name),
+            contents: crate::yaml::node_to_string(e),
+            node: Box::new(e.clone()),
+        });
+    }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
     for e in patch.iter().chain(dest.iter()) {

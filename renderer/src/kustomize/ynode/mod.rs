@@ -1088,63 +1088,18 @@ pub(super) fn field_comments(text: &str) -> (Found, Found) {
     (values, keys)
 }
 
-/// The keys of a JSON schema that make go-openapi's `spec.Schema` differ
-/// from an empty one (besides `x-` extensions); kyaml ignores a comment
-/// whose schema is empty.
-const SCHEMA_KEYS: &[&str] = &[
-    "id",
-    "$schema",
-    "$ref",
-    "description",
-    "type",
-    "nullable",
-    "format",
-    "title",
-    "default",
-    "maximum",
-    "exclusiveMaximum",
-    "minimum",
-    "exclusiveMinimum",
-    "maxLength",
-    "minLength",
-    "pattern",
-    "maxItems",
-    "minItems",
-    "uniqueItems",
-    "multipleOf",
-    "enum",
-    "maxProperties",
-    "minProperties",
-    "required",
-    "items",
-    "allOf",
-    "oneOf",
-    "anyOf",
-    "not",
-    "properties",
-    "additionalProperties",
-    "patternProperties",
-    "dependencies",
-    "additionalItems",
-    "definitions",
-    "discriminator",
-    "readOnly",
-    "xml",
-    "externalDocs",
-    "example",
-];
-
 /// kyaml's `FieldMeta.Read` of a node's comments: the first that is not
 /// empty (the line comment, then the head comment), without its leading
-/// `#`s, as a JSON schema; `None` when it is no JSON object or an empty schema.
+/// `#`s, as a JSON schema; `None` when it is no JSON object or `{}`.
 fn field_comment(notes: &comments::Notes) -> Option<FieldComment> {
     let text = [&notes.line, &notes.head].into_iter().find(|c| !c.is_empty())?;
     let json: serde_json::Value = serde_json::from_str(text.trim_start_matches('#')).ok()?;
     let fields = json.as_object()?;
     // kyaml looks the patch extensions up by their lower-case names only.
     let extension = |name: &str| fields.get(name).and_then(serde_json::Value::as_str);
-    let extended = fields.keys().any(|k| k.to_ascii_lowercase().starts_with("x-"));
-    if !extended && !fields.keys().any(|k| SCHEMA_KEYS.contains(&k.as_str())) {
+    // go-openapi keeps every key it does not know too (as an extension or
+    // an extra property), so only `{}` reads as the empty schema.
+    if fields.is_empty() {
         return None;
     }
     let merges = extension("x-kubernetes-patch-strategy")
