@@ -463,6 +463,18 @@ pub(crate) fn scalar_text(v: &Value) -> String {
     }
 }
 
+/// kyaml's error for an element of a list that is not of the kind the
+/// list's merge reads its elements as.
+fn element_of_wrong_kind(path: &[String], expected: &'static str, element: &Value) -> Error {
+    Error::WrongKind {
+        path: path.join("."),
+        expected,
+        got: shape(element).map_or("Scalar", shape_name),
+        contents: crate::yaml::node_to_string(element),
+        node: Box::new(element.clone()),
+    }
+}
+
 /// A list of scalars merged as a set (`metadata.finalizers`).
 fn merge_scalar_set(
     mut dest: Vec<Value>,
@@ -473,13 +485,7 @@ fn merge_scalar_set(
     // kyaml merges a set by its elements' text, and fails on the first
     // element of the patch that is a collection.
     if let Some(e) = patch.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))) {
-        return Err(Error::WrongKind {
-            path: path.join("."),
-            expected: "Scalar",
-            got: shape(e).map_or("Mapping", shape_name),
-            contents: crate::yaml::node_to_string(e),
-            node: Box::new(e.clone()),
-        });
+        return Err(element_of_wrong_kind(path, "Scalar", e));
     }
     let mut values: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {
@@ -662,13 +668,7 @@ fn merge_keyed(
     // kyaml reads each element of the target's list as a map to find its
     // keys, and fails on the first that is no map (a patch's are skipped).
     if let Some(e) = dest.iter().find(|e| !matches!(e, Value::Map(_) | Value::Null)) {
-        return Err(Error::WrongKind {
-            path: path.join("."),
-            expected: "Mapping",
-            got: shape(e).map_or("Scalar", shape_name),
-            contents: crate::yaml::node_to_string(e),
-            node: Box::new(e.clone()),
-        });
+        return Err(element_of_wrong_kind(path, "Mapping", e));
     }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
