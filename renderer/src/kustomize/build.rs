@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, Step};
+use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SourceText, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -36,6 +36,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         idents: None,
         vars: Vec::new(),
         config: Config::default(),
+        go_config: Config::default(),
         schema: None,
         schema_set: false,
         transformer_notes: false,
@@ -45,7 +46,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         probing: None,
     };
     check_build_dir(tree, dir)?;
-    let mut acc = b.kustomization(dir)?;
+    let (mut acc, _) = b.kustomization(dir)?;
     add_hashes(&mut acc, true);
     name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
@@ -202,6 +203,11 @@ struct Builder<'a> {
     /// Field specs from `configurations:` and `crds:` met so far; like
     /// kustomize's accumulated transformer config they reach the overlays.
     config: Config,
+    /// kustomize's transformer configuration of the accumulator being
+    /// built, as kustomize merges it (its defaults and the `configurations:`
+    /// and `crds:` reached, each list in Go's sorted order): whether a merge
+    /// conflicts, and what its message prints, depend on that order.
+    go_config: Config,
     /// The schema of the top kustomization's `openapi: {path: ...}`.
     schema: Option<patch::OpenApi>,
     /// Whether a kustomization already chose the OpenAPI schema (a custom
@@ -757,12 +763,23 @@ impl Builder<'_> {
     /// `crds` and those of its bases (not those of a sibling base), and
     /// hands it on to the kustomization that lists it; a component adds to
     /// the configuration of the kustomization it runs in.
-    fn kustomization(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
+    /// Also returns the kustomization's transformer configuration as
+    /// kustomize holds it ([`Builder::go_config`]), for the caller to merge.
+    fn kustomization(&mut self, dir: &str) -> Result<(Vec<Resource>, Config), Error> {
         let outer = std::mem::take(&mut self.config);
+        let outer_go = std::mem::take(&mut self.go_config);
         let built = self.kustomization_in(dir);
         let own = std::mem::replace(&mut self.config, outer);
         self.config.merge(own);
-        built
+        let own_go = std::mem::replace(&mut self.go_config, outer_go);
+        built.map(|acc| (acc, own_go))
+    }
+
+    /// Merges a transformer configuration into the accumulator's, as
+    /// kustomize's `MergeConfig` does ([`Config::go_merge`]).
+    fn merge_go_config(&mut self, other: &Config, file: &str) -> Result<(), Error> {
+        self.go_config = self.go_config.go_merge(other).map_err(|m| invalid(file, m))?;
+        Ok(())
     }
 
     fn kustomization_in(&mut self, dir: &str) -> Result<Vec<Resource>, Error> {
@@ -844,15 +861,28 @@ impl Builder<'_> {
         for entry in &k.resources {
             self.resource(k, dir, entry, acc).map_err(|e| e.within("accumulating resources"))?;
         }
+        // kustomize merges the `configurations:` files in turn, each sorted,
+        // then merges them into its defaults, and that into the accumulated
+        // configuration; the last merge's error prints the configuration.
+        let mut files = Config::default();
+        let mut last = k.file.clone();
         for rel in &k.configurations {
             let (path, text) = self.read_file(k, dir, rel)?;
             // kustomize reads the file's first document through
             // sigs.k8s.io/yaml (YAML 1.1, then Go's strict JSON decoder).
             if let Some(doc) = yaml::parse_first_document_helm(&text, &path)? {
-                self.config.merge(Config::parse(&doc, &path)?);
+                let file = Config::parse(&doc, &path)?;
+                self.config.merge(file.clone());
+                files = files.go_merge(&file.go_sorted()).map_err(|m| invalid(&path, m))?;
             }
-            self.config.check_conflicts(&path)?;
+            last = path;
         }
+        let mut own = Config::go_default();
+        if !k.configurations.is_empty() {
+            own = own.go_merge(&files).map_err(|m| invalid(&last, m))?;
+        }
+        self.merge_go_config(&own, &last)
+            .map_err(|e| e.within(format!("merging config &{}", own.go_v())))?;
         // kustomize reads every `crds:` file into one configuration (naming
         // the whole list where a file fails to load), then merges that into
         // its own, which may conflict: it then prints what the files gave.
@@ -867,9 +897,8 @@ impl Builder<'_> {
         }
         if let Some(path) = last {
             self.config.merge(crds.clone());
-            self.config
-                .check_conflicts(&path)
-                .map_err(|e| e.within(format!("merging CRDs &{}", crds.go_v())))?;
+            self.merge_go_config(&crds, &path)
+                .map_err(|e| e.within(format!("merging CRDs &{}", crds.crds_go_v())))?;
         }
         // kustomize runs a kustomization's generators before its components.
         // It configures every generator, the built-in fields' and then the
@@ -977,9 +1006,14 @@ impl Builder<'_> {
         })?;
         // kustomize then merges what the component left into an empty set,
         // which refuses two objects a patch left with one identity.
-        unique_ids(acc, &ck.file).map_err(|e| {
-            in_directory(e.within(format_args!("recursed merging from path '{shown}'")))
-        })?;
+        // Its transformer configuration is merged into an empty one too,
+        // which may conflict where merging it the other way did not.
+        let go_config = std::mem::take(&mut self.go_config);
+        unique_ids(acc, &ck.file)
+            .and_then(|()| self.merge_go_config(&go_config, &ck.file))
+            .map_err(|e| {
+                in_directory(e.within(format_args!("recursed merging from path '{shown}'")))
+            })?;
         self.stack.pop();
         Ok(())
     }
@@ -1056,11 +1090,11 @@ impl Builder<'_> {
                 let outer = std::mem::take(&mut self.vars);
                 let sub = self.kustomization(&path);
                 let sub_vars = std::mem::replace(&mut self.vars, outer);
-                let built = sub.and_then(|sub| {
+                let built = sub.and_then(|(sub, sub_go)| {
                     add_all(acc, sub, &k.file)
-                        // The base's transformer configuration joined this
-                        // one's (see `kustomization`), which may conflict.
-                        .and_then(|()| self.config.check_conflicts(&k.file))
+                        // The base's transformer configuration joins this
+                        // one's, which may conflict.
+                        .and_then(|()| self.merge_go_config(&sub_go, &k.file))
                         .and_then(|()| {
                             vars::merge(&mut self.vars, sub_vars).map_err(|m| invalid(&k.file, m))
                         })
@@ -2296,10 +2330,44 @@ impl Builder<'_> {
                         after: Value::Null,
                     }
                 });
+                // kyaml's merge walk reads schemas written in comments on the
+                // fields of the object's nodes, then of the patch's.
+                // Only a text with a comment can hold one.
+                let piece = |t: &SourceText| {
+                    t.file.get(t.range.clone()).filter(|t| t.contains('#')).map(str::to_string)
+                };
+                let patch_text =
+                    doc_pieces.get(n).cloned().flatten().and_then(|range| text.get(range));
+                let (dest_values, dest_keys) = r
+                    .text
+                    .as_ref()
+                    .and_then(piece)
+                    .map(|t| ynode::field_comments(&t))
+                    .unwrap_or_default();
+                let (patch_values, patch_keys) = patch_text
+                    .filter(|t| t.contains('#'))
+                    .map(ynode::field_comments)
+                    .unwrap_or_default();
+                let comments: Vec<_> = [dest_values, patch_values, dest_keys, patch_keys]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 let merged = if p.legacy_strategic_merge {
-                    patch::strategic_merge::apply_with(&r.value, &doc, &schema_gvk, schema)
+                    patch::strategic_merge::apply_with(
+                        &r.value,
+                        &doc,
+                        &schema_gvk,
+                        schema,
+                        &comments,
+                    )
                 } else {
-                    patch::strategic_merge::apply_verbatim_with(&r.value, &doc, &schema_gvk, schema)
+                    patch::strategic_merge::apply_verbatim_with(
+                        &r.value,
+                        &doc,
+                        &schema_gvk,
+                        schema,
+                        &comments,
+                    )
                 };
                 match merged.map_err(|mut e| {
                     let patch = doc_pieces

@@ -1,12 +1,9 @@
 //! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
 
-use super::fieldspec::{
-    FieldSpec, REPLICAS, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
-};
+use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_LABELS};
 use super::kustomization::{LabelSet, UserFieldSpec};
-use super::transform::name_reference::{self, TargetGvk};
-use super::transform::vars;
-use super::{Error, go_decode};
+use super::transform::name_reference::TargetGvk;
+use super::{Error, go_decode, go_sort};
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
 
@@ -243,40 +240,19 @@ impl Config {
 impl Config {
     /// Go's `%v` of kustomize's `TransformerConfig` holding these specs
     /// (without the `&` of the pointer kustomize prints): its eleven lists
-    /// in its field order, each sorted as kustomize sorts them (by group,
-    /// version and kind: `Gvk.IsLessThan`), a field spec as
+    /// in its field order, each in the order it holds, a field spec as
     /// `Kind.Version.Group:create:path`, a name reference entry as its
     /// referenced kind and its referrers on lines of their own.
     pub fn go_v(&self) -> String {
         fn list(specs: &[UserFieldSpec]) -> String {
-            let mut sorted: Vec<&UserFieldSpec> = specs.iter().collect();
-            sorted.sort_by_cached_key(|s| {
-                gvk_order(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref())
-            });
-            let items: Vec<String> = sorted.into_iter().map(go_field_spec).collect();
+            let items: Vec<String> = specs.iter().map(go_field_spec).collect();
             format!("[{}]", items.join(" "))
         }
-        // Entries about one referenced group, version and kind are one.
-        let mut refs: Vec<(&TargetGvk, Vec<&UserFieldSpec>)> = Vec::new();
-        for (target, referrers) in &self.name_back_refs {
-            match refs.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, have)) => {
-                    for r in referrers {
-                        if !have.contains(&r) {
-                            have.push(r);
-                        }
-                    }
-                }
-                None => refs.push((target, referrers.iter().collect())),
-            }
-        }
-        refs.sort_by_cached_key(|(t, _)| {
-            gvk_order(t.group.as_deref(), t.version.as_deref(), t.kind.as_deref())
-        });
-        let refs: Vec<String> = refs
-            .into_iter()
+        let refs: Vec<String> = self
+            .name_back_refs
+            .iter()
             .map(|(t, referrers)| {
-                let lines: Vec<String> = referrers.into_iter().map(go_field_spec).collect();
+                let lines: Vec<String> = referrers.iter().map(go_field_spec).collect();
                 format!(
                     "{}:  (\n{}\n)",
                     go_gvk(t.group.as_deref(), t.version.as_deref(), t.kind.as_deref()),
@@ -300,90 +276,141 @@ impl Config {
         format!("{{{}}}", fields.join(" "))
     }
 
-    /// Fails where kustomize cannot merge the field specs of its
-    /// configurations with one another and with its built-in ones: two specs
-    /// for one path, one selecting the other's kinds, that differ in
-    /// `create`. kustomize adds each spec of a file in turn, then its
-    /// built-in specs; a later spec's group, version and kind select an
-    /// earlier one when each it sets is equal (an unset one selects all).
-    pub fn check_conflicts(&self, file: &str) -> Result<(), Error> {
-        const NAME: Option<FieldSpec> =
-            Some(FieldSpec { group: None, kind: None, path: "metadata/name", create: false });
-        // kustomize's replica table names kinds only.
-        let replicas: Vec<UserFieldSpec> = builtin_specs(&[REPLICAS], None)
-            .into_iter()
-            .map(|s| UserFieldSpec { group: None, version: None, ..s })
-            .collect();
-        let checks = [
-            (
-                "CommonLabels",
-                &self.common_labels,
-                builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS),
-            ),
-            (
-                "CommonAnnotations",
-                &self.common_annotations,
-                builtin_specs(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
-            ),
-            (
-                "TemplateLabels",
-                &self.template_labels,
-                builtin_specs(&[TEMPLATE_LABELS], META_LABELS),
-            ),
-            ("NamePrefix", &self.name_prefix, builtin_specs(&[], NAME)),
-            ("NameSuffix", &self.name_suffix, builtin_specs(&[], NAME)),
-            ("VarReference", &self.var_reference, builtin_specs(&[vars::specs()], None)),
-            ("Replicas", &self.replicas, replicas),
-        ];
-        if !self.name_references_merge() {
-            return Err(err(
-                file,
-                "failed to merge NameReference fieldSpec: conflicting fieldspecs".into(),
-            ));
+    /// [`Config::go_v`] of the configuration a kustomization's `crds:` give,
+    /// its lists sorted by group, version and kind (stably) and the name
+    /// reference entries about one group, version and kind folded into one.
+    pub fn crds_go_v(&self) -> String {
+        let mut c = self.clone();
+        for list in c.fs_slices_mut() {
+            list.sort_by_cached_key(|s| {
+                gvk_order(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref())
+            });
         }
-        for (name, user, builtin) in checks {
-            let mut merged: Vec<&UserFieldSpec> = Vec::new();
-            // kustomize merges the configurations into its defaults and
-            // back, so a spec that selects another's kinds, or is selected
-            // by them, conflicts either way.
-            if !merge_specs(&mut merged, user.iter().chain(builtin.iter()), true) {
-                return Err(err(
-                    file,
-                    format!("failed to merge {name} fieldSpec: conflicting fieldspecs"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether kustomize merges the `nameReference` entries without conflict.
-    /// It first gathers the entries, folding an entry into an earlier one
-    /// about the same group, version and kind (all equal, unset equal to
-    /// unset); then folds each gathered entry about a kind of its built-in
-    /// table into that table's entry, one referrer after the other. A
-    /// referrer folded in conflicts with one already there for its path
-    /// whose kinds it selects and whose `create` differs.
-    fn name_references_merge(&self) -> bool {
-        let mut gathered: Vec<(&TargetGvk, Vec<&UserFieldSpec>)> = Vec::new();
-        for (target, referrers) in &self.name_back_refs {
-            match gathered.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, merged)) => {
-                    if !merge_specs(merged, referrers.iter(), false) {
-                        return false;
+        let mut refs: Vec<(TargetGvk, Vec<UserFieldSpec>)> = Vec::new();
+        for (target, referrers) in c.name_back_refs {
+            match refs.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, have)) => {
+                    for r in referrers {
+                        if !have.contains(&r) {
+                            have.push(r);
+                        }
                     }
                 }
-                None => gathered.push((target, referrers.iter().collect())),
+                None => refs.push((target, referrers)),
             }
         }
-        if gathered.is_empty() {
-            return true;
+        refs.sort_by_cached_key(|(t, _)| {
+            gvk_order(t.group.as_deref(), t.version.as_deref(), t.kind.as_deref())
+        });
+        c.name_back_refs = refs;
+        c.go_v()
+    }
+
+    /// The ten field spec lists (all but the name references), in the order
+    /// kustomize's `Merge` merges them, each with the name its errors give.
+    fn fs_slices_mut(&mut self) -> [&mut Vec<UserFieldSpec>; 10] {
+        [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_annotations,
+            &mut self.common_labels,
+            &mut self.labels,
+            &mut self.template_labels,
+            &mut self.var_reference,
+            &mut self.images,
+            &mut self.replicas,
+        ]
+    }
+
+    /// kustomize's default transformer configuration, as its
+    /// `MakeDefaultConfig` gives it: the built-in field specs, each list
+    /// sorted.
+    pub(crate) fn go_default() -> Config {
+        static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                let text = include_str!("default_config.yaml");
+                let doc = crate::yaml::parse_documents(text, "default_config.yaml")
+                    .ok()
+                    .and_then(|docs| docs.into_iter().next())
+                    .expect("the built-in default configuration is YAML");
+                Config::parse(&doc, "default_config.yaml")
+                    .expect("the built-in default configuration is a configuration")
+                    .go_sorted()
+            })
+            .clone()
+    }
+
+    /// kustomize's `sortFields`: each list sorted by group, version and kind
+    /// with Go's unstable `sort.Sort`, as a configuration file is once read
+    /// and a merge's result always is.
+    pub(crate) fn go_sorted(mut self) -> Config {
+        let less = |a: &UserFieldSpec, b: &UserFieldSpec| {
+            gvk_order(a.group.as_deref(), a.version.as_deref(), a.kind.as_deref())
+                < gvk_order(b.group.as_deref(), b.version.as_deref(), b.kind.as_deref())
+        };
+        for list in self.fs_slices_mut() {
+            go_sort::sort(list, &less);
         }
-        let builtin = name_reference::builtin_rows();
-        gathered.into_iter().all(|(target, referrers)| {
-            let mut merged: Vec<&UserFieldSpec> =
-                builtin.iter().filter(|(t, _)| t == target).map(|(_, s)| s).collect();
-            merged.is_empty() || merge_specs(&mut merged, referrers.into_iter(), false)
-        })
+        go_sort::sort(&mut self.name_back_refs, &|(a, _), (b, _)| {
+            gvk_order(a.group.as_deref(), a.version.as_deref(), a.kind.as_deref())
+                < gvk_order(b.group.as_deref(), b.version.as_deref(), b.kind.as_deref())
+        });
+        self
+    }
+
+    /// kustomize's `TransformerConfig.Merge`: each spec of `other` joins the
+    /// list unless a spec for its path that its group, version and kind
+    /// select is there already (the first such decides), which must then
+    /// agree on `create`; a name reference entry joins every entry about
+    /// the same group, version and kind, referrer by referrer, or is added.
+    /// The result is sorted ([`Config::go_sorted`]). On a conflict, the
+    /// error kustomize gives, naming the list.
+    pub(crate) fn go_merge(&self, other: &Config) -> Result<Config, String> {
+        let conflict =
+            |name: &str| format!("failed to merge {name} fieldSpec: conflicting fieldspecs");
+        let mut merged = self.clone();
+        let mut incoming = other.clone();
+        const NAMES: [&str; 10] = [
+            "NamePrefix",
+            "NameSuffix",
+            "NameSpace",
+            "CommonAnnotations",
+            "CommonLabels",
+            "Labels",
+            "TemplateLabels",
+            "VarReference",
+            "Images",
+            "Replicas",
+        ];
+        // kustomize merges the name references between the var references
+        // and the images.
+        let merge_lists =
+            |merged: &mut Config, incoming: &mut Config, range: std::ops::Range<usize>| {
+                let lists = merged.fs_slices_mut().into_iter().zip(incoming.fs_slices_mut());
+                for (i, (have, add)) in lists.enumerate().filter(|(i, _)| range.contains(i)) {
+                    if !merge_all(have, add) {
+                        return Err(conflict(NAMES[i]));
+                    }
+                }
+                Ok(())
+            };
+        merge_lists(&mut merged, &mut incoming, 0..8)?;
+        for (target, referrers) in &other.name_back_refs {
+            let mut found = false;
+            for (_, have) in merged.name_back_refs.iter_mut().filter(|(t, _)| t == target) {
+                found = true;
+                if !merge_all(have, referrers) {
+                    return Err(conflict("NameReference"));
+                }
+            }
+            if !found {
+                merged.name_back_refs.push((target.clone(), referrers.clone()));
+            }
+        }
+        merge_lists(&mut merged, &mut incoming, 8..10)?;
+        Ok(merged.go_sorted())
     }
 
     /// Fails where kustomize cannot merge the places of one `labels` entry:
@@ -421,8 +448,6 @@ impl Config {
 
 const META_LABELS: Option<FieldSpec> =
     Some(FieldSpec { group: None, kind: None, path: "metadata/labels", create: true });
-const META_ANNOTATIONS: Option<FieldSpec> =
-    Some(FieldSpec { group: None, kind: None, path: "metadata/annotations", create: true });
 
 /// kustomize's `Gvk.String`: `Kind.Version.Group`, blanks as `[noKind]`,
 /// `[noVer]`, `[noGrp]`.
@@ -488,6 +513,17 @@ fn merge_specs<'a>(
             None => merged.push(x),
         }
     }
+    true
+}
+
+/// kustomize's `FsSlice.MergeAll` on owned lists (see [`merge_specs`]).
+fn merge_all(have: &mut Vec<UserFieldSpec>, add: &[UserFieldSpec]) -> bool {
+    let mut merged: Vec<&UserFieldSpec> = have.iter().collect();
+    if !merge_specs(&mut merged, add.iter(), false) {
+        return false;
+    }
+    let merged: Vec<UserFieldSpec> = merged.into_iter().cloned().collect();
+    *have = merged;
     true
 }
 

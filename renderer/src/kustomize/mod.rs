@@ -12,6 +12,7 @@ pub mod fieldspec;
 pub mod generate;
 mod go_decode;
 mod go_dump;
+mod go_sort;
 mod helm_charts;
 pub mod kustomization;
 pub mod order;

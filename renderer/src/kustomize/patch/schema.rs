@@ -499,7 +499,7 @@ impl OpenApi {
     pub(crate) fn root(&self, gvk: &Gvk) -> Schema<'_> {
         let key = (gvk.group.clone(), gvk.version.clone(), gvk.kind.clone());
         let node = self.roots.get(&key).map_or(Node::Unknown, |t| Node::Object(t));
-        Schema { api: self, node }
+        Schema { api: self, node, comments: &[] }
     }
 }
 
@@ -508,6 +508,23 @@ impl OpenApi {
 pub(crate) struct Schema<'a> {
     api: &'a OpenApi,
     node: Node<'a>,
+    /// Schemas written in comments on fields of the object and of the patch
+    /// ([`FieldComment`]), by the path of map keys to the field.
+    comments: &'a [(Vec<String>, FieldComment)],
+}
+
+/// What a schema written in a YAML comment on a field says, as kyaml's
+/// merge walk reads it (`fieldmeta.FieldMeta`): the comment, after its
+/// leading `#`s, is a JSON OpenAPI schema that replaces the one the field
+/// had (and, below it, that of its children).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldComment {
+    /// A list merged by these keys (`x-kubernetes-patch-strategy` listing
+    /// `merge`, keyed by `x-kubernetes-patch-merge-key`; none: a set of
+    /// scalars).
+    MergeList(Vec<String>),
+    /// Any other schema: nothing known below it, so lists are replaced.
+    Opaque,
 }
 
 /// What the schema says about one node.
@@ -524,7 +541,24 @@ enum Node<'a> {
 
 impl<'a> Schema<'a> {
     fn with(self, node: Node<'a>) -> Schema<'a> {
-        Schema { api: self.api, node }
+        Schema { node, ..self }
+    }
+
+    /// This schema, with these schemas written in comments on fields.
+    pub(crate) fn with_comments(self, comments: &'a [(Vec<String>, FieldComment)]) -> Schema<'a> {
+        Schema { comments, ..self }
+    }
+
+    /// The schema of the value at `path` (map keys from the object's root):
+    /// the first schema written in a comment on that field, or this one.
+    pub(crate) fn commented(self, path: &[String]) -> Schema<'a> {
+        match self.comments.iter().find(|(p, _)| p == path) {
+            Some((_, FieldComment::MergeList(keys))) => {
+                self.with(Node::MergeList { keys, elem: None })
+            }
+            Some((_, FieldComment::Opaque)) => self.unknown(),
+            None => self,
+        }
     }
 
     /// A node about which nothing is known.

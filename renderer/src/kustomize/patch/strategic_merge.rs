@@ -38,7 +38,7 @@
 //!   `smp-dup-*`, recorded from `kubectl kustomize`).
 
 use super::Error;
-use super::schema::{OpenApi, Schema};
+use super::schema::{FieldComment, OpenApi, Schema};
 use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
@@ -54,23 +54,26 @@ const DIRECTIVE: &str = "$patch";
 /// any other field: restoring them is the caller's business, as it is in
 /// kustomize's patch transformer.
 pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_with(target, patch, gvk, OpenApi::builtin())
+    apply_with(target, patch, gvk, OpenApi::builtin(), &[])
 }
 
 /// [`apply`] with the merge keys of `schema` (an `openapi:` file) instead of
-/// kustomize's built-in schema.
+/// kustomize's built-in schema, and the schemas written in comments on
+/// fields of the target and then of the patch (see [`FieldComment`]),
+/// which win over it.
 pub fn apply_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
+    comments: &[(Vec<String>, FieldComment)],
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let mut patch = patch.clone();
     stringify_metadata(&mut patch);
-    apply_verbatim_with(target, &patch, gvk, schema)
+    apply_verbatim_with(target, &patch, gvk, schema, comments)
 }
 
 /// [`apply`] as the `patches:` field applies a strategic merge patch: the
@@ -79,21 +82,23 @@ pub fn apply_with(
 /// `kubectl kustomize`: corpus case 085 against patch case
 /// smp-null-last-annotation, which uses `patchesStrategicMerge`).
 pub fn apply_verbatim(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_verbatim_with(target, patch, gvk, OpenApi::builtin())
+    apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[])
 }
 
-/// [`apply_verbatim`] with the merge keys of `schema`.
+/// [`apply_verbatim`] with the merge keys of `schema` and the schemas
+/// written in comments (see [`apply_with`]).
 pub fn apply_verbatim_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
+    comments: &[(Vec<String>, FieldComment)],
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let patch = patch.clone();
-    let schema = schema.root(gvk);
+    let schema = schema.root(gvk).with_comments(comments);
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
@@ -350,7 +355,7 @@ fn merge_field(
 ) -> Result<(), Error> {
     let dv = dest.get_mut(&key).map(std::mem::take);
     path.push(key.clone());
-    let merged = merge(dv, patch, schema.field(&key), path)?;
+    let merged = merge(dv, patch, schema.field(&key).commented(path), path)?;
     path.pop();
     match merged {
         Some(m) => {
@@ -458,6 +463,18 @@ pub(crate) fn scalar_text(v: &Value) -> String {
     }
 }
 
+/// kyaml's error for an element of a list that is not of the kind the
+/// list's merge reads its elements as.
+fn element_of_wrong_kind(path: &[String], expected: &'static str, element: &Value) -> Error {
+    Error::WrongKind {
+        path: path.join("."),
+        expected,
+        got: shape(element).map_or("Scalar", shape_name),
+        contents: crate::yaml::node_to_string(element),
+        node: Box::new(element.clone()),
+    }
+}
+
 /// A list of scalars merged as a set (`metadata.finalizers`).
 fn merge_scalar_set(
     mut dest: Vec<Value>,
@@ -465,6 +482,11 @@ fn merge_scalar_set(
     schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
+    // kyaml merges a set by its elements' text, and fails on the first
+    // element of the patch that is a collection.
+    if let Some(e) = patch.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))) {
+        return Err(element_of_wrong_kind(path, "Scalar", e));
+    }
     let mut values: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {
         let t = scalar_text(v);
@@ -643,6 +665,11 @@ fn merge_keyed(
     elem_schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
+    // kyaml reads each element of the target's list as a map to find its
+    // keys, and fails on the first that is no map (a patch's are skipped).
+    if let Some(e) = dest.iter().find(|e| !matches!(e, Value::Map(_) | Value::Null)) {
+        return Err(element_of_wrong_kind(path, "Mapping", e));
+    }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
     for e in patch.iter().chain(dest.iter()) {

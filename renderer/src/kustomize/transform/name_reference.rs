@@ -249,27 +249,6 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
     out
 }
 
-/// kustomize's built-in table as it merges `configurations` into it: one
-/// row per referrer, with the referenced kind's group and version (its
-/// Pod referrers name version v1).
-pub(crate) fn builtin_rows() -> Vec<(TargetGvk, UserFieldSpec)> {
-    table(&[])
-        .into_iter()
-        .map(|e| {
-            let mut referrer = e.referrer;
-            if referrer.kind.as_deref() == Some("Pod") {
-                referrer.version = Some("v1".to_string());
-            }
-            let target = TargetGvk {
-                group: e.target.group,
-                version: e.target.version,
-                kind: Some(e.target.kind),
-            };
-            (target, referrer)
-        })
-        .collect()
-}
-
 /// The group, version and kind a name reference entry is about, as written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetGvk {

@@ -31,6 +31,7 @@
 mod comments;
 mod merge;
 
+use super::patch::FieldComment;
 use crate::resource::{MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -1050,4 +1051,64 @@ fn dump(out: &mut String, n: &Node) {
         quote(out, text.unwrap_or(""), true);
     }
     out.push_str(&format!(",\"Line\":{},\"Column\":{}}}", n.line, n.column));
+}
+
+/// Schemas written in comments, by the path of map keys to their field.
+type Found = Vec<(Vec<String>, FieldComment)>;
+
+/// The schemas written in comments on the fields of a document (see
+/// [`FieldComment`]), by the path of map keys to each field, as kyaml's
+/// merge walk finds them: first those on the fields' value nodes, then
+/// those on their key nodes (where yaml.v3 puts the line comment of a key
+/// whose value is a block collection). A node's comment is its line
+/// comment, or else its head comment, read as a JSON OpenAPI schema.
+/// Fields inside list elements are not followed.
+pub(super) fn field_comments(text: &str) -> (Found, Found) {
+    fn walk(node: &Node, path: &mut Vec<String>, values: &mut Found, keys: &mut Found) {
+        let Some(content) = node.content.as_ref().filter(|_| node.kind == MAPPING) else {
+            return;
+        };
+        for pair in content.chunks(2) {
+            let [key, value] = pair else { continue };
+            path.push(key.value.clone());
+            if let Some(comment) = value.notes.as_deref().and_then(field_comment) {
+                values.push((path.clone(), comment));
+            }
+            if let Some(comment) = key.notes.as_deref().and_then(field_comment) {
+                keys.push((path.clone(), comment));
+            }
+            walk(value, path, values, keys);
+            path.pop();
+        }
+    }
+    let (mut values, mut keys) = (Vec::new(), Vec::new());
+    if let Some(root) = parse_tree(text) {
+        walk(&root, &mut Vec::new(), &mut values, &mut keys);
+    }
+    (values, keys)
+}
+
+/// kyaml's `FieldMeta.Read` of a node's comments: the first that is not
+/// empty (the line comment, then the head comment), without its leading
+/// `#`s, as a JSON schema; `None` when it is no JSON object or `{}`.
+fn field_comment(notes: &comments::Notes) -> Option<FieldComment> {
+    let text = [&notes.line, &notes.head].into_iter().find(|c| !c.is_empty())?;
+    let json: serde_json::Value = serde_json::from_str(text.trim_start_matches('#')).ok()?;
+    let fields = json.as_object()?;
+    // kyaml looks the patch extensions up by their lower-case names only.
+    let extension = |name: &str| fields.get(name).and_then(serde_json::Value::as_str);
+    // go-openapi keeps every key it does not know too (as an extension or
+    // an extra property), so only `{}` reads as the empty schema.
+    if fields.is_empty() {
+        return None;
+    }
+    let merges = extension("x-kubernetes-patch-strategy")
+        .is_some_and(|s| s.split(',').any(|strategy| strategy == "merge"));
+    Some(if merges {
+        FieldComment::MergeList(
+            extension("x-kubernetes-patch-merge-key").map(str::to_string).into_iter().collect(),
+        )
+    } else {
+        FieldComment::Opaque
+    })
 }
