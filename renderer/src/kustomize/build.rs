@@ -58,7 +58,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             &r.source,
             format!(
                 "missing metadata.name in object {}",
-                go_resource_meta(&build_annotations::annotated(r))
+                go_resource_meta(&build_annotations::annotated(r), &r.scalar_texts)
             ),
         ));
     }
@@ -492,8 +492,15 @@ pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> 
 /// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
 /// is missing; `patches` then tries the text as a JSON patch, which a map is
 /// not, and fails on both.
-fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), String> {
-    for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
+fn check_patch_identity(
+    docs: &[Value],
+    texts: &[Vec<(Vec<Step>, String)>],
+    legacy: bool,
+    name: &str,
+) -> Result<(), String> {
+    for (n, doc) in
+        docs.iter().enumerate().filter(|(_, d)| d.as_map().is_some_and(|m| !m.is_empty()))
+    {
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
             doc.get_path(&["metadata", "name"])
@@ -508,7 +515,10 @@ fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), 
             continue;
         };
         return Err(if legacy {
-            format!("missing {missing} in object {}", go_resource_meta(doc))
+            format!(
+                "missing {missing} in object {}",
+                go_resource_meta(doc, texts.get(n).map_or(&[], Vec::as_slice))
+            )
         } else {
             format!("unable to parse SM or JSON patch from {name}")
         });
@@ -1966,7 +1976,7 @@ impl Builder<'_> {
         let is_json6902 =
             p.json6902_only || empty_file || matches!(docs.first(), Some(Value::Seq(_)));
         if !is_json6902 {
-            check_patch_identity(&docs, p.legacy_strategic_merge, &p.go_name())
+            check_patch_identity(&docs, &doc_texts, p.legacy_strategic_merge, &p.go_name())
                 .map_err(|m| configuring(invalid(&source, m)))?;
         }
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
@@ -2668,7 +2678,7 @@ fn keep_quotes(
             // text must be the value's: kiln wrote the object's own name
             // and namespace into the patch where kustomize keeps them.
             Some((at, pv @ Value::String(s))) if *v == *pv => {
-                plain_text(at).filter(|t| t != s && crate::yaml::resolve::resolve_plain(t) == *pv)
+                plain_text(at).filter(|t| t != s && crate::resource::reads_as(t, pv))
             }
             _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
@@ -2862,7 +2872,10 @@ fn check_object(
         return Err(invalid(path, "missing Resource metadata"));
     }
     if kind.is_empty() {
-        return Err(invalid(path, format!("missing kind in object {}", go_resource_meta(&doc))));
+        return Err(invalid(
+            path,
+            format!("missing kind in object {}", go_resource_meta(&doc, &texts)),
+        ));
     }
     // kustomize lets a list kind without items through with no name, and
     // prints it with an empty metadata map.
@@ -2879,7 +2892,7 @@ fn check_object(
     if !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
         return Err(invalid(
             path,
-            format!("missing metadata.name in object {}", go_resource_meta(&doc)),
+            format!("missing metadata.name in object {}", go_resource_meta(&doc, &[])),
         ));
     }
     let mut r = Resource::new(doc, path);
@@ -2890,7 +2903,10 @@ fn check_object(
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(
             path,
-            format!("missing metadata.name in object {}", go_resource_meta(&r.value)),
+            format!(
+                "missing metadata.name in object {}",
+                go_resource_meta(&r.value, &r.scalar_texts)
+            ),
         ));
     }
     read_build_annotations(&mut r);
@@ -2900,7 +2916,7 @@ fn check_object(
 /// An object's type and metadata as kustomize prints them when one is
 /// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
 /// namespace} map[labels] map[annotations]}}`, maps sorted by key.
-pub(super) fn go_resource_meta(doc: &Value) -> String {
+pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> String {
     let text = |path: &[&str]| match doc.get_path(path) {
         Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
         Some(v) => {
@@ -2912,9 +2928,22 @@ pub(super) fn go_resource_meta(doc: &Value) -> String {
             Some(Value::Map(m)) => m
                 .iter()
                 .map(|(k, v)| {
-                    let v = v
-                        .as_str()
-                        .map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string);
+                    // Go decodes each value into a string: the text its
+                    // file wrote (`0x1F`), empty for a null.
+                    let at = ["metadata", key, k].map(|s| Step::Key(s.to_string()));
+                    let null_text = |s: &str| {
+                        texts.iter().any(|(p, t)| {
+                            p[..] == at[..] && t == s && crate::resource::reads_as(t, &Value::Null)
+                        })
+                    };
+                    let v = match v {
+                        Value::Null => String::new(),
+                        // A patch's null label kiln read as its text.
+                        Value::String(s) if null_text(s) => String::new(),
+                        Value::String(s) => s.clone(),
+                        v => crate::resource::scalar_text(v, &at, texts)
+                            .unwrap_or_else(|| yaml::to_string(v).trim_end().to_string()),
+                    };
                     format!("{k}:{v}")
                 })
                 .collect(),

@@ -321,12 +321,19 @@ impl Reader<'_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
+                let mut flow = flow;
                 loop {
-                    let (event, span) = parser.next_event()?.ok()?;
+                    let (event, item_span) = parser.next_event()?.ok()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.read(parser, event, &span, depth + 1, in_flow || flow)?);
+                    // The parser places a block sequence written in its
+                    // key's column (`env:` over `- {...}`) where its first
+                    // item starts, which may be a flow collection.
+                    if items.is_empty() && item_span.start.index() == span.start.index() {
+                        flow = false;
+                    }
+                    items.push(self.read(parser, event, &item_span, depth + 1, in_flow || flow)?);
                 }
                 (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)) }, anchor)
             }
