@@ -526,15 +526,7 @@ fn find<'v>(
             return;
         }
         for (i, item) in items.iter_mut().enumerate().filter(|(i, _)| matched[*i]) {
-            if whole_item && item.is_null() {
-                // A null item the list had keeps its `!!null` tag.
-                out.slots.push((item, true));
-                let mut at = out.here.clone();
-                at.push(Step::Index(i));
-                out.paths.push(at);
-            } else {
-                find_in(item, Step::Index(i), rest, create, how, out);
-            }
+            find_item(item, i, whole_item, rest, create, how, out);
         }
         return;
     }
@@ -592,15 +584,7 @@ fn find<'v>(
                     out.beyond = Some((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
-                    if existed && rest.is_empty() && item.is_null() {
-                        // A null item the list had keeps its `!!null` tag.
-                        out.slots.push((item, true));
-                        let mut at = out.here.clone();
-                        at.push(Step::Index(i));
-                        out.paths.push(at);
-                    } else {
-                        find_in(item, Step::Index(i), rest, create, how, out);
-                    }
+                    find_item(item, i, existed && rest.is_empty(), rest, create, how, out);
                 }
             } else if let Some(i) =
                 seg.parse::<i64>().ok().filter(|i| *i < 0 && how == Match::Exact)
@@ -676,6 +660,28 @@ fn mistyped_path(fp: &str, segs: &[String], at: &[Step]) -> String {
 /// text (`[=value]`, see [`item_text`]).
 fn item_styles(r: &Resource, segs: &[String]) -> Option<crate::yaml::Styled> {
     segs.iter().any(|s| s.starts_with("[=")).then(|| r.styles()).flatten()
+}
+
+/// [`find_in`] item `i` of the list where the search is; with `hit_null`,
+/// a null item (one the list had) is found as it is: it keeps its `!!null`
+/// tag.
+fn find_item<'v>(
+    item: &'v mut Value,
+    i: usize,
+    hit_null: bool,
+    segs: &[String],
+    create: Option<&Value>,
+    how: Match,
+    out: &mut Hits<'v>,
+) {
+    if hit_null && item.is_null() {
+        out.slots.push((item, true));
+        let mut at = out.here.clone();
+        at.push(Step::Index(i));
+        out.paths.push(at);
+    } else {
+        find_in(item, Step::Index(i), segs, create, how, out);
+    }
 }
 
 /// Item `i` of the list where the search is, as kyaml writes the node out

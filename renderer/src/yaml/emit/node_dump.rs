@@ -290,6 +290,8 @@ impl Reader<'_> {
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let text = value.into_owned();
+                // yaml.v3 reads the non-specific tag `!` as no tag at all.
+                let tag = tag.filter(|t| !crate::yaml::parse::is_non_specific(t));
                 let value = match (&tag, style) {
                     (Some(tag), _) => match crate::yaml::parse::tagged_scalar(&text, tag, false) {
                         Ok(value) => value,
