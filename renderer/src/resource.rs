@@ -492,11 +492,22 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         // an object rebuilt from JSON): yaml.v3 writes it in `%g` form.
         Value::Float(f) => crate::yaml::go_format_float_g(*f),
     };
-    let written =
-        texts.iter().find(|(p, _)| p[..] == path[..]).map(|(_, t)| t.as_str()).filter(|t| {
-            crate::yaml::resolve::resolve_plain(t) == *v || (t.is_empty() && v.is_null())
-        });
+    let written = texts
+        .iter()
+        .find(|(p, _)| p[..] == path[..])
+        .map(|(_, t)| t.as_str())
+        .filter(|t| reads_as(t, v) || (t.is_empty() && v.is_null()));
     Some(written.map_or(own, str::to_string))
+}
+
+/// Whether the plain scalar `text` reads as the value `v`. A NaN
+/// (`.nan`, `.NaN`) reads as the NaN it was read into, though the two
+/// are not equal as numbers.
+pub fn reads_as(text: &str, v: &Value) -> bool {
+    match (crate::yaml::resolve::resolve_plain(text), v) {
+        (Value::Float(a), Value::Float(b)) if a.is_nan() => b.is_nan(),
+        (read, v) => read == *v,
+    }
 }
 
 /// Whether a map of `patch` on the way to `path` (as far as the path's

@@ -54,12 +54,14 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     // kustomize reads its objects back once the build is done: one that a
     // JSON patch left without a name fails there (a list kind passes, as
     // when it is read from a file).
-    if let Some(r) = acc.iter().find(|r| r.name().is_empty() && !r.kind().ends_with("List")) {
+    let nameless = |r: &Resource| r.name().is_empty() && !r.kind().ends_with("List");
+    if let Some(r) = acc.iter().find(|r| r.kind().is_empty() || nameless(r)) {
+        let missing = if r.kind().is_empty() { "kind" } else { "metadata.name" };
         return Err(invalid(
             &r.source,
             format!(
-                "missing metadata.name in object {}",
-                go_resource_meta(&build_annotations::annotated(r))
+                "missing {missing} in object {}",
+                go_resource_meta(&build_annotations::annotated(r), &r.scalar_texts)
             ),
         ));
     }
@@ -498,8 +500,15 @@ pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> 
 /// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
 /// is missing; `patches` then tries the text as a JSON patch, which a map is
 /// not, and fails on both.
-fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), String> {
-    for doc in docs.iter().filter(|d| d.as_map().is_some_and(|m| !m.is_empty())) {
+fn check_patch_identity(
+    docs: &[Value],
+    texts: &[Vec<(Vec<Step>, String)>],
+    legacy: bool,
+    name: &str,
+) -> Result<(), String> {
+    for (n, doc) in
+        docs.iter().enumerate().filter(|(_, d)| d.as_map().is_some_and(|m| !m.is_empty()))
+    {
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
             doc.get_path(&["metadata", "name"])
@@ -514,7 +523,10 @@ fn check_patch_identity(docs: &[Value], legacy: bool, name: &str) -> Result<(), 
             continue;
         };
         return Err(if legacy {
-            format!("missing {missing} in object {}", go_resource_meta(doc))
+            format!(
+                "missing {missing} in object {}",
+                go_resource_meta(doc, texts.get(n).map_or(&[], Vec::as_slice))
+            )
         } else {
             format!("unable to parse SM or JSON patch from {name}")
         });
@@ -608,8 +620,50 @@ fn drop_empty_metadata_maps(r: &mut Resource) {
 /// kustomize's loader's words for a missing file it reads without load
 /// restrictions: Go's open error, where the restriction would have
 /// resolved the path first.
-pub(super) fn unrestricted_missing(shown: &str) -> String {
-    format!("open {shown}: no such file or directory")
+pub(super) fn unrestricted_missing(tree: &dyn Tree, path: &str, shown: &str) -> String {
+    let errno = match unresolved(tree, path) {
+        Unresolved::Missing(_) => "no such file or directory",
+        Unresolved::ThroughFile => "not a directory",
+    };
+    format!("open {shown}: {errno}")
+}
+
+/// Why Go cannot resolve a path missing from the tree.
+pub(super) enum Unresolved {
+    /// This part of it (the first that is missing) is not there.
+    Missing(String),
+    /// A part of it before the last is a file.
+    ThroughFile,
+}
+
+/// Walks `path` part by part, as Go's `filepath.EvalSymlinks` does, to
+/// where it stops: the first part missing, or a file with more parts after it.
+pub(super) fn unresolved(tree: &dyn Tree, path: &str) -> Unresolved {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut at = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if !at.is_empty() {
+            at.push('/');
+        }
+        at.push_str(part);
+        match tree.kind(&at) {
+            None => break,
+            Some(EntryKind::File) if i + 1 < parts.len() => return Unresolved::ThroughFile,
+            Some(_) => {}
+        }
+    }
+    Unresolved::Missing(at)
+}
+
+/// kustomize's loader's words for a path `filepath.EvalSymlinks` cannot
+/// resolve: `lstat` of the first part missing, or Go's bare `not a
+/// directory` for a path through a file.
+pub(super) fn symlinks_failure(tree: &dyn Tree, path: &str, shown: &str) -> String {
+    let why = match unresolved(tree, path) {
+        Unresolved::Missing(part) => format!("lstat {part}: no such file or directory"),
+        Unresolved::ThroughFile => "not a directory".to_string(),
+    };
+    format!("evalsymlink failure on '{shown}' : {why}")
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> Error {
@@ -977,7 +1031,8 @@ impl Builder<'_> {
             }
             None => {
                 return Err(not_loaded(format!(
-                    "must build at directory: not a valid directory: evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"
+                    "must build at directory: not a valid directory: {}",
+                    symlinks_failure(self.tree, &path, &shown)
                 )));
             }
         }
@@ -1039,12 +1094,11 @@ impl Builder<'_> {
         }
         let as_file = format!("accumulating resources from '{entry}'");
         let restrict = self.restrict();
-        let missing = |shown: &str, absent: &str, why: &str| {
-            let missing = format!(
-                "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
-            );
+        // `missing` is the loader's failure to resolve the entry, `no_file`
+        // the failure to open it.
+        let missing = |missing: String, no_file: String, why: &str| {
             // Without restrictions the loader opens the file unchecked.
-            let no_file = if restrict { missing.clone() } else { unrestricted_missing(shown) };
+            let no_file = if restrict { missing.clone() } else { no_file };
             invalid(
                 &format!("{}{why}", k.file),
                 format!(
@@ -1067,7 +1121,12 @@ impl Builder<'_> {
                     .collect();
                 // kiln's reason goes with the file it names first.
                 let why = format!(": path {entry:?} leaves the root of the tree");
-                return Err(missing(&shown, &absent.join("/"), &why));
+                let absent = absent.join("/");
+                let lstat = format!(
+                    "evalsymlink failure on '{shown}' : lstat {absent}: no such file or directory"
+                );
+                let open = format!("open {shown}: no such file or directory");
+                return Err(missing(lstat, open, &why));
             }
             Err(e) => return Err(invalid(&k.file, e.to_string())),
         };
@@ -1137,11 +1196,11 @@ impl Builder<'_> {
                         let read = invalid(&at, format!("{as_file}: {}", e.message));
                         Err(both(read, not_dir))
                     }
-                    // kyaml reads a merge of a scalar (`<<: 5`) as a node and
-                    // refuses it when it expands merge keys, in its own
-                    // words: no YAML error, so the entry is tried as a
-                    // directory too.
-                    Err(Error::Yaml(e)) if e.message == yaml::MERGE_NOT_MAP => {
+                    // kyaml reads a merge of a scalar (`<<: 5`), a list or
+                    // an alias of no map as a node and refuses it when it
+                    // expands merge keys, in its own words: no YAML error,
+                    // so the entry is tried as a directory too.
+                    Err(Error::Yaml(e)) if yaml::is_merge_problem(&e.message) => {
                         let at = format!("{}:{}:{}", e.file, e.line, e.column);
                         let read = invalid(&at, format!("{as_file}: {}", e.message));
                         Err(both(read, not_dir))
@@ -1167,7 +1226,11 @@ impl Builder<'_> {
                     }
                 }
             }
-            None => Err(missing(shown, &self.first_missing(&path), "")),
+            None => Err(missing(
+                symlinks_failure(self.tree, &path, shown),
+                unrestricted_missing(self.tree, &path, shown),
+                "",
+            )),
         }
     }
 
@@ -1444,17 +1507,9 @@ impl Builder<'_> {
             Some(EntryKind::File) => {}
             Some(EntryKind::Dir) => return Err(invalid(&k.file, self.not_a_file(shown))),
             None if !self.restrict() => {
-                return Err(invalid(&k.file, unrestricted_missing(shown)));
+                return Err(invalid(&k.file, unrestricted_missing(self.tree, &path, shown)));
             }
-            None => {
-                return Err(invalid(
-                    &k.file,
-                    format!(
-                        "evalsymlink failure on '{shown}' : lstat {}: no such file or directory",
-                        self.first_missing(&path)
-                    ),
-                ));
-            }
+            None => return Err(invalid(&k.file, symlinks_failure(self.tree, &path, shown))),
         }
         let text = tree::read_text(self.tree, &path)?;
         Ok((path, text))
@@ -1468,19 +1523,6 @@ impl Builder<'_> {
         } else {
             format!("read {shown}: is a directory")
         }
-    }
-
-    /// The first part of `path` that is not in the tree: the one Go's
-    /// `lstat` names when it resolves the path.
-    fn first_missing(&self, path: &str) -> String {
-        let mut absent = String::new();
-        for seg in path.split('/') {
-            absent = if absent.is_empty() { seg.to_string() } else { format!("{absent}/{seg}") };
-            if self.tree.kind(&absent).is_none() {
-                break;
-            }
-        }
-        absent
     }
 
     /// Configures and runs the built-in plugin configs of `generators:`,
@@ -2000,7 +2042,7 @@ impl Builder<'_> {
         let is_json6902 =
             p.json6902_only || empty_file || matches!(docs.first(), Some(Value::Seq(_)));
         if !is_json6902 {
-            check_patch_identity(&docs, p.legacy_strategic_merge, &p.go_name())
+            check_patch_identity(&docs, &doc_texts, p.legacy_strategic_merge, &p.go_name())
                 .map_err(|m| configuring(invalid(&source, m)))?;
         }
         // kustomize reads a JSON patch as YAML 1.1 through JSON (`value: y` is
@@ -2145,6 +2187,11 @@ impl Builder<'_> {
                 // is shared any more, every number is a float64 and every
                 // scalar has its JSON text.
                 r.value.ints_to_floats();
+                // kustomize then writes the annotations back, making the
+                // `metadata` map a patch left the object without.
+                if let Value::Map(m) = &mut r.value {
+                    m.entry("metadata".to_string()).or_insert_with(|| Value::Map(Map::new()));
+                }
                 r.shared.clear();
                 r.written.clear();
                 r.forget_written_texts();
@@ -2513,21 +2560,10 @@ fn check_build_dir(tree: &dyn Tree, dir: &str) -> Result<(), Error> {
     let message = match tree.kind(dir) {
         Some(EntryKind::Dir) => return Ok(()),
         Some(EntryKind::File) => format!("must build at directory: '{dir}': file is not directory"),
-        None => {
-            let mut missing = String::new();
-            for part in dir.split('/') {
-                if !missing.is_empty() {
-                    missing.push('/');
-                }
-                missing.push_str(part);
-                if tree.kind(&missing).is_none() {
-                    break;
-                }
-            }
-            format!(
-                "must build at directory: not a valid directory: evalsymlink failure on '{dir}' : lstat {missing}: no such file or directory"
-            )
-        }
+        None => format!(
+            "must build at directory: not a valid directory: {}",
+            symlinks_failure(tree, dir, dir)
+        ),
     };
     Err(invalid(dir, message))
 }
@@ -2736,7 +2772,7 @@ fn keep_quotes(
             // text must be the value's: kiln wrote the object's own name
             // and namespace into the patch where kustomize keeps them.
             Some((at, pv @ Value::String(s))) if *v == *pv => {
-                plain_text(at).filter(|t| t != s && crate::yaml::resolve::resolve_plain(t) == *pv)
+                plain_text(at).filter(|t| t != s && crate::resource::reads_as(t, pv))
             }
             _ if scalar(v) => scalar_text(v, &path, &[]),
             _ => None,
@@ -2930,7 +2966,10 @@ fn check_object(
         return Err(invalid(path, "missing Resource metadata"));
     }
     if kind.is_empty() {
-        return Err(invalid(path, format!("missing kind in object {}", go_resource_meta(&doc))));
+        return Err(invalid(
+            path,
+            format!("missing kind in object {}", go_resource_meta(&doc, &texts)),
+        ));
     }
     // kustomize lets a list kind without items through with no name, and
     // prints it with an empty metadata map.
@@ -2947,7 +2986,7 @@ fn check_object(
     if !matches!(doc.get_path(&["metadata"]), Some(Value::Map(_))) {
         return Err(invalid(
             path,
-            format!("missing metadata.name in object {}", go_resource_meta(&doc)),
+            format!("missing metadata.name in object {}", go_resource_meta(&doc, &[])),
         ));
     }
     let mut r = Resource::new(doc, path);
@@ -2958,7 +2997,10 @@ fn check_object(
     if r.value.get_path(&["metadata", "name"]).and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(invalid(
             path,
-            format!("missing metadata.name in object {}", go_resource_meta(&r.value)),
+            format!(
+                "missing metadata.name in object {}",
+                go_resource_meta(&r.value, &r.scalar_texts)
+            ),
         ));
     }
     read_build_annotations(&mut r);
@@ -2968,7 +3010,7 @@ fn check_object(
 /// An object's type and metadata as kustomize prints them when one is
 /// missing: Go's `%v` of its `ResourceMeta`, `{{apiVersion kind} {{name
 /// namespace} map[labels] map[annotations]}}`, maps sorted by key.
-pub(super) fn go_resource_meta(doc: &Value) -> String {
+pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> String {
     let text = |path: &[&str]| match doc.get_path(path) {
         Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => String::new(),
         Some(v) => {
@@ -2980,9 +3022,22 @@ pub(super) fn go_resource_meta(doc: &Value) -> String {
             Some(Value::Map(m)) => m
                 .iter()
                 .map(|(k, v)| {
-                    let v = v
-                        .as_str()
-                        .map_or_else(|| yaml::to_string(v).trim_end().to_string(), str::to_string);
+                    // Go decodes each value into a string: the text its
+                    // file wrote (`0x1F`), empty for a null.
+                    let at = ["metadata", key, k].map(|s| Step::Key(s.to_string()));
+                    let null_text = |s: &str| {
+                        texts.iter().any(|(p, t)| {
+                            p[..] == at[..] && t == s && crate::resource::reads_as(t, &Value::Null)
+                        })
+                    };
+                    let v = match v {
+                        Value::Null => String::new(),
+                        // A patch's null label kiln read as its text.
+                        Value::String(s) if null_text(s) => String::new(),
+                        Value::String(s) => s.clone(),
+                        v => crate::resource::scalar_text(v, &at, texts)
+                            .unwrap_or_else(|| yaml::to_string(v).trim_end().to_string()),
+                    };
                     format!("{k}:{v}")
                 })
                 .collect(),

@@ -103,6 +103,10 @@ pub(crate) fn annotated(r: &Resource) -> Value {
     if notes.is_empty() {
         return v;
     }
+    // kustomize sets them, making `metadata` where a patch left none.
+    if let Value::Map(m) = &mut v {
+        m.entry("metadata".to_string()).or_insert_with(|| Value::Map(Map::new()));
+    }
     if let Some(Value::Map(meta)) = v.get_path_mut(&["metadata"]) {
         let slot = meta.entry("annotations".to_string()).or_insert(Value::Null);
         if !matches!(slot, Value::Map(_)) {

@@ -126,12 +126,10 @@ fn read_in_root(
         Some(tree::EntryKind::Dir) => {
             return Err(invalid(format!("'{shown}' must resolve to a file")));
         }
-        None if !restrict => return Err(invalid(super::build::unrestricted_missing(shown))),
-        None => {
-            return Err(invalid(format!(
-                "evalsymlink failure on '{shown}' : lstat {shown}: no such file or directory"
-            )));
+        None if !restrict => {
+            return Err(invalid(super::build::unrestricted_missing(tree, &path, shown)));
         }
+        None => return Err(invalid(super::build::symlinks_failure(tree, &path, shown))),
         Some(tree::EntryKind::File) => {}
     }
     let bytes = tree.read(&path).map_err(|e| invalid(e.to_string()))?;

@@ -93,7 +93,10 @@ pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error>
     if nameless {
         return Err(invalid(
             file,
-            format!("missing metadata.name in object {}", super::build::go_resource_meta(&obj)),
+            format!(
+                "missing metadata.name in object {}",
+                super::build::go_resource_meta(&obj, &[])
+            ),
         ));
     }
     Ok(Some(obj))

@@ -26,8 +26,8 @@ pub(crate) use emit::{
     Style, Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop,
     node_to_string_styled,
 };
-/// libyaml's words for a merge key whose value is no map (`<<: 5`).
-pub(crate) use parse::MERGE_NOT_MAP;
+/// Whether a message is the complaint about a merge key's value (`<<: 5`).
+pub(crate) use parse::is_merge_problem;
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
     parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,

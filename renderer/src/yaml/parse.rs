@@ -52,7 +52,7 @@ fn decoder_problem(problem: &str) -> bool {
         || problem.starts_with("cannot decode")
         || problem == BINARY_BASE64
         || problem.starts_with("invalid map key")
-        || problem == MERGE_NOT_MAP
+        || is_merge_problem(problem)
         || problem == EXCESSIVE_ALIASING
 }
 
@@ -1051,6 +1051,9 @@ fn parse_once(
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
         path: Vec::new(),
+        seq_item_aliases: Vec::new(),
+        open_anchors: Vec::new(),
+        anchor_texts: HashMap::new(),
         in_key: 0,
         file,
         string_keys,
@@ -1386,6 +1389,15 @@ struct Builder<'f> {
     quoted: Vec<Vec<Step>>,
     /// The path of the node being built (kept while `scalar_texts` is on).
     path: Vec<Step>,
+    /// Which items of the last sequence built were aliases (for a merge
+    /// key's list, see [`merge_problem`]).
+    seq_item_aliases: Vec<bool>,
+    /// The anchored nodes being built (while `scalar_texts` is on): each
+    /// anchor and the length of `path` at its node.
+    open_anchors: Vec<(usize, usize)>,
+    /// The texts of the scalars under each anchored node, by their path
+    /// below it, which an alias of it writes again where it stands.
+    anchor_texts: HashMap<usize, Vec<(Vec<Step>, String)>>,
     /// How many mapping keys are being built around the current node.
     in_key: usize,
     /// The first key that is not a string where `string_keys` refuses one:
@@ -2237,11 +2249,24 @@ impl Builder<'_> {
         }
         // An empty node has an empty span, whatever text the parser gives it.
         let empty = v.is_null() && self.source.slice(span).is_empty();
+        let text = if empty { "" } else { text };
+        self.record_at(self.path.clone(), text);
+    }
+
+    /// Records `text` as the text of the scalar at `path` (an empty one for
+    /// a node written as nothing), if kustomize keeps the text of that
+    /// field, and under every anchored node being built.
+    fn record_at(&mut self, path: Vec<Step>, text: &str) {
+        for (anchor, at) in &self.open_anchors {
+            let below = path.get(*at..).unwrap_or_default().to_vec();
+            self.anchor_texts.entry(*anchor).or_default().push((below, text.to_string()));
+        }
         // An entry of a merge key's mapping (`<<: {k: v}`, `<<: [{k: v}]`)
         // counts where the merge puts it; the mapping's merge moves its
         // text there or drops it (see `merged_texts`).
         let merged;
-        let path = match self.path.as_slice() {
+        let whole = path;
+        let path = match whole.as_slice() {
             [head @ .., Step::Key(m), Step::Key(k)]
             | [head @ .., Step::Key(m), Step::Index(_), Step::Key(k)]
                 if m == "<<" =>
@@ -2258,15 +2283,11 @@ impl Builder<'_> {
         let own = own_path(path);
         let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
             || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
-        let recorded = if empty {
-            String::new()
-        } else if annotation || kept {
-            text.to_string()
-        } else {
+        if !(text.is_empty() || annotation || kept) {
             return;
-        };
+        }
         if let Some(texts) = self.scalar_texts.as_mut() {
-            texts.push((self.path.clone(), recorded));
+            texts.push((whole, text.to_string()));
         }
     }
 
@@ -2386,7 +2407,21 @@ impl Builder<'_> {
             } else if !flow && (matches!(event, Event::Scalar(..) | Event::Alias(_)) || !block) {
                 self.key_candidate_line = span.start.line();
             }
+            let anchor = match &event {
+                Event::Scalar(_, _, a, _)
+                | Event::SequenceStart(a, _)
+                | Event::MappingStart(a, _) => *a,
+                _ => 0,
+            };
+            let texts_of_anchor = anchor > 0 && self.scalar_texts.is_some();
+            if texts_of_anchor {
+                self.anchor_texts.remove(&anchor);
+                self.open_anchors.push((anchor, self.path.len()));
+            }
             let v = self.node_here(parser, event, span, depth, flow);
+            if texts_of_anchor {
+                self.open_anchors.pop();
+            }
             if indents {
                 self.indents -= 1;
             }
@@ -2499,11 +2534,19 @@ impl Builder<'_> {
                         .into());
                 }
                 self.alias_budget -= cost;
-                Ok(v.clone())
+                let v = v.clone();
+                // The alias stands for the anchored node, texts and all.
+                if self.in_key == 0 && self.scalar_texts.is_some() {
+                    for (below, text) in self.anchor_texts.get(&id).cloned().unwrap_or_default() {
+                        self.record_at([self.path.as_slice(), &below].concat(), &text);
+                    }
+                }
+                Ok(v)
             }
             Event::SequenceStart(anchor, _) => {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
+                let mut aliases = Vec::new();
                 let problems = if flow { FLOW_SEQUENCE_ENTRY } else { BLOCK_SEQUENCE_ENTRY };
                 loop {
                     let (ev, sp) =
@@ -2511,6 +2554,7 @@ impl Builder<'_> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
+                    aliases.push(matches!(ev, Event::Alias(_)));
                     if !flow {
                         self.tab_after('-', &sp)?;
                     }
@@ -2524,6 +2568,7 @@ impl Builder<'_> {
                     }
                     items.push(item?);
                 }
+                self.seq_item_aliases = aliases;
                 let v = Value::Seq(items);
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -2538,7 +2583,9 @@ impl Builder<'_> {
                 let mut map = Map::new();
                 // The line of each entry, by the entry's index in `map`.
                 let mut lines: Vec<usize> = Vec::new();
-                let mut merges: Vec<Value> = Vec::new();
+                // Merge key values, each with whether it was an alias and,
+                // for a list, which of its items were.
+                let mut merges: Vec<(Value, bool, Vec<bool>)> = Vec::new();
                 // Whether `non_string_key` holds this mapping's null key: a
                 // later null key replaces the value (yaml.v2 keeps the last),
                 // and the error names that value.
@@ -2594,6 +2641,7 @@ impl Builder<'_> {
                     self.in_key -= 1;
                     let key = key?;
                     let (vev, vsp) = self.next(parser)?;
+                    let alias = matches!(vev, Event::Alias(_));
                     if !flow {
                         self.value_of_block_map_at = Some(span.start.col());
                         self.tab_after(':', &vsp)?;
@@ -2623,7 +2671,11 @@ impl Builder<'_> {
                         continue;
                     }
                     if is_merge {
-                        merges.push(value);
+                        let item_aliases = match (&value, alias) {
+                            (Value::Seq(_), false) => std::mem::take(&mut self.seq_item_aliases),
+                            _ => Vec::new(),
+                        };
+                        merges.push((value, alias, item_aliases));
                         continue;
                     }
                     if self.string_keys
@@ -2744,8 +2796,14 @@ impl Builder<'_> {
                     self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
-                let tracking = self.scalar_texts.is_some() && !merges.is_empty();
-                for merged in merges {
+                let tracking_texts = self.scalar_texts.is_some();
+                let tracking = tracking_texts && !merges.is_empty();
+                for (merged, alias, item_aliases) in merges {
+                    if let Some(problem) =
+                        merge_problem(&merged, alias, &item_aliases, tracking_texts)
+                    {
+                        return Err(self.err(&span, problem).into());
+                    }
                     let sources: Vec<(Option<usize>, Map)> = match merged {
                         Value::Map(m) => vec![(None, m)],
                         Value::Seq(items) => items
@@ -2823,6 +2881,8 @@ impl Builder<'_> {
         flow: bool,
     ) -> Result<Value, ParseError> {
         self.check_scalar_source(text, style, span)?;
+        // yaml.v3 reads the non-specific tag `!` as no tag at all.
+        let tag = tag.filter(|t| self.yaml11 || !is_non_specific(t));
         let Some(tag) = tag else {
             return Ok(match style {
                 // kustomize writes flow collections back out in flow style
@@ -2846,6 +2906,11 @@ impl Builder<'_> {
         };
         tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))
     }
+}
+
+/// Whether `tag` is the non-specific tag `!`.
+pub(crate) fn is_non_specific(tag: &Tag) -> bool {
+    tag.handle.is_empty() && tag.suffix == "!"
 }
 
 /// A scalar with a tag, as yaml.v3 (or, `yaml11`, yaml.v2) decodes it into
@@ -3127,6 +3192,41 @@ impl Aliasing {
 }
 
 pub(crate) const MERGE_NOT_MAP: &str = "map merge requires map or sequence of maps as the value";
+/// kyaml's words for a merge key whose list holds a list.
+const MERGE_NESTED_LIST: &str = "invalid map merge: received a nested sequence";
+/// kyaml's words for a merge key whose value is an alias of no map.
+const MERGE_ALIAS_NOT_MAP: &str = "invalid map merge: received alias for a non-map value";
+
+/// Whether `message` is kyaml's or yaml.v3's complaint about a merge key's
+/// value (see [`merge_problem`]).
+pub(crate) fn is_merge_problem(message: &str) -> bool {
+    [MERGE_NOT_MAP, MERGE_NESTED_LIST, MERGE_ALIAS_NOT_MAP].contains(&message)
+}
+
+/// What is wrong with the value of a merge key (`alias`: written as an
+/// alias; `item_aliases`: which items of a list were), if it is not a
+/// mapping or a list of mappings: in kyaml's words when kustomize reads the
+/// document (`kyaml`, which resolves merge keys itself before any
+/// decoding), else in yaml.v3's decoder's.
+fn merge_problem(
+    v: &Value,
+    alias: bool,
+    item_aliases: &[bool],
+    kyaml: bool,
+) -> Option<&'static str> {
+    let alias_problem = if kyaml { MERGE_ALIAS_NOT_MAP } else { MERGE_NOT_MAP };
+    match v {
+        Value::Map(_) => None,
+        _ if alias => Some(alias_problem),
+        Value::Seq(items) => items.iter().enumerate().find_map(|(i, item)| match item {
+            Value::Map(_) => None,
+            _ if item_aliases.get(i) == Some(&true) => Some(alias_problem),
+            Value::Seq(_) if kyaml => Some(MERGE_NESTED_LIST),
+            _ => Some(MERGE_NOT_MAP),
+        }),
+        _ => Some(MERGE_NOT_MAP),
+    }
+}
 
 /// The part of `path` among its object's own fields: from the top of the
 /// document, or from an item of a list's `items`.

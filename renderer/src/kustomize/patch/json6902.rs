@@ -185,6 +185,11 @@ pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
         };
         result.map_err(|r| fail(name, path, r))?;
     }
+    // kustomize reads the patched JSON back into an object: a list (what
+    // replacing the whole document with one leaves) is no object.
+    if matches!(doc, Value::Seq(_)) {
+        return Err(Error::DocumentIsList);
+    }
     *target = doc;
     Ok(())
 }

@@ -68,6 +68,10 @@ pub enum Error {
         /// The type the document has.
         got: &'static str,
     },
+    /// A JSON 6902 patch made the whole document a list, which kustomize
+    /// cannot read back as an object.
+    #[error("json: cannot unmarshal array into Go value of type map[string]interface {{}}")]
+    DocumentIsList,
     /// One JSON 6902 operation failed.
     #[error("{reason}")]
     Operation {

@@ -393,6 +393,9 @@ struct Hits<'v> {
     /// The path ends at the field a `[key=value]` item was just made with
     /// (or at the scalar item `[=value]` made): an untagged scalar.
     made_key: bool,
+    /// The styles the object's text wrote its nodes in, which a target's
+    /// `[=value]` matches against (see [`item_text`]).
+    styles: Option<crate::yaml::Styled>,
 }
 
 /// How `[key=value]` path elements pick list items.
@@ -470,21 +473,35 @@ fn find<'v>(
                 }
             },
         };
-        // `[=value]` selects items of a list of scalars by their text.
-        let matches = |item: &Value| {
-            let x =
-                if key.is_empty() { Some(item) } else { item.as_map().and_then(|m| m.get(key)) };
-            x.is_some_and(|x| {
-                is_scalar(x) && {
-                    let text = scalar_text(x);
-                    match &pattern {
-                        Some(re) => re.is_match(&text),
-                        None => text == want,
-                    }
+        // In a target's path, kyaml's path matcher looks for `[=value]` in
+        // each item's YAML text, whatever its kind, and takes the whole
+        // item: the rest of the path is not followed.
+        let whole_item = key.is_empty() && how == Match::Regex;
+        let matched: Vec<bool> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match &pattern {
+                Some(re) if whole_item => re.is_match(&item_text(out, i, item)),
+                _ => {
+                    let x = if key.is_empty() {
+                        Some(item)
+                    } else {
+                        item.as_map().and_then(|m| m.get(key))
+                    };
+                    x.is_some_and(|x| {
+                        is_scalar(x) && {
+                            let text = scalar_text(x);
+                            match &pattern {
+                                Some(re) => re.is_match(&text),
+                                None => text == want,
+                            }
+                        }
+                    })
                 }
             })
-        };
-        if !items.iter().any(matches) {
+            .collect();
+        let rest = if whole_item { &[] } else { rest };
+        if !matched.contains(&true) {
             if create.is_none() {
                 return;
             }
@@ -508,8 +525,8 @@ fn find<'v>(
             }
             return;
         }
-        for (i, item) in items.iter_mut().enumerate().filter(|(_, item)| matches(item)) {
-            find_in(item, Step::Index(i), rest, create, how, out);
+        for (i, item) in items.iter_mut().enumerate().filter(|(i, _)| matched[*i]) {
+            find_item(item, i, whole_item, rest, create, how, out);
         }
         return;
     }
@@ -567,15 +584,7 @@ fn find<'v>(
                     out.beyond = Some((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
-                    if existed && rest.is_empty() && item.is_null() {
-                        // A null item the list had keeps its `!!null` tag.
-                        out.slots.push((item, true));
-                        let mut at = out.here.clone();
-                        at.push(Step::Index(i));
-                        out.paths.push(at);
-                    } else {
-                        find_in(item, Step::Index(i), rest, create, how, out);
-                    }
+                    find_item(item, i, existed && rest.is_empty(), rest, create, how, out);
                 }
             } else if let Some(i) =
                 seg.parse::<i64>().ok().filter(|i| *i < 0 && how == Match::Exact)
@@ -626,6 +635,63 @@ fn find<'v>(
         }
         _ => {}
     }
+}
+
+/// The field path under which a mistyped scalar found at `at` by `fp`
+/// (split as `segs`) is remembered: `fp` itself, unless it picks items by
+/// their text (`[=value]`), which the new text no longer matches; then the
+/// path of keys and positions that led there.
+fn mistyped_path(fp: &str, segs: &[String], at: &[Step]) -> String {
+    if !segs.iter().any(|s| s.starts_with("[=")) {
+        return fp.to_string();
+    }
+    let parts: Vec<String> = at
+        .iter()
+        .map(|step| match step {
+            Step::Key(k) if k.contains('.') => format!("[{k}]"),
+            Step::Key(k) => k.clone(),
+            Step::Index(i) => i.to_string(),
+        })
+        .collect();
+    parts.join(".")
+}
+
+/// The styles of `r`'s nodes when a target path matches items by their
+/// text (`[=value]`, see [`item_text`]).
+fn item_styles(r: &Resource, segs: &[String]) -> Option<crate::yaml::Styled> {
+    segs.iter().any(|s| s.starts_with("[=")).then(|| r.styles()).flatten()
+}
+
+/// [`find_in`] item `i` of the list where the search is; with `hit_null`,
+/// a null item (one the list had) is found as it is: it keeps its `!!null`
+/// tag.
+fn find_item<'v>(
+    item: &'v mut Value,
+    i: usize,
+    hit_null: bool,
+    segs: &[String],
+    create: Option<&Value>,
+    how: Match,
+    out: &mut Hits<'v>,
+) {
+    if hit_null && item.is_null() {
+        out.slots.push((item, true));
+        let mut at = out.here.clone();
+        at.push(Step::Index(i));
+        out.paths.push(at);
+    } else {
+        find_in(item, Step::Index(i), segs, create, how, out);
+    }
+}
+
+/// Item `i` of the list where the search is, as kyaml writes the node out
+/// (in the styles its text wrote it in: `"1"` in quotes, a map as its
+/// lines), without the blanks around it.
+fn item_text(out: &Hits<'_>, i: usize, item: &Value) -> String {
+    let mut at = out.here.clone();
+    at.push(Step::Index(i));
+    let styles = out.styles.as_ref().and_then(|s| s.at(&at));
+    crate::yaml::node_to_string_styled(item, styles).trim().to_string()
 }
 
 /// [`find`] in `v`, the child at `step` of where the search is.
@@ -869,8 +935,9 @@ fn forget_written(written: &mut Vec<Vec<Step>>, segs: &[String]) {
 pub fn mistyped_error(r: &Resource) -> Option<String> {
     r.mistyped.iter().find_map(|(fp, text, error)| {
         let mut copy = r.value.clone();
-        let mut hits = Hits::default();
-        find(&mut copy, &target_path(fp), None, Match::Regex, &mut hits);
+        let segs = target_path(fp);
+        let mut hits = Hits { styles: item_styles(r, &segs), ..Hits::default() };
+        find(&mut copy, &segs, None, Match::Regex, &mut hits);
         let still = hits.slots.iter().any(|(v, _)| v.as_str() == Some(text.as_str()));
         still.then(|| error.clone())
     })
@@ -918,7 +985,7 @@ fn write_path(
     let null_text = plain_path(fp)
         .and_then(|path| crate::resource::scalar_text(&Value::Null, &path, &r.scalar_texts))
         .unwrap_or_else(|| "null".to_string());
-    let mut hits = Hits::default();
+    let mut hits = Hits { styles: item_styles(r, &segs), ..Hits::default() };
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
     // A scalar into a scalar the object has only changes that node's text;
@@ -963,6 +1030,7 @@ fn write_path(
     // whatever the file wrote (a number, a bool, a null), and takes any text.
     let annotation = segs.len() == 3 && segs[0] == "metadata" && segs[1] == "annotations";
     for ((slot, was_null), at) in hits.slots.into_iter().zip(hits.paths) {
+        let fp = &mistyped_path(fp, &segs, &at);
         // A created leaf is a null the object did not have.
         let fresh = slot.is_null() && !was_null;
         // A field a replacement created has no tag, whichever path text

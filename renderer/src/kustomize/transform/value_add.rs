@@ -141,48 +141,51 @@ fn set_namespace(r: &mut Resource, namespace: &str) {
 /// object into JSON (`7` is a number). The old text is the one the file
 /// wrote.
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
-    if let Some((at, node, expected)) = blocked_at(&r.value, &t.field_path) {
-        let kind = if node.as_seq().is_some() { "Sequence" } else { "Scalar" };
-        return Err(format!(
-            "wrong node kind: expected {expected}Node but got {kind}Node: {}",
-            fieldspec::node_contents(r, &at, &node)
-        ));
-    }
-    let mut wrong = None;
-    let (quoted, texts, written) = (&r.quoted, &r.scalar_texts, &mut r.written);
-    fieldspec::visit_mut_at(&mut r.value, &t.field_path, true, &mut |at, slot| {
-        let old = match &*slot {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            Value::Seq(_) | Value::Map(_) => {
-                wrong.get_or_insert_with(|| (at.to_vec(), slot.clone()));
-                return;
-            }
-            other => crate::resource::scalar_text(other, at, texts).unwrap_or_default(),
-        };
-        let new = match usize::try_from(t.file_path_position) {
-            Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
-            _ => value.to_string(),
-        };
-        *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
-            Value::String(new)
-        } else {
-            crate::yaml::resolve::resolve_plain(&new)
-        };
-        images::record(written, at);
-    });
-    match wrong {
-        None => Ok(()),
-        Some((at, node)) => Err(fieldspec::scalar_expected(r, &at, &node)),
-    }
+    let parts = field_path_parts(&t.field_path);
+    let mut at = Vec::new();
+    let leaf = match locate(&mut r.value, &parts, &mut at, &r.scalar_texts, false) {
+        Ok(leaf) => leaf,
+        Err(Stop::Said(message)) => return Err(message),
+        Err(Stop::WrongKind { expected, at, node, detached }) => {
+            let kind = match node {
+                Value::Seq(_) => "Sequence",
+                Value::Map(_) => "Mapping",
+                _ => "Scalar",
+            };
+            let contents = if detached {
+                format!("node contents:\n{}", crate::yaml::node_to_string(&node))
+            } else {
+                fieldspec::node_contents(r, &at, &node)
+            };
+            return Err(format!(
+                "wrong node kind: expected {expected}Node but got {kind}Node: {contents}"
+            ));
+        }
+    };
+    let Some(at) = leaf else { return Ok(()) };
+    let Some(slot) = crate::resource::value_at_mut(&mut r.value, &at) else { return Ok(()) };
+    let old = match &*slot {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => crate::resource::scalar_text(other, &at, &r.scalar_texts).unwrap_or_default(),
+    };
+    let new = match usize::try_from(t.file_path_position) {
+        Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
+        _ => value.to_string(),
+    };
+    *slot = if slot.as_str().is_some() && r.quoted.contains(&at) {
+        Value::String(new)
+    } else {
+        crate::yaml::resolve::resolve_plain(&new)
+    };
+    images::record(&mut r.written, &at);
+    Ok(())
 }
 
-/// Where kyaml's path lookup, which creates missing maps, stops on the way
-/// to `field_path` in `v`: a list it cannot index (the field path names a
-/// field, not a position) or a scalar, with the node found there and the
-/// kind of node the lookup wanted; or a list at the end, where the value
-/// must be a scalar. Only a position written in digits goes into a list.
-fn blocked_at(v: &Value, field_path: &str) -> Option<(Vec<Step>, Value, &'static str)> {
+/// A field path split at `/` (`\/` is a slash inside a part), each part
+/// trimmed of spaces and the empty ones left out, as kyaml's path lookup
+/// cleans its path.
+fn field_path_parts(field_path: &str) -> Vec<String> {
     let mut fields: Vec<String> = Vec::new();
     for part in field_path.split('/') {
         match fields.last_mut() {
@@ -194,25 +197,175 @@ fn blocked_at(v: &Value, field_path: &str) -> Option<(Vec<Step>, Value, &'static
             _ => fields.push(part.to_string()),
         }
     }
-    let (mut cur, mut at) = (v, Vec::new());
-    for field in &fields {
-        match cur {
-            Value::Map(m) => {
-                cur = m.get(field.as_str())?;
-                at.push(Step::Key(field.clone()));
-            }
-            Value::Seq(items) if !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()) => {
-                let i: usize = field.parse().ok()?;
-                cur = items.get(i)?;
-                at.push(Step::Index(i));
-            }
-            // `[name=value]` element matchers are left to the walk.
-            Value::Seq(_) if field.starts_with('[') => return None,
-            Value::Null => return None,
-            node => return Some((at, node.clone(), "Mapping")),
+    fields.into_iter().map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect()
+}
+
+/// Why kyaml's path lookup failed.
+enum Stop {
+    /// With these words.
+    Said(String),
+    /// It met `node` (at `at`, or in a node it made and lost) where it
+    /// wanted a node of another kind.
+    WrongKind { expected: &'static str, at: Vec<Step>, node: Value, detached: bool },
+}
+
+/// A list position as Go's `strconv.Atoi` reads it (`+1`, `-0`), if the
+/// part is one.
+fn position(part: &str) -> Option<i64> {
+    part.parse().ok()
+}
+
+/// Follows `parts` from `v` (at `at`) as kyaml's path lookup does when it
+/// creates a scalar at the end (`LookupCreate`), making the maps and lists
+/// that are missing, and gives where the scalar is. A part is a list
+/// position (`2`; `-` the last item), a `[name=value]` item (`[=value]`
+/// for a list of scalars; made when no item matches) or a field.
+///
+/// Under a null the lookup makes the node it wants but cannot attach it:
+/// the rest of the path goes on in that lost node (`detached`), so it can
+/// still fail, and nothing is written. A position past the end ends the
+/// lookup with nothing found.
+fn locate(
+    v: &mut Value,
+    parts: &[String],
+    at: &mut Vec<Step>,
+    texts: &[(Vec<Step>, String)],
+    detached: bool,
+) -> Result<Option<Vec<Step>>, Stop> {
+    let Some((part, rest)) = parts.split_first() else {
+        if matches!(v, Value::Seq(_) | Value::Map(_)) {
+            let node = v.clone();
+            return Err(Stop::WrongKind { expected: "Scalar", at: at.clone(), node, detached });
         }
+        return Ok((!detached).then(|| at.clone()));
+    };
+    let wrong = |expected, at: &Vec<Step>, node: &Value| Stop::WrongKind {
+        expected,
+        at: at.clone(),
+        node: node.clone(),
+        detached,
+    };
+    // A node made for this part: a list before a position or an item, the
+    // scalar at the end, a map otherwise.
+    let made = |rest: &[String]| match rest.first() {
+        None => Value::Null,
+        Some(next) if is_item(next) || position(next).is_some_and(|i| i >= 0) => {
+            Value::Seq(Vec::new())
+        }
+        Some(_) => Value::Map(crate::value::Map::new()),
+    };
+    if let Some(i) = position(part) {
+        if i < 0 {
+            return Err(Stop::Said(format!("array index {i} cannot be negative")));
+        }
+        return match v {
+            Value::Seq(items) => {
+                match usize::try_from(i).ok().and_then(|i| items.get_mut(i).map(|item| (i, item))) {
+                    Some((i, item)) => descend(item, Step::Index(i), rest, at, texts, detached),
+                    None => Ok(None),
+                }
+            }
+            Value::Null => Ok(None),
+            other => Err(wrong("Sequence", at, other)),
+        };
     }
-    cur.as_seq().is_some().then(|| (at, cur.clone(), "Scalar"))
+    if part == "-" {
+        return match v {
+            Value::Seq(items) if !items.is_empty() => {
+                let i = items.len() - 1;
+                descend(&mut items[i], Step::Index(i), rest, at, texts, detached)
+            }
+            // kustomize panics taking the last item of no items.
+            Value::Seq(_) | Value::Null => Err(Stop::Said(
+                "the last item of an empty list: runtime error: index out of range [-1]".into(),
+            )),
+            other => Err(wrong("Sequence", at, other)),
+        };
+    }
+    if part == "*" {
+        return Err(Stop::Said("wildcard is not supported in PathGetter".into()));
+    }
+    if is_item(part) {
+        let inner = &part[1..part.len() - 1];
+        let Some((key, want)) = inner.split_once('=') else {
+            return Err(Stop::Said(
+                "list path element must contain fieldName=fieldValue for element to match".into(),
+            ));
+        };
+        let fresh = || {
+            let scalar = crate::yaml::resolve::resolve_plain(want);
+            if key.is_empty() {
+                scalar
+            } else {
+                let mut m = crate::value::Map::new();
+                m.insert(key.to_string(), scalar);
+                Value::Map(m)
+            }
+        };
+        return match v {
+            Value::Seq(items) => {
+                let base = at.clone();
+                let text_at = |i: usize, key: Option<&str>, x: &Value| {
+                    let mut path = base.clone();
+                    path.push(Step::Index(i));
+                    path.extend(key.map(|k| Step::Key(k.to_string())));
+                    match x {
+                        Value::String(s) => s.clone(),
+                        Value::Seq(_) | Value::Map(_) => String::new(),
+                        other => {
+                            crate::resource::scalar_text(other, &path, texts).unwrap_or_default()
+                        }
+                    }
+                };
+                let found = items.iter().enumerate().position(|(i, item)| {
+                    if key.is_empty() {
+                        return text_at(i, None, item) == want;
+                    }
+                    item.as_map()
+                        .and_then(|m| m.get(key))
+                        .is_some_and(|x| text_at(i, Some(key), x) == want)
+                });
+                let i = found.unwrap_or_else(|| {
+                    items.push(fresh());
+                    items.len() - 1
+                });
+                descend(&mut items[i], Step::Index(i), rest, at, texts, detached)
+            }
+            Value::Null => locate(&mut fresh(), rest, at, texts, true),
+            other => Err(wrong("Sequence", at, other)),
+        };
+    }
+    match v {
+        Value::Map(m) => {
+            if !m.contains_key(part.as_str()) {
+                m.insert(part.clone(), made(rest));
+            }
+            let child = m.get_mut(part.as_str()).expect("the field was just found or made");
+            descend(child, Step::Key(part.clone()), rest, at, texts, detached)
+        }
+        Value::Null => locate(&mut made(rest), rest, at, texts, true),
+        other => Err(wrong("Mapping", at, other)),
+    }
+}
+
+/// [`locate`] in the child at `step`.
+fn descend(
+    v: &mut Value,
+    step: Step,
+    parts: &[String],
+    at: &mut Vec<Step>,
+    texts: &[(Vec<Step>, String)],
+    detached: bool,
+) -> Result<Option<Vec<Step>>, Stop> {
+    at.push(step);
+    let found = locate(v, parts, at, texts, detached);
+    at.pop();
+    found
+}
+
+/// Whether a path part picks a list item by its contents (`[name=value]`).
+fn is_item(part: &str) -> bool {
+    part.len() >= 2 && part.starts_with('[') && part.ends_with(']')
 }
 
 /// Splits a path into its segments the way kyaml does: a leading `/`

@@ -290,6 +290,8 @@ impl Reader<'_> {
         let (node, anchor) = match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let text = value.into_owned();
+                // yaml.v3 reads the non-specific tag `!` as no tag at all.
+                let tag = tag.filter(|t| !crate::yaml::parse::is_non_specific(t));
                 let value = match (&tag, style) {
                     (Some(tag), _) => match crate::yaml::parse::tagged_scalar(&text, tag, false) {
                         Ok(value) => value,
@@ -321,12 +323,19 @@ impl Reader<'_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
+                let mut flow = flow;
                 loop {
-                    let (event, span) = parser.next_event()?.ok()?;
+                    let (event, item_span) = parser.next_event()?.ok()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.read(parser, event, &span, depth + 1, in_flow || flow)?);
+                    // The parser places a block sequence written in its
+                    // key's column (`env:` over `- {...}`) where its first
+                    // item starts, which may be a flow collection.
+                    if items.is_empty() && item_span.start.index() == span.start.index() {
+                        flow = false;
+                    }
+                    items.push(self.read(parser, event, &item_span, depth + 1, in_flow || flow)?);
                 }
                 (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)) }, anchor)
             }
