@@ -141,48 +141,60 @@ fn set_namespace(r: &mut Resource, namespace: &str) {
 /// object into JSON (`7` is a number). The old text is the one the file
 /// wrote.
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
-    if let Some((at, node, expected)) = blocked_at(&r.value, &t.field_path) {
-        let kind = if node.as_seq().is_some() { "Sequence" } else { "Scalar" };
-        return Err(format!(
-            "wrong node kind: expected {expected}Node but got {kind}Node: {}",
-            fieldspec::node_contents(r, &at, &node)
-        ));
-    }
-    let mut wrong = None;
-    let (quoted, texts, written) = (&r.quoted, &r.scalar_texts, &mut r.written);
-    fieldspec::visit_mut_at(&mut r.value, &t.field_path, true, &mut |at, slot| {
-        let old = match &*slot {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            Value::Seq(_) | Value::Map(_) => {
-                wrong.get_or_insert_with(|| (at.to_vec(), slot.clone()));
-                return;
-            }
-            other => crate::resource::scalar_text(other, at, texts).unwrap_or_default(),
-        };
-        let new = match usize::try_from(t.file_path_position) {
-            Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
-            _ => value.to_string(),
-        };
-        *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
-            Value::String(new)
-        } else {
-            crate::yaml::resolve::resolve_plain(&new)
-        };
-        images::record(written, at);
-    });
-    match wrong {
-        None => Ok(()),
-        Some((at, node)) => Err(fieldspec::scalar_expected(r, &at, &node)),
-    }
+    let fields = field_path_parts(&t.field_path);
+    let (at, slot) = match lookup_create(&mut r.value, &fields) {
+        Ok(Some(found)) => found,
+        // The path ends at nothing (a null on the way, a list position
+        // past the end): kyaml sets nothing.
+        Ok(None) => return Ok(()),
+        Err(Lookup::Failed(why)) => return Err(why),
+        Err(Lookup::Wrong { at, node, expected }) => {
+            let kind = match &node {
+                Value::Seq(_) => "Sequence",
+                Value::Map(_) => "Mapping",
+                _ => "Scalar",
+            };
+            return Err(format!(
+                "wrong node kind: expected {expected}Node but got {kind}Node: {}",
+                fieldspec::node_contents(r, &at, &node)
+            ));
+        }
+    };
+    let old = match &*slot {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Seq(_) | Value::Map(_) => {
+            let node = slot.clone();
+            return Err(fieldspec::scalar_expected(r, &at, &node));
+        }
+        other => crate::resource::scalar_text(other, &at, &r.scalar_texts).unwrap_or_default(),
+    };
+    let new = match usize::try_from(t.file_path_position) {
+        Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
+        _ => value.to_string(),
+    };
+    *slot = if slot.as_str().is_some() && r.quoted.contains(&at) {
+        Value::String(new)
+    } else {
+        crate::yaml::resolve::resolve_plain(&new)
+    };
+    images::record(&mut r.written, &at);
+    Ok(())
 }
 
-/// Where kyaml's path lookup, which creates missing maps, stops on the way
-/// to `field_path` in `v`: a list it cannot index (the field path names a
-/// field, not a position) or a scalar, with the node found there and the
-/// kind of node the lookup wanted; or a list at the end, where the value
-/// must be a scalar. Only a position written in digits goes into a list.
-fn blocked_at(v: &Value, field_path: &str) -> Option<(Vec<Step>, Value, &'static str)> {
+/// Why kyaml's path lookup stopped.
+enum Lookup {
+    /// A node of another kind than the part wants: where, the node, and
+    /// the kind wanted.
+    Wrong { at: Vec<Step>, node: Value, expected: &'static str },
+    /// Its own words.
+    Failed(String),
+}
+
+/// The parts of a target's field path: `/`-separated, `\/` a slash inside
+/// a part; kyaml's lookup trims blanks around each and drops empty ones
+/// (`/spec/x` is `spec/x`).
+fn field_path_parts(field_path: &str) -> Vec<String> {
     let mut fields: Vec<String> = Vec::new();
     for part in field_path.split('/') {
         match fields.last_mut() {
@@ -194,25 +206,106 @@ fn blocked_at(v: &Value, field_path: &str) -> Option<(Vec<Step>, Value, &'static
             _ => fields.push(part.to_string()),
         }
     }
-    let (mut cur, mut at) = (v, Vec::new());
-    for field in &fields {
-        match cur {
-            Value::Map(m) => {
-                cur = m.get(field.as_str())?;
-                at.push(Step::Key(field.clone()));
-            }
-            Value::Seq(items) if !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()) => {
-                let i: usize = field.parse().ok()?;
-                cur = items.get(i)?;
-                at.push(Step::Index(i));
-            }
-            // `[name=value]` element matchers are left to the walk.
-            Value::Seq(_) if field.starts_with('[') => return None,
-            Value::Null => return None,
-            node => return Some((at, node.clone(), "Mapping")),
+    fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).map(str::to_string).collect()
+}
+
+/// kyaml's `LookupCreate(ScalarNode, fields...)`: a number picks a list
+/// item (none past the end, a negative one fails), `-` the last item,
+/// `[key=value]` the first item whose field `key` (or, with no key, whose
+/// text) is `value`, made and appended when there is none; any other part
+/// is a map field, made when missing as a list (before a `[...]` part or a
+/// number), a map, or at the end a null. A null on the way ends the lookup.
+fn lookup_create<'v>(
+    v: &'v mut Value,
+    fields: &[String],
+) -> Result<Option<(Vec<Step>, &'v mut Value)>, Lookup> {
+    let mut at = Vec::new();
+    let mut cur = v;
+    for (i, part) in fields.iter().enumerate() {
+        let next = fields.get(i + 1);
+        let wrong = |at: &[Step], node: &Value, expected| Lookup::Wrong {
+            at: at.to_vec(),
+            node: node.clone(),
+            expected,
+        };
+        if cur.is_null() {
+            return Ok(None);
         }
+        let index = if part == "-" {
+            Some(None)
+        } else if let Ok(n) = part.parse::<i64>() {
+            if n < 0 {
+                return Err(Lookup::Failed(format!("array index {n} cannot be negative")));
+            }
+            Some(usize::try_from(n).ok())
+        } else {
+            None
+        };
+        if let Some(index) = index {
+            let Value::Seq(items) = cur else {
+                return Err(wrong(&at, cur, "Sequence"));
+            };
+            let i = match index {
+                None => items.len().checked_sub(1),
+                Some(i) => index.filter(|_| i < items.len()),
+            };
+            let Some(i) = i else { return Ok(None) };
+            at.push(Step::Index(i));
+            cur = &mut items[i];
+            continue;
+        }
+        if part == "*" {
+            return Err(Lookup::Failed("wildcard is not supported in PathGetter".into()));
+        }
+        if let Some(inner) = part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+            let Some((key, want)) = inner.split_once('=') else {
+                return Err(Lookup::Failed(
+                    "list path element must contain fieldName=fieldValue for element to match"
+                        .into(),
+                ));
+            };
+            let Value::Seq(items) = cur else {
+                return Err(wrong(&at, cur, "Sequence"));
+            };
+            let text = |x: &Value| {
+                crate::resource::scalar_text(x, &[], &[]).or_else(|| x.as_str().map(str::to_string))
+            };
+            let found = items.iter().position(|item| {
+                if key.is_empty() {
+                    text(item).is_some_and(|t| t == want)
+                } else {
+                    item.as_map().and_then(|m| m.get(key)).and_then(text).is_some_and(|t| t == want)
+                }
+            });
+            let i = found.unwrap_or_else(|| {
+                let made = crate::yaml::resolve::resolve_plain(want);
+                items.push(if key.is_empty() {
+                    made
+                } else {
+                    let mut m = crate::value::Map::new();
+                    m.insert(key.to_string(), made);
+                    Value::Map(m)
+                });
+                items.len() - 1
+            });
+            at.push(Step::Index(i));
+            cur = &mut items[i];
+            continue;
+        }
+        let Value::Map(m) = cur else {
+            return Err(wrong(&at, cur, "Mapping"));
+        };
+        let fresh = match next {
+            None => Value::Null,
+            Some(n) if (n.starts_with('[') && n.ends_with(']')) || n.parse::<i64>().is_ok() => {
+                Value::Seq(Vec::new())
+            }
+            Some(_) => Value::Map(crate::value::Map::new()),
+        };
+        at.push(Step::Key(part.clone()));
+        cur = m.entry(part.clone()).or_insert(fresh);
     }
-    cur.as_seq().is_some().then(|| (at, cur.clone(), "Scalar"))
+    Ok(Some((at, cur)))
 }
 
 /// Splits a path into its segments the way kyaml does: a leading `/`
