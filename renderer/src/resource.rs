@@ -174,11 +174,6 @@ impl ResId {
     }
 }
 
-/// Whether two namespaces are the same to kustomize (`default` and unset are).
-pub fn same_namespace(a: &str, b: &str) -> bool {
-    a == b || (a.is_empty() && b == "default") || (a == "default" && b.is_empty())
-}
-
 impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = if self.namespace.is_empty() { "~X" } else { &self.namespace };
@@ -641,14 +636,19 @@ impl Resource {
     /// how kustomize finds the object a patch without target or a generator
     /// names.
     pub fn answers_to(&self, id: &ResId) -> bool {
+        // kustomize compares effective namespaces (`ResId.Equals`): none is
+        // `default`, and a kind outside namespaces has one whatever is written.
+        let same = |gvk: &Gvk, namespace: &str| {
+            effective_namespace(gvk, namespace) == effective_namespace(gvk, &id.namespace)
+        };
         let gvk = self.gvk();
-        (gvk == id.gvk && self.name() == id.name && same_namespace(self.namespace(), &id.namespace))
+        (gvk == id.gvk && self.name() == id.name && same(&gvk, self.namespace()))
             || (self.orig_id.gvk == id.gvk
                 && self.orig_id.name == id.name
-                && same_namespace(&self.orig_id.namespace, &id.namespace))
-            || self.prev_res_ids().any(|p| {
-                p.gvk == id.gvk && p.name == id.name && same_namespace(&p.namespace, &id.namespace)
-            })
+                && same(&id.gvk, &self.orig_id.namespace))
+            || self
+                .prev_res_ids()
+                .any(|p| p.gvk == id.gvk && p.name == id.name && same(&id.gvk, &p.namespace))
     }
 
     /// Whether a key of [`Resource::plain_keys`] is still in its map.

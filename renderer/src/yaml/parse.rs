@@ -2039,6 +2039,25 @@ impl Builder<'_> {
         Some(Failure::Rewrite { at: at + handle, len: v2_end - handle, with: suffix.into() })
     }
 
+    /// A plain scalar of a flow collection that opens with `:` (`[::1]`,
+    /// `{a: :b}`): libyaml's scanners (yaml.v2 and yaml.v3) start a plain
+    /// scalar with `:` only outside flow collections, so there the `:` is a
+    /// value indicator where the collection wants a node.
+    fn colon_opens_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
+        let text = self.source.text;
+        let at = self.source.byte(span.start.index());
+        if !value.starts_with(':') || !text.get(at..)?.starts_with(':') {
+            return None;
+        }
+        let (line, column) = line_column(text, at);
+        Some(Failure::Error(ParseError::new(
+            self.file,
+            line,
+            column,
+            "while parsing a flow node, did not find expected node content",
+        )))
+    }
+
     /// yaml.v2's reading of a `?` in a plain scalar of a flow collection
     /// (libyaml 0.1's scanner): a `?` ends the scalar there, and scans as a
     /// key indicator even without a blank after it. One that opens the
@@ -2461,6 +2480,12 @@ impl Builder<'_> {
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                if flow
+                    && style == ScalarStyle::Plain
+                    && let Some(failure) = self.colon_opens_flow_plain(&text, &span)
+                {
+                    return Err(failure);
+                }
                 if self.yaml11
                     && flow
                     && style == ScalarStyle::Plain

@@ -5,6 +5,7 @@ use crate::kustomize::transform::images;
 use crate::kustomize::{config, fieldspec};
 use crate::resource::{Resource, Step};
 use crate::value::Value;
+use crate::yaml::resolve::resolve_plain;
 
 /// Fields besides `metadata.name` that `configurations` name: prefix fields
 /// and suffix fields.
@@ -51,6 +52,18 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// Where the walk of `path` in `r` finds a null the object has.
+fn null_slots(r: &mut Resource, path: &str) -> Vec<Vec<Step>> {
+    let mut out = Vec::new();
+    // A failing walk fails again, with its words, when it writes.
+    let _ = fieldspec::visit_checked_node(&mut r.value, path, false, &mut |at, slot| {
+        if slot.is_null() {
+            out.push(at.to_vec());
+        }
+    });
+    out
 }
 
 /// Adds one affix (`add`: the prefix, or the suffix) to one object: its
@@ -118,27 +131,40 @@ fn affix_one(
             }
             continue;
         };
-        // kustomize affixes the text of any scalar it finds there (`1`,
-        // `true`, `1.50` as written), making it a string.
+        // kyaml puts a new node without a tag in the old one's style: the
+        // affixed text of a scalar (`1`, `true`, `1.50`, `~` as written) is
+        // read by its looks unless the old node was quoted (prefix `1` on
+        // `2` is the number 12, on `"2"` the string "12").
+        let existing_nulls = if spec.create { null_slots(r, &spec.path) } else { Vec::new() };
         let texts = std::mem::take(&mut r.scalar_texts);
-        let walked =
-            fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| match slot {
-                Value::String(v) => {
-                    *v = format!("{}{v}{}", add.0, add.1);
-                    written.push(at.to_vec());
-                }
+        let quoted = std::mem::take(&mut r.quoted);
+        let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
+            // Whether the old node was plain (a string that reads as
+            // something else was quoted).
+            let (text, plain) = match &mut *slot {
+                Value::Seq(_) | Value::Map(_) => return,
                 // A field the spec creates starts out empty.
-                Value::Null if spec.create => {
-                    *slot = Value::String(format!("{}{}", add.0, add.1));
-                    written.push(at.to_vec());
+                Value::Null if spec.create && !existing_nulls.iter().any(|n| n == at) => {
+                    (String::new(), true)
                 }
-                Value::Seq(_) | Value::Map(_) => {}
-                _ => {
-                    let text = crate::resource::scalar_text(slot, at, &texts).unwrap_or_default();
-                    *slot = Value::String(format!("{}{text}{}", add.0, add.1));
-                    written.push(at.to_vec());
+                Value::String(v) => {
+                    let v = std::mem::take(v);
+                    let plain = matches!(resolve_plain(&v), Value::String(_));
+                    (v, plain)
                 }
-            });
+                other => {
+                    (crate::resource::scalar_text(other, at, &texts).unwrap_or_default(), true)
+                }
+            };
+            let text = format!("{}{text}{}", add.0, add.1);
+            *slot = if plain && !quoted.iter().any(|q| q == at) {
+                resolve_plain(&text)
+            } else {
+                Value::String(text)
+            };
+            written.push(at.to_vec());
+        });
+        r.quoted = quoted;
         r.scalar_texts = texts;
         for at in written.drain(..) {
             images::record(&mut r.written, &at);

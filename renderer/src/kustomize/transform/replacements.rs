@@ -586,6 +586,12 @@ fn find<'v>(
                 if let Some(item) = items.get_mut(i) {
                     find_item(item, i, existed && rest.is_empty(), rest, create, how, out);
                 }
+            } else if seg == "-" && how == Match::Exact {
+                // kyaml's lookup of a source reads `-` as the last item.
+                let last = items.len().checked_sub(1);
+                if let (Some(at), Some(item)) = (last, items.last_mut()) {
+                    find_in(item, Step::Index(at), rest, create, how, out);
+                }
             } else if let Some(i) =
                 seg.parse::<i64>().ok().filter(|i| *i < 0 && how == Match::Exact)
             {
