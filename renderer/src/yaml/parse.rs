@@ -80,6 +80,20 @@ impl ParseError {
             || decoder_problem(&libyaml_words(problem))
     }
 
+    /// The problem without its context, and whether libyaml's scanner (not
+    /// its parser) reports it.
+    fn problem(&self) -> (&str, bool) {
+        match self.message.rsplit_once(", ") {
+            // libyaml's scanner words a few of its own contexts this way.
+            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
+                (problem, true)
+            }
+            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+            Some((context, problem)) if context.starts_with("while ") => (problem, true),
+            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
+        }
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -123,15 +137,7 @@ impl ParseError {
         if self.message.contains("already defined at line") {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.go_line(), self.message);
         }
-        let (problem, scanner) = match self.message.rsplit_once(", ") {
-            // libyaml's scanner words a few of its own contexts this way.
-            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
-                (problem, true)
-            }
-            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-            Some((context, problem)) if context.starts_with("while ") => (problem, true),
-            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
-        };
+        let (problem, scanner) = self.problem();
         let problem = libyaml_words(problem);
         if decoder_problem(&problem) {
             // The decoder reports these, without a line.
@@ -412,7 +418,8 @@ pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseE
 /// [`parse_first_document_helm`] for text that carries Go bytes (a rendered
 /// template; see [`crate::gotmpl::sprig::from_go_bytes`]): a byte that is
 /// not UTF-8 is libyaml's reader error, as in Go. A real character of
-/// U+10FF00..U+10FFFF reads as such a byte.
+/// U+10FF00..U+10FFFF reads as such a byte; one that a `\U` escape or
+/// `!!binary` writes is carried as its bytes in the values read.
 pub fn parse_go_first_document_helm(text: &str, file: &str) -> Result<Option<Value>, ParseError> {
     let flags = Flags {
         yaml11: true,
@@ -453,6 +460,9 @@ struct Flags {
     one_document: bool,
     /// The text carries bytes that are not UTF-8 (with `yaml11`).
     go_bytes: bool,
+    /// The text is the part before an error, read for an earlier one
+    /// ([`earlier_error`]).
+    prefix: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
@@ -604,6 +614,14 @@ fn parse_checked(
                 {
                     return Err(tab);
                 }
+                if yaml11
+                    && !flags.prefix
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                    && let Some(first) = earlier_error(&text, file, limits, flags, &e)
+                {
+                    return Err(first);
+                }
                 return Err(e);
             }
             Ok(docs) => {
@@ -614,6 +632,31 @@ fn parse_checked(
             }
         }
     }
+}
+
+/// An error libyaml meets before `e` in the text read up to `e`'s place:
+/// saphyr's scanner looks further ahead at places, refuses text libyaml's
+/// scanner takes (which libyaml's parser then refuses where it stands), and
+/// some scalars are checked only once parsed (`\/`), so its first error can
+/// lie past one libyaml reports. libyaml's scanner meets an earlier scanner
+/// error first, and its parser an earlier parser error before a later one.
+/// Errors that only say the shortened text ends are not such an error.
+fn earlier_error(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    flags: Flags,
+    e: &ParseError,
+) -> Option<ParseError> {
+    let at = mark_offset(text, e.line, e.column);
+    let prefix = text[..at].trim_end();
+    let Err(first) = parse_checked(prefix, file, limits, Flags { prefix: true, ..flags }) else {
+        return None;
+    };
+    let (problem, scanner) = first.problem();
+    let ends_there = mark_offset(prefix, first.line, first.column) >= prefix.len()
+        || problem.contains("end of stream");
+    (!ends_there && !first.decoder_error() && (scanner || !e.problem().1)).then_some(first)
 }
 
 /// How much text one stream may be re-read for the spots where yaml.v3 is
@@ -1042,12 +1085,14 @@ fn parse_once(
         scalar_texts,
         first_only,
         one_document,
-        go_bytes: _,
+        go_bytes,
+        prefix: _,
     } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
         extra_breaks: parser_text.extra_breaks,
+        go_string: go_bytes,
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
         path: Vec::new(),
@@ -1365,6 +1410,10 @@ struct Builder<'f> {
     /// Whether the text holds NEL, LS or PS, which the parser's copy holds
     /// as line feeds.
     extra_breaks: bool,
+    /// Values are Go strings (see [`crate::gotmpl::sprig::from_go_bytes`]):
+    /// a character of U+10FF00..U+10FFFF that a `\U` escape writes is
+    /// carried as its bytes, as one the text holds already is.
+    go_string: bool,
     /// Refuse keys that are not strings in nested mappings.
     string_keys: bool,
     /// YAML 1.1 booleans, string keys only, last duplicate wins.
@@ -2133,24 +2182,28 @@ impl Builder<'_> {
     /// The scalar read again from the source where the parser's reading
     /// differs from libyaml's: its source holds NEL, LS or PS, or it is a
     /// block scalar whose last line ends the stream without a line break
-    /// (libyaml then ends the value without one). `parsed` is what the
-    /// parser read from its copy of the text.
+    /// (libyaml then ends the value without one); or where a Go string's
+    /// value differs from the parser's: an escape writes a character of
+    /// the carriers' range. `parsed` is what the parser read from its copy
+    /// of the text.
     fn reread(&self, parsed: &str, style: ScalarStyle, span: &Span) -> Option<String> {
         let source = self.source.text;
         let start = self.source.byte(span.start.index());
         let end = self.source.byte(span.end.index()).max(start);
         let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
         let unterminated = block && end == source.len() && !source.ends_with(is_break);
-        if !self.extra_breaks && !unterminated {
+        // A `\U` escape of a character the carriers of Go bytes stand for.
+        let escaped_carrier =
+            self.go_string && style == ScalarStyle::DoubleQuoted && parsed.chars().any(is_raw_byte);
+        if !self.extra_breaks && !unterminated && !escaped_carrier {
             return None;
         }
         // The span starts at the scalar's anchor or tag when it has one.
         let after_properties = skip_properties(&source[start..end]);
         let properties = after_properties.len() < end - start;
         if !block {
-            return after_properties
-                .contains(is_extra_break)
-                .then(|| breaks::flow_scalar(after_properties, style));
+            return (escaped_carrier || after_properties.contains(is_extra_break))
+                .then(|| breaks::flow_scalar(after_properties, style, self.go_string));
         }
         // A block scalar's own span starts at its first content character,
         // or where the parser stopped (the header at the end of the stream,
@@ -2844,7 +2897,13 @@ impl Builder<'_> {
                 _ => Value::String(text.to_string()),
             });
         };
-        tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))
+        match tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))? {
+            // The bytes `!!binary` writes as a Go string holds them.
+            Value::String(s) if self.go_string && tag.suffix == "binary" => {
+                Ok(Value::String(crate::gotmpl::sprig::carried_text(&s).unwrap_or(s)))
+            }
+            v => Ok(v),
+        }
     }
 }
 
