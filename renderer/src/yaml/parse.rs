@@ -1770,13 +1770,7 @@ impl Builder<'_> {
                     // read over several lines (`[x\n  y:]` is `x y:`), where
                     // saphyr wants a key on one line: quote the scalar, which
                     // folds its lines alike.
-                    let raw = &self.source.text[start..at];
-                    let with = format!("'{}:'", raw.replace('\'', "''"));
-                    return Err(Failure::Rewrite {
-                        at: start,
-                        len: at + 1 - start,
-                        with: with.into(),
-                    });
+                    return Err(quoted_through_colon(self.source.text, start, at));
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
@@ -2127,8 +2121,7 @@ impl Builder<'_> {
             // Not the scalar's own text (quoted, or read over lines).
             return None;
         }
-        let with = format!("'{}:'", value.replace('\'', "''"));
-        Some(Failure::Rewrite { at: start, len: end + 1 - start, with: with.into() })
+        Some(quoted_through_colon(text, start, end))
     }
 
     /// libyaml's scanner error for the anchor or alias whose indicator is at
@@ -2619,6 +2612,15 @@ impl Builder<'_> {
                         return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
+                        let end = self.source.byte(key_span.end.index());
+                        if self.yaml11
+                            && let Some(start) =
+                                v2_multiline_plain_before_colon(self.source.text, end)
+                        {
+                            // yaml.v2 reads the `:` before `,` or `}` into
+                            // the scalar (`{z\n w:}` has the key `z w:`).
+                            return Err(quoted_through_colon(self.source.text, start, end));
+                        }
                         // libyaml takes a key without `?` only on one line;
                         // in a flow mapping the `:` after a longer one is
                         // out of place. yaml.v3 names the line where the
@@ -3461,6 +3463,31 @@ fn node_due_before(text: &str, at: usize) -> bool {
         }
         return before.ends_with(['[', '{', ',', '?', ':']);
     }
+}
+
+/// The rewrite that quotes the plain scalar from byte `start` to the `:` at
+/// byte `colon` with that `:`, which yaml.v2 reads into the scalar. The
+/// quoted value (lines folded as libyaml folds a plain scalar's) takes one
+/// line, so that it may be a flow mapping's key (`{z\n w:}` has the key
+/// `z w:`); the scalar's later lines stay, blank, so that what follows it
+/// keeps its line and column.
+fn quoted_through_colon(text: &str, start: usize, colon: usize) -> Failure {
+    let raw = &text[start..colon];
+    let value = breaks::flow_scalar(raw, ScalarStyle::Plain, false);
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut with = format!("\"{escaped}:\"");
+    let mut lines = raw.split(is_line_end);
+    lines.next();
+    let mut ends = raw.matches(is_line_end);
+    for line in lines {
+        with.extend(ends.next());
+        with.push_str(&" ".repeat(line.trim_end_matches('\r').chars().count()));
+    }
+    if raw.contains(is_line_end) {
+        // The colon's column.
+        with.push(' ');
+    }
+    Failure::Rewrite { at: start, len: colon + 1 - start, with: with.into() }
 }
 
 /// Where the plain scalar that a `:` at byte `at` ends begins, when yaml.v2
