@@ -463,6 +463,9 @@ struct Flags {
     /// The text is the part before an error, read for an earlier one
     /// ([`earlier_error`]).
     prefix: bool,
+    /// With `stringify_keys`: keys stay what yaml.v2 decoded (see
+    /// [`raw_key`]), for the errors that print a mapping as Go holds it.
+    raw_keys: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
@@ -613,6 +616,17 @@ fn parse_checked(
                     && (tab.line, tab.column) < (e.line, e.column)
                 {
                     return Err(tab);
+                }
+                if flags.stringify_keys
+                    && !flags.raw_keys
+                    && (e.message.starts_with(UNSUPPORTED_KEY)
+                        || e.message.starts_with(INVALID_MAP_KEY))
+                    && let Err(Failure::Error(raw)) =
+                        parse_once(&text, file, limits, Flags { raw_keys: true, ..flags })
+                {
+                    // The error prints a mapping as yaml.v2 decoded it:
+                    // read again with its keys as they were.
+                    return Err(raw);
                 }
                 if yaml11
                     && !flags.prefix
@@ -1087,12 +1101,14 @@ fn parse_once(
         one_document,
         go_bytes,
         prefix: _,
+        raw_keys,
     } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
         extra_breaks: parser_text.extra_breaks,
         go_string: go_bytes,
+        raw_keys,
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
         path: Vec::new(),
@@ -1414,6 +1430,8 @@ struct Builder<'f> {
     /// a character of U+10FF00..U+10FFFF that a `\U` escape writes is
     /// carried as its bytes, as one the text holds already is.
     go_string: bool,
+    /// See [`Flags::raw_keys`].
+    raw_keys: bool,
     /// Refuse keys that are not strings in nested mappings.
     string_keys: bool,
     /// YAML 1.1 booleans, string keys only, last duplicate wins.
@@ -2585,10 +2603,16 @@ impl Builder<'_> {
                 // The line of each entry, by the entry's index in `map`.
                 let mut lines: Vec<usize> = Vec::new();
                 let mut merges: Vec<Value> = Vec::new();
-                // Whether `non_string_key` holds this mapping's null key: a
-                // later null key replaces the value (yaml.v2 keeps the last),
-                // and the error names that value.
-                let mut null_key_here = false;
+                // sigs.k8s.io/yaml walks the decoded maps from the top and
+                // checks a map's keys before it walks their values: a key it
+                // cannot convert here comes before one inside a value. A
+                // key met before this mapping (another branch: Go's map order
+                // is random) stays. `error_at` is the key (as decoded) of the
+                // entry whose key or value holds `non_string_key`: a later
+                // entry with that key replaces it (yaml.v2 keeps the last),
+                // and with it the error.
+                let inherited = self.stringify_keys && self.non_string_key.is_some();
+                let mut error_at: Option<Value> = None;
                 // Once a key comes again: how many entries came before it,
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
@@ -2648,6 +2672,11 @@ impl Builder<'_> {
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
                     let key = key?;
+                    if error_at.as_ref() == Some(&key) && !is_merge {
+                        self.non_string_key = None;
+                        error_at = None;
+                    }
+                    let error_before = self.non_string_key.is_some();
                     let (vev, vsp) = self.next(parser)?;
                     if !flow {
                         self.value_of_block_map_at = Some(span.start.col());
@@ -2673,6 +2702,11 @@ impl Builder<'_> {
                         self.path.pop();
                     }
                     let value = value?;
+                    if self.stringify_keys && !inherited && !error_before {
+                        if self.non_string_key.is_some() {
+                            error_at = Some(key.clone());
+                        }
+                    }
                     if is_merge && self.stringify_keys {
                         self.merge_in_place(&mut map, &mut lines, value, &key_span);
                         continue;
@@ -2711,34 +2745,22 @@ impl Builder<'_> {
                             self.non_string_key = Some(error);
                         }
                     }
+                    // sigs.k8s.io/yaml cannot turn a null key into JSON, nor
+                    // an integer key past int64, which yaml.v2 decodes as a
+                    // uint64 (Go's `%#v` prints it in hex).
+                    let unsupported = match key {
+                        Value::Null => Some("%!s(<nil>), key: <nil>".to_string()),
+                        Value::Uint(u) => Some(format!("uint64, key: {u:#x}")),
+                        _ => None,
+                    };
                     if self.stringify_keys
-                        && key == Value::Null
-                        && (self.non_string_key.is_none() || null_key_here)
+                        && !inherited
+                        && let Some(what) = unsupported
                     {
-                        // sigs.k8s.io/yaml cannot turn a null key into JSON.
-                        null_key_here = true;
-                        self.non_string_key = Some(self.err(
-                            &key_span,
-                            format!(
-                                "{UNSUPPORTED_KEY}%!s(<nil>), key: <nil>, value: {}",
-                                go_sharp_v(&value, true)
-                            ),
-                        ));
-                    }
-                    if self.stringify_keys
-                        && let Value::Uint(u) = key
-                        && self.non_string_key.is_none()
-                    {
-                        // yaml.v2 decodes an integer key past int64 as a
-                        // uint64, a key type sigs.k8s.io/yaml has no case for
-                        // (Go's `%#v` prints it in hex).
-                        self.non_string_key = Some(self.err(
-                            &key_span,
-                            format!(
-                                "{UNSUPPORTED_KEY}uint64, key: {u:#x}, value: {}",
-                                go_sharp_v(&value, true)
-                            ),
-                        ));
+                        let shown = go_sharp_v(&value, true, self.raw_keys);
+                        let message = format!("{UNSUPPORTED_KEY}{what}, value: {shown}");
+                        self.non_string_key = Some(self.err(&key_span, message));
+                        error_at = Some(key.clone());
                     }
                     if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
@@ -2752,7 +2774,7 @@ impl Builder<'_> {
                             .into());
                     }
                     let key = if self.stringify_keys {
-                        match json_key_string(key) {
+                        match json_key_string(key, self.raw_keys) {
                             Ok(key) => key,
                             Err(m) => {
                                 // yaml.v2 refuses the key while it decodes the
@@ -3108,8 +3130,9 @@ const BINARY_BASE64: &str = "!!binary value contains invalid base64 data";
 const UNSUPPORTED_KEY: &str = "unsupported map key of type: ";
 
 /// A value as Go's `%#v` prints what yaml.v2 decoded (`top` for `%+#v` of
-/// the value itself, where nil is `<nil>`).
-fn go_sharp_v(v: &Value, top: bool) -> String {
+/// the value itself, where nil is `<nil>`); `raw`: its mappings' keys are
+/// [`raw_key`]s.
+fn go_sharp_v(v: &Value, top: bool, raw: bool) -> String {
     match v {
         Value::Null if top => "<nil>".into(),
         Value::Null => "interface {}(nil)".into(),
@@ -3120,7 +3143,7 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
         Value::Float(f) => super::emit::go_format_float_g(*f),
         Value::String(s) => crate::gotmpl::fmt::quote(s),
         Value::Seq(items) => {
-            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, false)).collect();
+            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, false, raw)).collect();
             format!("[]interface {{}}{{{}}}", items.join(", "))
         }
         Value::Map(m) => {
@@ -3128,7 +3151,10 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let entries: Vec<String> = entries
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", crate::gotmpl::fmt::quote(k), go_sharp_v(v, false)))
+                .map(|(k, v)| {
+                    let key = if raw { raw_key_text(k) } else { crate::gotmpl::fmt::quote(k) };
+                    format!("{key}:{}", go_sharp_v(v, false, raw))
+                })
                 .collect();
             format!("map[interface {{}}]interface {{}}{{{}}}", entries.join(", "))
         }
@@ -3717,18 +3743,60 @@ fn broken_utf8(bytes: &[u8]) -> &'static str {
 /// text of a bool or integer, and of a float at float32 precision with YAML's
 /// spellings of the infinities and NaN.
 /// A collection as key is yaml.v2's error.
-fn json_key_string(key: Value) -> Result<String, String> {
+fn json_key_string(key: Value, raw: bool) -> Result<String, String> {
     match key {
+        Value::Seq(_) | Value::Map(_) => {
+            Err(format!("{INVALID_MAP_KEY}{}", go_sharp_v(&key, false, raw)))
+        }
+        _ if raw => Ok(raw_key(&key)),
         Value::Float(f) => Ok(match super::emit::go_format_float32_g(f).as_str() {
             "+Inf" => ".inf".to_string(),
             "-Inf" => "-.inf".to_string(),
             "NaN" => ".nan".to_string(),
             other => other.to_string(),
         }),
-        Value::Seq(_) | Value::Map(_) => {
-            Err(format!("invalid map key: {}", go_sharp_v(&key, false)))
-        }
         other => key_string(other),
+    }
+}
+
+/// yaml.v2's refusal of a collection as a mapping key.
+const INVALID_MAP_KEY: &str = "invalid map key: ";
+
+/// A scalar mapping key as yaml.v2 decoded it: the rank of its Go type in
+/// the order Go's fmt prints the keys of a `map[interface{}]interface{}`
+/// (nil first, then by type as Helm's binary orders them: string, uint64,
+/// int, float64, bool), then the value written so that byte order is Go's
+/// order within the type.
+fn raw_key(key: &Value) -> String {
+    match key {
+        Value::String(s) => format!("1{s}"),
+        Value::Uint(u) => format!("2{u:020}"),
+        Value::Int(i) => format!("3{:020}", i128::from(*i) - i128::from(i64::MIN)),
+        // NaN first, then by value: the bits of a negative float inverted,
+        // of a positive one with the sign bit set.
+        Value::Float(f) if f.is_nan() => "4".to_string(),
+        Value::Float(f) if f.is_sign_negative() => format!("4{:020}", !f.to_bits()),
+        Value::Float(f) => format!("4{:020}", f.to_bits() | 1 << 63),
+        Value::Bool(b) => format!("5{}", u8::from(*b)),
+        Value::Null | Value::Seq(_) | Value::Map(_) => "0".to_string(),
+    }
+}
+
+/// Go's `%#v` of the key [`raw_key`] wrote.
+fn raw_key_text(key: &str) -> String {
+    let (rank, rest) = key.split_at(key.len().min(1));
+    let number = rest.parse::<u64>().unwrap_or(0);
+    match rank {
+        "1" => crate::gotmpl::fmt::quote(rest),
+        "2" => format!("{number:#x}"),
+        "3" => (i128::from(number) + i128::from(i64::MIN)).to_string(),
+        "4" if rest.is_empty() => "NaN".to_string(),
+        "4" => {
+            let bits = if number >> 63 == 1 { number & !(1 << 63) } else { !number };
+            super::emit::go_format_float_g(f64::from_bits(bits))
+        }
+        "5" => (rest == "1").to_string(),
+        _ => "interface {}(nil)".to_string(),
     }
 }
 
