@@ -218,6 +218,10 @@ fn libyaml_words(problem: &str) -> String {
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
+        // libyaml's own spelling.
+        "did not find expected hexadecimal number" => {
+            "did not find expected hexdecimal number".to_string()
+        }
         "the handle wasn't declared" => "found undefined tag handle".to_string(),
         // A `%` escape in a tag: libyaml's words.
         "found an invalid escape sequence" => "did not find URI escaped octet".to_string(),
@@ -1837,6 +1841,13 @@ impl Builder<'_> {
                     message = entry_problem(self.source.text, colon + 1).into();
                     line = line_column(self.source.text, colon + 1).0;
                 }
+                if message.ends_with("found unexpected document indicator")
+                    && let Some(marker) = document_indicator_after(self.source.text, at)
+                {
+                    // libyaml names the line of the `---` or `...` inside
+                    // the quoted scalar, where saphyr marks the scalar.
+                    line = line_column(self.source.text, marker).0;
+                }
                 if message == "misplaced bracket"
                     && let Some(problem) = bracket_after_node(self.source.text, at)
                 {
@@ -1964,7 +1975,15 @@ impl Builder<'_> {
                 let unclosed = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
                     || self.source.text.get(at..).is_some_and(unclosed_quote);
-                if unclosed {
+                let marker = document_indicator_after(self.source.text, at);
+                if unclosed && let Some(marker) = marker {
+                    // libyaml ends the scalar at a line that opens with a
+                    // document marker, where saphyr reads on (after an
+                    // escaped line break, or refusing the indentation).
+                    message = "while scanning a quoted scalar, found unexpected document indicator"
+                        .into();
+                    line = line_column(self.source.text, marker).0;
+                } else if unclosed {
                     // Unclosed: libyaml meets the end of the stream. yaml.v2
                     // (`sigs.k8s.io/yaml`: Helm, kustomization files) names
                     // the line of that end; yaml.v3 (kyaml, which reads
@@ -3247,6 +3266,22 @@ fn token_after_node(text: &str, at: usize) -> Option<&'static str> {
         '?' if !in_flow && blank_or_end => Some("mapping keys are not allowed in this context"),
         _ => None,
     }
+}
+
+/// Where the first line after byte `at` that opens with a document marker
+/// (`---` or `...` and a blank or the line's end) starts.
+fn document_indicator_after(text: &str, at: usize) -> Option<usize> {
+    let mut start = at;
+    while let Some(n) = text[start..].find('\n') {
+        start += n + 1;
+        let line = &text[start..];
+        if (line.starts_with("---") || line.starts_with("..."))
+            && line[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+        {
+            return Some(start);
+        }
+    }
+    None
 }
 
 /// libyaml's words for a block scalar header (what follows `|` or `>`)
