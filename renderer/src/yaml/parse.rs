@@ -671,10 +671,17 @@ fn earlier_error(
     let Err(first) = parse_checked(prefix, file, limits, Flags { prefix: true, ..flags }) else {
         return None;
     };
+    // What a text cut short can end with (kiln names some of them at the
+    // line where the unfinished collection or key opened) is no earlier
+    // error: a scanner error inside a token, or a missing node.
     let (problem, scanner) = first.problem();
-    let ends_there = mark_offset(prefix, first.line, first.column) >= prefix.len()
-        || problem.contains("end of stream");
-    (!ends_there && !first.decoder_error() && (scanner || !e.problem().1)).then_some(first)
+    let kept = if scanner {
+        !problem.contains("end of stream") && !problem.contains("expected ':'")
+    } else {
+        libyaml_words(problem) == "did not find expected node content" && !e.problem().1
+    };
+    let before = mark_offset(prefix, first.line, first.column) < prefix.len();
+    (kept && before && !first.decoder_error()).then_some(first)
 }
 
 /// How much text one stream may be re-read for the spots where yaml.v3 is
@@ -1792,7 +1799,7 @@ impl Builder<'_> {
                     // read over several lines (`[x\n  y:]` is `x y:`), where
                     // saphyr wants a key on one line: quote the scalar, which
                     // folds its lines alike.
-                    return Err(quoted_through_colon(self.source.text, start, at));
+                    return Err(quoted_through_colon(self.source.text, start, at, false));
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
@@ -2158,7 +2165,7 @@ impl Builder<'_> {
             // Not the scalar's own text (quoted, or read over lines).
             return None;
         }
-        Some(quoted_through_colon(text, start, end))
+        Some(quoted_through_colon(text, start, end, false))
     }
 
     /// libyaml's scanner error for the anchor or alias whose indicator is at
@@ -2632,6 +2639,9 @@ impl Builder<'_> {
                 // and with it the error.
                 let inherited = self.stringify_keys && self.non_string_key.is_some();
                 let mut error_at: Option<Value> = None;
+                // Whether a key of this mapping holds it: the first one
+                // stays (Helm names it, as the oracle shows).
+                let mut own_error = false;
                 // Once a key comes again: how many entries came before it,
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
@@ -2655,14 +2665,17 @@ impl Builder<'_> {
                         return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
-                        let end = self.source.byte(key_span.end.index());
+                        let (start, end) = (
+                            self.source.byte(key_span.start.index()),
+                            self.source.byte(key_span.end.index()),
+                        );
                         if self.yaml11
-                            && let Some(start) =
-                                v2_multiline_plain_before_colon(self.source.text, end)
+                            && matches!(ev, Event::Scalar(_, ScalarStyle::Plain, _, None))
+                            && v2_multiline_plain_before_colon(self.source.text, end) == Some(start)
                         {
                             // yaml.v2 reads the `:` before `,` or `}` into
                             // the scalar (`{z\n w:}` has the key `z w:`).
-                            return Err(quoted_through_colon(self.source.text, start, end));
+                            return Err(quoted_through_colon(self.source.text, start, end, true));
                         }
                         // libyaml takes a key without `?` only on one line;
                         // in a flow mapping the `:` after a longer one is
@@ -2694,6 +2707,7 @@ impl Builder<'_> {
                     if error_at.as_ref() == Some(&key) && !is_merge {
                         self.non_string_key = None;
                         error_at = None;
+                        own_error = false;
                     }
                     let error_before = self.non_string_key.is_some();
                     let (vev, vsp) = self.next(parser)?;
@@ -2774,8 +2788,10 @@ impl Builder<'_> {
                     };
                     if self.stringify_keys
                         && !inherited
+                        && !own_error
                         && let Some(what) = unsupported
                     {
+                        own_error = true;
                         let shown = go_sharp_v(&value, true, self.raw_keys);
                         let message = format!("{UNSUPPORTED_KEY}{what}, value: {shown}");
                         self.non_string_key = Some(self.err(&key_span, message));
@@ -3527,13 +3543,19 @@ fn node_due_before(text: &str, at: usize) -> bool {
 }
 
 /// The rewrite that quotes the plain scalar from byte `start` to the `:` at
-/// byte `colon` with that `:`, which yaml.v2 reads into the scalar. The
-/// quoted value (lines folded as libyaml folds a plain scalar's) takes one
-/// line, so that it may be a flow mapping's key (`{z\n w:}` has the key
-/// `z w:`); the scalar's later lines stay, blank, so that what follows it
-/// keeps its line and column.
-fn quoted_through_colon(text: &str, start: usize, colon: usize) -> Failure {
+/// byte `colon` with that `:`, which yaml.v2 reads into the scalar; single
+/// quotes fold the scalar's lines as reading it plain does. `one_line`: the
+/// value (folded as libyaml folds a plain scalar) is quoted on one line, so
+/// that it may be a flow mapping's key (`{z\n w:}` has the key `z w:`), and
+/// the scalar's later lines stay, blank, so that what follows keeps its line
+/// and column.
+fn quoted_through_colon(text: &str, start: usize, colon: usize, one_line: bool) -> Failure {
     let raw = &text[start..colon];
+    let len = colon + 1 - start;
+    if !one_line {
+        let with = format!("'{}:'", raw.replace('\'', "''"));
+        return Failure::Rewrite { at: start, len, with: with.into() };
+    }
     let value = breaks::flow_scalar(raw, ScalarStyle::Plain, false);
     let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     let mut with = format!("\"{escaped}:\"");
@@ -3548,7 +3570,7 @@ fn quoted_through_colon(text: &str, start: usize, colon: usize) -> Failure {
         // The colon's column.
         with.push(' ');
     }
-    Failure::Rewrite { at: start, len: colon + 1 - start, with: with.into() }
+    Failure::Rewrite { at: start, len, with: with.into() }
 }
 
 /// Where the plain scalar that a `:` at byte `at` ends begins, when yaml.v2
