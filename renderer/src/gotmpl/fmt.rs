@@ -432,7 +432,9 @@ fn pad(out: &mut String, s: &str, spec: &Spec) {
 }
 
 fn pad_with(out: &mut String, s: &str, spec: &Spec, fill: char) {
-    let len = s.chars().count();
+    // Go counts runes: a character carried as bytes is one, a byte that is
+    // not UTF-8 is one.
+    let len = super::sprig::go_runes(s).count();
     let n = spec.width.unwrap_or(0).saturating_sub(len);
     if spec.minus {
         out.push_str(s);
@@ -452,7 +454,11 @@ fn fmt_int(out: &mut String, v: &Value, i: i128, verb: char, spec: &Spec) {
         'X' => (16, true),
         'c' => {
             let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
-            pad(out, &c.to_string(), spec);
+            // The character as a Go string holds it (one of the carriers'
+            // range as its bytes).
+            let mut text = String::new();
+            super::sprig::push_char(&mut text, c);
+            pad(out, &text, spec);
             return;
         }
         'q' => {

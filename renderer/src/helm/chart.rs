@@ -438,8 +438,8 @@ fn validate(chart: &Chart) -> Result<(), String> {
 /// Reads a YAML map the way Helm does (sigs.k8s.io/yaml: YAML 1.1, through
 /// JSON, so every number becomes a float64 when `floats`).
 pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
-    let (text, raw) = go_text(data);
-    let docs: Vec<Value> = first_yaml(&text, file, raw)
+    let text = go_text(data);
+    let docs: Vec<Value> = first_yaml(&text, file)
         .map_err(|e| Error::Yaml { message: e.to_string() })?
         .into_iter()
         .collect();
@@ -449,29 +449,24 @@ pub fn read_map(data: &[u8], file: &str, floats: bool) -> Result<Map, Error> {
     map_of(docs, file, floats)
 }
 
-/// A file's text as a Go string holds it, and whether it carries bytes (see
-/// [`crate::gotmpl::sprig::from_go_bytes`]): bytes that are not UTF-8, which
-/// libyaml's reader refuses, or characters of the carriers' own range.
-fn go_text(data: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+/// A file's text as a Go string holds it (see
+/// [`crate::gotmpl::sprig::from_go_bytes`]): bytes that are not UTF-8,
+/// which libyaml's reader refuses, and characters of the carriers' own range
+/// are carried.
+fn go_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
     match std::str::from_utf8(data) {
-        // A character of the carriers' own range is carried as its bytes.
-        Ok(text) => match crate::gotmpl::sprig::carried_text(text) {
-            None => (Cow::Borrowed(text), false),
-            Some(carried) => (Cow::Owned(carried), true),
-        },
-        Err(_) => (Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)), true),
+        Ok(text) => {
+            crate::gotmpl::sprig::carried_text(text).map_or(Cow::Borrowed(text), Cow::Owned)
+        }
+        Err(_) => Cow::Owned(crate::gotmpl::sprig::from_go_bytes(data)),
     }
 }
 
-/// The first YAML document of a file's text as sigs.k8s.io/yaml reads it;
-/// `raw` as [`go_text`] says.
-fn first_yaml(text: &str, file: &str, raw: bool) -> Result<Option<Value>, crate::yaml::ParseError> {
-    if raw {
-        crate::yaml::parse_go_first_document_helm(text, file)
-    } else {
-        crate::yaml::parse_first_document_helm(text, file)
-    }
+/// The first YAML document of a file's text ([`go_text`]) as
+/// sigs.k8s.io/yaml reads it.
+fn first_yaml(text: &str, file: &str) -> Result<Option<Value>, crate::yaml::ParseError> {
+    crate::yaml::parse_go_first_document_helm(text, file)
 }
 
 /// A chart's Chart.yaml, with Helm's words when it cannot load it: YAML
@@ -481,8 +476,8 @@ fn first_yaml(text: &str, file: &str, raw: bool) -> Result<Option<Value>, crate:
 fn read_chart_yaml(data: &[u8], file: &str) -> Result<Map, Error> {
     let failed =
         |detail: String| Error::Yaml { message: format!("cannot load Chart.yaml: {detail}") };
-    let (text, raw) = go_text(data);
-    let doc = first_yaml(&text, file, raw).map_err(|e| {
+    let text = go_text(data);
+    let doc = first_yaml(&text, file).map_err(|e| {
         failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
     })?;
     let json = |problem: String| {
@@ -516,13 +511,13 @@ fn read_values(data: &[u8], file: &str) -> Result<Map, Error> {
 /// merge in order, later keys winning and maps merging key by key. Error
 /// texts are Helm's, without the file (Helm's callers add it).
 pub fn load_values(data: &[u8], file: &str) -> Result<Map, Error> {
-    let (text, raw) = go_text(data);
+    let text = go_text(data);
     let failed = |detail: String| Error::Yaml {
         message: format!("cannot unmarshal yaml document: {detail}"),
     };
     let mut values = Map::new();
     for doc in yaml_reader_documents(&text)? {
-        let first = first_yaml(&doc, file, raw).map_err(|e| {
+        let first = first_yaml(&doc, file).map_err(|e| {
             failed(format!("error converting YAML to JSON: {}", super::funcs::go_yaml_error(&e)))
         })?;
         if let Some(e) = first.as_ref().and_then(super::funcs::json_unsupported) {

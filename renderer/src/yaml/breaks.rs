@@ -103,8 +103,10 @@ fn join(out: &mut String, leading: Option<char>, trailing: &str) {
 
 /// The value of a plain, single-quoted or double-quoted scalar whose source
 /// text (from its first character, or opening quote, on) is `raw`, read
-/// with libyaml's line breaks.
-pub(super) fn flow_scalar(raw: &str, style: ScalarStyle) -> String {
+/// with libyaml's line breaks. With `go_string`, a character an escape
+/// writes goes in as a Go string holds it (see
+/// [`crate::gotmpl::sprig::push_char`]).
+pub(super) fn flow_scalar(raw: &str, style: ScalarStyle, go_string: bool) -> String {
     let quote = match style {
         ScalarStyle::SingleQuoted => Some('\''),
         ScalarStyle::DoubleQuoted => Some('"'),
@@ -133,7 +135,10 @@ pub(super) fn flow_scalar(raw: &str, style: ScalarStyle) -> String {
                         break;
                     }
                     let (c, len) = unescape(after);
-                    out.extend(c);
+                    match c {
+                        Some(c) if go_string => crate::gotmpl::sprig::push_char(&mut out, c),
+                        c => out.extend(c),
+                    }
                     rest = &after[len..];
                 }
                 (_, c) => {
@@ -316,8 +321,20 @@ mod tests {
             (format!("\"a\r\n{ls}b\""), ScalarStyle::DoubleQuoted, format!("a{ls}b")),
         ];
         for (raw, style, want) in cases {
-            assert_eq!(flow_scalar(&raw, style), want, "{raw:?}");
+            assert_eq!(flow_scalar(&raw, style, false), want, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn escapes_in_go_strings_carry_the_carriers_range() {
+        // `\U0010ffff` is the character, which a Go string holds as its
+        // four bytes; a carrier already in the text (byte 0x41) stays one.
+        let raw = "\"a\\U0010ffff\u{10FF41}\\x41\"";
+        let mut want = String::from("a");
+        crate::gotmpl::sprig::push_char(&mut want, '\u{10FFFF}');
+        want.push_str("\u{10FF41}A");
+        assert_eq!(flow_scalar(raw, ScalarStyle::DoubleQuoted, true), want);
+        assert_eq!(flow_scalar(raw, ScalarStyle::DoubleQuoted, false), "a\u{10FFFF}\u{10FF41}A");
     }
 
     #[test]

@@ -80,6 +80,20 @@ impl ParseError {
             || decoder_problem(&libyaml_words(problem))
     }
 
+    /// The problem without its context, and whether libyaml's scanner (not
+    /// its parser) reports it.
+    fn problem(&self) -> (&str, bool) {
+        match self.message.rsplit_once(", ") {
+            // libyaml's scanner words a few of its own contexts this way.
+            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
+                (problem, true)
+            }
+            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+            Some((context, problem)) if context.starts_with("while ") => (problem, true),
+            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
+        }
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -123,15 +137,7 @@ impl ParseError {
         if self.message.contains("already defined at line") {
             return format!("yaml: unmarshal errors:\n  line {}: {}", self.go_line(), self.message);
         }
-        let (problem, scanner) = match self.message.rsplit_once(", ") {
-            // libyaml's scanner words a few of its own contexts this way.
-            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
-                (problem, true)
-            }
-            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-            Some((context, problem)) if context.starts_with("while ") => (problem, true),
-            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
-        };
+        let (problem, scanner) = self.problem();
         let problem = libyaml_words(problem);
         if decoder_problem(&problem) {
             // The decoder reports these, without a line.
@@ -212,6 +218,10 @@ fn libyaml_words(problem: &str) -> String {
         // A tab in the indentation of a plain scalar's next line.
         "found a tab" => "found a tab character that violates indentation".to_string(),
         "misplaced bracket" => "did not find expected node content".to_string(),
+        // libyaml's own spelling.
+        "did not find expected hexadecimal number" => {
+            "did not find expected hexdecimal number".to_string()
+        }
         "the handle wasn't declared" => "found undefined tag handle".to_string(),
         // A `%` escape in a tag: libyaml's words.
         "found an invalid escape sequence" => "did not find URI escaped octet".to_string(),
@@ -412,7 +422,8 @@ pub fn parse_documents_helm(text: &str, file: &str) -> Result<Vec<Value>, ParseE
 /// [`parse_first_document_helm`] for text that carries Go bytes (a rendered
 /// template; see [`crate::gotmpl::sprig::from_go_bytes`]): a byte that is
 /// not UTF-8 is libyaml's reader error, as in Go. A real character of
-/// U+10FF00..U+10FFFF reads as such a byte.
+/// U+10FF00..U+10FFFF reads as such a byte; one that a `\U` escape or
+/// `!!binary` writes is carried as its bytes in the values read.
 pub fn parse_go_first_document_helm(text: &str, file: &str) -> Result<Option<Value>, ParseError> {
     let flags = Flags {
         yaml11: true,
@@ -453,6 +464,12 @@ struct Flags {
     one_document: bool,
     /// The text carries bytes that are not UTF-8 (with `yaml11`).
     go_bytes: bool,
+    /// The text is the part before an error, read for an earlier one
+    /// ([`earlier_error`]).
+    prefix: bool,
+    /// With `stringify_keys`: keys stay what yaml.v2 decoded (see
+    /// [`raw_key`]), for the errors that print a mapping as Go holds it.
+    raw_keys: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
@@ -604,6 +621,25 @@ fn parse_checked(
                 {
                     return Err(tab);
                 }
+                if flags.stringify_keys
+                    && !flags.raw_keys
+                    && (e.message.starts_with(UNSUPPORTED_KEY)
+                        || e.message.starts_with(INVALID_MAP_KEY))
+                    && let Err(Failure::Error(raw)) =
+                        parse_once(&text, file, limits, Flags { raw_keys: true, ..flags })
+                {
+                    // The error prints a mapping as yaml.v2 decoded it:
+                    // read again with its keys as they were.
+                    return Err(raw);
+                }
+                if yaml11
+                    && !flags.prefix
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                    && let Some(first) = earlier_error(&text, file, limits, flags, &e)
+                {
+                    return Err(first);
+                }
                 return Err(e);
             }
             Ok(docs) => {
@@ -614,6 +650,38 @@ fn parse_checked(
             }
         }
     }
+}
+
+/// An error libyaml meets before `e` in the text read up to `e`'s place:
+/// saphyr's scanner looks further ahead at places, refuses text libyaml's
+/// scanner takes (which libyaml's parser then refuses where it stands), and
+/// some scalars are checked only once parsed (`\/`), so its first error can
+/// lie past one libyaml reports. libyaml's scanner meets an earlier scanner
+/// error first, and its parser an earlier parser error before a later one.
+/// Errors that only say the shortened text ends are not such an error.
+fn earlier_error(
+    text: &str,
+    file: &str,
+    limits: Limits,
+    flags: Flags,
+    e: &ParseError,
+) -> Option<ParseError> {
+    let at = mark_offset(text, e.line, e.column);
+    let prefix = text[..at].trim_end();
+    let Err(first) = parse_checked(prefix, file, limits, Flags { prefix: true, ..flags }) else {
+        return None;
+    };
+    // What a text cut short can end with (kiln names some of them at the
+    // line where the unfinished collection or key opened) is no earlier
+    // error: a scanner error inside a token, or a missing node.
+    let (problem, scanner) = first.problem();
+    let kept = if scanner {
+        !problem.contains("end of stream") && !problem.contains("expected ':'")
+    } else {
+        libyaml_words(problem) == "did not find expected node content" && !e.problem().1
+    };
+    let before = mark_offset(prefix, first.line, first.column) < prefix.len();
+    (kept && before && !first.decoder_error()).then_some(first)
 }
 
 /// How much text one stream may be re-read for the spots where yaml.v3 is
@@ -1042,12 +1110,16 @@ fn parse_once(
         scalar_texts,
         first_only,
         one_document,
-        go_bytes: _,
+        go_bytes,
+        prefix: _,
+        raw_keys,
     } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
         extra_breaks: parser_text.extra_breaks,
+        go_string: go_bytes,
+        raw_keys,
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
         path: Vec::new(),
@@ -1368,6 +1440,12 @@ struct Builder<'f> {
     /// Whether the text holds NEL, LS or PS, which the parser's copy holds
     /// as line feeds.
     extra_breaks: bool,
+    /// Values are Go strings (see [`crate::gotmpl::sprig::from_go_bytes`]):
+    /// a character of U+10FF00..U+10FFFF that a `\U` escape writes is
+    /// carried as its bytes, as one the text holds already is.
+    go_string: bool,
+    /// See [`Flags::raw_keys`].
+    raw_keys: bool,
     /// Refuse keys that are not strings in nested mappings.
     string_keys: bool,
     /// YAML 1.1 booleans, string keys only, last duplicate wins.
@@ -1733,13 +1811,7 @@ impl Builder<'_> {
                     // read over several lines (`[x\n  y:]` is `x y:`), where
                     // saphyr wants a key on one line: quote the scalar, which
                     // folds its lines alike.
-                    let raw = &self.source.text[start..at];
-                    let with = format!("'{}:'", raw.replace('\'', "''"));
-                    return Err(Failure::Rewrite {
-                        at: start,
-                        len: at + 1 - start,
-                        with: with.into(),
-                    });
+                    return Err(quoted_through_colon(self.source.text, start, at, false));
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
@@ -1787,6 +1859,13 @@ impl Builder<'_> {
                     // enclosing one wants a `,`.
                     message = entry_problem(self.source.text, colon + 1).into();
                     line = line_column(self.source.text, colon + 1).0;
+                }
+                if message.ends_with("found unexpected document indicator")
+                    && let Some(marker) = document_indicator_after(self.source.text, at)
+                {
+                    // libyaml names the line of the `---` or `...` inside
+                    // the quoted scalar, where saphyr marks the scalar.
+                    line = line_column(self.source.text, marker).0;
                 }
                 if message == "misplaced bracket"
                     && let Some(problem) = bracket_after_node(self.source.text, at)
@@ -1915,7 +1994,15 @@ impl Builder<'_> {
                 let unclosed = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
                     || self.source.text.get(at..).is_some_and(unclosed_quote);
-                if unclosed {
+                let marker = document_indicator_after(self.source.text, at);
+                if unclosed && let Some(marker) = marker {
+                    // libyaml ends the scalar at a line that opens with a
+                    // document marker, where saphyr reads on (after an
+                    // escaped line break, or refusing the indentation).
+                    message = "while scanning a quoted scalar, found unexpected document indicator"
+                        .into();
+                    line = line_column(self.source.text, marker).0;
+                } else if unclosed {
                     // Unclosed: libyaml meets the end of the stream. yaml.v2
                     // (`sigs.k8s.io/yaml`: Helm, kustomization files) names
                     // the line of that end; yaml.v3 (kyaml, which reads
@@ -2109,8 +2196,7 @@ impl Builder<'_> {
             // Not the scalar's own text (quoted, or read over lines).
             return None;
         }
-        let with = format!("'{}:'", value.replace('\'', "''"));
-        Some(Failure::Rewrite { at: start, len: end + 1 - start, with: with.into() })
+        Some(quoted_through_colon(text, start, end, false))
     }
 
     /// libyaml's scanner error for the anchor or alias whose indicator is at
@@ -2164,24 +2250,28 @@ impl Builder<'_> {
     /// The scalar read again from the source where the parser's reading
     /// differs from libyaml's: its source holds NEL, LS or PS, or it is a
     /// block scalar whose last line ends the stream without a line break
-    /// (libyaml then ends the value without one). `parsed` is what the
-    /// parser read from its copy of the text.
+    /// (libyaml then ends the value without one); or where a Go string's
+    /// value differs from the parser's: an escape writes a character of
+    /// the carriers' range. `parsed` is what the parser read from its copy
+    /// of the text.
     fn reread(&self, parsed: &str, style: ScalarStyle, span: &Span) -> Option<String> {
         let source = self.source.text;
         let start = self.source.byte(span.start.index());
         let end = self.source.byte(span.end.index()).max(start);
         let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
         let unterminated = block && end == source.len() && !source.ends_with(is_break);
-        if !self.extra_breaks && !unterminated {
+        // A `\U` escape of a character the carriers of Go bytes stand for.
+        let escaped_carrier =
+            self.go_string && style == ScalarStyle::DoubleQuoted && parsed.chars().any(is_raw_byte);
+        if !self.extra_breaks && !unterminated && !escaped_carrier {
             return None;
         }
         // The span starts at the scalar's anchor or tag when it has one.
         let after_properties = skip_properties(&source[start..end]);
         let properties = after_properties.len() < end - start;
         if !block {
-            return after_properties
-                .contains(is_extra_break)
-                .then(|| breaks::flow_scalar(after_properties, style));
+            return (escaped_carrier || after_properties.contains(is_extra_break))
+                .then(|| breaks::flow_scalar(after_properties, style, self.go_string));
         }
         // A block scalar's own span starts at its first content character,
         // or where the parser stopped (the header at the end of the stream,
@@ -2611,10 +2701,19 @@ impl Builder<'_> {
                 // Merge key values, each with whether it was an alias and,
                 // for a list, which of its items were.
                 let mut merges: Vec<(Value, bool, Vec<bool>)> = Vec::new();
-                // Whether `non_string_key` holds this mapping's null key: a
-                // later null key replaces the value (yaml.v2 keeps the last),
-                // and the error names that value.
-                let mut null_key_here = false;
+                // sigs.k8s.io/yaml walks the decoded maps from the top and
+                // checks a map's keys before it walks their values: a key it
+                // cannot convert here comes before one inside a value. A
+                // key met before this mapping (another branch: Go's map order
+                // is random) stays. `error_at` is the key (as decoded) of the
+                // entry whose key or value holds `non_string_key`: a later
+                // entry with that key replaces it (yaml.v2 keeps the last),
+                // and with it the error.
+                let inherited = self.stringify_keys && self.non_string_key.is_some();
+                let mut error_at: Option<Value> = None;
+                // Whether a key of this mapping holds it: the first one
+                // stays (Helm names it, as the oracle shows).
+                let mut own_error = false;
                 // Once a key comes again: how many entries came before it,
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
@@ -2638,6 +2737,18 @@ impl Builder<'_> {
                         return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
+                        let (start, end) = (
+                            self.source.byte(key_span.start.index()),
+                            self.source.byte(key_span.end.index()),
+                        );
+                        if self.yaml11
+                            && matches!(ev, Event::Scalar(_, ScalarStyle::Plain, _, None))
+                            && v2_multiline_plain_before_colon(self.source.text, end) == Some(start)
+                        {
+                            // yaml.v2 reads the `:` before `,` or `}` into
+                            // the scalar (`{z\n w:}` has the key `z w:`).
+                            return Err(quoted_through_colon(self.source.text, start, end, true));
+                        }
                         // libyaml takes a key without `?` only on one line;
                         // in a flow mapping the `:` after a longer one is
                         // out of place. yaml.v3 names the line where the
@@ -2665,6 +2776,12 @@ impl Builder<'_> {
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
                     let key = key?;
+                    if error_at.as_ref() == Some(&key) && !is_merge {
+                        self.non_string_key = None;
+                        error_at = None;
+                        own_error = false;
+                    }
+                    let error_before = self.non_string_key.is_some();
                     let (vev, vsp) = self.next(parser)?;
                     let alias = matches!(vev, Event::Alias(_));
                     if !flow {
@@ -2691,6 +2808,11 @@ impl Builder<'_> {
                         self.path.pop();
                     }
                     let value = value?;
+                    if self.stringify_keys && !inherited && !error_before {
+                        if self.non_string_key.is_some() {
+                            error_at = Some(key.clone());
+                        }
+                    }
                     if is_merge && self.stringify_keys {
                         self.merge_in_place(&mut map, &mut lines, value, &key_span);
                         continue;
@@ -2733,34 +2855,24 @@ impl Builder<'_> {
                             self.non_string_key = Some(error);
                         }
                     }
+                    // sigs.k8s.io/yaml cannot turn a null key into JSON, nor
+                    // an integer key past int64, which yaml.v2 decodes as a
+                    // uint64 (Go's `%#v` prints it in hex).
+                    let unsupported = match key {
+                        Value::Null => Some("%!s(<nil>), key: <nil>".to_string()),
+                        Value::Uint(u) => Some(format!("uint64, key: {u:#x}")),
+                        _ => None,
+                    };
                     if self.stringify_keys
-                        && key == Value::Null
-                        && (self.non_string_key.is_none() || null_key_here)
+                        && !inherited
+                        && !own_error
+                        && let Some(what) = unsupported
                     {
-                        // sigs.k8s.io/yaml cannot turn a null key into JSON.
-                        null_key_here = true;
-                        self.non_string_key = Some(self.err(
-                            &key_span,
-                            format!(
-                                "{UNSUPPORTED_KEY}%!s(<nil>), key: <nil>, value: {}",
-                                go_sharp_v(&value, true)
-                            ),
-                        ));
-                    }
-                    if self.stringify_keys
-                        && let Value::Uint(u) = key
-                        && self.non_string_key.is_none()
-                    {
-                        // yaml.v2 decodes an integer key past int64 as a
-                        // uint64, a key type sigs.k8s.io/yaml has no case for
-                        // (Go's `%#v` prints it in hex).
-                        self.non_string_key = Some(self.err(
-                            &key_span,
-                            format!(
-                                "{UNSUPPORTED_KEY}uint64, key: {u:#x}, value: {}",
-                                go_sharp_v(&value, true)
-                            ),
-                        ));
+                        own_error = true;
+                        let shown = go_sharp_v(&value, true, self.raw_keys);
+                        let message = format!("{UNSUPPORTED_KEY}{what}, value: {shown}");
+                        self.non_string_key = Some(self.err(&key_span, message));
+                        error_at = Some(key.clone());
                     }
                     if self.yaml11 && !self.stringify_keys && !matches!(key, Value::String(_)) {
                         return Err(self
@@ -2774,7 +2886,7 @@ impl Builder<'_> {
                             .into());
                     }
                     let key = if self.stringify_keys {
-                        match json_key_string(key) {
+                        match json_key_string(key, self.raw_keys) {
                             Ok(key) => key,
                             Err(m) => {
                                 // yaml.v2 refuses the key while it decodes the
@@ -2929,7 +3041,13 @@ impl Builder<'_> {
                 _ => Value::String(text.to_string()),
             });
         };
-        tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))
+        match tagged_scalar(text, tag, self.yaml11).map_err(|m| self.err(span, m))? {
+            // The bytes `!!binary` writes as a Go string holds them.
+            Value::String(s) if self.go_string && tag.suffix == "binary" => {
+                Ok(Value::String(crate::gotmpl::sprig::carried_text(&s).unwrap_or(s)))
+            }
+            v => Ok(v),
+        }
     }
 }
 
@@ -3137,8 +3255,9 @@ const BINARY_BASE64: &str = "!!binary value contains invalid base64 data";
 const UNSUPPORTED_KEY: &str = "unsupported map key of type: ";
 
 /// A value as Go's `%#v` prints what yaml.v2 decoded (`top` for `%+#v` of
-/// the value itself, where nil is `<nil>`).
-fn go_sharp_v(v: &Value, top: bool) -> String {
+/// the value itself, where nil is `<nil>`); `raw`: its mappings' keys are
+/// [`raw_key`]s.
+fn go_sharp_v(v: &Value, top: bool, raw: bool) -> String {
     match v {
         Value::Null if top => "<nil>".into(),
         Value::Null => "interface {}(nil)".into(),
@@ -3149,7 +3268,7 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
         Value::Float(f) => super::emit::go_format_float_g(*f),
         Value::String(s) => crate::gotmpl::fmt::quote(s),
         Value::Seq(items) => {
-            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, false)).collect();
+            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, false, raw)).collect();
             format!("[]interface {{}}{{{}}}", items.join(", "))
         }
         Value::Map(m) => {
@@ -3157,7 +3276,10 @@ fn go_sharp_v(v: &Value, top: bool) -> String {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let entries: Vec<String> = entries
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", crate::gotmpl::fmt::quote(k), go_sharp_v(v, false)))
+                .map(|(k, v)| {
+                    let key = if raw { raw_key_text(k) } else { crate::gotmpl::fmt::quote(k) };
+                    format!("{key}:{}", go_sharp_v(v, false, raw))
+                })
                 .collect();
             format!("map[interface {{}}]interface {{}}{{{}}}", entries.join(", "))
         }
@@ -3285,6 +3407,22 @@ fn token_after_node(text: &str, at: usize) -> Option<&'static str> {
         '?' if !in_flow && blank_or_end => Some("mapping keys are not allowed in this context"),
         _ => None,
     }
+}
+
+/// Where the first line after byte `at` that opens with a document marker
+/// (`---` or `...` and a blank or the line's end) starts.
+fn document_indicator_after(text: &str, at: usize) -> Option<usize> {
+    let mut start = at;
+    while let Some(n) = text[start..].find('\n') {
+        start += n + 1;
+        let line = &text[start..];
+        if (line.starts_with("---") || line.starts_with("..."))
+            && line[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+        {
+            return Some(start);
+        }
+    }
+    None
 }
 
 /// libyaml's words for a block scalar header (what follows `|` or `>`)
@@ -3529,6 +3667,37 @@ fn node_due_before(text: &str, at: usize) -> bool {
     }
 }
 
+/// The rewrite that quotes the plain scalar from byte `start` to the `:` at
+/// byte `colon` with that `:`, which yaml.v2 reads into the scalar; single
+/// quotes fold the scalar's lines as reading it plain does. `one_line`: the
+/// value (folded as libyaml folds a plain scalar) is quoted on one line, so
+/// that it may be a flow mapping's key (`{z\n w:}` has the key `z w:`), and
+/// the scalar's later lines stay, blank, so that what follows keeps its line
+/// and column.
+fn quoted_through_colon(text: &str, start: usize, colon: usize, one_line: bool) -> Failure {
+    let raw = &text[start..colon];
+    let len = colon + 1 - start;
+    if !one_line {
+        let with = format!("'{}:'", raw.replace('\'', "''"));
+        return Failure::Rewrite { at: start, len, with: with.into() };
+    }
+    let value = breaks::flow_scalar(raw, ScalarStyle::Plain, false);
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut with = format!("\"{escaped}:\"");
+    let mut lines = raw.split(is_line_end);
+    lines.next();
+    let mut ends = raw.matches(is_line_end);
+    for line in lines {
+        with.extend(ends.next());
+        with.push_str(&" ".repeat(line.trim_end_matches('\r').chars().count()));
+    }
+    if raw.contains(is_line_end) {
+        // The colon's column.
+        with.push(' ');
+    }
+    Failure::Rewrite { at: start, len, with: with.into() }
+}
+
 /// Where the plain scalar that a `:` at byte `at` ends begins, when yaml.v2
 /// reads that `:` into it (it touches the scalar and `,`, `]` or `}`
 /// follows it, in a flow collection) and the scalar spans lines: after the
@@ -3756,18 +3925,60 @@ fn broken_utf8(bytes: &[u8]) -> &'static str {
 /// text of a bool or integer, and of a float at float32 precision with YAML's
 /// spellings of the infinities and NaN.
 /// A collection as key is yaml.v2's error.
-fn json_key_string(key: Value) -> Result<String, String> {
+fn json_key_string(key: Value, raw: bool) -> Result<String, String> {
     match key {
+        Value::Seq(_) | Value::Map(_) => {
+            Err(format!("{INVALID_MAP_KEY}{}", go_sharp_v(&key, false, raw)))
+        }
+        _ if raw => Ok(raw_key(&key)),
         Value::Float(f) => Ok(match super::emit::go_format_float32_g(f).as_str() {
             "+Inf" => ".inf".to_string(),
             "-Inf" => "-.inf".to_string(),
             "NaN" => ".nan".to_string(),
             other => other.to_string(),
         }),
-        Value::Seq(_) | Value::Map(_) => {
-            Err(format!("invalid map key: {}", go_sharp_v(&key, false)))
-        }
         other => key_string(other),
+    }
+}
+
+/// yaml.v2's refusal of a collection as a mapping key.
+const INVALID_MAP_KEY: &str = "invalid map key: ";
+
+/// A scalar mapping key as yaml.v2 decoded it: the rank of its Go type in
+/// the order Go's fmt prints the keys of a `map[interface{}]interface{}`
+/// (nil first, then by type as Helm's binary orders them: string, uint64,
+/// int, float64, bool), then the value written so that byte order is Go's
+/// order within the type.
+fn raw_key(key: &Value) -> String {
+    match key {
+        Value::String(s) => format!("1{s}"),
+        Value::Uint(u) => format!("2{u:020}"),
+        Value::Int(i) => format!("3{:020}", i128::from(*i) - i128::from(i64::MIN)),
+        // NaN first, then by value: the bits of a negative float inverted,
+        // of a positive one with the sign bit set.
+        Value::Float(f) if f.is_nan() => "4".to_string(),
+        Value::Float(f) if f.is_sign_negative() => format!("4{:020}", !f.to_bits()),
+        Value::Float(f) => format!("4{:020}", f.to_bits() | 1 << 63),
+        Value::Bool(b) => format!("5{}", u8::from(*b)),
+        Value::Null | Value::Seq(_) | Value::Map(_) => "0".to_string(),
+    }
+}
+
+/// Go's `%#v` of the key [`raw_key`] wrote.
+fn raw_key_text(key: &str) -> String {
+    let (rank, rest) = key.split_at(key.len().min(1));
+    let number = rest.parse::<u64>().unwrap_or(0);
+    match rank {
+        "1" => crate::gotmpl::fmt::quote(rest),
+        "2" => format!("{number:#x}"),
+        "3" => (i128::from(number) + i128::from(i64::MIN)).to_string(),
+        "4" if rest.is_empty() => "NaN".to_string(),
+        "4" => {
+            let bits = if number >> 63 == 1 { number & !(1 << 63) } else { !number };
+            super::emit::go_format_float_g(f64::from_bits(bits))
+        }
+        "5" => (rest == "1").to_string(),
+        _ => "interface {}(nil)".to_string(),
     }
 }
 

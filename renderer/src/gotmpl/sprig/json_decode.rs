@@ -301,7 +301,9 @@ impl Decoder<'_> {
                 } else {
                     char::from_u32(unit).unwrap_or('\u{FFFD}')
                 };
-                out.push(c);
+                // The decoded string is a Go string: a character of the
+                // carriers' range goes in as its carried bytes.
+                super::push_char(out, c);
                 return Ok(());
             }
             _ if self.v1 => return Err(self.bad_prev("in string escape code")),
@@ -405,10 +407,14 @@ impl Decoder<'_> {
                 Frame::Object(_, key) => format!(".{key}"),
             })
             .collect();
+        // Go's v2-backed decoder names the place by its JSON path and
+        // guesses from the path's last part: all digits read as a slice
+        // index (an object's key "1" too), anything else as a struct field.
+        let last = &path[path.rfind('.').map_or(0, |i| i + 1)..];
         let place = match self.stack.last() {
             None => "Go value".to_string(),
-            Some(Frame::Object(..)) => format!("Go struct field {path}"),
-            Some(Frame::Array(_)) => path,
+            Some(_) if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) => path,
+            Some(_) => format!("Go struct field {path}"),
         };
         format!("json: cannot unmarshal number {literal} into {place} of type float64")
     }
@@ -533,6 +539,9 @@ mod tests {
         for (text, want) in [
             ("{\"a\":{\"b\":1e400}}", "Go struct field .a.b"),
             ("{\"a\":[1e400]}", ".a.0"),
+            ("{\"1\":1e400}", ".1"),
+            ("{\"a.2\":1e400}", ".a.2"),
+            ("[{\"\":1e400}]", "Go struct field .0."),
             ("[1, 1e400]", ".1"),
             ("-1e400", "Go value"),
         ] {
