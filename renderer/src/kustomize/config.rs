@@ -307,41 +307,19 @@ impl Config {
     /// built-in specs; a later spec's group, version and kind select an
     /// earlier one when each it sets is equal (an unset one selects all).
     pub fn check_conflicts(&self, file: &str) -> Result<(), Error> {
-        const NAME: Option<FieldSpec> =
-            Some(FieldSpec { group: None, kind: None, path: "metadata/name", create: false });
-        // kustomize's replica table names kinds only.
-        let replicas: Vec<UserFieldSpec> = builtin_specs(&[REPLICAS], None)
-            .into_iter()
-            .map(|s| UserFieldSpec { group: None, version: None, ..s })
-            .collect();
-        let checks = [
-            (
-                "CommonLabels",
-                &self.common_labels,
-                builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS),
-            ),
-            (
-                "CommonAnnotations",
-                &self.common_annotations,
-                builtin_specs(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS),
-            ),
-            (
-                "TemplateLabels",
-                &self.template_labels,
-                builtin_specs(&[TEMPLATE_LABELS], META_LABELS),
-            ),
-            ("NamePrefix", &self.name_prefix, builtin_specs(&[], NAME)),
-            ("NameSuffix", &self.name_suffix, builtin_specs(&[], NAME)),
-            ("VarReference", &self.var_reference, builtin_specs(&[vars::specs()], None)),
-            ("Replicas", &self.replicas, replicas),
-        ];
         if !self.name_references_merge() {
             return Err(err(
                 file,
                 "failed to merge NameReference fieldSpec: conflicting fieldspecs".into(),
             ));
         }
-        for (name, user, builtin) in checks {
+        for (name, user, builtin) in self.conflict_checks() {
+            // The built-in specs alone always merge (see the test
+            // `builtin_specs_merge_alone`): only configured ones can conflict.
+            if user.is_empty() {
+                continue;
+            }
+            let builtin = builtin();
             let mut merged: Vec<&UserFieldSpec> = Vec::new();
             // kustomize merges the configurations into its defaults and
             // back, so a spec that selects another's kinds, or is selected
@@ -354,6 +332,34 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The tables [`Config::check_conflicts`] merges: each one's name in
+    /// kustomize's message, the configured specs, and the built-in ones.
+    fn conflict_checks(&self) -> [(&'static str, &[UserFieldSpec], BuiltinSpecs); 7] {
+        const NAME: Option<FieldSpec> =
+            Some(FieldSpec { group: None, kind: None, path: "metadata/name", create: false });
+        [
+            ("CommonLabels", &self.common_labels, || {
+                builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS)
+            }),
+            ("CommonAnnotations", &self.common_annotations, || {
+                builtin_specs(&[TEMPLATE_ANNOTATIONS], META_ANNOTATIONS)
+            }),
+            ("TemplateLabels", &self.template_labels, || {
+                builtin_specs(&[TEMPLATE_LABELS], META_LABELS)
+            }),
+            ("NamePrefix", &self.name_prefix, || builtin_specs(&[], NAME)),
+            ("NameSuffix", &self.name_suffix, || builtin_specs(&[], NAME)),
+            ("VarReference", &self.var_reference, || builtin_specs(&[vars::specs()], None)),
+            // kustomize's replica table names kinds only.
+            ("Replicas", &self.replicas, || {
+                builtin_specs(&[REPLICAS], None)
+                    .into_iter()
+                    .map(|s| UserFieldSpec { group: None, version: None, ..s })
+                    .collect()
+            }),
+        ]
     }
 
     /// Whether kustomize merges the `nameReference` entries without conflict.
@@ -453,6 +459,9 @@ pub(crate) fn gvk_order(
     };
     (super::order::kind_rank(&gvk.kind), gvk.kustomize_string())
 }
+
+/// Builds one of kustomize's built-in tables of field specs.
+type BuiltinSpecs = fn() -> Vec<UserFieldSpec>;
 
 /// kiln's built-in tables (and one more spec) as configuration specs:
 /// kiln's tables name the core group where kustomize's name version v1.
@@ -581,6 +590,15 @@ fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen:
 mod tests {
     use super::*;
     use crate::yaml;
+
+    #[test]
+    fn builtin_specs_merge_alone() {
+        // `check_conflicts` skips a table nothing was configured for.
+        for (name, _, builtin) in Config::default().conflict_checks() {
+            let builtin = builtin();
+            assert!(merge_specs(&mut Vec::new(), builtin.iter(), true), "{name}");
+        }
+    }
 
     #[test]
     fn reads_configurations() {
