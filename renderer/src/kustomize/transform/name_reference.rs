@@ -16,8 +16,10 @@ use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
 use crate::resource::{Gvk, ResId, Resource};
 use crate::value::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 /// The kind a reference points to, as kustomize selects it.
 #[derive(Debug, Clone)]
@@ -202,8 +204,8 @@ fn spec(kind: &str, group: Option<&str>, path: String) -> UserFieldSpec {
     }
 }
 
-/// The built-in table followed by the entries of `configurations` and CRDs.
-fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
+/// kustomize's built-in table in the order it is written, before sorting.
+fn builtin_unsorted() -> Vec<Entry> {
     let mut out = Vec::new();
     for (target, field, kinds) in POD_SPEC_REFS {
         for (workload, pod) in POD_SPECS.iter().filter(|(k, _)| kinds.contains(k)) {
@@ -219,6 +221,19 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
             referrer: spec(kind, *group, path.to_string()),
         });
     }
+    out
+}
+
+/// kustomize's built-in table, sorted as [`table`] sorts it: built once,
+/// as every build without `configurations` uses it as it is.
+static BUILTIN: LazyLock<Vec<Entry>> = LazyLock::new(|| sorted(builtin_unsorted()));
+
+/// The built-in table followed by the entries of `configurations` and CRDs.
+fn table(extra: &[(String, UserFieldSpec)]) -> Cow<'static, [Entry]> {
+    if extra.is_empty() {
+        return Cow::Borrowed(BUILTIN.as_slice());
+    }
+    let mut out = builtin_unsorted();
     // kustomize merges a configured referrer into the entry of its
     // referenced kind, after the fields that entry has; a kind it has no
     // entry for gets a new one at the end.
@@ -232,11 +247,15 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Vec<Entry> {
             None => out.push(entry),
         }
     }
-    // kustomize sorts its table by the referenced group, version and kind
-    // (`Gvk.IsLessThan`: the kind's place in its legacy order, then
-    // `group_version_kind`), and resolves an object's references in that
-    // order: which of two bad references fails first, and what the message
-    // shows of the object then, depend on it.
+    Cow::Owned(sorted(out))
+}
+
+/// kustomize sorts its table by the referenced group, version and kind
+/// (`Gvk.IsLessThan`: the kind's place in its legacy order, then
+/// `group_version_kind`), and resolves an object's references in that
+/// order: which of two bad references fails first, and what the message
+/// shows of the object then, depend on it.
+fn sorted(mut out: Vec<Entry>) -> Vec<Entry> {
     out.sort_by_cached_key(|e| {
         let t = &e.target;
         let gvk = Gvk {
