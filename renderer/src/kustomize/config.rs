@@ -479,21 +479,33 @@ pub(crate) fn gvk_order(
     (super::order::kind_rank(&gvk.kind), gvk.kustomize_string())
 }
 
-/// kiln's built-in tables (and one more spec) as configuration specs:
-/// kiln's tables name the core group where kustomize's name version v1.
+/// kiln's built-in tables (and one more spec) as configuration specs.
 fn builtin_specs(specs: &[&[FieldSpec]], extra: Option<FieldSpec>) -> Vec<UserFieldSpec> {
-    specs
-        .iter()
-        .flat_map(|t| t.iter())
-        .chain(extra.iter())
-        .map(|s| UserFieldSpec {
-            group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
-            version: (s.group == Some("")).then(|| "v1".to_string()),
-            kind: s.kind.map(str::to_string),
-            path: s.path.to_string(),
-            create: s.create,
-        })
-        .collect()
+    specs.iter().flat_map(|t| t.iter()).chain(extra.iter()).map(user_form).collect()
+}
+
+/// A built-in spec as a configuration spec: kiln's tables name the core
+/// group where kustomize's name version v1.
+fn user_form(s: &FieldSpec) -> UserFieldSpec {
+    UserFieldSpec {
+        group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
+        version: (s.group == Some("")).then(|| "v1".to_string()),
+        kind: s.kind.map(str::to_string),
+        path: s.path.to_string(),
+        create: s.create,
+    }
+}
+
+/// Whether kustomize leaves `spec` out of a list that starts with `first`
+/// (`FsSlice.MergeOne`): one of them is for its path and of kinds it
+/// selects (with another `create`, that is a conflict).
+pub fn covered(first: &[UserFieldSpec], spec: &UserFieldSpec) -> bool {
+    first.iter().any(|s| s.path == spec.path && selects(spec, s))
+}
+
+/// [`covered`] for a built-in spec.
+pub fn builtin_covered(first: &[UserFieldSpec], spec: &FieldSpec) -> bool {
+    covered(first, &user_form(spec))
 }
 
 /// Adds specs to `merged` as kustomize's `FsSlice.MergeAll` does: a spec

@@ -4,6 +4,7 @@
 //! the fields where it creates the key (see [`crate::resource::SharedScalar`]);
 //! where the key was already there, the field gets its own copy.
 
+use crate::kustomize::config;
 use crate::kustomize::fieldspec::{
     self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
 };
@@ -136,7 +137,7 @@ pub fn apply_set(
     templates: &[UserFieldSpec],
     every: &[UserFieldSpec],
 ) -> Result<(), String> {
-    let builtin: &[&[FieldSpec]] = if set.fields_only {
+    let tables: &[&[FieldSpec]] = if set.fields_only {
         &[]
     } else if set.include_selectors {
         &[META_LABELS, SELECTOR_LABELS, TEMPLATE_LABELS]
@@ -145,16 +146,30 @@ pub fn apply_set(
     } else {
         &[META_LABELS]
     };
-    let mut user: Vec<UserFieldSpec> = set.fields.clone();
+    // kustomize's list starts with the entry's `fields` and takes each
+    // other place unless a field for its path is of kinds it selects: a
+    // `fields` entry for Jobs' `metadata/labels` keeps every other kind's
+    // labels as they are.
+    let fields = &set.fields;
+    let builtin: Vec<FieldSpec> = tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|s| !config::builtin_covered(fields, s))
+        .copied()
+        .collect();
+    let mut user: Vec<UserFieldSpec> = fields.clone();
     if !set.fields_only {
-        if set.include_selectors {
-            user.extend(selectors.iter().cloned());
+        let others = if set.include_selectors {
+            selectors
         } else if set.include_templates {
-            user.extend(templates.iter().cloned());
-        }
-        user.extend(every.iter().cloned());
+            templates
+        } else {
+            &[]
+        };
+        let others = others.iter().chain(every);
+        user.extend(others.filter(|s| !config::covered(fields, s)).cloned());
     }
-    write(resources, &set.pairs, &Places { builtin, user: &user })
+    write(resources, &set.pairs, &Places { builtin: &[&builtin], user: &user })
 }
 
 /// `commonAnnotations`: metadata and pod templates, and the annotation
