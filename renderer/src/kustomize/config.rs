@@ -414,35 +414,34 @@ impl Config {
     }
 
     /// Fails where kustomize cannot merge the places of one `labels` entry:
-    /// its `fields`, then the `commonLabels` places (with `includeSelectors`)
-    /// or `metadata/labels`, then the `labels` places of the configurations,
-    /// then (with `includeTemplates` alone) the template places.
+    /// its `fields`; with `includeSelectors`, then the `commonLabels` places
+    /// and the `labels` places of the configurations; else the latter, then
+    /// with `includeTemplates` the template places (whose defaults hold
+    /// `metadata/labels` too), then `metadata/labels`.
     pub fn check_label_set(&self, set: &LabelSet) -> Result<(), String> {
         const LABELS: &str = "failed to merge labels: conflicting fieldspecs";
         if set.fields_only {
             return Ok(());
         }
-        let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
-        let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
+        let templates = builtin_specs(&[TEMPLATE_LABELS], META_LABELS);
         let meta = builtin_specs(&[], META_LABELS);
-        let first: Vec<&UserFieldSpec> = if set.include_selectors {
-            self.common_labels.iter().chain(common.iter()).collect()
-        } else {
-            meta.iter().collect()
-        };
-        if !merge_specs(&mut merged, first.into_iter(), false)
-            || !merge_specs(&mut merged, self.labels.iter(), false)
-        {
+        let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
+        if set.include_selectors {
+            let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
+            let all = self.common_labels.iter().chain(common.iter()).chain(self.labels.iter());
+            let ok = merge_specs(&mut merged, all, false);
+            return if ok { Ok(()) } else { Err(LABELS.to_string()) };
+        }
+        if !merge_specs(&mut merged, self.labels.iter(), false) {
             return Err(LABELS.to_string());
         }
-        if !set.include_selectors && set.include_templates {
-            let templates = builtin_specs(&[TEMPLATE_LABELS], None);
+        if set.include_templates {
             let all = self.template_labels.iter().chain(templates.iter());
             if !merge_specs(&mut merged, all, false) {
                 return Err("failed to merge template fieldSpec: conflicting fieldspecs".into());
             }
         }
-        Ok(())
+        if merge_specs(&mut merged, meta.iter(), false) { Ok(()) } else { Err(LABELS.to_string()) }
     }
 }
 
