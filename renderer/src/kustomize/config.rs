@@ -40,11 +40,13 @@ pub struct Config {
 }
 
 impl UserFieldSpec {
-    /// Whether the spec applies to objects of this kind.
+    /// Whether the spec applies to objects of this kind: each of its group,
+    /// version and kind that is set and not empty must be equal.
     pub fn matches(&self, gvk: &Gvk) -> bool {
-        self.group.as_ref().is_none_or(|g| *g == gvk.group)
-            && self.version.as_ref().is_none_or(|v| *v == gvk.version)
-            && self.kind.as_ref().is_none_or(|k| *k == gvk.kind)
+        let eq = |want: &Option<String>, have: &str| {
+            want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+        };
+        eq(&self.group, &gvk.group) && eq(&self.version, &gvk.version) && eq(&self.kind, &gvk.kind)
     }
 }
 
