@@ -38,8 +38,10 @@ patches, CRD name references, validators, kustomization.yml/Kustomization file n
 `--load-restrictor LoadRestrictionsNone`, passed to both tools when a tree has "flags").
 --mode deep extends each tree (see DeepGen: YAML shapes PyYAML never writes, component layers,
 replacements from generated objects, image references with ports and digests, list directives,
-JSON 6902 move/copy/test, CRD field specs); the default mode, classic, draws the same trees as
-before the mode existed.
+JSON 6902 move/copy/test, CRD field specs); --mode rich extends each tree with kustomization
+features the others write rarely or never (see RichGen: `labels` fields, sort options, per-generator
+options, kind changes, OpenAPI merge keys and scopes, `crds:`, configurations beside the defaults);
+the default mode, classic, draws the same trees as before the mode existed.
 Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
 tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
 shrunk first by dropping kustomization entries, documents and fields while the difference keeps
@@ -2023,6 +2025,334 @@ class WideGen(DeepGen):
                 self.files[f"{d}/{self.pick(['kustomization.yml', 'Kustomization'])}"] = {"resources": []}
 
 
+class RichGen(WideGen):
+    """--mode rich: the classic tree (or, in half the trees, a plain base), then pieces drawn from
+    a stream of their own, random.Random(f"{S}:{i}:rich"), for kustomization features the other
+    modes write rarely or never: `labels` entries with `fields` (custom kinds, list paths,
+    `create`), several entries with every include flag; `sortOptions` fifo and legacy with
+    orderFirst/orderLast of custom, unknown and repeated kinds (also in bases, and invalid ones);
+    generators whose own options (`immutable`, `disableNameSuffixHash`, labels, annotations) meet
+    the kustomization's generatorOptions, referred to by a workload; patches changing an object's
+    kind and name with and without `options.allowKindChange`/`allowNameChange`; `openapi:`
+    schemas with custom merge keys (ints, `x-kubernetes-list-type: map` with list-map-keys,
+    `replace` and `retainKeys` strategies) patched by strategic merge, and with `paths` making a
+    custom kind namespaced or cluster-scoped under a `namespace:`; `crds:` files with object
+    references (custom name keys), label selectors and a name prefix; `configurations:` entries
+    for custom kinds without `create` beside the defaults' paths (kustomize's merge conflicts);
+    and replacements with fields kustomize v5.5 does not have (`sourceValue`).
+    """
+
+    def __init__(self, seed, index):
+        super().__init__(seed, index)
+        self.rich_r = random.Random(f"{seed}:{index}:rich")
+
+    def generate(self):
+        self.tree()
+        self.r = self.rich_r
+        self.plain_base(0.5)
+        k = self.files["overlay/kustomization.yaml"]
+        objs = list(self.top_objs)
+        pieces = [self.r_labels, self.r_sort, self.r_generators, self.r_kind_change, self.r_openapi,
+                  self.r_crds, self.r_config_conflicts, self.r_source_value]
+        weights = [0.35, 0.3, 0.35, 0.3, 0.35, 0.25, 0.15, 0.05]
+        chosen = [f for f, w in zip(pieces, weights) if self.chance(w)]
+        if not chosen:
+            chosen = [self.pick(pieces)]
+        for f in chosen:
+            objs = f(k, objs) or objs
+        return {"files": self.files, "top": self.top}
+
+    def custom(self, kind, name, spec):
+        return {"apiVersion": f"{CRD_GROUP}/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+    # ---- labels with fields
+    def r_labels(self, k, objs):
+        entries = []
+        for _ in range(self.r.randint(1, 3)):
+            e = {"pairs": self.labels(1, 2)}
+            for flag in ("includeSelectors", "includeTemplates"):
+                if self.chance(0.5):
+                    e[flag] = self.chance(0.5)
+            if self.chance(0.6):
+                fields = []
+                for _ in range(self.r.randint(1, 3)):
+                    f = {"path": self.pick(["spec/selector/matchLabels", "spec/template/metadata/labels",
+                                            "spec/selector", "metadata/labels", "spec/labels",
+                                            "spec/volumeClaimTemplates[]/metadata/labels",
+                                            "spec/jobTemplate/spec/template/metadata/labels",
+                                            "spec/podSelector/matchLabels", "spec/extra/labels"])}
+                    if self.chance(0.8):
+                        f["kind"] = self.pick(["Deployment", "StatefulSet", "CronJob", "Service", "Widget",
+                                               "MyApp", "NetworkPolicy", "Job"])
+                    if self.chance(0.2):
+                        f["group"] = self.pick(["apps", CRD_GROUP, "batch", ""])
+                    if self.chance(0.6):
+                        f["create"] = self.chance(0.5)
+                    fields.append(f)
+                e["fields"] = fields
+            entries.append(e)
+        if self.chance(0.4):
+            kind = self.pick(["Widget", "MyApp"])
+            self.w_add(k, "rich-labelled.yaml", [self.custom(kind, "labelled", {"selector": {"matchLabels": {"a": "b"}},
+                                                                               "extra": {}})])
+            objs = objs + [(kind, "labelled", None)]
+        k["labels"] = k.get("labels", []) + entries
+        return objs
+
+    # ---- sort options
+    def sort_options(self):
+        k = self.r.random()
+        if k < 0.3:
+            so = {"order": "fifo"}
+            if self.chance(0.15):
+                so["legacySortOptions"] = {"orderFirst": ["Service"]}
+            return so
+        if k < 0.9:
+            so = {"order": "legacy"}
+            if self.chance(0.8):
+                pool = ["Service", "Deployment", "ConfigMap", "Namespace", "Widget", "MyApp", "Unknown",
+                        "Ingress", "ValidatingWebhookConfiguration", "Secret", "Pod", "CronJob"]
+                lso = {}
+                if self.chance(0.85):
+                    first = self.some(pool, 0, 4)
+                    if first and self.chance(0.1):
+                        first.append(first[0])
+                    lso["orderFirst"] = first
+                if self.chance(0.85):
+                    lso["orderLast"] = self.some(pool, 0, 3)
+                so["legacySortOptions"] = lso
+            return so
+        return self.pick([{"order": "random"}, {}, {"legacySortOptions": {"orderFirst": ["Pod"]}}])
+
+    def r_sort(self, k, objs):
+        k["sortOptions"] = self.sort_options()
+        if self.chance(0.2):
+            base = self.files.get("base/kustomization.yaml")
+            if isinstance(base, dict):
+                base["sortOptions"] = self.sort_options()
+        if self.chance(0.5):
+            docs = [self.custom(self.pick(["Widget", "MyApp"]), self.pick(["s1", "s2"]), {"x": 1}),
+                    {"apiVersion": "v1", "kind": self.pick(["Service", "Pod", "ConfigMap"]),
+                     "metadata": {"name": "sorted"}},
+                    {"apiVersion": "example.org/v1", "kind": "Unknown", "metadata": {"name": "u"}}]
+            self.r.shuffle(docs)
+            self.w_add(k, "rich-sorted.yaml", docs)
+        return objs
+
+    # ---- generator options, per generator and for the kustomization
+    def options(self):
+        o = {}
+        for f in self.some(["disableNameSuffixHash", "immutable", "labels", "annotations"], 1, 3):
+            o[f] = {"disableNameSuffixHash": self.chance(0.5), "immutable": self.chance(0.6),
+                    "labels": {self.pick(["gen", "app"]): self.pick(["a", "b"])},
+                    "annotations": {self.pick(["note", "gen"]): self.pick(["x", "y"])}}[f]
+        return o
+
+    def r_generators(self, k, objs):
+        names = []
+        for kind in ("configMapGenerator", "secretGenerator"):
+            if not self.chance(0.7):
+                continue
+            gens = k.setdefault(kind, [])
+            for _ in range(self.r.randint(1, 2)):
+                name = f"rich-{kind[:3]}-{len(gens)}"
+                g = {"name": name, "literals": [f"K{len(gens)}={self.pick(['v', '1', 'true', 'x y'])}"]}
+                if kind == "secretGenerator" and self.chance(0.3):
+                    g["type"] = self.pick(["Opaque", "kubernetes.io/basic-auth"])
+                if self.chance(0.7):
+                    g["options"] = self.options()
+                gens.append(g)
+                names.append((kind, name))
+        if self.chance(0.6):
+            k["generatorOptions"] = self.options()
+        if names:
+            refs = []
+            for kind, name in names:
+                if kind == "configMapGenerator":
+                    refs.append({"configMapRef": {"name": name}})
+                else:
+                    refs.append({"secretRef": {"name": name}})
+            dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "gen-user"},
+                   "spec": {"selector": {"matchLabels": {"app": "g"}},
+                            "template": {"metadata": {"labels": {"app": "g"}},
+                                         "spec": {"containers": [{"name": "c", "image": "busybox",
+                                                                  "envFrom": refs}]}}}}
+            self.w_add(k, "rich-gen-user.yaml", [dep])
+            objs = objs + [("Deployment", "gen-user", None)]
+        return objs
+
+    # ---- patches changing kinds and names
+    def r_kind_change(self, k, objs):
+        changes = [("ConfigMap", "Secret", "v1", "v1"), ("Deployment", "StatefulSet", "apps/v1", "apps/v1"),
+                   ("Widget", "Gadget", f"{CRD_GROUP}/v1", f"{CRD_GROUP}/v1"),
+                   ("Service", "Service", "v1", "v1")]
+        old, new, old_api, new_api = self.pick(changes)
+        doc = {"apiVersion": old_api, "kind": old, "metadata": {"name": "shifty"}}
+        if old == "ConfigMap":
+            doc["data"] = {"a": "1"}
+        elif old == "Deployment":
+            doc["spec"] = {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+        else:
+            doc["spec"] = {"x": 1}
+        user = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "shifty-user"},
+                "spec": {"containers": [{"name": "c", "image": "busybox",
+                                         "envFrom": [{"configMapRef": {"name": "shifty"}}]}],
+                         "serviceAccountName": "shifty"}}
+        self.w_add(k, "rich-shifty.yaml", [doc, user])
+        patch = {"apiVersion": new_api, "kind": new, "metadata": {"name": self.pick(["shifty", "shifted"])}}
+        if self.chance(0.5):
+            patch["metadata"]["labels"] = {"moved": "yes"}
+        p = {"patch": dump([patch]), "target": {"kind": old, "name": "shifty"}}
+        if self.chance(0.2):
+            del p["target"]["name"]
+        if self.chance(0.75):
+            p["options"] = {}
+            for opt in self.some(["allowKindChange", "allowNameChange"], 1, 2):
+                p["options"][opt] = self.chance(0.8)
+        if self.chance(0.3):
+            p["patch"] = json.dumps([{"op": "replace", "path": "/kind", "value": new}])
+        k.setdefault("patches", []).append(p)
+        if self.chance(0.4):
+            k["namePrefix"] = self.pick(["k-", "moved-"])
+        return objs + [(old, "shifty", None), ("Pod", "shifty-user", None)]
+
+    # ---- openapi with custom merge keys and scopes
+    def r_openapi(self, k, objs):
+        kinds = self.some(["Widget", "Gadget", "Thing"], 1, 2)
+        defs, paths, docs, patches = {}, {}, [], []
+        for kind in kinds:
+            props = {}
+            spec_obj = {}
+            patch_spec = {}
+            for field in self.some(["ports", "rules", "items", "volumes", "entries"], 1, 3):
+                strategy = self.pick(["merge", "replace", "merge,retainKeys", None, "listmap"])
+                key = {"ports": "port", "rules": "host", "items": "id", "volumes": "name", "entries": "key"}[field]
+                item_props = {key: {"type": "integer" if key in ("port", "id") else "string"},
+                              "value": {"type": "string"}, "extra": {"type": "string"}}
+                schema = {"type": "array", "items": {"type": "object", "properties": item_props}}
+                if strategy == "listmap":
+                    schema["x-kubernetes-list-type"] = "map"
+                    schema["x-kubernetes-list-map-keys"] = [key]
+                elif strategy:
+                    schema["x-kubernetes-patch-strategy"] = strategy
+                    if strategy.startswith("merge") or self.chance(0.3):
+                        schema["x-kubernetes-patch-merge-key"] = key
+                props[field] = schema
+                val = (lambda i: i * 80) if key in ("port", "id") else (lambda i: f"h{i}")
+                spec_obj[field] = [{key: val(i), "value": f"old{i}", "extra": "keep"} for i in range(1, 3)]
+                patch_spec[field] = [{key: val(self.pick([1, 2, 3])), "value": "new"}]
+                if self.chance(0.2):
+                    patch_spec[field].append({key: val(1), "$patch": "delete"})
+            if self.chance(0.3):
+                props["opts"] = {"type": "object", "x-kubernetes-patch-strategy": "retainKeys",
+                                 "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
+                spec_obj["opts"] = {"a": "1", "b": "2"}
+                patch_spec["opts"] = {"a": "9"}
+            defs[f"com.example.v1.{kind}"] = {
+                "type": "object",
+                "properties": {"spec": {"type": "object", "properties": props}},
+                "x-kubernetes-group-version-kind": [{"group": CRD_GROUP, "kind": kind, "version": "v1"}]}
+            scope = self.pick(["namespaced", "cluster", "both", None])
+            plural = kind.lower() + "s"
+            gvk = {"group": CRD_GROUP, "kind": kind, "version": "v1"}
+            if scope in ("cluster", "both"):
+                paths[f"/apis/{CRD_GROUP}/v1/{plural}/{{name}}"] = {"get": {"x-kubernetes-group-version-kind": gvk}}
+            if scope in ("namespaced", "both"):
+                paths[f"/apis/{CRD_GROUP}/v1/namespaces/{{namespace}}/{plural}/{{name}}"] = {
+                    "get": {"x-kubernetes-group-version-kind": gvk}}
+            name = self.pick(["oa", "ob"])
+            doc = self.custom(kind, name, spec_obj)
+            if self.chance(0.3):
+                doc["metadata"]["namespace"] = self.pick(NAMESPACES)
+            docs.append(doc)
+            patches.append({"patch": dump([self.custom(kind, name, patch_spec)])})
+        schema = {"definitions": defs}
+        if paths:
+            schema["paths"] = paths
+        self.files["overlay/rich-schema.json"] = json.dumps(schema, indent=1) + "\n"
+        k["openapi"] = {"path": "rich-schema.json"}
+        self.w_add(k, "rich-custom.yaml", docs)
+        k.setdefault("patches", []).extend(patches)
+        if self.chance(0.6):
+            k["namespace"] = self.pick(NAMESPACES)
+        if self.chance(0.2):
+            k["namePrefix"] = "oa-"
+        return objs + [self.obj_of(d) for d in docs]
+
+    # ---- crds: files
+    def r_crds(self, k, objs):
+        kind = self.pick(["Widget", "MyApp"])
+        name_key = self.pick(["name", "ref", "cmName"])
+        props = {"configRef": {"type": "object", "x-kubernetes-object-ref-kind": self.pick(["ConfigMap", "Secret"]),
+                               "x-kubernetes-object-ref-name-key": name_key,
+                               "properties": {name_key: {"type": "string"}}}}
+        if self.chance(0.3):
+            props["configRef"]["x-kubernetes-object-ref-api-version"] = "v1"
+            del props["configRef"]["x-kubernetes-object-ref-name-key"]
+            name_key = "name"
+        if self.chance(0.5):
+            props["selector"] = {"type": "object", "x-kubernetes-label-selector": {}}
+        defs = {f"github.com/example/api/v1.{kind}": {
+            "Schema": {"description": kind, "properties": {
+                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
+                "spec": {"$ref": f"github.com/example/api/v1.{kind}Spec"}}},
+            "Dependencies": []},
+            f"github.com/example/api/v1.{kind}Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+        self.files["overlay/rich-crd.json"] = json.dumps(defs, indent=1) + "\n"
+        k["crds"] = k.get("crds", []) + ["rich-crd.json"]
+        target = props["configRef"]["x-kubernetes-object-ref-kind"]
+        spec = {"configRef": {name_key: "refd"}, "selector": {"matchLabels": {"app": "r"}}}
+        docs = [self.custom(kind, "crd-user", spec)]
+        if target == "ConfigMap":
+            k.setdefault("configMapGenerator", []).append({"name": "refd", "literals": ["a=1"]})
+        else:
+            docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "refd"}, "data": {"k": "dg=="}})
+        self.w_add(k, "rich-crd-user.yaml", docs)
+        if self.chance(0.6):
+            k["namePrefix"] = self.pick(["c-", "crd-"])
+        if self.chance(0.5):
+            k["commonLabels"] = {"team": "x"}
+        return objs + [(kind, "crd-user", None)]
+
+    # ---- configurations beside the defaults
+    def r_config_conflicts(self, k, objs):
+        kind = self.pick(["Rollout", "Widget", "ValidatingWebhookConfiguration", "Deployment"])
+        where = self.pick(["images", "commonLabels", "replicas", "namePrefix", "commonAnnotations", "namespace"])
+        path = {"images": "spec/template/spec/containers[]/image", "commonLabels": "metadata/labels",
+                "replicas": "spec/replicas", "namePrefix": "metadata/name",
+                "commonAnnotations": "metadata/annotations", "namespace": "metadata/name"}[where]
+        spec = {"kind": kind, "path": path}
+        if self.chance(0.4):
+            spec["create"] = self.chance(0.5)
+        layer = self.pick(["overlay", "base", "comp"])
+        if layer == "comp":
+            self.files["rich-comp/kustomization.yaml"] = {"apiVersion": "kustomize.config.k8s.io/v1alpha1",
+                                                          "kind": "Component",
+                                                          "configurations": ["config.yaml"]}
+            self.files["rich-comp/config.yaml"] = dump([{where: [spec]}])
+            k.setdefault("components", []).append("../rich-comp")
+        else:
+            kk = self.files.get(f"{layer}/kustomization.yaml")
+            if not isinstance(kk, dict):
+                kk, layer = k, "overlay"
+            self.files[f"{layer}/rich-config.yaml"] = dump([{where: [spec]}])
+            kk["configurations"] = kk.get("configurations", []) + ["rich-config.yaml"]
+        return objs
+
+    # ---- fields kustomize does not know
+    def r_source_value(self, k, objs):
+        rep = {"source": {"sourceValue": "x"} if self.chance(0.5) else {"kind": "ConfigMap", "name": "cfg",
+                                                                      "sourceValue": "x"},
+               "targets": [{"select": {"kind": "ConfigMap"}, "fieldPaths": ["data.k"]}]}
+        if self.chance(0.5):
+            self.files["overlay/rich-repl.yaml"] = dump([rep])
+            k.setdefault("replacements", []).append({"path": "rich-repl.yaml"})
+        else:
+            k.setdefault("replacements", []).append(rep)
+        return objs
+
+
 def write_tree(tree, root):
     for path, content in tree["files"].items():
         full = os.path.join(root, path)
@@ -2105,7 +2435,7 @@ def norm_words(msg, n=4):
 
 CACHE = None
 CHECK_ERRORS = True
-MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen}
+MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen, "rich": RichGen}
 
 
 def kubectl(tree, tmp):
@@ -2304,8 +2634,8 @@ def main():
     ap.add_argument("--no-error-text", action="store_true",
                     help="where both fail, do not require kubectl's normalised message in kiln's")
     ap.add_argument("--mode", choices=sorted(MODES), default="classic",
-                    help="classic: the trees described above; deep, wide: the same trees extended "
-                    "(see DeepGen, WideGen)")
+                    help="classic: the trees described above; deep, wide, rich: the same trees "
+                    "extended (see DeepGen, WideGen, RichGen)")
     args = ap.parse_args()
     Kind = MODES[args.mode]
     global CHECK_ERRORS

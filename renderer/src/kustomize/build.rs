@@ -51,6 +51,11 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     name_reference::apply(&mut acc, &b.config.name_reference)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
+    // kustomize checks the top kustomization's sort options once it has
+    // built the objects, when it sorts them.
+    if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
+        return Err(invalid(dir_file(dir), problem));
+    }
     // kustomize reads its objects back once the build is done: one that a
     // JSON patch left without a name fails there (a list kind passes, as
     // when it is read from a file).
@@ -848,9 +853,6 @@ impl Builder<'_> {
             }
         })?;
         if self.stack.len() == 1 {
-            if let Some(problem) = k.sort_options.as_ref().and_then(|so| so.problem.clone()) {
-                return Err(invalid(&k.file, problem));
-            }
             self.top_sort = k.sort_options.clone();
             self.transformer_notes = k.transformer_annotations;
             self.track_origins = k.build_metadata_set;

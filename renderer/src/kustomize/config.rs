@@ -40,11 +40,13 @@ pub struct Config {
 }
 
 impl UserFieldSpec {
-    /// Whether the spec applies to objects of this kind.
+    /// Whether the spec applies to objects of this kind: each of its group,
+    /// version and kind that is set and not empty must be equal.
     pub fn matches(&self, gvk: &Gvk) -> bool {
-        self.group.as_ref().is_none_or(|g| *g == gvk.group)
-            && self.version.as_ref().is_none_or(|v| *v == gvk.version)
-            && self.kind.as_ref().is_none_or(|k| *k == gvk.kind)
+        let eq = |want: &Option<String>, have: &str| {
+            want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+        };
+        eq(&self.group, &gvk.group) && eq(&self.version, &gvk.version) && eq(&self.kind, &gvk.kind)
     }
 }
 
@@ -414,35 +416,34 @@ impl Config {
     }
 
     /// Fails where kustomize cannot merge the places of one `labels` entry:
-    /// its `fields`, then the `commonLabels` places (with `includeSelectors`)
-    /// or `metadata/labels`, then the `labels` places of the configurations,
-    /// then (with `includeTemplates` alone) the template places.
+    /// its `fields`; with `includeSelectors`, then the `commonLabels` places
+    /// and the `labels` places of the configurations; else the latter, then
+    /// with `includeTemplates` the template places (whose defaults hold
+    /// `metadata/labels` too), then `metadata/labels`.
     pub fn check_label_set(&self, set: &LabelSet) -> Result<(), String> {
         const LABELS: &str = "failed to merge labels: conflicting fieldspecs";
         if set.fields_only {
             return Ok(());
         }
-        let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
-        let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
+        let templates = builtin_specs(&[TEMPLATE_LABELS], META_LABELS);
         let meta = builtin_specs(&[], META_LABELS);
-        let first: Vec<&UserFieldSpec> = if set.include_selectors {
-            self.common_labels.iter().chain(common.iter()).collect()
-        } else {
-            meta.iter().collect()
-        };
-        if !merge_specs(&mut merged, first.into_iter(), false)
-            || !merge_specs(&mut merged, self.labels.iter(), false)
-        {
+        let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
+        if set.include_selectors {
+            let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
+            let all = self.common_labels.iter().chain(common.iter()).chain(self.labels.iter());
+            let ok = merge_specs(&mut merged, all, false);
+            return if ok { Ok(()) } else { Err(LABELS.to_string()) };
+        }
+        if !merge_specs(&mut merged, self.labels.iter(), false) {
             return Err(LABELS.to_string());
         }
-        if !set.include_selectors && set.include_templates {
-            let templates = builtin_specs(&[TEMPLATE_LABELS], None);
+        if set.include_templates {
             let all = self.template_labels.iter().chain(templates.iter());
             if !merge_specs(&mut merged, all, false) {
                 return Err("failed to merge template fieldSpec: conflicting fieldspecs".into());
             }
         }
-        Ok(())
+        if merge_specs(&mut merged, meta.iter(), false) { Ok(()) } else { Err(LABELS.to_string()) }
     }
 }
 
@@ -479,21 +480,33 @@ pub(crate) fn gvk_order(
     (super::order::kind_rank(&gvk.kind), gvk.kustomize_string())
 }
 
-/// kiln's built-in tables (and one more spec) as configuration specs:
-/// kiln's tables name the core group where kustomize's name version v1.
+/// kiln's built-in tables (and one more spec) as configuration specs.
 fn builtin_specs(specs: &[&[FieldSpec]], extra: Option<FieldSpec>) -> Vec<UserFieldSpec> {
-    specs
-        .iter()
-        .flat_map(|t| t.iter())
-        .chain(extra.iter())
-        .map(|s| UserFieldSpec {
-            group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
-            version: (s.group == Some("")).then(|| "v1".to_string()),
-            kind: s.kind.map(str::to_string),
-            path: s.path.to_string(),
-            create: s.create,
-        })
-        .collect()
+    specs.iter().flat_map(|t| t.iter()).chain(extra.iter()).map(user_form).collect()
+}
+
+/// A built-in spec as a configuration spec: kiln's tables name the core
+/// group where kustomize's name version v1.
+fn user_form(s: &FieldSpec) -> UserFieldSpec {
+    UserFieldSpec {
+        group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
+        version: (s.group == Some("")).then(|| "v1".to_string()),
+        kind: s.kind.map(str::to_string),
+        path: s.path.to_string(),
+        create: s.create,
+    }
+}
+
+/// Whether kustomize leaves `spec` out of a list that starts with `first`
+/// (`FsSlice.MergeOne`): one of them is for its path and of kinds it
+/// selects (with another `create`, that is a conflict).
+pub fn covered(first: &[UserFieldSpec], spec: &UserFieldSpec) -> bool {
+    first.iter().any(|s| s.path == spec.path && selects(spec, s))
+}
+
+/// [`covered`] for a built-in spec.
+pub fn builtin_covered(first: &[UserFieldSpec], spec: &FieldSpec) -> bool {
+    covered(first, &user_form(spec))
 }
 
 /// Adds specs to `merged` as kustomize's `FsSlice.MergeAll` does: a spec

@@ -4,6 +4,7 @@
 //! the fields where it creates the key (see [`crate::resource::SharedScalar`]);
 //! where the key was already there, the field gets its own copy.
 
+use crate::kustomize::config;
 use crate::kustomize::fieldspec::{
     self, FieldSpec, SELECTOR_LABELS, TEMPLATE_ANNOTATIONS, TEMPLATE_LABELS,
 };
@@ -12,8 +13,10 @@ use crate::resource::{Resource, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
 
-/// Where one transformer writes: built-in tables and user field specs.
+/// Where one transformer writes, in order: field specs of its own
+/// (a `labels` entry's `fields`), built-in tables and configuration specs.
 struct Places<'a> {
+    own: &'a [UserFieldSpec],
     builtin: &'a [&'a [FieldSpec]],
     user: &'a [UserFieldSpec],
 }
@@ -32,6 +35,8 @@ fn write(
     // [`Resource::plain_keys`]).
     let plain: Vec<bool> =
         pairs.iter().map(|(k, _)| !matches!(resolve_plain(k), Value::String(_))).collect();
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by(|&a, &b| pairs[a].0.cmp(&pairs[b].0));
     for r in resources.iter_mut() {
         let mut plain_keys = std::mem::take(&mut r.plain_keys);
         let gvk = r.gvk();
@@ -43,7 +48,7 @@ fn write(
         // the walk holds the writer. A null field becomes a map only where
         // the field spec creates.
         let wrong = std::cell::RefCell::new(None);
-        let mut put = |create: bool, at: &[Step], slot: &mut Value| {
+        let mut put = |i: usize, create: bool, at: &[Step], slot: &mut Value| {
             if slot.is_null() && create {
                 *slot = Value::Map(Map::new());
             }
@@ -56,27 +61,31 @@ fn write(
                     return;
                 }
             };
-            for (i, (k, v)) in pairs.iter().enumerate() {
-                if plain[i] && !plain_keys.iter().any(|(m, pk)| m[..] == at[..] && pk == k) {
-                    plain_keys.push((at.to_vec(), k.clone()));
-                }
-                let mut path = at.to_vec();
-                path.push(Step::Key(k.clone()));
-                if !written.contains(&path) {
-                    written.push(path.clone());
-                }
-                if m.insert(k.clone(), Value::String(v.clone())).is_none() {
-                    created[i].push(path);
-                }
+            let (k, v) = &pairs[i];
+            if plain[i] && !plain_keys.iter().any(|(m, pk)| m[..] == at[..] && pk == k) {
+                plain_keys.push((at.to_vec(), k.clone()));
+            }
+            let mut path = at.to_vec();
+            path.push(Step::Key(k.clone()));
+            if !written.contains(&path) {
+                written.push(path.clone());
+            }
+            if m.insert(k.clone(), Value::String(v.clone())).is_none() {
+                created[i].push(path);
             }
         };
+        let own = places.own.iter().filter(|s| s.matches(&gvk)).map(|s| (&*s.path, s.create));
         let builtin = places.builtin.iter().flat_map(|t| t.iter()).filter(|s| s.matches(&gvk));
-        let user = places.user.iter().filter(|s| s.matches(&gvk));
-        let specs = builtin.map(|s| (s.path, s.create)).chain(user.map(|s| (&*s.path, s.create)));
-        for (path, create) in specs {
+        let user = places.user.iter().filter(|s| s.matches(&gvk)).map(|s| (&*s.path, s.create));
+        let specs: Vec<(&str, bool)> =
+            own.chain(builtin.map(|s| (s.path, s.create))).chain(user).collect();
+        // kustomize writes one key (in sorted order) at every place before
+        // the next: a place without `create` that a later place created
+        // for one key takes the keys after it.
+        for (i, (path, create)) in order.iter().flat_map(|&i| specs.iter().map(move |s| (i, *s))) {
             if let Err(e) =
                 fieldspec::visit_checked_node(&mut r.value, path, create, &mut |at, slot| {
-                    put(create, at, slot)
+                    put(i, create, at, slot)
                 })
             {
                 return Err(fieldspec::field_error(r, path, e));
@@ -122,7 +131,7 @@ pub fn apply_common(
     extra: &[UserFieldSpec],
 ) -> Result<(), String> {
     let builtin: &[&[FieldSpec]] = &[META_LABELS, SELECTOR_LABELS, TEMPLATE_LABELS];
-    write(resources, pairs, &Places { builtin, user: extra })
+    write(resources, pairs, &Places { own: &[], builtin, user: extra })
 }
 
 /// One `labels` entry; `selectors` and `templates` are the `commonLabels`
@@ -136,7 +145,7 @@ pub fn apply_set(
     templates: &[UserFieldSpec],
     every: &[UserFieldSpec],
 ) -> Result<(), String> {
-    let builtin: &[&[FieldSpec]] = if set.fields_only {
+    let tables: &[&[FieldSpec]] = if set.fields_only {
         &[]
     } else if set.include_selectors {
         &[META_LABELS, SELECTOR_LABELS, TEMPLATE_LABELS]
@@ -145,16 +154,30 @@ pub fn apply_set(
     } else {
         &[META_LABELS]
     };
-    let mut user: Vec<UserFieldSpec> = set.fields.clone();
+    // kustomize's list starts with the entry's `fields` and takes each
+    // other place unless a field for its path is of kinds it selects: a
+    // `fields` entry for Jobs' `metadata/labels` keeps every other kind's
+    // labels as they are.
+    let fields = &set.fields;
+    let builtin: Vec<FieldSpec> = tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|s| !config::builtin_covered(fields, s))
+        .copied()
+        .collect();
+    let mut user: Vec<UserFieldSpec> = Vec::new();
     if !set.fields_only {
-        if set.include_selectors {
-            user.extend(selectors.iter().cloned());
+        let others = if set.include_selectors {
+            selectors
         } else if set.include_templates {
-            user.extend(templates.iter().cloned());
-        }
-        user.extend(every.iter().cloned());
+            templates
+        } else {
+            &[]
+        };
+        let others = others.iter().chain(every);
+        user.extend(others.filter(|s| !config::covered(fields, s)).cloned());
     }
-    write(resources, &set.pairs, &Places { builtin, user: &user })
+    write(resources, &set.pairs, &Places { own: fields, builtin: &[&builtin], user: &user })
 }
 
 /// `commonAnnotations`: metadata and pod templates, and the annotation
@@ -165,5 +188,5 @@ pub fn apply_annotations(
     extra: &[UserFieldSpec],
 ) -> Result<(), String> {
     let builtin: &[&[FieldSpec]] = &[META_ANNOTATIONS, TEMPLATE_ANNOTATIONS];
-    write(resources, pairs, &Places { builtin, user: extra })
+    write(resources, pairs, &Places { own: &[], builtin, user: extra })
 }
