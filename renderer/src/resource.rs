@@ -49,11 +49,79 @@ impl Gvk {
     /// namespaces: its built-in schema (Kubernetes v1.21) says so for the
     /// group, kind and version. Any other version, a kind not in the schema
     /// and one only created, never read (reviews), counts as namespaced.
+    ///
+    /// A build whose `openapi:` schema file lists paths for kinds it does
+    /// not know ([`with_schema_scopes`]) takes their scope from there.
     pub fn is_cluster_scoped_in_kustomize(&self) -> bool {
+        if self.is_builtin_cluster_scoped() {
+            return true;
+        }
+        // kyaml answers from its precomputed table first, then from the
+        // paths of the schema in use (`IsNamespaceScoped`).
+        !self.is_precomputed_namespaced()
+            && SCHEMA_SCOPES.with(|s| {
+                s.borrow().as_ref().is_some_and(|m| {
+                    let key = (self.group.clone(), self.version.clone(), self.kind.clone());
+                    m.get(&key) == Some(&false)
+                })
+            })
+    }
+
+    /// Whether kyaml's precomputed scopes list the kind as namespaced.
+    fn is_precomputed_namespaced(&self) -> bool {
+        let v = self.version.as_str();
+        let (v1, v1_or_beta) = (v == "v1", v == "v1" || v == "v1beta1");
+        match (self.group.as_str(), self.kind.as_str()) {
+            (
+                "",
+                "ConfigMap"
+                | "Endpoints"
+                | "Event"
+                | "LimitRange"
+                | "PersistentVolumeClaim"
+                | "Pod"
+                | "PodAttachOptions"
+                | "PodExecOptions"
+                | "PodPortForwardOptions"
+                | "PodProxyOptions"
+                | "PodTemplate"
+                | "ReplicationController"
+                | "ResourceQuota"
+                | "Secret"
+                | "Service"
+                | "ServiceAccount"
+                | "ServiceProxyOptions",
+            )
+            | (
+                "apps",
+                "ControllerRevision" | "DaemonSet" | "Deployment" | "ReplicaSet" | "StatefulSet",
+            )
+            | ("networking.k8s.io", "NetworkPolicy") => v1,
+            ("autoscaling", "HorizontalPodAutoscaler") => {
+                matches!(v, "v1" | "v2beta1" | "v2beta2")
+            }
+            ("autoscaling", "Scale") | ("batch", "Job") => v1,
+            ("batch", "CronJob")
+            | ("coordination.k8s.io", "Lease")
+            | ("discovery.k8s.io", "EndpointSlice")
+            | ("events.k8s.io", "Event")
+            | ("networking.k8s.io", "Ingress")
+            | ("policy", "PodDisruptionBudget")
+            | ("rbac.authorization.k8s.io", "Role" | "RoleBinding") => v1_or_beta,
+            ("extensions", "Ingress") | ("storage.k8s.io", "CSIStorageCapacity") => v == "v1beta1",
+            _ => false,
+        }
+    }
+
+    /// kyaml's precomputed cluster-scoped kinds.
+    fn is_builtin_cluster_scoped(&self) -> bool {
         let v = self.version.as_str();
         let v1_or_beta = v == "v1" || v == "v1beta1";
         match (self.group.as_str(), self.kind.as_str()) {
-            ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus") => v == "v1",
+            (
+                "",
+                "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus" | "NodeProxyOptions",
+            ) => v == "v1",
             ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
             | ("policy", "PodSecurityPolicy") => v == "v1beta1",
             ("admissionregistration.k8s.io", "MutatingWebhookConfiguration")
@@ -71,6 +139,37 @@ impl Gvk {
             _ => false,
         }
     }
+}
+
+/// Scope of each group, version and kind (`true` for namespaced) that the
+/// paths of a build's `openapi:` schema file give.
+pub type SchemaScopes = std::collections::HashMap<(String, String, String), bool>;
+
+thread_local! {
+    /// The scopes of the `openapi:` schema file of the kustomize build
+    /// running on this thread, asked wherever kustomize asks kyaml whether
+    /// a kind is namespaced.
+    static SCHEMA_SCOPES: std::cell::RefCell<Option<SchemaScopes>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` with no schema scopes, and with those [`set_schema_scopes`]
+/// installs during it; the previous ones come back afterwards.
+pub fn with_schema_scopes<T>(work: impl FnOnce() -> T) -> T {
+    struct Restore(Option<SchemaScopes>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SCHEMA_SCOPES.with(|s| *s.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(SCHEMA_SCOPES.with(|s| s.borrow_mut().take()));
+    work()
+}
+
+/// Installs the scopes of the build's schema file (inside [`with_schema_scopes`]).
+pub fn set_schema_scopes(scopes: SchemaScopes) {
+    SCHEMA_SCOPES.with(|s| *s.borrow_mut() = Some(scopes));
 }
 
 /// kustomize's built-in list of cluster-scoped kinds (the Kubernetes API's

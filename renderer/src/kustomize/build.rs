@@ -23,7 +23,9 @@ const MAX_DEPTH: usize = 64;
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
     // Objects nest as deep as kyaml reads them; the build's walks over them recurse.
-    crate::stack::with_room(crate::stack::ROOM, || build_here(tree, dir, options))
+    crate::stack::with_room(crate::stack::ROOM, || {
+        crate::resource::with_schema_scopes(|| build_here(tree, dir, options))
+    })
 }
 
 fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
@@ -908,6 +910,9 @@ impl Builder<'_> {
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
+        // kustomize takes the scope of kinds it does not know from the
+        // schema's paths from now on (kyaml's `IsNamespaceScoped`).
+        crate::resource::set_schema_scopes(schema.scopes().clone());
         self.schema = Some(if self.builtin_schema_read { schema.over_builtin() } else { schema });
         self.schema_set = true;
         Ok(())

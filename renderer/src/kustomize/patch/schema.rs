@@ -351,6 +351,8 @@ pub fn scope_known_without_schema(gvk: &Gvk) -> bool {
 pub struct OpenApi {
     types: HashMap<String, HashMap<String, Field>>,
     roots: HashMap<(String, String, String), String>,
+    /// The scope its `paths` give each kind ([`OpenApi::scopes`]).
+    scopes: crate::resource::SchemaScopes,
 }
 
 static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
@@ -379,7 +381,7 @@ static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
             }
         }
     }
-    OpenApi { types, roots }
+    OpenApi { types, roots, scopes: Default::default() }
 });
 
 /// The prefix of a `$ref` to a definition of the same document.
@@ -416,7 +418,36 @@ impl OpenApi {
                 api.roots.insert(key, name.clone());
             }
         }
+        api.add_scopes(doc);
         Ok(api)
+    }
+
+    /// Reads each kind's scope from the `paths` whose `get` names it by
+    /// `x-kubernetes-group-version-kind`, as kyaml does
+    /// (`findNamespaceability`): a path with `namespaces/{namespace}` makes
+    /// the kind namespaced whatever else is listed; otherwise it is
+    /// cluster-scoped. A kind no path names has no scope here.
+    fn add_scopes(&mut self, doc: &Value) {
+        let Some(paths) = doc.get_path(&["paths"]).and_then(Value::as_map) else { return };
+        for (path, item) in paths {
+            let Some(gvk) = item.get_path(&["get", "x-kubernetes-group-version-kind"]) else {
+                continue;
+            };
+            if gvk.as_map().is_none() {
+                continue;
+            }
+            let part = |k: &str| gvk.get_path(&[k]).and_then(Value::as_str).unwrap_or("");
+            let key = (part("group").into(), part("version").into(), part("kind").into());
+            let namespaced = path.contains("namespaces/{namespace}");
+            let scope = self.scopes.entry(key).or_insert(namespaced);
+            *scope |= namespaced;
+        }
+    }
+
+    /// The scope (`true` for namespaced) the schema file's `paths` give
+    /// each kind they name.
+    pub fn scopes(&self) -> &crate::resource::SchemaScopes {
+        &self.scopes
     }
 
     /// Records the fields of the object type `name` that lead to merged lists.
@@ -487,6 +518,7 @@ impl OpenApi {
         let mut merged = BUILTIN.clone();
         merged.types.extend(self.types);
         merged.roots.extend(self.roots);
+        merged.scopes = self.scopes;
         merged
     }
 
