@@ -299,7 +299,7 @@ pub fn segments(path: &str) -> Vec<String> {
 /// The segments of a path, each with whether it carries the `[]` list
 /// marker: kustomize never creates a field so marked (it cannot invent list
 /// items), it only walks it when it is there.
-fn marked_segments(path: &str) -> Vec<(String, bool)> {
+pub fn marked_segments(path: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     // kustomize's path splitter lets a path start with a separator
@@ -345,7 +345,7 @@ struct Walk {
 /// other branches goes on).
 fn walk(
     v: &mut Value,
-    segs: &[(&str, bool)],
+    segs: &[(String, bool)],
     how: Walk,
     at: &mut Vec<Step>,
     f: &mut dyn FnMut(&[Step], &mut Value),
@@ -384,16 +384,13 @@ fn walk(
         return;
     }
     let create_here = how.create && !list;
-    if !m.contains_key(*first) {
+    if !m.contains_key(first) {
         if !create_here {
             return;
         }
-        m.insert(
-            (*first).to_string(),
-            if rest.is_empty() { Value::Null } else { Value::Map(Map::new()) },
-        );
+        m.insert(first.clone(), if rest.is_empty() { Value::Null } else { Value::Map(Map::new()) });
     }
-    if let Some(child) = m.get_mut(*first) {
+    if let Some(child) = m.get_mut(first) {
         if child.is_null() {
             if *list {
                 *child = Value::Seq(Vec::new());
@@ -404,7 +401,7 @@ fn walk(
                 *child = Value::Map(Map::new());
             }
         }
-        at.push(Step::Key((*first).to_string()));
+        at.push(Step::Key(first.clone()));
         walk(child, rest, how, at, f, err);
         at.pop();
     }
@@ -434,10 +431,29 @@ fn walk_path(
     how: Walk,
     f: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), WalkFailure> {
-    let segs = marked_segments(path);
-    let segs: Vec<(&str, bool)> = segs.iter().map(|(s, list)| (s.as_str(), *list)).collect();
+    walk_split(v, path, &marked_segments(path), how, f)
+}
+
+/// Like [`visit_checked`] without creating fields, for `path` already
+/// split by [`marked_segments`] (once for the many objects it is walked in).
+pub fn visit_checked_split(
+    v: &mut Value,
+    path: &str,
+    segs: &[(String, bool)],
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) -> Result<(), WalkFailure> {
+    walk_split(v, path, segs, Walk { create: false, into_last_list: true }, f)
+}
+
+fn walk_split(
+    v: &mut Value,
+    path: &str,
+    segs: &[(String, bool)],
+    how: Walk,
+    f: &mut dyn FnMut(&[Step], &mut Value),
+) -> Result<(), WalkFailure> {
     let mut err = None;
-    walk(v, &segs, how, &mut Vec::new(), f, &mut err);
+    walk(v, segs, how, &mut Vec::new(), f, &mut err);
     match err {
         None => Ok(()),
         Some((reason, at)) => Err(WalkFailure { reason, wraps: traversal_wraps(path, &at) }),
@@ -447,8 +463,9 @@ fn walk_path(
 /// Where walking `path` in `v` first meets a scalar where a map or
 /// sequence must be (kustomize's field walk fails there: "expected
 /// sequence or mapping node"), a scalar item of a list on the way
-/// included. A null or missing field just ends the walk.
-pub fn blocked_by_scalar(v: &Value, path: &str) -> Option<Vec<Step>> {
+/// included. A null or missing field just ends the walk. `segs`: the
+/// path's [`segments`].
+pub fn blocked_by_scalar(v: &Value, segs: &[String]) -> Option<Vec<Step>> {
     fn go(v: &Value, segs: &[String], at: &mut Vec<Step>) -> bool {
         match v {
             Value::Seq(items) => items.iter().enumerate().any(|(i, item)| {
@@ -475,7 +492,7 @@ pub fn blocked_by_scalar(v: &Value, path: &str) -> Option<Vec<Step>> {
         }
     }
     let mut at = Vec::new();
-    go(v, &segments(path), &mut at).then_some(at)
+    go(v, segs, &mut at).then_some(at)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::kustomize::build::go_quote;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -42,6 +42,18 @@ impl TargetSel {
 struct Entry {
     target: TargetSel,
     referrer: UserFieldSpec,
+    /// The referrer's path split once, as walked ([`fieldspec::marked_segments`]).
+    segs: Vec<(String, bool)>,
+    /// ... and as [`fieldspec::blocked_by_scalar`] reads it.
+    names: Vec<String>,
+}
+
+impl Entry {
+    fn new(target: TargetSel, referrer: UserFieldSpec) -> Entry {
+        let segs = fieldspec::marked_segments(&referrer.path);
+        let names = fieldspec::segments(&referrer.path);
+        Entry { target, referrer, segs, names }
+    }
 }
 
 /// Workload kinds and where their pod spec lives.
@@ -209,17 +221,14 @@ fn builtin_unsorted() -> Vec<Entry> {
     let mut out = Vec::new();
     for (target, field, kinds) in POD_SPEC_REFS {
         for (workload, pod) in POD_SPECS.iter().filter(|(k, _)| kinds.contains(k)) {
-            out.push(Entry {
-                target: target_sel(target),
-                referrer: spec(workload, None, format!("{pod}/{field}")),
-            });
+            out.push(Entry::new(
+                target_sel(target),
+                spec(workload, None, format!("{pod}/{field}")),
+            ));
         }
     }
     for (target, kind, group, path) in OTHER_REFS {
-        out.push(Entry {
-            target: target_sel(target),
-            referrer: spec(kind, *group, path.to_string()),
-        });
+        out.push(Entry::new(target_sel(target), spec(kind, *group, path.to_string())));
     }
     out
 }
@@ -238,10 +247,10 @@ fn table(extra: &[(String, UserFieldSpec)]) -> Cow<'static, [Entry]> {
     // referenced kind, after the fields that entry has; a kind it has no
     // entry for gets a new one at the end.
     for (kind, referrer) in extra {
-        let entry = Entry {
-            target: TargetSel { kind: kind.clone(), group: None, version: None },
-            referrer: referrer.clone(),
-        };
+        let entry = Entry::new(
+            TargetSel { kind: kind.clone(), group: None, version: None },
+            referrer.clone(),
+        );
         match out.iter().rposition(|e| e.target.kind == *kind) {
             Some(last) => out.insert(last + 1, entry),
             None => out.push(entry),
@@ -415,19 +424,46 @@ struct Referrer<'a> {
     role_ref: Option<(String, String)>,
 }
 
-/// kustomize's error for a referrer `r` whose field `path` its walk cannot
-/// follow: a scalar stands where a map or list must be (an item of a list
-/// on the way too, which adds the list's words).
-fn blocked(r: &Resource, path: &str) -> Option<Error> {
-    let at = fieldspec::blocked_by_scalar(&r.value, path)?;
-    Some(Error::Invalid {
+/// kustomize's error for a referrer `r` whose field at `entry` its walk
+/// cannot follow: a scalar stands where a map or list must be (an item of a
+/// list on the way too, which adds the list's words).
+fn blocked(r: &Resource, entry: &Entry) -> Option<Error> {
+    let at = fieldspec::blocked_by_scalar(&r.value, &entry.names)?;
+    Some(blocked_error(
+        r,
+        &entry.referrer.path,
+        &fieldspec::traversal_wraps(&entry.referrer.path, &at),
+    ))
+}
+
+/// [`blocked`]'s error, with the words `wraps` of the lists on the way.
+fn blocked_error(r: &Resource, path: &str, wraps: &str) -> Error {
+    Error::Invalid {
         file: r.source.clone(),
         message: format!(
-            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {1}expected sequence or mapping node",
+            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {wraps}expected sequence or mapping node",
             r.id().kustomize_form(),
-            fieldspec::traversal_wraps(path, &at),
         ),
-    })
+    }
+}
+
+/// The places `entry` names in `r`, found in one walk before anything is
+/// written, or kustomize's error when a scalar is in the way.
+fn slots(r: &mut Resource, entry: &Entry) -> Result<Vec<Vec<Step>>, Error> {
+    let path = &entry.referrer.path;
+    let mut found = Vec::new();
+    let walked = fieldspec::visit_checked_split(&mut r.value, path, &entry.segs, &mut |at, _| {
+        found.push(at.to_vec())
+    });
+    match walked {
+        Ok(()) => Ok(found),
+        // The check reads a path without its empty segments, where the
+        // walk stops.
+        Err(_) if entry.segs.iter().any(|(s, _)| s.is_empty()) => {
+            blocked(r, entry).map_or(Ok(found), Err)
+        }
+        Err(f) => Err(blocked_error(r, path, &f.wraps)),
+    }
 }
 
 /// Updates references to renamed objects, in the built-in fields and in
@@ -445,7 +481,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         // all the same, and a scalar where the walk goes on stops it.
         for r in resources.iter() {
             for entry in entries.iter().filter(|e| e.referrer.matches(&r.orig_id.gvk)) {
-                if let Some(e) = blocked(r, &entry.referrer.path) {
+                if let Some(e) = blocked(r, entry) {
                     return Err(e);
                 }
             }
@@ -501,27 +537,21 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     .then(|| role_ref.clone())
                     .flatten(),
             };
-            let path = entry.referrer.path.clone();
-            if let Some(e) = blocked(res, &path) {
-                return Err(e);
-            }
-            let (source, id) = (res.source.clone(), res.id());
+            let path = &entry.referrer.path;
             let mut nested_list = false;
-            fieldspec::visit_mut(&mut res.value, &path, false, &mut |slot| {
-                if error.is_some() || ambiguous.is_some() {
-                    return;
+            let mut no_name = false;
+            for at in slots(res, entry)? {
+                if error.is_some() || ambiguous.is_some() || no_name {
+                    break;
                 }
+                let Some(slot) = crate::resource::value_at_mut(&mut res.value, &at) else {
+                    continue;
+                };
                 let outcome = match slot {
                     Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
                     Value::Map(m) if !m.contains_key("name") => {
-                        error = Some(Error::Invalid {
-                            file: source.clone(),
-                            message: format!(
-                                "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
-                                id.kustomize_form()
-                            ),
-                        });
-                        return;
+                        no_name = true;
+                        continue;
                     }
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
@@ -546,7 +576,16 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     Ok(None) => {}
                     Err(a) => ambiguous = Some((path.clone(), a)),
                 }
-            });
+            }
+            if no_name {
+                error = Some(Error::Invalid {
+                    file: res.source.clone(),
+                    message: format!(
+                        "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
+                        res.id().kustomize_form()
+                    ),
+                });
+            }
             if nested_list && error.is_none() && ambiguous.is_none() {
                 error = Some(Error::Invalid {
                     file: res.source.clone(),
@@ -557,9 +596,11 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                 });
             }
         }
-        let referrer_id = res.id().kustomize_form();
-        for chosen in referrals {
-            resources[chosen].ref_by.push(referrer_id.clone());
+        if !referrals.is_empty() {
+            let referrer_id = res.id().kustomize_form();
+            for chosen in referrals {
+                resources[chosen].ref_by.push(referrer_id.clone());
+            }
         }
         if let Some((path, a)) = ambiguous {
             return Err(too_many_referrals(resources, idx, &path, a));
