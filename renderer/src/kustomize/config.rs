@@ -348,17 +348,10 @@ impl Config {
     /// with Go's unstable `sort.Sort`, as a configuration file is once read
     /// and a merge's result always is.
     pub(crate) fn go_sorted(mut self) -> Config {
-        let less = |a: &UserFieldSpec, b: &UserFieldSpec| {
-            gvk_order(a.group.as_deref(), a.version.as_deref(), a.kind.as_deref())
-                < gvk_order(b.group.as_deref(), b.version.as_deref(), b.kind.as_deref())
-        };
         for list in self.fs_slices_mut() {
-            go_sort::sort(list, &less);
+            sort_by_gvk(list, |s| (&s.group, &s.version, &s.kind));
         }
-        go_sort::sort(&mut self.name_back_refs, &|(a, _), (b, _)| {
-            gvk_order(a.group.as_deref(), a.version.as_deref(), a.kind.as_deref())
-                < gvk_order(b.group.as_deref(), b.version.as_deref(), b.kind.as_deref())
-        });
+        sort_by_gvk(&mut self.name_back_refs, |(t, _)| (&t.group, &t.version, &t.kind));
         self
     }
 
@@ -538,6 +531,24 @@ fn merge_all(have: &mut Vec<UserFieldSpec>, add: &[UserFieldSpec]) -> bool {
     let merged: Vec<UserFieldSpec> = merged.into_iter().cloned().collect();
     *have = merged;
     true
+}
+
+/// Sorts `list` with Go's unstable sort by the [`gvk_order`] of each
+/// item's group, version and kind, each key made once (the sort compares
+/// keys many times over; the order is the same as comparing them afresh).
+fn sort_by_gvk<T>(
+    list: &mut Vec<T>,
+    gvk: impl Fn(&T) -> (&Option<String>, &Option<String>, &Option<String>),
+) {
+    let mut keyed: Vec<((i64, String), T)> = std::mem::take(list)
+        .into_iter()
+        .map(|item| {
+            let (g, v, k) = gvk(&item);
+            (gvk_order(g.as_deref(), v.as_deref(), k.as_deref()), item)
+        })
+        .collect();
+    go_sort::sort(&mut keyed, &|a, b| a.0 < b.0);
+    *list = keyed.into_iter().map(|(_, item)| item).collect();
 }
 
 /// Whether `spec` adds nothing to a list holding `had`: the same path and
