@@ -15,6 +15,14 @@ pub struct Gvk {
     pub kind: String,
 }
 
+/// [`Gvk::kustomize_string`] of a group, version and kind.
+pub fn kustomize_gvk_string(group: &str, version: &str, kind: &str) -> String {
+    fn or<'a>(s: &'a str, blank: &'a str) -> &'a str {
+        if s.is_empty() { blank } else { s }
+    }
+    format!("{}_{}_{}", or(group, "~G"), or(version, "~V"), or(kind, "~K"))
+}
+
 impl Gvk {
     /// Splits an `apiVersion` and a kind into a Gvk.
     pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
@@ -36,8 +44,7 @@ impl Gvk {
 
     /// kustomize's string form `group_version_kind`, with `~G`, `~V`, `~K` for blanks.
     pub fn kustomize_string(&self) -> String {
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-        format!("{}_{}_{}", or(&self.group, "~G"), or(&self.version, "~V"), or(&self.kind, "~K"))
+        kustomize_gvk_string(&self.group, &self.version, &self.kind)
     }
 
     /// Whether objects of this kind live outside namespaces.

@@ -839,7 +839,8 @@ impl Builder<'_> {
     /// Merges a transformer configuration into the accumulator's, as
     /// kustomize's `MergeConfig` does ([`Config::go_merge`]).
     fn merge_go_config(&mut self, other: &Config, file: &str) -> Result<(), Error> {
-        self.go_config = self.go_config.go_merge(other).map_err(|m| invalid(file, m))?;
+        self.go_config =
+            std::mem::take(&mut self.go_config).go_merge(other).map_err(|m| invalid(file, m))?;
         Ok(())
     }
 

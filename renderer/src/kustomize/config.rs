@@ -3,9 +3,10 @@
 use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_LABELS};
 use super::kustomization::{LabelSet, UserFieldSpec};
 use super::transform::name_reference::TargetGvk;
-use super::{Error, go_decode, go_sort};
+use super::{Error, default_config, go_decode, go_sort};
 use crate::resource::Gvk;
 use crate::value::{Map, Value};
+use std::collections::HashMap;
 
 /// Field specs that extend the built-in tables of the transformers.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,6 +50,14 @@ impl UserFieldSpec {
         eq(&self.group, &gvk.group) && eq(&self.version, &gvk.version) && eq(&self.kind, &gvk.kind)
     }
 }
+
+/// A field spec of a built-in table: group, version and kind (empty when
+/// unset), path, create.
+pub(super) type TableSpec = (&'static str, &'static str, &'static str, &'static str, bool);
+
+/// A name reference entry of a built-in table: the referenced group,
+/// version and kind (empty when unset), and the fields that name it.
+pub(super) type TableRef = ((&'static str, &'static str, &'static str), &'static [TableSpec]);
 
 fn err(file: &str, message: String) -> Error {
     Error::Invalid { file: file.to_string(), message }
@@ -325,23 +334,51 @@ impl Config {
         ]
     }
 
+    /// [`Config::fs_slices_mut`], read only.
+    fn fs_slices(&self) -> [&Vec<UserFieldSpec>; 10] {
+        [
+            &self.name_prefix,
+            &self.name_suffix,
+            &self.namespace,
+            &self.common_annotations,
+            &self.common_labels,
+            &self.labels,
+            &self.template_labels,
+            &self.var_reference,
+            &self.images,
+            &self.replicas,
+        ]
+    }
+
     /// kustomize's default transformer configuration, as its
-    /// `MakeDefaultConfig` gives it: the built-in field specs, each list
-    /// sorted.
+    /// `MakeDefaultConfig` gives it: the built-in field specs of
+    /// `default_config.yaml`, each list sorted ([`Config::go_sorted`]).
+    /// Built from the table generated from that file (`default_config.rs`),
+    /// so no process parses and sorts it. Its `name_reference` (kiln's
+    /// flattened table for the transformer) stays empty: kustomize's
+    /// merges carry name references in `name_back_refs`.
     pub(crate) fn go_default() -> Config {
-        static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
-        DEFAULT
-            .get_or_init(|| {
-                let text = include_str!("default_config.yaml");
-                let doc = crate::yaml::parse_documents(text, "default_config.yaml")
-                    .ok()
-                    .and_then(|docs| docs.into_iter().next())
-                    .expect("the built-in default configuration is YAML");
-                Config::parse(&doc, "default_config.yaml")
-                    .expect("the built-in default configuration is a configuration")
-                    .go_sorted()
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let spec = |&(group, version, kind, path, create): &TableSpec| UserFieldSpec {
+            group: some(group),
+            version: some(version),
+            kind: some(kind),
+            path: path.to_string(),
+            create,
+        };
+        let mut c = Config::default();
+        for (list, (_, table)) in c.fs_slices_mut().into_iter().zip(default_config::LISTS) {
+            *list = table.iter().map(spec).collect();
+        }
+        c.name_back_refs = default_config::NAME_REFERENCE
+            .iter()
+            .map(|&((group, version, kind), referrers)| {
+                let target =
+                    TargetGvk { group: some(group), version: some(version), kind: some(kind) };
+                (target, referrers.iter().map(spec).collect())
             })
-            .clone()
+            .collect();
+        c
     }
 
     /// kustomize's `sortFields`: each list sorted by group, version and kind
@@ -362,11 +399,10 @@ impl Config {
     /// the same group, version and kind, referrer by referrer, or is added.
     /// The result is sorted ([`Config::go_sorted`]). On a conflict, the
     /// error kustomize gives, naming the list.
-    pub(crate) fn go_merge(&self, other: &Config) -> Result<Config, String> {
+    pub(crate) fn go_merge(self, other: &Config) -> Result<Config, String> {
         let conflict =
             |name: &str| format!("failed to merge {name} fieldSpec: conflicting fieldspecs");
-        let mut merged = self.clone();
-        let mut incoming = other.clone();
+        let mut merged = self;
         const NAMES: [&str; 10] = [
             "NamePrefix",
             "NameSuffix",
@@ -381,17 +417,16 @@ impl Config {
         ];
         // kustomize merges the name references between the var references
         // and the images.
-        let merge_lists =
-            |merged: &mut Config, incoming: &mut Config, range: std::ops::Range<usize>| {
-                let lists = merged.fs_slices_mut().into_iter().zip(incoming.fs_slices_mut());
-                for (i, (have, add)) in lists.enumerate().filter(|(i, _)| range.contains(i)) {
-                    if !merge_all(have, add) {
-                        return Err(conflict(NAMES[i]));
-                    }
+        let merge_lists = |merged: &mut Config, range: std::ops::Range<usize>| {
+            let lists = merged.fs_slices_mut().into_iter().zip(other.fs_slices());
+            for (i, (have, add)) in lists.enumerate().filter(|(i, _)| range.contains(i)) {
+                if !merge_all(have, add) {
+                    return Err(conflict(NAMES[i]));
                 }
-                Ok(())
-            };
-        merge_lists(&mut merged, &mut incoming, 0..8)?;
+            }
+            Ok(())
+        };
+        merge_lists(&mut merged, 0..8)?;
         for (target, referrers) in &other.name_back_refs {
             let mut found = false;
             for (_, have) in merged.name_back_refs.iter_mut().filter(|(t, _)| t == target) {
@@ -404,7 +439,7 @@ impl Config {
                 merged.name_back_refs.push((target.clone(), referrers.clone()));
             }
         }
-        merge_lists(&mut merged, &mut incoming, 8..10)?;
+        merge_lists(&mut merged, 8..10)?;
         Ok(merged.go_sorted())
     }
 
@@ -465,12 +500,9 @@ pub(crate) fn gvk_order(
     version: Option<&str>,
     kind: Option<&str>,
 ) -> (i64, String) {
-    let gvk = Gvk {
-        group: group.unwrap_or_default().to_string(),
-        version: version.unwrap_or_default().to_string(),
-        kind: kind.unwrap_or_default().to_string(),
-    };
-    (super::order::kind_rank(&gvk.kind), gvk.kustomize_string())
+    let (group, version, kind) =
+        (group.unwrap_or_default(), version.unwrap_or_default(), kind.unwrap_or_default());
+    (super::order::kind_rank(kind), crate::resource::kustomize_gvk_string(group, version, kind))
 }
 
 /// kiln's built-in tables (and one more spec) as configuration specs.
@@ -522,14 +554,26 @@ fn merge_specs<'a>(
     true
 }
 
-/// kustomize's `FsSlice.MergeAll` on owned lists (see [`merge_specs`]).
+/// kustomize's `FsSlice.MergeAll` on owned lists (see [`merge_specs`]),
+/// finding the specs of a path through an index.
 fn merge_all(have: &mut Vec<UserFieldSpec>, add: &[UserFieldSpec]) -> bool {
-    let mut merged: Vec<&UserFieldSpec> = have.iter().collect();
-    if !merge_specs(&mut merged, add.iter(), false) {
-        return false;
+    let mut by_path: HashMap<&str, Vec<&UserFieldSpec>> = HashMap::new();
+    for s in have.iter() {
+        by_path.entry(&s.path).or_default().push(s);
     }
-    let merged: Vec<UserFieldSpec> = merged.into_iter().cloned().collect();
-    *have = merged;
+    let mut new = Vec::new();
+    for x in add {
+        let same = by_path.entry(&x.path).or_default();
+        match same.iter().find(|s| selects(x, s)) {
+            Some(s) if s.create != x.create => return false,
+            Some(_) => {}
+            None => {
+                same.push(x);
+                new.push(x.clone());
+            }
+        }
+    }
+    have.extend(new);
     true
 }
 
@@ -651,5 +695,70 @@ mod tests {
         assert_eq!(c.name_reference[0].0, "ConfigMap");
         assert_eq!(c.images[0].path, "spec/image");
         assert!(Config::parse(&Value::Int(1), "c").is_err());
+    }
+
+    /// `default_config.rs` is `default_config.yaml` read as kustomize reads a
+    /// configuration file and sorted; `KILN_BLESS=1` rewrites it (then run
+    /// `cargo fmt`).
+    #[test]
+    fn default_table_is_current() {
+        let text = include_str!("default_config.yaml");
+        let doc = yaml::parse_documents(text, "default_config.yaml").unwrap().remove(0);
+        let mut want = Config::parse(&doc, "default_config.yaml").unwrap().go_sorted();
+        want.name_reference.clear();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kustomize/default_config.rs");
+        if std::env::var_os("KILN_BLESS").is_some() {
+            std::fs::write(path, table_source(&mut want)).unwrap();
+        } else {
+            assert!(Config::go_default() == want, "{path} is stale: run with KILN_BLESS=1");
+        }
+    }
+
+    fn table_source(c: &mut Config) -> String {
+        let q = |s: &Option<String>| format!("{:?}", s.as_deref().unwrap_or(""));
+        let spec = |s: &UserFieldSpec| {
+            let (g, v, k) = (q(&s.group), q(&s.version), q(&s.kind));
+            format!("({g}, {v}, {k}, {:?}, {})", s.path, s.create)
+        };
+        let mut out = String::from(
+            "//! kustomize's default transformer configuration (`default_config.yaml`),\n\
+             //! each list sorted as kustomize sorts it. Generated by the test\n\
+             //! `config::tests::default_table_is_current` (`KILN_BLESS=1`, then\n\
+             //! `cargo fmt`); do not edit.\n\n\
+             use super::config::{TableRef, TableSpec};\n\n\
+             /// The field spec lists, in `Config::fs_slices_mut` order.\n\
+             pub(super) const LISTS: [(&str, &[TableSpec]); 10] = [\n",
+        );
+        let names = [
+            "namePrefix",
+            "nameSuffix",
+            "namespace",
+            "commonAnnotations",
+            "commonLabels",
+            "labels",
+            "templateLabels",
+            "varReference",
+            "images",
+            "replicas",
+        ];
+        for (name, list) in names.iter().zip(c.fs_slices_mut()) {
+            out += &format!("    (\n        {name:?},\n        &[\n");
+            for s in list.iter() {
+                out += &format!("            {},\n", spec(s));
+            }
+            out += "        ],\n    ),\n";
+        }
+        out += "];\n\n/// The name references: the referenced group, version and kind, and the\n\
+                /// fields that name it.\n\
+                pub(super) const NAME_REFERENCE: &[TableRef] = &[\n";
+        for (t, referrers) in &c.name_back_refs {
+            let (g, v, k) = (q(&t.group), q(&t.version), q(&t.kind));
+            out += &format!("    (\n        ({g}, {v}, {k}),\n        &[\n");
+            for s in referrers {
+                out += &format!("            {},\n", spec(s));
+            }
+            out += "        ],\n    ),\n";
+        }
+        out + "];\n"
     }
 }

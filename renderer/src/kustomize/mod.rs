@@ -8,6 +8,7 @@
 mod build;
 mod build_annotations;
 pub mod config;
+mod default_config;
 pub mod fieldspec;
 pub mod generate;
 mod go_decode;
