@@ -594,6 +594,52 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
     Some(written.map_or(own, str::to_string))
 }
 
+/// How an object's scalars were written, as far as kiln knows: for a
+/// transformer that reads a scalar node's text and sets new text in its
+/// place, as kyaml's filters do (`SetScalar`: the old node's style, no tag).
+#[derive(Debug, Clone, Copy)]
+pub struct NodeTexts<'a> {
+    /// [`Resource::scalar_texts`].
+    pub texts: &'a [(Vec<Step>, String)],
+    /// [`Resource::quoted`].
+    pub quoted: &'a [Vec<Step>],
+    /// Whether kustomize rebuilt the object from JSON
+    /// ([`Resource::json_rebuilt`]).
+    pub rebuilt: bool,
+}
+
+impl NodeTexts<'_> {
+    /// The text of the scalar `v` at `at` (a number, bool or timestamp as
+    /// written, `~` for a null written so), and whether its node is in
+    /// quotes (or a block scalar); `None` for a sequence or a map.
+    pub fn text(&self, v: &Value, at: &[Step]) -> Option<(String, bool)> {
+        match v {
+            Value::String(s) => {
+                let text = timestamp_text(v, at, self.texts).unwrap_or_else(|| s.clone());
+                Some((text, self.quoted_string(at, s)))
+            }
+            Value::Seq(_) | Value::Map(_) => None,
+            other => Some((scalar_text(other, at, self.texts).unwrap_or_default(), false)),
+        }
+    }
+
+    /// Whether the string `s` at `at` is a node in quotes, so that new text
+    /// set there stays a string: the file wrote it so (a plain `!!str 12`
+    /// is not), or, in an object rebuilt from JSON, yaml.v3's encoder
+    /// quoted it, as it does every string that would read as another type
+    /// plain (`"12"`, `"true"`).
+    pub fn quoted_string(&self, at: &[Step], s: &str) -> bool {
+        self.quoted.iter().any(|q| q[..] == at[..])
+            || (self.rebuilt && !matches!(crate::yaml::resolve::resolve_plain(s), Value::String(_)))
+    }
+}
+
+/// The value of a scalar node given new `text` and no tag: a string in a
+/// node in quotes, else what the text reads as (`12` a number).
+pub fn retext(text: String, quotes: bool) -> Value {
+    if quotes { Value::String(text) } else { crate::yaml::resolve::resolve_plain(&text) }
+}
+
 /// Whether the plain scalar `text` reads as the value `v`. A NaN
 /// (`.nan`, `.NaN`) reads as the NaN it was read into, though the two
 /// are not equal as numbers.
