@@ -372,8 +372,10 @@ pub struct Resource {
     /// data, unless a later step wrote the field again.
     pub mistyped: Vec<(String, String, String)>,
     /// Where a replacement created a field (the path in the object, not
-    /// the path text that reached it): kyaml's node there has no tag, so
-    /// any later text is read by its looks.
+    /// the path text that reached it), or a transformer set a scalar's text
+    /// through kyaml's `SetScalar` (a prefix, an image, a ValueAdd): kyaml's
+    /// node there has no tag, so any later text is read by its looks, and
+    /// vars take it for a string.
     pub untagged: Vec<Vec<Step>>,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
@@ -592,6 +594,13 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         .map(|(_, t)| t.as_str())
         .filter(|t| reads_as(t, v) || (t.is_empty() && v.is_null()));
     Some(written.map_or(own, str::to_string))
+}
+
+/// Adds `at` to a list of paths, once.
+pub fn record_path(paths: &mut Vec<Vec<Step>>, at: &[Step]) {
+    if !paths.iter().any(|p| p[..] == at[..]) {
+        paths.push(at.to_vec());
+    }
 }
 
 /// How an object's scalars were written, as far as kiln knows: for a
@@ -967,33 +976,6 @@ impl Resource {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
     }
 
-    /// Takes, after a strategic merge of `patch` (whose scalars were
-    /// written as `texts`), the text of every annotation the patch wrote:
-    /// kyaml merges nodes, so an annotation keeps the patch's text (`1.50`,
-    /// `2022-01-01`) until kustomize rewrites the annotations at the end
-    /// (see [`Resource::stringify_annotations`]).
-    pub fn take_patch_annotation_texts(&mut self, patch: &Value, texts: &[(Vec<Step>, String)]) {
-        let Some(Value::Map(written)) = patch.get_path(&["metadata", "annotations"]) else {
-            return;
-        };
-        for key in written.keys() {
-            let path = [
-                Step::Key("metadata".into()),
-                Step::Key("annotations".into()),
-                Step::Key(key.clone()),
-            ];
-            // The object's own text is stale once the patch writes the key.
-            self.scalar_texts.retain(|(p, _)| p[..] != path[..]);
-            let Some(now) = value_at(&self.value, &path) else { continue };
-            if value_at(patch, &path) != Some(now) {
-                continue;
-            }
-            if let Some((_, text)) = texts.iter().find(|(p, _)| p[..] == path[..]) {
-                self.scalar_texts.push((path.to_vec(), text.clone()));
-            }
-        }
-    }
-
     /// Turns a `metadata.name` written as a number or bool (`name: 123`,
     /// `name: 0x1F`) into its text, which kustomize reads as the name
     /// (see [`Resource::restore_written_name`]).
@@ -1022,6 +1004,14 @@ impl Resource {
         }
     }
 
+    /// Notes that a transformer set new text at `at` as kyaml's
+    /// `SetScalar` does: a new node ([`Resource::written`]) without a tag
+    /// ([`Resource::untagged`]).
+    pub fn note_set_scalar(&mut self, at: &[Step]) {
+        record_path(&mut self.written, at);
+        record_path(&mut self.untagged, at);
+    }
+
     /// Forgets how its file wrote its scalars, as kustomize does when it
     /// rebuilds an object from JSON (after a JSON patch): a name written as
     /// a number or bool is that number now, read as the number's text.
@@ -1029,6 +1019,7 @@ impl Resource {
         self.restore_written_name();
         self.scalar_texts.clear();
         self.quoted.clear();
+        self.untagged.clear();
         self.text = None;
         self.patched_by.clear();
         let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];

@@ -2444,7 +2444,7 @@ impl Builder<'_> {
                             r.patched_by
                                 .push(crate::resource::SourceText { file, range: range.clone() });
                         }
-                        r.take_patch_annotation_texts(&doc, texts);
+                        follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value.
@@ -2808,6 +2808,78 @@ fn keep_quotes(
     r.quoted = kept;
 }
 
+/// Moves the texts of `r`'s scalars (see [`Resource::scalar_texts`]) where
+/// a strategic merge of `patch` (whose scalars were written as `texts`)
+/// moved their nodes, as kyaml merges nodes: a scalar the patch wrote has
+/// the patch's text (`0x1F`, `1.50`), one it left has its own, and one in
+/// an item of a list the patch replaced is gone. `before` is the object
+/// before the merge.
+fn follow_texts(
+    r: &mut Resource,
+    before: &Value,
+    patch: &Value,
+    texts: &[(Vec<Step>, String)],
+    schema: patch::Schema<'_>,
+) {
+    let mut kept = Vec::with_capacity(r.scalar_texts.len() + texts.len());
+    for (path, text) in std::mem::take(&mut r.scalar_texts) {
+        if let Some((now, None)) = moved_path(before, &r.value, patch, &path, schema) {
+            kept.push((now, text));
+        }
+    }
+    for (in_patch, text) in texts.iter().filter(|(_, t)| !t.is_empty()) {
+        let Some(now) = landed_path(&r.value, patch, in_patch, schema) else { continue };
+        let written = crate::resource::value_at(patch, in_patch);
+        if written.is_some() && crate::resource::value_at(&r.value, &now) == written {
+            kept.retain(|(p, _)| *p != now);
+            kept.push((now, text.clone()));
+        }
+    }
+    r.scalar_texts = kept;
+}
+
+/// Whether two items of a list merged by `keys` are the same item: they
+/// hold the same values at the keys.
+fn same_item(keys: &[String], x: &Value, y: &Value) -> bool {
+    keys.iter().all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
+}
+
+/// Where the node at `path` of a strategic merge patch `patch` is in
+/// `after`, the object the merge made: an item of a list merged by key is
+/// the item with the same key values; a list not merged by key is the
+/// patch's own.
+fn landed_path(
+    after: &Value,
+    patch: &Value,
+    path: &[Step],
+    mut schema: patch::Schema<'_>,
+) -> Option<Vec<Step>> {
+    let (mut a, mut p) = (after, patch);
+    let mut out = Vec::with_capacity(path.len());
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                a = a.as_map()?.get(k)?;
+                p = p.as_map()?.get(k)?;
+                schema = schema.field(k);
+                out.push(step.clone());
+            }
+            Step::Index(i) => {
+                let (Value::Seq(xs), Value::Seq(ps)) = (a, p) else { return None };
+                p = ps.get(*i)?;
+                let j = match schema.merge_keys().filter(|k| !k.is_empty()) {
+                    Some(keys) => xs.iter().position(|x| same_item(keys, x, p))?,
+                    None => *i,
+                };
+                a = xs.get(j)?;
+                schema = schema.elements();
+                out.push(Step::Index(j));
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The strings of a strategic merge patch `patch` that are new nodes of
 /// `after`, the object the merge made of `before` (`None`: no node there,
 /// or one the patch replaces): their paths in the patch and in `after`.
@@ -2839,10 +2911,7 @@ fn added_strings(
         Value::Seq(items) => {
             let Value::Seq(after) = after else { return };
             let Some(keys) = schema.merge_keys().filter(|k| !k.is_empty()) else { return };
-            let same = |x: &Value, y: &Value| {
-                keys.iter()
-                    .all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
-            };
+            let same = |x: &Value, y: &Value| same_item(keys, x, y);
             for (i, item) in items.iter().enumerate() {
                 if item.as_map().is_none_or(|m| m.keys().any(|k| k.starts_with('$'))) {
                     continue;
@@ -2899,18 +2968,14 @@ fn moved_path(
                 let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
                 let item = bs.get(*i)?;
                 let keys = schema.merge_keys().filter(|k| !k.is_empty());
-                let same = |keys: &[String], x: &Value, y: &Value| {
-                    keys.iter().all(|k| {
-                        x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k))
-                    })
-                };
                 let (j, from_patch) = match keys {
                     Some(keys) => {
-                        let j = xs.iter().position(|x| same(keys, x, item))?;
+                        let j = xs.iter().position(|x| same_item(keys, x, item))?;
                         let from_patch = match p {
-                            Some(Value::Seq(ps)) => {
-                                ps.iter().position(|x| same(keys, x, item)).map(|at| (at, &ps[at]))
-                            }
+                            Some(Value::Seq(ps)) => ps
+                                .iter()
+                                .position(|x| same_item(keys, x, item))
+                                .map(|at| (at, &ps[at])),
                             _ => None,
                         };
                         (j, from_patch)

@@ -162,11 +162,7 @@ fn rewrite_in_place(slot: &mut Value, at: &[Step], rule: &Rule<'_>, how: NodeTex
 }
 
 /// Notes that the field at `at` was written (once).
-pub(crate) fn record(written: &mut Vec<Vec<Step>>, at: &[Step]) {
-    if !written.iter().any(|p| p[..] == at[..]) {
-        written.push(at.to_vec());
-    }
-}
+pub(crate) use crate::resource::record_path as record;
 
 /// Whether kustomize's image transformers leave the object alone: a
 /// CustomResourceDefinition describes containers, it holds none.
@@ -188,9 +184,11 @@ pub fn apply(resources: &mut [Resource], image: &Image) -> Result<(), String> {
             quoted: &r.quoted,
             rebuilt: r.json_rebuilt.is_some(),
         };
-        if let Err(node) = visit(&mut r.value, &rule, how, &mut at, &mut r.written) {
+        let mut changed = Vec::new();
+        if let Err(node) = visit(&mut r.value, &rule, how, &mut at, &mut changed) {
             return Err(fieldspec::scalar_expected(r, &at, &node));
         }
+        changed.iter().for_each(|at| r.note_set_scalar(at));
     }
     Ok(())
 }
@@ -223,19 +221,19 @@ pub fn apply_fields(
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
             // kustomize sets scalars only: a list or a map where the path
             // ends fails.
-            let mut written = std::mem::take(&mut r.written);
+            let mut changed = Vec::new();
             let texts = std::mem::take(&mut r.scalar_texts);
             let quoted = std::mem::take(&mut r.quoted);
             let how =
                 NodeTexts { texts: &texts, quoted: &quoted, rebuilt: r.json_rebuilt.is_some() };
             let walked = fieldspec::set_scalars(r, &spec.path, false, &mut |at, slot| {
                 if rewrite_in_place(slot, at, &rule, how) {
-                    record(&mut written, at);
+                    changed.push(at.to_vec());
                 }
             });
-            r.written = written;
             r.scalar_texts = texts;
             r.quoted = quoted;
+            changed.iter().for_each(|at| r.note_set_scalar(at));
             walked?;
         }
     }
@@ -265,7 +263,7 @@ fn visit(
                                 return Err(node.clone());
                             }
                             if rewrite_in_place(slot, at, rule, how) {
-                                record(written, at);
+                                written.push(at.clone());
                             }
                             at.truncate(at.len() - 2);
                         }

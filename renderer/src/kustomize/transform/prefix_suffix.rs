@@ -149,7 +149,7 @@ fn affix_one(
         r.quoted = quoted;
         r.scalar_texts = texts;
         for at in written.drain(..) {
-            images::record(&mut r.written, &at);
+            r.note_set_scalar(&at);
         }
         walked?;
     }

@@ -10,7 +10,6 @@ use crate::gotmpl::sprig::path::clean;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
-use crate::kustomize::transform::images;
 use crate::kustomize::transform::replacements::parse_selector;
 use crate::resource::{NodeTexts, Resource, Step, retext};
 use crate::value::Value;
@@ -175,7 +174,7 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
         _ => value.to_string(),
     };
     *slot = retext(new, quotes);
-    images::record(&mut r.written, &at);
+    r.note_set_scalar(&at);
     Ok(())
 }
 
