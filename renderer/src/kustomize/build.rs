@@ -379,10 +379,16 @@ fn origin_text(configured_in: &str, n: &Note) -> String {
 /// asked for). kustomize notes each transformer when it has run; a patch
 /// that replaced an object's annotations dropped the notes before it, and
 /// with its origin gone the object takes that transformer as its origin
-/// instead of noting it.
-fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note], write: bool) {
+/// instead of noting it. `notes` are the transformers from index `from` on
+/// (the index a wiping patch is known by).
+fn note_transformations(
+    acc: &mut [Resource],
+    configured_in: &str,
+    notes: &[Note],
+    from: usize,
+    write: bool,
+) {
     if notes.is_empty() {
-        acc.iter_mut().for_each(|r| r.annotations_wiped_by = None);
         return;
     }
     let texts: Vec<String> = notes
@@ -402,7 +408,7 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
     for r in acc.iter_mut() {
         let first = match r.annotations_wiped_by.take() {
             Some(i) => {
-                let i = i.min(notes.len() - 1);
+                let i = i.saturating_sub(from).min(notes.len() - 1);
                 r.origin_by = Some(origin_text(configured_in, &notes[i]));
                 r.transformations_held.clear();
                 i + 1
@@ -1374,6 +1380,10 @@ impl Builder<'_> {
         for (i, (p, loaded)) in k.patches.iter().zip(configured.patches).enumerate() {
             self.watched_patch(k, p, loaded, acc, smp + i)?;
         }
+        // kustomize notes each transformer as it runs: the namespace
+        // transformer's conflict message shows the patches noted.
+        let patched = smp + k.patches.len();
+        self.settle_notes(k, acc, 0..patched);
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
@@ -1452,12 +1462,21 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
+        self.settle_notes(k, acc, patched..usize::MAX);
+        Ok(())
+    }
+
+    /// Notes the built-in transformers of `k` at `range` among
+    /// [`field_transformers`] (see [`note_transformations`]), when the build
+    /// tracks origins and this kustomization notes its own.
+    fn settle_notes(&self, k: &Kustomization, acc: &mut [Resource], range: std::ops::Range<usize>) {
         if self.track_origins && self.settle_notes_here {
             let configured_in = self.relative_to_top(&k.file);
-            let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
-            note_transformations(acc, &configured_in, &notes, self.transformer_notes);
+            let all = field_transformers(k);
+            let range = range.start.min(all.len())..range.end.min(all.len());
+            let notes: Vec<Note> = all[range.clone()].iter().copied().map(Note::builtin).collect();
+            note_transformations(acc, &configured_in, &notes, range.start, self.transformer_notes);
         }
-        Ok(())
     }
 
     /// Configures a ValueAddTransformer: its targets file is read, an empty
@@ -1698,7 +1717,13 @@ impl Builder<'_> {
         ran?;
         if self.track_origins {
             let configured_in = self.relative_to_top(source);
-            note_transformations(acc, &configured_in, &[Note::plugin(doc)], self.transformer_notes);
+            note_transformations(
+                acc,
+                &configured_in,
+                &[Note::plugin(doc)],
+                0,
+                self.transformer_notes,
+            );
         }
         Ok(())
     }
