@@ -2111,9 +2111,10 @@ impl Builder<'_> {
                     .is_some_and(|k| k.ends_with("List"));
                 match doc.get_path(&["items"]) {
                     Some(Value::Seq(list)) if is_list => {
-                        for (i, item) in list.iter().enumerate() {
+                        let texts = by_item(texts, list.len(), |(p, _)| p);
+                        for (item, texts) in list.iter().zip(texts) {
                             items.push(item.clone());
-                            item_texts.push(scalar_texts_under(&texts, i));
+                            item_texts.push(texts);
                             // kustomize expands a list through JSON.
                             item_pieces.push(None);
                         }
@@ -2707,10 +2708,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         ));
                     }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
-                        for (i, item) in items.iter().enumerate() {
-                            let texts = scalar_texts_under(&scalar_texts, i);
+                        let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
+                        let quoted = by_item(quoted, items.len(), |p| p);
+                        for ((item, texts), quoted) in items.iter().zip(texts).zip(quoted) {
                             let mut r = check_object(item.clone(), path, texts)?;
-                            r.quoted = paths_under(&quoted, i);
+                            r.quoted = quoted;
                             out.push(r);
                         }
                     }
@@ -2734,13 +2736,22 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     Ok(out)
 }
 
-/// The null texts of item `i` of a list's `items`, with paths from the item.
-fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, String)> {
-    let prefix = [Step::Key("items".into()), Step::Index(i)];
-    all.iter()
-        .filter(|(p, _)| p.starts_with(&prefix))
-        .map(|(p, t)| (p[prefix.len()..].to_vec(), t.clone()))
-        .collect()
+/// Splits `all`, things at paths of a `...List` document (`path` gives
+/// each one's path), by the item of its `items` they are in, in one pass:
+/// `n` lists, each with paths from its item.
+fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for mut x in all {
+        let p = path(&mut x);
+        if let [Step::Key(k), Step::Index(i), ..] = p.as_slice()
+            && k == "items"
+            && let Some(item) = out.get_mut(*i)
+        {
+            p.drain(..2);
+            item.push(x);
+        }
+    }
+    out
 }
 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where
@@ -2848,7 +2859,14 @@ fn follow_texts(
 ) {
     let mut kept = Vec::with_capacity(r.scalar_texts.len() + texts.len());
     for (path, text) in std::mem::take(&mut r.scalar_texts) {
-        if let Some((now, None)) = moved_path(before, &r.value, patch, &path, schema) {
+        // A field below maps only that the patch does not write stays put
+        // (a patch that drops it leaves no node there).
+        let stays = !path.iter().any(|s| matches!(s, Step::Index(_)))
+            && crate::resource::value_at(patch, &path).is_none()
+            && crate::resource::value_at(&r.value, &path).is_some();
+        if stays {
+            kept.push((path, text));
+        } else if let Some((now, None)) = moved_path(before, &r.value, patch, &path, schema) {
             kept.push((now, text));
         }
     }
@@ -3038,12 +3056,6 @@ fn replaces(v: &Value) -> bool {
         Value::Seq(items) => items.iter().any(directive),
         _ => false,
     }
-}
-
-/// The paths of item `i` of a list's `items` among `all`, from the item.
-fn paths_under(all: &[Vec<Step>], i: usize) -> Vec<Vec<Step>> {
-    let prefix = [Step::Key("items".into()), Step::Index(i)];
-    all.iter().filter(|p| p.starts_with(&prefix)).map(|p| p[prefix.len()..].to_vec()).collect()
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.
