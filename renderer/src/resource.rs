@@ -379,8 +379,10 @@ pub struct Resource {
     /// data, unless a later step wrote the field again.
     pub mistyped: Vec<(String, String, String)>,
     /// Where a replacement created a field (the path in the object, not
-    /// the path text that reached it): kyaml's node there has no tag, so
-    /// any later text is read by its looks.
+    /// the path text that reached it), or a transformer set a scalar's text
+    /// through kyaml's `SetScalar` (a prefix, an image, a ValueAdd): kyaml's
+    /// node there has no tag, so any later text is read by its looks, and
+    /// vars take it for a string.
     pub untagged: Vec<Vec<Step>>,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
@@ -599,6 +601,59 @@ pub fn scalar_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> O
         .map(|(_, t)| t.as_str())
         .filter(|t| reads_as(t, v) || (t.is_empty() && v.is_null()));
     Some(written.map_or(own, str::to_string))
+}
+
+/// Adds `at` to a list of paths, once.
+pub fn record_path(paths: &mut Vec<Vec<Step>>, at: &[Step]) {
+    if !paths.iter().any(|p| p[..] == at[..]) {
+        paths.push(at.to_vec());
+    }
+}
+
+/// How an object's scalars were written, as far as kiln knows: for a
+/// transformer that reads a scalar node's text and sets new text in its
+/// place, as kyaml's filters do (`SetScalar`: the old node's style, no tag).
+#[derive(Debug, Clone, Copy)]
+pub struct NodeTexts<'a> {
+    /// [`Resource::scalar_texts`].
+    pub texts: &'a [(Vec<Step>, String)],
+    /// [`Resource::quoted`].
+    pub quoted: &'a [Vec<Step>],
+    /// Whether kustomize rebuilt the object from JSON
+    /// ([`Resource::json_rebuilt`]).
+    pub rebuilt: bool,
+}
+
+impl NodeTexts<'_> {
+    /// The text of the scalar `v` at `at` (a number, bool or timestamp as
+    /// written, `~` for a null written so), and whether its node is in
+    /// quotes (or a block scalar); `None` for a sequence or a map.
+    pub fn text(&self, v: &Value, at: &[Step]) -> Option<(String, bool)> {
+        match v {
+            Value::String(s) => {
+                let text = timestamp_text(v, at, self.texts).unwrap_or_else(|| s.clone());
+                Some((text, self.quoted_string(at, s)))
+            }
+            Value::Seq(_) | Value::Map(_) => None,
+            other => Some((scalar_text(other, at, self.texts).unwrap_or_default(), false)),
+        }
+    }
+
+    /// Whether the string `s` at `at` is a node in quotes, so that new text
+    /// set there stays a string: the file wrote it so (a plain `!!str 12`
+    /// is not), or, in an object rebuilt from JSON, yaml.v3's encoder
+    /// quoted it, as it does every string that would read as another type
+    /// plain (`"12"`, `"true"`).
+    pub fn quoted_string(&self, at: &[Step], s: &str) -> bool {
+        self.quoted.iter().any(|q| q[..] == at[..])
+            || (self.rebuilt && !matches!(crate::yaml::resolve::resolve_plain(s), Value::String(_)))
+    }
+}
+
+/// The value of a scalar node given new `text` and no tag: a string in a
+/// node in quotes, else what the text reads as (`12` a number).
+pub fn retext(text: String, quotes: bool) -> Value {
+    if quotes { Value::String(text) } else { crate::yaml::resolve::resolve_plain(&text) }
 }
 
 /// Whether the plain scalar `text` reads as the value `v`. A NaN
@@ -928,33 +983,6 @@ impl Resource {
         stringify_meta_field(&mut self.value, "annotations", &self.scalar_texts);
     }
 
-    /// Takes, after a strategic merge of `patch` (whose scalars were
-    /// written as `texts`), the text of every annotation the patch wrote:
-    /// kyaml merges nodes, so an annotation keeps the patch's text (`1.50`,
-    /// `2022-01-01`) until kustomize rewrites the annotations at the end
-    /// (see [`Resource::stringify_annotations`]).
-    pub fn take_patch_annotation_texts(&mut self, patch: &Value, texts: &[(Vec<Step>, String)]) {
-        let Some(Value::Map(written)) = patch.get_path(&["metadata", "annotations"]) else {
-            return;
-        };
-        for key in written.keys() {
-            let path = [
-                Step::Key("metadata".into()),
-                Step::Key("annotations".into()),
-                Step::Key(key.clone()),
-            ];
-            // The object's own text is stale once the patch writes the key.
-            self.scalar_texts.retain(|(p, _)| p[..] != path[..]);
-            let Some(now) = value_at(&self.value, &path) else { continue };
-            if value_at(patch, &path) != Some(now) {
-                continue;
-            }
-            if let Some((_, text)) = texts.iter().find(|(p, _)| p[..] == path[..]) {
-                self.scalar_texts.push((path.to_vec(), text.clone()));
-            }
-        }
-    }
-
     /// Turns a `metadata.name` written as a number or bool (`name: 123`,
     /// `name: 0x1F`) into its text, which kustomize reads as the name
     /// (see [`Resource::restore_written_name`]).
@@ -983,6 +1011,14 @@ impl Resource {
         }
     }
 
+    /// Notes that a transformer set new text at `at` as kyaml's
+    /// `SetScalar` does: a new node ([`Resource::written`]) without a tag
+    /// ([`Resource::untagged`]).
+    pub fn note_set_scalar(&mut self, at: &[Step]) {
+        record_path(&mut self.written, at);
+        record_path(&mut self.untagged, at);
+    }
+
     /// Forgets how its file wrote its scalars, as kustomize does when it
     /// rebuilds an object from JSON (after a JSON patch): a name written as
     /// a number or bool is that number now, read as the number's text.
@@ -990,6 +1026,7 @@ impl Resource {
         self.restore_written_name();
         self.scalar_texts.clear();
         self.quoted.clear();
+        self.untagged.clear();
         self.text = None;
         self.patched_by.clear();
         let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];

@@ -379,10 +379,16 @@ fn origin_text(configured_in: &str, n: &Note) -> String {
 /// asked for). kustomize notes each transformer when it has run; a patch
 /// that replaced an object's annotations dropped the notes before it, and
 /// with its origin gone the object takes that transformer as its origin
-/// instead of noting it.
-fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note], write: bool) {
+/// instead of noting it. `notes` are the transformers from index `from` on
+/// (the index a wiping patch is known by).
+fn note_transformations(
+    acc: &mut [Resource],
+    configured_in: &str,
+    notes: &[Note],
+    from: usize,
+    write: bool,
+) {
     if notes.is_empty() {
-        acc.iter_mut().for_each(|r| r.annotations_wiped_by = None);
         return;
     }
     let texts: Vec<String> = notes
@@ -402,7 +408,7 @@ fn note_transformations(acc: &mut [Resource], configured_in: &str, notes: &[Note
     for r in acc.iter_mut() {
         let first = match r.annotations_wiped_by.take() {
             Some(i) => {
-                let i = i.min(notes.len() - 1);
+                let i = i.saturating_sub(from).min(notes.len() - 1);
                 r.origin_by = Some(origin_text(configured_in, &notes[i]));
                 r.transformations_held.clear();
                 i + 1
@@ -1375,6 +1381,10 @@ impl Builder<'_> {
         for (i, (p, loaded)) in k.patches.iter().zip(configured.patches).enumerate() {
             self.watched_patch(k, p, loaded, acc, smp + i)?;
         }
+        // kustomize notes each transformer as it runs: the namespace
+        // transformer's conflict message shows the patches noted.
+        let patched = smp + k.patches.len();
+        self.settle_notes(k, acc, 0..patched);
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
@@ -1453,12 +1463,21 @@ impl Builder<'_> {
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
+        self.settle_notes(k, acc, patched..usize::MAX);
+        Ok(())
+    }
+
+    /// Notes the built-in transformers of `k` at `range` among
+    /// [`field_transformers`] (see [`note_transformations`]), when the build
+    /// tracks origins and this kustomization notes its own.
+    fn settle_notes(&self, k: &Kustomization, acc: &mut [Resource], range: std::ops::Range<usize>) {
         if self.track_origins && self.settle_notes_here {
             let configured_in = self.relative_to_top(&k.file);
-            let notes: Vec<Note> = field_transformers(k).into_iter().map(Note::builtin).collect();
-            note_transformations(acc, &configured_in, &notes, self.transformer_notes);
+            let all = field_transformers(k);
+            let range = range.start.min(all.len())..range.end.min(all.len());
+            let notes: Vec<Note> = all[range.clone()].iter().copied().map(Note::builtin).collect();
+            note_transformations(acc, &configured_in, &notes, range.start, self.transformer_notes);
         }
-        Ok(())
     }
 
     /// Configures a ValueAddTransformer: its targets file is read, an empty
@@ -1699,7 +1718,13 @@ impl Builder<'_> {
         ran?;
         if self.track_origins {
             let configured_in = self.relative_to_top(source);
-            note_transformations(acc, &configured_in, &[Note::plugin(doc)], self.transformer_notes);
+            note_transformations(
+                acc,
+                &configured_in,
+                &[Note::plugin(doc)],
+                0,
+                self.transformer_notes,
+            );
         }
         Ok(())
     }
@@ -2087,9 +2112,10 @@ impl Builder<'_> {
                     .is_some_and(|k| k.ends_with("List"));
                 match doc.get_path(&["items"]) {
                     Some(Value::Seq(list)) if is_list => {
-                        for (i, item) in list.iter().enumerate() {
+                        let texts = by_item(texts, list.len(), |(p, _)| p);
+                        for (item, texts) in list.iter().zip(texts) {
                             items.push(item.clone());
-                            item_texts.push(scalar_texts_under(&texts, i));
+                            item_texts.push(texts);
                             // kustomize expands a list through JSON.
                             item_pieces.push(None);
                         }
@@ -2445,7 +2471,7 @@ impl Builder<'_> {
                             r.patched_by
                                 .push(crate::resource::SourceText { file, range: range.clone() });
                         }
-                        r.take_patch_annotation_texts(&doc, texts);
+                        follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value.
@@ -2683,10 +2709,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         ));
                     }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
-                        for (i, item) in items.iter().enumerate() {
-                            let texts = scalar_texts_under(&scalar_texts, i);
+                        let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
+                        let quoted = by_item(quoted, items.len(), |p| p);
+                        for ((item, texts), quoted) in items.iter().zip(texts).zip(quoted) {
                             let mut r = check_object(item.clone(), path, texts)?;
-                            r.quoted = paths_under(&quoted, i);
+                            r.quoted = quoted;
                             out.push(r);
                         }
                     }
@@ -2710,13 +2737,22 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     Ok(out)
 }
 
-/// The null texts of item `i` of a list's `items`, with paths from the item.
-fn scalar_texts_under(all: &[(Vec<Step>, String)], i: usize) -> Vec<(Vec<Step>, String)> {
-    let prefix = [Step::Key("items".into()), Step::Index(i)];
-    all.iter()
-        .filter(|(p, _)| p.starts_with(&prefix))
-        .map(|(p, t)| (p[prefix.len()..].to_vec(), t.clone()))
-        .collect()
+/// Splits `all`, things at paths of a `...List` document (`path` gives
+/// each one's path), by the item of its `items` they are in, in one pass:
+/// `n` lists, each with paths from its item.
+fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for mut x in all {
+        let p = path(&mut x);
+        if let [Step::Key(k), Step::Index(i), ..] = p.as_slice()
+            && k == "items"
+            && let Some(item) = out.get_mut(*i)
+        {
+            p.drain(..2);
+            item.push(x);
+        }
+    }
+    out
 }
 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where
@@ -2809,6 +2845,85 @@ fn keep_quotes(
     r.quoted = kept;
 }
 
+/// Moves the texts of `r`'s scalars (see [`Resource::scalar_texts`]) where
+/// a strategic merge of `patch` (whose scalars were written as `texts`)
+/// moved their nodes, as kyaml merges nodes: a scalar the patch wrote has
+/// the patch's text (`0x1F`, `1.50`), one it left has its own, and one in
+/// an item of a list the patch replaced is gone. `before` is the object
+/// before the merge.
+fn follow_texts(
+    r: &mut Resource,
+    before: &Value,
+    patch: &Value,
+    texts: &[(Vec<Step>, String)],
+    schema: patch::Schema<'_>,
+) {
+    let mut kept = Vec::with_capacity(r.scalar_texts.len() + texts.len());
+    for (path, text) in std::mem::take(&mut r.scalar_texts) {
+        // A field below maps only that the patch does not write stays put
+        // (a patch that drops it leaves no node there).
+        let stays = !path.iter().any(|s| matches!(s, Step::Index(_)))
+            && crate::resource::value_at(patch, &path).is_none()
+            && crate::resource::value_at(&r.value, &path).is_some();
+        if stays {
+            kept.push((path, text));
+        } else if let Some((now, None)) = moved_path(before, &r.value, patch, &path, schema) {
+            kept.push((now, text));
+        }
+    }
+    for (in_patch, text) in texts.iter().filter(|(_, t)| !t.is_empty()) {
+        let Some(now) = landed_path(&r.value, patch, in_patch, schema) else { continue };
+        let written = crate::resource::value_at(patch, in_patch);
+        if written.is_some() && crate::resource::value_at(&r.value, &now) == written {
+            kept.retain(|(p, _)| *p != now);
+            kept.push((now, text.clone()));
+        }
+    }
+    r.scalar_texts = kept;
+}
+
+/// Whether two items of a list merged by `keys` are the same item: they
+/// hold the same values at the keys.
+fn same_item(keys: &[String], x: &Value, y: &Value) -> bool {
+    keys.iter().all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
+}
+
+/// Where the node at `path` of a strategic merge patch `patch` is in
+/// `after`, the object the merge made: an item of a list merged by key is
+/// the item with the same key values; a list not merged by key is the
+/// patch's own.
+fn landed_path(
+    after: &Value,
+    patch: &Value,
+    path: &[Step],
+    mut schema: patch::Schema<'_>,
+) -> Option<Vec<Step>> {
+    let (mut a, mut p) = (after, patch);
+    let mut out = Vec::with_capacity(path.len());
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                a = a.as_map()?.get(k)?;
+                p = p.as_map()?.get(k)?;
+                schema = schema.field(k);
+                out.push(step.clone());
+            }
+            Step::Index(i) => {
+                let (Value::Seq(xs), Value::Seq(ps)) = (a, p) else { return None };
+                p = ps.get(*i)?;
+                let j = match schema.merge_keys().filter(|k| !k.is_empty()) {
+                    Some(keys) => xs.iter().position(|x| same_item(keys, x, p))?,
+                    None => *i,
+                };
+                a = xs.get(j)?;
+                schema = schema.elements();
+                out.push(Step::Index(j));
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The strings of a strategic merge patch `patch` that are new nodes of
 /// `after`, the object the merge made of `before` (`None`: no node there,
 /// or one the patch replaces): their paths in the patch and in `after`.
@@ -2840,10 +2955,7 @@ fn added_strings(
         Value::Seq(items) => {
             let Value::Seq(after) = after else { return };
             let Some(keys) = schema.merge_keys().filter(|k| !k.is_empty()) else { return };
-            let same = |x: &Value, y: &Value| {
-                keys.iter()
-                    .all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
-            };
+            let same = |x: &Value, y: &Value| same_item(keys, x, y);
             for (i, item) in items.iter().enumerate() {
                 if item.as_map().is_none_or(|m| m.keys().any(|k| k.starts_with('$'))) {
                     continue;
@@ -2900,18 +3012,14 @@ fn moved_path(
                 let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
                 let item = bs.get(*i)?;
                 let keys = schema.merge_keys().filter(|k| !k.is_empty());
-                let same = |keys: &[String], x: &Value, y: &Value| {
-                    keys.iter().all(|k| {
-                        x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k))
-                    })
-                };
                 let (j, from_patch) = match keys {
                     Some(keys) => {
-                        let j = xs.iter().position(|x| same(keys, x, item))?;
+                        let j = xs.iter().position(|x| same_item(keys, x, item))?;
                         let from_patch = match p {
-                            Some(Value::Seq(ps)) => {
-                                ps.iter().position(|x| same(keys, x, item)).map(|at| (at, &ps[at]))
-                            }
+                            Some(Value::Seq(ps)) => ps
+                                .iter()
+                                .position(|x| same_item(keys, x, item))
+                                .map(|at| (at, &ps[at])),
                             _ => None,
                         };
                         (j, from_patch)
@@ -2949,12 +3057,6 @@ fn replaces(v: &Value) -> bool {
         Value::Seq(items) => items.iter().any(directive),
         _ => false,
     }
-}
-
-/// The paths of item `i` of a list's `items` among `all`, from the item.
-fn paths_under(all: &[Vec<Step>], i: usize) -> Vec<Vec<Step>> {
-    let prefix = [Step::Key("items".into()), Step::Index(i)];
-    all.iter().filter(|p| p.starts_with(&prefix)).map(|p| p[prefix.len()..].to_vec()).collect()
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.

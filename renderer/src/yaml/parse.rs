@@ -267,12 +267,11 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, ParseError>
 pub struct Document {
     /// The document.
     pub value: Value,
-    /// By path, in the order they appear: every null written as nothing
-    /// at all (`key:`, text `""`), and every scalar that is not a string
-    /// and is the value of an entry of a `metadata.annotations` or
-    /// `metadata.labels` map, of an entry of the document's (or a list
-    /// item's) `data` or `binaryData`, or its `metadata.name`, with its text
-    /// (`1.50`, `~`, `null`). Keys and alias expansions are not recorded.
+    /// By path, in the order they appear: every scalar that is not a
+    /// string (or is a plain timestamp, read as a string of another text),
+    /// with its text (`1.50`, `0x1F`, `~`, `null`; `""` for a null written
+    /// as nothing at all, `key:`). Keys are not recorded; an alias counts as
+    /// the texts of its anchored node.
     pub scalar_texts: Vec<(Vec<Step>, String)>,
     /// By path, in the order they appear, every scalar written in single or
     /// double quotes or as a block scalar (`|`, `>`): a string whatever
@@ -2363,8 +2362,9 @@ impl Builder<'_> {
     }
 
     /// Records `text` as the text of the scalar at `path` (an empty one for
-    /// a node written as nothing), if kustomize keeps the text of that
-    /// field, and under every anchored node being built.
+    /// a node written as nothing), and under every anchored node being
+    /// built: kyaml keeps every scalar's text in its node, and transformers
+    /// that write a field's text (prefixes, replacements, vars) read it.
     fn record_at(&mut self, path: Vec<Step>, text: &str) {
         for (anchor, at) in &self.open_anchors {
             let below = path.get(*at..).unwrap_or_default().to_vec();
@@ -2372,31 +2372,9 @@ impl Builder<'_> {
         }
         // An entry of a merge key's mapping (`<<: {k: v}`, `<<: [{k: v}]`)
         // counts where the merge puts it; the mapping's merge moves its
-        // text there or drops it (see `merged_texts`).
-        let merged;
-        let whole = path;
-        let path = match whole.as_slice() {
-            [head @ .., Step::Key(m), Step::Key(k)]
-            | [head @ .., Step::Key(m), Step::Index(_), Step::Key(k)]
-                if m == "<<" =>
-            {
-                merged = [head, &[Step::Key(k.clone())]].concat();
-                merged.as_slice()
-            }
-            all => all,
-        };
-        let n = path.len();
-        let annotation = n >= 3
-            && matches!(&path[n - 2], Step::Key(k) if k == "annotations" || k == "labels")
-            && path[n - 3] == Step::Key("metadata".into());
-        let own = own_path(path);
-        let kept = matches!(own, [Step::Key(d), Step::Key(_)] if d == "data" || d == "binaryData")
-            || matches!(own, [Step::Key(m), Step::Key(n)] if m == "metadata" && n == "name");
-        if !(text.is_empty() || annotation || kept) {
-            return;
-        }
+        // text there or drops it (see `merged_text`).
         if let Some(texts) = self.scalar_texts.as_mut() {
-            texts.push((whole, text.to_string()));
+            texts.push((path, text.to_string()));
         }
     }
 
@@ -2406,21 +2384,18 @@ impl Builder<'_> {
         own_path(&self.path)
     }
 
-    /// Moves the text recorded for an entry `key` of a merge key's mapping
-    /// (item `item` of a sequence of mappings) of the mapping being read
-    /// to the entry the merge makes of it.
+    /// Moves the texts recorded for an entry `key` of a merge key's mapping
+    /// (item `item` of a sequence of mappings) of the mapping being read,
+    /// and for the scalars inside it, to the entry the merge makes of it.
     fn merged_text(&mut self, item: Option<usize>, key: &str) {
         let Some(texts) = self.scalar_texts.as_mut() else { return };
-        let n = self.path.len();
-        let from_merge = |p: &[Step]| {
-            p.len() == n + 2 + usize::from(item.is_some())
-                && p.starts_with(&self.path)
-                && p[n] == Step::Key("<<".into())
-                && item.is_none_or(|i| p[n + 1] == Step::Index(i))
-                && p.last() == Some(&Step::Key(key.to_string()))
-        };
-        if let Some((path, _)) = texts.iter_mut().find(|(p, _)| from_merge(p)) {
-            *path = [self.path.as_slice(), &[Step::Key(key.to_string())]].concat();
+        let mut from: Vec<Step> = self.path.clone();
+        from.push(Step::Key("<<".into()));
+        from.extend(item.map(Step::Index));
+        from.push(Step::Key(key.to_string()));
+        let skipped = from.len() - self.path.len() - 1;
+        for (path, _) in texts.iter_mut().filter(|(p, _)| p.starts_with(&from)) {
+            path.drain(self.path.len()..self.path.len() + skipped);
         }
     }
 
@@ -4089,7 +4064,7 @@ mod tests {
     }
 
     #[test]
-    fn kustomize_documents_record_empty_nulls_and_annotation_texts() {
+    fn kustomize_documents_record_the_texts_of_scalars_not_strings() {
         let k = |s: &str| Step::Key(s.to_string());
         let text = "metadata:\n  annotations:\n    a: 1.50\n    b: ~\n    c:\n    d: x\n  labels:\n    e:\n    f: null\n  name: 0x10\nspec:\n  l:\n  - g:\n    h: ~\n  -\n  m: {}\n  data:\n    i: 1.0\ndata:\n  j: 1e3\n  k: s\n";
         let docs = parse_kustomize_documents(text, "t.yaml", Limits::default()).unwrap();
@@ -4101,7 +4076,9 @@ mod tests {
             (vec![k("metadata"), k("labels"), k("f")], "null"),
             (vec![k("metadata"), k("name")], "0x10"),
             (vec![k("spec"), k("l"), Step::Index(0), k("g")], ""),
+            (vec![k("spec"), k("l"), Step::Index(0), k("h")], "~"),
             (vec![k("spec"), k("l"), Step::Index(1)], ""),
+            (vec![k("spec"), k("data"), k("i")], "1.0"),
             (vec![k("data"), k("j")], "1e3"),
         ];
         let want: Vec<(Vec<Step>, String)> =

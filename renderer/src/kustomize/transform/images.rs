@@ -2,7 +2,7 @@
 
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{Image, UserFieldSpec};
-use crate::resource::{Resource, Step};
+use crate::resource::{NodeTexts, Resource, Step, retext};
 use crate::value::Value;
 use regex::Regex;
 
@@ -146,24 +146,23 @@ pub fn rewrite(image: &str, rule: &Image) -> Option<String> {
     Rule::new(rule).rewrite(image)
 }
 
-/// Rewrites `img` when the rule names it; whether it did (the field is then
-/// written, see [`Resource::written`]).
-fn rewrite_in_place(img: &mut String, rule: &Rule<'_>) -> bool {
-    match rule.rewrite(img) {
-        Some(new) => {
-            *img = new;
-            true
-        }
-        None => false,
-    }
+/// Rewrites the image `slot` at `at` when the rule names it; whether it did
+/// (the field is then written, see [`Resource::written`]). kyaml reads a
+/// scalar's text (a number as written: `0x1F`) and sets the new text in the
+/// old node's style, so a plain node may read as a number again.
+fn rewrite_in_place(slot: &mut Value, at: &[Step], rule: &Rule<'_>, how: NodeTexts<'_>) -> bool {
+    let new = match &*slot {
+        Value::String(img) => rule.rewrite(img),
+        other => how.text(other, at).and_then(|(text, _)| rule.rewrite(&text)),
+    };
+    let Some(new) = new else { return false };
+    let quotes = slot.as_str().is_some_and(|s| how.quoted_string(at, s));
+    *slot = retext(new, quotes);
+    true
 }
 
 /// Notes that the field at `at` was written (once).
-pub(crate) fn record(written: &mut Vec<Vec<Step>>, at: &[Step]) {
-    if !written.iter().any(|p| p[..] == at[..]) {
-        written.push(at.to_vec());
-    }
-}
+pub(crate) use crate::resource::record_path as record;
 
 /// Whether kustomize's image transformers leave the object alone: a
 /// CustomResourceDefinition describes containers, it holds none.
@@ -180,9 +179,16 @@ pub fn apply(resources: &mut [Resource], image: &Image) -> Result<(), String> {
     let rule = Rule::new(image);
     for r in resources.iter_mut().filter(|r| !skipped(r)) {
         let mut at = Vec::new();
-        if let Err(node) = visit(&mut r.value, &rule, &mut at, &mut r.written) {
+        let how = NodeTexts {
+            texts: &r.scalar_texts,
+            quoted: &r.quoted,
+            rebuilt: r.json_rebuilt.is_some(),
+        };
+        let mut changed = Vec::new();
+        if let Err(node) = visit(&mut r.value, &rule, how, &mut at, &mut changed) {
             return Err(fieldspec::scalar_expected(r, &at, &node));
         }
+        changed.iter().for_each(|at| r.note_set_scalar(at));
     }
     Ok(())
 }
@@ -215,15 +221,19 @@ pub fn apply_fields(
         for spec in specs.iter().filter(|s| s.matches(&gvk)) {
             // kustomize sets scalars only: a list or a map where the path
             // ends fails.
-            let mut written = std::mem::take(&mut r.written);
+            let mut changed = Vec::new();
+            let texts = std::mem::take(&mut r.scalar_texts);
+            let quoted = std::mem::take(&mut r.quoted);
+            let how =
+                NodeTexts { texts: &texts, quoted: &quoted, rebuilt: r.json_rebuilt.is_some() };
             let walked = fieldspec::set_scalars(r, &spec.path, false, &mut |at, slot| {
-                if let Value::String(img) = slot
-                    && rewrite_in_place(img, &rule)
-                {
-                    record(&mut written, at);
+                if rewrite_in_place(slot, at, &rule, how) {
+                    changed.push(at.to_vec());
                 }
             });
-            r.written = written;
+            r.scalar_texts = texts;
+            r.quoted = quoted;
+            changed.iter().for_each(|at| r.note_set_scalar(at));
             walked?;
         }
     }
@@ -236,6 +246,7 @@ pub fn apply_fields(
 fn visit(
     v: &mut Value,
     rule: &Rule<'_>,
+    how: NodeTexts<'_>,
     at: &mut Vec<Step>,
     written: &mut Vec<Vec<Step>>,
 ) -> Result<(), Value> {
@@ -246,31 +257,26 @@ fn visit(
                 if k == "containers" || k == "initContainers" {
                     if let Value::Seq(items) = child {
                         for (i, c) in items.iter_mut().enumerate() {
-                            match c.get_path_mut(&["image"]) {
-                                Some(Value::String(img)) => {
-                                    if rewrite_in_place(img, rule) {
-                                        at.extend([Step::Index(i), Step::Key("image".into())]);
-                                        record(written, at);
-                                        at.truncate(at.len() - 2);
-                                    }
-                                }
-                                Some(node @ (Value::Seq(_) | Value::Map(_))) => {
-                                    at.extend([Step::Index(i), Step::Key("image".into())]);
-                                    return Err(node.clone());
-                                }
-                                _ => {}
+                            let Some(slot) = c.get_path_mut(&["image"]) else { continue };
+                            at.extend([Step::Index(i), Step::Key("image".into())]);
+                            if let node @ (Value::Seq(_) | Value::Map(_)) = slot {
+                                return Err(node.clone());
                             }
+                            if rewrite_in_place(slot, at, rule, how) {
+                                written.push(at.clone());
+                            }
+                            at.truncate(at.len() - 2);
                         }
                     }
                 }
-                visit(child, rule, at, written)?;
+                visit(child, rule, how, at, written)?;
                 at.pop();
             }
         }
         Value::Seq(items) => {
             for (n, i) in items.iter_mut().enumerate() {
                 at.push(Step::Index(n));
-                visit(i, rule, at, written)?;
+                visit(i, rule, how, at, written)?;
                 at.pop();
             }
         }

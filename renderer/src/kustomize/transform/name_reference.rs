@@ -556,8 +556,10 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
                         // kustomize reads a name written as a number or bool
-                        // as its text; an unchanged one stays as written.
-                        let text = crate::resource::scalar_text(slot, &[], &[]).unwrap_or_default();
+                        // as its text (`0x1F` as written); an unchanged one
+                        // stays as written.
+                        let text = crate::resource::scalar_text(slot, &at, &res.scalar_texts)
+                            .unwrap_or_default();
                         let mut named = Value::String(text.clone());
                         let outcome = set_scalar(&mut named, &visible, &entry.target, &referrer);
                         if named.as_str() != Some(text.as_str()) {

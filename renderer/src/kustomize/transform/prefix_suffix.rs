@@ -3,9 +3,7 @@
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::images;
 use crate::kustomize::{config, fieldspec};
-use crate::resource::{Resource, Step};
-use crate::value::Value;
-use crate::yaml::resolve::resolve_plain;
+use crate::resource::{NodeTexts, Resource, Step, retext};
 
 /// Fields besides `metadata.name` that `configurations` name: prefix fields
 /// and suffix fields.
@@ -138,36 +136,20 @@ fn affix_one(
         let existing_nulls = if spec.create { null_slots(r, &spec.path) } else { Vec::new() };
         let texts = std::mem::take(&mut r.scalar_texts);
         let quoted = std::mem::take(&mut r.quoted);
+        let how = NodeTexts { texts: &texts, quoted: &quoted, rebuilt: r.json_rebuilt.is_some() };
         let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
-            // Whether the old node was plain (a string that reads as
-            // something else was quoted).
-            let (text, plain) = match &mut *slot {
-                Value::Seq(_) | Value::Map(_) => return,
-                // A field the spec creates starts out empty.
-                Value::Null if spec.create && !existing_nulls.iter().any(|n| n == at) => {
-                    (String::new(), true)
-                }
-                Value::String(v) => {
-                    let v = std::mem::take(v);
-                    let plain = matches!(resolve_plain(&v), Value::String(_));
-                    (v, plain)
-                }
-                other => {
-                    (crate::resource::scalar_text(other, at, &texts).unwrap_or_default(), true)
-                }
-            };
-            let text = format!("{}{text}{}", add.0, add.1);
-            *slot = if plain && !quoted.iter().any(|q| q == at) {
-                resolve_plain(&text)
-            } else {
-                Value::String(text)
-            };
+            // The old node's text, and whether it was in quotes; a field
+            // the spec creates starts out empty.
+            let created = slot.is_null() && spec.create && !existing_nulls.iter().any(|n| n == at);
+            let old = if created { Some((String::new(), false)) } else { how.text(slot, at) };
+            let Some((text, quotes)) = old else { return };
+            *slot = retext(format!("{}{text}{}", add.0, add.1), quotes);
             written.push(at.to_vec());
         });
         r.quoted = quoted;
         r.scalar_texts = texts;
         for at in written.drain(..) {
-            images::record(&mut r.written, &at);
+            r.note_set_scalar(&at);
         }
         walked?;
     }

@@ -750,8 +750,14 @@ fn resolve_plain(text: &str) -> Value {
 
 /// How an untagged scalar with this text reads back (a field a replacement
 /// created, whose node kyaml made without a tag): as a plain scalar, a
-/// timestamp as the RFC 3339 text JSON carries on.
-fn resolve_untagged(text: &str) -> Value {
+/// timestamp as the RFC 3339 text JSON carries on. kustomize turns an
+/// object into data through yaml.v3's emitter, which writes an empty plain
+/// scalar inside a flow collection (`{a: b}`, a JSON object) as `''`: it
+/// reads back as an empty string, not a null.
+fn resolve_untagged(text: &str, in_flow: bool) -> Value {
+    if text.is_empty() && in_flow {
+        return Value::String(String::new());
+    }
     crate::yaml::resolve::resolve_plain(text)
 }
 
@@ -991,6 +997,11 @@ fn write_path(
     let null_text = plain_path(fp)
         .and_then(|path| crate::resource::scalar_text(&Value::Null, &path, &r.scalar_texts))
         .unwrap_or_else(|| "null".to_string());
+    // The styles of the object's nodes, when an empty text may land in a
+    // field without a tag (see [`resolve_untagged`]).
+    let empty = source_text.map_or(value.is_null() || value.as_str() == Some(""), str::is_empty);
+    let styles = if empty { r.styles() } else { None };
+    let in_flow = |at: &[Step]| styles.as_ref().is_some_and(|s| s.in_flow(at));
     let mut hits = Hits { styles: item_styles(r, &segs), ..Hits::default() };
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
@@ -1043,6 +1054,7 @@ fn write_path(
         // reaches it later: its text is read by its looks (an empty one
         // is a null that takes any text).
         let untagged = hits_made_key || r.untagged.contains(&at);
+        let flow = in_flow(&at);
         if (fresh || hits_made_key) && !untagged {
             made_untagged.push(at);
         }
@@ -1129,11 +1141,11 @@ fn write_path(
                 }
                 // A field a replacement created has no tag: its text is
                 // read by its looks.
-                Value::String(_) if untagged => resolve_untagged(&text),
+                Value::String(_) if untagged => resolve_untagged(&text, flow),
                 Value::String(_) => Value::String(text),
                 // A leaf just created is an untagged scalar too.
-                Value::Null => resolve_untagged(&text),
-                _ if untagged => resolve_untagged(&text),
+                Value::Null => resolve_untagged(&text, flow),
+                _ if untagged => resolve_untagged(&text, flow),
                 _ => {
                     let resolved = resolve_plain(&text);
                     if tag_admits(slot, &resolved) {

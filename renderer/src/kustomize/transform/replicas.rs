@@ -4,7 +4,7 @@ use crate::kustomize::config;
 use crate::kustomize::fieldspec::{self, REPLICAS};
 use crate::kustomize::kustomization::{Replica, UserFieldSpec};
 use crate::kustomize::transform::images;
-use crate::resource::Resource;
+use crate::resource::{NodeTexts, Resource};
 use crate::value::Value;
 
 /// The kinds of kustomize's built-in replica configuration, in its order.
@@ -61,9 +61,11 @@ pub fn apply(
                 // The count is a new node (see [`Resource::written`]).
                 // A list or a map where the path ends fails.
                 let quoted = std::mem::take(&mut r.quoted);
+                let how =
+                    NodeTexts { texts: &[], quoted: &quoted, rebuilt: r.json_rebuilt.is_some() };
                 let mut written = std::mem::take(&mut r.written);
                 let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
-                    *slot = if slot.as_str().is_some() && quoted.iter().any(|q| q == at) {
+                    *slot = if slot.as_str().is_some_and(|s| how.quoted_string(at, s)) {
                         Value::String(rep.count.to_string())
                     } else {
                         Value::Int(rep.count)

@@ -10,9 +10,8 @@ use crate::gotmpl::sprig::path::clean;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
-use crate::kustomize::transform::images;
 use crate::kustomize::transform::replacements::parse_selector;
-use crate::resource::{Resource, Step};
+use crate::resource::{NodeTexts, Resource, Step, retext};
 use crate::value::Value;
 
 /// One place the value goes.
@@ -143,7 +142,9 @@ fn set_namespace(r: &mut Resource, namespace: &str) {
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     let parts = field_path_parts(&t.field_path);
     let mut at = Vec::new();
-    let leaf = match locate(&mut r.value, &parts, &mut at, &r.scalar_texts, false) {
+    // A field the path makes is an empty node.
+    let mut made_leaf = false;
+    let leaf = match locate(&mut r.value, &parts, &mut at, &r.scalar_texts, false, &mut made_leaf) {
         Ok(leaf) => leaf,
         Err(Stop::Said(message)) => return Err(message),
         Err(Stop::WrongKind { expected, at, node, detached }) => {
@@ -164,21 +165,16 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     };
     let Some(at) = leaf else { return Ok(()) };
     let Some(slot) = crate::resource::value_at_mut(&mut r.value, &at) else { return Ok(()) };
-    let old = match &*slot {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => crate::resource::scalar_text(other, &at, &r.scalar_texts).unwrap_or_default(),
-    };
+    let how =
+        NodeTexts { texts: &r.scalar_texts, quoted: &r.quoted, rebuilt: r.json_rebuilt.is_some() };
+    let (old, quotes) =
+        if made_leaf { Default::default() } else { how.text(slot, &at).unwrap_or_default() };
     let new = match usize::try_from(t.file_path_position) {
         Ok(pos) if pos > 0 => insert_path_part(&old, pos - 1, value),
         _ => value.to_string(),
     };
-    *slot = if slot.as_str().is_some() && r.quoted.contains(&at) {
-        Value::String(new)
-    } else {
-        crate::yaml::resolve::resolve_plain(&new)
-    };
-    images::record(&mut r.written, &at);
+    *slot = retext(new, quotes);
+    r.note_set_scalar(&at);
     Ok(())
 }
 
@@ -220,6 +216,7 @@ fn position(part: &str) -> Option<i64> {
 /// that are missing, and gives where the scalar is. A part is a list
 /// position (`2`; `-` the last item), a `[name=value]` item (`[=value]`
 /// for a list of scalars; made when no item matches) or a field.
+/// `made_leaf` is set when the scalar is a field the lookup made.
 ///
 /// Under a null the lookup makes the node it wants but cannot attach it:
 /// the rest of the path goes on in that lost node (`detached`), so it can
@@ -231,6 +228,7 @@ fn locate(
     at: &mut Vec<Step>,
     texts: &[(Vec<Step>, String)],
     detached: bool,
+    made_leaf: &mut bool,
 ) -> Result<Option<Vec<Step>>, Stop> {
     let Some((part, rest)) = parts.split_first() else {
         if matches!(v, Value::Seq(_) | Value::Map(_)) {
@@ -261,7 +259,9 @@ fn locate(
         return match v {
             Value::Seq(items) => {
                 match usize::try_from(i).ok().and_then(|i| items.get_mut(i).map(|item| (i, item))) {
-                    Some((i, item)) => descend(item, Step::Index(i), rest, at, texts, detached),
+                    Some((i, item)) => {
+                        descend(item, Step::Index(i), rest, at, texts, detached, made_leaf)
+                    }
                     None => Ok(None),
                 }
             }
@@ -273,7 +273,7 @@ fn locate(
         return match v {
             Value::Seq(items) if !items.is_empty() => {
                 let i = items.len() - 1;
-                descend(&mut items[i], Step::Index(i), rest, at, texts, detached)
+                descend(&mut items[i], Step::Index(i), rest, at, texts, detached, made_leaf)
             }
             // kustomize panics taking the last item of no items.
             Value::Seq(_) | Value::Null => Err(Stop::Said(
@@ -329,21 +329,22 @@ fn locate(
                     items.push(fresh());
                     items.len() - 1
                 });
-                descend(&mut items[i], Step::Index(i), rest, at, texts, detached)
+                descend(&mut items[i], Step::Index(i), rest, at, texts, detached, made_leaf)
             }
-            Value::Null => locate(&mut fresh(), rest, at, texts, true),
+            Value::Null => locate(&mut fresh(), rest, at, texts, true, made_leaf),
             other => Err(wrong("Sequence", at, other)),
         };
     }
     match v {
         Value::Map(m) => {
             if !m.contains_key(part.as_str()) {
+                *made_leaf |= rest.is_empty();
                 m.insert(part.clone(), made(rest));
             }
             let child = m.get_mut(part.as_str()).expect("the field was just found or made");
-            descend(child, Step::Key(part.clone()), rest, at, texts, detached)
+            descend(child, Step::Key(part.clone()), rest, at, texts, detached, made_leaf)
         }
-        Value::Null => locate(&mut made(rest), rest, at, texts, true),
+        Value::Null => locate(&mut made(rest), rest, at, texts, true, made_leaf),
         other => Err(wrong("Mapping", at, other)),
     }
 }
@@ -356,9 +357,10 @@ fn descend(
     at: &mut Vec<Step>,
     texts: &[(Vec<Step>, String)],
     detached: bool,
+    made_leaf: &mut bool,
 ) -> Result<Option<Vec<Step>>, Stop> {
     at.push(step);
-    let found = locate(v, parts, at, texts, detached);
+    let found = locate(v, parts, at, texts, detached, made_leaf);
     at.pop();
     found
 }

@@ -3,7 +3,7 @@
 use crate::kustomize::fieldspec::{self, FieldSpec};
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::value::{Map, Value};
 
 /// One `vars` entry, bound to the object it names when it was declared.
@@ -366,7 +366,7 @@ pub fn resolve(
                         key.text,
                         key.tag
                     ));
-                } else if let Err(e) = substitute(slot, &values) {
+                } else if let Err(e) = substitute(slot, at, &r.untagged, &values) {
                     error.get_or_insert(format!(
                         "considering field '{path}' of object {}: {}{e}",
                         id.kustomize_form(),
@@ -382,27 +382,65 @@ pub fn resolve(
     Ok(())
 }
 
-/// Substitutes the vars in one field, as kustomize does: in a string, in the
-/// string values of a map (others are left alone), or in a list, all of
-/// whose items must be strings.
-fn substitute(slot: &mut Value, values: &[(String, Value)]) -> Result<(), String> {
+/// Substitutes the vars in one field (at `at`), as kustomize does: in a
+/// string, in the string values of a map (others are left alone), or in a
+/// list, all of whose items must be strings. kyaml counts a scalar without
+/// a tag (one a replacement created, see [`Resource::untagged`]) as a
+/// string, and the substitution tags it `!!str`: an empty one is `""`.
+fn substitute(
+    slot: &mut Value,
+    at: &[Step],
+    untagged: &[Vec<Step>],
+    values: &[(String, Value)],
+) -> Result<(), String> {
+    let mut path = at.to_vec();
+    let mut as_string = |v: &mut Value, step: Option<Step>| {
+        let is_string = match (&*v, step) {
+            (Value::String(_), _) => true,
+            (Value::Seq(_) | Value::Map(_), _) => false,
+            (_, step) => {
+                path.extend(step);
+                let found = untagged.iter().any(|u| u[..] == path[..]);
+                path.truncate(at.len());
+                found
+            }
+        };
+        if is_string && !matches!(v, Value::String(_)) {
+            *v = Value::String(untagged_text(v));
+        }
+        is_string
+    };
     match slot {
-        Value::String(_) => substitute_string(slot, values),
-        Value::Map(m) => m
-            .values_mut()
-            .filter(|v| matches!(v, Value::String(_)))
-            .for_each(|v| substitute_string(v, values)),
+        Value::Map(m) => {
+            for (k, v) in m.iter_mut() {
+                if as_string(v, Some(Step::Key(k.clone()))) {
+                    substitute_string(v, values);
+                }
+            }
+        }
         Value::Seq(items) => {
-            for item in items {
-                if !matches!(item, Value::String(_)) {
+            for (i, item) in items.iter_mut().enumerate() {
+                if !as_string(item, Some(Step::Index(i))) {
                     return Err("invalid value type expect a string".into());
                 }
                 substitute_string(item, values);
             }
         }
-        _ => {}
+        scalar => {
+            if as_string(scalar, None) {
+                substitute_string(scalar, values);
+            }
+        }
     }
     Ok(())
+}
+
+/// The text of a scalar without a tag: empty for a null.
+fn untagged_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        other => crate::resource::scalar_text(other, &[], &[]).unwrap_or_default(),
+    }
 }
 
 fn substitute_string(slot: &mut Value, values: &[(String, Value)]) {

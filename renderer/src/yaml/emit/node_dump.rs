@@ -123,6 +123,31 @@ impl Styled {
         Some(node)
     }
 
+    /// Whether a collection on the way to `path` (as far as this tree has
+    /// its nodes) is in flow style: yaml.v3's emitter writes everything
+    /// inside one in flow style too, so an empty plain scalar there comes
+    /// out as `''`.
+    pub fn in_flow(&self, path: &[Step]) -> bool {
+        let mut node = self;
+        for step in path {
+            let next = match (node, step) {
+                (Styled::Map { flow: true, .. } | Styled::Seq { flow: true, .. }, _) => {
+                    return true;
+                }
+                (Styled::Map { entries, .. }, Step::Key(k)) => {
+                    entries.iter().rev().find(|(key, _)| key.text_is(k)).map(|(_, v)| v)
+                }
+                (Styled::Seq { items, .. }, Step::Index(i)) => items.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The first node, in the order of the text, that holds `value` (a
     /// node of a patch or an object an error shows).
     pub fn find(&self, value: &Value) -> Option<&Styled> {
