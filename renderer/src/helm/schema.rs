@@ -1524,7 +1524,7 @@ fn own_id(node: &serde_json::Value) -> Option<&str> {
 /// `reference` resolved against the absolute URI `base` as RFC 3986 does
 /// (`x.json`, `../x.json`, `/x.json`, `//host/x.json`); unchanged when it
 /// is absolute itself or there is no absolute base.
-fn resolve_uri(base: Option<&str>, reference: &str) -> String {
+pub(super) fn resolve_uri(base: Option<&str>, reference: &str) -> String {
     let Some(base) = base.filter(|b| url_scheme(b).is_some() && url_scheme(reference).is_none())
     else {
         return reference.to_string();
