@@ -58,20 +58,17 @@ impl Gvk {
     /// and one only created, never read (reviews), counts as namespaced.
     ///
     /// A build whose `openapi:` schema file lists paths for kinds it does
-    /// not know ([`with_schema_scopes`]) takes their scope from there.
-    pub fn is_cluster_scoped_in_kustomize(&self) -> bool {
+    /// not know takes their scope from there (`scopes`, empty without one).
+    pub fn is_cluster_scoped_in_kustomize(&self, scopes: &SchemaScopes) -> bool {
         if self.is_builtin_cluster_scoped() {
             return true;
         }
         // kyaml answers from its precomputed table first, then from the
         // paths of the schema in use (`IsNamespaceScoped`).
-        !self.is_precomputed_namespaced()
-            && SCHEMA_SCOPES.with(|s| {
-                s.borrow().as_ref().is_some_and(|m| {
-                    let key = (self.group.clone(), self.version.clone(), self.kind.clone());
-                    m.get(&key) == Some(&false)
-                })
-            })
+        !self.is_precomputed_namespaced() && {
+            let key = (self.group.clone(), self.version.clone(), self.kind.clone());
+            scopes.get(&key) == Some(&false)
+        }
     }
 
     /// Whether kyaml's precomputed scopes list the kind as namespaced.
@@ -149,35 +146,9 @@ impl Gvk {
 }
 
 /// Scope of each group, version and kind (`true` for namespaced) that the
-/// paths of a build's `openapi:` schema file give.
+/// paths of a build's `openapi:` schema file give. The build passes them
+/// wherever kustomize asks kyaml whether a kind is namespaced.
 pub type SchemaScopes = std::collections::HashMap<(String, String, String), bool>;
-
-thread_local! {
-    /// The scopes of the `openapi:` schema file of the kustomize build
-    /// running on this thread, asked wherever kustomize asks kyaml whether
-    /// a kind is namespaced.
-    static SCHEMA_SCOPES: std::cell::RefCell<Option<SchemaScopes>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `work` with no schema scopes, and with those [`set_schema_scopes`]
-/// installs during it; the previous ones come back afterwards.
-pub fn with_schema_scopes<T>(work: impl FnOnce() -> T) -> T {
-    struct Restore(Option<SchemaScopes>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            SCHEMA_SCOPES.with(|s| *s.borrow_mut() = previous);
-        }
-    }
-    let _restore = Restore(SCHEMA_SCOPES.with(|s| s.borrow_mut().take()));
-    work()
-}
-
-/// Installs the scopes of the build's schema file (inside [`with_schema_scopes`]).
-pub fn set_schema_scopes(scopes: SchemaScopes) {
-    SCHEMA_SCOPES.with(|s| *s.borrow_mut() = Some(scopes));
-}
 
 /// kustomize's built-in list of cluster-scoped kinds (the Kubernetes API's
 /// non-namespaced types).
@@ -224,8 +195,8 @@ pub struct ResId {
 /// The namespace kustomize matches and compares for an object of `gvk`
 /// written in `namespace` (`EffectiveNamespace`): `_non_namespaceable_` for
 /// a kind outside namespaces, `default` for none.
-pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
-    if gvk.is_cluster_scoped_in_kustomize() {
+pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str, scopes: &SchemaScopes) -> &'a str {
+    if gvk.is_cluster_scoped_in_kustomize(scopes) {
         "_non_namespaceable_"
     } else if namespace.is_empty() {
         "default"
@@ -239,29 +210,29 @@ impl ResId {
     /// of a kind outside namespaces dropped: kustomize compares identities
     /// by their effective namespace (`ResId.Equals`), so a ClusterRole
     /// written with a namespace is the one written without.
-    pub fn key(&self) -> ResId {
-        let namespace = if self.namespace == "default" || self.gvk.is_cluster_scoped_in_kustomize()
-        {
-            String::new()
-        } else {
-            self.namespace.clone()
-        };
+    pub fn key(&self, scopes: &SchemaScopes) -> ResId {
+        let namespace =
+            if self.namespace == "default" || self.gvk.is_cluster_scoped_in_kustomize(scopes) {
+                String::new()
+            } else {
+                self.namespace.clone()
+            };
         ResId { gvk: self.gvk.clone(), namespace, name: self.name.clone() }
     }
 
     /// kustomize's namespace of an identity where it compares or notes one
     /// (`EffectiveNamespace`): `_non_namespaceable_` for a kind outside
     /// namespaces, `default` for none.
-    pub fn effective_namespace(&self) -> &str {
-        effective_namespace(&self.gvk, &self.namespace)
+    pub fn effective_namespace(&self, scopes: &SchemaScopes) -> &str {
+        effective_namespace(&self.gvk, &self.namespace, scopes)
     }
 
     /// Whether two identities are one to kustomize (`ResId.Equals`): the
     /// same group, version, kind and name in the same effective namespace.
-    pub fn same_as(&self, other: &ResId) -> bool {
+    pub fn same_as(&self, other: &ResId, scopes: &SchemaScopes) -> bool {
         self.gvk == other.gvk
             && self.name == other.name
-            && self.effective_namespace() == other.effective_namespace()
+            && self.effective_namespace(scopes) == other.effective_namespace(scopes)
     }
 
     /// kustomize's printed form of an identity in messages,
@@ -796,11 +767,12 @@ impl Resource {
     /// identity, every part equal (an unset namespace is the default one):
     /// how kustomize finds the object a patch without target or a generator
     /// names.
-    pub fn answers_to(&self, id: &ResId) -> bool {
+    pub fn answers_to(&self, id: &ResId, scopes: &SchemaScopes) -> bool {
         // kustomize compares effective namespaces (`ResId.Equals`): none is
         // `default`, and a kind outside namespaces has one whatever is written.
         let same = |gvk: &Gvk, namespace: &str| {
-            effective_namespace(gvk, namespace) == effective_namespace(gvk, &id.namespace)
+            effective_namespace(gvk, namespace, scopes)
+                == effective_namespace(gvk, &id.namespace, scopes)
         };
         let gvk = self.gvk();
         (gvk == id.gvk && self.name() == id.name && same(&gvk, self.namespace()))

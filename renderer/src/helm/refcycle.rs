@@ -364,37 +364,11 @@ pub(super) fn is_own_uri(root: &Value, document: &str) -> bool {
         // Helm loads the schema from its own URI, which names it too.
         return document == base || document == "file:///values.schema.json";
     }
-    // A relative reference replaces the base's last path segment (or its
-    // whole path when it starts with `/`); `//` starts another authority.
-    let Some((scheme, rest)) = base.split_once("://") else { return false };
-    if document.starts_with("//") {
-        return false;
-    }
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let joined = if let Some(absolute) = document.strip_prefix('/') {
-        absolute.to_string()
-    } else {
-        match path.rsplit_once('/') {
-            Some((dir, _)) => format!("{dir}/{document}"),
-            None => document.to_string(),
-        }
-    };
-    // RFC 3986's dot segments, as Go's URL resolution removes them.
-    let mut segments: Vec<&str> = Vec::new();
-    let parts: Vec<&str> = joined.split('/').collect();
-    for (i, segment) in parts.iter().enumerate() {
-        match *segment {
-            "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-        if matches!(*segment, "." | "..") && i + 1 == parts.len() {
-            segments.push("");
-        }
-    }
-    format!("{scheme}://{authority}/{}", segments.join("/")) == base
+    // A relative reference resolves against the base; `//` starts another
+    // authority.
+    base.contains("://")
+        && !document.starts_with("//")
+        && super::schema::resolve_uri(Some(base), document) == base
 }
 
 #[cfg(test)]

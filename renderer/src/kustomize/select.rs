@@ -1,7 +1,7 @@
 //! Choosing objects: patch targets (regular expressions on identity, label and annotation selectors).
 
 use super::kustomization::Selector;
-use crate::resource::Resource;
+use crate::resource::{Resource, SchemaScopes};
 use regex::Regex;
 
 /// One requirement of a Kubernetes label selector.
@@ -472,7 +472,7 @@ impl Matcher {
 
     /// Whether the object is selected. Names match the current name or any
     /// earlier one, as kustomize matches by original and current identity.
-    pub fn matches(&self, r: &Resource) -> bool {
+    pub fn matches(&self, r: &Resource, scopes: &SchemaScopes) -> bool {
         let gvk = r.gvk();
         if self.group.as_ref().is_some_and(|g| !g.is_match(&gvk.group))
             || self.version.as_ref().is_some_and(|v| !v.is_match(&gvk.version))
@@ -490,7 +490,7 @@ impl Matcher {
             // kustomize matches the effective namespace: `default` for an
             // object without one, and a name no selector writes for
             // cluster-scoped kinds.
-            let effective = |ns| crate::resource::effective_namespace(&gvk, ns);
+            let effective = |ns| crate::resource::effective_namespace(&gvk, ns, scopes);
             if !re.is_match(effective(r.namespace()))
                 && !re.is_match(effective(&r.orig_id.namespace))
             {

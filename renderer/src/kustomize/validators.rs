@@ -20,7 +20,7 @@
 use super::build_annotations;
 use super::kustomization::{Kustomization, Patch};
 use super::select::Matcher;
-use crate::resource::{ResId, Resource};
+use crate::resource::{ResId, Resource, SchemaScopes};
 use crate::value::Value;
 
 /// A value no object holds.
@@ -73,13 +73,17 @@ pub fn probe(k: &Kustomization) -> Kustomization {
 /// Whether a validator's patches write to any of the objects: a patch that
 /// names its own target always does (kustomize fails when it finds none),
 /// one with a target selector does when the selector picks an object.
-pub fn patches_write(k: &Kustomization, objects: &[Resource]) -> Result<bool, String> {
+pub fn patches_write(
+    k: &Kustomization,
+    objects: &[Resource],
+    scopes: &SchemaScopes,
+) -> Result<bool, String> {
     let targeted = |p: &Patch| -> Result<bool, String> {
         match &p.target {
             None => Ok(true),
             Some(t) => {
                 let m = Matcher::new(t)?;
-                Ok(objects.iter().any(|r| m.matches(r)))
+                Ok(objects.iter().any(|r| m.matches(r, scopes)))
             }
         }
     };
@@ -109,7 +113,12 @@ pub enum Probe<'a> {
 /// `before`, in the order of the build, must have exactly one object of its
 /// identity in `after`, whose nodes differ where the real run changed a
 /// value or the probe shows a write. The message says where not.
-pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> Result<(), String> {
+pub fn unchanged(
+    before: &[Resource],
+    after: &[Resource],
+    probe: Probe<'_>,
+    scopes: &SchemaScopes,
+) -> Result<(), String> {
     if before.len() != after.len() {
         return Err(format!(
             "lists have different number of entries: {} doesn't equal {}",
@@ -121,7 +130,7 @@ pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> R
     let mut seen = vec![false; after.len()];
     for b in before {
         let id = b.id();
-        let mut others = after_ids.iter().enumerate().filter(|(_, o)| id.same_as(o));
+        let mut others = after_ids.iter().enumerate().filter(|(_, o)| id.same_as(o, scopes));
         let Some((i, _)) = others.next() else {
             return Err(format!("id in self missing from other; id: {}", id.kustomize_form()));
         };
@@ -148,7 +157,7 @@ pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> R
         // written to the object.
         let remembered = a.prev_ids.len() != b.prev_ids.len();
         if written || remembered || without_validated_by(b, a) != b.value {
-            return Err(nodes_unequal(b, a));
+            return Err(nodes_unequal(b, a, scopes));
         }
         seen[i] = true;
     }
@@ -159,7 +168,7 @@ pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> R
     // A patch that picks an object writes to it, even where kiln cannot
     // tell which fields it rewrote.
     match (probe, before.first(), after.first()) {
-        (Probe::PatchWrites(_), Some(b), Some(a)) => Err(nodes_unequal(b, a)),
+        (Probe::PatchWrites(_), Some(b), Some(a)) => Err(nodes_unequal(b, a, scopes)),
         (Probe::PatchWrites(_), _, _) => {
             Err("a patch of the validator writes to the objects".into())
         }
@@ -172,7 +181,7 @@ pub fn unchanged(before: &[Resource], after: &[Resource], probe: Probe<'_>) -> R
 /// `validated-by` label (kustomize takes it out of the copy it compares),
 /// then Go dumps of its two resources, which hold heap addresses and are
 /// left out here.
-fn nodes_unequal(before: &Resource, after: &Resource) -> String {
+fn nodes_unequal(before: &Resource, after: &Resource, scopes: &SchemaScopes) -> String {
     let mut shown = after.clone();
     if let Some(Value::Map(meta)) = shown.value.get_path_mut(&["metadata"]) {
         if let Some(Value::Map(labels)) = meta.get_mut("labels") {
@@ -183,8 +192,8 @@ fn nodes_unequal(before: &Resource, after: &Resource) -> String {
     }
     format!(
         "nodes unequal: \n -- {},\n -- {}\n\n--",
-        build_annotations::json(before),
-        build_annotations::json(&shown)
+        build_annotations::json(before, scopes),
+        build_annotations::json(&shown, scopes)
     )
 }
 
@@ -261,7 +270,8 @@ mod tests {
             (plain, "", false),
         ];
         for (before, after, ok) in cases {
-            let got = unchanged(&objects(before), &objects(after), Probe::None);
+            let got =
+                unchanged(&objects(before), &objects(after), Probe::None, &SchemaScopes::new());
             assert_eq!(got.is_ok(), ok, "{before} -> {after}: {got:?}");
         }
     }

@@ -426,10 +426,12 @@ impl OpenApi {
     /// `x-kubernetes-group-version-kind`, as kyaml does
     /// (`findNamespaceability`): a path with `namespaces/{namespace}` makes
     /// the kind namespaced whatever else is listed; otherwise it is
-    /// cluster-scoped. A kind no path names has no scope here.
+    /// cluster-scoped. A kind no path names has no scope here. kube-openapi
+    /// reads only the keys of `paths` that start with `/` as paths, and kyaml
+    /// keys a kind by its `apiVersion` (the version alone without a group).
     fn add_scopes(&mut self, doc: &Value) {
         let Some(paths) = doc.get_path(&["paths"]).and_then(Value::as_map) else { return };
-        for (path, item) in paths {
+        for (path, item) in paths.iter().filter(|(path, _)| path.starts_with('/')) {
             let Some(gvk) = item.get_path(&["get", "x-kubernetes-group-version-kind"]) else {
                 continue;
             };
@@ -437,7 +439,12 @@ impl OpenApi {
                 continue;
             }
             let part = |k: &str| gvk.get_path(&[k]).and_then(Value::as_str).unwrap_or("");
-            let key = (part("group").into(), part("version").into(), part("kind").into());
+            let api_version = match part("group") {
+                "" => part("version").to_string(),
+                group => format!("{group}/{}", part("version")),
+            };
+            let Gvk { group, version, kind } = Gvk::from_api_version(&api_version, part("kind"));
+            let key = (group, version, kind);
             let namespaced = path.contains("namespaces/{namespace}");
             let scope = self.scopes.entry(key).or_insert(namespaced);
             *scope |= namespaced;

@@ -482,10 +482,16 @@ fn merge_scalar_set(
     schema: Schema<'_>,
     path: &mut Vec<String>,
 ) -> Result<Vec<Value>, Error> {
-    // kyaml merges a set by its elements' text, and fails on the first
-    // element of the patch that is a collection.
-    if let Some(e) = patch.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))) {
-        return Err(element_of_wrong_kind(path, "Scalar", e));
+    // kyaml merges a set by its elements' text, which is empty for a
+    // collection: the first collection of the target and that of the patch
+    // merge as one element, which then fails as no scalar.
+    let collection =
+        |list: &[Value]| list.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned();
+    let (d, p) = (collection(&dest), collection(patch));
+    if d.is_some() || p.is_some() {
+        if let Some(m) = merge(d, p.as_ref(), schema.unknown(), path)? {
+            return Err(element_of_wrong_kind(path, "Scalar", &m.value));
+        }
     }
     let mut values: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {

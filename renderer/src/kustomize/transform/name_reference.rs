@@ -14,7 +14,7 @@ use crate::kustomize::build::go_quote;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
-use crate::resource::{Gvk, ResId, Resource, Step};
+use crate::resource::{Gvk, ResId, Resource, SchemaScopes, Step};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -305,7 +305,7 @@ struct Info {
 }
 
 impl Info {
-    fn of(index: usize, r: &Resource) -> Info {
+    fn of(index: usize, r: &Resource, scopes: &SchemaScopes) -> Info {
         let gvk = r.gvk();
         let (prefixes, suffixes) = affixes(r)
             .into_iter()
@@ -313,7 +313,7 @@ impl Info {
             .unzip::<_, _, Vec<_>, Vec<_>>();
         Info {
             index,
-            cluster: gvk.is_cluster_scoped_in_kustomize(),
+            cluster: gvk.is_cluster_scoped_in_kustomize(scopes),
             gvk,
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
@@ -468,7 +468,11 @@ fn slots(r: &mut Resource, entry: &Entry) -> Result<Vec<Vec<Step>>, Error> {
 
 /// Updates references to renamed objects, in the built-in fields and in
 /// those `extra` names (from `configurations` and CRD schemas).
-pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> Result<(), Error> {
+pub fn apply(
+    resources: &mut [Resource],
+    extra: &[(String, UserFieldSpec)],
+    scopes: &SchemaScopes,
+) -> Result<(), Error> {
     let entries = table(extra);
     for r in resources.iter().filter(|r| r.gvk().kind == "RoleBinding") {
         let gvk = r.gvk();
@@ -488,7 +492,8 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
         }
         return Ok(());
     }
-    let infos: Vec<Info> = resources.iter().enumerate().map(|(i, r)| Info::of(i, r)).collect();
+    let infos: Vec<Info> =
+        resources.iter().enumerate().map(|(i, r)| Info::of(i, r, scopes)).collect();
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for t in &infos {
         for p in &t.prev {
@@ -605,7 +610,7 @@ pub fn apply(resources: &mut [Resource], extra: &[(String, UserFieldSpec)]) -> R
             }
         }
         if let Some((path, a)) = ambiguous {
-            return Err(too_many_referrals(resources, idx, &path, a));
+            return Err(too_many_referrals(resources, idx, &path, a, scopes));
         }
         if let Some(e) = error {
             return Err(e);
@@ -623,7 +628,13 @@ struct Ambiguous {
 /// kustomize's message for a reference of the object at `referrer` (at
 /// field `path`) that several objects could mean: their identities, then
 /// the referrer and each candidate as YAML with their build annotations.
-fn too_many_referrals(resources: &[Resource], referrer: usize, path: &str, a: Ambiguous) -> Error {
+fn too_many_referrals(
+    resources: &[Resource],
+    referrer: usize,
+    path: &str,
+    a: Ambiguous,
+    scopes: &SchemaScopes,
+) -> Error {
     let me = &resources[referrer];
     let id = me.id().kustomize_form();
     let ids: Vec<String> =
@@ -631,13 +642,13 @@ fn too_many_referrals(resources: &[Resource], referrer: usize, path: &str, a: Am
     let mut message = format!(
         "updating name reference in '{path}' field of '{id}': considering field '{path}' of object {id}: found multiple possible referrals: {}\n\n**** Too many possible referral targets to referrer:\n{}\n",
         ids.join(", "),
-        build_annotations::yaml(me)
+        build_annotations::yaml(me, scopes)
     );
     for (n, &i) in a.candidates.iter().enumerate() {
         let _ = write!(
             message,
             "--- possible referral {n}:\n{}\n",
-            build_annotations::yaml(&resources[i])
+            build_annotations::yaml(&resources[i], scopes)
         );
     }
     Error::Invalid { file: me.source.clone(), message }

@@ -2,7 +2,7 @@
 
 use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
 use crate::kustomize::{build_annotations, fieldspec};
-use crate::resource::{Resource, Step};
+use crate::resource::{Resource, SchemaScopes, Step};
 use crate::value::{Map, Value};
 use std::collections::HashMap;
 
@@ -104,18 +104,19 @@ pub fn apply(
     resources: &mut [Resource],
     namespace: &str,
     options: NamespaceOptions,
+    scopes: &SchemaScopes,
 ) -> Result<(), String> {
     // kustomize checks each object as soon as it moved, against the objects
     // as they are then (those after it not moved yet): how many hold each
     // identity, kept up to date object by object.
     let mut holders: HashMap<String, usize> = HashMap::new();
     for r in resources.iter() {
-        *holders.entry(identity_key(r)).or_default() += 1;
+        *holders.entry(identity_key(r, scopes)).or_default() += 1;
     }
     for i in 0..resources.len() {
-        let before = identity_key(&resources[i]);
-        move_object(&mut resources[i], namespace, options);
-        let after = identity_key(&resources[i]);
+        let before = identity_key(&resources[i], scopes);
+        move_object(&mut resources[i], namespace, options, scopes);
+        let after = identity_key(&resources[i], scopes);
         if after != before {
             if let Some(n) = holders.get_mut(&before) {
                 *n -= 1;
@@ -123,10 +124,10 @@ pub fn apply(
             *holders.entry(after.clone()).or_default() += 1;
         }
         if holders.get(&after).copied() != Some(1) {
-            let matches = resources.iter().filter(|o| identity_key(o) == after);
+            let matches = resources.iter().filter(|o| identity_key(o, scopes) == after);
             return Err(format!(
                 "namespace transformation produces ID conflict: {}",
-                build_annotations::json_list(matches)
+                build_annotations::json_list(matches, scopes)
             ));
         }
     }
@@ -134,14 +135,19 @@ pub fn apply(
 }
 
 /// An object's identity as kustomize compares two ([`ResId::same_as`]).
-fn identity_key(r: &Resource) -> String {
+fn identity_key(r: &Resource, scopes: &SchemaScopes) -> String {
     let id = r.id();
-    format!("{}|{}|{}", id.gvk.kustomize_string(), id.effective_namespace(), id.name)
+    format!("{}|{}|{}", id.gvk.kustomize_string(), id.effective_namespace(scopes), id.name)
 }
 
 /// Moves one object: remembers its identity, sets its namespace (renames a
 /// `Namespace`) and moves the references kustomize follows.
-fn move_object(r: &mut Resource, namespace: &str, options: NamespaceOptions) {
+fn move_object(
+    r: &mut Resource,
+    namespace: &str,
+    options: NamespaceOptions,
+    scopes: &SchemaScopes,
+) {
     let set = |slot: &mut Map, key: &str| {
         let empty = slot.get(key).and_then(Value::as_str).is_none_or(str::is_empty);
         if !options.unset_only || empty {
@@ -164,7 +170,7 @@ fn move_object(r: &mut Resource, namespace: &str, options: NamespaceOptions) {
     let written_null = r.value.get_path(&["metadata", "namespace"]).is_some_and(Value::is_null)
         && !r.written_empty(&meta_ns);
     let unset = r.namespace().is_empty() && !written_null;
-    if !gvk.is_cluster_scoped_in_kustomize() && (!options.unset_only || unset) {
+    if !gvk.is_cluster_scoped_in_kustomize(scopes) && (!options.unset_only || unset) {
         r.set_namespace(namespace.to_string());
     }
     match (gvk.group.as_str(), gvk.kind.as_str()) {

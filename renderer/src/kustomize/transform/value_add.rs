@@ -11,7 +11,7 @@ use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
 use crate::kustomize::transform::replacements::parse_selector;
-use crate::resource::{NodeTexts, Resource, Step, retext};
+use crate::resource::{NodeTexts, Resource, SchemaScopes, Step, retext};
 use crate::value::Value;
 
 /// One place the value goes.
@@ -100,12 +100,18 @@ pub fn parse_targets(v: &Value) -> Result<Vec<Target>, String> {
 const NAMESPACE_PATH: &str = "metadata/namespace";
 
 /// Adds the value at every target.
-pub fn apply(resources: &mut [Resource], va: &ValueAdd) -> Result<(), String> {
+pub fn apply(
+    resources: &mut [Resource],
+    va: &ValueAdd,
+    scopes: &SchemaScopes,
+) -> Result<(), String> {
     for t in &va.targets {
         let matcher = t.selector.as_ref().map(Matcher::new).transpose()?;
-        for r in resources.iter_mut().filter(|r| matcher.as_ref().is_none_or(|m| m.matches(r))) {
+        for r in
+            resources.iter_mut().filter(|r| matcher.as_ref().is_none_or(|m| m.matches(r, scopes)))
+        {
             if t.field_path == NAMESPACE_PATH {
-                set_namespace(r, &va.value);
+                set_namespace(r, &va.value, scopes);
             } else {
                 set_field(r, t, &va.value)?;
             }
@@ -114,9 +120,9 @@ pub fn apply(resources: &mut [Resource], va: &ValueAdd) -> Result<(), String> {
     Ok(())
 }
 
-fn set_namespace(r: &mut Resource, namespace: &str) {
+fn set_namespace(r: &mut Resource, namespace: &str, scopes: &SchemaScopes) {
     let gvk = r.gvk();
-    if gvk.is_cluster_scoped_in_kustomize() {
+    if gvk.is_cluster_scoped_in_kustomize(scopes) {
         return;
     }
     r.value
