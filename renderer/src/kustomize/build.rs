@@ -1,7 +1,9 @@
 //! The build pipeline: resources, components, generators, transformers, then hashes, name references and order.
 
 use super::config::Config;
-use super::kustomization::{FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions};
+use super::kustomization::{
+    FILE_NAMES, Kustomization, Patch, ReplacementEntry, SortOptions, UserFieldSpec,
+};
 use super::select::Matcher;
 use super::transform::{
     images, labels, name_reference, namespace, prefix_suffix, replacements, replicas, value_add,
@@ -47,11 +49,12 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         probing: None,
     };
     check_build_dir(tree, dir)?;
-    let (mut acc, _) = b.kustomization(dir)?;
+    // The top kustomization's transformer configuration, as kustomize
+    // merged it, names the fields of references and vars.
+    let (mut acc, top) = b.kustomization(dir)?;
     add_hashes(&mut acc, true, &b.scopes);
-    name_reference::apply(&mut acc, &b.config.name_reference, &b.scopes)?;
-    vars::resolve(&mut acc, &b.vars, &b.config.var_reference)
-        .map_err(|m| invalid(dir_file(dir), m))?;
+    name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
+    vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize checks the top kustomization's sort options once it has
     // built the objects, when it sorts them.
     if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
@@ -185,6 +188,8 @@ struct Configured {
     json6902: Vec<Loaded>,
     replacements: Vec<replacements::Replacement>,
     value_add: Option<value_add::ValueAdd>,
+    /// The places of each `labels` entry ([`Config::label_set_specs`]).
+    label_sets: Vec<Vec<UserFieldSpec>>,
 }
 
 /// A `generators:` or `transformers:` entry's config, configured.
@@ -1358,14 +1363,16 @@ impl Builder<'_> {
         };
         let strategic_merge = load(&k.patches_strategic_merge)?;
         let patches = load(&k.patches)?;
-        for set in &k.labels {
-            self.config.check_label_set(set).map_err(|m| invalid(&k.file, m))?;
-        }
+        let label_sets = k
+            .labels
+            .iter()
+            .map(|set| self.go_config.label_set_specs(set).map_err(|m| invalid(&k.file, m)))
+            .collect::<Result<_, _>>()?;
         let json6902 = load(&k.patches_json6902)?;
         let replacements = self.replacements(k, dir)?;
         let value_add =
             k.value_add.as_ref().map(|va| self.value_add_config(k, dir, va)).transpose()?;
-        Ok(Configured { strategic_merge, patches, json6902, replacements, value_add })
+        Ok(Configured { strategic_merge, patches, json6902, replacements, value_add, label_sets })
     }
 
     /// Runs a kustomization's built-in transformers, configured.
@@ -1403,31 +1410,27 @@ impl Builder<'_> {
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
             match &k.prefix_fields {
-                Some(specs) => prefix_suffix::ExtraFields {
-                    prefix: specs,
-                    suffix: specs,
-                    names: Some(specs),
-                    sorted: false,
-                },
+                Some(specs) => {
+                    prefix_suffix::ExtraFields { prefix: specs, suffix: specs, sorted: false }
+                }
                 None => prefix_suffix::ExtraFields {
-                    prefix: &self.config.name_prefix,
-                    suffix: &self.config.name_suffix,
-                    names: None,
+                    prefix: &self.go_config.name_prefix,
+                    suffix: &self.go_config.name_suffix,
                     sorted: true,
                 },
             },
         )
         .map_err(|m| invalid(&k.file, m))?;
         let bad_key = |m| invalid(&k.file, m);
-        // kustomize runs the `labels` entries first, then `commonLabels`.
-        for set in &k.labels {
-            let c = &self.config;
-            labels::apply_set(acc, set, &c.common_labels, &c.template_labels, &c.labels)
-                .map_err(bad_key)?;
+        // kustomize runs the `labels` entries first, then `commonLabels`,
+        // each at the places its list of the transformer configuration
+        // (merged in kustomize's order) names.
+        for (set, specs) in k.labels.iter().zip(&configured.label_sets) {
+            labels::apply(acc, &set.pairs, specs).map_err(bad_key)?;
         }
-        labels::apply_common(acc, &k.common_labels, &self.config.common_labels).map_err(bad_key)?;
-        labels::apply_annotations(acc, &k.common_annotations, &self.config.common_annotations)
-            .map_err(bad_key)?;
+        let tc = &self.go_config;
+        labels::apply(acc, &k.common_labels, &tc.common_labels).map_err(bad_key)?;
+        labels::apply(acc, &k.common_annotations, &tc.common_annotations).map_err(bad_key)?;
         let json6902 = field_transformers(k)
             .iter()
             .position(|t| *t == "PatchJson6902Transformer")
@@ -1435,24 +1438,18 @@ impl Builder<'_> {
         for (i, (p, loaded)) in k.patches_json6902.iter().zip(configured.json6902).enumerate() {
             self.watched_patch(k, p, loaded, acc, json6902 + i)?;
         }
-        replicas::apply(acc, &k.replicas, k.replica_fields.as_deref(), &self.config.replicas)
-            .map_err(|m| invalid(&k.file, m))?;
+        let specs = k.replica_fields.as_ref().unwrap_or(&self.go_config.replicas);
+        replicas::apply(acc, &k.replicas, specs).map_err(|m| invalid(&k.file, m))?;
         let bad_image = |m| invalid(&k.file, m);
         // kustomize runs one ImageTagTransformer per `images` entry, in
         // order: an entry sees the references the entries before it wrote.
+        // Each also runs over its image fields after its pass over every
+        // container list: an image in both is rewritten twice, which a
+        // tagSuffix shows.
+        let specs = k.image_fields.as_ref().unwrap_or(&self.go_config.images);
         for rule in &k.images {
             images::apply(acc, rule).map_err(bad_image)?;
-            match &k.image_fields {
-                Some(specs) => images::apply_fields(acc, rule, specs).map_err(bad_image)?,
-                None => {
-                    // The `images:` field also runs over kustomize's built-in
-                    // image fields, after its pass over every container list:
-                    // an image there is rewritten twice, which a tagSuffix shows.
-                    images::apply_fields(acc, rule, &images::builtin_fields())
-                        .map_err(bad_image)?;
-                    images::apply_fields(acc, rule, &self.config.images).map_err(bad_image)?;
-                }
-            }
+            images::apply_fields(acc, rule, specs).map_err(bad_image)?;
         }
         if k.hash_names {
             add_hashes(acc, false, &self.scopes);

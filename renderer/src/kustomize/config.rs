@@ -1,6 +1,5 @@
 //! Transformer configurations: field specs added by `configurations:` files and `crds:` schemas.
 
-use super::fieldspec::{FieldSpec, SELECTOR_LABELS, TEMPLATE_LABELS};
 use super::kustomization::{LabelSet, UserFieldSpec};
 use super::transform::name_reference::TargetGvk;
 use super::{Error, default_config, go_decode, go_sort};
@@ -11,8 +10,6 @@ use std::collections::HashMap;
 /// Field specs that extend the built-in tables of the transformers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
-    /// (referenced kind, field that names it).
-    pub name_reference: Vec<(String, UserFieldSpec)>,
     /// The `nameReference` entries of `configurations` as written (the
     /// referenced group, version and kind, and the referrers), in order:
     /// what kustomize merges into its table.
@@ -154,11 +151,6 @@ impl Config {
                         version: str_field(rm, "version"),
                         kind: str_field(rm, "kind"),
                     };
-                    if let Some(kind) = &target.kind {
-                        for spec in &referrers {
-                            c.name_reference.push((kind.clone(), spec.clone()));
-                        }
-                    }
                     c.name_back_refs.push((target, referrers));
                 }
             }
@@ -213,11 +205,6 @@ impl Config {
     /// version and kind select it: the same `configurations:` file reached
     /// from a base and its overlay applies once.
     pub fn merge(&mut self, other: Config) {
-        for (kind, spec) in other.name_reference {
-            if !self.name_reference.iter().any(|(k, s)| *k == kind && present(s, &spec)) {
-                self.name_reference.push((kind, spec));
-            }
-        }
         for (target, referrers) in other.name_back_refs {
             // Entries stay apart ([`Config::check_conflicts`] folds them as
             // kustomize does); only referrers an entry about the same target
@@ -354,9 +341,7 @@ impl Config {
     /// `MakeDefaultConfig` gives it: the built-in field specs of
     /// `default_config.yaml`, each list sorted ([`Config::go_sorted`]).
     /// Built from the table generated from that file (`default_config.rs`),
-    /// so no process parses and sorts it. Its `name_reference` (kiln's
-    /// flattened table for the transformer) stays empty: kustomize's
-    /// merges carry name references in `name_back_refs`.
+    /// so no process parses and sorts it.
     pub(crate) fn go_default() -> Config {
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let spec = |&(group, version, kind, path, create): &TableSpec| UserFieldSpec {
@@ -443,40 +428,44 @@ impl Config {
         Ok(merged.go_sorted())
     }
 
-    /// Fails where kustomize cannot merge the places of one `labels` entry:
-    /// its `fields`; with `includeSelectors`, then the `commonLabels` places
-    /// and the `labels` places of the configurations; else the latter, then
-    /// with `includeTemplates` the template places (whose defaults hold
-    /// `metadata/labels` too), then `metadata/labels`.
-    pub fn check_label_set(&self, set: &LabelSet) -> Result<(), String> {
+    /// The places one `labels` entry writes, as kustomize's configurator
+    /// merges them into the entry's `fields`: with `includeSelectors`, the
+    /// `commonLabels` list, then the `labels` list; else the `labels` list,
+    /// with `includeTemplates` the `templateLabels` list, then
+    /// `metadata/labels`. A built-in plugin config writes only at its own
+    /// field specs. Each merge skips a spec an earlier one for its path
+    /// covers, so a `configurations:` spec for one kind's `metadata/labels`
+    /// takes the place of the default spec of every kind. On a conflict,
+    /// kustomize's message.
+    pub fn label_set_specs(&self, set: &LabelSet) -> Result<Vec<UserFieldSpec>, String> {
         const LABELS: &str = "failed to merge labels: conflicting fieldspecs";
         if set.fields_only {
-            return Ok(());
+            return Ok(set.fields.clone());
         }
-        let templates = builtin_specs(&[TEMPLATE_LABELS], META_LABELS);
-        let meta = builtin_specs(&[], META_LABELS);
+        let meta =
+            UserFieldSpec { path: "metadata/labels".into(), create: true, ..Default::default() };
         let mut merged: Vec<&UserFieldSpec> = set.fields.iter().collect();
         if set.include_selectors {
-            let common = builtin_specs(&[SELECTOR_LABELS, TEMPLATE_LABELS], META_LABELS);
-            let all = self.common_labels.iter().chain(common.iter()).chain(self.labels.iter());
-            let ok = merge_specs(&mut merged, all, false);
-            return if ok { Ok(()) } else { Err(LABELS.to_string()) };
-        }
-        if !merge_specs(&mut merged, self.labels.iter(), false) {
-            return Err(LABELS.to_string());
-        }
-        if set.include_templates {
-            let all = self.template_labels.iter().chain(templates.iter());
+            let all = self.common_labels.iter().chain(self.labels.iter());
             if !merge_specs(&mut merged, all, false) {
+                return Err(LABELS.to_string());
+            }
+        } else {
+            if !merge_specs(&mut merged, self.labels.iter(), false) {
+                return Err(LABELS.to_string());
+            }
+            if set.include_templates
+                && !merge_specs(&mut merged, self.template_labels.iter(), false)
+            {
                 return Err("failed to merge template fieldSpec: conflicting fieldspecs".into());
             }
+            if !merge_specs(&mut merged, std::iter::once(&meta), false) {
+                return Err(LABELS.to_string());
+            }
         }
-        if merge_specs(&mut merged, meta.iter(), false) { Ok(()) } else { Err(LABELS.to_string()) }
+        Ok(merged.into_iter().cloned().collect())
     }
 }
-
-const META_LABELS: Option<FieldSpec> =
-    Some(FieldSpec { group: None, kind: None, path: "metadata/labels", create: true });
 
 /// kustomize's `Gvk.String`: `Kind.Version.Group`, blanks as `[noKind]`,
 /// `[noVer]`, `[noGrp]`.
@@ -503,35 +492,6 @@ pub(crate) fn gvk_order(
     let (group, version, kind) =
         (group.unwrap_or_default(), version.unwrap_or_default(), kind.unwrap_or_default());
     (super::order::kind_rank(kind), crate::resource::kustomize_gvk_string(group, version, kind))
-}
-
-/// kiln's built-in tables (and one more spec) as configuration specs.
-fn builtin_specs(specs: &[&[FieldSpec]], extra: Option<FieldSpec>) -> Vec<UserFieldSpec> {
-    specs.iter().flat_map(|t| t.iter()).chain(extra.iter()).map(user_form).collect()
-}
-
-/// A built-in spec as a configuration spec: kiln's tables name the core
-/// group where kustomize's name version v1.
-fn user_form(s: &FieldSpec) -> UserFieldSpec {
-    UserFieldSpec {
-        group: s.group.filter(|g| !g.is_empty()).map(str::to_string),
-        version: (s.group == Some("")).then(|| "v1".to_string()),
-        kind: s.kind.map(str::to_string),
-        path: s.path.to_string(),
-        create: s.create,
-    }
-}
-
-/// Whether kustomize leaves `spec` out of a list that starts with `first`
-/// (`FsSlice.MergeOne`): one of them is for its path and of kinds it
-/// selects (with another `create`, that is a conflict).
-pub fn covered(first: &[UserFieldSpec], spec: &UserFieldSpec) -> bool {
-    first.iter().any(|s| s.path == spec.path && selects(spec, s))
-}
-
-/// [`covered`] for a built-in spec.
-pub fn builtin_covered(first: &[UserFieldSpec], spec: &FieldSpec) -> bool {
-    covered(first, &user_form(spec))
 }
 
 /// Adds specs to `merged` as kustomize's `FsSlice.MergeAll` does: a spec
@@ -655,9 +615,6 @@ fn walk(defs: &Map, props: &Map, kind: &str, prefix: &str, c: &mut Config, seen:
             let referrer = spec(format!("{path}/{key}"));
             // kustomize takes the API version for the referenced object's
             // version: one with a group (`apps/v1`) selects nothing.
-            if !version.contains('/') {
-                c.name_reference.push((ref_kind.to_string(), referrer.clone()));
-            }
             let target = TargetGvk {
                 group: None,
                 version: Some(version.to_string()),
@@ -691,8 +648,8 @@ mod tests {
         let text = "nameReference:\n- kind: ConfigMap\n  fieldSpecs:\n  - kind: Widget\n    path: spec/ref\nimages:\n- kind: Widget\n  path: spec/image\n";
         let doc = yaml::parse_documents(text, "c.yaml").unwrap().remove(0);
         let c = Config::parse(&doc, "c.yaml").unwrap();
-        assert_eq!(c.name_reference.len(), 1);
-        assert_eq!(c.name_reference[0].0, "ConfigMap");
+        assert_eq!(c.name_back_refs.len(), 1);
+        assert_eq!(c.name_back_refs[0].0.kind.as_deref(), Some("ConfigMap"));
         assert_eq!(c.images[0].path, "spec/image");
         assert!(Config::parse(&Value::Int(1), "c").is_err());
     }
@@ -705,7 +662,6 @@ mod tests {
         let text = include_str!("default_config.yaml");
         let doc = yaml::parse_documents(text, "default_config.yaml").unwrap().remove(0);
         let mut want = Config::parse(&doc, "default_config.yaml").unwrap().go_sorted();
-        want.name_reference.clear();
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kustomize/default_config.rs");
         if std::env::var_os("KILN_BLESS").is_some() {
             std::fs::write(path, table_source(&mut want)).unwrap();

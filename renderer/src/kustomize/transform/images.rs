@@ -193,20 +193,8 @@ pub fn apply(resources: &mut [Resource], image: &Image) -> Result<(), String> {
     Ok(())
 }
 
-/// kustomize's built-in image fields (its default `images` configuration).
-pub fn builtin_fields() -> Vec<UserFieldSpec> {
-    [
-        "spec/containers[]/image",
-        "spec/initContainers[]/image",
-        "spec/template/spec/containers[]/image",
-        "spec/template/spec/initContainers[]/image",
-    ]
-    .into_iter()
-    .map(|path| UserFieldSpec { path: path.to_string(), ..UserFieldSpec::default() })
-    .collect()
-}
-
-/// Applies one `images` entry at the image fields named by configurations.
+/// Applies one `images` entry at image fields: an ImageTagTransformer's own
+/// field specs, or kustomize's merged `images` list.
 pub fn apply_fields(
     resources: &mut [Resource],
     image: &Image,

@@ -16,22 +16,22 @@ use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
 use crate::resource::{Gvk, ResId, Resource, SchemaScopes, Step};
 use crate::value::Value;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
 /// The kind a reference points to, as kustomize selects it.
 #[derive(Debug, Clone)]
 struct TargetSel {
-    kind: String,
+    kind: Option<String>,
     group: Option<String>,
     version: Option<String>,
 }
 
 impl TargetSel {
+    /// kustomize's `Gvk.IsSelected`: each of the entry's group, version
+    /// and kind that is set must be equal.
     fn selects(&self, gvk: &Gvk) -> bool {
-        self.kind == gvk.kind
+        self.kind.as_ref().is_none_or(|k| *k == gvk.kind)
             && self.group.as_ref().is_none_or(|g| *g == gvk.group)
             && self.version.as_ref().is_none_or(|v| *v == gvk.version)
     }
@@ -56,224 +56,20 @@ impl Entry {
     }
 }
 
-/// Workload kinds and where their pod spec lives.
-const POD_SPECS: &[(&str, &str)] = &[
-    ("Pod", "spec"),
-    ("PodTemplate", "template/spec"),
-    ("Deployment", "spec/template/spec"),
-    ("ReplicaSet", "spec/template/spec"),
-    ("DaemonSet", "spec/template/spec"),
-    ("StatefulSet", "spec/template/spec"),
-    ("Job", "spec/template/spec"),
-    ("CronJob", "spec/jobTemplate/spec/template/spec"),
-    ("ReplicationController", "spec/template/spec"),
-];
-
-/// Pod-spec fields per referenced kind, with the workload kinds that carry
-/// them (kustomize's table leaves some workloads out of some fields).
-const POD_SPEC_REFS: &[(&str, &str, &[&str])] = &[
-    ("ConfigMap", "volumes/configMap/name", CM_KINDS),
-    ("ConfigMap", "containers/env/valueFrom/configMapKeyRef/name", CM_KINDS),
-    ("ConfigMap", "initContainers/env/valueFrom/configMapKeyRef/name", CM_KINDS),
-    ("ConfigMap", "containers/envFrom/configMapRef/name", CM_KINDS),
-    ("ConfigMap", "initContainers/envFrom/configMapRef/name", CM_KINDS),
-    ("ConfigMap", "volumes/projected/sources/configMap/name", CM_KINDS),
-    ("Secret", "volumes/secret/secretName", CM_KINDS),
-    ("Secret", "containers/env/valueFrom/secretKeyRef/name", CM_KINDS),
-    ("Secret", "initContainers/env/valueFrom/secretKeyRef/name", CM_KINDS),
-    ("Secret", "containers/envFrom/secretRef/name", CM_KINDS),
-    ("Secret", "initContainers/envFrom/secretRef/name", CM_KINDS),
-    ("Secret", "imagePullSecrets/name", CM_KINDS),
-    ("Secret", "volumes/projected/sources/secret/name", CM_KINDS),
-    ("ServiceAccount", "serviceAccountName", WORKLOADS),
-    ("PersistentVolumeClaim", "volumes/persistentVolumeClaim/claimName", WORKLOADS),
-    ("PriorityClass", "priorityClassName", WORKLOADS),
-];
-
-/// Workloads whose ConfigMap and Secret references kustomize follows.
-const CM_KINDS: &[&str] = &[
-    "Pod",
-    "PodTemplate",
-    "Deployment",
-    "ReplicaSet",
-    "DaemonSet",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-];
-
-/// Workloads whose account, claim and priority class references kustomize follows.
-const WORKLOADS: &[&str] =
-    &["Pod", "StatefulSet", "Deployment", "ReplicationController", "CronJob", "Job", "DaemonSet"];
-
-/// Other referrers: (referenced kind, referrer kind, referrer group, path).
-const OTHER_REFS: &[(&str, &str, Option<&str>, &str)] = &[
-    ("Deployment", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
-    ("ReplicationController", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
-    ("ReplicaSet", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
-    ("StatefulSet", "HorizontalPodAutoscaler", None, "spec/scaleTargetRef/name"),
-    ("ConfigMap", "Node", None, "spec/configSource/configMap"),
-    ("ConfigMap", "Role", None, "rules/resourceNames"),
-    ("ConfigMap", "ClusterRole", None, "rules/resourceNames"),
-    (
-        "ConfigMap",
-        "Ingress",
-        None,
-        "metadata/annotations/nginx.ingress.kubernetes.io\\/fastcgi-params-configmap",
-    ),
-    ("Secret", "Ingress", None, "spec/tls/secretName"),
-    ("Secret", "Ingress", None, "metadata/annotations/ingress.kubernetes.io\\/auth-secret"),
-    ("Secret", "Ingress", None, "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-secret"),
-    (
-        "Secret",
-        "Ingress",
-        None,
-        "metadata/annotations/nginx.ingress.kubernetes.io\\/auth-tls-secret",
-    ),
-    ("Secret", "ServiceAccount", None, "imagePullSecrets/name"),
-    ("Secret", "StorageClass", None, "parameters/secretName"),
-    ("Secret", "StorageClass", None, "parameters/adminSecretName"),
-    ("Secret", "StorageClass", None, "parameters/userSecretName"),
-    ("Secret", "StorageClass", None, "parameters/secretRef"),
-    ("Secret", "Role", None, "rules/resourceNames"),
-    ("Secret", "ClusterRole", None, "rules/resourceNames"),
-    (
-        "Secret",
-        "Service",
-        Some("serving.knative.dev"),
-        "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
-    ),
-    ("Secret", "PersistentVolume", None, "spec/azureFile/secretName"),
-    ("Service", "StatefulSet", Some("apps"), "spec/serviceName"),
-    ("Service", "Ingress", None, "spec/rules/http/paths/backend/serviceName"),
-    ("Service", "Ingress", None, "spec/backend/serviceName"),
-    ("Service", "Ingress", None, "spec/rules/http/paths/backend/service/name"),
-    ("Service", "Ingress", None, "spec/defaultBackend/service/name"),
-    ("Service", "APIService", Some("apiregistration.k8s.io"), "spec/service/name"),
-    (
-        "Service",
-        "ValidatingWebhookConfiguration",
-        Some("admissionregistration.k8s.io"),
-        "webhooks/clientConfig/service",
-    ),
-    (
-        "Service",
-        "MutatingWebhookConfiguration",
-        Some("admissionregistration.k8s.io"),
-        "webhooks/clientConfig/service",
-    ),
-    ("Service", "HTTPRoute", None, "spec/rules/backendRefs/name"),
-    ("Role", "RoleBinding", Some(RBAC), "roleRef/name"),
-    ("ClusterRole", "RoleBinding", Some(RBAC), "roleRef/name"),
-    ("ClusterRole", "ClusterRoleBinding", Some(RBAC), "roleRef/name"),
-    ("ServiceAccount", "RoleBinding", Some(RBAC), "subjects"),
-    ("ServiceAccount", "ClusterRoleBinding", Some(RBAC), "subjects"),
-    ("PersistentVolume", "PersistentVolumeClaim", None, "spec/volumeName"),
-    ("PersistentVolume", "ClusterRole", None, "rules/resourceNames"),
-    ("StorageClass", "PersistentVolume", None, "spec/storageClassName"),
-    ("StorageClass", "PersistentVolumeClaim", None, "spec/storageClassName"),
-    ("StorageClass", "StatefulSet", None, "spec/volumeClaimTemplates/spec/storageClassName"),
-    ("IngressClass", "Ingress", None, "spec/ingressClassName"),
-    (
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        Some(ADMISSION),
-        "spec/policyName",
-    ),
-];
-
-const ADMISSION: &str = "admissionregistration.k8s.io";
-
-const RBAC: &str = "rbac.authorization.k8s.io";
-
-/// How kustomize's table selects each referenced kind (group and version).
-fn target_sel(kind: &str) -> TargetSel {
-    let (group, version) = match kind {
-        "Deployment" | "ReplicationController" | "ReplicaSet" | "StatefulSet" => (None, None),
-        "Role" | "ClusterRole" => (Some(RBAC), None),
-        "ValidatingAdmissionPolicy" => (Some(ADMISSION), None),
-        "StorageClass" => (Some("storage.k8s.io"), Some("v1")),
-        "PriorityClass" => (Some("scheduling.k8s.io"), Some("v1")),
-        // kustomize writes the group of IngressClass as `networking.k8s.io/v1`,
-        // which no object's group equals: its references are never updated.
-        "IngressClass" => (Some("networking.k8s.io/v1"), Some("v1")),
-        _ => (None, Some("v1")),
-    };
-    TargetSel {
-        kind: kind.to_string(),
-        group: group.map(str::to_string),
-        version: version.map(str::to_string),
-    }
-}
-
-fn spec(kind: &str, group: Option<&str>, path: String) -> UserFieldSpec {
-    UserFieldSpec {
-        group: group.map(str::to_string),
-        version: None,
-        kind: Some(kind.to_string()),
-        path,
-        create: false,
-    }
-}
-
-/// kustomize's built-in table in the order it is written, before sorting.
-fn builtin_unsorted() -> Vec<Entry> {
+/// The table: kustomize's merged `nameReference` list (its defaults, the
+/// `configurations:` and `crds:` reached), in its order: kustomize resolves
+/// an object's references in that order, so which of two bad references
+/// fails first, and what the message shows of the object then, depend on it.
+fn table(refs: &[(TargetGvk, Vec<UserFieldSpec>)]) -> Vec<Entry> {
     let mut out = Vec::new();
-    for (target, field, kinds) in POD_SPEC_REFS {
-        for (workload, pod) in POD_SPECS.iter().filter(|(k, _)| kinds.contains(k)) {
-            out.push(Entry::new(
-                target_sel(target),
-                spec(workload, None, format!("{pod}/{field}")),
-            ));
-        }
-    }
-    for (target, kind, group, path) in OTHER_REFS {
-        out.push(Entry::new(target_sel(target), spec(kind, *group, path.to_string())));
-    }
-    out
-}
-
-/// kustomize's built-in table, sorted as [`table`] sorts it: built once,
-/// as every build without `configurations` uses it as it is.
-static BUILTIN: LazyLock<Vec<Entry>> = LazyLock::new(|| sorted(builtin_unsorted()));
-
-/// The built-in table followed by the entries of `configurations` and CRDs.
-fn table(extra: &[(String, UserFieldSpec)]) -> Cow<'static, [Entry]> {
-    if extra.is_empty() {
-        return Cow::Borrowed(BUILTIN.as_slice());
-    }
-    let mut out = builtin_unsorted();
-    // kustomize merges a configured referrer into the entry of its
-    // referenced kind, after the fields that entry has; a kind it has no
-    // entry for gets a new one at the end.
-    for (kind, referrer) in extra {
-        let entry = Entry::new(
-            TargetSel { kind: kind.clone(), group: None, version: None },
-            referrer.clone(),
-        );
-        match out.iter().rposition(|e| e.target.kind == *kind) {
-            Some(last) => out.insert(last + 1, entry),
-            None => out.push(entry),
-        }
-    }
-    Cow::Owned(sorted(out))
-}
-
-/// kustomize sorts its table by the referenced group, version and kind
-/// (`Gvk.IsLessThan`: the kind's place in its legacy order, then
-/// `group_version_kind`), and resolves an object's references in that
-/// order: which of two bad references fails first, and what the message
-/// shows of the object then, depend on it.
-fn sorted(mut out: Vec<Entry>) -> Vec<Entry> {
-    out.sort_by_cached_key(|e| {
-        let t = &e.target;
-        let gvk = Gvk {
-            group: t.group.clone().unwrap_or_default(),
-            version: t.version.clone().unwrap_or_default(),
-            kind: t.kind.clone(),
+    for (target, referrers) in refs {
+        let sel = TargetSel {
+            kind: target.kind.clone(),
+            group: target.group.clone(),
+            version: target.version.clone(),
         };
-        (crate::kustomize::order::kind_rank(&t.kind), gvk.kustomize_string())
-    });
+        out.extend(referrers.iter().map(|r| Entry::new(sel.clone(), r.clone())));
+    }
     out
 }
 
@@ -466,14 +262,24 @@ fn slots(r: &mut Resource, entry: &Entry) -> Result<Vec<Vec<Step>>, Error> {
     }
 }
 
-/// Updates references to renamed objects, in the built-in fields and in
-/// those `extra` names (from `configurations` and CRD schemas).
+/// Updates references to renamed objects, at the fields of `refs`:
+/// kustomize's merged `nameReference` list of the top kustomization.
 pub fn apply(
     resources: &mut [Resource],
-    extra: &[(String, UserFieldSpec)],
+    refs: &[(TargetGvk, Vec<UserFieldSpec>)],
     scopes: &SchemaScopes,
 ) -> Result<(), Error> {
-    let entries = table(extra);
+    let entries = table(refs);
+    // The entries whose referrer selects each kind, found once per kind.
+    let mut by_kind: HashMap<Gvk, Vec<usize>> = HashMap::new();
+    let mut entries_of = |gvk: &Gvk| -> Vec<usize> {
+        by_kind
+            .entry(gvk.clone())
+            .or_insert_with(|| {
+                (0..entries.len()).filter(|&i| entries[i].referrer.matches(gvk)).collect()
+            })
+            .clone()
+    };
     for r in resources.iter().filter(|r| r.gvk().kind == "RoleBinding") {
         let gvk = r.gvk();
         if entries.iter().any(|e| e.referrer.matches(&gvk)) {
@@ -484,8 +290,8 @@ pub fn apply(
         // Nothing was renamed, but kustomize walks every referrer's fields
         // all the same, and a scalar where the walk goes on stops it.
         for r in resources.iter() {
-            for entry in entries.iter().filter(|e| e.referrer.matches(&r.orig_id.gvk)) {
-                if let Some(e) = blocked(r, entry) {
+            for i in entries_of(&r.orig_id.gvk) {
+                if let Some(e) = blocked(r, &entries[i]) {
                     return Err(e);
                 }
             }
@@ -513,7 +319,7 @@ pub fn apply(
         // kustomize picks a referrer's fields by the kind it was loaded as
         // (a patch that changed its kind does not change its fields).
         let mine: Vec<&Entry> =
-            entries.iter().filter(|e| e.referrer.matches(&res.orig_id.gvk)).collect();
+            entries_of(&res.orig_id.gvk).into_iter().map(|i| &entries[i]).collect();
         if mine.is_empty() {
             continue;
         }

@@ -1,21 +1,18 @@
 //! `namePrefix:` and `nameSuffix:`.
 
+use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::images;
-use crate::kustomize::{config, fieldspec};
 use crate::resource::{NodeTexts, Resource, Step, retext};
 
-/// Fields besides `metadata.name` that `configurations` name: prefix fields
-/// and suffix fields.
+/// The fields that get the prefix and the suffix: only objects that a spec
+/// with path `metadata/name` selects are renamed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExtraFields<'a> {
-    /// `namePrefix` field specs.
+    /// Prefix field specs.
     pub prefix: &'a [UserFieldSpec],
-    /// `nameSuffix` field specs.
+    /// Suffix field specs.
     pub suffix: &'a [UserFieldSpec],
-    /// A plugin config's own field specs: only objects that one with path
-    /// `metadata/name` selects are renamed (`None`: every object).
-    pub names: Option<&'a [UserFieldSpec]>,
     /// Whether the specs are kustomize's merged transformer configuration,
     /// sorted by group, version and kind (see [`affix_one`]); a plugin
     /// config's own specs keep their order, the name first.
@@ -66,11 +63,9 @@ fn null_slots(r: &mut Resource, path: &str) -> Vec<Vec<Step>> {
 
 /// Adds one affix (`add`: the prefix, or the suffix) to one object: its
 /// name, and the fields `specs` name. With `extra.sorted`, the specs are
-/// kustomize's merged configuration, which holds the built-in
-/// `metadata/name` spec too and is sorted by group, version and kind
+/// kustomize's merged configuration, sorted by group, version and kind
 /// (`Gvk.IsLessThan`): kustomize walks them in that order, renaming the
-/// object where the name's spec comes, so a spec sorted before it fails
-/// with the object's old name.
+/// object where the name's spec comes.
 fn affix_one(
     r: &mut Resource,
     add: (&str, &str),
@@ -90,30 +85,22 @@ fn affix_one(
     if skip {
         return Ok(());
     }
-    let selected = extra
-        .names
-        .is_none_or(|specs| specs.iter().any(|s| s.path == "metadata/name" && s.matches(&gvk)));
-    // Each field spec stands alone: an object whose name no spec selects
-    // still gets the affix in its other fields. A `configurations` spec for
-    // `metadata/name` takes the place of the built-in one, which names every
-    // kind (kustomize merges the built-in specs into the user's and drops one
-    // a user spec for the same path already covers).
-    let renames = {
-        let mut own = specs.iter().filter(|s| s.path == "metadata/name").peekable();
-        own.peek().is_none() || own.any(|s| s.matches(&gvk))
-    };
-    let rename = selected && renames;
+    let is_name = |s: &UserFieldSpec| s.path == "metadata/name" && s.matches(&gvk);
+    let rename = specs.iter().any(is_name);
     // The field specs in the order kustomize walks them, `None` standing for
-    // the name.
-    let mut order: Vec<Option<&UserFieldSpec>> = vec![None];
-    order.extend(specs.iter().filter(|s| s.matches(&gvk) && s.path != "metadata/name").map(Some));
-    if extra.sorted {
-        order.sort_by_cached_key(|s| match s {
-            None => config::gvk_order(None, None, None),
-            Some(s) => {
-                config::gvk_order(s.group.as_deref(), s.version.as_deref(), s.kind.as_deref())
-            }
-        });
+    // the name: a plugin config's specs after the name, the merged
+    // configuration's in its order, the name where its first spec for the
+    // name comes (a spec sorted before it fails with the object's old name).
+    let mut order: Vec<Option<&UserFieldSpec>> = Vec::new();
+    if !extra.sorted {
+        order.push(None);
+    }
+    for s in specs.iter().filter(|s| s.matches(&gvk)) {
+        if s.path != "metadata/name" {
+            order.push(Some(s));
+        } else if extra.sorted && !order.contains(&None) {
+            order.push(None);
+        }
     }
     let mut written = Vec::new();
     for spec in order {

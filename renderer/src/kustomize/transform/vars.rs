@@ -1,10 +1,11 @@
 //! `vars:`: `$(NAME)` substitution in kustomize's var reference fields.
 
-use crate::kustomize::fieldspec::{self, FieldSpec};
+use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
 use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::value::{Map, Value};
+use std::collections::HashMap;
 
 /// One `vars` entry, bound to the object it names when it was declared.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,61 +205,6 @@ fn same_ns(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Where `$(VAR)` is expanded: kustomize's built-in `varReference` table.
-fn var_reference_specs() -> Vec<FieldSpec> {
-    const POD_SPECS: &[(&str, &str)] = &[
-        ("Pod", "spec"),
-        ("Deployment", "spec/template/spec"),
-        ("ReplicaSet", "spec/template/spec"),
-        ("DaemonSet", "spec/template/spec"),
-        ("StatefulSet", "spec/template/spec"),
-        ("Job", "spec/template/spec"),
-        ("CronJob", "spec/jobTemplate/spec/template/spec"),
-    ];
-    const IN_CONTAINER: &[&str] = &["args", "command", "env/value", "volumeMounts/mountPath"];
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let spec = |kind: Option<&'static str>, path: &'static str| FieldSpec {
-        group: None,
-        kind,
-        path,
-        create: false,
-    };
-    let mut out = vec![
-        spec(None, "metadata/annotations"),
-        spec(None, "metadata/labels"),
-        spec(Some("Ingress"), "spec/rules/host"),
-        spec(Some("Ingress"), "spec/tls/hosts"),
-        spec(Some("Ingress"), "spec/tls/secretName"),
-        spec(Some("Service"), "spec/ports/port"),
-        spec(Some("Service"), "spec/ports/targetPort"),
-        spec(Some("StatefulSet"), "spec/volumeClaimTemplates/spec/nfs/server"),
-        spec(Some("PersistentVolume"), "spec/nfs/server"),
-        // kubectl kustomize v5.5 also expands the Deployment's template
-        // annotations, and its table gives a CronJob's NFS server one level
-        // short of the pod spec (`template/volumes`, not
-        // `template/spec/volumes`): that path is expanded, the pod spec's is not.
-        spec(Some("Deployment"), "spec/template/metadata/annotations"),
-        spec(Some("CronJob"), "spec/jobTemplate/spec/template/volumes/nfs/server"),
-    ];
-    for (kind, pod) in POD_SPECS {
-        for list in ["containers", "initContainers"] {
-            for field in IN_CONTAINER {
-                out.push(spec(Some(kind), leak(format!("{pod}/{list}/{field}"))));
-            }
-        }
-        if !matches!(*kind, "StatefulSet" | "CronJob") {
-            out.push(spec(Some(kind), leak(format!("{pod}/volumes/nfs/server"))));
-        }
-    }
-    out
-}
-
-/// The built-in `varReference` specs, built once.
-pub fn specs() -> &'static [FieldSpec] {
-    static SPECS: std::sync::OnceLock<Vec<FieldSpec>> = std::sync::OnceLock::new();
-    SPECS.get_or_init(var_reference_specs)
-}
-
 /// Reads a field by a `.`-separated path where `name[N]` indexes a list.
 fn field_value(v: &Value, path: &str) -> Option<Value> {
     let mut segs = Vec::new();
@@ -291,11 +237,13 @@ fn field_value(v: &Value, path: &str) -> Option<Value> {
     Some(cur.clone())
 }
 
-/// Resolves the vars against the finished objects and expands `$(NAME)`.
+/// Resolves the vars against the finished objects and expands `$(NAME)`
+/// at the fields of `specs`: kustomize's merged `varReference` list of the
+/// top kustomization.
 pub fn resolve(
     resources: &mut [Resource],
     vars: &[BoundVar],
-    extra: &[UserFieldSpec],
+    specs: &[UserFieldSpec],
 ) -> Result<(), String> {
     if vars.is_empty() {
         return Ok(());
@@ -343,16 +291,15 @@ pub fn resolve(
             values.push((b.var.name.clone(), v));
         }
     }
+    // The paths that select each kind, found once per kind.
+    let mut by_kind: HashMap<Gvk, Vec<&str>> = HashMap::new();
     for r in resources.iter_mut() {
-        let gvk = r.gvk();
-        let paths = specs()
-            .iter()
-            .filter(|s| s.matches(&gvk))
-            .map(|s| s.path)
-            .chain(extra.iter().filter(|s| s.matches(&gvk)).map(|s| s.path.as_str()));
+        let paths = by_kind.entry(r.gvk()).or_insert_with_key(|gvk| {
+            specs.iter().filter(|s| s.matches(gvk)).map(|s| s.path.as_str()).collect()
+        });
         let mut error = None;
         let id = r.id();
-        for path in paths {
+        for &path in paths.iter() {
             fieldspec::visit_mut_node(&mut r.value, path, &mut |at, slot| {
                 // kustomize walks the keys of a map it substitutes in and
                 // refuses one that is not a string.
