@@ -371,10 +371,11 @@ pub struct Resource {
     /// keeps the node's tag and fails when it next reads the object as
     /// data, unless a later step wrote the field again.
     pub mistyped: Vec<(String, String, String)>,
-    /// Where a replacement created a field (the path in the object, not
-    /// the path text that reached it): kyaml's node there has no tag, so
-    /// any later text is read by its looks.
-    pub untagged: Vec<Vec<Step>>,
+    /// Where a replacement created a scalar field (the path in the object,
+    /// not the path text that reached it), with the text it last wrote
+    /// there: kyaml's node has no tag, so the text is read by its looks,
+    /// and kustomize's var step takes it for a string.
+    pub untagged: Vec<(Vec<Step>, String)>,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,

@@ -1042,10 +1042,7 @@ fn write_path(
         // A field a replacement created has no tag, whichever path text
         // reaches it later: its text is read by its looks (an empty one
         // is a null that takes any text).
-        let untagged = hits_made_key || r.untagged.contains(&at);
-        if (fresh || hits_made_key) && !untagged {
-            made_untagged.push(at);
-        }
+        let untagged = hits_made_key || r.untagged.iter().any(|(p, _)| *p == at);
         let was_null = was_null && !untagged;
         let mut v = value.clone();
         // kyaml copies only the text of a node into a scalar the object
@@ -1092,6 +1089,9 @@ fn write_path(
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
             let text = if o.delimiter.is_empty() { text_of(&v, fresh) } else { scalar_text(&v) };
+            if untagged || fresh {
+                made_untagged.push((at.clone(), text.clone()));
+            }
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
             let kept_tag = match &*slot {
@@ -1178,7 +1178,10 @@ fn write_path(
             r.scalar_texts.push((path, text.to_string()));
         }
     }
-    r.untagged.extend(made_untagged);
+    for (at, text) in made_untagged {
+        r.untagged.retain(|(p, _)| *p != at);
+        r.untagged.push((at, text));
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use crate::kustomize::fieldspec::{self, FieldSpec};
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::value::{Map, Value};
 
 /// One `vars` entry, bound to the object it names when it was declared.
@@ -366,7 +366,10 @@ pub fn resolve(
                         key.text,
                         key.tag
                     ));
-                } else if let Err(e) = substitute(slot, &values) {
+                } else if let Err(e) = {
+                    untagged_as_strings(at, slot, &r.untagged);
+                    substitute(slot, &values)
+                } {
                     error.get_or_insert(format!(
                         "considering field '{path}' of object {}: {}{e}",
                         id.kustomize_form(),
@@ -380,6 +383,40 @@ pub fn resolve(
         }
     }
     Ok(())
+}
+
+/// Turns the scalars of a field (or of the map or list it holds) that a
+/// replacement created into strings of their text. kyaml made those nodes
+/// without a tag, and kustomize's var step rewrites every string-like node
+/// of its fields as a `!!str` (so `5` becomes `"5"`, an empty text `""`).
+/// A value no longer what the text reads as was written since by another
+/// step, which gave the node a tag.
+fn untagged_as_strings(at: &[Step], slot: &mut Value, untagged: &[(Vec<Step>, String)]) {
+    let retext = |path: &[Step], v: &mut Value| {
+        if let Some((_, text)) = untagged.iter().find(|(p, _)| p == path) {
+            if *v == crate::yaml::resolve::resolve_plain(text) {
+                *v = Value::String(text.clone());
+            }
+        }
+    };
+    let mut path = at.to_vec();
+    match slot {
+        Value::Map(m) => {
+            for (key, v) in m.iter_mut() {
+                path.push(Step::Key(key.clone()));
+                retext(&path, v);
+                path.pop();
+            }
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                path.push(Step::Index(i));
+                retext(&path, v);
+                path.pop();
+            }
+        }
+        v => retext(&path, v),
+    }
 }
 
 /// Substitutes the vars in one field, as kustomize does: in a string, in the
