@@ -1839,11 +1839,26 @@ impl Builder<'_> {
                         )
                     };
                     let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
-                    for doc in yaml::parse_documents(&text, &path)
-                        .map_err(|e| configuring(e.into()))?
-                        .into_iter()
-                        .filter(|d| !d.is_null())
-                    {
+                    // sigs.k8s.io/yaml reads the first document only, and
+                    // kustomize takes a list or a map from it.
+                    let doc = yaml::parse_first_document_helm(&text, &path)
+                        .map_err(|e| configuring(e.into()))?;
+                    let unsupported = match &doc {
+                        None | Some(Value::Null) => Some("invalid"),
+                        Some(Value::String(_)) => Some("string"),
+                        Some(Value::Bool(_)) => Some("bool"),
+                        Some(Value::Int(_) | Value::Uint(_) | Value::Float(_)) => Some("float64"),
+                        _ => None,
+                    };
+                    if let Some(kind) = unsupported {
+                        return Err(configuring(invalid(
+                            &path,
+                            format!(
+                                "unsupported replacement type encountered within replacement path: {kind}"
+                            ),
+                        )));
+                    }
+                    if let Some(doc) = doc {
                         let doc = go_decode::replacements_in_file(&doc);
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
