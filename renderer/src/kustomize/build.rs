@@ -3093,6 +3093,10 @@ fn read_build_annotations(r: &mut Resource) {
     if note("needsHashSuffix").as_deref() == Some("enabled") {
         r.needs_hash = true;
     }
+    let list = |text: Option<String>| -> Vec<String> {
+        text.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default()
+    };
+    r.affixes = (list(note("prefixes")), list(note("suffixes")));
     if let (Some(names), Some(namespaces), Some(kinds)) =
         (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
     {
