@@ -380,8 +380,9 @@ struct Hits<'v> {
     /// kyaml finds the field and adds the rest under the null scalar, where
     /// it is lost, so nothing changes and nothing fails.
     lost: usize,
-    /// A list index past the end that `create` could not make (kyaml makes
-    /// only the item one past the end): the index and the list's length.
+    /// The first list index past the end (at the end when not creating;
+    /// kyaml creates only the item one past the end): the index and the
+    /// list's length.
     beyond: Option<(usize, usize)>,
     /// Go's error for a `[key=value]` whose value is no regular expression,
     /// or kyaml's for a wildcard on a map or scalar.
@@ -578,10 +579,12 @@ fn find<'v>(
             if let Ok(i) = seg.parse::<usize>() {
                 let existed = i < items.len();
                 // kyaml appends the item one past the end when it creates.
+                // An index past that (or, finding only, at the end) fails
+                // the whole field path, whatever other list items give.
                 if i == items.len() && create.is_some() {
                     items.push(fresh(rest));
-                } else if i > items.len() && create.is_some() {
-                    out.beyond = Some((i, items.len()));
+                } else if i >= items.len() {
+                    out.beyond.get_or_insert((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
                     find_item(item, i, existed && rest.is_empty(), rest, create, how, out);
@@ -1004,9 +1007,17 @@ fn write_path(
     if !in_place {
         forget_written(&mut r.written, &segs);
     }
+    let find = if o.create { "find or create" } else { "find" };
     if let Some(e) = hits.error {
-        let find = if o.create { "find or create" } else { "find" };
         return Err(format!("unable to {find} field {fp:?} in replacement target: {e}"));
+    }
+    let beyond = |(i, n)| {
+        format!(
+            "unable to {find} field {fp:?} in replacement target: index {i} specified but only {n} elements found"
+        )
+    };
+    if let Some(at) = hits.beyond.filter(|_| !hits.slots.is_empty() || hits.lost > 0) {
+        return Err(beyond(at));
     }
     if hits.slots.is_empty() && hits.lost == 0 {
         // kyaml refuses a `[...]` path element that is not `name=value`
@@ -1017,10 +1028,8 @@ fn write_path(
             format!(
                 "unable to find or create field {fp:?} in replacement target: list path element must contain fieldName=fieldValue for element to match"
             )
-        } else if let (true, Some((i, n))) = (o.create, hits.beyond) {
-            format!(
-                "unable to find or create field {fp:?} in replacement target: index {i} specified but only {n} elements found"
-            )
+        } else if let Some(at) = hits.beyond {
+            beyond(at)
         } else if o.create {
             format!("unable to find or create field {fp:?} in replacement target")
         } else {
