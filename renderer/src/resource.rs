@@ -271,6 +271,10 @@ pub struct Resource {
     /// Earlier identities, oldest first, so references written against a
     /// name or kind from before a rename or kind change can still be found.
     pub prev_ids: Vec<PrevId>,
+    /// The prefixes and the suffixes `namePrefix`/`nameSuffix` (or their
+    /// builtin transformer) gave its name, oldest first, as kustomize notes
+    /// them in its build annotations; a rename by a patch adds none.
+    pub affixes: (Vec<String>, Vec<String>),
     /// Whether a hash suffix of its content will be appended to the name
     /// (generated ConfigMaps and Secrets).
     pub needs_hash: bool,
@@ -686,6 +690,7 @@ impl Resource {
             source: source.into(),
             orig_id: ResId::default(),
             prev_ids: Vec::new(),
+            affixes: (Vec::new(), Vec::new()),
             needs_hash: false,
             allowed_changes: (false, false),
             generator_behavior: None,

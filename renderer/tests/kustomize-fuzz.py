@@ -41,6 +41,10 @@ replacements from generated objects, image references with ports and digests, li
 JSON 6902 move/copy/test, CRD field specs); --mode rich extends each tree with kustomization
 features the others write rarely or never (see RichGen: `labels` fields, sort options, per-generator
 options, kind changes, OpenAPI merge keys and scopes, `crds:`, configurations beside the defaults);
+--mode real draws trees of its own shaped like real GitOps repositories (see RealGen: a Flux v2
+fleet of clusters/apps/infrastructure, cloud-platform-environments namespace folders, or apps with
+base/overlays/components; Flux, cert-manager and Argo objects patched by label, annotation and regex
+targets; generators merged level upon level; replacements across bases; sortOptions at the top);
 the default mode, classic, draws the same trees as before the mode existed.
 Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
 tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
@@ -2353,6 +2357,727 @@ class RichGen(WideGen):
         return objs
 
 
+# Images of real repositories, some pinned by digest, and the `images:` names that meet them.
+REAL_IMAGES = ["ghcr.io/stefanprodan/podinfo:6.5.0", "ghcr.io/stefanprodan/podinfo@sha256:" + "1" * 64,
+               "nginx:1.25.3", "docker.io/library/redis:7.2@sha256:" + "2" * 64,
+               "quay.io/jetstack/cert-manager-controller:v1.13.2", "registry.local:5000/team/api:2.0",
+               "ministryofjustice/cloud-platform-app:1.0", "argoproj/rollouts-demo:blue"]
+REAL_IMAGE_NAMES = ["ghcr.io/stefanprodan/podinfo", "nginx", "docker.io/library/redis", "redis",
+                    "quay.io/jetstack/cert-manager-controller", "registry.local:5000/team/api",
+                    "ministryofjustice/cloud-platform-app", "argoproj/rollouts-demo"]
+# Custom kinds of GitOps repositories: kind -> apiVersion (no CRD in the tree, as in most real repos).
+REAL_APIS = {"HelmRelease": "helm.toolkit.fluxcd.io/v2", "HelmRepository": "source.toolkit.fluxcd.io/v1",
+             "GitRepository": "source.toolkit.fluxcd.io/v1", "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
+             "Certificate": "cert-manager.io/v1", "ClusterIssuer": "cert-manager.io/v1",
+             "Rollout": "argoproj.io/v1alpha1", "ServiceMonitor": "monitoring.coreos.com/v1",
+             "PrometheusRule": "monitoring.coreos.com/v1", "Deployment": "apps/v1",
+             "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
+             "RoleBinding": "rbac.authorization.k8s.io/v1", "HorizontalPodAutoscaler": "autoscaling/v2",
+             "PodDisruptionBudget": "policy/v1"}
+REAL_APPS = ["podinfo", "redis", "frontend", "api"]
+REAL_ENVS = ["staging", "production", "dev"]
+
+
+class RealGen(Gen):
+    """--mode real: trees shaped like real GitOps repositories, drawn from
+    random.Random(f"{S}:{i}:real"). One of three layouts: a Flux v2 fleet (clusters/<env> listing
+    flux-system with its bootstrap patches, infrastructure/controllers and configs, apps/<env>
+    overlays over apps/base/<app>, the Flux Kustomization/HelmRelease/HelmRepository objects
+    themselves), cloud-platform-environments namespace folders (namespaces/<cluster>/<ns> with
+    Namespace, RBAC, LimitRange, ResourceQuota, NetworkPolicy, monitoring, sharing components),
+    or apps with base/overlays/components. Overlays carry what such repos use: namespaces,
+    suffixes, `labels` with `fields` for custom kinds, images with tags and digests, replicas,
+    patches on HelmReleases, Certificates and Argo Rollouts targeted by labelSelector,
+    annotationSelector and regex names and kinds, JSON 6902 patches on lists, configMap and
+    secret generators merged or replaced level upon level, a kustomizeconfig nameReference for
+    HelmRelease valuesFrom, replacements from one base into another, and sortOptions at the top.
+    """
+
+    def __init__(self, seed, index):
+        super().__init__(seed, index)
+        self.r = random.Random(f"{seed}:{index}:real")
+        self.tricky = 0.0
+        self.crd_kinds = []
+        self.apis = REAL_APIS
+        self.obj_ns = {}  # (kind, name) -> the namespace its file wrote, which patches name too
+
+    def generate(self):
+        self.pick([self.flux_fleet, self.cloud_platform, self.app_overlays])()
+        return {"files": self.files, "top": self.top}
+
+    # ---- objects
+    def obj(self, kind, name, labels=None, annotations=None, **top):
+        m = {"name": name}
+        if labels:
+            m["labels"] = dict(labels)
+        if annotations:
+            m["annotations"] = dict(annotations)
+        return {"apiVersion": self.api_of(kind), "kind": kind, "metadata": m, **top}
+
+    def real_container(self, app):
+        c = {"name": app, "image": self.pick(REAL_IMAGES)}
+        if self.chance(0.6):
+            c["ports"] = [{"name": "http", "containerPort": 9898, "protocol": "TCP"}]
+        if self.chance(0.8):
+            c["env"] = [{"name": "LOG_LEVEL", "value": "info"},
+                        {"name": "CONFIG", "valueFrom": {"configMapKeyRef": {"name": f"{app}-config", "key": "mode"}}}]
+        if self.chance(0.4):
+            c["envFrom"] = [{"secretRef": {"name": f"{app}-secrets"}}]
+        if self.chance(0.8):
+            c["args"] = ["--port=9898", "--level=info"]
+        if self.chance(0.3):
+            c["resources"] = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
+        return c
+
+    def workload(self, app, kind):
+        sel = {"app.kubernetes.io/name": app}
+        pod = {"containers": [self.real_container(app)]}
+        if self.chance(0.3):
+            pod["containers"].append({"name": "proxy", "image": "nginx:1.25.3"})
+        if self.chance(0.4):
+            pod["volumes"] = [{"name": "config", "configMap": {"name": f"{app}-config"}}]
+        if self.chance(0.3):
+            pod["serviceAccountName"] = app
+        spec = {"replicas": self.r.randint(1, 3), "selector": {"matchLabels": dict(sel)},
+                "template": {"metadata": {"labels": dict(sel)}, "spec": pod}}
+        if kind == "Rollout":
+            spec["strategy"] = {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "1m"}},
+                                                     {"setWeight": 60}, {"pause": {}}]}}
+            if self.chance(0.5):
+                spec["strategy"]["canary"]["canaryService"] = f"{app}-canary"
+        labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/component": self.pick(["frontend", "backend"])}
+        ann = {"fluxcd.io/automated": "true"} if self.chance(0.4) else None
+        return self.obj(kind, app, labels, ann, spec=spec)
+
+    def certificate(self, name, hosts, issuer="letsencrypt"):
+        return self.obj("Certificate", name, {"app.kubernetes.io/name": name},
+                        spec={"secretName": f"{name}-tls", "dnsNames": list(hosts),
+                              "issuerRef": {"name": issuer, "kind": "ClusterIssuer"}})
+
+    def helm_release(self, app, repo="podinfo"):
+        values = {"replicaCount": self.r.randint(1, 3),
+                  "ingress": {"enabled": True, "hosts": [{"host": f"{app}.example.com",
+                                                          "paths": [{"path": "/", "pathType": "Prefix"}]}]}}
+        if self.chance(0.4):
+            values["resources"] = {"limits": {"memory": "256Mi"}}
+        spec = {"releaseName": app, "interval": "50m",
+                "chart": {"spec": {"chart": app, "version": self.pick(["6.x", ">=1.0.0", "1.2.3"]),
+                                   "sourceRef": {"kind": "HelmRepository", "name": repo,
+                                                 "namespace": "flux-system"}}},
+                "values": values}
+        if self.chance(0.8):
+            spec["valuesFrom"] = [{"kind": "ConfigMap", "name": f"{app}-values"}]
+        if self.chance(0.3):
+            spec["install"] = {"remediation": {"retries": 3}}
+        return self.obj("HelmRelease", app, {"app.kubernetes.io/name": app},
+                        {"fluxcd.io/automated": "true"} if self.chance(0.3) else None, spec=spec)
+
+    def flux_kustomization(self, name, path, depends=()):
+        spec = {"interval": "10m0s", "path": path, "prune": True,
+                "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
+        if depends:
+            spec["dependsOn"] = [{"name": d} for d in depends]
+        if self.chance(0.5):
+            spec["postBuild"] = {"substitute": {"cluster_env": "${CLUSTER_ENV:=dev}"},
+                                 "substituteFrom": [{"kind": "ConfigMap", "name": "cluster-vars"}]}
+        if self.chance(0.3):
+            spec["patches"] = [{"patch": "- op: replace\n  path: /spec/replicas\n  value: 2\n",
+                                "target": {"kind": "Deployment"}}]
+        m = self.obj("Kustomization", name, spec=spec)
+        m["metadata"]["namespace"] = "flux-system"
+        return m
+
+    # ---- kustomization pieces
+    def generator_entry(self, name, behavior=None):
+        g = {"name": name}
+        if behavior:
+            g["behavior"] = behavior
+        k = self.r.random()
+        if k < 0.6:
+            g["literals"] = [f"{key}={self.pick(['info', 'debug', 'on', '1', 'a=b'])}"
+                             for key in self.some(["mode", "LOG_LEVEL", "region", "domain"], 1, 3)]
+        elif k < 0.8:
+            fname = f"{name}.properties"
+            self.local_files[fname] = self.pick(["mode=prod\nregion=eu\n", "domain=example.com\n"])
+            g["files"] = [fname]
+        else:
+            fname = f"{name}.env"
+            self.local_files[fname] = self.pick(["mode=dev\nLOG_LEVEL=debug\n", "domain=staging.example.com\n"])
+            g["envs"] = [fname]
+        if self.chance(0.25):
+            g["options"] = self.pick([{"disableNameSuffixHash": True}, {"labels": {"gen": "yes"}},
+                                      {"annotations": {"kustomize.toolkit.fluxcd.io/substitute": "disabled"}},
+                                      {"immutable": True}])
+        return g
+
+    def real_target(self, kind, name):
+        k = self.r.random()
+        if k < 0.25:
+            return {"kind": kind, "name": name}
+        if k < 0.4:
+            return {"kind": kind, "name": self.pick([name[:3] + ".*", f"({name}|other)", ".*", f"^{name}$"])}
+        if k < 0.55:
+            t = {"labelSelector": self.pick([f"app.kubernetes.io/name={name}", "app.kubernetes.io/component=frontend",
+                                             "app.kubernetes.io/name in (podinfo,redis)", "!app.kubernetes.io/part-of"])}
+            if self.chance(0.5):
+                t["kind"] = kind
+            return t
+        if k < 0.65:
+            return {"annotationSelector": self.pick(["fluxcd.io/automated=true", "fluxcd.io/automated"])}
+        if k < 0.75:
+            return {"kind": self.pick(["Deployment|Rollout", "HelmRelease", "Certificate|Ingress", "Roll.*"])}
+        g, _, v = self.api_of(kind).rpartition("/")
+        t = {"group": g, "kind": kind}
+        if self.chance(0.5):
+            t["version"] = v
+        if self.chance(0.5):
+            t["name"] = name
+        return t
+
+    def real_smp(self, kind, name):
+        p = {"apiVersion": self.api_of(kind), "kind": kind, "metadata": {"name": name}}
+        if (kind, name) in self.obj_ns:
+            p["metadata"]["namespace"] = self.obj_ns[kind, name]
+        if kind == "HelmRelease":
+            p["spec"] = self.pick([{"values": {"replicaCount": self.r.randint(2, 5)}},
+                                   {"values": {"ingress": {"hosts": [{"host": "prod.example.com"}]}}},
+                                   {"chart": {"spec": {"version": "6.5.1"}}},
+                                   {"values": {"resources": None}}, {"interval": "5m"}])
+        elif kind == "Certificate":
+            p["spec"] = self.pick([{"dnsNames": ["a.example.com", "b.example.com"]},
+                                   {"issuerRef": {"name": "letsencrypt-staging"}}])
+        elif kind in ("Deployment", "Rollout"):
+            spec = {"template": {"spec": {"containers": [self.pick([
+                {"name": name, "image": self.pick(REAL_IMAGES)},
+                {"name": name, "env": [{"name": "LOG_LEVEL", "value": "debug"}]},
+                {"name": name, "resources": {"limits": {"memory": "512Mi"}}},
+                {"name": "proxy", "$patch": "delete"}])]}}}
+            if self.chance(0.4):
+                spec["replicas"] = self.r.randint(2, 6)
+            if kind == "Rollout" and self.chance(0.5):
+                spec["strategy"] = {"canary": {"steps": [{"setWeight": 50}, {"pause": {"duration": "10m"}}]}}
+            p["spec"] = spec
+        elif kind == "Kustomization":
+            p["spec"] = {"interval": "1m", "prune": False}
+        else:
+            p["metadata"]["labels"] = {"patched": "yes"}
+        return p
+
+    def real_json6902(self, kind):
+        pod = "/spec/template/spec"
+        ops = {"HelmRelease": [
+                   {"op": "add", "path": "/spec/values/ingress/hosts/-", "value": {"host": "extra.example.com"}},
+                   {"op": "replace", "path": "/spec/values/ingress/hosts/0/host", "value": "env.example.com"},
+                   {"op": "add", "path": "/spec/valuesFrom/-", "value": {"kind": "Secret", "name": "extra-values"}},
+                   {"op": "remove", "path": "/spec/values/ingress/hosts/0/paths/0"},
+                   {"op": "test", "path": "/spec/chart/spec/sourceRef/kind", "value": "HelmRepository"}],
+               "Certificate": [
+                   {"op": "add", "path": "/spec/dnsNames/-", "value": "www.example.com"},
+                   {"op": "replace", "path": "/spec/dnsNames/0", "value": "env.example.com"},
+                   {"op": "add", "path": "/spec/dnsNames/0", "value": "first.example.com"},
+                   {"op": "copy", "from": "/spec/dnsNames/0", "path": "/spec/commonName"}],
+               "Rollout": [
+                   {"op": "replace", "path": "/spec/strategy/canary/steps/0/setWeight", "value": 10},
+                   {"op": "remove", "path": "/spec/strategy/canary/steps/1"},
+                   {"op": "add", "path": "/spec/strategy/canary/steps/-", "value": {"setWeight": 100}},
+                   {"op": "add", "path": pod + "/containers/0/args/-", "value": "--canary"}],
+               "Deployment": [
+                   {"op": "add", "path": pod + "/containers/0/env/-", "value": {"name": "EXTRA", "value": "1"}},
+                   {"op": "add", "path": pod + "/containers/0/args/-", "value": "--concurrent=4"},
+                   {"op": "replace", "path": pod + "/containers/0/image", "value": "nginx:1.26"},
+                   {"op": "move", "from": pod + "/containers/0/args/0", "path": pod + "/containers/0/args/-"},
+                   {"op": "add", "path": pod + "/tolerations", "value": [{"key": "spot", "operator": "Exists"}]}],
+               "Kustomization": [
+                   {"op": "add", "path": "/spec/dependsOn", "value": [{"name": "infra-configs"}]},
+                   {"op": "replace", "path": "/spec/interval", "value": "5m"}],
+               "Ingress": [
+                   {"op": "replace", "path": "/spec/rules/0/host", "value": "env.example.com"},
+                   {"op": "add", "path": "/spec/tls/0/hosts/-", "value": "www.example.com"},
+                   {"op": "add", "path": "/spec/rules/0/http/paths/-",
+                    "value": {"path": "/api", "pathType": "Prefix",
+                              "backend": {"service": {"name": "api", "port": {"number": 80}}}}}]}
+        pool = ops.get(kind, [{"op": "add", "path": "/metadata/annotations", "value": {"patched": "yes"}}])
+        return self.some(pool, 1, 2)
+
+    def real_patches(self, objs):
+        """Patches of an overlay on objs [(kind, name)]: strategic merge and JSON 6902, inline and in files."""
+        patches = []
+        for _ in range(self.r.randint(1, 3)):
+            kind, name = self.pick(objs)
+            k = self.r.random()
+            if k < 0.35:
+                doc = self.real_smp(kind, name)
+                if self.chance(0.5):
+                    p = {"patch": dump([doc])}
+                else:
+                    fname = f"{name}-{kind.lower()}-patch.yaml"
+                    self.local_files[fname] = dump([doc])
+                    p = {"path": fname}
+                if self.chance(0.4):
+                    p["target"] = self.real_target(kind, name)
+            else:
+                ops = self.real_json6902(kind)
+                if self.chance(0.6):
+                    p = {"patch": dump([ops])}
+                else:
+                    fname = f"{name}-{kind.lower()}-ops.yaml"
+                    self.local_files[fname] = dump([ops]) if self.chance(0.7) else json.dumps(ops) + "\n"
+                    p = {"path": fname}
+                p["target"] = self.real_target(kind, name)
+            patches.append(p)
+        return patches
+
+    def real_labels(self, env):
+        e = {"pairs": {self.pick(["environment", "app.kubernetes.io/part-of", "team"]): env}}
+        k = self.r.random()
+        if k < 0.3:
+            e["includeSelectors"] = True
+        elif k < 0.6:
+            e["includeTemplates"] = True
+        if self.chance(0.35):
+            e["fields"] = [self.pick([
+                {"path": "spec/template/metadata/labels", "kind": "Rollout", "create": True},
+                {"path": "spec/selector/matchLabels", "kind": "Rollout"},
+                {"path": "spec/values/podLabels", "kind": "HelmRelease", "create": True},
+                {"path": "spec/commonMetadata/labels", "kind": "Kustomization",
+                 "group": "kustomize.toolkit.fluxcd.io", "create": True},
+                {"path": "spec/secretTemplate/labels", "kind": "Certificate", "create": self.chance(0.5)},
+                {"path": "spec/selector/matchLabels", "kind": "ServiceMonitor"}])
+                for _ in range(self.r.randint(1, 2))]
+        return [e]
+
+    def real_images(self):
+        imgs = []
+        for n in self.some(REAL_IMAGE_NAMES, 1, 3):
+            im = {"name": n}
+            k = self.r.random()
+            if k < 0.3:
+                im["newTag"] = self.pick(["6.5.1", "latest", "v2"])
+            elif k < 0.5:
+                im["digest"] = "sha256:" + "3" * 64
+            elif k < 0.65:
+                im["newTag"] = "6.5.1@sha256:" + "4" * 64
+            elif k < 0.8:
+                im["newName"] = self.pick(["registry.local:5000/mirror/" + n.split("/")[-1], "ghcr.io/mirror/app"])
+                if self.chance(0.5):
+                    im["newTag"] = "1.0"
+            else:
+                im["newName"] = "ghcr.io/mirror/app"
+                im["digest"] = "sha256:" + "5" * 64
+            imgs.append(im)
+        return imgs
+
+    def sort_options(self):
+        if self.chance(0.4):
+            return {"order": "fifo"}
+        so = {"order": "legacy"}
+        if self.chance(0.7):
+            so["legacySortOptions"] = {
+                "orderFirst": self.some(["Namespace", "HelmRepository", "GitRepository", "ServiceAccount",
+                                         "ClusterIssuer", "ConfigMap"], 1, 3),
+                "orderLast": self.some(["HelmRelease", "Kustomization", "Certificate", "Rollout"], 0, 2)}
+        return so
+
+    def write_kustomization(self, d, k, component=False):
+        if component:
+            k = {"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component", **k}
+        elif self.chance(0.6):
+            k = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", **k}
+        self.files[f"{d}/kustomization.yaml"] = k
+        for f, text in self.local_files.items():
+            self.files[f"{d}/{f}"] = text
+        self.local_files = {}
+
+    def name_reference_config(self):
+        """Flux's documented kustomizeconfig.yaml: generated names reach HelmRelease valuesFrom."""
+        return {"nameReference": [{"kind": "ConfigMap", "version": "v1",
+                                   "fieldSpecs": [{"path": "spec/valuesFrom/name", "kind": "HelmRelease"}]},
+                                  {"kind": "Secret", "version": "v1",
+                                   "fieldSpecs": [{"path": "spec/valuesFrom/name", "kind": "HelmRelease"}]}]}
+
+    # ---- an app: base, components, overlays
+    def app_base(self, d, app):
+        """Base of one app; gives its objects [(kind, name)] and generator names."""
+        self.local_files = {}
+        style = self.pick(["plain", "rollout", "helm"])
+        docs = []
+        if style == "helm":
+            docs.append(self.obj("HelmRepository", app, spec={"interval": "1h", "url": f"https://charts.example.com/{app}"}))
+            docs.append(self.helm_release(app, app))
+        else:
+            docs.append(self.workload(app, "Rollout" if style == "rollout" else "Deployment"))
+            docs.append(self.obj("Service", app, {"app.kubernetes.io/name": app},
+                                 spec={"selector": {"app.kubernetes.io/name": app},
+                                       "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}))
+            if self.chance(0.6):
+                host = f"{app}.example.com"
+                docs.append(self.obj("Ingress", app, spec={
+                    "ingressClassName": "nginx",
+                    "tls": [{"hosts": [host], "secretName": f"{app}-tls"}],
+                    "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                        "service": {"name": app, "port": {"name": "http"}}}}]}}]}))
+                if self.chance(0.6):
+                    docs.append(self.certificate(app, [host]))
+            if self.chance(0.3):
+                docs.append(self.obj("ServiceAccount", app))
+        objs = [(doc["kind"], doc["metadata"]["name"]) for doc in docs]
+        files = []
+        if self.chance(0.5):
+            self.files[f"{d}/{app}.yaml"] = dump(docs)
+            files.append(f"{app}.yaml")
+        else:
+            for doc in docs:
+                fn = doc["kind"].lower() + ".yaml"
+                self.files[f"{d}/{fn}"] = dump([doc])
+                files.append(fn)
+        k = {"resources": files}
+        gens = []
+        if self.chance(0.7):
+            gens.append(self.generator_entry(f"{app}-config" if style != "helm" else f"{app}-values"))
+        if gens:
+            k["configMapGenerator"] = gens
+        if style == "helm" and gens and self.chance(0.7):
+            self.local_files["kustomizeconfig.yaml"] = dump([self.name_reference_config()])
+            k["configurations"] = ["kustomizeconfig.yaml"]
+        if self.chance(0.3):
+            k["secretGenerator"] = [{"name": f"{app}-secrets", "literals": ["token=s3cr3t"],
+                                     **({"type": "Opaque"} if self.chance(0.5) else {})}]
+        if self.chance(0.4):
+            k["labels"] = [{"pairs": {"app.kubernetes.io/instance": app}, "includeSelectors": self.chance(0.3)}]
+        if self.chance(0.2):
+            k["commonAnnotations"] = {"owner": "team-a"}
+        self.write_kustomization(d, k)
+        return objs, [g["name"] for g in gens] + [s["name"] for s in k.get("secretGenerator", [])]
+
+    def component(self, d, objs, gen_names):
+        """A shared component: monitoring, TLS or scaling pieces for the objects it meets."""
+        self.local_files = {}
+        what = self.pick(["monitoring", "tls", "scaling", "config"])
+        k = {}
+        apps = sorted({n for kind, n in objs if kind in ("Deployment", "Rollout", "HelmRelease")}) or ["podinfo"]
+        app = self.pick(apps)
+        if what == "monitoring":
+            self.files[f"{d}/servicemonitor.yaml"] = dump([self.obj("ServiceMonitor", f"{app}-metrics", spec={
+                "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "endpoints": [{"port": "http", "interval": "30s"}]})])
+            k["resources"] = ["servicemonitor.yaml"]
+            k["patches"] = [{"patch": dump([[{"op": "add", "path": "/metadata/annotations/prometheus.io~1scrape",
+                                              "value": "true"}]]) if self.chance(0.5) else
+                             dump([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
+                                 "name": "any", "annotations": {"prometheus.io/scrape": "true"}}}]),
+                             "target": {"labelSelector": "app.kubernetes.io/component=frontend"}}]
+            objs = objs + [("ServiceMonitor", f"{app}-metrics")]
+        elif what == "tls":
+            self.files[f"{d}/certificate.yaml"] = dump([self.certificate(f"{app}-cert", [f"{app}.example.com"])])
+            k["resources"] = ["certificate.yaml"]
+            objs = objs + [("Certificate", f"{app}-cert")]
+        elif what == "scaling":
+            self.files[f"{d}/hpa.yaml"] = dump([self.obj("HorizontalPodAutoscaler", app, spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+                "minReplicas": 2, "maxReplicas": 10}), self.obj("PodDisruptionBudget", app, spec={
+                "minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": app}}})])
+            k["resources"] = ["hpa.yaml"]
+            objs = objs + [("HorizontalPodAutoscaler", app), ("PodDisruptionBudget", app)]
+        made = [n for n in gen_names if "secrets" not in n]
+        if made and (what == "config" or self.chance(0.3)):
+            k["configMapGenerator"] = [self.generator_entry(self.pick(made), self.pick(["merge", "merge", "replace"]))]
+        if self.chance(0.4):
+            k["patches"] = k.get("patches", []) + self.real_patches(objs)
+        self.write_kustomization(d, k, component=True)
+        return objs
+
+    def overlay(self, d, bases, objs, gen_names, env, comps=()):
+        self.local_files = {}
+        k = {"resources": list(bases)}
+        if comps:
+            k["components"] = list(comps)
+        if self.chance(0.75):
+            k["namespace"] = self.pick([env, f"apps-{env}", "flux-system"])
+        if self.chance(0.25):
+            k["nameSuffix"] = f"-{env}"
+        if self.chance(0.15):
+            k["namePrefix"] = f"{env}-"
+        if self.chance(0.5):
+            k["labels"] = self.real_labels(env)
+        elif self.chance(0.2):
+            k["commonLabels"] = {"environment": env}
+        if self.chance(0.5):
+            k["images"] = self.real_images()
+        scalable = [n for kind, n in objs if kind == "Deployment"]
+        if scalable and self.chance(0.3):
+            k["replicas"] = [{"name": self.pick(scalable), "count": self.r.randint(0, 5)}]
+        if self.chance(0.7):
+            k["patches"] = self.real_patches(objs)
+        if gen_names and self.chance(0.6):
+            k["configMapGenerator"] = [self.generator_entry(n, self.pick(["merge", "merge", "replace"]))
+                                       for n in self.some([n for n in gen_names if "secrets" not in n], 1, 2)]
+            if self.chance(0.05):
+                k["configMapGenerator"].append(self.generator_entry("never-made", "merge"))
+        if any("secrets" in n for n in gen_names) and self.chance(0.4):
+            k["secretGenerator"] = [{"name": next(n for n in gen_names if "secrets" in n),
+                                     "behavior": self.pick(["merge", "replace"]), "literals": [f"token={env}"]}]
+        if self.chance(0.2):
+            k["generatorOptions"] = self.pick([{"disableNameSuffixHash": True}, {"labels": {"env": env}}])
+        self.write_kustomization(d, k)
+        return k
+
+    def replacements(self, src_objs, tgt_objs, objs):
+        """Replacements from an object of one base into objects of another (a source is one object
+        of all, objs, most of the time)."""
+        reps = []
+        unique = [o for o in src_objs if objs.count(o) == 1 or self.chance(0.05)] or src_objs
+        for _ in range(self.r.randint(1, 2)):
+            skind, sname = self.pick(unique)
+            field = {"Service": "metadata.name", "Certificate": "spec.secretName",
+                     "HelmRelease": "spec.values.ingress.hosts.0.host", "Ingress": "spec.rules.0.host",
+                     "ConfigMap": "data.domain"}.get(skind, "metadata.name")
+            src = {"kind": skind, "name": sname, "fieldPath": field}
+            if self.chance(0.3) and field.endswith("host"):
+                src["options"] = {"delimiter": ".", "index": 0}
+            tkind, tname = self.pick(tgt_objs)
+            paths = {"Certificate": ["spec.dnsNames.0", "spec.commonName", "spec.secretTemplate.annotations.source"],
+                     "Ingress": ["spec.rules.0.host", "spec.tls.0.hosts.1", "spec.rules.0.http.paths.0.backend.service.name"],
+                     "HelmRelease": ["spec.values.ingress.hosts.0.host", "spec.values.fullnameOverride",
+                                     "spec.valuesFrom.[kind=ConfigMap].name"],
+                     "Deployment": ["spec.template.spec.containers.0.env.[name=LOG_LEVEL].value",
+                                    "metadata.annotations.source"],
+                     "Rollout": ["spec.strategy.canary.canaryService", "spec.template.metadata.annotations.source"],
+                     "Kustomization": ["spec.postBuild.substitute.cluster_domain", "spec.targetNamespace"]
+                     }.get(tkind, ["metadata.annotations.source"])
+            tgt = {"select": {"kind": tkind} if self.chance(0.5) else {"kind": tkind, "name": tname},
+                   "fieldPaths": self.some(paths, 1, 2)}
+            if self.chance(0.85):
+                tgt["options"] = {"create": True}
+            if self.chance(0.2):
+                tgt["options"] = {"delimiter": ".", "index": self.pick([0, 1])}
+            if self.chance(0.2):
+                tgt["reject"] = [{"name": tname}] if self.chance(0.3) else [{"labelSelector": "app.kubernetes.io/name=redis"}]
+            reps.append({"source": src, "targets": [tgt]})
+        return reps
+
+    def top_kustomization(self, d, resources, objs, src_objs=None, tgt_objs=None):
+        self.local_files = {}
+        k = {"resources": resources}
+        if self.chance(0.5):
+            k["sortOptions"] = self.sort_options()
+        if self.chance(0.3):
+            k["labels"] = self.real_labels("cluster")
+        if self.chance(0.3):
+            k["commonAnnotations"] = {"cluster": self.pick(["prod-eu", "${CLUSTER_NAME}"])}
+        if src_objs and tgt_objs and self.chance(0.6):
+            reps = self.replacements(src_objs, tgt_objs, objs)
+            if self.chance(0.3):
+                self.local_files["replacements.yaml"] = dump(reps)
+                k["replacements"] = [{"path": "replacements.yaml"}]
+            else:
+                k["replacements"] = reps
+        if objs and self.chance(0.3):
+            k["patches"] = self.real_patches(objs)
+        self.write_kustomization(d, k)
+
+    def apps(self, root, envs):
+        """apps/base/<app> for one or two apps, optional components, one overlay per env."""
+        names = self.some(REAL_APPS, 1, 2)
+        base_objs, gen_names = [], []
+        for app in names:
+            o, g = self.app_base(f"{root}/base/{app}", app)
+            base_objs += o
+            gen_names += g
+        comps = []
+        cobjs = base_objs
+        for c in self.some(["monitoring", "tls", "ha"], 0, 2):
+            cobjs = self.component(f"{root}/components/{c}", cobjs, gen_names)
+            comps.append(c)
+        env_objs = {}
+        for env in envs:
+            use = [f"../components/{c}" for c in comps if self.chance(0.7)]
+            bases = [f"../base/{a}" for a in names]
+            objs = cobjs if use else base_objs
+            self.overlay(f"{root}/{env}", bases, objs, gen_names, env, use)
+            env_objs[env] = objs
+        return env_objs
+
+    # ---- layouts
+    def flux_fleet(self):
+        envs = self.some(REAL_ENVS[:2], 1, 2)
+        app_objs = self.apps("apps", envs)
+        # infrastructure/controllers: HelmRepositories and HelmReleases; configs: issuers and certificates
+        self.local_files = {}
+        infra = [self.obj("Namespace", "cert-manager"),
+                 self.obj("HelmRepository", "jetstack", spec={"interval": "24h", "url": "https://charts.jetstack.io"}),
+                 self.helm_release("cert-manager", "jetstack")]
+        if self.chance(0.5):
+            infra.append(self.helm_release("ingress-nginx", "ingress-nginx"))
+        self.files["infrastructure/controllers/cert-manager.yaml"] = dump(infra)
+        ik = {"resources": ["cert-manager.yaml"]}
+        if self.chance(0.5):
+            ik["patches"] = self.real_patches([("HelmRelease", "cert-manager")])
+        self.write_kustomization("infrastructure/controllers", ik)
+        infra_objs = [(d["kind"], d["metadata"]["name"]) for d in infra]
+        self.files["infrastructure/configs/issuers.yaml"] = dump([
+            self.obj("ClusterIssuer", issuer, spec={"acme": {"server": "https://acme.example.com/directory",
+                                                             "privateKeySecretRef": {"name": issuer}}})
+            for issuer in ("letsencrypt", "letsencrypt-staging")])
+        self.write_kustomization("infrastructure/configs", {"resources": ["issuers.yaml"]})
+        # clusters/<env>: flux-system with bootstrap patches, Flux Kustomizations, cluster variables
+        env = envs[0]
+        cl = f"clusters/{env}"
+        self.files[f"{cl}/flux-system/gotk-components.yaml"] = dump(
+            [self.obj("Namespace", "flux-system")] +
+            [dict(self.obj("Deployment", c, {"app.kubernetes.io/component": c}, spec={
+                "selector": {"matchLabels": {"app": c}},
+                "template": {"metadata": {"labels": {"app": c}}, "spec": {"containers": [
+                    {"name": "manager", "image": f"ghcr.io/fluxcd/{c}:v1.2.0", "args": ["--log-level=info"]}]}}}))
+             for c in ("source-controller", "kustomize-controller", "helm-controller")])
+        sync = [self.obj("GitRepository", "flux-system", spec={"interval": "1m0s", "ref": {"branch": "main"},
+                                                               "url": "ssh://git@github.com/org/fleet"}),
+                self.flux_kustomization("flux-system", f"./{cl}")]
+        for s in sync:
+            s["metadata"]["namespace"] = "flux-system"
+        self.files[f"{cl}/flux-system/gotk-sync.yaml"] = dump(sync)
+        fk = {"resources": ["gotk-components.yaml", "gotk-sync.yaml"]}
+        if self.chance(0.7):
+            fk["patches"] = [{"patch": dump([[{"op": "add", "path": "/spec/template/spec/containers/0/args/-",
+                                               "value": "--concurrent=20"}]]),
+                              "target": {"kind": "Deployment",
+                                         "name": self.pick(["(kustomize-controller|helm-controller)",
+                                                            ".*-controller", "source-controller"])}}]
+        self.write_kustomization(f"{cl}/flux-system", fk)
+        fl = [self.flux_kustomization("infra-controllers", "./infrastructure/controllers"),
+              self.flux_kustomization("infra-configs", "./infrastructure/configs", ["infra-controllers"]),
+              self.flux_kustomization("apps", f"./apps/{env}", ["infra-configs"])]
+        self.files[f"{cl}/infrastructure.yaml"] = dump(fl[:2])
+        self.files[f"{cl}/apps.yaml"] = dump(fl[2:])
+        flux_objs = [("Kustomization", d["metadata"]["name"]) for d in fl] + [("GitRepository", "flux-system")]
+        self.local_files = {}
+        ck = {"resources": ["flux-system", "infrastructure.yaml", "apps.yaml"]}
+        if self.chance(0.5):
+            ck["configMapGenerator"] = [{"name": "cluster-vars", "namespace": "flux-system",
+                                         "literals": [f"CLUSTER_ENV={env}", "domain=example.com"],
+                                         "options": {"disableNameSuffixHash": True}}]
+            flux_objs.append(("ConfigMap", "cluster-vars"))
+        if self.chance(0.4):
+            ck["patches"] = self.real_patches(flux_objs)
+        if self.chance(0.3):
+            ck["sortOptions"] = self.sort_options()
+        self.write_kustomization(cl, ck)
+        # what is built: the cluster folder, one overlay, or everything at once as a check would
+        k = self.r.random()
+        if k < 0.25:
+            self.top = cl
+        elif k < 0.5:
+            self.top = f"apps/{env}"
+        else:
+            self.top = "all"
+            resources = [f"../apps/{e}" for e in envs if len(envs) == 1 or
+                         self.files[f"apps/{e}/kustomization.yaml"].get("namespace")]
+            resources = resources or [f"../apps/{env}"]
+            if self.chance(0.7):
+                resources.append("../infrastructure/controllers")
+            if self.chance(0.5):
+                resources.append("../infrastructure/configs")
+            objs = app_objs[env] + infra_objs
+            self.top_kustomization("all", resources, objs, infra_objs + app_objs[env], app_objs[env] + infra_objs)
+
+    def cloud_platform(self):
+        cluster = "namespaces/live.cloud-platform.service.justice.gov.uk"
+        comps = []
+        if self.chance(0.6):
+            self.local_files = {}
+            self.files["components/default-network-policy/networkpolicy.yaml"] = dump([
+                self.obj("NetworkPolicy", "default", spec={"podSelector": {}, "policyTypes": ["Ingress"],
+                                                           "ingress": [{"from": [{"podSelector": {}}]}]}),
+                self.obj("NetworkPolicy", "allow-ingress-controllers", spec={
+                    "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {
+                        "matchLabels": {"component": "ingress-controllers"}}}]}]})])
+            self.write_kustomization("components/default-network-policy", {"resources": ["networkpolicy.yaml"]},
+                                     component=True)
+            comps.append("default-network-policy")
+        if self.chance(0.5):
+            self.local_files = {}
+            self.files["components/monitoring/rule.yaml"] = dump([self.obj("PrometheusRule", "alerts", {
+                "role": "alert-rules"}, spec={"groups": [{"name": "app", "rules": [
+                    {"alert": "Down", "expr": "up == 0", "for": "5m", "labels": {"severity": "warning"}}]}]})])
+            ck = {"resources": ["rule.yaml"]}
+            if self.chance(0.5):
+                ck["patches"] = [{"patch": dump([[{"op": "add", "path": "/spec/groups/0/rules/-", "value": {
+                    "alert": "Slow", "expr": "latency > 1", "labels": {"severity": "info"}}}]]),
+                    "target": {"kind": "PrometheusRule", "labelSelector": "role=alert-rules"}}]
+            self.write_kustomization("components/monitoring", ck, component=True)
+            comps.append("monitoring")
+        folders = []
+        all_objs = {}
+        for ns in self.some(["abundant-namespace-dev", "court-probation-prod", "hmpps-staging", "laa-apply"], 1, 3):
+            d = f"{cluster}/{ns}"
+            self.local_files = {}
+            team = self.pick(["webops", "hmpps-sre", "laa-team"])
+            docs = {"00-namespace.yaml": [self.obj("Namespace", ns, {
+                "cloud-platform.justice.gov.uk/is-production": "false",
+                "cloud-platform.justice.gov.uk/environment-name": ns.rsplit("-", 1)[-1]}, {
+                "cloud-platform.justice.gov.uk/business-unit": "HQ", "cloud-platform.justice.gov.uk/owner": team})],
+                "01-rbac.yaml": [dict(self.obj("RoleBinding", f"{ns}-admin"), roleRef={
+                    "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}, subjects=[
+                    {"kind": "Group", "name": f"github:{team}", "apiGroup": "rbac.authorization.k8s.io"}])],
+                "02-limitrange.yaml": [self.obj("LimitRange", "limitrange", spec={"limits": [{
+                    "default": {"cpu": "1", "memory": "1000Mi"}, "defaultRequest": {"cpu": "10m", "memory": "100Mi"},
+                    "type": "Container"}]})],
+                "03-resourcequota.yaml": [self.obj("ResourceQuota", "namespace-quota", spec={"hard": {"pods": "50"}})]}
+            for f, ds in docs.items():
+                for doc in ds[:1] if f != "00-namespace.yaml" else []:
+                    doc["metadata"]["namespace"] = ns
+                    self.obj_ns[doc["kind"], doc["metadata"]["name"]] = ns
+                self.files[f"{d}/{f}"] = dump(ds)
+            objs = [(ds[0]["kind"], ds[0]["metadata"]["name"]) for ds in docs.values()]
+            k = {"resources": sorted(docs)}
+            if self.chance(0.5):
+                app = self.pick(REAL_APPS)
+                wl = self.workload(app, self.pick(["Deployment", "Rollout"]))
+                self.files[f"{d}/app.yaml"] = dump([wl, self.certificate(app, [f"{app}.{ns}.service.justice.gov.uk"])])
+                k["resources"].append("app.yaml")
+                objs += [(wl["kind"], app), ("Certificate", app)]
+            use = [f"../../../components/{c}" for c in comps if self.chance(0.6)]
+            if use:
+                k["components"] = use
+            if use or self.chance(0.6):
+                k["namespace"] = ns
+            if self.chance(0.4):
+                k["patches"] = self.real_patches(objs)
+            if self.chance(0.3):
+                k["images"] = self.real_images()
+            if self.chance(0.3):
+                k["labels"] = self.real_labels(ns.rsplit("-", 1)[-1])
+            if self.chance(0.3):
+                k["secretGenerator"] = [self.generator_entry(f"{ns}-env")]
+                k["secretGenerator"][0]["type"] = "Opaque"
+            self.write_kustomization(d, k)
+            folders.append(ns)
+            all_objs[ns] = objs
+        if len(folders) > 1 and self.chance(0.6):
+            self.top = cluster
+            objs = [o for ns in folders for o in all_objs[ns]]
+            src = all_objs[folders[0]]
+            tgt = all_objs[folders[-1]]
+            self.top_kustomization(cluster, sorted(folders), objs, src, tgt)
+        else:
+            self.top = f"{cluster}/{self.pick(folders)}"
+
+    def app_overlays(self):
+        envs = self.some(REAL_ENVS, 1, 3)
+        env_objs = self.apps("deploy", envs)
+        if len(envs) > 1 and self.chance(0.5):
+            # a check that renders every environment: the overlays must not collide
+            resources = []
+            for e in envs:
+                k = self.files[f"deploy/{e}/kustomization.yaml"]
+                if k.get("namespace") or k.get("nameSuffix") or k.get("namePrefix") or not resources:
+                    resources.append(f"../{e}")
+            objs = [o for e in envs for o in env_objs[e]]
+            self.top_kustomization("deploy/all", resources, objs, env_objs[envs[0]], env_objs[envs[-1]])
+            self.top = "deploy/all"
+        else:
+            self.top = f"deploy/{self.pick(envs)}"
+
+
 def write_tree(tree, root):
     for path, content in tree["files"].items():
         full = os.path.join(root, path)
@@ -2435,7 +3160,7 @@ def norm_words(msg, n=4):
 
 CACHE = None
 CHECK_ERRORS = True
-MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen, "rich": RichGen}
+MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen, "rich": RichGen, "real": RealGen}
 
 
 def kubectl(tree, tmp):
@@ -2635,7 +3360,8 @@ def main():
                     help="where both fail, do not require kubectl's normalised message in kiln's")
     ap.add_argument("--mode", choices=sorted(MODES), default="classic",
                     help="classic: the trees described above; deep, wide, rich: the same trees "
-                    "extended (see DeepGen, WideGen, RichGen)")
+                    "extended (see DeepGen, WideGen, RichGen); real: trees shaped like GitOps repos "
+                    "(see RealGen)")
     args = ap.parse_args()
     Kind = MODES[args.mode]
     global CHECK_ERRORS

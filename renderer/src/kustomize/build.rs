@@ -1866,11 +1866,26 @@ impl Builder<'_> {
                         )
                     };
                     let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
-                    for doc in yaml::parse_documents(&text, &path)
-                        .map_err(|e| configuring(e.into()))?
-                        .into_iter()
-                        .filter(|d| !d.is_null())
-                    {
+                    // sigs.k8s.io/yaml reads the first document only, and
+                    // kustomize takes a list or a map from it.
+                    let doc = yaml::parse_first_document_helm(&text, &path)
+                        .map_err(|e| configuring(e.into()))?;
+                    let unsupported = match &doc {
+                        None | Some(Value::Null) => Some("invalid"),
+                        Some(Value::String(_)) => Some("string"),
+                        Some(Value::Bool(_)) => Some("bool"),
+                        Some(Value::Int(_) | Value::Uint(_) | Value::Float(_)) => Some("float64"),
+                        _ => None,
+                    };
+                    if let Some(kind) = unsupported {
+                        return Err(configuring(invalid(
+                            &path,
+                            format!(
+                                "unsupported replacement type encountered within replacement path: {kind}"
+                            ),
+                        )));
+                    }
+                    if let Some(doc) = doc {
                         let doc = go_decode::replacements_in_file(&doc);
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
@@ -3182,6 +3197,10 @@ fn read_build_annotations(r: &mut Resource) {
     if note("needsHashSuffix").as_deref() == Some("enabled") {
         r.needs_hash = true;
     }
+    let list = |text: Option<String>| -> Vec<String> {
+        text.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default()
+    };
+    r.affixes = (list(note("prefixes")), list(note("suffixes")));
     if let (Some(names), Some(namespaces), Some(kinds)) =
         (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
     {

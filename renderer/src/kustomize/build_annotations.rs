@@ -13,7 +13,6 @@
 //! them.
 
 use super::generate;
-use super::transform::name_reference;
 use crate::resource::{Gvk, PrevId, ResId, Resource, SchemaScopes};
 use crate::value::{Map, Value};
 
@@ -53,11 +52,7 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
         ));
     }
     // The prefixes and suffixes of its renames, oldest first.
-    let affixes = name_reference::affixes(r);
-    let prefixes: Vec<&str> = affixes.iter().map(|a| a.0.as_str()).collect();
-    let suffixes: Vec<&str> = affixes.iter().map(|a| a.1.as_str()).collect();
-    for (key, mut list) in [("prefixes", prefixes), ("suffixes", suffixes)] {
-        list.retain(|x| !x.is_empty());
+    for (key, list) in [("prefixes", &r.affixes.0), ("suffixes", &r.affixes.1)] {
         if !list.is_empty() {
             out.push((format!("{PREFIX}{key}"), list.join(",")));
         }

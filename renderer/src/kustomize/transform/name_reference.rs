@@ -103,10 +103,7 @@ struct Info {
 impl Info {
     fn of(index: usize, r: &Resource, scopes: &SchemaScopes) -> Info {
         let gvk = r.gvk();
-        let (prefixes, suffixes) = affixes(r)
-            .into_iter()
-            .map(|(p, s)| ((!p.is_empty()).then_some(p), (!s.is_empty()).then_some(s)))
-            .unzip::<_, _, Vec<_>, Vec<_>>();
+        let (prefixes, suffixes) = r.affixes.clone();
         Info {
             index,
             cluster: gvk.is_cluster_scoped_in_kustomize(scopes),
@@ -114,8 +111,8 @@ impl Info {
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
             prev: r.prev_res_ids().collect(),
-            prefixes: prefixes.into_iter().flatten().collect(),
-            suffixes: suffixes.into_iter().flatten().collect(),
+            prefixes,
+            suffixes,
         }
     }
 
@@ -137,32 +134,6 @@ fn effective(cluster: bool, ns: &str) -> Option<&str> {
         (false, "") => Some("default"),
         (false, ns) => Some(ns),
     }
-}
-
-/// The (prefix, suffix) pairs that renamed an object, oldest first, leaving
-/// out namespace moves and the content hash of generated objects.
-pub(crate) fn affixes(r: &Resource) -> Vec<(String, String)> {
-    let mut chain: Vec<&str> = r.prev_ids.iter().map(|p| p.name.as_str()).collect();
-    chain.push(r.name());
-    let generated = matches!(r.kind(), "ConfigMap" | "Secret");
-    let mut out = Vec::new();
-    for pair in chain.windows(2) {
-        let (old, new) = (pair[0], pair[1]);
-        if old == new {
-            continue;
-        }
-        let Some(i) = new.find(old) else { continue };
-        let (prefix, suffix) = (&new[..i], &new[i + old.len()..]);
-        let is_hash = prefix.is_empty()
-            && suffix.len() == 11
-            && suffix.starts_with('-')
-            && suffix[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if generated && is_hash {
-            continue;
-        }
-        out.push((prefix.to_string(), suffix.to_string()));
-    }
-    out
 }
 
 /// kustomize's test of whether two objects were renamed alike: their

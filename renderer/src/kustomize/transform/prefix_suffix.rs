@@ -108,6 +108,11 @@ fn affix_one(
             if rename {
                 r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
                 r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
+                if add.0.is_empty() {
+                    r.affixes.1.push(add.1.to_string());
+                } else {
+                    r.affixes.0.push(add.0.to_string());
+                }
                 // The name is a new node (see [`Resource::written`]).
                 images::record(
                     &mut r.written,

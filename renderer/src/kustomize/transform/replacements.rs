@@ -380,8 +380,9 @@ struct Hits<'v> {
     /// kyaml finds the field and adds the rest under the null scalar, where
     /// it is lost, so nothing changes and nothing fails.
     lost: usize,
-    /// A list index past the end that `create` could not make (kyaml makes
-    /// only the item one past the end): the index and the list's length.
+    /// The first list index past the end (at the end when not creating;
+    /// kyaml creates only the item one past the end): the index and the
+    /// list's length.
     beyond: Option<(usize, usize)>,
     /// Go's error for a `[key=value]` whose value is no regular expression,
     /// or kyaml's for a wildcard on a map or scalar.
@@ -578,10 +579,12 @@ fn find<'v>(
             if let Ok(i) = seg.parse::<usize>() {
                 let existed = i < items.len();
                 // kyaml appends the item one past the end when it creates.
+                // An index past that (or, finding only, at the end) fails
+                // the whole field path, whatever other list items give.
                 if i == items.len() && create.is_some() {
                     items.push(fresh(rest));
-                } else if i > items.len() && create.is_some() {
-                    out.beyond = Some((i, items.len()));
+                } else if i >= items.len() {
+                    out.beyond.get_or_insert((i, items.len()));
                 }
                 if let Some(item) = items.get_mut(i) {
                     find_item(item, i, existed && rest.is_empty(), rest, create, how, out);
@@ -1015,9 +1018,17 @@ fn write_path(
     if !in_place {
         forget_written(&mut r.written, &segs);
     }
+    let find = if o.create { "find or create" } else { "find" };
     if let Some(e) = hits.error {
-        let find = if o.create { "find or create" } else { "find" };
         return Err(format!("unable to {find} field {fp:?} in replacement target: {e}"));
+    }
+    let beyond = |(i, n)| {
+        format!(
+            "unable to {find} field {fp:?} in replacement target: index {i} specified but only {n} elements found"
+        )
+    };
+    if let Some(at) = hits.beyond.filter(|_| !hits.slots.is_empty() || hits.lost > 0) {
+        return Err(beyond(at));
     }
     if hits.slots.is_empty() && hits.lost == 0 {
         // kyaml refuses a `[...]` path element that is not `name=value`
@@ -1028,10 +1039,8 @@ fn write_path(
             format!(
                 "unable to find or create field {fp:?} in replacement target: list path element must contain fieldName=fieldValue for element to match"
             )
-        } else if let (true, Some((i, n))) = (o.create, hits.beyond) {
-            format!(
-                "unable to find or create field {fp:?} in replacement target: index {i} specified but only {n} elements found"
-            )
+        } else if let Some(at) = hits.beyond {
+            beyond(at)
         } else if o.create {
             format!("unable to find or create field {fp:?} in replacement target")
         } else {
@@ -1039,6 +1048,7 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
+    let mut made_texts = Vec::new();
     let hits_made_key = hits.made_key;
     let mut made_untagged = Vec::new();
     // kustomize stamps its own annotations on every object before the
@@ -1056,7 +1066,7 @@ fn write_path(
         let untagged = hits_made_key || r.untagged.contains(&at);
         let flow = in_flow(&at);
         if (fresh || hits_made_key) && !untagged {
-            made_untagged.push(at);
+            made_untagged.push(at.clone());
         }
         let was_null = was_null && !untagged;
         let mut v = value.clone();
@@ -1104,6 +1114,11 @@ fn write_path(
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
             let text = if o.delimiter.is_empty() { text_of(&v, fresh) } else { scalar_text(&v) };
+            // An untagged node keeps the text it was given (`~`, `0x1F`),
+            // which a later step reads (vars take it as a string).
+            if untagged || fresh {
+                made_texts.push((at.clone(), text.clone()));
+            }
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
             let kept_tag = match &*slot {
@@ -1171,6 +1186,15 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    for (at, text) in made_texts {
+        r.scalar_texts.retain(|(p, _)| *p != at);
+        // The text a value gets anyway needs no entry (and an empty one
+        // would read as a field written as nothing).
+        let plain = crate::resource::scalar_text(&resolve_plain(&text), &[], &[]);
+        if !text.is_empty() && plain.is_some_and(|p| p != text) {
+            r.scalar_texts.push((at, text));
+        }
+    }
     if let Some(before) = before.filter(|_| in_place && !annotation) {
         let mut at = Vec::new();
         let mut changed = Vec::new();

@@ -313,7 +313,7 @@ pub fn resolve(
                         key.text,
                         key.tag
                     ));
-                } else if let Err(e) = substitute(slot, at, &r.untagged, &values) {
+                } else if let Err(e) = substitute(slot, at, &r.untagged, &r.scalar_texts, &values) {
                     error.get_or_insert(format!(
                         "considering field '{path}' of object {}: {}{e}",
                         id.kustomize_form(),
@@ -338,24 +338,22 @@ fn substitute(
     slot: &mut Value,
     at: &[Step],
     untagged: &[Vec<Step>],
+    texts: &[(Vec<Step>, String)],
     values: &[(String, Value)],
 ) -> Result<(), String> {
     let mut path = at.to_vec();
-    let mut as_string = |v: &mut Value, step: Option<Step>| {
-        let is_string = match (&*v, step) {
-            (Value::String(_), _) => true,
-            (Value::Seq(_) | Value::Map(_), _) => false,
-            (_, step) => {
-                path.extend(step);
-                let found = untagged.iter().any(|u| u[..] == path[..]);
-                path.truncate(at.len());
-                found
+    let mut as_string = |v: &mut Value, step: Option<Step>| match &*v {
+        Value::String(_) => true,
+        Value::Seq(_) | Value::Map(_) => false,
+        _ => {
+            path.extend(step);
+            let found = untagged.iter().any(|u| u[..] == path[..]);
+            if found {
+                *v = Value::String(untagged_text(v, &path, texts));
             }
-        };
-        if is_string && !matches!(v, Value::String(_)) {
-            *v = Value::String(untagged_text(v));
+            path.truncate(at.len());
+            found
         }
-        is_string
     };
     match slot {
         Value::Map(m) => {
@@ -382,11 +380,14 @@ fn substitute(
     Ok(())
 }
 
-/// The text of a scalar without a tag: empty for a null.
-fn untagged_text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        other => crate::resource::scalar_text(other, &[], &[]).unwrap_or_default(),
+/// The text of a scalar without a tag at `at`: the text it was given
+/// (see [`Resource::scalar_texts`]), else its value's own, empty for a null.
+fn untagged_text(v: &Value, at: &[Step], texts: &[(Vec<Step>, String)]) -> String {
+    match crate::resource::scalar_text(v, at, texts) {
+        Some(t) if v.is_null() && t == "null" && !texts.iter().any(|(p, _)| p[..] == at[..]) => {
+            String::new()
+        }
+        t => t.unwrap_or_default(),
     }
 }
 
