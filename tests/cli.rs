@@ -432,6 +432,47 @@ fn helm_template_names_a_missing_chart_path_as_helm_does() {
     }
 }
 
+/// A values file that is not there fails as Helm's `readFile` fails (Go's
+/// `os.ReadFile` error, as the helm-template oracle prints it for `-f`);
+/// `--set-file` reads with the same function, its error wrapped.
+#[test]
+fn helm_template_names_a_missing_values_file_as_helm_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(&dir.path().join("c"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    let missing = "open missing.yaml: no such file or directory";
+    for (flag, arg, want) in [
+        ("-f", "missing.yaml", format!("Error: {missing}\n")),
+        (
+            "--set-file",
+            "a=missing.yaml",
+            format!("Error: failed parsing --set-file data: {missing}\n"),
+        ),
+    ] {
+        let out = kiln(dir.path(), &["helm", "template", "rel", "./c", flag, arg]);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {}", stderr(&out));
+        assert_eq!(stderr(&out), want, "{flag}");
+    }
+}
+
+/// A release name Helm refuses fails before anything renders, in Helm's
+/// words (recorded in the Helm corpus as `ro-release-name-invalid`); an
+/// empty name is "no name provided".
+#[test]
+fn helm_template_refuses_release_names_as_helm_does() {
+    let helm = Path::new(env!("CARGO_MANIFEST_DIR")).join("renderer/tests/helm");
+    let want = std::fs::read_to_string(helm.join("expected/ro-release-name-invalid.err")).unwrap();
+    let chart = "charts/own/ro-release-name";
+    let out = kiln(&helm, &["helm", "template", "My_Release", chart, "--kube-version", "1.31.0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), format!("Error: {want}\n"));
+    let out = kiln(&helm, &["helm", "template", "", chart]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "Error: release name check failed: release name \"\": no name provided\n"
+    );
+}
+
 /// Writes a chart `c` (v2, empty values) at `chart` with one template, `cm.yaml`.
 fn write_chart(chart: &Path, template: &str) {
     std::fs::create_dir_all(chart.join("templates")).unwrap();

@@ -90,9 +90,9 @@ fn helm_error_text(e: &anyhow::Error) -> String {
     }
 }
 
-/// A `--set-file` value's file as Helm reads it (`-` is standard input),
-/// or Go's words for why it cannot; kiln fetches no URL.
-fn read_set_file(name: &str) -> Result<String, String> {
+/// A `-f` or `--set-file` file as Helm's `readFile` reads it (`-` is
+/// standard input), or Go's words for why it cannot; kiln fetches no URL.
+fn read_file(name: &str) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let bytes = if name.trim() == "-" {
         let mut b = Vec::new();
@@ -102,7 +102,7 @@ fn read_set_file(name: &str) -> Result<String, String> {
     } else {
         std::fs::read(name)
     };
-    let bytes = bytes.map_err(|e| {
+    bytes.map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -110,9 +110,13 @@ fn read_set_file(name: &str) -> Result<String, String> {
             _ => e.to_string(),
         };
         format!("open {name}: {why}")
-    })?;
-    // Go's `string(bytes)` keeps bytes that are not UTF-8 as they are.
-    Ok(renderer::gotmpl::sprig::from_go_bytes(&bytes))
+    })
+}
+
+/// A `--set-file` value: the file's text, bytes that are not UTF-8 kept as
+/// Go's `string(bytes)` keeps them.
+fn read_set_file(name: &str) -> Result<String, String> {
+    read_file(name).map(|bytes| renderer::gotmpl::sprig::from_go_bytes(&bytes))
 }
 
 fn render(t: &TemplateArgs) -> Result<String> {
@@ -123,7 +127,7 @@ fn render(t: &TemplateArgs) -> Result<String> {
     };
     let mut values = renderer::Map::new();
     for f in &t.values {
-        let bytes = std::fs::read(f).with_context(|| format!("reading values file {f}"))?;
+        let bytes = read_file(f).map_err(anyhow::Error::msg)?;
         let map = chart::load_values(&bytes, f).with_context(|| format!("failed to parse {f}"))?;
         merge_maps(&mut values, map);
     }

@@ -7,14 +7,13 @@ use crate::value::{Map, Value};
 
 /// Renames aliased subcharts, drops disabled ones and imports values, for the whole tree.
 pub fn process(chart: &mut Chart, user: &Map) -> Result<(), Error> {
-    check_present(chart)?;
     let wrap = |e| Error::Dependencies { cause: Box::new(e) };
     enable(chart, user, "").map_err(wrap)?;
     super::imports::import_values(chart).map_err(wrap)
 }
 
 /// The error `helm template` gives when Chart.yaml lists a dependency that is not in `charts/`.
-fn check_present(chart: &Chart) -> Result<(), Error> {
+pub fn check_present(chart: &Chart) -> Result<(), Error> {
     let missing: Vec<String> = chart
         .requirements
         .iter()

@@ -154,6 +154,33 @@ fn set_detail(flag: &str, arg: &str, message: &str) -> String {
     }
 }
 
+/// Checks a release name as Helm's `ValidateReleaseName` does before an
+/// install renders anything: at most 53 bytes, and dot-separated labels of
+/// lower-case letters, digits and inner hyphens (the regex
+/// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`).
+pub fn check_release_name(name: &str) -> Result<(), Error> {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() <= 53 && name.split('.').all(label) {
+        Ok(())
+    } else {
+        Err(Error::ReleaseName { name: name.to_string() })
+    }
+}
+
+/// Why [`check_release_name`] refuses a name, in Helm's words.
+fn release_name_problem(name: &str) -> &'static str {
+    if name.is_empty() {
+        "no name provided"
+    } else {
+        "invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+    }
+}
+
 /// `helm template`'s hint after an error met while rendering.
 pub const DEBUG_HINT: &str = "Use --debug flag to render out invalid YAML";
 
@@ -264,6 +291,16 @@ pub enum Error {
         /// The missing names, comma-separated.
         names: String,
     },
+    /// The release name is not one Helm's install action accepts.
+    #[error(
+        "release name check failed: release name {}: {}",
+        crate::gotmpl::fmt::quote(name),
+        release_name_problem(name)
+    )]
+    ReleaseName {
+        /// The name given.
+        name: String,
+    },
     /// The values for a subchart are not a table.
     #[error("type mismatch on {name}: {value}")]
     TypeMismatch {
@@ -293,4 +330,47 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Release names as Helm's `ValidateReleaseName` judges them (its own
+    /// test table, plus the length limit and a trailing newline, which
+    /// Go's `$` does not match before).
+    #[test]
+    fn release_names_as_helm_validates_them() {
+        let long = format!("a{}z", "1".repeat(58));
+        for (name, ok) in [
+            ("", false),
+            ("foo", true),
+            ("foo.bar1234baz.seventyone", true),
+            ("FOO", false),
+            ("123baz", true),
+            ("foo.BAR.baz", false),
+            ("one-two", true),
+            ("-two", false),
+            ("two-", false),
+            ("one_two", false),
+            ("a..b", false),
+            (".a", false),
+            ("example:com", false),
+            ("abc\n", false),
+            ("é", false),
+            (&"a".repeat(53), true),
+            (&"a".repeat(54), false),
+            (&long, false),
+        ] {
+            assert_eq!(check_release_name(name).is_ok(), ok, "{name:?}");
+        }
+        assert_eq!(
+            check_release_name("").unwrap_err().to_string(),
+            "release name check failed: release name \"\": no name provided"
+        );
+        assert_eq!(
+            check_release_name("My_Rel").unwrap_err().to_string(),
+            "release name check failed: release name \"My_Rel\": invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+        );
+    }
 }

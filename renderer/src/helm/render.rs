@@ -36,6 +36,10 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     if !kind.is_empty() && kind != "application" {
         return Err(Error::NotInstallable { kind: kind.to_string() });
     }
+    deps::check_present(&chart)?;
+    // Helm's install action checks the release name before it processes
+    // the dependencies (conditions, tags, import-values).
+    super::check_release_name(&options.release)?;
     deps::process(&mut chart, &options.values)?;
     let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;

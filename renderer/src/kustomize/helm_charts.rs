@@ -151,8 +151,10 @@ fn combine(from_file: Map, inline: &Map, mode: ValuesMerge) -> Map {
 /// rendered with Sprig and no data; else, as `helm template
 /// --generate-name`, the chart directory's name up to its first dot, a
 /// dash and the current Unix time (so such a render differs every second).
+/// Helm checks the name ([`helm::check_release_name`]) once it has loaded
+/// the chart.
 fn release_name(chart: &HelmChart) -> Result<String, String> {
-    let name = match (&chart.release_name, &chart.name_template) {
+    Ok(match (&chart.release_name, &chart.name_template) {
         (Some(name), _) => name.clone(),
         (None, Some(template)) => render_name_template(template)?,
         (None, None) => {
@@ -164,9 +166,7 @@ fn release_name(chart: &HelmChart) -> Result<String, String> {
                 .unwrap_or(0);
             format!("{base}-{now}")
         }
-    };
-    validate_release_name(&name)?;
-    Ok(name)
+    })
 }
 
 fn render_name_template(template: &str) -> Result<String, String> {
@@ -179,21 +179,6 @@ fn render_name_template(template: &str) -> Result<String, String> {
 }
 
 /// Helm's rule for release names: a DNS subdomain of at most 53 characters.
-fn validate_release_name(name: &str) -> Result<(), String> {
-    let label = |l: &str| {
-        !l.is_empty()
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if name.len() <= 53 && name.split('.').all(label) {
-        return Ok(());
-    }
-    Err(format!(
-        "release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
-    ))
-}
-
 /// Whether an object is a Helm hook (`helm template --no-hooks` leaves these out).
 fn is_hook(r: &Resource) -> bool {
     r.value.get_path(&["metadata", "annotations", "helm.sh/hook"]).is_some()
@@ -288,9 +273,6 @@ mod tests {
         let (base, secs) = generated.split_once('-').unwrap();
         assert_eq!(base, "my");
         assert!(secs.parse::<u64>().unwrap() > 1_700_000_000, "{generated}");
-        for bad in ["Web", "-a", "a_b", &"a".repeat(54)] {
-            assert!(release_name(&named(Some(bad), None, "x")).is_err(), "{bad}");
-        }
     }
 
     #[test]
