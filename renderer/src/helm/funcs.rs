@@ -428,18 +428,22 @@ fn toml_value(v: &Data, times: Option<&Times>) -> String {
                 .collect();
             format!("[{}]", items.join(", "))
         }
-        Data::Map(m) if let Some(Times::Struct(_, index)) = times => {
-            // An inline struct: fields that are not tables, then tables,
-            // each group in declaration order. The encoder writes ", " after
-            // a field unless its index among all the struct's fields is the
+        Data::Map(m) => {
+            // An inline table: keys that are not tables, then tables, each
+            // group sorted (a struct's fields in declaration order). The
+            // encoder skips a null value but writes ", " after an entry
+            // unless it is the group's last key, null or not; a map's
+            // non-table group also before its tables. A struct's field is
+            // last when its index among all the struct's fields is the
             // group's length less one, so a struct with unexported fields
             // gets a separator too many or too few.
             let keys = toml_keys(m, times);
             let (direct, tables): (Vec<&String>, Vec<&String>) =
                 keys.into_iter().partition(|k| !toml_is_table(&m[*k]));
+            let before_tables = !tables.is_empty();
             let mut out = String::from("{");
-            for group in [direct, tables] {
-                for k in &group {
+            for (group, trail) in [(direct, before_tables), (tables, false)] {
+                for (i, k) in group.iter().enumerate() {
                     if m[*k].is_null() {
                         continue;
                     }
@@ -448,21 +452,17 @@ fn toml_value(v: &Data, times: Option<&Times>) -> String {
                         toml_key(k),
                         toml_value(&m[*k], times_at(times, k))
                     ));
-                    if index.get(*k) != Some(&(group.len() - 1)) {
+                    let last = match times {
+                        Some(Times::Struct(_, index)) => index.get(*k) == Some(&(group.len() - 1)),
+                        _ => !trail && i + 1 == group.len(),
+                    };
+                    if !last {
                         out.push_str(", ");
                     }
                 }
             }
             out.push('}');
             out
-        }
-        Data::Map(m) => {
-            let parts: Vec<String> = toml_keys(m, times)
-                .into_iter()
-                .filter(|k| !m[*k].is_null())
-                .map(|k| format!("{} = {}", toml_key(k), toml_value(&m[k], times_at(times, k))))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
         }
     }
 }

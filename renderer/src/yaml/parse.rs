@@ -602,7 +602,7 @@ fn parse_checked(
                     line,
                     column,
                     format!(
-                        "too many tabs after ':', \\' escapes or under-indented quoted scalars \\
+                        "too many tabs after ':', \\' escapes or under-indented quoted scalars \
                          (each costs a re-read; {} MiB re-read)",
                         REWRITE_BUDGET >> 20
                     ),
@@ -817,6 +817,72 @@ fn skip_properties(mut raw: &str) -> &str {
     raw
 }
 
+/// The end of the first anchor or alias name in `text` that libyaml ends
+/// at one of ``?:%@` ``, where a YAML 1.2 name reads on (see
+/// `Builder::name_failure`). Only a `&` or `*` that opens a token counts: at
+/// a line's start or after a blank or `[`, `{` or `,`, outside comments.
+fn name_before_indicator(text: &str) -> Option<usize> {
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.find(" #").map_or(line, |c| &line[..c]);
+        let opens = code.char_indices().filter(|&(i, c)| {
+            matches!(c, '&' | '*')
+                && (i == 0 || code[..i].ends_with([' ', '\t', '[', '{', ',']))
+                && !code[..i].trim_start().starts_with('#')
+        });
+        for (i, _) in opens {
+            let rest = &code[i + 1..];
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(rest.len());
+            if len > 0 && rest[len..].starts_with(['?', ':', '%', '@', '`']) {
+                return Some(line_start + i + 1 + len);
+            }
+        }
+        line_start += line.len();
+    }
+    None
+}
+
+/// The first `%`-escaped character of 3 or 4 octets in the tag that `tag`
+/// starts with, as libyaml's URI scanner checks it (a leading octet that
+/// gives the width, then continuation octets): its offset and length.
+fn wide_uri_escape(tag: &str) -> Option<(usize, usize)> {
+    let octet = |at: usize| {
+        let hex = tag.get(at..at + 3)?.strip_prefix('%')?;
+        u8::from_str_radix(hex, 16).ok()
+    };
+    let end = tag.find(|c: char| c == ' ' || c == '\t' || is_break(c)).unwrap_or(tag.len());
+    let mut at = 0;
+    while let Some(i) = tag[at..end].find('%') {
+        at += i;
+        let width = match octet(at)? {
+            b if b & 0xF0 == 0xE0 => 3,
+            b if b & 0xF8 == 0xF0 => 4,
+            _ => {
+                at += 3;
+                continue;
+            }
+        };
+        let continued = (1..width).all(|k| octet(at + 3 * k).is_some_and(|b| b & 0xC0 == 0x80));
+        return continued.then_some((at, 3 * width));
+    }
+    None
+}
+
+/// The rewrite that ends an anchor or alias name at byte `end` of `text`
+/// for saphyr: a blank after it; in a flow collection a `:` before `,`,
+/// `]` or `}` is a value indicator to libyaml (`[*a:]` is `[{a: null}]`),
+/// which saphyr reads so with a blank after it too.
+fn name_split(text: &str, end: usize) -> Failure {
+    let rest = &text[end..];
+    let value = rest.starts_with(':') && rest[1..].starts_with([',', ']', '}']);
+    if value && open_bracket(text, end).is_some() {
+        return Failure::Rewrite { at: end, len: 1, with: " : ".into() };
+    }
+    Failure::Rewrite { at: end, len: 0, with: " ".into() }
+}
+
 /// Whether `c` ends a line for libyaml (a line feed, NEL, LS or PS; a
 /// carriage return is taken with the line feed after it).
 fn is_line_end(c: char) -> bool {
@@ -919,6 +985,18 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
             },
             Some(c) if c.is_alphanumeric() || "._/~+=$^()<;".contains(c) => {
                 rest.find([' ', '\t']).unwrap_or(rest.len())
+            }
+            // An alias or anchor whose name libyaml's scanner takes whole
+            // (`"x" *a`): a token the parser never reaches.
+            Some('*' | '&') => {
+                let name = rest[1..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                    .unwrap_or(rest.len() - 1);
+                let end = rest[1 + name..].chars().next();
+                if name == 0 || end.is_some_and(|c| c != ' ' && c != '\t') {
+                    return None;
+                }
+                1 + name
             }
             _ => return None,
         };
@@ -1662,6 +1740,12 @@ impl Builder<'_> {
                         with: "\n".into(),
                     });
                 }
+                if let Some(end) = name_before_indicator(&self.source.text[..at]) {
+                    // saphyr read an anchor or alias on into an indicator
+                    // and failed before giving its event (`*a: 1` as a key
+                    // of a block mapping): see [`Self::name_failure`].
+                    return Err(name_split(self.source.text, end));
+                }
                 if e.info().contains("':' must be followed by a valid YAML whitespace") {
                     // yaml.v3 accepts a tab after the `:` of a mapping value:
                     // read it as the space it stands for. The marker points at
@@ -1692,6 +1776,18 @@ impl Builder<'_> {
                     // saphyr refuses a tag that yaml.v2 reads on into `,`,
                     // `[`, `]` or `!`.
                     return Err(failure);
+                }
+                if self.yaml11
+                    && e.info() == "while parsing a tag, found an invalid UTF-8 codepoint"
+                    && let Some((group, len)) = wide_uri_escape(&self.source.text[at..])
+                {
+                    // saphyr joins the octets of a 3- or 4-octet character
+                    // escaped in a tag into one number instead of decoding
+                    // them; libyaml takes any octets its UTF-8 check lets
+                    // through. yaml.v2 resolves no tag that holds a non-ASCII
+                    // character (it is a local or unknown tag whichever it
+                    // is), so a 2-octet one, which saphyr reads, stands in.
+                    return Err(Failure::Rewrite { at: at + group, len, with: "%C2%80".into() });
                 }
                 if e.info() == "expected whitespace"
                     && let Some(found) = super::tabs::tab_after_question(
@@ -1871,6 +1967,18 @@ impl Builder<'_> {
                 {
                     message = problem.into();
                 }
+                if open_bracket(self.source.text, at).is_some()
+                    && message.starts_with("plain scalar cannot start with '-'")
+                    && let Some(dash) = [at, at.wrapping_sub(1)].into_iter().find(|&i| {
+                        bytes.get(i) == Some(&b'-')
+                            && matches!(bytes.get(i + 1), Some(b',' | b']' | b'}'))
+                    })
+                {
+                    // libyaml starts a plain scalar with a `-` that no blank
+                    // follows; a flow indicator then ends it (`{name: -}`
+                    // holds the text `-`), which YAML 1.2 does not allow.
+                    return Err(Failure::Rewrite { at: dash, len: 1, with: "'-'".into() });
+                }
                 if open_bracket(self.source.text, at).is_some() {
                     let rest = self.source.text[at..].trim_start_matches([' ', '\t']);
                     if (message.ends_with("did not find expected ',' or '}'")
@@ -2014,8 +2122,8 @@ impl Builder<'_> {
                     }
                 }
                 if message.contains("unknown anchor") {
-                    if let Some(e) = self.alias_name_error(at) {
-                        return Err(e.into());
+                    if let Some(failure) = self.alias_name_failure(at) {
+                        return Err(failure);
                     }
                     // yaml.v2 and yaml.v3 name the alias: `unknown anchor 'x' referenced`.
                     let text = &self.source.text;
@@ -2034,21 +2142,51 @@ impl Builder<'_> {
         }
     }
 
-    /// libyaml's scanner error for the alias whose `*` is at or after byte
-    /// `at`, if its name is not one libyaml reads (see [`Self::name_error`]).
-    fn alias_name_error(&self, at: usize) -> Option<ParseError> {
-        let star = at + self.source.text.get(at..)?.find('*')?;
-        self.name_error(star, "an alias")
+    /// yaml.v2's parser after a `?` with no key in a flow sequence
+    /// (`[?]`, the `?` at byte `at`): it passes over the `]` after it as it
+    /// would over a `:`, reads an empty value and wants a `,` or `]` at the
+    /// token after that `]` (its line is the one yaml.v2 names). `None` where
+    /// that token is one libyaml's scanner reads otherwise outside the
+    /// closed collection, or one the pair takes (`:`, `,`, `]`).
+    fn v2_empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
+        let text = self.source.text;
+        let bracket =
+            at + 1 + text.get(at..)?.strip_prefix('?')?.find(|c| c != ' ' && c != '\t')?;
+        if text.as_bytes().get(bracket) != Some(&b']')
+            || open_bracket(text, at).is_none_or(|open| text.as_bytes()[open] != b'[')
+        {
+            return None;
+        }
+        let next = skip_blanks_and_comments(text, bracket + 1);
+        let token = text[next..].chars().next();
+        // A `-` that opens a line is a block entry, which libyaml's parser
+        // refuses there too.
+        let entry = token == Some('-') && text[..next].ends_with(['\n', ' ']) && {
+            let line = &text[line_start(text, next)..next];
+            line.trim_start_matches(' ').is_empty()
+        };
+        if token.is_some_and(|c| !(c.is_alphanumeric() || "'\"[{}&*!".contains(c))) && !entry {
+            return None;
+        }
+        let (line, column) = line_column(text, next);
+        Some(ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into())
     }
 
-    /// libyaml's scanner error for the anchor of the node whose event starts
-    /// at byte `at` (at the `&` or after it: only a tag and blanks stand
-    /// between), if its name is not one libyaml reads.
-    fn anchor_name_error(&self, at: usize) -> Option<ParseError> {
+    /// How libyaml reads the alias whose `*` is at or after byte `at`
+    /// where saphyr differs (see [`Self::name_failure`]).
+    fn alias_name_failure(&self, at: usize) -> Option<Failure> {
+        let star = at + self.source.text.get(at..)?.find('*')?;
+        self.name_failure(star, "an alias")
+    }
+
+    /// How libyaml reads the anchor of the node whose event starts at byte
+    /// `at` (at the `&` or after it: only a tag and blanks stand between)
+    /// where saphyr differs.
+    fn anchor_name_failure(&self, at: usize) -> Option<Failure> {
         let text = self.source.text;
         let end = (at + 1..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
         let amp = text[..end].rfind('&')?;
-        self.name_error(amp, "an anchor")
+        self.name_failure(amp, "an anchor")
     }
 
     /// [`multiline_quoted_before`], unless the quote it takes for the
@@ -2128,12 +2266,20 @@ impl Builder<'_> {
     /// A plain scalar of a flow collection that opens with `:` (`[::1]`,
     /// `{a: :b}`): libyaml's scanners (yaml.v2 and yaml.v3) start a plain
     /// scalar with `:` only outside flow collections, so there the `:` is a
-    /// value indicator where the collection wants a node.
+    /// value indicator where the collection wants a node. After an anchor or
+    /// a tag it is the value indicator of the empty key they stand on
+    /// (`{&x :b}` is `{&x : b}`).
     fn colon_opens_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
         let text = self.source.text;
-        let at = self.source.byte(span.start.index());
-        if !value.starts_with(':') || !text.get(at..)?.starts_with(':') {
+        let (start, end) =
+            (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
+        let raw = skip_properties(text.get(start..end)?);
+        let at = end - raw.len();
+        if !value.starts_with(':') || !raw.starts_with(':') {
             return None;
+        }
+        if at > start {
+            return Some(Failure::Rewrite { at: at + 1, len: 0, with: " ".into() });
         }
         let (line, column) = line_column(text, at);
         Some(Failure::Error(ParseError::new(
@@ -2156,8 +2302,16 @@ impl Builder<'_> {
             (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
         let raw = skip_properties(text.get(start..end)?);
         let start = end - raw.len();
-        if raw.len() > 1 && raw.starts_with('?') {
+        // A `?` a blank follows is the key indicator already (saphyr read
+        // it so after an anchor: `{&x ? y}`).
+        let opens = raw.strip_prefix('?').and_then(|rest| rest.chars().next());
+        if opens.is_some_and(|c| c != ' ' && c != '\t' && !is_break(c)) {
             return Some(Failure::Rewrite { at: start + 1, len: 0, with: " ".into() });
+        }
+        if raw == "?"
+            && let Some(failure) = self.v2_empty_key_before_bracket(start)
+        {
+            return Some(failure);
         }
         let question = start + raw.find('?')?;
         let (line, column) = line_column(text, question);
@@ -2191,37 +2345,46 @@ impl Builder<'_> {
         // The span may open with the node's anchor and tag: they stay.
         let raw = skip_properties(text.get(start..end)?);
         let start = end - raw.len();
-        if raw != value {
-            // Not the scalar's own text (quoted, or read over lines).
+        if raw != value || raw.is_empty() {
+            // Not the scalar's own text (quoted, or read over lines), or
+            // the empty node saphyr puts at a value indicator (`{"a":}`).
             return None;
         }
         Some(quoted_through_colon(text, start, end, false))
     }
 
-    /// libyaml's scanner error for the anchor or alias whose indicator is at
-    /// byte `at`, if its name is not made of ASCII letters, digits, `-` and
-    /// `_` up to a blank or one of ``?:,]}%@` ``: `*a.b` and `&x;` are no
-    /// alias and no anchor there, though YAML 1.2 allows them.
-    fn name_error(&self, at: usize, what: &str) -> Option<ParseError> {
+    /// How libyaml reads the anchor or alias whose indicator is at byte
+    /// `at` where saphyr reads it otherwise. libyaml's name is made of ASCII
+    /// letters, digits, `-` and `_` and must end at a blank or one of
+    /// ``?:,]}%@` ``: `*a.b` and `&x;` are a scanner error, though YAML 1.2
+    /// allows them. Where it ends at one of ``?:%@` `` (YAML 1.2 names
+    /// carry them) that character opens the next token: `&x: b` is an
+    /// anchored empty key, `*a:` an alias key; a blank after the name makes
+    /// saphyr read it so.
+    fn name_failure(&self, at: usize, what: &str) -> Option<Failure> {
         let text = self.source.text;
         let rest = text.get(at + 1..)?;
         let name_len = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(rest.len());
         let next = rest[name_len..].chars().next();
+        let end = at + 1 + name_len;
+        if name_len > 0 && next.is_some_and(|c| "?:%@`".contains(c)) {
+            return Some(name_split(text, end));
+        }
         // libyaml ends a name at a blank or any of its line breaks (NEL,
         // LS and PS too) or at one of these indicators.
-        let ends = next.is_none_or(|c| is_break(c) || " \t?:,]}%@`".contains(c));
+        let ends = next.is_none_or(|c| is_break(c) || " \t,]}".contains(c));
         if name_len > 0 && ends {
             return None;
         }
-        let (line, column) = line_column(text, at + 1 + name_len);
-        Some(ParseError::new(
+        let (line, column) = line_column(text, end);
+        Some(Failure::Error(ParseError::new(
             self.file,
             line,
             column,
             format!("while scanning {what}, did not find expected alphabetic or numeric character"),
-        ))
+        )))
     }
 
     /// A scalar's text as libyaml reads it: where its source holds NEL, LS
@@ -2527,8 +2690,8 @@ impl Builder<'_> {
         let anchored = matches!(event,
             Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) if a > 0);
         if anchored {
-            if let Some(e) = self.anchor_name_error(self.source.byte(span.start.index())) {
-                return Err(e.into());
+            if let Some(failure) = self.anchor_name_failure(self.source.byte(span.start.index())) {
+                return Err(failure);
             }
         }
         let tagged = matches!(
@@ -2598,8 +2761,9 @@ impl Builder<'_> {
                 Ok(v)
             }
             Event::Alias(id) => {
-                if let Some(e) = self.alias_name_error(self.source.byte(span.start.index())) {
-                    return Err(e.into());
+                if let Some(failure) = self.alias_name_failure(self.source.byte(span.start.index()))
+                {
+                    return Err(failure);
                 }
                 if !self.anchors.contains_key(&id) {
                     return Err(self.err(&span, "unknown anchor").into());
