@@ -3631,21 +3631,35 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
 
 /// Whether the last entry of a flow sequence's `text` (after its last `,`
 /// outside nested collections) holds a `:` value indicator: a single-pair
-/// mapping.
+/// mapping. Quoted scalars are skipped whole: their brackets, commas and
+/// colons are text.
 fn entry_has_pair(text: &str) -> bool {
     let mut depth = 0usize;
     let mut pair = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut prev: Option<char> = None;
+    let mut i = 0;
+    while let Some(c) = text[i..].chars().next() {
+        let token_start =
+            prev.is_none_or(|p| p == ' ' || p == '\t' || is_break(p) || "[{,:?".contains(p));
+        if matches!(c, '"' | '\'') && token_start {
+            i = quoted_end(text, i).unwrap_or(text.len());
+            prev = Some(c);
+            continue;
+        }
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => pair = false,
             ':' if depth == 0 => {
-                pair |= chars.peek().is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+                pair |= text[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
             }
             _ => {}
         }
+        prev = Some(c);
+        i += c.len_utf8();
     }
     pair
 }
