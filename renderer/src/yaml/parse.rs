@@ -3770,21 +3770,35 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
 
 /// Whether the last entry of a flow sequence's `text` (after its last `,`
 /// outside nested collections) holds a `:` value indicator: a single-pair
-/// mapping.
+/// mapping. Quoted scalars are skipped whole: their brackets, commas and
+/// colons are text.
 fn entry_has_pair(text: &str) -> bool {
     let mut depth = 0usize;
     let mut pair = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut prev: Option<char> = None;
+    let mut i = 0;
+    while let Some(c) = text[i..].chars().next() {
+        let token_start =
+            prev.is_none_or(|p| p == ' ' || p == '\t' || is_break(p) || "[{,:?".contains(p));
+        if matches!(c, '"' | '\'') && token_start {
+            i = quoted_end(text, i).unwrap_or(text.len());
+            prev = Some(c);
+            continue;
+        }
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => pair = false,
             ':' if depth == 0 => {
-                pair |= chars.peek().is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+                pair |= text[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
             }
             _ => {}
         }
+        prev = Some(c);
+        i += c.len_utf8();
     }
     pair
 }
@@ -3876,21 +3890,135 @@ fn v2_multiline_plain_before_colon(text: &str, at: usize) -> Option<usize> {
     simple.then_some(start)
 }
 
-/// The `[` or `{` of the innermost flow collection still open at byte `at`.
+/// The `[` or `{` of the innermost flow collection still open at byte `at`,
+/// as libyaml's scanner reads the text before it token by token: a bracket
+/// inside a quoted scalar, a comment, a block scalar or a plain scalar of
+/// block context opens nothing (`r: "{"x` is a block mapping's value and
+/// the stray `x` after it, not an entry of a flow mapping).
 fn open_bracket(text: &str, at: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    text[..at].char_indices().rev().find_map(|(i, c)| match c {
-        ']' | '}' => {
-            depth += 1;
-            None
+    let at = at.min(text.len());
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    let mut line_indent = 0;
+    let mut line_begins = true;
+    while i < at {
+        let c = text[i..].chars().next().unwrap_or(' ');
+        if is_break(c) {
+            i += c.len_utf8();
+            line_begins = true;
+            continue;
         }
-        '[' | '{' if depth == 0 => Some(i),
-        '[' | '{' => {
-            depth -= 1;
-            None
+        if line_begins {
+            line_begins = false;
+            line_indent = text[i..].len() - text[i..].trim_start_matches(' ').len();
+            let rest = &text[i..];
+            if (rest.starts_with("---") || rest.starts_with("..."))
+                && rest[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+            {
+                // A document marker: what came before is another document.
+                open.clear();
+                i += 3;
+                continue;
+            }
+            if rest.starts_with('%') {
+                i = line_end(text, i);
+                continue;
+            }
         }
-        _ => None,
-    })
+        let blank_after = |j: usize| {
+            text[j..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+        };
+        match c {
+            ' ' | '\t' => i += 1,
+            '#' => i = line_end(text, i),
+            '"' | '\'' => i = quoted_end(text, i).unwrap_or(text.len()),
+            '[' | '{' => {
+                open.push(i);
+                i += 1;
+            }
+            ']' | '}' => {
+                open.pop();
+                i += 1;
+            }
+            ',' => i += 1,
+            '-' | '?' | ':' if blank_after(i + 1) => i += 1,
+            '|' | '>' if open.is_empty() => {
+                // A block scalar: its header line and every later line that
+                // is blank or indented deeper than the indicator's line.
+                i = line_end(text, i);
+                while i < text.len() {
+                    let next = text[i..].chars().next().map_or(1, char::len_utf8);
+                    let body = &text[i + next..];
+                    let line = &body[..body.find(is_break).unwrap_or(body.len())];
+                    let content = line.trim_start_matches(' ');
+                    if !content.trim().is_empty() && line.len() - content.len() <= line_indent {
+                        break;
+                    }
+                    i = line_end(text, i + next);
+                }
+            }
+            '!' | '&' | '*' => {
+                // A tag, an anchor or an alias: up to a blank, and in a flow
+                // collection up to a flow indicator too.
+                i += 1;
+                while i < at
+                    && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n')
+                    && (open.is_empty() || !is_flow_indicator(bytes[i]))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                // A plain scalar, to its end on this line: a `: ` or ` #`,
+                // and in a flow collection a flow indicator too.
+                let in_flow = !open.is_empty();
+                i += c.len_utf8();
+                while i < at {
+                    let d = text[i..].chars().next().unwrap_or(' ');
+                    let value_indicator = d == ':'
+                        && (blank_after(i + 1)
+                            || (in_flow
+                                && bytes.get(i + 1).is_some_and(|&b| is_flow_indicator(b))));
+                    let comment = d == '#' && matches!(bytes[i - 1], b' ' | b'\t');
+                    let flow_end = in_flow && d.is_ascii() && is_flow_indicator(d as u8);
+                    if is_break(d) || value_indicator || comment || flow_end {
+                        break;
+                    }
+                    i += d.len_utf8();
+                }
+            }
+        }
+    }
+    open.pop()
+}
+
+/// Whether byte `b` is one of libyaml's flow indicators (`,`, `[`, `]`, `{`,
+/// `}`), which end a plain scalar inside a flow collection.
+fn is_flow_indicator(b: u8) -> bool {
+    matches!(b, b',' | b'[' | b']' | b'{' | b'}')
+}
+
+/// The byte where the line holding byte `at` ends (its break, or the end).
+fn line_end(text: &str, at: usize) -> usize {
+    text[at..].find(is_break).map_or(text.len(), |n| at + n)
+}
+
+/// The byte after the quoted scalar that opens at byte `at` (`"` with its
+/// backslash escapes, `'` with doubled quotes), if it closes.
+fn quoted_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = bytes[at];
+    let mut i = at + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            q if q == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
