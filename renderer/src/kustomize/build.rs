@@ -1399,11 +1399,12 @@ impl Builder<'_> {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
                 subjects: k.role_binding_subjects,
-                builtin_fields: k.namespace_fields.is_none(),
             };
-            namespace::apply(acc, ns, options, &self.scopes).map_err(|m| invalid(&k.file, m))?;
-            let specs = k.namespace_fields.as_ref().unwrap_or(&self.config.namespace);
-            namespace::apply_fields(acc, ns, options, specs).map_err(|m| invalid(&k.file, m))?;
+            // `namespace:` writes where the merged transformer configuration
+            // says, a plugin config only where its own field specs say.
+            let specs = k.namespace_fields.as_ref().unwrap_or(&self.go_config.namespace);
+            namespace::apply(acc, ns, options, specs, &self.scopes)
+                .map_err(|m| invalid(&k.file, m))?;
         }
         prefix_suffix::apply(
             acc,

@@ -82,9 +82,19 @@ pub fn traversal_wraps(path: &str, at: &[Step]) -> String {
 /// kustomize's complaint about a `Sequence` or `Mapping` node where a
 /// scalar must be, which shows the node (`node`, at `at` in `r`).
 pub fn scalar_expected(r: &Resource, at: &[Step], node: &Value) -> String {
-    let kind = if node.as_seq().is_some() { "Sequence" } else { "Mapping" };
+    wrong_kind(r, at, node, "Scalar")
+}
+
+/// kyaml's complaint about a node (`node`, at `at` in `r`) of another kind
+/// than the `expected` one (`Scalar`, `Sequence` or `Mapping`).
+pub fn wrong_kind(r: &Resource, at: &[Step], node: &Value, expected: &str) -> String {
+    let kind = match node {
+        Value::Seq(_) => "Sequence",
+        Value::Map(_) => "Mapping",
+        _ => "Scalar",
+    };
     format!(
-        "wrong node kind: expected ScalarNode but got {kind}Node: {}",
+        "wrong node kind: expected {expected}Node but got {kind}Node: {}",
         node_contents(r, at, node)
     )
 }

@@ -337,7 +337,8 @@ pub struct Kustomization {
     /// fields and those of `configurations`.
     pub image_fields: Option<Vec<UserFieldSpec>>,
     /// NamespaceTransformer `fieldSpecs`: where a plugin config writes the
-    /// namespace, instead of kustomize's built-in namespace fields.
+    /// namespace besides `metadata/namespace` and role binding subjects,
+    /// instead of the merged transformer configuration's namespace fields.
     pub namespace_fields: Option<Vec<UserFieldSpec>>,
     /// HashTransformer: generated objects get their hash suffix now.
     pub hash_names: bool,

@@ -1,109 +1,32 @@
-//! `namespace:`: moves every namespaced object into one namespace.
+//! The namespace transformer (`namespace:` and the NamespaceTransformer
+//! plugin): moves every namespaced object into one namespace.
 
 use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
 use crate::kustomize::{build_annotations, fieldspec};
 use crate::resource::{Resource, SchemaScopes, Step};
-use crate::value::{Map, Value};
+use crate::value::Value;
 use std::collections::HashMap;
 
 /// How the namespace transformer runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NamespaceOptions {
-    /// Only objects (and fields) without a namespace get one.
+    /// Only fields without a namespace (none, or an empty text) get one.
     pub unset_only: bool,
     /// Which role binding subjects move too.
     pub subjects: SubjectNamespaces,
-    /// Whether kustomize's built-in namespace field specs apply (the
-    /// `namespace:` field): `Namespace` objects are renamed, APIService and
-    /// CRD conversion services move. A NamespaceTransformer plugin config
-    /// writes only where its own field specs say.
-    pub builtin_fields: bool,
 }
 
-/// Sets the namespace at extra field specs (`configurations`, or a plugin
-/// config's `fieldSpecs`). As kustomize does, `metadata/namespace` is left to
-/// [`apply`], `metadata/name` applies only to `apiVersion: v1` objects, and
-/// role binding `subjects/namespace` to the subjects rule; a field spec that
-/// reaches a list or a map is an error.
-pub fn apply_fields(
-    resources: &mut [Resource],
-    namespace: &str,
-    options: NamespaceOptions,
-    specs: &[UserFieldSpec],
-) -> Result<(), String> {
-    for r in resources.iter_mut() {
-        let gvk = r.gvk();
-        let v1 = r.value.get_path(&["apiVersion"]).and_then(Value::as_str) == Some("v1");
-        let binding = matches!(gvk.kind.as_str(), "RoleBinding" | "ClusterRoleBinding");
-        for spec in specs.iter().filter(|s| s.matches(&gvk)) {
-            let subjects = spec.path == "subjects/namespace"
-                && matches!(spec.kind.as_deref(), Some("RoleBinding" | "ClusterRoleBinding"));
-            if spec.path == "metadata/namespace"
-                || (spec.path == "metadata/name" && !v1)
-                || (binding && subjects)
-            {
-                continue;
-            }
-            if spec.path == "metadata/name" {
-                if !options.unset_only || r.name().is_empty() {
-                    r.rename(namespace.to_string());
-                }
-                continue;
-            }
-            // With unsetOnly, a null the file wrote as `null` or `~` counts
-            // as set (its text is not empty); where the spec may create the
-            // field, kustomize retypes that node as the string "null".
-            let written_null = if options.unset_only {
-                let mut nulls = Vec::new();
-                let _ =
-                    fieldspec::visit_checked_node(&mut r.value, &spec.path, false, &mut |at, v| {
-                        if v.is_null() {
-                            nulls.push(at.to_vec());
-                        }
-                    });
-                nulls.retain(|at| !r.written_empty(at));
-                nulls
-            } else {
-                Vec::new()
-            };
-            let walked = fieldspec::set_scalars(r, &spec.path, spec.create, &mut |at, slot| {
-                if written_null.iter().any(|p| p[..] == at[..]) {
-                    if spec.create {
-                        *slot = Value::String("null".into());
-                    }
-                    return;
-                }
-                let empty = slot.is_null() || slot.as_str() == Some("");
-                if !options.unset_only || empty {
-                    *slot = Value::String(namespace.to_string());
-                }
-            });
-            walked.map_err(|e| {
-                // kustomize words a list or map at the end of the path
-                // apart from a walk that failed on its way.
-                let what = if e.contains("wrong node kind") {
-                    "namespace field specs must target scalar nodes"
-                } else {
-                    "namespace transformation failed"
-                };
-                format!("{what}: {e}")
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// Sets the namespace of every namespaced object, renames `Namespace`
-/// objects to it, and follows the references kustomize follows: role
-/// binding subjects (per `options.subjects`), and the APIService and CRD
-/// conversion services (webhook services follow their Service through the
-/// name references instead). Every object remembers its identity from before, as kustomize
-/// does, so references written against it are found; two objects that end
-/// up with one identity are an error.
+/// Runs kustomize's namespace filter over every object, in order, with the
+/// field specs `specs` (the merged transformer configuration's `namespace`
+/// list for `namespace:`, a plugin config's own `fieldSpecs`). Every object
+/// remembers its identity from before, as kustomize does, so references
+/// written against it are found; two objects that end up with one identity
+/// are an error.
 pub fn apply(
     resources: &mut [Resource],
     namespace: &str,
     options: NamespaceOptions,
+    specs: &[UserFieldSpec],
     scopes: &SchemaScopes,
 ) -> Result<(), String> {
     // kustomize checks each object as soon as it moved, against the objects
@@ -115,7 +38,7 @@ pub fn apply(
     }
     for i in 0..resources.len() {
         let before = identity_key(&resources[i], scopes);
-        move_object(&mut resources[i], namespace, options, scopes);
+        move_object(&mut resources[i], namespace, options, specs, scopes)?;
         let after = identity_key(&resources[i], scopes);
         if after != before {
             if let Some(n) = holders.get_mut(&before) {
@@ -140,77 +63,180 @@ fn identity_key(r: &Resource, scopes: &SchemaScopes) -> String {
     format!("{}|{}|{}", id.gvk.kustomize_string(), id.effective_namespace(scopes), id.name)
 }
 
-/// Moves one object: remembers its identity, sets its namespace (renames a
-/// `Namespace`) and moves the references kustomize follows.
+fn is_binding(kind: &str) -> bool {
+    matches!(kind, "RoleBinding" | "ClusterRoleBinding")
+}
+
+/// kustomize's namespace filter on one object. `metadata/namespace` is set
+/// by hand on namespaced kinds only, never through a field spec; a
+/// `metadata/name` spec applies only to objects of `apiVersion: v1` (so a
+/// `Namespace` of another group keeps its name); a role binding's subjects
+/// move by `options.subjects`, which takes the place of the specs for
+/// `subjects/namespace` of a role binding kind. Then every other spec that
+/// selects the object sets its field.
 fn move_object(
     r: &mut Resource,
     namespace: &str,
     options: NamespaceOptions,
+    specs: &[UserFieldSpec],
     scopes: &SchemaScopes,
-) {
-    let set = |slot: &mut Map, key: &str| {
-        let empty = slot.get(key).and_then(Value::as_str).is_none_or(str::is_empty);
-        if !options.unset_only || empty {
-            slot.insert(key.into(), Value::String(namespace.to_string()));
-        }
-    };
+) -> Result<(), String> {
     r.store_previous_id();
     let gvk = r.gvk();
-    if options.builtin_fields
-        && gvk.group.is_empty()
-        && gvk.kind == "Namespace"
-        && gvk.version == "v1"
-    {
-        if !options.unset_only {
-            r.rename(namespace.to_string());
+    let v1 = r.value.get_path(&["apiVersion"]).and_then(Value::as_str) == Some("v1");
+    let binding = is_binding(&gvk.kind);
+    if !gvk.is_cluster_scoped_in_kustomize(scopes) {
+        set_field(r, "metadata/namespace", true, false, namespace, options.unset_only)?;
+    }
+    if binding {
+        move_subjects(r, namespace, options)
+            .map_err(|e| format!("setting namespace on (cluster)role binding subjects: {e}"))?;
+    }
+    let by_hand = |s: &UserFieldSpec| {
+        s.path == "metadata/namespace"
+            || (s.path == "metadata/name" && !v1)
+            || (binding
+                && s.path == "subjects/namespace"
+                && is_binding(s.kind.as_deref().unwrap_or("")))
+    };
+    for spec in specs.iter().filter(|s| !by_hand(s) && s.matches(&gvk)) {
+        set_field(r, &spec.path, spec.create, true, namespace, options.unset_only).map_err(
+            |e| {
+                // kustomize words a list or map at the end of the path apart
+                // from a walk that failed on its way.
+                let what = if e.contains("wrong node kind") {
+                    "namespace field specs must target scalar nodes"
+                } else {
+                    "namespace transformation failed"
+                };
+                format!("{what}: {e}")
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets the scalars at `path` to the namespace (with `unset_only`, those
+/// whose text is empty). `retype_null`: the walk is one with kustomize's
+/// string tag for created fields, which also retypes a null the file wrote
+/// as `null` or `~` where `create` is set, into the string "null" (set, so
+/// kept, with `unset_only`).
+fn set_field(
+    r: &mut Resource,
+    path: &str,
+    create: bool,
+    retype_null: bool,
+    namespace: &str,
+    unset_only: bool,
+) -> Result<(), String> {
+    // The places holding a scalar whose text is not empty, as they were
+    // before the walk (which creates fields).
+    let mut set = Vec::new();
+    if unset_only {
+        let _ = fieldspec::visit_checked_node(&mut r.value, path, false, &mut |at, _| {
+            set.push(at.to_vec());
+        });
+        set.retain(|at| !text_empty(r, at));
+    }
+    fieldspec::set_scalars(r, path, create, &mut |at, slot| {
+        if !set.iter().any(|p| p[..] == at[..]) {
+            *slot = Value::String(namespace.to_string());
+        } else if retype_null && create && slot.is_null() {
+            *slot = Value::String("null".into());
         }
-        return;
+    })
+}
+
+/// Whether the node at `at` has an empty text to kyaml: none there, a null
+/// written as nothing, an empty string, or a list or map (nodes without a
+/// value of their own).
+fn text_empty(r: &Resource, at: &[Step]) -> bool {
+    let mut v = Some(&r.value);
+    for step in at {
+        v = match step {
+            Step::Key(k) => v.and_then(Value::as_map).and_then(|m| m.get(k.as_str())),
+            Step::Index(i) => v.and_then(Value::as_seq).and_then(|s| s.get(*i)),
+        };
     }
-    let meta_ns = [Step::Key("metadata".into()), Step::Key("namespace".into())];
-    let written_null = r.value.get_path(&["metadata", "namespace"]).is_some_and(Value::is_null)
-        && !r.written_empty(&meta_ns);
-    let unset = r.namespace().is_empty() && !written_null;
-    if !gvk.is_cluster_scoped_in_kustomize(scopes) && (!options.unset_only || unset) {
-        r.set_namespace(namespace.to_string());
+    match v {
+        None | Some(Value::Seq(_) | Value::Map(_)) => true,
+        Some(Value::Null) => r.written_empty(at),
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
     }
-    match (gvk.group.as_str(), gvk.kind.as_str()) {
-        // kustomize moves the subjects of any group's role bindings.
-        (_, "RoleBinding" | "ClusterRoleBinding") => {
-            if let Some(Value::Seq(subjects)) = r.value.get_path_mut(&["subjects"]) {
-                for s in subjects {
-                    let Value::Map(m) = s else { continue };
-                    let moves = match options.subjects {
-                        SubjectNamespaces::None => false,
-                        SubjectNamespaces::DefaultOnly => {
-                            m.get("name").and_then(Value::as_str) == Some("default")
-                        }
-                        SubjectNamespaces::AllServiceAccounts => {
-                            m.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                        }
-                    };
-                    if moves {
-                        set(m, "namespace");
-                    }
-                }
+}
+
+/// Sets the namespace of a role binding's subjects that `options.subjects`
+/// picks: those named `default`, every ServiceAccount, or none. kyaml's
+/// lookups fail on a `subjects` that is not a list and on an item or a
+/// looked-up field of the wrong kind; a null item is passed over.
+fn move_subjects(
+    r: &mut Resource,
+    namespace: &str,
+    options: NamespaceOptions,
+) -> Result<(), String> {
+    let (field, wanted) = match options.subjects {
+        SubjectNamespaces::None => return Ok(()),
+        SubjectNamespaces::DefaultOnly => ("name", "default"),
+        SubjectNamespaces::AllServiceAccounts => ("kind", "ServiceAccount"),
+    };
+    let at = |i: Option<usize>, key: Option<&str>| {
+        let mut at = vec![Step::Key("subjects".into())];
+        at.extend(i.map(Step::Index));
+        at.extend(key.map(|k| Step::Key(k.into())));
+        at
+    };
+    let items = match r.value.get_path(&["subjects"]) {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Seq(items)) => items,
+        Some(other) => return Err(fieldspec::wrong_kind(r, &at(None, None), other, "Sequence")),
+    };
+    let looking_up =
+        |e: String| format!("looking up {field} on (cluster)role binding subject: {e}");
+    let mut picked = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let subject = match item {
+            Value::Null => continue,
+            Value::Map(m) => m,
+            other => {
+                return Err(looking_up(fieldspec::wrong_kind(
+                    r,
+                    &at(Some(i), None),
+                    other,
+                    "Mapping",
+                )));
+            }
+        };
+        match subject.get(field) {
+            Some(v @ (Value::Seq(_) | Value::Map(_))) => {
+                return Err(looking_up(fieldspec::scalar_expected(
+                    r,
+                    &at(Some(i), Some(field)),
+                    v,
+                )));
+            }
+            Some(v) if v.as_str() == Some(wanted) => {}
+            _ => continue,
+        }
+        // kyaml's lookup that creates the field replaces a null with a new,
+        // empty node.
+        let empty = match subject.get("namespace") {
+            Some(v @ (Value::Seq(_) | Value::Map(_))) => {
+                return Err(fieldspec::scalar_expected(r, &at(Some(i), Some("namespace")), v));
+            }
+            None | Some(Value::Null) => true,
+            Some(v) => v.as_str() == Some(""),
+        };
+        if !options.unset_only || empty {
+            picked.push(i);
+        }
+    }
+    if let Some(Value::Seq(items)) = r.value.get_path_mut(&["subjects"]) {
+        for i in picked {
+            if let Some(Value::Map(m)) = items.get_mut(i) {
+                m.insert("namespace".into(), Value::String(namespace.to_string()));
             }
         }
-        _ if !options.builtin_fields => {}
-        ("apiregistration.k8s.io", "APIService") => {
-            // kustomize creates the field when the object has none.
-            fieldspec::visit_mut(&mut r.value, "spec/service/namespace", true, &mut |slot| {
-                let empty = slot.as_str().is_none_or(str::is_empty);
-                if !options.unset_only || empty {
-                    *slot = Value::String(namespace.to_string());
-                }
-            });
-        }
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            if let Some(Value::Map(svc)) =
-                r.value.get_path_mut(&["spec", "conversion", "webhook", "clientConfig", "service"])
-            {
-                set(svc, "namespace");
-            }
-        }
-        _ => {}
     }
+    Ok(())
 }
