@@ -551,8 +551,10 @@ fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<us
 /// replaced by `element`, or removed when `element` is `None`; an element
 /// that matches nothing is appended. Unlike [`find_element`], an empty
 /// value matches any element that has the field. Null elements and empty
-/// maps are dropped on the way, as kyaml drops them.
+/// maps are dropped on the way, as kyaml drops them; a null `element`
+/// deletes, as `None` does.
 fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], values: &[String]) {
+    let element = element.filter(|e| !e.is_null());
     let primitive = keys.first().is_none_or(String::is_empty);
     let mut found = false;
     let old = std::mem::take(list);
@@ -678,10 +680,10 @@ fn merge_keyed(
     }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
+    // kyaml's `ElementValuesList`: an element that is no map (a null in
+    // the target, any scalar in the patch) has "" for every key, so it walks
+    // the tuple that deletes every keyed element left in the target.
     for e in patch.iter().chain(dest.iter()) {
-        if e.as_map().is_none() {
-            continue;
-        }
         let t: Vec<String> = keys.iter().map(|k| field_text(e, k).unwrap_or_default()).collect();
         if !tuples.contains(&t) {
             tuples.push(t);
