@@ -7,6 +7,7 @@
 pub mod json6902;
 mod schema;
 
+pub(crate) use schema::DEFINITIONS_REF;
 pub use schema::{FieldComment, OpenApi};
 pub(crate) use schema::{Schema, scope_known_without_schema};
 pub mod strategic_merge;
