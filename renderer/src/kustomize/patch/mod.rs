@@ -7,6 +7,7 @@
 pub mod json6902;
 mod schema;
 
+pub(crate) use schema::DEFINITIONS_REF;
 pub use schema::{FieldComment, OpenApi};
 pub(crate) use schema::{Schema, scope_known_without_schema};
 pub mod strategic_merge;
@@ -32,10 +33,12 @@ pub enum Error {
         expected: &'static str,
         /// The shape found in the other source.
         got: &'static str,
-        /// The patch's node, as YAML.
+        /// The node, as YAML.
         contents: String,
-        /// The patch's node.
+        /// The node.
         node: Box<crate::value::Value>,
+        /// Whose text wrote the node, for its styles.
+        origin: Origin,
     },
     /// A map with an empty key, which kyaml's merge walk reads as the map
     /// itself where it wants the key's value.
@@ -87,23 +90,64 @@ pub enum Error {
     },
 }
 
+/// Where the node of a kind mismatch comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// The patch.
+    Patch,
+    /// The target.
+    Target,
+    /// The target's node `target` with the patch's node `patch` merged
+    /// into it (kyaml merges in place, so the target's styles stay).
+    Merged {
+        /// The target's part.
+        target: Box<crate::value::Value>,
+        /// The patch's part.
+        patch: Box<crate::value::Value>,
+    },
+}
+
 impl Error {
-    /// Shows the node of a kind mismatch (a node of the patch, `patch` being
-    /// the styles of the patch's text) or of an empty key (a map of the
-    /// target, `target` the styles of its text) as kyaml prints it, in the
-    /// styles its text wrote it in.
+    /// Shows the node of a kind mismatch (see [`Origin`]) or of an empty
+    /// key (a map of the target) as kyaml prints it, in the styles its text
+    /// wrote it in: `patch` and `target` are the styles of their texts.
     pub(crate) fn restyle(
         &mut self,
         patch: Option<&crate::yaml::Styled>,
         target: Option<&crate::yaml::Styled>,
     ) {
-        let (node, contents, styles) = match self {
-            Error::WrongKind { node, contents, .. } => (node, contents, patch),
-            Error::EmptyKey { node, contents } => (node, contents, target),
+        let find = |styles: Option<&crate::yaml::Styled>, v: &crate::value::Value| {
+            styles.and_then(|s| s.find(v)).cloned()
+        };
+        let (node, contents, found) = match self {
+            Error::WrongKind { node, contents, origin: Origin::Patch, .. } => {
+                let found = find(patch, node);
+                (node, contents, found)
+            }
+            Error::WrongKind { node, contents, origin: Origin::Target, .. }
+            | Error::EmptyKey { node, contents } => {
+                let found = find(target, node);
+                (node, contents, found)
+            }
+            Error::WrongKind {
+                node,
+                contents,
+                origin: Origin::Merged { target: t, patch: p },
+                ..
+            } => {
+                let found = match (find(target, t), find(patch, p)) {
+                    (Some(mut t), Some(p)) => {
+                        t.merge(&p);
+                        Some(t)
+                    }
+                    (t, p) => t.or(p),
+                };
+                (node, contents, found)
+            }
             _ => return,
         };
-        if let Some(found) = styles.and_then(|s| s.find(node)) {
-            *contents = crate::yaml::node_to_string_styled(node, Some(found));
+        if let Some(found) = found {
+            *contents = crate::yaml::node_to_string_styled(node, Some(&found));
         }
     }
 }

@@ -162,6 +162,63 @@ const ROOTS: &[(&str, &str, &str)] = &[
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "WebhookConfiguration"),
 ];
 
+/// The definitions of the Kubernetes 1.21 schema, other than the kinds'
+/// own (see [`kind_definition`]), that lead to merged lists, by the type of
+/// [`TYPES`] they have: a field comment's `$ref` names them.
+const DEFINITIONS: &[(&str, &[&str])] = &[
+    ("ObjectMeta", &["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]),
+    ("PodTemplateSpec", &["io.k8s.api.core.v1.PodTemplateSpec"]),
+    ("PodSpec", &["io.k8s.api.core.v1.PodSpec"]),
+    ("Container", &["io.k8s.api.core.v1.Container", "io.k8s.api.core.v1.EphemeralContainer"]),
+    (
+        "WorkloadSpec",
+        &[
+            "io.k8s.api.apps.v1.DeploymentSpec",
+            "io.k8s.api.apps.v1.ReplicaSetSpec",
+            "io.k8s.api.apps.v1.DaemonSetSpec",
+            "io.k8s.api.apps.v1.StatefulSetSpec",
+            "io.k8s.api.batch.v1.JobSpec",
+            "io.k8s.api.core.v1.ReplicationControllerSpec",
+        ],
+    ),
+    (
+        "Conditions",
+        &[
+            "io.k8s.api.apps.v1.DeploymentStatus",
+            "io.k8s.api.apps.v1.ReplicaSetStatus",
+            "io.k8s.api.apps.v1.DaemonSetStatus",
+            "io.k8s.api.apps.v1.StatefulSetStatus",
+            "io.k8s.api.batch.v1.JobStatus",
+            "io.k8s.api.core.v1.ReplicationControllerStatus",
+            "io.k8s.api.core.v1.PodStatus",
+            "io.k8s.api.core.v1.ServiceStatus",
+            "io.k8s.api.core.v1.PersistentVolumeClaimStatus",
+            "io.k8s.api.core.v1.NamespaceStatus",
+            "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+            "io.k8s.api.policy.v1beta1.PodDisruptionBudgetStatus",
+        ],
+    ),
+    ("CronJobSpec", &["io.k8s.api.batch.v1.CronJobSpec", "io.k8s.api.batch.v1beta1.CronJobSpec"]),
+    (
+        "JobTemplateSpec",
+        &["io.k8s.api.batch.v1.JobTemplateSpec", "io.k8s.api.batch.v1beta1.JobTemplateSpec"],
+    ),
+    ("ServiceSpec", &["io.k8s.api.core.v1.ServiceSpec"]),
+    ("NodeSpec", &["io.k8s.api.core.v1.NodeSpec"]),
+    ("NodeStatus", &["io.k8s.api.core.v1.NodeStatus"]),
+];
+
+/// The name of a kind's definition in the Kubernetes 1.21 schema.
+fn kind_definition(group: &str, version: &str, kind: &str) -> String {
+    let package = match group {
+        "" => "io.k8s.api.core".to_string(),
+        "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".into(),
+        "apiregistration.k8s.io" => "io.k8s.kube-aggregator.pkg.apis.apiregistration".into(),
+        _ => format!("io.k8s.api.{}", group.split('.').next().unwrap_or(group)),
+    };
+    format!("{package}.{version}.{kind}")
+}
+
 /// The kinds of Kubernetes 1.21 by group and version: kustomize looks a
 /// schema up by all three, so `apps/v1beta2` Deployments and
 /// `autoscaling/v2` HorizontalPodAutoscalers have none and merge no list.
@@ -353,6 +410,8 @@ pub struct OpenApi {
     roots: HashMap<(String, String, String), String>,
     /// The scope its `paths` give each kind ([`OpenApi::scopes`]).
     scopes: crate::resource::SchemaScopes,
+    /// The type of each definition a `$ref` can name.
+    definitions: HashMap<String, String>,
 }
 
 static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
@@ -370,6 +429,10 @@ static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
         })
         .collect();
     let mut roots = HashMap::new();
+    let mut definitions: HashMap<String, String> = DEFINITIONS
+        .iter()
+        .flat_map(|(ty, names)| names.iter().map(|n| (n.to_string(), ty.to_string())))
+        .collect();
     for (group, versions, kinds) in KNOWN {
         for version in *versions {
             for kind in *kinds {
@@ -378,14 +441,15 @@ static BUILTIN: LazyLock<OpenApi> = LazyLock::new(|| {
                     .find(|(g, k, _)| g == group && k == kind)
                     .map_or("Object", |(_, _, t)| *t);
                 roots.insert((group.to_string(), version.to_string(), kind.to_string()), ty.into());
+                definitions.insert(kind_definition(group, version, kind), ty.into());
             }
         }
     }
-    OpenApi { types, roots, scopes: Default::default() }
+    OpenApi { types, roots, scopes: Default::default(), definitions }
 });
 
 /// The prefix of a `$ref` to a definition of the same document.
-const DEFINITIONS_REF: &str = "#/definitions/";
+pub(crate) const DEFINITIONS_REF: &str = "#/definitions/";
 
 impl OpenApi {
     /// kustomize's built-in schema (Kubernetes 1.21).
@@ -409,6 +473,7 @@ impl OpenApi {
         let mut api = OpenApi::default();
         for (name, def) in defs {
             api.add_type(name, def);
+            api.definitions.insert(name.clone(), name.clone());
             let Some(Value::Seq(gvks)) = def.get_path(&["x-kubernetes-group-version-kind"]) else {
                 continue;
             };
@@ -525,6 +590,7 @@ impl OpenApi {
         let mut merged = BUILTIN.clone();
         merged.types.extend(self.types);
         merged.roots.extend(self.roots);
+        merged.definitions.extend(self.definitions);
         merged.scopes = self.scopes;
         merged
     }
@@ -557,13 +623,16 @@ pub(crate) struct Schema<'a> {
 /// leading `#`s, is a JSON OpenAPI schema that replaces the one the field
 /// had (and, below it, that of its children).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldComment {
-    /// A list merged by these keys (`x-kubernetes-patch-strategy` listing
-    /// `merge`, keyed by `x-kubernetes-patch-merge-key`; none: a set of
-    /// scalars).
-    MergeList(Vec<String>),
-    /// Any other schema: nothing known below it, so lists are replaced.
-    Opaque,
+pub struct FieldComment {
+    /// The definition its `$ref` names (`#/definitions/NAME`): kyaml
+    /// resolves it against the whole schema and, when that has it, takes
+    /// the definition for the comment's schema.
+    pub reference: Option<String>,
+    /// Otherwise a list merged by these keys (`x-kubernetes-patch-strategy`
+    /// listing `merge`, keyed by `x-kubernetes-patch-merge-key`; none: a
+    /// set of scalars), or with `None` nothing known below it, so lists are
+    /// replaced.
+    pub merge_keys: Option<Vec<String>>,
 }
 
 /// What the schema says about one node.
@@ -591,12 +660,14 @@ impl<'a> Schema<'a> {
     /// The schema of the value at `path` (map keys from the object's root):
     /// the first schema written in a comment on that field, or this one.
     pub(crate) fn commented(self, path: &[String]) -> Schema<'a> {
-        match self.comments.iter().find(|(p, _)| p == path) {
-            Some((_, FieldComment::MergeList(keys))) => {
-                self.with(Node::MergeList { keys, elem: None })
-            }
-            Some((_, FieldComment::Opaque)) => self.unknown(),
-            None => self,
+        let Some((_, comment)) = self.comments.iter().find(|(p, _)| p == path) else {
+            return self;
+        };
+        let definition = comment.reference.as_ref().and_then(|r| self.api.definitions.get(r));
+        match (definition, &comment.merge_keys) {
+            (Some(ty), _) => self.with(Node::Object(ty)),
+            (None, Some(keys)) => self.with(Node::MergeList { keys, elem: None }),
+            (None, None) => self.unknown(),
         }
     }
 
@@ -646,6 +717,7 @@ mod tests {
             .iter()
             .flat_map(|(_, fields)| fields.iter().map(|(_, s)| *s))
             .chain(ROOTS.iter().map(|(_, _, t)| Object(t)))
+            .chain(DEFINITIONS.iter().map(|(t, _)| Object(t)))
             .filter_map(|s| match s {
                 Object(t) | MergeList { elem: Some(t), .. } => Some(t),
                 _ => None,

@@ -37,8 +37,8 @@
 //!   a protocol after the same port with one replaces it (patch cases
 //!   `smp-dup-*`, recorded from `kubectl kustomize`).
 
-use super::Error;
 use super::schema::{FieldComment, OpenApi, Schema};
+use super::{Error, Origin};
 use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
@@ -216,6 +216,7 @@ fn merge(
             got: shape_name(p),
             contents: patch.map(crate::yaml::node_to_string).unwrap_or_default(),
             node: Box::new(patch.cloned().unwrap_or_default()),
+            origin: Origin::Patch,
         });
     }
     let dest = dest.filter(|d| !d.is_null());
@@ -465,13 +466,19 @@ pub(crate) fn scalar_text(v: &Value) -> String {
 
 /// kyaml's error for an element of a list that is not of the kind the
 /// list's merge reads its elements as.
-fn element_of_wrong_kind(path: &[String], expected: &'static str, element: &Value) -> Error {
+fn element_of_wrong_kind(
+    path: &[String],
+    expected: &'static str,
+    element: &Value,
+    origin: Origin,
+) -> Error {
     Error::WrongKind {
         path: path.join("."),
         expected,
         got: shape(element).map_or("Scalar", shape_name),
         contents: crate::yaml::node_to_string(element),
         node: Box::new(element.clone()),
+        origin,
     }
 }
 
@@ -489,8 +496,13 @@ fn merge_scalar_set(
         |list: &[Value]| list.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned();
     let (d, p) = (collection(&dest), collection(patch));
     if d.is_some() || p.is_some() {
-        if let Some(m) = merge(d, p.as_ref(), schema.unknown(), path)? {
-            return Err(element_of_wrong_kind(path, "Scalar", &m.value));
+        if let Some(m) = merge(d.clone(), p.as_ref(), schema.unknown(), path)? {
+            let origin = match (d, p) {
+                (Some(t), Some(p)) => Origin::Merged { target: Box::new(t), patch: Box::new(p) },
+                (Some(_), None) => Origin::Target,
+                (None, _) => Origin::Patch,
+            };
+            return Err(element_of_wrong_kind(path, "Scalar", &m.value, origin));
         }
     }
     let mut values: Vec<String> = Vec::new();
@@ -551,8 +563,10 @@ fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<us
 /// replaced by `element`, or removed when `element` is `None`; an element
 /// that matches nothing is appended. Unlike [`find_element`], an empty
 /// value matches any element that has the field. Null elements and empty
-/// maps are dropped on the way, as kyaml drops them.
+/// maps are dropped on the way, as kyaml drops them; a null `element`
+/// deletes, as `None` does.
 fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], values: &[String]) {
+    let element = element.filter(|e| !e.is_null());
     let primitive = keys.first().is_none_or(String::is_empty);
     let mut found = false;
     let old = std::mem::take(list);
@@ -674,14 +688,14 @@ fn merge_keyed(
     // kyaml reads each element of the target's list as a map to find its
     // keys, and fails on the first that is no map (a patch's are skipped).
     if let Some(e) = dest.iter().find(|e| !matches!(e, Value::Map(_) | Value::Null)) {
-        return Err(element_of_wrong_kind(path, "Mapping", e));
+        return Err(element_of_wrong_kind(path, "Mapping", e, Origin::Target));
     }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
+    // kyaml's `ElementValuesList`: an element that is no map (a null in
+    // the target, any scalar in the patch) has "" for every key, so it walks
+    // the tuple that deletes every keyed element left in the target.
     for e in patch.iter().chain(dest.iter()) {
-        if e.as_map().is_none() {
-            continue;
-        }
         let t: Vec<String> = keys.iter().map(|k| field_text(e, k).unwrap_or_default()).collect();
         if !tuples.contains(&t) {
             tuples.push(t);

@@ -31,6 +31,7 @@
 mod comments;
 mod merge;
 
+use super::patch::DEFINITIONS_REF;
 use super::patch::FieldComment;
 use crate::resource::{MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
@@ -1104,11 +1105,16 @@ fn field_comment(notes: &comments::Notes) -> Option<FieldComment> {
     }
     let merges = extension("x-kubernetes-patch-strategy")
         .is_some_and(|s| s.split(',').any(|strategy| strategy == "merge"));
-    Some(if merges {
-        FieldComment::MergeList(
-            extension("x-kubernetes-patch-merge-key").map(str::to_string).into_iter().collect(),
-        )
-    } else {
-        FieldComment::Opaque
-    })
+    let merge_keys = merges.then(|| {
+        extension("x-kubernetes-patch-merge-key").map(str::to_string).into_iter().collect()
+    });
+    // A reference to anything but a whole definition of the same document
+    // is not followed here (a JSON pointer escapes `/` and `~` in a name).
+    let reference = fields
+        .get("$ref")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|r| r.strip_prefix(DEFINITIONS_REF))
+        .filter(|name| !name.contains('/'))
+        .map(|name| name.replace("~1", "/").replace("~0", "~"));
+    Some(FieldComment { reference, merge_keys })
 }

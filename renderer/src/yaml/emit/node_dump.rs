@@ -57,6 +57,12 @@ impl Styled {
     /// the patch's fields, a list of maps (merged by key) stays, and a
     /// scalar or a list of scalars is the patch's node.
     pub fn merge(&mut self, patch: &Styled) {
+        self.merge_node(patch, false);
+    }
+
+    /// [`Styled::merge`] of a node that is the value of a map's field
+    /// (`in_field`), which the field setter writes.
+    fn merge_node(&mut self, patch: &Styled, in_field: bool) {
         match (&mut *self, patch) {
             (
                 Styled::Map { flow, entries, .. },
@@ -67,7 +73,7 @@ impl Styled {
                 }
                 for (key, value) in more {
                     match entries.iter_mut().rev().find(|(k, _)| k.same_key(key)) {
-                        Some((_, had)) => had.merge(value),
+                        Some((_, had)) => had.merge_node(value, true),
                         None => entries.push((key.clone(), value.clone())),
                     }
                 }
@@ -85,7 +91,31 @@ impl Styled {
                     }
                 }
             }
-            (had, _) => *had = patch.clone(),
+            (had, _) => {
+                let mut new = patch.clone();
+                if in_field {
+                    new.keep_style_of(had);
+                }
+                *had = new;
+            }
+        }
+    }
+
+    /// kyaml's field setter gives the node it sets the style of the node it
+    /// replaces: a scalar its quoting or block, a collection its flow style
+    /// (none when it replaces a scalar, such as a null). The merge first
+    /// gives an empty collection the patch's style, so that one stays.
+    fn keep_style_of(&mut self, had: &Styled) {
+        match (self, had) {
+            (Styled::Scalar { style, .. }, Styled::Scalar { style: old, .. }) => *style = *old,
+            (Styled::Seq { flow, .. } | Styled::Map { flow, .. }, old) => match old {
+                Styled::Seq { items, .. } if items.is_empty() => {}
+                Styled::Map { entries, .. } if entries.is_empty() => {}
+                Styled::Seq { flow: f, .. } | Styled::Map { flow: f, .. } => *flow = *f,
+                Styled::Scalar { .. } => *flow = false,
+                Styled::Other => {}
+            },
+            _ => {}
         }
     }
 
