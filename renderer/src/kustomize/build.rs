@@ -89,6 +89,17 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             .is_none_or(|v| v.as_str() == Some("false"))
     });
     unique_ids(&acc, dir_file(dir), &b.scopes)?;
+    // kustomize sorts the objects before it reads them back to print them:
+    // the first in the output order that cannot be read is the one it names.
+    match b.top_sort {
+        Some(so) if so.fifo => {}
+        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
+            &mut acc,
+            so.order_first.as_deref().unwrap_or_default(),
+            so.order_last.as_deref().unwrap_or_default(),
+        ),
+        _ => order::legacy_sort(&mut acc),
+    }
     for r in &mut acc {
         if let Some(error) = replacements::mistyped_error(r) {
             return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
@@ -123,15 +134,6 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         if let Some(key) = &r.non_string_key {
             return Err(key.error.clone().into());
         }
-    }
-    match b.top_sort {
-        Some(so) if so.fifo => {}
-        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
-            &mut acc,
-            so.order_first.as_deref().unwrap_or_default(),
-            so.order_last.as_deref().unwrap_or_default(),
-        ),
-        _ => order::legacy_sort(&mut acc),
     }
     // kustomize turns each object into JSON as it prints it, in the output
     // order: a key a transformer wrote that YAML reads as no string fails
