@@ -3174,14 +3174,15 @@ class RealGen(Gen):
                 "x-kubernetes-object-ref-api-version": "v1", "properties": {"name": {"type": "string"}}}}},
                 "Dependencies": []}}
         self.files[f"{self.top}/widget-crd.json"] = json.dumps(defs, indent=1) + "\n"
-        k["crds"] = ["widget-crd.json"] + (["widgets.yaml"] if self.chance(0.1) else [])
+        k["crds"] = ["widget-crd.json"] + (["widgets.yaml"] if self.chance(0.05) else [])
         k["configMapGenerator"] = k.get("configMapGenerator", []) + [
             {"name": "widget-config", "literals": ["size=small"]}]
         return [("Widget", cr["metadata"]["name"]) for cr in crs] + [("ConfigMap", "widget-config")]
 
     def replacement_files(self, k, objs):
         """Replacements between the objects just added, in `path:` files (one in a subdirectory)."""
-        sources = {"ConfigMap": ["data.CLUSTER_DOMAIN", "data.size", "metadata.name"],
+        sources = {"cluster-settings": ["data.CLUSTER_DOMAIN", "data.REPLICAS", "metadata.name"],
+                   "widget-config": ["data.size", "metadata.name"],
                    "Kustomization": ["spec.postBuild.substitute.domain", "spec.path"],
                    "HelmRelease": ["spec.values.host", "spec.chart.spec.version"],
                    "Widget": ["spec.size", "spec.configRef.name"]}
@@ -3194,7 +3195,7 @@ class RealGen(Gen):
             reps = []
             for _ in range(self.r.randint(1, 2)):
                 skind, sname = self.pick(objs)
-                src = {"kind": skind, "name": sname, "fieldPath": self.pick(sources[skind])}
+                src = {"kind": skind, "name": sname, "fieldPath": self.pick(sources.get(sname) or sources[skind])}
                 if self.chance(0.4):
                     src["options"] = {"delimiter": self.pick([".", "/", "-"]), "index": self.pick([0, 1, 2, -1])}
                 tkind, tname = self.pick(objs)
@@ -3203,7 +3204,7 @@ class RealGen(Gen):
                 opts = {}
                 if self.chance(0.5):
                     opts.update(delimiter=self.pick([".", "-", "/"]), index=self.pick([0, 1, 3, -1]))
-                if self.chance(0.6):
+                if self.chance(0.8):
                     opts["create"] = True
                 if opts:
                     tgt["options"] = opts
@@ -3243,15 +3244,17 @@ class RealGen(Gen):
     def env_generator(self, k):
         """A ConfigMap or Secret from env files with comments, blank lines, quotes and `export`."""
         envs = []
+        lines = self.r.sample(self.ENV_LINES, len(self.ENV_LINES))
         for j in range(self.r.randint(1, 2)):
-            text = "\n".join(self.some(self.ENV_LINES, 2, 7))
+            # the files share no key: kustomize refuses a key given twice
+            text = "\n".join(lines[j * 6:j * 6 + self.r.randint(2, 6)])
             if self.chance(0.8):
                 text += "\n"
             name = self.pick([f"cluster-{j}.env", f"env/settings-{j}.env"])
             self.files[f"{self.top}/{name}"] = text
             if name not in envs:
                 envs.append(name)
-        g = {"name": self.pick(["cluster-env", "cluster-settings"]), "envs": envs}
+        g = {"name": "cluster-env", "envs": envs}
         if self.chance(0.3):
             g["literals"] = ["EXTRA=1"]
         if self.chance(0.3):
