@@ -154,6 +154,10 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     Ok(acc)
 }
 
+/// The message of the Go panic kustomize meets where it reads an object it
+/// left as an empty node.
+const NIL_DEREFERENCE: &str = "runtime error: invalid memory address or nil pointer dereference";
+
 /// The annotation that marks an object as local configuration.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
@@ -1813,6 +1817,15 @@ impl Builder<'_> {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
+            // An object a validator's strategic merge patch deleted stays in
+            // kustomize's copy of the set as an empty node, and comparing the
+            // sets reads its identity: kustomize panics there.
+            if after.len() < acc.len() {
+                return Err(invalid(
+                    &k.file,
+                    format!("a validator deleted an object: {NIL_DEREFERENCE}"),
+                ));
+            }
             // The probe run shows the writes of equal values; kustomize
             // names the first object, in the order of the build, that the
             // validator changed or wrote to.
@@ -2273,7 +2286,9 @@ impl Builder<'_> {
             if deleted_in_entry {
                 return Err(invalid(
                     &source,
-                    "a strategic merge patch after one that deleted an object in the same entry: runtime error: invalid memory address or nil pointer dereference",
+                    format!(
+                        "a strategic merge patch after one that deleted an object in the same entry: {NIL_DEREFERENCE}"
+                    ),
                 ));
             }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);
