@@ -617,12 +617,36 @@ impl NodeTexts<'_> {
     /// Whether the string `s` at `at` is a node in quotes, so that new text
     /// set there stays a string: the file wrote it so (a plain `!!str 12`
     /// is not), or, in an object rebuilt from JSON, yaml.v3's encoder
-    /// quoted it, as it does every string that would read as another type
-    /// plain (`"12"`, `"true"`).
+    /// did not write it plain: it quotes every string that would read as
+    /// another type plain (`"12"`, `"true"`) and every one plain YAML
+    /// cannot hold (`'@at'`, `'a: b'`).
     pub fn quoted_string(&self, at: &[Step], s: &str) -> bool {
         self.quoted.iter().any(|q| q[..] == at[..])
-            || (self.rebuilt && !matches!(crate::yaml::resolve::resolve_plain(s), Value::String(_)))
+            || (self.rebuilt && crate::yaml::v3_value_not_plain(s))
     }
+}
+
+/// The paths of the strings in `v` that goyaml.v3's encoder does not write
+/// plain (see [`crate::yaml::v3_value_not_plain`]).
+fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    crate::stack::grow(|| match v {
+        Value::String(s) if crate::yaml::v3_value_not_plain(s) => out.push(at.clone()),
+        Value::Map(m) => {
+            for (k, v) in m {
+                at.push(Step::Key(k.clone()));
+                not_plain_strings(v, at, out);
+                at.pop();
+            }
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter().enumerate() {
+                at.push(Step::Index(i));
+                not_plain_strings(v, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    })
 }
 
 /// The value of a scalar node given new `text` and no tag: a string in a
@@ -1002,7 +1026,11 @@ impl Resource {
     pub fn forget_written_texts(&mut self) {
         self.restore_written_name();
         self.scalar_texts.clear();
+        // Its strings are the nodes yaml.v3's encoder made of them: in
+        // quotes where plain YAML cannot hold them (`'@at'`), which a
+        // strategic merge patch then keeps.
         self.quoted.clear();
+        not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
         self.untagged.clear();
         self.text = None;
         self.patched_by.clear();

@@ -2375,6 +2375,8 @@ REAL_APIS = {"HelmRelease": "helm.toolkit.fluxcd.io/v2", "HelmRepository": "sour
              "RoleBinding": "rbac.authorization.k8s.io/v1", "HorizontalPodAutoscaler": "autoscaling/v2",
              "PodDisruptionBudget": "policy/v1"}
 REAL_APPS = ["podinfo", "redis", "frontend", "api"]
+# Seeds run before RealGen.widen existed: their trees stay as they were drawn then.
+REAL_FIRST_SEEDS = {"s16r", "s16s", "s16t", "s16u", "s17a", "s17b", "s17c"}
 REAL_ENVS = ["staging", "production", "dev"]
 
 
@@ -2396,6 +2398,7 @@ class RealGen(Gen):
     def __init__(self, seed, index):
         super().__init__(seed, index)
         self.r = random.Random(f"{seed}:{index}:real")
+        self.seed = seed
         self.tricky = 0.0
         self.crd_kinds = []
         self.apis = REAL_APIS
@@ -2403,6 +2406,8 @@ class RealGen(Gen):
 
     def generate(self):
         self.pick([self.flux_fleet, self.cloud_platform, self.app_overlays])()
+        if self.seed not in REAL_FIRST_SEEDS:
+            self.widen()
         return {"files": self.files, "top": self.top}
 
     # ---- objects
@@ -3076,6 +3081,186 @@ class RealGen(Gen):
             self.top = "deploy/all"
         else:
             self.top = f"deploy/{self.pick(envs)}"
+
+    # ---- widening: drawn after the layout, so a seed's layout is the one the first generator drew
+    def widen(self):
+        """What the layouts above never write, added to the tree they drew: multi-document files
+        with comments and `---` variants (Flux image-policy markers on lines), Flux objects with
+        postBuild substitutions as plain resources, a CRD with its custom resources and a `crds:`
+        file, replacements in `path:` files with delimiter/index options, patches with
+        allowNameChange/allowKindChange, env files with comments, blanks, quotes and `export`,
+        and buildMetadata."""
+        top = self.files[f"{self.top}/kustomization.yaml"]
+        resources = [p for p, t in self.files.items() if isinstance(t, str) and p.endswith(".yaml")
+                     and os.path.basename(p) in self.files.get(os.path.dirname(p) + "/kustomization.yaml",
+                                                               {}).get("resources", [])]
+        for path in self.some(sorted(resources), 0, 2):
+            self.files[path] = self.hand_written(self.files[path])
+        added = []
+        if self.chance(0.45):
+            added += self.flux_vars(top)
+        if self.chance(0.3):
+            added += self.crds_and_crs(top)
+        if added and self.chance(0.6):
+            self.replacement_files(top, added)
+        if added and self.chance(0.4):
+            self.renaming_patch(top, added)
+        if self.chance(0.4):
+            self.env_generator(top)
+        if self.chance(0.3):
+            top["buildMetadata"] = self.some(["originAnnotations", "transformerAnnotations", "managedByLabel"], 1, 3)
+
+    SEPARATORS = ["---\n", "--- # next\n", "---   \n", "\n---\n", "---\n# only a comment\n---\n", "...\n---\n",
+                  "---\n---\n", "# between\n---\n"]
+
+    def hand_written(self, text):
+        """A dumped file rewritten as people write them: comments, `---` variants, line comments."""
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        out = self.pick(["", "", "---\n", "--- # first\n", "# Managed by Flux\n", "# head\n---\n"])
+        for i, doc in enumerate(docs):
+            if i:
+                out += self.pick(self.SEPARATORS)
+            body = dump([doc])
+            if self.chance(0.4):
+                body = f"# {doc.get('kind')} {doc.get('metadata', {}).get('name')}\n" + body
+            if self.chance(0.5):
+                policy = self.pick(['# {"$imagepolicy": "flux-system:podinfo"}', "# pinned", "#no space"])
+                body = re.sub(r"^(\s*(?:- )?image: \S+)$", rf"\1 {policy}", body, flags=re.M)
+            if self.chance(0.3):
+                body = re.sub(r"^(\s*replicas: \d+)$", r"\1  # scaled by HPA", body, flags=re.M)
+            out += body
+        return out + self.pick(["", "", "---\n", "...\n", "# end\n", "\n\n"])
+
+    def flux_vars(self, k):
+        """Flux objects whose fields hold postBuild variables, built by kustomize as plain text."""
+        vars_cm = self.obj("ConfigMap", "cluster-settings")
+        vars_cm["data"] = {"CLUSTER_NAME": "prod-eu", "CLUSTER_DOMAIN": self.pick(["eu.example.com", "example.com"]),
+                           "REPLICAS": self.pick(["3", "0x1F", "1e3"]), "ENABLED": self.pick(["true", "yes", "on"])}
+        ks = self.flux_kustomization("platform", "./platform/${CLUSTER_NAME}")
+        ks["spec"]["postBuild"] = {"substitute": {"domain": "${CLUSTER_DOMAIN:=example.com}",
+                                                  "replicas": self.pick(["2", "1.0", "012"]),
+                                                  "escaped": "$${NOT_SUBSTITUTED}"},
+                                   "substituteFrom": [{"kind": "ConfigMap", "name": "cluster-settings"},
+                                                      {"kind": "Secret", "name": "cluster-secrets", "optional": True}]}
+        hr = self.helm_release("platform")
+        hr["spec"]["values"].update({"replicaCount": "${REPLICAS:-2}", "host": "app.${CLUSTER_DOMAIN}",
+                                     "enabled": "${ENABLED}", "raw": "$${KEEP}"})
+        docs = [vars_cm, ks, hr]
+        self.files[f"{self.top}/flux-vars.yaml"] = self.hand_written(dump(docs)) if self.chance(0.5) else dump(docs)
+        k["resources"] = k.get("resources", []) + ["flux-vars.yaml"]
+        if self.chance(0.4):
+            k["commonAnnotations"] = {**k.get("commonAnnotations", {}),
+                                      "kustomize.toolkit.fluxcd.io/substitute": self.pick(["disabled", "${SUB}"])}
+        return [(d["kind"], d["metadata"]["name"]) for d in docs]
+
+    def crds_and_crs(self, k):
+        """A CRD, custom resources of its kind and a `crds:` file that makes a field a name reference."""
+        scope = self.pick(["Namespaced", "Cluster"])
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "widgets.example.com"},
+               "spec": {"group": "example.com", "scope": scope,
+                        "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+                        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                            "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+        crs = [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": n},
+                "spec": {"configRef": {"name": "widget-config"}, "size": self.r.randint(1, 3)}}
+               for n in self.some(["small", "large"], 1, 2)]
+        self.files[f"{self.top}/widgets.yaml"] = dump([crd] + crs)
+        k["resources"] = k.get("resources", []) + ["widgets.yaml"]
+        defs = {"example.com/v1.Widget": {"Schema": {"properties": {
+            "spec": {"$ref": "example.com/v1.WidgetSpec"}}}, "Dependencies": []},
+            "example.com/v1.WidgetSpec": {"Schema": {"properties": {"configRef": {
+                "type": "object", "x-kubernetes-object-ref-kind": "ConfigMap",
+                "x-kubernetes-object-ref-api-version": "v1", "properties": {"name": {"type": "string"}}}}},
+                "Dependencies": []}}
+        self.files[f"{self.top}/widget-crd.json"] = json.dumps(defs, indent=1) + "\n"
+        k["crds"] = ["widget-crd.json"] + (["widgets.yaml"] if self.chance(0.05) else [])
+        k["configMapGenerator"] = k.get("configMapGenerator", []) + [
+            {"name": "widget-config", "literals": ["size=small"]}]
+        return [("Widget", cr["metadata"]["name"]) for cr in crs] + [("ConfigMap", "widget-config")]
+
+    def replacement_files(self, k, objs):
+        """Replacements between the objects just added, in `path:` files (one in a subdirectory)."""
+        sources = {"cluster-settings": ["data.CLUSTER_DOMAIN", "data.REPLICAS", "metadata.name"],
+                   "widget-config": ["data.size", "metadata.name"],
+                   "Kustomization": ["spec.postBuild.substitute.domain", "spec.path"],
+                   "HelmRelease": ["spec.values.host", "spec.chart.spec.version"],
+                   "Widget": ["spec.size", "spec.configRef.name"]}
+        targets = {"ConfigMap": ["data.CLUSTER_NAME", "data.copied"],
+                   "Kustomization": ["spec.postBuild.substitute.domain", "spec.targetNamespace", "spec.path"],
+                   "HelmRelease": ["spec.values.host", "spec.values.ingress.hosts.0.host", "spec.releaseName"],
+                   "Widget": ["spec.configRef.name", "metadata.annotations.domain", "spec.size"]}
+        files = []
+        for j in range(self.r.randint(1, 2)):
+            reps = []
+            for _ in range(self.r.randint(1, 2)):
+                skind, sname = self.pick(objs)
+                src = {"kind": skind, "name": sname, "fieldPath": self.pick(sources.get(sname) or sources[skind])}
+                if self.chance(0.4):
+                    src["options"] = {"delimiter": self.pick([".", "/", "-"]), "index": self.pick([0, 1, 2, -1])}
+                tkind, tname = self.pick(objs)
+                tgt = {"select": {"kind": tkind, "name": tname} if self.chance(0.6) else {"kind": tkind},
+                       "fieldPaths": self.some(targets[tkind], 1, 2)}
+                opts = {}
+                if self.chance(0.5):
+                    opts.update(delimiter=self.pick([".", "-", "/"]), index=self.pick([0, 1, 3, -1]))
+                if self.chance(0.8):
+                    opts["create"] = True
+                if opts:
+                    tgt["options"] = opts
+                reps.append({"source": src, "targets": [tgt]})
+            name = self.pick(["replacements.yaml", f"replacements/r{j}.yaml"])
+            self.files[f"{self.top}/{name}"] = dump(reps) if self.chance(0.8) else json.dumps(reps) + "\n"
+            if name not in files:
+                files.append(name)
+        entries = [{"path": f} for f in files]
+        if self.chance(0.3):
+            entries.insert(0, {"source": {"kind": objs[0][0], "name": objs[0][1], "fieldPath": "metadata.name"},
+                               "targets": [{"select": {"kind": objs[-1][0]},
+                                            "fieldPaths": ["metadata.annotations.first"], "options": {"create": True}}]})
+        k["replacements"] = k.get("replacements", []) + entries
+
+    def renaming_patch(self, k, objs):
+        """A patch that renames or re-kinds one added object, with and without the options allowing it."""
+        kind, name = self.pick(objs)
+        doc = {"apiVersion": self.api_of(kind) if kind != "Widget" else "example.com/v1", "kind": kind,
+               "metadata": {"name": name}}
+        opts = {}
+        if self.chance(0.6):
+            doc["metadata"]["name"] = f"{name}-v2"
+            opts["allowNameChange"] = self.chance(0.85)
+        if not opts or self.chance(0.3):
+            doc["kind"] = self.pick([kind + "Copy", "Secret" if kind == "ConfigMap" else kind])
+            opts["allowKindChange"] = self.chance(0.85)
+        p = {"patch": dump([doc]), "target": {"kind": kind, "name": name}}
+        if self.chance(0.9):
+            p["options"] = opts
+        k["patches"] = k.get("patches", []) + [p]
+
+    ENV_LINES = ["# cluster settings", "", "CLUSTER_NAME=prod-eu", 'DOMAIN="example.com"', "TOKEN='s3cr3t'",
+                 "export REGION=eu-west-1", "EMPTY=", "URL=https://example.com/?a=b#frag", "  INDENTED=1",
+                 "QUOTED_HASH=\"a # b\"", "TRAILING=x   ", "# KEY=commented out", "MULTI=\"a b c\""]
+
+    def env_generator(self, k):
+        """A ConfigMap or Secret from env files with comments, blank lines, quotes and `export`."""
+        envs = []
+        lines = self.r.sample(self.ENV_LINES, len(self.ENV_LINES))
+        for j in range(self.r.randint(1, 2)):
+            # the files share no key: kustomize refuses a key given twice
+            text = "\n".join(lines[j * 6:j * 6 + self.r.randint(2, 6)])
+            if self.chance(0.8):
+                text += "\n"
+            name = self.pick([f"cluster-{j}.env", f"env/settings-{j}.env"])
+            self.files[f"{self.top}/{name}"] = text
+            if name not in envs:
+                envs.append(name)
+        g = {"name": "cluster-env", "envs": envs}
+        if self.chance(0.3):
+            g["literals"] = ["EXTRA=1"]
+        if self.chance(0.3):
+            g["options"] = {"disableNameSuffixHash": True}
+        field = self.pick(["configMapGenerator", "configMapGenerator", "secretGenerator"])
+        k[field] = k.get(field, []) + [g]
 
 
 def write_tree(tree, root):

@@ -89,6 +89,17 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             .is_none_or(|v| v.as_str() == Some("false"))
     });
     unique_ids(&acc, dir_file(dir), &b.scopes)?;
+    // kustomize sorts the objects before it reads them back to print them:
+    // the first in the output order that cannot be read is the one it names.
+    match b.top_sort {
+        Some(so) if so.fifo => {}
+        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
+            &mut acc,
+            so.order_first.as_deref().unwrap_or_default(),
+            so.order_last.as_deref().unwrap_or_default(),
+        ),
+        _ => order::legacy_sort(&mut acc),
+    }
     for r in &mut acc {
         if let Some(error) = replacements::mistyped_error(r) {
             return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
@@ -124,15 +135,6 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             return Err(key.error.clone().into());
         }
     }
-    match b.top_sort {
-        Some(so) if so.fifo => {}
-        Some(so) if so.order_first.is_some() || so.order_last.is_some() => order::legacy_sort_with(
-            &mut acc,
-            so.order_first.as_deref().unwrap_or_default(),
-            so.order_last.as_deref().unwrap_or_default(),
-        ),
-        _ => order::legacy_sort(&mut acc),
-    }
     // kustomize turns each object into JSON as it prints it, in the output
     // order: a key a transformer wrote that YAML reads as no string fails
     // there, shown in Go's `%#v` of the decoded object.
@@ -151,6 +153,10 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     }
     Ok(acc)
 }
+
+/// The message of the Go panic kustomize meets where it reads an object it
+/// left as an empty node.
+const NIL_DEREFERENCE: &str = "runtime error: invalid memory address or nil pointer dereference";
 
 /// The annotation that marks an object as local configuration.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
@@ -1812,6 +1818,15 @@ impl Builder<'_> {
             let entry = std::slice::from_ref(entry);
             let mut after = acc.clone();
             self.plugins(k, dir, entry, plugin::Role::Transformer, &mut after)?;
+            // An object a validator's strategic merge patch deleted stays in
+            // kustomize's copy of the set as an empty node, and comparing the
+            // sets reads its identity: kustomize panics there.
+            if after.len() < acc.len() {
+                return Err(invalid(
+                    &k.file,
+                    format!("a validator deleted an object: {NIL_DEREFERENCE}"),
+                ));
+            }
             // The probe run shows the writes of equal values; kustomize
             // names the first object, in the order of the build, that the
             // validator changed or wrote to.
@@ -2272,7 +2287,9 @@ impl Builder<'_> {
             if deleted_in_entry {
                 return Err(invalid(
                     &source,
-                    "a strategic merge patch after one that deleted an object in the same entry: runtime error: invalid memory address or nil pointer dereference",
+                    format!(
+                        "a strategic merge patch after one that deleted an object in the same entry: {NIL_DEREFERENCE}"
+                    ),
                 ));
             }
             let texts = doc_texts.get(n).map_or(&[][..], Vec::as_slice);

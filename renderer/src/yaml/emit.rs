@@ -494,6 +494,14 @@ fn choose_style(s: &str, a: &Analysis, simple_key: bool, node: bool) -> Style {
     style
 }
 
+/// Whether goyaml.v3's encoder writes the string value `s` in quotes or as
+/// a block, not plain: the style of its node once kyaml reads the text back.
+/// Besides what v3 reads as another type, its encoder quotes YAML 1.1's
+/// bools (`yes`, `on`) and sexagesimal numbers, as goyaml.v2 reads them.
+pub(crate) fn v3_value_not_plain(s: &str) -> bool {
+    v2_resolves_to_non_string(s) || choose_style(s, &analyze_v3(s), false, true) != Style::Plain
+}
+
 /// libyaml writes a key without `?` only when it is a single line of at
 /// most 128 bytes.
 fn is_simple_key(key: &str, a: &Analysis) -> bool {

@@ -24,7 +24,7 @@ pub use emit::{
 };
 pub(crate) use emit::{
     Style, Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop,
-    node_to_string_styled,
+    node_to_string_styled, v3_value_not_plain,
 };
 /// Whether a message is the complaint about a merge key's value (`<<: 5`).
 pub(crate) use parse::is_merge_problem;

@@ -845,14 +845,14 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     let Some(i) = idx else {
         return Err(format!("options.index {} is out of bounds for value {text}", s.options.index));
     };
-    // The split part keeps the source's type, as kustomize copies the node.
-    Ok((
-        match v {
-            Value::String(_) => Value::String(parts[i].to_string()),
-            _ => resolve_plain(parts[i]),
-        },
-        None,
-    ))
+    // The split part keeps the source's type, as kustomize copies the node
+    // and gives it the part as its text (which a target's node takes: a
+    // float `1e3` split at `.` is still the text `1e3`, not `1000`).
+    let value = match v {
+        Value::String(_) => Value::String(parts[i].to_string()),
+        _ => resolve_plain(parts[i]),
+    };
+    Ok((value, Some(parts[i].to_string())))
 }
 
 /// The steps of a field path made of map keys only (`metadata.annotations.a`).
@@ -1076,7 +1076,9 @@ fn write_path(
             v = Value::String(String::new());
         }
         if annotation && is_scalar(slot) && is_scalar(&v) {
-            let text = text_of(&v, fresh);
+            // A created annotation is a copy of the source's node too, and
+            // kustomize writes the annotations back from their nodes' text.
+            let text = text_of(&v, false);
             *slot = if o.delimiter.is_empty() {
                 Value::String(text)
             } else {
