@@ -436,7 +436,7 @@ pub struct PrevId {
 }
 
 /// One step of a concrete path into an object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Step {
     /// A map key.
     Key(String),

@@ -329,19 +329,19 @@ pub fn apply(
                 let Some(slot) = crate::resource::value_at_mut(&mut res.value, &at) else {
                     continue;
                 };
+                // kustomize reads a name written as a number, bool or plain
+                // timestamp as its text (`0x1F`, `2001-12-14` as written); an
+                // unchanged one stays as written.
+                let written = match slot {
+                    Value::String(_) => crate::resource::written_text(slot, &at, &res.scalar_texts),
+                    Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => Some(
+                        crate::resource::scalar_text(slot, &at, &res.scalar_texts)
+                            .unwrap_or_default(),
+                    ),
+                    _ => None,
+                };
                 let outcome = match slot {
-                    Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
-                    Value::Map(m) if !m.contains_key("name") => {
-                        no_name = true;
-                        continue;
-                    }
-                    Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
-                    Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
-                        // kustomize reads a name written as a number or bool
-                        // as its text (`0x1F` as written); an unchanged one
-                        // stays as written.
-                        let text = crate::resource::scalar_text(slot, &at, &res.scalar_texts)
-                            .unwrap_or_default();
+                    _ if let Some(text) = written => {
                         let mut named = Value::String(text.clone());
                         let outcome = set_scalar(&mut named, &visible, &entry.target, &referrer);
                         if named.as_str() != Some(text.as_str()) {
@@ -349,6 +349,12 @@ pub fn apply(
                         }
                         outcome
                     }
+                    Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
+                    Value::Map(m) if !m.contains_key("name") => {
+                        no_name = true;
+                        continue;
+                    }
+                    Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Seq(_) => {
                         nested_list = true;
                         Ok(None)

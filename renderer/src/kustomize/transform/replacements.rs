@@ -1188,12 +1188,20 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    if !made_texts.is_empty() {
+        let made: std::collections::HashSet<&[Step]> =
+            made_texts.iter().map(|(at, _)| &at[..]).collect();
+        r.scalar_texts.retain(|(p, _)| !made.contains(&p[..]));
+    }
     for (at, text) in made_texts {
-        r.scalar_texts.retain(|(p, _)| *p != at);
         // The text a value gets anyway needs no entry (and an empty one
-        // would read as a field written as nothing).
-        let plain = crate::resource::scalar_text(&resolve_plain(&text), &[], &[]);
-        if !text.is_empty() && plain.is_some_and(|p| p != text) {
+        // would read as a field written as nothing); a timestamp's does,
+        // as it reads as its RFC 3339 form.
+        let differs = match crate::yaml::resolve::resolve_plain(&text) {
+            Value::String(s) => s != text,
+            v => crate::resource::scalar_text(&v, &[], &[]).is_some_and(|p| p != text),
+        };
+        if !text.is_empty() && differs {
             r.scalar_texts.push((at, text));
         }
     }

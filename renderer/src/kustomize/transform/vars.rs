@@ -333,7 +333,9 @@ pub fn resolve(
 /// string, in the string values of a map (others are left alone), or in a
 /// list, all of whose items must be strings. kyaml counts a scalar without
 /// a tag (one a replacement created, see [`Resource::untagged`]) as a
-/// string, and the substitution tags it `!!str`: an empty one is `""`.
+/// string, and the substitution tags it `!!str`: an empty one is `""`,
+/// a timestamp keeps the text it was given (`2001-12-14`). A plain
+/// timestamp the file wrote is a `!!timestamp` node, no string.
 fn substitute(
     slot: &mut Value,
     at: &[Step],
@@ -342,18 +344,23 @@ fn substitute(
     values: &[(String, Value)],
 ) -> Result<(), String> {
     let mut path = at.to_vec();
-    let mut as_string = |v: &mut Value, step: Option<Step>| match &*v {
-        Value::String(_) => true,
-        Value::Seq(_) | Value::Map(_) => false,
-        _ => {
-            path.extend(step);
-            let found = untagged.iter().any(|u| u[..] == path[..]);
-            if found {
-                *v = Value::String(untagged_text(v, &path, texts));
-            }
-            path.truncate(at.len());
-            found
+    let mut as_string = |v: &mut Value, step: Option<Step>| {
+        if matches!(v, Value::Seq(_) | Value::Map(_)) {
+            return false;
         }
+        path.extend(step);
+        let string = if untagged.iter().any(|u| u[..] == path[..]) {
+            *v = Value::String(untagged_text(v, &path, texts));
+            true
+        } else {
+            // Only a string that reads as a timestamp can be the RFC 3339
+            // form of one the file wrote plain.
+            matches!(v, Value::String(s)
+                if crate::yaml::resolve::parse_timestamp(s).is_none()
+                    || crate::resource::written_text(v, &path, texts).is_none())
+        };
+        path.truncate(at.len());
+        string
     };
     match slot {
         Value::Map(m) => {
@@ -383,6 +390,9 @@ fn substitute(
 /// The text of a scalar without a tag at `at`: the text it was given
 /// (see [`Resource::scalar_texts`]), else its value's own, empty for a null.
 fn untagged_text(v: &Value, at: &[Step], texts: &[(Vec<Step>, String)]) -> String {
+    if let Value::String(s) = v {
+        return crate::resource::written_text(v, at, texts).unwrap_or_else(|| s.clone());
+    }
     match crate::resource::scalar_text(v, at, texts) {
         Some(t) if v.is_null() && t == "null" && !texts.iter().any(|(p, _)| p[..] == at[..]) => {
             String::new()
