@@ -2041,16 +2041,15 @@ impl Builder<'_> {
                     }
                     .into();
                 }
-                if message == FLOW_MAPPING_ENTRY[0]
-                    && open_bracket(self.source.text, at).is_some_and(|open| {
-                        self.source.text.as_bytes()[open] == b'['
-                            && entry_has_pair(&self.source.text[open + 1..at])
-                    })
+                if (message == FLOW_MAPPING_ENTRY[0] || message == FLOW_SEQUENCE_ENTRY[0])
+                    && open_bracket(self.source.text, at).is_some()
                 {
-                    // saphyr words a single-pair mapping in a flow sequence
-                    // (`[a: b c: d]`) as a flow mapping; libyaml's pair ends
-                    // after its value, and the sequence wants a `,` or `]`.
-                    message = FLOW_SEQUENCE_ENTRY[0].into();
+                    // libyaml's parser words a missing `,` by the innermost
+                    // collection its scanner has open: a single-pair mapping
+                    // in a flow sequence has no words of its own (`[a: b c:
+                    // d]`, `[{a: b} c: d]` want a `,` or `]`), where saphyr
+                    // words such a pair as a flow mapping.
+                    message = entry_problem(self.source.text, at).into();
                 }
                 if message == "illegal placement of ':' indicator" {
                     // A key over several lines in a flow sequence: libyaml
@@ -3766,41 +3765,6 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
         }
     }
     None
-}
-
-/// Whether the last entry of a flow sequence's `text` (after its last `,`
-/// outside nested collections) holds a `:` value indicator: a single-pair
-/// mapping. Quoted scalars are skipped whole: their brackets, commas and
-/// colons are text.
-fn entry_has_pair(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut pair = false;
-    let mut prev: Option<char> = None;
-    let mut i = 0;
-    while let Some(c) = text[i..].chars().next() {
-        let token_start =
-            prev.is_none_or(|p| p == ' ' || p == '\t' || is_break(p) || "[{,:?".contains(p));
-        if matches!(c, '"' | '\'') && token_start {
-            i = quoted_end(text, i).unwrap_or(text.len());
-            prev = Some(c);
-            continue;
-        }
-        match c {
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => pair = false,
-            ':' if depth == 0 => {
-                pair |= text[i + 1..]
-                    .chars()
-                    .next()
-                    .is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
-            }
-            _ => {}
-        }
-        prev = Some(c);
-        i += c.len_utf8();
-    }
-    pair
 }
 
 /// Whether the last token before byte `at` (blanks, line breaks and
