@@ -939,7 +939,8 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
 }
 
 /// Where the first document's root node ends when it is a quoted scalar
-/// on one line that other tokens follow on that line: quoted scalars and
+/// on one line that other tokens follow on that line, with or without
+/// blanks between: quoted scalars and
 /// plain words, none of which libyaml's scanner refuses, and no `:` that
 /// would make the quoted scalar a key (`'foo' 'bar'`, `"a" b c`). `None`
 /// when the line holds anything else (a flow collection, an anchor, a
@@ -971,9 +972,9 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             break;
         }
-        if trimmed.len() == rest.len() {
-            return None;
-        }
+        // libyaml's scanner wants no blank between the closing quote (or
+        // the end of a flow collection) and the next token: `"x"{}` and
+        // `'x'"y"` are a root scalar and a token never parsed.
         rest = trimmed;
         let len = match rest.chars().next() {
             Some('\'' | '"') => quoted_len(rest)?,
