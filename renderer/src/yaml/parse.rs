@@ -73,10 +73,13 @@ impl ParseError {
     /// decoder's and sigs.k8s.io/yaml's errors, duplicate keys), rather than
     /// the scanner's or parser's at a place in the text.
     fn decoder_error(&self) -> bool {
+        // The decoder's words have no context before them, and may hold a
+        // `, ` of their own (`invalid map key: []interface {}{1, 2}`).
         let problem = self.message.rsplit_once(", ").map_or(self.message.as_str(), |(_, p)| p);
         self.message.starts_with(UNSUPPORTED_KEY)
             || !self.duplicate_keys.is_empty()
             || self.message.contains("already defined at line")
+            || decoder_problem(&self.message)
             || decoder_problem(&libyaml_words(problem))
     }
 
@@ -936,7 +939,8 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
 }
 
 /// Where the first document's root node ends when it is a quoted scalar
-/// on one line that other tokens follow on that line: quoted scalars and
+/// on one line that other tokens follow on that line, with or without
+/// blanks between: quoted scalars and
 /// plain words, none of which libyaml's scanner refuses, and no `:` that
 /// would make the quoted scalar a key (`'foo' 'bar'`, `"a" b c`). `None`
 /// when the line holds anything else (a flow collection, an anchor, a
@@ -968,9 +972,9 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             break;
         }
-        if trimmed.len() == rest.len() {
-            return None;
-        }
+        // libyaml's scanner wants no blank between the closing quote (or
+        // the end of a flow collection) and the next token: `"x"{}` and
+        // `'x'"y"` are a root scalar and a token never parsed.
         rest = trimmed;
         let len = match rest.chars().next() {
             Some('\'' | '"') => quoted_len(rest)?,
@@ -2041,16 +2045,24 @@ impl Builder<'_> {
                     }
                     .into();
                 }
-                if message == FLOW_MAPPING_ENTRY[0]
-                    && open_bracket(self.source.text, at).is_some_and(|open| {
-                        self.source.text.as_bytes()[open] == b'['
-                            && entry_has_pair(&self.source.text[open + 1..at])
-                    })
+                if (message == FLOW_MAPPING_ENTRY[0] || message == FLOW_SEQUENCE_ENTRY[0])
+                    && open_bracket(self.source.text, at).is_some()
                 {
-                    // saphyr words a single-pair mapping in a flow sequence
-                    // (`[a: b c: d]`) as a flow mapping; libyaml's pair ends
-                    // after its value, and the sequence wants a `,` or `]`.
-                    message = FLOW_SEQUENCE_ENTRY[0].into();
+                    // libyaml's parser words a missing `,` by the innermost
+                    // collection its scanner has open: a single-pair mapping
+                    // in a flow sequence has no words of its own (`[a: b c:
+                    // d]`, `[{a: b} c: d]` want a `,` or `]`), where saphyr
+                    // words such a pair as a flow mapping.
+                    message = entry_problem(self.source.text, at).into();
+                }
+                if (message == FLOW_MAPPING_ENTRY[0] || message == FLOW_SEQUENCE_ENTRY[0])
+                    && let Some((close, open)) = flow_scan(self.source.text, at).wrong_close
+                {
+                    // A `}` that ends a flow sequence's single-pair mapping
+                    // (`[a: b}`): saphyr reads on past it, libyaml's parser
+                    // refuses it where the collection wants its next entry.
+                    message = flow_entry_problem(self.source.text.as_bytes()[open]).into();
+                    line = line_column(self.source.text, close).0;
                 }
                 if message == "illegal placement of ':' indicator" {
                     // A key over several lines in a flow sequence: libyaml
@@ -3612,10 +3624,8 @@ fn bracket_after_node(text: &str, at: usize) -> Option<&'static str> {
 /// context a key, or a `-` for a sequence item indented past its parent's
 /// keys (an indentless sequence ends there and its mapping wants a key).
 fn entry_problem(text: &str, at: usize) -> &'static str {
-    match open_bracket(text, at).map(|open| text.as_bytes()[open]) {
-        Some(b'[') => return FLOW_SEQUENCE_ENTRY[0],
-        Some(_) => return FLOW_MAPPING_ENTRY[0],
-        None => {}
+    if let Some(open) = open_bracket(text, at) {
+        return flow_entry_problem(text.as_bytes()[open]);
     }
     // The line where the node before `at` opened (a quoted scalar or a
     // flow collection may span lines).
@@ -3646,6 +3656,12 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
+}
+
+/// libyaml's parser error for a flow collection opened by `open` (a `[` or
+/// `{`) that wants its next entry.
+fn flow_entry_problem(open: u8) -> &'static str {
+    if open == b'[' { FLOW_SEQUENCE_ENTRY[0] } else { FLOW_MAPPING_ENTRY[0] }
 }
 
 /// The first tab among the blanks that open a line after the one holding
@@ -3768,41 +3784,6 @@ fn block_scalar_after_flow(text: &str, at: usize) -> Option<usize> {
     None
 }
 
-/// Whether the last entry of a flow sequence's `text` (after its last `,`
-/// outside nested collections) holds a `:` value indicator: a single-pair
-/// mapping. Quoted scalars are skipped whole: their brackets, commas and
-/// colons are text.
-fn entry_has_pair(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut pair = false;
-    let mut prev: Option<char> = None;
-    let mut i = 0;
-    while let Some(c) = text[i..].chars().next() {
-        let token_start =
-            prev.is_none_or(|p| p == ' ' || p == '\t' || is_break(p) || "[{,:?".contains(p));
-        if matches!(c, '"' | '\'') && token_start {
-            i = quoted_end(text, i).unwrap_or(text.len());
-            prev = Some(c);
-            continue;
-        }
-        match c {
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => pair = false,
-            ':' if depth == 0 => {
-                pair |= text[i + 1..]
-                    .chars()
-                    .next()
-                    .is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
-            }
-            _ => {}
-        }
-        prev = Some(c);
-        i += c.len_utf8();
-    }
-    pair
-}
-
 /// Whether the last token before byte `at` (blanks, line breaks and
 /// comment lines skipped) leaves libyaml's flow parser wanting a node: a
 /// `[`, `{`, `,`, or a `?` or `:` indicator.
@@ -3896,7 +3877,23 @@ fn v2_multiline_plain_before_colon(text: &str, at: usize) -> Option<usize> {
 /// block context opens nothing (`r: "{"x` is a block mapping's value and
 /// the stray `x` after it, not an entry of a flow mapping).
 fn open_bracket(text: &str, at: usize) -> Option<usize> {
+    flow_scan(text, at).open.pop()
+}
+
+/// What libyaml's scanner has met of flow collections before byte `at`.
+struct FlowScan {
+    /// The `[` and `{` still open, outermost first.
+    open: Vec<usize>,
+    /// The first `]` or `}` that closes a collection of the other kind, and
+    /// the bracket it meets: libyaml's parser stops there, wanting a `,` or
+    /// the right bracket.
+    wrong_close: Option<(usize, usize)>,
+}
+
+/// Reads the text before byte `at` as [`open_bracket`] does.
+fn flow_scan(text: &str, at: usize) -> FlowScan {
     let at = at.min(text.len());
+    let mut wrong_close = None;
     let bytes = text.as_bytes();
     let mut open: Vec<usize> = Vec::new();
     let mut i = 0;
@@ -3938,7 +3935,12 @@ fn open_bracket(text: &str, at: usize) -> Option<usize> {
                 i += 1;
             }
             ']' | '}' => {
-                open.pop();
+                if let Some(o) = open.pop() {
+                    let pair = if bytes[o] == b'[' { ']' } else { '}' };
+                    if c != pair && wrong_close.is_none() {
+                        wrong_close = Some((i, o));
+                    }
+                }
                 i += 1;
             }
             ',' => i += 1,
@@ -3990,7 +3992,7 @@ fn open_bracket(text: &str, at: usize) -> Option<usize> {
             }
         }
     }
-    open.pop()
+    FlowScan { open, wrong_close }
 }
 
 /// Whether byte `b` is one of libyaml's flow indicators (`,`, `[`, `]`, `{`,
