@@ -28,7 +28,9 @@ pub fn render_chart(chart: Chart, options: &Options) -> Result<String, Error> {
 }
 
 fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error> {
-    // `helm template` reads `--kube-version` before anything else.
+    // Helm's flag parser splits `--api-versions` before the command runs.
+    let api_versions = super::flag_list::items("-a, --api-versions", &options.api_versions)?;
+    // Then `helm template` reads `--kube-version` before anything else.
     let given = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
     let kube = super::capabilities::parse_kube_version(given)
         .map_err(|reason| Error::KubeVersion { version: given.to_string(), reason })?;
@@ -43,7 +45,7 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     deps::process(&mut chart, &options.values)?;
     let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;
-    let caps = capabilities(&kube, &options.api_versions);
+    let caps = capabilities(&kube, &api_versions);
     check_kube_version(&chart, &kube.version)?;
     let release = release_value(options);
 
