@@ -333,7 +333,10 @@ fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
 fn release_value(options: &Options) -> Value {
     let mut m = BTreeMap::new();
     m.insert("Name".to_string(), Value::from(options.release.as_str()));
-    m.insert("Namespace".to_string(), Value::from(options.namespace.as_str()));
+    // An empty `--namespace` leaves the namespace to the kubeconfig, which
+    // falls back to `default` (helm/helm `pkg/cli/environment.go`, `Namespace`).
+    let namespace = if options.namespace.is_empty() { "default" } else { &options.namespace };
+    m.insert("Namespace".to_string(), Value::from(namespace));
     m.insert("IsUpgrade".to_string(), Value::Bool(false));
     m.insert("IsInstall".to_string(), Value::Bool(true));
     m.insert("Revision".to_string(), Value::Int(1));
