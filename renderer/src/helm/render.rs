@@ -30,8 +30,10 @@ pub fn render_chart(chart: Chart, options: &Options) -> Result<String, Error> {
 fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error> {
     // Helm's flag parser splits `--api-versions` before the command runs.
     let api_versions = super::flag_list::items("-a, --api-versions", &options.api_versions)?;
-    // Then `helm template` reads `--kube-version` before anything else.
-    let given = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
+    // Then `helm template` reads `--kube-version` before anything else; an
+    // empty one is not given (helm/helm `pkg/cmd/template.go`).
+    let given = options.kube_version.as_deref().filter(|v| !v.is_empty());
+    let given = given.unwrap_or(DEFAULT_KUBE_VERSION);
     let kube = super::capabilities::parse_kube_version(given)
         .map_err(|reason| Error::KubeVersion { version: given.to_string(), reason })?;
     let kind = chart.meta_str("type");
