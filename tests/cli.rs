@@ -454,6 +454,31 @@ fn helm_template_names_a_missing_values_file_as_helm_does() {
     }
 }
 
+/// `-f` is a pflag `StringSlice` in Helm (helm/helm `pkg/cmd/flags.go`): each
+/// value is a CSV record, so `-f a.yaml,b.yaml` reads both files, later ones
+/// winning, and a stray quote fails at flag parsing in pflag's words
+/// (`invalid argument %q for %q flag: ...`, Go's `encoding/csv` message).
+#[test]
+fn helm_template_splits_values_flags_as_helm_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chart(
+        &dir.path().join("c"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ .Values.a | quote }}\n  b: {{ .Values.b | quote }}\n",
+    );
+    std::fs::write(dir.path().join("one.yaml"), "a: one\nb: one\n").unwrap();
+    std::fs::write(dir.path().join("two.yaml"), "b: two\n").unwrap();
+    let out = kiln(dir.path(), &["helm", "template", "rel", "./c", "-f", "one.yaml,two.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("  a: \"one\"\n  b: \"two\"\n"), "{}", stdout(&out));
+    let out = kiln(dir.path(), &["helm", "template", "rel", "./c", "-f", "one.yaml,\"two"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "Error: invalid argument \"one.yaml,\\\"two\" for \"-f, --values\" flag: \
+         parse error on line 1, column 14: extraneous or missing \" in quoted-field\n"
+    );
+}
+
 /// A release name Helm refuses fails before anything renders, in Helm's
 /// words (recorded in the Helm corpus as `ro-release-name-invalid`); an
 /// empty name is "no name provided".

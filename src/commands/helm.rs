@@ -25,7 +25,8 @@ pub struct TemplateArgs {
     /// The release name and the chart directory or .tgz (the name defaults to `release-name`).
     #[arg(num_args = 1..=2, required = true)]
     pub args: Vec<String>,
-    /// A values file; later files win.
+    /// A values file, or several separated by commas (read as CSV, as Helm
+    /// reads the flag); later files win.
     #[arg(short = 'f', long = "values")]
     pub values: Vec<String>,
     /// Set values: `a.b=1,c[0]=x`.
@@ -55,7 +56,8 @@ pub struct TemplateArgs {
     /// The Kubernetes version `.Capabilities` reports.
     #[arg(long = "kube-version")]
     pub kube_version: Option<String>,
-    /// Extra API versions for `.Capabilities.APIVersions`.
+    /// Extra API versions for `.Capabilities.APIVersions`; a value may list
+    /// several, separated by commas.
     #[arg(short = 'a', long = "api-versions")]
     pub api_versions: Vec<String>,
 }
@@ -126,7 +128,9 @@ fn render(t: &TemplateArgs) -> Result<String> {
         _ => bail!("expected [NAME] CHART"),
     };
     let mut values = renderer::Map::new();
-    for f in &t.values {
+    // Helm's flag parser splits every `-f` before the command runs.
+    let files = renderer::helm::flag_list::items("-f, --values", &t.values)?;
+    for f in &files {
         let bytes = read_file(f).map_err(anyhow::Error::msg)?;
         let map = chart::load_values(&bytes, f).with_context(|| format!("failed to parse {f}"))?;
         merge_maps(&mut values, map);

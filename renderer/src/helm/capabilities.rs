@@ -169,16 +169,10 @@ pub fn capabilities(kube_version: &KubeVersion, extra_api_versions: &[String]) -
         ..Struct::default()
     }));
     let mut apis: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
-    for a in extra_api_versions {
-        // A listed kind implies its group/version.
-        if a.matches('/').count() == 2
-            && let Some((gv, _)) = a.rsplit_once('/')
-            && !apis.iter().any(|x| x == gv)
-        {
-            apis.push(gv.to_string());
-        }
-        apis.push(a.clone());
-    }
+    // `helm template` appends the extra versions as given (helm/helm
+    // `pkg/action/install.go`); `g/v/Kind` does not bring `g/v` with it, and
+    // `Has` is an exact match.
+    apis.extend(extra_api_versions.iter().cloned());
     let set = Arc::new(apis);
     let mut methods = BTreeMap::new();
     let s = set.clone();

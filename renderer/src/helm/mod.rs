@@ -10,6 +10,7 @@ mod capabilities;
 pub mod chart;
 mod deps;
 mod files;
+pub mod flag_list;
 mod formats;
 mod funcs;
 mod imports;
@@ -41,7 +42,9 @@ pub struct Options {
     pub values: crate::value::Map,
     /// `--kube-version`; Helm's default when `None`.
     pub kube_version: Option<String>,
-    /// `--api-versions`, added to Helm's default set.
+    /// The values of `--api-versions` flags, each a comma-separated list as
+    /// Helm's flag parser reads it (see [`flag_list`]); the items are added
+    /// to Helm's default set as they are.
     pub api_versions: Vec<String>,
     /// `--include-crds`: print the files in `crds/` first.
     pub include_crds: bool,
@@ -258,6 +261,17 @@ pub enum Error {
         path: String,
         /// The parser's message.
         message: String,
+    },
+    /// A value of a list flag (`--api-versions`) is not a CSV record, so
+    /// pflag refuses it before Helm runs.
+    #[error("invalid argument {} for \"{flag}\" flag: {reason}", crate::gotmpl::fmt::quote(value))]
+    FlagList {
+        /// The flag as pflag names it (`-a, --api-versions`).
+        flag: String,
+        /// The value given.
+        value: String,
+        /// Go's CSV reader's message.
+        reason: String,
     },
     /// `--kube-version` is not a version.
     #[error("invalid kube version '{version}': {reason}")]

@@ -28,8 +28,12 @@ pub fn render_chart(chart: Chart, options: &Options) -> Result<String, Error> {
 }
 
 fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error> {
-    // `helm template` reads `--kube-version` before anything else.
-    let given = options.kube_version.as_deref().unwrap_or(DEFAULT_KUBE_VERSION);
+    // Helm's flag parser splits `--api-versions` before the command runs.
+    let api_versions = super::flag_list::items("-a, --api-versions", &options.api_versions)?;
+    // Then `helm template` reads `--kube-version` before anything else; an
+    // empty one is not given (helm/helm `pkg/cmd/template.go`).
+    let given = options.kube_version.as_deref().filter(|v| !v.is_empty());
+    let given = given.unwrap_or(DEFAULT_KUBE_VERSION);
     let kube = super::capabilities::parse_kube_version(given)
         .map_err(|reason| Error::KubeVersion { version: given.to_string(), reason })?;
     let kind = chart.meta_str("type");
@@ -43,7 +47,7 @@ fn render_on_stack(mut chart: Chart, options: &Options) -> Result<String, Error>
     deps::process(&mut chart, &options.values)?;
     let vals = values::coalesce(&chart, options.values.clone())?;
     super::schema::validate(&chart, &vals)?;
-    let caps = capabilities(&kube, &options.api_versions);
+    let caps = capabilities(&kube, &api_versions);
     check_kube_version(&chart, &kube.version)?;
     let release = release_value(options);
 
@@ -331,7 +335,10 @@ fn check_kube_version(chart: &Chart, kube: &str) -> Result<(), Error> {
 fn release_value(options: &Options) -> Value {
     let mut m = BTreeMap::new();
     m.insert("Name".to_string(), Value::from(options.release.as_str()));
-    m.insert("Namespace".to_string(), Value::from(options.namespace.as_str()));
+    // An empty `--namespace` leaves the namespace to the kubeconfig, which
+    // falls back to `default` (helm/helm `pkg/cli/environment.go`, `Namespace`).
+    let namespace = if options.namespace.is_empty() { "default" } else { &options.namespace };
+    m.insert("Namespace".to_string(), Value::from(namespace));
     m.insert("IsUpgrade".to_string(), Value::Bool(false));
     m.insert("IsInstall".to_string(), Value::Bool(true));
     m.insert("Revision".to_string(), Value::Int(1));
