@@ -90,11 +90,8 @@ pub fn render_environment_with(
         } else if is_object(&doc) && !name.is_empty() {
             // fluxd applies these with kubectl apply, which the API server
             // refuses for metadata that does not decode into ObjectMeta.
-            super::check_object_meta(&doc).map_err(|e| {
-                let (_, kind) = super::api_kind(&doc);
-                Location::new(env, "manifests", &file)
-                    .invalid(format!("{kind} {name:?}: kubectl apply is refused: {e}"))
-            })?;
+            super::check_object_meta(&doc)
+                .map_err(|e| Location::new(env, "manifests", &file).invalid(e))?;
             plain.objects.push(Resource::new(doc, file));
         } else {
             return Err(Location::new(env, "manifests", &file).invalid(

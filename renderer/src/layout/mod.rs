@@ -593,12 +593,15 @@ const OBJECT_META: &[(&str, &str)] = &[
 /// Whether an object's `metadata` decodes into `ObjectMeta`, as it must
 /// before `kubectl apply` can create it: the API server decodes the object
 /// with Go's `encoding/json`, which refuses a label `true` or an annotation
-/// `1` (a string is wanted; `null` is allowed anywhere). The error is Go's,
-/// as the server and `kubectl label --local -f` print it.
+/// `1` (a string is wanted; `null` is allowed anywhere). The error names
+/// the object and gives Go's words, as the server and `kubectl label
+/// --local -f` print them.
 pub fn check_object_meta(doc: &Value) -> Result<(), String> {
     let refused = |found: &Value, field: &str, ty: &str| {
+        let (_, kind) = api_kind(doc);
         Err(format!(
-            "json: cannot unmarshal {} into Go struct field ObjectMeta.metadata.{field} of type {ty}",
+            "{kind} {:?}: kubectl apply is refused: json: cannot unmarshal {} into Go struct field ObjectMeta.metadata.{field} of type {ty}",
+            str_at(doc, &["metadata", "name"]),
             kustomize::kustomization::json_kind(found)
         ))
     };

@@ -204,12 +204,7 @@ fn collect(
                     if !folders_own && str_at(&doc, &["metadata", "name"]).is_empty() {
                         return Err(at.with_file(&path).invalid("object without metadata.name"));
                     }
-                    check_object_meta(&doc).map_err(|e| {
-                        let (_, kind) = super::api_kind(&doc);
-                        let name = str_at(&doc, &["metadata", "name"]);
-                        at.with_file(&path)
-                            .invalid(format!("{kind} {name:?}: kubectl apply is refused: {e}"))
-                    })?;
+                    check_object_meta(&doc).map_err(|e| at.with_file(&path).invalid(e))?;
                     objects.push(Resource::new(doc, path.clone()));
                 }
             }
