@@ -88,6 +88,10 @@ pub fn render_environment_with(
         } else if helm_release::is_release(&doc) {
             releases.push((file, name, doc));
         } else if is_object(&doc) && !name.is_empty() {
+            // fluxd applies these with kubectl apply, which the API server
+            // refuses for metadata that does not decode into ObjectMeta.
+            super::check_object_meta(&doc)
+                .map_err(|e| Location::new(env, "manifests", &file).invalid(e))?;
             plain.objects.push(Resource::new(doc, file));
         } else {
             return Err(Location::new(env, "manifests", &file).invalid(
@@ -379,6 +383,25 @@ mod tests {
         assert_eq!(
             got,
             "apiVersion: v1\ndata:\n  mode: 420\n  o: false\nkind: ConfigMap\nmetadata:\n  name: d\n"
+        );
+    }
+
+    /// fluxd applies the plain objects of `releases/<env>/` with kubectl
+    /// apply, which the API server refuses when their metadata does not
+    /// decode into `ObjectMeta` (the message is Go's, as `kubectl label
+    /// --local -f` prints it for this file).
+    #[test]
+    fn manifests_whose_metadata_does_not_decode_are_refused() {
+        let mut t = MemTree::new();
+        t.insert(
+            "releases/staging/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    replicas: 2\n",
+        );
+        let err = render_environment(&Charts { repo: &t, cache: None, revisions: None }, "staging")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cluster staging, unit manifests, file releases/staging/cm.yaml: ConfigMap \"c\": kubectl apply is refused: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"
         );
     }
 

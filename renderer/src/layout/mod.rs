@@ -580,6 +580,49 @@ pub fn is_object(doc: &Value) -> bool {
         && doc.get_path(&["kind"]).and_then(Value::as_str).is_some()
 }
 
+/// The `metadata` fields of an object that the API server decodes into
+/// `ObjectMeta`'s Go types, with the type each must have.
+const OBJECT_META: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("generateName", "string"),
+    ("namespace", "string"),
+    ("labels", "map[string]string"),
+    ("annotations", "map[string]string"),
+];
+
+/// Whether an object's `metadata` decodes into `ObjectMeta`, as it must
+/// before `kubectl apply` can create it: the API server decodes the object
+/// with Go's `encoding/json`, which refuses a label `true` or an annotation
+/// `1` (a string is wanted; `null` is allowed anywhere). The error names
+/// the object and gives Go's words, as the server and `kubectl label
+/// --local -f` print them.
+pub fn check_object_meta(doc: &Value) -> Result<(), String> {
+    let refused = |found: &Value, field: &str, ty: &str| {
+        let (_, kind) = api_kind(doc);
+        Err(format!(
+            "{kind} {:?}: kubectl apply is refused: json: cannot unmarshal {} into Go struct field ObjectMeta.metadata.{field} of type {ty}",
+            str_at(doc, &["metadata", "name"]),
+            kustomize::kustomization::json_kind(found)
+        ))
+    };
+    let Some(Value::Map(meta)) = doc.get_path(&["metadata"]) else { return Ok(()) };
+    for &(field, ty) in OBJECT_META {
+        let is_map = ty != "string";
+        match meta.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(_)) if !is_map => {}
+            Some(Value::Map(entries)) if is_map => {
+                let wrong = entries.values().find(|v| !matches!(v, Value::Null | Value::String(_)));
+                if let Some(v) = wrong {
+                    return refused(v, field, "string");
+                }
+            }
+            Some(v) => return refused(v, field, ty),
+        }
+    }
+    Ok(())
+}
+
 /// `apiVersion` and `kind` of a document.
 pub fn api_kind(doc: &Value) -> (&str, &str) {
     (

@@ -16,7 +16,8 @@
 
 use super::manifests::{build_dir, kustomization_file};
 use super::{
-    Cluster, Error, Location, Unit, is_kubectl_manifest, is_object, read_kubectl_documents, str_at,
+    Cluster, Error, Location, Unit, check_object_meta, is_kubectl_manifest, is_object,
+    read_kubectl_documents, str_at,
 };
 use crate::kustomize::order;
 use crate::resource::Resource;
@@ -203,6 +204,7 @@ fn collect(
                     if !folders_own && str_at(&doc, &["metadata", "name"]).is_empty() {
                         return Err(at.with_file(&path).invalid("object without metadata.name"));
                     }
+                    check_object_meta(&doc).map_err(|e| at.with_file(&path).invalid(e))?;
                     objects.push(Resource::new(doc, path.clone()));
                 }
             }
@@ -370,6 +372,62 @@ mod tests {
                 "apiVersion: v1\ndata:\n  x: '}{\"['\nkind: ConfigMap\nmetadata:\n  name: e\n  namespace: team-a\n",
             ]
         );
+    }
+
+    /// The API server decodes every object's metadata into `ObjectMeta`
+    /// before `kubectl apply` can create it, so a folder with a label
+    /// `true` (as cloud-platform-environments once wrote
+    /// `is-production: true`) cannot be applied. Each message is the one
+    /// `kubectl label --local -f FILE z=1` printed for the object; `null`
+    /// values decode, so those objects render.
+    #[test]
+    fn metadata_that_does_not_decode_is_refused() {
+        let head = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n";
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "  labels:\n    is-production: true\n",
+                Some("bool into Go struct field ObjectMeta.metadata.labels of type string"),
+            ),
+            (
+                "  labels:\n    v: 1\n",
+                Some("number into Go struct field ObjectMeta.metadata.labels of type string"),
+            ),
+            (
+                "  annotations:\n    x: {a: 1}\n",
+                Some("object into Go struct field ObjectMeta.metadata.annotations of type string"),
+            ),
+            (
+                "  labels: []\n",
+                Some(
+                    "array into Go struct field ObjectMeta.metadata.labels of type map[string]string",
+                ),
+            ),
+            (
+                "  labels: x\n",
+                Some(
+                    "string into Go struct field ObjectMeta.metadata.labels of type map[string]string",
+                ),
+            ),
+            (
+                "  namespace: 1\n",
+                Some("number into Go struct field ObjectMeta.metadata.namespace of type string"),
+            ),
+            ("  labels:\n    x: null\n  annotations:\n", None),
+        ];
+        for (meta, want) in cases {
+            let mut t = MemTree::new();
+            t.insert("namespaces/live/a/00-namespace.yaml", format!("{head}{meta}"));
+            match (render_cluster(&t, "live"), want) {
+                (Err(e), Some(want)) => assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "cluster live, unit a, file namespaces/live/a/00-namespace.yaml: Namespace \"a\": kubectl apply is refused: json: cannot unmarshal {want}"
+                    ),
+                ),
+                (Ok(_), None) => {}
+                (got, _) => panic!("{meta}: {:?}", got.map(|c| c.units.len())),
+            }
+        }
     }
 
     #[test]
