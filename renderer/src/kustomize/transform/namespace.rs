@@ -3,7 +3,7 @@
 
 use crate::kustomize::kustomization::{SubjectNamespaces, UserFieldSpec};
 use crate::kustomize::{build_annotations, fieldspec};
-use crate::resource::{Resource, SchemaScopes, Step};
+use crate::resource::{Resource, SchemaScopes, Step, scalar_text, value_at};
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -117,53 +117,52 @@ fn move_object(
 }
 
 /// Sets the scalars at `path` to the namespace (with `unset_only`, those
-/// whose text is empty). `retype_null`: the walk is one with kustomize's
-/// string tag for created fields, which also retypes a null the file wrote
-/// as `null` or `~` where `create` is set, into the string "null" (set, so
-/// kept, with `unset_only`).
+/// kyaml reads as empty). kyaml's walk retypes a null it finds where the
+/// spec creates the field: into a string of the null's text when the walk
+/// creates strings (`string_tag`: the field specs' walk, not the one for
+/// `metadata/namespace`), else into an untyped scalar (kept null here); a
+/// retyped null whose text is not empty (`null`, `~`) counts as set. A null
+/// found where the spec does not create counts as empty.
 fn set_field(
     r: &mut Resource,
     path: &str,
     create: bool,
-    retype_null: bool,
+    string_tag: bool,
     namespace: &str,
     unset_only: bool,
 ) -> Result<(), String> {
-    // The places holding a scalar whose text is not empty, as they were
-    // before the walk (which creates fields).
-    let mut set = Vec::new();
+    // The places that keep their value, found before the walk (which
+    // creates fields), each with the string a null there becomes.
+    let mut found = Vec::new();
     if unset_only {
         let _ = fieldspec::visit_checked_node(&mut r.value, path, false, &mut |at, _| {
-            set.push(at.to_vec());
+            found.push(at.to_vec());
         });
-        set.retain(|at| !text_empty(r, at));
     }
-    fieldspec::set_scalars(r, path, create, &mut |at, slot| {
-        if !set.iter().any(|p| p[..] == at[..]) {
-            *slot = Value::String(namespace.to_string());
-        } else if retype_null && create && slot.is_null() {
-            *slot = Value::String("null".into());
-        }
+    let kept: Vec<(Vec<Step>, Option<String>)> = found
+        .into_iter()
+        .filter_map(|at| {
+            let v = value_at(&r.value, &at)?;
+            let keep = match v {
+                Value::Null if create => {
+                    let text = scalar_text(v, &at, &r.scalar_texts).unwrap_or_default();
+                    (!text.is_empty()).then(|| string_tag.then_some(text))
+                }
+                Value::String(s) => (!s.is_empty()).then_some(None),
+                Value::Null | Value::Seq(_) | Value::Map(_) => None,
+                _ => Some(None),
+            };
+            keep.map(|retyped| (at, retyped))
+        })
+        .collect();
+    fieldspec::set_scalars(r, path, create, &mut |at, slot| match kept
+        .iter()
+        .find(|(p, _)| p[..] == at[..])
+    {
+        None => *slot = Value::String(namespace.to_string()),
+        Some((_, Some(text))) => *slot = Value::String(text.clone()),
+        Some((_, None)) => {}
     })
-}
-
-/// Whether the node at `at` has an empty text to kyaml: none there, a null
-/// written as nothing, an empty string, or a list or map (nodes without a
-/// value of their own).
-fn text_empty(r: &Resource, at: &[Step]) -> bool {
-    let mut v = Some(&r.value);
-    for step in at {
-        v = match step {
-            Step::Key(k) => v.and_then(Value::as_map).and_then(|m| m.get(k.as_str())),
-            Step::Index(i) => v.and_then(Value::as_seq).and_then(|s| s.get(*i)),
-        };
-    }
-    match v {
-        None | Some(Value::Seq(_) | Value::Map(_)) => true,
-        Some(Value::Null) => r.written_empty(at),
-        Some(Value::String(s)) => s.is_empty(),
-        Some(_) => false,
-    }
 }
 
 /// Sets the namespace of a role binding's subjects that `options.subjects`
