@@ -1,5 +1,6 @@
 //! `replacements:`: copy a field of one object into fields of others.
 
+use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::LabelSelector;
 use crate::resource::{ResId, Resource, Step};
@@ -386,7 +387,7 @@ struct Hits<'v> {
     beyond: Option<(usize, usize)>,
     /// Go's error for a `[key=value]` whose value is no regular expression,
     /// or kyaml's for a wildcard on a map or scalar.
-    error: Option<String>,
+    error: Option<Refusal>,
     /// The path reached a `*`, which kyaml's lookup of a source refuses.
     wildcard: bool,
     /// A source's path gave a list a negative index, which kyaml refuses.
@@ -397,6 +398,39 @@ struct Hits<'v> {
     /// The styles the object's text wrote its nodes in, which a target's
     /// `[=value]` matches against (see [`item_text`]).
     styles: Option<crate::yaml::Styled>,
+}
+
+/// Why kyaml's path lookup stopped.
+enum Refusal {
+    /// Its own words.
+    Said(String),
+    /// A node of another kind than the path needs there: the kind it
+    /// needs, where the node is and the node, which the message shows as
+    /// the object's text wrote it.
+    WrongKind(&'static str, Vec<Step>, Value),
+}
+
+impl Refusal {
+    fn wrong_kind(expected: &'static str, out: &Hits<'_>, node: &Value) -> Refusal {
+        Refusal::WrongKind(expected, out.here.clone(), node.clone())
+    }
+
+    fn message(&self, r: &Resource) -> String {
+        match self {
+            Refusal::Said(e) => e.clone(),
+            Refusal::WrongKind(expected, at, node) => {
+                let kind = match node {
+                    Value::Map(_) => "Mapping",
+                    Value::Seq(_) => "Sequence",
+                    _ => "Scalar",
+                };
+                format!(
+                    "wrong node kind: expected {expected}Node but got {kind}Node: {}",
+                    fieldspec::node_contents(r, at, node)
+                )
+            }
+        }
+    }
 }
 
 /// How `[key=value]` path elements pick list items.
@@ -457,8 +491,10 @@ fn find<'v>(
             // gets to it.
             if how == Match::Regex {
                 out.error.get_or_insert_with(|| {
-                    "list path element must contain fieldName=fieldValue for element to match"
-                        .into()
+                    Refusal::Said(
+                        "list path element must contain fieldName=fieldValue for element to match"
+                            .into(),
+                    )
                 });
             }
             return;
@@ -469,7 +505,7 @@ fn find<'v>(
             Match::Regex => match crate::gotmpl::sprig::regex::compile(want) {
                 Ok(re) => Some(re),
                 Err(e) => {
-                    out.error.get_or_insert(e);
+                    out.error.get_or_insert(Refusal::Said(e));
                     return;
                 }
             },
@@ -541,11 +577,8 @@ fn find<'v>(
             Value::Null => find(v, rest, create, how, out),
             Value::String(text) if text.is_empty() => find(v, rest, create, how, out),
             Value::Map(_) | Value::Seq(_) => {
-                let kind = if v.as_map().is_some() { "Mapping" } else { "Sequence" };
-                out.error.get_or_insert(format!(
-                    "wrong node kind: expected ScalarNode but got {kind}Node: node contents:\n{}",
-                    crate::yaml::node_to_string(v)
-                ));
+                let refusal = Refusal::wrong_kind("Scalar", out, v);
+                out.error.get_or_insert(refusal);
             }
             _ if create.is_some() => {
                 *v = Value::Null;
@@ -565,11 +598,8 @@ fn find<'v>(
                 .for_each(|(i, item)| find_in(item, Step::Index(i), rest, create, how, out)),
             Value::Null => {}
             other => {
-                let kind = if other.as_map().is_some() { "Mapping" } else { "Scalar" };
-                out.error.get_or_insert(format!(
-                    "wrong node kind: expected SequenceNode but got {kind}Node: node contents:\n{}",
-                    crate::yaml::node_to_string(other)
-                ));
+                let refusal = Refusal::wrong_kind("Sequence", out, other);
+                out.error.get_or_insert(refusal);
             }
         }
         return;
@@ -604,12 +634,8 @@ fn find<'v>(
             } else if how == Match::Regex && seg != "-" && seg.parse::<i64>().is_err() {
                 // A field name where a target's path is at a list: kyaml
                 // looks for a field in a map and dumps the list it found.
-                out.error.get_or_insert_with(|| {
-                    format!(
-                        "wrong node kind: expected MappingNode but got SequenceNode: node contents:\n{}",
-                        crate::yaml::node_to_string(&Value::Seq(items.clone()))
-                    )
-                });
+                let refusal = Refusal::wrong_kind("Mapping", out, &Value::Seq(items.clone()));
+                out.error.get_or_insert(refusal);
             }
         }
         Value::Map(m) => {
@@ -642,7 +668,13 @@ fn find<'v>(
             *v = Value::Map(Map::new());
             find(v, segs, create, how, out);
         }
-        _ => {}
+        Value::Null => {}
+        scalar => {
+            // kyaml's field and index lookups refuse any other scalar.
+            let expected = if seg.parse::<usize>().is_ok() { "Sequence" } else { "Mapping" };
+            let refusal = Refusal::wrong_kind(expected, out, scalar);
+            out.error.get_or_insert(refusal);
+        }
     }
 }
 
@@ -816,6 +848,9 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
         return Err(
             "error looking up replacement source: wildcard is not supported in PathGetter".into()
         );
+    }
+    if let Some(refusal @ Refusal::WrongKind(..)) = &hits.error {
+        return Err(format!("error looking up replacement source: {}", refusal.message(r)));
     }
     if let Some(i) = hits.negative {
         return Err(format!(
@@ -1019,7 +1054,9 @@ fn write_path(
         forget_written(&mut r.written, &segs);
     }
     let find = if o.create { "find or create" } else { "find" };
-    if let Some(e) = hits.error {
+    if let Some(refusal) = hits.error.take() {
+        drop(hits);
+        let e = refusal.message(r);
         return Err(format!("unable to {find} field {fp:?} in replacement target: {e}"));
     }
     let beyond = |(i, n)| {
