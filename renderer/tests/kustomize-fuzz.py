@@ -44,8 +44,12 @@ options, kind changes, OpenAPI merge keys and scopes, `crds:`, configurations be
 --mode real draws trees of its own shaped like real GitOps repositories (see RealGen: a Flux v2
 fleet of clusters/apps/infrastructure, cloud-platform-environments namespace folders, or apps with
 base/overlays/components; Flux, cert-manager and Argo objects patched by label, annotation and regex
-targets; generators merged level upon level; replacements across bases; sortOptions at the top);
-the default mode, classic, draws the same trees as before the mode existed.
+targets; generators merged level upon level; replacements across bases; sortOptions at the top;
+and, for seeds other than REAL_FIRST_SEEDS, what RealGen.widen adds to the tree drawn: multi-document
+files with comments and `---` variants, Flux objects with postBuild variables, a CRD with custom
+resources and `crds:`, replacements in `path:` files, renaming patches with options, env files with
+comments and quotes, buildMetadata); the default mode, classic, draws the same trees as before the
+mode existed.
 Each difference is saved to DIR (default /tmp/kustomize-fuzz) as DIR/<category>/<i>/ holding the
 tree, kubectl's and kiln's answers; the first K trees of each category (--shrink, default 1) are
 shrunk first by dropping kustomization entries, documents and fields while the difference keeps

@@ -2010,7 +2010,13 @@ impl Builder<'_> {
                     )
                 }
             })?,
-            (None, Some(inline)) => (k.file.clone(), inline.clone()),
+            // The `patches` transformer trims the text written inline (so a
+            // block scalar ending it loses its last line break); the legacy
+            // fields read it as written.
+            (None, Some(inline)) if p.legacy_strategic_merge || p.json6902_only => {
+                (k.file.clone(), inline.clone())
+            }
+            (None, Some(inline)) => (k.file.clone(), inline.trim().to_string()),
             (None, None) => return Err(invalid(&k.file, "a patch needs path or patch")),
         };
         // The written text of some scalars of each patch document, when kiln
