@@ -2825,9 +2825,11 @@ fn keep_quotes(
             _ => None,
         }
     };
+    let mut index = ItemIndex::default();
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
-        let Some((now, in_patch)) = moved_path(before, &r.value, patch, &path, schema) else {
+        let Some((now, in_patch)) = moved_path(before, &r.value, patch, &path, schema, &mut index)
+        else {
             continue;
         };
         kept.push(now.clone());
@@ -2863,6 +2865,7 @@ fn keep_quotes(
         };
         if let Some(text) = text {
             *v = Value::String(text);
+            index.forget();
         }
     }
     // kyaml gives a node the patch adds the patch node's style, so a string
@@ -2898,6 +2901,7 @@ fn follow_texts(
     texts: &[(Vec<Step>, String)],
     schema: patch::Schema<'_>,
 ) {
+    let mut index = ItemIndex::default();
     let mut kept = Vec::with_capacity(r.scalar_texts.len() + texts.len());
     for (path, text) in std::mem::take(&mut r.scalar_texts) {
         // A field below maps only that the patch does not write stays put
@@ -2907,12 +2911,16 @@ fn follow_texts(
             && crate::resource::value_at(&r.value, &path).is_some();
         if stays {
             kept.push((path, text));
-        } else if let Some((now, None)) = moved_path(before, &r.value, patch, &path, schema) {
+        } else if let Some((now, None)) =
+            moved_path(before, &r.value, patch, &path, schema, &mut index)
+        {
             kept.push((now, text));
         }
     }
     for (in_patch, text) in texts.iter().filter(|(_, t)| !t.is_empty()) {
-        let Some(now) = landed_path(&r.value, patch, in_patch, schema) else { continue };
+        let Some(now) = landed_path(&r.value, patch, in_patch, schema, &mut index) else {
+            continue;
+        };
         let written = crate::resource::value_at(patch, in_patch);
         if written.is_some() && crate::resource::value_at(&r.value, &now) == written {
             kept.retain(|(p, _)| *p != now);
@@ -2928,6 +2936,58 @@ fn same_item(keys: &[String], x: &Value, y: &Value) -> bool {
     keys.iter().all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
 }
 
+/// The items of the lists merged by key that texts and quoted places are
+/// followed through, grouped by a digest of their key values and built once
+/// per list, so that following every scalar of a long list is not a scan
+/// of the list per scalar.
+#[derive(Default)]
+struct ItemIndex {
+    /// Per list (its first item's address), the indexes of its items by
+    /// digest, in list order.
+    lists: std::collections::HashMap<*const Value, std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl ItemIndex {
+    /// A digest equal for items [`same_item`] finds the same: strings and
+    /// integers by value; other values, which compare by subtler rules
+    /// (`-0.0` is `0.0`), share one group.
+    fn digest(keys: &[String], x: &Value) -> String {
+        let mut out = String::new();
+        for k in keys {
+            match x.as_map().and_then(|m| m.get(k)) {
+                Some(Value::String(s)) => out.extend(['s', ':'].into_iter().chain(s.chars())),
+                Some(Value::Int(i)) => out.push_str(&format!("i:{i}")),
+                Some(Value::Uint(u)) => out.push_str(&format!("u:{u}")),
+                Some(_) => out.push('?'),
+                None => out.push('-'),
+            }
+            out.push('\0');
+        }
+        out
+    }
+
+    /// The first item of `xs` that is [`same_item`] as `item`, as
+    /// `xs.iter().position` finds it. The list must not change between
+    /// calls (see [`ItemIndex::forget`]).
+    fn position(&mut self, xs: &[Value], keys: &[String], item: &Value) -> Option<usize> {
+        let groups = self.lists.entry(xs.as_ptr()).or_insert_with(|| {
+            let mut groups: std::collections::HashMap<String, Vec<usize>> =
+                std::collections::HashMap::new();
+            for (i, x) in xs.iter().enumerate() {
+                groups.entry(Self::digest(keys, x)).or_default().push(i);
+            }
+            groups
+        });
+        let group = groups.get(&Self::digest(keys, item))?;
+        group.iter().copied().find(|&i| xs.get(i).is_some_and(|x| same_item(keys, x, item)))
+    }
+
+    /// Drops what was built, after the object changed.
+    fn forget(&mut self) {
+        self.lists.clear();
+    }
+}
+
 /// Where the node at `path` of a strategic merge patch `patch` is in
 /// `after`, the object the merge made: an item of a list merged by key is
 /// the item with the same key values; a list not merged by key is the
@@ -2937,6 +2997,7 @@ fn landed_path(
     patch: &Value,
     path: &[Step],
     mut schema: patch::Schema<'_>,
+    index: &mut ItemIndex,
 ) -> Option<Vec<Step>> {
     let (mut a, mut p) = (after, patch);
     let mut out = Vec::with_capacity(path.len());
@@ -2952,7 +3013,7 @@ fn landed_path(
                 let (Value::Seq(xs), Value::Seq(ps)) = (a, p) else { return None };
                 p = ps.get(*i)?;
                 let j = match schema.merge_keys().filter(|k| !k.is_empty()) {
-                    Some(keys) => xs.iter().position(|x| same_item(keys, x, p))?,
+                    Some(keys) => index.position(xs, keys, p)?,
                     None => *i,
                 };
                 a = xs.get(j)?;
@@ -3030,6 +3091,7 @@ fn moved_path(
     patch: &Value,
     path: &[Step],
     mut schema: patch::Schema<'_>,
+    index: &mut ItemIndex,
 ) -> Option<(Vec<Step>, Option<Vec<Step>>)> {
     let (mut b, mut a, mut p) = (before, after, Some(patch));
     let mut out = Vec::with_capacity(path.len());
@@ -3054,12 +3116,11 @@ fn moved_path(
                 let keys = schema.merge_keys().filter(|k| !k.is_empty());
                 let (j, from_patch) = match keys {
                     Some(keys) => {
-                        let j = xs.iter().position(|x| same_item(keys, x, item))?;
+                        let j = index.position(xs, keys, item)?;
                         let from_patch = match p {
-                            Some(Value::Seq(ps)) => ps
-                                .iter()
-                                .position(|x| same_item(keys, x, item))
-                                .map(|at| (at, &ps[at])),
+                            Some(Value::Seq(ps)) => {
+                                index.position(ps, keys, item).map(|at| (at, &ps[at]))
+                            }
                             _ => None,
                         };
                         (j, from_patch)

@@ -5,7 +5,7 @@ use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
 use crate::resource::{Gvk, ResId, Resource, Step};
 use crate::value::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One `vars` entry, bound to the object it names when it was declared.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,8 +297,12 @@ pub fn resolve(
         let paths = by_kind.entry(r.gvk()).or_insert_with_key(|gvk| {
             specs.iter().filter(|s| s.matches(gvk)).map(|s| s.path.as_str()).collect()
         });
+        if paths.is_empty() {
+            continue;
+        }
         let mut error = None;
         let id = r.id();
+        let nodes = Nodes::of(&r.untagged, &r.scalar_texts);
         for &path in paths.iter() {
             fieldspec::visit_mut_node(&mut r.value, path, &mut |at, slot| {
                 // kustomize walks the keys of a map it substitutes in and
@@ -313,7 +317,7 @@ pub fn resolve(
                         key.text,
                         key.tag
                     ));
-                } else if let Err(e) = substitute(slot, at, &r.untagged, &r.scalar_texts, &values) {
+                } else if let Err(e) = substitute(slot, at, &nodes, &values) {
                     error.get_or_insert(format!(
                         "considering field '{path}' of object {}: {}{e}",
                         id.kustomize_form(),
@@ -339,8 +343,7 @@ pub fn resolve(
 fn substitute(
     slot: &mut Value,
     at: &[Step],
-    untagged: &[Vec<Step>],
-    texts: &[(Vec<Step>, String)],
+    nodes: &Nodes<'_>,
     values: &[(String, Value)],
 ) -> Result<(), String> {
     let mut path = at.to_vec();
@@ -349,7 +352,8 @@ fn substitute(
             return false;
         }
         path.extend(step);
-        let string = if untagged.iter().any(|u| u[..] == path[..]) {
+        let texts = nodes.text_at(&path);
+        let string = if nodes.untagged.contains(&path[..]) {
             *v = Value::String(untagged_text(v, &path, texts));
             true
         } else {
@@ -385,6 +389,30 @@ fn substitute(
         }
     }
     Ok(())
+}
+
+/// An object's untagged places ([`Resource::untagged`]) and scalar texts
+/// ([`Resource::scalar_texts`]) by path, so that a var reference field
+/// with thousands of entries looks each up once, not by a scan.
+struct Nodes<'a> {
+    untagged: HashSet<&'a [Step]>,
+    texts: HashMap<&'a [Step], &'a (Vec<Step>, String)>,
+}
+
+impl<'a> Nodes<'a> {
+    fn of(untagged: &'a [Vec<Step>], texts: &'a [(Vec<Step>, String)]) -> Self {
+        let mut by_path = HashMap::with_capacity(texts.len());
+        for entry in texts {
+            // The first entry for a path is the one a scan finds.
+            by_path.entry(&entry.0[..]).or_insert(entry);
+        }
+        Nodes { untagged: untagged.iter().map(Vec::as_slice).collect(), texts: by_path }
+    }
+
+    /// The text entry of `at`, as the slice [`crate::resource::scalar_text`] reads.
+    fn text_at(&self, at: &[Step]) -> &'a [(Vec<Step>, String)] {
+        self.texts.get(at).map_or(&[], |entry| std::slice::from_ref(*entry))
+    }
 }
 
 /// The text of a scalar without a tag at `at`: the text it was given
