@@ -2472,13 +2472,17 @@ impl Builder<'_> {
             (true, true, false) => Chomping::Clip,
         };
         // The content's column: where the span starts, unless it starts at
-        // properties; then the first line with text tells.
+        // properties; then the first line with text tells, less the spaces
+        // the parser kept of it (an indentation indicator, `&a |4`, puts
+        // the column left of that text).
+        let first_text_spaces = |text: &str| {
+            text.split(is_break)
+                .find(|l| !l.trim_start_matches(' ').is_empty())
+                .map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+        };
         let indent = content.then(|| match properties {
             false => span.start.col(),
-            true => body
-                .split(is_break)
-                .find(|l| !l.trim_start_matches(' ').is_empty())
-                .map_or(0, |l| l.len() - l.trim_start_matches(' ').len()),
+            true => first_text_spaces(body).saturating_sub(first_text_spaces(parsed)),
         });
         let literal = style == ScalarStyle::Literal;
         Some(breaks::block_scalar(body, indent, literal, chomping))
