@@ -2473,6 +2473,8 @@ impl Builder<'_> {
                     .into_iter()
                     .flatten()
                     .collect();
+                let written_texts =
+                    patch::strategic_merge::Written { target: &r.scalar_texts, patch: texts };
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(
                         &r.value,
@@ -2480,6 +2482,7 @@ impl Builder<'_> {
                         &schema_gvk,
                         schema,
                         &comments,
+                        written_texts,
                     )
                 } else {
                     patch::strategic_merge::apply_verbatim_with(
@@ -2488,6 +2491,7 @@ impl Builder<'_> {
                         &schema_gvk,
                         schema,
                         &comments,
+                        written_texts,
                     )
                 };
                 match merged.map_err(|mut e| {

@@ -17,6 +17,8 @@
 //!   matches a patch element moves behind the patch's new elements.
 //!   A patch element is matched on every key the list's elements carry, so a
 //!   port patched without `protocol` does not match a port that has one.
+//!   Keys compare by the text the files wrote ([`Written`]): a port written
+//!   `1_0` or `0x0A` is not the patch's `10`, a quoted `"10"` is.
 //! - `$patch: delete|replace|merge` work on maps and list elements, except
 //!   that `$patch: replace` on an element of a merged list, or on the whole
 //!   object, is ignored;
@@ -43,6 +45,7 @@ use crate::resource::{Gvk, Step};
 use crate::value::{Map, Value};
 use crate::yaml::resolve::resolve_plain;
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// The key of a strategic merge patch directive.
 const DIRECTIVE: &str = "$patch";
@@ -54,26 +57,27 @@ const DIRECTIVE: &str = "$patch";
 /// any other field: restoring them is the caller's business, as it is in
 /// kustomize's patch transformer.
 pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_with(target, patch, gvk, OpenApi::builtin(), &[])
+    apply_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())
 }
 
 /// [`apply`] with the merge keys of `schema` (an `openapi:` file) instead of
 /// kustomize's built-in schema, and the schemas written in comments on
 /// fields of the target and then of the patch (see [`FieldComment`]),
-/// which win over it.
+/// which win over it, and the texts the files wrote (see [`Written`]).
 pub fn apply_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
     comments: &[(Vec<String>, FieldComment)],
+    written: Written<'_>,
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let mut patch = patch.clone();
     stringify_metadata(&mut patch);
-    apply_verbatim_with(target, &patch, gvk, schema, comments)
+    apply_verbatim_with(target, &patch, gvk, schema, comments, written)
 }
 
 /// [`apply`] as the `patches:` field applies a strategic merge patch: the
@@ -82,24 +86,27 @@ pub fn apply_with(
 /// `kubectl kustomize`: corpus case 085 against patch case
 /// smp-null-last-annotation, which uses `patchesStrategicMerge`).
 pub fn apply_verbatim(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[])
+    apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())
 }
 
-/// [`apply_verbatim`] with the merge keys of `schema` and the schemas
-/// written in comments (see [`apply_with`]).
+/// [`apply_verbatim`] with the merge keys of `schema`, the schemas
+/// written in comments and the texts the files wrote (see [`apply_with`]).
 pub fn apply_verbatim_with(
     target: &Value,
     patch: &Value,
     gvk: &Gvk,
     schema: &OpenApi,
     comments: &[(Vec<String>, FieldComment)],
+    written: Written<'_>,
 ) -> Result<Option<Value>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
     let patch = patch.clone();
     let schema = schema.root(gvk).with_comments(comments);
-    let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new())?;
+    let tx = Texts::new(written);
+    let at = Sides { dest: tx.root(Side::Target), patch: tx.root(Side::Patch) };
+    let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new(), &tx, &at)?;
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
     // which returns the patch instead, leaves the object as it was.
@@ -145,6 +152,123 @@ fn stringify_metadata(patch: &mut Value) {
             }
         }
     }
+}
+
+/// The texts the files wrote for the scalars of the target and of the
+/// patch, by path ([`crate::resource::Resource::scalar_texts`],
+/// [`crate::yaml::Document::scalar_texts`]). kyaml matches the items of a
+/// list merged by key, and the items of a set, by their nodes' text: a port
+/// written `1_0` is not the patch's `10` (recorded from `kubectl
+/// kustomize`: case 4460).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written<'t> {
+    /// The target's texts, by path in the target.
+    pub target: &'t [(Vec<Step>, String)],
+    /// The patch's texts, by path in the patch.
+    pub patch: &'t [(Vec<Step>, String)],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Target,
+    Patch,
+}
+
+/// The written texts that differ from the text of the value read (`1_0`,
+/// `0x0A`, `~`, a plain timestamp), by the path of their parent node and
+/// their last step: the others need no lookup.
+struct Texts<'t> {
+    target: HashMap<(&'t [Step], &'t Step), &'t str>,
+    patch: HashMap<(&'t [Step], &'t Step), &'t str>,
+}
+
+impl<'t> Texts<'t> {
+    fn new(written: Written<'t>) -> Texts<'t> {
+        let table = |texts: &'t [(Vec<Step>, String)]| {
+            texts
+                .iter()
+                .filter(|(_, t)| !t.is_empty() && scalar_text(&resolve_plain(t)) != *t)
+                .filter_map(|(p, t)| {
+                    let (last, parent) = p.split_last()?;
+                    Some(((parent, last), t.as_str()))
+                })
+                .collect()
+        };
+        Texts { target: table(written.target), patch: table(written.patch) }
+    }
+
+    /// Where a walk of one side starts: nowhere when that side wrote no
+    /// text worth following.
+    fn root(&self, side: Side) -> At {
+        let table = if side == Side::Target { &self.target } else { &self.patch };
+        if table.is_empty() { At::Unknown } else { At::In(side, Vec::new()) }
+    }
+
+    /// The text of the scalar `v` at `at` (its field `field` when given),
+    /// as its node holds it: the written text if `v` still reads as it,
+    /// else the value's own.
+    fn text(&self, v: &Value, at: &At, field: Option<&str>) -> String {
+        let written = match at {
+            At::Unknown => None,
+            At::In(side, path) => {
+                let table = if *side == Side::Target { &self.target } else { &self.patch };
+                match field {
+                    Some(k) => table.get(&(path.as_slice(), &Step::Key(k.to_string()))).copied(),
+                    None => path
+                        .split_last()
+                        .and_then(|(last, parent)| table.get(&(parent, last)).copied()),
+                }
+            }
+        };
+        match written {
+            Some(t) if crate::resource::reads_as(t, v) => t.to_string(),
+            _ => scalar_text(v),
+        }
+    }
+}
+
+/// Where a node of the merge came from: a path in the target or in the
+/// patch, or nowhere known (a side with no texts to follow, or a node
+/// the merge made).
+#[derive(Debug, Clone)]
+enum At {
+    Unknown,
+    In(Side, Vec<Step>),
+}
+
+impl At {
+    fn step(&self, step: impl FnOnce() -> Step) -> At {
+        match self {
+            At::Unknown => At::Unknown,
+            At::In(side, path) => {
+                let mut path = path.clone();
+                path.push(step());
+                At::In(*side, path)
+            }
+        }
+    }
+}
+
+/// Where the two nodes being merged came from.
+#[derive(Debug, Clone)]
+struct Sides {
+    dest: At,
+    patch: At,
+}
+
+impl Sides {
+    fn field(&self, key: &str) -> Sides {
+        let key = || Step::Key(key.to_string());
+        Sides { dest: self.dest.step(key), patch: self.patch.step(key) }
+    }
+}
+
+/// A list item with the place it came from.
+type Item = (Value, At);
+
+/// The items of `list`, found at `at`.
+fn items(list: Vec<Value>, at: &At) -> Vec<Item> {
+    list.into_iter().enumerate().map(|(i, v)| (v, at.step(|| Step::Index(i)))).collect()
 }
 
 /// The result of merging one node.
@@ -196,6 +320,8 @@ fn merge(
     patch: Option<&Value>,
     schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &Sides,
 ) -> Result<Option<Merged>, Error> {
     let dest_shape = dest.as_ref().and_then(shape);
     let patch_shape = patch.and_then(shape);
@@ -240,8 +366,8 @@ fn merge(
             };
             match patch {
                 Some(Value::Null) => Ok(None),
-                Some(Value::Map(p)) => merge_map(dest, Some(p), schema, path),
-                _ => merge_map(dest, None, schema, path),
+                Some(Value::Map(p)) => merge_map(dest, Some(p), schema, path, tx, at),
+                _ => merge_map(dest, None, schema, path, tx, at),
             }
         }
         Shape::Seq => {
@@ -251,8 +377,8 @@ fn merge(
             };
             match patch {
                 Some(Value::Null) => Ok(None),
-                Some(Value::Seq(p)) => merge_seq(dest, Some(p), schema, path),
-                _ => merge_seq(dest, None, schema, path),
+                Some(Value::Seq(p)) => merge_seq(dest, Some(p), schema, path, tx, at),
+                _ => merge_seq(dest, None, schema, path, tx, at),
             }
         }
     }
@@ -293,8 +419,15 @@ fn split_directive<'a>(
 ///
 /// kyaml does this by merging the patch node with itself, which removes
 /// nulls and applies nested directives; merging a copy does the same.
-fn add(patch: &Value, schema: Schema<'_>, path: &mut Vec<String>) -> Result<Option<Merged>, Error> {
-    let merged = merge(Some(patch.clone()), Some(patch), schema, path)?;
+fn add(
+    patch: &Value,
+    schema: Schema<'_>,
+    path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &At,
+) -> Result<Option<Merged>, Error> {
+    let at = Sides { dest: at.clone(), patch: at.clone() };
+    let merged = merge(Some(patch.clone()), Some(patch), schema, path, tx, &at)?;
     Ok(merged.map(|m| Merged { value: m.value, in_place: false }))
 }
 
@@ -303,16 +436,19 @@ fn merge_map(
     patch: Option<&Map>,
     schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &Sides,
 ) -> Result<Option<Merged>, Error> {
     let Some(patch) = patch else {
-        return Ok(dest.map(|d| walk_map(d, schema, path)).transpose()?.and_then(Merged::kept));
+        let walked = dest.map(|d| walk_map(d, schema, path, tx, &at.dest)).transpose()?;
+        return Ok(walked.and_then(Merged::kept));
     };
     let had_directive = patch.contains_key(DIRECTIVE);
     let (directive, patch) = split_directive(patch, path)?;
     let mut dest = match (directive, dest) {
         (Directive::Delete, _) => return Ok(None),
         (Directive::Replace, _) | (Directive::Merge, None) => {
-            return add(&Value::Map(patch.into_owned()), schema, path);
+            return add(&Value::Map(patch.into_owned()), schema, path, tx, &at.patch);
         }
         (Directive::Merge, Some(d)) => d,
     };
@@ -330,7 +466,7 @@ fn merge_map(
         .map(|(k, v)| (k.clone(), Some(v)))
         .chain(unmentioned.into_iter().map(|k| (k, None)));
     for (key, pv) in fields {
-        merge_field(&mut dest, key, pv, schema, path)?;
+        merge_field(&mut dest, key, pv, schema, path, tx, at)?;
     }
     Ok(Merged::kept(Value::Map(dest)))
 }
@@ -353,10 +489,13 @@ fn merge_field(
     patch: Option<&Value>,
     schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &Sides,
 ) -> Result<(), Error> {
     let dv = dest.get_mut(&key).map(std::mem::take);
     path.push(key.clone());
-    let merged = merge(dv, patch, schema.field(&key).commented(path), path)?;
+    let at = at.field(&key);
+    let merged = merge(dv, patch, schema.field(&key).commented(path), path, tx, &at)?;
     path.pop();
     match merged {
         Some(m) => {
@@ -372,11 +511,18 @@ fn merge_field(
 /// Walks a map the patch does not mention, as kyaml's merge does: every
 /// field is visited with no patch, so that the merged lists below it are
 /// rebuilt (see [`merge_seq`]).
-fn walk_map(mut dest: Map, schema: Schema<'_>, path: &mut Vec<String>) -> Result<Value, Error> {
+fn walk_map(
+    mut dest: Map,
+    schema: Schema<'_>,
+    path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &At,
+) -> Result<Value, Error> {
     check_keys(&dest, None)?;
     let keys: Vec<String> = dest.keys().cloned().collect();
+    let at = Sides { dest: at.clone(), patch: At::Unknown };
     for key in keys {
-        merge_field(&mut dest, key, None, schema, path)?;
+        merge_field(&mut dest, key, None, schema, path, tx, &at)?;
     }
     Ok(Value::Map(dest))
 }
@@ -385,11 +531,11 @@ fn walk_map(mut dest: Map, schema: Schema<'_>, path: &mut Vec<String>) -> Result
 /// that holds `$patch`, when that is its only key. The list without the
 /// elements that carry that directive is what the patch then stands for.
 fn list_directive(
-    patch: &[Value],
+    patch: &[Item],
     path: &[String],
-) -> Result<Option<(Directive, Vec<Value>)>, Error> {
-    let Some(Value::Map(first)) =
-        patch.iter().find(|e| e.as_map().is_some_and(|m| m.contains_key(DIRECTIVE)))
+) -> Result<Option<(Directive, Vec<Item>)>, Error> {
+    let Some((Value::Map(first), _)) =
+        patch.iter().find(|(e, _)| e.as_map().is_some_and(|m| m.contains_key(DIRECTIVE)))
     else {
         return Ok(None);
     };
@@ -400,7 +546,7 @@ fn list_directive(
     let named = first.get(DIRECTIVE);
     let rest = patch
         .iter()
-        .filter(|e| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != named))
+        .filter(|(e, _)| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != named))
         .cloned()
         .collect();
     Ok(Some((directive, rest)))
@@ -411,6 +557,8 @@ fn merge_seq(
     patch: Option<&Vec<Value>>,
     schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &Sides,
 ) -> Result<Option<Merged>, Error> {
     let Some(keys) = schema.merge_keys() else {
         // Not merged: the patch's list, when it has one, wins as it is.
@@ -423,30 +571,32 @@ fn merge_seq(
         // kyaml's walk visits a merged list the patch does not mention as
         // well, which collapses elements that share a key (see `merge_keyed`).
         let Some(dest) = dest else { return Ok(None) };
+        let dest = items(dest, &at.dest);
         let walked = if keys.is_empty() {
-            merge_scalar_set(dest, &[], schema, path)?
+            merge_scalar_set(dest, &[], schema, path, tx)?
         } else {
-            merge_keyed(dest, &[], keys, schema.elements(), path)?
+            merge_keyed(dest, &[], keys, schema.elements(), path, tx)?
         };
         return Ok(Merged::kept(Value::Seq(walked)));
     };
     // A list the target lacks is added as the patch has it, merged with
     // itself, before kyaml looks for a list directive; otherwise a
     // `{$patch: replace}` element makes the patch's list (without it) the result.
-    let (dest, patch): (Vec<Value>, Cow<'_, [Value]>) = match dest {
-        None => (patch.clone(), Cow::Borrowed(patch)),
-        Some(d) => match list_directive(patch, path)? {
+    let patch = items(patch.clone(), &at.patch);
+    let (dest, patch) = match dest {
+        None => (patch.clone(), patch),
+        Some(d) => match list_directive(&patch, path)? {
             // `{$patch: delete}` drops the target's list altogether.
             Some((Directive::Delete, _)) => return Ok(None),
-            Some((Directive::Replace, rest)) => (rest.clone(), Cow::Owned(rest)),
-            Some((Directive::Merge, rest)) => (d, Cow::Owned(rest)),
-            None => (d, Cow::Borrowed(patch)),
+            Some((Directive::Replace, rest)) => (rest.clone(), rest),
+            Some((Directive::Merge, rest)) => (items(d, &at.dest), rest),
+            None => (items(d, &at.dest), patch),
         },
     };
     let merged = if keys.is_empty() {
-        merge_scalar_set(dest, &patch, schema, path)?
+        merge_scalar_set(dest, &patch, schema, path, tx)?
     } else {
-        merge_keyed(dest, &patch, keys, schema.elements(), path)?
+        merge_keyed(dest, &patch, keys, schema.elements(), path, tx)?
     };
     Ok(Merged::new(Value::Seq(merged)))
 }
@@ -484,19 +634,22 @@ fn element_of_wrong_kind(
 
 /// A list of scalars merged as a set (`metadata.finalizers`).
 fn merge_scalar_set(
-    mut dest: Vec<Value>,
-    patch: &[Value],
+    mut dest: Vec<Item>,
+    patch: &[Item],
     schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
 ) -> Result<Vec<Value>, Error> {
     // kyaml merges a set by its elements' text, which is empty for a
     // collection: the first collection of the target and that of the patch
     // merge as one element, which then fails as no scalar.
-    let collection =
-        |list: &[Value]| list.iter().find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned();
+    let collection = |list: &[Item]| {
+        list.iter().map(|(e, _)| e).find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned()
+    };
     let (d, p) = (collection(&dest), collection(patch));
     if d.is_some() || p.is_some() {
-        if let Some(m) = merge(d.clone(), p.as_ref(), schema.unknown(), path)? {
+        let nowhere = Sides { dest: At::Unknown, patch: At::Unknown };
+        if let Some(m) = merge(d.clone(), p.as_ref(), schema.unknown(), path, tx, &nowhere)? {
             let origin = match (d, p) {
                 (Some(t), Some(p)) => Origin::Merged { target: Box::new(t), patch: Box::new(p) },
                 (Some(_), None) => Origin::Target,
@@ -506,8 +659,8 @@ fn merge_scalar_set(
         }
     }
     let mut values: Vec<String> = Vec::new();
-    for v in patch.iter().chain(dest.iter()) {
-        let t = scalar_text(v);
+    for (v, at) in patch.iter().chain(dest.iter()) {
+        let t = tx.text(v, at, None);
         if !values.contains(&t) {
             values.push(t);
         }
@@ -516,22 +669,26 @@ fn merge_scalar_set(
     let mut items = Vec::new();
     for value in &values {
         let one = [value.clone()];
-        let d = find_element(&dest, &primitive, &one).map(|i| dest[i].clone());
-        let p = find_element(patch, &primitive, &one).map(|i| &patch[i]);
-        match merge(d, p, schema.unknown(), path)? {
+        let d = find_element(&dest, &primitive, &one, tx).map(|i| dest[i].clone());
+        let p = find_element(patch, &primitive, &one, tx).map(|i| &patch[i]);
+        // The merged scalar is the patch's node when it has one.
+        let merged_at = p.or(d.as_ref()).map_or(At::Unknown, |(_, at)| at.clone());
+        let (d, p) = (d.map(|(v, _)| v), p.map(|(v, _)| v));
+        let nowhere = Sides { dest: At::Unknown, patch: At::Unknown };
+        match merge(d, p, schema.unknown(), path, tx, &nowhere)? {
             Some(m) if !is_empty_map(&m.value) => {
-                set_element(&mut items, Some(m.value), &primitive, &one)
+                set_element(&mut items, Some((m.value, merged_at)), &primitive, &one, tx)
             }
-            _ => set_element(&mut dest, None, &primitive, &one),
+            _ => set_element(&mut dest, None, &primitive, &one, tx),
         }
     }
     if !values.is_empty() {
         for e in dest {
-            let one = [scalar_text(&e)];
-            set_element(&mut items, Some(e), &primitive, &one);
+            let one = [tx.text(&e.0, &e.1, None)];
+            set_element(&mut items, Some(e), &primitive, &one, tx);
         }
     }
-    Ok(items)
+    Ok(items.into_iter().map(|(v, _)| v).collect())
 }
 
 fn is_empty_map(v: &Value) -> bool {
@@ -539,23 +696,31 @@ fn is_empty_map(v: &Value) -> bool {
 }
 
 /// The text of `key` in a list element, when the element is a map that has it.
-fn field_text(elem: &Value, key: &str) -> Option<String> {
-    elem.as_map()?.get(key).map(scalar_text)
+fn field_text((elem, at): &Item, key: &str, tx: &Texts<'_>) -> Option<String> {
+    elem.as_map()?.get(key).map(|v| tx.text(v, at, Some(key)))
 }
 
 /// The index of the first element whose `keys` equal `values` exactly
 /// (kyaml's `ElementList`): a missing field never matches, not even `""`.
 /// A single empty key compares scalar elements by their text.
-fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<usize> {
+fn find_element(
+    list: &[Item],
+    keys: &[String],
+    values: &[String],
+    tx: &Texts<'_>,
+) -> Option<usize> {
     if keys.first().is_none_or(String::is_empty) {
         let want = values.first()?;
         return list
             .iter()
-            .position(|e| shape(e) == Some(Shape::Scalar) && scalar_text(e) == *want);
+            .position(|(e, at)| shape(e) == Some(Shape::Scalar) && tx.text(e, at, None) == *want);
     }
     list.iter().position(|e| {
-        e.as_map().is_some()
-            && keys.iter().zip(values).all(|(k, v)| field_text(e, k).as_deref() == Some(v.as_str()))
+        e.0.as_map().is_some()
+            && keys
+                .iter()
+                .zip(values)
+                .all(|(k, v)| field_text(e, k, tx).as_deref() == Some(v.as_str()))
     })
 }
 
@@ -565,19 +730,25 @@ fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<us
 /// value matches any element that has the field. Null elements and empty
 /// maps are dropped on the way, as kyaml drops them; a null `element`
 /// deletes, as `None` does.
-fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], values: &[String]) {
-    let element = element.filter(|e| !e.is_null());
+fn set_element(
+    list: &mut Vec<Item>,
+    element: Option<Item>,
+    keys: &[String],
+    values: &[String],
+    tx: &Texts<'_>,
+) {
+    let element = element.filter(|(e, _)| !e.is_null());
     let primitive = keys.first().is_none_or(String::is_empty);
     let mut found = false;
     let old = std::mem::take(list);
     for e in old {
-        if e.is_null() || is_empty_map(&e) {
+        if e.0.is_null() || is_empty_map(&e.0) {
             continue;
         }
         let matches = if primitive {
-            shape(&e) == Some(Shape::Scalar)
-                && values.first().is_some_and(|v| *v == scalar_text(&e))
-        } else if e.as_map().is_none() {
+            shape(&e.0) == Some(Shape::Scalar)
+                && values.first().is_some_and(|v| *v == tx.text(&e.0, &e.1, None))
+        } else if e.0.as_map().is_none() {
             // kyaml keeps elements that are not maps when it matches maps.
             list.push(e);
             continue;
@@ -587,7 +758,7 @@ fn set_element(list: &mut Vec<Value>, element: Option<Value>, keys: &[String], v
             let mut last = false;
             for (j, k) in keys.iter().enumerate() {
                 if let Some(v) = values.get(j) {
-                    last = match field_text(&e, k) {
+                    last = match field_text(&e, k, tx) {
                         Some(t) => v.is_empty() || t == *v,
                         None => false,
                     };
@@ -679,15 +850,16 @@ fn unify(a: &[String], b: &[String]) -> Option<Vec<String>> {
 
 /// A list of maps merged by `keys`.
 fn merge_keyed(
-    mut dest: Vec<Value>,
-    patch: &[Value],
+    mut dest: Vec<Item>,
+    patch: &[Item],
     keys: &[String],
     elem_schema: Schema<'_>,
     path: &mut Vec<String>,
+    tx: &Texts<'_>,
 ) -> Result<Vec<Value>, Error> {
     // kyaml reads each element of the target's list as a map to find its
     // keys, and fails on the first that is no map (a patch's are skipped).
-    if let Some(e) = dest.iter().find(|e| !matches!(e, Value::Map(_) | Value::Null)) {
+    if let Some((e, _)) = dest.iter().find(|(e, _)| !matches!(e, Value::Map(_) | Value::Null)) {
         return Err(element_of_wrong_kind(path, "Mapping", e, Origin::Target));
     }
     let keys: Vec<String> = keys.to_vec();
@@ -696,7 +868,8 @@ fn merge_keyed(
     // the target, any scalar in the patch) has "" for every key, so it walks
     // the tuple that deletes every keyed element left in the target.
     for e in patch.iter().chain(dest.iter()) {
-        let t: Vec<String> = keys.iter().map(|k| field_text(e, k).unwrap_or_default()).collect();
+        let t: Vec<String> =
+            keys.iter().map(|k| field_text(e, k, tx).unwrap_or_default()).collect();
         if !tuples.contains(&t) {
             tuples.push(t);
         }
@@ -710,14 +883,21 @@ fn merge_keyed(
         let (vk, vv) = valid_keys(&tuples, values, &keys);
         last_keys.clone_from(&vk);
         let (lk, lv) = valid_keys(std::slice::from_ref(&vv), &vv, &vk);
-        let di = find_element(&dest, &lk, &lv);
-        let p = find_element(patch, &lk, &lv).map(|i| &patch[i]);
+        let di = find_element(&dest, &lk, &lv, tx);
+        let p = find_element(patch, &lk, &lv, tx).map(|i| &patch[i]);
+        // The merged element is the target's node when it has one.
+        let at = Sides {
+            dest: di.map_or(At::Unknown, |i| dest[i].1.clone()),
+            patch: p.map_or(At::Unknown, |(_, at)| at.clone()),
+        };
+        let merged_at = if di.is_some() { at.dest.clone() } else { at.patch.clone() };
         path.push(format!("[{}]", vv.join(",")));
-        let merged = merge(di.map(|i| dest[i].clone()), p, elem_schema, path)?;
+        let merged =
+            merge(di.map(|i| dest[i].0.clone()), p.map(|(v, _)| v), elem_schema, path, tx, &at)?;
         path.pop();
         let Some(Merged { mut value, in_place }) = merged.filter(|m| !is_empty_map(&m.value))
         else {
-            set_element(&mut dest, None, &vk, &vv);
+            set_element(&mut dest, None, &vk, &vv, tx);
             continue;
         };
         if let Value::Map(m) = &mut value {
@@ -728,29 +908,29 @@ fn merge_keyed(
             }
         }
         if let (Some(i), true) = (di, in_place) {
-            dest[i] = value.clone();
+            dest[i].0 = value.clone();
         }
-        set_element(&mut items, Some(value), &vk, &vv);
+        set_element(&mut items, Some((value, merged_at)), &vk, &vv, tx);
     }
     if tuples.is_empty() {
-        return Ok(dest);
+        return Ok(dest.into_iter().map(|(v, _)| v).collect());
     }
     // kustomize prepends the patch's elements: the target's elements are set
     // into the list after them, replacing the ones they match.
     for e in dest {
         let mut values = Vec::new();
         for k in &last_keys {
-            match field_text(&e, k) {
+            match field_text(&e, k, tx) {
                 Some(t) => values.push(t),
                 None => items.push(e.clone()),
             }
         }
         if last_keys.len() > 1 {
-            set_element(&mut items, None, &last_keys, &values);
+            set_element(&mut items, None, &last_keys, &values, tx);
         }
-        set_element(&mut items, Some(e), &last_keys, &values);
+        set_element(&mut items, Some(e), &last_keys, &values, tx);
     }
-    Ok(items)
+    Ok(items.into_iter().map(|(v, _)| v).collect())
 }
 
 #[cfg(test)]
