@@ -1903,6 +1903,22 @@ impl Builder<'_> {
                     }
                     if let Some(doc) = doc {
                         let doc = go_decode::replacements_in_file(&doc);
+                        // kustomize decodes the file into Go values first: an
+                        // item that is no map fails there, before any
+                        // replacement is read (a null one is an empty
+                        // replacement).
+                        let ty = match doc {
+                            Value::Seq(_) => &go_decode::REPLACEMENTS,
+                            _ => &go_decode::REPLACEMENT,
+                        };
+                        if let Some(e) =
+                            go_decode::first_error(&doc, ty, go_decode::Source::Yaml, false)
+                        {
+                            return Err(configuring(invalid(
+                                &path,
+                                format!("error unmarshaling JSON: while decoding JSON: {e}"),
+                            )));
+                        }
                         out.extend(
                             replacements::Replacement::parse_file(&doc)
                                 .map_err(|m| configuring(invalid(&path, m)))?,

@@ -16,8 +16,8 @@ mod field_names;
 mod structs;
 pub(crate) use field_names::{canonical, replacements_in_file, stringify};
 pub(crate) use structs::{
-    KUSTOMIZATION, NAME_TO_API_MAP, REPLACEMENT_FIELD, TRANSFORMER_CONFIG, VALUE_ADD,
-    builtin_plugin, yaml_v2_plugin,
+    KUSTOMIZATION, NAME_TO_API_MAP, REPLACEMENT, REPLACEMENT_FIELD, REPLACEMENTS,
+    TRANSFORMER_CONFIG, VALUE_ADD, builtin_plugin, yaml_v2_plugin,
 };
 
 /// A Go type as the decoder sees it.

@@ -137,6 +137,9 @@ const TARGETS: GoType = GoType::Slice("[]*types.TargetSelector", &TARGET_SELECTO
 pub(crate) static REPLACEMENT: GoType =
     GoType::Struct("Replacement", "types.Replacement", &[("source", SOURCE), ("targets", TARGETS)]);
 
+/// `[]types.Replacement`, what a file of several replacements is read into.
+pub(crate) static REPLACEMENTS: GoType = GoType::Slice("[]types.Replacement", &REPLACEMENT);
+
 /// `types.ReplacementField`: an embedded `types.Replacement`, or a path.
 pub(crate) static REPLACEMENT_FIELD: GoType = GoType::Struct(
     "ReplacementField",

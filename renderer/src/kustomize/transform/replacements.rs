@@ -171,12 +171,16 @@ impl Replacement {
     /// [`Replacement::parse`] of a kustomization's entry, or (`in_file`)
     /// of a replacements file.
     fn parse_in(v: &Value, ctx: &str, in_file: bool) -> Result<Replacement, String> {
-        let m = map(v, ctx)?;
-        check_keys(m, &["source", "targets"], ctx)?;
         // kustomize's filter refuses a replacement without a source or
-        // targets, whatever the objects are.
+        // targets, whatever the objects are; a null item of a file is
+        // decoded as an empty one.
         let incomplete =
             || "replacements must specify a source and at least one target".to_string();
+        if in_file && v.is_null() {
+            return Err(incomplete());
+        }
+        let m = map(v, ctx)?;
+        check_keys(m, &["source", "targets"], ctx)?;
         let source = match m.get("source") {
             None | Some(Value::Null) => return Err(incomplete()),
             Some(s) => {
