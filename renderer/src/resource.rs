@@ -392,6 +392,10 @@ pub struct SourceText {
     pub file: std::sync::Arc<str>,
     /// Where the document is in it.
     pub range: std::ops::Range<usize>,
+    /// Where the object is in the document: nowhere for a document that is
+    /// the object, `items[i]` for an item of a `...List`, whose node
+    /// kustomize keeps as the list's text wrote it.
+    pub within: Vec<Step>,
 }
 
 /// A strategic merge patch as kustomize merged it into an object's node
@@ -744,7 +748,10 @@ impl Resource {
     /// The styles its text wrote its nodes in, for a message that shows a
     /// node as kyaml prints it; `None` when kiln has no text for it.
     pub(crate) fn styles(&self) -> Option<crate::yaml::Styled> {
-        let read = |t: &SourceText| crate::yaml::Styled::parse(t.file.get(t.range.clone())?);
+        let read = |t: &SourceText| {
+            let doc = crate::yaml::Styled::parse(t.file.get(t.range.clone())?)?;
+            if t.within.is_empty() { Some(doc) } else { doc.at(&t.within).cloned() }
+        };
         let mut styles = read(self.text.as_ref()?)?;
         for patch in &self.patched_by {
             styles.merge(&read(patch)?);

@@ -2470,8 +2470,10 @@ impl Builder<'_> {
                 // kyaml's merge walk reads schemas written in comments on the
                 // fields of the object's nodes, then of the patch's.
                 // Only a text with a comment can hold one.
+                // (The comments of an item of a `...List` are not followed.)
                 let piece = |t: &SourceText| {
-                    t.file.get(t.range.clone()).filter(|t| t.contains('#')).map(str::to_string)
+                    let text = t.file.get(t.range.clone()).filter(|_| t.within.is_empty());
+                    text.filter(|t| t.contains('#')).map(str::to_string)
                 };
                 let patch_text =
                     doc_pieces.get(n).cloned().flatten().and_then(|range| text.get(range));
@@ -2528,8 +2530,11 @@ impl Builder<'_> {
                             let file = shared_text
                                 .get_or_insert_with(|| std::sync::Arc::from(text.as_str()))
                                 .clone();
-                            r.patched_by
-                                .push(crate::resource::SourceText { file, range: range.clone() });
+                            r.patched_by.push(crate::resource::SourceText {
+                                file,
+                                range: range.clone(),
+                                within: Vec::new(),
+                            });
                         }
                         follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize sets the object's name back unless the
@@ -2771,9 +2776,16 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
-                        for ((item, texts), quoted) in items.iter().zip(texts).zip(quoted) {
+                        let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
+                        let items = items.iter().zip(texts).zip(quoted).enumerate();
+                        for (i, ((item, texts), quoted)) in items {
                             let mut r = check_object(item.clone(), path, texts)?;
                             r.quoted = quoted;
+                            r.text = Some(crate::resource::SourceText {
+                                file: file.clone(),
+                                range: piece.clone(),
+                                within: vec![Step::Key("items".into()), Step::Index(i)],
+                            });
                             out.push(r);
                         }
                     }
@@ -2783,7 +2795,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
-                r.text = Some(crate::resource::SourceText { file, range: piece });
+                r.text =
+                    Some(crate::resource::SourceText { file, range: piece, within: Vec::new() });
                 if r.needs_hash {
                     r.first_tree = Some(Box::new(r.value.clone()));
                 }
