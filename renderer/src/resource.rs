@@ -383,6 +383,10 @@ pub struct Resource {
     /// The documents of the strategic merge patches merged into it since
     /// it was read, in order, whose nodes kyaml merged into the file's.
     pub patched_by: Vec<SourceText>,
+    /// Keys its file gave twice, with the object as it was read: kustomize
+    /// holds the nodes and fails only when it turns the object into a Go
+    /// map to print it, counting the lines of the object as it is then.
+    pub duplicates: Option<Box<(crate::yaml::ParseError, Value)>>,
 }
 
 /// A piece of a file's text: the document a resource was read from.
@@ -740,6 +744,7 @@ impl Resource {
             merged_patches: Vec::new(),
             text: None,
             patched_by: Vec::new(),
+            duplicates: None,
         };
         r.orig_id = r.id();
         r

@@ -101,6 +101,9 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         _ => order::legacy_sort(&mut acc),
     }
     for r in &mut acc {
+        if let Some(e) = duplicates_now(r) {
+            return Err(duplicate_key(&e));
+        }
         if let Some(error) = replacements::mistyped_error(r) {
             return Err(invalid(&r.source, format!("map[string]interface {{}}(nil): {error}")));
         }
@@ -2257,6 +2260,12 @@ impl Builder<'_> {
                     build_annotations::of(r, &self.scopes)
                 };
                 let added = with_annotations(&mut r.value, &internal);
+                // Turning the object into JSON decodes it: a key its file
+                // gave twice fails there, on the lines of the object with
+                // kustomize's annotations.
+                if let Some(e) = duplicates_now(r) {
+                    return Err(invalid(&r.source, e.go_message()));
+                }
                 let applied = patch::json6902::apply(&mut r.value, ops);
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
@@ -2681,6 +2690,41 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
     )
 }
 
+/// The keys `r`'s file gave twice (see [`Resource::duplicates`]), on the
+/// lines of kyaml's encoding of the object as it is now: each line moves by
+/// the lines the build added or removed above the first of the two keys.
+fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
+    let (error, read) = r.duplicates.as_deref()?;
+    let mut error = error.clone();
+    let styles = r.styles();
+    for d in &mut error.duplicate_keys {
+        let mut path = d.map.clone();
+        path.push(Step::Key(d.key.clone()));
+        let line = |v: &Value| key_line(v, &path, styles.as_ref());
+        if let (Some(now), Some(then)) = (line(&r.value), line(read)) {
+            let moved = |l: usize| (l + now).saturating_sub(then);
+            (d.line, d.first_line) = (moved(d.line), moved(d.first_line));
+        }
+    }
+    Some(error)
+}
+
+/// The line (1-based) of the key at `path` in kyaml's encoding of `object`
+/// in the styles of `styles`, found by a key of its own put in its place.
+fn key_line(object: &Value, path: &[Step], styles: Option<&yaml::Styled>) -> Option<usize> {
+    const MARK: &str = "kiln-duplicate-key-mark";
+    let (Step::Key(key), parent) = path.split_last()? else { return None };
+    let mut marked = object.clone();
+    let Some(Value::Map(m)) = crate::resource::value_at_mut(&mut marked, parent) else {
+        return None;
+    };
+    let at = m.get_index_of(key.as_str())?;
+    let (_, v) = m.shift_remove_index(at)?;
+    m.shift_insert(at, MARK.to_string(), v);
+    let text = yaml::node_to_string_styled(&marked, styles);
+    text.lines().position(|l| l.contains(MARK)).map(|i| i + 1)
+}
+
 /// A patch with a collection as a key, which kiln's reader refuses: kyaml
 /// reads it, and its merge walk fails on the map that holds the key when it
 /// lists that map's fields, printing the map (written here from its nodes,
@@ -2752,8 +2796,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     let mut out = Vec::new();
     // Kept for the messages that show a node: the file's text, once.
     let mut file: Option<std::sync::Arc<str>> = None;
-    for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, piece } = doc;
+    for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
+        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, duplicates, piece } =
+            doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -2764,6 +2809,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
+                    // kustomize expands a list through JSON, which fails on
+                    // a key given twice when it decodes the list.
+                    if let Some(e) = duplicates {
+                        return Err(Error::Yaml(*e));
+                    }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
                     if let Some(key) = non_string_key {
@@ -2794,6 +2844,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
+                r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text =
                     Some(crate::resource::SourceText { file, range: piece, within: Vec::new() });

@@ -39,6 +39,8 @@ pub struct ParseError {
 pub struct DuplicateKey {
     /// The key.
     pub key: String,
+    /// The path of the mapping that has it twice.
+    pub map: Vec<Step>,
     /// The line of the later key.
     pub line: usize,
     /// The line of the earlier key.
@@ -285,6 +287,10 @@ pub struct Document {
     /// by the same entry points as `scalar_texts`: kustomize reads such a
     /// document and fails only when a later step turns it into JSON.
     pub non_string_key: Option<Box<NonStringKey>>,
+    /// The keys given twice, for [`parse_kustomize_objects`] (the first
+    /// value of each is kept): kustomize reads such a document into nodes
+    /// and fails only when it turns the object into a Go map at the end.
+    pub duplicates: Option<Box<ParseError>>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
     pub piece: std::ops::Range<usize>,
@@ -313,7 +319,17 @@ pub fn parse_kustomize_documents(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Document>, ParseError> {
-    kustomize_pieces(text, file, limits, true)
+    kustomize_pieces(text, file, limits, true, false)
+}
+
+/// [`parse_kustomize_documents`] of a resource file, whose keys given
+/// twice are no error yet ([`Document::duplicates`]).
+pub fn parse_kustomize_objects(
+    text: &str,
+    file: &str,
+    limits: Limits,
+) -> Result<Vec<Document>, ParseError> {
+    kustomize_pieces(text, file, limits, true, true)
 }
 
 /// Reads a resource file the way kustomize's kyaml `ByteReader` does: the
@@ -327,7 +343,7 @@ pub fn parse_kustomize_stream(
     file: &str,
     limits: Limits,
 ) -> Result<Vec<Value>, ParseError> {
-    Ok(kustomize_pieces(text, file, limits, false)?.into_iter().map(|d| d.value).collect())
+    Ok(kustomize_pieces(text, file, limits, false, false)?.into_iter().map(|d| d.value).collect())
 }
 
 fn kustomize_pieces(
@@ -335,6 +351,7 @@ fn kustomize_pieces(
     file: &str,
     limits: Limits,
     scalar_texts: bool,
+    keep_duplicates: bool,
 ) -> Result<Vec<Document>, ParseError> {
     let mut docs = Vec::new();
     // Each piece as (start, end, where the next piece starts).
@@ -363,15 +380,8 @@ fn kustomize_pieces(
     let mut lines_before = 0;
     for (start, end, next) in pieces {
         let piece = &text[start..end];
-        let parsed = parse_stream(
-            piece,
-            file,
-            limits,
-            // kyaml decodes one document per piece: what follows a `...`
-            // in the piece is never read.
-            Flags { string_keys: true, scalar_texts, one_document: true, ..Flags::default() },
-        )
-        .map_err(|mut e| {
+        let before = lines_before;
+        let in_text = move |mut e: ParseError| {
             if !e.duplicate_keys.is_empty() {
                 // kustomize decodes the object from kyaml's encoding of the
                 // document, whose lines Go's message counts.
@@ -381,13 +391,29 @@ fn kustomize_pieces(
                     d.first_line = encoded.get(&d.first_line).copied().unwrap_or(d.first_line);
                 }
             }
-            e.line += lines_before;
-            e.piece_line = lines_before + 1;
+            e.line += before;
+            e.piece_line = before + 1;
             e
-        })?;
+        };
+        let parsed = parse_stream(
+            piece,
+            file,
+            limits,
+            // kyaml decodes one document per piece: what follows a `...`
+            // in the piece is never read.
+            Flags {
+                string_keys: true,
+                scalar_texts,
+                one_document: true,
+                keep_duplicates,
+                ..Flags::default()
+            },
+        )
+        .map_err(in_text)?;
         lines_before += line_count(&text[start..next]);
         if let Some(mut doc) = parsed.into_iter().next().filter(|d| !d.value.is_null()) {
             doc.piece = start..end;
+            doc.duplicates = doc.duplicates.map(|e| Box::new(in_text(*e)));
             docs.push(doc);
         }
     }
@@ -472,6 +498,8 @@ struct Flags {
     /// With `stringify_keys`: keys stay what yaml.v2 decoded (see
     /// [`raw_key`]), for the errors that print a mapping as Go holds it.
     raw_keys: bool,
+    /// Keys given twice go into [`Document::duplicates`] instead of failing.
+    keep_duplicates: bool,
 }
 
 fn values(docs: Vec<Document>) -> Vec<Value> {
@@ -1194,6 +1222,7 @@ fn parse_once(
         go_bytes,
         prefix: _,
         raw_keys,
+        keep_duplicates,
     } = flags;
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
@@ -1244,6 +1273,7 @@ fn parse_once(
                         scalar_texts: Vec::new(),
                         quoted: Vec::new(),
                         non_string_key: None,
+                        duplicates: None,
                         piece: 0..0,
                     });
                     if first_only {
@@ -1264,9 +1294,13 @@ fn parse_once(
                     }
                     end_span = Some(sp);
                 }
+                let mut duplicates = None;
                 if let Some(mut e) = builder.duplicate_error.take() {
                     e.duplicate_keys = std::mem::take(&mut builder.duplicates);
-                    return Err(e.into());
+                    if !keep_duplicates {
+                        return Err(e.into());
+                    }
+                    duplicates = Some(Box::new(e));
                 }
                 if let Some(e) =
                     builder.decode_error.take().or_else(|| builder.non_string_key.take())
@@ -1277,7 +1311,14 @@ fn parse_once(
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
                 let quoted = std::mem::take(&mut builder.quoted);
-                docs.push(Document { value, scalar_texts, quoted, non_string_key, piece: 0..0 });
+                docs.push(Document {
+                    value,
+                    scalar_texts,
+                    quoted,
+                    non_string_key,
+                    duplicates,
+                    piece: 0..0,
+                });
                 builder.anchors.clear();
                 if first_only {
                     break;
@@ -1702,7 +1743,12 @@ impl Builder<'_> {
         for (i, &(key, first_line)) in keys.iter().enumerate() {
             for &(other, line) in &keys[i + 1..] {
                 if other == key {
-                    self.duplicates.push(DuplicateKey { key: key.to_string(), line, first_line });
+                    self.duplicates.push(DuplicateKey {
+                        key: key.to_string(),
+                        map: self.path.clone(),
+                        line,
+                        first_line,
+                    });
                 }
             }
         }
