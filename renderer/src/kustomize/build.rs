@@ -905,31 +905,33 @@ impl Builder<'_> {
 
     /// Reads a kustomization's `openapi:` field. kustomize holds one schema
     /// for the whole build: the top kustomization's choice (a file or a
-    /// built-in version) if it makes one, else the first schema file a base
-    /// or component names, from the moment it is loaded.
+    /// built-in version) if it makes one, else the first choice a base or
+    /// component makes, from the moment it is loaded. An empty version
+    /// chooses nothing (kyaml's `SetSchema`), and a base's choice is checked
+    /// only while nothing is chosen.
     fn openapi(&mut self, k: &Kustomization, dir: &str, top: bool) -> Result<(), Error> {
-        if !top && (self.schema_set || k.openapi_path.is_none()) {
-            // kustomize reads the file a base or component names even when
-            // the schema is already chosen, and then ignores it.
-            if let Some(rel) = &k.openapi_path {
-                self.read_file(k, dir, rel)?;
-            }
+        // kustomize reads the file a kustomization names first, even when
+        // the schema is already chosen and the file is then ignored.
+        let file = match &k.openapi_path {
+            Some(rel) => Some(self.read_file(k, dir, rel)?),
+            None => None,
+        };
+        if !top && self.schema_set {
             return Ok(());
         }
-        if k.openapi_version.is_some() && k.openapi_path.is_some() {
+        if k.openapi_version.is_some() && file.is_some() {
             return Err(invalid(
                 &k.file,
-                "openapi: builtin version and custom schema provided, cannot use both",
+                "builtin version and custom schema provided, cannot use both",
             ));
         }
-        if let Some(version) = &k.openapi_version {
+        if let Some(version) = k.openapi_version.as_deref().filter(|v| !v.is_empty()) {
             self.schema_set = true;
             if version != BUILTIN_OPENAPI_VERSION {
                 return Err(invalid(&k.file, "the specified OpenAPI version is not built in"));
             }
         }
-        let Some(rel) = &k.openapi_path else { return Ok(()) };
-        let (path, text) = self.read_file(k, dir, rel)?;
+        let Some((path, text)) = file else { return Ok(()) };
         let doc = yaml::parse_documents(&text, &path)?.into_iter().next().unwrap_or(Value::Null);
         let schema =
             patch::OpenApi::parse(&doc, &path).map_err(|e| invalid(&k.file, e.to_string()))?;

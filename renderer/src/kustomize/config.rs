@@ -88,12 +88,21 @@ fn read_specs(
             ));
         }
     };
+    // Go decodes a null item into the zero field spec: an empty path, on
+    // objects of every kind.
+    let zero = Map::new();
     items
         .iter()
         .map(|item| {
-            let m = item.as_map().ok_or_else(|| {
-                err(file, format!("{ctx}: expected a field spec map, found a {}", item.type_name()))
-            })?;
+            let m = match item {
+                Value::Null => &zero,
+                _ => item.as_map().ok_or_else(|| {
+                    err(
+                        file,
+                        format!("{ctx}: expected a field spec map, found a {}", item.type_name()),
+                    )
+                })?,
+            };
             let path =
                 match m.get("path") {
                     Some(

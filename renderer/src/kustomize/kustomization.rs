@@ -308,7 +308,8 @@ pub struct Kustomization {
     /// `openapi.path`: a schema file whose merge keys replace the built-in
     /// ones (honoured only at the top of a build, as in kustomize).
     pub openapi_path: Option<String>,
-    /// `openapi.version`: the built-in schema's Kubernetes version.
+    /// `openapi.version`: the built-in schema's Kubernetes version (empty:
+    /// the default schema, which leaves the choice to a base).
     pub openapi_version: Option<String>,
     /// `crds`: OpenAPI definition files of custom resources.
     pub crds: Vec<String>,
@@ -1029,9 +1030,16 @@ impl Kustomization {
                 "configurations" => k.configurations = f.strings(v, key)?,
                 "crds" => k.crds = f.strings(v, key)?,
                 "openapi" => {
+                    // Go decodes the field into a map of strings: a key
+                    // given a null is there, holding the empty string.
                     let om = f.map(v, key)?;
-                    k.openapi_path = f.opt_string(om, "path", key)?;
-                    k.openapi_version = f.opt_string(om, "version", key)?;
+                    let entry = |name: &str| match om.get(name) {
+                        None => Ok(None),
+                        Some(Value::Null) => Ok(Some(String::new())),
+                        Some(v) => f.string(v, &format!("{key}.{name}")).map(Some),
+                    };
+                    k.openapi_path = entry("path")?;
+                    k.openapi_version = entry("version")?;
                 }
                 // An empty entry (a null item) adds no plugin, as kubectl
                 // shows.

@@ -387,7 +387,15 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                     ),
                 ));
             }
-            k.prefix_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);
+            // goyaml.v2 leaves a null item out of a list of structs, where
+            // the other plugins' decoder (JSON) reads the zero field spec.
+            let listed = match m.get("fieldSpecs") {
+                Some(Value::Seq(items)) => {
+                    Value::Seq(items.iter().filter(|i| !i.is_null()).cloned().collect())
+                }
+                other => other.cloned().unwrap_or(Value::Null),
+            };
+            k.prefix_fields = Some(specs(Some(&listed), file, "fieldSpecs")?);
         }
         "ImageTagTransformer" => {
             k.image_fields = Some(specs(m.get("fieldSpecs"), file, "fieldSpecs")?);

@@ -203,6 +203,46 @@ fn blocked(r: &Resource, entry: &Entry) -> Option<Error> {
     ))
 }
 
+/// A reference kustomize cannot read: a map without a `name` field.
+const NO_NAME: &str = "path config error; no 'name' field in node";
+/// A reference kustomize cannot read: a list in a list (kustomize shows its
+/// node in Go's words, a heap address among them, before these).
+const NESTED_LIST: &str = "a list item there is expected to be either a string or a map of string";
+
+/// kustomize's error for a reference at `at` (a place the walk of `path`
+/// found in `r`) that it cannot read (`problem`), which it meets whether or
+/// not anything was renamed. An item of a list at the end of the path is
+/// the setter's, not the walk's: that list adds no words.
+fn unreadable_error(r: &Resource, path: &str, at: &[Step], problem: &str) -> Error {
+    let walked = match at.split_last() {
+        Some((Step::Index(_), before)) => before,
+        _ => at,
+    };
+    Error::Invalid {
+        file: r.source.clone(),
+        message: format!(
+            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {1}{problem}",
+            r.id().kustomize_form(),
+            fieldspec::traversal_wraps(path, walked),
+        ),
+    }
+}
+
+/// The first reference where `entry` points in `r` that kustomize cannot
+/// read (see [`unreadable_error`]).
+fn unreadable(r: &mut Resource, entry: &Entry) -> Result<Option<Error>, Error> {
+    let found = slots(r, entry)?;
+    let first = found.into_iter().find_map(|at| {
+        let problem = match crate::resource::value_at(&r.value, &at)? {
+            Value::Map(m) if !m.contains_key("name") => NO_NAME,
+            Value::Seq(_) => NESTED_LIST,
+            _ => return None,
+        };
+        Some((at, problem))
+    });
+    Ok(first.map(|(at, problem)| unreadable_error(r, &entry.referrer.path, &at, problem)))
+}
+
 /// [`blocked`]'s error, with the words `wraps` of the lists on the way.
 fn blocked_error(r: &Resource, path: &str, wraps: &str) -> Error {
     Error::Invalid {
@@ -260,9 +300,13 @@ pub fn apply(
     if resources.iter().all(|r| r.prev_ids.is_empty()) {
         // Nothing was renamed, but kustomize walks every referrer's fields
         // all the same, and a scalar where the walk goes on stops it.
-        for r in resources.iter() {
+        // A reference it cannot read fails it too.
+        for r in resources.iter_mut() {
             for i in entries_of(&r.orig_id.gvk) {
                 if let Some(e) = blocked(r, &entries[i]) {
+                    return Err(e);
+                }
+                if let Some(e) = unreadable(r, &entries[i])? {
                     return Err(e);
                 }
             }
@@ -320,10 +364,9 @@ pub fn apply(
                     .flatten(),
             };
             let path = &entry.referrer.path;
-            let mut nested_list = false;
-            let mut no_name = false;
+            let mut unreadable = None;
             for at in slots(res, entry)? {
-                if error.is_some() || ambiguous.is_some() || no_name {
+                if error.is_some() || ambiguous.is_some() || unreadable.is_some() {
                     break;
                 }
                 let Some(slot) = crate::resource::value_at_mut(&mut res.value, &at) else {
@@ -351,13 +394,13 @@ pub fn apply(
                     }
                     Value::String(_) => set_scalar(slot, &visible, &entry.target, &referrer),
                     Value::Map(m) if !m.contains_key("name") => {
-                        no_name = true;
+                        unreadable = Some((at, NO_NAME));
                         continue;
                     }
                     Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
                     Value::Seq(_) => {
-                        nested_list = true;
-                        Ok(None)
+                        unreadable = Some((at, NESTED_LIST));
+                        continue;
                     }
                     _ => Ok(None),
                 };
@@ -367,23 +410,8 @@ pub fn apply(
                     Err(a) => ambiguous = Some((path.clone(), a)),
                 }
             }
-            if no_name {
-                error = Some(Error::Invalid {
-                    file: res.source.clone(),
-                    message: format!(
-                        "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: path config error; no 'name' field in node",
-                        res.id().kustomize_form()
-                    ),
-                });
-            }
-            if nested_list && error.is_none() && ambiguous.is_none() {
-                error = Some(Error::Invalid {
-                    file: res.source.clone(),
-                    message: format!(
-                        "updating name reference in '{path}' field of {}: a list item there is expected to be either a string or a map of string",
-                        res.id()
-                    ),
-                });
+            if let Some((at, problem)) = unreadable {
+                error = Some(unreadable_error(res, path, &at, problem));
             }
         }
         if !referrals.is_empty() {
