@@ -6,10 +6,11 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
-use super::certs::{der_children, der_content, oid, pem, seq, tlv};
+use super::asn1::{self, Kind, Value, unmarshal};
+use super::certs::{oid, pem, seq, tlv};
 use super::encoding::base64_decode;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
@@ -68,47 +69,122 @@ impl PrivKey {
     pub(super) fn parse(text: &str) -> Result<PrivKey, String> {
         let (label, der) = first_pem(text).ok_or("no PEM data in input")?;
         if label == "PRIVATE KEY" {
-            return PrivKey::pkcs8(&der).ok_or_else(|| {
-                "decoding PEM as PKCS#8: x509: failed to parse private key".to_string()
-            });
+            return PrivKey::pkcs8(&der).map_err(|e| format!("decoding PEM as PKCS#8: {e}"));
         }
         let Some(kind) = label.strip_suffix(" PRIVATE KEY") else {
             return Err(format!("no private key data in PEM block of type {label}"));
         };
         match kind {
-            "RSA" => rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(&der)
-                .map(|k| PrivKey::Rsa(Box::new(k)))
-                .map_err(|_| {
-                    format!(
-                        "parsing RSA private key from PEM: {}",
-                        parse_error(&der, KeyDer::Pkcs1)
-                    )
-                }),
-            "EC" => Curve::ALL
-                .into_iter()
-                .find_map(|c| {
-                    EcdsaKeyPair::from_private_key_der(c.signing(), &der)
-                        .ok()
-                        .map(|k| PrivKey::Ecdsa(k, c))
-                })
-                .ok_or_else(|| {
-                    format!("parsing EC private key from PEM: {}", parse_error(&der, KeyDer::Ec))
-                }),
-            "DSA" => Ok(PrivKey::Dsa),
+            "RSA" => {
+                PrivKey::pkcs1(&der).map_err(|e| format!("parsing RSA private key from PEM: {e}"))
+            }
+            "EC" => {
+                PrivKey::sec1(&der).map_err(|e| format!("parsing EC private key from PEM: {e}"))
+            }
+            // Sprig reads a DSA key with asn1.Unmarshal into its own struct.
+            "DSA" => unmarshal(&der, Kind::Struct(&asn1::DSA))
+                .map(|_| PrivKey::Dsa)
+                .map_err(|e| format!("parsing DSA private key from PEM: {e}")),
             _ => Err(format!("invalid private key type {label}")),
         }
     }
 
-    fn pkcs8(der: &[u8]) -> Option<PrivKey> {
-        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-            return Some(PrivKey::Rsa(Box::new(k)));
+    /// Go's `x509.ParsePKCS1PrivateKey`.
+    fn pkcs1(der: &[u8]) -> Result<PrivKey, String> {
+        let (key, used) = unmarshal(der, Kind::Struct(&asn1::PKCS1))
+            .map_err(|e| other_structure(der, [SEC1, PKCS8]).unwrap_or(e))?;
+        if used < der.len() {
+            return Err("asn1: syntax error: trailing data".into());
         }
-        if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-            return Some(PrivKey::Ed25519(k));
+        if matches!(key.member(0), Value::Int(v) if *v > 1) {
+            return Err("x509: unsupported private key version".into());
         }
-        Curve::ALL.into_iter().find_map(|c| {
-            EcdsaKeyPair::from_pkcs8(c.signing(), der).ok().map(|k| PrivKey::Ecdsa(k, c))
-        })
+        let positive = |v: &Value<'_>| match v {
+            Value::Big(b) => b.first().is_some_and(|f| f & 0x80 == 0) && b.iter().any(|x| *x != 0),
+            _ => false,
+        };
+        if ![1, 3, 4, 5].into_iter().all(|i| positive(key.member(i))) {
+            return Err("x509: private key contains zero or negative value".into());
+        }
+        // Go's crypto/rsa then validates the numbers with texts of its own
+        // ("modulus must be > 1", ...), which kiln does not reproduce.
+        rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(der)
+            .map(|k| PrivKey::Rsa(Box::new(k)))
+            .map_err(|e| format!("crypto/rsa: invalid private key: {e}"))
+    }
+
+    /// Go's `x509.ParseECPrivateKey`.
+    fn sec1(der: &[u8]) -> Result<PrivKey, String> {
+        let key = ec_structure(der, None)?;
+        Curve::ALL
+            .into_iter()
+            .find_map(|c| EcdsaKeyPair::from_private_key_der(c.signing(), der).ok().map(|k| (k, c)))
+            .filter(|(_, c)| *key == *c.oid())
+            .map(|(k, c)| PrivKey::Ecdsa(k, c))
+            .ok_or_else(|| "x509: invalid elliptic curve private key value".to_string())
+    }
+
+    /// Go's `x509.ParsePKCS8PrivateKey` for the key kinds Sprig signs with.
+    fn pkcs8(der: &[u8]) -> Result<PrivKey, String> {
+        let (info, _) = unmarshal(der, Kind::Struct(&asn1::PKCS8))
+            .map_err(|e| other_structure(der, [SEC1, PKCS1]).unwrap_or(e))?;
+        let (Value::Oid(algorithm), parameters, Value::Bytes(inner)) =
+            (info.member(1).member(0), info.member(1).member(1), info.member(2))
+        else {
+            return Err("x509: failed to parse private key".into());
+        };
+        match algorithm.as_slice() {
+            [1, 2, 840, 113549, 1, 1, 1] => PrivKey::pkcs1(inner).map_err(|e| {
+                format!("x509: failed to parse RSA private key embedded in PKCS#8: {e}")
+            }),
+            [1, 2, 840, 10045, 2, 1] => {
+                let named = match parameters {
+                    Value::Any(p) => match unmarshal(p, Kind::Oid) {
+                        Ok((Value::Oid(arcs), _)) => Some(arcs),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let embedded = |e: String| {
+                    format!("x509: failed to parse EC private key embedded in PKCS#8: {e}")
+                };
+                let curve = ec_structure(inner, named).map_err(embedded)?;
+                Curve::ALL
+                    .into_iter()
+                    .filter(|c| *curve == *c.oid())
+                    .find_map(|c| {
+                        EcdsaKeyPair::from_pkcs8(c.signing(), der)
+                            .ok()
+                            .map(|k| PrivKey::Ecdsa(k, c))
+                    })
+                    .ok_or_else(|| {
+                        embedded("x509: invalid elliptic curve private key value".into())
+                    })
+            }
+            ED25519 => {
+                if matches!(parameters, Value::Any(p) if !p.is_empty()) {
+                    return Err("x509: invalid Ed25519 private key parameters".into());
+                }
+                let seed = match unmarshal(inner, Kind::Bytes) {
+                    Ok((Value::Bytes(seed), _)) => seed,
+                    Ok(_) => &[],
+                    Err(e) => return Err(format!("x509: invalid Ed25519 private key: {e}")),
+                };
+                if seed.len() != 32 {
+                    return Err(format!(
+                        "x509: invalid Ed25519 private key length: {}",
+                        seed.len()
+                    ));
+                }
+                Ed25519KeyPair::from_seed_unchecked(seed)
+                    .map(PrivKey::Ed25519)
+                    .map_err(|_| "x509: invalid Ed25519 private key".to_string())
+            }
+            other => Err(format!(
+                "x509: PKCS#8 wrapping contained private key with unknown algorithm: {}",
+                other.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+            )),
+        }
     }
 
     /// The key as Sprig prints it in a certificate it made with the key
@@ -199,73 +275,84 @@ fn bit_string(bytes: &[u8]) -> Vec<u8> {
     tlv(0x03, &content)
 }
 
-/// Go's x509 structures for private keys, told apart as `asn1.Unmarshal`
-/// tells them: by the tags of the first elements of their SEQUENCE (it
-/// ignores elements after those a structure names).
-#[derive(Clone, Copy)]
-enum KeyDer {
-    /// version, N, E, D, P, Q, ...
-    Pkcs1,
-    /// version, private key, optional [0] curve, optional [1] public key
-    Ec,
-    /// version, algorithm identifier, private key
-    Pkcs8,
+/// Go's x509 advice when key DER that its parser does not read has the
+/// structure of another parser's key (the parsers try the others in turn).
+fn other_structure(der: &[u8], others: [(&'static asn1::Structure, &str); 2]) -> Option<String> {
+    others.into_iter().find(|(s, _)| unmarshal(der, Kind::Struct(s)).is_ok()).map(|(_, parser)| {
+        format!("x509: failed to parse private key (use {parser} instead for this key format)")
+    })
 }
 
-impl KeyDer {
-    fn fits(self, der: &[u8]) -> bool {
-        let Some((0x30, content)) = der_content(der) else { return false };
-        let Some(tags) = der_children(content).map(|c| c.iter().map(|e| e[0]).collect::<Vec<_>>())
-        else {
-            return false;
-        };
-        match self {
-            KeyDer::Pkcs1 => tags.len() >= 6 && tags[..6].iter().all(|t| *t == 0x02),
-            KeyDer::Ec => tags.starts_with(&[0x02, 0x04]),
-            KeyDer::Pkcs8 => tags.starts_with(&[0x02, 0x30, 0x04]),
+const PKCS1: (&asn1::Structure, &str) = (&asn1::PKCS1, "ParsePKCS1PrivateKey");
+const SEC1: (&asn1::Structure, &str) = (&asn1::EC, "ParseECPrivateKey");
+const PKCS8: (&asn1::Structure, &str) = (&asn1::PKCS8, "ParsePKCS8PrivateKey");
+
+/// The named curves Go's x509 reads, with the order of each (big-endian).
+const GO_CURVES: [(&[u64], &str); 4] = [
+    (&[1, 3, 132, 0, 33], "ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
+    (
+        &[1, 2, 840, 10045, 3, 1, 7],
+        "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+    ),
+    (
+        &[1, 3, 132, 0, 34],
+        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf\
+         581a0db248b0a77aecec196accc52973",
+    ),
+    (
+        &[1, 3, 132, 0, 35],
+        "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
+         fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa\
+         51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+    ),
+];
+
+/// Go's `parseECPrivateKey`: the SEC 1 structure, its version, the curve
+/// (`named`, from PKCS#8 parameters, or the key's own), which must be one Go
+/// knows, and the private scalar, which must fit the curve's order and be
+/// non-zero. The curve's arcs.
+fn ec_structure(der: &[u8], named: Option<Vec<u64>>) -> Result<Vec<u64>, String> {
+    let (key, _) = unmarshal(der, Kind::Struct(&asn1::EC)).map_err(|e| {
+        other_structure(der, [PKCS8, PKCS1])
+            .unwrap_or_else(|| format!("x509: failed to parse EC private key: {e}"))
+    })?;
+    if let Value::Int(version) = key.member(0) {
+        if *version != 1 {
+            return Err(format!("x509: unknown EC private key version {version}"));
         }
     }
-}
-
-/// Go's x509 error for key DER that its parser for `wanted` does not read:
-/// the parser to use instead when the DER has another structure's shape
-/// (`ParsePKCS1PrivateKey` and `ParseECPrivateKey` test for them), and for
-/// an EC key, the version or curve Go does not know.
-fn parse_error(der: &[u8], wanted: KeyDer) -> String {
-    let use_instead = |name: &str| {
-        format!("x509: failed to parse private key (use {name} instead for this key format)")
+    let curve = match (named, key.member(2)) {
+        (Some(arcs), _) => arcs,
+        (None, Value::Oid(arcs)) => arcs.clone(),
+        _ => Vec::new(),
     };
-    match wanted {
-        KeyDer::Pkcs1 if !KeyDer::Pkcs1.fits(der) && KeyDer::Ec.fits(der) => {
-            use_instead("ParseECPrivateKey")
+    let Some((_, order)) = GO_CURVES.iter().find(|(arcs, _)| curve == *arcs) else {
+        return Err("x509: unknown elliptic curve".into());
+    };
+    let order: Vec<u8> = (0..order.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(order.get(i..i + 2)?, 16).ok())
+        .collect();
+    let mut scalar = match key.member(1) {
+        Value::Bytes(b) => *b,
+        _ => &[],
+    };
+    // Go drops leading zero octets past the curve's size, then pads to it.
+    while scalar.len() > order.len() {
+        if scalar[0] != 0 {
+            return Err("x509: invalid private key length".into());
         }
-        KeyDer::Pkcs1 => use_instead("ParsePKCS8PrivateKey"),
-        KeyDer::Ec if KeyDer::Ec.fits(der) => ec_key_error(der),
-        KeyDer::Ec if KeyDer::Pkcs8.fits(der) => use_instead("ParsePKCS8PrivateKey"),
-        KeyDer::Ec if KeyDer::Pkcs1.fits(der) => use_instead("ParsePKCS1PrivateKey"),
-        _ => "x509: failed to parse EC private key".into(),
+        scalar = &scalar[1..];
     }
-}
-
-/// Why Go rejects an EC private key of the right shape: its version is not
-/// 1, or its curve is none Go names (P-224 and the curves kiln signs with).
-fn ec_key_error(der: &[u8]) -> String {
-    let fields = der_content(der).and_then(|(_, c)| der_children(c)).unwrap_or_default();
-    let version = fields.first().and_then(|f| der_content(f)).map(|(_, v)| v).unwrap_or_default();
-    if version != [1] {
-        let n = version.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
-        return format!("x509: unknown EC private key version {n}");
+    let mut padded = vec![0u8; order.len() - scalar.len()];
+    padded.extend_from_slice(scalar);
+    if padded >= order {
+        return Err("input overflows the modulus".into());
     }
-    let curve = fields.iter().find(|f| f[0] == 0xa0).and_then(|f| der_content(f)).map(|(_, c)| c);
-    let p224 = oid(&[1, 3, 132, 0, 33]);
-    let known = curve.is_some_and(|c| {
-        c == p224.as_slice() || Curve::ALL.into_iter().any(|k| c == oid(k.oid()).as_slice())
-    });
-    if known {
-        "x509: failed to parse EC private key".into()
-    } else {
-        "x509: unknown elliptic curve".into()
+    if padded.iter().all(|b| *b == 0) {
+        return Err("ecdsa: invalid public key encoding".into());
     }
+    Ok(curve)
 }
 
 /// The label and bytes of the first PEM block in `text`, as Go's
