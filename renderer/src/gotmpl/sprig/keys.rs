@@ -10,14 +10,17 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
 use super::asn1::{self, Kind, Value, unmarshal};
-use super::certs::{oid, pem, seq, tlv};
+use super::certs::{der_unsigned, oid, pem, seq, tlv};
 use super::encoding::base64_decode;
+use super::p224;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
 /// which Sprig reads but Go cannot sign a certificate with.
 pub(super) enum PrivKey {
     Rsa(Box<rsa::RsaPrivateKey>),
     Ecdsa(EcdsaKeyPair, Curve),
+    /// A P-224 key, which Go signs with and AWS-LC's Rust API does not.
+    P224(Box<p224::Key>),
     Ed25519(Ed25519KeyPair),
     Dsa,
 }
@@ -61,6 +64,10 @@ impl Curve {
 }
 
 const ED25519: &[u64] = &[1, 3, 101, 112];
+const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
+const P224: &[u64] = &[1, 3, 132, 0, 33];
+/// ecdsa-with-SHA256, which Go signs with for P-224 and P-256 keys.
+const ECDSA_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
 const NOT_A_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
 
 impl PrivKey {
@@ -115,11 +122,14 @@ impl PrivKey {
 
     /// Go's `x509.ParseECPrivateKey`.
     fn sec1(der: &[u8]) -> Result<PrivKey, String> {
-        let key = ec_structure(der, None)?;
+        let (curve, scalar) = ec_structure(der, None)?;
+        if curve == P224 {
+            return p224_key(&scalar);
+        }
         Curve::ALL
             .into_iter()
             .find_map(|c| EcdsaKeyPair::from_private_key_der(c.signing(), der).ok().map(|k| (k, c)))
-            .filter(|(_, c)| *key == *c.oid())
+            .filter(|(_, c)| *curve == *c.oid())
             .map(|(k, c)| PrivKey::Ecdsa(k, c))
             .ok_or_else(|| "x509: invalid elliptic curve private key value".to_string())
     }
@@ -148,7 +158,10 @@ impl PrivKey {
                 let embedded = |e: String| {
                     format!("x509: failed to parse EC private key embedded in PKCS#8: {e}")
                 };
-                let curve = ec_structure(inner, named).map_err(embedded)?;
+                let (curve, scalar) = ec_structure(inner, named).map_err(embedded)?;
+                if curve == P224 {
+                    return p224_key(&scalar);
+                }
                 Curve::ALL
                     .into_iter()
                     .filter(|c| *curve == *c.oid())
@@ -198,6 +211,15 @@ impl PrivKey {
                 let der: EcPrivateKeyRfc5915Der<'_> = k.private_key().as_der().ok()?;
                 Some(pem("EC PRIVATE KEY", der.as_ref()))
             }
+            PrivKey::P224(k) => {
+                let der = seq(&[
+                    tlv(0x02, &[1]),
+                    tlv(0x04, &k.scalar()),
+                    tlv(0xa0, &oid(P224)),
+                    tlv(0xa1, &bit_string(k.public())),
+                ]);
+                Some(pem("EC PRIVATE KEY", &der))
+            }
             PrivKey::Ed25519(k) => Some(pem("PRIVATE KEY", k.to_pkcs8v1().ok()?.as_ref())),
             PrivKey::Dsa => None,
         }
@@ -213,9 +235,12 @@ impl PrivKey {
                 .map(|d| d.as_bytes().to_vec())
                 .map_err(|e| e.to_string()),
             PrivKey::Ecdsa(k, c) => Ok(seq(&[
-                seq(&[oid(&[1, 2, 840, 10045, 2, 1]), oid(c.oid())]),
+                seq(&[oid(EC_PUBLIC_KEY), oid(c.oid())]),
                 bit_string(k.public_key().as_ref()),
             ])),
+            PrivKey::P224(k) => {
+                Ok(seq(&[seq(&[oid(EC_PUBLIC_KEY), oid(P224)]), bit_string(k.public())]))
+            }
             PrivKey::Ed25519(k) => {
                 Ok(seq(&[seq(&[oid(ED25519)]), bit_string(k.public_key().as_ref())]))
             }
@@ -228,6 +253,7 @@ impl PrivKey {
         match self {
             PrivKey::Rsa(_) => Ok(seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]])),
             PrivKey::Ecdsa(_, c) => Ok(seq(&[oid(c.signature_oid())])),
+            PrivKey::P224(_) => Ok(seq(&[oid(ECDSA_SHA256)])),
             PrivKey::Ed25519(_) => Ok(seq(&[oid(ED25519)])),
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
@@ -247,6 +273,11 @@ impl PrivKey {
                 .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| "x509: signing failed".to_string()),
+            PrivKey::P224(k) => {
+                let (r, s) = k.sign(message)?;
+                let int = |n: num_bigint_dig::BigUint| tlv(0x02, &der_unsigned(&n.to_bytes_be()));
+                Ok(seq(&[int(r), int(s)]))
+            }
             PrivKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
@@ -289,7 +320,7 @@ const PKCS8: (&asn1::Structure, &str) = (&asn1::PKCS8, "ParsePKCS8PrivateKey");
 
 /// The named curves Go's x509 reads, with the order of each (big-endian).
 const GO_CURVES: [(&[u64], &str); 4] = [
-    (&[1, 3, 132, 0, 33], "ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
+    (P224, p224::N),
     (
         &[1, 2, 840, 10045, 3, 1, 7],
         "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
@@ -307,11 +338,18 @@ const GO_CURVES: [(&[u64], &str); 4] = [
     ),
 ];
 
+/// A P-224 key with a scalar `ec_structure` has checked.
+fn p224_key(scalar: &[u8]) -> Result<PrivKey, String> {
+    p224::Key::new(scalar)
+        .map(|k| PrivKey::P224(Box::new(k)))
+        .ok_or_else(|| "x509: invalid elliptic curve private key value".into())
+}
+
 /// Go's `parseECPrivateKey`: the SEC 1 structure, its version, the curve
 /// (`named`, from PKCS#8 parameters, or the key's own), which must be one Go
 /// knows, and the private scalar, which must fit the curve's order and be
-/// non-zero. The curve's arcs.
-fn ec_structure(der: &[u8], named: Option<Vec<u64>>) -> Result<Vec<u64>, String> {
+/// non-zero. The curve's arcs and the scalar padded to the curve's size.
+fn ec_structure(der: &[u8], named: Option<Vec<u64>>) -> Result<(Vec<u64>, Vec<u8>), String> {
     let (key, _) = unmarshal(der, Kind::Struct(&asn1::EC)).map_err(|e| {
         other_structure(der, [PKCS8, PKCS1])
             .unwrap_or_else(|| format!("x509: failed to parse EC private key: {e}"))
@@ -352,7 +390,7 @@ fn ec_structure(der: &[u8], named: Option<Vec<u64>>) -> Result<Vec<u64>, String>
     if padded.iter().all(|b| *b == 0) {
         return Err("ecdsa: invalid public key encoding".into());
     }
-    Ok(curve)
+    Ok((curve, padded))
 }
 
 /// The label and bytes of the first PEM block in `text`, as Go's
