@@ -10,9 +10,8 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
 use super::asn1::{self, Kind, Value, unmarshal};
-use super::certs::{der_unsigned, oid, pem, seq, tlv};
+use super::certs::{oid, pem, seq, tlv};
 use super::encoding::base64_decode;
-use super::p224;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
 /// which Sprig reads but Go cannot sign a certificate with.
@@ -20,7 +19,7 @@ pub(super) enum PrivKey {
     Rsa(Box<rsa::RsaPrivateKey>),
     Ecdsa(EcdsaKeyPair, Curve),
     /// A P-224 key, which Go signs with and AWS-LC's Rust API does not.
-    P224(Box<p224::Key>),
+    P224(Box<p224::ecdsa::SigningKey>),
     Ed25519(Ed25519KeyPair),
     Dsa,
 }
@@ -214,9 +213,9 @@ impl PrivKey {
             PrivKey::P224(k) => {
                 let der = seq(&[
                     tlv(0x02, &[1]),
-                    tlv(0x04, &k.scalar()),
+                    tlv(0x04, &k.to_bytes()),
                     tlv(0xa0, &oid(P224)),
-                    tlv(0xa1, &bit_string(k.public())),
+                    tlv(0xa1, &bit_string(&p224_public(k))),
                 ]);
                 Some(pem("EC PRIVATE KEY", &der))
             }
@@ -239,7 +238,7 @@ impl PrivKey {
                 bit_string(k.public_key().as_ref()),
             ])),
             PrivKey::P224(k) => {
-                Ok(seq(&[seq(&[oid(EC_PUBLIC_KEY), oid(P224)]), bit_string(k.public())]))
+                Ok(seq(&[seq(&[oid(EC_PUBLIC_KEY), oid(P224)]), bit_string(&p224_public(k))]))
             }
             PrivKey::Ed25519(k) => {
                 Ok(seq(&[seq(&[oid(ED25519)]), bit_string(k.public_key().as_ref())]))
@@ -274,9 +273,13 @@ impl PrivKey {
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| "x509: signing failed".to_string()),
             PrivKey::P224(k) => {
-                let (r, s) = k.sign(message)?;
-                let int = |n: num_bigint_dig::BigUint| tlv(0x02, &der_unsigned(&n.to_bytes_be()));
-                Ok(seq(&[int(r), int(s)]))
+                // Go signs a SHA-256 digest, truncated to the order's 224 bits.
+                use p224::ecdsa::signature::hazmat::PrehashSigner;
+                use sha2::Digest;
+                let signature: p224::ecdsa::Signature = k
+                    .sign_prehash(&sha2::Sha256::digest(message))
+                    .map_err(|_| "x509: signing failed".to_string())?;
+                Ok(signature.to_der().as_bytes().to_vec())
             }
             PrivKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
@@ -297,6 +300,11 @@ fn aws_lc_rsa_sign(key: &rsa::RsaPrivateKey, message: &[u8]) -> Option<Vec<u8>> 
     let rng = aws_lc_rs::rand::SystemRandom::new();
     pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature).ok()?;
     Some(signature)
+}
+
+/// The uncompressed public point `04 || X || Y` of a P-224 key.
+fn p224_public(key: &p224::ecdsa::SigningKey) -> Vec<u8> {
+    key.verifying_key().to_encoded_point(false).as_bytes().to_vec()
 }
 
 /// A DER BIT STRING holding `bytes` whole.
@@ -320,7 +328,7 @@ const PKCS8: (&asn1::Structure, &str) = (&asn1::PKCS8, "ParsePKCS8PrivateKey");
 
 /// The named curves Go's x509 reads, with the order of each (big-endian).
 const GO_CURVES: [(&[u64], &str); 4] = [
-    (P224, p224::N),
+    (P224, "ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
     (
         &[1, 2, 840, 10045, 3, 1, 7],
         "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
@@ -340,9 +348,9 @@ const GO_CURVES: [(&[u64], &str); 4] = [
 
 /// A P-224 key with a scalar `ec_structure` has checked.
 fn p224_key(scalar: &[u8]) -> Result<PrivKey, String> {
-    p224::Key::new(scalar)
+    p224::ecdsa::SigningKey::from_slice(scalar)
         .map(|k| PrivKey::P224(Box::new(k)))
-        .ok_or_else(|| "x509: invalid elliptic curve private key value".into())
+        .map_err(|_| "x509: invalid elliptic curve private key value".into())
 }
 
 /// Go's `parseECPrivateKey`: the SEC 1 structure, its version, the curve
@@ -457,7 +465,34 @@ fn pem_line(text: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::PrivKey;
+    use super::{PrivKey, p224_key, p224_public};
+
+    /// A P-224 key openssl made (`openssl ec -text`): its public point, and a
+    /// certificate signature over a SHA-256 digest that verifies with it.
+    #[test]
+    fn p224_keys_give_their_public_point_and_verifying_signatures() {
+        use p224::ecdsa::signature::hazmat::PrehashVerifier;
+        use sha2::Digest;
+        let d: Vec<u8> = (0..28)
+            .map(|i| {
+                u8::from_str_radix(
+                    &"935f3128459929eb4b84bdb41ea352f0a3c622cbf34afc570bf81f11"[2 * i..2 * i + 2],
+                    16,
+                )
+                .unwrap()
+            })
+            .collect();
+        let Ok(PrivKey::P224(key)) = p224_key(&d) else { panic!("a P-224 key") };
+        let hex: String = p224_public(&key).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "04a8f8ce174980ece6a148ed59e56185810e3b140e97e16ce84fe650d386e4440faf43d542c98f3310\
+             32428b71ed21526eca501fc0bbda24aa"
+        );
+        let der = PrivKey::P224(key.clone()).sign(b"tbs").unwrap();
+        let signature = p224::ecdsa::Signature::from_der(&der).unwrap();
+        key.verifying_key().verify_prehash(&sha2::Sha256::digest(b"tbs"), &signature).unwrap();
+    }
 
     /// Sprig's `parsePrivateKeyPEM` errors, checked with the helm-template oracle.
     #[test]

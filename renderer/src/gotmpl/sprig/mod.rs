@@ -28,7 +28,6 @@ pub(crate) mod json_decode;
 mod keys;
 mod lists;
 mod math;
-mod p224;
 pub(crate) mod path;
 mod random;
 pub(crate) mod regex;
