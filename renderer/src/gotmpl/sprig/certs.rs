@@ -282,7 +282,7 @@ impl Issuer {
 
 /// The minimal DER INTEGER content of the unsigned big-endian number `n`,
 /// as Go encodes the random serial below 2^128 that Sprig draws.
-fn der_unsigned(n: &[u8]) -> Vec<u8> {
+pub(super) fn der_unsigned(n: &[u8]) -> Vec<u8> {
     let digits =
         n.iter().position(|b| *b != 0).map_or(&n[n.len().saturating_sub(1)..], |i| &n[i..]);
     let mut out = Vec::with_capacity(digits.len() + 1);

@@ -6,10 +6,11 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
 };
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 
-use super::certs::{der_children, der_content, oid, pem, seq, tlv};
+use super::asn1::{self, Kind, Value, unmarshal};
+use super::certs::{oid, pem, seq, tlv};
 use super::encoding::base64_decode;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
@@ -17,6 +18,8 @@ use super::encoding::base64_decode;
 pub(super) enum PrivKey {
     Rsa(Box<rsa::RsaPrivateKey>),
     Ecdsa(EcdsaKeyPair, Curve),
+    /// A P-224 key, which Go signs with and AWS-LC's Rust API does not.
+    P224(Box<p224::ecdsa::SigningKey>),
     Ed25519(Ed25519KeyPair),
     Dsa,
 }
@@ -60,6 +63,10 @@ impl Curve {
 }
 
 const ED25519: &[u64] = &[1, 3, 101, 112];
+const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
+const P224: &[u64] = &[1, 3, 132, 0, 33];
+/// ecdsa-with-SHA256, which Go signs with for P-224 and P-256 keys.
+const ECDSA_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
 const NOT_A_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
 
 impl PrivKey {
@@ -68,47 +75,128 @@ impl PrivKey {
     pub(super) fn parse(text: &str) -> Result<PrivKey, String> {
         let (label, der) = first_pem(text).ok_or("no PEM data in input")?;
         if label == "PRIVATE KEY" {
-            return PrivKey::pkcs8(&der).ok_or_else(|| {
-                "decoding PEM as PKCS#8: x509: failed to parse private key".to_string()
-            });
+            return PrivKey::pkcs8(&der).map_err(|e| format!("decoding PEM as PKCS#8: {e}"));
         }
         let Some(kind) = label.strip_suffix(" PRIVATE KEY") else {
             return Err(format!("no private key data in PEM block of type {label}"));
         };
         match kind {
-            "RSA" => rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(&der)
-                .map(|k| PrivKey::Rsa(Box::new(k)))
-                .map_err(|_| {
-                    format!(
-                        "parsing RSA private key from PEM: {}",
-                        parse_error(&der, KeyDer::Pkcs1)
-                    )
-                }),
-            "EC" => Curve::ALL
-                .into_iter()
-                .find_map(|c| {
-                    EcdsaKeyPair::from_private_key_der(c.signing(), &der)
-                        .ok()
-                        .map(|k| PrivKey::Ecdsa(k, c))
-                })
-                .ok_or_else(|| {
-                    format!("parsing EC private key from PEM: {}", parse_error(&der, KeyDer::Ec))
-                }),
-            "DSA" => Ok(PrivKey::Dsa),
+            "RSA" => {
+                PrivKey::pkcs1(&der).map_err(|e| format!("parsing RSA private key from PEM: {e}"))
+            }
+            "EC" => {
+                PrivKey::sec1(&der).map_err(|e| format!("parsing EC private key from PEM: {e}"))
+            }
+            // Sprig reads a DSA key with asn1.Unmarshal into its own struct.
+            "DSA" => unmarshal(&der, Kind::Struct(&asn1::DSA))
+                .map(|_| PrivKey::Dsa)
+                .map_err(|e| format!("parsing DSA private key from PEM: {e}")),
             _ => Err(format!("invalid private key type {label}")),
         }
     }
 
-    fn pkcs8(der: &[u8]) -> Option<PrivKey> {
-        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-            return Some(PrivKey::Rsa(Box::new(k)));
+    /// Go's `x509.ParsePKCS1PrivateKey`.
+    fn pkcs1(der: &[u8]) -> Result<PrivKey, String> {
+        let (key, used) = unmarshal(der, Kind::Struct(&asn1::PKCS1))
+            .map_err(|e| other_structure(der, [SEC1, PKCS8]).unwrap_or(e))?;
+        if used < der.len() {
+            return Err("asn1: syntax error: trailing data".into());
         }
-        if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-            return Some(PrivKey::Ed25519(k));
+        if matches!(key.member(0), Value::Int(v) if *v > 1) {
+            return Err("x509: unsupported private key version".into());
         }
-        Curve::ALL.into_iter().find_map(|c| {
-            EcdsaKeyPair::from_pkcs8(c.signing(), der).ok().map(|k| PrivKey::Ecdsa(k, c))
-        })
+        let positive = |v: &Value<'_>| match v {
+            Value::Big(b) => b.first().is_some_and(|f| f & 0x80 == 0) && b.iter().any(|x| *x != 0),
+            _ => false,
+        };
+        if ![1, 3, 4, 5].into_iter().all(|i| positive(key.member(i))) {
+            return Err("x509: private key contains zero or negative value".into());
+        }
+        // Go's crypto/rsa then validates the numbers with texts of its own
+        // ("modulus must be > 1", ...), which kiln does not reproduce.
+        rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(der)
+            .map(|k| PrivKey::Rsa(Box::new(k)))
+            .map_err(|e| format!("crypto/rsa: invalid private key: {e}"))
+    }
+
+    /// Go's `x509.ParseECPrivateKey`.
+    fn sec1(der: &[u8]) -> Result<PrivKey, String> {
+        let (curve, scalar) = ec_structure(der, None)?;
+        if curve == P224 {
+            return p224_key(&scalar);
+        }
+        Curve::ALL
+            .into_iter()
+            .find_map(|c| EcdsaKeyPair::from_private_key_der(c.signing(), der).ok().map(|k| (k, c)))
+            .filter(|(_, c)| *curve == *c.oid())
+            .map(|(k, c)| PrivKey::Ecdsa(k, c))
+            .ok_or_else(|| "x509: invalid elliptic curve private key value".to_string())
+    }
+
+    /// Go's `x509.ParsePKCS8PrivateKey` for the key kinds Sprig signs with.
+    fn pkcs8(der: &[u8]) -> Result<PrivKey, String> {
+        let (info, _) = unmarshal(der, Kind::Struct(&asn1::PKCS8))
+            .map_err(|e| other_structure(der, [SEC1, PKCS1]).unwrap_or(e))?;
+        let (Value::Oid(algorithm), parameters, Value::Bytes(inner)) =
+            (info.member(1).member(0), info.member(1).member(1), info.member(2))
+        else {
+            return Err("x509: failed to parse private key".into());
+        };
+        match algorithm.as_slice() {
+            [1, 2, 840, 113549, 1, 1, 1] => PrivKey::pkcs1(inner).map_err(|e| {
+                format!("x509: failed to parse RSA private key embedded in PKCS#8: {e}")
+            }),
+            [1, 2, 840, 10045, 2, 1] => {
+                let named = match parameters {
+                    Value::Any(p) => match unmarshal(p, Kind::Oid) {
+                        Ok((Value::Oid(arcs), _)) => Some(arcs),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let embedded = |e: String| {
+                    format!("x509: failed to parse EC private key embedded in PKCS#8: {e}")
+                };
+                let (curve, scalar) = ec_structure(inner, named).map_err(embedded)?;
+                if curve == P224 {
+                    return p224_key(&scalar);
+                }
+                Curve::ALL
+                    .into_iter()
+                    .filter(|c| *curve == *c.oid())
+                    .find_map(|c| {
+                        EcdsaKeyPair::from_pkcs8(c.signing(), der)
+                            .ok()
+                            .map(|k| PrivKey::Ecdsa(k, c))
+                    })
+                    .ok_or_else(|| {
+                        embedded("x509: invalid elliptic curve private key value".into())
+                    })
+            }
+            ED25519 => {
+                if matches!(parameters, Value::Any(p) if !p.is_empty()) {
+                    return Err("x509: invalid Ed25519 private key parameters".into());
+                }
+                let seed = match unmarshal(inner, Kind::Bytes) {
+                    Ok((Value::Bytes(seed), _)) => seed,
+                    Ok(_) => &[],
+                    Err(e) => return Err(format!("x509: invalid Ed25519 private key: {e}")),
+                };
+                if seed.len() != 32 {
+                    return Err(format!(
+                        "x509: invalid Ed25519 private key length: {}",
+                        seed.len()
+                    ));
+                }
+                Ed25519KeyPair::from_seed_unchecked(seed)
+                    .map(PrivKey::Ed25519)
+                    .map_err(|_| "x509: invalid Ed25519 private key".to_string())
+            }
+            other => Err(format!(
+                "x509: PKCS#8 wrapping contained private key with unknown algorithm: {}",
+                other.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+            )),
+        }
     }
 
     /// The key as Sprig prints it in a certificate it made with the key
@@ -121,6 +209,15 @@ impl PrivKey {
             PrivKey::Ecdsa(k, _) => {
                 let der: EcPrivateKeyRfc5915Der<'_> = k.private_key().as_der().ok()?;
                 Some(pem("EC PRIVATE KEY", der.as_ref()))
+            }
+            PrivKey::P224(k) => {
+                let der = seq(&[
+                    tlv(0x02, &[1]),
+                    tlv(0x04, &k.to_bytes()),
+                    tlv(0xa0, &oid(P224)),
+                    tlv(0xa1, &bit_string(&p224_public(k))),
+                ]);
+                Some(pem("EC PRIVATE KEY", &der))
             }
             PrivKey::Ed25519(k) => Some(pem("PRIVATE KEY", k.to_pkcs8v1().ok()?.as_ref())),
             PrivKey::Dsa => None,
@@ -137,9 +234,12 @@ impl PrivKey {
                 .map(|d| d.as_bytes().to_vec())
                 .map_err(|e| e.to_string()),
             PrivKey::Ecdsa(k, c) => Ok(seq(&[
-                seq(&[oid(&[1, 2, 840, 10045, 2, 1]), oid(c.oid())]),
+                seq(&[oid(EC_PUBLIC_KEY), oid(c.oid())]),
                 bit_string(k.public_key().as_ref()),
             ])),
+            PrivKey::P224(k) => {
+                Ok(seq(&[seq(&[oid(EC_PUBLIC_KEY), oid(P224)]), bit_string(&p224_public(k))]))
+            }
             PrivKey::Ed25519(k) => {
                 Ok(seq(&[seq(&[oid(ED25519)]), bit_string(k.public_key().as_ref())]))
             }
@@ -152,6 +252,7 @@ impl PrivKey {
         match self {
             PrivKey::Rsa(_) => Ok(seq(&[oid(&[1, 2, 840, 113549, 1, 1, 11]), vec![0x05, 0x00]])),
             PrivKey::Ecdsa(_, c) => Ok(seq(&[oid(c.signature_oid())])),
+            PrivKey::P224(_) => Ok(seq(&[oid(ECDSA_SHA256)])),
             PrivKey::Ed25519(_) => Ok(seq(&[oid(ED25519)])),
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
@@ -171,6 +272,15 @@ impl PrivKey {
                 .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| "x509: signing failed".to_string()),
+            PrivKey::P224(k) => {
+                // Go signs a SHA-256 digest, truncated to the order's 224 bits.
+                use p224::ecdsa::signature::hazmat::PrehashSigner;
+                use sha2::Digest;
+                let signature: p224::ecdsa::Signature = k
+                    .sign_prehash(&sha2::Sha256::digest(message))
+                    .map_err(|_| "x509: signing failed".to_string())?;
+                Ok(signature.to_der().as_bytes().to_vec())
+            }
             PrivKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
@@ -192,6 +302,11 @@ fn aws_lc_rsa_sign(key: &rsa::RsaPrivateKey, message: &[u8]) -> Option<Vec<u8>> 
     Some(signature)
 }
 
+/// The uncompressed public point `04 || X || Y` of a P-224 key.
+fn p224_public(key: &p224::ecdsa::SigningKey) -> Vec<u8> {
+    key.verifying_key().to_encoded_point(false).as_bytes().to_vec()
+}
+
 /// A DER BIT STRING holding `bytes` whole.
 fn bit_string(bytes: &[u8]) -> Vec<u8> {
     let mut content = vec![0u8];
@@ -199,73 +314,91 @@ fn bit_string(bytes: &[u8]) -> Vec<u8> {
     tlv(0x03, &content)
 }
 
-/// Go's x509 structures for private keys, told apart as `asn1.Unmarshal`
-/// tells them: by the tags of the first elements of their SEQUENCE (it
-/// ignores elements after those a structure names).
-#[derive(Clone, Copy)]
-enum KeyDer {
-    /// version, N, E, D, P, Q, ...
-    Pkcs1,
-    /// version, private key, optional [0] curve, optional [1] public key
-    Ec,
-    /// version, algorithm identifier, private key
-    Pkcs8,
+/// Go's x509 advice when key DER that its parser does not read has the
+/// structure of another parser's key (the parsers try the others in turn).
+fn other_structure(der: &[u8], others: [(&'static asn1::Structure, &str); 2]) -> Option<String> {
+    others.into_iter().find(|(s, _)| unmarshal(der, Kind::Struct(s)).is_ok()).map(|(_, parser)| {
+        format!("x509: failed to parse private key (use {parser} instead for this key format)")
+    })
 }
 
-impl KeyDer {
-    fn fits(self, der: &[u8]) -> bool {
-        let Some((0x30, content)) = der_content(der) else { return false };
-        let Some(tags) = der_children(content).map(|c| c.iter().map(|e| e[0]).collect::<Vec<_>>())
-        else {
-            return false;
-        };
-        match self {
-            KeyDer::Pkcs1 => tags.len() >= 6 && tags[..6].iter().all(|t| *t == 0x02),
-            KeyDer::Ec => tags.starts_with(&[0x02, 0x04]),
-            KeyDer::Pkcs8 => tags.starts_with(&[0x02, 0x30, 0x04]),
+const PKCS1: (&asn1::Structure, &str) = (&asn1::PKCS1, "ParsePKCS1PrivateKey");
+const SEC1: (&asn1::Structure, &str) = (&asn1::EC, "ParseECPrivateKey");
+const PKCS8: (&asn1::Structure, &str) = (&asn1::PKCS8, "ParsePKCS8PrivateKey");
+
+/// The named curves Go's x509 reads, with the order of each (big-endian).
+const GO_CURVES: [(&[u64], &str); 4] = [
+    (P224, "ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d"),
+    (
+        &[1, 2, 840, 10045, 3, 1, 7],
+        "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+    ),
+    (
+        &[1, 3, 132, 0, 34],
+        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf\
+         581a0db248b0a77aecec196accc52973",
+    ),
+    (
+        &[1, 3, 132, 0, 35],
+        "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
+         fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa\
+         51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+    ),
+];
+
+/// A P-224 key with a scalar `ec_structure` has checked.
+fn p224_key(scalar: &[u8]) -> Result<PrivKey, String> {
+    p224::ecdsa::SigningKey::from_slice(scalar)
+        .map(|k| PrivKey::P224(Box::new(k)))
+        .map_err(|_| "x509: invalid elliptic curve private key value".into())
+}
+
+/// Go's `parseECPrivateKey`: the SEC 1 structure, its version, the curve
+/// (`named`, from PKCS#8 parameters, or the key's own), which must be one Go
+/// knows, and the private scalar, which must fit the curve's order and be
+/// non-zero. The curve's arcs and the scalar padded to the curve's size.
+fn ec_structure(der: &[u8], named: Option<Vec<u64>>) -> Result<(Vec<u64>, Vec<u8>), String> {
+    let (key, _) = unmarshal(der, Kind::Struct(&asn1::EC)).map_err(|e| {
+        other_structure(der, [PKCS8, PKCS1])
+            .unwrap_or_else(|| format!("x509: failed to parse EC private key: {e}"))
+    })?;
+    if let Value::Int(version) = key.member(0) {
+        if *version != 1 {
+            return Err(format!("x509: unknown EC private key version {version}"));
         }
     }
-}
-
-/// Go's x509 error for key DER that its parser for `wanted` does not read:
-/// the parser to use instead when the DER has another structure's shape
-/// (`ParsePKCS1PrivateKey` and `ParseECPrivateKey` test for them), and for
-/// an EC key, the version or curve Go does not know.
-fn parse_error(der: &[u8], wanted: KeyDer) -> String {
-    let use_instead = |name: &str| {
-        format!("x509: failed to parse private key (use {name} instead for this key format)")
+    let curve = match (named, key.member(2)) {
+        (Some(arcs), _) => arcs,
+        (None, Value::Oid(arcs)) => arcs.clone(),
+        _ => Vec::new(),
     };
-    match wanted {
-        KeyDer::Pkcs1 if !KeyDer::Pkcs1.fits(der) && KeyDer::Ec.fits(der) => {
-            use_instead("ParseECPrivateKey")
+    let Some((_, order)) = GO_CURVES.iter().find(|(arcs, _)| curve == *arcs) else {
+        return Err("x509: unknown elliptic curve".into());
+    };
+    let order: Vec<u8> = (0..order.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(order.get(i..i + 2)?, 16).ok())
+        .collect();
+    let mut scalar = match key.member(1) {
+        Value::Bytes(b) => *b,
+        _ => &[],
+    };
+    // Go drops leading zero octets past the curve's size, then pads to it.
+    while scalar.len() > order.len() {
+        if scalar[0] != 0 {
+            return Err("x509: invalid private key length".into());
         }
-        KeyDer::Pkcs1 => use_instead("ParsePKCS8PrivateKey"),
-        KeyDer::Ec if KeyDer::Ec.fits(der) => ec_key_error(der),
-        KeyDer::Ec if KeyDer::Pkcs8.fits(der) => use_instead("ParsePKCS8PrivateKey"),
-        KeyDer::Ec if KeyDer::Pkcs1.fits(der) => use_instead("ParsePKCS1PrivateKey"),
-        _ => "x509: failed to parse EC private key".into(),
+        scalar = &scalar[1..];
     }
-}
-
-/// Why Go rejects an EC private key of the right shape: its version is not
-/// 1, or its curve is none Go names (P-224 and the curves kiln signs with).
-fn ec_key_error(der: &[u8]) -> String {
-    let fields = der_content(der).and_then(|(_, c)| der_children(c)).unwrap_or_default();
-    let version = fields.first().and_then(|f| der_content(f)).map(|(_, v)| v).unwrap_or_default();
-    if version != [1] {
-        let n = version.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
-        return format!("x509: unknown EC private key version {n}");
+    let mut padded = vec![0u8; order.len() - scalar.len()];
+    padded.extend_from_slice(scalar);
+    if padded >= order {
+        return Err("input overflows the modulus".into());
     }
-    let curve = fields.iter().find(|f| f[0] == 0xa0).and_then(|f| der_content(f)).map(|(_, c)| c);
-    let p224 = oid(&[1, 3, 132, 0, 33]);
-    let known = curve.is_some_and(|c| {
-        c == p224.as_slice() || Curve::ALL.into_iter().any(|k| c == oid(k.oid()).as_slice())
-    });
-    if known {
-        "x509: failed to parse EC private key".into()
-    } else {
-        "x509: unknown elliptic curve".into()
+    if padded.iter().all(|b| *b == 0) {
+        return Err("ecdsa: invalid public key encoding".into());
     }
+    Ok((curve, padded))
 }
 
 /// The label and bytes of the first PEM block in `text`, as Go's
@@ -332,7 +465,34 @@ fn pem_line(text: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::PrivKey;
+    use super::{PrivKey, p224_key, p224_public};
+
+    /// A P-224 key openssl made (`openssl ec -text`): its public point, and a
+    /// certificate signature over a SHA-256 digest that verifies with it.
+    #[test]
+    fn p224_keys_give_their_public_point_and_verifying_signatures() {
+        use p224::ecdsa::signature::hazmat::PrehashVerifier;
+        use sha2::Digest;
+        let d: Vec<u8> = (0..28)
+            .map(|i| {
+                u8::from_str_radix(
+                    &"935f3128459929eb4b84bdb41ea352f0a3c622cbf34afc570bf81f11"[2 * i..2 * i + 2],
+                    16,
+                )
+                .unwrap()
+            })
+            .collect();
+        let Ok(PrivKey::P224(key)) = p224_key(&d) else { panic!("a P-224 key") };
+        let hex: String = p224_public(&key).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "04a8f8ce174980ece6a148ed59e56185810e3b140e97e16ce84fe650d386e4440faf43d542c98f3310\
+             32428b71ed21526eca501fc0bbda24aa"
+        );
+        let der = PrivKey::P224(key.clone()).sign(b"tbs").unwrap();
+        let signature = p224::ecdsa::Signature::from_der(&der).unwrap();
+        key.verifying_key().verify_prehash(&sha2::Sha256::digest(b"tbs"), &signature).unwrap();
+    }
 
     /// Sprig's `parsePrivateKeyPEM` errors, checked with the helm-template oracle.
     #[test]

@@ -6,6 +6,7 @@
 //! Where Sprig panics, the function returns an error, which Go's template
 //! package also reports as `error calling NAME: ...`.
 
+mod asn1;
 mod certs;
 mod crypto;
 mod date;
