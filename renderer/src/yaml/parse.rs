@@ -183,6 +183,42 @@ fn unclosed_quote(text: &str) -> bool {
     }
 }
 
+/// The first escape libyaml's scanner refuses in the double-quoted scalar
+/// that `text` opens, before the scalar closes: its byte in `text` and
+/// libyaml's words (an unknown escape, too few hex digits, a code point
+/// that is a surrogate or past U+10FFFF).
+fn bad_escape(text: &str) -> Option<(usize, &'static str)> {
+    let mut chars = text.strip_prefix('"')?.char_indices().map(|(i, c)| (i + 1, c));
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => {
+                let digits = match chars.next()?.1 {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"'
+                    | '\'' | '\\' | 'N' | '_' | 'L' | 'P' => 0,
+                    c if is_break(c) => 0,
+                    _ => return Some((at, "found unknown escape character")),
+                };
+                let mut code = 0u32;
+                for _ in 0..digits {
+                    match chars.next().and_then(|(_, c)| c.to_digit(16)) {
+                        Some(d) => code = code * 16 + d,
+                        None => return Some((at, "did not find expected hexdecimal number")),
+                    }
+                }
+                if (0xD800..=0xDFFF).contains(&code) || code > 0x10_FFFF {
+                    return Some((at, "found invalid Unicode character escape code"));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The reader's words for an entry of a collection that libyaml's parser
 /// cannot read, by kind of collection: yaml.v3 names the line where the
 /// collection opened for them.
@@ -2114,7 +2150,13 @@ impl Builder<'_> {
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
                     || self.source.text.get(at..).is_some_and(unclosed_quote);
                 let marker = document_indicator_after(self.source.text, at);
-                if unclosed && let Some(marker) = marker {
+                // An escape libyaml refuses comes before either end.
+                let escape = bad_escape(self.source.text.get(at..).unwrap_or_default())
+                    .filter(|&(off, _)| unclosed && marker.is_none_or(|m| at + off < m));
+                if let Some((off, problem)) = escape {
+                    message = format!("while parsing a quoted scalar, {problem}");
+                    line = line_column(self.source.text, at + off).0;
+                } else if unclosed && let Some(marker) = marker {
                     // libyaml ends the scalar at a line that opens with a
                     // document marker, where saphyr reads on (after an
                     // escaped line break, or refusing the indentation).
@@ -2279,8 +2321,9 @@ impl Builder<'_> {
     /// `{a: :b}`): libyaml's scanners (yaml.v2 and yaml.v3) start a plain
     /// scalar with `:` only outside flow collections, so there the `:` is a
     /// value indicator where the collection wants a node. After an anchor or
-    /// a tag it is the value indicator of the empty key they stand on
-    /// (`{&x :b}` is `{&x : b}`).
+    /// a tag, or a `?` key indicator, it is the value indicator of the
+    /// empty key they stand on (`{&x :b}` is `{&x : b}`, `{? :b}` is
+    /// `{? : b}`).
     fn colon_opens_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
         let text = self.source.text;
         let (start, end) =
@@ -2290,7 +2333,7 @@ impl Builder<'_> {
         if !value.starts_with(':') || !raw.starts_with(':') {
             return None;
         }
-        if at > start {
+        if at > start || text[..at].trim_end().ends_with('?') {
             return Some(Failure::Rewrite { at: at + 1, len: 0, with: " ".into() });
         }
         let (line, column) = line_column(text, at);
@@ -2320,10 +2363,15 @@ impl Builder<'_> {
         if opens.is_some_and(|c| c != ' ' && c != '\t' && !is_break(c)) {
             return Some(Failure::Rewrite { at: start + 1, len: 0, with: " ".into() });
         }
-        if raw == "?"
-            && let Some(failure) = self.v2_empty_key_before_bracket(start)
-        {
-            return Some(failure);
+        // A lone `?` is the key indicator too, its key empty (`{?: b}` is
+        // the pair null: b): read it with a blank after it, but for the
+        // flow sequence entry whose skipped `]` yaml.v2's parser refuses.
+        if raw == "?" {
+            return self.v2_empty_key_before_bracket(start).or(Some(Failure::Rewrite {
+                at: start + 1,
+                len: 0,
+                with: " ".into(),
+            }));
         }
         let question = start + raw.find('?')?;
         let (line, column) = line_column(text, question);
@@ -2733,14 +2781,14 @@ impl Builder<'_> {
                 if self.yaml11
                     && flow
                     && style == ScalarStyle::Plain
-                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
                 {
                     return Err(failure);
                 }
                 if self.yaml11
                     && flow
                     && style == ScalarStyle::Plain
-                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
+                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
                 {
                     return Err(failure);
                 }
