@@ -1842,6 +1842,11 @@ impl Builder<'_> {
                         Err(e) => e.into(),
                     });
                 }
+                if e.info() == "wrongly indented line in block scalar"
+                    && let Some(failure) = self.short_block_scalar_line(at)
+                {
+                    return Err(failure);
+                }
                 if e.info().contains("found unknown escape character")
                     && let Some(quote) = escaped_apostrophe(&self.source.text[at..])
                 {
@@ -2224,6 +2229,38 @@ impl Builder<'_> {
         }
         let (line, column) = line_column(text, next);
         Some(ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into())
+    }
+
+    /// libyaml's reading of a block scalar whose first line (its token at
+    /// byte `at`) is indented less than the scalar's indentation indicator
+    /// asks (`a: |4` then ` e`), where saphyr refuses the line: the scalar
+    /// ends empty before it. A comment there is then only a comment; any
+    /// other token stands inside the block collection the scalar is a value
+    /// of, which wants its next key or `-` there. `None` for a scalar that
+    /// is the document's root, and for yaml.v3, which names the line where
+    /// that collection opened (not known here).
+    fn short_block_scalar_line(&self, at: usize) -> Option<Failure> {
+        if !self.yaml11 {
+            return None;
+        }
+        let text = self.source.text;
+        let start = line_start(text, at);
+        if text[at..].starts_with('#') {
+            return Some(Failure::Rewrite { at: start, len: at - start, with: "".into() });
+        }
+        let header = text[..start]
+            .trim_end_matches([' ', '\t', '\r', '\n'])
+            .rsplit_once('\n')
+            .map_or(0, |(before, _)| before.len() + 1);
+        let line = &text[header..line_end(text, header)];
+        let line = line.find(" #").map_or(line, |comment| &line[..comment]);
+        let indicator = header + line.rfind(['|', '>'])?;
+        let head = text[header..indicator].trim_start_matches(' ');
+        if !(head.starts_with("- ") || head.contains(": ") || head.starts_with("? ")) {
+            return None;
+        }
+        let (line, column) = line_column(text, at);
+        Some(ParseError::new(self.file, line, column, entry_problem(text, indicator)).into())
     }
 
     /// How libyaml reads the alias whose `*` is at or after byte `at`
