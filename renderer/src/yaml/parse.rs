@@ -1854,6 +1854,16 @@ impl Builder<'_> {
                     // needs no escape there.
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
                 }
+                if e.info().starts_with("while parsing a quoted scalar, ")
+                    && let Some((off, problem)) = bad_escape(&self.source.text[at..])
+                {
+                    // saphyr refuses an escape at the scalar's opening
+                    // quote, and knows `\/`; libyaml refuses the first
+                    // escape it does not know, on that escape's line.
+                    let (line, column) = line_column(self.source.text, at + off);
+                    let message = format!("while parsing a quoted scalar, {problem}");
+                    return Err(ParseError::new(self.file, line, column, message).into());
+                }
                 if e.info() == "invalid indentation in quoted scalar"
                     && let Some((len, with)) =
                         indented_quoted(&self.source.text[at..], e.marker().col())
@@ -3236,14 +3246,16 @@ impl Builder<'_> {
     ) -> Result<(), ParseError> {
         match style {
             ScalarStyle::DoubleQuoted if text.contains('/') => {
+                // The span opens with the node's anchor and tag.
                 let raw = self.source.slice(span);
-                let mut chars = raw.chars();
-                while let Some(c) = chars.next() {
-                    if c == '\\' && chars.next() == Some('/') {
-                        return Err(self.err(span, "found unknown escape character"));
+                let quote = self.source.byte(span.start.index()) + raw.find('"').unwrap_or(0);
+                match bad_escape(&self.source.text[quote..]) {
+                    Some((off, problem)) => {
+                        let (line, column) = line_column(self.source.text, quote + off);
+                        Err(ParseError::new(self.file, line, column, problem))
                     }
+                    None => Ok(()),
                 }
-                Ok(())
             }
             _ => Ok(()),
         }
