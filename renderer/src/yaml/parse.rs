@@ -1859,8 +1859,12 @@ impl Builder<'_> {
                 {
                     // saphyr refuses an escape at the scalar's opening
                     // quote, and knows `\/`; libyaml refuses the first
-                    // escape it does not know, on that escape's line.
-                    let (line, column) = line_column(self.source.text, at + off);
+                    // escape it does not know, on that escape's line. On
+                    // the quote's line the error stays at the quote, where
+                    // `earlier_error` reads the text before the scalar.
+                    let text = self.source.text;
+                    let escape_line = text[at..at + off].contains(is_line_end);
+                    let (line, column) = line_column(text, if escape_line { at + off } else { at });
                     let message = format!("while parsing a quoted scalar, {problem}");
                     return Err(ParseError::new(self.file, line, column, message).into());
                 }
