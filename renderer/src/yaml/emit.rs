@@ -655,6 +655,20 @@ impl Emitter<'_> {
         }
     }
 
+    /// A string's text as the encoder sees it: goyaml.v2's after the JSON
+    /// round trip, goyaml.v3's as the Go bytes a string carries (see
+    /// `from_go_bytes`; where they make UTF-8, a carried character of
+    /// U+10FF00..U+10FFFF is that character again), a node dump's as it is.
+    fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        if self.v3 {
+            crate::gotmpl::sprig::plain_text(s)
+        } else if self.node {
+            Cow::Borrowed(s)
+        } else {
+            json_hop(s)
+        }
+    }
+
     /// Writes the entries of a non-empty map, each on its own line at `indent`;
     /// the first entry continues the current line if the cursor is already there.
     fn map_body(&mut self, value: &Value, indent: usize) {
@@ -663,16 +677,14 @@ impl Emitter<'_> {
 
     fn map_entries(&mut self, value: &Value, indent: usize) {
         let Value::Map(map) = value else { return };
-        let mut keys: Vec<&String> = map.keys().collect();
+        let mut keys: Vec<(Cow<'_, str>, &Value)> =
+            map.iter().map(|(k, v)| (self.text(k), v)).collect();
         if !self.node {
-            keys.sort_by(|a, b| key_order(a, b));
+            keys.sort_by(|a, b| key_order(&a.0, &b.0));
         }
-        for (i, key) in keys.into_iter().enumerate() {
+        for (i, (text, v)) in keys.into_iter().enumerate() {
             self.entry_start(i, indent);
-            let text =
-                if self.v3 || self.node { Cow::Borrowed(key.as_str()) } else { json_hop(key) };
             let analysis = analyze_for(&text, self.v3 || self.node);
-            let v = &map[key];
             if is_simple_key(&text, &analysis) {
                 self.string(&text, &analysis, indent, true);
                 self.write(":");
@@ -787,8 +799,7 @@ impl Emitter<'_> {
                 }
             }
             Value::String(s) => {
-                let text =
-                    if self.v3 || self.node { Cow::Borrowed(s.as_str()) } else { json_hop(s) };
+                let text = self.text(s);
                 let analysis = analyze_for(&text, self.v3 || self.node);
                 self.string(&text, &analysis, indent, false);
             }

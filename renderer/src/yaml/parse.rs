@@ -185,6 +185,42 @@ fn unclosed_quote(text: &str) -> bool {
     }
 }
 
+/// The first escape libyaml's scanner refuses in the double-quoted scalar
+/// that `text` opens, before the scalar closes: its byte in `text` and
+/// libyaml's words (an unknown escape, too few hex digits, a code point
+/// that is a surrogate or past U+10FFFF).
+fn bad_escape(text: &str) -> Option<(usize, &'static str)> {
+    let mut chars = text.strip_prefix('"')?.char_indices().map(|(i, c)| (i + 1, c));
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => {
+                let digits = match chars.next()?.1 {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"'
+                    | '\'' | '\\' | 'N' | '_' | 'L' | 'P' => 0,
+                    c if is_break(c) => 0,
+                    _ => return Some((at, "found unknown escape character")),
+                };
+                let mut code = 0u32;
+                for _ in 0..digits {
+                    match chars.next().and_then(|(_, c)| c.to_digit(16)) {
+                        Some(d) => code = code * 16 + d,
+                        None => return Some((at, "did not find expected hexdecimal number")),
+                    }
+                }
+                if (0xD800..=0xDFFF).contains(&code) || code > 0x10_FFFF {
+                    return Some((at, "found invalid Unicode character escape code"));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The reader's words for an entry of a collection that libyaml's parser
 /// cannot read, by kind of collection: yaml.v3 names the line where the
 /// collection opened for them.
@@ -1852,12 +1888,31 @@ impl Builder<'_> {
                         Err(e) => e.into(),
                     });
                 }
+                if e.info() == "wrongly indented line in block scalar"
+                    && let Some(failure) = self.short_block_scalar_line(at)
+                {
+                    return Err(failure);
+                }
                 if e.info().contains("found unknown escape character")
                     && let Some(quote) = escaped_apostrophe(&self.source.text[at..])
                 {
                     // yaml.v3 knows `\'` in double quotes; an apostrophe
                     // needs no escape there.
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
+                }
+                if e.info().starts_with("while parsing a quoted scalar, ")
+                    && let Some((off, problem)) = bad_escape(&self.source.text[at..])
+                {
+                    // saphyr refuses an escape at the scalar's opening
+                    // quote, and knows `\/`; libyaml refuses the first
+                    // escape it does not know, on that escape's line. On
+                    // the quote's line the error stays at the quote, where
+                    // `earlier_error` reads the text before the scalar.
+                    let text = self.source.text;
+                    let escape_line = text[at..at + off].contains(is_line_end);
+                    let (line, column) = line_column(text, if escape_line { at + off } else { at });
+                    let message = format!("while parsing a quoted scalar, {problem}");
+                    return Err(ParseError::new(self.file, line, column, message).into());
                 }
                 if e.info() == "invalid indentation in quoted scalar"
                     && let Some((len, with)) =
@@ -2160,7 +2215,13 @@ impl Builder<'_> {
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
                     || self.source.text.get(at..).is_some_and(unclosed_quote);
                 let marker = document_indicator_after(self.source.text, at);
-                if unclosed && let Some(marker) = marker {
+                // An escape libyaml refuses comes before either end.
+                let escape = bad_escape(self.source.text.get(at..).unwrap_or_default())
+                    .filter(|&(off, _)| unclosed && marker.is_none_or(|m| at + off < m));
+                if let Some((off, problem)) = escape {
+                    message = format!("while parsing a quoted scalar, {problem}");
+                    line = line_column(self.source.text, at + off).0;
+                } else if unclosed && let Some(marker) = marker {
                     // libyaml ends the scalar at a line that opens with a
                     // document marker, where saphyr reads on (after an
                     // escaped line break, or refusing the indentation).
@@ -2228,6 +2289,38 @@ impl Builder<'_> {
         }
         let (line, column) = line_column(text, next);
         Some(ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into())
+    }
+
+    /// libyaml's reading of a block scalar whose first line (its token at
+    /// byte `at`) is indented less than the scalar's indentation indicator
+    /// asks (`a: |4` then ` e`), where saphyr refuses the line: the scalar
+    /// ends empty before it. A comment there is then only a comment; any
+    /// other token stands inside the block collection the scalar is a value
+    /// of, which wants its next key or `-` there. `None` for a scalar that
+    /// is the document's root, and for yaml.v3, which names the line where
+    /// that collection opened (not known here).
+    fn short_block_scalar_line(&self, at: usize) -> Option<Failure> {
+        if !self.yaml11 {
+            return None;
+        }
+        let text = self.source.text;
+        let start = line_start(text, at);
+        if text[at..].starts_with('#') {
+            return Some(Failure::Rewrite { at: start, len: at - start, with: "".into() });
+        }
+        let header = text[..start]
+            .trim_end_matches([' ', '\t', '\r', '\n'])
+            .rsplit_once('\n')
+            .map_or(0, |(before, _)| before.len() + 1);
+        let line = &text[header..line_end(text, header)];
+        let line = line.find(" #").map_or(line, |comment| &line[..comment]);
+        let indicator = header + line.rfind(['|', '>'])?;
+        let head = text[header..indicator].trim_start_matches(' ');
+        if !(head.starts_with("- ") || head.contains(": ") || head.starts_with("? ")) {
+            return None;
+        }
+        let (line, column) = line_column(text, at);
+        Some(ParseError::new(self.file, line, column, entry_problem(text, indicator)).into())
     }
 
     /// How libyaml reads the alias whose `*` is at or after byte `at`
@@ -2325,8 +2418,9 @@ impl Builder<'_> {
     /// `{a: :b}`): libyaml's scanners (yaml.v2 and yaml.v3) start a plain
     /// scalar with `:` only outside flow collections, so there the `:` is a
     /// value indicator where the collection wants a node. After an anchor or
-    /// a tag it is the value indicator of the empty key they stand on
-    /// (`{&x :b}` is `{&x : b}`).
+    /// a tag, or a `?` key indicator, it is the value indicator of the
+    /// empty key they stand on (`{&x :b}` is `{&x : b}`, `{? :b}` is
+    /// `{? : b}`).
     fn colon_opens_flow_plain(&self, value: &str, span: &Span) -> Option<Failure> {
         let text = self.source.text;
         let (start, end) =
@@ -2336,7 +2430,7 @@ impl Builder<'_> {
         if !value.starts_with(':') || !raw.starts_with(':') {
             return None;
         }
-        if at > start {
+        if at > start || text[..at].trim_end().ends_with('?') {
             return Some(Failure::Rewrite { at: at + 1, len: 0, with: " ".into() });
         }
         let (line, column) = line_column(text, at);
@@ -2366,10 +2460,15 @@ impl Builder<'_> {
         if opens.is_some_and(|c| c != ' ' && c != '\t' && !is_break(c)) {
             return Some(Failure::Rewrite { at: start + 1, len: 0, with: " ".into() });
         }
-        if raw == "?"
-            && let Some(failure) = self.v2_empty_key_before_bracket(start)
-        {
-            return Some(failure);
+        // A lone `?` is the key indicator too, its key empty (`{?: b}` is
+        // the pair null: b): read it with a blank after it, but for the
+        // flow sequence entry whose skipped `]` yaml.v2's parser refuses.
+        if raw == "?" {
+            return self.v2_empty_key_before_bracket(start).or(Some(Failure::Rewrite {
+                at: start + 1,
+                len: 0,
+                with: " ".into(),
+            }));
         }
         let question = start + raw.find('?')?;
         let (line, column) = line_column(text, question);
@@ -2779,14 +2878,14 @@ impl Builder<'_> {
                 if self.yaml11
                     && flow
                     && style == ScalarStyle::Plain
-                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
+                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
                 {
                     return Err(failure);
                 }
                 if self.yaml11
                     && flow
                     && style == ScalarStyle::Plain
-                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
+                    && let Some(failure) = self.v2_colon_in_flow_plain(&text, &span)
                 {
                     return Err(failure);
                 }
@@ -3197,14 +3296,16 @@ impl Builder<'_> {
     ) -> Result<(), ParseError> {
         match style {
             ScalarStyle::DoubleQuoted if text.contains('/') => {
+                // The span opens with the node's anchor and tag.
                 let raw = self.source.slice(span);
-                let mut chars = raw.chars();
-                while let Some(c) = chars.next() {
-                    if c == '\\' && chars.next() == Some('/') {
-                        return Err(self.err(span, "found unknown escape character"));
+                let quote = self.source.byte(span.start.index()) + raw.find('"').unwrap_or(0);
+                match bad_escape(&self.source.text[quote..]) {
+                    Some((off, problem)) => {
+                        let (line, column) = line_column(self.source.text, quote + off);
+                        Err(ParseError::new(self.file, line, column, problem))
                     }
+                    None => Ok(()),
                 }
-                Ok(())
             }
             _ => Ok(()),
         }
