@@ -260,6 +260,17 @@ mod tests {
         assert_eq!(ids(&again), ids(&render_cluster(&tree, "live").unwrap()));
     }
 
+    /// The objects `keep` picks of cluster `live`'s first unit, as YAML.
+    fn first_unit_yaml(t: &MemTree, keep: impl Fn(&Resource) -> bool) -> Vec<String> {
+        let c = render_cluster(t, "live").unwrap();
+        c.units[0]
+            .objects
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| crate::yaml::to_string(&r.value))
+            .collect()
+    }
+
     fn ids(c: &Cluster) -> Vec<(String, Vec<String>)> {
         c.units
             .iter()
@@ -359,13 +370,7 @@ mod tests {
             "namespaces/live/team-a/c.json",
             "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"d\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"e\"}, \"data\": {\"x\": \"}{\\\"[\"}}\n",
         );
-        let c = render_cluster(&t, "live").unwrap();
-        let got: Vec<String> = c.units[0]
-            .objects
-            .iter()
-            .filter(|r| r.kind() == "ConfigMap")
-            .map(|r| crate::yaml::to_string(&r.value))
-            .collect();
+        let got = first_unit_yaml(&t, |r| r.kind() == "ConfigMap");
         assert_eq!(
             got,
             [
@@ -450,13 +455,7 @@ mod tests {
             "namespaces/live/team-a/b.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels: {keep: \"1\", gone: null}\n  annotations: {lost: \"1\", z: null}\n  finalizers: null\ndata:\n  k: null\n  j: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\n  annotations: {kept: \"1\"}\nbinaryData:\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  a: null\n  b: {c: null}\n  l: [null, 1, {d: null, e: 2}]\n",
         );
-        let c = render_cluster(&t, "live").unwrap();
-        let got: Vec<String> = c.units[0]
-            .objects
-            .iter()
-            .filter(|r| r.kind() != "Namespace")
-            .map(|r| crate::yaml::to_string(&r.value))
-            .collect();
+        let got = first_unit_yaml(&t, |r| r.kind() != "Namespace");
         assert_eq!(
             got,
             [
