@@ -7,6 +7,9 @@ one alone as a namespace folder with kiln, and compares the object with
 what `kubectl label --local -f FILE -o json` (which reads files as
 `apply -f` does, without a server) decodes; kiln's output is decoded by
 the same kubectl call, so both sides are compared as kubectl sees them.
+kiln renders what client-side `apply` then creates, which prunes `null`
+values from mappings (see tests/kubectl-apply-view.py), so the reference
+side is pruned the same way.
 
 usage: tests/kubectl-read-sweep.py [SEED [COUNT]]
 env: KILN (default target/debug/kiln), SWEEP_DIR (default a temporary dir)
@@ -70,10 +73,20 @@ def kiln_one(name):
             it['metadata'].pop('namespace', None)
             return it, None
     return None, 'no ConfigMap'
+def prune_nulls(v):
+    if isinstance(v, dict):
+        for k in [k for k, x in v.items() if x is None]:
+            del v[k]
+        for x in v.values(): prune_nulls(x)
+    elif isinstance(v, list):
+        for x in v: prune_nulls(x)
+    return v
+
 same = diff = kerr = both_err = 0
 mine = {}
 for name in names:
     ref, e = kubectl_json(os.path.join(d, name + '.yaml'))
+    ref = prune_nulls(ref)
     got, ke = kiln_one(name)
     mine[name] = got or {}
     if ref is None or got is None:

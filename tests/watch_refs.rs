@@ -213,3 +213,69 @@ fn a_restarted_long_running_watcher_notices_a_moved_chart_ref() {
     stop(watcher);
     assert_eq!(rendered_commits(&remote), 2);
 }
+
+/// A clone watched by its path (`--repo /path/to/clone`) is also the
+/// repository its remotes name: the helm-operator resolves `spec.chart.git`
+/// by URL, and kubernetes-config's releases name their own repository by
+/// its `origin` (`git@github.com:travis-ci/kubernetes-config.git`). Every
+/// spelling of that URL (scp-like, https, ssh, with or without `.git` and a
+/// trailing `/`) reads the clone at `spec.chart.ref`; another repository's
+/// URL fails with the URLs the clone is known by and where a chart cache
+/// would hold it.
+#[test]
+fn lf_a_clone_watched_by_path_is_the_repository_its_origin_names() {
+    let work = TestRepo::new();
+    write_chart(&work, "main-1");
+    work.commit_all("chart");
+    work.git(&["remote", "add", "origin", "git@github.com:org/this.git"]);
+    work.switch("staging");
+    work.write("kiln.yaml", "layout: flux-v1\n");
+    let spellings = [
+        ("scp", "git@github.com:org/this.git"),
+        ("https", "https://github.com/org/this/"),
+        ("ssh", "ssh://git@github.com/org/this"),
+        ("slash", "https://github.com/org/this.git/"),
+    ];
+    for (name, url) in spellings {
+        work.write(&format!("releases/staging/{name}.yaml"), &release(name, url, "main"));
+    }
+    work.commit_all("releases");
+    let target = work.bare_clone();
+    let home = tempfile::tempdir().unwrap();
+    let watch = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["watch", "--once", "--target-branch", "rendered", "--branch", "staging=staging"])
+            .arg("--repo")
+            .arg(work.path())
+            .arg("--target-repo")
+            .arg(target.path())
+            .arg("--workdir")
+            .arg(home.path().join("mirror"))
+            .current_dir(home.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = watch();
+    assert_eq!(
+        greetings(&target),
+        ["https main-1", "scp main-1", "slash main-1", "ssh main-1"],
+        "{log}"
+    );
+
+    work.write(
+        "releases/staging/other.yaml",
+        &release("other", "https://github.com/org/other", "main"),
+    );
+    work.commit_all("another repository's chart");
+    let log = watch();
+    assert!(
+        log.contains("not the repository rendered (its remotes are ")
+            && log.contains(", git@github.com:org/this.git)")
+            && log.contains("github.com/org/other@main/<chart path>"),
+        "{log}"
+    );
+}

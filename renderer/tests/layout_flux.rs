@@ -998,6 +998,64 @@ fn cases() -> Vec<Case> {
             want: Ok(vec!["app: ConfigMap /cm", "app: ConfigMap /keep"]),
             fields: &[],
         },
+        // kustomize-controller applies each object with the labels it reads
+        // as a map of strings (apimachinery's `Unstructured.GetLabels`),
+        // and that read finds none when one value is not a string: it then
+        // writes back only its owner labels (fluxcd/pkg/ssa `SetOwnerLabels`),
+        // which kiln does not write. cloud-platform-environments'
+        // big-book-of-acronyms Namespace has `is-production: true`; the same
+        // all-or-nothing read makes `kubectl apply` lose every annotation
+        // when one is null (see tests/kubectl-apply-view.py).
+        Case {
+            name: "lf-labels that are not all strings are not applied",
+            files: files(&[
+                ("clusters/c/app.yaml", &ks("app", "./app", "")),
+                (
+                    "app/ns.yaml",
+                    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bba\n  labels:\n    name: bba\n    is-production: true\n  annotations:\n    n: 1\n",
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n    keep: \"true\"\n  annotations:\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "app: Namespace /bba metadata.labels=- metadata.annotations=\"n\": \"1\"",
+                "app: ConfigMap /cm metadata.labels=keep: \"true\" metadata.annotations=-",
+            ]),
+            fields: &["metadata.labels", "metadata.annotations"],
+        },
+        // With `commonMetadata`, its labels are all such an object keeps
+        // (`SetCommonMetadata` reads labels the same way), and annotations,
+        // which it then sets too, are read and replaced alike. kustomize
+        // writes every annotation as a string, but `postBuild` substitutes
+        // the built YAML's text, so `n: ${n}` becomes the number 3.
+        Case {
+            name: "lf-commonMetadata over labels and annotations that are not all strings",
+            files: files(&[
+                (
+                    "clusters/c/app.yaml",
+                    &ks(
+                        "app",
+                        "./app",
+                        "  commonMetadata:\n    labels:\n      team: a\n    annotations:\n      owner: me\n  postBuild:\n    substitute:\n      n: \"3\"\n",
+                    ),
+                ),
+                (
+                    "app/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n    a: \"1\"\n    b: 2\n  annotations:\n    x: \"1\"\n    n: ${n}\n",
+                ),
+                (
+                    "app/cm2.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm2\n  labels:\n    a: \"1\"\n  annotations:\n    x: \"1\"\n",
+                ),
+            ]),
+            want: Ok(vec![
+                "app: ConfigMap /cm metadata.labels=team: a metadata.annotations=owner: me",
+                "app: ConfigMap /cm2 metadata.labels=a: \"1\",team: a metadata.annotations=owner: me,x: \"1\"",
+            ]),
+            fields: &["metadata.labels", "metadata.annotations"],
+        },
     ]
 }
 

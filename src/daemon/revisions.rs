@@ -15,6 +15,7 @@ use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
 use renderer::revisions::{Revision, Revisions};
 
+use super::remote::Remote;
 use super::repo::open;
 use super::tree::GitTree;
 
@@ -54,8 +55,19 @@ impl GitRevisions {
     }
 
     /// The refs of the watcher's mirror `repo` of the repository at `url`.
+    /// A repository on this machine (a path or a `file://` URL) is also
+    /// known by its own remotes' URLs: a clone's `spec.chart.git` names the
+    /// repository by its `origin`, as the helm-operator's clone of it does.
     pub fn of_mirror(repo: &gix::Repository, url: &str) -> Self {
-        Self::with_prefixes(repo, &[url.to_string()], MIRROR_PREFIXES)
+        let mut urls = vec![url.to_string()];
+        if Remote::new(url).is_local() {
+            let path = url.strip_prefix("file://").unwrap_or(url);
+            // A source that cannot be opened fails its fetch, which reports it.
+            if let Ok(source) = open(Path::new(path)) {
+                urls.extend(remote_urls(&source));
+            }
+        }
+        Self::with_prefixes(repo, &urls, MIRROR_PREFIXES)
     }
 
     fn with_prefixes(
@@ -63,16 +75,10 @@ impl GitRevisions {
         extra_urls: &[String],
         prefixes: &'static [&'static str],
     ) -> Self {
-        let mut urls: Vec<String> = extra_urls.to_vec();
-        for name in repo.remote_names() {
-            let Ok(remote) = repo.find_remote(name.as_bstr()) else { continue };
-            for direction in [gix::remote::Direction::Fetch, gix::remote::Direction::Push] {
-                if let Some(url) = remote.url(direction) {
-                    let url = url.to_bstring().to_string();
-                    if !urls.contains(&url) {
-                        urls.push(url);
-                    }
-                }
+        let mut urls: Vec<String> = Vec::new();
+        for url in extra_urls.iter().cloned().chain(remote_urls(repo)) {
+            if !urls.contains(&url) {
+                urls.push(url);
             }
         }
         GitRevisions {
@@ -161,6 +167,18 @@ impl Revisions for GitRevisions {
         trees.insert(reference.to_string(), found.clone());
         Ok(found)
     }
+}
+
+/// The fetch and push URLs of `repo`'s remotes, as written.
+fn remote_urls(repo: &gix::Repository) -> Vec<String> {
+    let mut urls = Vec::new();
+    for name in repo.remote_names() {
+        let Ok(remote) = repo.find_remote(name.as_bstr()) else { continue };
+        for direction in [gix::remote::Direction::Fetch, gix::remote::Direction::Push] {
+            urls.extend(remote.url(direction).map(|u| u.to_bstring().to_string()));
+        }
+    }
+    urls
 }
 
 /// The refs of the git repository at `path` (a bare repository or the

@@ -289,6 +289,8 @@ mod tests {
                 Ok("gitlab.example.com:2222/org/repo"),
             ),
             ("https://github.com/org/repo/", Ok("github.com/org/repo")),
+            ("https://github.com/org/repo.git/", Ok("github.com/org/repo")),
+            ("git@github.com:org/repo.git/", Ok("github.com/org/repo")),
             ("git@github.com:../../etc", Err("leaves the root")),
             ("/srv/git/repo.git", Ok("srv/git/repo")),
             ("file:///srv/git/repo", Ok("srv/git/repo")),

@@ -10,7 +10,8 @@
 //! kustomization; the build run with `LoadRestrictionsNone`; then `postBuild`
 //! variables substituted in the build, and `commonMetadata` set on every
 //! object's metadata (not on selectors or pod templates) as the controller
-//! applies them.
+//! applies them; labels the controller cannot read as strings are dropped,
+//! as it replaces them with its owner labels (see `drop_unreadable_metadata`).
 
 use super::helm_release::{self, Charts};
 use super::manifests::{build_with, kustomization_in};
@@ -783,6 +784,7 @@ fn post_build(
             r.value = value;
         }
     }
+    drop_unreadable_metadata(p, &mut out, notes);
     if let Some(meta) = p.spec(&["commonMetadata"]) {
         for field in ["labels", "annotations"] {
             let Some(Value::Map(pairs)) = meta.get_path(&[field]) else { continue };
@@ -790,6 +792,49 @@ fn post_build(
         }
     }
     Ok(out)
+}
+
+/// Labels the kustomize-controller cannot read, dropped as it drops them.
+/// At apply time it reads each object's labels as a map of strings
+/// (apimachinery's `Unstructured.GetLabels`, which finds none when one value
+/// is not a string: `is-production: true`, `x: null`) and writes back only
+/// `commonMetadata`'s labels and its own owner labels
+/// (`kustomize.toolkit.fluxcd.io/name`, `/namespace`: fluxcd/pkg/ssa's
+/// `SetCommonMetadata` and `SetOwnerLabels`), which kiln does not write.
+/// Annotations are read the same way, and replaced, only when
+/// `commonMetadata` sets some. Each object whose labels or annotations
+/// are lost is noted.
+fn drop_unreadable_metadata(p: &Pending, objects: &mut [Resource], notes: &mut Vec<String>) {
+    let common_annotations = p
+        .spec(&["commonMetadata", "annotations"])
+        .and_then(Value::as_map)
+        .is_some_and(|m| !m.is_empty());
+    for r in objects {
+        let (kind, name) = (r.kind().to_string(), r.name().to_string());
+        let Some(Value::Map(md)) = r.value.get_path_mut(&["metadata"]) else { continue };
+        for field in ["labels", "annotations"] {
+            if field == "annotations" && !common_annotations {
+                continue;
+            }
+            let readable = |v: &Value| {
+                v.as_map().is_some_and(|m| m.values().all(|v| matches!(v, Value::String(_))))
+            };
+            let Some(found) = md.get(field).filter(|v| !readable(v)) else { continue };
+            if found.as_map().is_some_and(|m| !m.is_empty()) {
+                notes.push(format!(
+                    "Kustomization {} ({}): {kind}/{name}: metadata.{field} holds a value that is not a string, so the kustomize-controller reads no {field} there and applies only {}; quote the values to keep them",
+                    p.key(),
+                    r.source,
+                    if field == "labels" {
+                        "its owner labels and commonMetadata's labels"
+                    } else {
+                        "commonMetadata's annotations"
+                    },
+                ));
+            }
+            md.shift_remove(field);
+        }
+    }
 }
 
 /// The variables of `postBuild`: `substituteFrom` ConfigMaps and Secrets of

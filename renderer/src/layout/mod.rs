@@ -623,6 +623,40 @@ pub fn check_object_meta(doc: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// An object as client-side `kubectl apply` creates it (probed with
+/// `kubectl apply --dry-run=client -o yaml`, see
+/// `tests/kubectl-apply-view.py`), less the last-applied annotation kubectl
+/// adds for itself:
+/// - annotations with a `null` value are all lost: kubectl reads the
+///   annotations as a map of strings, finds none when one value is not a
+///   string, and writes back only its own;
+/// - then every mapping entry whose value is `null` is removed, at any
+///   depth (inside list items too), while `null` list items stay: kubectl
+///   prunes them before it creates an object, so that the object equals what
+///   applying the file to an existing object leaves, where the patch reads a
+///   `null` as "delete this field". `kubectl create` and `kubectl kustomize`
+///   keep them.
+pub fn as_kubectl_applies(object: &mut Value) {
+    if let Some(Value::Map(md)) = object.get_path_mut(&["metadata"]) {
+        let has_null = |a: &Value| a.as_map().is_some_and(|m| m.values().any(Value::is_null));
+        if md.get("annotations").is_some_and(has_null) {
+            md.shift_remove("annotations");
+        }
+    }
+    prune_nulls(object);
+}
+
+fn prune_nulls(v: &mut Value) {
+    crate::stack::grow(|| match v {
+        Value::Map(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(prune_nulls);
+        }
+        Value::Seq(items) => items.iter_mut().for_each(prune_nulls),
+        _ => {}
+    })
+}
+
 /// `apiVersion` and `kind` of a document.
 pub fn api_kind(doc: &Value) -> (&str, &str) {
     (

@@ -12,7 +12,9 @@
 //! applied by whoever can decrypt them); a folder holding [`SKIP_MARKER`] is
 //! left out and reported. A `Namespace` written without `metadata.name` is the
 //! folder's own; one with another name is kept as written, besides the
-//! folder's own. A folder with a kustomization is built with it.
+//! folder's own. A folder with a kustomization is built with it. Either way
+//! the objects are what client-side `kubectl apply` creates: `null` values
+//! are left out ([`super::as_kubectl_applies`]).
 
 use super::manifests::{build_dir, kustomization_file};
 use super::{
@@ -125,6 +127,7 @@ fn render_namespace(
     };
     let mut has_namespace = false;
     for r in &mut objects {
+        super::as_kubectl_applies(&mut r.value);
         let fat = at.with_file(&r.source);
         let gvk = r.gvk();
         if gvk.group.is_empty() && gvk.kind == "Namespace" {
@@ -257,6 +260,17 @@ mod tests {
         assert_eq!(ids(&again), ids(&render_cluster(&tree, "live").unwrap()));
     }
 
+    /// The objects `keep` picks of cluster `live`'s first unit, as YAML.
+    fn first_unit_yaml(t: &MemTree, keep: impl Fn(&Resource) -> bool) -> Vec<String> {
+        let c = render_cluster(t, "live").unwrap();
+        c.units[0]
+            .objects
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| crate::yaml::to_string(&r.value))
+            .collect()
+    }
+
     fn ids(c: &Cluster) -> Vec<(String, Vec<String>)> {
         c.units
             .iter()
@@ -356,13 +370,7 @@ mod tests {
             "namespaces/live/team-a/c.json",
             "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"d\"}}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"e\"}, \"data\": {\"x\": \"}{\\\"[\"}}\n",
         );
-        let c = render_cluster(&t, "live").unwrap();
-        let got: Vec<String> = c.units[0]
-            .objects
-            .iter()
-            .filter(|r| r.kind() == "ConfigMap")
-            .map(|r| crate::yaml::to_string(&r.value))
-            .collect();
+        let got = first_unit_yaml(&t, |r| r.kind() == "ConfigMap");
         assert_eq!(
             got,
             [
@@ -428,6 +436,35 @@ mod tests {
                 (got, _) => panic!("{meta}: {:?}", got.map(|c| c.units.len())),
             }
         }
+    }
+
+    /// The objects are what client-side `kubectl apply` creates, not what
+    /// it reads: `null` values are pruned (the RoleBinding's `labels:` with
+    /// nothing after it is cloud-platform-environments'
+    /// abundant-namespace-dev/bypass-psp-rbac.yaml), and annotations with a
+    /// `null` among them are lost whole. Each expected object is what
+    /// `tests/kubectl-apply-view.py -n team-a a.yaml b.yaml` printed.
+    #[test]
+    fn lf_nulls_are_left_out_as_kubectl_apply_creates_objects() {
+        let mut t = MemTree::new();
+        t.insert(
+            "namespaces/live/team-a/a.yaml",
+            "kind: RoleBinding\napiVersion: rbac.authorization.k8s.io/v1\nmetadata:\n  name: temp-bypass-psp\n  labels:\nsubjects:\n  - kind: Group\n    name: \"system:authenticated\"\n    apiGroup: rbac.authorization.k8s.io\nroleRef:\n  kind: ClusterRole\n  name: psp:0-super-privileged\n  apiGroup: rbac.authorization.k8s.io\n",
+        );
+        t.insert(
+            "namespaces/live/team-a/b.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels: {keep: \"1\", gone: null}\n  annotations: {lost: \"1\", z: null}\n  finalizers: null\ndata:\n  k: null\n  j: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {}\n  annotations: {kept: \"1\"}\nbinaryData:\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  a: null\n  b: {c: null}\n  l: [null, 1, {d: null, e: 2}]\n",
+        );
+        let got = first_unit_yaml(&t, |r| r.kind() != "Namespace");
+        assert_eq!(
+            got,
+            [
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: temp-bypass-psp\n  namespace: team-a\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: psp:0-super-privileged\nsubjects:\n- apiGroup: rbac.authorization.k8s.io\n  kind: Group\n  name: system:authenticated\n",
+                "apiVersion: v1\ndata:\n  j: \"\"\nkind: ConfigMap\nmetadata:\n  labels:\n    keep: \"1\"\n  name: b\n  namespace: team-a\n",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n    kept: \"1\"\n  labels: {}\n  name: c\n  namespace: team-a\n",
+                "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: team-a\nspec:\n  b: {}\n  l:\n  - null\n  - 1\n  - e: 2\n",
+            ]
+        );
     }
 
     #[test]
