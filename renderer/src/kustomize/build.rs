@@ -2741,6 +2741,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     let lines: Vec<&str> = text_lf.split('\n').collect();
     let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
     let one_piece = !inner.iter().any(|line| line.starts_with("---"));
+    // The items of lists expanded through JSON, which kustomize puts after
+    // the file's other documents.
+    let mut expanded = Vec::new();
     for doc in yaml::parse_kustomize_documents(text, path, yaml::Limits::default())? {
         let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, piece } = doc;
         match doc {
@@ -2771,7 +2774,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             let mut r = check_object(item.clone(), path, texts)?;
                             r.quoted = quoted;
                             r.from_json = from_json;
-                            out.push(r);
+                            expanded.push(r);
                         }
                     }
                     continue;
@@ -2791,6 +2794,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             _ => return Err(invalid(path, "missing Resource metadata")),
         }
     }
+    out.extend(expanded);
     Ok(out)
 }
 
