@@ -3250,7 +3250,8 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
         }
     };
     let go_map = |key: &str| {
-        let mut pairs: Vec<String> = match doc.get_path(&["metadata", key]) {
+        // Go prints a map's entries in the order of their keys.
+        let mut pairs: Vec<(&str, String)> = match doc.get_path(&["metadata", key]) {
             Some(Value::Map(m)) => m
                 .iter()
                 .map(|(k, v)| {
@@ -3270,12 +3271,13 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
                         v => crate::resource::scalar_text(v, &at, texts)
                             .unwrap_or_else(|| yaml::to_string(v).trim_end().to_string()),
                     };
-                    format!("{k}:{v}")
+                    (k.as_str(), v)
                 })
                 .collect(),
             _ => Vec::new(),
         };
         pairs.sort();
+        let pairs: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
         format!("map[{}]", pairs.join(" "))
     };
     format!(
