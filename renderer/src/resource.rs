@@ -359,6 +359,11 @@ pub struct Resource {
     /// node there has no tag, so any later text is read by its looks, and
     /// vars take it for a string.
     pub untagged: Vec<Vec<Step>>,
+    /// Whether kustomize holds the object as it read it back from JSON text
+    /// (an item of a `...List`, until a JSON patch rebuilds it): every
+    /// collection of that tree is in flow style, as the whole object is
+    /// when its file wrote it `{...}`.
+    pub from_json: bool,
     /// The strategic merge patches merged into a generated object since the
     /// last JSON patch, whose nodes its hash depends on.
     pub merged_patches: Vec<MergedPatch>,
@@ -741,6 +746,7 @@ impl Resource {
             transformations_held: String::new(),
             mistyped: Vec::new(),
             untagged: Vec::new(),
+            from_json: false,
             merged_patches: Vec::new(),
             text: None,
             patched_by: Vec::new(),
@@ -1044,6 +1050,7 @@ impl Resource {
         self.quoted.clear();
         not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
         self.untagged.clear();
+        self.from_json = false;
         self.text = None;
         self.patched_by.clear();
         let path = vec![Step::Key("metadata".into()), Step::Key("name".into())];

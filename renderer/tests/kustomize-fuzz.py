@@ -2047,12 +2047,18 @@ class RichGen(WideGen):
     custom kind namespaced or cluster-scoped under a `namespace:`; `crds:` files with object
     references (custom name keys), label selectors and a name prefix; `configurations:` entries
     for custom kinds without `create` beside the defaults' paths (kustomize's merge conflicts);
-    and replacements with fields kustomize v5.5 does not have (`sourceValue`).
+    and replacements with fields kustomize v5.5 does not have (`sourceValue`). From a second
+    stream, random.Random(f"{S}:{i}:rich2"): custom resources embedding whole objects (with and
+    without their own apiVersion/kind) patched by strategic merge, after a kind change or not;
+    and `List` files alone, beside other documents or before a `---` line, whose items
+    replacements write (created fields, empty values, `[key=value]` items, a target that is the
+    source's own field) with vars declared.
     """
 
     def __init__(self, seed, index):
         super().__init__(seed, index)
         self.rich_r = random.Random(f"{seed}:{index}:rich")
+        self.rich2_r = random.Random(f"{seed}:{index}:rich2")
 
     def generate(self):
         self.tree()
@@ -2068,6 +2074,10 @@ class RichGen(WideGen):
             chosen = [self.pick(pieces)]
         for f in chosen:
             objs = f(k, objs) or objs
+        self.r = self.rich2_r
+        for f, w in [(self.r_embedded, 0.3), (self.r_lists, 0.3)]:
+            if self.chance(w):
+                objs = f(k, objs) or objs
         return {"files": self.files, "top": self.top}
 
     def custom(self, kind, name, spec):
@@ -2349,6 +2359,94 @@ class RichGen(WideGen):
         return objs
 
     # ---- fields kustomize does not know
+    # ---- objects embedded whole in custom resources, patched by strategic merge
+    def r_embedded(self, k, objs):
+        def containers(*names):
+            return [{"name": n, "image": self.pick(IMAGES)} for n in names]
+        def pod_spec(*names):
+            return {"containers": containers(*names)}
+        embedded = {}
+        for field in self.some(["deployment", "pod", "bare", "unknown", "data"], 1, 4):
+            if field == "deployment":
+                embedded[field] = {"apiVersion": "apps/v1", "kind": "Deployment",
+                                   "spec": {"template": {"spec": pod_spec("a", "b")}}}
+            elif field == "pod":
+                embedded[field] = {"apiVersion": "v1", "kind": "Pod", "spec": pod_spec("a", *self.some(["a", "b"], 0, 1))}
+            elif field == "unknown":
+                embedded[field] = {"apiVersion": f"{CRD_GROUP}/v1", "kind": "Part", "spec": pod_spec("a")}
+            else:
+                embedded[field] = {"spec": pod_spec("a")}
+        kind = self.pick(["Composition", "Widget"])
+        docs = [self.custom(kind, "bundle", embedded)]
+        if self.chance(0.3):
+            docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odd"},
+                         "data": {"apiVersion": "v1", "kind": "Pod", "spec": pod_spec("a")}})
+        self.w_add(k, "rich-embedded.yaml", docs)
+        patch_spec = {}
+        for field in self.some(list(embedded) + ["added"], 1, 3):
+            inner = {"spec": pod_spec("b", *self.some(["c"], 0, 1))}
+            if field in ("deployment",):
+                inner = {"spec": {"template": inner}}
+            if field in ("bare", "added") and self.chance(0.6):
+                inner = {"apiVersion": "v1", "kind": "Pod", **inner}
+            lst = inner["spec"]["template"]["spec"]["containers"] if field == "deployment" else inner["spec"]["containers"]
+            if self.chance(0.25):
+                lst.insert(self.r.randint(0, len(lst)), {"$patch": self.pick(["replace", "merge", "delete"])})
+            patch_spec[field] = inner
+        patch = self.custom(kind, "bundle", patch_spec)
+        p = {"patch": dump([patch])}
+        if self.chance(0.4):
+            p["target"] = {"kind": kind}
+        if self.chance(0.3):
+            # Change the kind first: the later patch, found by the first identity, keeps its own.
+            k.setdefault("patches", []).append({
+                "patch": dump([{"apiVersion": self.pick(["v1", f"{CRD_GROUP}/v1"]), "kind": self.pick(["Gadget", "Pod"]),
+                                "metadata": {"name": "any"}}]),
+                "target": {"kind": kind}, "options": {"allowKindChange": True}})
+        k.setdefault("patches", []).append(p)
+        if len(docs) > 1 and self.chance(0.7):
+            k["patches"].append({"patch": dump([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odd"},
+                                                 "data": {"spec": pod_spec("b")}}])})
+        return objs + [(kind, "bundle", None)]
+
+    # ---- List files, and replacements into their items
+    def r_lists(self, k, objs):
+        item = lambda name: {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+        shape = self.pick(["alone", "beside", "separator-after", "other-kind"])
+        lst = {"apiVersion": "v1", "kind": "ServiceAccountList" if shape == "other-kind" else "List",
+               "items": [item("listed"), item("listed-b")]}
+        if self.chance(0.4):
+            lst["items"][0]["metadata"]["annotations"] = {"n": self.pick(["0x1F", "'0x1F'", "1e3", "2001-12-14"])}
+        text = dump([lst])
+        if shape == "beside":
+            text += "---\n" + dump([item("plain")])
+        elif shape == "separator-after":
+            text += "---\n"
+        self.w_add(k, "rich-list.yaml", text)
+        if self.chance(0.5):
+            k.setdefault("configMapGenerator", []).append(
+                {"name": "src", "literals": ["empty=", "host=db.example.com"], "options": {"disableNameSuffixHash": True}})
+            source = {"kind": "ConfigMap", "name": "src", "fieldPath": self.pick(["data.empty", "data.host"])}
+        else:
+            source = {"kind": "ServiceAccount", "name": "listed",
+                      "fieldPath": self.pick(["metadata.name", "metadata.annotations.n"])}
+        paths = self.some(["data.k", "metadata.labels.x", "metadata.annotations.n", "spec.ports.[port=80].name",
+                           "secrets.[name=tok].namespace", "metadata.name"], 1, 3)
+        target = {"select": {"kind": "ServiceAccount"}, "fieldPaths": paths,
+                  "options": {"create": self.chance(0.8)}}
+        if self.chance(0.4):
+            target["options"].update({"delimiter": ".", "index": self.r.randint(-1, 2)})
+        rep = {"source": source, "targets": [target]}
+        if self.chance(0.4):
+            rep["targets"].append({"select": {"kind": "ServiceAccount", "name": "listed-b"},
+                                   "fieldPaths": ["data.copy"], "options": {"create": True}})
+        k.setdefault("replacements", []).append(rep)
+        if self.chance(0.5):
+            k.setdefault("vars", []).append({"name": "SA", "objref": {"kind": "ServiceAccount", "name": "listed",
+                                                                      "apiVersion": "v1"},
+                                             "fieldref": {"fieldPath": "metadata.name"}})
+        return objs + [("ServiceAccount", "listed", None)]
+
     def r_source_value(self, k, objs):
         rep = {"source": {"sourceValue": "x"} if self.chance(0.5) else {"kind": "ConfigMap", "name": "cfg",
                                                                       "sourceValue": "x"},

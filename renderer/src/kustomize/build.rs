@@ -2386,15 +2386,21 @@ impl Builder<'_> {
                 let r = &mut acc[i];
                 let gvk: Gvk = r.gvk();
                 let mut doc = doc.clone();
-                // kustomize gives a targeted patch the object's apiVersion but
-                // keeps its kind, and the merge takes the first schema it finds
-                // among the object's type and the patch's.
+                // The merge takes the first schema it finds among the
+                // object's type and the patch's (kyaml's walker); kustomize
+                // gives a targeted patch the object's apiVersion but keeps its
+                // kind, and leaves a patch found by its identity as written
+                // (a kind the object lost to an earlier patch still counts).
                 let schema = self.schema.as_ref().unwrap_or(patch::OpenApi::builtin());
                 let patch_kind = doc.get_path(&["kind"]).and_then(Value::as_str);
                 let schema_gvk = match patch_kind {
-                    Some(kind) if matcher.is_some() && !schema.knows(&gvk) => {
-                        Gvk { kind: kind.to_string(), ..gvk.clone() }
-                    }
+                    Some(kind) if !schema.knows(&gvk) => match matcher {
+                        Some(_) => Gvk { kind: kind.to_string(), ..gvk.clone() },
+                        None => Gvk::from_api_version(
+                            doc.get_path(&["apiVersion"]).and_then(Value::as_str).unwrap_or(""),
+                            kind,
+                        ),
+                    },
                     _ => gvk.clone(),
                 };
                 // A patch found by an earlier name keeps the object's current name.
@@ -2798,6 +2804,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     let mut out = Vec::new();
     // Kept for the messages that show a node: the file's text, once.
     let mut file: Option<std::sync::Arc<str>> = None;
+    // kyaml's reader splits a file at every line after the first that
+    // starts with `---`; when there is no such line, it hands kustomize the
+    // items of a `List` or `ResourceList` as they are written. Any other
+    // list kustomize expands through JSON.
+    let text_lf = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = text_lf.split('\n').collect();
+    let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
+    let one_piece = !inner.iter().any(|line| line.starts_with("---"));
+    // The items of lists expanded through JSON, which kustomize puts after
+    // the file's other documents.
+    let mut expanded = Vec::new();
     for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
         let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, duplicates, piece } =
             doc;
@@ -2825,6 +2842,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             "json: unsupported type: map[interface {}]interface {}".to_string(),
                         ));
                     }
+                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
+                    let from_json = !(one_piece && matches!(kind, Some("List" | "ResourceList")));
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
@@ -2838,7 +2857,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                 range: piece.clone(),
                                 within: vec![Step::Key("items".into()), Step::Index(i)],
                             });
-                            out.push(r);
+                            r.from_json = from_json;
+                            expanded.push(r);
                         }
                     }
                     continue;
@@ -2860,6 +2880,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             _ => return Err(invalid(path, "missing Resource metadata")),
         }
     }
+    out.extend(expanded);
     Ok(out)
 }
 
@@ -3315,7 +3336,8 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
         }
     };
     let go_map = |key: &str| {
-        let mut pairs: Vec<String> = match doc.get_path(&["metadata", key]) {
+        // Go prints a map's entries in the order of their keys.
+        let mut pairs: Vec<(&str, String)> = match doc.get_path(&["metadata", key]) {
             Some(Value::Map(m)) => m
                 .iter()
                 .map(|(k, v)| {
@@ -3335,12 +3357,13 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
                         v => crate::resource::scalar_text(v, &at, texts)
                             .unwrap_or_else(|| yaml::to_string(v).trim_end().to_string()),
                     };
-                    format!("{k}:{v}")
+                    (k.as_str(), v)
                 })
                 .collect(),
             _ => Vec::new(),
         };
         pairs.sort();
+        let pairs: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
         format!("map[{}]", pairs.join(" "))
     };
     format!(

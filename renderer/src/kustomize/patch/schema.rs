@@ -638,8 +638,18 @@ pub struct FieldComment {
 /// What the schema says about one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node<'a> {
-    /// Nothing known: maps merge, lists are replaced.
+    /// No schema: maps merge, lists are replaced, and a map that names a
+    /// kind by `apiVersion` and `kind` takes that kind's schema
+    /// ([`Schema::or_kind_of`]).
     Unknown,
+    /// A schema that says nothing about merging: like `Unknown`, except that
+    /// kyaml looks no further. The tables record only the fields that lead
+    /// to merged lists, so every other field of a known type is taken to be
+    /// one of these (kyaml's schema has most of them: scalars, maps of
+    /// strings, `RawExtension`s), as are elements of merged lists of no
+    /// recorded type and what a schema written in a comment leaves open.
+    /// Below one (the entries of a map of strings) there is no schema.
+    Untyped,
     /// An object of a named type.
     Object(&'a str),
     /// A list merged by `keys` (empty for a list of scalars merged as a set),
@@ -667,7 +677,7 @@ impl<'a> Schema<'a> {
         match (definition, &comment.merge_keys) {
             (Some(ty), _) => self.with(Node::Object(ty)),
             (None, Some(keys)) => self.with(Node::MergeList { keys, elem: None }),
-            (None, None) => self.unknown(),
+            (None, None) => self.with(Node::Untyped),
         }
     }
 
@@ -680,7 +690,7 @@ impl<'a> Schema<'a> {
     pub(crate) fn field(self, name: &str) -> Schema<'a> {
         let Node::Object(ty) = self.node else { return self.unknown() };
         let node = match self.api.types.get(ty).and_then(|fields| fields.get(name)) {
-            None => Node::Unknown,
+            None => Node::Untyped,
             Some(Field::Object(t)) => Node::Object(t),
             Some(Field::MergeList { keys, elem }) => {
                 Node::MergeList { keys, elem: elem.as_deref() }
@@ -689,10 +699,30 @@ impl<'a> Schema<'a> {
         self.with(node)
     }
 
+    /// This schema, or where there is none, that of the kind the first of
+    /// `maps` (the object's node, then the patch's) that names one known to
+    /// the schema by non-empty `apiVersion` and `kind`: kyaml's merge walk
+    /// looks a node's type up so at every level, so an object embedded whole
+    /// in a custom resource merges by its own kind's keys.
+    pub(crate) fn or_kind_of(self, maps: [Option<&Map>; 2]) -> Schema<'a> {
+        if self.node != Node::Unknown {
+            return self;
+        }
+        fn text<'m>(m: &'m Map, key: &str) -> Option<&'m str> {
+            m.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+        }
+        maps.into_iter()
+            .flatten()
+            .filter_map(|m| Some(Gvk::from_api_version(text(m, "apiVersion")?, text(m, "kind")?)))
+            .find_map(|gvk| self.api.roots.get(&(gvk.group, gvk.version, gvk.kind)))
+            .map_or(self, |ty| self.with(Node::Object(ty)))
+    }
+
     /// The schema of the elements of this list.
     pub(crate) fn elements(self) -> Schema<'a> {
         match self.node {
             Node::MergeList { elem: Some(ty), .. } => self.with(Node::Object(ty)),
+            Node::MergeList { elem: None, .. } => self.with(Node::Untyped),
             _ => self.unknown(),
         }
     }

@@ -364,6 +364,7 @@ fn merge(
                 Some(Value::Map(m)) => Some(m),
                 _ => None,
             };
+            let schema = schema.or_kind_of([dest.as_ref(), patch.and_then(Value::as_map)]);
             match patch {
                 Some(Value::Null) => Ok(None),
                 Some(Value::Map(p)) => merge_map(dest, Some(p), schema, path, tx, at),

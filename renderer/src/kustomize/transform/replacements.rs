@@ -399,6 +399,10 @@ struct Hits<'v> {
     /// The path ends at the field a `[key=value]` item was just made with
     /// (or at the scalar item `[=value]` made): an untagged scalar.
     made_key: bool,
+    /// The fields `[key=value]` items were made with where the path goes on
+    /// past them, each with its text: untagged scalars too, which vars
+    /// then take for strings.
+    made_keys: Vec<(Vec<Step>, String)>,
     /// The styles the object's text wrote its nodes in, which a target's
     /// `[=value]` matches against (see [`item_text`]).
     styles: Option<crate::yaml::Styled>,
@@ -558,9 +562,15 @@ fn find<'v>(
                 Value::Map(m)
             };
             items.push(item);
-            out.made_key |=
-                if key.is_empty() { rest.is_empty() } else { rest.len() == 1 && rest[0] == key };
             let at = items.len() - 1;
+            let key_is_leaf =
+                if key.is_empty() { rest.is_empty() } else { rest.len() == 1 && rest[0] == key };
+            out.made_key |= key_is_leaf;
+            if !key_is_leaf && !key.is_empty() {
+                let mut path = out.here.clone();
+                path.extend([Step::Index(at), Step::Key(key.to_string())]);
+                out.made_keys.push((path, want.to_string()));
+            }
             if let Some(item) = items.last_mut() {
                 find_in(item, Step::Index(at), rest, create, how, out);
             }
@@ -820,28 +830,37 @@ fn is_scalar(v: &Value) -> bool {
 /// Applies replacements in order.
 pub fn apply(resources: &mut [Resource], replacements: &[Replacement]) -> Result<(), String> {
     for rep in replacements {
-        let (value, text) = source_value(resources, &rep.source)?;
+        let mut source = source_value(resources, &rep.source)?;
         for t in &rep.targets {
-            apply_target(resources, &value, text.as_deref(), t)?;
+            apply_target(resources, &mut source, t)?;
         }
     }
     Ok(())
 }
 
-/// The value at the source's field, and the text its file wrote for it
-/// when kiln knows it (see [`crate::resource::written_text`]): kyaml copies
-/// the node, text and all.
-fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<String>), String> {
-    let mut found: Option<&Resource> = None;
-    for r in resources {
+/// What a replacement writes: the value at the source's field, and the
+/// text its file wrote for it when kiln knows it (see
+/// [`crate::resource::written_text`]): kyaml copies the node, text and all.
+struct SourceNode {
+    value: Value,
+    text: Option<String>,
+    /// The object (its index) and the place of the source's node, unless a
+    /// delimiter made a copy of it: kustomize holds that node itself, so a
+    /// target that writes there changes what the later targets get.
+    at: Option<(usize, Vec<Step>)>,
+}
+
+fn source_value(resources: &[Resource], s: &Source) -> Result<SourceNode, String> {
+    let mut found: Option<(usize, &Resource)> = None;
+    for (i, r) in resources.iter().enumerate() {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
                 return Err(format!("multiple matches for selector {}", source_string(s)));
             }
-            found = Some(r);
+            found = Some((i, r));
         }
     }
-    let Some(r) = found else {
+    let Some((index, r)) = found else {
         return Err(format!("nothing selected by {}", source_string(s)));
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
@@ -861,6 +880,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
             "error looking up replacement source: array index {i} cannot be negative"
         ));
     }
+    let at = hits.paths.first().cloned().unwrap_or_default();
     let v = match hits.slots.into_iter().next() {
         Some((v, _)) if !is_empty(v) => v.clone(),
         _ => {
@@ -873,7 +893,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     let written =
         plain_path(fp).and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
     if s.options.delimiter.is_empty() {
-        return Ok((v, written));
+        return Ok(SourceNode { value: v, text: written, at: Some((index, at)) });
     }
     if !is_scalar(&v) {
         return Err("delimiter option can only be used with scalar nodes".into());
@@ -891,7 +911,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
         Value::String(_) => Value::String(parts[i].to_string()),
         _ => resolve_plain(parts[i]),
     };
-    Ok((value, Some(parts[i].to_string())))
+    Ok(SourceNode { value, text: Some(parts[i].to_string()), at: None })
 }
 
 /// The steps of a field path made of map keys only (`metadata.annotations.a`).
@@ -916,8 +936,7 @@ fn is_empty(v: &Value) -> bool {
 
 fn apply_target(
     resources: &mut [Resource],
-    value: &Value,
-    text: Option<&str>,
+    source: &mut SourceNode,
     t: &Target,
 ) -> Result<(), String> {
     let Some(select) = &t.select else {
@@ -925,7 +944,7 @@ fn apply_target(
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
     let paths: &[String] = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
-    for r in resources.iter_mut() {
+    for (index, r) in resources.iter_mut().enumerate() {
         if !labels_match(r, select)? {
             continue;
         }
@@ -954,7 +973,12 @@ fn apply_target(
             continue;
         }
         for fp in paths {
-            write_path(r, fp, value, text, &t.options)?;
+            let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
+            let at = source.at.as_ref().filter(|(i, at)| *i == index && written.contains(at));
+            if let Some((_, at)) = at {
+                source.value = crate::resource::value_at(&r.value, at).cloned().unwrap_or_default();
+                source.text = crate::resource::written_text(&source.value, at, &r.scalar_texts);
+            }
         }
     }
     Ok(())
@@ -1011,14 +1035,14 @@ fn join_at(current: &str, text: &str, o: &FieldOptions) -> String {
 }
 
 /// Writes `value` (written as `source_text` in its file, when kiln knows)
-/// at the field `fp` of `r`.
+/// at the field `fp` of `r`; returns the places written.
 fn write_path(
     r: &mut Resource,
     fp: &str,
     value: &Value,
     source_text: Option<&str>,
     o: &FieldOptions,
-) -> Result<(), String> {
+) -> Result<Vec<Vec<Step>>, String> {
     // A node the target has takes the source node's text; a created one
     // is a copy of the source node, read back from JSON.
     let text_of = |v: &Value, fresh: bool| match source_text {
@@ -1043,7 +1067,7 @@ fn write_path(
     // field without a tag (see [`resolve_untagged`]).
     let empty = source_text.map_or(value.is_null() || value.as_str() == Some(""), str::is_empty);
     let styles = if empty { r.styles() } else { None };
-    let in_flow = |at: &[Step]| styles.as_ref().is_some_and(|s| s.in_flow(at));
+    let in_flow = |at: &[Step]| r.from_json || styles.as_ref().is_some_and(|s| s.in_flow(at));
     let mut hits = Hits { styles: item_styles(r, &segs), ..Hits::default() };
     let create = if o.create { Some(value) } else { None };
     find(&mut r.value, &segs, create, Match::Regex, &mut hits);
@@ -1089,14 +1113,15 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
-    let mut made_texts = Vec::new();
     let hits_made_key = hits.made_key;
-    let mut made_untagged = Vec::new();
+    let mut made_texts = std::mem::take(&mut hits.made_keys);
+    let mut made_untagged: Vec<Vec<Step>> = made_texts.iter().map(|(at, _)| at.clone()).collect();
     // kustomize stamps its own annotations on every object before the
     // replacements run, and kyaml writes the whole annotation map back as
     // string nodes when it does: an annotation's value is a `!!str` there,
     // whatever the file wrote (a number, a bool, a null), and takes any text.
     let annotation = segs.len() == 3 && segs[0] == "metadata" && segs[1] == "annotations";
+    let written = hits.paths.clone();
     for ((slot, was_null), at) in hits.slots.into_iter().zip(hits.paths) {
         let fp = &mistyped_path(fp, &segs, &at);
         // A created leaf is a null the object did not have.
@@ -1266,7 +1291,7 @@ fn write_path(
         }
     }
     r.untagged.extend(made_untagged);
-    Ok(())
+    Ok(written)
 }
 
 /// The paths of the scalars `before` had that hold other data in `after`.
