@@ -285,9 +285,15 @@ pub fn resolve(
         if matches!(v, Value::Float(f) if f.is_nan()) {
             return Err(not_found());
         }
-        let text = replacements::plain_path(&b.var.field_path)
-            .and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
-        if let Some(text) = text {
+        let path = replacements::plain_path(&b.var.field_path);
+        let texts = &r.scalar_texts;
+        let text = path.as_ref().and_then(|path| crate::resource::written_text(&v, path, texts));
+        if v.is_null() {
+            // A null node's text, as written (`~`, `null`, nothing), is
+            // what `GetFieldValue` gives for it: a string.
+            let text = path.as_ref().and_then(|path| crate::resource::scalar_text(&v, path, texts));
+            v = text.map_or(v, Value::String);
+        } else if let Some(text) = text {
             use crate::gotmpl::strconv::{atoi, parse_float};
             v = match v {
                 // yaml.v3 gives a timestamp read into an interface as its
