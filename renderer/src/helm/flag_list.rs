@@ -24,7 +24,7 @@ pub fn items(flag: &str, values: &[String]) -> Result<Vec<String>, super::Error>
 }
 
 /// Go's `csv.ErrBareQuote`.
-const BARE_QUOTE: &str = "bare \" in non-quoted field";
+const BARE_QUOTE: &str = "bare \" in non-quoted-field";
 /// Go's `csv.ErrQuote`.
 const QUOTE: &str = "extraneous or missing \" in quoted-field";
 
@@ -110,9 +110,11 @@ pub fn split(value: &str) -> Result<Vec<String>, String> {
                 // A quoted field goes on over the end of its line.
                 field.push_str(&rest);
                 column += rest.len();
+                // An empty last line (a lone "\r" dropped) leaves the
+                // position where it was.
                 match lines.next() {
-                    Some((n, next)) => (line_no, rest, column) = (n, next, 1),
-                    None => rest.clear(),
+                    Some((n, next)) if !next.is_empty() => (line_no, rest, column) = (n, next, 1),
+                    _ => rest.clear(),
                 }
             } else {
                 return Err(error(line_no, column, QUOTE));
@@ -153,10 +155,14 @@ mod tests {
         }
         let bad: &[(&str, &str)] = &[
             ("\n", "EOF"),
-            ("a\"b", "parse error on line 1, column 2: bare \" in non-quoted field"),
-            ("x,a\"b", "parse error on line 1, column 4: bare \" in non-quoted field"),
+            ("a\"b", "parse error on line 1, column 2: bare \" in non-quoted-field"),
+            ("x,a\"b", "parse error on line 1, column 4: bare \" in non-quoted-field"),
             ("\"a\"b", "parse error on line 1, column 3: extraneous or missing \" in quoted-field"),
             ("\"ab", "parse error on line 1, column 4: extraneous or missing \" in quoted-field"),
+            (
+                "\"\r\n\r",
+                "parse error on line 1, column 3: extraneous or missing \" in quoted-field",
+            ),
             (
                 "\"a\nb\"c",
                 "record on line 1; parse error on line 2, column 2: extraneous or missing \" in quoted-field",

@@ -650,7 +650,10 @@ impl Fields<'_> {
                 self.err(trouble_configuring("PatchTransformer", &config, &message))
             }
         };
-        match (&p.path, &p.patch) {
+        // The `patches` transformer trims the inline text before it checks
+        // it (a path then wins over blank text); patchesJson6902 does not.
+        let patch = p.patch.as_deref().filter(|s| json6902_only || !s.trim().is_empty());
+        match (&p.path, patch) {
             (None, None) => Err(refuse("must specify one of patch and path in")),
             (Some(_), Some(_)) => Err(refuse("patch and path can't be set at the same time")),
             _ => Ok(p),

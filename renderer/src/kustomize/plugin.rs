@@ -330,10 +330,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
     };
     if kind == "PatchTransformer" {
         // kustomize checks these as it configures the plugin, showing the
-        // config it was given.
-        let set =
-            |key: &str| m.get(key).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
-        let problem = match (set("patch"), set("path")) {
+        // config it was given; it trims the patch's text first, not the path.
+        let text = |key: &str| m.get(key).and_then(Value::as_str).unwrap_or("");
+        let problem = match (!text("patch").trim().is_empty(), !text("path").is_empty()) {
             (false, false) => Some("must specify one of patch and path in"),
             (true, true) => Some("patch and path can't be set at the same time"),
             _ => None,

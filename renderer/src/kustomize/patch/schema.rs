@@ -43,7 +43,14 @@ const TYPES: &[(&str, Fields)] = &[
         &[
             ("metadata", Object("ObjectMeta")),
             ("spec", Object("PodSpec")),
-            ("status", Object("Conditions")),
+            ("status", Object("PodStatus")),
+        ],
+    ),
+    (
+        "PodStatus",
+        &[
+            ("conditions", MergeList { keys: &["type"], elem: None }),
+            ("podIPs", MergeList { keys: &["ip"], elem: None }),
         ],
     ),
     ("PodTemplate", &[("metadata", Object("ObjectMeta")), ("template", Object("PodTemplateSpec"))]),
@@ -127,6 +134,9 @@ const TYPES: &[(&str, Fields)] = &[
         ],
     ),
     ("NodeSpec", &[("podCIDRs", MergeList { keys: &[], elem: None })]),
+    ("APIService", &[("metadata", Object("ObjectMeta")), ("status", Object("Conditions"))]),
+    ("CSINode", &[("metadata", Object("ObjectMeta")), ("spec", Object("CSINodeSpec"))]),
+    ("CSINodeSpec", &[("drivers", MergeList { keys: &["name"], elem: None })]),
     (
         "PodDisruptionBudget",
         &[("metadata", Object("ObjectMeta")), ("status", Object("Conditions"))],
@@ -160,6 +170,8 @@ const ROOTS: &[(&str, &str, &str)] = &[
     ("policy", "PodDisruptionBudget", "PodDisruptionBudget"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "WebhookConfiguration"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "WebhookConfiguration"),
+    ("apiregistration.k8s.io", "APIService", "APIService"),
+    ("storage.k8s.io", "CSINode", "CSINode"),
 ];
 
 /// The definitions of the Kubernetes 1.21 schema, other than the kinds'
@@ -169,6 +181,7 @@ const DEFINITIONS: &[(&str, &[&str])] = &[
     ("ObjectMeta", &["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]),
     ("PodTemplateSpec", &["io.k8s.api.core.v1.PodTemplateSpec"]),
     ("PodSpec", &["io.k8s.api.core.v1.PodSpec"]),
+    ("PodStatus", &["io.k8s.api.core.v1.PodStatus"]),
     ("Container", &["io.k8s.api.core.v1.Container", "io.k8s.api.core.v1.EphemeralContainer"]),
     (
         "WorkloadSpec",
@@ -190,12 +203,13 @@ const DEFINITIONS: &[(&str, &[&str])] = &[
             "io.k8s.api.apps.v1.StatefulSetStatus",
             "io.k8s.api.batch.v1.JobStatus",
             "io.k8s.api.core.v1.ReplicationControllerStatus",
-            "io.k8s.api.core.v1.PodStatus",
             "io.k8s.api.core.v1.ServiceStatus",
             "io.k8s.api.core.v1.PersistentVolumeClaimStatus",
             "io.k8s.api.core.v1.NamespaceStatus",
             "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
             "io.k8s.api.policy.v1beta1.PodDisruptionBudgetStatus",
+            "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus",
+            "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1beta1.APIServiceStatus",
         ],
     ),
     ("CronJobSpec", &["io.k8s.api.batch.v1.CronJobSpec", "io.k8s.api.batch.v1beta1.CronJobSpec"]),
@@ -206,6 +220,10 @@ const DEFINITIONS: &[(&str, &[&str])] = &[
     ("ServiceSpec", &["io.k8s.api.core.v1.ServiceSpec"]),
     ("NodeSpec", &["io.k8s.api.core.v1.NodeSpec"]),
     ("NodeStatus", &["io.k8s.api.core.v1.NodeStatus"]),
+    (
+        "CSINodeSpec",
+        &["io.k8s.api.storage.v1.CSINodeSpec", "io.k8s.api.storage.v1beta1.CSINodeSpec"],
+    ),
 ];
 
 /// The name of a kind's definition in the Kubernetes 1.21 schema.

@@ -14,7 +14,7 @@ use crate::kustomize::build::go_quote;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::{Error, build_annotations};
-use crate::resource::{Gvk, ResId, Resource, SchemaScopes, Step};
+use crate::resource::{Gvk, ResId, Resource, SchemaScopes, Step, scalar_text, written_text};
 use crate::value::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -376,11 +376,10 @@ pub fn apply(
                 // timestamp as its text (`0x1F`, `2001-12-14` as written); an
                 // unchanged one stays as written.
                 let written = match slot {
-                    Value::String(_) => crate::resource::written_text(slot, &at, &res.scalar_texts),
-                    Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => Some(
-                        crate::resource::scalar_text(slot, &at, &res.scalar_texts)
-                            .unwrap_or_default(),
-                    ),
+                    Value::String(_) => written_text(slot, &at, &res.scalar_texts),
+                    Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
+                        Some(scalar_text(slot, &at, &res.scalar_texts).unwrap_or_default())
+                    }
                     _ => None,
                 };
                 let outcome = match slot {
@@ -397,7 +396,21 @@ pub fn apply(
                         unreadable = Some((at, NO_NAME));
                         continue;
                     }
-                    Value::Map(_) => set_mapping(slot, &visible, &entry.target, &referrer),
+                    Value::Map(m) => {
+                        // Its name is read as its text too.
+                        let name_at = [&at[..], &[Step::Key("name".into())]].concat();
+                        let name = m.get("name").and_then(|v| match v {
+                            Value::String(s) => {
+                                let text = written_text(v, &name_at, &res.scalar_texts);
+                                Some(text.unwrap_or_else(|| s.clone()))
+                            }
+                            _ => scalar_text(v, &name_at, &res.scalar_texts),
+                        });
+                        match name {
+                            Some(name) => set_mapping(m, &name, &visible, &entry.target, &referrer),
+                            None => Ok(None),
+                        }
+                    }
                     Value::Seq(_) => {
                         unreadable = Some((at, NESTED_LIST));
                         continue;
@@ -525,18 +538,16 @@ fn set_scalar(
 /// Points the `name` (and `namespace`) of the map in `slot` at the object
 /// they mean; returns that object's place, if one was chosen.
 fn set_mapping(
-    slot: &mut Value,
+    m: &mut crate::value::Map,
+    old: &str,
     visible: &Visible<'_>,
     target: &TargetSel,
     referrer: &Referrer<'_>,
 ) -> Result<Option<usize>, Ambiguous> {
-    let Value::Map(m) = slot else { return Ok(None) };
-    let Some(Value::String(old)) = m.get("name") else { return Ok(None) };
-    let old = old.clone();
     // A namespace in the map narrows the candidates: to those first seen in
     // it if there are any such objects, else to those now in it.
     let narrowed: Vec<&Info> = match m.get("namespace") {
-        None => visible.named(&old),
+        None => visible.named(old),
         Some(ns) => {
             let ns = ns.as_str().unwrap_or("");
             let all = visible.all();
@@ -549,11 +560,14 @@ fn set_mapping(
             }
         }
     };
-    let Some(t) = select(&old, &narrowed, target, referrer, true)? else { return Ok(None) };
+    let Some(t) = select(old, &narrowed, target, referrer, true)? else { return Ok(None) };
     if t.name == old && t.namespace.is_empty() {
         return Ok(Some(t.index));
     }
-    m.insert("name".into(), Value::String(t.name.clone()));
+    // An unchanged name keeps its node (a number or timestamp as written).
+    if t.name != old {
+        m.insert("name".into(), Value::String(t.name.clone()));
+    }
     if !t.namespace.is_empty() {
         m.insert("namespace".into(), Value::String(t.namespace.clone()));
     }

@@ -507,7 +507,16 @@ fn find<'v>(
             }
             return;
         };
-        let Value::Seq(items) = v else { return };
+        let items = match v {
+            Value::Seq(items) => items,
+            Value::Null => return,
+            // kyaml's element matcher refuses a map or another scalar.
+            other => {
+                let refusal = Refusal::wrong_kind("Sequence", out, other);
+                out.error.get_or_insert(refusal);
+                return;
+            }
+        };
         let pattern = match how {
             Match::Exact => None,
             Match::Regex => match crate::gotmpl::sprig::regex::compile(want) {
@@ -645,7 +654,7 @@ fn find<'v>(
                 // kyaml's lookup of a source reads a number as a list
                 // index and refuses a negative one.
                 out.negative.get_or_insert(i);
-            } else if how == Match::Regex && seg != "-" && seg.parse::<i64>().is_err() {
+            } else if how == Match::Regex && seg.parse::<i64>().is_err() {
                 // A field name where a target's path is at a list: kyaml
                 // looks for a field in a map and dumps the list it found.
                 let refusal = Refusal::wrong_kind("Mapping", out, &Value::Seq(items.clone()));

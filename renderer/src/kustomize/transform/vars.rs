@@ -271,19 +271,41 @@ pub fn resolve(
                 b.var.go_string()
             ));
         };
-        let Some(mut v) = field_value(&r.value, &b.var.field_path) else {
-            return Err(format!(
+        let not_found = || {
+            format!(
                 "field specified in var '{}' not found in corresponding resource",
                 b.var.go_string()
-            ));
+            )
         };
-        // yaml.v3 gives a timestamp read into an interface as its text
-        // (`2020-01-01`); numbers lose theirs.
-        if let Some(text) = replacements::plain_path(&b.var.field_path)
-            .filter(|_| matches!(v, Value::String(_)))
-            .and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts))
-        {
-            v = Value::String(text);
+        let Some(mut v) = field_value(&r.value, &b.var.field_path) else {
+            return Err(not_found());
+        };
+        // A NaN is only ever written `.nan` (any case), which Go's
+        // `ParseFloat` refuses; no text reads back equal to it.
+        if matches!(v, Value::Float(f) if f.is_nan()) {
+            return Err(not_found());
+        }
+        let path = replacements::plain_path(&b.var.field_path);
+        let texts = &r.scalar_texts;
+        let text = path.as_ref().and_then(|path| crate::resource::written_text(&v, path, texts));
+        if v.is_null() {
+            // A null node's text, as written (`~`, `null`, nothing), is
+            // what `GetFieldValue` gives for it: a string.
+            let text = path.as_ref().and_then(|path| crate::resource::scalar_text(&v, path, texts));
+            v = text.map_or(v, Value::String);
+        } else if let Some(text) = text {
+            use crate::gotmpl::strconv::{atoi, parse_float};
+            v = match v {
+                // yaml.v3 gives a timestamp read into an interface as its
+                // text (`2020-01-01`).
+                Value::String(_) => Value::String(text),
+                // kyaml's `GetFieldValue` reads an int node's text with Go's
+                // `strconv.Atoi` (0777 is 777; 0x1F, 0o17, 1_000 fail) and a
+                // float's with `ParseFloat` (.inf fails).
+                Value::Int(_) | Value::Uint(_) => Value::Int(atoi(&text).map_err(|_| not_found())?),
+                Value::Float(_) if parse_float(&text).is_none() => return Err(not_found()),
+                v => v,
+            };
         }
         // kustomize substitutes only scalars: a reference to a var whose
         // field holds a map or a list stays as written.
