@@ -867,9 +867,17 @@ fn merge_keyed(
     // kyaml's `ElementValuesList`: an element that is no map (a null in
     // the target, any scalar in the patch) has "" for every key, so it walks
     // the tuple that deletes every keyed element left in the target.
+    // A key whose value is null (`~`, `null`) counts as missing there, as
+    // kyaml's `IsNilOrEmpty` reads it, while the matchers still compare the
+    // node's text: such an element matches no tuple and is dropped.
     for e in patch.iter().chain(dest.iter()) {
-        let t: Vec<String> =
-            keys.iter().map(|k| field_text(e, k, tx).unwrap_or_default()).collect();
+        let t: Vec<String> = keys
+            .iter()
+            .map(|k| match e.0.as_map().and_then(|m| m.get(k)) {
+                Some(Value::Null) => String::new(),
+                _ => field_text(e, k, tx).unwrap_or_default(),
+            })
+            .collect();
         if !tuples.contains(&t) {
             tuples.push(t);
         }
