@@ -2508,8 +2508,11 @@ impl Builder<'_> {
                     .into_iter()
                     .flatten()
                     .collect();
-                let written_texts =
-                    patch::strategic_merge::Written { target: &r.scalar_texts, patch: texts };
+                let written_texts = patch::strategic_merge::Written {
+                    target: &r.scalar_texts,
+                    patch: texts,
+                    quoted: &r.quoted,
+                };
                 let merged = if p.legacy_strategic_merge {
                     patch::strategic_merge::apply_with(
                         &r.value,

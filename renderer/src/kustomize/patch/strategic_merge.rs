@@ -166,6 +166,9 @@ pub struct Written<'t> {
     pub target: &'t [(Vec<Step>, String)],
     /// The patch's texts, by path in the patch.
     pub patch: &'t [(Vec<Step>, String)],
+    /// Where the target's file wrote strings in quotes or as blocks
+    /// ([`crate::resource::Resource::quoted`]).
+    pub quoted: &'t [Vec<Step>],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +183,7 @@ enum Side {
 struct Texts<'t> {
     target: HashMap<(&'t [Step], &'t Step), &'t str>,
     patch: HashMap<(&'t [Step], &'t Step), &'t str>,
+    quoted: std::collections::HashSet<&'t [Step]>,
 }
 
 impl<'t> Texts<'t> {
@@ -194,14 +198,32 @@ impl<'t> Texts<'t> {
                 })
                 .collect()
         };
-        Texts { target: table(written.target), patch: table(written.patch) }
+        Texts {
+            target: table(written.target),
+            patch: table(written.patch),
+            quoted: written.quoted.iter().map(Vec::as_slice).collect(),
+        }
     }
 
     /// Where a walk of one side starts: nowhere when that side wrote no
     /// text worth following.
     fn root(&self, side: Side) -> At {
         let table = if side == Side::Target { &self.target } else { &self.patch };
-        if table.is_empty() { At::Unknown } else { At::In(side, Vec::new()) }
+        let quotes = side == Side::Target && !self.quoted.is_empty();
+        if table.is_empty() && !quotes { At::Unknown } else { At::In(side, Vec::new()) }
+    }
+
+    /// Whether the target's scalar `dest`, found at `at`, was written in
+    /// quotes: known for a node of the target; for a node the walk cannot
+    /// place, a string that plain YAML would read as something else, where
+    /// the target wrote quotes at all.
+    fn quoted(&self, dest: &Value, at: &At) -> bool {
+        let Value::String(d) = dest else { return false };
+        match at {
+            At::In(Side::Target, path) => self.quoted.contains(path.as_slice()),
+            At::In(Side::Patch, _) => false,
+            At::Unknown => !self.quoted.is_empty() && !matches!(resolve_plain(d), Value::String(_)),
+        }
     }
 
     /// The text of the scalar `v` at `at` (its field `field` when given),
@@ -351,9 +373,11 @@ fn merge(
             Some(Value::Null) => None,
             // kyaml gives the patch's scalar the target's quoting: a plain
             // number or boolean patched over a quoted string becomes a
-            // string. A string that plain YAML would read as something else
-            // was certainly quoted; kiln cannot tell for other strings.
-            Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))) if matches!(&dest, Some(Value::String(d)) if !matches!(resolve_plain(d), Value::String(_))) => {
+            // string. A string written plain with a tag (`!!str 10`) has no
+            // quotes to give (recorded from `kubectl kustomize`: case 4472).
+            Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)))
+                if dest.as_ref().is_some_and(|d| tx.quoted(d, &at.dest)) =>
+            {
                 Merged::new(Value::String(scalar_text(p)))
             }
             Some(p) => Merged::new(p.clone()),
@@ -868,9 +892,17 @@ fn merge_keyed(
     // kyaml's `ElementValuesList`: an element that is no map (a null in
     // the target, any scalar in the patch) has "" for every key, so it walks
     // the tuple that deletes every keyed element left in the target.
+    // A key whose value is null (`~`, `null`) counts as missing there, as
+    // kyaml's `IsNilOrEmpty` reads it, while the matchers still compare the
+    // node's text: such an element matches no tuple and is dropped.
     for e in patch.iter().chain(dest.iter()) {
-        let t: Vec<String> =
-            keys.iter().map(|k| field_text(e, k, tx).unwrap_or_default()).collect();
+        let t: Vec<String> = keys
+            .iter()
+            .map(|k| match e.0.as_map().and_then(|m| m.get(k)) {
+                Some(Value::Null) => String::new(),
+                _ => field_text(e, k, tx).unwrap_or_default(),
+            })
+            .collect();
         if !tuples.contains(&t) {
             tuples.push(t);
         }
