@@ -820,28 +820,52 @@ fn is_scalar(v: &Value) -> bool {
 /// Applies replacements in order.
 pub fn apply(resources: &mut [Resource], replacements: &[Replacement]) -> Result<(), String> {
     for rep in replacements {
-        let (value, text) = source_value(resources, &rep.source)?;
+        let mut got = source_value(resources, &rep.source)?;
         for t in &rep.targets {
-            apply_target(resources, &value, text.as_deref(), t)?;
+            apply_target(resources, &mut got, t)?;
         }
     }
     Ok(())
 }
 
+/// What a replacement copies into its targets.
+struct Got {
+    value: Value,
+    /// The text the source's file wrote for the value, when kiln knows it.
+    text: Option<String>,
+    /// The index of the source's object and the path of its node when the
+    /// targets get that very node (a scalar not split).
+    node: Option<(usize, Vec<Step>)>,
+}
+
+impl Got {
+    /// kustomize reads the source's node once and hands that very node to
+    /// each target field: one that rewrote its text (the source's own
+    /// field, with a delimiter) changes what the later ones get.
+    fn reread(&mut self, index: usize, r: &Resource) {
+        let Some((_, at)) = self.node.as_ref().filter(|(i, _)| *i == index) else { return };
+        let now = crate::resource::value_at(&r.value, at).filter(|now| **now != self.value);
+        if let Some(now) = now.filter(|now| is_scalar(now)) {
+            self.text = crate::resource::written_text(now, at, &r.scalar_texts);
+            self.value = now.clone();
+        }
+    }
+}
+
 /// The value at the source's field, and the text its file wrote for it
 /// when kiln knows it (see [`crate::resource::written_text`]): kyaml copies
 /// the node, text and all.
-fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<String>), String> {
-    let mut found: Option<&Resource> = None;
-    for r in resources {
+fn source_value(resources: &[Resource], s: &Source) -> Result<Got, String> {
+    let mut found: Option<(usize, &Resource)> = None;
+    for (i, r) in resources.iter().enumerate() {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
             if found.is_some() {
                 return Err(format!("multiple matches for selector {}", source_string(s)));
             }
-            found = Some(r);
+            found = Some((i, r));
         }
     }
-    let Some(r) = found else {
+    let Some((index, r)) = found else {
         return Err(format!("nothing selected by {}", source_string(s)));
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
@@ -861,6 +885,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
             "error looking up replacement source: array index {i} cannot be negative"
         ));
     }
+    let at = hits.paths.first().cloned().unwrap_or_default();
     let v = match hits.slots.into_iter().next() {
         Some((v, _)) if !is_empty(v) => v.clone(),
         _ => {
@@ -873,7 +898,8 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
     let written =
         plain_path(fp).and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
     if s.options.delimiter.is_empty() {
-        return Ok((v, written));
+        let node = is_scalar(&v).then_some((index, at));
+        return Ok(Got { value: v, text: written, node });
     }
     if !is_scalar(&v) {
         return Err("delimiter option can only be used with scalar nodes".into());
@@ -891,7 +917,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<(Value, Option<Str
         Value::String(_) => Value::String(parts[i].to_string()),
         _ => resolve_plain(parts[i]),
     };
-    Ok((value, Some(parts[i].to_string())))
+    Ok(Got { value, text: Some(parts[i].to_string()), node: None })
 }
 
 /// The steps of a field path made of map keys only (`metadata.annotations.a`).
@@ -914,18 +940,13 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn apply_target(
-    resources: &mut [Resource],
-    value: &Value,
-    text: Option<&str>,
-    t: &Target,
-) -> Result<(), String> {
+fn apply_target(resources: &mut [Resource], got: &mut Got, t: &Target) -> Result<(), String> {
     let Some(select) = &t.select else {
         return Err("target must specify resources to select".into());
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
     let paths: &[String] = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
-    for r in resources.iter_mut() {
+    for (index, r) in resources.iter_mut().enumerate() {
         if !labels_match(r, select)? {
             continue;
         }
@@ -954,7 +975,8 @@ fn apply_target(
             continue;
         }
         for fp in paths {
-            write_path(r, fp, value, text, &t.options)?;
+            write_path(r, fp, &got.value, got.text.as_deref(), &t.options)?;
+            got.reread(index, r);
         }
     }
     Ok(())
@@ -1150,13 +1172,19 @@ fn write_path(
             if !is_scalar(slot) {
                 return Err("delimiter option can only be used with scalar nodes".into());
             }
-            v = Value::String(join_at(&scalar_text(slot), &text_of(&v, fresh), o));
+            // The target's node is split as its text reads (`1e3`, `0x1F`
+            // as written or as an earlier replacement left it).
+            let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
+                .unwrap_or_else(|| scalar_text(slot));
+            v = Value::String(join_at(&current, &text_of(&v, fresh), o));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
             // kustomize copies only the text into a scalar target, keeping
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
-            let text = if o.delimiter.is_empty() { text_of(&v, fresh) } else { scalar_text(&v) };
+            // A created node is untagged and holds the source node's text
+            // (`1e3` stays `1e3` for a later delimiter to split).
+            let text = if o.delimiter.is_empty() { text_of(&v, false) } else { scalar_text(&v) };
             // An untagged node keeps the text it was given (`~`, `0x1F`),
             // which a later step reads (vars take it as a string).
             if untagged || fresh {
