@@ -1173,8 +1173,10 @@ fn write_path(
                 return Err("delimiter option can only be used with scalar nodes".into());
             }
             // The target's node is split as its text reads (`1e3`, `0x1F`
-            // as written or as an earlier replacement left it).
+            // as written or as an earlier replacement left it; a leaf just
+            // created is empty).
             let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
+                .filter(|_| !slot.is_null())
                 .unwrap_or_else(|| scalar_text(slot));
             v = Value::String(join_at(&current, &text_of(&v, fresh), o));
         }
