@@ -1184,13 +1184,21 @@ fn write_path(
             if !is_scalar(slot) {
                 return Err("delimiter option can only be used with scalar nodes".into());
             }
-            v = Value::String(join_at(&scalar_text(slot), &text_of(&v, fresh), o));
+            // The target's node is split as its text reads (`1e3`, `0x1F`
+            // as written or as an earlier replacement left it; a leaf just
+            // created is empty).
+            let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
+                .filter(|_| !slot.is_null())
+                .unwrap_or_else(|| scalar_text(slot));
+            v = Value::String(join_at(&current, &text_of(&v, fresh), o));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
             // kustomize copies only the text into a scalar target, keeping
             // its tag; yaml.v3 later fails to read text that the tag does not
             // allow (an int or bool node given a word, a float node a bool).
-            let text = if o.delimiter.is_empty() { text_of(&v, fresh) } else { scalar_text(&v) };
+            // A created node is untagged and holds the source node's text
+            // (`1e3` stays `1e3` for a later delimiter to split).
+            let text = if o.delimiter.is_empty() { text_of(&v, false) } else { scalar_text(&v) };
             // An untagged node keeps the text it was given (`~`, `0x1F`),
             // which a later step reads (vars take it as a string).
             if untagged || fresh {
