@@ -2442,13 +2442,13 @@ impl Builder<'_> {
         )))
     }
 
-    /// yaml.v2's reading of a `?` in a plain scalar of a flow collection
-    /// (libyaml 0.1's scanner): a `?` ends the scalar there, and scans as a
-    /// key indicator even without a blank after it. One that opens the
+    /// libyaml's reading of a `?` in a plain scalar of a flow collection
+    /// (yaml.v2's and yaml.v3's scanners alike): a `?` ends the scalar
+    /// there, and scans as a key indicator even without a blank after it. One that opens the
     /// scalar (`[?b]`) introduces a key (`{b: null}`): read it with the
     /// blank YAML 1.2 wants. One inside it (`{u: a?b}`) follows a complete
     /// node, where the collection wants its next entry.
-    fn v2_question_in_flow_plain(&self, span: &Span) -> Option<Failure> {
+    fn question_in_flow_plain(&self, span: &Span) -> Option<Failure> {
         let text = self.source.text;
         let (start, end) =
             (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
@@ -2875,10 +2875,9 @@ impl Builder<'_> {
                 {
                     return Err(failure);
                 }
-                if self.yaml11
-                    && flow
+                if flow
                     && style == ScalarStyle::Plain
-                    && let Some(failure) = self.v2_question_in_flow_plain(&span)
+                    && let Some(failure) = self.question_in_flow_plain(&span)
                 {
                     return Err(failure);
                 }
