@@ -2296,13 +2296,10 @@ impl Builder<'_> {
     /// asks (`a: |4` then ` e`), where saphyr refuses the line: the scalar
     /// ends empty before it. A comment there is then only a comment; any
     /// other token stands inside the block collection the scalar is a value
-    /// of, which wants its next key or `-` there. `None` for a scalar that
-    /// is the document's root, and for yaml.v3, which names the line where
-    /// that collection opened (not known here).
+    /// of, which wants its next key or `-` there (yaml.v3 names the line
+    /// where that collection opened: [`Self::context_mark`] moves it there).
+    /// `None` for a scalar that is the document's root.
     fn short_block_scalar_line(&self, at: usize) -> Option<Failure> {
-        if !self.yaml11 {
-            return None;
-        }
         let text = self.source.text;
         let start = line_start(text, at);
         if text[at..].starts_with('#') {
@@ -3081,7 +3078,10 @@ impl Builder<'_> {
                         own_error = false;
                     }
                     let error_before = self.non_string_key.is_some();
-                    let (vev, vsp) = self.next(parser)?;
+                    // A value that ends before a token this mapping then
+                    // refuses (a short block scalar) fails as its entry.
+                    let (vev, vsp) =
+                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
                     let alias = matches!(vev, Event::Alias(_));
                     if !flow {
                         self.value_of_block_map_at = Some(span.start.col());
