@@ -507,7 +507,7 @@ pub fn stringify_meta_field(value: &mut Value, field: &str, texts: &[(Vec<Step>,
         if matches!(v, Value::Seq(_) | Value::Map(_)) {
             *v = Value::String(String::new());
         } else if let Some(text) =
-            scalar_text(v, &path, texts).or_else(|| timestamp_text(v, &path, texts))
+            scalar_text(v, &path, texts).or_else(|| decoded_text(v, &path, texts))
         {
             *v = Value::String(text);
         }
@@ -552,13 +552,26 @@ fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Op
         .then(|| text.clone())
 }
 
+/// The text a string the YAML reader decoded was written with at `path`:
+/// a plain timestamp (see [`timestamp_text`]) or a `!!binary` scalar (its
+/// base64 text, `aGk=` for `hi`). kyaml keeps that text in the node, and
+/// kustomize's vars, replacements and annotations read it; a name keeps
+/// only a timestamp's text (kubectl prints a `!!binary` name decoded).
+fn decoded_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+    timestamp_text(v, path, texts).or_else(|| {
+        let Value::String(s) = v else { return None };
+        let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
+        (s != text && crate::yaml::binary_string(text).as_ref() == Some(s)).then(|| text.clone())
+    })
+}
+
 /// The text the file wrote for the scalar `v` at `path` (from `texts`),
 /// if `v` still reads as that text: a number or bool written in another
 /// form (`1.50`, `0x1F`), or a plain timestamp the YAML reader turned into
 /// its RFC 3339 string. kyaml keeps that text in the node.
 pub fn written_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
     match v {
-        Value::String(_) => timestamp_text(v, path, texts),
+        Value::String(_) => decoded_text(v, path, texts),
         Value::Seq(_) | Value::Map(_) => None,
         _ => {
             let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;

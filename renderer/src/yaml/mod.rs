@@ -26,11 +26,11 @@ pub(crate) use emit::{
     Style, Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop,
     node_to_string_styled, v3_value_not_plain,
 };
-/// Whether a message is the complaint about a merge key's value (`<<: 5`).
-pub(crate) use parse::is_merge_problem;
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
     parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,
     parse_go_first_document_helm, parse_kustomize_documents, parse_kustomize_objects,
     parse_kustomize_stream,
 };
+/// Whether a message is the complaint about a merge key's value (`<<: 5`).
+pub(crate) use parse::{binary_string, is_merge_problem};

@@ -2899,9 +2899,11 @@ impl Builder<'_> {
                 {
                     s.push('\n');
                 }
-                // A plain timestamp reads as a string of another text.
-                let retold =
-                    matches!(&v, Value::String(s) if style == ScalarStyle::Plain && *s != text);
+                // A plain timestamp, and a `!!binary` scalar in any style,
+                // read as a string of another text.
+                let binary = tag.as_ref().is_some_and(|t| t.suffix == "binary");
+                let retold = matches!(&v, Value::String(s)
+                    if (style == ScalarStyle::Plain || binary) && *s != text);
                 if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }
@@ -3352,6 +3354,13 @@ impl Builder<'_> {
     }
 }
 
+/// The string yaml.v2 and yaml.v3 decode a `!!binary` scalar's text into
+/// (its base64 bytes as a Go string holds them); `None` for text that is
+/// not base64.
+pub(crate) fn binary_string(text: &str) -> Option<String> {
+    crate::gotmpl::sprig::encoding::base64_decode(text).map(|bytes| go_string(&bytes))
+}
+
 /// Whether `tag` is the non-specific tag `!`.
 pub(crate) fn is_non_specific(tag: &Tag) -> bool {
     tag.handle.is_empty() && tag.suffix == "!"
@@ -3378,8 +3387,8 @@ pub(crate) fn tagged_scalar(text: &str, tag: &Tag, yaml11: bool) -> Result<Value
     let bad = |what: &str| format!("cannot decode !!{rtag} `{text}` as a !!{what}");
     Ok(match tag.suffix.as_str() {
         "str" => Value::String(text.to_string()),
-        "binary" => match crate::gotmpl::sprig::encoding::base64_decode(text) {
-            Some(bytes) => Value::String(go_string(&bytes)),
+        "binary" => match binary_string(text) {
+            Some(s) => Value::String(s),
             None => return Err(BINARY_BASE64.to_string()),
         },
         // yaml.v2 decodes a timestamp into an interface as the text it
