@@ -2907,8 +2907,12 @@ impl Builder<'_> {
                 if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }
-                // A block scalar holds its style as quotes do.
-                let quotes = style != ScalarStyle::Plain;
+                // A block scalar holds its style as quotes do. A scalar with
+                // a tag other than `!` gives a node kyaml sets there no quotes:
+                // yaml.v3 marks its style tagged, so the new node is written
+                // with its own tag (recorded from `kubectl kustomize`: case 4506).
+                let tagged = tag.as_ref().is_some_and(|t| !is_non_specific(t));
+                let quotes = style != ScalarStyle::Plain && !tagged;
                 if quotes && self.in_key == 0 && self.scalar_texts.is_some() {
                     self.quoted.push(self.path.clone());
                 }

@@ -614,7 +614,16 @@ fn merge_seq(
             // `{$patch: delete}` drops the target's list altogether.
             Some((Directive::Delete, _)) => return Ok(None),
             Some((Directive::Replace, rest)) => (rest.clone(), rest),
-            Some((Directive::Merge, rest)) => (items(d, &at.dest), rest),
+            // kyaml elides the directive's elements from the patch's list in
+            // place; a list only the patch has (see `add`) is that same node
+            // and loses them too (recorded from `kubectl kustomize`: case 4507).
+            Some((Directive::Merge, rest)) => {
+                let merge = Some(Value::String("merge".into()));
+                let d = items(d, &at.dest)
+                    .into_iter()
+                    .filter(|(e, _)| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != merge.as_ref()));
+                (d.collect(), rest)
+            }
             None => (items(d, &at.dest), patch),
         },
     };
