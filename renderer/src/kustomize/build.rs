@@ -2807,14 +2807,6 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     let mut out = Vec::new();
     // Kept for the messages that show a node: the file's text, once.
     let mut file: Option<std::sync::Arc<str>> = None;
-    // kyaml's reader splits a file at every line after the first that
-    // starts with `---`; when there is no such line, it hands kustomize the
-    // items of a `List` or `ResourceList` as they are written. Any other
-    // list kustomize expands through JSON.
-    let text_lf = text.replace("\r\n", "\n");
-    let lines: Vec<&str> = text_lf.split('\n').collect();
-    let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
-    let one_piece = !inner.iter().any(|line| line.starts_with("---"));
     // The items of lists expanded through JSON, which kustomize puts after
     // the file's other documents.
     let mut expanded = Vec::new();
@@ -2846,7 +2838,12 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         ));
                     }
                     let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
-                    let from_json = !(one_piece && matches!(kind, Some("List" | "ResourceList")));
+                    // kyaml's reader splits a file at every line after the
+                    // first that starts with `---`; when there is none, it
+                    // hands kustomize the items of a `List` or `ResourceList`
+                    // as written. Any other list goes through JSON.
+                    let from_json =
+                        !(matches!(kind, Some("List" | "ResourceList")) && one_piece(text));
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
@@ -2885,6 +2882,16 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     }
     out.extend(expanded);
     Ok(out)
+}
+
+/// Whether kyaml's reader hands `text` on whole: no line after the first
+/// (the last, unterminated piece aside) starts with `---`. A `\r` before a
+/// line break does not change where a line starts, so the text is split as
+/// it is; only a file holding a `...List` asks.
+fn one_piece(text: &str) -> bool {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
+    !inner.iter().any(|line| line.starts_with("---"))
 }
 
 /// Splits `all`, things at paths of a `...List` document (`path` gives
