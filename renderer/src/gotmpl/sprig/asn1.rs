@@ -117,8 +117,10 @@ pub(super) enum Value<'a> {
     /// The whole element (header and content).
     Any(&'a [u8]),
     Struct(Vec<Value<'a>>),
-    /// A BIT STRING, or a SEQUENCE OF (its elements are not kept).
+    /// A BIT STRING (its bits are not kept).
     Other,
+    /// A SEQUENCE OF structures: its elements.
+    List(Vec<Value<'a>>),
     /// An optional field the DER does not hold.
     Absent,
 }
@@ -267,17 +269,17 @@ fn field<'a>(bytes: &'a [u8], start: usize, member: &Member) -> Result<(Value<'a
             }
             Value::Struct(values)
         }
-        Kind::SeqOf(structure) => {
-            sequence_of(inner, structure)?;
-            Value::Other
-        }
+        Kind::SeqOf(structure) => Value::List(sequence_of(inner, structure)?),
     };
     Ok((value, offset))
 }
 
 /// Go's `parseSequenceOf` for a slice of structs: every element's head is
 /// checked first, then each element is read.
-fn sequence_of(bytes: &[u8], structure: &'static Structure) -> Result<(), String> {
+fn sequence_of<'a>(
+    bytes: &'a [u8],
+    structure: &'static Structure,
+) -> Result<Vec<Value<'a>>, String> {
     let mut offset = 0;
     let mut count = 0;
     while offset < bytes.len() {
@@ -293,10 +295,13 @@ fn sequence_of(bytes: &[u8], structure: &'static Structure) -> Result<(), String
     }
     let element = plain(Kind::Struct(structure));
     let mut at = 0;
+    let mut elements = Vec::with_capacity(count);
     for _ in 0..count {
-        at = field(bytes, at, &element)?.1;
+        let (value, next) = field(bytes, at, &element)?;
+        elements.push(value);
+        at = next;
     }
-    Ok(())
+    Ok(elements)
 }
 
 /// Go's `parseTagAndLength`.

@@ -6,8 +6,6 @@
 use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, LineEnding};
 
 use super::encoding::base64_decode;
 use super::keys::{PrivKey, first_pem};
@@ -173,7 +171,7 @@ fn go_v(v: &Value) -> String {
 
 /// A fresh RSA 2048 key, as Sprig's certificate functions make, and its PKCS#1 PEM.
 fn new_key() -> Result<(PrivKey, String), String> {
-    rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048).map(|(k, pem)| (PrivKey::Rsa(Box::new(k)), pem))
+    rsa_key(aws_lc_rs::rsa::KeySize::Rsa2048)
 }
 
 /// A fresh RSA key of `size` and its PKCS#1 PEM.
@@ -181,16 +179,16 @@ fn new_key() -> Result<(PrivKey, String), String> {
 /// AWS-LC generates the key: its prime search takes a few milliseconds where
 /// the `rsa` crate's takes hundreds, and a chart that makes a CA and a
 /// certificate per render (bitnami's TLS secrets) spent most of its time
-/// there. The `rsa` crate then signs and encodes as before.
-fn rsa_key(size: aws_lc_rs::rsa::KeySize) -> Result<(rsa::RsaPrivateKey, String), String> {
+/// there. The key is then read back as Go reads a PKCS#8 key.
+fn rsa_key(size: aws_lc_rs::rsa::KeySize) -> Result<(PrivKey, String), String> {
     use aws_lc_rs::encoding::AsDer;
     let pair = aws_lc_rs::rsa::KeyPair::generate(size)
         .map_err(|_| "genPrivateKey: RSA key generation failed".to_string())?;
     let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
         .map_err(|_| "genPrivateKey: RSA key encoding failed".to_string())?;
-    let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).map_err(|e| e.to_string())?;
-    let pem = key.to_pkcs1_pem(LineEnding::LF).map_err(|e| e.to_string())?;
-    Ok((key, pem.to_string()))
+    let key = PrivKey::pkcs8(der.as_ref())?;
+    let pem = key.to_pem().ok_or("genPrivateKey: RSA key encoding failed")?;
+    Ok((key, pem))
 }
 
 /// A fresh ECDSA P-256 key as Sprig prints it: SEC1 (RFC 5915) DER under

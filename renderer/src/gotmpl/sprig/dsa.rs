@@ -94,7 +94,7 @@ pub(super) fn generate() -> DsaKey {
 }
 
 /// A DER INTEGER holding a non-negative number.
-fn integer(n: &BigUint) -> Vec<u8> {
+pub(super) fn integer(n: &BigUint) -> Vec<u8> {
     let mut bytes = n.to_bytes_be();
     if bytes.is_empty() {
         bytes.push(0);

@@ -5,18 +5,17 @@ use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1_SIGNING,
     EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair,
 };
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{EncodePublicKey, LineEnding};
-use rsa::signature::{SignatureEncoding, Signer};
+use num_bigint_dig::BigUint;
 
 use super::asn1::{self, Kind, Value, unmarshal};
 use super::certs::{oid, pem, seq, tlv};
 use super::encoding::base64_decode;
+use super::rsa_key::RsaKey;
 
 /// A private key of one of the kinds Go's x509 signs with, or a DSA key,
 /// which Sprig reads but Go cannot sign a certificate with.
 pub(super) enum PrivKey {
-    Rsa(Box<rsa::RsaPrivateKey>),
+    Rsa(Box<RsaKey>),
     Ecdsa(EcdsaKeyPair, Curve),
     /// A P-224 key, which Go signs with and AWS-LC's Rust API does not.
     P224(Box<p224::ecdsa::SigningKey>),
@@ -67,6 +66,7 @@ const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
 const P224: &[u64] = &[1, 3, 132, 0, 33];
 /// ecdsa-with-SHA256, which Go signs with for P-224 and P-256 keys.
 const ECDSA_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
+const ZERO_OR_NEGATIVE: &str = "x509: private key contains zero or negative value";
 const NOT_A_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
 
 impl PrivKey {
@@ -105,18 +105,40 @@ impl PrivKey {
         if matches!(key.member(0), Value::Int(v) if *v > 1) {
             return Err("x509: unsupported private key version".into());
         }
-        let positive = |v: &Value<'_>| match v {
-            Value::Big(b) => b.first().is_some_and(|f| f & 0x80 == 0) && b.iter().any(|x| *x != 0),
-            _ => false,
+        let number = |v: &Value<'_>| match v {
+            Value::Big(b)
+                if b.first().is_some_and(|f| f & 0x80 == 0) && b.iter().any(|x| *x != 0) =>
+            {
+                Some(BigUint::from_bytes_be(b))
+            }
+            _ => None,
         };
-        if ![1, 3, 4, 5].into_iter().all(|i| positive(key.member(i))) {
-            return Err("x509: private key contains zero or negative value".into());
+        let [n, d, p, q] = [1, 3, 4, 5].map(|i| number(key.member(i)));
+        let crt =
+            [6, 7, 8].map(|i| (key.member(i) != &Value::Absent).then(|| number(key.member(i))));
+        let (Some(n), Some(d), Some(p), Some(q)) = (n, d, p, q) else {
+            return Err(ZERO_OR_NEGATIVE.into());
+        };
+        if crt.iter().any(|v| matches!(v, Some(None))) {
+            return Err(ZERO_OR_NEGATIVE.into());
         }
-        // Go's crypto/rsa then validates the numbers with texts of its own
-        // ("modulus must be > 1", ...), which kiln does not reproduce.
-        rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(der)
-            .map(|k| PrivKey::Rsa(Box::new(k)))
-            .map_err(|e| format!("crypto/rsa: invalid private key: {e}"))
+        let mut primes = vec![p, q];
+        if let Value::List(others) = key.member(9) {
+            for other in others {
+                primes.push(
+                    number(other.member(0))
+                        .ok_or("x509: private key contains zero or negative prime")?,
+                );
+            }
+        }
+        let crt = match crt {
+            [Some(Some(dp)), Some(Some(dq)), Some(Some(qinv))] => Some([dp, dq, qinv]),
+            _ => None,
+        };
+        let Value::Int(e) = key.member(2) else {
+            return Err("x509: failed to parse private key".into());
+        };
+        RsaKey::new(n, *e, d, primes, crt).map(|k| PrivKey::Rsa(Box::new(k)))
     }
 
     /// Go's `x509.ParseECPrivateKey`.
@@ -134,7 +156,7 @@ impl PrivKey {
     }
 
     /// Go's `x509.ParsePKCS8PrivateKey` for the key kinds Sprig signs with.
-    fn pkcs8(der: &[u8]) -> Result<PrivKey, String> {
+    pub(super) fn pkcs8(der: &[u8]) -> Result<PrivKey, String> {
         let (info, _) = unmarshal(der, Kind::Struct(&asn1::PKCS8))
             .map_err(|e| other_structure(der, [SEC1, PKCS1]).unwrap_or(e))?;
         let (Value::Oid(algorithm), parameters, Value::Bytes(inner)) =
@@ -205,7 +227,7 @@ impl PrivKey {
     /// certificate is made with.
     pub(super) fn to_pem(&self) -> Option<String> {
         match self {
-            PrivKey::Rsa(k) => k.to_pkcs1_pem(LineEnding::LF).ok().map(|p| p.to_string()),
+            PrivKey::Rsa(k) => Some(pem("RSA PRIVATE KEY", &k.pkcs1_der())),
             PrivKey::Ecdsa(k, _) => {
                 let der: EcPrivateKeyRfc5915Der<'_> = k.private_key().as_der().ok()?;
                 Some(pem("EC PRIVATE KEY", der.as_ref()))
@@ -228,11 +250,7 @@ impl PrivKey {
     /// key fails as Go's `x509.CreateCertificate` fails on it.
     pub(super) fn spki(&self) -> Result<Vec<u8>, String> {
         match self {
-            PrivKey::Rsa(k) => k
-                .to_public_key()
-                .to_public_key_der()
-                .map(|d| d.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
+            PrivKey::Rsa(k) => Ok(k.spki()),
             PrivKey::Ecdsa(k, c) => Ok(seq(&[
                 seq(&[oid(EC_PUBLIC_KEY), oid(c.oid())]),
                 bit_string(k.public_key().as_ref()),
@@ -261,13 +279,7 @@ impl PrivKey {
     /// Signs `message` (a certificate's TBS bytes).
     pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
         match self {
-            PrivKey::Rsa(k) => match aws_lc_rsa_sign(k, message) {
-                Some(signature) => Ok(signature),
-                None => {
-                    let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
-                    Ok(signing.try_sign(message).map_err(|e| e.to_string())?.to_vec())
-                }
-            },
+            PrivKey::Rsa(k) => k.sign(message),
             PrivKey::Ecdsa(k, _) => k
                 .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
@@ -285,21 +297,6 @@ impl PrivKey {
             PrivKey::Dsa => Err(NOT_A_SIGNER.into()),
         }
     }
-}
-
-/// The PKCS#1 v1.5 SHA-256 signature of `message` made by AWS-LC, which
-/// signs in a small part of the `rsa` crate's time. The padding is
-/// deterministic, so the bytes are the `rsa` crate's (and Go's); `None` for
-/// a key AWS-LC refuses (under 2048 bits, or inconsistent), which the `rsa`
-/// crate signs or refuses as before.
-fn aws_lc_rsa_sign(key: &rsa::RsaPrivateKey, message: &[u8]) -> Option<Vec<u8>> {
-    use rsa::pkcs1::EncodeRsaPrivateKey;
-    let der = key.to_pkcs1_der().ok()?;
-    let pair = aws_lc_rs::rsa::KeyPair::from_der(der.as_bytes()).ok()?;
-    let mut signature = vec![0; pair.public_modulus_len()];
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature).ok()?;
-    Some(signature)
 }
 
 /// The uncompressed public point `04 || X || Y` of a P-224 key.
@@ -507,26 +504,6 @@ mod tests {
             err("-----BEGIN FOO PRIVATE KEY-----\nAAAA\n-----END FOO PRIVATE KEY-----\n"),
             "invalid private key type FOO PRIVATE KEY"
         );
-    }
-
-    /// AWS-LC's RSA signatures are the `rsa` crate's bytes; a key it
-    /// refuses (1024 bits) is left to the `rsa` crate.
-    #[test]
-    fn rsa_signatures_are_the_same_from_aws_lc() {
-        use rsa::pkcs8::DecodePrivateKey;
-        use rsa::signature::{SignatureEncoding, Signer};
-        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
-        let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&pair)
-            .unwrap();
-        let key = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref()).unwrap();
-        let by_rsa = |k: &rsa::RsaPrivateKey| {
-            rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.clone()).sign(b"tbs").to_vec()
-        };
-        assert_eq!(super::aws_lc_rsa_sign(&key, b"tbs"), Some(by_rsa(&key)));
-        let small = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
-        assert_eq!(super::aws_lc_rsa_sign(&small, b"tbs"), None);
-        let signature = PrivKey::Rsa(Box::new(small.clone())).sign(b"tbs").unwrap();
-        assert_eq!(signature, by_rsa(&small));
     }
 
     #[test]

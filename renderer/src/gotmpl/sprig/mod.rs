@@ -31,6 +31,7 @@ mod math;
 pub(crate) mod path;
 mod random;
 pub(crate) mod regex;
+mod rsa_key;
 pub(crate) mod semver;
 mod strings;
 mod url;
