@@ -41,7 +41,7 @@ def key(bits, e=65537):
     return dict(n=p*q, e=e, d=d, p=p, q=q, dp=d % (p-1), dq=d % (q-1), qi=pow(q, -1, p))
 F = ["n", "e", "d", "p", "q", "dp", "dq", "qi"]
 def der(k, ver=0, extra=None, crt=True):
-    fs = F if crt else F[:5]
+    fs = F if crt is True else F[:5] if crt is False else F[:5 + crt]
     parts = [i(ver)] + [i(k[f]) for f in fs]
     if extra is not None: parts.append(seq(*[seq(i(r), i(k["d"] % (r-1) if r > 1 else 0), i(1)) for r in extra]))
     return seq(*parts)
@@ -141,6 +141,19 @@ put("mp-pq-same", der(mod(mk, q=mk["p"]), 1, rest))
 smk, srest = mkey(96, 3)
 put("mp-small", der(smk, 1, srest))
 put("mp-empty", der(mk, 1, []))
+put("mp-prime-neg", der(mk, 1, [-7]))
+put("mp-prime-zero", der(mk, 1, [0]))
+put("ver1-noextra", der(big, 1))
+put("crt-dp-only", der(mod(big, dp=5), crt=1))
+put("crt-dp-dq-only", der(mod(big, dq=5), crt=2))
+put("e-2pow40", der(mod(big, e=2**40+1)))
+# primes that do not multiply to n, with n, e and d consistent: Go signs with d alone
+put("mp-primes-unrelated", der(mk2 := key(1536), 1, [prime(64)]))
+put("mp-primes-unrelated-small", der(key(512), 1, [prime(64)]))
+k3 = key(2048, 3)
+put("valid-2048-e3", der(k3))
+put("valid-2048-ebig", der(key(2048, 2**31 - 1)))
+put("valid-2048-e3-nocrt", der(k3, crt=False))
 # tiny moduli
 put("n-three", der(dict(n=3, e=3, d=1, p=3, q=1, dp=1, dq=1, qi=1)))
 put("n-15", der(dict(n=15, e=3, d=3, p=5, q=3, dp=3, dq=1, qi=2)))
