@@ -66,7 +66,6 @@ const EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
 const P224: &[u64] = &[1, 3, 132, 0, 33];
 /// ecdsa-with-SHA256, which Go signs with for P-224 and P-256 keys.
 const ECDSA_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
-const ZERO_OR_NEGATIVE: &str = "x509: private key contains zero or negative value";
 const NOT_A_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
 
 impl PrivKey {
@@ -114,14 +113,16 @@ impl PrivKey {
             _ => None,
         };
         let [n, d, p, q] = [1, 3, 4, 5].map(|i| number(key.member(i)));
-        let crt =
-            [6, 7, 8].map(|i| (key.member(i) != &Value::Absent).then(|| number(key.member(i))));
-        let (Some(n), Some(d), Some(p), Some(q)) = (n, d, p, q) else {
-            return Err(ZERO_OR_NEGATIVE.into());
+        // The CRT values may be absent; present, they must be positive too.
+        let [dp, dq, qinv] = [6, 7, 8].map(|i| match key.member(i) {
+            Value::Absent => Some(None),
+            v => number(v).map(Some),
+        });
+        let (Some(n), Some(d), Some(p), Some(q), Some(dp), Some(dq), Some(qinv)) =
+            (n, d, p, q, dp, dq, qinv)
+        else {
+            return Err("x509: private key contains zero or negative value".into());
         };
-        if crt.iter().any(|v| matches!(v, Some(None))) {
-            return Err(ZERO_OR_NEGATIVE.into());
-        }
         let mut primes = vec![p, q];
         if let Value::List(others) = key.member(9) {
             for other in others {
@@ -131,8 +132,8 @@ impl PrivKey {
                 );
             }
         }
-        let crt = match crt {
-            [Some(Some(dp)), Some(Some(dq)), Some(Some(qinv))] => Some([dp, dq, qinv]),
+        let crt = match (dp, dq, qinv) {
+            (Some(dp), Some(dq), Some(qinv)) => Some([dp, dq, qinv]),
             _ => None,
         };
         let Value::Int(e) = key.member(2) else {
