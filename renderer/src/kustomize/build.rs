@@ -2850,7 +2850,12 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let items = items.iter().zip(texts).zip(quoted).enumerate();
                         for (i, ((item, texts), quoted)) in items {
-                            let mut r = check_object(item.clone(), path, texts)?;
+                            let (mut item, mut texts, mut quoted) = (item.clone(), texts, quoted);
+                            if from_json {
+                                through_json(&mut item, &mut texts, &mut quoted)
+                                    .map_err(|e| invalid(path, e))?;
+                            }
+                            let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
@@ -2882,6 +2887,72 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     }
     out.extend(expanded);
     Ok(out)
+}
+
+/// An item of a `...List` as kustomize holds it once it expanded the list
+/// through JSON: yaml.v3 decoded the item into Go values, `encoding/json`
+/// wrote them out, and kyaml read that text back. Every scalar then has its
+/// JSON text, which is what vars, replacements and labels read: a number its
+/// shortest decimal (`0x1F` is `31`, `1_000` is `1000`, `1.0` and `1e3` are
+/// the integers `1` and `1000`, `1e22` is `1e+22`), a plain timestamp its
+/// RFC 3339 string, a `!!binary` scalar its decoded string, a null `null`;
+/// and every string is a node in double quotes. Sets `texts` to those texts
+/// of the scalars that are not strings and `strings` to the paths of the
+/// strings, as [`yaml::Document`] has them; a float JSON cannot hold
+/// (`.inf`, `.nan`) fails as `encoding/json` does.
+fn through_json(
+    item: &mut Value,
+    texts: &mut Vec<(Vec<Step>, String)>,
+    strings: &mut Vec<Vec<Step>>,
+) -> Result<(), String> {
+    fn walk(
+        v: &mut Value,
+        at: &mut Vec<Step>,
+        texts: &mut Vec<(Vec<Step>, String)>,
+        strings: &mut Vec<Vec<Step>>,
+    ) -> Result<(), String> {
+        crate::stack::grow(|| {
+            let text = match v {
+                Value::String(_) => {
+                    strings.push(at.clone());
+                    return Ok(());
+                }
+                Value::Map(m) => {
+                    for (k, v) in m.iter_mut() {
+                        at.push(Step::Key(k.clone()));
+                        walk(v, at, texts, strings)?;
+                        at.pop();
+                    }
+                    return Ok(());
+                }
+                Value::Seq(items) => {
+                    for (i, v) in items.iter_mut().enumerate() {
+                        at.push(Step::Index(i));
+                        walk(v, at, texts, strings)?;
+                        at.pop();
+                    }
+                    return Ok(());
+                }
+                Value::Null => "null".to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Uint(u) => u.to_string(),
+                Value::Float(f) => {
+                    let f = *f;
+                    let text = crate::gotmpl::sprig::json::json_float(f)
+                        .ok_or_else(|| crate::gotmpl::sprig::json::unsupported_float(f))?;
+                    // yaml.v3 reads `1000` back as an integer.
+                    *v = yaml::resolve::resolve_plain(&text);
+                    text
+                }
+            };
+            texts.push((at.clone(), text));
+            Ok(())
+        })
+    }
+    texts.clear();
+    strings.clear();
+    walk(item, &mut Vec::new(), texts, strings)
 }
 
 /// Whether kyaml's reader hands `text` on whole: no line after the first
