@@ -1598,15 +1598,29 @@ impl Builder<'_> {
         })?;
         // kustomize asks its built-in schema for the scope of a plugin
         // config's kind (`builtin`, not in its short list of known scopes).
-        self.builtin_schema_read |= configs.iter().any(|(_, doc)| {
+        self.builtin_schema_read |= configs.iter().any(|(_, _, doc)| {
             let text = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
             !patch::scope_known_without_schema(&Gvk::from_api_version(
                 text("apiVersion"),
                 text("kind"),
             ))
         });
+        let loading = |e: Error| match role {
+            plugin::Role::Generator => {
+                e.within("loading generator plugins: failed to load generator")
+            }
+            plugin::Role::Transformer => e,
+        };
         let mut out = Vec::with_capacity(configs.len());
-        for (source, doc) in configs {
+        for (duplicates, source, doc) in configs {
+            // kustomize turns the config into JSON once it knows the
+            // built-in plugin, before the plugin reads it; a key given
+            // twice fails there, on the lines of kyaml's encoding.
+            if let Some(e) = duplicates.filter(|_| plugin::is_loadable_builtin(&doc)) {
+                let id = plugin::org_id(&doc);
+                let message = format!("marshalling yaml from res {id}: {}", e.go_message());
+                return Err(loading(invalid(&source, message)));
+            }
             let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
             let (config_name, config_ns) = (meta("name"), meta("namespace"));
             // kustomize checks what a plugin is before it generates
@@ -1629,12 +1643,7 @@ impl Builder<'_> {
                 out.push((ConfiguredPlugin::Object { source, doc, object }, None));
                 continue;
             }
-            let (pk, got) = plugin::to_kustomization(&doc, &source).map_err(|e| match role {
-                plugin::Role::Generator => {
-                    e.within("loading generator plugins: failed to load generator")
-                }
-                plugin::Role::Transformer => e,
-            })?;
+            let (pk, got) = plugin::to_kustomization(&doc, &source).map_err(loading)?;
             if got != role {
                 return Err(not_a(what));
             }
@@ -1753,14 +1762,15 @@ impl Builder<'_> {
         dir: &str,
         entries: &[String],
         what: &str,
-    ) -> Result<Vec<(String, Value)>, Error> {
+    ) -> Result<Vec<(Option<yaml::ParseError>, String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
         let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for entry in inline {
-            for (source, doc) in parse_configs(&k.file, entry)? {
-                let r = Resource::new(doc, source.as_str());
+            for (source, doc, duplicates) in parse_configs(&k.file, entry)? {
+                let mut r = Resource::new(doc, source.as_str());
+                r.duplicates = duplicates.map(|e| Box::new((e, r.value.clone())));
                 let id = r.id();
                 if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
@@ -1786,7 +1796,7 @@ impl Builder<'_> {
         self.vars = vars;
         self.config = config;
         read?;
-        Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
+        Ok(configs.into_iter().map(|r| (duplicates_now(&r), r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
@@ -2662,11 +2672,26 @@ fn is_inline_config(entry: &str) -> bool {
             .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
 }
 
-fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
-    Ok(yaml::parse_documents(text, source)?
+/// The plugin configs of an inline entry, each with the keys it gives
+/// twice, which kustomize reads and meets only when it loads the plugin.
+fn parse_configs(
+    source: &str,
+    text: &str,
+) -> Result<Vec<(String, Value, Option<yaml::ParseError>)>, Error> {
+    let docs: Vec<(Value, Option<yaml::ParseError>)> = match yaml::parse_documents(text, source) {
+        Ok(docs) => docs.into_iter().map(|d| (d, None)).collect(),
+        Err(e) if is_duplicate_key(&e) => {
+            yaml::parse_kustomize_objects(text, source, yaml::Limits::default())?
+                .into_iter()
+                .map(|d| (d.value, d.duplicates.map(|e| *e)))
+                .collect()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(docs
         .into_iter()
-        .filter(|d| !d.is_null())
-        .map(|d| (source.to_string(), d))
+        .filter(|(d, _)| !d.is_null())
+        .map(|(d, duplicates)| (source.to_string(), d, duplicates))
         .collect())
 }
 
