@@ -2566,13 +2566,20 @@ impl Builder<'_> {
                                 within: Vec::new(),
                             });
                         }
+                        let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+                        let name_text =
+                            r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
-                        // may write again with the same value.
+                        // may write again with the same value. It has the
+                        // old name's text, untagged, in the style the merge
+                        // kept (the object's): a name written as a number
+                        // still prints as one (`31`, for `0x1F` too).
                         if !p.allow_name_change {
-                            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
                             crate::kustomize::transform::images::record(&mut r.written, &name);
+                            r.scalar_texts.retain(|(p, _)| p[..] != name[..]);
+                            r.scalar_texts.extend(name_text);
                         }
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
