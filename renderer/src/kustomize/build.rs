@@ -2855,10 +2855,19 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
-                    // kustomize expands a list through JSON, which fails on
-                    // a key given twice when it decodes the list.
+                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+                    // kyaml's reader splits a file at every line after the
+                    // first that starts with `---`; when there is none, it
+                    // hands kustomize the items of a `List` or `ResourceList`
+                    // as written. Any other list goes through JSON.
+                    let from_json = !(matches!(kind, "List" | "ResourceList") && one_piece(text));
+                    let count =
+                        doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
+                    let mut item_duplicates = Vec::new();
                     if let Some(e) = duplicates {
-                        return Err(Error::Yaml(*e));
+                        let piece_text = text.get(piece.clone());
+                        item_duplicates =
+                            list_duplicates(*e, from_json, piece_text, kind, count, path)?;
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
@@ -2869,13 +2878,6 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             "json: unsupported type: map[interface {}]interface {}".to_string(),
                         ));
                     }
-                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
-                    // kyaml's reader splits a file at every line after the
-                    // first that starts with `---`; when there is none, it
-                    // hands kustomize the items of a `List` or `ResourceList`
-                    // as written. Any other list goes through JSON.
-                    let from_json =
-                        !(matches!(kind, Some("List" | "ResourceList")) && one_piece(text));
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
@@ -2895,6 +2897,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                 within: vec![Step::Key("items".into()), Step::Index(i)],
                             });
                             r.from_json = from_json;
+                            if let Some(e) = item_duplicates.get_mut(i).and_then(Option::take) {
+                                r.duplicates = Some(Box::new((item_lines(e, &r), r.value.clone())));
+                            }
                             expanded.push(r);
                         }
                     }
@@ -2985,6 +2990,62 @@ fn through_json(
     texts.clear();
     strings.clear();
     walk(item, &mut Vec::new(), texts, strings)
+}
+
+/// How a key given twice in a `...List` document fails. kustomize decodes
+/// a list it expands through JSON from its nodes, with their lines as read,
+/// and fails there, printing the list as kyaml writes it (`piece`, its text;
+/// kiln's own message where it cannot write that). A list kyaml's reader
+/// hands on as written (not `from_json`) gives kustomize its items as nodes,
+/// each failing only when kustomize decodes it at the end: the keys they
+/// give twice, by item (of `count`), for [`item_lines`]. `path`: the file.
+fn list_duplicates(
+    mut e: yaml::ParseError,
+    from_json: bool,
+    piece: Option<&str>,
+    kind: &str,
+    count: usize,
+    path: &str,
+) -> Result<Vec<Option<yaml::ParseError>>, Error> {
+    if from_json {
+        let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
+            return Err(Error::Yaml(e));
+        };
+        for d in &mut e.duplicate_keys {
+            (d.line, d.first_line) = d.read_lines;
+        }
+        return Err(invalid(
+            path,
+            format!(
+                "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
+                e.go_message()
+            ),
+        ));
+    }
+    // The list's own node is gone then, keys it gave twice too.
+    let keys = std::mem::take(&mut e.duplicate_keys);
+    Ok(by_item(keys, count, |d| &mut d.map)
+        .into_iter()
+        .map(|keys| {
+            (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
+        })
+        .collect())
+}
+
+/// The keys an item `r` of a `...List` gives twice (`e`, on the lines of
+/// kyaml's encoding of the list) on the lines of its encoding of the item
+/// alone, where kustomize decodes it.
+fn item_lines(mut e: yaml::ParseError, r: &Resource) -> yaml::ParseError {
+    let styles = r.styles();
+    for d in &mut e.duplicate_keys {
+        let mut at = d.map.clone();
+        at.push(Step::Key(d.key.clone()));
+        if let Some(now) = key_line(&r.value, &at, styles.as_ref()) {
+            d.line = (d.line + now).saturating_sub(d.first_line);
+            d.first_line = now;
+        }
+    }
+    e
 }
 
 /// Whether kyaml's reader hands `text` on whole: no line after the first
