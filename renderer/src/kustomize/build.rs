@@ -2848,13 +2848,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         match doc {
             Value::Null => {}
             Value::Map(_) => {
-                // A `...List` with an `items` field (even a null one) stands
-                // for its items; without one it is an object of its own.
-                let is_list = doc
-                    .get_path(&["kind"])
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
-                if is_list {
+                if stands_for_items(&doc) {
                     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
                     // kyaml's reader splits a file at every line after the
                     // first that starts with `---`; when there is none, it
@@ -2882,22 +2876,48 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
-                        let items = items.iter().zip(texts).zip(quoted).enumerate();
-                        for (i, ((item, texts), quoted)) in items {
-                            let (mut item, mut texts, mut quoted) = (item.clone(), texts, quoted);
+                        let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
+                        let mut queue: std::collections::VecDeque<_> = items
+                            .iter()
+                            .zip(texts)
+                            .zip(quoted)
+                            .enumerate()
+                            .map(|(i, ((item, texts), quoted))| {
+                                (item.clone(), texts, quoted, at(i), from_json)
+                            })
+                            .collect();
+                        while let Some((mut item, mut texts, mut quoted, within, from_json)) =
+                            queue.pop_front()
+                        {
                             if from_json {
                                 through_json(&mut item, &mut texts, &mut quoted)
                                     .map_err(|e| invalid(path, e))?;
                             }
+                            // kustomize expands a list among the items too,
+                            // through JSON, its items after all the others.
+                            if stands_for_items(&item) {
+                                if let Some(Value::Seq(inner)) = item.get_path(&["items"]) {
+                                    queue.extend(inner.iter().enumerate().map(|(j, v)| {
+                                        let within = [within.clone(), at(j)].concat();
+                                        (v.clone(), Vec::new(), Vec::new(), within, true)
+                                    }));
+                                }
+                                continue;
+                            }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            let top = match within.as_slice() {
+                                [_, Step::Index(i)] => Some(*i),
+                                _ => None,
+                            };
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
                                 range: piece.clone(),
-                                within: vec![Step::Key("items".into()), Step::Index(i)],
+                                within,
                             });
                             r.from_json = from_json;
-                            if let Some(e) = item_duplicates.get_mut(i).and_then(Option::take) {
+                            let duplicates = top.and_then(|i| item_duplicates.get_mut(i)?.take());
+                            if let Some(e) = duplicates {
                                 r.duplicates = Some(Box::new((item_lines(e, &r), r.value.clone())));
                             }
                             expanded.push(r);
@@ -2990,6 +3010,15 @@ fn through_json(
     texts.clear();
     strings.clear();
     walk(item, &mut Vec::new(), texts, strings)
+}
+
+/// Whether kustomize reads a document (or an item of a list) as a list of
+/// objects: a `...List` with an `items` field (even a null one) stands for
+/// its items; without one it is an object of its own.
+fn stands_for_items(doc: &Value) -> bool {
+    doc.get_path(&["kind"])
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some())
 }
 
 /// How a key given twice in a `...List` document fails. kustomize decodes
