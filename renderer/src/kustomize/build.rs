@@ -2872,6 +2872,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             "json: unsupported type: map[interface {}]interface {}".to_string(),
                         ));
                     }
+                    if from_json {
+                        json_list_items(&doc, &scalar_texts).map_err(|e| invalid(path, e))?;
+                    }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
@@ -2896,12 +2899,12 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             // kustomize expands a list among the items too,
                             // through JSON, its items after all the others.
                             if stands_for_items(&item) {
-                                if let Some(Value::Seq(inner)) = item.get_path(&["items"]) {
-                                    queue.extend(inner.iter().enumerate().map(|(j, v)| {
-                                        let within = [within.clone(), at(j)].concat();
-                                        (v.clone(), Vec::new(), Vec::new(), within, true)
-                                    }));
-                                }
+                                let inner =
+                                    json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
+                                queue.extend(inner.iter().enumerate().map(|(j, v)| {
+                                    let within = [within.clone(), at(j)].concat();
+                                    (v.clone(), Vec::new(), Vec::new(), within, true)
+                                }));
                                 continue;
                             }
                             let mut r = check_object(item, path, texts)?;
@@ -3019,6 +3022,38 @@ fn stands_for_items(doc: &Value) -> bool {
     doc.get_path(&["kind"])
         .and_then(Value::as_str)
         .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some())
+}
+
+/// The items of a list kustomize expands through JSON (see
+/// [`stands_for_items`]): none for a null, else they must be a list; Go's
+/// `%T` of what yaml.v3 decoded names anything else (`texts`: the list's
+/// scalar texts, which tell a plain timestamp).
+fn json_list_items<'a>(
+    list: &'a Value,
+    texts: &[(Vec<Step>, String)],
+) -> Result<&'a [Value], String> {
+    let items = list.get_path(&["items"]).unwrap_or(&Value::Null);
+    let found = match items {
+        Value::Seq(items) => return Ok(items),
+        Value::Null => return Ok(&[]),
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint64",
+        Value::Float(_) => "float64",
+        Value::String(_) => {
+            let at = [Step::Key("items".into())];
+            if crate::resource::written_text(items, &at, texts)
+                .is_some_and(|t| crate::yaml::resolve::parse_timestamp(&t).is_some())
+            {
+                "time.Time"
+            } else {
+                "string"
+            }
+        }
+        Value::Map(_) => "map[string]interface {}",
+    };
+    let kind = list.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    Err(format!("expected array in {kind}/items, but found {found}"))
 }
 
 /// How a key given twice in a `...List` document fails. kustomize decodes
@@ -3734,4 +3769,39 @@ fn add_all(
         acc.push(r);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// kustomize expands a list that is not its file's only document (or a
+    /// list among items) through JSON, and refuses `items` that are not a
+    /// list, naming Go's type of them (recorded from kubectl v5.5).
+    #[test]
+    fn lists_through_json_need_a_list_of_items() {
+        let cases = [
+            ("kind: List\nitems: x\n---\n", Some("expected array in List/items, but found string")),
+            (
+                "kind: FooList\nitems: 5\n---\n",
+                Some("expected array in FooList/items, but found int"),
+            ),
+            ("kind: FooList\nitems: 5.5\n---\n", Some("found float64")),
+            ("kind: FooList\nitems: true\n---\n", Some("found bool")),
+            ("kind: FooList\nitems: 2001-12-14\n---\n", Some("found time.Time")),
+            ("kind: FooList\nitems: {}\n---\n", Some("found map[string]interface {}")),
+            ("kind: List\nitems:\n- {kind: List, items: x}\n", Some("found string")),
+            ("kind: List\nitems: ~\n---\n", None),
+            // A list kyaml hands on as written is not decoded so.
+            ("kind: List\nitems: x\n", None),
+        ];
+        for (text, want) in cases {
+            let got = objects_in(text, "list.yaml").err().map(|e| e.to_string());
+            match (want, got) {
+                (None, None) => {}
+                (Some(want), Some(got)) => assert!(got.contains(want), "{text}: {got}"),
+                (want, got) => panic!("{text}: want {want:?}, got {got:?}"),
+            }
+        }
+    }
 }
