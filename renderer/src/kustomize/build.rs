@@ -1598,15 +1598,29 @@ impl Builder<'_> {
         })?;
         // kustomize asks its built-in schema for the scope of a plugin
         // config's kind (`builtin`, not in its short list of known scopes).
-        self.builtin_schema_read |= configs.iter().any(|(_, doc)| {
+        self.builtin_schema_read |= configs.iter().any(|(_, _, doc)| {
             let text = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
             !patch::scope_known_without_schema(&Gvk::from_api_version(
                 text("apiVersion"),
                 text("kind"),
             ))
         });
+        let loading = |e: Error| match role {
+            plugin::Role::Generator => {
+                e.within("loading generator plugins: failed to load generator")
+            }
+            plugin::Role::Transformer => e,
+        };
         let mut out = Vec::with_capacity(configs.len());
-        for (source, doc) in configs {
+        for (duplicates, source, doc) in configs {
+            // kustomize turns the config into JSON once it knows the
+            // built-in plugin, before the plugin reads it; a key given
+            // twice fails there, on the lines of kyaml's encoding.
+            if let Some(e) = duplicates.filter(|_| plugin::is_loadable_builtin(&doc)) {
+                let id = plugin::org_id(&doc);
+                let message = format!("marshalling yaml from res {id}: {}", e.go_message());
+                return Err(loading(invalid(&source, message)));
+            }
             let meta = |key: &str| doc.get_path(&["metadata", key]).and_then(Value::as_str);
             let (config_name, config_ns) = (meta("name"), meta("namespace"));
             // kustomize checks what a plugin is before it generates
@@ -1629,12 +1643,7 @@ impl Builder<'_> {
                 out.push((ConfiguredPlugin::Object { source, doc, object }, None));
                 continue;
             }
-            let (pk, got) = plugin::to_kustomization(&doc, &source).map_err(|e| match role {
-                plugin::Role::Generator => {
-                    e.within("loading generator plugins: failed to load generator")
-                }
-                plugin::Role::Transformer => e,
-            })?;
+            let (pk, got) = plugin::to_kustomization(&doc, &source).map_err(loading)?;
             if got != role {
                 return Err(not_a(what));
             }
@@ -1753,14 +1762,15 @@ impl Builder<'_> {
         dir: &str,
         entries: &[String],
         what: &str,
-    ) -> Result<Vec<(String, Value)>, Error> {
+    ) -> Result<Vec<(Option<yaml::ParseError>, String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
             entries.iter().partition(|e| is_inline_config(e));
         let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for entry in inline {
-            for (source, doc) in parse_configs(&k.file, entry)? {
-                let r = Resource::new(doc, source.as_str());
+            for (source, doc, duplicates) in parse_configs(&k.file, entry)? {
+                let mut r = Resource::new(doc, source.as_str());
+                r.duplicates = duplicates.map(|e| Box::new((e, r.value.clone())));
                 let id = r.id();
                 if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
@@ -1786,7 +1796,7 @@ impl Builder<'_> {
         self.vars = vars;
         self.config = config;
         read?;
-        Ok(configs.into_iter().map(|r| (r.source, r.value)).collect())
+        Ok(configs.into_iter().map(|r| (duplicates_now(&r), r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
@@ -2556,13 +2566,20 @@ impl Builder<'_> {
                                 within: Vec::new(),
                             });
                         }
+                        let name = [Step::Key("metadata".into()), Step::Key("name".into())];
+                        let name_text =
+                            r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
-                        // may write again with the same value.
+                        // may write again with the same value. It has the
+                        // old name's text, untagged, in the style the merge
+                        // kept (the object's): a name written as a number
+                        // still prints as one (`31`, for `0x1F` too).
                         if !p.allow_name_change {
-                            let name = [Step::Key("metadata".into()), Step::Key("name".into())];
                             crate::kustomize::transform::images::record(&mut r.written, &name);
+                            r.scalar_texts.retain(|(p, _)| p[..] != name[..]);
+                            r.scalar_texts.extend(name_text);
                         }
                         // kustomize puts the object's kind back unless the
                         // patch may change it.
@@ -2662,11 +2679,26 @@ fn is_inline_config(entry: &str) -> bool {
             .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
 }
 
-fn parse_configs(source: &str, text: &str) -> Result<Vec<(String, Value)>, Error> {
-    Ok(yaml::parse_documents(text, source)?
+/// The plugin configs of an inline entry, each with the keys it gives
+/// twice, which kustomize reads and meets only when it loads the plugin.
+fn parse_configs(
+    source: &str,
+    text: &str,
+) -> Result<Vec<(String, Value, Option<yaml::ParseError>)>, Error> {
+    let docs: Vec<(Value, Option<yaml::ParseError>)> = match yaml::parse_documents(text, source) {
+        Ok(docs) => docs.into_iter().map(|d| (d, None)).collect(),
+        Err(e) if is_duplicate_key(&e) => {
+            yaml::parse_kustomize_objects(text, source, yaml::Limits::default())?
+                .into_iter()
+                .map(|d| (d.value, d.duplicates.map(|e| *e)))
+                .collect()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(docs
         .into_iter()
-        .filter(|d| !d.is_null())
-        .map(|d| (source.to_string(), d))
+        .filter(|(d, _)| !d.is_null())
+        .map(|(d, duplicates)| (source.to_string(), d, duplicates))
         .collect())
 }
 
@@ -2816,17 +2848,20 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         match doc {
             Value::Null => {}
             Value::Map(_) => {
-                // A `...List` with an `items` field (even a null one) stands
-                // for its items; without one it is an object of its own.
-                let is_list = doc
-                    .get_path(&["kind"])
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
-                if is_list {
-                    // kustomize expands a list through JSON, which fails on
-                    // a key given twice when it decodes the list.
+                if stands_for_items(&doc) {
+                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+                    // kyaml's reader splits a file at every line after the
+                    // first that starts with `---`; when there is none, it
+                    // hands kustomize the items of a `List` or `ResourceList`
+                    // as written. Any other list goes through JSON.
+                    let from_json = !(matches!(kind, "List" | "ResourceList") && one_piece(text));
+                    let count =
+                        doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
+                    let mut item_duplicates = Vec::new();
                     if let Some(e) = duplicates {
-                        return Err(Error::Yaml(*e));
+                        let piece_text = text.get(piece.clone());
+                        item_duplicates =
+                            list_duplicates(*e, from_json, piece_text, kind, count, path)?;
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
@@ -2837,27 +2872,57 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             "json: unsupported type: map[interface {}]interface {}".to_string(),
                         ));
                     }
-                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
-                    // kyaml's reader splits a file at every line after the
-                    // first that starts with `---`; when there is none, it
-                    // hands kustomize the items of a `List` or `ResourceList`
-                    // as written. Any other list goes through JSON.
-                    let from_json =
-                        !(matches!(kind, Some("List" | "ResourceList")) && one_piece(text));
+                    if from_json {
+                        json_list_items(&doc, &scalar_texts).map_err(|e| invalid(path, e))?;
+                    }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
-                        let items = items.iter().zip(texts).zip(quoted).enumerate();
-                        for (i, ((item, texts), quoted)) in items {
-                            let mut r = check_object(item.clone(), path, texts)?;
+                        let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
+                        let mut queue: std::collections::VecDeque<_> = items
+                            .iter()
+                            .zip(texts)
+                            .zip(quoted)
+                            .enumerate()
+                            .map(|(i, ((item, texts), quoted))| {
+                                (item.clone(), texts, quoted, at(i), from_json)
+                            })
+                            .collect();
+                        while let Some((mut item, mut texts, mut quoted, within, from_json)) =
+                            queue.pop_front()
+                        {
+                            if from_json {
+                                through_json(&mut item, &mut texts, &mut quoted)
+                                    .map_err(|e| invalid(path, e))?;
+                            }
+                            // kustomize expands a list among the items too,
+                            // through JSON, its items after all the others.
+                            if stands_for_items(&item) {
+                                let inner =
+                                    json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
+                                queue.extend(inner.iter().enumerate().map(|(j, v)| {
+                                    let within = [within.clone(), at(j)].concat();
+                                    (v.clone(), Vec::new(), Vec::new(), within, true)
+                                }));
+                                continue;
+                            }
+                            let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            let top = match within.as_slice() {
+                                [_, Step::Index(i)] => Some(*i),
+                                _ => None,
+                            };
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
                                 range: piece.clone(),
-                                within: vec![Step::Key("items".into()), Step::Index(i)],
+                                within,
                             });
                             r.from_json = from_json;
+                            let duplicates = top.and_then(|i| item_duplicates.get_mut(i)?.take());
+                            if let Some(e) = duplicates {
+                                r.duplicates = Some(Box::new((item_lines(e, &r), r.value.clone())));
+                            }
                             expanded.push(r);
                         }
                     }
@@ -2882,6 +2947,169 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     }
     out.extend(expanded);
     Ok(out)
+}
+
+/// An item of a `...List` as kustomize holds it once it expanded the list
+/// through JSON: yaml.v3 decoded the item into Go values, `encoding/json`
+/// wrote them out, and kyaml read that text back. Every scalar then has its
+/// JSON text, which is what vars, replacements and labels read: a number its
+/// shortest decimal (`0x1F` is `31`, `1_000` is `1000`, `1.0` and `1e3` are
+/// the integers `1` and `1000`, `1e22` is `1e+22`), a plain timestamp its
+/// RFC 3339 string, a `!!binary` scalar its decoded string, a null `null`;
+/// and every string is a node in double quotes. Sets `texts` to those texts
+/// of the scalars that are not strings and `strings` to the paths of the
+/// strings, as [`yaml::Document`] has them; a float JSON cannot hold
+/// (`.inf`, `.nan`) fails as `encoding/json` does.
+fn through_json(
+    item: &mut Value,
+    texts: &mut Vec<(Vec<Step>, String)>,
+    strings: &mut Vec<Vec<Step>>,
+) -> Result<(), String> {
+    fn walk(
+        v: &mut Value,
+        at: &mut Vec<Step>,
+        texts: &mut Vec<(Vec<Step>, String)>,
+        strings: &mut Vec<Vec<Step>>,
+    ) -> Result<(), String> {
+        crate::stack::grow(|| {
+            let text = match v {
+                Value::String(_) => {
+                    strings.push(at.clone());
+                    return Ok(());
+                }
+                Value::Map(m) => {
+                    for (k, v) in m.iter_mut() {
+                        at.push(Step::Key(k.clone()));
+                        walk(v, at, texts, strings)?;
+                        at.pop();
+                    }
+                    return Ok(());
+                }
+                Value::Seq(items) => {
+                    for (i, v) in items.iter_mut().enumerate() {
+                        at.push(Step::Index(i));
+                        walk(v, at, texts, strings)?;
+                        at.pop();
+                    }
+                    return Ok(());
+                }
+                Value::Null => "null".to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Uint(u) => u.to_string(),
+                Value::Float(f) => {
+                    let f = *f;
+                    let text = crate::gotmpl::sprig::json::json_float(f)
+                        .ok_or_else(|| crate::gotmpl::sprig::json::unsupported_float(f))?;
+                    // yaml.v3 reads `1000` back as an integer.
+                    *v = yaml::resolve::resolve_plain(&text);
+                    text
+                }
+            };
+            texts.push((at.clone(), text));
+            Ok(())
+        })
+    }
+    texts.clear();
+    strings.clear();
+    walk(item, &mut Vec::new(), texts, strings)
+}
+
+/// Whether kustomize reads a document (or an item of a list) as a list of
+/// objects: a `...List` with an `items` field (even a null one) stands for
+/// its items; without one it is an object of its own.
+fn stands_for_items(doc: &Value) -> bool {
+    doc.get_path(&["kind"])
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some())
+}
+
+/// The items of a list kustomize expands through JSON (see
+/// [`stands_for_items`]): none for a null, else they must be a list; Go's
+/// `%T` of what yaml.v3 decoded names anything else (`texts`: the list's
+/// scalar texts, which tell a plain timestamp).
+fn json_list_items<'a>(
+    list: &'a Value,
+    texts: &[(Vec<Step>, String)],
+) -> Result<&'a [Value], String> {
+    let items = list.get_path(&["items"]).unwrap_or(&Value::Null);
+    let found = match items {
+        Value::Seq(items) => return Ok(items),
+        Value::Null => return Ok(&[]),
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint64",
+        Value::Float(_) => "float64",
+        Value::String(_) => {
+            let at = [Step::Key("items".into())];
+            if crate::resource::written_text(items, &at, texts)
+                .is_some_and(|t| crate::yaml::resolve::parse_timestamp(&t).is_some())
+            {
+                "time.Time"
+            } else {
+                "string"
+            }
+        }
+        Value::Map(_) => "map[string]interface {}",
+    };
+    let kind = list.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    Err(format!("expected array in {kind}/items, but found {found}"))
+}
+
+/// How a key given twice in a `...List` document fails. kustomize decodes
+/// a list it expands through JSON from its nodes, with their lines as read,
+/// and fails there, printing the list as kyaml writes it (`piece`, its text;
+/// kiln's own message where it cannot write that). A list kyaml's reader
+/// hands on as written (not `from_json`) gives kustomize its items as nodes,
+/// each failing only when kustomize decodes it at the end: the keys they
+/// give twice, by item (of `count`), for [`item_lines`]. `path`: the file.
+fn list_duplicates(
+    mut e: yaml::ParseError,
+    from_json: bool,
+    piece: Option<&str>,
+    kind: &str,
+    count: usize,
+    path: &str,
+) -> Result<Vec<Option<yaml::ParseError>>, Error> {
+    if from_json {
+        let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
+            return Err(Error::Yaml(e));
+        };
+        for d in &mut e.duplicate_keys {
+            (d.line, d.first_line) = d.read_lines;
+        }
+        return Err(invalid(
+            path,
+            format!(
+                "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
+                e.go_message()
+            ),
+        ));
+    }
+    // The list's own node is gone then, keys it gave twice too.
+    let keys = std::mem::take(&mut e.duplicate_keys);
+    Ok(by_item(keys, count, |d| &mut d.map)
+        .into_iter()
+        .map(|keys| {
+            (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
+        })
+        .collect())
+}
+
+/// The keys an item `r` of a `...List` gives twice (`e`, on the lines of
+/// kyaml's encoding of the list) on the lines of its encoding of the item
+/// alone, where kustomize decodes it.
+fn item_lines(mut e: yaml::ParseError, r: &Resource) -> yaml::ParseError {
+    let styles = r.styles();
+    for d in &mut e.duplicate_keys {
+        let mut at = d.map.clone();
+        at.push(Step::Key(d.key.clone()));
+        if let Some(now) = key_line(&r.value, &at, styles.as_ref()) {
+            d.line = (d.line + now).saturating_sub(d.first_line);
+            d.first_line = now;
+        }
+    }
+    e
 }
 
 /// Whether kyaml's reader hands `text` on whole: no line after the first
@@ -3541,4 +3769,39 @@ fn add_all(
         acc.push(r);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// kustomize expands a list that is not its file's only document (or a
+    /// list among items) through JSON, and refuses `items` that are not a
+    /// list, naming Go's type of them (recorded from kubectl v5.5).
+    #[test]
+    fn lists_through_json_need_a_list_of_items() {
+        let cases = [
+            ("kind: List\nitems: x\n---\n", Some("expected array in List/items, but found string")),
+            (
+                "kind: FooList\nitems: 5\n---\n",
+                Some("expected array in FooList/items, but found int"),
+            ),
+            ("kind: FooList\nitems: 5.5\n---\n", Some("found float64")),
+            ("kind: FooList\nitems: true\n---\n", Some("found bool")),
+            ("kind: FooList\nitems: 2001-12-14\n---\n", Some("found time.Time")),
+            ("kind: FooList\nitems: {}\n---\n", Some("found map[string]interface {}")),
+            ("kind: List\nitems:\n- {kind: List, items: x}\n", Some("found string")),
+            ("kind: List\nitems: ~\n---\n", None),
+            // A list kyaml hands on as written is not decoded so.
+            ("kind: List\nitems: x\n", None),
+        ];
+        for (text, want) in cases {
+            let got = objects_in(text, "list.yaml").err().map(|e| e.to_string());
+            match (want, got) {
+                (None, None) => {}
+                (Some(want), Some(got)) => assert!(got.contains(want), "{text}: {got}"),
+                (want, got) => panic!("{text}: want {want:?}, got {got:?}"),
+            }
+        }
+    }
 }

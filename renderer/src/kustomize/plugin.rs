@@ -102,6 +102,52 @@ pub fn generated_object(doc: &Value, file: &str) -> Result<Option<Value>, Error>
     Ok(Some(obj))
 }
 
+/// The kinds of kustomize's built-in plugins that it loads from a config
+/// (its sort and order transformers run only through their fields).
+const LOADABLE: &[&str] = &[
+    "LabelTransformer",
+    "AnnotationsTransformer",
+    "PrefixSuffixTransformer",
+    "PrefixTransformer",
+    "SuffixTransformer",
+    "NamespaceTransformer",
+    "ImageTagTransformer",
+    "ReplicaCountTransformer",
+    "PatchTransformer",
+    "PatchStrategicMergeTransformer",
+    "PatchJson6902Transformer",
+    "ReplacementTransformer",
+    "ValueAddTransformer",
+    "HashTransformer",
+    "ConfigMapGenerator",
+    "SecretGenerator",
+    "HelmChartInflationGenerator",
+    "IAMPolicyGenerator",
+];
+
+/// Whether kustomize loads a built-in plugin for a config: its apiVersion
+/// is `builtin` and its kind one of [`LOADABLE`].
+pub fn is_loadable_builtin(doc: &Value) -> bool {
+    let field = |key: &str| doc.get_path(&[key]).and_then(Value::as_str).unwrap_or("");
+    field("apiVersion") == "builtin" && LOADABLE.contains(&field("kind"))
+}
+
+/// A plugin's id in kustomize's messages (`OrgId`): its config's kind,
+/// version `builtin`, name and namespace, read as written.
+pub fn org_id(doc: &Value) -> String {
+    let written = |key: &str| match doc.get_path(&["metadata", key]) {
+        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))) => {
+            crate::helm::chart::go_string(v)
+        }
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
+    let ns = written("namespace");
+    let ns = if ns.is_empty() { "[noNs]" } else { ns.as_str() };
+    format!("{kind}.builtin.[noGrp]/{}.{ns}", written("name"))
+}
+
 /// Reads one plugin config into the kustomization fields it stands for.
 pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role), Error> {
     let Value::Map(m) = doc else {
@@ -139,18 +185,9 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         }
         (None, None) => doc.clone(),
     };
-    // The plugin's id is its object's, read from the config as written; its
-    // fields (`metadata` too, where its Go struct has one) as Go decoded them.
-    let written = |key: &str| match doc.get_path(&["metadata", key]) {
-        Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))) => {
-            crate::helm::chart::go_string(v)
-        }
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    };
-    let ns = written("namespace");
-    let ns = if ns.is_empty() { "[noNs]" } else { ns.as_str() };
-    let id = format!("{kind}.builtin.[noGrp]/{}.{ns}", written("name"));
+    // The plugin's fields (`metadata` too, where its Go struct has one) as
+    // Go decoded them.
+    let id = org_id(doc);
     let m = folded.as_map().unwrap_or(m);
     let meta = m.get("metadata").and_then(Value::as_map).cloned().unwrap_or_default();
     let fails =
@@ -322,8 +359,7 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
                 field: format!("builtin plugin {kind}"),
             });
         }
-        // Not one of the built-ins kustomize loads from a config (its sort
-        // and order transformers run only through their fields).
+        // Not one of the built-ins kustomize loads from a config.
         other => {
             return Err(invalid(file, format!("unable to load builtin {other}.builtin.[noGrp]")));
         }
@@ -445,5 +481,24 @@ mod tests {
         }
         let bad = yaml::parse_documents("apiVersion: example.com/v1\nkind: X\n", "t").unwrap();
         assert!(to_kustomization(&bad[0], "t").is_err());
+    }
+
+    #[test]
+    fn loadable_kinds_are_the_ones_read() {
+        let load = |kind: &str| {
+            let text = format!("apiVersion: builtin\nkind: {kind}\nmetadata: {{name: x}}\n");
+            let doc = yaml::parse_documents(&text, "t.yaml").unwrap().remove(0);
+            let unknown = match to_kustomization(&doc, "t.yaml") {
+                Err(e) => e.to_string().contains("unable to load builtin"),
+                Ok(_) => false,
+            };
+            (is_loadable_builtin(&doc), unknown)
+        };
+        for kind in LOADABLE {
+            assert_eq!(load(kind), (true, false), "{kind}");
+        }
+        for kind in ["SortOrderTransformer", "LegacyOrderTransformer", "Unknown"] {
+            assert_eq!(load(kind), (false, true), "{kind}");
+        }
     }
 }

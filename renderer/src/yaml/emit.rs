@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 mod node_dump;
-pub(crate) use node_dump::{Styled, flow_node_text, node_to_string_styled};
+pub(crate) use node_dump::{
+    Styled, document_with_duplicates, flow_node_text, node_to_string_styled,
+};
 
 const BEST_WIDTH: usize = 80;
 const INDENT: usize = 2;

@@ -23,8 +23,8 @@ pub use emit::{
     write_document,
 };
 pub(crate) use emit::{
-    Style, Styled, flow_node_text, go_format_float_g, go_format_float32_g, json_hop,
-    node_to_string_styled, v3_value_not_plain,
+    Style, Styled, document_with_duplicates, flow_node_text, go_format_float_g,
+    go_format_float32_g, json_hop, node_to_string_styled, v3_value_not_plain,
 };
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,

@@ -45,6 +45,9 @@ pub struct DuplicateKey {
     pub line: usize,
     /// The line of the earlier key.
     pub first_line: usize,
+    /// The lines of the later and the earlier key in the document as read
+    /// (`line` and `first_line` may count those of another encoding).
+    pub read_lines: (usize, usize),
 }
 
 /// Whether libyaml's words `problem` are the decoder's, which reports
@@ -1784,6 +1787,7 @@ impl Builder<'_> {
                         map: self.path.clone(),
                         line,
                         first_line,
+                        read_lines: (line, first_line),
                     });
                 }
             }

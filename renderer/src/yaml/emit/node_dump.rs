@@ -496,6 +496,71 @@ fn short_tag(tag: &saphyr_parser::Tag) -> Box<str> {
     format!("{handle}{}", tag.suffix).into_boxed_str()
 }
 
+/// kyaml's text of the first document of `text` (`RNode.String()`) when
+/// its mappings give keys twice, which a value cannot hold: the document as
+/// kyaml's encoder lays it out, each key given again in its place. `None`
+/// where kiln cannot write it as kyaml does: a comment, an anchor or alias,
+/// a key given again with a tag or with text quotes would have to escape.
+pub(crate) fn document_with_duplicates(text: &str) -> Option<String> {
+    if text.contains(['#', '&', '*']) {
+        return None;
+    }
+    let mut again = Vec::new();
+    let (value, styles) = unique_keys(&Styled::parse(text)?, &mut again)?;
+    let mut out = node_to_string_styled(&value, Some(&styles));
+    for (mark, key) in again {
+        out = out.replacen(&mark, &key, 1);
+    }
+    Some(out)
+}
+
+/// `node` as a value and its styles, each key given again in a mapping
+/// renamed to a mark of its own, noted in `again` with the key's text.
+fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Value, Styled)> {
+    crate::stack::grow(|| match node {
+        Styled::Scalar { value, .. } => Some((value.clone(), node.clone())),
+        Styled::Seq { flow, items, tag } => {
+            let (values, styles) = items
+                .iter()
+                .map(|item| unique_keys(item, again))
+                .collect::<Option<(Vec<_>, _)>>()?;
+            Some((Value::Seq(values), Styled::Seq { flow: *flow, items: styles, tag: tag.clone() }))
+        }
+        Styled::Map { flow, entries, tag } => {
+            let mut map = crate::value::Map::new();
+            let mut styled = Vec::with_capacity(entries.len());
+            for (key, value) in entries {
+                let (value, value_style) = unique_keys(value, again)?;
+                let mut name = key_text(key)?.to_string();
+                let mut key = key.clone();
+                if map.contains_key(&name) {
+                    let Styled::Scalar { style, text, tag: None, .. } = &key else { return None };
+                    let plain = |c: char| c.is_alphanumeric() || "-_./ ".contains(c);
+                    let written = match style {
+                        Style::Plain => text.clone(),
+                        Style::Single if text.chars().all(plain) => format!("'{text}'"),
+                        Style::Double if text.chars().all(plain) => format!("\"{text}\""),
+                        _ => return None,
+                    };
+                    let mark = format!("kiln-key-given-again-{}", again.len());
+                    again.push((mark.clone(), written));
+                    name = mark.clone();
+                    key = Styled::Scalar {
+                        style: Style::Plain,
+                        text: mark.clone(),
+                        value: Value::String(mark),
+                        tag: None,
+                    };
+                }
+                map.insert(name, value);
+                styled.push((key, value_style));
+            }
+            Some((Value::Map(map), Styled::Map { flow: *flow, entries: styled, tag: tag.clone() }))
+        }
+        Styled::Other => None,
+    })
+}
+
 /// A node as kyaml prints it in an error, `styles` giving the style its
 /// text wrote each part in (see the module's comment); without styles,
 /// [`super::node_to_string`].
