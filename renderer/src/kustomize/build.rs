@@ -52,7 +52,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     // The top kustomization's transformer configuration, as kustomize
     // merged it, names the fields of references and vars.
     let (mut acc, top) = b.kustomization(dir)?;
-    add_hashes(&mut acc, true, &b.scopes);
+    add_hashes(&mut acc, &b.scopes);
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize checks the top kustomization's sort options once it has
@@ -1464,7 +1464,7 @@ impl Builder<'_> {
             images::apply_fields(acc, rule, specs).map_err(bad_image)?;
         }
         if k.hash_names {
-            add_hashes(acc, false, &self.scopes);
+            add_hashes(acc, &self.scopes);
         }
         if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
@@ -2618,10 +2618,10 @@ impl Builder<'_> {
 }
 
 /// Appends the content hash to the names of generated objects that want
-/// one. `last`: the end of the build, after which no hash is due; a
-/// HashTransformer leaves the objects wanting theirs, so kustomize appends
-/// it a second time at the end.
-fn add_hashes(acc: &mut [Resource], last: bool, scopes: &SchemaScopes) {
+/// one. They go on wanting it (kustomize keeps their `needsHashSuffix`
+/// annotation to the end of the build, which its messages show): after a
+/// HashTransformer, kustomize appends it a second time at the end.
+fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
@@ -2649,7 +2649,6 @@ fn add_hashes(acc: &mut [Resource], last: bool, scopes: &SchemaScopes) {
         };
         let name = format!("{}-{hash}", r.name());
         r.set_name(name);
-        r.needs_hash = !last;
     }
 }
 
