@@ -13,7 +13,7 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SchemaScopes, SourceText, Step};
+use crate::resource::{Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -1471,7 +1471,7 @@ impl Builder<'_> {
             value_add::apply(acc, va, &self.scopes).map_err(|m| invalid(&k.file, m))?;
         }
         let reps = configured.replacements;
-        replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        replacements::apply(acc, &reps, &self.scopes).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
@@ -3330,7 +3330,7 @@ fn check_object(
             ),
         ));
     }
-    read_build_annotations(&mut r);
+    build_annotations::read(&mut r);
     Ok(r)
 }
 
@@ -3384,40 +3384,6 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
         go_map("labels"),
         go_map("annotations"),
     )
-}
-
-/// kustomize keeps an object's build state in annotations, and reads them
-/// from a file as well: a hash suffix is due where `needsHashSuffix` is
-/// `enabled`, and the earlier identities are ones the object still answers
-/// to. The annotations themselves never reach the output.
-fn read_build_annotations(r: &mut Resource) {
-    let note = |key: &str| {
-        r.value
-            .get_path(&["metadata", "annotations", &format!("{}{key}", build_annotations::PREFIX)])
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    if note("needsHashSuffix").as_deref() == Some("enabled") {
-        r.needs_hash = true;
-    }
-    let list = |text: Option<String>| -> Vec<String> {
-        text.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default()
-    };
-    r.affixes = (list(note("prefixes")), list(note("suffixes")));
-    if let (Some(names), Some(namespaces), Some(kinds)) =
-        (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
-    {
-        let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
-        for ((name, namespace), kind) in earlier {
-            // kustomize writes the default namespace where there was none.
-            let namespace = if namespace == "default" { "" } else { namespace };
-            r.prev_ids.push(PrevId {
-                kind: kind.to_string(),
-                namespace: namespace.to_string(),
-                name: name.to_string(),
-            });
-        }
-    }
 }
 
 /// kustomize rebuilds its set of objects after each targeted strategic
