@@ -52,6 +52,9 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     // The top kustomization's transformer configuration, as kustomize
     // merged it, names the fields of references and vars.
     let (mut acc, top) = b.kustomization(dir)?;
+    for r in &mut acc {
+        annotations_from_list(r)?;
+    }
     add_hashes(&mut acc, &b.scopes);
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
@@ -155,6 +158,34 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         r.restore_written_name();
     }
     Ok(acc)
+}
+
+/// kustomize reads an object's annotations at the end of the build (whether
+/// a hash suffix is due) as [`build_annotations::list_read`] says: a list
+/// there becomes the map of its items in pairs (a key or value that is no
+/// scalar has no text), or fails the read.
+fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
+    let at = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+    let Some(Value::Seq(items)) = crate::resource::value_at(&r.value, &at) else { return Ok(()) };
+    if let Some(panic) = build_annotations::list_read(r) {
+        return Err(invalid(&r.source, panic));
+    }
+    let text = |i: usize, v: &Value| match v {
+        Value::String(s) => s.clone(),
+        _ => {
+            let path = [&at[..], &[Step::Index(i)]].concat();
+            crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default()
+        }
+    };
+    let pairs: Map = items
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| (text(2 * i, &pair[0]), Value::String(text(2 * i + 1, &pair[1]))))
+        .collect();
+    if let Some(slot) = r.value.get_path_mut(&["metadata", "annotations"]) {
+        *slot = Value::Map(pairs);
+    }
+    Ok(())
 }
 
 /// The message of the Go panic kustomize meets where it reads an object it

@@ -104,6 +104,20 @@ pub(crate) fn read(r: &mut Resource) {
     }
 }
 
+/// kustomize reads an object's annotations (its build state, its
+/// identities) by walking the node's items two by two as a map's keys and
+/// values, whatever the node: annotations a replacement made a list of odd
+/// length fail that read with the Go panic of the index past the end.
+pub(crate) fn list_read(r: &Resource) -> Option<String> {
+    match r.value.get_path(&["metadata", "annotations"]) {
+        Some(Value::Seq(items)) if items.len() % 2 == 1 => {
+            let n = items.len();
+            Some(format!("runtime error: index out of range [{n}] with length {n}"))
+        }
+        _ => None,
+    }
+}
+
 /// kustomize's build state once something replaced `r`'s annotations whole
 /// (a replacement writing `metadata` or `metadata.annotations`): the state
 /// it kept there went with them, and what the new annotations hold is the

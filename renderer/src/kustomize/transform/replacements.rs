@@ -863,6 +863,13 @@ struct SourceNode {
     at: Option<(usize, Vec<Step>)>,
 }
 
+/// kustomize reads the identities of every object (from their annotations)
+/// when it selects a replacement's source and each target: one it cannot
+/// read fails the build (see [`build_annotations::list_read`]).
+fn unreadable_ids(resources: &[Resource]) -> Result<(), String> {
+    resources.iter().find_map(build_annotations::list_read).map_or(Ok(()), Err)
+}
+
 /// Whether the field path `segs` reaches an object's annotations whole
 /// (`metadata` or `metadata.annotations`), where kustomize keeps its build
 /// state (see [`build_annotations`]) among the object's own.
@@ -876,6 +883,7 @@ fn source_value(
     s: &Source,
     scopes: &SchemaScopes,
 ) -> Result<SourceNode, String> {
+    unreadable_ids(resources)?;
     let mut found: Option<(usize, &Resource)> = None;
     for (i, r) in resources.iter().enumerate() {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
@@ -976,6 +984,7 @@ fn apply_target(
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
     let paths: &[String] = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
+    unreadable_ids(resources)?;
     for (index, r) in resources.iter_mut().enumerate() {
         if !labels_match(r, select)? {
             continue;
