@@ -3693,7 +3693,12 @@ class NovelGen(Gen):
                                   "subjects": [{"kind": "ServiceAccount", "name": "runner", "namespace": "a"},
                                                {"kind": "ServiceAccount", "name": "runner", "namespace": "b"}]}])
         if self.chance(0.15):
+            # One namespace for both: each team's own affix keeps its references its own (without
+            # one, kustomize reports whichever ambiguous reference its map iteration meets first).
             top["namespace"] = self.pick(["a", "c"])
+            for team, ns in (("team-a", "a"), ("team-b", "b")):
+                if "namePrefix" not in self.ks[team] and "nameSuffix" not in self.ks[team]:
+                    self.ks[team]["nameSuffix"] = f"-{ns}"
 
     # ---- images with digests and newName in initContainers and custom image fields
     def n_images(self):
