@@ -122,17 +122,20 @@ pub(crate) fn list_read(r: &Resource) -> Option<String> {
 /// (a replacement writing `metadata` or `metadata.annotations`): the state
 /// it kept there went with them, and what the new annotations hold is the
 /// state now (a copy of another object's annotations brings that
-/// object's). Its original identity is the first one remembered, or the
-/// current one.
+/// object's). Where it remembered identities before or after, its original
+/// identity is the first one remembered, or the current one.
 pub(crate) fn replaced(r: &mut Resource) {
+    let remembered = !r.prev_ids.is_empty();
     r.prev_ids.clear();
     r.affixes = Default::default();
     r.needs_hash = false;
     r.allowed_changes = (false, false);
     r.ref_by.clear();
     read(r);
-    let first = r.prev_res_ids().next();
-    r.orig_id = first.unwrap_or_else(|| r.id());
+    if remembered || !r.prev_ids.is_empty() {
+        let first = r.prev_res_ids().next();
+        r.orig_id = first.unwrap_or_else(|| r.id());
+    }
 }
 
 /// The origin and transformations annotations kustomize holds on `r` now
