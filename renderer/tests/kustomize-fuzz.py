@@ -3549,6 +3549,15 @@ class NovelGen(Gen):
         if not second["targets"]:
             second["targets"].append({"select": {"kind": "Service"}, "fieldPaths": ["metadata.annotations"],
                                       "options": {"create": True}})
+        # Renamed objects and generated ones carry kustomize's build annotations, which a map copied
+        # from or over `metadata.annotations` takes along.
+        if self.chance(0.4):
+            self.ks["mid"][self.pick(["namePrefix", "nameSuffix"])] = self.pick(["m-", "-m"])
+        if self.chance(0.3):
+            self.ks["base"].setdefault("configMapGenerator", []).append({"name": "made", "literals": ["a=b"]})
+            second["targets"].append({"select": {"kind": "ConfigMap", "name": "made"},
+                                      "fieldPaths": [self.pick(["metadata.annotations", "data"])],
+                                      "options": {"create": True}})
         if self.chance(0.4):
             self.ks["mid"].setdefault("replacements", []).append(first)
             self.ks["overlay"].setdefault("replacements", []).append(second)
@@ -3849,8 +3858,15 @@ def normalise_kubectl(msg):
     return msg
 
 
+AMBIGUOUS = "found multiple possible referrals"
+
+
 def error_matches(kubectl_err, kiln_err):
-    """Whether kubectl's normalised message stands whole in kiln's."""
+    """Whether kubectl's normalised message stands whole in kiln's. Where several references are
+    ambiguous, kustomize reports whichever referrer its Go map iteration meets first (a different
+    one from run to run): both reporting an ambiguous reference is a match."""
+    if AMBIGUOUS in kubectl_err and AMBIGUOUS in kiln_err:
+        return True
     return normalise_kubectl(kubectl_err) in kiln_err.removeprefix("error: ")
 
 
