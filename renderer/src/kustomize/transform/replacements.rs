@@ -1289,7 +1289,19 @@ fn write_path(
                 _ if untagged => resolve_untagged(&text, flow),
                 _ => {
                     let resolved = resolve_plain(&text);
-                    if tag_admits(slot, &resolved) {
+                    // A whole float64 a JSON patch left (untouched since) was
+                    // written back as an integer: its node is an !!int.
+                    let json_int = matches!(&*slot, Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21)
+                        && r.json_rebuilt
+                            .as_deref()
+                            .and_then(|j| crate::resource::value_at(j, &at))
+                            == Some(&*slot);
+                    let admitted = if json_int {
+                        matches!(resolved, Value::Int(_) | Value::Uint(_))
+                    } else {
+                        tag_admits(slot, &resolved)
+                    };
+                    if admitted {
                         resolved
                     } else {
                         // A whole float64 (what a JSON patch leaves) is
