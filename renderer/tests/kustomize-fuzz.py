@@ -3858,15 +3858,20 @@ def normalise_kubectl(msg):
     return msg
 
 
+NAME_REFERENCE = "updating name reference in '"
 AMBIGUOUS = "found multiple possible referrals"
 
 
 def error_matches(kubectl_err, kiln_err):
-    """Whether kubectl's normalised message stands whole in kiln's. Where several references are
-    ambiguous, kustomize reports whichever referrer its Go map iteration meets first (a different
-    one from run to run): both reporting an ambiguous reference is a match."""
-    if AMBIGUOUS in kubectl_err and AMBIGUOUS in kiln_err:
-        return True
+    """Whether kubectl's normalised message stands whole in kiln's. kustomize's name reference
+    transformer walks its referrers in Go map order (another one from run to run), so where both
+    fail there, the same problem (after the referrer's field and object) is a match, and any two
+    ambiguous references are."""
+    if NAME_REFERENCE in kubectl_err and NAME_REFERENCE in kiln_err:
+        if AMBIGUOUS in kubectl_err and AMBIGUOUS in kiln_err:
+            return True
+        problem = lambda m: m.split("\n")[0].split("]: ")[-1]
+        return problem(normalise_kubectl(kubectl_err)) == problem(kiln_err)
     return normalise_kubectl(kubectl_err) in kiln_err.removeprefix("error: ")
 
 
