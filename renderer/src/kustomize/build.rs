@@ -13,7 +13,7 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, PrevId, ResId, Resource, SchemaScopes, SourceText, Step};
+use crate::resource::{Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -52,7 +52,10 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     // The top kustomization's transformer configuration, as kustomize
     // merged it, names the fields of references and vars.
     let (mut acc, top) = b.kustomization(dir)?;
-    add_hashes(&mut acc, true, &b.scopes);
+    for r in &mut acc {
+        annotations_from_list(r)?;
+    }
+    add_hashes(&mut acc, &b.scopes);
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize checks the top kustomization's sort options once it has
@@ -155,6 +158,34 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         r.restore_written_name();
     }
     Ok(acc)
+}
+
+/// kustomize reads an object's annotations at the end of the build (whether
+/// a hash suffix is due) as [`build_annotations::list_read`] says: a list
+/// there becomes the map of its items in pairs (a key or value that is no
+/// scalar has no text), or fails the read.
+fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
+    let at = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+    let Some(Value::Seq(items)) = crate::resource::value_at(&r.value, &at) else { return Ok(()) };
+    if let Some(panic) = build_annotations::list_read(r) {
+        return Err(invalid(&r.source, panic));
+    }
+    let text = |i: usize, v: &Value| match v {
+        Value::String(s) => s.clone(),
+        _ => {
+            let path = [&at[..], &[Step::Index(i)]].concat();
+            crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default()
+        }
+    };
+    let pairs: Map = items
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| (text(2 * i, &pair[0]), Value::String(text(2 * i + 1, &pair[1]))))
+        .collect();
+    if let Some(slot) = r.value.get_path_mut(&["metadata", "annotations"]) {
+        *slot = Value::Map(pairs);
+    }
+    Ok(())
 }
 
 /// The message of the Go panic kustomize meets where it reads an object it
@@ -1464,14 +1495,14 @@ impl Builder<'_> {
             images::apply_fields(acc, rule, specs).map_err(bad_image)?;
         }
         if k.hash_names {
-            add_hashes(acc, false, &self.scopes);
+            add_hashes(acc, &self.scopes);
         }
         if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
             value_add::apply(acc, va, &self.scopes).map_err(|m| invalid(&k.file, m))?;
         }
         let reps = configured.replacements;
-        replacements::apply(acc, &reps).map_err(|m| invalid(&k.file, m))?;
+        replacements::apply(acc, &reps, &self.scopes).map_err(|m| invalid(&k.file, m))?;
         if !reps.is_empty() {
             acc.iter_mut().for_each(Resource::sync_shared);
         }
@@ -2635,10 +2666,10 @@ impl Builder<'_> {
 }
 
 /// Appends the content hash to the names of generated objects that want
-/// one. `last`: the end of the build, after which no hash is due; a
-/// HashTransformer leaves the objects wanting theirs, so kustomize appends
-/// it a second time at the end.
-fn add_hashes(acc: &mut [Resource], last: bool, scopes: &SchemaScopes) {
+/// one. They go on wanting it (kustomize keeps their `needsHashSuffix`
+/// annotation to the end of the build, which its messages show): after a
+/// HashTransformer, kustomize appends it a second time at the end.
+fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
@@ -2666,7 +2697,6 @@ fn add_hashes(acc: &mut [Resource], last: bool, scopes: &SchemaScopes) {
         };
         let name = format!("{}-{hash}", r.name());
         r.set_name(name);
-        r.needs_hash = !last;
     }
 }
 
@@ -3559,7 +3589,7 @@ fn check_object(
             ),
         ));
     }
-    read_build_annotations(&mut r);
+    build_annotations::read(&mut r);
     Ok(r)
 }
 
@@ -3613,40 +3643,6 @@ pub(super) fn go_resource_meta(doc: &Value, texts: &[(Vec<Step>, String)]) -> St
         go_map("labels"),
         go_map("annotations"),
     )
-}
-
-/// kustomize keeps an object's build state in annotations, and reads them
-/// from a file as well: a hash suffix is due where `needsHashSuffix` is
-/// `enabled`, and the earlier identities are ones the object still answers
-/// to. The annotations themselves never reach the output.
-fn read_build_annotations(r: &mut Resource) {
-    let note = |key: &str| {
-        r.value
-            .get_path(&["metadata", "annotations", &format!("{}{key}", build_annotations::PREFIX)])
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    if note("needsHashSuffix").as_deref() == Some("enabled") {
-        r.needs_hash = true;
-    }
-    let list = |text: Option<String>| -> Vec<String> {
-        text.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default()
-    };
-    r.affixes = (list(note("prefixes")), list(note("suffixes")));
-    if let (Some(names), Some(namespaces), Some(kinds)) =
-        (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
-    {
-        let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
-        for ((name, namespace), kind) in earlier {
-            // kustomize writes the default namespace where there was none.
-            let namespace = if namespace == "default" { "" } else { namespace };
-            r.prev_ids.push(PrevId {
-                kind: kind.to_string(),
-                namespace: namespace.to_string(),
-                name: name.to_string(),
-            });
-        }
-    }
 }
 
 /// kustomize rebuilds its set of objects after each targeted strategic

@@ -70,6 +70,74 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
     out
 }
 
+/// kustomize keeps an object's build state in annotations, and reads them
+/// from a file as well: a hash suffix is due where `needsHashSuffix` is
+/// `enabled`, and the earlier identities are ones the object still answers
+/// to. The annotations themselves never reach the output.
+pub(crate) fn read(r: &mut Resource) {
+    let note = |key: &str| {
+        r.value
+            .get_path(&["metadata", "annotations", &format!("{}{key}", PREFIX)])
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if note("needsHashSuffix").as_deref() == Some("enabled") {
+        r.needs_hash = true;
+    }
+    let list = |text: Option<String>| -> Vec<String> {
+        text.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default()
+    };
+    r.affixes = (list(note("prefixes")), list(note("suffixes")));
+    if let (Some(names), Some(namespaces), Some(kinds)) =
+        (note("previousNames"), note("previousNamespaces"), note("previousKinds"))
+    {
+        let earlier = names.split(',').zip(namespaces.split(',')).zip(kinds.split(','));
+        for ((name, namespace), kind) in earlier {
+            // kustomize writes the default namespace where there was none.
+            let namespace = if namespace == "default" { "" } else { namespace };
+            r.prev_ids.push(PrevId {
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            });
+        }
+    }
+}
+
+/// kustomize reads an object's annotations (its build state, its
+/// identities) by walking the node's items two by two as a map's keys and
+/// values, whatever the node: annotations a replacement made a list of odd
+/// length fail that read with the Go panic of the index past the end.
+pub(crate) fn list_read(r: &Resource) -> Option<String> {
+    match r.value.get_path(&["metadata", "annotations"]) {
+        Some(Value::Seq(items)) if items.len() % 2 == 1 => {
+            let n = items.len();
+            Some(format!("runtime error: index out of range [{n}] with length {n}"))
+        }
+        _ => None,
+    }
+}
+
+/// kustomize's build state once something replaced `r`'s annotations whole
+/// (a replacement writing `metadata` or `metadata.annotations`): the state
+/// it kept there went with them, and what the new annotations hold is the
+/// state now (a copy of another object's annotations brings that
+/// object's). Where it remembered identities before or after, its original
+/// identity is the first one remembered, or the current one.
+pub(crate) fn replaced(r: &mut Resource) {
+    let remembered = !r.prev_ids.is_empty();
+    r.prev_ids.clear();
+    r.affixes = Default::default();
+    r.needs_hash = false;
+    r.allowed_changes = (false, false);
+    r.ref_by.clear();
+    read(r);
+    if remembered || !r.prev_ids.is_empty() {
+        let first = r.prev_res_ids().next();
+        r.orig_id = first.unwrap_or_else(|| r.id());
+    }
+}
+
 /// The origin and transformations annotations kustomize holds on `r` now
 /// and kiln keeps beside it while the build tracks origins: none between a
 /// patch that replaced the object's annotations and the end of its

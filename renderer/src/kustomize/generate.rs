@@ -528,9 +528,19 @@ fn go_json(out: &mut String, v: &Value) {
 /// digits with the vowel-like ones swapped so the suffix can't spell words.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
-    // kustomize reads each field it hashes as JSON, and a field that is not
-    // there as an empty string.
-    let get = |f: &str| r.value.get_path(&[f]).cloned().unwrap_or_else(|| "".into());
+    // kustomize reads each field it hashes as a map through JSON (a list
+    // fails that and hashes as null), a scalar as its text, and a field that
+    // is not there as an empty string.
+    let get = |f: &str| match r.value.get_path(&[f]) {
+        None => "".into(),
+        Some(Value::Map(map)) => Value::Map(map.clone()),
+        Some(Value::Seq(_)) => Value::Null,
+        Some(Value::String(s)) => Value::String(s.clone()),
+        Some(v) => {
+            let text = crate::resource::scalar_text(v, &[Step::Key(f.into())], &r.scalar_texts);
+            Value::String(text.unwrap_or_default())
+        }
+    };
     let is_map = |f: &str| r.value.get_path(&[f]).is_some_and(|v| v.as_map().is_some());
     m.insert("kind".into(), r.kind().into());
     // kustomize v5 hashes generated objects with an empty name (recorded:

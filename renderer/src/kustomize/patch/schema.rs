@@ -704,10 +704,18 @@ impl<'a> Schema<'a> {
         self.with(Node::Unknown)
     }
 
-    /// The schema of a field of this object.
+    /// The schema of a field of this object. A field a built-in type of
+    /// [`TYPES`] other than the catch-all [`Object`] does not list has no
+    /// schema ([`Node::Unknown`]): none of their fields kyaml knows holds an
+    /// object naming its own kind, so the table lists every field where
+    /// that matters, and a field the 1.21 schema lacks (an object embedded
+    /// under a name of one's own) takes its own kind's schema as kyaml's
+    /// walk gives it.
     pub(crate) fn field(self, name: &str) -> Schema<'a> {
         let Node::Object(ty) = self.node else { return self.unknown() };
+        let closed = ty != "Object" && TYPES.iter().any(|(t, _)| *t == ty);
         let node = match self.api.types.get(ty).and_then(|fields| fields.get(name)) {
+            None if closed => Node::Unknown,
             None => Node::Untyped,
             Some(Field::Object(t)) => Node::Object(t),
             Some(Field::MergeList { keys, elem }) => {

@@ -214,18 +214,23 @@ const NESTED_LIST: &str = "a list item there is expected to be either a string o
 /// not anything was renamed. An item of a list at the end of the path is
 /// the setter's, not the walk's: that list adds no words.
 fn unreadable_error(r: &Resource, path: &str, at: &[Step], problem: &str) -> Error {
+    Error::Invalid { file: r.source.clone(), message: reference_error(r, path, at, problem) }
+}
+
+/// kustomize's words for a problem with the reference at `at` (a place the
+/// field spec `path` reached in `r`): the field and the object, and the
+/// words of each list the walk went through; a list at the end of the path
+/// is the name reference filter's own, not the walk's.
+fn reference_error(r: &Resource, path: &str, at: &[Step], problem: &str) -> String {
     let walked = match at.split_last() {
         Some((Step::Index(_), before)) => before,
         _ => at,
     };
-    Error::Invalid {
-        file: r.source.clone(),
-        message: format!(
-            "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {1}{problem}",
-            r.id().kustomize_form(),
-            fieldspec::traversal_wraps(path, walked),
-        ),
-    }
+    format!(
+        "updating name reference in '{path}' field of '{0}': considering field '{path}' of object {0}: {1}{problem}",
+        r.id().kustomize_form(),
+        fieldspec::traversal_wraps(path, walked),
+    )
 }
 
 /// The first reference where `entry` points in `r` that kustomize cannot
@@ -329,7 +334,7 @@ pub fn apply(
         // The objects this one's references were resolved to, in order:
         // kustomize notes the referrer on each (its `refBy`).
         let mut referrals: Vec<usize> = Vec::new();
-        let mut ambiguous: Option<(String, Ambiguous)> = None;
+        let mut ambiguous: Option<(String, Vec<Step>, Ambiguous)> = None;
         let res = &mut resources[idx];
         // kustomize picks a referrer's fields by the kind it was loaded as
         // (a patch that changed its kind does not change its fields).
@@ -420,7 +425,7 @@ pub fn apply(
                 match outcome {
                     Ok(Some(chosen)) => referrals.push(chosen),
                     Ok(None) => {}
-                    Err(a) => ambiguous = Some((path.clone(), a)),
+                    Err(a) => ambiguous = Some((path.clone(), at, a)),
                 }
             }
             if let Some((at, problem)) = unreadable {
@@ -433,8 +438,8 @@ pub fn apply(
                 resources[chosen].ref_by.push(referrer_id.clone());
             }
         }
-        if let Some((path, a)) = ambiguous {
-            return Err(too_many_referrals(resources, idx, &path, a, scopes));
+        if let Some((path, at, a)) = ambiguous {
+            return Err(too_many_referrals(resources, idx, &path, &at, a, scopes));
         }
         if let Some(e) = error {
             return Err(e);
@@ -450,22 +455,24 @@ struct Ambiguous {
 }
 
 /// kustomize's message for a reference of the object at `referrer` (at
-/// field `path`) that several objects could mean: their identities, then
-/// the referrer and each candidate as YAML with their build annotations.
+/// `at`, reached by field `path`) that several objects could mean: their
+/// identities, then the referrer and each candidate as YAML with their
+/// build annotations.
 fn too_many_referrals(
     resources: &[Resource],
     referrer: usize,
     path: &str,
+    at: &[Step],
     a: Ambiguous,
     scopes: &SchemaScopes,
 ) -> Error {
     let me = &resources[referrer];
-    let id = me.id().kustomize_form();
     let ids: Vec<String> =
         a.candidates.iter().map(|&i| resources[i].id().kustomize_form()).collect();
+    let problem = format!("found multiple possible referrals: {}", ids.join(", "));
     let mut message = format!(
-        "updating name reference in '{path}' field of '{id}': considering field '{path}' of object {id}: found multiple possible referrals: {}\n\n**** Too many possible referral targets to referrer:\n{}\n",
-        ids.join(", "),
+        "{}\n\n**** Too many possible referral targets to referrer:\n{}\n",
+        reference_error(me, path, at, &problem),
         build_annotations::yaml(me, scopes)
     );
     for (n, &i) in a.candidates.iter().enumerate() {

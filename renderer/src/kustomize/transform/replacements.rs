@@ -1,9 +1,9 @@
 //! `replacements:`: copy a field of one object into fields of others.
 
-use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::LabelSelector;
-use crate::resource::{ResId, Resource, Step};
+use crate::kustomize::{build_annotations, fieldspec};
+use crate::resource::{ResId, Resource, SchemaScopes, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 
@@ -837,11 +837,15 @@ fn is_scalar(v: &Value) -> bool {
 }
 
 /// Applies replacements in order.
-pub fn apply(resources: &mut [Resource], replacements: &[Replacement]) -> Result<(), String> {
+pub fn apply(
+    resources: &mut [Resource],
+    replacements: &[Replacement],
+    scopes: &SchemaScopes,
+) -> Result<(), String> {
     for rep in replacements {
-        let mut source = source_value(resources, &rep.source)?;
+        let mut source = source_value(resources, &rep.source, scopes)?;
         for t in &rep.targets {
-            apply_target(resources, &mut source, t)?;
+            apply_target(resources, &mut source, t, scopes)?;
         }
     }
     Ok(())
@@ -859,7 +863,27 @@ struct SourceNode {
     at: Option<(usize, Vec<Step>)>,
 }
 
-fn source_value(resources: &[Resource], s: &Source) -> Result<SourceNode, String> {
+/// kustomize reads the identities of every object (from their annotations)
+/// when it selects a replacement's source and each target: one it cannot
+/// read fails the build (see [`build_annotations::list_read`]).
+fn unreadable_ids(resources: &[Resource]) -> Result<(), String> {
+    resources.iter().find_map(build_annotations::list_read).map_or(Ok(()), Err)
+}
+
+/// Whether the field path `segs` reaches an object's annotations whole
+/// (`metadata` or `metadata.annotations`), where kustomize keeps its build
+/// state (see [`build_annotations`]) among the object's own.
+fn holds_annotations(segs: &[String]) -> bool {
+    matches!(segs, [m] | [m, _] if m == "metadata")
+        && segs.get(1).is_none_or(|a| a == "annotations")
+}
+
+fn source_value(
+    resources: &[Resource],
+    s: &Source,
+    scopes: &SchemaScopes,
+) -> Result<SourceNode, String> {
+    unreadable_ids(resources)?;
     let mut found: Option<(usize, &Resource)> = None;
     for (i, r) in resources.iter().enumerate() {
         if ids(r).iter().any(|id| is_selected_by(id, &s.select)) {
@@ -873,9 +897,15 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<SourceNode, String
         return Err(format!("nothing selected by {}", source_string(s)));
     };
     let fp = if s.field_path.is_empty() { DEFAULT_FIELD_PATH } else { &s.field_path };
-    let mut copy = r.value.clone();
+    let segs = source_path(fp);
+    // The annotations kustomize reads hold its build state too.
+    let mut copy = if holds_annotations(&segs) {
+        build_annotations::annotated(r, scopes)
+    } else {
+        r.value.clone()
+    };
     let mut hits = Hits::default();
-    find(&mut copy, &source_path(fp), None, Match::Exact, &mut hits);
+    find(&mut copy, &segs, None, Match::Exact, &mut hits);
     if hits.wildcard {
         return Err(
             "error looking up replacement source: wildcard is not supported in PathGetter".into()
@@ -947,12 +977,14 @@ fn apply_target(
     resources: &mut [Resource],
     source: &mut SourceNode,
     t: &Target,
+    scopes: &SchemaScopes,
 ) -> Result<(), String> {
     let Some(select) = &t.select else {
         return Err("target must specify resources to select".into());
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
     let paths: &[String] = if t.field_paths.is_empty() { &default_paths } else { &t.field_paths };
+    unreadable_ids(resources)?;
     for (index, r) in resources.iter_mut().enumerate() {
         if !labels_match(r, select)? {
             continue;
@@ -982,7 +1014,16 @@ fn apply_target(
             continue;
         }
         for fp in paths {
+            // A write over the annotations whole replaces kustomize's build
+            // state with them (and finds them where only that state is).
+            let over_notes = holds_annotations(&target_path(fp));
+            if over_notes {
+                r.value = build_annotations::annotated(r, scopes);
+            }
             let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
+            if over_notes {
+                build_annotations::replaced(r);
+            }
             let at = source.at.as_ref().filter(|(i, at)| *i == index && written.contains(at));
             if let Some((_, at)) = at {
                 source.value = crate::resource::value_at(&r.value, at).cloned().unwrap_or_default();
@@ -1248,7 +1289,19 @@ fn write_path(
                 _ if untagged => resolve_untagged(&text, flow),
                 _ => {
                     let resolved = resolve_plain(&text);
-                    if tag_admits(slot, &resolved) {
+                    // A whole float64 a JSON patch left (untouched since) was
+                    // written back as an integer: its node is an !!int.
+                    let json_int = matches!(&*slot, Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21)
+                        && r.json_rebuilt
+                            .as_deref()
+                            .and_then(|j| crate::resource::value_at(j, &at))
+                            == Some(&*slot);
+                    let admitted = if json_int {
+                        matches!(resolved, Value::Int(_) | Value::Uint(_))
+                    } else {
+                        tag_admits(slot, &resolved)
+                    };
+                    if admitted {
                         resolved
                     } else {
                         // A whole float64 (what a JSON patch leaves) is
