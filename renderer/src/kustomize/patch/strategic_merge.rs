@@ -375,10 +375,11 @@ fn merge(
             // number or boolean patched over a quoted string becomes a
             // string. A string written plain with a tag (`!!str 10`) has no
             // quotes to give (recorded from `kubectl kustomize`: case 4472).
+            // The string is the patch node's text (`0x50`, not `80`: case 4520).
             Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)))
                 if dest.as_ref().is_some_and(|d| tx.quoted(d, &at.dest)) =>
             {
-                Merged::new(Value::String(scalar_text(p)))
+                Merged::new(Value::String(tx.text(p, &at.patch, None)))
             }
             Some(p) => Merged::new(p.clone()),
             None => dest.and_then(Merged::kept),
@@ -707,9 +708,10 @@ fn merge_scalar_set(
         let p = find_element(patch, &primitive, &one, tx).map(|i| &patch[i]);
         // The merged scalar is the patch's node when it has one.
         let merged_at = p.or(d.as_ref()).map_or(At::Unknown, |(_, at)| at.clone());
+        let place = |e: Option<&Item>| e.map_or(At::Unknown, |(_, at)| at.clone());
+        let at = Sides { dest: place(d.as_ref()), patch: place(p) };
         let (d, p) = (d.map(|(v, _)| v), p.map(|(v, _)| v));
-        let nowhere = Sides { dest: At::Unknown, patch: At::Unknown };
-        match merge(d, p, schema.unknown(), path, tx, &nowhere)? {
+        match merge(d, p, schema.unknown(), path, tx, &at)? {
             Some(m) if !is_empty_map(&m.value) => {
                 set_element(&mut items, Some((m.value, merged_at)), &primitive, &one, tx)
             }
