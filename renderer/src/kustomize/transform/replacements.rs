@@ -983,7 +983,10 @@ fn apply_target(
         }
         for fp in paths {
             let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
-            let at = source.at.as_ref().filter(|(i, at)| *i == index && written.contains(at));
+            let at = source
+                .at
+                .as_ref()
+                .filter(|(i, at)| *i == index && written.iter().any(|w| w.starts_with(at)));
             if let Some((_, at)) = at {
                 source.value = crate::resource::value_at(&r.value, at).cloned().unwrap_or_default();
                 source.text = crate::resource::written_text(&source.value, at, &r.scalar_texts);
