@@ -1453,13 +1453,10 @@ impl Builder<'_> {
             k.name_prefix.as_deref().unwrap_or(""),
             k.name_suffix.as_deref().unwrap_or(""),
             match &k.prefix_fields {
-                Some(specs) => {
-                    prefix_suffix::ExtraFields { prefix: specs, suffix: specs, sorted: false }
-                }
+                Some(specs) => prefix_suffix::ExtraFields { prefix: specs, suffix: specs },
                 None => prefix_suffix::ExtraFields {
                     prefix: &self.go_config.name_prefix,
                     suffix: &self.go_config.name_suffix,
-                    sorted: true,
                 },
             },
         )

@@ -1779,17 +1779,25 @@ impl Builder<'_> {
             .map(|(k, &l)| (k.as_str(), l))
             .chain(later.iter().map(|(k, l)| (k.as_str(), *l)))
             .collect();
+        // The places of each key, so that a large mapping with a key given
+        // twice is not compared pair by pair.
+        let mut places: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, &(key, _)) in keys.iter().enumerate() {
+            places.entry(key).or_default().push(i);
+        }
         for (i, &(key, first_line)) in keys.iter().enumerate() {
-            for &(other, line) in &keys[i + 1..] {
-                if other == key {
-                    self.duplicates.push(DuplicateKey {
-                        key: key.to_string(),
-                        map: self.path.clone(),
-                        line,
-                        first_line,
-                        read_lines: (line, first_line),
-                    });
-                }
+            let same = places.get(key).map_or(&[][..], Vec::as_slice);
+            let later = same.iter().filter(|&&j| j > i);
+            for &j in later {
+                let line = keys[j].1;
+                self.duplicates.push(DuplicateKey {
+                    key: key.to_string(),
+                    map: self.path.clone(),
+                    line,
+                    first_line,
+                    read_lines: (line, first_line),
+                });
             }
         }
     }

@@ -105,7 +105,7 @@ pub fn apply_verbatim_with(
     let patch = patch.clone();
     let schema = schema.root(gvk).with_comments(comments);
     let tx = Texts::new(written);
-    let at = Sides { dest: tx.root(Side::Target), patch: tx.root(Side::Patch) };
+    let at = Sides::apart(tx.root(Side::Target), tx.root(Side::Patch));
     let merged = merge(Some(target.clone()), Some(&patch), schema, &mut Vec::new(), &tx, &at)?;
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
@@ -276,12 +276,20 @@ impl At {
 struct Sides {
     dest: At,
     patch: At,
+    /// Whether the target's node is the patch's own (see [`add`]): what
+    /// the merge deletes from a list there is gone from the patch too.
+    same: bool,
 }
 
 impl Sides {
+    /// Two nodes of different trees.
+    fn apart(dest: At, patch: At) -> Sides {
+        Sides { dest, patch, same: false }
+    }
+
     fn field(&self, key: &str) -> Sides {
         let key = || Step::Key(key.to_string());
-        Sides { dest: self.dest.step(key), patch: self.patch.step(key) }
+        Sides { dest: self.dest.step(key), patch: self.patch.step(key), same: self.same }
     }
 }
 
@@ -375,10 +383,11 @@ fn merge(
             // number or boolean patched over a quoted string becomes a
             // string. A string written plain with a tag (`!!str 10`) has no
             // quotes to give (recorded from `kubectl kustomize`: case 4472).
+            // The string is the patch node's text (`0x50`, not `80`: case 4520).
             Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)))
                 if dest.as_ref().is_some_and(|d| tx.quoted(d, &at.dest)) =>
             {
-                Merged::new(Value::String(scalar_text(p)))
+                Merged::new(Value::String(tx.text(p, &at.patch, None)))
             }
             Some(p) => Merged::new(p.clone()),
             None => dest.and_then(Merged::kept),
@@ -443,7 +452,8 @@ fn split_directive<'a>(
 /// Adds a subtree that only the patch has (or that replaces the target's).
 ///
 /// kyaml does this by merging the patch node with itself, which removes
-/// nulls and applies nested directives; merging a copy does the same.
+/// nulls and applies nested directives; merging a copy does the same, as
+/// long as what a list loses is lost from the patch's list as well.
 fn add(
     patch: &Value,
     schema: Schema<'_>,
@@ -451,7 +461,7 @@ fn add(
     tx: &Texts<'_>,
     at: &At,
 ) -> Result<Option<Merged>, Error> {
-    let at = Sides { dest: at.clone(), patch: at.clone() };
+    let at = Sides { dest: at.clone(), patch: at.clone(), same: true };
     let merged = merge(Some(patch.clone()), Some(patch), schema, path, tx, &at)?;
     Ok(merged.map(|m| Merged { value: m.value, in_place: false }))
 }
@@ -545,7 +555,7 @@ fn walk_map(
 ) -> Result<Value, Error> {
     check_keys(&dest, None)?;
     let keys: Vec<String> = dest.keys().cloned().collect();
-    let at = Sides { dest: at.clone(), patch: At::Unknown };
+    let at = Sides::apart(at.clone(), At::Unknown);
     for key in keys {
         merge_field(&mut dest, key, None, schema, path, tx, &at)?;
     }
@@ -598,9 +608,9 @@ fn merge_seq(
         let Some(dest) = dest else { return Ok(None) };
         let dest = items(dest, &at.dest);
         let walked = if keys.is_empty() {
-            merge_scalar_set(dest, &[], schema, path, tx)?
+            merge_scalar_set(dest, &[], false, schema, path, tx)?
         } else {
-            merge_keyed(dest, &[], keys, schema.elements(), path, tx)?
+            merge_keyed(dest, &[], false, keys, schema.elements(), path, tx)?
         };
         return Ok(Merged::kept(Value::Seq(walked)));
     };
@@ -608,12 +618,20 @@ fn merge_seq(
     // itself, before kyaml looks for a list directive; otherwise a
     // `{$patch: replace}` element makes the patch's list (without it) the result.
     let patch = items(patch.clone(), &at.patch);
+    // kyaml adds a list the target lacks, or replaces the target's, by
+    // making the patch's node the target's: the walk's deletions from it are
+    // lost from the patch's list too (recorded from `kubectl kustomize`:
+    // case 4521).
+    let mut same = at.same || dest.is_none();
     let (dest, patch) = match dest {
         None => (patch.clone(), patch),
         Some(d) => match list_directive(&patch, path)? {
             // `{$patch: delete}` drops the target's list altogether.
             Some((Directive::Delete, _)) => return Ok(None),
-            Some((Directive::Replace, rest)) => (rest.clone(), rest),
+            Some((Directive::Replace, rest)) => {
+                same = true;
+                (rest.clone(), rest)
+            }
             // kyaml elides the directive's elements from the patch's list in
             // place; a list only the patch has (see `add`) is that same node
             // and loses them too (recorded from `kubectl kustomize`: case 4507).
@@ -628,9 +646,9 @@ fn merge_seq(
         },
     };
     let merged = if keys.is_empty() {
-        merge_scalar_set(dest, &patch, schema, path, tx)?
+        merge_scalar_set(dest, &patch, same, schema, path, tx)?
     } else {
-        merge_keyed(dest, &patch, keys, schema.elements(), path, tx)?
+        merge_keyed(dest, &patch, same, keys, schema.elements(), path, tx)?
     };
     Ok(Merged::new(Value::Seq(merged)))
 }
@@ -670,20 +688,25 @@ fn element_of_wrong_kind(
 fn merge_scalar_set(
     mut dest: Vec<Item>,
     patch: &[Item],
+    same: bool,
     schema: Schema<'_>,
     path: &mut Vec<String>,
     tx: &Texts<'_>,
 ) -> Result<Vec<Value>, Error> {
     // kyaml merges a set by its elements' text, which is empty for a
     // collection: the first collection of the target and that of the patch
-    // merge as one element, which then fails as no scalar.
+    // merge as one element, which then fails as no scalar unless it is an
+    // empty map, which is dropped (recorded from `kubectl kustomize`:
+    // case 4522).
     let collection = |list: &[Item]| {
         list.iter().map(|(e, _)| e).find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned()
     };
     let (d, p) = (collection(&dest), collection(patch));
     if d.is_some() || p.is_some() {
-        let nowhere = Sides { dest: At::Unknown, patch: At::Unknown };
-        if let Some(m) = merge(d.clone(), p.as_ref(), schema.unknown(), path, tx, &nowhere)? {
+        let nowhere = Sides::apart(At::Unknown, At::Unknown);
+        if let Some(m) = merge(d.clone(), p.as_ref(), schema.unknown(), path, tx, &nowhere)?
+            && !is_empty_map(&m.value)
+        {
             let origin = match (d, p) {
                 (Some(t), Some(p)) => Origin::Merged { target: Box::new(t), patch: Box::new(p) },
                 (Some(_), None) => Origin::Target,
@@ -704,12 +727,14 @@ fn merge_scalar_set(
     for value in &values {
         let one = [value.clone()];
         let d = find_element(&dest, &primitive, &one, tx).map(|i| dest[i].clone());
+        let patch = if same { &dest } else { patch };
         let p = find_element(patch, &primitive, &one, tx).map(|i| &patch[i]);
         // The merged scalar is the patch's node when it has one.
         let merged_at = p.or(d.as_ref()).map_or(At::Unknown, |(_, at)| at.clone());
+        let place = |e: Option<&Item>| e.map_or(At::Unknown, |(_, at)| at.clone());
+        let at = Sides { dest: place(d.as_ref()), patch: place(p), same };
         let (d, p) = (d.map(|(v, _)| v), p.map(|(v, _)| v));
-        let nowhere = Sides { dest: At::Unknown, patch: At::Unknown };
-        match merge(d, p, schema.unknown(), path, tx, &nowhere)? {
+        match merge(d, p, schema.unknown(), path, tx, &at)? {
             Some(m) if !is_empty_map(&m.value) => {
                 set_element(&mut items, Some((m.value, merged_at)), &primitive, &one, tx)
             }
@@ -718,6 +743,12 @@ fn merge_scalar_set(
     }
     if !values.is_empty() {
         for e in dest {
+            // An empty collection merges as nothing and leaves the list; a
+            // collection after it is set back as a scalar, which fails.
+            if matches!(e.0, Value::Map(_) | Value::Seq(_)) {
+                let origin = if same { Origin::Patch } else { Origin::Target };
+                return Err(element_of_wrong_kind(path, "Scalar", &e.0, origin));
+            }
             let one = [tx.text(&e.0, &e.1, None)];
             set_element(&mut items, Some(e), &primitive, &one, tx);
         }
@@ -886,6 +917,7 @@ fn unify(a: &[String], b: &[String]) -> Option<Vec<String>> {
 fn merge_keyed(
     mut dest: Vec<Item>,
     patch: &[Item],
+    same: bool,
     keys: &[String],
     elem_schema: Schema<'_>,
     path: &mut Vec<String>,
@@ -926,11 +958,14 @@ fn merge_keyed(
         last_keys.clone_from(&vk);
         let (lk, lv) = valid_keys(std::slice::from_ref(&vv), &vv, &vk);
         let di = find_element(&dest, &lk, &lv, tx);
+        // A list that is the patch's own node is its patch as it is now.
+        let patch = if same { &dest } else { patch };
         let p = find_element(patch, &lk, &lv, tx).map(|i| &patch[i]);
         // The merged element is the target's node when it has one.
         let at = Sides {
             dest: di.map_or(At::Unknown, |i| dest[i].1.clone()),
             patch: p.map_or(At::Unknown, |(_, at)| at.clone()),
+            same,
         };
         let merged_at = if di.is_some() { at.dest.clone() } else { at.patch.clone() };
         path.push(format!("[{}]", vv.join(",")));

@@ -13,10 +13,6 @@ pub struct ExtraFields<'a> {
     pub prefix: &'a [UserFieldSpec],
     /// Suffix field specs.
     pub suffix: &'a [UserFieldSpec],
-    /// Whether the specs are kustomize's merged transformer configuration,
-    /// sorted by group, version and kind (see [`affix_one`]); a plugin
-    /// config's own specs keep their order, the name first.
-    pub sorted: bool,
 }
 
 /// Adds a prefix and a suffix to every name, except the kinds kustomize
@@ -43,7 +39,7 @@ pub fn apply(
         }
         let specs = if add.0.is_empty() { extra.suffix } else { extra.prefix };
         for r in resources.iter_mut() {
-            affix_one(r, add, pass, specs, extra)?;
+            affix_one(r, add, pass, specs)?;
         }
     }
     Ok(())
@@ -62,16 +58,14 @@ fn null_slots(r: &mut Resource, path: &str) -> Vec<Vec<Step>> {
 }
 
 /// Adds one affix (`add`: the prefix, or the suffix) to one object: its
-/// name, and the fields `specs` name. With `extra.sorted`, the specs are
-/// kustomize's merged configuration, sorted by group, version and kind
-/// (`Gvk.IsLessThan`): kustomize walks them in that order, renaming the
-/// object where the name's spec comes.
+/// name, and the fields `specs` name, in the order of `specs` (kustomize's
+/// merged configuration comes sorted by group, version and kind,
+/// `Gvk.IsLessThan`; a plugin config's specs as listed).
 fn affix_one(
     r: &mut Resource,
     add: (&str, &str),
     pass: &str,
     specs: &[UserFieldSpec],
-    extra: ExtraFields<'_>,
 ) -> Result<(), String> {
     let gvk = r.gvk();
     // kustomize skips these kinds by the kind an object was loaded with.
@@ -85,40 +79,28 @@ fn affix_one(
     if skip {
         return Ok(());
     }
-    let is_name = |s: &UserFieldSpec| s.path == "metadata/name" && s.matches(&gvk);
-    let rename = specs.iter().any(is_name);
-    // The field specs in the order kustomize walks them, `None` standing for
-    // the name: a plugin config's specs after the name, the merged
-    // configuration's in its order, the name where its first spec for the
-    // name comes (a spec sorted before it fails with the object's old name).
-    let mut order: Vec<Option<&UserFieldSpec>> = Vec::new();
-    if !extra.sorted {
-        order.push(None);
-    }
-    for s in specs.iter().filter(|s| s.matches(&gvk)) {
-        if s.path != "metadata/name" {
-            order.push(Some(s));
-        } else if extra.sorted && !order.contains(&None) {
-            order.push(None);
-        }
-    }
+    // The field specs in the order kustomize walks them (a plugin config's
+    // as listed, the merged configuration's sorted), `None` standing for
+    // the name: each spec for the name that selects the object renames it
+    // again (`d-s-s` for two), and a spec before the first fails with the
+    // object's old name (recorded from `kubectl kustomize`: case 4525).
+    let order =
+        specs.iter().filter(|s| s.matches(&gvk)).map(|s| (s.path != "metadata/name").then_some(s));
     let mut written = Vec::new();
     for spec in order {
         let Some(spec) = spec else {
-            if rename {
-                r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
-                r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
-                if add.0.is_empty() {
-                    r.affixes.1.push(add.1.to_string());
-                } else {
-                    r.affixes.0.push(add.0.to_string());
-                }
-                // The name is a new node (see [`Resource::written`]).
-                images::record(
-                    &mut r.written,
-                    &[Step::Key("metadata".into()), Step::Key("name".into())],
-                );
+            r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
+            r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
+            if add.0.is_empty() {
+                r.affixes.1.push(add.1.to_string());
+            } else {
+                r.affixes.0.push(add.0.to_string());
             }
+            // The name is a new node (see [`Resource::written`]).
+            images::record(
+                &mut r.written,
+                &[Step::Key("metadata".into()), Step::Key("name".into())],
+            );
             continue;
         };
         // kyaml puts a new node without a tag in the old one's style: the

@@ -1024,7 +1024,10 @@ fn apply_target(
             if over_notes {
                 build_annotations::replaced(r);
             }
-            let at = source.at.as_ref().filter(|(i, at)| *i == index && written.contains(at));
+            let at = source
+                .at
+                .as_ref()
+                .filter(|(i, at)| *i == index && written.iter().any(|w| w.starts_with(at)));
             if let Some((_, at)) = at {
                 source.value = crate::resource::value_at(&r.value, at).cloned().unwrap_or_default();
                 source.text = crate::resource::written_text(&source.value, at, &r.scalar_texts);

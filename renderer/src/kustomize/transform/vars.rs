@@ -287,7 +287,20 @@ pub fn resolve(
         }
         let path = replacements::plain_path(&b.var.field_path);
         let texts = &r.scalar_texts;
-        let text = path.as_ref().and_then(|path| crate::resource::written_text(&v, path, texts));
+        let text = path.as_ref().and_then(|path| {
+            crate::resource::written_text(&v, path, texts).or_else(|| {
+                // A `!!float` node written as an integer (`!!float 0x10`)
+                // holds that text, which `ParseFloat` may refuse.
+                let Value::Float(f) = v else { return None };
+                let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
+                let whole = match crate::yaml::resolve::resolve_plain(text) {
+                    Value::Int(i) => i as f64,
+                    Value::Uint(u) => u as f64,
+                    _ => return None,
+                };
+                (whole == f).then(|| text.clone())
+            })
+        });
         if v.is_null() {
             // A null node's text, as written (`~`, `null`, nothing), is
             // what `GetFieldValue` gives for it: a string.

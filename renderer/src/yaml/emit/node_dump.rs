@@ -18,6 +18,7 @@ use crate::resource::Step;
 use crate::value::Value;
 use crate::yaml::resolve::resolve_plain;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
 
 /// A node of a YAML text and the style it was written in.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,8 +200,10 @@ impl Styled {
                 items.len() == s.len() && items.iter().zip(s).all(|(i, v)| i.holds(v))
             }
             (Styled::Map { entries, .. }, Value::Map(m)) => {
+                let by_key = self.entries_by_key();
                 entries.len() == m.len()
-                    && m.iter().all(|(k, v)| self.entry(k).is_some_and(|(_, n)| n.holds(v)))
+                    && m.iter()
+                        .all(|(k, v)| by_key.get(k.as_str()).is_some_and(|(_, n)| n.holds(v)))
             }
             _ => false,
         }
@@ -208,10 +211,16 @@ impl Styled {
 
     /// Whether this is a scalar key that reads as the string `key`.
     fn text_is(&self, key: &str) -> bool {
+        self.key_str() == Some(key)
+    }
+
+    /// The string a scalar key reads as: a string's value, another
+    /// scalar's text.
+    fn key_str(&self) -> Option<&str> {
         match self {
-            Styled::Scalar { value: Value::String(s), .. } => s == key,
-            Styled::Scalar { text, .. } => text == key,
-            _ => false,
+            Styled::Scalar { value: Value::String(s), .. } => Some(s),
+            Styled::Scalar { text, .. } => Some(text),
+            _ => None,
         }
     }
 
@@ -223,6 +232,14 @@ impl Styled {
             }
             _ => None,
         }
+    }
+
+    /// [`Styled::entry`] for every key of a map node at once, so that a
+    /// large map is not searched once per key.
+    fn entries_by_key(&self) -> HashMap<&str, (&Styled, &Styled)> {
+        let Styled::Map { entries, .. } = self else { return HashMap::new() };
+        // A key given twice is the later entry, as `entry` finds it.
+        entries.iter().filter_map(|(k, v)| Some((k.key_str()?, (k, v)))).collect()
     }
 
     /// The item of a sequence node at `i`.
@@ -602,9 +619,10 @@ impl Emitter<'_> {
     /// The entries of a non-empty block map (see `map_body`).
     fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled) {
         let Value::Map(map) = value else { return };
+        let by_key = st.entries_by_key();
         for (i, (key, v)) in map.iter().enumerate() {
             self.entry_start(i, indent);
-            let (key_st, value_st) = st.entry(key).unzip();
+            let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
             let analysis = analyze_for(key, true);
             let key_value = Value::String(key.clone());
             let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
@@ -705,11 +723,12 @@ impl Emitter<'_> {
             }
             Value::Map(map) => {
                 self.write_char('{');
+                let by_key = st.map(Styled::entries_by_key).unwrap_or_default();
                 for (i, (key, item)) in map.iter().enumerate() {
                     if i > 0 {
                         self.write(", ");
                     }
-                    let (key_st, value_st) = st.and_then(|s| s.entry(key)).unzip();
+                    let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
                     let analysis = analyze_for(key, true);
                     let key_value = Value::String(key.clone());
                     let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
