@@ -899,8 +899,7 @@ fn source_value(resources: &[Resource], s: &Source) -> Result<SourceNode, String
             ));
         }
     };
-    let written =
-        plain_path(fp).and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
+    let written = crate::resource::written_text(&v, &at, &r.scalar_texts);
     if s.options.delimiter.is_empty() {
         return Ok(SourceNode { value: v, text: written, at: Some((index, at)) });
     }
