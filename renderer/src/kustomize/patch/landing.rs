@@ -275,3 +275,78 @@ impl Walk<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::patch::OpenApi;
+    use crate::kustomize::patch::strategic_merge::{Written, apply_verbatim_with};
+    use crate::resource::Gvk;
+    use crate::yaml::parse_documents;
+
+    fn yaml(text: &str) -> Value {
+        parse_documents(text, "test").expect("test YAML parses").remove(0)
+    }
+
+    fn path(text: &str) -> Vec<Step> {
+        let step = |s: &str| s.parse().map_or_else(|_| Step::Key(s.to_string()), Step::Index);
+        text.split('.').map(step).collect()
+    }
+
+    /// Where a target's node is after the merge, and the patch's node there.
+    type Followed = Option<(&'static str, Option<&'static str>)>;
+
+    #[test]
+    fn follows_items_where_the_merge_put_them() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+        let target = yaml(&format!(
+            "{pod}spec: {{containers: [{{name: a, ports: [{{containerPort: 1}}, {{containerPort: 2}}]}}, {{name: b}}, {{name: b, image: x}}], volumes: [{{name: v}}]}}"
+        ));
+        let patch = yaml(&format!(
+            "{pod}spec: {{containers: [{{name: c}}, {{name: a, ports: [{{containerPort: 3}}, {{containerPort: 2, hostPort: 9}}]}}], volumes: [{{name: w}}, {{$patch: replace}}]}}"
+        ));
+        let gvk = Gvk::from_api_version("v1", "Pod");
+        let merged =
+            apply_verbatim_with(&target, &patch, &gvk, OpenApi::builtin(), &[], Written::default());
+        let Ok(Some((after, landing))) = merged else { panic!("merge fails: {merged:?}") };
+        // (target path, where it is now, the patch's node there)
+        let of_target: &[(&str, Followed)] = &[
+            (
+                "spec.containers.0.name",
+                Some(("spec.containers.1.name", Some("spec.containers.1.name"))),
+            ),
+            (
+                "spec.containers.0.ports.0.containerPort",
+                Some(("spec.containers.1.ports.2.containerPort", None)),
+            ),
+            (
+                "spec.containers.0.ports.1.containerPort",
+                Some((
+                    "spec.containers.1.ports.1.containerPort",
+                    Some("spec.containers.1.ports.1.containerPort"),
+                )),
+            ),
+            // The two b collapse into the last one.
+            ("spec.containers.1.name", None),
+            ("spec.containers.2.image", Some(("spec.containers.2.image", None))),
+            ("spec.volumes.0.name", None),
+        ];
+        for (at, want) in of_target {
+            let got = landing.of_target(&after, &patch, &path(at));
+            let want = want.map(|(now, p)| (path(now), p.map(path)));
+            assert_eq!(got, want, "{at}");
+        }
+        let of_patch: &[(&str, Option<&str>)] = &[
+            ("spec.containers.0.name", Some("spec.containers.0.name")),
+            (
+                "spec.containers.1.ports.0.containerPort",
+                Some("spec.containers.1.ports.0.containerPort"),
+            ),
+            ("spec.containers.1.ports.1.hostPort", Some("spec.containers.1.ports.1.hostPort")),
+            ("spec.volumes.0.name", Some("spec.volumes.0.name")),
+        ];
+        for (at, want) in of_patch {
+            assert_eq!(landing.of_patch(&after, &path(at)), want.map(path), "{at}");
+        }
+    }
+}
