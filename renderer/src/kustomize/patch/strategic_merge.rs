@@ -978,6 +978,18 @@ fn merge_keyed(
         let d = di.map(|i| dest[i].value.clone());
         let merged = merge(d, p.map(|e| &e.value), elem_schema, path, tx, &at)?;
         path.pop();
+        // In a list only the patch has (see `add`), the target's element is
+        // the patch's own node, which kyaml changes in place: the directive
+        // it elides from the patch's element is gone from the target's, and
+        // an element it replaces is the merged one (recorded from `kubectl
+        // kustomize`: case 4540).
+        let same_node = di.filter(|&i| {
+            let d = &dest[i].from;
+            d.target.is_none() && d.patch.is_some() && d.patch == p.and_then(|e| e.from.patch)
+        });
+        if let Some(Value::Map(m)) = same_node.map(|i| &mut dest[i].value) {
+            m.shift_remove(DIRECTIVE);
+        }
         let Some(Merged { mut value, in_place, landing }) =
             merged.filter(|m| !is_empty_map(&m.value))
         else {
@@ -993,7 +1005,7 @@ fn merge_keyed(
         }
         let from = Landed::merged(di.map(|i| &dest[i].from), p.map(|e| &e.from), landing);
         let merged = Item { value, at: merged_at, from };
-        if let (Some(i), true) = (di, in_place) {
+        if let (Some(i), true) = (di, in_place || same_node.is_some()) {
             dest[i] = merged.clone();
         }
         set_element(&mut items, Some(merged), &vk, &vv, tx);
