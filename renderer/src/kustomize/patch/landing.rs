@@ -41,7 +41,7 @@ pub enum Landing {
 
 /// The items of a list of a merge's result, with a way back from the
 /// documents' items.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Items {
     landed: Vec<Landed>,
     /// The first item of the result made from each item of the target's
@@ -107,7 +107,8 @@ impl Landing {
         if fields.is_empty() { Landing::Merged } else { Landing::Map(fields) }
     }
 
-    /// The landing of field `key` of a map.
+    /// The landing of field `key` of a map. Below a node of one document
+    /// (`Only`, `Added`), every node is that document's as well.
     fn field(&self, key: &str) -> &Landing {
         match self {
             Landing::Map(fields) => {
