@@ -2579,11 +2579,11 @@ impl Builder<'_> {
                     e.restyle(patch.as_ref(), r.styles().as_ref());
                     Error::Patch { file: source.clone(), target, source: Box::new(e) }
                 })? {
-                    Some(v) => {
+                    Some((v, landing)) => {
                         let before = std::mem::replace(&mut r.value, v);
                         let piece = doc_pieces.get(n).cloned().flatten();
                         let written = piece.and_then(|range| text.get(range));
-                        keep_quotes(r, &before, &doc, texts, written, schema.root(&schema_gvk));
+                        keep_quotes(r, &before, &doc, &landing, texts, written);
                         if let (Some(_), Some(Some(range))) = (&r.text, doc_pieces.get(n)) {
                             let file = shared_text
                                 .get_or_insert_with(|| std::sync::Arc::from(text.as_str()))
@@ -2597,7 +2597,7 @@ impl Builder<'_> {
                         let name = [Step::Key("metadata".into()), Step::Key("name".into())];
                         let name_text =
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
-                        follow_texts(r, &before, &doc, texts, schema.root(&schema_gvk));
+                        follow_texts(r, &doc, &landing, texts);
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -3173,16 +3173,17 @@ fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) ->
 /// string with the patch's text as written (`1.50`, `2001-01-01`, `0x10`;
 /// from `written`, the patch document's text, else `texts`, else the
 /// value's own text); an item of a list of scalars is the patch's. `before`
-/// is the object before the patch. The quoted places follow their nodes: an
-/// item of a list merged by key may move (items the patch adds come first),
-/// and an item of a list the patch replaces is gone.
+/// is the object before the patch. The quoted places follow their nodes
+/// where the merge put them (`landing`): an item of a list merged by key
+/// may move (items the patch adds come first), and an item of a list the
+/// patch replaces is gone.
 fn keep_quotes(
     r: &mut Resource,
     before: &Value,
     patch: &Value,
+    landing: &patch::Landing,
     texts: &[(Vec<Step>, String)],
     written: Option<&str>,
-    schema: patch::Schema<'_>,
 ) {
     use crate::resource::{scalar_text, value_at, value_at_mut};
     let scalar =
@@ -3197,13 +3198,9 @@ fn keep_quotes(
             _ => None,
         }
     };
-    let mut index = ItemIndex::default();
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
-        let Some((now, in_patch)) = moved_path(before, &r.value, patch, &path, schema, &mut index)
-        else {
-            continue;
-        };
+        let Some((now, in_patch)) = landing.of_target(&r.value, patch, &path) else { continue };
         kept.push(now.clone());
         // A strategic merge replaces a list of scalars with the patch's nodes.
         let in_list = matches!(path.last(), Some(Step::Index(_)));
@@ -3237,15 +3234,12 @@ fn keep_quotes(
         };
         if let Some(text) = text {
             *v = Value::String(text);
-            index.forget();
         }
     }
     // kyaml gives a node the patch adds the patch node's style, so a string
     // the patch writes in quotes (or as a block) where the object had no
     // node is a quoted place for later patches.
-    let mut added = Vec::new();
-    let (mut at_patch, mut at_after) = (Vec::new(), Vec::new());
-    added_strings(Some(before), &r.value, patch, schema, &mut at_patch, &mut at_after, &mut added);
+    let added = landing.added_strings(Some(before), &r.value, patch);
     if !added.is_empty() {
         let tree = styled.get_or_insert_with(|| written.and_then(yaml::Styled::parse));
         if let Some(tree) = tree.as_ref() {
@@ -3262,37 +3256,23 @@ fn keep_quotes(
 
 /// Moves the texts of `r`'s scalars (see [`Resource::scalar_texts`]) where
 /// a strategic merge of `patch` (whose scalars were written as `texts`)
-/// moved their nodes, as kyaml merges nodes: a scalar the patch wrote has
-/// the patch's text (`0x1F`, `1.50`), one it left has its own, and one in
-/// an item of a list the patch replaced is gone. `before` is the object
-/// before the merge.
+/// moved their nodes (`landing`), as kyaml merges nodes: a scalar the patch
+/// wrote has the patch's text (`0x1F`, `1.50`), one it left has its own,
+/// and one in an item the merge dropped or a list the patch replaced is gone.
 fn follow_texts(
     r: &mut Resource,
-    before: &Value,
     patch: &Value,
+    landing: &patch::Landing,
     texts: &[(Vec<Step>, String)],
-    schema: patch::Schema<'_>,
 ) {
-    let mut index = ItemIndex::default();
     let mut kept = Vec::with_capacity(r.scalar_texts.len() + texts.len());
     for (path, text) in std::mem::take(&mut r.scalar_texts) {
-        // A field below maps only that the patch does not write stays put
-        // (a patch that drops it leaves no node there).
-        let stays = !path.iter().any(|s| matches!(s, Step::Index(_)))
-            && crate::resource::value_at(patch, &path).is_none()
-            && crate::resource::value_at(&r.value, &path).is_some();
-        if stays {
-            kept.push((path, text));
-        } else if let Some((now, None)) =
-            moved_path(before, &r.value, patch, &path, schema, &mut index)
-        {
+        if let Some((now, None)) = landing.of_target(&r.value, patch, &path) {
             kept.push((now, text));
         }
     }
     for (in_patch, text) in texts.iter().filter(|(_, t)| !t.is_empty()) {
-        let Some(now) = landed_path(&r.value, patch, in_patch, schema, &mut index) else {
-            continue;
-        };
+        let Some(now) = landing.of_patch(&r.value, in_patch) else { continue };
         let written = crate::resource::value_at(patch, in_patch);
         if written.is_some() && crate::resource::value_at(&r.value, &now) == written {
             kept.retain(|(p, _)| *p != now);
@@ -3300,236 +3280,6 @@ fn follow_texts(
         }
     }
     r.scalar_texts = kept;
-}
-
-/// Whether two items of a list merged by `keys` are the same item: they
-/// hold the same values at the keys.
-fn same_item(keys: &[String], x: &Value, y: &Value) -> bool {
-    keys.iter().all(|k| x.as_map().and_then(|m| m.get(k)) == y.as_map().and_then(|m| m.get(k)))
-}
-
-/// The items of the lists merged by key that texts and quoted places are
-/// followed through, grouped by a digest of their key values and built once
-/// per list, so that following every scalar of a long list is not a scan
-/// of the list per scalar.
-#[derive(Default)]
-struct ItemIndex {
-    /// Per list (its first item's address), the indexes of its items by
-    /// digest, in list order.
-    lists: std::collections::HashMap<*const Value, std::collections::HashMap<String, Vec<usize>>>,
-}
-
-impl ItemIndex {
-    /// A digest equal for items [`same_item`] finds the same: strings and
-    /// integers by value; other values, which compare by subtler rules
-    /// (`-0.0` is `0.0`), share one group.
-    fn digest(keys: &[String], x: &Value) -> String {
-        let mut out = String::new();
-        for k in keys {
-            match x.as_map().and_then(|m| m.get(k)) {
-                Some(Value::String(s)) => out.extend(['s', ':'].into_iter().chain(s.chars())),
-                Some(Value::Int(i)) => out.push_str(&format!("i:{i}")),
-                Some(Value::Uint(u)) => out.push_str(&format!("u:{u}")),
-                Some(_) => out.push('?'),
-                None => out.push('-'),
-            }
-            out.push('\0');
-        }
-        out
-    }
-
-    /// The first item of `xs` that is [`same_item`] as `item`, as
-    /// `xs.iter().position` finds it. The list must not change between
-    /// calls (see [`ItemIndex::forget`]).
-    fn position(&mut self, xs: &[Value], keys: &[String], item: &Value) -> Option<usize> {
-        let groups = self.lists.entry(xs.as_ptr()).or_insert_with(|| {
-            let mut groups: std::collections::HashMap<String, Vec<usize>> =
-                std::collections::HashMap::new();
-            for (i, x) in xs.iter().enumerate() {
-                groups.entry(Self::digest(keys, x)).or_default().push(i);
-            }
-            groups
-        });
-        let group = groups.get(&Self::digest(keys, item))?;
-        group.iter().copied().find(|&i| xs.get(i).is_some_and(|x| same_item(keys, x, item)))
-    }
-
-    /// Drops what was built, after the object changed.
-    fn forget(&mut self) {
-        self.lists.clear();
-    }
-}
-
-/// Where the node at `path` of a strategic merge patch `patch` is in
-/// `after`, the object the merge made: an item of a list merged by key is
-/// the item with the same key values; a list not merged by key is the
-/// patch's own.
-fn landed_path(
-    after: &Value,
-    patch: &Value,
-    path: &[Step],
-    mut schema: patch::Schema<'_>,
-    index: &mut ItemIndex,
-) -> Option<Vec<Step>> {
-    let (mut a, mut p) = (after, patch);
-    let mut out = Vec::with_capacity(path.len());
-    for step in path {
-        match step {
-            Step::Key(k) => {
-                a = a.as_map()?.get(k)?;
-                p = p.as_map()?.get(k)?;
-                schema = schema.field(k);
-                out.push(step.clone());
-            }
-            Step::Index(i) => {
-                let (Value::Seq(xs), Value::Seq(ps)) = (a, p) else { return None };
-                p = ps.get(*i)?;
-                let j = match schema.merge_keys().filter(|k| !k.is_empty()) {
-                    Some(keys) => index.position(xs, keys, p)?,
-                    None => *i,
-                };
-                a = xs.get(j)?;
-                schema = schema.elements();
-                out.push(Step::Index(j));
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The strings of a strategic merge patch `patch` that are new nodes of
-/// `after`, the object the merge made of `before` (`None`: no node there,
-/// or one the patch replaces): their paths in the patch and in `after`.
-/// Items of a list merged by key are found by their keys; a list of
-/// scalars is the patch's own and left out (a later patch replaces it).
-fn added_strings(
-    before: Option<&Value>,
-    after: &Value,
-    patch: &Value,
-    schema: patch::Schema<'_>,
-    at_patch: &mut Vec<Step>,
-    at_after: &mut Vec<Step>,
-    out: &mut Vec<(Vec<Step>, Vec<Step>)>,
-) {
-    let before = before.filter(|_| !replaces(patch));
-    match patch {
-        Value::Map(m) => {
-            let Some(after) = after.as_map() else { return };
-            for (k, pv) in m {
-                let (Some(av), false) = (after.get(k), k.starts_with('$')) else { continue };
-                let bv = before.and_then(Value::as_map).and_then(|b| b.get(k));
-                at_patch.push(Step::Key(k.clone()));
-                at_after.push(Step::Key(k.clone()));
-                added_strings(bv, av, pv, schema.field(k), at_patch, at_after, out);
-                at_patch.pop();
-                at_after.pop();
-            }
-        }
-        Value::Seq(items) => {
-            let Value::Seq(after) = after else { return };
-            let Some(keys) = schema.merge_keys().filter(|k| !k.is_empty()) else { return };
-            let same = |x: &Value, y: &Value| same_item(keys, x, y);
-            for (i, item) in items.iter().enumerate() {
-                if item.as_map().is_none_or(|m| m.keys().any(|k| k.starts_with('$'))) {
-                    continue;
-                }
-                let Some(j) = after.iter().position(|a| same(a, item)) else { continue };
-                let had = match before {
-                    Some(Value::Seq(b)) => b.iter().find(|b| same(b, item)),
-                    _ => None,
-                };
-                at_patch.push(Step::Index(i));
-                at_after.push(Step::Index(j));
-                added_strings(had, &after[j], item, schema.elements(), at_patch, at_after, out);
-                at_patch.pop();
-                at_after.pop();
-            }
-        }
-        Value::String(_) if before.is_none() && matches!(after, Value::String(_)) => {
-            out.push((at_patch.clone(), at_after.clone()));
-        }
-        _ => {}
-    }
-}
-
-/// Where the node at `path` of `before` is in `after`, the object a strategic
-/// merge of `patch` made of it: an item of a list merged by key is the item
-/// with the same key values; an item of a list the patch writes and that is
-/// not merged by key is the patch's, so the node is gone (`None`). With it,
-/// the path of the patch's node merged there, if the patch has one.
-fn moved_path(
-    before: &Value,
-    after: &Value,
-    patch: &Value,
-    path: &[Step],
-    mut schema: patch::Schema<'_>,
-    index: &mut ItemIndex,
-) -> Option<(Vec<Step>, Option<Vec<Step>>)> {
-    let (mut b, mut a, mut p) = (before, after, Some(patch));
-    let mut out = Vec::with_capacity(path.len());
-    let mut in_patch = Some(Vec::with_capacity(path.len()));
-    for step in path {
-        // Below a map or a list the patch replaces (`$patch: replace`),
-        // the nodes are the patch's own.
-        if p.is_some_and(replaces) {
-            return None;
-        }
-        match step {
-            Step::Key(k) => {
-                b = b.as_map()?.get(k)?;
-                a = a.as_map()?.get(k)?;
-                p = p.and_then(|p| p.as_map()).and_then(|m| m.get(k));
-                schema = schema.field(k);
-                out.push(step.clone());
-            }
-            Step::Index(i) => {
-                let (Value::Seq(bs), Value::Seq(xs)) = (b, a) else { return None };
-                let item = bs.get(*i)?;
-                let keys = schema.merge_keys().filter(|k| !k.is_empty());
-                let (j, from_patch) = match keys {
-                    Some(keys) => {
-                        let j = index.position(xs, keys, item)?;
-                        let from_patch = match p {
-                            Some(Value::Seq(ps)) => {
-                                index.position(ps, keys, item).map(|at| (at, &ps[at]))
-                            }
-                            _ => None,
-                        };
-                        (j, from_patch)
-                    }
-                    None if p.is_some() => return None,
-                    None => (*i, None),
-                };
-                b = item;
-                a = xs.get(j)?;
-                p = from_patch.map(|(_, x)| x);
-                schema = schema.elements();
-                out.push(Step::Index(j));
-                in_patch = in_patch.zip(from_patch).map(|(mut at, (k, _))| {
-                    at.push(Step::Index(k));
-                    at
-                });
-                continue;
-            }
-        }
-        if let (Some(at), Some(_)) = (in_patch.as_mut(), p) {
-            at.push(step.clone());
-        } else {
-            in_patch = None;
-        }
-    }
-    Some((out, in_patch.filter(|_| p.is_some())))
-}
-
-/// Whether a patch's node says `$patch: replace`: a map with the directive,
-/// or a list with an item that holds the directive.
-fn replaces(v: &Value) -> bool {
-    let directive = |m: &Value| m.get_path(&["$patch"]).and_then(Value::as_str) == Some("replace");
-    match v {
-        Value::Map(_) => directive(v),
-        Value::Seq(items) => items.iter().any(directive),
-        _ => false,
-    }
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.

@@ -5,11 +5,13 @@
 //! [`strategic_merge`] for the differences that were measured.
 
 pub mod json6902;
+mod landing;
 mod schema;
 
+pub use landing::Landing;
 pub(crate) use schema::DEFINITIONS_REF;
+pub(crate) use schema::scope_known_without_schema;
 pub use schema::{FieldComment, OpenApi};
-pub(crate) use schema::{Schema, scope_known_without_schema};
 pub mod strategic_merge;
 
 /// A patch that could not be applied.

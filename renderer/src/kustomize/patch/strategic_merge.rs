@@ -39,6 +39,7 @@
 //!   a protocol after the same port with one replaces it (patch cases
 //!   `smp-dup-*`, recorded from `kubectl kustomize`).
 
+use super::landing::{Landed, Landing, Side};
 use super::schema::{FieldComment, OpenApi, Schema};
 use super::{Error, Origin};
 use crate::resource::{Gvk, Step};
@@ -57,13 +58,15 @@ const DIRECTIVE: &str = "$patch";
 /// any other field: restoring them is the caller's business, as it is in
 /// kustomize's patch transformer.
 pub fn apply(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())
+    let merged = apply_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())?;
+    Ok(merged.map(|(value, _)| value))
 }
 
 /// [`apply`] with the merge keys of `schema` (an `openapi:` file) instead of
 /// kustomize's built-in schema, and the schemas written in comments on
 /// fields of the target and then of the patch (see [`FieldComment`]),
 /// which win over it, and the texts the files wrote (see [`Written`]).
+/// With the result comes where the merge put the nodes of both ([`Landing`]).
 pub fn apply_with(
     target: &Value,
     patch: &Value,
@@ -71,7 +74,7 @@ pub fn apply_with(
     schema: &OpenApi,
     comments: &[(Vec<String>, FieldComment)],
     written: Written<'_>,
-) -> Result<Option<Value>, Error> {
+) -> Result<Option<(Value, Landing)>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
@@ -86,7 +89,9 @@ pub fn apply_with(
 /// `kubectl kustomize`: corpus case 085 against patch case
 /// smp-null-last-annotation, which uses `patchesStrategicMerge`).
 pub fn apply_verbatim(target: &Value, patch: &Value, gvk: &Gvk) -> Result<Option<Value>, Error> {
-    apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())
+    let merged =
+        apply_verbatim_with(target, patch, gvk, OpenApi::builtin(), &[], Written::default())?;
+    Ok(merged.map(|(value, _)| value))
 }
 
 /// [`apply_verbatim`] with the merge keys of `schema`, the schemas
@@ -98,7 +103,7 @@ pub fn apply_verbatim_with(
     schema: &OpenApi,
     comments: &[(Vec<String>, FieldComment)],
     written: Written<'_>,
-) -> Result<Option<Value>, Error> {
+) -> Result<Option<(Value, Landing)>, Error> {
     if !matches!(patch, Value::Map(_)) {
         return Err(Error::PatchNotMap { got: patch.type_name() });
     }
@@ -110,7 +115,10 @@ pub fn apply_verbatim_with(
     // kustomize keeps the object it merged into in place and ignores what the
     // merge returns unless it is nothing: a top-level `$patch: replace`,
     // which returns the patch instead, leaves the object as it was.
-    Ok(merged.map(|m| if m.in_place { m.value } else { target.clone() }))
+    Ok(merged.map(|m| match m.in_place {
+        true => (m.value, m.landing),
+        false => (target.clone(), Landing::Only(Side::Target)),
+    }))
 }
 
 /// Removes the fields of `target` (an object of kind `gvk`) that its file
@@ -169,12 +177,6 @@ pub struct Written<'t> {
     /// Where the target's file wrote strings in quotes or as blocks
     /// ([`crate::resource::Resource::quoted`]).
     pub quoted: &'t [Vec<Step>],
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Target,
-    Patch,
 }
 
 /// The written texts that differ from the text of the value read (`1_0`,
@@ -271,11 +273,14 @@ impl At {
     }
 }
 
-/// Where the two nodes being merged came from.
+/// Where the two nodes being merged came from, and which document the
+/// node merged into is (the patch's, where kyaml adds a node by merging the
+/// patch's with itself).
 #[derive(Debug, Clone)]
 struct Sides {
     dest: At,
     patch: At,
+    dest_side: Side,
     /// Whether the target's node is the patch's own (see [`add`]): what
     /// the merge deletes from a list there is gone from the patch too.
     same: bool,
@@ -284,21 +289,40 @@ struct Sides {
 impl Sides {
     /// Two nodes of different trees.
     fn apart(dest: At, patch: At) -> Sides {
-        Sides { dest, patch, same: false }
+        Sides { dest, patch, dest_side: Side::Target, same: false }
     }
 
     fn field(&self, key: &str) -> Sides {
         let key = || Step::Key(key.to_string());
-        Sides { dest: self.dest.step(key), patch: self.patch.step(key), same: self.same }
+        Sides {
+            dest: self.dest.step(key),
+            patch: self.patch.step(key),
+            dest_side: self.dest_side,
+            same: self.same,
+        }
     }
 }
 
-/// A list item with the place it came from.
-type Item = (Value, At);
+/// A list item with the place it came from, for its texts, and the items
+/// of the documents it was made from, for [`Landing`].
+#[derive(Debug, Clone)]
+struct Item {
+    value: Value,
+    at: At,
+    from: Landed,
+}
 
-/// The items of `list`, found at `at`.
-fn items(list: Vec<Value>, at: &At) -> Vec<Item> {
-    list.into_iter().enumerate().map(|(i, v)| (v, at.step(|| Step::Index(i)))).collect()
+/// The items of `list` of document `side`, found at `at`.
+fn items(list: Vec<Value>, at: &At, side: Side) -> Vec<Item> {
+    let item =
+        |(i, value)| Item { value, at: at.step(|| Step::Index(i)), from: Landed::item(side, i) };
+    list.into_iter().enumerate().map(item).collect()
+}
+
+/// The list of `items`, and where they came from.
+fn landed(items: Vec<Item>) -> (Vec<Value>, Landing) {
+    let (values, from) = items.into_iter().map(|e| (e.value, e.from)).unzip();
+    (values, Landing::seq(from))
 }
 
 /// The result of merging one node.
@@ -308,14 +332,16 @@ struct Merged {
     /// patch's: kyaml edits the target in place, and list merging later
     /// copies target elements back over merged ones, so the difference shows.
     in_place: bool,
+    /// Where the nodes below came from.
+    landing: Landing,
 }
 
 impl Merged {
-    fn kept(value: Value) -> Option<Merged> {
-        Some(Merged { value, in_place: true })
+    fn kept(value: Value, landing: Landing) -> Option<Merged> {
+        Some(Merged { value, in_place: true, landing })
     }
-    fn new(value: Value) -> Option<Merged> {
-        Some(Merged { value, in_place: false })
+    fn new(value: Value, landing: Landing) -> Option<Merged> {
+        Some(Merged { value, in_place: false, landing })
     }
 }
 
@@ -359,7 +385,7 @@ fn merge(
         // Neither side has a value: an explicit null in the target survives
         // a patch that does not mention it; a null in the patch clears it.
         return Ok(match (dest, patch) {
-            (Some(Value::Null), None) => Merged::kept(Value::Null),
+            (Some(Value::Null), None) => Merged::kept(Value::Null, Landing::Merged),
             _ => None,
         });
     };
@@ -387,10 +413,10 @@ fn merge(
             Some(p @ (Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)))
                 if dest.as_ref().is_some_and(|d| tx.quoted(d, &at.dest)) =>
             {
-                Merged::new(Value::String(tx.text(p, &at.patch, None)))
+                Merged::new(Value::String(tx.text(p, &at.patch, None)), Landing::Merged)
             }
-            Some(p) => Merged::new(p.clone()),
-            None => dest.and_then(Merged::kept),
+            Some(p) => Merged::new(p.clone(), Landing::Merged),
+            None => dest.and_then(|d| Merged::kept(d, Landing::Merged)),
         }),
         Shape::Map => {
             let dest = match dest {
@@ -461,9 +487,9 @@ fn add(
     tx: &Texts<'_>,
     at: &At,
 ) -> Result<Option<Merged>, Error> {
-    let at = Sides { dest: at.clone(), patch: at.clone(), same: true };
+    let at = Sides { dest: at.clone(), patch: at.clone(), dest_side: Side::Patch, same: true };
     let merged = merge(Some(patch.clone()), Some(patch), schema, path, tx, &at)?;
-    Ok(merged.map(|m| Merged { value: m.value, in_place: false }))
+    Ok(merged.and_then(|m| Merged::new(m.value, Landing::Added(Box::new(m.landing)))))
 }
 
 fn merge_map(
@@ -475,8 +501,8 @@ fn merge_map(
     at: &Sides,
 ) -> Result<Option<Merged>, Error> {
     let Some(patch) = patch else {
-        let walked = dest.map(|d| walk_map(d, schema, path, tx, &at.dest)).transpose()?;
-        return Ok(walked.and_then(Merged::kept));
+        let walked = dest.map(|d| walk_map(d, schema, path, tx, at)).transpose()?;
+        return Ok(walked.and_then(|(value, landing)| Merged::kept(value, landing)));
     };
     let had_directive = patch.contains_key(DIRECTIVE);
     let (directive, patch) = split_directive(patch, path)?;
@@ -500,10 +526,12 @@ fn merge_map(
         .iter()
         .map(|(k, v)| (k.clone(), Some(v)))
         .chain(unmentioned.into_iter().map(|k| (k, None)));
+    let mut landings = Vec::new();
     for (key, pv) in fields {
-        merge_field(&mut dest, key, pv, schema, path, tx, at)?;
+        let landing = merge_field(&mut dest, &key, pv, schema, path, tx, at)?;
+        landings.push((key, landing));
     }
-    Ok(Merged::kept(Value::Map(dest)))
+    Ok(Merged::kept(Value::Map(dest), Landing::map(landings)))
 }
 
 /// kyaml's merge walk reads an empty key as the map itself where it wants
@@ -517,30 +545,31 @@ fn check_keys(dest: &Map, patch: Option<&Map>) -> Result<(), Error> {
 }
 
 /// Merges `patch` into the field `key` of `dest`, removing the field when
-/// the merge leaves nothing.
+/// the merge leaves nothing; returns where the field's nodes landed.
 fn merge_field(
     dest: &mut Map,
-    key: String,
+    key: &str,
     patch: Option<&Value>,
     schema: Schema<'_>,
     path: &mut Vec<String>,
     tx: &Texts<'_>,
     at: &Sides,
-) -> Result<(), Error> {
-    let dv = dest.get_mut(&key).map(std::mem::take);
-    path.push(key.clone());
-    let at = at.field(&key);
-    let merged = merge(dv, patch, schema.field(&key).commented(path), path, tx, &at)?;
+) -> Result<Landing, Error> {
+    let dv = dest.get_mut(key).map(std::mem::take);
+    path.push(key.to_string());
+    let at = at.field(key);
+    let merged = merge(dv, patch, schema.field(key).commented(path), path, tx, &at)?;
     path.pop();
-    match merged {
+    Ok(match merged {
         Some(m) => {
-            dest.insert(key, m.value);
+            dest.insert(key.to_string(), m.value);
+            m.landing
         }
         None => {
-            dest.shift_remove(&key);
+            dest.shift_remove(key);
+            Landing::Merged
         }
-    }
-    Ok(())
+    })
 }
 
 /// Walks a map the patch does not mention, as kyaml's merge does: every
@@ -551,15 +580,17 @@ fn walk_map(
     schema: Schema<'_>,
     path: &mut Vec<String>,
     tx: &Texts<'_>,
-    at: &At,
-) -> Result<Value, Error> {
+    at: &Sides,
+) -> Result<(Value, Landing), Error> {
     check_keys(&dest, None)?;
     let keys: Vec<String> = dest.keys().cloned().collect();
-    let at = Sides::apart(at.clone(), At::Unknown);
+    let at = Sides { patch: At::Unknown, same: false, ..at.clone() };
+    let mut landings = Vec::new();
     for key in keys {
-        merge_field(&mut dest, key, None, schema, path, tx, &at)?;
+        let landing = merge_field(&mut dest, &key, None, schema, path, tx, &at)?;
+        landings.push((key, landing));
     }
-    Ok(Value::Map(dest))
+    Ok((Value::Map(dest), Landing::map(landings)))
 }
 
 /// kyaml's directive for a whole list: the first element of the patch's list
@@ -569,8 +600,10 @@ fn list_directive(
     patch: &[Item],
     path: &[String],
 ) -> Result<Option<(Directive, Vec<Item>)>, Error> {
-    let Some((Value::Map(first), _)) =
-        patch.iter().find(|(e, _)| e.as_map().is_some_and(|m| m.contains_key(DIRECTIVE)))
+    let Some(Value::Map(first)) = patch
+        .iter()
+        .map(|e| &e.value)
+        .find(|e| e.as_map().is_some_and(|m| m.contains_key(DIRECTIVE)))
     else {
         return Ok(None);
     };
@@ -581,7 +614,7 @@ fn list_directive(
     let named = first.get(DIRECTIVE);
     let rest = patch
         .iter()
-        .filter(|(e, _)| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != named))
+        .filter(|e| e.value.as_map().is_none_or(|m| m.get(DIRECTIVE) != named))
         .cloned()
         .collect();
     Ok(Some((directive, rest)))
@@ -598,26 +631,27 @@ fn merge_seq(
     let Some(keys) = schema.merge_keys() else {
         // Not merged: the patch's list, when it has one, wins as it is.
         return Ok(match patch {
-            Some(p) => Merged::new(Value::Seq(p.clone())),
-            None => dest.map(Value::Seq).and_then(Merged::kept),
+            Some(p) => Merged::new(Value::Seq(p.clone()), Landing::Only(Side::Patch)),
+            None => dest.and_then(|d| Merged::kept(Value::Seq(d), Landing::Only(at.dest_side))),
         });
     };
     let Some(patch) = patch else {
         // kyaml's walk visits a merged list the patch does not mention as
         // well, which collapses elements that share a key (see `merge_keyed`).
         let Some(dest) = dest else { return Ok(None) };
-        let dest = items(dest, &at.dest);
+        let dest = items(dest, &at.dest, at.dest_side);
         let walked = if keys.is_empty() {
             merge_scalar_set(dest, &[], false, schema, path, tx)?
         } else {
             merge_keyed(dest, &[], false, keys, schema.elements(), path, tx)?
         };
-        return Ok(Merged::kept(Value::Seq(walked)));
+        let (walked, landing) = landed(walked);
+        return Ok(Merged::kept(Value::Seq(walked), landing));
     };
     // A list the target lacks is added as the patch has it, merged with
     // itself, before kyaml looks for a list directive; otherwise a
     // `{$patch: replace}` element makes the patch's list (without it) the result.
-    let patch = items(patch.clone(), &at.patch);
+    let patch = items(patch.clone(), &at.patch, Side::Patch);
     // kyaml adds a list the target lacks, or replaces the target's, by
     // making the patch's node the target's: the walk's deletions from it are
     // lost from the patch's list too (recorded from `kubectl kustomize`:
@@ -635,14 +669,16 @@ fn merge_seq(
             // kyaml elides the directive's elements from the patch's list in
             // place; a list only the patch has (see `add`) is that same node
             // and loses them too (recorded from `kubectl kustomize`: case 4507).
+            // The target's own `{$patch: merge}` elements stay (case 4543).
             Some((Directive::Merge, rest)) => {
                 let merge = Some(Value::String("merge".into()));
-                let d = items(d, &at.dest)
-                    .into_iter()
-                    .filter(|(e, _)| e.as_map().is_none_or(|m| m.get(DIRECTIVE) != merge.as_ref()));
+                let d = items(d, &at.dest, at.dest_side).into_iter().filter(|e| {
+                    at.dest_side == Side::Target
+                        || e.value.as_map().is_none_or(|m| m.get(DIRECTIVE) != merge.as_ref())
+                });
                 (d.collect(), rest)
             }
-            None => (items(d, &at.dest), patch),
+            None => (items(d, &at.dest, at.dest_side), patch),
         },
     };
     let merged = if keys.is_empty() {
@@ -650,7 +686,8 @@ fn merge_seq(
     } else {
         merge_keyed(dest, &patch, same, keys, schema.elements(), path, tx)?
     };
-    Ok(Merged::new(Value::Seq(merged)))
+    let (merged, landing) = landed(merged);
+    Ok(Merged::new(Value::Seq(merged), landing))
 }
 
 /// The text of a scalar as YAML wrote it, which is what kyaml compares keys by.
@@ -692,14 +729,14 @@ fn merge_scalar_set(
     schema: Schema<'_>,
     path: &mut Vec<String>,
     tx: &Texts<'_>,
-) -> Result<Vec<Value>, Error> {
+) -> Result<Vec<Item>, Error> {
     // kyaml merges a set by its elements' text, which is empty for a
     // collection: the first collection of the target and that of the patch
     // merge as one element, which then fails as no scalar unless it is an
     // empty map, which is dropped (recorded from `kubectl kustomize`:
     // case 4522).
     let collection = |list: &[Item]| {
-        list.iter().map(|(e, _)| e).find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned()
+        list.iter().map(|e| &e.value).find(|e| matches!(e, Value::Map(_) | Value::Seq(_))).cloned()
     };
     let (d, p) = (collection(&dest), collection(patch));
     if d.is_some() || p.is_some() {
@@ -716,8 +753,8 @@ fn merge_scalar_set(
         }
     }
     let mut values: Vec<String> = Vec::new();
-    for (v, at) in patch.iter().chain(dest.iter()) {
-        let t = tx.text(v, at, None);
+    for e in patch.iter().chain(dest.iter()) {
+        let t = tx.text(&e.value, &e.at, None);
         if !values.contains(&t) {
             values.push(t);
         }
@@ -726,17 +763,24 @@ fn merge_scalar_set(
     let mut items = Vec::new();
     for value in &values {
         let one = [value.clone()];
-        let d = find_element(&dest, &primitive, &one, tx).map(|i| dest[i].clone());
+        let d = find_element(&dest, &primitive, &one, tx).map(|i| &dest[i]);
         let patch = if same { &dest } else { patch };
         let p = find_element(patch, &primitive, &one, tx).map(|i| &patch[i]);
         // The merged scalar is the patch's node when it has one.
-        let merged_at = p.or(d.as_ref()).map_or(At::Unknown, |(_, at)| at.clone());
-        let place = |e: Option<&Item>| e.map_or(At::Unknown, |(_, at)| at.clone());
-        let at = Sides { dest: place(d.as_ref()), patch: place(p), same };
-        let (d, p) = (d.map(|(v, _)| v), p.map(|(v, _)| v));
+        let merged_at = p.or(d).map_or(At::Unknown, |e| e.at.clone());
+        let from = Landed::merged(d.map(|e| &e.from), p.map(|e| &e.from), Landing::Merged);
+        let at = Sides {
+            dest: d.map_or(At::Unknown, |e| e.at.clone()),
+            patch: p.map_or(At::Unknown, |e| e.at.clone()),
+            dest_side: from.side(),
+            same,
+        };
+        let (d, p) = (d.map(|e| e.value.clone()), p.map(|e| e.value.clone()));
+        let p = p.as_ref();
         match merge(d, p, schema.unknown(), path, tx, &at)? {
             Some(m) if !is_empty_map(&m.value) => {
-                set_element(&mut items, Some((m.value, merged_at)), &primitive, &one, tx)
+                let merged = Item { value: m.value, at: merged_at, from };
+                set_element(&mut items, Some(merged), &primitive, &one, tx)
             }
             _ => set_element(&mut dest, None, &primitive, &one, tx),
         }
@@ -745,15 +789,15 @@ fn merge_scalar_set(
         for e in dest {
             // An empty collection merges as nothing and leaves the list; a
             // collection after it is set back as a scalar, which fails.
-            if matches!(e.0, Value::Map(_) | Value::Seq(_)) {
+            if matches!(e.value, Value::Map(_) | Value::Seq(_)) {
                 let origin = if same { Origin::Patch } else { Origin::Target };
-                return Err(element_of_wrong_kind(path, "Scalar", &e.0, origin));
+                return Err(element_of_wrong_kind(path, "Scalar", &e.value, origin));
             }
-            let one = [tx.text(&e.0, &e.1, None)];
+            let one = [tx.text(&e.value, &e.at, None)];
             set_element(&mut items, Some(e), &primitive, &one, tx);
         }
     }
-    Ok(items.into_iter().map(|(v, _)| v).collect())
+    Ok(items)
 }
 
 fn is_empty_map(v: &Value) -> bool {
@@ -761,8 +805,8 @@ fn is_empty_map(v: &Value) -> bool {
 }
 
 /// The text of `key` in a list element, when the element is a map that has it.
-fn field_text((elem, at): &Item, key: &str, tx: &Texts<'_>) -> Option<String> {
-    elem.as_map()?.get(key).map(|v| tx.text(v, at, Some(key)))
+fn field_text(elem: &Item, key: &str, tx: &Texts<'_>) -> Option<String> {
+    elem.value.as_map()?.get(key).map(|v| tx.text(v, &elem.at, Some(key)))
 }
 
 /// The index of the first element whose `keys` equal `values` exactly
@@ -776,12 +820,12 @@ fn find_element(
 ) -> Option<usize> {
     if keys.first().is_none_or(String::is_empty) {
         let want = values.first()?;
-        return list
-            .iter()
-            .position(|(e, at)| shape(e) == Some(Shape::Scalar) && tx.text(e, at, None) == *want);
+        return list.iter().position(|e| {
+            shape(&e.value) == Some(Shape::Scalar) && tx.text(&e.value, &e.at, None) == *want
+        });
     }
     list.iter().position(|e| {
-        e.0.as_map().is_some()
+        e.value.as_map().is_some()
             && keys
                 .iter()
                 .zip(values)
@@ -802,18 +846,18 @@ fn set_element(
     values: &[String],
     tx: &Texts<'_>,
 ) {
-    let element = element.filter(|(e, _)| !e.is_null());
+    let element = element.filter(|e| !e.value.is_null());
     let primitive = keys.first().is_none_or(String::is_empty);
     let mut found = false;
     let old = std::mem::take(list);
     for e in old {
-        if e.0.is_null() || is_empty_map(&e.0) {
+        if e.value.is_null() || is_empty_map(&e.value) {
             continue;
         }
         let matches = if primitive {
-            shape(&e.0) == Some(Shape::Scalar)
-                && values.first().is_some_and(|v| *v == tx.text(&e.0, &e.1, None))
-        } else if e.0.as_map().is_none() {
+            shape(&e.value) == Some(Shape::Scalar)
+                && values.first().is_some_and(|v| *v == tx.text(&e.value, &e.at, None))
+        } else if e.value.as_map().is_none() {
             // kyaml keeps elements that are not maps when it matches maps.
             list.push(e);
             continue;
@@ -922,11 +966,11 @@ fn merge_keyed(
     elem_schema: Schema<'_>,
     path: &mut Vec<String>,
     tx: &Texts<'_>,
-) -> Result<Vec<Value>, Error> {
+) -> Result<Vec<Item>, Error> {
     // kyaml reads each element of the target's list as a map to find its
     // keys, and fails on the first that is no map (a patch's are skipped).
-    if let Some((e, _)) = dest.iter().find(|(e, _)| !matches!(e, Value::Map(_) | Value::Null)) {
-        return Err(element_of_wrong_kind(path, "Mapping", e, Origin::Target));
+    if let Some(e) = dest.iter().find(|e| !matches!(e.value, Value::Map(_) | Value::Null)) {
+        return Err(element_of_wrong_kind(path, "Mapping", &e.value, Origin::Target));
     }
     let keys: Vec<String> = keys.to_vec();
     let mut tuples: Vec<Vec<String>> = Vec::new();
@@ -939,7 +983,7 @@ fn merge_keyed(
     for e in patch.iter().chain(dest.iter()) {
         let t: Vec<String> = keys
             .iter()
-            .map(|k| match e.0.as_map().and_then(|m| m.get(k)) {
+            .map(|k| match e.value.as_map().and_then(|m| m.get(k)) {
                 Some(Value::Null) => String::new(),
                 _ => field_text(e, k, tx).unwrap_or_default(),
             })
@@ -958,21 +1002,41 @@ fn merge_keyed(
         last_keys.clone_from(&vk);
         let (lk, lv) = valid_keys(std::slice::from_ref(&vv), &vv, &vk);
         let di = find_element(&dest, &lk, &lv, tx);
-        // A list that is the patch's own node is its patch as it is now.
-        let patch = if same { &dest } else { patch };
-        let p = find_element(patch, &lk, &lv, tx).map(|i| &patch[i]);
+        // A list that is the patch's own node is its patch as it is now
+        // (copied, as the walk changes that node below).
+        let own;
+        let p = if same {
+            own = find_element(&dest, &lk, &lv, tx).map(|i| dest[i].clone());
+            own.as_ref()
+        } else {
+            find_element(patch, &lk, &lv, tx).map(|i| &patch[i])
+        };
         // The merged element is the target's node when it has one.
         let at = Sides {
-            dest: di.map_or(At::Unknown, |i| dest[i].1.clone()),
-            patch: p.map_or(At::Unknown, |(_, at)| at.clone()),
+            dest: di.map_or(At::Unknown, |i| dest[i].at.clone()),
+            patch: p.map_or(At::Unknown, |e| e.at.clone()),
+            dest_side: di.map_or(Side::Patch, |i| dest[i].from.side()),
             same,
         };
         let merged_at = if di.is_some() { at.dest.clone() } else { at.patch.clone() };
         path.push(format!("[{}]", vv.join(",")));
-        let merged =
-            merge(di.map(|i| dest[i].0.clone()), p.map(|(v, _)| v), elem_schema, path, tx, &at)?;
+        let d = di.map(|i| dest[i].value.clone());
+        let merged = merge(d, p.map(|e| &e.value), elem_schema, path, tx, &at)?;
         path.pop();
-        let Some(Merged { mut value, in_place }) = merged.filter(|m| !is_empty_map(&m.value))
+        // In a list only the patch has (see `add`), the target's element is
+        // the patch's own node, which kyaml changes in place: the directive
+        // it elides from the patch's element is gone from the target's, and
+        // an element it replaces is the merged one (recorded from `kubectl
+        // kustomize`: case 4540).
+        let same_node = di.filter(|&i| {
+            let d = &dest[i].from;
+            d.target.is_none() && d.patch.is_some() && d.patch == p.and_then(|e| e.from.patch)
+        });
+        if let Some(Value::Map(m)) = same_node.map(|i| &mut dest[i].value) {
+            m.shift_remove(DIRECTIVE);
+        }
+        let Some(Merged { mut value, in_place, landing }) =
+            merged.filter(|m| !is_empty_map(&m.value))
         else {
             set_element(&mut dest, None, &vk, &vv, tx);
             continue;
@@ -984,13 +1048,15 @@ fn merge_keyed(
                 }
             }
         }
-        if let (Some(i), true) = (di, in_place) {
-            dest[i].0 = value.clone();
+        let from = Landed::merged(di.map(|i| &dest[i].from), p.map(|e| &e.from), landing);
+        let merged = Item { value, at: merged_at, from };
+        if let (Some(i), true) = (di, in_place || same_node.is_some()) {
+            dest[i] = merged.clone();
         }
-        set_element(&mut items, Some((value, merged_at)), &vk, &vv, tx);
+        set_element(&mut items, Some(merged), &vk, &vv, tx);
     }
     if tuples.is_empty() {
-        return Ok(dest.into_iter().map(|(v, _)| v).collect());
+        return Ok(dest);
     }
     // kustomize prepends the patch's elements: the target's elements are set
     // into the list after them, replacing the ones they match.
@@ -1007,7 +1073,7 @@ fn merge_keyed(
         }
         set_element(&mut items, Some(e), &last_keys, &values, tx);
     }
-    Ok(items.into_iter().map(|(v, _)| v).collect())
+    Ok(items)
 }
 
 #[cfg(test)]

@@ -929,8 +929,7 @@ fn source_value(
             ));
         }
     };
-    let written =
-        plain_path(fp).and_then(|path| crate::resource::written_text(&v, &path, &r.scalar_texts));
+    let written = crate::resource::written_text(&v, &at, &r.scalar_texts);
     if s.options.delimiter.is_empty() {
         return Ok(SourceNode { value: v, text: written, at: Some((index, at)) });
     }
