@@ -1145,28 +1145,44 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     open < end && document_root(text, open)
 }
 
-/// Whether libyaml's scanner requires a simple key that starts at byte
-/// `open` (block context): its column must be the indentation of the block
-/// collection it sits in, so that it is a later key of an open mapping. A
-/// key that follows `- ` on its line, the first key of a deeper mapping or
-/// one at the document's top before any mapping opened is only possible.
-/// The collections still open are read back from the earlier lines: the
-/// nearest line no deeper than the key tells whether one opened at its column.
-fn simple_key_required(text: &str, open: usize) -> bool {
+/// The kind of block collection a token at a key position sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyCollection {
+    Mapping,
+    Sequence,
+}
+
+/// The block collection in which libyaml's scanner requires a simple key
+/// that starts at byte `open` (block context), `None` where it does not: its
+/// column must be the indentation of the block collection it sits in, so
+/// that it is a later key of an open mapping (or a later entry of a
+/// sequence). A key that follows `- ` on its line, the first key of a deeper
+/// mapping or one at the document's top before any mapping opened is only
+/// possible. The collections still open are read back from the earlier
+/// lines: the nearest line no deeper than the key tells whether one opened
+/// at its column, and whether a `-` opened a sequence there. A sequence whose
+/// `-` sits at the column of its parent mapping's keys is indentless: it ends
+/// at the token, and the mapping wants a key.
+fn required_key_collection(text: &str, open: usize) -> Option<KeyCollection> {
     let begin = line_start(text, open);
     let head = &text[begin..open];
     if !head.chars().all(|c| c == ' ') {
-        return false;
+        return None;
     }
     let column = head.len();
-    for line in text[..begin].split(is_line_end).rev() {
+    let content = |line: &str| {
+        let body = line.trim_end_matches('\r').trim_start_matches(' ');
+        !body.is_empty() && !body.starts_with('#')
+    };
+    let entry = |rest: &str| {
+        rest.strip_prefix('-').is_some_and(|after| after.is_empty() || after.starts_with(' '))
+    };
+    let mut lines = text[..begin].split(is_line_end).rev().filter(|l| content(l));
+    while let Some(line) = lines.next() {
         let line = line.trim_end_matches('\r');
         let body = line.trim_start_matches(' ');
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
         if line.starts_with("---") || line.starts_with("...") {
-            return false;
+            return None;
         }
         let indent = line.len() - body.len();
         // The columns where this line's block collections start: its
@@ -1175,7 +1191,22 @@ fn simple_key_required(text: &str, open: usize) -> bool {
         let mut rest = body;
         loop {
             if at == column {
-                return true;
+                if !entry(rest) {
+                    return Some(KeyCollection::Mapping);
+                }
+                let indentless = at == indent
+                    && lines
+                        .map(|l| l.trim_end_matches('\r'))
+                        .map(|l| (l.len() - l.trim_start_matches(' ').len(), l))
+                        .find(|&(width, l)| {
+                            width < column || (width == column && !entry(&l[width..]))
+                        })
+                        .is_some_and(|(width, _)| width == column);
+                return Some(if indentless {
+                    KeyCollection::Mapping
+                } else {
+                    KeyCollection::Sequence
+                });
             }
             match rest.strip_prefix('-') {
                 Some(after) if after.starts_with(' ') => {
@@ -1187,10 +1218,113 @@ fn simple_key_required(text: &str, open: usize) -> bool {
             }
         }
         if indent < column {
-            return false;
+            return None;
         }
     }
-    false
+    None
+}
+
+/// For saphyr's refusal of a key that misses its `:` before byte `at`: the
+/// byte of the token at the start of the last line with content before it
+/// (past the content lines of the block scalar it opens) when libyaml's
+/// parser, not its scanner, refuses that token at a key position of an open
+/// block collection, with the collection. libyaml saves no simple key for a
+/// block scalar header (`|`, `>`), so its scanner looks for no `:` after it.
+/// yaml.v2 (`yaml11`) loses the simple key it saved at an empty flow
+/// collection (`[]`, `{}`): the placeholder key of the flow level it opens
+/// carries the bracket's token number, and closing that level drops the
+/// bracket's entry from the keys it looks up by token, so the bracket goes
+/// to the parser without a look past the collection (yaml.v3 keeps the key
+/// and misses the `:` as saphyr does).
+fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, KeyCollection)> {
+    let at = at.min(text.len());
+    let own = line_start(text, at);
+    let mut end = if text[own..at].trim_matches([' ', '\t']).is_empty() {
+        own
+    } else {
+        own + text[own..].find(is_line_end).unwrap_or(text.len() - own)
+    };
+    // The least indentation of the block scalar content lines passed.
+    let mut content: Option<usize> = None;
+    while let Some((last, _)) = text[..end].char_indices().next_back() {
+        let start = line_start(text, last);
+        let line = text[start..end].trim_end_matches(is_break);
+        end = start;
+        let body = line.trim_start_matches(' ');
+        if body.trim_end_matches([' ', '\t']).is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let width = line.len() - body.len();
+        let header = body.starts_with(['|', '>']) && block_header_problem(&body[1..]).is_none();
+        let empty_flow = || {
+            let close = match body.as_bytes()[0] {
+                b'[' => ']',
+                b'{' => '}',
+                _ => return false,
+            };
+            body[1..].trim_start_matches([' ', '\t']).starts_with(close)
+        };
+        let found = match content {
+            Some(least) if width >= least => None,
+            Some(_) if !header => {
+                content = Some(width);
+                None
+            }
+            Some(_) => Some(start + width),
+            None if header || (yaml11 && empty_flow()) => Some(start + width),
+            None => {
+                content = Some(width);
+                None
+            }
+        };
+        if let Some(token) = found {
+            return required_key_collection(text, token).map(|kind| (token, kind));
+        }
+    }
+    None
+}
+
+/// Where the block collection whose entries start at the column of byte
+/// `token` (at the start of its line) opened: the first of its entries read
+/// back over the earlier lines (deeper lines are nested nodes), or the token
+/// after the `- ` that opened it on a shallower line.
+fn block_collection_start(text: &str, token: usize) -> usize {
+    let column = token - line_start(text, token);
+    let mut first = token;
+    let mut end = line_start(text, token);
+    while let Some((last, _)) = text[..end].char_indices().next_back() {
+        let start = line_start(text, last);
+        let line = text[start..end].trim_end_matches(is_break);
+        end = start;
+        let body = line.trim_start_matches(' ');
+        if body.trim_end_matches([' ', '\t']).is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("---") || line.starts_with("...") {
+            break;
+        }
+        let width = line.len() - body.len();
+        if width == column {
+            first = start + width;
+        }
+        if width >= column {
+            continue;
+        }
+        // A shallower line: the collection opened on it after a `- `, or
+        // before it.
+        let mut at = width;
+        let mut rest = body;
+        while let Some(after) = rest.strip_prefix('-').filter(|a| a.starts_with(' ')) {
+            let next = after.trim_start_matches(' ');
+            at += 1 + after.len() - next.len();
+            rest = next;
+            if at == column {
+                return start + at;
+            }
+        }
+        break;
+    }
+    first
 }
 
 /// Where, in `line`, the text before a comment that follows a closing quote
@@ -1730,14 +1864,19 @@ impl Builder<'_> {
     /// mark, the line where the collection opened, unless that is the first
     /// line (then, as yaml.v2 always does, at the problem). The message's
     /// line is then the one kustomize prints. Only errors met reading this
-    /// collection's own next entry come here, not those of nested ones.
+    /// collection's own next entry come here, not those of nested ones. A
+    /// block collection a refused token sits left of is no context: libyaml
+    /// closed it before the token (the error names its own line then).
     fn context_mark(&self, failure: Failure, start: &Span, problems: &[&str]) -> Failure {
         match failure {
             Failure::Error(mut e)
                 if self.string_keys
                     && !self.yaml11
                     && problems.contains(&e.message.as_str())
-                    && start.start.line() > 1 =>
+                    && start.start.line() > 1
+                    && !(problems[0] != FLOW_MAPPING_ENTRY[0]
+                        && problems[0] != FLOW_SEQUENCE_ENTRY[0]
+                        && e.column <= start.start.col()) =>
             {
                 e.line = start.start.line();
                 e.column = start.start.col() + 1;
@@ -2015,6 +2154,7 @@ impl Builder<'_> {
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
+                let mut column = e.marker().col() + 1;
                 if message.contains("invalid trailing content after")
                     && let Some(problem) = token_after_node(self.source.text, at)
                 {
@@ -2138,7 +2278,9 @@ impl Builder<'_> {
                             let quote = self.source.text[close..].chars().next()?;
                             opening_quote(&self.source.text[..close], quote)
                         })
-                        .is_some_and(|open| simple_key_required(self.source.text, open));
+                        .is_some_and(|open| {
+                            required_key_collection(self.source.text, open).is_some()
+                        });
                     message = if self.yaml11 && required {
                         "could not find expected ':'"
                     } else {
@@ -2208,6 +2350,35 @@ impl Builder<'_> {
                         line = index + 1;
                     }
                 }
+                if matches!(e.info(), "simple key expect ':'" | "simple key expected")
+                    && let Some((token, kind)) =
+                        keyless_token_before(self.source.text, at, self.yaml11)
+                    && !self
+                        .last_block_scalar
+                        .get()
+                        .is_some_and(|(start, end)| (start..end).contains(&token))
+                {
+                    // A token libyaml's scanner makes no key of where one
+                    // must be (a block scalar, or an empty flow collection
+                    // for yaml.v2): its parser refuses the token itself, on
+                    // its line, where the collection wants its next entry.
+                    message = match kind {
+                        KeyCollection::Mapping => BLOCK_MAPPING_ENTRY[0],
+                        KeyCollection::Sequence => BLOCK_SEQUENCE_ENTRY[0],
+                    }
+                    .into();
+                    (line, column) = line_column(self.source.text, token);
+                    // yaml.v3 names the line where that collection opened
+                    // (see `context_mark`), unless it is the first line.
+                    let opened = line_column(
+                        self.source.text,
+                        block_collection_start(self.source.text, token),
+                    )
+                    .0;
+                    if self.string_keys && !self.yaml11 && opened > 1 {
+                        line = opened;
+                    }
+                }
                 // libyaml scans the token at the error before its parser
                 // judges it: a quoted scalar that never closes there is
                 // the scanner's error first (`'' "` is no missing key).
@@ -2255,7 +2426,7 @@ impl Builder<'_> {
                         message = format!("unknown anchor '{name}' referenced");
                     }
                 }
-                Err(Failure::Error(ParseError::new(self.file, line, e.marker().col() + 1, message)))
+                Err(Failure::Error(ParseError::new(self.file, line, column, message)))
             }
             None => Ok((Event::StreamEnd, Span::default())),
         }
@@ -4492,6 +4663,56 @@ mod tests {
             assert_eq!(e.go_message(), "yaml: line 3: exceeded max depth of 10000");
         };
         small.spawn(run).unwrap().join().unwrap();
+    }
+
+    /// A token libyaml's scanner makes no key of at a key position of an
+    /// open block collection: its parser refuses the token itself. yaml.v3
+    /// texts as `kubectl kustomize` v5.5 printed them for a resource file
+    /// (its context line is where the refusing collection opened), yaml.v2
+    /// texts as Helm printed them for a rendered template (cases
+    /// rr-key-position-*).
+    #[test]
+    fn keyless_token_at_a_key_position_is_refused_by_the_parser() {
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        let v3 = |t: &str| {
+            parse_kustomize_stream(&format!("{head}{t}"), "r.yaml", Limits::default())
+                .unwrap_err()
+                .go_message()
+        };
+        let v2 = |t: &str| {
+            parse_documents_helm(&format!("{head}{t}"), "r.yaml").unwrap_err().go_message()
+        };
+        assert_eq!(v3("|\n  x\n"), "yaml: line 4: did not find expected key");
+        assert_eq!(v3("data:\n  x: \"1\"\n  |\n   y\n"), "yaml: line 5: did not find expected key");
+        assert_eq!(v3("data:\n  k: |\n  |\n"), "yaml: line 5: did not find expected key");
+        assert_eq!(
+            v3("data:\n  a:\n    b: \"1\"\n  |\n"),
+            "yaml: line 5: did not find expected key"
+        );
+        assert_eq!(
+            v3("data:\n  - x\n  |\n   y\n"),
+            "yaml: line 5: did not find expected '-' indicator"
+        );
+        assert_eq!(v3("data:\n- x\n>\n  y\n"), "yaml: line 6: did not find expected key");
+        assert_eq!(
+            v3("data:\n  - a: 1\n    b: 2\n    |\n"),
+            "yaml: line 5: did not find expected key"
+        );
+        assert_eq!(
+            v3("data:\n  - a: 1\n  |\n"),
+            "yaml: line 5: did not find expected '-' indicator"
+        );
+        // yaml.v3 keeps the key it saved at an empty flow collection.
+        assert_eq!(v3("data:\n  x: \"1\"\n  []\n"), "yaml: line 7: could not find expected ':'");
+        assert_eq!(v3("[]\n"), "yaml: line 5: could not find expected ':'");
+        // yaml.v2 loses it and hands the bracket to its parser.
+        assert_eq!(v2("data:\n  x: \"1\"\n  []\n"), "yaml: line 6: did not find expected key");
+        assert_eq!(v2("data:\n  - x\n  {}\n"), "yaml: line 6: did not find expected '-' indicator");
+        assert_eq!(v2("[ ] x\n"), "yaml: line 4: did not find expected key");
+        // Not empty, it keeps the key as yaml.v3 does.
+        assert_eq!(v2("data:\n  x: \"1\"\n  [a]\n"), "yaml: line 8: could not find expected ':'");
+        // Text in a block scalar is no token.
+        assert_eq!(v2("data:\n  k: |\n    |\n  z\n"), "yaml: line 9: could not find expected ':'");
     }
 
     /// Flow nesting beyond the scanner's byte-sized level count is refused
