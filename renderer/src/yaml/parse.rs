@@ -1239,22 +1239,15 @@ fn required_key_collection(text: &str, open: usize) -> Option<KeyCollection> {
 fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, KeyCollection)> {
     let at = at.min(text.len());
     let own = line_start(text, at);
-    let mut end = if text[own..at].trim_matches([' ', '\t']).is_empty() {
+    let end = if text[own..at].trim_matches([' ', '\t']).is_empty() {
         own
     } else {
         own + text[own..].find(is_line_end).unwrap_or(text.len() - own)
     };
     // The least indentation of the block scalar content lines passed.
     let mut content: Option<usize> = None;
-    while let Some((last, _)) = text[..end].char_indices().next_back() {
-        let start = line_start(text, last);
-        let line = text[start..end].trim_end_matches(is_break);
-        end = start;
-        let body = line.trim_start_matches(' ');
-        if body.trim_end_matches([' ', '\t']).is_empty() || body.starts_with('#') {
-            continue;
-        }
-        let width = line.len() - body.len();
+    for (start, line, width) in content_lines_back(text, end) {
+        let body = &line[width..];
         let header = body.starts_with(['|', '>']) && block_header_problem(&body[1..]).is_none();
         let empty_flow = || {
             let close = match body.as_bytes()[0] {
@@ -1284,6 +1277,24 @@ fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, K
     None
 }
 
+/// The lines before byte `end` that hold more than blanks and a comment,
+/// last first: each line's first byte, its text without the line break, and
+/// its indentation (leading spaces).
+fn content_lines_back(text: &str, mut end: usize) -> impl Iterator<Item = (usize, &str, usize)> {
+    std::iter::from_fn(move || {
+        while let Some((last, _)) = text[..end].char_indices().next_back() {
+            let start = line_start(text, last);
+            let line = text[start..end].trim_end_matches(is_break);
+            end = start;
+            let body = line.trim_start_matches(' ');
+            if !body.trim_end_matches([' ', '\t']).is_empty() && !body.starts_with('#') {
+                return Some((start, line, line.len() - body.len()));
+            }
+        }
+        None
+    })
+}
+
 /// Where the block collection whose entries start at the column of byte
 /// `token` (at the start of its line) opened: the first of its entries read
 /// back over the earlier lines (deeper lines are nested nodes), or the token
@@ -1291,19 +1302,11 @@ fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, K
 fn block_collection_start(text: &str, token: usize) -> usize {
     let column = token - line_start(text, token);
     let mut first = token;
-    let mut end = line_start(text, token);
-    while let Some((last, _)) = text[..end].char_indices().next_back() {
-        let start = line_start(text, last);
-        let line = text[start..end].trim_end_matches(is_break);
-        end = start;
-        let body = line.trim_start_matches(' ');
-        if body.trim_end_matches([' ', '\t']).is_empty() || body.starts_with('#') {
-            continue;
-        }
+    for (start, line, width) in content_lines_back(text, line_start(text, token)) {
         if line.starts_with("---") || line.starts_with("...") {
             break;
         }
-        let width = line.len() - body.len();
+        let body = &line[width..];
         if width == column {
             first = start + width;
         }
