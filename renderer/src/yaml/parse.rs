@@ -1277,6 +1277,67 @@ fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, K
     None
 }
 
+/// Where libyaml's scanner drops the simple key saved at the quoted scalar
+/// opened at byte `open` (a key its block collection requires) and closed
+/// right before byte `at`: at once (the line of `at`) when the scalar spans
+/// lines, no key being more than one line. Else a `,`, `]`, `}` or block scalar
+/// indicator at `at` drops it. Any other token on that line leaves it (no
+/// key may start after a quoted scalar), and the key is dropped where the
+/// scanner stands after the line's last token: at the first token of a
+/// later line (comment lines skipped), or the end of the stream; a plain
+/// scalar reads on over blank lines and the lines indented past the key,
+/// and stops at a comment, a line that is not, or a `: ` or comment on a
+/// line it goes on over. `None` for a token the scanner refuses on its own
+/// (`- `, `? `, `@`, `` ` ``, `%`) and a flow collection the line leaves
+/// open.
+fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
+    if text[open..at].contains(is_line_end) {
+        // A key over several lines is given up as soon as it is read.
+        return Some(at);
+    }
+    let rest = &text[at..];
+    let end_of_line = rest.find(is_line_end).unwrap_or(rest.len());
+    let line = &rest[..end_of_line];
+    let indicator_then_blank =
+        |c: char| line.strip_prefix(c).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
+    if line.starts_with([',', ']', '}', '|', '>']) {
+        return Some(at);
+    }
+    if indicator_then_blank('-') || indicator_then_blank('?') || line.starts_with(['@', '`', '%']) {
+        return None;
+    }
+    let opened = line.matches(['[', '{']).count();
+    if opened != line.matches([']', '}']).count() || line.contains(['"', '\'']) && opened > 0 {
+        return None;
+    }
+    // The line's last token, its comment cut off.
+    let tokens = line.find(" #").or_else(|| line.find("\t#")).map_or(line, |c| &line[..c]);
+    let last = tokens.trim_end_matches([' ', '\t']);
+    let plain = !last.is_empty()
+        && !last.ends_with(['"', '\'', ']', '}'])
+        && !last.rsplit([' ', '\t']).next().is_some_and(|w| w.starts_with(['&', '*', '!']));
+    let key_column = open - line_start(text, open);
+    let next = at + end_of_line;
+    let mut pos = next + text[next..].chars().next().map_or(0, char::len_utf8);
+    for l in text[pos.min(text.len())..].split_inclusive(is_line_end) {
+        let body = l.trim_start_matches([' ', '\t']);
+        let content = body.trim_end_matches(is_break);
+        let indent = l.len() - body.len();
+        if !content.is_empty() && (!content.starts_with('#') || plain) {
+            if !plain || content.starts_with('#') || indent <= key_column {
+                return Some(pos + indent);
+            }
+            // The plain scalar goes on over this line; a `: ` or a comment
+            // on it ends the scalar there, on this line.
+            if content.contains(": ") || content.ends_with(':') || content.contains(" #") {
+                return Some(pos + indent);
+            }
+        }
+        pos += l.len();
+    }
+    Some(text.len())
+}
+
 /// The lines before byte `end` that hold more than blanks and a comment,
 /// last first: each line's first byte, its text without the line break, and
 /// its indentation (leading spaces).
@@ -2169,10 +2230,24 @@ impl Builder<'_> {
                 } else if message.contains("invalid trailing content after")
                     && bytes.get(at) != Some(&b':')
                 {
-                    // A token the scanner reads: the parser refuses it
-                    // where the collection wants its next entry.
-                    message = entry_problem(self.source.text, at).into();
-                    line = line_column(self.source.text, at).0;
+                    let text = self.source.text;
+                    let open = node_start(text, at);
+                    if text[open..].starts_with(['"', '\''])
+                        && required_key_collection(text, open).is_some()
+                        && let Some(dropped) = required_key_dropped(text, open, at)
+                    {
+                        // The quoted scalar is a key its block collection
+                        // requires: libyaml's scanner fails it at the token
+                        // that drops it. yaml.v3 names the key's line.
+                        message = "could not find expected ':'".into();
+                        let at_key = self.string_keys && !self.yaml11;
+                        line = line_column(text, if at_key { open } else { dropped }).0;
+                    } else {
+                        // A token the scanner reads: the parser refuses it
+                        // where the collection wants its next entry.
+                        message = entry_problem(text, at).into();
+                        line = line_column(text, at).0;
+                    }
                 }
                 if message == "comment intercepting the multiline text"
                     && let Some((scalar, token)) = comment_ended_plain(self.source.text, at)
@@ -4716,6 +4791,35 @@ mod tests {
         assert_eq!(v2("data:\n  x: \"1\"\n  [a]\n"), "yaml: line 8: could not find expected ':'");
         // Text in a block scalar is no token.
         assert_eq!(v2("data:\n  k: |\n    |\n  z\n"), "yaml: line 9: could not find expected ':'");
+    }
+
+    /// A quoted scalar where its block collection requires a key, with no
+    /// `:` after it: libyaml's scanner fails the key where it drops it
+    /// (yaml.v2, Helm: cases rr-quoted-key-*) and names the key's line
+    /// (yaml.v3: texts as `kubectl kustomize` v5.5 printed them).
+    #[test]
+    fn quoted_key_without_a_colon_fails_where_the_scanner_drops_it() {
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: x\n";
+        let v3 = |t: &str| {
+            parse_kustomize_stream(&format!("{head}{t}"), "r.yaml", Limits::default())
+                .unwrap_err()
+                .go_message()
+        };
+        let v2 = |t: &str| {
+            parse_documents_helm(&format!("{head}{t}"), "r.yaml").unwrap_err().go_message()
+        };
+        for t in
+            ["\"q\", y\n", "\"q\" y\nz: 1\n", "'q'}\n", "\"q\" [a]\nb: 1\n", "\"a\n  b\" c\nd: 1\n"]
+        {
+            assert_eq!(v3(t), "yaml: line 7: could not find expected ':'", "{t:?}");
+        }
+        assert_eq!(v2("\"q\", y\n"), "yaml: line 7: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\nz: 1\n"), "yaml: line 8: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\n   more\nb: 1\n"), "yaml: line 9: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\n\n# c\n  - z\n"), "yaml: line 9: could not find expected ':'");
+        assert_eq!(v2("\"a\n  b\" c\nd: 1\n"), "yaml: line 8: could not find expected ':'");
+        // Not a required key: the parser refuses the `,` where a key is due.
+        assert_eq!(v2("- \"q\", y\n"), "yaml: line 6: did not find expected key");
     }
 
     /// Flow nesting beyond the scanner's byte-sized level count is refused
