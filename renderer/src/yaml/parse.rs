@@ -4743,6 +4743,16 @@ mod tests {
         small.spawn(run).unwrap().join().unwrap();
     }
 
+    /// Go's message for `text` read as kustomize reads a resource (yaml.v3).
+    fn kyaml_error(text: &str) -> String {
+        parse_kustomize_stream(text, "r.yaml", Limits::default()).unwrap_err().go_message()
+    }
+
+    /// Go's message for `text` read as Helm reads a rendered template (yaml.v2).
+    fn helm_error(text: &str) -> String {
+        parse_documents_helm(text, "r.yaml").unwrap_err().go_message()
+    }
+
     /// A token libyaml's scanner makes no key of at a key position of an
     /// open block collection: its parser refuses the token itself. yaml.v3
     /// texts as `kubectl kustomize` v5.5 printed them for a resource file
@@ -4752,14 +4762,8 @@ mod tests {
     #[test]
     fn keyless_token_at_a_key_position_is_refused_by_the_parser() {
         let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
-        let v3 = |t: &str| {
-            parse_kustomize_stream(&format!("{head}{t}"), "r.yaml", Limits::default())
-                .unwrap_err()
-                .go_message()
-        };
-        let v2 = |t: &str| {
-            parse_documents_helm(&format!("{head}{t}"), "r.yaml").unwrap_err().go_message()
-        };
+        let v3 = |t: &str| kyaml_error(&format!("{head}{t}"));
+        let v2 = |t: &str| helm_error(&format!("{head}{t}"));
         assert_eq!(v3("|\n  x\n"), "yaml: line 4: did not find expected key");
         assert_eq!(v3("data:\n  x: \"1\"\n  |\n   y\n"), "yaml: line 5: did not find expected key");
         assert_eq!(v3("data:\n  k: |\n  |\n"), "yaml: line 5: did not find expected key");
@@ -4800,14 +4804,8 @@ mod tests {
     #[test]
     fn quoted_key_without_a_colon_fails_where_the_scanner_drops_it() {
         let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: x\n";
-        let v3 = |t: &str| {
-            parse_kustomize_stream(&format!("{head}{t}"), "r.yaml", Limits::default())
-                .unwrap_err()
-                .go_message()
-        };
-        let v2 = |t: &str| {
-            parse_documents_helm(&format!("{head}{t}"), "r.yaml").unwrap_err().go_message()
-        };
+        let v3 = |t: &str| kyaml_error(&format!("{head}{t}"));
+        let v2 = |t: &str| helm_error(&format!("{head}{t}"));
         for t in
             ["\"q\", y\n", "\"q\" y\nz: 1\n", "'q'}\n", "\"q\" [a]\nb: 1\n", "\"a\n  b\" c\nd: 1\n"]
         {
