@@ -741,10 +741,18 @@ fn earlier_error(
     // line where the unfinished collection or key opened) is no earlier
     // error: a scanner error inside a token, or a missing node.
     let (problem, scanner) = first.problem();
+    // A flow collection that wants its next entry at a token before the
+    // cut (a cut flow collection wants it at the end): libyaml's parser
+    // stops there before its scanner reads on.
+    let flow_entry = matches!(
+        libyaml_words(problem).as_str(),
+        "did not find expected ',' or '}'" | "did not find expected ',' or ']'"
+    );
     let kept = if scanner {
         !problem.contains("end of stream") && !problem.contains("expected ':'")
     } else {
-        libyaml_words(problem) == "did not find expected node content" && !e.problem().1
+        (libyaml_words(problem) == "did not find expected node content" && !e.problem().1)
+            || flow_entry
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
