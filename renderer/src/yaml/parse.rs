@@ -744,10 +744,18 @@ fn earlier_error(
     // line where the unfinished collection or key opened) is no earlier
     // error: a scanner error inside a token, or a missing node.
     let (problem, scanner) = first.problem();
+    // A flow collection that wants its next entry at a token before the
+    // cut (a cut flow collection wants it at the end): libyaml's parser
+    // stops there before its scanner reads on.
+    let flow_entry = matches!(
+        libyaml_words(problem).as_str(),
+        "did not find expected ',' or '}'" | "did not find expected ',' or ']'"
+    );
     let kept = if scanner {
         !problem.contains("end of stream") && !problem.contains("expected ':'")
     } else {
-        libyaml_words(problem) == "did not find expected node content" && !e.problem().1
+        (libyaml_words(problem) == "did not find expected node content" && !e.problem().1)
+            || flow_entry
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
@@ -1148,28 +1156,44 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     open < end && document_root(text, open)
 }
 
-/// Whether libyaml's scanner requires a simple key that starts at byte
-/// `open` (block context): its column must be the indentation of the block
-/// collection it sits in, so that it is a later key of an open mapping. A
-/// key that follows `- ` on its line, the first key of a deeper mapping or
-/// one at the document's top before any mapping opened is only possible.
-/// The collections still open are read back from the earlier lines: the
-/// nearest line no deeper than the key tells whether one opened at its column.
-fn simple_key_required(text: &str, open: usize) -> bool {
+/// The kind of block collection a token at a key position sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyCollection {
+    Mapping,
+    Sequence,
+}
+
+/// The block collection in which libyaml's scanner requires a simple key
+/// that starts at byte `open` (block context), `None` where it does not: its
+/// column must be the indentation of the block collection it sits in, so
+/// that it is a later key of an open mapping (or a later entry of a
+/// sequence). A key that follows `- ` on its line, the first key of a deeper
+/// mapping or one at the document's top before any mapping opened is only
+/// possible. The collections still open are read back from the earlier
+/// lines: the nearest line no deeper than the key tells whether one opened
+/// at its column, and whether a `-` opened a sequence there. A sequence whose
+/// `-` sits at the column of its parent mapping's keys is indentless: it ends
+/// at the token, and the mapping wants a key.
+fn required_key_collection(text: &str, open: usize) -> Option<KeyCollection> {
     let begin = line_start(text, open);
     let head = &text[begin..open];
     if !head.chars().all(|c| c == ' ') {
-        return false;
+        return None;
     }
     let column = head.len();
-    for line in text[..begin].split(is_line_end).rev() {
+    let content = |line: &str| {
+        let body = line.trim_end_matches('\r').trim_start_matches(' ');
+        !body.is_empty() && !body.starts_with('#')
+    };
+    let entry = |rest: &str| {
+        rest.strip_prefix('-').is_some_and(|after| after.is_empty() || after.starts_with(' '))
+    };
+    let mut lines = text[..begin].split(is_line_end).rev().filter(|l| content(l));
+    while let Some(line) = lines.next() {
         let line = line.trim_end_matches('\r');
         let body = line.trim_start_matches(' ');
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
         if line.starts_with("---") || line.starts_with("...") {
-            return false;
+            return None;
         }
         let indent = line.len() - body.len();
         // The columns where this line's block collections start: its
@@ -1178,7 +1202,22 @@ fn simple_key_required(text: &str, open: usize) -> bool {
         let mut rest = body;
         loop {
             if at == column {
-                return true;
+                if !entry(rest) {
+                    return Some(KeyCollection::Mapping);
+                }
+                let indentless = at == indent
+                    && lines
+                        .map(|l| l.trim_end_matches('\r'))
+                        .map(|l| (l.len() - l.trim_start_matches(' ').len(), l))
+                        .find(|&(width, l)| {
+                            width < column || (width == column && !entry(&l[width..]))
+                        })
+                        .is_some_and(|(width, _)| width == column);
+                return Some(if indentless {
+                    KeyCollection::Mapping
+                } else {
+                    KeyCollection::Sequence
+                });
             }
             match rest.strip_prefix('-') {
                 Some(after) if after.starts_with(' ') => {
@@ -1190,10 +1229,177 @@ fn simple_key_required(text: &str, open: usize) -> bool {
             }
         }
         if indent < column {
-            return false;
+            return None;
         }
     }
-    false
+    None
+}
+
+/// For saphyr's refusal of a key that misses its `:` before byte `at`: the
+/// byte of the token at the start of the last line with content before it
+/// (past the content lines of the block scalar it opens) when libyaml's
+/// parser, not its scanner, refuses that token at a key position of an open
+/// block collection, with the collection. libyaml saves no simple key for a
+/// block scalar header (`|`, `>`), so its scanner looks for no `:` after it.
+/// yaml.v2 (`yaml11`) loses the simple key it saved at an empty flow
+/// collection (`[]`, `{}`): the placeholder key of the flow level it opens
+/// carries the bracket's token number, and closing that level drops the
+/// bracket's entry from the keys it looks up by token, so the bracket goes
+/// to the parser without a look past the collection (yaml.v3 keeps the key
+/// and misses the `:` as saphyr does).
+fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, KeyCollection)> {
+    let at = at.min(text.len());
+    let own = line_start(text, at);
+    let end = if text[own..at].trim_matches([' ', '\t']).is_empty() {
+        own
+    } else {
+        own + text[own..].find(is_line_end).unwrap_or(text.len() - own)
+    };
+    // The least indentation of the block scalar content lines passed.
+    let mut content: Option<usize> = None;
+    for (start, line, width) in content_lines_back(text, end) {
+        let body = &line[width..];
+        let header = body.starts_with(['|', '>']) && block_header_problem(&body[1..]).is_none();
+        let empty_flow = || {
+            let close = match body.as_bytes()[0] {
+                b'[' => ']',
+                b'{' => '}',
+                _ => return false,
+            };
+            body[1..].trim_start_matches([' ', '\t']).starts_with(close)
+        };
+        let found = match content {
+            Some(least) if width >= least => None,
+            Some(_) if !header => {
+                content = Some(width);
+                None
+            }
+            Some(_) => Some(start + width),
+            None if header || (yaml11 && empty_flow()) => Some(start + width),
+            None => {
+                content = Some(width);
+                None
+            }
+        };
+        if let Some(token) = found {
+            return required_key_collection(text, token).map(|kind| (token, kind));
+        }
+    }
+    None
+}
+
+/// Where libyaml's scanner drops the simple key saved at the quoted scalar
+/// opened at byte `open` (a key its block collection requires) and closed
+/// right before byte `at`: at once (the line of `at`) when the scalar spans
+/// lines, no key being more than one line. Else a `,`, `]`, `}` or block scalar
+/// indicator at `at` drops it. Any other token on that line leaves it (no
+/// key may start after a quoted scalar), and the key is dropped where the
+/// scanner stands after the line's last token: at the first token of a
+/// later line (comment lines skipped), or the end of the stream; a plain
+/// scalar reads on over blank lines and the lines indented past the key,
+/// and stops at a comment, a line that is not, or a `: ` or comment on a
+/// line it goes on over. `None` for a token the scanner refuses on its own
+/// (`- `, `? `, `@`, `` ` ``, `%`) and a flow collection the line leaves
+/// open.
+fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
+    if text[open..at].contains(is_line_end) {
+        // A key over several lines is given up as soon as it is read.
+        return Some(at);
+    }
+    let rest = &text[at..];
+    let end_of_line = rest.find(is_line_end).unwrap_or(rest.len());
+    let line = &rest[..end_of_line];
+    let indicator_then_blank =
+        |c: char| line.strip_prefix(c).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
+    if line.starts_with([',', ']', '}', '|', '>']) {
+        return Some(at);
+    }
+    if indicator_then_blank('-') || indicator_then_blank('?') || line.starts_with(['@', '`', '%']) {
+        return None;
+    }
+    let opened = line.matches(['[', '{']).count();
+    if opened != line.matches([']', '}']).count() || line.contains(['"', '\'']) && opened > 0 {
+        return None;
+    }
+    // The line's last token, its comment cut off.
+    let tokens = line.find(" #").or_else(|| line.find("\t#")).map_or(line, |c| &line[..c]);
+    let last = tokens.trim_end_matches([' ', '\t']);
+    let plain = !last.is_empty()
+        && !last.ends_with(['"', '\'', ']', '}'])
+        && !last.rsplit([' ', '\t']).next().is_some_and(|w| w.starts_with(['&', '*', '!']));
+    let key_column = open - line_start(text, open);
+    let next = at + end_of_line;
+    let mut pos = next + text[next..].chars().next().map_or(0, char::len_utf8);
+    for l in text[pos.min(text.len())..].split_inclusive(is_line_end) {
+        let body = l.trim_start_matches([' ', '\t']);
+        let content = body.trim_end_matches(is_break);
+        let indent = l.len() - body.len();
+        if !content.is_empty() && (!content.starts_with('#') || plain) {
+            if !plain || content.starts_with('#') || indent <= key_column {
+                return Some(pos + indent);
+            }
+            // The plain scalar goes on over this line; a `: ` or a comment
+            // on it ends the scalar there, on this line.
+            if content.contains(": ") || content.ends_with(':') || content.contains(" #") {
+                return Some(pos + indent);
+            }
+        }
+        pos += l.len();
+    }
+    Some(text.len())
+}
+
+/// The lines before byte `end` that hold more than blanks and a comment,
+/// last first: each line's first byte, its text without the line break, and
+/// its indentation (leading spaces).
+fn content_lines_back(text: &str, mut end: usize) -> impl Iterator<Item = (usize, &str, usize)> {
+    std::iter::from_fn(move || {
+        while let Some((last, _)) = text[..end].char_indices().next_back() {
+            let start = line_start(text, last);
+            let line = text[start..end].trim_end_matches(is_break);
+            end = start;
+            let body = line.trim_start_matches(' ');
+            if !body.trim_end_matches([' ', '\t']).is_empty() && !body.starts_with('#') {
+                return Some((start, line, line.len() - body.len()));
+            }
+        }
+        None
+    })
+}
+
+/// Where the block collection whose entries start at the column of byte
+/// `token` (at the start of its line) opened: the first of its entries read
+/// back over the earlier lines (deeper lines are nested nodes), or the token
+/// after the `- ` that opened it on a shallower line.
+fn block_collection_start(text: &str, token: usize) -> usize {
+    let column = token - line_start(text, token);
+    let mut first = token;
+    for (start, line, width) in content_lines_back(text, line_start(text, token)) {
+        if line.starts_with("---") || line.starts_with("...") {
+            break;
+        }
+        let body = &line[width..];
+        if width == column {
+            first = start + width;
+        }
+        if width >= column {
+            continue;
+        }
+        // A shallower line: the collection opened on it after a `- `, or
+        // before it.
+        let mut at = width;
+        let mut rest = body;
+        while let Some(after) = rest.strip_prefix('-').filter(|a| a.starts_with(' ')) {
+            let next = after.trim_start_matches(' ');
+            at += 1 + after.len() - next.len();
+            rest = next;
+            if at == column {
+                return start + at;
+            }
+        }
+        break;
+    }
+    first
 }
 
 /// Where, in `line`, the text before a comment that follows a closing quote
@@ -1733,14 +1939,19 @@ impl Builder<'_> {
     /// mark, the line where the collection opened, unless that is the first
     /// line (then, as yaml.v2 always does, at the problem). The message's
     /// line is then the one kustomize prints. Only errors met reading this
-    /// collection's own next entry come here, not those of nested ones.
+    /// collection's own next entry come here, not those of nested ones. A
+    /// block collection a refused token sits left of is no context: libyaml
+    /// closed it before the token (the error names its own line then).
     fn context_mark(&self, failure: Failure, start: &Span, problems: &[&str]) -> Failure {
         match failure {
             Failure::Error(mut e)
                 if self.string_keys
                     && !self.yaml11
                     && problems.contains(&e.message.as_str())
-                    && start.start.line() > 1 =>
+                    && start.start.line() > 1
+                    && !(problems[0] != FLOW_MAPPING_ENTRY[0]
+                        && problems[0] != FLOW_SEQUENCE_ENTRY[0]
+                        && e.column <= start.start.col()) =>
             {
                 e.line = start.start.line();
                 e.column = start.start.col() + 1;
@@ -2027,6 +2238,7 @@ impl Builder<'_> {
                 }
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
+                let mut column = e.marker().col() + 1;
                 if message.contains("invalid trailing content after")
                     && let Some(problem) = token_after_node(self.source.text, at)
                 {
@@ -2038,10 +2250,24 @@ impl Builder<'_> {
                 } else if message.contains("invalid trailing content after")
                     && bytes.get(at) != Some(&b':')
                 {
-                    // A token the scanner reads: the parser refuses it
-                    // where the collection wants its next entry.
-                    message = entry_problem(self.source.text, at).into();
-                    line = line_column(self.source.text, at).0;
+                    let text = self.source.text;
+                    let open = node_start(text, at);
+                    if text[open..].starts_with(['"', '\''])
+                        && required_key_collection(text, open).is_some()
+                        && let Some(dropped) = required_key_dropped(text, open, at)
+                    {
+                        // The quoted scalar is a key its block collection
+                        // requires: libyaml's scanner fails it at the token
+                        // that drops it. yaml.v3 names the key's line.
+                        message = "could not find expected ':'".into();
+                        let at_key = self.string_keys && !self.yaml11;
+                        line = line_column(text, if at_key { open } else { dropped }).0;
+                    } else {
+                        // A token the scanner reads: the parser refuses it
+                        // where the collection wants its next entry.
+                        message = entry_problem(text, at).into();
+                        line = line_column(text, at).0;
+                    }
                 }
                 if message == "comment intercepting the multiline text"
                     && let Some((scalar, token)) = comment_ended_plain(self.source.text, at)
@@ -2150,7 +2376,9 @@ impl Builder<'_> {
                             let quote = self.source.text[close..].chars().next()?;
                             opening_quote(&self.source.text[..close], quote)
                         })
-                        .is_some_and(|open| simple_key_required(self.source.text, open));
+                        .is_some_and(|open| {
+                            required_key_collection(self.source.text, open).is_some()
+                        });
                     message = if self.yaml11 && required {
                         "could not find expected ':'"
                     } else {
@@ -2220,6 +2448,35 @@ impl Builder<'_> {
                         line = index + 1;
                     }
                 }
+                if matches!(e.info(), "simple key expect ':'" | "simple key expected")
+                    && let Some((token, kind)) =
+                        keyless_token_before(self.source.text, at, self.yaml11)
+                    && !self
+                        .last_block_scalar
+                        .get()
+                        .is_some_and(|(start, end)| (start..end).contains(&token))
+                {
+                    // A token libyaml's scanner makes no key of where one
+                    // must be (a block scalar, or an empty flow collection
+                    // for yaml.v2): its parser refuses the token itself, on
+                    // its line, where the collection wants its next entry.
+                    message = match kind {
+                        KeyCollection::Mapping => BLOCK_MAPPING_ENTRY[0],
+                        KeyCollection::Sequence => BLOCK_SEQUENCE_ENTRY[0],
+                    }
+                    .into();
+                    (line, column) = line_column(self.source.text, token);
+                    // yaml.v3 names the line where that collection opened
+                    // (see `context_mark`), unless it is the first line.
+                    let opened = line_column(
+                        self.source.text,
+                        block_collection_start(self.source.text, token),
+                    )
+                    .0;
+                    if self.string_keys && !self.yaml11 && opened > 1 {
+                        line = opened;
+                    }
+                }
                 // libyaml scans the token at the error before its parser
                 // judges it: a quoted scalar that never closes there is
                 // the scanner's error first (`'' "` is no missing key).
@@ -2267,7 +2524,7 @@ impl Builder<'_> {
                         message = format!("unknown anchor '{name}' referenced");
                     }
                 }
-                Err(Failure::Error(ParseError::new(self.file, line, e.marker().col() + 1, message)))
+                Err(Failure::Error(ParseError::new(self.file, line, column, message)))
             }
             None => Ok((Event::StreamEnd, Span::default())),
         }
@@ -4504,6 +4761,83 @@ mod tests {
             assert_eq!(e.go_message(), "yaml: line 3: exceeded max depth of 10000");
         };
         small.spawn(run).unwrap().join().unwrap();
+    }
+
+    /// Go's message for `text` read as kustomize reads a resource (yaml.v3).
+    fn kyaml_error(text: &str) -> String {
+        parse_kustomize_stream(text, "r.yaml", Limits::default()).unwrap_err().go_message()
+    }
+
+    /// Go's message for `text` read as Helm reads a rendered template (yaml.v2).
+    fn helm_error(text: &str) -> String {
+        parse_documents_helm(text, "r.yaml").unwrap_err().go_message()
+    }
+
+    /// A token libyaml's scanner makes no key of at a key position of an
+    /// open block collection: its parser refuses the token itself. yaml.v3
+    /// texts as `kubectl kustomize` v5.5 printed them for a resource file
+    /// (its context line is where the refusing collection opened), yaml.v2
+    /// texts as Helm printed them for a rendered template (cases
+    /// rr-key-position-*).
+    #[test]
+    fn keyless_token_at_a_key_position_is_refused_by_the_parser() {
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        let v3 = |t: &str| kyaml_error(&format!("{head}{t}"));
+        let v2 = |t: &str| helm_error(&format!("{head}{t}"));
+        assert_eq!(v3("|\n  x\n"), "yaml: line 4: did not find expected key");
+        assert_eq!(v3("data:\n  x: \"1\"\n  |\n   y\n"), "yaml: line 5: did not find expected key");
+        assert_eq!(v3("data:\n  k: |\n  |\n"), "yaml: line 5: did not find expected key");
+        assert_eq!(
+            v3("data:\n  a:\n    b: \"1\"\n  |\n"),
+            "yaml: line 5: did not find expected key"
+        );
+        assert_eq!(
+            v3("data:\n  - x\n  |\n   y\n"),
+            "yaml: line 5: did not find expected '-' indicator"
+        );
+        assert_eq!(v3("data:\n- x\n>\n  y\n"), "yaml: line 6: did not find expected key");
+        assert_eq!(
+            v3("data:\n  - a: 1\n    b: 2\n    |\n"),
+            "yaml: line 5: did not find expected key"
+        );
+        assert_eq!(
+            v3("data:\n  - a: 1\n  |\n"),
+            "yaml: line 5: did not find expected '-' indicator"
+        );
+        // yaml.v3 keeps the key it saved at an empty flow collection.
+        assert_eq!(v3("data:\n  x: \"1\"\n  []\n"), "yaml: line 7: could not find expected ':'");
+        assert_eq!(v3("[]\n"), "yaml: line 5: could not find expected ':'");
+        // yaml.v2 loses it and hands the bracket to its parser.
+        assert_eq!(v2("data:\n  x: \"1\"\n  []\n"), "yaml: line 6: did not find expected key");
+        assert_eq!(v2("data:\n  - x\n  {}\n"), "yaml: line 6: did not find expected '-' indicator");
+        assert_eq!(v2("[ ] x\n"), "yaml: line 4: did not find expected key");
+        // Not empty, it keeps the key as yaml.v3 does.
+        assert_eq!(v2("data:\n  x: \"1\"\n  [a]\n"), "yaml: line 8: could not find expected ':'");
+        // Text in a block scalar is no token.
+        assert_eq!(v2("data:\n  k: |\n    |\n  z\n"), "yaml: line 9: could not find expected ':'");
+    }
+
+    /// A quoted scalar where its block collection requires a key, with no
+    /// `:` after it: libyaml's scanner fails the key where it drops it
+    /// (yaml.v2, Helm: cases rr-quoted-key-*) and names the key's line
+    /// (yaml.v3: texts as `kubectl kustomize` v5.5 printed them).
+    #[test]
+    fn quoted_key_without_a_colon_fails_where_the_scanner_drops_it() {
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  a: x\n";
+        let v3 = |t: &str| kyaml_error(&format!("{head}{t}"));
+        let v2 = |t: &str| helm_error(&format!("{head}{t}"));
+        for t in
+            ["\"q\", y\n", "\"q\" y\nz: 1\n", "'q'}\n", "\"q\" [a]\nb: 1\n", "\"a\n  b\" c\nd: 1\n"]
+        {
+            assert_eq!(v3(t), "yaml: line 7: could not find expected ':'", "{t:?}");
+        }
+        assert_eq!(v2("\"q\", y\n"), "yaml: line 7: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\nz: 1\n"), "yaml: line 8: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\n   more\nb: 1\n"), "yaml: line 9: could not find expected ':'");
+        assert_eq!(v2("\"q\" y\n\n# c\n  - z\n"), "yaml: line 9: could not find expected ':'");
+        assert_eq!(v2("\"a\n  b\" c\nd: 1\n"), "yaml: line 8: could not find expected ':'");
+        // Not a required key: the parser refuses the `,` where a key is due.
+        assert_eq!(v2("- \"q\", y\n"), "yaml: line 6: did not find expected key");
     }
 
     /// Flow nesting beyond the scanner's byte-sized level count is refused

@@ -400,6 +400,11 @@ fn certificate(
     if !spec.ips.is_empty() || !spec.dns.is_empty() {
         let mut names = Vec::new();
         for d in spec.dns {
+            // Go's x509 writes a DNS name as an IA5String: ASCII only.
+            if !d.is_ascii() {
+                let quoted = crate::gotmpl::fmt::quote(d);
+                return Err(creating(format!("x509: {quoted} cannot be encoded as an IA5String")));
+            }
             names.push(tlv(0x82, d.as_bytes()));
         }
         for ip in spec.ips {
