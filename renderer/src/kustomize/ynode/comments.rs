@@ -28,12 +28,7 @@
 use super::{MAPPING, Node, SCALAR, SEQUENCE};
 
 /// A node's comments as yaml.v3 keeps them.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Notes {
-    pub(super) head: String,
-    pub(super) line: String,
-    pub(super) foot: String,
-}
+pub(super) use crate::yaml::Comments as Notes;
 
 /// Which of a node's comments.
 #[derive(Clone, Copy)]

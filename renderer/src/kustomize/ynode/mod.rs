@@ -577,6 +577,49 @@ fn string_fields(meta: &mut [Node]) {
     }
 }
 
+/// The styles of a document's nodes ([`yaml::Styled`]) with the comments
+/// yaml.v3 attaches to them, which kyaml's dump of a node in a message
+/// prints. Only a text with a `#` is read a second time, into the node tree
+/// the comments are placed on.
+pub(crate) fn styles_with_comments(text: &str) -> Option<yaml::Styled> {
+    let mut styled = yaml::Styled::parse(text)?;
+    if text.contains('#')
+        && let Some(tree) = parse_tree(text)
+    {
+        lay_notes(&mut styled, &tree);
+    }
+    Some(styled)
+}
+
+/// Gives each node of `styled` the comments of its node in `node`, the
+/// tree of the same text: a map's entries by key, a list's items in order.
+fn lay_notes(styled: &mut yaml::Styled, node: &Node) {
+    use yaml::Styled;
+    let content = node.content.as_deref().unwrap_or_default();
+    match styled {
+        Styled::Scalar { notes, .. } => *notes = node.notes.clone(),
+        Styled::Seq { items, notes, .. } => {
+            *notes = node.notes.clone();
+            for (item, n) in items.iter_mut().zip(content) {
+                lay_notes(item, n);
+            }
+        }
+        Styled::Map { entries, notes, .. } => {
+            *notes = node.notes.clone();
+            for (key, value) in entries {
+                let Styled::Scalar { text, .. } = &*key else { continue };
+                let pair =
+                    content.chunks(2).rev().find(|p| p[0].kind == SCALAR && p[0].value == *text);
+                if let Some([k, v]) = pair {
+                    lay_notes(key, k);
+                    lay_notes(value, v);
+                }
+            }
+        }
+        Styled::Other => {}
+    }
+}
+
 /// yaml.v3's reading of one document's events into nodes: aliases become
 /// copies of the nodes they name, as kyaml's `DeAnchor` leaves them.
 struct Reader<'a> {

@@ -19,16 +19,30 @@ use crate::value::Value;
 use crate::yaml::resolve::resolve_plain;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+/// The comments yaml.v3 keeps on a node: its `HeadComment` (the lines
+/// before it), `LineComment` (after it on its line) and `FootComment` (the
+/// lines after a block), each without its final line break.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Comments {
+    pub(crate) head: String,
+    pub(crate) line: String,
+    pub(crate) foot: String,
+}
+
+/// A node's comments; `None` for a node without any (nearly all).
+pub(crate) type Notes = Option<Box<Comments>>;
+
 /// A node of a YAML text and the style it was written in.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Styled {
-    /// A scalar: its style, its text, the value it reads as and the tag
-    /// written on it.
-    Scalar { style: Style, text: String, value: Value, tag: Option<Box<str>> },
-    /// A sequence, in flow style or not, and its tag.
-    Seq { flow: bool, items: Vec<Styled>, tag: Option<Box<str>> },
-    /// A mapping, in flow style or not, with its keys as scalars, and its tag.
-    Map { flow: bool, entries: Vec<(Styled, Styled)>, tag: Option<Box<str>> },
+    /// A scalar: its style, its text, the value it reads as, the tag
+    /// written on it and its comments.
+    Scalar { style: Style, text: String, value: Value, tag: Option<Box<str>>, notes: Notes },
+    /// A sequence, in flow style or not, its tag and its comments.
+    Seq { flow: bool, items: Vec<Styled>, tag: Option<Box<str>>, notes: Notes },
+    /// A mapping, in flow style or not, with its keys as scalars, its tag
+    /// and its comments.
+    Map { flow: bool, entries: Vec<(Styled, Styled)>, tag: Option<Box<str>>, notes: Notes },
     /// A node whose style kiln does not carry over (a scalar whose tag does
     /// not decode): written as if it had none.
     Other,
@@ -370,7 +384,8 @@ impl Reader<'_> {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
-                (Styled::Scalar { style, text, value, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                let tag = tag.map(|t| short_tag(&t));
+                (Styled::Scalar { style, text, value, tag, notes: None }, anchor)
             }
             Event::Alias(id) => {
                 let node = self.anchors.iter().rev().find(|(a, _)| *a == id);
@@ -392,7 +407,7 @@ impl Reader<'_> {
                     }
                     items.push(self.read(parser, event, &item_span, depth + 1, in_flow || flow)?);
                 }
-                (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)), notes: None }, anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let mut entries = Vec::new();
@@ -406,7 +421,10 @@ impl Reader<'_> {
                     let value = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
                     entries.push((key, value));
                 }
-                (Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                (
+                    Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)), notes: None },
+                    anchor,
+                )
             }
             _ => return None,
         };
@@ -425,7 +443,7 @@ pub(crate) fn flow_node_text(node: &Styled) -> Option<String> {
         return None;
     }
     let mut out = String::new();
-    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    let mut e = Emitter::new(&mut out, false, true);
     e.flow_node(node);
     e.newline();
     Some(out)
@@ -497,16 +515,26 @@ fn short_tag(tag: &saphyr_parser::Tag) -> Box<str> {
 }
 
 /// A node as kyaml prints it in an error, `styles` giving the style its
-/// text wrote each part in (see the module's comment); without styles,
-/// [`super::node_to_string`].
+/// text wrote each part in and the comments it holds (see the module's
+/// comment); without styles, [`super::node_to_string`].
+///
+/// goyaml.v3's encoder writes a node's head comment above it, its line
+/// comment after it and its foot comment below it, each line at the
+/// indent of the block it is in; a key's foot waits for the next key (or
+/// the end of its map), and an empty line parts a foot from a line
+/// written at the same indent.
 pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> String {
     let Some(st) = styles else {
         return super::node_to_string(value);
     };
     let mut out = String::new();
-    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    let mut e = Emitter::new(&mut out, false, true);
+    let notes = st.notes();
+    // The document's content: its head comes first whatever the node.
+    e.head_comments("", notes.map_or("", |n| n.head.as_str()), 0);
     if st.flow_for(value) {
         e.flow(value, Some(st));
+        e.write_line_comment(notes.map_or("", |n| n.line.as_str()));
         e.newline();
     } else {
         let tagged = |e: &mut Emitter<'_>| {
@@ -518,28 +546,134 @@ pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> S
         match value {
             Value::Map(m) if !m.is_empty() => {
                 tagged(&mut e);
-                e.styled_map(value, 0, st);
+                e.styled_map(value, 0, st, "");
             }
             Value::Seq(s) if !s.is_empty() => {
                 tagged(&mut e);
-                e.styled_seq(s, 0, st);
+                e.styled_seq(s, 0, st, "");
             }
             other => {
+                e.line_comment = notes.map_or(String::new(), |n| n.line.clone());
                 e.styled_scalar(other, INDENT, Some(st), false);
+                e.pending_line_comment();
                 e.newline();
             }
         }
     }
+    // The document's end parts its foot from what comes before.
+    if let Some(foot) = notes.map(|n| n.foot.as_str()).filter(|f| !f.is_empty()) {
+        e.foot_indent = Some(0);
+        e.foot_comment(foot, 0);
+    }
     out
 }
 
+impl Styled {
+    /// The comments of this node, if it has any.
+    fn notes(&self) -> Option<&Comments> {
+        match self {
+            Styled::Scalar { notes, .. }
+            | Styled::Seq { notes, .. }
+            | Styled::Map { notes, .. } => notes.as_deref(),
+            Styled::Other => None,
+        }
+    }
+}
+
+/// One of the comments of a node that may have them.
+fn note(st: Option<&Styled>, pick: fn(&Comments) -> &str) -> &str {
+    st.and_then(Styled::notes).map_or("", pick)
+}
+
 impl Emitter<'_> {
-    /// The entries of a non-empty block map (see `map_body`).
-    fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled) {
+    /// libyaml's `write_comment`: the lines of `text`, each after the
+    /// first at `indent` (an empty one left empty), `# ` put before a line
+    /// that does not start with `#`; the line is then ended.
+    fn comment(&mut self, text: &str, indent: usize) {
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                self.out.push('\n');
+                self.column = 0;
+            }
+            if !line.is_empty() {
+                if i > 0 {
+                    self.indent_to(indent);
+                }
+                if !line.starts_with('#') {
+                    self.write("# ");
+                }
+                self.write(line);
+            }
+        }
+        if self.column != 0 {
+            self.newline();
+        }
+    }
+
+    /// libyaml's `process_head_comment`: the foot of the key before
+    /// (`tail`), then the head, each on lines of its own at `indent`;
+    /// whether it wrote any.
+    fn head_comments(&mut self, tail: &str, head: &str, indent: usize) -> bool {
+        if !tail.is_empty() {
+            self.foot_comment(tail, indent);
+        }
+        if !head.is_empty() {
+            self.indent_to(indent);
+            self.comment(head, indent);
+        }
+        !tail.is_empty() || !head.is_empty()
+    }
+
+    /// libyaml's `process_foot_comment`: a foot on lines of its own at
+    /// `indent`.
+    fn foot_comment(&mut self, foot: &str, indent: usize) {
+        if foot.is_empty() {
+            return;
+        }
+        self.indent_to(indent);
+        self.comment(foot, indent);
+        self.foot_indent = Some(indent);
+    }
+
+    /// A line comment after what the line holds.
+    fn write_line_comment(&mut self, line: &str) {
+        if !line.is_empty() {
+            self.write_char(' ');
+            if !line.starts_with('#') {
+                self.write("# ");
+            }
+            self.write(line);
+        }
+    }
+
+    /// The line comment waiting for the scalar just written, if any.
+    pub(super) fn pending_line_comment(&mut self) {
+        let line = std::mem::take(&mut self.line_comment);
+        self.write_line_comment(&line);
+    }
+
+    /// The entries of a non-empty block map (see `map_body`); `head` is the
+    /// map's own head comment, which its first key writes unless that key
+    /// has one of its own.
+    fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled, head: &str) {
         let Value::Map(map) = value else { return };
+        // The foot of the key before, which goes before the next key.
+        let mut tail = "";
         for (i, (key, v)) in map.iter().enumerate() {
             self.entry_start(i, indent);
             let (key_st, value_st) = st.entry(key).unzip();
+            let key_head = match note(key_st, |n| &n.head) {
+                "" if i == 0 => head,
+                own => own,
+            };
+            if self.head_comments(tail, key_head, indent) {
+                self.indent_to(indent);
+            }
+            tail = note(key_st, |n| &n.foot);
+            let key_line = note(key_st, |n| &n.line);
+            if !key_line.is_empty() {
+                self.key_line = key_line.to_string();
+            }
             let analysis = analyze_for(key, true);
             let key_value = Value::String(key.clone());
             let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
@@ -557,23 +691,54 @@ impl Emitter<'_> {
                 self.write(":");
                 self.styled_value(v, indent, value_st, true);
             }
+            self.foot_comment(note(value_st, |n| &n.foot), indent);
+        }
+        if !tail.is_empty() {
+            self.foot_comment(tail, indent);
         }
     }
 
-    /// The items of a non-empty block sequence (see `seq_body`).
-    fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled) {
+    /// The items of a non-empty block sequence (see `seq_body`); `head` is
+    /// the list's own head comment, which its first item writes unless
+    /// that item has one of its own.
+    fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled, head: &str) {
         for (i, item) in items.iter().enumerate() {
             self.entry_start(i, indent);
+            let item_st = st.item(i);
+            let item_head = match note(item_st, |n| &n.head) {
+                "" if i == 0 => head,
+                own => own,
+            };
+            if self.head_comments("", item_head, indent) {
+                self.indent_to(indent);
+            }
             self.write("-");
-            self.styled_value(item, indent, st.item(i), true);
+            self.styled_value(item, indent, item_st, true);
+            self.foot_comment(note(item_st, |n| &n.foot), indent);
         }
     }
 
     /// A value after `key:` (or, `compact`, after `-` or a `?` key's `:`).
     fn styled_value(&mut self, v: &Value, indent: usize, st: Option<&Styled>, compact: bool) {
+        let own_line = note(st, |n| &n.line);
+        let is_block = matches!(v, Value::Map(m) if !m.is_empty())
+            || matches!(v, Value::Seq(s) if !s.is_empty());
+        // A key's line comment goes to a scalar value without one of its
+        // own, and after the `:` of a block collection; past a flow
+        // collection it waits for a later value (goyaml.v3's emitter).
+        let mut line = own_line.to_string();
+        if !compact && !self.key_line.is_empty() {
+            if !is_block && line.is_empty() {
+                line = std::mem::take(&mut self.key_line);
+            } else if is_block && !st.is_some_and(|s| s.flow_for(v)) {
+                let key_line = std::mem::take(&mut self.key_line);
+                self.write_line_comment(&key_line);
+            }
+        }
         if st.is_some_and(|s| s.flow_for(v)) {
             self.write_char(' ');
             self.flow(v, st);
+            self.write_line_comment(&line);
             self.newline();
             return;
         }
@@ -586,6 +751,7 @@ impl Emitter<'_> {
             }
             return;
         };
+        let head = note(st, |n| &n.head);
         let tag = node.tag_for(v).filter(|_| matches!(v, Value::Map(_) | Value::Seq(_)));
         match v {
             Value::Map(m) if !m.is_empty() => {
@@ -597,7 +763,8 @@ impl Emitter<'_> {
                     self.newline();
                 }
                 self.indent_to(indent + INDENT);
-                self.styled_map(v, indent + INDENT, node);
+                // An item's head was written before its `-`.
+                self.styled_map(v, indent + INDENT, node, if compact { "" } else { head });
             }
             Value::Seq(s) if !s.is_empty() => {
                 let at = if compact { indent + INDENT } else { indent };
@@ -609,11 +776,13 @@ impl Emitter<'_> {
                     self.newline();
                 }
                 self.indent_to(at);
-                self.styled_seq(s, at, node);
+                self.styled_seq(s, at, node, if compact { "" } else { head });
             }
             _ => {
                 self.write_char(' ');
+                self.line_comment = line;
                 self.styled_scalar(v, indent + INDENT, st, false);
+                self.pending_line_comment();
                 self.newline();
             }
         }
@@ -744,6 +913,7 @@ impl Emitter<'_> {
         let chars: Vec<char> = s.chars().collect();
         self.write_char('>');
         self.block_hints(&chars);
+        self.pending_line_comment();
         self.newline();
         let starts_blank = chars.first().is_none_or(|&c| is_blank(c) || is_break(c));
         let (mut breaks, mut leading_spaces) = (true, true);
