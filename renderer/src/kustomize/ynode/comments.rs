@@ -276,10 +276,9 @@ fn next_entry(text: &str, entries: &[Entry], at: usize) -> Option<usize> {
     let first = (first..entries.len()).find(|&i| !entries[i].span.is_empty())?;
     let line = &text[from..entries[first].span.start];
     if line.trim_start().starts_with('-') {
-        // A block sequence starts at its first `-`; the item follows.
-        let e = &entries[first];
-        let seq_at_dash = e.kind == SEQUENCE && !e.flow && text[e.span.start..].starts_with('-');
-        return Some(if seq_at_dash { first + 1 } else { first });
+        // The item after a `-`, a list of its own too (`- - c`): the
+        // comment heads that list, not its first item.
+        return Some(first);
     }
     if text[entries[first].span.start..].starts_with('-') {
         return Some(first + 1).filter(|&i| i < entries.len());
@@ -319,14 +318,22 @@ fn place(
                 start_line = Some(c.line);
                 heads.push(c.text);
             }
-        } else if before.ends_with('-') && !before.ends_with("--") {
+        } else if is_bare_dash(before) {
             heads.push(c.text);
         } else {
+            let property =
+                before.rsplit([' ', '\t']).next().is_some_and(|t| t.starts_with(['&', '!']));
             let target = match prev {
                 // The flow collection closed there: the outermost one
-                // around the scalar before.
-                Some(p) if before.ends_with([']', '}']) => {
-                    outermost_flow(entries, p).map(|i| &entries[i])
+                // around the last that started before the comment.
+                Some(_) if before.ends_with([']', '}']) => {
+                    let last = entries.iter().rposition(|e| e.flow && e.span.start < c.at);
+                    last.map(|i| &entries[outermost_flow(entries, i).unwrap_or(i)])
+                }
+                // After an anchor or a tag the comment waits for the node
+                // they stand before, whose first scalar takes it.
+                Some(_) if property => {
+                    entries.iter().find(|e| e.kind == SCALAR && e.span.start >= gap.end)
                 }
                 Some(p) => Some(&entries[p]),
                 None => None,
@@ -609,6 +616,14 @@ fn document_head(
     if !head.is_empty() {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
+}
+
+/// Whether `before`, the text before a comment on its line, ends with a
+/// `-` that starts a list item (not a block scalar's `|-` or `>-`, nor
+/// `---`).
+fn is_bare_dash(before: &str) -> bool {
+    let Some(rest) = before.strip_suffix('-') else { return false };
+    rest.is_empty() || rest.ends_with([' ', '\t'])
 }
 
 /// A text without a trailing line comment on each of its lines.

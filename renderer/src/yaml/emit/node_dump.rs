@@ -580,6 +580,12 @@ impl Styled {
     }
 }
 
+/// Whether `v` is a map or list without entries, which goyaml.v3 writes in
+/// flow style (`{}`, `[]`).
+fn is_empty_collection(v: &Value) -> bool {
+    matches!(v, Value::Map(m) if m.is_empty()) || matches!(v, Value::Seq(s) if s.is_empty())
+}
+
 /// One of the comments of a node that may have them.
 fn note(st: Option<&Styled>, pick: fn(&Comments) -> &str) -> &str {
     st.and_then(Styled::notes).map_or("", pick)
@@ -638,7 +644,11 @@ impl Emitter<'_> {
     /// A line comment after what the line holds.
     fn write_line_comment(&mut self, line: &str) {
         if !line.is_empty() {
-            self.write_char(' ');
+            // libyaml writes nothing for an empty plain scalar, so the space
+            // before it serves.
+            if !self.out.ends_with(' ') {
+                self.write_char(' ');
+            }
             if !line.starts_with('#') {
                 self.write("# ");
             }
@@ -670,9 +680,13 @@ impl Emitter<'_> {
                 self.indent_to(indent);
             }
             tail = note(key_st, |n| &n.foot);
+            // A line comment waiting (a block collection's) or the key's own.
             let key_line = note(key_st, |n| &n.line);
             if !key_line.is_empty() {
-                self.key_line = key_line.to_string();
+                self.line_comment = key_line.to_string();
+            }
+            if !self.line_comment.is_empty() {
+                self.key_line = std::mem::take(&mut self.line_comment);
             }
             let analysis = analyze_for(key, true);
             let key_value = Value::String(key.clone());
@@ -719,18 +733,28 @@ impl Emitter<'_> {
     }
 
     /// A value after `key:` (or, `compact`, after `-` or a `?` key's `:`).
+    ///
+    /// Line comments follow goyaml.v3's emitter, which keeps one waiting
+    /// until a scalar or a flow collection ends: a key's goes to a scalar
+    /// value without one of its own and after the `:` of a block
+    /// collection, and past a flow collection waits for a later value; a
+    /// block collection's own waits for the next key, which takes it as its
+    /// line comment.
     fn styled_value(&mut self, v: &Value, indent: usize, st: Option<&Styled>, compact: bool) {
         let own_line = note(st, |n| &n.line);
-        let is_block = matches!(v, Value::Map(m) if !m.is_empty())
-            || matches!(v, Value::Seq(s) if !s.is_empty());
-        // A key's line comment goes to a scalar value without one of its
-        // own, and after the `:` of a block collection; past a flow
-        // collection it waits for a later value (goyaml.v3's emitter).
-        let mut line = own_line.to_string();
+        let collection = matches!(v, Value::Map(_) | Value::Seq(_));
+        let flow_node =
+            matches!(st, Some(Styled::Seq { flow: true, .. } | Styled::Map { flow: true, .. }));
+        let block = collection && !flow_node && !is_empty_collection(v);
+        if !block && !own_line.is_empty() {
+            self.line_comment = own_line.to_string();
+        }
         if !compact && !self.key_line.is_empty() {
-            if !is_block && line.is_empty() {
-                line = std::mem::take(&mut self.key_line);
-            } else if is_block && !st.is_some_and(|s| s.flow_for(v)) {
+            if !collection {
+                if self.line_comment.is_empty() {
+                    self.line_comment = std::mem::take(&mut self.key_line);
+                }
+            } else if !flow_node {
                 let key_line = std::mem::take(&mut self.key_line);
                 self.write_line_comment(&key_line);
             }
@@ -738,7 +762,7 @@ impl Emitter<'_> {
         if st.is_some_and(|s| s.flow_for(v)) {
             self.write_char(' ');
             self.flow(v, st);
-            self.write_line_comment(&line);
+            self.pending_line_comment();
             self.newline();
             return;
         }
@@ -752,39 +776,44 @@ impl Emitter<'_> {
             return;
         };
         let head = note(st, |n| &n.head);
-        let tag = node.tag_for(v).filter(|_| matches!(v, Value::Map(_) | Value::Seq(_)));
+        let tag = node.tag_for(v).filter(|_| collection);
         match v {
             Value::Map(m) if !m.is_empty() => {
-                if let Some(tag) = tag {
-                    self.write_char(' ');
-                    self.write(tag);
-                    self.newline();
-                } else if !compact {
-                    self.newline();
-                }
+                self.block_start(tag, compact);
                 self.indent_to(indent + INDENT);
                 // An item's head was written before its `-`.
                 self.styled_map(v, indent + INDENT, node, if compact { "" } else { head });
             }
             Value::Seq(s) if !s.is_empty() => {
                 let at = if compact { indent + INDENT } else { indent };
-                if let Some(tag) = tag {
-                    self.write_char(' ');
-                    self.write(tag);
-                    self.newline();
-                } else if !compact {
-                    self.newline();
-                }
+                self.block_start(tag, compact);
                 self.indent_to(at);
                 self.styled_seq(s, at, node, if compact { "" } else { head });
             }
             _ => {
                 self.write_char(' ');
-                self.line_comment = line;
                 self.styled_scalar(v, indent + INDENT, st, false);
                 self.pending_line_comment();
                 self.newline();
+                return;
             }
+        }
+        if !own_line.is_empty() {
+            self.line_comment = own_line.to_string();
+        }
+    }
+
+    /// What comes between a block collection's indicator (`:` or `-`) and
+    /// its first entry: its tag, a line comment waiting, and the end of the
+    /// line unless the first entry follows a `-` on it.
+    fn block_start(&mut self, tag: Option<&str>, compact: bool) {
+        if let Some(tag) = tag {
+            self.write_char(' ');
+            self.write(tag);
+        }
+        self.pending_line_comment();
+        if tag.is_some() || !compact {
+            self.newline();
         }
     }
 
