@@ -681,9 +681,9 @@ impl Reader<'_> {
         let mut flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
         if matches!(event, Event::SequenceStart(..)) && flow == 0 {
             // yaml.v3 places a block sequence at its first `-`, the parser at
-            // its first item.
+            // its first item (which may start with a `-` of its own: `--a`).
             let before = text[..at].trim_end_matches(' ');
-            if before.ends_with('-') && !text[at..].starts_with('-') {
+            if before.ends_with('-') && !is_item_dash(&text[at..]) {
                 column -= at - before.len() + 1;
                 at = before.len() - 1;
             }
@@ -791,6 +791,12 @@ impl Reader<'_> {
         self.last_line = line;
         Some(node)
     }
+}
+
+/// Whether `text` starts with a `-` that starts a list item.
+fn is_item_dash(text: &str) -> bool {
+    text.strip_prefix('-')
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
 }
 
 /// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
