@@ -1,4 +1,4 @@
-//! The comments yaml.v3 attaches to the nodes of a document it reads, which kustomize's hash of an object of another kind includes.
+//! The comments yaml.v3 attaches to the nodes of a document it reads, which kustomize's hash of an object of another kind includes and its dumps of a node in messages print.
 //!
 //! yaml.v3 keeps each comment on a node as its `HeadComment` (lines before
 //! it), `LineComment` (after it on its line) or `FootComment` (lines after
@@ -7,8 +7,10 @@
 //! parser and decoder place them, for documents in block style:
 //! - a comment after content on its line belongs to the token before it: a
 //!   scalar, the key before a `:`, the outermost flow collection before a
-//!   `]` or `}`, a block scalar after its indicator; after a bare `-` or a
-//!   starting `---` it heads what follows;
+//!   `]` or `}` (an empty one too), a block scalar after its indicator
+//!   (and chomping indicator); after an anchor or a tag it goes to the
+//!   first scalar of the node they stand before; after a bare `-` or a
+//!   starting `---` it heads what follows (a list after a `-` included);
 //! - the comment lines between two tokens are cut into records as the
 //!   scanner cuts them: at the first empty line after a run that follows
 //!   the previous token directly (or one left of the current indentation),

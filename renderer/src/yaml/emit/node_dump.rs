@@ -11,7 +11,9 @@
 //! the object came from, and [`node_to_string_styled`] lays them over the
 //! value as it is now: a collection keeps its style while it is still a
 //! collection of the same kind (kyaml edits maps and lists in place), a
-//! scalar while it holds the same value.
+//! scalar while it holds the same value. The encoder also writes the
+//! comments a node holds; the tree carries those kustomize's reader placed
+//! (`kustomize::ynode::styles_with_comments` lays them on it).
 
 use super::{Analysis, Emitter, INDENT, Style, analyze_for, is_blank, is_break, is_simple_key};
 use crate::resource::Step;
