@@ -28,6 +28,7 @@
 //! collections are not placed.
 
 use super::{MAPPING, Node, SCALAR, SEQUENCE};
+use std::collections::HashMap;
 
 /// A node's comments as yaml.v3 keeps them.
 pub(super) use crate::yaml::Comments as Notes;
@@ -140,6 +141,37 @@ pub(super) fn attach(root: &mut Node, text: &str) {
         field.push_str(&note);
     }
     move_value_feet(root);
+    copy_notes(root);
+}
+
+/// kyaml's `DeAnchor` copies an anchored node with its comments: each node
+/// of a copy an alias or a merge key made takes the comments of the node it
+/// copies, found where that one is in the text.
+fn copy_notes(root: &mut Node) {
+    fn originals(node: &Node, out: &mut HashMap<(usize, usize, u8), Notes>) {
+        if node.copied {
+            return;
+        }
+        if let Some(notes) = &node.notes {
+            out.insert((node.span.start, node.span.end, node.kind), (**notes).clone());
+        }
+        node.content.iter().flatten().for_each(|c| originals(c, out));
+    }
+    fn copies(node: &mut Node, found: &HashMap<(usize, usize, u8), Notes>, in_copy: bool) {
+        let in_copy = in_copy || node.copied;
+        if in_copy {
+            let span = node.anchored.as_ref().unwrap_or(&node.span);
+            node.notes = found.get(&(span.start, span.end, node.kind)).cloned().map(Box::new);
+        }
+        for child in node.content.iter_mut().flatten() {
+            copies(child, found, in_copy);
+        }
+    }
+    let mut found = HashMap::new();
+    originals(root, &mut found);
+    if !found.is_empty() {
+        copies(root, &found, false);
+    }
 }
 
 /// yaml.v3 gives a mapping's key the foot comment of its value.

@@ -76,6 +76,8 @@ struct Node {
     /// A copy of an anchored node an alias stands for: its children's
     /// spans are the anchored node's.
     copied: bool,
+    /// Where the anchored node an alias's copy stands for is in the text.
+    anchored: Option<std::ops::Range<usize>>,
 }
 
 impl Node {
@@ -694,7 +696,8 @@ impl Reader<'_> {
             | Event::SequenceStart(anchor, tag) => (*anchor, tag.as_deref().and_then(short_tag)),
             Event::Alias(id) => {
                 let node = self.anchors.get(id)?;
-                return Some(Node { span: at..end, copied: true, ..node.clone() });
+                let anchored = Some(node.span.clone());
+                return Some(Node { span: at..end, copied: true, anchored, ..node.clone() });
             }
             _ => return None,
         };
