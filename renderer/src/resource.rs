@@ -773,7 +773,7 @@ impl Resource {
     /// node as kyaml prints it; `None` when kiln has no text for it.
     pub(crate) fn styles(&self) -> Option<crate::yaml::Styled> {
         let read = |t: &SourceText| {
-            let doc = crate::yaml::Styled::parse(t.file.get(t.range.clone())?)?;
+            let doc = crate::kustomize::ynode::styles_with_comments(t.file.get(t.range.clone())?)?;
             if t.within.is_empty() { Some(doc) } else { doc.at(&t.within).cloned() }
         };
         let mut styles = read(self.text.as_ref()?)?;

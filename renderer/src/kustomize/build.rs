@@ -2575,7 +2575,7 @@ impl Builder<'_> {
                         .get(n)
                         .cloned()
                         .flatten()
-                        .and_then(|range| yaml::Styled::parse(text.get(range)?));
+                        .and_then(|range| super::ynode::styles_with_comments(text.get(range)?));
                     e.restyle(patch.as_ref(), r.styles().as_ref());
                     Error::Patch { file: source.clone(), target, source: Box::new(e) }
                 })? {

@@ -23,7 +23,7 @@ pub mod select;
 pub mod transform;
 pub mod validators;
 mod yaml_v2_decode;
-mod ynode;
+pub(crate) mod ynode;
 
 pub use build::build;
 

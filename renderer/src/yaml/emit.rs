@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 mod node_dump;
 pub(crate) use node_dump::{
-    Styled, document_with_duplicates, flow_node_text, node_to_string_styled,
+    Comments, Styled, document_with_duplicates, flow_node_text, node_to_string_styled,
 };
 
 const BEST_WIDTH: usize = 80;
@@ -125,7 +125,7 @@ pub fn helm_to_yaml(value: &Value) -> String {
         return String::new();
     }
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: false }.document(value);
+    Emitter::new(&mut out, false, false).document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -147,7 +147,7 @@ pub fn to_stream<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
 
 /// Appends one document (without a `---` separator) to `out`.
 pub fn write_document(out: &mut String, value: &Value) {
-    let e = Emitter { out, column: 0, raw_break: false, v3: false, node: false };
+    let e = Emitter::new(out, false, false);
     e.document(value);
 }
 
@@ -157,7 +157,7 @@ pub fn write_document(out: &mut String, value: &Value) {
 /// round trip. The final newline is trimmed.
 pub fn helm_to_yaml_pretty(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: true, node: false }.document(value);
+    Emitter::new(&mut out, true, false).document(value);
     if out.ends_with('\n') {
         out.pop();
     }
@@ -171,7 +171,7 @@ pub fn helm_to_yaml_pretty(value: &Value) -> String {
 /// taken to have been written plain wherever it could be).
 pub fn node_to_string(value: &Value) -> String {
     let mut out = String::new();
-    Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true }.document(value);
+    Emitter::new(&mut out, false, true).document(value);
     out
 }
 
@@ -201,6 +201,31 @@ struct Emitter<'a> {
     v3: bool,
     /// A kyaml node dump (see [`node_to_string`]).
     node: bool,
+    /// The indent of the foot comment written last, until the next line is
+    /// indented: libyaml parts a foot from a line at its indent with an
+    /// empty line.
+    foot_indent: Option<usize>,
+    /// A line comment waiting for the end of the scalar it follows (a block
+    /// scalar writes it after its header).
+    line_comment: String,
+    /// A mapping key's line comment, which the value takes (see
+    /// `node_dump`).
+    key_line: String,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(out: &'a mut String, v3: bool, node: bool) -> Emitter<'a> {
+        Emitter {
+            out,
+            column: 0,
+            raw_break: false,
+            v3,
+            node,
+            foot_indent: None,
+            line_comment: String::new(),
+            key_line: String::new(),
+        }
+    }
 }
 
 /// The order goyaml.v2 sorts map keys in: runs of digits compare as
@@ -651,6 +676,9 @@ impl Emitter<'_> {
         if self.column > indent {
             self.newline();
         }
+        if self.foot_indent.take() == Some(indent) {
+            self.out.push('\n');
+        }
         while self.column < indent {
             self.out.push(' ');
             self.column += 1;
@@ -969,6 +997,7 @@ impl Emitter<'_> {
         let chars: Vec<char> = s.chars().collect();
         self.write_char('|');
         self.block_hints(&chars);
+        self.pending_line_comment();
         self.newline();
         let mut breaks = true;
         for &c in &chars {

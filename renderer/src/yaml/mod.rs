@@ -18,13 +18,13 @@ mod parse;
 pub(crate) mod resolve;
 mod tabs;
 
+pub(crate) use emit::{
+    Comments, Style, Styled, document_with_duplicates, flow_node_text, go_format_float_g,
+    go_format_float32_g, json_hop, node_to_string_styled, v3_value_not_plain,
+};
 pub use emit::{
     EmitError, helm_to_yaml, helm_to_yaml_pretty, node_to_string, to_stream, to_string, validate,
     write_document,
-};
-pub(crate) use emit::{
-    Style, Styled, document_with_duplicates, flow_node_text, go_format_float_g,
-    go_format_float32_g, json_hop, node_to_string_styled, v3_value_not_plain,
 };
 pub use parse::{
     Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,

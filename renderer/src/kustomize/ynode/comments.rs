@@ -1,4 +1,4 @@
-//! The comments yaml.v3 attaches to the nodes of a document it reads, which kustomize's hash of an object of another kind includes.
+//! The comments yaml.v3 attaches to the nodes of a document it reads, which kustomize's hash of an object of another kind includes and its dumps of a node in messages print.
 //!
 //! yaml.v3 keeps each comment on a node as its `HeadComment` (lines before
 //! it), `LineComment` (after it on its line) or `FootComment` (lines after
@@ -7,8 +7,10 @@
 //! parser and decoder place them, for documents in block style:
 //! - a comment after content on its line belongs to the token before it: a
 //!   scalar, the key before a `:`, the outermost flow collection before a
-//!   `]` or `}`, a block scalar after its indicator; after a bare `-` or a
-//!   starting `---` it heads what follows;
+//!   `]` or `}` (an empty one too), a block scalar after its indicator
+//!   (and chomping indicator); after an anchor or a tag it goes to the
+//!   first scalar of the node they stand before; after a bare `-` or a
+//!   starting `---` it heads what follows (a list after a `-` included);
 //! - the comment lines between two tokens are cut into records as the
 //!   scanner cuts them: at the first empty line after a run that follows
 //!   the previous token directly (or one left of the current indentation),
@@ -26,14 +28,10 @@
 //! collections are not placed.
 
 use super::{MAPPING, Node, SCALAR, SEQUENCE};
+use std::collections::HashMap;
 
 /// A node's comments as yaml.v3 keeps them.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Notes {
-    pub(super) head: String,
-    pub(super) line: String,
-    pub(super) foot: String,
-}
+pub(super) use crate::yaml::Comments as Notes;
 
 /// Which of a node's comments.
 #[derive(Clone, Copy)]
@@ -143,6 +141,37 @@ pub(super) fn attach(root: &mut Node, text: &str) {
         field.push_str(&note);
     }
     move_value_feet(root);
+    copy_notes(root);
+}
+
+/// kyaml's `DeAnchor` copies an anchored node with its comments: each node
+/// of a copy an alias or a merge key made takes the comments of the node it
+/// copies, found where that one is in the text.
+fn copy_notes(root: &mut Node) {
+    fn originals(node: &Node, out: &mut HashMap<(usize, usize, u8), Notes>) {
+        if node.copied {
+            return;
+        }
+        if let Some(notes) = &node.notes {
+            out.insert((node.span.start, node.span.end, node.kind), (**notes).clone());
+        }
+        node.content.iter().flatten().for_each(|c| originals(c, out));
+    }
+    fn copies(node: &mut Node, found: &HashMap<(usize, usize, u8), Notes>, in_copy: bool) {
+        let in_copy = in_copy || node.copied;
+        if in_copy {
+            let span = node.anchored.as_ref().unwrap_or(&node.span);
+            node.notes = found.get(&(span.start, span.end, node.kind)).cloned().map(Box::new);
+        }
+        for child in node.content.iter_mut().flatten() {
+            copies(child, found, in_copy);
+        }
+    }
+    let mut found = HashMap::new();
+    originals(root, &mut found);
+    if !found.is_empty() {
+        copies(root, &found, false);
+    }
 }
 
 /// yaml.v3 gives a mapping's key the foot comment of its value.
@@ -281,10 +310,9 @@ fn next_entry(text: &str, entries: &[Entry], at: usize) -> Option<usize> {
     let first = (first..entries.len()).find(|&i| !entries[i].span.is_empty())?;
     let line = &text[from..entries[first].span.start];
     if line.trim_start().starts_with('-') {
-        // A block sequence starts at its first `-`; the item follows.
-        let e = &entries[first];
-        let seq_at_dash = e.kind == SEQUENCE && !e.flow && text[e.span.start..].starts_with('-');
-        return Some(if seq_at_dash { first + 1 } else { first });
+        // The item after a `-`, a list of its own too (`- - c`): the
+        // comment heads that list, not its first item.
+        return Some(first);
     }
     if text[entries[first].span.start..].starts_with('-') {
         return Some(first + 1).filter(|&i| i < entries.len());
@@ -324,14 +352,22 @@ fn place(
                 start_line = Some(c.line);
                 heads.push(c.text);
             }
-        } else if before.ends_with('-') && !before.ends_with("--") {
+        } else if is_bare_dash(before) {
             heads.push(c.text);
         } else {
+            let property =
+                before.rsplit([' ', '\t']).next().is_some_and(|t| t.starts_with(['&', '!']));
             let target = match prev {
                 // The flow collection closed there: the outermost one
-                // around the scalar before.
-                Some(p) if before.ends_with([']', '}']) => {
-                    outermost_flow(entries, p).map(|i| &entries[i])
+                // around the last that started before the comment.
+                Some(_) if before.ends_with([']', '}']) => {
+                    let last = entries.iter().rposition(|e| e.flow && e.span.start < c.at);
+                    last.map(|i| &entries[outermost_flow(entries, i).unwrap_or(i)])
+                }
+                // After an anchor or a tag the comment waits for the node
+                // they stand before, whose first scalar takes it.
+                Some(_) if property => {
+                    entries.iter().find(|e| e.kind == SCALAR && e.span.start >= gap.end)
                 }
                 Some(p) => Some(&entries[p]),
                 None => None,
@@ -614,6 +650,14 @@ fn document_head(
     if !head.is_empty() {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
+}
+
+/// Whether `before`, the text before a comment on its line, ends with a
+/// `-` that starts a list item (not a block scalar's `|-` or `>-`, nor
+/// `---`).
+fn is_bare_dash(before: &str) -> bool {
+    let Some(rest) = before.strip_suffix('-') else { return false };
+    rest.is_empty() || rest.ends_with([' ', '\t'])
 }
 
 /// A text without a trailing line comment on each of its lines.

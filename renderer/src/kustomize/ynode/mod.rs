@@ -76,6 +76,8 @@ struct Node {
     /// A copy of an anchored node an alias stands for: its children's
     /// spans are the anchored node's.
     copied: bool,
+    /// Where the anchored node an alias's copy stands for is in the text.
+    anchored: Option<std::ops::Range<usize>>,
 }
 
 impl Node {
@@ -577,6 +579,49 @@ fn string_fields(meta: &mut [Node]) {
     }
 }
 
+/// The styles of a document's nodes ([`yaml::Styled`]) with the comments
+/// yaml.v3 attaches to them, which kyaml's dump of a node in a message
+/// prints. Only a text with a `#` is read a second time, into the node tree
+/// the comments are placed on.
+pub(crate) fn styles_with_comments(text: &str) -> Option<yaml::Styled> {
+    let mut styled = yaml::Styled::parse(text)?;
+    if text.contains('#')
+        && let Some(tree) = parse_tree(text)
+    {
+        lay_notes(&mut styled, &tree);
+    }
+    Some(styled)
+}
+
+/// Gives each node of `styled` the comments of its node in `node`, the
+/// tree of the same text: a map's entries by key, a list's items in order.
+fn lay_notes(styled: &mut yaml::Styled, node: &Node) {
+    use yaml::Styled;
+    let content = node.content.as_deref().unwrap_or_default();
+    match styled {
+        Styled::Scalar { notes, .. } => *notes = node.notes.clone(),
+        Styled::Seq { items, notes, .. } => {
+            *notes = node.notes.clone();
+            for (item, n) in items.iter_mut().zip(content) {
+                lay_notes(item, n);
+            }
+        }
+        Styled::Map { entries, notes, .. } => {
+            *notes = node.notes.clone();
+            for (key, value) in entries {
+                let Styled::Scalar { text, .. } = &*key else { continue };
+                let pair =
+                    content.chunks(2).rev().find(|p| p[0].kind == SCALAR && p[0].value == *text);
+                if let Some([k, v]) = pair {
+                    lay_notes(key, k);
+                    lay_notes(value, v);
+                }
+            }
+        }
+        Styled::Other => {}
+    }
+}
+
 /// yaml.v3's reading of one document's events into nodes: aliases become
 /// copies of the nodes they name, as kyaml's `DeAnchor` leaves them.
 struct Reader<'a> {
@@ -638,9 +683,9 @@ impl Reader<'_> {
         let mut flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
         if matches!(event, Event::SequenceStart(..)) && flow == 0 {
             // yaml.v3 places a block sequence at its first `-`, the parser at
-            // its first item.
+            // its first item (which may start with a `-` of its own: `--a`).
             let before = text[..at].trim_end_matches(' ');
-            if before.ends_with('-') && !text[at..].starts_with('-') {
+            if before.ends_with('-') && !is_item_dash(&text[at..]) {
                 column -= at - before.len() + 1;
                 at = before.len() - 1;
             }
@@ -651,7 +696,8 @@ impl Reader<'_> {
             | Event::SequenceStart(anchor, tag) => (*anchor, tag.as_deref().and_then(short_tag)),
             Event::Alias(id) => {
                 let node = self.anchors.get(id)?;
-                return Some(Node { span: at..end, copied: true, ..node.clone() });
+                let anchored = Some(node.span.clone());
+                return Some(Node { span: at..end, copied: true, anchored, ..node.clone() });
             }
             _ => return None,
         };
@@ -748,6 +794,12 @@ impl Reader<'_> {
         self.last_line = line;
         Some(node)
     }
+}
+
+/// Whether `text` starts with a `-` that starts a list item.
+fn is_item_dash(text: &str) -> bool {
+    text.strip_prefix('-')
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
 }
 
 /// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):

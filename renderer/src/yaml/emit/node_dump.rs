@@ -11,7 +11,9 @@
 //! the object came from, and [`node_to_string_styled`] lays them over the
 //! value as it is now: a collection keeps its style while it is still a
 //! collection of the same kind (kyaml edits maps and lists in place), a
-//! scalar while it holds the same value.
+//! scalar while it holds the same value. The encoder also writes the
+//! comments a node holds; the tree carries those kustomize's reader placed
+//! (`kustomize::ynode::styles_with_comments` lays them on it).
 
 use super::{Analysis, Emitter, INDENT, Style, analyze_for, is_blank, is_break, is_simple_key};
 use crate::resource::Step;
@@ -20,16 +22,30 @@ use crate::yaml::resolve::resolve_plain;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
+/// The comments yaml.v3 keeps on a node: its `HeadComment` (the lines
+/// before it), `LineComment` (after it on its line) and `FootComment` (the
+/// lines after a block), each without its final line break.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Comments {
+    pub(crate) head: String,
+    pub(crate) line: String,
+    pub(crate) foot: String,
+}
+
+/// A node's comments; `None` for a node without any (nearly all).
+pub(crate) type Notes = Option<Box<Comments>>;
+
 /// A node of a YAML text and the style it was written in.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Styled {
-    /// A scalar: its style, its text, the value it reads as and the tag
-    /// written on it.
-    Scalar { style: Style, text: String, value: Value, tag: Option<Box<str>> },
-    /// A sequence, in flow style or not, and its tag.
-    Seq { flow: bool, items: Vec<Styled>, tag: Option<Box<str>> },
-    /// A mapping, in flow style or not, with its keys as scalars, and its tag.
-    Map { flow: bool, entries: Vec<(Styled, Styled)>, tag: Option<Box<str>> },
+    /// A scalar: its style, its text, the value it reads as, the tag
+    /// written on it and its comments.
+    Scalar { style: Style, text: String, value: Value, tag: Option<Box<str>>, notes: Notes },
+    /// A sequence, in flow style or not, its tag and its comments.
+    Seq { flow: bool, items: Vec<Styled>, tag: Option<Box<str>>, notes: Notes },
+    /// A mapping, in flow style or not, with its keys as scalars, its tag
+    /// and its comments.
+    Map { flow: bool, entries: Vec<(Styled, Styled)>, tag: Option<Box<str>>, notes: Notes },
     /// A node whose style kiln does not carry over (a scalar whose tag does
     /// not decode): written as if it had none.
     Other,
@@ -387,7 +403,8 @@ impl Reader<'_> {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
-                (Styled::Scalar { style, text, value, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                let tag = tag.map(|t| short_tag(&t));
+                (Styled::Scalar { style, text, value, tag, notes: None }, anchor)
             }
             Event::Alias(id) => {
                 let node = self.anchors.iter().rev().find(|(a, _)| *a == id);
@@ -409,7 +426,7 @@ impl Reader<'_> {
                     }
                     items.push(self.read(parser, event, &item_span, depth + 1, in_flow || flow)?);
                 }
-                (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                (Styled::Seq { flow, items, tag: tag.map(|t| short_tag(&t)), notes: None }, anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let mut entries = Vec::new();
@@ -423,7 +440,10 @@ impl Reader<'_> {
                     let value = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
                     entries.push((key, value));
                 }
-                (Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)) }, anchor)
+                (
+                    Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)), notes: None },
+                    anchor,
+                )
             }
             _ => return None,
         };
@@ -442,7 +462,7 @@ pub(crate) fn flow_node_text(node: &Styled) -> Option<String> {
         return None;
     }
     let mut out = String::new();
-    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    let mut e = Emitter::new(&mut out, false, true);
     e.flow_node(node);
     e.newline();
     Some(out)
@@ -536,14 +556,17 @@ pub(crate) fn document_with_duplicates(text: &str) -> Option<String> {
 fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Value, Styled)> {
     crate::stack::grow(|| match node {
         Styled::Scalar { value, .. } => Some((value.clone(), node.clone())),
-        Styled::Seq { flow, items, tag } => {
+        Styled::Seq { flow, items, tag, notes } => {
             let (values, styles) = items
                 .iter()
                 .map(|item| unique_keys(item, again))
                 .collect::<Option<(Vec<_>, _)>>()?;
-            Some((Value::Seq(values), Styled::Seq { flow: *flow, items: styles, tag: tag.clone() }))
+            Some((
+                Value::Seq(values),
+                Styled::Seq { flow: *flow, items: styles, tag: tag.clone(), notes: notes.clone() },
+            ))
         }
-        Styled::Map { flow, entries, tag } => {
+        Styled::Map { flow, entries, tag, notes } => {
             let mut map = crate::value::Map::new();
             let mut styled = Vec::with_capacity(entries.len());
             for (key, value) in entries {
@@ -567,28 +590,47 @@ fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Valu
                         text: mark.clone(),
                         value: Value::String(mark),
                         tag: None,
+                        notes: None,
                     };
                 }
                 map.insert(name, value);
                 styled.push((key, value_style));
             }
-            Some((Value::Map(map), Styled::Map { flow: *flow, entries: styled, tag: tag.clone() }))
+            Some((
+                Value::Map(map),
+                Styled::Map {
+                    flow: *flow,
+                    entries: styled,
+                    tag: tag.clone(),
+                    notes: notes.clone(),
+                },
+            ))
         }
         Styled::Other => None,
     })
 }
 
 /// A node as kyaml prints it in an error, `styles` giving the style its
-/// text wrote each part in (see the module's comment); without styles,
-/// [`super::node_to_string`].
+/// text wrote each part in and the comments it holds (see the module's
+/// comment); without styles, [`super::node_to_string`].
+///
+/// goyaml.v3's encoder writes a node's head comment above it, its line
+/// comment after it and its foot comment below it, each line at the
+/// indent of the block it is in; a key's foot waits for the next key (or
+/// the end of its map), and an empty line parts a foot from a line
+/// written at the same indent.
 pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> String {
     let Some(st) = styles else {
         return super::node_to_string(value);
     };
     let mut out = String::new();
-    let mut e = Emitter { out: &mut out, column: 0, raw_break: false, v3: false, node: true };
+    let mut e = Emitter::new(&mut out, false, true);
+    let notes = st.notes();
+    // The document's content: its head comes first whatever the node.
+    e.head_comments("", notes.map_or("", |n| n.head.as_str()), 0);
     if st.flow_for(value) {
         e.flow(value, Some(st));
+        e.write_line_comment(notes.map_or("", |n| n.line.as_str()));
         e.newline();
     } else {
         let tagged = |e: &mut Emitter<'_>| {
@@ -600,29 +642,149 @@ pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> S
         match value {
             Value::Map(m) if !m.is_empty() => {
                 tagged(&mut e);
-                e.styled_map(value, 0, st);
+                e.styled_map(value, 0, st, "");
             }
             Value::Seq(s) if !s.is_empty() => {
                 tagged(&mut e);
-                e.styled_seq(s, 0, st);
+                e.styled_seq(s, 0, st, "");
             }
             other => {
+                e.line_comment = notes.map_or(String::new(), |n| n.line.clone());
                 e.styled_scalar(other, INDENT, Some(st), false);
+                e.pending_line_comment();
                 e.newline();
             }
         }
     }
+    // The document's end parts its foot from what comes before.
+    if let Some(foot) = notes.map(|n| n.foot.as_str()).filter(|f| !f.is_empty()) {
+        e.foot_indent = Some(0);
+        e.foot_comment(foot, 0);
+    }
     out
 }
 
+impl Styled {
+    /// The comments of this node, if it has any.
+    fn notes(&self) -> Option<&Comments> {
+        match self {
+            Styled::Scalar { notes, .. }
+            | Styled::Seq { notes, .. }
+            | Styled::Map { notes, .. } => notes.as_deref(),
+            Styled::Other => None,
+        }
+    }
+}
+
+/// Whether `v` is a map or list without entries, which goyaml.v3 writes in
+/// flow style (`{}`, `[]`).
+fn is_empty_collection(v: &Value) -> bool {
+    matches!(v, Value::Map(m) if m.is_empty()) || matches!(v, Value::Seq(s) if s.is_empty())
+}
+
+/// One of the comments of a node that may have them.
+fn note(st: Option<&Styled>, pick: fn(&Comments) -> &str) -> &str {
+    st.and_then(Styled::notes).map_or("", pick)
+}
+
 impl Emitter<'_> {
-    /// The entries of a non-empty block map (see `map_body`).
-    fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled) {
+    /// libyaml's `write_comment`: the lines of `text`, each after the
+    /// first at `indent` (an empty one left empty), `# ` put before a line
+    /// that does not start with `#`; the line is then ended.
+    fn comment(&mut self, text: &str, indent: usize) {
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                self.out.push('\n');
+                self.column = 0;
+            }
+            if !line.is_empty() {
+                if i > 0 {
+                    self.indent_to(indent);
+                }
+                if !line.starts_with('#') {
+                    self.write("# ");
+                }
+                self.write(line);
+            }
+        }
+        if self.column != 0 {
+            self.newline();
+        }
+    }
+
+    /// libyaml's `process_head_comment`: the foot of the key before
+    /// (`tail`), then the head, each on lines of its own at `indent`;
+    /// whether it wrote any.
+    fn head_comments(&mut self, tail: &str, head: &str, indent: usize) -> bool {
+        if !tail.is_empty() {
+            self.foot_comment(tail, indent);
+        }
+        if !head.is_empty() {
+            self.indent_to(indent);
+            self.comment(head, indent);
+        }
+        !tail.is_empty() || !head.is_empty()
+    }
+
+    /// libyaml's `process_foot_comment`: a foot on lines of its own at
+    /// `indent`.
+    fn foot_comment(&mut self, foot: &str, indent: usize) {
+        if foot.is_empty() {
+            return;
+        }
+        self.indent_to(indent);
+        self.comment(foot, indent);
+        self.foot_indent = Some(indent);
+    }
+
+    /// A line comment after what the line holds.
+    fn write_line_comment(&mut self, line: &str) {
+        if !line.is_empty() {
+            // libyaml writes nothing for an empty plain scalar, so the space
+            // before it serves.
+            if !self.out.ends_with(' ') {
+                self.write_char(' ');
+            }
+            if !line.starts_with('#') {
+                self.write("# ");
+            }
+            self.write(line);
+        }
+    }
+
+    /// The line comment waiting for the scalar just written, if any.
+    pub(super) fn pending_line_comment(&mut self) {
+        let line = std::mem::take(&mut self.line_comment);
+        self.write_line_comment(&line);
+    }
+
+    /// The entries of a non-empty block map (see `map_body`); `head` is the
+    /// map's own head comment, which its first key writes unless that key
+    /// has one of its own.
+    fn styled_map(&mut self, value: &Value, indent: usize, st: &Styled, head: &str) {
         let Value::Map(map) = value else { return };
         let by_key = st.entries_by_key();
+        // The foot of the key before, which goes before the next key.
+        let mut tail = "";
         for (i, (key, v)) in map.iter().enumerate() {
             self.entry_start(i, indent);
             let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
+            let key_head = match note(key_st, |n| &n.head) {
+                "" if i == 0 => head,
+                own => own,
+            };
+            if self.head_comments(tail, key_head, indent) {
+                self.indent_to(indent);
+            }
+            tail = note(key_st, |n| &n.foot);
+            // A line comment waiting (a block collection's) or the key's own.
+            let key_line = note(key_st, |n| &n.line);
+            if !key_line.is_empty() {
+                self.line_comment = key_line.to_string();
+            }
+            if !self.line_comment.is_empty() {
+                self.key_line = std::mem::take(&mut self.line_comment);
+            }
             let analysis = analyze_for(key, true);
             let key_value = Value::String(key.clone());
             let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
@@ -640,23 +802,64 @@ impl Emitter<'_> {
                 self.write(":");
                 self.styled_value(v, indent, value_st, true);
             }
+            self.foot_comment(note(value_st, |n| &n.foot), indent);
+        }
+        if !tail.is_empty() {
+            self.foot_comment(tail, indent);
         }
     }
 
-    /// The items of a non-empty block sequence (see `seq_body`).
-    fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled) {
+    /// The items of a non-empty block sequence (see `seq_body`); `head` is
+    /// the list's own head comment, which its first item writes unless
+    /// that item has one of its own.
+    fn styled_seq(&mut self, items: &[Value], indent: usize, st: &Styled, head: &str) {
         for (i, item) in items.iter().enumerate() {
             self.entry_start(i, indent);
+            let item_st = st.item(i);
+            let item_head = match note(item_st, |n| &n.head) {
+                "" if i == 0 => head,
+                own => own,
+            };
+            if self.head_comments("", item_head, indent) {
+                self.indent_to(indent);
+            }
             self.write("-");
-            self.styled_value(item, indent, st.item(i), true);
+            self.styled_value(item, indent, item_st, true);
+            self.foot_comment(note(item_st, |n| &n.foot), indent);
         }
     }
 
     /// A value after `key:` (or, `compact`, after `-` or a `?` key's `:`).
+    ///
+    /// Line comments follow goyaml.v3's emitter, which keeps one waiting
+    /// until a scalar or a flow collection ends: a key's goes to a scalar
+    /// value without one of its own and after the `:` of a block
+    /// collection, and past a flow collection waits for a later value; a
+    /// block collection's own waits for the next key, which takes it as its
+    /// line comment.
     fn styled_value(&mut self, v: &Value, indent: usize, st: Option<&Styled>, compact: bool) {
+        let own_line = note(st, |n| &n.line);
+        let collection = matches!(v, Value::Map(_) | Value::Seq(_));
+        let flow_node =
+            matches!(st, Some(Styled::Seq { flow: true, .. } | Styled::Map { flow: true, .. }));
+        let block = collection && !flow_node && !is_empty_collection(v);
+        if !block && !own_line.is_empty() {
+            self.line_comment = own_line.to_string();
+        }
+        if !compact && !self.key_line.is_empty() {
+            if !collection {
+                if self.line_comment.is_empty() {
+                    self.line_comment = std::mem::take(&mut self.key_line);
+                }
+            } else if !flow_node {
+                let key_line = std::mem::take(&mut self.key_line);
+                self.write_line_comment(&key_line);
+            }
+        }
         if st.is_some_and(|s| s.flow_for(v)) {
             self.write_char(' ');
             self.flow(v, st);
+            self.pending_line_comment();
             self.newline();
             return;
         }
@@ -669,36 +872,45 @@ impl Emitter<'_> {
             }
             return;
         };
-        let tag = node.tag_for(v).filter(|_| matches!(v, Value::Map(_) | Value::Seq(_)));
+        let head = note(st, |n| &n.head);
+        let tag = node.tag_for(v).filter(|_| collection);
         match v {
             Value::Map(m) if !m.is_empty() => {
-                if let Some(tag) = tag {
-                    self.write_char(' ');
-                    self.write(tag);
-                    self.newline();
-                } else if !compact {
-                    self.newline();
-                }
+                self.block_start(tag, compact);
                 self.indent_to(indent + INDENT);
-                self.styled_map(v, indent + INDENT, node);
+                // An item's head was written before its `-`.
+                self.styled_map(v, indent + INDENT, node, if compact { "" } else { head });
             }
             Value::Seq(s) if !s.is_empty() => {
                 let at = if compact { indent + INDENT } else { indent };
-                if let Some(tag) = tag {
-                    self.write_char(' ');
-                    self.write(tag);
-                    self.newline();
-                } else if !compact {
-                    self.newline();
-                }
+                self.block_start(tag, compact);
                 self.indent_to(at);
-                self.styled_seq(s, at, node);
+                self.styled_seq(s, at, node, if compact { "" } else { head });
             }
             _ => {
                 self.write_char(' ');
                 self.styled_scalar(v, indent + INDENT, st, false);
+                self.pending_line_comment();
                 self.newline();
+                return;
             }
+        }
+        if !own_line.is_empty() {
+            self.line_comment = own_line.to_string();
+        }
+    }
+
+    /// What comes between a block collection's indicator (`:` or `-`) and
+    /// its first entry: its tag, a line comment waiting, and the end of the
+    /// line unless the first entry follows a `-` on it.
+    fn block_start(&mut self, tag: Option<&str>, compact: bool) {
+        if let Some(tag) = tag {
+            self.write_char(' ');
+            self.write(tag);
+        }
+        self.pending_line_comment();
+        if tag.is_some() || !compact {
+            self.newline();
         }
     }
 
@@ -828,6 +1040,7 @@ impl Emitter<'_> {
         let chars: Vec<char> = s.chars().collect();
         self.write_char('>');
         self.block_hints(&chars);
+        self.pending_line_comment();
         self.newline();
         let starts_blank = chars.first().is_none_or(|&c| is_blank(c) || is_break(c));
         let (mut breaks, mut leading_spaces) = (true, true);
