@@ -2811,8 +2811,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     // the file's other documents.
     let mut expanded = Vec::new();
     for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, duplicates, piece } =
-            doc;
+        let yaml::Document {
+            value: doc,
+            scalar_texts,
+            quoted,
+            non_string_key,
+            duplicates,
+            undecodable,
+            piece,
+        } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -2823,6 +2830,20 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     .and_then(Value::as_str)
                     .is_some_and(|k| k.ends_with("List") && doc.get_path(&["items"]).is_some());
                 if is_list {
+                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
+                    // kyaml's reader splits a file at every line after the
+                    // first that starts with `---`; when there is none, it
+                    // hands kustomize the items of a `List` or `ResourceList`
+                    // as written. Any other list goes through JSON.
+                    let from_json =
+                        !(matches!(kind, Some("List" | "ResourceList")) && one_piece(text));
+                    // kustomize expands a list through JSON, which fails on
+                    // a scalar its tag does not fit when it decodes the list.
+                    if let Some((_, _, e)) = undecodable.first()
+                        && from_json
+                    {
+                        return Err(Error::Yaml(e.clone()));
+                    }
                     // kustomize expands a list through JSON, which fails on
                     // a key given twice when it decodes the list.
                     if let Some(e) = duplicates {
@@ -2837,21 +2858,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             "json: unsupported type: map[interface {}]interface {}".to_string(),
                         ));
                     }
-                    let kind = doc.get_path(&["kind"]).and_then(Value::as_str);
-                    // kyaml's reader splits a file at every line after the
-                    // first that starts with `---`; when there is none, it
-                    // hands kustomize the items of a `List` or `ResourceList`
-                    // as written. Any other list goes through JSON.
-                    let from_json =
-                        !(matches!(kind, Some("List" | "ResourceList")) && one_piece(text));
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
+                        let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
-                        let items = items.iter().zip(texts).zip(quoted).enumerate();
-                        for (i, ((item, texts), quoted)) in items {
+                        let items =
+                            items.iter().zip(texts).zip(quoted).zip(undecodable).enumerate();
+                        for (i, (((item, texts), quoted), undecodable)) in items {
                             let mut r = check_object(item.clone(), path, texts)?;
                             r.quoted = quoted;
+                            r.undecodable = deferred(undecodable);
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
                                 range: piece.clone(),
@@ -2867,6 +2884,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
+                r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text =
                     Some(crate::resource::SourceText { file, range: piece, within: Vec::new() });
@@ -2892,6 +2910,15 @@ fn one_piece(text: &str) -> bool {
     let lines: Vec<&str> = text.split('\n').collect();
     let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
     !inner.iter().any(|line| line.starts_with("---"))
+}
+
+/// A document's scalars its tags do not fit, as a resource keeps them:
+/// with the message yaml.v3's decoding gives when kustomize reads the
+/// object as data.
+fn deferred(
+    undecodable: Vec<(Vec<Step>, String, yaml::ParseError)>,
+) -> Vec<(Vec<Step>, String, String)> {
+    undecodable.into_iter().map(|(path, text, e)| (path, text, e.go_message())).collect()
 }
 
 /// Splits `all`, things at paths of a `...List` document (`path` gives

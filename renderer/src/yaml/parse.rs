@@ -6,7 +6,7 @@ use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain
 use crate::gotmpl::sprig::{go_bytes, is_raw_byte};
 use crate::resource::Step;
 use crate::value::{Map, Value};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -327,6 +327,12 @@ pub struct Document {
     /// value of each is kept): kustomize reads such a document into nodes
     /// and fails only when it turns the object into a Go map at the end.
     pub duplicates: Option<Box<ParseError>>,
+    /// For [`parse_kustomize_objects`], by path: every scalar whose tag its
+    /// text does not fit (`!!int abc`, `!!binary` that is not base64), as
+    /// its text (a string here) and the error. kyaml holds the node as
+    /// written; decoding it fails only when kustomize reads the object as
+    /// data.
+    pub undecodable: Vec<(Vec<Step>, String, ParseError)>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
     pub piece: std::ops::Range<usize>,
@@ -534,7 +540,9 @@ struct Flags {
     /// With `stringify_keys`: keys stay what yaml.v2 decoded (see
     /// [`raw_key`]), for the errors that print a mapping as Go holds it.
     raw_keys: bool,
-    /// Keys given twice go into [`Document::duplicates`] instead of failing.
+    /// Keys given twice go into [`Document::duplicates`], and scalars
+    /// their tags do not fit into [`Document::undecodable`], instead of
+    /// failing.
     keep_duplicates: bool,
 }
 
@@ -1141,6 +1149,10 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     if !text[..end].ends_with([']', '}', '"', '\'']) {
         return false;
     }
+    // A `]` libyaml's parser passes over closes nothing for it (`[?]}`).
+    if question_before_bracket(text, end).is_some() {
+        return false;
+    }
     let open = node_start(text, end);
     open < end && document_root(text, open)
 }
@@ -1260,6 +1272,9 @@ fn parse_once(
         raw_keys,
         keep_duplicates,
     } = flags;
+    if let Some(rewrite) = empty_key_rewrite(text) {
+        return Err(rewrite);
+    }
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
@@ -1288,8 +1303,11 @@ fn parse_once(
         decode_error: None,
         duplicate_error: None,
         duplicates: Vec::new(),
+        undecodable: Vec::new(),
+        defer_decoding: keep_duplicates,
         indents: 0,
         value_of_block_map_at: None,
+        indentless_parent: None,
         key_candidate_line: 0,
         last_block_scalar: std::cell::Cell::new(None),
     };
@@ -1310,6 +1328,7 @@ fn parse_once(
                         quoted: Vec::new(),
                         non_string_key: None,
                         duplicates: None,
+                        undecodable: Vec::new(),
                         piece: 0..0,
                     });
                     if first_only {
@@ -1353,6 +1372,7 @@ fn parse_once(
                     quoted,
                     non_string_key,
                     duplicates,
+                    undecodable: std::mem::take(&mut builder.undecodable),
                     piece: 0..0,
                 });
                 builder.anchors.clear();
@@ -1652,14 +1672,23 @@ struct Builder<'f> {
     /// document is read, with every such key in `duplicates`.
     duplicate_error: Option<ParseError>,
     duplicates: Vec<DuplicateKey>,
+    /// Scalars their tags do not fit, kept (see [`Document::undecodable`])
+    /// when `defer_decoding`.
+    undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    defer_decoding: bool,
     /// How many block collections are open around the current node that
     /// moved libyaml's indentation (every one but a sequence written at its
     /// mapping key's column): libyaml bounds them by [`Limits::depth`].
     indents: usize,
-    /// The column of the block mapping whose value is read next, taken by
-    /// the node that reads it: a block sequence at that column adds no
+    /// Where the block mapping whose value is read next starts, taken by
+    /// the node that reads it: a block sequence at its column adds no
     /// indentation level.
-    value_of_block_map_at: Option<usize>,
+    value_of_block_map_at: Option<Marker>,
+    /// The start of the block mapping whose indentless sequence (`k:` then
+    /// `- a` at `k`'s column) is read next: libyaml's parser ends such a
+    /// sequence at any token but a `-`, so the mapping refuses what the
+    /// sequence cannot take, naming the line where the mapping opened.
+    indentless_parent: Option<Marker>,
     /// The line of the last node libyaml could have taken for a mapping key
     /// (a scalar, an alias or a flow collection outside flow collections):
     /// libyaml's scanner names it when indentation nests too deep.
@@ -1731,16 +1760,16 @@ impl Builder<'_> {
     /// line (then, as yaml.v2 always does, at the problem). The message's
     /// line is then the one kustomize prints. Only errors met reading this
     /// collection's own next entry come here, not those of nested ones.
-    fn context_mark(&self, failure: Failure, start: &Span, problems: &[&str]) -> Failure {
+    fn context_mark(&self, failure: Failure, start: Marker, problems: &[&str]) -> Failure {
         match failure {
             Failure::Error(mut e)
                 if self.string_keys
                     && !self.yaml11
                     && problems.contains(&e.message.as_str())
-                    && start.start.line() > 1 =>
+                    && start.line() > 1 =>
             {
-                e.line = start.start.line();
-                e.column = start.start.col() + 1;
+                e.line = start.line();
+                e.column = start.col() + 1;
                 Failure::Error(e)
             }
             failure => failure,
@@ -1961,6 +1990,13 @@ impl Builder<'_> {
                         len: 0,
                         with: " ".repeat(width).into(),
                     });
+                }
+                if let Some(question) = question_before_bracket(self.source.text, at)
+                    && let Some(failure) = self.empty_key_before_bracket(question)
+                {
+                    // saphyr's scanner refused the token after a `]` that
+                    // libyaml's parser passes over before giving the `?`.
+                    return Err(failure);
                 }
                 if self.first_only
                     && matches!(bytes.get(at), Some(b']' | b'}'))
@@ -2261,21 +2297,16 @@ impl Builder<'_> {
         }
     }
 
-    /// yaml.v2's parser after a `?` with no key in a flow sequence
-    /// (`[?]`, the `?` at byte `at`): it passes over the `]` after it as it
-    /// would over a `:`, reads an empty value and wants a `,` or `]` at the
-    /// token after that `]` (its line is the one yaml.v2 names). `None` where
-    /// that token is one libyaml's scanner reads otherwise outside the
-    /// closed collection, or one the pair takes (`:`, `,`, `]`).
-    fn v2_empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
+    /// libyaml's parser after a `?` with no key in a flow sequence (`[?]`,
+    /// the `?` at byte `at`) where the token after the `]` it passes over
+    /// starts a node (see [`swallowed_bracket`]): the sequence wants a `,`
+    /// or `]` there (yaml.v2 names that token's line, yaml.v3 the line
+    /// where the sequence opened). `None` where that token is one libyaml's
+    /// scanner reads otherwise outside the closed collection, or one the
+    /// pair takes (`:`, `,`, `]`).
+    fn empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
         let text = self.source.text;
-        let bracket =
-            at + 1 + text.get(at..)?.strip_prefix('?')?.find(|c| c != ' ' && c != '\t')?;
-        if text.as_bytes().get(bracket) != Some(&b']')
-            || open_bracket(text, at).is_none_or(|open| text.as_bytes()[open] != b'[')
-        {
-            return None;
-        }
+        let (open, bracket) = swallowed_bracket(text, at)?;
         let next = skip_blanks_and_comments(text, bracket + 1);
         let token = text[next..].chars().next();
         // A `-` that opens a line is a block entry, which libyaml's parser
@@ -2287,8 +2318,15 @@ impl Builder<'_> {
         if token.is_some_and(|c| !(c.is_alphanumeric() || "'\"[{}&*!".contains(c))) && !entry {
             return None;
         }
-        let (line, column) = line_column(text, next);
-        Some(ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into())
+        let (mut line, column) = line_column(text, next);
+        if next == text.len() && !text.ends_with(is_line_end) {
+            // libyaml puts the end of a stream that does not end its last
+            // line on a line of its own.
+            line += 1;
+        }
+        let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into();
+        let (line, column) = line_column(text, open);
+        Some(self.context_mark(e, Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY))
     }
 
     /// libyaml's reading of a block scalar whose first line (its token at
@@ -2461,7 +2499,7 @@ impl Builder<'_> {
         // the pair null: b): read it with a blank after it, but for the
         // flow sequence entry whose skipped `]` yaml.v2's parser refuses.
         if raw == "?" {
-            return self.v2_empty_key_before_bracket(start).or(Some(Failure::Rewrite {
+            return self.empty_key_before_bracket(start).or(Some(Failure::Rewrite {
                 at: start + 1,
                 len: 0,
                 with: " ".into(),
@@ -2779,14 +2817,17 @@ impl Builder<'_> {
         flow: bool,
     ) -> Result<Value, Failure> {
         crate::stack::grow(|| {
-            let map_column = self.value_of_block_map_at.take();
+            let map_start = self.value_of_block_map_at.take();
             let block = !flow && !self.starts_flow(&span);
             let indents = match event {
                 Event::MappingStart(..) if block => true,
                 // libyaml reads a sequence at its mapping key's column
                 // without a new indentation level.
                 Event::SequenceStart(..) if block => {
-                    map_column.is_none_or(|c| !self.indentless_sequence(&span, c))
+                    let indentless =
+                        map_start.filter(|start| self.indentless_sequence(&span, start.col()));
+                    self.indentless_parent = indentless;
+                    indentless.is_none()
                 }
                 _ => false,
             };
@@ -2891,7 +2932,17 @@ impl Builder<'_> {
                 if flow && (block || plain_indicator) {
                     return Err(self.block_in_flow(&span, plain_indicator).into());
                 }
-                let mut v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
+                let mut v = match self.scalar(&text, style, tag.as_deref(), &span, flow) {
+                    Err(e)
+                        if self.defer_decoding
+                            && self.in_key == 0
+                            && decoder_problem(&e.message) =>
+                    {
+                        self.undecodable.push((self.path.clone(), text.to_string(), e));
+                        Value::String(text.to_string())
+                    }
+                    r => r?,
+                };
                 if let Value::String(s) = &mut v
                     && s.ends_with("\n\n")
                     && !self.yaml11
@@ -2964,10 +3015,14 @@ impl Builder<'_> {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
                 let mut aliases = Vec::new();
-                let problems = if flow { FLOW_SEQUENCE_ENTRY } else { BLOCK_SEQUENCE_ENTRY };
+                let (context, problems) = match self.indentless_parent.take() {
+                    Some(map_start) => (map_start, BLOCK_MAPPING_ENTRY),
+                    None if flow => (span.start, FLOW_SEQUENCE_ENTRY),
+                    None => (span.start, BLOCK_SEQUENCE_ENTRY),
+                };
                 loop {
                     let (ev, sp) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                        self.next(parser).map_err(|f| self.context_mark(f, context, problems))?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
@@ -3022,8 +3077,9 @@ impl Builder<'_> {
                 let nested_duplicates = self.duplicates.len();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
-                    let (ev, key_span) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                    let (ev, key_span) = self
+                        .next(parser)
+                        .map_err(|f| self.context_mark(f, span.start, problems))?;
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
@@ -3036,7 +3092,7 @@ impl Builder<'_> {
                             BLOCK_MAPPING_ENTRY[0]
                         };
                         let e = self.err(&key_span, message).into();
-                        return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
+                        return Err(self.context_mark(e, span.start, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
                         let (start, end) = (
@@ -3086,11 +3142,12 @@ impl Builder<'_> {
                     let error_before = self.non_string_key.is_some();
                     // A value that ends before a token this mapping then
                     // refuses (a short block scalar) fails as its entry.
-                    let (vev, vsp) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                    let (vev, vsp) = self
+                        .next(parser)
+                        .map_err(|f| self.context_mark(f, span.start, problems))?;
                     let alias = matches!(vev, Event::Alias(_));
                     if !flow {
-                        self.value_of_block_map_at = Some(span.start.col());
+                        self.value_of_block_map_at = Some(span.start);
                         self.tab_after(':', &vsp)?;
                     }
                     let tracking = self.scalar_texts.is_some();
@@ -3827,6 +3884,88 @@ fn flow_entry_problem(open: u8) -> &'static str {
     if open == b'[' { FLOW_SEQUENCE_ENTRY[0] } else { FLOW_MAPPING_ENTRY[0] }
 }
 
+/// The `[` and the `]` of a flow sequence entry that is a `?` with no key
+/// (`[?]`, `[a, ? ]`; the `?` at byte `question`), whose `]` libyaml's
+/// parser (yaml.v2 and yaml.v3 alike) passes over as it would over a `:`:
+/// the entry is the pair `{null: null}` (or, with a node after the `]`, an
+/// error where the sequence wants its next entry), while its scanner has
+/// closed the sequence there (`[?]]` is `[{null: null}]`).
+fn swallowed_bracket(text: &str, question: usize) -> Option<(usize, usize)> {
+    let rest = text.get(question..)?.strip_prefix('?')?;
+    let bracket = question + 1 + rest.find(|c| c != ' ' && c != '\t')?;
+    let before = text[..question].trim_end_matches(|c: char| c == ' ' || c == '\t' || is_break(c));
+    let entry_start = before.ends_with(['[', ',']);
+    if text.as_bytes().get(bracket) != Some(&b']') || !entry_start {
+        return None;
+    }
+    let scan = flow_scan(text, question);
+    let open = *scan.open.last()?;
+    (scan.reached && text.as_bytes()[open] == b'[').then_some((open, bracket))
+}
+
+/// The `?` whose swallowed `]` ([`swallowed_bracket`]) is the last token
+/// before byte `at` (blanks skipped).
+fn question_before_bracket(text: &str, at: usize) -> Option<usize> {
+    let bracket = text[..at].trim_end_matches([' ', '\t']).strip_suffix(']')?.len();
+    let question = text[..bracket].trim_end_matches([' ', '\t']).len().checked_sub(1)?;
+    swallowed_bracket(text, question).filter(|&(_, b)| b == bracket).map(|_| question)
+}
+
+/// The first entry [`swallowed_bracket`] finds whose pair ends at a `,` or
+/// `]` after the swallowed `]`, as the rewrite that reads it alike: the `]`
+/// becomes a `:` (`[? :]`), which libyaml's parser would pass over the same
+/// way, where the rest scans alike ([`closes_alike`]). Checked before
+/// saphyr reads the text, whose scanner may look past the `]` first.
+fn empty_key_rewrite(text: &str) -> Option<Failure> {
+    text.match_indices('?').find_map(|(question, _)| {
+        let (_, bracket) = swallowed_bracket(text, question)?;
+        let next = skip_blanks_and_comments(text, bracket + 1);
+        let ends = matches!(text.as_bytes().get(next), Some(b',' | b']'));
+        (ends && closes_alike(text, bracket + 1)).then(|| Failure::Rewrite {
+            at: bracket,
+            len: 1,
+            with: " :".into(),
+        })
+    })
+}
+
+/// Whether libyaml's scanner, which a swallowed `]` at byte `from - 1` left
+/// one flow level below its parser (see [`swallowed_bracket`]), reads the
+/// rest as saphyr reads it one level deeper: what the scanner reads outside
+/// any flow collection while its parser is still in one (the block context,
+/// where plain scalars and indicators differ) holds only blanks and `,` up
+/// to the `]` or `}` that ends the parser's last collection, or the end of
+/// the text.
+fn closes_alike(text: &str, from: usize) -> bool {
+    let mut depth = flow_scan(text, from).open.len();
+    let mut i = from;
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' if depth == 0 => return true,
+            ']' | '}' => depth -= 1,
+            '"' | '\'' if depth > 0 => match quoted_end(text, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => return false,
+            },
+            '#' if depth > 0 => {
+                i = line_end(text, i);
+                continue;
+            }
+            ' ' | '\t' | ',' => {}
+            _ if depth > 0 => {}
+            // Lines with nothing more: the scanner reads no more tokens.
+            '\r' | '\n' | '#' => return skip_blanks_and_comments(text, i) == text.len(),
+            _ => return false,
+        }
+        i += c.len_utf8();
+    }
+    true
+}
+
 /// The first tab among the blanks that open a line after the one holding
 /// byte `at`.
 fn tab_opening_later_line(text: &str, at: usize) -> Option<usize> {
@@ -4051,6 +4190,9 @@ struct FlowScan {
     /// the bracket it meets: libyaml's parser stops there, wanting a `,` or
     /// the right bracket.
     wrong_close: Option<(usize, usize)>,
+    /// Whether the scan stopped at byte `at` itself, not inside a quoted
+    /// scalar, a comment or a block scalar that runs past it.
+    reached: bool,
 }
 
 /// Reads the text before byte `at` as [`open_bracket`] does.
@@ -4155,7 +4297,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
             }
         }
     }
-    FlowScan { open, wrong_close }
+    FlowScan { open, wrong_close, reached: i == at }
 }
 
 /// Whether byte `b` is one of libyaml's flow indicators (`,`, `[`, `]`, `{`,
