@@ -88,15 +88,7 @@ impl ParseError {
     /// The problem without its context, and whether libyaml's scanner (not
     /// its parser) reports it.
     fn problem(&self) -> (&str, bool) {
-        match self.message.rsplit_once(", ") {
-            // libyaml's scanner words a few of its own contexts this way.
-            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
-                (problem, true)
-            }
-            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-            Some((context, problem)) if context.starts_with("while ") => (problem, true),
-            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
-        }
+        split_problem(&self.message)
     }
 
     /// The line as Go counts it: from the start of the piece read on its own.
@@ -152,6 +144,18 @@ impl ParseError {
             0 => format!("yaml: {problem}"),
             zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
         }
+    }
+}
+
+/// A message's problem without its context, and whether libyaml's scanner
+/// (not its parser) reports it.
+fn split_problem(message: &str) -> (&str, bool) {
+    match message.rsplit_once(", ") {
+        // libyaml's scanner words a few of its own contexts this way.
+        Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => (problem, true),
+        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+        Some((context, problem)) if context.starts_with("while ") => (problem, true),
+        _ => (message, !PARSER_PROBLEMS.contains(&message)),
     }
 }
 
@@ -714,6 +718,9 @@ fn parse_checked(
                 {
                     return Err(first);
                 }
+                if let Some(scanned) = scanned_past(&text, &e, flags) {
+                    return Err(scanned);
+                }
                 return Err(e);
             }
             Ok(docs) => {
@@ -756,6 +763,21 @@ fn earlier_error(
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
+}
+
+/// The scanner error yaml.v2 meets past the token its parser refuses in
+/// `e` (see [`quote_scanned_first`]): it reads on while a simple key may be
+/// pending there.
+fn scanned_past(text: &str, e: &ParseError, flags: Flags) -> Option<ParseError> {
+    if !flags.yaml11 || flags.prefix || e.decoder_error() || e.piece_line != 0 || e.problem().1 {
+        return None;
+    }
+    let at = mark_offset(text, e.line, e.column);
+    let quote = quote_scanned_first(text, at, Some(0))?;
+    let (line, column) = line_column(text, quote);
+    let unclosed = unclosed_quote(&text[quote..]);
+    let (message, line) = quoted_scalar_error(text, quote, unclosed, line, flags.string_keys)?;
+    Some(ParseError::new(&e.file, line, column, message))
 }
 
 /// How much text one stream may be re-read for the spots where yaml.v3 is
@@ -2246,35 +2268,32 @@ impl Builder<'_> {
                 }
                 // libyaml scans the token at the error before its parser
                 // judges it: a quoted scalar that never closes there is
-                // the scanner's error first (`'' "` is no missing key).
-                let unclosed = message == "invalid indentation in quoted scalar"
+                // the scanner's error first (`'' "` is no missing key), and
+                // so is one it cannot read before it on its line.
+                let text = self.source.text;
+                let unclosed_here = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
-                    || self.source.text.get(at..).is_some_and(unclosed_quote);
-                let marker = document_indicator_after(self.source.text, at);
-                // An escape libyaml refuses comes before either end.
-                let escape = bad_escape(self.source.text.get(at..).unwrap_or_default())
-                    .filter(|&(off, _)| unclosed && marker.is_none_or(|m| at + off < m));
-                if let Some((off, problem)) = escape {
-                    message = format!("while parsing a quoted scalar, {problem}");
-                    line = line_column(self.source.text, at + off).0;
-                } else if unclosed && let Some(marker) = marker {
-                    // libyaml ends the scalar at a line that opens with a
-                    // document marker, where saphyr reads on (after an
-                    // escaped line break, or refusing the indentation).
-                    message = "while scanning a quoted scalar, found unexpected document indicator"
-                        .into();
-                    line = line_column(self.source.text, marker).0;
-                } else if unclosed {
-                    // Unclosed: libyaml meets the end of the stream. yaml.v2
-                    // (`sigs.k8s.io/yaml`: Helm, kustomization files) names
-                    // the line of that end; yaml.v3 (kyaml, which reads
-                    // kustomize's resources) the line the scalar opened on,
-                    // unless that is the first line (then the end's too).
-                    message =
-                        "while scanning a quoted scalar, found unexpected end of stream".into();
-                    if !self.string_keys || line <= 1 {
-                        line = line_count(self.source.text) + 1;
-                    }
+                    || text.get(at..).is_some_and(unclosed_quote);
+                // yaml.v3's scanner reads past a token its parser refuses
+                // here ([`scanned_past`] does it for yaml.v2, after looking
+                // for an earlier error, which yaml.v3's context marks hide).
+                let past = (!self.yaml11 && !split_problem(&message).1).then_some(2);
+                let scanned =
+                    quote_scanned_first(text, at, past).filter(|&q| q < at || !unclosed_here);
+                let (quote, unclosed) = match scanned {
+                    Some(q) => (q, unclosed_quote(&text[q..])),
+                    None => (at, unclosed_here),
+                };
+                if (unclosed || scanned.is_some())
+                    && let Some(error) = quoted_scalar_error(
+                        text,
+                        quote,
+                        unclosed,
+                        scanned.map_or(line, |q| line_column(text, q).0),
+                        self.string_keys,
+                    )
+                {
+                    (message, line) = error;
                 }
                 if message.contains("unknown anchor") {
                     if let Some(failure) = self.alias_name_failure(at) {
@@ -4326,6 +4345,198 @@ fn quoted_end(text: &str, at: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// libyaml's scanner error for the quoted scalar that opens at byte `quote`
+/// and that it cannot read, with the line Go names: the first escape it
+/// refuses, else (`unclosed`) the line that opens with a document marker,
+/// where libyaml ends the scalar and saphyr reads on, else the end of the
+/// stream. For that end yaml.v2 (`sigs.k8s.io/yaml`: Helm, kustomization
+/// files) names the end's line; yaml.v3 (`v3`: kyaml, which reads
+/// kustomize's resources) the scalar's `line`, unless that is the first.
+fn quoted_scalar_error(
+    text: &str,
+    quote: usize,
+    unclosed: bool,
+    line: usize,
+    v3: bool,
+) -> Option<(String, usize)> {
+    let marker = document_indicator_after(text, quote);
+    let escape = bad_escape(text.get(quote..).unwrap_or_default())
+        .filter(|&(off, _)| marker.is_none_or(|m| quote + off < m));
+    if let Some((off, problem)) = escape {
+        let message = format!("while parsing a quoted scalar, {problem}");
+        return Some((message, line_column(text, quote + off).0));
+    }
+    if !unclosed {
+        return None;
+    }
+    if let Some(marker) = marker {
+        let message = "while scanning a quoted scalar, found unexpected document indicator";
+        return Some((message.into(), line_column(text, marker).0));
+    }
+    let line = if v3 && line > 1 { line } else { line_count(text) + 1 };
+    Some(("while scanning a quoted scalar, found unexpected end of stream".into(), line))
+}
+
+/// The opening quote of the first quoted scalar libyaml's scanner cannot
+/// read (it never closes, or holds an escape libyaml refuses) among the
+/// tokens it scans before its parser judges the token at byte `at`: those
+/// before it on its line and, where the parser refuses that token (`past`
+/// is then the tokens yaml.v3's or yaml.v2's scanner queues), those the
+/// scanner reads past it. libyaml hands its
+/// parser a token that may be a simple key only once it knows whether a `:`
+/// follows, so it scans on while one is pending: to the `:` that resolves
+/// it, the `,` or closing bracket of its flow level that removes it, or its
+/// line's end and the first token after (`{'' {'` fails on the unclosed
+/// `'`, not on the `{` its parser refuses). yaml.v3's scanner also keeps
+/// two tokens past the one its parser looks at, for comments. `None` also
+/// where the line starts inside a token (a quoted or block scalar).
+fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let start = line_start(text, at.min(text.len()));
+    let outer_flow = !flow_scan(text, start).open.is_empty();
+    // The possible simple key of each flow level opened on this line (the
+    // first is the level the line starts at), by its token's byte.
+    let mut keys: Vec<Option<usize>> = vec![None];
+    if !flow_scan(text, start).reached {
+        return None;
+    }
+    let mut allowed = !outer_flow
+        || text[..start].trim_end().ends_with(['[', '{', ',', '?'])
+        || text[..start].trim_end().is_empty();
+    let queued = past;
+    // The keys pending once the parser reached its token, and how many
+    // tokens the scanner has read past that one.
+    let mut pending: Vec<usize> = Vec::new();
+    let mut past: Option<usize> = None;
+    let blank_at = |j: usize| {
+        text.get(j..)
+            .and_then(|r| r.chars().next())
+            .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+    };
+    let mut i = start;
+    loop {
+        while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else { break };
+        if is_break(c) || (c == '#' && (i == start || blank_at(i - 1))) {
+            break;
+        }
+        let token = i;
+        let flow = outer_flow || keys.len() > 1;
+        let mut key = false;
+        let mut bad_quote = false;
+        match c {
+            '[' | '{' => {
+                if allowed {
+                    *keys.last_mut().expect("a level") = Some(token);
+                }
+                keys.push(None);
+                allowed = true;
+                i += 1;
+            }
+            ']' | '}' => {
+                if keys.len() > 1 {
+                    keys.pop();
+                } else {
+                    keys[0] = None;
+                }
+                allowed = false;
+                i += 1;
+            }
+            ',' => {
+                *keys.last_mut().expect("a level") = None;
+                allowed = true;
+                i += 1;
+            }
+            '?' | ':' if flow || blank_at(i + 1) => {
+                // No simple key follows one a `:` resolves; after any other
+                // `:` or `?` one may, in the block context.
+                let resolved = keys.last_mut().expect("a level").take().is_some();
+                allowed = !(flow || (c == ':' && resolved));
+                i += 1;
+            }
+            '-' if !flow && blank_at(i + 1) => {
+                allowed = true;
+                i += 1;
+            }
+            '|' | '>' if !flow => break,
+            '"' | '\'' => {
+                key = allowed;
+                allowed = false;
+                let end = quoted_end(text, i);
+                bad_quote = end.is_none() || (c == '"' && bad_escape(&text[i..]).is_some());
+                i = end.unwrap_or(text.len());
+            }
+            '&' | '!' | '*' => {
+                key = allowed;
+                allowed = false;
+                i += 1;
+                while i < bytes.len()
+                    && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n')
+                    && !(flow && is_flow_indicator(bytes[i]))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                // A plain scalar, to its end on this line.
+                key = allowed;
+                allowed = false;
+                i += c.len_utf8();
+                while let Some(d) = text.get(i..).and_then(|r| r.chars().next()) {
+                    let ends = is_break(d)
+                        || (d == ':' && blank_at(i + 1))
+                        || (d == '#' && blank_at(i - 1))
+                        || (flow && d.is_ascii() && (is_flow_indicator(d as u8) || d == '?'));
+                    if ends {
+                        break;
+                    }
+                    i += d.len_utf8();
+                }
+            }
+        }
+        if key {
+            *keys.last_mut().expect("a level") = Some(token);
+        }
+        if text[token..i].contains(is_break) {
+            // A token read over lines (a quoted scalar) leaves every key
+            // before it stale.
+            keys.iter_mut().for_each(|k| *k = None);
+        }
+        // The loop reads only tokens the scanner reads.
+        if bad_quote {
+            return Some(token);
+        }
+        match past {
+            None if token >= at => {
+                // Not looking past the parser's token: done.
+                queued?;
+                past = Some(0);
+            }
+            None => continue,
+            Some(n) => past = Some(n + 1),
+        }
+        if past == Some(0) {
+            pending = keys.iter().flatten().copied().collect();
+        }
+        pending.retain(|k| keys.contains(&Some(*k)));
+        if pending.is_empty() && past >= queued {
+            return None;
+        }
+    }
+    // A key still pending at the line's end goes stale only once the
+    // scanner has read the first token after it; a queue not yet full reads
+    // that token too.
+    let next = skip_blanks_and_comments(text, i);
+    let quote = matches!(bytes.get(next), Some(b'"' | b'\''));
+    let bad = quote
+        && (quoted_end(text, next).is_none()
+            || (bytes[next] == b'"' && bad_escape(&text[next..]).is_some()));
+    let reads_next = past.is_some_and(|n| !pending.is_empty() || Some(n) < queued);
+    (reads_next && bad).then_some(next)
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's
