@@ -1952,6 +1952,22 @@ impl Builder<'_> {
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
                 }
                 if e.info().starts_with("while parsing a quoted scalar, ")
+                    && let Some(quote) =
+                        quote_scanned_first(self.source.text, at, None).filter(|&q| q < at)
+                {
+                    // A quoted scalar libyaml cannot read comes first on
+                    // the line.
+                    let text = self.source.text;
+                    let line = line_column(text, quote).0;
+                    let unclosed = unclosed_quote(&text[quote..]);
+                    if let Some((message, line)) =
+                        quoted_scalar_error(text, quote, unclosed, line, self.string_keys)
+                    {
+                        let column = line_column(text, quote).1;
+                        return Err(ParseError::new(self.file, line, column, message).into());
+                    }
+                }
+                if e.info().starts_with("while parsing a quoted scalar, ")
                     && let Some((off, problem)) = bad_escape(&self.source.text[at..])
                 {
                     // saphyr refuses an escape at the scalar's opening
@@ -3873,7 +3889,11 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
     let before = &text[start..node];
     let indent = before.len() - before.trim_start_matches(' ').len();
     let content = &before[indent..];
-    let item = content.starts_with('-') && content[1..].starts_with([' ', '\t']);
+    // A `-` and a blank, or a `-` that ends its line (its node below it).
+    let is_item = |line: &str| {
+        line.strip_prefix('-').is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    };
+    let item = is_item(content);
     // `- [a] ]`: the item's own node, unless a `key:` before the node
     // makes it a mapping value (`- k: [a] ]`).
     let head = content;
@@ -3891,7 +3911,7 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         })
         .find(|l| {
             let width = l.len() - l.trim_start_matches(' ').len();
-            width < indent || (width == indent && !l[width..].starts_with("- "))
+            width < indent || (width == indent && !is_item(&l[width..]))
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
@@ -4212,6 +4232,8 @@ struct FlowScan {
     /// Whether the scan stopped at byte `at` itself, not inside a quoted
     /// scalar, a comment or a block scalar that runs past it.
     reached: bool,
+    /// Where the last token begun before `at` starts.
+    token: usize,
 }
 
 /// Reads the text before byte `at` as [`open_bracket`] does.
@@ -4223,6 +4245,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
     let mut i = 0;
     let mut line_indent = 0;
     let mut line_begins = true;
+    let mut token = 0;
     while i < at {
         let c = text[i..].chars().next().unwrap_or(' ');
         if is_break(c) {
@@ -4250,6 +4273,9 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
         let blank_after = |j: usize| {
             text[j..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
         };
+        if c != ' ' && c != '\t' {
+            token = i;
+        }
         match c {
             ' ' | '\t' => i += 1,
             '#' => i = line_end(text, i),
@@ -4316,7 +4342,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
             }
         }
     }
-    FlowScan { open, wrong_close, reached: i == at }
+    FlowScan { open, wrong_close, reached: i == at, token }
 }
 
 /// Whether byte `b` is one of libyaml's flow indicators (`,`, `[`, `]`, `{`,
@@ -4390,18 +4416,18 @@ fn quoted_scalar_error(
 /// it, the `,` or closing bracket of its flow level that removes it, or its
 /// line's end and the first token after (`{'' {'` fails on the unclosed
 /// `'`, not on the `{` its parser refuses). yaml.v3's scanner also keeps
-/// two tokens past the one its parser looks at, for comments. `None` also
-/// where the line starts inside a token (a quoted or block scalar).
+/// two tokens past the one its parser looks at, for comments.
 fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usize> {
     let bytes = text.as_bytes();
+    // From the start of the line, or of the token read over lines that the
+    // line starts in (a quoted key holding a line break).
     let start = line_start(text, at.min(text.len()));
+    let scan = flow_scan(text, start);
+    let start = if scan.reached { start } else { scan.token };
     let outer_flow = !flow_scan(text, start).open.is_empty();
     // The possible simple key of each flow level opened on this line (the
     // first is the level the line starts at), by its token's byte.
     let mut keys: Vec<Option<usize>> = vec![None];
-    if !flow_scan(text, start).reached {
-        return None;
-    }
     let mut allowed = !outer_flow
         || text[..start].trim_end().ends_with(['[', '{', ',', '?'])
         || text[..start].trim_end().is_empty();
