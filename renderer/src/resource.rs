@@ -353,6 +353,11 @@ pub struct Resource {
     /// keeps the node's tag and fails when it next reads the object as
     /// data, unless a later step wrote the field again.
     pub mistyped: Vec<(String, String, String)>,
+    /// Scalars its file gave a tag their text does not fit (`!!int abc`),
+    /// by path, with their text and yaml.v3's error: kustomize holds the
+    /// nodes and fails alike when it next reads the object as data, unless
+    /// a step wrote the field again.
+    pub undecodable: Vec<(Vec<Step>, String, String)>,
     /// Where a replacement created a field (the path in the object, not
     /// the path text that reached it), or a transformer set a scalar's text
     /// through kyaml's `SetScalar` (a prefix, an image, a ValueAdd): kyaml's
@@ -758,6 +763,7 @@ impl Resource {
             origin_held: None,
             transformations_held: String::new(),
             mistyped: Vec::new(),
+            undecodable: Vec::new(),
             untagged: Vec::new(),
             from_json: false,
             merged_patches: Vec::new(),

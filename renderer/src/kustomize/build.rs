@@ -2870,8 +2870,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     // the file's other documents.
     let mut expanded = Vec::new();
     for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
-        let yaml::Document { value: doc, scalar_texts, quoted, non_string_key, duplicates, piece } =
-            doc;
+        let yaml::Document {
+            value: doc,
+            scalar_texts,
+            quoted,
+            non_string_key,
+            duplicates,
+            undecodable,
+            piece,
+        } = doc;
         match doc {
             Value::Null => {}
             Value::Map(_) => {
@@ -2882,6 +2889,13 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     // hands kustomize the items of a `List` or `ResourceList`
                     // as written. Any other list goes through JSON.
                     let from_json = !(matches!(kind, "List" | "ResourceList") && one_piece(text));
+                    // kustomize expands a list through JSON, which fails on
+                    // a scalar its tag does not fit when it decodes the list.
+                    if let Some((_, _, e)) = undecodable.first()
+                        && from_json
+                    {
+                        return Err(Error::Yaml(e.clone()));
+                    }
                     let count =
                         doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
                     let mut item_duplicates = Vec::new();
@@ -2905,19 +2919,27 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
+                        let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
                             .iter()
                             .zip(texts)
                             .zip(quoted)
+                            .zip(undecodable)
                             .enumerate()
-                            .map(|(i, ((item, texts), quoted))| {
-                                (item.clone(), texts, quoted, at(i), from_json)
+                            .map(|(i, (((item, texts), quoted), undecodable))| {
+                                (item.clone(), texts, quoted, undecodable, at(i), from_json)
                             })
                             .collect();
-                        while let Some((mut item, mut texts, mut quoted, within, from_json)) =
-                            queue.pop_front()
+                        while let Some((
+                            mut item,
+                            mut texts,
+                            mut quoted,
+                            undecodable,
+                            within,
+                            from_json,
+                        )) = queue.pop_front()
                         {
                             if from_json {
                                 through_json(&mut item, &mut texts, &mut quoted)
@@ -2930,12 +2952,13 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
                                 queue.extend(inner.iter().enumerate().map(|(j, v)| {
                                     let within = [within.clone(), at(j)].concat();
-                                    (v.clone(), Vec::new(), Vec::new(), within, true)
+                                    (v.clone(), Vec::new(), Vec::new(), Vec::new(), within, true)
                                 }));
                                 continue;
                             }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            r.undecodable = deferred(undecodable);
                             let top = match within.as_slice() {
                                 [_, Step::Index(i)] => Some(*i),
                                 _ => None,
@@ -2959,6 +2982,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
+                r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text =
                     Some(crate::resource::SourceText { file, range: piece, within: Vec::new() });
@@ -3147,6 +3171,15 @@ fn one_piece(text: &str) -> bool {
     let lines: Vec<&str> = text.split('\n').collect();
     let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
     !inner.iter().any(|line| line.starts_with("---"))
+}
+
+/// A document's scalars its tags do not fit, as a resource keeps them:
+/// with the message yaml.v3's decoding gives when kustomize reads the
+/// object as data.
+fn deferred(
+    undecodable: Vec<(Vec<Step>, String, yaml::ParseError)>,
+) -> Vec<(Vec<Step>, String, String)> {
+    undecodable.into_iter().map(|(path, text, e)| (path, text, e.go_message())).collect()
 }
 
 /// Splits `all`, things at paths of a `...List` document (`path` gives

@@ -6,7 +6,7 @@ use super::resolve::{parse_go_int, parse_go_uint, parse_timestamp, resolve_plain
 use crate::gotmpl::sprig::{go_bytes, is_raw_byte};
 use crate::resource::Step;
 use crate::value::{Map, Value};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -91,15 +91,7 @@ impl ParseError {
     /// The problem without its context, and whether libyaml's scanner (not
     /// its parser) reports it.
     fn problem(&self) -> (&str, bool) {
-        match self.message.rsplit_once(", ") {
-            // libyaml's scanner words a few of its own contexts this way.
-            Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => {
-                (problem, true)
-            }
-            Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
-            Some((context, problem)) if context.starts_with("while ") => (problem, true),
-            _ => (self.message.as_str(), !PARSER_PROBLEMS.contains(&self.message.as_str())),
-        }
+        split_problem(&self.message)
     }
 
     /// The line as Go counts it: from the start of the piece read on its own.
@@ -155,6 +147,18 @@ impl ParseError {
             0 => format!("yaml: {problem}"),
             zero_based => format!("yaml: line {}: {problem}", zero_based + usize::from(scanner)),
         }
+    }
+}
+
+/// A message's problem without its context, and whether libyaml's scanner
+/// (not its parser) reports it.
+fn split_problem(message: &str) -> (&str, bool) {
+    match message.rsplit_once(", ") {
+        // libyaml's scanner words a few of its own contexts this way.
+        Some(("while parsing a quoted scalar" | "while parsing a tag", problem)) => (problem, true),
+        Some((context, problem)) if context.starts_with("while parsing") => (problem, false),
+        Some((context, problem)) if context.starts_with("while ") => (problem, true),
+        _ => (message, !PARSER_PROBLEMS.contains(&message)),
     }
 }
 
@@ -330,6 +334,12 @@ pub struct Document {
     /// value of each is kept): kustomize reads such a document into nodes
     /// and fails only when it turns the object into a Go map at the end.
     pub duplicates: Option<Box<ParseError>>,
+    /// For [`parse_kustomize_objects`], by path: every scalar whose tag its
+    /// text does not fit (`!!int abc`, `!!binary` that is not base64), as
+    /// its text (a string here) and the error. kyaml holds the node as
+    /// written; decoding it fails only when kustomize reads the object as
+    /// data.
+    pub undecodable: Vec<(Vec<Step>, String, ParseError)>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
     pub piece: std::ops::Range<usize>,
@@ -537,7 +547,9 @@ struct Flags {
     /// With `stringify_keys`: keys stay what yaml.v2 decoded (see
     /// [`raw_key`]), for the errors that print a mapping as Go holds it.
     raw_keys: bool,
-    /// Keys given twice go into [`Document::duplicates`] instead of failing.
+    /// Keys given twice go into [`Document::duplicates`], and scalars
+    /// their tags do not fit into [`Document::undecodable`], instead of
+    /// failing.
     keep_duplicates: bool,
 }
 
@@ -709,6 +721,9 @@ fn parse_checked(
                 {
                     return Err(first);
                 }
+                if let Some(scanned) = scanned_past(&text, &e, flags) {
+                    return Err(scanned);
+                }
                 return Err(e);
             }
             Ok(docs) => {
@@ -759,6 +774,21 @@ fn earlier_error(
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
+}
+
+/// The scanner error yaml.v2 meets past the token its parser refuses in
+/// `e` (see [`quote_scanned_first`]): it reads on while a simple key may be
+/// pending there.
+fn scanned_past(text: &str, e: &ParseError, flags: Flags) -> Option<ParseError> {
+    if !flags.yaml11 || flags.prefix || e.decoder_error() || e.piece_line != 0 || e.problem().1 {
+        return None;
+    }
+    let at = mark_offset(text, e.line, e.column);
+    let quote = quote_scanned_first(text, at, Some(0))?;
+    let (line, column) = line_column(text, quote);
+    let unclosed = unclosed_quote(&text[quote..]);
+    let (message, line) = quoted_scalar_error(text, quote, unclosed, line, flags.string_keys)?;
+    Some(ParseError::new(&e.file, line, column, message))
 }
 
 /// How much text one stream may be re-read for the spots where yaml.v3 is
@@ -1152,6 +1182,10 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     if !text[..end].ends_with([']', '}', '"', '\'']) {
         return false;
     }
+    // A `]` libyaml's parser passes over closes nothing for it (`[?]}`).
+    if question_before_bracket(text, end).is_some() {
+        return false;
+    }
     let open = node_start(text, end);
     open < end && document_root(text, open)
 }
@@ -1469,6 +1503,9 @@ fn parse_once(
         raw_keys,
         keep_duplicates,
     } = flags;
+    if let Some(rewrite) = empty_key_rewrite(text) {
+        return Err(rewrite);
+    }
     let parser_text = ParserText::new(text);
     let mut builder = Builder {
         bom: parser_text.bom,
@@ -1497,8 +1534,11 @@ fn parse_once(
         decode_error: None,
         duplicate_error: None,
         duplicates: Vec::new(),
+        undecodable: Vec::new(),
+        defer_decoding: keep_duplicates,
         indents: 0,
         value_of_block_map_at: None,
+        indentless_parent: None,
         key_candidate_line: 0,
         last_block_scalar: std::cell::Cell::new(None),
     };
@@ -1519,6 +1559,7 @@ fn parse_once(
                         quoted: Vec::new(),
                         non_string_key: None,
                         duplicates: None,
+                        undecodable: Vec::new(),
                         piece: 0..0,
                     });
                     if first_only {
@@ -1562,6 +1603,7 @@ fn parse_once(
                     quoted,
                     non_string_key,
                     duplicates,
+                    undecodable: std::mem::take(&mut builder.undecodable),
                     piece: 0..0,
                 });
                 builder.anchors.clear();
@@ -1861,14 +1903,23 @@ struct Builder<'f> {
     /// document is read, with every such key in `duplicates`.
     duplicate_error: Option<ParseError>,
     duplicates: Vec<DuplicateKey>,
+    /// Scalars their tags do not fit, kept (see [`Document::undecodable`])
+    /// when `defer_decoding`.
+    undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    defer_decoding: bool,
     /// How many block collections are open around the current node that
     /// moved libyaml's indentation (every one but a sequence written at its
     /// mapping key's column): libyaml bounds them by [`Limits::depth`].
     indents: usize,
-    /// The column of the block mapping whose value is read next, taken by
-    /// the node that reads it: a block sequence at that column adds no
+    /// Where the block mapping whose value is read next starts, taken by
+    /// the node that reads it: a block sequence at its column adds no
     /// indentation level.
-    value_of_block_map_at: Option<usize>,
+    value_of_block_map_at: Option<Marker>,
+    /// The start of the block mapping whose indentless sequence (`k:` then
+    /// `- a` at `k`'s column) is read next: libyaml's parser ends such a
+    /// sequence at any token but a `-`, so the mapping refuses what the
+    /// sequence cannot take, naming the line where the mapping opened.
+    indentless_parent: Option<Marker>,
     /// The line of the last node libyaml could have taken for a mapping key
     /// (a scalar, an alias or a flow collection outside flow collections):
     /// libyaml's scanner names it when indentation nests too deep.
@@ -1942,19 +1993,19 @@ impl Builder<'_> {
     /// collection's own next entry come here, not those of nested ones. A
     /// block collection a refused token sits left of is no context: libyaml
     /// closed it before the token (the error names its own line then).
-    fn context_mark(&self, failure: Failure, start: &Span, problems: &[&str]) -> Failure {
+    fn context_mark(&self, failure: Failure, start: Marker, problems: &[&str]) -> Failure {
         match failure {
             Failure::Error(mut e)
                 if self.string_keys
                     && !self.yaml11
                     && problems.contains(&e.message.as_str())
-                    && start.start.line() > 1
+                    && start.line() > 1
                     && !(problems[0] != FLOW_MAPPING_ENTRY[0]
                         && problems[0] != FLOW_SEQUENCE_ENTRY[0]
-                        && e.column <= start.start.col()) =>
+                        && e.column <= start.col()) =>
             {
-                e.line = start.start.line();
-                e.column = start.start.col() + 1;
+                e.line = start.line();
+                e.column = start.col() + 1;
                 Failure::Error(e)
             }
             failure => failure,
@@ -2124,6 +2175,22 @@ impl Builder<'_> {
                     return Err(Failure::Rewrite { at: at + quote, len: 2, with: "'".into() });
                 }
                 if e.info().starts_with("while parsing a quoted scalar, ")
+                    && let Some(quote) =
+                        quote_scanned_first(self.source.text, at, None).filter(|&q| q < at)
+                {
+                    // A quoted scalar libyaml cannot read comes first on
+                    // the line.
+                    let text = self.source.text;
+                    let line = line_column(text, quote).0;
+                    let unclosed = unclosed_quote(&text[quote..]);
+                    if let Some((message, line)) =
+                        quoted_scalar_error(text, quote, unclosed, line, self.string_keys)
+                    {
+                        let column = line_column(text, quote).1;
+                        return Err(ParseError::new(self.file, line, column, message).into());
+                    }
+                }
+                if e.info().starts_with("while parsing a quoted scalar, ")
                     && let Some((off, problem)) = bad_escape(&self.source.text[at..])
                 {
                     // saphyr refuses an escape at the scalar's opening
@@ -2184,6 +2251,13 @@ impl Builder<'_> {
                         len: 0,
                         with: " ".repeat(width).into(),
                     });
+                }
+                if let Some(question) = question_before_bracket(self.source.text, at)
+                    && let Some(failure) = self.empty_key_before_bracket(question)
+                {
+                    // saphyr's scanner refused the token after a `]` that
+                    // libyaml's parser passes over before giving the `?`.
+                    return Err(failure);
                 }
                 if self.first_only
                     && matches!(bytes.get(at), Some(b']' | b'}'))
@@ -2479,35 +2553,32 @@ impl Builder<'_> {
                 }
                 // libyaml scans the token at the error before its parser
                 // judges it: a quoted scalar that never closes there is
-                // the scanner's error first (`'' "` is no missing key).
-                let unclosed = message == "invalid indentation in quoted scalar"
+                // the scanner's error first (`'' "` is no missing key), and
+                // so is one it cannot read before it on its line.
+                let text = self.source.text;
+                let unclosed_here = message == "invalid indentation in quoted scalar"
                     || (message.contains("quoted scalar") && message.contains("end of stream"))
-                    || self.source.text.get(at..).is_some_and(unclosed_quote);
-                let marker = document_indicator_after(self.source.text, at);
-                // An escape libyaml refuses comes before either end.
-                let escape = bad_escape(self.source.text.get(at..).unwrap_or_default())
-                    .filter(|&(off, _)| unclosed && marker.is_none_or(|m| at + off < m));
-                if let Some((off, problem)) = escape {
-                    message = format!("while parsing a quoted scalar, {problem}");
-                    line = line_column(self.source.text, at + off).0;
-                } else if unclosed && let Some(marker) = marker {
-                    // libyaml ends the scalar at a line that opens with a
-                    // document marker, where saphyr reads on (after an
-                    // escaped line break, or refusing the indentation).
-                    message = "while scanning a quoted scalar, found unexpected document indicator"
-                        .into();
-                    line = line_column(self.source.text, marker).0;
-                } else if unclosed {
-                    // Unclosed: libyaml meets the end of the stream. yaml.v2
-                    // (`sigs.k8s.io/yaml`: Helm, kustomization files) names
-                    // the line of that end; yaml.v3 (kyaml, which reads
-                    // kustomize's resources) the line the scalar opened on,
-                    // unless that is the first line (then the end's too).
-                    message =
-                        "while scanning a quoted scalar, found unexpected end of stream".into();
-                    if !self.string_keys || line <= 1 {
-                        line = line_count(self.source.text) + 1;
-                    }
+                    || text.get(at..).is_some_and(unclosed_quote);
+                // yaml.v3's scanner reads past a token its parser refuses
+                // here ([`scanned_past`] does it for yaml.v2, after looking
+                // for an earlier error, which yaml.v3's context marks hide).
+                let past = (!self.yaml11 && !split_problem(&message).1).then_some(2);
+                let scanned =
+                    quote_scanned_first(text, at, past).filter(|&q| q < at || !unclosed_here);
+                let (quote, unclosed) = match scanned {
+                    Some(q) => (q, unclosed_quote(&text[q..])),
+                    None => (at, unclosed_here),
+                };
+                if (unclosed || scanned.is_some())
+                    && let Some(error) = quoted_scalar_error(
+                        text,
+                        quote,
+                        unclosed,
+                        scanned.map_or(line, |q| line_column(text, q).0),
+                        self.string_keys,
+                    )
+                {
+                    (message, line) = error;
                 }
                 if message.contains("unknown anchor") {
                     if let Some(failure) = self.alias_name_failure(at) {
@@ -2530,21 +2601,16 @@ impl Builder<'_> {
         }
     }
 
-    /// yaml.v2's parser after a `?` with no key in a flow sequence
-    /// (`[?]`, the `?` at byte `at`): it passes over the `]` after it as it
-    /// would over a `:`, reads an empty value and wants a `,` or `]` at the
-    /// token after that `]` (its line is the one yaml.v2 names). `None` where
-    /// that token is one libyaml's scanner reads otherwise outside the
-    /// closed collection, or one the pair takes (`:`, `,`, `]`).
-    fn v2_empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
+    /// libyaml's parser after a `?` with no key in a flow sequence (`[?]`,
+    /// the `?` at byte `at`) where the token after the `]` it passes over
+    /// starts a node (see [`swallowed_bracket`]): the sequence wants a `,`
+    /// or `]` there (yaml.v2 names that token's line, yaml.v3 the line
+    /// where the sequence opened). `None` where that token is one libyaml's
+    /// scanner reads otherwise outside the closed collection, or one the
+    /// pair takes (`:`, `,`, `]`).
+    fn empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
         let text = self.source.text;
-        let bracket =
-            at + 1 + text.get(at..)?.strip_prefix('?')?.find(|c| c != ' ' && c != '\t')?;
-        if text.as_bytes().get(bracket) != Some(&b']')
-            || open_bracket(text, at).is_none_or(|open| text.as_bytes()[open] != b'[')
-        {
-            return None;
-        }
+        let (open, bracket) = swallowed_bracket(text, at)?;
         let next = skip_blanks_and_comments(text, bracket + 1);
         let token = text[next..].chars().next();
         // A `-` that opens a line is a block entry, which libyaml's parser
@@ -2556,8 +2622,15 @@ impl Builder<'_> {
         if token.is_some_and(|c| !(c.is_alphanumeric() || "'\"[{}&*!".contains(c))) && !entry {
             return None;
         }
-        let (line, column) = line_column(text, next);
-        Some(ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into())
+        let (mut line, column) = line_column(text, next);
+        if next == text.len() && !text.ends_with(is_line_end) {
+            // libyaml puts the end of a stream that does not end its last
+            // line on a line of its own.
+            line += 1;
+        }
+        let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into();
+        let (line, column) = line_column(text, open);
+        Some(self.context_mark(e, Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY))
     }
 
     /// libyaml's reading of a block scalar whose first line (its token at
@@ -2730,7 +2803,7 @@ impl Builder<'_> {
         // the pair null: b): read it with a blank after it, but for the
         // flow sequence entry whose skipped `]` yaml.v2's parser refuses.
         if raw == "?" {
-            return self.v2_empty_key_before_bracket(start).or(Some(Failure::Rewrite {
+            return self.empty_key_before_bracket(start).or(Some(Failure::Rewrite {
                 at: start + 1,
                 len: 0,
                 with: " ".into(),
@@ -3048,14 +3121,17 @@ impl Builder<'_> {
         flow: bool,
     ) -> Result<Value, Failure> {
         crate::stack::grow(|| {
-            let map_column = self.value_of_block_map_at.take();
+            let map_start = self.value_of_block_map_at.take();
             let block = !flow && !self.starts_flow(&span);
             let indents = match event {
                 Event::MappingStart(..) if block => true,
                 // libyaml reads a sequence at its mapping key's column
                 // without a new indentation level.
                 Event::SequenceStart(..) if block => {
-                    map_column.is_none_or(|c| !self.indentless_sequence(&span, c))
+                    let indentless =
+                        map_start.filter(|start| self.indentless_sequence(&span, start.col()));
+                    self.indentless_parent = indentless;
+                    indentless.is_none()
                 }
                 _ => false,
             };
@@ -3160,7 +3236,17 @@ impl Builder<'_> {
                 if flow && (block || plain_indicator) {
                     return Err(self.block_in_flow(&span, plain_indicator).into());
                 }
-                let mut v = self.scalar(&text, style, tag.as_deref(), &span, flow)?;
+                let mut v = match self.scalar(&text, style, tag.as_deref(), &span, flow) {
+                    Err(e)
+                        if self.defer_decoding
+                            && self.in_key == 0
+                            && decoder_problem(&e.message) =>
+                    {
+                        self.undecodable.push((self.path.clone(), text.to_string(), e));
+                        Value::String(text.to_string())
+                    }
+                    r => r?,
+                };
                 if let Value::String(s) = &mut v
                     && s.ends_with("\n\n")
                     && !self.yaml11
@@ -3233,10 +3319,14 @@ impl Builder<'_> {
                 let flow = flow || self.starts_flow(&span);
                 let mut items = Vec::new();
                 let mut aliases = Vec::new();
-                let problems = if flow { FLOW_SEQUENCE_ENTRY } else { BLOCK_SEQUENCE_ENTRY };
+                let (context, problems) = match self.indentless_parent.take() {
+                    Some(map_start) => (map_start, BLOCK_MAPPING_ENTRY),
+                    None if flow => (span.start, FLOW_SEQUENCE_ENTRY),
+                    None => (span.start, BLOCK_SEQUENCE_ENTRY),
+                };
                 loop {
                     let (ev, sp) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                        self.next(parser).map_err(|f| self.context_mark(f, context, problems))?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
@@ -3291,8 +3381,9 @@ impl Builder<'_> {
                 let nested_duplicates = self.duplicates.len();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
-                    let (ev, key_span) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                    let (ev, key_span) = self
+                        .next(parser)
+                        .map_err(|f| self.context_mark(f, span.start, problems))?;
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
@@ -3305,7 +3396,7 @@ impl Builder<'_> {
                             BLOCK_MAPPING_ENTRY[0]
                         };
                         let e = self.err(&key_span, message).into();
-                        return Err(self.context_mark(e, &span, BLOCK_MAPPING_ENTRY));
+                        return Err(self.context_mark(e, span.start, BLOCK_MAPPING_ENTRY));
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
                         let (start, end) = (
@@ -3355,11 +3446,12 @@ impl Builder<'_> {
                     let error_before = self.non_string_key.is_some();
                     // A value that ends before a token this mapping then
                     // refuses (a short block scalar) fails as its entry.
-                    let (vev, vsp) =
-                        self.next(parser).map_err(|f| self.context_mark(f, &span, problems))?;
+                    let (vev, vsp) = self
+                        .next(parser)
+                        .map_err(|f| self.context_mark(f, span.start, problems))?;
                     let alias = matches!(vev, Event::Alias(_));
                     if !flow {
-                        self.value_of_block_map_at = Some(span.start.col());
+                        self.value_of_block_map_at = Some(span.start);
                         self.tab_after(':', &vsp)?;
                     }
                     let tracking = self.scalar_texts.is_some();
@@ -4066,7 +4158,11 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
     let before = &text[start..node];
     let indent = before.len() - before.trim_start_matches(' ').len();
     let content = &before[indent..];
-    let item = content.starts_with('-') && content[1..].starts_with([' ', '\t']);
+    // A `-` and a blank, or a `-` that ends its line (its node below it).
+    let is_item = |line: &str| {
+        line.strip_prefix('-').is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    };
+    let item = is_item(content);
     // `- [a] ]`: the item's own node, unless a `key:` before the node
     // makes it a mapping value (`- k: [a] ]`).
     let head = content;
@@ -4084,7 +4180,7 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         })
         .find(|l| {
             let width = l.len() - l.trim_start_matches(' ').len();
-            width < indent || (width == indent && !l[width..].starts_with("- "))
+            width < indent || (width == indent && !is_item(&l[width..]))
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
@@ -4094,6 +4190,88 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
 /// `{`) that wants its next entry.
 fn flow_entry_problem(open: u8) -> &'static str {
     if open == b'[' { FLOW_SEQUENCE_ENTRY[0] } else { FLOW_MAPPING_ENTRY[0] }
+}
+
+/// The `[` and the `]` of a flow sequence entry that is a `?` with no key
+/// (`[?]`, `[a, ? ]`; the `?` at byte `question`), whose `]` libyaml's
+/// parser (yaml.v2 and yaml.v3 alike) passes over as it would over a `:`:
+/// the entry is the pair `{null: null}` (or, with a node after the `]`, an
+/// error where the sequence wants its next entry), while its scanner has
+/// closed the sequence there (`[?]]` is `[{null: null}]`).
+fn swallowed_bracket(text: &str, question: usize) -> Option<(usize, usize)> {
+    let rest = text.get(question..)?.strip_prefix('?')?;
+    let bracket = question + 1 + rest.find(|c| c != ' ' && c != '\t')?;
+    let before = text[..question].trim_end_matches(|c: char| c == ' ' || c == '\t' || is_break(c));
+    let entry_start = before.ends_with(['[', ',']);
+    if text.as_bytes().get(bracket) != Some(&b']') || !entry_start {
+        return None;
+    }
+    let scan = flow_scan(text, question);
+    let open = *scan.open.last()?;
+    (scan.reached && text.as_bytes()[open] == b'[').then_some((open, bracket))
+}
+
+/// The `?` whose swallowed `]` ([`swallowed_bracket`]) is the last token
+/// before byte `at` (blanks skipped).
+fn question_before_bracket(text: &str, at: usize) -> Option<usize> {
+    let bracket = text[..at].trim_end_matches([' ', '\t']).strip_suffix(']')?.len();
+    let question = text[..bracket].trim_end_matches([' ', '\t']).len().checked_sub(1)?;
+    swallowed_bracket(text, question).filter(|&(_, b)| b == bracket).map(|_| question)
+}
+
+/// The first entry [`swallowed_bracket`] finds whose pair ends at a `,` or
+/// `]` after the swallowed `]`, as the rewrite that reads it alike: the `]`
+/// becomes a `:` (`[? :]`), which libyaml's parser would pass over the same
+/// way, where the rest scans alike ([`closes_alike`]). Checked before
+/// saphyr reads the text, whose scanner may look past the `]` first.
+fn empty_key_rewrite(text: &str) -> Option<Failure> {
+    text.match_indices('?').find_map(|(question, _)| {
+        let (_, bracket) = swallowed_bracket(text, question)?;
+        let next = skip_blanks_and_comments(text, bracket + 1);
+        let ends = matches!(text.as_bytes().get(next), Some(b',' | b']'));
+        (ends && closes_alike(text, bracket + 1)).then(|| Failure::Rewrite {
+            at: bracket,
+            len: 1,
+            with: " :".into(),
+        })
+    })
+}
+
+/// Whether libyaml's scanner, which a swallowed `]` at byte `from - 1` left
+/// one flow level below its parser (see [`swallowed_bracket`]), reads the
+/// rest as saphyr reads it one level deeper: what the scanner reads outside
+/// any flow collection while its parser is still in one (the block context,
+/// where plain scalars and indicators differ) holds only blanks and `,` up
+/// to the `]` or `}` that ends the parser's last collection, or the end of
+/// the text.
+fn closes_alike(text: &str, from: usize) -> bool {
+    let mut depth = flow_scan(text, from).open.len();
+    let mut i = from;
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' if depth == 0 => return true,
+            ']' | '}' => depth -= 1,
+            '"' | '\'' if depth > 0 => match quoted_end(text, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => return false,
+            },
+            '#' if depth > 0 => {
+                i = line_end(text, i);
+                continue;
+            }
+            ' ' | '\t' | ',' => {}
+            _ if depth > 0 => {}
+            // Lines with nothing more: the scanner reads no more tokens.
+            '\r' | '\n' | '#' => return skip_blanks_and_comments(text, i) == text.len(),
+            _ => return false,
+        }
+        i += c.len_utf8();
+    }
+    true
 }
 
 /// The first tab among the blanks that open a line after the one holding
@@ -4320,6 +4498,11 @@ struct FlowScan {
     /// the bracket it meets: libyaml's parser stops there, wanting a `,` or
     /// the right bracket.
     wrong_close: Option<(usize, usize)>,
+    /// Whether the scan stopped at byte `at` itself, not inside a quoted
+    /// scalar, a comment or a block scalar that runs past it.
+    reached: bool,
+    /// Where the last token begun before `at` starts.
+    token: usize,
 }
 
 /// Reads the text before byte `at` as [`open_bracket`] does.
@@ -4331,6 +4514,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
     let mut i = 0;
     let mut line_indent = 0;
     let mut line_begins = true;
+    let mut token = 0;
     while i < at {
         let c = text[i..].chars().next().unwrap_or(' ');
         if is_break(c) {
@@ -4358,6 +4542,9 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
         let blank_after = |j: usize| {
             text[j..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
         };
+        if c != ' ' && c != '\t' {
+            token = i;
+        }
         match c {
             ' ' | '\t' => i += 1,
             '#' => i = line_end(text, i),
@@ -4424,7 +4611,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
             }
         }
     }
-    FlowScan { open, wrong_close }
+    FlowScan { open, wrong_close, reached: i == at, token }
 }
 
 /// Whether byte `b` is one of libyaml's flow indicators (`,`, `[`, `]`, `{`,
@@ -4453,6 +4640,198 @@ fn quoted_end(text: &str, at: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// libyaml's scanner error for the quoted scalar that opens at byte `quote`
+/// and that it cannot read, with the line Go names: the first escape it
+/// refuses, else (`unclosed`) the line that opens with a document marker,
+/// where libyaml ends the scalar and saphyr reads on, else the end of the
+/// stream. For that end yaml.v2 (`sigs.k8s.io/yaml`: Helm, kustomization
+/// files) names the end's line; yaml.v3 (`v3`: kyaml, which reads
+/// kustomize's resources) the scalar's `line`, unless that is the first.
+fn quoted_scalar_error(
+    text: &str,
+    quote: usize,
+    unclosed: bool,
+    line: usize,
+    v3: bool,
+) -> Option<(String, usize)> {
+    let marker = document_indicator_after(text, quote);
+    let escape = bad_escape(text.get(quote..).unwrap_or_default())
+        .filter(|&(off, _)| marker.is_none_or(|m| quote + off < m));
+    if let Some((off, problem)) = escape {
+        let message = format!("while parsing a quoted scalar, {problem}");
+        return Some((message, line_column(text, quote + off).0));
+    }
+    if !unclosed {
+        return None;
+    }
+    if let Some(marker) = marker {
+        let message = "while scanning a quoted scalar, found unexpected document indicator";
+        return Some((message.into(), line_column(text, marker).0));
+    }
+    let line = if v3 && line > 1 { line } else { line_count(text) + 1 };
+    Some(("while scanning a quoted scalar, found unexpected end of stream".into(), line))
+}
+
+/// The opening quote of the first quoted scalar libyaml's scanner cannot
+/// read (it never closes, or holds an escape libyaml refuses) among the
+/// tokens it scans before its parser judges the token at byte `at`: those
+/// before it on its line and, where the parser refuses that token (`past`
+/// is then the tokens yaml.v3's or yaml.v2's scanner queues), those the
+/// scanner reads past it. libyaml hands its
+/// parser a token that may be a simple key only once it knows whether a `:`
+/// follows, so it scans on while one is pending: to the `:` that resolves
+/// it, the `,` or closing bracket of its flow level that removes it, or its
+/// line's end and the first token after (`{'' {'` fails on the unclosed
+/// `'`, not on the `{` its parser refuses). yaml.v3's scanner also keeps
+/// two tokens past the one its parser looks at, for comments.
+fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // From the start of the line, or of the token read over lines that the
+    // line starts in (a quoted key holding a line break).
+    let start = line_start(text, at.min(text.len()));
+    let scan = flow_scan(text, start);
+    let start = if scan.reached { start } else { scan.token };
+    let outer_flow = !flow_scan(text, start).open.is_empty();
+    // The possible simple key of each flow level opened on this line (the
+    // first is the level the line starts at), by its token's byte.
+    let mut keys: Vec<Option<usize>> = vec![None];
+    let mut allowed = !outer_flow
+        || text[..start].trim_end().ends_with(['[', '{', ',', '?'])
+        || text[..start].trim_end().is_empty();
+    let queued = past;
+    // The keys pending once the parser reached its token, and how many
+    // tokens the scanner has read past that one.
+    let mut pending: Vec<usize> = Vec::new();
+    let mut past: Option<usize> = None;
+    let blank_at = |j: usize| {
+        text.get(j..)
+            .and_then(|r| r.chars().next())
+            .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+    };
+    let mut i = start;
+    loop {
+        while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else { break };
+        if is_break(c) || (c == '#' && (i == start || blank_at(i - 1))) {
+            break;
+        }
+        let token = i;
+        let flow = outer_flow || keys.len() > 1;
+        let mut key = false;
+        let mut bad_quote = false;
+        match c {
+            '[' | '{' => {
+                if allowed {
+                    *keys.last_mut().expect("a level") = Some(token);
+                }
+                keys.push(None);
+                allowed = true;
+                i += 1;
+            }
+            ']' | '}' => {
+                if keys.len() > 1 {
+                    keys.pop();
+                } else {
+                    keys[0] = None;
+                }
+                allowed = false;
+                i += 1;
+            }
+            ',' => {
+                *keys.last_mut().expect("a level") = None;
+                allowed = true;
+                i += 1;
+            }
+            '?' | ':' if flow || blank_at(i + 1) => {
+                // No simple key follows one a `:` resolves; after any other
+                // `:` or `?` one may, in the block context.
+                let resolved = keys.last_mut().expect("a level").take().is_some();
+                allowed = !(flow || (c == ':' && resolved));
+                i += 1;
+            }
+            '-' if !flow && blank_at(i + 1) => {
+                allowed = true;
+                i += 1;
+            }
+            '|' | '>' if !flow => break,
+            '"' | '\'' => {
+                key = allowed;
+                allowed = false;
+                let end = quoted_end(text, i);
+                bad_quote = end.is_none() || (c == '"' && bad_escape(&text[i..]).is_some());
+                i = end.unwrap_or(text.len());
+            }
+            '&' | '!' | '*' => {
+                key = allowed;
+                allowed = false;
+                i += 1;
+                while i < bytes.len()
+                    && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n')
+                    && !(flow && is_flow_indicator(bytes[i]))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                // A plain scalar, to its end on this line.
+                key = allowed;
+                allowed = false;
+                i += c.len_utf8();
+                while let Some(d) = text.get(i..).and_then(|r| r.chars().next()) {
+                    let ends = is_break(d)
+                        || (d == ':' && blank_at(i + 1))
+                        || (d == '#' && blank_at(i - 1))
+                        || (flow && d.is_ascii() && (is_flow_indicator(d as u8) || d == '?'));
+                    if ends {
+                        break;
+                    }
+                    i += d.len_utf8();
+                }
+            }
+        }
+        if key {
+            *keys.last_mut().expect("a level") = Some(token);
+        }
+        if text[token..i].contains(is_break) {
+            // A token read over lines (a quoted scalar) leaves every key
+            // before it stale.
+            keys.iter_mut().for_each(|k| *k = None);
+        }
+        // The loop reads only tokens the scanner reads.
+        if bad_quote {
+            return Some(token);
+        }
+        match past {
+            None if token >= at => {
+                // Not looking past the parser's token: done.
+                queued?;
+                past = Some(0);
+            }
+            None => continue,
+            Some(n) => past = Some(n + 1),
+        }
+        if past == Some(0) {
+            pending = keys.iter().flatten().copied().collect();
+        }
+        pending.retain(|k| keys.contains(&Some(*k)));
+        if pending.is_empty() && past >= queued {
+            return None;
+        }
+    }
+    // A key still pending at the line's end goes stale only once the
+    // scanner has read the first token after it; a queue not yet full reads
+    // that token too.
+    let next = skip_blanks_and_comments(text, i);
+    let quote = matches!(bytes.get(next), Some(b'"' | b'\''));
+    let bad = quote
+        && (quoted_end(text, next).is_none()
+            || (bytes[next] == b'"' && bad_escape(&text[next..]).is_some()));
+    let reads_next = past.is_some_and(|n| !pending.is_empty() || Some(n) < queued);
+    (reads_next && bad).then_some(next)
 }
 
 /// A directive line (`%NAME ...`) that opens the stream with a name libyaml's

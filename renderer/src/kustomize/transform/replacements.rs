@@ -1060,9 +1060,16 @@ fn forget_written(written: &mut Vec<Vec<Step>>, segs: &[String]) {
 }
 
 /// The error kustomize meets when it reads an object whose field a
-/// replacement gave text its type does not allow, if that text is still
-/// there (see [`Resource::mistyped`]).
+/// replacement gave text its type does not allow, or its file gave a tag
+/// its text does not fit, if that text is still there (see
+/// [`Resource::mistyped`], [`Resource::undecodable`]).
 pub fn mistyped_error(r: &Resource) -> Option<String> {
+    let from_file = r.undecodable.iter().find(|(path, text, _)| {
+        crate::resource::value_at(&r.value, path).and_then(Value::as_str) == Some(text)
+    });
+    if let Some((_, _, error)) = from_file {
+        return Some(error.clone());
+    }
     r.mistyped.iter().find_map(|(fp, text, error)| {
         let mut copy = r.value.clone();
         let segs = target_path(fp);
