@@ -89,8 +89,11 @@ fn affix_one(
     let rename = specs.iter().any(is_name);
     // The field specs in the order kustomize walks them, `None` standing for
     // the name: a plugin config's specs after the name, the merged
-    // configuration's in its order, the name where its first spec for the
-    // name comes (a spec sorted before it fails with the object's old name).
+    // configuration's in its order, the name where each of its specs for
+    // the name comes (a spec sorted before it fails with the object's old
+    // name). kustomize's PrefixTransformer affixes the name once per spec
+    // for it that selects the object, so a `configurations:` spec for one
+    // kind's `metadata/name` that joins the default one affixes twice.
     let mut order: Vec<Option<&UserFieldSpec>> = Vec::new();
     if !extra.sorted {
         order.push(None);
@@ -98,7 +101,7 @@ fn affix_one(
     for s in specs.iter().filter(|s| s.matches(&gvk)) {
         if s.path != "metadata/name" {
             order.push(Some(s));
-        } else if extra.sorted && !order.contains(&None) {
+        } else if extra.sorted {
             order.push(None);
         }
     }
