@@ -3078,6 +3078,10 @@ impl Builder<'_> {
                         }
                         _ => false,
                     };
+                    // yaml.v3 tags a plain key that looks like a timestamp
+                    // `!!timestamp`, which makes its mapping no string map.
+                    let timestamp_key = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None)
+                        if parse_timestamp(t).is_some());
                     self.in_key += 1;
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
@@ -3136,7 +3140,7 @@ impl Builder<'_> {
                     }
                     if self.string_keys
                         && depth > 0
-                        && !matches!(key, Value::String(_))
+                        && (timestamp_key || !matches!(key, Value::String(_)))
                         && self.non_string_key.is_none()
                         && self.kept_key.is_none()
                     {
@@ -3157,7 +3161,7 @@ impl Builder<'_> {
                             self.kept_key = Some(Box::new(NonStringKey {
                                 map: self.path.clone(),
                                 text,
-                                tag: yaml_tag(&key),
+                                tag: if timestamp_key { "!!timestamp" } else { yaml_tag(&key) },
                                 error,
                             }));
                         } else {
