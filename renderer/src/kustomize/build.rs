@@ -2915,6 +2915,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     }
                     if from_json {
                         json_list_items(&doc, &scalar_texts).map_err(|e| invalid(path, e))?;
+                    } else if doc
+                        .get_path(&["items"])
+                        .and_then(Value::as_map)
+                        .is_some_and(|m| !m.is_empty())
+                    {
+                        // kyaml's reader hands on the nodes in `items`
+                        // whatever they are: a map's keys and values, the
+                        // first a scalar, which has no metadata.
+                        return Err(invalid(path, "missing Resource metadata"));
                     }
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
@@ -2954,6 +2963,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     let within = [within.clone(), at(j)].concat();
                                     (v.clone(), Vec::new(), Vec::new(), Vec::new(), within, true)
                                 }));
+                                continue;
+                            }
+                            // kustomize drops an item that is null or an
+                            // empty map or list (`dropBadNodes`).
+                            if nil_or_empty(&item) {
                                 continue;
                             }
                             let mut r = check_object(item, path, texts)?;
@@ -3064,6 +3078,17 @@ fn through_json(
     texts.clear();
     strings.clear();
     walk(item, &mut Vec::new(), texts, strings)
+}
+
+/// kyaml's `IsNilOrEmpty`: a null, an empty map or an empty list; kustomize's
+/// `dropBadNodes` drops such an item of a list.
+fn nil_or_empty(item: &Value) -> bool {
+    match item {
+        Value::Null => true,
+        Value::Map(m) => m.is_empty(),
+        Value::Seq(s) => s.is_empty(),
+        _ => false,
+    }
 }
 
 /// Whether kustomize reads a document (or an item of a list) as a list of
@@ -3322,12 +3347,7 @@ fn check_object(
     texts: Vec<(Vec<Step>, String)>,
 ) -> Result<Resource, Error> {
     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
-    let nil_or_empty = |key: &str| match doc.get_path(&[key]) {
-        None | Some(Value::Null) => true,
-        Some(Value::Map(m)) => m.is_empty(),
-        Some(Value::Seq(s)) => s.is_empty(),
-        Some(_) => false,
-    };
+    let nil_or_empty = |key: &str| doc.get_path(&[key]).is_none_or(nil_or_empty);
     if ["apiVersion", "kind", "metadata"].iter().all(|k| nil_or_empty(k)) {
         return Err(invalid(path, "missing Resource metadata"));
     }

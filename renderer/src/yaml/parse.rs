@@ -3434,6 +3434,10 @@ impl Builder<'_> {
                         }
                         _ => false,
                     };
+                    // yaml.v3 tags a plain key that looks like a timestamp
+                    // `!!timestamp`, which makes its mapping no string map.
+                    let timestamp_key = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None)
+                        if parse_timestamp(t).is_some());
                     self.in_key += 1;
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
@@ -3493,7 +3497,7 @@ impl Builder<'_> {
                     }
                     if self.string_keys
                         && depth > 0
-                        && !matches!(key, Value::String(_))
+                        && (timestamp_key || !matches!(key, Value::String(_)))
                         && self.non_string_key.is_none()
                         && self.kept_key.is_none()
                     {
@@ -3514,7 +3518,7 @@ impl Builder<'_> {
                             self.kept_key = Some(Box::new(NonStringKey {
                                 map: self.path.clone(),
                                 text,
-                                tag: yaml_tag(&key),
+                                tag: if timestamp_key { "!!timestamp" } else { yaml_tag(&key) },
                                 error,
                             }));
                         } else {
