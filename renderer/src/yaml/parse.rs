@@ -713,18 +713,15 @@ fn parse_checked(
                     // read again with its keys as they were.
                     return Err(raw);
                 }
-                if yaml11
-                    && !flags.prefix
-                    && !e.decoder_error()
-                    && e.piece_line == 0
-                    && let Some(first) = earlier_error(&text, file, limits, flags, &e)
-                {
-                    return Err(first);
-                }
-                if let Some(scanned) = scanned_past(&text, &e, flags) {
-                    return Err(scanned);
-                }
-                return Err(e);
+                let e = if yaml11 && !flags.prefix && !e.decoder_error() && e.piece_line == 0 {
+                    earlier_error(&text, file, limits, flags, &e).unwrap_or(e)
+                } else {
+                    e
+                };
+                // The scanner reads on past the token the parser refuses,
+                // the earlier one too (`{no:'[]', '{}', a:}`: the `[` after
+                // the plain `no:'` holds a key pending over the quotes).
+                return Err(scanned_past(&text, &e, flags).unwrap_or(e));
             }
             Ok(docs) => {
                 return match super::tabs::refused_tab(&text, file, yaml11) {
@@ -1198,7 +1195,8 @@ enum KeyCollection {
 }
 
 /// The block collection in which libyaml's scanner requires a simple key
-/// that starts at byte `open` (block context), `None` where it does not: its
+/// that starts at byte `open` (block context), `None` where it does not (in
+/// a flow collection, whatever the lines before it hold): its
 /// column must be the indentation of the block collection it sits in, so
 /// that it is a later key of an open mapping (or a later entry of a
 /// sequence). A key that follows `- ` on its line, the first key of a deeper
@@ -1211,7 +1209,8 @@ enum KeyCollection {
 fn required_key_collection(text: &str, open: usize) -> Option<KeyCollection> {
     let begin = line_start(text, open);
     let head = &text[begin..open];
-    if !head.chars().all(|c| c == ' ') {
+    // Inside a flow collection no block collection requires a key.
+    if !head.chars().all(|c| c == ' ') || !flow_scan(text, begin).open.is_empty() {
         return None;
     }
     let column = head.len();
