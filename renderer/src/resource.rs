@@ -282,9 +282,10 @@ pub struct Resource {
     /// (`allowNameChange`, `allowKindChange`), which kustomize notes in
     /// build annotations.
     pub allowed_changes: (bool, bool),
-    /// The behavior a generator wrote for this object (`create`, `merge`,
-    /// `replace`), as kustomize notes it; `None` for other objects and for
-    /// one not written (`unspecified`).
+    /// The `generatorBehavior` build annotation kustomize holds on this
+    /// object: the behavior its generator wrote (`create`, `merge`,
+    /// `replace`, else `unspecified`); `None` for an object no generator
+    /// made, or whose annotations a patch or replacement replaced without it.
     pub generator_behavior: Option<String>,
     /// Fields that are one value in kustomize (see [`SharedScalar`]).
     pub shared: Vec<SharedScalar>,

@@ -1711,7 +1711,8 @@ impl Builder<'_> {
                 |kind: &str| generate::generated_source(&source, kind, config_name, config_ns);
             let pk = match &plugin {
                 ConfiguredPlugin::Object { object, .. } => {
-                    let made = Resource::new(object.clone(), made_by("IAMPolicyGenerator"));
+                    let mut made = Resource::new(object.clone(), made_by("IAMPolicyGenerator"));
+                    made.generator_behavior = Some(generate::UNSPECIFIED.into());
                     add_all(acc, vec![made], &source, &self.scopes)?;
                     continue;
                 }
@@ -2634,6 +2635,18 @@ impl Builder<'_> {
                                 meta.shift_remove("namespace");
                             } else {
                                 meta.insert("namespace".into(), Value::String(namespace));
+                            }
+                        }
+                        // kustomize keeps its build state in the annotations:
+                        // a patch that replaces or deletes them takes it along
+                        // (a hash suffix due, earlier names, affixes), and a
+                        // replace leaves the patch's own, which kustomize gave
+                        // the allow annotations of its options.
+                        if let Some(kept) = patch::strategic_merge::annotations_replaced(&doc) {
+                            build_annotations::replaced(r);
+                            if kept {
+                                r.allowed_changes.0 |= p.allow_name_change;
+                                r.allowed_changes.1 |= p.allow_kind_change;
                             }
                         }
                         r.sync_shared_after_patch(&doc);

@@ -57,12 +57,11 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
             out.push((format!("{PREFIX}{key}"), list.join(",")));
         }
     }
-    if generate::generated_by(&r.source).is_some() {
-        let behavior = r.generator_behavior.as_deref().unwrap_or("unspecified");
-        out.push((format!("{PREFIX}generatorBehavior"), behavior.to_string()));
-        if r.needs_hash {
-            out.push((format!("{PREFIX}needsHashSuffix"), "enabled".to_string()));
-        }
+    if let Some(behavior) = &r.generator_behavior {
+        out.push((format!("{PREFIX}generatorBehavior"), behavior.clone()));
+    }
+    if r.needs_hash && generate::generated_by(&r.source).is_some() {
+        out.push((format!("{PREFIX}needsHashSuffix"), "enabled".to_string()));
     }
     if !r.ref_by.is_empty() {
         out.push((format!("{PREFIX}refBy"), r.ref_by.join(",")));
@@ -132,6 +131,12 @@ pub(crate) fn replaced(r: &mut Resource) {
     r.allowed_changes = (false, false);
     r.ref_by.clear();
     read(r);
+    let behavior = format!("{PREFIX}generatorBehavior");
+    r.generator_behavior = r
+        .value
+        .get_path(&["metadata", "annotations", &behavior])
+        .and_then(Value::as_str)
+        .map(str::to_string);
     if remembered || !r.prev_ids.is_empty() {
         let first = r.prev_res_ids().next();
         r.orig_id = first.unwrap_or_else(|| r.id());

@@ -343,14 +343,16 @@ pub fn generate(
     if r.needs_hash {
         r.first_tree = Some(Box::new(r.value.clone()));
     }
-    if g.behavior == "merge"
+    let written = g.behavior == "merge"
         || g.behavior == "replace"
-        || (g.behavior == "create" && g.behavior_given)
-    {
-        r.generator_behavior = Some(g.behavior.clone());
-    }
+        || (g.behavior == "create" && g.behavior_given);
+    r.generator_behavior = Some(if written { g.behavior.clone() } else { UNSPECIFIED.into() });
     Ok(r)
 }
+
+/// The generator behavior kustomize notes on an object whose generator
+/// wrote none.
+pub const UNSPECIFIED: &str = "unspecified";
 
 /// What made a generated object, read back from its `source`.
 pub struct MadeBy<'a> {

@@ -451,6 +451,21 @@ enum Directive {
     Delete,
 }
 
+/// What a strategic merge patch does to its target's annotations whole,
+/// where kustomize keeps its build state: `Some(true)` where a
+/// `$patch: replace` on its `metadata` or annotations makes the patch's
+/// annotations the target's, `Some(false)` where a `$patch: delete` there
+/// drops them, `None` where they are merged.
+pub(crate) fn annotations_replaced(patch: &Value) -> Option<bool> {
+    let directive = |at: &[&str]| match patch.get_path(at)?.as_map()?.get(DIRECTIVE)?.as_str()? {
+        "replace" => Some(true),
+        "delete" => Some(false),
+        _ => None,
+    };
+    // The outer directive takes the nodes below along.
+    directive(&["metadata"]).or_else(|| directive(&["metadata", "annotations"]))
+}
+
 /// Takes the `$patch` directive out of a patch map.
 fn split_directive<'a>(
     patch: &'a Map,
