@@ -33,8 +33,10 @@ pub enum Landing {
     /// target lacks or the patch replaces (`$patch: replace`): nothing of
     /// the target's is below.
     Added(Box<Landing>),
-    /// A map whose fields landed as given; the others are [`Landing::Merged`].
-    Map(Vec<(String, Landing)>),
+    /// A map whose fields landed as given, by key (a map of many fields
+    /// is looked up once per node below it); the others are
+    /// [`Landing::Merged`].
+    Map(HashMap<String, Landing>),
     /// A list, item by item.
     Seq(Items),
 }
@@ -102,7 +104,7 @@ impl Landing {
 
     /// A map whose fields landed as given; `Merged` ones need no record.
     pub(crate) fn map(fields: Vec<(String, Landing)>) -> Landing {
-        let fields: Vec<_> =
+        let fields: HashMap<_, _> =
             fields.into_iter().filter(|(_, l)| !matches!(l, Landing::Merged)).collect();
         if fields.is_empty() { Landing::Merged } else { Landing::Map(fields) }
     }
@@ -111,9 +113,7 @@ impl Landing {
     /// (`Only`, `Added`), every node is that document's as well.
     fn field(&self, key: &str) -> &Landing {
         match self {
-            Landing::Map(fields) => {
-                fields.iter().find(|(k, _)| k == key).map_or(&Landing::Merged, |(_, l)| l)
-            }
+            Landing::Map(fields) => fields.get(key).unwrap_or(&Landing::Merged),
             Landing::Only(_) | Landing::Added(_) => self,
             Landing::Merged | Landing::Seq(_) => &Landing::Merged,
         }

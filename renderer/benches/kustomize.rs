@@ -1,0 +1,58 @@
+//! Benchmark: builds generated kustomizations whose cost grows with the size of one object, and prints the mean time per build.
+//!
+//! Run with `cargo bench -p renderer --bench kustomize`. `KILN_BENCH_RUNS` is
+//! the builds per case (default 10), `KILN_BENCH_FIELDS` the fields of the
+//! large object (default 40000). Each case doubles as a check that a large
+//! input does not make a pass quadratic: compare the case at N and 2N fields.
+
+use std::time::Instant;
+
+use renderer::MemTree;
+use renderer::kustomize::{Options, build};
+
+fn env_or(key: &str, default: &str) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| default.parse().expect("default is a number"))
+}
+
+/// A custom resource whose `spec` has `fields` keys, each a one-item list
+/// written in hex, patched by a strategic merge patch that adds one key:
+/// the merge notes where every list of the object landed, and kiln follows
+/// each written text through that record.
+fn patched_large_object(fields: usize) -> MemTree {
+    let mut object =
+        String::from("apiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: t\nspec:\n");
+    for i in 0..fields {
+        object.push_str(&format!("  k{i}: [0x{i:x}]\n"));
+    }
+    let mut tree = MemTree::new();
+    tree.insert("t.yaml", object);
+    tree.insert(
+        "kustomization.yaml",
+        "resources: [t.yaml]\npatches:\n- patch: |\n    apiVersion: example.com/v1\n    kind: Thing\n    metadata: {name: t}\n    spec: {extra: 1}\n",
+    );
+    tree
+}
+
+/// A named case: the tree it builds for a number of fields.
+type Case = (&'static str, fn(usize) -> MemTree);
+
+fn main() {
+    let runs = env_or("KILN_BENCH_RUNS", "10");
+    let fields = env_or("KILN_BENCH_FIELDS", "40000");
+    println!("{:<40} {:>10}", "case", "ms/build");
+    let cases: [Case; 1] = [("strategic merge over a large object", patched_large_object)];
+    for (name, make) in cases {
+        let tree = make(fields);
+        let options = Options::default();
+        build(&tree, "", &options).expect("the case builds");
+        let start = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(build(&tree, "", &options).ok());
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+        println!("{name:<40} {ms:>10.1}");
+    }
+}
