@@ -177,14 +177,22 @@ fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
             crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default()
         }
     };
-    let pairs: Map = items
-        .chunks(2)
-        .enumerate()
-        .map(|(i, pair)| (text(2 * i, &pair[0]), Value::String(text(2 * i + 1, &pair[1]))))
-        .collect();
+    // kustomize writes the map's keys as plain scalars: one YAML reads as
+    // no string (`"true"`, `0x1F`, `~`) fails where it turns the object
+    // into JSON, as a label transformer's key does.
+    let mut plain = Vec::new();
+    let mut pairs = Map::new();
+    for (i, pair) in items.chunks(2).enumerate() {
+        let key = text(2 * i, &pair[0]);
+        if !matches!(yaml::resolve::resolve_plain(&key), Value::String(_)) {
+            plain.push((at.to_vec(), key.clone()));
+        }
+        pairs.insert(key, Value::String(text(2 * i + 1, &pair[1])));
+    }
     if let Some(slot) = r.value.get_path_mut(&["metadata", "annotations"]) {
         *slot = Value::Map(pairs);
     }
+    r.plain_keys.extend(plain);
     Ok(())
 }
 
