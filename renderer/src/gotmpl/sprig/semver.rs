@@ -424,9 +424,11 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
     let g = |i: usize| m.get(i).map_or("", |g| g.as_str());
     let (major, minor, patch, pre) = (g(3), g(4), g(5), g(6));
     let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
+    // A wildcard keeps the constraint's pre-release (`*-0` is `0.0.0-0`, which lets
+    // pre-releases match), as Masterminds semver's parseConstraint builds it.
     let ver = if is_x(major) || major.is_empty() {
         dirty = true;
-        "0.0.0".to_string()
+        format!("0.0.0{pre}")
     } else if is_x(minor.trim_start_matches('.')) || minor.is_empty() {
         dirty = true;
         minor_dirty = true;
