@@ -76,6 +76,7 @@ fn newer_wording(message: String) -> String {
         "Version segment starts with 0" => "version segment starts with 0".into(),
         "Invalid Prerelease string" => "invalid prerelease string".into(),
         "Invalid Metadata string" => "invalid metadata string".into(),
+        "constraint Parser Error" => "constraint parser error".into(),
         _ => message,
     }
 }
