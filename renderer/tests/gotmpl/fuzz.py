@@ -48,8 +48,10 @@ upper case or of U+FFFD (xstrings v1.5.0), mergeOverwrite of a map onto a scalar
 Go layouts and printed in zones, time.Time methods, duration/durationRound of overflowing and odd inputs,
 semverCompare ranges against pre-releases, regexReplaceAll with $1/${1}/${name}/$name references, printf verbs,
 flags, widths and precisions on every type Sprig returns, toJson/toYaml of nested nil/float/int64/large numbers,
-and dig/pluck/merge/mergeOverwrite/pick/omit of nested dicts. Known "differences" it reports where Helm 4 agrees
-with kiln (checked with the helm-template oracle, case hf20-sprig-edges): int64 of a time.Duration (the Sub of two
+dig/pluck/merge/mergeOverwrite/pick/omit of nested dicts, number conversions and arithmetic at int64/float64
+edges (NaN, infinities, strings cast reads), and string and list functions at odd lengths and indexes. Known
+"differences" it reports where Helm 4 agrees with kiln (cast cutting a decimal string such as "-3.9", camelcase of
+xstrings v1.5.0, U+FFFD unescaped in JSON, all in known-differences.txt) and (checked with the helm-template oracle, case hf20-sprig-edges): int64 of a time.Duration (the Sub of two
 dates), semverCompare of a pre-release against a hyphen range or an AND range ending below it ("1.2.0 - 1.3.0-0",
 ">=1.2.3-beta.2 <1.2.3"), the text of a time.Parse error ("cannot parse" names the whole rest, Go 1.20+), and
 mergeOverwrite of a map onto a scalar; and one the machine's time zone database decides (EST5EDT before year 1).
@@ -1086,7 +1088,7 @@ SNIPPETS = [Shapes.trim_comment, Shapes.nested_define, Shapes.nested_range, Shap
 
 
 # ---------- the "edges" grammar ----------
-# Edge arguments of the Sprig functions charts lean on, each snippet one call or a short chain: dates parsed
+# Edge arguments of the Sprig functions charts lean on, each snippet one call or a short chain (see EDGE_SNIPPETS): dates parsed
 # with Go layouts and printed in zones (toDate, dateModify, duration, durationRound and time.Time methods),
 # semverCompare ranges against pre-releases, regexReplaceAll with $1, ${1}, ${name} and $name references,
 # printf verbs, flags, widths and precisions on every type Sprig returns (int64, float64 edges, []string,
@@ -1266,9 +1268,53 @@ class Edges(Shapes):
                       "keys %s | sortAlpha" % a, "dig %s \"d\" (dict %s %s)" % (keys, json.dumps(r.choice(KEYS)), a)])
         return r.choice(["{{%s | toJson}}", "{{%s}}", "{{%s | toYaml}}"]) % e
 
+    def numbers(self):
+        r = self.r
+        n = lambda: r.choice(ENUMBERS)
+        f = r.choice(["int", "int64", "float64", "toDecimal", "atoi", "add1", "add1f", "floor", "ceil", "toString",
+                      "add %s" % n(), "sub %s" % n(), "mul %s" % n(), "div %s" % n(), "mod %s" % n(),
+                      "max %s" % n(), "min %s" % n(), "addf %s" % n(), "subf %s" % n(), "mulf %s" % n(),
+                      "divf %s" % n(), "maxf %s" % n(), "minf %s" % n(), "round %s" % r.choice(["0", "1", "2", "-1"]),
+                      "biggest %s" % n(), "until", "seq", "seq 1", "untilStep 0 %s" % r.choice(["1", "-1", "3"]),
+                      "printf \"%v %T\"", "toJson", "toYaml", "quote"])
+        return r.choice(["{{%s %s}}" % (f, n()), "{{%s | %s}}" % (n(), f), "{{%s %s | printf \"%%v|%%T\"}}" % (f, n()),
+                         "{{seq %s %s %s}}" % (r.choice(["5", "1", "-2", "0"]), r.choice(["-2", "1", "0", "2"]),
+                                               r.choice(["1", "-1", "0", "3"]))])
+
+    def strings_lists(self):
+        r = self.r
+        s = json.dumps(r.choice(ESTRS))
+        k = r.choice(["-3", "-1", "0", "1", "2", "3", "5", "100"])
+        e = r.choice(["trunc %s %s" % (k, s), "abbrev %s %s" % (k, s), "abbrevboth %s %s %s" % (k, k, s),
+                      "substr %s %s %s" % (k, r.choice(["-1", "0", "2", "4", "100"]), s), "wrap %s %s" % (k, s),
+                      "wrapWith %s \"|\" %s" % (k, s), "indent %s %s" % (k, s), "nindent %s %s" % (k, s),
+                      "replace \"\" \"-\" %s" % s, "splitn \" \" %s %s" % (k, s), "split \"\" %s" % s,
+                      "regexSplit \"\\\\s*\" %s %s" % (s, k), "title %s" % s, "untitle %s" % s,
+                      "initials %s" % s, "swapcase %s" % s, "camelcase %s" % s, "snakecase %s" % s,
+                      "kebabcase %s" % s, "shuffle \"\"", "plural \"one\" \"many\" %s" % k, "nospace %s" % s,
+                      "trimAll \"-_ \" %s" % s, "quote %s nil (list 1) (dict)" % s, "squote nil 1.5 %s" % s,
+                      "cat nil %s (list) 1e21" % s, "toStrings (list nil 1 1.5 true %s (list 1))" % s,
+                      "join \",\" (list nil 1 %s 2.5 true)" % s, "sortAlpha (list 1 \"b\" %s 2.5 \"B\")" % s,
+                      "b64dec %s" % s, "b32dec %s" % s, "b64enc %s | b64dec" % s, "slice (list 1 2 3) %s" % k,
+                      "slice (list 1 2 3) 2 %s" % k, "index (list 1 2 3) %s" % k, "chunk %s (list 1 2 3 4 5)" % k,
+                      "repeat %s %s" % (r.choice(["0", "2", "-1"]), s), "len %s" % s, "adler32sum %s" % s,
+                      "ternary %s 1 (eq (len %s) 0)" % (s, s), "regexQuoteMeta %s" % s, "urlquery %s" % s,
+                      "html %s" % s, "js %s" % s, "print %s nil 1 2 \"x\" \"y\" 3" % s, "println %s" % s])
+        return r.choice(["{{%s}}", "{{%s | toJson}}", "{{printf \"%%q\" (%s)}}"]) % e
+
+
+# Numbers whose conversions and arithmetic have edges: int64 bounds, float64 beyond them, NaN, strings Go's cast reads.
+ENUMBERS = ["0", "1", "-1", "7", "-7", "2.5", "-2.5", "0.5", "-0.5", "1e21", "-1e21", "1e19", "(int64 9223372036854775807)",
+            "(int64 -9223372036854775808)", "(float64 \"NaN\")", "(float64 \"Inf\")", "nil", "true", '"12"', '"-3.9"',
+            '"0x1F"', '"1e3"', '" 4"', '"1_000"', '"0777"', '"abc"', '""', "(list 1)", "9007199254740993",
+            "(float64 9223372036854775807)", "(int 2147483648)", "'a'", "(float64 1e-320)", "(div 9 4)", "(divf 9 4)"]
+ESTRS = ["hello world", "", " ", "a", "Hello_World-foo bar", "ÄÖÜ äöü ß", "日本語テキスト", "😀 emoji x", "line1\nline2\r\nline3",
+         "\tindented\n\n", "a  b   c", "--x__y--", "HTTPServerID", "x.y.z", "1 2 3", "aGVsbG8=", "aGVsbG8", "NBSWY3DP",
+         "!!", "ǅungla ǈj", "İı", "ﬀ ligature", "a\u00adb", "<script>&'\"", "one,two,,three", "%s %d", "snake_Case"]
+
 
 EDGE_SNIPPETS = [Edges.dates_go, Edges.durations, Edges.semver_pre, Edges.regex_refs, Edges.printf_types,
-                 Edges.json_nested, Edges.dict_nested]
+                 Edges.json_nested, Edges.dict_nested, Edges.numbers, Edges.strings_lists]
 
 
 def generate(seed, i, grammar="base"):

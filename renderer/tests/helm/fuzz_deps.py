@@ -449,7 +449,9 @@ def main():
             gerr = got.stderr.strip().removeprefix("Error: ").split("\n")[0]
             if werr != gerr:
                 cat = "error text differs"
-        cats[cat or "equal"] = cats.get(cat or "equal", 0) + 1
+        # Equal trees are counted apart by whether they rendered: only those exercise the templates.
+        cat_or_equal = cat or ("equal (rendered)" if want["ok"] else "equal (both fail)")
+        cats[cat_or_equal] = cats.get(cat_or_equal, 0) + 1
         if cat and not cat.startswith("skipped"):
             print(f"tree {i} (seed {a.seed}): {cat}")
             if a.keep:
