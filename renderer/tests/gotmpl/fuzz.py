@@ -1025,10 +1025,10 @@ class Shapes(Gen):
                       "regexQuoteMeta %s" % s, "mustRegexSplit %s %s %s" % (p, s, n)])
         return r.choice(["{{%s}}", "{{%s | toJson}}"]) % e
 
-    def semver_edges(self):
+    def semver_edges(self, constraints=CONSTRAINTS, versions=VERSIONS):
         r = self.r
-        c, v = json.dumps(r.choice(CONSTRAINTS)), json.dumps(r.choice(VERSIONS))
-        w = json.dumps(r.choice(VERSIONS))
+        c, v = json.dumps(r.choice(constraints)), json.dumps(r.choice(versions))
+        w = json.dumps(r.choice(versions))
         return r.choice(["{{semverCompare %s %s}}" % (c, v), "{{semverCompare %s %s}}" % (c, v),
                          "{{(semver %s).Compare (semver %s)}}" % (v, w),
                          "{{(semver %s).LessThan (semver %s)}}" % (v, w),
@@ -1200,15 +1200,7 @@ class Edges(Shapes):
         return "{{%s}}" % r.choice(forms)
 
     def semver_pre(self):
-        r = self.r
-        c, v = json.dumps(r.choice(EPRE_CONSTRAINTS)), json.dumps(r.choice(EPRE_VERSIONS))
-        w = json.dumps(r.choice(EPRE_VERSIONS))
-        return r.choice(["{{semverCompare %s %s}}" % (c, v), "{{semverCompare %s %s}}" % (c, v),
-                         "{{semverCompare %s %s}}" % (c, v),
-                         "{{(semver %s).Compare (semver %s)}}" % (v, w),
-                         "{{(semver %s).GreaterThan (semver %s)}}" % (v, w),
-                         "{{(semver %s).Prerelease | quote}} {{(semver %s).IncPatch}}" % (v, v),
-                         "{{if semverCompare %s %s}}in{{else}}out{{end}}" % (c, v)])
+        return self.semver_edges(EPRE_CONSTRAINTS, EPRE_VERSIONS)
 
     def regex_refs(self):
         r = self.r

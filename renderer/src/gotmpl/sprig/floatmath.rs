@@ -94,14 +94,7 @@ fn finite(f: f64) -> Result<f64, String> {
     if f.is_finite() {
         return Ok(f);
     }
-    let text = if f.is_nan() {
-        "NaN"
-    } else if f > 0.0 {
-        "+Inf"
-    } else {
-        "-Inf"
-    };
-    Err(format!("Cannot create a Decimal from {text}"))
+    Err(format!("Cannot create a Decimal from {}", super::json::non_finite_name(f)))
 }
 
 pub(super) fn register(f: &mut Funcs) {
