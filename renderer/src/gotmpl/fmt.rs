@@ -301,9 +301,9 @@ fn print_value(out: &mut String, v: &Value, verb: char, spec: &Spec, depth: usiz
             _ => bad_verb(out, v, verb, spec),
         },
         Value::Int(i) | Value::Int64(i) => fmt_int(out, v, i128::from(*i), verb, spec),
-        // Go's `%#v` prints an unsigned integer in hex.
+        // Go's `%#v` prints an unsigned integer as `%#x` does, precision and flags included.
         Value::Uint64(_) | Value::Uint8(_) if verb == 'v' && spec.sharp_v => {
-            pad(out, &format!("0x{:x}", v.as_integer().unwrap_or(0)), spec)
+            fmt_int(out, v, v.as_integer().unwrap_or(0), 'x', &Spec { sharp: true, ..*spec })
         }
         Value::Uint64(u) => fmt_int(out, v, i128::from(*u), verb, spec),
         Value::Uint8(u) => fmt_int(out, v, i128::from(*u), verb, spec),

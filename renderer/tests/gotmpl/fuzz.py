@@ -3,11 +3,11 @@
 
 Usage: renderer/tests/gotmpl/fuzz.py [--seed S] [--count N] [--start I] [--batch B] [--oracle PATH]
                                     [--out DIR] [--timeout SECONDS] [--kiln BINARY] [--show K]
-                                    [--grammar base|shapes]
+                                    [--grammar base|shapes|edges]
 
 It generates N random but plausible templates, each with a random JSON data context, deterministically
 from the seed (template i of seed S is the same on every machine and Python 3 version: it uses only
-random.Random(f"{S}:{i}"), or f"shapes:{S}:{i}" for --grammar shapes). It runs them in batches of B through Go's engine (the go-template oracle's
+random.Random(f"{S}:{i}"), or f"GRAMMAR:{S}:{i}" for --grammar shapes or edges). It runs them in batches of B through Go's engine (the go-template oracle's
 --batch mode, default /work/shared/oracles/go-template or $GO_TEMPLATE_ORACLE) and through kiln's
 (the ignored test `batch` of renderer/tests/gotmpl.rs, built with cargo), and compares:
   - both render: the outputs must be byte-equal;
@@ -43,6 +43,18 @@ RE2-only regular expressions, semver ranges, dates in zones, JSON and YAML of od
 Known "differences" it reports where real Helm 4 agrees with kiln (checked with the helm-template oracle):
 semverCompare of a pre-release against "!=x.y.z" (Helm 4's newer Masterminds semver), camelcase of digits and
 upper case or of U+FFFD (xstrings v1.5.0), mergeOverwrite of a map onto a scalar (mergo v1).
+
+--grammar edges draws one Sprig call or short chain at a time with edge arguments (see Edges): dates parsed with
+Go layouts and printed in zones, time.Time methods, duration/durationRound of overflowing and odd inputs,
+semverCompare ranges against pre-releases, regexReplaceAll with $1/${1}/${name}/$name references, printf verbs,
+flags, widths and precisions on every type Sprig returns, toJson/toYaml of nested nil/float/int64/large numbers,
+dig/pluck/merge/mergeOverwrite/pick/omit of nested dicts, number conversions and arithmetic at int64/float64
+edges (NaN, infinities, strings cast reads), and string and list functions at odd lengths and indexes. Known
+"differences" it reports where Helm 4 agrees with kiln (cast cutting a decimal string such as "-3.9", camelcase of
+xstrings v1.5.0, U+FFFD unescaped in JSON, all in known-differences.txt) and (checked with the helm-template oracle, case hf20-sprig-edges): int64 of a time.Duration (the Sub of two
+dates), semverCompare of a pre-release against a hyphen range or an AND range ending below it ("1.2.0 - 1.3.0-0",
+">=1.2.3-beta.2 <1.2.3"), the text of a time.Parse error ("cannot parse" names the whole rest, Go 1.20+), and
+mergeOverwrite of a map onto a scalar; and one the machine's time zone database decides (EST5EDT before year 1).
 
 Not part of CI: it needs the oracle. Cases it finds go by hand, minimised, into
 cases/helm-fuzz-found.txt, which the corpus test replays from recorded answers.
@@ -1013,10 +1025,10 @@ class Shapes(Gen):
                       "regexQuoteMeta %s" % s, "mustRegexSplit %s %s %s" % (p, s, n)])
         return r.choice(["{{%s}}", "{{%s | toJson}}"]) % e
 
-    def semver_edges(self):
+    def semver_edges(self, constraints=CONSTRAINTS, versions=VERSIONS):
         r = self.r
-        c, v = json.dumps(r.choice(CONSTRAINTS)), json.dumps(r.choice(VERSIONS))
-        w = json.dumps(r.choice(VERSIONS))
+        c, v = json.dumps(r.choice(constraints)), json.dumps(r.choice(versions))
+        w = json.dumps(r.choice(versions))
         return r.choice(["{{semverCompare %s %s}}" % (c, v), "{{semverCompare %s %s}}" % (c, v),
                          "{{(semver %s).Compare (semver %s)}}" % (v, w),
                          "{{(semver %s).LessThan (semver %s)}}" % (v, w),
@@ -1075,9 +1087,231 @@ SNIPPETS = [Shapes.trim_comment, Shapes.nested_define, Shapes.nested_range, Shap
             Shapes.semver_edges, Shapes.dates, Shapes.json_yaml_odd, Shapes.strings_cases]
 
 
+# ---------- the "edges" grammar ----------
+# Edge arguments of the Sprig functions charts lean on, each snippet one call or a short chain (see EDGE_SNIPPETS): dates parsed
+# with Go layouts and printed in zones (toDate, dateModify, duration, durationRound and time.Time methods),
+# semverCompare ranges against pre-releases, regexReplaceAll with $1, ${1}, ${name} and $name references,
+# printf verbs, flags, widths and precisions on every type Sprig returns (int64, float64 edges, []string,
+# time.Time, *semver.Version, maps), toJson/toYaml of nested nil, float, int64 and large numbers, and
+# dig/pluck/merge/mergeOverwrite/deepCopy of nested dicts.
+ELAYOUTS = ["2006-01-02", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z", "2006-01-02 15:04:05 MST",
+            "2006-01-02 15:04:05 -0700", "Jan 2 2006 15:04 MST", "02/01/2006 15h04", "2006-01-02T15:04:05.000Z07:00",
+            "Mon, 02 Jan 2006 15:04:05 -0700", "2006-002", "15:04:05.999999", "2006-01-02 3PM", "Z07:00", "MST"]
+ETIMES = {"2006-01-02": ["2024-02-29", "2023-02-29", "1969-12-31", "0001-01-01", "2024-13-01", "24-01-01"],
+          "2006-01-02T15:04:05Z07:00": ["2024-03-10T02:30:00-05:00", "2024-01-01T00:00:00Z", "2024-06-01T12:00:00+14:00",
+                                        "2024-06-01T12:00:00.5Z", "2024-06-01T12:00:00+0100", "2024-06-01T24:00:00Z"],
+          "2006-01-02T15:04:05Z": ["2024-06-01T12:00:00Z", "2024-06-01T12:00:00+01:00"],
+          "2006-01-02 15:04:05 MST": ["2024-06-01 12:00:00 UTC", "2024-06-01 12:00:00 CEST", "2024-01-01 00:00:00 PST",
+                                      "2024-01-01 00:00:00 XYZ", "2024-01-01 00:00:00 GMT"],
+          "2006-01-02 15:04:05 -0700": ["2024-11-03 01:30:00 -0400", "2024-01-01 00:00:00 +0545", "2024-01-01 00:00:00 -1200"],
+          "Jan 2 2006 15:04 MST": ["Feb 29 2024 23:59 EST", "Dec 31 1999 23:59 UTC"],
+          "02/01/2006 15h04": ["31/12/2024 23h59", "01/01/2024 24h00"],
+          "2006-01-02T15:04:05.000Z07:00": ["2024-06-01T12:00:00.123+02:00", "2024-06-01T12:00:00.1+02:00"],
+          "Mon, 02 Jan 2006 15:04:05 -0700": ["Sat, 01 Jun 2024 12:00:00 +0000", "Mon, 01 Jun 2024 12:00:00 +0000"],
+          "2006-002": ["2024-366", "2023-366", "2024-060"],
+          "15:04:05.999999": ["23:59:59.5", "00:00:00", "12:30:45.123456"],
+          "2006-01-02 3PM": ["2024-06-01 3PM", "2024-06-01 12AM", "2024-06-01 13PM"],
+          "Z07:00": ["+05:30", "Z"], "MST": ["PDT", "UTC"]}
+EZONES = ["UTC", "Local", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/Dublin", "Etc/GMT-14",
+          "America/Caracas", "Africa/Casablanca", "Nowhere/X", "", "utc", "EST5EDT", "Pacific/Apia"]
+EDURS = ["1h", "-1h30m", "1.5h", ".5h", "1h-30m", "+2h", "-0", "0", "1e3s", "1000000h", "1µs", "1us", "3ns", "1d",
+         "", "h", "2562047h", "2562048h", "-2562047h47m16.854775808s", "1h1h", "5m30.5s"]
+ESECONDS = ["0", "1", "59", "60", "3600", "86399", "90061", "-1", "-3661", "1.9", "-0.5", '"120"', '"1h"', '"x"', "nil",
+            "true", "(int64 9223372036)", "(int64 9223372037)", "1e9", '"3.7"', "(list 1)"]
+EROUND = ['"2h5m"', '"-90m"', '"8760h"', '"25h"', '"36h30m"', '"720h"', '"1h59m59s"', '"0s"', '"x"', "3600000000000",
+          "(int64 90000000000)", "1.5", '""', "-1", "nil", "86400000000000", '"100ms"', '"61s"', '"-1ns"', "(int64 -1)"]
+EPRE_CONSTRAINTS = [">=1.2.3-0", ">=1.2.3-alpha", "~1.2.3-beta", "^1.2.3-alpha.1", "<1.2.3-rc.2", ">1.2.3-rc.1",
+                    "1.2.3-alpha - 1.2.3", "1.2.0 - 1.3.0-0", "^1.2.0-0", "~1.2-0", ">=1.0.0-0 <2.0.0-0", "=1.2.3-rc.1",
+                    "!=1.2.3-rc.1", "1.2.3-rc.1 || >=2", ">= 1.20.0-0", "<1.21-0", "^0.0.3-beta", "~0-0", "*-0",
+                    ">=1.2.3-alpha.10", "1.x-0", "^1.2.3+build", ">=1.2.3-beta.2 <1.2.3", "~1.2.3-alpha.9",
+                    ">1.2.3-0 <1.2.4-0", "^v1.2.3-rc", ">=1.2.3-01", "<=1.2.3-alpha.beta"]
+EPRE_VERSIONS = ["1.2.3-alpha", "1.2.3-alpha.1", "1.2.3-alpha.10", "1.2.3-alpha.9", "1.2.3-beta", "1.2.3-beta.2",
+                 "1.2.3-rc.1", "1.2.3-rc.2", "1.2.3", "1.2.4-0", "1.3.0-alpha", "2.0.0-0", "1.20.5-gke.100",
+                 "v1.21.0-eks-abc", "0.0.3-beta", "0.0.3", "1.2.3-0", "1.2.3-alpha.beta", "1.2.3+build.1",
+                 "1.2.3-rc.1+build", "1.2", "v1.2.3-rc", "1.2.3-x-y-z", "1.2.3-a.b.c.d"]
+EREGEX = [r"(?P<first>\w+)\s(?P<second>\w+)", r"(\d+)-(\d+)", r"(a)(b)?", r"(?P<x>.)", r"^(\w)(\w*)$", r"(x*)",
+          r"(?P<a1>[a-z]+)(?P<b_2>\d*)", r"(o)", r"", r"(\w+)@(\w+)\.com", r"((a)|(b))+"]
+EREPL = ["$1", "${1}", "$2$1", "${2}-${1}", "${first}", "$first", "${second} ${first}", "$1x", "${1}x", "$10",
+         "${10}", "$$1", "$", "${", "${1", "${}", "$-", "$x", "${x}${x}", "$a1", "${b_2}", "$b_2", "[$0]", "${0}",
+         "$3", "$3$2$1", "$first_", "${first}_", "\\1", "$$", "$1$", "é$1é"]
+ERINPUT = ["hello world", "12-34 56-78", "ab a", "xyz", "", "abc123 def", "john@example.com x@y.com", "aaa",
+           "ab ba", "Foo Bar", "日本 語"]
+# Values of every type Sprig can hand to printf.
+EVALUES = ['1', '-42', '(int64 "9223372036854775807")', '(int64 -9223372036854775807)', '(int 3000000000)', '0',
+           '3.0', '-0.5', '1e21', '1e-7', '123456789.0', '(float64 "NaN")', '(float64 "+Inf")', '(float64 "-Inf")',
+           '(float64 "-0")', '(div 7 2)', '(divf 7 2)', '(mulf 0.1 3)', '(add 0.1 0.2)', '(addf 0.1 0.2)',
+           '"s"', '""', '"héllo wörld"', '"a\\tb\\n"', '"日本"', '"%d"', 'true', 'false', 'nil', '(list)',
+           '(list 1 "a" nil 2.5)', '(splitList "," "a,b")', '(list (list 1) (dict "k" "v"))', '(dict)',
+           '(dict "b" 2 "a" (list 1 2))', '(dict "k" nil)', '(semver "1.2.3-rc.1+b")', '(until 3)',
+           '(toDate "2006-01-02" "2024-02-29")', "'x'", "(b64dec \"AAE=\")", "(sha256sum \"a\")", "(tuple 1 nil)",
+           '(regexFindAll "a" "aaa" -1)', '(atoi "-12")', '(float64 3)', '(int64 3.9)', '(len "héllo")',
+           '(max 1 2.5)', '(min -1 (int64 -3))', '(round 2.675 2)', '(floor -1.5)', '(ceil 1.0000001)']
+ENUMS = ["0", "-0.0", "1e21", "1e20", "123456789012", "1.0e-7", "0.000001", "1e-320", "1.7976931348623157e308",
+         "9007199254740993", "12345678901234567890", "-9223372036854775808", "3.14159265358979323846", "2.5e+10",
+         "100.0", "1.10", "0.1", "5e-324"]
+
+
+class Edges(Shapes):
+    """Templates made of the edge-argument snippets listed above (see EDGE_SNIPPETS)."""
+
+    def template(self):
+        r = self.r
+        out = []
+        for _ in range(r.randint(1, 3)):
+            out.append(r.choice(EDGE_SNIPPETS)(self))
+            out.append(r.choice(["\n", " | ", ""]))
+        return "".join(out)
+
+    def a_date(self):
+        """A time.Time from toDate, or a pipeline that gives one."""
+        r = self.r
+        lay = r.choice(list(ETIMES))
+        d = "(toDate %s %s)" % (json.dumps(lay), json.dumps(r.choice(ETIMES[lay])))
+        if r.random() < 0.3:
+            d = "(dateModify %s %s)" % (json.dumps(r.choice(EDURS)), d)
+        if r.random() < 0.1:
+            d = "(mustToDate %s %s)" % (json.dumps(lay), json.dumps(r.choice(ETIMES[r.choice(list(ETIMES))])))
+        return d
+
+    def dates_go(self):
+        r = self.r
+        d, lay, z = self.a_date(), json.dumps(r.choice(ELAYOUTS + LAYOUTS)), json.dumps(r.choice(EZONES))
+        forms = ["date %s %s" % (lay, d), "dateInZone %s %s %s" % (lay, d, z), "htmlDateInZone %s %s" % (d, z),
+                 "unixEpoch %s" % d, "%s.Format %s" % (d, lay), "%s.UTC" % d, "%s.Unix" % d, "%s.UnixNano" % d,
+                 "%s.Year" % d, "%s.Month" % d, "%s.Weekday" % d, "%s.YearDay" % d, "%s.Nanosecond" % d,
+                 "%s.IsZero" % d, "%s.Before %s" % (d, self.a_date()), "%s.Equal %s" % (d, self.a_date()),
+                 "%s.Sub %s" % (d, self.a_date()), "%s.AddDate %d %d %d" % (d, r.randint(-1, 1), r.randint(-13, 13),
+                                                                            r.randint(-40, 40)),
+                 "%s | toJson" % d, "%s | toYaml" % d, "toString %s" % d, "printf \"%%s|%%v\" %s %s" % (d, d),
+                 "date %s %s" % (lay, r.choice(["0", "1700000000", "(int64 -86400)", "(int 1234567890)"])),
+                 "dateInZone %s %s %s" % (lay, r.choice(["0", "(int64 1700000000)"]), z),
+                 "%s.String" % d, "(%s.Round 0).String" % d, "%s.Location" % d, "%s.Month | int" % d]
+        return "{{%s}}" % r.choice(forms)
+
+    def durations(self):
+        r = self.r
+        forms = ["duration %s" % r.choice(ESECONDS), "durationRound %s" % r.choice(EROUND),
+                 "dateModify %s (toDate \"2006-01-02\" \"2024-01-31\") | date \"2006-01-02T15:04:05.999999999\"" %
+                 json.dumps(r.choice(EDURS)),
+                 "mustDateModify %s (toDate \"2006-01-02\" \"2024-01-31\") | unixEpoch" % json.dumps(r.choice(EDURS)),
+                 "(toDate \"2006-01-02\" \"2024-03-01\").Sub (toDate \"2006-01-02\" \"2024-02-01\") | %s" %
+                 r.choice(["toString", "durationRound", "toJson", "int64", "printf \"%v %d %T\""]),
+                 "duration %s | durationRound" % r.choice(ESECONDS), "%s | duration" % r.choice(ESECONDS)]
+        return "{{%s}}" % r.choice(forms)
+
+    def semver_pre(self):
+        return self.semver_edges(EPRE_CONSTRAINTS, EPRE_VERSIONS)
+
+    def regex_refs(self):
+        r = self.r
+        p, s, t = json.dumps(r.choice(EREGEX)), json.dumps(r.choice(ERINPUT)), json.dumps(r.choice(EREPL))
+        return "{{%s}}" % r.choice(["regexReplaceAll %s %s %s" % (p, s, t), "regexReplaceAll %s %s %s" % (p, s, t),
+                                    "mustRegexReplaceAll %s %s %s" % (p, s, t),
+                                    "regexReplaceAllLiteral %s %s %s" % (p, s, t),
+                                    "%s | regexReplaceAll %s %s" % (s, p, t)])
+
+    def printf_types(self):
+        r = self.r
+        fmt, args = [], []
+        for _ in range(r.randint(1, 3)):
+            spec = "%" + "".join(f for f in PRINTF_FLAGS if r.random() < 0.2)
+            if r.random() < 0.5:
+                spec += str(r.choice([0, 1, 3, 8, 12, 20]))
+            if r.random() < 0.4:
+                spec += "." + str(r.choice([0, 1, 2, 3, 6, 10]))
+            verb = r.choice("vvvsdqxXfeEgGtTcUbo")
+            spec += verb
+            fmt.append(spec)
+            pool = EVALUES if verb in "vsqxXT" else [v for v in EVALUES if "toDate" not in v and "semver" not in v]
+            args.append(r.choice(pool))
+        return "{{printf %s %s}}" % (json.dumps(" ".join(fmt)), " ".join(args))
+
+    def nested(self, depth=0, c=None):
+        """A nested value of dicts and lists whose leaves are numbers, nil, strings and bools; c=0 makes a dict."""
+        r = self.r
+        c = r.random() if c is None else c
+        if depth < 3 and c < 0.35:
+            return "(dict %s)" % " ".join("%s %s" % (json.dumps(r.choice(KEYS + ["", "1", "yes", "a b", "é"])),
+                                                      self.nested(depth + 1)) for _ in range(r.randint(0, 3)))
+        if depth < 3 and c < 0.55:
+            return "(list %s)" % " ".join(self.nested(depth + 1) for _ in range(r.randint(0, 3)))
+        if c < 0.75:
+            return r.choice(ENUMS + ["(int64 %s)" % r.choice(["9223372036854775807", "-1", "1e18", "0"]),
+                                     '(float64 "%s")' % r.choice(["1e21", "-0", "1e-7", "123456789"])])
+        return r.choice(["nil", "true", '"s"', '""', '"null"', '"1e3"', '"yes"', '"<&>"', '"a\\nb"', "(list)", "(dict)"])
+
+    def json_nested(self):
+        r = self.r
+        v = self.nested()
+        f = r.choice(["toJson", "toPrettyJson", "toRawJson", "toYaml", "mustToJson", "toString"])
+        return r.choice(["{{%s %s}}" % (f, v), "{{%s | %s}}" % (v, f), "{{%s | toJson | fromJson | %s}}" % (v, f),
+                         "{{%s | toYaml | fromYaml | %s}}" % (v, f), "{{dict \"k\" %s | %s}}" % (v, f),
+                         "{{toYaml (dict \"a\" (dict \"b\" %s))}}" % v])
+
+    def dict_nested(self):
+        r = self.r
+        a, b, c = (self.nested(1, 0 if r.random() < 0.9 else None) for _ in range(3))
+        keys = " ".join(json.dumps(r.choice(KEYS)) for _ in range(r.randint(1, 3)))
+        e = r.choice(["dig %s %s %s" % (keys, self.nested(2), a), "pluck %s %s %s" % (json.dumps(r.choice(KEYS)), a, b),
+                      "merge %s %s %s" % (a, b, c), "mergeOverwrite %s %s %s" % (a, b, c), "mustMerge %s %s" % (a, b),
+                      "deepCopy %s" % a, "merge (deepCopy %s) %s" % (a, b), "pick %s %s" % (a, keys),
+                      "omit %s %s" % (a, keys), "get %s %s" % (a, json.dumps(r.choice(KEYS))),
+                      "set %s %s %s" % (a, json.dumps(r.choice(KEYS)), b),
+                      "keys %s | sortAlpha" % a, "dig %s \"d\" (dict %s %s)" % (keys, json.dumps(r.choice(KEYS)), a)])
+        return r.choice(["{{%s | toJson}}", "{{%s}}", "{{%s | toYaml}}"]) % e
+
+    def numbers(self):
+        r = self.r
+        n = lambda: r.choice(ENUMBERS)
+        f = r.choice(["int", "int64", "float64", "toDecimal", "atoi", "add1", "add1f", "floor", "ceil", "toString",
+                      "add %s" % n(), "sub %s" % n(), "mul %s" % n(), "div %s" % n(), "mod %s" % n(),
+                      "max %s" % n(), "min %s" % n(), "addf %s" % n(), "subf %s" % n(), "mulf %s" % n(),
+                      "divf %s" % n(), "maxf %s" % n(), "minf %s" % n(), "round %s" % r.choice(["0", "1", "2", "-1"]),
+                      "biggest %s" % n(), "until", "seq", "seq 1", "untilStep 0 %s" % r.choice(["1", "-1", "3"]),
+                      "printf \"%v %T\"", "toJson", "toYaml", "quote"])
+        return r.choice(["{{%s %s}}" % (f, n()), "{{%s | %s}}" % (n(), f), "{{%s %s | printf \"%%v|%%T\"}}" % (f, n()),
+                         "{{seq %s %s %s}}" % (r.choice(["5", "1", "-2", "0"]), r.choice(["-2", "1", "0", "2"]),
+                                               r.choice(["1", "-1", "0", "3"]))])
+
+    def strings_lists(self):
+        r = self.r
+        s = json.dumps(r.choice(ESTRS))
+        k = r.choice(["-3", "-1", "0", "1", "2", "3", "5", "100"])
+        e = r.choice(["trunc %s %s" % (k, s), "abbrev %s %s" % (k, s), "abbrevboth %s %s %s" % (k, k, s),
+                      "substr %s %s %s" % (k, r.choice(["-1", "0", "2", "4", "100"]), s), "wrap %s %s" % (k, s),
+                      "wrapWith %s \"|\" %s" % (k, s), "indent %s %s" % (k, s), "nindent %s %s" % (k, s),
+                      "replace \"\" \"-\" %s" % s, "splitn \" \" %s %s" % (k, s), "split \"\" %s" % s,
+                      "regexSplit \"\\\\s*\" %s %s" % (s, k), "title %s" % s, "untitle %s" % s,
+                      "initials %s" % s, "swapcase %s" % s, "camelcase %s" % s, "snakecase %s" % s,
+                      "kebabcase %s" % s, "shuffle \"\"", "plural \"one\" \"many\" %s" % k, "nospace %s" % s,
+                      "trimAll \"-_ \" %s" % s, "quote %s nil (list 1) (dict)" % s, "squote nil 1.5 %s" % s,
+                      "cat nil %s (list) 1e21" % s, "toStrings (list nil 1 1.5 true %s (list 1))" % s,
+                      "join \",\" (list nil 1 %s 2.5 true)" % s, "sortAlpha (list 1 \"b\" %s 2.5 \"B\")" % s,
+                      "b64dec %s" % s, "b32dec %s" % s, "b64enc %s | b64dec" % s, "slice (list 1 2 3) %s" % k,
+                      "slice (list 1 2 3) 2 %s" % k, "index (list 1 2 3) %s" % k, "chunk %s (list 1 2 3 4 5)" % k,
+                      "repeat %s %s" % (r.choice(["0", "2", "-1"]), s), "len %s" % s, "adler32sum %s" % s,
+                      "ternary %s 1 (eq (len %s) 0)" % (s, s), "regexQuoteMeta %s" % s, "urlquery %s" % s,
+                      "html %s" % s, "js %s" % s, "print %s nil 1 2 \"x\" \"y\" 3" % s, "println %s" % s])
+        return r.choice(["{{%s}}", "{{%s | toJson}}", "{{printf \"%%q\" (%s)}}"]) % e
+
+
+# Numbers whose conversions and arithmetic have edges: int64 bounds, float64 beyond them, NaN, strings Go's cast reads.
+ENUMBERS = ["0", "1", "-1", "7", "-7", "2.5", "-2.5", "0.5", "-0.5", "1e21", "-1e21", "1e19", "(int64 9223372036854775807)",
+            "(int64 -9223372036854775808)", "(float64 \"NaN\")", "(float64 \"Inf\")", "nil", "true", '"12"', '"-3.9"',
+            '"0x1F"', '"1e3"', '" 4"', '"1_000"', '"0777"', '"abc"', '""', "(list 1)", "9007199254740993",
+            "(float64 9223372036854775807)", "(int 2147483648)", "'a'", "(float64 1e-320)", "(div 9 4)", "(divf 9 4)"]
+ESTRS = ["hello world", "", " ", "a", "Hello_World-foo bar", "ÄÖÜ äöü ß", "日本語テキスト", "😀 emoji x", "line1\nline2\r\nline3",
+         "\tindented\n\n", "a  b   c", "--x__y--", "HTTPServerID", "x.y.z", "1 2 3", "aGVsbG8=", "aGVsbG8", "NBSWY3DP",
+         "!!", "ǅungla ǈj", "İı", "ﬀ ligature", "a\u00adb", "<script>&'\"", "one,two,,three", "%s %d", "snake_Case"]
+
+
+EDGE_SNIPPETS = [Edges.dates_go, Edges.durations, Edges.semver_pre, Edges.regex_refs, Edges.printf_types,
+                 Edges.json_nested, Edges.dict_nested, Edges.numbers, Edges.strings_lists]
+
+
 def generate(seed, i, grammar="base"):
     rng = random.Random("%s:%d" % (seed, i) if grammar == "base" else "%s:%s:%d" % (grammar, seed, i))
-    g = (Shapes if grammar == "shapes" else Gen)(rng)
+    g = {"base": Gen, "shapes": Shapes, "edges": Edges}[grammar](rng)
     return {"template": g.template(), "data": g.data, "sprig": True}
 
 
@@ -1228,8 +1462,9 @@ def main():
     ap.add_argument("--out", default="/tmp/gotmpl-fuzz")
     ap.add_argument("--show", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=20.0)
-    ap.add_argument("--grammar", choices=["base", "shapes"], default="base",
-                    help="base: random pipelines and statements; shapes: the constructs listed at Shapes")
+    ap.add_argument("--grammar", choices=["base", "shapes", "edges"], default="base",
+                    help="base: random pipelines and statements; shapes: the constructs listed at Shapes; "
+                         "edges: Sprig calls with edge arguments (see Edges)")
     ap.add_argument("--kiln", help="a gotmpl test binary already built (default: build it with cargo)")
     a = ap.parse_args()
     if a.show:

@@ -20,6 +20,18 @@ and its `--set-json` takes dotted keys only). Every chart's template prints
 `.Values`, `.Values.global`, `.Subcharts`, `.Chart` fields, and a named
 template every chart defines (which definition wins) into a ConfigMap.
 
+Drawn from a second generator seeded apart (so the trees of a seed stay
+what they were before these were added), each chart may also get:
+- a values.schema.json (draft-07 `definitions` or 2020-12 `$defs`, reached
+  through `$ref`, local and nested; required, enum, const, minimum,
+  additionalProperties, anyOf/oneOf, if/then), mostly lenient so that
+  rendering goes on, sometimes strict on a key the values may break;
+- a second template with `tpl` of text that reads `.Template.Name` and
+  `.Template.BasePath`, defines and includes (`tpl` sees the chart's named
+  templates), a recursive `include` (every chart defines one, so which wins
+  matters), `lookup` (an empty map in helm template), `.Subcharts`' values,
+  `.Files.Get` of a file of the chart, and `.Capabilities` fields.
+
 Usage:
     renderer/tests/helm/fuzz_deps.py [--seed N] [--count N] [--kiln PATH]
         [--oracle PATH] [--keep DIR] [--show N]
@@ -113,11 +125,14 @@ HELPERS = """{{- define "common.tag" -}}
 
 
 class Tree:
-    def __init__(self, rng, root):
+    def __init__(self, rng, root, xrng=None):
         self.rng = rng
         self.g = Gen(rng)
         self.root = root
         self.serial = 0
+        # The extras (schemas, the tpl/include/lookup template) draw from
+        # their own generator, so that the rest of a seed's trees stays as it was.
+        self.xr = xrng or random.Random(0)
 
     def chart(self, path, name, depth, version="0.1.0", top=False):
         """Writes a chart at path; returns nothing. depth: how many levels of subcharts may follow."""
@@ -132,6 +147,7 @@ class Tree:
         if r.random() < 0.5:
             with open(os.path.join(path, "templates", "_helpers.tpl"), "w") as f:
                 f.write(HELPERS % f"h{self.serial}")
+        self.extras(path, f"c{self.serial}")
         deps, subnames, two_any = [], [], False
         if depth > 0:
             pool = r.sample(["sa", "sb", "sc"], r.randint(1, 3))
@@ -229,6 +245,23 @@ class Tree:
         with open(os.path.join(path, "values.yaml"), "w") as f:
             f.write(yaml_dump(vals))
 
+    def extras(self, path, serial):
+        """The second template, a recursive named template, a file, and a values.schema.json."""
+        x = self.xr
+        if x.random() < 0.6:
+            with open(os.path.join(path, "templates", "extra.yaml"), "w") as f:
+                # Texts that fail (a missing key's field, .Capabilities in a dict
+                # without it) fail the whole tree: seldom.
+                texts = TPL_TEXTS if x.random() < 0.05 else TPL_TEXTS[:-2]
+                f.write(EXTRA % (serial, x.choice(texts), x.choice(TPL_SAFE), x.randint(0, 4)))
+            with open(os.path.join(path, "templates", "_rec.tpl"), "w") as f:
+                f.write(REC % (serial, serial))
+            with open(os.path.join(path, "note.txt"), "w") as f:
+                f.write(x.choice(["note of " + serial + "\n", "", "a: {{ .Values.a }}\n", "ÄÖ\r\nx"]))
+        if x.random() < 0.35:
+            with open(os.path.join(path, "values.schema.json"), "w") as f:
+                json.dump(schema(x), f, indent=1)
+
     def user(self, subnames):
         """-f files and --set-json arguments."""
         r, g = self.rng, self.g
@@ -260,6 +293,75 @@ class Tree:
         if r.random() < 0.1:
             sets.append(r.choice(["tags", "global", "tags.t1", "global.g1"]) + "=null")
         return files, sets
+
+
+# A second template: tpl of texts that read .Template, include recursion,
+# lookup, .Subcharts' values, .Files and .Capabilities.
+EXTRA = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-{{ .Chart.Name }}-x%s
+data:
+  tpl1: {{ tpl %s . | quote }}
+  tpl2: {{ tpl %s (dict "Template" .Template "Values" .Values "Chart" .Chart "Release" .Release) | quote }}
+  template: {{ printf "%%s|%%s" .Template.Name .Template.BasePath | quote }}
+  rec: {{ include "fz.rec" (list %d .) | quote }}
+  lookup: {{ lookup "v1" "ConfigMap" .Release.Namespace "cm" | toJson | quote }}
+  lookupList: {{ (lookup "v1" "Secret" "" "").items | toJson | quote }}
+  subvalues: {{ range $n, $c := .Subcharts }}{{ $n }}={{ toJson $c.Values.a }}/{{ $c.Values.global | toJson }};{{ end }}.
+  file: {{ .Files.Get "note.txt" | quote }}
+  fileTpl: {{ tpl (.Files.Get "note.txt") . | quote }}
+  caps: {{ printf "%%s|%%s|%%v" .Capabilities.KubeVersion.Version .Capabilities.KubeVersion.Minor (.Capabilities.APIVersions.Has "apps/v1") | quote }}
+"""
+TPL_TEXTS = [json.dumps(t) for t in [
+    "{{ .Template.Name }}", "{{ .Template.BasePath }}", "{{ .Chart.Name }}-{{ .Values.a | toJson }}",
+    '{{ include "common.tag" . }}', '{{ define "fz.inner" }}in:{{ .Chart.Name }}{{ end }}{{ include "fz.inner" . }}',
+    '{{ tpl "{{ .Template.Name }}" . }}', "{{ .Values.global | toJson }}", '{{ include "fz.rec" (list 1 .) }}',
+    "{{ .Release.Name }}/{{ .Release.Namespace }}", "", "{{ .Files.Get \"note.txt\" | trim }}",
+    "{{ $x := 1 }}{{ $x }}{{ template \"fz.rec\" (list 0 .) }}", "{{ .Subcharts | keys | sortAlpha | join \",\" }}",
+    "{{ .Capabilities.KubeVersion }}", "{{ .Values.missing.deeper }}"]]
+# Texts for tpl with a dict of .Template, .Values, .Chart and .Release only.
+TPL_SAFE = [t for t in TPL_TEXTS if "Files" not in t and "Subcharts" not in t and "Capabilities" not in t
+            and "missing" not in t]
+REC = """{{- define "fz.rec" -}}
+{{- $n := index . 0 -}}{{- $top := index . 1 -}}
+{{- if gt $n 0 -}}%s:{{ $n }}>{{ include "fz.rec" (list (sub $n 1) $top) }}{{- else -}}{{ $top.Template.Name }}@%s{{- end -}}
+{{- end -}}
+"""
+
+
+def schema(x):
+    """A values.schema.json: mostly lenient, now and then strict on a key the values may break."""
+    draft = x.choice(["07", "2020"])
+    defs = "definitions" if draft == "07" else "$defs"
+    anything = {"type": ["object", "array", "string", "number", "boolean", "null"]}
+    scalar = x.choice([{"type": ["string", "number", "boolean", "null", "array"]},
+                       {"anyOf": [{"type": "string"}, {"type": "number"}, {"$ref": f"#/{defs}/rest"}]},
+                       {"oneOf": [{"type": "string"}, {"type": "integer"},
+                                  {"type": "number", "not": {"type": "integer"}},
+                                  {"type": ["boolean", "null", "array", "object"]}]}])
+    out = {"$schema": "http://json-schema.org/draft-07/schema#" if draft == "07" else
+           "https://json-schema.org/draft/2020-12/schema",
+           "type": "object",
+           defs: {"any": anything, "scalar": scalar, "rest": {"type": ["boolean", "null", "array", "object"]},
+                  "table": {"type": ["object", "null"], "additionalProperties": {"$ref": f"#/{defs}/any"}}},
+           "properties": {}}
+    for k in x.sample(KEYS + ["cfg", "exports", "global", "tags"], x.randint(1, 5)):
+        out["properties"][k] = x.choice([{"$ref": f"#/{defs}/any"}] * 6 + [{}, True, {"$ref": f"#/{defs}/table"}] +
+                                        [{"$ref": f"#/{defs}/scalar"}, {"allOf": [{"$ref": f"#/{defs}/any"}]}])
+    c = x.random()
+    if c < 0.05:
+        out["required"] = x.sample(KEYS, 1)
+    elif c < 0.1:
+        out["properties"][x.choice(KEYS)] = x.choice([{"type": "boolean"}, {"enum": [0, 1, "s", True]},
+                                                     {"const": 7}, {"type": "number", "minimum": 1},
+                                                     {"type": "string", "maxLength": 0}])
+    elif c < 0.12:
+        out["additionalProperties"] = False
+    elif c < 0.15:
+        out["if"] = {"properties": {"enabled": {"const": True}}, "required": ["enabled"]}
+        out["then"] = {"required": ["x"]}
+    return out
 
 
 def pack(src, dest, arcname=None):
@@ -299,7 +401,7 @@ def main():
         rng = random.Random(a.seed * 1000003 + i)
         root = os.path.join(work, str(i))
         os.makedirs(root)
-        t = Tree(rng, root)
+        t = Tree(rng, root, random.Random(f"extras:{a.seed}:{i}"))
         chart = os.path.join(root, "parent")
         t.chart(chart, "parent", 2, top=True)
         files, sets = t.user(top_subnames(chart))
@@ -347,7 +449,9 @@ def main():
             gerr = got.stderr.strip().removeprefix("Error: ").split("\n")[0]
             if werr != gerr:
                 cat = "error text differs"
-        cats[cat or "equal"] = cats.get(cat or "equal", 0) + 1
+        # Equal trees are counted apart by whether they rendered: only those exercise the templates.
+        cat_or_equal = cat or ("equal (rendered)" if want["ok"] else "equal (both fail)")
+        cats[cat_or_equal] = cats.get(cat_or_equal, 0) + 1
         if cat and not cat.startswith("skipped"):
             print(f"tree {i} (seed {a.seed}): {cat}")
             if a.keep:

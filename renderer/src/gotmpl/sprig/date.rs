@@ -8,6 +8,7 @@
 
 use super::gotime::{GoTime, Loc, native_time, time_arg};
 use super::{def, s};
+use crate::gotmpl::strconv::{AtoiError, atoi};
 use crate::gotmpl::{Funcs, Param, Struct, Value};
 
 use Param::{Any, String as Str};
@@ -178,8 +179,11 @@ impl Time {
                 Token::ZeroMinute => out.push_str(&format!("{:02}", c.minute)),
                 Token::Second => out.push_str(&c.second.to_string()),
                 Token::ZeroSecond => out.push_str(&format!("{:02}", c.second)),
+                // Go pads the digits, not the sign (year -1 is `-0001`), and
+                // `06` prints the last two digits of the year's magnitude.
+                Token::LongYear if c.year < 0 => out.push_str(&format!("-{:04}", -c.year)),
                 Token::LongYear => out.push_str(&format!("{:04}", c.year)),
-                Token::Year => out.push_str(&format!("{:02}", c.year.rem_euclid(100))),
+                Token::Year => out.push_str(&format!("{:02}", c.year.abs() % 100)),
                 Token::PM => out.push_str(if c.hour >= 12 { "PM" } else { "AM" }),
                 Token::Pm => out.push_str(if c.hour >= 12 { "pm" } else { "am" }),
                 Token::TzName => match &zone.name {
@@ -1025,13 +1029,20 @@ pub(super) fn register(f: &mut Funcs) {
         Ok(t.add(d).value())
     });
     def(f, "duration", &[Any], None, |a| {
-        // Sprig reads only strings and int64s; Go ints and floats give 0s.
+        // Sprig reads only strings (with strconv.ParseInt, whose value out of
+        // range is the nearest int64) and int64s; Go ints and floats give 0s.
         let secs = match &a[0] {
-            Value::String(t) => t.parse::<i64>().unwrap_or(0),
+            Value::String(t) => match atoi(t) {
+                Ok(n) => n,
+                Err(AtoiError::Range) if t.starts_with('-') => i64::MIN,
+                Err(AtoiError::Range) => i64::MAX,
+                Err(AtoiError::Syntax) => 0,
+            },
             Value::Int64(n) => *n,
             _ => 0,
         };
-        Ok(duration_string(i128::from(secs) * NANOS).into())
+        // time.Duration(n) * time.Second: an int64 product, which wraps.
+        Ok(duration_string(i128::from(secs.wrapping_mul(1_000_000_000))).into())
     });
     def(f, "durationRound", &[Any], None, |a| {
         let d = match &a[0] {

@@ -66,40 +66,52 @@ impl Decimal {
 }
 
 /// Folds `rest` into `first` with `op`, in decimal where it fits, else in float64.
+/// As shopspring/decimal does, an operand that is NaN or infinite fails (Sprig's
+/// panic, which the template reports as the call's error), and with `divides` a
+/// zero divisor fails, each when the fold reaches it.
 fn fold(
     first: &Value,
     rest: &[Value],
     op: fn(Decimal, Decimal) -> Option<Decimal>,
     float: fn(f64, f64) -> f64,
-) -> f64 {
-    let mut acc_f = to_float64(first);
+    divides: bool,
+) -> Result<f64, String> {
+    let mut acc_f = finite(to_float64(first))?;
     let mut acc = Decimal::from_f64(acc_f);
     for v in rest {
-        let x = to_float64(v);
+        let x = finite(to_float64(v))?;
+        if divides && x == 0.0 {
+            return Err("decimal division by 0".into());
+        }
         acc = acc.zip(Decimal::from_f64(x)).and_then(|(a, b)| op(a, b));
         acc_f = float(acc_f, x);
     }
-    acc.map_or(acc_f, Decimal::to_f64)
+    Ok(acc.map_or(acc_f, Decimal::to_f64))
+}
+
+/// The operand, or the error of `decimal.NewFromFloat`, which has no NaN or infinity.
+fn finite(f: f64) -> Result<f64, String> {
+    if f.is_finite() {
+        return Ok(f);
+    }
+    Err(format!("Cannot create a Decimal from {}", super::json::non_finite_name(f)))
 }
 
 pub(super) fn register(f: &mut Funcs) {
     def(f, "addf", &[], Some(Any), |a| {
-        Ok(Value::Float(fold(&Value::Float(0.0), a, Decimal::add, |x, y| x + y)))
+        Ok(Value::Float(fold(&Value::Float(0.0), a, Decimal::add, |x, y| x + y, false)?))
     });
     def(f, "add1f", &[Any], None, |a| {
-        Ok(Value::Float(fold(&a[0], &[Value::Int(1)], Decimal::add, |x, y| x + y)))
+        Ok(Value::Float(fold(&a[0], &[Value::Int(1)], Decimal::add, |x, y| x + y, false)?))
     });
     def(f, "subf", &[Any], Some(Any), |a| {
         let neg = |d: Decimal, o: Decimal| d.add(Decimal { m: -o.m, e: o.e });
-        Ok(Value::Float(fold(&a[0], &a[1..], neg, |x, y| x - y)))
+        Ok(Value::Float(fold(&a[0], &a[1..], neg, |x, y| x - y, false)?))
     });
     def(f, "mulf", &[Any], Some(Any), |a| {
-        Ok(Value::Float(fold(&a[0], &a[1..], Decimal::mul, |x, y| x * y)))
+        Ok(Value::Float(fold(&a[0], &a[1..], Decimal::mul, |x, y| x * y, false)?))
     });
     def(f, "divf", &[Any], Some(Any), |a| {
-        if a[1..].iter().any(|v| to_float64(v) == 0.0) {
-            return Err("decimal division by 0".into());
-        }
-        Ok(Value::Float(fold(&a[0], &a[1..], Decimal::div, |x, y| x / y)))
+        Ok(Value::Float(fold(&a[0], &a[1..], Decimal::div, |x, y| x / y, true)?))
     });
 }

@@ -267,16 +267,21 @@ fn object<'a>(
 }
 
 /// `encoding/json`'s error for a float JSON cannot hold: `json: unsupported
-/// value: NaN` (`+Inf`, `-Inf`: Go names the float with `%g`'s sign).
+/// value: NaN` (`+Inf`, `-Inf`).
 pub(crate) fn unsupported_float(f: f64) -> String {
-    let text = if f.is_nan() {
+    format!("json: unsupported value: {}", non_finite_name(f))
+}
+
+/// How Go's `%v` names a float that is not finite: `NaN`, `+Inf` or `-Inf`
+/// (with `%g`'s sign).
+pub(crate) fn non_finite_name(f: f64) -> &'static str {
+    if f.is_nan() {
         "NaN"
     } else if f > 0.0 {
         "+Inf"
     } else {
         "-Inf"
-    };
-    format!("json: unsupported value: {text}")
+    }
 }
 
 /// A float as `encoding/json` writes it: `%f`-like shortest form, exponent form outside [1e-6, 1e21).

@@ -76,6 +76,7 @@ fn newer_wording(message: String) -> String {
         "Version segment starts with 0" => "version segment starts with 0".into(),
         "Invalid Prerelease string" => "invalid prerelease string".into(),
         "Invalid Metadata string" => "invalid metadata string".into(),
+        "constraint Parser Error" => "constraint parser error".into(),
         _ => message,
     }
 }
@@ -424,9 +425,11 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
     let g = |i: usize| m.get(i).map_or("", |g| g.as_str());
     let (major, minor, patch, pre) = (g(3), g(4), g(5), g(6));
     let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
+    // A wildcard keeps the constraint's pre-release (`*-0` is `0.0.0-0`, which lets
+    // pre-releases match), as Masterminds semver's parseConstraint builds it.
     let ver = if is_x(major) || major.is_empty() {
         dirty = true;
-        "0.0.0".to_string()
+        format!("0.0.0{pre}")
     } else if is_x(minor.trim_start_matches('.')) || minor.is_empty() {
         dirty = true;
         minor_dirty = true;

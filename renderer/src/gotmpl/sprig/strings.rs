@@ -331,17 +331,19 @@ fn untitle(text: &str) -> String {
 }
 
 /// goutils' `WrapCustom`: breaks `text` at spaces into lines of at most
-/// `width` bytes; a longer word is cut (`cut_long`) or left whole.
+/// `width` bytes; a longer word is cut (`cut_long`) or left whole. It works on
+/// Go's bytes, so a cut may split a character: its bytes stay bytes (carried,
+/// see [`super::from_go_bytes`]), as in Go.
 fn wrap(text: &str, width: i64, newline: &str, cut_long: bool) -> String {
     if text.is_empty() {
         return String::new();
     }
     let newline = if newline.is_empty() { "\n" } else { newline };
+    let newline = super::go_bytes(newline);
     let width = width.max(1) as usize;
-    let b = text.as_bytes();
-    let piece =
-        |from: usize, to: usize| String::from_utf8_lossy(&b[from..to.min(b.len())]).into_owned();
-    let mut out = String::new();
+    let b = super::go_bytes(text);
+    let b = b.as_ref();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut offset = 0;
     while b.len() - offset > width {
         if b[offset] == b' ' {
@@ -351,31 +353,31 @@ fn wrap(text: &str, width: i64, newline: &str, cut_long: bool) -> String {
         let end = (width + offset + 1).min(b.len());
         match b[offset..end].iter().rposition(|c| *c == b' ') {
             Some(space) => {
-                out.push_str(&piece(offset, offset + space));
-                out.push_str(newline);
+                out.extend_from_slice(&b[offset..offset + space]);
+                out.extend_from_slice(&newline);
                 offset += space + 1;
             }
             None if cut_long => {
-                out.push_str(&piece(offset, offset + width));
-                out.push_str(newline);
+                out.extend_from_slice(&b[offset..offset + width]);
+                out.extend_from_slice(&newline);
                 offset += width;
             }
             None => {
                 let end = width + offset;
                 match b[end..].iter().position(|c| *c == b' ') {
                     None => {
-                        out.push_str(&piece(offset, b.len()));
+                        out.extend_from_slice(&b[offset..]);
                         offset = b.len();
                     }
                     Some(index) => {
-                        out.push_str(&piece(offset, end + index));
-                        out.push_str(newline);
+                        out.extend_from_slice(&b[offset..end + index]);
+                        out.extend_from_slice(&newline);
                         offset = end + index + 1;
                     }
                 }
             }
         }
     }
-    out.push_str(&piece(offset, b.len()));
-    out
+    out.extend_from_slice(&b[offset..]);
+    super::from_go_bytes(&out)
 }

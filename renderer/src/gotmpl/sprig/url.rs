@@ -155,10 +155,11 @@ fn should_escape(c: u8, mode: Mode) -> bool {
     true
 }
 
-/// Go's `escape`: percent-encodes the bytes `mode` does not allow.
+/// Go's `escape`: percent-encodes the bytes `mode` does not allow (Go's bytes,
+/// carried ones included).
 fn escape(s: &str, mode: Mode) -> String {
     let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
+    for &b in super::go_bytes(s).iter() {
         if should_escape(b, mode) {
             if b == b' ' && mode == Mode::QueryComponent {
                 out.push('+');
@@ -216,7 +217,8 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
             }
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    // Go's strings are bytes: an escape that is not UTF-8 stays a byte (carried).
+    Ok(super::from_go_bytes(&out))
 }
 
 /// Go's `validOptionalPort`.
