@@ -2604,8 +2604,10 @@ impl Builder<'_> {
                         // old name's text, untagged, in the style the merge
                         // kept (the object's): a name written as a number
                         // still prints as one (`31`, for `0x1F` too).
+                        // Being untagged, text a replacement later gives it
+                        // reads by its looks (`0o7` is 7).
                         if !p.allow_name_change {
-                            crate::kustomize::transform::images::record(&mut r.written, &name);
+                            r.note_set_scalar(&name);
                             r.scalar_texts.retain(|(p, _)| p[..] != name[..]);
                             r.scalar_texts.extend(name_text);
                         }
@@ -2626,7 +2628,8 @@ impl Builder<'_> {
                             }
                         }
                         // A strategic merge patch never moves an object to
-                        // another namespace: kustomize puts the old one back.
+                        // another namespace: kustomize puts the old one back,
+                        // a new untagged node (`SetNamespace`) like the name.
                         if let Some(meta) =
                             r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                         {
@@ -2634,6 +2637,9 @@ impl Builder<'_> {
                                 meta.shift_remove("namespace");
                             } else {
                                 meta.insert("namespace".into(), Value::String(namespace));
+                                let at =
+                                    [Step::Key("metadata".into()), Step::Key("namespace".into())];
+                                crate::resource::record_path(&mut r.untagged, &at);
                             }
                         }
                         r.sync_shared_after_patch(&doc);

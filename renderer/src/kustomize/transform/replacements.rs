@@ -1020,6 +1020,9 @@ fn apply_target(
                 r.value = build_annotations::annotated(r, scopes);
             }
             let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
+            // kustomize reads a name as its node's text: an untagged name
+            // given `0o7` is the name `0o7` (and prints as 7).
+            r.stringify_name();
             if over_notes {
                 build_annotations::replaced(r);
             }
