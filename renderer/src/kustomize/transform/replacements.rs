@@ -1282,6 +1282,7 @@ fn write_path(
                         _ => false,
                     };
                     if admitted {
+                        made_texts.push((at.clone(), text.clone()));
                         resolved
                     } else {
                         let error = format!(
@@ -1314,6 +1315,9 @@ fn write_path(
                         tag_admits(slot, &resolved)
                     };
                     if admitted {
+                        // The node keeps its tag and holds this text, which
+                        // vars read with Go's strconv (`0x10` is no int).
+                        made_texts.push((at.clone(), text.clone()));
                         resolved
                     } else {
                         // A whole float64 (what a JSON patch leaves) is
