@@ -299,6 +299,11 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
+    /// Where its nodes have the tagged style: its file wrote a tag there
+    /// ([`crate::yaml::Document::tagged`]) or a strategic merge patch added
+    /// a node it wrote so. Setters keep the style, and yaml.v3's encoder
+    /// writes the node's tag, so such a node never needs quotes.
+    pub tagged: Vec<Vec<Step>>,
     /// Where a label, annotation, image or replica transformer of the build wrote a value
     /// that no later step has written over with text from a file. Such a
     /// value is a YAML node without a source position in kustomize, which a
@@ -659,7 +664,7 @@ impl NodeTexts<'_> {
 
 /// The paths of the strings in `v` that goyaml.v3's encoder does not write
 /// plain (see [`crate::yaml::v3_value_not_plain`]).
-fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+pub(crate) fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     crate::stack::grow(|| match v {
         Value::String(s) if crate::yaml::v3_value_not_plain(s) => out.push(at.clone()),
         Value::Map(m) => {
@@ -752,6 +757,7 @@ impl Resource {
             shared: Vec::new(),
             scalar_texts: Vec::new(),
             quoted: Vec::new(),
+            tagged: Vec::new(),
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
@@ -1068,6 +1074,7 @@ impl Resource {
         // strategic merge patch then keeps.
         self.quoted.clear();
         not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
+        self.tagged.clear();
         self.untagged.clear();
         self.from_json = false;
         self.text = None;

@@ -2880,6 +2880,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             value: doc,
             scalar_texts,
             quoted,
+            tagged,
             non_string_key,
             duplicates,
             undecodable,
@@ -2934,6 +2935,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
+                        let mut tagged = by_item(tagged, items.len(), |p| p).into_iter();
                         let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
@@ -2944,13 +2946,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             .zip(undecodable)
                             .enumerate()
                             .map(|(i, (((item, texts), quoted), undecodable))| {
-                                (item.clone(), texts, quoted, undecodable, at(i), from_json)
+                                // An item that goes through JSON loses its tags.
+                                let tagged = tagged.next().filter(|_| !from_json);
+                                let tagged = tagged.unwrap_or_default();
+                                (item.clone(), texts, quoted, tagged, undecodable, at(i), from_json)
                             })
                             .collect();
                         while let Some((
                             mut item,
                             mut texts,
                             mut quoted,
+                            tagged,
                             undecodable,
                             within,
                             from_json,
@@ -2967,7 +2973,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
                                 queue.extend(inner.iter().enumerate().map(|(j, v)| {
                                     let within = [within.clone(), at(j)].concat();
-                                    (v.clone(), Vec::new(), Vec::new(), Vec::new(), within, true)
+                                    let (texts, quoted, tagged) =
+                                        (Vec::new(), Vec::new(), Vec::new());
+                                    (v.clone(), texts, quoted, tagged, Vec::new(), within, true)
                                 }));
                                 continue;
                             }
@@ -2978,6 +2986,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            r.tagged = tagged;
                             r.undecodable = deferred(undecodable);
                             let top = match within.as_slice() {
                                 [_, Step::Index(i)] => Some(*i),
@@ -3000,6 +3009,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 }
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
+                r.tagged = tagged;
                 r.non_string_key = non_string_key;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
                 r.undecodable = deferred(undecodable);
@@ -3262,6 +3272,8 @@ fn keep_quotes(
             _ => None,
         }
     };
+    // The styles before the patch, for the nodes it leaves alone below.
+    let plain_before = plain_strings_needing_quotes(r, before);
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
         let Some((now, in_patch)) = landing.of_target(&r.value, patch, &path) else { continue };
@@ -3300,22 +3312,66 @@ fn keep_quotes(
             *v = Value::String(text);
         }
     }
+    // Tagged nodes keep their style wherever the merge put them.
+    let mut tagged: Vec<_> = std::mem::take(&mut r.tagged)
+        .into_iter()
+        .filter_map(|path| Some(landing.of_target(&r.value, patch, &path)?.0))
+        .collect();
     // kyaml gives a node the patch adds the patch node's style, so a string
     // the patch writes in quotes (or as a block) where the object had no
-    // node is a quoted place for later patches.
+    // node is a quoted place for later patches, and one it writes with a
+    // tag a tagged one.
     let added = landing.added_strings(Some(before), &r.value, patch);
     if !added.is_empty() {
         let tree = styled.get_or_insert_with(|| written.and_then(yaml::Styled::parse));
         if let Some(tree) = tree.as_ref() {
-            kept.extend(added.into_iter().filter_map(
-                |(in_patch, now)| match tree.at(&in_patch)? {
-                    yaml::Styled::Scalar { style, .. } if *style != yaml::Style::Plain => Some(now),
-                    _ => None,
-                },
-            ));
+            for (in_patch, now) in added {
+                match tree.at(&in_patch) {
+                    Some(yaml::Styled::Scalar { tag: Some(tag), .. }) if &**tag != "!" => {
+                        tagged.push(now);
+                    }
+                    Some(yaml::Styled::Scalar { style, .. }) if *style != yaml::Style::Plain => {
+                        kept.push(now);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // A node of plain style can hold a string that plain YAML reads as
+    // another type: a patch wrote `"10"` over a plain `10`, and kyaml's
+    // field setter gave the new node the old node's style. Applying a
+    // later patch to the object leaves such a node it does not write in
+    // quotes, as if kyaml had printed it and read it back (recorded from
+    // `kubectl kustomize`: a third patch writing `10` there keeps the
+    // quotes, a second one right after the first does not; cases 4622-4625).
+    for path in plain_before {
+        if let Some((now, None)) = landing.of_target(&r.value, patch, &path)
+            && value_at(&r.value, &now) == value_at(before, &path)
+        {
+            kept.push(now);
         }
     }
     r.quoted = kept;
+    r.tagged = tagged;
+}
+
+/// The strings of `before` (the object `r` before a strategic merge patch)
+/// whose nodes have the plain style and that plain YAML would not read
+/// back as the same string: not in quotes or tagged, not a node of another
+/// type read as a string (a timestamp, a name written as a number), not
+/// an untagged node a setter made.
+fn plain_strings_needing_quotes(r: &Resource, before: &Value) -> Vec<Vec<Step>> {
+    let mut all = Vec::new();
+    crate::resource::not_plain_strings(before, &mut Vec::new(), &mut all);
+    let known = |path: &Vec<Step>| {
+        r.quoted.contains(path)
+            || r.tagged.contains(path)
+            || r.untagged.contains(path)
+            || r.scalar_texts.iter().any(|(p, _)| p == path)
+    };
+    all.retain(|path| !known(path));
+    all
 }
 
 /// Moves the texts of `r`'s scalars (see [`Resource::scalar_texts`]) where

@@ -338,6 +338,7 @@ pub fn generate(
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
+    quote_made_strings(&mut r);
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if r.needs_hash {
@@ -350,6 +351,23 @@ pub fn generate(
         r.generator_behavior = Some(g.behavior.clone());
     }
     Ok(r)
+}
+
+/// Notes the strings of a generated object's data and labels that plain
+/// YAML would read as another type (`10`, `true`, a multi-line text) as
+/// quoted places ([`Resource::quoted`]). kustomize makes these fields as
+/// `!!str` nodes of plain style (or a block for several lines), and a
+/// strategic merge patch that writes a number or bool there finds them in
+/// quotes and keeps them, as if kyaml had printed them and read them back
+/// (recorded from `kubectl kustomize`: cases 4626, 4627); other strings
+/// stay plain, and a number written over one stays a number.
+fn quote_made_strings(r: &mut Resource) {
+    for path in [&["data"][..], &["binaryData"], &["metadata", "labels"]] {
+        if let Some(v) = r.value.get_path(path) {
+            let mut at: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
+            crate::resource::not_plain_strings(v, &mut at, &mut r.quoted);
+        }
+    }
 }
 
 /// What made a generated object, read back from its `source`.
@@ -443,6 +461,8 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.shared.clear();
     base.scalar_texts.clear();
     base.quoted.clear();
+    base.tagged.clear();
+    quote_made_strings(base);
     base.needs_hash = base.needs_hash && generated.needs_hash;
     // kustomize's merge sets fields over the base's nodes: a tree kiln
     // does not follow.
