@@ -555,7 +555,11 @@ pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
 /// The text a plain timestamp was written with at `path` (`2020-01-01`),
 /// if `v` is still the string the YAML reader made of it (its RFC 3339
 /// form): kustomize reads names and annotations as the text written.
-fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+pub(crate) fn timestamp_text(
+    v: &Value,
+    path: &[Step],
+    texts: &[(Vec<Step>, String)],
+) -> Option<String> {
     let Value::String(s) = v else { return None };
     let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
     (s != text && crate::yaml::resolve::parse_timestamp(text).is_some_and(|t| t.rfc3339() == *s))

@@ -1296,6 +1296,27 @@ fn write_path(
                 // A field a replacement created has no tag: its text is
                 // read by its looks.
                 Value::String(_) if untagged => resolve_untagged(&text, flow),
+                // A plain timestamp is a `!!timestamp` node: text that reads
+                // as a timestamp is one (printed in RFC 3339 form), other
+                // text yaml.v3 fails to read under that tag.
+                Value::String(_)
+                    if crate::resource::timestamp_text(slot, &at, &r.scalar_texts).is_some() =>
+                {
+                    match crate::yaml::resolve::parse_timestamp(&text) {
+                        Some(t) => {
+                            made_texts.push((at.clone(), text.clone()));
+                            Value::String(t.rfc3339())
+                        }
+                        None => {
+                            let error = format!(
+                                "yaml: cannot decode !!{} `{text}` as a !!timestamp",
+                                yaml_tag(&resolve_plain(&text)),
+                            );
+                            mistyped.push((fp.to_string(), text.clone(), error));
+                            Value::String(text)
+                        }
+                    }
+                }
                 Value::String(_) => Value::String(text),
                 // A leaf just created is an untagged scalar too.
                 Value::Null => resolve_untagged(&text, flow),
