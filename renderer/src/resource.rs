@@ -668,20 +668,36 @@ impl NodeTexts<'_> {
 
 /// The paths of the strings in `v` that goyaml.v3's encoder does not write
 /// plain (see [`crate::yaml::v3_value_not_plain`]).
-pub(crate) fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    strings_where(v, at, out, &crate::yaml::v3_value_not_plain);
+}
+
+/// The paths of the strings in `v` that YAML 1.1 reads as another type
+/// (see [`crate::yaml::resolve::yaml11_non_string`]).
+pub(crate) fn yaml11_non_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    strings_where(v, at, out, &crate::yaml::resolve::yaml11_non_string);
+}
+
+/// The paths of the strings in `v` for which `test` holds.
+fn strings_where(
+    v: &Value,
+    at: &mut Vec<Step>,
+    out: &mut Vec<Vec<Step>>,
+    test: &dyn Fn(&str) -> bool,
+) {
     crate::stack::grow(|| match v {
-        Value::String(s) if crate::yaml::v3_value_not_plain(s) => out.push(at.clone()),
+        Value::String(s) if test(s) => out.push(at.clone()),
         Value::Map(m) => {
             for (k, v) in m {
                 at.push(Step::Key(k.clone()));
-                not_plain_strings(v, at, out);
+                strings_where(v, at, out, test);
                 at.pop();
             }
         }
         Value::Seq(items) => {
             for (i, v) in items.iter().enumerate() {
                 at.push(Step::Index(i));
-                not_plain_strings(v, at, out);
+                strings_where(v, at, out, test);
                 at.pop();
             }
         }

@@ -3338,13 +3338,14 @@ fn keep_quotes(
             }
         }
     }
-    // A node of plain style can hold a string that plain YAML reads as
+    // A node of plain style can hold a string that YAML 1.1 reads as
     // another type: a patch wrote `"10"` over a plain `10`, and kyaml's
-    // field setter gave the new node the old node's style. Applying a
-    // later patch to the object leaves such a node it does not write in
-    // quotes, as if kyaml had printed it and read it back (recorded from
-    // `kubectl kustomize`: a third patch writing `10` there keeps the
-    // quotes, a second one right after the first does not; cases 4622-4625).
+    // field setter gave the new node the old node's style. The walk of a
+    // later patch sets every node it does not write to itself, and kyaml's
+    // field setter double-quotes such a `!!str` node of plain style
+    // (recorded from `kubectl kustomize`: a third patch writing `10` there
+    // keeps the quotes, a second one right after the first does not; cases
+    // 4622-4625).
     for path in plain_before {
         if let Some((now, None)) = landing.of_target(&r.value, patch, &path)
             && value_at(&r.value, &now) == value_at(before, &path)
@@ -3357,13 +3358,13 @@ fn keep_quotes(
 }
 
 /// The strings of `before` (the object `r` before a strategic merge patch)
-/// whose nodes have the plain style and that plain YAML would not read
-/// back as the same string: not in quotes or tagged, not a node of another
-/// type read as a string (a timestamp, a name written as a number), not
-/// an untagged node a setter made.
+/// whose `!!str` nodes have the plain style and that YAML 1.1 reads as
+/// another type (see [`yaml::resolve::yaml11_non_string`]): not in quotes
+/// or tagged, not a node of another type read as a string (a timestamp, a
+/// name written as a number), not an untagged node a setter made.
 fn plain_strings_needing_quotes(r: &Resource, before: &Value) -> Vec<Vec<Step>> {
     let mut all = Vec::new();
-    crate::resource::not_plain_strings(before, &mut Vec::new(), &mut all);
+    crate::resource::yaml11_non_strings(before, &mut Vec::new(), &mut all);
     let known = |path: &Vec<Step>| {
         r.quoted.contains(path)
             || r.tagged.contains(path)

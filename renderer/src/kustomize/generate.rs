@@ -353,19 +353,26 @@ pub fn generate(
     Ok(r)
 }
 
-/// Notes the strings of a generated object's data and labels that plain
-/// YAML would read as another type (`10`, `true`, a multi-line text) as
-/// quoted places ([`Resource::quoted`]). kustomize makes these fields as
-/// `!!str` nodes of plain style (or a block for several lines), and a
-/// strategic merge patch that writes a number or bool there finds them in
-/// quotes and keeps them, as if kyaml had printed them and read them back
-/// (recorded from `kubectl kustomize`: cases 4626, 4627); other strings
-/// stay plain, and a number written over one stays a number.
+/// Notes the strings of a generated object's data and labels that YAML 1.1
+/// reads as another type (`10`, `true`; see
+/// [`crate::yaml::resolve::yaml11_non_string`]) and those of several lines
+/// as quoted places ([`Resource::quoted`]). kustomize makes these fields
+/// as `!!str` nodes, a block for several lines, and sets them with kyaml's
+/// field setter, which double-quotes the others: a strategic merge patch
+/// that writes a number or bool there keeps the quotes (recorded from
+/// `kubectl kustomize`: cases 4626, 4627); other strings stay plain, and a
+/// number written over one stays a number.
 fn quote_made_strings(r: &mut Resource) {
     for path in [&["data"][..], &["binaryData"], &["metadata", "labels"]] {
-        if let Some(v) = r.value.get_path(path) {
-            let mut at: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
-            crate::resource::not_plain_strings(v, &mut at, &mut r.quoted);
+        if let Some(Value::Map(m)) = r.value.get_path(path) {
+            for (k, v) in m {
+                let Value::String(s) = v else { continue };
+                if s.contains('\n') || crate::yaml::resolve::yaml11_non_string(s) {
+                    let mut at: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
+                    at.push(Step::Key(k.clone()));
+                    r.quoted.push(at);
+                }
+            }
         }
     }
 }
