@@ -300,6 +300,11 @@ pub struct Resource {
     /// puts a number or bool there keeps the quotes, so it becomes the
     /// patch's text.
     pub quoted: Vec<Vec<Step>>,
+    /// Where its nodes have the tagged style: its file wrote a tag there
+    /// ([`crate::yaml::Document::tagged`]) or a strategic merge patch added
+    /// a node it wrote so. Setters keep the style, and yaml.v3's encoder
+    /// writes the node's tag, so such a node never needs quotes.
+    pub tagged: Vec<Vec<Step>>,
     /// Where a label, annotation, image or replica transformer of the build wrote a value
     /// that no later step has written over with text from a file. Such a
     /// value is a YAML node without a source position in kustomize, which a
@@ -551,7 +556,11 @@ pub fn stringify_name(value: &mut Value, texts: &[(Vec<Step>, String)]) {
 /// The text a plain timestamp was written with at `path` (`2020-01-01`),
 /// if `v` is still the string the YAML reader made of it (its RFC 3339
 /// form): kustomize reads names and annotations as the text written.
-fn timestamp_text(v: &Value, path: &[Step], texts: &[(Vec<Step>, String)]) -> Option<String> {
+pub(crate) fn timestamp_text(
+    v: &Value,
+    path: &[Step],
+    texts: &[(Vec<Step>, String)],
+) -> Option<String> {
     let Value::String(s) = v else { return None };
     let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
     (s != text && crate::yaml::resolve::parse_timestamp(text).is_some_and(|t| t.rfc3339() == *s))
@@ -661,19 +670,35 @@ impl NodeTexts<'_> {
 /// The paths of the strings in `v` that goyaml.v3's encoder does not write
 /// plain (see [`crate::yaml::v3_value_not_plain`]).
 fn not_plain_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    strings_where(v, at, out, &crate::yaml::v3_value_not_plain);
+}
+
+/// The paths of the strings in `v` that YAML 1.1 reads as another type
+/// (see [`crate::yaml::resolve::yaml11_non_string`]).
+pub(crate) fn yaml11_non_strings(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    strings_where(v, at, out, &crate::yaml::resolve::yaml11_non_string);
+}
+
+/// The paths of the strings in `v` for which `test` holds.
+fn strings_where(
+    v: &Value,
+    at: &mut Vec<Step>,
+    out: &mut Vec<Vec<Step>>,
+    test: &dyn Fn(&str) -> bool,
+) {
     crate::stack::grow(|| match v {
-        Value::String(s) if crate::yaml::v3_value_not_plain(s) => out.push(at.clone()),
+        Value::String(s) if test(s) => out.push(at.clone()),
         Value::Map(m) => {
             for (k, v) in m {
                 at.push(Step::Key(k.clone()));
-                not_plain_strings(v, at, out);
+                strings_where(v, at, out, test);
                 at.pop();
             }
         }
         Value::Seq(items) => {
             for (i, v) in items.iter().enumerate() {
                 at.push(Step::Index(i));
-                not_plain_strings(v, at, out);
+                strings_where(v, at, out, test);
                 at.pop();
             }
         }
@@ -753,6 +778,7 @@ impl Resource {
             shared: Vec::new(),
             scalar_texts: Vec::new(),
             quoted: Vec::new(),
+            tagged: Vec::new(),
             written: Vec::new(),
             non_string_key: None,
             json_rebuilt: None,
@@ -1069,6 +1095,7 @@ impl Resource {
         // strategic merge patch then keeps.
         self.quoted.clear();
         not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
+        self.tagged.clear();
         self.untagged.clear();
         self.from_json = false;
         self.text = None;

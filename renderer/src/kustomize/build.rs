@@ -2613,8 +2613,10 @@ impl Builder<'_> {
                         // old name's text, untagged, in the style the merge
                         // kept (the object's): a name written as a number
                         // still prints as one (`31`, for `0x1F` too).
+                        // Being untagged, text a replacement later gives it
+                        // reads by its looks (`0o7` is 7).
                         if !p.allow_name_change {
-                            crate::kustomize::transform::images::record(&mut r.written, &name);
+                            r.note_set_scalar(&name);
                             r.scalar_texts.retain(|(p, _)| p[..] != name[..]);
                             r.scalar_texts.extend(name_text);
                         }
@@ -2635,7 +2637,8 @@ impl Builder<'_> {
                             }
                         }
                         // A strategic merge patch never moves an object to
-                        // another namespace: kustomize puts the old one back.
+                        // another namespace: kustomize puts the old one back,
+                        // a new untagged node (`SetNamespace`) like the name.
                         if let Some(meta) =
                             r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                         {
@@ -2643,6 +2646,9 @@ impl Builder<'_> {
                                 meta.shift_remove("namespace");
                             } else {
                                 meta.insert("namespace".into(), Value::String(namespace));
+                                let at =
+                                    [Step::Key("metadata".into()), Step::Key("namespace".into())];
+                                crate::resource::record_path(&mut r.untagged, &at);
                             }
                         }
                         // kustomize keeps its build state in the annotations:
@@ -2895,6 +2901,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             value: doc,
             scalar_texts,
             quoted,
+            tagged,
             non_string_key,
             duplicates,
             undecodable,
@@ -2949,6 +2956,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
+                        let mut tagged = by_item(tagged, items.len(), |p| p).into_iter();
                         let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
@@ -2959,13 +2967,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             .zip(undecodable)
                             .enumerate()
                             .map(|(i, (((item, texts), quoted), undecodable))| {
-                                (item.clone(), texts, quoted, undecodable, at(i), from_json)
+                                // An item that goes through JSON loses its tags.
+                                let tagged = tagged.next().filter(|_| !from_json);
+                                let tagged = tagged.unwrap_or_default();
+                                (item.clone(), texts, quoted, tagged, undecodable, at(i), from_json)
                             })
                             .collect();
                         while let Some((
                             mut item,
                             mut texts,
                             mut quoted,
+                            tagged,
                             undecodable,
                             within,
                             from_json,
@@ -2982,7 +2994,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
                                 queue.extend(inner.iter().enumerate().map(|(j, v)| {
                                     let within = [within.clone(), at(j)].concat();
-                                    (v.clone(), Vec::new(), Vec::new(), Vec::new(), within, true)
+                                    let (texts, quoted, tagged) =
+                                        (Vec::new(), Vec::new(), Vec::new());
+                                    (v.clone(), texts, quoted, tagged, Vec::new(), within, true)
                                 }));
                                 continue;
                             }
@@ -2993,6 +3007,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            r.tagged = tagged;
                             r.undecodable = deferred(undecodable);
                             let top = match within.as_slice() {
                                 [_, Step::Index(i)] => Some(*i),
@@ -3015,6 +3030,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 }
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
+                r.tagged = tagged;
                 r.non_string_key = non_string_key;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
                 r.undecodable = deferred(undecodable);
@@ -3277,6 +3293,8 @@ fn keep_quotes(
             _ => None,
         }
     };
+    // The styles before the patch, for the nodes it leaves alone below.
+    let plain_before = plain_strings_needing_quotes(r, before);
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
         let Some((now, in_patch)) = landing.of_target(&r.value, patch, &path) else { continue };
@@ -3315,22 +3333,67 @@ fn keep_quotes(
             *v = Value::String(text);
         }
     }
+    // Tagged nodes keep their style wherever the merge put them.
+    let mut tagged: Vec<_> = std::mem::take(&mut r.tagged)
+        .into_iter()
+        .filter_map(|path| Some(landing.of_target(&r.value, patch, &path)?.0))
+        .collect();
     // kyaml gives a node the patch adds the patch node's style, so a string
     // the patch writes in quotes (or as a block) where the object had no
-    // node is a quoted place for later patches.
+    // node is a quoted place for later patches, and one it writes with a
+    // tag a tagged one.
     let added = landing.added_strings(Some(before), &r.value, patch);
     if !added.is_empty() {
         let tree = styled.get_or_insert_with(|| written.and_then(yaml::Styled::parse));
         if let Some(tree) = tree.as_ref() {
-            kept.extend(added.into_iter().filter_map(
-                |(in_patch, now)| match tree.at(&in_patch)? {
-                    yaml::Styled::Scalar { style, .. } if *style != yaml::Style::Plain => Some(now),
-                    _ => None,
-                },
-            ));
+            for (in_patch, now) in added {
+                match tree.at(&in_patch) {
+                    Some(yaml::Styled::Scalar { tag: Some(tag), .. }) if &**tag != "!" => {
+                        tagged.push(now);
+                    }
+                    Some(yaml::Styled::Scalar { style, .. }) if *style != yaml::Style::Plain => {
+                        kept.push(now);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // A node of plain style can hold a string that YAML 1.1 reads as
+    // another type: a patch wrote `"10"` over a plain `10`, and kyaml's
+    // field setter gave the new node the old node's style. The walk of a
+    // later patch sets every node it does not write to itself, and kyaml's
+    // field setter double-quotes such a `!!str` node of plain style
+    // (recorded from `kubectl kustomize`: a third patch writing `10` there
+    // keeps the quotes, a second one right after the first does not; cases
+    // 4622-4625).
+    for path in plain_before {
+        if let Some((now, None)) = landing.of_target(&r.value, patch, &path)
+            && value_at(&r.value, &now) == value_at(before, &path)
+        {
+            kept.push(now);
         }
     }
     r.quoted = kept;
+    r.tagged = tagged;
+}
+
+/// The strings of `before` (the object `r` before a strategic merge patch)
+/// whose `!!str` nodes have the plain style and that YAML 1.1 reads as
+/// another type (see [`yaml::resolve::yaml11_non_string`]): not in quotes
+/// or tagged, not a node of another type read as a string (a timestamp, a
+/// name written as a number), not an untagged node a setter made.
+fn plain_strings_needing_quotes(r: &Resource, before: &Value) -> Vec<Vec<Step>> {
+    let mut all = Vec::new();
+    crate::resource::yaml11_non_strings(before, &mut Vec::new(), &mut all);
+    let known = |path: &Vec<Step>| {
+        r.quoted.contains(path)
+            || r.tagged.contains(path)
+            || r.untagged.contains(path)
+            || r.scalar_texts.iter().any(|(p, _)| p == path)
+    };
+    all.retain(|path| !known(path));
+    all
 }
 
 /// Moves the texts of `r`'s scalars (see [`Resource::scalar_texts`]) where

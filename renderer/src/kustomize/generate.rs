@@ -338,6 +338,7 @@ pub fn generate(
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let mut r = Resource::new(Value::Map(obj), generated_source(file, kind, None, None));
+    quote_made_strings(&mut r);
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
     if r.needs_hash {
@@ -353,6 +354,30 @@ pub fn generate(
 /// The generator behavior kustomize notes on an object whose generator
 /// wrote none.
 pub const UNSPECIFIED: &str = "unspecified";
+
+/// Notes the strings of a generated object's data and labels that YAML 1.1
+/// reads as another type (`10`, `true`; see
+/// [`crate::yaml::resolve::yaml11_non_string`]) and those of several lines
+/// as quoted places ([`Resource::quoted`]). kustomize makes these fields
+/// as `!!str` nodes, a block for several lines, and sets them with kyaml's
+/// field setter, which double-quotes the others: a strategic merge patch
+/// that writes a number or bool there keeps the quotes (recorded from
+/// `kubectl kustomize`: cases 4626, 4627); other strings stay plain, and a
+/// number written over one stays a number.
+fn quote_made_strings(r: &mut Resource) {
+    for path in [&["data"][..], &["binaryData"], &["metadata", "labels"]] {
+        if let Some(Value::Map(m)) = r.value.get_path(path) {
+            for (k, v) in m {
+                let Value::String(s) = v else { continue };
+                if s.contains('\n') || crate::yaml::resolve::yaml11_non_string(s) {
+                    let mut at: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
+                    at.push(Step::Key(k.clone()));
+                    r.quoted.push(at);
+                }
+            }
+        }
+    }
+}
 
 /// What made a generated object, read back from its `source`.
 pub struct MadeBy<'a> {
@@ -445,6 +470,8 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.shared.clear();
     base.scalar_texts.clear();
     base.quoted.clear();
+    base.tagged.clear();
+    quote_made_strings(base);
     base.needs_hash = base.needs_hash && generated.needs_hash;
     // kustomize's merge sets fields over the base's nodes: a tree kiln
     // does not follow.

@@ -326,6 +326,11 @@ pub struct Document {
     /// node kyaml later puts there in its style (kept by the same entry
     /// points as `scalar_texts`).
     pub quoted: Vec<Vec<Step>>,
+    /// By path, in the order they appear, every scalar written with a tag
+    /// other than `!` (`!!str 10`): yaml.v3 gives its node the tagged
+    /// style, which kyaml's setters keep and its encoder writes with the
+    /// tag (kept by the same entry points as `scalar_texts`).
+    pub tagged: Vec<Vec<Step>>,
     /// The first key of a nested mapping that is not a string (`1:`), kept
     /// by the same entry points as `scalar_texts`: kustomize reads such a
     /// document and fails only when a later step turns it into JSON.
@@ -1513,6 +1518,7 @@ fn parse_once(
         raw_keys,
         scalar_texts: scalar_texts.then(Vec::new),
         quoted: Vec::new(),
+        tagged: Vec::new(),
         path: Vec::new(),
         seq_item_aliases: Vec::new(),
         open_anchors: Vec::new(),
@@ -1556,6 +1562,7 @@ fn parse_once(
                         value: Value::Null,
                         scalar_texts: Vec::new(),
                         quoted: Vec::new(),
+                        tagged: Vec::new(),
                         non_string_key: None,
                         duplicates: None,
                         undecodable: Vec::new(),
@@ -1596,10 +1603,12 @@ fn parse_once(
                 let scalar_texts =
                     builder.scalar_texts.as_mut().map(std::mem::take).unwrap_or_default();
                 let quoted = std::mem::take(&mut builder.quoted);
+                let tagged = std::mem::take(&mut builder.tagged);
                 docs.push(Document {
                     value,
                     scalar_texts,
                     quoted,
+                    tagged,
                     non_string_key,
                     duplicates,
                     undecodable: std::mem::take(&mut builder.undecodable),
@@ -1873,6 +1882,9 @@ struct Builder<'f> {
     /// Where the current document wrote strings in quotes (kept while
     /// `scalar_texts` is on).
     quoted: Vec<Vec<Step>>,
+    /// Where the current document wrote scalars with a tag (kept while
+    /// `scalar_texts` is on).
+    tagged: Vec<Vec<Step>>,
     /// The path of the node being built (kept while `scalar_texts` is on).
     path: Vec<Step>,
     /// Which items of the last sequence built were aliases (for a merge
@@ -3267,8 +3279,12 @@ impl Builder<'_> {
                 // with its own tag (recorded from `kubectl kustomize`: case 4506).
                 let tagged = tag.as_ref().is_some_and(|t| !is_non_specific(t));
                 let quotes = style != ScalarStyle::Plain && !tagged;
-                if quotes && self.in_key == 0 && self.scalar_texts.is_some() {
-                    self.quoted.push(self.path.clone());
+                if self.in_key == 0 && self.scalar_texts.is_some() {
+                    if quotes {
+                        self.quoted.push(self.path.clone());
+                    } else if tagged {
+                        self.tagged.push(self.path.clone());
+                    }
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());

@@ -434,6 +434,34 @@ impl Timestamp {
     }
 }
 
+/// kyaml's `IsYaml1_1NonString`: whether goyaml.v2, reading the text `s`
+/// as a whole document into an interface, gets something other than a
+/// string (a YAML 1.1 bool or number, a null, a map, a list). Empty and
+/// multi-line texts and texts goyaml.v2 cannot read count as strings, and
+/// so does a timestamp (goyaml.v2 hands it to an interface as its text).
+/// kyaml's field setter gives a `!!str` node of plain style holding such a
+/// text the double-quoted style.
+pub(crate) fn yaml11_non_string(s: &str) -> bool {
+    if s.is_empty() || s.contains(['\n', '\r']) {
+        return false;
+    }
+    // Only these texts can read as anything but a string; the others need
+    // no parse.
+    let may_be_other = v2_resolves_to_non_string(s)
+        || s.starts_with(['[', '{', '-', '?', '#', '!', '&', '*', '%', '|', '>', '~'])
+        || s.contains(": ")
+        || s.contains(":\t")
+        || s.ends_with(':')
+        || s.contains(" #");
+    if !may_be_other {
+        return false;
+    }
+    match crate::yaml::parse_documents_yaml11(s, "") {
+        Ok(docs) => !matches!(docs.first(), Some(Value::String(_))),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +494,20 @@ mod tests {
         for w in &words {
             assert_eq!(is_float_text(w), float.is_match(w), "float {w:?}");
             assert_eq!(is_base60_text(w), base60.is_match(w), "base60 {w:?}");
+        }
+    }
+
+    #[test]
+    fn yaml11_non_strings_are_what_kyaml_quotes() {
+        // Texts kyaml's field setter double-quotes in a plain `!!str` node
+        // (recorded from `kubectl kustomize`: cases 4622, 4623).
+        for s in ["10", "0x10", "1.5", "true", "yes", "~", "null", "a: b", "[x]", "{a: 1}", "- x"] {
+            assert!(yaml11_non_string(s), "{s:?}");
+        }
+        // And those it leaves plain: words, texts goyaml.v2 refuses
+        // (`@at`, `a: b: c`), empty and multi-line texts, timestamps.
+        for s in ["abc", "@at", "a: b: c", "", "a\nb", "x ", "1:20", "2001-12-14", "nginx:1.2"] {
+            assert!(!yaml11_non_string(s), "{s:?}");
         }
     }
 

@@ -1020,6 +1020,9 @@ fn apply_target(
                 r.value = build_annotations::annotated(r, scopes);
             }
             let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
+            // kustomize reads a name as its node's text: an untagged name
+            // given `0o7` is the name `0o7` (and prints as 7).
+            r.stringify_name();
             if over_notes {
                 build_annotations::replaced(r);
             }
@@ -1279,6 +1282,7 @@ fn write_path(
                         _ => false,
                     };
                     if admitted {
+                        made_texts.push((at.clone(), text.clone()));
                         resolved
                     } else {
                         let error = format!(
@@ -1292,6 +1296,27 @@ fn write_path(
                 // A field a replacement created has no tag: its text is
                 // read by its looks.
                 Value::String(_) if untagged => resolve_untagged(&text, flow),
+                // A plain timestamp is a `!!timestamp` node: text that reads
+                // as a timestamp is one (printed in RFC 3339 form), other
+                // text yaml.v3 fails to read under that tag.
+                Value::String(_)
+                    if crate::resource::timestamp_text(slot, &at, &r.scalar_texts).is_some() =>
+                {
+                    match crate::yaml::resolve::parse_timestamp(&text) {
+                        Some(t) => {
+                            made_texts.push((at.clone(), text.clone()));
+                            Value::String(t.rfc3339())
+                        }
+                        None => {
+                            let error = format!(
+                                "yaml: cannot decode !!{} `{text}` as a !!timestamp",
+                                yaml_tag(&resolve_plain(&text)),
+                            );
+                            mistyped.push((fp.to_string(), text.clone(), error));
+                            Value::String(text)
+                        }
+                    }
+                }
                 Value::String(_) => Value::String(text),
                 // A leaf just created is an untagged scalar too.
                 Value::Null => resolve_untagged(&text, flow),
@@ -1311,6 +1336,9 @@ fn write_path(
                         tag_admits(slot, &resolved)
                     };
                     if admitted {
+                        // The node keeps its tag and holds this text, which
+                        // vars read with Go's strconv (`0x10` is no int).
+                        made_texts.push((at.clone(), text.clone()));
                         resolved
                     } else {
                         // A whole float64 (what a JSON patch leaves) is
