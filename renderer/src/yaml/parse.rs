@@ -3969,9 +3969,14 @@ fn go_sharp_v(v: &Value, top: bool, raw: bool) -> String {
 /// None when it is indented that far already or no collection is open.
 fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
     let start = line_start(text, at);
-    let open = open_bracket(text, start)?;
+    let scan = flow_scan(text, start);
+    let (&outermost, &open) = (scan.open.first()?, scan.open.last()?);
     let open_line = &text[line_start(text, open)..];
-    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
+    // Past the block collection the outermost collection stands in too
+    // (`- a: [b,` then `  c]`: the mapping's column).
+    let width = (open_line.len() - open_line.trim_start_matches(' ').len())
+        .max(block_indent_at(text, outermost))
+        + 1;
     let line = &text[start..];
     let have = line.len() - line.trim_start_matches(' ').len();
     (have < width).then(|| (start, " ".repeat(width - have)))
@@ -4229,10 +4234,10 @@ fn question_before_bracket(text: &str, at: usize) -> Option<usize> {
 /// saphyr reads the text, whose scanner may look past the `]` first.
 fn empty_key_rewrite(text: &str) -> Option<Failure> {
     text.match_indices('?').find_map(|(question, _)| {
-        let (_, bracket) = swallowed_bracket(text, question)?;
+        let (open, bracket) = swallowed_bracket(text, question)?;
         let next = skip_blanks_and_comments(text, bracket + 1);
         let ends = matches!(text.as_bytes().get(next), Some(b',' | b']'));
-        (ends && closes_alike(text, bracket + 1)).then(|| Failure::Rewrite {
+        (ends && closes_alike(text, open, bracket + 1)).then(|| Failure::Rewrite {
             at: bracket,
             len: 1,
             with: " :".into(),
@@ -4241,16 +4246,32 @@ fn empty_key_rewrite(text: &str) -> Option<Failure> {
 }
 
 /// Whether libyaml's scanner, which a swallowed `]` at byte `from - 1` left
-/// one flow level below its parser (see [`swallowed_bracket`]), reads the
-/// rest as saphyr reads it one level deeper: what the scanner reads outside
-/// any flow collection while its parser is still in one (the block context,
-/// where plain scalars and indicators differ) holds only blanks and `,` up
+/// one flow level below its parser (see [`swallowed_bracket`]; the
+/// sequence opened at byte `open`), reads the rest as saphyr reads it one
+/// level deeper: what the scanner reads outside any flow collection while
+/// its parser is still in one (the block context, where plain scalars and
+/// indicators differ) holds only blanks, comments, line breaks and `,` up
 /// to the `]` or `}` that ends the parser's last collection, or the end of
-/// the text.
-fn closes_alike(text: &str, from: usize) -> bool {
+/// the text. In the block context a tab after a `,` or a line break starts
+/// no token, and a token on a later line left of the enclosing block
+/// collection's indentation ends that collection first (`[?],` then `]`
+/// is one pair at the document's top, a wrong token under `- a:`).
+fn closes_alike(text: &str, open: usize, from: usize) -> bool {
     let mut depth = flow_scan(text, from).open.len();
+    let outermost = flow_scan(text, open).open.first().copied().unwrap_or(open);
+    let indent = block_indent_at(text, outermost);
+    // Whether libyaml may start a simple key here in the block context,
+    // where it then refuses a tab.
+    let mut key_allowed = false;
+    let mut line_begins = false;
     let mut i = from;
     while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        if depth == 0 && line_begins && !matches!(c, ' ' | '\t' | '#') && !is_break(c) {
+            line_begins = false;
+            if i - line_start(text, i) < indent {
+                return false;
+            }
+        }
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' if depth == 0 => return true,
@@ -4262,19 +4283,39 @@ fn closes_alike(text: &str, from: usize) -> bool {
                 }
                 None => return false,
             },
-            '#' if depth > 0 => {
+            '#' => {
                 i = line_end(text, i);
                 continue;
             }
-            ' ' | '\t' | ',' => {}
+            '\t' if depth == 0 && key_allowed => return false,
+            ',' => key_allowed = true,
+            ' ' | '\t' => {}
             _ if depth > 0 => {}
-            // Lines with nothing more: the scanner reads no more tokens.
-            '\r' | '\n' | '#' => return skip_blanks_and_comments(text, i) == text.len(),
+            c if is_break(c) => (key_allowed, line_begins) = (true, true),
             _ => return false,
         }
         i += c.len_utf8();
     }
     true
+}
+
+/// The column (0-based) that the block collection holding the token at
+/// byte `at` is indented by, or a greater one: that of the last `-` of the
+/// entries opening the line when the token follows them directly, else
+/// where the line's content starts after them (a key's column, or the
+/// token's own).
+fn block_indent_at(text: &str, at: usize) -> usize {
+    let start = line_start(text, at);
+    let mut content = text[start..at].trim_start_matches(' ');
+    let mut dash = None;
+    while let Some(rest) = content.strip_prefix('-').filter(|r| r.starts_with([' ', '\t'])) {
+        dash = Some(at - start - content.len());
+        content = rest.trim_start_matches([' ', '\t']);
+    }
+    match dash {
+        Some(column) if content.is_empty() => column,
+        _ => at - start - content.len(),
+    }
 }
 
 /// The first tab among the blanks that open a line after the one holding
