@@ -1065,7 +1065,13 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         }
         begin = end + text[end..].chars().next().map_or(1, char::len_utf8);
     };
-    let root_end = line.0 + quoted_len(line.1)?;
+    // An anchor and a tag before the scalar on its line are its own.
+    let mut quoted = line.1;
+    while quoted.starts_with(['&', '!']) {
+        let end = quoted.find([' ', '\t'])?;
+        quoted = quoted[end..].trim_start_matches([' ', '\t']);
+    }
+    let root_end = line.0 + (line.1.len() - quoted.len()) + quoted_len(quoted)?;
     line = (root_end, &text[root_end..line.0 + line.1.len()]);
     let mut rest = line.1.trim_end_matches('\r');
     let mut words = 0;
@@ -1523,6 +1529,7 @@ fn parse_once(
         yaml11,
         stringify_keys,
         first_only,
+        one_document,
         source: Source::new(text),
         limits,
         anchors: HashMap::new(),
@@ -1862,6 +1869,8 @@ struct Builder<'f> {
     stringify_keys: bool,
     /// Only the first document's root node is read (yaml.v2's Unmarshal).
     first_only: bool,
+    /// Only the first document is read (yaml.v3's `Decoder.Decode` once).
+    one_document: bool,
     source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
@@ -2085,14 +2094,16 @@ impl Builder<'_> {
             Some(Err(e)) => {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
-                if self.first_only
+                if (self.first_only || self.one_document)
                     && let Some(end) = quoted_root_then_words(self.source.text)
                     && at >= end
                 {
-                    // yaml.v2 reads a quoted scalar that opens and closes on
+                    // libyaml reads a quoted scalar that opens and closes on
                     // the first document's first line as its root node when
-                    // no `:` on that line makes it a key; Unmarshal stops
-                    // there, so the rest (`'foo' 'bar'`) is never parsed.
+                    // no `:` on that line makes it a key; yaml.v2's Unmarshal
+                    // stops there and yaml.v3's decoder at the document's
+                    // end that the next token makes, so the rest (`'foo'
+                    // 'bar'`, `''...`) is never parsed.
                     return Err(Failure::Rewrite {
                         at: end,
                         len: self.source.text.len() - end,
@@ -2258,19 +2269,21 @@ impl Builder<'_> {
                     // libyaml's parser passes over before giving the `?`.
                     return Err(failure);
                 }
-                if self.first_only
+                if (self.first_only || self.one_document)
                     && matches!(bytes.get(at), Some(b']' | b'}'))
                     && root_closed_before(self.source.text, at)
                 {
                     // libyaml scans a `]` or `}` after the quoted scalar or
                     // flow collection that is the first document's root (no
-                    // flow collection left open): yaml.v2's Unmarshal stops
-                    // at that root, so the bracket is never parsed.
-                    return Err(Failure::Rewrite {
-                        at,
-                        len: self.source.text.len() - at,
-                        with: "\n".into(),
-                    });
+                    // flow collection left open) as a token that ends the
+                    // document: yaml.v2's Unmarshal stops at that root, so
+                    // the bracket is never parsed; yaml.v3's decoder reads
+                    // no further than the document's end either, but its
+                    // scanner looks at the tokens after the bracket, which
+                    // saphyr reads on from a blank in its place.
+                    let len = if self.first_only { self.source.text.len() - at } else { 1 };
+                    let with = if self.first_only { "\n" } else { " " };
+                    return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
                 if self.first_only
                     && e.info().contains("invalid trailing content after")
