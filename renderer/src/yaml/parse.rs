@@ -713,7 +713,18 @@ fn parse_checked(
                     // read again with its keys as they were.
                     return Err(raw);
                 }
-                let e = if yaml11 && !flags.prefix && !e.decoder_error() && e.piece_line == 0 {
+                // A `-` in a flow collection is saphyr's scanner error and
+                // libyaml's parser error (yaml.v3's too), which an earlier
+                // parser error in the collection comes before.
+                let dash_in_flow = || {
+                    let at = mark_offset(&text, e.line, e.column);
+                    text[at..].starts_with('-') && open_bracket(&text, at).is_some()
+                };
+                let e = if (yaml11 || dash_in_flow())
+                    && !flags.prefix
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                {
                     earlier_error(&text, file, limits, flags, &e).unwrap_or(e)
                 } else {
                     e
