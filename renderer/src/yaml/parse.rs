@@ -1349,8 +1349,8 @@ fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, K
 /// scalar reads on over blank lines and the lines indented past the key,
 /// and stops at a comment, a line that is not, or a `: ` or comment on a
 /// line it goes on over. `None` for a token the scanner refuses on its own
-/// (`- `, `? `, `@`, `` ` ``, `%`) and a flow collection the line leaves
-/// open.
+/// (`- `, `? `, `@`, `` ` ``, `%`), and a flow collection the line leaves
+/// open with a quoted scalar in it.
 fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
     if text[open..at].contains(is_line_end) {
         // A key over several lines is given up as soon as it is read.
@@ -1368,7 +1368,8 @@ fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
         return None;
     }
     let opened = line.matches(['[', '{']).count();
-    if opened != line.matches([']', '}']).count() || line.contains(['"', '\'']) && opened > 0 {
+    let closed = line.matches([']', '}']).count();
+    if line.contains(['"', '\'']) && opened > 0 || opened < closed {
         return None;
     }
     // The line's last token, its comment cut off.
@@ -1378,13 +1379,19 @@ fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
         && !last.ends_with(['"', '\'', ']', '}'])
         && !last.rsplit([' ', '\t']).next().is_some_and(|w| w.starts_with(['&', '*', '!']));
     let key_column = open - line_start(text, open);
+    // The scanner reads on in a flow collection the line leaves open, to
+    // the first token of a later line (comment lines skipped).
+    let in_flow = opened > closed;
     let next = at + end_of_line;
     let mut pos = next + text[next..].chars().next().map_or(0, char::len_utf8);
     for l in text[pos.min(text.len())..].split_inclusive(is_line_end) {
         let body = l.trim_start_matches([' ', '\t']);
         let content = body.trim_end_matches(is_break);
         let indent = l.len() - body.len();
-        if !content.is_empty() && (!content.starts_with('#') || plain) {
+        if in_flow && !content.is_empty() && !content.starts_with('#') {
+            return Some(pos + indent);
+        }
+        if !in_flow && !content.is_empty() && (!content.starts_with('#') || plain) {
             if !plain || content.starts_with('#') || indent <= key_column {
                 return Some(pos + indent);
             }
