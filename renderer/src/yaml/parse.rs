@@ -3117,6 +3117,55 @@ impl Builder<'_> {
         colon && !text[..at].trim_end().ends_with('?')
     }
 
+    /// yaml.v2's reading of an empty flow collection as the key of a block
+    /// mapping (`[]: 1`, `{ }: 1`; no anchor or tag, no `?`): its scanner
+    /// saves the key at the `[` and, with no key saved inside, forgets at
+    /// the `]` that one is pending there, so its parser takes the
+    /// collection before the `:` makes it a key. A later key of the mapping
+    /// fails at the `[`; the first one is the value or item before, and
+    /// the key (and the mapping it starts) comes after it, which fails at
+    /// the `:`; at the top of the first document the collection is the
+    /// root node, which Unmarshal stops at. yaml.v3 keeps the key.
+    fn v2_empty_flow_key(
+        &self,
+        event: &Event<'_>,
+        span: &Span,
+        first: bool,
+        root: bool,
+    ) -> Option<Failure> {
+        if !matches!(event, Event::SequenceStart(0, None) | Event::MappingStart(0, None)) {
+            return None;
+        }
+        let text = self.source.text;
+        let open = self.source.byte(span.start.index());
+        let close = match text.as_bytes().get(open) {
+            Some(b'[') => b']',
+            Some(b'{') => b'}',
+            _ => return None,
+        };
+        if text[..open].trim_end().ends_with('?') {
+            return None;
+        }
+        let end = skip_blanks_and_comments(text, open + 1);
+        if text.as_bytes().get(end) != Some(&close) {
+            return None;
+        }
+        let colon =
+            end + 1 + text[end + 1..].len() - text[end + 1..].trim_start_matches([' ', '\t']).len();
+        if text.as_bytes().get(colon) != Some(&b':') {
+            return None;
+        }
+        if first && root {
+            return self.first_only.then(|| Failure::Rewrite {
+                at: end + 1,
+                len: text.len() - end - 1,
+                with: "\n".into(),
+            });
+        }
+        let (line, column) = line_column(text, if first { colon } else { open });
+        Some(ParseError::new(self.file, line, column, BLOCK_MAPPING_ENTRY[0]).into())
+    }
+
     /// Whether a mapping key event is a scalar written over more than one
     /// line without a `?` before it.
     fn multi_line_key(&self, event: &Event<'_>, span: &Span) -> bool {
@@ -3427,6 +3476,13 @@ impl Builder<'_> {
                         };
                         let e = self.err(&key_span, message).into();
                         return Err(self.context_mark(e, span.start, BLOCK_MAPPING_ENTRY));
+                    }
+                    if self.yaml11
+                        && !flow
+                        && let Some(failure) =
+                            self.v2_empty_flow_key(&ev, &key_span, map.is_empty(), depth == 0)
+                    {
+                        return Err(failure);
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
                         let (start, end) = (
