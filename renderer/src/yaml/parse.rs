@@ -2512,10 +2512,12 @@ impl Builder<'_> {
                 if message == "illegal placement of ':' indicator" {
                     // A key over several lines in a flow sequence: libyaml
                     // parses the key as an entry and then wants a `,`.
-                    // yaml.v3 names the line where the sequence opened.
+                    // yaml.v3 names the line where the sequence opened,
+                    // unless it is the first line (see `context_mark`).
                     message = "while parsing a flow sequence, expected ',' or ']'".into();
                     if !self.yaml11
                         && let Some(open) = open_bracket(self.source.text, at)
+                        && line_column(self.source.text, open).0 > 1
                     {
                         line = line_column(self.source.text, open).0;
                     }
