@@ -4648,6 +4648,10 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
     let mut line_indent = 0;
     let mut line_begins = true;
     let mut token = 0;
+    // Whether a plain scalar of a flow collection reached its line's end:
+    // it goes on with the next line's first token, a quote or other
+    // indicator that would start a token of its own included.
+    let mut plain_goes_on = false;
     while i < at {
         let c = text[i..].chars().next().unwrap_or(' ');
         if is_break(c) {
@@ -4675,10 +4679,14 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
         let blank_after = |j: usize| {
             text[j..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
         };
+        let mut kind = c;
         if c != ' ' && c != '\t' {
             token = i;
+            if std::mem::take(&mut plain_goes_on) && "\"'!&*-?|>".contains(c) {
+                kind = 'a';
+            }
         }
-        match c {
+        match kind {
             ' ' | '\t' => i += 1,
             '#' => i = line_end(text, i),
             '"' | '\'' => i = quoted_end(text, i).unwrap_or(text.len()),
@@ -4741,6 +4749,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
                     }
                     i += d.len_utf8();
                 }
+                plain_goes_on = in_flow && text[i..].starts_with(is_break);
             }
         }
     }
