@@ -2922,7 +2922,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some((_, _, e)) = undecodable.first()
                         && from_json
                     {
-                        return Err(Error::Yaml(e.clone()));
+                        let dump = text.get(piece.clone()).and_then(yaml::document_with_duplicates);
+                        return Err(match dump {
+                            Some(dump) => expansion_error(kind, e, &dump, path),
+                            None => Error::Yaml(e.clone()),
+                        });
                     }
                     let count =
                         doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
@@ -3191,13 +3195,7 @@ fn list_duplicates(
         for d in &mut e.duplicate_keys {
             (d.line, d.first_line) = d.read_lines;
         }
-        return Err(invalid(
-            path,
-            format!(
-                "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
-                e.go_message()
-            ),
-        ));
+        return Err(expansion_error(kind, &e, &dump, path));
     }
     // The list's own node is gone then, keys it gave twice too.
     let keys = std::mem::take(&mut e.duplicate_keys);
@@ -3207,6 +3205,16 @@ fn list_duplicates(
             (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
         })
         .collect())
+}
+
+/// kustomize's error for a `...List` whose decoding for the expansion
+/// through JSON fails with `e`, showing the list as kyaml writes it.
+fn expansion_error(kind: &str, e: &yaml::ParseError, dump: &str, path: &str) -> Error {
+    let message = format!(
+        "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
+        e.go_message()
+    );
+    invalid(path, message)
 }
 
 /// The keys an item `r` of a `...List` gives twice (`e`, on the lines of

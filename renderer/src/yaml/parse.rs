@@ -718,7 +718,18 @@ fn parse_checked(
                     // read again with its keys as they were.
                     return Err(raw);
                 }
-                let e = if yaml11 && !flags.prefix && !e.decoder_error() && e.piece_line == 0 {
+                // A `-` in a flow collection is saphyr's scanner error and
+                // libyaml's parser error (yaml.v3's too), which an earlier
+                // parser error in the collection comes before.
+                let dash_in_flow = || {
+                    let at = mark_offset(&text, e.line, e.column);
+                    text[at..].starts_with('-') && open_bracket(&text, at).is_some()
+                };
+                let e = if (yaml11 || dash_in_flow())
+                    && !flags.prefix
+                    && !e.decoder_error()
+                    && e.piece_line == 0
+                {
                     earlier_error(&text, file, limits, flags, &e).unwrap_or(e)
                 } else {
                     e
@@ -1070,7 +1081,13 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         }
         begin = end + text[end..].chars().next().map_or(1, char::len_utf8);
     };
-    let root_end = line.0 + quoted_len(line.1)?;
+    // An anchor and a tag before the scalar on its line are its own.
+    let mut quoted = line.1;
+    while quoted.starts_with(['&', '!']) {
+        let end = quoted.find([' ', '\t'])?;
+        quoted = quoted[end..].trim_start_matches([' ', '\t']);
+    }
+    let root_end = line.0 + (line.1.len() - quoted.len()) + quoted_len(quoted)?;
     line = (root_end, &text[root_end..line.0 + line.1.len()]);
     let mut rest = line.1.trim_end_matches('\r');
     let mut words = 0;
@@ -1337,8 +1354,8 @@ fn keyless_token_before(text: &str, at: usize, yaml11: bool) -> Option<(usize, K
 /// scalar reads on over blank lines and the lines indented past the key,
 /// and stops at a comment, a line that is not, or a `: ` or comment on a
 /// line it goes on over. `None` for a token the scanner refuses on its own
-/// (`- `, `? `, `@`, `` ` ``, `%`) and a flow collection the line leaves
-/// open.
+/// (`- `, `? `, `@`, `` ` ``, `%`), and a flow collection the line leaves
+/// open with a quoted scalar in it.
 fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
     if text[open..at].contains(is_line_end) {
         // A key over several lines is given up as soon as it is read.
@@ -1356,7 +1373,8 @@ fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
         return None;
     }
     let opened = line.matches(['[', '{']).count();
-    if opened != line.matches([']', '}']).count() || line.contains(['"', '\'']) && opened > 0 {
+    let closed = line.matches([']', '}']).count();
+    if line.contains(['"', '\'']) && opened > 0 || opened < closed {
         return None;
     }
     // The line's last token, its comment cut off.
@@ -1366,13 +1384,19 @@ fn required_key_dropped(text: &str, open: usize, at: usize) -> Option<usize> {
         && !last.ends_with(['"', '\'', ']', '}'])
         && !last.rsplit([' ', '\t']).next().is_some_and(|w| w.starts_with(['&', '*', '!']));
     let key_column = open - line_start(text, open);
+    // The scanner reads on in a flow collection the line leaves open, to
+    // the first token of a later line (comment lines skipped).
+    let in_flow = opened > closed;
     let next = at + end_of_line;
     let mut pos = next + text[next..].chars().next().map_or(0, char::len_utf8);
     for l in text[pos.min(text.len())..].split_inclusive(is_line_end) {
         let body = l.trim_start_matches([' ', '\t']);
         let content = body.trim_end_matches(is_break);
         let indent = l.len() - body.len();
-        if !content.is_empty() && (!content.starts_with('#') || plain) {
+        if in_flow && !content.is_empty() && !content.starts_with('#') {
+            return Some(pos + indent);
+        }
+        if !in_flow && !content.is_empty() && (!content.starts_with('#') || plain) {
             if !plain || content.starts_with('#') || indent <= key_column {
                 return Some(pos + indent);
             }
@@ -1529,6 +1553,7 @@ fn parse_once(
         yaml11,
         stringify_keys,
         first_only,
+        one_document,
         source: Source::new(text),
         limits,
         anchors: HashMap::new(),
@@ -1871,6 +1896,8 @@ struct Builder<'f> {
     stringify_keys: bool,
     /// Only the first document's root node is read (yaml.v2's Unmarshal).
     first_only: bool,
+    /// Only the first document is read (yaml.v3's `Decoder.Decode` once).
+    one_document: bool,
     source: Source<'f>,
     limits: Limits,
     anchors: HashMap<usize, Value>,
@@ -2097,14 +2124,16 @@ impl Builder<'_> {
             Some(Err(e)) => {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
-                if self.first_only
+                if (self.first_only || self.one_document)
                     && let Some(end) = quoted_root_then_words(self.source.text)
                     && at >= end
                 {
-                    // yaml.v2 reads a quoted scalar that opens and closes on
+                    // libyaml reads a quoted scalar that opens and closes on
                     // the first document's first line as its root node when
-                    // no `:` on that line makes it a key; Unmarshal stops
-                    // there, so the rest (`'foo' 'bar'`) is never parsed.
+                    // no `:` on that line makes it a key; yaml.v2's Unmarshal
+                    // stops there and yaml.v3's decoder at the document's
+                    // end that the next token makes, so the rest (`'foo'
+                    // 'bar'`, `''...`) is never parsed.
                     return Err(Failure::Rewrite {
                         at: end,
                         len: self.source.text.len() - end,
@@ -2270,19 +2299,21 @@ impl Builder<'_> {
                     // libyaml's parser passes over before giving the `?`.
                     return Err(failure);
                 }
-                if self.first_only
+                if (self.first_only || self.one_document)
                     && matches!(bytes.get(at), Some(b']' | b'}'))
                     && root_closed_before(self.source.text, at)
                 {
                     // libyaml scans a `]` or `}` after the quoted scalar or
                     // flow collection that is the first document's root (no
-                    // flow collection left open): yaml.v2's Unmarshal stops
-                    // at that root, so the bracket is never parsed.
-                    return Err(Failure::Rewrite {
-                        at,
-                        len: self.source.text.len() - at,
-                        with: "\n".into(),
-                    });
+                    // flow collection left open) as a token that ends the
+                    // document: yaml.v2's Unmarshal stops at that root, so
+                    // the bracket is never parsed; yaml.v3's decoder reads
+                    // no further than the document's end either, but its
+                    // scanner looks at the tokens after the bracket, which
+                    // saphyr reads on from a blank in its place.
+                    let len = if self.first_only { self.source.text.len() - at } else { 1 };
+                    let with = if self.first_only { "\n" } else { " " };
+                    return Err(Failure::Rewrite { at, len, with: with.into() });
                 }
                 if self.first_only
                     && e.info().contains("invalid trailing content after")
@@ -2493,10 +2524,12 @@ impl Builder<'_> {
                 if message == "illegal placement of ':' indicator" {
                     // A key over several lines in a flow sequence: libyaml
                     // parses the key as an entry and then wants a `,`.
-                    // yaml.v3 names the line where the sequence opened.
+                    // yaml.v3 names the line where the sequence opened,
+                    // unless it is the first line (see `context_mark`).
                     message = "while parsing a flow sequence, expected ',' or ']'".into();
                     if !self.yaml11
                         && let Some(open) = open_bracket(self.source.text, at)
+                        && line_column(self.source.text, open).0 > 1
                     {
                         line = line_column(self.source.text, open).0;
                     }
@@ -3098,6 +3131,55 @@ impl Builder<'_> {
         colon && !text[..at].trim_end().ends_with('?')
     }
 
+    /// yaml.v2's reading of an empty flow collection as the key of a block
+    /// mapping (`[]: 1`, `{ }: 1`; no anchor or tag, no `?`): its scanner
+    /// saves the key at the `[` and, with no key saved inside, forgets at
+    /// the `]` that one is pending there, so its parser takes the
+    /// collection before the `:` makes it a key. A later key of the mapping
+    /// fails at the `[`; the first one is the value or item before, and
+    /// the key (and the mapping it starts) comes after it, which fails at
+    /// the `:`; at the top of the first document the collection is the
+    /// root node, which Unmarshal stops at. yaml.v3 keeps the key.
+    fn v2_empty_flow_key(
+        &self,
+        event: &Event<'_>,
+        span: &Span,
+        first: bool,
+        root: bool,
+    ) -> Option<Failure> {
+        if !matches!(event, Event::SequenceStart(0, None) | Event::MappingStart(0, None)) {
+            return None;
+        }
+        let text = self.source.text;
+        let open = self.source.byte(span.start.index());
+        let close = match text.as_bytes().get(open) {
+            Some(b'[') => b']',
+            Some(b'{') => b'}',
+            _ => return None,
+        };
+        if text[..open].trim_end().ends_with('?') {
+            return None;
+        }
+        let end = skip_blanks_and_comments(text, open + 1);
+        if text.as_bytes().get(end) != Some(&close) {
+            return None;
+        }
+        let colon =
+            end + 1 + text[end + 1..].len() - text[end + 1..].trim_start_matches([' ', '\t']).len();
+        if text.as_bytes().get(colon) != Some(&b':') {
+            return None;
+        }
+        if first && root {
+            return self.first_only.then(|| Failure::Rewrite {
+                at: end + 1,
+                len: text.len() - end - 1,
+                with: "\n".into(),
+            });
+        }
+        let (line, column) = line_column(text, if first { colon } else { open });
+        Some(ParseError::new(self.file, line, column, BLOCK_MAPPING_ENTRY[0]).into())
+    }
+
     /// Whether a mapping key event is a scalar written over more than one
     /// line without a `?` before it.
     fn multi_line_key(&self, event: &Event<'_>, span: &Span) -> bool {
@@ -3412,6 +3494,13 @@ impl Builder<'_> {
                         };
                         let e = self.err(&key_span, message).into();
                         return Err(self.context_mark(e, span.start, BLOCK_MAPPING_ENTRY));
+                    }
+                    if self.yaml11
+                        && !flow
+                        && let Some(failure) =
+                            self.v2_empty_flow_key(&ev, &key_span, map.is_empty(), depth == 0)
+                    {
+                        return Err(failure);
                     }
                     if braces && self.multi_line_key(&ev, &key_span) {
                         let (start, end) = (
@@ -3985,9 +4074,14 @@ fn go_sharp_v(v: &Value, top: bool, raw: bool) -> String {
 /// None when it is indented that far already or no collection is open.
 fn flow_padding(text: &str, at: usize) -> Option<(usize, String)> {
     let start = line_start(text, at);
-    let open = open_bracket(text, start)?;
+    let scan = flow_scan(text, start);
+    let (&outermost, &open) = (scan.open.first()?, scan.open.last()?);
     let open_line = &text[line_start(text, open)..];
-    let width = open_line.len() - open_line.trim_start_matches(' ').len() + 1;
+    // Past the block collection the outermost collection stands in too
+    // (`- a: [b,` then `  c]`: the mapping's column).
+    let width = (open_line.len() - open_line.trim_start_matches(' ').len())
+        .max(block_indent_at(text, outermost))
+        + 1;
     let line = &text[start..];
     let have = line.len() - line.trim_start_matches(' ').len();
     (have < width).then(|| (start, " ".repeat(width - have)))
@@ -4245,10 +4339,10 @@ fn question_before_bracket(text: &str, at: usize) -> Option<usize> {
 /// saphyr reads the text, whose scanner may look past the `]` first.
 fn empty_key_rewrite(text: &str) -> Option<Failure> {
     text.match_indices('?').find_map(|(question, _)| {
-        let (_, bracket) = swallowed_bracket(text, question)?;
+        let (open, bracket) = swallowed_bracket(text, question)?;
         let next = skip_blanks_and_comments(text, bracket + 1);
         let ends = matches!(text.as_bytes().get(next), Some(b',' | b']'));
-        (ends && closes_alike(text, bracket + 1)).then(|| Failure::Rewrite {
+        (ends && closes_alike(text, open, bracket + 1)).then(|| Failure::Rewrite {
             at: bracket,
             len: 1,
             with: " :".into(),
@@ -4257,16 +4351,32 @@ fn empty_key_rewrite(text: &str) -> Option<Failure> {
 }
 
 /// Whether libyaml's scanner, which a swallowed `]` at byte `from - 1` left
-/// one flow level below its parser (see [`swallowed_bracket`]), reads the
-/// rest as saphyr reads it one level deeper: what the scanner reads outside
-/// any flow collection while its parser is still in one (the block context,
-/// where plain scalars and indicators differ) holds only blanks and `,` up
+/// one flow level below its parser (see [`swallowed_bracket`]; the
+/// sequence opened at byte `open`), reads the rest as saphyr reads it one
+/// level deeper: what the scanner reads outside any flow collection while
+/// its parser is still in one (the block context, where plain scalars and
+/// indicators differ) holds only blanks, comments, line breaks and `,` up
 /// to the `]` or `}` that ends the parser's last collection, or the end of
-/// the text.
-fn closes_alike(text: &str, from: usize) -> bool {
+/// the text. In the block context a tab after a `,` or a line break starts
+/// no token, and a token on a later line left of the enclosing block
+/// collection's indentation ends that collection first (`[?],` then `]`
+/// is one pair at the document's top, a wrong token under `- a:`).
+fn closes_alike(text: &str, open: usize, from: usize) -> bool {
     let mut depth = flow_scan(text, from).open.len();
+    let outermost = flow_scan(text, open).open.first().copied().unwrap_or(open);
+    let indent = block_indent_at(text, outermost);
+    // Whether libyaml may start a simple key here in the block context,
+    // where it then refuses a tab.
+    let mut key_allowed = false;
+    let mut line_begins = false;
     let mut i = from;
     while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        if depth == 0 && line_begins && !matches!(c, ' ' | '\t' | '#') && !is_break(c) {
+            line_begins = false;
+            if i - line_start(text, i) < indent {
+                return false;
+            }
+        }
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' if depth == 0 => return true,
@@ -4278,19 +4388,39 @@ fn closes_alike(text: &str, from: usize) -> bool {
                 }
                 None => return false,
             },
-            '#' if depth > 0 => {
+            '#' => {
                 i = line_end(text, i);
                 continue;
             }
-            ' ' | '\t' | ',' => {}
+            '\t' if depth == 0 && key_allowed => return false,
+            ',' => key_allowed = true,
+            ' ' | '\t' => {}
             _ if depth > 0 => {}
-            // Lines with nothing more: the scanner reads no more tokens.
-            '\r' | '\n' | '#' => return skip_blanks_and_comments(text, i) == text.len(),
+            c if is_break(c) => (key_allowed, line_begins) = (true, true),
             _ => return false,
         }
         i += c.len_utf8();
     }
     true
+}
+
+/// The column (0-based) that the block collection holding the token at
+/// byte `at` is indented by, or a greater one: that of the last `-` of the
+/// entries opening the line when the token follows them directly, else
+/// where the line's content starts after them (a key's column, or the
+/// token's own).
+fn block_indent_at(text: &str, at: usize) -> usize {
+    let start = line_start(text, at);
+    let mut content = text[start..at].trim_start_matches(' ');
+    let mut dash = None;
+    while let Some(rest) = content.strip_prefix('-').filter(|r| r.starts_with([' ', '\t'])) {
+        dash = Some(at - start - content.len());
+        content = rest.trim_start_matches([' ', '\t']);
+    }
+    match dash {
+        Some(column) if content.is_empty() => column,
+        _ => at - start - content.len(),
+    }
 }
 
 /// The first tab among the blanks that open a line after the one holding
@@ -4534,6 +4664,10 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
     let mut line_indent = 0;
     let mut line_begins = true;
     let mut token = 0;
+    // Whether a plain scalar of a flow collection reached its line's end:
+    // it goes on with the next line's first token, a quote or other
+    // indicator that would start a token of its own included.
+    let mut plain_goes_on = false;
     while i < at {
         let c = text[i..].chars().next().unwrap_or(' ');
         if is_break(c) {
@@ -4561,10 +4695,14 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
         let blank_after = |j: usize| {
             text[j..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
         };
+        let mut kind = c;
         if c != ' ' && c != '\t' {
             token = i;
+            if std::mem::take(&mut plain_goes_on) && "\"'!&*-?|>".contains(c) {
+                kind = 'a';
+            }
         }
-        match c {
+        match kind {
             ' ' | '\t' => i += 1,
             '#' => i = line_end(text, i),
             '"' | '\'' => i = quoted_end(text, i).unwrap_or(text.len()),
@@ -4627,6 +4765,7 @@ fn flow_scan(text: &str, at: usize) -> FlowScan {
                     }
                     i += d.len_utf8();
                 }
+                plain_goes_on = in_flow && text[i..].starts_with(is_break);
             }
         }
     }
