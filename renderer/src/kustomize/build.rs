@@ -3162,8 +3162,12 @@ fn list_duplicates(
             ),
         ));
     }
-    // The list's own node is gone then, keys it gave twice too.
-    let keys = std::mem::take(&mut e.duplicate_keys);
+    // The list's own node is gone then, keys it gave twice too; an item's
+    // are reported even where the list's hid them from yaml.v3.
+    let mut keys = std::mem::take(&mut e.duplicate_keys);
+    for d in &mut keys {
+        d.behind_root = false;
+    }
     Ok(by_item(keys, count, |d| &mut d.map)
         .into_iter()
         .map(|keys| {

@@ -37,15 +37,16 @@ struct Typed<'a> {
 
 impl Typed<'_> {
     /// Go's `%#v` of the time a plain timestamp at `path` decodes to, if
-    /// `s` is the RFC 3339 text kiln's reader made of one. Labels and
-    /// annotations are strings: kustomize writes them back as such.
+    /// `s` is the RFC 3339 text kiln's reader made of one. Annotations are
+    /// strings: kustomize writes them back as such at the end of the build;
+    /// labels keep their nodes, tags too.
     fn time(&self, s: &str, path: &[Step]) -> Option<String> {
         let quoted = self.quoted?;
-        let meta_map = matches!(
+        let annotations = matches!(
             path,
-            [Step::Key(m), Step::Key(f), ..] if m == "metadata" && (f == "labels" || f == "annotations")
+            [Step::Key(m), Step::Key(f), ..] if m == "metadata" && f == "annotations"
         );
-        if meta_map || quoted.iter().any(|q| q[..] == path[..]) {
+        if annotations || quoted.iter().any(|q| q[..] == path[..]) {
             return None;
         }
         let t = crate::yaml::resolve::parse_timestamp(s).filter(|t| t.rfc3339() == s)?;

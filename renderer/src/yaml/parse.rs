@@ -48,6 +48,12 @@ pub struct DuplicateKey {
     /// The lines of the later and the earlier key in the document as read
     /// (`line` and `first_line` may count those of another encoding).
     pub read_lines: (usize, usize),
+    /// Whether yaml.v3 leaves it out when it decodes the whole document:
+    /// the document's root mapping gives a key twice too, and the decoder
+    /// then reads none of that mapping's values. kyaml hands on the items
+    /// of a one-piece `List` as nodes, each decoded on its own, which
+    /// report it.
+    pub behind_root: bool,
 }
 
 /// Whether libyaml's words `problem` are the decoder's, which reports
@@ -126,7 +132,7 @@ impl ParseError {
         }
         if !self.duplicate_keys.is_empty() {
             let mut out = String::from("yaml: unmarshal errors:");
-            for d in &self.duplicate_keys {
+            for d in self.duplicate_keys.iter().filter(|d| !d.behind_root) {
                 out.push_str(&format!(
                     "\n  line {}: mapping key {:?} already defined at line {}",
                     d.line, d.key, d.first_line
@@ -2058,6 +2064,7 @@ impl Builder<'_> {
                     line,
                     first_line,
                     read_lines: (line, first_line),
+                    behind_root: false,
                 });
             }
         }
@@ -3597,8 +3604,15 @@ impl Builder<'_> {
                 }
                 if let Some((before, later)) = since_duplicate {
                     // yaml.v3 decodes no value of a mapping with a key
-                    // given twice: what its values hold goes unreported.
-                    self.duplicates.truncate(nested_duplicates);
+                    // given twice: what its values hold goes unreported,
+                    // but for the root's (see `DuplicateKey::behind_root`).
+                    if depth == 0 && self.scalar_texts.is_some() {
+                        for d in &mut self.duplicates[nested_duplicates..] {
+                            d.behind_root = true;
+                        }
+                    } else {
+                        self.duplicates.truncate(nested_duplicates);
+                    }
                     self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
