@@ -137,21 +137,19 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             };
             invalid(&r.source, format!("{what}: {e}"))
         })?;
-        if let Some(key) = &r.non_string_key {
-            return Err(key.error.clone().into());
+        // kustomize turns each object into JSON as it prints it, in the
+        // output order: a key its file or a transformer wrote that YAML
+        // reads as no string fails there, shown in Go's `%#v` of the
+        // decoded object.
+        if r.has_plain_key() {
+            return Err(invalid(
+                &r.source,
+                format!(
+                    "{}: json: unsupported type: map[interface {{}}]interface {{}}",
+                    go_dump::object(&r.value, &r.plain_keys, Some(r.quoted.as_slice()))
+                ),
+            ));
         }
-    }
-    // kustomize turns each object into JSON as it prints it, in the output
-    // order: a key a transformer wrote that YAML reads as no string fails
-    // there, shown in Go's `%#v` of the decoded object.
-    if let Some(r) = acc.iter().find(|r| r.has_plain_key()) {
-        return Err(invalid(
-            &r.source,
-            format!(
-                "{}: json: unsupported type: map[interface {{}}]interface {{}}",
-                go_dump::object(&r.value, &r.plain_keys, Some(r.quoted.as_slice()))
-            ),
-        ));
     }
     // Sorted by their text, names written as numbers or bools print as those.
     for r in &mut acc {
@@ -2875,6 +2873,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             scalar_texts,
             quoted,
             non_string_key,
+            typed_keys,
             duplicates,
             undecodable,
             piece,
@@ -2906,7 +2905,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
-                    if let Some(key) = non_string_key {
+                    if let Some(key) = non_string_key.filter(|_| from_json) {
                         let e = key.error;
                         return Err(invalid(
                             &format!("{}:{}:{}", e.file, e.line, e.column),
@@ -2929,6 +2928,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
                         let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
+                        let mut typed_keys = by_item(typed_keys, items.len(), |(p, _)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
@@ -2972,6 +2972,11 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
+                            if let [_, Step::Index(i)] = within.as_slice()
+                                && let Some(keys) = typed_keys.get_mut(*i)
+                            {
+                                r.plain_keys = std::mem::take(keys);
+                            }
                             r.undecodable = deferred(undecodable);
                             let top = match within.as_slice() {
                                 [_, Step::Index(i)] => Some(*i),
@@ -2995,6 +3000,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
+                r.plain_keys = typed_keys;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
                 r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();

@@ -336,6 +336,12 @@ pub struct Document {
     /// by the same entry points as `scalar_texts`: kustomize reads such a
     /// document and fails only when a later step turns it into JSON.
     pub non_string_key: Option<Box<NonStringKey>>,
+    /// Every key of a nested mapping that is not a string, by the path of
+    /// its mapping and its text as kiln keeps it (`true`, `1`, a
+    /// timestamp's RFC 3339 text), kept by the same entry points as
+    /// `scalar_texts`: kyaml holds such a key's node, which fails where
+    /// kustomize turns the object into JSON.
+    pub typed_keys: Vec<(Vec<Step>, String)>,
     /// The keys given twice, for [`parse_kustomize_objects`] (the first
     /// value of each is kept): kustomize reads such a document into nodes
     /// and fails only when it turns the object into a Go map at the end.
@@ -1536,6 +1542,7 @@ fn parse_once(
         aliasing: Aliasing::default(),
         non_string_key: None,
         kept_key: None,
+        typed_keys: Vec::new(),
         decode_error: None,
         duplicate_error: None,
         duplicates: Vec::new(),
@@ -1563,6 +1570,7 @@ fn parse_once(
                         scalar_texts: Vec::new(),
                         quoted: Vec::new(),
                         non_string_key: None,
+                        typed_keys: Vec::new(),
                         duplicates: None,
                         undecodable: Vec::new(),
                         piece: 0..0,
@@ -1607,6 +1615,7 @@ fn parse_once(
                     scalar_texts,
                     quoted,
                     non_string_key,
+                    typed_keys: std::mem::take(&mut builder.typed_keys),
                     duplicates,
                     undecodable: std::mem::take(&mut builder.undecodable),
                     piece: 0..0,
@@ -1899,6 +1908,9 @@ struct Builder<'f> {
     /// With `scalar_texts`: the first key that is not a string where
     /// `string_keys` refuses one, kept with the document instead of failing.
     kept_key: Option<Box<NonStringKey>>,
+    /// With `scalar_texts`: every key `kept_key` could be, as
+    /// [`Document::typed_keys`] has them.
+    typed_keys: Vec<(Vec<Step>, String)>,
     /// With `stringify_keys`: the first thing yaml.v2's decoder refuses (a
     /// mapping or sequence as key, a merge of something but mappings),
     /// reported once the document has been read whole and before
@@ -3501,12 +3513,14 @@ impl Builder<'_> {
                         merges.push((value, alias, item_aliases));
                         continue;
                     }
-                    if self.string_keys
+                    let typed_key = self.string_keys
                         && depth > 0
-                        && (timestamp_key || !matches!(key, Value::String(_)))
-                        && self.non_string_key.is_none()
-                        && self.kept_key.is_none()
-                    {
+                        && (timestamp_key || !matches!(key, Value::String(_)));
+                    if typed_key && self.scalar_texts.is_some() {
+                        let name = key_string(key.clone()).unwrap_or_default();
+                        self.typed_keys.push((self.path.clone(), name));
+                    }
+                    if typed_key && self.non_string_key.is_none() && self.kept_key.is_none() {
                         // yaml.v3 decodes such a mapping into
                         // map[interface{}]interface{}, which JSON cannot encode.
                         let shown = key_string(key.clone()).unwrap_or_default();
