@@ -2895,13 +2895,22 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     {
                         return Err(Error::Yaml(e.clone()));
                     }
-                    let count =
-                        doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
+                    let (items, unread) = match doc.get_path(&["items"]) {
+                        Some(Value::Seq(items)) => {
+                            let steps = (0..items.len()).map(Step::Index);
+                            (steps.zip(items.iter().cloned()).collect(), None)
+                        }
+                        Some(Value::Map(m)) if !from_json => {
+                            handed_on(m, text.get(piece.clone()).unwrap_or_default(), path)
+                        }
+                        _ => (Vec::new(), None),
+                    };
+                    let steps: Vec<Step> = items.iter().map(|(step, _)| step.clone()).collect();
                     let mut item_duplicates = Vec::new();
                     if let Some(e) = duplicates {
                         let piece_text = text.get(piece.clone());
                         item_duplicates =
-                            list_duplicates(*e, from_json, piece_text, kind, count, path)?;
+                            list_duplicates(*e, from_json, piece_text, kind, &steps, path)?;
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
@@ -2914,31 +2923,22 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     }
                     if from_json {
                         json_list_items(&doc, &scalar_texts).map_err(|e| invalid(path, e))?;
-                    } else if doc
-                        .get_path(&["items"])
-                        .and_then(Value::as_map)
-                        .is_some_and(|m| !m.is_empty())
-                    {
-                        // kyaml's reader hands on the nodes in `items`
-                        // whatever they are: a map's keys and values, the
-                        // first a scalar, which has no metadata.
-                        return Err(invalid(path, "missing Resource metadata"));
                     }
-                    if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
-                        let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
-                        let quoted = by_item(quoted, items.len(), |p| p);
-                        let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
-                        let mut typed_keys = by_item(typed_keys, items.len(), |(p, _)| p);
+                    if !items.is_empty() {
+                        let texts = by_step(scalar_texts, &steps, |(p, _)| p);
+                        let quoted = by_step(quoted, &steps, |p| p);
+                        let undecodable = by_step(undecodable, &steps, |(p, ..)| p);
+                        let mut typed_keys = by_step(typed_keys, &steps, |(p, _)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
-                            .iter()
+                            .into_iter()
                             .zip(texts)
                             .zip(quoted)
                             .zip(undecodable)
-                            .enumerate()
-                            .map(|(i, (((item, texts), quoted), undecodable))| {
-                                (item.clone(), texts, quoted, undecodable, at(i), from_json)
+                            .map(|((((step, item), texts), quoted), undecodable)| {
+                                let within = vec![Step::Key("items".into()), step];
+                                (item, texts, quoted, undecodable, within, from_json)
                             })
                             .collect();
                         while let Some((
@@ -2972,16 +2972,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             }
                             let mut r = check_object(item, path, texts)?;
                             r.quoted = quoted;
-                            if let [_, Step::Index(i)] = within.as_slice()
-                                && let Some(keys) = typed_keys.get_mut(*i)
-                            {
-                                r.plain_keys = std::mem::take(keys);
-                            }
                             r.undecodable = deferred(undecodable);
+                            // Where in `items` an item of the list itself is.
                             let top = match within.as_slice() {
-                                [_, Step::Index(i)] => Some(*i),
+                                [_, step] => steps.iter().position(|s| s == step),
                                 _ => None,
                             };
+                            if let Some(keys) = top.and_then(|i| typed_keys.get_mut(i)) {
+                                r.plain_keys = std::mem::take(keys);
+                            }
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
                                 range: piece.clone(),
@@ -2994,6 +2993,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             }
                             expanded.push(r);
                         }
+                    }
+                    if let Some(e) = unread {
+                        return Err(e);
                     }
                     continue;
                 }
@@ -3144,13 +3146,13 @@ fn json_list_items<'a>(
 /// kiln's own message where it cannot write that). A list kyaml's reader
 /// hands on as written (not `from_json`) gives kustomize its items as nodes,
 /// each failing only when kustomize decodes it at the end: the keys they
-/// give twice, by item (of `count`), for [`item_lines`]. `path`: the file.
+/// give twice, by item (at `steps` of `items`), for [`item_lines`]. `path`: the file.
 fn list_duplicates(
     mut e: yaml::ParseError,
     from_json: bool,
     piece: Option<&str>,
     kind: &str,
-    count: usize,
+    steps: &[Step],
     path: &str,
 ) -> Result<Vec<Option<yaml::ParseError>>, Error> {
     if from_json {
@@ -3174,7 +3176,7 @@ fn list_duplicates(
     for d in &mut keys {
         d.behind_root = false;
     }
-    Ok(by_item(keys, count, |d| &mut d.map)
+    Ok(by_step(keys, steps, |d| &mut d.map)
         .into_iter()
         .map(|keys| {
             (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
@@ -3221,18 +3223,46 @@ fn deferred(
 /// each one's path), by the item of its `items` they are in, in one pass:
 /// `n` lists, each with paths from its item.
 fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
-    let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    by_step(all, &(0..n).map(Step::Index).collect::<Vec<_>>(), path)
+}
+
+/// [`by_item`] for the items at `steps` of `items` (the keys of a map there).
+fn by_step<T>(all: Vec<T>, steps: &[Step], path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = steps.iter().map(|_| Vec::new()).collect();
     for mut x in all {
         let p = path(&mut x);
-        if let [Step::Key(k), Step::Index(i), ..] = p.as_slice()
+        if let [Step::Key(k), step, ..] = p.as_slice()
             && k == "items"
-            && let Some(item) = out.get_mut(*i)
+            && let Some(item) = steps.iter().position(|s| s == step).and_then(|i| out.get_mut(i))
         {
             p.drain(..2);
             item.push(x);
         }
     }
     out
+}
+
+/// The nodes kyaml's reader hands on for a one-piece `List` whose `items`
+/// is a map (`piece`: the document's text, whose nodes tell a null key):
+/// each key and value in turn. kustomize drops those that are null or
+/// empty (`dropBadNodes`) and reads a map as an object; a scalar or a list
+/// has no metadata, which fails the file there, once the objects before it
+/// are read. Returns the objects, by their key, and that failure.
+fn handed_on(items: &Map, piece: &str, path: &str) -> (Vec<(Step, Value)>, Option<Error>) {
+    let nulls = yaml::Styled::parse(piece).and_then(|doc| doc.null_keys_at("items"));
+    let mut out = Vec::new();
+    for (i, (k, v)) in items.iter().enumerate() {
+        let null = nulls.as_ref().and_then(|n| n.get(i).copied()).unwrap_or(false);
+        let key = if null { Value::Null } else { Value::String(k.clone()) };
+        for (node, object) in [(&key, false), (v, true)] {
+            match node {
+                _ if nil_or_empty(node) => {}
+                Value::Map(_) if object => out.push((Step::Key(k.clone()), node.clone())),
+                _ => return (out, Some(invalid(path, "missing Resource metadata"))),
+            }
+        }
+    }
+    (out, None)
 }
 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where

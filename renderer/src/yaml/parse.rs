@@ -3456,9 +3456,17 @@ impl Builder<'_> {
                     // `!!timestamp`, which makes its mapping no string map.
                     let timestamp_key = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None)
                         if parse_timestamp(t).is_some());
+                    // kyaml writes a null key written as nothing as `''`,
+                    // which kustomize reads back as the empty string.
+                    let empty_key = self.string_keys
+                        && !self.stringify_keys
+                        && !self.yaml11
+                        && matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t.is_empty());
                     self.in_key += 1;
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
+                    let key =
+                        if empty_key { key.map(|_| Value::String(String::new())) } else { key };
                     let key = key?;
                     if error_at.as_ref() == Some(&key) && !is_merge {
                         self.non_string_key = None;
@@ -3937,7 +3945,7 @@ fn yaml_tag(v: &Value) -> &'static str {
     }
 }
 
-fn key_string(key: Value) -> Result<String, String> {
+pub(crate) fn key_string(key: Value) -> Result<String, String> {
     Ok(match key {
         Value::String(s) => s,
         Value::Null => "null".to_string(),

@@ -69,6 +69,16 @@ impl Styled {
         None
     }
 
+    /// Whether each key of the map at field `field` of this map is a null
+    /// (`~`, `null`, or written as nothing).
+    pub fn null_keys_at(&self, field: &str) -> Option<Vec<bool>> {
+        let Styled::Map { entries, .. } = self else { return None };
+        let (_, inner) = entries.iter().find(|(k, _)| key_text(k) == Some(field))?;
+        let Styled::Map { entries, .. } = inner else { return None };
+        let null = |k: &Styled| matches!(k, Styled::Scalar { value: Value::Null, .. });
+        Some(entries.iter().map(|(k, _)| null(k)).collect())
+    }
+
     /// Lays a strategic merge patch's nodes over this tree as kyaml's merge
     /// walk does: a map stays (its style too, unless it was empty) and takes
     /// the patch's fields, a list of maps (merged by key) stays, and a
@@ -227,7 +237,15 @@ impl Styled {
 
     /// Whether this is a scalar key that reads as the string `key`.
     fn text_is(&self, key: &str) -> bool {
-        self.key_str() == Some(key)
+        match self {
+            Styled::Scalar { value: Value::String(s), .. } => s == key,
+            // The reader names a key that is no string by what it reads as
+            // (`~` is `null`, `0x1F` is `31`).
+            Styled::Scalar { value, text, .. } => {
+                text == key || crate::yaml::parse::key_string(value.clone()).is_ok_and(|k| k == key)
+            }
+            _ => false,
+        }
     }
 
     /// The string a scalar key reads as: a string's value, another
