@@ -3156,7 +3156,10 @@ fn list_duplicates(
     path: &str,
 ) -> Result<Vec<Option<yaml::ParseError>>, Error> {
     if from_json {
-        let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
+        let dump = piece.and_then(|text| {
+            yaml::document_with_duplicates(text, &ynode::styles_with_comments(text)?)
+        });
+        let Some(dump) = dump else {
             return Err(Error::Yaml(e));
         };
         for d in &mut e.duplicate_keys {

@@ -553,15 +553,16 @@ fn short_tag(tag: &saphyr_parser::Tag) -> Box<str> {
 
 /// kyaml's text of the first document of `text` (`RNode.String()`) when
 /// its mappings give keys twice, which a value cannot hold: the document as
-/// kyaml's encoder lays it out, each key given again in its place. `None`
-/// where kiln cannot write it as kyaml does: a comment, an anchor or alias,
-/// a key given again with a tag or with text quotes would have to escape.
-pub(crate) fn document_with_duplicates(text: &str) -> Option<String> {
-    if text.contains(['#', '&', '*']) {
+/// kyaml's encoder lays it out, each key given again in its place, from
+/// `styled`, the document's style tree with its comments. `None` where kiln
+/// cannot write it as kyaml does: an anchor or alias, a key given again
+/// with a tag or with text quotes would have to escape.
+pub(crate) fn document_with_duplicates(text: &str, styled: &Styled) -> Option<String> {
+    if text.contains(['&', '*']) {
         return None;
     }
     let mut again = Vec::new();
-    let (value, styles) = unique_keys(&Styled::parse(text)?, &mut again)?;
+    let (value, styles) = unique_keys(styled, &mut again)?;
     let mut out = node_to_string_styled(&value, Some(&styles));
     for (mark, key) in again {
         out = out.replacen(&mark, &key, 1);
