@@ -54,6 +54,15 @@ pub struct DuplicateKey {
     /// of a one-piece `List` as nodes, each decoded on its own, which
     /// report it.
     pub behind_root: bool,
+    /// For the later and the earlier key: 0 for a key of the mapping as
+    /// written, `n` for the `n`-th entry kyaml's reader appended to it (see
+    /// `null_copies`), which stands after the mapping's last key.
+    pub appended: (usize, usize),
+    /// The line of the mapping's last key as written.
+    pub last_key_line: usize,
+    /// Whether the mapping is in flow style: kyaml writes it, and what it
+    /// appended, on one line.
+    pub flow: bool,
 }
 
 /// Whether libyaml's words `problem` are the decoder's, which reports
@@ -448,8 +457,17 @@ fn kustomize_pieces(
                 // document, whose lines Go's message counts.
                 let encoded = super::kyaml_lines::key_lines(&ParserText::new(piece).text);
                 for d in &mut e.duplicate_keys {
-                    d.line = encoded.get(&d.line).copied().unwrap_or(d.line);
-                    d.first_line = encoded.get(&d.first_line).copied().unwrap_or(d.first_line);
+                    // An entry kyaml appended stands after the mapping's
+                    // last key (taken to be one line, as is each entry).
+                    let at = |line: usize, appended: usize| match appended {
+                        0 => encoded.get(&line).copied().unwrap_or(line),
+                        n => {
+                            let last = encoded.get(&d.last_key_line).copied().unwrap_or(line);
+                            if d.flow { last } else { last + n }
+                        }
+                    };
+                    (d.line, d.first_line) =
+                        (at(d.line, d.appended.0), at(d.first_line, d.appended.1));
                 }
             }
             e.line += before;
@@ -2077,9 +2095,42 @@ impl Builder<'_> {
                     first_line,
                     read_lines: (line, first_line),
                     behind_root: false,
+                    appended: (0, 0),
+                    last_key_line: 0,
+                    flow: false,
                 });
             }
         }
+    }
+
+    /// The pairs of equal keys of a mapping (its scalar `keys` as written,
+    /// see [`null_copies`]; `flow`: its style) as yaml.v3 lists them once
+    /// kyaml's reader appended its entries: keys are equal when their
+    /// texts are.
+    fn written_duplicates(&self, keys: &[(String, bool, usize)], flow: bool) -> Vec<DuplicateKey> {
+        let last_key_line = keys.last().map_or(0, |k| k.2);
+        let all: Vec<(usize, usize)> = (0..keys.len())
+            .map(|i| (i, 0))
+            .chain(null_copies(keys).into_iter().enumerate().map(|(n, i)| (i, n + 1)))
+            .collect();
+        let mut out = Vec::new();
+        for (a, &(i, copy_i)) in all.iter().enumerate() {
+            for &(j, copy_j) in all[a + 1..].iter().filter(|(j, _)| keys[i].0 == keys[*j].0) {
+                let (line, first_line) = (keys[j].2, keys[i].2);
+                out.push(DuplicateKey {
+                    key: keys[i].0.clone(),
+                    map: self.path.clone(),
+                    line,
+                    first_line,
+                    read_lines: (line, first_line),
+                    behind_root: false,
+                    appended: (copy_j, copy_i),
+                    last_key_line,
+                    flow,
+                });
+            }
+        }
+        out
     }
 
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
@@ -3397,6 +3448,9 @@ impl Builder<'_> {
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
                 let nested_duplicates = self.duplicates.len();
+                // Each scalar key as written (its text), whether it is a
+                // null written as something, and its line.
+                let mut written_keys: Vec<(String, bool, usize)> = Vec::new();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) = self
@@ -3458,6 +3512,10 @@ impl Builder<'_> {
                         if parse_timestamp(t).is_some());
                     // kyaml writes a null key written as nothing as `''`,
                     // which kustomize reads back as the empty string.
+                    let key_text = match &ev {
+                        Event::Scalar(t, ..) => Some(t.to_string()),
+                        _ => None,
+                    };
                     let empty_key = self.string_keys
                         && !self.stringify_keys
                         && !self.yaml11
@@ -3468,6 +3526,8 @@ impl Builder<'_> {
                     let key =
                         if empty_key { key.map(|_| Value::String(String::new())) } else { key };
                     let key = key?;
+                    let null_key =
+                        key.is_null() && key_text.as_deref().is_some_and(|t| !t.is_empty());
                     if error_at.as_ref() == Some(&key) && !is_merge {
                         self.non_string_key = None;
                         error_at = None;
@@ -3604,6 +3664,9 @@ impl Builder<'_> {
                         continue;
                     }
                     let line = key_span.start.line();
+                    if let Some(text) = &key_text {
+                        written_keys.push((text.clone(), null_key, line));
+                    }
                     if let Some((_, keys)) = &mut since_duplicate {
                         keys.push((key.clone(), line));
                     }
@@ -3624,7 +3687,17 @@ impl Builder<'_> {
                     lines.push(line);
                     map.insert(key, value);
                 }
-                if let Some((before, later)) = since_duplicate {
+                // A null key makes kyaml append entries (and yaml.v3 then
+                // compares keys by their texts, `~` and "~" alike).
+                let by_text = if self.defer_decoding
+                    && !self.stringify_keys
+                    && written_keys.iter().any(|k| k.1)
+                {
+                    self.written_duplicates(&written_keys, flow)
+                } else {
+                    Vec::new()
+                };
+                if since_duplicate.is_some() || !by_text.is_empty() {
                     // yaml.v3 decodes no value of a mapping with a key
                     // given twice: what its values hold goes unreported,
                     // but for the root's (see `DuplicateKey::behind_root`).
@@ -3635,6 +3708,13 @@ impl Builder<'_> {
                     } else {
                         self.duplicates.truncate(nested_duplicates);
                     }
+                }
+                if !by_text.is_empty() {
+                    if self.duplicate_error.is_none() {
+                        self.duplicate_error = Some(self.err(&span, "mapping key already defined"));
+                    }
+                    self.duplicates.extend(by_text);
+                } else if let Some((before, later)) = since_duplicate {
                     self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
@@ -3943,6 +4023,23 @@ fn yaml_tag(v: &Value) -> &'static str {
         Value::Seq(_) => "!!seq",
         Value::Map(_) => "!!map",
     }
+}
+
+/// The entries kyaml's reader appends to a mapping whose `keys` (each as
+/// written, whether it is a null written as something, and its line)
+/// hold a null written as `~`, `null` or with a `!!null` tag: its walk over
+/// the mapping sets each field again, by its name, on the first key of that
+/// text, and a null key is one it never finds, so it appends that first
+/// key's entry again (a copy, at the same line). Returns the index in
+/// `keys` of each entry appended, in order.
+pub(crate) fn null_copies(keys: &[(String, bool, usize)]) -> Vec<usize> {
+    if !keys.iter().any(|k| k.1) {
+        return Vec::new();
+    }
+    keys.iter()
+        .filter_map(|(text, ..)| keys.iter().position(|k| &k.0 == text))
+        .filter(|&first| keys[first].1)
+        .collect()
 }
 
 pub(crate) fn key_string(key: Value) -> Result<String, String> {

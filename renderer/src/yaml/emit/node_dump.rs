@@ -588,11 +588,24 @@ fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Valu
         Styled::Map { flow, entries, tag, notes } => {
             let mut map = crate::value::Map::new();
             let mut styled = Vec::with_capacity(entries.len());
-            for (key, value) in entries {
+            // The entries kyaml's reader appends for null keys (see the
+            // reader's `null_copies`).
+            let keys: Vec<(String, bool, usize)> = entries
+                .iter()
+                .map(|(k, _)| {
+                    let null = matches!(k, Styled::Scalar { value: Value::Null, text, .. } if !text.is_empty());
+                    (key_text(k).unwrap_or_default().to_string(), null, 0)
+                })
+                .collect();
+            let copies = crate::yaml::parse::null_copies(&keys);
+            for (key, value) in entries.iter().chain(copies.iter().map(|&i| &entries[i])) {
                 let (value, value_style) = unique_keys(value, again)?;
                 let mut name = key_text(key)?.to_string();
                 let mut key = key.clone();
-                if map.contains_key(&name) {
+                // A null key is no string: written as its text, like a key
+                // given again.
+                let null = matches!(&key, Styled::Scalar { value: Value::Null, .. });
+                if map.contains_key(&name) || null {
                     let Styled::Scalar { style, text, tag: None, .. } = &key else { return None };
                     let plain = |c: char| c.is_alphanumeric() || "-_./ ".contains(c);
                     let written = match style {
