@@ -2767,7 +2767,7 @@ fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
     let styles = r.styles();
     for d in &mut error.duplicate_keys {
         let mut path = d.map.clone();
-        path.push(Step::Key(d.key.clone()));
+        path.push(Step::Key(d.name.clone()));
         let line = |v: &Value| key_line(v, &path, styles.as_ref());
         if let (Some(now), Some(then)) = (line(&r.value), line(read)) {
             let moved = |l: usize| (l + now).saturating_sub(then);
@@ -3194,7 +3194,7 @@ fn item_lines(mut e: yaml::ParseError, r: &Resource) -> yaml::ParseError {
     let styles = r.styles();
     for d in &mut e.duplicate_keys {
         let mut at = d.map.clone();
-        at.push(Step::Key(d.key.clone()));
+        at.push(Step::Key(d.name.clone()));
         if let Some(now) = key_line(&r.value, &at, styles.as_ref()) {
             d.line = (d.line + now).saturating_sub(d.first_line);
             d.first_line = now;

@@ -37,8 +37,10 @@ pub struct ParseError {
 /// A mapping key given again, as yaml.v3's decoder reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuplicateKey {
-    /// The key.
+    /// The key, as written (Go compares and names keys by their text).
     pub key: String,
+    /// The key as the document's value holds it (`null` for `~`).
+    pub name: String,
     /// The path of the mapping that has it twice.
     pub map: Vec<Step>,
     /// The line of the later key.
@@ -2090,6 +2092,7 @@ impl Builder<'_> {
                 let line = keys[j].1;
                 self.duplicates.push(DuplicateKey {
                     key: key.to_string(),
+                    name: key.to_string(),
                     map: self.path.clone(),
                     line,
                     first_line,
@@ -2107,18 +2110,19 @@ impl Builder<'_> {
     /// see [`null_copies`]; `flow`: its style) as yaml.v3 lists them once
     /// kyaml's reader appended its entries: keys are equal when their
     /// texts are.
-    fn written_duplicates(&self, keys: &[(String, bool, usize)], flow: bool) -> Vec<DuplicateKey> {
-        let last_key_line = keys.last().map_or(0, |k| k.2);
+    fn written_duplicates(&self, keys: &[WrittenKey], flow: bool) -> Vec<DuplicateKey> {
+        let last_key_line = keys.last().map_or(0, |k| k.line);
         let all: Vec<(usize, usize)> = (0..keys.len())
             .map(|i| (i, 0))
             .chain(null_copies(keys).into_iter().enumerate().map(|(n, i)| (i, n + 1)))
             .collect();
         let mut out = Vec::new();
         for (a, &(i, copy_i)) in all.iter().enumerate() {
-            for &(j, copy_j) in all[a + 1..].iter().filter(|(j, _)| keys[i].0 == keys[*j].0) {
-                let (line, first_line) = (keys[j].2, keys[i].2);
+            for &(j, copy_j) in all[a + 1..].iter().filter(|(j, _)| keys[i].text == keys[*j].text) {
+                let (line, first_line) = (keys[j].line, keys[i].line);
                 out.push(DuplicateKey {
-                    key: keys[i].0.clone(),
+                    key: keys[i].text.clone(),
+                    name: keys[i].name.clone(),
                     map: self.path.clone(),
                     line,
                     first_line,
@@ -3450,7 +3454,7 @@ impl Builder<'_> {
                 let nested_duplicates = self.duplicates.len();
                 // Each scalar key as written (its text), whether it is a
                 // null written as something, and its line.
-                let mut written_keys: Vec<(String, bool, usize)> = Vec::new();
+                let mut written_keys: Vec<WrittenKey> = Vec::new();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) = self
@@ -3665,7 +3669,12 @@ impl Builder<'_> {
                     }
                     let line = key_span.start.line();
                     if let Some(text) = &key_text {
-                        written_keys.push((text.clone(), null_key, line));
+                        written_keys.push(WrittenKey {
+                            text: text.clone(),
+                            null: null_key,
+                            line,
+                            name: key.clone(),
+                        });
                     }
                     if let Some((_, keys)) = &mut since_duplicate {
                         keys.push((key.clone(), line));
@@ -3691,7 +3700,7 @@ impl Builder<'_> {
                 // compares keys by their texts, `~` and "~" alike).
                 let by_text = if self.defer_decoding
                     && !self.stringify_keys
-                    && written_keys.iter().any(|k| k.1)
+                    && written_keys.iter().any(|k| k.null)
                 {
                     self.written_duplicates(&written_keys, flow)
                 } else {
@@ -4032,14 +4041,27 @@ fn yaml_tag(v: &Value) -> &'static str {
 /// text, and a null key is one it never finds, so it appends that first
 /// key's entry again (a copy, at the same line). Returns the index in
 /// `keys` of each entry appended, in order.
-pub(crate) fn null_copies(keys: &[(String, bool, usize)]) -> Vec<usize> {
-    if !keys.iter().any(|k| k.1) {
+pub(crate) fn null_copies(keys: &[WrittenKey]) -> Vec<usize> {
+    if !keys.iter().any(|k| k.null) {
         return Vec::new();
     }
     keys.iter()
-        .filter_map(|(text, ..)| keys.iter().position(|k| &k.0 == text))
-        .filter(|&first| keys[first].1)
+        .filter_map(|key| keys.iter().position(|k| k.text == key.text))
+        .filter(|&first| keys[first].null)
         .collect()
+}
+
+/// A scalar key of a mapping as written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WrittenKey {
+    /// Its text.
+    pub text: String,
+    /// Whether it is a null written as something (`~`, `null`, `!!null x`).
+    pub null: bool,
+    /// Its line.
+    pub line: usize,
+    /// The key as the document's value holds it.
+    pub name: String,
 }
 
 pub(crate) fn key_string(key: Value) -> Result<String, String> {

@@ -590,11 +590,12 @@ fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Valu
             let mut styled = Vec::with_capacity(entries.len());
             // The entries kyaml's reader appends for null keys (see the
             // reader's `null_copies`).
-            let keys: Vec<(String, bool, usize)> = entries
+            let keys: Vec<crate::yaml::parse::WrittenKey> = entries
                 .iter()
-                .map(|(k, _)| {
-                    let null = matches!(k, Styled::Scalar { value: Value::Null, text, .. } if !text.is_empty());
-                    (key_text(k).unwrap_or_default().to_string(), null, 0)
+                .map(|(k, _)| crate::yaml::parse::WrittenKey {
+                    text: key_text(k).unwrap_or_default().to_string(),
+                    null: matches!(k, Styled::Scalar { value: Value::Null, text, .. } if !text.is_empty()),
+                    ..Default::default()
                 })
                 .collect();
             let copies = crate::yaml::parse::null_copies(&keys);
