@@ -137,21 +137,19 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             };
             invalid(&r.source, format!("{what}: {e}"))
         })?;
-        if let Some(key) = &r.non_string_key {
-            return Err(key.error.clone().into());
+        // kustomize turns each object into JSON as it prints it, in the
+        // output order: a key its file or a transformer wrote that YAML
+        // reads as no string fails there, shown in Go's `%#v` of the
+        // decoded object.
+        if r.has_plain_key() {
+            return Err(invalid(
+                &r.source,
+                format!(
+                    "{}: json: unsupported type: map[interface {{}}]interface {{}}",
+                    go_dump::object(&r.value, &r.plain_keys, Some(r.quoted.as_slice()))
+                ),
+            ));
         }
-    }
-    // kustomize turns each object into JSON as it prints it, in the output
-    // order: a key a transformer wrote that YAML reads as no string fails
-    // there, shown in Go's `%#v` of the decoded object.
-    if let Some(r) = acc.iter().find(|r| r.has_plain_key()) {
-        return Err(invalid(
-            &r.source,
-            format!(
-                "{}: json: unsupported type: map[interface {{}}]interface {{}}",
-                go_dump::object(&r.value, &r.plain_keys, Some(r.quoted.as_slice()))
-            ),
-        ));
     }
     // Sorted by their text, names written as numbers or bools print as those.
     for r in &mut acc {
@@ -2796,7 +2794,7 @@ fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
     let styles = r.styles();
     for d in &mut error.duplicate_keys {
         let mut path = d.map.clone();
-        path.push(Step::Key(d.key.clone()));
+        path.push(Step::Key(d.name.clone()));
         let line = |v: &Value| key_line(v, &path, styles.as_ref());
         if let (Some(now), Some(then)) = (line(&r.value), line(read)) {
             let moved = |l: usize| (l + now).saturating_sub(then);
@@ -2903,6 +2901,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             quoted,
             tagged,
             non_string_key,
+            typed_keys,
             duplicates,
             undecodable,
             piece,
@@ -2922,23 +2921,32 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some((_, _, e)) = undecodable.first()
                         && from_json
                     {
-                        let dump = text.get(piece.clone()).and_then(yaml::document_with_duplicates);
+                        let dump = text.get(piece.clone()).and_then(list_dump);
                         return Err(match dump {
                             Some(dump) => expansion_error(kind, e, &dump, path),
                             None => Error::Yaml(e.clone()),
                         });
                     }
-                    let count =
-                        doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
+                    let (items, unread) = match doc.get_path(&["items"]) {
+                        Some(Value::Seq(items)) => {
+                            let steps = (0..items.len()).map(Step::Index);
+                            (steps.zip(items.iter().cloned()).collect(), None)
+                        }
+                        Some(Value::Map(m)) if !from_json => {
+                            handed_on(m, text.get(piece.clone()).unwrap_or_default(), path)
+                        }
+                        _ => (Vec::new(), None),
+                    };
+                    let steps: Vec<Step> = items.iter().map(|(step, _)| step.clone()).collect();
                     let mut item_duplicates = Vec::new();
                     if let Some(e) = duplicates {
                         let piece_text = text.get(piece.clone());
                         item_duplicates =
-                            list_duplicates(*e, from_json, piece_text, kind, count, path)?;
+                            list_duplicates(*e, from_json, piece_text, kind, &steps, path)?;
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
-                    if let Some(key) = non_string_key {
+                    if let Some(key) = non_string_key.filter(|_| from_json) {
                         let e = key.error;
                         return Err(invalid(
                             &format!("{}:{}:{}", e.file, e.line, e.column),
@@ -2947,34 +2955,26 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     }
                     if from_json {
                         json_list_items(&doc, &scalar_texts).map_err(|e| invalid(path, e))?;
-                    } else if doc
-                        .get_path(&["items"])
-                        .and_then(Value::as_map)
-                        .is_some_and(|m| !m.is_empty())
-                    {
-                        // kyaml's reader hands on the nodes in `items`
-                        // whatever they are: a map's keys and values, the
-                        // first a scalar, which has no metadata.
-                        return Err(invalid(path, "missing Resource metadata"));
                     }
-                    if let Some(Value::Seq(items)) = doc.get_path(&["items"]) {
-                        let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
-                        let quoted = by_item(quoted, items.len(), |p| p);
-                        let mut tagged = by_item(tagged, items.len(), |p| p).into_iter();
-                        let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
+                    if !items.is_empty() {
+                        let texts = by_step(scalar_texts, &steps, |(p, _)| p);
+                        let quoted = by_step(quoted, &steps, |p| p);
+                        let mut tagged = by_step(tagged, &steps, |p| p).into_iter();
+                        let undecodable = by_step(undecodable, &steps, |(p, ..)| p);
+                        let mut typed_keys = by_step(typed_keys, &steps, |(p, _)| p);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
-                            .iter()
+                            .into_iter()
                             .zip(texts)
                             .zip(quoted)
                             .zip(undecodable)
-                            .enumerate()
-                            .map(|(i, (((item, texts), quoted), undecodable))| {
+                            .map(|((((step, item), texts), quoted), undecodable)| {
                                 // An item that goes through JSON loses its tags.
                                 let tagged = tagged.next().filter(|_| !from_json);
                                 let tagged = tagged.unwrap_or_default();
-                                (item.clone(), texts, quoted, tagged, undecodable, at(i), from_json)
+                                let within = vec![Step::Key("items".into()), step];
+                                (item, texts, quoted, tagged, undecodable, within, from_json)
                             })
                             .collect();
                         while let Some((
@@ -3013,10 +3013,14 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             r.quoted = quoted;
                             r.tagged = tagged;
                             r.undecodable = deferred(undecodable);
+                            // Where in `items` an item of the list itself is.
                             let top = match within.as_slice() {
-                                [_, Step::Index(i)] => Some(*i),
+                                [_, step] => steps.iter().position(|s| s == step),
                                 _ => None,
                             };
+                            if let Some(keys) = top.and_then(|i| typed_keys.get_mut(i)) {
+                                r.plain_keys = std::mem::take(keys);
+                            }
                             r.text = Some(crate::resource::SourceText {
                                 file: file.clone(),
                                 range: piece.clone(),
@@ -3030,12 +3034,16 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             expanded.push(r);
                         }
                     }
+                    if let Some(e) = unread {
+                        return Err(e);
+                    }
                     continue;
                 }
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
                 r.tagged = tagged;
                 r.non_string_key = non_string_key;
+                r.plain_keys = typed_keys;
                 r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
                 r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
@@ -3173,23 +3181,30 @@ fn json_list_items<'a>(
     Err(format!("expected array in {kind}/items, but found {found}"))
 }
 
+/// kyaml's text of a list document `text` whose expansion failed, keys it
+/// gives twice and comments included; `None` where kiln cannot write it.
+fn list_dump(text: &str) -> Option<String> {
+    yaml::document_with_duplicates(text, &ynode::styles_with_comments(text)?)
+}
+
 /// How a key given twice in a `...List` document fails. kustomize decodes
 /// a list it expands through JSON from its nodes, with their lines as read,
 /// and fails there, printing the list as kyaml writes it (`piece`, its text;
 /// kiln's own message where it cannot write that). A list kyaml's reader
 /// hands on as written (not `from_json`) gives kustomize its items as nodes,
 /// each failing only when kustomize decodes it at the end: the keys they
-/// give twice, by item (of `count`), for [`item_lines`]. `path`: the file.
+/// give twice, by item (at `steps` of `items`), for [`item_lines`]. `path`: the file.
 fn list_duplicates(
     mut e: yaml::ParseError,
     from_json: bool,
     piece: Option<&str>,
     kind: &str,
-    count: usize,
+    steps: &[Step],
     path: &str,
 ) -> Result<Vec<Option<yaml::ParseError>>, Error> {
     if from_json {
-        let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
+        let dump = piece.and_then(list_dump);
+        let Some(dump) = dump else {
             return Err(Error::Yaml(e));
         };
         for d in &mut e.duplicate_keys {
@@ -3197,9 +3212,13 @@ fn list_duplicates(
         }
         return Err(expansion_error(kind, &e, &dump, path));
     }
-    // The list's own node is gone then, keys it gave twice too.
-    let keys = std::mem::take(&mut e.duplicate_keys);
-    Ok(by_item(keys, count, |d| &mut d.map)
+    // The list's own node is gone then, keys it gave twice too; an item's
+    // are reported even where the list's hid them from yaml.v3.
+    let mut keys = std::mem::take(&mut e.duplicate_keys);
+    for d in &mut keys {
+        d.behind_root = false;
+    }
+    Ok(by_step(keys, steps, |d| &mut d.map)
         .into_iter()
         .map(|keys| {
             (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
@@ -3224,7 +3243,7 @@ fn item_lines(mut e: yaml::ParseError, r: &Resource) -> yaml::ParseError {
     let styles = r.styles();
     for d in &mut e.duplicate_keys {
         let mut at = d.map.clone();
-        at.push(Step::Key(d.key.clone()));
+        at.push(Step::Key(d.name.clone()));
         if let Some(now) = key_line(&r.value, &at, styles.as_ref()) {
             d.line = (d.line + now).saturating_sub(d.first_line);
             d.first_line = now;
@@ -3256,18 +3275,46 @@ fn deferred(
 /// each one's path), by the item of its `items` they are in, in one pass:
 /// `n` lists, each with paths from its item.
 fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
-    let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    by_step(all, &(0..n).map(Step::Index).collect::<Vec<_>>(), path)
+}
+
+/// [`by_item`] for the items at `steps` of `items` (the keys of a map there).
+fn by_step<T>(all: Vec<T>, steps: &[Step], path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = steps.iter().map(|_| Vec::new()).collect();
     for mut x in all {
         let p = path(&mut x);
-        if let [Step::Key(k), Step::Index(i), ..] = p.as_slice()
+        if let [Step::Key(k), step, ..] = p.as_slice()
             && k == "items"
-            && let Some(item) = out.get_mut(*i)
+            && let Some(item) = steps.iter().position(|s| s == step).and_then(|i| out.get_mut(i))
         {
             p.drain(..2);
             item.push(x);
         }
     }
     out
+}
+
+/// The nodes kyaml's reader hands on for a one-piece `List` whose `items`
+/// is a map (`piece`: the document's text, whose nodes tell a null key):
+/// each key and value in turn. kustomize drops those that are null or
+/// empty (`dropBadNodes`) and reads a map as an object; a scalar or a list
+/// has no metadata, which fails the file there, once the objects before it
+/// are read. Returns the objects, by their key, and that failure.
+fn handed_on(items: &Map, piece: &str, path: &str) -> (Vec<(Step, Value)>, Option<Error>) {
+    let nulls = yaml::Styled::parse(piece).and_then(|doc| doc.null_keys_at("items"));
+    let mut out = Vec::new();
+    for (i, (k, v)) in items.iter().enumerate() {
+        let null = nulls.as_ref().and_then(|n| n.get(i).copied()).unwrap_or(false);
+        let key = if null { Value::Null } else { Value::String(k.clone()) };
+        for (node, object) in [(&key, false), (v, true)] {
+            match node {
+                _ if nil_or_empty(node) => {}
+                Value::Map(_) if object => out.push((Step::Key(k.clone()), node.clone())),
+                _ => return (out, Some(invalid(path, "missing Resource metadata"))),
+            }
+        }
+    }
+    (out, None)
 }
 
 /// kyaml keeps the style of a scalar a strategic merge patch replaces: where

@@ -3,14 +3,15 @@
 //! Maps are `map[string]interface {}` with their keys sorted, lists
 //! `[]interface {}`, null `interface {}(nil)`. A map holding a key that a
 //! transformer wrote as a plain scalar YAML reads as something else (`true`,
-//! `1`, `~`) decodes as `map[interface {}]interface {}` with that key typed;
-//! Go's fmt sorts such keys nil first, then by their type (as kubectl's
-//! binary orders the types: string, int, float64, bool, recorded from
-//! kubectl), then by value.
+//! `1`, `~`, a timestamp), or that its file wrote so, decodes as
+//! `map[interface {}]interface {}` with that key typed; Go's fmt sorts such
+//! keys nil first, then by their type (as kubectl's binary orders the
+//! types: string, int, float64, bool, time.Time, recorded from kubectl),
+//! then by value.
 
 use crate::resource::Step;
 use crate::value::Value;
-use crate::yaml::resolve::resolve_plain;
+use crate::yaml::resolve::{Timestamp, parse_timestamp, resolve_plain};
 use std::cmp::Ordering;
 
 /// `%#v` of `value`, whose maps at the paths of `plain_keys` hold those
@@ -37,15 +38,16 @@ struct Typed<'a> {
 
 impl Typed<'_> {
     /// Go's `%#v` of the time a plain timestamp at `path` decodes to, if
-    /// `s` is the RFC 3339 text kiln's reader made of one. Labels and
-    /// annotations are strings: kustomize writes them back as such.
+    /// `s` is the RFC 3339 text kiln's reader made of one. Annotations are
+    /// strings: kustomize writes them back as such at the end of the build;
+    /// labels keep their nodes, tags too.
     fn time(&self, s: &str, path: &[Step]) -> Option<String> {
         let quoted = self.quoted?;
-        let meta_map = matches!(
+        let annotations = matches!(
             path,
-            [Step::Key(m), Step::Key(f), ..] if m == "metadata" && (f == "labels" || f == "annotations")
+            [Step::Key(m), Step::Key(f), ..] if m == "metadata" && f == "annotations"
         );
-        if meta_map || quoted.iter().any(|q| q[..] == path[..]) {
+        if annotations || quoted.iter().any(|q| q[..] == path[..]) {
             return None;
         }
         let t = crate::yaml::resolve::parse_timestamp(s).filter(|t| t.rfc3339() == s)?;
@@ -76,18 +78,12 @@ fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, typed: &Typed) 
         }
         Value::Map(m) => {
             let typed_key = |k: &String| {
-                plain
-                    .iter()
-                    .any(|(at, key)| at[..] == path[..] && key == k)
-                    .then(|| resolve_plain(k))
-                    .filter(|v| !matches!(v, Value::String(_)))
+                let plain = plain.iter().any(|(at, key)| at[..] == path[..] && key == k);
+                if plain { Key::of_plain(k) } else { Key::Value(Value::String(k.clone())) }
             };
-            let mut keys: Vec<(Value, &String)> = m
-                .keys()
-                .map(|k| (typed_key(k).unwrap_or_else(|| Value::String(k.clone())), k))
-                .collect();
-            let interface = keys.iter().any(|(k, _)| !matches!(k, Value::String(_)));
-            keys.sort_by(|a, b| key_order(&a.0, &b.0));
+            let mut keys: Vec<(Key, &String)> = m.keys().map(|k| (typed_key(k), k)).collect();
+            let interface = keys.iter().any(|(k, _)| !matches!(k, Key::Value(Value::String(_))));
+            keys.sort_by(|a, b| a.0.order(&b.0));
             out.push_str(if interface {
                 "map[interface {}]interface {}{"
             } else {
@@ -97,7 +93,10 @@ fn write_here(out: &mut String, v: &Value, path: &mut Vec<Step>, typed: &Typed) 
                 if i > 0 {
                     out.push_str(", ");
                 }
-                scalar(out, &key);
+                match &key {
+                    Key::Value(v) => scalar(out, v),
+                    Key::Time(t) => out.push_str(&t.go_string()),
+                }
                 out.push(':');
                 path.push(Step::Key(name.clone()));
                 write(out, &m[name.as_str()], path, typed);
@@ -122,27 +121,49 @@ fn scalar(out: &mut String, v: &Value) {
     }
 }
 
-/// fmt's order of interface keys: nil, then by type, then by value.
-fn key_order(a: &Value, b: &Value) -> Ordering {
-    fn rank(v: &Value) -> u8 {
-        match v {
-            Value::Null => 0,
-            Value::String(_) => 1,
-            Value::Int(_) => 2,
-            Value::Uint(_) => 3,
-            Value::Float(_) => 4,
-            Value::Bool(_) => 5,
-            Value::Seq(_) | Value::Map(_) => 6,
+/// A map key as yaml.v3 decodes it.
+enum Key {
+    Value(Value),
+    Time(Timestamp),
+}
+
+impl Key {
+    /// The key a plain scalar `text` decodes to.
+    fn of_plain(text: &str) -> Key {
+        match resolve_plain(text) {
+            Value::String(_) => match parse_timestamp(text) {
+                Some(t) => Key::Time(t),
+                None => Key::Value(Value::String(text.to_string())),
+            },
+            v => Key::Value(v),
         }
     }
-    rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::Uint(x), Value::Uint(y)) => x.cmp(y),
-        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        _ => Ordering::Equal,
-    })
+
+    /// fmt's order of interface keys: nil, then by type, then by value (a
+    /// `time.Time` by its fields: nanoseconds, then seconds).
+    fn order(&self, other: &Key) -> Ordering {
+        fn rank(k: &Key) -> u8 {
+            match k {
+                Key::Value(Value::Null) => 0,
+                Key::Value(Value::String(_)) => 1,
+                Key::Value(Value::Int(_)) => 2,
+                Key::Value(Value::Uint(_)) => 3,
+                Key::Value(Value::Float(_)) => 4,
+                Key::Value(Value::Bool(_)) => 5,
+                Key::Time(_) => 6,
+                Key::Value(Value::Seq(_) | Value::Map(_)) => 7,
+            }
+        }
+        rank(self).cmp(&rank(other)).then_with(|| match (self, other) {
+            (Key::Value(Value::String(x)), Key::Value(Value::String(y))) => x.cmp(y),
+            (Key::Value(Value::Int(x)), Key::Value(Value::Int(y))) => x.cmp(y),
+            (Key::Value(Value::Uint(x)), Key::Value(Value::Uint(y))) => x.cmp(y),
+            (Key::Value(Value::Float(x)), Key::Value(Value::Float(y))) => x.total_cmp(y),
+            (Key::Value(Value::Bool(x)), Key::Value(Value::Bool(y))) => x.cmp(y),
+            (Key::Time(x), Key::Time(y)) => x.go_fields().cmp(&y.go_fields()),
+            _ => Ordering::Equal,
+        })
+    }
 }
 
 #[cfg(test)]

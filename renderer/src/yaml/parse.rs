@@ -37,8 +37,10 @@ pub struct ParseError {
 /// A mapping key given again, as yaml.v3's decoder reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuplicateKey {
-    /// The key.
+    /// The key, as written (Go compares and names keys by their text).
     pub key: String,
+    /// The key as the document's value holds it (`null` for `~`).
+    pub name: String,
     /// The path of the mapping that has it twice.
     pub map: Vec<Step>,
     /// The line of the later key.
@@ -48,6 +50,21 @@ pub struct DuplicateKey {
     /// The lines of the later and the earlier key in the document as read
     /// (`line` and `first_line` may count those of another encoding).
     pub read_lines: (usize, usize),
+    /// Whether yaml.v3 leaves it out when it decodes the whole document:
+    /// the document's root mapping gives a key twice too, and the decoder
+    /// then reads none of that mapping's values. kyaml hands on the items
+    /// of a one-piece `List` as nodes, each decoded on its own, which
+    /// report it.
+    pub behind_root: bool,
+    /// For the later and the earlier key: 0 for a key of the mapping as
+    /// written, `n` for the `n`-th entry kyaml's reader appended to it (see
+    /// `null_copies`), which stands after the mapping's last key.
+    pub appended: (usize, usize),
+    /// The line of the mapping's last key as written.
+    pub last_key_line: usize,
+    /// Whether the mapping is in flow style: kyaml writes it, and what it
+    /// appended, on one line.
+    pub flow: bool,
 }
 
 /// Whether libyaml's words `problem` are the decoder's, which reports
@@ -126,7 +143,7 @@ impl ParseError {
         }
         if !self.duplicate_keys.is_empty() {
             let mut out = String::from("yaml: unmarshal errors:");
-            for d in &self.duplicate_keys {
+            for d in self.duplicate_keys.iter().filter(|d| !d.behind_root) {
                 out.push_str(&format!(
                     "\n  line {}: mapping key {:?} already defined at line {}",
                     d.line, d.key, d.first_line
@@ -335,6 +352,12 @@ pub struct Document {
     /// by the same entry points as `scalar_texts`: kustomize reads such a
     /// document and fails only when a later step turns it into JSON.
     pub non_string_key: Option<Box<NonStringKey>>,
+    /// Every key of a nested mapping that is not a string, by the path of
+    /// its mapping and its text as kiln keeps it (`true`, `1`, a
+    /// timestamp's RFC 3339 text), kept by the same entry points as
+    /// `scalar_texts`: kyaml holds such a key's node, which fails where
+    /// kustomize turns the object into JSON.
+    pub typed_keys: Vec<(Vec<Step>, String)>,
     /// The keys given twice, for [`parse_kustomize_objects`] (the first
     /// value of each is kept): kustomize reads such a document into nodes
     /// and fails only when it turns the object into a Go map at the end.
@@ -441,8 +464,17 @@ fn kustomize_pieces(
                 // document, whose lines Go's message counts.
                 let encoded = super::kyaml_lines::key_lines(&ParserText::new(piece).text);
                 for d in &mut e.duplicate_keys {
-                    d.line = encoded.get(&d.line).copied().unwrap_or(d.line);
-                    d.first_line = encoded.get(&d.first_line).copied().unwrap_or(d.first_line);
+                    // An entry kyaml appended stands after the mapping's
+                    // last key (taken to be one line, as is each entry).
+                    let at = |line: usize, appended: usize| match appended {
+                        0 => encoded.get(&line).copied().unwrap_or(line),
+                        n => {
+                            let last = encoded.get(&d.last_key_line).copied().unwrap_or(line);
+                            if d.flow { last } else { last + n }
+                        }
+                    };
+                    (d.line, d.first_line) =
+                        (at(d.line, d.appended.0), at(d.first_line, d.appended.1));
                 }
             }
             e.line += before;
@@ -1561,6 +1593,7 @@ fn parse_once(
         aliasing: Aliasing::default(),
         non_string_key: None,
         kept_key: None,
+        typed_keys: Vec::new(),
         decode_error: None,
         duplicate_error: None,
         duplicates: Vec::new(),
@@ -1589,6 +1622,7 @@ fn parse_once(
                         quoted: Vec::new(),
                         tagged: Vec::new(),
                         non_string_key: None,
+                        typed_keys: Vec::new(),
                         duplicates: None,
                         undecodable: Vec::new(),
                         piece: 0..0,
@@ -1635,6 +1669,7 @@ fn parse_once(
                     quoted,
                     tagged,
                     non_string_key,
+                    typed_keys: std::mem::take(&mut builder.typed_keys),
                     duplicates,
                     undecodable: std::mem::take(&mut builder.undecodable),
                     piece: 0..0,
@@ -1932,6 +1967,9 @@ struct Builder<'f> {
     /// With `scalar_texts`: the first key that is not a string where
     /// `string_keys` refuses one, kept with the document instead of failing.
     kept_key: Option<Box<NonStringKey>>,
+    /// With `scalar_texts`: every key `kept_key` could be, as
+    /// [`Document::typed_keys`] has them.
+    typed_keys: Vec<(Vec<Step>, String)>,
     /// With `stringify_keys`: the first thing yaml.v2's decoder refuses (a
     /// mapping or sequence as key, a merge of something but mappings),
     /// reported once the document has been read whole and before
@@ -2093,13 +2131,49 @@ impl Builder<'_> {
                 let line = keys[j].1;
                 self.duplicates.push(DuplicateKey {
                     key: key.to_string(),
+                    name: key.to_string(),
                     map: self.path.clone(),
                     line,
                     first_line,
                     read_lines: (line, first_line),
+                    behind_root: false,
+                    appended: (0, 0),
+                    last_key_line: 0,
+                    flow: false,
                 });
             }
         }
+    }
+
+    /// The pairs of equal keys of a mapping (its scalar `keys` as written,
+    /// see [`null_copies`]; `flow`: its style) as yaml.v3 lists them once
+    /// kyaml's reader appended its entries: keys are equal when their
+    /// texts are.
+    fn written_duplicates(&self, keys: &[WrittenKey], flow: bool) -> Vec<DuplicateKey> {
+        let last_key_line = keys.last().map_or(0, |k| k.line);
+        let all: Vec<(usize, usize)> = (0..keys.len())
+            .map(|i| (i, 0))
+            .chain(null_copies(keys).into_iter().enumerate().map(|(n, i)| (i, n + 1)))
+            .collect();
+        let mut out = Vec::new();
+        for (a, &(i, copy_i)) in all.iter().enumerate() {
+            for &(j, copy_j) in all[a + 1..].iter().filter(|(j, _)| keys[i].text == keys[*j].text) {
+                let (line, first_line) = (keys[j].line, keys[i].line);
+                out.push(DuplicateKey {
+                    key: keys[i].text.clone(),
+                    name: keys[i].name.clone(),
+                    map: self.path.clone(),
+                    line,
+                    first_line,
+                    read_lines: (line, first_line),
+                    behind_root: false,
+                    appended: (copy_j, copy_i),
+                    last_key_line,
+                    flow,
+                });
+            }
+        }
+        out
     }
 
     fn err(&self, span: &Span, message: impl Into<String>) -> ParseError {
@@ -3476,6 +3550,9 @@ impl Builder<'_> {
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
                 let nested_duplicates = self.duplicates.len();
+                // Each scalar key as written (its text), whether it is a
+                // null written as something, and its line.
+                let mut written_keys: Vec<WrittenKey> = Vec::new();
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) = self
@@ -3542,10 +3619,24 @@ impl Builder<'_> {
                     // `!!timestamp`, which makes its mapping no string map.
                     let timestamp_key = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None)
                         if parse_timestamp(t).is_some());
+                    // kyaml writes a null key written as nothing as `''`,
+                    // which kustomize reads back as the empty string.
+                    let key_text = match &ev {
+                        Event::Scalar(t, ..) => Some(t.to_string()),
+                        _ => None,
+                    };
+                    let empty_key = self.string_keys
+                        && !self.stringify_keys
+                        && !self.yaml11
+                        && matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t.is_empty());
                     self.in_key += 1;
                     let key = self.node(parser, ev, key_span, depth + 1, flow);
                     self.in_key -= 1;
+                    let key =
+                        if empty_key { key.map(|_| Value::String(String::new())) } else { key };
                     let key = key?;
+                    let null_key =
+                        key.is_null() && key_text.as_deref().is_some_and(|t| !t.is_empty());
                     if error_at.as_ref() == Some(&key) && !is_merge {
                         self.non_string_key = None;
                         error_at = None;
@@ -3599,12 +3690,14 @@ impl Builder<'_> {
                         merges.push((value, alias, item_aliases));
                         continue;
                     }
-                    if self.string_keys
+                    let typed_key = self.string_keys
                         && depth > 0
-                        && (timestamp_key || !matches!(key, Value::String(_)))
-                        && self.non_string_key.is_none()
-                        && self.kept_key.is_none()
-                    {
+                        && (timestamp_key || !matches!(key, Value::String(_)));
+                    if typed_key && self.scalar_texts.is_some() {
+                        let name = key_string(key.clone()).unwrap_or_default();
+                        self.typed_keys.push((self.path.clone(), name));
+                    }
+                    if typed_key && self.non_string_key.is_none() && self.kept_key.is_none() {
                         // yaml.v3 decodes such a mapping into
                         // map[interface{}]interface{}, which JSON cannot encode.
                         let shown = key_string(key.clone()).unwrap_or_default();
@@ -3680,6 +3773,14 @@ impl Builder<'_> {
                         continue;
                     }
                     let line = key_span.start.line();
+                    if let Some(text) = &key_text {
+                        written_keys.push(WrittenKey {
+                            text: text.clone(),
+                            null: null_key,
+                            line,
+                            name: key.clone(),
+                        });
+                    }
                     if let Some((_, keys)) = &mut since_duplicate {
                         keys.push((key.clone(), line));
                     }
@@ -3700,10 +3801,34 @@ impl Builder<'_> {
                     lines.push(line);
                     map.insert(key, value);
                 }
-                if let Some((before, later)) = since_duplicate {
+                // A null key makes kyaml append entries (and yaml.v3 then
+                // compares keys by their texts, `~` and "~" alike).
+                let by_text = if self.defer_decoding
+                    && !self.stringify_keys
+                    && written_keys.iter().any(|k| k.null)
+                {
+                    self.written_duplicates(&written_keys, flow)
+                } else {
+                    Vec::new()
+                };
+                if since_duplicate.is_some() || !by_text.is_empty() {
                     // yaml.v3 decodes no value of a mapping with a key
-                    // given twice: what its values hold goes unreported.
-                    self.duplicates.truncate(nested_duplicates);
+                    // given twice: what its values hold goes unreported,
+                    // but for the root's (see `DuplicateKey::behind_root`).
+                    if depth == 0 && self.scalar_texts.is_some() {
+                        for d in &mut self.duplicates[nested_duplicates..] {
+                            d.behind_root = true;
+                        }
+                    } else {
+                        self.duplicates.truncate(nested_duplicates);
+                    }
+                }
+                if !by_text.is_empty() {
+                    if self.duplicate_error.is_none() {
+                        self.duplicate_error = Some(self.err(&span, "mapping key already defined"));
+                    }
+                    self.duplicates.extend(by_text);
+                } else if let Some((before, later)) = since_duplicate {
                     self.list_duplicates(&map, &lines, before, &later);
                 }
                 // Merge keys (`<<`) contribute entries the mapping does not set itself.
@@ -4014,7 +4139,37 @@ fn yaml_tag(v: &Value) -> &'static str {
     }
 }
 
-fn key_string(key: Value) -> Result<String, String> {
+/// The entries kyaml's reader appends to a mapping whose `keys` (each as
+/// written, whether it is a null written as something, and its line)
+/// hold a null written as `~`, `null` or with a `!!null` tag: its walk over
+/// the mapping sets each field again, by its name, on the first key of that
+/// text, and a null key is one it never finds, so it appends that first
+/// key's entry again (a copy, at the same line). Returns the index in
+/// `keys` of each entry appended, in order.
+pub(crate) fn null_copies(keys: &[WrittenKey]) -> Vec<usize> {
+    if !keys.iter().any(|k| k.null) {
+        return Vec::new();
+    }
+    keys.iter()
+        .filter_map(|key| keys.iter().position(|k| k.text == key.text))
+        .filter(|&first| keys[first].null)
+        .collect()
+}
+
+/// A scalar key of a mapping as written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WrittenKey {
+    /// Its text.
+    pub text: String,
+    /// Whether it is a null written as something (`~`, `null`, `!!null x`).
+    pub null: bool,
+    /// Its line.
+    pub line: usize,
+    /// The key as the document's value holds it.
+    pub name: String,
+}
+
+pub(crate) fn key_string(key: Value) -> Result<String, String> {
     Ok(match key {
         Value::String(s) => s,
         Value::Null => "null".to_string(),

@@ -199,6 +199,12 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
+/// Whether yaml.v3 decodes the plain scalar `s` as a string (not a null,
+/// bool, number or timestamp).
+pub(crate) fn reads_as_string(s: &str) -> bool {
+    matches!(resolve_plain(s), Value::String(_)) && parse_timestamp(s).is_none()
+}
+
 /// Whether goyaml.v2 would read this string back as something other than a
 /// string (YAML 1.1 rules), so that the emitter must quote it.
 pub(crate) fn v2_resolves_to_non_string(s: &str) -> bool {
@@ -408,6 +414,17 @@ impl Timestamp {
             [self.month, self.day, self.hour, self.minute, self.second, self.nanos],
             zone,
         )
+    }
+
+    /// The fields Go's fmt compares two such `time.Time`s by (`wall`, then
+    /// `ext`, without a monotonic reading): the nanoseconds within the
+    /// second, then the instant in seconds.
+    pub(crate) fn go_fields(&self) -> (u32, i128) {
+        let date = (i64::from(self.year), self.month, self.day);
+        let local =
+            crate::gotmpl::sprig::civil_nanos(date, (self.hour, self.minute, self.second), 0);
+        let offset = i128::from(self.offset.unwrap_or(0)) * 1_000_000_000;
+        (self.nanos, local - offset)
     }
 
     /// RFC 3339 with nanoseconds, as Go's JSON encoding of `time.Time`

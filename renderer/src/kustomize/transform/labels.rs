@@ -8,7 +8,6 @@ use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::resource::{Gvk, Resource, Step};
 use crate::value::{Map, Value};
-use crate::yaml::resolve::resolve_plain;
 use std::collections::HashMap;
 
 /// Writes `pairs` into the label (or annotation) maps at `specs`, in the
@@ -28,7 +27,7 @@ pub fn apply(
     // which fails where kustomize turns it into JSON (see
     // [`Resource::plain_keys`]).
     let plain: Vec<bool> =
-        pairs.iter().map(|(k, _)| !matches!(resolve_plain(k), Value::String(_))).collect();
+        pairs.iter().map(|(k, _)| !crate::yaml::resolve::reads_as_string(k)).collect();
     let mut order: Vec<usize> = (0..pairs.len()).collect();
     order.sort_by(|&a, &b| pairs[a].0.cmp(&pairs[b].0));
     // The specs that select each kind, found once per kind.

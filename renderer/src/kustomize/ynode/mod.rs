@@ -608,10 +608,19 @@ fn lay_notes(styled: &mut yaml::Styled, node: &Node) {
         }
         Styled::Map { entries, notes, .. } => {
             *notes = node.notes.clone();
-            for (key, value) in entries {
+            // A key given twice has the comments of its own place.
+            let pairs: Vec<&[Node]> = content.chunks(2).collect();
+            let same_keys = pairs.len() == entries.len()
+                && pairs.iter().zip(entries.iter()).all(|(p, (key, _))| {
+                    matches!(key, Styled::Scalar { text, .. } if p[0].kind == SCALAR && p[0].value == *text)
+                });
+            for (i, (key, value)) in entries.iter_mut().enumerate() {
                 let Styled::Scalar { text, .. } = &*key else { continue };
-                let pair =
-                    content.chunks(2).rev().find(|p| p[0].kind == SCALAR && p[0].value == *text);
+                let pair = if same_keys {
+                    pairs.get(i).copied()
+                } else {
+                    pairs.iter().rev().find(|p| p[0].kind == SCALAR && p[0].value == *text).copied()
+                };
                 if let Some([k, v]) = pair {
                     lay_notes(key, k);
                     lay_notes(value, v);

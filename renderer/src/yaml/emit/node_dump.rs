@@ -69,6 +69,16 @@ impl Styled {
         None
     }
 
+    /// Whether each key of the map at field `field` of this map is a null
+    /// (`~`, `null`, or written as nothing).
+    pub fn null_keys_at(&self, field: &str) -> Option<Vec<bool>> {
+        let Styled::Map { entries, .. } = self else { return None };
+        let (_, inner) = entries.iter().find(|(k, _)| key_text(k) == Some(field))?;
+        let Styled::Map { entries, .. } = inner else { return None };
+        let null = |k: &Styled| matches!(k, Styled::Scalar { value: Value::Null, .. });
+        Some(entries.iter().map(|(k, _)| null(k)).collect())
+    }
+
     /// Lays a strategic merge patch's nodes over this tree as kyaml's merge
     /// walk does: a map stays (its style too, unless it was empty) and takes
     /// the patch's fields, a list of maps (merged by key) stays, and a
@@ -227,7 +237,15 @@ impl Styled {
 
     /// Whether this is a scalar key that reads as the string `key`.
     fn text_is(&self, key: &str) -> bool {
-        self.key_str() == Some(key)
+        match self {
+            Styled::Scalar { value: Value::String(s), .. } => s == key,
+            // The reader names a key that is no string by what it reads as
+            // (`~` is `null`, `0x1F` is `31`).
+            Styled::Scalar { value, text, .. } => {
+                text == key || crate::yaml::parse::key_string(value.clone()).is_ok_and(|k| k == key)
+            }
+            _ => false,
+        }
     }
 
     /// The string a scalar key reads as: a string's value, another
@@ -535,15 +553,16 @@ fn short_tag(tag: &saphyr_parser::Tag) -> Box<str> {
 
 /// kyaml's text of the first document of `text` (`RNode.String()`) when
 /// its mappings give keys twice, which a value cannot hold: the document as
-/// kyaml's encoder lays it out, each key given again in its place. `None`
-/// where kiln cannot write it as kyaml does: a comment, an anchor or alias,
-/// a key given again with a tag or with text quotes would have to escape.
-pub(crate) fn document_with_duplicates(text: &str) -> Option<String> {
-    if text.contains(['#', '&', '*']) {
+/// kyaml's encoder lays it out, each key given again in its place, from
+/// `styled`, the document's style tree with its comments. `None` where kiln
+/// cannot write it as kyaml does: an anchor or alias, a key given again
+/// with a tag or with text quotes would have to escape.
+pub(crate) fn document_with_duplicates(text: &str, styled: &Styled) -> Option<String> {
+    if text.contains(['&', '*']) {
         return None;
     }
     let mut again = Vec::new();
-    let (value, styles) = unique_keys(&Styled::parse(text)?, &mut again)?;
+    let (value, styles) = unique_keys(styled, &mut again)?;
     let mut out = node_to_string_styled(&value, Some(&styles));
     for (mark, key) in again {
         out = out.replacen(&mark, &key, 1);
@@ -569,11 +588,25 @@ fn unique_keys(node: &Styled, again: &mut Vec<(String, String)>) -> Option<(Valu
         Styled::Map { flow, entries, tag, notes } => {
             let mut map = crate::value::Map::new();
             let mut styled = Vec::with_capacity(entries.len());
-            for (key, value) in entries {
+            // The entries kyaml's reader appends for null keys (see the
+            // reader's `null_copies`).
+            let keys: Vec<crate::yaml::parse::WrittenKey> = entries
+                .iter()
+                .map(|(k, _)| crate::yaml::parse::WrittenKey {
+                    text: key_text(k).unwrap_or_default().to_string(),
+                    null: matches!(k, Styled::Scalar { value: Value::Null, text, .. } if !text.is_empty()),
+                    ..Default::default()
+                })
+                .collect();
+            let copies = crate::yaml::parse::null_copies(&keys);
+            for (key, value) in entries.iter().chain(copies.iter().map(|&i| &entries[i])) {
                 let (value, value_style) = unique_keys(value, again)?;
                 let mut name = key_text(key)?.to_string();
                 let mut key = key.clone();
-                if map.contains_key(&name) {
+                // A null key is no string: written as its text, like a key
+                // given again.
+                let null = matches!(&key, Styled::Scalar { value: Value::Null, .. });
+                if map.contains_key(&name) || null {
                     let Styled::Scalar { style, text, tag: None, .. } = &key else { return None };
                     let plain = |c: char| c.is_alphanumeric() || "-_./ ".contains(c);
                     let written = match style {
