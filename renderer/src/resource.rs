@@ -424,6 +424,12 @@ pub struct MergedPatch {
     /// Whether kustomize rebuilt the annotations just before (it does when
     /// it stores the identity before a patch that may rename).
     pub notes_rebuilt: bool,
+    /// While the build tracks origins: the annotations kustomize set anew
+    /// when the transformer before this patch noted itself (or when it
+    /// stamped the generated object's origin), before the patch stored the
+    /// identity; `None` where it never set them anew (see
+    /// `build_annotations::set_anew_by_origins`).
+    pub notes_set_anew: Option<Vec<(String, String)>>,
     /// The patch's text, when it is one document whose nodes can be
     /// placed (no comments, no document markers); `None` otherwise.
     pub text: Option<String>,

@@ -1427,16 +1427,18 @@ impl Builder<'_> {
         self.idents = None;
         // The index of each patch's transformer among field_transformers(k).
         let smp = usize::from(!k.patches_strategic_merge.is_empty());
+        // kustomize notes each transformer as it runs: a patch sees the
+        // patches before it noted (and a generated object's hash covers
+        // them), and so does the namespace transformer's conflict message.
         for (p, loaded) in k.patches_strategic_merge.iter().zip(configured.strategic_merge) {
             self.watched_patch(k, p, loaded, acc, 0)?;
         }
+        self.settle_notes(k, acc, 0..smp);
         for (i, (p, loaded)) in k.patches.iter().zip(configured.patches).enumerate() {
             self.watched_patch(k, p, loaded, acc, smp + i)?;
+            self.settle_notes(k, acc, smp + i..smp + i + 1);
         }
-        // kustomize notes each transformer as it runs: the namespace
-        // transformer's conflict message shows the patches noted.
         let patched = smp + k.patches.len();
-        self.settle_notes(k, acc, 0..patched);
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
@@ -1988,10 +1990,13 @@ impl Builder<'_> {
         if !self.track_origins {
             return self.patch(k, p, loaded, acc);
         }
-        let mark = [(ORIGIN.to_string(), String::new())];
-        let keys = [ORIGIN.to_string()];
+        // The patch sees the origin and the transformations kustomize holds
+        // in the object's annotations (a JSON patch rebuilds the object with
+        // them, and the hash of a generated object of another kind covers
+        // them); the origin is the mark.
         for r in acc.iter_mut() {
-            with_annotations(&mut r.value, &mark);
+            let held = build_annotations::held(r);
+            with_annotations(&mut r.value, &held);
         }
         let patched = self.patch(k, p, loaded, acc);
         for r in acc.iter_mut() {
@@ -2000,7 +2005,8 @@ impl Builder<'_> {
                 Some(Value::Map(m)) if m.contains_key(ORIGIN)
             );
             if kept {
-                remove_annotations(&mut r.value, &keys);
+                let held = build_annotations::held(r).into_iter().map(|(k, _)| k);
+                remove_annotations(&mut r.value, &held.collect::<Vec<_>>());
             } else {
                 r.annotations_wiped_by = Some(index);
             }
@@ -2478,6 +2484,8 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 let was_allowed = r.allowed_changes;
+                let notes_set_anew = (r.needs_hash && build_annotations::set_anew_by_origins(r))
+                    .then(|| ynode::notes_of(&r.value, &build_annotations::of(r, &self.scopes)));
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
                     r.allowed_changes.0 |= p.allow_name_change;
@@ -2513,6 +2521,7 @@ impl Builder<'_> {
                             })
                             .collect(),
                         notes_rebuilt: p.allow_name_change || p.allow_kind_change,
+                        notes_set_anew,
                         text: (!p.legacy_strategic_merge)
                             .then(|| placeable_patch(&text, one_document))
                             .flatten(),
@@ -2679,14 +2688,21 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
         };
         let nodes = match (r.kind(), start) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(start)) => ynode::hash_input(
-                start,
-                &r.value,
-                &build_annotations::of(r, scopes),
-                &r.notes_added,
-                &r.merged_patches,
-                &r.kept_nodes,
-            ),
+            (_, Some(start)) => {
+                // The origin and transformations kustomize holds are
+                // annotations the hash covers.
+                let mut internal = build_annotations::of(r, scopes);
+                internal.extend(build_annotations::held(r));
+                ynode::hash_input(
+                    start,
+                    &r.value,
+                    &internal,
+                    &r.notes_added,
+                    &r.merged_patches,
+                    &r.kept_nodes,
+                    build_annotations::set_anew_by_origins(r),
+                )
+            }
         };
         let hash = match nodes {
             Some(input) => generate::hash_suffix(input.as_bytes()),

@@ -134,7 +134,8 @@ pub(super) enum Start<'a> {
 /// began as `start`, whose annotations at hash time are its own plus
 /// `internal`, into which kustomize then merged `patches`, and whose
 /// scalars at `kept` (each with the number of patches merged before) a
-/// replacement gave new text in place; `None` when
+/// replacement gave new text in place (`set_anew`: kustomize has set the
+/// annotations anew since, as it does while it tracks origins); `None` when
 /// the text does not parse or the tree is one kiln cannot place node by
 /// node.
 pub(super) fn hash_input(
@@ -144,8 +145,9 @@ pub(super) fn hash_input(
     added: &[String],
     patches: &[MergedPatch],
     kept: &[(usize, Vec<Step>)],
+    set_anew: bool,
 ) -> Option<String> {
-    let root = match start {
+    let mut root = match start {
         Start::Rebuilt(rebuilt) => {
             let mut root = parse_tree(&yaml::to_string(rebuilt))?;
             if patches.is_empty() {
@@ -172,6 +174,9 @@ pub(super) fn hash_input(
             root
         }
     };
+    if set_anew {
+        merge::set_meta_map(&mut root, "annotations", &notes_of(current, internal));
+    }
     let mut out = String::new();
     dump(&mut out, &root);
     Some(out)
@@ -434,6 +439,9 @@ fn merge_patches(
     let mut was = without_notes(rebuilt);
     for (i, p) in patches.iter().enumerate() {
         overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i));
+        if let Some(notes) = &p.notes_set_anew {
+            merge::set_meta_map(root, "annotations", notes);
+        }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
         }
@@ -518,7 +526,12 @@ fn later_notes(
     new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
         let mut node = Node::string(v);
-        if internal.iter().any(|(ik, _)| ik == k) {
+        if k == super::build::ORIGIN {
+            // kustomize stamps the origin of an object it reads with the
+            // annotations filter's setter: a plain string node, though its
+            // text spans lines.
+            node.style = 0;
+        } else if internal.iter().any(|(ik, _)| ik == k) {
             node.style = SINGLE_QUOTED;
         }
         merge::set_field(map, k, node);
