@@ -58,11 +58,6 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     add_hashes(&mut acc, &b.scopes);
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
-    // kustomize checks the top kustomization's sort options once it has
-    // built the objects, when it sorts them.
-    if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
-        return Err(invalid(dir_file(dir), problem));
-    }
     // kustomize reads its objects back once the build is done: one that a
     // JSON patch left without a name fails there (a list kind passes, as
     // when it is read from a file).
@@ -92,6 +87,12 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             .is_none_or(|v| v.as_str() == Some("false"))
     });
     unique_ids(&acc, dir_file(dir), &b.scopes)?;
+    // kustomize checks the top kustomization's sort options once it has
+    // built the objects (read back, the local ones dropped), when it sorts
+    // them.
+    if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
+        return Err(invalid(dir_file(dir), problem));
+    }
     // kustomize sorts the objects before it reads them back to print them:
     // the first in the output order that cannot be read is the one it names.
     match b.top_sort {
