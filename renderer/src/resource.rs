@@ -318,10 +318,15 @@ pub struct Resource {
     /// On an object due a hash suffix: the object as kustomize first made
     /// its node tree (a generator's output, or the document of
     /// [`Resource::text`] as read), while kustomize still holds that tree
-    /// (no JSON patch rebuilt it, no generator merged into it). The hash of
-    /// an object of another kind than ConfigMap or Secret depends on the
-    /// tree (see [`crate::kustomize`]'s `ynode`).
+    /// (no JSON patch rebuilt it). The hash of an object of another kind
+    /// than ConfigMap or Secret depends on the tree (see
+    /// [`crate::kustomize`]'s `ynode`).
     pub first_tree: Option<Box<Value>>,
+    /// On a generated object that took the place of an earlier one
+    /// (`behavior: merge` or `replace`): what the merge set over the nodes
+    /// of the new object, whose generator output [`Resource::first_tree`]
+    /// then is.
+    pub generator_merge: Option<Box<GeneratorMerge>>,
     /// While kiln follows the node tree (see [`Resource::generated`] and
     /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
     /// each with the number of [`Resource::merged_patches`] then. kyaml
@@ -443,6 +448,23 @@ pub struct MergedPatch {
     pub by_schema: bool,
     /// The object after the merge.
     pub after: Value,
+}
+
+/// What kustomize sets over the nodes of a generated object that takes the
+/// place of an earlier one: the earlier object's labels and annotations
+/// under the new one's, its name and namespace, and for `behavior: merge`
+/// the merged `data` and `binaryData`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratorMerge {
+    /// The object as the merge left it.
+    pub merged: Value,
+    /// The build annotations the new object was generated with.
+    pub generated_notes: Vec<(String, String)>,
+    /// The build annotations the merged object holds: the earlier
+    /// object's.
+    pub notes: Vec<(String, String)>,
+    /// Whether the data maps were merged (`behavior: merge`).
+    pub data: bool,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -762,6 +784,7 @@ impl Resource {
             non_string_key: None,
             json_rebuilt: None,
             first_tree: None,
+            generator_merge: None,
             kept_nodes: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,

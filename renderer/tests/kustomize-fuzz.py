@@ -53,7 +53,7 @@ under two envs and a top overlay (see SharedGen: a component both envs use, clus
 and webhooks a namespace reaches, replicas of a custom kind, `crds:` with merge keys, patches by
 label and annotation selectors that rename and change kinds, secret types and `immutable`,
 generatorOptions at several levels, HashTransformer and other builtin configs under
-`transformers:`, validators); --mode novel draws three-level trees of its own for what no other
+`transformers:`, validators, kind changes of generated objects, buildMetadata); --mode novel draws three-level trees of its own for what no other
 mode draws (see NovelGen: generators merged and replaced across levels with options, replacements
 reading maps and lists an earlier one rewrote, objects embedded in fields a built-in kind's schema
 lacks, labels with fields, sortOptions beside components, the same names in two namespaces, images
@@ -3753,7 +3753,9 @@ class SharedGen(Gen):
     allowKindChange; secretGenerator types (Opaque, tls, basic-auth, dockerconfigjson) with
     `immutable`; generatorOptions in the base, an env and the overlay at once; builtin
     HashTransformer, PrefixSuffixTransformer and NamespaceTransformer configs under
-    `transformers:` (inline or in files); and `validators:` that change nothing or something.
+    `transformers:` (inline or in files); `validators:` that change nothing or something; patches
+    that give the generated ConfigMap another kind (then hashed by its node tree); and
+    buildMetadata at the top.
     """
 
     SECRET_TYPES = {"Opaque": ["token"], "kubernetes.io/tls": ["tls.crt", "tls.key"],
@@ -3773,7 +3775,8 @@ class SharedGen(Gen):
         self.s_base()
         pieces = [(self.s_component, 0.5), (self.s_cluster, 0.45), (self.s_replicas, 0.35),
                   (self.s_crds, 0.3), (self.s_selected_patches, 0.45), (self.s_secrets, 0.4),
-                  (self.s_gen_options, 0.35), (self.s_transformers, 0.35), (self.s_validators, 0.2)]
+                  (self.s_gen_options, 0.35), (self.s_transformers, 0.35), (self.s_validators, 0.2),
+                  (self.s_kind_changes, 0.3), (self.s_build_metadata, 0.3)]
         chosen = [f for f, w in pieces if self.chance(w)] or [self.pick(pieces)[0]]
         for f in chosen:
             f()
@@ -4057,6 +4060,27 @@ class SharedGen(Gen):
             # an object read from a file that asks for a hash suffix
             self.add("base", [self.obj("v1", "ConfigMap", "hashed", data={"a": "1"},
                                        annotations={"internal.config.kubernetes.io/needsHashSuffix": "enabled"})])
+
+    # ---- generated objects a patch gives another kind (hashed then by their whole node tree)
+    def s_kind_changes(self):
+        k = self.ks[self.pick(["base", "env-a", "overlay"])]
+        doc = {"apiVersion": "v1", "kind": self.pick(["ConfigMapCopy", "Settings"]),
+               "metadata": {"name": self.pick(["cfg-v2", "cfg"])}}
+        if self.chance(0.4):
+            doc["metadata"]["annotations"] = {"copied": "yes"}
+        if self.chance(0.3):
+            doc["data"] = {"added": "1"}
+        e = {"target": {"kind": "ConfigMap", "name": self.pick(["cfg", ".*cfg"])}, "patch": dump([doc]),
+             "options": {"allowKindChange": True, "allowNameChange": self.chance(0.7)}}
+        k.setdefault("patches", []).append(e)
+        if self.chance(0.4):
+            k.setdefault("patches", []).append(
+                {"target": {"kind": doc["kind"]}, "patch": dump([{"op": "add", "path": "/data/later", "value": "x"}])})
+
+    # ---- build metadata over it all
+    def s_build_metadata(self):
+        self.ks["overlay"]["buildMetadata"] = self.some(
+            ["originAnnotations", "transformerAnnotations", "managedByLabel"], 1, 3)
 
     # ---- validators
     def s_validators(self):

@@ -1375,7 +1375,7 @@ impl Builder<'_> {
                 ));
             }
             base.written.clear();
-            generate::merge_into(base, r, behavior);
+            generate::merge_into(base, r, behavior, &self.scopes);
             // kustomize sets the merged object's name anew (a new node).
             let name = [Step::Key("metadata".into()), Step::Key("name".into())];
             crate::kustomize::transform::images::record(&mut base.written, &name);
@@ -2681,8 +2681,10 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
             (Some(rebuilt), _, _) => Some(ynode::Start::Rebuilt(rebuilt)),
-            (None, Some(first), _) if generate::generated_by(&r.source).is_some() => {
-                Some(ynode::Start::Generated(first))
+            (None, Some(first), _)
+                if r.generator_merge.is_some() || generate::generated_by(&r.source).is_some() =>
+            {
+                Some(ynode::Start::Generated(first, r.generator_merge.as_deref()))
             }
             (None, Some(first), Some(text)) => Some(ynode::Start::Read(first, text)),
             _ => None,
