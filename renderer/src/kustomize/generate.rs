@@ -468,9 +468,12 @@ pub fn merge_into(
     base.merged_patches.clear();
     base.notes_added.clear();
     // A replaced object is the new one (its origin is the replacing
-    // generator); a merged one stays the base's.
+    // generator, in its annotations from then on); a merged one stays the
+    // base's.
     if behavior == "replace" {
         base.source = generated.source;
+        base.origin_held = generated.origin_held;
+        base.origin_by = None;
     }
 }
 

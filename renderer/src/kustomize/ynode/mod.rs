@@ -484,6 +484,10 @@ fn merge_patches(
         overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i));
         if let Some(notes) = &p.notes_set_anew {
             merge::set_meta_map(root, "annotations", notes);
+        } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
+            // The transformers before the patch set their annotations (a
+            // prefix's build annotations) as they do after the last one.
+            later_notes(root, &p.notes, internal, added);
         }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
