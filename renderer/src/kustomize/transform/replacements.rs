@@ -1207,7 +1207,12 @@ fn write_path(
             *slot = if o.delimiter.is_empty() {
                 Value::String(text)
             } else {
-                Value::String(join_at(&scalar_text(slot), &text, o))
+                // The annotation's node is split as its text reads (`1e3`,
+                // `~`); one just created is empty.
+                let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
+                    .filter(|_| !fresh)
+                    .unwrap_or_else(|| scalar_text(slot));
+                Value::String(join_at(&current, &text, o))
             };
             continue;
         }
