@@ -324,10 +324,15 @@ pub struct Resource {
     /// On an object due a hash suffix: the object as kustomize first made
     /// its node tree (a generator's output, or the document of
     /// [`Resource::text`] as read), while kustomize still holds that tree
-    /// (no JSON patch rebuilt it, no generator merged into it). The hash of
-    /// an object of another kind than ConfigMap or Secret depends on the
-    /// tree (see [`crate::kustomize`]'s `ynode`).
+    /// (no JSON patch rebuilt it). The hash of an object of another kind
+    /// than ConfigMap or Secret depends on the tree (see
+    /// [`crate::kustomize`]'s `ynode`).
     pub first_tree: Option<Box<Value>>,
+    /// On a generated object that took the place of an earlier one
+    /// (`behavior: merge` or `replace`): what the merge set over the nodes
+    /// of the new object, whose generator output [`Resource::first_tree`]
+    /// then is.
+    pub generator_merge: Option<Box<GeneratorMerge>>,
     /// While kiln follows the node tree (see [`Resource::generated`] and
     /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
     /// each with the number of [`Resource::merged_patches`] then. kyaml
@@ -430,6 +435,12 @@ pub struct MergedPatch {
     /// Whether kustomize rebuilt the annotations just before (it does when
     /// it stores the identity before a patch that may rename).
     pub notes_rebuilt: bool,
+    /// While the build tracks origins: the annotations kustomize set anew
+    /// when the transformer before this patch noted itself (or when it
+    /// stamped the generated object's origin), before the patch stored the
+    /// identity; `None` where it never set them anew (see
+    /// `build_annotations::set_anew_by_origins`).
+    pub notes_set_anew: Option<Vec<(String, String)>>,
     /// The patch's text, when it is one document whose nodes can be
     /// placed (no comments, no document markers); `None` otherwise.
     pub text: Option<String>,
@@ -443,6 +454,23 @@ pub struct MergedPatch {
     pub by_schema: bool,
     /// The object after the merge.
     pub after: Value,
+}
+
+/// What kustomize sets over the nodes of a generated object that takes the
+/// place of an earlier one: the earlier object's labels and annotations
+/// under the new one's, its name and namespace, and for `behavior: merge`
+/// the merged `data` and `binaryData`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratorMerge {
+    /// The object as the merge left it.
+    pub merged: Value,
+    /// The build annotations the new object was generated with.
+    pub generated_notes: Vec<(String, String)>,
+    /// The build annotations the merged object holds: the earlier
+    /// object's.
+    pub notes: Vec<(String, String)>,
+    /// Whether the data maps were merged (`behavior: merge`).
+    pub data: bool,
 }
 
 /// An identity an object had before a rename, a namespace move or a kind
@@ -783,6 +811,7 @@ impl Resource {
             non_string_key: None,
             json_rebuilt: None,
             first_tree: None,
+            generator_merge: None,
             kept_nodes: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,

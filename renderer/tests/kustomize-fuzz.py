@@ -48,7 +48,12 @@ targets; generators merged level upon level; replacements across bases; sortOpti
 and, for seeds other than REAL_FIRST_SEEDS, what RealGen.widen adds to the tree drawn: multi-document
 files with comments and `---` variants, Flux objects with postBuild variables, a CRD with custom
 resources and `crds:`, replacements in `path:` files, renaming patches with options, env files with
-comments and quotes, buildMetadata); --mode novel draws three-level trees of its own for what no other
+comments and quotes, buildMetadata); --mode shared draws trees of its own where one base is built twice
+under two envs and a top overlay (see SharedGen: a component both envs use, cluster-scoped bindings
+and webhooks a namespace reaches, replicas of a custom kind, `crds:` with merge keys, patches by
+label and annotation selectors that rename and change kinds, secret types and `immutable`,
+generatorOptions at several levels, HashTransformer and other builtin configs under
+`transformers:`, validators, kind changes of generated objects, buildMetadata); --mode novel draws three-level trees of its own for what no other
 mode draws (see NovelGen: generators merged and replaced across levels with options, replacements
 reading maps and lists an earlier one rewrote, objects embedded in fields a built-in kind's schema
 lacks, labels with fields, sortOptions beside components, the same names in two namespaces, images
@@ -3735,6 +3740,361 @@ class NovelGen(Gen):
             self.ks[d].setdefault("configurations", []).append("image-fields.yaml")
 
 
+class SharedGen(Gen):
+    """--mode shared: trees drawn from random.Random(f"{S}:{i}:shared") where one base is built twice,
+    by env-a/ and env-b/ (told apart by name affixes or namespaces, now and then by nothing, which
+    fails), under a top overlay/, for what the other modes never draw: a component used by both
+    envs that adds objects, patches and generator merges to the base's; a ClusterRoleBinding with
+    service account, user and group subjects and webhook configurations whose services a
+    `namespace:` moves (setRoleBindingSubjects in a NamespaceTransformer config); `replicas` on a
+    custom kind whose field `configurations:` names; `crds:` files whose schemas give merge keys
+    and patch strategies (which only an `openapi:` schema makes kustomize use) beside object
+    references; patches whose targets select by labels and annotations, with allowNameChange and
+    allowKindChange; secretGenerator types (Opaque, tls, basic-auth, dockerconfigjson) with
+    `immutable`; generatorOptions in the base, an env and the overlay at once; builtin
+    HashTransformer, PrefixSuffixTransformer and NamespaceTransformer configs under
+    `transformers:` (inline or in files); `validators:` that change nothing or something; patches
+    that give the generated ConfigMap another kind (then hashed by its node tree); and
+    buildMetadata at the top.
+    """
+
+    SECRET_TYPES = {"Opaque": ["token"], "kubernetes.io/tls": ["tls.crt", "tls.key"],
+                    "kubernetes.io/basic-auth": ["username", "password"],
+                    "kubernetes.io/dockerconfigjson": [".dockerconfigjson"]}
+
+    def __init__(self, seed, index):
+        super().__init__(seed, index)
+        self.r = random.Random(f"{seed}:{index}:shared")
+        self.tricky = 0.0
+        self.ks = {"base": {"resources": ["app.yaml"]}, "env-a": {"resources": ["../base"]},
+                   "env-b": {"resources": ["../base"]}, "overlay": {"resources": ["../env-a", "../env-b"]}}
+        self.docs = {"base/app.yaml": []}
+        self.flags = []
+
+    def generate(self):
+        self.s_base()
+        pieces = [(self.s_component, 0.5), (self.s_cluster, 0.45), (self.s_replicas, 0.35),
+                  (self.s_crds, 0.3), (self.s_selected_patches, 0.45), (self.s_secrets, 0.4),
+                  (self.s_gen_options, 0.35), (self.s_transformers, 0.35), (self.s_validators, 0.2),
+                  (self.s_kind_changes, 0.3), (self.s_build_metadata, 0.3)]
+        chosen = [f for f, w in pieces if self.chance(w)] or [self.pick(pieces)[0]]
+        for f in chosen:
+            f()
+        self.s_envs()
+        for d, k in self.ks.items():
+            self.files[f"{d}/kustomization.yaml"] = k
+        for path, docs in self.docs.items():
+            self.files[path] = dump(docs)
+        tree = {"files": self.files, "top": "overlay"}
+        if self.flags:
+            tree["flags"] = self.flags
+        return tree
+
+    def add(self, d, docs, fname="more.yaml"):
+        path = f"{d}/{fname}"
+        if path not in self.docs:
+            self.docs[path] = []
+            self.ks.setdefault(d, {}).setdefault("resources", []).append(fname)
+        self.docs[path].extend(docs)
+
+    def obj(self, api, kind, name, **top):
+        meta = {"name": name}
+        for key in ("labels", "annotations", "namespace"):
+            if key in top:
+                meta[key] = top.pop(key)
+        return dict({"apiVersion": api, "kind": kind, "metadata": meta}, **top)
+
+    # ---- the base both envs build
+    def s_base(self):
+        labels = {"app": "web"}
+        pod = {"serviceAccountName": "runner",
+               "containers": [{"name": "web", "image": self.pick(IMAGES),
+                               "envFrom": [{"configMapRef": {"name": "cfg"}}],
+                               "volumeMounts": [{"name": "creds", "mountPath": "/c"}]}],
+               "volumes": [{"name": "creds", "secret": {"secretName": "creds"}}]}
+        self.add("base", [
+            self.obj("apps/v1", "Deployment", "web", labels=dict(labels, tier="front"),
+                     annotations={"owner": "team-a"} if self.chance(0.5) else {"note": "x"},
+                     spec={"replicas": 1, "selector": {"matchLabels": dict(labels)},
+                           "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}),
+            self.obj("v1", "Service", "web", labels=dict(labels),
+                     spec={"selector": dict(labels), "ports": [{"port": 80, "targetPort": 8080}]}),
+            self.obj("v1", "ServiceAccount", "runner", labels={"tier": "auth"})], "app.yaml")
+        k = self.ks["base"]
+        k["configMapGenerator"] = [{"name": "cfg", "literals": ["mode=base", "level=1"]}]
+        # (s_secrets may generate it instead)
+        self.add("base", [self.obj("v1", "Secret", "creds", data={"token": "dG9r"})])
+        if self.chance(0.3):
+            k["commonLabels"] = {"team": "shared"}
+
+    # ---- the two envs over the base, and the overlay over both
+    def s_envs(self):
+        apart = self.pick(["prefix", "prefix", "suffix", "namespace", "both", "nothing"])
+        for env, x in (("env-a", "a"), ("env-b", "b")):
+            k = self.ks[env]
+            if apart in ("prefix", "both"):
+                k["namePrefix"] = f"{x}-"
+            if apart == "suffix":
+                k["nameSuffix"] = f"-{x}"
+            if apart in ("namespace", "both"):
+                k["namespace"] = f"ns-{x}"
+            if self.chance(0.3):
+                k.setdefault("configMapGenerator", []).append(
+                    {"name": "cfg", "behavior": self.pick(["merge", "merge", "replace"]),
+                     "literals": [f"env={x}"]})
+            if self.chance(0.25):
+                k["commonAnnotations"] = {"env": x}
+        top = self.ks["overlay"]
+        if self.chance(0.3):
+            top["namePrefix"] = "top-"
+        if self.chance(0.2):
+            top["labels"] = [{"pairs": {"stack": "shared"}, "includeSelectors": self.chance(0.5)}]
+
+    # ---- a component both envs (or one) use
+    def s_component(self):
+        comp = {"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component"}
+        docs = [self.obj("v1", "ConfigMap", "extra", labels={"app": "web"}, data={"from": "comp"})]
+        if self.chance(0.5):
+            docs.append(self.obj("v1", "ServiceAccount", "helper", labels={"tier": "auth"}))
+        self.files["comp/objs.yaml"] = dump(docs)
+        comp["resources"] = ["objs.yaml"]
+        patches = []
+        if self.chance(0.7):
+            patches.append({"target": {"kind": "Deployment"} if self.chance(0.5) else {"labelSelector": "app=web"},
+                            "patch": dump([{"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "metadata": {"name": "any"},
+                                            "spec": {"template": {"spec": {"containers": [
+                                                {"name": "web", "env": [{"name": "COMP", "value": "1"}]}]}}}}])})
+        if self.chance(0.4):
+            patches.append({"path": "patch.yaml"})
+            self.files["comp/patch.yaml"] = dump([{"apiVersion": "v1", "kind": "Service",
+                                                   "metadata": {"name": "web"},
+                                                   "spec": {"type": self.pick(["NodePort", "ClusterIP"])}}])
+        if patches:
+            comp["patches"] = patches
+        if self.chance(0.4):
+            comp["configMapGenerator"] = [{"name": "cfg", "behavior": self.pick(["merge", "merge", "create"]),
+                                           "literals": ["comp=yes"]}]
+        if self.chance(0.2):
+            comp["namePrefix"] = "c-"
+        self.files["comp/kustomization.yaml"] = comp
+        for env in self.some(["env-a", "env-b"], 1, 2):
+            self.ks[env].setdefault("components", []).append("../comp")
+
+    # ---- cluster-scoped objects a namespace reaches: binding subjects and webhook services
+    def s_cluster(self):
+        subjects = [{"kind": "ServiceAccount", "name": "runner"}]
+        ns = self.pick([None, "default", "other"])
+        if ns:
+            subjects[0]["namespace"] = ns
+        if self.chance(0.5):
+            subjects.append({"kind": "ServiceAccount", "name": "elsewhere", "namespace": "kube-system"})
+        if self.chance(0.5):
+            subjects.append({"apiGroup": "rbac.authorization.k8s.io", "kind": self.pick(["User", "Group"]),
+                             "name": "dev"})
+        docs = [self.obj("rbac.authorization.k8s.io/v1", self.pick(["ClusterRoleBinding", "RoleBinding"]),
+                         "runner-binding", subjects=subjects,
+                         roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"})]
+        for kind in self.some(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"], 1, 2):
+            svc = {"name": "web", "path": "/hook"}
+            if self.chance(0.6):
+                svc["namespace"] = self.pick(["default", "hooks"])
+            docs.append(self.obj("admissionregistration.k8s.io/v1", kind, "hooks",
+                                 webhooks=[{"name": "hook.example.com", "sideEffects": "None",
+                                            "admissionReviewVersions": ["v1"],
+                                            "clientConfig": {"service": svc}}]))
+        self.add(self.pick(["base", "base", "overlay"]), docs, "cluster.yaml")
+        where = self.ks[self.pick(["overlay", "overlay", "env-a"])]
+        if self.chance(0.4):
+            cfg = {"apiVersion": "builtin", "kind": "NamespaceTransformer",
+                   "metadata": {"name": "ns", "namespace": self.pick(["moved", "ns-a"])},
+                   "setRoleBindingSubjects": self.pick(["none", "defaultOnly", "allServiceAccounts"]),
+                   "fieldSpecs": [{"path": "metadata/namespace", "create": True}]}
+            if self.chance(0.5):
+                cfg["unsetOnly"] = True
+            where.setdefault("transformers", []).append(dump([cfg]))
+        else:
+            where["namespace"] = self.pick(["moved", "ns-a", "default"])
+
+    # ---- replicas of a custom kind, by a field configurations name
+    def s_replicas(self):
+        field = self.pick(["spec/replicas", "spec/size", "spec/scale/count"])
+        spec = {}
+        cur = spec
+        parts = field.split("/")[1:]
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+        if self.chance(0.8):
+            cur[parts[-1]] = self.pick([1, 3, "2"])
+        self.add("base", [self.obj(f"{CRD_GROUP}/v1", "Widget", "scaler", spec=spec)], "widget.yaml")
+        # (where an env builds the Widget before the field is configured, its replicas fail)
+        d = self.pick(["base", "base", "base", "overlay", "env-b"])
+        self.files[f"{d}/replica-fields.yaml"] = dump([{"replicas": [
+            dict({"path": field, "kind": "Widget"}, **({"create": True} if self.chance(0.4) else {}))]}])
+        self.ks[d].setdefault("configurations", []).append("replica-fields.yaml")
+        where = self.pick(["overlay", "env-a", "env-a"])
+        names = ["scaler", "a-scaler", "scaler-a"] if where == "overlay" else ["scaler", "scaler", "a-scaler"]
+        self.ks[where]["replicas"] = [{"name": n, "count": self.r.randint(0, 5)} for n in self.some(names, 1, 2)]
+
+    # ---- crds: whose schemas give merge keys, which kustomize's patches do not use
+    def s_crds(self):
+        kind = "Widget"
+        props = {"items": {"type": "array", "x-kubernetes-patch-merge-key": "name",
+                           "x-kubernetes-patch-strategy": self.pick(["merge", "replace", "merge,retainKeys"]),
+                           "items": {"type": "object", "properties": {"name": {"type": "string"},
+                                                                      "value": {"type": "string"}}}}}
+        if self.chance(0.6):
+            props["configRef"] = {"type": "object", "x-kubernetes-object-ref-kind": "ConfigMap",
+                                  "x-kubernetes-object-ref-name-key": "name",
+                                  "properties": {"name": {"type": "string"}}}
+        defs = {f"github.com/example/api/v1.{kind}": {
+            "Schema": {"description": kind, "properties": {
+                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
+                "spec": {"$ref": f"github.com/example/api/v1.{kind}Spec"}}},
+            "Dependencies": []},
+            f"github.com/example/api/v1.{kind}Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+        d = self.pick(["base", "overlay"])
+        self.files[f"{d}/crd.json"] = json.dumps(defs, indent=1) + "\n"
+        self.ks[d].setdefault("crds", []).append("crd.json")
+        spec = {"items": [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}], "configRef": {"name": "cfg"}}
+        self.add("base", [self.obj(f"{CRD_GROUP}/v1", kind, "lister", spec=spec)], "lister.yaml")
+        patch = self.obj(f"{CRD_GROUP}/v1", kind, "lister",
+                         spec={"items": [{"name": "b", "value": "patched"}, {"name": "c", "value": "3"}]})
+        if self.chance(0.4):
+            self.files[f"{d}/lister-schema.json"] = json.dumps({"definitions": {f"com.example.v1.{kind}": {
+                "type": "object", "properties": {"spec": {"type": "object", "properties": {"items": props["items"]}}},
+                "x-kubernetes-group-version-kind": [{"group": CRD_GROUP, "kind": kind, "version": "v1"}]}}},
+                indent=1) + "\n"
+            self.ks[d]["openapi"] = {"path": "lister-schema.json"}
+        # (above the envs the patch meets both copies, which kustomize refuses)
+        where = self.pick(["base", "base", "env-a", "overlay"])
+        self.ks[where].setdefault("patches", []).append({"patch": dump([patch])})
+
+    # ---- patches selected by labels and annotations, renaming and changing kinds
+    def s_selected_patches(self):
+        k = self.ks[self.pick(["overlay", "overlay", "env-a", "base"])]
+        for _ in range(self.r.randint(1, 2)):
+            t = {}
+            if self.chance(0.6):
+                t["labelSelector"] = self.pick(["app=web", "tier", "tier in (front,auth)", "!team", "app!=db"])
+            if self.chance(0.5) or not t:
+                t["annotationSelector"] = self.pick(["owner=team-a", "note", "!note", "env=a"])
+            if self.chance(0.4):
+                t["kind"] = self.pick(["Deployment", "ServiceAccount", "ConfigMap", "Service"])
+            opts = {}
+            if self.chance(0.5):
+                opts["allowNameChange"] = True
+            if self.chance(0.35):
+                opts["allowKindChange"] = True
+            meta = {"name": self.pick(["renamed", "web", "x"])}
+            if self.chance(0.4):
+                meta["labels"] = {"patched": "yes"}
+            doc = {"apiVersion": "v1", "kind": self.pick(["ConfigMap", "ServiceAccount", "Thing"]), "metadata": meta}
+            if self.chance(0.3):
+                patch = json.dumps([{"op": "add", "path": "/metadata/annotations/hit", "value": "y"}])
+            else:
+                patch = dump([doc])
+            e = {"target": t, "patch": patch}
+            if opts:
+                e["options"] = opts
+            k.setdefault("patches", []).append(e)
+
+    # ---- secretGenerator types, immutable
+    def s_secrets(self):
+        k = self.ks[self.pick(["base", "base", "env-b"])]
+        typ = self.pick(list(self.SECRET_TYPES))
+        keys = self.SECRET_TYPES[typ]
+        if self.chance(0.15):
+            keys = ["other"]  # a type without its keys
+        e = {"name": "creds", "literals": [f"{key}={self.pick(['c2VjcmV0', 'x', '{}'])}" for key in keys]}
+        if typ != "Opaque" or self.chance(0.5):
+            e["type"] = typ
+        if self.chance(0.5):
+            e["options"] = {"immutable": True}
+        if k is self.ks["base"]:
+            self.docs["base/more.yaml"] = [d for d in self.docs.get("base/more.yaml", []) if d["kind"] != "Secret"]
+        else:
+            e["behavior"] = self.pick(["merge", "replace", "create"])
+        k.setdefault("secretGenerator", []).append(e)
+        if self.chance(0.3):
+            self.ks["overlay"].setdefault("secretGenerator", []).append(
+                {"name": "top-secret", "type": typ, "literals": [f"{key}=dA==" for key in keys],
+                 "options": {"immutable": self.chance(0.5), "disableNameSuffixHash": self.chance(0.3)}})
+
+    # ---- generatorOptions at several levels at once
+    def s_gen_options(self):
+        for d in self.some(["base", "env-a", "env-b", "overlay"], 1, 3):
+            o = {}
+            if self.chance(0.5):
+                o["disableNameSuffixHash"] = self.chance(0.6)
+            if self.chance(0.5):
+                o["labels"] = {"gen": d}
+            if self.chance(0.4):
+                o["annotations"] = {"by": d}
+            if self.chance(0.3):
+                o["immutable"] = True
+            self.ks[d]["generatorOptions"] = o
+        if self.chance(0.5):
+            self.ks["overlay"].setdefault("configMapGenerator", []).append({"name": "top-cfg", "literals": ["t=1"]})
+
+    # ---- builtin transformer configs under transformers:
+    def s_transformers(self):
+        d = self.pick(["overlay", "env-a", "base"])
+        configs = []
+        for kind in self.some(["HashTransformer", "PrefixSuffixTransformer", "LabelTransformer"], 1, 2):
+            c = {"apiVersion": "builtin", "kind": kind, "metadata": {"name": "t-" + kind[:4].lower()}}
+            if kind == "PrefixSuffixTransformer":
+                c["prefix"] = "p-"
+                c["fieldSpecs"] = [{"path": "metadata/name", **({"kind": "ConfigMap"} if self.chance(0.5) else {})}]
+            elif kind == "LabelTransformer":
+                c["labels"] = {"plugged": "yes"}
+                c["fieldSpecs"] = [{"path": "metadata/labels", "create": True}]
+            configs.append(c)
+        if self.chance(0.5):
+            self.ks[d].setdefault("transformers", []).append(dump(configs))
+        else:
+            self.files[f"{d}/plugins.yaml"] = dump(configs)
+            self.ks[d].setdefault("transformers", []).append("plugins.yaml")
+        if self.chance(0.4):
+            # an object read from a file that asks for a hash suffix
+            self.add("base", [self.obj("v1", "ConfigMap", "hashed", data={"a": "1"},
+                                       annotations={"internal.config.kubernetes.io/needsHashSuffix": "enabled"})])
+
+    # ---- generated objects a patch gives another kind (hashed then by their whole node tree)
+    def s_kind_changes(self):
+        k = self.ks[self.pick(["base", "env-a", "overlay"])]
+        doc = {"apiVersion": "v1", "kind": self.pick(["ConfigMapCopy", "Settings"]),
+               "metadata": {"name": self.pick(["cfg-v2", "cfg"])}}
+        if self.chance(0.4):
+            doc["metadata"]["annotations"] = {"copied": "yes"}
+        if self.chance(0.3):
+            doc["data"] = {"added": "1"}
+        e = {"target": {"kind": "ConfigMap", "name": self.pick(["cfg", ".*cfg"])}, "patch": dump([doc]),
+             "options": {"allowKindChange": True, "allowNameChange": self.chance(0.7)}}
+        k.setdefault("patches", []).append(e)
+        if self.chance(0.4):
+            k.setdefault("patches", []).append(
+                {"target": {"kind": doc["kind"]}, "patch": dump([{"op": "add", "path": "/data/later", "value": "x"}])})
+
+    # ---- build metadata over it all
+    def s_build_metadata(self):
+        self.ks["overlay"]["buildMetadata"] = self.some(
+            ["originAnnotations", "transformerAnnotations", "managedByLabel"], 1, 3)
+
+    # ---- validators
+    def s_validators(self):
+        cfg = self.pick([
+            {"apiVersion": "builtin", "kind": "LabelTransformer", "metadata": {"name": "v"},
+             "labels": {"checked": "yes"}, "fieldSpecs": [{"path": "spec/nowhere/labels"}]},
+            {"apiVersion": "builtin", "kind": "LabelTransformer", "metadata": {"name": "v"},
+             "labels": {"checked": "yes"}, "fieldSpecs": [{"path": "metadata/labels", "create": True}]},
+            {"apiVersion": "builtin", "kind": "HashTransformer", "metadata": {"name": "v"}},
+            {"apiVersion": "builtin", "kind": "AnnotationsTransformer", "metadata": {"name": "v"},
+             "annotations": {}, "fieldSpecs": [{"path": "metadata/annotations", "create": True}]}])
+        self.ks[self.pick(["overlay", "env-b"])]["validators"] = [dump([cfg])]
+
+
 def file_text(tree, path):
     """The text of a tree's file: a kustomization dumped, with CRLF line ends where the tree says."""
     content = tree["files"][path]
@@ -3820,7 +4180,7 @@ def norm_words(msg, n=4):
 CACHE = None
 CHECK_ERRORS = True
 MODES = {"classic": Gen, "deep": DeepGen, "wide": WideGen, "rich": RichGen, "real": RealGen,
-         "novel": NovelGen}
+         "novel": NovelGen, "shared": SharedGen}
 
 
 def kubectl(tree, tmp):
@@ -4033,7 +4393,8 @@ def main():
     ap.add_argument("--mode", choices=sorted(MODES), default="classic",
                     help="classic: the trees described above; deep, wide, rich: the same trees "
                     "extended (see DeepGen, WideGen, RichGen); real: trees shaped like GitOps repos "
-                    "(see RealGen); novel: three-level trees of what the others never draw (see NovelGen)")
+                    "(see RealGen); novel: three-level trees of what the others never draw (see NovelGen); "
+                    "shared: one base built twice under two envs (see SharedGen)")
     args = ap.parse_args()
     Kind = MODES[args.mode]
     global CHECK_ERRORS

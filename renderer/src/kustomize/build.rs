@@ -58,11 +58,6 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     add_hashes(&mut acc, &b.scopes);
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
-    // kustomize checks the top kustomization's sort options once it has
-    // built the objects, when it sorts them.
-    if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
-        return Err(invalid(dir_file(dir), problem));
-    }
     // kustomize reads its objects back once the build is done: one that a
     // JSON patch left without a name fails there (a list kind passes, as
     // when it is read from a file).
@@ -92,6 +87,12 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             .is_none_or(|v| v.as_str() == Some("false"))
     });
     unique_ids(&acc, dir_file(dir), &b.scopes)?;
+    // kustomize checks the top kustomization's sort options once it has
+    // built the objects (read back, the local ones dropped), when it sorts
+    // them.
+    if let Some(problem) = b.top_sort.as_ref().and_then(|so| so.problem.clone()) {
+        return Err(invalid(dir_file(dir), problem));
+    }
     // kustomize sorts the objects before it reads them back to print them:
     // the first in the output order that cannot be read is the one it names.
     match b.top_sort {
@@ -1380,7 +1381,7 @@ impl Builder<'_> {
                 ));
             }
             base.written.clear();
-            generate::merge_into(base, r, behavior);
+            generate::merge_into(base, r, behavior, &self.scopes);
             // kustomize sets the merged object's name anew (a new node).
             let name = [Step::Key("metadata".into()), Step::Key("name".into())];
             crate::kustomize::transform::images::record(&mut base.written, &name);
@@ -1433,16 +1434,18 @@ impl Builder<'_> {
         self.idents = None;
         // The index of each patch's transformer among field_transformers(k).
         let smp = usize::from(!k.patches_strategic_merge.is_empty());
+        // kustomize notes each transformer as it runs: a patch sees the
+        // patches before it noted (and a generated object's hash covers
+        // them), and so does the namespace transformer's conflict message.
         for (p, loaded) in k.patches_strategic_merge.iter().zip(configured.strategic_merge) {
             self.watched_patch(k, p, loaded, acc, 0)?;
         }
+        self.settle_notes(k, acc, 0..smp);
         for (i, (p, loaded)) in k.patches.iter().zip(configured.patches).enumerate() {
             self.watched_patch(k, p, loaded, acc, smp + i)?;
+            self.settle_notes(k, acc, smp + i..smp + i + 1);
         }
-        // kustomize notes each transformer as it runs: the namespace
-        // transformer's conflict message shows the patches noted.
         let patched = smp + k.patches.len();
-        self.settle_notes(k, acc, 0..patched);
         if let Some(ns) = &k.namespace {
             let options = namespace::NamespaceOptions {
                 unset_only: k.namespace_unset_only,
@@ -1995,10 +1998,13 @@ impl Builder<'_> {
         if !self.track_origins {
             return self.patch(k, p, loaded, acc);
         }
-        let mark = [(ORIGIN.to_string(), String::new())];
-        let keys = [ORIGIN.to_string()];
+        // The patch sees the origin and the transformations kustomize holds
+        // in the object's annotations (a JSON patch rebuilds the object with
+        // them, and the hash of a generated object of another kind covers
+        // them); the origin is the mark.
         for r in acc.iter_mut() {
-            with_annotations(&mut r.value, &mark);
+            let held = build_annotations::held(r);
+            with_annotations(&mut r.value, &held);
         }
         let patched = self.patch(k, p, loaded, acc);
         for r in acc.iter_mut() {
@@ -2007,7 +2013,8 @@ impl Builder<'_> {
                 Some(Value::Map(m)) if m.contains_key(ORIGIN)
             );
             if kept {
-                remove_annotations(&mut r.value, &keys);
+                let held = build_annotations::held(r).into_iter().map(|(k, _)| k);
+                remove_annotations(&mut r.value, &held.collect::<Vec<_>>());
             } else {
                 r.annotations_wiped_by = Some(index);
             }
@@ -2485,6 +2492,8 @@ impl Builder<'_> {
                 let namespace = r.namespace().to_string();
                 // kustomize remembers the identity before a patch that may rename.
                 let was_allowed = r.allowed_changes;
+                let notes_set_anew = (r.needs_hash && build_annotations::set_anew_by_origins(r))
+                    .then(|| ynode::notes_of(&r.value, &build_annotations::of(r, &self.scopes)));
                 if p.allow_name_change || p.allow_kind_change {
                     r.store_previous_id();
                     r.allowed_changes.0 |= p.allow_name_change;
@@ -2520,6 +2529,7 @@ impl Builder<'_> {
                             })
                             .collect(),
                         notes_rebuilt: p.allow_name_change || p.allow_kind_change,
+                        notes_set_anew,
                         text: (!p.legacy_strategic_merge)
                             .then(|| placeable_patch(&text, one_document))
                             .flatten(),
@@ -2696,22 +2706,31 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
             (Some(rebuilt), _, _) => Some(ynode::Start::Rebuilt(rebuilt)),
-            (None, Some(first), _) if generate::generated_by(&r.source).is_some() => {
-                Some(ynode::Start::Generated(first))
+            (None, Some(first), _)
+                if r.generator_merge.is_some() || generate::generated_by(&r.source).is_some() =>
+            {
+                Some(ynode::Start::Generated(first, r.generator_merge.as_deref()))
             }
             (None, Some(first), Some(text)) => Some(ynode::Start::Read(first, text)),
             _ => None,
         };
         let nodes = match (r.kind(), start) {
             ("ConfigMap" | "Secret", _) | (_, None) => None,
-            (_, Some(start)) => ynode::hash_input(
-                start,
-                &r.value,
-                &build_annotations::of(r, scopes),
-                &r.notes_added,
-                &r.merged_patches,
-                &r.kept_nodes,
-            ),
+            (_, Some(start)) => {
+                // The origin and transformations kustomize holds are
+                // annotations the hash covers.
+                let mut internal = build_annotations::of(r, scopes);
+                internal.extend(build_annotations::held(r));
+                ynode::hash_input(
+                    start,
+                    &r.value,
+                    &internal,
+                    &r.notes_added,
+                    &r.merged_patches,
+                    &r.kept_nodes,
+                    build_annotations::set_anew_by_origins(r),
+                )
+            }
         };
         let hash = match nodes {
             Some(input) => generate::hash_suffix(input.as_bytes()),

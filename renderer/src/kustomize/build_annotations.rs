@@ -147,7 +147,7 @@ pub(crate) fn replaced(r: &mut Resource) {
 /// and kiln keeps beside it while the build tracks origins: none between a
 /// patch that replaced the object's annotations and the end of its
 /// kustomization's transformers, which then note themselves afresh.
-fn held(r: &Resource) -> Vec<(String, String)> {
+pub(crate) fn held(r: &Resource) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if r.annotations_wiped_by.is_some() {
         return out;
@@ -159,6 +159,20 @@ fn held(r: &Resource) -> Vec<(String, String)> {
         out.push((super::build::TRANSFORMATIONS.to_string(), r.transformations_held.clone()));
     }
     out
+}
+
+/// Whether kustomize has set `r`'s annotations anew (kyaml's
+/// `SetAnnotations`: sorted, at the end of `metadata`, every value a new
+/// string node) since the build began to track origins: it does when it
+/// stamps a generated object's origin, and after every transformer, when it
+/// notes the transformer (or, for an object whose origin the transformer
+/// dropped, takes it as the origin).
+pub(crate) fn set_anew_by_origins(r: &Resource) -> bool {
+    let tracked = r.origin_held.is_some() || r.origin_by.is_some();
+    let noted = r.origin_by.is_some()
+        || !r.transformations_held.is_empty()
+        || r.value.get_path(&["metadata", "annotations", super::build::TRANSFORMATIONS]).is_some();
+    tracked && (noted || generate::generated_by(&r.source).is_some())
 }
 
 /// The object as kustomize holds it while it builds: its own annotations

@@ -430,7 +430,17 @@ pub fn generated_by(source: &str) -> Option<MadeBy<'_>> {
 /// annotations under its own, and for `merge` the base's `data` and
 /// `binaryData` entries (read as their text) under its own. Every other
 /// field of the base is dropped.
-pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
+pub fn merge_into(
+    base: &mut Resource,
+    generated: Resource,
+    behavior: &str,
+    scopes: &crate::resource::SchemaScopes,
+) {
+    // kustomize keeps the new object's nodes and sets the merged fields
+    // over them; the build annotations are the earlier object's.
+    let generated_notes = super::build_annotations::of(&generated, scopes);
+    let notes = super::build_annotations::of(base, scopes);
+    let first_tree = generated.first_tree.clone();
     let Value::Map(mut obj) = generated.value else { return };
     let mut meta = match obj.shift_remove("metadata") {
         Some(Value::Map(m)) => m,
@@ -473,15 +483,26 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.tagged.clear();
     quote_made_strings(base);
     base.needs_hash = base.needs_hash && generated.needs_hash;
-    // kustomize's merge sets fields over the base's nodes: a tree kiln
-    // does not follow.
-    base.first_tree = None;
+    base.generator_merge = first_tree.is_some().then(|| {
+        Box::new(crate::resource::GeneratorMerge {
+            merged: base.value.clone(),
+            generated_notes,
+            notes,
+            data: behavior == "merge",
+        })
+    });
+    base.first_tree = first_tree;
+    base.json_rebuilt = None;
     base.kept_nodes.clear();
     base.merged_patches.clear();
+    base.notes_added.clear();
     // A replaced object is the new one (its origin is the replacing
-    // generator); a merged one stays the base's.
+    // generator, in its annotations from then on); a merged one stays the
+    // base's.
     if behavior == "replace" {
         base.source = generated.source;
+        base.origin_held = generated.origin_held;
+        base.origin_by = None;
     }
 }
 

@@ -84,24 +84,39 @@ fn affix_one(
     // the name: each spec for the name that selects the object renames it
     // again (`d-s-s` for two), and a spec before the first fails with the
     // object's old name (recorded from `kubectl kustomize`: case 4525).
-    let order =
-        specs.iter().filter(|s| s.matches(&gvk)).map(|s| (s.path != "metadata/name").then_some(s));
+    // kustomize picks the specs by the kind the object was loaded with (its
+    // original id), and a spec then writes only where the object's kind now
+    // matches too: a spec for the name that picked an object whose kind a
+    // patch changed notes the affix and the identity but leaves the name.
+    let orig = r.orig_id.gvk.clone();
+    let order = specs
+        .iter()
+        .filter(|s| s.matches(&orig))
+        .map(|s| (s.path != "metadata/name").then_some(s).ok_or(s));
     let mut written = Vec::new();
     for spec in order {
-        let Some(spec) = spec else {
-            r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
-            r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
-            if add.0.is_empty() {
-                r.affixes.1.push(add.1.to_string());
-            } else {
-                r.affixes.0.push(add.0.to_string());
+        let spec = match spec {
+            Ok(spec) if spec.matches(&gvk) => spec,
+            Ok(_) => continue,
+            Err(name_spec) => {
+                r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
+                if add.0.is_empty() {
+                    r.affixes.1.push(add.1.to_string());
+                } else {
+                    r.affixes.0.push(add.0.to_string());
+                }
+                if !name_spec.matches(&gvk) {
+                    r.store_previous_id();
+                    continue;
+                }
+                r.set_name(format!("{}{}{}", add.0, r.name(), add.1));
+                // The name is a new node (see [`Resource::written`]).
+                images::record(
+                    &mut r.written,
+                    &[Step::Key("metadata".into()), Step::Key("name".into())],
+                );
+                continue;
             }
-            // The name is a new node (see [`Resource::written`]).
-            images::record(
-                &mut r.written,
-                &[Step::Key("metadata".into()), Step::Key("name".into())],
-            );
-            continue;
         };
         // kyaml puts a new node without a tag in the old one's style: the
         // affixed text of a scalar (`1`, `true`, `1.50`, `~` as written) is

@@ -1210,7 +1210,12 @@ fn write_path(
             *slot = if o.delimiter.is_empty() {
                 Value::String(text)
             } else {
-                Value::String(join_at(&scalar_text(slot), &text, o))
+                // The annotation's node is split as its text reads (`1e3`,
+                // `~`); one just created is empty.
+                let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
+                    .filter(|_| !fresh)
+                    .unwrap_or_else(|| scalar_text(slot));
+                Value::String(join_at(&current, &text, o))
             };
             continue;
         }
@@ -1218,10 +1223,12 @@ fn write_path(
             // kyaml writes the text into the null scalar and keeps its
             // `!!null` tag, which kustomize then cannot turn into JSON
             // unless the text reads as a null too (`~`, `null`, empty).
-            let mut text = text_of(&v, fresh);
-            if !o.delimiter.is_empty() {
-                text = join_at(&null_text, &text, o);
-            }
+            // A delimiter joins the source node's text, whatever the node.
+            let text = if o.delimiter.is_empty() {
+                text_of(&v, fresh)
+            } else {
+                join_at(&null_text, &text_of(&v, false), o)
+            };
             let resolved = resolve_plain(&text);
             if resolved.is_null() {
                 *slot = Value::Null;
@@ -1239,11 +1246,12 @@ fn write_path(
             }
             // The target's node is split as its text reads (`1e3`, `0x1F`
             // as written or as an earlier replacement left it; a leaf just
-            // created is empty).
+            // created is empty), and the source node's text joined in as
+            // written (`1e3` even where the new leaf is made).
             let current = crate::resource::scalar_text(slot, &at, &r.scalar_texts)
                 .filter(|_| !slot.is_null())
                 .unwrap_or_else(|| scalar_text(slot));
-            v = Value::String(join_at(&current, &text_of(&v, fresh), o));
+            v = Value::String(join_at(&current, &text_of(&v, false), o));
         }
         *slot = if is_scalar(slot) && is_scalar(&v) {
             // kustomize copies only the text into a scalar target, keeping

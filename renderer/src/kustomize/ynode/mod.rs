@@ -33,7 +33,7 @@ mod merge;
 
 use super::patch::DEFINITIONS_REF;
 use super::patch::FieldComment;
-use crate::resource::{MergedPatch, SourceText, Step};
+use crate::resource::{GeneratorMerge, MergedPatch, SourceText, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
@@ -122,8 +122,9 @@ pub(super) enum Start<'a> {
     Rebuilt(&'a Value),
     /// The object a `configMapGenerator` or `secretGenerator` made, before
     /// its build annotations: kustomize made it with setters over a
-    /// two-line template.
-    Generated(&'a Value),
+    /// two-line template; and what a merge into an earlier object set over
+    /// it, if it took that object's place.
+    Generated(&'a Value, Option<&'a GeneratorMerge>),
     /// An object as read from a document of a file (one whose annotation
     /// asks for a hash suffix): its nodes are the file's, placed where the
     /// file has them.
@@ -134,7 +135,8 @@ pub(super) enum Start<'a> {
 /// began as `start`, whose annotations at hash time are its own plus
 /// `internal`, into which kustomize then merged `patches`, and whose
 /// scalars at `kept` (each with the number of patches merged before) a
-/// replacement gave new text in place; `None` when
+/// replacement gave new text in place (`set_anew`: kustomize has set the
+/// annotations anew since, as it does while it tracks origins); `None` when
 /// the text does not parse or the tree is one kiln cannot place node by
 /// node.
 pub(super) fn hash_input(
@@ -144,8 +146,9 @@ pub(super) fn hash_input(
     added: &[String],
     patches: &[MergedPatch],
     kept: &[(usize, Vec<Step>)],
+    set_anew: bool,
 ) -> Option<String> {
-    let root = match start {
+    let mut root = match start {
         Start::Rebuilt(rebuilt) => {
             let mut root = parse_tree(&yaml::to_string(rebuilt))?;
             if patches.is_empty() {
@@ -158,9 +161,15 @@ pub(super) fn hash_input(
             }
             root
         }
-        Start::Generated(generated) => {
+        Start::Generated(generated, None) => {
             let mut root = generator_tree(generated, internal)?;
             merge_patches(&mut root, generated, current, internal, added, patches, kept)?;
+            root
+        }
+        Start::Generated(generated, Some(m)) => {
+            let mut root = generator_tree(generated, &m.generated_notes)?;
+            set_merged(&mut root, m);
+            merge_patches(&mut root, &m.merged, current, internal, added, patches, kept)?;
             root
         }
         Start::Read(read, text) => {
@@ -172,6 +181,9 @@ pub(super) fn hash_input(
             root
         }
     };
+    if set_anew {
+        merge::set_meta_map(&mut root, "annotations", &notes_of(current, internal));
+    }
     let mut out = String::new();
     dump(&mut out, &root);
     Some(out)
@@ -244,6 +256,42 @@ fn generator_tree(generated: &Value, internal: &[(String, String)]) -> Option<No
     );
     merge::set_meta_map(&mut root, "annotations", &notes);
     Some(root)
+}
+
+/// kustomize's merge of a generated object into the earlier one it
+/// replaces, over the new object's tree: the labels and then the
+/// annotations set anew (the earlier object's under the new one's, with
+/// the earlier object's build annotations), the name and namespace set,
+/// and for `behavior: merge` `data` and then `binaryData` cleared and,
+/// when they hold entries, made anew at the end of the object.
+fn set_merged(root: &mut Node, m: &GeneratorMerge) {
+    let entries = |path: &[&str]| -> Vec<(String, String)> {
+        let map = m.merged.get_path(path).and_then(Value::as_map);
+        map.into_iter().flatten().map(|(k, v)| (k.clone(), scalar_text(v))).collect()
+    };
+    merge::set_meta_map(root, "labels", &entries(&["metadata", "labels"]));
+    let mut notes = entries(&["metadata", "annotations"]);
+    notes.extend(m.notes.iter().cloned());
+    merge::set_meta_map(root, "annotations", &notes);
+    for key in ["name", "namespace"] {
+        let text = m.merged.get_path(&["metadata", key]).map(scalar_text).unwrap_or_default();
+        merge::set_meta_scalar(root, key, &text);
+    }
+    if !m.data {
+        return;
+    }
+    for field in ["data", "binaryData"] {
+        merge::clear_field(root, field);
+        let mut data = entries(&[field]);
+        if data.is_empty() {
+            continue;
+        }
+        data.sort();
+        let map = merge::lookup_create(root, field);
+        for (k, v) in data {
+            merge::set_field(map, &k, Node::string(&v));
+        }
+    }
 }
 
 /// The node tree of a one-document YAML text, as yaml.v3 reads it.
@@ -434,6 +482,13 @@ fn merge_patches(
     let mut was = without_notes(rebuilt);
     for (i, p) in patches.iter().enumerate() {
         overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i));
+        if let Some(notes) = &p.notes_set_anew {
+            merge::set_meta_map(root, "annotations", notes);
+        } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
+            // The transformers before the patch set their annotations (a
+            // prefix's build annotations) as they do after the last one.
+            later_notes(root, &p.notes, internal, added);
+        }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
         }
@@ -518,7 +573,12 @@ fn later_notes(
     new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
         let mut node = Node::string(v);
-        if internal.iter().any(|(ik, _)| ik == k) {
+        if k == super::build::ORIGIN {
+            // kustomize stamps the origin of an object it reads with the
+            // annotations filter's setter: a plain string node, though its
+            // text spans lines.
+            node.style = 0;
+        } else if internal.iter().any(|(ik, _)| ik == k) {
             node.style = SINGLE_QUOTED;
         }
         merge::set_field(map, k, node);
