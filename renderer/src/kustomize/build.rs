@@ -13,7 +13,9 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step};
+use crate::resource::{
+    Duplicates, Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step,
+};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -81,6 +83,9 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
+        // kustomize takes its build annotations out at the end, writing
+        // the annotations back from the map kyaml reads of them.
+        r.rebuild_string_map(&[Step::Key("metadata".into()), Step::Key("annotations".into())]);
         r.stringify_annotations();
     }
     // Objects marked as local configuration serve the build as sources
@@ -1798,7 +1803,7 @@ impl Builder<'_> {
         for entry in inline {
             for (source, doc, duplicates) in parse_configs(&k.file, entry)? {
                 let mut r = Resource::new(doc, source.as_str());
-                r.duplicates = duplicates.map(|e| Box::new((e, r.value.clone())));
+                r.duplicates = duplicates;
                 let id = r.id();
                 if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
@@ -2598,6 +2603,7 @@ impl Builder<'_> {
                         let name_text =
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
+                        follow_shadows(r, &doc, &landing);
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -2706,18 +2712,22 @@ fn is_inline_config(entry: &str) -> bool {
             .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
 }
 
+/// A plugin config written inline: its source, the config and the keys
+/// it gives again.
+type InlineConfig = (String, Value, Option<Box<Duplicates>>);
+
 /// The plugin configs of an inline entry, each with the keys it gives
-/// twice, which kustomize reads and meets only when it loads the plugin.
-fn parse_configs(
-    source: &str,
-    text: &str,
-) -> Result<Vec<(String, Value, Option<yaml::ParseError>)>, Error> {
-    let docs: Vec<(Value, Option<yaml::ParseError>)> = match yaml::parse_documents(text, source) {
+/// again, which kustomize reads and meets only when it loads the plugin.
+fn parse_configs(source: &str, text: &str) -> Result<Vec<InlineConfig>, Error> {
+    let docs: Vec<(Value, Option<Box<Duplicates>>)> = match yaml::parse_documents(text, source) {
         Ok(docs) => docs.into_iter().map(|d| (d, None)).collect(),
         Err(e) if is_duplicate_key(&e) => {
             yaml::parse_kustomize_objects(text, source, yaml::Limits::default())?
                 .into_iter()
-                .map(|d| (d.value, d.duplicates.map(|e| *e)))
+                .map(|d| {
+                    let duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
+                    (d.value, duplicates)
+                })
                 .collect()
         }
         Err(e) => return Err(e.into()),
@@ -2760,23 +2770,52 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
     )
 }
 
-/// The keys `r`'s file gave twice (see [`Resource::duplicates`]), on the
-/// lines of kyaml's encoding of the object as it is now: each line moves by
-/// the lines the build added or removed above the first of the two keys.
+/// The keys `r`'s file gave again that kyaml still holds (see
+/// [`Resource::duplicates`]), as yaml.v3 reports them where kustomize
+/// decodes kyaml's encoding of the object as it is now. While kyaml holds
+/// every one, the lines of the error as read move by the lines the build
+/// added or removed above the first of the two keys.
 fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
-    let (error, read) = r.duplicates.as_deref()?;
-    let mut error = error.clone();
+    let d = r.duplicates.as_deref()?;
+    if d.shadows.len() != d.given {
+        return duplicates_left(r, &d.shadows);
+    }
+    let mut error = d.error.clone();
     let styles = r.styles();
-    for d in &mut error.duplicate_keys {
-        let mut path = d.map.clone();
-        path.push(Step::Key(d.key.clone()));
+    for k in &mut error.duplicate_keys {
+        let mut path = k.map.clone();
+        path.push(Step::Key(k.key.clone()));
         let line = |v: &Value| key_line(v, &path, styles.as_ref());
-        if let (Some(now), Some(then)) = (line(&r.value), line(read)) {
+        if let (Some(now), Some(then)) = (line(&r.value), line(&d.read)) {
             let moved = |l: usize| (l + now).saturating_sub(then);
-            (d.line, d.first_line) = (moved(d.line), moved(d.first_line));
+            (k.line, k.first_line) = (moved(k.line), moved(k.first_line));
         }
     }
     Some(error)
+}
+
+/// [`duplicates_now`] once a step removed some of the keys given again
+/// (`shadows` are those left): kiln's encoding of the object, each of them
+/// written in its place, read again.
+fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::ParseError> {
+    let mut marked = r.value.clone();
+    let mut again = Vec::with_capacity(shadows.len());
+    for (i, s) in shadows.iter().enumerate() {
+        let Some(Value::Map(m)) = crate::resource::value_at_mut(&mut marked, &s.map) else {
+            continue;
+        };
+        let mark = format!("kiln-key-given-again-{i}");
+        m.shift_insert(s.at.min(m.len()), mark.clone(), s.value.clone());
+        again.push((mark, s.key.as_str()));
+    }
+    let mut text = yaml::node_to_string_styled(&marked, r.styles().as_ref());
+    for (mark, key) in again {
+        let mut written = String::new();
+        crate::gotmpl::sprig::json::quote(&mut written, key, false);
+        text = text.replacen(&mark, &written, 1);
+    }
+    let docs = yaml::parse_kustomize_objects(&text, &r.source, yaml::Limits::default()).ok()?;
+    docs.into_iter().next()?.duplicates.map(|e| *e)
 }
 
 /// The line (1-based) of the key at `path` in kyaml's encoding of `object`
@@ -2877,6 +2916,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             non_string_key,
             duplicates,
             undecodable,
+            shadows,
             piece,
         } = doc;
         match doc {
@@ -2896,13 +2936,25 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     {
                         return Err(Error::Yaml(e.clone()));
                     }
-                    let count =
-                        doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
-                    let mut item_duplicates = Vec::new();
-                    if let Some(e) = duplicates {
-                        let piece_text = text.get(piece.clone());
-                        item_duplicates =
-                            list_duplicates(*e, from_json, piece_text, kind, count, path)?;
+                    // A list kyaml's reader hands on as written gives kustomize
+                    // its items as nodes, each failing only when kustomize
+                    // decodes it; the list's own node is gone then, with the
+                    // keys it gives again.
+                    let mut item_errors = Vec::new();
+                    if let Some(mut e) = duplicates {
+                        if from_json {
+                            return Err(list_duplicates(*e, text.get(piece.clone()), kind, path));
+                        }
+                        let count =
+                            doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
+                        let keys = std::mem::take(&mut e.duplicate_keys);
+                        item_errors = by_item(keys, count, |d| &mut d.map)
+                            .into_iter()
+                            .map(|keys| {
+                                let e = yaml::ParseError { duplicate_keys: keys, ..(*e).clone() };
+                                (!e.duplicate_keys.is_empty()).then(|| Box::new(e))
+                            })
+                            .collect();
                     }
                     // kustomize expands a list through JSON, whose encoder
                     // refuses a map with a key that is not a string.
@@ -2929,6 +2981,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let texts = by_item(scalar_texts, items.len(), |(p, _)| p);
                         let quoted = by_item(quoted, items.len(), |p| p);
                         let undecodable = by_item(undecodable, items.len(), |(p, ..)| p);
+                        let shadows = by_item(shadows, items.len(), |s| &mut s.map);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
@@ -2936,9 +2989,19 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             .zip(texts)
                             .zip(quoted)
                             .zip(undecodable)
+                            .zip(shadows)
                             .enumerate()
-                            .map(|(i, (((item, texts), quoted), undecodable))| {
-                                (item.clone(), texts, quoted, undecodable, at(i), from_json)
+                            .map(|(i, ((((item, texts), quoted), undecodable), shadows))| {
+                                let within = at(i);
+                                (
+                                    item.clone(),
+                                    texts,
+                                    quoted,
+                                    undecodable,
+                                    shadows,
+                                    within,
+                                    from_json,
+                                )
                             })
                             .collect();
                         while let Some((
@@ -2946,6 +3009,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             mut texts,
                             mut quoted,
                             undecodable,
+                            shadows,
                             within,
                             from_json,
                         )) = queue.pop_front()
@@ -2961,7 +3025,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
                                 queue.extend(inner.iter().enumerate().map(|(j, v)| {
                                     let within = [within.clone(), at(j)].concat();
-                                    (v.clone(), Vec::new(), Vec::new(), Vec::new(), within, true)
+                                    let none = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                                    (v.clone(), none.0, none.1, none.2, none.3, within, true)
                                 }));
                                 continue;
                             }
@@ -2983,10 +3048,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                 within,
                             });
                             r.from_json = from_json;
-                            let duplicates = top.and_then(|i| item_duplicates.get_mut(i)?.take());
-                            if let Some(e) = duplicates {
-                                r.duplicates = Some(Box::new((item_lines(e, &r), r.value.clone())));
-                            }
+                            let error = top.and_then(|i| item_errors.get_mut(i)?.take());
+                            let error = error.map(|e| Box::new(item_lines(*e, &r)));
+                            r.duplicates = Duplicates::of(error, shadows, &r.value);
                             expanded.push(r);
                         }
                     }
@@ -2995,7 +3059,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 let mut r = check_object(doc, path, scalar_texts)?;
                 r.quoted = quoted;
                 r.non_string_key = non_string_key;
-                r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
+                r.duplicates = Duplicates::of(duplicates, shadows, &r.value);
                 r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text =
@@ -3132,44 +3196,25 @@ fn json_list_items<'a>(
     Err(format!("expected array in {kind}/items, but found {found}"))
 }
 
-/// How a key given twice in a `...List` document fails. kustomize decodes
-/// a list it expands through JSON from its nodes, with their lines as read,
-/// and fails there, printing the list as kyaml writes it (`piece`, its text;
-/// kiln's own message where it cannot write that). A list kyaml's reader
-/// hands on as written (not `from_json`) gives kustomize its items as nodes,
-/// each failing only when kustomize decodes it at the end: the keys they
-/// give twice, by item (of `count`), for [`item_lines`]. `path`: the file.
-fn list_duplicates(
-    mut e: yaml::ParseError,
-    from_json: bool,
-    piece: Option<&str>,
-    kind: &str,
-    count: usize,
-    path: &str,
-) -> Result<Vec<Option<yaml::ParseError>>, Error> {
-    if from_json {
-        let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
-            return Err(Error::Yaml(e));
-        };
-        for d in &mut e.duplicate_keys {
-            (d.line, d.first_line) = d.read_lines;
-        }
-        return Err(invalid(
-            path,
-            format!(
-                "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
-                e.go_message()
-            ),
-        ));
+/// kustomize expands a `...List` other than a one-piece `List` through
+/// JSON, which fails on the keys the list gives twice (`e`) as it decodes
+/// the list, printing the list as kyaml writes it (`piece`, its text;
+/// kiln's own message where it cannot write it so). `path`: the file.
+fn list_duplicates(e: yaml::ParseError, piece: Option<&str>, kind: &str, path: &str) -> Error {
+    let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
+        return Error::Yaml(e);
+    };
+    let mut e = e;
+    for d in &mut e.duplicate_keys {
+        (d.line, d.first_line) = d.read_lines;
     }
-    // The list's own node is gone then, keys it gave twice too.
-    let keys = std::mem::take(&mut e.duplicate_keys);
-    Ok(by_item(keys, count, |d| &mut d.map)
-        .into_iter()
-        .map(|keys| {
-            (!keys.is_empty()).then(|| yaml::ParseError { duplicate_keys: keys, ..e.clone() })
-        })
-        .collect())
+    invalid(
+        path,
+        format!(
+            "trouble expanding list of {kind}; received error {} for the following resource:\n{dump}",
+            e.go_message()
+        ),
+    )
 }
 
 /// The keys an item `r` of a `...List` gives twice (`e`, on the lines of
@@ -3338,6 +3383,22 @@ fn follow_texts(
         }
     }
     r.scalar_texts = kept;
+}
+
+/// Moves the keys `r`'s file gave again (see [`Duplicates`]) where a
+/// strategic merge of `patch` moved their maps (`landing`): those in a map
+/// the merge dropped or replaced are gone, and where the patch cleared a
+/// key, kyaml's merge removed its first node only.
+fn follow_shadows(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
+    let Some(d) = r.duplicates.as_deref_mut() else { return };
+    d.shadows.retain_mut(|s| match landing.of_target(&r.value, patch, &s.map) {
+        Some((now, _)) => {
+            s.map = now;
+            true
+        }
+        None => false,
+    });
+    r.settle_shadows();
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.

@@ -410,6 +410,7 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
         _ => Map::new(),
     };
     for field in ["labels", "annotations"] {
+        base.rebuild_string_map(&[Step::Key("metadata".into()), Step::Key(field.into())]);
         crate::resource::stringify_meta_field(&mut base.value, field, &base.scalar_texts);
         let mut merged = text_entries(base, &["metadata", field]);
         if let Some(Value::Map(new)) = meta.get(field) {
@@ -443,6 +444,7 @@ pub fn merge_into(base: &mut Resource, generated: Resource, behavior: &str) {
     base.shared.clear();
     base.scalar_texts.clear();
     base.quoted.clear();
+    base.duplicates = None;
     base.needs_hash = base.needs_hash && generated.needs_hash;
     // kustomize's merge sets fields over the base's nodes: a tree kiln
     // does not follow.

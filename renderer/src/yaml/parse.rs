@@ -50,6 +50,23 @@ pub struct DuplicateKey {
     pub read_lines: (usize, usize),
 }
 
+/// A mapping key given again in a resource, with the value it has there:
+/// kiln's value holds the first, kyaml's node tree holds both, and a step
+/// that removes the first makes this one the field (see
+/// [`Document::shadows`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shadow {
+    /// The path of the mapping that has the key again.
+    pub map: Vec<Step>,
+    /// The key.
+    pub key: String,
+    /// Its value there.
+    pub value: Value,
+    /// Its place among the mapping's entries as written, earlier keys
+    /// given again counted.
+    pub at: usize,
+}
+
 /// Whether libyaml's words `problem` are the decoder's, which reports
 /// them after the whole stream is read, without a line.
 fn decoder_problem(problem: &str) -> bool {
@@ -340,6 +357,9 @@ pub struct Document {
     /// written; decoding it fails only when kustomize reads the object as
     /// data.
     pub undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    /// For [`parse_kustomize_objects`]: every key given again with its
+    /// value, in the order written (none inside such a value).
+    pub shadows: Vec<Shadow>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
     pub piece: std::ops::Range<usize>,
@@ -1534,6 +1554,7 @@ fn parse_once(
         duplicate_error: None,
         duplicates: Vec::new(),
         undecodable: Vec::new(),
+        shadows: Vec::new(),
         defer_decoding: keep_duplicates,
         indents: 0,
         value_of_block_map_at: None,
@@ -1559,6 +1580,7 @@ fn parse_once(
                         non_string_key: None,
                         duplicates: None,
                         undecodable: Vec::new(),
+                        shadows: Vec::new(),
                         piece: 0..0,
                     });
                     if first_only {
@@ -1603,6 +1625,7 @@ fn parse_once(
                     non_string_key,
                     duplicates,
                     undecodable: std::mem::take(&mut builder.undecodable),
+                    shadows: std::mem::take(&mut builder.shadows),
                     piece: 0..0,
                 });
                 builder.anchors.clear();
@@ -1905,6 +1928,8 @@ struct Builder<'f> {
     /// Scalars their tags do not fit, kept (see [`Document::undecodable`])
     /// when `defer_decoding`.
     undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    /// With `defer_decoding` and `scalar_texts`: the keys given again.
+    shadows: Vec<Shadow>,
     defer_decoding: bool,
     /// How many block collections are open around the current node that
     /// moved libyaml's indentation (every one but a sequence written at its
@@ -3378,6 +3403,8 @@ impl Builder<'_> {
                 // and every key read from it on with its line.
                 let mut since_duplicate: Option<(usize, Vec<(String, usize)>)> = None;
                 let nested_duplicates = self.duplicates.len();
+                // How many keys came again so far.
+                let mut given_again = 0;
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) = self
@@ -3462,6 +3489,7 @@ impl Builder<'_> {
                         let step = key_string(key.clone()).unwrap_or_default();
                         self.path.push(Step::Key(if is_merge { "<<".into() } else { step }));
                     }
+                    let shadows_before = self.shadows.len();
                     let mut value = self.node(parser, vev, vsp, depth + 1, flow);
                     if tracking {
                         if self.in_annotations()
@@ -3587,6 +3615,18 @@ impl Builder<'_> {
                                 format!("mapping key {key:?} already defined at line {first}"),
                             ));
                         }
+                        if self.defer_decoding && tracking {
+                            // A value given again hides what it holds.
+                            self.shadows.truncate(shadows_before);
+                            let at = map.len() + given_again;
+                            self.shadows.push(Shadow {
+                                map: self.path.clone(),
+                                key: key.clone(),
+                                value,
+                                at,
+                            });
+                        }
+                        given_again += 1;
                         if since_duplicate.is_none() {
                             since_duplicate = Some((map.len(), vec![(key, line)]));
                         }

@@ -1333,6 +1333,12 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    // A node copied in replaces what was there, keys given again included.
+    if !in_place {
+        for at in &written {
+            r.drop_shadows_under(at);
+        }
+    }
     if !made_texts.is_empty() {
         let made: std::collections::HashSet<&[Step]> =
             made_texts.iter().map(|(at, _)| &at[..]).collect();
