@@ -413,8 +413,8 @@ pub struct Duplicates {
     pub read: Value,
     /// Each key given again that kyaml still holds, with its value.
     pub shadows: Vec<crate::yaml::Shadow>,
-    /// How many keys the file gave again.
-    pub given: usize,
+    /// Whether a step removed or moved up any of them since it was read.
+    pub changed: bool,
 }
 
 impl Duplicates {
@@ -426,7 +426,7 @@ impl Duplicates {
         read: &Value,
     ) -> Option<Box<Duplicates>> {
         let error = *error?;
-        Some(Box::new(Duplicates { error, read: read.clone(), given: shadows.len(), shadows }))
+        Some(Box::new(Duplicates { error, read: read.clone(), shadows, changed: false }))
     }
 }
 
@@ -1051,15 +1051,27 @@ impl Resource {
     pub fn settle_shadows(&mut self) {
         let Some(d) = self.duplicates.as_deref_mut() else { return };
         let mut kept = Vec::with_capacity(d.shadows.len());
-        for s in std::mem::take(&mut d.shadows) {
+        let before = d.shadows.len();
+        let mut left = std::mem::take(&mut d.shadows).into_iter();
+        while let Some(s) = left.next() {
             let Some(Value::Map(m)) = value_at_mut(&mut self.value, &s.map) else { continue };
             if m.contains_key(&s.key) {
                 kept.push(s);
-            } else {
-                let at = s.at.min(m.len());
-                m.shift_insert(at, s.key, s.value);
+                continue;
             }
+            let at = s.at.min(m.len());
+            let field = [s.map.as_slice(), &[Step::Key(s.key.clone())]].concat();
+            m.shift_insert(at, s.key, s.value);
+            // What the value gives again is the field's now.
+            let inner = s.inner.into_iter().map(|mut i| {
+                i.map.splice(..0, field.iter().cloned());
+                i
+            });
+            let rest: Vec<_> = inner.chain(left).collect();
+            left = rest.into_iter();
+            d.changed = true;
         }
+        d.changed |= kept.len() != before;
         d.shadows = kept;
         self.forget_settled();
     }
@@ -1068,7 +1080,9 @@ impl Resource {
     /// step replaced with nodes of its own.
     pub fn drop_shadows_under(&mut self, path: &[Step]) {
         if let Some(d) = self.duplicates.as_deref_mut() {
+            let before = d.shadows.len();
             d.shadows.retain(|s| !s.map.starts_with(path));
+            d.changed |= d.shadows.len() != before;
         }
         self.forget_settled();
     }
@@ -1081,6 +1095,7 @@ impl Resource {
         let (at, rest): (Vec<_>, Vec<_>) =
             std::mem::take(&mut d.shadows).into_iter().partition(|s| s.map == path);
         d.shadows = rest;
+        d.changed |= !at.is_empty();
         if let Some(Value::Map(m)) = value_at_mut(&mut self.value, path) {
             for s in at {
                 m.insert(s.key, s.value);

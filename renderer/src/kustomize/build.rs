@@ -2777,7 +2777,7 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
 /// added or removed above the first of the two keys.
 fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
     let d = r.duplicates.as_deref()?;
-    if d.shadows.len() != d.given {
+    if d.changed {
         return duplicates_left(r, &d.shadows);
     }
     let mut error = d.error.clone();
@@ -3391,6 +3391,7 @@ fn follow_texts(
 /// key, kyaml's merge removed its first node only.
 fn follow_shadows(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
     let Some(d) = r.duplicates.as_deref_mut() else { return };
+    let before = d.shadows.len();
     d.shadows.retain_mut(|s| match landing.of_target(&r.value, patch, &s.map) {
         Some((now, _)) => {
             s.map = now;
@@ -3398,6 +3399,7 @@ fn follow_shadows(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
         }
         None => false,
     });
+    d.changed |= d.shadows.len() != before;
     r.settle_shadows();
 }
 

@@ -65,6 +65,8 @@ pub struct Shadow {
     /// Its place among the mapping's entries as written, earlier keys
     /// given again counted.
     pub at: usize,
+    /// The keys its value gives again, by paths from that value.
+    pub inner: Vec<Shadow>,
 }
 
 /// Whether libyaml's words `problem` are the decoder's, which reports
@@ -358,7 +360,7 @@ pub struct Document {
     /// data.
     pub undecodable: Vec<(Vec<Step>, String, ParseError)>,
     /// For [`parse_kustomize_objects`]: every key given again with its
-    /// value, in the order written (none inside such a value).
+    /// value, in the order written (those inside such a value with it).
     pub shadows: Vec<Shadow>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
@@ -3616,14 +3618,23 @@ impl Builder<'_> {
                             ));
                         }
                         if self.defer_decoding && tracking {
-                            // A value given again hides what it holds.
-                            self.shadows.truncate(shadows_before);
+                            // What the value gives again is the value's own.
+                            let below = self.path.len() + 1;
+                            let inner = self
+                                .shadows
+                                .drain(shadows_before..)
+                                .map(|mut s| {
+                                    s.map.drain(..below.min(s.map.len()));
+                                    s
+                                })
+                                .collect();
                             let at = map.len() + given_again;
                             self.shadows.push(Shadow {
                                 map: self.path.clone(),
                                 key: key.clone(),
                                 value,
                                 at,
+                                inner,
                             });
                         }
                         given_again += 1;
