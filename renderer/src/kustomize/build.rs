@@ -2603,7 +2603,7 @@ impl Builder<'_> {
                         let name_text =
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
-                        follow_shadows(r, &doc, &landing);
+                        follow_file_nodes(r, &doc, &landing);
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -2934,7 +2934,12 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     if let Some((_, _, e)) = undecodable.first()
                         && from_json
                     {
-                        return Err(Error::Yaml(e.clone()));
+                        return Err(list_decode_error(
+                            e.clone(),
+                            text.get(piece.clone()),
+                            kind,
+                            path,
+                        ));
                     }
                     // A list kyaml's reader hands on as written gives kustomize
                     // its items as nodes, each failing only when kustomize
@@ -2943,7 +2948,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                     let mut item_errors = Vec::new();
                     if let Some(mut e) = duplicates {
                         if from_json {
-                            return Err(list_duplicates(*e, text.get(piece.clone()), kind, path));
+                            return Err(list_decode_error(*e, text.get(piece.clone()), kind, path));
                         }
                         let count =
                             doc.get_path(&["items"]).and_then(Value::as_seq).map_or(0, Vec::len);
@@ -3197,14 +3202,19 @@ fn json_list_items<'a>(
 }
 
 /// kustomize expands a `...List` other than a one-piece `List` through
-/// JSON, which fails on the keys the list gives twice (`e`) as it decodes
-/// the list, printing the list as kyaml writes it (`piece`, its text;
-/// kiln's own message where it cannot write it so). `path`: the file.
-fn list_duplicates(e: yaml::ParseError, piece: Option<&str>, kind: &str, path: &str) -> Error {
+/// JSON, decoding the list from its nodes as read: where that fails (`e`:
+/// keys given twice, a scalar its tag does not fit) it prints the list as
+/// kyaml writes it (`piece`, its text; kiln's own message where it cannot
+/// write it so). `path`: the file.
+fn list_decode_error(
+    mut e: yaml::ParseError,
+    piece: Option<&str>,
+    kind: &str,
+    path: &str,
+) -> Error {
     let Some(dump) = piece.and_then(yaml::document_with_duplicates) else {
         return Error::Yaml(e);
     };
-    let mut e = e;
     for d in &mut e.duplicate_keys {
         (d.line, d.first_line) = d.read_lines;
     }
@@ -3385,11 +3395,21 @@ fn follow_texts(
     r.scalar_texts = kept;
 }
 
-/// Moves the keys `r`'s file gave again (see [`Duplicates`]) where a
-/// strategic merge of `patch` moved their maps (`landing`): those in a map
-/// the merge dropped or replaced are gone, and where the patch cleared a
-/// key, kyaml's merge removed its first node only.
-fn follow_shadows(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
+/// Moves what kiln keeps about nodes of `r`'s file that kyaml holds until
+/// it decodes the object where a strategic merge of `patch` moved them
+/// (`landing`): a scalar whose tag its text does not fit (see
+/// [`Resource::undecodable`]) is gone where the patch wrote the field or
+/// the merge dropped it, and so are the keys given again (see
+/// [`Duplicates`]) in a map the merge dropped or replaced; where the patch
+/// cleared such a key, kyaml's merge removed its first node only.
+fn follow_file_nodes(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
+    r.undecodable.retain_mut(|(path, ..)| match landing.of_target(&r.value, patch, path) {
+        Some((now, None)) => {
+            *path = now;
+            true
+        }
+        _ => false,
+    });
     let Some(d) = r.duplicates.as_deref_mut() else { return };
     let before = d.shadows.len();
     d.shadows.retain_mut(|s| match landing.of_target(&r.value, patch, &s.map) {

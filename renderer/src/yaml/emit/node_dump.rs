@@ -381,10 +381,10 @@ impl Reader<'_> {
                 // yaml.v3 reads the non-specific tag `!` as no tag at all.
                 let tag = tag.filter(|t| !crate::yaml::parse::is_non_specific(t));
                 let value = match (&tag, style) {
-                    (Some(tag), _) => match crate::yaml::parse::tagged_scalar(&text, tag, false) {
-                        Ok(value) => value,
-                        Err(_) => return Some(Styled::Other),
-                    },
+                    // kiln holds a scalar its tag does not fit (`!!int 1.5`)
+                    // as its text, which kyaml prints with the tag.
+                    (Some(tag), _) => crate::yaml::parse::tagged_scalar(&text, tag, false)
+                        .unwrap_or_else(|_| Value::String(text.clone())),
                     // As kiln's reader has it: kustomize writes a flow
                     // collection back out before it decodes it, quoting a
                     // plain scalar that cannot stay plain there.
