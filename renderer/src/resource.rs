@@ -1104,6 +1104,35 @@ impl Resource {
         self.forget_settled();
     }
 
+    /// The annotations as kustomize writes them back when it takes its
+    /// build annotations out at the end, if there are any: kyaml reads the
+    /// first `annotations` map (a key given again there takes its last
+    /// value), clears that field, and sets each entry into the next
+    /// `annotations` field the metadata gives, if any, else a new map.
+    pub fn rewrite_annotations(&mut self) {
+        let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+        self.rebuild_string_map(&notes);
+        let Some(Value::Map(first)) = value_at(&self.value, &notes) else { return };
+        let Some(d) = self.duplicates.as_deref_mut().filter(|_| !first.is_empty()) else {
+            return;
+        };
+        let again = d.shadows.iter().position(|s| s.map == notes[..1] && s.key == "annotations");
+        let Some(next) = again.map(|i| d.shadows.remove(i)) else { return };
+        d.changed = true;
+        let Value::Map(mut into) = next.value else { return };
+        for (k, v) in first {
+            into.insert(k.clone(), v.clone());
+        }
+        d.shadows.extend(next.inner.into_iter().map(|mut s| {
+            s.map.splice(..0, notes.iter().cloned());
+            s
+        }));
+        if let Some(v) = value_at_mut(&mut self.value, &notes) {
+            *v = Value::Map(into);
+        }
+        self.forget_settled();
+    }
+
     /// Forgets the keys given twice once kyaml holds none of them again.
     fn forget_settled(&mut self) {
         if self.duplicates.as_ref().is_some_and(|d| d.shadows.is_empty()) {

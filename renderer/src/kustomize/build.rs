@@ -83,9 +83,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
-        // kustomize takes its build annotations out at the end, writing
-        // the annotations back from the map kyaml reads of them.
-        r.rebuild_string_map(&[Step::Key("metadata".into()), Step::Key("annotations".into())]);
+        r.rewrite_annotations();
         r.stringify_annotations();
     }
     // Objects marked as local configuration serve the build as sources
