@@ -1827,7 +1827,7 @@ impl Builder<'_> {
         self.vars = vars;
         self.config = config;
         read?;
-        Ok(configs.into_iter().map(|r| (duplicates_now(&r), r.source, r.value)).collect())
+        Ok(configs.into_iter().map(|mut r| (duplicates_now(&mut r), r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
@@ -2773,7 +2773,10 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
 /// decodes kyaml's encoding of the object as it is now. While kyaml holds
 /// every one, the lines of the error as read move by the lines the build
 /// added or removed above the first of the two keys.
-fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
+fn duplicates_now(r: &mut Resource) -> Option<yaml::ParseError> {
+    // A step of kiln's that removed a field given again removed its first
+    // node in kyaml.
+    r.settle_shadows();
     let d = r.duplicates.as_deref()?;
     if d.changed {
         return duplicates_left(r, &d.shadows);
