@@ -404,10 +404,41 @@ pub struct Resource {
     /// The documents of the strategic merge patches merged into it since
     /// it was read, in order, whose nodes kyaml merged into the file's.
     pub patched_by: Vec<SourceText>,
-    /// Keys its file gave twice, with the object as it was read: kustomize
-    /// holds the nodes and fails only when it turns the object into a Go
-    /// map to print it, counting the lines of the object as it is then.
-    pub duplicates: Option<Box<(crate::yaml::ParseError, Value)>>,
+    /// Keys its file gave twice: kustomize holds the nodes and fails only
+    /// when it turns the object into a Go map (a JSON patch, the output),
+    /// counting the lines of the object as it is then.
+    pub duplicates: Option<Box<Duplicates>>,
+}
+
+/// The keys a resource's file gave again (see [`Resource::duplicates`]).
+/// kiln's value holds the first of each, kyaml's node tree holds them all:
+/// kyaml's steps find and set the first, one that removes it leaves the
+/// next in its place, and a map replaced whole takes them along (see
+/// [`Resource::settle_shadows`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicates {
+    /// yaml.v3's error for the object as read, on the lines of kyaml's
+    /// encoding of it.
+    pub error: crate::yaml::ParseError,
+    /// The object as read.
+    pub read: Value,
+    /// Each key given again that kyaml still holds, with its value.
+    pub shadows: Vec<crate::yaml::Shadow>,
+    /// Whether a step removed or moved up any of them since it was read.
+    pub changed: bool,
+}
+
+impl Duplicates {
+    /// The keys given again in a document read as `read`, with yaml.v3's
+    /// `error` for them; `None` when there are none.
+    pub fn of(
+        error: Option<Box<crate::yaml::ParseError>>,
+        shadows: Vec<crate::yaml::Shadow>,
+        read: &Value,
+    ) -> Option<Box<Duplicates>> {
+        let error = *error?;
+        Some(Box::new(Duplicates { error, read: read.clone(), shadows, changed: false }))
+    }
 }
 
 /// A piece of a file's text: the document a resource was read from.
@@ -1066,6 +1097,103 @@ impl Resource {
     /// [`Resource::scalar_texts`] records it.
     pub fn written_empty(&self, path: &[Step]) -> bool {
         self.scalar_texts.iter().any(|(p, t)| p[..] == path[..] && t.is_empty())
+    }
+
+    /// Settles the keys given again (see [`Duplicates`]) after a step that
+    /// may have removed fields: a key whose map is gone goes with it, and
+    /// where the map no longer has the key, kyaml removed the first node of
+    /// it (its field clearer takes one) and the next one given is the field
+    /// now, in its place.
+    pub fn settle_shadows(&mut self) {
+        let Some(d) = self.duplicates.as_deref_mut() else { return };
+        let mut kept = Vec::with_capacity(d.shadows.len());
+        let before = d.shadows.len();
+        let mut left = std::mem::take(&mut d.shadows).into_iter();
+        while let Some(s) = left.next() {
+            let Some(Value::Map(m)) = value_at_mut(&mut self.value, &s.map) else { continue };
+            if m.contains_key(&s.key) {
+                kept.push(s);
+                continue;
+            }
+            let at = s.at.min(m.len());
+            let field = [s.map.as_slice(), &[Step::Key(s.key.clone())]].concat();
+            m.shift_insert(at, s.key, s.value);
+            // What the value gives again is the field's now.
+            let inner = s.inner.into_iter().map(|mut i| {
+                i.map.splice(..0, field.iter().cloned());
+                i
+            });
+            let rest: Vec<_> = inner.chain(left).collect();
+            left = rest.into_iter();
+            d.changed = true;
+        }
+        d.changed |= kept.len() != before;
+        d.shadows = kept;
+        self.forget_settled();
+    }
+
+    /// Drops the keys given again in the maps at or below `path`, which a
+    /// step replaced with nodes of its own.
+    pub fn drop_shadows_under(&mut self, path: &[Step]) {
+        if let Some(d) = self.duplicates.as_deref_mut() {
+            let before = d.shadows.len();
+            d.shadows.retain(|s| !s.map.starts_with(path));
+            d.changed |= d.shadows.len() != before;
+        }
+        self.forget_settled();
+    }
+
+    /// Rebuilds the map at `path` (labels, annotations) as kyaml's
+    /// `getMapFromMeta` reads it and its setter writes it back: a key given
+    /// again takes its last value, and the map holds it once.
+    pub fn rebuild_string_map(&mut self, path: &[Step]) {
+        let Some(d) = self.duplicates.as_deref_mut() else { return };
+        let (at, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut d.shadows).into_iter().partition(|s| s.map == path);
+        d.shadows = rest;
+        d.changed |= !at.is_empty();
+        if let Some(Value::Map(m)) = value_at_mut(&mut self.value, path) {
+            for s in at {
+                m.insert(s.key, s.value);
+            }
+        }
+        self.forget_settled();
+    }
+
+    /// The annotations as kustomize writes them back when it takes its
+    /// build annotations out at the end, if there are any: kyaml reads the
+    /// first `annotations` map (a key given again there takes its last
+    /// value), clears that field, and sets each entry into the next
+    /// `annotations` field the metadata gives, if any, else a new map.
+    pub fn rewrite_annotations(&mut self) {
+        let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+        self.rebuild_string_map(&notes);
+        let Some(Value::Map(first)) = value_at(&self.value, &notes) else { return };
+        let Some(d) = self.duplicates.as_deref_mut().filter(|_| !first.is_empty()) else {
+            return;
+        };
+        let again = d.shadows.iter().position(|s| s.map == notes[..1] && s.key == "annotations");
+        let Some(next) = again.map(|i| d.shadows.remove(i)) else { return };
+        d.changed = true;
+        let Value::Map(mut into) = next.value else { return };
+        for (k, v) in first {
+            into.insert(k.clone(), v.clone());
+        }
+        d.shadows.extend(next.inner.into_iter().map(|mut s| {
+            s.map.splice(..0, notes.iter().cloned());
+            s
+        }));
+        if let Some(v) = value_at_mut(&mut self.value, &notes) {
+            *v = Value::Map(into);
+        }
+        self.forget_settled();
+    }
+
+    /// Forgets the keys given twice once kyaml holds none of them again.
+    fn forget_settled(&mut self) {
+        if self.duplicates.as_ref().is_some_and(|d| d.shadows.is_empty()) {
+            self.duplicates = None;
+        }
     }
 
     /// Turns the values of `metadata.annotations` that are not strings into

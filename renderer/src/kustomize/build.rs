@@ -13,7 +13,9 @@ use super::{
     Error, LoadRestrictor, Options, build_annotations, generate, go_decode, go_dump, helm_charts,
     kustomization, order, patch, plugin, validators, ynode,
 };
-use crate::resource::{Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step};
+use crate::resource::{
+    Duplicates, Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step,
+};
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
 use crate::yaml;
@@ -76,6 +78,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
+        r.rewrite_annotations();
         r.stringify_annotations();
     }
     // Objects marked as local configuration serve the build as sources
@@ -1808,7 +1811,7 @@ impl Builder<'_> {
         for entry in inline {
             for (source, doc, duplicates) in parse_configs(&k.file, entry)? {
                 let mut r = Resource::new(doc, source.as_str());
-                r.duplicates = duplicates.map(|e| Box::new((e, r.value.clone())));
+                r.duplicates = duplicates;
                 let id = r.id();
                 if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
@@ -1834,7 +1837,7 @@ impl Builder<'_> {
         self.vars = vars;
         self.config = config;
         read?;
-        Ok(configs.into_iter().map(|r| (duplicates_now(&r), r.source, r.value)).collect())
+        Ok(configs.into_iter().map(|mut r| (duplicates_now(&mut r), r.source, r.value)).collect())
     }
 
     /// Runs `validators:` (see [`validators`]): each runs over a copy of the
@@ -2615,6 +2618,7 @@ impl Builder<'_> {
                         let name_text =
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
+                        follow_file_nodes(r, &doc, &landing);
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -2750,18 +2754,22 @@ fn is_inline_config(entry: &str) -> bool {
             .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
 }
 
+/// A plugin config written inline: its source, the config and the keys
+/// it gives again.
+type InlineConfig = (String, Value, Option<Box<Duplicates>>);
+
 /// The plugin configs of an inline entry, each with the keys it gives
-/// twice, which kustomize reads and meets only when it loads the plugin.
-fn parse_configs(
-    source: &str,
-    text: &str,
-) -> Result<Vec<(String, Value, Option<yaml::ParseError>)>, Error> {
-    let docs: Vec<(Value, Option<yaml::ParseError>)> = match yaml::parse_documents(text, source) {
+/// again, which kustomize reads and meets only when it loads the plugin.
+fn parse_configs(source: &str, text: &str) -> Result<Vec<InlineConfig>, Error> {
+    let docs: Vec<(Value, Option<Box<Duplicates>>)> = match yaml::parse_documents(text, source) {
         Ok(docs) => docs.into_iter().map(|d| (d, None)).collect(),
         Err(e) if is_duplicate_key(&e) => {
             yaml::parse_kustomize_objects(text, source, yaml::Limits::default())?
                 .into_iter()
-                .map(|d| (d.value, d.duplicates.map(|e| *e)))
+                .map(|d| {
+                    let duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
+                    (d.value, duplicates)
+                })
                 .collect()
         }
         Err(e) => return Err(e.into()),
@@ -2804,23 +2812,55 @@ fn duplicate_key(e: &yaml::ParseError) -> Error {
     )
 }
 
-/// The keys `r`'s file gave twice (see [`Resource::duplicates`]), on the
-/// lines of kyaml's encoding of the object as it is now: each line moves by
-/// the lines the build added or removed above the first of the two keys.
-fn duplicates_now(r: &Resource) -> Option<yaml::ParseError> {
-    let (error, read) = r.duplicates.as_deref()?;
-    let mut error = error.clone();
+/// The keys `r`'s file gave again that kyaml still holds (see
+/// [`Resource::duplicates`]), as yaml.v3 reports them where kustomize
+/// decodes kyaml's encoding of the object as it is now. While kyaml holds
+/// every one, the lines of the error as read move by the lines the build
+/// added or removed above the first of the two keys.
+fn duplicates_now(r: &mut Resource) -> Option<yaml::ParseError> {
+    // A step of kiln's that removed a field given again removed its first
+    // node in kyaml.
+    r.settle_shadows();
+    let d = r.duplicates.as_deref()?;
+    if d.changed {
+        return duplicates_left(r, &d.shadows);
+    }
+    let mut error = d.error.clone();
     let styles = r.styles();
-    for d in &mut error.duplicate_keys {
-        let mut path = d.map.clone();
-        path.push(Step::Key(d.name.clone()));
+    for k in &mut error.duplicate_keys {
+        let mut path = k.map.clone();
+        path.push(Step::Key(k.name.clone()));
         let line = |v: &Value| key_line(v, &path, styles.as_ref());
-        if let (Some(now), Some(then)) = (line(&r.value), line(read)) {
+        if let (Some(now), Some(then)) = (line(&r.value), line(&d.read)) {
             let moved = |l: usize| (l + now).saturating_sub(then);
-            (d.line, d.first_line) = (moved(d.line), moved(d.first_line));
+            (k.line, k.first_line) = (moved(k.line), moved(k.first_line));
         }
     }
     Some(error)
+}
+
+/// [`duplicates_now`] once a step removed some of the keys given again
+/// (`shadows` are those left): kiln's encoding of the object, each of them
+/// written in its place, read again.
+fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::ParseError> {
+    let mut marked = r.value.clone();
+    let mut again = Vec::with_capacity(shadows.len());
+    for (i, s) in shadows.iter().enumerate() {
+        let Some(Value::Map(m)) = crate::resource::value_at_mut(&mut marked, &s.map) else {
+            continue;
+        };
+        let mark = format!("kiln-key-given-again-{i}");
+        m.shift_insert(s.at.min(m.len()), mark.clone(), s.value.clone());
+        again.push((mark, s.key.as_str()));
+    }
+    let mut text = yaml::node_to_string_styled(&marked, r.styles().as_ref());
+    for (mark, key) in again {
+        let mut written = String::new();
+        crate::gotmpl::sprig::json::quote(&mut written, key, false);
+        text = text.replacen(&mark, &written, 1);
+    }
+    let docs = yaml::parse_kustomize_objects(&text, &r.source, yaml::Limits::default()).ok()?;
+    docs.into_iter().next()?.duplicates.map(|e| *e)
 }
 
 /// The line (1-based) of the key at `path` in kyaml's encoding of `object`
@@ -2923,6 +2963,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             typed_keys,
             duplicates,
             undecodable,
+            shadows,
             piece,
         } = doc;
         match doc {
@@ -2981,6 +3022,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let mut tagged = by_step(tagged, &steps, |p| p).into_iter();
                         let undecodable = by_step(undecodable, &steps, |(p, ..)| p);
                         let mut typed_keys = by_step(typed_keys, &steps, |(p, _)| p);
+                        let shadows = by_step(shadows, &steps, |s| &mut s.map);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
                         let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
@@ -2988,12 +3030,22 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             .zip(texts)
                             .zip(quoted)
                             .zip(undecodable)
-                            .map(|((((step, item), texts), quoted), undecodable)| {
+                            .zip(shadows)
+                            .map(|(((((step, item), texts), quoted), undecodable), shadows)| {
                                 // An item that goes through JSON loses its tags.
                                 let tagged = tagged.next().filter(|_| !from_json);
                                 let tagged = tagged.unwrap_or_default();
                                 let within = vec![Step::Key("items".into()), step];
-                                (item, texts, quoted, tagged, undecodable, within, from_json)
+                                (
+                                    item,
+                                    texts,
+                                    quoted,
+                                    tagged,
+                                    undecodable,
+                                    shadows,
+                                    within,
+                                    from_json,
+                                )
                             })
                             .collect();
                         while let Some((
@@ -3002,6 +3054,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             mut quoted,
                             tagged,
                             undecodable,
+                            shadows,
                             within,
                             from_json,
                         )) = queue.pop_front()
@@ -3017,9 +3070,19 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                     json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
                                 queue.extend(inner.iter().enumerate().map(|(j, v)| {
                                     let within = [within.clone(), at(j)].concat();
-                                    let (texts, quoted, tagged) =
-                                        (Vec::new(), Vec::new(), Vec::new());
-                                    (v.clone(), texts, quoted, tagged, Vec::new(), within, true)
+                                    let (texts, quoted, tagged, shadows) =
+                                        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                                    let undecodable = Vec::new();
+                                    (
+                                        v.clone(),
+                                        texts,
+                                        quoted,
+                                        tagged,
+                                        undecodable,
+                                        shadows,
+                                        within,
+                                        true,
+                                    )
                                 }));
                                 continue;
                             }
@@ -3046,10 +3109,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                 within,
                             });
                             r.from_json = from_json;
-                            let duplicates = top.and_then(|i| item_duplicates.get_mut(i)?.take());
-                            if let Some(e) = duplicates {
-                                r.duplicates = Some(Box::new((item_lines(e, &r), r.value.clone())));
-                            }
+                            let error = top.and_then(|i| item_duplicates.get_mut(i)?.take());
+                            let error = error.map(|e| Box::new(item_lines(e, &r)));
+                            r.duplicates = Duplicates::of(error, shadows, &r.value);
                             expanded.push(r);
                         }
                     }
@@ -3063,7 +3125,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 r.tagged = tagged;
                 r.non_string_key = non_string_key;
                 r.plain_keys = typed_keys;
-                r.duplicates = duplicates.map(|e| Box::new((*e, r.value.clone())));
+                r.duplicates = Duplicates::of(duplicates, shadows, &r.value);
                 r.undecodable = deferred(undecodable);
                 let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
                 r.text =
@@ -3496,6 +3558,34 @@ fn follow_texts(
         }
     }
     r.scalar_texts = kept;
+}
+
+/// Moves what kiln keeps about nodes of `r`'s file that kyaml holds until
+/// it decodes the object where a strategic merge of `patch` moved them
+/// (`landing`): a scalar whose tag its text does not fit (see
+/// [`Resource::undecodable`]) is gone where the patch wrote the field or
+/// the merge dropped it, and so are the keys given again (see
+/// [`Duplicates`]) in a map the merge dropped or replaced; where the patch
+/// cleared such a key, kyaml's merge removed its first node only.
+fn follow_file_nodes(r: &mut Resource, patch: &Value, landing: &patch::Landing) {
+    r.undecodable.retain_mut(|(path, ..)| match landing.of_target(&r.value, patch, path) {
+        Some((now, None)) => {
+            *path = now;
+            true
+        }
+        _ => false,
+    });
+    let Some(d) = r.duplicates.as_deref_mut() else { return };
+    let before = d.shadows.len();
+    d.shadows.retain_mut(|s| match landing.of_target(&r.value, patch, &s.map) {
+        Some((now, _)) => {
+            s.map = now;
+            true
+        }
+        None => false,
+    });
+    d.changed |= d.shadows.len() != before;
+    r.settle_shadows();
 }
 
 /// `doc` as an object of file `path` whose scalars were written as `texts`.

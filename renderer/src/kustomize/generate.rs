@@ -447,6 +447,7 @@ pub fn merge_into(
         _ => Map::new(),
     };
     for field in ["labels", "annotations"] {
+        base.rebuild_string_map(&[Step::Key("metadata".into()), Step::Key(field.into())]);
         crate::resource::stringify_meta_field(&mut base.value, field, &base.scalar_texts);
         let mut merged = text_entries(base, &["metadata", field]);
         if let Some(Value::Map(new)) = meta.get(field) {
@@ -482,6 +483,7 @@ pub fn merge_into(
     base.quoted.clear();
     base.tagged.clear();
     quote_made_strings(base);
+    base.duplicates = None;
     base.needs_hash = base.needs_hash && generated.needs_hash;
     base.generator_merge = first_tree.is_some().then(|| {
         Box::new(crate::resource::GeneratorMerge {

@@ -27,7 +27,7 @@ pub use emit::{
     write_document,
 };
 pub use parse::{
-    Document, DuplicateKey, Limits, NonStringKey, ParseError, parse_documents,
+    Document, DuplicateKey, Limits, NonStringKey, ParseError, Shadow, parse_documents,
     parse_documents_helm, parse_documents_with, parse_documents_yaml11, parse_first_document_helm,
     parse_go_first_document_helm, parse_kustomize_documents, parse_kustomize_objects,
     parse_kustomize_stream,

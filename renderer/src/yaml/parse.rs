@@ -67,6 +67,25 @@ pub struct DuplicateKey {
     pub flow: bool,
 }
 
+/// A mapping key given again in a resource, with the value it has there:
+/// kiln's value holds the first, kyaml's node tree holds both, and a step
+/// that removes the first makes this one the field (see
+/// [`Document::shadows`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shadow {
+    /// The path of the mapping that has the key again.
+    pub map: Vec<Step>,
+    /// The key.
+    pub key: String,
+    /// Its value there.
+    pub value: Value,
+    /// Its place among the mapping's entries as written, earlier keys
+    /// given again counted.
+    pub at: usize,
+    /// The keys its value gives again, by paths from that value.
+    pub inner: Vec<Shadow>,
+}
+
 /// Whether libyaml's words `problem` are the decoder's, which reports
 /// them after the whole stream is read, without a line.
 fn decoder_problem(problem: &str) -> bool {
@@ -368,6 +387,9 @@ pub struct Document {
     /// written; decoding it fails only when kustomize reads the object as
     /// data.
     pub undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    /// For [`parse_kustomize_objects`]: every key given again with its
+    /// value, in the order written (those inside such a value with it).
+    pub shadows: Vec<Shadow>,
     /// Where the document's text is in the text read: the piece kustomize
     /// cut it from, for [`parse_kustomize_documents`]; empty otherwise.
     pub piece: std::ops::Range<usize>,
@@ -1598,6 +1620,7 @@ fn parse_once(
         duplicate_error: None,
         duplicates: Vec::new(),
         undecodable: Vec::new(),
+        shadows: Vec::new(),
         defer_decoding: keep_duplicates,
         indents: 0,
         value_of_block_map_at: None,
@@ -1625,6 +1648,7 @@ fn parse_once(
                         typed_keys: Vec::new(),
                         duplicates: None,
                         undecodable: Vec::new(),
+                        shadows: Vec::new(),
                         piece: 0..0,
                     });
                     if first_only {
@@ -1672,6 +1696,7 @@ fn parse_once(
                     typed_keys: std::mem::take(&mut builder.typed_keys),
                     duplicates,
                     undecodable: std::mem::take(&mut builder.undecodable),
+                    shadows: std::mem::take(&mut builder.shadows),
                     piece: 0..0,
                 });
                 builder.anchors.clear();
@@ -1982,6 +2007,8 @@ struct Builder<'f> {
     /// Scalars their tags do not fit, kept (see [`Document::undecodable`])
     /// when `defer_decoding`.
     undecodable: Vec<(Vec<Step>, String, ParseError)>,
+    /// With `defer_decoding` and `scalar_texts`: the keys given again.
+    shadows: Vec<Shadow>,
     defer_decoding: bool,
     /// How many block collections are open around the current node that
     /// moved libyaml's indentation (every one but a sequence written at its
@@ -3553,6 +3580,8 @@ impl Builder<'_> {
                 // Each scalar key as written (its text), whether it is a
                 // null written as something, and its line.
                 let mut written_keys: Vec<WrittenKey> = Vec::new();
+                // How many keys came again so far.
+                let mut given_again = 0;
                 loop {
                     let problems = if flow { FLOW_MAPPING_ENTRY } else { BLOCK_MAPPING_ENTRY };
                     let (ev, key_span) = self
@@ -3658,6 +3687,7 @@ impl Builder<'_> {
                         let step = key_string(key.clone()).unwrap_or_default();
                         self.path.push(Step::Key(if is_merge { "<<".into() } else { step }));
                     }
+                    let shadows_before = self.shadows.len();
                     let mut value = self.node(parser, vev, vsp, depth + 1, flow);
                     if tracking {
                         if self.in_annotations()
@@ -3793,6 +3823,27 @@ impl Builder<'_> {
                                 format!("mapping key {key:?} already defined at line {first}"),
                             ));
                         }
+                        if self.defer_decoding && tracking {
+                            // What the value gives again is the value's own.
+                            let below = self.path.len() + 1;
+                            let inner = self
+                                .shadows
+                                .drain(shadows_before..)
+                                .map(|mut s| {
+                                    s.map.drain(..below.min(s.map.len()));
+                                    s
+                                })
+                                .collect();
+                            let at = map.len() + given_again;
+                            self.shadows.push(Shadow {
+                                map: self.path.clone(),
+                                key: key.clone(),
+                                value,
+                                at,
+                                inner,
+                            });
+                        }
+                        given_again += 1;
                         if since_duplicate.is_none() {
                             since_duplicate = Some((map.len(), vec![(key, line)]));
                         }

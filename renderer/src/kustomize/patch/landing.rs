@@ -167,6 +167,10 @@ impl Landing {
                 }
             }
         }
+        // A node the patch replaced whole is the patch's.
+        if matches!(land, Landing::Only(Side::Patch) | Landing::Added(_)) {
+            return None;
+        }
         Some((out, p.map(|_| in_patch)))
     }
 

@@ -1267,13 +1267,19 @@ fn write_path(
             }
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
+            // So does a tag the file gave text it does not fit (`!!int 1.5`).
             let kept_tag = match &*slot {
                 Value::String(current) => r
                     .mistyped
                     .iter()
                     .rev()
                     .find(|(f, t, _)| f == fp && t == current)
-                    .and_then(|(_, _, e)| e.rsplit_once(" as a !!"))
+                    .map(|(_, _, e)| e)
+                    .or_else(|| {
+                        let file = r.undecodable.iter().find(|(p, t, _)| *p == at && t == current);
+                        file.map(|(_, _, e)| e)
+                    })
+                    .and_then(|e| e.rsplit_once(" as a !!"))
                     .map(|(_, tag)| tag.to_string()),
                 _ => None,
             };
@@ -1287,6 +1293,7 @@ fn write_path(
                             matches!(resolved, Value::Float(_) | Value::Int(_) | Value::Uint(_))
                         }
                         "bool" => matches!(resolved, Value::Bool(_)),
+                        "null" => resolved.is_null(),
                         _ => false,
                     };
                     if admitted {
@@ -1369,6 +1376,12 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    // A node copied in replaces what was there, keys given again included.
+    if !in_place {
+        for at in &written {
+            r.drop_shadows_under(at);
+        }
+    }
     if !made_texts.is_empty() {
         let made: std::collections::HashSet<&[Step]> =
             made_texts.iter().map(|(at, _)| &at[..]).collect();
