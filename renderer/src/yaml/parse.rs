@@ -3281,16 +3281,24 @@ impl Builder<'_> {
         Some(ParseError::new(self.file, line, column, BLOCK_MAPPING_ENTRY[0]).into())
     }
 
-    /// Whether a mapping key event is a scalar written over more than one
-    /// line without a `?` before it.
-    fn multi_line_key(&self, event: &Event<'_>, span: &Span) -> bool {
+    /// The `:` after a flow mapping's key event when it comes on a later
+    /// line than the key's first token (its properties included) and no
+    /// `?` came before the key. libyaml's scanner drops the simple key it
+    /// saved at that token at the line break (in flow context it is never
+    /// required), so the `:` introduces no key; a key with no `:` after it
+    /// (`{b c\n d}`) is a key with an empty value however many lines it
+    /// takes.
+    fn colon_below_key(&self, event: &Event<'_>, span: &Span) -> Option<usize> {
         if !matches!(event, Event::Scalar(..)) {
-            return false;
+            return None;
         }
-        let start = self.source.byte(span.start.index());
         let text = self.source.text;
-        !text[..start].trim_end().ends_with('?')
-            && skip_properties(self.source.slice(span)).contains(is_line_end)
+        let start = self.source.byte(span.start.index());
+        let colon = skip_blanks_and_comments(text, self.source.byte(span.end.index()));
+        (!text[..start].trim_end().ends_with('?')
+            && text.as_bytes().get(colon) == Some(&b':')
+            && text[start..colon].contains(is_line_end))
+        .then_some(colon)
     }
 
     /// Whether the block sequence starting at `span`, the value of a block
@@ -3608,7 +3616,7 @@ impl Builder<'_> {
                     {
                         return Err(failure);
                     }
-                    if braces && self.multi_line_key(&ev, &key_span) {
+                    if braces && let Some(colon) = self.colon_below_key(&ev, &key_span) {
                         let (start, end) = (
                             self.source.byte(key_span.start.index()),
                             self.source.byte(key_span.end.index()),
@@ -3621,17 +3629,14 @@ impl Builder<'_> {
                             // the scalar (`{z\n w:}` has the key `z w:`).
                             return Err(quoted_through_colon(self.source.text, start, end, true));
                         }
-                        // libyaml takes a key without `?` only on one line;
-                        // in a flow mapping the `:` after a longer one is
-                        // out of place. yaml.v3 names the line where the
-                        // mapping opened, yaml.v2 the line of the `:`.
-                        let at = if self.string_keys { &span } else { &key_span };
-                        let mut e =
-                            self.err(at, "while parsing a flow mapping, expected ',' or '}'");
-                        if !self.string_keys {
-                            e.line = key_span.end.line();
-                        }
-                        return Err(e.into());
+                        // libyaml's parser takes the key as one with an
+                        // empty value and then refuses the `:` where it
+                        // wants a `,` or `}` ({b\n : c}, {b c\n d: e}).
+                        // yaml.v2 names the line of the `:`, yaml.v3 the
+                        // line where the mapping opened past the first.
+                        let mut e = self.err(&key_span, FLOW_MAPPING_ENTRY[0]);
+                        e.line = key_span.end.line() + line_count(&self.source.text[end..colon]);
+                        return Err(self.context_mark(e.into(), span.start, FLOW_MAPPING_ENTRY));
                     }
                     // yaml.v2 and yaml.v3 take a plain `<<`, and one tagged
                     // `!!merge`, as a merge key.
