@@ -255,7 +255,10 @@ fn parse_tree(text: &str) -> Option<Node> {
             let mut reader =
                 Reader { parser, text, offsets, anchors: HashMap::new(), last_at: 0, last_line: 0 };
             let mut root = reader.read(event, &span)?;
+            // The comments are placed with the merge keys where the text
+            // has them; kyaml's `DeAnchor` then drops those keys with theirs.
             comments::attach(&mut root, text);
+            expand_merge_keys(&mut root);
             return Some(root);
         }
     }
@@ -766,9 +769,6 @@ impl Reader<'_> {
                         column = text[start..at].chars().count() + 1;
                     }
                 };
-                if kind == MAPPING {
-                    merge_keys(&mut content);
-                }
                 Node {
                     kind,
                     style: flow,
@@ -802,6 +802,19 @@ fn is_item_dash(text: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
 }
 
+/// [`merge_keys`] of every map of a tree, a map's values (and the copies
+/// its merge keys bring) before the map.
+fn expand_merge_keys(node: &mut Node) {
+    for child in node.content.iter_mut().flatten() {
+        expand_merge_keys(child);
+    }
+    if node.kind == MAPPING
+        && let Some(content) = node.content.as_mut()
+    {
+        merge_keys(content);
+    }
+}
+
 /// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
 /// the `<<` pairs go, then the fields of the maps they name (copies, placed
 /// where the text has them; of a list's maps the last first) and the map's
@@ -809,7 +822,8 @@ fn is_item_dash(text: &str) -> bool {
 /// existing key's key and value nodes in place and appends a new one. The
 /// map's own fields thus win and keep their places, the others follow.
 fn merge_keys(content: &mut Vec<Node>) {
-    let is_merge = |k: &Node| k.kind == SCALAR && k.style == 0 && k.value == "<<";
+    // A plain `<<`, or one tagged `!!merge`.
+    let is_merge = |k: &Node| k.kind == SCALAR && k.tag == "!!merge" && k.value == "<<";
     if !content.iter().step_by(2).any(is_merge) {
         return;
     }

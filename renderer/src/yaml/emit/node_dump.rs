@@ -440,6 +440,7 @@ impl Reader<'_> {
                     let value = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
                     entries.push((key, value));
                 }
+                merge_keys(&mut entries);
                 (
                     Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)), notes: None },
                     anchor,
@@ -451,6 +452,37 @@ impl Reader<'_> {
             self.anchors.push((anchor, node.clone()));
         }
         Some(node)
+    }
+}
+
+/// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
+/// the `<<` entries go and the entries of the maps they name that the map
+/// does not set itself come after its own, the first map's where several
+/// have a key (the order of the value's keys is the reader's).
+fn merge_keys(entries: &mut Vec<(Styled, Styled)>) {
+    let is_merge = |k: &Styled| {
+        matches!(k, Styled::Scalar { style: Style::Plain, text, tag: None, .. } if text == "<<")
+            || matches!(k, Styled::Scalar { text, tag: Some(t), .. } if text == "<<" && &**t == "!!merge")
+    };
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return;
+    }
+    let (merges, own): (Vec<_>, Vec<_>) =
+        std::mem::take(entries).into_iter().partition(|(k, _)| is_merge(k));
+    *entries = own;
+    for (_, source) in merges {
+        let maps = match source {
+            Styled::Seq { items, .. } => items,
+            map => vec![map],
+        };
+        for map in maps {
+            let Styled::Map { entries: fields, .. } = map else { continue };
+            for (key, value) in fields {
+                if !entries.iter().any(|(k, _)| k.same_key(&key)) {
+                    entries.push((key, value));
+                }
+            }
+        }
     }
 }
 
