@@ -563,7 +563,21 @@ fn place(
                 let _ = n;
             }
             (Token::Next(n), false) => {
-                // yaml.v3 gives a key's foot to the key before it.
+                // The parser gives a foot waiting before a block collection
+                // to the first scalar in it; a flow collection takes it at
+                // its start and yaml.v3 replaces it with its end's. yaml.v3
+                // gives a key's foot to the key before it.
+                let mut n = *n;
+                while entries[n].kind != SCALAR
+                    && !entries[n].flow
+                    && entries.get(n + 1).is_some_and(|c| c.parent == Some(n))
+                {
+                    n += 1;
+                }
+                if entries[n].kind != SCALAR {
+                    continue;
+                }
+                let n = &n;
                 let path = &entries[*n].path;
                 let target = match path.split_last() {
                     Some((&i, holder))
