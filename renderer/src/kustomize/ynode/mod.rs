@@ -769,6 +769,9 @@ impl Reader<'_> {
                         column = text[start..at].chars().count() + 1;
                     }
                 };
+                // The parser's end of a flow collection may stop before its
+                // `}` or run on over a comment after its `]`.
+                let end = if flow != 0 { flow_end(text, body).unwrap_or(end) } else { end };
                 Node {
                     kind,
                     style: flow,
@@ -794,6 +797,45 @@ impl Reader<'_> {
         self.last_line = line;
         Some(node)
     }
+}
+
+/// The end of the flow collection whose `[` or `{` is at `at` (past its
+/// `]` or `}`), found past quoted scalars and comments; `None` when it
+/// does not close.
+fn flow_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = at;
+    // The last character that is not blank: a quote after `[`, `{`, `,` or
+    // `:` starts a quoted scalar, one inside a plain scalar does not.
+    let mut last = b' ';
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'\'' | b'"' if matches!(last, b'[' | b'{' | b',' | b':') => {
+                i = comments::quoted_end(text, i)?;
+                last = b'x';
+                continue;
+            }
+            _ => {}
+        }
+        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            last = b;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether `text` starts with a `-` that starts a list item.
