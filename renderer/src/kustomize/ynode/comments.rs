@@ -76,7 +76,10 @@ pub(super) fn attach(root: &mut Node, text: &str) {
         return;
     }
     let lines = LineIndex::new(text);
-    let scalars: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].kind == SCALAR).collect();
+    // An empty flow collection parts the text as a scalar does.
+    let scalars: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].kind == SCALAR || (entries[i].flow && entries[i].children == 0))
+        .collect();
     // The gaps between scalars, where comments can be; a block scalar's
     // header line is one too.
     let mut gaps: Vec<(Option<usize>, std::ops::Range<usize>)> = Vec::new();

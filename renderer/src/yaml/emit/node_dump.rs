@@ -661,7 +661,7 @@ pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> S
     // The document's content: its head comes first whatever the node.
     e.head_comments("", notes.map_or("", |n| n.head.as_str()), 0);
     if st.flow_for(value) {
-        e.flow(value, Some(st), INDENT);
+        e.flow(value, Some(st), INDENT, "");
         e.write_line_comment(notes.map_or("", |n| n.line.as_str()));
         e.newline();
     } else {
@@ -798,11 +798,15 @@ impl Emitter<'_> {
         let by_key = st.entries_by_key();
         // The foot of the key before, which goes before the next key.
         let mut tail = "";
+        // The head of a scalar value before, which the emitter keeps until
+        // the next key (unless that key has one) or the end of the map.
+        let mut value_head = "";
         for (i, (key, v)) in map.iter().enumerate() {
             self.entry_start(i, indent);
             let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
             let key_head = match note(key_st, |n| &n.head) {
                 "" if i == 0 => head,
+                "" => value_head,
                 own => own,
             };
             if self.head_comments(tail, key_head, indent) {
@@ -835,10 +839,12 @@ impl Emitter<'_> {
                 self.styled_value(v, indent, value_st, true);
             }
             self.foot_comment(note(value_st, |n| &n.foot), indent);
+            // Only a scalar or an empty list leaves its head waiting.
+            let waits = !matches!(v, Value::Map(_) | Value::Seq(_))
+                || matches!(v, Value::Seq(s) if s.is_empty());
+            value_head = if waits { note(value_st, |n| &n.head) } else { "" };
         }
-        if !tail.is_empty() {
-            self.foot_comment(tail, indent);
-        }
+        self.head_comments(tail, value_head, indent);
     }
 
     /// The items of a non-empty block sequence (see `seq_body`); `head` is
@@ -888,9 +894,13 @@ impl Emitter<'_> {
                 self.write_line_comment(&key_line);
             }
         }
-        if st.is_some_and(|s| s.flow_for(v)) {
+        // A map's value has its head written by the emitter's first look
+        // for a flow collection's entries: inside it (an empty map's too).
+        let inner_head = if compact { "" } else { note(st, |n| &n.head) };
+        let empty_map = matches!(v, Value::Map(m) if m.is_empty());
+        if st.is_some_and(|s| s.flow_for(v)) || (empty_map && !inner_head.is_empty()) {
             self.write_char(' ');
-            self.flow(v, st, indent + INDENT);
+            self.flow(v, st, indent + INDENT, inner_head);
             self.pending_line_comment();
             self.newline();
             return;
@@ -955,7 +965,7 @@ impl Emitter<'_> {
     /// comment, which ends the line (the next item starts the next line at
     /// `indent`, a `]` the next line at the enclosing indent, a `}` at its
     /// start). A map's key hands its foot to the next key, or to the `}`.
-    fn flow(&mut self, v: &Value, st: Option<&Styled>, indent: usize) {
+    fn flow(&mut self, v: &Value, st: Option<&Styled>, indent: usize, head: &str) {
         if matches!(v, Value::Seq(_) | Value::Map(_))
             && let Some(tag) = st.and_then(|s| s.tag_for(v))
         {
@@ -966,11 +976,14 @@ impl Emitter<'_> {
         match v {
             Value::Seq(items) => {
                 self.write_char('[');
+                if !items.is_empty() && !head.is_empty() {
+                    self.flow_comment(head, indent);
+                }
                 let mut trail = false;
                 for (i, item) in items.iter().enumerate() {
                     let item_st = st.and_then(|s| s.item(i));
                     self.flow_entry_start(i, trail, "", note(item_st, |n| &n.head), indent);
-                    self.flow(item, item_st, inner);
+                    self.flow(item, item_st, inner, "");
                     trail = self.flow_entry_end(item_st, indent);
                 }
                 if self.column == 0 {
@@ -980,6 +993,9 @@ impl Emitter<'_> {
             }
             Value::Map(map) => {
                 self.write_char('{');
+                if !head.is_empty() {
+                    self.flow_comment(head, indent);
+                }
                 let by_key = st.map(Styled::entries_by_key).unwrap_or_default();
                 let mut trail = false;
                 let mut tail = "";
@@ -992,7 +1008,7 @@ impl Emitter<'_> {
                     let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
                     self.styled_string(key, &analysis, 0, requested, true, true);
                     self.write(": ");
-                    self.flow(item, value_st, inner);
+                    self.flow(item, value_st, inner, "");
                     trail = self.flow_entry_end(value_st, indent);
                 }
                 if !tail.is_empty() {
