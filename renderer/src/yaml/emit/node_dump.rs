@@ -931,7 +931,13 @@ impl Emitter<'_> {
             }
             _ => {
                 self.write_char(' ');
+                let at = self.out.len();
                 self.styled_scalar(v, indent + INDENT, st, false);
+                if self.out.len() == at {
+                    // libyaml writes no space before an empty plain scalar.
+                    self.out.pop();
+                    self.column -= 1;
+                }
                 self.pending_line_comment();
                 self.newline();
                 return;
