@@ -110,9 +110,7 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     while let Some(n) = text[search..tail].find("\n...") {
         let at = search + n + 1;
         if text[at + 3..].starts_with([' ', '\t', '\r', '\n']) || at + 3 == text.len() {
-            // Comment lines before an explicit end are the document's: only
-            // those on the last node's line remain.
-            tail = text[from..at].find('\n').map_or(at, |n| from + n);
+            tail = at;
             break;
         }
         search = at;
@@ -344,6 +342,9 @@ fn place(
     placed: &mut Vec<(Vec<usize>, Slot, String)>,
 ) {
     let next = next_entry(text, entries, gap.end);
+    // The gap ends at a document end marker (`...`), a token that takes no
+    // head: what is left for one is the document's.
+    let marker = next.is_none() && text[gap.end..].starts_with("...");
     // Comments after `---` or a bare `-`: the start of the next node's head.
     let mut heads: Vec<String> = Vec::new();
     let mut full: Vec<Comment> = Vec::new();
@@ -428,9 +429,12 @@ fn place(
             let body = &text[lines.start(lines.line(at))..at];
             (body.chars().count() - body.trim_start().chars().count()) as isize
         }
+        // A document end marker stands at column 0.
+        None if marker => 0,
         None => -1,
     };
-    let next_line = next.map(|n| lines.line(entries[n].span.start));
+    let next_line =
+        next.map(|n| lines.line(entries[n].span.start)).or(marker.then(|| lines.line(gap.end)));
     // yaml.v3's scan of the comment lines into head and foot records.
     let foot_line = p_line + 1;
     let mut records: Vec<Record> = Vec::new();
@@ -457,7 +461,7 @@ fn place(
             {
                 return;
             }
-            let eof = end && next.is_none();
+            let eof = end && next.is_none() && !marker;
             if (eof || !end) && !recent_empty {
                 let (col, at, l) = start.unwrap_or((0, 0, 0));
                 let dedented = col.saturating_sub(1) < next_indent;
@@ -499,7 +503,7 @@ fn place(
         line += 1;
     }
     // The line of the next token may end a foot run that is dedented.
-    if let (Some((col, at, _)), Some(_)) = (start, next)
+    if let (Some((col, at, _)), true) = (start, next.is_some() || marker)
         && !body.is_empty()
         && (next_col0 as usize) < next_indent
         && next_col0 as usize + 1 != col
