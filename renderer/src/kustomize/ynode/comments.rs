@@ -78,7 +78,11 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     let lines = LineIndex::new(text);
     // An empty flow collection parts the text as a scalar does.
     let scalars: Vec<usize> = (0..entries.len())
-        .filter(|&i| entries[i].kind == SCALAR || (entries[i].flow && entries[i].children == 0))
+        .filter(|&i| {
+            // An empty scalar (an item after a bare `-`) is no token.
+            (entries[i].kind == SCALAR && !entries[i].span.is_empty())
+                || (entries[i].flow && entries[i].children == 0)
+        })
         .collect();
     // The gaps between scalars, where comments can be; a block scalar's
     // header line is one too.
@@ -451,6 +455,29 @@ fn place(
     loop {
         let end = line > last_line;
         let comment = comments.next_if(|c| c.line == line);
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        if !end && comment.is_none() && is_bare_dash(strip_line_comment(row).trim()) {
+            // The `-` of an empty item, a token that takes no comments: the
+            // lines before it that are no foot wait for the next node, which
+            // the list's end takes first where it ends there.
+            let dash_col = row.len() - row.trim_start().len();
+            if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
+                let body = std::mem::take(&mut body);
+                if dash_col < next_indent && dash_col + 1 != col {
+                    // Dedented from the run: the run is a foot.
+                    records.push(Record::foot(body, mark, col, at));
+                    mark = Mark::At(lines.start(line));
+                } else if next_col0 >= dash_col as isize {
+                    records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
+                }
+            }
+            body.clear();
+            start = None;
+            first_empty = false;
+            recent_empty = false;
+            line += 1;
+            continue;
+        }
         if comment.is_none() || end {
             // An empty line, or the end of the text.
             if !end
