@@ -3910,9 +3910,22 @@ impl Builder<'_> {
                             return Err(self.err(&span, MERGE_NOT_MAP).into());
                         }
                     };
+                    // kyaml's `DeAnchor` sets the fields of a list's last
+                    // map first and replaces a field in place: a key stands
+                    // where the last map that has it puts it, with the value
+                    // of the first (which node dumps show).
+                    let mut unset: std::collections::HashSet<String> = Default::default();
+                    for (_, m) in sources.iter().rev() {
+                        for k in m.keys() {
+                            if !map.contains_key(k) {
+                                unset.insert(k.clone());
+                                map.insert(k.clone(), Value::Null);
+                            }
+                        }
+                    }
                     for (item, m) in sources {
                         for (k, v) in m {
-                            if map.contains_key(&k) {
+                            if !unset.remove(&k) {
                                 continue;
                             }
                             if tracking {

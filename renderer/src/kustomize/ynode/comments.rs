@@ -25,7 +25,8 @@
 //! Before the first node a document without `---` keeps only the run
 //! directly above it; after the last node, and before `...`, what is left is
 //! the document's, which kustomize does not hash. Comments inside flow
-//! collections are not placed.
+//! collections follow the scanner's rules for flow context
+//! ([`place_in_flow`]).
 
 use super::{MAPPING, Node, SCALAR, SEQUENCE};
 use std::collections::HashMap;
@@ -75,7 +76,14 @@ pub(super) fn attach(root: &mut Node, text: &str) {
         return;
     }
     let lines = LineIndex::new(text);
-    let scalars: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].kind == SCALAR).collect();
+    // An empty flow collection parts the text as a scalar does.
+    let scalars: Vec<usize> = (0..entries.len())
+        .filter(|&i| {
+            // An empty scalar (an item after a bare `-`) is no token.
+            (entries[i].kind == SCALAR && !entries[i].span.is_empty())
+                || (entries[i].flow && entries[i].children == 0)
+        })
+        .collect();
     // The gaps between scalars, where comments can be; a block scalar's
     // header line is one too.
     let mut gaps: Vec<(Option<usize>, std::ops::Range<usize>)> = Vec::new();
@@ -106,9 +114,7 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     while let Some(n) = text[search..tail].find("\n...") {
         let at = search + n + 1;
         if text[at + 3..].starts_with([' ', '\t', '\r', '\n']) || at + 3 == text.len() {
-            // Comment lines before an explicit end are the document's: only
-            // those on the last node's line remain.
-            tail = text[from..at].find('\n').map_or(at, |n| from + n);
+            tail = at;
             break;
         }
         search = at;
@@ -117,7 +123,11 @@ pub(super) fn attach(root: &mut Node, text: &str) {
 
     let mut placed: Vec<(Vec<usize>, Slot, String)> = Vec::new();
     for (prev, gap) in gaps {
-        let found = find_comments(text, gap.clone(), &lines);
+        let (in_flow, found): (Vec<Comment>, Vec<Comment>) =
+            find_comments(text, gap.clone(), &lines)
+                .into_iter()
+                .partition(|c| innermost_flow(&entries, c.at).is_some());
+        place_in_flow(text, &entries, in_flow, &lines, &mut placed);
         if found.is_empty() {
             continue;
         }
@@ -226,7 +236,7 @@ fn node_at<'a>(mut node: &'a mut Node, path: &[usize]) -> Option<&'a mut Node> {
 
 /// The end of a quoted scalar that starts at `at` (after its closing
 /// quote); `None` when the text there is not quoted.
-fn quoted_end(text: &str, at: usize) -> Option<usize> {
+pub(super) fn quoted_end(text: &str, at: usize) -> Option<usize> {
     let rest = text.get(at..)?;
     let bytes = rest.as_bytes();
     match bytes.first()? {
@@ -336,6 +346,9 @@ fn place(
     placed: &mut Vec<(Vec<usize>, Slot, String)>,
 ) {
     let next = next_entry(text, entries, gap.end);
+    // The gap ends at a document end marker (`...`), a token that takes no
+    // head: what is left for one is the document's.
+    let marker = next.is_none() && text[gap.end..].starts_with("...");
     // Comments after `---` or a bare `-`: the start of the next node's head.
     let mut heads: Vec<String> = Vec::new();
     let mut full: Vec<Comment> = Vec::new();
@@ -420,9 +433,12 @@ fn place(
             let body = &text[lines.start(lines.line(at))..at];
             (body.chars().count() - body.trim_start().chars().count()) as isize
         }
+        // A document end marker stands at column 0.
+        None if marker => 0,
         None => -1,
     };
-    let next_line = next.map(|n| lines.line(entries[n].span.start));
+    let next_line =
+        next.map(|n| lines.line(entries[n].span.start)).or(marker.then(|| lines.line(gap.end)));
     // yaml.v3's scan of the comment lines into head and foot records.
     let foot_line = p_line + 1;
     let mut records: Vec<Record> = Vec::new();
@@ -439,6 +455,29 @@ fn place(
     loop {
         let end = line > last_line;
         let comment = comments.next_if(|c| c.line == line);
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        if !end && comment.is_none() && is_bare_dash(strip_line_comment(row).trim()) {
+            // The `-` of an empty item, a token that takes no comments: the
+            // lines before it that are no foot wait for the next node, which
+            // the list's end takes first where it ends there.
+            let dash_col = row.len() - row.trim_start().len();
+            if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
+                let body = std::mem::take(&mut body);
+                if dash_col < next_indent && dash_col + 1 != col {
+                    // Dedented from the run: the run is a foot.
+                    records.push(Record::foot(body, mark, col, at));
+                    mark = Mark::At(lines.start(line));
+                } else if next_col0 >= dash_col as isize {
+                    records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
+                }
+            }
+            body.clear();
+            start = None;
+            first_empty = false;
+            recent_empty = false;
+            line += 1;
+            continue;
+        }
         if comment.is_none() || end {
             // An empty line, or the end of the text.
             if !end
@@ -449,7 +488,7 @@ fn place(
             {
                 return;
             }
-            let eof = end && next.is_none();
+            let eof = end && next.is_none() && !marker;
             if (eof || !end) && !recent_empty {
                 let (col, at, l) = start.unwrap_or((0, 0, 0));
                 let dedented = col.saturating_sub(1) < next_indent;
@@ -491,7 +530,7 @@ fn place(
         line += 1;
     }
     // The line of the next token may end a foot run that is dedented.
-    if let (Some((col, at, _)), Some(_)) = (start, next)
+    if let (Some((col, at, _)), true) = (start, next.is_some() || marker)
         && !body.is_empty()
         && (next_col0 as usize) < next_indent
         && next_col0 as usize + 1 != col
@@ -563,7 +602,21 @@ fn place(
                 let _ = n;
             }
             (Token::Next(n), false) => {
-                // yaml.v3 gives a key's foot to the key before it.
+                // The parser gives a foot waiting before a block collection
+                // to the first scalar in it; a flow collection takes it at
+                // its start and yaml.v3 replaces it with its end's. yaml.v3
+                // gives a key's foot to the key before it.
+                let mut n = *n;
+                while entries[n].kind != SCALAR
+                    && !entries[n].flow
+                    && entries.get(n + 1).is_some_and(|c| c.parent == Some(n))
+                {
+                    n += 1;
+                }
+                if entries[n].kind != SCALAR {
+                    continue;
+                }
+                let n = &n;
                 let path = &entries[*n].path;
                 let target = match path.split_last() {
                     Some((&i, holder))
@@ -597,6 +650,129 @@ fn place(
     }
     if let Some(n) = next.filter(|_| !head.is_empty()) {
         placed.push((entries[n].path.clone(), Slot::Head, head));
+    }
+}
+
+/// The innermost flow collection whose text holds `at`.
+fn innermost_flow(entries: &[Entry], at: usize) -> Option<usize> {
+    (0..entries.len())
+        .filter(|&i| entries[i].flow && entries[i].span.start < at && at < entries[i].span.end)
+        .max_by_key(|&i| entries[i].span.start)
+}
+
+/// Places comments inside flow collections as yaml.v3 does:
+/// - a comment after content on its line belongs to the token before it
+///   (past a `,`): a scalar, or the flow collection a `]` or `}` closes; after
+///   a `:` the value's scalar takes it, after a `[` or `{` it is lost;
+/// - comment lines between two tokens are cut as the scanner cuts them: a
+///   run on the line after the last token's, followed by an empty line, is
+///   the foot of that token (a scalar); the other lines are joined, an
+///   empty line between them kept, and head the next node, or before a `]`
+///   or `}` are the foot of the scalar before (or of the collection, past
+///   an earlier foot).
+fn place_in_flow(
+    text: &str,
+    entries: &[Entry],
+    found: Vec<Comment>,
+    lines: &LineIndex,
+    placed: &mut Vec<(Vec<usize>, Slot, String)>,
+) {
+    // The innermost node whose text ends at `at`, past blanks and a `,`.
+    let token_before = |at: usize| {
+        let mut before = text[..at].trim_end();
+        // Past the line comments of the lines before.
+        while let Some(c) =
+            find_comments(before, lines.start(lines.line(before.len()))..before.len(), lines)
+                .first()
+        {
+            before = before[..c.at].trim_end();
+        }
+        let before = before.strip_suffix(',').unwrap_or(before).trim_end().len();
+        (0..entries.len())
+            .filter(|&i| {
+                let span = &entries[i].span;
+                let end = quoted_end(text, span.start).map_or(span.end, |e| e.min(span.end));
+                !span.is_empty() && end == before
+            })
+            .max_by_key(|&i| entries[i].span.start)
+    };
+    let mut found = found.into_iter().peekable();
+    let mut run: Vec<Comment> = Vec::new();
+    while let Some(c) = found.next() {
+        let line_start = lines.start(c.line);
+        let before = text[line_start..c.at].trim();
+        if !before.is_empty() {
+            let token = before.strip_suffix(',').unwrap_or(before).trim_end();
+            let target = if token.ends_with(':') {
+                // The value after the `:`, if it is a scalar.
+                let next = entries.iter().position(|e| !e.span.is_empty() && e.span.start > c.at);
+                next.filter(|&n| entries[n].kind == SCALAR)
+            } else {
+                token_before(line_start + text[line_start..c.at].trim_end().len())
+            };
+            if let Some(t) = target {
+                placed.push((entries[t].path.clone(), Slot::Line, c.text));
+            }
+            continue;
+        }
+        run.push(c);
+        // The comment lines up to the next token, empty lines between them.
+        if found.peek().is_some_and(|n| {
+            text[lines.start(n.line)..n.at].trim().is_empty()
+                && text[run[run.len() - 1].at..lines.start(n.line)]
+                    .lines()
+                    .skip(1)
+                    .all(|l| l.trim().is_empty())
+        }) {
+            continue;
+        }
+        // The next token: a node, or the end of a flow collection.
+        let last = &run[run.len() - 1];
+        let after = text[last.at..].find('\n').map_or(text.len(), |n| last.at + n);
+        let next_at = text.len() - text[after..].trim_start().len();
+        let prev = token_before(run[0].at);
+        let prev_line = lines.line(text[..run[0].at].trim_end().len().saturating_sub(1));
+        let mut direct = run[0].line == prev_line + 1;
+        let mut footed = false;
+        let mut body = String::new();
+        for (i, c) in run.iter().enumerate() {
+            if !body.is_empty() {
+                body.push('\n');
+            }
+            body.push_str(&c.text);
+            let next_line = run.get(i + 1).map_or(lines.line(next_at), |n| n.line);
+            if next_line > c.line + 1 {
+                if direct {
+                    // The foot of the token before: after a `[` or `{` the
+                    // collection's end replaces it.
+                    let foot = std::mem::take(&mut body);
+                    if let Some(p) = prev {
+                        placed.push((entries[p].path.clone(), Slot::Foot, foot));
+                    }
+                    footed = true;
+                } else if i + 1 < run.len() {
+                    body.push('\n');
+                }
+                direct = false;
+            }
+        }
+        run.clear();
+        if body.is_empty() {
+            continue;
+        }
+        if text[next_at..].starts_with([']', '}']) {
+            // Before the end of a collection: the foot of the scalar
+            // before, or past an earlier foot, of the collection.
+            let target = if footed { innermost_flow(entries, next_at) } else { prev };
+            if let Some(t) = target {
+                placed.push((entries[t].path.clone(), Slot::Foot, body));
+            }
+        } else if let Some(n) = (0..entries.len())
+            .filter(|&i| !entries[i].span.is_empty() && entries[i].span.start == next_at)
+            .min_by_key(|&i| entries[i].path.len())
+        {
+            placed.push((entries[n].path.clone(), Slot::Head, body));
+        }
     }
 }
 

@@ -303,7 +303,10 @@ fn parse_tree(text: &str) -> Option<Node> {
             let mut reader =
                 Reader { parser, text, offsets, anchors: HashMap::new(), last_at: 0, last_line: 0 };
             let mut root = reader.read(event, &span)?;
+            // The comments are placed with the merge keys where the text
+            // has them; kyaml's `DeAnchor` then drops those keys with theirs.
             comments::attach(&mut root, text);
+            expand_merge_keys(&mut root);
             return Some(root);
         }
     }
@@ -835,9 +838,9 @@ impl Reader<'_> {
                         column = text[start..at].chars().count() + 1;
                     }
                 };
-                if kind == MAPPING {
-                    merge_keys(&mut content);
-                }
+                // The parser's end of a flow collection may stop before its
+                // `}` or run on over a comment after its `]`.
+                let end = if flow != 0 { flow_end(text, body).unwrap_or(end) } else { end };
                 Node {
                     kind,
                     style: flow,
@@ -865,10 +868,62 @@ impl Reader<'_> {
     }
 }
 
+/// The end of the flow collection whose `[` or `{` is at `at` (past its
+/// `]` or `}`), found past quoted scalars and comments; `None` when it
+/// does not close.
+fn flow_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = at;
+    // The last character that is not blank: a quote after `[`, `{`, `,` or
+    // `:` starts a quoted scalar, one inside a plain scalar does not.
+    let mut last = b' ';
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'\'' | b'"' if matches!(last, b'[' | b'{' | b',' | b':') => {
+                i = comments::quoted_end(text, i)?;
+                last = b'x';
+                continue;
+            }
+            _ => {}
+        }
+        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            last = b;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Whether `text` starts with a `-` that starts a list item.
 fn is_item_dash(text: &str) -> bool {
     text.strip_prefix('-')
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
+}
+
+/// [`merge_keys`] of every map of a tree, a map's values (and the copies
+/// its merge keys bring) before the map.
+fn expand_merge_keys(node: &mut Node) {
+    for child in node.content.iter_mut().flatten() {
+        expand_merge_keys(child);
+    }
+    if node.kind == MAPPING
+        && let Some(content) = node.content.as_mut()
+    {
+        merge_keys(content);
+    }
 }
 
 /// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
@@ -878,7 +933,8 @@ fn is_item_dash(text: &str) -> bool {
 /// existing key's key and value nodes in place and appends a new one. The
 /// map's own fields thus win and keep their places, the others follow.
 fn merge_keys(content: &mut Vec<Node>) {
-    let is_merge = |k: &Node| k.kind == SCALAR && k.style == 0 && k.value == "<<";
+    // A plain `<<`, or one tagged `!!merge`.
+    let is_merge = |k: &Node| k.kind == SCALAR && k.tag == "!!merge" && k.value == "<<";
     if !content.iter().step_by(2).any(is_merge) {
         return;
     }

@@ -458,6 +458,7 @@ impl Reader<'_> {
                     let value = self.read(parser, event, &span, depth + 1, in_flow || flow)?;
                     entries.push((key, value));
                 }
+                merge_keys(&mut entries);
                 (
                     Styled::Map { flow, entries, tag: tag.map(|t| short_tag(&t)), notes: None },
                     anchor,
@@ -469,6 +470,37 @@ impl Reader<'_> {
             self.anchors.push((anchor, node.clone()));
         }
         Some(node)
+    }
+}
+
+/// kyaml's `DeAnchor` of a map's merge keys (`<<: *a`, `<<: [*a, *b]`):
+/// the `<<` entries go and the entries of the maps they name that the map
+/// does not set itself come after its own, the first map's where several
+/// have a key (the order of the value's keys is the reader's).
+fn merge_keys(entries: &mut Vec<(Styled, Styled)>) {
+    let is_merge = |k: &Styled| {
+        matches!(k, Styled::Scalar { style: Style::Plain, text, tag: None, .. } if text == "<<")
+            || matches!(k, Styled::Scalar { text, tag: Some(t), .. } if text == "<<" && &**t == "!!merge")
+    };
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return;
+    }
+    let (merges, own): (Vec<_>, Vec<_>) =
+        std::mem::take(entries).into_iter().partition(|(k, _)| is_merge(k));
+    *entries = own;
+    for (_, source) in merges {
+        let maps = match source {
+            Styled::Seq { items, .. } => items,
+            map => vec![map],
+        };
+        for map in maps {
+            let Styled::Map { entries: fields, .. } = map else { continue };
+            for (key, value) in fields {
+                if !entries.iter().any(|(k, _)| k.same_key(&key)) {
+                    entries.push((key, value));
+                }
+            }
+        }
     }
 }
 
@@ -662,7 +694,7 @@ pub(crate) fn node_to_string_styled(value: &Value, styles: Option<&Styled>) -> S
     // The document's content: its head comes first whatever the node.
     e.head_comments("", notes.map_or("", |n| n.head.as_str()), 0);
     if st.flow_for(value) {
-        e.flow(value, Some(st));
+        e.flow(value, Some(st), INDENT, "");
         e.write_line_comment(notes.map_or("", |n| n.line.as_str()));
         e.newline();
     } else {
@@ -799,11 +831,15 @@ impl Emitter<'_> {
         let by_key = st.entries_by_key();
         // The foot of the key before, which goes before the next key.
         let mut tail = "";
+        // The head of a scalar value before, which the emitter keeps until
+        // the next key (unless that key has one) or the end of the map.
+        let mut value_head = "";
         for (i, (key, v)) in map.iter().enumerate() {
             self.entry_start(i, indent);
             let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
             let key_head = match note(key_st, |n| &n.head) {
                 "" if i == 0 => head,
+                "" => value_head,
                 own => own,
             };
             if self.head_comments(tail, key_head, indent) {
@@ -836,10 +872,12 @@ impl Emitter<'_> {
                 self.styled_value(v, indent, value_st, true);
             }
             self.foot_comment(note(value_st, |n| &n.foot), indent);
+            // Only a scalar or an empty list leaves its head waiting.
+            let waits = !matches!(v, Value::Map(_) | Value::Seq(_))
+                || matches!(v, Value::Seq(s) if s.is_empty());
+            value_head = if waits { note(value_st, |n| &n.head) } else { "" };
         }
-        if !tail.is_empty() {
-            self.foot_comment(tail, indent);
-        }
+        self.head_comments(tail, value_head, indent);
     }
 
     /// The items of a non-empty block sequence (see `seq_body`); `head` is
@@ -889,9 +927,13 @@ impl Emitter<'_> {
                 self.write_line_comment(&key_line);
             }
         }
-        if st.is_some_and(|s| s.flow_for(v)) {
+        // A map's value has its head written by the emitter's first look
+        // for a flow collection's entries: inside it (an empty map's too).
+        let inner_head = if compact { "" } else { note(st, |n| &n.head) };
+        let empty_map = matches!(v, Value::Map(m) if m.is_empty());
+        if st.is_some_and(|s| s.flow_for(v)) || (empty_map && !inner_head.is_empty()) {
             self.write_char(' ');
-            self.flow(v, st);
+            self.flow(v, st, indent + INDENT, inner_head);
             self.pending_line_comment();
             self.newline();
             return;
@@ -922,7 +964,13 @@ impl Emitter<'_> {
             }
             _ => {
                 self.write_char(' ');
+                let at = self.out.len();
                 self.styled_scalar(v, indent + INDENT, st, false);
+                if self.out.len() == at {
+                    // libyaml writes no space before an empty plain scalar.
+                    self.out.pop();
+                    self.column -= 1;
+                }
                 self.pending_line_comment();
                 self.newline();
                 return;
@@ -947,44 +995,126 @@ impl Emitter<'_> {
         }
     }
 
-    /// A collection in flow style, with everything inside it.
-    fn flow(&mut self, v: &Value, st: Option<&Styled>) {
+    /// A collection in flow style, with everything inside it and the
+    /// comments its nodes hold; `indent` is where goyaml.v3's emitter puts
+    /// the lines inside it (two past the block it stands in).
+    ///
+    /// An item's head goes on lines of its own before it; an item with a
+    /// line comment or foot is followed by its `,` at once, then the
+    /// comment, which ends the line (the next item starts the next line at
+    /// `indent`, a `]` the next line at the enclosing indent, a `}` at its
+    /// start). A map's key hands its foot to the next key, or to the `}`.
+    fn flow(&mut self, v: &Value, st: Option<&Styled>, indent: usize, head: &str) {
         if matches!(v, Value::Seq(_) | Value::Map(_))
             && let Some(tag) = st.and_then(|s| s.tag_for(v))
         {
             self.write(tag);
             self.write_char(' ');
         }
+        let inner = indent + INDENT;
         match v {
             Value::Seq(items) => {
                 self.write_char('[');
+                if !items.is_empty() && !head.is_empty() {
+                    self.flow_comment(head, indent);
+                }
+                let mut trail = false;
                 for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.write(", ");
-                    }
-                    self.flow(item, st.and_then(|s| s.item(i)));
+                    let item_st = st.and_then(|s| s.item(i));
+                    self.flow_entry_start(i, trail, "", note(item_st, |n| &n.head), indent);
+                    self.flow(item, item_st, inner, "");
+                    trail = self.flow_entry_end(item_st, indent);
+                }
+                if self.column == 0 {
+                    self.indent_to(indent - INDENT);
                 }
                 self.write_char(']');
             }
             Value::Map(map) => {
                 self.write_char('{');
+                if !head.is_empty() {
+                    self.flow_comment(head, indent);
+                }
                 let by_key = st.map(Styled::entries_by_key).unwrap_or_default();
+                let mut trail = false;
+                let mut tail = "";
                 for (i, (key, item)) in map.iter().enumerate() {
-                    if i > 0 {
-                        self.write(", ");
-                    }
                     let (key_st, value_st) = by_key.get(key.as_str()).copied().unzip();
+                    self.flow_entry_start(i, trail, tail, note(key_st, |n| &n.head), indent);
+                    tail = note(key_st, |n| &n.foot);
                     let analysis = analyze_for(key, true);
                     let key_value = Value::String(key.clone());
                     let requested = key_st.and_then(|k| k.scalar_for(&key_value)).map(|(s, _)| s);
                     self.styled_string(key, &analysis, 0, requested, true, true);
                     self.write(": ");
-                    self.flow(item, value_st);
+                    self.flow(item, value_st, inner, "");
+                    trail = self.flow_entry_end(value_st, indent);
+                }
+                if !tail.is_empty() {
+                    if !trail && !map.is_empty() {
+                        self.write_char(',');
+                    }
+                    self.flow_comment(tail, indent);
+                    self.foot_indent = Some(indent);
                 }
                 self.write_char('}');
             }
             scalar => self.styled_scalar(scalar, 0, st, true),
         }
+    }
+
+    /// What comes before the entry `i` of a flow collection: the `,` after
+    /// the entry before (unless a comment after it wrote one), the foot of
+    /// the key before (`tail`) and the entry's head, each on lines of their
+    /// own at `indent`, and the space or indent before it.
+    fn flow_entry_start(&mut self, i: usize, trail: bool, tail: &str, head: &str, indent: usize) {
+        if i > 0 && !trail {
+            self.write_char(',');
+        }
+        if !tail.is_empty() {
+            self.flow_comment(tail, indent);
+            self.foot_indent = Some(indent);
+        }
+        if !head.is_empty() {
+            self.flow_comment(head, indent);
+        }
+        if self.column == 0 {
+            self.indent_to(indent);
+        } else if i > 0 {
+            self.write_char(' ');
+        }
+    }
+
+    /// The line comment and foot of a flow collection's entry: after a `,`
+    /// for a scalar (whether it wrote any), at once after a collection's
+    /// end, whose `,` comes later.
+    fn flow_entry_end(&mut self, st: Option<&Styled>, indent: usize) -> bool {
+        let (line, foot) = (note(st, |n| &n.line), note(st, |n| &n.foot));
+        if line.is_empty() && foot.is_empty() {
+            return false;
+        }
+        let collection = matches!(st, Some(Styled::Seq { .. } | Styled::Map { .. }));
+        if !collection {
+            self.write_char(',');
+        }
+        if !line.is_empty() {
+            self.write_line_comment(line);
+            self.newline();
+        }
+        if !foot.is_empty() {
+            self.flow_comment(foot, indent);
+            self.foot_indent = Some(indent);
+        }
+        !collection
+    }
+
+    /// A comment on lines of its own inside a flow collection, at `indent`.
+    fn flow_comment(&mut self, text: &str, indent: usize) {
+        if self.column > 0 {
+            self.newline();
+        }
+        self.indent_to(indent);
+        self.comment(text, indent);
     }
 
     /// A scalar (or an empty collection), in the style its node asks for.
