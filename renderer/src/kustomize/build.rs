@@ -3112,17 +3112,8 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                         path,
                                     ));
                                 }
-                                let inner =
-                                    json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
-                                for (j, v) in inner.iter().enumerate() {
-                                    queue_unwrapped(
-                                        &mut later,
-                                        v.clone(),
-                                        at_item(&within, j),
-                                        &piece,
-                                    )
+                                queue_items(&mut later, &item, &texts, &within, &piece)
                                     .map_err(|e| invalid(path, e))?;
-                                }
                                 continue;
                             }
                             // kustomize drops an item that is null or an
@@ -3184,25 +3175,17 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         let (mut texts, mut quoted) = (Vec::new(), Vec::new());
         through_json(&mut item, &mut texts, &mut quoted).map_err(|e| invalid(path, e))?;
         if stands_for_items(&item) {
-            let inner = json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
-            for (j, v) in inner.iter().enumerate() {
-                queue_unwrapped(&mut later, v.clone(), at_item(&within, j), &piece)
-                    .map_err(|e| invalid(path, e))?;
-            }
-            continue;
+            queue_items(&mut later, &item, &texts, &within, &piece)
+                .map_err(|e| invalid(path, e))?;
+        } else if !nil_or_empty(&item) {
+            let mut r = check_object(item, path, texts)?;
+            r.quoted = quoted;
+            let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
+            r.text = Some(crate::resource::SourceText { file, range: piece, within });
+            r.from_json = true;
+            r.duplicates = Duplicates::of(None, Vec::new(), &r.value);
+            out.push(r);
         }
-        // kustomize drops an item that is null or an empty map or list
-        // (`dropBadNodes`).
-        if nil_or_empty(&item) {
-            continue;
-        }
-        let mut r = check_object(item, path, texts)?;
-        r.quoted = quoted;
-        let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
-        r.text = Some(crate::resource::SourceText { file, range: piece, within });
-        r.from_json = true;
-        r.duplicates = Duplicates::of(None, Vec::new(), &r.value);
-        out.push(r);
     }
     Ok(out)
 }
@@ -3210,6 +3193,21 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
 /// The items of lists that wait in [`objects_in`]'s queue for the file:
 /// each with where it stands in its document, and the document's piece.
 type Waiting = std::collections::VecDeque<(Value, Vec<Step>, std::ops::Range<usize>)>;
+
+/// Queues the items of `list` (at `within` of the file's `piece`, its
+/// scalars written as `texts`), which kustomize expands through JSON.
+fn queue_items(
+    queue: &mut Waiting,
+    list: &Value,
+    texts: &[(Vec<Step>, String)],
+    within: &[Step],
+    piece: &std::ops::Range<usize>,
+) -> Result<(), String> {
+    for (j, v) in json_list_items(list, texts)?.iter().enumerate() {
+        queue_unwrapped(queue, v.clone(), at_item(within, j), piece)?;
+    }
+    Ok(())
+}
 
 /// The path of item `i` of the `items` of the list at `list`.
 fn at_item(list: &[Step], i: usize) -> Vec<Step> {
