@@ -2953,6 +2953,10 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     // The items of lists expanded through JSON, which kustomize puts after
     // the file's other documents.
     let mut expanded = Vec::new();
+    // The items of lists among those items: kustomize keeps one queue for
+    // the whole file, so they come after the items of every list of the
+    // file (with the piece of the file they are in).
+    let mut later = std::collections::VecDeque::new();
     for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
         let yaml::Document {
             value: doc,
@@ -2969,13 +2973,15 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         match doc {
             Value::Null => {}
             Value::Map(_) => {
-                if stands_for_items(&doc) {
+                // kyaml's reader splits a file at every line after the
+                // first that starts with `---`; when there is none, it
+                // hands kustomize the items of a `List` or `ResourceList`
+                // as written (see [`kio_wrapper`]). Any other list goes
+                // through JSON.
+                let unwrapped = one_piece(text) && kio_wrapper(&doc);
+                if unwrapped || stands_for_items(&doc) {
                     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
-                    // kyaml's reader splits a file at every line after the
-                    // first that starts with `---`; when there is none, it
-                    // hands kustomize the items of a `List` or `ResourceList`
-                    // as written. Any other list goes through JSON.
-                    let from_json = !(matches!(kind, "List" | "ResourceList") && one_piece(text));
+                    let from_json = !unwrapped;
                     // kustomize expands a list through JSON, which fails on
                     // a scalar its tag does not fit when it decodes the list.
                     if let Some((_, _, e)) = undecodable.first()
@@ -3024,7 +3030,6 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         let mut typed_keys = by_step(typed_keys, &steps, |(p, _)| p);
                         let shadows = by_step(shadows, &steps, |s| &mut s.map);
                         let file = file.get_or_insert_with(|| std::sync::Arc::from(text));
-                        let at = |i: usize| vec![Step::Key("items".into()), Step::Index(i)];
                         let mut queue: std::collections::VecDeque<_> = items
                             .into_iter()
                             .zip(texts)
@@ -3059,22 +3064,19 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             from_json,
                         )) = queue.pop_front()
                         {
-                            if from_json {
-                                through_json(&mut item, &mut texts, &mut quoted)
+                            // kyaml's reader reads the JSON of an item of the
+                            // list alone: a `List` or `ResourceList` gives
+                            // its items in its place (once: not theirs).
+                            if from_json && within.len() == 2 && kio_wrapper(&item) {
+                                let mut inner = Waiting::new();
+                                queue_unwrapped(&mut inner, item, within, &piece)
                                     .map_err(|e| invalid(path, e))?;
-                            }
-                            // kustomize expands a list among the items too,
-                            // through JSON, its items after all the others.
-                            if stands_for_items(&item) {
-                                let inner =
-                                    json_list_items(&item, &texts).map_err(|e| invalid(path, e))?;
-                                queue.extend(inner.iter().enumerate().map(|(j, v)| {
-                                    let within = [within.clone(), at(j)].concat();
-                                    let (texts, quoted, tagged, shadows) =
-                                        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                                    let undecodable = Vec::new();
-                                    (
-                                        v.clone(),
+                                for (v, within, _) in inner.into_iter().rev() {
+                                    let (texts, quoted, tagged) =
+                                        (Vec::new(), Vec::new(), Vec::new());
+                                    let (undecodable, shadows) = (Vec::new(), Vec::new());
+                                    let pending = (
+                                        v,
                                         texts,
                                         quoted,
                                         tagged,
@@ -3082,8 +3084,36 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                         shadows,
                                         within,
                                         true,
-                                    )
-                                }));
+                                    );
+                                    queue.push_front(pending);
+                                }
+                                continue;
+                            }
+                            if from_json {
+                                through_json(&mut item, &mut texts, &mut quoted)
+                                    .map_err(|e| invalid(path, e))?;
+                            }
+                            // kustomize expands a list among the items too,
+                            // through JSON, its items after all the others.
+                            if stands_for_items(&item) {
+                                // An item as written is decoded first, which
+                                // fails on a scalar its tag does not fit.
+                                if let Some((_, _, e)) = undecodable.first() {
+                                    let kind = item.get_path(&["kind"]).and_then(Value::as_str);
+                                    let styles = file
+                                        .get(piece.clone())
+                                        .and_then(ynode::styles_with_comments)
+                                        .and_then(|doc| doc.at(&within).cloned());
+                                    let dump = yaml::node_to_string_styled(&item, styles.as_ref());
+                                    return Err(expansion_error(
+                                        kind.unwrap_or(""),
+                                        e,
+                                        &dump,
+                                        path,
+                                    ));
+                                }
+                                queue_items(&mut later, &item, &texts, &within, &piece)
+                                    .map_err(|e| invalid(path, e))?;
                                 continue;
                             }
                             // kustomize drops an item that is null or an
@@ -3141,7 +3171,83 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         }
     }
     out.extend(expanded);
+    while let Some((mut item, within, piece)) = later.pop_front() {
+        let (mut texts, mut quoted) = (Vec::new(), Vec::new());
+        through_json(&mut item, &mut texts, &mut quoted).map_err(|e| invalid(path, e))?;
+        if stands_for_items(&item) {
+            queue_items(&mut later, &item, &texts, &within, &piece)
+                .map_err(|e| invalid(path, e))?;
+        } else if !nil_or_empty(&item) {
+            let mut r = check_object(item, path, texts)?;
+            r.quoted = quoted;
+            let file = file.get_or_insert_with(|| std::sync::Arc::from(text)).clone();
+            r.text = Some(crate::resource::SourceText { file, range: piece, within });
+            r.from_json = true;
+            r.duplicates = Duplicates::of(None, Vec::new(), &r.value);
+            out.push(r);
+        }
+    }
     Ok(out)
+}
+
+/// The items of lists that wait in [`objects_in`]'s queue for the file:
+/// each with where it stands in its document, and the document's piece.
+type Waiting = std::collections::VecDeque<(Value, Vec<Step>, std::ops::Range<usize>)>;
+
+/// Queues the items of `list` (at `within` of the file's `piece`, its
+/// scalars written as `texts`), which kustomize expands through JSON.
+fn queue_items(
+    queue: &mut Waiting,
+    list: &Value,
+    texts: &[(Vec<Step>, String)],
+    within: &[Step],
+    piece: &std::ops::Range<usize>,
+) -> Result<(), String> {
+    for (j, v) in json_list_items(list, texts)?.iter().enumerate() {
+        queue_unwrapped(queue, v.clone(), at_item(within, j), piece)?;
+    }
+    Ok(())
+}
+
+/// The path of item `i` of the `items` of the list at `list`.
+fn at_item(list: &[Step], i: usize) -> Vec<Step> {
+    [list, &[Step::Key("items".into()), Step::Index(i)]].concat()
+}
+
+/// Whether kyaml's reader, handed `doc` as the only document of a text,
+/// hands on its items in its place (none without `items`): a `List` or
+/// `ResourceList` with `items` or a `functionConfig`.
+fn kio_wrapper(doc: &Value) -> bool {
+    matches!(doc.get_path(&["kind"]).and_then(Value::as_str), Some("List" | "ResourceList"))
+        && (doc.get_path(&["items"]).is_some() || doc.get_path(&["functionConfig"]).is_some())
+}
+
+/// Queues an item (at `within` of the file's `piece`) of a list kustomize
+/// expands through JSON: kyaml's reader reads the item's JSON alone, so the
+/// items of a `List` or `ResourceList` ([`kio_wrapper`]) take its place at
+/// once, where a list of another kind waits its turn. Fails as a key of a
+/// map in its `items` does, which has no metadata; a scalar there holds no
+/// item.
+fn queue_unwrapped(
+    queue: &mut Waiting,
+    item: Value,
+    within: Vec<Step>,
+    piece: &std::ops::Range<usize>,
+) -> Result<(), &'static str> {
+    if !kio_wrapper(&item) {
+        queue.push_back((item, within, piece.clone()));
+        return Ok(());
+    }
+    match item.get_path(&["items"]) {
+        Some(Value::Seq(items)) => {
+            for (j, v) in items.iter().enumerate() {
+                queue.push_back((v.clone(), at_item(&within, j), piece.clone()));
+            }
+            Ok(())
+        }
+        Some(Value::Map(m)) if !m.is_empty() => Err("missing Resource metadata"),
+        _ => Ok(()),
+    }
 }
 
 /// An item of a `...List` as kustomize holds it once it expanded the list

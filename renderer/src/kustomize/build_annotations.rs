@@ -37,7 +37,12 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
         let join =
             |f: &dyn Fn(&PrevId) -> String| r.prev_ids.iter().map(f).collect::<Vec<_>>().join(",");
         out.push((format!("{PREFIX}previousKinds"), join(&|p| p.kind.clone())));
-        out.push((format!("{PREFIX}previousNames"), join(&|p| p.name.clone())));
+        // kustomize appends no empty name (an object a patch left nameless).
+        let names: Vec<&str> =
+            r.prev_ids.iter().map(|p| p.name.as_str()).filter(|n| !n.is_empty()).collect();
+        if !names.is_empty() {
+            out.push((format!("{PREFIX}previousNames"), names.join(",")));
+        }
         let gvk = r.gvk();
         out.push((
             format!("{PREFIX}previousNamespaces"),

@@ -105,7 +105,10 @@ fn affix_one(
                 } else {
                     r.affixes.0.push(add.0.to_string());
                 }
-                if !name_spec.matches(&gvk) {
+                // Nor does it create a name where a patch that may change
+                // names deleted it: the object stays nameless and fails at
+                // the end of the build (case 4692).
+                if !name_spec.matches(&gvk) || r.value.get_path(&["metadata", "name"]).is_none() {
                     r.store_previous_id();
                     continue;
                 }
