@@ -3374,7 +3374,19 @@ class RealGen(Gen):
         k[field] = k.get(field, []) + [g]
 
 
-class NovelGen(Gen):
+class DirGen(Gen):
+    """A generator that keeps the documents of each directory's files in self.docs (path -> docs)
+    and each directory's kustomization in self.ks (directory -> dict)."""
+
+    def add(self, d, docs, fname="more.yaml"):
+        path = f"{d}/{fname}"
+        if path not in self.docs:
+            self.docs[path] = []
+            self.ks.setdefault(d, {}).setdefault("resources", []).append(fname)
+        self.docs[path].extend(docs)
+
+
+class NovelGen(DirGen):
     """--mode novel: trees of three levels (base/, mid/ over it, overlay/ over that, the top) drawn
     from random.Random(f"{S}:{i}:novel"), for what the other modes never draw: configMapGenerator
     and secretGenerator entries made in base/ and merged or replaced in mid/ and overlay/ with
@@ -3422,13 +3434,6 @@ class NovelGen(Gen):
         if self.crlf:
             tree["crlf"] = self.crlf
         return tree
-
-    def add(self, d, docs, fname="more.yaml"):
-        path = f"{d}/{fname}"
-        if path not in self.docs:
-            self.docs[path] = []
-            self.ks.setdefault(d, {}).setdefault("resources", []).append(fname)
-        self.docs[path].extend(docs)
 
     def level(self, levels=("mid", "overlay")):
         return self.ks[self.pick(list(levels))]
@@ -3740,7 +3745,7 @@ class NovelGen(Gen):
             self.ks[d].setdefault("configurations", []).append("image-fields.yaml")
 
 
-class SharedGen(Gen):
+class SharedGen(DirGen):
     """--mode shared: trees drawn from random.Random(f"{S}:{i}:shared") where one base is built twice,
     by env-a/ and env-b/ (told apart by name affixes or namespaces, now and then by nothing, which
     fails), under a top overlay/, for what the other modes never draw: a component used by both
@@ -3789,13 +3794,6 @@ class SharedGen(Gen):
         if self.flags:
             tree["flags"] = self.flags
         return tree
-
-    def add(self, d, docs, fname="more.yaml"):
-        path = f"{d}/{fname}"
-        if path not in self.docs:
-            self.docs[path] = []
-            self.ks.setdefault(d, {}).setdefault("resources", []).append(fname)
-        self.docs[path].extend(docs)
 
     def obj(self, api, kind, name, **top):
         meta = {"name": name}

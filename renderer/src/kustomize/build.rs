@@ -3039,21 +3039,19 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             .map(|(((((step, item), texts), quoted), undecodable), shadows)| {
                                 // An item that goes through JSON loses its tags.
                                 let tagged = tagged.next().filter(|_| !from_json);
-                                let tagged = tagged.unwrap_or_default();
-                                let within = vec![Step::Key("items".into()), step];
-                                (
+                                Pending {
                                     item,
                                     texts,
                                     quoted,
-                                    tagged,
+                                    tagged: tagged.unwrap_or_default(),
                                     undecodable,
                                     shadows,
-                                    within,
+                                    within: vec![Step::Key("items".into()), step],
                                     from_json,
-                                )
+                                }
                             })
                             .collect();
-                        while let Some((
+                        while let Some(Pending {
                             mut item,
                             mut texts,
                             mut quoted,
@@ -3062,7 +3060,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             shadows,
                             within,
                             from_json,
-                        )) = queue.pop_front()
+                        }) = queue.pop_front()
                         {
                             // kyaml's reader reads the JSON of an item of the
                             // list alone: a `List` or `ResourceList` gives
@@ -3072,20 +3070,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                                 queue_unwrapped(&mut inner, item, within, &piece)
                                     .map_err(|e| invalid(path, e))?;
                                 for (v, within, _) in inner.into_iter().rev() {
-                                    let (texts, quoted, tagged) =
-                                        (Vec::new(), Vec::new(), Vec::new());
-                                    let (undecodable, shadows) = (Vec::new(), Vec::new());
-                                    let pending = (
-                                        v,
-                                        texts,
-                                        quoted,
-                                        tagged,
-                                        undecodable,
-                                        shadows,
-                                        within,
-                                        true,
-                                    );
-                                    queue.push_front(pending);
+                                    queue.push_front(Pending::read_from_json(v, within));
                                 }
                                 continue;
                             }
@@ -3188,6 +3173,37 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
         }
     }
     Ok(out)
+}
+
+/// An item of a `...List` on its way to an object, with what the reader
+/// noted of its scalars (as [`yaml::Document`] has them) and the keys it
+/// gives again; `within`: its place in the list's document; `from_json`:
+/// kustomize reads it through JSON.
+struct Pending {
+    item: Value,
+    texts: Vec<(Vec<Step>, String)>,
+    quoted: Vec<Vec<Step>>,
+    tagged: Vec<Vec<Step>>,
+    undecodable: Vec<(Vec<Step>, String, yaml::ParseError)>,
+    shadows: Vec<yaml::Shadow>,
+    within: Vec<Step>,
+    from_json: bool,
+}
+
+impl Pending {
+    /// An item kyaml reads back from JSON: none of its texts are as written.
+    fn read_from_json(item: Value, within: Vec<Step>) -> Self {
+        Pending {
+            item,
+            texts: Vec::new(),
+            quoted: Vec::new(),
+            tagged: Vec::new(),
+            undecodable: Vec::new(),
+            shadows: Vec::new(),
+            within,
+            from_json: true,
+        }
+    }
 }
 
 /// The items of lists that wait in [`objects_in`]'s queue for the file:
