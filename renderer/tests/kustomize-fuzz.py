@@ -137,6 +137,18 @@ TRICKY = ["yes", "on", "1.0", "0x1F", "", "~", "null", "a: b", "#c", "- x", "tru
 CRD_GROUP = "example.com"
 
 
+def crd_defs(kind, props):
+    """A `crds:` file's definitions (kustomize's openapi form) of the custom kind `kind` of
+    group example, whose spec has the properties `props`."""
+    return {f"github.com/example/api/v1.{kind}": {
+        "Schema": {"description": kind, "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+            "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
+            "spec": {"$ref": f"github.com/example/api/v1.{kind}Spec"}}},
+        "Dependencies": []},
+        f"github.com/example/api/v1.{kind}Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+
+
 class Gen:
     def __init__(self, seed, index):
         self.r = random.Random(f"{seed}:{index}")
@@ -2319,13 +2331,7 @@ class RichGen(WideGen):
             name_key = "name"
         if self.chance(0.5):
             props["selector"] = {"type": "object", "x-kubernetes-label-selector": {}}
-        defs = {f"github.com/example/api/v1.{kind}": {
-            "Schema": {"description": kind, "properties": {
-                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
-                "spec": {"$ref": f"github.com/example/api/v1.{kind}Spec"}}},
-            "Dependencies": []},
-            f"github.com/example/api/v1.{kind}Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+        defs = crd_defs(kind, props)
         self.files["overlay/rich-crd.json"] = json.dumps(defs, indent=1) + "\n"
         k["crds"] = k.get("crds", []) + ["rich-crd.json"]
         target = props["configRef"]["x-kubernetes-object-ref-kind"]
@@ -3945,13 +3951,7 @@ class SharedGen(DirGen):
             props["configRef"] = {"type": "object", "x-kubernetes-object-ref-kind": "ConfigMap",
                                   "x-kubernetes-object-ref-name-key": "name",
                                   "properties": {"name": {"type": "string"}}}
-        defs = {f"github.com/example/api/v1.{kind}": {
-            "Schema": {"description": kind, "properties": {
-                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                "metadata": {"$ref": "k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta"},
-                "spec": {"$ref": f"github.com/example/api/v1.{kind}Spec"}}},
-            "Dependencies": []},
-            f"github.com/example/api/v1.{kind}Spec": {"Schema": {"properties": props}, "Dependencies": []}}
+        defs = crd_defs(kind, props)
         d = self.pick(["base", "overlay"])
         self.files[f"{d}/crd.json"] = json.dumps(defs, indent=1) + "\n"
         self.ks[d].setdefault("crds", []).append("crd.json")
