@@ -2957,6 +2957,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
     // the whole file, so they come after the items of every list of the
     // file (with the piece of the file they are in).
     let mut later = std::collections::VecDeque::new();
+    // Whether kyaml hands the file on whole, worked out once (a scan of the
+    // file) and only for a file that holds a list.
+    let mut whole: Option<bool> = None;
     for doc in yaml::parse_kustomize_objects(text, path, yaml::Limits::default())? {
         let yaml::Document {
             value: doc,
@@ -2978,7 +2981,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                 // hands kustomize the items of a `List` or `ResourceList`
                 // as written (see [`kio_wrapper`]). Any other list goes
                 // through JSON.
-                let unwrapped = one_piece(text) && kio_wrapper(&doc);
+                let unwrapped = kio_wrapper(&doc) && *whole.get_or_insert_with(|| one_piece(text));
                 if unwrapped || stands_for_items(&doc) {
                     let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
                     let from_json = !unwrapped;
