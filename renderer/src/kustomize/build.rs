@@ -3647,13 +3647,15 @@ fn keep_quotes(
 fn plain_strings_needing_quotes(r: &Resource, before: &Value) -> Vec<Vec<Step>> {
     let mut all = Vec::new();
     crate::resource::yaml11_non_strings(before, &mut Vec::new(), &mut all);
-    let known = |path: &Vec<Step>| {
-        r.quoted.contains(path)
-            || r.tagged.contains(path)
-            || r.untagged.contains(path)
-            || r.scalar_texts.iter().any(|(p, _)| p == path)
-    };
-    all.retain(|path| !known(path));
+    if all.is_empty() {
+        return all;
+    }
+    // One set, not a search of each list per string: an object may hold
+    // thousands of such strings and places.
+    let texts = r.scalar_texts.iter().map(|(p, _)| p);
+    let known: std::collections::HashSet<&Vec<Step>> =
+        r.quoted.iter().chain(&r.tagged).chain(&r.untagged).chain(texts).collect();
+    all.retain(|path| !known.contains(path));
     all
 }
 
