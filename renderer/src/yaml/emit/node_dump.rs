@@ -322,6 +322,17 @@ impl Styled {
         }
     }
 
+    /// The style a string that took this string node's place is written in:
+    /// kyaml's field setter gives the node it sets the style of the node it
+    /// replaces (`FieldSetter` keeps the original style), so a value a
+    /// transformer changed keeps the quotes or block its text had.
+    fn string_style(&self) -> Option<Style> {
+        match self {
+            Styled::Scalar { style, value: Value::String(_), tag: None, .. } => Some(*style),
+            _ => None,
+        }
+    }
+
     /// The style and text this scalar node gives `value`, if it holds it.
     fn scalar_for(&self, value: &Value) -> Option<(Style, &str)> {
         match self {
@@ -1142,7 +1153,8 @@ impl Emitter<'_> {
             }
             (Value::String(s), held) => {
                 let analysis = analyze_for(s, true);
-                self.styled_string(s, &analysis, indent, held.map(|h| h.0), false, in_flow);
+                let style = held.map(|h| h.0).or_else(|| st.and_then(Styled::string_style));
+                self.styled_string(s, &analysis, indent, style, false, in_flow);
             }
             // A number, bool or null keeps the text it was written with.
             (_, Some((Style::Plain, text))) => self.write(text),
