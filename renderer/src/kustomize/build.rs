@@ -23,11 +23,13 @@ use crate::yaml;
 /// How deep bases may nest before the build gives up.
 const MAX_DEPTH: usize = 64;
 
-/// Builds the kustomization in `dir` (a normalised path in `tree`, `""` for
-/// the root) into the objects `kubectl kustomize` would print, in its order.
+/// Builds the kustomization in `dir` (a path in `tree`, relative to its root:
+/// `""` or `"."` for the root) into the objects `kubectl kustomize` would
+/// print, in its order.
 pub fn build(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
+    let dir = tree::join("", dir)?;
     // Objects nest as deep as kyaml reads them; the build's walks over them recurse.
-    crate::stack::with_room(crate::stack::ROOM, || build_here(tree, dir, options))
+    crate::stack::with_room(crate::stack::ROOM, || build_here(tree, &dir, options))
 }
 
 fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resource>, Error> {
@@ -3945,6 +3947,27 @@ fn add_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The build directory is a path relative to the tree's root, and `.`
+    /// names the root as `""` does (as `kustomize build .` builds the
+    /// current directory); a path that climbs above the root is refused.
+    #[test]
+    fn build_dir_is_normalised() {
+        let mut tree = crate::tree::MemTree::new();
+        tree.insert("kustomization.yaml", "namePrefix: p-\nresources: [cm.yaml]\n");
+        tree.insert("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+        let names = |dir: &str| -> Vec<String> {
+            build(&tree, dir, &Options::default())
+                .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+                .iter()
+                .map(|r| r.name().to_string())
+                .collect()
+        };
+        for dir in ["", ".", "./", "a/.."] {
+            assert_eq!(names(dir), ["p-c"], "{dir:?}");
+        }
+        assert!(build(&tree, "..", &Options::default()).is_err());
+    }
 
     /// kustomize expands a list that is not its file's only document (or a
     /// list among items) through JSON, and refuses `items` that are not a
