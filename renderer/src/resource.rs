@@ -375,6 +375,8 @@ pub struct Resource {
     /// node there has no tag, so any later text is read by its looks, and
     /// vars take it for a string.
     pub untagged: Vec<Vec<Step>>,
+    /// Strings whose kyaml node has another tag (see [`Retyped`]).
+    pub retyped: Vec<Retyped>,
     /// Whether kustomize holds the object as it read it back from JSON text
     /// (an item of a `...List`, until a JSON patch rebuilds it): every
     /// collection of that tree is in flow style, as the whole object is
@@ -408,6 +410,33 @@ pub struct Resource {
     /// when it turns the object into a Go map (a JSON patch, the output),
     /// counting the lines of the object as it is then.
     pub duplicates: Option<Box<Duplicates>>,
+}
+
+/// A scalar kustomize prints as a string while its node has another tag.
+/// kyaml's strategic merge gives the patch's scalar node the style of the
+/// node it replaces: a number, bool or timestamp written over a quoted
+/// string keeps the quotes but takes the patch node's tag. yaml.v3's
+/// encoder leaves out a tag the text reads as anyway, so the object prints
+/// the text as a string; a replacement changes only the node's text and
+/// keeps the tag, which the new text must fit (a float takes an integer's
+/// text and prints as a number), and vars read the node by its tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retyped {
+    /// Where the node is.
+    pub path: Vec<Step>,
+    /// Its tag as yaml.v3 names it: `int`, `float`, `bool` or `timestamp`.
+    pub tag: &'static str,
+    /// The value kiln holds there while the node is unchanged; another
+    /// value means a later step replaced the node.
+    pub value: Value,
+}
+
+impl Retyped {
+    /// The tag of the node at `at` among `nodes` if it is one still
+    /// holding `value`.
+    pub fn tag_at(nodes: &[Retyped], at: &[Step], value: &Value) -> Option<&'static str> {
+        nodes.iter().find(|n| n.path[..] == at[..] && n.value == *value).map(|n| n.tag)
+    }
 }
 
 /// The keys a resource's file gave again (see [`Resource::duplicates`]).
@@ -852,6 +881,7 @@ impl Resource {
             mistyped: Vec::new(),
             undecodable: Vec::new(),
             untagged: Vec::new(),
+            retyped: Vec::new(),
             from_json: false,
             merged_patches: Vec::new(),
             text: None,
@@ -1254,6 +1284,7 @@ impl Resource {
         not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
         self.tagged.clear();
         self.untagged.clear();
+        self.retyped.clear();
         self.from_json = false;
         self.text = None;
         self.patched_by.clear();

@@ -14,7 +14,7 @@ use super::{
     kustomization, order, patch, plugin, validators, ynode,
 };
 use crate::resource::{
-    Duplicates, Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step,
+    Duplicates, Gvk, MergedPatch, ResId, Resource, Retyped, SchemaScopes, SourceText, Step,
 };
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -3556,6 +3556,7 @@ fn keep_quotes(
     };
     // The styles before the patch, for the nodes it leaves alone below.
     let plain_before = plain_strings_needing_quotes(r, before);
+    let retyped = std::mem::take(&mut r.retyped);
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
         let Some((now, in_patch)) = landing.of_target(&r.value, patch, &path) else { continue };
@@ -3571,27 +3572,50 @@ fn keep_quotes(
             .and_then(|at| Some((at, value_at(patch, at)?)))
             .filter(|(_, v)| scalar(v) || matches!(v, Value::String(_)));
         let Some(v) = value_at_mut(&mut r.value, &now) else { continue };
-        let text = match patched {
+        // The text, and the tag of the patch's node (see [`Retyped`]).
+        let (text, tag) = match patched {
             // The merge put the patch's value there, or its text over a
             // string that reads as another type (see strategic_merge).
             Some((at, pv))
                 if scalar(pv)
                     && (*v == *pv
-                        || matches!(v, Value::String(s) if *s == patch::strategic_merge::scalar_text(pv))) =>
+                        || matches!(v, Value::String(s) if *s == patch::strategic_merge::scalar_text(pv)
+                            || crate::resource::reads_as(s, pv))) =>
             {
-                plain_text(at).or_else(|| scalar_text(pv, at, texts))
+                (plain_text(at).or_else(|| scalar_text(pv, at, texts)), replacements::yaml_tag(pv))
             }
             // A plain timestamp reads as a string of another text. The
             // text must be the value's: kiln wrote the object's own name
             // and namespace into the patch where kustomize keeps them.
             Some((at, pv @ Value::String(s))) if *v == *pv => {
-                plain_text(at).filter(|t| t != s && crate::resource::reads_as(t, pv))
+                let plain = plain_text(at);
+                let stamp = plain.as_deref().and_then(yaml::resolve::parse_timestamp).is_some();
+                let text = plain.filter(|t| t != s && crate::resource::reads_as(t, pv));
+                (text, if stamp { "timestamp" } else { "str" })
             }
-            _ if scalar(v) => scalar_text(v, &path, &[]),
-            _ => None,
+            _ if scalar(v) => (scalar_text(v, &path, &[]), replacements::yaml_tag(v)),
+            _ => (None, "str"),
         };
         if let Some(text) = text {
             *v = Value::String(text);
+        }
+        if let (Value::String(text), true) = (&*v, tag != "str") {
+            // The patch's text fits its tag: it prints as a string unless
+            // it is a float's written as an integer.
+            if let Ok(read) = replacements::retyped_value(tag, text) {
+                *v = read;
+            }
+            r.retyped.push(Retyped { path: now.clone(), tag, value: v.clone() });
+        }
+    }
+    // A node the patch left keeps its tag wherever the merge put it.
+    for mut node in retyped {
+        if let Some((now, None)) = landing.of_target(&r.value, patch, &node.path)
+            && value_at(&r.value, &now) == Some(&node.value)
+            && !r.retyped.iter().any(|n| n.path == now)
+        {
+            node.path = now;
+            r.retyped.push(node);
         }
     }
     // Tagged nodes keep their style wherever the merge put them.

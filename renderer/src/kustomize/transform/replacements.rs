@@ -3,7 +3,7 @@
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::LabelSelector;
 use crate::kustomize::{build_annotations, fieldspec};
-use crate::resource::{ResId, Resource, SchemaScopes, Step};
+use crate::resource::{ResId, Resource, Retyped, SchemaScopes, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 
@@ -773,7 +773,7 @@ fn find_in<'v>(
 }
 
 /// The YAML tag of a value's kind, as yaml.v3 names it in errors.
-fn yaml_tag(v: &Value) -> &'static str {
+pub(crate) fn yaml_tag(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -830,6 +830,24 @@ fn tag_admits(slot: &Value, resolved: &Value) -> bool {
             | (Value::Bool(_), Value::Bool(_))
             | (Value::Null, _)
     )
+}
+
+/// What a node that prints as a string but has the tag `tag` (see
+/// [`Retyped`]) reads as when it holds `text`: yaml.v3's encoder writes the
+/// tag only where the text alone reads as something else, so text of the
+/// tag's kind stays a string and a float node with an integer's text is a
+/// number; other text fails to decode, with yaml.v3's error, when kustomize
+/// next reads the object.
+pub(crate) fn retyped_value(tag: &str, text: &str) -> Result<Value, String> {
+    let resolved = resolve_plain(text);
+    let stamp = crate::yaml::resolve::parse_timestamp(text).is_some();
+    let reads = if stamp { "timestamp" } else { yaml_tag(&resolved) };
+    match resolved {
+        _ if reads == tag => Ok(Value::String(text.to_string())),
+        Value::Int(i) if tag == "float" => Ok(Value::Float(i as f64)),
+        Value::Uint(u) if tag == "float" => Ok(Value::Float(u as f64)),
+        _ => Err(format!("yaml: cannot decode !!{} `{text}` as a !!{tag}", yaml_tag(&resolved))),
+    }
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -1175,6 +1193,8 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
+    // The new values of retyped nodes (see [`Retyped`]).
+    let mut retyped = Vec::new();
     let hits_made_key = hits.made_key;
     let mut made_texts = std::mem::take(&mut hits.made_keys);
     let mut made_untagged: Vec<Vec<Step>> = made_texts.iter().map(|(at, _)| at.clone()).collect();
@@ -1264,6 +1284,15 @@ fn write_path(
             // which a later step reads (vars take it as a string).
             if untagged || fresh {
                 made_texts.push((at.clone(), text.clone()));
+            }
+            if let Some(tag) = Retyped::tag_at(&r.retyped, &at, slot) {
+                let v = retyped_value(tag, &text).unwrap_or_else(|error| {
+                    mistyped.push((fp.to_string(), text.clone(), error));
+                    Value::String(text.clone())
+                });
+                retyped.push((at.clone(), v.clone()));
+                *slot = v;
+                continue;
             }
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
@@ -1376,6 +1405,11 @@ fn write_path(
         };
     }
     r.mistyped.extend(mistyped);
+    for (at, value) in retyped {
+        if let Some(node) = r.retyped.iter_mut().find(|n| n.path == at) {
+            node.value = value;
+        }
+    }
     // A node copied in replaces what was there, keys given again included.
     if !in_place {
         for at in &written {
