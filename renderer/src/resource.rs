@@ -439,6 +439,52 @@ impl Retyped {
     }
 }
 
+/// What kiln knows of the scalars below one node of an object, by path
+/// from that node: their texts ([`Resource::scalar_texts`]), quoted and
+/// tagged places ([`Resource::quoted`], [`Resource::tagged`]) and retyped
+/// nodes ([`Resource::retyped`]). kyaml copies a node whole, so a
+/// replacement copying a map or a list carries them along.
+#[derive(Debug, Clone, Default)]
+pub struct NodeNotes {
+    texts: Vec<(Vec<Step>, String)>,
+    quoted: Vec<Vec<Step>>,
+    tagged: Vec<Vec<Step>>,
+    retyped: Vec<Retyped>,
+}
+
+impl NodeNotes {
+    /// The notes of `r` below `at`.
+    pub fn below(r: &Resource, at: &[Step]) -> NodeNotes {
+        let rel =
+            |p: &[Step]| p.strip_prefix(at).filter(|rest| !rest.is_empty()).map(<[Step]>::to_vec);
+        NodeNotes {
+            texts: r.scalar_texts.iter().filter_map(|(p, t)| Some((rel(p)?, t.clone()))).collect(),
+            quoted: r.quoted.iter().filter_map(|p| rel(p)).collect(),
+            tagged: r.tagged.iter().filter_map(|p| rel(p)).collect(),
+            retyped: r
+                .retyped
+                .iter()
+                .filter_map(|n| Some(Retyped { path: rel(&n.path)?, ..n.clone() }))
+                .collect(),
+        }
+    }
+
+    /// Puts these notes below `at` in `r`, in place of the notes of the
+    /// node that was there.
+    pub fn put(&self, r: &mut Resource, at: &[Step]) {
+        let under = |p: &[Step]| p.starts_with(at);
+        let join = |rel: &[Step]| [at, rel].concat();
+        r.scalar_texts.retain(|(p, _)| !under(p));
+        r.scalar_texts.extend(self.texts.iter().map(|(p, t)| (join(p), t.clone())));
+        r.quoted.retain(|p| !under(p));
+        r.quoted.extend(self.quoted.iter().map(|p| join(p)));
+        r.tagged.retain(|p| !under(p));
+        r.tagged.extend(self.tagged.iter().map(|p| join(p)));
+        r.retyped.retain(|n| !under(&n.path));
+        r.retyped.extend(self.retyped.iter().map(|n| Retyped { path: join(&n.path), ..n.clone() }));
+    }
+}
+
 /// The keys a resource's file gave again (see [`Resource::duplicates`]).
 /// kiln's value holds the first of each, kyaml's node tree holds them all:
 /// kyaml's steps find and set the first, one that removes it leaves the

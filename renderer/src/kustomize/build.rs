@@ -172,11 +172,13 @@ fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
     if let Some(panic) = build_annotations::list_read(r) {
         return Err(invalid(&r.source, panic));
     }
-    let text = |i: usize, v: &Value| match v {
-        Value::String(s) => s.clone(),
-        _ => {
-            let path = [&at[..], &[Step::Index(i)]].concat();
-            crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default()
+    // A string keeps the text it was decoded from (a plain timestamp).
+    let text = |i: usize, v: &Value| {
+        let path = [&at[..], &[Step::Index(i)]].concat();
+        match v {
+            Value::String(s) => crate::resource::written_text(v, &path, &r.scalar_texts)
+                .unwrap_or_else(|| s.clone()),
+            _ => crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default(),
         }
     };
     // kustomize writes the map's keys as plain scalars: one YAML reads as
