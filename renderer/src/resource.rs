@@ -1236,24 +1236,48 @@ impl Resource {
         self.forget_settled();
     }
 
-    /// The annotations as kustomize writes them back when it takes its
-    /// build annotations out at the end, if there are any: kyaml reads the
-    /// first `annotations` map (a key given again there takes its last
-    /// value), clears that field, and sets each entry into the next
-    /// `annotations` field the metadata gives, if any, else a new map.
-    pub fn rewrite_annotations(&mut self) {
+    /// The annotations as kustomize writes them back at the end of a build
+    /// (to take its own out): kyaml's `SetAnnotations` clears the first
+    /// `annotations` field and, if there are entries to write (the first
+    /// map's, a key given again there taking its last value), sets them
+    /// into the next `annotations` field the metadata gives, else a new
+    /// map. kustomize does that twice for every object, and once more
+    /// before when the object has annotations then (its own or kustomize's,
+    /// `build_notes`): recorded from `kubectl kustomize`, an empty first
+    /// field and then another is the other, four empty ones leave two.
+    pub fn rewrite_annotations(&mut self, build_notes: bool) {
+        let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+        let first_full =
+            matches!(value_at(&self.value, &notes), Some(Value::Map(m)) if !m.is_empty());
+        for _ in 0..2 + usize::from(build_notes || first_full) {
+            self.set_annotations_again();
+        }
+    }
+
+    /// One `SetAnnotations` of [`Resource::rewrite_annotations`].
+    fn set_annotations_again(&mut self) {
         let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
         self.rebuild_string_map(&notes);
-        let Some(Value::Map(first)) = value_at(&self.value, &notes) else { return };
-        let Some(d) = self.duplicates.as_deref_mut().filter(|_| !first.is_empty()) else {
-            return;
-        };
+        let Some(d) = self.duplicates.as_deref_mut() else { return };
         let again = d.shadows.iter().position(|s| s.map == notes[..1] && s.key == "annotations");
-        let Some(next) = again.map(|i| d.shadows.remove(i)) else { return };
+        let Some(i) = again else { return };
+        let first = match value_at(&self.value, &notes) {
+            Some(Value::Map(m)) if !m.is_empty() => m.clone(),
+            // Nothing to write: the field is cleared and the next one is
+            // the field now.
+            _ => {
+                if let Some(Value::Map(meta)) = value_at_mut(&mut self.value, &notes[..1]) {
+                    meta.shift_remove("annotations");
+                }
+                self.settle_shadows();
+                return;
+            }
+        };
+        let next = d.shadows.remove(i);
         d.changed = true;
         let Value::Map(mut into) = next.value else { return };
         for (k, v) in first {
-            into.insert(k.clone(), v.clone());
+            into.insert(k, v);
         }
         d.shadows.extend(next.inner.into_iter().map(|mut s| {
             s.map.splice(..0, notes.iter().cloned());

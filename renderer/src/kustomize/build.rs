@@ -78,7 +78,15 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
-        r.rewrite_annotations();
+        // Whether kustomize holds annotations of its own on the object
+        // (only asked where its file gave a key twice).
+        let build_notes = r.duplicates.is_some() && {
+            let notes = |v: &Value| {
+                v.get_path(&["metadata", "annotations"]).and_then(Value::as_map).map_or(0, Map::len)
+            };
+            notes(&build_annotations::annotated(r, &b.scopes)) > notes(&r.value)
+        };
+        r.rewrite_annotations(build_notes);
         r.stringify_annotations();
     }
     // Objects marked as local configuration serve the build as sources
@@ -227,6 +235,8 @@ struct LoadedPatch {
     /// Where each document is in the text, when read as kustomize reads a
     /// resource file (for the styles of the nodes it merges).
     doc_pieces: Vec<Option<std::ops::Range<usize>>>,
+    /// The keys each patch document gives again (see [`carry_shadows`]).
+    doc_duplicates: Vec<Option<Box<Duplicates>>>,
     is_json6902: bool,
 }
 
@@ -2103,6 +2113,7 @@ impl Builder<'_> {
         // Where each document is in the text, when read as kustomize reads
         // a resource file (for the styles of the nodes it merges).
         let mut doc_pieces: Vec<Option<std::ops::Range<usize>>> = Vec::new();
+        let mut doc_duplicates: Vec<Option<Box<Duplicates>>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
             // kustomize loads these patches as objects and merges a copy of
             // each whose labels and annotations it read as the text they
@@ -2132,8 +2143,25 @@ impl Builder<'_> {
             // the objects become Go maps.
             let read = match yaml::parse_documents(&text, &source) {
                 Ok(read) => read,
-                // kustomize meets a key given twice when it runs the patch.
-                Err(e) if is_duplicate_key(&e) => return Ok(Loaded::Fails(duplicate_key(&e))),
+                // kyaml reads the patch's objects as nodes, keys given twice
+                // and all: its merge finds the first of each (see
+                // [`carry_shadows`]). A JSON patch meets them when it runs.
+                Err(e) if is_duplicate_key(&e) => {
+                    let read =
+                        yaml::parse_kustomize_objects(&text, &source, yaml::Limits::default());
+                    let read = match read {
+                        Ok(read) if read.iter().all(|d| matches!(d.value, Value::Map(_))) => read,
+                        _ => return Ok(Loaded::Fails(duplicate_key(&e))),
+                    };
+                    let mut docs = Vec::with_capacity(read.len());
+                    for d in read {
+                        doc_duplicates.push(Duplicates::of(d.duplicates, d.shadows, &d.value));
+                        doc_texts.push(d.scalar_texts);
+                        doc_pieces.push(Some(d.piece));
+                        docs.push(d.value);
+                    }
+                    docs
+                }
                 Err(e) => {
                     if let Some(fails) = collection_key_failure(&e, &text, &source) {
                         return Ok(Loaded::Fails(fails));
@@ -2243,6 +2271,11 @@ impl Builder<'_> {
                     }
                 }
             }
+            // The items of a list come through JSON, which fails on a key
+            // given twice.
+            if items.len() != doc_duplicates.len() {
+                doc_duplicates.clear();
+            }
             doc_texts = item_texts;
             doc_pieces = item_pieces;
             items
@@ -2251,7 +2284,15 @@ impl Builder<'_> {
         if !is_json6902 && docs.iter().any(|d| !matches!(d, Value::Map(_))) {
             return Err(configuring(invalid(&source, "missing Resource metadata")));
         }
-        Ok(Loaded::Patch(LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 }))
+        Ok(Loaded::Patch(LoadedPatch {
+            source,
+            text,
+            docs,
+            doc_texts,
+            doc_pieces,
+            doc_duplicates,
+            is_json6902,
+        }))
     }
 
     fn patch(
@@ -2261,11 +2302,12 @@ impl Builder<'_> {
         loaded: Loaded,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 } = match loaded {
-            Loaded::Skip => return Ok(()),
-            Loaded::Fails(e) => return Err(e),
-            Loaded::Patch(patch) => patch,
-        };
+        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, doc_duplicates, is_json6902 } =
+            match loaded {
+                Loaded::Skip => return Ok(()),
+                Loaded::Fails(e) => return Err(e),
+                Loaded::Patch(patch) => patch,
+            };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
             self.idents = None;
@@ -2621,6 +2663,9 @@ impl Builder<'_> {
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
                         follow_file_nodes(r, &doc, &landing);
+                        if let Some(Some(d)) = doc_duplicates.get(n) {
+                            carry_shadows(r, &before, &landing, d);
+                        }
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -2839,6 +2884,30 @@ fn duplicates_now(r: &mut Resource) -> Option<yaml::ParseError> {
         }
     }
     Some(error)
+}
+
+/// Keeps the keys a strategic merge patch gives again (`patch`) where the
+/// merge of it into `before` kept the patch's own node (see
+/// [`patch::Landing::holds_patch_node`]): they are the object's now, and fail
+/// it when kustomize turns it into a Go map. Elsewhere kyaml's merge read
+/// only the first of each.
+fn carry_shadows(r: &mut Resource, before: &Value, landing: &patch::Landing, patch: &Duplicates) {
+    let kept: Vec<yaml::Shadow> = patch
+        .shadows
+        .iter()
+        .filter(|s| landing.holds_patch_node(before, &s.map))
+        .filter_map(|s| {
+            Some(yaml::Shadow { map: landing.of_patch(&r.value, &s.map)?, ..s.clone() })
+        })
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let d = r.duplicates.get_or_insert_with(|| {
+        Box::new(Duplicates { shadows: Vec::new(), read: r.value.clone(), ..patch.clone() })
+    });
+    d.shadows.extend(kept);
+    d.changed = true;
 }
 
 /// [`duplicates_now`] once a step removed some of the keys given again
