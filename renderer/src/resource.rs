@@ -504,6 +504,24 @@ pub struct Duplicates {
 }
 
 impl Duplicates {
+    /// Gives the keys given again in the labels and annotations of `value`
+    /// (a patch whose copy kustomize merges, those maps read as strings
+    /// and set again) their last values, as kyaml's `getMapFromMeta`
+    /// reads them, and forgets them.
+    pub fn settle_meta_maps(&mut self, value: &mut Value) {
+        self.shadows.retain(|s| {
+            let meta_map = matches!(&s.map[..], [Step::Key(m), Step::Key(f)]
+                if m == "metadata" && (f == "labels" || f == "annotations"));
+            if !meta_map {
+                return true;
+            }
+            if let Some(Value::Map(m)) = value_at_mut(value, &s.map) {
+                m.insert(s.key.clone(), s.value.clone());
+            }
+            false
+        });
+    }
+
     /// The keys given again in a document read as `read`, with yaml.v3's
     /// `error` for them; `None` when there are none.
     pub fn of(

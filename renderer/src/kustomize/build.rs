@@ -2121,6 +2121,11 @@ impl Builder<'_> {
             let read =
                 match yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default()) {
                     Ok(read) => read,
+                    // Keys given twice: see [`carry_shadows`].
+                    Err(e) if is_duplicate_key(&e) => {
+                        yaml::parse_kustomize_objects(&text, &source, yaml::Limits::default())
+                            .map_err(|e| configuring(e.into()))?
+                    }
                     Err(e) => {
                         return match collection_key_failure(&e, &text, &source) {
                             Some(fails) => Ok(Loaded::Fails(fails)),
@@ -2130,6 +2135,11 @@ impl Builder<'_> {
                 };
             read.into_iter()
                 .map(|mut d| {
+                    let mut duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
+                    if let Some(dups) = duplicates.as_deref_mut() {
+                        dups.settle_meta_maps(&mut d.value);
+                    }
+                    doc_duplicates.push(duplicates);
                     crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
                     doc_texts.push(d.scalar_texts);
@@ -2512,7 +2522,11 @@ impl Builder<'_> {
                 // With an explicit target the patch's own identity is ignored,
                 // and kustomize merges a copy whose labels and annotations it
                 // read as strings and set again.
+                let mut duplicates = doc_duplicates.get(n).cloned().flatten();
                 if matcher.is_some() {
+                    if let Some(dups) = duplicates.as_deref_mut() {
+                        dups.settle_meta_maps(&mut doc);
+                    }
                     crate::resource::rebuild_meta_maps(&mut doc, texts);
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                     {
@@ -2663,7 +2677,7 @@ impl Builder<'_> {
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
                         follow_file_nodes(r, &doc, &landing);
-                        if let Some(Some(d)) = doc_duplicates.get(n) {
+                        if let Some(d) = &duplicates {
                             carry_shadows(r, &before, &landing, d);
                         }
                         // kustomize sets the object's name back unless the
