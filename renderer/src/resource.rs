@@ -375,6 +375,8 @@ pub struct Resource {
     /// node there has no tag, so any later text is read by its looks, and
     /// vars take it for a string.
     pub untagged: Vec<Vec<Step>>,
+    /// Strings whose kyaml node has another tag (see [`Retyped`]).
+    pub retyped: Vec<Retyped>,
     /// Whether kustomize holds the object as it read it back from JSON text
     /// (an item of a `...List`, until a JSON patch rebuilds it): every
     /// collection of that tree is in flow style, as the whole object is
@@ -410,6 +412,79 @@ pub struct Resource {
     pub duplicates: Option<Box<Duplicates>>,
 }
 
+/// A scalar kustomize prints as a string while its node has another tag.
+/// kyaml's strategic merge gives the patch's scalar node the style of the
+/// node it replaces: a number, bool or timestamp written over a quoted
+/// string keeps the quotes but takes the patch node's tag. yaml.v3's
+/// encoder leaves out a tag the text reads as anyway, so the object prints
+/// the text as a string; a replacement changes only the node's text and
+/// keeps the tag, which the new text must fit (a float takes an integer's
+/// text and prints as a number), and vars read the node by its tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retyped {
+    /// Where the node is.
+    pub path: Vec<Step>,
+    /// Its tag as yaml.v3 names it: `int`, `float`, `bool` or `timestamp`.
+    pub tag: &'static str,
+    /// The value kiln holds there while the node is unchanged; another
+    /// value means a later step replaced the node.
+    pub value: Value,
+}
+
+impl Retyped {
+    /// The tag of the node at `at` among `nodes` if it is one still
+    /// holding `value`.
+    pub fn tag_at(nodes: &[Retyped], at: &[Step], value: &Value) -> Option<&'static str> {
+        nodes.iter().find(|n| n.path[..] == at[..] && n.value == *value).map(|n| n.tag)
+    }
+}
+
+/// What kiln knows of the scalars below one node of an object, by path
+/// from that node: their texts ([`Resource::scalar_texts`]), quoted and
+/// tagged places ([`Resource::quoted`], [`Resource::tagged`]) and retyped
+/// nodes ([`Resource::retyped`]). kyaml copies a node whole, so a
+/// replacement copying a map or a list carries them along.
+#[derive(Debug, Clone, Default)]
+pub struct NodeNotes {
+    texts: Vec<(Vec<Step>, String)>,
+    quoted: Vec<Vec<Step>>,
+    tagged: Vec<Vec<Step>>,
+    retyped: Vec<Retyped>,
+}
+
+impl NodeNotes {
+    /// The notes of `r` below `at`.
+    pub fn below(r: &Resource, at: &[Step]) -> NodeNotes {
+        let rel =
+            |p: &[Step]| p.strip_prefix(at).filter(|rest| !rest.is_empty()).map(<[Step]>::to_vec);
+        NodeNotes {
+            texts: r.scalar_texts.iter().filter_map(|(p, t)| Some((rel(p)?, t.clone()))).collect(),
+            quoted: r.quoted.iter().filter_map(|p| rel(p)).collect(),
+            tagged: r.tagged.iter().filter_map(|p| rel(p)).collect(),
+            retyped: r
+                .retyped
+                .iter()
+                .filter_map(|n| Some(Retyped { path: rel(&n.path)?, ..n.clone() }))
+                .collect(),
+        }
+    }
+
+    /// Puts these notes below `at` in `r`, in place of the notes of the
+    /// node that was there.
+    pub fn put(&self, r: &mut Resource, at: &[Step]) {
+        let under = |p: &[Step]| p.starts_with(at);
+        let join = |rel: &[Step]| [at, rel].concat();
+        r.scalar_texts.retain(|(p, _)| !under(p));
+        r.scalar_texts.extend(self.texts.iter().map(|(p, t)| (join(p), t.clone())));
+        r.quoted.retain(|p| !under(p));
+        r.quoted.extend(self.quoted.iter().map(|p| join(p)));
+        r.tagged.retain(|p| !under(p));
+        r.tagged.extend(self.tagged.iter().map(|p| join(p)));
+        r.retyped.retain(|n| !under(&n.path));
+        r.retyped.extend(self.retyped.iter().map(|n| Retyped { path: join(&n.path), ..n.clone() }));
+    }
+}
+
 /// The keys a resource's file gave again (see [`Resource::duplicates`]).
 /// kiln's value holds the first of each, kyaml's node tree holds them all:
 /// kyaml's steps find and set the first, one that removes it leaves the
@@ -429,6 +504,24 @@ pub struct Duplicates {
 }
 
 impl Duplicates {
+    /// Gives the keys given again in the labels and annotations of `value`
+    /// (a patch whose copy kustomize merges, those maps read as strings
+    /// and set again) their last values, as kyaml's `getMapFromMeta`
+    /// reads them, and forgets them.
+    pub fn settle_meta_maps(&mut self, value: &mut Value) {
+        self.shadows.retain(|s| {
+            let meta_map = matches!(&s.map[..], [Step::Key(m), Step::Key(f)]
+                if m == "metadata" && (f == "labels" || f == "annotations"));
+            if !meta_map {
+                return true;
+            }
+            if let Some(Value::Map(m)) = value_at_mut(value, &s.map) {
+                m.insert(s.key.clone(), s.value.clone());
+            }
+            false
+        });
+    }
+
     /// The keys given again in a document read as `read`, with yaml.v3's
     /// `error` for them; `None` when there are none.
     pub fn of(
@@ -852,6 +945,7 @@ impl Resource {
             mistyped: Vec::new(),
             undecodable: Vec::new(),
             untagged: Vec::new(),
+            retyped: Vec::new(),
             from_json: false,
             merged_patches: Vec::new(),
             text: None,
@@ -1160,24 +1254,48 @@ impl Resource {
         self.forget_settled();
     }
 
-    /// The annotations as kustomize writes them back when it takes its
-    /// build annotations out at the end, if there are any: kyaml reads the
-    /// first `annotations` map (a key given again there takes its last
-    /// value), clears that field, and sets each entry into the next
-    /// `annotations` field the metadata gives, if any, else a new map.
-    pub fn rewrite_annotations(&mut self) {
+    /// The annotations as kustomize writes them back at the end of a build
+    /// (to take its own out): kyaml's `SetAnnotations` clears the first
+    /// `annotations` field and, if there are entries to write (the first
+    /// map's, a key given again there taking its last value), sets them
+    /// into the next `annotations` field the metadata gives, else a new
+    /// map. kustomize does that twice for every object, and once more
+    /// before when the object has annotations then (its own or kustomize's,
+    /// `build_notes`): recorded from `kubectl kustomize`, an empty first
+    /// field and then another is the other, four empty ones leave two.
+    pub fn rewrite_annotations(&mut self, build_notes: bool) {
+        let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+        let first_full =
+            matches!(value_at(&self.value, &notes), Some(Value::Map(m)) if !m.is_empty());
+        for _ in 0..2 + usize::from(build_notes || first_full) {
+            self.set_annotations_again();
+        }
+    }
+
+    /// One `SetAnnotations` of [`Resource::rewrite_annotations`].
+    fn set_annotations_again(&mut self) {
         let notes = [Step::Key("metadata".into()), Step::Key("annotations".into())];
         self.rebuild_string_map(&notes);
-        let Some(Value::Map(first)) = value_at(&self.value, &notes) else { return };
-        let Some(d) = self.duplicates.as_deref_mut().filter(|_| !first.is_empty()) else {
-            return;
-        };
+        let Some(d) = self.duplicates.as_deref_mut() else { return };
         let again = d.shadows.iter().position(|s| s.map == notes[..1] && s.key == "annotations");
-        let Some(next) = again.map(|i| d.shadows.remove(i)) else { return };
+        let Some(i) = again else { return };
+        let first = match value_at(&self.value, &notes) {
+            Some(Value::Map(m)) if !m.is_empty() => m.clone(),
+            // Nothing to write: the field is cleared and the next one is
+            // the field now.
+            _ => {
+                if let Some(Value::Map(meta)) = value_at_mut(&mut self.value, &notes[..1]) {
+                    meta.shift_remove("annotations");
+                }
+                self.settle_shadows();
+                return;
+            }
+        };
+        let next = d.shadows.remove(i);
         d.changed = true;
         let Value::Map(mut into) = next.value else { return };
         for (k, v) in first {
-            into.insert(k.clone(), v.clone());
+            into.insert(k, v);
         }
         d.shadows.extend(next.inner.into_iter().map(|mut s| {
             s.map.splice(..0, notes.iter().cloned());
@@ -1254,6 +1372,7 @@ impl Resource {
         not_plain_strings(&self.value, &mut Vec::new(), &mut self.quoted);
         self.tagged.clear();
         self.untagged.clear();
+        self.retyped.clear();
         self.from_json = false;
         self.text = None;
         self.patched_by.clear();

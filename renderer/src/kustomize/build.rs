@@ -14,7 +14,7 @@ use super::{
     kustomization, order, patch, plugin, validators, ynode,
 };
 use crate::resource::{
-    Duplicates, Gvk, MergedPatch, ResId, Resource, SchemaScopes, SourceText, Step,
+    Duplicates, Gvk, MergedPatch, ResId, Resource, Retyped, SchemaScopes, SourceText, Step,
 };
 use crate::tree::{self, EntryKind, Tree};
 use crate::value::{Map, Value};
@@ -80,7 +80,15 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         build_metadata(&mut acc, dir, meta);
     }
     for r in &mut acc {
-        r.rewrite_annotations();
+        // Whether kustomize holds annotations of its own on the object
+        // (only asked where its file gave a key twice).
+        let build_notes = r.duplicates.is_some() && {
+            let notes = |v: &Value| {
+                v.get_path(&["metadata", "annotations"]).and_then(Value::as_map).map_or(0, Map::len)
+            };
+            notes(&build_annotations::annotated(r, &b.scopes)) > notes(&r.value)
+        };
+        r.rewrite_annotations(build_notes);
         r.stringify_annotations();
     }
     // Objects marked as local configuration serve the build as sources
@@ -174,11 +182,13 @@ fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
     if let Some(panic) = build_annotations::list_read(r) {
         return Err(invalid(&r.source, panic));
     }
-    let text = |i: usize, v: &Value| match v {
-        Value::String(s) => s.clone(),
-        _ => {
-            let path = [&at[..], &[Step::Index(i)]].concat();
-            crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default()
+    // A string keeps the text it was decoded from (a plain timestamp).
+    let text = |i: usize, v: &Value| {
+        let path = [&at[..], &[Step::Index(i)]].concat();
+        match v {
+            Value::String(s) => crate::resource::written_text(v, &path, &r.scalar_texts)
+                .unwrap_or_else(|| s.clone()),
+            _ => crate::resource::scalar_text(v, &path, &r.scalar_texts).unwrap_or_default(),
         }
     };
     // kustomize writes the map's keys as plain scalars: one YAML reads as
@@ -227,6 +237,8 @@ struct LoadedPatch {
     /// Where each document is in the text, when read as kustomize reads a
     /// resource file (for the styles of the nodes it merges).
     doc_pieces: Vec<Option<std::ops::Range<usize>>>,
+    /// The keys each patch document gives again (see [`carry_shadows`]).
+    doc_duplicates: Vec<Option<Box<Duplicates>>>,
     is_json6902: bool,
 }
 
@@ -2103,6 +2115,7 @@ impl Builder<'_> {
         // Where each document is in the text, when read as kustomize reads
         // a resource file (for the styles of the nodes it merges).
         let mut doc_pieces: Vec<Option<std::ops::Range<usize>>> = Vec::new();
+        let mut doc_duplicates: Vec<Option<Box<Duplicates>>> = Vec::new();
         let docs: Vec<Value> = if p.legacy_strategic_merge {
             // kustomize loads these patches as objects and merges a copy of
             // each whose labels and annotations it read as the text they
@@ -2110,6 +2123,11 @@ impl Builder<'_> {
             let read =
                 match yaml::parse_kustomize_documents(&text, &source, yaml::Limits::default()) {
                     Ok(read) => read,
+                    // Keys given twice: see [`carry_shadows`].
+                    Err(e) if is_duplicate_key(&e) => {
+                        yaml::parse_kustomize_objects(&text, &source, yaml::Limits::default())
+                            .map_err(|e| configuring(e.into()))?
+                    }
                     Err(e) => {
                         return match collection_key_failure(&e, &text, &source) {
                             Some(fails) => Ok(Loaded::Fails(fails)),
@@ -2119,6 +2137,11 @@ impl Builder<'_> {
                 };
             read.into_iter()
                 .map(|mut d| {
+                    let mut duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
+                    if let Some(dups) = duplicates.as_deref_mut() {
+                        dups.settle_meta_maps(&mut d.value);
+                    }
+                    doc_duplicates.push(duplicates);
                     crate::resource::rebuild_meta_maps(&mut d.value, &d.scalar_texts);
                     crate::resource::stringify_name(&mut d.value, &d.scalar_texts);
                     doc_texts.push(d.scalar_texts);
@@ -2132,8 +2155,25 @@ impl Builder<'_> {
             // the objects become Go maps.
             let read = match yaml::parse_documents(&text, &source) {
                 Ok(read) => read,
-                // kustomize meets a key given twice when it runs the patch.
-                Err(e) if is_duplicate_key(&e) => return Ok(Loaded::Fails(duplicate_key(&e))),
+                // kyaml reads the patch's objects as nodes, keys given twice
+                // and all: its merge finds the first of each (see
+                // [`carry_shadows`]). A JSON patch meets them when it runs.
+                Err(e) if is_duplicate_key(&e) => {
+                    let read =
+                        yaml::parse_kustomize_objects(&text, &source, yaml::Limits::default());
+                    let read = match read {
+                        Ok(read) if read.iter().all(|d| matches!(d.value, Value::Map(_))) => read,
+                        _ => return Ok(Loaded::Fails(duplicate_key(&e))),
+                    };
+                    let mut docs = Vec::with_capacity(read.len());
+                    for d in read {
+                        doc_duplicates.push(Duplicates::of(d.duplicates, d.shadows, &d.value));
+                        doc_texts.push(d.scalar_texts);
+                        doc_pieces.push(Some(d.piece));
+                        docs.push(d.value);
+                    }
+                    docs
+                }
                 Err(e) => {
                     if let Some(fails) = collection_key_failure(&e, &text, &source) {
                         return Ok(Loaded::Fails(fails));
@@ -2243,6 +2283,11 @@ impl Builder<'_> {
                     }
                 }
             }
+            // The items of a list come through JSON, which fails on a key
+            // given twice.
+            if items.len() != doc_duplicates.len() {
+                doc_duplicates.clear();
+            }
             doc_texts = item_texts;
             doc_pieces = item_pieces;
             items
@@ -2251,7 +2296,15 @@ impl Builder<'_> {
         if !is_json6902 && docs.iter().any(|d| !matches!(d, Value::Map(_))) {
             return Err(configuring(invalid(&source, "missing Resource metadata")));
         }
-        Ok(Loaded::Patch(LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 }))
+        Ok(Loaded::Patch(LoadedPatch {
+            source,
+            text,
+            docs,
+            doc_texts,
+            doc_pieces,
+            doc_duplicates,
+            is_json6902,
+        }))
     }
 
     fn patch(
@@ -2261,11 +2314,12 @@ impl Builder<'_> {
         loaded: Loaded,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, is_json6902 } = match loaded {
-            Loaded::Skip => return Ok(()),
-            Loaded::Fails(e) => return Err(e),
-            Loaded::Patch(patch) => patch,
-        };
+        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, doc_duplicates, is_json6902 } =
+            match loaded {
+                Loaded::Skip => return Ok(()),
+                Loaded::Fails(e) => return Err(e),
+                Loaded::Patch(patch) => patch,
+            };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
             self.idents = None;
@@ -2470,7 +2524,11 @@ impl Builder<'_> {
                 // With an explicit target the patch's own identity is ignored,
                 // and kustomize merges a copy whose labels and annotations it
                 // read as strings and set again.
+                let mut duplicates = doc_duplicates.get(n).cloned().flatten();
                 if matcher.is_some() {
+                    if let Some(dups) = duplicates.as_deref_mut() {
+                        dups.settle_meta_maps(&mut doc);
+                    }
                     crate::resource::rebuild_meta_maps(&mut doc, texts);
                     if let Some(meta) = doc.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
                     {
@@ -2621,6 +2679,9 @@ impl Builder<'_> {
                             r.scalar_texts.iter().find(|(p, _)| p[..] == name[..]).cloned();
                         follow_texts(r, &doc, &landing, texts);
                         follow_file_nodes(r, &doc, &landing);
+                        if let Some(d) = &duplicates {
+                            carry_shadows(r, &before, &landing, d);
+                        }
                         // kustomize sets the object's name back unless the
                         // patch may change it: a new node, which a validator
                         // may write again with the same value. It has the
@@ -2839,6 +2900,30 @@ fn duplicates_now(r: &mut Resource) -> Option<yaml::ParseError> {
         }
     }
     Some(error)
+}
+
+/// Keeps the keys a strategic merge patch gives again (`patch`) where the
+/// merge of it into `before` kept the patch's own node (see
+/// [`patch::Landing::holds_patch_node`]): they are the object's now, and fail
+/// it when kustomize turns it into a Go map. Elsewhere kyaml's merge read
+/// only the first of each.
+fn carry_shadows(r: &mut Resource, before: &Value, landing: &patch::Landing, patch: &Duplicates) {
+    let kept: Vec<yaml::Shadow> = patch
+        .shadows
+        .iter()
+        .filter(|s| landing.holds_patch_node(before, &s.map))
+        .filter_map(|s| {
+            Some(yaml::Shadow { map: landing.of_patch(&r.value, &s.map)?, ..s.clone() })
+        })
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let d = r.duplicates.get_or_insert_with(|| {
+        Box::new(Duplicates { shadows: Vec::new(), read: r.value.clone(), ..patch.clone() })
+    });
+    d.shadows.extend(kept);
+    d.changed = true;
 }
 
 /// [`duplicates_now`] once a step removed some of the keys given again
@@ -3558,6 +3643,7 @@ fn keep_quotes(
     };
     // The styles before the patch, for the nodes it leaves alone below.
     let plain_before = plain_strings_needing_quotes(r, before);
+    let retyped = std::mem::take(&mut r.retyped);
     let mut kept = Vec::with_capacity(r.quoted.len());
     for path in std::mem::take(&mut r.quoted) {
         let Some((now, in_patch)) = landing.of_target(&r.value, patch, &path) else { continue };
@@ -3573,27 +3659,50 @@ fn keep_quotes(
             .and_then(|at| Some((at, value_at(patch, at)?)))
             .filter(|(_, v)| scalar(v) || matches!(v, Value::String(_)));
         let Some(v) = value_at_mut(&mut r.value, &now) else { continue };
-        let text = match patched {
+        // The text, and the tag of the patch's node (see [`Retyped`]).
+        let (text, tag) = match patched {
             // The merge put the patch's value there, or its text over a
             // string that reads as another type (see strategic_merge).
             Some((at, pv))
                 if scalar(pv)
                     && (*v == *pv
-                        || matches!(v, Value::String(s) if *s == patch::strategic_merge::scalar_text(pv))) =>
+                        || matches!(v, Value::String(s) if *s == patch::strategic_merge::scalar_text(pv)
+                            || crate::resource::reads_as(s, pv))) =>
             {
-                plain_text(at).or_else(|| scalar_text(pv, at, texts))
+                (plain_text(at).or_else(|| scalar_text(pv, at, texts)), replacements::yaml_tag(pv))
             }
             // A plain timestamp reads as a string of another text. The
             // text must be the value's: kiln wrote the object's own name
             // and namespace into the patch where kustomize keeps them.
             Some((at, pv @ Value::String(s))) if *v == *pv => {
-                plain_text(at).filter(|t| t != s && crate::resource::reads_as(t, pv))
+                let plain = plain_text(at);
+                let stamp = plain.as_deref().and_then(yaml::resolve::parse_timestamp).is_some();
+                let text = plain.filter(|t| t != s && crate::resource::reads_as(t, pv));
+                (text, if stamp { "timestamp" } else { "str" })
             }
-            _ if scalar(v) => scalar_text(v, &path, &[]),
-            _ => None,
+            _ if scalar(v) => (scalar_text(v, &path, &[]), replacements::yaml_tag(v)),
+            _ => (None, "str"),
         };
         if let Some(text) = text {
             *v = Value::String(text);
+        }
+        if let (Value::String(text), true) = (&*v, tag != "str") {
+            // The patch's text fits its tag: it prints as a string unless
+            // it is a float's written as an integer.
+            if let Ok(read) = replacements::retyped_value(tag, text) {
+                *v = read;
+            }
+            r.retyped.push(Retyped { path: now.clone(), tag, value: v.clone() });
+        }
+    }
+    // A node the patch left keeps its tag wherever the merge put it.
+    for mut node in retyped {
+        if let Some((now, None)) = landing.of_target(&r.value, patch, &node.path)
+            && value_at(&r.value, &now) == Some(&node.value)
+            && !r.retyped.iter().any(|n| n.path == now)
+        {
+            node.path = now;
+            r.retyped.push(node);
         }
     }
     // Tagged nodes keep their style wherever the merge put them.

@@ -211,6 +211,41 @@ impl Landing {
         Some(out)
     }
 
+    /// Whether the merge's result holds the patch's own node at `path` (a
+    /// map), as kyaml puts it where the target has no node (there or
+    /// above) and then only merges the patch's fields into it: what else
+    /// that node holds (keys the patch gives again) stays. `before` is the
+    /// target.
+    pub fn holds_patch_node(&self, before: &Value, path: &[Step]) -> bool {
+        let (mut land, mut b) = (self, Some(before));
+        for step in path {
+            let Some(here) =
+                b.filter(|_| !matches!(land, Landing::Only(Side::Patch) | Landing::Added(_)))
+            else {
+                return true;
+            };
+            match step {
+                Step::Key(k) => {
+                    b = here.as_map().and_then(|m| m.get(k));
+                    land = land.field(k);
+                }
+                Step::Index(i) => {
+                    let Landing::Seq(items) = land else { return false };
+                    let Some(landed) = items.from_patch.get(i).and_then(|&j| items.landed.get(j))
+                    else {
+                        return false;
+                    };
+                    b = landed.target.and_then(|t| match here {
+                        Value::Seq(xs) => xs.get(t),
+                        _ => None,
+                    });
+                    land = &landed.below;
+                }
+            }
+        }
+        b.is_none() || matches!(land, Landing::Only(Side::Patch) | Landing::Added(_))
+    }
+
     /// The strings of `patch` that are new nodes of `after`, the result of
     /// merging it into `before` (`None`: the target had no node there, or
     /// the patch replaced it): their paths in the patch and in `after`.

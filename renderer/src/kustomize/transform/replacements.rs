@@ -3,7 +3,7 @@
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::LabelSelector;
 use crate::kustomize::{build_annotations, fieldspec};
-use crate::resource::{ResId, Resource, SchemaScopes, Step};
+use crate::resource::{NodeNotes, ResId, Resource, Retyped, SchemaScopes, Step};
 use crate::value::{Map, Value};
 use crate::yaml;
 
@@ -773,7 +773,7 @@ fn find_in<'v>(
 }
 
 /// The YAML tag of a value's kind, as yaml.v3 names it in errors.
-fn yaml_tag(v: &Value) -> &'static str {
+pub(crate) fn yaml_tag(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -832,6 +832,24 @@ fn tag_admits(slot: &Value, resolved: &Value) -> bool {
     )
 }
 
+/// What a node that prints as a string but has the tag `tag` (see
+/// [`Retyped`]) reads as when it holds `text`: yaml.v3's encoder writes the
+/// tag only where the text alone reads as something else, so text of the
+/// tag's kind stays a string and a float node with an integer's text is a
+/// number; other text fails to decode, with yaml.v3's error, when kustomize
+/// next reads the object.
+pub(crate) fn retyped_value(tag: &str, text: &str) -> Result<Value, String> {
+    let resolved = resolve_plain(text);
+    let stamp = crate::yaml::resolve::parse_timestamp(text).is_some();
+    let reads = if stamp { "timestamp" } else { yaml_tag(&resolved) };
+    match resolved {
+        _ if reads == tag => Ok(Value::String(text.to_string())),
+        Value::Int(i) if tag == "float" => Ok(Value::Float(i as f64)),
+        Value::Uint(u) if tag == "float" => Ok(Value::Float(u as f64)),
+        _ => Err(format!("yaml: cannot decode !!{} `{text}` as a !!{tag}", yaml_tag(&resolved))),
+    }
+}
+
 fn is_scalar(v: &Value) -> bool {
     !matches!(v, Value::Map(_) | Value::Seq(_))
 }
@@ -861,6 +879,8 @@ struct SourceNode {
     /// delimiter made a copy of it: kustomize holds that node itself, so a
     /// target that writes there changes what the later targets get.
     at: Option<(usize, Vec<Step>)>,
+    /// What kiln knows of the scalars below a map or list source.
+    below: NodeNotes,
 }
 
 /// kustomize reads the identities of every object (from their annotations)
@@ -931,7 +951,8 @@ fn source_value(
     };
     let written = crate::resource::written_text(&v, &at, &r.scalar_texts);
     if s.options.delimiter.is_empty() {
-        return Ok(SourceNode { value: v, text: written, at: Some((index, at)) });
+        let below = if is_scalar(&v) { NodeNotes::default() } else { NodeNotes::below(r, &at) };
+        return Ok(SourceNode { value: v, text: written, at: Some((index, at)), below });
     }
     if !is_scalar(&v) {
         return Err("delimiter option can only be used with scalar nodes".into());
@@ -949,7 +970,12 @@ fn source_value(
         Value::String(_) => Value::String(parts[i].to_string()),
         _ => resolve_plain(parts[i]),
     };
-    Ok(SourceNode { value, text: Some(parts[i].to_string()), at: None })
+    Ok(SourceNode {
+        value,
+        text: Some(parts[i].to_string()),
+        at: None,
+        below: NodeNotes::default(),
+    })
 }
 
 /// The steps of a field path made of map keys only (`metadata.annotations.a`).
@@ -1019,7 +1045,7 @@ fn apply_target(
             if over_notes {
                 r.value = build_annotations::annotated(r, scopes);
             }
-            let written = write_path(r, fp, &source.value, source.text.as_deref(), &t.options)?;
+            let written = write_path(r, fp, source, &t.options)?;
             // kustomize reads a name as its node's text: an untagged name
             // given `0o7` is the name `0o7` (and prints as 7).
             r.stringify_name();
@@ -1033,6 +1059,9 @@ fn apply_target(
             if let Some((_, at)) = at {
                 source.value = crate::resource::value_at(&r.value, at).cloned().unwrap_or_default();
                 source.text = crate::resource::written_text(&source.value, at, &r.scalar_texts);
+                if !is_scalar(&source.value) {
+                    source.below = NodeNotes::below(r, at);
+                }
             }
         }
     }
@@ -1096,15 +1125,15 @@ fn join_at(current: &str, text: &str, o: &FieldOptions) -> String {
     parts.join(&o.delimiter)
 }
 
-/// Writes `value` (written as `source_text` in its file, when kiln knows)
-/// at the field `fp` of `r`; returns the places written.
+/// Writes the source's node (its value, written as its text in its file
+/// when kiln knows) at the field `fp` of `r`; returns the places written.
 fn write_path(
     r: &mut Resource,
     fp: &str,
-    value: &Value,
-    source_text: Option<&str>,
+    source: &SourceNode,
     o: &FieldOptions,
 ) -> Result<Vec<Vec<Step>>, String> {
+    let (value, source_text) = (&source.value, source.text.as_deref());
     // A node the target has takes the source node's text; a created one
     // is a copy of the source node, read back from JSON.
     let text_of = |v: &Value, fresh: bool| match source_text {
@@ -1175,6 +1204,10 @@ fn write_path(
         });
     }
     let mut mistyped = Vec::new();
+    // The new values of retyped nodes (see [`Retyped`]).
+    let mut retyped = Vec::new();
+    // Where a copy of a map or list source went.
+    let mut copied = Vec::new();
     let hits_made_key = hits.made_key;
     let mut made_texts = std::mem::take(&mut hits.made_keys);
     let mut made_untagged: Vec<Vec<Step>> = made_texts.iter().map(|(at, _)| at.clone()).collect();
@@ -1264,6 +1297,15 @@ fn write_path(
             // which a later step reads (vars take it as a string).
             if untagged || fresh {
                 made_texts.push((at.clone(), text.clone()));
+            }
+            if let Some(tag) = Retyped::tag_at(&r.retyped, &at, slot) {
+                let v = retyped_value(tag, &text).unwrap_or_else(|error| {
+                    mistyped.push((fp.to_string(), text.clone(), error));
+                    Value::String(text.clone())
+                });
+                retyped.push((at.clone(), v.clone()));
+                *slot = v;
+                continue;
             }
             // Text an earlier replacement gave a field its tag does not
             // allow left the tag in place: it judges this text too.
@@ -1372,10 +1414,21 @@ fn write_path(
                 }
             }
         } else {
+            if !is_scalar(&v) {
+                copied.push(at);
+            }
             v
         };
     }
+    for at in copied {
+        source.below.put(r, &at);
+    }
     r.mistyped.extend(mistyped);
+    for (at, value) in retyped {
+        if let Some(node) = r.retyped.iter_mut().find(|n| n.path == at) {
+            node.value = value;
+        }
+    }
     // A node copied in replaces what was there, keys given again included.
     if !in_place {
         for at in &written {

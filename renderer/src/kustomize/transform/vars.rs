@@ -3,7 +3,7 @@
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::UserFieldSpec;
 use crate::kustomize::transform::replacements;
-use crate::resource::{Gvk, ResId, Resource, Step};
+use crate::resource::{Gvk, ResId, Resource, Retyped, Step};
 use crate::value::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -301,7 +301,18 @@ pub fn resolve(
                 (whole == f).then(|| text.clone())
             })
         });
-        if v.is_null() {
+        let retyped = path.as_ref().and_then(|path| Retyped::tag_at(&r.retyped, path, &v));
+        if let (Some(tag), Value::String(text)) = (retyped, &v) {
+            // A string whose node has another tag (see [`Retyped`]) is read
+            // by that tag, as `GetFieldValue` reads any scalar node.
+            use crate::gotmpl::strconv::{atoi, parse_float};
+            v = match tag {
+                "int" => Value::Int(atoi(text).map_err(|_| not_found())?),
+                "float" => Value::Float(parse_float(text).ok_or_else(not_found)?),
+                "bool" => crate::yaml::resolve::resolve_plain(text),
+                _ => v,
+            };
+        } else if v.is_null() {
             // A null node's text, as written (`~`, `null`, nothing), is
             // what `GetFieldValue` gives for it: a string.
             let text = path.as_ref().and_then(|path| crate::resource::scalar_text(&v, path, texts));
