@@ -125,27 +125,11 @@ fn go_message(re: &str, crate_error: &str) -> String {
             let start = re.find("(?P<").or_else(|| re.find("(?<")).unwrap_or(0);
             format!("invalid named capture: `{}`", &re[start..])
         }
-        // Go 1.22 on reads `(?<` as a named capture (`(?<name>`), so a
-        // look-behind is a named capture without a valid name: Go quotes
-        // up to the first `>`, or to the end when there is none.
-        k if k.contains("look-around") && from("(?").starts_with("(?<") => {
-            let t = from("(?<");
-            let capture = t.find('>').map_or(t.as_str(), |end| &t[..=end]);
-            format!("invalid named capture: `{capture}`")
-        }
-        k if k.contains("look-around") => {
-            let op: String = from("(?").chars().take(3).collect();
-            format!("invalid or unsupported Perl syntax: `{op}`")
-        }
         k if k.contains("backreferences") || k.contains("unrecognized escape") => {
             format!("invalid escape sequence: `{span}`")
         }
         k if k.contains("Unicode property") || k.contains("Unicode class") => {
             format!("invalid character class range: `{span}`")
-        }
-        k if k.contains("flag") => {
-            let op: String = from("(?").chars().take(3).collect();
-            format!("invalid or unsupported Perl syntax: `{op}`")
         }
         k if k.contains("repetition") || k.contains("decimal") => {
             format!("invalid repeat count: `{span}`")
@@ -212,6 +196,14 @@ fn translate(re: &str) -> Result<String, String> {
             '(' if let Some(begin) = named_group_at(&cs[i..]) => {
                 i += named_group(&cs[i..], begin, groups, &mut out)?;
                 groups += 1;
+            }
+            '(' if cs.get(i + 1) == Some(&'?') => {
+                let len = perl_flags(&cs[i..])?;
+                // `(?)` sets no flag: the crate refuses it, Go reads nothing.
+                if cs[i + len - 1] == ':' || len > 3 {
+                    out.extend(&cs[i..i + len]);
+                }
+                i += len;
             }
             '\\' => i = escape(&cs, i, false, &mut out)?,
             '[' => i = class(&cs, i, &mut out)?,
@@ -401,7 +393,19 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
             literal(out, char::from_u32(code).unwrap_or('\0'));
             Ok(j)
         }
-        'x' | 'p' | 'P' if cs.get(i + 2) == Some(&'{') => {
+        'x' => {
+            let (end, code) = hex_escape(cs, i + 2).ok_or_else(|| {
+                let end = hex_escape_end(cs, i + 2);
+                format!("invalid escape sequence: `{}`", cs[i..end].iter().collect::<String>())
+            })?;
+            // A surrogate code point is a rune Go's text never holds: it matches nothing.
+            match char::from_u32(code) {
+                Some(c) => literal(out, c),
+                None => out.push_str(r"[^\x00-\x{10FFFF}]"),
+            }
+            Ok(end)
+        }
+        'p' | 'P' if cs.get(i + 2) == Some(&'{') => {
             let end = cs[i..].iter().position(|&d| d == '}').map_or(cs.len(), |p| i + p + 1);
             out.extend(&cs[i..end]);
             Ok(end)
@@ -410,12 +414,85 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
             literal(out, c);
             Ok(i + 2)
         }
-        _ => {
+        // The other escapes Go's `regexp/syntax` knows, which mean the same
+        // to the crate; `\A` and `\z` only outside brackets.
+        'a' | 'f' | 'n' | 'r' | 't' | 'v' | 'p' | 'P' => {
             out.push('\\');
             out.push(c);
             Ok(i + 2)
         }
+        'A' | 'z' if !in_class => {
+            out.push('\\');
+            out.push(c);
+            Ok(i + 2)
+        }
+        // Go refuses every other escape, `\u` and `\U` too (the crate reads them as code points).
+        _ => Err(format!("invalid escape sequence: `\\{c}`")),
     }
+}
+
+/// Go's `\x` escape whose hex digits start at `cs[from]`: two digits, or
+/// one or more in braces up to U+10FFFF. Returns the index after it and
+/// the code point, or None where Go refuses it.
+fn hex_escape(cs: &[char], from: usize) -> Option<(usize, u32)> {
+    if cs.get(from) != Some(&'{') {
+        let (hi, lo) = (cs.get(from)?.to_digit(16)?, cs.get(from + 1)?.to_digit(16)?);
+        return Some((from + 2, hi * 16 + lo));
+    }
+    let mut code = 0u32;
+    for (j, c) in cs.iter().enumerate().skip(from + 1) {
+        if *c == '}' {
+            return (j > from + 1).then_some((j + 1, code));
+        }
+        code = code * 16 + c.to_digit(16)?;
+        if code > 0x10FFFF {
+            return None;
+        }
+    }
+    None
+}
+
+/// Where Go stops reading a `\x` escape it refuses (the end of the text
+/// its error quotes).
+fn hex_escape_end(cs: &[char], from: usize) -> usize {
+    if cs.get(from) != Some(&'{') {
+        // Go reads both characters before it checks them.
+        return (from + 2).min(cs.len());
+    }
+    let mut code = 0u32;
+    for (j, c) in cs.iter().enumerate().skip(from + 1) {
+        match c.to_digit(16) {
+            Some(d) if *c != '}' => {
+                code = code.saturating_mul(16).saturating_add(d);
+                if code > 0x10FFFF {
+                    return j + 1;
+                }
+            }
+            _ => return j + 1,
+        }
+    }
+    cs.len()
+}
+
+/// Checks the flags of the non-capturing group or flag group at the start
+/// of `cs` (`(?` ...) as Go's `parsePerlFlags` does: only `i`, `m`, `s` and
+/// `U`, once negated with `-` (which must be followed by a flag), up to `:`
+/// or `)`. Returns the length of `(?flags:` or `(?flags)`; Go's error
+/// quotes the text up to the character it refused.
+fn perl_flags(cs: &[char]) -> Result<usize, String> {
+    let (mut negated, mut flag_seen) = (false, false);
+    for (j, &c) in cs.iter().enumerate().skip(2) {
+        match c {
+            'i' | 'm' | 's' | 'U' => flag_seen = true,
+            '-' if !negated => (negated, flag_seen) = (true, false),
+            ':' | ')' if !negated || flag_seen => return Ok(j + 1),
+            _ => {
+                let text: String = cs[..=j].iter().collect();
+                return Err(format!("invalid or unsupported Perl syntax: `{text}`"));
+            }
+        }
+    }
+    Err(format!("invalid or unsupported Perl syntax: `{}`", cs.iter().collect::<String>()))
 }
 
 /// Translates the bracket class starting at `cs[i]`; returns the index after it.
