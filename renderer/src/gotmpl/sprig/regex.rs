@@ -189,24 +189,59 @@ fn translate(re: &str) -> Result<String, String> {
     let mut last_repeat: Option<usize> = None;
     let mut lazy = false;
     let mut groups = 0;
+    // Go's bound on nested counted repeats (`repeatIsValid`): along any
+    // nesting the counts multiply to at most 1000. `size` is that product
+    // inside the last atom, `widest` the largest inside each open group.
+    let mut size: u64 = 1;
+    let mut widest: Vec<u64> = vec![1];
     while i < cs.len() {
         let c = cs[i];
         let mut repeat = None;
+        // The last atom is complete once something other than a repeat follows.
+        let repeats = matches!(c, '*' | '+' | '?') || c == '{' && repeat_at(&cs[i..]).is_some();
+        if let Some(top) = widest.last_mut().filter(|_| !repeats) {
+            *top = (*top).max(size);
+        }
         match c {
             '(' if let Some(begin) = named_group_at(&cs[i..]) => {
                 i += named_group(&cs[i..], begin, groups, &mut out)?;
                 groups += 1;
+                widest.push(1);
+                size = 1;
             }
             '(' if cs.get(i + 1) == Some(&'?') => {
                 let len = perl_flags(&cs[i..])?;
+                if cs[i + len - 1] == ':' {
+                    widest.push(1);
+                    size = 1;
+                }
                 // `(?)` sets no flag: the crate refuses it, Go reads nothing.
                 if cs[i + len - 1] == ':' || len > 3 {
                     out.extend(&cs[i..i + len]);
                 }
                 i += len;
             }
-            '\\' => i = escape(&cs, i, false, &mut out)?,
-            '[' => i = class(&cs, i, &mut out)?,
+            '(' => {
+                widest.push(1);
+                size = 1;
+                out.push(c);
+                i += 1;
+            }
+            ')' => {
+                if widest.len() > 1 {
+                    size = widest.pop().unwrap_or(1);
+                }
+                out.push(c);
+                i += 1;
+            }
+            '\\' => {
+                i = escape(&cs, i, false, &mut out)?;
+                size = 1;
+            }
+            '[' => {
+                i = class(&cs, i, &mut out)?;
+                size = 1;
+            }
             '*' | '+' | '?' => {
                 if c == '?' && last_repeat.is_some() && !lazy {
                     lazy = true;
@@ -224,6 +259,23 @@ fn translate(re: &str) -> Result<String, String> {
                         let text: String = cs[i..i + len].iter().collect();
                         return Err(format!("invalid repeat count: `{text}`"));
                     }
+                    // A count of zero drops what it repeats; an unbounded
+                    // one counts its minimum.
+                    let count = hi.unwrap_or(lo);
+                    let nested = match hi {
+                        Some(0) => 1,
+                        _ if count == 0 => size,
+                        _ => count * size,
+                    };
+                    // Go reports a repeat of a repeat first.
+                    if last_repeat.is_none()
+                        && (lo >= 2 || hi.is_some_and(|h| h >= 2))
+                        && nested > 1000
+                    {
+                        let text: String = cs[i..i + len].iter().collect();
+                        return Err(format!("invalid repeat count: `{text}`"));
+                    }
+                    size = nested;
                     repeat = Some(i);
                     out.extend(&cs[i..i + len]);
                     i += len;
@@ -231,15 +283,18 @@ fn translate(re: &str) -> Result<String, String> {
                 None => {
                     out.push_str("\\{");
                     i += 1;
+                    size = 1;
                 }
             },
             '}' => {
                 out.push_str("\\}");
                 i += 1;
+                size = 1;
             }
             _ => {
                 out.push(c);
                 i += 1;
+                size = 1;
             }
         }
         if let (Some(start), Some(prev)) = (repeat, last_repeat) {
@@ -405,18 +460,14 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
             }
             Ok(end)
         }
-        'p' | 'P' if cs.get(i + 2) == Some(&'{') => {
-            let end = cs[i..].iter().position(|&d| d == '}').map_or(cs.len(), |p| i + p + 1);
-            out.extend(&cs[i..end]);
-            Ok(end)
-        }
+        'p' | 'P' => unicode_class(cs, i, out),
         c if c.is_ascii() && !c.is_ascii_alphanumeric() => {
             literal(out, c);
             Ok(i + 2)
         }
         // The other escapes Go's `regexp/syntax` knows, which mean the same
         // to the crate; `\A` and `\z` only outside brackets.
-        'a' | 'f' | 'n' | 'r' | 't' | 'v' | 'p' | 'P' => {
+        'a' | 'f' | 'n' | 'r' | 't' | 'v' => {
             out.push('\\');
             out.push(c);
             Ok(i + 2)
@@ -429,6 +480,85 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
         // Go refuses every other escape, `\u` and `\U` too (the crate reads them as code points).
         _ => Err(format!("invalid escape sequence: `\\{c}`")),
     }
+}
+
+/// The one character that the escape at `cs[i]` (a backslash) stands for
+/// at the end of a range in brackets, as Go's `parseEscape` reads it, and
+/// the index after it: octal, `\x`, `\a \f \n \r \t \v` or punctuation.
+fn class_escape(cs: &[char], i: usize) -> Result<(char, usize), String> {
+    let refused = |end: usize| {
+        format!(
+            "invalid escape sequence: `{}`",
+            cs[i..end.min(cs.len())].iter().collect::<String>()
+        )
+    };
+    let Some(&c) = cs.get(i + 1) else {
+        return Err("trailing backslash at end of expression: ``".into());
+    };
+    let simple = match c {
+        'a' => Some('\x07'),
+        'f' => Some('\x0c'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        'v' => Some('\x0b'),
+        c if c.is_ascii() && !c.is_ascii_alphanumeric() => Some(c),
+        _ => None,
+    };
+    if let Some(ch) = simple {
+        return Ok((ch, i + 2));
+    }
+    match c {
+        'x' => {
+            let (end, code) =
+                hex_escape(cs, i + 2).ok_or_else(|| refused(hex_escape_end(cs, i + 2)))?;
+            Ok((char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), end))
+        }
+        '0'..='7' => {
+            let mut j = i + 1;
+            let mut code = 0u32;
+            while j < cs.len() && j < i + 4 && ('0'..='7').contains(&cs[j]) {
+                code = code * 8 + (cs[j] as u32 - '0' as u32);
+                j += 1;
+            }
+            if c != '0' && j == i + 2 {
+                return Err(refused(j));
+            }
+            Ok((char::from_u32(code).unwrap_or('\0'), j))
+        }
+        _ => Err(refused(i + 2)),
+    }
+}
+
+/// Translates Go's Unicode class `\pN`, `\p{Name}` or `\P...` at `cs[i]`,
+/// where a name led by `^` negates the class; returns the index after it.
+/// Go quotes the whole class it refuses, or the rest of the expression when
+/// no `}` closes the name.
+fn unicode_class(cs: &[char], i: usize, out: &mut String) -> Result<usize, String> {
+    let rest = &cs[i..];
+    let refused = |seq: &[char]| {
+        format!("invalid character class range: `{}`", seq.iter().collect::<String>())
+    };
+    let (len, name) = match rest.get(2) {
+        Some('{') => match rest.iter().position(|&d| d == '}') {
+            Some(end) => (end + 1, rest[3..end].iter().collect::<String>()),
+            None => return Err(refused(rest)),
+        },
+        Some(c) => (3, c.to_string()),
+        None => return Err(refused(rest)),
+    };
+    let (negated, name) = match name.strip_prefix('^') {
+        Some(name) => (true, name),
+        None => (false, name.as_str()),
+    };
+    let letter = if (rest[1] == 'P') != negated { 'P' } else { 'p' };
+    let class = format!("\\{letter}{{{name}}}");
+    // The crate also reads `name=value` properties, which Go does not.
+    if name.is_empty() || name.contains(['=', ':']) || regex::Regex::new(&class).is_err() {
+        return Err(refused(&rest[..len]));
+    }
+    out.push_str(&class);
+    Ok(i + len)
 }
 
 /// Go's `\x` escape whose hex digits start at `cs[from]`: two digits, or
@@ -537,15 +667,21 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
                     }
                 }
             }
-            '-' if let (Some(lo), Some(&hi)) = (was_low, cs.get(i + 1))
-                && !matches!(hi, ']' | '\\' | '[') =>
+            '-' if let (Some(lo), Some(&next)) = (was_low, cs.get(i + 1))
+                && !matches!(next, ']' | '[') =>
             {
+                // Go reads the high end as one character, escaped or not.
+                let (hi, end) = match next {
+                    '\\' => class_escape(cs, i + 1)?,
+                    c => (c, i + 2),
+                };
                 if lo > hi {
-                    return Err(format!("invalid character class range: `{lo}-{hi}`"));
+                    let text: String = cs[i + 1..end].iter().collect();
+                    return Err(format!("invalid character class range: `{lo}-{text}`"));
                 }
                 out.push('-');
                 literal(out, hi);
-                i += 2;
+                i = end;
             }
             '-' => {
                 out.push('-');
