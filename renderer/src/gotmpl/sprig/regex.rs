@@ -169,8 +169,10 @@ fn repeat_at(rest: &[char]) -> Option<(usize, u64, Option<u64>)> {
         Some((lo, hi)) => (lo, Some(hi)),
         None => (body.as_str(), Some(body.as_str())),
     };
+    // Go takes no leading zero, and any count too big to read is out of bounds.
     let num = |t: &str| {
-        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse::<u64>().ok())?
+        let digits = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        (digits && !(t.len() > 1 && t.starts_with('0'))).then(|| t.parse().unwrap_or(u64::MAX))
     };
     let lo = num(lo)?;
     let hi = match hi {
