@@ -435,59 +435,29 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
             }
             Ok(if j < cs.len() { j + 2 } else { j })
         }
-        '0'..='7' => {
-            // Go: `\0` with up to two more octal digits, or `\1`-`\7` followed by at least one.
-            let mut j = i + 1;
-            let mut code = 0u32;
-            while j < cs.len() && j < i + 4 && ('0'..='7').contains(&cs[j]) {
-                code = code * 8 + (cs[j] as u32 - '0' as u32);
-                j += 1;
-            }
-            if c != '0' && j == i + 2 {
-                let text: String = cs[i..j].iter().collect();
-                return Err(format!("invalid escape sequence: `{text}`"));
-            }
-            literal(out, char::from_u32(code).unwrap_or('\0'));
-            Ok(j)
-        }
-        'x' => {
-            let (end, code) = hex_escape(cs, i + 2).ok_or_else(|| {
-                let end = hex_escape_end(cs, i + 2);
-                format!("invalid escape sequence: `{}`", cs[i..end].iter().collect::<String>())
-            })?;
-            // A surrogate code point is a rune Go's text never holds: it matches nothing.
-            match char::from_u32(code) {
-                Some(c) => literal(out, c),
-                None => out.push_str(r"[^\x00-\x{10FFFF}]"),
-            }
-            Ok(end)
-        }
-        'p' | 'P' => unicode_class(cs, i, out),
-        c if c.is_ascii() && !c.is_ascii_alphanumeric() => {
-            literal(out, c);
-            Ok(i + 2)
-        }
-        // The other escapes Go's `regexp/syntax` knows, which mean the same
-        // to the crate; `\A` and `\z` only outside brackets.
-        'a' | 'f' | 'n' | 'r' | 't' | 'v' => {
-            out.push('\\');
-            out.push(c);
-            Ok(i + 2)
-        }
         'A' | 'z' if !in_class => {
             out.push('\\');
             out.push(c);
             Ok(i + 2)
         }
-        // Go refuses every other escape, `\u` and `\U` too (the crate reads them as code points).
-        _ => Err(format!("invalid escape sequence: `\\{c}`")),
+        'p' | 'P' => unicode_class(cs, i, out),
+        _ => {
+            let (code, end) = char_escape(cs, i)?;
+            match char::from_u32(code) {
+                Some(c) => literal(out, c),
+                // A surrogate code point is a rune Go's text never holds: it matches nothing.
+                None => out.push_str(r"[^\x00-\x{10FFFF}]"),
+            }
+            Ok(end)
+        }
     }
 }
 
-/// The one character that the escape at `cs[i]` (a backslash) stands for
-/// at the end of a range in brackets, as Go's `parseEscape` reads it, and
-/// the index after it: octal, `\x`, `\a \f \n \r \t \v` or punctuation.
-fn class_escape(cs: &[char], i: usize) -> Result<(char, usize), String> {
+/// The code point that the escape at `cs[i]` (a backslash) stands for when
+/// it is a single character, as Go's `parseEscape` reads it, and the index
+/// after it: octal, `\x`, `\a \f \n \r \t \v` or punctuation. Go refuses
+/// any other escape there, `\u` and `\U` too (the crate reads them as code points).
+fn char_escape(cs: &[char], i: usize) -> Result<(u32, usize), String> {
     let refused = |end: usize| {
         format!(
             "invalid escape sequence: `{}`",
@@ -508,13 +478,13 @@ fn class_escape(cs: &[char], i: usize) -> Result<(char, usize), String> {
         _ => None,
     };
     if let Some(ch) = simple {
-        return Ok((ch, i + 2));
+        return Ok((ch as u32, i + 2));
     }
     match c {
         'x' => {
             let (end, code) =
                 hex_escape(cs, i + 2).ok_or_else(|| refused(hex_escape_end(cs, i + 2)))?;
-            Ok((char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), end))
+            Ok((code, end))
         }
         '0'..='7' => {
             let mut j = i + 1;
@@ -523,10 +493,11 @@ fn class_escape(cs: &[char], i: usize) -> Result<(char, usize), String> {
                 code = code * 8 + (cs[j] as u32 - '0' as u32);
                 j += 1;
             }
+            // `\0` takes up to two more octal digits, `\1`-`\7` at least one.
             if c != '0' && j == i + 2 {
                 return Err(refused(j));
             }
-            Ok((char::from_u32(code).unwrap_or('\0'), j))
+            Ok((code, j))
         }
         _ => Err(refused(i + 2)),
     }
@@ -674,7 +645,10 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
             {
                 // Go reads the high end as one character, escaped or not.
                 let (hi, end) = match next {
-                    '\\' => class_escape(cs, i + 1)?,
+                    '\\' => {
+                        let (code, end) = char_escape(cs, i + 1)?;
+                        (char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), end)
+                    }
                     c => (c, i + 2),
                 };
                 if lo > hi {
