@@ -323,7 +323,6 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
             chart.metadata.insert(key.clone(), v.clone());
         }
     }
-    chart.name = chart.meta_str("name");
     if chart.meta_str("apiVersion").is_empty() {
         // Helm reads a Chart.yaml without apiVersion as a v1 chart.
         chart.metadata.insert("apiVersion".into(), Value::from("v1"));
@@ -342,6 +341,7 @@ pub fn from_files(mut files: Vec<(String, Vec<u8>)>, path: &str) -> Result<Chart
         Some(Value::Seq(items)) => (items, true),
         _ => (Vec::new(), false),
     };
+    sanitize(&mut chart);
     validate(&chart)
         .map_err(|message| Error::Invalid { message: format!("validation: {message}") })?;
     // Helm validates a chart before it loads its subcharts.
@@ -392,23 +392,79 @@ fn subchart_error(entry: &str, parent: &Chart, e: Error) -> Error {
     }
 }
 
+/// The text fields that Helm's `Metadata.Validate` rewrites with its
+/// `sanitizeString` before it checks anything (and so before the chart's
+/// name names its templates and its dependencies are matched): every
+/// Unicode space becomes a plain space, and every character that Go's
+/// `unicode.IsPrint` rejects is dropped. Sets the chart's name from the
+/// result.
+fn sanitize(chart: &mut Chart) {
+    fn clean(v: &mut Value) {
+        if let Value::String(s) = v {
+            *s = s
+                .chars()
+                .filter_map(|c| match c {
+                    c if crate::gotmpl::sprig::is_go_space(c) => Some(' '),
+                    c if crate::gotmpl::fmt::is_print(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+        }
+    }
+    fn clean_keys(m: &mut Map, keys: &[&str], lists: &[&str]) {
+        for key in keys {
+            if let Some(v) = m.get_mut(*key) {
+                clean(v);
+            }
+        }
+        for key in lists {
+            if let Some(Value::Seq(items)) = m.get_mut(*key) {
+                items.iter_mut().for_each(clean);
+            }
+        }
+    }
+    let text =
+        ["name", "description", "home", "icon", "condition", "tags", "appVersion", "kubeVersion"];
+    clean_keys(&mut chart.metadata, &text, &["sources", "keywords"]);
+    if let Some(Value::Seq(maintainers)) = chart.metadata.get_mut("maintainers") {
+        for m in maintainers {
+            if let Value::Map(m) = m {
+                clean_keys(m, &["name", "email", "url"], &[]);
+            }
+        }
+    }
+    // Not the alias: Helm checks its characters as they are.
+    for dep in &mut chart.requirements {
+        if let Value::Map(dep) = dep {
+            clean_keys(dep, &["name", "version", "repository", "condition"], &["tags"]);
+        }
+    }
+    chart.name = chart.meta_str("name");
+}
+
 /// Helm's `Metadata.Validate`, which its loader runs on every chart: the
-/// required fields, a Masterminds version, the type, alias characters and
-/// unique dependency names.
+/// required fields, a name that is a single path element other than `.`
+/// and `..`, a Masterminds version, the type, alias characters and unique
+/// dependency names. Its texts quote with Go's `%q`.
 fn validate(chart: &Chart) -> Result<(), String> {
+    use crate::gotmpl::fmt::quote;
     let name = &chart.name;
     if name.is_empty() {
         return Err("chart.metadata.name is required".into());
     }
-    if name.contains('/') || name == "." || name == ".." {
-        return Err(format!("chart.metadata.name {name:?} is invalid"));
+    // Go's `filepath.Base` keeps "/" as it is and cuts any other name with a slash.
+    if name.contains('/') && name != "/" {
+        return Err(format!("chart.metadata.name {} is invalid", quote(name)));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("chart.metadata.name {} is not allowed", quote(name)));
     }
     let version = chart.meta_str("version");
     if version.is_empty() {
         return Err("chart.metadata.version is required".into());
     }
     if !crate::gotmpl::sprig::semver::is_version(&version) {
-        return Err(format!("chart.metadata.version {version:?} is invalid"));
+        return Err(format!("chart.metadata.version {} is invalid", quote(&version)));
     }
     if !matches!(chart.meta_str("type").as_str(), "" | "application" | "library") {
         return Err("chart.metadata.type must be application or library".into());
@@ -423,13 +479,13 @@ fn validate(chart: &Chart) -> Result<(), String> {
         let alias_ok = alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !alias_ok {
             return Err(format!(
-                "dependency {:?} has disallowed characters in the alias",
-                field("name")
+                "dependency {} has disallowed characters in the alias",
+                quote(&field("name"))
             ));
         }
         let key = if alias.is_empty() { field("name") } else { alias };
         if !seen.insert(key.clone()) {
-            return Err(format!("more than one dependency with name or alias {key:?}"));
+            return Err(format!("more than one dependency with name or alias {}", quote(&key)));
         }
     }
     Ok(())

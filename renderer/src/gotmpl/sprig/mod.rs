@@ -16,6 +16,7 @@ pub use encoding::{
     GoRune, carried_text, from_go_bytes, go_bytes, go_chars, go_lossy, go_runes, has_broken_utf8,
     is_raw_byte, json_text, plain_text, push_char, raw_byte, rejoin_bytes, with_real_chars_apart,
 };
+pub(crate) use strings::is_go_space;
 mod defaults;
 mod dicts;
 mod dsa;

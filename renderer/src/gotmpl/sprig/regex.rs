@@ -125,27 +125,11 @@ fn go_message(re: &str, crate_error: &str) -> String {
             let start = re.find("(?P<").or_else(|| re.find("(?<")).unwrap_or(0);
             format!("invalid named capture: `{}`", &re[start..])
         }
-        // Go 1.22 on reads `(?<` as a named capture (`(?<name>`), so a
-        // look-behind is a named capture without a valid name: Go quotes
-        // up to the first `>`, or to the end when there is none.
-        k if k.contains("look-around") && from("(?").starts_with("(?<") => {
-            let t = from("(?<");
-            let capture = t.find('>').map_or(t.as_str(), |end| &t[..=end]);
-            format!("invalid named capture: `{capture}`")
-        }
-        k if k.contains("look-around") => {
-            let op: String = from("(?").chars().take(3).collect();
-            format!("invalid or unsupported Perl syntax: `{op}`")
-        }
         k if k.contains("backreferences") || k.contains("unrecognized escape") => {
             format!("invalid escape sequence: `{span}`")
         }
         k if k.contains("Unicode property") || k.contains("Unicode class") => {
             format!("invalid character class range: `{span}`")
-        }
-        k if k.contains("flag") => {
-            let op: String = from("(?").chars().take(3).collect();
-            format!("invalid or unsupported Perl syntax: `{op}`")
         }
         k if k.contains("repetition") || k.contains("decimal") => {
             format!("invalid repeat count: `{span}`")
@@ -185,8 +169,10 @@ fn repeat_at(rest: &[char]) -> Option<(usize, u64, Option<u64>)> {
         Some((lo, hi)) => (lo, Some(hi)),
         None => (body.as_str(), Some(body.as_str())),
     };
+    // Go takes no leading zero, and any count too big to read is out of bounds.
     let num = |t: &str| {
-        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse::<u64>().ok())?
+        let digits = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        (digits && !(t.len() > 1 && t.starts_with('0'))).then(|| t.parse().unwrap_or(u64::MAX))
     };
     let lo = num(lo)?;
     let hi = match hi {
@@ -205,16 +191,59 @@ fn translate(re: &str) -> Result<String, String> {
     let mut last_repeat: Option<usize> = None;
     let mut lazy = false;
     let mut groups = 0;
+    // Go's bound on nested counted repeats (`repeatIsValid`): along any
+    // nesting the counts multiply to at most 1000. `size` is that product
+    // inside the last atom, `widest` the largest inside each open group.
+    let mut size: u64 = 1;
+    let mut widest: Vec<u64> = vec![1];
     while i < cs.len() {
         let c = cs[i];
         let mut repeat = None;
+        // The last atom is complete once something other than a repeat follows.
+        let repeats = matches!(c, '*' | '+' | '?') || c == '{' && repeat_at(&cs[i..]).is_some();
+        if let Some(top) = widest.last_mut().filter(|_| !repeats) {
+            *top = (*top).max(size);
+        }
         match c {
             '(' if let Some(begin) = named_group_at(&cs[i..]) => {
                 i += named_group(&cs[i..], begin, groups, &mut out)?;
                 groups += 1;
+                widest.push(1);
+                size = 1;
             }
-            '\\' => i = escape(&cs, i, false, &mut out)?,
-            '[' => i = class(&cs, i, &mut out)?,
+            '(' if cs.get(i + 1) == Some(&'?') => {
+                let len = perl_flags(&cs[i..])?;
+                if cs[i + len - 1] == ':' {
+                    widest.push(1);
+                    size = 1;
+                }
+                // `(?)` sets no flag: the crate refuses it, Go reads nothing.
+                if cs[i + len - 1] == ':' || len > 3 {
+                    out.extend(&cs[i..i + len]);
+                }
+                i += len;
+            }
+            '(' => {
+                widest.push(1);
+                size = 1;
+                out.push(c);
+                i += 1;
+            }
+            ')' => {
+                if widest.len() > 1 {
+                    size = widest.pop().unwrap_or(1);
+                }
+                out.push(c);
+                i += 1;
+            }
+            '\\' => {
+                i = escape(&cs, i, false, &mut out)?;
+                size = 1;
+            }
+            '[' => {
+                i = class(&cs, i, &mut out)?;
+                size = 1;
+            }
             '*' | '+' | '?' => {
                 if c == '?' && last_repeat.is_some() && !lazy {
                     lazy = true;
@@ -232,6 +261,23 @@ fn translate(re: &str) -> Result<String, String> {
                         let text: String = cs[i..i + len].iter().collect();
                         return Err(format!("invalid repeat count: `{text}`"));
                     }
+                    // A count of zero drops what it repeats; an unbounded
+                    // one counts its minimum.
+                    let count = hi.unwrap_or(lo);
+                    let nested = match hi {
+                        Some(0) => 1,
+                        _ if count == 0 => size,
+                        _ => count * size,
+                    };
+                    // Go reports a repeat of a repeat first.
+                    if last_repeat.is_none()
+                        && (lo >= 2 || hi.is_some_and(|h| h >= 2))
+                        && nested > 1000
+                    {
+                        let text: String = cs[i..i + len].iter().collect();
+                        return Err(format!("invalid repeat count: `{text}`"));
+                    }
+                    size = nested;
                     repeat = Some(i);
                     out.extend(&cs[i..i + len]);
                     i += len;
@@ -239,15 +285,18 @@ fn translate(re: &str) -> Result<String, String> {
                 None => {
                     out.push_str("\\{");
                     i += 1;
+                    size = 1;
                 }
             },
             '}' => {
                 out.push_str("\\}");
                 i += 1;
+                size = 1;
             }
             _ => {
                 out.push(c);
                 i += 1;
+                size = 1;
             }
         }
         if let (Some(start), Some(prev)) = (repeat, last_repeat) {
@@ -386,36 +435,167 @@ fn escape(cs: &[char], i: usize, in_class: bool, out: &mut String) -> Result<usi
             }
             Ok(if j < cs.len() { j + 2 } else { j })
         }
+        'A' | 'z' if !in_class => {
+            out.push('\\');
+            out.push(c);
+            Ok(i + 2)
+        }
+        'p' | 'P' => unicode_class(cs, i, out),
+        _ => {
+            let (code, end) = char_escape(cs, i)?;
+            match char::from_u32(code) {
+                Some(c) => literal(out, c),
+                // A surrogate code point is a rune Go's text never holds: it matches nothing.
+                None => out.push_str(r"[^\x00-\x{10FFFF}]"),
+            }
+            Ok(end)
+        }
+    }
+}
+
+/// The code point that the escape at `cs[i]` (a backslash) stands for when
+/// it is a single character, as Go's `parseEscape` reads it, and the index
+/// after it: octal, `\x`, `\a \f \n \r \t \v` or punctuation. Go refuses
+/// any other escape there, `\u` and `\U` too (the crate reads them as code points).
+fn char_escape(cs: &[char], i: usize) -> Result<(u32, usize), String> {
+    let refused = |end: usize| {
+        format!(
+            "invalid escape sequence: `{}`",
+            cs[i..end.min(cs.len())].iter().collect::<String>()
+        )
+    };
+    let Some(&c) = cs.get(i + 1) else {
+        return Err("trailing backslash at end of expression: ``".into());
+    };
+    let simple = match c {
+        'a' => Some('\x07'),
+        'f' => Some('\x0c'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        'v' => Some('\x0b'),
+        c if c.is_ascii() && !c.is_ascii_alphanumeric() => Some(c),
+        _ => None,
+    };
+    if let Some(ch) = simple {
+        return Ok((ch as u32, i + 2));
+    }
+    match c {
+        'x' => {
+            let (end, code) =
+                hex_escape(cs, i + 2).ok_or_else(|| refused(hex_escape_end(cs, i + 2)))?;
+            Ok((code, end))
+        }
         '0'..='7' => {
-            // Go: `\0` with up to two more octal digits, or `\1`-`\7` followed by at least one.
             let mut j = i + 1;
             let mut code = 0u32;
             while j < cs.len() && j < i + 4 && ('0'..='7').contains(&cs[j]) {
                 code = code * 8 + (cs[j] as u32 - '0' as u32);
                 j += 1;
             }
+            // `\0` takes up to two more octal digits, `\1`-`\7` at least one.
             if c != '0' && j == i + 2 {
-                let text: String = cs[i..j].iter().collect();
-                return Err(format!("invalid escape sequence: `{text}`"));
+                return Err(refused(j));
             }
-            literal(out, char::from_u32(code).unwrap_or('\0'));
-            Ok(j)
+            Ok((code, j))
         }
-        'x' | 'p' | 'P' if cs.get(i + 2) == Some(&'{') => {
-            let end = cs[i..].iter().position(|&d| d == '}').map_or(cs.len(), |p| i + p + 1);
-            out.extend(&cs[i..end]);
-            Ok(end)
+        _ => Err(refused(i + 2)),
+    }
+}
+
+/// Translates Go's Unicode class `\pN`, `\p{Name}` or `\P...` at `cs[i]`,
+/// where a name led by `^` negates the class; returns the index after it.
+/// Go quotes the whole class it refuses, or the rest of the expression when
+/// no `}` closes the name.
+fn unicode_class(cs: &[char], i: usize, out: &mut String) -> Result<usize, String> {
+    let rest = &cs[i..];
+    let refused = |seq: &[char]| {
+        format!("invalid character class range: `{}`", seq.iter().collect::<String>())
+    };
+    let (len, name) = match rest.get(2) {
+        Some('{') => match rest.iter().position(|&d| d == '}') {
+            Some(end) => (end + 1, rest[3..end].iter().collect::<String>()),
+            None => return Err(refused(rest)),
+        },
+        Some(c) => (3, c.to_string()),
+        None => return Err(refused(rest)),
+    };
+    let (negated, name) = match name.strip_prefix('^') {
+        Some(name) => (true, name),
+        None => (false, name.as_str()),
+    };
+    let letter = if (rest[1] == 'P') != negated { 'P' } else { 'p' };
+    let class = format!("\\{letter}{{{name}}}");
+    // The crate also reads `name=value` properties, which Go does not.
+    if name.is_empty() || name.contains(['=', ':']) || regex::Regex::new(&class).is_err() {
+        return Err(refused(&rest[..len]));
+    }
+    out.push_str(&class);
+    Ok(i + len)
+}
+
+/// Go's `\x` escape whose hex digits start at `cs[from]`: two digits, or
+/// one or more in braces up to U+10FFFF. Returns the index after it and
+/// the code point, or None where Go refuses it.
+fn hex_escape(cs: &[char], from: usize) -> Option<(usize, u32)> {
+    if cs.get(from) != Some(&'{') {
+        let (hi, lo) = (cs.get(from)?.to_digit(16)?, cs.get(from + 1)?.to_digit(16)?);
+        return Some((from + 2, hi * 16 + lo));
+    }
+    let mut code = 0u32;
+    for (j, c) in cs.iter().enumerate().skip(from + 1) {
+        if *c == '}' {
+            return (j > from + 1).then_some((j + 1, code));
         }
-        c if c.is_ascii() && !c.is_ascii_alphanumeric() => {
-            literal(out, c);
-            Ok(i + 2)
-        }
-        _ => {
-            out.push('\\');
-            out.push(c);
-            Ok(i + 2)
+        code = code * 16 + c.to_digit(16)?;
+        if code > 0x10FFFF {
+            return None;
         }
     }
+    None
+}
+
+/// Where Go stops reading a `\x` escape it refuses (the end of the text
+/// its error quotes).
+fn hex_escape_end(cs: &[char], from: usize) -> usize {
+    if cs.get(from) != Some(&'{') {
+        // Go reads both characters before it checks them.
+        return (from + 2).min(cs.len());
+    }
+    let mut code = 0u32;
+    for (j, c) in cs.iter().enumerate().skip(from + 1) {
+        match c.to_digit(16) {
+            Some(d) if *c != '}' => {
+                code = code.saturating_mul(16).saturating_add(d);
+                if code > 0x10FFFF {
+                    return j + 1;
+                }
+            }
+            _ => return j + 1,
+        }
+    }
+    cs.len()
+}
+
+/// Checks the flags of the non-capturing group or flag group at the start
+/// of `cs` (`(?` ...) as Go's `parsePerlFlags` does: only `i`, `m`, `s` and
+/// `U`, once negated with `-` (which must be followed by a flag), up to `:`
+/// or `)`. Returns the length of `(?flags:` or `(?flags)`; Go's error
+/// quotes the text up to the character it refused.
+fn perl_flags(cs: &[char]) -> Result<usize, String> {
+    let (mut negated, mut flag_seen) = (false, false);
+    for (j, &c) in cs.iter().enumerate().skip(2) {
+        match c {
+            'i' | 'm' | 's' | 'U' => flag_seen = true,
+            '-' if !negated => (negated, flag_seen) = (true, false),
+            ':' | ')' if !negated || flag_seen => return Ok(j + 1),
+            _ => {
+                let text: String = cs[..=j].iter().collect();
+                return Err(format!("invalid or unsupported Perl syntax: `{text}`"));
+            }
+        }
+    }
+    Err(format!("invalid or unsupported Perl syntax: `{}`", cs.iter().collect::<String>()))
 }
 
 /// Translates the bracket class starting at `cs[i]`; returns the index after it.
@@ -460,15 +640,24 @@ fn class(cs: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
                     }
                 }
             }
-            '-' if let (Some(lo), Some(&hi)) = (was_low, cs.get(i + 1))
-                && !matches!(hi, ']' | '\\' | '[') =>
+            '-' if let (Some(lo), Some(&next)) = (was_low, cs.get(i + 1))
+                && !matches!(next, ']' | '[') =>
             {
+                // Go reads the high end as one character, escaped or not.
+                let (hi, end) = match next {
+                    '\\' => {
+                        let (code, end) = char_escape(cs, i + 1)?;
+                        (char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), end)
+                    }
+                    c => (c, i + 2),
+                };
                 if lo > hi {
-                    return Err(format!("invalid character class range: `{lo}-{hi}`"));
+                    let text: String = cs[i + 1..end].iter().collect();
+                    return Err(format!("invalid character class range: `{lo}-{text}`"));
                 }
                 out.push('-');
                 literal(out, hi);
-                i += 2;
+                i = end;
             }
             '-' => {
                 out.push('-');

@@ -137,7 +137,7 @@ pub(super) fn register(f: &mut Funcs) {
 }
 
 /// Go's `unicode.IsSpace`, which `strings.TrimSpace` uses.
-pub(super) fn is_go_space(c: char) -> bool {
+pub(crate) fn is_go_space(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{A0}')
         || (c as u32 > 0xff && c.is_whitespace())
 }
