@@ -440,13 +440,29 @@ fn place(
     let next_line =
         next.map(|n| lines.line(entries[n].span.start)).or(marker.then(|| lines.line(gap.end)));
     // yaml.v3's scan of the comment lines into head and foot records.
-    let foot_line = p_line + 1;
+    // The line a run must start on to be the foot of the token before it
+    // (the scalar, or a bare `-` the scan passed), which is no `:`.
+    let mut foot_line = p_line + 1;
+    let mut after_value = between.ends_with(':');
+    // Where the scan before the next token started: after the last bare
+    // `-`, or the token before the gap.
+    let mut scan_start = match last_bare_dash(&text[gap.start..first_at]) {
+        Some(at) => gap.start + at + 1,
+        None => gap.start,
+    };
     let mut records: Vec<Record> = Vec::new();
     let mut body = String::new();
     let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
     let mut mark = Mark::Before;
     let first_line = full.first().map_or(p_line + 1, |c| c.line);
-    let mut first_empty = first_line == p_line + 1;
+    let row_has_comment = |line: usize| {
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        strip_line_comment(row).trim() != row.trim()
+    };
+    // A comment after a bare `-` on its line takes the scan's first line
+    // break, so no run below it is a foot.
+    let mut first_empty =
+        first_line == p_line + 1 && !(between.ends_with('-') && row_has_comment(p_line));
     let mut recent_empty = false;
     let last_line =
         next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
@@ -458,22 +474,33 @@ fn place(
         let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
         if !end && comment.is_none() && is_bare_dash(strip_line_comment(row).trim()) {
             // The `-` of an empty item, a token that takes no comments: the
-            // lines before it that are no foot wait for the next node, which
-            // the list's end takes first where it ends there.
+            // lines before it that are no foot wait for the next node. The
+            // end of a block map closed on the way takes them (and they are
+            // lost); a list's end takes no comments (yaml.v3's parser sets
+            // an event's comments on a block mapping's end, not a
+            // sequence's).
             let dash_col = row.len() - row.trim_start().len();
             if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
                 let body = std::mem::take(&mut body);
                 if dash_col < next_indent && dash_col + 1 != col {
                     // Dedented from the run: the run is a foot.
                     records.push(Record::foot(body, mark, col, at));
-                    mark = Mark::At(lines.start(line));
-                } else if next_col0 >= dash_col as isize {
+                } else if !blocks.iter().any(|&(b, indent)| {
+                    entries[b].kind == MAPPING && indent <= dash_col && indent as isize > next_col0
+                }) {
                     records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
                 }
             }
             body.clear();
             start = None;
-            first_empty = false;
+            // The scan starts again after the `-`, the token before what
+            // follows.
+            let dash_at = lines.start(line) + dash_col;
+            mark = Mark::At(dash_at);
+            scan_start = dash_at + 1;
+            foot_line = line + 1;
+            after_value = false;
+            first_empty = !row_has_comment(line);
             recent_empty = false;
             line += 1;
             continue;
@@ -492,7 +519,7 @@ fn place(
             if (eof || !end) && !recent_empty {
                 let (col, at, l) = start.unwrap_or((0, 0, 0));
                 let dedented = col.saturating_sub(1) < next_indent;
-                let direct = l == foot_line && !matches!(before, Before::Indicator);
+                let direct = l == foot_line && !after_value;
                 if first_empty && !body.is_empty() && (direct || dedented) {
                     if dedented {
                         mark = Mark::At(at);
@@ -540,21 +567,19 @@ fn place(
     if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
         records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
     }
-    // The ends of the blocks the next token closes, placed at the first
-    // comment record in their column.
+    // The ends of the blocks the next token closes, each placed at the
+    // first comment record of the last scan in its column (yaml.v3's
+    // `unroll_indent` searches back through the records that follow each
+    // other without a token between), or where the block inside it ends.
     let mut ends: Vec<(usize, usize)> = Vec::new(); // (entry, position)
-    let mut block_mark = gap.start;
+    let mut block_mark = scan_start;
     for &(b, indent) in &blocks {
         if indent as isize <= next_col0 {
             break;
         }
-        for r in records.iter().rev() {
-            if r.at < block_mark {
-                break;
-            }
-            if r.column == indent + 1 {
-                block_mark = r.at;
-            }
+        let scanned = records.iter().filter(|r| r.at >= scan_start);
+        if let Some(r) = scanned.filter(|r| r.column == indent + 1).min_by_key(|r| r.at) {
+            block_mark = r.at;
         }
         ends.push((b, block_mark));
     }
@@ -834,6 +859,22 @@ fn document_head(
 fn is_bare_dash(before: &str) -> bool {
     let Some(rest) = before.strip_suffix('-') else { return false };
     rest.is_empty() || rest.ends_with([' ', '\t'])
+}
+
+/// Where the `-` is in `text` when the last token it holds is a bare `-`
+/// (an item whose node comes later).
+fn last_bare_dash(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut last = None;
+    for line in text.split_inclusive('\n') {
+        let content = strip_line_comment(line);
+        let content = content.trim_end();
+        if !content.trim_start().is_empty() {
+            last = is_bare_dash(content.trim_start()).then(|| offset + content.len() - 1);
+        }
+        offset += line.len();
+    }
+    last
 }
 
 /// A text without a trailing line comment on each of its lines.

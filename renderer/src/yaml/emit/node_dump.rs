@@ -1050,10 +1050,16 @@ impl Emitter<'_> {
                     self.flow(item, value_st, inner, "");
                     trail = self.flow_entry_end(value_st, indent);
                 }
+                // The map's end carries the last key's foot and the map's
+                // own: with either, the emitter writes a `,` before the `}`
+                // (unless a comment after the last entry wrote one).
+                if (!tail.is_empty() || !note(st, |n| &n.foot).is_empty())
+                    && !trail
+                    && !map.is_empty()
+                {
+                    self.write_char(',');
+                }
                 if !tail.is_empty() {
-                    if !trail && !map.is_empty() {
-                        self.write_char(',');
-                    }
                     self.flow_comment(tail, indent);
                     self.foot_indent = Some(indent);
                 }
