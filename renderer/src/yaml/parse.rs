@@ -60,6 +60,13 @@ pub struct DuplicateKey {
     /// written, `n` for the `n`-th entry kyaml's reader appended to it (see
     /// `null_copies`), which stands after the mapping's last key.
     pub appended: (usize, usize),
+    /// Whether kiln's value holds the two keys apart (a null and a string
+    /// written alike) or holds one alone (an entry kyaml appended): kyaml's
+    /// node keeps both whatever the build's steps do.
+    pub apart: bool,
+    /// The lines of the keys whose entries kyaml appended to the mapping,
+    /// in order.
+    pub copied: Vec<usize>,
     /// The line of the mapping's last key as written.
     pub last_key_line: usize,
     /// Whether the mapping is in flow style: kyaml writes it, and what it
@@ -484,20 +491,8 @@ fn kustomize_pieces(
             if !e.duplicate_keys.is_empty() {
                 // kustomize decodes the object from kyaml's encoding of the
                 // document, whose lines Go's message counts.
-                let encoded = super::kyaml_lines::key_lines(&ParserText::new(piece).text);
-                for d in &mut e.duplicate_keys {
-                    // An entry kyaml appended stands after the mapping's
-                    // last key (taken to be one line, as is each entry).
-                    let at = |line: usize, appended: usize| match appended {
-                        0 => encoded.get(&line).copied().unwrap_or(line),
-                        n => {
-                            let last = encoded.get(&d.last_key_line).copied().unwrap_or(line);
-                            if d.flow { last } else { last + n }
-                        }
-                    };
-                    (d.line, d.first_line) =
-                        (at(d.line, d.appended.0), at(d.first_line, d.appended.1));
-                }
+                let text = ParserText::new(piece).text;
+                super::kyaml_lines::place_duplicates(&text, &mut e.duplicate_keys);
             }
             e.line += before;
             e.piece_line = before + 1;
@@ -2165,6 +2160,8 @@ impl Builder<'_> {
                     read_lines: (line, first_line),
                     behind_root: false,
                     appended: (0, 0),
+                    apart: false,
+                    copied: Vec::new(),
                     last_key_line: 0,
                     flow: false,
                 });
@@ -2178,9 +2175,11 @@ impl Builder<'_> {
     /// texts are.
     fn written_duplicates(&self, keys: &[WrittenKey], flow: bool) -> Vec<DuplicateKey> {
         let last_key_line = keys.last().map_or(0, |k| k.line);
+        let copies = null_copies(keys);
+        let copied: Vec<usize> = copies.iter().map(|&i| keys[i].line).collect();
         let all: Vec<(usize, usize)> = (0..keys.len())
             .map(|i| (i, 0))
-            .chain(null_copies(keys).into_iter().enumerate().map(|(n, i)| (i, n + 1)))
+            .chain(copies.into_iter().enumerate().map(|(n, i)| (i, n + 1)))
             .collect();
         let mut out = Vec::new();
         for (a, &(i, copy_i)) in all.iter().enumerate() {
@@ -2195,6 +2194,8 @@ impl Builder<'_> {
                     read_lines: (line, first_line),
                     behind_root: false,
                     appended: (copy_j, copy_i),
+                    apart: copy_i > 0 || copy_j > 0 || keys[i].null != keys[j].null,
+                    copied: copied.clone(),
                     last_key_line,
                     flow,
                 });

@@ -350,7 +350,8 @@ fn place(
     // head: what is left for one is the document's.
     let marker = next.is_none() && text[gap.end..].starts_with("...");
     // Comments after `---` or a bare `-`: the start of the next node's head.
-    let mut heads: Vec<String> = Vec::new();
+    // Where each starts, and its text.
+    let mut heads: Vec<(usize, String)> = Vec::new();
     let mut full: Vec<Comment> = Vec::new();
     let mut start_line = None;
     for c in found {
@@ -363,10 +364,10 @@ fn place(
             // head; one after a directive is dropped.
             if text[line_start..c.at].trim_end() == "---" {
                 start_line = Some(c.line);
-                heads.push(c.text);
+                heads.push((c.at, c.text));
             }
         } else if is_bare_dash(before) {
-            heads.push(c.text);
+            heads.push((c.at, c.text));
         } else {
             let property =
                 before.rsplit([' ', '\t']).next().is_some_and(|t| t.starts_with(['&', '!']));
@@ -400,6 +401,7 @@ fn place(
             let marker = text[gap.start..first].lines().position(|l| l.trim_end() == "---")?;
             Some(lines.line(gap.start) + marker)
         });
+        let heads = heads.into_iter().map(|(_, text)| text).collect();
         document_head(entries, next, heads, full, start_line, lines, placed);
         return;
     };
@@ -605,9 +607,13 @@ fn place(
             }
             t += 1;
         }
-        if t < tokens.len() {
-            match taken.iter_mut().find(|(tt, h, _)| *tt == t && *h == r.head) {
-                Some((_, _, text)) => {
+        if r.head && matches!(tokens.get(t), Some((Token::Next(_), _))) {
+            // The comments after a bare `-` on its line and the head runs
+            // join in the order of the text.
+            heads.push((r.at, r.body));
+        } else if t < tokens.len() {
+            match taken.iter_mut().find(|(tt, h, ..)| *tt == t && *h == r.head) {
+                Some((.., text)) => {
                     text.push('\n');
                     text.push_str(&r.body);
                 }
@@ -615,17 +621,10 @@ fn place(
             }
         }
     }
-    let mut head = heads.join("\n");
     for (t, is_head, body) in taken {
         let (token, _) = &tokens[t];
         match (token, is_head) {
-            (Token::Next(n), true) => {
-                if !head.is_empty() {
-                    head.push('\n');
-                }
-                head.push_str(&body);
-                let _ = n;
-            }
+            (Token::Next(_), true) => {}
             (Token::Next(n), false) => {
                 // The parser gives a foot waiting before a block collection
                 // to the first scalar in it; a flow collection takes it at
@@ -673,6 +672,8 @@ fn place(
             }
         }
     }
+    heads.sort_by_key(|(at, _)| *at);
+    let head = heads.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n");
     if let Some(n) = next.filter(|_| !head.is_empty()) {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
