@@ -3448,6 +3448,20 @@ impl Builder<'_> {
                         self.undecodable.push((self.path.clone(), text.to_string(), e));
                         Value::String(text.to_string())
                     }
+                    // A key tagged `!!null` is a null key whatever its text:
+                    // kyaml appends a copy of its entry, and yaml.v3 fails on
+                    // the copy before it decodes the key.
+                    Err(e)
+                        if self.defer_decoding
+                            && self.in_key > 0
+                            && decoder_problem(&e.message)
+                            && tag.as_ref().is_some_and(|t| {
+                                matches!(t.handle.as_str(), "!!" | "tag:yaml.org,2002:")
+                                    && t.suffix == "null"
+                            }) =>
+                    {
+                        Value::Null
+                    }
                     r => r?,
                 };
                 if let Value::String(s) = &mut v
@@ -3589,6 +3603,8 @@ impl Builder<'_> {
                 // Each scalar key as written (its text), whether it is a
                 // null written as something, and its line.
                 let mut written_keys: Vec<WrittenKey> = Vec::new();
+                // Whether two keys decode alike but are written otherwise.
+                let mut texts_apart = false;
                 // How many keys came again so far.
                 let mut given_again = 0;
                 loop {
@@ -3817,10 +3833,32 @@ impl Builder<'_> {
                             name: key.clone(),
                         });
                     }
+                    // yaml.v3 compares keys by their text: two that decode
+                    // alike written otherwise (`true` and `True`, `1` and
+                    // `0x1`) are no key given twice, and Go's map keeps the
+                    // later value.
+                    let written_before = match &key_text {
+                        Some(text)
+                            if self.defer_decoding && !null_key && map.contains_key(&key) =>
+                        {
+                            let earlier = &written_keys[..written_keys.len().saturating_sub(1)];
+                            Some(earlier.iter().find(|k| k.name == key && k.text == *text))
+                        }
+                        _ => None,
+                    };
+                    if matches!(written_before, Some(None)) {
+                        texts_apart = true;
+                        map.insert(key, value);
+                        continue;
+                    }
                     if let Some((_, keys)) = &mut since_duplicate {
                         keys.push((key.clone(), line));
                     }
-                    if let Some(first) = map.get_index_of(&key).map(|i| lines[i]) {
+                    let first = match written_before {
+                        Some(Some(k)) => Some(k.line),
+                        _ => map.get_index_of(&key).map(|i| lines[i]),
+                    };
+                    if let Some(first) = first {
                         // yaml.v3 decodes the whole document and lists every
                         // key given twice: read on, report at its end.
                         if self.duplicate_error.is_none() {
@@ -3858,11 +3896,12 @@ impl Builder<'_> {
                     lines.push(line);
                     map.insert(key, value);
                 }
-                // A null key makes kyaml append entries (and yaml.v3 then
-                // compares keys by their texts, `~` and "~" alike).
+                // A null key makes kyaml append entries, and yaml.v3
+                // compares keys by their texts (`~` and "~" alike, `true`
+                // and `True` apart).
                 let by_text = if self.defer_decoding
                     && !self.stringify_keys
-                    && written_keys.iter().any(|k| k.null)
+                    && (texts_apart || written_keys.iter().any(|k| k.null))
                 {
                     self.written_duplicates(&written_keys, flow)
                 } else {

@@ -75,7 +75,13 @@ impl Styled {
         let Styled::Map { entries, .. } = self else { return None };
         let (_, inner) = entries.iter().find(|(k, _)| key_text(k) == Some(field))?;
         let Styled::Map { entries, .. } = inner else { return None };
-        let null = |k: &Styled| matches!(k, Styled::Scalar { value: Value::Null, .. });
+        // A key written as nothing inside a flow mapping is held as the
+        // empty string (see `read`), but is a null node all the same.
+        let null = |k: &Styled| match k {
+            Styled::Scalar { value: Value::Null, .. } => true,
+            Styled::Scalar { style: Style::Plain, text, tag: None, .. } => text.is_empty(),
+            _ => false,
+        };
         Some(entries.iter().map(|(k, _)| null(k)).collect())
     }
 
