@@ -428,7 +428,7 @@ fn place(
         Before::Indicator => p,
     };
     let blocks = open_blocks(entries, node_idx);
-    let next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
+    let mut next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
     let next_col0: isize = match next {
         Some(n) => {
             let at = entries[n].span.start;
@@ -448,10 +448,17 @@ fn place(
     let mut after_value = between.ends_with(':');
     // Where the scan before the next token started: after the last bare
     // `-`, or the token before the gap.
-    let mut scan_start = match last_bare_dash(&text[gap.start..first_at]) {
-        Some(at) => gap.start + at + 1,
-        None => gap.start,
-    };
+    let mut scan_start = gap.start;
+    // The tokens in the gap that close blocks, each with its column, where
+    // the scan before it started and where it is: the bare `-`s, then the
+    // next token.
+    let mut closers: Vec<(isize, usize, usize)> = Vec::new();
+    if let Some(at) = last_bare_dash(&text[gap.start..first_at]) {
+        let dash_at = gap.start + at;
+        let column = text[lines.start(lines.line(dash_at))..dash_at].chars().count();
+        closers.push((column as isize, scan_start, dash_at));
+        scan_start = dash_at + 1;
+    }
     let mut records: Vec<Record> = Vec::new();
     let mut body = String::new();
     let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
@@ -499,11 +506,23 @@ fn place(
             // follows.
             let dash_at = lines.start(line) + dash_col;
             mark = Mark::At(dash_at);
+            closers.push((dash_col as isize, scan_start, dash_at));
             scan_start = dash_at + 1;
             foot_line = line + 1;
             after_value = false;
-            first_empty = !row_has_comment(line);
+            // The blocks the `-` closed are gone.
+            next_indent = blocks.iter().map(|&(_, i)| i).find(|&i| i <= dash_col).unwrap_or(0);
+            first_empty = true;
             recent_empty = false;
+            // A comment after the `-` on its line starts the scan's run
+            // (with content on the line, a foot would start two lines down).
+            let row_range = lines.start(line)..lines.start(line + 1).max(lines.start(line));
+            if let Some(i) = heads.iter().position(|(at, _)| row_range.contains(at)) {
+                let (at, comment) = heads.remove(i);
+                body = comment;
+                start = Some((text[row_range.start..at].chars().count() + 1, at, line));
+                foot_line = line + 2;
+            }
             line += 1;
             continue;
         }
@@ -569,17 +588,24 @@ fn place(
     if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
         records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
     }
-    // The ends of the blocks the next token closes, each placed at the
-    // first comment record of the last scan in its column (yaml.v3's
-    // `unroll_indent` searches back through the records that follow each
-    // other without a token between), or where the block inside it ends.
+    closers.push((next_col0, scan_start, gap.end));
+    // The ends of the blocks the tokens close, each placed at the first
+    // comment record in its column of the scan before the token that closes
+    // it (yaml.v3's `unroll_indent` searches back through the records that
+    // follow each other without a token between), or where the block
+    // inside it ends, or at the start of that scan.
     let mut ends: Vec<(usize, usize)> = Vec::new(); // (entry, position)
-    let mut block_mark = scan_start;
+    let mut closer = 0;
+    let mut block_mark = gap.start;
     for &(b, indent) in &blocks {
-        if indent as isize <= next_col0 {
-            break;
+        while closers.get(closer).is_some_and(|c| c.0 >= indent as isize) {
+            closer += 1;
+            if let Some(c) = closers.get(closer) {
+                block_mark = c.1;
+            }
         }
-        let scanned = records.iter().filter(|r| r.at >= scan_start);
+        let Some(&(_, from, to)) = closers.get(closer) else { break };
+        let scanned = records.iter().filter(|r| r.at >= from && r.at < to);
         if let Some(r) = scanned.filter(|r| r.column == indent + 1).min_by_key(|r| r.at) {
             block_mark = r.at;
         }
