@@ -1307,9 +1307,13 @@ impl Resource {
         self.forget_settled();
     }
 
-    /// Forgets the keys given twice once kyaml holds none of them again.
+    /// Forgets the keys given twice once kyaml holds none of them again;
+    /// keys kiln's value holds apart stay (see `DuplicateKey::apart`).
     fn forget_settled(&mut self) {
-        if self.duplicates.as_ref().is_some_and(|d| d.shadows.is_empty()) {
+        let settled = |d: &Duplicates| {
+            d.shadows.is_empty() && d.error.duplicate_keys.iter().all(|k| !k.apart)
+        };
+        if self.duplicates.as_deref().is_some_and(settled) {
             self.duplicates = None;
         }
     }

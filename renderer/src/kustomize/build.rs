@@ -2660,6 +2660,14 @@ impl Builder<'_> {
                     Error::Patch { file: source.clone(), target, source: Box::new(e) }
                 })? {
                     Some((v, landing)) => {
+                        // A top-level `$patch: replace` leaves the object as
+                        // it was: the allow annotations the options gave the
+                        // patch never reach it.
+                        let untouched = matches!(&doc, Value::Map(m)
+                            if m.get("$patch").and_then(Value::as_str) == Some("replace"));
+                        if untouched {
+                            r.allowed_changes = was_allowed;
+                        }
                         let before = std::mem::replace(&mut r.value, v);
                         let piece = doc_pieces.get(n).cloned().flatten();
                         let written = piece.and_then(|range| text.get(range));
@@ -2731,7 +2739,9 @@ impl Builder<'_> {
                         // (a hash suffix due, earlier names, affixes), and a
                         // replace leaves the patch's own, which kustomize gave
                         // the allow annotations of its options.
-                        if let Some(kept) = patch::strategic_merge::annotations_replaced(&doc) {
+                        if let Some(kept) = patch::strategic_merge::annotations_replaced(&doc)
+                            && !untouched
+                        {
                             build_annotations::replaced(r);
                             if kept {
                                 r.allowed_changes.0 |= p.allow_name_change;

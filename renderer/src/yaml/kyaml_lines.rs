@@ -13,20 +13,32 @@
 //! literal block when it can (one line per line of the string).
 
 use super::emit::analyze_v3;
-use super::parse::Source;
+use super::parse::{DuplicateKey, Source};
+use crate::resource::Step;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
 /// A collection being walked.
 enum Frame {
-    /// A mapping; `key_next` when its next node is a key.
+    /// A mapping; `key_next` when its next node is a key; the last key
+    /// that started a line of the encoding.
     Map {
         block: bool,
         key_next: bool,
+        last_key: Option<LastKey>,
     },
     Seq {
         block: bool,
     },
+}
+
+/// A key of a block mapping: its line in the text, its line in the
+/// encoding and its column.
+#[derive(Clone, Copy)]
+struct LastKey {
+    line: usize,
+    out: usize,
+    column: usize,
 }
 
 impl Frame {
@@ -37,14 +49,31 @@ impl Frame {
     }
 }
 
-/// The line of each mapping key of the first document of `text` in kyaml's
-/// encoding of that document, by the key's line in `text` (both 1-based).
-/// A key the walk does not reach (past a syntax error) is left out.
-pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
+/// Where the lines of a document are in kyaml's encoding of it (all
+/// 1-based): a key the walk does not reach (past a syntax error) is left
+/// out.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    /// The line of each mapping key, by the key's line in the text.
+    pub keys: HashMap<usize, usize>,
+    /// The last line of each block mapping (with the comments after its
+    /// last entry at its indentation or deeper), by the line in the text of
+    /// its last key.
+    pub ends: HashMap<usize, usize>,
+    /// How many lines each entry of a block mapping takes (its comments
+    /// left out), by the line in the text of its key.
+    pub sizes: HashMap<usize, usize>,
+}
+
+/// Where kyaml's encoding of the first document of `text` puts its
+/// mapping keys and ends.
+pub(crate) fn key_lines(text: &str) -> Encoded {
     let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
     let source = Source::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut keys = HashMap::new();
+    let mut ends = HashMap::new();
+    let mut sizes = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Lines of the encoding so far; the last line of the text read; the
     // last line of the text that began a line of the encoding.
@@ -62,7 +91,13 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
             Event::StreamStart | Event::Nothing => continue,
             Event::StreamEnd | Event::DocumentEnd => break,
             Event::MappingEnd | Event::SequenceEnd => {
-                if stack.pop().is_some_and(|f| !f.block()) {
+                let frame = stack.pop();
+                if let Some(Frame::Map { block: true, last_key: Some(key), .. }) = frame {
+                    sizes.insert(key.line, out + 1 - key.out);
+                    let feet = comments_after(&lines, read, key.column, block_indent);
+                    ends.insert(key.line, out + feet);
+                }
+                if frame.is_some_and(|f| !f.block()) {
                     read = read.max(span.end.line());
                 }
                 value_done(&mut stack);
@@ -74,10 +109,10 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
         let in_flow = stack.iter().any(|f| !f.block());
         // A flow collection is one line of the encoding, whatever lines
         // it spans in the text: its keys are on the line it started.
-        if matches!(stack.last(), Some(Frame::Map { block: false, key_next: true })) {
+        if matches!(stack.last(), Some(Frame::Map { block: false, key_next: true, .. })) {
             keys.entry(line).or_insert(out);
         }
-        let is_key = matches!(stack.last(), Some(Frame::Map { block: true, key_next: true }));
+        let is_key = matches!(stack.last(), Some(Frame::Map { block: true, key_next: true, .. }));
         // A block collection starts no line of its own: its first entry does.
         let block_start = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..))
             && !starts_flow(&source, &span);
@@ -85,6 +120,7 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
             && !block_start
             && (is_key || matches!(stack.last(), None | Some(Frame::Seq { block: true })));
         if starts_line {
+            let before_gap = out;
             let indent = lines.get(line - 1).map_or(0, |l| indentation(l));
             // Runs of comment lines met in the gap, the indentation of the
             // last comment line, and whether the last line was a comment.
@@ -131,6 +167,12 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
             }
             if is_key {
                 keys.insert(line, out);
+                if let Some(Frame::Map { last_key, .. }) = stack.last_mut() {
+                    if let Some(before) = last_key {
+                        sizes.insert(before.line, before_gap + 1 - before.out);
+                    }
+                    *last_key = Some(LastKey { line, out, column: span.start.col() });
+                }
             }
         }
         match event {
@@ -162,7 +204,7 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
                 if !block_start {
                     read = read.max(line);
                 }
-                stack.push(Frame::Map { block: block_start, key_next: true });
+                stack.push(Frame::Map { block: block_start, key_next: true, last_key: None });
             }
             Event::SequenceStart(..) => {
                 if !block_start {
@@ -173,7 +215,82 @@ pub(crate) fn key_lines(text: &str) -> HashMap<usize, usize> {
             _ => {}
         }
     }
-    keys
+    Encoded { keys, ends, sizes }
+}
+
+/// Moves the lines of `duplicates`, keys given twice in the first document
+/// of `text`, to where kyaml's encoding of the document puts them. An entry
+/// kyaml's reader appended to a mapping (see `null_copies`) stands after
+/// the mapping's last line and the entries appended before it (in a flow
+/// mapping, on its line), and what comes after it moves down by as many
+/// lines.
+pub(crate) fn place_duplicates(text: &str, duplicates: &mut [DuplicateKey]) {
+    let encoded = key_lines(text);
+    let size = |lines: &[usize]| -> usize {
+        lines.iter().map(|l| encoded.sizes.get(l).copied().unwrap_or(1)).sum()
+    };
+    // Each block mapping that has entries appended: the encoded line they
+    // follow, how many lines they take and how deep the mapping is (the
+    // deeper first where two end on one line).
+    let mut inserts: Vec<(usize, usize, usize)> = Vec::new();
+    let mut seen: Vec<&[Step]> = Vec::new();
+    for d in duplicates.iter().filter(|d| !d.flow && !d.copied.is_empty()) {
+        if seen.contains(&d.map.as_slice()) {
+            continue;
+        }
+        seen.push(&d.map);
+        if let Some(&end) = encoded.ends.get(&d.last_key_line) {
+            inserts.push((end, size(&d.copied), d.map.len()));
+        }
+    }
+    // The lines the entries appended before a place take.
+    let shift = |line: usize, depth: Option<usize>| -> usize {
+        inserts
+            .iter()
+            .filter(|&&(end, _, deep)| {
+                end < line || (end == line && depth.is_some_and(|d| deep > d))
+            })
+            .map(|(_, lines, _)| lines)
+            .sum()
+    };
+    for d in duplicates.iter_mut() {
+        let at = |line: usize, appended: usize| match appended {
+            0 => encoded.keys.get(&line).map_or(line, |&l| l + shift(l, None)),
+            _ if d.flow => encoded.keys.get(&d.last_key_line).map_or(line, |&l| l + shift(l, None)),
+            n => {
+                let before = size(&d.copied[..(n - 1).min(d.copied.len())]);
+                encoded
+                    .ends
+                    .get(&d.last_key_line)
+                    .map_or(line, |&end| end + 1 + before + shift(end, Some(d.map.len())))
+            }
+        };
+        (d.line, d.first_line) = (at(d.line, d.appended.0), at(d.first_line, d.appended.1));
+    }
+}
+
+/// How many comment lines follow line `read` (1-based) of `lines` before
+/// the next node, at `column` or deeper: yaml.v3 writes them before the end
+/// of the block at `column`. The lines of a block scalar whose content is
+/// at `block_indent` are no comments.
+fn comments_after(
+    lines: &[&str],
+    read: usize,
+    column: usize,
+    block_indent: Option<usize>,
+) -> usize {
+    let mut count = 0;
+    for l in lines.iter().skip(read) {
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || block_indent.is_some_and(|n| indentation(l) >= n) {
+            continue;
+        }
+        if !trimmed.starts_with('#') || indentation(l) < column {
+            break;
+        }
+        count += 1;
+    }
+    count
 }
 
 /// A node of the collection on top of the stack is read: a mapping expects
@@ -201,7 +318,7 @@ mod tests {
     /// The line of the last key named `z` and of the one before it, as
     /// recorded from kubectl (kustomize v5.5) for a `z` given twice.
     fn last_two(text: &str) -> (usize, usize) {
-        let map = key_lines(text);
+        let map = key_lines(text).keys;
         let mut zs: Vec<usize> = text
             .lines()
             .enumerate()

@@ -60,6 +60,13 @@ pub struct DuplicateKey {
     /// written, `n` for the `n`-th entry kyaml's reader appended to it (see
     /// `null_copies`), which stands after the mapping's last key.
     pub appended: (usize, usize),
+    /// Whether kiln's value holds the two keys apart (a null and a string
+    /// written alike) or holds one alone (an entry kyaml appended): kyaml's
+    /// node keeps both whatever the build's steps do.
+    pub apart: bool,
+    /// The lines of the keys whose entries kyaml appended to the mapping,
+    /// in order.
+    pub copied: Vec<usize>,
     /// The line of the mapping's last key as written.
     pub last_key_line: usize,
     /// Whether the mapping is in flow style: kyaml writes it, and what it
@@ -484,20 +491,8 @@ fn kustomize_pieces(
             if !e.duplicate_keys.is_empty() {
                 // kustomize decodes the object from kyaml's encoding of the
                 // document, whose lines Go's message counts.
-                let encoded = super::kyaml_lines::key_lines(&ParserText::new(piece).text);
-                for d in &mut e.duplicate_keys {
-                    // An entry kyaml appended stands after the mapping's
-                    // last key (taken to be one line, as is each entry).
-                    let at = |line: usize, appended: usize| match appended {
-                        0 => encoded.get(&line).copied().unwrap_or(line),
-                        n => {
-                            let last = encoded.get(&d.last_key_line).copied().unwrap_or(line);
-                            if d.flow { last } else { last + n }
-                        }
-                    };
-                    (d.line, d.first_line) =
-                        (at(d.line, d.appended.0), at(d.first_line, d.appended.1));
-                }
+                let text = ParserText::new(piece).text;
+                super::kyaml_lines::place_duplicates(&text, &mut e.duplicate_keys);
             }
             e.line += before;
             e.piece_line = before + 1;
@@ -2165,6 +2160,8 @@ impl Builder<'_> {
                     read_lines: (line, first_line),
                     behind_root: false,
                     appended: (0, 0),
+                    apart: false,
+                    copied: Vec::new(),
                     last_key_line: 0,
                     flow: false,
                 });
@@ -2178,9 +2175,11 @@ impl Builder<'_> {
     /// texts are.
     fn written_duplicates(&self, keys: &[WrittenKey], flow: bool) -> Vec<DuplicateKey> {
         let last_key_line = keys.last().map_or(0, |k| k.line);
+        let copies = null_copies(keys);
+        let copied: Vec<usize> = copies.iter().map(|&i| keys[i].line).collect();
         let all: Vec<(usize, usize)> = (0..keys.len())
             .map(|i| (i, 0))
-            .chain(null_copies(keys).into_iter().enumerate().map(|(n, i)| (i, n + 1)))
+            .chain(copies.into_iter().enumerate().map(|(n, i)| (i, n + 1)))
             .collect();
         let mut out = Vec::new();
         for (a, &(i, copy_i)) in all.iter().enumerate() {
@@ -2195,6 +2194,8 @@ impl Builder<'_> {
                     read_lines: (line, first_line),
                     behind_root: false,
                     appended: (copy_j, copy_i),
+                    apart: copy_i > 0 || copy_j > 0 || keys[i].null != keys[j].null,
+                    copied: copied.clone(),
                     last_key_line,
                     flow,
                 });
@@ -3447,6 +3448,20 @@ impl Builder<'_> {
                         self.undecodable.push((self.path.clone(), text.to_string(), e));
                         Value::String(text.to_string())
                     }
+                    // A key tagged `!!null` is a null key whatever its text:
+                    // kyaml appends a copy of its entry, and yaml.v3 fails on
+                    // the copy before it decodes the key.
+                    Err(e)
+                        if self.defer_decoding
+                            && self.in_key > 0
+                            && decoder_problem(&e.message)
+                            && tag.as_ref().is_some_and(|t| {
+                                matches!(t.handle.as_str(), "!!" | "tag:yaml.org,2002:")
+                                    && t.suffix == "null"
+                            }) =>
+                    {
+                        Value::Null
+                    }
                     r => r?,
                 };
                 if let Value::String(s) = &mut v
@@ -3588,6 +3603,8 @@ impl Builder<'_> {
                 // Each scalar key as written (its text), whether it is a
                 // null written as something, and its line.
                 let mut written_keys: Vec<WrittenKey> = Vec::new();
+                // Whether two keys decode alike but are written otherwise.
+                let mut texts_apart = false;
                 // How many keys came again so far.
                 let mut given_again = 0;
                 loop {
@@ -3816,10 +3833,32 @@ impl Builder<'_> {
                             name: key.clone(),
                         });
                     }
+                    // yaml.v3 compares keys by their text: two that decode
+                    // alike written otherwise (`true` and `True`, `1` and
+                    // `0x1`) are no key given twice, and Go's map keeps the
+                    // later value.
+                    let written_before = match &key_text {
+                        Some(text)
+                            if self.defer_decoding && !null_key && map.contains_key(&key) =>
+                        {
+                            let earlier = &written_keys[..written_keys.len().saturating_sub(1)];
+                            Some(earlier.iter().find(|k| k.name == key && k.text == *text))
+                        }
+                        _ => None,
+                    };
+                    if matches!(written_before, Some(None)) {
+                        texts_apart = true;
+                        map.insert(key, value);
+                        continue;
+                    }
                     if let Some((_, keys)) = &mut since_duplicate {
                         keys.push((key.clone(), line));
                     }
-                    if let Some(first) = map.get_index_of(&key).map(|i| lines[i]) {
+                    let first = match written_before {
+                        Some(Some(k)) => Some(k.line),
+                        _ => map.get_index_of(&key).map(|i| lines[i]),
+                    };
+                    if let Some(first) = first {
                         // yaml.v3 decodes the whole document and lists every
                         // key given twice: read on, report at its end.
                         if self.duplicate_error.is_none() {
@@ -3857,11 +3896,12 @@ impl Builder<'_> {
                     lines.push(line);
                     map.insert(key, value);
                 }
-                // A null key makes kyaml append entries (and yaml.v3 then
-                // compares keys by their texts, `~` and "~" alike).
+                // A null key makes kyaml append entries, and yaml.v3
+                // compares keys by their texts (`~` and "~" alike, `true`
+                // and `True` apart).
                 let by_text = if self.defer_decoding
                     && !self.stringify_keys
-                    && written_keys.iter().any(|k| k.null)
+                    && (texts_apart || written_keys.iter().any(|k| k.null))
                 {
                     self.written_duplicates(&written_keys, flow)
                 } else {

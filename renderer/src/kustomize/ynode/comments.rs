@@ -350,7 +350,8 @@ fn place(
     // head: what is left for one is the document's.
     let marker = next.is_none() && text[gap.end..].starts_with("...");
     // Comments after `---` or a bare `-`: the start of the next node's head.
-    let mut heads: Vec<String> = Vec::new();
+    // Where each starts, and its text.
+    let mut heads: Vec<(usize, String)> = Vec::new();
     let mut full: Vec<Comment> = Vec::new();
     let mut start_line = None;
     for c in found {
@@ -363,10 +364,10 @@ fn place(
             // head; one after a directive is dropped.
             if text[line_start..c.at].trim_end() == "---" {
                 start_line = Some(c.line);
-                heads.push(c.text);
+                heads.push((c.at, c.text));
             }
         } else if is_bare_dash(before) {
-            heads.push(c.text);
+            heads.push((c.at, c.text));
         } else {
             let property =
                 before.rsplit([' ', '\t']).next().is_some_and(|t| t.starts_with(['&', '!']));
@@ -400,6 +401,7 @@ fn place(
             let marker = text[gap.start..first].lines().position(|l| l.trim_end() == "---")?;
             Some(lines.line(gap.start) + marker)
         });
+        let heads = heads.into_iter().map(|(_, text)| text).collect();
         document_head(entries, next, heads, full, start_line, lines, placed);
         return;
     };
@@ -426,7 +428,7 @@ fn place(
         Before::Indicator => p,
     };
     let blocks = open_blocks(entries, node_idx);
-    let next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
+    let mut next_indent = blocks.first().map_or(0, |&(_, indent)| indent);
     let next_col0: isize = match next {
         Some(n) => {
             let at = entries[n].span.start;
@@ -440,13 +442,36 @@ fn place(
     let next_line =
         next.map(|n| lines.line(entries[n].span.start)).or(marker.then(|| lines.line(gap.end)));
     // yaml.v3's scan of the comment lines into head and foot records.
-    let foot_line = p_line + 1;
+    // The line a run must start on to be the foot of the token before it
+    // (the scalar, or a bare `-` the scan passed), which is no `:`.
+    let mut foot_line = p_line + 1;
+    let mut after_value = between.ends_with(':');
+    // Where the scan before the next token started: after the last bare
+    // `-`, or the token before the gap.
+    let mut scan_start = gap.start;
+    // The tokens in the gap that close blocks, each with its column, where
+    // the scan before it started and where it is: the bare `-`s, then the
+    // next token.
+    let mut closers: Vec<(isize, usize, usize)> = Vec::new();
+    if let Some(at) = last_bare_dash(&text[gap.start..first_at]) {
+        let dash_at = gap.start + at;
+        let column = text[lines.start(lines.line(dash_at))..dash_at].chars().count();
+        closers.push((column as isize, scan_start, dash_at));
+        scan_start = dash_at + 1;
+    }
     let mut records: Vec<Record> = Vec::new();
     let mut body = String::new();
     let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
     let mut mark = Mark::Before;
     let first_line = full.first().map_or(p_line + 1, |c| c.line);
-    let mut first_empty = first_line == p_line + 1;
+    let row_has_comment = |line: usize| {
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        strip_line_comment(row).trim() != row.trim()
+    };
+    // A comment after a bare `-` on its line takes the scan's first line
+    // break, so no run below it is a foot.
+    let mut first_empty =
+        first_line == p_line + 1 && !(between.ends_with('-') && row_has_comment(p_line));
     let mut recent_empty = false;
     let last_line =
         next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
@@ -458,23 +483,46 @@ fn place(
         let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
         if !end && comment.is_none() && is_bare_dash(strip_line_comment(row).trim()) {
             // The `-` of an empty item, a token that takes no comments: the
-            // lines before it that are no foot wait for the next node, which
-            // the list's end takes first where it ends there.
+            // lines before it that are no foot wait for the next node. The
+            // end of a block map closed on the way takes them (and they are
+            // lost); a list's end takes no comments (yaml.v3's parser sets
+            // an event's comments on a block mapping's end, not a
+            // sequence's).
             let dash_col = row.len() - row.trim_start().len();
             if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
                 let body = std::mem::take(&mut body);
                 if dash_col < next_indent && dash_col + 1 != col {
                     // Dedented from the run: the run is a foot.
                     records.push(Record::foot(body, mark, col, at));
-                    mark = Mark::At(lines.start(line));
-                } else if next_col0 >= dash_col as isize {
+                } else if !blocks.iter().any(|&(b, indent)| {
+                    entries[b].kind == MAPPING && indent <= dash_col && indent as isize > next_col0
+                }) {
                     records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
                 }
             }
             body.clear();
             start = None;
-            first_empty = false;
+            // The scan starts again after the `-`, the token before what
+            // follows.
+            let dash_at = lines.start(line) + dash_col;
+            mark = Mark::At(dash_at);
+            closers.push((dash_col as isize, scan_start, dash_at));
+            scan_start = dash_at + 1;
+            foot_line = line + 1;
+            after_value = false;
+            // The blocks the `-` closed are gone.
+            next_indent = blocks.iter().map(|&(_, i)| i).find(|&i| i <= dash_col).unwrap_or(0);
+            first_empty = true;
             recent_empty = false;
+            // A comment after the `-` on its line starts the scan's run
+            // (with content on the line, a foot would start two lines down).
+            let row_range = lines.start(line)..lines.start(line + 1).max(lines.start(line));
+            if let Some(i) = heads.iter().position(|(at, _)| row_range.contains(at)) {
+                let (at, comment) = heads.remove(i);
+                body = comment;
+                start = Some((text[row_range.start..at].chars().count() + 1, at, line));
+                foot_line = line + 2;
+            }
             line += 1;
             continue;
         }
@@ -492,7 +540,7 @@ fn place(
             if (eof || !end) && !recent_empty {
                 let (col, at, l) = start.unwrap_or((0, 0, 0));
                 let dedented = col.saturating_sub(1) < next_indent;
-                let direct = l == foot_line && !matches!(before, Before::Indicator);
+                let direct = l == foot_line && !after_value;
                 if first_empty && !body.is_empty() && (direct || dedented) {
                     if dedented {
                         mark = Mark::At(at);
@@ -540,21 +588,26 @@ fn place(
     if let Some((col, at, _)) = start.filter(|_| !body.is_empty()) {
         records.push(Record { head: true, body, mark: Mark::At(at), column: col, at });
     }
-    // The ends of the blocks the next token closes, placed at the first
-    // comment record in their column.
+    closers.push((next_col0, scan_start, gap.end));
+    // The ends of the blocks the tokens close, each placed at the first
+    // comment record in its column of the scan before the token that closes
+    // it (yaml.v3's `unroll_indent` searches back through the records that
+    // follow each other without a token between), or where the block
+    // inside it ends, or at the start of that scan.
     let mut ends: Vec<(usize, usize)> = Vec::new(); // (entry, position)
+    let mut closer = 0;
     let mut block_mark = gap.start;
     for &(b, indent) in &blocks {
-        if indent as isize <= next_col0 {
-            break;
+        while closers.get(closer).is_some_and(|c| c.0 >= indent as isize) {
+            closer += 1;
+            if let Some(c) = closers.get(closer) {
+                block_mark = c.1;
+            }
         }
-        for r in records.iter().rev() {
-            if r.at < block_mark {
-                break;
-            }
-            if r.column == indent + 1 {
-                block_mark = r.at;
-            }
+        let Some(&(_, from, to)) = closers.get(closer) else { break };
+        let scanned = records.iter().filter(|r| r.at >= from && r.at < to);
+        if let Some(r) = scanned.filter(|r| r.column == indent + 1).min_by_key(|r| r.at) {
+            block_mark = r.at;
         }
         ends.push((b, block_mark));
     }
@@ -580,9 +633,13 @@ fn place(
             }
             t += 1;
         }
-        if t < tokens.len() {
-            match taken.iter_mut().find(|(tt, h, _)| *tt == t && *h == r.head) {
-                Some((_, _, text)) => {
+        if r.head && matches!(tokens.get(t), Some((Token::Next(_), _))) {
+            // The comments after a bare `-` on its line and the head runs
+            // join in the order of the text.
+            heads.push((r.at, r.body));
+        } else if t < tokens.len() {
+            match taken.iter_mut().find(|(tt, h, ..)| *tt == t && *h == r.head) {
+                Some((.., text)) => {
                     text.push('\n');
                     text.push_str(&r.body);
                 }
@@ -590,17 +647,10 @@ fn place(
             }
         }
     }
-    let mut head = heads.join("\n");
     for (t, is_head, body) in taken {
         let (token, _) = &tokens[t];
         match (token, is_head) {
-            (Token::Next(n), true) => {
-                if !head.is_empty() {
-                    head.push('\n');
-                }
-                head.push_str(&body);
-                let _ = n;
-            }
+            (Token::Next(_), true) => {}
             (Token::Next(n), false) => {
                 // The parser gives a foot waiting before a block collection
                 // to the first scalar in it; a flow collection takes it at
@@ -648,6 +698,8 @@ fn place(
             }
         }
     }
+    heads.sort_by_key(|(at, _)| *at);
+    let head = heads.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n");
     if let Some(n) = next.filter(|_| !head.is_empty()) {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
@@ -834,6 +886,22 @@ fn document_head(
 fn is_bare_dash(before: &str) -> bool {
     let Some(rest) = before.strip_suffix('-') else { return false };
     rest.is_empty() || rest.ends_with([' ', '\t'])
+}
+
+/// Where the `-` is in `text` when the last token it holds is a bare `-`
+/// (an item whose node comes later).
+fn last_bare_dash(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut last = None;
+    for line in text.split_inclusive('\n') {
+        let content = strip_line_comment(line);
+        let content = content.trim_end();
+        if !content.trim_start().is_empty() {
+            last = is_bare_dash(content.trim_start()).then(|| offset + content.len() - 1);
+        }
+        offset += line.len();
+    }
+    last
 }
 
 /// A text without a trailing line comment on each of its lines.

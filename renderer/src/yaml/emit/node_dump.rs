@@ -75,7 +75,13 @@ impl Styled {
         let Styled::Map { entries, .. } = self else { return None };
         let (_, inner) = entries.iter().find(|(k, _)| key_text(k) == Some(field))?;
         let Styled::Map { entries, .. } = inner else { return None };
-        let null = |k: &Styled| matches!(k, Styled::Scalar { value: Value::Null, .. });
+        // A key written as nothing inside a flow mapping is held as the
+        // empty string (see `read`), but is a null node all the same.
+        let null = |k: &Styled| match k {
+            Styled::Scalar { value: Value::Null, .. } => true,
+            Styled::Scalar { style: Style::Plain, text, tag: None, .. } => text.is_empty(),
+            _ => false,
+        };
         Some(entries.iter().map(|(k, _)| null(k)).collect())
     }
 
@@ -1061,10 +1067,16 @@ impl Emitter<'_> {
                     self.flow(item, value_st, inner, "");
                     trail = self.flow_entry_end(value_st, indent);
                 }
+                // The map's end carries the last key's foot and the map's
+                // own: with either, the emitter writes a `,` before the `}`
+                // (unless a comment after the last entry wrote one).
+                if (!tail.is_empty() || !note(st, |n| &n.foot).is_empty())
+                    && !trail
+                    && !map.is_empty()
+                {
+                    self.write_char(',');
+                }
                 if !tail.is_empty() {
-                    if !trail && !map.is_empty() {
-                        self.write_char(',');
-                    }
                     self.flow_comment(tail, indent);
                     self.foot_indent = Some(indent);
                 }
