@@ -1915,7 +1915,7 @@ impl Builder<'_> {
         for entry in &k.replacements {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
-                ReplacementEntry::Path(rel) => {
+                ReplacementEntry::Path { file: rel, inline_too } => {
                     // kustomize reads the files as it configures its
                     // transformer, and wraps what goes wrong then.
                     let configuring = |e: Error| {
@@ -1937,6 +1937,12 @@ impl Builder<'_> {
                             },
                         )
                     };
+                    if *inline_too {
+                        return Err(configuring(invalid(
+                            &k.file,
+                            "cannot specify both path and inline replacement",
+                        )));
+                    }
                     let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
                     // sigs.k8s.io/yaml reads the first document only, and
                     // kustomize takes a list or a map from it.

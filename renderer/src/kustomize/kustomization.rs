@@ -243,7 +243,13 @@ pub enum ReplacementEntry {
     /// Written in the kustomization.
     Inline(Box<Replacement>),
     /// A file holding one replacement or a list of them.
-    Path(String),
+    Path {
+        /// The file, relative to the kustomization.
+        file: String,
+        /// The entry also gives a source or targets, which kustomize refuses
+        /// as it configures its transformer (before reading the file).
+        inline_too: bool,
+    },
 }
 
 /// A parsed kustomization file.
@@ -748,12 +754,17 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
 /// for the `replacements` field of the kustomization document `doc`, as it
 /// shows it in errors: Go's `types.ReplacementField` structs marshalled as
 /// YAML, keys sorted, only the fields Go knows, zero values left out (an
-/// empty struct a pointer holds stays `{}`).
+/// empty struct a pointer holds stays `{}`) except a target's `select`,
+/// whose tag lacks `omitempty` (a target without one shows `select: null`).
 pub fn replacements_config(doc: &Value) -> String {
     fn go_struct(v: &Value, fields: &'static [(&'static str, go_decode::GoType)]) -> Value {
+        // Of these structs only `types.TargetSelector` has a `select` field,
+        // the last of its fields in key order.
+        const NOT_OMITTED: &str = "select";
         match v {
-            Value::Map(m) => Value::Map(
-                m.iter()
+            Value::Map(m) => {
+                let mut out: Map = m
+                    .iter()
                     .filter_map(|(k, v)| {
                         let (name, ty) = go_decode::field(fields, k)?;
                         let v = match ty.fields() {
@@ -771,8 +782,12 @@ pub fn replacements_config(doc: &Value) -> String {
                         };
                         (!zero).then(|| (name.to_string(), v))
                     })
-                    .collect(),
-            ),
+                    .collect();
+                if fields.iter().any(|(name, _)| *name == NOT_OMITTED) {
+                    out.entry(NOT_OMITTED.to_string()).or_insert(Value::Null);
+                }
+                Value::Map(out)
+            }
             Value::Seq(items) => Value::Seq(items.iter().map(|i| go_struct(i, fields)).collect()),
             other => go_leaf(other),
         }
@@ -1003,7 +1018,13 @@ impl Kustomization {
                         // entry itself when the path is empty.
                         let path = f.opt_string(pm, "path", &ctx)?.filter(|p| !p.is_empty());
                         let entry = match path {
-                            Some(path) => ReplacementEntry::Path(path),
+                            // Go's decoder leaves a null source nil and a
+                            // null or empty list of targets empty.
+                            Some(file) => ReplacementEntry::Path {
+                                file,
+                                inline_too: pm.get("source").is_some_and(|v| !v.is_null())
+                                    || matches!(pm.get("targets"), Some(Value::Seq(t)) if !t.is_empty()),
+                            },
                             None => {
                                 let mut inline = pm.clone();
                                 inline.shift_remove("path");
