@@ -200,7 +200,8 @@ fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
 
 /// The message of the Go panic kustomize meets where it reads an object it
 /// left as an empty node.
-const NIL_DEREFERENCE: &str = "runtime error: invalid memory address or nil pointer dereference";
+pub(super) const NIL_DEREFERENCE: &str =
+    "runtime error: invalid memory address or nil pointer dereference";
 
 /// The annotation that marks an object as local configuration.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
@@ -2065,6 +2066,15 @@ impl Builder<'_> {
     /// the transformer runs are kept for then.
     fn load_patch(&self, k: &Kustomization, dir: &str, p: &Patch) -> Result<Loaded, Error> {
         let configuring = |e: Error| Self::patch_configuring(k, p, e);
+        if p.json6902_only {
+            let Some(target) = &p.target else {
+                return Err(invalid(&k.file, NIL_DEREFERENCE));
+            };
+            let (name, path, op) = (target.name.as_deref(), p.path.as_deref(), p.patch.as_deref());
+            if let Some(problem) = kustomization::json6902_config_problem(name, path, op) {
+                return Err(configuring(invalid(&k.file, problem)));
+            }
+        }
         if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
             // kustomize loads no patch from an empty path (a null item), and
             // fails only when no entry gave one.

@@ -287,7 +287,8 @@ pub fn generate(
     obj.insert("kind".into(), if secret { "Secret" } else { "ConfigMap" }.into());
     let mut meta = Map::new();
     meta.insert("name".into(), g.name.clone().into());
-    if let Some(ns) = &g.namespace {
+    // kustomize sets the namespace only when it is not empty.
+    if let Some(ns) = g.namespace.as_ref().filter(|ns| !ns.is_empty()) {
         meta.insert("namespace".into(), ns.clone().into());
     }
     let mut labels = Map::new();

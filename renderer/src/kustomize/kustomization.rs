@@ -658,7 +658,12 @@ impl Fields<'_> {
         };
         // The `patches` transformer trims the inline text before it checks
         // it (a path then wins over blank text); patchesJson6902 does not.
-        let patch = p.patch.as_deref().filter(|s| json6902_only || !s.trim().is_empty());
+        if json6902_only {
+            // Checked as kustomize configures the transformer (see
+            // [`json6902_config_problem`]).
+            return Ok(p);
+        }
+        let patch = p.patch.as_deref().filter(|s| !s.trim().is_empty());
         match (&p.path, patch) {
             (None, None) => Err(refuse("must specify one of patch and path in")),
             (Some(_), Some(_)) => Err(refuse("patch and path can't be set at the same time")),
@@ -700,10 +705,9 @@ impl Fields<'_> {
                 field: format!("{ctx}.kvSources"),
             });
         }
+        // kustomize appends the deprecated `env`, when not empty, to `envs`.
         let mut envs = self.strings(m.get("envs").unwrap_or(&Value::Null), "envs")?;
-        if let Some(env) = self.opt_string(m, "env", ctx)? {
-            envs.insert(0, env);
-        }
+        envs.extend(self.opt_string(m, "env", ctx)?.filter(|e| !e.is_empty()));
         // kustomize treats an unknown behavior as unspecified, that is, create.
         let given = self.opt_string(m, "behavior", ctx)?;
         let behavior_given = given.is_some();
@@ -748,6 +752,26 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
         so.order_last = Some(f.strings(lm.get("orderLast").unwrap_or(&Value::Null), "orderLast")?);
     }
     Ok(so)
+}
+
+/// What kustomize's `PatchJson6902Transformer` refuses as it is configured
+/// with a target named `target_name` (a target is there: without one Go
+/// dereferences a nil pointer first), a file `path` and inline operations
+/// `op`, in its order; empty texts count as none.
+pub fn json6902_config_problem(
+    target_name: Option<&str>,
+    path: Option<&str>,
+    op: Option<&str>,
+) -> Option<&'static str> {
+    let given = |s: Option<&str>| s.is_some_and(|s| !s.is_empty());
+    if !given(target_name) {
+        return Some("must specify the target name");
+    }
+    match (given(path), given(op)) {
+        (false, false) => Some("empty file path and empty jsonOp"),
+        (true, true) => Some("must specify a file path or jsonOp, not both"),
+        _ => None,
+    }
 }
 
 /// The configuration kustomize gives its builtin `ReplacementTransformer`
@@ -967,13 +991,11 @@ impl Kustomization {
                 }
                 "patchesJson6902" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
-                        let p = f.patch(item, &format!("patchesJson6902[{i}]"), true)?;
-                        if p.target.is_none() {
-                            return Err(
-                                f.err(format!("patchesJson6902[{i}]: must specify a target"))
-                            );
-                        }
-                        k.patches_json6902.push(p);
+                        k.patches_json6902.push(f.patch(
+                            item,
+                            &format!("patchesJson6902[{i}]"),
+                            true,
+                        )?);
                     }
                 }
                 // kustomize appends the deprecated imageTags after the images.
