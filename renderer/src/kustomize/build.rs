@@ -2764,10 +2764,21 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
 /// The documents of a plugin config text, each with the file it came from.
 /// Whether a `generators:`/`transformers:`/`validators:` entry is a config
 /// written inline (YAML holding objects) rather than a path.
+/// kustomize tries the text as objects first: it is inline when every
+/// document reads as one (a kind, and a name unless a list kind), else a
+/// path (a malformed text or a config without a name fails as a missing
+/// path). A key given twice fails only when the plugin is loaded.
 fn is_inline_config(entry: &str) -> bool {
-    entry.contains('\n')
-        || yaml::parse_documents(entry, "inline")
-            .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
+    match yaml::parse_documents(entry, "inline") {
+        Ok(docs) => {
+            docs.iter().any(|d| matches!(d, Value::Map(_)))
+                && docs
+                    .into_iter()
+                    .filter(|d| !d.is_null())
+                    .all(|d| check_object(d, "inline", Vec::new()).is_ok())
+        }
+        Err(e) => is_duplicate_key(&e) && entry.contains('\n'),
+    }
 }
 
 /// A plugin config written inline: its source, the config and the keys
