@@ -1806,7 +1806,7 @@ impl Builder<'_> {
         what: &str,
     ) -> Result<Vec<(Option<yaml::ParseError>, String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
-            entries.iter().partition(|e| is_inline_config(e));
+            entries.iter().partition(|e| reads_as_objects(e));
         let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for entry in inline {
@@ -2761,24 +2761,28 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
     }
 }
 
-/// The documents of a plugin config text, each with the file it came from.
-/// Whether a `generators:`/`transformers:`/`validators:` entry is a config
-/// written inline (YAML holding objects) rather than a path.
-/// kustomize tries the text as objects first: it is inline when every
+/// Whether a `generators:`/`transformers:`/`validators:` or
+/// `patchesStrategicMerge` entry is written inline rather than a path:
+/// kustomize tries the text as objects first, and it is inline when every
 /// document reads as one (a kind, and a name unless a list kind), else a
-/// path (a malformed text or a config without a name fails as a missing
-/// path). A key given twice fails only when the plugin is loaded.
-fn is_inline_config(entry: &str) -> bool {
-    match yaml::parse_documents(entry, "inline") {
-        Ok(docs) => {
-            docs.iter().any(|d| matches!(d, Value::Map(_)))
-                && docs
-                    .into_iter()
-                    .filter(|d| !d.is_null())
-                    .all(|d| check_object(d, "inline", Vec::new()).is_ok())
+/// path (a malformed text or an object without a name fails as a missing
+/// path). A key given twice fails only later, when the objects are used.
+pub(super) fn reads_as_objects(entry: &str) -> bool {
+    let docs: Vec<Value> = match yaml::parse_documents(entry, "inline") {
+        Ok(docs) => docs,
+        Err(e) if is_duplicate_key(&e) => {
+            match yaml::parse_kustomize_objects(entry, "inline", yaml::Limits::default()) {
+                Ok(read) => read.into_iter().map(|d| d.value).collect(),
+                Err(_) => return false,
+            }
         }
-        Err(e) => is_duplicate_key(&e) && entry.contains('\n'),
-    }
+        Err(_) => return false,
+    };
+    docs.iter().any(|d| matches!(d, Value::Map(_)))
+        && docs
+            .into_iter()
+            .filter(|d| !d.is_null())
+            .all(|d| check_object(d, "inline", Vec::new()).is_ok())
 }
 
 /// A plugin config written inline: its source, the config and the keys

@@ -976,8 +976,9 @@ impl Kustomization {
                                 return Err(f.mismatch(other, &at, "types.PatchStrategicMerge"));
                             }
                         };
-                        // An entry is a file path, or an inline patch when it holds YAML.
-                        let inline = s.contains('\n') || s.contains(": ");
+                        // An entry is an inline patch when it reads as objects, else
+                        // a file path.
+                        let inline = super::build::reads_as_objects(&s);
                         k.patches_strategic_merge.push(Patch {
                             path: (!inline).then(|| s.clone()),
                             patch: inline.then_some(s),
