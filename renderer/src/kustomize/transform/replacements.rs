@@ -320,19 +320,8 @@ fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
 /// `[`s and `]`s at both ends (`[example.com/name]` is a map key, and so is
 /// `[k` without its bracket). A part that is bracketed whole stays as it is.
 pub fn split_path(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for part in path.split('.') {
-        match parts.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('.');
-                last.push_str(part);
-            }
-            _ => parts.push(part.to_string()),
-        }
-    }
     let mut out = Vec::new();
-    let mut parts = parts.into_iter();
+    let mut parts = path_splitter(path, '.').into_iter();
     while let Some(mut part) = parts.next() {
         if part.starts_with('[') && !part.ends_with(']') {
             for next in parts.by_ref() {
@@ -349,6 +338,23 @@ pub fn split_path(path: &str) -> Vec<String> {
         out.push(part);
     }
     out
+}
+
+/// kyaml's `PathSplitter`: `path` split at every `delimiter`, a part ending
+/// in `\` taking the next one (the `\` dropped, the delimiter kept).
+pub(crate) fn path_splitter(path: &str, delimiter: char) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for part in path.split(delimiter) {
+        match parts.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push(delimiter);
+                last.push_str(part);
+            }
+            _ => parts.push(part.to_string()),
+        }
+    }
+    parts
 }
 
 /// A target's field path as kustomize's `PathMatcher` follows it: split
