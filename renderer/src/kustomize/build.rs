@@ -212,7 +212,8 @@ fn annotations_from_list(r: &mut Resource) -> Result<(), Error> {
 
 /// The message of the Go panic kustomize meets where it reads an object it
 /// left as an empty node.
-const NIL_DEREFERENCE: &str = "runtime error: invalid memory address or nil pointer dereference";
+pub(super) const NIL_DEREFERENCE: &str =
+    "runtime error: invalid memory address or nil pointer dereference";
 
 /// The annotation that marks an object as local configuration.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
@@ -1819,7 +1820,7 @@ impl Builder<'_> {
         what: &str,
     ) -> Result<Vec<(Option<yaml::ParseError>, String, Value)>, Error> {
         let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
-            entries.iter().partition(|e| is_inline_config(e));
+            entries.iter().partition(|e| reads_as_objects(e));
         let mut configs: Vec<Resource> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for entry in inline {
@@ -1929,7 +1930,7 @@ impl Builder<'_> {
         for entry in &k.replacements {
             match entry {
                 ReplacementEntry::Inline(r) => out.push(r.as_ref().clone()),
-                ReplacementEntry::Path(rel) => {
+                ReplacementEntry::Path { file: rel, inline_too } => {
                     // kustomize reads the files as it configures its
                     // transformer, and wraps what goes wrong then.
                     let configuring = |e: Error| {
@@ -1951,6 +1952,12 @@ impl Builder<'_> {
                             },
                         )
                     };
+                    if *inline_too {
+                        return Err(configuring(invalid(
+                            &k.file,
+                            "cannot specify both path and inline replacement",
+                        )));
+                    }
                     let (path, text) = self.read_file(k, dir, rel).map_err(configuring)?;
                     // sigs.k8s.io/yaml reads the first document only, and
                     // kustomize takes a list or a map from it.
@@ -2073,6 +2080,15 @@ impl Builder<'_> {
     /// the transformer runs are kept for then.
     fn load_patch(&self, k: &Kustomization, dir: &str, p: &Patch) -> Result<Loaded, Error> {
         let configuring = |e: Error| Self::patch_configuring(k, p, e);
+        if p.json6902_only {
+            let Some(target) = &p.target else {
+                return Err(invalid(&k.file, NIL_DEREFERENCE));
+            };
+            let (name, path, op) = (target.name.as_deref(), p.path.as_deref(), p.patch.as_deref());
+            if let Some(problem) = kustomization::json6902_config_problem(name, path, op) {
+                return Err(configuring(invalid(&k.file, problem)));
+            }
+        }
         if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
             // kustomize loads no patch from an empty path (a null item), and
             // fails only when no entry gave one.
@@ -2818,13 +2834,28 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
     }
 }
 
-/// The documents of a plugin config text, each with the file it came from.
-/// Whether a `generators:`/`transformers:`/`validators:` entry is a config
-/// written inline (YAML holding objects) rather than a path.
-fn is_inline_config(entry: &str) -> bool {
-    entry.contains('\n')
-        || yaml::parse_documents(entry, "inline")
-            .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))))
+/// Whether a `generators:`/`transformers:`/`validators:` or
+/// `patchesStrategicMerge` entry is written inline rather than a path:
+/// kustomize tries the text as objects first, and it is inline when every
+/// document reads as one (a kind, and a name unless a list kind), else a
+/// path (a malformed text or an object without a name fails as a missing
+/// path). A key given twice fails only later, when the objects are used.
+pub(super) fn reads_as_objects(entry: &str) -> bool {
+    let docs: Vec<Value> = match yaml::parse_documents(entry, "inline") {
+        Ok(docs) => docs,
+        Err(e) if is_duplicate_key(&e) => {
+            match yaml::parse_kustomize_objects(entry, "inline", yaml::Limits::default()) {
+                Ok(read) => read.into_iter().map(|d| d.value).collect(),
+                Err(_) => return false,
+            }
+        }
+        Err(_) => return false,
+    };
+    docs.iter().any(|d| matches!(d, Value::Map(_)))
+        && docs
+            .into_iter()
+            .filter(|d| !d.is_null())
+            .all(|d| check_object(d, "inline", Vec::new()).is_ok())
 }
 
 /// A plugin config written inline: its source, the config and the keys

@@ -287,7 +287,8 @@ pub fn generate(
     obj.insert("kind".into(), if secret { "Secret" } else { "ConfigMap" }.into());
     let mut meta = Map::new();
     meta.insert("name".into(), g.name.clone().into());
-    if let Some(ns) = &g.namespace {
+    // kustomize sets the namespace only when it is not empty.
+    if let Some(ns) = g.namespace.as_ref().filter(|ns| !ns.is_empty()) {
         meta.insert("namespace".into(), ns.clone().into());
     }
     let mut labels = Map::new();
@@ -298,11 +299,29 @@ pub fn generate(
     for (k, v) in global.annotations.iter().chain(&g.options.annotations) {
         annotations.insert(k.clone(), v.clone().into());
     }
-    if !labels.is_empty() {
-        meta.insert("labels".into(), Value::Map(labels));
+    // kustomize sets the labels, then the annotations, key by key in sorted
+    // order with kyaml's field setter, which takes an empty key for the map
+    // it stands on, just made and empty, which is no scalar. The ConfigMap
+    // generator fails there; the Secret generator ignores the error: the
+    // map stays empty and nothing after it is set.
+    let empty_key = |m: &Map| m.contains_key("");
+    if !secret && (empty_key(&labels) || empty_key(&annotations)) {
+        return Err(Error::Invalid {
+            file: file.to_string(),
+            message: "wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{}"
+                .into(),
+        });
     }
-    if !annotations.is_empty() {
-        meta.insert("annotations".into(), Value::Map(annotations));
+    if empty_key(&labels) {
+        meta.insert("labels".into(), Value::Map(Map::new()));
+    } else {
+        if !labels.is_empty() {
+            meta.insert("labels".into(), Value::Map(labels));
+        }
+        // An empty map of annotations is dropped at the end of the build.
+        if !annotations.is_empty() && !empty_key(&annotations) {
+            meta.insert("annotations".into(), Value::Map(annotations));
+        }
     }
     obj.insert("metadata".into(), Value::Map(meta));
     if secret {
@@ -315,7 +334,9 @@ pub fn generate(
         }
         // A generated Secret always has `data`, a ConfigMap only when it has entries.
         obj.insert("data".into(), Value::Map(d));
-        obj.insert("type".into(), g.secret_type.clone().unwrap_or_else(|| "Opaque".into()).into());
+        // kustomize's secret generator takes an empty type for none.
+        let t = g.secret_type.as_deref().filter(|t| !t.is_empty()).unwrap_or("Opaque");
+        obj.insert("type".into(), t.into());
     } else {
         if !data.text.is_empty() {
             let d: Map = data.text.into_iter().map(|(k, v)| (k, Value::String(v))).collect();

@@ -243,7 +243,13 @@ pub enum ReplacementEntry {
     /// Written in the kustomization.
     Inline(Box<Replacement>),
     /// A file holding one replacement or a list of them.
-    Path(String),
+    Path {
+        /// The file, relative to the kustomization.
+        file: String,
+        /// The entry also gives a source or targets, which kustomize refuses
+        /// as it configures its transformer (before reading the file).
+        inline_too: bool,
+    },
 }
 
 /// A parsed kustomization file.
@@ -652,7 +658,12 @@ impl Fields<'_> {
         };
         // The `patches` transformer trims the inline text before it checks
         // it (a path then wins over blank text); patchesJson6902 does not.
-        let patch = p.patch.as_deref().filter(|s| json6902_only || !s.trim().is_empty());
+        if json6902_only {
+            // Checked as kustomize configures the transformer (see
+            // [`json6902_config_problem`]).
+            return Ok(p);
+        }
+        let patch = p.patch.as_deref().filter(|s| !s.trim().is_empty());
         match (&p.path, patch) {
             (None, None) => Err(refuse("must specify one of patch and path in")),
             (Some(_), Some(_)) => Err(refuse("patch and path can't be set at the same time")),
@@ -694,10 +705,9 @@ impl Fields<'_> {
                 field: format!("{ctx}.kvSources"),
             });
         }
+        // kustomize appends the deprecated `env`, when not empty, to `envs`.
         let mut envs = self.strings(m.get("envs").unwrap_or(&Value::Null), "envs")?;
-        if let Some(env) = self.opt_string(m, "env", ctx)? {
-            envs.insert(0, env);
-        }
+        envs.extend(self.opt_string(m, "env", ctx)?.filter(|e| !e.is_empty()));
         // kustomize treats an unknown behavior as unspecified, that is, create.
         let given = self.opt_string(m, "behavior", ctx)?;
         let behavior_given = given.is_some();
@@ -744,16 +754,41 @@ fn sort_options(f: &Fields<'_>, v: &Value) -> Result<SortOptions, Error> {
     Ok(so)
 }
 
+/// What kustomize's `PatchJson6902Transformer` refuses as it is configured
+/// with a target named `target_name` (a target is there: without one Go
+/// dereferences a nil pointer first), a file `path` and inline operations
+/// `op`, in its order; empty texts count as none.
+pub fn json6902_config_problem(
+    target_name: Option<&str>,
+    path: Option<&str>,
+    op: Option<&str>,
+) -> Option<&'static str> {
+    let given = |s: Option<&str>| s.is_some_and(|s| !s.is_empty());
+    if !given(target_name) {
+        return Some("must specify the target name");
+    }
+    match (given(path), given(op)) {
+        (false, false) => Some("empty file path and empty jsonOp"),
+        (true, true) => Some("must specify a file path or jsonOp, not both"),
+        _ => None,
+    }
+}
+
 /// The configuration kustomize gives its builtin `ReplacementTransformer`
 /// for the `replacements` field of the kustomization document `doc`, as it
 /// shows it in errors: Go's `types.ReplacementField` structs marshalled as
 /// YAML, keys sorted, only the fields Go knows, zero values left out (an
-/// empty struct a pointer holds stays `{}`).
+/// empty struct a pointer holds stays `{}`) except a target's `select`,
+/// whose tag lacks `omitempty` (a target without one shows `select: null`).
 pub fn replacements_config(doc: &Value) -> String {
     fn go_struct(v: &Value, fields: &'static [(&'static str, go_decode::GoType)]) -> Value {
+        // Of these structs only `types.TargetSelector` has a `select` field,
+        // the last of its fields in key order.
+        const NOT_OMITTED: &str = "select";
         match v {
-            Value::Map(m) => Value::Map(
-                m.iter()
+            Value::Map(m) => {
+                let mut out: Map = m
+                    .iter()
                     .filter_map(|(k, v)| {
                         let (name, ty) = go_decode::field(fields, k)?;
                         let v = match ty.fields() {
@@ -771,8 +806,12 @@ pub fn replacements_config(doc: &Value) -> String {
                         };
                         (!zero).then(|| (name.to_string(), v))
                     })
-                    .collect(),
-            ),
+                    .collect();
+                if fields.iter().any(|(name, _)| *name == NOT_OMITTED) {
+                    out.entry(NOT_OMITTED.to_string()).or_insert(Value::Null);
+                }
+                Value::Map(out)
+            }
             Value::Seq(items) => Value::Seq(items.iter().map(|i| go_struct(i, fields)).collect()),
             other => go_leaf(other),
         }
@@ -937,8 +976,9 @@ impl Kustomization {
                                 return Err(f.mismatch(other, &at, "types.PatchStrategicMerge"));
                             }
                         };
-                        // An entry is a file path, or an inline patch when it holds YAML.
-                        let inline = s.contains('\n') || s.contains(": ");
+                        // An entry is an inline patch when it reads as objects, else
+                        // a file path.
+                        let inline = super::build::reads_as_objects(&s);
                         k.patches_strategic_merge.push(Patch {
                             path: (!inline).then(|| s.clone()),
                             patch: inline.then_some(s),
@@ -952,13 +992,11 @@ impl Kustomization {
                 }
                 "patchesJson6902" => {
                     for (i, item) in f.list(v, key)?.iter().enumerate() {
-                        let p = f.patch(item, &format!("patchesJson6902[{i}]"), true)?;
-                        if p.target.is_none() {
-                            return Err(
-                                f.err(format!("patchesJson6902[{i}]: must specify a target"))
-                            );
-                        }
-                        k.patches_json6902.push(p);
+                        k.patches_json6902.push(f.patch(
+                            item,
+                            &format!("patchesJson6902[{i}]"),
+                            true,
+                        )?);
                     }
                 }
                 // kustomize appends the deprecated imageTags after the images.
@@ -1003,7 +1041,13 @@ impl Kustomization {
                         // entry itself when the path is empty.
                         let path = f.opt_string(pm, "path", &ctx)?.filter(|p| !p.is_empty());
                         let entry = match path {
-                            Some(path) => ReplacementEntry::Path(path),
+                            // Go's decoder leaves a null source nil and a
+                            // null or empty list of targets empty.
+                            Some(file) => ReplacementEntry::Path {
+                                file,
+                                inline_too: pm.get("source").is_some_and(|v| !v.is_null())
+                                    || matches!(pm.get("targets"), Some(Value::Seq(t)) if !t.is_empty()),
+                            },
                             None => {
                                 let mut inline = pm.clone();
                                 inline.shift_remove("path");

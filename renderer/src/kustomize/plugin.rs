@@ -263,19 +263,19 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
         "PatchJson6902Transformer" => {
             let path = m.get("path").and_then(Value::as_str).filter(|p| !p.is_empty());
             let op = m.get("jsonOp").and_then(Value::as_str).filter(|p| !p.is_empty());
-            match (path, op) {
-                (None, None) => return Err(fails("empty file path and empty jsonOp")),
-                (Some(_), Some(_)) => {
-                    return Err(fails("must specify a file path or jsonOp, not both"));
+            let Some(target) = m.get("target").and_then(Value::as_map) else {
+                return Err(fails(super::build::NIL_DEREFERENCE));
+            };
+            let name = target.get("name").and_then(Value::as_str);
+            if let Some(problem) = super::kustomization::json6902_config_problem(name, path, op) {
+                return Err(fails(problem));
+            }
+            // kustomize decodes inline operations as it loads the config,
+            // before any transformer runs.
+            if let (None, Some(op)) = (path, op) {
+                if let Some(problem) = super::build::json6902_problem(None, op, file) {
+                    return Err(fails(&problem));
                 }
-                // kustomize decodes inline operations as it loads the
-                // config, before any transformer runs.
-                (None, Some(op)) => {
-                    if let Some(problem) = super::build::json6902_problem(None, op, file) {
-                        return Err(fails(&problem));
-                    }
-                }
-                _ => {}
             }
             let mut p = one("target", take(m, "target"));
             if let Some(path) = m.get("path") {
@@ -316,9 +316,11 @@ pub fn to_kustomization(doc: &Value, file: &str) -> Result<(Kustomization, Role)
             // does not have are gone already, and of those it has all but
             // `metadata` are generator arguments. The plugin's own
             // `metadata` names the object only where `name`/`namespace` are unset.
+            // The deprecated `env` is moved into `envs` for a kustomization
+            // only: the plugin leaves it unread.
             let mut g = Map::new();
             for (key, v) in m {
-                if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "env") {
                     g.insert(key.clone(), v.clone());
                 }
             }

@@ -113,12 +113,16 @@ impl<'a> Rule<'a> {
         }
         let r = split(value);
         let rule = self.image;
-        let mut out = rule.new_name.clone().unwrap_or_else(|| r.name.to_string());
+        // kustomize tests each new part against "": an empty one is unset.
+        fn given(part: &Option<String>) -> Option<&str> {
+            part.as_deref().filter(|p| !p.is_empty())
+        }
+        let mut out = given(&rule.new_name).unwrap_or(r.name).to_string();
         let suffixed: String;
-        let (tag, digest) = match (&rule.new_tag, &rule.digest) {
-            (Some(t), Some(d)) => (Some(t.as_str()), Some(d.as_str())),
-            (Some(t), None) => (Some(t.as_str()), None),
-            (None, Some(d)) => (None, Some(d.as_str())),
+        let (tag, digest) = match (given(&rule.new_tag), given(&rule.digest)) {
+            (Some(t), Some(d)) => (Some(t), Some(d)),
+            (Some(t), None) => (Some(t), None),
+            (None, Some(d)) => (None, Some(d)),
             // kubectl v5.5 drops the digest when it appends a tag suffix.
             (None, None) => match rule.tag_suffix.as_deref().filter(|s| !s.is_empty()) {
                 Some(suffix) => {

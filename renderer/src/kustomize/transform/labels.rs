@@ -41,9 +41,10 @@ pub fn apply(
         let mut created: Vec<Vec<Vec<Step>>> = vec![Vec::new(); pairs.len()];
         // Every field written, created or not (see `Resource::written`).
         let mut written = std::mem::take(&mut r.written);
-        // A list or scalar where the map of labels goes: kept in a cell, as
-        // the walk holds the writer. A null field becomes a map only where
-        // the field spec creates.
+        // A list or scalar where the map of labels goes (the node kind
+        // expected, the one found, the node, where): kept in a cell, as the
+        // walk holds the writer. A null field becomes a map only where the
+        // field spec creates.
         let wrong = std::cell::RefCell::new(None);
         let mut put = |i: usize, create: bool, at: &[Step], slot: &mut Value| {
             if slot.is_null() && create {
@@ -54,11 +55,21 @@ pub fn apply(
                 Value::Null => return,
                 other => {
                     let kind = if other.as_seq().is_some() { "SequenceNode" } else { "ScalarNode" };
-                    wrong.borrow_mut().get_or_insert_with(|| (kind, other.clone(), at.to_vec()));
+                    wrong
+                        .borrow_mut()
+                        .get_or_insert_with(|| ("MappingNode", kind, other.clone(), at.to_vec()));
                     return;
                 }
             };
             let (k, v) = &pairs[i];
+            // kyaml's field setter takes an empty name for the node itself,
+            // which must then be a scalar: the map fails, as it is.
+            if k.is_empty() {
+                wrong.borrow_mut().get_or_insert_with(|| {
+                    ("ScalarNode", "MappingNode", Value::Map(m.clone()), at.to_vec())
+                });
+                return;
+            }
             if plain[i] && !plain_keys.iter().any(|(m, pk)| m[..] == at[..] && pk == k) {
                 plain_keys.push((at.to_vec(), k.clone()));
             }
@@ -83,9 +94,9 @@ pub fn apply(
                 return Err(fieldspec::field_error(r, path, e));
             }
             // A list on the way wraps the error once per list.
-            if let Some((got, node, at)) = wrong.take() {
+            if let Some((expected, got, node, at)) = wrong.take() {
                 let why = format!(
-                    "{}wrong node kind: expected MappingNode but got {got}: {}",
+                    "{}wrong node kind: expected {expected} but got {got}: {}",
                     fieldspec::traversal_wraps(path, &at),
                     fieldspec::node_contents(r, &at, &node)
                 );

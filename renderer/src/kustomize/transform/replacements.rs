@@ -312,31 +312,49 @@ fn labels_match(r: &Resource, s: &Selector) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Splits a field path at `.`, except inside `[...]` or where escaped as `\\.`.
+/// Splits a field path as kyaml's `SmarterPathSplitter` does: at every `.`
+/// (a part ending in `\` takes the next one, the `\` dropped, as
+/// `metadata.labels.a\.b`); then a part that opens a bracket it does not
+/// close takes the parts after it up to one ending in `]` (or the last): with
+/// a `=` it stays as written (`[name=a.b]`, a list item), else it loses the
+/// `[`s and `]`s at both ends (`[example.com/name]` is a map key, and so is
+/// `[k` without its bracket). A part that is bracketed whole stays as it is.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let (mut cur, mut depth) = (String::new(), 0usize);
-    for c in path.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                cur.push(c);
+    let mut parts = path_splitter(path, '.').into_iter();
+    while let Some(mut part) = parts.next() {
+        if part.starts_with('[') && !part.ends_with(']') {
+            for next in parts.by_ref() {
+                part.push('.');
+                part.push_str(&next);
+                if next.ends_with(']') {
+                    break;
+                }
             }
-            ']' => {
-                depth = depth.saturating_sub(1);
-                cur.push(c);
+            if !part.contains('=') {
+                part = part.trim_matches(['[', ']']).to_string();
             }
-            // `\.` is a dot inside a segment (`metadata.labels.a\.b/c`).
-            '.' if depth == 0 && cur.ends_with('\\') => {
-                cur.pop();
-                cur.push('.');
+        }
+        out.push(part);
+    }
+    out
+}
+
+/// kyaml's `PathSplitter`: `path` split at every `delimiter`, a part ending
+/// in `\` taking the next one (the `\` dropped, the delimiter kept).
+pub(crate) fn path_splitter(path: &str, delimiter: char) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for part in path.split(delimiter) {
+        match parts.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push(delimiter);
+                last.push_str(part);
             }
-            '.' if depth == 0 => out.push(unbracket(std::mem::take(&mut cur))),
-            _ => cur.push(c),
+            _ => parts.push(part.to_string()),
         }
     }
-    out.push(unbracket(cur));
-    out
+    parts
 }
 
 /// A target's field path as kustomize's `PathMatcher` follows it: split
@@ -359,16 +377,6 @@ fn source_path(fp: &str) -> Vec<String> {
         .map(|seg| seg.trim().to_string())
         .filter(|seg| !seg.is_empty())
         .collect()
-}
-
-/// A bracketed segment with dots but without `=` is a map key
-/// (`[example.com/name]`): kustomize's splitter drops its brackets.
-/// `[name=value]` selects a list item and stays as written.
-fn unbracket(seg: String) -> String {
-    match seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        Some(key) if key.contains('.') && !key.contains('=') => key.to_string(),
-        _ => seg,
-    }
 }
 
 /// What a path found in an object.
@@ -482,29 +490,18 @@ fn find<'v>(
             Some(_) => Value::Map(Map::new()),
         }
     };
-    let bracketed = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
-    if let Some(inner) = bracketed.filter(|inner| inner.contains('.') && !inner.contains('=')) {
-        // `[a.b/c]` is a map key written in brackets to keep its dots
-        // (kustomize's path splitter drops the brackets of such a part
-        // only); `[name]` stays a list matcher, which matches nothing.
-        let mut plain: Vec<String> = Vec::with_capacity(segs.len());
-        plain.push(inner.to_string());
-        plain.extend(rest.iter().cloned());
-        find(v, &plain, create, how, out);
-        return;
-    }
-    if let Some(inner) = bracketed {
+    // A part bracketed whole is a list matcher (the splitter has already
+    // unbracketed `[a.b/c]`, a map key).
+    if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         let Some((key, want)) = inner.split_once('=') else {
-            // kyaml refuses such an element of a target's path wherever it
-            // gets to it.
-            if how == Match::Regex {
-                out.error.get_or_insert_with(|| {
-                    Refusal::Said(
-                        "list path element must contain fieldName=fieldValue for element to match"
-                            .into(),
-                    )
-                });
-            }
+            // kyaml refuses such an element of a path wherever it gets to
+            // it (`[a\.b]`, whose escaped dot kept it whole).
+            out.error.get_or_insert_with(|| {
+                Refusal::Said(
+                    "list path element must contain fieldName=fieldValue for element to match"
+                        .into(),
+                )
+            });
             return;
         };
         let items = match v {
@@ -931,7 +928,7 @@ fn source_value(
             "error looking up replacement source: wildcard is not supported in PathGetter".into()
         );
     }
-    if let Some(refusal @ Refusal::WrongKind(..)) = &hits.error {
+    if let Some(refusal) = &hits.error {
         return Err(format!("error looking up replacement source: {}", refusal.message(r)));
     }
     if let Some(i) = hits.negative {
@@ -1509,6 +1506,14 @@ mod tests {
             ("metadata.name", vec!["metadata", "name"]),
             ("spec.containers.[name=a.b].image", vec!["spec", "containers", "[name=a.b]", "image"]),
             ("a", vec!["a"]),
+            ("metadata.annotations.[a.b/c]", vec!["metadata", "annotations", "a.b/c"]),
+            ("metadata.labels.a\\.b", vec!["metadata", "labels", "a.b"]),
+            ("data.[k", vec!["data", "k"]),
+            ("data.[k.l", vec!["data", "k.l"]),
+            ("data.[k].l", vec!["data", "[k]", "l"]),
+            ("a[b.c]d", vec!["a[b", "c]d"]),
+            ("[a.b]c.d", vec!["a.b]c.d"]),
+            ("x.[a\\.b]", vec!["x", "[a.b]"]),
         ];
         for (path, want) in cases {
             assert_eq!(split_path(path), want, "{path}");

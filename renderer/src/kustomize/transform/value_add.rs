@@ -10,7 +10,7 @@ use crate::gotmpl::sprig::path::clean;
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::Selector;
 use crate::kustomize::select::Matcher;
-use crate::kustomize::transform::replacements::parse_selector;
+use crate::kustomize::transform::replacements::{parse_selector, path_splitter};
 use crate::resource::{NodeTexts, Resource, SchemaScopes, Step, retext};
 use crate::value::Value;
 
@@ -188,18 +188,11 @@ fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
 /// trimmed of spaces and the empty ones left out, as kyaml's path lookup
 /// cleans its path.
 fn field_path_parts(field_path: &str) -> Vec<String> {
-    let mut fields: Vec<String> = Vec::new();
-    for part in field_path.split('/') {
-        match fields.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('/');
-                last.push_str(part);
-            }
-            _ => fields.push(part.to_string()),
-        }
-    }
-    fields.into_iter().map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect()
+    path_splitter(field_path, '/')
+        .into_iter()
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
 }
 
 /// Why kyaml's path lookup failed.
