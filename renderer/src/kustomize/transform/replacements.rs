@@ -1271,7 +1271,10 @@ fn write_path(
             continue;
         }
         if !o.delimiter.is_empty() {
-            if !is_scalar(slot) {
+            // kyaml's LookupCreate makes a missing leaf of the source node's
+            // kind, so a map or list source gives a created target that is
+            // not a scalar either.
+            if !is_scalar(slot) || (fresh && !is_scalar(&v)) {
                 return Err("delimiter option can only be used with scalar nodes".into());
             }
             // The target's node is split as its text reads (`1e3`, `0x1F`
