@@ -673,12 +673,13 @@ fn reader_chunk_start(text: &str, at: usize, carries_bytes: bool) -> usize {
 /// it looks ahead (`cache(parser, 4)`) before it decides a token.
 const MARK_LOOKAHEAD: usize = 4;
 
-/// The byte offset in `text` of 1-based `line` and `column` (characters).
+/// The byte offset in `text` of 1-based `line` and `column` (characters),
+/// counting lines as [`line_column`] does (NEL, LS and PS end lines too).
 fn mark_offset(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
-        match text[start..].find('\n') {
-            Some(n) => start += n + 1,
+        match text[start..].char_indices().find(|&(_, c)| is_line_end(c)) {
+            Some((n, c)) => start += n + c.len_utf8(),
             None => return text.len(),
         }
     }
@@ -1117,7 +1118,14 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
 /// would make the quoted scalar a key (`'foo' 'bar'`, `"a" b c`). `None`
 /// when the line holds anything else (a flow collection, an anchor, a
 /// value indicator) or nothing more.
-fn quoted_root_then_words(text: &str) -> Option<usize> {
+///
+/// For yaml.v2's Unmarshal (`first_only`), which parses nothing past the
+/// root, the root may also be a flow collection that closes on its line,
+/// and a `,`, `]` or `}` among those tokens ends the scan: libyaml's
+/// scanner reads on past the root only while the root may still be a
+/// simple key, and those tokens drop that key (`"a", b`, `{a: 1} "x"}`),
+/// so whatever follows is never read.
+fn quoted_root_then_words(text: &str, first_only: bool) -> Option<usize> {
     let mut begin = 0;
     let mut line = loop {
         let end = text[begin..].find(is_line_end).map_or(text.len(), |i| begin + i);
@@ -1141,7 +1149,11 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         let end = quoted.find([' ', '\t'])?;
         quoted = quoted[end..].trim_start_matches([' ', '\t']);
     }
-    let root_end = line.0 + (line.1.len() - quoted.len()) + quoted_len(quoted)?;
+    let root_len = match quoted_len(quoted) {
+        None if first_only && quoted.starts_with(['[', '{']) => flow_len(quoted)?,
+        len => len?,
+    };
+    let root_end = line.0 + (line.1.len() - quoted.len()) + root_len;
     line = (root_end, &text[root_end..line.0 + line.1.len()]);
     let mut rest = line.1.trim_end_matches('\r');
     let mut words = 0;
@@ -1155,6 +1167,7 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         // `'x'"y"` are a root scalar and a token never parsed.
         rest = trimmed;
         let len = match rest.chars().next() {
+            Some(',' | ']' | '}') if first_only => return Some(root_end),
             Some('\'' | '"') => quoted_len(rest)?,
             // A flow collection that goes on past the line leaves the
             // quoted scalar no key either: a `:` inside is not at its level.
@@ -2226,7 +2239,7 @@ impl Builder<'_> {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
                 if (self.first_only || self.one_document)
-                    && let Some(end) = quoted_root_then_words(self.source.text)
+                    && let Some(end) = quoted_root_then_words(self.source.text, self.first_only)
                     && at >= end
                 {
                     // libyaml reads a quoted scalar that opens and closes on
