@@ -130,6 +130,14 @@ impl ParseError {
         split_problem(&self.message)
     }
 
+    /// Whether Go's decoder reports this error once the parser has read
+    /// the whole document, so that any scanner or parser error in it comes
+    /// first: the decoder's errors, but an unknown anchor, which the
+    /// parser refuses where it stands.
+    fn after_read(&self) -> bool {
+        self.decoder_error() && !self.message.starts_with("unknown anchor")
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -717,9 +725,10 @@ fn parse_checked(
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
         // What comes before the block scalar is read first: an error there
-        // comes first. A header that is not one falls to the parser.
+        // comes first, but one of the decoder, which runs once the document
+        // is read. A header that is not one falls to the parser.
         let prefix = &text[..found.header_end];
-        if parse_stream(prefix, file, limits, flags).is_ok()
+        if parse_stream(prefix, file, limits, flags).map_or_else(|e| e.after_read(), |_| true)
             && let Some(e) = super::tabs::confirm_block_tab(text, prefix, &found, file, yaml11)
         {
             return Err(e);
@@ -752,13 +761,14 @@ fn parse_checked(
             }
             Err(Failure::Error(e)) => {
                 // libyaml's scanner refuses a tab that opens a line when it
-                // reaches it: before a later scanner or parser error. The
-                // check reads the text up to where the parser failed.
+                // reaches it: before a later scanner or parser error, and
+                // before an error of the decoder. The check reads the text
+                // up to where the parser failed.
                 if yaml11
-                    && !e.decoder_error()
                     && e.piece_line == 0
-                    && let Some(tab) = super::tabs::refused_tab(&text, file, yaml11)
-                    && (tab.line, tab.column) < (e.line, e.column)
+                    && let Some(tab) =
+                        super::tabs::refused_tab(&text, file, yaml11, flags.first_only)
+                    && (e.after_read() || (tab.line, tab.column) < (e.line, e.column))
                 {
                     return Err(tab);
                 }
@@ -795,7 +805,7 @@ fn parse_checked(
                 return Err(scanned_past(&text, &e, flags).unwrap_or(e));
             }
             Ok(docs) => {
-                return match super::tabs::refused_tab(&text, file, yaml11) {
+                return match super::tabs::refused_tab(&text, file, yaml11, flags.first_only) {
                     Some(e) => Err(e),
                     None => Ok(docs),
                 };
@@ -1150,7 +1160,11 @@ fn quoted_root_then_words(text: &str, first_only: bool) -> Option<usize> {
         quoted = quoted[end..].trim_start_matches([' ', '\t']);
     }
     let root_len = match quoted_len(quoted) {
-        None if first_only && quoted.starts_with(['[', '{']) => flow_len(quoted)?,
+        // A `?` may swallow a `]` (`[?]}`: see `swallowed_bracket`), which
+        // then closes nothing for libyaml's parser.
+        None if first_only && quoted.starts_with(['[', '{']) => {
+            flow_len(quoted).filter(|&len| !quoted[..len].contains('?'))?
+        }
         len => len?,
     };
     let root_end = line.0 + (line.1.len() - quoted.len()) + root_len;
