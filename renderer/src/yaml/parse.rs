@@ -2819,10 +2819,10 @@ impl Builder<'_> {
         if text[at..].starts_with('#') {
             return Some(Failure::Rewrite { at: start, len: at - start, with: "".into() });
         }
-        let header = text[..start]
-            .trim_end_matches([' ', '\t', '\r', '\n'])
-            .rsplit_once('\n')
-            .map_or(0, |(before, _)| before.len() + 1);
+        // The header's line: the last one before with more than blanks
+        // (NEL, LS and PS end lines too).
+        let blank = |c: char| matches!(c, ' ' | '\t' | '\r') || is_line_end(c);
+        let header = line_start(text, text[..start].trim_end_matches(blank).len());
         let line = &text[header..line_end(text, header)];
         let line = line.find(" #").map_or(line, |comment| &line[..comment]);
         let indicator = header + line.rfind(['|', '>'])?;
