@@ -1084,6 +1084,15 @@ pub(super) fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The `-` of a block entry that is the last token before byte `at` on its
+/// line (blanks between).
+fn block_entry_before(text: &str, at: usize) -> Option<usize> {
+    let dash = text[..at].trim_end_matches([' ', '\t']).strip_suffix('-')?.len();
+    let opens = text[..dash].trim_end_matches([' ', '\t']).len();
+    (dash < at && (opens == line_start(text, dash) || text[..dash].ends_with(['-', '?', ':'])))
+        .then_some(dash)
+}
+
 /// The byte of the closing quote of a quoted scalar that is the last token
 /// before byte `at` (blanks, line breaks and comments skipped), when that
 /// scalar opened on an earlier line than it closed.
@@ -2483,6 +2492,15 @@ impl Builder<'_> {
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 let mut column = e.marker().col() + 1;
+                if message.ends_with("did not find expected key")
+                    && let Some(dash) = block_entry_before(self.source.text, at)
+                {
+                    // saphyr marks the node after a `-` where a key is due;
+                    // libyaml's parser refuses the `-` itself, before its
+                    // scanner reads the node (`a: 1` then `- item` then an
+                    // unclosed quote: no quote error).
+                    column = line_column(self.source.text, dash).1;
+                }
                 if message.contains("invalid trailing content after")
                     && let Some(problem) = token_after_node(self.source.text, at)
                 {
@@ -5114,6 +5132,9 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
     // tokens the scanner has read past that one.
     let mut pending: Vec<usize> = Vec::new();
     let mut past: Option<usize> = None;
+    // The block context's plain scalar that the line's last token is, if
+    // it is one: it may go on with the next line.
+    let mut last_plain = None;
     let blank_at = |j: usize| {
         text.get(j..)
             .and_then(|r| r.chars().next())
@@ -5132,6 +5153,7 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
         let flow = outer_flow || keys.len() > 1;
         let mut key = false;
         let mut bad_quote = false;
+        last_plain = None;
         match c {
             '[' | '{' => {
                 if allowed {
@@ -5189,6 +5211,7 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
                 // A plain scalar, to its end on this line.
                 key = allowed;
                 allowed = false;
+                last_plain = (!flow).then_some(token);
                 i += c.len_utf8();
                 while let Some(d) = text.get(i..).and_then(|r| r.chars().next()) {
                     let ends = is_break(d)
@@ -5235,6 +5258,14 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
     // scanner has read the first token after it; a queue not yet full reads
     // that token too.
     let next = skip_blanks_and_comments(text, i);
+    // A plain scalar goes on with a later line indented past its block
+    // collection (no comment between): a quote there is its text.
+    let continued = last_plain.is_some_and(|plain| {
+        !text[i..next].contains('#') && line_column(text, next).1 - 1 > block_indent_at(text, plain)
+    });
+    if continued {
+        return None;
+    }
     let quote = matches!(bytes.get(next), Some(b'"' | b'\''));
     let bad = quote
         && (quoted_end(text, next).is_none()
