@@ -20,7 +20,7 @@
 //! After a block sequence's `-`, a tab before the item on the same line
 //! cannot start any token ([`tab_after_dash`]).
 
-use super::breaks::ParserText;
+use super::breaks::{ParserText, break_len, is_extra_break};
 use super::parse::{ParseError, Source, line_column};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::ops::Range;
@@ -177,9 +177,12 @@ pub(super) struct BlockTab {
     tab_column: usize,
 }
 
-/// The lines of `text` without their line breaks (LF, CR LF).
+/// The lines of `text` without their line breaks (LF, CR LF, and NEL, LS
+/// and PS, which end lines for libyaml too).
 fn lines(text: &str) -> Vec<&str> {
-    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+    text.split(|c| c == '\n' || is_extra_break(c))
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect()
 }
 
 /// The first tab in the indentation of a block scalar's line, by a reading
@@ -199,8 +202,9 @@ pub(super) fn block_scalar_tab(text: &str) -> Option<BlockTab> {
     let mut offset = 0;
     let mut ends = Vec::with_capacity(lines.len());
     for line in &lines {
-        ends.push(offset + line.len());
-        offset += line.len() + 1;
+        let end = offset + line.len();
+        ends.push(end);
+        offset = end + break_len(&text[end..]);
     }
     let mut i = 0;
     while i < lines.len() {
@@ -362,7 +366,7 @@ fn scan_block(
 /// with (-1 at the top level) and whether it is a mapping, if the parser
 /// reads that scalar as a block scalar.
 fn block_scalar_parent(prefix: &str) -> Option<(isize, bool)> {
-    let mut read = read(prefix, false);
+    let mut read = read(&ParserText::new(prefix).text, false);
     if read.until != usize::MAX {
         return None;
     }
