@@ -137,6 +137,14 @@ impl ParseError {
         split_problem(&self.message)
     }
 
+    /// Whether Go's decoder reports this error once the parser has read
+    /// the whole document, so that any scanner or parser error in it comes
+    /// first: the decoder's errors, but an unknown anchor, which the
+    /// parser refuses where it stands.
+    fn after_read(&self) -> bool {
+        self.decoder_error() && !self.message.starts_with("unknown anchor")
+    }
+
     /// The line as Go counts it: from the start of the piece read on its own.
     fn go_line(&self) -> usize {
         match self.piece_line {
@@ -668,12 +676,13 @@ fn reader_chunk_start(text: &str, at: usize, carries_bytes: bool) -> usize {
 /// it looks ahead (`cache(parser, 4)`) before it decides a token.
 const MARK_LOOKAHEAD: usize = 4;
 
-/// The byte offset in `text` of 1-based `line` and `column` (characters).
+/// The byte offset in `text` of 1-based `line` and `column` (characters),
+/// counting lines as [`line_column`] does (NEL, LS and PS end lines too).
 fn mark_offset(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
-        match text[start..].find('\n') {
-            Some(n) => start += n + 1,
+        match text[start..].char_indices().find(|&(_, c)| is_line_end(c)) {
+            Some((n, c)) => start += n + c.len_utf8(),
             None => return text.len(),
         }
     }
@@ -711,9 +720,10 @@ fn parse_checked(
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
         // What comes before the block scalar is read first: an error there
-        // comes first. A header that is not one falls to the parser.
+        // comes first, but one of the decoder, which runs once the document
+        // is read. A header that is not one falls to the parser.
         let prefix = &text[..found.header_end];
-        if parse_stream(prefix, file, limits, flags).is_ok()
+        if parse_stream(prefix, file, limits, flags).map_or_else(|e| e.after_read(), |_| true)
             && let Some(e) = super::tabs::confirm_block_tab(text, prefix, &found, file, yaml11)
         {
             return Err(e);
@@ -746,13 +756,14 @@ fn parse_checked(
             }
             Err(Failure::Error(e)) => {
                 // libyaml's scanner refuses a tab that opens a line when it
-                // reaches it: before a later scanner or parser error. The
-                // check reads the text up to where the parser failed.
+                // reaches it: before a later scanner or parser error, and
+                // before an error of the decoder. The check reads the text
+                // up to where the parser failed.
                 if yaml11
-                    && !e.decoder_error()
                     && e.piece_line == 0
-                    && let Some(tab) = super::tabs::refused_tab(&text, file, yaml11)
-                    && (tab.line, tab.column) < (e.line, e.column)
+                    && let Some(tab) =
+                        super::tabs::refused_tab(&text, file, yaml11, flags.first_only)
+                    && (e.after_read() || (tab.line, tab.column) < (e.line, e.column))
                 {
                     return Err(tab);
                 }
@@ -789,7 +800,7 @@ fn parse_checked(
                 return Err(scanned_past(&text, &e, flags).unwrap_or(e));
             }
             Ok(docs) => {
-                return match super::tabs::refused_tab(&text, file, yaml11) {
+                return match super::tabs::refused_tab(&text, file, yaml11, flags.first_only) {
                     Some(e) => Err(e),
                     None => Ok(docs),
                 };
@@ -1068,6 +1079,15 @@ pub(super) fn line_column(text: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The `-` of a block entry that is the last token before byte `at` on its
+/// line (blanks between).
+fn block_entry_before(text: &str, at: usize) -> Option<usize> {
+    let dash = text[..at].trim_end_matches([' ', '\t']).strip_suffix('-')?.len();
+    let opens = text[..dash].trim_end_matches([' ', '\t']).len();
+    (dash < at && (opens == line_start(text, dash) || text[..dash].ends_with(['-', '?', ':'])))
+        .then_some(dash)
+}
+
 /// The byte of the closing quote of a quoted scalar that is the last token
 /// before byte `at` (blanks, line breaks and comments skipped), when that
 /// scalar opened on an earlier line than it closed.
@@ -1112,7 +1132,14 @@ fn multiline_quoted_before(text: &str, at: usize) -> Option<usize> {
 /// would make the quoted scalar a key (`'foo' 'bar'`, `"a" b c`). `None`
 /// when the line holds anything else (a flow collection, an anchor, a
 /// value indicator) or nothing more.
-fn quoted_root_then_words(text: &str) -> Option<usize> {
+///
+/// For yaml.v2's Unmarshal (`first_only`), which parses nothing past the
+/// root, the root may also be a flow collection that closes on its line,
+/// and a `,`, `]` or `}` among those tokens ends the scan: libyaml's
+/// scanner reads on past the root only while the root may still be a
+/// simple key, and those tokens drop that key (`"a", b`, `{a: 1} "x"}`),
+/// so whatever follows is never read.
+fn quoted_root_then_words(text: &str, first_only: bool) -> Option<usize> {
     let mut begin = 0;
     let mut line = loop {
         let end = text[begin..].find(is_line_end).map_or(text.len(), |i| begin + i);
@@ -1136,7 +1163,15 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         let end = quoted.find([' ', '\t'])?;
         quoted = quoted[end..].trim_start_matches([' ', '\t']);
     }
-    let root_end = line.0 + (line.1.len() - quoted.len()) + quoted_len(quoted)?;
+    let root_len = match quoted_len(quoted) {
+        // A `?` may swallow a `]` (`[?]}`: see `swallowed_bracket`), which
+        // then closes nothing for libyaml's parser.
+        None if first_only && quoted.starts_with(['[', '{']) => {
+            flow_len(quoted).filter(|&len| !quoted[..len].contains('?'))?
+        }
+        len => len?,
+    };
+    let root_end = line.0 + (line.1.len() - quoted.len()) + root_len;
     line = (root_end, &text[root_end..line.0 + line.1.len()]);
     let mut rest = line.1.trim_end_matches('\r');
     let mut words = 0;
@@ -1150,6 +1185,7 @@ fn quoted_root_then_words(text: &str) -> Option<usize> {
         // `'x'"y"` are a root scalar and a token never parsed.
         rest = trimmed;
         let len = match rest.chars().next() {
+            Some(',' | ']' | '}') if first_only => return Some(root_end),
             Some('\'' | '"') => quoted_len(rest)?,
             // A flow collection that goes on past the line leaves the
             // quoted scalar no key either: a `:` inside is not at its level.
@@ -2227,7 +2263,7 @@ impl Builder<'_> {
                 let at = self.source.byte(e.marker().index());
                 let bytes = self.source.text.as_bytes();
                 if (self.first_only || self.one_document)
-                    && let Some(end) = quoted_root_then_words(self.source.text)
+                    && let Some(end) = quoted_root_then_words(self.source.text, self.first_only)
                     && at >= end
                 {
                     // libyaml reads a quoted scalar that opens and closes on
@@ -2457,6 +2493,15 @@ impl Builder<'_> {
                 let mut message = e.info().to_string();
                 let mut line = e.marker().line();
                 let mut column = e.marker().col() + 1;
+                if message.ends_with("did not find expected key")
+                    && let Some(dash) = block_entry_before(self.source.text, at)
+                {
+                    // saphyr marks the node after a `-` where a key is due;
+                    // libyaml's parser refuses the `-` itself, before its
+                    // scanner reads the node (`a: 1` then `- item` then an
+                    // unclosed quote: no quote error).
+                    column = line_column(self.source.text, dash).1;
+                }
                 if message.contains("invalid trailing content after")
                     && let Some(problem) = token_after_node(self.source.text, at)
                 {
@@ -2793,10 +2838,10 @@ impl Builder<'_> {
         if text[at..].starts_with('#') {
             return Some(Failure::Rewrite { at: start, len: at - start, with: "".into() });
         }
-        let header = text[..start]
-            .trim_end_matches([' ', '\t', '\r', '\n'])
-            .rsplit_once('\n')
-            .map_or(0, |(before, _)| before.len() + 1);
+        // The header's line: the last one before with more than blanks
+        // (NEL, LS and PS end lines too).
+        let blank = |c: char| matches!(c, ' ' | '\t' | '\r') || is_line_end(c);
+        let header = line_start(text, text[..start].trim_end_matches(blank).len());
         let line = &text[header..line_end(text, header)];
         let line = line.find(" #").map_or(line, |comment| &line[..comment]);
         let indicator = header + line.rfind(['|', '>'])?;
@@ -5127,6 +5172,9 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
     // tokens the scanner has read past that one.
     let mut pending: Vec<usize> = Vec::new();
     let mut past: Option<usize> = None;
+    // The block context's plain scalar that the line's last token is, if
+    // it is one: it may go on with the next line.
+    let mut last_plain = None;
     let blank_at = |j: usize| {
         text.get(j..)
             .and_then(|r| r.chars().next())
@@ -5145,6 +5193,7 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
         let flow = outer_flow || keys.len() > 1;
         let mut key = false;
         let mut bad_quote = false;
+        last_plain = None;
         match c {
             '[' | '{' => {
                 if allowed {
@@ -5202,6 +5251,7 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
                 // A plain scalar, to its end on this line.
                 key = allowed;
                 allowed = false;
+                last_plain = (!flow).then_some(token);
                 i += c.len_utf8();
                 while let Some(d) = text.get(i..).and_then(|r| r.chars().next()) {
                     let ends = is_break(d)
@@ -5248,6 +5298,14 @@ fn quote_scanned_first(text: &str, at: usize, past: Option<usize>) -> Option<usi
     // scanner has read the first token after it; a queue not yet full reads
     // that token too.
     let next = skip_blanks_and_comments(text, i);
+    // A plain scalar goes on with a later line indented past its block
+    // collection (no comment between): a quote there is its text.
+    let continued = last_plain.is_some_and(|plain| {
+        !text[i..next].contains('#') && line_column(text, next).1 - 1 > block_indent_at(text, plain)
+    });
+    if continued {
+        return None;
+    }
     let quote = matches!(bytes.get(next), Some(b'"' | b'\''));
     let bad = quote
         && (quoted_end(text, next).is_none()

@@ -20,7 +20,7 @@
 //! After a block sequence's `-`, a tab before the item on the same line
 //! cannot start any token ([`tab_after_dash`]).
 
-use super::breaks::ParserText;
+use super::breaks::{ParserText, break_len, is_extra_break};
 use super::parse::{ParseError, Source, line_column};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::ops::Range;
@@ -78,7 +78,14 @@ struct Open {
 /// open a line of `text`, if any. `yaml11` selects
 /// yaml.v2's choice of line (the problem's) over yaml.v3's (the context's).
 /// `text` has already been read without error by the YAML 1.2 parser.
-pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseError> {
+/// `first_only` for yaml.v2's Unmarshal, which reads no line past its first
+/// document's end.
+pub(super) fn refused_tab(
+    text: &str,
+    file: &str,
+    yaml11: bool,
+    first_only: bool,
+) -> Option<ParseError> {
     if !text.contains('\t') {
         return None;
     }
@@ -88,7 +95,7 @@ pub(super) fn refused_tab(text: &str, file: &str, yaml11: bool) -> Option<ParseE
     if candidates.is_empty() {
         return None;
     }
-    let Read { scalars, flows, until } = read(text);
+    let Read { scalars, flows, until } = read(text, first_only);
     let source = Source::new(text);
     for c in candidates {
         if c.start >= until {
@@ -170,9 +177,12 @@ pub(super) struct BlockTab {
     tab_column: usize,
 }
 
-/// The lines of `text` without their line breaks (LF, CR LF).
+/// The lines of `text` without their line breaks (LF, CR LF, and NEL, LS
+/// and PS, which end lines for libyaml too).
 fn lines(text: &str) -> Vec<&str> {
-    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+    text.split(|c| c == '\n' || is_extra_break(c))
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect()
 }
 
 /// The first tab in the indentation of a block scalar's line, by a reading
@@ -192,8 +202,9 @@ pub(super) fn block_scalar_tab(text: &str) -> Option<BlockTab> {
     let mut offset = 0;
     let mut ends = Vec::with_capacity(lines.len());
     for line in &lines {
-        ends.push(offset + line.len());
-        offset += line.len() + 1;
+        let end = offset + line.len();
+        ends.push(end);
+        offset = end + break_len(&text[end..]);
     }
     let mut i = 0;
     while i < lines.len() {
@@ -355,7 +366,7 @@ fn scan_block(
 /// with (-1 at the top level) and whether it is a mapping, if the parser
 /// reads that scalar as a block scalar.
 fn block_scalar_parent(prefix: &str) -> Option<(isize, bool)> {
-    let mut read = read(prefix);
+    let mut read = read(&ParserText::new(prefix).text, false);
     if read.until != usize::MAX {
         return None;
     }
@@ -449,7 +460,7 @@ fn candidates(text: &str) -> Vec<Candidate> {
 
 /// The scalars and flow collections of `text`, up to where the parser
 /// fails if it does (the caller read the text before without error).
-fn read(text: &str) -> Read {
+fn read(text: &str, first_only: bool) -> Read {
     let source = Source::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut scalars = Vec::new();
@@ -465,6 +476,9 @@ fn read(text: &str) -> Read {
         };
         match event {
             Event::StreamEnd => break,
+            Event::DocumentEnd if first_only => {
+                return Read { scalars, flows, until: span.end.index() };
+            }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let flow = open.last().is_some_and(|o| o.flow)
                     || matches!(source.slice(&span).trim_end().chars().last(), Some('[' | '{'));
@@ -528,7 +542,7 @@ mod tests {
             ("a: \"x\n\t\n  y\"\n", None),
         ];
         for (text, want) in cases {
-            let got = refused_tab(text, "f", false);
+            let got = refused_tab(text, "f", false, false);
             match (want, &got) {
                 (None, None) => {}
                 (Some((line, words)), Some(e)) => {

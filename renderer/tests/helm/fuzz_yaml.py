@@ -562,6 +562,13 @@ def oracle_split_line(inp, want_error, got_error):
     return unlined(want_error) == unlined(got_error)
 
 
+def unsigned_zeros(text):
+    """The text with its negative zeros (-0, -0.0) written without the sign. The oracle reads -f files
+    with Helm's YAML code but hands the values to Helm as JSON through Python, whose json reads -0 as the
+    integer 0; real Helm keeps the float -0 that sigs.k8s.io/yaml reads."""
+    return re.sub(r"(?<![\w.])-(0(?:\.0)?)(?![\w.])", r"\1", text)
+
+
 def classify(want, got, inp=None):
     if want.get("limitation"):
         return "skipped (oracle limitation)"
@@ -570,7 +577,11 @@ def classify(want, got, inp=None):
     if got["code"] not in (0, 1):
         return "kiln crashed (exit %d)" % got["code"]
     if want["ok"] and got["code"] == 0:
-        return None if got["out"] == want["output"] else "output differs"
+        if got["out"] == want["output"]:
+            return None
+        if inp and inp.get("as_file") and unsigned_zeros(decode(got["out"])) == decode(want["output"]):
+            return "skipped (oracle reads -f files through Python's JSON: -0 loses its sign)"
+        return "output differs"
     if want["ok"]:
         return "kiln fails, helm renders"
     if got["code"] == 0:

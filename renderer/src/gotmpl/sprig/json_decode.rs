@@ -411,8 +411,11 @@ impl Decoder<'_> {
         // guesses from the path's last part: all digits read as a slice
         // index (an object's key "1" too), anything else as a struct field.
         let last = &path[path.rfind('.').map_or(0, |i| i + 1)..];
+        // The path joins the keys after a leading `.`: a top-level
+        // object's empty key leaves Go no field to name (`{"":1e400}`).
         let place = match self.stack.last() {
             None => "Go value".to_string(),
+            Some(_) if path == "." => "Go value".to_string(),
             Some(_) if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) => path,
             Some(_) => format!("Go struct field {path}"),
         };
@@ -544,6 +547,8 @@ mod tests {
             ("[{\"\":1e400}]", "Go struct field .0."),
             ("[1, 1e400]", ".1"),
             ("-1e400", "Go value"),
+            ("{\"\":1e400}", "Go value"),
+            ("{\"\":{\"\":1e400}}", "Go struct field .."),
         ] {
             let d = decode(text).expect("valid syntax");
             let want = format!(
