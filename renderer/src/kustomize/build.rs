@@ -2731,7 +2731,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
                     &internal,
                     &r.notes_added,
                     &r.merged_patches,
-                    &r.kept_nodes,
+                    &ynode::Replaced { kept: &r.kept_nodes, texts: &r.scalar_texts },
                     build_annotations::set_anew_by_origins(r),
                 )
             }
