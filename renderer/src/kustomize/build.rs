@@ -2731,7 +2731,11 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
                     &internal,
                     &r.notes_added,
                     &r.merged_patches,
-                    &ynode::Replaced { kept: &r.kept_nodes, texts: &r.scalar_texts },
+                    &ynode::Replaced {
+                        kept: &r.kept_nodes,
+                        texts: &r.scalar_texts,
+                        untagged: &r.untagged,
+                    },
                     build_annotations::set_anew_by_origins(r),
                 )
             }

@@ -116,22 +116,47 @@ fn reads_as_non_string(s: &str) -> bool {
 }
 
 /// What replacements wrote into an object: the scalars they gave new text
-/// in place (`kept`, each with the number of patches merged before), and
-/// the object's scalar texts (see [`crate::resource::Resource::scalar_texts`]):
+/// in place (`kept`, each with the number of patches merged before); the
+/// object's scalar texts (see [`crate::resource::Resource::scalar_texts`]):
 /// kyaml's node holds the text a replacement copied (`0x10` in an int node
-/// or a field it created), where kiln writes the value (`16`).
+/// or a field it created), where kiln writes the value (`16`); and the
+/// fields without a tag (see [`crate::resource::Resource::untagged`]).
 pub(super) struct Replaced<'a> {
     pub kept: &'a [(usize, Vec<Step>)],
     pub texts: &'a [(Vec<Step>, String)],
+    pub untagged: &'a [Vec<Step>],
 }
 
 /// [`Replaced::texts`] by path.
 type Texts<'a> = HashMap<&'a [Step], &'a str>;
 
-/// [`Replaced`] as [`merge_patches`] follows it.
+/// [`Replaced`] as [`merge_patches`] follows it, with the annotations a
+/// replacement created ([`made_notes`]).
 struct Written<'a> {
     kept: &'a [(usize, Vec<Step>)],
     texts: &'a Texts<'a>,
+    created: &'a [&'a str],
+}
+
+/// The annotations a replacement created: kyaml appended each to the map
+/// as a node without tag or style, holding the text it copied.
+fn made_notes(untagged: &[Vec<Step>]) -> Vec<&str> {
+    untagged
+        .iter()
+        .filter_map(|p| match p.as_slice() {
+            [Step::Key(m), Step::Key(a), Step::Key(k)] if m == "metadata" && a == "annotations" => {
+                Some(k.as_str())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The node kyaml sets for an annotation `key` of the object's own, which
+/// the build added with the value `v`: one a replacement created (in
+/// `created`) as it made it, any other a string node.
+fn own_note(key: &str, v: &str, created: &[&str]) -> Node {
+    if created.contains(&key) { Node::made(SCALAR, v.to_string(), None) } else { Node::string(v) }
 }
 
 /// The text of the scalar node at `at` that holds `v`: the one noted there
@@ -179,13 +204,14 @@ pub(super) fn hash_input(
 ) -> Option<String> {
     let texts: Texts<'_> = replaced.texts.iter().map(|(p, t)| (p.as_slice(), t.as_str())).collect();
     let kept = replaced.kept;
-    let written = Written { kept, texts: &texts };
+    let created = made_notes(replaced.untagged);
+    let written = Written { kept, texts: &texts, created: &created };
     let mut root = match start {
         Start::Rebuilt(rebuilt) => {
             let mut root = parse_tree(&yaml::to_string(rebuilt))?;
             if patches.is_empty() {
                 overlay(&mut root, rebuilt, current, &stage(kept, 0), &mut Vec::new(), &texts);
-                set_annotations(&mut root, rebuilt, current, internal, added);
+                set_annotations(&mut root, rebuilt, current, internal, added, &created);
             } else {
                 // After the JSON patch kustomize set the annotations again.
                 merge::set_meta_map(&mut root, "annotations", &notes_of(rebuilt, &[]));
@@ -522,7 +548,7 @@ fn merge_patches(
     patches: &[MergedPatch],
     written: &Written<'_>,
 ) -> Option<()> {
-    let Written { kept, texts } = *written;
+    let Written { kept, texts, created } = *written;
     let mut was = without_notes(rebuilt);
     for (i, p) in patches.iter().enumerate() {
         overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i), texts);
@@ -531,7 +557,7 @@ fn merge_patches(
         } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
             // The transformers before the patch set their annotations (a
             // prefix's build annotations) as they do after the last one.
-            later_notes(root, &p.notes, internal, added);
+            later_notes(root, &p.notes, internal, added, created);
         }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
@@ -563,7 +589,7 @@ fn merge_patches(
     overlay_kept_notes(root, &was, &without_notes(current), &stage(kept, patches.len()), texts);
     let want = notes_of(current, internal);
     if !same_notes(&merge::meta_strings(root, "annotations"), &want) {
-        later_notes(root, &want, internal, added);
+        later_notes(root, &want, internal, added, created);
     }
     Some(())
 }
@@ -586,12 +612,14 @@ fn store_previous_id(root: &mut Node, notes: &[(String, String)]) {
 /// The annotations changed after the last patch, as kustomize's later
 /// transformers set them: a value that changed is replaced in place, one
 /// that went is removed, and a new one is appended in the order it came,
-/// single-quoted when it is one of kustomize's build annotations.
+/// single-quoted when it is one of kustomize's build annotations, as
+/// made when a replacement created it (`created`, see [`own_note`]).
 fn later_notes(
     root: &mut Node,
     want: &[(String, String)],
     internal: &[(String, String)],
     added: &[String],
+    created: &[&str],
 ) {
     let Some(meta) = metadata_mut(root) else { return };
     let map = merge::lookup_create(meta, "annotations");
@@ -616,7 +644,7 @@ fn later_notes(
     };
     new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
-        let mut node = Node::string(v);
+        let mut node = own_note(k, v, created);
         if k == super::build::ORIGIN {
             // kustomize stamps the origin of an object it reads with the
             // annotations filter's setter: a plain string node, though its
@@ -1174,14 +1202,16 @@ fn overlay(
 /// the JSON patch: the annotations the object then had and kustomize's
 /// build annotations, sorted, each a string node, in a map placed after the
 /// fields `metadata` had then. Build annotations added since (prefixes,
-/// suffixes) follow, then the object's own (`commonAnnotations`); fields
-/// added since (a namespace, labels) follow the map.
+/// suffixes) follow, then the object's own (`commonAnnotations`, those a
+/// replacement created: `created`, see [`own_note`]); fields added since
+/// (a namespace, labels) follow the map.
 fn set_annotations(
     root: &mut Node,
     rebuilt: &Value,
     current: &Value,
     internal: &[(String, String)],
     order: &[String],
+    created: &[&str],
 ) {
     let Some(meta) = root
         .content
@@ -1235,7 +1265,10 @@ fn set_annotations(
     let mut later: Vec<(String, Node)> = appended
         .into_iter()
         .map(|(k, v)| (k, Node { style: SINGLE_QUOTED, ..Node::string(&v) }))
-        .chain(added.into_iter().map(|(k, v)| (k, Node::string(&v))))
+        .chain(added.into_iter().map(|(k, v)| {
+            let node = own_note(&k, &v, created);
+            (k, node)
+        }))
         .collect();
     later.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
     for (k, v) in later {
