@@ -36,6 +36,22 @@ fn patched_large_object(fields: usize) -> MemTree {
     tree
 }
 
+/// A `List` document of `fields / 8` ConfigMaps, each with a quoted and a
+/// hex value (texts the reader notes by path): kiln sorts what it noted of
+/// the document by the item it is in.
+fn large_list(fields: usize) -> MemTree {
+    let mut list = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..fields / 8 {
+        list.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    a: \"{i}\"\n    b: 0x{i:x}\n"
+        ));
+    }
+    let mut tree = MemTree::new();
+    tree.insert("list.yaml", list);
+    tree.insert("kustomization.yaml", "resources: [list.yaml]\n");
+    tree
+}
+
 /// A named case: the tree it builds for a number of fields.
 type Case = (&'static str, fn(usize) -> MemTree);
 
@@ -43,7 +59,10 @@ fn main() {
     let runs = env_or("KILN_BENCH_RUNS", "10");
     let fields = env_or("KILN_BENCH_FIELDS", "40000");
     println!("{:<40} {:>10}", "case", "ms/build");
-    let cases: [Case; 1] = [("strategic merge over a large object", patched_large_object)];
+    let cases: [Case; 2] = [
+        ("strategic merge over a large object", patched_large_object),
+        ("a List of many items", large_list),
+    ];
     for (name, make) in cases {
         let tree = make(fields);
         let options = Options::default();

@@ -2820,7 +2820,11 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
                     &internal,
                     &r.notes_added,
                     &r.merged_patches,
-                    &r.kept_nodes,
+                    &ynode::Replaced {
+                        kept: &r.kept_nodes,
+                        texts: &r.scalar_texts,
+                        untagged: &r.untagged,
+                    },
                     build_annotations::set_anew_by_origins(r),
                 )
             }
@@ -3135,6 +3139,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                         _ => (Vec::new(), None),
                     };
                     let steps: Vec<Step> = items.iter().map(|(step, _)| step.clone()).collect();
+                    let places = places(&steps);
                     let mut item_duplicates = Vec::new();
                     if let Some(e) = duplicates {
                         let piece_text = text.get(piece.clone());
@@ -3243,7 +3248,7 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
                             r.undecodable = deferred(undecodable);
                             // Where in `items` an item of the list itself is.
                             let top = match within.as_slice() {
-                                [_, step] => steps.iter().position(|s| s == step),
+                                [_, step] => places.get(step).copied(),
                                 _ => None,
                             };
                             if let Some(keys) = top.and_then(|i| typed_keys.get_mut(i)) {
@@ -3614,18 +3619,29 @@ fn by_item<T>(all: Vec<T>, n: usize, path: impl Fn(&mut T) -> &mut Vec<Step>) ->
 
 /// [`by_item`] for the items at `steps` of `items` (the keys of a map there).
 fn by_step<T>(all: Vec<T>, steps: &[Step], path: impl Fn(&mut T) -> &mut Vec<Step>) -> Vec<Vec<T>> {
+    let places = places(steps);
     let mut out: Vec<Vec<T>> = steps.iter().map(|_| Vec::new()).collect();
     for mut x in all {
         let p = path(&mut x);
         if let [Step::Key(k), step, ..] = p.as_slice()
             && k == "items"
-            && let Some(item) = steps.iter().position(|s| s == step).and_then(|i| out.get_mut(i))
+            && let Some(item) = places.get(step).and_then(|&i| out.get_mut(i))
         {
             p.drain(..2);
             item.push(x);
         }
     }
     out
+}
+
+/// Where each of `steps` stands among them (the first of equal ones), found
+/// at once: a list may have thousands of items.
+fn places(steps: &[Step]) -> std::collections::HashMap<&Step, usize> {
+    let mut places = std::collections::HashMap::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        places.entry(step).or_insert(i);
+    }
+    places
 }
 
 /// The nodes kyaml's reader hands on for a one-piece `List` whose `items`

@@ -459,17 +459,22 @@ impl Timestamp {
 /// kyaml's field setter gives a `!!str` node of plain style holding such a
 /// text the double-quoted style.
 pub(crate) fn yaml11_non_string(s: &str) -> bool {
-    if s.is_empty() || s.contains(['\n', '\r']) {
+    if s.is_empty() || s.contains('\n') {
         return false;
     }
     // Only these texts can read as anything but a string; the others need
-    // no parse.
-    let may_be_other = v2_resolves_to_non_string(s)
-        || s.starts_with(['[', '{', '-', '?', '#', '!', '&', '*', '%', '|', '>', '~'])
+    // no parse. Blanks around the text are no part of a plain scalar (`1 `
+    // is an int, blanks alone a null), nor is a comment after a blank, and
+    // `\r` breaks the line for YAML 1.1.
+    let t = s.trim_matches([' ', '\t']);
+    let may_be_other = v2_resolves_to_non_string(t)
+        || t.starts_with(['[', '{', '-', '?', '#', '!', '&', '*', '%', '|', '>', '~'])
         || s.contains(": ")
         || s.contains(":\t")
-        || s.ends_with(':')
-        || s.contains(" #");
+        || t.ends_with(':')
+        || s.contains(" #")
+        || s.contains("\t#")
+        || s.contains('\r');
     if !may_be_other {
         return false;
     }
@@ -521,9 +526,18 @@ mod tests {
         for s in ["10", "0x10", "1.5", "true", "yes", "~", "null", "a: b", "[x]", "{a: 1}", "- x"] {
             assert!(yaml11_non_string(s), "{s:?}");
         }
+        // Blanks around the text, a comment after it, a `\r` line break
+        // (case 4700).
+        for s in ["1 ", " 1", "1\t#x", "  ", " [x]", " - x", "yes\t", "1\r"] {
+            assert!(yaml11_non_string(s), "{s:?}");
+        }
         // And those it leaves plain: words, texts goyaml.v2 refuses
         // (`@at`, `a: b: c`), empty and multi-line texts, timestamps.
         for s in ["abc", "@at", "a: b: c", "", "a\nb", "x ", "1:20", "2001-12-14", "nginx:1.2"] {
+            assert!(!yaml11_non_string(s), "{s:?}");
+        }
+        // A tab cannot start a token; `\r` ends a line (case 4700).
+        for s in ["\t1", "x\r", "1\rx", "a:\rb"] {
             assert!(!yaml11_non_string(s), "{s:?}");
         }
     }

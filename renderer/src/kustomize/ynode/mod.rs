@@ -115,6 +115,61 @@ fn reads_as_non_string(s: &str) -> bool {
     }
 }
 
+/// What replacements wrote into an object: the scalars they gave new text
+/// in place (`kept`, each with the number of patches merged before); the
+/// object's scalar texts (see [`crate::resource::Resource::scalar_texts`]):
+/// kyaml's node holds the text a replacement copied (`0x10` in an int node
+/// or a field it created), where kiln writes the value (`16`); and the
+/// fields without a tag (see [`crate::resource::Resource::untagged`]).
+pub(super) struct Replaced<'a> {
+    pub kept: &'a [(usize, Vec<Step>)],
+    pub texts: &'a [(Vec<Step>, String)],
+    pub untagged: &'a [Vec<Step>],
+}
+
+/// [`Replaced::texts`] by path.
+type Texts<'a> = HashMap<&'a [Step], &'a str>;
+
+/// [`Replaced`] as [`merge_patches`] follows it, with the annotations a
+/// replacement created ([`made_notes`]).
+struct Written<'a> {
+    kept: &'a [(usize, Vec<Step>)],
+    texts: &'a Texts<'a>,
+    created: &'a [&'a str],
+}
+
+/// The annotations a replacement created: kyaml appended each to the map
+/// as a node without tag or style, holding the text it copied.
+fn made_notes(untagged: &[Vec<Step>]) -> Vec<&str> {
+    untagged
+        .iter()
+        .filter_map(|p| match p.as_slice() {
+            [Step::Key(m), Step::Key(a), Step::Key(k)] if m == "metadata" && a == "annotations" => {
+                Some(k.as_str())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The node kyaml sets for an annotation `key` of the object's own, which
+/// the build added with the value `v`: one a replacement created (in
+/// `created`) as it made it, any other a string node.
+fn own_note(key: &str, v: &str, created: &[&str]) -> Node {
+    if created.contains(&key) { Node::made(SCALAR, v.to_string(), None) } else { Node::string(v) }
+}
+
+/// The text of the scalar node at `at` that holds `v`: the one noted there
+/// when it still reads as `v`, else the text kyaml writes for `v`.
+fn text_at(texts: &Texts<'_>, at: &[Step], v: &Value) -> String {
+    let noted = texts.get(at).filter(|t| {
+        crate::resource::reads_as(t, v)
+            || crate::yaml::resolve::parse_timestamp(t)
+                .is_some_and(|ts| v.as_str() == Some(ts.rfc3339().as_str()))
+    });
+    noted.map_or_else(|| scalar_text(v), |t| t.to_string())
+}
+
 /// The node tree kustomize held for an object when kiln starts following it.
 pub(super) enum Start<'a> {
     /// The object a JSON patch left, with the annotations it then had:
@@ -133,9 +188,8 @@ pub(super) enum Start<'a> {
 
 /// The JSON kustomize hashes for `current`, an object whose node tree
 /// began as `start`, whose annotations at hash time are its own plus
-/// `internal`, into which kustomize then merged `patches`, and whose
-/// scalars at `kept` (each with the number of patches merged before) a
-/// replacement gave new text in place (`set_anew`: kustomize has set the
+/// `internal`, into which kustomize then merged `patches`, and into which
+/// replacements wrote `replaced` (`set_anew`: kustomize has set the
 /// annotations anew since, as it does while it tracks origins); `None` when
 /// the text does not parse or the tree is one kiln cannot place node by
 /// node.
@@ -145,31 +199,35 @@ pub(super) fn hash_input(
     internal: &[(String, String)],
     added: &[String],
     patches: &[MergedPatch],
-    kept: &[(usize, Vec<Step>)],
+    replaced: &Replaced<'_>,
     set_anew: bool,
 ) -> Option<String> {
+    let texts: Texts<'_> = replaced.texts.iter().map(|(p, t)| (p.as_slice(), t.as_str())).collect();
+    let kept = replaced.kept;
+    let created = made_notes(replaced.untagged);
+    let written = Written { kept, texts: &texts, created: &created };
     let mut root = match start {
         Start::Rebuilt(rebuilt) => {
             let mut root = parse_tree(&yaml::to_string(rebuilt))?;
             if patches.is_empty() {
-                overlay(&mut root, rebuilt, current, &stage(kept, 0));
-                set_annotations(&mut root, rebuilt, current, internal, added);
+                overlay(&mut root, rebuilt, current, &stage(kept, 0), &mut Vec::new(), &texts);
+                set_annotations(&mut root, rebuilt, current, internal, added, &created);
             } else {
                 // After the JSON patch kustomize set the annotations again.
                 merge::set_meta_map(&mut root, "annotations", &notes_of(rebuilt, &[]));
-                merge_patches(&mut root, rebuilt, current, internal, added, patches, kept)?;
+                merge_patches(&mut root, rebuilt, current, internal, added, patches, &written)?;
             }
             root
         }
         Start::Generated(generated, None) => {
             let mut root = generator_tree(generated, internal)?;
-            merge_patches(&mut root, generated, current, internal, added, patches, kept)?;
+            merge_patches(&mut root, generated, current, internal, added, patches, &written)?;
             root
         }
         Start::Generated(generated, Some(m)) => {
             let mut root = generator_tree(generated, &m.generated_notes)?;
             set_merged(&mut root, m);
-            merge_patches(&mut root, &m.merged, current, internal, added, patches, kept)?;
+            merge_patches(&mut root, &m.merged, current, internal, added, patches, &written)?;
             root
         }
         Start::Read(read, text) => {
@@ -177,7 +235,7 @@ pub(super) fn hash_input(
             // decodes each piece on its own: lines and columns count from
             // the piece's start, which is where the object's text starts.
             let mut root = parse_tree(text.file.get(text.range.clone())?)?;
-            merge_patches(&mut root, read, current, internal, added, patches, kept)?;
+            merge_patches(&mut root, read, current, internal, added, patches, &written)?;
             root
         }
     };
@@ -358,7 +416,13 @@ fn metadata_mut(root: &mut Node) -> Option<&mut Node> {
 
 /// Lays the changes from `was` to `now` (neither with annotations) over the
 /// tree, leaving its annotations map where it is.
-fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value, kept: &[&[Step]]) {
+fn overlay_kept_notes(
+    root: &mut Node,
+    was: &Value,
+    now: &Value,
+    kept: &[&[Step]],
+    texts: &Texts<'_>,
+) {
     let meta_at = root
         .content
         .as_ref()
@@ -370,7 +434,7 @@ fn overlay_kept_notes(root: &mut Node, was: &Value, now: &Value, kept: &[&[Step]
         Some((i, content.drain(2 * i..2 * i + 2).collect::<Vec<_>>()))
     });
     let before = metadata(root).cloned();
-    overlay(root, was, now, kept);
+    overlay(root, was, now, kept, &mut Vec::new(), texts);
     // kustomize's transformers write a namespace and label values as
     // string nodes; the setters around a patch do not.
     if let Some(meta) = metadata_mut(root).and_then(|m| m.content.as_mut()) {
@@ -450,7 +514,9 @@ fn agrees(node: &Node, value: &Value) -> bool {
             let text = scalar_text(v);
             // A plain timestamp's node keeps its text; the data holds it
             // as RFC 3339.
+            // A replacement's text (`0x10`) reads as the data (`16`).
             node.value == text
+                || crate::resource::reads_as(&node.value, v)
                 || (node.tag == "!!timestamp"
                     && crate::yaml::resolve::parse_timestamp(&node.value)
                         .is_some_and(|t| t.rfc3339() == text))
@@ -480,17 +546,18 @@ fn merge_patches(
     internal: &[(String, String)],
     added: &[String],
     patches: &[MergedPatch],
-    kept: &[(usize, Vec<Step>)],
+    written: &Written<'_>,
 ) -> Option<()> {
+    let Written { kept, texts, created } = *written;
     let mut was = without_notes(rebuilt);
     for (i, p) in patches.iter().enumerate() {
-        overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i));
+        overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i), texts);
         if let Some(notes) = &p.notes_set_anew {
             merge::set_meta_map(root, "annotations", notes);
         } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
             // The transformers before the patch set their annotations (a
             // prefix's build annotations) as they do after the last one.
-            later_notes(root, &p.notes, internal, added);
+            later_notes(root, &p.notes, internal, added, created);
         }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
@@ -519,10 +586,10 @@ fn merge_patches(
         }
         was = without_notes(&p.after);
     }
-    overlay_kept_notes(root, &was, &without_notes(current), &stage(kept, patches.len()));
+    overlay_kept_notes(root, &was, &without_notes(current), &stage(kept, patches.len()), texts);
     let want = notes_of(current, internal);
     if !same_notes(&merge::meta_strings(root, "annotations"), &want) {
-        later_notes(root, &want, internal, added);
+        later_notes(root, &want, internal, added, created);
     }
     Some(())
 }
@@ -545,12 +612,14 @@ fn store_previous_id(root: &mut Node, notes: &[(String, String)]) {
 /// The annotations changed after the last patch, as kustomize's later
 /// transformers set them: a value that changed is replaced in place, one
 /// that went is removed, and a new one is appended in the order it came,
-/// single-quoted when it is one of kustomize's build annotations.
+/// single-quoted when it is one of kustomize's build annotations, as
+/// made when a replacement created it (`created`, see [`own_note`]).
 fn later_notes(
     root: &mut Node,
     want: &[(String, String)],
     internal: &[(String, String)],
     added: &[String],
+    created: &[&str],
 ) {
     let Some(meta) = metadata_mut(root) else { return };
     let map = merge::lookup_create(meta, "annotations");
@@ -575,7 +644,7 @@ fn later_notes(
     };
     new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
-        let mut node = Node::string(v);
+        let mut node = own_note(k, v, created);
         if k == super::build::ORIGIN {
             // kustomize stamps the origin of an object it reads with the
             // annotations filter's setter: a plain string node, though its
@@ -1059,46 +1128,66 @@ fn under<'a>(kept: &[&'a [Step]], step: &Step) -> Vec<&'a [Step]> {
 }
 
 /// Lays the changes from `was` to `now` over the node tree parsed from
-/// `was`; `kept`: the scalars (relative paths) a replacement changed in
-/// place.
-fn overlay(node: &mut Node, was: &Value, now: &Value, kept: &[&[Step]]) {
+/// `was` (at `at` of the object); `kept`: the scalars (relative paths) a
+/// replacement changed in place, which hold the text it copied, as does a
+/// scalar it created.
+fn overlay(
+    node: &mut Node,
+    was: &Value,
+    now: &Value,
+    kept: &[&[Step]],
+    at: &mut Vec<Step>,
+    texts: &Texts<'_>,
+) {
+    // A new scalar field or item: a replacement may have created it.
+    let fresh = |v: &Value, at: &[Step]| match v {
+        Value::Map(_) | Value::Seq(_) => made(v),
+        _ => Node::made(SCALAR, text_at(texts, at, v), None),
+    };
     match (was, now, node.content.as_mut()) {
         (Value::Map(w), Value::Map(n), Some(content)) if node.kind == MAPPING => {
             let mut fields = Vec::with_capacity(content.len());
             let mut pairs = std::mem::take(content).into_iter();
             while let (Some(key), Some(mut value)) = (pairs.next(), pairs.next()) {
                 let Some(new) = n.get(&key.value) else { continue };
+                let step = Step::Key(key.value.clone());
+                at.push(step.clone());
                 if let Some(old) = w.get(&key.value) {
-                    overlay(&mut value, old, new, &under(kept, &Step::Key(key.value.clone())));
+                    overlay(&mut value, old, new, &under(kept, &step), at, texts);
                 } else {
-                    value = made(new);
+                    value = fresh(new, at);
                 }
+                at.pop();
                 fields.push(key);
                 fields.push(value);
             }
             for (k, v) in n.iter().filter(|(k, _)| !w.contains_key(*k)) {
                 fields.push(Node::made(SCALAR, k.clone(), None));
-                fields.push(made(v));
+                at.push(Step::Key(k.clone()));
+                fields.push(fresh(v, at));
+                at.pop();
             }
             *content = fields;
         }
         (Value::Seq(w), Value::Seq(n), Some(content)) if node.kind == SEQUENCE => {
             content.truncate(n.len());
             for (i, new) in n.iter().enumerate() {
+                at.push(Step::Index(i));
                 match (content.get_mut(i), w.get(i)) {
                     (Some(item), Some(old)) => {
-                        overlay(item, old, new, &under(kept, &Step::Index(i)));
+                        overlay(item, old, new, &under(kept, &Step::Index(i)), at, texts);
                     }
-                    (Some(item), None) => *item = made(new),
-                    (None, _) => content.push(made(new)),
+                    (Some(item), None) => *item = fresh(new, at),
+                    (None, _) => content.push(fresh(new, at)),
                 }
+                at.pop();
             }
         }
         (w, n, None) if node.kind == SCALAR && !matches!(n, Value::Map(_) | Value::Seq(_)) => {
             if w != n {
                 if kept.iter().any(|p| p.is_empty()) {
                     // A replacement changes only the node's text.
-                    node.value = scalar_text(n);
+                    node.value = text_at(texts, at, n);
                 } else {
                     // kyaml's setter keeps the style of the node it replaces.
                     *node = Node { style: node.style, ..Node::made(SCALAR, scalar_text(n), None) };
@@ -1113,14 +1202,16 @@ fn overlay(node: &mut Node, was: &Value, now: &Value, kept: &[&[Step]]) {
 /// the JSON patch: the annotations the object then had and kustomize's
 /// build annotations, sorted, each a string node, in a map placed after the
 /// fields `metadata` had then. Build annotations added since (prefixes,
-/// suffixes) follow, then the object's own (`commonAnnotations`); fields
-/// added since (a namespace, labels) follow the map.
+/// suffixes) follow, then the object's own (`commonAnnotations`, those a
+/// replacement created: `created`, see [`own_note`]); fields added since
+/// (a namespace, labels) follow the map.
 fn set_annotations(
     root: &mut Node,
     rebuilt: &Value,
     current: &Value,
     internal: &[(String, String)],
     order: &[String],
+    created: &[&str],
 ) {
     let Some(meta) = root
         .content
@@ -1174,7 +1265,10 @@ fn set_annotations(
     let mut later: Vec<(String, Node)> = appended
         .into_iter()
         .map(|(k, v)| (k, Node { style: SINGLE_QUOTED, ..Node::string(&v) }))
-        .chain(added.into_iter().map(|(k, v)| (k, Node::string(&v))))
+        .chain(added.into_iter().map(|(k, v)| {
+            let node = own_note(&k, &v, created);
+            (k, node)
+        }))
         .collect();
     later.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
     for (k, v) in later {
