@@ -305,8 +305,14 @@ impl<'m, 't> State<'m, 't> {
         let v = self.eval_pipeline(dot, pipe)?;
         if pipe.decl.is_empty() {
             self.at = At::Pipe(pipe);
-            let s = self.printable(&v)?;
-            self.write(out, &s)?;
+            match &v {
+                // `%v` of a string is the string: written without a copy.
+                Value::String(s) => self.write(out, s)?,
+                _ => {
+                    let s = self.printable(&v)?;
+                    self.write(out, &s)?;
+                }
+            }
         }
         Ok(())
     }

@@ -433,9 +433,9 @@ fn pad(out: &mut String, s: &str, spec: &Spec) {
 
 fn pad_with(out: &mut String, s: &str, spec: &Spec, fill: char) {
     // Go counts runes: a character carried as bytes is one, a byte that is
-    // not UTF-8 is one.
-    let len = super::sprig::go_runes(s).count();
-    let n = spec.width.unwrap_or(0).saturating_sub(len);
+    // not UTF-8 is one. Without a width there is nothing to count.
+    let width = spec.width.unwrap_or(0);
+    let n = if width == 0 { 0 } else { width.saturating_sub(super::sprig::go_runes(s).count()) };
     if spec.minus {
         out.push_str(s);
         out.extend(std::iter::repeat_n(' ', n));
@@ -796,13 +796,10 @@ fn fmt_string(out: &mut String, v: &Value, s: &str, verb: char, spec: &Spec) {
             let s: String = s.chars().take(spec.prec.unwrap_or(usize::MAX)).collect();
             pad(out, &quote(&s), spec);
         }
-        'v' | 's' => {
-            let s: String = match spec.prec {
-                Some(p) => s.chars().take(p).collect(),
-                None => s.to_string(),
-            };
-            pad(out, &s, spec);
-        }
+        'v' | 's' => match spec.prec {
+            Some(p) => pad(out, &s.chars().take(p).collect::<String>(), spec),
+            None => pad(out, s, spec),
+        },
         'x' | 'X' => {
             let bytes = super::sprig::go_bytes(s);
             let bytes = &bytes[..spec.prec.unwrap_or(bytes.len()).min(bytes.len())];
