@@ -232,6 +232,14 @@ fn crds(chart: &Chart, full: &str, out: &mut String) {
     }
 }
 
+/// The name Helm gives a file of a chart: `path.Join` of the chart's full
+/// path (`ChartFullPath`, the parent's and `/charts/` and the name, so a
+/// chart named `/` leaves empty segments) and the file's path in the chart,
+/// which cleans it (`# Source: /templates/c.yaml` for a root chart named `/`).
+fn chart_path(full: &str, file: &str) -> String {
+    crate::gotmpl::sprig::path::clean(&format!("{full}/{file}"))
+}
+
 /// One template to parse and (unless a partial) execute, with its data.
 struct Renderable {
     name: String,
@@ -313,9 +321,9 @@ fn collect(
             continue;
         }
         out.push(Renderable {
-            name: format!("{full}/{path}"),
+            name: chart_path(full, path),
             text: text.clone(),
-            base_path: format!("{full}/templates"),
+            base_path: chart_path(full, "templates"),
             data: next.clone(),
         });
     }

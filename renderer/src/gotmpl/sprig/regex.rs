@@ -526,12 +526,36 @@ fn unicode_class(cs: &[char], i: usize, out: &mut String) -> Result<usize, Strin
     };
     let letter = if (rest[1] == 'P') != negated { 'P' } else { 'p' };
     let class = format!("\\{letter}{{{name}}}");
-    // The crate also reads `name=value` properties, which Go does not.
-    if name.is_empty() || name.contains(['=', ':']) || regex::Regex::new(&class).is_err() {
+    if !go_knows_class(name) {
         return Err(refused(&rest[..len]));
     }
     out.push_str(&class);
     Ok(i + len)
+}
+
+/// Whether Go's `regexp/syntax` knows the Unicode class `name`: a general
+/// category or its long alias (`L`, `Letter`, `digit`), a script by its
+/// long name (`Latin`, `Old_Italic`), `Any`, `ASCII` or `Assigned`, each
+/// matched loosely (any case, spaces, `_` and `-` ignored). The regex crate
+/// reads more: `name=value` pairs, binary properties (`Alphabetic`,
+/// `White_Space`), the four-letter script codes (`Latn`, `Zyyy`), the
+/// `Unknown` script and a leading `is`, all of which Go refuses.
+fn go_knows_class(name: &str) -> bool {
+    /// Scripts whose long name has four letters, so it looks like a code.
+    const FOUR_LETTER_SCRIPTS: [&str; 9] =
+        ["ahom", "cham", "kawi", "lisu", "miao", "modi", "newa", "thai", "toto"];
+    let loose: String = name
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let crate_knows = |key: &str| regex::Regex::new(&format!("\\p{{{key}={name}}}")).is_ok();
+    let script = loose.len() != 4 || FOUR_LETTER_SCRIPTS.contains(&loose.as_str());
+    !name.contains(['=', ':'])
+        && !loose.starts_with("is")
+        && (matches!(loose.as_str(), "any" | "ascii" | "assigned")
+            || crate_knows("gc")
+            || (script && loose != "unknown" && crate_knows("sc")))
 }
 
 /// Go's `\x` escape whose hex digits start at `cs[from]`: two digits, or
