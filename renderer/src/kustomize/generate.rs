@@ -1,11 +1,12 @@
 //! `configMapGenerator` and `secretGenerator`, and the content hash kustomize appends to their names.
 
 use super::Error;
+use super::go_dump;
 use super::kustomization::{Generator, GeneratorOptions};
 use crate::resource::{Resource, Step};
 use crate::tree::{self, Tree};
 use crate::value::{Map, Value};
-use crate::yaml::json_hop;
+use crate::yaml::{json_hop, literal_lines};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -362,6 +363,7 @@ pub fn generate(
     quote_made_strings(&mut r);
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
+    literal_tab(&r, file)?;
     if r.needs_hash {
         r.first_tree = Some(Box::new(r.value.clone()));
     }
@@ -370,6 +372,59 @@ pub fn generate(
         || (g.behavior == "create" && g.behavior_given);
     r.generator_behavior = Some(if written { g.behavior.clone() } else { UNSPECIFIED.into() });
     Ok(r)
+}
+
+/// kustomize makes a generated value holding a line break a literal block
+/// (kyaml's `makeConfigMapValueRNode`) and then decodes the object again
+/// from kyaml's encoding of it: the name hash decodes the `data` map alone,
+/// and without the hash the whole object is decoded. libyaml writes no
+/// indentation indicator before a block whose text starts with a tab, so
+/// the reader, still finding the block's indentation, meets the tab and
+/// fails. yaml.v3 names the line of the block's header, or the line after
+/// it when the header is on the first line. Recorded from `kubectl
+/// kustomize`: cases 4930-4933.
+fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
+    let Value::Map(obj) = &r.value else { return Ok(()) };
+    let Some(Value::Map(data)) = obj.get("data") else { return Ok(()) };
+    let mut line = 1;
+    if !r.needs_hash {
+        line += obj
+            .iter()
+            .take_while(|(k, _)| *k != "data")
+            .map(|(_, v)| encoded_lines(v))
+            .sum::<usize>()
+            + 1;
+    }
+    for (_, v) in data {
+        if let Value::String(s) = v
+            && s.starts_with('\t')
+            && s.contains('\n')
+            && literal_lines(s) > 0
+        {
+            let at = if line == 1 { 2 } else { line };
+            let problem = format!(
+                "yaml: line {at}: found a tab character where an indentation space is expected"
+            );
+            let message = if r.needs_hash {
+                problem
+            } else {
+                format!("{}: {problem}", go_dump::object(&r.value, &[], Some(&r.quoted)))
+            };
+            return Err(Error::Invalid { file: file.to_string(), message });
+        }
+        line += encoded_lines(v);
+    }
+    Ok(())
+}
+
+/// The lines of kyaml's encoding that an entry of a generated object takes,
+/// its key's line included.
+fn encoded_lines(v: &Value) -> usize {
+    match v {
+        Value::Map(m) => 1 + m.values().map(encoded_lines).sum::<usize>(),
+        Value::String(s) if s.contains('\n') => 1 + literal_lines(s),
+        _ => 1,
+    }
 }
 
 /// The generator behavior kustomize notes on an object whose generator

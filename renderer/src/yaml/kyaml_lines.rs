@@ -18,6 +18,13 @@ use crate::resource::Step;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
+/// The lines below its key that kyaml's encoding gives a string it writes
+/// as a literal block (one per line of the string), or 0 when yaml.v3's
+/// analysis rules a block out and the string stays on its key's line.
+pub(crate) fn literal_lines(s: &str) -> usize {
+    if analyze_v3(s).block { s.lines().count() } else { 0 }
+}
+
 /// A collection being walked.
 enum Frame {
     /// A mapping; `key_next` when its next node is a key; the last key
@@ -180,8 +187,8 @@ pub(crate) fn key_lines(text: &str) -> Encoded {
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
                 if !in_flow && !is_key {
                     let broken = block || (style == ScalarStyle::Plain && value.contains('\n'));
-                    if broken && analyze_v3(&value).block {
-                        out += value.lines().count();
+                    if broken {
+                        out += literal_lines(&value);
                     }
                 }
                 if block && !in_flow {

@@ -14,6 +14,7 @@
 mod breaks;
 mod emit;
 mod kyaml_lines;
+pub(crate) use kyaml_lines::literal_lines;
 mod parse;
 pub(crate) mod resolve;
 mod tabs;
