@@ -973,15 +973,22 @@ class Shapes(Gen):
                          "{{%s | not}}" % v(), "{{%s | and %s}}" % (v(), v()), "{{%s | or %s}}" % (v(), v()),
                          "{{with %s}}W{{.}}{{end}}" % e, "{{(%s) | toJson}}" % e])
 
+    def printf_prefix(self, flag_p, width, precision):
+        """`%`, flags (each with probability flag_p), then sometimes a width and a precision drawn by the given
+        functions: the start of a printf verb."""
+        r = self.r
+        spec = "%" + "".join(f for f in PRINTF_FLAGS if r.random() < flag_p)
+        if r.random() < 0.5:
+            spec += str(width())
+        if r.random() < 0.4:
+            spec += "." + str(precision())
+        return spec
+
     def printf_all(self):
         r = self.r
         fmt, args = [], []
         for _ in range(r.randint(1, 3)):
-            spec = "%" + "".join(f for f in PRINTF_FLAGS if r.random() < 0.25)
-            if r.random() < 0.5:
-                spec += str(r.randint(0, 12))
-            if r.random() < 0.4:
-                spec += "." + str(r.randint(0, 9))
+            spec = self.printf_prefix(0.25, lambda: r.randint(0, 12), lambda: r.randint(0, 9))
             spec += r.choice("vdsqxXobegfEGtcUT" + "vqxd")
             if r.random() < 0.05:
                 spec = r.choice(["%!", "%[2]d", "%[0]d", "%[x]d", "%", "%-", "%.", "%[1]*d", "%z", "%w"])
@@ -1214,11 +1221,8 @@ class Edges(Shapes):
         r = self.r
         fmt, args = [], []
         for _ in range(r.randint(1, 3)):
-            spec = "%" + "".join(f for f in PRINTF_FLAGS if r.random() < 0.2)
-            if r.random() < 0.5:
-                spec += str(r.choice([0, 1, 3, 8, 12, 20]))
-            if r.random() < 0.4:
-                spec += "." + str(r.choice([0, 1, 2, 3, 6, 10]))
+            spec = self.printf_prefix(0.2, lambda: r.choice([0, 1, 3, 8, 12, 20]),
+                                      lambda: r.choice([0, 1, 2, 3, 6, 10]))
             verb = r.choice("vvvsdqxXfeEgGtTcUbo")
             spec += verb
             fmt.append(spec)
