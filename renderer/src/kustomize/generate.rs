@@ -386,6 +386,12 @@ pub fn generate(
 fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
     let Value::Map(obj) = &r.value else { return Ok(()) };
     let Some(Value::Map(data)) = obj.get("data") else { return Ok(()) };
+    let tabbed =
+        |v: &Value| matches!(v, Value::String(s) if s.starts_with('\t') && s.contains('\n'));
+    // Lines are counted only for an object that holds such a value.
+    if !data.values().any(tabbed) {
+        return Ok(());
+    }
     let mut line = 1;
     if !r.needs_hash {
         line += obj
@@ -397,8 +403,7 @@ fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
     }
     for (_, v) in data {
         if let Value::String(s) = v
-            && s.starts_with('\t')
-            && s.contains('\n')
+            && tabbed(v)
             && literal_lines(s) > 0
         {
             let at = if line == 1 { 2 } else { line };
