@@ -2726,13 +2726,22 @@ impl Builder<'_> {
                                 m.insert("kind".into(), Value::String(gvk.kind.clone()));
                             }
                         }
-                        // The PatchStrategicMergeTransformer gives its patch the
-                        // object's apiVersion; an object without one gets an
-                        // empty plain scalar, which kustomize's JSON round
-                        // trip turns into `apiVersion: null`.
-                        if p.legacy_strategic_merge && gvk.api_version().is_empty() {
+                        // The PatchStrategicMergeTransformer, and a patch with
+                        // a target, give the patch they merge the object's
+                        // apiVersion: an object without one gets an empty plain
+                        // scalar, which kustomize's JSON round trip turns into
+                        // `apiVersion: null`, unless the object wrote it quoted
+                        // (`""`), whose style the merge keeps (kyaml's
+                        // `SetApiVersion`, then merge2's `SetStyle`).
+                        if (p.legacy_strategic_merge || matcher.is_some())
+                            && gvk.api_version().is_empty()
+                        {
+                            let quoted =
+                                matches!(before.get_path(&["apiVersion"]), Some(Value::String(_)));
                             if let Some(m) = r.value.as_map_mut() {
-                                m.insert("apiVersion".into(), Value::Null);
+                                let empty =
+                                    if quoted { Value::String(String::new()) } else { Value::Null };
+                                m.insert("apiVersion".into(), empty);
                             }
                         }
                         // A strategic merge patch never moves an object to
