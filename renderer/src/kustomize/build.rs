@@ -2728,20 +2728,34 @@ impl Builder<'_> {
                         }
                         // The PatchStrategicMergeTransformer, and a patch with
                         // a target, give the patch they merge the object's
-                        // apiVersion: an object without one gets an empty plain
-                        // scalar, which kustomize's JSON round trip turns into
-                        // `apiVersion: null`, unless the object wrote it quoted
-                        // (`""`), whose style the merge keeps (kyaml's
-                        // `SetApiVersion`, then merge2's `SetStyle`).
+                        // apiVersion as a new untagged plain scalar of its text
+                        // (kyaml's `SetApiVersion`). An object without one gets
+                        // an empty one, which kustomize's JSON round trip turns
+                        // into `apiVersion: null`, unless the object wrote it
+                        // quoted (`""`), whose style the merge keeps (merge2's
+                        // `SetStyle`); one written as a number or bool (which
+                        // kiln's identity reads as no apiVersion) reads by its
+                        // looks (`0x10` is 16).
                         if (p.legacy_strategic_merge || matcher.is_some())
                             && gvk.api_version().is_empty()
                         {
-                            let quoted =
-                                matches!(before.get_path(&["apiVersion"]), Some(Value::String(_)));
+                            let set = match before.get_path(&["apiVersion"]) {
+                                Some(Value::String(_)) => Value::String(String::new()),
+                                Some(
+                                    v @ (Value::Bool(_)
+                                    | Value::Int(_)
+                                    | Value::Uint(_)
+                                    | Value::Float(_)),
+                                ) => v.clone(),
+                                _ => Value::Null,
+                            };
+                            if !matches!(set, Value::Null | Value::String(_)) {
+                                let at = [Step::Key("apiVersion".into())];
+                                r.scalar_texts.retain(|(p, _)| p[..] != at[..]);
+                                r.note_set_scalar(&at);
+                            }
                             if let Some(m) = r.value.as_map_mut() {
-                                let empty =
-                                    if quoted { Value::String(String::new()) } else { Value::Null };
-                                m.insert("apiVersion".into(), empty);
+                                m.insert("apiVersion".into(), set);
                             }
                         }
                         // A strategic merge patch never moves an object to
