@@ -2735,9 +2735,11 @@ impl Builder<'_> {
                         // quoted (`""`), whose style the merge keeps (merge2's
                         // `SetStyle`); one written as a number or bool (which
                         // kiln's identity reads as no apiVersion) reads by its
-                        // looks (`0x10` is 16).
+                        // looks (`0x10` is 16). A top-level `$patch: replace`
+                        // leaves the object as it was.
                         if (p.legacy_strategic_merge || matcher.is_some())
                             && gvk.api_version().is_empty()
+                            && !untouched
                         {
                             let set = match before.get_path(&["apiVersion"]) {
                                 Some(Value::String(_)) => Value::String(String::new()),
