@@ -37,6 +37,7 @@ pub(crate) mod semver;
 mod strings;
 mod url;
 mod wordcase;
+mod x509_check;
 
 use super::fmt::display;
 use super::{Elem, Funcs, Function, List, Param, Value};
