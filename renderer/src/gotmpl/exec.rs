@@ -982,7 +982,7 @@ impl<'m, 't> State<'m, 't> {
             }
             (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
             (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
-            (Param::List | Param::StringList | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
+            (p, Operand::Nil(_)) if p.can_be_nil() => Some(Value::Nil),
             _ => None,
         };
         if let Some(v) = ok {
@@ -1017,9 +1017,7 @@ impl<'m, 't> State<'m, 't> {
             }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::Named(ty), Value::Named(n)) => n.is(ty),
-            (Param::List | Param::StringList | Param::Map, Value::Missing) => {
-                return Ok(Value::Nil);
-            }
+            (p, Value::Missing) if p.can_be_nil() => return Ok(Value::Nil),
             (_, Value::Missing) => {
                 return Err(self.error(format!("invalid value; expected {}", p.go_name())));
             }
