@@ -85,49 +85,20 @@ const SET: u8 = 0x31;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 
-/// `cryptobyte`'s INTEGER rule: not empty, and minimal.
+// cryptobyte's rules for INTEGER, OBJECT IDENTIFIER and BIT STRING content
+// are encoding/asn1's (minimal integers; base-128 arcs of at most 5 octets,
+// below 2^31, none starting with 0x80; at most 7 zero padding bits).
+
 fn integer(bytes: &[u8]) -> bool {
-    !matches!(bytes, [] | [0, 0..0x80, ..] | [0xff, 0x80..=0xff, ..])
+    super::asn1::check_integer(bytes).is_ok()
 }
 
-/// `cryptobyte`'s OBJECT IDENTIFIER rule: base-128 arcs, none starting with
-/// 0x80, at most 5 octets and below 2^31 each, the last one ended.
-fn object_identifier(mut bytes: &[u8]) -> bool {
-    if bytes.is_empty() {
-        return false;
-    }
-    while !bytes.is_empty() {
-        let mut value: u64 = 0;
-        let mut ended = false;
-        for i in 0..5 {
-            let Some((&b, rest)) = bytes.split_first() else { return false };
-            if value >= 1 << 24 || (i == 0 && b == 0x80) {
-                return false;
-            }
-            bytes = rest;
-            value = (value << 7) | u64::from(b & 0x7f);
-            if b & 0x80 == 0 {
-                ended = true;
-                break;
-            }
-        }
-        if !ended {
-            return false;
-        }
-    }
-    true
+fn object_identifier(bytes: &[u8]) -> bool {
+    super::asn1::object_identifier(bytes).is_ok()
 }
 
-/// `cryptobyte`'s BIT STRING rule: a padding count of at most 7 whose bits are zero.
 fn bit_string(bytes: &[u8]) -> bool {
-    match bytes.split_first() {
-        None => false,
-        Some((&pad, rest)) => {
-            pad <= 7
-                && (!rest.is_empty() || pad == 0)
-                && rest.last().is_none_or(|b| b & ((1u8 << pad) - 1) == 0)
-        }
-    }
+    super::asn1::bit_string(bytes).is_ok()
 }
 
 /// Go's `parseAI`: an OID, then optional parameters of any tag.
