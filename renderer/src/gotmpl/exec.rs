@@ -416,9 +416,11 @@ impl<'m, 't> State<'m, 't> {
             let decl = &b.pipe.decl;
             // What a `[]interface{}` or a map holds is an `interface {}`;
             // the elements of a typed slice (`splitList`'s `[]string`,
-            // `until`'s `[]int`) and an integer's counter are concrete.
+            // `until`'s `[]int`) or map (`splitn`'s `map[string]string`)
+            // and an integer's counter are concrete.
             let elem_iface = match &v {
                 Value::List(l) => matches!(l.elem(), Elem::Any),
+                Value::Map(m) => m.holds_interface(),
                 _ => v.as_integer().is_none(),
             };
             if b.pipe.is_assign {
@@ -648,8 +650,10 @@ impl<'m, 't> State<'m, 't> {
             _ => false,
         };
         for ident in &idents[..n - 1] {
+            // An entry of a map has the map's element type.
+            let next_concrete = matches!(&recv, Value::Map(m) if !m.holds_interface());
             recv = self.eval_field(dot, ident, node, (&[], None), recv, concrete)?;
-            concrete = false;
+            concrete = next_concrete;
         }
         self.eval_field(dot, &idents[n - 1], node, (args, fin), recv, concrete)
     }
@@ -982,7 +986,7 @@ impl<'m, 't> State<'m, 't> {
             }
             (Param::Float, Operand::Number(n)) => n.float.map(Value::Float),
             (Param::Bool, Operand::Bool(_, b)) => Some(Value::Bool(*b)),
-            (Param::List | Param::StringList | Param::Map, Operand::Nil(_)) => Some(Value::Nil),
+            (p, Operand::Nil(_)) if p.can_be_nil() => Some(Value::Nil),
             _ => None,
         };
         if let Some(v) = ok {
@@ -1017,9 +1021,7 @@ impl<'m, 't> State<'m, 't> {
             }
             (Param::Struct(name), Value::Struct(st)) => st.type_name == name,
             (Param::Named(ty), Value::Named(n)) => n.is(ty),
-            (Param::List | Param::StringList | Param::Map, Value::Missing) => {
-                return Ok(Value::Nil);
-            }
+            (p, Value::Missing) if p.can_be_nil() => return Ok(Value::Nil),
             (_, Value::Missing) => {
                 return Err(self.error(format!("invalid value; expected {}", p.go_name())));
             }

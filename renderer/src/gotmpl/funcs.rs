@@ -40,7 +40,8 @@ pub enum Param {
     StringList,
     /// `map[string]interface{}`.
     Map,
-    /// A struct type of that name, such as `time.Time`.
+    /// A struct type of that name, such as `time.Time`, or a pointer to one
+    /// (`*semver.Version`), which may be nil.
     Struct(&'static str),
     /// A named integer type, such as `time.Duration`: an integer constant
     /// converts to it, a value must have it.
@@ -48,6 +49,17 @@ pub enum Param {
 }
 
 impl Param {
+    /// Whether Go's `canBeNil` holds for the type, so that `nil` or a
+    /// missing value passes as the type's nil (a slice, a map, a pointer
+    /// such as `*semver.Version`).
+    pub fn can_be_nil(self) -> bool {
+        match self {
+            Param::List | Param::StringList | Param::Map => true,
+            Param::Struct(name) => name.starts_with('*'),
+            _ => false,
+        }
+    }
+
     /// The type as Go prints it.
     pub fn go_name(self) -> &'static str {
         match self {

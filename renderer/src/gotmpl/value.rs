@@ -193,6 +193,12 @@ impl MapRef {
     pub fn elem_zero(&self) -> Value {
         self.1.as_ref().map_or(Value::Nil, |t| t.elem_zero.clone())
     }
+
+    /// Whether the element type is `interface {}` (a `map[string]interface{}`
+    /// or a named type on it), not a concrete type as `map[string]string`'s.
+    pub fn holds_interface(&self) -> bool {
+        self.1.as_ref().is_none_or(|t| t.convertible)
+    }
 }
 
 impl MapRef {

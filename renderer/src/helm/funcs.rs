@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::gotmpl::sprig::json;
 use crate::gotmpl::{Funcs, Function, Param, Value};
 use crate::value::{Map, Value as Data};
 
@@ -17,12 +18,14 @@ pub fn helm_funcs() -> Funcs {
     // Helm's `toYaml` prints nothing for a value it cannot encode (a map
     // that contains itself); `mustToYaml` fails with the JSON encoder's error.
     one(&mut f, "toYaml", Param::Any, |v| {
-        Ok(Value::from(v.to_data().map(|d| to_yaml(&json_coerced(d))).unwrap_or_default()))
+        let d = v.to_data().filter(|_| json::marshal_refusal(v).is_none());
+        Ok(Value::from(d.map(|d| to_yaml(&json_coerced(d))).unwrap_or_default()))
     });
     one(&mut f, "mustToYaml", Param::Any, |v| {
-        let d = v.to_data().ok_or_else(|| {
-            format!("error marshaling into JSON: {}", crate::gotmpl::sprig::json::CYCLE)
-        })?;
+        let d = v.to_data().ok_or_else(|| json::CYCLE.to_string());
+        let d = d
+            .and_then(|d| json::marshal_refusal(v).map_or(Ok(d), Err))
+            .map_err(|e| format!("error marshaling into JSON: {e}"))?;
         crate::yaml::validate(&d).map_err(|e| e.to_string())?;
         Ok(Value::from(to_yaml(&json_coerced(d))))
     });

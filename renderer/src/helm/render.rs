@@ -216,13 +216,17 @@ impl KeptSets {
     }
 }
 
-/// The files of `crds/` of a chart and its subcharts, as `--include-crds` prints them.
+/// The files of `crds/` of a chart and its subcharts, as `--include-crds`
+/// prints them: Helm's `CRDObjects` takes a file whose extension is `.yaml`,
+/// `.yml` or `.json` in any case, and names it by the chart's path.
 fn crds(chart: &Chart, full: &str, out: &mut String) {
     for (p, data) in &chart.files {
-        let manifest = p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json");
+        let ext = p.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        let manifest = matches!(ext.as_deref(), Some("yaml" | "yml" | "json"));
         if p.starts_with("crds/") && manifest {
             out.push_str(&format!(
-                "---\n# Source: {full}/{p}\n{}\n",
+                "---\n# Source: {}\n{}\n",
+                chart_path(full, p),
                 String::from_utf8_lossy(data)
             ));
         }
@@ -608,6 +612,27 @@ mod tests {
             };
             assert_eq!(template(&tree, "c", &options).unwrap(), *want, "{what}");
         }
+    }
+
+    /// Helm's `CRDObjects` names a CRD `filepath.Join(ChartFullPath, name)`
+    /// and takes the manifest extensions in any case (`strings.EqualFold`),
+    /// so a chart named `/` prints `/crds/a.YAML` and its subchart named `/`
+    /// `/charts/crds/b.json`. The oracle has no `--include-crds`: this pins
+    /// Helm's code (pkg/chart/v2 chart.go), as template names are pinned by
+    /// the cases hre-chart-name-slash and hre-subchart-name-slash.
+    #[test]
+    fn include_crds_names_files_by_the_joined_chart_path() {
+        let mut t = MemTree::new();
+        t.insert("c/Chart.yaml", "apiVersion: v2\nname: /\nversion: 1.0.0\n");
+        t.insert("c/crds/a.YAML", "kind: A\n");
+        t.insert("c/crds/n.txt", "kind: N\n");
+        t.insert("c/charts/s/Chart.yaml", "apiVersion: v2\nname: /\nversion: 1.0.0\n");
+        t.insert("c/charts/s/crds/b.json", "kind: B\n");
+        let options = Options { include_crds: true, ..Options::default() };
+        assert_eq!(
+            template(&t, "c", &options).unwrap(),
+            "---\n# Source: /crds/a.YAML\nkind: A\n\n---\n# Source: /charts/crds/b.json\nkind: B\n"
+        );
     }
 
     /// strvals' `setIndex` makes a list it creates or lengthens exactly

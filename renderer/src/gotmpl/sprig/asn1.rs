@@ -377,7 +377,7 @@ fn base128(bytes: &[u8], start: usize) -> Result<(usize, usize), String> {
 }
 
 /// Go's `checkInteger`: DER integers are non-empty and minimally encoded.
-fn check_integer(bytes: &[u8]) -> Result<(), String> {
+pub(super) fn check_integer(bytes: &[u8]) -> Result<(), String> {
     match bytes {
         [] => Err(structural("empty integer")),
         [0, b, ..] if b & 0x80 == 0 => Err(structural("integer not minimally-encoded")),
@@ -387,7 +387,7 @@ fn check_integer(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Go's `parseObjectIdentifier`: the arcs, the first octet holding two.
-fn object_identifier(bytes: &[u8]) -> Result<Vec<u64>, String> {
+pub(super) fn object_identifier(bytes: &[u8]) -> Result<Vec<u64>, String> {
     if bytes.is_empty() {
         return Err(syntax("zero length OBJECT IDENTIFIER"));
     }
@@ -403,7 +403,7 @@ fn object_identifier(bytes: &[u8]) -> Result<Vec<u64>, String> {
 }
 
 /// Go's `parseBitString` checks: a padding count of at most 7 whose bits are zero.
-fn bit_string(bytes: &[u8]) -> Result<(), String> {
+pub(super) fn bit_string(bytes: &[u8]) -> Result<(), String> {
     let Some((&padding, rest)) = bytes.split_first() else {
         return Err(syntax("zero length BIT STRING"));
     };

@@ -109,13 +109,11 @@ pub(super) fn register(f: &mut Funcs) {
             let cert = decode(&a[0], "certificate")?;
             let key = decode(&a[1], "private key")?;
             // Sprig decodes the PEM block before it parses the certificate.
-            if first_pem(&cert).is_none() {
+            let Some((_, der)) = first_pem(&cert) else {
                 return Err("unable to decode certificate".into());
-            }
-            Issuer::of_cert(&cert).map_err(|_| {
-                "error parsing certificate: decodedCert.Bytes: x509: malformed certificate"
-                    .to_string()
-            })?;
+            };
+            super::x509_check::check(&der)
+                .map_err(|e| format!("error parsing certificate: decodedCert.Bytes: {e}"))?;
             PrivKey::parse(&key).map_err(|e| format!("error parsing private key: {e}"))?;
             Ok(cert_value(cert, key))
         })
@@ -293,33 +291,16 @@ pub(super) fn der_unsigned(n: &[u8]) -> Vec<u8> {
 
 /// The tag and content of the DER element at the start of `der`.
 pub(super) fn der_content(der: &[u8]) -> Option<(u8, &[u8])> {
-    let (tag, head, len) = der_header(der)?;
-    Some((tag, der.get(head..head.checked_add(len)?)?))
-}
-
-/// Tag, header length and content length of the DER element at the start of `der`.
-fn der_header(der: &[u8]) -> Option<(u8, usize, usize)> {
-    let tag = *der.first()?;
-    let first = *der.get(1)?;
-    if first < 0x80 {
-        return Some((tag, 2, usize::from(first)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let len = der.get(2..2 + n)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-    Some((tag, 2 + n, len))
+    super::x509_check::element(der).map(|(tag, content, _)| (tag, content))
 }
 
 /// The whole elements (header and content) that `content` is made of.
 pub(super) fn der_children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !content.is_empty() {
-        let (_, head, len) = der_header(content)?;
-        let end = head.checked_add(len)?;
-        out.push(content.get(..end)?);
-        content = &content[end..];
+        let (_, _, rest) = super::x509_check::element(content)?;
+        out.push(&content[..content.len() - rest.len()]);
+        content = rest;
     }
     Some(out)
 }

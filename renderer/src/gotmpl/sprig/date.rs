@@ -50,6 +50,21 @@ pub(crate) fn time_json(st: &Struct) -> Option<String> {
     native_time(st).map(|t| t.json_text())
 }
 
+/// Why Go's `Time.MarshalJSON` refuses the `time.Time` `st`: RFC 3339 has
+/// room for the years 0 to 9999 and zone offsets below 24 hours.
+pub(crate) fn time_marshal_error(st: &Struct) -> Option<&'static str> {
+    let text = native_time(st)?.json_text();
+    let b = text.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) || b.get(4) != Some(&b'-') {
+        return Some("year outside of range [0,9999]");
+    }
+    let hours = b.len().checked_sub(5).and_then(|i| text.get(i..i + 2));
+    if !text.ends_with('Z') && hours.and_then(|h| h.parse::<u32>().ok()).is_some_and(|h| h >= 24) {
+        return Some("timezone hour outside of range [0,23]");
+    }
+    None
+}
+
 /// Nanoseconds since the Unix epoch of a wall clock read in UTC.
 pub(crate) fn civil_nanos(date: (i64, u32, u32), clock: (u32, u32, u32), nano: u32) -> i128 {
     let days = i128::from(days_from_civil(date.0, date.1, date.2));
@@ -880,7 +895,19 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                     // Go takes the text of the offset before it reads its digits.
                     v = &v[n..];
                     let num = |t: &str| getnum(t, true).map(|(x, _)| i64::from(x));
-                    let secs = (num(h)? * 60 + num(m)?) * 60 + num(sx)?;
+                    let (h, m, sx) = (num(h)?, num(m)?, num(sx)?);
+                    // Go allows 24 hours, 60 minutes and 60 seconds; the
+                    // last part out of range names the error.
+                    for (part, over, what) in [
+                        (h, 24, "time zone offset hour"),
+                        (m, 60, "time zone offset minute"),
+                        (sx, 60, "time zone offset second"),
+                    ] {
+                        if part > over {
+                            range_err = Some(what);
+                        }
+                    }
+                    let secs = (h * 60 + m) * 60 + sx;
                     zone.offset = Some(match b[0] {
                         b'+' => secs,
                         b'-' => -secs,

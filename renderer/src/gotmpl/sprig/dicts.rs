@@ -178,6 +178,14 @@ fn merge_into(
         return Err("value contains itself or is too large to merge".into());
     }
     *budget -= entries.len();
+    // A map of another element type (`splitn`'s `map[string]string`) takes
+    // only values of that static type: Go panics on the first value mergo
+    // stores from a `map[string]interface{}`.
+    if let Some(elem) = typed_elem(dst)
+        && src.map_type().map(|t| &t.name) != dst.map_type().map(|t| &t.name)
+    {
+        return check_typed_merge(dst, &elem, &entries, overwrite);
+    }
     for (k, sv) in entries {
         if sv.is_nil() {
             if overwrite {
@@ -200,6 +208,51 @@ fn merge_into(
             }
             (Some(d), _) if is_empty(d) || overwrite => {
                 dst.write().insert(k, sv);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The element type of a map that is neither a `map[string]interface{}` nor
+/// a named type on it, e.g. `string` for `map[string]string`.
+fn typed_elem(m: &MapRef) -> Option<String> {
+    m.map_type().filter(|t| !t.convertible).map(|t| t.elem_zero.type_name())
+}
+
+/// What mergo does when it merges `map[string]interface{}` entries into a
+/// map of element type `elem`: every value it would store panics, as
+/// `reflect.Value.SetMapIndex` cannot assign an `interface {}` (or, for a
+/// slice, the slice's type) to `elem`; a slice against a key that is present
+/// panics earlier, when mergo asks the `elem` value whether it is nil. A
+/// merge that stores nothing leaves the map as it is.
+fn check_typed_merge(
+    dst: &MapRef,
+    elem: &str,
+    entries: &[(String, Value)],
+    overwrite: bool,
+) -> Result<(), String> {
+    let cannot = |ty: &str| {
+        format!("reflect.Value.SetMapIndex: value of type {ty} is not assignable to type {elem}")
+    };
+    for (k, sv) in entries {
+        let dv = dst.get(k);
+        match sv {
+            // mergo skips a nil value unless it overwrites.
+            v if v.is_nil() => {
+                if overwrite {
+                    return Err(cannot("interface {}"));
+                }
+            }
+            Value::List(l) => {
+                return Err(match dv {
+                    Some(_) => format!("reflect: call of reflect.Value.IsNil on {elem} Value"),
+                    None => cannot(&l.type_name()),
+                });
+            }
+            _ if overwrite || dv.as_ref().is_none_or(is_empty) => {
+                return Err(cannot("interface {}"));
             }
             _ => {}
         }

@@ -94,6 +94,28 @@ fn error_map(message: String) -> Value {
 
 /// Go's `json.Marshal` (or `MarshalIndent` with `indent`), or its error
 /// where Go fails (a value that contains itself, NaN, infinities, functions).
+/// Helm 4's encoder's error for a `time.Time` that `MarshalJSON` refuses.
+fn marshal_error(e: &str) -> String {
+    format!("json: error calling MarshalJSON for type *time.Time: {e}")
+}
+
+/// The error Go's JSON encoder meets first in `v`, a value [`Value::is_bounded`]
+/// accepts, from a type that marshals itself (a `time.Time` out of range).
+pub(crate) fn marshal_refusal(v: &Value) -> Option<String> {
+    match v {
+        Value::List(l) => l.iter().find_map(marshal_refusal),
+        Value::Map(m) => m.entries().iter().find_map(|(_, v)| marshal_refusal(v)),
+        Value::Struct(st) if st.json_string().is_some() => {
+            super::time_marshal_error(st).map(marshal_error)
+        }
+        Value::Struct(st) => match st.underlying() {
+            Some(u) => marshal_refusal(&u),
+            None => st.json_fields().into_iter().find_map(|(_, v)| marshal_refusal(v)),
+        },
+        _ => None,
+    }
+}
+
 pub(crate) fn to_json(
     v: &Value,
     escape_html: bool,
@@ -227,6 +249,9 @@ fn encode(
             object(out, entries.iter().map(|(k, v)| (k.as_str(), v)), html, indent, depth)?;
         }
         Value::Struct(st) => match (st.json_string(), st.underlying()) {
+            (Some(_), _) if let Some(e) = super::time_marshal_error(st) => {
+                return Err(marshal_error(e));
+            }
             (Some(text), _) => quote(out, &text, html),
             (None, Some(u)) => encode(out, &u, html, indent, depth)?,
             (None, None) => object(out, st.json_fields().into_iter(), html, indent, depth)?,

@@ -11,7 +11,7 @@ mod certs;
 mod crypto;
 mod date;
 pub(crate) use date::go_date_syntax;
-pub(crate) use date::{check_time, civil_nanos, time_json, zoned_time};
+pub(crate) use date::{check_time, civil_nanos, time_json, time_marshal_error, zoned_time};
 pub use encoding::{
     GoRune, carried_text, from_go_bytes, go_bytes, go_chars, go_lossy, go_runes, has_broken_utf8,
     is_raw_byte, json_text, plain_text, push_char, raw_byte, rejoin_bytes, with_real_chars_apart,
@@ -37,6 +37,7 @@ pub(crate) mod semver;
 mod strings;
 mod url;
 mod wordcase;
+mod x509_check;
 
 use super::fmt::display;
 use super::{Elem, Funcs, Function, List, Param, Value};

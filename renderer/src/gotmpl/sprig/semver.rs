@@ -173,6 +173,9 @@ pub(super) fn zero_version(pointer: bool) -> Value {
 fn other_version(v: &Value) -> Result<Version, String> {
     match v {
         Value::Struct(st) => Version::parse(&st.string.clone().unwrap_or_default()),
+        // A nil `*semver.Version` (from `nil` or a missing value): the
+        // comparison reads through it.
+        Value::Nil | Value::Missing => Err(super::NIL_KIND.to_string()),
         other => Err(format!(
             "wrong type for value; expected *semver.Version; got {}",
             other.type_name()
