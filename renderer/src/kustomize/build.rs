@@ -117,6 +117,11 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         ),
         _ => order::legacy_sort(&mut acc),
     }
+    let asked = b.top_meta.map_or((false, false), |(origin, _)| (origin, b.transformer_notes));
+    let unasked: Vec<&str> = [(ORIGIN, asked.0), (TRANSFORMATIONS, asked.1)]
+        .into_iter()
+        .filter_map(|(key, asked)| (!asked).then_some(key))
+        .collect();
     for r in &mut acc {
         if let Some(e) = duplicates_now(r) {
             return Err(duplicate_key(&e));
@@ -137,7 +142,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
                 ),
             ));
         }
-        drop_empty_metadata_maps(r);
+        drop_empty_metadata_maps(r, &unasked);
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
         // A float JSON cannot hold fails kustomize's conversion of the
@@ -689,12 +694,16 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 18] = [
 ];
 
 /// kustomize rewrites every object's annotations at the end of a build (to
-/// take its own bookkeeping out), and leaves no annotations field that is
+/// take its own bookkeeping out, and the origin and transformations
+/// annotations the top kustomization's `buildMetadata` did not ask for,
+/// `unasked`, whoever wrote them), and leaves no annotations field that is
 /// empty, null or not a map; labels stay as written.
-fn drop_empty_metadata_maps(r: &mut Resource) {
+fn drop_empty_metadata_maps(r: &mut Resource, unasked: &[&str]) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
         if let Some(Value::Map(notes)) = meta.get_mut("annotations") {
-            notes.retain(|k, _| !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()));
+            notes.retain(|k, _| {
+                !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()) && !unasked.contains(&k.as_str())
+            });
         }
         if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
             meta.shift_remove("annotations");
