@@ -599,6 +599,11 @@ fn check_patch_identity(
     for (n, doc) in
         docs.iter().enumerate().filter(|(_, d)| d.as_map().is_some_and(|m| !m.is_empty()))
     {
+        // As for a resource, nothing of type or metadata comes first.
+        let blank = |key: &str| doc.get_path(&[key]).is_none_or(nil_or_empty);
+        if legacy && ["apiVersion", "kind", "metadata"].into_iter().all(blank) {
+            return Err("missing Resource metadata".to_string());
+        }
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
             doc.get_path(&["metadata", "name"])
