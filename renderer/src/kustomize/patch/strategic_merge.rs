@@ -517,21 +517,6 @@ fn add(
     Ok(merged.and_then(Merged::added))
 }
 
-/// Adds a map that only the patch has and whose `$patch` directive kyaml
-/// cannot read: where the target lacks the map, kyaml ignores the error
-/// and takes the patch's map as it is, `$patch` field included, merging
-/// it with itself only below (where such a directive does fail).
-fn add_unread(
-    patch: &Map,
-    schema: Schema<'_>,
-    path: &mut Vec<String>,
-    tx: &Texts<'_>,
-    at: &At,
-) -> Result<Option<Merged>, Error> {
-    let merged = merge_fields(patch.clone(), patch, schema, path, tx, &Sides::own(at))?;
-    Ok(merged.and_then(Merged::added))
-}
-
 fn merge_map(
     dest: Option<Map>,
     patch: Option<&Map>,
@@ -546,8 +531,14 @@ fn merge_map(
     };
     let had_directive = patch.contains_key(DIRECTIVE);
     let (directive, patch) = match split_directive(patch, path) {
+        // A directive kyaml cannot read, where the target lacks the map:
+        // kyaml ignores the error and takes the patch's map as it is,
+        // `$patch` field included, merging it with itself only below
+        // (where such a directive does fail; see `add`).
         Err(Error::UnknownStrategy { .. }) if dest.is_none() => {
-            return add_unread(patch, schema, path, tx, &at.patch);
+            let own = Sides::own(&at.patch);
+            let merged = merge_fields(patch.clone(), patch, schema, path, tx, &own)?;
+            return Ok(merged.and_then(Merged::added));
         }
         split => split?,
     };
