@@ -26,7 +26,7 @@ pub fn kustomize_gvk_string(group: &str, version: &str, kind: &str) -> String {
 impl Gvk {
     /// Splits an `apiVersion` and a kind into a Gvk.
     pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
-        let (group, version) = match api_version.rsplit_once('/') {
+        let (group, version) = match api_version.split_once('/') {
             Some((g, v)) => (g.to_string(), v.to_string()),
             None => (String::new(), api_version.to_string()),
         };
@@ -611,8 +611,10 @@ pub struct PrevId {
     pub name: String,
 }
 
-/// One step of a concrete path into an object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One step of a concrete path into an object. The order is the order in
+/// which a walk along one field path meets places (keys there are equal
+/// at equal depths; indexes tell them apart).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
     /// A map key.
     Key(String),

@@ -117,6 +117,11 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
         ),
         _ => order::legacy_sort(&mut acc),
     }
+    let asked = b.top_meta.map_or((false, false), |(origin, _)| (origin, b.transformer_notes));
+    let unasked: Vec<&str> = [(ORIGIN, asked.0), (TRANSFORMATIONS, asked.1)]
+        .into_iter()
+        .filter_map(|(key, asked)| (!asked).then_some(key))
+        .collect();
     for r in &mut acc {
         if let Some(e) = duplicates_now(r) {
             return Err(duplicate_key(&e));
@@ -137,7 +142,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
                 ),
             ));
         }
-        drop_empty_metadata_maps(r);
+        drop_empty_metadata_maps(r, &unasked);
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
         // A float JSON cannot hold fails kustomize's conversion of the
@@ -594,6 +599,11 @@ fn check_patch_identity(
     for (n, doc) in
         docs.iter().enumerate().filter(|(_, d)| d.as_map().is_some_and(|m| !m.is_empty()))
     {
+        // As for a resource, nothing of type or metadata comes first.
+        let blank = |key: &str| doc.get_path(&[key]).is_none_or(nil_or_empty);
+        if legacy && ["apiVersion", "kind", "metadata"].into_iter().all(blank) {
+            return Err("missing Resource metadata".to_string());
+        }
         let kind = doc.get_path(&["kind"]).and_then(Value::as_str).unwrap_or("");
         let named = || {
             doc.get_path(&["metadata", "name"])
@@ -689,12 +699,16 @@ const BOOKKEEPING_ANNOTATIONS: [&str; 18] = [
 ];
 
 /// kustomize rewrites every object's annotations at the end of a build (to
-/// take its own bookkeeping out), and leaves no annotations field that is
+/// take its own bookkeeping out, and the origin and transformations
+/// annotations the top kustomization's `buildMetadata` did not ask for,
+/// `unasked`, whoever wrote them), and leaves no annotations field that is
 /// empty, null or not a map; labels stay as written.
-fn drop_empty_metadata_maps(r: &mut Resource) {
+fn drop_empty_metadata_maps(r: &mut Resource, unasked: &[&str]) {
     if let Some(Value::Map(meta)) = r.value.get_path_mut(&["metadata"]) {
         if let Some(Value::Map(notes)) = meta.get_mut("annotations") {
-            notes.retain(|k, _| !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()));
+            notes.retain(|k, _| {
+                !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()) && !unasked.contains(&k.as_str())
+            });
         }
         if meta.get("annotations").is_some_and(|v| v.as_map().is_none_or(|m| m.is_empty())) {
             meta.shift_remove("annotations");
@@ -1429,6 +1443,19 @@ impl Builder<'_> {
             patches.iter().map(|p| self.load_patch(k, dir, p)).collect()
         };
         let strategic_merge = load(&k.patches_strategic_merge)?;
+        // kustomize's transformer for them refuses to run without a single
+        // object among all the files (empty ones, comments only, lists
+        // without items).
+        let no_object = |l: &Loaded| match l {
+            Loaded::Skip => true,
+            Loaded::Patch(p) => p.docs.is_empty(),
+            Loaded::Fails(_) => false,
+        };
+        if let Some(first) = k.patches_strategic_merge.first()
+            && strategic_merge.iter().all(no_object)
+        {
+            return Err(Self::patch_configuring(k, first, psm_empty(k)));
+        }
         let patches = load(&k.patches)?;
         let label_sets = k
             .labels
@@ -2091,19 +2118,8 @@ impl Builder<'_> {
         }
         if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
             // kustomize loads no patch from an empty path (a null item), and
-            // fails only when no entry gave one.
-            let paths: Vec<&str> = k
-                .patches_strategic_merge
-                .iter()
-                .filter_map(|q| q.path.as_deref().or(q.patch.as_deref()))
-                .collect();
-            if paths.iter().all(|q| q.is_empty()) {
-                let files = format!("[{}]", paths.join(" "));
-                return Err(configuring(invalid(
-                    &k.file,
-                    format!("patch appears to be empty; files={files}, Patch="),
-                )));
-            }
+            // fails only when no entry gave an object (see
+            // `configure_transformers`).
             return Ok(Loaded::Skip);
         }
         let (source, text) = match (&p.path, &p.patch) {
@@ -2278,24 +2294,28 @@ impl Builder<'_> {
             let mut item_pieces = Vec::with_capacity(docs.len());
             for (n, doc) in docs.into_iter().enumerate() {
                 let texts = doc_texts.get(n).cloned().unwrap_or_default();
-                let is_list = doc
-                    .get_path(&["kind"])
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k.ends_with("List"));
-                match doc.get_path(&["items"]) {
-                    Some(Value::Seq(list)) if is_list => {
-                        let texts = by_item(texts, list.len(), |(p, _)| p);
-                        for (item, texts) in list.iter().zip(texts) {
-                            items.push(item.clone());
+                if !patch_list_items(&doc) {
+                    items.push(doc);
+                    item_texts.push(texts);
+                    item_pieces.push(doc_pieces.get(n).cloned().flatten());
+                    continue;
+                }
+                // kustomize expands a list through JSON, lists in it too.
+                let mut lists = vec![(doc, texts)];
+                while let Some((list, texts)) = lists.pop() {
+                    let list = match list.get_path(&["items"]) {
+                        Some(Value::Seq(list)) => list.clone(),
+                        _ => Vec::new(),
+                    };
+                    let texts = by_item(texts, list.len(), |(p, _)| p);
+                    for (item, texts) in list.into_iter().zip(texts).rev() {
+                        if patch_list_items(&item) {
+                            lists.push((item, texts));
+                        } else {
+                            items.push(item);
                             item_texts.push(texts);
-                            // kustomize expands a list through JSON.
                             item_pieces.push(None);
                         }
-                    }
-                    _ => {
-                        items.push(doc);
-                        item_texts.push(texts);
-                        item_pieces.push(doc_pieces.get(n).cloned().flatten());
                     }
                 }
             }
@@ -2308,6 +2328,16 @@ impl Builder<'_> {
             doc_pieces = item_pieces;
             items
         };
+        // Lists without items leave no strategic merge patch: kustomize then
+        // takes the entry for a JSON patch. Without a target that fails as
+        // an empty file does; with one, the text (a map) is no JSON patch.
+        let no_objects = docs.is_empty() && !is_json6902 && !p.legacy_strategic_merge;
+        if no_objects && p.target.is_some() {
+            let m = "json: cannot unmarshal object into Go value of type jsonpatch.Patch";
+            return Ok(Loaded::Fails(invalid(&source, m)));
+        }
+        let is_json6902 = is_json6902 || no_objects;
+        let docs = if no_objects { vec![Value::Seq(Vec::new())] } else { docs };
         // kustomize finds no type or metadata in a document that is not a map.
         if !is_json6902 && docs.iter().any(|d| !matches!(d, Value::Map(_))) {
             return Err(configuring(invalid(&source, "missing Resource metadata")));
@@ -3502,6 +3532,25 @@ fn nil_or_empty(item: &Value) -> bool {
         Value::Seq(s) => s.is_empty(),
         _ => false,
     }
+}
+
+/// kustomize's complaint about `patchesStrategicMerge` entries that hold
+/// no object, naming them all (paths, or inline texts).
+fn psm_empty(k: &Kustomization) -> Error {
+    let paths: Vec<&str> = k
+        .patches_strategic_merge
+        .iter()
+        .filter_map(|q| q.path.as_deref().or(q.patch.as_deref()))
+        .collect();
+    let files = format!("[{}]", paths.join(" "));
+    invalid(&k.file, format!("patch appears to be empty; files={files}, Patch="))
+}
+
+/// Whether a strategic merge patch document stands for its items, as a
+/// resource file's list does (see [`stands_for_items`]): items that are a
+/// list, or null (then none).
+fn patch_list_items(doc: &Value) -> bool {
+    stands_for_items(doc) && matches!(doc.get_path(&["items"]), Some(Value::Seq(_) | Value::Null))
 }
 
 /// Whether kustomize reads a document (or an item of a list) as a list of

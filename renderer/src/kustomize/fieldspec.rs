@@ -13,6 +13,24 @@ pub struct WalkFailure {
     pub reason: WalkError,
     /// `visit traversal on path: [REST]: ` for each list on the way.
     pub wraps: String,
+    /// Where in the object the walk stopped.
+    pub at: Vec<Step>,
+}
+
+impl WalkFailure {
+    /// The walk's failure, unless a setter refused a slot it reached
+    /// earlier (`refused`: where): kustomize's walk goes item by item and
+    /// stops at the first failure of either kind, so `Ok` means the
+    /// refusal is the error to report.
+    pub fn unless_refused_before(
+        walked: Result<(), Self>,
+        refused: Option<&[Step]>,
+    ) -> Result<(), Self> {
+        match (walked, refused) {
+            (Err(e), Some(at)) if at < &e.at[..] => Ok(()),
+            (walked, _) => walked,
+        }
+    }
 }
 
 /// Why kustomize's field walk stops a build.
@@ -48,7 +66,9 @@ pub fn set_scalars(
         }
         _ => set(at, slot),
     });
-    if let Err(e) = walked {
+    if let Err(e) =
+        WalkFailure::unless_refused_before(walked, wrong.as_ref().map(|(_, at)| &at[..]))
+    {
         return Err(field_error(r, path, e));
     }
     match wrong {
@@ -64,7 +84,10 @@ pub fn set_scalars(
 /// (a place `path` reached): for each list the walk went through, `visit
 /// traversal on path: [REST]: `, REST being the path's fields after it.
 pub fn traversal_wraps(path: &str, at: &[Step]) -> String {
-    let segs = segments(path);
+    let segs: Vec<String> = marked_segments(path)
+        .into_iter()
+        .map(|(name, list)| if list { name + "[]" } else { name })
+        .collect();
     let mut consumed = 0;
     let mut out = String::new();
     for step in at {
@@ -319,7 +342,7 @@ fn walk_split(
     walk(v, segs, how, &mut Vec::new(), f, &mut err);
     match err {
         None => Ok(()),
-        Some((reason, at)) => Err(WalkFailure { reason, wraps: traversal_wraps(path, &at) }),
+        Some((reason, at)) => Err(WalkFailure { reason, wraps: traversal_wraps(path, &at), at }),
     }
 }
 

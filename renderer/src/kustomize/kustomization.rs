@@ -875,10 +875,11 @@ impl Kustomization {
         let m = match doc {
             Value::Null => return Err(f.err("kustomization.yaml is empty")),
             Value::Map(m) => m,
+            // Go's JSON decoder refuses a document that is not a map.
             other => {
                 return Err(f.err(format!(
-                    "expected a kustomization (a map), found a {}",
-                    other.type_name()
+                    "invalid Kustomization: json: cannot unmarshal {} into Go value of type types.Kustomization",
+                    json_kind(other)
                 )));
             }
         };

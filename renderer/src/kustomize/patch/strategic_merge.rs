@@ -287,6 +287,12 @@ struct Sides {
 }
 
 impl Sides {
+    /// The patch's node merged with itself, where the target has none (see
+    /// [`add`]).
+    fn own(at: &At) -> Sides {
+        Sides { dest: at.clone(), patch: at.clone(), dest_side: Side::Patch, same: true }
+    }
+
     /// Two nodes of different trees.
     fn apart(dest: At, patch: At) -> Sides {
         Sides { dest, patch, dest_side: Side::Target, same: false }
@@ -342,6 +348,10 @@ impl Merged {
     }
     fn new(value: Value, landing: Landing) -> Option<Merged> {
         Some(Merged { value, in_place: false, landing })
+    }
+    /// A node the patch added (see [`add`]).
+    fn added(self) -> Option<Merged> {
+        Merged::new(self.value, Landing::Added(Box::new(self.landing)))
     }
 }
 
@@ -502,9 +512,9 @@ fn add(
     tx: &Texts<'_>,
     at: &At,
 ) -> Result<Option<Merged>, Error> {
-    let at = Sides { dest: at.clone(), patch: at.clone(), dest_side: Side::Patch, same: true };
+    let at = Sides::own(at);
     let merged = merge(Some(patch.clone()), Some(patch), schema, path, tx, &at)?;
-    Ok(merged.and_then(|m| Merged::new(m.value, Landing::Added(Box::new(m.landing)))))
+    Ok(merged.and_then(Merged::added))
 }
 
 fn merge_map(
@@ -520,7 +530,18 @@ fn merge_map(
         return Ok(walked.and_then(|(value, landing)| Merged::kept(value, landing)));
     };
     let had_directive = patch.contains_key(DIRECTIVE);
-    let (directive, patch) = split_directive(patch, path)?;
+    let (directive, patch) = match split_directive(patch, path) {
+        // A directive kyaml cannot read, where the target lacks the map:
+        // kyaml ignores the error and takes the patch's map as it is,
+        // `$patch` field included, merging it with itself only below
+        // (where such a directive does fail; see `add`).
+        Err(Error::UnknownStrategy { .. }) if dest.is_none() => {
+            let own = Sides::own(&at.patch);
+            let merged = merge_fields(patch.clone(), patch, schema, path, tx, &own)?;
+            return Ok(merged.and_then(Merged::added));
+        }
+        split => split?,
+    };
     let mut dest = match (directive, dest) {
         (Directive::Delete, _) => return Ok(None),
         (Directive::Replace, _) | (Directive::Merge, None) => {
@@ -533,7 +554,20 @@ fn merge_map(
         // target node is that same node (see `add`) it loses it too.
         dest.shift_remove(DIRECTIVE);
     }
-    check_keys(&dest, Some(&patch))?;
+    merge_fields(dest, &patch, schema, path, tx, at)
+}
+
+/// Merges the fields of `patch` into `dest`, field by field, the fields
+/// only `dest` has walked after them.
+fn merge_fields(
+    mut dest: Map,
+    patch: &Map,
+    schema: Schema<'_>,
+    path: &mut Vec<String>,
+    tx: &Texts<'_>,
+    at: &Sides,
+) -> Result<Option<Merged>, Error> {
+    check_keys(&dest, Some(patch))?;
     // Fields only the target has are walked too; walking keeps the order.
     let unmentioned: Vec<String> =
         dest.keys().filter(|k| !patch.contains_key(*k)).cloned().collect();

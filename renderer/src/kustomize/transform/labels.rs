@@ -86,10 +86,13 @@ pub fn apply(
         // the next: a place without `create` that a later place created
         // for one key takes the keys after it.
         for (i, (path, create)) in order.iter().flat_map(|&i| places.iter().map(move |s| (i, *s))) {
-            if let Err(e) =
+            let walked =
                 fieldspec::visit_checked_node(&mut r.value, path, create, &mut |at, slot| {
                     put(i, create, at, slot)
-                })
+                });
+            let refused = wrong.borrow().as_ref().map(|w| w.3.clone());
+            if let Err(e) =
+                fieldspec::WalkFailure::unless_refused_before(walked, refused.as_deref())
             {
                 return Err(fieldspec::field_error(r, path, e));
             }
