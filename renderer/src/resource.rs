@@ -520,6 +520,34 @@ impl Duplicates {
             }
             false
         });
+        // A labels or annotations map given twice: kyaml's setter clears
+        // the first field, finds the second and sets the entries read from
+        // the first into it (sorted by key); a null second field takes
+        // none and stays null. A third stays a key given again.
+        for field in ["labels", "annotations"] {
+            let again = self.shadows.iter().position(|s| {
+                s.key == field && matches!(&s.map[..], [Step::Key(m)] if m == "metadata")
+            });
+            let Some(again) = again.map(|i| self.shadows.remove(i)) else {
+                continue;
+            };
+            let Some(Value::Map(meta)) = value.get_path_mut(&["metadata"]) else {
+                continue;
+            };
+            let read = match meta.shift_remove(field) {
+                Some(Value::Map(read)) => read,
+                _ => Map::new(),
+            };
+            let mut second = again.value;
+            if let Value::Map(m) = &mut second {
+                let mut keys: Vec<&String> = read.keys().collect();
+                keys.sort();
+                for k in keys {
+                    m.insert(k.clone(), read[k].clone());
+                }
+            }
+            meta.insert(field.to_string(), second);
+        }
     }
 
     /// The keys given again in a document read as `read`, with yaml.v3's

@@ -469,6 +469,12 @@ fn validate(chart: &Chart) -> Result<(), String> {
     if !matches!(chart.meta_str("type").as_str(), "" | "application" | "library") {
         return Err("chart.metadata.type must be application or library".into());
     }
+    // Each maintainer is validated before the dependencies.
+    if let Some(Value::Seq(maintainers)) = chart.metadata.get("maintainers") {
+        if maintainers.iter().any(Value::is_null) {
+            return Err("maintainers must not contain empty or null nodes".into());
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for dep in &chart.requirements {
         if dep.is_null() {

@@ -586,6 +586,27 @@ pub(crate) fn json6902_problem(path: Option<&str>, text: &str, source: &str) -> 
     None
 }
 
+/// kustomize configures one transformer with every `patchesStrategicMerge`
+/// entry and fails when, read together, they give no object (empty paths,
+/// texts and files without objects).
+fn no_patch_loaded(k: &Kustomization, loaded: &[Loaded]) -> Option<Error> {
+    let empty = |l: &Loaded| match l {
+        Loaded::Skip => true,
+        Loaded::Patch(p) => p.docs.is_empty(),
+        Loaded::Fails(_) => false,
+    };
+    if loaded.is_empty() || !loaded.iter().all(empty) {
+        return None;
+    }
+    let paths: Vec<&str> = k
+        .patches_strategic_merge
+        .iter()
+        .filter_map(|q| q.path.as_deref().or(q.patch.as_deref()))
+        .collect();
+    let files = format!("[{}]", paths.join(" "));
+    Some(invalid(&k.file, format!("patch appears to be empty; files={files}, Patch=")))
+}
+
 /// kustomize reads a strategic merge patch as objects: each document needs a
 /// kind and, unless it is a list, a name. `patchesStrategicMerge` says which
 /// is missing; `patches` then tries the text as a JSON patch, which a map is
@@ -1443,18 +1464,8 @@ impl Builder<'_> {
             patches.iter().map(|p| self.load_patch(k, dir, p)).collect()
         };
         let strategic_merge = load(&k.patches_strategic_merge)?;
-        // kustomize's transformer for them refuses to run without a single
-        // object among all the files (empty ones, comments only, lists
-        // without items).
-        let no_object = |l: &Loaded| match l {
-            Loaded::Skip => true,
-            Loaded::Patch(p) => p.docs.is_empty(),
-            Loaded::Fails(_) => false,
-        };
-        if let Some(first) = k.patches_strategic_merge.first()
-            && strategic_merge.iter().all(no_object)
-        {
-            return Err(Self::patch_configuring(k, first, psm_empty(k)));
+        if let Some(e) = no_patch_loaded(k, &strategic_merge) {
+            return Err(Self::patch_configuring(k, &k.patches_strategic_merge[0], e));
         }
         let patches = load(&k.patches)?;
         let label_sets = k
@@ -1846,18 +1857,25 @@ impl Builder<'_> {
         entries: &[String],
         what: &str,
     ) -> Result<Vec<(Option<yaml::ParseError>, String, Value)>, Error> {
-        let (inline, elsewhere): (Vec<&String>, Vec<&String>) =
-            entries.iter().partition(|e| reads_as_objects(e));
         let mut configs: Vec<Resource> = Vec::new();
+        let mut elsewhere = Vec::new();
         let mut ids = std::collections::HashSet::new();
-        for entry in inline {
-            for (source, doc, duplicates) in parse_configs(&k.file, entry)? {
-                let mut r = Resource::new(doc, source.as_str());
-                r.duplicates = duplicates;
+        for entry in entries {
+            // kustomize reads an entry into a set of objects of its own, so
+            // one whose objects share an identity is a path too.
+            let mut in_entry = std::collections::HashSet::new();
+            let inline = objects_in(entry, &k.file)
+                .ok()
+                .filter(|rs| rs.iter().all(|r| in_entry.insert(r.id().key(&self.scopes))));
+            let Some(inline) = inline else {
+                elsewhere.push(entry);
+                continue;
+            };
+            for r in inline {
                 let id = r.id();
                 if !ids.insert(id.key(&self.scopes)) {
                     return Err(invalid(
-                        &source,
+                        &k.file,
                         format!(
                             "configuring external {what}: may not add resource with an already registered id: {}",
                             id.kustomize_form()
@@ -2118,8 +2136,7 @@ impl Builder<'_> {
         }
         if p.legacy_strategic_merge && p.path.as_deref() == Some("") {
             // kustomize loads no patch from an empty path (a null item), and
-            // fails only when no entry gave an object (see
-            // `configure_transformers`).
+            // fails only when no entry gave one (see [`no_patch_loaded`]).
             return Ok(Loaded::Skip);
         }
         let (source, text) = match (&p.path, &p.patch) {
@@ -2167,7 +2184,9 @@ impl Builder<'_> {
                         };
                     }
                 };
+            // The factory drops null and empty documents (`dropBadNodes`).
             read.into_iter()
+                .filter(|d| !nil_or_empty(&d.value))
                 .map(|mut d| {
                     let mut duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
                     if let Some(dups) = duplicates.as_deref_mut() {
@@ -2895,53 +2914,14 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
 
 /// Whether a `generators:`/`transformers:`/`validators:` or
 /// `patchesStrategicMerge` entry is written inline rather than a path:
-/// kustomize tries the text as objects first, and it is inline when every
-/// document reads as one (a kind, and a name unless a list kind), else a
-/// path (a malformed text or an object without a name fails as a missing
-/// path). A key given twice fails only later, when the objects are used.
+/// kustomize reads the text as it reads a file of objects (null and empty
+/// documents dropped, lists expanded, each object with a kind and, unless
+/// a list kind, a name) and takes the entry for a path when that fails (a
+/// malformed text or an object without a name fails as a missing path).
+/// Text without objects is inline and adds nothing. A key given twice
+/// fails only later, when the objects are used.
 pub(super) fn reads_as_objects(entry: &str) -> bool {
-    let docs: Vec<Value> = match yaml::parse_documents(entry, "inline") {
-        Ok(docs) => docs,
-        Err(e) if is_duplicate_key(&e) => {
-            match yaml::parse_kustomize_objects(entry, "inline", yaml::Limits::default()) {
-                Ok(read) => read.into_iter().map(|d| d.value).collect(),
-                Err(_) => return false,
-            }
-        }
-        Err(_) => return false,
-    };
-    docs.iter().any(|d| matches!(d, Value::Map(_)))
-        && docs
-            .into_iter()
-            .filter(|d| !d.is_null())
-            .all(|d| check_object(d, "inline", Vec::new()).is_ok())
-}
-
-/// A plugin config written inline: its source, the config and the keys
-/// it gives again.
-type InlineConfig = (String, Value, Option<Box<Duplicates>>);
-
-/// The plugin configs of an inline entry, each with the keys it gives
-/// again, which kustomize reads and meets only when it loads the plugin.
-fn parse_configs(source: &str, text: &str) -> Result<Vec<InlineConfig>, Error> {
-    let docs: Vec<(Value, Option<Box<Duplicates>>)> = match yaml::parse_documents(text, source) {
-        Ok(docs) => docs.into_iter().map(|d| (d, None)).collect(),
-        Err(e) if is_duplicate_key(&e) => {
-            yaml::parse_kustomize_objects(text, source, yaml::Limits::default())?
-                .into_iter()
-                .map(|d| {
-                    let duplicates = Duplicates::of(d.duplicates, d.shadows, &d.value);
-                    (d.value, duplicates)
-                })
-                .collect()
-        }
-        Err(e) => return Err(e.into()),
-    };
-    Ok(docs
-        .into_iter()
-        .filter(|(d, _)| !d.is_null())
-        .map(|(d, duplicates)| (source.to_string(), d, duplicates))
-        .collect())
+    objects_in(entry, "inline").is_ok()
 }
 
 /// kustomize builds only a directory: a file, or a path whose first
@@ -3161,7 +3141,9 @@ pub(super) fn objects_in(text: &str, path: &str) -> Result<Vec<Resource>, Error>
             piece,
         } = doc;
         match doc {
-            Value::Null => {}
+            // kustomize's `dropBadNodes` drops a document that is null or an
+            // empty map or list.
+            _ if nil_or_empty(&doc) => {}
             Value::Map(_) => {
                 // kyaml's reader splits a file at every line after the
                 // first that starts with `---`; when there is none, it
@@ -3532,18 +3514,6 @@ fn nil_or_empty(item: &Value) -> bool {
         Value::Seq(s) => s.is_empty(),
         _ => false,
     }
-}
-
-/// kustomize's complaint about `patchesStrategicMerge` entries that hold
-/// no object, naming them all (paths, or inline texts).
-fn psm_empty(k: &Kustomization) -> Error {
-    let paths: Vec<&str> = k
-        .patches_strategic_merge
-        .iter()
-        .filter_map(|q| q.path.as_deref().or(q.patch.as_deref()))
-        .collect();
-    let files = format!("[{}]", paths.join(" "));
-    invalid(&k.file, format!("patch appears to be empty; files={files}, Patch="))
 }
 
 /// Whether a strategic merge patch document stands for its items, as a

@@ -2217,9 +2217,18 @@ impl Builder<'_> {
             .map(|i| (i, 0))
             .chain(copies.into_iter().enumerate().map(|(n, i)| (i, n + 1)))
             .collect();
+        // The entries of each text, in order, so that a large mapping is not
+        // compared pair by pair.
+        let mut by_text: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (a, &(i, _)) in all.iter().enumerate() {
+            by_text.entry(keys[i].text.as_str()).or_default().push(a);
+        }
         let mut out = Vec::new();
         for (a, &(i, copy_i)) in all.iter().enumerate() {
-            for &(j, copy_j) in all[a + 1..].iter().filter(|(j, _)| keys[i].text == keys[*j].text) {
+            let same = &by_text[keys[i].text.as_str()];
+            let later = &same[same.partition_point(|&b| b <= a)..];
+            for &(j, copy_j) in later.iter().map(|&b| &all[b]) {
                 let (line, first_line) = (keys[j].line, keys[i].line);
                 out.push(DuplicateKey {
                     key: keys[i].text.clone(),
@@ -4304,10 +4313,11 @@ pub(crate) fn null_copies(keys: &[WrittenKey]) -> Vec<usize> {
     if !keys.iter().any(|k| k.null) {
         return Vec::new();
     }
-    keys.iter()
-        .filter_map(|key| keys.iter().position(|k| k.text == key.text))
-        .filter(|&first| keys[first].null)
-        .collect()
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        first.entry(k.text.as_str()).or_insert(i);
+    }
+    keys.iter().map(|key| first[key.text.as_str()]).filter(|&first| keys[first].null).collect()
 }
 
 /// A scalar key of a mapping as written.

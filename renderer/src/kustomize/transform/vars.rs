@@ -205,36 +205,55 @@ fn same_ns(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Reads a field by a `.`-separated path where `name[N]` indexes a list.
+/// Reads a field as kyaml's `GetFieldValue` does: the path split as
+/// [`replacements::split_path`], a part `name[N]` read as `name` and the
+/// index `N` (`convertSliceIndex`), then followed as its `PathGetter`
+/// follows a path: each part trimmed and the empty ones skipped, a number
+/// or `-` picks an item of a list, `[k=v]` the item whose field `k` reads
+/// `v` (`[=v]` a scalar item), anything else a map key.
 fn field_value(v: &Value, path: &str) -> Option<Value> {
-    let mut segs = Vec::new();
-    for seg in replacements::split_path(path) {
-        match seg.find('[').filter(|_| !seg.starts_with('[')) {
-            Some(i) if seg.ends_with(']') => {
-                segs.push(seg[..i].to_string());
-                segs.push(seg[i + 1..seg.len() - 1].to_string());
+    let mut parts = Vec::new();
+    for part in replacements::split_path(path) {
+        match slice_index(&part) {
+            Some((name, index)) => {
+                if !name.is_empty() {
+                    parts.push(name.to_string());
+                }
+                parts.push(index.to_string());
             }
-            _ => segs.push(seg),
+            None => parts.push(part),
         }
     }
     let mut cur = v;
-    for seg in &segs {
-        cur = match cur {
-            Value::Map(m) => m.get(seg.as_str())?,
-            Value::Seq(items) => {
-                if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-                    let (k, want) = inner.split_once('=')?;
-                    items.iter().find(|i| {
-                        i.as_map().and_then(|m| m.get(k)).and_then(Value::as_str) == Some(want)
-                    })?
+    for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        cur = if let Ok(i) = part.parse::<i64>() {
+            // A negative index is refused; one past the end finds nothing.
+            let items = cur.as_seq()?;
+            items.get(usize::try_from(i).ok()?)?
+        } else if part == "-" {
+            cur.as_seq()?.last()?
+        } else if let Some(inner) = part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+            let (key, want) = inner.split_once('=')?;
+            cur.as_seq()?.iter().find(|item| {
+                let found = if key.is_empty() {
+                    Some(*item)
                 } else {
-                    items.get(seg.parse::<usize>().ok()?)?
-                }
-            }
-            _ => return None,
+                    item.as_map().and_then(|m| m.get(key))
+                };
+                found.and_then(Value::as_str) == Some(want)
+            })?
+        } else {
+            cur.as_map()?.get(part)?
         };
     }
     Some(cur.clone())
+}
+
+/// A part `name[N]` of a var's path as kyaml cuts it: `name` (maybe empty)
+/// and the digits `N`.
+fn slice_index(part: &str) -> Option<(&str, &str)> {
+    let (name, index) = part.strip_suffix(']')?.rsplit_once('[')?;
+    (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())).then_some((name, index))
 }
 
 /// Resolves the vars against the finished objects and expands `$(NAME)`
