@@ -40,8 +40,9 @@ enum Slot {
     Head,
     Line,
     Foot,
-    /// A foot that replaces the one the node has.
-    SetFoot,
+    /// The foot a block mapping's end gives its last key: it replaces the
+    /// one the key has once yaml.v3 has read the mapping's pairs.
+    EndFoot,
 }
 
 /// A node of the tree in document order.
@@ -133,24 +134,30 @@ pub(super) fn attach(root: &mut Node, text: &str) {
         }
         place(text, &entries, prev, gap, found, &lines, &mut placed);
     }
+    let mut end_feet = Vec::new();
     for (path, slot, note) in placed {
+        if let Slot::EndFoot = slot {
+            end_feet.push((path, note));
+            continue;
+        }
         let Some(node) = node_at(root, &path) else { continue };
         let notes = node.notes.get_or_insert_with(Box::default);
         let field = match slot {
             Slot::Head => &mut notes.head,
             Slot::Line => &mut notes.line,
-            Slot::Foot => &mut notes.foot,
-            Slot::SetFoot => {
-                notes.foot = note;
-                continue;
-            }
+            Slot::Foot | Slot::EndFoot => &mut notes.foot,
         };
         if !field.is_empty() {
             field.push('\n');
         }
         field.push_str(&note);
     }
-    move_value_feet(root);
+    move_feet(root);
+    for (path, note) in end_feet {
+        if let Some(node) = node_at(root, &path) {
+            node.notes.get_or_insert_with(Box::default).foot = note;
+        }
+    }
     copy_notes(root);
 }
 
@@ -184,22 +191,37 @@ fn copy_notes(root: &mut Node) {
     }
 }
 
-/// yaml.v3 gives a mapping's key the foot comment of its value.
-fn move_value_feet(node: &mut Node) {
+/// The moves of feet yaml.v3's decoder makes as it reads a mapping's
+/// pairs in order: the foot of a block mapping's key (one waiting before
+/// it) replaces the foot of the key before, then a key without a foot takes
+/// its value's.
+fn move_feet(node: &mut Node) {
+    fn take_foot(node: &mut Node) -> Option<String> {
+        let notes = node.notes.as_mut()?;
+        Some(std::mem::take(&mut notes.foot)).filter(|f| !f.is_empty())
+    }
+    fn set_foot(node: &mut Node, foot: String) {
+        node.notes.get_or_insert_with(Box::default).foot = foot;
+    }
+    let block = node.style & super::FLOW == 0;
     let Some(content) = node.content.as_mut() else { return };
     if node.kind == MAPPING {
-        for pair in content.chunks_mut(2) {
-            if let [key, value] = pair
-                && key.notes.as_ref().is_none_or(|n| n.foot.is_empty())
-                && let Some(notes) = value.notes.as_mut().filter(|n| !n.foot.is_empty())
+        for k in (0..content.len()).step_by(2) {
+            if block
+                && k >= 2
+                && let Some(foot) = take_foot(&mut content[k])
             {
-                let foot = std::mem::take(&mut notes.foot);
-                key.notes.get_or_insert_with(Box::default).foot = foot;
+                set_foot(&mut content[k - 2], foot);
+            }
+            if content[k].notes.as_ref().is_none_or(|n| n.foot.is_empty())
+                && let Some(foot) = content.get_mut(k + 1).and_then(take_foot)
+            {
+                set_foot(&mut content[k], foot);
             }
         }
     }
     for child in content.iter_mut() {
-        move_value_feet(child);
+        move_feet(child);
     }
 }
 
@@ -453,7 +475,14 @@ fn place(
     // the scan before it started and where it is: the bare `-`s, then the
     // next token.
     let mut closers: Vec<(isize, usize, usize)> = Vec::new();
-    if let Some(at) = last_bare_dash(&text[gap.start..first_at]) {
+    let row_has_comment = |line: usize| {
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        strip_line_comment(row).trim() != row.trim()
+    };
+    // A comment after a bare `-` on its line starts the scan's text: the
+    // scan reads from the `-`'s row, as it does for a `-` further on.
+    let dash_row = is_bare_dash(between) && row_has_comment(p_line);
+    if let Some(at) = last_bare_dash(&text[gap.start..first_at]).filter(|_| !dash_row) {
         let dash_at = gap.start + at;
         let column = text[lines.start(lines.line(dash_at))..dash_at].chars().count();
         closers.push((column as isize, scan_start, dash_at));
@@ -463,15 +492,12 @@ fn place(
     let mut body = String::new();
     let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
     let mut mark = Mark::Before;
-    let first_line = full.first().map_or(p_line + 1, |c| c.line);
-    let row_has_comment = |line: usize| {
-        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
-        strip_line_comment(row).trim() != row.trim()
+    let first_line = match full.first() {
+        _ if dash_row => p_line,
+        Some(c) => c.line,
+        None => p_line + 1,
     };
-    // A comment after a bare `-` on its line takes the scan's first line
-    // break, so no run below it is a foot.
-    let mut first_empty =
-        first_line == p_line + 1 && !(between.ends_with('-') && row_has_comment(p_line));
+    let mut first_empty = first_line == p_line + 1;
     let mut recent_empty = false;
     let last_line =
         next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
@@ -654,8 +680,8 @@ fn place(
             (Token::Next(n), false) => {
                 // The parser gives a foot waiting before a block collection
                 // to the first scalar in it; a flow collection takes it at
-                // its start and yaml.v3 replaces it with its end's. yaml.v3
-                // gives a key's foot to the key before it.
+                // its start and yaml.v3 replaces it with its end's. A key's
+                // foot goes on to the key before it ([`move_feet`]).
                 let mut n = *n;
                 while entries[n].kind != SCALAR
                     && !entries[n].flow
@@ -666,23 +692,7 @@ fn place(
                 if entries[n].kind != SCALAR {
                     continue;
                 }
-                let n = &n;
-                let path = &entries[*n].path;
-                let target = match path.split_last() {
-                    Some((&i, holder))
-                        if i >= 2
-                            && i % 2 == 0
-                            && entries[*n].parent.is_some_and(|h| {
-                                entries[h].kind == MAPPING && !entries[h].flow
-                            }) =>
-                    {
-                        let mut q = holder.to_vec();
-                        q.push(i - 2);
-                        q
-                    }
-                    _ => path.clone(),
-                };
-                placed.push((target, Slot::Foot, body));
+                placed.push((entries[n].path.clone(), Slot::Foot, body));
             }
             (Token::Before(i), _) => placed.push((entries[*i].path.clone(), Slot::Foot, body)),
             (Token::End(b), _) => {
@@ -691,7 +701,7 @@ fn place(
                 if e.kind == MAPPING && count > 1 {
                     let mut q = e.path.clone();
                     q.push(count - 2);
-                    placed.push((q, Slot::SetFoot, body));
+                    placed.push((q, Slot::EndFoot, body));
                 } else {
                     placed.push((e.path.clone(), Slot::Foot, body));
                 }
