@@ -487,6 +487,7 @@ fn place(
         let column = text[lines.start(lines.line(dash_at))..dash_at].chars().count();
         closers.push((column as isize, scan_start, dash_at));
         scan_start = dash_at + 1;
+        next_indent = column;
     }
     let mut records: Vec<Record> = Vec::new();
     let mut body = String::new();
@@ -536,8 +537,9 @@ fn place(
             scan_start = dash_at + 1;
             foot_line = line + 1;
             after_value = false;
-            // The blocks the `-` closed are gone.
-            next_indent = blocks.iter().map(|&(_, i)| i).find(|&i| i <= dash_col).unwrap_or(0);
+            // The blocks the `-` closed are gone; its list is open at its
+            // column (an indentless one at its key's, the same).
+            next_indent = dash_col;
             first_empty = true;
             recent_empty = false;
             // A comment after the `-` on its line starts the scan's run
@@ -664,6 +666,14 @@ fn place(
             // join in the order of the text.
             heads.push((r.at, r.body));
         } else if t < tokens.len() {
+            // A block list's end takes no comments: its foot waits for the
+            // token after it.
+            let mut t = t;
+            while matches!(tokens[t].0, Token::End(b) if entries[b].kind == SEQUENCE)
+                && t + 1 < tokens.len()
+            {
+                t += 1;
+            }
             match taken.iter_mut().find(|(tt, h, ..)| *tt == t && *h == r.head) {
                 Some((.., text)) => {
                     text.push('\n');
