@@ -122,13 +122,14 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     }
     gaps.push((prev, from..tail.max(from)));
 
+    let ends = ends_at(text, &entries);
     let mut placed: Vec<(Vec<usize>, Slot, String)> = Vec::new();
     for (prev, gap) in gaps {
         let (in_flow, found): (Vec<Comment>, Vec<Comment>) =
             find_comments(text, gap.clone(), &lines)
                 .into_iter()
                 .partition(|c| innermost_flow(&entries, c.at).is_some());
-        place_in_flow(text, &entries, in_flow, &lines, &mut placed);
+        place_in_flow(text, &entries, &ends, in_flow, &lines, &mut placed);
         if found.is_empty() {
             continue;
         }
@@ -397,13 +398,14 @@ fn place(
                 // The flow collection closed there: the outermost one
                 // around the last that started before the comment.
                 Some(_) if before.ends_with([']', '}']) => {
-                    let last = entries.iter().rposition(|e| e.flow && e.span.start < c.at);
+                    let last =
+                        entries[..started_before(entries, c.at)].iter().rposition(|e| e.flow);
                     last.map(|i| &entries[outermost_flow(entries, i).unwrap_or(i)])
                 }
                 // After an anchor or a tag the comment waits for the node
                 // they stand before, whose first scalar takes it.
                 Some(_) if property => {
-                    entries.iter().find(|e| e.kind == SCALAR && e.span.start >= gap.end)
+                    entries[started_before(entries, gap.end)..].iter().find(|e| e.kind == SCALAR)
                 }
                 Some(p) => Some(&entries[p]),
                 None => None,
@@ -725,11 +727,31 @@ fn place(
     }
 }
 
-/// The innermost flow collection whose text holds `at`.
+/// The innermost flow collection whose text holds `at`: a node that holds
+/// it starts before it, so it holds the last node that does.
 fn innermost_flow(entries: &[Entry], at: usize) -> Option<usize> {
-    (0..entries.len())
-        .filter(|&i| entries[i].flow && entries[i].span.start < at && at < entries[i].span.end)
-        .max_by_key(|&i| entries[i].span.start)
+    let last = started_before(entries, at).checked_sub(1);
+    std::iter::successors(last, |&i| entries[i].parent)
+        .find(|&i| entries[i].flow && at < entries[i].span.end)
+}
+
+/// How many entries start before `at` (entries are in document order).
+fn started_before(entries: &[Entry], at: usize) -> usize {
+    entries.partition_point(|e| e.span.start < at)
+}
+
+/// For each place where the text of a node ends (a quoted scalar's at its
+/// closing quote), the innermost node ending there.
+fn ends_at(text: &str, entries: &[Entry]) -> HashMap<usize, usize> {
+    let mut out: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.span.is_empty()) {
+        let end = quoted_end(text, e.span.start).map_or(e.span.end, |q| q.min(e.span.end));
+        let inner = out.get(&end).is_none_or(|&o| entries[o].span.start <= e.span.start);
+        if inner {
+            out.insert(end, i);
+        }
+    }
+    out
 }
 
 /// Places comments inside flow collections as yaml.v3 does:
@@ -745,6 +767,7 @@ fn innermost_flow(entries: &[Entry], at: usize) -> Option<usize> {
 fn place_in_flow(
     text: &str,
     entries: &[Entry],
+    ends: &HashMap<usize, usize>,
     found: Vec<Comment>,
     lines: &LineIndex,
     placed: &mut Vec<(Vec<usize>, Slot, String)>,
@@ -760,13 +783,7 @@ fn place_in_flow(
             before = before[..c.at].trim_end();
         }
         let before = before.strip_suffix(',').unwrap_or(before).trim_end().len();
-        (0..entries.len())
-            .filter(|&i| {
-                let span = &entries[i].span;
-                let end = quoted_end(text, span.start).map_or(span.end, |e| e.min(span.end));
-                !span.is_empty() && end == before
-            })
-            .max_by_key(|&i| entries[i].span.start)
+        ends.get(&before).copied()
     };
     let mut found = found.into_iter().peekable();
     let mut run: Vec<Comment> = Vec::new();
@@ -777,7 +794,8 @@ fn place_in_flow(
             let token = before.strip_suffix(',').unwrap_or(before).trim_end();
             let target = if token.ends_with(':') {
                 // The value after the `:`, if it is a scalar.
-                let next = entries.iter().position(|e| !e.span.is_empty() && e.span.start > c.at);
+                let from = started_before(entries, c.at + 1);
+                let next = (from..entries.len()).find(|&i| !entries[i].span.is_empty());
                 next.filter(|&n| entries[n].kind == SCALAR)
             } else {
                 token_before(line_start + text[line_start..c.at].trim_end().len())
@@ -839,8 +857,9 @@ fn place_in_flow(
             if let Some(t) = target {
                 placed.push((entries[t].path.clone(), Slot::Foot, body));
             }
-        } else if let Some(n) = (0..entries.len())
-            .filter(|&i| !entries[i].span.is_empty() && entries[i].span.start == next_at)
+        } else if let Some(n) = (started_before(entries, next_at)..entries.len())
+            .take_while(|&i| entries[i].span.start == next_at)
+            .filter(|&i| !entries[i].span.is_empty())
             .min_by_key(|&i| entries[i].path.len())
         {
             placed.push((entries[n].path.clone(), Slot::Head, body));
