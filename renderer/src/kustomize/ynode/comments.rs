@@ -28,7 +28,7 @@
 //! collections follow the scanner's rules for flow context
 //! ([`place_in_flow`]).
 
-use super::{MAPPING, Node, SCALAR, SEQUENCE};
+use super::{MAPPING, Node, SCALAR, SEQUENCE, is_item_dash};
 use std::collections::HashMap;
 
 /// A node's comments as yaml.v3 keeps them.
@@ -431,7 +431,10 @@ fn place(
     };
     // The token before the comments: a scalar, the `:` after a key, a bare
     // `-`, or the end of a flow collection.
-    let first_at = full.first().map_or(gap.end, |c| c.at);
+    // The first comment the scan reads: on a line of its own or after a
+    // bare `-`.
+    let first_at =
+        full.iter().map(|c| c.at).chain(heads.iter().map(|h| h.0)).min().unwrap_or(gap.end);
     let between = strip_line_comment(&text[gap.start..first_at]);
     let between = between.trim();
     let (before, before_at) = if between.ends_with([']', '}']) {
@@ -534,6 +537,18 @@ fn place(
             // The scan starts again after the `-`, the token before what
             // follows.
             let dash_at = lines.start(line) + dash_col;
+            // After `- -` the heads so far go to the list the second `-`
+            // starts: yaml.v3's parser splits them off as its head.
+            if let Some(inner) = nested_list(text, entries, dash_at) {
+                let mut stem: Vec<(usize, String)> =
+                    heads.extract_if(.., |(at, _)| *at < dash_at).collect();
+                stem.extend(records.extract_if(.., |r| r.head).map(|r| (r.at, r.body)));
+                stem.sort_by_key(|(at, _)| *at);
+                let stem: Vec<String> = stem.into_iter().map(|(_, text)| text).collect();
+                if !stem.is_empty() {
+                    placed.push((entries[inner].path.clone(), Slot::Head, stem.join("\n")));
+                }
+            }
             mark = Mark::At(dash_at);
             closers.push((dash_col as isize, scan_start, dash_at));
             scan_start = dash_at + 1;
@@ -917,6 +932,19 @@ fn document_head(
     if !head.is_empty() {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
+}
+
+/// The block list a second `-` on the line of the `-` at `dash_at` starts
+/// (`- - x`), if there is one.
+fn nested_list(text: &str, entries: &[Entry], dash_at: usize) -> Option<usize> {
+    let after = text[dash_at + 1..].split(['\n', '\r']).next().unwrap_or("");
+    let inner = after.trim_start_matches([' ', '\t']);
+    if !is_item_dash(inner) {
+        return None;
+    }
+    let at = dash_at + 1 + after.len() - inner.len();
+    let i = started_before(entries, at);
+    entries.get(i).filter(|e| e.kind == SEQUENCE && e.span.start == at).map(|_| i)
 }
 
 /// Whether `before`, the text before a comment on its line, ends with a

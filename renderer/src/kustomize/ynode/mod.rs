@@ -980,7 +980,7 @@ fn flow_end(text: &str, at: usize) -> Option<usize> {
 }
 
 /// Whether `text` starts with a `-` that starts a list item.
-fn is_item_dash(text: &str) -> bool {
+pub(super) fn is_item_dash(text: &str) -> bool {
     text.strip_prefix('-')
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
 }
