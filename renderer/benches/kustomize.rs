@@ -67,6 +67,26 @@ fn large_map_with_null_key(fields: usize) -> MemTree {
     tree
 }
 
+/// A Pod whose `spec` is a flow map of `fields / 4` entries, each a list
+/// with a comment above it and one after it, and a prefix transformer told
+/// to change `spec`: the build fails with kyaml's dump of the map, which
+/// places every comment found in the text.
+fn commented_flow_dump(fields: usize) -> MemTree {
+    let mut object = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec: {\n");
+    for i in 0..fields / 4 {
+        object.push_str(&format!("  # above {i}\n  k{i}: [{i}, x], # after {i}\n"));
+    }
+    object.push_str("}\n");
+    let mut tree = MemTree::new();
+    tree.insert("pod.yaml", object);
+    tree.insert(
+        "prefix.yaml",
+        "apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata:\n  name: p\nprefix: x\nfieldSpecs:\n- path: spec\n",
+    );
+    tree.insert("kustomization.yaml", "resources: [pod.yaml]\ntransformers: [prefix.yaml]\n");
+    tree
+}
+
 /// A named case: the tree it builds for a number of fields, and whether
 /// that build succeeds.
 type Case = (&'static str, fn(usize) -> MemTree, bool);
@@ -75,10 +95,11 @@ fn main() {
     let runs = env_or("KILN_BENCH_RUNS", "10");
     let fields = env_or("KILN_BENCH_FIELDS", "40000");
     println!("{:<40} {:>10}", "case", "ms/build");
-    let cases: [Case; 3] = [
+    let cases: [Case; 4] = [
         ("strategic merge over a large object", patched_large_object, true),
         ("a List of many items", large_list, true),
         ("a large map with a null key", large_map_with_null_key, false),
+        ("the dump of a commented flow map", commented_flow_dump, false),
     ];
     for (name, make, builds) in cases {
         let tree = make(fields);

@@ -28,7 +28,7 @@
 //! collections follow the scanner's rules for flow context
 //! ([`place_in_flow`]).
 
-use super::{MAPPING, Node, SCALAR, SEQUENCE};
+use super::{MAPPING, Node, SCALAR, SEQUENCE, is_item_dash};
 use std::collections::HashMap;
 
 /// A node's comments as yaml.v3 keeps them.
@@ -40,8 +40,9 @@ enum Slot {
     Head,
     Line,
     Foot,
-    /// A foot that replaces the one the node has.
-    SetFoot,
+    /// The foot a block mapping's end gives its last key: it replaces the
+    /// one the key has once yaml.v3 has read the mapping's pairs.
+    EndFoot,
 }
 
 /// A node of the tree in document order.
@@ -121,36 +122,43 @@ pub(super) fn attach(root: &mut Node, text: &str) {
     }
     gaps.push((prev, from..tail.max(from)));
 
+    let ends = ends_at(text, &entries);
     let mut placed: Vec<(Vec<usize>, Slot, String)> = Vec::new();
     for (prev, gap) in gaps {
         let (in_flow, found): (Vec<Comment>, Vec<Comment>) =
             find_comments(text, gap.clone(), &lines)
                 .into_iter()
                 .partition(|c| innermost_flow(&entries, c.at).is_some());
-        place_in_flow(text, &entries, in_flow, &lines, &mut placed);
+        place_in_flow(text, &entries, &ends, in_flow, &lines, &mut placed);
         if found.is_empty() {
             continue;
         }
         place(text, &entries, prev, gap, found, &lines, &mut placed);
     }
+    let mut end_feet = Vec::new();
     for (path, slot, note) in placed {
+        if let Slot::EndFoot = slot {
+            end_feet.push((path, note));
+            continue;
+        }
         let Some(node) = node_at(root, &path) else { continue };
         let notes = node.notes.get_or_insert_with(Box::default);
         let field = match slot {
             Slot::Head => &mut notes.head,
             Slot::Line => &mut notes.line,
-            Slot::Foot => &mut notes.foot,
-            Slot::SetFoot => {
-                notes.foot = note;
-                continue;
-            }
+            Slot::Foot | Slot::EndFoot => &mut notes.foot,
         };
         if !field.is_empty() {
             field.push('\n');
         }
         field.push_str(&note);
     }
-    move_value_feet(root);
+    move_feet(root);
+    for (path, note) in end_feet {
+        if let Some(node) = node_at(root, &path) {
+            node.notes.get_or_insert_with(Box::default).foot = note;
+        }
+    }
     copy_notes(root);
 }
 
@@ -184,22 +192,37 @@ fn copy_notes(root: &mut Node) {
     }
 }
 
-/// yaml.v3 gives a mapping's key the foot comment of its value.
-fn move_value_feet(node: &mut Node) {
+/// The moves of feet yaml.v3's decoder makes as it reads a mapping's
+/// pairs in order: the foot of a block mapping's key (one waiting before
+/// it) replaces the foot of the key before, then a key without a foot takes
+/// its value's.
+fn move_feet(node: &mut Node) {
+    fn take_foot(node: &mut Node) -> Option<String> {
+        let notes = node.notes.as_mut()?;
+        Some(std::mem::take(&mut notes.foot)).filter(|f| !f.is_empty())
+    }
+    fn set_foot(node: &mut Node, foot: String) {
+        node.notes.get_or_insert_with(Box::default).foot = foot;
+    }
+    let block = node.style & super::FLOW == 0;
     let Some(content) = node.content.as_mut() else { return };
     if node.kind == MAPPING {
-        for pair in content.chunks_mut(2) {
-            if let [key, value] = pair
-                && key.notes.as_ref().is_none_or(|n| n.foot.is_empty())
-                && let Some(notes) = value.notes.as_mut().filter(|n| !n.foot.is_empty())
+        for k in (0..content.len()).step_by(2) {
+            if block
+                && k >= 2
+                && let Some(foot) = take_foot(&mut content[k])
             {
-                let foot = std::mem::take(&mut notes.foot);
-                key.notes.get_or_insert_with(Box::default).foot = foot;
+                set_foot(&mut content[k - 2], foot);
+            }
+            if content[k].notes.as_ref().is_none_or(|n| n.foot.is_empty())
+                && let Some(foot) = content.get_mut(k + 1).and_then(take_foot)
+            {
+                set_foot(&mut content[k], foot);
             }
         }
     }
     for child in content.iter_mut() {
-        move_value_feet(child);
+        move_feet(child);
     }
 }
 
@@ -375,13 +398,14 @@ fn place(
                 // The flow collection closed there: the outermost one
                 // around the last that started before the comment.
                 Some(_) if before.ends_with([']', '}']) => {
-                    let last = entries.iter().rposition(|e| e.flow && e.span.start < c.at);
+                    let last =
+                        entries[..started_before(entries, c.at)].iter().rposition(|e| e.flow);
                     last.map(|i| &entries[outermost_flow(entries, i).unwrap_or(i)])
                 }
                 // After an anchor or a tag the comment waits for the node
                 // they stand before, whose first scalar takes it.
                 Some(_) if property => {
-                    entries.iter().find(|e| e.kind == SCALAR && e.span.start >= gap.end)
+                    entries[started_before(entries, gap.end)..].iter().find(|e| e.kind == SCALAR)
                 }
                 Some(p) => Some(&entries[p]),
                 None => None,
@@ -407,7 +431,10 @@ fn place(
     };
     // The token before the comments: a scalar, the `:` after a key, a bare
     // `-`, or the end of a flow collection.
-    let first_at = full.first().map_or(gap.end, |c| c.at);
+    // The first comment the scan reads: on a line of its own or after a
+    // bare `-`.
+    let first_at =
+        full.iter().map(|c| c.at).chain(heads.iter().map(|h| h.0)).min().unwrap_or(gap.end);
     let between = strip_line_comment(&text[gap.start..first_at]);
     let between = between.trim();
     let (before, before_at) = if between.ends_with([']', '}']) {
@@ -453,25 +480,30 @@ fn place(
     // the scan before it started and where it is: the bare `-`s, then the
     // next token.
     let mut closers: Vec<(isize, usize, usize)> = Vec::new();
-    if let Some(at) = last_bare_dash(&text[gap.start..first_at]) {
+    let row_has_comment = |line: usize| {
+        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
+        strip_line_comment(row).trim() != row.trim()
+    };
+    // A comment after a bare `-` on its line starts the scan's text: the
+    // scan reads from the `-`'s row, as it does for a `-` further on.
+    let dash_row = is_bare_dash(between) && row_has_comment(p_line);
+    if let Some(at) = last_bare_dash(&text[gap.start..first_at]).filter(|_| !dash_row) {
         let dash_at = gap.start + at;
         let column = text[lines.start(lines.line(dash_at))..dash_at].chars().count();
         closers.push((column as isize, scan_start, dash_at));
         scan_start = dash_at + 1;
+        next_indent = column;
     }
     let mut records: Vec<Record> = Vec::new();
     let mut body = String::new();
     let mut start: Option<(usize, usize, usize)> = None; // column, byte, line
     let mut mark = Mark::Before;
-    let first_line = full.first().map_or(p_line + 1, |c| c.line);
-    let row_has_comment = |line: usize| {
-        let row = &text[lines.start(line)..lines.start(line + 1).max(lines.start(line))];
-        strip_line_comment(row).trim() != row.trim()
+    let first_line = match full.first() {
+        _ if dash_row => p_line,
+        Some(c) => c.line,
+        None => p_line + 1,
     };
-    // A comment after a bare `-` on its line takes the scan's first line
-    // break, so no run below it is a foot.
-    let mut first_empty =
-        first_line == p_line + 1 && !(between.ends_with('-') && row_has_comment(p_line));
+    let mut first_empty = first_line == p_line + 1;
     let mut recent_empty = false;
     let last_line =
         next_line.map_or_else(|| lines.line(gap.end.max(1) - 1).max(first_line), |l| l - 1);
@@ -505,13 +537,26 @@ fn place(
             // The scan starts again after the `-`, the token before what
             // follows.
             let dash_at = lines.start(line) + dash_col;
+            // After `- -` the heads so far go to the list the second `-`
+            // starts: yaml.v3's parser splits them off as its head.
+            if let Some(inner) = nested_list(text, entries, dash_at) {
+                let mut stem: Vec<(usize, String)> =
+                    heads.extract_if(.., |(at, _)| *at < dash_at).collect();
+                stem.extend(records.extract_if(.., |r| r.head).map(|r| (r.at, r.body)));
+                stem.sort_by_key(|(at, _)| *at);
+                let stem: Vec<String> = stem.into_iter().map(|(_, text)| text).collect();
+                if !stem.is_empty() {
+                    placed.push((entries[inner].path.clone(), Slot::Head, stem.join("\n")));
+                }
+            }
             mark = Mark::At(dash_at);
             closers.push((dash_col as isize, scan_start, dash_at));
             scan_start = dash_at + 1;
             foot_line = line + 1;
             after_value = false;
-            // The blocks the `-` closed are gone.
-            next_indent = blocks.iter().map(|&(_, i)| i).find(|&i| i <= dash_col).unwrap_or(0);
+            // The blocks the `-` closed are gone; its list is open at its
+            // column (an indentless one at its key's, the same).
+            next_indent = dash_col;
             first_empty = true;
             recent_empty = false;
             // A comment after the `-` on its line starts the scan's run
@@ -638,6 +683,14 @@ fn place(
             // join in the order of the text.
             heads.push((r.at, r.body));
         } else if t < tokens.len() {
+            // A block list's end takes no comments: its foot waits for the
+            // token after it.
+            let mut t = t;
+            while matches!(tokens[t].0, Token::End(b) if entries[b].kind == SEQUENCE)
+                && t + 1 < tokens.len()
+            {
+                t += 1;
+            }
             match taken.iter_mut().find(|(tt, h, ..)| *tt == t && *h == r.head) {
                 Some((.., text)) => {
                     text.push('\n');
@@ -654,8 +707,8 @@ fn place(
             (Token::Next(n), false) => {
                 // The parser gives a foot waiting before a block collection
                 // to the first scalar in it; a flow collection takes it at
-                // its start and yaml.v3 replaces it with its end's. yaml.v3
-                // gives a key's foot to the key before it.
+                // its start and yaml.v3 replaces it with its end's. A key's
+                // foot goes on to the key before it ([`move_feet`]).
                 let mut n = *n;
                 while entries[n].kind != SCALAR
                     && !entries[n].flow
@@ -666,23 +719,7 @@ fn place(
                 if entries[n].kind != SCALAR {
                     continue;
                 }
-                let n = &n;
-                let path = &entries[*n].path;
-                let target = match path.split_last() {
-                    Some((&i, holder))
-                        if i >= 2
-                            && i % 2 == 0
-                            && entries[*n].parent.is_some_and(|h| {
-                                entries[h].kind == MAPPING && !entries[h].flow
-                            }) =>
-                    {
-                        let mut q = holder.to_vec();
-                        q.push(i - 2);
-                        q
-                    }
-                    _ => path.clone(),
-                };
-                placed.push((target, Slot::Foot, body));
+                placed.push((entries[n].path.clone(), Slot::Foot, body));
             }
             (Token::Before(i), _) => placed.push((entries[*i].path.clone(), Slot::Foot, body)),
             (Token::End(b), _) => {
@@ -691,7 +728,7 @@ fn place(
                 if e.kind == MAPPING && count > 1 {
                     let mut q = e.path.clone();
                     q.push(count - 2);
-                    placed.push((q, Slot::SetFoot, body));
+                    placed.push((q, Slot::EndFoot, body));
                 } else {
                     placed.push((e.path.clone(), Slot::Foot, body));
                 }
@@ -705,11 +742,31 @@ fn place(
     }
 }
 
-/// The innermost flow collection whose text holds `at`.
+/// The innermost flow collection whose text holds `at`: a node that holds
+/// it starts before it, so it holds the last node that does.
 fn innermost_flow(entries: &[Entry], at: usize) -> Option<usize> {
-    (0..entries.len())
-        .filter(|&i| entries[i].flow && entries[i].span.start < at && at < entries[i].span.end)
-        .max_by_key(|&i| entries[i].span.start)
+    let last = started_before(entries, at).checked_sub(1);
+    std::iter::successors(last, |&i| entries[i].parent)
+        .find(|&i| entries[i].flow && at < entries[i].span.end)
+}
+
+/// How many entries start before `at` (entries are in document order).
+fn started_before(entries: &[Entry], at: usize) -> usize {
+    entries.partition_point(|e| e.span.start < at)
+}
+
+/// For each place where the text of a node ends (a quoted scalar's at its
+/// closing quote), the innermost node ending there.
+fn ends_at(text: &str, entries: &[Entry]) -> HashMap<usize, usize> {
+    let mut out: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.span.is_empty()) {
+        let end = quoted_end(text, e.span.start).map_or(e.span.end, |q| q.min(e.span.end));
+        let inner = out.get(&end).is_none_or(|&o| entries[o].span.start <= e.span.start);
+        if inner {
+            out.insert(end, i);
+        }
+    }
+    out
 }
 
 /// Places comments inside flow collections as yaml.v3 does:
@@ -725,6 +782,7 @@ fn innermost_flow(entries: &[Entry], at: usize) -> Option<usize> {
 fn place_in_flow(
     text: &str,
     entries: &[Entry],
+    ends: &HashMap<usize, usize>,
     found: Vec<Comment>,
     lines: &LineIndex,
     placed: &mut Vec<(Vec<usize>, Slot, String)>,
@@ -740,13 +798,7 @@ fn place_in_flow(
             before = before[..c.at].trim_end();
         }
         let before = before.strip_suffix(',').unwrap_or(before).trim_end().len();
-        (0..entries.len())
-            .filter(|&i| {
-                let span = &entries[i].span;
-                let end = quoted_end(text, span.start).map_or(span.end, |e| e.min(span.end));
-                !span.is_empty() && end == before
-            })
-            .max_by_key(|&i| entries[i].span.start)
+        ends.get(&before).copied()
     };
     let mut found = found.into_iter().peekable();
     let mut run: Vec<Comment> = Vec::new();
@@ -757,7 +809,8 @@ fn place_in_flow(
             let token = before.strip_suffix(',').unwrap_or(before).trim_end();
             let target = if token.ends_with(':') {
                 // The value after the `:`, if it is a scalar.
-                let next = entries.iter().position(|e| !e.span.is_empty() && e.span.start > c.at);
+                let from = started_before(entries, c.at + 1);
+                let next = (from..entries.len()).find(|&i| !entries[i].span.is_empty());
                 next.filter(|&n| entries[n].kind == SCALAR)
             } else {
                 token_before(line_start + text[line_start..c.at].trim_end().len())
@@ -819,8 +872,9 @@ fn place_in_flow(
             if let Some(t) = target {
                 placed.push((entries[t].path.clone(), Slot::Foot, body));
             }
-        } else if let Some(n) = (0..entries.len())
-            .filter(|&i| !entries[i].span.is_empty() && entries[i].span.start == next_at)
+        } else if let Some(n) = (started_before(entries, next_at)..entries.len())
+            .take_while(|&i| entries[i].span.start == next_at)
+            .filter(|&i| !entries[i].span.is_empty())
             .min_by_key(|&i| entries[i].path.len())
         {
             placed.push((entries[n].path.clone(), Slot::Head, body));
@@ -878,6 +932,19 @@ fn document_head(
     if !head.is_empty() {
         placed.push((entries[n].path.clone(), Slot::Head, head));
     }
+}
+
+/// The block list a second `-` on the line of the `-` at `dash_at` starts
+/// (`- - x`), if there is one.
+fn nested_list(text: &str, entries: &[Entry], dash_at: usize) -> Option<usize> {
+    let after = text[dash_at + 1..].split(['\n', '\r']).next().unwrap_or("");
+    let inner = after.trim_start_matches([' ', '\t']);
+    if !is_item_dash(inner) {
+        return None;
+    }
+    let at = dash_at + 1 + after.len() - inner.len();
+    let i = started_before(entries, at);
+    entries.get(i).filter(|e| e.kind == SEQUENCE && e.span.start == at).map(|_| i)
 }
 
 /// Whether `before`, the text before a comment on its line, ends with a

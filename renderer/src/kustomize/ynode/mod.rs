@@ -824,11 +824,14 @@ impl Reader<'_> {
         let mut flow = if text[body..].starts_with(['{', '[']) { FLOW } else { 0 };
         if matches!(event, Event::SequenceStart(..)) && flow == 0 {
             // yaml.v3 places a block sequence at its first `-`, the parser at
-            // its first item (which may start with a `-` of its own: `--a`).
-            let before = text[..at].trim_end_matches(' ');
+            // its first item (which may start with a `-` of its own: `--a`),
+            // or where the line ends for an empty one, past a comment.
+            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+            let row = &text[line_start..at];
+            let before = row.find(" #").map_or(row, |h| &row[..h]).trim_end_matches(' ');
             if before.ends_with('-') && !is_item_dash(&text[at..]) {
-                column -= at - before.len() + 1;
-                at = before.len() - 1;
+                at = line_start + before.len() - 1;
+                column = before.chars().count();
             }
         }
         let (anchor, explicit) = match &event {
@@ -977,7 +980,7 @@ fn flow_end(text: &str, at: usize) -> Option<usize> {
 }
 
 /// Whether `text` starts with a `-` that starts a list item.
-fn is_item_dash(text: &str) -> bool {
+pub(super) fn is_item_dash(text: &str) -> bool {
     text.strip_prefix('-')
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']))
 }
