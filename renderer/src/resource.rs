@@ -715,7 +715,8 @@ pub(crate) fn timestamp_text(
 ) -> Option<String> {
     let Value::String(s) = v else { return None };
     let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
-    (s != text && crate::yaml::resolve::parse_timestamp(text).is_some_and(|t| t.rfc3339() == *s))
+    crate::yaml::resolve::parse_timestamp(text)
+        .is_some_and(|t| t.rfc3339() == *s)
         .then(|| text.clone())
 }
 
