@@ -338,6 +338,10 @@ pub struct Resource {
     /// each with the number of [`Resource::merged_patches`] then. kyaml
     /// changes only such a node's text, keeping its tag, style and place.
     pub kept_nodes: Vec<(usize, Vec<Step>)>,
+    /// Of [`Resource::kept_nodes`], the annotations, each with the text its
+    /// node held before a replacement first changed it: the setter that
+    /// made the node chose its style for that text.
+    pub kept_note_texts: Vec<(String, String)>,
     /// The annotations added since the last JSON patch (or the generator),
     /// in the order they came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
@@ -938,6 +942,7 @@ impl Resource {
             first_tree: None,
             generator_merge: None,
             kept_nodes: Vec::new(),
+            kept_note_texts: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,

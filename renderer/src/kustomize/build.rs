@@ -2421,6 +2421,7 @@ impl Builder<'_> {
                 r.json_rebuilt = Some(Box::new(rebuilt));
                 r.first_tree = None;
                 r.kept_nodes.clear();
+                r.kept_note_texts.clear();
                 r.merged_patches.clear();
                 r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
@@ -2842,6 +2843,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
                     &r.merged_patches,
                     &ynode::Replaced {
                         kept: &r.kept_nodes,
+                        kept_note_texts: &r.kept_note_texts,
                         texts: &r.scalar_texts,
                         untagged: &r.untagged,
                     },

@@ -577,6 +577,7 @@ pub fn merge_into(
     base.first_tree = first_tree;
     base.json_rebuilt = None;
     base.kept_nodes.clear();
+    base.kept_note_texts.clear();
     base.merged_patches.clear();
     base.notes_added.clear();
     // A replaced object is the new one (its origin is the replacing
