@@ -333,6 +333,12 @@ pub struct Resource {
     /// of the new object, whose generator output [`Resource::first_tree`]
     /// then is.
     pub generator_merge: Option<Box<GeneratorMerge>>,
+    /// The `data` entries a generator (or a merge of generators) wrote as
+    /// literal blocks that start with a tab, by key and text: kyaml's
+    /// encoder writes no indentation indicator for them, so kustomize fails
+    /// wherever it decodes the object from its text while such a node is
+    /// still there (see [`crate::kustomize::generate::tab_block_error`]).
+    pub tab_blocks: Vec<(String, String)>,
     /// While kiln follows the node tree (see [`Resource::generated`] and
     /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
     /// each with the number of [`Resource::merged_patches`] then. kyaml
@@ -943,6 +949,7 @@ impl Resource {
             generator_merge: None,
             kept_nodes: Vec::new(),
             kept_note_texts: Vec::new(),
+            tab_blocks: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,

@@ -59,7 +59,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     for r in &mut acc {
         annotations_from_list(r)?;
     }
-    add_hashes(&mut acc, &b.scopes);
+    add_hashes(&mut acc, &b.scopes)?;
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize reads its objects back once the build is done: one that a
@@ -138,6 +138,9 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             ));
         }
         drop_empty_metadata_maps(r);
+        if let Some(error) = generate::tab_block_error(r, false) {
+            return Err(invalid(&r.source, error));
+        }
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
         // A float JSON cannot hold fails kustomize's conversion of the
@@ -1522,7 +1525,7 @@ impl Builder<'_> {
             images::apply_fields(acc, rule, specs).map_err(bad_image)?;
         }
         if k.hash_names {
-            add_hashes(acc, &self.scopes);
+            add_hashes(acc, &self.scopes)?;
         }
         if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
@@ -2815,8 +2818,14 @@ impl Builder<'_> {
 /// one. They go on wanting it (kustomize keeps their `needsHashSuffix`
 /// annotation to the end of the build, which its messages show): after a
 /// HashTransformer, kustomize appends it a second time at the end.
-fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
+fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) -> Result<(), Error> {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
+        // kustomize's hasher decodes a ConfigMap's `data` from its text.
+        if r.kind() == "ConfigMap"
+            && let Some(error) = generate::tab_block_error(r, true)
+        {
+            return Err(invalid(&r.source, error));
+        }
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
             (Some(rebuilt), _, _) => Some(ynode::Start::Rebuilt(rebuilt)),
@@ -2858,6 +2867,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
         let name = format!("{}-{hash}", r.name());
         r.set_name(name);
     }
+    Ok(())
 }
 
 /// Whether a `generators:`/`transformers:`/`validators:` or

@@ -363,7 +363,7 @@ pub fn generate(
     quote_made_strings(&mut r);
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
-    literal_tab(&r, file)?;
+    r.tab_blocks = tab_blocks(&r.value);
     if r.needs_hash {
         r.first_tree = Some(Box::new(r.value.clone()));
     }
@@ -374,26 +374,40 @@ pub fn generate(
     Ok(r)
 }
 
-/// kustomize makes a generated value holding a line break a literal block
-/// (kyaml's `makeConfigMapValueRNode`) and then decodes the object again
-/// from kyaml's encoding of it: the name hash decodes the `data` map alone,
-/// and without the hash the whole object is decoded. libyaml writes no
-/// indentation indicator before a block whose text starts with a tab, so
-/// the reader, still finding the block's indentation, meets the tab and
-/// fails. yaml.v3 names the line of the block's header, or the line after
-/// it when the header is on the first line. Recorded from `kubectl
-/// kustomize`: cases 4930-4933.
-fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
-    let Value::Map(obj) = &r.value else { return Ok(()) };
-    let Some(Value::Map(data)) = obj.get("data") else { return Ok(()) };
-    let tabbed =
-        |v: &Value| matches!(v, Value::String(s) if s.starts_with('\t') && s.contains('\n'));
-    // Lines are counted only for an object that holds such a value.
-    if !data.values().any(tabbed) {
-        return Ok(());
+/// The entries of an object's `data` that kustomize's generators write as
+/// literal blocks (kyaml's `makeConfigMapValueRNode`: a value holding a
+/// line break) and whose text starts with a tab: libyaml writes no
+/// indentation indicator before such a block.
+fn tab_blocks(obj: &Value) -> Vec<(String, String)> {
+    let Some(Value::Map(data)) = obj.get_path(&["data"]) else { return Vec::new() };
+    data.iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) if s.starts_with('\t') && s.contains('\n') && literal_lines(s) > 0 => {
+                Some((k.clone(), s.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The error kustomize meets when it decodes an object from kyaml's text
+/// while a generator's tab block ([`Resource::tab_blocks`]) is still in
+/// it: reading the block, libyaml, still finding the block's indentation,
+/// meets the tab. kustomize decodes a ConfigMap's `data` alone as it
+/// computes the name hash at the end of the build (`data_only`: the
+/// message counts lines from the map's first key), and every object as it
+/// prints it (lines count from the object's first key; the message starts
+/// with Go's `%#v` of the object). yaml.v3 names the line of the block's
+/// header, or the line after it when the header is on the first line.
+/// Recorded from `kubectl kustomize`: cases 4930-4933, 4977-4980.
+pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
+    if r.tab_blocks.is_empty() {
+        return None;
     }
+    let Value::Map(obj) = &r.value else { return None };
+    let Some(Value::Map(data)) = obj.get("data") else { return None };
     let mut line = 1;
-    if !r.needs_hash {
+    if !data_only {
         line += obj
             .iter()
             .take_while(|(k, _)| *k != "data")
@@ -401,25 +415,23 @@ fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
             .sum::<usize>()
             + 1;
     }
-    for (_, v) in data {
+    for (k, v) in data {
         if let Value::String(s) = v
-            && tabbed(v)
-            && literal_lines(s) > 0
+            && r.tab_blocks.iter().any(|(key, text)| key == k && text == s)
         {
             let at = if line == 1 { 2 } else { line };
             let problem = format!(
                 "yaml: line {at}: found a tab character where an indentation space is expected"
             );
-            let message = if r.needs_hash {
+            return Some(if data_only {
                 problem
             } else {
                 format!("{}: {problem}", go_dump::object(&r.value, &[], Some(&r.quoted)))
-            };
-            return Err(Error::Invalid { file: file.to_string(), message });
+            });
         }
         line += encoded_lines(v);
     }
-    Ok(())
+    None
 }
 
 /// The lines of kyaml's encoding that an entry of a generated object takes,
@@ -523,8 +535,9 @@ pub fn merge_into(
     let notes = super::build_annotations::of(base, scopes);
     let first_tree = generated.first_tree.clone();
     let Value::Map(mut obj) = generated.value else { return };
-    let mut meta = match obj.shift_remove("metadata") {
-        Some(Value::Map(m)) => m,
+    // kustomize's setters change the new object's `metadata` in its place.
+    let mut meta = match obj.get("metadata") {
+        Some(Value::Map(m)) => m.clone(),
         _ => Map::new(),
     };
     for field in ["labels", "annotations"] {
@@ -547,17 +560,20 @@ pub fn merge_into(
     };
     obj.insert("metadata".into(), Value::Map(meta));
     if behavior == "merge" {
+        // kustomize sets the merged entries anew, in key order.
         for field in ["data", "binaryData"] {
             let mut merged = text_entries(base, &[field]);
             if let Some(Value::Map(new)) = obj.get(field) {
                 merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            merged.sort_keys();
             if !merged.is_empty() {
                 obj.insert(field.into(), Value::Map(merged));
             }
         }
     }
     base.value = Value::Map(obj);
+    base.tab_blocks = tab_blocks(&base.value);
     // Every node is new: nothing is shared and no text is left from the file.
     base.shared.clear();
     base.scalar_texts.clear();
