@@ -411,7 +411,7 @@ pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
         line += obj
             .iter()
             .take_while(|(k, _)| *k != "data")
-            .map(|(_, v)| encoded_lines(v))
+            .map(|(k, v)| encoded_lines(k, v))
             .sum::<usize>()
             + 1;
     }
@@ -419,7 +419,8 @@ pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
         if let Value::String(s) = v
             && r.tab_blocks.iter().any(|(key, text)| key == k && text == s)
         {
-            let at = if line == 1 { 2 } else { line };
+            let header = line + usize::from(!simple_key(k));
+            let at = if header == 1 { 2 } else { header };
             let problem = format!(
                 "yaml: line {at}: found a tab character where an indentation space is expected"
             );
@@ -429,19 +430,26 @@ pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
                 format!("{}: {problem}", go_dump::object(&r.value, &[], Some(&r.quoted)))
             });
         }
-        line += encoded_lines(v);
+        line += encoded_lines(k, v);
     }
     None
 }
 
-/// The lines of kyaml's encoding that an entry of a generated object takes,
-/// its key's line included.
-fn encoded_lines(v: &Value) -> usize {
-    match v {
-        Value::Map(m) => 1 + m.values().map(encoded_lines).sum::<usize>(),
+/// The lines of kyaml's encoding that the entry `key: v` of a generated
+/// object takes, its key's lines included.
+fn encoded_lines(key: &str, v: &Value) -> usize {
+    let value = match v {
+        Value::Map(m) => 1 + m.iter().map(|(k, v)| encoded_lines(k, v)).sum::<usize>(),
         Value::String(s) if s.contains('\n') => 1 + literal_lines(s),
         _ => 1,
-    }
+    };
+    usize::from(!simple_key(key)) + value
+}
+
+/// Whether libyaml writes `key` as a simple key (`key: value`): one longer
+/// than 128 bytes gets a `? key` line of its own, its value the next line.
+fn simple_key(key: &str) -> bool {
+    key.len() <= 128
 }
 
 /// The generator behavior kustomize notes on an object whose generator
