@@ -117,12 +117,24 @@ impl Styled {
             {
                 // Merged by key: each item of the patch merges into the item
                 // that has the same value in the first field they share.
+                // kyaml puts the patch's items first, in its order, then
+                // the target's items the patch has none for.
+                let mut merged = Vec::with_capacity(items.len() + more.len());
+                let mut taken = vec![false; items.len()];
                 for item in more {
                     match items.iter().position(|had| had.same_item(item)) {
-                        Some(i) => items[i].merge(item),
-                        None => items.push(item.clone()),
+                        Some(i) => {
+                            let mut had = items[i].clone();
+                            had.merge(item);
+                            merged.push(had);
+                            taken[i] = true;
+                        }
+                        None => merged.push(item.clone()),
                     }
                 }
+                let rest = items.iter().zip(&taken).filter(|(_, t)| !**t).map(|(i, _)| i.clone());
+                merged.extend(rest);
+                *items = merged;
             }
             (had, _) => {
                 let mut new = patch.clone();
