@@ -3008,6 +3008,7 @@ fn carry_shadows(r: &mut Resource, before: &Value, landing: &patch::Landing, pat
 /// written in its place, read again.
 fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::ParseError> {
     let mut marked = r.value.clone();
+    let mut styles = r.styles();
     let mut again = Vec::with_capacity(shadows.len());
     for (i, s) in shadows.iter().enumerate() {
         let Some(Value::Map(m)) = crate::resource::value_at_mut(&mut marked, &s.map) else {
@@ -3015,9 +3016,13 @@ fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::Parse
         };
         let mark = format!("kiln-key-given-again-{i}");
         m.shift_insert(s.at.min(m.len()), mark.clone(), s.value.clone());
+        // Each key given again keeps the comments its own node has.
+        if let Some(styles) = styles.as_mut() {
+            styles.mark_given_again(&s.map, &s.key, &mark);
+        }
         again.push((mark, s.key.as_str()));
     }
-    let mut text = yaml::node_to_string_styled(&marked, r.styles().as_ref());
+    let mut text = yaml::node_to_string_styled(&marked, styles.as_ref());
     for (mark, key) in again {
         let mut written = String::new();
         crate::gotmpl::sprig::json::quote(&mut written, key, false);
