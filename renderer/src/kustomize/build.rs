@@ -244,9 +244,6 @@ struct LoadedPatch {
     /// The keys each patch document gives again (see [`carry_shadows`]).
     doc_duplicates: Vec<Option<Box<Duplicates>>>,
     is_json6902: bool,
-    /// The numbers beyond float64 of a JSON patch written as JSON
-    /// ([`patch::json6902::overflow_marks`]).
-    overflows: Option<Value>,
 }
 
 /// A kustomization's transformers as kustomize holds them once it has
@@ -2318,14 +2315,6 @@ impl Builder<'_> {
         if !is_json6902 && docs.iter().any(|d| !matches!(d, Value::Map(_))) {
             return Err(configuring(invalid(&source, "missing Resource metadata")));
         }
-        // Go's JSON decoder reads a patch whose text starts with `[` as it
-        // is; other text comes through YAML, which makes `1e400` a string.
-        let overflows = match docs.as_slice() {
-            [ops] if is_json6902 && text.starts_with('[') => {
-                patch::json6902::overflow_marks(ops, &text, &source)
-            }
-            _ => None,
-        };
         Ok(Loaded::Patch(LoadedPatch {
             source,
             text,
@@ -2334,7 +2323,6 @@ impl Builder<'_> {
             doc_pieces,
             doc_duplicates,
             is_json6902,
-            overflows,
         }))
     }
 
@@ -2345,20 +2333,12 @@ impl Builder<'_> {
         loaded: Loaded,
         acc: &mut Vec<Resource>,
     ) -> Result<(), Error> {
-        let LoadedPatch {
-            source,
-            text,
-            docs,
-            doc_texts,
-            doc_pieces,
-            doc_duplicates,
-            is_json6902,
-            overflows,
-        } = match loaded {
-            Loaded::Skip => return Ok(()),
-            Loaded::Fails(e) => return Err(e),
-            Loaded::Patch(patch) => patch,
-        };
+        let LoadedPatch { source, text, docs, doc_texts, doc_pieces, doc_duplicates, is_json6902 } =
+            match loaded {
+                Loaded::Skip => return Ok(()),
+                Loaded::Fails(e) => return Err(e),
+                Loaded::Patch(patch) => patch,
+            };
         if is_json6902 || p.target.is_some() || p.allow_name_change {
             // These may rename objects or change their kind.
             self.idents = None;
@@ -2380,6 +2360,14 @@ impl Builder<'_> {
                     &k.file,
                     format!("must specify a target for JSON patch {}", p.go_name()),
                 ));
+            };
+            // Go's JSON decoder reads a patch whose text starts with `[` as
+            // it is; other text comes through YAML, which makes `1e400` a
+            // string.
+            let overflows = if text.starts_with('[') {
+                patch::json6902::overflow_marks(ops, &text, &source)
+            } else {
+                None
             };
             for r in acc.iter_mut().filter(|r| matcher.matches(r, &self.scopes)) {
                 // kustomize applies a JSON patch to the object's JSON.
