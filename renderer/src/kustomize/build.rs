@@ -138,7 +138,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             ));
         }
         drop_empty_metadata_maps(r);
-        if let Some(error) = generate::tab_block_error(r, false) {
+        if let Some(error) = generate::tab_block_error(r, generate::Decoding::Output) {
             return Err(invalid(&r.source, error));
         }
         // kustomize fails where its YAML writer cannot print a value, and
@@ -2406,6 +2406,9 @@ impl Builder<'_> {
                 if let Some(e) = duplicates_now(r) {
                     return Err(invalid(&r.source, e.go_message()));
                 }
+                if let Some(e) = generate::tab_block_error(r, generate::Decoding::JsonPatch) {
+                    return Err(invalid(&r.source, e));
+                }
                 let applied = patch::json6902::apply(&mut r.value, ops, overflows.as_ref());
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
@@ -2810,7 +2813,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) -> Result<(), Error> 
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
         // kustomize's hasher decodes a ConfigMap's `data` from its text.
         if r.kind() == "ConfigMap"
-            && let Some(error) = generate::tab_block_error(r, true)
+            && let Some(error) = generate::tab_block_error(r, generate::Decoding::Hash)
         {
             return Err(invalid(&r.source, error));
         }

@@ -390,24 +390,33 @@ fn tab_blocks(obj: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Where kustomize decodes an object from kyaml's text.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Decoding {
+    /// The name hash at the end of the build decodes a ConfigMap's `data`
+    /// alone: lines count from the map's first key.
+    Hash,
+    /// A JSON patch decodes the object with its build annotations.
+    JsonPatch,
+    /// Printing decodes each object, and the message starts with Go's
+    /// `%#v` of it.
+    Output,
+}
+
 /// The error kustomize meets when it decodes an object from kyaml's text
-/// while a generator's tab block ([`Resource::tab_blocks`]) is still in
-/// it: reading the block, libyaml, still finding the block's indentation,
-/// meets the tab. kustomize decodes a ConfigMap's `data` alone as it
-/// computes the name hash at the end of the build (`data_only`: the
-/// message counts lines from the map's first key), and every object as it
-/// prints it (lines count from the object's first key; the message starts
-/// with Go's `%#v` of the object). yaml.v3 names the line of the block's
+/// (`at`) while a generator's tab block ([`Resource::tab_blocks`]) is
+/// still in it: reading the block, libyaml, still finding the block's
+/// indentation, meets the tab. yaml.v3 names the line of the block's
 /// header, or the line after it when the header is on the first line.
-/// Recorded from `kubectl kustomize`: cases 4930-4933, 4977-4980.
-pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
+/// Recorded from `kubectl kustomize`: cases 4930-4933, 4977-4982, 4987.
+pub fn tab_block_error(r: &Resource, at: Decoding) -> Option<String> {
     if r.tab_blocks.is_empty() {
         return None;
     }
     let Value::Map(obj) = &r.value else { return None };
     let Some(Value::Map(data)) = obj.get("data") else { return None };
     let mut line = 1;
-    if !data_only {
+    if at != Decoding::Hash {
         line += obj
             .iter()
             .take_while(|(k, _)| *k != "data")
@@ -420,14 +429,14 @@ pub fn tab_block_error(r: &Resource, data_only: bool) -> Option<String> {
             && r.tab_blocks.iter().any(|(key, text)| key == k && text == s)
         {
             let header = line + usize::from(!simple_key(k));
-            let at = if header == 1 { 2 } else { header };
+            let shown = if header == 1 { 2 } else { header };
             let problem = format!(
-                "yaml: line {at}: found a tab character where an indentation space is expected"
+                "yaml: line {shown}: found a tab character where an indentation space is expected"
             );
-            return Some(if data_only {
-                problem
-            } else {
+            return Some(if at == Decoding::Output {
                 format!("{}: {problem}", go_dump::object(&r.value, &[], Some(&r.quoted)))
+            } else {
+                problem
             });
         }
         line += encoded_lines(k, v);
