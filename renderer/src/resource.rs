@@ -333,11 +333,21 @@ pub struct Resource {
     /// of the new object, whose generator output [`Resource::first_tree`]
     /// then is.
     pub generator_merge: Option<Box<GeneratorMerge>>,
+    /// The `data` entries a generator (or a merge of generators) wrote as
+    /// literal blocks that start with a tab, by key and text: kyaml's
+    /// encoder writes no indentation indicator for them, so kustomize fails
+    /// wherever it decodes the object from its text while such a node is
+    /// still there (see [`crate::kustomize::generate::tab_block_error`]).
+    pub tab_blocks: Vec<(String, String)>,
     /// While kiln follows the node tree (see [`Resource::generated`] and
     /// [`Resource::json_rebuilt`]): the scalars a replacement gave new text,
     /// each with the number of [`Resource::merged_patches`] then. kyaml
     /// changes only such a node's text, keeping its tag, style and place.
     pub kept_nodes: Vec<(usize, Vec<Step>)>,
+    /// Of [`Resource::kept_nodes`], the annotations, each with the text its
+    /// node held before a replacement first changed it: the setter that
+    /// made the node chose its style for that text.
+    pub kept_note_texts: Vec<(String, String)>,
     /// The annotations added since the last JSON patch (or the generator),
     /// in the order they came (kustomize appends each to the end of the map).
     pub notes_added: Vec<String>,
@@ -745,7 +755,8 @@ pub(crate) fn timestamp_text(
 ) -> Option<String> {
     let Value::String(s) = v else { return None };
     let (_, text) = texts.iter().find(|(p, _)| p[..] == path[..])?;
-    (s != text && crate::yaml::resolve::parse_timestamp(text).is_some_and(|t| t.rfc3339() == *s))
+    crate::yaml::resolve::parse_timestamp(text)
+        .is_some_and(|t| t.rfc3339() == *s)
         .then(|| text.clone())
 }
 
@@ -967,6 +978,8 @@ impl Resource {
             first_tree: None,
             generator_merge: None,
             kept_nodes: Vec::new(),
+            kept_note_texts: Vec::new(),
+            tab_blocks: Vec::new(),
             notes_added: Vec::new(),
             annotations_wiped_by: None,
             origin_by: None,

@@ -121,7 +121,7 @@ fn run_case(dir: &Path) -> Result<Vec<Value>, String> {
             let mut matched = false;
             for obj in objects.iter_mut().filter(|o| selected(o, target)) {
                 matched = true;
-                json6902::apply(obj, &ops).map_err(|e| e.to_string())?;
+                json6902::apply(obj, &ops, None).map_err(|e| e.to_string())?;
             }
             if !matched {
                 return Err(format!("patch {file} matches no object"));

@@ -59,7 +59,7 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
     for r in &mut acc {
         annotations_from_list(r)?;
     }
-    add_hashes(&mut acc, &b.scopes);
+    add_hashes(&mut acc, &b.scopes)?;
     name_reference::apply(&mut acc, &top.name_back_refs, &b.scopes)?;
     vars::resolve(&mut acc, &b.vars, &top.var_reference).map_err(|m| invalid(dir_file(dir), m))?;
     // kustomize reads its objects back once the build is done: one that a
@@ -143,6 +143,9 @@ fn build_here(tree: &dyn Tree, dir: &str, options: &Options) -> Result<Vec<Resou
             ));
         }
         drop_empty_metadata_maps(r, &unasked);
+        if let Some(error) = generate::tab_block_error(r, generate::Decoding::Output) {
+            return Err(invalid(&r.source, error));
+        }
         // kustomize fails where its YAML writer cannot print a value, and
         // where it turns an object holding a key that is not a string into JSON.
         // A float JSON cannot hold fails kustomize's conversion of the
@@ -1557,7 +1560,7 @@ impl Builder<'_> {
             images::apply_fields(acc, rule, specs).map_err(bad_image)?;
         }
         if k.hash_names {
-            add_hashes(acc, &self.scopes);
+            add_hashes(acc, &self.scopes)?;
         }
         if let Some(va) = &configured.value_add {
             acc.iter_mut().for_each(|r| r.written.clear());
@@ -2407,6 +2410,14 @@ impl Builder<'_> {
                     format!("must specify a target for JSON patch {}", p.go_name()),
                 ));
             };
+            // Go's JSON decoder reads a patch whose text starts with `[` as
+            // it is; other text comes through YAML, which makes `1e400` a
+            // string.
+            let overflows = if text.starts_with('[') {
+                patch::json6902::overflow_marks(ops, &text, &source)
+            } else {
+                None
+            };
             for r in acc.iter_mut().filter(|r| matcher.matches(r, &self.scopes)) {
                 // kustomize applies a JSON patch to the object's JSON.
                 if let Some(key) = &r.non_string_key {
@@ -2444,12 +2455,16 @@ impl Builder<'_> {
                 if let Some(e) = duplicates_now(r) {
                     return Err(invalid(&r.source, e.go_message()));
                 }
-                let applied = patch::json6902::apply(&mut r.value, ops);
+                if let Some(e) = generate::tab_block_error(r, generate::Decoding::JsonPatch) {
+                    return Err(invalid(&r.source, e));
+                }
+                let applied = patch::json6902::apply(&mut r.value, ops, overflows.as_ref());
                 let mut rebuilt = r.value.clone();
                 rebuilt.ints_to_floats();
                 r.json_rebuilt = Some(Box::new(rebuilt));
                 r.first_tree = None;
                 r.kept_nodes.clear();
+                r.kept_note_texts.clear();
                 r.merged_patches.clear();
                 r.notes_added.clear();
                 remove_annotations(&mut r.value, &added);
@@ -2868,8 +2883,14 @@ impl Builder<'_> {
 /// one. They go on wanting it (kustomize keeps their `needsHashSuffix`
 /// annotation to the end of the build, which its messages show): after a
 /// HashTransformer, kustomize appends it a second time at the end.
-fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
+fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) -> Result<(), Error> {
     for r in acc.iter_mut().filter(|r| r.needs_hash) {
+        // kustomize's hasher decodes a ConfigMap's `data` from its text.
+        if r.kind() == "ConfigMap"
+            && let Some(error) = generate::tab_block_error(r, generate::Decoding::Hash)
+        {
+            return Err(invalid(&r.source, error));
+        }
         // kustomize hashes another kind by its YAML node tree.
         let start = match (&r.json_rebuilt, &r.first_tree, &r.text) {
             (Some(rebuilt), _, _) => Some(ynode::Start::Rebuilt(rebuilt)),
@@ -2896,6 +2917,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
                     &r.merged_patches,
                     &ynode::Replaced {
                         kept: &r.kept_nodes,
+                        kept_note_texts: &r.kept_note_texts,
                         texts: &r.scalar_texts,
                         untagged: &r.untagged,
                     },
@@ -2910,6 +2932,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) {
         let name = format!("{}-{hash}", r.name());
         r.set_name(name);
     }
+    Ok(())
 }
 
 /// Whether a `generators:`/`transformers:`/`validators:` or
@@ -3011,6 +3034,7 @@ fn carry_shadows(r: &mut Resource, before: &Value, landing: &patch::Landing, pat
 /// written in its place, read again.
 fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::ParseError> {
     let mut marked = r.value.clone();
+    let mut styles = r.styles();
     let mut again = Vec::with_capacity(shadows.len());
     for (i, s) in shadows.iter().enumerate() {
         let Some(Value::Map(m)) = crate::resource::value_at_mut(&mut marked, &s.map) else {
@@ -3018,9 +3042,13 @@ fn duplicates_left(r: &Resource, shadows: &[yaml::Shadow]) -> Option<yaml::Parse
         };
         let mark = format!("kiln-key-given-again-{i}");
         m.shift_insert(s.at.min(m.len()), mark.clone(), s.value.clone());
+        // Each key given again keeps the comments its own node has.
+        if let Some(styles) = styles.as_mut() {
+            styles.mark_given_again(&s.map, &s.key, &mark);
+        }
         again.push((mark, s.key.as_str()));
     }
-    let mut text = yaml::node_to_string_styled(&marked, r.styles().as_ref());
+    let mut text = yaml::node_to_string_styled(&marked, styles.as_ref());
     for (mark, key) in again {
         let mut written = String::new();
         crate::gotmpl::sprig::json::quote(&mut written, key, false);

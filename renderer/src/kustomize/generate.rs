@@ -363,7 +363,7 @@ pub fn generate(
     quote_made_strings(&mut r);
     let disable = either(g.options.disable_name_suffix_hash, global.disable_name_suffix_hash);
     r.needs_hash = !disable;
-    literal_tab(&r, file)?;
+    r.tab_blocks = tab_blocks(&r.value);
     if r.needs_hash {
         r.first_tree = Some(Box::new(r.value.clone()));
     }
@@ -374,62 +374,91 @@ pub fn generate(
     Ok(r)
 }
 
-/// kustomize makes a generated value holding a line break a literal block
-/// (kyaml's `makeConfigMapValueRNode`) and then decodes the object again
-/// from kyaml's encoding of it: the name hash decodes the `data` map alone,
-/// and without the hash the whole object is decoded. libyaml writes no
-/// indentation indicator before a block whose text starts with a tab, so
-/// the reader, still finding the block's indentation, meets the tab and
-/// fails. yaml.v3 names the line of the block's header, or the line after
-/// it when the header is on the first line. Recorded from `kubectl
-/// kustomize`: cases 4930-4933.
-fn literal_tab(r: &Resource, file: &str) -> Result<(), Error> {
-    let Value::Map(obj) = &r.value else { return Ok(()) };
-    let Some(Value::Map(data)) = obj.get("data") else { return Ok(()) };
-    let tabbed =
-        |v: &Value| matches!(v, Value::String(s) if s.starts_with('\t') && s.contains('\n'));
-    // Lines are counted only for an object that holds such a value.
-    if !data.values().any(tabbed) {
-        return Ok(());
+/// The entries of an object's `data` that kustomize's generators write as
+/// literal blocks (kyaml's `makeConfigMapValueRNode`: a value holding a
+/// line break) and whose text starts with a tab: libyaml writes no
+/// indentation indicator before such a block.
+fn tab_blocks(obj: &Value) -> Vec<(String, String)> {
+    let Some(Value::Map(data)) = obj.get_path(&["data"]) else { return Vec::new() };
+    data.iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) if s.starts_with('\t') && s.contains('\n') && literal_lines(s) > 0 => {
+                Some((k.clone(), s.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where kustomize decodes an object from kyaml's text.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Decoding {
+    /// The name hash at the end of the build decodes a ConfigMap's `data`
+    /// alone: lines count from the map's first key.
+    Hash,
+    /// A JSON patch decodes the object with its build annotations.
+    JsonPatch,
+    /// Printing decodes each object, and the message starts with Go's
+    /// `%#v` of it.
+    Output,
+}
+
+/// The error kustomize meets when it decodes an object from kyaml's text
+/// (`at`) while a generator's tab block ([`Resource::tab_blocks`]) is
+/// still in it: reading the block, libyaml, still finding the block's
+/// indentation, meets the tab. yaml.v3 names the line of the block's
+/// header, or the line after it when the header is on the first line.
+/// Recorded from `kubectl kustomize`: cases 4930-4933, 4977-4982, 4987.
+pub fn tab_block_error(r: &Resource, at: Decoding) -> Option<String> {
+    if r.tab_blocks.is_empty() {
+        return None;
     }
+    let Value::Map(obj) = &r.value else { return None };
+    let Some(Value::Map(data)) = obj.get("data") else { return None };
     let mut line = 1;
-    if !r.needs_hash {
+    if at != Decoding::Hash {
         line += obj
             .iter()
             .take_while(|(k, _)| *k != "data")
-            .map(|(_, v)| encoded_lines(v))
+            .map(|(k, v)| encoded_lines(k, v))
             .sum::<usize>()
             + 1;
     }
-    for (_, v) in data {
+    for (k, v) in data {
         if let Value::String(s) = v
-            && tabbed(v)
-            && literal_lines(s) > 0
+            && r.tab_blocks.iter().any(|(key, text)| key == k && text == s)
         {
-            let at = if line == 1 { 2 } else { line };
+            let header = line + usize::from(!simple_key(k));
+            let shown = if header == 1 { 2 } else { header };
             let problem = format!(
-                "yaml: line {at}: found a tab character where an indentation space is expected"
+                "yaml: line {shown}: found a tab character where an indentation space is expected"
             );
-            let message = if r.needs_hash {
-                problem
-            } else {
+            return Some(if at == Decoding::Output {
                 format!("{}: {problem}", go_dump::object(&r.value, &[], Some(&r.quoted)))
-            };
-            return Err(Error::Invalid { file: file.to_string(), message });
+            } else {
+                problem
+            });
         }
-        line += encoded_lines(v);
+        line += encoded_lines(k, v);
     }
-    Ok(())
+    None
 }
 
-/// The lines of kyaml's encoding that an entry of a generated object takes,
-/// its key's line included.
-fn encoded_lines(v: &Value) -> usize {
-    match v {
-        Value::Map(m) => 1 + m.values().map(encoded_lines).sum::<usize>(),
+/// The lines of kyaml's encoding that the entry `key: v` of a generated
+/// object takes, its key's lines included.
+fn encoded_lines(key: &str, v: &Value) -> usize {
+    let value = match v {
+        Value::Map(m) => 1 + m.iter().map(|(k, v)| encoded_lines(k, v)).sum::<usize>(),
         Value::String(s) if s.contains('\n') => 1 + literal_lines(s),
         _ => 1,
-    }
+    };
+    usize::from(!simple_key(key)) + value
+}
+
+/// Whether libyaml writes `key` as a simple key (`key: value`): one longer
+/// than 128 bytes gets a `? key` line of its own, its value the next line.
+fn simple_key(key: &str) -> bool {
+    key.len() <= 128
 }
 
 /// The generator behavior kustomize notes on an object whose generator
@@ -523,8 +552,9 @@ pub fn merge_into(
     let notes = super::build_annotations::of(base, scopes);
     let first_tree = generated.first_tree.clone();
     let Value::Map(mut obj) = generated.value else { return };
-    let mut meta = match obj.shift_remove("metadata") {
-        Some(Value::Map(m)) => m,
+    // kustomize's setters change the new object's `metadata` in its place.
+    let mut meta = match obj.get("metadata") {
+        Some(Value::Map(m)) => m.clone(),
         _ => Map::new(),
     };
     for field in ["labels", "annotations"] {
@@ -547,17 +577,20 @@ pub fn merge_into(
     };
     obj.insert("metadata".into(), Value::Map(meta));
     if behavior == "merge" {
+        // kustomize sets the merged entries anew, in key order.
         for field in ["data", "binaryData"] {
             let mut merged = text_entries(base, &[field]);
             if let Some(Value::Map(new)) = obj.get(field) {
                 merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            merged.sort_keys();
             if !merged.is_empty() {
                 obj.insert(field.into(), Value::Map(merged));
             }
         }
     }
     base.value = Value::Map(obj);
+    base.tab_blocks = tab_blocks(&base.value);
     // Every node is new: nothing is shared and no text is left from the file.
     base.shared.clear();
     base.scalar_texts.clear();
@@ -577,6 +610,7 @@ pub fn merge_into(
     base.first_tree = first_tree;
     base.json_rebuilt = None;
     base.kept_nodes.clear();
+    base.kept_note_texts.clear();
     base.merged_patches.clear();
     base.notes_added.clear();
     // A replaced object is the new one (its origin is the replacing

@@ -3525,11 +3525,13 @@ impl Builder<'_> {
                 {
                     s.push('\n');
                 }
-                // A plain timestamp, and a `!!binary` scalar in any style,
-                // read as a string of another text.
+                // A plain timestamp (a `!!timestamp` node, whatever text it
+                // has), and a `!!binary` scalar in any style, read as a
+                // string of another text.
                 let binary = tag.as_ref().is_some_and(|t| t.suffix == "binary");
                 let retold = matches!(&v, Value::String(s)
-                    if (style == ScalarStyle::Plain || binary) && *s != text);
+                    if (style == ScalarStyle::Plain || binary)
+                        && (*s != text || (style == ScalarStyle::Plain && tag.is_none() && parse_timestamp(&text).is_some())));
                 if self.in_key == 0 && (retold || !matches!(v, Value::String(_))) {
                     self.record_text(&v, &text, &span);
                 }

@@ -10,188 +10,355 @@
 //! `/` loses its first token, and negative array indexes count from the end.
 
 use super::Error;
+use crate::resource::Step;
 use crate::value::Value;
 
 /// Applies a sequence of operations (`{op, path, value, from}` maps, parsed
 /// from YAML or JSON) to `target`. On error `target` is left unchanged and
-/// the error names the operation's index, op and path.
-pub fn apply(target: &mut Value, ops: &Value) -> Result<(), Error> {
+/// the error names the operation's index, op and path. `overflows` holds
+/// the [`overflow_marks`] of a patch written as JSON.
+pub fn apply(target: &mut Value, ops: &Value, overflows: Option<&Value>) -> Result<(), Error> {
     let Value::Seq(ops) = ops else { return Err(Error::OpsNotSeq { got: ops.type_name() }) };
     let mut doc = target.clone();
     for (index, op) in ops.iter().enumerate() {
-        let fail = |op: &str, path: &str, reason: String| Error::Operation {
-            index,
-            op: op.to_string(),
-            path: path.to_string(),
-            reason,
-        };
-        let Value::Map(fields) = op else {
-            return Err(fail("?", "", format!("operation is a {}, not a map", op.type_name())));
-        };
-        let name = fields.get("op").and_then(Value::as_str).unwrap_or("unknown");
-        let path = match (name, fields.get("path").and_then(Value::as_str)) {
-            (_, Some(path)) => path,
-            ("add" | "remove" | "replace" | "move" | "copy" | "test", None) => {
-                return Err(fail(name, "", "missing path".into()));
-            }
-            (other, None) => return Err(fail(other, "", format!("Unexpected kind: {other}"))),
-        };
-        let pointer = parse_pointer(path);
-        let value = fields.get("value").cloned().unwrap_or(Value::Null);
-        // The library decodes `from` into a Go string: null leaves it empty.
-        let from = || -> Result<Vec<String>, Error> {
-            let decode = |why: String| {
-                fail(name, path, format!("{name} operation failed to decode from: {why}"))
-            };
-            let from = match fields.get("from") {
-                None => return Err(decode("operation, missing from field: missing value".into())),
-                Some(Value::String(s)) => s.as_str(),
-                Some(Value::Null) => "",
-                Some(other) => {
-                    let json = match other {
-                        Value::Bool(_) => "bool",
-                        Value::Seq(_) => "array",
-                        Value::Map(_) => "object",
-                        _ => "number",
-                    };
-                    return Err(decode(format!(
-                        "json: cannot unmarshal {json} into Go value of type string"
-                    )));
-                }
-            };
-            Ok(parse_pointer(from))
-        };
-        // The library's words: which operation, and the path as written.
-        let no_path = |what: &'static str| {
-            move |problem: Problem| match problem {
-                Problem::NoParent => {
-                    format!(
-                        "{what} operation does not apply: doc is missing path: \"{path}\": missing value"
-                    )
-                }
-                Problem::Other(m) => m,
-                Problem::NoKey(key) => format!(
-                    "error in {what} for path: '{path}': Unable to remove nonexistent key: {key}: missing value"
-                ),
-                Problem::Index { why, .. } => format!("error in {what} for path: '{path}': {why}"),
-            }
-        };
-        // move and copy name the place they write to otherwise.
-        let to_destination = |what: &'static str| {
-            move |problem: Problem| match problem {
-                Problem::NoParent => format!(
-                    "{what} operation does not apply: doc is missing destination path: {path}: missing value"
-                ),
-                other => no_path(what)(other),
-            }
-        };
-        let result = match name {
-            "add" => put(&mut doc, &pointer, value, true).map_err(no_path("add")),
-            "remove" => remove(&mut doc, &pointer).map(drop).map_err(no_path("remove")),
-            // The library replaces the whole document only with an object
-            // or an array; any other value leaves it as it is, unreported.
-            "replace" if pointer.is_empty() && !matches!(value, Value::Map(_) | Value::Seq(_)) => {
-                Ok(())
-            }
-            // The library quotes the path for add and remove, not for replace.
-            "replace" => put(&mut doc, &pointer, value, false).map_err(|problem| match problem {
-                Problem::Index { .. } => format!(
-                    "replace operation does not apply: doc is missing key: {path}: missing value"
-                ),
-                Problem::NoParent => format!(
-                    "replace operation does not apply: doc is missing path: {path}: missing value"
-                ),
-                other => no_path("replace")(other),
-            }),
-            "move" => {
-                let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
-                let from = from()?;
-                remove(&mut doc, &from)
-                    .map_err(|problem| match problem {
-                        Problem::NoParent => format!(
-                            "move operation does not apply: doc is missing from path: {from_text}: missing value"
-                        ),
-                        Problem::Other(m) => m,
-                        Problem::NoKey(key) => format!(
-                            "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
-                        ),
-                        Problem::Index { token, why } => {
-                            format!("error in move for path: '{token}': {why}")
-                        }
-                    })
-                    .and_then(|v| put(&mut doc, &pointer, v, true).map_err(to_destination("move")))
-            }
-            "copy" => {
-                let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
-                let from = from()?;
-                // The library looks up the container of `from` first (the
-                // empty path has none); a missing key in it copies a null.
-                // A list position must name an element.
-                let found = match from.split_last().map(|(last, parent)| (last, get(&doc, parent)))
-                {
-                    Some((token, Some(Value::Map(m)))) => Ok(m.get(token.as_str()).cloned()),
-                    Some((token, Some(Value::Seq(items)))) => {
-                        self::index(token, items.len(), false)
-                            .map(|i| items.get(i).cloned())
-                            .map_err(|bad| {
-                                format!(
-                                    "error in copy for from: '{from_text}': {}",
-                                    bad.why(token, false)
-                                )
-                            })
-                    }
-                    _ => Err(format!(
-                        "copy operation does not apply: doc is missing from path: {from_text}: missing value"
-                    )),
-                };
-                found.and_then(|v| {
-                    let v = v.unwrap_or(Value::Null);
-                    put(&mut doc, &pointer, v, true).map_err(|problem| match problem {
-                        Problem::Index { why, .. } => {
-                            format!("error while adding value during copy: {why}")
-                        }
-                        other => to_destination("copy")(other),
-                    })
-                })
-            }
-            "test" => {
-                let want = fields.get("value").unwrap_or(&Value::Null);
-                let tested = match pointer.split_last() {
-                    None => Ok(()),
-                    Some((token, init)) => match get(&doc, init) {
-                        Some(Value::Map(_)) => Ok(()),
-                        // The library reads a list position with Go's
-                        // strconv.Atoi and refuses one past the end.
-                        Some(Value::Seq(items)) => {
-                            self::index(token, items.len(), false).map(drop).map_err(|bad| {
-                                format!(
-                                    "error in test for path: '{path}': {}",
-                                    bad.why(token, false)
-                                )
-                            })
-                        }
-                        _ => Err(format!(
-                            "test operation does not apply: is missing path: {path}: missing value"
-                        )),
-                    },
-                };
-                tested.and_then(|()| match get(&doc, &pointer) {
-                    Some(have) if equal(have, want) => Ok(()),
-                    None if want.is_null() => Ok(()),
-                    _ => Err(format!("testing value {path} failed: test failed")),
-                })
-            }
-            other => Err(format!("Unexpected kind: {other}")),
-        };
-        result.map_err(|r| fail(name, path, r))?;
+        operate(&mut doc, index, op)?;
     }
     // kustomize reads the patched JSON back into an object: a list (what
     // replacing the whole document with one leaves) is no object.
     if matches!(doc, Value::Seq(_)) {
         return Err(Error::DocumentIsList);
     }
+    if let Some(number) = overflows.and_then(|marks| first_overflow(target, marks)) {
+        return Err(Error::NumberOutOfRange { number });
+    }
     *target = doc;
     Ok(())
+}
+
+/// Applies one operation, the `index`th of its patch, to `doc`.
+fn operate(doc: &mut Value, index: usize, op: &Value) -> Result<(), Error> {
+    let fail = |op: &str, path: &str, reason: String| Error::Operation {
+        index,
+        op: op.to_string(),
+        path: path.to_string(),
+        reason,
+    };
+    let Value::Map(fields) = op else {
+        return Err(fail("?", "", format!("operation is a {}, not a map", op.type_name())));
+    };
+    let name = fields.get("op").and_then(Value::as_str).unwrap_or("unknown");
+    let path = match (name, fields.get("path").and_then(Value::as_str)) {
+        (_, Some(path)) => path,
+        ("add" | "remove" | "replace" | "move" | "copy" | "test", None) => {
+            return Err(fail(name, "", "missing path".into()));
+        }
+        (other, None) => return Err(fail(other, "", format!("Unexpected kind: {other}"))),
+    };
+    let pointer = parse_pointer(path);
+    let value = fields.get("value").cloned().unwrap_or(Value::Null);
+    // The library decodes `from` into a Go string: null leaves it empty.
+    let from = || -> Result<Vec<String>, Error> {
+        let decode = |why: String| {
+            fail(name, path, format!("{name} operation failed to decode from: {why}"))
+        };
+        let from = match fields.get("from") {
+            None => return Err(decode("operation, missing from field: missing value".into())),
+            Some(Value::String(s)) => s.as_str(),
+            Some(Value::Null) => "",
+            Some(other) => {
+                let json = match other {
+                    Value::Bool(_) => "bool",
+                    Value::Seq(_) => "array",
+                    Value::Map(_) => "object",
+                    _ => "number",
+                };
+                return Err(decode(format!(
+                    "json: cannot unmarshal {json} into Go value of type string"
+                )));
+            }
+        };
+        Ok(parse_pointer(from))
+    };
+    // The library's words: which operation, and the path as written.
+    let no_path = |what: &'static str| {
+        move |problem: Problem| match problem {
+            Problem::NoParent => {
+                format!(
+                    "{what} operation does not apply: doc is missing path: \"{path}\": missing value"
+                )
+            }
+            Problem::Other(m) => m,
+            Problem::NoKey(key) => format!(
+                "error in {what} for path: '{path}': Unable to remove nonexistent key: {key}: missing value"
+            ),
+            Problem::Index { why, .. } => format!("error in {what} for path: '{path}': {why}"),
+        }
+    };
+    // move and copy name the place they write to otherwise.
+    let to_destination = |what: &'static str| {
+        move |problem: Problem| match problem {
+            Problem::NoParent => format!(
+                "{what} operation does not apply: doc is missing destination path: {path}: missing value"
+            ),
+            other => no_path(what)(other),
+        }
+    };
+    let result = match name {
+        "add" => put(doc, &pointer, value, true).map_err(no_path("add")),
+        "remove" => remove(doc, &pointer).map(drop).map_err(no_path("remove")),
+        // The library replaces the whole document only with an object
+        // or an array; any other value leaves it as it is, unreported.
+        "replace" if pointer.is_empty() && !matches!(value, Value::Map(_) | Value::Seq(_)) => {
+            Ok(())
+        }
+        // The library quotes the path for add and remove, not for replace.
+        "replace" => put(doc, &pointer, value, false).map_err(|problem| match problem {
+            Problem::Index { .. } => format!(
+                "replace operation does not apply: doc is missing key: {path}: missing value"
+            ),
+            Problem::NoParent => format!(
+                "replace operation does not apply: doc is missing path: {path}: missing value"
+            ),
+            other => no_path("replace")(other),
+        }),
+        "move" => {
+            let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
+            let from = from()?;
+            remove(doc, &from)
+                .map_err(|problem| match problem {
+                    Problem::NoParent => format!(
+                        "move operation does not apply: doc is missing from path: {from_text}: missing value"
+                    ),
+                    Problem::Other(m) => m,
+                    Problem::NoKey(key) => format!(
+                        "error in move for path: '{key}': Unable to remove nonexistent key: {key}: missing value"
+                    ),
+                    Problem::Index { token, why } => {
+                        format!("error in move for path: '{token}': {why}")
+                    }
+                })
+                .and_then(|v| put(doc, &pointer, v, true).map_err(to_destination("move")))
+        }
+        "copy" => {
+            let from_text = fields.get("from").and_then(Value::as_str).unwrap_or("");
+            let from = from()?;
+            // The library looks up the container of `from` first (the
+            // empty path has none); a missing key in it copies a null.
+            // A list position must name an element.
+            let found = match from.split_last().map(|(last, parent)| (last, get(doc, parent))) {
+                Some((token, Some(Value::Map(m)))) => Ok(m.get(token.as_str()).cloned()),
+                Some((token, Some(Value::Seq(items)))) => self::index(token, items.len(), false)
+                    .map(|i| items.get(i).cloned())
+                    .map_err(|bad| {
+                        format!("error in copy for from: '{from_text}': {}", bad.why(token, false))
+                    }),
+                _ => Err(format!(
+                    "copy operation does not apply: doc is missing from path: {from_text}: missing value"
+                )),
+            };
+            found.and_then(|v| {
+                let v = v.unwrap_or(Value::Null);
+                put(doc, &pointer, v, true).map_err(|problem| match problem {
+                    Problem::Index { why, .. } => {
+                        format!("error while adding value during copy: {why}")
+                    }
+                    other => to_destination("copy")(other),
+                })
+            })
+        }
+        "test" => {
+            let want = fields.get("value").unwrap_or(&Value::Null);
+            let tested = match pointer.split_last() {
+                None => Ok(()),
+                Some((token, init)) => match get(doc, init) {
+                    Some(Value::Map(_)) => Ok(()),
+                    // The library reads a list position with Go's
+                    // strconv.Atoi and refuses one past the end.
+                    Some(Value::Seq(items)) => {
+                        self::index(token, items.len(), false).map(drop).map_err(|bad| {
+                            format!("error in test for path: '{path}': {}", bad.why(token, false))
+                        })
+                    }
+                    _ => Err(format!(
+                        "test operation does not apply: is missing path: {path}: missing value"
+                    )),
+                },
+            };
+            tested.and_then(|()| match get(doc, &pointer) {
+                Some(have) if equal(have, want) => Ok(()),
+                None if want.is_null() => Ok(()),
+                _ => Err(format!("testing value {path} failed: test failed")),
+            })
+        }
+        other => Err(format!("Unexpected kind: {other}")),
+    };
+    result.map_err(|r| fail(name, path, r))
+}
+
+/// The operations of a patch written as JSON (its text starts with `[`),
+/// each `value` reduced to the numbers in it that float64 cannot hold
+/// (`1e400`, kept as their text; every other scalar null), for [`apply`].
+/// kustomize's library copies such a number's text into the object's JSON,
+/// and Go's decoder refuses it when kustomize reads the object back, so it
+/// fails only if it is still there then. `None` when there is none. kiln
+/// reads such a number as a string: the text's quoted strings tell the two
+/// apart.
+pub fn overflow_marks(ops: &Value, text: &str, source: &str) -> Option<Value> {
+    let Value::Seq(list) = ops else { return None };
+    let holds =
+        |op: &Value| op.as_map().and_then(|m| m.get("value")).is_some_and(holds_beyond_float64);
+    if !list.iter().any(holds) {
+        return None;
+    }
+    let read = crate::yaml::parse_kustomize_documents(text, source, Default::default()).ok()?;
+    let quoted = &read.first()?.quoted;
+    let mut found = false;
+    let marked = list
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let mut op = op.clone();
+            if let Some(value) = op.as_map_mut().and_then(|m| m.get_mut("value")) {
+                let mut at = vec![Step::Index(i), Step::Key("value".to_string())];
+                *value = mark(value, &mut at, quoted, &mut found);
+            }
+            op
+        })
+        .collect();
+    found.then_some(Value::Seq(marked))
+}
+
+/// Whether `text` is a number beyond float64's range, as Go's
+/// `strconv.ParseFloat` finds it (which rounds as Rust does).
+fn beyond_float64(text: &str) -> bool {
+    text.strip_prefix('-').unwrap_or(text).starts_with(|c: char| c.is_ascii_digit())
+        && text.parse::<f64>().is_ok_and(f64::is_infinite)
+}
+
+fn holds_beyond_float64(value: &Value) -> bool {
+    crate::stack::grow(|| match value {
+        Value::String(s) => beyond_float64(s),
+        Value::Map(m) => m.values().any(holds_beyond_float64),
+        Value::Seq(s) => s.iter().any(holds_beyond_float64),
+        _ => false,
+    })
+}
+
+/// `value` (at `at` in the patch) with the numbers beyond float64 kept and
+/// every other scalar null.
+fn mark(value: &Value, at: &mut Vec<Step>, quoted: &[Vec<Step>], found: &mut bool) -> Value {
+    crate::stack::grow(|| match value {
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| {
+                    at.push(Step::Key(k.clone()));
+                    let v = mark(v, at, quoted, found);
+                    at.pop();
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Seq(s) => Value::Seq(
+            s.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    at.push(Step::Index(i));
+                    let v = mark(v, at, quoted, found);
+                    at.pop();
+                    v
+                })
+                .collect(),
+        ),
+        Value::String(s) if beyond_float64(s) && !quoted.contains(at) => {
+            *found = true;
+            value.clone()
+        }
+        _ => Value::Null,
+    })
+}
+
+/// The first number of `marks` ([`overflow_marks`]) that `target` patched
+/// still holds, in the order Go's decoder reads the patched JSON. The
+/// library gets the object's JSON with every map's keys sorted, keeps an
+/// operation's value as its text until an operation looks inside one of its
+/// maps (on the way to the place it reads or writes, or comparing with
+/// `test`), and writes a map it looked inside with sorted keys. The
+/// operations are replayed on the object's shape, each map in that order.
+fn first_overflow(target: &Value, marks: &Value) -> Option<String> {
+    let Value::Seq(ops) = marks else { return None };
+    let mut doc = shape(target);
+    for (index, op) in ops.iter().enumerate() {
+        let fields = op.as_map()?;
+        let pointer = |field: &str| fields.get(field).and_then(Value::as_str).map(parse_pointer);
+        let path = pointer("path").unwrap_or_default();
+        match fields.get("op").and_then(Value::as_str) {
+            Some("test") => {
+                sort_along(&mut doc, &path);
+                if let Some(tested) = get_mut(&mut doc, &path) {
+                    sort_all(tested);
+                }
+                continue;
+            }
+            Some("move" | "copy") => sort_along(&mut doc, &pointer("from").unwrap_or_default()),
+            _ => {}
+        }
+        operate(&mut doc, index, op).ok()?;
+        sort_along(&mut doc, &path);
+    }
+    first_string(&doc)
+}
+
+/// `value` with its maps' keys sorted and every scalar null.
+fn shape(value: &Value) -> Value {
+    crate::stack::grow(|| match value {
+        Value::Map(m) => {
+            let mut m: crate::value::Map = m.iter().map(|(k, v)| (k.clone(), shape(v))).collect();
+            m.sort_keys();
+            Value::Map(m)
+        }
+        Value::Seq(s) => Value::Seq(s.iter().map(shape).collect()),
+        _ => Value::Null,
+    })
+}
+
+/// Sorts the keys of the document's map and of each map on the way to the
+/// last token of `pointer`.
+fn sort_along(doc: &mut Value, pointer: &[String]) {
+    let on_the_way = pointer.split_last().map_or(&[][..], |(_, init)| init);
+    let mut cur = doc;
+    for n in 0..=on_the_way.len() {
+        if let Value::Map(m) = cur {
+            m.sort_keys();
+        }
+        let Some(token) = on_the_way.get(n) else { return };
+        let next = match cur {
+            Value::Map(m) => m.get_mut(token),
+            Value::Seq(s) => index(token, s.len(), false).ok().and_then(|i| s.get_mut(i)),
+            _ => None,
+        };
+        let Some(next) = next else { return };
+        cur = next;
+    }
+}
+
+fn sort_all(value: &mut Value) {
+    crate::stack::grow(|| match value {
+        Value::Map(m) => {
+            m.sort_keys();
+            m.values_mut().for_each(sort_all);
+        }
+        Value::Seq(s) => s.iter_mut().for_each(sort_all),
+        _ => {}
+    })
+}
+
+fn first_string(value: &Value) -> Option<String> {
+    crate::stack::grow(|| match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Map(m) => m.values().find_map(first_string),
+        Value::Seq(s) => s.iter().find_map(first_string),
+        _ => None,
+    })
 }
 
 /// Why an operation could not reach its place.
@@ -391,7 +558,7 @@ mod tests {
         ];
         for (ops, want) in cases {
             let mut got = yaml(doc);
-            apply(&mut got, &yaml(ops)).unwrap_or_else(|e| panic!("{ops}: {e}"));
+            apply(&mut got, &yaml(ops), None).unwrap_or_else(|e| panic!("{ops}: {e}"));
             assert_eq!(got, yaml(want), "{ops}");
         }
     }
@@ -411,7 +578,7 @@ mod tests {
         ];
         for (ops, index, path) in cases {
             let mut got = yaml(doc);
-            match apply(&mut got, &yaml(ops)) {
+            match apply(&mut got, &yaml(ops), None) {
                 Err(Error::Operation { index: i, path: p, .. }) => {
                     assert_eq!((i, p.as_str()), (*index, *path), "{ops}");
                     assert_eq!(got, yaml(doc), "{ops}: target changed on error");
@@ -419,6 +586,9 @@ mod tests {
                 other => panic!("{ops}: expected an operation error, got {other:?}"),
             }
         }
-        assert!(matches!(apply(&mut yaml(doc), &yaml("{op: add}")), Err(Error::OpsNotSeq { .. })));
+        assert!(matches!(
+            apply(&mut yaml(doc), &yaml("{op: add}"), None),
+            Err(Error::OpsNotSeq { .. })
+        ));
     }
 }

@@ -77,6 +77,15 @@ pub enum Error {
     /// cannot read back as an object.
     #[error("json: cannot unmarshal array into Go value of type map[string]interface {{}}")]
     DocumentIsList,
+    /// A number of a patch written as JSON that float64 cannot hold
+    /// (`1e400`) is in the patched object: kustomize's library copies the
+    /// number's text into the object's JSON, which Go's decoder then
+    /// refuses as kustomize reads the object back.
+    #[error("json: cannot unmarshal number {number} into Go value of type float64")]
+    NumberOutOfRange {
+        /// The number as the patch writes it.
+        number: String,
+    },
     /// One JSON 6902 operation failed.
     #[error("{reason}")]
     Operation {

@@ -1452,10 +1452,20 @@ fn write_path(
             r.scalar_texts.push((at, text));
         }
     }
-    if let Some(before) = before.filter(|_| in_place && !annotation) {
+    if let Some(before) = before.filter(|_| in_place) {
         let mut at = Vec::new();
         let mut changed = Vec::new();
         changed_scalars(&before, &r.value, &mut at, &mut changed);
+        for path in &changed {
+            if let [Step::Key(m), Step::Key(a), Step::Key(key)] = &path[..]
+                && m == "metadata"
+                && a == "annotations"
+                && !r.kept_note_texts.iter().any(|(k, _)| k == key)
+                && let Some(old) = before.get_path(&["metadata", "annotations", key])
+            {
+                r.kept_note_texts.push((key.clone(), scalar_text(old)));
+            }
+        }
         let stage = r.merged_patches.len();
         r.kept_nodes.extend(changed.into_iter().map(|p| (stage, p)));
     }

@@ -33,6 +33,12 @@ pub(super) fn field<'a>(map: &'a Node, key: &str) -> Option<&'a Node> {
     map.content.as_ref()?.get(i + 1)
 }
 
+/// The value node of `key` in a map node, to change.
+pub(super) fn field_mut<'a>(map: &'a mut Node, key: &str) -> Option<&'a mut Node> {
+    let i = field_index(map, key)?;
+    map.content.as_mut()?.get_mut(i + 1)
+}
+
 /// kyaml's `FieldSetter`: an existing field's value is replaced by `value`
 /// wearing the old value's style; a new field is appended with a key node
 /// that has no tag and no position.

@@ -123,6 +123,9 @@ fn reads_as_non_string(s: &str) -> bool {
 /// fields without a tag (see [`crate::resource::Resource::untagged`]).
 pub(super) struct Replaced<'a> {
     pub kept: &'a [(usize, Vec<Step>)],
+    /// The annotations among `kept`, with the text each held before (see
+    /// [`crate::resource::Resource::kept_note_texts`]).
+    pub kept_note_texts: &'a [(String, String)],
     pub texts: &'a [(Vec<Step>, String)],
     pub untagged: &'a [Vec<Step>],
 }
@@ -134,6 +137,7 @@ type Texts<'a> = HashMap<&'a [Step], &'a str>;
 /// replacement created ([`made_notes`]).
 struct Written<'a> {
     kept: &'a [(usize, Vec<Step>)],
+    kept_note_texts: &'a [(String, String)],
     texts: &'a Texts<'a>,
     created: &'a [&'a str],
 }
@@ -205,7 +209,12 @@ pub(super) fn hash_input(
     let texts: Texts<'_> = replaced.texts.iter().map(|(p, t)| (p.as_slice(), t.as_str())).collect();
     let kept = replaced.kept;
     let created = made_notes(replaced.untagged);
-    let written = Written { kept, texts: &texts, created: &created };
+    let written = Written {
+        kept,
+        kept_note_texts: replaced.kept_note_texts,
+        texts: &texts,
+        created: &created,
+    };
     let mut root = match start {
         Start::Rebuilt(rebuilt) => {
             let mut root = parse_tree(&yaml::to_string(rebuilt))?;
@@ -548,7 +557,7 @@ fn merge_patches(
     patches: &[MergedPatch],
     written: &Written<'_>,
 ) -> Option<()> {
-    let Written { kept, texts, created } = *written;
+    let Written { kept, kept_note_texts, texts, created } = *written;
     let mut was = without_notes(rebuilt);
     for (i, p) in patches.iter().enumerate() {
         overlay_kept_notes(root, &was, &without_notes(&p.before), &stage(kept, i), texts);
@@ -557,7 +566,7 @@ fn merge_patches(
         } else if !same_notes(&merge::meta_strings(root, "annotations"), &p.notes) {
             // The transformers before the patch set their annotations (a
             // prefix's build annotations) as they do after the last one.
-            later_notes(root, &p.notes, internal, added, created);
+            later_notes(root, &p.notes, &stage(kept, i), kept_note_texts, internal, added, created);
         }
         if p.notes_rebuilt {
             store_previous_id(root, &p.notes);
@@ -589,7 +598,15 @@ fn merge_patches(
     overlay_kept_notes(root, &was, &without_notes(current), &stage(kept, patches.len()), texts);
     let want = notes_of(current, internal);
     if !same_notes(&merge::meta_strings(root, "annotations"), &want) {
-        later_notes(root, &want, internal, added, created);
+        later_notes(
+            root,
+            &want,
+            &stage(kept, patches.len()),
+            kept_note_texts,
+            internal,
+            added,
+            created,
+        );
     }
     Some(())
 }
@@ -617,6 +634,8 @@ fn store_previous_id(root: &mut Node, notes: &[(String, String)]) {
 fn later_notes(
     root: &mut Node,
     want: &[(String, String)],
+    kept: &[&[Step]],
+    kept_note_texts: &[(String, String)],
     internal: &[(String, String)],
     added: &[String],
     created: &[&str],
@@ -629,7 +648,19 @@ fn later_notes(
         match want.iter().rev().find(|(k, _)| k == key) {
             Some((_, v)) => {
                 if merge::field(map, key).is_some_and(|n| n.value != *v) {
-                    merge::set_field(map, key, Node::string(v));
+                    let at = [
+                        Step::Key("metadata".into()),
+                        Step::Key("annotations".into()),
+                        Step::Key(key.clone()),
+                    ];
+                    if kept.contains(&&at[..]) {
+                        // A replacement changes only the node's text.
+                        if let Some(node) = merge::field_mut(map, key) {
+                            node.value = v.clone();
+                        }
+                    } else {
+                        merge::set_field(map, key, Node::string(v));
+                    }
                 }
             }
             None => merge::clear_field(map, key),
@@ -645,6 +676,13 @@ fn later_notes(
     new.sort_by_key(|(k, _)| (added.iter().position(|a| a == k).unwrap_or(usize::MAX), stored(k)));
     for (k, v) in new {
         let mut node = own_note(k, v, created);
+        // A setter made the node for the text it had then, and a
+        // replacement changed only that text.
+        if let Some((_, old)) = kept_note_texts.iter().find(|(key, _)| key == k)
+            && !created.contains(&k.as_str())
+        {
+            node = Node { value: v.clone(), ..Node::string(old) };
+        }
         if k == super::build::ORIGIN {
             // kustomize stamps the origin of an object it reads with the
             // annotations filter's setter: a plain string node, though its

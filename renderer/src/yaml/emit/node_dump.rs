@@ -105,6 +105,15 @@ impl Styled {
                     *flow = *patch_flow;
                 }
                 for (key, value) in more {
+                    // A null in the patch deletes the field: kyaml's lookup
+                    // finds the first node of a key given twice, and its
+                    // comments go with it.
+                    if matches!(value, Styled::Scalar { value: Value::Null, .. }) {
+                        if let Some(i) = entries.iter().position(|(k, _)| k.same_key(key)) {
+                            entries.remove(i);
+                        }
+                        continue;
+                    }
                     match entries.iter_mut().rev().find(|(k, _)| k.same_key(key)) {
                         Some((_, had)) => had.merge_node(value, true),
                         None => entries.push((key.clone(), value.clone())),
@@ -117,12 +126,24 @@ impl Styled {
             {
                 // Merged by key: each item of the patch merges into the item
                 // that has the same value in the first field they share.
+                // kyaml puts the patch's items first, in its order, then
+                // the target's items the patch has none for.
+                let mut merged = Vec::with_capacity(items.len() + more.len());
+                let mut taken = vec![false; items.len()];
                 for item in more {
                     match items.iter().position(|had| had.same_item(item)) {
-                        Some(i) => items[i].merge(item),
-                        None => items.push(item.clone()),
+                        Some(i) => {
+                            let mut had = items[i].clone();
+                            had.merge(item);
+                            merged.push(had);
+                            taken[i] = true;
+                        }
+                        None => merged.push(item.clone()),
                     }
                 }
+                let rest = items.iter().zip(&taken).filter(|(_, t)| !**t).map(|(i, _)| i.clone());
+                merged.extend(rest);
+                *items = merged;
             }
             (had, _) => {
                 let mut new = patch.clone();
@@ -169,6 +190,31 @@ impl Styled {
     /// Whether two key nodes name the same key.
     fn same_key(&self, other: &Styled) -> bool {
         key_text(other).is_some_and(|k| self.text_is(k))
+    }
+
+    /// Renames the key of the second node that the map at `map` has for
+    /// `key` to `mark` (its comments and style kept): called for each key
+    /// given again in turn, each written under a mark of its own then finds
+    /// its own node, and the first node's key is the only one left.
+    pub fn mark_given_again(&mut self, map: &[Step], key: &str, mark: &str) {
+        let mut node = self;
+        for step in map {
+            let next = match (node, step) {
+                (Styled::Map { entries, .. }, Step::Key(k)) => {
+                    entries.iter_mut().rev().find(|(key, _)| key.text_is(k)).map(|(_, v)| v)
+                }
+                (Styled::Seq { items, .. }, Step::Index(i)) => items.get_mut(*i),
+                _ => None,
+            };
+            let Some(next) = next else { return };
+            node = next;
+        }
+        let Styled::Map { entries, .. } = node else { return };
+        let again = entries.iter_mut().map(|(k, _)| k).filter(|k| k.text_is(key)).nth(1);
+        if let Some(Styled::Scalar { text, value, .. }) = again {
+            *text = mark.to_string();
+            *value = Value::String(mark.to_string());
+        }
     }
 
     /// The node at `path` below this one.
