@@ -1294,6 +1294,28 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     open < end && document_root(text, open)
 }
 
+/// A block indicator (`-`, `?` or `:` before a blank) after blanks from
+/// byte `at` on its line, with libyaml's scanner's words for it: after a
+/// flow collection's closing bracket or a quoted scalar no simple key is
+/// allowed in block context until a line break, and the scanner refuses
+/// these indicators then (yaml.v3's `yaml_parser_fetch_block_entry`,
+/// `fetch_key`, `fetch_value`).
+fn indicator_after_close(text: &str, at: usize) -> Option<(usize, &'static str)> {
+    let rest = text[at..].trim_start_matches([' ', '\t']);
+    let indicator = text.len() - rest.len();
+    let message = match rest.as_bytes().first()? {
+        b'-' => "block sequence entries are not allowed in this context",
+        b'?' => "mapping keys are not allowed in this context",
+        b':' => "mapping values are not allowed in this context",
+        _ => return None,
+    };
+    rest[1..]
+        .chars()
+        .next()
+        .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+        .then_some((indicator, message))
+}
+
 /// The kind of block collection a token at a key position sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyCollection {
@@ -2449,6 +2471,15 @@ impl Builder<'_> {
                     // no further than the document's end either, but its
                     // scanner looks at the tokens after the bracket, which
                     // saphyr reads on from a blank in its place.
+                    if !self.first_only
+                        && let Some((indicator, message)) =
+                            indicator_after_close(self.source.text, at + 1)
+                    {
+                        // A scanned `]` or `}` leaves no simple key allowed
+                        // in block context until the line ends.
+                        let (line, column) = line_column(self.source.text, indicator);
+                        return Err(ParseError::new(self.file, line, column, message).into());
+                    }
                     let len = if self.first_only { self.source.text.len() - at } else { 1 };
                     let with = if self.first_only { "\n" } else { " " };
                     return Err(Failure::Rewrite { at, len, with: with.into() });
