@@ -1680,6 +1680,7 @@ fn parse_once(
         indentless_parent: None,
         key_candidate_line: 0,
         last_block_scalar: std::cell::Cell::new(None),
+        last_close: std::cell::Cell::new(0),
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -2083,6 +2084,9 @@ struct Builder<'f> {
     /// The bytes of the last block scalar (`|`, `>`) the parser read: a
     /// quote in there opens no quoted scalar.
     last_block_scalar: std::cell::Cell<Option<(usize, usize)>>,
+    /// The byte after the last collection end the parser gave (a flow
+    /// collection's closing bracket).
+    last_close: std::cell::Cell<usize>,
 }
 
 impl Builder<'_> {
@@ -2278,6 +2282,9 @@ impl Builder<'_> {
                     let bytes =
                         (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
                     self.last_block_scalar.set(Some(bytes));
+                }
+                if let (Event::SequenceEnd | Event::MappingEnd, span) = &ev {
+                    self.last_close.set(self.source.byte(span.end.index()));
                 }
                 Ok(ev)
             }
@@ -3364,18 +3371,29 @@ impl Builder<'_> {
     /// saved at that token at the line break (in flow context it is never
     /// required), so the `:` introduces no key; a key with no `:` after it
     /// (`{b c\n d}`) is a key with an empty value however many lines it
-    /// takes.
-    fn colon_below_key(&self, event: &Event<'_>, span: &Span) -> Option<usize> {
-        if !matches!(event, Event::Scalar(..)) {
-            return None;
-        }
+    /// takes. A flow collection's key event is its start: `end` is the
+    /// byte after the key's last token.
+    fn colon_below_key(&self, span: &Span, end: usize) -> Option<usize> {
         let text = self.source.text;
         let start = self.source.byte(span.start.index());
-        let colon = skip_blanks_and_comments(text, self.source.byte(span.end.index()));
+        let colon = skip_blanks_and_comments(text, end);
         (!text[..start].trim_end().ends_with('?')
             && text.as_bytes().get(colon) == Some(&b':')
             && text[start..colon].contains(is_line_end))
         .then_some(colon)
+    }
+
+    /// libyaml's parser takes a flow mapping's key that [`colon_below_key`]
+    /// found as one with an empty value and then refuses the `:` where it
+    /// wants a `,` or `}` (`{b\n : c}`, `{b c\n d: e}`). yaml.v2 names the
+    /// line of the `:`, yaml.v3 the line where the mapping (opened at
+    /// `map_start`) opened past the first.
+    ///
+    /// [`colon_below_key`]: Self::colon_below_key
+    fn refused_colon(&self, key_span: &Span, colon: usize, map_start: Marker) -> Failure {
+        let mut e = self.err(key_span, FLOW_MAPPING_ENTRY[0]);
+        e.line = line_column(self.source.text, colon).0;
+        self.context_mark(e.into(), map_start, FLOW_MAPPING_ENTRY)
     }
 
     /// Whether the block sequence starting at `span`, the value of a block
@@ -3709,11 +3727,15 @@ impl Builder<'_> {
                     {
                         return Err(failure);
                     }
-                    if braces && let Some(colon) = self.colon_below_key(&ev, &key_span) {
-                        let (start, end) = (
-                            self.source.byte(key_span.start.index()),
-                            self.source.byte(key_span.end.index()),
-                        );
+                    let scalar_key = matches!(ev, Event::Scalar(..));
+                    let (start, end) = (
+                        self.source.byte(key_span.start.index()),
+                        self.source.byte(key_span.end.index()),
+                    );
+                    if braces
+                        && scalar_key
+                        && let Some(colon) = self.colon_below_key(&key_span, end)
+                    {
                         if self.yaml11
                             && matches!(ev, Event::Scalar(_, ScalarStyle::Plain, _, None))
                             && v2_multiline_plain_before_colon(self.source.text, end) == Some(start)
@@ -3722,14 +3744,7 @@ impl Builder<'_> {
                             // the scalar (`{z\n w:}` has the key `z w:`).
                             return Err(quoted_through_colon(self.source.text, start, end, true));
                         }
-                        // libyaml's parser takes the key as one with an
-                        // empty value and then refuses the `:` where it
-                        // wants a `,` or `}` ({b\n : c}, {b c\n d: e}).
-                        // yaml.v2 names the line of the `:`, yaml.v3 the
-                        // line where the mapping opened past the first.
-                        let mut e = self.err(&key_span, FLOW_MAPPING_ENTRY[0]);
-                        e.line = key_span.end.line() + line_count(&self.source.text[end..colon]);
-                        return Err(self.context_mark(e.into(), span.start, FLOW_MAPPING_ENTRY));
+                        return Err(self.refused_colon(&key_span, colon, span.start));
                     }
                     // yaml.v2 and yaml.v3 take a plain `<<`, and one tagged
                     // `!!merge`, as a merge key.
@@ -3762,6 +3777,15 @@ impl Builder<'_> {
                     let key =
                         if empty_key { key.map(|_| Value::String(String::new())) } else { key };
                     let key = key?;
+                    if braces
+                        && !scalar_key
+                        && let Some(colon) = self.colon_below_key(&key_span, self.last_close.get())
+                    {
+                        // A flow collection as a key is no simple key
+                        // either once it runs over a line break
+                        // (`{[b,\n c]: d}`).
+                        return Err(self.refused_colon(&key_span, colon, span.start));
+                    }
                     let null_key =
                         key.is_null() && key_text.as_deref().is_some_and(|t| !t.is_empty());
                     if error_at.as_ref() == Some(&key) && !is_merge {
