@@ -2459,6 +2459,16 @@ impl Builder<'_> {
                         with: " ".repeat(width).into(),
                     });
                 }
+                // saphyr failed after a swallowed `]`, where it closed the
+                // sequence.
+                if let Some((open, bracket)) = self.source.text[..at]
+                    .rmatch_indices('?')
+                    .find_map(|(question, _)| swallowed_bracket(self.source.text, question))
+                    .filter(|&(_, bracket)| bracket < at)
+                    && let Some(e) = self.block_end_in_swallowed_flow(open, bracket)
+                {
+                    return Err(e.into());
+                }
                 if let Some(question) = question_before_bracket(self.source.text, at)
                     && let Some(failure) = self.empty_key_before_bracket(question)
                 {
@@ -2840,6 +2850,9 @@ impl Builder<'_> {
     fn empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
         let text = self.source.text;
         let (open, bracket) = swallowed_bracket(text, at)?;
+        if let Some(e) = self.block_end_in_swallowed_flow(open, bracket) {
+            return Some(e.into());
+        }
         let next = skip_blanks_and_comments(text, bracket + 1);
         let token = text[next..].chars().next();
         // A `-` that opens a line is a block entry, which libyaml's parser
@@ -2860,6 +2873,69 @@ impl Builder<'_> {
         let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into();
         let (line, column) = line_column(text, open);
         Some(self.context_mark(e, Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY))
+    }
+
+    /// libyaml's parser error when the token after a swallowed `]` (see
+    /// [`swallowed_bracket`]), with at most a `,` between, stands on a later
+    /// line left of the block collection around the sequence: libyaml's scanner, in the block
+    /// context there, ends that collection first with a block end token,
+    /// which the sequence its parser still reads cannot take: as a node
+    /// after the `,`, else as its next entry. The sequence opens at byte
+    /// `open`, the `]` is at `bracket`. yaml.v2 marks the block end
+    /// where the token stands; yaml.v3 at the end of the token before it
+    /// (and names the line where the sequence opened past the first for a
+    /// missing entry). A token libyaml's scanner may refuse itself (a
+    /// quote) is left to the other rules. For yaml.v3 a plain scalar at
+    /// the column of a block collection still open, with no `:` after it
+    /// on its line, fails first: its scanner reads two tokens past the
+    /// block end, by which the key it requires there has gone stale.
+    fn block_end_in_swallowed_flow(&self, open: usize, bracket: usize) -> Option<ParseError> {
+        let text = self.source.text;
+        let (mut i, mut before, mut comma) = (bracket + 1, bracket, false);
+        while let Some(c) = text[i..].chars().next() {
+            match c {
+                ' ' | '\t' => {}
+                '#' if text[..i].ends_with([' ', '\t']) => i = line_end(text, i),
+                ',' if !comma => (before, comma) = (i, true),
+                c if is_break(c) => {}
+                _ => break,
+            }
+            i += text[i..].chars().next().map_or(0, char::len_utf8);
+        }
+        let outermost = flow_scan(text, open).open.first().copied().unwrap_or(open);
+        let token = text[i..].chars().next()?;
+        let left = i - line_start(text, i) < block_indent_at(text, outermost);
+        if !left
+            || !text[bracket..i].contains(is_line_end)
+            || !(token.is_alphanumeric() || "[]{}-?:".contains(token))
+        {
+            return None;
+        }
+        let v3 = self.string_keys && !self.yaml11;
+        if v3 && token.is_alphanumeric() {
+            let rest = &text[i..line_end(text, i)];
+            let value = rest
+                .match_indices(':')
+                .any(|(c, _)| rest[c + 1..].chars().next().is_none_or(|c| c == ' ' || c == '\t'));
+            if !value && block_columns(text, bracket).contains(&(i - line_start(text, i))) {
+                let (line, column) = line_column(text, i);
+                let message = "while scanning a simple key, could not find expected ':'";
+                return Some(ParseError::new(self.file, line, column, message));
+            }
+        }
+        let line = line_column(text, if v3 { before } else { i }).0;
+        let column = line_column(text, i).1;
+        if comma {
+            let message = "while parsing a flow node, did not find expected node content";
+            return Some(ParseError::new(self.file, line, column, message));
+        }
+        let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]);
+        let (line, column) = line_column(text, open);
+        match self.context_mark(e.into(), Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY)
+        {
+            Failure::Error(e) => Some(e),
+            Failure::Rewrite { .. } => None,
+        }
     }
 
     /// libyaml's reading of a block scalar whose first line (its token at
@@ -4661,6 +4737,35 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
+}
+
+/// The columns of the block collections open at byte `at` as the lines
+/// before it indent them: each `-` entry and the content after the
+/// entries on `at`'s line, then those of every earlier line indented less
+/// than the lines after it (blank and comment lines aside).
+fn block_columns(text: &str, at: usize) -> Vec<usize> {
+    let mut columns = Vec::new();
+    let mut limit = usize::MAX;
+    for line in text[..line_end(text, at)].lines().rev() {
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        if content.is_empty() || content.starts_with('#') || indent >= limit {
+            continue;
+        }
+        let mut rest = content;
+        loop {
+            columns.push(line.len() - rest.len());
+            match rest.strip_prefix('-').filter(|r| r.starts_with([' ', '\t'])) {
+                Some(r) => rest = r.trim_start_matches([' ', '\t']),
+                None => break,
+            }
+        }
+        limit = indent;
+        if indent == 0 {
+            break;
+        }
+    }
+    columns
 }
 
 /// libyaml's parser error for a flow collection opened by `open` (a `[` or
