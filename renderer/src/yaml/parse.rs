@@ -2888,16 +2888,26 @@ impl Builder<'_> {
     /// quote) is left to the other rules. For yaml.v3 a plain scalar at
     /// the column of a block collection still open, with no `:` after it
     /// on its line, fails first: its scanner reads two tokens past the
-    /// block end, by which the key it requires there has gone stale.
+    /// block end, by which the key it requires there has gone stale. A tab
+    /// after the `,` or a line break, where a simple key may start in the
+    /// block context, is a token the scanner refuses before that.
     fn block_end_in_swallowed_flow(&self, open: usize, bracket: usize) -> Option<ParseError> {
         let text = self.source.text;
         let (mut i, mut before, mut comma) = (bracket + 1, bracket, false);
+        // Whether a simple key may start here in the block context, where
+        // the scanner then refuses a tab.
+        let mut key_allowed = false;
         while let Some(c) = text[i..].chars().next() {
             match c {
+                '\t' if key_allowed => {
+                    let (line, column) = line_column(text, i);
+                    let message = "while scanning for the next token, found character that cannot start any token";
+                    return Some(ParseError::new(self.file, line, column, message));
+                }
                 ' ' | '\t' => {}
                 '#' if text[..i].ends_with([' ', '\t']) => i = line_end(text, i),
-                ',' if !comma => (before, comma) = (i, true),
-                c if is_break(c) => {}
+                ',' if !comma => (before, comma, key_allowed) = (i, true, true),
+                c if is_break(c) => key_allowed = true,
                 _ => break,
             }
             i += text[i..].chars().next().map_or(0, char::len_utf8);
