@@ -824,7 +824,11 @@ fn earlier_error(
     e: &ParseError,
 ) -> Option<ParseError> {
     let at = mark_offset(text, e.line, e.column);
-    let prefix = text[..at].trim_end();
+    // yaml.v2 names the end of the stream for a quoted scalar that never
+    // closes: the text to read for an earlier error ends at its quote.
+    let unclosed = flags.yaml11 && e.message == UNCLOSED_QUOTE;
+    let cut = if unclosed { unclosed_quote_token(text).unwrap_or(at) } else { at };
+    let prefix = text[..cut].trim_end();
     let Err(first) = parse_checked(prefix, file, limits, Flags { prefix: true, ..flags }) else {
         return None;
     };
@@ -839,14 +843,28 @@ fn earlier_error(
         libyaml_words(problem).as_str(),
         "did not find expected ',' or '}'" | "did not find expected ',' or ']'"
     );
+    // Before a quote that never closes, any parser error at a token of
+    // the text is libyaml's first unless its scanner reads on to the quote
+    // ([`scanned_past`] then names the quote).
     let kept = if scanner {
         !problem.contains("end of stream") && !problem.contains("expected ':'")
     } else {
         (libyaml_words(problem) == "did not find expected node content" && !e.problem().1)
             || flow_entry
+            || (unclosed && cut < at)
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
+}
+
+/// The words of a quoted scalar that runs to the end of the stream.
+const UNCLOSED_QUOTE: &str = "while scanning a quoted scalar, found unexpected end of stream";
+
+/// The quote that opens the quoted scalar which never closes, as libyaml's
+/// scanner meets it: the last token [`flow_scan`] begins in the whole text.
+fn unclosed_quote_token(text: &str) -> Option<usize> {
+    let quote = flow_scan(text, text.len()).token;
+    unclosed_quote(&text[quote..]).then_some(quote)
 }
 
 /// The scanner error yaml.v2 meets past the token its parser refuses in
@@ -5308,7 +5326,7 @@ fn quoted_scalar_error(
         return Some((message.into(), line_column(text, marker).0));
     }
     let line = if v3 && line > 1 { line } else { line_count(text) + 1 };
-    Some(("while scanning a quoted scalar, found unexpected end of stream".into(), line))
+    Some((UNCLOSED_QUOTE.into(), line))
 }
 
 /// The opening quote of the first quoted scalar libyaml's scanner cannot
