@@ -1732,7 +1732,19 @@ fn parse_once(
                     }
                     continue;
                 }
+                let plain_root =
+                    matches!(ev, Event::Scalar(_, ScalarStyle::Plain, ..)).then(|| {
+                        (builder.source.byte(sp.start.index()), builder.source.byte(sp.end.index()))
+                    });
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
+                if first_only
+                    && let Some((start, end)) = plain_root
+                    && let Some(colon) = colon_after_multiline_plain(text, start, end)
+                {
+                    let (line, column) = line_column(text, colon);
+                    let message = "mapping values are not allowed in this context";
+                    return Err(ParseError::new(file, line, column, message).into());
+                }
                 let mut end_span = None;
                 if !first_only {
                     let (end, sp) = builder.next(&mut parser)?;
@@ -1787,6 +1799,21 @@ fn parse_once(
         }
     }
     Ok(docs)
+}
+
+/// The `:` and blank right after a plain scalar (bytes `start..end`) that
+/// runs over a line break, on the line where it ends. libyaml's scanner
+/// reads the token after a plain scalar before it hands the scalar on (it
+/// may be a key), even for yaml.v2's Unmarshal, which stops at the
+/// document's root: the scalar's key went stale at the line break and no
+/// other key may start right after it, so the `:` is refused there.
+fn colon_after_multiline_plain(text: &str, start: usize, end: usize) -> Option<usize> {
+    let rest = text.get(end..)?;
+    let colon = end + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+    let after = text[colon..].strip_prefix(':')?.chars().next();
+    (text[start..end].contains(is_line_end)
+        && after.is_none_or(|c| c == ' ' || c == '\t' || is_break(c)))
+    .then_some(colon)
 }
 
 /// yaml.v3's scanner keeps two tokens queued past the one its parser looks
