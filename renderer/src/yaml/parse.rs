@@ -4778,10 +4778,17 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
     if !item || value_of_key {
         return BLOCK_MAPPING_ENTRY[0];
     }
+    // A document marker ends the search: the collections before it are
+    // another document's.
+    let marker = |l: &&str| {
+        (l.starts_with("---") || l.starts_with("..."))
+            && l[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+    };
     let parent = text[..start]
         .split(is_line_end)
         .rev()
         .map(|l| l.trim_end_matches('\r'))
+        .take_while(|l| !marker(l))
         .filter(|l| {
             let t = l.trim_start_matches(' ');
             !t.is_empty() && !t.starts_with('#')
