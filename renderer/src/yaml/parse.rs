@@ -706,7 +706,8 @@ fn parse_checked(
     if let Some(line) = incompatible_version(text) {
         return Err(ParseError::new(file, line, 1, "found incompatible YAML document"));
     }
-    // What libyaml refuses on the line of the stream's first document marker.
+    // What libyaml refuses on the line of the stream's first document
+    // marker: yaml.v2, and yaml.v3 for each of kustomize's pieces.
     let marker_problem = || {
         let end = leading_document_end(text)
             .map(|line| (line, "while parsing a block node, did not find expected node content"));
@@ -715,7 +716,9 @@ fn parse_checked(
                 .map(|line| (line, "mapping values are not allowed in this context"))
         })
     };
-    if yaml11 && let Some((line, message)) = marker_problem() {
+    if (yaml11 || flags.one_document)
+        && let Some((line, message)) = marker_problem()
+    {
         return Err(ParseError::new(file, line, 1, message));
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
@@ -5575,7 +5578,8 @@ fn first_content_line(text: &str) -> Option<(usize, &str)> {
 /// first document implicitly there and then finds no node, where later
 /// documents skip stray end markers.
 fn leading_document_end(text: &str) -> Option<usize> {
-    let (index, line) = first_content_line(text)?;
+    // libyaml's reader drops a byte order mark that opens the stream.
+    let (index, line) = first_content_line(text.strip_prefix('\u{feff}').unwrap_or(text))?;
     let rest = line.strip_prefix("...")?;
     (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(index + 1)
 }
