@@ -2724,24 +2724,26 @@ impl Builder<'_> {
                         .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
                 {
                     // A `:` after a quoted scalar that opened on an earlier
-                    // line: yaml.v2's scanner gives up the key, yaml.v3's
-                    // finds a value indicator where no key can start.
-                    // yaml.v2 gives the key up with an error only where its
-                    // scanner required one (a later key of an open block
-                    // mapping); elsewhere the `:` is what it refuses.
+                    // line: libyaml's scanner gives up the key, with an
+                    // error only where it required one (a later key of an
+                    // open block mapping), which yaml.v2 names at the `:`
+                    // and yaml.v3 at the key; elsewhere the `:` is what it
+                    // refuses.
                     let required = self
                         .quoted_close_before(at)
                         .and_then(|close| {
                             let quote = self.source.text[close..].chars().next()?;
                             opening_quote(&self.source.text[..close], quote)
                         })
-                        .is_some_and(|open| {
-                            required_key_collection(self.source.text, open).is_some()
-                        });
-                    message = if self.yaml11 && required {
-                        "could not find expected ':'"
-                    } else {
-                        "mapping values are not allowed in this context"
+                        .filter(|&open| required_key_collection(self.source.text, open).is_some());
+                    message = match required {
+                        Some(open) => {
+                            if self.string_keys && !self.yaml11 {
+                                line = line_column(self.source.text, open).0;
+                            }
+                            "while scanning a simple key, could not find expected ':'"
+                        }
+                        None => "mapping values are not allowed in this context",
                     }
                     .into();
                 }
