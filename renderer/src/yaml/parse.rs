@@ -706,7 +706,8 @@ fn parse_checked(
     if let Some(line) = incompatible_version(text) {
         return Err(ParseError::new(file, line, 1, "found incompatible YAML document"));
     }
-    // What libyaml refuses on the line of the stream's first document marker.
+    // What libyaml refuses on the line of the stream's first document
+    // marker: yaml.v2, and yaml.v3 for each of kustomize's pieces.
     let marker_problem = || {
         let end = leading_document_end(text)
             .map(|line| (line, "while parsing a block node, did not find expected node content"));
@@ -715,7 +716,9 @@ fn parse_checked(
                 .map(|line| (line, "mapping values are not allowed in this context"))
         })
     };
-    if yaml11 && let Some((line, message)) = marker_problem() {
+    if (yaml11 || flags.one_document)
+        && let Some((line, message)) = marker_problem()
+    {
         return Err(ParseError::new(file, line, 1, message));
     }
     if let Some(found) = super::tabs::block_scalar_tab(text) {
@@ -824,7 +827,11 @@ fn earlier_error(
     e: &ParseError,
 ) -> Option<ParseError> {
     let at = mark_offset(text, e.line, e.column);
-    let prefix = text[..at].trim_end();
+    // yaml.v2 names the end of the stream for a quoted scalar that never
+    // closes: the text to read for an earlier error ends at its quote.
+    let unclosed = flags.yaml11 && e.message == UNCLOSED_QUOTE;
+    let cut = if unclosed { unclosed_quote_token(text).unwrap_or(at) } else { at };
+    let prefix = text[..cut].trim_end();
     let Err(first) = parse_checked(prefix, file, limits, Flags { prefix: true, ..flags }) else {
         return None;
     };
@@ -839,14 +846,28 @@ fn earlier_error(
         libyaml_words(problem).as_str(),
         "did not find expected ',' or '}'" | "did not find expected ',' or ']'"
     );
+    // Before a quote that never closes, any parser error at a token of
+    // the text is libyaml's first unless its scanner reads on to the quote
+    // ([`scanned_past`] then names the quote).
     let kept = if scanner {
         !problem.contains("end of stream") && !problem.contains("expected ':'")
     } else {
         (libyaml_words(problem) == "did not find expected node content" && !e.problem().1)
             || flow_entry
+            || (unclosed && cut < at)
     };
     let before = mark_offset(prefix, first.line, first.column) < prefix.len();
     (kept && before && !first.decoder_error()).then_some(first)
+}
+
+/// The words of a quoted scalar that runs to the end of the stream.
+const UNCLOSED_QUOTE: &str = "while scanning a quoted scalar, found unexpected end of stream";
+
+/// The quote that opens the quoted scalar which never closes, as libyaml's
+/// scanner meets it: the last token [`flow_scan`] begins in the whole text.
+fn unclosed_quote_token(text: &str) -> Option<usize> {
+    let quote = flow_scan(text, text.len()).token;
+    unclosed_quote(&text[quote..]).then_some(quote)
 }
 
 /// The scanner error yaml.v2 meets past the token its parser refuses in
@@ -1294,6 +1315,28 @@ fn root_closed_before(text: &str, at: usize) -> bool {
     open < end && document_root(text, open)
 }
 
+/// A block indicator (`-`, `?` or `:` before a blank) after blanks from
+/// byte `at` on its line, with libyaml's scanner's words for it: after a
+/// flow collection's closing bracket or a quoted scalar no simple key is
+/// allowed in block context until a line break, and the scanner refuses
+/// these indicators then (yaml.v3's `yaml_parser_fetch_block_entry`,
+/// `fetch_key`, `fetch_value`).
+fn indicator_after_close(text: &str, at: usize) -> Option<(usize, &'static str)> {
+    let rest = text[at..].trim_start_matches([' ', '\t']);
+    let indicator = text.len() - rest.len();
+    let message = match rest.as_bytes().first()? {
+        b'-' => "block sequence entries are not allowed in this context",
+        b'?' => "mapping keys are not allowed in this context",
+        b':' => "mapping values are not allowed in this context",
+        _ => return None,
+    };
+    rest[1..]
+        .chars()
+        .next()
+        .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
+        .then_some((indicator, message))
+}
+
 /// The kind of block collection a token at a key position sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyCollection {
@@ -1658,6 +1701,7 @@ fn parse_once(
         indentless_parent: None,
         key_candidate_line: 0,
         last_block_scalar: std::cell::Cell::new(None),
+        last_close: std::cell::Cell::new(0),
     };
     let mut parser = Parser::new_from_str(&parser_text.text);
     let mut docs = Vec::new();
@@ -1691,7 +1735,19 @@ fn parse_once(
                     }
                     continue;
                 }
+                let plain_root =
+                    matches!(ev, Event::Scalar(_, ScalarStyle::Plain, ..)).then(|| {
+                        (builder.source.byte(sp.start.index()), builder.source.byte(sp.end.index()))
+                    });
                 let value = builder.node(&mut parser, ev, sp, 0, false)?;
+                if first_only
+                    && let Some((start, end)) = plain_root
+                    && let Some(colon) = colon_after_multiline_plain(text, start, end)
+                {
+                    let (line, column) = line_column(text, colon);
+                    let message = "mapping values are not allowed in this context";
+                    return Err(ParseError::new(file, line, column, message).into());
+                }
                 let mut end_span = None;
                 if !first_only {
                     let (end, sp) = builder.next(&mut parser)?;
@@ -1746,6 +1802,21 @@ fn parse_once(
         }
     }
     Ok(docs)
+}
+
+/// The `:` and blank right after a plain scalar (bytes `start..end`) that
+/// runs over a line break, on the line where it ends. libyaml's scanner
+/// reads the token after a plain scalar before it hands the scalar on (it
+/// may be a key), even for yaml.v2's Unmarshal, which stops at the
+/// document's root: the scalar's key went stale at the line break and no
+/// other key may start right after it, so the `:` is refused there.
+fn colon_after_multiline_plain(text: &str, start: usize, end: usize) -> Option<usize> {
+    let rest = text.get(end..)?;
+    let colon = end + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+    let after = text[colon..].strip_prefix(':')?.chars().next();
+    (text[start..end].contains(is_line_end)
+        && after.is_none_or(|c| c == ' ' || c == '\t' || is_break(c)))
+    .then_some(colon)
 }
 
 /// yaml.v3's scanner keeps two tokens queued past the one its parser looks
@@ -2061,6 +2132,9 @@ struct Builder<'f> {
     /// The bytes of the last block scalar (`|`, `>`) the parser read: a
     /// quote in there opens no quoted scalar.
     last_block_scalar: std::cell::Cell<Option<(usize, usize)>>,
+    /// The byte after the last collection end the parser gave (a flow
+    /// collection's closing bracket).
+    last_close: std::cell::Cell<usize>,
 }
 
 impl Builder<'_> {
@@ -2266,6 +2340,9 @@ impl Builder<'_> {
                         (self.source.byte(span.start.index()), self.source.byte(span.end.index()));
                     self.last_block_scalar.set(Some(bytes));
                 }
+                if let (Event::SequenceEnd | Event::MappingEnd, span) = &ev {
+                    self.last_close.set(self.source.byte(span.end.index()));
+                }
                 Ok(ev)
             }
             Some(Err(e)) => {
@@ -2439,6 +2516,16 @@ impl Builder<'_> {
                         with: " ".repeat(width).into(),
                     });
                 }
+                // saphyr failed after a swallowed `]`, where it closed the
+                // sequence.
+                if let Some((open, bracket)) = self.source.text[..at]
+                    .rmatch_indices('?')
+                    .find_map(|(question, _)| swallowed_bracket(self.source.text, question))
+                    .filter(|&(_, bracket)| bracket < at)
+                    && let Some(e) = self.block_end_in_swallowed_flow(open, bracket)
+                {
+                    return Err(e.into());
+                }
                 if let Some(question) = question_before_bracket(self.source.text, at)
                     && let Some(failure) = self.empty_key_before_bracket(question)
                 {
@@ -2458,6 +2545,15 @@ impl Builder<'_> {
                     // no further than the document's end either, but its
                     // scanner looks at the tokens after the bracket, which
                     // saphyr reads on from a blank in its place.
+                    if !self.first_only
+                        && let Some((indicator, message)) =
+                            indicator_after_close(self.source.text, at + 1)
+                    {
+                        // A scanned `]` or `}` leaves no simple key allowed
+                        // in block context until the line ends.
+                        let (line, column) = line_column(self.source.text, indicator);
+                        return Err(ParseError::new(self.file, line, column, message).into());
+                    }
                     let len = if self.first_only { self.source.text.len() - at } else { 1 };
                     let with = if self.first_only { "\n" } else { " " };
                     return Err(Failure::Rewrite { at, len, with: with.into() });
@@ -2637,24 +2733,26 @@ impl Builder<'_> {
                         .is_none_or(|c| c == ' ' || c == '\t' || is_break(c))
                 {
                     // A `:` after a quoted scalar that opened on an earlier
-                    // line: yaml.v2's scanner gives up the key, yaml.v3's
-                    // finds a value indicator where no key can start.
-                    // yaml.v2 gives the key up with an error only where its
-                    // scanner required one (a later key of an open block
-                    // mapping); elsewhere the `:` is what it refuses.
+                    // line: libyaml's scanner gives up the key, with an
+                    // error only where it required one (a later key of an
+                    // open block mapping), which yaml.v2 names at the `:`
+                    // and yaml.v3 at the key; elsewhere the `:` is what it
+                    // refuses.
                     let required = self
                         .quoted_close_before(at)
                         .and_then(|close| {
                             let quote = self.source.text[close..].chars().next()?;
                             opening_quote(&self.source.text[..close], quote)
                         })
-                        .is_some_and(|open| {
-                            required_key_collection(self.source.text, open).is_some()
-                        });
-                    message = if self.yaml11 && required {
-                        "could not find expected ':'"
-                    } else {
-                        "mapping values are not allowed in this context"
+                        .filter(|&open| required_key_collection(self.source.text, open).is_some());
+                    message = match required {
+                        Some(open) => {
+                            if self.string_keys && !self.yaml11 {
+                                line = line_column(self.source.text, open).0;
+                            }
+                            "while scanning a simple key, could not find expected ':'"
+                        }
+                        None => "mapping values are not allowed in this context",
                     }
                     .into();
                 }
@@ -2811,6 +2909,9 @@ impl Builder<'_> {
     fn empty_key_before_bracket(&self, at: usize) -> Option<Failure> {
         let text = self.source.text;
         let (open, bracket) = swallowed_bracket(text, at)?;
+        if let Some(e) = self.block_end_in_swallowed_flow(open, bracket) {
+            return Some(e.into());
+        }
         let next = skip_blanks_and_comments(text, bracket + 1);
         let token = text[next..].chars().next();
         // A `-` that opens a line is a block entry, which libyaml's parser
@@ -2831,6 +2932,79 @@ impl Builder<'_> {
         let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]).into();
         let (line, column) = line_column(text, open);
         Some(self.context_mark(e, Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY))
+    }
+
+    /// libyaml's parser error when the token after a swallowed `]` (see
+    /// [`swallowed_bracket`]), with at most a `,` between, stands on a later
+    /// line left of the block collection around the sequence: libyaml's scanner, in the block
+    /// context there, ends that collection first with a block end token,
+    /// which the sequence its parser still reads cannot take: as a node
+    /// after the `,`, else as its next entry. The sequence opens at byte
+    /// `open`, the `]` is at `bracket`. yaml.v2 marks the block end
+    /// where the token stands; yaml.v3 at the end of the token before it
+    /// (and names the line where the sequence opened past the first for a
+    /// missing entry). A token libyaml's scanner may refuse itself (a
+    /// quote) is left to the other rules. For yaml.v3 a plain scalar at
+    /// the column of a block collection still open, with no `:` after it
+    /// on its line, fails first: its scanner reads two tokens past the
+    /// block end, by which the key it requires there has gone stale. A tab
+    /// after the `,` or a line break, where a simple key may start in the
+    /// block context, is a token the scanner refuses before that.
+    fn block_end_in_swallowed_flow(&self, open: usize, bracket: usize) -> Option<ParseError> {
+        let text = self.source.text;
+        let (mut i, mut before, mut comma) = (bracket + 1, bracket, false);
+        // Whether a simple key may start here in the block context, where
+        // the scanner then refuses a tab.
+        let mut key_allowed = false;
+        while let Some(c) = text[i..].chars().next() {
+            match c {
+                '\t' if key_allowed => {
+                    let (line, column) = line_column(text, i);
+                    let message = "while scanning for the next token, found character that cannot start any token";
+                    return Some(ParseError::new(self.file, line, column, message));
+                }
+                ' ' | '\t' => {}
+                '#' if text[..i].ends_with([' ', '\t']) => i = line_end(text, i),
+                ',' if !comma => (before, comma, key_allowed) = (i, true, true),
+                c if is_break(c) => key_allowed = true,
+                _ => break,
+            }
+            i += text[i..].chars().next().map_or(0, char::len_utf8);
+        }
+        let outermost = flow_scan(text, open).open.first().copied().unwrap_or(open);
+        let token = text[i..].chars().next()?;
+        let left = i - line_start(text, i) < block_indent_at(text, outermost);
+        if !left
+            || !text[bracket..i].contains(is_line_end)
+            || !(token.is_alphanumeric() || "[]{}-?:".contains(token))
+        {
+            return None;
+        }
+        let v3 = self.string_keys && !self.yaml11;
+        if v3 && token.is_alphanumeric() {
+            let rest = &text[i..line_end(text, i)];
+            let value = rest
+                .match_indices(':')
+                .any(|(c, _)| rest[c + 1..].chars().next().is_none_or(|c| c == ' ' || c == '\t'));
+            if !value && block_columns(text, bracket).contains(&(i - line_start(text, i))) {
+                let (line, column) = line_column(text, i);
+                let message = "while scanning a simple key, could not find expected ':'";
+                return Some(ParseError::new(self.file, line, column, message));
+            }
+        }
+        let line = line_column(text, if v3 { before } else { i }).0;
+        let column = line_column(text, i).1;
+        if comma {
+            let message = "while parsing a flow node, did not find expected node content";
+            return Some(ParseError::new(self.file, line, column, message));
+        }
+        let e = ParseError::new(self.file, line, column, FLOW_SEQUENCE_ENTRY[0]);
+        let (line, column) = line_column(text, open);
+        match self.context_mark(e.into(), Marker::new(open, line, column - 1), FLOW_SEQUENCE_ENTRY)
+        {
+            Failure::Error(e) => Some(e),
+            Failure::Rewrite { .. } => None,
+        }
     }
 
     /// libyaml's reading of a block scalar whose first line (its token at
@@ -3342,18 +3516,29 @@ impl Builder<'_> {
     /// saved at that token at the line break (in flow context it is never
     /// required), so the `:` introduces no key; a key with no `:` after it
     /// (`{b c\n d}`) is a key with an empty value however many lines it
-    /// takes.
-    fn colon_below_key(&self, event: &Event<'_>, span: &Span) -> Option<usize> {
-        if !matches!(event, Event::Scalar(..)) {
-            return None;
-        }
+    /// takes. A flow collection's key event is its start: `end` is the
+    /// byte after the key's last token.
+    fn colon_below_key(&self, span: &Span, end: usize) -> Option<usize> {
         let text = self.source.text;
         let start = self.source.byte(span.start.index());
-        let colon = skip_blanks_and_comments(text, self.source.byte(span.end.index()));
+        let colon = skip_blanks_and_comments(text, end);
         (!text[..start].trim_end().ends_with('?')
             && text.as_bytes().get(colon) == Some(&b':')
             && text[start..colon].contains(is_line_end))
         .then_some(colon)
+    }
+
+    /// libyaml's parser takes a flow mapping's key that [`colon_below_key`]
+    /// found as one with an empty value and then refuses the `:` where it
+    /// wants a `,` or `}` (`{b\n : c}`, `{b c\n d: e}`). yaml.v2 names the
+    /// line of the `:`, yaml.v3 the line where the mapping (opened at
+    /// `map_start`) opened past the first.
+    ///
+    /// [`colon_below_key`]: Self::colon_below_key
+    fn refused_colon(&self, key_span: &Span, colon: usize, map_start: Marker) -> Failure {
+        let mut e = self.err(key_span, FLOW_MAPPING_ENTRY[0]);
+        e.line = line_column(self.source.text, colon).0;
+        self.context_mark(e.into(), map_start, FLOW_MAPPING_ENTRY)
     }
 
     /// Whether the block sequence starting at `span`, the value of a block
@@ -3689,11 +3874,15 @@ impl Builder<'_> {
                     {
                         return Err(failure);
                     }
-                    if braces && let Some(colon) = self.colon_below_key(&ev, &key_span) {
-                        let (start, end) = (
-                            self.source.byte(key_span.start.index()),
-                            self.source.byte(key_span.end.index()),
-                        );
+                    let scalar_key = matches!(ev, Event::Scalar(..));
+                    let (start, end) = (
+                        self.source.byte(key_span.start.index()),
+                        self.source.byte(key_span.end.index()),
+                    );
+                    if braces
+                        && scalar_key
+                        && let Some(colon) = self.colon_below_key(&key_span, end)
+                    {
                         if self.yaml11
                             && matches!(ev, Event::Scalar(_, ScalarStyle::Plain, _, None))
                             && v2_multiline_plain_before_colon(self.source.text, end) == Some(start)
@@ -3702,14 +3891,7 @@ impl Builder<'_> {
                             // the scalar (`{z\n w:}` has the key `z w:`).
                             return Err(quoted_through_colon(self.source.text, start, end, true));
                         }
-                        // libyaml's parser takes the key as one with an
-                        // empty value and then refuses the `:` where it
-                        // wants a `,` or `}` ({b\n : c}, {b c\n d: e}).
-                        // yaml.v2 names the line of the `:`, yaml.v3 the
-                        // line where the mapping opened past the first.
-                        let mut e = self.err(&key_span, FLOW_MAPPING_ENTRY[0]);
-                        e.line = key_span.end.line() + line_count(&self.source.text[end..colon]);
-                        return Err(self.context_mark(e.into(), span.start, FLOW_MAPPING_ENTRY));
+                        return Err(self.refused_colon(&key_span, colon, span.start));
                     }
                     // yaml.v2 and yaml.v3 take a plain `<<`, and one tagged
                     // `!!merge`, as a merge key.
@@ -3742,6 +3924,15 @@ impl Builder<'_> {
                     let key =
                         if empty_key { key.map(|_| Value::String(String::new())) } else { key };
                     let key = key?;
+                    if braces
+                        && !scalar_key
+                        && let Some(colon) = self.colon_below_key(&key_span, self.last_close.get())
+                    {
+                        // A flow collection as a key is no simple key
+                        // either once it runs over a line break
+                        // (`{[b,\n c]: d}`).
+                        return Err(self.refused_colon(&key_span, colon, span.start));
+                    }
                     let null_key =
                         key.is_null() && key_text.as_deref().is_some_and(|t| !t.is_empty());
                     if error_at.as_ref() == Some(&key) && !is_merge {
@@ -4604,10 +4795,17 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
     if !item || value_of_key {
         return BLOCK_MAPPING_ENTRY[0];
     }
+    // A document marker ends the search: the collections before it are
+    // another document's.
+    let marker = |l: &&str| {
+        (l.starts_with("---") || l.starts_with("..."))
+            && l[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+    };
     let parent = text[..start]
         .split(is_line_end)
         .rev()
         .map(|l| l.trim_end_matches('\r'))
+        .take_while(|l| !marker(l))
         .filter(|l| {
             let t = l.trim_start_matches(' ');
             !t.is_empty() && !t.starts_with('#')
@@ -4618,6 +4816,35 @@ fn entry_problem(text: &str, at: usize) -> &'static str {
         });
     let indentless = parent.is_some_and(|l| l.len() - l.trim_start_matches(' ').len() == indent);
     if indentless { BLOCK_MAPPING_ENTRY[0] } else { BLOCK_SEQUENCE_ENTRY[0] }
+}
+
+/// The columns of the block collections open at byte `at` as the lines
+/// before it indent them: each `-` entry and the content after the
+/// entries on `at`'s line, then those of every earlier line indented less
+/// than the lines after it (blank and comment lines aside).
+fn block_columns(text: &str, at: usize) -> Vec<usize> {
+    let mut columns = Vec::new();
+    let mut limit = usize::MAX;
+    for line in text[..line_end(text, at)].lines().rev() {
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        if content.is_empty() || content.starts_with('#') || indent >= limit {
+            continue;
+        }
+        let mut rest = content;
+        loop {
+            columns.push(line.len() - rest.len());
+            match rest.strip_prefix('-').filter(|r| r.starts_with([' ', '\t'])) {
+                Some(r) => rest = r.trim_start_matches([' ', '\t']),
+                None => break,
+            }
+        }
+        limit = indent;
+        if indent == 0 {
+            break;
+        }
+    }
+    columns
 }
 
 /// libyaml's parser error for a flow collection opened by `open` (a `[` or
@@ -5150,7 +5377,7 @@ fn quoted_scalar_error(
         return Some((message.into(), line_column(text, marker).0));
     }
     let line = if v3 && line > 1 { line } else { line_count(text) + 1 };
-    Some(("while scanning a quoted scalar, found unexpected end of stream".into(), line))
+    Some((UNCLOSED_QUOTE.into(), line))
 }
 
 /// The opening quote of the first quoted scalar libyaml's scanner cannot
@@ -5365,7 +5592,8 @@ fn first_content_line(text: &str) -> Option<(usize, &str)> {
 /// first document implicitly there and then finds no node, where later
 /// documents skip stray end markers.
 fn leading_document_end(text: &str) -> Option<usize> {
-    let (index, line) = first_content_line(text)?;
+    // libyaml's reader drops a byte order mark that opens the stream.
+    let (index, line) = first_content_line(text.strip_prefix('\u{feff}').unwrap_or(text))?;
     let rest = line.strip_prefix("...")?;
     (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(index + 1)
 }
