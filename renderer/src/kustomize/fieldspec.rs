@@ -1,5 +1,6 @@
 //! Field spec walks: how a transformer reaches the fields a field spec names, and kustomize's errors on the way.
 
+use super::build_annotations;
 use crate::resource::{Resource, Step};
 use crate::value::{Map, Value};
 
@@ -41,6 +42,15 @@ pub fn set_scalars(
     create: bool,
     set: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), String> {
+    // kustomize keeps its build annotations in the object's annotations
+    // map until the end of the build: a walk there finds a map even where
+    // the object has none.
+    let held = segments(path).starts_with(&["metadata".to_string(), "annotations".to_string()])
+        && build_annotations::holds_any(r)
+        && metadata_mut(r).is_some_and(|m| {
+            !m.contains_key("annotations")
+                && m.insert("annotations".into(), Value::Map(Map::new())).is_none()
+        });
     let mut wrong = None;
     let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
         Value::Seq(_) | Value::Map(_) => {
@@ -48,6 +58,11 @@ pub fn set_scalars(
         }
         _ => set(at, slot),
     });
+    if let Some(meta) = metadata_mut(r).filter(|_| held) {
+        if matches!(meta.get("annotations"), Some(Value::Map(m)) if m.is_empty()) {
+            meta.shift_remove("annotations");
+        }
+    }
     if let Err(e) = walked {
         return Err(field_error(r, path, e));
     }
@@ -58,6 +73,11 @@ pub fn set_scalars(
         }
         None => Ok(()),
     }
+}
+
+/// `metadata` of `r`, where it is a map.
+fn metadata_mut(r: &mut Resource) -> Option<&mut Map> {
+    r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
 }
 
 /// The words kustomize's field spec walk puts before an error met at `at`
