@@ -338,8 +338,9 @@ pub struct Resource {
     /// each with the number of [`Resource::merged_patches`] then. kyaml
     /// changes only such a node's text, keeping its tag, style and place.
     pub kept_nodes: Vec<(usize, Vec<Step>)>,
-    /// The annotations added since the last JSON patch (or the generator),
-    /// in the order they came (kustomize appends each to the end of the map).
+    /// The annotations added since kustomize last set the map anew (see
+    /// [`Resource::notes_sorted`]), build annotations included, in the
+    /// order they came (kyaml appends each to the end of the map).
     pub notes_added: Vec<String>,
     /// Whether kustomize last set the annotations map anew (a JSON patch, a
     /// generator, a generator's merge: kyaml's `SetAnnotations`): the keys

@@ -2690,7 +2690,10 @@ impl Builder<'_> {
                             r,
                             &before,
                             was_allowed,
-                            matcher.is_some() || p.allow_name_change || p.allow_kind_change,
+                            matcher.is_some()
+                                || p.allow_name_change
+                                || p.allow_kind_change
+                                || p.legacy_strategic_merge,
                         );
                         let piece = doc_pieces.get(n).cloned().flatten();
                         let written = piece.and_then(|range| text.get(range));

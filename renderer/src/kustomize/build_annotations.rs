@@ -8,9 +8,13 @@
 //! (`generatorBehavior`, `needsHashSuffix`) and the objects whose references
 //! the name reference transformer pointed at it (`refBy`). kiln keeps that
 //! state beside the object ([`Resource`]) and writes the annotations only
-//! where kustomize's behaviour shows them: a JSON patch sees them, and the
+//! where kustomize's behaviour shows them: a JSON patch sees them, the
 //! messages that print an object (Go's JSON or sigs.k8s.io/yaml of it) hold
-//! them.
+//! them, a field spec walk into `metadata/annotations` meets them, and a
+//! node dump (`node contents:`) holding the annotations prints them in the
+//! order kustomize set them and in the styles kyaml gave their nodes
+//! ([`held_node`], from the order kiln notes in
+//! [`Resource::notes_added`]).
 
 use super::generate;
 use crate::resource::{Gvk, PrevId, ResId, Resource, SchemaScopes, Step, value_at, value_at_mut};

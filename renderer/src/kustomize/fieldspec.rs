@@ -42,27 +42,15 @@ pub fn set_scalars(
     create: bool,
     set: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), String> {
-    // kustomize keeps its build annotations in the object's annotations
-    // map until the end of the build: a walk there finds a map even where
-    // the object has none.
-    let held = segments(path).starts_with(&["metadata".to_string(), "annotations".to_string()])
-        && build_annotations::holds_any(r)
-        && metadata_mut(r).is_some_and(|m| {
-            !m.contains_key("annotations")
-                && m.insert("annotations".into(), Value::Map(Map::new())).is_none()
-        });
     let mut wrong = None;
-    let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
-        Value::Seq(_) | Value::Map(_) => {
-            wrong.get_or_insert_with(|| (slot.clone(), at.to_vec()));
-        }
-        _ => set(at, slot),
+    let walked = with_held_annotations(r, &segments(path), |r| {
+        visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
+            Value::Seq(_) | Value::Map(_) => {
+                wrong.get_or_insert_with(|| (slot.clone(), at.to_vec()));
+            }
+            _ => set(at, slot),
+        })
     });
-    if let Some(meta) = metadata_mut(r).filter(|_| held) {
-        if matches!(meta.get("annotations"), Some(Value::Map(m)) if m.is_empty()) {
-            meta.shift_remove("annotations");
-        }
-    }
     if let Err(e) = walked {
         return Err(field_error(r, path, e));
     }
@@ -73,6 +61,33 @@ pub fn set_scalars(
         }
         None => Ok(()),
     }
+}
+
+/// Runs `walk` (down the path `segs`) over `r` as kustomize holds it:
+/// kustomize keeps its build annotations in the object's annotations map
+/// until the end of the build, so a walk into `metadata/annotations` finds
+/// a map even where the object has none. A map the walk leaves empty goes
+/// again.
+pub fn with_held_annotations<T>(
+    r: &mut Resource,
+    segs: &[String],
+    walk: impl FnOnce(&mut Resource) -> T,
+) -> T {
+    let held = segs.len() >= 2
+        && segs[0] == "metadata"
+        && segs[1] == "annotations"
+        && build_annotations::holds_any(r)
+        && metadata_mut(r).is_some_and(|m| {
+            !m.contains_key("annotations")
+                && m.insert("annotations".into(), Value::Map(Map::new())).is_none()
+        });
+    let out = walk(r);
+    if let Some(meta) = metadata_mut(r).filter(|_| held) {
+        if matches!(meta.get("annotations"), Some(Value::Map(m)) if m.is_empty()) {
+            meta.shift_remove("annotations");
+        }
+    }
+    out
 }
 
 /// `metadata` of `r`, where it is a map.
