@@ -348,9 +348,22 @@ pub struct Resource {
     /// node held before a replacement first changed it: the setter that
     /// made the node chose its style for that text.
     pub kept_note_texts: Vec<(String, String)>,
-    /// The annotations added since the last JSON patch (or the generator),
-    /// in the order they came (kustomize appends each to the end of the map).
+    /// The annotations added since kustomize last set the map anew (see
+    /// [`Resource::notes_sorted`]), build annotations included, in the
+    /// order they came (kyaml appends each to the end of the map).
     pub notes_added: Vec<String>,
+    /// Whether kustomize last set the annotations map anew (a JSON patch, a
+    /// generator, a generator's merge: kyaml's `SetAnnotations`): the keys
+    /// it held then are in sorted order, each value a new string node.
+    pub notes_sorted: bool,
+    /// Annotations whose value a targeted strategic merge patch (or one
+    /// allowed to rename) gave: kustomize set that patch's annotations
+    /// anew, so each is a new string node, not in its text's style.
+    pub notes_restyled: Vec<String>,
+    /// Where in `metadata` kustomize made the annotations map, when its
+    /// first build annotation came to an object without annotations (the
+    /// number of fields before it); `None` keeps the object's own place.
+    pub notes_at: Option<usize>,
     /// While the build tracks origins (`buildMetadata`): the index, among
     /// the transformers of the kustomization now running, of the last one
     /// whose patch replaced or removed the object's annotations, and with
@@ -981,6 +994,9 @@ impl Resource {
             kept_note_texts: Vec::new(),
             tab_blocks: Vec::new(),
             notes_added: Vec::new(),
+            notes_sorted: false,
+            notes_restyled: Vec::new(),
+            notes_at: None,
             annotations_wiped_by: None,
             origin_by: None,
             origin_held: None,
@@ -1017,6 +1033,11 @@ impl Resource {
     /// error, in the styles its text wrote it in.
     pub fn node_dump(&self, path: &[Step], node: &Value) -> String {
         let styles = self.styles();
+        if let Some((node, styles)) =
+            crate::kustomize::build_annotations::held_node(self, path, node, styles.as_ref())
+        {
+            return crate::yaml::node_to_string_styled(&node, Some(&styles));
+        }
         crate::yaml::node_to_string_styled(node, styles.as_ref().and_then(|s| s.at(path)))
     }
 
@@ -1081,14 +1102,33 @@ impl Resource {
         })
     }
 
-    /// Notes that annotation `key` was added, when kustomize holds a node
-    /// tree kiln follows (see [`Resource::notes_added`]).
+    /// Notes that kustomize set its annotations map anew, sorted (see
+    /// [`Resource::notes_sorted`]).
+    pub fn notes_set_anew(&mut self) {
+        self.notes_added.clear();
+        self.notes_restyled.clear();
+        self.notes_sorted = true;
+    }
+
+    /// Notes that annotation `key` was added (see
+    /// [`Resource::notes_added`]). kyaml clears an empty annotations map
+    /// before it sets one, and makes the map at the end of `metadata` where
+    /// there is none (see [`Resource::notes_at`]).
     pub fn note_added(&mut self, key: &str) {
-        if (self.json_rebuilt.is_some() || self.first_tree.is_some())
-            && !self.notes_added.iter().any(|k| k == key)
-        {
-            self.notes_added.push(key.to_string());
+        if self.notes_added.iter().any(|k| k == key) {
+            return;
         }
+        let meta = self.value.get_path(&["metadata"]).and_then(Value::as_map);
+        let notes = meta.and_then(|m| m.get("annotations"));
+        // A generated object has its map from the generator.
+        let made = self.generator_behavior.is_some();
+        if self.notes_at.is_none()
+            && !made
+            && !matches!(notes, Some(Value::Map(m)) if !m.is_empty())
+        {
+            self.notes_at = Some(meta.map_or(0, |m| m.len() - usize::from(notes.is_some())));
+        }
+        self.notes_added.push(key.to_string());
     }
 
     /// The identity the object has now, as an earlier one.
@@ -1215,9 +1255,12 @@ impl Resource {
     /// annotations in this order when they are new (see
     /// [`Resource::notes_added`]).
     fn remember(&mut self, id: PrevId) {
+        let first = self.prev_ids.is_empty();
         self.prev_ids.push(id);
-        for key in ["previousNames", "previousNamespaces", "previousKinds"] {
-            self.note_added(&format!("internal.config.kubernetes.io/{key}"));
+        if first {
+            for key in ["previousNames", "previousNamespaces", "previousKinds"] {
+                self.note_added(&format!("internal.config.kubernetes.io/{key}"));
+            }
         }
     }
 

@@ -1781,6 +1781,7 @@ impl Builder<'_> {
                 ConfiguredPlugin::Object { object, .. } => {
                     let mut made = Resource::new(object.clone(), made_by("IAMPolicyGenerator"));
                     made.generator_behavior = Some(generate::UNSPECIFIED.into());
+                    made.notes_set_anew();
                     add_all(acc, vec![made], &source, &self.scopes)?;
                     continue;
                 }
@@ -2466,7 +2467,7 @@ impl Builder<'_> {
                 r.kept_nodes.clear();
                 r.kept_note_texts.clear();
                 r.merged_patches.clear();
-                r.notes_added.clear();
+                r.notes_set_anew();
                 remove_annotations(&mut r.value, &added);
                 applied.map_err(|source_err| Error::Patch {
                     file: source.clone(),
@@ -2749,6 +2750,15 @@ impl Builder<'_> {
                             r.allowed_changes = was_allowed;
                         }
                         let before = std::mem::replace(&mut r.value, v);
+                        build_annotations::note_merged(
+                            r,
+                            &before,
+                            was_allowed,
+                            matcher.is_some()
+                                || p.allow_name_change
+                                || p.allow_kind_change
+                                || p.legacy_strategic_merge,
+                        );
                         let piece = doc_pieces.get(n).cloned().flatten();
                         let written = piece.and_then(|range| text.get(range));
                         keep_quotes(r, &before, &doc, &landing, texts, written);

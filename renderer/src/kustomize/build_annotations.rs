@@ -8,13 +8,18 @@
 //! (`generatorBehavior`, `needsHashSuffix`) and the objects whose references
 //! the name reference transformer pointed at it (`refBy`). kiln keeps that
 //! state beside the object ([`Resource`]) and writes the annotations only
-//! where kustomize's behaviour shows them: a JSON patch sees them, and the
+//! where kustomize's behaviour shows them: a JSON patch sees them, the
 //! messages that print an object (Go's JSON or sigs.k8s.io/yaml of it) hold
-//! them.
+//! them, a field spec walk into `metadata/annotations` meets them, and a
+//! node dump (`node contents:`) holding the annotations prints them in the
+//! order kustomize set them and in the styles kyaml gave their nodes
+//! ([`held_node`], from the order kiln notes in
+//! [`Resource::notes_added`]).
 
 use super::generate;
-use crate::resource::{Gvk, PrevId, ResId, Resource, SchemaScopes};
+use crate::resource::{Gvk, PrevId, ResId, Resource, SchemaScopes, Step, value_at, value_at_mut};
 use crate::value::{Map, Value};
+use crate::yaml::{Style, Styled};
 
 /// Where kustomize's build annotations live.
 pub(crate) const PREFIX: &str = "internal.config.kubernetes.io/";
@@ -72,6 +77,11 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
         out.push((format!("{PREFIX}refBy"), r.ref_by.join(",")));
     }
     out
+}
+
+/// Whether kustomize holds any build annotation on `r` now.
+pub(crate) fn holds_any(r: &Resource) -> bool {
+    !of(r, &SchemaScopes::new()).is_empty() || !held(r).is_empty()
 }
 
 /// kustomize keeps an object's build state in annotations, and reads them
@@ -208,6 +218,156 @@ pub(crate) fn annotated(r: &Resource, scopes: &SchemaScopes) -> Value {
     v
 }
 
+/// The build annotations kyaml's `AnnotationSetter` sets (a single-quoted
+/// string node, appended to the map or taking the place of the value of a
+/// key it has, whose style it keeps); kustomize sets the others with the
+/// whole map (`SetAnnotations`) or merges them from a patch.
+const SET_ONE_BY_ONE: [&str; 6] =
+    ["prefixes", "suffixes", "previousNames", "previousNamespaces", "previousKinds", "refBy"];
+
+/// `node`, at `path` in `r`, as kustomize holds it mid-build, with the
+/// styles its nodes have, where it holds `metadata.annotations` and
+/// kustomize keeps build annotations there: the object's own annotations
+/// first (sorted once kustomize set the map anew), then the ones added
+/// since, build annotations included, in the order they came; `None` where
+/// the node is as kiln keeps it. The build's schema file does not reach
+/// here: a previous namespace is the effective one by kyaml's table.
+pub(crate) fn held_node(
+    r: &Resource,
+    path: &[Step],
+    node: &Value,
+    styles: Option<&Styled>,
+) -> Option<(Value, Styled)> {
+    let notes_path = [Step::Key("metadata".into()), Step::Key("annotations".into())];
+    if path.len() > 2 || !notes_path.starts_with(path) {
+        return None;
+    }
+    let mut build = of(r, &SchemaScopes::new());
+    build.extend(held(r));
+    if build.is_empty() {
+        return None;
+    }
+    let rel = &notes_path[path.len()..];
+    let own = match value_at(node, rel) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Map(m)) => m.clone(),
+        Some(_) => return None,
+    };
+    let built = |k: &str| build.iter().find(|(b, _)| b == k).map(|(_, v)| v);
+    // While the build tracks origins, kustomize sets the map anew after
+    // every transformer.
+    let by_origins = set_anew_by_origins(r);
+    let sorted = r.notes_sorted || by_origins;
+    let added: Vec<&String> = r
+        .notes_added
+        .iter()
+        .filter(|k| !by_origins && (own.contains_key(*k) || built(k).is_some()))
+        .collect();
+    let mut keys: Vec<&String> = own.keys().chain(build.iter().map(|(k, _)| k)).collect();
+    keys.retain(|k| !added.contains(k));
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(*k));
+    if sorted {
+        keys.sort();
+    }
+    let base = keys.len();
+    keys.extend(added);
+    let file = styles.and_then(|s| s.at(&notes_path));
+    let file_entry = |k: &str, v: &Value| match file {
+        Some(Styled::Map { entries, .. }) => entries
+            .iter()
+            .rev()
+            .find(|(key, _)| matches!(key, Styled::Scalar { text, .. } if text == k))
+            .filter(|(_, st)| matches!(st, Styled::Scalar { value, .. } if value == v))
+            .map(|(_, st)| st.clone()),
+        _ => None,
+    };
+    let mut map = Map::new();
+    let mut entries = Vec::new();
+    for (i, k) in keys.into_iter().enumerate() {
+        let appended = i >= base;
+        let (value, st) = match built(k) {
+            Some(v) => {
+                let one_by_one = SET_ONE_BY_ONE.iter().any(|n| k.strip_prefix(PREFIX) == Some(*n));
+                let style = if appended && one_by_one { Style::Single } else { string_style(v) };
+                (Value::String(v.clone()), scalar(v, style))
+            }
+            None => {
+                let v = own.get(k).cloned().unwrap_or(Value::Null);
+                let restyled = r.notes_restyled.contains(k);
+                let kept =
+                    (!restyled && (appended || !sorted)).then(|| file_entry(k, &v)).flatten();
+                let st = kept.unwrap_or_else(|| match &v {
+                    Value::String(s) => scalar(s, string_style(s)),
+                    _ => Styled::Other,
+                });
+                (v, st)
+            }
+        };
+        entries.push((scalar(k, Style::Plain), st));
+        map.insert(k.clone(), value);
+    }
+    // kyaml makes a map of its own where the object had none, or an empty one.
+    let flow = matches!(file, Some(Styled::Map { flow: true, .. })) && r.notes_at.is_none();
+    let notes_styled = Styled::Map { flow, entries, tag: None, notes: None };
+    // The node with the map in kustomize's place.
+    let mut held = node.clone();
+    let (meta_path, _) = rel.split_at(rel.len().saturating_sub(1));
+    match rel {
+        [] => held = Value::Map(map),
+        _ => {
+            let meta = value_at_mut(&mut held, meta_path).and_then(Value::as_map_mut)?;
+            let own_place = meta.get_index_of("annotations").filter(|_| r.notes_at.is_none());
+            meta.shift_remove("annotations");
+            let at = own_place.or(r.notes_at).unwrap_or(meta.len()).min(meta.len());
+            meta.shift_insert(at, "annotations".into(), Value::Map(map));
+        }
+    }
+    let mut st = styles.and_then(|s| s.at(path)).cloned().unwrap_or(Styled::Other);
+    let mut slot = &mut st;
+    for step in rel {
+        let Step::Key(k) = step else { return None };
+        slot = entry_mut(slot, k);
+    }
+    *slot = notes_styled;
+    Some((held, st))
+}
+
+/// The style kyaml gives a string node it makes (`NewStringRNode`): a
+/// literal block for text on several lines, double quotes for text YAML
+/// would read as something else, else plain.
+fn string_style(s: &str) -> Style {
+    if s.contains('\n') {
+        Style::Literal
+    } else if crate::yaml::v3_value_not_plain(s) {
+        Style::Double
+    } else {
+        Style::Plain
+    }
+}
+
+/// A string scalar node in `style`.
+fn scalar(s: &str, style: Style) -> Styled {
+    let value = Value::String(s.to_string());
+    Styled::Scalar { style, text: s.to_string(), value, tag: None, notes: None }
+}
+
+/// The style node of `key` in the map node `st`, made (and `st` made a
+/// block map) where missing.
+fn entry_mut<'a>(st: &'a mut Styled, key: &str) -> &'a mut Styled {
+    if !matches!(st, Styled::Map { .. }) {
+        *st = Styled::Map { flow: false, entries: Vec::new(), tag: None, notes: None };
+    }
+    let Styled::Map { entries, .. } = st else { unreachable!("made a map above") };
+    let found =
+        entries.iter().rposition(|(k, _)| matches!(k, Styled::Scalar { text, .. } if text == key));
+    let i = found.unwrap_or_else(|| {
+        entries.push((scalar(key, Style::Plain), Styled::Other));
+        entries.len() - 1
+    });
+    &mut entries[i].1
+}
+
 /// The object as kustomize's messages print a resource with Go's `%v`
 /// (its `String`): the JSON of the object with its build annotations.
 pub(crate) fn json(r: &Resource, scopes: &SchemaScopes) -> String {
@@ -227,6 +387,51 @@ pub(crate) fn json_list<'a>(
 /// annotations, turned into YAML by sigs.k8s.io/yaml.
 pub(crate) fn yaml(r: &Resource, scopes: &SchemaScopes) -> String {
     crate::yaml::to_string(&annotated(r, scopes))
+}
+
+/// Notes the annotations a strategic merge patch added to `r` (`before`
+/// it was merged), as kyaml's merge walk appends them: in the order of
+/// their keys, the allow annotations the options give it among them. Where
+/// kustomize set the patch's annotations anew (`set_anew`: a targeted
+/// patch's copy, a patch the options allow to rename), each value the
+/// patch gave is a new string node, whatever style its text wrote.
+pub(crate) fn note_merged(
+    r: &mut Resource,
+    before: &Value,
+    was_allowed: (bool, bool),
+    set_anew: bool,
+) {
+    let had = before.get_path(&["metadata", "annotations"]).and_then(Value::as_map);
+    let now = r.value.get_path(&["metadata", "annotations"]).and_then(Value::as_map);
+    let given: Vec<&String> = now
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| had.and_then(|m| m.get(*k)) != Some(*v))
+        .map(|(k, _)| k)
+        .collect();
+    r.notes_restyled.retain(|k| !given.contains(&k));
+    if set_anew {
+        r.notes_restyled.extend(given.iter().map(|k| k.to_string()));
+    }
+    let mut added: Vec<String> = now
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .filter(|k| !had.is_some_and(|m| m.contains_key(*k)))
+        .cloned()
+        .collect();
+    for (allowed, was, key) in [
+        (r.allowed_changes.0, was_allowed.0, "allowNameChange"),
+        (r.allowed_changes.1, was_allowed.1, "allowKindChange"),
+    ] {
+        if allowed && !was {
+            added.push(format!("{PREFIX}{key}"));
+        }
+    }
+    added.sort();
+    for k in added {
+        r.note_added(&k);
+    }
 }
 
 #[cfg(test)]

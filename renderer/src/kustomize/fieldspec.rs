@@ -1,5 +1,6 @@
 //! Field spec walks: how a transformer reaches the fields a field spec names, and kustomize's errors on the way.
 
+use super::build_annotations;
 use crate::resource::{Resource, Step};
 use crate::value::{Map, Value};
 
@@ -60,11 +61,13 @@ pub fn set_scalars(
     set: &mut dyn FnMut(&[Step], &mut Value),
 ) -> Result<(), String> {
     let mut wrong = None;
-    let walked = visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
-        Value::Seq(_) | Value::Map(_) => {
-            wrong.get_or_insert_with(|| (slot.clone(), at.to_vec()));
-        }
-        _ => set(at, slot),
+    let walked = with_held_annotations(r, &segments(path), |r| {
+        visit_checked_node(&mut r.value, path, create, &mut |at, slot| match slot {
+            Value::Seq(_) | Value::Map(_) => {
+                wrong.get_or_insert_with(|| (slot.clone(), at.to_vec()));
+            }
+            _ => set(at, slot),
+        })
     });
     if let Err(e) =
         WalkFailure::unless_refused_before(walked, wrong.as_ref().map(|(_, at)| &at[..]))
@@ -78,6 +81,38 @@ pub fn set_scalars(
         }
         None => Ok(()),
     }
+}
+
+/// Runs `walk` (down the path `segs`) over `r` as kustomize holds it:
+/// kustomize keeps its build annotations in the object's annotations map
+/// until the end of the build, so a walk into `metadata/annotations` finds
+/// a map even where the object has none. A map the walk leaves empty goes
+/// again.
+pub fn with_held_annotations<T>(
+    r: &mut Resource,
+    segs: &[String],
+    walk: impl FnOnce(&mut Resource) -> T,
+) -> T {
+    let held = segs.len() >= 2
+        && segs[0] == "metadata"
+        && segs[1] == "annotations"
+        && build_annotations::holds_any(r)
+        && metadata_mut(r).is_some_and(|m| {
+            !m.contains_key("annotations")
+                && m.insert("annotations".into(), Value::Map(Map::new())).is_none()
+        });
+    let out = walk(r);
+    if let Some(meta) = metadata_mut(r).filter(|_| held) {
+        if matches!(meta.get("annotations"), Some(Value::Map(m)) if m.is_empty()) {
+            meta.shift_remove("annotations");
+        }
+    }
+    out
+}
+
+/// `metadata` of `r`, where it is a map.
+fn metadata_mut(r: &mut Resource) -> Option<&mut Map> {
+    r.value.get_path_mut(&["metadata"]).and_then(Value::as_map_mut)
 }
 
 /// The words kustomize's field spec walk puts before an error met at `at`

@@ -371,6 +371,7 @@ pub fn generate(
         || g.behavior == "replace"
         || (g.behavior == "create" && g.behavior_given);
     r.generator_behavior = Some(if written { g.behavior.clone() } else { UNSPECIFIED.into() });
+    r.notes_set_anew();
     Ok(r)
 }
 
@@ -612,7 +613,7 @@ pub fn merge_into(
     base.kept_nodes.clear();
     base.kept_note_texts.clear();
     base.merged_patches.clear();
-    base.notes_added.clear();
+    base.notes_set_anew();
     // A replaced object is the new one (its origin is the replacing
     // generator, in its annotations from then on); a merged one stays the
     // base's.

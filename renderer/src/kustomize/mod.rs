@@ -6,7 +6,7 @@
 //! name references and sorts the result the way `kubectl kustomize` does.
 
 mod build;
-mod build_annotations;
+pub(crate) mod build_annotations;
 pub mod config;
 mod default_config;
 pub mod fieldspec;

@@ -99,11 +99,11 @@ fn affix_one(
             Ok(spec) if spec.matches(&gvk) => spec,
             Ok(_) => continue,
             Err(name_spec) => {
-                r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
-                if add.0.is_empty() {
-                    r.affixes.1.push(add.1.to_string());
-                } else {
-                    r.affixes.0.push(add.0.to_string());
+                let list = if add.0.is_empty() { &mut r.affixes.1 } else { &mut r.affixes.0 };
+                let first = list.is_empty();
+                list.push(if add.0.is_empty() { add.1 } else { add.0 }.to_string());
+                if first {
+                    r.note_added(&format!("internal.config.kubernetes.io/{pass}"));
                 }
                 // Nor does it create a name where a patch that may change
                 // names deleted it: the object stays nameless and fails at

@@ -1214,6 +1214,8 @@ fn write_path(
     // whatever the file wrote (a number, a bool, a null), and takes any text.
     let annotation = segs.len() == 3 && segs[0] == "metadata" && segs[1] == "annotations";
     let written = hits.paths.clone();
+    // The annotations created, which kyaml appends to the map.
+    let mut made_notes = Vec::new();
     for ((slot, was_null), at) in hits.slots.into_iter().zip(hits.paths) {
         let fp = &mistyped_path(fp, &segs, &at);
         // A created leaf is a null the object did not have.
@@ -1234,6 +1236,9 @@ fn write_path(
             v = Value::String(String::new());
         }
         if annotation && is_scalar(slot) && is_scalar(&v) {
+            if let (true, Some(Step::Key(key))) = (fresh, at.last()) {
+                made_notes.push(key.clone());
+            }
             // A created annotation is a copy of the source's node too, and
             // kustomize writes the annotations back from their nodes' text.
             let text = text_of(&v, false);
@@ -1482,6 +1487,9 @@ fn write_path(
         }
     }
     r.untagged.extend(made_untagged);
+    for key in made_notes {
+        r.note_added(&key);
+    }
     Ok(written)
 }
 

@@ -3,7 +3,7 @@
 use crate::kustomize::fieldspec;
 use crate::kustomize::kustomization::{Replica, UserFieldSpec};
 use crate::kustomize::transform::images;
-use crate::resource::{NodeTexts, Resource};
+use crate::resource::{Gvk, NodeTexts, Resource};
 use crate::value::Value;
 
 /// A field spec's type as kustomize prints a `Gvk`: `Kind.version.group`,
@@ -15,8 +15,8 @@ fn gvk_string(s: &UserFieldSpec) -> String {
     format!("{}.{}.{}", or(&s.kind, "[noKind]"), or(&s.version, "[noVer]"), or(&s.group, "[noGrp]"))
 }
 
-/// Sets the replica count on objects whose current or earlier name matches,
-/// at `specs`: a ReplicaCountTransformer's own field specs, or kustomize's
+/// Sets the replica count on objects whose current or earlier identity has
+/// the name and a kind a spec selects, at `specs`: a ReplicaCountTransformer's own field specs, or kustomize's
 /// merged `replicas` list. A name that matches no object of those kinds is
 /// an error, as in kustomize.
 pub fn apply(
@@ -27,15 +27,21 @@ pub fn apply(
     for rep in replicas {
         let mut matched = false;
         for r in resources.iter_mut() {
-            let known = r.name() == rep.name
-                || r.orig_id.name == rep.name
-                || r.prev_ids.iter().any(|p| p.name == rep.name);
-            if !known {
-                continue;
-            }
+            // kustomize picks an object by an identity (current, original or
+            // earlier) that has both the name and a kind the spec selects;
+            // the spec then writes only where it selects the current kind.
             let gvk = r.gvk();
-            for spec in specs.iter().filter(|s| s.matches(&gvk)) {
+            let named: Vec<Gvk> = std::iter::once(r.id())
+                .chain(std::iter::once(r.orig_id.clone()))
+                .chain(r.prev_res_ids())
+                .filter(|id| id.name == rep.name)
+                .map(|id| id.gvk)
+                .collect();
+            for spec in specs.iter().filter(|s| named.iter().any(|g| s.matches(g))) {
                 matched = true;
+                if !spec.matches(&gvk) {
+                    continue;
+                }
                 // kustomize sets the number's text and keeps the node's
                 // style: a count written in quotes stays a quoted string.
                 // The count is a new node (see [`Resource::written`]).

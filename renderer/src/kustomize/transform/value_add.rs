@@ -147,10 +147,15 @@ fn set_namespace(r: &mut Resource, namespace: &str, scopes: &SchemaScopes) {
 /// wrote.
 fn set_field(r: &mut Resource, t: &Target, value: &str) -> Result<(), String> {
     let parts = field_path_parts(&t.field_path);
+    fieldspec::with_held_annotations(r, &parts, |r| set_field_at(r, &parts, t, value))
+}
+
+/// [`set_field`] at the field path `parts`.
+fn set_field_at(r: &mut Resource, parts: &[String], t: &Target, value: &str) -> Result<(), String> {
     let mut at = Vec::new();
     // A field the path makes is an empty node.
     let mut made_leaf = false;
-    let leaf = match locate(&mut r.value, &parts, &mut at, &r.scalar_texts, false, &mut made_leaf) {
+    let leaf = match locate(&mut r.value, parts, &mut at, &r.scalar_texts, false, &mut made_leaf) {
         Ok(leaf) => leaf,
         Err(Stop::Said(message)) => return Err(message),
         Err(Stop::WrongKind { expected, at, node, detached }) => {
