@@ -60,6 +60,15 @@ pub trait Tree: Sync {
     fn root_name(&self) -> Option<String> {
         None
     }
+    /// Every file below the directory `dir`, with its path relative to
+    /// `dir`, depth first in listing order: what [`Tree::list`] and
+    /// [`Tree::read`] give, asked path by path (a tree that can answer in
+    /// one walk does).
+    fn files_below(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let mut out = Vec::new();
+        listed_files_below(self, dir, "", &mut out)?;
+        Ok(out)
+    }
     /// Every file called `name` anywhere in the tree (`.git` directories
     /// passed over, as Flux passes them over), with its bytes, sorted by
     /// path. One question, so that a tree that records what is asked of it
@@ -87,6 +96,35 @@ pub trait Tree: Sync {
         }
         out.sort();
         Ok(out)
+    }
+}
+
+/// [`Tree::files_below`] for the directory `rel` of `dir`, by listing.
+fn listed_files_below<T: Tree + ?Sized>(
+    tree: &T,
+    dir: &str,
+    rel: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), Error> {
+    for (name, kind) in tree.list(&join_path(dir, rel))? {
+        let child = join_path(rel, &name);
+        match kind {
+            EntryKind::Dir => listed_files_below(tree, dir, &child, out)?,
+            EntryKind::File => {
+                let bytes = tree.read(&join_path(dir, &child))?;
+                out.push((child, bytes));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a/b`, or either alone where the other is the root `""`.
+fn join_path(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
     }
 }
 
@@ -271,6 +309,51 @@ impl DirTree {
         self.resolve_canonical(path)
     }
 
+    /// [`Tree::files_below`] for the directory `rel` of `dir`, which is at
+    /// `disk` (inside the root): one directory read each, with no path
+    /// resolved again where an entry is no symlink (see [`Tree::list`]).
+    fn confined_files_below(
+        &self,
+        dir: &str,
+        disk: &Path,
+        rel: &str,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> Result<(), Error> {
+        let path = join_path(dir, rel);
+        let io = |e: std::io::Error| Error::Io { path: path.clone(), message: e.to_string() };
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(disk).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            if let Some(name) = entry.file_name().to_str() {
+                entries.push((name.to_string(), entry));
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, entry) in entries {
+            let child = join_path(rel, &name);
+            let at = join_path(dir, &child);
+            // As `list` types them: an entry that is no symlink, in a
+            // directory inside the root, is inside it too; a symlink is
+            // resolved, and left out where it leads out of the root or
+            // nowhere.
+            let (on_disk, is_dir, len) = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => {
+                    (entry.path(), t.is_dir(), entry.metadata().map_or(0, |md| md.len()))
+                }
+                _ => match self.resolve(&at) {
+                    Ok((p, md)) => (p, md.is_dir(), md.len()),
+                    Err(_) => continue,
+                },
+            };
+            if is_dir {
+                self.confined_files_below(dir, &on_disk, &child, out)?;
+            } else {
+                out.push((child, read_file(&at, &on_disk, len)?));
+            }
+        }
+        Ok(())
+    }
+
     /// [`DirTree::resolve`] by `canonicalize`, for paths through symlinks.
     fn resolve_canonical(&self, path: &str) -> Result<(PathBuf, std::fs::Metadata), Error> {
         let full = self.root.join(path);
@@ -281,6 +364,17 @@ impl DirTree {
         let md = std::fs::metadata(&canon).map_err(|e| io_error(path, &e))?;
         Ok((canon, md))
     }
+}
+
+/// The bytes of the file at `at` on disk, the tree's `path`, `len` bytes
+/// long when last seen: one buffer, and no second `stat` of the open file
+/// as `fs::read` makes. A file that grew since is still read whole.
+fn read_file(path: &str, at: &Path, len: u64) -> Result<Vec<u8>, Error> {
+    let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
+    let file = std::fs::File::open(at).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes).map_err(io)?;
+    Ok(bytes)
 }
 
 /// An I/O error on `path`: [`Error::NotFound`] when nothing is there.
@@ -311,15 +405,14 @@ impl Tree for DirTree {
         if md.is_dir() {
             return Err(Error::Io { path: path.to_string(), message: "is a directory".into() });
         }
-        let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
-        let file = std::fs::File::open(&p).map_err(io)?;
-        // The size is known from `resolve`: one buffer, and no second
-        // `stat` of the open file as `fs::read` makes. A file that grew
-        // since is still read whole.
-        let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0) + 1);
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes)
-            .map_err(io)?;
-        Ok(bytes)
+        read_file(path, &p, md.len())
+    }
+
+    fn files_below(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let (disk, _) = self.resolve(dir)?;
+        let mut out = Vec::new();
+        self.confined_files_below(dir, &disk, "", &mut out)?;
+        Ok(out)
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {
@@ -458,6 +551,54 @@ mod tests {
         assert_eq!(t.read("b/f.yaml").unwrap(), b"in");
         assert!(matches!(t.read("out-dir/f"), Err(Error::Escapes { .. })));
         assert_eq!(t.root_name().as_deref(), Some("a"));
+    }
+
+    /// The one-walk read of a directory gives what listing and reading it
+    /// path by path gives: links inside the root followed, links out of the
+    /// root (or nowhere) left out, and a directory reached through a link
+    /// out refused with the same error.
+    #[test]
+    fn dir_tree_files_below_stays_confined() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(outside.path().join("d")).unwrap();
+        std::fs::write(outside.path().join("d/f"), "out").unwrap();
+        std::fs::write(outside.path().join("secret"), "out").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("chart/templates/sub")).unwrap();
+        std::fs::create_dir_all(r.join("other")).unwrap();
+        std::fs::write(r.join("chart/Chart.yaml"), "name: c").unwrap();
+        std::fs::write(r.join("chart/templates/a.yaml"), "a").unwrap();
+        std::fs::write(r.join("chart/templates/sub/b.yaml"), "b").unwrap();
+        std::fs::write(r.join("other/o.yaml"), "o").unwrap();
+        let link = |to: &Path, at: &str| std::os::unix::fs::symlink(to, r.join(at)).unwrap();
+        link(Path::new("../../other/o.yaml"), "chart/templates/in-root.yaml");
+        link(Path::new("../other"), "chart/linked");
+        link(&outside.path().join("secret"), "chart/templates/secret.yaml");
+        link(&outside.path().join("d"), "chart/templates/out-dir");
+        link(&outside.path().join("d"), "out-chart");
+        link(Path::new("missing"), "chart/dangling");
+        let t = DirTree::new(r).unwrap();
+        let got = t.files_below("chart").unwrap();
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Chart.yaml",
+                "linked/o.yaml",
+                "templates/a.yaml",
+                "templates/in-root.yaml",
+                "templates/sub/b.yaml"
+            ]
+        );
+        assert!(got.iter().all(|(_, bytes)| bytes != b"out"));
+        let mut listed = Vec::new();
+        listed_files_below(&t, "chart", "", &mut listed).unwrap();
+        assert_eq!(got, listed);
+        let escapes = t.files_below("out-chart").unwrap_err();
+        assert!(matches!(escapes, Error::Escapes { .. }));
+        assert_eq!(escapes.to_string(), t.list("out-chart").unwrap_err().to_string());
+        assert_eq!(t.files_below("").unwrap().len(), got.len() + 1);
     }
 
     /// Links to directories above would make a walk endless: whole-tree

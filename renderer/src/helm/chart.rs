@@ -77,8 +77,7 @@ pub fn load(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
 fn load_here(tree: &dyn Tree, path: &str) -> Result<Chart, Error> {
     match tree.kind(path) {
         Some(EntryKind::Dir) => {
-            let mut files = Vec::new();
-            collect(tree, path, "", &mut files)?;
+            let files = tree.files_below(path).map_err(|source| Error::Tree { source })?;
             kept_or_load(Source { path: path.to_string(), archive: false, files }, load_dir)
         }
         Some(EntryKind::File) => {
@@ -186,32 +185,6 @@ fn top_chart(chart: Chart) -> Result<Chart, Error> {
         return Err(Error::Invalid { message: "invalid chart apiVersion".into() });
     }
     Ok(chart)
-}
-
-/// Every file below `dir` with its path relative to the chart root.
-fn collect(
-    tree: &dyn Tree,
-    dir: &str,
-    rel: &str,
-    out: &mut Vec<(String, Vec<u8>)>,
-) -> Result<(), Error> {
-    let full = if rel.is_empty() { dir.to_string() } else { join_path(dir, rel) };
-    for (name, kind) in tree.list(&full).map_err(|source| Error::Tree { source })? {
-        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        match kind {
-            EntryKind::Dir => collect(tree, dir, &child, out)?,
-            EntryKind::File => {
-                let bytes =
-                    tree.read(&join_path(dir, &child)).map_err(|source| Error::Tree { source })?;
-                out.push((child, bytes));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn join_path(a: &str, b: &str) -> String {
-    if a.is_empty() { b.to_string() } else { format!("{a}/{b}") }
 }
 
 /// Reads a gzipped tar chart archive (a subchart in `charts/`): its files
