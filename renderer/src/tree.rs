@@ -309,9 +309,41 @@ impl DirTree {
         self.resolve_canonical(path)
     }
 
+    /// The entries of the directory `path`, which is at `disk` (inside the
+    /// root), sorted by name, each with where it is on disk and its kind.
+    /// An entry that is no symlink, in a directory inside the root, is
+    /// inside it too: its type, from the directory listing, is its kind. A
+    /// symlink is resolved, and left out where it leads out of the root or
+    /// nowhere (reading it directly is an error). Names that are not UTF-8
+    /// are passed over.
+    fn confined_entries(&self, path: &str, disk: &Path) -> Result<Vec<ConfinedEntry>, Error> {
+        let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(disk).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+            let found = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => {
+                    let kind = if t.is_dir() { EntryKind::Dir } else { EntryKind::File };
+                    ConfinedEntry { name, disk: entry.path(), kind, len: None }
+                }
+                _ => match self.resolve(&join_path(path, &name)) {
+                    Ok((disk, md)) => {
+                        let kind = if md.is_dir() { EntryKind::Dir } else { EntryKind::File };
+                        ConfinedEntry { name, disk, kind, len: Some(md.len()) }
+                    }
+                    Err(_) => continue,
+                },
+            };
+            out.push(found);
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
     /// [`Tree::files_below`] for the directory `rel` of `dir`, which is at
     /// `disk` (inside the root): one directory read each, with no path
-    /// resolved again where an entry is no symlink (see [`Tree::list`]).
+    /// resolved again where an entry is no symlink.
     fn confined_files_below(
         &self,
         dir: &str,
@@ -319,36 +351,19 @@ impl DirTree {
         rel: &str,
         out: &mut Vec<(String, Vec<u8>)>,
     ) -> Result<(), Error> {
-        let path = join_path(dir, rel);
-        let io = |e: std::io::Error| Error::Io { path: path.clone(), message: e.to_string() };
-        let mut entries = Vec::new();
-        for entry in std::fs::read_dir(disk).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            if let Some(name) = entry.file_name().to_str() {
-                entries.push((name.to_string(), entry));
-            }
-        }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, entry) in entries {
-            let child = join_path(rel, &name);
-            let at = join_path(dir, &child);
-            // As `list` types them: an entry that is no symlink, in a
-            // directory inside the root, is inside it too; a symlink is
-            // resolved, and left out where it leads out of the root or
-            // nowhere.
-            let (on_disk, is_dir, len) = match entry.file_type() {
-                Ok(t) if !t.is_symlink() => {
-                    (entry.path(), t.is_dir(), entry.metadata().map_or(0, |md| md.len()))
+        for entry in self.confined_entries(&join_path(dir, rel), disk)? {
+            let child = join_path(rel, &entry.name);
+            match entry.kind {
+                EntryKind::Dir => self.confined_files_below(dir, &entry.disk, &child, out)?,
+                EntryKind::File => {
+                    // A plain entry's size comes from its own `stat`, to size
+                    // the buffer; a symlink's from resolving it.
+                    let len = entry.len.unwrap_or_else(|| {
+                        std::fs::symlink_metadata(&entry.disk).map_or(0, |md| md.len())
+                    });
+                    let at = join_path(dir, &child);
+                    out.push((child, read_file(&at, &entry.disk, len)?));
                 }
-                _ => match self.resolve(&at) {
-                    Ok((p, md)) => (p, md.is_dir(), md.len()),
-                    Err(_) => continue,
-                },
-            };
-            if is_dir {
-                self.confined_files_below(dir, &on_disk, &child, out)?;
-            } else {
-                out.push((child, read_file(&at, &on_disk, len)?));
             }
         }
         Ok(())
@@ -364,6 +379,17 @@ impl DirTree {
         let md = std::fs::metadata(&canon).map_err(|e| io_error(path, &e))?;
         Ok((canon, md))
     }
+}
+
+/// An entry of a directory inside a [`DirTree`]'s root (see
+/// [`DirTree::confined_entries`]).
+struct ConfinedEntry {
+    name: String,
+    /// Where it is on disk, symlinks followed.
+    disk: PathBuf,
+    kind: EntryKind,
+    /// Its size, where resolving a symlink gave it.
+    len: Option<u64>,
 }
 
 /// The bytes of the file at `at` on disk, the tree's `path`, `len` bytes
@@ -421,33 +447,8 @@ impl Tree for DirTree {
     }
 
     fn list(&self, path: &str) -> Result<Vec<(String, EntryKind)>, Error> {
-        let (p, _) = self.resolve(path)?;
-        let io = |e: std::io::Error| Error::Io { path: path.to_string(), message: e.to_string() };
-        let rd = std::fs::read_dir(&p).map_err(io)?;
-        let mut out = Vec::new();
-        for entry in rd {
-            let entry = entry.map_err(io)?;
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
-            // The directory itself resolved inside the root, so an entry
-            // that is no symlink is inside it too: its type, from the
-            // directory listing, is its kind.
-            let kind = match entry.file_type() {
-                Ok(t) if t.is_dir() => Some(EntryKind::Dir),
-                Ok(t) if !t.is_symlink() => Some(EntryKind::File),
-                // Entries that escape the root (symlinks out) are left out
-                // of listings; reading them directly is an error.
-                _ => {
-                    let child =
-                        if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
-                    self.kind(&child)
-                }
-            };
-            if let Some(kind) = kind {
-                out.push((name, kind));
-            }
-        }
-        out.sort();
-        Ok(out)
+        let (disk, _) = self.resolve(path)?;
+        Ok(self.confined_entries(path, &disk)?.into_iter().map(|e| (e.name, e.kind)).collect())
     }
 }
 
