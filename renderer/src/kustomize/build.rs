@@ -2917,8 +2917,7 @@ fn add_hashes(acc: &mut [Resource], scopes: &SchemaScopes) -> Result<(), Error> 
             (_, Some(start)) => {
                 // The origin and transformations kustomize holds are
                 // annotations the hash covers.
-                let mut internal = build_annotations::of(r, scopes);
-                internal.extend(build_annotations::held(r));
+                let internal = build_annotations::all(r, scopes);
                 ynode::hash_input(
                     start,
                     &r.value,

@@ -79,9 +79,17 @@ pub(crate) fn of(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
     out
 }
 
+/// Every annotation kustomize holds on `r` now for its own use: the build
+/// annotations ([`of`]) and the origin and transformations ([`held`]).
+pub(crate) fn all(r: &Resource, scopes: &SchemaScopes) -> Vec<(String, String)> {
+    let mut notes = of(r, scopes);
+    notes.extend(held(r));
+    notes
+}
+
 /// Whether kustomize holds any build annotation on `r` now.
 pub(crate) fn holds_any(r: &Resource) -> bool {
-    !of(r, &SchemaScopes::new()).is_empty() || !held(r).is_empty()
+    !all(r, &SchemaScopes::new()).is_empty()
 }
 
 /// kustomize keeps an object's build state in annotations, and reads them
@@ -195,8 +203,7 @@ pub(crate) fn set_anew_by_origins(r: &Resource) -> bool {
 /// takes the place of one of the same key the object wrote.
 pub(crate) fn annotated(r: &Resource, scopes: &SchemaScopes) -> Value {
     let mut v = r.value.clone();
-    let mut notes = of(r, scopes);
-    notes.extend(held(r));
+    let notes = all(r, scopes);
     if notes.is_empty() {
         return v;
     }
@@ -242,8 +249,7 @@ pub(crate) fn held_node(
     if path.len() > 2 || !notes_path.starts_with(path) {
         return None;
     }
-    let mut build = of(r, &SchemaScopes::new());
-    build.extend(held(r));
+    let build = all(r, &SchemaScopes::new());
     if build.is_empty() {
         return None;
     }
